@@ -1,0 +1,23 @@
+"""ember: PyTorch's API on NumPy (CPU) and CuPy (NVIDIA GPUs). ``import ember as torch``."""
+from . import _dtype
+from ._backend import device
+from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
+                     int32, int64, promote_types, set_default_dtype, uint8)
+from ._tensor import Size, Tensor
+from . import autograd, ops
+from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
+from .ops.comparison import *  # noqa: F401,F403
+from .ops.conversion import *  # noqa: F401,F403
+from .ops.creation import *  # noqa: F401,F403
+from .ops.pointwise import *  # noqa: F401,F403
+from .ops.reduction import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+
+bool = _dtype.bool_
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
+cfloat, cdouble = complex64, complex128
+dtype = _dtype.dtype
+
+__version__ = "0.1.0"

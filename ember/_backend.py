@@ -1,0 +1,102 @@
+"""Devices and the array module behind them: NumPy for "cpu", CuPy for "cuda".
+
+This is the only file that imports cupy, and only when a CUDA device is first used.
+"""
+import numpy
+
+_cupy = None
+
+
+def _load_cupy():
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as error:
+            raise RuntimeError("ember was asked for a CUDA device, but CuPy is not installed "
+                               "(pip install cupy-cuda12x)") from error
+        _cupy = cupy
+    return _cupy
+
+
+class device:
+    """Where a tensor's memory lives: ``device("cpu")``, ``device("cuda:0")`` or ``device("cuda", 1)``."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int):
+            type, index = "cuda", type
+        elif ":" in type:
+            type, _, number = type.partition(":")
+            if not number.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{number}'")
+            index = int(number)
+        if type not in ("cpu", "cuda", "meta"):
+            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __repr__(self):
+        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+
+CPU = device("cpu")
+
+
+def as_device(value):
+    """Turns a device, a string like "cuda:0", an int or None (cpu) into a device."""
+    if value is None:
+        return CPU
+    if isinstance(value, device):
+        return value
+    return device(value)
+
+
+def xp_for(dev):
+    """The array module (numpy or cupy) that holds tensors on ``dev``."""
+    if dev.type == "cpu":
+        return numpy
+    return _load_cupy()
+
+
+def xp_of(array):
+    """The array module an array belongs to."""
+    return numpy if type(array) is numpy.ndarray or isinstance(array, numpy.ndarray) else _load_cupy()
+
+
+def device_of(array):
+    """The device an array lives on."""
+    if isinstance(array, numpy.ndarray):
+        return CPU
+    return device("cuda", array.device.id)
+
+
+def move(array, dev):
+    """Copies ``array`` to ``dev`` (or returns it unchanged when it already lives there)."""
+    if dev.type == "cpu":
+        return array if isinstance(array, numpy.ndarray) else array.get()
+    cupy = _load_cupy()
+    with cupy.cuda.Device(dev.index or 0):
+        return cupy.asarray(array)
+
+
+def cuda_available():
+    """True when CuPy imports and sees at least one GPU."""
+    try:
+        return _load_cupy().cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False

@@ -1,0 +1,220 @@
+"""Dtype objects and PyTorch's type-promotion rules.
+
+bfloat16 is backed by ml_dtypes, an optional dependency loaded the first time bfloat16 is used.
+"""
+import numpy
+
+_BOOL, _INT, _FLOAT, _COMPLEX = range(4)
+
+
+class dtype:
+    """A tensor element type, such as ``ember.float32``."""
+
+    __slots__ = ("name", "_numpy", "_category", "itemsize")
+
+    def __init__(self, name, numpy_dtype, category, itemsize):
+        self.name = name
+        self._numpy = numpy_dtype
+        self._category = category
+        self.itemsize = itemsize
+
+    @property
+    def numpy(self):
+        """The NumPy dtype that stores this type."""
+        if self._numpy is None:
+            try:
+                import ml_dtypes
+            except ImportError as error:
+                raise TypeError("bfloat16 needs the optional dependency ml_dtypes (pip install ml_dtypes)") from error
+            self._numpy = numpy.dtype(ml_dtypes.bfloat16)
+            _BY_NUMPY[self._numpy] = self
+        return self._numpy
+
+    @property
+    def is_floating_point(self):
+        return self._category == _FLOAT
+
+    @property
+    def is_complex(self):
+        return self._category == _COMPLEX
+
+    @property
+    def is_signed(self):
+        return self.name not in ("uint8", "bool")
+
+    def to_real(self):
+        """The real counterpart of a complex dtype (float32 for complex64)."""
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self):
+        """The complex counterpart of a floating dtype (complex64 for float32)."""
+        return {float64: complex128, complex128: complex128}.get(self, complex64)
+
+    def __repr__(self):
+        return "ember." + self.name
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+
+bool_ = dtype("bool", numpy.dtype(numpy.bool_), _BOOL, 1)
+uint8 = dtype("uint8", numpy.dtype(numpy.uint8), _INT, 1)
+int8 = dtype("int8", numpy.dtype(numpy.int8), _INT, 1)
+int16 = dtype("int16", numpy.dtype(numpy.int16), _INT, 2)
+int32 = dtype("int32", numpy.dtype(numpy.int32), _INT, 4)
+int64 = dtype("int64", numpy.dtype(numpy.int64), _INT, 8)
+float16 = dtype("float16", numpy.dtype(numpy.float16), _FLOAT, 2)
+bfloat16 = dtype("bfloat16", None, _FLOAT, 2)
+float32 = dtype("float32", numpy.dtype(numpy.float32), _FLOAT, 4)
+float64 = dtype("float64", numpy.dtype(numpy.float64), _FLOAT, 8)
+complex64 = dtype("complex64", numpy.dtype(numpy.complex64), _COMPLEX, 8)
+complex128 = dtype("complex128", numpy.dtype(numpy.complex128), _COMPLEX, 16)
+
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
+           "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128,
+           "chalf": complex64}
+
+_BY_NAME = {d.name: d for d in ALL}
+_BY_NUMPY = {d._numpy: d for d in ALL if d._numpy is not None}
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+def from_numpy(numpy_dtype):
+    """The ember dtype of a NumPy dtype; TypeError for types ember does not support."""
+    try:
+        return _BY_NUMPY[numpy_dtype]
+    except KeyError:
+        numpy_dtype = numpy.dtype(numpy_dtype)
+        if numpy_dtype in _BY_NUMPY:
+            return _BY_NUMPY[numpy_dtype]
+        if numpy_dtype.name == "bfloat16":
+            return bfloat16 if bfloat16.numpy == numpy_dtype else None
+        if numpy_dtype.kind == "u":  # uint16/32/64 have no ember counterpart; keep their values in int64
+            return int64
+        raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype.name}. The only supported types are: "
+                        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
+
+
+_default_float = [float32]
+
+
+def get_default_dtype():
+    """The dtype of floating tensors made from Python floats (float32 unless changed)."""
+    return _default_float[0]
+
+
+def set_default_dtype(d):
+    """Sets the dtype that Python floats and factory functions produce; float32 or float64 (also float16, bfloat16)."""
+    if not isinstance(d, dtype) or not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default_float[0] = d
+
+
+def default_complex():
+    return complex128 if _default_float[0] is float64 else complex64
+
+
+def promote_types(a, b):
+    """PyTorch's promotion of two dtypes (``torch.promote_types``)."""
+    if a is b:
+        return a
+    ca, cb = a._category, b._category
+    if ca != cb:
+        high, low = (a, b) if ca > cb else (b, a)
+        if high._category == _COMPLEX and low._category == _FLOAT and low.itemsize == 8:
+            return complex128
+        return high
+    if ca == _FLOAT and {a, b} == {float16, bfloat16}:
+        return float32
+    if ca == _INT and uint8 in (a, b):
+        other = b if a is uint8 else a
+        return int16 if other is int8 else other
+    return a if a.itemsize >= b.itemsize else b
+
+
+def scalar_dtype(value):
+    """The dtype a Python scalar takes when it becomes a tensor on its own."""
+    if isinstance(value, bool):
+        return bool_
+    if isinstance(value, int):
+        return int64
+    if isinstance(value, float):
+        return _default_float[0]
+    if isinstance(value, complex):
+        return default_complex()
+    if isinstance(value, numpy.generic):
+        return from_numpy(value.dtype)
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def _combine(higher, lower):
+    """Merges the dtype of a higher-priority operand group with a lower one (PyTorch's combine_categories)."""
+    if higher is None:
+        return lower
+    if lower is None or higher._category == _COMPLEX:
+        return higher
+    if lower._category == _COMPLEX:
+        return higher.to_complex() if higher._category == _FLOAT else lower
+    if higher._category == _FLOAT:
+        return higher
+    if higher is bool_ or lower._category == _FLOAT:
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands):
+    """The dtype PyTorch gives an op on ``operands`` (tensors and Python scalars).
+
+    Dimensioned tensors decide first, then 0-d tensors, then Python scalars, each lower group only lifting the
+    category (bool < int < float < complex), as ``torch.result_type`` does.
+    """
+    dimensioned = zero_dim = scalars = None
+    for operand in operands:
+        d = getattr(operand, "dtype", None)
+        if isinstance(d, dtype):
+            if operand.ndim:
+                dimensioned = d if dimensioned is None else promote_types(dimensioned, d)
+            else:
+                zero_dim = d if zero_dim is None else promote_types(zero_dim, d)
+        elif operand is not None:
+            d = scalar_dtype(operand)
+            if d._category == _FLOAT:
+                d = _default_float[0]
+            scalars = d if scalars is None else promote_types(scalars, d)
+    return _combine(dimensioned, _combine(zero_dim, scalars))
+
+
+def can_cast(source, target):
+    """PyTorch's rule for writing a result of type ``source`` into a tensor of type ``target`` (no category drop)."""
+    return source._category <= target._category
+
+
+def as_dtype(value):
+    """Accepts an ember dtype, a NumPy dtype, a Python type (float, int, bool) or a name."""
+    if isinstance(value, dtype):
+        return value
+    if value is float:
+        return float64
+    if value is int:
+        return int64
+    if value is bool:
+        return bool_
+    if value is complex:
+        return complex128
+    if isinstance(value, str) and (value in _BY_NAME or value in ALIASES):
+        return _BY_NAME.get(value) or ALIASES[value]
+    return from_numpy(numpy.dtype(value))
+
+
+_SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                      "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
+                      "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def scalar_type_name(d):
+    """PyTorch's C++ name of a dtype, as its error messages print it (Float, Long, ...)."""
+    return _SCALAR_TYPE_NAMES[d.name]

@@ -1,0 +1,364 @@
+"""The Tensor: an array plus what autograd needs to know about it.
+
+Tensor methods for ops (add, sum, view, ...) are installed by the modules in ``ember.ops``; this file holds
+only what every tensor is, so it never imports ops.
+"""
+import numpy
+
+from . import _backend, _dtype
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
+
+    __slots__ = ("_data", "_version", "__weakref__", "__dict__")
+    # Defaults live on the class so that making a tensor sets only its data and version counter.
+    requires_grad = False
+    grad = None
+    grad_fn = None
+    _output_nr = 0
+    _base = None
+    _retains_grad = False
+    _hooks = None
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, device=None):
+        # Legacy constructor: Tensor([1, 2]) copies data as float32; Tensor(2, 3) allocates that shape.
+        from .ops.creation import _legacy_array
+        _init(self, _legacy_array(args, _dtype.get_default_dtype(), _backend.as_device(device)))
+
+    # --- what the tensor is -------------------------------------------------------------------
+    @property
+    def shape(self):
+        """The size of each dimension, as an ``ember.Size``."""
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    @property
+    def dtype(self):
+        """The element type."""
+        return _dtype.from_numpy(self._data.dtype)
+
+    @property
+    def device(self):
+        """The device holding the data."""
+        return _backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return self._data.ndim
+
+    def dim(self):
+        """The number of dimensions."""
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self):
+        """The number of elements."""
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        """Bytes per element."""
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        """Strides in elements (not bytes), as PyTorch reports them."""
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        """Offset in elements of the first element from the start of the underlying storage."""
+        base = self._data
+        while base.base is not None and isinstance(base.base, type(base)):
+            base = base.base
+        return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize \
+            if isinstance(self._data, numpy.ndarray) else 0
+
+    def is_contiguous(self, memory_format=None):
+        """True when elements are laid out in row-major order without gaps."""
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self):
+        """The address of the first element."""
+        if isinstance(self._data, numpy.ndarray):
+            return self._data.__array_interface__["data"][0]
+        return self._data.data.ptr
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (user-made tensors and parameters)."""
+        return self.grad_fn is None
+
+    def is_floating_point(self):
+        """True for floating dtypes."""
+        return self.dtype.is_floating_point
+
+    def is_complex(self):
+        """True for complex dtypes."""
+        return self.dtype.is_complex
+
+    @property
+    def layout(self):
+        return "strided"
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def is_meta(self):
+        return False
+
+    @property
+    def _version_value(self):
+        return self._version[0]
+
+    @property
+    def data(self):
+        """The same memory as a tensor outside the graph (prefer ``detach()``)."""
+        return _make(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data
+
+    @property
+    def output_nr(self):
+        return self._output_nr
+
+    # --- autograd bookkeeping ---------------------------------------------------------------------
+    def requires_grad_(self, requires_grad=True):
+        """Sets whether autograd records ops on this leaf tensor; returns self."""
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self):
+        """Makes a non-leaf tensor keep its ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            self._retains_grad = True
+            self.grad_fn._retain(self)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Calls ``hook(grad)`` when this tensor's gradient is computed; a returned tensor replaces the gradient."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._register_output_hook(self._output_nr, hook)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    # --- conversion to Python and NumPy -----------------------------------------------------------
+    def numpy(self, *, force=False):
+        """The data as a NumPy array sharing memory (CPU tensors only)."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        if not isinstance(self._data, numpy.ndarray):
+            if not force:
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                                "copy the tensor to host memory first.")
+            return self._data.get()
+        return self._data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._data.reshape(()).item() if self.dtype.name != "bfloat16" else float(self._data.reshape(()))
+
+    def tolist(self):
+        """The data as (nested) Python lists of numbers."""
+        data = _backend.move(self._data, _backend.CPU)
+        if self.dtype.name == "bfloat16":
+            data = data.astype(numpy.float32)
+        return data.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        data = _backend.move(self._data, _backend.CPU)
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+    def __dlpack__(self, stream=None, **kwargs):
+        return self._data.__dlpack__(**kwargs) if stream is None else self._data.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self.dtype._category > _dtype._INT or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __hash__(self):
+        return id(self)
+
+    def __reversed__(self):
+        return self.flip(0)
+
+    def __repr__(self, *, tensor_contents=None):
+        from ._tensor_str import tensor_repr
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        from .serialization import _rebuild_tensor_from_array
+        return (_rebuild_tensor_from_array, (_backend.move(self._data, _backend.CPU), self.requires_grad, str(self.device)))
+
+    def __deepcopy__(self, memo):
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.  If you were attempting to deepcopy a module, this may be "
+                               "because of a torch.nn.utils.weight_norm usage, see "
+                               "https://github.com/pytorch/pytorch/pull/103001")
+        if id(self) in memo:
+            return memo[id(self)]
+        clone = _make(self._data.copy(), requires_grad=self.requires_grad, cls=type(self))
+        if self.grad is not None:
+            clone.grad = self.grad.__deepcopy__(memo)
+        for name, value in getattr(self, "__dict__", {}).items():
+            import copy
+            setattr(clone, name, copy.deepcopy(value, memo))
+        memo[id(self)] = clone
+        return clone
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        """The number of elements a tensor of this shape holds."""
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, key):
+        value = tuple.__getitem__(self, key)
+        return Size(value) if isinstance(key, slice) else value
+
+    def __add__(self, other):
+        return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+
+class _RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _wrap_dim(dim, ndim):
+    """Turns a possibly negative dim into 0..ndim-1, with PyTorch's IndexError when out of range."""
+    bound = max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-bound}, {bound - 1}], but got {dim})")
+    return dim + bound if dim < 0 else dim
+
+
+def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=None):
+    tensor._data = array
+    if requires_grad:
+        tensor.requires_grad = True
+    if grad_fn is not None:
+        tensor.grad_fn = grad_fn
+        tensor._output_nr = output_nr
+    if base is not None:
+        tensor._version = base._version
+        tensor._base = base._base if base._base is not None else base
+    else:
+        tensor._version = [0]
+    return tensor
+
+
+def _make(array, requires_grad=False, grad_fn=None, output_nr=0, base=None, cls=Tensor):
+    """Wraps an array in a new tensor without copying. ``base`` makes it a view sharing base's version counter."""
+    return _init(object.__new__(cls), array, requires_grad, grad_fn, output_nr, base)
+
+
+def _wrap(array, new=object.__new__, cls=Tensor):
+    """The fastest ``_make(array)``: a tensor outside the graph."""
+    tensor = new(cls)
+    tensor._data = array
+    tensor._version = [0]
+    return tensor

@@ -1,0 +1,9 @@
+"""Reverse-mode automatic differentiation: the graph, the backward engine and the grad-mode switches."""
+from . import anomaly_mode, engine, function, grad_mode  # noqa: F401
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .engine import backward, grad
+from .function import Function, once_differentiable
+from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
+
+__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "detect_anomaly", "set_detect_anomaly", "once_differentiable"]

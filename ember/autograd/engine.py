@@ -1,0 +1,286 @@
+"""The backward pass: walks the recorded graph in topological order without recursion.
+
+Each node's backward returns one gradient per input; the engine sums it back to the input's shape and dtype
+(broadcasting is undone here, once, for every op), adds up gradients that meet at a node, runs hooks, and
+accumulates into the ``.grad`` of leaves.
+"""
+from .._tensor import Tensor, _make
+from . import anomaly_mode
+from .function import Node
+from .grad_mode import state
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Computes the gradients of ``tensors`` with respect to the graph's leaves and accumulates them in ``.grad``."""
+    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    grads = _root_grads(tensors, grad_tensors)
+    if inputs is not None:
+        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    _run(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs, capture=False)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """Returns the gradients of ``outputs`` with respect to ``inputs`` without touching any ``.grad``."""
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single_input else tuple(inputs)
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    grads = _root_grads(outputs, grad_outputs)
+    captured = _run(outputs, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs,
+                    capture=True)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    results = []
+    for t, g in zip(inputs, captured):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            if materialize_grads:
+                g = t.new_zeros(t.shape) if hasattr(t, "new_zeros") else _make(t._data * 0)
+        results.append(g)
+    return tuple(results)
+
+
+def _root_grads(tensors, grad_tensors):
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = (grad_tensors,)
+    else:
+        grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"Mismatch in number of gradients: expected {len(tensors)} but got {len(grad_tensors)}")
+    grads = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = _make(_ones_like(t._data))
+        elif not isinstance(g, Tensor):
+            g = _make(_ones_like(t._data) * g)
+        elif g._data.shape != t._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
+                               f"has a shape of {tuple(t.shape)}.")
+        grads.append(g)
+    return grads
+
+
+def _ones_like(array):
+    from .._backend import xp_of
+    return xp_of(array).ones_like(array)
+
+
+def _dependencies(roots):
+    """Counts, for every node reachable from ``roots``, how many edges lead into it."""
+    counts = {}
+    stack = list(roots)
+    seen = set(roots)
+    while stack:
+        node = stack.pop()
+        for edge in node._edges:
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Node):
+                counts[target] = counts.get(target, 0) + 1
+                if target not in seen:
+                    seen.add(target)
+                    stack.append(target)
+    return counts
+
+
+def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
+    previous = state.enabled
+    state.enabled = create_graph
+    try:
+        return _execute(tensors, grads, retain_graph, create_graph, inputs, capture)
+    finally:
+        state.enabled = previous
+
+
+def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
+    wanted_leaves = wanted_outputs = None
+    captured = [None] * len(inputs) if capture else None
+    if inputs is not None:
+        wanted_leaves = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
+        wanted_outputs = {(t.grad_fn, t._output_nr): i for i, t in enumerate(inputs) if t.grad_fn is not None}
+    handed_out = set()   # ids of gradient arrays already stored somewhere: a second holder gets a copy
+    for g in grads:
+        handed_out.add(id(g._data))
+
+    def deliver_to_leaf(leaf, g):
+        if leaf._hooks:
+            for hook in leaf._hooks:
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+        if wanted_leaves is not None:
+            index = wanted_leaves.get(id(leaf))
+            if capture:
+                if index is not None:
+                    captured[index] = g if captured[index] is None else captured[index] + g
+                return
+            if index is None:
+                return
+        _accumulate(leaf, g, create_graph, handed_out)
+
+    buffers = {}
+    roots = []
+    for t, g in zip(tensors, grads):
+        node = t.grad_fn
+        if node is None:
+            deliver_to_leaf(t, g)
+            continue
+        buffer = buffers.get(node)
+        if buffer is None:
+            buffer = buffers[node] = [None] * node._num_outputs
+            roots.append(node)
+        nr = t._output_nr
+        buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+
+    counts = _dependencies(roots)
+    ready = [node for node in roots if counts.get(node, 0) == 0]
+    check_nan = anomaly_mode.is_anomaly_enabled()
+    while ready:
+        node = ready.pop()
+        output_grads = buffers.pop(node)
+        if node._output_hooks or node._retained or wanted_outputs or "_pre_hooks" in node.__dict__:
+            output_grads = _before_node(node, output_grads, create_graph, wanted_outputs, captured)
+        if node.materialize_grads:
+            for nr, g in enumerate(output_grads):
+                if g is None:
+                    shape, dtype = node._output_meta[nr]
+                    output_grads[nr] = _make(node.xp.zeros(shape, dtype))
+        try:
+            input_grads = node._function.backward(node, *output_grads)
+        except Exception as error:
+            if check_nan and node._trace:
+                anomaly_mode.report(node)
+            raise error
+        if not isinstance(input_grads, tuple):
+            input_grads = (input_grads,)
+        edges = node._edges
+        if len(input_grads) != len(edges) and _wrong_count(node, input_grads, edges):
+            raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                               f"(expected {len(edges)}, got {len(input_grads)})")
+        if "_post_hooks" in node.__dict__:
+            for hook in node._post_hooks:
+                hook(input_grads, tuple(output_grads))
+        if not retain_graph:
+            node._release()
+        meta = node._input_meta
+        for i, g in enumerate(input_grads[:len(edges)]):
+            edge = edges[i]
+            if edge is None or g is None:
+                continue
+            if not isinstance(g, Tensor):
+                raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
+            shape, dtype = meta[i]
+            if g._data.shape != shape:
+                g = _sum_to(g, shape, node, i)
+            if g._data.dtype != dtype:
+                g = g.to(_dtype_of(dtype))
+            if check_nan:
+                anomaly_mode.check(node, i, g)
+            target, nr = edge
+            if isinstance(target, Tensor):
+                deliver_to_leaf(target, g)
+                continue
+            buffer = buffers.get(target)
+            if buffer is None:
+                buffer = buffers[target] = [None] * target._num_outputs
+            buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+            counts[target] -= 1
+            if counts[target] == 0:
+                ready.append(target)
+    return captured
+
+
+def _wrong_count(node, input_grads, edges):
+    """Extra gradients must be None; ember's primitives may leave out trailing non-tensor arguments."""
+    if len(input_grads) > len(edges):
+        return any(g is not None for g in input_grads[len(edges):])
+    return not node._function._array_level or any(e is not None for e in edges[len(input_grads):])
+
+
+def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
+    """Runs tensor hooks, retain_grad and autograd.grad captures on the gradients arriving at ``node``."""
+    if node._output_hooks:
+        for nr, hooks in node._output_hooks.items():
+            g = output_grads[nr]
+            if g is None:
+                continue
+            for hook in list(hooks):
+                replaced = hook(g)
+                if replaced is not None:
+                    g = replaced
+            output_grads[nr] = g
+    if "_pre_hooks" in node.__dict__:
+        for hook in node._pre_hooks:
+            replaced = hook(tuple(output_grads))
+            if replaced is not None:
+                output_grads = list(replaced)
+    if node._retained:
+        for nr, ref in node._retained.items():
+            tensor = ref()
+            g = output_grads[nr]
+            if tensor is not None and g is not None:
+                g = g if create_graph else g.detach()
+                tensor.grad = _make(g._data.copy()) if tensor.grad is None else tensor.grad + g
+    if wanted_outputs:
+        for nr, g in enumerate(output_grads):
+            index = wanted_outputs.get((node, nr))
+            if index is not None and captured is not None:
+                captured[index] = g
+    return output_grads
+
+
+def _accumulate(leaf, g, create_graph, handed_out):
+    """Adds ``g`` into ``leaf.grad`` (in place when the graph of the gradient is not wanted)."""
+    if leaf.grad is None:
+        data = g._data
+        if id(data) in handed_out or not data.flags.owndata or not data.flags.writeable:
+            data = data.copy()
+            g = _make(data, g.requires_grad, g.grad_fn, g._output_nr) if create_graph else _make(data)
+        elif not create_graph:
+            g = _make(data)
+        handed_out.add(id(data))
+        leaf.grad = g
+    elif create_graph or leaf.grad.requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad._data += g._data
+        leaf.grad._version[0] += 1
+
+
+def _sum_to(g, shape, node, index):
+    """Sums a broadcast gradient back down to ``shape``."""
+    lead = g.ndim - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, g._data.shape[lead:])):
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(g.shape)} but expected shape compatible with {list(shape)}")
+    dims = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and g._data.shape[lead + i] != 1)
+    if dims:
+        g = g.sum(dims, keepdim=True)
+    return g.reshape(shape) if g._data.shape != shape else g
+
+
+def _dtype_of(numpy_dtype):
+    from .._dtype import from_numpy
+    return from_numpy(numpy_dtype)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    """Computes the gradient of this tensor with respect to graph leaves, accumulating into their ``.grad``."""
+    backward(self, gradient, retain_graph, create_graph, inputs)
+
+
+Tensor.backward = _tensor_backward

@@ -1,0 +1,388 @@
+"""Function and Node: how one op's forward runs and how its backward joins the graph.
+
+``Function.apply`` is the single dispatch point of ember. Ops subclass ``Primitive``, whose forward runs on raw
+arrays of ``ctx.xp``; user code subclasses ``Function``, whose forward receives Tensors as in PyTorch. Both record
+a ``Node`` (the ``ctx``) when an input requires grad. Backwards are written with Tensor ops, so they can be
+differentiated again when ``create_graph=True``.
+"""
+import numpy
+
+from .._tensor import Tensor, _make, _wrap
+from .grad_mode import no_grad, state
+
+registry = {}
+"""Op name -> Primitive class, for autocast, tracing and export."""
+
+dispatch_hooks = []
+"""Callables ``hook(cls, args, kwargs, proceed)`` wrapping every apply while active (autocast, tracing, anomaly)."""
+
+_ndarray = numpy.ndarray
+
+
+class Node:
+    """A recorded op: the ctx its forward filled, its backward, and edges to the nodes of its inputs."""
+
+    _function = None
+    _saved = None
+    _freed = False
+    _output_hooks = None
+    _retained = None
+    _non_differentiable = ()
+    _trace = None
+    materialize_grads = True
+    xp = numpy
+
+    def name(self):
+        """The node's name, such as ``MulBackward0``."""
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    # --- what forward records -----------------------------------------------------------------
+    def save_for_backward(self, *values):
+        """Keeps inputs or outputs (arrays in a Primitive, Tensors in a Function) for backward."""
+        self._saved = values
+
+    def mark_non_differentiable(self, *outputs):
+        """Declares outputs that have no gradient (indices, masks)."""
+        self._non_differentiable = tuple(id(o) for o in outputs)
+
+    def mark_dirty(self, *tensors):
+        """Declares inputs that forward modified in place."""
+        for tensor in tensors:
+            tensor._version[0] += 1
+
+    def set_materialize_grads(self, value):
+        """When False, backward receives None instead of zeros for outputs that got no gradient."""
+        self.materialize_grads = value
+
+    @property
+    def saved_tensors(self):
+        """What forward saved, as Tensors; raises if an in-place op changed one of them since."""
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        return tuple(_unpack(self, entry) for entry in self._saved or ())
+
+    @property
+    def next_functions(self):
+        """Per input, the node its gradient flows to and that node's output number."""
+        functions = []
+        for edge in self._edges:
+            if edge is None:
+                functions.append((None, 0))
+            elif isinstance(edge[0], Tensor):
+                functions.append((AccumulateGrad(edge[0]), 0))
+            else:
+                functions.append(edge)
+        return tuple(functions)
+
+    @property
+    def metadata(self):
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
+
+    # --- hooks ----------------------------------------------------------------------------------
+    def _register_output_hook(self, output_nr, hook):
+        from .._tensor import _RemovableHandle
+        if self._output_hooks is None:
+            self._output_hooks = {}
+        hooks = self._output_hooks.setdefault(output_nr, [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def _retain(self, tensor):
+        import weakref
+        if self._retained is None:
+            self._retained = {}
+        self._retained[tensor._output_nr] = weakref.ref(tensor)
+
+    def register_hook(self, hook):
+        """Calls ``hook(grad_inputs, grad_outputs)`` after this node's backward ran."""
+        from .._tensor import _RemovableHandle
+        hooks = self.__dict__.setdefault("_post_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    def register_prehook(self, hook):
+        """Calls ``hook(grad_outputs)`` before this node's backward runs; a returned tuple replaces them."""
+        from .._tensor import _RemovableHandle
+        hooks = self.__dict__.setdefault("_pre_hooks", [])
+        hooks.append(hook)
+        return _RemovableHandle(hooks, hook)
+
+    # --- lifetime -------------------------------------------------------------------------------
+    def _release(self):
+        """Frees what forward saved (after a backward without retain_graph)."""
+        if self._saved is not None:
+            self._saved = None
+            self._freed = True
+
+    def _snapshot_input(self, tensor):
+        """Replaces saved references to ``tensor`` by a copy: an in-place op is about to overwrite its memory."""
+        if not self._saved:
+            return
+        entries = list(self._saved)
+        for i, entry in enumerate(entries):
+            if entry is not None and entry[0] == "tensor" and entry[1] is tensor:
+                copy = _make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+                entries[i] = ("tensor", copy, 0)
+        self._saved = tuple(entries)
+
+
+class AccumulateGrad:
+    """Stands for a leaf tensor in ``next_functions``: gradients reaching it accumulate into ``.grad``."""
+
+    def __init__(self, variable):
+        self.variable = variable
+        self.next_functions = ()
+
+    def name(self):
+        return "AccumulateGrad"
+
+    def __repr__(self):
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+
+def _unpack(node, entry):
+    if entry is None:
+        return None
+    kind, value, version = entry
+    if kind == "array":
+        return _make(value)
+    if kind == "value":
+        return value
+    if kind == "output":
+        counter, array, nr = value
+        _check_version(node, counter, version)
+        return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
+    _check_version(node, value._version, version)
+    return value
+
+
+def _check_version(node, counter, version):
+    if counter[0] != version:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an inplace operation: "
+            f"output of {node.name()} is at version {counter[0]}; expected version {version} instead. Hint: enable "
+            "anomaly detection to find the operation that failed to compute its gradient, with "
+            "torch.autograd.set_detect_anomaly(True).")
+
+
+def _edge(tensor):
+    """Where the gradient for ``tensor`` goes: its grad_fn output, or the leaf itself."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    return (tensor, 0)
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name, bases, namespace):
+        super().__init__(name, bases, namespace)
+        array_level = getattr(cls, "_array_level", False)
+        cls._node_cls = type(name + ("Backward0" if array_level else "Backward"), (Node,),
+                             {"_function": cls, "__module__": cls.__module__})
+        if array_level and name != "Primitive":
+            registry[name] = cls
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base for custom autograd ops: define ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` on Tensors,
+    then call ``YourFunction.apply(*args)``."""
+
+    _array_level = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward to be differentiated")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional (PyTorch 2 style): fill ctx here and define forward without a ctx argument."""
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Runs forward and, when an input requires grad, records the backward in the graph."""
+        if dispatch_hooks:
+            return _dispatch(cls, args, kwargs, 0)
+        return cls._apply(args, kwargs)
+
+    @classmethod
+    def _apply(cls, args, kwargs):
+        ctx = cls._node_cls()
+        grad_on = state.enabled
+        needs = tuple(grad_on and isinstance(a, Tensor) and a.requires_grad for a in args)
+        ctx.needs_input_grad = needs
+        with no_grad():
+            if cls.setup_context is not Function.setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(output, tuple)
+        outputs = (output,) if single else output
+        if not any(needs):
+            ctx._saved = None
+            return output
+        inputs = {id(a) for a in args if isinstance(a, Tensor)}
+        results = []
+        for nr, out in enumerate(outputs):
+            if not isinstance(out, Tensor):
+                results.append(out)
+                continue
+            if id(out) in inputs:
+                out = _make(out._data, base=out)
+            if id(output if single else outputs[nr]) not in ctx._non_differentiable and \
+                    (out.dtype.is_floating_point or out.dtype.is_complex):
+                out.requires_grad, out.grad_fn, out._output_nr = True, ctx, nr
+            results.append(out)
+        ctx._num_outputs = len(outputs)
+        ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
+        ctx._input_meta = tuple((a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs))
+        ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in results)
+        ctx._saved = tuple(None if t is None else ("tensor", t, t._version[0]) for t in ctx._saved or ())
+        return results[0] if single else tuple(results)
+
+
+class Primitive(Function):
+    """Base of ember's own ops: forward receives and returns arrays of ``ctx.xp`` (NumPy or CuPy)."""
+
+    _array_level = True
+
+    @classmethod
+    def _apply(cls, args, kwargs):
+        ctx = cls._node_cls()
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        first = arrays[0]
+        if type(first) is not _ndarray and hasattr(first, "__cuda_array_interface__"):
+            ctx.xp = _xp_of(first)
+        any_grad = False
+        if state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad:
+                    any_grad = True
+                    break
+        if any_grad:
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        else:
+            ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+        try:
+            output = cls.forward(ctx, *arrays, **kwargs)
+        except ValueError as error:
+            raise _broadcast_error(args) or error
+        if type(output) is tuple:
+            if not any_grad:
+                return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
+            return _connect(ctx, args, output, False)
+        if type(output) is not _ndarray:
+            output = _as_array(output, ctx.xp)
+        if not any_grad:
+            return _wrap(output)
+        return _connect(ctx, args, (output,), True)
+
+
+_NO_GRADS = tuple((False,) * n for n in range(8))
+
+
+def _connect(ctx, args, outputs, single):
+    """Wraps the outputs of a Primitive that needs grad and links its node into the graph."""
+    results = []
+    for nr, out in enumerate(outputs):
+        if type(out) is not _ndarray:
+            out = _as_array(out, ctx.xp)
+        tensor = _wrap(out)
+        if out.dtype.kind in "fcV" and id(out) not in ctx._non_differentiable:
+            tensor.requires_grad = True
+            tensor.grad_fn = ctx
+            tensor._output_nr = nr
+        results.append(tensor)
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor) and a.requires_grad:
+            edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0))
+            meta.append((a._data.shape, a._data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx._num_outputs = len(results)
+    ctx._edges = edges
+    ctx._input_meta = meta
+    ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
+    if ctx._saved:
+        ctx._saved = tuple(_saved_entry(array, args, results) for array in ctx._saved)
+    return results[0] if single else tuple(results)
+
+
+def _saved_entry(array, args, results):
+    """Records a saved array as the input or output tensor it is (so its version is checked), or as a constant."""
+    if array is None:
+        return None
+    for a in args:
+        if isinstance(a, Tensor) and a._data is array:
+            return ("tensor", a, a._version[0])
+    for r in results:
+        if r._data is array:
+            return ("output", (r._version, array, r._output_nr), r._version[0])
+    if not hasattr(array, "shape"):
+        return ("value", array, 0)
+    return ("array", array, 0)
+
+
+def _as_array(value, xp):
+    """Turns a NumPy scalar (what NumPy reductions return for 0-d results) into a 0-d array."""
+    if isinstance(value, numpy.generic) or not hasattr(value, "shape"):
+        return xp.asarray(value)
+    return value
+
+
+def _xp_of(array):
+    from .._backend import xp_of
+    return xp_of(array)
+
+
+def _broadcast_error(args):
+    """PyTorch's message when tensor arguments cannot broadcast, or None when that was not the problem."""
+    shapes = [a._data.shape for a in args if isinstance(a, Tensor)]
+    if len(shapes) < 2:
+        return None
+    try:
+        numpy.broadcast_shapes(*shapes)
+    except ValueError:
+        a, b = shapes[0], shapes[1]
+        for i in range(1, max(len(a), len(b)) + 1):
+            size_a = a[-i] if i <= len(a) else 1
+            size_b = b[-i] if i <= len(b) else 1
+            if size_a != size_b and 1 not in (size_a, size_b):
+                return RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                                    f"at non-singleton dimension {max(len(a), len(b)) - i}")
+        return RuntimeError(f"shapes {list(a)} and {list(b)} cannot be broadcast together")
+    return None
+
+
+def _dispatch(cls, args, kwargs, index):
+    if index == len(dispatch_hooks):
+        return cls._apply(args, kwargs)
+    return dispatch_hooks[index](cls, args, kwargs, lambda a, k: _dispatch(cls, a, k, index + 1))
+
+
+def once_differentiable(backward):
+    """Decorator for a custom backward that cannot itself be differentiated: runs it with grad recording off."""
+    import functools
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+    return wrapper

@@ -1,0 +1,189 @@
+"""What every op module shares: installing Tensor methods, type promotion, in-place writes, dim handling."""
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor, _make, _wrap_dim
+from ..autograd.grad_mode import state
+
+_ndarray = numpy.ndarray
+_FLOAT = _dtype._FLOAT
+
+
+def tensor_method(*names):
+    """Decorator: installs the function as a Tensor method under its own name and any extra ``names``."""
+    def install(function):
+        for name in (function.__name__,) + names:
+            setattr(Tensor, name, function)
+        return function
+    if len(names) == 1 and callable(names[0]):
+        function, names = names[0], ()
+        return install(function)
+    return install
+
+
+def inplace_method(function, name=None):
+    """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self."""
+    def method(self, *args, **kwargs):
+        return assign_inplace(self, function(self, *args, **kwargs))
+    method.__name__ = name or function.__name__ + "_"
+    method.__doc__ = f"In-place version of :func:`{function.__name__}`."
+    setattr(Tensor, method.__name__, method)
+    return method
+
+
+def check_inplace_allowed(self):
+    """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad."""
+    if state.enabled:
+        if self.requires_grad and self.grad_fn is None and self._base is None:
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        base = self._base
+        if base is not None and base.requires_grad and base.grad_fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def assign_inplace(self, result):
+    """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph."""
+    check_inplace_allowed(self)
+    if result._data.shape != self._data.shape:
+        try:
+            numpy.broadcast_shapes(result._data.shape, self._data.shape)
+        except ValueError:
+            pass
+        else:
+            if numpy.broadcast_shapes(result._data.shape, self._data.shape) == self._data.shape:
+                result = result.expand(self.shape)
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                               f"{list(result._data.shape)}")
+    if result._data.dtype != self._data.dtype:
+        source, target = result.dtype, self.dtype
+        if not _dtype.can_cast(source, target):
+            raise RuntimeError(f"result type {_dtype.scalar_type_name(source)} can't be cast to the desired output "
+                               f"type {_dtype.scalar_type_name(target)}")
+        if result.requires_grad:
+            result = result.to(target)
+    node = result.grad_fn
+    if node is not None:
+        node._snapshot_input(self)
+    if result._data is not self._data:
+        self._data[...] = result._data
+    self._version[0] += 1
+    if node is not None:
+        self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
+        _retarget_outputs(node, result, self)
+    return self
+
+
+def _retarget_outputs(node, result, self):
+    """Makes saved references to the op's output point at ``self``, which now holds that output."""
+    if node._saved:
+        node._saved = tuple(("output", (self._version, self._data, e[1][2]), self._version[0])
+                            if e is not None and e[0] == "output" and e[1][1] is result._data else e
+                            for e in node._saved)
+
+
+def promote(*operands):
+    """Casts tensor operands to the dtype PyTorch's promotion gives them; Python scalars stay scalars.
+
+    Returns the operands (tensors cast where needed) followed by nothing else; raises on mixed devices.
+    """
+    target = _dtype.result_type(*operands)
+    return [_cast(o, target) for o in operands]
+
+
+def promote_pair(input, other):
+    """Fast ``promote`` for the common binary case."""
+    if type(other) is Tensor and type(input) is Tensor:
+        if input._data.dtype is other._data.dtype or input._data.dtype == other._data.dtype:
+            if type(input._data) is not type(other._data):
+                check_same_device(input, other)
+            return input, other
+    elif type(other) is float and isinstance(input, Tensor) and input._data.dtype.kind in "fc":
+        return input, other
+    target = _dtype.result_type(input, other)
+    return _cast(input, target), _cast(other, target)
+
+
+def _cast(operand, target):
+    if isinstance(operand, Tensor):
+        return operand if operand.dtype is target else operand.to(target)
+    if operand is None:
+        return None
+    if isinstance(operand, numpy.generic):
+        operand = operand.item()
+    category = target._category
+    if category == _FLOAT:
+        return float(operand) if not isinstance(operand, complex) else operand
+    if category == _dtype._COMPLEX:
+        return complex(operand)
+    if category == _dtype._INT:
+        return int(operand)
+    return operand
+
+
+def check_same_device(*tensors):
+    """RuntimeError naming both devices when tensors live on different devices (0-d CPU tensors excepted)."""
+    devices = {t.device for t in tensors if isinstance(t, Tensor) and not (t.ndim == 0 and t.device.type == "cpu")}
+    if len(devices) > 1:
+        a, b = sorted(str(d) for d in devices)[::-1][:2]
+        raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and "
+                           f"{b}!")
+
+
+def as_tensor_arg(value, like=None, dtype=None):
+    """Turns a scalar, list or array argument into a tensor on ``like``'s device."""
+    if isinstance(value, Tensor):
+        return value
+    from .creation import tensor
+    if dtype is None and like is not None and not isinstance(value, (list, tuple, numpy.ndarray)):
+        dtype = _dtype.result_type(like, value)
+    return tensor(value, dtype=dtype, device=like.device if like is not None else None)
+
+
+def wrap_dim(dim, ndim):
+    """A dim in 0..ndim-1 from a possibly negative one, with PyTorch's IndexError when out of range."""
+    return _wrap_dim(dim, ndim)
+
+
+def wrap_dims(dim, ndim):
+    """Normalizes ``dim`` (None, int or sequence) to a sorted tuple of non-negative dims; None means all."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, numpy.integer)):
+        return (_wrap_dim(int(dim), ndim),)
+    dims = tuple(_wrap_dim(int(d), ndim) for d in dim)
+    if len(set(dims)) != len(dims):
+        repeated = next(d for d in dims if dims.count(d) > 1)
+        raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
+    return dims
+
+
+def write_out(out, result, name="op"):
+    """Implements ``out=``: stores ``result`` in ``out`` (resizing it if needed) and returns ``out``."""
+    if out is None:
+        return result
+    if state.enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad.")
+    if out._data.shape == result._data.shape:
+        out._data[...] = result._data
+    else:
+        out._data = result._data.astype(out._data.dtype, copy=True)
+    out._version[0] += 1
+    return out
+
+
+def shape_arg(size):
+    """Accepts ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(Size)`` and returns a tuple of ints."""
+    if len(size) == 1 and not isinstance(size[0], (int, numpy.integer)) and not (
+            isinstance(size[0], Tensor) and size[0].ndim == 0):
+        size = size[0]
+    try:
+        return tuple(int(s) for s in size)
+    except TypeError as error:
+        raise TypeError(f"expected a sequence of integers as size, got {size!r}") from error
+
+
+def result(array):
+    """Wraps a non-differentiable array result (an index, a mask) in a tensor."""
+    return _make(array)

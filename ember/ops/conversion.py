@@ -1,0 +1,169 @@
+"""Changing a tensor's dtype or device, copying it, and cutting it from the graph."""
+from .. import _backend, _dtype
+from .._tensor import Tensor, _make
+from ..autograd.function import Primitive
+from ._util import tensor_method
+
+__all__ = ["clone", "detach"]
+
+
+class Cast(Primitive):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None   # the engine casts the gradient back to the input's dtype
+
+
+class ToDevice(Primitive):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.source = _backend.device_of(a)
+        return _backend.move(a, device)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.to(ctx.source), None
+
+
+class Clone(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool, complex):
+            dtype = arg
+        elif arg is not None:
+            device = arg
+    return (None if dtype is None else _dtype.as_dtype(dtype)), (None if device is None else _backend.as_device(device))
+
+
+@tensor_method
+def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs):
+    """This tensor with another dtype and/or on another device; self when nothing changes (unless ``copy``)."""
+    dtype, device = _parse_to(args, kwargs)
+    if kwargs:
+        raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    result = self
+    if device is not None and device.type != self.device.type or (
+            device is not None and device.type == "cuda" and (device.index or 0) != (self.device.index or 0)):
+        result = ToDevice.apply(result, device)
+    if dtype is not None and dtype.numpy != result._data.dtype:
+        result = Cast.apply(result, dtype.numpy)
+    if copy and result is self:
+        result = clone(self)
+    return result
+
+
+@tensor_method
+def type(self, dtype=None, non_blocking=False):
+    """The dtype's name (``'ember.FloatTensor'``) with no argument; otherwise this tensor cast to ``dtype``."""
+    if dtype is None:
+        return f"ember.{_dtype.scalar_type_name(self.dtype)}Tensor"
+    if isinstance(dtype, str):
+        dtype = _LEGACY_TYPES[dtype.rpartition(".")[2]]
+    elif hasattr(dtype, "dtype") and not isinstance(dtype, _dtype.dtype):
+        dtype = dtype.dtype
+    return to(self, dtype)
+
+
+@tensor_method
+def type_as(self, other):
+    """This tensor cast to ``other``'s dtype."""
+    return to(self, other.dtype)
+
+
+def _converter(dtype, name):
+    def method(self, memory_format=None):
+        return to(self, dtype)
+    method.__name__ = name
+    method.__doc__ = f"This tensor as {dtype} (self when it already is)."
+    setattr(Tensor, name, method)
+
+
+for _name, _target in (("float", _dtype.float32), ("double", _dtype.float64), ("half", _dtype.float16),
+                       ("bfloat16", _dtype.bfloat16), ("long", _dtype.int64), ("int", _dtype.int32),
+                       ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8), ("bool", _dtype.bool_),
+                       ("cfloat", _dtype.complex64), ("cdouble", _dtype.complex128)):
+    _converter(_target, _name)
+
+_LEGACY_TYPES = {f"{_dtype.scalar_type_name(d)}Tensor": d for d in _dtype.ALL}
+
+
+@tensor_method
+def cpu(self, memory_format=None):
+    """This tensor on the CPU."""
+    return to(self, _backend.CPU)
+
+
+@tensor_method
+def cuda(self, device=None, non_blocking=False, memory_format=None):
+    """This tensor on a CUDA device (the current one by default)."""
+    return to(self, _backend.device("cuda", device if isinstance(device, int) else 0) if not isinstance(
+        device, (str, _backend.device)) else device)
+
+
+@tensor_method
+def clone(input, *, memory_format=None):
+    """A copy of the tensor that stays in the graph (gradients flow back to ``input``)."""
+    return Clone.apply(input)
+
+
+@tensor_method
+def detach(input):
+    """The same memory as a tensor outside the graph (sharing the version counter, as in PyTorch)."""
+    out = _make(input._data)
+    out._version = input._version
+    return out
+
+
+@tensor_method
+def detach_(self):
+    """Cuts this tensor from the graph in place, making it a leaf."""
+    self.grad_fn = None
+    self.requires_grad = False
+    return self
+
+
+@tensor_method
+def contiguous(self, memory_format=None):
+    """Self when already row-major contiguous, otherwise a contiguous copy (in the graph)."""
+    if self._data.flags.c_contiguous:
+        return self
+    return clone(self)
+
+
+@tensor_method
+def pin_memory(self, device=None):
+    """Accepted for PyTorch compatibility; ember's CPU memory needs no pinning."""
+    return self
+
+
+@tensor_method
+def is_pinned(self, device=None):
+    """Always False: ember does not pin CPU memory."""
+    return False
+
+
+@tensor_method
+def share_memory_(self):
+    """Accepted for PyTorch compatibility; DataLoader workers share memory by other means."""
+    return self
+
+
+@tensor_method
+def is_shared(self):
+    return False

@@ -1,0 +1,159 @@
+"""Comparing ember with PyTorch: the same call on both, then values, dtypes, shapes, gradients and errors.
+
+``check(fn, *args)`` runs ``fn(ember, *ember_args)`` and ``fn(torch, *torch_args)``; ``args`` are NumPy arrays
+(or nested lists/tuples of them, or plain Python values) turned into tensors of each library. Arrays of floating
+type become tensors that require grad when ``grad=True``, and the gradients of a random weighting of the outputs
+are compared too.
+"""
+import numpy
+import torch
+
+import ember
+
+TOLERANCES = {numpy.float16: (1e-3, 1e-2), numpy.float32: (1e-5, 1e-5), numpy.float64: (1e-10, 1e-10),
+              numpy.complex64: (1e-5, 1e-5), numpy.complex128: (1e-10, 1e-10)}
+
+
+def to_ember(value, requires_grad=False):
+    """A NumPy array (or nested structure of them) as ember tensors; other values pass through."""
+    if isinstance(value, numpy.ndarray):
+        t = ember.from_numpy(value)
+        if requires_grad and value.dtype.kind in "fc":
+            t.requires_grad_(True)
+        return t
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_ember(v, requires_grad) for v in value)
+    return value
+
+
+def to_torch(value, requires_grad=False):
+    """A NumPy array (or nested structure of them) as torch tensors; other values pass through."""
+    if isinstance(value, numpy.ndarray):
+        t = torch.tensor(value)
+        if requires_grad and value.dtype.kind in "fc":
+            t.requires_grad_(True)
+        return t
+    if isinstance(value, (list, tuple)):
+        return type(value)(to_torch(v, requires_grad) for v in value)
+    return value
+
+
+def as_numpy(t):
+    """An ember or torch tensor's values as a NumPy array (bfloat16 as float32)."""
+    if isinstance(t, torch.Tensor):
+        t = t.detach()
+        if t.dtype == torch.bfloat16:
+            t = t.float()
+        return t.numpy()
+    data = numpy.asarray(t.detach()._data) if isinstance(t, ember.Tensor) else numpy.asarray(t)
+    if data.dtype.name == "bfloat16":
+        data = data.astype(numpy.float32)
+    return data
+
+
+def dtype_name(t):
+    return str(t.dtype).split(".")[-1]
+
+
+def assert_same(e, t, rtol=None, atol=None, equal_nan=True, check_dtype=True, path="output"):
+    """Asserts that an ember result matches a torch result: structure, shape, dtype and values."""
+    if isinstance(t, (tuple, list)):
+        assert isinstance(e, (tuple, list)) and len(e) == len(t), f"{path}: {type(e)} vs {type(t)}"
+        for i, (ei, ti) in enumerate(zip(e, t)):
+            assert_same(ei, ti, rtol, atol, equal_nan, check_dtype, f"{path}[{i}]")
+        return
+    if not isinstance(t, torch.Tensor):
+        if isinstance(t, float):
+            assert numpy.isclose(e, t, rtol=rtol or 1e-6, atol=atol or 1e-6, equal_nan=True), f"{path}: {e} != {t}"
+        else:
+            assert e == t, f"{path}: {e!r} != {t!r}"
+        return
+    assert isinstance(e, ember.Tensor), f"{path}: expected a Tensor, got {type(e)}"
+    assert tuple(e.shape) == tuple(t.shape), f"{path}: shape {tuple(e.shape)} != torch {tuple(t.shape)}"
+    if check_dtype:
+        assert dtype_name(e) == dtype_name(t), f"{path}: dtype {e.dtype} != torch {t.dtype}"
+    a, b = as_numpy(e), as_numpy(t)
+    if b.dtype.kind in "fc":
+        default_rtol, default_atol = TOLERANCES.get(b.dtype.type, (1e-2, 1e-2))
+        numpy.testing.assert_allclose(a, b, rtol=rtol or default_rtol, atol=atol or default_atol,
+                                      equal_nan=equal_nan, err_msg=path)
+    else:
+        numpy.testing.assert_array_equal(a, b, err_msg=path)
+
+
+def _flat_tensors(value, kind):
+    if isinstance(value, kind):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flat_tensors(v, kind)]
+    return []
+
+
+def check(fn, *args, grad=True, rtol=None, atol=None, check_dtype=True, kwargs=None):
+    """Runs ``fn(lib, *args)`` on ember and torch and compares outputs and (for float inputs) gradients."""
+    kwargs = kwargs or {}
+    e_args, t_args = to_ember(args, grad), to_torch(args, grad)
+    t_out = fn(torch, *t_args, **kwargs)
+    e_out = fn(ember, *e_args, **kwargs)
+    assert_same(e_out, t_out, rtol, atol, check_dtype=check_dtype)
+    if not grad:
+        return e_out, t_out
+    t_outs = [o for o in _flat_tensors(t_out, torch.Tensor) if o.requires_grad]
+    e_outs = [o for o in _flat_tensors(e_out, ember.Tensor) if o.requires_grad]
+    assert len(t_outs) == len(e_outs), f"{len(e_outs)} ember outputs require grad, torch has {len(t_outs)}"
+    if not t_outs:
+        return e_out, t_out
+    t_inputs = [t for t in _flat_tensors(t_args, torch.Tensor) if t.requires_grad]
+    e_inputs = [t for t in _flat_tensors(e_args, ember.Tensor) if t.requires_grad]
+    rng = numpy.random.default_rng(1)
+    weights = [rng.standard_normal(tuple(o.shape)).astype(as_numpy(o).dtype) for o in t_outs]
+    t_grads = torch.autograd.grad(t_outs, t_inputs, [torch.tensor(w) for w in weights], allow_unused=True)
+    e_grads = ember.autograd.grad(e_outs, e_inputs, [ember.tensor(w) for w in weights], allow_unused=True)
+    for i, (eg, tg) in enumerate(zip(e_grads, t_grads)):
+        if tg is None:
+            assert eg is None or not as_numpy(eg).any(), f"grad[{i}]: torch has none, ember has {eg}"
+        else:
+            assert eg is not None, f"grad[{i}]: ember has no gradient, torch has one"
+            assert_same(eg, tg, rtol, atol, path=f"grad[{i}]")
+    return e_out, t_out
+
+
+def check_error(fn, *args, match=None, kwargs=None):
+    """Asserts that ember raises the same exception type as torch for ``fn(lib, *args)``; returns ember's."""
+    kwargs = kwargs or {}
+    import pytest
+    with pytest.raises(Exception) as torch_error:
+        fn(torch, *to_torch(args), **kwargs)
+    with pytest.raises(type(torch_error.value), match=match) as ember_error:
+        fn(ember, *to_ember(args), **kwargs)
+    return ember_error.value
+
+
+def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3, gradgrad=True):
+    """Finite-difference check of ember gradients (and second gradients) of ``fn(ember, *tensors)`` in float64."""
+    inputs = tuple(ember.tensor(numpy.asarray(a, dtype=numpy.float64), requires_grad=True) for a in arrays)
+    assert ember.autograd.gradcheck(lambda *xs: fn(ember, *xs), inputs, eps=eps, atol=atol, rtol=rtol)
+    if gradgrad:
+        assert ember.autograd.gradgradcheck(lambda *xs: fn(ember, *xs), inputs, eps=eps, atol=atol, rtol=rtol)
+
+
+def sample(shape, dtype=numpy.float32, low=-3, high=3, seed=0):
+    """A reproducible random array of ``shape`` and ``dtype`` (ints in [low, high), bools half true)."""
+    rng = numpy.random.default_rng(seed)
+    dtype = numpy.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        return rng.integers(max(low, 0) if dtype.kind == "u" else low, high, shape).astype(dtype)
+    values = rng.uniform(low, high, shape)
+    if dtype.kind == "c":
+        values = values + 1j * rng.uniform(low, high, shape)
+    return values.astype(dtype)
+
+
+def noncontiguous(array):
+    """The same values as a non-contiguous (transposed-copy) array, for testing strided inputs."""
+    if array.ndim < 2:
+        doubled = numpy.repeat(array, 2)
+        return doubled[::2]
+    return numpy.ascontiguousarray(array.swapaxes(0, 1)).swapaxes(0, 1)
