@@ -10,9 +10,15 @@ from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.conversion import *  # noqa: F401,F403
 from .ops.creation import *  # noqa: F401,F403
+from .ops.indexing import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
+from .ops.random import *  # noqa: F401,F403
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.sorting import *  # noqa: F401,F403
+from . import linalg  # noqa: E402
+from ._backend import cuda_available as _cuda_available  # noqa: F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

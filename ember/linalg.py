@@ -1,0 +1,1 @@
+"""torch.linalg: matrix and vector norms, inverses, decompositions and solvers."""
