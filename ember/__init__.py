@@ -4,6 +4,7 @@ from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, promote_types, set_default_dtype, uint8)
 from ._tensor import Size, Tensor
+from ._tensor_str import set_printoptions
 from . import autograd, ops
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled

@@ -1,67 +1,230 @@
-"""Printing tensors the way PyTorch prints them: ``tensor([1., 2.], dtype=ember.float64, requires_grad=True)``."""
+"""Printing tensors exactly the way PyTorch prints them: ``tensor([1., 2.], dtype=ember.float64, requires_grad=True)``.
+
+The layout rules (fixed or scientific notation, widths, summarization, line wrapping, suffixes) follow
+``torch/_tensor_str.py``; the values are read from a CPU NumPy copy of the tensor.
+"""
+import contextlib
+import dataclasses
+import math
+
 import numpy
 
 from . import _backend, _dtype
 
-_IMPLICIT_DTYPES = ("float32", "int64", "bool", "complex64")
+
+@dataclasses.dataclass
+class _PrinterOptions:
+    precision: int = 4
+    threshold: float = 1000
+    edgeitems: int = 3
+    linewidth: int = 80
+    sci_mode: object = None
 
 
-def tensor_repr(tensor):
-    """The full repr: values, then the non-default dtype, device and grad information."""
+PRINT_OPTS = _PrinterOptions()
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None):
+    """Sets how tensors print: digits, summarization threshold and edge items, line width, scientific notation.
+
+    ``profile`` ("default", "short", "full") sets the first four at once; the explicit arguments override it.
+    """
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"unknown print profile {profile!r}; expected one of {sorted(_PROFILES)}")
+        PRINT_OPTS.precision, PRINT_OPTS.threshold, PRINT_OPTS.edgeitems, PRINT_OPTS.linewidth = _PROFILES[profile]
+    if precision is not None:
+        PRINT_OPTS.precision = precision
+    if threshold is not None:
+        PRINT_OPTS.threshold = threshold
+    if edgeitems is not None:
+        PRINT_OPTS.edgeitems = edgeitems
+    if linewidth is not None:
+        PRINT_OPTS.linewidth = linewidth
+    PRINT_OPTS.sci_mode = sci_mode
+
+
+def get_printoptions():
+    """The current print options as a dict that ``set_printoptions(**options)`` accepts."""
+    return dataclasses.asdict(PRINT_OPTS)
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Context manager that changes the print options for the duration of a block."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
+
+
+class _Formatter:
+    """Chooses one format (integer-valued, fixed or scientific) and one width for all printed values."""
+
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        flat = values.reshape(-1)
+        if not floating:
+            for value in flat.tolist():
+                self.max_width = max(self.max_width, len(f"{value}"))
+            return
+        finite = flat[numpy.isfinite(flat) & (flat != 0)]
+        if finite.size == 0:
+            return
+        absolute = numpy.abs(finite)
+        smallest, largest = float(absolute.min()), float(absolute.max())
+        self.int_mode = bool(numpy.all(finite == numpy.ceil(finite)))
+        if PRINT_OPTS.sci_mode is None:
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+        else:
+            self.sci_mode = PRINT_OPTS.sci_mode
+        precision = PRINT_OPTS.precision
+        for value in finite.tolist():
+            if self.sci_mode:
+                width = len(f"{value:.{precision}e}")
+            elif self.int_mode:
+                width = len(f"{value:.0f}") + 1
+            else:
+                width = len(f"{value:.{precision}f}")
+            self.max_width = max(self.max_width, width)
+
+    def format(self, value):
+        if not self.floating:
+            text = f"{value}"
+        elif self.sci_mode:
+            text = f"{value:{self.max_width}.{PRINT_OPTS.precision}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            text = f"{value:.{PRINT_OPTS.precision}f}"
+        return (self.max_width - len(text)) * " " + text
+
+
+def _value_str(value, real_formatter, imag_formatter):
+    if imag_formatter is None:
+        return real_formatter.format(value)
+    real = real_formatter.format(value.real)
+    imag = (imag_formatter.format(value.imag) + "j").lstrip()
+    return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
+def _vector_str(data, indent, summarize, real_formatter, imag_formatter):
+    element_length = real_formatter.max_width + 2
+    if imag_formatter is not None:
+        element_length += imag_formatter.max_width + 1
+    per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
+    edge = PRINT_OPTS.edgeitems
+    if summarize and not edge:
+        items = ["..."]
+    elif summarize and data.shape[0] > 2 * edge:
+        items = ([_value_str(v, real_formatter, imag_formatter) for v in data[:edge].tolist()] + [" ..."]
+                 + [_value_str(v, real_formatter, imag_formatter) for v in data[-edge:].tolist()])
+    else:
+        items = [_value_str(v, real_formatter, imag_formatter) for v in data.tolist()]
+    lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _nested_str(data, indent, summarize, real_formatter, imag_formatter=None):
+    if data.ndim == 0:
+        return _value_str(data.item(), real_formatter, imag_formatter)
+    if data.ndim == 1:
+        return _vector_str(data, indent, summarize, real_formatter, imag_formatter)
+    edge = PRINT_OPTS.edgeitems
+    if summarize and data.shape[0] > 2 * edge:
+        rows = list(range(edge)) + [None] + list(range(data.shape[0] - edge, data.shape[0]))
+    else:
+        rows = range(data.shape[0])
+    slices = ["..." if i is None else _nested_str(data[i], indent + 1, summarize, real_formatter, imag_formatter)
+              for i in rows]
+    return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _summarized(data):
+    """Only the values that a summarized print shows (the edge items of every dimension)."""
+    edge = PRINT_OPTS.edgeitems
+    if data.ndim == 0:
+        return data
+    if data.ndim > 1 and not edge:
+        return data[(slice(0, 0),) * data.ndim]
+    index = []
+    for size in data.shape:
+        if size > 2 * edge:
+            index.append(numpy.r_[0:edge, size - edge:size] if edge else numpy.arange(size))
+        else:
+            index.append(numpy.arange(size))
+    return data[numpy.ix_(*index)]
+
+
+def _host_values(tensor):
+    """The tensor's values on the CPU; floating types widened to float64 so printing sees their exact values."""
     data = _backend.move(tensor._data, _backend.CPU)
-    d = tensor.dtype
-    if d is _dtype.bfloat16 or d is _dtype.float16:
-        data = data.astype(numpy.float32)
+    if tensor.dtype.is_floating_point:
+        return data.astype(numpy.float64)
+    if tensor.dtype.is_complex:
+        return data.astype(numpy.complex128)
+    return data
+
+
+def tensor_str(tensor, indent):
+    """The bracketed values of ``tensor`` as PyTorch lays them out, continuation lines indented by ``indent``."""
+    data = _host_values(tensor)
+    if data.size == 0:
+        return "[]"
+    summarize = data.size > PRINT_OPTS.threshold
+    shown = _summarized(data) if summarize else data
+    if tensor.dtype.is_complex:
+        return _nested_str(data, indent, summarize, _Formatter(shown.real, True), _Formatter(shown.imag, True))
+    return _nested_str(data, indent, summarize, _Formatter(shown, tensor.dtype.is_floating_point))
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts = [text]
+    last_line_length = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_length + len(suffix) + 2 > PRINT_OPTS.linewidth:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_length = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_length += len(suffix) + 2
+    parts.append(")")
+    return "".join(parts)
+
+
+def tensor_repr(tensor, tensor_contents=None):
+    """The full repr: values, then device, size, dtype and autograd information where PyTorch shows them."""
+    cls_name = type(tensor).__name__
+    prefix = "tensor(" if cls_name in ("Tensor", "Parameter") else cls_name + "("
+    indent = len(prefix)
     suffixes = []
     if tensor.device.type != "cpu":
         suffixes.append(f"device='{tensor.device}'")
-    if data.size == 0 and data.shape != (0,):
-        body = "[]"
-        suffixes.append(f"size={tuple(data.shape)}")
+    d = tensor.dtype
+    default = _dtype.get_default_dtype()
+    if tensor.numel() == 0:
+        if tensor.dim() != 1:
+            suffixes.append(f"size={tuple(tensor.shape)}")
+        if d is not default:
+            suffixes.append(f"dtype={d!r}")
+        text = "[]"
     else:
-        body = _format(data, d)
-    implicit = d.name in _IMPLICIT_DTYPES and (d is not _dtype.float32 or _dtype.get_default_dtype() is _dtype.float32)
-    if d is _dtype.get_default_dtype() and d is not _dtype.float32:
-        implicit = True
-    if not implicit or (data.size == 0 and d is not _dtype.get_default_dtype() and d.name != "int64"):
-        suffixes.append(f"dtype={d!r}")
+        if not PRINT_OPTS.edgeitems:
+            suffixes.append(f"size={tuple(tensor.shape)}")
+        if d not in (default, _dtype.default_complex(), _dtype.int64, _dtype.bool_):
+            suffixes.append(f"dtype={d!r}")
+        text = tensor_str(tensor, indent) if tensor_contents is None else None
+    if tensor_contents is not None:
+        text = tensor_contents
     if tensor.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{tensor.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
-    prefix = "tensor("
-    body = body.replace("\n", "\n" + " " * len(prefix))
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
-
-
-def _format(data, d):
-    if d is _dtype.bool_:
-        formatter = {"bool": lambda v: "True" if v else "False"}
-        return numpy.array2string(data, separator=", ", formatter=formatter, threshold=1000, edgeitems=3)
-    if d.is_floating_point:
-        return _format_float(data)
-    if d.is_complex:
-        return numpy.array2string(data, separator=", ", threshold=1000, edgeitems=3, precision=4)
-    return numpy.array2string(data, separator=", ", threshold=1000, edgeitems=3, max_line_width=80)
-
-
-def _format_float(data):
-    finite = data[numpy.isfinite(data)] if data.size else data
-    if finite.size == 0:
-        return numpy.array2string(data, separator=", ", threshold=1000, edgeitems=3)
-    absolute = numpy.abs(finite)
-    integral = bool(numpy.all(finite == numpy.round(finite)))
-    big, small = float(absolute.max()), float(absolute[absolute > 0].min()) if (absolute > 0).any() else 0.0
-    if integral and big < 1e8:
-        width = len(str(int(big))) + 1 + (1 if (finite < 0).any() else 0)
-        def formatter(v):
-            return (f"{v:.0f}." if numpy.isfinite(v) else str(v)).rjust(width)
-    elif big >= 1e8 or (small and (small < 1e-4 or big / small > 1e3)):
-        def formatter(v):
-            return f"{v:.4e}"
-    else:
-        width = len(f"{big:.4f}") + (1 if (finite < 0).any() else 0)
-        def formatter(v):
-            return f"{v:.4f}".rjust(width)
-    return numpy.array2string(data, separator=", ", formatter={"float_kind": formatter}, threshold=1000,
-                              edgeitems=3, max_line_width=80)
+    return _add_suffixes(prefix + text, suffixes, indent)
