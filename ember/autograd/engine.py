@@ -154,7 +154,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         output_grads = buffers.pop(node)
         if node._output_hooks or node._retained or wanted_outputs or "_pre_hooks" in node.__dict__:
             output_grads = _before_node(node, output_grads, create_graph, wanted_outputs, captured)
-        if node.materialize_grads:
+        if node._num_outputs > 1 and node.materialize_grads:
             for nr, g in enumerate(output_grads):
                 if g is None:
                     shape, dtype = node._output_meta[nr]

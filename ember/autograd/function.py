@@ -23,6 +23,8 @@ class Node:
     """A recorded op: the ctx its forward filled, its backward, and edges to the nodes of its inputs."""
 
     _function = None
+    _num_outputs = 1
+    _output_meta = None   # (shape, dtype) per output; recorded for multi-output nodes, which may get None grads
     _saved = None
     _freed = False
     _output_hooks = None
@@ -274,7 +276,7 @@ class Primitive(Function):
                     any_grad = True
                     break
         if any_grad:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
         else:
             ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         try:
@@ -316,12 +318,14 @@ def _connect(ctx, args, outputs, single):
         else:
             edges.append(None)
             meta.append(None)
-    ctx._num_outputs = len(results)
     ctx._edges = edges
     ctx._input_meta = meta
-    ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
-    if ctx._saved:
-        ctx._saved = tuple(_saved_entry(array, args, results) for array in ctx._saved)
+    if not single:
+        ctx._num_outputs = len(results)
+        ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
+    saved = ctx._saved
+    if saved:
+        ctx._saved = [_saved_entry(array, args, results) for array in saved]
     return results[0] if single else tuple(results)
 
 

@@ -93,11 +93,12 @@ def promote(*operands):
 
 def promote_pair(input, other):
     """Fast ``promote`` for the common binary case."""
-    if type(other) is Tensor and type(input) is Tensor:
-        if input._data.dtype is other._data.dtype or input._data.dtype == other._data.dtype:
+    if isinstance(other, Tensor):
+        if isinstance(input, Tensor):
             if type(input._data) is not type(other._data):
                 check_same_device(input, other)
-            return input, other
+            if input._data.dtype is other._data.dtype or input._data.dtype == other._data.dtype:
+                return input, other
     elif type(other) is float and isinstance(input, Tensor) and input._data.dtype.kind in "fc":
         return input, other
     target = _dtype.result_type(input, other)
@@ -106,7 +107,11 @@ def promote_pair(input, other):
 
 def _cast(operand, target):
     if isinstance(operand, Tensor):
-        return operand if operand.dtype is target else operand.to(target)
+        if operand.dtype is target:
+            return operand
+        if operand.requires_grad and state.enabled:
+            return operand.to(target)
+        return _make(operand._data.astype(target.numpy))
     if operand is None:
         return None
     if isinstance(operand, numpy.generic):
