@@ -1,22 +1,154 @@
-"""Reductions over dims: sum, mean and friends, each with PyTorch's ``dim``/``keepdim`` arguments."""
-from .. import _dtype
-from ..autograd.function import Primitive
-from ._util import tensor_method, wrap_dims, write_out
+"""Reductions over dims: sum, mean, max, var, norm, quantile and friends, each with PyTorch's ``dim``/``keepdim``
+arguments. Ops that pick elements (max with dim, median, mode, cummax) return input values gathered at int64
+indices, so gradients scatter back to the picked positions."""
+import collections
+import math
+import warnings
 
-__all__ = ["sum", "mean"]
+import numpy
+
+from .. import _dtype
+from .._backend import xp_of
+from .._tensor import Tensor, _make
+from ..autograd.function import Primitive
+from ._util import tensor_method, wrap_dim, wrap_dims, write_out
+
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
+           "std_mean", "var_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "all", "any",
+           "count_nonzero", "median", "nanmedian", "mode", "quantile", "nanquantile", "nansum", "nanmean",
+           "bincount", "histc"]
+
+_INT64 = numpy.dtype(numpy.int64)
+
+
+def return_type(name, fields=("values", "indices")):
+    """A named tuple type like ``torch.return_types.<name>``."""
+    return collections.namedtuple(name, fields, module="ember.return_types")
+
+
+# --- shared helpers -------------------------------------------------------------------------------------------
+def _reduction_dims(input, dim):
+    """The dims a reduction covers as a sorted tuple: all of them for None or an empty list, () for a 0-d input."""
+    if dim is None or (not isinstance(dim, (int, numpy.integer)) and len(dim) == 0):
+        return tuple(range(input.ndim))
+    dims = tuple(sorted(wrap_dims(dim, input.ndim)))
+    return dims if input.ndim else ()
+
+
+def _kept_shape(shape, dims):
+    """``shape`` with each reduced dim set to 1 (the keepdim shape)."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))
+
+
+def _dropped_shape(shape, dims):
+    """``shape`` without the reduced dims."""
+    return tuple(s for i, s in enumerate(shape) if i not in dims)
 
 
 def _unsqueeze_to(grad, shape, dims, keepdim):
     """Reshapes a reduced gradient so it broadcasts against the input of shape ``shape``."""
     if keepdim or not dims:
         return grad
-    return grad.reshape(tuple(1 if i in dims else s for i, s in enumerate(shape)))
+    return grad.reshape(_kept_shape(shape, dims))
 
 
+def _constant(array):
+    """An array as a tensor outside the graph (masks and scales inside backward formulas)."""
+    return _make(array)
+
+
+def _check_nonempty_dims(name, input, dims):
+    for d in dims:
+        if input.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+
+
+def _float_only(name, input):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"{name}(): input dtype should be either floating point or complex dtypes. "
+                           f"Got {_dtype.scalar_type_name(input.dtype)} instead.")
+
+
+def _as_floating(input):
+    """Integer and bool inputs of float-valued reductions become the default float dtype, as in PyTorch."""
+    if input.dtype.is_floating_point or input.dtype.is_complex:
+        return input
+    return input.to(_dtype.get_default_dtype())
+
+
+def _write_tuple(out, result):
+    """``out=`` for ops that return several tensors: writes each one."""
+    if out is None:
+        return result
+    for target, value in zip(out, result):
+        write_out(target, value)
+    return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
+
+
+# --- gathering and scattering: how picked values get their gradient --------------------------------------------
+class TakeAlongDim(Primitive):
+    @staticmethod
+    def forward(ctx, a, indices, dim):
+        ctx.shape, ctx.indices, ctx.dim = a.shape, indices, dim
+        return ctx.xp.take_along_axis(a, indices, dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ScatterAddAlongDim.apply(grad, ctx.indices, ctx.dim, ctx.shape)
+
+
+class ScatterAddAlongDim(Primitive):
+    @staticmethod
+    def forward(ctx, values, indices, dim, shape):
+        ctx.indices, ctx.dim = indices, dim
+        xp = ctx.xp
+        out = xp.zeros(shape, values.dtype)
+        index = list(xp.indices(indices.shape, sparse=True))
+        index[dim] = indices
+        xp.add.at(out, tuple(index), values)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return TakeAlongDim.apply(grad, ctx.indices, ctx.dim)
+
+
+def take_along(input, indices, dim):
+    """Input values at the int64 ``indices`` array along ``dim`` (differentiable in ``input``); 0-d inputs work."""
+    if input.ndim == 0:
+        return TakeAlongDim.apply(input.reshape(1), indices.reshape(1), 0).reshape(indices.shape)
+    return TakeAlongDim.apply(input, indices, dim)
+
+
+def pick_along(input, dim, keepdim, index_of):
+    """(values, indices) of the element that ``index_of(array, axis)`` (keepdims indices) picks along ``dim``."""
+    d = wrap_dim(dim, input.ndim)
+    source = input if input.ndim else input.reshape(1)
+    indices = index_of(source._data, d).astype(_INT64, copy=False)
+    values = TakeAlongDim.apply(source, indices, d)
+    if keepdim and input.ndim:
+        return values, _make(indices)
+    shape = _dropped_shape(input.shape, (d,))
+    return values.reshape(shape), _make(indices.reshape(shape))
+
+
+def _stable_argsort(array, axis):
+    """Ascending stable argsort along ``axis``, NaN last (as PyTorch sorts)."""
+    return xp_of(array).argsort(array, axis=axis, kind="stable")
+
+
+def _nan_mask(array):
+    return array != array
+
+
+# --- sum, mean, prod ------------------------------------------------------------------------------------------
 class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
+        if dtype is None and a.dtype.itemsize == 2 and a.dtype.kind == "f" or a.dtype.name == "bfloat16":
+            # half-precision sums accumulate in float32, as PyTorch's do
+            return a.sum(axis=dims, keepdims=keepdim, dtype=numpy.float32).astype(a.dtype)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -28,15 +160,22 @@ def _sum_dtype(input, dtype):
     if dtype is not None:
         return _dtype.as_dtype(dtype).numpy
     if input.dtype._category <= _dtype._INT:
-        return _dtype.int64.numpy   # PyTorch sums bool and integer tensors in int64
+        return _INT64   # PyTorch sums bool and integer tensors in int64
     return None
 
 
 @tensor_method
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
-    dims = wrap_dims(dim, input.ndim) if dim != () else tuple(range(input.ndim))
+    dims = _reduction_dims(input, dim)
     return write_out(out, Sum.apply(input, dims, keepdim, _sum_dtype(input, dtype)), "sum")
+
+
+def _count(input, dims):
+    count = 1
+    for d in dims:
+        count *= input.shape[d]
+    return count
 
 
 @tensor_method
@@ -47,9 +186,714 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.scalar_type_name(input.dtype)}")
-    dims = wrap_dims(dim, input.ndim) if dim != () else tuple(range(input.ndim))
-    count = 1
-    for d in dims:
-        count *= input.shape[d]
-    return write_out(out, sum(input, dims, keepdim) / count if count else sum(input, dims, keepdim) * float("nan"),
-                     "mean")
+    dims = _reduction_dims(input, dim)
+    count = _count(input, dims)
+    total = sum(input, dims, keepdim)
+    return write_out(out, total / count if count else total * float("nan"), "mean")
+
+
+def _exclusive_products(a, axis):
+    """For each element, the product of the other elements along ``axis`` (exact when some are zero)."""
+    xp = xp_of(a)
+    ones = xp.ones_like(xp.take(a, [0], axis=axis))
+    before = xp.cumprod(xp.concatenate([ones, xp.delete(a, -1, axis=axis)], axis=axis), axis=axis)
+    flipped = xp.flip(a, axis)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.delete(flipped, -1, axis=axis)], axis=axis), axis=axis),
+                    axis)
+    return before * after
+
+
+class Prod(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, keepdim, dtype):
+        ctx.dim, ctx.keepdim = dim, keepdim
+        result = a.prod(axis=dim, keepdims=keepdim, dtype=dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        dims = tuple(range(a.ndim)) if ctx.dim is None else (ctx.dim,)
+        grad = _unsqueeze_to(grad, a.shape, dims, ctx.keepdim)
+        if not (a._data == 0).any():
+            return grad * _unsqueeze_to(result, a.shape, dims, ctx.keepdim) / a
+        # With zeros, result / a is 0/0; the product of the others is exact (and constant for double backward).
+        flat = a._data.reshape(-1) if ctx.dim is None else a._data
+        others = _exclusive_products(flat, 0 if ctx.dim is None else ctx.dim).reshape(a.shape)
+        return grad * _constant(others)
+
+
+@tensor_method
+def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Product of all elements, or over the single dim ``dim``."""
+    if dim is not None and not isinstance(dim, (int, numpy.integer)):
+        raise TypeError(f"prod() received an invalid combination of arguments - got (dim={type(dim).__name__}), "
+                        "but expected (int dim, bool keepdim = False, *, torch.dtype dtype = None)")
+    axis = None if dim is None else wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        axis = None
+    result = Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype))
+    return write_out(out, result, "prod")
+
+
+# --- max, min and their relatives -----------------------------------------------------------------------------
+class Amax(Primitive):
+    """max (or min, with ``smallest``) over dims; the gradient is split evenly among tied elements."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, smallest):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        result = (a.min if smallest else a.max)(axis=dims, keepdims=keepdim)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        kept = result._data.reshape(_kept_shape(a.shape, ctx.dims))
+        hits = (a._data == kept) | (_nan_mask(a._data) & _nan_mask(kept))
+        share = hits / hits.sum(axis=ctx.dims, keepdims=True)
+        return _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * _constant(share.astype(a._data.dtype))
+
+
+def _extreme(name, input, dim, keepdim, smallest):
+    dims = _reduction_dims(input, dim)
+    _check_nonempty_dims(name, input, dims)
+    return Amax.apply(input, dims, keepdim, smallest)
+
+
+@tensor_method
+def amax(input, dim=(), keepdim=False, *, out=None):
+    """Largest value over ``dim`` (all dims by default); ties share the gradient evenly."""
+    return write_out(out, _extreme("amax", input, dim, keepdim, False), "amax")
+
+
+@tensor_method
+def amin(input, dim=(), keepdim=False, *, out=None):
+    """Smallest value over ``dim`` (all dims by default); ties share the gradient evenly."""
+    return write_out(out, _extreme("amin", input, dim, keepdim, True), "amin")
+
+
+_max = return_type("max")
+_min = return_type("min")
+_aminmax = return_type("aminmax", ("min", "max"))
+
+
+def _argextreme(array, axis, smallest):
+    xp = xp_of(array)
+    return xp.expand_dims((xp.argmin if smallest else xp.argmax)(array, axis=axis), axis)
+
+
+def _max_or_min(name, input, dim, keepdim, out, smallest):
+    if isinstance(dim, Tensor):   # max(input, other): the elementwise form
+        result = input.minimum(dim) if smallest else input.maximum(dim)
+        return write_out(out, result, name)
+    if dim is None:
+        if input.numel() == 0:
+            raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+                               "the reduction dim with the 'dim' argument.")
+        return write_out(out, Amax.apply(input, tuple(range(input.ndim)), False, smallest), name)
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty_dims(name, input, (d,))
+    values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
+    return _write_tuple(out, (_min if smallest else _max)(values, indices))
+
+
+@tensor_method
+def max(input, dim=None, keepdim=False, *, out=None):
+    """The largest element; with ``dim``, (values, indices) of the first largest along it; with a tensor,
+    the elementwise maximum."""
+    return _max_or_min("max", input, dim, keepdim, out, False)
+
+
+@tensor_method
+def min(input, dim=None, keepdim=False, *, out=None):
+    """The smallest element; with ``dim``, (values, indices) of the first smallest along it; with a tensor,
+    the elementwise minimum."""
+    return _max_or_min("min", input, dim, keepdim, out, True)
+
+
+@tensor_method
+def aminmax(input, *, dim=None, keepdim=False, out=None):
+    """(min, max) over ``dim`` (all dims when None)."""
+    dims = _reduction_dims(input, dim)
+    if input.numel() == 0 and (dim is None or input.ndim == 0):
+        raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+                           "identity.")
+    _check_nonempty_dims("aminmax", input, dims)
+    result = _aminmax(Amax.apply(input, dims, keepdim, True), Amax.apply(input, dims, keepdim, False))
+    return _write_tuple(out, result)
+
+
+def _argextreme_reduction(name, input, dim, keepdim, smallest):
+    if dim is None:
+        if input.numel() == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        flat = input._data.reshape(-1)
+        index = _argextreme(flat, 0, smallest).astype(_INT64).reshape(())
+        return _make(index.reshape((1,) * input.ndim) if keepdim else index)
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty_dims(name, input, (d,))
+    source = input._data if input.ndim else input._data.reshape(1)
+    index = _argextreme(source, d, smallest).astype(_INT64)
+    return _make(index if keepdim and input.ndim else index.reshape(_dropped_shape(input.shape, (d,))))
+
+
+@tensor_method
+def argmax(input, dim=None, keepdim=False, *, out=None):
+    """Index of the first largest element (of the flattened input when ``dim`` is None)."""
+    return write_out(out, _argextreme_reduction("argmax", input, dim, keepdim, False), "argmax")
+
+
+@tensor_method
+def argmin(input, dim=None, keepdim=False, *, out=None):
+    """Index of the first smallest element (of the flattened input when ``dim`` is None)."""
+    return write_out(out, _argextreme_reduction("argmin", input, dim, keepdim, True), "argmin")
+
+
+# --- variance and standard deviation ---------------------------------------------------------------------------
+def _correction(dim, unbiased, correction):
+    """Resolves the legacy ``unbiased`` flag (also accepted in place of ``dim``) and ``correction``."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise RuntimeError("Cannot specify both unbiased and correction")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def _variance(name, input, dim, unbiased, keepdim, correction):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    dim, correction = _correction(dim, unbiased, correction)
+    dims = _reduction_dims(input, dim)
+    count = _count(input, dims)
+    if count - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+    centered = input - mean(input, dims, keepdim=True)
+    squares = sum(centered * centered, dims, keepdim)
+    if count - correction > 0:
+        return squares / (count - correction), dims
+    # PyTorch divides by max(0, N - correction): inf, or NaN for 0 / 0
+    undefined = xp_of(squares._data).where(squares._data == 0, numpy.nan, numpy.inf).astype(squares._data.dtype)
+    return squares * _constant(undefined), dims
+
+
+class SqrtOfVariance(Primitive):
+    """sqrt whose gradient is 0 (not 0 * inf) where the variance is 0, as PyTorch's std backward."""
+
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.sqrt(a)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        zero = _constant((result._data == 0).astype(result._data.dtype))
+        return grad * (1 - zero) / (2 * (result + zero))
+
+
+@tensor_method
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance over ``dim`` with Bessel's ``correction`` (1 by default; legacy ``unbiased`` also accepted)."""
+    return write_out(out, _variance("var", input, dim, unbiased, keepdim, correction)[0], "var")
+
+
+@tensor_method
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
+    return write_out(out, SqrtOfVariance.apply(_variance("std", input, dim, unbiased, keepdim, correction)[0]), "std")
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """(variance, mean) over ``dim``."""
+    variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction)
+    return _write_tuple(out, (variance, mean(input, dims, keepdim)))
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """(standard deviation, mean) over ``dim``."""
+    variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction)
+    return _write_tuple(out, (SqrtOfVariance.apply(variance), mean(input, dims, keepdim)))
+
+
+# --- norms and logsumexp --------------------------------------------------------------------------------------
+def _abs(input):
+    """|input|, with gradient sign(input) (0 at 0, as PyTorch)."""
+    return input * _constant(xp_of(input._data).sign(input._data))
+
+
+class PowerNorm(Primitive):
+    """(sum |a|^p)^(1/p) over dims for finite p other than 0 and 1; gradient 0 where the norm is 0."""
+
+    @staticmethod
+    def forward(ctx, a, p, dims, keepdim):
+        ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
+        xp = ctx.xp
+        with numpy.errstate(divide="ignore", over="ignore"):
+            if p == 2:
+                result = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+            else:
+                result = (xp.abs(a) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        ctx.save_for_backward(a, result)
+        return result.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        p = ctx.p
+        result = _unsqueeze_to(result, a.shape, ctx.dims, ctx.keepdim)
+        grad = _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
+        zero = _constant((result._data == 0).astype(result._data.dtype))
+        safe = result + zero
+        if p == 2:
+            return grad * a / safe * (1 - zero)
+        sign = _constant(xp_of(a._data).sign(a._data))
+        return grad * sign * _abs(a) ** (p - 1) / safe ** (p - 1) * (1 - zero)
+
+
+def _vector_norm(input, p, dims, keepdim):
+    if p == math.inf:
+        return amax(_abs(input), dims, keepdim)
+    if p == -math.inf:
+        return amin(_abs(input), dims, keepdim)
+    if p == 0:
+        return sum(_make((input._data != 0).astype(input._data.dtype)), dims, keepdim)
+    if p == 1:
+        return sum(_abs(input), dims, keepdim)
+    return PowerNorm.apply(input, float(p), dims, keepdim)
+
+
+@tensor_method
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """Vector p-norm over ``dim`` (all dims when None): p may be 'fro', a number, inf or -inf."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
+    if p is None or p == "fro":
+        p = 2
+    elif isinstance(p, str):
+        raise RuntimeError(f"norm(): p={p!r} is a matrix norm; use ember.linalg.matrix_norm for it")
+    if isinstance(dim, (int, numpy.integer)):
+        dim = (dim,)
+    dims = _reduction_dims(input, dim)
+    if (p < 0 or p == math.inf) and _count(input, dims) == 0:
+        raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
+                           "does not have an identity")
+    return write_out(out, _vector_norm(input, p, dims, keepdim), "norm")
+
+
+class Logsumexp(Primitive):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        xp = ctx.xp
+        ctx.dims, ctx.keepdim = dims, keepdim
+        with numpy.errstate(divide="ignore"):
+            if a.size == 0:
+                result = xp.log(xp.exp(a).sum(axis=dims, keepdims=keepdim))
+            else:
+                peak = a.max(axis=dims, keepdims=True)
+                peak = xp.where(xp.isfinite(peak), peak, 0)   # an all -inf (or inf) slice must not give inf - inf
+                result = xp.log(xp.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
+                if not keepdim:
+                    result = result.reshape(_dropped_shape(a.shape, dims))
+        ctx.save_for_backward(a, result)
+        return result.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        return (_unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
+                * (a - _unsqueeze_to(result, a.shape, ctx.dims, ctx.keepdim)).exp())
+
+
+@tensor_method
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    input = _as_floating(input)
+    return write_out(out, Logsumexp.apply(input, _reduction_dims(input, dim), keepdim), "logsumexp")
+
+
+# --- cumulative ops ------------------------------------------------------------------------------------------
+class Cumsum(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, dtype):
+        ctx.dim = dim
+        return ctx.xp.cumsum(a, axis=dim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ReverseCumsum.apply(grad, ctx.dim)
+
+
+class ReverseCumsum(Primitive):
+    """Sums from each position to the end along ``dim``: the gradient of cumsum."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.dim = dim
+        xp = ctx.xp
+        return xp.flip(xp.cumsum(xp.flip(a, dim), axis=dim), dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Cumsum.apply(grad, ctx.dim, None)
+
+
+class Cumprod(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim, dtype):
+        ctx.dim = dim
+        result = ctx.xp.cumprod(a, axis=dim, dtype=dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        if not (a._data == 0).any():
+            return ReverseCumsum.apply(grad * result, ctx.dim) / a
+        # With zeros, result / a is 0/0: sum grad_i * d(result_i)/d(a_k) over i directly (n^2 along dim). The
+        # derivatives are constants here, so a second backward through a is exact only away from zeros.
+        d = ctx.dim
+        spread = grad.reshape(grad.shape[:d] + (1,) + grad.shape[d:])
+        return sum(spread * _constant(_cumprod_partials(a._data, d)), d + 1)
+
+
+def _cumprod_partials(a, dim):
+    """partials[..., k, i, ...] (k at ``dim``, i after it) = d cumprod(a)_i / d a_k = prod_{j<=i, j!=k} a_j for
+    i >= k, else 0."""
+    xp = xp_of(a)
+    a = xp.moveaxis(a, dim, -1)
+    n = a.shape[-1]
+    k = xp.arange(n)
+    replaced = xp.where(k[:, None] == k[None, :], 1, a[..., None, :])   # row k: a with a_k set to 1
+    partials = xp.cumprod(replaced, axis=-1) * (k[None, :] >= k[:, None])
+    return xp.moveaxis(partials, (-2, -1), (dim, dim + 1))
+
+
+def _cumulative_dtype(input, dtype):
+    if dtype is not None:
+        return _dtype.as_dtype(dtype).numpy
+    return _INT64 if input.dtype._category <= _dtype._INT else None
+
+
+def _cumulative(primitive, input, dim, dtype):
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return primitive.apply(input.reshape(1), 0, _cumulative_dtype(input, dtype)).reshape(())
+    return primitive.apply(input, d, _cumulative_dtype(input, dtype))
+
+
+@tensor_method
+def cumsum(input, dim, *, dtype=None, out=None):
+    """Running sum along ``dim``."""
+    return write_out(out, _cumulative(Cumsum, input, dim, dtype), "cumsum")
+
+
+@tensor_method
+def cumprod(input, dim, *, dtype=None, out=None):
+    """Running product along ``dim``; the gradient is exact also where inputs are zero."""
+    return write_out(out, _cumulative(Cumprod, input, dim, dtype), "cumprod")
+
+
+_cummax = return_type("cummax")
+_cummin = return_type("cummin")
+
+
+def _running_extreme(array, axis, smallest):
+    """Indices of the running max (min) along ``axis``; ties and NaNs move the index forward, as in PyTorch."""
+    xp = xp_of(array)
+    running = (xp.minimum if smallest else xp.maximum).accumulate(array, axis=axis)
+    new_extreme = (array == running) | _nan_mask(array)
+    positions = xp.arange(array.shape[axis]).reshape((-1,) + (1,) * (array.ndim - axis - 1))
+    return xp.maximum.accumulate(xp.where(new_extreme, positions, 0), axis=axis)
+
+
+def _cumulative_extreme(input, dim, smallest):
+    d = wrap_dim(dim, input.ndim)
+    source = input if input.ndim else input.reshape(1)
+    indices = _running_extreme(source._data, d, smallest).astype(_INT64, copy=False)
+    values = TakeAlongDim.apply(source, indices, d)
+    kind = _cummin if smallest else _cummax
+    if input.ndim == 0:
+        return kind(values.reshape(()), _make(indices.reshape(())))
+    return kind(values, _make(indices))
+
+
+@tensor_method
+def cummax(input, dim, *, out=None):
+    """(values, indices) of the running maximum along ``dim``."""
+    return _write_tuple(out, _cumulative_extreme(input, dim, False))
+
+
+@tensor_method
+def cummin(input, dim, *, out=None):
+    """(values, indices) of the running minimum along ``dim``."""
+    return _write_tuple(out, _cumulative_extreme(input, dim, True))
+
+
+# --- logical and counting reductions ---------------------------------------------------------------------------
+def _logical(name, input, dim, keepdim, out):
+    dims = _reduction_dims(input, dim)
+    result = getattr(xp_of(input._data), name)(input._data, axis=dims, keepdims=keepdim)
+    result = xp_of(input._data).asarray(result)
+    if input.dtype is _dtype.uint8:   # PyTorch keeps uint8 for uint8 inputs
+        result = result.astype(numpy.uint8)
+    return write_out(out, _make(result), name)
+
+
+@tensor_method
+def all(input, dim=None, keepdim=False, *, out=None):
+    """True where every element over ``dim`` is nonzero."""
+    return _logical("all", input, dim, keepdim, out)
+
+
+@tensor_method
+def any(input, dim=None, keepdim=False, *, out=None):
+    """True where some element over ``dim`` is nonzero."""
+    return _logical("any", input, dim, keepdim, out)
+
+
+@tensor_method
+def count_nonzero(input, dim=None):
+    """Number of nonzero elements over ``dim`` (int64)."""
+    dims = _reduction_dims(input, dim)
+    xp = xp_of(input._data)
+    return _make(xp.asarray((input._data != 0).sum(axis=dims), dtype=_INT64))
+
+
+# --- order statistics ------------------------------------------------------------------------------------------
+_median_type = return_type("median")
+_nanmedian_type = return_type("nanmedian")
+_mode = return_type("mode")
+
+
+def _median_index(array, axis, ignore_nan):
+    """Index of the lower median along ``axis``; a NaN's index where the slice has NaNs unless ``ignore_nan``."""
+    xp = xp_of(array)
+    order = _stable_argsort(array, axis)
+    n = array.shape[axis]
+    nans = _nan_mask(array).sum(axis=axis, keepdims=True)
+    if ignore_nan:
+        position = xp.maximum((n - nans - 1) // 2, 0)
+    else:
+        position = xp.where(nans > 0, n - nans, (n - 1) // 2)
+    return xp.take_along_axis(order, position, axis)
+
+
+def _median(name, input, dim, keepdim, out, ignore_nan, kind):
+    def index_of(array, axis):
+        return _median_index(array, axis, ignore_nan)
+    if dim is None:
+        if input.numel() == 0:
+            return write_out(out, _make(xp_of(input._data).full((), numpy.nan, input._data.dtype)), name)
+        return write_out(out, pick_along(input.reshape(-1), 0, False, index_of)[0], name)
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty_dims(name, input, (d,))
+    return _write_tuple(out, kind(*pick_along(input, d, keepdim, index_of)))
+
+
+@tensor_method
+def median(input, dim=None, keepdim=False, *, out=None):
+    """The lower median (NaN if any); with ``dim``, (values, indices) along it."""
+    return _median("median", input, dim, keepdim, out, False, _median_type)
+
+
+@tensor_method
+def nanmedian(input, dim=None, keepdim=False, *, out=None):
+    """The lower median ignoring NaNs; with ``dim``, (values, indices) along it."""
+    return _median("nanmedian", input, dim, keepdim, out, True, _nanmedian_type)
+
+
+def _mode_index(array, axis):
+    """Index (last occurrence) of the smallest most frequent value along ``axis``."""
+    xp = xp_of(array)
+    order = _stable_argsort(array, axis)
+    ordered = xp.take_along_axis(array, order, axis)
+    n = array.shape[axis]
+    positions = xp.arange(n).reshape((-1,) + (1,) * (array.ndim - axis - 1))
+    first = xp.ones(xp.take(ordered, [0], axis=axis).shape, bool)
+    changed = xp.take(ordered, xp.arange(1, n), axis=axis) != xp.take(ordered, xp.arange(n - 1), axis=axis)
+    starts_run = xp.concatenate([first, changed], axis=axis)
+    run_start = xp.maximum.accumulate(xp.where(starts_run, positions, 0), axis=axis)
+    run_length = positions - run_start + 1
+    # The first position that reaches the longest run length ends the smallest value's longest run.
+    end = xp.expand_dims(xp.argmax(run_length, axis=axis), axis)
+    return xp.take_along_axis(order, end, axis)
+
+
+@tensor_method
+def mode(input, dim=-1, keepdim=False, *, out=None):
+    """(values, indices) of the smallest most frequent value along ``dim``."""
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty_dims("mode", input, (d,))
+    return _write_tuple(out, _mode(*pick_along(input, d, keepdim, _mode_index)))
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_levels(name, input, q):
+    """q as a float64 array of levels, and whether it was a scalar; PyTorch's checks on q."""
+    xp = xp_of(input._data)
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        levels, scalar = q._data.astype(numpy.float64).reshape(-1), q.ndim == 0
+    else:
+        levels, scalar = xp.asarray([float(q)]), True
+    outside = (levels < 0) | (levels > 1)
+    if outside.any():
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(levels[outside][0]):g}")
+    return levels, scalar
+
+
+def _quantile_ranks(data, d, levels, ignore_nan, interpolation):
+    """Per level (a new leading axis), the sorted positions below and above each quantile and the weight of above."""
+    xp = xp_of(data)
+    n = data.shape[d]
+    nans = _nan_mask(data).sum(axis=d, keepdims=True)[None]
+    levels = levels.reshape((-1,) + (1,) * data.ndim)
+    if ignore_nan:
+        ranks = xp.where(nans == n, n - 1, levels * (n - nans - 1))
+    else:
+        ranks = xp.where(nans > 0, n - 1, levels * (n - 1))   # a NaN in the slice (sorted last) gives NaN
+    if interpolation == "nearest":
+        ranks = xp.round(ranks)
+    below, above = xp.floor(ranks).astype(_INT64), xp.ceil(ranks).astype(_INT64)
+    if interpolation == "lower":
+        above = below
+    elif interpolation == "higher":
+        below = above
+    weights = {"linear": ranks - below, "midpoint": xp.full(ranks.shape, 0.5)}.get(interpolation,
+                                                                                  xp.zeros(ranks.shape))
+    return below, above, weights.astype(data.dtype)
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+    if input.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. Got "
+                           f"{interpolation}")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    levels, scalar = _quantile_levels(name, input, q)
+    original = input.shape
+    if dim is None:
+        d = 0
+        input = input.reshape(-1)
+        shape = (1,) * len(original) if keepdim else ()
+    else:
+        d = wrap_dim(dim, input.ndim)
+        shape = _kept_shape(original, (d,)) if keepdim else _dropped_shape(original, (d,))
+        input = input.reshape(input.shape or (1,))
+    below, above, weights = _quantile_ranks(input._data, d, levels, ignore_nan, interpolation)
+    ordered = TakeAlongDim.apply(input, _stable_argsort(input._data, d), d)
+    stacked = ordered.reshape((1,) + input.shape).expand((len(levels),) + input.shape)
+    low, high = TakeAlongDim.apply(stacked, below, d + 1), TakeAlongDim.apply(stacked, above, d + 1)
+    result = low + (high - low) * _constant(weights)
+    return result.reshape(shape if scalar else (len(levels),) + shape)
+
+
+@tensor_method
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """The q-th quantiles over ``dim`` (the flattened input when None); NaN where a slice has NaNs."""
+    return write_out(out, _quantile("quantile", input, q, dim, keepdim, interpolation, False), "quantile")
+
+
+@tensor_method
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+    """The q-th quantiles over ``dim``, ignoring NaNs."""
+    return write_out(out, _quantile("nanquantile", input, q, dim, keepdim, interpolation, True), "nanquantile")
+
+
+# --- NaN-ignoring reductions -----------------------------------------------------------------------------------
+class ZeroNan(Primitive):
+    """input with NaNs replaced by 0; no gradient flows to the NaNs."""
+
+    @staticmethod
+    def forward(ctx, a):
+        kept = ~_nan_mask(a)
+        ctx.kept = kept
+        return ctx.xp.where(kept, a, 0).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * _constant(ctx.kept.astype(grad._data.dtype))
+
+
+@tensor_method
+def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Sum over ``dim`` treating NaNs as zero."""
+    cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
+    return write_out(out, sum(cleaned, dim, keepdim, dtype=dtype), "nansum")
+
+
+@tensor_method
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    """Mean over ``dim`` of the non-NaN elements."""
+    if dtype is not None:
+        input = input.to(dtype)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
+    dims = _reduction_dims(input, dim)
+    counts = (~_nan_mask(input._data)).sum(axis=dims, keepdims=keepdim).astype(input._data.dtype)
+    return write_out(out, nansum(input, dims, keepdim) / _constant(xp_of(input._data).asarray(counts)), "nanmean")
+
+
+# --- counting ------------------------------------------------------------------------------------------------
+@tensor_method
+def bincount(input, weights=None, minlength=0):
+    """Counts of each value of a 1-d non-negative integer tensor (sums of ``weights`` when given)."""
+    xp = xp_of(input._data)
+    if input.ndim != 1 or input.dtype._category != _dtype._INT or input.dtype is _dtype.bool_ or \
+            (input.numel() and int(input._data.min()) < 0):
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError("minlength should be >= 0")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != input.shape[0]):
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    if weights is None:
+        return _make(xp.bincount(input._data, minlength=minlength).astype(_INT64))
+    result_dtype = weights._data.dtype if weights.dtype.is_floating_point else numpy.dtype(numpy.float64)
+    counts = xp.bincount(input._data, weights=weights._data.astype(numpy.float64), minlength=minlength)
+    return _make(counts.astype(result_dtype))
+
+
+@tensor_method
+def histc(input, bins=100, min=0, max=0, *, out=None):
+    """Histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's range when both are 0)."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if bins <= 0:
+        raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins) + " for bins")
+    xp = xp_of(input._data)
+    data = input._data.reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if low > high:
+        raise RuntimeError(f"torch.histc: max must be larger than min, but got min {low} max {high}")
+    inside = data[(data >= low) & (data <= high)].astype(numpy.float64)
+    positions = ((inside - low) * bins / (high - low)).astype(_INT64)
+    positions = xp.minimum(positions, bins - 1)
+    counts = xp.bincount(positions, minlength=bins).astype(input._data.dtype)
+    return write_out(out, _make(counts), "histc")
