@@ -1,16 +1,20 @@
-"""Changing a tensor's dtype or device, copying it, and cutting it from the graph."""
+"""Changing a tensor's dtype or device, copying it, and cutting it from the graph; dtype queries."""
+import numpy
+
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ._util import tensor_method
 
-__all__ = ["clone", "detach"]
+__all__ = ["clone", "detach", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero", "numel",
+           "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
 
 
 class Cast(Primitive):
     @staticmethod
     def forward(ctx, a, dtype):
-        return a.astype(dtype)
+        with numpy.errstate(invalid="ignore", over="ignore"):  # NaN or out-of-range to int: PyTorch is silent too
+            return a.astype(dtype)
 
     @staticmethod
     def backward(ctx, grad):
@@ -167,3 +171,59 @@ def share_memory_(self):
 @tensor_method
 def is_shared(self):
     return False
+
+
+def is_tensor(obj):
+    """True when ``obj`` is an ember Tensor."""
+    return isinstance(obj, Tensor)
+
+
+def is_storage(obj):
+    """False: ember tensors own their memory and expose no separate storage objects."""
+    return False
+
+
+@tensor_method
+def is_floating_point(input):
+    """True for tensors of a floating dtype."""
+    return input.dtype.is_floating_point
+
+
+@tensor_method
+def is_complex(input):
+    """True for tensors of a complex dtype."""
+    return input.dtype.is_complex
+
+
+@tensor_method
+def is_nonzero(input):
+    """The truth of a one-element tensor; RuntimeError for any other size."""
+    if input.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if input.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._data.reshape(()))
+
+
+def numel(input):
+    """The number of elements of ``input``."""
+    return input.numel()
+
+
+def result_type(tensor, other):
+    """The dtype an arithmetic op on ``tensor`` and ``other`` (tensors or Python numbers) produces."""
+    return _dtype.result_type(tensor, other)
+
+
+def can_cast(from_, to):
+    """Whether PyTorch's casting rules allow writing a ``from_`` result into a ``to`` tensor (no category drop)."""
+    return _dtype.can_cast(from_, to)
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both ``type1`` and ``type2`` convert to without losing their category."""
+    return _dtype.promote_types(type1, type2)
+
+
+get_default_dtype = _dtype.get_default_dtype
+set_default_dtype = _dtype.set_default_dtype

@@ -1,4 +1,6 @@
-"""Making tensors: from data (tensor, as_tensor, from_numpy, from_dlpack) and by shape (zeros, ones, full, ...)."""
+"""Making tensors: from data (tensor, as_tensor, from_numpy, from_dlpack), by shape (zeros, ones, full, ...),
+ranges (arange, linspace, logspace), and the legacy typed constructors (FloatTensor, LongTensor, ...)."""
+import builtins
 import numbers
 
 import numpy
@@ -7,57 +9,136 @@ from .. import _backend, _dtype
 from .._tensor import Size, Tensor, _make
 from ._util import shape_arg, tensor_method
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "asarray", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace", "logspace", "eye",
-           "empty_strided", "scalar_tensor", "complex", "polar"]
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
+           "empty_strided", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor", "HalfTensor",
+           "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+           "ComplexFloatTensor", "ComplexDoubleTensor"]
+
+_PYTHON_SCALARS = {bool: _dtype.bool_, int: _dtype.int64, float: None, builtins.complex: None}
+
+
+# --- tensors from data ----------------------------------------------------------------------------------------
+def _python_scalar_dtype(kind):
+    """The dtype of a Python scalar type: bool, int64, the default float or the default complex."""
+    d = _PYTHON_SCALARS[kind]
+    if d is None:
+        return _dtype.get_default_dtype() if kind is float else _dtype.default_complex()
+    return d
 
 
 def _infer_dtype(data):
-    """The dtype PyTorch infers for nested Python data: bool < int64 < default float < default complex."""
-    category = None
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, Tensor):
-            d = item.dtype
-        elif isinstance(item, numpy.ndarray):
-            d = _dtype.from_numpy(item.dtype)
-        elif isinstance(item, (list, tuple)):
-            stack.extend(item)
-            continue
-        else:
-            d = _dtype.scalar_dtype(item)
-            if d.is_floating_point:
-                d = _dtype.get_default_dtype()
-        category = d if category is None else _dtype.promote_types(category, d)
-    return category or _dtype.get_default_dtype()
+    """The dtype PyTorch infers for nested data: the promotion of every element's own dtype, where Python scalars
+    count as bool, int64, the default float or the default complex, and NumPy scalars, arrays and tensors keep
+    their dtype."""
+    if isinstance(data, Tensor):
+        return data.dtype
+    if isinstance(data, (numpy.ndarray, numpy.generic)):
+        return _dtype.from_numpy(data.dtype)
+    if type(data) in _PYTHON_SCALARS:
+        return _python_scalar_dtype(type(data))
+    if not isinstance(data, (list, tuple)):
+        if isinstance(data, numbers.Number):
+            return _dtype.scalar_dtype(data)
+        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+    result = None
+    kinds = set(map(type, data))
+    for kind in kinds & _PYTHON_SCALARS.keys():
+        d = _python_scalar_dtype(kind)
+        result = d if result is None else _dtype.promote_types(result, d)
+    if kinds - _PYTHON_SCALARS.keys():
+        for item in data:
+            if type(item) not in _PYTHON_SCALARS:
+                d = _infer_dtype(item)
+                result = d if result is None else _dtype.promote_types(result, d)
+    return result
+
+
+def _host_arrays(data):
+    """``data`` with every tensor inside replaced by a NumPy array, so NumPy can read the nesting."""
+    if isinstance(data, Tensor):
+        array = _backend.move(data._data, _backend.CPU)
+        return array.astype(numpy.float32) if data.dtype is _dtype.bfloat16 else array
+    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
+        return [_host_arrays(x) for x in data]
+    return data
+
+
+def _ragged_error(data):
+    """PyTorch's ValueError for nested lists whose lengths disagree."""
+    def walk(item, dim, expected):
+        if not isinstance(item, (list, tuple)):
+            return None
+        if dim in expected and expected[dim] != len(item):
+            return ValueError(f"expected sequence of length {expected[dim]} at dim {dim} (got {len(item)})")
+        expected.setdefault(dim, len(item))
+        for x in item:
+            error = walk(x, dim + 1, expected)
+            if error is not None:
+                return error
+        return None
+    return walk(data, 0, {}) or TypeError("not a sequence")
+
+
+def _natural_numpy(d):
+    """The NumPy type that holds data of inferred dtype ``d`` exactly before any cast (Python floats are doubles)."""
+    if d is _dtype.bfloat16 or d is _dtype.float16 or d is _dtype.float32:
+        return numpy.float64 if d is _dtype.get_default_dtype() else d.numpy
+    if d is _dtype.complex64:
+        return numpy.complex128
+    return d.numpy
+
+
+def _check_fits(array, target):
+    """PyTorch's RuntimeError when Python data holds values outside an integer ``target``'s range."""
+    if array.size == 0 or not target._category == _dtype._INT or array.dtype.kind not in "fiu":
+        return
+    info = numpy.iinfo(target.numpy)
+    low, high = array.min(), array.max()
+    if not (numpy.isfinite(low) and numpy.isfinite(high) and low > info.min - 1 and high < info.max + 1):
+        raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
 def _to_numpy(data, dtype):
-    """Converts nested data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``."""
+    """Converts nested Python data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``."""
     if isinstance(data, Tensor):
-        return _backend.move(data._data, _backend.CPU).astype(dtype.numpy)
-    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-        data = [_to_numpy(x, dtype) for x in data]
+        array = _backend.move(data._data, _backend.CPU)
+        return array.astype(dtype.numpy)
+    if isinstance(data, numpy.ndarray):
+        return data.astype(dtype.numpy)
+    inferred = _infer_dtype(data) or dtype
     try:
-        return numpy.array(data, dtype=dtype.numpy)
+        array = numpy.array(_host_arrays(data), dtype=_natural_numpy(inferred))
     except OverflowError:
-        return numpy.array(data).astype(dtype.numpy)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"could not convert {type(data).__name__} to a tensor: {error}") from None
+        raise ValueError("Overflow when unpacking long long") from None
+    except ValueError:
+        raise _ragged_error(data) from None
+    if array.dtype != dtype.numpy:
+        _check_fits(array, dtype)
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            array = array.astype(dtype.numpy)
+    return array
+
+
+def _finish(array, requires_grad):
+    """Wraps a fresh array; PyTorch's factory error when gradients are asked of a non-floating dtype."""
+    out = _make(array)
+    if requires_grad:
+        if array.dtype.kind not in "fcV":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
+        out.requires_grad = True
+    return out
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors)."""
-    if isinstance(data, numpy.ndarray) and dtype is None:
-        dtype = _dtype.from_numpy(data.dtype)
     dtype = _infer_dtype(data) if dtype is None else _dtype.as_dtype(dtype)
+    if dtype is None:
+        dtype = _dtype.get_default_dtype()
     dev = _backend.as_device(device if device is not None else (data.device if isinstance(data, Tensor) else None))
-    array = _backend.move(_to_numpy(data, dtype), dev)
-    out = _make(array)
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
+    if isinstance(data, Tensor) and dev == data.device:
+        return _finish(data._data.astype(dtype.numpy, copy=True), requires_grad)
+    return _finish(_backend.move(_to_numpy(data, dtype), dev), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -70,67 +151,121 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory when possible (``copy=False`` demands it, ``copy=True`` forbids it)."""
+    result = as_tensor(obj, dtype=dtype, device=device)
+    shares = isinstance(obj, (Tensor, numpy.ndarray)) and numpy.shares_memory(
+        _backend.move(result._data, _backend.CPU), obj._data if isinstance(obj, Tensor) else obj)
+    if copy is False and not shares:
+        raise ValueError("can't alias tensor from the given object: it needs a copy (dtype or device change)")
+    if copy and shares:
+        result = _make(result._data.copy())
+    elif shares and isinstance(obj, Tensor) and result is obj and requires_grad:
+        result = obj.detach()
+    return result.requires_grad_(True) if requires_grad else result
 
 
-def from_numpy(array):
+def from_numpy(ndarray):
     """A tensor sharing memory with the NumPy array: changes to one show in the other."""
-    if not isinstance(array, numpy.ndarray):
-        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
-    _dtype.from_numpy(array.dtype)
-    return _make(array)
+    if not isinstance(ndarray, numpy.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if any(s < 0 for s in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a copy "
+                         "of your array  with array.copy().) ")
+    if _dtype.from_numpy(ndarray.dtype).numpy != ndarray.dtype:
+        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types "
+                        "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+                        "and bool.")
+    return _make(ndarray)
 
 
-def from_dlpack(external):
-    """A tensor sharing memory with any object that speaks DLPack."""
-    if hasattr(external, "__dlpack_device__") and external.__dlpack_device__()[0] != 1:
-        return _make(_backend._load_cupy().from_dlpack(external))
-    return _make(numpy.from_dlpack(external))
+class _Capsule:
+    """Presents a bare DLPack capsule (the legacy protocol) as an object with ``__dlpack__``."""
+
+    def __init__(self, capsule):
+        self._capsule = capsule
+
+    def __dlpack__(self, stream=None, **kwargs):
+        return self._capsule
+
+    def __dlpack_device__(self):
+        return (1, 0)
 
 
-def _factory(size, fill, dtype, device, requires_grad, integer_fill_ok=True):
-    shape = shape_arg(size)
+def from_dlpack(ext_tensor):
+    """A tensor sharing memory with any object that speaks DLPack (a torch or CuPy tensor, a NumPy array, ...)."""
+    if not hasattr(ext_tensor, "__dlpack__"):
+        ext_tensor = _Capsule(ext_tensor)
+    if ext_tensor.__dlpack_device__()[0] != 1:  # 1 is kDLCPU; anything else is a GPU array for CuPy
+        return _make(_backend._load_cupy().from_dlpack(ext_tensor))
+    return _make(numpy.from_dlpack(ext_tensor))
+
+
+# --- tensors by shape -----------------------------------------------------------------------------------------
+def _factory(shape, fill, dtype, device, requires_grad):
     d = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     xp = _backend.xp_for(_backend.as_device(device))
-    array = xp.empty(shape, d.numpy) if fill is None else xp.full(shape, fill, d.numpy)
-    out = _make(array)
-    if requires_grad:
-        out.requires_grad_(True)
-    return out
+    if fill is None:
+        array = xp.empty(shape, d.numpy)
+    elif fill == 0:
+        array = xp.zeros(shape, d.numpy)
+    else:
+        with numpy.errstate(over="ignore", invalid="ignore"):
+            array = xp.full(shape, fill, d.numpy)
+    return _finish(array, requires_grad)
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given shape."""
-    return _factory(size, 0, dtype, device, requires_grad)
+    return _factory(shape_arg(size), 0, dtype, device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ones of the given shape."""
-    return _factory(size, 1, dtype, device, requires_grad)
+    return _factory(shape_arg(size), 1, dtype, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """An uninitialised tensor of the given shape."""
-    return _factory(size, None, dtype, device, requires_grad)
+    return _factory(shape_arg(size), None, dtype, device, requires_grad)
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
-    """An uninitialised tensor of the given shape (strides are chosen by the array library)."""
-    return _factory((size,), None, dtype, device, requires_grad)
+    """An uninitialised tensor with the given shape and strides (in elements)."""
+    shape, stride = shape_arg((size,)), shape_arg((stride,))
+    if len(shape) != len(stride):
+        raise RuntimeError(f"mismatch in length of strides and shape")
+    storage = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, stride))
+    buffer = _factory((storage,), None, dtype, device, False)._data
+    xp = _backend.xp_of(buffer)
+    array = xp.lib.stride_tricks.as_strided(buffer, shape, tuple(s * buffer.itemsize for s in stride))
+    return _finish(array, requires_grad)
+
+
+def _fill_dtype(fill_value):
+    """The dtype ``full`` gives a fill value: bool, int64, the default float or the default complex."""
+    if isinstance(fill_value, (bool, numpy.bool_)):
+        return _dtype.bool_
+    if isinstance(fill_value, numbers.Integral):
+        return _dtype.int64
+    if isinstance(fill_value, numbers.Real):
+        return _dtype.get_default_dtype()
+    if isinstance(fill_value, numbers.Complex):
+        return _dtype.default_complex()
+    raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of the given shape filled with ``fill_value``; dtype follows the fill value as in PyTorch."""
+    fill_value = _number(fill_value)
     if dtype is None:
-        dtype = _dtype.scalar_dtype(fill_value.item() if isinstance(fill_value, Tensor) else fill_value)
-    if isinstance(fill_value, Tensor):
-        fill_value = fill_value.item()
-    return _factory((size,) if isinstance(size, (int, numpy.integer)) else (tuple(size),), fill_value, dtype, device,
-                    requires_grad)
+        dtype = _fill_dtype(fill_value)
+    return _factory(shape_arg((size,)), fill_value, dtype, device, requires_grad)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
@@ -144,46 +279,49 @@ def _like(input, dtype, device):
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with the shape (and by default dtype and device) of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return _factory((input.shape,), 0, dtype, device, requires_grad)
+    return _factory(input.shape, 0, *_like(input, dtype, device), requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Ones with the shape (and by default dtype and device) of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return _factory((input.shape,), 1, dtype, device, requires_grad)
+    return _factory(input.shape, 1, *_like(input, dtype, device), requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """An uninitialised tensor with the shape (and by default dtype and device) of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return _factory((input.shape,), None, dtype, device, requires_grad)
+    return _factory(input.shape, None, *_like(input, dtype, device), requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
-    dtype, device = _like(input, dtype, device)
-    return _factory((input.shape,), fill_value, dtype, device, requires_grad)
+    return _factory(input.shape, _number(fill_value), *_like(input, dtype, device), requires_grad)
 
 
-def _new_factory(fill):
+def _new_factory(fill, name, doc):
     def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-        return _factory(size, fill, dtype or self.dtype, device or self.device, requires_grad)
-    return method
+        return _factory(shape_arg(size), fill, dtype or self.dtype, device or self.device, requires_grad)
+    method.__name__, method.__doc__ = name, doc
+    setattr(Tensor, name, method)
 
 
-Tensor.new_zeros = _new_factory(0)
-Tensor.new_ones = _new_factory(1)
-Tensor.new_empty = _new_factory(None)
-Tensor.new_zeros.__doc__ = "Zeros of the given shape with this tensor's dtype and device."
-Tensor.new_ones.__doc__ = "Ones of the given shape with this tensor's dtype and device."
-Tensor.new_empty.__doc__ = "An uninitialised tensor of the given shape with this tensor's dtype and device."
+_new_factory(0, "new_zeros", "Zeros of the given shape with this tensor's dtype and device.")
+_new_factory(1, "new_ones", "Ones of the given shape with this tensor's dtype and device.")
+_new_factory(None, "new_empty", "An uninitialised tensor of the given shape with this tensor's dtype and device.")
 
 
 @tensor_method
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     """``fill_value`` everywhere, in the given shape, with this tensor's dtype and device."""
-    return _factory((size,), fill_value, dtype or self.dtype, device or self.device, requires_grad)
+    return _factory(shape_arg((size,)), _number(fill_value), dtype or self.dtype, device or self.device,
+                    requires_grad)
+
+
+@tensor_method
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False, layout=None,
+                      pin_memory=False):
+    """An uninitialised tensor with the given shape and strides, with this tensor's dtype and device."""
+    return empty_strided(size, stride, dtype=dtype or self.dtype, device=device or self.device,
+                         requires_grad=requires_grad)
 
 
 @tensor_method
@@ -192,88 +330,165 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """An ``n`` by ``m`` matrix with ones on the diagonal."""
+    for name, value in (("n", n), ("m", m)):
+        if value is not None and value < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
+    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    xp = _backend.xp_for(_backend.as_device(device))
+    return _finish(xp.eye(n, n if m is None else m, dtype=dtype.numpy), requires_grad)
+
+
+# --- ranges ---------------------------------------------------------------------------------------------------
 def _number(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Values from ``start`` up to (not including) ``end`` spaced by ``step``; int64 unless any bound is a float."""
+    """Values from ``start`` up to (not including) ``end`` spaced by ``step``; int64 unless any bound is a float.
+
+    The length is ``ceil((end - start) / step)`` computed in double precision, as in PyTorch.
+    """
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (end - start) * step < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
     if dtype is None:
-        floating = any(isinstance(v, float) for v in (start, end, step))
+        floating = any(isinstance(v, float) or isinstance(v, numpy.floating) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if floating else _dtype.int64
     dtype = _dtype.as_dtype(dtype)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not all(numpy.isfinite(float(v)) for v in (start, end)):
+        raise RuntimeError(f"unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    count = max(int(numpy.ceil((float(end) - float(start)) / float(step))), 0)
     xp = _backend.xp_for(_backend.as_device(device))
-    count = max(int(numpy.ceil((end - start) / step)), 0)
-    array = (start + step * xp.arange(count, dtype=numpy.float64)) if dtype.is_floating_point else \
-        xp.arange(start, end, step)
-    out_tensor = _make(array.astype(dtype.numpy, copy=False))
-    return out_tensor.requires_grad_(True) if requires_grad else out_tensor
+    if dtype.is_floating_point or dtype.is_complex:
+        array = float(start) + float(step) * xp.arange(count, dtype=numpy.float64)
+    else:
+        # Integral ranges run in the integer type itself: fractional bounds and steps are truncated first.
+        if int(step) == 0:
+            raise ValueError("step must be nonzero")
+        array = int(start) + int(step) * xp.arange(count, dtype=numpy.int64)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        return _finish(array.astype(dtype.numpy, copy=False), requires_grad)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+    """Deprecated in PyTorch: values from ``start`` to ``end`` inclusive spaced by ``step`` (default float dtype)."""
+    if end is None:
+        start, end = 0, start
+    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
+    return arange(start, start + count * step, step, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     start, end = _number(start), _number(end)
-    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    if not isinstance(steps, (int, numpy.integer)) or isinstance(steps, bool):
+        raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
+    if dtype is None:
+        is_complex = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
+        dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
+    dtype = _dtype.as_dtype(dtype)
     xp = _backend.xp_for(_backend.as_device(device))
-    step = (end - start) / (steps - 1) if steps > 1 else 0.0
+    wide = numpy.complex128 if dtype.is_complex else numpy.float64
     index = xp.arange(steps, dtype=numpy.float64)
-    halfway = steps // 2
-    # PyTorch fills the first half from start and the second half from end, which keeps both ends exact.
-    array = xp.where(index < halfway, start + step * index, end - step * (steps - 1 - index))
-    if not dtype.is_floating_point and not dtype.is_complex:
+    if steps == 1:
+        array = xp.full((1,), start, dtype=wide)
+    else:
+        step = (end - start) / (steps - 1)
+        # PyTorch fills the first half from start and the second half from end, which keeps both ends exact.
+        array = xp.where(index < steps // 2, start + step * index, end - step * (steps - 1 - index)).astype(wide)
+    if not (dtype.is_floating_point or dtype.is_complex):
         array = xp.trunc(array)
-    result = _make(array.astype(dtype.numpy))
-    return result.requires_grad_(True) if requires_grad else result
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        return _finish(array.astype(dtype.numpy), requires_grad)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
     dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     exponents = linspace(start, end, steps, dtype=_dtype.float64, device=device)._data
-    result = _make((base ** exponents).astype(dtype.numpy))
-    return result.requires_grad_(True) if requires_grad else result
+    values = float(base) ** exponents
+    if not (dtype.is_floating_point or dtype.is_complex):
+        values = _backend.xp_of(values).trunc(values)
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        return _finish(values.astype(dtype.numpy), requires_grad)
 
 
-def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """An ``n`` by ``m`` matrix with ones on the diagonal."""
-    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if n < 0 or (m is not None and m < 0):
-        raise RuntimeError(f"n must be greater or equal to 0, got {n}")
-    xp = _backend.xp_for(_backend.as_device(device))
-    result = _make(xp.eye(n, n if m is None else m, dtype=dtype.numpy))
-    return result.requires_grad_(True) if requires_grad else result
-
-
+# --- complex numbers ------------------------------------------------------------------------------------------
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts of the same floating dtype."""
-    if real.dtype is not imag.dtype or not real.dtype.is_floating_point:
+    if not (real.dtype.is_floating_point and imag.dtype.is_floating_point):
         raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
                            f"{_dtype.scalar_type_name(real.dtype)} and {_dtype.scalar_type_name(imag.dtype)}")
+    if real.dtype is not imag.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar "
+                           f"type {_dtype.scalar_type_name(imag.dtype)} for second argument")
     return real + imag * 1j
 
 
 def polar(abs, angle, *, out=None):
-    """A complex tensor from magnitudes and angles."""
+    """A complex tensor from magnitudes and angles: ``abs * (cos(angle) + i sin(angle))``."""
     return complex(abs * angle.cos(), abs * angle.sin())
 
 
+# --- legacy constructors --------------------------------------------------------------------------------------
 def _legacy_array(args, dtype, device):
-    """The array behind the legacy ``Tensor(...)`` constructor: data to copy, or sizes to allocate."""
+    """The array behind ``Tensor(...)`` and ``FloatTensor(...)``: sizes to allocate (zeroed), or data to copy."""
     if not args:
         return _backend.xp_for(device).empty((0,), dtype.numpy)
     if all(isinstance(a, numbers.Integral) and not isinstance(a, bool) for a in args) or (
             len(args) == 1 and isinstance(args[0], Size)):
-        shape = shape_arg(args)
-        return _backend.xp_for(device).zeros(shape, dtype.numpy)
+        return _backend.xp_for(device).zeros(shape_arg(args), dtype.numpy)
     if len(args) != 1:
         raise TypeError(f"new(): invalid data type '{type(args[0]).__name__}'")
-    return _backend.move(_to_numpy(args[0], dtype), device)
+    data = args[0]
+    if isinstance(data, Tensor):
+        if data.dtype is not dtype and dtype is not _dtype.get_default_dtype():
+            raise TypeError(f"expected {dtype} (got {data.dtype})")
+        return data._data
+    return _backend.move(_to_numpy(data, dtype), device)
+
+
+class _LegacyTensorType(type):
+    """Metaclass of ``FloatTensor`` and friends: calling one builds a tensor of its dtype, and ``isinstance``
+    asks whether a tensor has that dtype."""
+
+    def __call__(cls, *args, device=None):
+        array = _legacy_array(args, cls.dtype, _backend.as_device(device))
+        if array.dtype != cls.dtype.numpy:
+            raise TypeError(f"expected {cls.dtype} (got {_dtype.from_numpy(array.dtype)})")
+        return _make(array)
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, Tensor) and instance.dtype is cls.dtype and instance.device.type == "cpu"
+
+    def __repr__(cls):
+        return f"<class 'ember.{cls.__name__}'>"
+
+
+def _legacy_type(d):
+    name = f"{_dtype.scalar_type_name(d)}Tensor"
+    doc = f"Legacy constructor: ``{name}(data)`` copies data as {d}; ``{name}(*sizes)`` allocates zeros."
+    return _LegacyTensorType(name, (), {"dtype": d, "__doc__": doc, "__module__": "ember"})
+
+
+FloatTensor = _legacy_type(_dtype.float32)
+DoubleTensor = _legacy_type(_dtype.float64)
+HalfTensor = _legacy_type(_dtype.float16)
+BFloat16Tensor = _legacy_type(_dtype.bfloat16)
+LongTensor = _legacy_type(_dtype.int64)
+IntTensor = _legacy_type(_dtype.int32)
+ShortTensor = _legacy_type(_dtype.int16)
+CharTensor = _legacy_type(_dtype.int8)
+ByteTensor = _legacy_type(_dtype.uint8)
+BoolTensor = _legacy_type(_dtype.bool_)
+ComplexFloatTensor = _legacy_type(_dtype.complex64)
+ComplexDoubleTensor = _legacy_type(_dtype.complex128)
