@@ -1,5 +1,10 @@
-"""Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode."""
+"""Switches for gradient recording: no_grad, enable_grad, set_grad_enabled, inference_mode.
+
+Each is a context manager and a decorator (with or without parentheses for those that take no argument); a
+decorated generator function runs every step of the generator under the switch, as in PyTorch.
+"""
 import functools
+import inspect
 
 
 class _State:
@@ -34,32 +39,62 @@ class _GradSwitch:
         return False
 
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return self._wrap_generator(function)
+
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with type(self)() if type(self) in (no_grad, enable_grad) else self.clone():
+            with self.clone():
                 return function(*args, **kwargs)
         return wrapper
 
+    def _wrap_generator(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            generator = function(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = generator.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            generator.close()
+                        raise
+                    except BaseException as error:
+                        with self.clone():
+                            response = generator.throw(error)
+                    else:
+                        with self.clone():
+                            response = generator.send(request)
+            except StopIteration as stop:
+                return stop.value
+        return wrapper
+
     def clone(self):
-        return type(self)(self.mode)
+        """A fresh switch with the same setting (each decorated call enters its own)."""
+        return type(self)()
 
 
-class no_grad(_GradSwitch):
+class _NoArgumentSwitch(_GradSwitch):
+    """A switch that takes no argument, so ``@no_grad`` works without parentheses too."""
+
+    def __new__(cls, function=None):
+        self = super().__new__(cls)
+        return self if function is None else self(function)
+
+
+class no_grad(_NoArgumentSwitch):
     """Context manager and decorator that turns off gradient recording."""
 
     mode = False
 
-    def __init__(self):
-        pass
 
-
-class enable_grad(_GradSwitch):
+class enable_grad(_NoArgumentSwitch):
     """Context manager and decorator that turns gradient recording on (inside a ``no_grad`` block, say)."""
 
     mode = True
-
-    def __init__(self):
-        pass
 
 
 class set_grad_enabled(_GradSwitch):
@@ -73,25 +108,35 @@ class set_grad_enabled(_GradSwitch):
     def __enter__(self):
         state.enabled = self.mode
 
-    def __exit__(self, *exc):
+    def __call__(self, function):
         state.enabled = self._previous
-        return False
+        return super().__call__(function)
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
 
 
 class inference_mode(_GradSwitch):
     """Like ``no_grad``, for code that will never need gradients of what it computes."""
 
+    def __new__(cls, mode=True):
+        self = super().__new__(cls)
+        if callable(mode):
+            self.__init__()
+            return self(mode)
+        return self
+
     def __init__(self, mode=True):
-        self.mode = not mode
+        self.inference = bool(mode)
 
     def __enter__(self):
         self._previous = state.enabled, state.inference
-        state.enabled = self.mode
-        state.inference = not self.mode
+        state.enabled = not self.inference
+        state.inference = self.inference
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self._previous
         return False
 
     def clone(self):
-        return inference_mode(not self.mode)
+        return inference_mode(self.inference)
