@@ -1,2 +1,239 @@
-"""sorting ops (being written)"""
-__all__ = []
+"""Sorting and selection: sort, topk, kthvalue, unique, searchsorted. Values outputs are input values gathered at
+int64 indices, so their gradients scatter back to where the values came from."""
+import numpy
+
+from .._backend import xp_of
+from .._tensor import Tensor, _make
+from ._util import tensor_method, wrap_dim, write_out
+from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
+
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
+           "bucketize"]
+
+_INT64 = numpy.dtype(numpy.int64)
+_sort = return_type("sort")
+_topk = return_type("topk")
+_kthvalue = return_type("kthvalue")
+
+
+def _sort_indices(array, axis, descending):
+    """Stable argsort along ``axis``; NaN counts as the largest value, and equal elements keep their order."""
+    xp = xp_of(array)
+    if not descending:
+        return xp.argsort(array, axis=axis, kind="stable")
+    # Sorting the reversed array ascending and reading the result backwards keeps ties in input order.
+    n = array.shape[axis]
+    backwards = xp.argsort(xp.flip(array, axis), axis=axis, kind="stable")
+    return n - 1 - xp.flip(backwards, axis)
+
+
+def _sorted_along(input, dim, descending):
+    """(sorted values, indices) along ``dim``; 0-d inputs are sorted as one element."""
+    d = wrap_dim(dim, input.ndim)
+    source = input if input.ndim else input.reshape(1)
+    indices = _sort_indices(source._data, d, descending).astype(_INT64, copy=False)
+    values = TakeAlongDim.apply(source, indices, d)
+    if input.ndim == 0:
+        return values.reshape(()), indices.reshape(())
+    return values, indices
+
+
+@tensor_method
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """(values, indices) of ``input`` sorted along ``dim``; always stable here, NaN sorts as largest."""
+    values, indices = _sorted_along(input, dim, descending)
+    return _write_tuple(out, _sort(values, _make(indices)))
+
+
+@tensor_method
+def argsort(input, dim=-1, descending=False, stable=False):
+    """Indices that sort ``input`` along ``dim``."""
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim == 0:
+        return _make(xp_of(input._data).zeros((), _INT64))
+    return _make(_sort_indices(input._data, d, descending).astype(_INT64, copy=False))
+
+
+@tensor_method
+def msort(input, *, out=None):
+    """``input`` sorted along its first dim (values only)."""
+    return write_out(out, sort(input, 0).values, "msort")
+
+
+def _leading(input, dim, count, indices):
+    """The first ``count`` positions of sort ``indices`` along ``dim``, and the matching input values."""
+    d = wrap_dim(dim, input.ndim)
+    source = input if input.ndim else input.reshape(1)
+    chosen = xp_of(indices).take(indices, xp_of(indices).arange(count), axis=d)
+    values = TakeAlongDim.apply(source, chosen, d)
+    if input.ndim == 0:
+        return values.reshape(()), _make(chosen.reshape(()))
+    return values, _make(chosen)
+
+
+@tensor_method
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, in sorted order."""
+    d = wrap_dim(dim, input.ndim)
+    size = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError("selected index k out of range")
+    source = input._data if input.ndim else input._data.reshape(1)
+    indices = _sort_indices(source, d, largest).astype(_INT64, copy=False)
+    return _write_tuple(out, _topk(*_leading(input, d, k, indices)))
+
+
+@tensor_method
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+    """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
+    d = wrap_dim(dim, input.ndim)
+    if input.ndim:
+        _check_nonempty_dims("kthvalue", input, (d,))
+    size = input.shape[d] if input.ndim else 1
+    if not 1 <= k <= size:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    source = input if input.ndim else input.reshape(1)
+    xp = xp_of(source._data)
+    order = _sort_indices(source._data, d, False)
+    indices = xp.take(order, xp.asarray([k - 1]), axis=d).astype(_INT64, copy=False)
+    values = TakeAlongDim.apply(source, indices, d)
+    if not keepdim or input.ndim == 0:
+        shape = tuple(s for i, s in enumerate(input.shape) if i != d)
+        values, indices = values.reshape(shape), indices.reshape(shape)
+    return _write_tuple(out, _kthvalue(values, _make(indices)))
+
+
+# --- unique ----------------------------------------------------------------------------------------------------
+def _unique_result(values, inverse, counts, return_inverse, return_counts):
+    results = (values,) + ((inverse,) if return_inverse else ()) + ((counts,) if return_counts else ())
+    return results[0] if len(results) == 1 else results
+
+
+def _rows_along(array, dim):
+    """The slices of ``array`` along ``dim`` as the rows of a 2-d array (for unique with ``dim``)."""
+    xp = xp_of(array)
+    moved = xp.moveaxis(array, dim, 0)
+    return moved.reshape(moved.shape[0], -1), moved.shape
+
+
+def _from_rows(rows, moved_shape, dim):
+    xp = xp_of(rows)
+    return xp.moveaxis(rows.reshape((rows.shape[0],) + moved_shape[1:]), 0, dim)
+
+
+@tensor_method
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
+    mapping and the counts."""
+    xp = xp_of(input._data)
+    if dim is None:
+        values, inverse, counts = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True)
+        return _unique_result(_make(values), _make(inverse.reshape(input.shape).astype(_INT64)),
+                              _make(counts.astype(_INT64)), return_inverse, return_counts)
+    d = wrap_dim(dim, input.ndim)
+    rows, moved_shape = _rows_along(input._data, d)
+    if rows.shape[0] == 0 or rows.shape[1] == 0:
+        keep = min(rows.shape[0], 1) if rows.shape[1] == 0 else 0
+        values = _from_rows(rows[:keep], moved_shape, d)
+        inverse = xp.zeros(rows.shape[0], _INT64)
+        counts = xp.full(keep, rows.shape[0], _INT64)
+    else:
+        # Lexicographic order of the rows: sort by the last column first, stably, up to the first.
+        order = xp.lexsort(rows.T[::-1])
+        ordered = rows[order]
+        starts = xp.concatenate([xp.ones(1, bool), (ordered[1:] != ordered[:-1]).any(axis=1)])
+        group = xp.cumsum(starts) - 1
+        inverse = xp.empty(rows.shape[0], _INT64)
+        inverse[order] = group
+        values = _from_rows(ordered[starts], moved_shape, d)
+        counts = xp.diff(xp.append(xp.flatnonzero(starts), rows.shape[0])).astype(_INT64)
+    return _unique_result(_make(values), _make(inverse), _make(counts), return_inverse, return_counts)
+
+
+@tensor_method
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """Collapses runs of equal consecutive elements (or slices along ``dim``) into one."""
+    xp = xp_of(input._data)
+    if dim is None:
+        rows, moved_shape, d = input._data.reshape(-1, 1), (input._data.size,), None
+    else:
+        d = wrap_dim(dim, input.ndim)
+        rows, moved_shape = _rows_along(input._data, d)
+    if rows.shape[0] == 0:
+        starts = xp.zeros(0, bool)
+    else:
+        starts = xp.concatenate([xp.ones(1, bool), (rows[1:] != rows[:-1]).any(axis=1)])
+    kept = rows[starts]
+    values = kept.reshape(-1) if d is None else _from_rows(kept, moved_shape, d)
+    inverse = (xp.cumsum(starts) - 1).astype(_INT64)
+    if d is None:
+        inverse = inverse.reshape(input.shape)
+    counts = xp.diff(xp.append(xp.flatnonzero(starts), rows.shape[0])).astype(_INT64)
+    return _unique_result(_make(values), _make(inverse), _make(counts), return_inverse, return_counts)
+
+
+# --- searching sorted sequences --------------------------------------------------------------------------------
+def _batched_searchsorted(sequence, values, side):
+    """searchsorted of each row of ``values`` (2-d) in the matching row of ``sequence`` (2-d), vectorized: one
+    lexicographic sort by (row, value, query-or-not) places every query among its row's sequence elements."""
+    xp = xp_of(sequence)
+    rows, length = sequence.shape
+    width = length + values.shape[1]
+    keys = xp.concatenate([sequence, values], axis=1).reshape(-1)
+    is_query = xp.concatenate([xp.zeros(sequence.shape, bool), xp.ones(values.shape, bool)], axis=1).reshape(-1)
+    row_of = xp.repeat(xp.arange(rows), width)
+    # For side="left" a query sorts before equal sequence elements, for "right" after them.
+    tiebreak = is_query if side == "right" else ~is_query
+    order = xp.lexsort((tiebreak, keys, row_of))
+    query_slots = is_query[order]
+    sequence_before = xp.cumsum(~query_slots) - row_of[order] * length
+    positions = order[query_slots]
+    result = xp.empty(values.shape, _INT64)
+    result[positions // width, positions % width - length] = sequence_before[query_slots]
+    return result
+
+
+def _side(right, side):
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
+                               "while right was True")
+        return side
+    return "right" if right else "left"
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
+    """Indices where ``input`` values would be inserted into the innermost dim of ``sorted_sequence`` to keep it
+    sorted."""
+    side = _side(right, side)
+    scalar = not isinstance(input, Tensor)
+    values = xp_of(sorted_sequence._data).asarray(input, dtype=sorted_sequence._data.dtype) if scalar \
+        else input._data
+    sequence = sorted_sequence._data
+    if sorter is not None:
+        if sorter.shape != sorted_sequence.shape:
+            raise RuntimeError("torch.searchsorted(): boundary and sorter must have the same size, but got boundary "
+                               f"tensor {list(sorted_sequence.shape)} and got sorter tensor {list(sorter.shape)}")
+        sequence = xp_of(sequence).take_along_axis(sequence, sorter._data.astype(_INT64), axis=-1)
+    if sequence.ndim > 1 and (scalar or sequence.shape[:-1] != values.shape[:-1]):
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 dimensions "
+                           "of boundaries tensor and input value tensor must match, but we got boundaries tensor "
+                           f"{list(sorted_sequence.shape)} and input value tensor "
+                           f"{list(values.shape) if not scalar else []}")
+    xp = xp_of(sequence)
+    if sequence.ndim <= 1:
+        result = xp.searchsorted(sequence.reshape(-1), values, side=side)
+    else:
+        flat = _batched_searchsorted(sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1]),
+                                     side)
+        result = flat.reshape(values.shape)
+    return write_out(out, _make(xp.asarray(result).astype(numpy.int32 if out_int32 else _INT64)), "searchsorted")
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
+    """Index of the bucket of 1-d ``boundaries`` each element falls in (``right`` puts equal values above)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
