@@ -1,19 +1,29 @@
-"""Elementwise comparisons; results are bool tensors outside the graph."""
+"""Elementwise comparisons and value tests (isnan, isclose, ...); results are bool tensors outside the graph."""
 import operator
 
-from .._tensor import _make
+from .. import _dtype
+from .._backend import xp_of
+from .._tensor import Tensor, _make
+from ..autograd.function import _broadcast_error
 from ._util import inplace_method, promote_pair, tensor_method, write_out
 
-__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal"]
+__all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+           "equal", "isclose", "allclose", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "signbit"]
 
 
 def _comparison(name, function, symbol):
     def compare(input, other, *, out=None):
+        if other is None:   # ``tensor == None`` is plainly False in PyTorch
+            return name == "ne"
         a, b = promote_pair(input, other)
-        a = a._data if hasattr(a, "_data") else a
-        b = b._data if hasattr(b, "_data") else b
-        return write_out(out, _make(function(a, b)), name)
-    compare.__name__ = name
+        a = a._data if isinstance(a, Tensor) else a
+        b = b._data if isinstance(b, Tensor) else b
+        try:
+            result = function(a, b)
+        except ValueError as error:
+            raise _broadcast_error((input, other)) or error
+        return write_out(out, _make(xp_of(a if isinstance(input, Tensor) else b).asarray(result)), name)
+    compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``input {symbol} other`` as a bool tensor, broadcasting."
     tensor_method(f"__{name}__")(compare)
     inplace_method(lambda self, other: compare(self, other).to(self.dtype), name + "_")
@@ -27,3 +37,75 @@ le = _comparison("le", operator.le, "<=")
 gt = _comparison("gt", operator.gt, ">")
 ge = _comparison("ge", operator.ge, ">=")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+for _alias, _function in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le),
+                          ("not_equal", ne)):
+    setattr(Tensor, _alias, _function)
+    setattr(Tensor, _alias + "_", getattr(Tensor, _function.__name__ + "_"))
+
+
+@tensor_method
+def equal(input, other):
+    """True when both tensors have the same shape and the same values (a Python bool)."""
+    if input.shape != other.shape:
+        return False
+    return bool(eq(input, other)._data.all())
+
+
+def _check_tolerances(rtol, atol):
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+
+
+@tensor_method
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """|input - other| <= atol + rtol * |other| elementwise (infinities close only to themselves)."""
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{_dtype.scalar_type_name(input.dtype)} did not match "
+                           f"{_dtype.scalar_type_name(other.dtype)}")
+    _check_tolerances(rtol, atol)
+    a, b = input._data, other._data
+    xp = xp_of(a)
+    if a.dtype.kind == "b":
+        return _make(xp.asarray(a == b))
+    if a.dtype.kind in "iu":
+        a, b = a.astype("float64"), b.astype("float64")
+    try:
+        return _make(xp.asarray(xp.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    except ValueError as error:
+        raise _broadcast_error((input, other)) or error
+
+
+@tensor_method
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True when every element of ``input`` is close to ``other`` (see ``isclose``)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+def _value_test(name, test, doc):
+    def function(input):
+        return _make(xp_of(input._data).asarray(test(xp_of(input._data), input._data)))
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return tensor_method(function)
+
+
+def _is_float(a):
+    return a.dtype.kind in "fc" or a.dtype.name == "bfloat16"
+
+
+isnan = _value_test("isnan", lambda xp, a: xp.isnan(a) if _is_float(a) else xp.zeros(a.shape, bool),
+                    "True where the element is NaN.")
+isinf = _value_test("isinf", lambda xp, a: xp.isinf(a) if _is_float(a) else xp.zeros(a.shape, bool),
+                    "True where the element is +inf or -inf.")
+isposinf = _value_test("isposinf", lambda xp, a: a == float("inf") if _is_float(a) else xp.zeros(a.shape, bool),
+                       "True where the element is +inf.")
+isneginf = _value_test("isneginf", lambda xp, a: a == float("-inf") if _is_float(a) else xp.zeros(a.shape, bool),
+                       "True where the element is -inf.")
+isfinite = _value_test("isfinite", lambda xp, a: xp.isfinite(a) if _is_float(a) else xp.ones(a.shape, bool),
+                       "True where the element is neither infinite nor NaN.")
+isreal = _value_test("isreal", lambda xp, a: a.imag == 0 if a.dtype.kind == "c" else xp.ones(a.shape, bool),
+                     "True where the element has no imaginary part (always for real dtypes).")
+signbit = _value_test("signbit", lambda xp, a: xp.signbit(a) if _is_float(a) else a < 0,
+                      "True where the sign bit is set (negative numbers, -0.0 and negative NaNs).")
