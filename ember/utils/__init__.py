@@ -1,0 +1,2 @@
+"""Utilities in PyTorch's layout: ``ember.utils.data`` holds datasets, samplers and the DataLoader."""
+from . import data  # noqa: F401
