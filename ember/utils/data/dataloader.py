@@ -1,0 +1,429 @@
+"""DataLoader: batches from a dataset, read in the main process or in worker processes, in sampler order."""
+import itertools
+import math
+import multiprocessing
+import os
+import queue
+import secrets
+import sys
+import time
+import warnings
+from multiprocessing import resource_tracker
+
+import ember
+
+from . import _shared_memory
+from ._fetch import make_fetcher
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resumed, _worker_loop
+
+__all__ = ["DataLoader"]
+
+# How often the main process, while waiting for a batch, checks that its workers are alive.
+_POLL_INTERVAL = 0.2
+# How long shutdown waits for workers to exit by themselves before terminating them.
+_SHUTDOWN_TIMEOUT = 5.0
+
+
+class _InfiniteConstantSampler(Sampler):
+    """Yields None forever: the "indices" of an iterable dataset, which its fetcher ignores."""
+
+    def __iter__(self):
+        return itertools.repeat(None)
+
+
+class DataLoader:
+    """Iterates over ``dataset`` in batches: samples chosen by a sampler, collated by ``collate_fn``, and read by
+    ``num_workers`` worker processes (0: in the main process), delivered in order."""
+
+    __initialized = False
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False):
+        _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
+        is_iterable = isinstance(dataset, IterableDataset)
+        if is_iterable:
+            _check_iterable_options(shuffle, sampler, batch_sampler)
+        else:
+            shuffle = bool(shuffle)
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
+                                 "drop_last")
+            batch_size, drop_last = None, False
+        elif batch_size is None and drop_last:
+            raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
+        if sampler is None:
+            if is_iterable:
+                sampler = _InfiniteConstantSampler()
+            else:
+                sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+
+        self.dataset = dataset
+        self.num_workers = num_workers
+        self.prefetch_factor = 2 if num_workers > 0 and prefetch_factor is None else prefetch_factor
+        self.pin_memory = pin_memory
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self._is_iterable = is_iterable
+        self.batch_size = batch_size
+        self.drop_last = drop_last
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.generator = generator
+        self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
+        self.persistent_workers = persistent_workers
+        self._IterableDataset_len_called = None
+        self._iterator = None
+        self.__initialized = True
+        self.check_worker_number_rationality()
+
+    @property
+    def multiprocessing_context(self):
+        """The multiprocessing context workers start in (None: 'fork' on Linux, the platform default elsewhere)."""
+        return self.__multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context):
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError("multiprocessing_context can only be used with multi-process loading "
+                                 f"(num_workers > 0), but got num_workers={self.num_workers}")
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                                     f"{methods!r}, but got multiprocessing_context={context!r}")
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError("multiprocessing_context option should be a valid context object or a string "
+                                f"specifying the start method, but got multiprocessing_context={context}")
+        self.__multiprocessing_context = context
+
+    def __setattr__(self, attr, value):
+        if self.__initialized and attr in ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                                           "persistent_workers"):
+            raise ValueError(f"{attr} attribute should not be set after {self.__class__.__name__} is initialized")
+        super().__setattr__(attr, value)
+
+    @property
+    def _auto_collation(self):
+        return self.batch_sampler is not None
+
+    @property
+    def _index_sampler(self):
+        return self.batch_sampler if self._auto_collation else self.sampler
+
+    def __iter__(self):
+        if not (self.persistent_workers and self.num_workers > 0):
+            return self._get_iterator()
+        if self._iterator is None:
+            self._iterator = self._get_iterator()
+        else:
+            self._iterator._reset(self)
+        return self._iterator
+
+    def _get_iterator(self):
+        if self.num_workers == 0:
+            return _SingleProcessDataLoaderIter(self)
+        self.check_worker_number_rationality()
+        return _MultiProcessingDataLoaderIter(self)
+
+    def __len__(self):
+        if not self._is_iterable:
+            return len(self._index_sampler)
+        length = self._IterableDataset_len_called = len(self.dataset)
+        if self.batch_size is not None:
+            length = length // self.batch_size if self.drop_last else math.ceil(length / self.batch_size)
+        return length
+
+    def check_worker_number_rationality(self):
+        """Warns when more workers are asked for than this process may use CPUs."""
+        if not self.num_workers:
+            return
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        if cpus is None or self.num_workers > cpus:
+            suggestion = (f"Our suggested max number of worker in current system is {cpus}"
+                          f"{'' if hasattr(os, 'sched_getaffinity') else ' (`cpuset` is not taken into account)'}, "
+                          "which is smaller than what this DataLoader is going to create." if cpus is not None else
+                          "DataLoader is not able to compute a suggested max number of worker in current system.")
+            warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} "
+                          "Please be aware that excessive worker creation might get DataLoader running slow or even "
+                          "freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
+                          stacklevel=3)
+
+
+def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers):
+    if num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to "
+                         "enable multiprocessing, otherwise set prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+
+
+def _check_iterable_options(shuffle, sampler, batch_sampler):
+    if shuffle not in {False, None}:
+        raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, but got "
+                         f"shuffle={shuffle}")
+    if sampler is not None:
+        raise ValueError(f"DataLoader with IterableDataset: expected unspecified sampler option, but got "
+                         f"sampler={sampler}")
+    if batch_sampler is not None:
+        raise ValueError(f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
+                         f"batch_sampler={batch_sampler}")
+
+
+def _accelerator_available():
+    cuda = getattr(ember, "cuda", None)
+    return cuda is not None and cuda.is_available()
+
+
+class _BaseDataLoaderIter:
+    """What both iterators share: the sampler iteration, the epoch's base seed, and the length check."""
+
+    def __init__(self, loader):
+        self._dataset = loader.dataset
+        self._is_iterable = loader._is_iterable
+        self._auto_collation = loader._auto_collation
+        self._drop_last = loader.drop_last
+        self._index_sampler = loader._index_sampler
+        self._num_workers = loader.num_workers
+        self._collate_fn = loader.collate_fn
+        self._timeout = loader.timeout
+        if loader.pin_memory and not _accelerator_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", stacklevel=4)
+        self._reset(loader, first_iter=True)
+
+    def _reset(self, loader, first_iter=False):
+        self._sampler_iter = iter(self._index_sampler)
+        self._num_yielded = 0
+        self._IterableDataset_len_called = loader._IterableDataset_len_called
+        self._base_seed = int(ember.empty((), dtype=ember.int64).random_(generator=loader.generator).item())
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        data = self._next_data()
+        self._num_yielded += 1
+        if self._is_iterable and self._IterableDataset_len_called is not None \
+                and self._num_yielded > self._IterableDataset_len_called:
+            message = (f"Length of IterableDataset {self._dataset} was reported to be "
+                       f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but {self._num_yielded} "
+                       "samples have been fetched. ")
+            if self._num_workers > 0:
+                message += ("For multiprocessing data-loading, this could be caused by not properly configuring the "
+                            "IterableDataset replica at each worker.")
+            warnings.warn(message, stacklevel=2)
+        return data
+
+    def __len__(self):
+        return len(self._index_sampler)
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """Reads every batch in the main process."""
+
+    def __init__(self, loader):
+        super().__init__(loader)
+        self._fetcher = make_fetcher(self._dataset, self._is_iterable, self._auto_collation, self._collate_fn,
+                                     self._drop_last)
+
+    def _next_data(self):
+        return self._fetcher.fetch(next(self._sampler_iter))
+
+
+class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
+    """Hands index batches round-robin to worker processes (``prefetch_factor`` per worker in flight) and yields
+    their results in sampler order, holding early arrivals in a reorder buffer."""
+
+    def __init__(self, loader):
+        self._workers, self._shutdown = [], False
+        self._outstanding_shm = set()
+        super().__init__(loader)
+        self._prefetch_factor = loader.prefetch_factor
+        self._persistent_workers = loader.persistent_workers
+        self._shm_prefix = f"ember_{os.getpid()}_{secrets.token_hex(4)}"
+        self._shm_counter = itertools.count()
+        context = loader.multiprocessing_context or _default_context()
+        # Workers and the main process must share one resource tracker, so that a block a worker creates and the
+        # main process unlinks is registered and unregistered in the same place.
+        resource_tracker.ensure_running()
+        self._data_queue = context.Queue()
+        self._done_event = context.Event()
+        self._index_queues = []
+        try:
+            for worker_id in range(self._num_workers):
+                index_queue = context.Queue()
+                index_queue.cancel_join_thread()
+                worker = context.Process(
+                    target=_worker_loop, daemon=True,
+                    args=(self._is_iterable, self._dataset, index_queue, self._data_queue, self._done_event,
+                          self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
+                          loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
+                worker.start()
+                self._index_queues.append(index_queue)
+                self._workers.append(worker)
+        except BaseException:
+            self._shutdown_workers()
+            raise
+        self._start_epoch()
+
+    def _reset(self, loader, first_iter=False):
+        super()._reset(loader, first_iter)
+        if not first_iter:
+            self._resume_workers()
+            self._start_epoch()
+
+    def _resume_workers(self):
+        """Starts persistent workers on a new epoch, discarding results of the last one still in flight."""
+        for index_queue in self._index_queues:
+            index_queue.put(ResumeIteration())
+        resumed = 0
+        while resumed < self._num_workers:
+            _, payload = self._get_data()
+            resumed += isinstance(payload, Resumed)
+
+    def _start_epoch(self):
+        self._send_idx = self._rcvd_idx = 0
+        self._task_workers = {}  # idx -> worker id, for every task sent and not yet yielded
+        self._reorder_buffer = {}  # idx -> batch (or error) that arrived before the batches ahead of it
+        self._workers_active = [True] * self._num_workers
+        self._worker_cycle = itertools.cycle(range(self._num_workers))
+        for _ in range(self._prefetch_factor * self._num_workers):
+            self._try_put_index()
+
+    def _try_put_index(self):
+        try:
+            index = next(self._sampler_iter)
+        except StopIteration:
+            return
+        for _ in range(self._num_workers):
+            worker_id = next(self._worker_cycle)
+            if self._workers_active[worker_id]:
+                break
+        else:
+            return
+        shm_name = f"{self._shm_prefix}_{next(self._shm_counter)}"
+        self._outstanding_shm.add(shm_name)
+        self._index_queues[worker_id].put((self._send_idx, index, shm_name))
+        self._task_workers[self._send_idx] = worker_id
+        self._send_idx += 1
+
+    def _next_data(self):
+        while True:
+            while self._rcvd_idx < self._send_idx and self._rcvd_idx not in self._reorder_buffer \
+                    and not self._workers_active[self._task_workers[self._rcvd_idx]]:
+                # A task sent to a worker whose iterable ran out: it will never be answered.
+                del self._task_workers[self._rcvd_idx]
+                self._rcvd_idx += 1
+            if self._rcvd_idx >= self._send_idx:
+                if not self._persistent_workers:
+                    self._shutdown_workers()
+                raise StopIteration
+            if self._rcvd_idx in self._reorder_buffer:
+                return self._deliver(self._reorder_buffer.pop(self._rcvd_idx))
+            idx, payload = self._get_data()
+            if isinstance(payload, IterableExhausted):
+                self._workers_active[payload.worker_id] = False
+                self._try_put_index()
+            elif idx == self._rcvd_idx:
+                return self._deliver(payload)
+            elif idx in self._task_workers:
+                self._reorder_buffer[idx] = payload
+
+    def _deliver(self, payload):
+        del self._task_workers[self._rcvd_idx]
+        self._rcvd_idx += 1
+        self._try_put_index()
+        if isinstance(payload, ExceptionWrapper):
+            payload.reraise()
+        return payload
+
+    def _get_data(self):
+        """The next ``(idx, result)`` from any worker, with batches already out of shared memory. Raises when a
+        worker died or ``timeout`` seconds pass."""
+        deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
+        while True:
+            wait = _POLL_INTERVAL if deadline is None else max(0.0, min(_POLL_INTERVAL, deadline - time.monotonic()))
+            try:
+                idx, payload = self._data_queue.get(timeout=wait)
+            except queue.Empty:
+                self._check_workers_alive()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+                continue
+            return idx, self._receive(payload)
+
+    def _receive(self, payload):
+        if isinstance(payload, _shared_memory.PackedBatch):
+            self._outstanding_shm.discard(payload.shm_name)
+            return _shared_memory.unpack(payload)
+        return payload
+
+    def _check_workers_alive(self):
+        dead = [worker for worker in self._workers if not worker.is_alive()]
+        if dead:
+            self._shutdown_workers()
+            pids = ", ".join(str(worker.pid) for worker in dead)
+            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
+
+    def _shutdown_workers(self):
+        """Stops and joins every worker (terminating stragglers) and unlinks every shared-memory block they made."""
+        if self._shutdown:
+            return
+        self._shutdown = True
+        if not self._workers:
+            return
+        self._done_event.set()
+        for index_queue in self._index_queues:
+            index_queue.put(None)
+        deadline = time.monotonic() + _SHUTDOWN_TIMEOUT
+        for worker in self._workers:
+            while worker.is_alive() and time.monotonic() < deadline:
+                self._discard_queued_results()
+                worker.join(timeout=0.05)
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+        self._discard_queued_results()
+        for shm_name in self._outstanding_shm:
+            _shared_memory.unlink(shm_name)
+        self._outstanding_shm.clear()
+        for q in (self._data_queue, *self._index_queues):
+            q.cancel_join_thread()
+            q.close()
+
+    def _discard_queued_results(self):
+        """Empties the data queue so workers blocked on a full pipe can exit; frees the blocks it named."""
+        while True:
+            try:
+                _, payload = self._data_queue.get_nowait()
+            except (queue.Empty, OSError, EOFError):
+                return
+            if isinstance(payload, _shared_memory.PackedBatch) and payload.shm_name is not None:
+                self._outstanding_shm.discard(payload.shm_name)
+                _shared_memory.unlink(payload.shm_name)
+
+    def __del__(self):
+        self._shutdown_workers()
+
+
+def _default_context():
+    """'fork' on Linux (workers start fast and inherit the dataset), the platform's default elsewhere."""
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else None)

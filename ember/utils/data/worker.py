@@ -1,0 +1,155 @@
+"""What runs inside a DataLoader worker process, and ``get_worker_info`` for datasets that shard their work."""
+import os
+import queue
+import random
+import sys
+import traceback
+
+import numpy
+
+import ember
+
+from . import _shared_memory
+from ._fetch import make_fetcher
+
+__all__ = ["WorkerInfo", "get_worker_info"]
+
+# How often a waiting worker checks whether the main process is still there.
+_POLL_INTERVAL = 0.5
+
+
+class WorkerInfo:
+    """Facts about the current worker: ``id``, ``num_workers``, ``seed`` and its copy of the ``dataset``."""
+
+    __initialized = False
+
+    def __init__(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+        self.__keys = tuple(kwargs)
+        self.__initialized = True
+
+    def __setattr__(self, key, value):
+        if self.__initialized:
+            raise RuntimeError(f"Cannot assign attributes to {self.__class__.__name__} objects")
+        return super().__setattr__(key, value)
+
+    def __repr__(self):
+        fields = ", ".join(f"{key}={getattr(self, key)}" for key in self.__keys)
+        return f"{self.__class__.__name__}({fields})"
+
+
+_worker_info = None
+
+
+def get_worker_info():
+    """The ``WorkerInfo`` of the DataLoader worker process calling it, or None in the main process."""
+    return _worker_info
+
+
+class ExceptionWrapper:
+    """An exception raised in a worker, carried to the main process as its type and formatted traceback."""
+
+    def __init__(self, exc_type, message):
+        self.exc_type, self.message = exc_type, message
+
+    @classmethod
+    def capture(cls, where):
+        """Wraps the exception being handled."""
+        exc_type, exc, tb = sys.exc_info()
+        formatted = "".join(traceback.format_exception(exc_type, exc, tb))
+        return cls(exc_type, f"Caught {exc_type.__name__} {where}.\nOriginal {formatted}")
+
+    def reraise(self):
+        """Raises the worker's exception type with the worker's traceback as the message."""
+        if self.exc_type is KeyError:
+            # KeyError shows its argument with repr(), which would print the traceback as one escaped line.
+            raise KeyError(_KeyErrorMessage(self.message))
+        try:
+            exception = self.exc_type(self.message)
+        except Exception:
+            raise RuntimeError(self.message) from None
+        raise exception
+
+
+class _KeyErrorMessage(str):
+    def __repr__(self):
+        return self
+
+
+class ResumeIteration:
+    """Sent to persistent workers at the start of a new epoch; they answer with ``Resumed``."""
+
+
+class Resumed:
+    def __init__(self, worker_id):
+        self.worker_id = worker_id
+
+
+class IterableExhausted:
+    """Sent by a worker whose copy of an iterable dataset has run out."""
+
+    def __init__(self, worker_id):
+        self.worker_id = worker_id
+
+
+def _seed_worker(base_seed, worker_id):
+    """Seeds Python's, NumPy's and ember's RNGs from ``base_seed + worker_id``; returns that seed."""
+    seed = base_seed + worker_id
+    random.seed(seed)
+    ember.manual_seed(seed)
+    numpy.random.seed(numpy.random.SeedSequence([base_seed, worker_id]).generate_state(4))
+    return seed
+
+
+def _worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn, drop_last,
+                 base_seed, init_fn, worker_id, num_workers, parent_pid):
+    """Serves tasks ``(idx, indices, shm_name)`` from ``index_queue`` until it gets None or the parent dies, putting
+    ``(idx, PackedBatch | ExceptionWrapper | IterableExhausted)`` on ``data_queue``."""
+    global _worker_info
+    where = f"in DataLoader worker process {worker_id}"
+    try:
+        seed = _seed_worker(base_seed, worker_id)
+        _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
+        init_error = fetcher = None
+        try:
+            if init_fn is not None:
+                init_fn(worker_id)
+            fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
+        except Exception:
+            init_error = ExceptionWrapper.capture(where)
+        exhausted = False
+        while True:
+            try:
+                task = index_queue.get(timeout=_POLL_INTERVAL)
+            except queue.Empty:
+                if os.getppid() != parent_pid:
+                    break
+                continue
+            if task is None or done_event.is_set():
+                break
+            if isinstance(task, ResumeIteration):
+                if init_error is None:
+                    fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
+                exhausted = False
+                data_queue.put((None, Resumed(worker_id)))
+                continue
+            if exhausted:
+                continue
+            idx, indices, shm_name = task
+            if init_error is not None:
+                data_queue.put((idx, init_error))
+                continue
+            try:
+                payload = _shared_memory.pack(fetcher.fetch(indices), shm_name)
+            except StopIteration if is_iterable else ():  # from a map-style dataset it is an error like any other
+                payload, exhausted = IterableExhausted(worker_id), True
+            except Exception:
+                payload = ExceptionWrapper.capture(where)
+            data_queue.put((idx, payload))
+            del payload
+    except KeyboardInterrupt:
+        pass  # The main process got the same interrupt and cleans up.
+    # The main process no longer reads; don't let unsent results hold this process open. It unlinks their blocks.
+    data_queue.cancel_join_thread()
+    data_queue.close()
