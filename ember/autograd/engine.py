@@ -108,7 +108,7 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
 
 def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     wanted_leaves = wanted_outputs = None
-    captured = [None] * len(inputs) if capture else None
+    captured = [None] * len(inputs) if inputs is not None else None
     if inputs is not None:
         wanted_leaves = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
         wanted_outputs = {(t.grad_fn, t._output_nr): i for i, t in enumerate(inputs) if t.grad_fn is not None}
@@ -201,6 +201,10 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             counts[target] -= 1
             if counts[target] == 0:
                 ready.append(target)
+    if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
+        for i in wanted_outputs.values():
+            if captured[i] is not None:
+                _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
 
 

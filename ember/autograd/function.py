@@ -145,7 +145,7 @@ class AccumulateGrad:
         self.next_functions = ()
 
     def name(self):
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"   # PyTorch's name, which graph-walking tools compare against
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
