@@ -116,7 +116,16 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     for g in grads:
         handed_out.add(id(g._data))
 
+    leaf_grads = {}   # id -> [leaf, summed grad]: a leaf's hooks and .grad see the total of its contributions once
+
     def deliver_to_leaf(leaf, g):
+        entry = leaf_grads.get(id(leaf))
+        if entry is None:
+            leaf_grads[id(leaf)] = [leaf, g]
+        else:
+            entry[1] = entry[1] + g
+
+    def finish_leaf(leaf, g):
         if leaf._hooks:
             for hook in leaf._hooks:
                 replaced = hook(g)
@@ -201,6 +210,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             counts[target] -= 1
             if counts[target] == 0:
                 ready.append(target)
+    for leaf, g in leaf_grads.values():
+        finish_leaf(leaf, g)
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None:
