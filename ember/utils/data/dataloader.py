@@ -16,15 +16,16 @@ from . import _shared_memory
 from ._fetch import make_fetcher
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, draw_seed
 from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resumed, _worker_loop
 
 __all__ = ["DataLoader"]
 
 # How often the main process, while waiting for a batch, checks that its workers are alive.
 _POLL_INTERVAL = 0.2
-# How long shutdown waits for workers to exit by themselves before terminating them.
-_SHUTDOWN_TIMEOUT = 5.0
+# How long shutdown waits for workers to exit by themselves before terminating them. Workers hold nothing that
+# needs a clean exit: the main process unlinks their shared-memory blocks by name afterwards.
+_SHUTDOWN_GRACE = 1.0
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -213,7 +214,7 @@ class _BaseDataLoaderIter:
         self._sampler_iter = iter(self._index_sampler)
         self._num_yielded = 0
         self._IterableDataset_len_called = loader._IterableDataset_len_called
-        self._base_seed = int(ember.empty((), dtype=ember.int64).random_(generator=loader.generator).item())
+        self._base_seed = draw_seed(loader.generator)
 
     def __iter__(self):
         return self
@@ -384,7 +385,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
 
     def _shutdown_workers(self):
-        """Stops and joins every worker (terminating stragglers) and unlinks every shared-memory block they made."""
+        """Stops the workers (terminating any still busy after a short grace period) and unlinks every
+        shared-memory block they were asked to create and the main process has not consumed."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -393,32 +395,20 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._done_event.set()
         for index_queue in self._index_queues:
             index_queue.put(None)
-        deadline = time.monotonic() + _SHUTDOWN_TIMEOUT
+        deadline = time.monotonic() + _SHUTDOWN_GRACE
         for worker in self._workers:
-            while worker.is_alive() and time.monotonic() < deadline:
-                self._discard_queued_results()
-                worker.join(timeout=0.05)
+            worker.join(timeout=max(0.0, deadline - time.monotonic()))
+        for worker in self._workers:
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-        self._discard_queued_results()
+        # Results still queued or never sent are gone with the workers; their blocks are known by name.
         for shm_name in self._outstanding_shm:
             _shared_memory.unlink(shm_name)
         self._outstanding_shm.clear()
         for q in (self._data_queue, *self._index_queues):
             q.cancel_join_thread()
             q.close()
-
-    def _discard_queued_results(self):
-        """Empties the data queue so workers blocked on a full pipe can exit; frees the blocks it named."""
-        while True:
-            try:
-                _, payload = self._data_queue.get_nowait()
-            except (queue.Empty, OSError, EOFError):
-                return
-            if isinstance(payload, _shared_memory.PackedBatch) and payload.shm_name is not None:
-                self._outstanding_shm.discard(payload.shm_name)
-                _shared_memory.unlink(payload.shm_name)
 
     def __del__(self):
         self._shutdown_workers()

@@ -7,6 +7,11 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
            "BatchSampler"]
 
 
+def draw_seed(generator=None):
+    """A non-negative 63-bit seed drawn from ``generator`` (ember's default generator when None)."""
+    return int(ember.randint(0, 2**63 - 1, (), generator=generator))
+
+
 class Sampler:
     """Base class: subclasses define ``__iter__`` over indices and, where the count is known, ``__len__``."""
 
@@ -55,7 +60,7 @@ class RandomSampler(Sampler):
             # A private generator seeded from the default one: the epoch is reproducible under ember.manual_seed
             # without this iterator's draws interleaving with other users of the default generator.
             generator = ember.Generator()
-            generator.manual_seed(int(ember.empty((), dtype=ember.int64).random_().item()))
+            generator.manual_seed(draw_seed())
         if self.replacement:
             yield from ember.randint(high=n, size=(self.num_samples,), dtype=ember.int64, generator=generator).tolist()
             return
