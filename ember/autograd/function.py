@@ -364,7 +364,12 @@ def _broadcast_error(args):
     try:
         numpy.broadcast_shapes(*shapes)
     except ValueError:
-        a, b = shapes[0], shapes[1]
+        a = shapes[0]
+        for b in shapes[1:]:   # the first operand that fails against the shape broadcast so far, as PyTorch
+            try:
+                a = numpy.broadcast_shapes(a, b)
+            except ValueError:
+                break
         for i in range(1, max(len(a), len(b)) + 1):
             size_a = a[-i] if i <= len(a) else 1
             size_b = b[-i] if i <= len(b) else 1
