@@ -36,7 +36,7 @@ def _set(mode):
 def report(node):
     """Warns with the forward stack trace of ``node``."""
     warnings.warn(f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n{node._trace}",
-                  RuntimeWarning, stacklevel=3)
+                  UserWarning, stacklevel=3)
 
 
 def check(node, index, grad):

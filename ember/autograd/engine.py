@@ -17,7 +17,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is not None:
         inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
         if not inputs:
-            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+            raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     _run(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs, capture=False)
 
 
@@ -36,11 +36,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if allow_unused is None:
         allow_unused = materialize_grads
     results = []
-    for t, g in zip(inputs, captured):
+    for index, (t, g) in enumerate(zip(inputs, captured)):
         if g is None:
             if not allow_unused:
-                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
-                                   "Set allow_unused=True if this is the desired behavior.")
+                raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
+                                   "graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
                 g = t.new_zeros(t.shape) if hasattr(t, "new_zeros") else _make(t._data * 0)
         results.append(g)
@@ -55,7 +55,7 @@ def _root_grads(tensors, grad_tensors):
     else:
         grad_tensors = tuple(grad_tensors)
     if len(grad_tensors) != len(tensors):
-        raise RuntimeError(f"Mismatch in number of gradients: expected {len(tensors)} but got {len(grad_tensors)}")
+        raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     grads = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
         if not t.requires_grad:
