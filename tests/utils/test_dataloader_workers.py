@@ -31,6 +31,19 @@ class Samples(Dataset):
         return {"x": numpy.full((2, 3), i, dtype=numpy.float32), "label": i, "name": f"s{i}"}
 
 
+class TableRows(Dataset):
+    """Rows of an ember tensor held by the dataset, which a 'spawn' worker receives pickled."""
+
+    def __init__(self):
+        self.table = ember.from_numpy(numpy.arange(12.0).reshape(6, 2))
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return self.table.numpy()[i]
+
+
 class RandomDraws(Dataset):
     """Each sample: the worker id, and draws from Python's, NumPy's and ember's RNGs."""
 
@@ -167,6 +180,8 @@ def test_spawn_workers_and_tensor_batches(no_leaks):
     assert [b["label"].tolist() for b in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
     assert batches[0]["x"].dtype == ember.float32 and tuple(batches[0]["x"].shape) == (4, 2, 3)
     assert batches[2]["name"] == ["s8"]
+    rows = DataLoader(TableRows(), batch_size=4, num_workers=1, multiprocessing_context="spawn")
+    assert [b.tolist() for b in rows] == [[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]], [[8.0, 9.0], [10.0, 11.0]]]
 
 
 @pytest.mark.timeout(60)
