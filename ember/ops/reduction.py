@@ -53,14 +53,14 @@ def _unsqueeze_to(grad, shape, dims, keepdim):
 
 
 def _constant(array):
-    """An array as a tensor outside the graph (masks and scales inside backward formulas)."""
-    return _make(array)
+    """An array (or the NumPy scalar a 0-d NumPy op returns) as a tensor outside the graph."""
+    return _make(numpy.asarray(array) if isinstance(array, numpy.generic) else array)
 
 
-def _check_nonempty_dims(name, input, dims):
+def _check_nonempty_dims(prefix, input, dims):
     for d in dims:
         if input.shape[d] == 0:
-            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+            raise IndexError(f"{prefix} Expected reduction dim {d} to have non-zero size.")
 
 
 def _float_only(name, input):
@@ -207,7 +207,7 @@ class Prod(Primitive):
     @staticmethod
     def forward(ctx, a, dim, keepdim, dtype):
         ctx.dim, ctx.keepdim = dim, keepdim
-        result = a.prod(axis=dim, keepdims=keepdim, dtype=dtype)
+        result = ctx.xp.asarray(a.prod(axis=dim, keepdims=keepdim, dtype=dtype))
         ctx.save_for_backward(a, result)
         return result
 
@@ -244,7 +244,7 @@ class Amax(Primitive):
     @staticmethod
     def forward(ctx, a, dims, keepdim, smallest):
         ctx.dims, ctx.keepdim = dims, keepdim
-        result = (a.min if smallest else a.max)(axis=dims, keepdims=keepdim)
+        result = ctx.xp.asarray((a.min if smallest else a.max)(axis=dims, keepdims=keepdim))
         ctx.save_for_backward(a, result)
         return result
 
@@ -259,7 +259,7 @@ class Amax(Primitive):
 
 def _extreme(name, input, dim, keepdim, smallest):
     dims = _reduction_dims(input, dim)
-    _check_nonempty_dims(name, input, dims)
+    _check_nonempty_dims(name + "():", input, dims)
     return Amax.apply(input, dims, keepdim, smallest)
 
 
@@ -296,7 +296,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         return write_out(out, Amax.apply(input, tuple(range(input.ndim)), False, smallest), name)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
-        _check_nonempty_dims(name, input, (d,))
+        _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
     return _write_tuple(out, (_min if smallest else _max)(values, indices))
 
@@ -322,7 +322,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     if input.numel() == 0 and (dim is None or input.ndim == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
                            "identity.")
-    _check_nonempty_dims("aminmax", input, dims)
+    _check_nonempty_dims("aminmax:", input, dims)
     result = _aminmax(Amax.apply(input, dims, keepdim, True), Amax.apply(input, dims, keepdim, False))
     return _write_tuple(out, result)
 
@@ -336,7 +336,7 @@ def _argextreme_reduction(name, input, dim, keepdim, smallest):
         return _make(index.reshape((1,) * input.ndim) if keepdim else index)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
-        _check_nonempty_dims(name, input, (d,))
+        _check_nonempty_dims(name + "():", input, (d,))
     source = input._data if input.ndim else input._data.reshape(1)
     index = _argextreme(source, d, smallest).astype(_INT64)
     return _make(index if keepdim and input.ndim else index.reshape(_dropped_shape(input.shape, (d,))))
@@ -360,7 +360,8 @@ def _correction(dim, unbiased, correction):
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
-        raise RuntimeError("Cannot specify both unbiased and correction")
+        raise TypeError("var() received an invalid combination of arguments: unbiased and correction can't both be "
+                        "given")
     if correction is None:
         correction = 1 if unbiased is None or unbiased else 0
     return dim, correction
@@ -389,7 +390,7 @@ class SqrtOfVariance(Primitive):
 
     @staticmethod
     def forward(ctx, a):
-        result = ctx.xp.sqrt(a)
+        result = ctx.xp.asarray(ctx.xp.sqrt(a))
         ctx.save_for_backward(result)
         return result
 
@@ -442,8 +443,9 @@ class PowerNorm(Primitive):
                 result = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
             else:
                 result = (xp.abs(a) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+        result = xp.asarray(result).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, result)
-        return result.astype(a.dtype, copy=False)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
@@ -506,8 +508,9 @@ class Logsumexp(Primitive):
                 result = xp.log(xp.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
                 if not keepdim:
                     result = result.reshape(_dropped_shape(a.shape, dims))
+        result = xp.asarray(result).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, result)
-        return result.astype(a.dtype, copy=False)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
@@ -700,7 +703,7 @@ def _median(name, input, dim, keepdim, out, ignore_nan, kind):
         return write_out(out, pick_along(input.reshape(-1), 0, False, index_of)[0], name)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
-        _check_nonempty_dims(name, input, (d,))
+        _check_nonempty_dims(name + "():", input, (d,))
     return _write_tuple(out, kind(*pick_along(input, d, keepdim, index_of)))
 
 
@@ -738,7 +741,7 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the smallest most frequent value along ``dim``."""
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
-        _check_nonempty_dims("mode", input, (d,))
+        _check_nonempty_dims("mode():", input, (d,))
     return _write_tuple(out, _mode(*pick_along(input, d, keepdim, _mode_index)))
 
 
@@ -763,15 +766,18 @@ def _quantile_levels(name, input, q):
 
 
 def _quantile_ranks(data, d, levels, ignore_nan, interpolation):
-    """Per level (a new leading axis), the sorted positions below and above each quantile and the weight of above."""
+    """Per level (a new leading axis): the sorted positions below and above each quantile, the weight of the one
+    above, the uninterpolated rank and its derivative in q."""
     xp = xp_of(data)
     n = data.shape[d]
     nans = _nan_mask(data).sum(axis=d, keepdims=True)[None]
     levels = levels.reshape((-1,) + (1,) * data.ndim)
     if ignore_nan:
-        ranks = xp.where(nans == n, n - 1, levels * (n - nans - 1))
+        masked, count = nans == n, n - nans
     else:
-        ranks = xp.where(nans > 0, n - 1, levels * (n - 1))   # a NaN in the slice (sorted last) gives NaN
+        masked, count = nans > 0, n   # a NaN in the slice (sorted last) makes the quantile NaN
+    rank_slope = xp.where(masked, 0, count - 1)   # d rank / d q
+    ranks = raw = xp.where(masked, n - 1, levels * rank_slope)
     if interpolation == "nearest":
         ranks = xp.round(ranks)
     below, above = xp.floor(ranks).astype(_INT64), xp.ceil(ranks).astype(_INT64)
@@ -781,7 +787,7 @@ def _quantile_ranks(data, d, levels, ignore_nan, interpolation):
         below = above
     weights = {"linear": ranks - below, "midpoint": xp.full(ranks.shape, 0.5)}.get(interpolation,
                                                                                   xp.zeros(ranks.shape))
-    return below, above, weights.astype(data.dtype)
+    return below, above, weights.astype(data.dtype), raw, rank_slope
 
 
 def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
@@ -802,12 +808,24 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
         d = wrap_dim(dim, input.ndim)
         shape = _kept_shape(original, (d,)) if keepdim else _dropped_shape(original, (d,))
         input = input.reshape(input.shape or (1,))
-    below, above, weights = _quantile_ranks(input._data, d, levels, ignore_nan, interpolation)
+    below, above, weights, raw, rank_slope = _quantile_ranks(input._data, d, levels, ignore_nan, interpolation)
     ordered = TakeAlongDim.apply(input, _stable_argsort(input._data, d), d)
     stacked = ordered.reshape((1,) + input.shape).expand((len(levels),) + input.shape)
     low, high = TakeAlongDim.apply(stacked, below, d + 1), TakeAlongDim.apply(stacked, above, d + 1)
     result = low + (high - low) * _constant(weights)
+    if isinstance(q, Tensor) and q.requires_grad and interpolation == "linear":
+        result = result + _quantile_level_term(q, levels, raw, rank_slope, stacked._data, d)
     return result.reshape(shape if scalar else (len(levels),) + shape)
+
+
+def _quantile_level_term(q, levels, raw, rank_slope, stacked, d):
+    """A term equal to zero whose gradient in q is the slope between the sorted neighbours of each rank: what
+    linear interpolation's value changes by as q moves."""
+    xp = xp_of(stacked)
+    slope = (xp.take_along_axis(stacked, xp.ceil(raw).astype(_INT64), d + 1)
+             - xp.take_along_axis(stacked, xp.floor(raw).astype(_INT64), d + 1))
+    moved = q.reshape((-1,) + (1,) * (raw.ndim - 1)) - _constant(levels.reshape((-1,) + (1,) * (raw.ndim - 1)))
+    return moved * _constant(xp.nan_to_num(slope * rank_slope).astype(stacked.dtype))
 
 
 @tensor_method
@@ -862,8 +880,9 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-d non-negative integer tensor (sums of ``weights`` when given)."""
     xp = xp_of(input._data)
-    if input.ndim != 1 or input.dtype._category != _dtype._INT or input.dtype is _dtype.bool_ or \
-            (input.numel() and int(input._data.min()) < 0):
+    if input.dtype._category != _dtype._INT:
+        raise NotImplementedError(f"\"bincount_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    if input.ndim != 1 or (input.numel() and int(input._data.min()) < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
@@ -880,7 +899,7 @@ def bincount(input, weights=None, minlength=0):
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """Histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's range when both are 0)."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+        raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     if bins <= 0:
         raise RuntimeError("torch.histc: bins must be > 0, but got " + str(bins) + " for bins")
     xp = xp_of(input._data)

@@ -88,7 +88,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
-        _check_nonempty_dims("kthvalue", input, (d,))
+        _check_nonempty_dims("kthvalue():", input, (d,))
     size = input.shape[d] if input.ndim else 1
     if not 1 <= k <= size:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
