@@ -1,6 +1,5 @@
 """ember.utils.data in the main process: datasets, samplers, collation and DataLoader, checked against torch."""
 import collections
-import math
 
 import numpy
 import pytest

@@ -82,6 +82,8 @@ class ResumeIteration:
 
 
 class Resumed:
+    """A persistent worker's answer to ``ResumeIteration``: it is ready for the new epoch."""
+
     def __init__(self, worker_id):
         self.worker_id = worker_id
 
