@@ -40,6 +40,11 @@ def _is_bool(value):
     return isinstance(value, Tensor) and value._data.dtype.kind == "b"
 
 
+def _is_bool_operand(value):
+    """A bool tensor or a Python bool."""
+    return value is True or value is False or _is_bool(value)
+
+
 def _is_integral(value):
     """True for integer and bool tensors."""
     return isinstance(value, Tensor) and value._data.dtype.kind in "biu"
@@ -83,6 +88,7 @@ def _zero_grad(grad):
 # --- arithmetic ----------------------------------------------------------------------------------------------------
 class Add(Primitive):
     @staticmethod
+    @_quiet
     def forward(ctx, a, b):
         return a + b
 
@@ -93,6 +99,7 @@ class Add(Primitive):
 
 class Sub(Primitive):
     @staticmethod
+    @_quiet
     def forward(ctx, a, b):
         return a - b
 
@@ -103,6 +110,7 @@ class Sub(Primitive):
 
 class Mul(Primitive):
     @staticmethod
+    @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a * b
@@ -171,10 +179,10 @@ def add(input, other, *, alpha=1, out=None):
 
 
 def _check_bool_subtraction(input, other):
-    if _is_bool(input) and _is_bool(other):
+    if _is_bool_operand(input) and _is_bool_operand(other):
         raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
                            "`logical_xor()` operator instead.")
-    if _is_bool(input) or _is_bool(other):
+    if _is_bool_operand(input) or _is_bool_operand(other):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
 
@@ -182,7 +190,7 @@ def _check_bool_subtraction(input, other):
 @tensor_method("__sub__")
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other, broadcasting."""
-    if _is_bool(input) or _is_bool(other):
+    if _is_bool_operand(input) or _is_bool_operand(other):
         _check_bool_subtraction(input, other)
     input, other = promote_pair(input, _alpha(other, alpha))
     return write_out(out, Sub.apply(input, other), "sub")
@@ -324,6 +332,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     for operand in (input, tensor1, tensor2):
         if _is_bool(operand):
             raise _not_implemented("addcmul_cpu_out", operand)
+    if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
+        value = int(value)   # PyTorch casts ``value`` to the integer result type
     return write_out(out, add(input, mul(tensor1, tensor2), alpha=value), "addcmul")
 
 
@@ -374,7 +384,7 @@ class Pow(Primitive):
             # PyTorch's integer powers: negative exponents give 0 except for bases 1 and -1; NumPy raises.
             result = xp.where((b < 0) & (xp.abs(a) != 1), 0, xp.power(a, xp.abs(b))).astype(b.dtype, copy=False)
         else:
-            result = a ** b
+            result = xp.asarray(a ** b)
         ctx.save_for_backward(a, b, result)
         return result
 
@@ -447,7 +457,7 @@ class Exp(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.exp(a)
+        result = ctx.xp.asarray(ctx.xp.exp(a))
         ctx.save_for_backward(result)
         return result
 
@@ -461,7 +471,7 @@ class Exp2(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.exp2(a)
+        result = ctx.xp.asarray(ctx.xp.exp2(a))
         ctx.save_for_backward(result)
         return result
 
@@ -475,7 +485,7 @@ class Expm1(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.expm1(a)
+        result = ctx.xp.asarray(ctx.xp.expm1(a))
         ctx.save_for_backward(result)
         return result
 
@@ -541,7 +551,7 @@ class Sqrt(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.sqrt(a)
+        result = ctx.xp.asarray(ctx.xp.sqrt(a))
         ctx.save_for_backward(result)
         return result
 
@@ -555,7 +565,7 @@ class Rsqrt(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = 1 / ctx.xp.sqrt(a)
+        result = ctx.xp.asarray(1 / ctx.xp.sqrt(a))
         ctx.save_for_backward(result)
         return result
 
@@ -596,7 +606,7 @@ class Tan(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.tan(a)
+        result = ctx.xp.asarray(ctx.xp.tan(a))
         ctx.save_for_backward(result)
         return result
 
@@ -689,7 +699,7 @@ class Cosh(Primitive):
 class Tanh(Primitive):
     @staticmethod
     def forward(ctx, a):
-        result = ctx.xp.tanh(a)
+        result = ctx.xp.asarray(ctx.xp.tanh(a))
         ctx.save_for_backward(result)
         return result
 
@@ -741,9 +751,10 @@ class Atanh(Primitive):
 # --- special functions ---------------------------------------------------------------------------------------------
 class Sigmoid(Primitive):
     @staticmethod
+    @_quiet
     def forward(ctx, a):
         xp = ctx.xp
-        result = xp.exp(-xp.logaddexp(0, -a)).astype(a.dtype, copy=False)
+        result = xp.asarray(xp.exp(-xp.logaddexp(0, -a)).astype(a.dtype, copy=False))
         ctx.save_for_backward(result)
         return result
 
@@ -773,7 +784,7 @@ class Logit(Primitive):
 class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
-        result = ctx.xp.maximum(a, 0).astype(a.dtype, copy=False)
+        result = ctx.xp.asarray(ctx.xp.maximum(a, 0).astype(a.dtype, copy=False))
         ctx.save_for_backward(result)
         return result
 
@@ -844,11 +855,20 @@ def _erfinv64(xp, y):
     tail = _polynomial(xp.sqrt(w) - 3.0, _ERFINV_TAIL)
     x = xp.where(w < 5.0, central, tail) * y
     ay, sign = xp.abs(y), xp.sign(y)
-    for _ in range(2):   # Newton on erf(x) = y; the residual uses erfc near |y| = 1 to keep its digits
-        ax = xp.abs(x)
-        residual = xp.where(ay <= 0.5, _erf64(xp, x) - y, sign * ((1.0 - ay) - _erfc_large(xp, ax)))
-        x = x - residual / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
+    for _ in range(4):   # from single-precision accuracy (or worse beyond its range) to double
+        x = xp.where(ay <= 0.5, _erf_newton_step(xp, x, y), sign * _log_erfc_newton_step(xp, xp.abs(x), 1.0 - ay))
     return xp.where(ay == 1.0, sign * math.inf, x)
+
+
+def _erf_newton_step(xp, x, y):
+    return x - (_erf64(xp, x) - y) / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
+
+
+def _log_erfc_newton_step(xp, ax, target):
+    """Newton on log(erfc(ax)) = log(target): near |y| = 1 the residual keeps its digits and converges fast."""
+    tail = _erfc64(xp, ax)
+    slope = -2.0 / math.sqrt(math.pi) * xp.exp(-ax * ax) / tail
+    return ax - (xp.log(tail) - xp.log(target)) / slope
 
 
 def _in_float64(function, xp, a):
@@ -886,7 +906,7 @@ class Erfinv(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = _in_float64(_erfinv64, ctx.xp, a)
+        result = ctx.xp.asarray(_in_float64(_erfinv64, ctx.xp, a))
         ctx.save_for_backward(result)
         return result
 
@@ -1028,6 +1048,17 @@ class Round(Primitive):
         return _zero_grad(grad)
 
 
+class Frac(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        return a - ctx.xp.trunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
 @tensor_method("__abs__")
 def abs(input, *, out=None):
     """Absolute value of each element."""
@@ -1096,7 +1127,7 @@ def frac(input, *, out=None):
     """The fractional part: input - trunc(input)."""
     if not input.dtype.is_floating_point:
         raise _not_implemented("frac_cpu", input)
-    return write_out(out, input - trunc(input), "frac")
+    return write_out(out, Frac.apply(input), "frac")
 
 
 for _function in (abs, sign, sgn, floor, ceil, trunc, round, frac):
@@ -1303,7 +1334,7 @@ inplace_method(nan_to_num)
 class Hypot(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        result = ctx.xp.hypot(a, b)
+        result = ctx.xp.asarray(ctx.xp.hypot(a, b))
         ctx.save_for_backward(a, b, result)
         return result
 
@@ -1364,14 +1395,15 @@ class Xlogy(Primitive):
 class Copysign(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        result = ctx.xp.copysign(a, b)
+        result = ctx.xp.asarray(ctx.xp.copysign(a, b))
         ctx.save_for_backward(a, result)
         return result
 
     @staticmethod
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
-        return where(a == 0, 0.0, grad * (result / a)), None
+        return (where(a == 0, 0.0, grad * (result / a)) if ctx.needs_input_grad[0] else None,
+                _zero_grad(grad) if ctx.needs_input_grad[1] else None)
 
 
 def _float_binary(name, primitive, input, other, out):
