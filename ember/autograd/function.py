@@ -287,11 +287,9 @@ class Primitive(Function):
             if not any_grad:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
             return _connect(ctx, args, output, False)
-        if type(output) is not _ndarray:
-            output = _as_array(output, ctx.xp)
         if not any_grad:
-            return _wrap(output)
-        return _connect(ctx, args, (output,), True)
+            return _wrap(output if type(output) is _ndarray else _as_array(output, ctx.xp))
+        return _connect(ctx, args, (output,), True)   # converts a NumPy scalar output, and what saved it
 
 
 _NO_GRADS = tuple((False,) * n for n in range(8))
@@ -302,7 +300,9 @@ def _connect(ctx, args, outputs, single):
     results = []
     for nr, out in enumerate(outputs):
         if type(out) is not _ndarray:
-            out = _as_array(out, ctx.xp)
+            original, out = out, _as_array(out, ctx.xp)
+            if ctx._saved:   # forward saved the NumPy scalar it returned: save the output array instead
+                ctx._saved = [out if s is original else s for s in ctx._saved]
         tensor = _wrap(out)
         if out.dtype.kind in "fcV" and id(out) not in ctx._non_differentiable:
             tensor.requires_grad = True
@@ -341,6 +341,8 @@ def _saved_entry(array, args, results):
             return ("output", (r._version, array, r._output_nr), r._version[0])
     if not hasattr(array, "shape"):
         return ("value", array, 0)
+    if isinstance(array, numpy.generic):   # NumPy hands 0-d results back as scalars; a Tensor needs an array
+        array = numpy.asarray(array)
     return ("array", array, 0)
 
 

@@ -231,6 +231,17 @@ def test_gradient_penalty_backprop():
     both(scenario)
 
 
+@pytest.mark.parametrize("shape", [(), (1,), (2, 0)])
+def test_double_backward_through_op_saving_its_output_on_0d_and_empty(shape):
+    # regression: NumPy returns 0-d results as scalars; the saved result must stay linked to the output tensor
+    def scenario(lib):
+        x = lib.tensor(numpy.full(shape, 0.7), requires_grad=True)
+        y = (x.exp() * x + x.tanh() + x.sigmoid()).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        return g, lib.autograd.grad(g.sum(), x)
+    both(scenario)
+
+
 def test_create_graph_backward_then_backward_of_grad():
     def scenario(lib):
         x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
