@@ -1,5 +1,7 @@
 """Sorting and selection: sort, topk, kthvalue, unique, searchsorted. Values outputs are input values gathered at
 int64 indices, so their gradients scatter back to where the values came from."""
+import math
+
 import numpy
 
 from .._backend import xp_of
@@ -80,7 +82,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
         raise RuntimeError("selected index k out of range")
     source = input._data if input.ndim else input._data.reshape(1)
     indices = _sort_indices(source, d, largest).astype(_INT64, copy=False)
-    return _write_tuple(out, _topk(*_leading(input, d, k, indices)))
+    count = k if input.ndim else 1   # PyTorch returns the element of a 0-d input for k=0 too
+    return _write_tuple(out, _topk(*_leading(input, d, count, indices)))
 
 
 @tensor_method
@@ -113,7 +116,9 @@ def _rows_along(array, dim):
     """The slices of ``array`` along ``dim`` as the rows of a 2-d array (for unique with ``dim``)."""
     xp = xp_of(array)
     moved = xp.moveaxis(array, dim, 0)
-    return moved.reshape(moved.shape[0], -1), moved.shape
+    if 0 in moved.shape[1:]:
+        raise RuntimeError("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied")
+    return moved.reshape(moved.shape[0], math.prod(moved.shape[1:])), moved.shape
 
 
 def _from_rows(rows, moved_shape, dim):
@@ -132,11 +137,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
                               _make(counts.astype(_INT64)), return_inverse, return_counts)
     d = wrap_dim(dim, input.ndim)
     rows, moved_shape = _rows_along(input._data, d)
-    if rows.shape[0] == 0 or rows.shape[1] == 0:
-        keep = min(rows.shape[0], 1) if rows.shape[1] == 0 else 0
-        values = _from_rows(rows[:keep], moved_shape, d)
-        inverse = xp.zeros(rows.shape[0], _INT64)
-        counts = xp.full(keep, rows.shape[0], _INT64)
+    if rows.shape[0] == 0:
+        values, inverse, counts = input._data, xp.zeros(0, _INT64), xp.zeros(0, _INT64)
     else:
         # Lexicographic order of the rows: sort by the last column first, stably, up to the first.
         order = xp.lexsort(rows.T[::-1])
