@@ -146,7 +146,7 @@ class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        if dtype is None and a.dtype.itemsize == 2 and a.dtype.kind == "f" or a.dtype.name == "bfloat16":
+        if dtype is None and (a.dtype.kind == "f" and a.dtype.itemsize == 2 or a.dtype.name == "bfloat16"):
             # half-precision sums accumulate in float32, as PyTorch's do
             return a.sum(axis=dims, keepdims=keepdim, dtype=numpy.float32).astype(a.dtype)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
