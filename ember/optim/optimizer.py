@@ -1,0 +1,223 @@
+"""Optimizer: parameter groups, per-parameter state and PyTorch's state_dict format.
+
+Subclasses implement ``_update(group, param, grad, state)`` on raw arrays (``param``, ``grad`` and the arrays in
+``state`` share an array module), so a step costs a few array operations per parameter and no graph.
+"""
+import itertools
+from collections import OrderedDict, defaultdict
+from copy import deepcopy
+
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import no_grad
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class _RemovableHandle:
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = next(self._ids)
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+
+class Optimizer:
+    """Base class of optimizers: holds ``param_groups`` (dicts of params and options) and per-parameter ``state``."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        self._step_pre_hooks = OrderedDict()
+        self._step_post_hooks = OrderedDict()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
+                            f"got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
+        self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    def add_param_group(self, param_group):
+        """Adds a group of parameters with its own options (unset options take the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
+                            "tensors in sets will change between runs. Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+        for param in param_group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(param).__name__}")
+            if not param.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
+            param_group.setdefault(name, default)
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        if any(id(p) in existing for p in param_group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none=True):
+        """Resets the gradients of all optimized parameters (to None by default)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad = p.grad.detach()
+                        p.grad._data[...] = 0
+
+    def register_step_pre_hook(self, hook):
+        """Calls ``hook(optimizer, args, kwargs)`` before each step."""
+        handle = _RemovableHandle(self._step_pre_hooks)
+        self._step_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_step_post_hook(self, hook):
+        """Calls ``hook(optimizer, args, kwargs)`` after each step."""
+        handle = _RemovableHandle(self._step_post_hooks)
+        self._step_post_hooks[handle.id] = hook
+        return handle
+
+    @no_grad()
+    def step(self, closure=None):
+        """Updates every parameter that has a gradient; returns the closure's loss when one is given."""
+        loss = None
+        if closure is not None:
+            from ..autograd.grad_mode import enable_grad
+            with enable_grad():
+                loss = closure()
+        for hook in list(self._step_pre_hooks.values()):
+            hook(self, (), {})
+        for group in self.param_groups:
+            self._prepare_group(group)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    self._init_state(group, p, state)
+                self._update(group, p._data, p.grad._data, state)
+                p._version[0] += 1
+        for hook in list(self._step_post_hooks.values()):
+            hook(self, (), {})
+        return loss
+
+    def _prepare_group(self, group):
+        """Validates a group's options before its parameters are updated (subclasses may override)."""
+
+    def _init_state(self, group, param, state):
+        """Creates a parameter's state on its first step (subclasses override)."""
+
+    def _update(self, group, param, grad, state):
+        raise NotImplementedError(f"{type(self).__name__} must define _update")
+
+    # --- state_dict -------------------------------------------------------------------------------
+    def state_dict(self):
+        """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as PyTorch writes it."""
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            ids = []
+            for p in group["params"]:
+                if id(p) not in index:
+                    index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index and s}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restores options and state saved by ``state_dict`` (from ember or PyTorch)."""
+        state_dict = deepcopy(state_dict)
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for group, saved in zip(self.param_groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
+                                 "optimizer's group")
+        by_index = {i: p for saved, group in zip(saved_groups, self.param_groups)
+                    for i, p in zip(saved["params"], group["params"])}
+        self.state = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in by_index:
+                param = by_index[key]
+                self.state[param] = {k: self._cast_state(param, k, v) for k, v in value.items()}
+        for group, saved in zip(self.param_groups, saved_groups):
+            params = group["params"]
+            group.clear()
+            group.update({k: v for k, v in saved.items() if k != "params"})
+            group["params"] = params
+            for name, default in self.defaults.items():
+                group.setdefault(name, default)
+
+    @staticmethod
+    def _cast_state(param, key, value):
+        if isinstance(value, Tensor):
+            if key == "step":
+                return value.to(device="cpu")
+            if value.is_floating_point():
+                return value.to(dtype=param.dtype, device=param.device)
+            return value.to(device=param.device)
+        return value
+
+
+def _state_tensor(array):
+    """Wraps an optimizer-state array as a tensor (what state_dict shows)."""
+    return _make(array)
+
+
+def _step_tensor(value=0.0):
+    """PyTorch keeps the step count as a 0-d float32 tensor."""
+    import numpy
+    return _make(numpy.array(value, dtype=numpy.float32))
+
+
+def _check_non_negative(name, value):
+    if value < 0.0:
+        raise ValueError(f"Invalid {name}: {value}")
+
+
+__all__ = ["Optimizer", "required"]

@@ -1,0 +1,41 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_non_negative, _state_tensor, required
+
+
+class SGD(Optimizer):
+    """p -= lr * g, where g is the gradient (plus weight decay) passed through optional momentum."""
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
+                 foreach=None, differentiable=False, fused=None):
+        if lr is not required:
+            _check_non_negative("learning rate", lr)
+        _check_non_negative("momentum value", momentum)
+        _check_non_negative("weight_decay value", weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize, foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
+
+    def _init_state(self, group, param, state):
+        if group["momentum"] != 0:
+            state["momentum_buffer"] = None
+
+    def _update(self, group, param, grad, state):
+        lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
+        if weight_decay:
+            grad = grad + weight_decay * param
+        if group["maximize"]:
+            grad = -grad
+        if momentum != 0:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                # copy as an array: arithmetic on 0-d arrays returns scalars, which cannot be updated in place
+                buffer = state["momentum_buffer"] = _state_tensor(xp_of(param).array(grad, dtype=param.dtype))
+            else:
+                data = buffer._data
+                data *= momentum
+                data += (1 - group["dampening"]) * grad
+            grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
+        param -= lr * grad

@@ -1,0 +1,99 @@
+"""Schedulers stepped side by side with torch.optim.lr_scheduler: the learning rates must agree at every step."""
+import math
+
+import pytest
+import torch
+
+import ember
+
+CASES = [
+    ("StepLR", dict(step_size=3, gamma=0.5), "SGD"),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 9], gamma=0.3), "SGD"),
+    ("ExponentialLR", dict(gamma=0.9), "SGD"),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.001), "SGD"),
+    ("CosineAnnealingWarmRestarts", dict(T_0=4, T_mult=2, eta_min=0.01), "SGD"),
+    ("LinearLR", dict(start_factor=0.25, end_factor=0.9, total_iters=6), "SGD"),
+    ("ConstantLR", dict(factor=0.5, total_iters=4), "SGD"),
+    ("PolynomialLR", dict(total_iters=8, power=2.0), "SGD"),
+    ("LambdaLR", dict(lr_lambda=lambda epoch: 0.95 ** epoch), "SGD"),
+    ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.9), "SGD"),
+    ("OneCycleLR", dict(max_lr=1.0, total_steps=30), "SGD"),
+    ("OneCycleLR", dict(max_lr=0.5, total_steps=30, anneal_strategy="linear", three_phase=True), "Adam"),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=4), "SGD"),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5, mode="triangular2"), "SGD"),
+    ("CyclicLR", dict(base_lr=0.01, max_lr=0.1, step_size_up=3, mode="exp_range", gamma=0.9), "SGD"),
+]
+
+
+def _optimizers(kind):
+    options = dict(lr=0.1, momentum=0.9) if kind == "SGD" else dict(lr=0.1)
+    e = getattr(ember.optim, kind)([ember.nn.Parameter(ember.ones(2))], **options)
+    t = getattr(torch.optim, kind)([torch.nn.Parameter(torch.ones(2))], **options)
+    return e, t
+
+
+def _group_values(optimizer):
+    group = optimizer.param_groups[0]
+    return group["lr"], group.get("momentum"), group.get("betas")
+
+
+@pytest.mark.parametrize("name,options,kind", CASES, ids=[c[0] + str(i) for i, c in enumerate(CASES)])
+def test_learning_rates_match_torch(name, options, kind):
+    e_opt, t_opt = _optimizers(kind)
+    e_sched = getattr(ember.optim.lr_scheduler, name)(e_opt, **options)
+    t_sched = getattr(torch.optim.lr_scheduler, name)(t_opt, **options)
+    for _ in range(29):
+        for ours, theirs in zip(_group_values(e_opt), _group_values(t_opt)):
+            if isinstance(theirs, tuple):
+                assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) for a, b in zip(ours, theirs))
+            elif theirs is not None:
+                assert math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12)
+        assert e_sched.get_last_lr() == pytest.approx(t_sched.get_last_lr(), rel=1e-9, abs=1e-12)
+        e_opt.step()
+        t_opt.step()
+        e_sched.step()
+        t_sched.step()
+
+
+def test_sequential_and_chained_match_torch():
+    for build in (
+        lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
+            opt, [lib.optim.lr_scheduler.LinearLR(opt, 0.1, total_iters=3),
+                  lib.optim.lr_scheduler.ExponentialLR(opt, 0.8)], milestones=[3]),
+        lambda lib, opt: lib.optim.lr_scheduler.ChainedScheduler(
+            [lib.optim.lr_scheduler.ConstantLR(opt, 0.5, total_iters=4),
+             lib.optim.lr_scheduler.ExponentialLR(opt, 0.9)]),
+    ):
+        e_opt, t_opt = _optimizers("SGD")
+        e_sched, t_sched = build(ember, e_opt), build(torch, t_opt)
+        for _ in range(12):
+            assert e_opt.param_groups[0]["lr"] == pytest.approx(t_opt.param_groups[0]["lr"], rel=1e-9)
+            e_opt.step()
+            t_opt.step()
+            e_sched.step()
+            t_sched.step()
+
+
+def test_reduce_on_plateau_matches_torch():
+    e_opt, t_opt = _optimizers("SGD")
+    e_sched = ember.optim.lr_scheduler.ReduceLROnPlateau(e_opt, patience=2, factor=0.5, cooldown=1, min_lr=0.01)
+    t_sched = torch.optim.lr_scheduler.ReduceLROnPlateau(t_opt, patience=2, factor=0.5, cooldown=1, min_lr=0.01)
+    losses = [1.0, 0.9, 0.95, 0.96, 0.97, 0.98, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3]
+    for loss in losses:
+        e_sched.step(loss)
+        t_sched.step(loss)
+        assert e_opt.param_groups[0]["lr"] == pytest.approx(t_opt.param_groups[0]["lr"], rel=1e-12)
+
+
+def test_state_dict_resumes_schedule():
+    e_opt, _ = _optimizers("SGD")
+    scheduler = ember.optim.lr_scheduler.StepLR(e_opt, step_size=2, gamma=0.5)
+    for _ in range(3):
+        e_opt.step()
+        scheduler.step()
+    state = scheduler.state_dict()
+    other_opt, _ = _optimizers("SGD")
+    other_opt.param_groups[0]["initial_lr"] = 0.1
+    resumed = ember.optim.lr_scheduler.StepLR(other_opt, step_size=2, gamma=0.5, last_epoch=0)
+    resumed.load_state_dict(state)
+    assert resumed.last_epoch == 3 and resumed.get_last_lr() == scheduler.get_last_lr()

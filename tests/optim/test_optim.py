@@ -1,0 +1,147 @@
+"""Optimizers stepped side by side with torch.optim on identical parameters and gradients."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import as_numpy
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
+    ("Adam", dict(lr=0.01)),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
+    ("Adam", dict(lr=0.01, maximize=True, eps=1e-6)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+]
+
+
+def _parameters(seed=0):
+    rng = numpy.random.default_rng(seed)
+    return [rng.standard_normal(shape).astype(numpy.float32) for shape in ((5, 3), (3,), ())]
+
+
+def _gradients(step, shapes):
+    rng = numpy.random.default_rng(100 + step)
+    return [rng.standard_normal(s.shape).astype(numpy.float32) for s in shapes]
+
+
+@pytest.mark.parametrize("name,options", CASES)
+def test_matches_torch_over_20_steps(name, options):
+    values = _parameters()
+    e_params = [ember.nn.Parameter(ember.tensor(v)) for v in values]
+    t_params = [torch.nn.Parameter(torch.tensor(v)) for v in values]
+    e_opt = getattr(ember.optim, name)(e_params, **options)
+    t_opt = getattr(torch.optim, name)(t_params, **options)
+    for step in range(20):
+        for e, t, g in zip(e_params, t_params, _gradients(step, values)):
+            e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+    for e, t in zip(e_params, t_params):
+        numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
+    e_state, t_state = e_opt.state_dict(), t_opt.state_dict()
+    assert e_state["param_groups"][0]["params"] == t_state["param_groups"][0]["params"]
+    assert set(e_state["state"]) == set(t_state["state"])
+    for index, t_entry in t_state["state"].items():
+        assert set(e_state["state"][index]) == set(t_entry)
+        for key, value in t_entry.items():
+            if isinstance(value, torch.Tensor):
+                numpy.testing.assert_allclose(as_numpy(e_state["state"][index][key]), as_numpy(value), rtol=1e-5,
+                                              atol=1e-6)
+
+
+def test_state_dict_round_trip_continues_identically():
+    values = _parameters()
+    first = [ember.nn.Parameter(ember.tensor(v)) for v in values]
+    second = [ember.nn.Parameter(ember.tensor(v)) for v in values]
+    opt1 = ember.optim.Adam(first, lr=0.01)
+    for step in range(3):
+        for p, g in zip(first, _gradients(step, values)):
+            p.grad = ember.tensor(g)
+        opt1.step()
+    for p, q in zip(first, second):
+        q.data = p.detach().clone()
+    opt2 = ember.optim.Adam(second, lr=0.5)
+    opt2.load_state_dict(opt1.state_dict())
+    assert opt2.param_groups[0]["lr"] == 0.01
+    for opt, params in ((opt1, first), (opt2, second)):
+        for p, g in zip(params, _gradients(7, values)):
+            p.grad = ember.tensor(g)
+        opt.step()
+    for p, q in zip(first, second):
+        numpy.testing.assert_array_equal(as_numpy(p), as_numpy(q))
+
+
+def test_load_torch_optimizer_state_dict():
+    values = _parameters()
+    t_params = [torch.nn.Parameter(torch.tensor(v)) for v in values]
+    t_opt = torch.optim.SGD(t_params, lr=0.1, momentum=0.9)
+    for p, g in zip(t_params, _gradients(0, values)):
+        p.grad = torch.tensor(g)
+    t_opt.step()
+    e_params = [ember.nn.Parameter(ember.tensor(p.detach().numpy())) for p in t_params]
+    e_opt = ember.optim.SGD(e_params, lr=0.5)
+    state = t_opt.state_dict()
+    converted = {"state": {k: {n: ember.tensor(v.numpy()) for n, v in s.items()} for k, s in state["state"].items()},
+                 "param_groups": state["param_groups"]}
+    e_opt.load_state_dict(converted)
+    for step in range(1, 4):
+        grads = _gradients(step, values)
+        for e, t, g in zip(e_params, t_params, grads):
+            e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+    for e, t in zip(e_params, t_params):
+        numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
+
+
+def test_param_groups_and_errors():
+    a, b = ember.nn.Parameter(ember.ones(2)), ember.nn.Parameter(ember.ones(3))
+    opt = ember.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        ember.optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        ember.optim.Adam([a], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        ember.optim.SGD([a], lr=0.1, nesterov=True)
+    with pytest.raises(TypeError):
+        ember.optim.SGD(a, lr=0.1)
+
+
+def test_zero_grad_and_skips_params_without_grad():
+    a, b = ember.nn.Parameter(ember.ones(2)), ember.nn.Parameter(ember.ones(2))
+    opt = ember.optim.SGD([a, b], lr=1.0)
+    a.grad = ember.ones(2)
+    opt.step()
+    assert a.tolist() == [0.0, 0.0] and b.tolist() == [1.0, 1.0]
+    opt.zero_grad(set_to_none=False)
+    assert a.grad.tolist() == [0.0, 0.0]
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_step_hooks_and_closure():
+    a = ember.nn.Parameter(ember.tensor([2.0]))
+    opt = ember.optim.SGD([a], lr=0.1)
+    calls = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: calls.append("pre"))
+    handle = opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post"))
+
+    def closure():
+        opt.zero_grad()
+        loss = (a * a).sum()
+        loss.backward()
+        return loss
+    loss = opt.step(closure)
+    assert float(loss) == 4.0 and calls == ["pre", "post"]
+    assert abs(a.item() - 1.6) < 1e-6
+    handle.remove()
+    opt.step(closure)
+    assert calls == ["pre", "post", "pre"]
