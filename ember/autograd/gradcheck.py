@@ -137,7 +137,7 @@ def _check_no_differentiable_outputs(func, inputs, wrt, eps):
 
 
 def _check_backward_multiplies_grad_output(outputs, wrt_tensors):
-    zeros = [_make(o._data * 0) for o in outputs]
+    zeros = [_zeros_like(o) for o in outputs]
     grads = _grad(outputs, wrt_tensors, zeros, retain_graph=True, allow_unused=True)
     for g, x in zip(grads, wrt_tensors):
         if g is None:
@@ -171,7 +171,7 @@ def _check_undefined_grads(func, inputs, wrt_tensors):
     for undefined in undefined_sets:
         outputs = _differentiable_outputs(func(*inputs))
         outputs = [_UndefinedGrad.apply(o) if i in undefined else o for i, o in enumerate(outputs)]
-        zeros = [_make(o._data * 0) for o in outputs]
+        zeros = [_zeros_like(o) for o in outputs]
         try:
             grads = _grad(outputs, wrt_tensors, zeros, allow_unused=True)
         except RuntimeError as error:
@@ -283,7 +283,7 @@ def _analytical_jacobians(outputs, wrt_tensors, check_grad_dtypes):
         units = (1, 1j) if out._data.dtype.kind == "c" else (1,)
         for index in numpy.ndindex(out._data.shape):
             for unit in units:
-                seed = out._data * 0
+                seed = xp_of(out._data).zeros_like(out._data)
                 seed[index] = unit
                 grads = _grad(out, wrt_tensors, _make(seed), retain_graph=True, allow_unused=True)
                 for j, (g, x) in enumerate(zip(grads, wrt_tensors)):
@@ -355,6 +355,10 @@ def _random_like(tensor, noncontiguous=False):
         spread[..., 0] = xp.asarray(values, dtype)
         return _make(spread[..., 0])
     return _make(xp.asarray(values, dtype))
+
+
+def _zeros_like(tensor):
+    return _make(xp_of(tensor._data).zeros_like(tensor._data))
 
 
 def _host(array):
