@@ -9,7 +9,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, _broadcast_error
-from ._util import (as_tensor_arg, assign_inplace, check_same_device, inplace_method, promote, promote_pair,
+from ._util import (assign_inplace, check_same_device, inplace_method, promote, promote_pair,
                     tensor_method, write_out)
 from .comparison import isfinite, isnan
 
@@ -64,12 +64,13 @@ def _require_tensors(name, input, other):
                             f"{type(value).__name__}")
 
 
-def _promote_to_float(*operands):
-    """Promotes operands together, lifting an integer/bool result to the default float dtype."""
-    target = _dtype.result_type(*operands)
-    if target._category < _dtype._FLOAT:
+def _promote_to_float(input, other):
+    """Promotes two operands together, lifting an integer/bool result to the default float dtype."""
+    input, other = promote_pair(input, other)
+    if (input if isinstance(input, Tensor) else other)._data.dtype.kind in "biu":
         target = _dtype.get_default_dtype()
-    return [o.to(target) if isinstance(o, Tensor) else o for o in operands]
+        input, other = (o.to(target) if isinstance(o, Tensor) else o for o in (input, other))
+    return input, other
 
 
 def _check_nonzero_divisor(divisor):
@@ -1298,7 +1299,8 @@ def where(condition, input=None, other=None, *, out=None):
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.scalar_type_name(condition.dtype)}")
     target = _dtype.result_type(input, other)
-    input, other = (as_tensor_arg(v, like=condition, dtype=target) if not isinstance(v, Tensor) else v.to(target)
+    xp = xp_of(condition._data)
+    input, other = (v.to(target) if isinstance(v, Tensor) else _make(xp.asarray(v, dtype=target.numpy))
                     for v in (input, other))
     return write_out(out, Where.apply(condition, input, other), "where")
 
