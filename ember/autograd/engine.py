@@ -30,6 +30,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if is_grads_batched:
+        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
+                             materialize_grads)
     grads = _root_grads(outputs, grad_outputs)
     captured = _run(outputs, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs,
                     capture=True)
@@ -45,6 +48,31 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 g = t.new_zeros(t.shape) if hasattr(t, "new_zeros") else _make(t._data * 0)
         results.append(g)
     return tuple(results)
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
+    """``is_grads_batched``: one backward per index of the grad_outputs' leading dim, results stacked along it."""
+    grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    size = grad_outputs[0]._data.shape[0]
+    keep = create_graph if retain_graph is None else retain_graph
+    samples = [grad(outputs, inputs, [g[b] if create_graph else _make(g._data[b]) for g in grad_outputs],
+                    retain_graph=keep or b < size - 1, create_graph=create_graph, allow_unused=allow_unused,
+                    materialize_grads=materialize_grads) for b in range(size)]
+    results = []
+    for per_input in zip(*samples):
+        if per_input[0] is None:
+            results.append(None)
+        elif create_graph:
+            from .. import stack
+            results.append(stack(per_input))
+        else:
+            results.append(_make(_xp(per_input[0]._data).stack([g._data for g in per_input])))
+    return tuple(results)
+
+
+def _xp(array):
+    from .._backend import xp_of
+    return xp_of(array)
 
 
 def _root_grads(tensors, grad_tensors):

@@ -420,3 +420,12 @@ def test_requires_grad_on_non_leaf_is_rejected():
     x = ember.ones(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf variables"):
         (x * 2).requires_grad_(False)
+
+
+def test_autograd_grad_is_grads_batched():
+    def scenario(lib):
+        x = leaf(lib, (3,), dtype=numpy.float64)
+        y = x.exp() * x
+        batch = lib.tensor(sample((4, 3), numpy.float64, seed=7))
+        return lib.autograd.grad(y, x, batch, is_grads_batched=True)
+    both(scenario)

@@ -275,3 +275,10 @@ def test_noncontiguous_input():
     assert not strided.is_contiguous()
     assert ember.autograd.gradcheck(lambda a: (a * a).sum(1), (strided,))
     assert ember.autograd.gradcheck(lambda a: a.exp(), (x.requires_grad_(),))
+
+
+@pytest.mark.parametrize("name", ["torch", "ember"])
+def test_check_batched_grad(name):
+    lib = torch if name == "torch" else ember
+    x = lib.tensor(sample((3,), numpy.float64), requires_grad=True)
+    assert lib.autograd.gradcheck(lambda x: (x.exp() * x, (x * x).sum()), (x,), check_batched_grad=True)
