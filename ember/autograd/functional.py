@@ -193,7 +193,9 @@ def _forward_jacobian(func, inputs, create_graph, strict, vectorize):
 def _columns_to_block(columns, out, x):
     """Jacobian-vector products along each input element, as the ``out.shape + x.shape`` block (no graph)."""
     xp = xp_of(out._data)
-    data = xp.stack([c._data for c in columns], axis=-1) if columns else xp.zeros(out._data.shape + (0,), out._data.dtype)
+    if not columns:
+        return _make(xp.zeros(out._data.shape + x._data.shape, out._data.dtype))
+    data = xp.stack([c._data for c in columns], axis=-1)
     return _make(data.reshape(out._data.shape + x._data.shape))
 
 

@@ -65,6 +65,13 @@ def test_gradcheck_and_gradgradcheck_pass(fn, shapes):
     assert ember.autograd.gradgradcheck(fn, inputs, fast_mode=True)
 
 
+def test_module_names_match_torch():
+    import ember.autograd.gradcheck as shadowed   # as in torch, the function shadows its module
+    assert shadowed is ember.autograd.gradcheck and callable(shadowed)
+    assert issubclass(GradcheckError, RuntimeError)
+    assert sys.modules["ember.autograd.gradcheck"].gradgradcheck is ember.autograd.gradgradcheck
+
+
 def test_gradcheck_accepts_a_single_tensor_and_non_tensor_arguments():
     x = double((3,))
     assert ember.autograd.gradcheck(lambda x, k: x * k, (x, 2.5))
