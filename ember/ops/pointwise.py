@@ -113,29 +113,35 @@ class Mul(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
         return a * b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return (grad * b if ctx.needs_input_grad[0] else None,
-                grad * a if ctx.needs_input_grad[1] else None)
+        return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+                grad * _conj(a) if ctx.needs_input_grad[1] else None)
 
 
 class Div(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         return a / b
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        grad_a = grad / b
+        grad_a = grad / _conj(b)
         return (grad_a if ctx.needs_input_grad[0] else None,
-                -grad_a * a / b if ctx.needs_input_grad[1] else None)
+                -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+
+
+def _conj(t):
+    """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise."""
+    return t.conj() if isinstance(t, Tensor) and t.is_complex() else t
 
 
 class RoundedDiv(Primitive):
@@ -1600,3 +1606,31 @@ for _name in ("add", "sub", "mul", "pow", "floordiv", "mod"):
     setattr(Tensor, f"__i{_name}__", getattr(Tensor, {"floordiv": "floor_divide", "mod": "remainder"}.get(_name, _name)
                                              + "_"))
 Tensor.__itruediv__ = Tensor.div_
+
+
+class Conj(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.conj(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.conj()
+
+
+@tensor_method("conj_physical", "resolve_conj")
+def conj(input):
+    """The complex conjugate (the input itself for real tensors, as in PyTorch)."""
+    if not input.is_complex():
+        return input
+    return Conj.apply(input)
+
+
+@tensor_method
+def is_conj(input):
+    """Always False: ember conjugates eagerly."""
+    return False
+
+
+__all__ += ["conj", "conj_physical", "resolve_conj"]
+conj_physical = resolve_conj = conj

@@ -251,7 +251,6 @@ def test_complex_gradient_without_conjugate_is_caught(name):
         lib.autograd.gradcheck(MulNoConj.apply, complex_pair(lib))
 
 
-@pytest.mark.xfail(strict=True, reason="ember/ops/pointwise.py Mul.backward misses the conjugate for complex inputs")
 def test_complex_multiplication_gradient():
     assert ember.autograd.gradcheck(lambda z, w: z * w, complex_pair(ember))
 
