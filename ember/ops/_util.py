@@ -3,6 +3,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor, _make, _wrap_dim
+from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 
 _ndarray = numpy.ndarray
@@ -65,6 +66,9 @@ def assign_inplace(self, result):
     node = result.grad_fn
     if node is not None:
         node._snapshot_input(self)
+    root = self._base
+    if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
+        return _assign_through_view(self, root, result)
     if result._data is not self._data:
         self._data[...] = result._data
     self._version[0] += 1
@@ -72,6 +76,81 @@ def assign_inplace(self, result):
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
     return self
+
+
+def _assign_through_view(view, root, result):
+    """In-place write into a view of a tensor in the graph (PyTorch's CopySlices): the root becomes "old root with
+    the view's elements replaced by ``result``", and the view becomes those elements of the new root."""
+    index = _make(_flat_index(view, root))
+    new_root = _WriteThroughView.apply(root, result.to(view.dtype), index)
+    root._data[...] = new_root._data
+    root._version[0] += 1
+    root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
+    view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_root, index).grad_fn, 0, True
+    return view
+
+
+def _flat_index(view, root):
+    """Flat positions in ``root`` of each element of ``view`` (a view into root's row-major memory)."""
+    from .._backend import xp_of
+    if not root._data.flags.c_contiguous:
+        raise RuntimeError("an in-place operation on a view of a non-contiguous tensor cannot be recorded for "
+                           "autograd; call .contiguous() on the base tensor first")
+    xp = xp_of(root._data)
+    itemsize = root._data.itemsize
+    index = xp.full(view._data.shape, (view.data_ptr() - root.data_ptr()) // itemsize, dtype=xp.int64)
+    for axis, (size, stride) in enumerate(zip(view._data.shape, view._data.strides)):
+        index += (xp.arange(size) * (stride // itemsize)).reshape((-1,) + (1,) * (view._data.ndim - axis - 1))
+    return index
+
+
+class _WriteThroughView(Primitive):
+    """``root`` with the elements at flat positions ``index`` replaced by ``value``."""
+
+    @staticmethod
+    def forward(ctx, root, value, index):
+        ctx.save_for_backward(index)
+        out = root.copy()
+        out.reshape(-1)[index.reshape(-1)] = value.reshape(-1)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        keep = ctx.xp.ones(grad.shape, dtype=grad._data.dtype)
+        keep.reshape(-1)[index._data.reshape(-1)] = 0
+        return grad * _make(keep), _TakeFlat.apply(grad, index), None
+
+
+class _TakeFlat(Primitive):
+    """The elements of ``a`` at flat positions ``index`` (shaped like ``index``)."""
+
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.save_for_backward(index)
+        ctx.shape = a.shape
+        return a.reshape(-1)[index]
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        return _PutFlat.apply(grad, index, ctx.shape), None
+
+
+class _PutFlat(Primitive):
+    """Adjoint of _TakeFlat: zeros of ``shape`` with ``g`` summed in at flat positions ``index``."""
+
+    @staticmethod
+    def forward(ctx, g, index, shape):
+        ctx.save_for_backward(index)
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        ctx.xp.add.at(out.reshape(-1), index.reshape(-1), g.reshape(-1))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        return _TakeFlat.apply(grad, index), None
 
 
 def _retarget_outputs(node, result, self):

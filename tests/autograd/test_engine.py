@@ -327,8 +327,6 @@ def test_inplace_on_non_leaf_tensor():
     both(scenario)
 
 
-@pytest.mark.xfail(strict=True, reason="core gap: an in-place op on a view does not rebase its base's graph "
-                                       "(PyTorch's CopySlices), so the base's gradient misses it")
 def test_inplace_on_view_of_non_leaf():
     def scenario(lib):
         x = leaf(lib, (2, 3))
@@ -338,6 +336,29 @@ def test_inplace_on_view_of_non_leaf():
         (h * h).sum().backward()
         return x.grad
     both(scenario)
+
+
+def test_inplace_on_view_with_graph_value_and_then_use_of_view():
+    def scenario(lib):
+        x = leaf(lib, (2, 3))
+        w = leaf(lib, (3,))
+        h = x * 2
+        row = h[1]
+        row.mul_(w)
+        (h.sum() + (row * row).sum()).backward()
+        return x.grad, w.grad
+    both(scenario)
+
+
+def test_inplace_on_view_after_output_was_saved_raises_like_torch():
+    def scenario(lib):
+        x = leaf(lib, (2, 3))
+        h = x.exp()
+        h[1].mul_(2)
+        h.sum().backward()
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            scenario(lib)
 
 
 def test_long_chain_backpropagates_without_recursion():
