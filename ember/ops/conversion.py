@@ -13,6 +13,8 @@ __all__ = ["clone", "detach", "is_tensor", "is_storage", "is_floating_point", "i
 class Cast(Primitive):
     @staticmethod
     def forward(ctx, a, dtype):
+        if a.dtype.kind == "c" and numpy.dtype(dtype).kind != "c":
+            a = a.real  # complex to real keeps the real part, as PyTorch does
         with numpy.errstate(invalid="ignore", over="ignore"):  # NaN or out-of-range to int: PyTorch is silent too
             return a.astype(dtype)
 

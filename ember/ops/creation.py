@@ -7,6 +7,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Size, Tensor, _make
+from ..autograd.function import Primitive
 from ._util import shape_arg, tensor_method
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
@@ -423,6 +424,23 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 # --- complex numbers ------------------------------------------------------------------------------------------
+class Complex(Primitive):
+    @staticmethod
+    def forward(ctx, real, imag):
+        ctx.real_dtype = real.dtype
+        shape = ctx.xp.broadcast_shapes(real.shape, imag.shape)
+        out = ctx.xp.empty(shape, ctx.xp.result_type(real.dtype, ctx.xp.complex64))
+        out.real, out.imag = real, imag
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        real = _dtype.from_numpy(ctx.real_dtype)
+        # The real part of grad goes to ``real``; the imaginary part, Re(-i * grad), goes to ``imag``.
+        return (grad.to(real) if ctx.needs_input_grad[0] else None,
+                (grad * -1j).to(real) if ctx.needs_input_grad[1] else None)
+
+
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts of the same floating dtype."""
     if not (real.dtype.is_floating_point and imag.dtype.is_floating_point):
@@ -431,7 +449,7 @@ def complex(real, imag, *, out=None):
     if real.dtype is not imag.dtype:
         raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar "
                            f"type {_dtype.scalar_type_name(imag.dtype)} for second argument")
-    return real + imag * 1j
+    return Complex.apply(real, imag)
 
 
 def polar(abs, angle, *, out=None):

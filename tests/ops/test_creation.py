@@ -1,0 +1,235 @@
+"""Creation ops against torch: dtype inference, values, shapes, memory sharing, legacy constructors, errors."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests import oracle
+
+# One row per call: fn(lib) builds a tensor; values, dtype and shape must match torch.
+ROWS = {
+    "tensor_int_list": lambda lib: lib.tensor([[1, 2], [3, 4]]),
+    "tensor_mixed_float": lambda lib: lib.tensor([1, 2.5]),
+    "tensor_bool": lambda lib: lib.tensor([True, False]),
+    "tensor_bool_int": lambda lib: lib.tensor([1, True]),
+    "tensor_complex": lambda lib: lib.tensor([1 + 2j, 1]),
+    "tensor_scalar": lambda lib: lib.tensor(3),
+    "tensor_float_scalar": lambda lib: lib.tensor(2.5),
+    "tensor_empty": lambda lib: lib.tensor([]),
+    "tensor_empty_nested": lambda lib: lib.tensor([[], []]),
+    "tensor_np_float32_scalar": lambda lib: lib.tensor(numpy.float32(1.5)),
+    "tensor_np_float64_scalar": lambda lib: lib.tensor(numpy.float64(1.5)),
+    "tensor_np_int32_scalar": lambda lib: lib.tensor(numpy.int32(3)),
+    "tensor_list_np_float64": lambda lib: lib.tensor([numpy.float64(1.0), 2]),
+    "tensor_list_np_int32": lambda lib: lib.tensor([numpy.int32(1), 2]),
+    "tensor_list_np_float32": lambda lib: lib.tensor([numpy.float32(1), 2.5]),
+    "tensor_list_np_float16_int": lambda lib: lib.tensor([numpy.float16(1), numpy.int64(2)]),
+    "tensor_list_0d_tensors": lambda lib: lib.tensor([lib.tensor(1), lib.tensor(2)]),
+    "tensor_list_tensor_float64": lambda lib: lib.tensor([lib.tensor(1.5, dtype=lib.float64), 2]),
+    "tensor_ndarray": lambda lib: lib.tensor(numpy.array([1, 2], numpy.int16)),
+    "tensor_dtype_truncates": lambda lib: lib.tensor([1.5, -2.7], dtype=lib.int32),
+    "tensor_dtype_float16": lambda lib: lib.tensor([[1, 2], [3, 4]], dtype=lib.float16),
+    "tensor_float16_overflow": lambda lib: lib.tensor([1e40], dtype=lib.float16),
+    "tensor_big_int_to_float": lambda lib: lib.tensor([2 ** 63 - 1], dtype=lib.float32),
+    "tensor_to_bool": lambda lib: lib.tensor([0.0, 2.0], dtype=lib.bool),
+    "as_tensor_dtype": lambda lib: lib.as_tensor([1, 2], dtype=lib.float64),
+    "asarray": lambda lib: lib.asarray([1, 2], dtype=lib.float64),
+    "zeros": lambda lib: lib.zeros(2, 3, dtype=lib.int32),
+    "zeros_tuple": lambda lib: lib.zeros((2, 3)),
+    "zeros_0d": lambda lib: lib.zeros([]),
+    "ones": lambda lib: lib.ones((2,)),
+    "ones_size": lambda lib: lib.ones(lib.Size([2, 1])),
+    "full_int": lambda lib: lib.full((2,), 1),
+    "full_bool": lambda lib: lib.full((2,), True),
+    "full_float": lambda lib: lib.full((2,), 1.5),
+    "full_complex": lambda lib: lib.full((2,), 1j),
+    "full_np_float64": lambda lib: lib.full((2,), numpy.float64(1.0)),
+    "full_tensor_fill": lambda lib: lib.full((2,), lib.tensor(1)),
+    "full_dtype": lambda lib: lib.full([2, 1], 3, dtype=lib.float64),
+    "full_0d": lambda lib: lib.full((), 2),
+    "empty_shape": lambda lib: lib.empty(2, 3).fill_(0) if hasattr(lib.Tensor, "fill_") else lib.zeros(2, 3),
+    "zeros_like": lambda lib: lib.zeros_like(lib.tensor([1.0, 2.0]), dtype=lib.int64),
+    "ones_like": lambda lib: lib.ones_like(lib.tensor([1, 2])),
+    "full_like": lambda lib: lib.full_like(lib.tensor([1, 2]), 2.7),
+    "full_like_float": lambda lib: lib.full_like(lib.tensor([1.0, 2.0], dtype=lib.float64), 2.7),
+    "scalar_tensor": lambda lib: lib.scalar_tensor(3),
+    "eye": lambda lib: lib.eye(3),
+    "eye_rect": lambda lib: lib.eye(2, 3, dtype=lib.int64),
+    "eye_empty": lambda lib: lib.eye(0),
+    "arange_int": lambda lib: lib.arange(5),
+    "arange_float_step": lambda lib: lib.arange(0, 1, 0.1),
+    "arange_float_bounds": lambda lib: lib.arange(1.0, 2.5, 0.5),
+    "arange_half_start": lambda lib: lib.arange(0.5, 5),
+    "arange_negative": lambda lib: lib.arange(10, 0, -3),
+    "arange_dtype": lambda lib: lib.arange(0, 10, 3, dtype=lib.float32),
+    "arange_tensor_bound": lambda lib: lib.arange(lib.tensor(3)),
+    "arange_float64": lambda lib: lib.arange(0, 2, 0.3, dtype=lib.float64),
+    "arange_fractional_length": lambda lib: lib.arange(-1, 1, 0.7),
+    "arange_empty": lambda lib: lib.arange(3, 3),
+    "arange_long_float": lambda lib: lib.arange(0, 100, 0.01),
+    "linspace": lambda lib: lib.linspace(0, 1, 5),
+    "linspace_int": lambda lib: lib.linspace(0, 10, 7, dtype=lib.int64),
+    "linspace_int_desc": lambda lib: lib.linspace(10, 0, 7, dtype=lib.int64),
+    "linspace_int_negative": lambda lib: lib.linspace(-1.5, 3, 4, dtype=lib.int64),
+    "linspace_int32": lambda lib: lib.linspace(-3, 7, 6, dtype=lib.int32),
+    "linspace_one": lambda lib: lib.linspace(0, 10, 1),
+    "linspace_zero": lambda lib: lib.linspace(2, 10, 0),
+    "linspace_float64": lambda lib: lib.linspace(0, 1, 4, dtype=lib.float64),
+    "linspace_many": lambda lib: lib.linspace(-7.3, 11.1, 1001),
+    "logspace": lambda lib: lib.logspace(0, 3, 4),
+    "logspace_int": lambda lib: lib.logspace(0, 2, 5, dtype=lib.int64),
+    "logspace_base": lambda lib: lib.logspace(0, 2, 5, base=3, dtype=lib.int32),
+    "logspace_base2": lambda lib: lib.logspace(0, 2, 3, base=2),
+    "complex": lambda lib: lib.complex(lib.tensor([1.0, 2.0]), lib.tensor([3.0, -4.0])),
+    "complex64": lambda lib: lib.complex(lib.tensor([1.0], dtype=lib.float64), lib.tensor([3.0], dtype=lib.float64)),
+    "new_tensor": lambda lib: lib.tensor([1.0, 2.0]).new_tensor([1, 2]),
+    "new_zeros": lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float64).new_zeros(2, 3),
+    "new_ones": lambda lib: lib.tensor([1, 2]).new_ones((2,)),
+    "new_full": lambda lib: lib.tensor([1.0, 2.0]).new_full((2,), 3),
+    "legacy_tensor_data": lambda lib: lib.Tensor([1, 2]),
+    "legacy_tensor_empty": lambda lib: lib.Tensor(),
+    "legacy_float": lambda lib: lib.FloatTensor([1, 2]),
+    "legacy_double": lambda lib: lib.DoubleTensor([[1, 2]]),
+    "legacy_half": lambda lib: lib.HalfTensor([1.5]),
+    "legacy_long": lambda lib: lib.LongTensor([1.5, 2]),
+    "legacy_int": lambda lib: lib.IntTensor([1, 2]),
+    "legacy_short": lambda lib: lib.ShortTensor([1, 2]),
+    "legacy_char": lambda lib: lib.CharTensor([-1, 2]),
+    "legacy_byte": lambda lib: lib.ByteTensor([1, 2]),
+    "legacy_bool": lambda lib: lib.BoolTensor([1, 0]),
+    "legacy_sizes": lambda lib: lib.LongTensor(2, 3).shape,
+    "legacy_empty": lambda lib: lib.IntTensor(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_creation_matches_torch(name):
+    oracle.check(ROWS[name], grad=False)
+
+
+def test_polar_and_complex_gradients():
+    if not hasattr(ember.Tensor, "cos"):
+        pytest.skip("cos/sin are not written yet")
+    oracle.check(lambda lib, a, b: lib.polar(a, b), oracle.sample((3,), low=0.1), oracle.sample((3,), seed=1))
+    oracle.check(lambda lib, a, b: lib.complex(a, b), oracle.sample((2, 3), numpy.float64), oracle.sample((3,), numpy.float64, seed=1))
+
+
+@pytest.mark.parametrize("fn", {
+    "ragged": lambda lib: lib.tensor([[1, 2], [3]]),
+    "ragged_long": lambda lib: lib.tensor([[1, 2], [3, 4, 5]]),
+    "string": lambda lib: lib.tensor("a"),
+    "int_overflow": lambda lib: lib.tensor([1, 2 ** 63]),
+    "int_overflow_scalar": lambda lib: lib.tensor(2 ** 64),
+    "narrow_overflow": lambda lib: lib.tensor([1, 2 ** 40], dtype=lib.int32),
+    "float_overflow_int": lambda lib: lib.tensor([1.5e10], dtype=lib.int32),
+    "negative_uint8": lambda lib: lib.tensor([-1.5], dtype=lib.uint8),
+    "requires_grad_int": lambda lib: lib.tensor([1, 2], requires_grad=True),
+    "zeros_requires_grad_int": lambda lib: lib.zeros(2, dtype=lib.int64, requires_grad=True),
+    "negative_dim": lambda lib: lib.empty(2, -1),
+    "full_negative_dim": lambda lib: lib.full((-1,), 2),
+    "eye_negative": lambda lib: lib.eye(-1),
+    "eye_negative_m": lambda lib: lib.eye(2, -1),
+    "arange_zero_step": lambda lib: lib.arange(0, 10, 0),
+    "arange_sign": lambda lib: lib.arange(10, 0),
+    "arange_inf": lambda lib: lib.arange(0, float("inf")),
+    "linspace_negative": lambda lib: lib.linspace(0, 1, -1),
+    "linspace_float_steps": lambda lib: lib.linspace(0, 1, 2.5),
+    "complex_mixed": lambda lib: lib.complex(lib.tensor([1.0]), lib.tensor([2.0], dtype=lib.float64)),
+    "complex_int": lambda lib: lib.complex(lib.tensor([1]), lib.tensor([2])),
+    "from_numpy_negative_strides": lambda lib: lib.from_numpy(numpy.arange(3)[::-1]),
+    "from_numpy_list": lambda lib: lib.from_numpy([1, 2]),
+    "legacy_wrong_dtype": lambda lib: lib.FloatTensor(lib.tensor([1, 2])),
+}.items(), ids=lambda item: item[0])
+def test_errors_match_torch(fn):
+    oracle.check_error(fn[1])
+
+
+def test_requires_grad_factories():
+    for t in (ember.zeros(2, requires_grad=True), ember.tensor([1.0], requires_grad=True),
+              ember.arange(3.0, requires_grad=True), ember.eye(2, requires_grad=True),
+              ember.full((2,), 1.0, requires_grad=True), ember.ones_like(ember.zeros(2), requires_grad=True)):
+        assert t.requires_grad and t.is_leaf
+
+
+def test_tensor_of_list_of_arrays_keeps_their_dtype():
+    t = ember.tensor([numpy.array([1.0, 2.0]), numpy.array([3.0, 4.0])])
+    assert t.dtype is ember.float64 and t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_tensor_of_tensor_copies_and_detaches():
+    source = ember.tensor([1.0, 2.0], requires_grad=True)
+    copy = ember.tensor(source)
+    assert not copy.requires_grad and copy.data_ptr() != source.data_ptr()
+    scalar = ember.tensor(ember.tensor(3.0))
+    assert scalar.shape == () and scalar.item() == 3.0
+    assert ember.tensor(ember.tensor([1, 2]), dtype=ember.float64).dtype is ember.float64
+
+
+def test_from_numpy_shares_memory_both_ways():
+    array = numpy.arange(6.0).reshape(2, 3)
+    t = ember.from_numpy(array)
+    assert t.dtype is ember.float64 and t.shape == (2, 3)
+    array[0, 0] = 10
+    assert t._data[0, 0] == 10
+    t.numpy()[1, 2] = -1
+    assert array[1, 2] == -1
+    assert ember.as_tensor(array).data_ptr() == t.data_ptr()
+    assert ember.as_tensor(array, dtype=ember.float32).data_ptr() != t.data_ptr()
+    assert ember.asarray(array).data_ptr() == t.data_ptr()
+    assert ember.asarray(array, copy=True).data_ptr() != t.data_ptr()
+    with pytest.raises(ValueError):
+        ember.asarray(array, dtype=ember.float32, copy=False)
+    assert ember.as_tensor(t) is t
+
+
+def test_dlpack_round_trip_with_torch_shares_memory():
+    e = ember.tensor([1.0, 2.0, 3.0])
+    t = torch.from_dlpack(e)
+    t[0] = 7
+    assert float(e._data[0]) == 7
+    source = torch.tensor([[3, 4], [5, 6]])
+    back = ember.from_dlpack(source)
+    assert back.dtype is ember.int64 and back.shape == (2, 2)
+    source[1, 1] = 9
+    assert int(back._data[1, 1]) == 9
+    capsule = torch.utils.dlpack.to_dlpack(source)
+    assert ember.from_dlpack(capsule).tolist() == [[3, 4], [5, 9]]
+    assert ember.from_dlpack(numpy.arange(3)).tolist() == [0, 1, 2]
+
+
+def test_legacy_types_and_isinstance():
+    assert isinstance(ember.zeros(2), ember.FloatTensor)
+    assert not isinstance(ember.zeros(2, dtype=ember.float64), ember.FloatTensor)
+    assert isinstance(ember.tensor([1]), ember.LongTensor)
+    assert repr(ember.FloatTensor) == "<class 'ember.FloatTensor'>"
+    assert ember.zeros(2).type(ember.DoubleTensor).dtype is ember.float64
+    assert ember.zeros(2).type("ember.IntTensor").dtype is ember.int32
+    assert ember.zeros(2).type() == "ember.FloatTensor"
+    alias = ember.tensor([1, 2])
+    assert ember.Tensor(alias).data_ptr() == alias.data_ptr()
+    assert ember.Tensor(2, 3).shape == (2, 3) and ember.Tensor(ember.Size([4])).shape == (4,)
+    assert ember.BoolTensor(2).dtype is ember.bool
+
+
+def test_empty_strided_and_new_empty_strided():
+    t = ember.empty_strided((2, 3), (1, 2))
+    assert t.shape == (2, 3) and t.stride() == (1, 2)
+    assert ember.zeros(1, dtype=ember.float64).new_empty_strided((2, 2), (2, 1)).dtype is ember.float64
+    assert ember.empty_strided((0, 3), (3, 1)).shape == (0, 3)
+
+
+def test_default_dtype_float64():
+    try:
+        ember.set_default_dtype(ember.float64)
+        torch.set_default_dtype(torch.float64)
+        for fn in (lambda lib: lib.tensor([1.5]), lambda lib: lib.zeros(2), lambda lib: lib.arange(0.0, 1.0, 0.25),
+                   lambda lib: lib.tensor([1j]), lambda lib: lib.full((1,), 2.0), lambda lib: lib.linspace(0, 1, 3)):
+            oracle.check(fn, grad=False)
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+def test_set_default_dtype_rejects_integers():
+    oracle.check_error(lambda lib: lib.set_default_dtype(lib.int64))
+    assert ember.get_default_dtype() is ember.float32
