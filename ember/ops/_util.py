@@ -197,6 +197,8 @@ def _cast(operand, target):
         operand = operand.item()
     category = target._category
     if category == _FLOAT:
+        if target is _dtype.bfloat16:  # ml_dtypes widens bfloat16 + Python float to float32; a typed scalar does not
+            return target.numpy.type(operand)
         return float(operand) if not isinstance(operand, complex) else operand
     if category == _dtype._COMPLEX:
         return complex(operand)
