@@ -1,2 +1,649 @@
-"""indexing ops (being written)"""
-__all__ = []
+"""Indexing: ``tensor[key]`` and ``tensor[key] = value`` with PyTorch's (NumPy's) semantics, and the index ops
+(gather, scatter, index_select, index_add, masked_fill, take, nonzero, ...) with their gradients.
+
+Basic indexing (ints, slices, None, Ellipsis) gives views; indexing with tensors, lists or bools gives copies.
+"""
+import warnings
+
+import numpy
+
+from .. import _dtype
+from .._backend import xp_of
+from .._tensor import Tensor, _make
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import state
+from ._util import assign_inplace, check_inplace_allowed, inplace_method, tensor_method, wrap_dim, write_out
+from .shape import SliceBackward, broadcast_tensors, expand, reshape, sliced
+
+__all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
+           "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
+           "nonzero", "argwhere"]
+
+_INDEX_KINDS = "iub"
+
+
+# --- parsing keys ---------------------------------------------------------------------------------------------------
+def _index_array(value, xp):
+    """A tensor, list or array used as an index, as an int64 or bool array (PyTorch's IndexError otherwise)."""
+    if isinstance(value, Tensor):
+        array = value._data
+    else:
+        array = numpy.asarray(value)
+        if array.dtype == object:
+            raise IndexError("too many indices or mixed sequence types in an index")
+        if array.size == 0:
+            array = array.astype(numpy.int64)
+        array = xp.asarray(array)
+    if array.dtype.kind not in _INDEX_KINDS:
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    if array.dtype.kind == "b" or array.dtype == numpy.uint8 and isinstance(value, Tensor):
+        return array.astype(bool, copy=False)
+    return array.astype(numpy.int64, copy=False)
+
+
+def _normalize_key(input, key):
+    """Turns a ``__getitem__`` key into a tuple NumPy understands; returns it and whether it is advanced."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    xp = xp_of(input._data)
+    items, advanced = [], False
+    for item in key:
+        if item is None or item is Ellipsis:
+            items.append(item)
+        elif isinstance(item, bool):
+            items.append(item)
+            advanced = True
+        elif isinstance(item, slice):
+            if item.step is not None and int(item.step) <= 0:
+                raise ValueError("step must be greater than zero")
+            items.append(item)
+        elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
+            items.append(_index_array(item, xp))
+            advanced = True
+        elif hasattr(item, "__index__"):
+            items.append(int(item.__index__()))
+        else:
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got " + type(item).__name__ + ")")
+    _check_bounds(input, items)
+    if not any(item is Ellipsis for item in items):
+        items.append(Ellipsis)
+    return tuple(items), advanced
+
+
+def _consumed(item):
+    """How many dims of the indexed tensor an index item uses up."""
+    if item is None or item is Ellipsis or isinstance(item, bool):
+        return 0
+    if hasattr(item, "dtype") and item.dtype.kind == "b":
+        return item.ndim
+    return 1
+
+
+def _check_bounds(input, items):
+    """PyTorch's IndexErrors for too many indices, out-of-range integers and mismatched masks."""
+    shape = input._data.shape
+    used = sum(_consumed(item) for item in items)
+    if used > len(shape):
+        if not shape and isinstance(items[0], int):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in "
+                             "C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    dim = 0
+    for position, item in enumerate(items):
+        if item is Ellipsis:
+            dim += len(shape) - used
+            continue
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not -shape[dim] <= item < shape[dim]:
+                raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
+        elif hasattr(item, "dtype") and item.dtype.kind == "b" and item.ndim:
+            mask_shape = list(item.shape)
+            if tuple(mask_shape) != shape[dim:dim + item.ndim]:
+                raise IndexError(f"The shape of the mask {mask_shape} at index {position} does not match the shape "
+                                 f"of the indexed tensor {list(shape)} at index {dim}")
+        elif hasattr(item, "dtype") and item.dtype.kind != "b" and item.size:
+            _check_range(item, shape[dim], dim, IndexError)
+        dim += _consumed(item)
+
+
+def _check_range(index, size, dim, error):
+    low, high = int(index.min()), int(index.max())
+    if low < -size or high >= size:
+        bad = high if high >= size else low
+        raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+# --- reading ---------------------------------------------------------------------------------------------------------
+class Index(Primitive):
+    """Advanced indexing ``a[key]`` (a copy)."""
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        return a[key]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAccumulate.apply(grad, ctx.shape, ctx.key)
+
+
+class IndexAccumulate(Primitive):
+    """Zeros of ``shape`` with ``grad`` summed in at ``key`` (repeated positions add up): the adjoint of Index."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, key):
+        ctx.key = key
+        out = ctx.xp.zeros(shape, grad.dtype)
+        ctx.xp.add.at(out, key, grad)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Index.apply(grad, ctx.key)
+
+
+def _getitem(self, key):
+    """``self[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors, lists or bools index."""
+    key, advanced = _normalize_key(self, key)
+    if advanced:
+        return Index.apply(self, key)
+    return sliced(self, key)
+
+
+Tensor.__getitem__ = _getitem
+
+
+# --- writing ---------------------------------------------------------------------------------------------------------
+class IndexPut(Primitive):
+    """``a`` with ``value`` written (or added, with ``accumulate``) at ``key``."""
+
+    @staticmethod
+    def forward(ctx, a, value, key, accumulate):
+        ctx.key, ctx.accumulate = key, accumulate
+        out = a.copy()
+        if accumulate:
+            ctx.xp.add.at(out, key, value)
+        else:
+            out[key] = value
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        grad_a = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_a = grad if ctx.accumulate else IndexPut.apply(grad, 0, ctx.key, False)
+        if ctx.needs_input_grad[1]:
+            grad_value = Index.apply(grad, ctx.key)
+        return grad_a, grad_value
+
+
+def _value_for(self, value, key):
+    """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable."""
+    if not isinstance(value, Tensor):
+        if isinstance(value, (list, tuple, numpy.ndarray)):
+            from .creation import tensor
+            value = tensor(value, dtype=self.dtype, device=self.device)
+        else:
+            return self._data.dtype.type(value)
+    if value.dtype is not self.dtype:
+        value = value.to(self.dtype)
+    target = self._data[key].shape if value.ndim else ()
+    if value.ndim:
+        while value.ndim > len(target) and value.shape[0] == 1:
+            value = reshape(value, value.shape[1:])
+        expand(value, target)   # PyTorch's RuntimeError when value does not broadcast
+    return value
+
+
+def _setitem(self, key, value):
+    """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
+    key, _ = _normalize_key(self, key)
+    value = _value_for(self, value, key)
+    graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
+    if not graph:
+        check_inplace_allowed(self)
+        self._data[key] = value._data if isinstance(value, Tensor) else value
+        self._version[0] += 1
+        return
+    assign_inplace(self, IndexPut.apply(self, value, key, False))
+
+
+Tensor.__setitem__ = _setitem
+
+
+@tensor_method
+def index_put(input, indices, values, accumulate=False):
+    """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
+    key, _ = _normalize_key(input, tuple(indices))
+    values = _value_for(input, values, key)
+    return IndexPut.apply(input, values, key, bool(accumulate))
+
+
+inplace_method(index_put)
+
+
+# --- gather and scatter ---------------------------------------------------------------------------------------------
+def _along(xp, index, dim):
+    """A NumPy index selecting, for each position of ``index``, element ``index[pos]`` along ``dim``."""
+    return tuple(index if d == dim else
+                 xp.arange(n).reshape((-1,) + (1,) * (index.ndim - d - 1))
+                 for d, n in enumerate(index.shape))
+
+
+def _head(source, index):
+    """The part of ``source`` that lines up with ``index`` (source may be larger in every dim)."""
+    return source[tuple(slice(0, n) for n in index.shape)]
+
+
+def _padded(grad, shape):
+    """``grad`` zero-padded at the end of each dim to ``shape``."""
+    if tuple(grad.shape) == tuple(shape):
+        return grad
+    return SliceBackward.apply(grad, tuple(shape), tuple(slice(0, n) for n in grad.shape) + (Ellipsis,))
+
+
+class Gather(Primitive):
+    @staticmethod
+    def forward(ctx, a, index, dim):
+        ctx.shape, ctx.dim = a.shape, dim
+        ctx.save_for_backward(index)
+        return a[_along(ctx.xp, index, dim)]
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        zeros = _make(ctx.xp.zeros(ctx.shape, grad._data.dtype))
+        return ScatterReduce.apply(zeros, index, grad, ctx.dim, "sum", True), None
+
+
+def _check_index_op(name, input, dim, index, src=None):
+    """PyTorch's checks shared by gather and the scatters; returns the wrapped dim."""
+    if not (index.dtype is _dtype.int64 or name == "gather" and index.dtype is _dtype.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    dim = wrap_dim(dim, input.ndim)
+    if index.ndim != input.ndim and index.numel() and input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as "
+                           f"{'input' if name == 'gather' else 'self'} tensor")
+    if input.ndim and index.numel():
+        for d in range(input.ndim):
+            if d != dim and index.shape[d] > input.shape[d]:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                                   f"no larger than self {list(input.shape)} apart from dimension {dim}")
+            if src is not None and index.shape[d] > src.shape[d]:
+                raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
+                                   f"no larger than src {list(src.shape)}")
+        _check_range(index._data, input.shape[dim], dim, RuntimeError)
+    return dim
+
+
+def _flat_if_scalar(function):
+    """Runs an index op on 0-d tensors as 1-element 1-d tensors, then restores 0-d results."""
+    def run(input, dim, index, *args, **kwargs):
+        if input.ndim or index.ndim:
+            return function(input, dim, index, *args, **kwargs)
+        args = [reshape(a, 1) if isinstance(a, Tensor) and a.ndim == 0 else a for a in args]
+        return reshape(function(reshape(input, 1), dim, reshape(index, 1), *args, **kwargs), ())
+    run.__name__, run.__doc__ = function.__name__, function.__doc__
+    return run
+
+
+@tensor_method
+@_flat_if_scalar
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
+    dim = _check_index_op("gather", input, dim, index)
+    return write_out(out, Gather.apply(input, index.to(_dtype.int64), dim), "gather")
+
+
+class Scatter(Primitive):
+    """``a`` with ``src`` (a tensor or a number) written at ``index`` along ``dim``."""
+
+    @staticmethod
+    def forward(ctx, a, index, src, dim):
+        ctx.dim, ctx.src_shape = dim, getattr(src, "shape", None)
+        ctx.save_for_backward(index)
+        out = a.copy()
+        out[_along(ctx.xp, index, dim)] = _head(src, index) if ctx.src_shape is not None else src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        grad_a = Scatter.apply(grad, index, 0, ctx.dim) if ctx.needs_input_grad[0] else None
+        grad_src = _padded(gather(grad, ctx.dim, index), ctx.src_shape) if ctx.needs_input_grad[2] else None
+        return grad_a, None, grad_src
+
+
+_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+def _identity(reduce, dtype):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind in "fc":
+        return -numpy.inf if reduce == "amax" else numpy.inf
+    info = numpy.iinfo(dtype) if dtype.kind != "b" else None
+    if info is None:
+        return reduce == "amin"
+    return info.min if reduce == "amax" else info.max
+
+
+class ScatterReduce(Primitive):
+    """``a`` with ``src`` reduced in at ``index`` along ``dim`` (sum, prod, mean, amax, amin)."""
+
+    @staticmethod
+    def forward(ctx, a, index, src, dim, reduce, include_self):
+        xp = ctx.xp
+        ctx.dim, ctx.reduce, ctx.include_self, ctx.src_shape = dim, reduce, include_self, src.shape
+        where = _along(xp, index, dim)
+        values = _head(src, index)
+        out = a.copy()
+        if not include_self:
+            out[where] = _identity(reduce, a.dtype)
+        ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
+        ufunc.at(out, where, values)
+        if reduce == "mean":
+            count = xp.full(a.shape, 1 if include_self else 0, dtype=a.dtype)
+            xp.add.at(count, where, 1)
+            count = xp.maximum(count, 1)
+            out = out / count if a.dtype.kind in "fc" else out // count
+            ctx.count = count
+        ctx.save_for_backward(a, index, src, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, index, src, out = ctx.saved_tensors
+        dim, reduce = ctx.dim, ctx.reduce
+        src = _make(_head(src._data, index._data)) if tuple(src.shape) != tuple(index.shape) else src
+        if reduce == "sum":
+            grad_a, grad_src = grad, gather(grad, dim, index)
+        elif reduce == "mean":
+            scaled = grad / _make(ctx.count)
+            grad_a, grad_src = scaled, gather(scaled, dim, index)
+        elif reduce == "prod":
+            grad_a, grad_src = _prod_grads(grad, a, index, src, out, dim, ctx.include_self)
+        else:
+            value = gather(out, dim, index)
+            a_is_result = (a == out).to(grad.dtype)
+            src_is_result = (src == value).to(grad.dtype)
+            count = scatter_add(a_is_result, dim, index, src_is_result)
+            distributed = grad / count
+            grad_a = a_is_result * distributed
+            grad_src = src_is_result * gather(distributed, dim, index)
+        if not ctx.include_self:
+            grad_a = Scatter.apply(grad_a, index, 0, dim)
+        return grad_a, None, _padded(grad_src, ctx.src_shape)
+
+
+def _prod_grads(grad, a, index, src, out, dim, include_self):
+    """Gradients of a product scatter, exact when a factor is zero (as PyTorch computes them)."""
+    from .pointwise import where
+    masked_a = a.masked_fill(a == 0, 1)
+    masked_a_result = scatter_reduce(masked_a, dim, index, src, "prod", include_self=include_self)
+    grad_a = grad * masked_a_result / masked_a
+    src_zero = src == 0
+    zeros_per_slot = scatter_add(a * 0, dim, index, src_zero.to(a.dtype))
+    single_zero = src_zero & (gather(zeros_per_slot, dim, index) == 1)
+    masked_src = src.masked_fill(single_zero, 1)
+    masked_src_result = scatter_reduce(a, dim, index, masked_src, "prod", include_self=include_self)
+    grad_src = where(single_zero, gather(grad * masked_src_result, dim, index),
+                     gather(grad * out, dim, index) / src.masked_fill(src_zero, 1))
+    return grad_a, grad_src
+
+
+def _scatter_src(input, src, value):
+    src = value if src is None else src
+    if isinstance(src, Tensor):
+        return src.to(input.dtype) if src.dtype is not input.dtype else src
+    return input._data.dtype.type(src)
+
+
+@tensor_method
+@_flat_if_scalar
+def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
+    """A copy of ``input`` with ``src`` (a tensor, or the number ``value``) written at ``index`` along ``dim``.
+
+    ``reduce='add'`` or ``'multiply'`` combines with the existing values instead.
+    """
+    if src is None and value is None:
+        raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
+    dim = _check_index_op("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
+    src = _scatter_src(input, src, value)
+    if reduce is None:
+        return write_out(out, Scatter.apply(input, index, src, dim), "scatter")
+    if reduce not in ("add", "multiply"):
+        raise RuntimeError("reduce argument must be either add or multiply.")
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
+                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
+                      UserWarning, stacklevel=2)
+    else:
+        src = _make(xp_of(input._data).full(index.shape, src, dtype=input._data.dtype))
+    return write_out(out, ScatterReduce.apply(input, index, src, dim, "sum" if reduce == "add" else "prod", True),
+                     "scatter")
+
+
+@tensor_method
+@_flat_if_scalar
+def scatter_add(input, dim, index, src, *, out=None):
+    """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
+    dim = _check_index_op("scatter_add", input, dim, index, src)
+    return write_out(out, ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, "sum", True),
+                     "scatter_add")
+
+
+@tensor_method
+@_flat_if_scalar
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
+    """A copy of ``input`` with ``src`` reduced in at ``index`` along ``dim``: 'sum', 'prod', 'mean', 'amax' or
+    'amin'; ``include_self=False`` leaves the original values out of the reduction."""
+    if reduce not in _REDUCTIONS:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    dim = _check_index_op("scatter_reduce", input, dim, index, src)
+    return write_out(out, ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, reduce,
+                                              bool(include_self)), "scatter_reduce")
+
+
+for _function in (scatter, scatter_add, scatter_reduce):
+    inplace_method(_function)
+
+
+# --- index ops along one dim ----------------------------------------------------------------------------------------
+def _dim_index(name, input, dim, index):
+    """Checks an index vector for the ``index_*`` ops; returns the wrapped dim and the index as int64 array."""
+    if index.ndim > 1:
+        raise IndexError(f"{name}(): Index is supposed to be a vector")
+    if index.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"{name}(): Expected dtype int32 or int64 for index")
+    dim = wrap_dim(dim, input.ndim)
+    array = index._data.reshape(-1).astype(numpy.int64, copy=False)
+    size = input.shape[dim] if input.ndim else 1
+    if array.size and (int(array.min()) < -size or int(array.max()) >= size):
+        if name == "index_select":
+            raise IndexError("index out of range in self")
+        _check_range(array, size, dim, IndexError)
+    return dim, array
+
+
+def _key(dim, index):
+    return (slice(None),) * dim + (index, Ellipsis)
+
+
+@tensor_method
+def index_select(input, dim, index, *, out=None):
+    """The slices of ``input`` at positions ``index`` along ``dim``."""
+    dim, array = _dim_index("index_select", input, dim, index)
+    if input.ndim == 0:
+        return write_out(out, reshape(Index.apply(reshape(input, 1), (array,)), index.shape), "index_select")
+    return write_out(out, Index.apply(input, _key(dim, array)), "index_select")
+
+
+def _check_source(name, input, dim, array, source, error=RuntimeError):
+    expected = source.shape[dim] if source.ndim else 1
+    if array.size != expected:
+        separator = ": " if name == "index_add_" else " "
+        suffix = f", for dim: {dim}" if name == "index_add_" else ""
+        raise error(f"{name}(): Number of indices ({array.size}) should be equal to source.size(dim){separator}"
+                    f"({expected}){suffix}")
+
+
+@tensor_method
+def index_add(input, dim, index, source, *, alpha=1, out=None):
+    """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
+    dim, array = _dim_index("index_add", input, dim, index)
+    _check_source("index_add_", input, dim, array, source)
+    source = source if alpha == 1 else source * alpha
+    source = source.to(input.dtype) if source.dtype is not input.dtype else source
+    return write_out(out, IndexPut.apply(input, source, _key(dim, array), True), "index_add")
+
+
+@tensor_method
+def index_copy(input, dim, index, source, *, out=None):
+    """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
+    dim, array = _dim_index("index_copy", input, dim, index)
+    _check_source("index_copy_", input, dim, array, source, IndexError)
+    source = source.to(input.dtype) if source.dtype is not input.dtype else source
+    return write_out(out, IndexPut.apply(input, source, _key(dim, array), False), "index_copy")
+
+
+@tensor_method
+def index_fill(input, dim, index, value):
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``."""
+    dim, array = _dim_index("index_fill", input, dim, index)
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s).")
+    value = value.to(input.dtype) if isinstance(value, Tensor) else input._data.dtype.type(value)
+    if input.ndim == 0:
+        return reshape(IndexPut.apply(reshape(input, 1), value, (array,), False), ())
+    return IndexPut.apply(input, value, _key(dim, array), False)
+
+
+for _function in (index_add, index_copy, index_fill):
+    inplace_method(_function)
+
+
+# --- masks ----------------------------------------------------------------------------------------------------------
+def _bool_mask(name, mask):
+    if mask.dtype is not _dtype.bool_:
+        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
+                           f"{_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name)}")
+
+
+_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
+               "uint8": "unsigned char", "float32": "float", "float64": "double", "float16": "c10::Half"}
+
+
+@tensor_method
+def masked_fill(input, mask, value):
+    """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is True (broadcasting)."""
+    from .pointwise import where
+    _bool_mask("masked_fill_", mask)
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
+        value = value.to(input.dtype)
+    else:
+        value = _make(xp_of(input._data).asarray(value).astype(input._data.dtype))
+    return where(mask, value, input)
+
+
+@tensor_method
+def masked_select(input, mask):
+    """The elements of ``input`` where ``mask`` is True (broadcasting), as a 1-d tensor."""
+    if mask.dtype is not _dtype.bool_:
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    input, mask = broadcast_tensors(input, mask)
+    return Index.apply(input, (mask._data,))
+
+
+@tensor_method
+def masked_scatter(input, mask, source):
+    """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True."""
+    _bool_mask("masked_scatter_", mask)
+    input, mask = broadcast_tensors(input, mask)
+    count = int(mask._data.sum())
+    if count > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    values = reshape(source, -1)[:count]
+    values = values.to(input.dtype) if values.dtype is not input.dtype else values
+    return IndexPut.apply(input, values, (mask._data,), False)
+
+
+for _function in (masked_fill, masked_scatter):
+    inplace_method(_function)
+
+
+# --- flat indices ---------------------------------------------------------------------------------------------------
+def _flat_index(input, index):
+    array = _index_array(index, xp_of(input._data))
+    size = input.numel()
+    if array.size and (int(array.min()) < -size or int(array.max()) >= size):
+        bad = int(array.max()) if int(array.max()) >= size else int(array.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {size} elements.")
+    return array
+
+
+@tensor_method
+def take(input, index):
+    """The elements of the flattened ``input`` at ``index``, shaped like ``index``."""
+    return Index.apply(reshape(input, -1), (_flat_index(input, index),))
+
+
+@tensor_method
+def take_along_dim(input, indices, dim=None, *, out=None):
+    """Values of ``input`` at ``indices`` along ``dim`` (broadcasting the other dims); flat when dim is None."""
+    if dim is None:
+        return write_out(out, take(input, reshape(indices, -1)), "take_along_dim")
+    dim = wrap_dim(dim, input.ndim)
+    if indices.ndim != input.ndim:
+        raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, but "
+                           f"got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices")
+    shape_in, shape_ix = list(input.shape), list(indices.shape)
+    shape_in[dim] = shape_ix[dim] = 1
+    common = list(broadcast_tensors(_make(numpy.empty(shape_in)), _make(numpy.empty(shape_ix)))[0].shape)
+    input = expand(input, common[:dim] + [input.shape[dim]] + common[dim + 1:])
+    indices = expand(indices, common[:dim] + [indices.shape[dim]] + common[dim + 1:])
+    return write_out(out, gather(input, dim, indices), "take_along_dim")
+
+
+def _put(input, index, source, accumulate=False):
+    """A copy of ``input`` with ``source`` written (or added) at the flat positions ``index``."""
+    array = _flat_index(input, index).reshape(-1)
+    if array.size != source.numel():
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
+                           f"with {source.numel()} elements and index with {array.size} elements")
+    source = source.to(input.dtype) if source.dtype is not input.dtype else source
+    flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), (array,), bool(accumulate))
+    return reshape(flat, input.shape)
+
+
+Tensor.put = _put
+Tensor.put.__name__ = "put"
+inplace_method(_put, "put_")
+
+
+# --- where the nonzeros are -----------------------------------------------------------------------------------------
+@tensor_method
+def nonzero(input, *, out=None, as_tuple=False):
+    """Indices of nonzero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one 1-d tensor per dim."""
+    data = input._data.reshape(1) if input.ndim == 0 else input._data
+    xp = xp_of(data)
+    found = [i.astype(xp.int64, copy=False) for i in xp.nonzero(data)]
+    if as_tuple:
+        return tuple(_make(i) for i in found)
+    result = xp.stack(found, axis=1) if input.ndim else xp.zeros((found[0].shape[0], 0), dtype=xp.int64)
+    return write_out(out, _make(result), "nonzero")
+
+
+@tensor_method
+def argwhere(input):
+    """Indices of nonzero elements as an (n, ndim) tensor."""
+    return nonzero(input)
