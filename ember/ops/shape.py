@@ -444,6 +444,8 @@ def chunk(input, chunks, dim=0):
     if input.ndim == 0:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     size = input.shape[wrap_dim(dim, input.ndim)]
+    if size == 0:
+        return split(input, [0] * chunks, dim)
     return split(input, -(-size // chunks), dim)
 
 
@@ -656,12 +658,17 @@ class Cat(Primitive):
     @staticmethod
     def forward(ctx, *arrays_and_dim):
         *arrays, dim = arrays_and_dim
-        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in arrays]
-        return ctx.xp.concatenate(arrays, axis=dim)
+        # PyTorch still skips 1-d empty tensors whatever the other shapes are.
+        ndim = next((a.ndim for a in arrays if a.shape != (0,)), 1)
+        ctx.legacy = [a.shape == (0,) and ndim != 1 for a in arrays]
+        kept = [a for a, legacy in zip(arrays, ctx.legacy) if not legacy]
+        ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in kept]
+        return ctx.xp.concatenate(kept, axis=dim)
 
     @staticmethod
     def backward(ctx, grad):
-        return split(grad, ctx.sizes, ctx.dim)
+        pieces = iter(split(grad, ctx.sizes, ctx.dim))
+        return tuple(grad.new_zeros(0) if legacy else next(pieces) for legacy in ctx.legacy)
 
 
 def _tensor_list(tensors, name):
@@ -679,7 +686,6 @@ def cat(tensors, dim=0, *, out=None):
     for i, tensor in enumerate(tensors):
         if tensor.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
-    # PyTorch still skips 1-d empty tensors whatever the other shapes are.
     kept = [t for t in tensors if t._data.shape != (0,)] or tensors[:1]
     reference = kept[0]
     dim = wrap_dim(dim, reference.ndim)
@@ -693,9 +699,7 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
                                    f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {i} in "
                                    "the list.")
-    promoted = promote(*tensors)
-    kept = [p for p, t in zip(promoted, tensors) if t._data.shape != (0,)] or promoted[:1]
-    return write_out(out, Cat.apply(*kept, dim), "cat")
+    return write_out(out, Cat.apply(*promote(*tensors), dim), "cat")
 
 
 concat = concatenate = cat
@@ -980,10 +984,8 @@ def meshgrid(*tensors, indexing=None):
     swap = indexing == "xy" and len(tensors) >= 2
     ordered = (tensors[1], tensors[0]) + tuple(tensors[2:]) if swap else tensors
     shape = [t.numel() for t in ordered]
-    grids = []
-    for i, t in enumerate(ordered):
-        grid = expand(reshape(t, [-1 if j == i else 1 for j in range(len(ordered))]), shape)
-        grids.append(transpose(grid, 0, 1) if swap else grid)
+    grids = [expand(reshape(t, [-1 if j == i else 1 for j in range(len(ordered))]), shape)
+             for i, t in enumerate(ordered)]
     if swap:
         grids[0], grids[1] = grids[1], grids[0]
     return tuple(grids)
@@ -1121,6 +1123,8 @@ def block_diag(*tensors):
 @tensor_method
 def cross(input, other, dim=None, *, out=None):
     """The 3-vector cross product along ``dim`` (the first dim of size 3 when None), broadcasting."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     input, other = broadcast_tensors(*promote(input, other))
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
