@@ -42,24 +42,24 @@ def _index_array(value, xp):
 
 
 def _normalize_key(input, key):
-    """Turns a ``__getitem__`` key into a tuple NumPy understands; returns it and whether it is advanced."""
+    """Turns a ``__getitem__`` key into a pair (basic, advanced) of NumPy keys applied one after the other.
+
+    PyTorch applies ints, slices and None first (as views) and index tensors after, to what is left; NumPy would
+    treat ints as index arrays too, which moves dims differently. ``advanced`` is None for a view-only key.
+    """
     if not isinstance(key, tuple):
         key = (key,)
     xp = xp_of(input._data)
-    items, advanced = [], False
+    items = []
     for item in key:
-        if item is None or item is Ellipsis:
+        if item is None or item is Ellipsis or isinstance(item, bool):
             items.append(item)
-        elif isinstance(item, bool):
-            items.append(item)
-            advanced = True
         elif isinstance(item, slice):
             if item.step is not None and int(item.step) <= 0:
                 raise ValueError("step must be greater than zero")
             items.append(item)
         elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
             items.append(_index_array(item, xp))
-            advanced = True
         elif hasattr(item, "__index__"):
             items.append(int(item.__index__()))
         else:
@@ -68,7 +68,51 @@ def _normalize_key(input, key):
     _check_bounds(input, items)
     if not any(item is Ellipsis for item in items):
         items.append(Ellipsis)
-    return tuple(items), advanced
+    if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
+        return tuple(items), None
+    return _split_key(items, xp)
+
+
+def _split_key(items, xp):
+    basic, advanced = [], []
+    for item in items:
+        if isinstance(item, bool):
+            basic.append(None)
+            advanced.append(xp.zeros(1 if item else 0, dtype=xp.int64))
+        elif hasattr(item, "dtype"):
+            basic.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
+            advanced.append(item)
+        elif isinstance(item, int):
+            basic.append(item)
+        else:
+            basic.append(item)
+            advanced.append(item if item is Ellipsis else slice(None))
+    return tuple(basic), tuple(advanced)
+
+
+def advanced_key(key):
+    """A (basic, advanced) key for a NumPy index tuple of index arrays and full slices."""
+    return (Ellipsis,), key
+
+
+def _read(a, key):
+    basic, advanced = key
+    view = a[basic]
+    return view if advanced is None else view[advanced]
+
+
+def _write(xp, out, key, value, accumulate):
+    basic, advanced = key
+    target = out[basic]
+    if advanced is None:
+        if accumulate:
+            target += value
+        else:
+            target[...] = value
+    elif accumulate:
+        xp.add.at(target, advanced, value)
+    else:
+        target[advanced] = value
 
 
 def _consumed(item):
@@ -123,7 +167,7 @@ class Index(Primitive):
     @staticmethod
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
-        return a[key]
+        return _read(a, key)
 
     @staticmethod
     def backward(ctx, grad):
@@ -137,7 +181,7 @@ class IndexAccumulate(Primitive):
     def forward(ctx, grad, shape, key):
         ctx.key = key
         out = ctx.xp.zeros(shape, grad.dtype)
-        ctx.xp.add.at(out, key, grad)
+        _write(ctx.xp, out, key, grad, True)
         return out
 
     @staticmethod
@@ -147,10 +191,10 @@ class IndexAccumulate(Primitive):
 
 def _getitem(self, key):
     """``self[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors, lists or bools index."""
-    key, advanced = _normalize_key(self, key)
-    if advanced:
-        return Index.apply(self, key)
-    return sliced(self, key)
+    key = _normalize_key(self, key)
+    if key[1] is None:
+        return sliced(self, key[0])
+    return Index.apply(self, key)
 
 
 Tensor.__getitem__ = _getitem
@@ -164,10 +208,7 @@ class IndexPut(Primitive):
     def forward(ctx, a, value, key, accumulate):
         ctx.key, ctx.accumulate = key, accumulate
         out = a.copy()
-        if accumulate:
-            ctx.xp.add.at(out, key, value)
-        else:
-            out[key] = value
+        _write(ctx.xp, out, key, value, accumulate)
         return out
 
     @staticmethod
@@ -190,7 +231,7 @@ def _value_for(self, value, key):
             return self._data.dtype.type(value)
     if value.dtype is not self.dtype:
         value = value.to(self.dtype)
-    target = self._data[key].shape if value.ndim else ()
+    target = _read(self._data, key).shape if value.ndim else ()
     if value.ndim:
         while value.ndim > len(target) and value.shape[0] == 1:
             value = reshape(value, value.shape[1:])
@@ -200,12 +241,12 @@ def _value_for(self, value, key):
 
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
-    key, _ = _normalize_key(self, key)
+    key = _normalize_key(self, key)
     value = _value_for(self, value, key)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:
         check_inplace_allowed(self)
-        self._data[key] = value._data if isinstance(value, Tensor) else value
+        _write(xp_of(self._data), self._data, key, value._data if isinstance(value, Tensor) else value, False)
         self._version[0] += 1
         return
     assign_inplace(self, IndexPut.apply(self, value, key, False))
@@ -217,7 +258,8 @@ Tensor.__setitem__ = _setitem
 @tensor_method
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
-    key, _ = _normalize_key(input, tuple(indices))
+    key = _normalize_key(input, tuple(indices))
+    key = key if key[1] is not None else (key[0], (Ellipsis,))
     values = _value_for(input, values, key)
     return IndexPut.apply(input, values, key, bool(accumulate))
 
@@ -261,7 +303,7 @@ class Gather(Primitive):
 
 def _check_index_op(name, input, dim, index, src=None):
     """PyTorch's checks shared by gather and the scatters; returns the wrapped dim."""
-    if not (index.dtype is _dtype.int64 or name == "gather" and index.dtype is _dtype.int32):
+    if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     dim = wrap_dim(dim, input.ndim)
     if index.ndim != input.ndim and index.numel() and input.ndim:
@@ -295,7 +337,7 @@ def _flat_if_scalar(function):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     dim = _check_index_op("gather", input, dim, index)
-    return write_out(out, Gather.apply(input, index.to(_dtype.int64), dim), "gather")
+    return write_out(out, Gather.apply(input, index, dim), "gather")
 
 
 class Scatter(Primitive):
@@ -303,7 +345,7 @@ class Scatter(Primitive):
 
     @staticmethod
     def forward(ctx, a, index, src, dim):
-        ctx.dim, ctx.src_shape = dim, getattr(src, "shape", None)
+        ctx.dim, ctx.src_shape = dim, src.shape if isinstance(src, ctx.xp.ndarray) else None
         ctx.save_for_backward(index)
         out = a.copy()
         out[_along(ctx.xp, index, dim)] = _head(src, index) if ctx.src_shape is not None else src
@@ -443,6 +485,7 @@ def scatter_add(input, dim, index, src, *, out=None):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True, out=None):
     """A copy of ``input`` with ``src`` reduced in at ``index`` along ``dim``: 'sum', 'prod', 'mean', 'amax' or
     'amin'; ``include_self=False`` leaves the original values out of the reduction."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if reduce not in _REDUCTIONS:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
     dim = _check_index_op("scatter_reduce", input, dim, index, src)
@@ -472,7 +515,7 @@ def _dim_index(name, input, dim, index):
 
 
 def _key(dim, index):
-    return (slice(None),) * dim + (index, Ellipsis)
+    return advanced_key((slice(None),) * dim + (index, Ellipsis))
 
 
 @tensor_method
@@ -480,7 +523,8 @@ def index_select(input, dim, index, *, out=None):
     """The slices of ``input`` at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_select", input, dim, index)
     if input.ndim == 0:
-        return write_out(out, reshape(Index.apply(reshape(input, 1), (array,)), index.shape), "index_select")
+        return write_out(out, reshape(Index.apply(reshape(input, 1), advanced_key((array,))), index.shape),
+                         "index_select")
     return write_out(out, Index.apply(input, _key(dim, array)), "index_select")
 
 
@@ -521,7 +565,7 @@ def index_fill(input, dim, index, value):
                            f"{value.ndim} dimension(s).")
     value = value.to(input.dtype) if isinstance(value, Tensor) else input._data.dtype.type(value)
     if input.ndim == 0:
-        return reshape(IndexPut.apply(reshape(input, 1), value, (array,), False), ())
+        return reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
     return IndexPut.apply(input, value, _key(dim, array), False)
 
 
@@ -561,7 +605,7 @@ def masked_select(input, mask):
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     input, mask = broadcast_tensors(input, mask)
-    return Index.apply(input, (mask._data,))
+    return Index.apply(input, advanced_key((mask._data,)))
 
 
 @tensor_method
@@ -574,7 +618,7 @@ def masked_scatter(input, mask, source):
         raise RuntimeError("Number of elements of source < number of ones in mask")
     values = reshape(source, -1)[:count]
     values = values.to(input.dtype) if values.dtype is not input.dtype else values
-    return IndexPut.apply(input, values, (mask._data,), False)
+    return IndexPut.apply(input, values, advanced_key((mask._data,)), False)
 
 
 for _function in (masked_fill, masked_scatter):
@@ -594,7 +638,7 @@ def _flat_index(input, index):
 @tensor_method
 def take(input, index):
     """The elements of the flattened ``input`` at ``index``, shaped like ``index``."""
-    return Index.apply(reshape(input, -1), (_flat_index(input, index),))
+    return Index.apply(reshape(input, -1), advanced_key((_flat_index(input, index),)))
 
 
 @tensor_method
@@ -621,7 +665,7 @@ def _put(input, index, source, accumulate=False):
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")
     source = source.to(input.dtype) if source.dtype is not input.dtype else source
-    flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), (array,), bool(accumulate))
+    flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), advanced_key((array,)), bool(accumulate))
     return reshape(flat, input.shape)
 
 
