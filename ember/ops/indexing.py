@@ -17,7 +17,7 @@ from .shape import SliceBackward, broadcast_tensors, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
-           "nonzero", "argwhere"]
+           "nonzero", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter", "diagonal_scatter"]
 
 _INDEX_KINDS = "iub"
 
@@ -669,9 +669,42 @@ def _put(input, index, source, accumulate=False):
     return reshape(flat, input.shape)
 
 
-Tensor.put = _put
-Tensor.put.__name__ = "put"
+put = _put
+put.__name__ = "put"
+Tensor.put = put
 inplace_method(_put, "put_")
+index_put_ = Tensor.index_put_
+
+
+# --- embedding into views -------------------------------------------------------------------------------------------
+def _embed(input, src, view):
+    """A copy of ``input`` whose ``view`` (a function of a tensor) holds ``src``."""
+    target = view(input)
+    if tuple(target.shape) != tuple(src.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(target.shape)}")
+    positions = view(_make(xp_of(input._data).arange(input.numel()).reshape(input.shape)))
+    flat = IndexPut.apply(reshape(input, -1), src.to(input.dtype), advanced_key((positions._data,)), False)
+    return reshape(flat, input.shape)
+
+
+@tensor_method
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` written at ``input.select(dim, index)``."""
+    return _embed(input, src, lambda t: t.select(dim, index))
+
+
+@tensor_method
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """A copy of ``input`` with ``src`` written at the slice ``start:end:step`` of dim ``dim``."""
+    dim = wrap_dim(dim, input.ndim)
+    return _embed(input, src, lambda t: t[(slice(None),) * dim + (slice(start, end, step),)])
+
+
+@tensor_method
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """A copy of ``input`` with ``src`` written on ``input.diagonal(offset, dim1, dim2)``."""
+    return _embed(input, src, lambda t: t.diagonal(offset, dim1, dim2))
 
 
 # --- where the nonzeros are -----------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from ._util import (_PutFlat, _TakeFlat, check_inplace_allowed, inplace_method, 
                     wrap_dim, wrap_dims, write_out)
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
-           "t", "adjoint", "narrow", "select", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis",
+           "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis",
            "diagonal", "as_strided", "repeat_interleave", "tile", "cat", "concat", "concatenate", "stack", "hstack",
-           "vstack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "rot90", "broadcast_to",
+           "vstack", "row_stack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "rot90", "broadcast_to",
            "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid",
            "cartesian_prod", "tril", "triu", "diag", "diag_embed", "diagflat", "trace", "kron", "block_diag", "cross"]
 
@@ -140,6 +140,12 @@ def flatten(input, start_dim=0, end_dim=-1):
         return input
     shape = input.shape
     return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+
+
+@tensor_method
+def ravel(input):
+    """The elements as a 1-d tensor (a view when the layout allows)."""
+    return reshape(input, -1)
 
 
 @tensor_method
@@ -376,6 +382,12 @@ def narrow(input, dim, start, length):
 
 
 @tensor_method
+def narrow_copy(input, dim, start, length):
+    """A copy of ``narrow(input, dim, start, length)``."""
+    return narrow(input, dim, start, length).clone()
+
+
+@tensor_method
 def select(input, dim, index):
     """The view of index ``index`` along dim ``dim`` (that dim removed)."""
     if input.ndim == 0:
@@ -434,6 +446,40 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [min(step, size - start) for start in range(0, size, step)] if step else [0]
     return _split_at(tensor, dim, _bounds(sizes))
+
+
+@tensor_method
+def split_with_sizes(input, split_sizes, dim=0):
+    """Views of pieces of the given sizes along ``dim``."""
+    return split(input, list(split_sizes), dim)
+
+
+def _split_along(name, input, indices_or_sections, dim, min_ndim):
+    if input.ndim < min_ndim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension"
+                           f"{'s' if min_ndim > 1 else ''}, but got a tensor with {input.ndim} dimensions!")
+    if isinstance(indices_or_sections, int) and input.shape[dim] % indices_or_sections:
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the size of the dimension "
+                           f"{input.shape[dim]} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(input, indices_or_sections, dim)
+
+
+@tensor_method
+def hsplit(input, indices_or_sections):
+    """Splits along dim 1 (dim 0 for 1-d tensors) into equal sections or at indices."""
+    return _split_along("hsplit", input, indices_or_sections, 1 if input.ndim > 1 else 0, 1)
+
+
+@tensor_method
+def vsplit(input, indices_or_sections):
+    """Splits along dim 0 into equal sections or at indices."""
+    return _split_along("vsplit", input, indices_or_sections, 0, 2)
+
+
+@tensor_method
+def dsplit(input, indices_or_sections):
+    """Splits along dim 2 into equal sections or at indices."""
+    return _split_along("dsplit", input, indices_or_sections, 2, 3)
 
 
 @tensor_method
@@ -730,6 +776,9 @@ def vstack(tensors, *, out=None):
     """Joins tensors row-wise (1-d tensors become rows)."""
     tensors = atleast_2d(*_tensor_list(tensors, "vstack"))
     return cat([tensors] if isinstance(tensors, Tensor) else tensors, 0, out=out)
+
+
+row_stack = vstack
 
 
 def dstack(tensors, *, out=None):

@@ -48,6 +48,14 @@ SHAPE_OPS = [
     ("narrow", lambda L, x: L.narrow(x, -1, 1, 2), (A,)),
     ("narrow_neg", lambda L, x: x.narrow(0, -2, 2), (NC,)),
     ("select", lambda L, x: L.select(x, 1, -1), (A,)),
+    ("narrow_copy", lambda L, x: L.narrow_copy(x, 1, 1, 2), (M,)),
+    ("ravel", lambda L, x: L.ravel(x), (NC,)),
+    ("split_with_sizes", lambda L, x: L.split_with_sizes(x, [2, 2], -1), (A,)),
+    ("hsplit", lambda L, x: L.hsplit(x, 2), (M,)),
+    ("hsplit_1d", lambda L, x: x.hsplit([1, 3]), (V,)),
+    ("vsplit", lambda L, x: L.vsplit(x, [1]), (M,)),
+    ("dsplit", lambda L, x: L.dsplit(x, 2), (A,)),
+    ("row_stack", lambda L, x, y: L.row_stack([x, y]), (sample((4,)), M)),
     ("chunk", lambda L, x: L.chunk(x, 3, -1), (A,)),
     ("chunk_empty", lambda L, x: x.chunk(2), (E,)),
     ("split_int", lambda L, x: L.split(x, 3, 2), (A,)),
@@ -334,6 +342,8 @@ ERRORS = [
      "must have the same number of dimensions"),
     ("broadcast_tensors", lambda L, x, y: L.broadcast_tensors(x, y), (V, M), "must match the size of tensor b"),
     ("meshgrid_2d", lambda L, x: L.meshgrid(x, indexing="ij"), (M,), "Expected 0D or 1D tensor"),
+    ("hsplit_divisible", lambda L, x: L.hsplit(x, 3), (M,), "is not divisible by the split_size 3"),
+    ("vsplit_1d", lambda L, x: L.vsplit(x, 1), (V,), "requires a tensor with at least 2 dimensions"),
     ("block_diag_3d", lambda L, x: L.block_diag(x), (A,), "must have 2 or fewer dimensions"),
 ]
 
