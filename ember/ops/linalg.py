@@ -1,2 +1,1259 @@
-"""linalg ops (being written)"""
-__all__ = []
+"""Linear algebra: matrix products (matmul and friends, einsum, tensordot) and the ``torch.linalg`` functions
+(norms, inverses, determinants, solvers, decompositions). ``ember.linalg`` re-exports the latter under their
+PyTorch names.
+
+Backwards are written with the public functions of this module, so second derivatives come for free.
+"""
+import collections
+import math
+import string
+
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor, _make
+from ..autograd.function import Primitive
+from ._util import inplace_method, tensor_method, wrap_dim, wrap_dims, write_out
+
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
+           "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det",
+           "logdet", "slogdet"]
+
+
+class LinAlgError(RuntimeError):
+    """Raised when a matrix is singular or not positive-definite (``torch.linalg.LinAlgError``)."""
+
+
+# --- small private primitives the backwards are built from -----------------------------------------------
+class _Permute(Primitive):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return a.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _permute(grad, tuple(numpy.argsort(ctx.dims)))
+
+
+class _Conj(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.conj(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _conj(grad)
+
+
+class _Real(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.real(a).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class _Abs(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * _sgn(a)
+
+
+class _Slice(Primitive):
+    """``a[key]`` for a tuple of slices; its backward pads the gradient back with zeros."""
+
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.key, ctx.shape = key, a.shape
+        return a[key].copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _PadInto.apply(grad, ctx.key, ctx.shape)
+
+
+class _PadInto(Primitive):
+    """Zeros of ``shape`` with ``a`` written at ``key``: the adjoint of ``_Slice``."""
+
+    @staticmethod
+    def forward(ctx, a, key, shape):
+        ctx.key = key
+        out = ctx.xp.zeros(shape, a.dtype)
+        out[key] = a
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Slice.apply(grad, ctx.key)
+
+
+class _Diagonal(Primitive):
+    @staticmethod
+    def forward(ctx, a, offset, dim1, dim2):
+        ctx.shape, ctx.args = a.shape, (offset, dim1, dim2)
+        return ctx.xp.diagonal(a, offset, dim1, dim2).copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _DiagonalScatter.apply(grad, ctx.shape, *ctx.args)
+
+
+class _DiagonalScatter(Primitive):
+    """Zeros of ``shape`` with ``a`` on the given diagonal: the adjoint of ``_Diagonal``."""
+
+    @staticmethod
+    def forward(ctx, a, shape, offset, dim1, dim2):
+        xp = ctx.xp
+        ctx.args = (offset, dim1, dim2)
+        out = xp.zeros(shape, a.dtype)
+        length = a.shape[-1]
+        rows = xp.arange(length) + max(0, -offset)
+        cols = xp.arange(length) + max(0, offset)
+        xp.moveaxis(out, (dim1, dim2), (-2, -1))[..., rows, cols] = a
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _Diagonal.apply(grad, *ctx.args)
+
+
+def _permute(x, dims):
+    return _Permute.apply(x, tuple(int(d) for d in dims))
+
+
+def _mT(x):
+    dims = list(range(x.ndim))
+    dims[-2], dims[-1] = dims[-1], dims[-2]
+    return _Permute.apply(x, tuple(dims))
+
+
+def _conj(x):
+    return _Conj.apply(x) if x.dtype.is_complex else x
+
+
+def _mH(x):
+    return _conj(_mT(x))
+
+
+def _real(x):
+    return _Real.apply(x) if x.dtype.is_complex else x
+
+
+def _abs(x):
+    return _Abs.apply(x)
+
+
+def _sgn(x):
+    """x / |x| (0 at 0) as a constant: the derivative of |x| is piecewise constant."""
+    data = x._data
+    xp = _xp(x)
+    if data.dtype.kind == "c":
+        size = xp.abs(data)
+        return _make(xp.where(size == 0, 0, data / xp.where(size == 0, 1, size)).astype(data.dtype))
+    return _make(xp.sign(data))
+
+
+def _xp(x):
+    from .._backend import xp_of
+    return xp_of(x._data)
+
+
+def _const(x, array):
+    """An array as a tensor outside the graph (a mask or a selector)."""
+    return _make(array)
+
+
+def _unsqueeze(x, dim):
+    dim = dim if dim >= 0 else x.ndim + dim + 1
+    return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def _squeeze(x, dim):
+    dim = dim if dim >= 0 else x.ndim + dim
+    return x.reshape(x.shape[:dim] + x.shape[dim + 1:])
+
+
+def _diag_embed(v):
+    """Square matrices with ``v`` on the diagonal of the last two dims."""
+    n = v.shape[-1]
+    return _DiagonalScatter.apply(v, v.shape + (n,), 0, v.ndim - 1, v.ndim)
+
+
+def _diagonal(x):
+    return _Diagonal.apply(x, 0, x.ndim - 2, x.ndim - 1)
+
+
+def _eye_like(x, n=None):
+    n = x.shape[-1] if n is None else n
+    return _make(_xp(x).eye(n, dtype=x._data.dtype))
+
+
+def _tril(x, diagonal=0):
+    xp = _xp(x)
+    mask = xp.tril(xp.ones(x.shape[-2:], dtype=x._data.dtype), diagonal)
+    return x * _make(mask)
+
+
+def _triu(x, diagonal=0):
+    xp = _xp(x)
+    mask = xp.triu(xp.ones(x.shape[-2:], dtype=x._data.dtype), diagonal)
+    return x * _make(mask)
+
+
+def _narrow(x, dim, start, length):
+    key = [slice(None)] * x.ndim
+    key[dim] = slice(start, start + length)
+    return _Slice.apply(x, tuple(key))
+
+
+# --- names and checks shared by the public functions -----------------------------------------------------
+_CPP_NAMES = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int", "int32": "int",
+              "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+              "float64": "double", "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def _name(t):
+    return _dtype.scalar_type_name(t.dtype)
+
+
+def _check_tensor(value, name, argument):
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{argument}' (position 1) must be Tensor, not {type(value).__name__}")
+
+
+def _check_mm_dtypes(a, b):
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_CPP_NAMES[a.dtype.name]} != "
+                           f"{_CPP_NAMES[b.dtype.name]}")
+
+
+def _check_scalar_type(first, *others):
+    for other in others:
+        if other.dtype is not first.dtype:
+            raise RuntimeError(f"expected scalar type {_name(first)} but found {_name(other)}")
+
+
+def _check_not_bool(t, kernel):
+    if t.dtype is _dtype.bool_:
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _check_mm_shapes(a, b):
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
+                           f"{b.shape[0]}x{b.shape[1]})")
+
+
+def _check_dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found {_name(a)} and {_name(b)}")
+    if a.shape[0] != b.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src [{b.shape[0]}] to have "
+                           f"the same number of elements, but got {a.shape[0]} and {b.shape[0]} elements "
+                           "respectively")
+    _check_not_bool(a, "dot")
+
+
+def _check_mv(mat, vec, result_dtype=None):
+    if mat.dtype is not vec.dtype:
+        first = result_dtype or vec.dtype
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_dtype.scalar_type_name(first)}, {_name(mat)}, and {_name(vec)}")
+    if mat.shape[1] != vec.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({mat.shape[0]}), mat ({mat.shape[0]}x{mat.shape[1]}), "
+                           f"vec ({vec.shape[0]})")
+
+
+def _batch_shape(a_batch, b_batch):
+    try:
+        return numpy.broadcast_shapes(a_batch, b_batch)
+    except ValueError:
+        for i in range(1, max(len(a_batch), len(b_batch)) + 1):
+            size_a = a_batch[-i] if i <= len(a_batch) else 1
+            size_b = b_batch[-i] if i <= len(b_batch) else 1
+            if size_a != size_b and 1 not in (size_a, size_b):
+                raise RuntimeError(f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) at "
+                                   f"non-singleton dimension {max(len(a_batch), len(b_batch)) - i}") from None
+        raise
+
+
+def _check_bmm(a, b, batch):
+    count = math.prod(batch)
+    if b.shape[-2] != a.shape[-1]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{count}, {a.shape[-1]}] "
+                           f"but got: [{count}, {b.shape[-2]}].")
+
+
+# --- the matrix product ------------------------------------------------------------------------------------
+class Matmul(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = Matmul.apply(grad, _mH(b))
+        if ctx.needs_input_grad[1]:
+            if b.ndim == 2 and a.ndim > 2:
+                # Fold the batch into the rows: one (k x rows) @ (rows x n) product instead of a batch to sum.
+                grad_b = Matmul.apply(_mH(a.reshape(-1, a.shape[-1])), grad.reshape(-1, grad.shape[-1]))
+            else:
+                grad_b = Matmul.apply(_mH(a), grad)
+        return grad_a, grad_b
+
+
+@tensor_method("__matmul__")
+def matmul(input, other, *, out=None):
+    """Matrix product with PyTorch's rules for 1-D operands (vectors) and broadcast batch dims."""
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 2 and b.ndim == 2:
+        if a._data.dtype != b._data.dtype:
+            _check_mm_dtypes(a, b)
+        if a.shape[1] != b.shape[0]:
+            _check_mm_shapes(a, b)
+        _check_not_bool(a, "addmm_impl_cpu_")
+        return write_out(out, Matmul.apply(a, b), "matmul")
+    if a.ndim == 1 and b.ndim == 1:
+        return write_out(out, dot(a, b), "matmul")
+    if b.ndim <= 2 and (a.ndim >= 3 or b.ndim == 1):
+        return write_out(out, _fold_matmul(a, b), "matmul")
+    return write_out(out, _batched_matmul(a, b), "matmul")
+
+
+def _fold_matmul(a, b):
+    """``a`` (..., n, k) or (n, k) times a matrix or vector ``b``: checked as one 2-D product, as PyTorch folds it."""
+    rows = math.prod(a.shape[:-1])
+    if b.ndim == 1:
+        folded = _Folded((rows, a.shape[-1]))
+        _check_mv(folded, b)
+        _check_not_bool(a, "addmv_impl_cpu")
+        return _squeeze(Matmul.apply(a, _unsqueeze(b, -1)), -1)
+    if a.ndim == 1:
+        _check_mm_dtypes(a, b)
+        _check_mm_shapes(_Folded((1, a.shape[0])), b)
+        return _squeeze(Matmul.apply(_unsqueeze(a, 0), b), -2)
+    _check_mm_dtypes(a, b)
+    _check_mm_shapes(_Folded((rows, a.shape[-1])), b)
+    _check_not_bool(a, "addmm_impl_cpu_")
+    return Matmul.apply(a, b)
+
+
+class _Folded:
+    """The shape and dtype PyTorch's error messages report for a folded operand."""
+
+    def __init__(self, shape, dtype=None):
+        self.shape, self.dtype = shape, dtype
+
+
+def _batched_matmul(a, b):
+    a_vector, b_vector = a.ndim == 1, b.ndim == 1
+    a3 = _unsqueeze(a, 0) if a_vector else a
+    b3 = _unsqueeze(b, -1) if b_vector else b
+    batch = _batch_shape(a3.shape[:-2], b3.shape[:-2])
+    _check_bmm(a3, b3, batch)
+    _check_scalar_type(a3, b3)
+    _check_not_bool(a, "bmm")
+    result = Matmul.apply(a3, b3)
+    if a_vector:
+        result = _squeeze(result, -2)
+    if b_vector:
+        result = _squeeze(result, -1)
+    return result
+
+
+tensor_method("__rmatmul__")(lambda self, other: matmul(other, self))
+
+
+@tensor_method
+def mm(input, mat2, *, out=None):
+    """Product of two 2-D matrices (no broadcasting)."""
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_mm_dtypes(input, mat2)
+    _check_mm_shapes(input, mat2)
+    _check_not_bool(input, "addmm_impl_cpu_")
+    return write_out(out, Matmul.apply(input, mat2), "mm")
+
+
+@tensor_method
+def bmm(input, mat2, *, out=None):
+    """Batched product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if mat2.shape[0] != input.shape[0] or mat2.shape[1] != input.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
+                           f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _check_scalar_type(input, mat2)
+    _check_not_bool(input, "bmm")
+    return write_out(out, Matmul.apply(input, mat2), "bmm")
+
+
+@tensor_method
+def mv(input, vec, *, out=None):
+    """Product of a matrix and a vector."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    _check_mv(input, vec)
+    _check_not_bool(input, "addmv_impl_cpu")
+    return write_out(out, _squeeze(Matmul.apply(input, _unsqueeze(vec, -1)), -1), "mv")
+
+
+@tensor_method
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors of the same dtype (no conjugation)."""
+    _check_dot(input, tensor)
+    return write_out(out, Matmul.apply(input, tensor), "dot")
+
+
+@tensor_method
+def vdot(input, other, *, out=None):
+    """Inner product of two 1-D tensors, conjugating the first."""
+    _check_dot(input, other)
+    return write_out(out, Matmul.apply(_conj(input), other), "vdot")
+
+
+@tensor_method
+def inner(input, other, *, out=None):
+    """Sum of products over the last dims of both tensors (a 0-d operand multiplies)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return write_out(out, input * other, "inner")
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    return write_out(out, tensordot(input, other, ([-1], [-1])), "inner")
+
+
+@tensor_method
+def outer(input, vec2, *, out=None):
+    """Outer product of two vectors; the dtypes promote."""
+    if input.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
+    if vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return write_out(out, _unsqueeze(input, 1) * _unsqueeze(vec2, 0), "outer")
+
+
+ger = outer
+Tensor.ger = outer
+
+
+def _scaled_sum(name, input, product, beta, alpha):
+    """beta * input + alpha * product, with beta == 0 ignoring input (even NaNs) as PyTorch does."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product + input * 0 if input.requires_grad else product.expand(_broadcast(input, product))
+    return product + (input if beta == 1 else input * beta)
+
+
+def _broadcast(input, product):
+    return tuple(numpy.broadcast_shapes(tuple(input.shape), tuple(product.shape)))
+
+
+def _expand_input(input, shape):
+    """PyTorch's expand error when ``input`` does not broadcast to the product's ``shape``."""
+    if tuple(input.shape) != tuple(shape):
+        input.expand(shape)
+
+
+@tensor_method
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    for name, m in (("mat1", mat1), ("mat2", mat2)):
+        if m.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
+    _check_mm_dtypes(mat1, mat2)
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
+    _check_mm_shapes(mat1, mat2)
+    _expand_input(input, (mat1.shape[0], mat2.shape[1]))
+    return write_out(out, _scaled_sum("addmm", input, Matmul.apply(mat1, mat2), beta, alpha), "addmm")
+
+
+@tensor_method
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat @ vec)."""
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_name(input)}, {_name(mat)}, "
+                           f"and {_name(vec)}")
+    _check_mv(mat, vec)
+    _expand_input(input, (mat.shape[0],))
+    product = _squeeze(Matmul.apply(mat, _unsqueeze(vec, -1)), -1)
+    return write_out(out, _scaled_sum("addmv", input, product, beta, alpha), "addmv")
+
+
+@tensor_method
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * sum_i (batch1[i] @ batch2[i])."""
+    for name, b in (("batch1", batch1), ("batch2", batch2)):
+        if b.ndim != 3:
+            wrap_dim(2, b.ndim)
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
+                           f"{batch2.shape[0]}")
+    if batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
+                           f"{batch2.shape[1]}x{batch2.shape[2]})")
+    _check_mm_dtypes(batch1, batch2)
+    if input.dtype is not batch2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(batch2)}")
+    _expand_input(input, (batch1.shape[1], batch2.shape[2]))
+    # The batch sum is a single (n x b*m) @ (b*m x p) product.
+    left = _permute(batch1, (1, 0, 2)).reshape(batch1.shape[1], -1)
+    right = batch2.reshape(-1, batch2.shape[2])
+    return write_out(out, _scaled_sum("addbmm", input, Matmul.apply(left, right), beta, alpha), "addbmm")
+
+
+@tensor_method
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    for name, b in (("batch1", batch1), ("batch2", batch2)):
+        if b.ndim != 3:
+            wrap_dim(2, b.ndim)
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_CPP_NAMES[input.dtype.name]}, batch1: "
+                           f"{_CPP_NAMES[batch1.dtype.name]}, batch2: {_CPP_NAMES[batch2.dtype.name]}")
+    product = bmm(batch1, batch2)
+    _expand_input(input, product.shape)
+    return write_out(out, _scaled_sum("baddbmm", input, product, beta, alpha), "baddbmm")
+
+
+@tensor_method
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * outer(vec1, vec2); dtypes promote."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    product = outer(vec1, vec2)
+    _expand_input(input, product.shape)
+    if product.dtype is _dtype.bool_ and input.dtype is _dtype.bool_:
+        product = product if alpha else product & False
+        return write_out(out, product | input if beta else product, "addr")
+    return write_out(out, _scaled_sum("addr", input, product, beta, alpha), "addr")
+
+
+for _function in (addmm, addmv, addbmm, baddbmm, addr):
+    inplace_method(_function)
+
+
+# --- einsum and tensordot ----------------------------------------------------------------------------------
+class Einsum(Primitive):
+    """einsum on an equation with explicit output, one letter per dim and equal sizes for each letter."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        equation, operands = args[-1], args[:-1]
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        return ctx.xp.einsum(equation, *operands, optimize=len(operands) > 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.equation.split("->")
+        inputs = inputs.split(",")
+        sizes = {}
+        for subs, op in zip(inputs, operands):
+            sizes.update(zip(subs, op.shape))
+        grads = []
+        for k, subs in enumerate(inputs):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(s, _conj(op)) for i, (s, op) in enumerate(zip(inputs, operands)) if i != k]
+            grads.append(_einsum_adjoint(grad, output, others, subs, sizes))
+        return tuple(grads) + (None,)
+
+
+def _einsum_adjoint(grad, output, others, target, sizes):
+    """The gradient for an operand with subscripts ``target``, as one einsum of grad and the other operands.
+
+    A letter repeated in ``target`` (a diagonal) gets a fresh letter tied to the first by an identity matrix; a
+    letter that was summed away in the operand alone is brought back by a vector of ones.
+    """
+    seen_letters = set(output).union(*(s for s, _ in others))
+    pool = iter(sorted(set(string.ascii_letters) - set(output).union(target, *(s for s, _ in others))))
+    terms = [(output, grad)] + others
+    renamed = []
+    xp = _xp(grad)
+    dtype = grad._data.dtype
+    for letter in target:
+        if letter in renamed:
+            fresh = next(pool)
+            terms.append((letter + fresh, _make(xp.eye(sizes[letter], dtype=dtype))))
+            renamed.append(fresh)
+            continue
+        if letter not in seen_letters:
+            terms.append((letter, _make(xp.ones(sizes[letter], dtype=dtype))))
+            seen_letters.add(letter)
+        renamed.append(letter)
+    equation = ",".join(s for s, _ in terms) + "->" + "".join(renamed)
+    return Einsum.apply(*(t for _, t in terms), equation)
+
+
+def einsum(*args):
+    """Sums products of operands over the subscripts an equation names ('ij,jk->ik', implicit output, '...')."""
+    if not args:
+        raise TypeError("einsum(): must specify the equation string and at least one operand, or at least one "
+                        "operand and its subscripts list")
+    if isinstance(args[0], str):
+        equation = args[0]
+        operands = args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    equation = equation.replace(" ", "")
+    inputs, output = _parse_equation(equation, operands)
+    operands = _broadcast_operands(inputs, operands)
+    for op in operands[1:]:
+        _check_scalar_type(operands[0], op)
+    if len(operands) == 1 and inputs[0] == output:
+        return operands[0]
+    return Einsum.apply(*operands, ",".join(inputs) + "->" + output)
+
+
+def _sublist_equation(args):
+    """Turns einsum(op1, [0, 1], op2, [1, 2], [0, 2]) into 'ab,bc->ac' and the operands."""
+    def letters(sublist):
+        return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sublist)
+    operands, parts = args[0::2], args[1::2]
+    output = None
+    if len(args) % 2:
+        operands, output = args[0:-1:2], args[-1]
+    equation = ",".join(letters(p) for p in parts)
+    if output is not None:
+        equation += "->" + letters(output)
+    return equation, operands
+
+
+def _parse_equation(equation, operands):
+    """Explicit subscripts for each operand and the output, with '...' expanded to fresh letters."""
+    lhs, arrow, rhs = equation.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(inputs) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    for subs in inputs + ([rhs] if arrow else []):
+        bad = set(subs.replace("...", "")) - set(string.ascii_letters)
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {equation.index(bad.pop())} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
+    pool = sorted(set(string.ascii_letters) - set(equation))
+    ellipsis = 0
+    for subs, op in zip(inputs, operands):
+        named = len(subs.replace("...", ""))
+        if "..." in subs:
+            ellipsis = max(ellipsis, op.ndim - named)
+        elif named != op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does not match the "
+                               f"number of dimensions ({op.ndim}) for operand {inputs.index(subs)} and no ellipsis "
+                               "was given")
+    ellipsis_letters = "".join(pool[:ellipsis])
+    expanded = []
+    for subs, op in zip(inputs, operands):
+        count = op.ndim - len(subs.replace("...", ""))
+        expanded.append(subs.replace("...", ellipsis_letters[ellipsis - count:]))
+    if arrow:
+        output = rhs.replace("...", ellipsis_letters)
+        for letter in output:
+            if output.count(letter) > 1:
+                raise RuntimeError(f"einsum(): output subscript {letter} appears more than once in the output")
+            if letter not in lhs and letter not in ellipsis_letters:
+                raise RuntimeError(f"einsum(): output subscript {letter} does not appear in the equation for any "
+                                   "input operand")
+    else:
+        counts = collections.Counter(lhs.replace("...", ""))
+        output = ellipsis_letters + "".join(sorted(letter for letter, n in counts.items() if n == 1))
+    return expanded, output
+
+
+def _broadcast_operands(inputs, operands):
+    """Checks each letter's sizes and expands size-1 dims so every operand agrees (PyTorch broadcasts them)."""
+    sizes = {}
+    for k, (subs, op) in enumerate(zip(inputs, operands)):
+        for letter, size in zip(subs, op.shape):
+            if subs.count(letter) > 1 and op.shape[subs.index(letter)] != size:
+                raise RuntimeError(f"einsum(): subscript {letter} is repeated for operand {k} but the sizes don't "
+                                   f"match, {op.shape[subs.index(letter)]} != {size}")
+            previous = sizes.get(letter, 1)
+            if size != previous and 1 not in (size, previous):
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand {k} which does not "
+                                   f"broadcast with previously seen size {previous}")
+            sizes[letter] = max(previous, size) if size and previous else min(previous, size) if letter in sizes \
+                else size
+    result = []
+    for subs, op in zip(inputs, operands):
+        target = tuple(sizes[letter] for letter in subs)
+        result.append(op if tuple(op.shape) == target else op.expand(target))
+    return result
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contracts ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or the listed dim pairs)."""
+    if isinstance(dims, Tensor):
+        dims = dims.item() if dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, (int, numpy.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    dims_a = [wrap_dim(d, a.ndim) for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                               f"and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = math.prod(a.shape[d] for d in dims_a)
+    left = _permute(a, free_a + dims_a).reshape(math.prod(a.shape[d] for d in free_a), size)
+    right = _permute(b, dims_b + free_b).reshape(size, math.prod(b.shape[d] for d in free_b))
+    result = Matmul.apply(left, right).reshape(tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+    return write_out(out, result, "tensordot")
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first may be a row vector, the last a column vector)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.dtype is not first.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_CPP_NAMES[first.dtype.name]} and tensor {i} {_CPP_NAMES[t.dtype.name]}")
+    matrices = [_unsqueeze(first, 0) if first.ndim == 1 else first] + tensors[1:-1] + \
+        [_unsqueeze(last, 1) if last.ndim == 1 else last]
+    for i in range(len(matrices) - 1):
+        if matrices[i].shape[1] != matrices[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(matrices[i].shape)} and "
+                               f"{list(matrices[i + 1].shape)} cannot be multiplied")
+    result = _chain_product(matrices, 0, len(matrices) - 1, _chain_order(matrices))
+    if last.ndim == 1:
+        result = _squeeze(result, 1)
+    if first.ndim == 1:
+        result = _squeeze(result, 0)
+    return write_out(out, result, "multi_dot")
+
+
+def _chain_order(matrices):
+    """The cheapest parenthesization (classic dynamic programme over the chain's dimensions)."""
+    n = len(matrices)
+    sizes = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(matrices, i, j, split):
+    if i == j:
+        return matrices[i]
+    k = split[i][j]
+    return Matmul.apply(_chain_product(matrices, i, k, split), _chain_product(matrices, k + 1, j, split))
+
+
+def chain_matmul(*matrices, out=None):
+    """Deprecated alias of ``linalg.multi_dot`` taking the matrices as arguments."""
+    if len(matrices) == 1:
+        return matrices[0]
+    return multi_dot(matrices, out=out)
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between each row of ``x1`` and each row of ``x2`` (batched, broadcasting)."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_name(x)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    _check_scalar_type(x1, x2)
+    _batch_shape(x1.shape[:-2], x2.shape[:-2])
+    difference = _unsqueeze(x1, -2) - _unsqueeze(x2, -3)
+    return vector_norm(difference, p, -1)
+
+
+# --- norms -------------------------------------------------------------------------------------------------
+class VectorNorm(Primitive):
+    @staticmethod
+    def forward(ctx, a, ord, dims, keepdim):
+        xp = ctx.xp
+        ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, a.shape
+        size = xp.abs(a)
+        if ord == math.inf:
+            result = size.max(axis=dims, keepdims=keepdim, initial=0)
+        elif ord == -math.inf:
+            result = size.min(axis=dims, keepdims=keepdim)
+        elif ord == 0:
+            result = (size != 0).sum(axis=dims, keepdims=keepdim).astype(size.dtype)
+        elif ord == 1:
+            result = size.sum(axis=dims, keepdims=keepdim)
+        elif ord == 2:
+            result = xp.sqrt((size * size).sum(axis=dims, keepdims=keepdim))
+        else:
+            result = ((size ** ord).sum(axis=dims, keepdims=keepdim)) ** (1.0 / ord)
+        result = xp.asarray(result, dtype=size.dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, norm = ctx.saved_tensors
+        ord = ctx.ord
+        if not ctx.keepdim:
+            shape = tuple(1 if i in ctx.dims else s for i, s in enumerate(ctx.shape))
+            grad, norm = grad.reshape(shape), norm.reshape(shape)
+        xp = _xp(a)
+        if ord == 0:
+            return grad * 0 * a
+        if ord == 2:
+            zero = _make((norm._data == 0).astype(norm._data.dtype))
+            return a * (grad / (norm + zero))
+        if ord == 1:
+            return _sgn(a) * grad
+        if ord in (math.inf, -math.inf):
+            hit = xp.abs(a._data) == norm._data
+            mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
+            return _sgn(a) * grad * _make(mask.astype(norm._data.dtype))
+        size = _abs(a)
+        scaled = _sgn(a) * size ** (ord - 1)
+        if ord < 1:
+            scaled = scaled * _make((a._data != 0).astype(norm._data.dtype))
+            return scaled * grad * norm ** (1 - ord)
+        zero = (norm._data == 0).astype(norm._data.dtype)
+        return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(1 - zero)
+
+
+def _check_floating(input, name):
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_name(input)}")
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), treating it as a vector."""
+    if isinstance(ord, str) or not isinstance(ord, (int, float, numpy.number)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    if dtype is not None:
+        dtype = _dtype.as_dtype(dtype)
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
+                               f"{_dtype.scalar_type_name(dtype)}")
+        if _dtype.promote_types(x.dtype, dtype) is not dtype:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({_name(x)}) should be convertible "
+                               f"without narrowing to the specified dtype ({_dtype.scalar_type_name(dtype)})")
+        x = x.to(dtype)
+    _check_floating(x, "linalg.vector_norm")
+    dims = wrap_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dims = tuple(range(x.ndim))
+    if ord in (math.inf, -math.inf) and any(x.shape[d] == 0 for d in dims) if x.ndim else False:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {'inf' if ord > 0 else '-inf'} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    return write_out(out, VectorNorm.apply(x, float(ord), dims, keepdim), "linalg.vector_norm")
+
+
+def _check_matrix(A, name, square=True):
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
+    if square and A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
+                           f"{A.shape[-1]} matrices")
+    _check_floating(A, name)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """A matrix norm over the two ``dim`` dims: 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_floating(A, "linalg.matrix_norm")
+    d0, d1 = (wrap_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return write_out(out, vector_norm(A, 2, (d0, d1), keepdim), "linalg.matrix_norm")
+    if ord not in ("nuc", math.inf, -math.inf, 1, -1, 2, -2):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord in ("nuc", 2, -2):
+        moved = _permute(A, [d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1])
+        values = svdvals(moved)
+        result = values.sum(-1) if ord == "nuc" else _squeeze(_narrow(values, -1, 0 if ord == 2 else
+                                                                       values.shape[-1] - 1, 1), -1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                result = _unsqueeze(result, d)
+        return write_out(out, result, "linalg.matrix_norm")
+    sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = vector_norm(A, 1, sum_dim, keepdim=True)
+    result = vector_norm(sums, math.inf if ord > 0 else -math.inf, max_dim, keepdim=True)
+    if not keepdim:
+        result = result.reshape(tuple(s for i, s in enumerate(result.shape) if i not in (d0, d1)))
+    return write_out(out, result, "linalg.matrix_norm")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector or matrix norm, chosen from ``ord`` and ``dim`` as ``torch.linalg.norm`` does."""
+    if dim is not None:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dims}")
+    elif ord is not None:
+        if A.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                               f"{A.ndim}D.")
+        dims = list(range(A.ndim))
+    if isinstance(ord, str) or (dim is not None and len(dims) == 2) or (ord is not None and dim is None and
+                                                                        A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dims if dim is not None else (-2, -1), keepdim,
+                           dtype=dtype, out=out)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """Dot products of vectors along ``dim`` (conjugating ``x``), broadcasting the rest."""
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_name(x)} "
+                           f"and y of type {_name(y)} instead")
+    _check_floating(x, "linalg.vecdot")
+    if x.ndim == 1 and y.ndim == 1 and x.shape != y.shape:
+        _check_dot(x, y)
+    return write_out(out, (_conj(x) * y).sum(dim), "linalg.vecdot")
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """Cross products of 3-vectors along ``dim``, broadcasting the other dims."""
+    _check_scalar_type(input, other)
+    shape = _batch_shape(tuple(input.shape), tuple(other.shape))
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
+                           f"{other.shape[dim]}")
+    dim = wrap_dim(dim, len(shape))
+    levi_civita = numpy.zeros((3, 3, 3), dtype=input._data.dtype)
+    for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        levi_civita[i, j, k], levi_civita[j, i, k] = 1, -1
+    letters = string.ascii_letters[:len(shape)]
+    subs = [letters[:dim] + v + letters[dim + 1:] for v in "XYZ"]
+    epsilon = _make(_xp(input).asarray(levi_civita))
+    return write_out(out, einsum(f"{subs[0]},{subs[1]},XYZ->{subs[2]}", input.expand(shape), other.expand(shape),
+                                 epsilon), "linalg.cross")
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal (shifted by ``offset``) of the matrices in dims ``dim1`` and ``dim2``, as the last dim."""
+    d1, d2 = wrap_dim(dim1, A.ndim), wrap_dim(dim2, A.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return _Diagonal.apply(A, offset, d1, d2)
+
+
+# --- inverses and determinants -----------------------------------------------------------------------------
+InvEx = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+
+
+class Inv(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.linalg.inv(a)
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        inverse, = ctx.saved_tensors
+        inverse_h = _mH(inverse)
+        return -matmul(matmul(inverse_h, grad), inverse_h)
+
+
+def _lu_info(a):
+    """LAPACK getrf's ``info`` per matrix: 1 + the first pivot that is exactly zero, else 0 (a batched LU)."""
+    xp = numpy
+    a = numpy.array(numpy.asarray(a), dtype=numpy.result_type(a.dtype, numpy.float64)).reshape((-1,) + a.shape[-2:])
+    n = a.shape[-1]
+    info = numpy.zeros(a.shape[0], dtype=numpy.int32)
+    rows = xp.arange(a.shape[0])
+    for j in range(n):
+        pivot = j + xp.abs(a[:, j:, j]).argmax(axis=1)
+        a[rows, [j] * len(rows)], a[rows, pivot] = a[rows, pivot], a[rows, [j] * len(rows)].copy()
+        head = a[:, j, j]
+        singular = head == 0
+        info = numpy.where((info == 0) & singular, j + 1, info)
+        factor = a[:, j + 1:, j] / xp.where(singular, 1, head)[:, None]
+        a[:, j + 1:, j + 1:] -= factor[:, :, None] * a[:, None, j, j + 1:]
+    return info
+
+
+def _raise_singular(A, name, message):
+    info = _lu_info(A._data).reshape(A.shape[:-2])
+    for index in numpy.ndindex(info.shape):
+        if info[index]:
+            prefix = f"(Batch element {numpy.ravel_multi_index(index, info.shape)}): " if info.ndim else ""
+            raise LinAlgError(f"{name}: {prefix}" + message.format(info[index]))
+    raise LinAlgError(f"{name}: " + message.format(1))
+
+
+def inv(A, *, out=None):
+    """The inverse of each square matrix; LinAlgError for singular ones."""
+    _check_matrix(A, "linalg.inv")
+    try:
+        return write_out(out, Inv.apply(A), "linalg.inv")
+    except numpy.linalg.LinAlgError:
+        _raise_singular(A, "linalg.inv", "The diagonal element {} is zero, the inversion could not be completed "
+                                         "because the input matrix is singular.")
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """The inverse and a LAPACK-style ``info`` per matrix (nonzero where singular) instead of raising."""
+    _check_matrix(A, "linalg.inv_ex")
+    info = _lu_info(A._data).reshape(A.shape[:-2])
+    if check_errors and info.any():
+        inv(A)
+    if not info.any():
+        inverse = Inv.apply(A)
+    else:
+        safe = _xp(A).where(_xp(A).asarray(info != 0)[..., None, None], _xp(A).eye(A.shape[-1], dtype=A._data.dtype),
+                            A._data)
+        inverse = _make(_xp(A).linalg.inv(safe))
+    return InvEx(inverse, _make(_xp(A).asarray(info)))
+
+
+@tensor_method
+def inverse(input, *, out=None):
+    """The inverse of each square matrix (alias of ``linalg.inv``)."""
+    return inv(input, out=out)
+
+
+class Det(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.linalg.det(a))
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        scale = _unsqueeze(_unsqueeze(grad * _conj(result), -1), -1)
+        return scale * _mH(_cofactor_ratio(a, result))
+
+
+def _cofactor_ratio(a, det_a):
+    """inv(a), or for singular matrices the adjugate divided by nothing: adj(a) = det(a) inv(a) through the SVD."""
+    if a.shape[-1] == 0 or bool(_xp(a).all(det_a._data != 0)):
+        return inv(a)
+    u, s, vh = svd_(a, full_matrices=False)
+    # adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H; it equals det(A) inv(A) where A is invertible.
+    n = s.shape[-1]
+    xp = _xp(a)
+    others = _make(1 - xp.eye(n, dtype=s._data.dtype))
+    products = _product_except(s, others)
+    sign = _make(xp.asarray(numpy.linalg.det(numpy.asarray(u._data)) * numpy.linalg.det(numpy.asarray(vh._data))))
+    adjugate = _unsqueeze(_unsqueeze(sign, -1), -1) * matmul(_mH(vh) * _unsqueeze(products, -2), _mH(u))
+    safe = det_a + _make((det_a._data == 0).astype(det_a._data.dtype))
+    return adjugate / _unsqueeze(_unsqueeze(safe, -1), -1) * _make((det_a._data != 0)[..., None, None] * 1.0) + \
+        adjugate * _make((det_a._data == 0)[..., None, None] * 1.0)
+
+
+def _product_except(s, others):
+    """prod_{j != i} s_j for each i, without dividing (s may hold zeros)."""
+    n = s.shape[-1]
+    result = None
+    for j in range(n):
+        column = _squeeze(_narrow(s, -1, j, 1), -1)
+        factor = _unsqueeze(column, -1) * _narrow(others, 0, j, 1).reshape(n) + \
+            _make(numpy.eye(n, dtype=s._data.dtype)[j])
+        result = factor if result is None else result * factor
+    return result
+
+
+@tensor_method
+def det(input):
+    """The determinant of each square matrix."""
+    _check_matrix(input, "linalg.det")
+    return Det.apply(input)
+
+
+class Slogdet(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabsdet = ctx.xp.linalg.slogdet(a)
+        sign, logabsdet = ctx.xp.asarray(sign), ctx.xp.asarray(logabsdet)
+        ctx.save_for_backward(a)
+        ctx.mark_non_differentiable(sign)
+        ctx.set_materialize_grads(False)
+        return sign, logabsdet
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        a, = ctx.saved_tensors
+        if grad_logabsdet is None:
+            return None
+        return _unsqueeze(_unsqueeze(grad_logabsdet, -1), -1) * _mH(inv(a))
+
+
+@tensor_method
+def slogdet(input):
+    """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
+    _check_matrix(input, "linalg.slogdet")
+    return SlogdetResult(*Slogdet.apply(input))
+
+
+@tensor_method
+def logdet(input):
+    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
+    _check_matrix(input, "logdet")
+    sign, logabsdet = Slogdet.apply(input)
+    xp = _xp(input)
+    if input.dtype.is_complex:
+        return logabsdet + _make(xp.log(sign._data))
+    return logabsdet + _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))
+
+
+# --- solvers ----------------------------------------------------------------------------------------------
+class Solve(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        result = ctx.xp.linalg.solve(a, b)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        grad_b = _solve_matrix(_mH(a), grad)
+        grad_a = -matmul(grad_b, _mH(result)) if ctx.needs_input_grad[0] else None
+        return grad_a, grad_b
+
+
+def _solve_matrix(A, B):
+    return Solve.apply(A, B)
+
+
+def solve(A, B, *, left=True, out=None):
+    """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vector(s)."""
+    _check_matrix(A, "linalg.solve")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {_name(A)} "
+                           f"and B of type {_name(B)} instead")
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    matrix_b = _unsqueeze(B, -1) if vector else B
+    if not left:
+        A, matrix_b = _mT(A), _mT(matrix_b)
+    if matrix_b.shape[-2] != A.shape[-1]:
+        raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
+                           f"{matrix_b.shape[-2]}x{matrix_b.shape[-1]})")
+    _batch_shape(A.shape[:-2], matrix_b.shape[:-2])
+    try:
+        result = Solve.apply(A, matrix_b)
+    except numpy.linalg.LinAlgError:
+        raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+    if not left:
+        result = _mT(result)
+    return write_out(out, _squeeze(result, -1) if vector else result, "linalg.solve")
+
+
+def _triangular_solve_right(B, R):
+    """X with X R^H = B (R square); the public ``solve`` keeps it differentiable."""
+    return _mH(solve(R, _mH(B)))
+
+
+LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """Least-squares solutions of A X = B (minimum-norm when underdetermined), with residuals, ranks and
+    singular values as LAPACK's ``driver`` would return them."""
+    drivers = ("gels", "gelsy", "gelsd", "gelss")
+    if driver is not None and driver not in drivers:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
+    driver = driver or "gelsy"
+    _check_floating(A, "torch.linalg.lstsq")
+    if A.dtype is not B.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
+                           f"dtype {_name(A)} and other's dtype {_name(B)}")
+    vector = B.ndim == A.ndim - 1
+    matrix_b = _unsqueeze(B, -1) if vector else B
+    if matrix_b.shape[-2] != A.shape[-2]:
+        raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
+    m, n = A.shape[-2], A.shape[-1]
+    if m >= n:
+        q, r = qr(A)
+        solution = solve(r, matmul(_mH(q), matrix_b))
+    else:
+        q, r = qr(_mH(A))
+        solution = matmul(q, _mH(solve(_mH(r), _mH(_mH(matrix_b)), left=True) if False else
+                                 _mH(solve(_mH(r), matrix_b))))
+    batch = tuple(solution.shape[:-2])
+    values = svdvals(A)
+    xp = _xp(A)
+    tolerance = (rcond if rcond is not None else numpy.finfo(values._data.dtype).eps * max(m, n))
+    ranks = (values._data > tolerance * values._data[..., :1]).sum(-1).astype(numpy.int64)
+    empty_real = _make(xp.zeros((0,), dtype=values._data.dtype))
+    residuals = empty_real
+    if driver != "gelsy" and m > n and bool((ranks == n).all()):
+        residuals = vector_norm(matmul(A, solution) - matrix_b, 2, -2) ** 2
+    rank = _make(xp.asarray(ranks)) if driver != "gels" else _make(xp.zeros((0,), dtype=numpy.int64))
+    singular_values = values if driver in ("gelsd", "gelss") else empty_real
+    if vector:
+        solution = _squeeze(solution, -1)
+        if residuals.numel():
+            residuals = _squeeze(residuals, -1)
+    del batch
+    return LstsqResult(solution, residuals, rank, singular_values)

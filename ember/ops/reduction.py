@@ -47,7 +47,7 @@ def _dropped_shape(shape, dims):
 
 def _unsqueeze_to(grad, shape, dims, keepdim):
     """Reshapes a reduced gradient so it broadcasts against the input of shape ``shape``."""
-    if keepdim or not dims:
+    if keepdim or not dims or len(dims) == len(shape):   # a 0-d gradient already broadcasts everywhere
         return grad
     return grad.reshape(_kept_shape(shape, dims))
 

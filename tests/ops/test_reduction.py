@@ -106,7 +106,7 @@ def _cases():
                 yield pytest.param(call, array, id=f"{name}-{numpy.dtype(dtype).name}-{shape_name}")
 
 
-@pytest.mark.parametrize("call, array", _cases())
+@pytest.mark.parametrize("call, array", list(_cases()))
 def test_matches_torch(call, array):
     check(call, array)
 

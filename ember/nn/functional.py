@@ -1,0 +1,76 @@
+"""``ember.nn.functional``: the layer functions. Thin: each name is an op from ``ember.ops``."""
+from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
+                              leaky_relu, log_softmax, logsigmoid, mish, prelu, relu6, rrelu, selu, silu, softmax,
+                              softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
+                        conv_transpose3d)
+from ..ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
+from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,  # noqa: F401
+                        cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
+                        l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
+                        multilabel_soft_margin_loss, nll_loss, poisson_nll_loss, smooth_l1_loss, soft_margin_loss,
+                        triplet_margin_loss)
+from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,  # noqa: F401
+                           feature_alpha_dropout)
+from ..ops.embedding import embedding, embedding_bag  # noqa: F401
+from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
+                                 local_response_norm, rms_norm)
+from ..ops.padding import pad  # noqa: F401
+from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
+                           adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
+                           avg_pool3d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
+                           max_unpool2d, max_unpool3d)
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias."""
+    if weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] != weight.shape[1]:
+        rows = 1
+        for size in input.shape[:-1]:
+            rows *= size
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    output = input.matmul(weight.t())
+    return output if bias is None else output + bias
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """x1^T A x2 + b for each output feature (weight: out x in1 x in2)."""
+    from ..ops.linalg import einsum
+    output = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return output if bias is None else output + bias
+
+
+def relu(input, inplace=False):
+    """max(x, 0)."""
+    return input.relu_() if inplace else input.relu()
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x))."""
+    return input.sigmoid()
+
+
+def tanh(input):
+    """Hyperbolic tangent."""
+    return input.tanh()
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input divided by its p-norm along ``dim`` (clamped at ``eps``)."""
+    return input / input.norm(p, dim=dim, keepdim=True).clamp(min=eps).expand_as(input)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Class indices as one-hot int64 vectors in a new last dim."""
+    from .. import _dtype
+    from ..ops.creation import arange
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
+    elif tensor.numel() and int(tensor.max()) >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    if tensor.numel() and int(tensor.min()) < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).to(_dtype.int64)

@@ -1,0 +1,255 @@
+"""Activation functions: primitives where speed or stability needs one (softmax, log_softmax, gelu), the rest
+composed from pointwise ops."""
+import math
+
+from .. import _dtype
+from ..autograd.function import Primitive
+from ._util import tensor_method, wrap_dim
+
+__all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
+           "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
+           "tanhshrink", "softshrink", "hardshrink", "rrelu"]
+
+
+def _softmax_dim(ndim):
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _resolve_dim(input, dim, name):
+    if dim is None:
+        import warnings
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", UserWarning, stacklevel=3)
+        dim = _softmax_dim(input.ndim)
+    return wrap_dim(dim, input.ndim)
+
+
+def _cast_for(input, dtype):
+    if dtype is not None:
+        input = input.to(dtype)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    return input
+
+
+class Softmax(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        shifted = a - a.max(axis=dim, keepdims=True) if a.size else a
+        exp = xp.exp(shifted)
+        result = exp / exp.sum(axis=dim, keepdims=True)
+        ctx.dim = dim
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return result * (grad - (grad * result).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Primitive):
+    @staticmethod
+    def forward(ctx, a, dim):
+        xp = ctx.xp
+        if a.size == 0:
+            result = a.copy()
+        else:
+            shifted = a - a.max(axis=dim, keepdims=True)
+            result = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.dim = dim
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad - result.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+@tensor_method
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``, computed stably."""
+    return Softmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "softmax"))
+
+
+@tensor_method
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(x)) along ``dim``, computed stably."""
+    return LogSoftmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "log_softmax"))
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along ``dim``."""
+    return softmax(-_cast_for(input, dtype), _resolve_dim(input, dim, "softmin"))
+
+
+class Gelu(Primitive):
+    @staticmethod
+    def forward(ctx, a, approximate):
+        xp = ctx.xp
+        ctx.approximate = approximate
+        ctx.save_for_backward(a)
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)
+            return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
+        return (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            inner = k * (a + 0.044715 * a ** 3)
+            t = inner.tanh()
+            derivative = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
+        else:
+            cdf = 0.5 * (1 + (a / math.sqrt(2)).erf())
+            pdf = (-0.5 * a * a).exp() / math.sqrt(2 * math.pi)
+            derivative = cdf + a * pdf
+        return grad * derivative
+
+
+def _erf(xp, x):
+    """erf on arrays, via the array library's own erf when it has one (CuPy), else pointwise's rational fit."""
+    special = getattr(xp, "special", None)
+    if special is not None and hasattr(special, "erf"):
+        return special.erf(x)
+    from .pointwise import _erf64, _in_float64
+    return _in_float64(_erf64, xp, x)
+
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), exactly (``approximate='none'``) or with the tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    return Gelu.apply(input, approximate)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x)."""
+    result = input * input.sigmoid()
+    return input.copy_(result) if inplace else result
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    result = input * softplus(input).tanh()
+    return input.copy_(result) if inplace else result
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x if x > 0 else alpha * (exp(x) - 1)."""
+    result = input.where(input > 0, alpha * input.expm1())
+    return input.copy_(result) if inplace else result
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with the self-normalising constants."""
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    result = scale * elu(input, alpha)
+    return input.copy_(result) if inplace else result
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    result = input.where(input > 0, alpha * (input / alpha).expm1())
+    return input.copy_(result) if inplace else result
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    result = input.where(input > 0, input * negative_slope)
+    return input.copy_(result) if inplace else result
+
+
+def prelu(input, weight):
+    """x if x > 0 else weight * x, with ``weight`` per channel (dim 1) or shared."""
+    if weight.numel() != 1:
+        if input.ndim < 2 or input.shape[1] != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {input.shape[1] if input.ndim > 1 else 1}.")
+        weight = weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    return input.where(input > 0, input * weight)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
+    if training:
+        from .creation import empty_like
+        slope = empty_like(input).uniform_(lower, upper)
+    else:
+        slope = (lower + upper) / 2
+    result = input.where(input >= 0, input * slope)
+    return input.copy_(result) if inplace else result
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped to [min_val, max_val]."""
+    result = input.clamp(min_val, max_val)
+    return input.copy_(result) if inplace else result
+
+
+def relu6(input, inplace=False):
+    """x clamped to [0, 6]."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """relu6(x + 3) / 6."""
+    result = (input + 3).clamp(0, 6) / 6
+    return input.copy_(result) if inplace else result
+
+
+def hardswish(input, inplace=False):
+    """x * relu6(x + 3) / 6."""
+    result = input * (input + 3).clamp(0, 6) / 6
+    return input.copy_(result) if inplace else result
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
+    scaled = input * beta
+    return input.where(scaled > threshold, scaled.exp().log1p() / beta)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (1 + input.abs())
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), computed stably as -softplus(-x)."""
+    return -softplus(-input)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    return input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0)
+
+
+def hardshrink(input, lambd=0.5):
+    """x where |x| > lambd, else 0."""
+    return input.where(input.abs() > lambd, 0.0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """x if x > threshold else value."""
+    result = input.where(input > threshold, value)
+    return input.copy_(result) if inplace else result
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) where a and b are the two halves of ``input`` along ``dim``."""
+    dim = wrap_dim(dim, input.ndim)
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    a, b = input.chunk(2, dim)
+    return a * b.sigmoid()
+

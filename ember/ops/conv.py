@@ -1,0 +1,295 @@
+"""Convolutions in 1, 2 and 3 spatial dims, their transposes, and unfold/fold.
+
+One mechanism serves all: a strided *window view* of the (padded) input with shape
+(N, G, C/G, *out, *kernel) costs no copy, and each of the three linear maps of a convolution is one
+tensordot/einsum over it:
+
+- ``_conv``:        y[n,g,o,*p]   = sum_{c,*k} x_win[n,g,c,*p,*k] * w[g,o,c,*k]
+- ``_conv_input``:  the adjoint in x (transposed convolution), a tensordot followed by an add per kernel offset
+- ``_conv_weight``: the adjoint in w
+
+The three primitives below are each other's gradients, so convolutions can be differentiated any number of times.
+"""
+import itertools
+
+from .. import _dtype
+from ..autograd.function import Primitive
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+
+
+def _tuple(value, n, name="value"):
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) == 1:
+        return value * n
+    if len(value) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values to match the "
+                           f"convolution dimensions, but got {name}={list(value)}")
+    return value
+
+
+def _windows(xp, x, kernel, stride, dilation, out):
+    """A view of x (N, C, *spatial) as (N, C, *out, *kernel) windows, without copying."""
+    n = len(kernel)
+    strides = x.strides
+    shape = x.shape[:2] + tuple(out) + tuple(kernel)
+    view_strides = strides[:2] + tuple(strides[2 + i] * stride[i] for i in range(n)) + \
+        tuple(strides[2 + i] * dilation[i] for i in range(n))
+    return xp.lib.stride_tricks.as_strided(x, shape, view_strides, writeable=False)
+
+
+def _pad(xp, x, padding):
+    if not any(padding):
+        return x
+    return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+
+
+def _conv(xp, x, w, stride, padding, dilation, groups):
+    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
+    n = w.ndim - 2
+    kernel = w.shape[2:]
+    x = _pad(xp, x, padding)
+    out = [(x.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    windows = _windows(xp, x, kernel, stride, dilation, out)
+    kernel_axes = tuple(range(2 + n, 2 + 2 * n))
+    if groups == 1:
+        y = xp.tensordot(windows, w, axes=((1,) + kernel_axes, (1,) + tuple(range(2, 2 + n))))
+        return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
+    N, C = x.shape[:2]
+    O = w.shape[0]
+    windows = windows.reshape((N, groups, C // groups) + tuple(out) + tuple(kernel))
+    w = w.reshape((groups, O // groups, C // groups) + tuple(kernel))
+    letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
+    y = xp.einsum(f"ngc{letters[0]}{letters[1]},goc{letters[1]}->ngo{letters[0]}", windows, w, optimize=True)
+    return y.reshape((N, O) + tuple(out))
+
+
+def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
+    """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
+    n = w.ndim - 2
+    kernel = w.shape[2:]
+    N, C = input_shape[:2]
+    O = w.shape[0]
+    out = g.shape[2:]
+    padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
+    result = xp.zeros((N, C) + padded, dtype=g.dtype)
+    if groups == 1:
+        columns = xp.tensordot(g, w, axes=((1,), (0,)))          # (N, *out, C, *k)
+        columns = xp.moveaxis(columns, 1 + n, 1)                   # (N, C, *out, *k)
+    else:
+        letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
+        gg = g.reshape((N, groups, O // groups) + tuple(out))
+        ww = w.reshape((groups, O // groups, C // groups) + tuple(kernel))
+        columns = xp.einsum(f"ngo{letters[0]},goc{letters[1]}->ngc{letters[0]}{letters[1]}", gg, ww, optimize=True)
+        columns = columns.reshape((N, C) + tuple(out) + tuple(kernel))
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        target = (slice(None), slice(None)) + tuple(
+            slice(offset[i] * dilation[i], offset[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+            for i in range(n))
+        result[target] += columns[(Ellipsis,) + offset]
+    if any(padding):
+        result = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
+    return xp.ascontiguousarray(result)
+
+
+def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
+    """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
+    n = len(weight_shape) - 2
+    kernel = weight_shape[2:]
+    x = _pad(xp, x, padding)
+    out = g.shape[2:]
+    windows = _windows(xp, x, kernel, stride, dilation, out)
+    spatial = tuple(range(2, 2 + n))
+    if groups == 1:
+        return xp.tensordot(g, windows, axes=((0,) + spatial, (0,) + spatial))   # (O, C, *k)
+    N, C = x.shape[:2]
+    O = weight_shape[0]
+    letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
+    windows = windows.reshape((N, groups, C // groups) + tuple(out) + tuple(kernel))
+    gg = g.reshape((N, groups, O // groups) + tuple(out))
+    result = xp.einsum(f"ngo{letters[0]},ngc{letters[0]}{letters[1]}->goc{letters[1]}", gg, windows, optimize=True)
+    return result.reshape(weight_shape)
+
+
+class Convolution(Primitive):
+    @staticmethod
+    def forward(ctx, x, w, stride, padding, dilation, groups):
+        ctx.options = stride, padding, dilation, groups
+        ctx.save_for_backward(x, w)
+        return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
+        grad_w = ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_w
+
+
+class ConvolutionInput(Primitive):
+    """Transposed convolution: the adjoint of Convolution in its input."""
+
+    @staticmethod
+    def forward(ctx, g, w, input_shape, stride, padding, dilation, groups):
+        ctx.options = stride, padding, dilation, groups
+        ctx.save_for_backward(g, w)
+        return _conv_input(ctx.xp, g, w, input_shape, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        g, w = ctx.saved_tensors
+        grad_g = Convolution.apply(grad, w, *ctx.options) if ctx.needs_input_grad[0] else None
+        grad_w = ConvolutionWeight.apply(grad, g, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
+        return grad_g, grad_w
+
+
+class ConvolutionWeight(Primitive):
+    """The adjoint of Convolution in its weight."""
+
+    @staticmethod
+    def forward(ctx, x, g, weight_shape, stride, padding, dilation, groups):
+        ctx.options = stride, padding, dilation, groups
+        ctx.save_for_backward(x, g)
+        return _conv_weight(ctx.xp, x, g, weight_shape, stride, padding, dilation, groups)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        grad_x = ConvolutionInput.apply(g, grad, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
+        grad_g = Convolution.apply(x, grad, *ctx.options) if ctx.needs_input_grad[1] else None
+        return grad_x, grad_g
+
+
+def _same_padding(kernel, dilation):
+    """Per-dim (left, right) padding for padding='same' (extra padding goes right, as in PyTorch)."""
+    total = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+def _check_conv(input, weight, n, groups, name):
+    if weight.ndim != n + 2:
+        raise RuntimeError(f"weight should have at least three dimensions" if n == 1 and weight.ndim < 3 else
+                           f"Expected {n + 2}-dimensional weight for {n + 2}-dimensional input "
+                           f"{list(input.shape)}, but got {weight.ndim}-dimensional weight of size {list(weight.shape)}")
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
+                           f"size: {list(input.shape)}")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"Input type ({_legacy(input)}) and weight type ({_legacy(weight)}) should be the same")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    channels = input.shape[-n - 1]
+    if weight.shape[0] % groups:
+        raise RuntimeError("Given groups={}, expected weight to be divisible by {} at dimension 0, but got weight of "
+                           "size {} instead".format(groups, groups, list(weight.shape)))
+    if channels != weight.shape[1] * groups:
+        batched = list(input.shape) if input.ndim == n + 2 else [1] + list(input.shape)
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{batched} to have {weight.shape[1] * groups} channels, but got {channels} channels "
+                           "instead")
+
+
+def _legacy(t):
+    return f"torch.{_dtype.scalar_type_name(t.dtype)}Tensor"
+
+
+def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
+    _check_conv(input, weight, n, groups, name)
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    stride, dilation = _tuple(stride, n, "stride"), _tuple(dilation, n, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0,) * n
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            pairs = _same_padding(weight.shape[2:], dilation)
+            if any(left != right for left, right in pairs):
+                from .padding import pad
+                flat = []
+                for left, right in reversed(pairs):
+                    flat += [left, right]
+                input = pad(input, flat)
+                padding = (0,) * n
+            else:
+                padding = tuple(left for left, _ in pairs)
+        else:
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+    padding = _tuple(padding, n, "padding")
+    sizes = [input.shape[2 + i] + 2 * padding[i] for i in range(n)]
+    effective = [dilation[i] * (weight.shape[2 + i] - 1) + 1 for i in range(n)]
+    if any(s < k for s, k in zip(sizes, effective)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). Kernel size: "
+                           f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+    output = Convolution.apply(input, weight, stride, padding, dilation, groups)
+    if bias is not None:
+        output = output + bias.reshape((-1,) + (1,) * n)
+    return output.squeeze(0) if unbatched else output
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of (N, C, L) input with (O, C/groups, k) weight."""
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, kH, kW) weight."""
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of (N, C, D, H, W) input with (O, C/groups, kD, kH, kW) weight."""
+    return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != n + 2 or weight.ndim != n + 2:
+        raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to conv_transpose{n}d, but "
+                           f"got input of size: {list(input.shape)}")
+    if input.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
+                           f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
+                           "channels instead")
+    stride, padding = _tuple(stride, n, "stride"), _tuple(padding, n, "padding")
+    dilation, output_padding = _tuple(dilation, n, "dilation"), _tuple(output_padding, n, "output_padding")
+    for i in range(n):
+        if output_padding[i] >= max(stride[i], dilation[i]):
+            raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
+                               f"output_padding_height: {output_padding[i]} output_padding_width: "
+                               f"{output_padding[-1]} stride_height: {stride[i]} stride_width: {stride[-1]} "
+                               f"dilation_height: {dilation[i]} dilation_width: {dilation[-1]}")
+    # The transposed weight (C_in, C_out/G, *k) is exactly the weight of the forward convolution from C_out to
+    # C_in channels, so the transposed convolution is that convolution's adjoint in its input.
+    c_out_group = weight.shape[1]
+    kernel = weight.shape[2:]
+    out = [(input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + output_padding[i]
+           + 1 for i in range(n)]
+    shape = (input.shape[0], c_out_group * groups) + tuple(out)
+    output = ConvolutionInput.apply(input, weight, shape, stride, padding, dilation, groups)
+    if bias is not None:
+        output = output + bias.reshape((-1,) + (1,) * n)
+    return output.squeeze(0) if unbatched else output
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
+    return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
+    return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """3-D transposed convolution."""
+    return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation)

@@ -1,0 +1,30 @@
+"""Distances and similarities between vectors: pairwise_distance, cosine_similarity, pdist."""
+from ._util import wrap_dim
+
+__all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim."""
+    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """Cosine of the angle between x1 and x2 along ``dim``; norms are clamped at ``eps``."""
+    dim = wrap_dim(dim, max(x1.ndim, x2.ndim))
+    dot = (x1 * x2).sum(dim)
+    norm1 = (x1 * x1).sum(dim).sqrt().clamp(min=eps)
+    norm2 = (x2 * x2).sum(dim).sqrt().clamp(min=eps)
+    return dot / (norm1 * norm2)
+
+
+def pdist(input, p=2):
+    """Distances between every pair of rows of a 2-D input (upper triangle, row by row)."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    n = input.shape[0]
+    import numpy
+    rows, cols = numpy.triu_indices(n, 1)
+    from .creation import tensor
+    rows, cols = tensor(rows, device=input.device), tensor(cols, device=input.device)
+    return (input[rows] - input[cols]).norm(p, dim=-1)

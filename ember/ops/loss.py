@@ -1,0 +1,326 @@
+"""Loss functions, composed from other ops, with PyTorch's ``reduction``, ``weight`` and ``ignore_index`` rules."""
+import math
+import warnings
+
+from .. import _dtype
+__all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
+
+
+def _reduce(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _legacy_reduction(size_average, reduce, reduction):
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    return ("mean" if size_average else "sum") if reduce else "none"
+
+
+def _check_same_size(input, target, name):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error."""
+    _check_same_size(input, target, "mse_loss")
+    diff = input - target
+    loss = diff * diff
+    return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error."""
+    _check_same_size(input, target, "l1_loss")
+    loss = (input - target).abs()
+    return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
+    _check_same_size(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    diff = (input - target).abs()
+    if beta == 0:
+        loss = diff
+    else:
+        loss = (0.5 * diff * diff / beta).where(diff < beta, diff - 0.5 * beta)
+    return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """Squared error below ``delta``, ``delta``-scaled absolute error above."""
+    _check_same_size(input, target, "huber_loss")
+    diff = (input - target).abs()
+    loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def _class_weights(weight, target, mask):
+    """Per-sample weights (weight[target]), zero where the target is ignored."""
+    w = weight.take(target) if weight is not None else None
+    if mask is not None:
+        w = mask.to(weight.dtype if weight is not None else _dtype.get_default_dtype()) if w is None else w * mask
+    return w
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.dtype._category > _dtype._INT or target.dtype is _dtype.bool_:
+        raise RuntimeError(f"expected scalar type Long but found {_dtype.scalar_type_name(target.dtype)}")
+    if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
+                                              tuple(target.shape[:1]) != tuple(input.shape[:1])):
+        if input.ndim == 2 or input.ndim < 1:
+            raise ValueError(f"Expected input batch_size ({input.shape[0] if input.ndim else 0}) to match target "
+                             f"batch_size ({target.shape[0] if target.ndim else 0}).")
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+    class_dim = 0 if input.ndim == 1 else 1
+    classes = input.shape[class_dim]
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but got "
+                           f"weight tensor of shape: {list(weight.shape)}")
+    mask = target != ignore_index
+    safe_target = target.where(mask, 0)
+    bad = (safe_target < 0) | (safe_target >= classes)
+    if bool(bad.any()):
+        raise IndexError(f"Target {int(safe_target[bad].reshape(-1)[0])} is out of bounds.")
+    picked = -input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
+    has_ignored = not bool(mask.all())
+    w = _class_weights(weight, safe_target, mask if has_ignored else None)
+    loss = picked if w is None else picked * w
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    if reduction != "mean":
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if w is None:
+        return loss.mean()
+    return loss.sum() / w.sum()
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross entropy between logits ``input`` (N, C, ...) and class indices or class probabilities ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    class_dim = 0 if input.ndim == 1 else 1
+    log_probs = input.log_softmax(class_dim)
+    if target.dtype.is_floating_point:
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(f"Expected floating point type target to have the same shape as input "
+                               f"{list(input.shape)}, got {list(target.shape)}")
+        classes = input.shape[class_dim]
+        if label_smoothing:
+            target = target * (1 - label_smoothing) + label_smoothing / classes
+        products = log_probs * target
+        if weight is not None:
+            products = products * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
+        loss = -products.sum(class_dim)
+        if reduction == "mean":
+            return loss.sum() / (input.numel() / classes if input.ndim > 0 else 1)
+        return _reduce(loss, reduction)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    if not label_smoothing:
+        return nll
+    classes = input.shape[class_dim]
+    mask = target != ignore_index
+    smooth = -log_probs
+    if weight is not None:
+        smooth = smooth * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
+    smooth = smooth.sum(class_dim) * mask
+    if reduction == "mean":
+        if weight is not None:
+            smooth = smooth.sum() / _class_weights(weight, target.where(mask, 0), mask).sum()
+        else:
+            smooth = smooth.sum() / mask.sum()
+    else:
+        smooth = _reduce(smooth, reduction)
+    return (1 - label_smoothing) * nll + label_smoothing / classes * smooth
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
+                         f"({input.shape}) is deprecated. Please ensure they have the same size.".replace(
+                             "ember.Size", "torch.Size"))
+    if bool(((input < 0) | (input > 1)).any()):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """Binary cross entropy on logits, computed stably; ``pos_weight`` scales the positive term."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
+                         .replace("[", "torch.Size([").replace("]", "])"))
+    softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()   # log(1 + exp(-x))
+    if pos_weight is not None:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence of ``target`` from log-probabilities ``input``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        loss = target.xlogy(target) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / input.shape[0] if input.ndim else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """Negative log likelihood of ``target`` under a Poisson distribution with rate ``input`` (or exp(input))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.where(target > 1, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """Negative log likelihood of ``target`` under N(input, var)."""
+    if var.ndim != input.ndim and tuple(var.shape) == tuple(input.shape[:-1]) or (
+            var.ndim == input.ndim and var.shape[-1] == 1 and input.shape[-1] != 1):
+        var = var.reshape(tuple(input.shape[:-1]) + (1,)) if var.ndim != input.ndim else var
+    elif tuple(var.shape) != tuple(input.shape):
+        raise ValueError("var is of incorrect size")
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    var = var.clamp(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    eps = 1e-12
+    dot = (input1 * input2).sum(-1)
+    norms = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
+    cos = dot / norms.sqrt()
+    loss = (1 - cos).where(target == 1, 0.0) + (cos - margin).clamp(min=0).where(target == -1, 0.0)
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (x1 - x2) + margin)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x for target 1, max(0, margin - x) for target -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = input.where(target == 1, 0.0) + (margin - input).clamp(min=0).where(target == -1, 0.0)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * x))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce((-target * input).exp().log1p(), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, d(a, p) - d(a, n) + margin) with pairwise p-norm distances."""
+    from .distance import pairwise_distance
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Mean over classes of the binary cross entropy of sigmoid(input) against ``target``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()
+    loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.mean(-1) if input.ndim > 0 else loss
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    squeeze = input.ndim == 1
+    if squeeze:
+        input, target = input.unsqueeze(0), target.reshape(1)
+    classes = input.shape[1]
+    correct = input.gather(1, target.unsqueeze(1))
+    margins = (margin - correct + input).clamp(min=0)
+    if p == 2:
+        margins = margins * margins
+    if weight is not None:
+        margins = margins * weight.take(target).unsqueeze(1)
+    from .creation import arange
+    not_target = arange(classes, device=input.device).unsqueeze(0) != target.unsqueeze(1)
+    loss = (margins * not_target).sum(1) / classes
+    if squeeze:
+        loss = loss.squeeze(0)
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    squeeze = input.ndim == 1
+    if squeeze:
+        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    classes = input.shape[1]
+    valid = (target >= 0).to(_dtype.int64).cumprod(1).bool()
+    from .creation import zeros
+    hits = zeros(input.shape, dtype=_dtype.int64, device=input.device)
+    is_target = hits.scatter_add(1, target.where(valid, 0), valid.to(_dtype.int64)) > 0
+    picked = input.gather(1, target.where(valid, 0))
+    hinge = (1 - picked.unsqueeze(2) + input.unsqueeze(1)).clamp(min=0)
+    mask = valid.unsqueeze(2) & (~is_target).unsqueeze(1)
+    loss = (hinge * mask).sum((1, 2)) / classes
+    if squeeze:
+        loss = loss.squeeze(0)
+    return _reduce(loss, reduction)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """Connectionist temporal classification loss (forward algorithm in log space, vectorised over the batch)."""
+    from .ctc import ctc_loss as _ctc
+    return _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+

@@ -1,0 +1,124 @@
+"""Normalization: batch, layer, group, instance and local response norm, composed from reductions so their
+gradients (and second gradients) follow from the ops they are made of."""
+from ..autograd.grad_mode import no_grad
+
+__all__ = []
+
+
+def _shape_for_channels(input):
+    return (1, -1) + (1,) * (input.ndim - 2)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
+    running statistics."""
+    if input.ndim < 2:
+        raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = _shape_for_channels(input)
+    if training:
+        count = input.numel() // input.shape[1]
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
+                             f"{list(input.shape)}".replace("[", "torch.Size([").replace("]", "])"))
+        mean = input.mean(dims)
+        var = input.var(dims, correction=0)
+        if running_mean is not None:
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
+                running_var.mul_(1 - momentum).add_(var.detach() * (momentum * count / (count - 1)))
+    else:
+        mean, var = running_mean, running_var
+    result = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
+    if weight is not None:
+        result = result * weight.reshape(shape)
+    if bias is not None:
+        result = result + bias.reshape(shape)
+    return result
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    n = len(normalized_shape)
+    if tuple(input.shape[input.ndim - n:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape [*, "
+                           f"{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    dims = tuple(range(input.ndim - n, input.ndim))
+    mean = input.mean(dims, keepdim=True)
+    var = input.var(dims, keepdim=True, correction=0)
+    result = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        result = result * weight
+    if bias is not None:
+        result = result + bias
+    return result
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Divides by the root mean square over the last dims, then scales by ``weight``."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    if eps is None:
+        import numpy
+        eps = float(numpy.finfo(input.dtype.numpy).eps)
+    result = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return result if weight is None else result * weight
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalizes each group of channels over the group's channels and spatial positions."""
+    N, C = input.shape[:2]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(N, num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    var = grouped.var(-1, keepdim=True, correction=0)
+    result = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    shape = _shape_for_channels(input)
+    if weight is not None:
+        result = result * weight.reshape(shape)
+    if bias is not None:
+        result = result + bias.reshape(shape)
+    return result
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalizes each channel of each sample over its spatial positions."""
+    dims = tuple(range(2, input.ndim))
+    shape = _shape_for_channels(input)
+    if use_input_stats:
+        mean = input.mean(dims, keepdim=True)
+        var = input.var(dims, keepdim=True, correction=0)
+        if running_mean is not None:
+            count = input.numel() // (input.shape[0] * input.shape[1])
+            with no_grad():
+                running_mean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(-1) * momentum)
+                unbiased = var.detach().mean(0).reshape(-1) * (count / max(count - 1, 1))
+                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+    else:
+        mean, var = running_mean.reshape(shape), running_var.reshape(shape)
+    result = (input - mean) * (var + eps).rsqrt()
+    if weight is not None:
+        result = result * weight.reshape(shape)
+    if bias is not None:
+        result = result + bias.reshape(shape)
+    return result
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Divides each value by a power of the summed squares of ``size`` neighbouring channels."""
+    from .padding import pad
+    squared = (input * input).unsqueeze(1)
+    pads = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]
+    squared = pad(squared, pads)
+    from .pooling import avg_pool2d, avg_pool3d
+    if input.ndim == 3:
+        summed = avg_pool2d(squared, (size, 1), stride=1).squeeze(1)
+    else:
+        shape = squared.shape
+        summed = avg_pool3d(squared.reshape(shape[0], 1, shape[2], shape[3], -1), (size, 1, 1), stride=1)
+        summed = summed.reshape(input.shape)
+    return input / (k + alpha * summed).pow(beta)

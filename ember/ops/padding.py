@@ -1,0 +1,92 @@
+"""Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
+from ..autograd.function import Primitive
+
+__all__ = []
+
+
+class Pad(Primitive):
+    @staticmethod
+    def forward(ctx, a, widths, mode, value):
+        ctx.widths = widths
+        ctx.mode = mode
+        ctx.shape = a.shape
+        xp = ctx.xp
+        negative = any(left < 0 or right < 0 for left, right in widths)
+        if negative:
+            a = a[tuple(slice(max(-left, 0), s - max(-right, 0)) for (left, right), s in zip(widths, a.shape))]
+            widths = tuple((max(left, 0), max(right, 0)) for left, right in widths)
+        if mode == "constant":
+            return xp.pad(a, widths, mode="constant", constant_values=value)
+        return xp.pad(a, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode])
+
+    @staticmethod
+    def backward(ctx, grad):
+        return PadBackward.apply(grad, ctx.widths, ctx.mode, ctx.shape)
+
+
+class PadBackward(Primitive):
+    """Adjoint of Pad: sums each padded position back onto the input element it copied."""
+
+    @staticmethod
+    def forward(ctx, g, widths, mode, shape):
+        ctx.widths, ctx.mode = widths, mode
+        xp = ctx.xp
+        if mode == "constant":
+            clipped = tuple((max(left, 0), max(right, 0)) for left, right in widths)
+            inner = tuple(slice(left, g.shape[i] - right) for i, (left, right) in enumerate(clipped))
+            core = g[inner]
+            if any(left < 0 or right < 0 for left, right in widths):
+                return xp.pad(core, tuple((max(-left, 0), max(-right, 0)) for left, right in widths))
+            return xp.ascontiguousarray(core)
+        result = g
+        for axis, (left, right) in enumerate(widths):
+            if left == 0 and right == 0:
+                continue
+            size = shape[axis]
+            index = _source_index(xp, size, left, right, mode)
+            moved = xp.moveaxis(result, axis, 0)
+            summed = xp.zeros((size,) + moved.shape[1:], dtype=g.dtype)
+            xp.add.at(summed, index, moved)
+            result = xp.moveaxis(summed, 0, axis)
+        return xp.ascontiguousarray(result)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Pad.apply(grad, ctx.widths, ctx.mode, 0.0)
+
+
+def _source_index(xp, size, left, right, mode):
+    """For each position of a padded axis, the input index it was copied from."""
+    positions = xp.arange(-left, size + right)
+    if mode == "replicate":
+        return xp.clip(positions, 0, size - 1)
+    if mode == "circular":
+        return positions % size
+    period = 2 * (size - 1)
+    positions = xp.abs(positions) % period if period else positions * 0
+    return xp.where(positions >= size, period - positions, positions)
+
+
+def pad(input, pad, mode="constant", value=None):
+    """Pads the last dims: ``pad`` lists (left, right) widths starting from the last dim."""
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    if len(pad) // 2 > input.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(pad)} and input of dimension {input.ndim}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    widths = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode != "constant":
+        padded_dims = len(pad) // 2
+        if input.ndim < padded_dims + 1:
+            raise RuntimeError("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
+        for axis in range(input.ndim - padded_dims, input.ndim):
+            left, right = widths[axis]
+            if mode == "reflect" and (left >= input.shape[axis] or right >= input.shape[axis]):
+                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
+                                   f"but got: padding ({left}, {right}) at dimension {axis} of input "
+                                   f"{list(input.shape)}")
+    return Pad.apply(input, tuple(widths), mode, 0.0 if value is None else value)

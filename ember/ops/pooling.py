@@ -1,0 +1,324 @@
+"""Pooling: max (with indices), average, adaptive average/max, unpooling and power-average.
+
+Max pooling finds each window's argmax on a strided window view and then *gathers* the input at those flat
+indices; gathering and scattering by flat index are adjoint primitives, so max pooling, its gradient and
+max_unpool share them. Average pooling is a convolution with a constant kernel per channel.
+"""
+import math
+
+from .. import _dtype
+from ..autograd.function import Primitive
+from .conv import Convolution, _tuple, _windows
+
+__all__ = []
+
+
+class GatherFlat(Primitive):
+    """out[n, c, ...] = x[n, c].flatten()[index[n, c, ...]]."""
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.spatial = x.shape[2:]
+        ctx.save_for_backward(index)
+        flat = x.reshape(x.shape[:2] + (-1,))
+        return ctx.xp.take_along_axis(flat, index.reshape(index.shape[:2] + (-1,)), axis=2).reshape(index.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        return ScatterFlat.apply(grad, index, ctx.spatial), None
+
+
+class ScatterFlat(Primitive):
+    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices."""
+
+    @staticmethod
+    def forward(ctx, g, index, spatial):
+        xp = ctx.xp
+        ctx.save_for_backward(index)
+        N, C = g.shape[:2]
+        size = math.prod(spatial)
+        flat_index = (index.reshape(N * C, -1) + (xp.arange(N * C) * size)[:, None]).ravel()
+        summed = xp.bincount(flat_index, weights=g.reshape(-1), minlength=N * C * size)
+        return summed.astype(g.dtype, copy=False).reshape((N, C) + tuple(spatial))
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        return GatherFlat.apply(grad, index), None
+
+
+def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
+    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-numerator // stride) if ceil_mode else numerator // stride) + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1   # the last window must start inside the input or its left padding
+    return out
+
+
+def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode, name):
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"{name}: Expected {n + 1}D or {n + 2}D input, but got {input.ndim}D input of size "
+                           f"{list(input.shape)}")
+    kernel = _tuple(kernel_size, n, "kernel_size")
+    stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, n, "stride")
+    padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
+    for k, p in zip(kernel, padding):
+        if p > k // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation={dilation[0]}")
+    spatial = input.shape[-n:]
+    out = tuple(_output_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(n))
+    if any(o <= 0 for o in out):
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, input.shape[-n - 1:]))}). Calculated output size: "
+                           f"({'x'.join(map(str, (input.shape[-n - 1],) + out))}). Output size is too small")
+    return kernel, stride, padding, dilation, out
+
+
+def _max_indices(xp, x, kernel, stride, padding, dilation, out):
+    """Flat input index of each window's maximum (first occurrence, NaN counts as maximum as in PyTorch)."""
+    n = len(kernel)
+    spatial = x.shape[2:]
+    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
+    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
+    fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    padded = xp.pad(x, widths, constant_values=fill)
+    windows = _windows(xp, padded, kernel, stride, dilation, out)
+    flat = windows.reshape(windows.shape[:2 + n] + (-1,))
+    if flat.dtype.kind == "f":
+        nan = xp.isnan(flat)
+        best = xp.where(nan.any(axis=-1), nan.argmax(axis=-1), flat.argmax(axis=-1))
+    else:
+        best = flat.argmax(axis=-1)
+    offsets = xp.unravel_index(best, kernel)
+    flat_index = xp.zeros(best.shape, dtype=xp.int64)
+    for i in range(n):
+        position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
+        coordinate = position + offsets[i] * dilation[i]
+        flat_index = flat_index * spatial[i] + coordinate
+    return flat_index
+
+
+def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, dilation,
+                                                             ceil_mode, name)
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    from .._tensor import _make
+    from .._backend import xp_of
+    index = _make(_max_indices(xp_of(input._data), input._data, kernel, stride, padding, dilation, out))
+    values = GatherFlat.apply(input, index)
+    if unbatched:
+        values, index = values.squeeze(0), index.squeeze(0)
+    return (values, index) if return_indices else values
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over sliding windows of (N, C, L) input; with ``return_indices``, also the argmax positions."""
+    return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over sliding windows of (N, C, H, W) input; with ``return_indices``, also flat argmax positions."""
+    return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """Maximum over sliding windows of (N, C, D, H, W) input."""
+    return _max_pool(3, "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
+    kernel = _tuple(kernel_size, n)
+    stride = kernel if stride is None else _tuple(stride, n)
+    padding = _tuple(padding, n)
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input, indices = input.unsqueeze(0), indices.unsqueeze(0)
+    if output_size is None:
+        spatial = tuple((input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + kernel[i] for i in range(n))
+    else:
+        spatial = tuple(output_size)[-n:]
+    if indices.numel() and int(indices.max()) >= math.prod(spatial):
+        raise RuntimeError(f"Found an invalid max index: {int(indices.max())} (output volumes are of size "
+                           f"{'x'.join(map(str, spatial))}")
+    output = ScatterFlat.apply(input, indices, spatial)
+    return output.squeeze(0) if unbatched else output
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Places values back at the positions ``max_pool1d`` took them from; zeros elsewhere."""
+    return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Places values back at the positions ``max_pool2d`` took them from; zeros elsewhere."""
+    return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """Places values back at the positions ``max_pool3d`` took them from; zeros elsewhere."""
+    return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
+
+
+def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, 1, ceil_mode,
+                                                             name)
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(f"\"avg_pool{n}d\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    N, C = input.shape[:2]
+    spatial = input.shape[2:]
+    extent = [(out[i] - 1) * stride[i] + kernel[i] for i in range(n)]
+    extra = [max(extent[i] - spatial[i] - 2 * padding[i], 0) for i in range(n)]
+    from .padding import pad
+    flat_pad = []
+    for i in reversed(range(n)):
+        flat_pad += [padding[i], padding[i] + extra[i]]
+    x = pad(input.reshape((N * C, 1) + tuple(spatial)), flat_pad)
+    from .creation import ones
+    weight = ones((1, 1) + kernel, dtype=input.dtype, device=input.device)
+    sums = Convolution.apply(x, weight, stride, (0,) * n, (1,) * n, 1)
+    if divisor_override:
+        result = sums / divisor_override
+    else:
+        counted = ones((1, 1) + tuple(spatial), dtype=input.dtype, device=input.device)
+        if count_include_pad:
+            counted = pad(counted, [p for i in reversed(range(n)) for p in (padding[i], padding[i])], value=1.0)
+            counted = pad(counted, [p for i in reversed(range(n)) for p in (0, extra[i])])
+        else:
+            counted = pad(counted, flat_pad)
+        divisor = Convolution.apply(counted, weight, stride, (0,) * n, (1,) * n, 1)
+        result = sums / divisor
+    result = result.reshape((N, C) + tuple(out))
+    return result.squeeze(0) if unbatched else result
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over sliding windows of (N, C, L) input."""
+    return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of (N, C, H, W) input."""
+    return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over sliding windows of (N, C, D, H, W) input."""
+    return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override)
+
+
+def _adaptive_ranges(size, out):
+    """PyTorch's adaptive windows: [floor(i*size/out), ceil((i+1)*size/out)) for each output i."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def _adaptive_matrix(size, out, like):
+    """(out, size) averaging matrix of the adaptive windows along one dim."""
+    import numpy
+    matrix = numpy.zeros((out, size))
+    for i, (start, end) in enumerate(_adaptive_ranges(size, out)):
+        matrix[i, start:end] = 1.0 / (end - start)
+    from .creation import tensor
+    return tensor(matrix, dtype=like.dtype, device=like.device)
+
+
+def _adaptive_sizes(input, n, output_size):
+    sizes = _tuple(output_size, n, "output_size") if not isinstance(output_size, int) else (output_size,) * n
+    return tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(sizes))
+
+
+def _adaptive_avg(n, input, output_size):
+    if input.ndim not in (n + 1, n + 2):
+        raise RuntimeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, but got "
+                           f"{list(input.shape)}")
+    sizes = _adaptive_sizes(input, n, output_size)
+    result = input
+    for i in range(n):
+        axis = input.ndim - n + i
+        size = input.shape[axis]
+        if size == sizes[i]:
+            continue
+        matrix = _adaptive_matrix(size, sizes[i], input)
+        result = result.movedim(axis, -1).matmul(matrix.t()).movedim(-1, axis)
+    return result if result is not input else input * 1
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average pooling to a fixed output length, windows chosen as in PyTorch."""
+    return _adaptive_avg(1, input, output_size)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a fixed (H, W) output, windows chosen as in PyTorch."""
+    return _adaptive_avg(2, input, output_size)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling to a fixed (D, H, W) output."""
+    return _adaptive_avg(3, input, output_size)
+
+
+def _adaptive_max(n, input, output_size, return_indices):
+    sizes = _adaptive_sizes(input, n, output_size)
+    unbatched = input.ndim == n + 1
+    if unbatched:
+        input = input.unsqueeze(0)
+    spatial = input.shape[2:]
+    import itertools
+    import numpy
+    from .._tensor import _make
+    data = numpy.asarray(input.detach().cpu()._data) if input.device.type != "cpu" else input._data
+    ranges = [_adaptive_ranges(spatial[i], sizes[i]) for i in range(n)]
+    index = numpy.zeros(input.shape[:2] + sizes, dtype=numpy.int64)
+    for cell in itertools.product(*(range(s) for s in sizes)):
+        region = tuple(slice(*ranges[i][cell[i]]) for i in range(n))
+        block = data[(slice(None), slice(None)) + region]
+        flat = block.reshape(block.shape[:2] + (-1,))
+        local = numpy.unravel_index(flat.argmax(axis=-1), block.shape[2:])
+        position = numpy.zeros(flat.shape[:2], dtype=numpy.int64)
+        for i in range(n):
+            position = position * spatial[i] + (ranges[i][cell[i]][0] + local[i])
+        index[(slice(None), slice(None)) + cell] = position
+    index = _make(index).to(input.device)
+    values = GatherFlat.apply(input, index)
+    if unbatched:
+        values, index = values.squeeze(0), index.squeeze(0)
+    return (values, index) if return_indices else values
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Max pooling to a fixed output length."""
+    return _adaptive_max(1, input, output_size, return_indices)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (H, W) output."""
+    return _adaptive_max(2, input, output_size, return_indices)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Max pooling to a fixed (D, H, W) output."""
+    return _adaptive_max(3, input, output_size, return_indices)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over windows)^(1/p)."""
+    k = _tuple(kernel_size, 1)
+    pooled = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over 2-D windows)^(1/p)."""
+    k = _tuple(kernel_size, 2)
+    pooled = avg_pool2d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)

@@ -1,0 +1,224 @@
+"""nn.functional against torch.nn.functional: values, dtypes, shapes and gradients, plus gradcheck in float64."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import check, check_error, gradcheck, sample
+
+F32 = numpy.float32
+X4 = sample((2, 3, 7, 6), F32, seed=1)
+W4 = sample((4, 3, 3, 2), F32, seed=2) / 3
+B4 = sample((4,), F32, seed=3)
+
+CONV_CASES = [
+    ("conv1d", sample((2, 4, 9), F32), sample((6, 2, 3), F32) / 3, sample((6,), F32), dict(stride=2, padding=1,
+                                                                                          groups=2)),
+    ("conv1d", sample((4, 9), F32), sample((5, 4, 2), F32) / 3, None, dict(padding="same", dilation=2)),
+    ("conv2d", X4, W4, B4, {}),
+    ("conv2d", X4, W4, B4, dict(stride=(2, 1), padding=(1, 2), dilation=(2, 1))),
+    ("conv2d", X4, W4, None, dict(padding="same")),
+    ("conv2d", X4, W4, None, dict(padding="valid", stride=3)),
+    ("conv2d", sample((2, 4, 6, 6), F32), sample((4, 1, 3, 3), F32) / 3, None, dict(groups=4, padding=1)),
+    ("conv3d", sample((1, 2, 4, 5, 4), F32), sample((3, 2, 2, 3, 2), F32) / 3, sample((3,), F32), dict(padding=1)),
+    ("conv_transpose1d", sample((2, 4, 5), F32), sample((4, 3, 3), F32) / 3, sample((3,), F32), dict(stride=2)),
+    ("conv_transpose2d", sample((2, 4, 5, 4), F32), sample((4, 3, 3, 2), F32) / 3, sample((3,), F32),
+     dict(stride=2, padding=1, output_padding=1)),
+    ("conv_transpose2d", sample((1, 4, 4, 4), F32), sample((4, 1, 3, 3), F32) / 3, None,
+     dict(stride=2, groups=2, dilation=2)),
+]
+
+
+@pytest.mark.parametrize("name,x,w,b,options", CONV_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONV_CASES)])
+def test_convolutions_match_torch(name, x, w, b, options):
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), x, w, b, rtol=1e-4, atol=1e-4)
+
+
+def test_convolution_gradcheck_and_double_backward():
+    x, w = sample((1, 2, 5, 4), numpy.float64), sample((3, 2, 2, 3), numpy.float64)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=(2, 1), padding=1), x, w)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv_transpose2d(x[..., ::2], w, stride=2),
+              sample((1, 3, 3, 4), numpy.float64), sample((3, 2, 2, 2), numpy.float64))
+
+
+def test_convolution_errors_match_torch():
+    check_error(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((64, 3, 28, 28), F32),
+                sample((32, 1, 3, 3), F32), match=r"expected input\[64, 3, 28, 28\] to have 1 channels")
+    check_error(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((1, 1, 2, 2), F32),
+                sample((1, 1, 3, 3), F32), match="Kernel size can't be greater than actual input size")
+
+
+POOL_CASES = [
+    ("max_pool2d", dict(kernel_size=2)),
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1), ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1)),
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, count_include_pad=False, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2, divisor_override=3)),
+    ("adaptive_avg_pool2d", dict(output_size=(3, 4))),
+    ("adaptive_avg_pool2d", dict(output_size=1)),
+    ("adaptive_max_pool2d", dict(output_size=(3, 2))),
+]
+
+
+@pytest.mark.parametrize("name,options", POOL_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(POOL_CASES)])
+def test_pooling_matches_torch(name, options):
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), X4)
+
+
+def test_pool_1d_3d_indices_and_unpool():
+    check(lambda lib, x: lib.nn.functional.max_pool1d(x, 3, 2, 1, return_indices=True), sample((2, 3, 9), F32))
+    check(lambda lib, x: lib.nn.functional.avg_pool1d(x, 3, 2, 1), sample((2, 3, 9), F32))
+    check(lambda lib, x: lib.nn.functional.max_pool3d(x, 2), sample((1, 2, 4, 4, 4), F32))
+    check(lambda lib, x: lib.nn.functional.adaptive_avg_pool1d(x, 4), sample((2, 3, 9), F32))
+
+    def roundtrip(lib, x):
+        values, indices = lib.nn.functional.max_pool2d(x, 2, return_indices=True)
+        return lib.nn.functional.max_unpool2d(values, indices, 2, output_size=x.shape)
+    check(roundtrip, X4)
+    gradcheck(lambda lib, x: lib.nn.functional.max_pool2d(x, 2, 1), sample((1, 1, 4, 4), numpy.float64, seed=5))
+    gradcheck(lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, 2, 1), sample((1, 1, 5, 5), numpy.float64))
+
+
+ACTIVATIONS = [
+    ("relu", {}), ("relu6", {}), ("elu", dict(alpha=0.7)), ("selu", {}), ("celu", dict(alpha=1.3)),
+    ("gelu", {}), ("gelu", dict(approximate="tanh")), ("silu", {}), ("mish", {}), ("leaky_relu", dict(
+        negative_slope=0.2)), ("hardtanh", dict(min_val=-0.5, max_val=2.0)), ("hardsigmoid", {}), ("hardswish", {}),
+    ("softplus", dict(beta=2.0, threshold=3.0)), ("softsign", {}), ("logsigmoid", {}), ("tanhshrink", {}),
+    ("softshrink", dict(lambd=0.7)), ("hardshrink", dict(lambd=0.7)), ("threshold", dict(threshold=0.3, value=-1.0)),
+    ("softmax", dict(dim=1)), ("log_softmax", dict(dim=-1)), ("softmin", dict(dim=0)), ("glu", dict(dim=-1)),
+    ("sigmoid", {}), ("tanh", {}),
+]
+
+
+@pytest.mark.parametrize("name,options", ACTIVATIONS, ids=[f"{a[0]}-{i}" for i, a in enumerate(ACTIVATIONS)])
+def test_activations_match_torch(name, options):
+    x = sample((3, 4), F32, seed=7)
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), x)
+    gradcheck(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), sample((3, 4), numpy.float64, seed=8))
+
+
+def test_softmax_is_stable_and_prelu_matches():
+    big = numpy.array([[1000.0, 0.0, -1000.0]], dtype=F32)
+    check(lambda lib, x: lib.nn.functional.softmax(x, dim=1), big)
+    check(lambda lib, x: lib.nn.functional.log_softmax(x, dim=1), big)
+    check(lambda lib, x, w: lib.nn.functional.prelu(x, w), sample((2, 3, 4), F32), sample((3,), F32))
+
+
+TARGET_CLASSES = numpy.array([1, 0, 3, 2, 3], dtype=numpy.int64)
+LOGITS = sample((5, 4), F32, seed=11)
+PROBS = (sample((5, 4), F32, low=0.05, high=0.95, seed=12))
+TARGET = sample((5, 4), F32, low=0, high=1, seed=13)
+
+LOSSES = [
+    ("cross_entropy", (LOGITS, TARGET_CLASSES), {}),
+    ("cross_entropy", (LOGITS, TARGET_CLASSES), dict(reduction="sum", label_smoothing=0.1)),
+    ("cross_entropy", (LOGITS, numpy.array([1, -100, 3, 2, 3])), dict(weight=None, ignore_index=-100)),
+    ("cross_entropy", (LOGITS, TARGET_CLASSES), dict(reduction="none")),
+    ("cross_entropy", (LOGITS, numpy.abs(TARGET) / numpy.abs(TARGET).sum(1, keepdims=True)), {}),
+    ("cross_entropy", (sample((2, 4, 3, 3), F32), sample((2, 3, 3), numpy.int64, 0, 4)), {}),
+    ("nll_loss", (LOGITS, TARGET_CLASSES), {}),
+    ("mse_loss", (PROBS, TARGET), {}),
+    ("l1_loss", (PROBS, TARGET), dict(reduction="sum")),
+    ("smooth_l1_loss", (LOGITS, TARGET), dict(beta=0.5)),
+    ("huber_loss", (LOGITS, TARGET), dict(delta=0.7)),
+    ("binary_cross_entropy", (PROBS, TARGET), {}),
+    ("binary_cross_entropy_with_logits", (LOGITS, TARGET), {}),
+    ("kl_div", (numpy.log(PROBS), TARGET), dict(reduction="batchmean")),
+    ("kl_div", (numpy.log(PROBS), numpy.log(PROBS[::-1].copy())), dict(reduction="sum", log_target=True)),
+    ("poisson_nll_loss", (LOGITS, numpy.abs(TARGET) * 3), {}),
+    ("poisson_nll_loss", (numpy.abs(LOGITS) + 0.1, numpy.round(numpy.abs(TARGET) * 3)), dict(log_input=False,
+                                                                                             full=True)),
+    ("soft_margin_loss", (LOGITS, numpy.sign(TARGET - 0.5)), dict(detach_target=True)),
+    ("multilabel_soft_margin_loss", (LOGITS, numpy.round(TARGET)), {}),
+    ("multi_margin_loss", (LOGITS, TARGET_CLASSES), {}),
+    ("hinge_embedding_loss", (LOGITS, numpy.sign(TARGET - 0.5)), {}),
+]
+
+
+@pytest.mark.parametrize("name,args,options", LOSSES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LOSSES)])
+def test_losses_match_torch(name, args, options):
+    options = dict(options)
+    detach = options.pop("detach_target", False)   # torch refuses a target that requires grad for these
+
+    def loss(lib, input, target, *rest):
+        return getattr(lib.nn.functional, name)(input, target.detach() if detach else target, *rest, **options)
+    check(loss, *args, rtol=1e-5, atol=1e-5)
+
+
+def test_weighted_losses_and_pairs():
+    weight = numpy.array([0.2, 1.0, 3.0, 0.5], dtype=F32)
+    check(lambda lib, x, t, w: lib.nn.functional.cross_entropy(x, t, weight=w.detach(), label_smoothing=0.2), LOGITS,
+          TARGET_CLASSES, weight)
+    check(lambda lib, x, t, w: lib.nn.functional.nll_loss(x, t, weight=w.detach(), ignore_index=3), LOGITS, TARGET_CLASSES,
+          weight)
+    check(lambda lib, x, t, w: lib.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=w.detach()), LOGITS,
+          TARGET, weight)
+    a, b = sample((5, 4), F32, seed=21), sample((5, 4), F32, seed=22)
+    y = numpy.array([1, -1, 1, -1, 1], dtype=F32)
+    check(lambda lib, a, b, y: lib.nn.functional.cosine_embedding_loss(a, b, y, margin=0.1), a, b, y)
+    check(lambda lib, a, b, y: lib.nn.functional.margin_ranking_loss(a[:, 0], b[:, 0], y, margin=0.2), a, b, y)
+    check(lambda lib, a, b, c: lib.nn.functional.triplet_margin_loss(a, b, c), a, b, LOGITS)
+    check(lambda lib, a, b: lib.nn.functional.cosine_similarity(a, b), a, b)
+    check(lambda lib, a, b: lib.nn.functional.pairwise_distance(a, b, p=3), a, b)
+    var = numpy.abs(sample((5, 4), F32, seed=23)) + 0.1
+    check(lambda lib, a, b, v: lib.nn.functional.gaussian_nll_loss(a, b, v), a, b, var)
+
+
+def test_loss_errors_match_torch():
+    check_error(lambda lib, x, t: lib.nn.functional.cross_entropy(x, t), LOGITS, numpy.array([0, 1, 2, 3, 4]),
+                match="out of bounds")
+    check_error(lambda lib, x, t: lib.nn.functional.nll_loss(x, t), LOGITS, numpy.array([0, 1]))
+
+
+NORMS = [
+    ("batch_norm", lambda lib, x, w, b: lib.nn.functional.batch_norm(x, None, None, w, b, training=True)),
+    ("layer_norm", lambda lib, x, w, b: lib.nn.functional.layer_norm(x, (7, 6), None, None)),
+    ("group_norm", lambda lib, x, w, b: lib.nn.functional.group_norm(x, 3, w, b)),
+    ("instance_norm", lambda lib, x, w, b: lib.nn.functional.instance_norm(x, weight=w, bias=b)),
+    ("local_response_norm", lambda lib, x, w, b: lib.nn.functional.local_response_norm(x, 2)),
+]
+
+
+@pytest.mark.parametrize("name,fn", NORMS, ids=[n[0] for n in NORMS])
+def test_normalizations_match_torch(name, fn):
+    x = sample((2, 3, 7, 6), F32, seed=31)
+    check(fn, x, sample((3,), F32, seed=32), sample((3,), F32, seed=33), rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_running_statistics_match_torch():
+    e_bn, t_bn = ember.nn.BatchNorm2d(3, momentum=0.3), torch.nn.BatchNorm2d(3, momentum=0.3)
+    for seed in range(3):
+        x = sample((4, 3, 5, 5), F32, seed=seed)
+        e_bn(ember.tensor(x))
+        t_bn(torch.tensor(x))
+    for key, value in t_bn.state_dict().items():
+        numpy.testing.assert_allclose(numpy.asarray(e_bn.state_dict()[key]._data), value.numpy(), rtol=1e-5,
+                                      atol=1e-6)
+    e_bn.eval()
+    t_bn.eval()
+    x = sample((2, 3, 5, 5), F32, seed=9)
+    numpy.testing.assert_allclose(e_bn(ember.tensor(x)).detach().numpy(), t_bn(torch.tensor(x)).detach().numpy(),
+                                  rtol=1e-5, atol=1e-5)
+
+
+def test_padding_modes_match_torch():
+    x = sample((1, 2, 4, 5), F32)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        check(lambda lib, x: lib.nn.functional.pad(x, (1, 2, 2, 1), mode=mode), x)
+    check(lambda lib, x: lib.nn.functional.pad(x, (1, -1, 0, 2), value=3.5), x)
+
+
+def test_embedding_and_dropout():
+    weight = sample((10, 3), F32)
+    index = numpy.array([[1, 2, 4], [4, 3, 9]], dtype=numpy.int64)
+    check(lambda lib, i, w: lib.nn.functional.embedding(i, w, padding_idx=4), index, weight)
+    check(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, mode="sum"), index, weight)
+    check(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, mode="max"), index, weight)
+    ember.manual_seed(0)
+    x = ember.ones(10000)
+    y = ember.nn.functional.dropout(x, 0.3)
+    kept = (y != 0).float().mean().item()
+    assert abs(kept - 0.7) < 0.03 and numpy.isin(y.numpy(), numpy.float32([0.0, 1 / 0.7])).all()
+    assert ember.nn.functional.dropout(x, 0.3, training=False) is x
