@@ -1,4 +1,6 @@
 """Dropout variants: zero random elements (or channels) while training, scaling the rest to keep the mean."""
+import warnings
+
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout"]
 
 
@@ -12,8 +14,8 @@ def _apply(input, mask_shape, p, inplace):
     if p == 1.0:
         result = input * 0.0
     else:
-        keep = empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
-        result = input * keep / (1 - p)
+        scale = empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p).div_(1 - p)
+        result = input * scale
     return input.copy_(result) if inplace else result
 
 
@@ -27,25 +29,49 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, L) or (C, L) input with probability ``p``."""
-    return _channel_dropout(input, p, training, inplace, 1)
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _channel_dropout(input, p, training, inplace, batched=input.ndim == 3)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zeroes whole channels of (N, C, H, W) or (C, H, W) input with probability ``p``."""
-    return _channel_dropout(input, p, training, inplace, 2)
+    """Zeroes whole channels of (N, C, H, W) input with probability ``p``; other ranks follow PyTorch's legacy rule."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+                      "inputs).", stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    return _channel_dropout(input, p, training, inplace, batched=True)
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
-    return _channel_dropout(input, p, training, inplace, 3)
-
-
-def _channel_dropout(input, p, training, inplace, spatial):
     _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
+                      "in an error in a future release. To retain the behavior and silence this warning, please use "
+                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+                      "inputs).", stacklevel=2)
+    return _channel_dropout(input, p, training, inplace, batched=input.ndim == 5)
+
+
+def _channel_dropout(input, p, training, inplace, batched):
+    """PyTorch's feature dropout: one draw per (batch, channel), or per channel for unbatched input."""
     if not training or p == 0.0:
         return input
-    batched = input.ndim == spatial + 2
-    lead = 2 if batched else 1
+    lead = min(input.ndim, 2 if batched else 1)
     mask_shape = tuple(input.shape[:lead]) + (1,) * (input.ndim - lead)
     return _apply(input, mask_shape, p, inplace)
 

@@ -222,3 +222,13 @@ def test_embedding_and_dropout():
     kept = (y != 0).float().mean().item()
     assert abs(kept - 0.7) < 0.03 and numpy.isin(y.numpy(), numpy.float32([0.0, 1 / 0.7])).all()
     assert ember.nn.functional.dropout(x, 0.3, training=False) is x
+
+
+def test_dropout2d_legacy_ranks_match_torch():
+    x = numpy.ones((4, 6), dtype=F32)
+    for lib in (torch, ember):
+        with pytest.warns(UserWarning, match="Received a 2-D input to dropout2d"):
+            y = lib.nn.functional.dropout2d(lib.tensor(x), 0.5)
+        assert any(len(set(row)) > 1 for row in numpy.asarray(y).tolist())   # an element-wise mask, not per row
+    with pytest.raises(RuntimeError, match="Expected 2D or 3D input"):
+        ember.nn.functional.dropout1d(ember.ones(2, 3, 4, 5))
