@@ -19,12 +19,21 @@ except ImportError:
     torch = None
 
 
-def load_arrays():
-    """Fashion-MNIST training images (N, 1, 28, 28) normalized, and labels, as NumPy arrays."""
-    from ember.vision.datasets import FashionMNIST, find_fashion_mnist_root
-    dataset = FashionMNIST(find_fashion_mnist_root(), train=True)
-    images = dataset.data.numpy().astype(numpy.float32)[:, None] / 255.0
-    return (images - 0.2860) / 0.3530, dataset.targets.numpy().astype(numpy.int64)
+def read_idx(path):
+    """An IDX file (optionally gzipped) as a NumPy array."""
+    import gzip
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    shape = numpy.frombuffer(data, ">u4", ndim, 4).astype(int)
+    return numpy.frombuffer(data, numpy.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_arrays(root="/usr/share/datasets/fashion-mnist"):
+    """Fashion-MNIST training images (N, 1, 28, 28) normalized, and labels, as NumPy arrays (Debian's copy)."""
+    images = read_idx(f"{root}/train-images-idx3-ubyte.gz").astype(numpy.float32)[:, None] / 255.0
+    labels = read_idx(f"{root}/train-labels-idx1-ubyte.gz").astype(numpy.int64)
+    return (images - 0.2860) / 0.3530, labels
 
 
 def mlp(lib):

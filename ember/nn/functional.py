@@ -12,6 +12,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         triplet_margin_loss)
 from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,  # noqa: F401
                            feature_alpha_dropout)
+from ..ops.linear import linear  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
@@ -20,18 +21,6 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_av
                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
                            avg_pool3d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
                            max_unpool2d, max_unpool3d)
-
-
-def linear(input, weight, bias=None):
-    """input @ weight.T + bias."""
-    if weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] != weight.shape[1]:
-        rows = 1
-        for size in input.shape[:-1]:
-            rows *= size
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
-                           f"{weight.shape[1]}x{weight.shape[0]})")
-    output = input.matmul(weight.t())
-    return output if bias is None else output + bias
 
 
 def bilinear(input1, input2, weight, bias=None):

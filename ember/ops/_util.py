@@ -166,6 +166,11 @@ def promote(*operands):
 
     Returns the operands (tensors cast where needed) followed by nothing else; raises on mixed devices.
     """
+    first = operands[0]
+    if isinstance(first, Tensor):
+        dtype, array_type = first._data.dtype, type(first._data)
+        if all(isinstance(o, Tensor) and o._data.dtype == dtype and type(o._data) is array_type for o in operands):
+            return list(operands)
     target = _dtype.result_type(*operands)
     return [_cast(o, target) for o in operands]
 

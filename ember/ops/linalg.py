@@ -341,7 +341,7 @@ def _fold_matmul(a, b):
     """``a`` (..., n, k) or (n, k) times a matrix or vector ``b``: checked as one 2-D product, as PyTorch folds it."""
     rows = math.prod(a.shape[:-1])
     if b.ndim == 1:
-        folded = _Folded((rows, a.shape[-1]))
+        folded = _Folded((rows, a.shape[-1]), a.dtype)
         _check_mv(folded, b)
         _check_not_bool(a, "addmv_impl_cpu")
         return _squeeze(Matmul.apply(a, _unsqueeze(b, -1)), -1)

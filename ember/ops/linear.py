@@ -1,0 +1,55 @@
+"""The affine map of ``nn.Linear`` as one primitive: y = x W^T + b, with its three gradients."""
+from .. import _dtype
+from ..autograd.function import Primitive
+
+__all__ = []
+
+
+class Linear(Primitive):
+    @staticmethod
+    def forward(ctx, input, weight, bias=None):
+        ctx.save_for_backward(input, weight)
+        output = ctx.xp.matmul(input, weight.T)
+        if bias is not None:
+            output += bias
+        return output
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        grad_input = grad.matmul(weight) if needs[0] else None
+        rows = grad.reshape(-1, grad.shape[-1])
+        grad_weight = rows.t().matmul(input.reshape(-1, input.shape[-1])) if needs[1] else None
+        grad_bias = rows.sum(0) if len(needs) > 2 and needs[2] else None
+        return grad_input, grad_weight, grad_bias
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias."""
+    if weight.ndim != 2 or input.ndim == 0:
+        output = input.matmul(weight.t())
+        return output if bias is None else output + bias
+    if input.shape[-1] != weight.shape[1]:
+        rows = 1
+        for size in input.shape[:-1]:
+            rows *= size
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
+                           f"{weight.shape[1]}x{weight.shape[0]})")
+    if bias is not None and bias.dtype is not weight.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
+                           f"and {_dtype.scalar_type_name(weight.dtype)}")
+    if input.dtype is not weight.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
+                           f"{_c_name(weight.dtype)}")
+    if bias is not None and bias.shape[-1:] not in ((weight.shape[0],), (1,)) or bias is not None and bias.ndim > 1:
+        return Linear.apply(input, weight).add(bias)
+    if bias is None:
+        return Linear.apply(input, weight)
+    return Linear.apply(input, weight, bias)
+
+
+def _c_name(dtype):
+    """The C type name PyTorch's matmul errors use (float, double, c10::Half, ...)."""
+    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+            "int64": "long int", "int32": "int"}.get(str(dtype).split(".")[-1], str(dtype).split(".")[-1])
