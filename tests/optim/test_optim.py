@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from tests.oracle import as_numpy
+from tests.oracle import as_numpy, dtype_name
 
 CASES = [
     ("SGD", dict(lr=0.1)),
@@ -16,6 +16,28 @@ CASES = [
     ("Adam", dict(lr=0.01, maximize=True, eps=1e-6)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5, eps=1e-6)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.01, centered=True, eps=1e-3)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.95), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
 ]
 
 
@@ -43,15 +65,21 @@ def test_matches_torch_over_20_steps(name, options):
         t_opt.step()
     for e, t in zip(e_params, t_params):
         numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
-    e_state, t_state = e_opt.state_dict(), t_opt.state_dict()
-    assert e_state["param_groups"][0]["params"] == t_state["param_groups"][0]["params"]
+    _assert_same_state_dict(e_opt.state_dict(), t_opt.state_dict())
+
+
+def _assert_same_state_dict(e_state, t_state):
+    """Same group options (names, order, values) and the same per-parameter state (names, dtypes, shapes, values)."""
+    assert [list(g) for g in e_state["param_groups"]] == [list(g) for g in t_state["param_groups"]]
+    assert e_state["param_groups"] == t_state["param_groups"]
     assert set(e_state["state"]) == set(t_state["state"])
     for index, t_entry in t_state["state"].items():
-        assert set(e_state["state"][index]) == set(t_entry)
+        e_entry = e_state["state"][index]
+        assert list(e_entry) == list(t_entry)
         for key, value in t_entry.items():
             if isinstance(value, torch.Tensor):
-                numpy.testing.assert_allclose(as_numpy(e_state["state"][index][key]), as_numpy(value), rtol=1e-5,
-                                              atol=1e-6)
+                assert (dtype_name(e_entry[key]), e_entry[key].shape) == (dtype_name(value), value.shape)
+                numpy.testing.assert_allclose(as_numpy(e_entry[key]), as_numpy(value), rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_round_trip_continues_identically():
