@@ -7,8 +7,6 @@ from .optimizer import Optimizer, _check_non_negative, _state_tensor, _step_tens
 class Adam(Optimizer):
     """Adam: per-parameter steps scaled by running estimates of the gradient's first and second moments."""
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
@@ -20,9 +18,7 @@ class Adam(Optimizer):
         _check_non_negative("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable, differentiable=differentiable,
-                        fused=fused)
-        if type(self) is Adam:
-            defaults["decoupled_weight_decay"] = decoupled_weight_decay
+                        fused=fused, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
 
     def _init_state(self, group, param, state):
@@ -37,7 +33,7 @@ class Adam(Optimizer):
         if group["maximize"]:
             grad = -grad
         if weight_decay:
-            if self._decoupled or group.get("decoupled_weight_decay", False):
+            if group["decoupled_weight_decay"]:
                 param *= 1 - lr * weight_decay
             else:
                 grad = grad + weight_decay * param
@@ -62,12 +58,11 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Adam with decoupled weight decay: parameters shrink by lr * weight_decay each step."""
 
-    _decoupled = True
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False, foreach=None, capturable=False, differentiable=False, fused=None):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused)
+                         capturable=capturable, differentiable=differentiable, fused=fused,
+                         decoupled_weight_decay=True)
 
 
 def _array_module(array):

@@ -3,10 +3,12 @@
 Subclasses implement ``_update(group, param, grad, state)`` on raw arrays (``param``, ``grad`` and the arrays in
 ``state`` share an array module), so a step costs a few array operations per parameter and no graph.
 """
+import functools
 import itertools
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
+from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
 
@@ -32,6 +34,8 @@ class _RemovableHandle:
 
 class Optimizer:
     """Base class of optimizers: holds ``param_groups`` (dicts of params and options) and per-parameter ``state``."""
+
+    _in_hooked_step = False
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -118,6 +122,11 @@ class Optimizer:
         self._step_post_hooks[handle.id] = hook
         return handle
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _with_step_hooks(cls.step)
+
     @no_grad()
     def step(self, closure=None):
         """Updates every parameter that has a gradient; returns the closure's loss when one is given."""
@@ -126,8 +135,6 @@ class Optimizer:
             from ..autograd.grad_mode import enable_grad
             with enable_grad():
                 loss = closure()
-        for hook in list(self._step_pre_hooks.values()):
-            hook(self, (), {})
         for group in self.param_groups:
             self._prepare_group(group)
             for p in group["params"]:
@@ -138,8 +145,6 @@ class Optimizer:
                     self._init_state(group, p, state)
                 self._update(group, p._data, p.grad._data, state)
                 p._version[0] += 1
-        for hook in list(self._step_post_hooks.values()):
-            hook(self, (), {})
         return loss
 
     def _prepare_group(self, group):
@@ -204,6 +209,35 @@ class Optimizer:
         return value
 
 
+def _with_step_hooks(step):
+    """Wraps a ``step`` so that the step pre/post hooks run around it, once even when it calls ``super().step``."""
+    @functools.wraps(step)
+    def hooked_step(self, *args, **kwargs):
+        if self._in_hooked_step:
+            return step(self, *args, **kwargs)
+        # as in PyTorch, hooks see the optimizer as args[0] and may replace the arguments
+        args = (self, *args)
+        for hook in list(self._step_pre_hooks.values()):
+            result = hook(self, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"{hook} must return None or a tuple of (new_args, new_kwargs), but got "
+                                       f"{result}.")
+                args, kwargs = result
+        self._in_hooked_step = True
+        try:
+            out = step(*args, **kwargs)
+        finally:
+            self._in_hooked_step = False
+        for hook in list(self._step_post_hooks.values()):
+            hook(self, args, kwargs)
+        return out
+    return hooked_step
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)
+
+
 def _state_tensor(array):
     """Wraps an optimizer-state array as a tensor (what state_dict shows)."""
     return _make(array)
@@ -218,6 +252,17 @@ def _step_tensor(value=0.0):
 def _check_non_negative(name, value):
     if value < 0.0:
         raise ValueError(f"Invalid {name}: {value}")
+
+
+def _check_betas(betas):
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
+def _zeros_state(param):
+    """A zero-filled state tensor shaped and typed like ``param`` (a Tensor)."""
+    return _state_tensor(xp_of(param._data).zeros_like(param._data))
 
 
 __all__ = ["Optimizer", "required"]

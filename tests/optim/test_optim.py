@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from tests.oracle import as_numpy
+from tests.oracle import as_numpy, dtype_name
 
 CASES = [
     ("SGD", dict(lr=0.1)),
@@ -16,6 +16,28 @@ CASES = [
     ("Adam", dict(lr=0.01, maximize=True, eps=1e-6)),
     ("AdamW", dict(lr=0.01)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.5, eps=1e-6)),
+    ("Adagrad", dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("RMSprop", dict(lr=0.01, centered=True, eps=1e-3)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict()),
+    ("NAdam", dict(lr=0.01, momentum_decay=0.01, weight_decay=0.1)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("RAdam", dict()),
+    ("RAdam", dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.95), weight_decay=0.1, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict()),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=5, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
+    ("Rprop", dict()),
+    ("Rprop", dict(lr=0.1, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2), maximize=True)),
 ]
 
 
@@ -43,15 +65,21 @@ def test_matches_torch_over_20_steps(name, options):
         t_opt.step()
     for e, t in zip(e_params, t_params):
         numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
-    e_state, t_state = e_opt.state_dict(), t_opt.state_dict()
-    assert e_state["param_groups"][0]["params"] == t_state["param_groups"][0]["params"]
+    _assert_same_state_dict(e_opt.state_dict(), t_opt.state_dict())
+
+
+def _assert_same_state_dict(e_state, t_state):
+    """Same group options (names, order, values) and the same per-parameter state (names, dtypes, shapes, values)."""
+    assert [list(g) for g in e_state["param_groups"]] == [list(g) for g in t_state["param_groups"]]
+    assert e_state["param_groups"] == t_state["param_groups"]
     assert set(e_state["state"]) == set(t_state["state"])
     for index, t_entry in t_state["state"].items():
-        assert set(e_state["state"][index]) == set(t_entry)
+        e_entry = e_state["state"][index]
+        assert list(e_entry) == list(t_entry)
         for key, value in t_entry.items():
             if isinstance(value, torch.Tensor):
-                numpy.testing.assert_allclose(as_numpy(e_state["state"][index][key]), as_numpy(value), rtol=1e-5,
-                                              atol=1e-6)
+                assert (dtype_name(e_entry[key]), e_entry[key].shape) == (dtype_name(value), value.shape)
+                numpy.testing.assert_allclose(as_numpy(e_entry[key]), as_numpy(value), rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_round_trip_continues_identically():
@@ -145,3 +173,184 @@ def test_step_hooks_and_closure():
     handle.remove()
     opt.step(closure)
     assert calls == ["pre", "post", "pre"]
+
+
+def _to_torch_state_dict(state_dict):
+    def convert(value):
+        if isinstance(value, ember.Tensor):
+            return torch.tensor(as_numpy(value))
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+    return {"state": {k: {n: convert(v) for n, v in s.items()} for k, s in state_dict["state"].items()},
+            "param_groups": state_dict["param_groups"]}
+
+
+ROUND_TRIP_CASES = [
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.9)),
+    ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("ASGD", dict(lr=0.05, t0=2)),
+    ("Rprop", dict(lr=0.1)),
+]
+
+
+@pytest.mark.parametrize("name,options", ROUND_TRIP_CASES)
+def test_ember_state_dict_loads_into_torch_and_continues(name, options):
+    values = _parameters()
+    e_params = [ember.nn.Parameter(ember.tensor(v)) for v in values]
+    e_opt = getattr(ember.optim, name)(e_params, **options)
+    for step in range(5):
+        for p, g in zip(e_params, _gradients(step, values)):
+            p.grad = ember.tensor(g)
+        e_opt.step()
+    t_params = [torch.nn.Parameter(torch.tensor(as_numpy(p))) for p in e_params]
+    t_opt = getattr(torch.optim, name)(t_params, lr=0.5)
+    t_opt.load_state_dict(_to_torch_state_dict(e_opt.state_dict()))
+    for step in range(5, 10):
+        for e, t, g in zip(e_params, t_params, _gradients(step, values)):
+            e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+    for e, t in zip(e_params, t_params):
+        numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
+    _assert_same_state_dict(e_opt.state_dict(), t_opt.state_dict())
+
+
+@pytest.mark.parametrize("name,options", ROUND_TRIP_CASES + [("Adadelta", {}), ("Adamax", {}), ("RAdam", {})])
+def test_add_param_group_mid_run_matches_torch(name, options):
+    values = _parameters()
+    e_params = [ember.nn.Parameter(ember.tensor(v)) for v in values]
+    t_params = [torch.nn.Parameter(torch.tensor(v)) for v in values]
+    e_opt = getattr(ember.optim, name)(e_params[:1], **options)
+    t_opt = getattr(torch.optim, name)(t_params[:1], **options)
+    for step in range(6):
+        if step == 3:
+            e_opt.add_param_group({"params": e_params[1:], "lr": 0.02})
+            t_opt.add_param_group({"params": t_params[1:], "lr": 0.02})
+        for e, t, g in zip(e_params, t_params, _gradients(step, values)):
+            e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+    for e, t in zip(e_params, t_params):
+        numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5, atol=1e-6)
+    _assert_same_state_dict(e_opt.state_dict(), t_opt.state_dict())
+
+
+def test_fresh_adagrad_state_matches_torch():
+    e_opt = ember.optim.Adagrad([ember.nn.Parameter(ember.ones(2))], initial_accumulator_value=0.25)
+    t_opt = torch.optim.Adagrad([torch.nn.Parameter(torch.ones(2))], initial_accumulator_value=0.25)
+    _assert_same_state_dict(e_opt.state_dict(), t_opt.state_dict())
+
+
+def _rosenbrock(params):
+    x, y = params
+    return ((1 - x) ** 2).sum() + 100 * ((y - x ** 2) ** 2).sum()
+
+
+@pytest.mark.parametrize("options", [dict(lr=0.5, max_iter=10, history_size=5),
+                                     dict(line_search_fn="strong_wolfe", max_iter=10, history_size=5),
+                                     dict(line_search_fn="strong_wolfe", max_iter=4, max_eval=6, history_size=2)])
+def test_lbfgs_matches_torch_iterates(options):
+    # float64: rounding differences on Rosenbrock grow ~30x per step, so float32 would only match for a few steps
+    start = [numpy.array([-1.5, 0.5, 1.2]), numpy.array([2.0, -0.5, 1.0])]
+    iterates, losses, states = {}, {}, {}
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.tensor(v)) for v in start]
+        opt = lib.optim.LBFGS(params, **options)
+
+        def closure():
+            opt.zero_grad()
+            loss = _rosenbrock(params)
+            loss.backward()
+            return loss
+        iterates[lib], losses[lib] = [], []
+        for _ in range(4):
+            losses[lib].append(opt.step(closure).item())
+            iterates[lib].append(numpy.concatenate([as_numpy(p) for p in params]))
+        states[lib] = opt.state_dict()
+    numpy.testing.assert_allclose(iterates[ember], iterates[torch], rtol=1e-6, atol=1e-7)
+    numpy.testing.assert_allclose(losses[ember], losses[torch], rtol=1e-7)
+    e_state, t_state = states[ember]["state"][0], states[torch]["state"][0]
+    assert states[ember]["param_groups"] == states[torch]["param_groups"]
+    assert set(e_state) == set(t_state)
+    for key in ("func_evals", "n_iter", "prev_loss"):
+        assert e_state[key] == pytest.approx(t_state[key], rel=1e-7)
+    assert len(e_state["old_dirs"]) == len(t_state["old_dirs"])
+    numpy.testing.assert_allclose(as_numpy(e_state["d"]), as_numpy(t_state["d"]), rtol=1e-6, atol=1e-9)
+
+
+def test_lbfgs_errors_and_hooks():
+    a, b = ember.nn.Parameter(ember.tensor([3.0])), ember.nn.Parameter(ember.tensor([1.0]))
+    with pytest.raises(ValueError, match="parameter groups"):
+        ember.optim.LBFGS([{"params": [a]}, {"params": [b]}])
+    with pytest.raises(TypeError):
+        ember.optim.LBFGS([a]).step()
+    calls = []
+
+    def closure():
+        a.grad = None
+        loss = (a * a).sum()
+        loss.backward()
+        return loss
+    for line_search_fn in ("bogus", None):
+        opt = ember.optim.LBFGS([a], line_search_fn=line_search_fn)
+        opt.register_step_pre_hook(lambda o, args, kwargs: calls.append(("pre", args[0] is o)))
+        opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post"))
+        if line_search_fn == "bogus":
+            with pytest.raises(RuntimeError, match="strong_wolfe"):
+                opt.step(closure)
+        else:
+            opt.step(closure)
+    assert calls == [("pre", True), ("pre", True), "post"] and abs(a.item()) < 1e-4
+
+
+@pytest.mark.parametrize("name", ["Adagrad", "Adadelta", "RMSprop", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop"])
+def test_step_hooks_may_replace_arguments(name):
+    a = ember.nn.Parameter(ember.tensor([2.0]))
+    opt = getattr(ember.optim, name)([a])
+    seen = []
+
+    def closure():
+        seen.append("closure")
+        a.grad = ember.ones(1)
+        return ember.tensor(1.0)
+    opt.register_step_pre_hook(lambda o, args, kwargs: ((o,), {"closure": closure}))
+    opt.register_step_post_hook(lambda o, args, kwargs: seen.append(sorted(kwargs)))
+    assert opt.step().item() == 1.0
+    assert seen == ["closure", ["closure"]] and a.item() != 2.0
+
+
+def test_hooks_run_once_for_a_subclass_step_calling_super():
+    class CountingSGD(ember.optim.SGD):
+        def step(self, closure=None):
+            """Counts steps, then steps as SGD."""
+            self.count = getattr(self, "count", 0) + 1
+            return super().step(closure)
+    a = ember.nn.Parameter(ember.tensor([2.0]))
+    a.grad = ember.ones(1)
+    opt = CountingSGD([a], lr=0.5)
+    calls = []
+    opt.register_step_pre_hook(lambda o, args, kwargs: calls.append("pre"))
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append("post"))
+    opt.step()
+    assert calls == ["pre", "post"] and opt.count == 1 and a.item() == 1.5
+
+
+@pytest.mark.parametrize("name,kwargs,message", [
+    ("Adagrad", dict(lr_decay=-1), "Invalid lr_decay value: -1"),
+    ("Adagrad", dict(initial_accumulator_value=-1), "Invalid initial_accumulator_value value: -1"),
+    ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+    ("RMSprop", dict(alpha=-1), "Invalid alpha value: -1"),
+    ("RMSprop", dict(momentum=-1), "Invalid momentum value: -1"),
+    ("Adamax", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    ("NAdam", dict(momentum_decay=-1), "Invalid momentum_decay value: -1"),
+    ("RAdam", dict(eps=-1), "Invalid epsilon value: -1"),
+    ("ASGD", dict(weight_decay=-1), "Invalid weight_decay value: -1"),
+    ("Rprop", dict(etas=(1.5, 1.2)), "Invalid eta values: 1.5, 1.2"),
+    ("LBFGS", dict(lr=-1), "Invalid learning rate: -1"),
+])
+def test_invalid_options_raise_like_torch(name, kwargs, message):
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
+            getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(1))], **kwargs)

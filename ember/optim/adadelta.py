@@ -1,0 +1,37 @@
+"""Adadelta: steps sized by the ratio of running RMS of past updates to running RMS of gradients."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_non_negative, _step_tensor, _zeros_state
+
+
+class Adadelta(Optimizer):
+    """p -= lr * sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, with running averages decayed by rho."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
+                 maximize=False, differentiable=False):
+        _check_non_negative("learning rate", float(lr))
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        _check_non_negative("epsilon value", eps)
+        _check_non_negative("weight_decay value", weight_decay)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      capturable=capturable, foreach=foreach, differentiable=differentiable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["square_avg"] = _zeros_state(param)
+        state["acc_delta"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        xp, rho, eps = xp_of(param), group["rho"], group["eps"]
+        state["step"]._data += 1
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        square_avg, acc_delta = state["square_avg"]._data, state["acc_delta"]._data
+        square_avg *= rho
+        square_avg += (1 - rho) * grad * grad
+        delta = xp.sqrt(acc_delta + eps) / xp.sqrt(square_avg + eps) * grad
+        acc_delta *= rho
+        acc_delta += (1 - rho) * delta * delta
+        param -= float(group["lr"]) * delta

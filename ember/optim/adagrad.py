@@ -1,0 +1,40 @@
+"""Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_non_negative, _state_tensor, _step_tensor
+
+
+class Adagrad(Optimizer):
+    """p -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(sum of g^2) + eps)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("lr_decay value", lr_decay)
+        _check_non_negative("weight_decay value", weight_decay)
+        _check_non_negative("initial_accumulator_value value", initial_accumulator_value)
+        _check_non_negative("epsilon value", eps)
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
+                                      initial_accumulator_value=initial_accumulator_value, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, fused=fused))
+        # PyTorch fills Adagrad's state at construction, so a fresh state_dict already holds it
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(group, p, self.state[p])
+
+    def _init_state(self, group, param, state):
+        # PyTorch reads the constructor's accumulator value, not the group's
+        xp = xp_of(param._data)
+        state["step"] = _step_tensor(0.0)
+        state["sum"] = _state_tensor(xp.full_like(param._data, self.defaults["initial_accumulator_value"]))
+
+    def _update(self, group, param, grad, state):
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        total = state["sum"]._data
+        total += grad * grad
+        param -= clr * (grad / (xp_of(param).sqrt(total) + group["eps"]))

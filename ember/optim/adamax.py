@@ -1,0 +1,35 @@
+"""Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+
+
+class Adamax(Optimizer):
+    """p -= lr / (1 - beta1^t) * m / u, where u = max(beta2 * u, |g| + eps)."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
+                 maximize=False, differentiable=False, capturable=False):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("epsilon value", eps)
+        _check_betas(betas)
+        _check_non_negative("weight_decay value", weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable, capturable=capturable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["exp_avg"] = _zeros_state(param)
+        state["exp_inf"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        xp, (beta1, beta2) = xp_of(param), group["betas"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        exp_avg, exp_inf = state["exp_avg"]._data, state["exp_inf"]._data
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_inf *= beta2
+        xp.maximum(exp_inf, xp.abs(grad) + group["eps"], out=exp_inf)
+        param -= float(group["lr"]) / (1 - beta1 ** step) * (exp_avg / exp_inf)

@@ -1,0 +1,40 @@
+"""ASGD: stochastic gradient descent with a decaying step and Polyak averaging of the iterates."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_non_negative, _step_tensor, _zeros_state
+
+
+class ASGD(Optimizer):
+    """p = p * (1 - lambd * eta) - eta * g; ``ax`` averages the iterates once the step count passes t0."""
+
+    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
+                 differentiable=False, capturable=False):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("weight_decay value", weight_decay)
+        super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
+                                      foreach=foreach, maximize=maximize, differentiable=differentiable,
+                                      capturable=capturable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["eta"] = _step_tensor(float(group["lr"]))
+        state["mu"] = _step_tensor(1.0)
+        state["ax"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        lr, lambd = float(group["lr"]), group["lambd"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"]._data += 1
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        eta = float(state["eta"]._data)
+        param *= 1 - lambd * eta
+        param -= eta * grad
+        ax, mu = state["ax"]._data, state["mu"]._data
+        if float(mu) != 1:
+            ax += (param - ax) * mu
+        else:
+            xp_of(ax).copyto(ax, param)
+        step = float(state["step"]._data)
+        state["eta"]._data[...] = lr / (1 + lambd * lr * step) ** group["alpha"]
+        state["mu"]._data[...] = 1 / max(1, step - group["t0"])

@@ -1,0 +1,51 @@
+"""NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+
+
+class NAdam(Optimizer):
+    """Adam whose step mixes the current gradient and the next momentum, weighted by the schedule mu_t."""
+
+    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
+                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
+                 differentiable=False):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("epsilon value", eps)
+        _check_betas(betas)
+        _check_non_negative("weight_decay value", weight_decay)
+        _check_non_negative("momentum_decay value", momentum_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                                      maximize=maximize, foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["mu_product"] = _step_tensor(1.0)
+        state["exp_avg"] = _zeros_state(param)
+        state["exp_avg_sq"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        xp, lr, (beta1, beta2) = xp_of(param), float(group["lr"]), group["betas"]
+        weight_decay, momentum_decay = group["weight_decay"], group["momentum_decay"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
+        # the product is kept in float32, as PyTorch keeps it
+        state["mu_product"]._data *= mu
+        mu_product = float(state["mu_product"]._data)
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        denominator = xp.sqrt(exp_avg_sq / (1 - beta2 ** step)) + group["eps"]
+        param -= lr * (1.0 - mu) / (1.0 - mu_product) * (grad / denominator)
+        param -= lr * mu_next / (1.0 - mu_product * mu_next) * (exp_avg / denominator)

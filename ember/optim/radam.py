@@ -1,0 +1,51 @@
+"""RAdam: Adam with the variance of the adaptive learning rate rectified during warm-up."""
+import math
+
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+
+
+class RAdam(Optimizer):
+    """Plain momentum steps while the approximated SMA length is <= 5, then rectified Adam steps."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
+                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("epsilon value", eps)
+        _check_betas(betas)
+        _check_non_negative("weight_decay value", weight_decay)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize,
+                                      foreach=foreach, capturable=capturable,
+                                      decoupled_weight_decay=decoupled_weight_decay, differentiable=differentiable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["exp_avg"] = _zeros_state(param)
+        state["exp_avg_sq"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        xp, lr, (beta1, beta2), weight_decay = xp_of(param), float(group["lr"]), group["betas"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        state["step"]._data += 1
+        step = float(state["step"]._data)
+        if weight_decay != 0:
+            if group["decoupled_weight_decay"]:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        bias_correction1 = 1 - beta1 ** step
+        bias_correction2 = 1 - beta2 ** step
+        corrected_exp_avg = exp_avg / bias_correction1
+        rho_inf = 2 / (1 - beta2) - 1
+        rho_t = rho_inf - 2 * step * beta2 ** step / bias_correction2
+        if rho_t > 5.0:
+            rect = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            adaptive_lr = math.sqrt(bias_correction2) / (xp.sqrt(exp_avg_sq) + group["eps"])
+            param -= corrected_exp_avg * lr * adaptive_lr * rect
+        else:
+            param -= corrected_exp_avg * lr

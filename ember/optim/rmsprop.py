@@ -1,0 +1,51 @@
+"""RMSprop: gradients divided by a running root mean square, optionally centred and with momentum."""
+from .._backend import xp_of
+from .optimizer import Optimizer, _check_non_negative, _step_tensor, _zeros_state
+
+
+class RMSprop(Optimizer):
+    """p -= lr * g / (sqrt(E[g^2] - (E[g]^2 if centered)) + eps), through a momentum buffer when momentum > 0."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        _check_non_negative("learning rate", float(lr))
+        _check_non_negative("epsilon value", eps)
+        _check_non_negative("momentum value", momentum)
+        _check_non_negative("weight_decay value", weight_decay)
+        _check_non_negative("alpha value", alpha)
+        super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+                                      weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+                                      maximize=maximize, differentiable=differentiable))
+
+    def _init_state(self, group, param, state):
+        state["step"] = _step_tensor(0.0)
+        state["square_avg"] = _zeros_state(param)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_state(param)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_state(param)
+
+    def _update(self, group, param, grad, state):
+        xp, alpha, lr = xp_of(param), group["alpha"], float(group["lr"])
+        state["step"]._data += 1
+        if group["maximize"]:
+            grad = -grad
+        if group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * param
+        square_avg = state["square_avg"]._data
+        square_avg *= alpha
+        square_avg += (1 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"]._data
+            grad_avg += (1 - alpha) * (grad - grad_avg)
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = xp.sqrt(square_avg)
+        avg = avg + group["eps"]
+        if group["momentum"] > 0:
+            buffer = state["momentum_buffer"]._data
+            buffer *= group["momentum"]
+            buffer += grad / avg
+            param -= lr * buffer
+        else:
+            param -= lr * (grad / avg)
