@@ -86,7 +86,7 @@ class _Storages:
         if not _has_torch_layout(array):
             array = numpy.ascontiguousarray(array)
         ref = self._ref_for(array, tensor.dtype, location)
-        if ref is None:  # the memory is shared with a differently typed or misaligned array: save a copy
+        if ref is None:  # the memory is not one block, or this array sits misaligned in it: save a copy
             array = array.copy()
             ref = self._ref_for(array, tensor.dtype, location)
         itemsize = array.itemsize
