@@ -118,6 +118,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if not batched:
         log_probs, targets = log_probs.unsqueeze(1), targets.unsqueeze(0)
     steps, batch, classes = log_probs.shape
+    if isinstance(input_lengths, Tensor) != isinstance(target_lengths, Tensor):
+        raise TypeError("ctc_loss(): input_lengths and target_lengths must both be Tensors or both tuples of ints")
     input_lengths = _lengths(input_lengths, "input_lengths", batch)
     target_lengths = _lengths(target_lengths, "target_lengths", batch)
     if not 0 <= blank < classes:
