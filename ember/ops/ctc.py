@@ -58,15 +58,15 @@ class CTCLoss(Primitive):
         end = 2 + 2 * target_lengths   # the final blank; the column before it is the last label (-inf padding if none)
         nll = -xp.logaddexp(alpha[last, rows, end], alpha[last, rows, end - 1])
         nll = xp.where(input_lengths == 0, xp.where(target_lengths == 0, 0.0, xp.inf), nll).astype(log_probs.dtype)
-        ctx.save_for_backward(log_probs)
-        ctx.alpha, ctx.nll, ctx.ext, ctx.skip = alpha, nll, ext, skip
+        ctx.save_for_backward(log_probs, alpha, nll)
+        ctx.ext, ctx.skip = ext, skip
         ctx.input_lengths, ctx.target_lengths, ctx.zero_infinity = input_lengths, target_lengths, zero_infinity
         return xp.where(xp.isposinf(nll), 0.0, nll).astype(nll.dtype) if zero_infinity else nll
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, = ctx.saved_tensors
-        return CTCLossBackward.apply(grad, log_probs, ctx.alpha, ctx.nll, ctx.ext, ctx.skip, ctx.input_lengths,
+        log_probs, alpha, nll = ctx.saved_tensors
+        return CTCLossBackward.apply(grad, log_probs, alpha, nll, ctx.ext, ctx.skip, ctx.input_lengths,
                                      ctx.target_lengths, ctx.zero_infinity), None, None, None, None, None
 
 
