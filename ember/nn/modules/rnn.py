@@ -1,0 +1,503 @@
+"""Recurrent layers (RNN, LSTM, GRU) and their single-step cells, in PyTorch's shape.
+
+Each layer and direction projects the whole input sequence with one matmul, then loops over time only; each step
+is a handful of batched Tensor ops, so autograd differentiates it like any other graph. A padded batch runs
+through the same code as a PackedSequence whose batch size never shrinks.
+"""
+import math
+import numbers
+import warnings
+
+from ... import _dtype, ops
+from ...ops import creation, pointwise, shape
+from ...ops.dropout import dropout as _dropout
+from .. import init
+from ..parameter import Parameter
+from ..utils.rnn import PackedSequence
+from .module import Module
+
+__all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+# --- one time step: ``gi`` is the input projection (with its bias) of the running rows, ``state`` a tuple ----------
+def _tanh_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    return (pointwise.tanh(_add_hidden(gi, state[0], w_hh_t, b_hh)),)
+
+
+def _relu_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    return (pointwise.relu(_add_hidden(gi, state[0], w_hh_t, b_hh)),)
+
+
+def _lstm_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    h, c = state
+    i, f, g, o = shape.chunk(_add_hidden(gi, h, w_hh_t, b_hh), 4, 1)
+    c = pointwise.sigmoid(f) * c + pointwise.sigmoid(i) * pointwise.tanh(g)
+    h = pointwise.sigmoid(o) * pointwise.tanh(c)
+    if w_hr_t is not None:
+        h = h.matmul(w_hr_t)
+    return h, c
+
+
+def _gru_step(gi, state, w_hh_t, b_hh, w_hr_t):
+    h, = state
+    gh = h.matmul(w_hh_t)
+    if b_hh is not None:
+        gh = gh + b_hh
+    i_r, i_z, i_n = shape.chunk(gi, 3, 1)
+    h_r, h_z, h_n = shape.chunk(gh, 3, 1)
+    r = pointwise.sigmoid(i_r + h_r)
+    z = pointwise.sigmoid(i_z + h_z)
+    n = pointwise.tanh(i_n + r * h_n)
+    return (n + z * (h - n),)
+
+
+def _add_hidden(gi, h, w_hh_t, b_hh):
+    gates = gi + h.matmul(w_hh_t)
+    return gates if b_hh is None else gates + b_hh
+
+
+_STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+
+
+def _rows(tensor, count):
+    return tensor if tensor.shape[0] == count else tensor[:count]
+
+
+def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+    """One layer in one direction over packed ``data`` (rows of each step, running sequences first).
+
+    Returns the packed outputs and the final state (one tensor per state part, rows in batch order)."""
+    if b_ih is not None and mode != "GRU":   # GRU's b_hn sits inside r * (...), so only RNN/LSTM can fold it
+        b_ih, b_hh = b_ih + b_hh, None
+    projected = data.matmul(w_ih.t())
+    if b_ih is not None:
+        projected = projected + b_ih
+    steps = shape.split(projected, batch_sizes, 0)
+    step, w_hh_t = _STEPS[mode], w_hh.t()
+    w_hr_t = None if w_hr is None else w_hr.t()
+    outputs = []
+    if reverse:
+        state = tuple(_rows(s, batch_sizes[-1]) for s in state0)
+        for gi in reversed(steps):
+            running = state[0].shape[0]
+            if gi.shape[0] > running:   # sequences whose last step this is start from their initial state
+                state = tuple(shape.cat([s, s0[running:gi.shape[0]]]) for s, s0 in zip(state, state0))
+            state = step(gi, state, w_hh_t, b_hh, w_hr_t)
+            outputs.append(state[0])
+        outputs.reverse()
+        return shape.cat(outputs), state
+    state, finished = state0, []
+    for gi in steps:
+        if gi.shape[0] < state[0].shape[0]:   # the sequences past their end keep their last state
+            finished.append(tuple(s[gi.shape[0]:] for s in state))
+            state = tuple(s[:gi.shape[0]] for s in state)
+        state = step(gi, state, w_hh_t, b_hh, w_hr_t)
+        outputs.append(state[0])
+    if finished:
+        finished.append(state)
+        state = tuple(shape.cat([part[k] for part in reversed(finished)]) for k in range(len(state)))
+    return shape.cat(outputs), state
+
+
+class RNNBase(Module):
+    """Base of RNN, LSTM and GRU: builds the per-layer, per-direction parameters under PyTorch's names
+    (``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, ``weight_hr_l{k}``, with a
+    ``_reverse`` suffix for the backward direction) and runs the recurrence."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__()
+        _check_config(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size)
+        self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
+        num_directions = 2 if bidirectional else 1
+        self._flat_weights_names, self._all_weights = [], []
+        for layer in range(num_layers):
+            layer_input_size = input_size if layer == 0 else real_hidden_size * num_directions
+            for direction in range(num_directions):
+                suffix = "_reverse" if direction == 1 else ""
+                shapes = {"weight_ih": (gate_size, layer_input_size), "weight_hh": (gate_size, real_hidden_size)}
+                if bias:
+                    shapes.update(bias_ih=(gate_size,), bias_hh=(gate_size,))
+                if proj_size > 0:
+                    shapes["weight_hr"] = (proj_size, hidden_size)
+                names = []
+                for kind, size in shapes.items():
+                    name = f"{kind}_l{layer}{suffix}"
+                    setattr(self, name, Parameter(creation.empty(size, device=device, dtype=dtype)))
+                    names.append(name)
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    @property
+    def _flat_weights(self):
+        return [getattr(self, name, None) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self):
+        """The parameters, one list per layer and direction."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self):
+        """Does nothing: PyTorch packs the weights into one cuDNN buffer here, while ember's recurrence reads each
+        parameter as it is. Kept so code written for PyTorch runs unchanged."""
+
+    def reset_parameters(self):
+        """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    # --- checks ------------------------------------------------------------------------------------------------
+    def check_input(self, input, batch_sizes):
+        """PyTorch's checks of the input's dtype, rank and feature size."""
+        weight_dtype = self._flat_weights[0].dtype
+        if input.dtype != weight_dtype:
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight_dtype}). Convert "
+                             f"input: input.to({weight_dtype}), or convert model: model.to({input.dtype})")
+        expected_input_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_input_dim:
+            raise RuntimeError(f"input must have {expected_input_dim} dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                               f"{input.size(-1)}")
+
+    def get_expected_hidden_size(self, input, batch_sizes):
+        """(num_layers * num_directions, batch, hidden or proj size) for this input."""
+        if batch_sizes is not None:
+            mini_batch = int(batch_sizes[0])
+        else:
+            mini_batch = input.size(0) if self.batch_first else input.size(1)
+        num_directions = 2 if self.bidirectional else 1
+        return (self.num_layers * num_directions, mini_batch, self.proj_size if self.proj_size > 0 else
+                self.hidden_size)
+
+    def check_hidden_size(self, hx, expected_hidden_size, msg="Expected hidden size {}, got {}"):
+        """Raises PyTorch's RuntimeError when ``hx`` is not of ``expected_hidden_size``."""
+        if tuple(hx.size()) != tuple(expected_hidden_size):
+            raise RuntimeError(msg.format(tuple(expected_hidden_size), list(hx.size())))
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        """Checks the input and the initial hidden state together."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden, self.get_expected_hidden_size(input, batch_sizes))
+
+    def permute_hidden(self, hx, permutation):
+        """The hidden state with its batch reordered by ``permutation`` (unchanged for None)."""
+        if permutation is None:
+            return hx
+        return ops.indexing.index_select(hx, 1, permutation)
+
+    # --- forward -----------------------------------------------------------------------------------------------
+    def forward(self, input, hx=None):
+        """Runs the layers over ``input`` ((L, N, H_in), (N, L, H_in) when batch_first, (L, H_in) unbatched, or a
+        PackedSequence) from ``hx`` (zeros when None); returns ``(output, h_n)``, or ``(output, (h_n, c_n))``
+        for an LSTM."""
+        lstm = self.mode == "LSTM"
+        if isinstance(input, PackedSequence):
+            data, batch_sizes, sorted_indices, unsorted_indices = input
+            sizes = [int(n) for n in batch_sizes.tolist()]
+            batched, padded = True, False
+            hx = self._default_hidden(data, sizes[0]) if hx is None else self.permute_hidden(hx, sorted_indices)
+            self.check_forward_args(data, hx, batch_sizes)
+        else:
+            batch_sizes = sorted_indices = unsorted_indices = None
+            if input.dim() not in (2, 3):
+                instead = " tensor instead" if self.mode.startswith("RNN") else " instead"
+                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D{instead}")
+            batched, padded = input.dim() == 3, True
+            batch_dim = 0 if self.batch_first else 1
+            if not batched:
+                input = input.unsqueeze(batch_dim)
+            if hx is None:
+                hx = self._default_hidden(input, input.size(batch_dim))
+            else:
+                hx = _unsqueeze_hidden(hx, batched, lstm)
+            self.check_forward_args(input, hx, None)
+            if input.size(1 - batch_dim) == 0:
+                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+            sequence = input.transpose(0, 1) if self.batch_first else input
+            steps, batch = sequence.shape[:2]
+            sizes = [batch] * steps
+            data = sequence.reshape(steps * batch, self.input_size)
+        output, hidden = self._run(data, sizes, hx if lstm else (hx,))
+        if padded:
+            output = output.reshape(steps, batch, output.shape[-1])
+            if self.batch_first:
+                output = output.transpose(0, 1)
+            if not batched:
+                output = output.squeeze(batch_dim)
+                hidden = tuple(h.squeeze(1) for h in hidden)
+        else:
+            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+        hidden = self.permute_hidden(hidden, unsorted_indices) if lstm else \
+            self.permute_hidden(hidden[0], unsorted_indices)
+        return output, hidden
+
+    def _default_hidden(self, input, batch):
+        num_directions = 2 if self.bidirectional else 1
+        real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        h = creation.zeros(self.num_layers * num_directions, batch, real_hidden_size, dtype=input.dtype,
+                           device=input.device)
+        if self.mode != "LSTM":
+            return h
+        return h, creation.zeros(self.num_layers * num_directions, batch, self.hidden_size, dtype=input.dtype,
+                                 device=input.device)
+
+    def _run(self, data, batch_sizes, hx):
+        """All layers and directions over packed ``data``; returns the last layer's packed output and the final
+        state parts stacked as (num_layers * num_directions, batch, size)."""
+        num_directions = 2 if self.bidirectional else 1
+        initial = [shape.unbind(part, 0) for part in hx]
+        finals = [[] for _ in hx]
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(num_directions):
+                index = layer * num_directions + direction
+                suffix = "_reverse" if direction == 1 else ""
+                weights = [getattr(self, f"{kind}_l{layer}{suffix}", None)
+                           for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")]
+                output, state = _run_direction(self.mode, data, batch_sizes, tuple(p[index] for p in initial),
+                                               *weights, reverse=direction == 1)
+                outputs.append(output)
+                for final, part in zip(finals, state):
+                    final.append(part)
+            data = outputs[0] if num_directions == 1 else shape.cat(outputs, 1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                data = _dropout(data, self.dropout, True)
+        return data, tuple(shape.stack(final) for final in finals)
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if self.proj_size != 0:
+            s += ", proj_size={proj_size}"
+        if self.num_layers != 1:
+            s += ", num_layers={num_layers}"
+        if self.bias is not True:
+            s += ", bias={bias}"
+        if self.batch_first is not False:
+            s += ", batch_first={batch_first}"
+        if self.dropout != 0:
+            s += ", dropout={dropout}"
+        if self.bidirectional is not False:
+            s += ", bidirectional={bidirectional}"
+        return s.format(**self.__dict__)
+
+
+def _check_config(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, proj_size):
+    """PyTorch's constructor checks, with its exception types and messages."""
+    if not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1 or isinstance(dropout, bool):
+        raise ValueError("dropout should be a number in range [0, 1] representing the probability of an element "
+                         "being zeroed")
+    if dropout > 0 and num_layers == 1:
+        warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects "
+                      f"num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                      stacklevel=4)
+    for name, value, kind in (("bias", bias, bool), ("batch_first", batch_first, bool),
+                              ("input_size", input_size, int), ("hidden_size", hidden_size, int)):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name} should be of type {kind.__name__}, got: {type(value).__name__}")
+        if kind is int and value <= 0:
+            raise ValueError(f"{name} must be greater than zero")
+    if num_layers <= 0:
+        raise ValueError("num_layers must be greater than zero")
+    if proj_size < 0:
+        raise ValueError("proj_size should be a positive integer or zero to disable projections")
+    if proj_size >= hidden_size:
+        raise ValueError("proj_size has to be smaller than hidden_size")
+    if mode not in _GATES:
+        raise ValueError("Unrecognized RNN mode: " + mode)
+
+
+def _unsqueeze_hidden(hx, batched, lstm):
+    """Checks the rank of a given initial state against the input's, and adds the batch dim when unbatched."""
+    parts = hx if lstm else (hx,)
+    expected = 3 if batched else 2
+    if any(p.dim() != expected for p in parts):
+        kind = "batched 3-D" if batched else "unbatched 2-D"
+        if lstm:
+            ranks = ", ".join(f"{p.dim()}-D" for p in parts)
+            raise RuntimeError(f"For {kind} input, hx and cx should also be {expected}-D but got ({ranks}) tensors")
+        raise RuntimeError(f"For {kind} input, hx should also be {expected}-D but got {hx.dim()}-D tensor")
+    if batched:
+        return hx
+    parts = tuple(p.unsqueeze(1) for p in parts)
+    return parts if lstm else parts[0]
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (relu with ``nonlinearity='relu'``).
+
+    Arguments: input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True, batch_first=False,
+    dropout=0.0, bidirectional=False, device=None, dtype=None."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        modes = {"tanh": "RNN_TANH", "relu": "RNN_RELU"}
+        if self.nonlinearity not in modes:
+            raise ValueError(f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'.")
+        super().__init__(modes[self.nonlinearity], *args, **kwargs)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory with PyTorch's gate order (input, forget, cell, output) and optional output
+    projection (``proj_size``); returns ``(output, (h_n, c_n))``.
+
+    Arguments: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0, device=None, dtype=None."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+    def get_expected_cell_size(self, input, batch_sizes):
+        """(num_layers * num_directions, batch, hidden_size) for this input."""
+        expected = self.get_expected_hidden_size(input, batch_sizes)
+        return expected[:2] + (self.hidden_size,)
+
+    def check_forward_args(self, input, hidden, batch_sizes):
+        """Checks the input, h_0 and c_0 together."""
+        self.check_input(input, batch_sizes)
+        self.check_hidden_size(hidden[0], self.get_expected_hidden_size(input, batch_sizes),
+                               "Expected hidden[0] size {}, got {}")
+        self.check_hidden_size(hidden[1], self.get_expected_cell_size(input, batch_sizes),
+                               "Expected hidden[1] size {}, got {}")
+
+    def permute_hidden(self, hx, permutation):
+        """(h, c) with their batch reordered by ``permutation`` (unchanged for None)."""
+        if permutation is None:
+            return hx
+        return tuple(ops.indexing.index_select(part, 1, permutation) for part in hx)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit with PyTorch's gate order (reset, update, new):
+    n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn)), h_t = (1 - z_t) * n_t + z_t * h_{t-1}.
+
+    Arguments: input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, device=None, dtype=None."""
+
+    def __init__(self, *args, **kwargs):
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+
+class RNNCellBase(Module):
+    """Base of the single-step cells: ``weight_ih``, ``weight_hh`` and optional ``bias_ih``, ``bias_hh``."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = Parameter(creation.empty((num_chunks * hidden_size, input_size), device=device, dtype=dtype))
+        self.weight_hh = Parameter(creation.empty((num_chunks * hidden_size, hidden_size), device=device,
+                                                  dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
+            self.bias_hh = Parameter(creation.empty(num_chunks * hidden_size, device=device, dtype=dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), as PyTorch."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self):
+        s = "{input_size}, {hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            s += ", bias={bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            s += ", nonlinearity={nonlinearity}"
+        return s.format(**self.__dict__)
+
+    def _step(self, mode, input, hx):
+        """Checks ``input`` (1-D or 2-D) and the state tuple ``hx`` (None for zeros), then runs one step."""
+        name = type(self).__name__
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        parts = 2 if mode == "LSTM" else 1
+        if hx is not None:
+            for index, part in enumerate(hx):
+                if part.dim() not in (1, 2):
+                    what = f"hx[{index}]" if parts == 2 else "hidden"
+                    raise ValueError(f"{name}: Expected {what} to be 1D or 2D, got {part.dim()}D instead")
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            zeros = creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
+            hx = (zeros,) * parts
+        elif not batched:
+            hx = tuple(part.unsqueeze(0) for part in hx)
+        self._check_step(input, hx)
+        gi = input.matmul(self.weight_ih.t())
+        if self.bias_ih is not None:
+            gi = gi + self.bias_ih
+        state = _STEPS[mode](gi, tuple(hx), self.weight_hh.t(), self.bias_hh, None)
+        return state if batched else tuple(part.squeeze(0) for part in state)
+
+    def _check_step(self, input, hx):
+        if input.size(1) != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected {self.input_size}")
+        if input.dtype != self.weight_ih.dtype:
+            names = (_dtype.scalar_type_name(input.dtype), _dtype.scalar_type_name(self.weight_ih.dtype))
+            raise RuntimeError("mat1 and mat2 must have the same dtype, but got {} and {}".format(*names))
+        for index, part in enumerate(hx):
+            if part.size(0) != input.size(0):
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{index} batch size "
+                                   f"{part.size(0)}")
+            if part.size(1) != self.hidden_size:
+                raise RuntimeError(f"hidden{index} has inconsistent hidden_size: got {part.size(1)}, expected "
+                                   f"{self.hidden_size}")
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        """The next hidden state for ``input`` ((N, H_in) or (H_in,)) from ``hx`` (zeros when None)."""
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        mode = "RNN_TANH" if self.nonlinearity == "tanh" else "RNN_RELU"
+        return self._step(mode, input, None if hx is None else (hx,))[0]
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; returns ``(h', c')``."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        """``(h', c')`` for ``input`` ((N, H_in) or (H_in,)) from ``hx = (h, c)`` (zeros when None)."""
+        return self._step("LSTM", input, hx)
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input, hx=None):
+        """The next hidden state for ``input`` ((N, H_in) or (H_in,)) from ``hx`` (zeros when None)."""
+        return self._step("GRU", input, None if hx is None else (hx,))[0]

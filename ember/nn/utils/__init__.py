@@ -1,0 +1,2 @@
+"""Helpers around nn modules, as ``torch.nn.utils``."""
+from . import rnn  # noqa: F401

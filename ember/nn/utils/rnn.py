@@ -1,0 +1,264 @@
+"""Variable-length sequences for recurrent layers: PackedSequence and the pack/pad helpers, as ``torch.nn.utils.rnn``.
+
+Every conversion is one gather: the positions each output row takes from are worked out on the host from the
+lengths (NumPy), then a single indexing op moves the data, so gradients flow back in one scatter.
+"""
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...ops import creation, indexing, shape
+
+__all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
+           "unpad_sequence", "pack_sequence", "unpack_sequence"]
+
+
+class PackedSequence_(NamedTuple):
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+
+
+class PackedSequence(PackedSequence_):
+    """A batch of sequences stored step by step: ``data`` holds, for each time step, the rows of the sequences
+    still running (longest first); ``batch_sizes[t]`` counts them. ``sorted_indices`` orders the original batch by
+    decreasing length and ``unsorted_indices`` undoes it (both None when the batch came sorted)."""
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if unsorted_indices is None:
+            unsorted_indices = invert_permutation(sorted_indices)
+        if batch_sizes is None:
+            if not (isinstance(data, (list, tuple)) and len(data) == 2):
+                raise AssertionError("Expected data to be a list or tuple of length 2")
+            data, batch_sizes = data
+        elif batch_sizes.device.type != "cpu":
+            raise ValueError("batch_sizes should always be on CPU. Instances of PackedSequence should never be created "
+                             "manually. They should be instantiated by functions like pack_sequence and "
+                             "pack_padded_sequences in nn.utils.rnn. "
+                             "https://pytorch.org/docs/stable/nn.html#torch.nn.utils.rnn.pack_sequence")
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
+
+    def to(self, *args, **kwargs):
+        """This sequence with ``data`` converted as ``Tensor.to`` does (self when nothing changes); the index
+        tensors follow the data's device and ``batch_sizes`` stays on the CPU."""
+        return self._with_data(self.data.to(*args, **kwargs))
+
+    def cuda(self, device=None, non_blocking=False):
+        """This sequence's data on a CUDA device."""
+        return self._with_data(self.data.cuda(device, non_blocking))
+
+    def cpu(self):
+        """This sequence's data on the CPU."""
+        return self._with_data(self.data.cpu())
+
+    def pin_memory(self):
+        """This sequence with its tensors in page-locked memory (where the backend has such memory)."""
+        return type(self)(self.data.pin_memory(), self.batch_sizes,
+                          *(None if t is None else t.pin_memory() for t in (self.sorted_indices,
+                                                                            self.unsorted_indices)))
+
+    def _with_data(self, data):
+        if data is self.data:
+            return self
+        sorted_indices, unsorted_indices = (None if t is None else t.to(data.device)
+                                            for t in (self.sorted_indices, self.unsorted_indices))
+        return type(self)(data, self.batch_sizes, sorted_indices, unsorted_indices)
+
+    def double(self):
+        """This sequence with float64 data."""
+        return self.to(dtype=_dtype.float64)
+
+    def float(self):
+        """This sequence with float32 data."""
+        return self.to(dtype=_dtype.float32)
+
+    def half(self):
+        """This sequence with float16 data."""
+        return self.to(dtype=_dtype.float16)
+
+    def long(self):
+        """This sequence with int64 data."""
+        return self.to(dtype=_dtype.int64)
+
+    def int(self):
+        """This sequence with int32 data."""
+        return self.to(dtype=_dtype.int32)
+
+    def short(self):
+        """This sequence with int16 data."""
+        return self.to(dtype=_dtype.int16)
+
+    def char(self):
+        """This sequence with int8 data."""
+        return self.to(dtype=_dtype.int8)
+
+    def byte(self):
+        """This sequence with uint8 data."""
+        return self.to(dtype=_dtype.uint8)
+
+    @property
+    def is_cuda(self):
+        """Whether ``data`` lives on a GPU."""
+        return self.data.is_cuda
+
+    def is_pinned(self):
+        """Whether ``data`` lives in pinned memory."""
+        return self.data.is_pinned()
+
+
+def invert_permutation(permutation):
+    """The inverse of a 1-D permutation tensor (None for None)."""
+    if permutation is None:
+        return None
+    order = numpy.asarray(permutation.detach().cpu().numpy())
+    inverse = numpy.empty_like(order)
+    inverse[order] = numpy.arange(order.size, dtype=order.dtype)
+    return creation.tensor(inverse, device=permutation.device)
+
+
+def _lengths_array(lengths):
+    """``lengths`` (a list or a 1-D CPU tensor) as an int64 NumPy array, with PyTorch's check."""
+    if isinstance(lengths, Tensor):
+        if lengths.ndim != 1 or lengths.device.type != "cpu":
+            raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
+                               f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")
+        return lengths.numpy().astype(numpy.int64)
+    return numpy.asarray(lengths).astype(numpy.int64).reshape(-1)
+
+
+def _batch_sizes(sorted_lengths):
+    """How many sequences (sorted longest first) are still running at each time step."""
+    return (sorted_lengths[None, :] > numpy.arange(sorted_lengths[0])[:, None]).sum(1).astype(numpy.int64)
+
+
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    """Packs a padded batch (``T x B x *``, or ``B x T x *`` when ``batch_first``) of sequences of ``lengths``."""
+    lengths = _lengths_array(lengths)
+    batch_dim = 0 if batch_first else 1
+    sorted_indices = None
+    if enforce_sorted:
+        if (numpy.diff(lengths) > 0).any():
+            raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
+                               "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+                               "sidestep this requirement if you do not need ONNX exportability.")
+    else:
+        order = numpy.argsort(-lengths, kind="stable")
+        lengths = lengths[order]
+        sorted_indices = creation.tensor(order, device=input.device)
+        input = indexing.index_select(input, batch_dim, sorted_indices)
+    if input.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {batch_dim})")
+    if lengths.size != input.shape[batch_dim]:
+        raise RuntimeError(f"Expected `len(lengths)` to be equal to batch_size, but got {lengths.size} "
+                           f"(batch_size={input.shape[batch_dim]})")
+    if lengths.size and lengths[-1] <= 0:
+        raise RuntimeError("Length of all samples has to be greater than 0, but found an element in 'lengths' that "
+                           "is <= 0")
+    if lengths.size and lengths[0] > input.shape[1 - batch_dim]:
+        raise RuntimeError(f"Expected all lengths to be at most the padded length {input.shape[1 - batch_dim]}, "
+                           f"but got {lengths[0]}")
+    batch_sizes = _batch_sizes(lengths)
+    steps = numpy.repeat(numpy.arange(batch_sizes.size), batch_sizes)
+    rows = numpy.arange(steps.size) - numpy.repeat(numpy.cumsum(batch_sizes) - batch_sizes, batch_sizes)
+    key = (rows, steps) if batch_first else (steps, rows)
+    data = input[tuple(creation.tensor(k, device=input.device) for k in key)]
+    return PackedSequence(data, creation.tensor(batch_sizes), sorted_indices, None)
+
+
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    """Pads a PackedSequence back to ``T x B x *`` (``B x T x *`` when ``batch_first``), in the original batch
+    order; returns ``(padded, lengths)``."""
+    batch_sizes = sequence.batch_sizes.numpy().astype(numpy.int64)
+    max_length = batch_sizes.size
+    if total_length is not None:
+        if total_length < max_length:
+            raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
+                             f"got total_length={total_length} and max sequence length being {max_length}")
+        max_length = total_length
+    data = sequence.data
+    batch = int(batch_sizes[0])
+    offsets = numpy.cumsum(batch_sizes) - batch_sizes
+    columns = numpy.arange(batch)
+    index = numpy.full((max_length, batch), data.shape[0], dtype=numpy.int64)   # the padding row, appended below
+    running = columns[None, :] < batch_sizes[:, None]
+    index[:batch_sizes.size][running] = (offsets[:, None] + columns[None, :])[running]
+    lengths = running.sum(0).astype(numpy.int64)
+    if sequence.unsorted_indices is not None:
+        order = sequence.unsorted_indices.cpu().numpy()
+        index, lengths = index[:, order], lengths[order]
+    if batch_first:
+        index = index.T
+    padding = creation.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
+    padded = shape.cat([data, padding])[creation.tensor(index, device=data.device)]
+    return padded, creation.tensor(lengths)
+
+
+def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+    """Stacks sequences of shape ``L_i x *`` into ``T x B x *`` (``B x T x *`` when ``batch_first``), filling the
+    missing steps with ``padding_value`` on ``padding_side``."""
+    if isinstance(sequences, Tensor):
+        sequences = shape.unbind(sequences, 0)
+    elif not isinstance(sequences, Iterable):
+        raise RuntimeError(f"pad_sequence: Expected iterable for input sequences, but got arg of type: "
+                           f"{type(sequences)}")
+    sequences = tuple(sequences)
+    if not sequences:
+        raise RuntimeError("received an empty list of sequences")
+    if padding_side not in ("left", "right"):
+        raise RuntimeError(f"Expected padding_side to be one of left or right, but got {padding_side}.")
+    first = sequences[0]
+    if first.ndim == 0:
+        raise RuntimeError("ArrayRef: invalid slice, N = 1; size = 0")
+    lengths = numpy.array([s.shape[0] for s in sequences], dtype=numpy.int64)
+    for s in sequences[1:]:
+        _check_trailing(first, s)
+    max_length = int(lengths.max())
+    starts = numpy.cumsum(lengths) - lengths
+    steps = numpy.arange(max_length)[None, :]
+    if padding_side == "left":
+        steps = steps - (max_length - lengths)[:, None]
+    index = numpy.where((steps >= 0) & (steps < lengths[:, None]), starts[:, None] + steps, lengths.sum())
+    padding = creation.full((1,) + tuple(first.shape[1:]), padding_value, dtype=first.dtype, device=first.device)
+    pieces = [s if s.dtype is first.dtype else s.to(first.dtype) for s in sequences]
+    padded = shape.cat(pieces + [padding])[creation.tensor(index if batch_first else index.T, device=first.device)]
+    return padded
+
+
+def _check_trailing(first, other):
+    if tuple(other.shape[1:]) != tuple(first.shape[1:]):
+        for dim, (a, b) in enumerate(zip(first.shape[1:], other.shape[1:]), 1):
+            if a != b:
+                raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) at "
+                                   f"non-singleton dimension {dim}")
+        raise RuntimeError(f"pad_sequence: sequences must have the same number of dimensions, got {first.ndim} and "
+                           f"{other.ndim}")
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first=False):
+    """Splits a padded batch back into the list of its sequences (each ``lengths[i] x *``).
+
+    Unlike PyTorch, which transposes ``padded_sequences`` in place when ``batch_first`` is False, the argument is
+    left as it was."""
+    lengths = [int(n) for n in lengths]
+    if not batch_first:
+        padded_sequences = shape.transpose(padded_sequences, 0, 1)
+    if len(lengths) != padded_sequences.shape[0]:
+        raise ValueError(f"zip() argument 2 is {'shorter' if len(lengths) < padded_sequences.shape[0] else 'longer'}"
+                         " than argument 1")
+    return [padded_sequences[i, :n] for i, n in enumerate(lengths)]
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    """Packs a list of sequences (``L_i x *``), longest first unless ``enforce_sorted`` is False."""
+    lengths = [s.shape[0] for s in sequences]
+    return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpack_sequence(packed_sequences):
+    """The list of sequences a PackedSequence holds, in their original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
