@@ -17,6 +17,8 @@ from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
 from ..ops.padding import pad  # noqa: F401
+from ..ops.sampling import (affine_grid, channel_shuffle, fold, grid_sample, interpolate,  # noqa: F401
+                             pixel_shuffle, pixel_unshuffle, unfold)
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
                            avg_pool3d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
