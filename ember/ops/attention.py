@@ -15,22 +15,16 @@ __all__ = []
 
 
 def _attention_bias(attn_mask, is_causal, query_len, key_len, like):
-    """The additive float bias (or None) for a boolean keep-mask or float mask, with the causal mask merged in."""
-    bias = None
-    if attn_mask is not None:
-        if attn_mask.dtype is _dtype.bool_:
-            bias = zeros(attn_mask.shape, dtype=like.dtype, device=like.device).masked_fill(
-                attn_mask.logical_not(), float("-inf"))
-        else:
-            bias = attn_mask
+    """The additive float bias (or None) for a boolean keep-mask, a float mask or the causal mask."""
     if is_causal:
-        future = ones((query_len, key_len), dtype=_dtype.bool_, device=like.device).tril().logical_not()
-        causal = zeros((query_len, key_len), dtype=like.dtype, device=like.device).masked_fill(future, float("-inf"))
-        bias = causal if bias is None else bias + causal
-    return bias
+        attn_mask = ones((query_len, key_len), dtype=_dtype.bool_, device=like.device).tril()
+    if attn_mask is None or attn_mask.dtype is not _dtype.bool_:
+        return attn_mask
+    return zeros(attn_mask.shape, dtype=like.dtype, device=like.device).masked_fill(attn_mask.logical_not(),
+                                                                                   float("-inf"))
 
 
-def _check_sdpa(query, key, value, attn_mask, enable_gqa):
+def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
     if not (query.dtype is key.dtype is value.dtype):
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{_dtype.scalar_type_name(query.dtype).lower()} key.dtype: "
@@ -40,6 +34,8 @@ def _check_sdpa(query, key, value, attn_mask, enable_gqa):
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {_dtype.scalar_type_name(attn_mask.dtype).lower()} and  query.dtype: "
                            f"{_dtype.scalar_type_name(query.dtype).lower()} instead.")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_dtype.scalar_type_name(query.dtype)}")
     if enable_gqa and query.ndim >= 3 and (query.shape[-3] % key.shape[-3] or query.shape[-3] % value.shape[-3]):
@@ -51,7 +47,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value; a boolean ``attn_mask`` marks the positions to attend to.
 
     Rows whose every position is masked out give zeros, as in PyTorch's kernels."""
-    _check_sdpa(query, key, value, attn_mask, enable_gqa)
+    _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
     query_len, key_len = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.ndim >= 3:
