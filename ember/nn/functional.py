@@ -2,6 +2,7 @@
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, log_softmax, logsigmoid, mish, prelu, relu6, rrelu, selu, silu, softmax,
                               softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d)
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
@@ -17,6 +18,8 @@ from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
 from ..ops.padding import pad  # noqa: F401
+from ..ops.sampling import (affine_grid, channel_shuffle, fold, grid_sample, interpolate,  # noqa: F401
+                             pixel_shuffle, pixel_unshuffle, unfold)
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
                            avg_pool3d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,

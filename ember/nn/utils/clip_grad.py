@@ -1,0 +1,88 @@
+"""Gradient clipping: by total norm (``clip_grad_norm_``) or by value (``clip_grad_value_``)."""
+import types
+import warnings
+
+from ... import _dtype
+from ...autograd.grad_mode import no_grad
+from ...ops.creation import tensor
+from ...ops.shape import stack
+
+__all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
+
+
+def _as_list(tensors):
+    from ..._tensor import Tensor
+    return [tensors] if isinstance(tensors, Tensor) else list(tensors)
+
+
+def _vector_norm(x, norm_type):
+    """The p-norm of all elements of ``x`` (inf, -inf and 0 included), as torch.linalg.vector_norm."""
+    magnitude = x.abs()
+    if norm_type == float("inf"):
+        return magnitude.max() if x.numel() else magnitude.sum()
+    if norm_type == float("-inf"):
+        return magnitude.min()
+    if norm_type == 0:
+        return (magnitude != 0).sum().to(x.dtype)
+    if norm_type == 2:
+        return (magnitude * magnitude).sum().sqrt()
+    return (magnitude ** norm_type).sum() ** (1.0 / norm_type)
+
+
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The ``norm_type``-norm of all ``tensors`` taken together as one vector."""
+    tensors = _as_list(tensors)
+    norm_type = float(norm_type)
+    if not tensors:
+        return tensor(0.0)
+    with no_grad():
+        norms = [_vector_norm(t, norm_type).to(tensors[0].device) for t in tensors]
+        dtype = norms[0].dtype
+        for norm in norms[1:]:
+            dtype = _dtype.promote_types(dtype, norm.dtype)
+        total_norm = _vector_norm(stack([n.to(dtype) for n in norms]), norm_type)
+    if error_if_nonfinite and bool(total_norm.isnan().logical_or(total_norm.isinf())):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
+                           "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
+                           "anyway, set `error_if_nonfinite=False`")
+    return total_norm
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Scales the gradients of ``parameters`` by min(1, max_norm / (total_norm + 1e-6)) in place."""
+    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    if not grads:
+        return
+    with no_grad():
+        coefficient = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
+        for grad in grads:
+            grad.mul_(coefficient.to(grad.device))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Rescales the gradients of ``parameters`` so that their total norm is at most ``max_norm``; returns the total
+    norm before clipping."""
+    is_generator = isinstance(parameters, types.GeneratorType)
+    parameters = _as_list(parameters)
+    if is_generator and not parameters:
+        warnings.warn("`parameters` is an empty generator, no gradient clipping will occur.", stacklevel=2)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    total_norm = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(parameters, max_norm, total_norm, foreach)
+    return total_norm
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated alias of :func:`clip_grad_norm_`."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamps every gradient of ``parameters`` to [-clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    with no_grad():
+        for p in _as_list(parameters):
+            if p.grad is not None:
+                p.grad.clamp_(min=-clip_value, max=clip_value)

@@ -1,0 +1,143 @@
+"""interpolate, grid_sample, affine_grid, unfold/fold and the shuffles against torch, with float64 gradchecks."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import check, check_error, gradcheck, noncontiguous, sample
+
+F32, F64 = numpy.float32, numpy.float64
+X3, X4, X5 = sample((2, 3, 6)), sample((2, 3, 5, 7)), sample((1, 2, 3, 4, 5))
+SIZES = [dict(size=(8, 4)), dict(scale_factor=1.7), dict(scale_factor=(0.6, 2.3)),
+         dict(scale_factor=(0.6, 2.3), recompute_scale_factor=True)]
+
+INTERPOLATE_CASES = [(mode, sizes, corners) for mode in ("nearest", "nearest-exact", "area", "bilinear", "bicubic")
+                     for sizes in SIZES for corners in ((None,) if "ea" in mode else (False, True))]
+
+
+@pytest.mark.parametrize("mode,sizes,corners", INTERPOLATE_CASES,
+                         ids=[f"{m}-{i}-{c}" for i, (m, _, c) in enumerate(INTERPOLATE_CASES)])
+def test_interpolate_2d_matches_torch(mode, sizes, corners):
+    check(lambda lib, x: lib.nn.functional.interpolate(x, mode=mode, align_corners=corners, **sizes), X4, rtol=1e-4,
+          atol=1e-5)
+
+
+def test_interpolate_1d_3d_dtypes_and_modules():
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2.5, mode="linear"), X3)
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=4, mode="nearest-exact"), noncontiguous(X3))
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 3, 7), mode="trilinear", align_corners=True), X5)
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=(2, 1, 0.5)), X5)
+    check(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2), sample((1, 2, 3, 3), numpy.uint8, 0, 9))
+    check(lambda lib, x: lib.nn.functional.interpolate(x, size=(3, 9), mode="bilinear"), X4.astype(F64))
+    for name, args in (("Upsample", (None, 2, "bilinear")), ("UpsamplingNearest2d", (None, 3)),
+                       ("UpsamplingBilinear2d", ((4, 9),))):
+        t_module, e_module = getattr(torch.nn, name)(*args), getattr(ember.nn, name)(*args)
+        assert repr(e_module) == repr(t_module)
+        check(lambda lib, x: (t_module if lib is torch else e_module)(x), X4)
+
+
+def test_interpolate_gradcheck():
+    x = sample((1, 2, 3, 4), F64, seed=3)
+    gradcheck(lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 3), mode="bilinear"), x)
+    gradcheck(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=1.5, mode="bicubic", align_corners=True), x,
+              gradgrad=False)
+    gradcheck(lambda lib, x: lib.nn.functional.interpolate(x, size=(6, 2)), x, gradgrad=False)
+
+
+def test_interpolate_errors_match_torch():
+    for options, match in ((dict(size=3, scale_factor=2), "only one of size or scale_factor"), ({}, "either size"),
+                           (dict(size=(2, 3, 4)), "same number of spatial dimensions"),
+                           (dict(size=3, align_corners=True), "align_corners option can only be set"),
+                           (dict(size=3, mode="linear"), "linear mode needs 3D input"),
+                           (dict(size=3, mode="trilinear"), "trilinear mode needs 5D input")):
+        check_error(lambda lib, x: lib.nn.functional.interpolate(x, **options), X4, match=match)
+    check_error(lambda lib, x: lib.nn.functional.interpolate(x, scale_factor=2, mode="linear", antialias=True), X3,
+                match="Anti-alias option is restricted")
+
+
+GRID = sample((2, 4, 6, 2), low=-1.2, high=1.2, seed=3)
+GRID_CASES = [(mode, padding, corners) for mode in ("bilinear", "nearest", "bicubic")
+              for padding in ("zeros", "border", "reflection") for corners in (False, True)]
+
+
+@pytest.mark.parametrize("mode,padding,corners", GRID_CASES, ids=["-".join(map(str, c)) for c in GRID_CASES])
+def test_grid_sample_matches_torch(mode, padding, corners):
+    if mode == "nearest":   # the grid gets no gradient (torch returns zeros, ember none): compare the input's
+        check(lambda lib, x: lib.nn.functional.grid_sample(x, lib.tensor(GRID), mode=mode, padding_mode=padding,
+                                                           align_corners=corners), X4)
+        return
+    check(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding,
+                                                          align_corners=corners), X4, GRID, rtol=1e-4, atol=1e-4)
+
+
+def test_grid_sample_3d_gradcheck_and_errors():
+    grid5 = sample((1, 2, 3, 4, 3), low=-1.2, high=1.2, seed=4)
+    check(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, padding_mode="reflection", align_corners=False), X5,
+          grid5, rtol=1e-4, atol=1e-4)
+    gradcheck(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, align_corners=False), sample((1, 2, 3, 4), F64),
+              sample((1, 2, 3, 2), F64, low=-1.1, high=1.1, seed=5), gradgrad=False)
+    gradcheck(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, padding_mode="border", align_corners=True),
+              sample((1, 1, 3, 3), F64), sample((1, 2, 2, 2), F64, low=-0.9, high=0.9, seed=6), gradgrad=False)
+    check_error(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, mode="area", align_corners=False), X4, GRID,
+                match="expected mode")
+    check_error(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, align_corners=False), X4, GRID[:1],
+                match="same batch size")
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        ember.nn.functional.grid_sample(ember.tensor(X4), ember.tensor(GRID))
+
+
+def test_affine_grid_matches_torch():
+    for corners in (False, True):
+        check(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4, 5), align_corners=corners),
+              sample((2, 2, 3), seed=7))
+        check(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4, 5, 2), align_corners=corners),
+              sample((2, 3, 4), seed=8))
+    check_error(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4, 5), align_corners=False),
+                sample((2, 3, 4)), match="Nx2x3")
+    check_error(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4), align_corners=False), sample((2, 2, 3)))
+
+
+def test_unfold_fold_match_torch():
+    check(lambda lib, x: lib.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), X4)
+    check(lambda lib, x: lib.nn.functional.unfold(x, 2), noncontiguous(X4[0]))
+    check(lambda lib, x: lib.nn.functional.fold(x, (5, 6), (2, 2), padding=1, stride=2), sample((2, 12, 12)))
+    check(lambda lib, x: lib.nn.functional.fold(x, 4, 3, dilation=1), sample((18, 4)))
+    t_fold, e_fold = torch.nn.Fold((4, 5), 2), ember.nn.Fold((4, 5), 2)
+    t_unfold, e_unfold = torch.nn.Unfold(2, stride=2), ember.nn.Unfold(2, stride=2)
+    assert repr(e_fold) == repr(t_fold) and repr(e_unfold) == repr(t_unfold)
+    check(lambda lib, x: (t_fold if lib is torch else e_fold)(x), sample((1, 8, 12)))
+    check(lambda lib, x: (t_unfold if lib is torch else e_unfold)(x), X4)
+    gradcheck(lambda lib, x: lib.nn.functional.fold(x, (3, 4), 2, padding=1), sample((1, 8, 20), F64))
+    gradcheck(lambda lib, x: lib.nn.functional.unfold(x, 2, stride=(1, 2)), sample((1, 2, 3, 4), F64))
+    check_error(lambda lib, x: lib.nn.functional.fold(x, (5, 6), 2), sample((2, 12, 12)), match="sliding blocks")
+    check_error(lambda lib, x: lib.nn.functional.fold(x, (5, 6), 2), sample((2, 13, 20)), match="divisible")
+    check_error(lambda lib, x: lib.nn.functional.unfold(x, 9), X4, match="at least one")
+
+
+def test_shuffles_match_torch():
+    check(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), sample((2, 3, 8, 2, 3)))
+    check(lambda lib, x: lib.pixel_shuffle(x, 3), sample((9, 2, 2)))
+    check(lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 2), noncontiguous(sample((3, 2, 4, 6))))
+    check(lambda lib, x: lib.nn.functional.channel_shuffle(x, 2), sample((3, 4, 4, 6)))
+    for name, arg in (("PixelShuffle", 2), ("PixelUnshuffle", 2), ("ChannelShuffle", 4)):
+        t_module, e_module = getattr(torch.nn, name)(arg), getattr(ember.nn, name)(arg)
+        assert repr(e_module) == repr(t_module)
+        check(lambda lib, x: (t_module if lib is torch else e_module)(x), sample((1, 8, 4, 6)))
+    check_error(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), sample((3, 4, 4)), match="divisible")
+    check_error(lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 3), sample((3, 4, 4)), match="divisible")
+    check_error(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), sample((4, 4)), match="at least 3")
+
+
+PAD_MODULES = [("ZeroPad1d", (2,)), ("ZeroPad2d", ((1, 2, 0, 3),)), ("ZeroPad3d", (1,)), ("ConstantPad1d", (2, 1.5)),
+               ("ConstantPad2d", ((1, 0, 2, 1), -1.0)), ("ConstantPad3d", (1, 2.0)), ("ReflectionPad1d", (2,)),
+               ("ReflectionPad2d", ((1, 2, 2, 1),)), ("ReflectionPad3d", (1,)), ("ReplicationPad1d", ((3, 1),)),
+               ("ReplicationPad2d", (2,)), ("ReplicationPad3d", (1,)), ("CircularPad1d", (2,)),
+               ("CircularPad2d", ((1, 2, 2, 1),)), ("CircularPad3d", (1,))]
+
+
+@pytest.mark.parametrize("name,args", PAD_MODULES, ids=[p[0] for p in PAD_MODULES])
+def test_padding_modules_match_torch(name, args):
+    t_module, e_module = getattr(torch.nn, name)(*args), getattr(ember.nn, name)(*args)
+    assert repr(e_module) == repr(t_module)
+    dims = int(name[-2])
+    check(lambda lib, x: (t_module if lib is torch else e_module)(x), sample((2, 3, 4, 5, 4)[-dims - 2:]))

@@ -1,0 +1,180 @@
+"""nn.utils (clipping, vector conversion, parametrizations, weight/spectral norm) and DataParallel against torch."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import assert_same, sample
+
+F32 = numpy.float32
+
+
+def copy_weights(torch_module, ember_module):
+    assert list(torch_module.state_dict()) == list(ember_module.state_dict())
+    ember_module.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in torch_module.state_dict().items()})
+
+
+def parameters_with_grads(lib, arrays):
+    params = [lib.nn.Parameter(lib.zeros(a.shape)) for a in arrays]
+    for p, a in zip(params, arrays):
+        p.grad = lib.tensor(a)
+    return params
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1, float("inf"), 3.5, 0])
+def test_clip_grad_norm_matches_torch(norm_type):
+    grads = [sample((3, 4), seed=1), sample((5,), seed=2), sample((2, 2, 2), seed=3) / 10]
+    for max_norm in (1.0, 1e3):
+        t_params, e_params = parameters_with_grads(torch, grads), parameters_with_grads(ember, grads)
+        assert_same(ember.nn.utils.clip_grad_norm_(e_params, max_norm, norm_type),
+                    torch.nn.utils.clip_grad_norm_(t_params, max_norm, norm_type))
+        for e, t in zip(e_params, t_params):
+            assert_same(e.grad, t.grad)
+
+
+def test_clip_grad_value_total_norm_and_errors():
+    grads = [sample((3, 4), seed=1), sample((5,), seed=2)]
+    t_params, e_params = parameters_with_grads(torch, grads), parameters_with_grads(ember, grads)
+    torch.nn.utils.clip_grad_value_(t_params, 0.5)
+    ember.nn.utils.clip_grad_value_(e_params, 0.5)
+    for e, t in zip(e_params, t_params):
+        assert_same(e.grad, t.grad)
+    assert_same(ember.nn.utils.get_total_norm([ember.tensor(g) for g in grads], 3.0),
+                torch.nn.utils.get_total_norm([torch.tensor(g) for g in grads], 3.0))
+    assert_same(ember.nn.utils.clip_grad_norm_(ember.nn.Parameter(ember.zeros(2)), 1.0), torch.tensor(0.0))
+    bad = parameters_with_grads(ember, [numpy.array([1.0, numpy.inf], F32)])
+    with pytest.raises(RuntimeError, match="non-finite"):
+        ember.nn.utils.clip_grad_norm_(bad, 1.0, error_if_nonfinite=True)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        ember.nn.utils.clip_grad_norm(e_params, 1.0)
+
+
+def test_parameters_to_vector_and_back():
+    e_model, t_model = ember.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    copy_weights(t_model, e_model)
+    vector = ember.nn.utils.parameters_to_vector(e_model.parameters())
+    assert_same(vector, torch.nn.utils.parameters_to_vector(t_model.parameters()))
+    ember.nn.utils.vector_to_parameters(ember.arange(8.0), e_model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.arange(8.0), t_model.parameters())
+    assert_same(e_model.weight, t_model.weight)
+    assert_same(e_model.bias, t_model.bias)
+    with pytest.raises(TypeError, match="expected torch.Tensor"):
+        ember.nn.utils.vector_to_parameters([1.0], e_model.parameters())
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_parametrized_weight_norm_matches_torch(dim):
+    t_model = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 5), dim=dim)
+    e_model = ember.nn.utils.parametrizations.weight_norm(ember.nn.Linear(3, 5), dim=dim)
+    copy_weights(t_model, e_model)
+    assert type(e_model).__name__ == "ParametrizedLinear"
+    assert ember.nn.utils.parametrize.is_parametrized(e_model, "weight")
+    x = sample((4, 3))
+    t_out, e_out = t_model(torch.tensor(x)), e_model(ember.tensor(x))
+    assert_same(e_out, t_out)
+    t_out.sum().backward()
+    e_out.sum().backward()
+    for name in ("original0", "original1"):
+        assert_same(getattr(e_model.parametrizations.weight, name).grad,
+                    getattr(t_model.parametrizations.weight, name).grad)
+    e_model.weight = ember.ones(5, 3)
+    t_model.weight = torch.ones(5, 3)
+    assert_same(e_model.weight, t_model.weight)
+    ember.nn.utils.parametrize.remove_parametrizations(e_model, "weight")
+    torch.nn.utils.parametrize.remove_parametrizations(t_model, "weight")
+    copy_weights(t_model, e_model)
+    assert type(e_model) is ember.nn.Linear
+
+
+def test_register_parametrization_chain_cache_and_errors():
+    class Symmetric(ember.nn.Module):
+        def forward(self, x):
+            return x.triu() + x.triu(1).transpose(0, 1)
+
+    class Double(ember.nn.Module):
+        def forward(self, x):
+            return x * 2
+
+        def right_inverse(self, x):
+            return x / 2
+
+    class Flat(ember.nn.Module):
+        def forward(self, x):
+            return x.reshape(-1)
+
+    layer = ember.nn.Linear(3, 3)
+    parametrize = ember.nn.utils.parametrize
+    parametrize.register_parametrization(layer, "weight", Symmetric())
+    parametrize.register_parametrization(layer, "weight", Double())
+    assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]
+    weight = layer.weight.detach().numpy()
+    numpy.testing.assert_allclose(weight, weight.T)
+    with parametrize.cached():
+        assert layer.weight is layer.weight
+    assert parametrize.type_before_parametrizations(layer) is ember.nn.Linear
+    with pytest.raises(RuntimeError, match="does not implement right_inverse"):
+        layer.weight = ember.ones(3, 3)
+    with pytest.raises(ValueError, match="may not change the shape"):
+        parametrize.register_parametrization(ember.nn.Linear(3, 2), "weight", Flat())
+    with pytest.raises(ValueError, match="does not have a parameter"):
+        parametrize.register_parametrization(layer, "missing", Double())
+    parametrize.remove_parametrizations(layer, "weight", leave_parametrized=False)
+    assert not parametrize.is_parametrized(layer) and isinstance(layer.weight, ember.nn.Parameter)
+
+
+def test_legacy_weight_norm_matches_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        t_model = torch.nn.utils.weight_norm(torch.nn.Conv2d(2, 3, 3), dim=1)
+        e_model = ember.nn.utils.weight_norm(ember.nn.Conv2d(2, 3, 3), dim=1)
+    assert list(e_model.state_dict()) == ["bias", "weight_g", "weight_v"]
+    copy_weights(t_model, e_model)
+    x = sample((1, 2, 5, 5))
+    assert_same(e_model(ember.tensor(x)), t_model(torch.tensor(x)), 1e-5, 1e-5)
+    with pytest.raises(RuntimeError, match="Cannot register two weight_norm hooks"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        ember.nn.utils.weight_norm(e_model, dim=1)
+    ember.nn.utils.remove_weight_norm(e_model)
+    torch.nn.utils.remove_weight_norm(t_model)
+    copy_weights(t_model, e_model)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found"):
+        ember.nn.utils.remove_weight_norm(e_model)
+
+
+@pytest.mark.parametrize("name,args,shape", [("Linear", (3, 5), (2, 3)), ("ConvTranspose2d", (3, 4, 2), (1, 3, 4, 4))])
+def test_spectral_norms_match_torch(name, args, shape):
+    x = sample(shape)
+    t_model = torch.nn.utils.parametrizations.spectral_norm(getattr(torch.nn, name)(*args))
+    e_model = ember.nn.utils.parametrizations.spectral_norm(getattr(ember.nn, name)(*args))
+    copy_weights(t_model, e_model)   # copies u and v too, so the power iterations agree
+    assert list(e_model.state_dict())[-2:] == ["parametrizations.weight.0._u", "parametrizations.weight.0._v"]
+    for training in (True, True, False):
+        t_model.train(training), e_model.train(training)
+        assert_same(e_model(ember.tensor(x)), t_model(torch.tensor(x)), 1e-4, 1e-5)
+        assert_same(e_model.parametrizations.weight[0]._u, t_model.parametrizations.weight[0]._u, 1e-4, 1e-5)
+    t_model = torch.nn.utils.spectral_norm(getattr(torch.nn, name)(*args))
+    e_model = ember.nn.utils.spectral_norm(getattr(ember.nn, name)(*args))
+    assert list(e_model.state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
+    copy_weights(t_model, e_model)
+    for training in (True, True, False):
+        t_model.train(training), e_model.train(training)
+        assert_same(e_model(ember.tensor(x)), t_model(torch.tensor(x)), 1e-4, 1e-5)
+        assert_same(e_model.weight_v, t_model.weight_v, 1e-4, 1e-5)
+    ember.nn.utils.remove_spectral_norm(e_model)
+    torch.nn.utils.remove_spectral_norm(t_model)
+    copy_weights(t_model, e_model)
+
+
+def test_data_parallel_wraps_module():
+    model = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4))
+    wrapped = ember.nn.DataParallel(model)
+    assert wrapped.module is model and ember.nn.parallel.DataParallel is ember.nn.DataParallel
+    t_wrapped = torch.nn.DataParallel(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)))
+    assert list(wrapped.state_dict()) == list(t_wrapped.state_dict())
+    copy_weights(t_wrapped, wrapped)
+    x = sample((5, 3))
+    assert_same(wrapped(ember.tensor(x)), t_wrapped(torch.tensor(x)), 1e-5, 1e-5)
+    if not ember.cuda.is_available():
+        assert wrapped.device_ids == []
