@@ -1263,10 +1263,9 @@ def _write_outs(out, results, name):
 
 
 # --- triangular solves ---------------------------------------------------------------------------------
-def _substitute(a, b, upper):
+def _substitute(xp, a, b, upper):
     """Solves triangular a X = b row by row: what BLAS trsm gives (inf and nan) where a has zeros on the
     diagonal, which LU-based solvers refuse."""
-    xp = numpy if isinstance(a, numpy.ndarray) else _xp(_make(a))
     n = a.shape[-1]
     x = xp.zeros(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=b.dtype)
     with numpy.errstate(all="ignore"):
@@ -1279,7 +1278,7 @@ def _solve_array(xp, a, b, upper):
     try:
         return xp.linalg.solve(a, b)
     except numpy.linalg.LinAlgError:
-        return _substitute(a, b, upper)
+        return _substitute(xp, a, b, upper)
 
 
 class SolveTriangular(Primitive):
