@@ -1,1 +1,10 @@
-"""torch.linalg: matrix and vector norms, inverses, decompositions and solvers."""
+"""torch.linalg: matrix and vector norms, inverses, decompositions and solvers (defined in ``ember.ops.linalg``)."""
+from .ops.linalg import (LinAlgError, cholesky_ex, cond, cross, det, diagonal, eig, eigvals, eigvalsh, eigh, inv,
+                         inv_ex, lstsq, matmul, matrix_exp, matrix_norm, matrix_power, matrix_rank, multi_dot, norm,
+                         pinv, slogdet, solve, solve_triangular, svdvals, vecdot, vector_norm)
+from .ops.linalg import linalg_cholesky as cholesky, linalg_qr as qr, linalg_svd as svd
+
+__all__ = ["LinAlgError", "cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals",
+           "eigvalsh", "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_triangular", "svd", "svdvals",
+           "vecdot", "vector_norm"]

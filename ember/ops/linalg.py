@@ -13,11 +13,12 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
+from ..autograd.grad_mode import state
 from ._util import inplace_method, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
-           "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det",
-           "logdet", "slogdet"]
+           "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det", "logdet", "slogdet",
+           "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse", "matrix_power", "matrix_exp"]
 
 
 class LinAlgError(RuntimeError):
@@ -305,6 +306,9 @@ class Matmul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:   # dot
+            return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+                    grad * _conj(a) if ctx.needs_input_grad[1] else None)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = Matmul.apply(grad, _mH(b))
@@ -691,7 +695,7 @@ def _parse_equation(equation, operands):
                 raise RuntimeError(f"einsum(): output subscript {letter} does not appear in the equation for any "
                                    "input operand")
     else:
-        counts = collections.Counter(lhs.replace("...", ""))
+        counts = collections.Counter(lhs.replace("...", "").replace(",", ""))
         output = ellipsis_letters + "".join(sorted(letter for letter, n in counts.items() if n == 1))
     return expanded, output
 
@@ -805,6 +809,10 @@ def _chain_product(matrices, i, j, split):
 
 def chain_matmul(*matrices, out=None):
     """Deprecated alias of ``linalg.multi_dot`` taking the matrices as arguments."""
+    import warnings
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
     if len(matrices) == 1:
         return matrices[0]
     return multi_dot(matrices, out=out)
@@ -1097,7 +1105,7 @@ def _cofactor_ratio(a, det_a):
     """inv(a), or for singular matrices the adjugate divided by nothing: adj(a) = det(a) inv(a) through the SVD."""
     if a.shape[-1] == 0 or bool(_xp(a).all(det_a._data != 0)):
         return inv(a)
-    u, s, vh = svd_(a, full_matrices=False)
+    u, s, vh = SVD.apply(a, False)
     # adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H; it equals det(A) inv(A) where A is invertible.
     n = s.shape[-1]
     xp = _xp(a)
@@ -1105,9 +1113,10 @@ def _cofactor_ratio(a, det_a):
     products = _product_except(s, others)
     sign = _make(xp.asarray(numpy.linalg.det(numpy.asarray(u._data)) * numpy.linalg.det(numpy.asarray(vh._data))))
     adjugate = _unsqueeze(_unsqueeze(sign, -1), -1) * matmul(_mH(vh) * _unsqueeze(products, -2), _mH(u))
-    safe = det_a + _make((det_a._data == 0).astype(det_a._data.dtype))
-    return adjugate / _unsqueeze(_unsqueeze(safe, -1), -1) * _make((det_a._data != 0)[..., None, None] * 1.0) + \
-        adjugate * _make((det_a._data == 0)[..., None, None] * 1.0)
+    zero = xp.asarray(det_a._data == 0)
+    safe = det_a + _make(zero.astype(det_a._data.dtype))
+    return adjugate / _unsqueeze(_unsqueeze(safe, -1), -1) * _make(xp.asarray(~zero[..., None, None] * 1.0)) + \
+        adjugate * _make(xp.asarray(zero[..., None, None] * 1.0))
 
 
 def _product_except(s, others):
@@ -1134,17 +1143,21 @@ class Slogdet(Primitive):
     def forward(ctx, a):
         sign, logabsdet = ctx.xp.linalg.slogdet(a)
         sign, logabsdet = ctx.xp.asarray(sign), ctx.xp.asarray(logabsdet)
-        ctx.save_for_backward(a)
-        ctx.mark_non_differentiable(sign)
+        ctx.save_for_backward(a, sign)
         ctx.set_materialize_grads(False)
         return sign, logabsdet
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
-        a, = ctx.saved_tensors
-        if grad_logabsdet is None:
+        # (d slogdet)^*(g_sign, g_abs) = (g_abs - i Im(conj(g_sign) sign)) A^-H; a real sign is constant.
+        a, sign = ctx.saved_tensors
+        grad = grad_logabsdet
+        if a.dtype.is_complex and grad_sign is not None:
+            rotation = _conj(grad_sign) * sign
+            grad = (rotation - _conj(rotation)) * -0.5 if grad is None else grad - (rotation - _conj(rotation)) * 0.5
+        if grad is None:
             return None
-        return _unsqueeze(_unsqueeze(grad_logabsdet, -1), -1) * _mH(inv(a))
+        return _unsqueeze(_unsqueeze(grad, -1), -1) * _mH(inv(a))
 
 
 @tensor_method
@@ -1169,7 +1182,10 @@ def logdet(input):
 class Solve(Primitive):
     @staticmethod
     def forward(ctx, a, b):
-        result = ctx.xp.linalg.solve(a, b)
+        try:
+            result = ctx.xp.linalg.solve(a, b)
+        except numpy.linalg.LinAlgError:
+            raise _FactorizationFailed() from None
         ctx.save_for_backward(a, result)
         return result
 
@@ -1202,58 +1218,772 @@ def solve(A, B, *, left=True, out=None):
     _batch_shape(A.shape[:-2], matrix_b.shape[:-2])
     try:
         result = Solve.apply(A, matrix_b)
-    except numpy.linalg.LinAlgError:
+    except _FactorizationFailed:
         raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
     if not left:
         result = _mT(result)
     return write_out(out, _squeeze(result, -1) if vector else result, "linalg.solve")
 
 
-def _triangular_solve_right(B, R):
-    """X with X R^H = B (R square); the public ``solve`` keeps it differentiable."""
-    return _mH(solve(R, _mH(B)))
+class _FactorizationFailed(RuntimeError):
+    """Raised by a forward with LAPACK's ``info`` per matrix (None when unknown); the public function words
+    PyTorch's message for it."""
+
+    def __init__(self, info=None):
+        super().__init__("factorization failed")
+        self.info = info
 
 
+def _raise_with_info(name, info, message):
+    """LinAlgError for the first failing matrix of a batch, prefixed with its batch index as PyTorch does."""
+    info = numpy.asarray(info)
+    for index in numpy.ndindex(info.shape):
+        if info[index]:
+            prefix = f"(Batch element {numpy.ravel_multi_index(index, info.shape)}): " if info.ndim else ""
+            raise LinAlgError(f"{name}: {prefix}" + message.format(info[index])) from None
+    raise LinAlgError(f"{name}: " + message.format(1)) from None
+
+
+def _adjoint(a):
+    """The conjugate transpose of the last two dims of an array."""
+    return a.swapaxes(-1, -2).conj()
+
+
+def _grad_needed(*tensors):
+    return state.enabled and any(t.requires_grad for t in tensors)
+
+
+def _write_outs(out, results, name):
+    """``out=`` for ops returning several tensors: writes each result into the matching tensor of ``out``."""
+    if out is None:
+        return results
+    for target, value in zip(out, results):
+        write_out(target, value, name)
+    return type(results)(*out)
+
+
+# --- triangular solves ---------------------------------------------------------------------------------
+def _substitute(xp, a, b, upper):
+    """Solves triangular a X = b row by row: what BLAS trsm gives (inf and nan) where a has zeros on the
+    diagonal, which LU-based solvers refuse."""
+    n = a.shape[-1]
+    x = xp.zeros(numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], dtype=b.dtype)
+    with numpy.errstate(all="ignore"):
+        for i in (range(n - 1, -1, -1) if upper else range(n)):
+            x[..., i, :] = (b[..., i, :] - (a[..., i:i + 1, :] @ x)[..., 0, :]) / a[..., i, i:i + 1]
+    return x
+
+
+def _solve_array(xp, a, b, upper):
+    try:
+        return xp.linalg.solve(a, b)
+    except numpy.linalg.LinAlgError:
+        return _substitute(xp, a, b, upper)
+
+
+class SolveTriangular(Primitive):
+    @staticmethod
+    def forward(ctx, a, b, upper, left, unitriangular):
+        xp = ctx.xp
+        ctx.args = (upper, left, unitriangular)
+        triangle = xp.triu(a) if upper else xp.tril(a)
+        if unitriangular:
+            triangle = triangle - xp.eye(a.shape[-1], dtype=a.dtype) * (xp.diagonal(a, 0, -2, -1)[..., None] - 1)
+        if left:
+            result = _solve_array(xp, triangle, b, upper)
+        else:
+            result = _solve_array(xp, triangle.swapaxes(-1, -2), b.swapaxes(-1, -2), not upper).swapaxes(-1, -2)
+        ctx.save_for_backward(a if ctx.needs_input_grad[0] or ctx.needs_input_grad[1] else None, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        upper, left, unitriangular = ctx.args
+        grad_b = solve_triangular(_mH(a), grad, upper=not upper, left=left, unitriangular=unitriangular)
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            grad_a = -(matmul(grad_b, _mH(result)) if left else matmul(_mH(result), grad_b))
+            grad_a = _triu(grad_a, int(unitriangular)) if upper else _tril(grad_a, -int(unitriangular))
+        return grad_a, grad_b if ctx.needs_input_grad[1] else None
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
+    """X with A X = B (or X A = B when ``left=False``) for triangular A, reading only its ``upper`` or lower
+    triangle (and taking ones on the diagonal when ``unitriangular``)."""
+    for label, t in (("A", A), ("B", B)):
+        if t.ndim < 2:
+            raise RuntimeError(f"linalg.solve_triangular: The input tensor {label} must have at least 2 dimensions.")
+    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{_name(A)}'")
+    if B.dtype is not A.dtype:   # PyTorch solves in A's dtype
+        B = B.to(A.dtype)
+    _check_matrix(A, "linalg.solve_triangular")
+    if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
+        shapes = (f"{A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]}")
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({shapes})")
+    _batch_shape(A.shape[:-2], B.shape[:-2])
+    return write_out(out, SolveTriangular.apply(A, B, upper, left, unitriangular), "linalg.solve_triangular")
+
+
+# --- Cholesky --------------------------------------------------------------------------------------------
+CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+_NOT_PD = ("The factorization could not be completed because the input is not positive-definite (the leading "
+           "minor of order {} is not positive-definite).")
+
+
+def _cholesky_unblocked(a):
+    """The lower Cholesky factor computed column by column on the host, and LAPACK potrf's ``info`` per matrix
+    (the order of the first leading minor that is not positive-definite, 0 when none): for the error path."""
+    host = numpy.asarray(a.get() if hasattr(a, "get") else a)
+    work = host.astype(numpy.result_type(host.dtype, numpy.float64)).reshape((-1,) + host.shape[-2:])
+    n = work.shape[-1]
+    factor = numpy.zeros_like(work)
+    info = numpy.zeros(work.shape[0], dtype=numpy.int32)
+    with numpy.errstate(all="ignore"):
+        for j in range(n):
+            pivot = work[:, j, j].real - (numpy.abs(factor[:, j, :j]) ** 2).sum(-1)
+            bad = ~(pivot > 0)
+            info = numpy.where((info == 0) & bad, j + 1, info)
+            root = numpy.sqrt(numpy.where(bad, 1, pivot))
+            factor[:, j, j] = numpy.where(info == 0, root, pivot)
+            column = work[:, j + 1:, j] - (factor[:, j + 1:, :j] @ factor[:, j, :j].conj()[:, :, None])[..., 0]
+            factor[:, j + 1:, j] = column / root[:, None]
+    return factor.astype(host.dtype).reshape(host.shape), info.reshape(host.shape[:-2])
+
+
+class Cholesky(Primitive):
+    @staticmethod
+    def forward(ctx, a, upper):
+        xp = ctx.xp
+        ctx.upper = upper
+        source = _adjoint(a) if upper else a   # potrf reads the triangle it is told to; NumPy reads the lower one
+        try:
+            lower = xp.linalg.cholesky(source)
+            failed = bool(xp.isnan(lower).any())
+        except numpy.linalg.LinAlgError:
+            failed = True
+        if failed:
+            lower, info = _cholesky_unblocked(source)
+            if info.any():
+                raise _FactorizationFailed(info)
+            lower = xp.asarray(lower)
+        factor = _adjoint(lower) if upper else lower
+        ctx.save_for_backward(factor)
+        return factor
+
+    @staticmethod
+    def backward(ctx, grad):
+        factor, = ctx.saved_tensors
+        lower = _mH(factor) if ctx.upper else factor
+        grad_lower = _mH(grad) if ctx.upper else grad
+        phi = _tril(matmul(_mH(lower), grad_lower))
+        phi = (phi + _mH(_tril(phi, -1))) * 0.5
+        grad_a = solve_triangular(_mH(lower), phi, upper=True)
+        return solve_triangular(lower, grad_a, upper=False, left=False)
+
+
+def _cholesky(A, upper, name):
+    _check_matrix(A, name)
+    try:
+        return Cholesky.apply(A, upper)
+    except _FactorizationFailed as failure:
+        _raise_with_info(name, failure.info, _NOT_PD)
+
+
+def linalg_cholesky(A, *, upper=False, out=None):
+    """The Cholesky factor L (A = L L^H) of each Hermitian positive-definite matrix, or U = L^H when ``upper``."""
+    return write_out(out, _cholesky(A, upper, "linalg.cholesky"), "linalg.cholesky")
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """The Cholesky factor and LAPACK's ``info`` per matrix (the order of the first leading minor that is not
+    positive-definite, 0 on success) instead of raising."""
+    _check_matrix(A, "linalg.cholesky_ex")
+    xp = _xp(A)
+    try:
+        factor = Cholesky.apply(A, upper)
+        info = _make(xp.zeros(A.shape[:-2], dtype=numpy.int32))
+    except _FactorizationFailed as failure:
+        if check_errors:
+            _raise_with_info("linalg.cholesky_ex", failure.info, _NOT_PD)
+        lower, info = _cholesky_unblocked(_adjoint(A._data) if upper else A._data)
+        factor, info = _make(xp.asarray(_adjoint(lower) if upper else lower)), _make(xp.asarray(info))
+    return _write_outs(out, CholeskyExResult(factor, info), "linalg.cholesky_ex")
+
+
+@tensor_method
+def cholesky(input, upper=False, *, out=None):
+    """The Cholesky factor of each positive-definite matrix (deprecated: use ``linalg.cholesky``)."""
+    import warnings
+    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
+                  "PyTorch release.", UserWarning, stacklevel=2)
+    return write_out(out, _cholesky(input, upper, "cholesky"), "cholesky")
+
+
+class CholeskySolve(Primitive):
+    @staticmethod
+    def forward(ctx, b, factor, upper):
+        xp = ctx.xp
+        ctx.upper = upper
+        lower = _adjoint(xp.triu(factor)) if upper else xp.tril(factor)
+        result = _solve_array(xp, _adjoint(lower), _solve_array(xp, lower, b, False), True)
+        ctx.save_for_backward(factor, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        factor, result = ctx.saved_tensors
+        grad_b = cholesky_solve(grad, factor, ctx.upper)
+        grad_factor = None
+        if ctx.needs_input_grad[1]:
+            common = matmul(grad_b, _mH(result))
+            common = common + _mH(common)
+            grad_factor = -matmul(factor, common) if ctx.upper else -matmul(common, factor)
+        return grad_b if ctx.needs_input_grad[0] else None, grad_factor
+
+
+@tensor_method
+def cholesky_solve(input, input2, upper=False, *, out=None):
+    """X with A X = B given B (``input``) and A's Cholesky factor (``input2``, lower unless ``upper``)."""
+    b, factor = input, input2
+    if b.ndim < 2:
+        raise RuntimeError(f"b should have at least 2 dimensions, but has {b.ndim} dimensions instead")
+    if factor.ndim < 2:
+        raise RuntimeError(f"u should have at least 2 dimensions, but has {factor.ndim} dimensions instead")
+    if b.dtype is not factor.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_name(b)} and A of type "
+                           f"{_name(factor)} instead.")
+    _check_matrix(factor, "cholesky_solve")
+    if b.shape[-2] != factor.shape[-1]:
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {factor.shape[-1]} by "
+                           f"{factor.shape[-1]} but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    return write_out(out, CholeskySolve.apply(b, factor, upper), "cholesky_solve")
+
+
+@tensor_method
+def cholesky_inverse(input, upper=False, *, out=None):
+    """The inverse of A = L L^H (or U^H U when ``upper``) from its Cholesky factor."""
+    _check_matrix(input, "cholesky_inverse")
+    identity = _eye_like(input).expand(tuple(input.shape))
+    return write_out(out, CholeskySolve.apply(identity, input, upper), "cholesky_inverse")
+
+
+# --- QR ----------------------------------------------------------------------------------------------------
+QRResult = collections.namedtuple("linalg_qr", ["Q", "R"])
+
+
+class QR(Primitive):
+    @staticmethod
+    def forward(ctx, a, mode):
+        xp = ctx.xp
+        ctx.mode = mode
+        if mode == "r":
+            q, r = xp.zeros((0,), dtype=a.dtype), xp.linalg.qr(a, mode="r")
+        else:
+            q, r = xp.linalg.qr(a, mode=mode)
+        ctx.save_for_backward(q, r)
+        ctx.set_materialize_grads(False)
+        return q, r
+
+    @staticmethod
+    def backward(ctx, grad_q, grad_r):
+        q, r = ctx.saved_tensors
+        if ctx.mode == "r":
+            raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+                               "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+                               "linalg.qr.")
+        m, n = q.shape[-2], r.shape[-1]
+        if ctx.mode == "complete" and m > n:
+            raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
+        if grad_q is None and grad_r is None:
+            return None
+        if grad_q is None:
+            grad_a = matmul(grad_r, _mH(r))
+        else:
+            grad_a = -matmul(_mH(q), grad_q)
+            if grad_r is not None:
+                grad_a = grad_a + matmul(grad_r, _mH(r))
+        if m >= n:
+            upper = _triu(grad_a)
+            grad_a = matmul(q, upper + _mH(upper) - _diag_embed(_real(_diagonal(upper))))
+            if grad_q is not None:
+                grad_a = grad_a + grad_q
+            return solve_triangular(_mH(r), grad_a, upper=False, left=False)
+        skew = -grad_a + _mH(grad_a)
+        grad_a = matmul(q, _tril(skew) - _diag_embed(_diagonal(skew)) * 0.5)
+        grad_a = solve_triangular(_mH(_narrow(r, -1, 0, m)), grad_a, upper=False, left=False)
+        key = (slice(None),) * (grad_a.ndim - 1) + (slice(0, m),)
+        grad_a = _PadInto.apply(grad_a, key, tuple(grad_a.shape[:-1]) + (n,))
+        return grad_a + matmul(q, grad_r) if grad_r is not None else grad_a
+
+
+def linalg_qr(A, mode="reduced", *, out=None):
+    """Q with orthonormal columns and upper-triangular R with A = Q R; ``mode`` is 'reduced', 'complete' or 'r'
+    (R only; Q comes back empty)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or "
+                           "'complete'")
+    _check_matrix(A, "linalg.qr", square=False)
+    return _write_outs(out, QRResult(*QR.apply(A, mode)), "linalg.qr")
+
+
+@tensor_method
+def qr(input, some=True, *, out=None):
+    """Q R factorization of each matrix, reduced unless ``some=False`` (deprecated: use ``linalg.qr``)."""
+    import warnings
+    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+                  "release.", UserWarning, stacklevel=2)
+    _check_matrix(input, "linalg.qr", square=False)
+    return _write_outs(out, QRResult(*QR.apply(input, "reduced" if some else "complete")), "qr")
+
+
+# --- SVD ---------------------------------------------------------------------------------------------------
+SVDResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+LegacySVDResult = collections.namedtuple("svd", ["U", "S", "V"])
+
+
+class SVD(Primitive):
+    @staticmethod
+    def forward(ctx, a, full_matrices):
+        try:
+            u, s, vh = ctx.xp.linalg.svd(a, full_matrices=full_matrices)
+        except numpy.linalg.LinAlgError:
+            raise _FactorizationFailed() from None
+        ctx.save_for_backward(u, s, vh)
+        ctx.set_materialize_grads(False)
+        return u, s, vh
+
+    @staticmethod
+    def backward(ctx, grad_u, grad_s, grad_vh):
+        u, s, vh = ctx.saved_tensors
+        if grad_u is None and grad_s is None and grad_vh is None:
+            return None
+        k = s.shape[-1]
+        if u.shape[-1] != k:   # full_matrices: only the first k singular vectors depend smoothly on A
+            u, grad_u = _narrow(u, -1, 0, k), None if grad_u is None else _narrow(grad_u, -1, 0, k)
+        if vh.shape[-2] != k:
+            vh, grad_vh = _narrow(vh, -2, 0, k), None if grad_vh is None else _narrow(grad_vh, -2, 0, k)
+        return _svd_backward(grad_u, grad_s, grad_vh, u, s, vh)
+
+
+def _svd_backward(grad_u, grad_s, grad_vh, u, s, vh):
+    """PyTorch's svd_backward (distinct singular values; full rank when rectangular or complex)."""
+    m, n = u.shape[-2], vh.shape[-1]
+    if grad_u is None and grad_vh is None:
+        return matmul(u * _unsqueeze(grad_s, -2), vh)
+    uh_gu = _skew(matmul(_mH(u), grad_u)) if grad_u is not None else None
+    vh_gv = _skew(matmul(vh, _mH(grad_vh))) if grad_vh is not None else None
+    if u.dtype.is_complex:
+        xp = _xp(u)
+        zeros = xp.zeros(s.shape)
+        phase_u = xp.imag(_diagonal(uh_gu)._data) if uh_gu is not None else zeros
+        phase_v = xp.imag(_diagonal(vh_gv)._data) if vh_gv is not None else zeros
+        if not xp.allclose(phase_u, -phase_v, rtol=1e-2, atol=1e-2):
+            raise RuntimeError("svd_backward: The singular vectors in the complex case are specified up to "
+                               "multiplication by e^{i phi}. The specified loss function depends on this phase term, "
+                               "making it ill-defined.")
+    squares = s * s
+    gaps = _unsqueeze(squares, -2) - _unsqueeze(squares, -1) + _eye_like(s, s.shape[-1])
+    if uh_gu is not None and vh_gv is not None:
+        inner = (uh_gu * _unsqueeze(s, -2) + _unsqueeze(s, -1) * vh_gv) / gaps
+    elif uh_gu is not None:
+        inner = uh_gu / gaps * _unsqueeze(s, -2)
+    else:
+        inner = _unsqueeze(s, -1) * (vh_gv / gaps)
+    if grad_s is not None:
+        inner = inner + _diag_embed(grad_s)
+    if u.dtype.is_complex and uh_gu is not None and vh_gv is not None:
+        inner = inner + _diag_embed(_diagonal(uh_gu) / (2 * s))
+    if m > n and grad_u is not None:
+        grad_u_scaled = grad_u / _unsqueeze(s, -2)
+        outer = matmul(u, inner) + grad_u_scaled - matmul(u, matmul(_mH(u), grad_u_scaled))
+        return matmul(outer, vh)
+    if m < n and grad_vh is not None:
+        grad_vh_scaled = grad_vh / _unsqueeze(s, -1)
+        outer = matmul(inner, vh) + grad_vh_scaled - matmul(matmul(grad_vh_scaled, _mH(vh)), vh)
+        return matmul(u, outer)
+    return matmul(u, matmul(inner, vh))
+
+
+def _skew(x):
+    return x - _mH(x)
+
+
+def _check_finite(A, message):
+    if not bool(_xp(A).isfinite(A._data).all()):
+        raise LinAlgError(message)
+
+
+def _svd(A, full_matrices, name):
+    _check_matrix(A, name, square=False)
+    _check_finite(A, f"{name}: The algorithm failed to converge because the input matrix contained non-finite "
+                     "values.")
+    return SVD.apply(A, full_matrices)
+
+
+def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
+    """A = U diag(S) Vh with orthonormal U, Vh and descending S (U, Vh square when ``full_matrices``)."""
+    _check_driver(driver)
+    return _write_outs(out, SVDResult(*_svd(A, full_matrices, "linalg.svd")), "linalg.svd")
+
+
+def _check_driver(driver):
+    if driver is not None:
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+                           "cuSOLVER backend.")
+
+
+def svdvals(A, *, driver=None, out=None):
+    """The singular values of each matrix, in descending order."""
+    _check_driver(driver)
+    if _grad_needed(A):
+        return write_out(out, _svd(A, False, "linalg.svd")[1], "linalg.svdvals")
+    _check_matrix(A, "linalg.svd", square=False)
+    _check_finite(A, "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
+                     "values.")
+    return write_out(out, _make(_xp(A).linalg.svd(A._data, compute_uv=False)), "linalg.svdvals")
+
+
+@tensor_method
+def svd(input, some=True, compute_uv=True, *, out=None):
+    """U, S, V (not Vh) with input = U diag(S) V^H; reduced unless ``some=False``; zero U and V when not
+    ``compute_uv``. Prefer ``linalg.svd``."""
+    if not compute_uv:
+        values = svdvals(input)
+        xp = _xp(input)
+        batch, (m, n) = tuple(input.shape[:-2]), tuple(input.shape[-2:])
+        return _write_outs(out, LegacySVDResult(_make(xp.zeros(batch + (m, m), dtype=input._data.dtype)), values,
+                                                _make(xp.zeros(batch + (n, n), dtype=input._data.dtype))), "svd")
+    u, s, vh = _svd(input, not some, "linalg.svd")
+    return _write_outs(out, LegacySVDResult(u, s, _mH(vh)), "svd")
+
+
+# --- eigendecompositions ------------------------------------------------------------------------------------
+EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EigResult = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+
+
+class Eigh(Primitive):
+    @staticmethod
+    def forward(ctx, a, uplo):
+        try:
+            values, vectors = ctx.xp.linalg.eigh(a, UPLO=uplo)
+        except numpy.linalg.LinAlgError:
+            raise _FactorizationFailed() from None
+        ctx.save_for_backward(values, vectors)
+        ctx.set_materialize_grads(False)
+        return values, vectors
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_vectors):
+        values, vectors = ctx.saved_tensors
+        return _eig_backward(grad_values, grad_vectors, values, vectors, True)
+
+
+class Eig(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        complex_type = numpy.complex64 if a.dtype in (numpy.float32, numpy.complex64) else numpy.complex128
+        try:
+            values, vectors = xp.linalg.eig(a)
+        except numpy.linalg.LinAlgError:
+            raise _FactorizationFailed() from None
+        values, vectors = values.astype(complex_type, copy=False), vectors.astype(complex_type, copy=False)
+        ctx.real_input = a.dtype.kind != "c"
+        ctx.save_for_backward(values, vectors)
+        ctx.set_materialize_grads(False)
+        return values, vectors
+
+    @staticmethod
+    def backward(ctx, grad_values, grad_vectors):
+        values, vectors = ctx.saved_tensors
+        grad = _eig_backward(grad_values, grad_vectors, values, vectors, False)
+        return _real(grad) if grad is not None and ctx.real_input else grad
+
+
+def _eig_backward(grad_values, grad_vectors, values, vectors, hermitian):
+    """PyTorch's linalg_eig_backward: gA = V^-H (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / conj(E)) V^H,
+    E_ij = L_j - L_i, with unit-norm eigenvectors (V^-1 = V^H when Hermitian)."""
+    if grad_values is None and grad_vectors is None:
+        return None
+    v_h = _mH(vectors)
+    if grad_vectors is None:
+        if hermitian:
+            return matmul(vectors * _unsqueeze(grad_values, -2), v_h)
+        return solve(v_h, _unsqueeze(grad_values, -1) * v_h)
+    vh_gv = matmul(v_h, grad_vectors)
+    diagonal = _diagonal(vh_gv)
+    if vectors.dtype.is_complex and not bool(_xp(diagonal).allclose(_xp(diagonal).imag(diagonal._data), 0,
+                                                                    rtol=1e-2, atol=1e-2)):
+        raise RuntimeError(f"{'linalg_eigh_backward' if hermitian else 'linalg_eig_backward'}: The eigenvectors in "
+                           "the complex case are specified up to multiplication by e^{i phi}. The specified loss "
+                           "function depends on this quantity, so it is ill-defined.")
+    if hermitian:
+        vh_gv = (vh_gv - _mH(vh_gv)) * 0.5
+    else:
+        vh_gv = vh_gv - matmul(v_h, vectors * _unsqueeze(_real(diagonal), -2))
+    conj_values = _conj(values)
+    gaps = _unsqueeze(conj_values, -2) - _unsqueeze(conj_values, -1) + _eye_like(values, values.shape[-1])
+    inner = vh_gv / gaps
+    if grad_values is not None:
+        inner = inner - _diag_embed(_diagonal(inner)) + _diag_embed(grad_values)
+    if hermitian:
+        return matmul(vectors, matmul(inner, v_h))
+    return solve(v_h, matmul(inner, v_h))
+
+
+def _check_uplo(UPLO):
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+
+
+def _eigh(A, UPLO, name):
+    _check_uplo(UPLO)
+    _check_matrix(A, name)
+    try:
+        return Eigh.apply(A, UPLO)
+    except _FactorizationFailed:
+        raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix is ill-conditioned "
+                          "or has too many repeated eigenvalues (error code: 1).") from None
+
+
+def eigh(A, UPLO="L", *, out=None):
+    """Ascending eigenvalues and orthonormal eigenvectors of each Hermitian matrix (reading the ``UPLO``
+    triangle)."""
+    return _write_outs(out, EighResult(*_eigh(A, UPLO, "linalg.eigh")), "linalg.eigh")
+
+
+def eigvalsh(A, UPLO="L", *, out=None):
+    """Ascending eigenvalues of each Hermitian matrix (reading the ``UPLO`` triangle)."""
+    if _grad_needed(A):
+        return write_out(out, _eigh(A, UPLO, "linalg.eigh")[0], "linalg.eigvalsh")
+    _check_uplo(UPLO)
+    _check_matrix(A, "linalg.eigh")
+    return write_out(out, _make(_xp(A).linalg.eigvalsh(A._data, UPLO=UPLO)), "linalg.eigvalsh")
+
+
+def _eig(A, name):
+    _check_matrix(A, name)
+    _check_finite(A, f"torch.{name}: input tensor should not contain infs or NaNs.")
+    try:
+        return Eig.apply(A)
+    except _FactorizationFailed:
+        raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix is ill-conditioned "
+                          "or has too many repeated eigenvalues (error code: 1).") from None
+
+
+def eig(A, *, out=None):
+    """Complex eigenvalues and unit-norm eigenvectors of each square matrix."""
+    return _write_outs(out, EigResult(*_eig(A, "linalg.eig")), "linalg.eig")
+
+
+def eigvals(A, *, out=None):
+    """Complex eigenvalues of each square matrix."""
+    return write_out(out, _eig(A, "linalg.eig")[0], "linalg.eigvals")
+
+
+# --- pseudo-inverse, rank and condition number ---------------------------------------------------------------
+def _tolerances(A, atol, rtol):
+    """PyTorch's (atol, rtol) arrays: rtol defaults to eps * max(m, n) where atol is not positive, else to 0."""
+    xp = _xp(A)
+    real = numpy.finfo(A._data.dtype).dtype
+    atol_array = xp.asarray(0.0 if atol is None else (atol._data if isinstance(atol, Tensor) else atol), dtype=real)
+    if rtol is None:
+        default = numpy.finfo(real).eps * max(A.shape[-2], A.shape[-1])
+        rtol_array = xp.where(atol_array > 0, 0, default).astype(real) if atol is not None else \
+            xp.asarray(default, dtype=real)
+    else:
+        rtol_array = xp.asarray(rtol._data if isinstance(rtol, Tensor) else rtol, dtype=real)
+    return atol_array, rtol_array
+
+
+def _kept(magnitudes, atol, rtol, xp):
+    """Mask of the singular values (or |eigenvalues|) above max(atol, rtol * largest)."""
+    largest = magnitudes.max(axis=-1, keepdims=True, initial=0)
+    return magnitudes > xp.maximum(atol[..., None], rtol[..., None] * largest)
+
+
+class Pinv(Primitive):
+    @staticmethod
+    def forward(ctx, a, atol, rtol, hermitian):
+        xp = ctx.xp
+        if hermitian:
+            values, vectors = xp.linalg.eigh(a)
+            keep = _kept(xp.abs(values), atol, rtol, xp)
+            inverse = xp.where(keep, 1 / xp.where(keep, values, 1), 0).astype(values.dtype)
+            result = (vectors * inverse[..., None, :]) @ _adjoint(vectors)
+        else:
+            u, s, vh = xp.linalg.svd(a, full_matrices=False)
+            keep = _kept(s, atol, rtol, xp)
+            inverse = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(s.dtype)
+            result = (_adjoint(vh) * inverse[..., None, :]) @ _adjoint(u)
+        result = result.astype(a.dtype, copy=False)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, pinv_a = ctx.saved_tensors
+        m, n = a.shape[-2], a.shape[-1]
+        pinv_h, grad_h = _mH(pinv_a), _mH(grad)
+        if m <= n:
+            k = matmul(grad_h, pinv_a)
+            k_pinv_h = matmul(k, pinv_h)
+            return (-_mH(matmul(pinv_a, k)) + k_pinv_h - matmul(matmul(a, pinv_a), k_pinv_h)
+                    + matmul(matmul(pinv_h, pinv_a), grad_h - matmul(k, a)))
+        k = matmul(pinv_a, grad_h)
+        pinv_h_k = matmul(pinv_h, k)
+        return (-_mH(matmul(k, pinv_a)) + matmul(matmul(grad_h - matmul(a, k), pinv_a), pinv_h) + pinv_h_k
+                - matmul(matmul(pinv_h_k, pinv_a), a))
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The Moore-Penrose pseudo-inverse, dropping singular values at or below max(atol, rtol * largest)."""
+    if A.ndim < 2 or not (A.dtype.is_floating_point or A.dtype.is_complex):
+        raise RuntimeError(f"linalg.pinv({_name(A)}{{{list(A.shape)}}}): expected a tensor with 2 or more dimensions "
+                           "of float, double, cfloat or cdouble types")
+    if hermitian:
+        _check_matrix(A, "linalg.pinv")
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
+    return write_out(out, Pinv.apply(A, atol_array, rtol_array, hermitian), "linalg.pinv")
+
+
+@tensor_method
+def pinverse(input, rcond=1e-15):
+    """The pseudo-inverse, dropping singular values at or below ``rcond`` times the largest."""
+    return pinv(input, rtol=rcond)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
+    """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol * largest)."""
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
+    _check_floating(A, "torch.linalg.matrix_rank")
+    xp = _xp(A)
+    atol_array, rtol_array = _tolerances(A, atol, rtol)
+    magnitudes = xp.abs(eigvalsh(A.detach())._data) if hermitian else svdvals(A.detach())._data
+    rank = _kept(magnitudes, atol_array, rtol_array, xp).sum(-1).astype(numpy.int64)
+    return write_out(out, _make(xp.asarray(rank)), "linalg.matrix_rank")
+
+
+def cond(A, p=None, *, out=None):
+    """The condition number ||A|| ||A^-1|| in the ``p`` norm (the 2-norm ratio of singular values by default)."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    if p not in (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc"):
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    if p in (None, 2, -2):
+        values = svdvals(A)
+        largest, smallest = _narrow(values, -1, 0, 1), _narrow(values, -1, values.shape[-1] - 1, 1)
+        ratio = largest / smallest if p != -2 else smallest / largest
+        return write_out(out, _squeeze(ratio, -1), "linalg.cond")
+    _check_matrix(A, f"linalg.cond(ord={p})")
+    inverse, info = inv_ex(A)
+    result = matrix_norm(A, p) * matrix_norm(inverse, p)
+    singular = _make(_xp(A).asarray(info._data != 0))
+    return write_out(out, result.masked_fill(singular, math.inf) if bool(singular._data.any()) else result,
+                     "linalg.cond")
+
+
+# --- matrix functions --------------------------------------------------------------------------------------
+@tensor_method
+def matrix_power(input, n, *, out=None):
+    """The integer power ``n`` of each square matrix (through the inverse for negative ``n``)."""
+    if input.ndim < 2 or input.shape[-1] != input.shape[-2]:
+        _check_matrix(input, "linalg.matrix_power")
+    if n == 0:
+        identity = _eye_like(input).expand(tuple(input.shape))
+        return write_out(out, identity + input * 0 if input.requires_grad else identity.clone(), "linalg.matrix_power")
+    if n < 0:
+        input, n = inv(input), -n
+    result, square = None, input
+    while n:
+        if n & 1:
+            result = square if result is None else matmul(result, square)
+        n >>= 1
+        if n:
+            square = matmul(square, square)
+    return write_out(out, result.clone() if result is input else result, "linalg.matrix_power")
+
+
+# Padé (13, 13) coefficients and the 1-norm bound under which it is accurate to double precision (Higham 2005).
+_PADE13 = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800., 129060195264000.,
+           10559470521600., 670442572800., 33522128640., 1323241920., 40840800., 960960., 16380., 182., 1.)
+_THETA13 = 5.371920351148152
+
+
+class MatrixExp(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        ctx.save_for_backward(a)
+        if a.size == 0:
+            return a.copy()
+        b = _PADE13
+        norm = xp.abs(a).sum(-2).max(-1)
+        squarings = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm, 1e-300) / _THETA13))).astype(numpy.int64)
+        scaled = a / (2.0 ** squarings)[..., None, None].astype(a.real.dtype)
+        identity = xp.eye(a.shape[-1], dtype=a.dtype)
+        a2 = scaled @ scaled
+        a4 = a2 @ a2
+        a6 = a4 @ a2
+        u = scaled @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * identity)
+        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * identity
+        result = xp.linalg.solve(v - u, v + u)
+        for step in range(int(squarings.max(initial=0))):
+            result = xp.where((step < squarings)[..., None, None], result @ result, result)
+        return result.astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # The adjoint of the derivative at A is the top-right block of exp([[A^H, G], [0, A^H]]) (Mathias 1996).
+        a, = ctx.saved_tensors
+        from .shape import cat
+        a_h = _mH(a).expand(tuple(grad.shape))
+        block = cat([cat([a_h, grad], -1), cat([a_h * 0, a_h], -1)], -2)
+        n = a.shape[-1]
+        return _narrow(_narrow(MatrixExp.apply(block), -2, 0, n), -1, n, n)
+
+
+@tensor_method
+def matrix_exp(input):
+    """The matrix exponential of each square matrix (scaling and squaring with a Padé approximant)."""
+    _check_matrix(input, "linalg.matrix_exp")
+    return MatrixExp.apply(input)
+
+
+# --- least squares -----------------------------------------------------------------------------------------
 LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solutions of A X = B (minimum-norm when underdetermined), with residuals, ranks and
-    singular values as LAPACK's ``driver`` would return them."""
-    drivers = ("gels", "gelsy", "gelsd", "gelss")
-    if driver is not None and driver not in drivers:
+    singular values where LAPACK's ``driver`` would return them."""
+    if driver is not None and driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
     _check_floating(A, "torch.linalg.lstsq")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
                            f"dtype {_name(A)} and other's dtype {_name(B)}")
-    vector = B.ndim == A.ndim - 1
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     matrix_b = _unsqueeze(B, -1) if vector else B
     if matrix_b.shape[-2] != A.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = A.shape[-2], A.shape[-1]
-    if m >= n:
-        q, r = qr(A)
-        solution = solve(r, matmul(_mH(q), matrix_b))
-    else:
-        q, r = qr(_mH(A))
-        solution = matmul(q, _mH(solve(_mH(r), _mH(_mH(matrix_b)), left=True) if False else
-                                 _mH(solve(_mH(r), matrix_b))))
-    batch = tuple(solution.shape[:-2])
-    values = svdvals(A)
+    if rcond is None:
+        rcond = float(numpy.finfo(A._data.dtype).eps) * max(m, n)
+    solution = matmul(pinv(A, rtol=rcond), matrix_b)
     xp = _xp(A)
-    tolerance = (rcond if rcond is not None else numpy.finfo(values._data.dtype).eps * max(m, n))
-    ranks = (values._data > tolerance * values._data[..., :1]).sum(-1).astype(numpy.int64)
+    values = svdvals(A.detach())
+    ranks = _kept(values._data, xp.asarray(0.0), xp.asarray(rcond), xp).sum(-1).astype(numpy.int64)
     empty_real = _make(xp.zeros((0,), dtype=values._data.dtype))
-    residuals = empty_real
+    residuals = _real(_narrow(solution.reshape(-1), 0, 0, 0))   # empty, but an output of the graph as in PyTorch
     if driver != "gelsy" and m > n and bool((ranks == n).all()):
         residuals = vector_norm(matmul(A, solution) - matrix_b, 2, -2) ** 2
-    rank = _make(xp.asarray(ranks)) if driver != "gels" else _make(xp.zeros((0,), dtype=numpy.int64))
+    rank = _make(xp.zeros((0,), dtype=numpy.int64)) if driver == "gels" else _make(xp.asarray(ranks))
     singular_values = values if driver in ("gelsd", "gelss") else empty_real
-    if vector:
-        solution = _squeeze(solution, -1)
-        if residuals.numel():
-            residuals = _squeeze(residuals, -1)
-    del batch
-    return LstsqResult(solution, residuals, rank, singular_values)
+    return LstsqResult(_squeeze(solution, -1) if vector else solution, residuals, rank, singular_values)
