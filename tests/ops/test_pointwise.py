@@ -551,3 +551,25 @@ def test_mixed_dtype_broadcasting_matches_torch(shapes, dtypes):
     check(lambda lib, a, b: a + b, x, y, grad=False)
     check(lambda lib, a, b: a * b, x, y, grad=False)
     check(lambda lib, a, b: lib.maximum(a, b), x, y, grad=False)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: x // 2, lambda lib, x: 3 // x, lambda lib, x: 3 % x,
+                                  lambda lib, x: lib.floor_divide(x, x), lambda lib, x: lib.remainder(3.0, x)])
+def test_ops_without_derivative_raise_in_backward_like_torch(call):
+    x = sample((2, 3), F32, 1, 3)
+    error = check_error(lambda lib, a: call(lib, a.requires_grad_()).sum().backward(), x)
+    torch_error = pytest.raises(RuntimeError, lambda: call(torch, torch.tensor(x, requires_grad=True)).sum().backward())
+    assert str(error) == str(torch_error.value)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: 3 // x, lambda lib, x: 3 % x, lambda lib, x: 3.5 // x,
+                                  lambda lib, x: 2.5 % x, lambda lib, x: True // x, lambda lib, x: lib.remainder(-7, x)])
+@pytest.mark.parametrize("dtype", [I64, F32, I32])
+def test_number_on_the_left_of_floor_divide_and_remainder(call, dtype):
+    check(call, _nonzero(sample((2, 3), dtype, -4, 4)), grad=False)
+
+
+def test_remainder_and_fmod_of_two_tensors_differentiate_both():
+    x, y = sample((2, 3), F64, 1, 3), sample((2, 3), F64, 0.5, 1)
+    check(lambda lib, a, b: a % b, x, y)
+    check(lambda lib, a, b: lib.fmod(a, b), x, y)
