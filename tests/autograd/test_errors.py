@@ -217,7 +217,7 @@ def test_numpy_of_tensor_requiring_grad():
 
 # --- anomaly mode ---------------------------------------------------------------------------------------------------
 def anomaly_enabled(lib):
-    return torch.is_anomaly_enabled() if lib is torch else ember.autograd.anomaly_mode.is_anomaly_enabled()
+    return lib.is_anomaly_enabled()
 
 
 def sqrt_at_zero(lib):
@@ -298,3 +298,21 @@ def test_anomaly_mode_is_off_after_the_block():
     assert not anomaly_enabled(ember)
     x = ember.tensor([0.0, 1.0], requires_grad=True)
     (x.sqrt() * 0).sum().backward()
+
+
+@pytest.mark.parametrize("name", ["torch", "ember"])
+def test_anomaly_state_queries(name):
+    lib = torch if name == "torch" else ember
+    assert (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()) == (False, True)
+    with lib.autograd.set_detect_anomaly(True, check_nan=False):
+        assert (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()) == (True, False)
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        (x.sqrt() * 0).sum().backward()   # traces are recorded, NaN passes
+        assert numpy.isnan(x.grad.tolist()[0])
+    assert (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()) == (False, True)
+    lib.set_anomaly_enabled(True)
+    try:
+        assert (lib.is_anomaly_enabled(), lib.is_anomaly_check_nan_enabled()) == (True, True)
+    finally:
+        lib.set_anomaly_enabled(False)
+    assert not lib.is_anomaly_enabled()
