@@ -23,7 +23,7 @@ __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
            "clamp", "clip", "clamp_min", "clamp_max", "lerp", "where", "maximum", "minimum", "fmax", "fmin",
            "nan_to_num", "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg",
            "addcmul", "addcdiv", "pow", "float_power", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
 
 # Torch returns inf/nan silently where NumPy would warn (log(0), 0/0, exp overflow); forwards run under this.
 _quiet = numpy.errstate(all="ignore")
@@ -1566,11 +1566,21 @@ def _check_bitwise_operand(name, value):
         raise _not_implemented(f"{name}_cpu", _dtype.get_default_dtype())
 
 
+def _integer_operands(input, other):
+    """Both operands promoted together, a Python number as a 0-d array of the result dtype (wrapping around like
+    PyTorch's cast of an out-of-range number, where NumPy would raise)."""
+    input, other = promote_pair(input, other)
+    tensor = input if isinstance(input, Tensor) else other
+    xp = xp_of(tensor._data)
+    as_array = (lambda v: v if isinstance(v, Tensor) else xp.asarray(v).astype(tensor._data.dtype))
+    return as_array(input), as_array(other)
+
+
 def _bitwise(name, symbol, operator_name):
     def function(input, other, *, out=None):
         _check_bitwise_operand(name, input)
         _check_bitwise_operand(name, other)
-        return write_out(out, _elementwise_result(name, *promote_pair(input, other)), name)
+        return write_out(out, _elementwise_result(name, *_integer_operands(input, other)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise ``input {symbol} other`` on integer or bool tensors."
     tensor_method(f"__{operator_name}__")(function)
@@ -1600,6 +1610,26 @@ def _invert(self):
 
 Tensor.__invert__ = _invert
 inplace_method(bitwise_not)
+
+
+def _shift(name, kernel, array_function, operator_name):
+    def function(input, other, *, out=None):
+        input, other = _integer_operands(input, other)
+        dtype = (input if isinstance(input, Tensor) else other).dtype
+        if dtype._category != _dtype._INT:
+            raise _not_implemented(kernel, dtype)
+        return write_out(out, _elementwise_result(array_function, input, other), name)
+    function.__name__ = function.__qualname__ = name
+    direction = "left" if operator_name == "lshift" else "right"
+    function.__doc__ = f"Shifts the bits of integer ``input`` {direction} by ``other`` (arithmetic shift, as in C)."
+    tensor_method(f"__{operator_name}__")(function)
+    setattr(Tensor, f"__r{operator_name}__", lambda self, other: function(other, self))
+    setattr(Tensor, f"__i{operator_name}__", inplace_method(function))
+    return function
+
+
+bitwise_left_shift = _shift("bitwise_left_shift", "lshift_cpu", "left_shift", "lshift")
+bitwise_right_shift = _shift("bitwise_right_shift", "rshift_cpu", "right_shift", "rshift")
 
 
 # --- filling and copying in place ------------------------------------------------------------------------------------
