@@ -120,6 +120,10 @@ class Tensor:
         """True for floating dtypes."""
         return self.dtype.is_floating_point
 
+    def is_signed(self):
+        """True for signed dtypes (everything but bool and the unsigned integers)."""
+        return self.dtype.is_signed
+
     def is_complex(self):
         """True for complex dtypes."""
         return self.dtype.is_complex
@@ -268,7 +272,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:   # as PyTorch: f"{loss}" shows the number
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 

@@ -188,3 +188,10 @@ def test_version_is_an_int_that_counts_inplace_changes_like_torch():
         x.add_(1)
         view.mul_(2)
         assert x._version == view._version == 2
+
+
+def test_format_of_a_zero_dim_tensor_is_its_number_like_torch():
+    import torch
+    for spec in ("", ".3f", ">8"):
+        assert format(ember.tensor(2.5), spec) == format(torch.tensor(2.5), spec)
+    assert f"{ember.tensor([1, 2])}" == repr(ember.tensor([1, 2]))
