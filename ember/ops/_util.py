@@ -267,6 +267,9 @@ def write_out(out, result, name="op"):
     if state.enabled and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    if result._data.dtype != out._data.dtype and not _dtype.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired output "
+                           f"type {_dtype.scalar_type_name(out.dtype)}")
     if out._data.shape == result._data.shape:
         out._data[...] = result._data
     else:

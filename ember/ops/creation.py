@@ -225,7 +225,10 @@ def _factory(shape, fill, dtype, device, requires_grad):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given shape."""
-    return _factory(shape_arg(size), 0, dtype, device, requires_grad)
+    shape = shape_arg(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's own wording for zeros
+    return _factory(shape, 0, dtype, device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):

@@ -569,7 +569,8 @@ def test_ops_without_derivative_raise_in_backward_like_torch(call):
 
 
 @pytest.mark.parametrize("call", [lambda lib, x: 3 // x, lambda lib, x: 3 % x, lambda lib, x: 3.5 // x,
-                                  lambda lib, x: 2.5 % x, lambda lib, x: True // x, lambda lib, x: lib.remainder(-7, x)])
+                                  lambda lib, x: 2.5 % x, lambda lib, x: True // x,
+                                  lambda lib, x: lib.remainder(-7, x)])
 @pytest.mark.parametrize("dtype", [I64, F32, I32])
 def test_number_on_the_left_of_floor_divide_and_remainder(call, dtype):
     check(call, _nonzero(sample((2, 3), dtype, -4, 4)), grad=False)
