@@ -2,11 +2,12 @@
 from . import _dtype
 from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
-                     int32, int64, promote_types, set_default_dtype, uint8)
+                     int32, int64, promote_types, set_default_dtype, uint8, uint16, uint32, uint64)
 from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
+from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
 from .ops.comparison import *  # noqa: F401,F403
 from .ops.conversion import *  # noqa: F401,F403

@@ -40,7 +40,7 @@ class dtype:
 
     @property
     def is_signed(self):
-        return self.name not in ("uint8", "bool")
+        return not self.name.startswith("uint") and self.name != "bool"
 
     def to_real(self):
         """The real counterpart of a complex dtype (float32 for complex64)."""
@@ -59,6 +59,9 @@ class dtype:
 
 bool_ = dtype("bool", numpy.dtype(numpy.bool_), _BOOL, 1)
 uint8 = dtype("uint8", numpy.dtype(numpy.uint8), _INT, 1)
+uint16 = dtype("uint16", numpy.dtype(numpy.uint16), _INT, 2)
+uint32 = dtype("uint32", numpy.dtype(numpy.uint32), _INT, 4)
+uint64 = dtype("uint64", numpy.dtype(numpy.uint64), _INT, 8)
 int8 = dtype("int8", numpy.dtype(numpy.int8), _INT, 1)
 int16 = dtype("int16", numpy.dtype(numpy.int16), _INT, 2)
 int32 = dtype("int32", numpy.dtype(numpy.int32), _INT, 4)
@@ -70,7 +73,9 @@ float64 = dtype("float64", numpy.dtype(numpy.float64), _FLOAT, 8)
 complex64 = dtype("complex64", numpy.dtype(numpy.complex64), _COMPLEX, 8)
 complex128 = dtype("complex128", numpy.dtype(numpy.complex128), _COMPLEX, 16)
 
-ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128)
+ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128, uint16,
+       uint32, uint64)
+_BAREBONES_UNSIGNED = (uint16, uint32, uint64)   # PyTorch promotes these only with themselves and floating types
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128,
            "chalf": complex64}
@@ -93,10 +98,9 @@ def from_numpy(numpy_dtype):
             return _BY_NUMPY[numpy_dtype]
         if numpy_dtype.name == "bfloat16":
             return bfloat16 if bfloat16.numpy == numpy_dtype else None
-        if numpy_dtype.kind == "u":  # uint16/32/64 have no ember counterpart; keep their values in int64
-            return int64
-        raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype.name}. The only supported types are: "
-                        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, and bool.")
+        raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint64, uint32, uint16, uint8, and bool.")
 
 
 _default_float = [float32]
@@ -123,6 +127,11 @@ def promote_types(a, b):
     if a is b:
         return a
     ca, cb = a._category, b._category
+    if a in _BAREBONES_UNSIGNED or b in _BAREBONES_UNSIGNED:
+        if _FLOAT in (ca, cb):
+            return a if ca == _FLOAT else b
+        raise RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{scalar_type_name(a)} and {scalar_type_name(b)}")
     if ca != cb:
         high, low = (a, b) if ca > cb else (b, a)
         if high._category == _COMPLEX and low._category == _FLOAT and low.itemsize == 8:
@@ -212,7 +221,8 @@ def as_dtype(value):
 
 _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                       "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
-                      "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+                      "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+                      "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def scalar_type_name(d):

@@ -11,7 +11,7 @@ from . import _backend, _dtype
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
 
-    __slots__ = ("_data", "_version", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_version_counter", "__weakref__", "__dict__")
     # Defaults live on the class so that making a tensor sets only its data and version counter.
     requires_grad = False
     grad = None
@@ -120,6 +120,10 @@ class Tensor:
         """True for floating dtypes."""
         return self.dtype.is_floating_point
 
+    def is_signed(self):
+        """True for signed dtypes (everything but bool and the unsigned integers)."""
+        return self.dtype.is_signed
+
     def is_complex(self):
         """True for complex dtypes."""
         return self.dtype.is_complex
@@ -141,8 +145,9 @@ class Tensor:
         return False
 
     @property
-    def _version_value(self):
-        return self._version[0]
+    def _version(self):
+        """How many times the memory was modified in place (shared by views), as an int like PyTorch's."""
+        return self._version_counter[0]
 
     @property
     def data(self):
@@ -267,7 +272,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:   # as PyTorch: f"{loss}" shows the number
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
@@ -344,10 +349,10 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
         tensor.grad_fn = grad_fn
         tensor._output_nr = output_nr
     if base is not None:
-        tensor._version = base._version
+        tensor._version_counter = base._version_counter
         tensor._base = base._base if base._base is not None else base
     else:
-        tensor._version = [0]
+        tensor._version_counter = [0]
     return tensor
 
 
@@ -360,5 +365,5 @@ def _wrap(array, new=object.__new__, cls=Tensor):
     """The fastest ``_make(array)``: a tensor outside the graph."""
     tensor = new(cls)
     tensor._data = array
-    tensor._version = [0]
+    tensor._version_counter = [0]
     return tensor

@@ -100,3 +100,46 @@ def test_default_dtype():
         ember.set_default_dtype(ember.float32)
     with pytest.raises(TypeError):
         ember.set_default_dtype(ember.int32)
+
+
+UNSIGNED = ["uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("a, b", [(u, o) for u in UNSIGNED for o in NAMES + UNSIGNED] + [(o, "uint32") for o in NAMES])
+def test_promotion_of_wide_unsigned_types(a, b):
+    (ea, ta), (eb, tb) = _pair(a), _pair(b)
+    try:
+        expected = torch.promote_types(ta, tb)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError) as ember_error:
+            ember.promote_types(ea, eb)
+        assert str(ember_error.value) == str(error)
+    else:
+        _same(ember.promote_types(ea, eb), expected)
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+def test_wide_unsigned_tensors_follow_torch(name):
+    import numpy
+    from tests.oracle import check
+    array = numpy.array([1, 2, 65535], dtype=name)
+    for call in [lambda lib, t: t * 2, lambda lib, t: t * lib.tensor(3), lambda lib, t: t * 2.5, lambda lib, t: t == 1,
+                 lambda lib, t: t.sum(), lambda lib, t: t.long(), lambda lib, t: t.float(), lambda lib, t: t[1],
+                 lambda lib, t: lib.cat([t, t]), lambda lib, t: t & t, lambda lib, t: t.to(lib.uint32),
+                 lambda lib, t: lib.zeros(2, dtype=t.dtype), lambda lib, t: lib.tensor([7, 8], dtype=t.dtype)]:
+        check(call, array, grad=False)
+    e, t = ember.from_numpy(array), torch.from_numpy(array)
+    assert repr(e).replace("ember", "torch") == repr(t) and e.tolist() == t.tolist()
+    assert e.is_signed() is t.is_signed() is False and e.dtype.itemsize == t.dtype.itemsize
+    assert numpy.shares_memory(e.numpy(), array)
+
+
+def test_uint64_beyond_int64_and_unsupported_numpy_types():
+    import numpy
+    assert ember.tensor(2**63, dtype=ember.uint64).item() == torch.tensor(2**63, dtype=torch.uint64).item()
+    for array in (numpy.array(["a"]), numpy.array([1.0], dtype=numpy.longdouble)):
+        with pytest.raises(TypeError) as torch_error:
+            torch.from_numpy(array)
+        with pytest.raises(TypeError) as ember_error:
+            ember.from_numpy(array)
+        assert str(ember_error.value) == str(torch_error.value)

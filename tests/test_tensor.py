@@ -160,7 +160,7 @@ def test_clone_and_detach_sharing():
     d = x.detach()
     assert not d.requires_grad and d.data_ptr() == x.data_ptr()
     d.add_(1)
-    assert x.tolist() == [2.0, 3.0] and x._version[0] == d._version[0] == 1
+    assert x.tolist() == [2.0, 3.0] and x._version == d._version == 1
     c.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
     data = x.data
@@ -177,3 +177,21 @@ def test_predicates():
     assert ember.tensor([1.0]).is_nonzero()
     oracle.check_error(lambda lib: lib.tensor([1, 2]).is_nonzero())
     oracle.check_error(lambda lib: lib.tensor([]).is_nonzero())
+
+
+def test_version_is_an_int_that_counts_inplace_changes_like_torch():
+    import torch
+    for lib in (torch, ember):
+        x = lib.zeros(3)
+        view = x[1:]
+        assert isinstance(x._version, int) and x._version == 0
+        x.add_(1)
+        view.mul_(2)
+        assert x._version == view._version == 2
+
+
+def test_format_of_a_zero_dim_tensor_is_its_number_like_torch():
+    import torch
+    for spec in ("", ".3f", ">8"):
+        assert format(ember.tensor(2.5), spec) == format(torch.tensor(2.5), spec)
+    assert f"{ember.tensor([1, 2])}" == repr(ember.tensor([1, 2]))

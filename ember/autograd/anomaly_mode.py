@@ -5,11 +5,22 @@ import warnings
 from . import function
 
 _enabled = [False]
+_check_nan = [True]
 
 
 def is_anomaly_enabled():
     """True while anomaly detection is on."""
     return _enabled[0]
+
+
+def is_anomaly_check_nan_enabled():
+    """True while anomaly detection also raises on NaN gradients (the default when it is on)."""
+    return _check_nan[0]
+
+
+def set_anomaly_enabled(enabled, check_nan=True):
+    """Turns anomaly detection on or off (``torch.set_anomaly_enabled``)."""
+    _set(bool(enabled), check_nan)
 
 
 def _record_trace(cls, args, kwargs, proceed):
@@ -25,12 +36,13 @@ def _record_trace(cls, args, kwargs, proceed):
     return result
 
 
-def _set(mode):
+def _set(mode, check_nan):
     if mode and not _enabled[0]:
         function.dispatch_hooks.append(_record_trace)
     elif not mode and _enabled[0]:
         function.dispatch_hooks.remove(_record_trace)
     _enabled[0] = mode
+    _check_nan[0] = check_nan
 
 
 def report(node):
@@ -41,6 +53,8 @@ def report(node):
 
 def check(node, index, grad):
     """Raises when a backward produced NaN, naming the op and showing where its forward ran."""
+    if not _check_nan[0]:
+        return
     data = grad._data
     if data.dtype.kind in "fc" and bool((data != data).any()):
         if node._trace:
@@ -55,13 +69,13 @@ class detect_anomaly:
         self.check_nan = check_nan
 
     def __enter__(self):
-        self._previous = _enabled[0]
-        _set(self.check_nan)
+        self._previous = _enabled[0], _check_nan[0]
+        _set(True, self.check_nan)
         warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
                       "enabled for debugging.", UserWarning, stacklevel=2)
 
     def __exit__(self, *exc):
-        _set(self._previous)
+        _set(*self._previous)
         return False
 
 
@@ -69,12 +83,12 @@ class set_detect_anomaly:
     """Turns anomaly detection on or off; usable as a call or a context manager."""
 
     def __init__(self, mode, check_nan=True):
-        self._previous = _enabled[0]
-        _set(bool(mode) and check_nan)
+        self._previous = _enabled[0], _check_nan[0]
+        _set(bool(mode), check_nan)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _set(self._previous)
+        _set(*self._previous)
         return False

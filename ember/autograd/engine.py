@@ -301,7 +301,7 @@ def _accumulate(leaf, g, create_graph, handed_out):
         leaf.grad = leaf.grad + g
     else:
         leaf.grad._data += g._data
-        leaf.grad._version[0] += 1
+        leaf.grad._version_counter[0] += 1
 
 
 def _sum_to(g, shape, node, index):

@@ -53,7 +53,7 @@ class Node:
     def mark_dirty(self, *tensors):
         """Declares inputs that forward modified in place."""
         for tensor in tensors:
-            tensor._version[0] += 1
+            tensor._version_counter[0] += 1
 
     def set_materialize_grads(self, value):
         """When False, backward receives None instead of zeros for outputs that got no gradient."""
@@ -163,7 +163,7 @@ def _unpack(node, entry):
         counter, array, nr = value
         _check_version(node, counter, version)
         return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
-    _check_version(node, value._version, version)
+    _check_version(node, value._version_counter, version)
     return value
 
 
@@ -253,7 +253,7 @@ class Function(metaclass=_FunctionMeta):
         ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
         ctx._input_meta = tuple((a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs))
         ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in results)
-        ctx._saved = tuple(None if t is None else ("tensor", t, t._version[0]) for t in ctx._saved or ())
+        ctx._saved = tuple(None if t is None else ("tensor", t, t._version_counter[0]) for t in ctx._saved or ())
         return results[0] if single else tuple(results)
 
 
@@ -335,10 +335,10 @@ def _saved_entry(array, args, results):
         return None
     for a in args:
         if isinstance(a, Tensor) and a._data is array:
-            return ("tensor", a, a._version[0])
+            return ("tensor", a, a._version_counter[0])
     for r in results:
         if r._data is array:
-            return ("output", (r._version, array, r._output_nr), r._version[0])
+            return ("output", (r._version_counter, array, r._output_nr), r._version_counter[0])
     if not hasattr(array, "shape"):
         return ("value", array, 0)
     if isinstance(array, numpy.generic):   # NumPy hands 0-d results back as scalars; a Tensor needs an array

@@ -107,7 +107,7 @@ def dirac_(tensor, groups=1):
             for d in range(smallest):
                 centre = tuple(s // 2 for s in tensor.shape[2:])
                 data[(g * out_per_group + d, d) + centre] = 1
-        tensor._version[0] += 1
+        tensor._version_counter[0] += 1
     return tensor
 
 

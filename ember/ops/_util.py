@@ -32,6 +32,22 @@ def inplace_method(function, name=None):
     return method
 
 
+_renamed_nodes = {}
+
+
+def name_node(result, name):
+    """Shows the node that just made ``result`` under PyTorch's name for the op (``MeanBackward0`` for a mean built
+    from a sum and a division); its backward stays that of the primitive. Returns ``result``."""
+    node = result.grad_fn
+    if node is not None:
+        base = type(node)
+        renamed = _renamed_nodes.get((base, name))
+        if renamed is None:
+            renamed = _renamed_nodes[(base, name)] = type(name, (base,), {"__module__": base.__module__})
+        node.__class__ = renamed
+    return result
+
+
 def check_inplace_allowed(self):
     """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad."""
     if state.enabled:
@@ -71,7 +87,7 @@ def assign_inplace(self, result):
         return _assign_through_view(self, root, result)
     if result._data is not self._data:
         self._data[...] = result._data
-    self._version[0] += 1
+    self._version_counter[0] += 1
     if node is not None:
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
@@ -84,7 +100,7 @@ def _assign_through_view(view, root, result):
     index = _make(_flat_index(view, root))
     new_root = _WriteThroughView.apply(root, result.to(view.dtype), index)
     root._data[...] = new_root._data
-    root._version[0] += 1
+    root._version_counter[0] += 1
     root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
     view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_root, index).grad_fn, 0, True
     return view
@@ -156,7 +172,7 @@ class _PutFlat(Primitive):
 def _retarget_outputs(node, result, self):
     """Makes saved references to the op's output point at ``self``, which now holds that output."""
     if node._saved:
-        node._saved = tuple(("output", (self._version, self._data, e[1][2]), self._version[0])
+        node._saved = tuple(("output", (self._version_counter, self._data, e[1][2]), self._version_counter[0])
                             if e is not None and e[0] == "output" and e[1][1] is result._data else e
                             for e in node._saved)
 
@@ -256,11 +272,14 @@ def write_out(out, result, name="op"):
     if state.enabled and (result.requires_grad or out.requires_grad):
         raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic differentiation, "
                            "but one of the arguments requires grad.")
+    if result._data.dtype != out._data.dtype and not _dtype.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired output "
+                           f"type {_dtype.scalar_type_name(out.dtype)}")
     if out._data.shape == result._data.shape:
         out._data[...] = result._data
     else:
         out._data = result._data.astype(out._data.dtype, copy=True)
-    out._version[0] += 1
+    out._version_counter[0] += 1
     return out
 
 

@@ -23,6 +23,9 @@ class Cast(Primitive):
         return grad, None   # the engine casts the gradient back to the input's dtype
 
 
+Cast._node_cls.__name__ = Cast._node_cls.__qualname__ = "ToCopyBackward0"   # PyTorch's name for a cast's node
+
+
 class ToDevice(Primitive):
     @staticmethod
     def forward(ctx, a, device):
@@ -132,7 +135,7 @@ def clone(input, *, memory_format=None):
 def detach(input):
     """The same memory as a tensor outside the graph (sharing the version counter, as in PyTorch)."""
     out = _make(input._data)
-    out._version = input._version
+    out._version_counter = input._version_counter
     return out
 
 

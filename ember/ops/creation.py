@@ -108,8 +108,11 @@ def _to_numpy(data, dtype):
     if isinstance(data, numpy.ndarray):
         return data.astype(dtype.numpy)
     inferred = _infer_dtype(data) or dtype
+    natural = _natural_numpy(inferred)
+    if dtype is _dtype.uint64 and inferred._category == _dtype._INT:
+        natural = dtype.numpy   # Python ints above int64's range fit uint64
     try:
-        array = numpy.array(_host_arrays(data), dtype=_natural_numpy(inferred))
+        array = numpy.array(_host_arrays(data), dtype=natural)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     except ValueError:
@@ -175,9 +178,9 @@ def from_numpy(ndarray):
                          "strides are not currently supported. (You can probably work around this by making a copy "
                          "of your array  with array.copy().) ")
     if _dtype.from_numpy(ndarray.dtype).numpy != ndarray.dtype:
-        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.name}. The only supported types "
-                        "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
-                        "and bool.")
+        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+                        "uint64, uint32, uint16, uint8, and bool.")
     return _make(ndarray)
 
 
@@ -222,7 +225,10 @@ def _factory(shape, fill, dtype, device, requires_grad):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given shape."""
-    return _factory(shape_arg(size), 0, dtype, device, requires_grad)
+    shape = shape_arg(size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's own wording for zeros
+    return _factory(shape, 0, dtype, device, requires_grad)
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):

@@ -26,7 +26,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             norms = weight[used].norm(norm_type, dim=1, keepdim=True)
             scale = (max_norm / (norms + 1e-7)).clamp(max=1.0)
             weight._data[used._data] = (weight[used] * scale)._data
-            weight._version[0] += 1
+            weight._version_counter[0] += 1
     flat = input.reshape(-1)
     if padding_idx is not None or scale_grad_by_freq:
         weight = _GradientMask.apply(weight, flat, padding_idx, scale_grad_by_freq)

@@ -251,7 +251,7 @@ def _setitem(self, key, value):
     if not graph:
         check_inplace_allowed(self)
         _write(xp_of(self._data), self._data, key, value._data if isinstance(value, Tensor) else value, False)
-        self._version[0] += 1
+        self._version_counter[0] += 1
         return
     assign_inplace(self, IndexPut.apply(self, value, key, False))
 

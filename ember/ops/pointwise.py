@@ -9,11 +9,12 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, _broadcast_error
-from ._util import (assign_inplace, check_same_device, inplace_method, promote, promote_pair,
+from ..autograd.grad_mode import no_grad
+from ._util import (assign_inplace, check_same_device, inplace_method, name_node, promote, promote_pair,
                     tensor_method, write_out)
 from .comparison import isfinite, isnan
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod",
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod",
            "remainder", "neg", "negative", "positive", "reciprocal", "square", "abs", "absolute", "sign", "sgn",
            "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
            "sin", "cos", "tan", "asin", "arcsin", "acos", "arccos", "atan", "arctan", "atan2", "arctan2",
@@ -22,7 +23,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
            "clamp", "clip", "clamp_min", "clamp_max", "lerp", "where", "maximum", "minimum", "fmax", "fmin",
            "nan_to_num", "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg",
            "addcmul", "addcdiv", "pow", "float_power", "logical_and", "logical_or", "logical_xor", "logical_not",
-           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
 
 # Torch returns inf/nan silently where NumPy would warn (log(0), 0/0, exp overflow); forwards run under this.
 _quiet = numpy.errstate(all="ignore")
@@ -86,6 +87,34 @@ def _zero_grad(grad):
     return grad * 0
 
 
+class NoDerivative(Primitive):
+    """Passes an op's result through for an op PyTorch has no derivative for: its backward raises, naming the op."""
+
+    @staticmethod
+    def forward(ctx, result, input, other, op):
+        ctx.op = op
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
+
+
+def _not_implemented_name(node):
+    return "torch::autograd::NotImplemented"
+
+
+NoDerivative._node_cls.__name__ = NoDerivative._node_cls.__qualname__ = "NotImplemented"   # PyTorch's names
+NoDerivative._node_cls.name = _not_implemented_name
+
+
+def _without_derivative(op, function, input, other):
+    """``function(input, other)`` computed outside the graph, its result linked to a node that raises in backward."""
+    with no_grad():
+        result = function(input, other)
+    return NoDerivative.apply(result._data, input, other, op)
+
+
 # --- arithmetic ----------------------------------------------------------------------------------------------------
 class Add(Primitive):
     @staticmethod
@@ -145,7 +174,7 @@ def _conj(t):
 
 
 class RoundedDiv(Primitive):
-    """Division rounded toward zero ('trunc') or down ('floor'); its gradient is zero, as in PyTorch."""
+    """Division rounded toward zero ('trunc') or down ('floor'); its gradient is zero, as in PyTorch (DivBackward2)."""
 
     @staticmethod
     @_quiet
@@ -162,6 +191,9 @@ class RoundedDiv(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return _zero_grad(grad), _zero_grad(grad)
+
+
+RoundedDiv._node_cls.__name__ = RoundedDiv._node_cls.__qualname__ = "DivBackward2"
 
 
 class Neg(Primitive):
@@ -204,7 +236,13 @@ def sub(input, other, *, alpha=1, out=None):
 
 
 subtract = sub
-tensor_method("__rsub__")(lambda self, other: sub(other, self))
+
+
+@tensor_method("__rsub__")
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    result = sub(other, input, alpha=alpha)
+    return name_node(result, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 @tensor_method("__mul__", "__rmul__")
@@ -234,13 +272,14 @@ def div(input, other, *, rounding_mode=None, out=None):
 
 
 divide = true_divide = div
-tensor_method("__rtruediv__")(lambda self, other: div(other, self))
+tensor_method("__rtruediv__")(lambda self, other: reciprocal(self) * other)   # as PyTorch computes ``number / x``
 
 
 @tensor_method("__floordiv__")
 def floor_divide(input, other, *, out=None):
-    """input / other rounded down (Python's ``//``)."""
-    return div(input, other, rounding_mode="floor", out=out)
+    """input / other rounded down (Python's ``//``); not differentiable, as in PyTorch."""
+    result = _without_derivative("floor_divide", lambda a, b: div(a, b, rounding_mode="floor"), input, other)
+    return write_out(out, result, "floor_divide")
 
 
 tensor_method("__rfloordiv__")(lambda self, other: floor_divide(other, self))
@@ -278,7 +317,12 @@ def _modulo(name, primitive, input, other, out):
     if bool_operand is not None:
         raise _not_implemented(name + "_cpu", bool_operand)
     _check_nonzero_divisor(other)
-    return write_out(out, primitive.apply(input, other), name)
+    if not isinstance(input, Tensor):   # number % tensor: PyTorch has no derivative for it
+        return write_out(out, _without_derivative(name, primitive.apply, input, other), name)
+    result = primitive.apply(input, other)
+    if isinstance(other, Tensor):
+        name_node(result, primitive.__name__ + "Backward1")
+    return write_out(out, result, name)
 
 
 @tensor_method
@@ -322,7 +366,7 @@ def positive(input):
 @tensor_method
 def reciprocal(input, *, out=None):
     """1 / input; integer inputs give the default float dtype."""
-    return write_out(out, div(1.0, _floating(input)), "reciprocal")
+    return write_out(out, name_node(div(1.0, _floating(input)), "ReciprocalBackward0"), "reciprocal")
 
 
 @tensor_method
@@ -341,7 +385,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
             raise _not_implemented("addcmul_cpu_out", operand)
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
-    return write_out(out, add(input, mul(tensor1, tensor2), alpha=value), "addcmul")
+    return write_out(out, name_node(add(input, mul(tensor1, tensor2), alpha=value), "AddcmulBackward0"), "addcmul")
 
 
 @tensor_method
@@ -354,7 +398,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
-    return write_out(out, add(input, div(tensor1, tensor2), alpha=value), "addcdiv")
+    return write_out(out, name_node(add(input, div(tensor1, tensor2), alpha=value), "AddcdivBackward0"), "addcdiv")
 
 
 def _check_same_dtype(name, input, value):
@@ -370,7 +414,9 @@ def lerp(input, end, weight, *, out=None):
         raise _not_implemented("lerp_kernel_scalar", input)
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)
-    return write_out(out, input + weight * (end - input), "lerp")
+    variant = 1 if isinstance(weight, Tensor) else 0
+    result = name_node(input + weight * (end - input), f"LerpBackward{variant}")
+    return write_out(out, result, "lerp")
 
 
 for _function in (add, sub, mul, div, neg, floor_divide, fmod, remainder, reciprocal, square, addcmul, addcdiv,
@@ -429,7 +475,12 @@ def pow(input, exponent, *, out=None):
             raise _not_implemented("pow", operand)
     if _is_integral(input) and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
-    return write_out(out, Pow.apply(input, exponent), "pow")
+    result = Pow.apply(input, exponent)
+    if not isinstance(input, Tensor):
+        name_node(result, "PowBackward2")
+    elif isinstance(exponent, Tensor):
+        name_node(result, "PowBackward1")
+    return write_out(out, result, "pow")
 
 
 tensor_method("__rpow__")(lambda self, other: pow(other, self))
@@ -552,6 +603,9 @@ class Log1p(Primitive):
     def backward(ctx, grad):
         a, = ctx.saved_tensors
         return grad / (a + 1)
+
+
+Log1p._node_cls.__name__ = Log1p._node_cls.__qualname__ = "Log1PBackward0"
 
 
 class Sqrt(Primitive):
@@ -997,13 +1051,13 @@ def relu(input):
 @tensor_method
 def deg2rad(input, *, out=None):
     """Degrees to radians."""
-    return write_out(out, _floating(input) * (math.pi / 180), "deg2rad")
+    return write_out(out, name_node(_floating(input) * (math.pi / 180), "Deg2RadBackward0"), "deg2rad")
 
 
 @tensor_method
 def rad2deg(input, *, out=None):
     """Radians to degrees."""
-    return write_out(out, _floating(input) * (180 / math.pi), "rad2deg")
+    return write_out(out, name_node(_floating(input) * (180 / math.pi), "Rad2DegBackward0"), "rad2deg")
 
 
 for _function in (logit, relu, deg2rad, rad2deg):
@@ -1089,8 +1143,8 @@ def sgn(input, *, out=None):
     """sign for real inputs; input / |input| for complex ones."""
     if input.dtype.is_complex:
         magnitude = abs(input)
-        return write_out(out, where(magnitude == 0, 0, input / magnitude), "sgn")
-    return write_out(out, sign(input), "sgn")
+        return write_out(out, name_node(where(magnitude == 0, 0, input / magnitude), "SgnBackward0"), "sgn")
+    return write_out(out, name_node(sign(input), "SgnBackward0"), "sgn")
 
 
 def _rounding(mode, input, decimals=0):
@@ -1098,7 +1152,8 @@ def _rounding(mode, input, decimals=0):
         raise _not_implemented(f"{mode}_vml_cpu", input)
     if decimals and not input.dtype.is_floating_point:
         raise _not_implemented(f"{mode}_cpu", input)
-    return Round.apply(input, mode, decimals)
+    result = Round.apply(input, mode, decimals)
+    return name_node(result, "RoundBackward1" if decimals else mode.capitalize() + "Backward0")
 
 
 @tensor_method
@@ -1251,7 +1306,9 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input, low, high = promote(input, min, max)
-    return write_out(out, Clamp.apply(input, low, high), "clamp")
+    result = Clamp.apply(input, low, high)
+    tensor_bounds = isinstance(min, Tensor) or isinstance(max, Tensor)
+    return write_out(out, name_node(result, "ClampBackward0" if tensor_bounds else "ClampBackward1"), "clamp")
 
 
 clip = clamp
@@ -1261,13 +1318,15 @@ Tensor.clip = clamp
 @tensor_method
 def clamp_min(input, min, *, out=None):
     """Each element limited from below by ``min``."""
-    return clamp(input, min, None, out=out)
+    result = name_node(clamp(input, min, None), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
+    return write_out(out, result, "clamp_min")
 
 
 @tensor_method
 def clamp_max(input, max, *, out=None):
     """Each element limited from above by ``max``."""
-    return clamp(input, None, max, out=out)
+    result = name_node(clamp(input, None, max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
+    return write_out(out, result, "clamp_max")
 
 
 for _function in (clamp, clamp_min, clamp_max):
@@ -1507,11 +1566,21 @@ def _check_bitwise_operand(name, value):
         raise _not_implemented(f"{name}_cpu", _dtype.get_default_dtype())
 
 
+def _integer_operands(input, other):
+    """Both operands promoted together, a Python number as a 0-d array of the result dtype (wrapping around like
+    PyTorch's cast of an out-of-range number, where NumPy would raise)."""
+    input, other = promote_pair(input, other)
+    tensor = input if isinstance(input, Tensor) else other
+    xp = xp_of(tensor._data)
+    as_array = (lambda v: v if isinstance(v, Tensor) else xp.asarray(v).astype(tensor._data.dtype))
+    return as_array(input), as_array(other)
+
+
 def _bitwise(name, symbol, operator_name):
     def function(input, other, *, out=None):
         _check_bitwise_operand(name, input)
         _check_bitwise_operand(name, other)
-        return write_out(out, _elementwise_result(name, *promote_pair(input, other)), name)
+        return write_out(out, _elementwise_result(name, *_integer_operands(input, other)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise ``input {symbol} other`` on integer or bool tensors."
     tensor_method(f"__{operator_name}__")(function)
@@ -1541,6 +1610,26 @@ def _invert(self):
 
 Tensor.__invert__ = _invert
 inplace_method(bitwise_not)
+
+
+def _shift(name, kernel, array_function, operator_name):
+    def function(input, other, *, out=None):
+        input, other = _integer_operands(input, other)
+        dtype = (input if isinstance(input, Tensor) else other).dtype
+        if dtype._category != _dtype._INT:
+            raise _not_implemented(kernel, dtype)
+        return write_out(out, _elementwise_result(array_function, input, other), name)
+    function.__name__ = function.__qualname__ = name
+    direction = "left" if operator_name == "lshift" else "right"
+    function.__doc__ = f"Shifts the bits of integer ``input`` {direction} by ``other`` (arithmetic shift, as in C)."
+    tensor_method(f"__{operator_name}__")(function)
+    setattr(Tensor, f"__r{operator_name}__", lambda self, other: function(other, self))
+    setattr(Tensor, f"__i{operator_name}__", inplace_method(function))
+    return function
+
+
+bitwise_left_shift = _shift("bitwise_left_shift", "lshift_cpu", "left_shift", "lshift")
+bitwise_right_shift = _shift("bitwise_right_shift", "rshift_cpu", "right_shift", "rshift")
 
 
 # --- filling and copying in place ------------------------------------------------------------------------------------
@@ -1634,3 +1723,19 @@ def is_conj(input):
 
 __all__ += ["conj", "conj_physical", "resolve_conj"]
 conj_physical = resolve_conj = conj
+
+
+# --- aliases PyTorch also offers: Tensor methods for its function aliases, in-place functions on the namespace ----
+for _alias, _function in (("subtract", sub), ("multiply", mul), ("divide", div), ("true_divide", div),
+                          ("negative", neg)):
+    setattr(Tensor, _alias, _function)
+
+_INPLACE_FUNCTIONS = ("abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+                      "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+                      "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "erf_", "erfc_", "exp2_", "exp_", "expm1_",
+                      "fill_", "fix_", "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_",
+                      "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_",
+                      "sigmoid_", "sin_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "xlogy_", "zero_")
+for _name in _INPLACE_FUNCTIONS:   # torch.exp_(x) is x.exp_()
+    globals()[_name] = getattr(Tensor, _name)
+__all__ += list(_INPLACE_FUNCTIONS)

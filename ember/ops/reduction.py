@@ -11,7 +11,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
-from ._util import tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import name_node, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
            "std_mean", "var_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "all", "any",
@@ -167,8 +167,8 @@ def _sum_dtype(input, dtype):
 @tensor_method
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
-    dims = _reduction_dims(input, dim)
-    return write_out(out, Sum.apply(input, dims, keepdim, _sum_dtype(input, dtype)), "sum")
+    result = Sum.apply(input, _reduction_dims(input, dim), keepdim, _sum_dtype(input, dtype))
+    return write_out(out, result if dim is None else name_node(result, "SumBackward1"), "sum")
 
 
 def _count(input, dims):
@@ -189,7 +189,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = _reduction_dims(input, dim)
     count = _count(input, dims)
     total = sum(input, dims, keepdim)
-    return write_out(out, total / count if count else total * float("nan"), "mean")
+    result = total / count if count else total * float("nan")
+    return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1"), "mean")
 
 
 def _exclusive_products(a, axis):
@@ -234,7 +235,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if input.ndim == 0:
         axis = None
     result = Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype))
-    return write_out(out, result, "prod")
+    return write_out(out, result if dim is None else name_node(result, "ProdBackward1"), "prod")
 
 
 # --- max, min and their relatives -----------------------------------------------------------------------------
@@ -272,7 +273,7 @@ def amax(input, dim=(), keepdim=False, *, out=None):
 @tensor_method
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Smallest value over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return write_out(out, _extreme("amin", input, dim, keepdim, True), "amin")
+    return write_out(out, name_node(_extreme("amin", input, dim, keepdim, True), "AminBackward0"), "amin")
 
 
 _max = return_type("max")
@@ -293,11 +294,13 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         if input.numel() == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
                                "the reduction dim with the 'dim' argument.")
-        return write_out(out, Amax.apply(input, tuple(range(input.ndim)), False, smallest), name)
+        result = Amax.apply(input, tuple(range(input.ndim)), False, smallest)
+        return write_out(out, name_node(result, name.capitalize() + "Backward1"), name)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
+    name_node(values, name.capitalize() + "Backward0")
     return _write_tuple(out, (_min if smallest else _max)(values, indices))
 
 
@@ -404,25 +407,29 @@ class SqrtOfVariance(Primitive):
 @tensor_method
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; legacy ``unbiased`` also accepted)."""
-    return write_out(out, _variance("var", input, dim, unbiased, keepdim, correction)[0], "var")
+    variance = _variance("var", input, dim, unbiased, keepdim, correction)[0]
+    return write_out(out, name_node(variance, "VarBackward0"), "var")
 
 
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    return write_out(out, SqrtOfVariance.apply(_variance("std", input, dim, unbiased, keepdim, correction)[0]), "std")
+    deviation = SqrtOfVariance.apply(_variance("std", input, dim, unbiased, keepdim, correction)[0])
+    return write_out(out, name_node(deviation, "StdBackward0"), "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(variance, mean) over ``dim``."""
     variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction)
-    return _write_tuple(out, (variance, mean(input, dims, keepdim)))
+    return _write_tuple(out, (name_node(variance, "VarMeanBackward0"), name_node(mean(input, dims, keepdim),
+                                                                                 "VarMeanBackward0")))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(standard deviation, mean) over ``dim``."""
     variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction)
-    return _write_tuple(out, (SqrtOfVariance.apply(variance), mean(input, dims, keepdim)))
+    return _write_tuple(out, (name_node(SqrtOfVariance.apply(variance), "StdMeanBackward0"),
+                              name_node(mean(input, dims, keepdim), "StdMeanBackward0")))
 
 
 # --- norms and logsumexp --------------------------------------------------------------------------------------
@@ -491,7 +498,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if (p < 0 or p == math.inf) and _count(input, dims) == 0:
         raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
                            "does not have an identity")
-    return write_out(out, _vector_norm(input, p, dims, keepdim), "norm")
+    return write_out(out, name_node(_vector_norm(input, p, dims, keepdim), "LinalgVectorNormBackward0"), "norm")
 
 
 class Logsumexp(Primitive):
@@ -859,7 +866,7 @@ class ZeroNan(Primitive):
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` treating NaNs as zero."""
     cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
-    return write_out(out, sum(cleaned, dim, keepdim, dtype=dtype), "nansum")
+    return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0"), "nansum")
 
 
 @tensor_method

@@ -6,8 +6,8 @@ import warnings
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive
-from ._util import (_PutFlat, _TakeFlat, check_inplace_allowed, inplace_method, promote, shape_arg, tensor_method,
-                    wrap_dim, wrap_dims, write_out)
+from ._util import (_PutFlat, _TakeFlat, check_inplace_allowed, inplace_method, name_node, promote, shape_arg,
+                    tensor_method, wrap_dim, wrap_dims, write_out)
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis",
@@ -19,7 +19,7 @@ __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
 
 def _as_view(result, input):
     """Marks ``result`` as a view of ``input``: same version counter, same base."""
-    result._version = input._version
+    result._version_counter = input._version_counter
     result._base = input._base if input._base is not None else input
     return result
 
@@ -78,8 +78,8 @@ def reshape(input, *shape):
     shape = _infer_shape(shape_arg(shape), input._data.size)
     result = Reshape.apply(input, shape)
     if result._data.base is not None and _shares_memory(result._data, input._data):
-        _as_view(result, input)
-    return result
+        return name_node(_as_view(result, input), "ViewBackward0")
+    return name_node(result, "UnsafeViewBackward0")
 
 
 def _shares_memory(a, b):
@@ -102,7 +102,7 @@ def view(input, *shape):
     if not _viewable(input._data, shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
                            "spans across two contiguous subspaces). Use .reshape(...) instead.")
-    return _as_view(Reshape.apply(input, shape), input)
+    return name_node(_as_view(Reshape.apply(input, shape), input), "ViewBackward0")
 
 
 def _viewable(array, shape):
@@ -175,7 +175,9 @@ def squeeze(input, dim=None):
         dims = wrap_dims(dim, input.ndim) if input.ndim else ()
     shape = input.shape
     drop = {d for d in dims if shape[d] == 1}
-    return _view_of_shape(input, [s for i, s in enumerate(shape) if i not in drop])
+    variant = 0 if dim is None else 1 if isinstance(dim, int) else 2
+    result = _view_of_shape(input, [s for i, s in enumerate(shape) if i not in drop])
+    return name_node(result, f"SqueezeBackward{variant}")
 
 
 @tensor_method
@@ -183,7 +185,7 @@ def unsqueeze(input, dim):
     """Inserts a dim of size 1 at position ``dim``."""
     dim = wrap_dim(dim, input.ndim + 1)
     shape = input.shape
-    return _view_of_shape(input, shape[:dim] + (1,) + shape[dim:])
+    return name_node(_view_of_shape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
 
 
 @tensor_method
@@ -258,7 +260,7 @@ def transpose(input, dim0, dim1):
     dim0, dim1 = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
     if dims:
         dims[dim0], dims[dim1] = dim1, dim0
-    return _permuted(input, dims)
+    return name_node(_permuted(input, dims), "TransposeBackward0")
 
 
 swapaxes = swapdims = transpose
@@ -269,7 +271,7 @@ def t(input):
     """Transposes a 2-D tensor; 0-D and 1-D tensors come back as they are (as views)."""
     if input.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
-    return transpose(input, 0, -1)
+    return name_node(transpose(input, 0, -1), "TBackward0")
 
 
 def _reversed_dims(self):
@@ -680,7 +682,7 @@ def _restride_inplace(self, result):
     """Makes self the view ``result`` (its shape and strides), as PyTorch's squeeze_, t_, ... do."""
     check_inplace_allowed(self)
     self._data = result._data
-    self._version[0] += 1
+    self._version_counter[0] += 1
     if result.grad_fn is not None:
         self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
     return self

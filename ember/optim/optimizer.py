@@ -144,7 +144,7 @@ class Optimizer:
                 if not state:
                     self._init_state(group, p, state)
                 self._update(group, p._data, p.grad._data, state)
-                p._version[0] += 1
+                p._version_counter[0] += 1
         return loss
 
     def _prepare_group(self, group):

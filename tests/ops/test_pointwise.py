@@ -202,6 +202,12 @@ BINARY = {
     "rand": (lambda lib, x, y: y & x, (I64, BOOL), True, False, None),
     "ror": (lambda lib, x, y: y | x, (I64,), True, False, None),
     "rxor": (lambda lib, x, y: y ^ x, (I64,), True, False, None),
+    "bitwise_left_shift": (lambda lib, x, y: lib.bitwise_left_shift(x, y), (I64, I32), True, False, (-2, 9)),
+    "bitwise_right_shift": (lambda lib, x, y: x.bitwise_right_shift(y), (I64, I32), True, False, (-9, 9)),
+    "bitwise_lshift_operator": (lambda lib, x, y: x << y, (I64,), True, False, (0, 9)),
+    "bitwise_rshift_operator": (lambda lib, x, y: x >> y, (I64,), True, False, (-9, 9)),
+    "bitwise_rlshift": (lambda lib, x, y: y << x, (I64,), True, False, (0, 9)),
+    "bitwise_rrshift": (lambda lib, x, y: y >> x, (I64,), True, False, (0, 9)),
     "logical_and": (lambda lib, x, y: lib.logical_and(x, y), ALL, False, False, None),
     "logical_or": (lambda lib, x, y: lib.logical_or(x, y), ALL, False, False, None),
     "logical_xor": (lambda lib, x, y: x.logical_xor(y), ALL, False, False, None),
@@ -551,3 +557,60 @@ def test_mixed_dtype_broadcasting_matches_torch(shapes, dtypes):
     check(lambda lib, a, b: a + b, x, y, grad=False)
     check(lambda lib, a, b: a * b, x, y, grad=False)
     check(lambda lib, a, b: lib.maximum(a, b), x, y, grad=False)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: x // 2, lambda lib, x: 3 // x, lambda lib, x: 3 % x,
+                                  lambda lib, x: lib.floor_divide(x, x), lambda lib, x: lib.remainder(3.0, x)])
+def test_ops_without_derivative_raise_in_backward_like_torch(call):
+    x = sample((2, 3), F32, 1, 3)
+    error = check_error(lambda lib, a: call(lib, a.requires_grad_()).sum().backward(), x)
+    torch_error = pytest.raises(RuntimeError, lambda: call(torch, torch.tensor(x, requires_grad=True)).sum().backward())
+    assert str(error) == str(torch_error.value)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: 3 // x, lambda lib, x: 3 % x, lambda lib, x: 3.5 // x,
+                                  lambda lib, x: 2.5 % x, lambda lib, x: True // x,
+                                  lambda lib, x: lib.remainder(-7, x)])
+@pytest.mark.parametrize("dtype", [I64, F32, I32])
+def test_number_on_the_left_of_floor_divide_and_remainder(call, dtype):
+    check(call, _nonzero(sample((2, 3), dtype, -4, 4)), grad=False)
+
+
+def test_remainder_and_fmod_of_two_tensors_differentiate_both():
+    x, y = sample((2, 3), F64, 1, 3), sample((2, 3), F64, 0.5, 1)
+    check(lambda lib, a, b: a % b, x, y)
+    check(lambda lib, a, b: lib.fmod(a, b), x, y)
+
+
+INT8_SHIFTS = [lambda lib, x: x << 300, lambda lib, x: x & 300, lambda lib, x: x | -1, lambda lib, x: x >> 9,
+               lambda lib, x: x << lib.tensor([1, 2, 3], dtype=lib.int64), lambda lib, x: 2 >> x.abs(),
+               lambda lib, x: x.bitwise_left_shift(True), lambda lib, x: (x > 0) << 1, lambda lib, x: (x > 0) | 2,
+               lambda lib, x: lib.bitwise_left_shift(x, x.abs(), out=lib.empty(3, dtype=lib.int64))]
+
+
+@pytest.mark.parametrize("call", INT8_SHIFTS)
+def test_bitwise_and_shift_dtype_rules(call):
+    check(call, numpy.array([1, -8, 5], dtype=numpy.int8), grad=False)
+
+
+@pytest.mark.parametrize("name", ["bitwise_left_shift_", "bitwise_right_shift_", "__ilshift__", "__irshift__",
+                                  "bitwise_and_", "__ixor__"])
+def test_bitwise_inplace(name):
+    def call(lib, x, y):
+        target = x.clone()
+        assert getattr(target, name)(y) is target
+        return target
+    x = numpy.array([1, -8, 5, 100], dtype=numpy.int16)
+    check(call, x, numpy.array([1, 2, 0, 3]), grad=False)
+    check(call, x, 3, grad=False)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: x << 1.5, lambda lib, x: 1.5 << x, lambda lib, x: x.float() << 1,
+                                  lambda lib, x: x >> x.float(), lambda lib, x: (x > 0) << True,
+                                  lambda lib, x: lib.bitwise_right_shift(x > 0, x > 1),
+                                  lambda lib, x: x << lib.tensor([1, 2]), lambda lib, x: x.float().__ilshift__(1)])
+def test_shift_errors(call):
+    error = check_error(call, numpy.array([1, -8, 5]))
+    with pytest.raises(type(error)) as torch_error:
+        call(torch, torch.tensor([1, -8, 5]))
+    assert str(error) == str(torch_error.value)

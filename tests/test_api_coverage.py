@@ -1,0 +1,61 @@
+"""The op names issue #2 asks for exist in ember wherever PyTorch has them: on the namespace and as Tensor methods,
+plus the in-place namespace functions and method aliases PyTorch offers (``torch.exp_``, ``Tensor.multiply``)."""
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import check
+
+ISSUE_OPS = """
+tensor as_tensor from_numpy zeros ones full empty zeros_like ones_like full_like empty_like arange linspace logspace
+eye rand randn randint randperm normal bernoulli multinomial manual_seed Generator set_default_dtype from_dlpack
+numpy item tolist add_ mul_ clamp_ zero_ fill_ copy_ normal_ uniform_
+exp exp2 log log2 log10 log1p expm1 sqrt rsqrt abs sign neg negative reciprocal pow sin cos tan asin acos atan atan2
+sinh cosh tanh sigmoid logit relu erf erfc floor ceil round trunc frac clamp clip lerp where maximum minimum fmod
+remainder nan_to_num
+sum mean prod max min amax amin argmax argmin std var norm logsumexp cumsum cumprod cummax all any count_nonzero
+median mode quantile
+matmul mm bmm mv dot outer addmm einsum tensordot
+view reshape flatten unflatten squeeze unsqueeze permute transpose t expand expand_as narrow unfold chunk split
+tensor_split unbind movedim diagonal as_strided repeat repeat_interleave tile cat stack hstack vstack flip roll
+contiguous
+gather scatter scatter_add scatter_reduce index_select index_add index_copy index_fill masked_fill masked_select take
+take_along_dim nonzero
+sort argsort topk kthvalue unique unique_consecutive searchsorted bucketize
+eq ne lt le gt ge equal isclose allclose isnan isinf isfinite
+clone detach to type type_as float double half bfloat16 long int bool numel size dim stride is_contiguous
+element_size data_ptr tril triu diag diag_embed trace meshgrid cartesian_prod bincount histc cdist broadcast_to
+broadcast_tensors atleast_1d atleast_2d atleast_3d kron cross
+backward retain_grad requires_grad_ register_hook
+""".split()
+
+EXTRA_INPLACE_FUNCTIONS = ["abs_", "exp_", "sigmoid_", "relu_", "clamp_min_", "sqrt_", "neg_", "xlogy_"]
+METHOD_ALIASES = ["subtract", "multiply", "divide", "true_divide", "negative", "is_signed", "bitwise_left_shift",
+                  "bitwise_right_shift", "bitwise_left_shift_", "__lshift__", "__rrshift__", "__ilshift__"]
+
+
+@pytest.mark.parametrize("name", [n for n in ISSUE_OPS + EXTRA_INPLACE_FUNCTIONS if hasattr(torch, n)])
+def test_namespace_function_exists(name):
+    assert hasattr(ember, name), f"ember.{name} is missing"
+    assert callable(getattr(ember, name)) == callable(getattr(torch, name))
+
+
+@pytest.mark.parametrize("name", [n for n in ISSUE_OPS + METHOD_ALIASES if hasattr(torch.Tensor, n)])
+def test_tensor_method_exists(name):
+    assert hasattr(ember.Tensor, name), f"Tensor.{name} is missing"
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+                                  "set_anomaly_enabled", "rsub", "bitwise_left_shift", "bitwise_right_shift"])
+def test_names_added_for_parity_exist(name):
+    assert hasattr(torch, name) and hasattr(ember, name)
+
+
+@pytest.mark.parametrize("call", [lambda lib, x: lib.clamp_(x, -1, 0.5), lambda lib, x: lib.zero_(x),
+                                  lambda lib, x: lib.fill_(x, 2.5), lambda lib, x: lib.exp_(x),
+                                  lambda lib, x: x.negative(), lambda lib, x: x.subtract(x, alpha=2),
+                                  lambda lib, x: x.multiply(3), lambda lib, x: x.divide(2, rounding_mode="floor"),
+                                  lambda lib, x: x.true_divide(4), lambda lib, x: lib.rsub(x, 2, alpha=3)])
+def test_aliases_and_namespace_inplace_functions_match_torch(call):
+    check(call, numpy.array([1.5, -2.0, 0.25]), grad=False)

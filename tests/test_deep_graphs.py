@@ -1,0 +1,62 @@
+"""Deep graphs: a chain of 100,000 ops backpropagates without recursion, and freeing such a graph (by reference
+counting or by the cycle collector) does not recurse either."""
+import gc
+import math
+import sys
+import time
+
+import pytest
+
+import ember
+
+DEPTH = 100_000
+
+
+def _chain(x, depth=DEPTH):
+    y = x
+    for i in range(depth):
+        y = y * 1.0001 if i % 2 else y + 1
+    return y
+
+
+@pytest.fixture
+def low_recursion_limit():
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)   # Python's default: a recursive walk of the graph would fail here
+    yield
+    sys.setrecursionlimit(previous)
+
+
+def test_chain_of_100k_ops_backpropagates(low_recursion_limit):
+    x = ember.tensor([1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    y = _chain(x)
+    start = time.perf_counter()
+    y.sum().backward()
+    elapsed = time.perf_counter() - start
+    expected = math.exp(DEPTH // 2 * math.log(1.0001))
+    assert x.grad.tolist() == pytest.approx([expected, expected], rel=1e-9)
+    assert elapsed < 10, f"backward through {DEPTH} ops took {elapsed:.1f} s"
+
+
+def test_deep_graph_is_freed_without_recursion_by_refcount(low_recursion_limit):
+    x = ember.tensor([1.0], requires_grad=True)
+    y = _chain(x, DEPTH // 2)
+    del y   # drops the whole chain of nodes at once
+
+
+def test_deep_graph_in_a_reference_cycle_is_collected(low_recursion_limit):
+    x = ember.tensor([1.0], requires_grad=True)
+    cycle = [_chain(x, DEPTH // 2)]
+    cycle.append(cycle)
+    del cycle
+    gc.collect()
+
+
+def test_deep_create_graph_backward(low_recursion_limit):
+    x = ember.tensor(1.0, dtype=ember.float64, requires_grad=True)
+    y = x
+    for _ in range(5_000):
+        y = (y * 0.5).sin()
+    grad, = ember.autograd.grad(y, x, create_graph=True)
+    second, = ember.autograd.grad(grad, x)
+    assert math.isfinite(second.item())
