@@ -67,6 +67,9 @@ class _StorageRef:
         self.key, self.dtype, self.location, self.data = key, dtype, location, data
 
     def persistent_id(self):
+        if self.dtype.name not in _STORAGE_NAMES:
+            return ("storage", _TorchGlobal("torch.storage", "UntypedStorage"), self.key, self.location,
+                    self.data.nbytes)
         storage_type = _TorchGlobal("torch", _STORAGE_NAMES[self.dtype.name])
         return ("storage", storage_type, self.key, self.location, self.data.nbytes // self.dtype.itemsize)
 
@@ -184,8 +187,10 @@ class _Pickler(pickle._Pickler):
             return _TorchGlobal("torch._utils", "_rebuild_parameter"), (_make(tensor._data), tensor.requires_grad,
                                                                          OrderedDict())
         ref, offset, stride = self._storages.locate(tensor)
-        return (_TorchGlobal("torch._utils", "_rebuild_tensor_v2"),
-                (ref, offset, tuple(tensor.shape), stride, tensor.requires_grad, OrderedDict()))
+        layout = (ref, offset, tuple(tensor.shape), stride, tensor.requires_grad, OrderedDict())
+        if tensor.dtype.name not in _STORAGE_NAMES:   # dtypes without a typed storage: bytes plus the dtype
+            return _TorchGlobal("torch._utils", "_rebuild_tensor_v3"), layout + (tensor.dtype,)
+        return _TorchGlobal("torch._utils", "_rebuild_tensor_v2"), layout
 
     def _save_torch_global(self, obj):
         if self.proto >= 4:
@@ -418,6 +423,14 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
     return tensor
 
 
+def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
+    """torch._utils._rebuild_tensor_v3: like v2, over an untyped (byte) storage read as ``dtype``."""
+    if not isinstance(storage, Storage) or not isinstance(dtype, _dtype.dtype):
+        raise pickle.UnpicklingError("expected a storage and a dtype to rebuild a tensor from")
+    typed = Storage(storage.data.view(dtype.numpy))
+    return _rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     """torch._utils._rebuild_parameter: a Parameter around a loaded tensor."""
     from .nn.parameter import Parameter
@@ -456,6 +469,8 @@ def _torch_globals():
     from .nn.parameter import Parameter
     table = {("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
              ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
+             ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
+             ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8),
              ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
              ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
              ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
@@ -465,7 +480,8 @@ def _torch_globals():
              ("torch", "UntypedStorage"): _StorageType(_dtype.uint8)}
     for d in _dtype.ALL:
         table["torch", d.name] = d
-        table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d)
+        if d.name in _STORAGE_NAMES:
+            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d)
     return table
 
 

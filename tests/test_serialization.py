@@ -485,3 +485,15 @@ def test_killed_save_leaves_previous_file_intact(tmp_path):
     assert loaded["version"] == 1 and loaded["weights"].tolist() == [0.0] * 3
     leftovers = [name for name in os.listdir(tmp_path) if name != "model.pt"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".model.pt.") and leftovers[0].endswith(".tmp")
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])
+def test_unsigned_dtypes_use_untyped_storage_both_ways(tmp_path, name):
+    """torch writes these through _rebuild_tensor_v3 over an UntypedStorage; both libraries read the other's."""
+    path = tmp_path / "u.pt"
+    ember.save(ember.arange(5).to(getattr(ember, name))[1:], path)
+    loaded = torch.load(path)
+    assert loaded.dtype == getattr(torch, name) and loaded.tolist() == [1, 2, 3, 4]
+    torch.save(torch.arange(4).to(getattr(torch, name)), path)
+    back = ember.load(path)
+    assert back.dtype == getattr(ember, name) and back.tolist() == [0, 1, 2, 3]
