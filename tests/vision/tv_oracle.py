@@ -21,11 +21,11 @@ def load():
     try:
         return importlib.import_module("torchvision")
     except ImportError:
-        pytest.skip("torchvision is not installed")
+        pytest.skip("torchvision is not installed", allow_module_level=True)
     except RuntimeError:
         _drop_torchvision_modules()
         sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
         try:
             return importlib.import_module("torchvision")
         except (ImportError, RuntimeError) as error:
-            pytest.skip(f"torchvision cannot be imported here: {error}")
+            pytest.skip(f"torchvision cannot be imported here: {error}", allow_module_level=True)

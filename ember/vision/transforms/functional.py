@@ -138,7 +138,7 @@ def to_pil_image(pic, mode=None):
         npimg = npimg[:, :, 0]
         expected_mode = _single_channel_mode(npimg.dtype)
         if mode is not None and mode != expected_mode:
-            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {numpy.dtype}. Should be "
+            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {npimg.dtype}. Should be "
                              f"{expected_mode}")
         mode = expected_mode
     else:
