@@ -1,2 +1,2 @@
 """``ember.vision``: torchvision's role — datasets, transforms, models and image utilities, on ember's public API."""
-from . import models  # noqa: F401
+from . import datasets, models, transforms, utils  # noqa: F401

@@ -1,0 +1,9 @@
+"""Image datasets in torchvision's shape: MNIST family, CIFAR, folders of images and fake data."""
+from .cifar import CIFAR10, CIFAR100
+from .fakedata import FakeData
+from .folder import DatasetFolder, ImageFolder
+from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
+from .vision import VisionDataset
+
+__all__ = ["CIFAR10", "CIFAR100", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder", "KMNIST",
+           "MNIST", "VisionDataset"]

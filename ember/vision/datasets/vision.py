@@ -1,0 +1,69 @@
+"""VisionDataset: the base of the image datasets (root, transform, target_transform, repr)."""
+import os
+
+from ember.utils.data import Dataset
+
+__all__ = ["VisionDataset", "StandardTransform"]
+
+
+class StandardTransform:
+    """Applies ``transform`` to the input and ``target_transform`` to the target of a sample."""
+
+    def __init__(self, transform=None, target_transform=None):
+        self.transform = transform
+        self.target_transform = target_transform
+
+    def __call__(self, input, target):
+        if self.transform is not None:
+            input = self.transform(input)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return input, target
+
+    def __repr__(self):
+        body = [self.__class__.__name__]
+        if self.transform is not None:
+            body += _indented_repr(self.transform, "Transform: ")
+        if self.target_transform is not None:
+            body += _indented_repr(self.target_transform, "Target transform: ")
+        return "\n".join(body)
+
+
+def _indented_repr(transform, head):
+    lines = repr(transform).splitlines()
+    return [f"{head}{lines[0]}"] + [" " * len(head) + line for line in lines[1:]]
+
+
+class VisionDataset(Dataset):
+    """Base class of the image datasets; subclasses define ``__getitem__`` and ``__len__``.
+
+    ``transforms`` (applied to input and target together) excludes ``transform``/``target_transform``.
+    """
+
+    _repr_indent = 4
+
+    def __init__(self, root=None, transforms=None, transform=None, target_transform=None):
+        if isinstance(root, str):
+            root = os.path.expanduser(root)
+        self.root = root
+        has_separate_transform = transform is not None or target_transform is not None
+        if transforms is not None and has_separate_transform:
+            raise ValueError("Only transforms or transform/target_transform can be passed as argument")
+        self.transform = transform
+        self.target_transform = target_transform
+        if has_separate_transform:
+            transforms = StandardTransform(transform, target_transform)
+        self.transforms = transforms
+
+    def __repr__(self):
+        body = [f"Number of datapoints: {self.__len__()}"]
+        if self.root is not None:
+            body.append(f"Root location: {self.root}")
+        body += self.extra_repr().splitlines()
+        if self.transforms is not None:
+            body += [repr(self.transforms)]
+        return "\n".join(["Dataset " + self.__class__.__name__] + [" " * self._repr_indent + line for line in body])
+
+    def extra_repr(self):
+        """Extra lines for ``repr`` (the split, for instance)."""
+        return ""

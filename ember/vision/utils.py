@@ -1,0 +1,93 @@
+"""Image utilities in torchvision's shape: ``make_grid`` tiles a batch into one image, ``save_image`` writes it."""
+import math
+
+import numpy
+
+import ember
+
+__all__ = ["make_grid", "save_image"]
+
+
+def _pil_image():
+    """PIL.Image, imported on first use: Pillow is an optional dependency of ember.vision."""
+    try:
+        from PIL import Image
+    except ImportError as error:
+        raise ImportError("ember.vision needs Pillow for PIL images: pip install Pillow") from error
+    return Image
+
+
+def _image_fromarray(array, mode):
+    """A PIL image of ``mode`` read from the raw bytes of ``array``.
+
+    Pillow 11.3 deprecated ``Image.fromarray(array, mode)``; ``frombuffer`` keeps its meaning (the bytes are read as
+    ``mode``, not converted), which ToPILImage and the MNIST datasets rely on.
+    """
+    Image = _pil_image()
+    array = numpy.ascontiguousarray(array)
+    return Image.frombuffer(mode, (array.shape[1], array.shape[0]), array.tobytes(), "raw", mode, 0, 1)
+
+
+def _check_tensor_list(tensor):
+    if ember.is_tensor(tensor):
+        return
+    if not isinstance(tensor, list):
+        raise TypeError(f"tensor or list of tensors expected, got {type(tensor)}")
+    for t in tensor:
+        if not ember.is_tensor(t):
+            raise TypeError(f"tensor or list of tensors expected, got a list containing {type(t)}")
+
+
+def _as_rgb_batch(tensor):
+    """A (B, C, H, W) batch from a list, a 2-D or a 3-D image; one channel is repeated to three."""
+    if isinstance(tensor, list):
+        tensor = ember.stack(tensor, dim=0)
+    if tensor.dim() == 2:
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() == 3:
+        if tensor.size(0) == 1:
+            tensor = ember.cat((tensor, tensor, tensor), 0)
+        tensor = tensor.unsqueeze(0)
+    if tensor.dim() == 4 and tensor.size(1) == 1:
+        tensor = ember.cat((tensor, tensor, tensor), 1)
+    return tensor
+
+
+def _normalize_in_place(img, value_range):
+    low, high = value_range if value_range is not None else (float(img.min()), float(img.max()))
+    img.clamp_(min=low, max=high)
+    img.sub_(low).div_(max(high - low, 1e-5))
+
+
+@ember.no_grad()
+def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):
+    """Tiles a (B, C, H, W) batch (or a list of images) into one (C, H', W') image, ``nrow`` images per row."""
+    _check_tensor_list(tensor)
+    tensor = _as_rgb_batch(tensor)
+    if normalize is True:
+        tensor = tensor.clone()
+        if value_range is not None and not isinstance(value_range, tuple):
+            raise TypeError("value_range has to be a tuple (min, max) if specified. min and max are numbers")
+        for img in (tensor if scale_each is True else [tensor]):
+            _normalize_in_place(img, value_range)
+    if tensor.size(0) == 1:
+        return tensor.squeeze(0)
+    nmaps = tensor.size(0)
+    xmaps = min(nrow, nmaps)
+    ymaps = int(math.ceil(float(nmaps) / xmaps))
+    height, width = int(tensor.size(2) + padding), int(tensor.size(3) + padding)
+    grid = tensor.new_full((tensor.size(1), height * ymaps + padding, width * xmaps + padding), pad_value)
+    for k in range(nmaps):
+        y, x = divmod(k, xmaps)
+        cell = grid.narrow(1, y * height + padding, height - padding).narrow(2, x * width + padding, width - padding)
+        cell.copy_(tensor[k])
+    return grid
+
+
+@ember.no_grad()
+def save_image(tensor, fp, format=None, **kwargs):
+    """Saves an image or a batch (tiled by ``make_grid`` with ``kwargs``) to ``fp`` with Pillow; values in [0, 1]."""
+    grid = make_grid(tensor, **kwargs)
+    # Adding 0.5 after scaling to [0, 255] rounds to the nearest integer.
+    array = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to("cpu", ember.uint8).numpy()
+    _pil_image().fromarray(array).save(fp, format=format)
