@@ -34,6 +34,7 @@ def _import_torchvision_models():
     ``import torchvision``. The model definitions are pure Python, so they are then imported under stand-in
     parent packages that skip torchvision/__init__; the stand-ins are dropped from sys.modules afterwards."""
     names = ("resnet", "vgg", "mobilenetv2")
+    before = set(sys.modules)
     try:
         return tuple(importlib.import_module(f"torchvision.models.{n}") for n in names)
     except Exception:  # not installed, or its C extension cannot load
@@ -42,7 +43,6 @@ def _import_torchvision_models():
     if spec is None or not spec.submodule_search_locations:
         return None
     root = spec.submodule_search_locations[0]
-    before = set(sys.modules)
     try:
         for name, path in (("torchvision", root), ("torchvision.models", os.path.join(root, "models"))):
             stand_in = types.ModuleType(name)
@@ -74,6 +74,11 @@ def _tv_builder(tv, name):
 
 def _keys_and_shapes(model):
     return [(k, tuple(v.shape)) for k, v in model.state_dict().items()]
+
+
+def _repr(model):
+    """The module tree as printed, without the ``bias=`` that torch 2.13's BatchNorm repr gained."""
+    return str(model).replace(", bias=True, track_running_stats", ", track_running_stats")
 
 
 def _n_params(model):
@@ -167,7 +172,7 @@ LAYOUT_CASES = [
 def test_state_dict_layout_matches_torchvision(tv, name, kwargs):
     ours, theirs = getattr(models, name)(**kwargs), _tv_builder(tv, name)(**kwargs)
     assert _keys_and_shapes(ours) == _keys_and_shapes(theirs)
-    assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
+    assert _repr(ours) == _repr(theirs)
     assert [str(v.dtype).split(".")[-1] for v in ours.state_dict().values()] == \
         [str(v.dtype).split(".")[-1] for v in theirs.state_dict().values()]
     if not kwargs and name in PUBLISHED_PARAMS:
@@ -192,10 +197,21 @@ def test_sample_keys_without_torchvision():
     assert len(r18) == 122
     mobile = dict(_keys_and_shapes(models.mobilenet_v2()))
     assert mobile["features.0.0.weight"] == (32, 3, 3, 3) and mobile["features.0.1.running_var"] == (32,)
-    assert mobile["features.1.conv.0.0.weight"] == (32, 1, 3, 3) and mobile["features.1.conv.1.weight"] == (16, 32, 1, 1)
-    assert mobile["features.2.conv.0.0.weight"] == (96, 16, 1, 1) and mobile["features.18.0.weight"] == (1280, 320, 1, 1)
+    assert mobile["features.1.conv.0.0.weight"] == (32, 1, 3, 3)
+    assert mobile["features.1.conv.1.weight"] == (16, 32, 1, 1)
+    assert mobile["features.2.conv.0.0.weight"] == (96, 16, 1, 1)
+    assert mobile["features.18.0.weight"] == (1280, 320, 1, 1)
     assert mobile["classifier.1.weight"] == (1000, 1280)
     assert _n_params(models.mobilenet_v2()) == PUBLISHED_PARAMS["mobilenet_v2"]
+
+
+def test_legacy_state_dict_without_num_batches_tracked_loads():
+    state = {k: v for k, v in models.resnet18().state_dict().items() if not k.endswith("num_batches_tracked")}
+    model = models.resnet18()
+    assert model.load_state_dict(state) == ([], [])
+    assert int(model.bn1.num_batches_tracked) == 0
+    with pytest.raises(RuntimeError, match='size mismatch for fc.weight'):
+        models.resnet18(num_classes=10).load_state_dict(state)
 
 
 # --- numerics after loading torchvision weights -----------------------------------------------------------------

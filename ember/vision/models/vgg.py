@@ -39,7 +39,8 @@ class VGG(nn.Module):
 
 
 def make_layers(cfg, batch_norm=False):
-    """The conv stack from a config list: an int is a 3x3 conv with that many channels (+BN) + ReLU, "M" a 2x2 max pool."""
+    """The conv stack for a config list: an int is a 3x3 conv with that many channels (+BN) + ReLU; "M" a 2x2
+    max pool."""
     layers = []
     in_channels = 3
     for v in cfg:
