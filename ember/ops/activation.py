@@ -187,8 +187,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
-    result = input.clamp(min_val, max_val)
-    return input.copy_(result) if inplace else result
+    # clamp_ (not copy_ of a clamp) lets the graph keep the input clamp's backward needs
+    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
 
 
 def relu6(input, inplace=False):
