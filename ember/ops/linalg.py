@@ -25,28 +25,7 @@ class LinAlgError(RuntimeError):
     """Raised when a matrix is singular or not positive-definite (``torch.linalg.LinAlgError``)."""
 
 
-# --- small private primitives the backwards are built from -----------------------------------------------
-class _Permute(Primitive):
-    @staticmethod
-    def forward(ctx, a, dims):
-        ctx.dims = dims
-        return a.transpose(dims)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _permute(grad, tuple(numpy.argsort(ctx.dims)))
-
-
-class _Conj(Primitive):
-    @staticmethod
-    def forward(ctx, a):
-        return ctx.xp.conj(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _conj(grad)
-
-
+# --- small helpers the backwards are built from (public Tensor ops, so higher derivatives work) --------------
 class _Real(Primitive):
     @staticmethod
     def forward(ctx, a):
@@ -57,100 +36,16 @@ class _Real(Primitive):
         return grad
 
 
-class _Abs(Primitive):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.abs(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * _sgn(a)
-
-
-class _Slice(Primitive):
-    """``a[key]`` for a tuple of slices; its backward pads the gradient back with zeros."""
-
-    @staticmethod
-    def forward(ctx, a, key):
-        ctx.key, ctx.shape = key, a.shape
-        return a[key].copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _PadInto.apply(grad, ctx.key, ctx.shape)
-
-
-class _PadInto(Primitive):
-    """Zeros of ``shape`` with ``a`` written at ``key``: the adjoint of ``_Slice``."""
-
-    @staticmethod
-    def forward(ctx, a, key, shape):
-        ctx.key = key
-        out = ctx.xp.zeros(shape, a.dtype)
-        out[key] = a
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _Slice.apply(grad, ctx.key)
-
-
-class _Diagonal(Primitive):
-    @staticmethod
-    def forward(ctx, a, offset, dim1, dim2):
-        ctx.shape, ctx.args = a.shape, (offset, dim1, dim2)
-        return ctx.xp.diagonal(a, offset, dim1, dim2).copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _DiagonalScatter.apply(grad, ctx.shape, *ctx.args)
-
-
-class _DiagonalScatter(Primitive):
-    """Zeros of ``shape`` with ``a`` on the given diagonal: the adjoint of ``_Diagonal``."""
-
-    @staticmethod
-    def forward(ctx, a, shape, offset, dim1, dim2):
-        xp = ctx.xp
-        ctx.args = (offset, dim1, dim2)
-        out = xp.zeros(shape, a.dtype)
-        length = a.shape[-1]
-        rows = xp.arange(length) + max(0, -offset)
-        cols = xp.arange(length) + max(0, offset)
-        xp.moveaxis(out, (dim1, dim2), (-2, -1))[..., rows, cols] = a
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _Diagonal.apply(grad, *ctx.args)
-
-
-def _permute(x, dims):
-    return _Permute.apply(x, tuple(int(d) for d in dims))
-
-
-def _mT(x):
-    dims = list(range(x.ndim))
-    dims[-2], dims[-1] = dims[-1], dims[-2]
-    return _Permute.apply(x, tuple(dims))
-
-
 def _conj(x):
-    return _Conj.apply(x) if x.dtype.is_complex else x
+    return x.conj() if x.dtype.is_complex else x
 
 
 def _mH(x):
-    return _conj(_mT(x))
+    return _conj(x.mT)
 
 
 def _real(x):
     return _Real.apply(x) if x.dtype.is_complex else x
-
-
-def _abs(x):
-    return _Abs.apply(x)
 
 
 def _sgn(x):
@@ -173,47 +68,15 @@ def _const(x, array):
     return _make(array)
 
 
-def _unsqueeze(x, dim):
-    dim = dim if dim >= 0 else x.ndim + dim + 1
-    return x.reshape(x.shape[:dim] + (1,) + x.shape[dim:])
-
-
-def _squeeze(x, dim):
-    dim = dim if dim >= 0 else x.ndim + dim
-    return x.reshape(x.shape[:dim] + x.shape[dim + 1:])
-
-
 def _diag_embed(v):
     """Square matrices with ``v`` on the diagonal of the last two dims."""
-    n = v.shape[-1]
-    return _DiagonalScatter.apply(v, v.shape + (n,), 0, v.ndim - 1, v.ndim)
-
-
-def _diagonal(x):
-    return _Diagonal.apply(x, 0, x.ndim - 2, x.ndim - 1)
+    from .shape import diag_embed
+    return diag_embed(v)
 
 
 def _eye_like(x, n=None):
     n = x.shape[-1] if n is None else n
     return _make(_xp(x).eye(n, dtype=x._data.dtype))
-
-
-def _tril(x, diagonal=0):
-    xp = _xp(x)
-    mask = xp.tril(xp.ones(x.shape[-2:], dtype=x._data.dtype), diagonal)
-    return x * _make(mask)
-
-
-def _triu(x, diagonal=0):
-    xp = _xp(x)
-    mask = xp.triu(xp.ones(x.shape[-2:], dtype=x._data.dtype), diagonal)
-    return x * _make(mask)
-
-
-def _narrow(x, dim, start, length):
-    key = [slice(None)] * x.ndim
-    key[dim] = slice(start, start + length)
-    return _Slice.apply(x, tuple(key))
 
 
 # --- names and checks shared by the public functions -----------------------------------------------------
@@ -348,11 +211,11 @@ def _fold_matmul(a, b):
         folded = _Folded((rows, a.shape[-1]), a.dtype)
         _check_mv(folded, b)
         _check_not_bool(a, "addmv_impl_cpu")
-        return _squeeze(Matmul.apply(a, _unsqueeze(b, -1)), -1)
+        return (Matmul.apply(a, b.unsqueeze(-1))).squeeze(-1)
     if a.ndim == 1:
         _check_mm_dtypes(a, b)
         _check_mm_shapes(_Folded((1, a.shape[0])), b)
-        return _squeeze(Matmul.apply(_unsqueeze(a, 0), b), -2)
+        return (Matmul.apply(a.unsqueeze(0), b)).squeeze(-2)
     _check_mm_dtypes(a, b)
     _check_mm_shapes(_Folded((rows, a.shape[-1])), b)
     _check_not_bool(a, "addmm_impl_cpu_")
@@ -368,17 +231,17 @@ class _Folded:
 
 def _batched_matmul(a, b):
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
-    a3 = _unsqueeze(a, 0) if a_vector else a
-    b3 = _unsqueeze(b, -1) if b_vector else b
+    a3 = a.unsqueeze(0) if a_vector else a
+    b3 = b.unsqueeze(-1) if b_vector else b
     batch = _batch_shape(a3.shape[:-2], b3.shape[:-2])
     _check_bmm(a3, b3, batch)
     _check_scalar_type(a3, b3)
     _check_not_bool(a, "bmm")
     result = Matmul.apply(a3, b3)
     if a_vector:
-        result = _squeeze(result, -2)
+        result = result.squeeze(-2)
     if b_vector:
-        result = _squeeze(result, -1)
+        result = result.squeeze(-1)
     return result
 
 
@@ -420,7 +283,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     _check_mv(input, vec)
     _check_not_bool(input, "addmv_impl_cpu")
-    return write_out(out, _squeeze(Matmul.apply(input, _unsqueeze(vec, -1)), -1), "mv")
+    return write_out(out, (Matmul.apply(input, vec.unsqueeze(-1))).squeeze(-1), "mv")
 
 
 @tensor_method
@@ -457,7 +320,7 @@ def outer(input, vec2, *, out=None):
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
     if vec2.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
-    return write_out(out, _unsqueeze(input, 1) * _unsqueeze(vec2, 0), "outer")
+    return write_out(out, input.unsqueeze(1) * vec2.unsqueeze(0), "outer")
 
 
 ger = outer
@@ -507,7 +370,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
                            f"and {_name(vec)}")
     _check_mv(mat, vec)
     _expand_input(input, (mat.shape[0],))
-    product = _squeeze(Matmul.apply(mat, _unsqueeze(vec, -1)), -1)
+    product = (Matmul.apply(mat, vec.unsqueeze(-1))).squeeze(-1)
     return write_out(out, _scaled_sum("addmv", input, product, beta, alpha), "addmv")
 
 
@@ -529,7 +392,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(batch2)}")
     _expand_input(input, (batch1.shape[1], batch2.shape[2]))
     # The batch sum is a single (n x b*m) @ (b*m x p) product.
-    left = _permute(batch1, (1, 0, 2)).reshape(batch1.shape[1], -1)
+    left = batch1.permute((1, 0, 2)).reshape(batch1.shape[1], -1)
     right = batch2.reshape(-1, batch2.shape[2])
     return write_out(out, _scaled_sum("addbmm", input, Matmul.apply(left, right), beta, alpha), "addbmm")
 
@@ -746,8 +609,8 @@ def tensordot(a, b, dims=2, out=None):
     free_a = [d for d in range(a.ndim) if d not in dims_a]
     free_b = [d for d in range(b.ndim) if d not in dims_b]
     size = math.prod(a.shape[d] for d in dims_a)
-    left = _permute(a, free_a + dims_a).reshape(math.prod(a.shape[d] for d in free_a), size)
-    right = _permute(b, dims_b + free_b).reshape(size, math.prod(b.shape[d] for d in free_b))
+    left = a.permute(free_a + dims_a).reshape(math.prod(a.shape[d] for d in free_a), size)
+    right = b.permute(dims_b + free_b).reshape(size, math.prod(b.shape[d] for d in free_b))
     result = Matmul.apply(left, right).reshape(tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
     return write_out(out, result, "tensordot")
 
@@ -769,17 +632,17 @@ def multi_dot(tensors, *, out=None):
         if t.dtype is not first.dtype:
             raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
                                f"{_CPP_NAMES[first.dtype.name]} and tensor {i} {_CPP_NAMES[t.dtype.name]}")
-    matrices = [_unsqueeze(first, 0) if first.ndim == 1 else first] + tensors[1:-1] + \
-        [_unsqueeze(last, 1) if last.ndim == 1 else last]
+    matrices = [first.unsqueeze(0) if first.ndim == 1 else first] + tensors[1:-1] + \
+        [last.unsqueeze(1) if last.ndim == 1 else last]
     for i in range(len(matrices) - 1):
         if matrices[i].shape[1] != matrices[i + 1].shape[0]:
             raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(matrices[i].shape)} and "
                                f"{list(matrices[i + 1].shape)} cannot be multiplied")
     result = _chain_product(matrices, 0, len(matrices) - 1, _chain_order(matrices))
     if last.ndim == 1:
-        result = _squeeze(result, 1)
+        result = result.squeeze(1)
     if first.ndim == 1:
-        result = _squeeze(result, 0)
+        result = result.squeeze(0)
     return write_out(out, result, "multi_dot")
 
 
@@ -832,7 +695,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError("cdist only supports non-negative p values")
     _check_scalar_type(x1, x2)
     _batch_shape(x1.shape[:-2], x2.shape[:-2])
-    difference = _unsqueeze(x1, -2) - _unsqueeze(x2, -3)
+    difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return vector_norm(difference, p, -1)
 
 
@@ -878,7 +741,7 @@ class VectorNorm(Primitive):
             hit = xp.abs(a._data) == norm._data
             mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
             return _sgn(a) * grad * _make(mask.astype(norm._data.dtype))
-        size = _abs(a)
+        size = a.abs()
         scaled = _sgn(a) * size ** (ord - 1)
         if ord < 1:
             scaled = scaled * _make((a._data != 0).astype(norm._data.dtype))
@@ -939,13 +802,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord not in ("nuc", math.inf, -math.inf, 1, -1, 2, -2):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if ord in ("nuc", 2, -2):
-        moved = _permute(A, [d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1])
+        moved = A.permute([d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1])
         values = svdvals(moved)
-        result = values.sum(-1) if ord == "nuc" else _squeeze(_narrow(values, -1, 0 if ord == 2 else
-                                                                       values.shape[-1] - 1, 1), -1)
+        result = values.sum(-1) if ord == "nuc" else (values.narrow(-1, 0 if ord == 2 else
+                                                                       values.shape[-1] - 1, 1)).squeeze(-1)
         if keepdim:
             for d in sorted((d0, d1)):
-                result = _unsqueeze(result, d)
+                result = result.unsqueeze(d)
         return write_out(out, result, "linalg.matrix_norm")
     sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = vector_norm(A, 1, sum_dim, keepdim=True)
@@ -1007,7 +870,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     d1, d2 = wrap_dim(dim1, A.ndim), wrap_dim(dim2, A.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return _Diagonal.apply(A, offset, d1, d2)
+    return A.diagonal(offset, d1, d2)
 
 
 # --- inverses and determinants -----------------------------------------------------------------------------
@@ -1097,7 +960,7 @@ class Det(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
-        scale = _unsqueeze(_unsqueeze(grad * _conj(result), -1), -1)
+        scale = (grad * _conj(result)).unsqueeze(-1).unsqueeze(-1)
         return scale * _mH(_cofactor_ratio(a, result))
 
 
@@ -1112,10 +975,10 @@ def _cofactor_ratio(a, det_a):
     others = _make(1 - xp.eye(n, dtype=s._data.dtype))
     products = _product_except(s, others)
     sign = _make(xp.asarray(numpy.linalg.det(numpy.asarray(u._data)) * numpy.linalg.det(numpy.asarray(vh._data))))
-    adjugate = _unsqueeze(_unsqueeze(sign, -1), -1) * matmul(_mH(vh) * _unsqueeze(products, -2), _mH(u))
+    adjugate = sign.unsqueeze(-1).unsqueeze(-1) * matmul(_mH(vh) * products.unsqueeze(-2), _mH(u))
     zero = xp.asarray(det_a._data == 0)
     safe = det_a + _make(zero.astype(det_a._data.dtype))
-    return adjugate / _unsqueeze(_unsqueeze(safe, -1), -1) * _make(xp.asarray(~zero[..., None, None] * 1.0)) + \
+    return adjugate / safe.unsqueeze(-1).unsqueeze(-1) * _make(xp.asarray(~zero[..., None, None] * 1.0)) + \
         adjugate * _make(xp.asarray(zero[..., None, None] * 1.0))
 
 
@@ -1124,8 +987,8 @@ def _product_except(s, others):
     n = s.shape[-1]
     result = None
     for j in range(n):
-        column = _squeeze(_narrow(s, -1, j, 1), -1)
-        factor = _unsqueeze(column, -1) * _narrow(others, 0, j, 1).reshape(n) + \
+        column = (s.narrow(-1, j, 1)).squeeze(-1)
+        factor = column.unsqueeze(-1) * others.narrow(0, j, 1).reshape(n) + \
             _make(numpy.eye(n, dtype=s._data.dtype)[j])
         result = factor if result is None else result * factor
     return result
@@ -1157,7 +1020,7 @@ class Slogdet(Primitive):
             grad = (rotation - _conj(rotation)) * -0.5 if grad is None else grad - (rotation - _conj(rotation)) * 0.5
         if grad is None:
             return None
-        return _unsqueeze(_unsqueeze(grad, -1), -1) * _mH(inv(a))
+        return grad.unsqueeze(-1).unsqueeze(-1) * _mH(inv(a))
 
 
 @tensor_method
@@ -1208,9 +1071,9 @@ def solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {_name(A)} "
                            f"and B of type {_name(B)} instead")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    matrix_b = _unsqueeze(B, -1) if vector else B
+    matrix_b = B.unsqueeze(-1) if vector else B
     if not left:
-        A, matrix_b = _mT(A), _mT(matrix_b)
+        A, matrix_b = A.mT, matrix_b.mT
     if matrix_b.shape[-2] != A.shape[-1]:
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{A.shape[-1]} and "
@@ -1221,8 +1084,8 @@ def solve(A, B, *, left=True, out=None):
     except _FactorizationFailed:
         raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
     if not left:
-        result = _mT(result)
-    return write_out(out, _squeeze(result, -1) if vector else result, "linalg.solve")
+        result = result.mT
+    return write_out(out, result.squeeze(-1) if vector else result, "linalg.solve")
 
 
 class _FactorizationFailed(RuntimeError):
@@ -1304,7 +1167,7 @@ class SolveTriangular(Primitive):
         grad_a = None
         if ctx.needs_input_grad[0]:
             grad_a = -(matmul(grad_b, _mH(result)) if left else matmul(_mH(result), grad_b))
-            grad_a = _triu(grad_a, int(unitriangular)) if upper else _tril(grad_a, -int(unitriangular))
+            grad_a = grad_a.triu(int(unitriangular)) if upper else grad_a.tril(-int(unitriangular))
         return grad_a, grad_b if ctx.needs_input_grad[1] else None
 
 
@@ -1378,8 +1241,8 @@ class Cholesky(Primitive):
         factor, = ctx.saved_tensors
         lower = _mH(factor) if ctx.upper else factor
         grad_lower = _mH(grad) if ctx.upper else grad
-        phi = _tril(matmul(_mH(lower), grad_lower))
-        phi = (phi + _mH(_tril(phi, -1))) * 0.5
+        phi = (matmul(_mH(lower), grad_lower)).tril()
+        phi = (phi + _mH(phi.tril(-1))) * 0.5
         grad_a = solve_triangular(_mH(lower), phi, upper=True)
         return solve_triangular(lower, grad_a, upper=False, left=False)
 
@@ -1506,16 +1369,16 @@ class QR(Primitive):
             if grad_r is not None:
                 grad_a = grad_a + matmul(grad_r, _mH(r))
         if m >= n:
-            upper = _triu(grad_a)
-            grad_a = matmul(q, upper + _mH(upper) - _diag_embed(_real(_diagonal(upper))))
+            upper = grad_a.triu()
+            grad_a = matmul(q, upper + _mH(upper) - _diag_embed(_real(upper.diagonal(0, -2, -1))))
             if grad_q is not None:
                 grad_a = grad_a + grad_q
             return solve_triangular(_mH(r), grad_a, upper=False, left=False)
         skew = -grad_a + _mH(grad_a)
-        grad_a = matmul(q, _tril(skew) - _diag_embed(_diagonal(skew)) * 0.5)
-        grad_a = solve_triangular(_mH(_narrow(r, -1, 0, m)), grad_a, upper=False, left=False)
-        key = (slice(None),) * (grad_a.ndim - 1) + (slice(0, m),)
-        grad_a = _PadInto.apply(grad_a, key, tuple(grad_a.shape[:-1]) + (n,))
+        grad_a = matmul(q, skew.tril() - _diag_embed(skew.diagonal(0, -2, -1)) * 0.5)
+        grad_a = solve_triangular(_mH(r.narrow(-1, 0, m)), grad_a, upper=False, left=False)
+        from .padding import pad
+        grad_a = pad(grad_a, (0, n - m))
         return grad_a + matmul(q, grad_r) if grad_r is not None else grad_a
 
 
@@ -1562,9 +1425,9 @@ class SVD(Primitive):
             return None
         k = s.shape[-1]
         if u.shape[-1] != k:   # full_matrices: only the first k singular vectors depend smoothly on A
-            u, grad_u = _narrow(u, -1, 0, k), None if grad_u is None else _narrow(grad_u, -1, 0, k)
+            u, grad_u = u.narrow(-1, 0, k), None if grad_u is None else grad_u.narrow(-1, 0, k)
         if vh.shape[-2] != k:
-            vh, grad_vh = _narrow(vh, -2, 0, k), None if grad_vh is None else _narrow(grad_vh, -2, 0, k)
+            vh, grad_vh = vh.narrow(-2, 0, k), None if grad_vh is None else grad_vh.narrow(-2, 0, k)
         return _svd_backward(grad_u, grad_s, grad_vh, u, s, vh)
 
 
@@ -1572,36 +1435,36 @@ def _svd_backward(grad_u, grad_s, grad_vh, u, s, vh):
     """PyTorch's svd_backward (distinct singular values; full rank when rectangular or complex)."""
     m, n = u.shape[-2], vh.shape[-1]
     if grad_u is None and grad_vh is None:
-        return matmul(u * _unsqueeze(grad_s, -2), vh)
+        return matmul(u * grad_s.unsqueeze(-2), vh)
     uh_gu = _skew(matmul(_mH(u), grad_u)) if grad_u is not None else None
     vh_gv = _skew(matmul(vh, _mH(grad_vh))) if grad_vh is not None else None
     if u.dtype.is_complex:
         xp = _xp(u)
         zeros = xp.zeros(s.shape)
-        phase_u = xp.imag(_diagonal(uh_gu)._data) if uh_gu is not None else zeros
-        phase_v = xp.imag(_diagonal(vh_gv)._data) if vh_gv is not None else zeros
+        phase_u = xp.imag(uh_gu.diagonal(0, -2, -1)._data) if uh_gu is not None else zeros
+        phase_v = xp.imag(vh_gv.diagonal(0, -2, -1)._data) if vh_gv is not None else zeros
         if not xp.allclose(phase_u, -phase_v, rtol=1e-2, atol=1e-2):
             raise RuntimeError("svd_backward: The singular vectors in the complex case are specified up to "
                                "multiplication by e^{i phi}. The specified loss function depends on this phase term, "
                                "making it ill-defined.")
     squares = s * s
-    gaps = _unsqueeze(squares, -2) - _unsqueeze(squares, -1) + _eye_like(s, s.shape[-1])
+    gaps = squares.unsqueeze(-2) - squares.unsqueeze(-1) + _eye_like(s, s.shape[-1])
     if uh_gu is not None and vh_gv is not None:
-        inner = (uh_gu * _unsqueeze(s, -2) + _unsqueeze(s, -1) * vh_gv) / gaps
+        inner = (uh_gu * s.unsqueeze(-2) + s.unsqueeze(-1) * vh_gv) / gaps
     elif uh_gu is not None:
-        inner = uh_gu / gaps * _unsqueeze(s, -2)
+        inner = uh_gu / gaps * s.unsqueeze(-2)
     else:
-        inner = _unsqueeze(s, -1) * (vh_gv / gaps)
+        inner = s.unsqueeze(-1) * (vh_gv / gaps)
     if grad_s is not None:
         inner = inner + _diag_embed(grad_s)
     if u.dtype.is_complex and uh_gu is not None and vh_gv is not None:
-        inner = inner + _diag_embed(_diagonal(uh_gu) / (2 * s))
+        inner = inner + _diag_embed(uh_gu.diagonal(0, -2, -1) / (2 * s))
     if m > n and grad_u is not None:
-        grad_u_scaled = grad_u / _unsqueeze(s, -2)
+        grad_u_scaled = grad_u / s.unsqueeze(-2)
         outer = matmul(u, inner) + grad_u_scaled - matmul(u, matmul(_mH(u), grad_u_scaled))
         return matmul(outer, vh)
     if m < n and grad_vh is not None:
-        grad_vh_scaled = grad_vh / _unsqueeze(s, -1)
+        grad_vh_scaled = grad_vh / s.unsqueeze(-1)
         outer = matmul(inner, vh) + grad_vh_scaled - matmul(matmul(grad_vh_scaled, _mH(vh)), vh)
         return matmul(u, outer)
     return matmul(u, matmul(inner, vh))
@@ -1712,10 +1575,10 @@ def _eig_backward(grad_values, grad_vectors, values, vectors, hermitian):
     v_h = _mH(vectors)
     if grad_vectors is None:
         if hermitian:
-            return matmul(vectors * _unsqueeze(grad_values, -2), v_h)
-        return solve(v_h, _unsqueeze(grad_values, -1) * v_h)
+            return matmul(vectors * grad_values.unsqueeze(-2), v_h)
+        return solve(v_h, grad_values.unsqueeze(-1) * v_h)
     vh_gv = matmul(v_h, grad_vectors)
-    diagonal = _diagonal(vh_gv)
+    diagonal = vh_gv.diagonal(0, -2, -1)
     if vectors.dtype.is_complex and not bool(_xp(diagonal).allclose(_xp(diagonal).imag(diagonal._data), 0,
                                                                     rtol=1e-2, atol=1e-2)):
         raise RuntimeError(f"{'linalg_eigh_backward' if hermitian else 'linalg_eig_backward'}: The eigenvectors in "
@@ -1724,12 +1587,12 @@ def _eig_backward(grad_values, grad_vectors, values, vectors, hermitian):
     if hermitian:
         vh_gv = (vh_gv - _mH(vh_gv)) * 0.5
     else:
-        vh_gv = vh_gv - matmul(v_h, vectors * _unsqueeze(_real(diagonal), -2))
+        vh_gv = vh_gv - matmul(v_h, vectors * (_real(diagonal)).unsqueeze(-2))
     conj_values = _conj(values)
-    gaps = _unsqueeze(conj_values, -2) - _unsqueeze(conj_values, -1) + _eye_like(values, values.shape[-1])
+    gaps = conj_values.unsqueeze(-2) - conj_values.unsqueeze(-1) + _eye_like(values, values.shape[-1])
     inner = vh_gv / gaps
     if grad_values is not None:
-        inner = inner - _diag_embed(_diagonal(inner)) + _diag_embed(grad_values)
+        inner = inner - _diag_embed(inner.diagonal(0, -2, -1)) + _diag_embed(grad_values)
     if hermitian:
         return matmul(vectors, matmul(inner, v_h))
     return solve(v_h, matmul(inner, v_h))
@@ -1877,9 +1740,9 @@ def cond(A, p=None, *, out=None):
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if p in (None, 2, -2):
         values = svdvals(A)
-        largest, smallest = _narrow(values, -1, 0, 1), _narrow(values, -1, values.shape[-1] - 1, 1)
+        largest, smallest = values.narrow(-1, 0, 1), values.narrow(-1, values.shape[-1] - 1, 1)
         ratio = largest / smallest if p != -2 else smallest / largest
-        return write_out(out, _squeeze(ratio, -1), "linalg.cond")
+        return write_out(out, ratio.squeeze(-1), "linalg.cond")
     _check_matrix(A, f"linalg.cond(ord={p})")
     inverse, info = inv_ex(A)
     result = matrix_norm(A, p) * matrix_norm(inverse, p)
@@ -1945,7 +1808,7 @@ class MatrixExp(Primitive):
         a_h = _mH(a).expand(tuple(grad.shape))
         block = cat([cat([a_h, grad], -1), cat([a_h * 0, a_h], -1)], -2)
         n = a.shape[-1]
-        return _narrow(_narrow(MatrixExp.apply(block), -2, 0, n), -1, n, n)
+        return MatrixExp.apply(block).narrow(-2, 0, n).narrow(-1, n, n)
 
 
 @tensor_method
@@ -1970,7 +1833,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
                            f"dtype {_name(A)} and other's dtype {_name(B)}")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
-    matrix_b = _unsqueeze(B, -1) if vector else B
+    matrix_b = B.unsqueeze(-1) if vector else B
     if matrix_b.shape[-2] != A.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")
     m, n = A.shape[-2], A.shape[-1]
@@ -1981,9 +1844,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     values = svdvals(A.detach())
     ranks = _kept(values._data, xp.asarray(0.0), xp.asarray(rcond), xp).sum(-1).astype(numpy.int64)
     empty_real = _make(xp.zeros((0,), dtype=values._data.dtype))
-    residuals = _real(_narrow(solution.reshape(-1), 0, 0, 0))   # empty, but an output of the graph as in PyTorch
+    residuals = _real((solution.reshape(-1)).narrow(0, 0, 0))   # empty, but an output of the graph as in PyTorch
     if driver != "gelsy" and m > n and bool((ranks == n).all()):
         residuals = vector_norm(matmul(A, solution) - matrix_b, 2, -2) ** 2
     rank = _make(xp.zeros((0,), dtype=numpy.int64)) if driver == "gels" else _make(xp.asarray(ranks))
     singular_values = values if driver in ("gelsd", "gelss") else empty_real
-    return LstsqResult(_squeeze(solution, -1) if vector else solution, residuals, rank, singular_values)
+    return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
