@@ -1076,6 +1076,9 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
+        if a.is_complex():   # sgn(a) = a / |a| varies with a, so it must stay in the graph for double backward
+            magnitude = abs(a)
+            return grad * (a / magnitude.where(magnitude != 0, 1.0))
         return grad * sign(a)
 
 
