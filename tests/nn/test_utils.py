@@ -1,5 +1,6 @@
 """nn.utils (clipping, vector conversion, parametrizations, weight/spectral norm) and DataParallel against torch."""
 import warnings
+from collections import OrderedDict
 
 import numpy
 import pytest
@@ -178,3 +179,42 @@ def test_data_parallel_wraps_module():
     assert_same(wrapped(ember.tensor(x)), t_wrapped(torch.tensor(x)), 1e-5, 1e-5)
     if not ember.cuda.is_available():
         assert wrapped.device_ids == []
+
+
+def test_legacy_spectral_norm_checkpoints_convert_like_torch():
+    # a tall weight: W^T W is invertible, so the v that old checkpoints imply is unique
+    t_model = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 5))
+    t_model(torch.ones(2, 3))   # a training forward, so u = normalize(W_orig v) holds as old checkpoints assume
+    state = t_model.state_dict()
+    e_model = ember.nn.utils.spectral_norm(ember.nn.Linear(3, 5))
+    assert e_model.state_dict()._metadata == state._metadata   # {"": {"version": 1, "spectral_norm": {...}}}
+    old = OrderedDict((k, v) for k, v in state.items() if k != "weight_v")
+    old["weight"] = t_model.weight.detach()   # checkpoints before version 1 saved the normalised weight, not v
+    results = {}
+    for lib, model in ((torch, torch.nn.utils.spectral_norm(torch.nn.Linear(3, 5))), (ember, e_model)):
+        converted = OrderedDict((k, lib.tensor(v.numpy())) for k, v in old.items())
+        converted._metadata = {"": {"version": 1}}
+        assert repr(model.load_state_dict(converted)) == "<All keys matched successfully>"
+        model.eval()
+        results[lib] = (model.weight_v, model(lib.ones(2, 3)))
+    assert_same(results[ember][0], results[torch][0], 1e-4, 1e-5)
+    assert_same(results[ember][1], results[torch][1], 1e-4, 1e-5)
+    ember.nn.utils.remove_spectral_norm(e_model)
+    assert not e_model._state_dict_hooks and not e_model._load_state_dict_pre_hooks
+    missing = [lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5)).load_state_dict(
+        {"weight_orig": lib.ones(5, 3)}, strict=False).missing_keys for lib in (torch, ember)]
+    assert missing[0] == missing[1]   # the hook reports what an old checkpoint lacks
+
+
+def test_legacy_weight_norm_checkpoints_load_into_parametrized_weight_norm():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        legacy = torch.nn.utils.weight_norm(torch.nn.Linear(3, 2))
+    x = sample((4, 3))
+    outputs = {}
+    for lib in (torch, ember):
+        model = lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(3, 2))
+        model.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in legacy.state_dict().items()})
+        outputs[lib] = model(lib.tensor(x))
+    numpy.testing.assert_allclose(outputs[torch].detach().numpy(), legacy(torch.tensor(x)).detach().numpy())
+    assert_same(outputs[ember], outputs[torch], 1e-5, 1e-6)
