@@ -97,12 +97,17 @@ def assign_inplace(self, result):
 def _assign_through_view(view, root, result):
     """In-place write into a view of a tensor in the graph (PyTorch's CopySlices): the root becomes "old root with
     the view's elements replaced by ``result``", and the view becomes those elements of the new root."""
-    index = _make(_flat_index(view, root))
-    new_root = _WriteThroughView.apply(root, result.to(view.dtype), index)
+    space = root
+    if view._data.dtype != root._data.dtype:   # a real view (real, imag, view_as_real) of a complex root
+        from .complex import ViewAsComplex, ViewAsReal
+        space = ViewAsReal.apply(root)
+    index = _make(_flat_index(view, space))
+    new_space = _WriteThroughView.apply(space, result.to(view.dtype), index)
+    new_root = new_space if space is root else ViewAsComplex.apply(new_space)
     root._data[...] = new_root._data
     root._version_counter[0] += 1
     root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
-    view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_root, index).grad_fn, 0, True
+    view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_space, index).grad_fn, 0, True
     return view
 
 

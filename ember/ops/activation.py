@@ -4,7 +4,8 @@ import math
 
 from .. import _dtype
 from ..autograd.function import Primitive
-from ._util import tensor_method, wrap_dim
+from ..autograd.grad_mode import state
+from ._util import assign_inplace, check_inplace_allowed, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
@@ -127,41 +128,58 @@ def gelu(input, approximate="none"):
     return Gelu.apply(input, approximate)
 
 
+def _write_into(input, function, *args):
+    """The ``inplace=True`` form of an activation: writes ``function(input, *args)`` into ``input``.
+
+    While autograd records, the out-of-place graph is built on a clone, because its nodes save their input and
+    the write would otherwise change what their backward reads."""
+    if state.enabled and input.requires_grad:
+        check_inplace_allowed(input)
+        return assign_inplace(input, function(input.clone(), *args))
+    return assign_inplace(input, function(input, *args))
+
+
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
-    result = input * input.sigmoid()
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, silu)
+    return input * input.sigmoid()
 
 
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
-    result = input * softplus(input).tanh()
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, mish)
+    return input * softplus(input).tanh()
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
-    result = input.where(input > 0, alpha * input.expm1())
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, elu, alpha)
+    return input.where(input > 0, alpha * input.expm1())
 
 
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants."""
+    if inplace:
+        return _write_into(input, selu)
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    result = scale * elu(input, alpha)
-    return input.copy_(result) if inplace else result
+    return scale * elu(input, alpha)
 
 
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
-    result = input.where(input > 0, alpha * (input / alpha).expm1())
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, celu, alpha)
+    return input.where(input > 0, alpha * (input / alpha).expm1())
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
-    result = input.where(input > 0, input * negative_slope)
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, leaky_relu, negative_slope)
+    return input.where(input > 0, input * negative_slope)
 
 
 def prelu(input, weight):
@@ -176,13 +194,14 @@ def prelu(input, weight):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
+    if inplace:
+        return _write_into(input, rrelu, lower, upper, training)
     if training:
         from .creation import empty_like
         slope = empty_like(input).uniform_(lower, upper)
     else:
         slope = (lower + upper) / 2
-    result = input.where(input >= 0, input * slope)
-    return input.copy_(result) if inplace else result
+    return input.where(input >= 0, input * slope)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
@@ -198,14 +217,16 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6."""
-    result = (input + 3).clamp(0, 6) / 6
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, hardsigmoid)
+    return (input + 3).clamp(0, 6) / 6
 
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6."""
-    result = input * (input + 3).clamp(0, 6) / 6
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, hardswish)
+    return input * (input + 3).clamp(0, 6) / 6
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -241,8 +262,9 @@ def hardshrink(input, lambd=0.5):
 
 def threshold(input, threshold, value, inplace=False):
     """x if x > threshold else value."""
-    result = input.where(input > threshold, value)
-    return input.copy_(result) if inplace else result
+    if inplace:
+        return _write_into(input, lambda x: x.where(x > threshold, value))
+    return input.where(input > threshold, value)
 
 
 def glu(input, dim=-1):

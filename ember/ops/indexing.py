@@ -511,11 +511,27 @@ def _dim_index(name, input, dim, index):
     dim = wrap_dim(dim, input.ndim)
     array = index._data.reshape(-1).astype(numpy.int64, copy=False)
     size = input.shape[dim] if input.ndim else 1
-    if array.size and (int(array.min()) < -size or int(array.max()) >= size):
-        if name == "index_select":
-            raise IndexError("index out of range in self")
+    if name == "index_select":
+        _check_select_range(input, dim, array, size)
+    elif array.size and (int(array.min()) < -size or int(array.max()) >= size):
         _check_range(array, size, dim, IndexError)
     return dim, array
+
+
+def _check_select_range(input, dim, array, size):
+    """index_select's errors for indices outside [0, size) (negative ones included), worded as PyTorch's CPU
+    kernels word them: its dim-1 kernel and its general one differ."""
+    if not array.size:
+        return
+    outside = (array < 0) | (array >= size)
+    if not outside.any():
+        return
+    if input.ndim > 1 and size == 0:
+        raise RuntimeError("index_select(): self indexing axis dim should be positive")
+    if input.ndim > 1 and dim == 1:
+        raise RuntimeError(f"INDICES element is out of DATA bounds, id={int(array[outside.argmax()])} "
+                           f"axis_dim={size}")
+    raise IndexError("index out of range in self")
 
 
 def _key(dim, index):

@@ -1787,7 +1787,8 @@ class MatrixExp(Primitive):
             return a.copy()
         b = _PADE13
         norm = xp.abs(a).sum(-2).max(-1)
-        squarings = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm, 1e-300) / _THETA13))).astype(numpy.int64)
+        tiny = numpy.finfo(norm.dtype).tiny   # 1e-300 would round to 0 in float32 and log2 would warn
+        squarings = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm, tiny) / _THETA13))).astype(numpy.int64)
         scaled = a / (2.0 ** squarings)[..., None, None].astype(a.real.dtype)
         identity = xp.eye(a.shape[-1], dtype=a.dtype)
         a2 = scaled @ scaled

@@ -170,7 +170,9 @@ class Div(Primitive):
 
 def _conj(t):
     """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise."""
-    return t.conj() if isinstance(t, Tensor) and t.is_complex() else t
+    if isinstance(t, Tensor):
+        return t.conj() if t.is_complex() else t
+    return t.conjugate() if isinstance(t, complex) else t
 
 
 class RoundedDiv(Primitive):
@@ -1074,6 +1076,9 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
+        if a.is_complex():   # sgn(a) = a / |a| varies with a, so it must stay in the graph for double backward
+            magnitude = abs(a)
+            return grad * (a / magnitude.where(magnitude != 0, 1.0))
         return grad * sign(a)
 
 
@@ -1707,7 +1712,7 @@ class Conj(Primitive):
         return grad.conj()
 
 
-@tensor_method("conj_physical", "resolve_conj")
+@tensor_method("conj_physical")
 def conj(input):
     """The complex conjugate (the input itself for real tensors, as in PyTorch)."""
     if not input.is_complex():
@@ -1721,8 +1726,8 @@ def is_conj(input):
     return False
 
 
-__all__ += ["conj", "conj_physical", "resolve_conj"]
-conj_physical = resolve_conj = conj
+__all__ += ["conj", "conj_physical"]
+conj_physical = conj
 
 
 # --- aliases PyTorch also offers: Tensor methods for its function aliases, in-place functions on the namespace ----

@@ -12,6 +12,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state
 from ._util import assign_inplace, shape_arg, tensor_method, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -323,6 +324,29 @@ def _fill(self, samples):
     return assign_inplace(self, _place(samples, self.dtype, self.device))
 
 
+def _direct_target(self):
+    """self's array when samples can be drawn straight into it (a contiguous float32/float64 host array outside
+    autograd's view), else None. Parameter initialisation takes this path: drawing in place, without float64
+    temporaries or a copy, keeps building large models quick."""
+    data = self._data
+    if type(data) is not numpy.ndarray or data.dtype.type not in (numpy.float32, numpy.float64) or \
+            not data.flags.c_contiguous or not data.flags.writeable:
+        return None
+    if state.enabled and (self.requires_grad or (self._base is not None and self._base.requires_grad)):
+        return None
+    return data
+
+
+def _scale_in_place(self, data, scale, shift):
+    """``data * scale + shift`` written back into data; bumps self's version as any in-place op does."""
+    if scale != 1:
+        data *= scale
+    if shift != 0:
+        data += shift
+    self._version_counter[0] += 1
+    return self
+
+
 def _float_fill(self, kernel):
     _float_dtype(self.dtype, kernel)
     return tuple(self.shape)
@@ -334,6 +358,10 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     shape = _float_fill(self, "normal_kernel_cpu")
+    data = _direct_target(self)
+    if data is not None:
+        _stream(generator).standard_normal(dtype=data.dtype, out=data)
+        return _scale_in_place(self, data, std, mean)
     return _fill(self, mean + std * _standard_normal(_stream(generator), shape, self.dtype))
 
 
@@ -357,7 +385,11 @@ def uniform_(self, *args, generator=None, **kwargs):
     shape = _float_fill(self, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
-    return _fill(self, low + (high - low) * _stream(generator).random(shape))
+    data = _direct_target(self)
+    if data is not None:
+        _stream(generator).random(dtype=data.dtype, out=data)
+        return _scale_in_place(self, data, high - low, low)
+    return _fill(self, low + (high - low) * _uniform(_stream(generator), shape, self.dtype))
 
 
 def _random_upper(d):

@@ -1,7 +1,8 @@
 """Resampling: interpolate, grid_sample, affine_grid, unfold/fold (im2col/col2im), pixel and channel shuffles.
 
 Interpolation is separable: along each spatial axis the output is a weighted sum of a few ``index_select``s of the
-input, with indices and weights computed once per axis from PyTorch's source-index formulas. grid_sample gathers
+input, with indices and weights computed once per axis from PyTorch's source-index formulas; antialiased resizing
+applies a per-axis matrix of filter weights instead. grid_sample gathers
 the corners around each sampling point and weights them with Tensor ops, so gradients reach both the input and the
 grid. Unfold and Fold are each other's adjoints, written as two primitives.
 """
@@ -36,9 +37,6 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
-    if antialias:
-        raise ValueError("Anti-aliased resampling (antialias=True) is not available in ember; resize without it or "
-                         "blur before downsampling")
     _check_mode_rank(input, mode)
     if mode == "area":
         from . import pooling
@@ -49,6 +47,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if not input.dtype.is_floating_point:
         raise RuntimeError(f'"upsample_{mode}{dim}d_out_frame" not implemented for '
                            f"'{_dtype.scalar_type_name(input.dtype)}'")
+    if antialias:
+        return _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
     taps = _cubic_taps if mode == "bicubic" else _linear_taps
     return _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
 
@@ -170,6 +170,55 @@ def _cubic_taps(xp, in_size, out_size, scale, align_corners, dtype):
     index, t = _guarded(xp, _source_position(xp, in_size, out_size, scale, align_corners, real, True), in_size)
     weights = _cubic_weights(t, real(-0.75))
     return [xp.clip(index - 1 + k, 0, in_size - 1) for k in range(4)], weights
+
+
+def _antialiased_resample(input, output_size, scales, align_corners, cubic):
+    """PyTorch's antialiased bilinear / bicubic resize of (N, C, H, W): per axis, a matrix of normalised filter
+    weights (the filter stretched by the scale when downsampling) applied as a matmul."""
+    from .._backend import xp_of
+    xp = xp_of(input._data)
+    real = input.dtype.numpy.type
+    if min(output_size) <= 0:
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (H: {input.shape[2]}, "
+                           f"W: {input.shape[3]}) output (H: {output_size[0]}, W: {output_size[1]})")
+    for i, out_size in enumerate(output_size):
+        weights = _antialias_weights(input.shape[2 + i], out_size, scales[i], align_corners, cubic, real)
+        matrix = _make(xp.asarray(weights))
+        input = matrix @ input if i == 0 else input @ matrix.mT
+    return input
+
+
+def _antialias_weights(in_size, out_size, scale, align_corners, cubic, real):
+    """The (out_size, in_size) weights of PyTorch's antialiased interpolation along one axis (host array)."""
+    scale = _scale(in_size, out_size, scale, align_corners, real)
+    interp_size = 4 if cubic else 2
+    support = real(interp_size * 0.5) * (scale if scale >= 1 else real(1))
+    max_taps = int(math.ceil(support)) * 2 + 1
+    inverse = real(1) / scale if scale >= 1 else real(1)
+    center = scale * (numpy.arange(out_size).astype(real) + real(0.5))
+    first = numpy.maximum((center - support + real(0.5)).astype(numpy.int64), 0)   # truncation, as C++ casts
+    count = numpy.clip(numpy.minimum((center + support + real(0.5)).astype(numpy.int64), in_size) - first, 0,
+                       max_taps)
+    offsets = numpy.arange(max_taps)
+    index = first[:, None] + offsets
+    distance = numpy.abs((index - center[:, None] + real(0.5)) * inverse).astype(real)
+    # PIL's cubic (a = -0.5), as PyTorch's antialiased bicubic
+    weights = _cubic_filter(distance, real(-0.5)) if cubic else numpy.maximum(real(1) - distance, real(0))
+    used = offsets < count[:, None]
+    weights = numpy.where(used, weights, real(0))
+    total = weights.sum(axis=1, keepdims=True)
+    weights = (weights / numpy.where(total != 0, total, real(1))).astype(real)
+    matrix = numpy.zeros((out_size, in_size), real)
+    rows = numpy.broadcast_to(numpy.arange(out_size)[:, None], index.shape)
+    matrix[rows[used], index[used]] = weights[used]
+    return matrix
+
+
+def _cubic_filter(x, a):
+    """Keys' cubic convolution kernel at distances ``x`` >= 0 (zero beyond 2)."""
+    near = ((a + 2) * x - (a + 3)) * x * x + 1
+    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+    return numpy.where(x < 1, near, numpy.where(x < 2, far, 0)).astype(x.dtype)
 
 
 def _cubic_weights(t, a):

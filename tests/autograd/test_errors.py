@@ -388,15 +388,13 @@ MISUSE = {
     "one_hot_neg": lambda lib: lib.nn.functional.one_hot(lib.tensor([-1])),
 }
 TYPE_ONLY = {"add_string"}   # Python's own "unsupported operand" text in torch; ember names the bad operand
-NOT_YET = {"index_select_out_of_range": "torch 2.13 raises RuntimeError 'INDICES element is out of DATA bounds'"}
 
 
 def _text(error):
     return str(error).replace("torch.", "").replace("ember.", "")
 
 
-@pytest.mark.parametrize("name", [name if name not in NOT_YET else pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason=NOT_YET[name])) for name in MISUSE])
+@pytest.mark.parametrize("name", list(MISUSE))
 def test_misuse_errors_match_torch(name):
     error = check_error(MISUSE[name])
     with pytest.raises(Exception) as torch_error:

@@ -99,6 +99,31 @@ def test_activations_match_torch(name, options):
     gradcheck(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), sample((3, 4), numpy.float64, seed=8))
 
 
+INPLACE_ACTIVATIONS = [
+    ("relu", {}), ("relu6", {}), ("elu", dict(alpha=0.7)), ("selu", {}), ("celu", dict(alpha=1.3)), ("silu", {}),
+    ("mish", {}), ("leaky_relu", dict(negative_slope=0.2)), ("hardtanh", dict(min_val=-0.5, max_val=2.0)),
+    ("hardsigmoid", {}), ("hardswish", {}), ("threshold", dict(threshold=0.3, value=-1.0)), ("rrelu", {}),
+]
+
+
+@pytest.mark.parametrize("name,options", INPLACE_ACTIVATIONS, ids=[a[0] for a in INPLACE_ACTIVATIONS])
+def test_inplace_activations_write_into_input_and_keep_gradients(name, options):
+    def inplace(lib, x):
+        y = x * 1.5
+        out = getattr(lib.nn.functional, name)(y, **options, inplace=True)
+        assert out is y and y._version == 1
+        return out * y   # y now holds the activation, so both factors are its result
+    check(inplace, sample((3, 4), F32, seed=7))
+
+    def on_view(lib, x):
+        y = x * 1.5
+        getattr(lib.nn.functional, name)(y[1:, ::2], **options, inplace=True)
+        return y
+    check(on_view, sample((3, 4), F32, seed=8))
+    check_error(lambda lib, x: getattr(lib.nn.functional, name)(x.requires_grad_(), **options, inplace=True),
+                sample((3, 4), F32), match="a leaf Variable that requires grad is being used in an in-place operation")
+
+
 def test_softmax_is_stable_and_prelu_matches():
     big = numpy.array([[1000.0, 0.0, -1000.0]], dtype=F32)
     check(lambda lib, x: lib.nn.functional.softmax(x, dim=1), big)

@@ -157,3 +157,72 @@ def test_linear_default_init_statistics_and_shape_error():
     assert w.min() >= -bound and w.max() <= bound and abs(w.std() - bound / numpy.sqrt(3)) < 0.01 * bound
     with pytest.raises(RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(64x12544 and 9216x128\)"):
         nn.Linear(9216, 128)(ember.zeros(64, 12544))
+
+
+def _hook_log(lib):
+    """A two-level model with every state_dict hook kind registered, and the calls they record."""
+    model = lib.nn.Sequential(OrderedDict(fc=lib.nn.Linear(2, 2), head=lib.nn.Sequential(lib.nn.Linear(2, 1))))
+    calls = []
+    model.register_state_dict_pre_hook(lambda m, prefix, keep_vars: calls.append(("pre", prefix, keep_vars)))
+
+    def post(m, state, prefix, metadata):
+        calls.append(("post", prefix, sorted(state), dict(metadata)))
+        state[prefix + "note"] = 1
+    model.head.register_state_dict_post_hook(post)
+    model.fc._register_state_dict_hook(lambda m, state, prefix, metadata: calls.append(("private", prefix)))
+
+    def rename(m, state, prefix, metadata, strict, missing, unexpected, errors):
+        calls.append(("load_pre", type(m).__name__, prefix, strict))
+        if prefix + "w" in state:
+            state[prefix + "weight"] = state.pop(prefix + "w")
+    model.fc.register_load_state_dict_pre_hook(rename)
+    model.head[0]._register_load_state_dict_pre_hook(
+        lambda state, prefix, *rest: calls.append(("load_pre_plain", prefix, len(rest))))
+    model.head._register_load_state_dict_pre_hook(
+        lambda m, state, prefix, *rest: calls.append(("load_pre_module", type(m).__name__, prefix)), with_module=True)
+
+    def forgive(m, incompatible):
+        calls.append(("load_post", list(incompatible.missing_keys), list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.clear()
+    model.register_load_state_dict_post_hook(forgive)
+    return model, calls
+
+
+def test_state_dict_hooks_match_torch():
+    results = {}
+    for lib in (ember, torch):
+        model, calls = _hook_log(lib)
+        state = model.state_dict()
+        state = OrderedDict((k.replace("fc.weight", "fc.w"), v) for k, v in state.items())
+        state["head.note"] = lib.zeros(1)   # unexpected: the post-hook clears it, so strict loading passes
+        result = model.load_state_dict(state)
+        results[lib] = (calls, list(model.state_dict()), repr(result), list(state))
+    assert results[ember] == results[torch]
+    assert results[ember][2] == "<All keys matched successfully>"
+
+
+def test_state_dict_hook_contracts_match_torch():
+    for lib in (ember, torch):
+        model = lib.nn.Linear(2, 2)
+        handle = model.register_state_dict_post_hook(lambda m, state, prefix, metadata: {})
+        with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+            model.state_dict()
+        handle.remove()
+        model._register_state_dict_hook(lambda m, state, prefix, metadata: {"replaced": 1})
+        assert model.state_dict() == {"replaced": 1}
+        model.register_load_state_dict_post_hook(lambda m, keys: keys)
+        with pytest.raises(AssertionError):
+            model.load_state_dict(lib.nn.Linear(2, 2).state_dict())
+        keys = lib.nn.Linear(2, 2).load_state_dict({"weight": lib.zeros(2, 2)}, strict=False)
+        assert repr(keys) == "_IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])"
+
+
+def test_old_pickled_modules_gain_new_hook_dicts():
+    import pickle
+    model = nn.Linear(2, 2)
+    state = model.__getstate__()
+    del state["_load_state_dict_pre_hooks"], state["_state_dict_pre_hooks"]
+    revived = nn.Linear.__new__(nn.Linear)
+    revived.__setstate__(state)
+    revived.load_state_dict(pickle.loads(pickle.dumps(model)).state_dict())
+    assert revived.state_dict().keys() == model.state_dict().keys()

@@ -55,6 +55,27 @@ def test_interpolate_errors_match_torch():
                 match="Anti-alias option is restricted")
 
 
+ANTIALIAS_SIZES = [dict(size=(2, 3)), dict(scale_factor=0.45), dict(scale_factor=(0.3, 0.8), recompute_scale_factor=True),
+                   dict(size=(9, 4)), dict(size=(3, 2), align_corners=True), dict(size=(1, 1))]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("sizes", ANTIALIAS_SIZES, ids=[str(i) for i in range(len(ANTIALIAS_SIZES))])
+def test_antialiased_interpolate_matches_torch(mode, sizes):
+    def resize(lib, x):
+        return lib.nn.functional.interpolate(x, mode=mode, antialias=True, **sizes)
+    check(resize, X4, rtol=1e-4, atol=1e-5)
+    check(resize, noncontiguous(X4[:1].astype(F64)))
+
+
+def test_antialiased_interpolate_gradcheck_and_errors():
+    gradcheck(lambda lib, x: lib.nn.functional.interpolate(x, size=(2, 3), mode="bicubic", antialias=True),
+              sample((1, 2, 5, 7), F64, seed=6))
+    check_error(lambda lib, x: lib.nn.functional.interpolate(x, size=(3, 0), mode="bilinear", antialias=True), X4,
+                match=r"Input and output sizes should be greater than 0, but got input \(H: 5, W: 7\) output "
+                      r"\(H: 3, W: 0\)")
+
+
 GRID = sample((2, 4, 6, 2), low=-1.2, high=1.2, seed=3)
 GRID_CASES = [(mode, padding, corners) for mode in ("bilinear", "nearest", "bicubic")
               for padding in ("zeros", "border", "reflection") for corners in (False, True)]

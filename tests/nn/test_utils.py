@@ -1,5 +1,6 @@
 """nn.utils (clipping, vector conversion, parametrizations, weight/spectral norm) and DataParallel against torch."""
 import warnings
+from collections import OrderedDict
 
 import numpy
 import pytest
@@ -178,3 +179,93 @@ def test_data_parallel_wraps_module():
     assert_same(wrapped(ember.tensor(x)), t_wrapped(torch.tensor(x)), 1e-5, 1e-5)
     if not ember.cuda.is_available():
         assert wrapped.device_ids == []
+
+
+def test_legacy_spectral_norm_checkpoints_convert_like_torch():
+    # a tall weight: W^T W is invertible, so the v that old checkpoints imply is unique
+    t_model = torch.nn.utils.spectral_norm(torch.nn.Linear(3, 5))
+    t_model(torch.ones(2, 3))   # a training forward, so u = normalize(W_orig v) holds as old checkpoints assume
+    state = t_model.state_dict()
+    e_model = ember.nn.utils.spectral_norm(ember.nn.Linear(3, 5))
+    assert e_model.state_dict()._metadata == state._metadata   # {"": {"version": 1, "spectral_norm": {...}}}
+    old = OrderedDict((k, v) for k, v in state.items() if k != "weight_v")
+    old["weight"] = t_model.weight.detach()   # checkpoints before version 1 saved the normalised weight, not v
+    results = {}
+    for lib, model in ((torch, torch.nn.utils.spectral_norm(torch.nn.Linear(3, 5))), (ember, e_model)):
+        converted = OrderedDict((k, lib.tensor(v.numpy())) for k, v in old.items())
+        converted._metadata = {"": {"version": 1}}
+        assert repr(model.load_state_dict(converted)) == "<All keys matched successfully>"
+        model.eval()
+        results[lib] = (model.weight_v, model(lib.ones(2, 3)))
+    assert_same(results[ember][0], results[torch][0], 1e-4, 1e-5)
+    assert_same(results[ember][1], results[torch][1], 1e-4, 1e-5)
+    ember.nn.utils.remove_spectral_norm(e_model)
+    assert not e_model._state_dict_hooks and not e_model._load_state_dict_pre_hooks
+    missing = [lib.nn.utils.spectral_norm(lib.nn.Linear(3, 5)).load_state_dict(
+        {"weight_orig": lib.ones(5, 3)}, strict=False).missing_keys for lib in (torch, ember)]
+    assert missing[0] == missing[1]   # the hook reports what an old checkpoint lacks
+
+
+def test_legacy_weight_norm_checkpoints_load_into_parametrized_weight_norm():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        legacy = torch.nn.utils.weight_norm(torch.nn.Linear(3, 2))
+    x = sample((4, 3))
+    outputs = {}
+    for lib in (torch, ember):
+        model = lib.nn.utils.parametrizations.weight_norm(lib.nn.Linear(3, 2))
+        model.load_state_dict({k: lib.tensor(v.detach().numpy()) for k, v in legacy.state_dict().items()})
+        outputs[lib] = model(lib.tensor(x))
+    numpy.testing.assert_allclose(outputs[torch].detach().numpy(), legacy(torch.tensor(x)).detach().numpy())
+    assert_same(outputs[ember], outputs[torch], 1e-5, 1e-6)
+
+
+ORTHOGONAL_CASES = [(shape, orthogonal_map, trivial) for shape in ((4, 4), (3, 5), (5, 3))
+                    for orthogonal_map in ("matrix_exp", "cayley", "householder", None) for trivial in (True, False)
+                    if trivial or orthogonal_map == "householder" or (orthogonal_map is None and shape != (4, 4))]
+
+
+@pytest.mark.parametrize("shape,orthogonal_map,use_trivialization", ORTHOGONAL_CASES)
+def test_orthogonal_matches_torch(shape, orthogonal_map, use_trivialization):
+    models = {lib: lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(shape[1], shape[0]), orthogonal_map=
+                                                             orthogonal_map, use_trivialization=use_trivialization)
+              for lib in (torch, ember)}
+    copy_weights(models[torch], models[ember])   # state_dict keys: original (and base) as torch's
+    originals = {lib: model.parametrizations.weight.original for lib, model in models.items()}
+    step = sample(shape, seed=3) / 4   # move the original away from its initial value, the same on both sides
+    numpy.fill_diagonal(step, 0.0)   # householder keeps the signs of its reflections on the diagonal
+    with torch.no_grad():
+        originals[torch].add_(torch.tensor(step))
+    with ember.no_grad():
+        originals[ember].add_(ember.tensor(step))
+    weight = models[ember].weight
+    gram = weight @ weight.mT if shape[0] <= shape[1] else weight.mT @ weight
+    assert_same(gram, torch.eye(min(shape)), 1e-5, 1e-5)
+    x = sample((2, shape[1]), seed=4)
+    outputs = {lib: model(lib.tensor(x)) for lib, model in models.items()}
+    assert_same(outputs[ember], outputs[torch], 1e-4, 1e-5)
+    for lib in outputs:
+        (outputs[lib] ** 2).sum().backward()
+    assert_same(originals[ember].grad, originals[torch].grad, 1e-3, 1e-4)
+
+
+def test_orthogonal_assignment_and_errors_match_torch():
+    q = numpy.linalg.qr(sample((4, 4), numpy.float64, seed=5))[0]
+    for lib in (torch, ember):
+        model = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(4, 4, dtype=lib.float64))
+        model.weight = lib.tensor(q)   # right_inverse keeps an orthogonal value exactly
+        numpy.testing.assert_allclose(model.weight.detach().numpy(), q, atol=1e-12)
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices of shape"):
+            model.weight = lib.ones(3, 4, dtype=lib.float64)
+    for lib in (torch, ember):
+        model = lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="cayley",
+                                                         use_trivialization=False)
+        with pytest.raises(NotImplementedError, match="when use_trivialization=False"):
+            model.weight = lib.eye(3)
+        with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), orthogonal_map="qr")
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 3), "bias")
+        with pytest.raises(ValueError, match="householder parametrization does not support complex"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(3, 2, dtype=lib.complex64),
+                                                   orthogonal_map="householder")

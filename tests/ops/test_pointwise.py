@@ -523,6 +523,19 @@ def test_double_backward_through_composite_ops():
     check(second, x)
 
 
+@pytest.mark.parametrize("dtype", [F64, numpy.complex128])
+def test_abs_second_derivative(dtype):
+    x = sample((2, 3), dtype, seed=4)
+    gradcheck_inputs = (ember.tensor(x, requires_grad=True),)
+    assert ember.autograd.gradcheck(ember.abs, gradcheck_inputs)
+    assert ember.autograd.gradgradcheck(ember.abs, gradcheck_inputs)
+
+    def second(lib, a):
+        g, = lib.autograd.grad((lib.abs(a) ** 3).sum(), a, create_graph=True)
+        return g * g.conj() if a.is_complex() else g
+    check(second, x)
+
+
 def test_default_dtype_float64_is_used_for_integer_inputs():
     previous = ember.get_default_dtype()
     ember.set_default_dtype(ember.float64)

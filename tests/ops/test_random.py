@@ -134,6 +134,20 @@ def test_inplace_fills(method, args, mean, var):
     assert abs(v.mean() - mean) < 0.03 * max(1, mean) and abs(v.var() - var) < 0.05 * max(1, var)
 
 
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64, ember.float16])
+@pytest.mark.parametrize("fill, sample, scale", [("uniform_", ember.rand, 3), ("normal_", ember.randn, 2)])
+def test_fills_draw_in_place_the_stream_of_their_sampling_function(fill, sample, scale, dtype):
+    ember.manual_seed(7)
+    expected = _np(sample(4, 6, dtype=dtype)) * scale - 1
+    for target in (ember.empty(4, 6, dtype=dtype), ember.empty(6, 4, dtype=dtype).t()):
+        address, version = target.data_ptr(), target._version
+        ember.manual_seed(7)
+        assert getattr(target, fill)(-1, 2) is target
+        assert target.data_ptr() == address and target._version == version + 1
+        tolerance = 1e-2 if dtype is ember.float16 else 1e-6   # float16 rounds the scaled samples differently
+        numpy.testing.assert_allclose(_np(target), expected, rtol=tolerance, atol=tolerance)
+
+
 def test_cauchy_and_random_():
     x = ember.zeros(N).cauchy_(1.0, 2.0)
     assert abs(numpy.median(_np(x)) - 1) < 0.05

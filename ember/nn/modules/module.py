@@ -8,7 +8,59 @@ from ..._tensor import Tensor
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys the module expected but did not get, and the reverse."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return f"_IncompatibleKeys(missing_keys={self.missing_keys}, unexpected_keys={self.unexpected_keys})"
+
+    __str__ = __repr__
+
+
+class _WrappedHook:
+    """A load_state_dict pre-hook, called with its module first when registered ``with_module`` (held weakly, so
+    the hook does not keep the module alive)."""
+
+    def __init__(self, hook, module=None):
+        import functools
+        import weakref
+        self.hook = hook
+        functools.update_wrapper(self, hook)
+        self.with_module = module is not None
+        if self.with_module:
+            self.module = weakref.ref(module)
+
+    def __call__(self, *args, **kwargs):
+        if self.with_module:
+            module = self.module()
+            if module is None:
+                raise RuntimeError("You are trying to call the hook of a dead Module!")
+            return self.hook(module, *args, **kwargs)
+        return self.hook(*args, **kwargs)
+
+    def __getstate__(self):
+        state = {"hook": self.hook, "with_module": self.with_module}
+        if self.with_module:
+            state["module"] = self.module()
+        return state
+
+    def __setstate__(self, state):
+        import weakref
+        self.hook, self.with_module = state["hook"], state["with_module"]
+        if self.with_module:
+            if state["module"] is None:
+                raise RuntimeError("You are trying to revive the hook of a dead Module!")
+            self.module = weakref.ref(state["module"])
+
+
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+_HOOK_SETS = ("_non_persistent_buffers_set", "_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
+              "_forward_hooks_always_called")
 
 
 class _RemovableHandle:
@@ -45,17 +97,11 @@ class Module:
         set_(self, "training", True)
         set_(self, "_parameters", OrderedDict())
         set_(self, "_buffers", OrderedDict())
-        set_(self, "_non_persistent_buffers_set", set())
         set_(self, "_modules", OrderedDict())
-        set_(self, "_forward_pre_hooks", OrderedDict())
-        set_(self, "_forward_pre_hooks_with_kwargs", set())
-        set_(self, "_forward_hooks", OrderedDict())
-        set_(self, "_forward_hooks_with_kwargs", set())
-        set_(self, "_forward_hooks_always_called", set())
-        set_(self, "_backward_hooks", OrderedDict())
-        set_(self, "_backward_pre_hooks", OrderedDict())
-        set_(self, "_state_dict_hooks", OrderedDict())
-        set_(self, "_load_state_dict_post_hooks", OrderedDict())
+        for name in _HOOK_DICTS:
+            set_(self, name, OrderedDict())
+        for name in _HOOK_SETS:
+            set_(self, name, set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -196,6 +242,10 @@ class Module:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in _HOOK_DICTS:   # modules pickled before some of these attributes existed
+            self.__dict__.setdefault(name, OrderedDict())
+        for name in _HOOK_SETS:
+            self.__dict__.setdefault(name, set())
 
     # --- iteration ----------------------------------------------------------------------------------
     def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
@@ -277,21 +327,29 @@ class Module:
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()
+        local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
-            destination._metadata[prefix[:-1]] = {"version": self._version}
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
         for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {"version": self._version})
-            if result is not None:
+            result = hook(self, destination, prefix, local_metadata)
+            if getattr(hook, "_from_public_api", False):
+                if result is not None:
+                    raise RuntimeError("state_dict post-hook must return None")
+            elif result is not None:   # the private hook's old contract: a returned dict replaces the state
                 destination = result
         return destination
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         """Copies this module's own entries from ``state_dict``; subclasses override it to convert old formats."""
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)
         persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
         local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
                        if v is not None}
@@ -346,6 +404,12 @@ class Module:
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
+            incompatible = _IncompatibleKeys(missing, unexpected)   # post-hooks may edit these lists in place
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError("Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                                         "expected to return new values, if incompatible_keys need to be modified,"
+                                         "it should be done inplace.")
 
         load(self)
         if strict:
@@ -357,23 +421,41 @@ class Module:
         if errors:
             raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
                 type(self).__name__, "\n\t".join(errors)))
-        for hook in self._load_state_dict_post_hooks.values():
-            hook(self, _IncompatibleKeys(missing, unexpected))
         return _IncompatibleKeys(missing, unexpected)
 
-    def register_state_dict_hook(self, hook):
-        """Calls ``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` collects entries."""
-        handle = _RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
+    def _add_hook(self, hooks, hook):
+        handle = _RemovableHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
-    _register_state_dict_hook = register_state_dict_hook
+    def register_state_dict_pre_hook(self, hook):
+        """Calls ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
+        return self._add_hook(self._state_dict_pre_hooks, hook)
+
+    def register_state_dict_post_hook(self, hook):
+        """Calls ``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` collected this module's
+        entries; the hook edits ``state_dict`` in place and returns None."""
+        hook._from_public_api = True
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    def _register_state_dict_hook(self, hook):
+        """Like ``register_state_dict_post_hook``, but a dict the hook returns replaces the state dict."""
+        return self._add_hook(self._state_dict_hooks, hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+        """Calls ``hook([module,] state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before this module loads its entries (the module first when ``with_module``)."""
+        return self._add_hook(self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None))
+
+    def register_load_state_dict_pre_hook(self, hook):
+        """Calls ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+        error_msgs)`` before this module loads its entries; the hook may edit ``state_dict`` in place."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
 
     def register_load_state_dict_post_hook(self, hook):
-        """Calls ``hook(module, incompatible_keys)`` after ``load_state_dict``."""
-        handle = _RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
-        return handle
+        """Calls ``hook(module, incompatible_keys)`` once this module and its children have loaded; the hook may
+        edit ``incompatible_keys.missing_keys`` / ``unexpected_keys`` in place (before strict checking)."""
+        return self._add_hook(self._load_state_dict_post_hooks, hook)
 
     # --- modes and conversion -------------------------------------------------------------------
     def train(self, mode=True):
