@@ -26,16 +26,6 @@ class LinAlgError(RuntimeError):
 
 
 # --- small helpers the backwards are built from (public Tensor ops, so higher derivatives work) --------------
-class _Real(Primitive):
-    @staticmethod
-    def forward(ctx, a):
-        return ctx.xp.real(a).copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
 def _conj(x):
     return x.conj() if x.dtype.is_complex else x
 
@@ -45,7 +35,7 @@ def _mH(x):
 
 
 def _real(x):
-    return _Real.apply(x) if x.dtype.is_complex else x
+    return x.real if x.dtype.is_complex else x
 
 
 def _sgn(x):
