@@ -53,10 +53,26 @@ def _unsqueeze_to(grad, shape, dims, keepdim):
     return grad.reshape(_kept_shape(shape, dims))
 
 
+class ExpandedCopy(Expand):
+    """``expand`` written into a new array: for small results, filling one is cheaper than NumPy's broadcast_to."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        out = ctx.xp.empty(shape, a.dtype)
+        out[...] = a
+        return out
+
+
+ExpandedCopy._node_cls.__name__ = ExpandedCopy._node_cls.__qualname__ = "ExpandBackward0"
+_SMALL = 1 << 14   # elements up to which a reduced gradient is expanded by copying
+
+
 def _expand_to(grad, shape):
     """``grad.expand(shape)`` without the argument checks: a reduced gradient always broadcasts to its input."""
     if grad._data.shape == shape:
         return grad
+    if math.prod(shape) <= _SMALL:
+        return ExpandedCopy.apply(grad, shape)
     return _as_view(Expand.apply(grad, shape), grad)
 
 
