@@ -87,7 +87,7 @@ def _root_grads(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _make(xp_of(t._data).ones(t._data.shape, t._data.dtype))
+            g = _make(xp_of(t._data).array(1, t._data.dtype).reshape(t._data.shape))   # numpy.ones runs Python code
         elif not isinstance(g, Tensor):
             g = _make(_ones_like(t._data) * g)
         elif g._data.shape != t._data.shape:

@@ -160,7 +160,8 @@ class Mul(Primitive):
     @_quiet
     def forward(ctx, a, b):
         needs = ctx.needs_input_grad
-        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
         return a * b
 
     @staticmethod
@@ -230,7 +231,7 @@ def _alpha(other, alpha):
 @tensor_method("__add__", "__radd__")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
-    input, other = promote_pair(input, _alpha(other, alpha))
+    input, other = promote_pair(input, other if alpha == 1 else other * alpha)
     result = Add.apply(input, other)
     return result if out is None else write_out(out, result, "add")
 
@@ -1080,7 +1081,7 @@ def logit(input, eps=None, *, out=None):
 @tensor_method
 def relu(input):
     """max(input, 0) elementwise."""
-    if _is_bool(input):
+    if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 
