@@ -4,6 +4,7 @@ Max pooling finds each window's argmax on a strided window view and then *gather
 indices; gathering and scattering by flat index are adjoint primitives, so max pooling, its gradient and
 max_unpool share them. Average pooling is a convolution with a constant kernel per channel.
 """
+import itertools
 import math
 
 from .. import _dtype
@@ -76,10 +77,11 @@ def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode,
 
 
 def _max_indices(xp, x, kernel, stride, padding, dilation, out):
-    """Flat input index of each window's maximum (first occurrence, NaN counts as maximum as in PyTorch).
+    """Flat input index of each window's maximum: the first one, or the last NaN (NaN counts as maximum), as
+    PyTorch's kernel picks.
 
-    Runs over the kernel offsets, keeping the best value and offset so far: each step compares whole strided
-    slices, where an argmax over the window view would copy it and reduce a few elements per row.
+    Runs over the kernel offsets keeping the best value and its flat index so far: each step compares whole
+    strided slices, where an argmax over the window view would copy it and reduce a few elements per row.
     """
     n = len(kernel)
     spatial = x.shape[2:]
@@ -87,24 +89,25 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
     padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
+    window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims
+    for i in range(n):
+        position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
+        window_start = window_start + position * row_strides[i]
+    offsets = itertools.product(*(range(k) for k in kernel))
     best = best_offset = None
-    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
+    for offset, window in zip(offsets, _offset_windows(kernel, stride, dilation, out)):
         values = padded[window]
+        flat_offset = sum(o * d * r for o, d, r in zip(offset, dilation, row_strides))
         if best is None:
-            best, best_offset = values.copy(), xp.zeros(values.shape, dtype=xp.int64)
+            best, best_offset = values.copy(), xp.full(values.shape, flat_offset, dtype=xp.int64)
             continue
         better = values > best
         if x.dtype.kind == "f":
-            better |= xp.isnan(values) & ~xp.isnan(best)
+            better |= xp.isnan(values)
         xp.copyto(best, values, where=better)
-        best_offset[better] = k
-    offsets = xp.unravel_index(best_offset, kernel)
-    flat_index = xp.zeros(best_offset.shape, dtype=xp.int64)
-    for i in range(n):
-        position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
-        coordinate = position + offsets[i] * dilation[i]
-        flat_index = flat_index * spatial[i] + coordinate
-    return flat_index
+        xp.copyto(best_offset, flat_offset, where=better)
+    return best_offset + window_start
 
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
