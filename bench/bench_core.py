@@ -2,7 +2,7 @@
 
 Run with the OpenBLAS variables this shell exports unset (they slow NumPy):
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 python bench/bench_core.py
-Each library is timed in its own warmed-up block, several rounds alternating, and the median is reported.
+Each library is timed in its own warmed-up blocks, rounds alternating between them, and the median is reported.
 """
 import argparse
 import statistics
@@ -18,15 +18,20 @@ except ImportError:  # the benchmark still reports ember alone
     torch = None
 
 
-def _median_time(function, repeats, rounds=7):
-    function()
-    samples = []
+def _median_times(functions, repeats, rounds=9):
+    """Median seconds per call of each function (None: nan), timed in warmed-up blocks of ``repeats`` calls, the
+    functions' blocks alternating round after round so that load on the host weighs on all of them alike."""
+    present = [f for f in functions if f is not None]
+    for function in present:
+        function()
+    samples = {id(f): [] for f in present}
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            function()
-        samples.append((time.perf_counter() - start) / repeats)
-    return statistics.median(samples)
+        for function in present:
+            start = time.perf_counter()
+            for _ in range(repeats):
+                function()
+            samples[id(function)].append((time.perf_counter() - start) / repeats)
+    return [statistics.median(samples[id(f)]) if f is not None else float("nan") for f in functions]
 
 
 def overhead_case(lib, n):
@@ -80,9 +85,7 @@ def main():
                      10, numpy_matmul_case(1024, backward)))
     print(f"{'case':45s} {'ember':>11s} {'torch':>11s} {'ember/torch':>12s} {'ember/numpy':>12s}")
     for name, ember_step, torch_step, repeats, numpy_step in rows:
-        ember_time = _median_time(ember_step, repeats)
-        torch_time = _median_time(torch_step, repeats) if torch_step else float("nan")
-        numpy_time = _median_time(numpy_step, repeats) if numpy_step else float("nan")
+        ember_time, torch_time, numpy_time = _median_times((ember_step, torch_step, numpy_step), repeats)
         print(f"{name:45s} {ember_time * 1e6:9.1f}us {torch_time * 1e6:9.1f}us {ember_time / torch_time:12.2f} "
               f"{ember_time / numpy_time:12.2f}")
 

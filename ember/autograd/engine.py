@@ -4,6 +4,7 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 (broadcasting is undone here, once, for every op), adds up gradients that meet at a node, runs hooks, and
 accumulates into the ``.grad`` of leaves.
 """
+from .._backend import xp_of
 from .._tensor import Tensor, _make
 from . import anomaly_mode
 from .function import Node
@@ -66,13 +67,8 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
             from .. import stack
             results.append(stack(per_input))
         else:
-            results.append(_make(_xp(per_input[0]._data).stack([g._data for g in per_input])))
+            results.append(_make(xp_of(per_input[0]._data).stack([g._data for g in per_input])))
     return tuple(results)
-
-
-def _xp(array):
-    from .._backend import xp_of
-    return xp_of(array)
 
 
 def _root_grads(tensors, grad_tensors):
@@ -91,7 +87,7 @@ def _root_grads(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _make(_ones_like(t._data))
+            g = _make(xp_of(t._data).array(1, t._data.dtype).reshape(t._data.shape))   # numpy.ones runs Python code
         elif not isinstance(g, Tensor):
             g = _make(_ones_like(t._data) * g)
         elif g._data.shape != t._data.shape:
@@ -102,7 +98,6 @@ def _root_grads(tensors, grad_tensors):
 
 
 def _ones_like(array):
-    from .._backend import xp_of
     return xp_of(array).ones_like(array)
 
 
@@ -110,18 +105,17 @@ def _dependencies(roots):
     """Counts, for every node reachable from ``roots``, how many edges lead into it."""
     counts = {}
     stack = list(roots)
-    seen = set(roots)
+    expanded = set(roots)   # a root that another root reaches is counted but not walked twice
     while stack:
-        node = stack.pop()
-        for edge in node._edges:
-            if edge is None:
-                continue
-            target = edge[0]
-            if isinstance(target, Node):
-                counts[target] = counts.get(target, 0) + 1
-                if target not in seen:
-                    seen.add(target)
-                    stack.append(target)
+        for edge in stack.pop()._edges:
+            if edge is not None and isinstance(edge[0], Node):
+                target = edge[0]
+                if target in counts:
+                    counts[target] += 1
+                else:
+                    counts[target] = 1
+                    if target not in expanded:
+                        stack.append(target)
     return counts
 
 
@@ -135,46 +129,20 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
 
 
 def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
-    wanted_leaves = wanted_outputs = None
-    captured = [None] * len(inputs) if inputs is not None else None
+    wanted_leaves = wanted_outputs = captured = None
     if inputs is not None:
+        captured = [None] * len(inputs)
         wanted_leaves = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
         wanted_outputs = {(t.grad_fn, t._output_nr): i for i, t in enumerate(inputs) if t.grad_fn is not None}
-    handed_out = set()   # ids of gradient arrays already stored somewhere: a second holder gets a copy
-    for g in grads:
-        handed_out.add(id(g._data))
-
+    handed_out = {id(g._data) for g in grads}   # ids of gradient arrays already stored somewhere: copy for another
     leaf_grads = {}   # id -> [leaf, summed grad]: a leaf's hooks and .grad see the total of its contributions once
-
-    def deliver_to_leaf(leaf, g):
-        entry = leaf_grads.get(id(leaf))
-        if entry is None:
-            leaf_grads[id(leaf)] = [leaf, g]
-        else:
-            entry[1] = entry[1] + g
-
-    def finish_leaf(leaf, g):
-        if leaf._hooks:
-            for hook in leaf._hooks:
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
-        if wanted_leaves is not None:
-            index = wanted_leaves.get(id(leaf))
-            if capture:
-                if index is not None:
-                    captured[index] = g if captured[index] is None else captured[index] + g
-                return
-            if index is None:
-                return
-        _accumulate(leaf, g, create_graph, handed_out)
 
     buffers = {}
     roots = []
     for t, g in zip(tensors, grads):
         node = t.grad_fn
         if node is None:
-            deliver_to_leaf(t, g)
+            _deliver_to_leaf(leaf_grads, t, g)
             continue
         buffer = buffers.get(node)
         if buffer is None:
@@ -184,12 +152,12 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
     counts = _dependencies(roots)
-    ready = [node for node in roots if counts.get(node, 0) == 0]
+    ready = [node for node in roots if node not in counts]
     check_nan = anomaly_mode.is_anomaly_enabled()
     while ready:
         node = ready.pop()
         output_grads = buffers.pop(node)
-        if node._output_hooks or node._retained or wanted_outputs or "_pre_hooks" in node.__dict__:
+        if node._hooked or wanted_outputs:
             output_grads = _before_node(node, output_grads, create_graph, wanted_outputs, captured)
         if node._num_outputs > 1 and node.materialize_grads:
             for nr, g in enumerate(output_grads):
@@ -202,20 +170,19 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if check_nan and node._trace:
                 anomaly_mode.report(node)
             raise error
-        if not isinstance(input_grads, tuple):
+        if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         edges = node._edges
         if len(input_grads) != len(edges) and _wrong_count(node, input_grads, edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(edges)}, got {len(input_grads)})")
-        if "_post_hooks" in node.__dict__:
+        if node._hooked and "_post_hooks" in node.__dict__:
             for hook in node._post_hooks:
                 hook(input_grads, tuple(output_grads))
-        if not retain_graph:
+        if not retain_graph and node._saved is not None:
             node._release()
         meta = node._input_meta
-        for i, g in enumerate(input_grads[:len(edges)]):
-            edge = edges[i]
+        for i, (edge, g) in enumerate(zip(edges, input_grads)):
             if edge is None or g is None:
                 continue
             if not isinstance(g, Tensor):
@@ -223,28 +190,59 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             shape, dtype = meta[i]
             if g._data.shape != shape:
                 g = _sum_to(g, shape, node, i)
-            if g._data.dtype != dtype:
+            if g._data.dtype is not dtype and g._data.dtype != dtype:
                 g = g.to(_dtype_of(dtype))
             if check_nan:
                 anomaly_mode.check(node, i, g)
             target, nr = edge
             if isinstance(target, Tensor):
-                deliver_to_leaf(target, g)
+                entry = leaf_grads.get(id(target))
+                if entry is None:
+                    leaf_grads[id(target)] = [target, g]
+                else:
+                    entry[1] = entry[1] + g
                 continue
             buffer = buffers.get(target)
             if buffer is None:
-                buffer = buffers[target] = [None] * target._num_outputs
+                buffers[target] = buffer = [None] * target._num_outputs
             buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
-            counts[target] -= 1
-            if counts[target] == 0:
+            count = counts[target] - 1
+            counts[target] = count
+            if count == 0:
                 ready.append(target)
     for leaf, g in leaf_grads.values():
-        finish_leaf(leaf, g)
+        if leaf._hooks:
+            g = _run_leaf_hooks(leaf, g)
+        if wanted_leaves is not None:
+            index = wanted_leaves.get(id(leaf))
+            if capture:
+                if index is not None:
+                    captured[index] = g if captured[index] is None else captured[index] + g
+                continue
+            if index is None:
+                continue
+        _accumulate(leaf, g, create_graph, handed_out)
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None:
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
+
+
+def _deliver_to_leaf(leaf_grads, leaf, g):
+    entry = leaf_grads.get(id(leaf))
+    if entry is None:
+        leaf_grads[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _run_leaf_hooks(leaf, g):
+    for hook in leaf._hooks:
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
 
 
 def _wrong_count(node, input_grads, edges):

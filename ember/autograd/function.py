@@ -31,6 +31,7 @@ class Node:
     _retained = None
     _non_differentiable = ()
     _trace = None
+    _hooked = False       # set once any hook or retain_grad is registered: the engine's fast path checks only this
     materialize_grads = True
     xp = numpy
 
@@ -68,7 +69,8 @@ class Node:
                 "have already been freed). Saved intermediate values of the graph are freed when you call "
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
-        return tuple(_unpack(self, entry) for entry in self._saved or ())
+        saved = self._saved
+        return tuple([_unpack(self, entry) for entry in saved]) if saved else ()
 
     @property
     def next_functions(self):
@@ -96,6 +98,7 @@ class Node:
             self._output_hooks = {}
         hooks = self._output_hooks.setdefault(output_nr, [])
         hooks.append(hook)
+        self._hooked = True
         return _RemovableHandle(hooks, hook)
 
     def _retain(self, tensor):
@@ -103,12 +106,14 @@ class Node:
         if self._retained is None:
             self._retained = {}
         self._retained[tensor._output_nr] = weakref.ref(tensor)
+        self._hooked = True
 
     def register_hook(self, hook):
         """Calls ``hook(grad_inputs, grad_outputs)`` after this node's backward ran."""
         from .._tensor import _RemovableHandle
         hooks = self.__dict__.setdefault("_post_hooks", [])
         hooks.append(hook)
+        self._hooked = True
         return _RemovableHandle(hooks, hook)
 
     def register_prehook(self, hook):
@@ -116,6 +121,7 @@ class Node:
         from .._tensor import _RemovableHandle
         hooks = self.__dict__.setdefault("_pre_hooks", [])
         hooks.append(hook)
+        self._hooked = True
         return _RemovableHandle(hooks, hook)
 
     # --- lifetime -------------------------------------------------------------------------------
@@ -155,16 +161,17 @@ def _unpack(node, entry):
     if entry is None:
         return None
     kind, value, version = entry
+    if kind == "tensor":
+        if value._version_counter[0] != version:
+            _check_version(node, value._version_counter, version)
+        return value
     if kind == "array":
         return _make(value)
     if kind == "value":
         return value
-    if kind == "output":
-        counter, array, nr = value
-        _check_version(node, counter, version)
-        return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
-    _check_version(node, value._version_counter, version)
-    return value
+    counter, array, nr = value   # an output of the node itself
+    _check_version(node, counter, version)
+    return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
 
 
 def _check_version(node, counter, version):
@@ -269,16 +276,9 @@ class Primitive(Function):
         first = arrays[0]
         if type(first) is not _ndarray and hasattr(first, "__cuda_array_interface__"):
             ctx.xp = _xp_of(first)
-        any_grad = False
-        if state.enabled:
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad:
-                    any_grad = True
-                    break
-        if any_grad:
-            ctx.needs_input_grad = [isinstance(a, Tensor) and a.requires_grad for a in args]
-        else:
-            ctx.needs_input_grad = _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+        needs = [isinstance(a, Tensor) and a.requires_grad for a in args] if state.enabled else ()
+        any_grad = True in needs
+        ctx.needs_input_grad = needs if any_grad else _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         try:
             output = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as error:
@@ -286,17 +286,17 @@ class Primitive(Function):
         if type(output) is tuple:
             if not any_grad:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
-            return _connect(ctx, args, output, False)
+            return tuple(_connect(ctx, args, needs, output))
         if not any_grad:
             return _wrap(output if type(output) is _ndarray else _as_array(output, ctx.xp))
-        return _connect(ctx, args, (output,), True)   # converts a NumPy scalar output, and what saved it
+        return _connect(ctx, args, needs, (output,))[0]   # converts a NumPy scalar output, and what saved it
 
 
 _NO_GRADS = tuple((False,) * n for n in range(8))
 
 
-def _connect(ctx, args, outputs, single):
-    """Wraps the outputs of a Primitive that needs grad and links its node into the graph."""
+def _connect(ctx, args, needs, outputs):
+    """Wraps the outputs of a Primitive that needs grad and links its node into the graph; returns the tensors."""
     results = []
     for nr, out in enumerate(outputs):
         if type(out) is not _ndarray:
@@ -307,26 +307,20 @@ def _connect(ctx, args, outputs, single):
         if out.dtype.kind in "fcV" and id(out) not in ctx._non_differentiable:
             tensor.requires_grad = True
             tensor.grad_fn = ctx
-            tensor._output_nr = nr
+            if nr:
+                tensor._output_nr = nr
         results.append(tensor)
-    edges = []
-    meta = []
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            edges.append((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0))
-            meta.append((a._data.shape, a._data.dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
-    ctx._edges = edges
-    ctx._input_meta = meta
-    if not single:
+    pairs = list(zip(args, needs))
+    ctx._edges = [((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0)) if need else None
+                  for a, need in pairs]
+    ctx._input_meta = [(a._data.shape, a._data.dtype) if need else None for a, need in pairs]
+    if len(results) > 1:
         ctx._num_outputs = len(results)
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
     saved = ctx._saved
     if saved:
         ctx._saved = [_saved_entry(array, args, results) for array in saved]
-    return results[0] if single else tuple(results)
+    return results
 
 
 def _saved_entry(array, args, results):

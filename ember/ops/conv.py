@@ -1,16 +1,18 @@
 """Convolutions in 1, 2 and 3 spatial dims, their transposes, and unfold/fold.
 
-One mechanism serves all: a strided *window view* of the (padded) input with shape
-(N, G, C/G, *out, *kernel) costs no copy, and each of the three linear maps of a convolution is one
-tensordot/einsum over it:
+One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, N * P) for G groups,
+K kernel offsets and P output positions, built with one strided copy per kernel offset (each runs along whole
+rows, where a copy of a window view would run three elements at a time). Each of the three linear maps of a
+convolution is then one batched matmul:
 
-- ``_conv``:        y[n,g,o,*p]   = sum_{c,*k} x_win[n,g,c,*p,*k] * w[g,o,c,*k]
-- ``_conv_input``:  the adjoint in x (transposed convolution), a tensordot followed by an add per kernel offset
-- ``_conv_weight``: the adjoint in w
+- ``_conv``:        y = w @ columns(x)
+- ``_conv_input``:  the adjoint in x (transposed convolution): columns = w^T @ g, added back per kernel offset
+- ``_conv_weight``: the adjoint in w: g @ columns(x)^T
 
 The three primitives below are each other's gradients, so convolutions can be differentiated any number of times.
 """
 import itertools
+import math
 
 from .. import _dtype
 from ..autograd.function import Primitive
@@ -31,13 +33,42 @@ def _tuple(value, n, name="value"):
 
 
 def _windows(xp, x, kernel, stride, dilation, out):
-    """A view of x (N, C, *spatial) as (N, C, *out, *kernel) windows, without copying."""
+    """A view of x (N, C, *spatial) as (N, C, *out, *kernel) windows, without copying (pooling and unfold use it)."""
     n = len(kernel)
     strides = x.strides
     shape = x.shape[:2] + tuple(out) + tuple(kernel)
     view_strides = strides[:2] + tuple(strides[2 + i] * stride[i] for i in range(n)) + \
         tuple(strides[2 + i] * dilation[i] for i in range(n))
     return xp.lib.stride_tricks.as_strided(x, shape, view_strides, writeable=False)
+
+
+def _offset_windows(kernel, stride, dilation, out):
+    """Per kernel offset, the index of the padded input elements it meets at every output position."""
+    everything = (slice(None), slice(None))
+    for offset in itertools.product(*(range(k) for k in kernel)):
+        yield everything + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
+                                 for o, d, s, n in zip(offset, dilation, stride, out))
+
+
+def _columns(xp, x, kernel, stride, dilation, out, groups):
+    """The padded input x (N, C, *s) as columns (G, C/G * K, N * P)."""
+    N, C = x.shape[:2]
+    columns = xp.empty((C, math.prod(kernel), N) + tuple(out), dtype=x.dtype)
+    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
+        columns[:, k] = x[window].swapaxes(0, 1)
+    return columns.reshape(groups, C // groups * math.prod(kernel), N * math.prod(out))
+
+
+def _grouped(xp, g, groups):
+    """g (N, O, *out) as (G, O/G, N * P), the layout the columns' matmuls take."""
+    N, O = g.shape[:2]
+    return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, O // groups, N * math.prod(g.shape[2:]))
+
+
+def _grouped_weight(w, groups):
+    """w (O, C/G, *k) as (G, O/G, C/G * K), matching the columns' rows."""
+    O = w.shape[0]
+    return w.reshape(groups, O // groups, w.shape[1] * math.prod(w.shape[2:]))
 
 
 def _pad(xp, x, padding):
@@ -52,18 +83,8 @@ def _conv(xp, x, w, stride, padding, dilation, groups):
     kernel = w.shape[2:]
     x = _pad(xp, x, padding)
     out = [(x.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    windows = _windows(xp, x, kernel, stride, dilation, out)
-    kernel_axes = tuple(range(2 + n, 2 + 2 * n))
-    if groups == 1:
-        y = xp.tensordot(windows, w, axes=((1,) + kernel_axes, (1,) + tuple(range(2, 2 + n))))
-        return xp.ascontiguousarray(xp.moveaxis(y, -1, 1))
-    N, C = x.shape[:2]
-    O = w.shape[0]
-    windows = windows.reshape((N, groups, C // groups) + tuple(out) + tuple(kernel))
-    w = w.reshape((groups, O // groups, C // groups) + tuple(kernel))
-    letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
-    y = xp.einsum(f"ngc{letters[0]}{letters[1]},goc{letters[1]}->ngo{letters[0]}", windows, w, optimize=True)
-    return y.reshape((N, O) + tuple(out))
+    y = xp.matmul(_grouped_weight(w, groups), _columns(xp, x, kernel, stride, dilation, out, groups))
+    return xp.ascontiguousarray(y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1))
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -75,20 +96,10 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     result = xp.zeros((N, C) + padded, dtype=g.dtype)
-    if groups == 1:
-        columns = xp.tensordot(g, w, axes=((1,), (0,)))          # (N, *out, C, *k)
-        columns = xp.moveaxis(columns, 1 + n, 1)                   # (N, C, *out, *k)
-    else:
-        letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
-        gg = g.reshape((N, groups, O // groups) + tuple(out))
-        ww = w.reshape((groups, O // groups, C // groups) + tuple(kernel))
-        columns = xp.einsum(f"ngo{letters[0]},goc{letters[1]}->ngc{letters[0]}{letters[1]}", gg, ww, optimize=True)
-        columns = columns.reshape((N, C) + tuple(out) + tuple(kernel))
-    for offset in itertools.product(*(range(k) for k in kernel)):
-        target = (slice(None), slice(None)) + tuple(
-            slice(offset[i] * dilation[i], offset[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-            for i in range(n))
-        result[target] += columns[(Ellipsis,) + offset]
+    columns = xp.matmul(_grouped_weight(w, groups).swapaxes(1, 2), _grouped(xp, g, groups))
+    columns = columns.reshape((C, math.prod(kernel), N) + tuple(out))
+    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
+        result[window] += columns[:, k].swapaxes(0, 1)
     if any(padding):
         result = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
     return xp.ascontiguousarray(result)
@@ -96,21 +107,9 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
-    n = len(weight_shape) - 2
-    kernel = weight_shape[2:]
     x = _pad(xp, x, padding)
-    out = g.shape[2:]
-    windows = _windows(xp, x, kernel, stride, dilation, out)
-    spatial = tuple(range(2, 2 + n))
-    if groups == 1:
-        return xp.tensordot(g, windows, axes=((0,) + spatial, (0,) + spatial))   # (O, C, *k)
-    N, C = x.shape[:2]
-    O = weight_shape[0]
-    letters = "abcdefghij"[:n], "pqrstuvwxy"[:n]
-    windows = windows.reshape((N, groups, C // groups) + tuple(out) + tuple(kernel))
-    gg = g.reshape((N, groups, O // groups) + tuple(out))
-    result = xp.einsum(f"ngo{letters[0]},ngc{letters[0]}{letters[1]}->goc{letters[1]}", gg, windows, optimize=True)
-    return result.reshape(weight_shape)
+    columns = _columns(xp, x, weight_shape[2:], stride, dilation, g.shape[2:], groups)
+    return xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2)).reshape(weight_shape)
 
 
 class Convolution(Primitive):

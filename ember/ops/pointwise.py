@@ -1,5 +1,6 @@
 """Elementwise ops: arithmetic with broadcasting, unary math, rounding, bitwise and logical ops, and the in-place
 helpers fill_/zero_/copy_. Each primitive's forward, backward and public function sit side by side."""
+import functools
 import math
 import warnings
 
@@ -25,8 +26,24 @@ __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
            "addcmul", "addcdiv", "pow", "float_power", "logical_and", "logical_or", "logical_xor", "logical_not",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
 
-# Torch returns inf/nan silently where NumPy would warn (log(0), 0/0, exp overflow); forwards run under this.
-_quiet = numpy.errstate(all="ignore")
+def _quiet(forward):
+    """Decorator: runs ``forward`` with NumPy's floating-point warnings off, as PyTorch returns inf/nan silently where
+    NumPy would warn (log(0), 0/0, exp overflow)."""
+    try:   # numpy.errstate rebuilds its state on every call (~0.8 us); set the prebuilt one when NumPy exposes it
+        from numpy._core._ufunc_config import _extobj_contextvar as errors
+    except ImportError:
+        return numpy.errstate(all="ignore")(forward)
+    with numpy.errstate(all="ignore"):
+        ignore_all = errors.get()
+
+    @functools.wraps(forward)
+    def quiet_forward(*args):
+        token = errors.set(ignore_all)
+        try:
+            return forward(*args)
+        finally:
+            errors.reset(token)
+    return quiet_forward
 
 
 # --- argument checks shared by many ops -------------------------------------------------------------------------
@@ -143,7 +160,8 @@ class Mul(Primitive):
     @_quiet
     def forward(ctx, a, b):
         needs = ctx.needs_input_grad
-        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
         return a * b
 
     @staticmethod
@@ -171,7 +189,7 @@ class Div(Primitive):
 def _conj(t):
     """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise."""
     if isinstance(t, Tensor):
-        return t.conj() if t.is_complex() else t
+        return t.conj() if t._data.dtype.kind == "c" else t
     return t.conjugate() if isinstance(t, complex) else t
 
 
@@ -215,8 +233,9 @@ def _alpha(other, alpha):
 @tensor_method("__add__", "__radd__")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
-    input, other = promote_pair(input, _alpha(other, alpha))
-    return write_out(out, Add.apply(input, other), "add")
+    input, other = promote_pair(input, other if alpha == 1 else other * alpha)
+    result = Add.apply(input, other)
+    return result if out is None else write_out(out, result, "add")
 
 
 def _check_bool_subtraction(input, other):
@@ -234,7 +253,8 @@ def sub(input, other, *, alpha=1, out=None):
     if _is_bool_operand(input) or _is_bool_operand(other):
         _check_bool_subtraction(input, other)
     input, other = promote_pair(input, _alpha(other, alpha))
-    return write_out(out, Sub.apply(input, other), "sub")
+    result = Sub.apply(input, other)
+    return result if out is None else write_out(out, result, "sub")
 
 
 subtract = sub
@@ -251,7 +271,8 @@ def rsub(input, other, *, alpha=1):
 def mul(input, other, *, out=None):
     """input * other, broadcasting."""
     input, other = promote_pair(input, other)
-    return write_out(out, Mul.apply(input, other), "mul")
+    result = Mul.apply(input, other)
+    return result if out is None else write_out(out, result, "mul")
 
 
 multiply = mul
@@ -854,7 +875,24 @@ class Relu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        return ReluGrad.apply(grad, result)
+
+
+class ReluGrad(Primitive):
+    """``grad`` where relu's ``result`` is positive, else 0; one op instead of a comparison and a product."""
+
+    @staticmethod
+    def forward(ctx, grad, result):
+        ctx.save_for_backward(result)
         return grad * (result > 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return ReluGrad.apply(grad, result), None
+
+
+ReluGrad._node_cls.__name__ = ReluGrad._node_cls.__qualname__ = "ThresholdBackwardBackward0"   # PyTorch's name
 
 
 # Cephes' rational approximations of erf and erfc (double precision), evaluated on whole arrays.
@@ -1045,7 +1083,7 @@ def logit(input, eps=None, *, out=None):
 @tensor_method
 def relu(input):
     """max(input, 0) elementwise."""
-    if _is_bool(input):
+    if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     return Relu.apply(input)
 

@@ -4,11 +4,12 @@ Max pooling finds each window's argmax on a strided window view and then *gather
 indices; gathering and scattering by flat index are adjoint primitives, so max pooling, its gradient and
 max_unpool share them. Average pooling is a convolution with a constant kernel per channel.
 """
+import itertools
 import math
 
 from .. import _dtype
 from ..autograd.function import Primitive
-from .conv import Convolution, _tuple, _windows
+from .conv import Convolution, _offset_windows, _tuple
 
 __all__ = []
 
@@ -76,27 +77,37 @@ def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode,
 
 
 def _max_indices(xp, x, kernel, stride, padding, dilation, out):
-    """Flat input index of each window's maximum (first occurrence, NaN counts as maximum as in PyTorch)."""
+    """Flat input index of each window's maximum: the first one, or the last NaN (NaN counts as maximum), as
+    PyTorch's kernel picks.
+
+    Runs over the kernel offsets keeping the best value and its flat index so far: each step compares whole
+    strided slices, where an argmax over the window view would copy it and reduce a few elements per row.
+    """
     n = len(kernel)
     spatial = x.shape[2:]
     extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
     widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
     fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
-    padded = xp.pad(x, widths, constant_values=fill)
-    windows = _windows(xp, padded, kernel, stride, dilation, out)
-    flat = windows.reshape(windows.shape[:2 + n] + (-1,))
-    if flat.dtype.kind == "f":
-        nan = xp.isnan(flat)
-        best = xp.where(nan.any(axis=-1), nan.argmax(axis=-1), flat.argmax(axis=-1))
-    else:
-        best = flat.argmax(axis=-1)
-    offsets = xp.unravel_index(best, kernel)
-    flat_index = xp.zeros(best.shape, dtype=xp.int64)
+    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
+    window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims
     for i in range(n):
         position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
-        coordinate = position + offsets[i] * dilation[i]
-        flat_index = flat_index * spatial[i] + coordinate
-    return flat_index
+        window_start = window_start + position * row_strides[i]
+    offsets = itertools.product(*(range(k) for k in kernel))
+    best = best_offset = None
+    for offset, window in zip(offsets, _offset_windows(kernel, stride, dilation, out)):
+        values = padded[window]
+        flat_offset = sum(o * d * r for o, d, r in zip(offset, dilation, row_strides))
+        if best is None:
+            best, best_offset = values.copy(), xp.full(values.shape, flat_offset, dtype=xp.int64)
+            continue
+        better = values > best
+        if x.dtype.kind == "f":
+            better |= xp.isnan(values)
+        xp.copyto(best, values, where=better)
+        xp.copyto(best_offset, flat_offset, where=better)
+    return best_offset + window_start
 
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):

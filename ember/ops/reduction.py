@@ -12,6 +12,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ._util import name_node, tensor_method, wrap_dim, wrap_dims, write_out
+from .shape import Expand, _as_view
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
            "std_mean", "var_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "all", "any",
@@ -50,6 +51,29 @@ def _unsqueeze_to(grad, shape, dims, keepdim):
     if keepdim or not dims or len(dims) == len(shape):   # a 0-d gradient already broadcasts everywhere
         return grad
     return grad.reshape(_kept_shape(shape, dims))
+
+
+class ExpandedCopy(Expand):
+    """``expand`` written into a new array: for small results, filling one is cheaper than NumPy's broadcast_to."""
+
+    @staticmethod
+    def forward(ctx, a, shape):
+        out = ctx.xp.empty(shape, a.dtype)
+        out[...] = a
+        return out
+
+
+ExpandedCopy._node_cls.__name__ = ExpandedCopy._node_cls.__qualname__ = "ExpandBackward0"
+_SMALL = 1 << 14   # elements up to which a reduced gradient is expanded by copying
+
+
+def _expand_to(grad, shape):
+    """``grad.expand(shape)`` without the argument checks: a reduced gradient always broadcasts to its input."""
+    if grad._data.shape == shape:
+        return grad
+    if math.prod(shape) <= _SMALL:
+        return ExpandedCopy.apply(grad, shape)
+    return _as_view(Expand.apply(grad, shape), grad)
 
 
 def _constant(array):
@@ -146,20 +170,20 @@ class Sum(Primitive):
     @staticmethod
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
-        if dtype is None and (a.dtype.kind == "f" and a.dtype.itemsize == 2 or a.dtype.name == "bfloat16"):
+        if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
             # half-precision sums accumulate in float32, as PyTorch's do
             return a.sum(axis=dims, keepdims=keepdim, dtype=numpy.float32).astype(a.dtype)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return _unsqueeze_to(grad, ctx.shape, ctx.dims, ctx.keepdim).expand(ctx.shape)
+        return _expand_to(_unsqueeze_to(grad, ctx.shape, ctx.dims, ctx.keepdim), ctx.shape)
 
 
 def _sum_dtype(input, dtype):
     if dtype is not None:
         return _dtype.as_dtype(dtype).numpy
-    if input.dtype._category <= _dtype._INT:
+    if input._data.dtype.kind in "biu":
         return _INT64   # PyTorch sums bool and integer tensors in int64
     return None
 
@@ -168,7 +192,9 @@ def _sum_dtype(input, dtype):
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
     result = Sum.apply(input, _reduction_dims(input, dim), keepdim, _sum_dtype(input, dtype))
-    return write_out(out, result if dim is None else name_node(result, "SumBackward1"), "sum")
+    if dim is not None:
+        name_node(result, "SumBackward1")
+    return result if out is None else write_out(out, result, "sum")
 
 
 def _count(input, dims):

@@ -36,6 +36,7 @@ class SGD(Optimizer):
             else:
                 data = buffer._data
                 data *= momentum
-                data += (1 - group["dampening"]) * grad
+                dampening = group["dampening"]
+                data += grad if dampening == 0 else (1 - dampening) * grad
             grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
         param -= lr * grad
