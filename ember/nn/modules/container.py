@@ -6,17 +6,8 @@ from ..parameter import Parameter
 from .module import Module
 
 
-class Sequential(Module):
-    """Calls its modules in order, each on the previous one's output."""
-
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(args):
-                self.add_module(str(index), module)
+class _NumberedModules(Module):
+    """Submodules kept in order under the keys "0", "1", ...: indexing, deletion (renumbering), length, iteration."""
 
     def _index(self, index):
         size = len(self)
@@ -24,15 +15,6 @@ class Sequential(Module):
         if not -size <= index < size:
             raise IndexError(f"index {index} is out of range")
         return index % size
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return type(self)(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[self._index(index)]
-
-    def __setitem__(self, index, module):
-        key = list(self._modules.keys())[self._index(index)]
-        setattr(self, key, module)
 
     def __delitem__(self, index):
         keys = list(self._modules.keys())
@@ -48,6 +30,28 @@ class Sequential(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+
+class Sequential(_NumberedModules):
+    """Calls its modules in order, each on the previous one's output."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, module in args[0].items():
+                self.add_module(name, module)
+        else:
+            for index, module in enumerate(args):
+                self.add_module(str(index), module)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[self._index(index)]
+
+    def __setitem__(self, index, module):
+        key = list(self._modules.keys())[self._index(index)]
+        setattr(self, key, module)
 
     def __add__(self, other):
         return Sequential(*self, *other)
@@ -83,20 +87,13 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_NumberedModules):
     """Holds submodules in a list; indexing, iteration, append, extend and insert work as on a list."""
 
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
             self.extend(modules)
-
-    def _index(self, index):
-        size = len(self)
-        index = operator.index(index)
-        if not -size <= index < size:
-            raise IndexError(f"index {index} is out of range")
-        return index % size
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -105,21 +102,6 @@ class ModuleList(Module):
 
     def __setitem__(self, index, module):
         setattr(self, str(self._index(index)), module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules.keys())
-        for key in (keys[index] if isinstance(index, slice) else [keys[self._index(index)]]):
-            del self._modules[key]
-        values = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(values):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
 
     def __iadd__(self, modules):
         return self.extend(modules)
