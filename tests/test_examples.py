@@ -1,0 +1,36 @@
+"""The quick example programs run and print what they should (the training ones are run by hand and in bench/)."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _run(name, tmp_path, *args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True, text=True,
+                            timeout=240, cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_linear_regression_learns_the_line(tmp_path):
+    last = _run("linear_regression.py", tmp_path).strip().splitlines()[-1]
+    words = last.split()   # "learned y = 2.009 x + 1.005   (true: y = 2x + 1)"
+    slope, intercept = float(words[3]), float(words[6])
+    assert abs(slope - 2) < 0.05 and abs(intercept - 1) < 0.05, last
+
+
+def test_autograd_basics_prints_the_gradients(tmp_path):
+    out = _run("autograd_basics.py", tmp_path)
+    assert "tensor([2.])\ntensor([4.])" in out and "AddBackward0" in out and "PowBackward0" in out
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="needs Debian's Fashion-MNIST")
+def test_dataloader_options_on_fashion_mnist(tmp_path):
+    out = _run("dataloader_options.py", tmp_path)
+    assert "drop_last=True: 78 batches, the last has 128 samples" in out
+    assert "SubsetRandomSampler([10, 20]): loaded samples with labels" in out
