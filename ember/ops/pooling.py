@@ -80,8 +80,8 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     """Flat input index of each window's maximum: the first one, or the last NaN (NaN counts as maximum), as
     PyTorch's kernel picks.
 
-    Runs over the kernel offsets keeping the best value and its flat index so far: each step compares whole
-    strided slices, where an argmax over the window view would copy it and reduce a few elements per row.
+    Works on whole strided slices, one per kernel offset: their running maximum first, then which offset holds it,
+    so no window is ever copied out and no reduction runs over a few elements per row.
     """
     n = len(kernel)
     spatial = x.shape[2:]
@@ -94,20 +94,20 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     for i in range(n):
         position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
         window_start = window_start + position * row_strides[i]
-    offsets = itertools.product(*(range(k) for k in kernel))
-    best = best_offset = None
-    for offset, window in zip(offsets, _offset_windows(kernel, stride, dilation, out)):
-        values = padded[window]
-        flat_offset = sum(o * d * r for o, d, r in zip(offset, dilation, row_strides))
-        if best is None:
-            best, best_offset = values.copy(), xp.full(values.shape, flat_offset, dtype=xp.int64)
-            continue
-        better = values > best
-        if x.dtype.kind == "f":
-            better |= xp.isnan(values)
-        xp.copyto(best, values, where=better)
-        xp.copyto(best_offset, flat_offset, where=better)
-    return best_offset + window_start
+    offsets = list(itertools.product(*(range(k) for k in kernel)))
+    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
+    best = windows[0]
+    for values in windows[1:]:
+        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
+    flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
+    index = xp.empty(best.shape, dtype=xp.int64)
+    xp.add(window_start, flat_offsets[-1], out=index, casting="unsafe")
+    for k in range(len(windows) - 2, -1, -1):   # descending, so the first offset holding the maximum wins
+        xp.add(window_start, flat_offsets[k], out=index, where=windows[k] == best, casting="unsafe")
+    if x.dtype.kind == "f" and xp.isnan(best).any():
+        for k, values in enumerate(windows):   # ascending, so the last NaN wins
+            xp.add(window_start, flat_offsets[k], out=index, where=xp.isnan(values), casting="unsafe")
+    return index
 
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):

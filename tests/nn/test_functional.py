@@ -257,3 +257,16 @@ def test_dropout2d_legacy_ranks_match_torch():
         assert any(len(set(row)) > 1 for row in numpy.asarray(y).tolist())   # an element-wise mask, not per row
     with pytest.raises(RuntimeError, match="Expected 2D or 3D input"):
         ember.nn.functional.dropout1d(ember.ones(2, 3, 4, 5))
+
+
+@pytest.mark.parametrize("options", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                                     dict(kernel_size=2, stride=1, dilation=2, ceil_mode=True),
+                                     dict(kernel_size=3, stride=2, ceil_mode=True)], ids=str)
+def test_max_pool_ties_and_nans_pick_torch_indices(options):
+    rng = numpy.random.default_rng(5)
+    x = rng.integers(0, 3, (2, 3, 7, 6)).astype(F32)    # many ties
+    x[0, 0, 1, 1] = x[0, 1, 2, 2] = x[0, 1, 2, 3] = x[1, 2, 4, 4] = numpy.nan
+    e_values, e_index = ember.nn.functional.max_pool2d(ember.tensor(x), return_indices=True, **options)
+    t_values, t_index = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **options)
+    numpy.testing.assert_array_equal(e_index.numpy(), t_index.numpy())
+    numpy.testing.assert_array_equal(e_values.numpy(), t_values.numpy())
