@@ -16,6 +16,7 @@ import math
 
 from .. import _dtype
 from ..autograd.function import Primitive
+from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -92,7 +93,6 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     n = w.ndim - 2
     kernel = w.shape[2:]
     N, C = input_shape[:2]
-    O = w.shape[0]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     result = xp.zeros((N, C) + padded, dtype=g.dtype)
@@ -114,6 +114,7 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
 
 class Convolution(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
         ctx.save_for_backward(x, w)
@@ -131,6 +132,7 @@ class ConvolutionInput(Primitive):
     """Transposed convolution: the adjoint of Convolution in its input."""
 
     @staticmethod
+    @quiet
     def forward(ctx, g, w, input_shape, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
         ctx.save_for_backward(g, w)
@@ -148,6 +150,7 @@ class ConvolutionWeight(Primitive):
     """The adjoint of Convolution in its weight."""
 
     @staticmethod
+    @quiet
     def forward(ctx, x, g, weight_shape, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
         ctx.save_for_backward(x, g)
@@ -169,7 +172,7 @@ def _same_padding(kernel, dilation):
 
 def _check_conv(input, weight, n, groups, name):
     if weight.ndim != n + 2:
-        raise RuntimeError(f"weight should have at least three dimensions" if n == 1 and weight.ndim < 3 else
+        raise RuntimeError("weight should have at least three dimensions" if n == 1 and weight.ndim < 3 else
                            f"Expected {n + 2}-dimensional weight for {n + 2}-dimensional input "
                            f"{list(input.shape)}, but got {weight.ndim}-dimensional weight of size {list(weight.shape)}")
     if input.ndim not in (n + 1, n + 2):

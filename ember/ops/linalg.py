@@ -14,7 +14,7 @@ from .. import _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from ._util import inplace_method, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import inplace_method, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det", "logdet", "slogdet",
@@ -152,6 +152,7 @@ def _check_bmm(a, b, batch):
 # --- the matrix product ------------------------------------------------------------------------------------
 class Matmul(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return ctx.xp.matmul(a, b)

@@ -1,12 +1,14 @@
 """The affine map of ``nn.Linear`` as one primitive: y = x W^T + b, with its three gradients."""
 from .. import _dtype
 from ..autograd.function import Primitive
+from ._util import quiet
 
 __all__ = []
 
 
 class Linear(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, input, weight, bias=None):
         ctx.save_for_backward(input, weight)
         output = ctx.xp.matmul(input, weight.T)

@@ -1,6 +1,5 @@
 """Elementwise ops: arithmetic with broadcasting, unary math, rounding, bitwise and logical ops, and the in-place
 helpers fill_/zero_/copy_. Each primitive's forward, backward and public function sit side by side."""
-import functools
 import math
 import warnings
 
@@ -11,6 +10,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, _broadcast_error
 from ..autograd.grad_mode import no_grad
+from ._util import quiet as _quiet
 from ._util import (assign_inplace, check_same_device, inplace_method, name_node, promote, promote_pair,
                     tensor_method, write_out)
 from .comparison import isfinite, isnan
@@ -25,26 +25,6 @@ __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
            "nan_to_num", "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg",
            "addcmul", "addcdiv", "pow", "float_power", "logical_and", "logical_or", "logical_xor", "logical_not",
            "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift"]
-
-def _quiet(forward):
-    """Decorator: runs ``forward`` with NumPy's floating-point warnings off, as PyTorch returns inf/nan silently where
-    NumPy would warn (log(0), 0/0, exp overflow)."""
-    try:   # numpy.errstate rebuilds its state on every call (~0.8 us); set the prebuilt one when NumPy exposes it
-        from numpy._core._ufunc_config import _extobj_contextvar as errors
-    except ImportError:
-        return numpy.errstate(all="ignore")(forward)
-    with numpy.errstate(all="ignore"):
-        ignore_all = errors.get()
-
-    @functools.wraps(forward)
-    def quiet_forward(*args):
-        token = errors.set(ignore_all)
-        try:
-            return forward(*args)
-        finally:
-            errors.reset(token)
-    return quiet_forward
-
 
 # --- argument checks shared by many ops -------------------------------------------------------------------------
 def _floating(input):
