@@ -40,3 +40,11 @@ def test_seed_cnn_shape_error_matches_torch():
     """Seed 002's CNN feeds 12544 features into Linear(9216, 128): both libraries refuse with one message."""
     check_error(lambda lib, x, w: lib.nn.functional.linear(x, w), sample((100, 12544), F32),
                 sample((128, 9216), F32), match=r"mat1 and mat2 shapes cannot be multiplied \(100x12544 and 9216x128\)")
+
+
+def test_overflow_gives_inf_silently_like_torch():
+    """Warnings are errors in this suite: NumPy's overflow warning would fail the call."""
+    x, w = numpy.full((2, 3), 1e30, F32), numpy.full((4, 3), 1e30, F32)
+    check(lambda lib, x, w: lib.nn.functional.linear(x, w), x, w, grad=False)
+    check(lambda lib, x, w: x @ w.t(), x, w, grad=False)
+    check(lambda lib, x, w: lib.nn.functional.conv1d(x, w), x[None, :1], w[None, :1, :2], grad=False)
