@@ -281,56 +281,6 @@ def _cast_squeeze_out(img, need_cast, need_squeeze, out_dtype):
     return img
 
 
-def _cubic(x, a):
-    """Keys' cubic convolution kernel with parameter ``a``."""
-    x = numpy.abs(x)
-    near = ((a + 2) * x - (a + 3)) * x * x + 1
-    far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-    return numpy.where(x < 1, near, numpy.where(x < 2, far, 0.0))
-
-
-def _antialias_weights(in_size, out_size, mode):
-    """PIL's (and torch's antialiased) separable resampling: the filter widens by the downscale factor."""
-    scale = in_size / out_size
-    half_width, kernel = (1.0, lambda x: numpy.clip(1.0 - numpy.abs(x), 0.0, None)) if mode == "bilinear" else (
-        2.0, lambda x: _cubic(x, -0.5))
-    support = half_width * scale if scale >= 1.0 else half_width
-    invscale = 1.0 / scale if scale >= 1.0 else 1.0
-    center = scale * (numpy.arange(out_size) + 0.5)
-    xmin = numpy.maximum((center - support + 0.5).astype(numpy.int64), 0)
-    xmax = numpy.minimum((center + support + 0.5).astype(numpy.int64), in_size)
-    j = numpy.arange(in_size)
-    inside = (j >= xmin[:, None]) & (j < xmax[:, None])
-    weights = numpy.where(inside, kernel((j - center[:, None] + 0.5) * invscale), 0.0)
-    total = weights.sum(axis=1, keepdims=True)
-    return weights / numpy.where(total == 0, 1.0, total)
-
-
-def _interpolation_weights(in_size, out_size, mode):
-    """torch.nn.functional.interpolate without antialiasing (align_corners=False) as an (out, in) matrix."""
-    scale = in_size / out_size
-    dst = numpy.arange(out_size)
-    weights = numpy.zeros((out_size, in_size))
-    if mode in ("nearest", "nearest-exact"):
-        offset = 0.5 if mode == "nearest-exact" else 0.0
-        src = numpy.floor((dst.astype(numpy.float32) + offset) * numpy.float32(scale)).astype(numpy.int64)
-        weights[dst, numpy.minimum(src, in_size - 1)] = 1.0
-        return weights
-    src = scale * (dst + 0.5) - 0.5
-    if mode == "bilinear":
-        src = numpy.maximum(src, 0.0)
-        i0 = numpy.floor(src).astype(numpy.int64)
-        frac = src - i0
-        numpy.add.at(weights, (dst, i0), 1.0 - frac)
-        numpy.add.at(weights, (dst, numpy.minimum(i0 + 1, in_size - 1)), frac)
-        return weights
-    i0 = numpy.floor(src).astype(numpy.int64)
-    frac = src - i0
-    for tap in range(-1, 3):  # bicubic: four taps, indices clamped to the border
-        numpy.add.at(weights, (dst, numpy.clip(i0 + tap, 0, in_size - 1)), _cubic(frac - tap, -0.75))
-    return weights
-
-
 def resize(img, size, interpolation="bilinear", antialias=True):
     """Resamples the last two dimensions to ``size`` = [height, width] like ``interpolate``."""
     _assert_image_tensor(img)
@@ -338,11 +288,9 @@ def resize(img, size, interpolation="bilinear", antialias=True):
         raise ValueError(f"Interpolation mode '{interpolation}' is unsupported with Tensor input")
     antialias = bool(antialias) and interpolation in ("bilinear", "bicubic")
     img, need_cast, need_squeeze, out_dtype = _cast_squeeze_in(img, [ember.float32, ember.float64])
-    make_weights = _antialias_weights if antialias else _interpolation_weights
-    (in_h, in_w), (out_h, out_w) = img.shape[-2:], size
-    rows = ember.tensor(make_weights(in_h, out_h, interpolation), dtype=img.dtype, device=img.device)
-    cols = ember.tensor(make_weights(in_w, out_w, interpolation).T, dtype=img.dtype, device=img.device)
-    img = ember.matmul(ember.matmul(rows, img), cols)
+    align_corners = False if interpolation in ("bilinear", "bicubic") else None
+    img = ember.nn.functional.interpolate(img, size=list(size), mode=interpolation, align_corners=align_corners,
+                                          antialias=antialias)
     if interpolation == "bicubic" and out_dtype == ember.uint8:
         img = img.clamp(min=0, max=255)
     return _cast_squeeze_out(img, need_cast, need_squeeze, out_dtype)
