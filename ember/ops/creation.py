@@ -246,7 +246,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """An uninitialised tensor with the given shape and strides (in elements)."""
     shape, stride = shape_arg((size,)), shape_arg((stride,))
     if len(shape) != len(stride):
-        raise RuntimeError(f"mismatch in length of strides and shape")
+        raise RuntimeError("mismatch in length of strides and shape")
     storage = 0 if 0 in shape else 1 + sum((n - 1) * s for n, s in zip(shape, stride))
     buffer = _factory((storage,), None, dtype, device, False)._data
     xp = _backend.xp_of(buffer)

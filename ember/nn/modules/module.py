@@ -3,7 +3,6 @@ form) are PyTorch's, so checkpoints and code written for PyTorch work unchanged.
 import itertools
 from collections import OrderedDict, namedtuple
 
-from ... import _backend
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter
