@@ -7,7 +7,8 @@ from .module import Module
 
 
 class _NumberedModules(Module):
-    """Submodules kept in order under the keys "0", "1", ...: indexing, deletion (renumbering), length, iteration."""
+    """Submodules kept in order under the keys "0", "1", ...: indexing, append/extend/insert, deletion with
+    renumbering, length and iteration."""
 
     def _index(self, index):
         size = len(self)
@@ -20,16 +21,35 @@ class _NumberedModules(Module):
         keys = list(self._modules.keys())
         for key in (keys[index] if isinstance(index, slice) else [keys[self._index(index)]]):
             del self._modules[key]
-        values = list(self._modules.values())
-        self._modules.clear()
-        for i, module in enumerate(values):
-            self._modules[str(i)] = module
+        self._renumber(list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
+
+    def _renumber(self, modules):
+        self._modules.clear()
+        for i, module in enumerate(modules):
+            self._modules[str(i)] = module
+
+    def append(self, module):
+        """Adds a module at the end."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        """Adds modules at the end."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def insert(self, index, module):
+        """Inserts a module before ``index``."""
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._renumber(modules)
 
 
 class Sequential(_NumberedModules):
@@ -56,24 +76,9 @@ class Sequential(_NumberedModules):
     def __add__(self, other):
         return Sequential(*self, *other)
 
-    def append(self, module):
-        """Adds a module at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        """Adds several modules at the end."""
-        for module in modules:
-            self.append(module)
-        return self
-
     def insert(self, index, module):
         """Inserts a module before ``index``."""
-        modules = list(self._modules.values())
-        modules.insert(index if index >= 0 else index + len(modules), module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
+        super().insert(index, module)
         return self
 
     def pop(self, index):
@@ -108,25 +113,6 @@ class ModuleList(_NumberedModules):
 
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
-
-    def append(self, module):
-        """Adds a module at the end."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        """Adds modules at the end."""
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        """Inserts a module before ``index``."""
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
 
     def pop(self, index=-1):
         module = self[index]
