@@ -14,7 +14,8 @@ from .. import _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from ._util import inplace_method, quiet, tensor_method, wrap_dim, wrap_dims, write_out
+from ._inplace import inplace_method
+from ._util import quiet, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det", "logdet", "slogdet",

@@ -10,9 +10,9 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, _broadcast_error
 from ..autograd.grad_mode import no_grad
+from ._inplace import assign_inplace, inplace_method
 from ._util import quiet as _quiet
-from ._util import (assign_inplace, check_same_device, inplace_method, name_node, promote, promote_pair,
-                    tensor_method, write_out)
+from ._util import check_same_device, name_node, promote, promote_pair, tensor_method, write_out
 from .comparison import isfinite, isnan
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod",
