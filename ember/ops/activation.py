@@ -118,7 +118,7 @@ def _erf(xp, x):
     special = getattr(xp, "special", None)
     if special is not None and hasattr(special, "erf"):
         return special.erf(x)
-    from .pointwise import _erf64, _in_float64
+    from .pointwise.transcendental import _erf64, _in_float64
     return _in_float64(_erf64, xp, x)
 
 
