@@ -236,18 +236,21 @@ def _sinc_resample_kernel(orig_freq, new_freq, gcd, lowpass_filter_width=6, roll
         raise ValueError("Low pass filter width should be positive.")
     base_freq = min(orig_freq, new_freq) * rolloff
     width = math.ceil(lowpass_filter_width * orig_freq / base_freq)
-    idx = numpy.arange(-width, width + orig_freq, dtype=numpy.float64)[None, None] / orig_freq
-    t = numpy.arange(0, -new_freq, -1, dtype=numpy.float64)[:, None, None] / new_freq + idx
-    t = numpy.clip(t * base_freq, -lowpass_filter_width, lowpass_filter_width)
+    # computed in the requested dtype, as torchaudio does (float64 when none is given)
+    work = numpy.float64 if dtype is None else ember.empty(0, dtype=dtype).numpy().dtype.type
+    idx = numpy.arange(-width, width + orig_freq, dtype=work)[None, None] / work(orig_freq)
+    t = numpy.arange(0, -new_freq, -1, dtype=work)[:, None, None] / work(new_freq) + idx
+    t = numpy.clip(t * work(base_freq), -lowpass_filter_width, lowpass_filter_width).astype(work)
     if resampling_method == "sinc_interp_hann":
-        window = numpy.cos(t * math.pi / lowpass_filter_width / 2) ** 2
+        window = numpy.cos(t * work(math.pi / lowpass_filter_width / 2)) ** 2
     else:
         beta = 14.769656459379492 if beta is None else float(beta)
-        window = numpy.i0(beta * numpy.sqrt(1 - (t / lowpass_filter_width) ** 2)) / numpy.i0(beta)
-    t = t * math.pi
+        beta = work(beta)
+        window = (numpy.i0(beta * numpy.sqrt(1 - (t / work(lowpass_filter_width)) ** 2)) / numpy.i0(beta)).astype(work)
+    t = t * work(math.pi)
     with numpy.errstate(invalid="ignore", divide="ignore"):
-        kernels = numpy.where(t == 0, 1.0, numpy.sin(t) / numpy.where(t == 0, 1.0, t))
-    kernels = kernels * window * (base_freq / orig_freq)
+        kernels = numpy.where(t == 0, work(1.0), numpy.sin(t) / numpy.where(t == 0, work(1.0), t))
+    kernels = kernels * window * work(base_freq / orig_freq)
     return ember.tensor(kernels, dtype=dtype or ember.float32, device=device), width
 
 
