@@ -289,14 +289,14 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
     """The sample frequencies of an ``fft`` of n points with sample spacing d: [0, 1, ..., -1] / (d * n)."""
     from .creation import arange
     values = arange(n, dtype=dtype, device=device)
-    values = (values - n * (values >= (n + 1) // 2)) / (d * n)
+    values = write_out(out, (values - n * (values >= (n + 1) // 2)) / (d * n), "fftfreq")
     return values.requires_grad_(requires_grad) if requires_grad else values
 
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies of an ``rfft`` of n points: [0, 1, ..., n // 2] / (d * n)."""
     from .creation import arange
-    values = arange(n // 2 + 1, dtype=dtype, device=device) / (d * n)
+    values = write_out(out, arange(n // 2 + 1, dtype=dtype, device=device) / (d * n), "rfftfreq")
     return values.requires_grad_(requires_grad) if requires_grad else values
 
 

@@ -105,6 +105,8 @@ def test_frequencies_match_torch():
         check(lambda L: L.fft.fftfreq(n, d), grad=False)
         check(lambda L: L.fft.rfftfreq(n, d, dtype=L.float64), grad=False)
     assert ember.fft.fftfreq(4, requires_grad=True).requires_grad
+    out = ember.empty(3)
+    assert ember.fft.rfftfreq(4, out=out) is out and out.tolist() == [0.0, 0.25, 0.5]
 
 
 def test_out_argument_matches_torch():
