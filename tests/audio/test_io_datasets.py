@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tarfile
 import warnings
+import wave
 
 import numpy
 import pytest
@@ -39,7 +40,7 @@ def test_load_matches_scipy_wavfile(tmp_path, backend, kind):
     path = tmp_path / f"{kind}.wav"
     wavfile.write(path, 8000, data)
     if backend == "wave" and kind == "float32":
-        with pytest.raises(Exception):   # the wave module reads integer PCM only
+        with pytest.raises(wave.Error):   # the wave module reads integer PCM only
             audio.load(path, backend=backend)
         return
     waveform, rate = audio.load(path, backend=backend)

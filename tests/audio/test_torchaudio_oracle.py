@@ -6,8 +6,8 @@ evaluates them with torchaudio and PyTorch, this process with ember.audio and em
 (float32: 1e-4 relative) must agree."""
 import os
 import subprocess
-import sys
 import textwrap
+import warnings
 
 import numpy
 import pytest
@@ -83,14 +83,13 @@ def test_audio_matches_torchaudio(tmp_path):
     rtol = dict.fromkeys(CASES, 1e-4) | {"time_stretch": 2e-3}
     failures = []
     for name, expression in CASES.items():
-        with numpy.errstate(all="ignore"):
-            import warnings
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                out = eval(expression, namespace).detach().numpy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # tiny filter banks have empty mel filters, as in the oracle
+            out = eval(expression, namespace).detach().numpy()
         reference = expected[name]
         if out.shape != reference.shape or out.dtype != reference.dtype:
             failures.append(f"{name}: {out.shape} {out.dtype} != torchaudio {reference.shape} {reference.dtype}")
-        elif not numpy.allclose(out, reference, rtol=rtol[name], atol=rtol[name] / 10 * max(numpy.abs(reference).max(), 1e-12)):
+        elif not numpy.allclose(out, reference, rtol=rtol[name],
+                                atol=rtol[name] / 10 * max(numpy.abs(reference).max(), 1e-12)):
             failures.append(f"{name}: max difference {numpy.abs(out - reference).max():.3g}")
     assert not failures, "\n".join(failures)
