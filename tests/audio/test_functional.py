@@ -377,3 +377,22 @@ def test_transforms_gradcheck(make):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # tiny filter banks have empty mel filters
         assert ember.autograd.gradcheck(transform, (x,), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: T.InverseSpectrogram(n_fft=16, hop_length=4),
+    lambda: T.TimeStretch(hop_length=4, n_freq=9, fixed_rate=1.4),
+], ids=["inverse_spectrogram", "time_stretch"])
+def test_complex_input_transforms_gradcheck(make):
+    spec = librosa_stft(WAVE[0, 0, :40], 16, 4).astype(numpy.complex128)
+    z = ember.tensor(spec, requires_grad=True)
+    assert ember.autograd.gradcheck(make().double(), (z,), atol=1e-5, rtol=1e-4)
+
+
+def test_more_transforms_gradcheck():
+    x = ember.tensor(numpy.abs(WAVE[0, :2, :64]) + 0.1, requires_grad=True)
+    lfcc = T.LFCC(SR, n_filter=8, n_lfcc=4, log_lf=True, speckwargs={"n_fft": 32, "hop_length": 8}).double()
+    assert ember.autograd.gradcheck(lfcc, (x,), atol=1e-5, rtol=1e-4)
+    assert ember.autograd.gradcheck(T.Vol(0.7), (x,))
+    spec = ember.tensor(numpy.abs(WAVE[0, :2, :17 * 5]).reshape(2, 17, 5), requires_grad=True)
+    assert ember.autograd.gradcheck(T.MelScale(n_mels=4, sample_rate=SR, n_stft=17).double(), (spec,))
