@@ -95,9 +95,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     """The least-squares inverse of ``stft``: overlap-adds the windowed inverse FFTs of the frames and divides by
     the summed squared window (which must not vanish: the NOLA condition)."""
     if not input.dtype.is_complex:
-        if input.ndim < 1 or input.shape[-1] != 2:
-            raise RuntimeError("istft requires a complex-valued input tensor.")
-        input = view_as_complex(input.contiguous())
+        raise RuntimeError("istft requires a complex-valued input tensor matching the output from stft with "
+                           "return_complex=True.")
     if input.ndim not in (2, 3):
         raise RuntimeError(f"istft: expected a tensor with 2 or 3 dimensions of complex, but got {input.ndim}D")
     hop_length, win_length = _lengths(n_fft, hop_length, win_length, "istft")
@@ -114,6 +113,11 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     elif bins != n_fft:
         raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the input tensor to match "
                            f"n_fft when onesided=False, but got {bins}")
+    if window is None:
+        warnings.warn("A window was not provided. A rectangular window will be applied.Please provide the same "
+                      "window used by stft to make the inversion lossless.To suppress this warning and use a "
+                      "rectangular window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning,
+                      stacklevel=2)
     window = _window(window, win_length, n_fft, spectrum, "istft")
     if not return_complex and window.dtype.is_complex:
         raise RuntimeError("istft: complex windows require return_complex=True")

@@ -248,6 +248,9 @@ def test_stft_errors_match_torch():
     z = sample((9, 5), C64)
     check_error(lambda L, z: L.istft(z, 16, hop_length=4, window=L.hann_window(16), center=False), z)
     check_error(lambda L, z: L.istft(z, 12, window=L.ones(12)), z)
+    check_error(lambda L, x: L.istft(x, 16, window=L.ones(16)), sample((9, 5, 2), F32), match="complex-valued")
+    with pytest.warns(UserWarning, match="window was not provided"):
+        ember.istft(ember.ones(9, 5, dtype=ember.complex64), 16)
 
 
 def test_numpy_fft_path_matches_torch(monkeypatch):
