@@ -1,5 +1,9 @@
 """ember.audio against torchaudio itself, run in a separate environment (torchaudio is pinned to other torch
 versions, so it never enters the test venv): set EMBER_TORCHAUDIO_PYTHON to an interpreter that imports torchaudio.
+One that reuses the test venv's torch 2.13: ``python -m venv /tmp/ta && echo <test venv site-packages> >
+/tmp/ta/lib/python3.11/site-packages/venv.pth && /tmp/ta/bin/pip install --no-deps torchaudio==2.11.0``, then move
+the wheel's compiled extensions (``torchaudio/lib/*.so``, built for CUDA and torch 2.11) out of the way: the
+transforms and functionals compared here are plain PyTorch code.
 
 Each case is an expression over ``A`` (the audio package), ``torch`` and the inputs; the oracle interpreter
 evaluates them with torchaudio and PyTorch, this process with ember.audio and ember; shapes, dtypes and values
