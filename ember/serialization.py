@@ -12,6 +12,7 @@ import contextlib
 import io
 import os
 import pickle
+import re
 import stat
 import struct
 import sys
@@ -22,6 +23,7 @@ import numpy
 
 from . import _backend, _dtype
 from ._tensor import Size, Tensor, _make
+from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
 __all__ = ["save", "load"]
 
@@ -33,8 +35,6 @@ _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharSt
                   "int32": "IntStorage", "int64": "LongStorage", "float16": "HalfStorage",
                   "bfloat16": "BFloat16Storage", "float32": "FloatStorage", "float64": "DoubleStorage",
                   "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
-_UNSAFE_MESSAGE = ("Re-running `ember.load` with `weights_only` set to `False` will likely succeed, but it can result "
-                   "in arbitrary code execution. Do it only if you got the file from a trusted source.")
 
 
 # --- saving -----------------------------------------------------------------------------------------
@@ -392,6 +392,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     """A tensor viewing ``storage`` with the given layout, all in elements (torch._utils._rebuild_tensor)."""
     if not isinstance(storage, Storage):
         raise pickle.UnpicklingError(f"expected a storage to rebuild a tensor from, got {type(storage).__name__}")
+    if not isinstance(size, (tuple, list)) or not isinstance(stride, (tuple, list)):
+        raise pickle.UnpicklingError(f"a tensor's size and stride must be tuples, got {type(size).__name__} and "
+                                     f"{type(stride).__name__}")
     size, stride = tuple(size), tuple(stride)
     _check_layout(storage, storage_offset, size, stride)
     data, itemsize = storage.data, storage.data.itemsize
@@ -403,7 +406,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 def _check_layout(storage, offset, size, stride):
     """Refuses layouts that would reach outside the storage (a crafted file must not read foreign memory)."""
     values = (offset,) + size + stride
-    if not all(type(v) is int and v >= 0 for v in values) or len(size) != len(stride):
+    if not all(type(v) is int and v >= 0 for v in values) or len(size) != len(stride) or len(size) > 64:
         raise RuntimeError(f"invalid tensor layout in checkpoint: offset {offset!r}, size {size!r}, stride {stride!r}")
     if 0 in size:
         return
@@ -417,6 +420,11 @@ def _check_layout(storage, offset, size, stride):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
     """torch._utils._rebuild_tensor_v2: a tensor from a storage and layout (hooks and metadata are not kept)."""
+    if type(requires_grad) is not bool or not isinstance(backward_hooks, dict) \
+            or not isinstance(metadata, (dict, type(None))):
+        raise pickle.UnpicklingError("_rebuild_tensor_v2 takes a bool requires_grad, a dict of hooks and an optional "
+                                     f"dict of metadata, got {type(requires_grad).__name__}, "
+                                     f"{type(backward_hooks).__name__} and {type(metadata).__name__}")
     tensor = _rebuild_tensor(storage, storage_offset, size, stride)
     if requires_grad:
         tensor.requires_grad_(True)
@@ -425,8 +433,10 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
     """torch._utils._rebuild_tensor_v3: like v2, over an untyped (byte) storage read as ``dtype``."""
-    if not isinstance(storage, Storage) or not isinstance(dtype, _dtype.dtype):
-        raise pickle.UnpicklingError("expected a storage and a dtype to rebuild a tensor from")
+    if not isinstance(storage, Storage) or storage.data.dtype != numpy.uint8 or not isinstance(dtype, _dtype.dtype):
+        raise pickle.UnpicklingError("expected an untyped storage and a dtype to rebuild a tensor from")
+    if storage.nbytes() % dtype.itemsize:
+        raise RuntimeError(f"a storage of {storage.nbytes()} bytes cannot hold whole {dtype} elements")
     typed = Storage(storage.data.view(dtype.numpy))
     return _rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
 
@@ -434,30 +444,38 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     """torch._utils._rebuild_parameter: a Parameter around a loaded tensor."""
     from .nn.parameter import Parameter
+    if not isinstance(data, Tensor) or type(requires_grad) is not bool:
+        raise pickle.UnpicklingError(f"a Parameter is rebuilt from a tensor and a bool, got {type(data).__name__} "
+                                     f"and {type(requires_grad).__name__}")
     return Parameter(data, requires_grad)
 
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     """torch._utils._rebuild_parameter_with_state: a Parameter that also carries Python attributes."""
     parameter = _rebuild_parameter(data, requires_grad, backward_hooks)
-    _set_tensor_state(parameter, state)
+    set_attributes(parameter, state, "a Parameter")
     return parameter
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
     """torch._tensor._rebuild_from_type_v2: a tensor of a subclass or with Python attributes."""
+    if func not in _REBUILD_FUNCTIONS or not (isinstance(new_type, type) and issubclass(new_type, Tensor)) \
+            or type(args) is not tuple:
+        raise pickle.UnpicklingError("_rebuild_from_type_v2 takes a tensor rebuild function, a Tensor class and a "
+                                     f"tuple, got {_name_of(func)}, {_name_of(new_type)} and {type(args).__name__}")
     tensor = func(*args)
-    if isinstance(new_type, type) and issubclass(new_type, Tensor) and type(tensor) is not new_type:
+    if type(tensor) is not new_type:
         tensor = _make(tensor._data, requires_grad=tensor.requires_grad, cls=new_type)
-    _set_tensor_state(tensor, state)
+    set_attributes(tensor, state, f"a {new_type.__name__}")
     return tensor
 
 
-def _set_tensor_state(tensor, state):
-    if isinstance(state, tuple):  # (dict state, slots state)
-        state = {**(state[0] or {}), **(state[1] or {})}
-    for name, value in (state or {}).items():
-        setattr(tensor, name, value)
+_REBUILD_FUNCTIONS = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter,
+                      _rebuild_parameter_with_state)
+
+
+def _name_of(obj):
+    return getattr(obj, "__qualname__", type(obj).__name__)
 
 
 def _rebuild_tensor_from_array(array, requires_grad, device):
@@ -495,37 +513,78 @@ def _torch_global(module, name):
     return _TORCH_GLOBALS.get((module, name))
 
 
+# Data constructors a weights-only load may name besides torch's; each is called only through its checked form.
 _SAFE_GLOBALS = {("collections", "OrderedDict"): OrderedDict, ("collections", "Counter"): Counter,
                  ("_codecs", "encode"): codecs.encode, ("builtins", "bytearray"): bytearray,
                  ("builtins", "bytes"): bytes, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
-                 ("builtins", "complex"): complex, ("builtins", "slice"): slice,
-                 ("ember._dtype", "_by_name"): _dtype._by_name, ("ember._tensor", "Size"): Size,
-                 ("ember._backend", "device"): _backend.device}
+                 ("builtins", "complex"): complex, ("ember._dtype", "_by_name"): _dtype._by_name,
+                 ("ember._tensor", "Size"): Size, ("ember._backend", "device"): _backend.device}
 
 
-class _Unpickler(pickle.Unpickler):
-    """Maps torch's names to ember and reads storages from the archive; with ``weights_only`` it refuses every
-    global outside tensors, containers, dtypes, sizes and devices."""
+def _map_name(module, name):
+    """Protocol 2 pickles name Python 2 modules (__builtin__, copy_reg): map them as the C unpickler does."""
+    return _compat_pickle.NAME_MAPPING.get((module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
 
-    def __init__(self, file, load_storage, weights_only, **pickle_load_args):
+
+def _find_allowed_global(module, name):
+    """The object a weights-only load may name as ``module.name``; UnpicklingError for every other global."""
+    mapped = _map_name(module, name)
+    found = _torch_global(*mapped)
+    if found is None:
+        found = _SAFE_GLOBALS.get(mapped)
+    if found is None:
+        raise weights_only_error(f"Unsupported global: GLOBAL {'.'.join(mapped)} was not an allowed global by default.")
+    return found
+
+
+def _checked(function):
+    """An allowed constructor that validates its own arguments, in the form the restricted unpickler calls."""
+    return lambda budget, *args: function(*args)
+
+
+def _size(budget, dims=()):
+    if not isinstance(dims, (tuple, list)) or not all(type(n) is int and n >= 0 for n in dims):
+        raise pickle.UnpicklingError(f"torch.Size takes non-negative ints, got {type(dims).__name__}")
+    return Size(dims)
+
+
+def _device(budget, type_or_index, index=None):
+    if not isinstance(type_or_index, (str, int)) or not (index is None or type(index) is int):
+        raise pickle.UnpicklingError(f"torch.device takes a str and an optional int, got "
+                                     f"{type(type_or_index).__name__} and {type(index).__name__}")
+    return _backend.device(type_or_index, index)
+
+
+def _parameter(budget, data=None, requires_grad=True):
+    return _rebuild_parameter(data, requires_grad, None)
+
+
+def _constructors():
+    """Every callable a weights-only load may call, mapped to its argument-checking form."""
+    from .nn.parameter import Parameter
+    table = dict(BUILTIN_CONSTRUCTORS)
+    table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name)})
+    table.update({Size: _size, _backend.device: _device, Parameter: _parameter})
+    return table
+
+
+def _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=None):
+    return Unpickler(file, find_global=_find_allowed_global, constructors=_constructors(),
+                     persistent_load=load_storage, budget=budget, build_types=(Tensor,), end=end,
+                     encoding=pickle_load_args.get("encoding", "ASCII"),
+                     errors=pickle_load_args.get("errors", "strict"))
+
+
+class _FullUnpickler(pickle.Unpickler):
+    """``weights_only=False``: pickle's own unpickler, which can run any code, with torch's names mapped to ember."""
+
+    def __init__(self, file, load_storage, **pickle_load_args):
         super().__init__(file, **pickle_load_args)
         self._load_storage = load_storage
-        self._weights_only = weights_only
 
     def find_class(self, module, name):
-        # Protocol 2 pickles name Python 2 modules (__builtin__, copy_reg); map them first, as the C unpickler does.
-        mapped_module, mapped_name = _compat_pickle.NAME_MAPPING.get(
-            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
-        found = _torch_global(mapped_module, mapped_name)
-        if found is None:
-            found = _SAFE_GLOBALS.get((mapped_module, mapped_name))
-        if found is not None:
-            return found
-        if self._weights_only:
-            raise pickle.UnpicklingError(
-                f"Weights only load failed. {_UNSAFE_MESSAGE}\n\tWeightsUnpickler error: Unsupported global: "
-                f"GLOBAL {mapped_module}.{mapped_name} was not an allowed global by default.")
-        return super().find_class(module, name)
+        found = _torch_global(*_map_name(module, name))
+        return super().find_class(module, name) if found is None else found
 
     def persistent_load(self, saved_id):
         return self._load_storage(saved_id)
@@ -535,20 +594,40 @@ def _parse_storage_id(saved_id, legacy=False):
     """``(dtype, key, location, numel[, view])`` from torch's persistent id, validated."""
     size = 6 if legacy else 5
     if not isinstance(saved_id, tuple) or len(saved_id) != size or _text(saved_id[0]) != "storage" \
-            or not isinstance(saved_id[1], _StorageType) or type(saved_id[4]) is not int or saved_id[4] < 0:
-        raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {saved_id!r}")
+            or not isinstance(saved_id[1], _StorageType) or type(saved_id[4]) is not int or saved_id[4] < 0 \
+            or not isinstance(saved_id[2], (str, bytes)) or not _STORAGE_KEY.fullmatch(_text(saved_id[2])) \
+            or not isinstance(saved_id[3], (str, bytes)):
+        raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {_short_repr(saved_id)}")
     return (saved_id[1].dtype, _text(saved_id[2]), _text(saved_id[3])) + saved_id[4:]
+
+
+_STORAGE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")  # record names under data/: no paths
+
+
+def _short_repr(value):
+    text = repr(value) if isinstance(value, (tuple, str, bytes, int)) else type(value).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _text(value):
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 
+def _same_storage(seen, key, dtype, numel):
+    """Refuses a key named with two dtypes or sizes: one record is one storage, read one way."""
+    if key in seen and seen[key] != (dtype, numel):
+        (old_dtype, old_numel), name = seen[key], _STORAGE_NAMES.get
+        raise pickle.UnpicklingError(
+            f"storage '{key}' is referenced as {name(old_dtype.name, 'UntypedStorage')} of {old_numel} elements and "
+            f"as {name(dtype.name, 'UntypedStorage')} of {numel} elements: a checkpoint names each storage one way")
+    seen[key] = (dtype, numel)
+
+
 class _ZipCheckpoint:
     """The records of a zip checkpoint, all under its one top-level folder."""
 
-    def __init__(self, file, name, mmap_path):
-        self.name = name
+    def __init__(self, file, name, mmap_path, budget):
+        self.name, self._budget = name, budget
         self._zip = zipfile.ZipFile(file)
         names = self._zip.namelist()
         self._prefix = names[0].split("/", 1)[0] + "/" if names else ""
@@ -561,42 +640,68 @@ class _ZipCheckpoint:
     def has(self, name):
         return self._prefix + name in self._zip.NameToInfo
 
-    def read(self, name):
-        return self._zip.read(self._prefix + name)
-
-    def read_bytes(self, name, nbytes):
-        """Record ``name`` as a writable uint8 array (memory-mapped copy-on-write when loading with mmap)."""
+    def _info(self, name):
         if not self.has(name):
             raise RuntimeError(f"PytorchStreamReader failed locating file {self._prefix}{name}: file not found "
                                f"(in {self.name})")
         info = self._zip.getinfo(self._prefix + name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise RuntimeError(f"{self.name}: record {info.filename} uses compression method {info.compress_type}; "
+                               "checkpoints hold stored or deflated records only")
+        return info
+
+    def read(self, name):
+        """Record ``name`` as bytes, its declared size checked against the load's limit before reading."""
+        info = self._info(name)
+        return self._read_into(info, bytearray(self._reserve(info)))
+
+    def read_bytes(self, name, nbytes):
+        """Record ``name`` as a writable uint8 array (memory-mapped copy-on-write when loading with mmap)."""
+        info = self._info(name)
         if info.file_size != nbytes:
             raise RuntimeError(f"{self.name}: record {info.filename} holds {info.file_size} bytes, but its tensor "
                                f"data needs {nbytes}")
         if self._mmap_path is not None and nbytes:
             mapped = numpy.memmap(self._mmap_path, numpy.uint8, "c", self._data_offset(info), (nbytes,))
             return mapped.view(numpy.ndarray)
-        data = numpy.empty(nbytes, numpy.uint8)
+        return self._read_into(info, numpy.empty(self._reserve(info), numpy.uint8))
+
+    def _reserve(self, info):
+        self._budget.take(info.file_size, f"record {info.filename}")
+        return info.file_size
+
+    def _read_into(self, info, out):
+        """Fills ``out`` from the record in bounded chunks: decompression stops at the declared size."""
         with self._zip.open(info) as record:
-            view, position = memoryview(data), 0
-            while position < nbytes:  # bounded chunks keep the transient copy small
-                position += record.readinto(view[position:position + (1 << 24)])
-        return data
+            view, position = memoryview(out).cast("B"), 0
+            while position < len(view):
+                count = record.readinto(view[position:position + (1 << 24)])
+                if not count:
+                    raise RuntimeError(f"{self.name}: record {info.filename} ends after {position} of its "
+                                       f"{len(view)} declared bytes (the file is truncated or corrupt)")
+                position += count
+        return out
 
     def _data_offset(self, info):
         if info.compress_type != zipfile.ZIP_STORED:
             raise RuntimeError(f"{self.name}: record {info.filename} is compressed and cannot be memory-mapped")
         self._file.seek(info.header_offset + 26)
         name_length, extra_length = struct.unpack("<HH", self._file.read(4))
-        return info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        offset = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        if offset + info.file_size > os.fstat(self._file.fileno()).st_size:
+            raise RuntimeError(f"{self.name}: record {info.filename} reaches past the end of the file")
+        return offset
 
 
-def _load_zip(checkpoint, map_location, weights_only, pickle_load_args):
-    byteorder = checkpoint.read("byteorder").decode() if checkpoint.has("byteorder") else "little"
-    loaded = {}
+def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
+    byteorder = checkpoint.read("byteorder").decode("ascii") if checkpoint.has("byteorder") else "little"
+    if byteorder not in ("little", "big"):
+        raise RuntimeError(f"{checkpoint.name}: unknown byteorder record {byteorder[:20]!r}")
+    loaded, seen = {}, {}
 
     def load_storage(saved_id):
         dtype, key, location, numel = _parse_storage_id(saved_id)
+        _same_storage(seen, key, dtype, numel)
         if key not in loaded:
             data = checkpoint.read_bytes(f"data/{key}", numel * dtype.itemsize).view(dtype.numpy)
             if byteorder != sys.byteorder:
@@ -604,30 +709,47 @@ def _load_zip(checkpoint, map_location, weights_only, pickle_load_args):
             loaded[key] = _restore_location(Storage(data), location, map_location)
         return loaded[key]
 
-    pickled = io.BytesIO(checkpoint.read("data.pkl"))
-    return _Unpickler(pickled, load_storage, weights_only, **pickle_load_args).load()
+    pickled = checkpoint.read("data.pkl")
+    if weights_only:
+        return _restricted_unpickler(io.BytesIO(pickled), load_storage, budget, pickle_load_args,
+                                     end=len(pickled)).load()
+    return _FullUnpickler(io.BytesIO(pickled), load_storage, **pickle_load_args).load()
 
 
-def _load_legacy(file, map_location, weights_only, pickle_load_args):
+def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
     """Reads torch's pre-1.6 format: pickles for magic, version and system info, the object, the storage keys,
     then each storage's element count and raw bytes."""
-    def restricted_load():
-        return _Unpickler(file, None, True, **pickle_load_args).load()
-    restricted_load(), restricted_load(), restricted_load()  # magic number, protocol version, system info
-    storages = {}
+    position = file.tell()
+    end = file.seek(0, os.SEEK_END)
+    file.seek(position)
+
+    def restricted_load(load_storage=None):
+        return _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=end).load()
+    storages, seen = {}, {}
 
     def load_storage(saved_id):
         dtype, key, location, numel, view = _parse_storage_id(saved_id, legacy=True)
+        _same_storage(seen, key, dtype, numel)
         if key not in storages:
+            budget.take(numel * dtype.itemsize, f"legacy storage {key} of {numel} elements")
             storages[key] = (numpy.empty(numel, dtype.numpy), location)
         data = storages[key][0]
         if view is not None:
-            _, offset, view_numel = view
-            data = data[offset:offset + view_numel]
+            if not (isinstance(view, tuple) and len(view) == 3 and all(type(v) is int and v >= 0 for v in view[1:])
+                    and view[1] + view[2] <= numel):
+                raise pickle.UnpicklingError(f"invalid storage view in legacy checkpoint: {_short_repr(view)}")
+            data = data[view[1]:view[1] + view[2]]
         return Storage(data)
 
-    result = _Unpickler(file, load_storage, weights_only, **pickle_load_args).load()
-    for key in restricted_load():
+    restricted_load(), restricted_load(), restricted_load()  # magic number, protocol version, system info
+    if weights_only:
+        result = restricted_load(load_storage)
+    else:
+        result = _FullUnpickler(file, load_storage, **pickle_load_args).load()
+    keys = restricted_load()
+    if not isinstance(keys, list) or any(key not in storages for key in keys):
+        raise RuntimeError("legacy checkpoint is corrupt: its storage keys do not match its tensors")
+    for key in keys:
         data = storages[key][0]
         count = struct.unpack("<q", file.read(8))[0]
         if count != data.size or file.readinto(memoryview(data.view(numpy.uint8))) != data.nbytes:
@@ -649,30 +771,42 @@ def _opened(f):
     yield (f if f.seekable() else io.BytesIO(f.read())), name
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def _default_limit(file_size):
+    """The default ``max_bytes``: what a checkpoint of this size can honestly need, with room for compression."""
+    return max(_LIMIT_FACTOR * file_size, 1 << 20)
+
+
+_LIMIT_FACTOR = 16
+
+
+def load(f, map_location=None, *, weights_only=True, mmap=None, max_bytes=None, **pickle_load_args):
     """Loads an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
 
     ``weights_only`` (default True) only unpickles tensors, containers, dtypes, sizes and devices; ``map_location``
     (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap`` maps a file's
-    tensor data instead of reading it.
+    tensor data instead of reading it; ``max_bytes`` bounds what the load may allocate (default: 16 times the
+    file's size, enough for any honest file), checked before each allocation.
     """
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
     with _opened(f) as (file, name):
         start = file.tell()
+        size = file.seek(0, os.SEEK_END) - start
+        file.seek(start)
         head = file.read(len(_LEGACY_MAGIC))
         file.seek(start)
+        budget = Budget(_default_limit(size) if max_bytes is None else max_bytes, f"ember.load({name})")
         try:
             if head.startswith(b"PK\x03\x04"):
-                checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None)
-                return _load_zip(checkpoint, map_location, weights_only, pickle_load_args)
+                checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None, budget)
+                return _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args)
             if head == _LEGACY_MAGIC:
                 if mmap:
                     raise RuntimeError(f"mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
                                        f"serialization=True), got {name} in the legacy format")
-                return _load_legacy(file, map_location, weights_only, pickle_load_args)
-        except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile) as error:
+                return _load_legacy(file, map_location, weights_only, budget, pickle_load_args)
+        except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile, NotImplementedError) as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: {error} (the file is "
                                "truncated or corrupt)") from None
         if not head:
