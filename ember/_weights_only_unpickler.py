@@ -213,7 +213,9 @@ class Unpickler:
             raise weights_only_error("unsupported pickle protocol")
 
     def _frame(self):
-        self._unpack("<Q")  # a framing hint only: the data follows inline
+        length = self._unpack("<Q")  # a framing hint only: the data follows inline
+        if self._end is not None and length > self._end - self._file.tell():
+            raise weights_only_error(f"a FRAME declares {length} bytes, more than the pickle holds")
 
     def _global(self):
         module, name = self._readline().decode("utf-8"), self._readline().decode("utf-8")

@@ -361,12 +361,12 @@ def save(obj, f, pickle_protocol=2):
 
 # --- loading ----------------------------------------------------------------------------------------
 class _StorageType:
-    """What ``torch.FloatStorage`` and its kin load as: the element type of a storage."""
+    """What ``torch.FloatStorage`` and its kin load as: the element type of a storage, and torch's name for it."""
 
-    __slots__ = ("dtype",)
+    __slots__ = ("dtype", "name")
 
-    def __init__(self, dtype):
-        self.dtype = dtype
+    def __init__(self, dtype, name):
+        self.dtype, self.name = dtype, name
 
 
 class Storage:
@@ -535,18 +535,18 @@ def _torch_globals():
     table = {("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
              ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
              ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
-             ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8),
+             ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage"),
              ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
              ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
              ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
              ("torch", "Size"): Size, ("torch", "device"): _backend.device,
              ("torch", "Tensor"): Tensor, ("torch._tensor", "Tensor"): Tensor,
              ("torch.nn.parameter", "Parameter"): Parameter, ("ember.nn.parameter", "Parameter"): Parameter,
-             ("torch", "UntypedStorage"): _StorageType(_dtype.uint8)}
+             ("torch", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage")}
     for d in _dtype.ALL:
         table["torch", d.name] = d
         if d.name in _STORAGE_NAMES:
-            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d)
+            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d, _STORAGE_NAMES[d.name])
     return table
 
 
@@ -638,14 +638,14 @@ class _FullUnpickler(pickle.Unpickler):
 
 
 def _parse_storage_id(saved_id, legacy=False):
-    """``(dtype, key, location, numel[, view])`` from torch's persistent id, validated."""
+    """``(storage type, key, location, numel[, view])`` from torch's persistent id, validated."""
     size = 6 if legacy else 5
     if not isinstance(saved_id, tuple) or len(saved_id) != size or _text(saved_id[0]) != "storage" \
             or not isinstance(saved_id[1], _StorageType) or type(saved_id[4]) is not int or saved_id[4] < 0 \
             or not isinstance(saved_id[2], (str, bytes)) or not _STORAGE_KEY.fullmatch(_text(saved_id[2])) \
             or not isinstance(saved_id[3], (str, bytes)):
         raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {_short_repr(saved_id)}")
-    return (saved_id[1].dtype, _text(saved_id[2]), _text(saved_id[3])) + saved_id[4:]
+    return (saved_id[1], _text(saved_id[2]), _text(saved_id[3])) + saved_id[4:]
 
 
 _STORAGE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")  # record names under data/: no paths
@@ -660,14 +660,14 @@ def _text(value):
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 
-def _same_storage(seen, key, dtype, numel):
+def _same_storage(seen, key, storage_type, numel):
     """Refuses a key named with two dtypes or sizes: one record is one storage, read one way."""
-    if key in seen and seen[key] != (dtype, numel):
-        (old_dtype, old_numel), name = seen[key], _STORAGE_NAMES.get
+    if key in seen and (seen[key][0].dtype, seen[key][1]) != (storage_type.dtype, numel):
+        old_type, old_numel = seen[key]
         raise pickle.UnpicklingError(
-            f"storage '{key}' is referenced as {name(old_dtype.name, 'UntypedStorage')} of {old_numel} elements and "
-            f"as {name(dtype.name, 'UntypedStorage')} of {numel} elements: a checkpoint names each storage one way")
-    seen[key] = (dtype, numel)
+            f"storage '{key}' is referenced as {old_type.name} of {old_numel} elements and as {storage_type.name} of "
+            f"{numel} elements: a checkpoint names each storage one way")
+    seen[key] = (storage_type, numel)
 
 
 class _ZipCheckpoint:
@@ -747,8 +747,9 @@ def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
     loaded, seen = {}, {}
 
     def load_storage(saved_id):
-        dtype, key, location, numel = _parse_storage_id(saved_id)
-        _same_storage(seen, key, dtype, numel)
+        storage_type, key, location, numel = _parse_storage_id(saved_id)
+        _same_storage(seen, key, storage_type, numel)
+        dtype = storage_type.dtype
         if key not in loaded:
             data = checkpoint.read_bytes(f"data/{key}", numel * dtype.itemsize).view(dtype.numpy)
             if byteorder != sys.byteorder:
@@ -775,8 +776,9 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
     storages, seen = {}, {}
 
     def load_storage(saved_id):
-        dtype, key, location, numel, view = _parse_storage_id(saved_id, legacy=True)
-        _same_storage(seen, key, dtype, numel)
+        storage_type, key, location, numel, view = _parse_storage_id(saved_id, legacy=True)
+        _same_storage(seen, key, storage_type, numel)
+        dtype = storage_type.dtype
         if key not in storages:
             budget.take(numel * dtype.itemsize, f"legacy storage {key} of {numel} elements")
             storages[key] = (numpy.empty(numel, dtype.numpy), location)
