@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import zipfile
+import zlib
 from collections import Counter, OrderedDict
 
 import numpy
@@ -675,7 +676,8 @@ class _ZipCheckpoint:
 
     def __init__(self, file, name, mmap_path, budget):
         self.name, self._budget = name, budget
-        self._zip = zipfile.ZipFile(file)
+        with self._reading():
+            self._zip = zipfile.ZipFile(file)
         names = self._zip.namelist()
         self._prefix = names[0].split("/", 1)[0] + "/" if names else ""
         self._file, self._mmap_path = file, mmap_path
@@ -717,9 +719,19 @@ class _ZipCheckpoint:
         self._budget.take(info.file_size, f"record {info.filename}")
         return info.file_size
 
+    @contextlib.contextmanager
+    def _reading(self):
+        """Reports whatever a damaged archive makes zipfile raise as torch's reader error."""
+        try:
+            yield
+        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, NotImplementedError,
+                OverflowError) as error:
+            raise RuntimeError(f"PytorchStreamReader failed reading zip archive {self.name}: {error} (the file is "
+                               "truncated or corrupt)") from None
+
     def _read_into(self, info, out):
         """Fills ``out`` from the record in bounded chunks: decompression stops at the declared size."""
-        with self._zip.open(info) as record:
+        with self._reading(), self._zip.open(info) as record:
             view, position = memoryview(out).cast("B"), 0
             while position < len(view):
                 count = record.readinto(view[position:position + (1 << 24)])

@@ -7,6 +7,8 @@ allocating more than its bound. Where torch 2.13 refuses the same file, it is ch
 import io
 import os
 import pickle
+import random
+import resource
 import struct
 import tracemalloc
 import zipfile
@@ -238,7 +240,7 @@ def process_state():
     """What a hostile file could try to change: class attributes, dtype fields, storage types, allowed globals."""
     from ember.nn.parameter import Parameter
     state = {cls.__name__: dict(vars(cls)) for cls in (ember.Tensor, Parameter, ember.Size, OrderedDict)}
-    state["dtypes"] = {d.name: (d.itemsize, d.numpy, d.is_floating_point) for d in ember._dtype.ALL}
+    state["dtypes"] = {d.name: tuple(getattr(d, slot) for slot in type(d).__slots__) for d in ember._dtype.ALL}
     state["storage types"] = {key: value.dtype for key, value in serialization._TORCH_GLOBALS.items()
                               if isinstance(value, serialization._StorageType)}
     state["globals"] = (dict(serialization._TORCH_GLOBALS), dict(serialization._SAFE_GLOBALS))
@@ -350,3 +352,93 @@ def test_max_bytes_is_the_bound_and_can_be_raised(tmp_path):
     with pytest.raises(RuntimeError, match="max_bytes"):
         ember.load(compressed)
     assert ember.load(compressed, max_bytes=1 << 22)["w"].sum().item() == 0
+
+
+# --- fuzzing: random mutations of valid checkpoints ---------------------------------------------------------------
+def _valid_checkpoints():
+    """Checkpoints of the shapes people load: an ember state_dict with metadata, torch-saved optimizer state,
+    protocol 4, a torch tensor view and a legacy-format file."""
+    state = OrderedDict([("weight", ember.randn(3, 2)), ("bias", ember.nn.Parameter(ember.zeros(3)))])
+    state._metadata = OrderedDict([("", {"version": 1})])
+    files = []
+    for obj, protocol in [(state, 2), ({"step": 3, "list": [1.5, "a", b"xy", (None, True)], "t": ember.ones(2)}, 4)]:
+        buffer = io.BytesIO()
+        ember.save(obj, buffer, pickle_protocol=protocol)
+        files.append(buffer.getvalue())
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters())
+    model(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    for obj, zipped in [(optimizer.state_dict(), True), (torch.arange(6.0)[1::2], True), ({"w": torch.ones(2)}, False)]:
+        buffer = io.BytesIO()
+        torch.save(obj, buffer, _use_new_zipfile_serialization=zipped)
+        files.append(buffer.getvalue())
+    return files
+
+
+_NASTY = [b"\xff" * 8, struct.pack("<Q", 1 << 40), struct.pack("<I", 1 << 31), b"\x00", b"\x7f\xff\xff\xff"]
+_OPCODES = [op.code.encode("latin-1") for op in __import__("pickletools").opcodes]
+
+
+def _mutate(data, rng):
+    """``data`` with one to three random mutations: truncation, byte flips, opcode swaps, oversized lengths."""
+    data = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        kind, at = rng.choice(["truncate", "flip", "opcode", "length"]), rng.randrange(max(len(data), 1))
+        if kind == "truncate":
+            del data[at:]
+        elif kind == "flip" and data:
+            data[at] = rng.randrange(256)
+        elif kind == "opcode" and data:
+            data[at] = rng.choice(_OPCODES)[0]
+        elif kind == "length":
+            data[at:at] = rng.choice(_OPCODES) + rng.choice(_NASTY)
+    return bytes(data)
+
+
+def _with_pickle(archive, pickled):
+    """``archive`` with its data.pkl replaced (checksums recomputed, so the mutation reaches the unpickler)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(archive)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, pickled if info.filename.endswith("/data.pkl") else source.read(info))
+    return out.getvalue()
+
+
+def _data_pkl(archive):
+    with zipfile.ZipFile(io.BytesIO(archive)) as source:
+        return source.read(next(n for n in source.namelist() if n.endswith("/data.pkl")))
+
+
+@pytest.mark.timeout(180)
+def test_mutated_checkpoints_load_or_are_refused_never_anything_else():
+    hypothesis = pytest.importorskip("hypothesis")
+    st = hypothesis.strategies
+    files = _valid_checkpoints()
+    for data in files:
+        ember.load(io.BytesIO(data))  # each loads unmutated
+    before = process_state()
+    counts = {"loaded": 0, "refused": 0}
+
+    @hypothesis.settings(max_examples=400, deadline=None, database=None, derandomize=True,
+                         suppress_health_check=list(hypothesis.HealthCheck))
+    @hypothesis.given(st.integers(0, 2**64 - 1))
+    def check(seed):
+        rng = random.Random(seed)  # one seed mutates every base file: hypothesis's per-draw cost stays small
+        for original in files:
+            if original.startswith(b"PK") and rng.random() < 0.5:
+                mutated = _with_pickle(original, _mutate(_data_pkl(original), rng))
+            else:
+                mutated = _mutate(original, rng)
+            try:
+                ember.load(io.BytesIO(mutated))
+                counts["loaded"] += 1
+            except (pickle.UnpicklingError, RuntimeError) as error:
+                assert str(error)
+                counts["refused"] += 1
+            assert process_state() == before
+
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    check()
+    assert counts["refused"] > 1000 and counts["loaded"] > 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100 << 10  # KiB: under 100 MB
