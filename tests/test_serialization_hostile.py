@@ -442,3 +442,34 @@ def test_mutated_checkpoints_load_or_are_refused_never_anything_else():
     check()
     assert counts["refused"] > 1000 and counts["loaded"] > 10
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 100 << 10  # KiB: under 100 MB
+
+
+# --- real checkpoints still load ----------------------------------------------------------------------------------
+def test_lightning_style_checkpoint_from_torch_loads_with_mmap_and_map_location(tmp_path):
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=2)
+    model(torch.randn(5, 3)).sum().backward()
+    optimizer.step()
+    scheduler.step()
+    checkpoint = {"epoch": 3, "global_step": 120, "pytorch-lightning_version": "2.4.0",
+                  "state_dict": model.state_dict(), "optimizer_states": [optimizer.state_dict()],
+                  "lr_schedulers": [scheduler.state_dict()], "hparams_name": "kwargs",
+                  "hyper_parameters": {"lr": 0.1, "layers": [3, 4]},
+                  "callbacks": {"ModelCheckpoint{'monitor': 'val_loss'}": {"best_model_score": torch.tensor(0.25),
+                                                                           "best_model_path": "best.ckpt"}},
+                  "loops": {"fit_loop": {"state_dict": {}, "epoch_progress": {"total": {"ready": 3}}}}}
+    path = tmp_path / "epoch=3.ckpt"
+    torch.save(checkpoint, path)
+    for kwargs in [{}, {"mmap": True}, {"map_location": "cpu"}, {"map_location": lambda storage, location: storage}]:
+        loaded = ember.load(path, **kwargs)
+        assert loaded.keys() == checkpoint.keys()
+        for key, value in checkpoint["state_dict"].items():
+            numpy.testing.assert_array_equal(numpy.asarray(loaded["state_dict"][key]), value.numpy())
+        state = loaded["optimizer_states"][0]
+        assert state["param_groups"][0]["lr"] == optimizer.param_groups[0]["lr"]
+        numpy.testing.assert_array_equal(numpy.asarray(state["state"][0]["momentum_buffer"]),
+                                         optimizer.state_dict()["state"][0]["momentum_buffer"].numpy())
+        assert loaded["lr_schedulers"] == [scheduler.state_dict()]
+        assert loaded["callbacks"]["ModelCheckpoint{'monitor': 'val_loss'}"]["best_model_score"].item() == 0.25
+        assert loaded["loops"] == checkpoint["loops"] and loaded["hyper_parameters"] == checkpoint["hyper_parameters"]
