@@ -65,3 +65,67 @@ def test_max_pool_with_padding_over_minus_inf_matches_torch(n, shape, options):
     out_t.sum().backward()
     out_e.sum().backward()
     numpy.testing.assert_array_equal(numpy.asarray(e.grad), t.grad.numpy())
+
+
+# --- reductions and the softmax family: torch's values, no NumPy warnings (pytest makes warnings errors) ------
+_INPUTS = [[numpy.inf, -numpy.inf, 1.0], [numpy.nan, 1.0], [numpy.inf, numpy.inf], [-numpy.inf, -numpy.inf],
+           [1e308, 1e308], [[numpy.inf, 0.5], [-numpy.inf, -numpy.inf]]]
+_OPS = {
+    "sum": lambda lib, x: x.sum(), "mean": lambda lib, x: x.mean(), "std": lambda lib, x: x.std(),
+    "var": lambda lib, x: x.var(), "prod": lambda lib, x: x.prod(), "logsumexp": lambda lib, x: x.logsumexp(-1),
+    "softmax": lambda lib, x: lib.nn.functional.softmax(x, -1),
+    "log_softmax": lambda lib, x: lib.nn.functional.log_softmax(x, -1),
+    "softmin": lambda lib, x: lib.nn.functional.softmin(x, -1), "cumsum": lambda lib, x: x.cumsum(-1),
+    "cumprod": lambda lib, x: x.cumprod(-1), "nansum": lambda lib, x: x.nansum(), "amax": lambda lib, x: x.amax(),
+    "std_mean": lambda lib, x: lib.std_mean(x)[0], "gelu": lambda lib, x: lib.nn.functional.gelu(x),
+    "silu": lambda lib, x: lib.nn.functional.silu(x), "softplus": lambda lib, x: lib.nn.functional.softplus(x),
+    "layer_norm": lambda lib, x: lib.nn.functional.layer_norm(x, x.shape[-1:]),
+}
+
+
+# Found by this test and not fixed yet (each must still fail, so a fix shows up here).
+_KNOWN_DIFFERENCES = {
+    ("amax", "[nan, 1.0]"): "torch's amax gradient at a NaN maximum is NaN everywhere (0/0); ember's goes to the NaN",
+    ("gelu", "[inf, -inf, 1.0]", "float32"): "gelu's gradient at +inf: torch NaN, ember inf",
+    ("gelu", "[inf, inf]", "float32"): "gelu's gradient at +inf: torch NaN, ember inf",
+    ("gelu", "[1e+308, 1e+308]", "float32"): "gelu's gradient at +inf: torch NaN, ember inf",
+    ("gelu", "[[inf, 0.5], [-inf, -inf]]", "float32"): "gelu's gradient at +inf: torch NaN, ember inf",
+    ("var", "[1e+308, 1e+308]", "float64"): "var sums before dividing and overflows; torch's Welford does not",
+    ("std_mean", "[1e+308, 1e+308]", "float64"): "std sums before dividing and overflows; torch's Welford does not",
+}
+
+
+@pytest.mark.parametrize("values", _INPUTS, ids=str)
+@pytest.mark.parametrize("name", sorted(_OPS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_non_finite_inputs_give_torch_values_without_warnings(name, values, dtype, request):
+    known = _KNOWN_DIFFERENCES.get((name, str(values), dtype)) or _KNOWN_DIFFERENCES.get((name, str(values)))
+    if known:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=known))
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
+    e = ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True)
+    out_t, out_e = _OPS[name](torch, t), _OPS[name](ember, e)
+    numpy.testing.assert_allclose(numpy.asarray(out_e.detach()), out_t.detach().numpy(), rtol=1e-6, equal_nan=True)
+    out_t.sum().backward()
+    out_e.sum().backward()
+    numpy.testing.assert_allclose(numpy.asarray(e.grad), t.grad.numpy(), rtol=1e-6, equal_nan=True)
+
+
+# --- losses: ignored positions never leak their NaN or inf ------------------------------------------------------
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("options", [{}, {"weight": [0.2, 1.0, 3.0]}, {"label_smoothing": 0.1}])
+def test_ignored_targets_holding_non_finite_logits_do_not_leak(loss, reduction, options):
+    if loss == "nll_loss" and "label_smoothing" in options:
+        pytest.skip("nll_loss has no label smoothing")
+    logits = numpy.array([[numpy.nan, 1.0, 2.0], [0.5, 0.1, 0.2], [numpy.inf, -numpy.inf, 0.0], [1.0, 2.0, 3.0]])
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor(logits, requires_grad=True)
+        kwargs = {k: lib.tensor(v, dtype=lib.float64) if k == "weight" else v for k, v in options.items()}
+        out = getattr(lib.nn.functional, loss)(x, lib.tensor([-100, 1, -100, 2]), reduction=reduction, **kwargs)
+        out.sum().backward()
+        results.append((numpy.asarray(out.detach()), numpy.asarray(x.grad)))
+    numpy.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12, equal_nan=True)
+    numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-12, equal_nan=True)
+    assert numpy.isfinite(results[1][0]).all()
