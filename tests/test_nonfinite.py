@@ -44,11 +44,11 @@ def test_repr_of_a_large_tensor_copies_only_the_edges():
 
 # --- max pooling over windows whose real elements are all -inf ----------------------------------------------
 @pytest.mark.parametrize("n, shape, options", [
-    (1, (2, 3, 7), dict(kernel_size=2, stride=2, padding=1)),
-    (1, (1, 2, 9), dict(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)),
-    (2, (2, 2, 5, 6), dict(kernel_size=3, stride=2, padding=1)),
-    (2, (1, 1, 7, 7), dict(kernel_size=(2, 3), stride=(2, 1), padding=(1, 1), ceil_mode=True)),
-    (3, (1, 1, 4, 5, 5), dict(kernel_size=2, stride=2, padding=1)),
+    (1, (2, 3, 7), {"kernel_size": 2, "stride": 2, "padding": 1}),
+    (1, (1, 2, 9), {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}),
+    (2, (2, 2, 5, 6), {"kernel_size": 3, "stride": 2, "padding": 1}),
+    (2, (1, 1, 7, 7), {"kernel_size": (2, 3), "stride": (2, 1), "padding": (1, 1), "ceil_mode": True}),
+    (3, (1, 1, 4, 5, 5), {"kernel_size": 2, "stride": 2, "padding": 1}),
 ])
 def test_max_pool_with_padding_over_minus_inf_matches_torch(n, shape, options):
     values = numpy.random.default_rng(1).standard_normal(shape)
