@@ -288,6 +288,9 @@ class Amax(Primitive):
 
 
 def _extreme(name, input, dim, keepdim, smallest):
+    if input.numel() == 0 and dim in ((), [], None):
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
     dims = _reduction_dims(input, dim)
     _check_nonempty_dims(name + "():", input, dims)
     return Amax.apply(input, dims, keepdim, smallest)
