@@ -473,3 +473,31 @@ def test_lightning_style_checkpoint_from_torch_loads_with_mmap_and_map_location(
         assert loaded["lr_schedulers"] == [scheduler.state_dict()]
         assert loaded["callbacks"]["ModelCheckpoint{'monitor': 'val_loss'}"]["best_model_score"].item() == 0.25
         assert loaded["loops"] == checkpoint["loops"] and loaded["hyper_parameters"] == checkpoint["hyper_parameters"]
+
+
+# --- the interpreter's hook for globals a user trusts (add_safe_globals) --------------------------------------------
+class Point:
+    """A user class, pickled by plain pickle as NEWOBJ + BUILD."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+
+def _interpret(data, trusted=(), globals_=None):
+    from ember._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler
+
+    def find_global(module, name):
+        if (module, name) in (globals_ or {}):
+            return globals_[module, name]
+        raise pickle.UnpicklingError(f"Unsupported global: GLOBAL {module}.{name}")
+    return Unpickler(io.BytesIO(data), find_global=find_global, constructors=BUILTIN_CONSTRUCTORS,
+                     persistent_load=None, budget=Budget(1 << 20, "test"), trusted=trusted, end=len(data)).load()
+
+
+def test_trusted_classes_are_built_as_pickle_builds_them_and_others_are_not():
+    data = pickle.dumps([Point(1, 2.5)], protocol=2)
+    names = {(__name__, "Point"): Point}
+    loaded = _interpret(data, trusted=(Point,), globals_=names)
+    assert type(loaded[0]) is Point and (loaded[0].x, loaded[0].y) == (1, 2.5)
+    with pytest.raises(pickle.UnpicklingError, match="NEWOBJ: calling the class .*Point is not allowed"):
+        _interpret(data, globals_=names)
