@@ -354,7 +354,7 @@ def test_max_bytes_is_the_bound_and_can_be_raised(tmp_path):
     assert ember.load(compressed, max_bytes=1 << 22)["w"].sum().item() == 0
 
 
-# --- fuzzing: random mutations of valid checkpoints ---------------------------------------------------------------
+# --- fuzzing: random mutations of valid checkpoints (1,500 per run) ----------------------------------------------
 def _valid_checkpoints():
     """Checkpoints of the shapes people load: an ember state_dict with metadata, torch-saved optimizer state,
     protocol 4, a torch tensor view and a legacy-format file."""
@@ -365,11 +365,11 @@ def _valid_checkpoints():
         buffer = io.BytesIO()
         ember.save(obj, buffer, pickle_protocol=protocol)
         files.append(buffer.getvalue())
-    model = torch.nn.Linear(2, 2)
-    optimizer = torch.optim.Adam(model.parameters())
-    model(torch.ones(1, 2)).sum().backward()
-    optimizer.step()
-    for obj, zipped in [(optimizer.state_dict(), True), (torch.arange(6.0)[1::2], True), ({"w": torch.ones(2)}, False)]:
+    moments = {"step": torch.tensor(1.0), "exp_avg": torch.ones(2, 2), "exp_avg_sq": torch.ones(2, 2)}
+    adam_state = {"state": {0: moments},
+                  "param_groups": [{"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0,
+                                    "amsgrad": False, "params": [0]}]}  # what torch.optim.Adam.state_dict() holds
+    for obj, zipped in [(adam_state, True), (torch.arange(6.0)[1::2], True), ({"w": torch.ones(2)}, False)]:
         buffer = io.BytesIO()
         torch.save(obj, buffer, _use_new_zipfile_serialization=zipped)
         files.append(buffer.getvalue())
@@ -420,7 +420,7 @@ def test_mutated_checkpoints_load_or_are_refused_never_anything_else():
     before = process_state()
     counts = {"loaded": 0, "refused": 0}
 
-    @hypothesis.settings(max_examples=400, deadline=None, database=None, derandomize=True,
+    @hypothesis.settings(max_examples=300, deadline=None, database=None, derandomize=True,
                          suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(st.integers(0, 2**64 - 1))
     def check(seed):
