@@ -154,3 +154,10 @@ def test_matmul_backward_with_an_empty_inner_dimension(shapes):
     for got, expected in zip(grads[1], grads[0]):
         assert got.shape == expected.shape
         numpy.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shape, normalized", [((0,), (0,)), ((0, 4), (4,)), ((3, 0), (0,))])
+def test_layer_norm_of_empty_input_matches_torch_without_warnings(shape, normalized):
+    t = torch.nn.functional.layer_norm(torch.zeros(shape), normalized)
+    e = ember.nn.functional.layer_norm(ember.zeros(shape), normalized)
+    assert tuple(e.shape) == tuple(t.shape) and e.dtype == ember.float32
