@@ -115,74 +115,71 @@ def _value_str(value, real_formatter, imag_formatter):
     return real + imag if imag[0] in "+-" else real + "+" + imag
 
 
-def _vector_str(data, indent, summarize, real_formatter, imag_formatter):
+def _vector_str(data, indent, cut, real_formatter, imag_formatter):
     element_length = real_formatter.max_width + 2
     if imag_formatter is not None:
         element_length += imag_formatter.max_width + 1
     per_line = max(1, math.floor((PRINT_OPTS.linewidth - indent) / element_length))
     edge = PRINT_OPTS.edgeitems
-    if summarize and not edge:
+    if cut[0] and not edge:
         items = ["..."]
-    elif summarize and data.shape[0] > 2 * edge:
+    elif cut[0]:
         items = ([_value_str(v, real_formatter, imag_formatter) for v in data[:edge].tolist()] + [" ..."]
-                 + [_value_str(v, real_formatter, imag_formatter) for v in data[-edge:].tolist()])
+                 + [_value_str(v, real_formatter, imag_formatter) for v in data[edge:].tolist()])
     else:
         items = [_value_str(v, real_formatter, imag_formatter) for v in data.tolist()]
     lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
     return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
 
 
-def _nested_str(data, indent, summarize, real_formatter, imag_formatter=None):
+def _nested_str(data, indent, cut, real_formatter, imag_formatter=None):
+    """``data`` laid out as nested lists; ``cut[d]`` marks the dimensions summarized to their edge items, which
+    ``data`` already holds alone (the first and last ``edgeitems``), printed with "..." between them."""
     if data.ndim == 0:
         return _value_str(data.item(), real_formatter, imag_formatter)
     if data.ndim == 1:
-        return _vector_str(data, indent, summarize, real_formatter, imag_formatter)
+        return _vector_str(data, indent, cut, real_formatter, imag_formatter)
     edge = PRINT_OPTS.edgeitems
-    if summarize and data.shape[0] > 2 * edge:
-        rows = list(range(edge)) + [None] + list(range(data.shape[0] - edge, data.shape[0]))
-    else:
-        rows = range(data.shape[0])
-    slices = ["..." if i is None else _nested_str(data[i], indent + 1, summarize, real_formatter, imag_formatter)
+    rows = list(range(edge)) + [None] + list(range(edge, data.shape[0])) if cut[0] else range(data.shape[0])
+    slices = ["..." if i is None else _nested_str(data[i], indent + 1, cut[1:], real_formatter, imag_formatter)
               for i in rows]
     return "[" + ("," + "\n" * (data.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _summarized(data):
-    """Only the values that a summarized print shows (the edge items of every dimension)."""
+def _edges(data, cut):
+    """Only the values a summarized print shows: the first and last ``edgeitems`` of every cut dimension, taken by
+    slicing, so a huge or expanded tensor is never copied whole."""
     edge = PRINT_OPTS.edgeitems
-    if data.ndim == 0:
-        return data
-    if data.ndim > 1 and not edge:
-        return data[(slice(0, 0),) * data.ndim]
-    index = []
-    for size in data.shape:
-        if size > 2 * edge:
-            index.append(numpy.r_[0:edge, size - edge:size] if edge else numpy.arange(size))
-        else:
-            index.append(numpy.arange(size))
-    return data[numpy.ix_(*index)]
+    xp = _backend.xp_of(data)
+    for axis, is_cut in enumerate(cut):
+        if is_cut:
+            head = (slice(None),) * axis
+            size = data.shape[axis]
+            data = xp.concatenate([data[head + (slice(0, edge),)], data[head + (slice(size - edge, size),)]], axis)
+    return data
 
 
-def _host_values(tensor):
-    """The tensor's values on the CPU; floating types widened to float64 so printing sees their exact values."""
-    data = _backend.move(tensor._data, _backend.CPU)
-    if tensor.dtype.is_floating_point:
+def _host_values(data, dtype):
+    """``data`` on the CPU; floating types widened to float64 so printing sees their exact values."""
+    data = _backend.move(data, _backend.CPU)
+    if dtype.is_floating_point:
         return data.astype(numpy.float64)
-    if tensor.dtype.is_complex:
+    if dtype.is_complex:
         return data.astype(numpy.complex128)
     return data
 
 
 def tensor_str(tensor, indent):
     """The bracketed values of ``tensor`` as PyTorch lays them out, continuation lines indented by ``indent``."""
-    data = _host_values(tensor)
+    data = tensor._data
     if data.size == 0:
         return "[]"
     summarize = data.size > PRINT_OPTS.threshold
-    shown = _summarized(data) if summarize else data
+    cut = tuple(summarize and size > 2 * PRINT_OPTS.edgeitems for size in data.shape)
+    shown = _host_values(_edges(data, cut), tensor.dtype)
     if tensor.dtype.is_complex:
-        return _nested_str(data, indent, summarize, _Formatter(shown.real, True), _Formatter(shown.imag, True))
-    return _nested_str(data, indent, summarize, _Formatter(shown, tensor.dtype.is_floating_point))
+        return _nested_str(shown, indent, cut, _Formatter(shown.real, True), _Formatter(shown.imag, True))
+    return _nested_str(shown, indent, cut, _Formatter(shown, tensor.dtype.is_floating_point))
 
 
 def _add_suffixes(text, suffixes, indent):

@@ -12,16 +12,22 @@ import contextlib
 import io
 import os
 import pickle
+import re
+import signal
 import stat
 import struct
 import sys
+import threading
+import time
 import zipfile
+import zlib
 from collections import Counter, OrderedDict
 
 import numpy
 
 from . import _backend, _dtype
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
+from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
 __all__ = ["save", "load"]
 
@@ -33,8 +39,6 @@ _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharSt
                   "int32": "IntStorage", "int64": "LongStorage", "float16": "HalfStorage",
                   "bfloat16": "BFloat16Storage", "float32": "FloatStorage", "float64": "DoubleStorage",
                   "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
-_UNSAFE_MESSAGE = ("Re-running `ember.load` with `weights_only` set to `False` will likely succeed, but it can result "
-                   "in arbitrary code execution. Do it only if you got the file from a trusted source.")
 
 
 # --- saving -----------------------------------------------------------------------------------------
@@ -258,7 +262,8 @@ def _serialization_id():
 def _atomic_write(path, write):
     """Calls ``write(file)`` on a temporary file next to ``path`` and renames it over ``path`` once it is on disk.
 
-    A crash or kill midway leaves any previous file at ``path`` whole; the temporary is a hidden ``.tmp`` file.
+    A crash or kill midway leaves any previous file at ``path`` whole. The temporary (``.<name>.<12 hex>.tmp``) is
+    removed on any exception and on SIGTERM/SIGHUP; one left by a SIGKILLed process is swept by a later save.
     """
     path = os.path.realpath(path)
     directory, base = os.path.split(path)
@@ -266,15 +271,17 @@ def _atomic_write(path, write):
         raise RuntimeError(f"Parent directory {directory} does not exist.")
     if os.path.isdir(path):
         raise RuntimeError(f"File {path} cannot be opened.")
+    _sweep_stale_temporaries(directory, base)
     temp, descriptor = _create_temp(directory, base)
     try:
-        if os.path.exists(path):
-            os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
-        with os.fdopen(descriptor, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, path)
+        with _removed_if_terminated(temp):
+            if os.path.exists(path):
+                os.chmod(temp, stat.S_IMODE(os.stat(path).st_mode))
+            with os.fdopen(descriptor, "wb") as file:
+                write(file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -289,6 +296,47 @@ def _create_temp(directory, base):
             return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         except FileExistsError:
             continue
+
+
+_IMPORTED_AT = time.time()  # temporaries last written before this belong to saves that can no longer be running here
+_TERMINATING_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _sweep_stale_temporaries(directory, base):
+    """Removes temporaries of saves to ``base`` that were killed (SIGKILL, power loss) before they could clean up:
+    files of this function's naming pattern last modified before this process imported ember."""
+    pattern = re.compile(rf"\.{re.escape(base)}\.[0-9a-f]{{12}}\.tmp")
+    with contextlib.suppress(OSError), os.scandir(directory) as entries:
+        for entry in entries:
+            if pattern.fullmatch(entry.name):
+                with contextlib.suppress(OSError):
+                    info = entry.stat(follow_symlinks=False)
+                    if stat.S_ISREG(info.st_mode) and info.st_mtime < _IMPORTED_AT:
+                        os.unlink(entry.path)
+
+
+@contextlib.contextmanager
+def _removed_if_terminated(temp):
+    """While a save runs, a terminating signal whose action is the default (death) first removes ``temp``; the
+    process then dies of that signal as it would have. SIGINT needs nothing: it raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set signal handlers
+        return
+
+    def remove_and_die(signum, frame):
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    replaced = [s for s in _TERMINATING_SIGNALS if signal.getsignal(s) == signal.SIG_DFL]
+    for signum in replaced:
+        signal.signal(signum, remove_and_die)
+    try:
+        yield
+    finally:
+        for signum in replaced:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _fsync_directory(directory):
@@ -314,12 +362,12 @@ def save(obj, f, pickle_protocol=2):
 
 # --- loading ----------------------------------------------------------------------------------------
 class _StorageType:
-    """What ``torch.FloatStorage`` and its kin load as: the element type of a storage."""
+    """What ``torch.FloatStorage`` and its kin load as: the element type of a storage, and torch's name for it."""
 
-    __slots__ = ("dtype",)
+    __slots__ = ("dtype", "name")
 
-    def __init__(self, dtype):
-        self.dtype = dtype
+    def __init__(self, dtype, name):
+        self.dtype, self.name = dtype, name
 
 
 class Storage:
@@ -392,6 +440,9 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     """A tensor viewing ``storage`` with the given layout, all in elements (torch._utils._rebuild_tensor)."""
     if not isinstance(storage, Storage):
         raise pickle.UnpicklingError(f"expected a storage to rebuild a tensor from, got {type(storage).__name__}")
+    if not isinstance(size, (tuple, list)) or not isinstance(stride, (tuple, list)):
+        raise pickle.UnpicklingError(f"a tensor's size and stride must be tuples, got {type(size).__name__} and "
+                                     f"{type(stride).__name__}")
     size, stride = tuple(size), tuple(stride)
     _check_layout(storage, storage_offset, size, stride)
     data, itemsize = storage.data, storage.data.itemsize
@@ -403,7 +454,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
 def _check_layout(storage, offset, size, stride):
     """Refuses layouts that would reach outside the storage (a crafted file must not read foreign memory)."""
     values = (offset,) + size + stride
-    if not all(type(v) is int and v >= 0 for v in values) or len(size) != len(stride):
+    if not all(type(v) is int and v >= 0 for v in values) or len(size) != len(stride) or len(size) > 64:
         raise RuntimeError(f"invalid tensor layout in checkpoint: offset {offset!r}, size {size!r}, stride {stride!r}")
     if 0 in size:
         return
@@ -417,6 +468,11 @@ def _check_layout(storage, offset, size, stride):
 
 def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, metadata=None):
     """torch._utils._rebuild_tensor_v2: a tensor from a storage and layout (hooks and metadata are not kept)."""
+    if type(requires_grad) is not bool or not isinstance(backward_hooks, dict) \
+            or not isinstance(metadata, (dict, type(None))):
+        raise pickle.UnpicklingError("_rebuild_tensor_v2 takes a bool requires_grad, a dict of hooks and an optional "
+                                     f"dict of metadata, got {type(requires_grad).__name__}, "
+                                     f"{type(backward_hooks).__name__} and {type(metadata).__name__}")
     tensor = _rebuild_tensor(storage, storage_offset, size, stride)
     if requires_grad:
         tensor.requires_grad_(True)
@@ -425,8 +481,10 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
 
 def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype, metadata=None):
     """torch._utils._rebuild_tensor_v3: like v2, over an untyped (byte) storage read as ``dtype``."""
-    if not isinstance(storage, Storage) or not isinstance(dtype, _dtype.dtype):
-        raise pickle.UnpicklingError("expected a storage and a dtype to rebuild a tensor from")
+    if not isinstance(storage, Storage) or storage.data.dtype != numpy.uint8 or not isinstance(dtype, _dtype.dtype):
+        raise pickle.UnpicklingError("expected an untyped storage and a dtype to rebuild a tensor from")
+    if storage.nbytes() % dtype.itemsize:
+        raise RuntimeError(f"a storage of {storage.nbytes()} bytes cannot hold whole {dtype} elements")
     typed = Storage(storage.data.view(dtype.numpy))
     return _rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
 
@@ -434,30 +492,38 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     """torch._utils._rebuild_parameter: a Parameter around a loaded tensor."""
     from .nn.parameter import Parameter
+    if not isinstance(data, Tensor) or type(requires_grad) is not bool:
+        raise pickle.UnpicklingError(f"a Parameter is rebuilt from a tensor and a bool, got {type(data).__name__} "
+                                     f"and {type(requires_grad).__name__}")
     return Parameter(data, requires_grad)
 
 
 def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
     """torch._utils._rebuild_parameter_with_state: a Parameter that also carries Python attributes."""
     parameter = _rebuild_parameter(data, requires_grad, backward_hooks)
-    _set_tensor_state(parameter, state)
+    set_attributes(parameter, state, "a Parameter")
     return parameter
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
     """torch._tensor._rebuild_from_type_v2: a tensor of a subclass or with Python attributes."""
+    if func not in _REBUILD_FUNCTIONS or not (isinstance(new_type, type) and issubclass(new_type, Tensor)) \
+            or type(args) is not tuple:
+        raise pickle.UnpicklingError("_rebuild_from_type_v2 takes a tensor rebuild function, a Tensor class and a "
+                                     f"tuple, got {_name_of(func)}, {_name_of(new_type)} and {type(args).__name__}")
     tensor = func(*args)
-    if isinstance(new_type, type) and issubclass(new_type, Tensor) and type(tensor) is not new_type:
+    if type(tensor) is not new_type:
         tensor = _make(tensor._data, requires_grad=tensor.requires_grad, cls=new_type)
-    _set_tensor_state(tensor, state)
+    set_attributes(tensor, state, f"a {new_type.__name__}")
     return tensor
 
 
-def _set_tensor_state(tensor, state):
-    if isinstance(state, tuple):  # (dict state, slots state)
-        state = {**(state[0] or {}), **(state[1] or {})}
-    for name, value in (state or {}).items():
-        setattr(tensor, name, value)
+_REBUILD_FUNCTIONS = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter,
+                      _rebuild_parameter_with_state)
+
+
+def _name_of(obj):
+    return getattr(obj, "__qualname__", type(obj).__name__)
 
 
 _rebuild_tensor_from_array = _rebuild_from_array   # the name plain pickles made before ember 0.1.1 refer to
@@ -468,18 +534,18 @@ def _torch_globals():
     table = {("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
              ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
              ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
-             ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8),
+             ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage"),
              ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
              ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
              ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
              ("torch", "Size"): Size, ("torch", "device"): _backend.device,
              ("torch", "Tensor"): Tensor, ("torch._tensor", "Tensor"): Tensor,
              ("torch.nn.parameter", "Parameter"): Parameter, ("ember.nn.parameter", "Parameter"): Parameter,
-             ("torch", "UntypedStorage"): _StorageType(_dtype.uint8)}
+             ("torch", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage")}
     for d in _dtype.ALL:
         table["torch", d.name] = d
         if d.name in _STORAGE_NAMES:
-            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d)
+            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d, _STORAGE_NAMES[d.name])
     return table
 
 
@@ -493,61 +559,123 @@ def _torch_global(module, name):
     return _TORCH_GLOBALS.get((module, name))
 
 
+# Data constructors a weights-only load may name besides torch's; each is called only through its checked form.
 _SAFE_GLOBALS = {("collections", "OrderedDict"): OrderedDict, ("collections", "Counter"): Counter,
                  ("_codecs", "encode"): codecs.encode, ("builtins", "bytearray"): bytearray,
                  ("builtins", "bytes"): bytes, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
-                 ("builtins", "complex"): complex, ("builtins", "slice"): slice,
-                 ("ember._dtype", "_by_name"): _dtype._by_name, ("ember._tensor", "Size"): Size,
-                 ("ember._backend", "device"): _backend.device}
+                 ("builtins", "complex"): complex, ("ember._dtype", "_by_name"): _dtype._by_name,
+                 ("ember._tensor", "Size"): Size, ("ember._backend", "device"): _backend.device}
 
 
-class _Unpickler(pickle.Unpickler):
-    """Maps torch's names to ember and reads storages from the archive; with ``weights_only`` it refuses every
-    global outside tensors, containers, dtypes, sizes and devices."""
+def _map_name(module, name):
+    """Protocol 2 pickles name Python 2 modules (__builtin__, copy_reg): map them as the C unpickler does."""
+    return _compat_pickle.NAME_MAPPING.get((module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
 
-    def __init__(self, file, load_storage, weights_only, **pickle_load_args):
+
+def _find_allowed_global(module, name):
+    """The object a weights-only load may name as ``module.name``; UnpicklingError for every other global."""
+    mapped = _map_name(module, name)
+    found = _torch_global(*mapped)
+    if found is None:
+        found = _SAFE_GLOBALS.get(mapped)
+    if found is None:
+        raise weights_only_error(f"Unsupported global: GLOBAL {'.'.join(mapped)} was not an allowed global by default.")
+    return found
+
+
+def _checked(function):
+    """An allowed constructor that validates its own arguments, in the form the restricted unpickler calls."""
+    return lambda budget, *args: function(*args)
+
+
+def _size(budget, dims=()):
+    if not isinstance(dims, (tuple, list)) or not all(type(n) is int and n >= 0 for n in dims):
+        raise pickle.UnpicklingError(f"torch.Size takes non-negative ints, got {type(dims).__name__}")
+    return Size(dims)
+
+
+def _device(budget, type_or_index, index=None):
+    if not isinstance(type_or_index, (str, int)) or not (index is None or type(index) is int):
+        raise pickle.UnpicklingError(f"torch.device takes a str and an optional int, got "
+                                     f"{type(type_or_index).__name__} and {type(index).__name__}")
+    return _backend.device(type_or_index, index)
+
+
+def _parameter(budget, data=None, requires_grad=True):
+    return _rebuild_parameter(data, requires_grad, None)
+
+
+def _constructors():
+    """Every callable a weights-only load may call, mapped to its argument-checking form."""
+    from .nn.parameter import Parameter
+    table = dict(BUILTIN_CONSTRUCTORS)
+    table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name)})
+    table.update({Size: _size, _backend.device: _device, Parameter: _parameter})
+    return table
+
+
+def _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=None):
+    return Unpickler(file, find_global=_find_allowed_global, constructors=_constructors(),
+                     persistent_load=load_storage, budget=budget, build_types=(Tensor,), end=end,
+                     encoding=pickle_load_args.get("encoding", "ASCII"),
+                     errors=pickle_load_args.get("errors", "strict"))
+
+
+class _FullUnpickler(pickle.Unpickler):
+    """``weights_only=False``: pickle's own unpickler, which can run any code, with torch's names mapped to ember."""
+
+    def __init__(self, file, load_storage, **pickle_load_args):
         super().__init__(file, **pickle_load_args)
         self._load_storage = load_storage
-        self._weights_only = weights_only
 
     def find_class(self, module, name):
-        # Protocol 2 pickles name Python 2 modules (__builtin__, copy_reg); map them first, as the C unpickler does.
-        mapped_module, mapped_name = _compat_pickle.NAME_MAPPING.get(
-            (module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
-        found = _torch_global(mapped_module, mapped_name)
-        if found is None:
-            found = _SAFE_GLOBALS.get((mapped_module, mapped_name))
-        if found is not None:
-            return found
-        if self._weights_only:
-            raise pickle.UnpicklingError(
-                f"Weights only load failed. {_UNSAFE_MESSAGE}\n\tWeightsUnpickler error: Unsupported global: "
-                f"GLOBAL {mapped_module}.{mapped_name} was not an allowed global by default.")
-        return super().find_class(module, name)
+        found = _torch_global(*_map_name(module, name))
+        return super().find_class(module, name) if found is None else found
 
     def persistent_load(self, saved_id):
         return self._load_storage(saved_id)
 
 
 def _parse_storage_id(saved_id, legacy=False):
-    """``(dtype, key, location, numel[, view])`` from torch's persistent id, validated."""
+    """``(storage type, key, location, numel[, view])`` from torch's persistent id, validated."""
     size = 6 if legacy else 5
     if not isinstance(saved_id, tuple) or len(saved_id) != size or _text(saved_id[0]) != "storage" \
-            or not isinstance(saved_id[1], _StorageType) or type(saved_id[4]) is not int or saved_id[4] < 0:
-        raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {saved_id!r}")
-    return (saved_id[1].dtype, _text(saved_id[2]), _text(saved_id[3])) + saved_id[4:]
+            or not isinstance(saved_id[1], _StorageType) or type(saved_id[4]) is not int or saved_id[4] < 0 \
+            or not isinstance(saved_id[2], (str, bytes)) or not _STORAGE_KEY.fullmatch(_text(saved_id[2])) \
+            or not isinstance(saved_id[3], (str, bytes)):
+        raise pickle.UnpicklingError(f"unsupported persistent id in checkpoint: {_short_repr(saved_id)}")
+    return (saved_id[1], _text(saved_id[2]), _text(saved_id[3])) + saved_id[4:]
+
+
+_STORAGE_KEY = re.compile(r"[A-Za-z0-9_]{1,64}")  # record names under data/: no paths
+
+
+def _short_repr(value):
+    text = repr(value) if isinstance(value, (tuple, str, bytes, int)) else type(value).__name__
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _text(value):
     return value.decode("ascii") if isinstance(value, bytes) else str(value)
 
 
+def _same_storage(seen, key, storage_type, numel):
+    """Refuses a key named with two dtypes or sizes: one record is one storage, read one way."""
+    if key in seen and (seen[key][0].dtype, seen[key][1]) != (storage_type.dtype, numel):
+        old_type, old_numel = seen[key]
+        raise pickle.UnpicklingError(
+            f"storage '{key}' is referenced as {old_type.name} of {old_numel} elements and as {storage_type.name} of "
+            f"{numel} elements: a checkpoint names each storage one way")
+    seen[key] = (storage_type, numel)
+
+
 class _ZipCheckpoint:
     """The records of a zip checkpoint, all under its one top-level folder."""
 
-    def __init__(self, file, name, mmap_path):
-        self.name = name
-        self._zip = zipfile.ZipFile(file)
+    def __init__(self, file, name, mmap_path, budget):
+        self.name, self._budget = name, budget
+        with self._reading():
+            self._zip = zipfile.ZipFile(file)
         names = self._zip.namelist()
         self._prefix = names[0].split("/", 1)[0] + "/" if names else ""
         self._file, self._mmap_path = file, mmap_path
@@ -559,42 +687,79 @@ class _ZipCheckpoint:
     def has(self, name):
         return self._prefix + name in self._zip.NameToInfo
 
-    def read(self, name):
-        return self._zip.read(self._prefix + name)
-
-    def read_bytes(self, name, nbytes):
-        """Record ``name`` as a writable uint8 array (memory-mapped copy-on-write when loading with mmap)."""
+    def _info(self, name):
         if not self.has(name):
             raise RuntimeError(f"PytorchStreamReader failed locating file {self._prefix}{name}: file not found "
                                f"(in {self.name})")
         info = self._zip.getinfo(self._prefix + name)
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise RuntimeError(f"{self.name}: record {info.filename} uses compression method {info.compress_type}; "
+                               "checkpoints hold stored or deflated records only")
+        return info
+
+    def read(self, name):
+        """Record ``name`` as bytes, its declared size checked against the load's limit before reading."""
+        info = self._info(name)
+        return self._read_into(info, bytearray(self._reserve(info)))
+
+    def read_bytes(self, name, nbytes):
+        """Record ``name`` as a writable uint8 array (memory-mapped copy-on-write when loading with mmap)."""
+        info = self._info(name)
         if info.file_size != nbytes:
             raise RuntimeError(f"{self.name}: record {info.filename} holds {info.file_size} bytes, but its tensor "
                                f"data needs {nbytes}")
         if self._mmap_path is not None and nbytes:
             mapped = numpy.memmap(self._mmap_path, numpy.uint8, "c", self._data_offset(info), (nbytes,))
             return mapped.view(numpy.ndarray)
-        data = numpy.empty(nbytes, numpy.uint8)
-        with self._zip.open(info) as record:
-            view, position = memoryview(data), 0
-            while position < nbytes:  # bounded chunks keep the transient copy small
-                position += record.readinto(view[position:position + (1 << 24)])
-        return data
+        return self._read_into(info, numpy.empty(self._reserve(info), numpy.uint8))
+
+    def _reserve(self, info):
+        self._budget.take(info.file_size, f"record {info.filename}")
+        return info.file_size
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """Reports whatever a damaged archive makes zipfile raise as torch's reader error."""
+        try:
+            yield
+        except (zipfile.BadZipFile, zlib.error, EOFError, struct.error, ValueError, NotImplementedError,
+                OverflowError) as error:
+            raise RuntimeError(f"PytorchStreamReader failed reading zip archive {self.name}: {error} (the file is "
+                               "truncated or corrupt)") from None
+
+    def _read_into(self, info, out):
+        """Fills ``out`` from the record in bounded chunks: decompression stops at the declared size."""
+        with self._reading(), self._zip.open(info) as record:
+            view, position = memoryview(out).cast("B"), 0
+            while position < len(view):
+                count = record.readinto(view[position:position + (1 << 24)])
+                if not count:
+                    raise RuntimeError(f"{self.name}: record {info.filename} ends after {position} of its "
+                                       f"{len(view)} declared bytes (the file is truncated or corrupt)")
+                position += count
+        return out
 
     def _data_offset(self, info):
         if info.compress_type != zipfile.ZIP_STORED:
             raise RuntimeError(f"{self.name}: record {info.filename} is compressed and cannot be memory-mapped")
         self._file.seek(info.header_offset + 26)
         name_length, extra_length = struct.unpack("<HH", self._file.read(4))
-        return info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        offset = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        if offset + info.file_size > os.fstat(self._file.fileno()).st_size:
+            raise RuntimeError(f"{self.name}: record {info.filename} reaches past the end of the file")
+        return offset
 
 
-def _load_zip(checkpoint, map_location, weights_only, pickle_load_args):
-    byteorder = checkpoint.read("byteorder").decode() if checkpoint.has("byteorder") else "little"
-    loaded = {}
+def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
+    byteorder = checkpoint.read("byteorder").decode("ascii") if checkpoint.has("byteorder") else "little"
+    if byteorder not in ("little", "big"):
+        raise RuntimeError(f"{checkpoint.name}: unknown byteorder record {byteorder[:20]!r}")
+    loaded, seen = {}, {}
 
     def load_storage(saved_id):
-        dtype, key, location, numel = _parse_storage_id(saved_id)
+        storage_type, key, location, numel = _parse_storage_id(saved_id)
+        _same_storage(seen, key, storage_type, numel)
+        dtype = storage_type.dtype
         if key not in loaded:
             data = checkpoint.read_bytes(f"data/{key}", numel * dtype.itemsize).view(dtype.numpy)
             if byteorder != sys.byteorder:
@@ -602,30 +767,48 @@ def _load_zip(checkpoint, map_location, weights_only, pickle_load_args):
             loaded[key] = _restore_location(Storage(data), location, map_location)
         return loaded[key]
 
-    pickled = io.BytesIO(checkpoint.read("data.pkl"))
-    return _Unpickler(pickled, load_storage, weights_only, **pickle_load_args).load()
+    pickled = checkpoint.read("data.pkl")
+    if weights_only:
+        return _restricted_unpickler(io.BytesIO(pickled), load_storage, budget, pickle_load_args,
+                                     end=len(pickled)).load()
+    return _FullUnpickler(io.BytesIO(pickled), load_storage, **pickle_load_args).load()
 
 
-def _load_legacy(file, map_location, weights_only, pickle_load_args):
+def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
     """Reads torch's pre-1.6 format: pickles for magic, version and system info, the object, the storage keys,
     then each storage's element count and raw bytes."""
-    def restricted_load():
-        return _Unpickler(file, None, True, **pickle_load_args).load()
-    restricted_load(), restricted_load(), restricted_load()  # magic number, protocol version, system info
-    storages = {}
+    position = file.tell()
+    end = file.seek(0, os.SEEK_END)
+    file.seek(position)
+
+    def restricted_load(load_storage=None):
+        return _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=end).load()
+    storages, seen = {}, {}
 
     def load_storage(saved_id):
-        dtype, key, location, numel, view = _parse_storage_id(saved_id, legacy=True)
+        storage_type, key, location, numel, view = _parse_storage_id(saved_id, legacy=True)
+        _same_storage(seen, key, storage_type, numel)
+        dtype = storage_type.dtype
         if key not in storages:
+            budget.take(numel * dtype.itemsize, f"legacy storage {key} of {numel} elements")
             storages[key] = (numpy.empty(numel, dtype.numpy), location)
         data = storages[key][0]
         if view is not None:
-            _, offset, view_numel = view
-            data = data[offset:offset + view_numel]
+            if not (isinstance(view, tuple) and len(view) == 3 and all(type(v) is int and v >= 0 for v in view[1:])
+                    and view[1] + view[2] <= numel):
+                raise pickle.UnpicklingError(f"invalid storage view in legacy checkpoint: {_short_repr(view)}")
+            data = data[view[1]:view[1] + view[2]]
         return Storage(data)
 
-    result = _Unpickler(file, load_storage, weights_only, **pickle_load_args).load()
-    for key in restricted_load():
+    restricted_load(), restricted_load(), restricted_load()  # magic number, protocol version, system info
+    if weights_only:
+        result = restricted_load(load_storage)
+    else:
+        result = _FullUnpickler(file, load_storage, **pickle_load_args).load()
+    keys = restricted_load()
+    if not isinstance(keys, list) or any(key not in storages for key in keys):
+        raise RuntimeError("legacy checkpoint is corrupt: its storage keys do not match its tensors")
+    for key in keys:
         data = storages[key][0]
         count = struct.unpack("<q", file.read(8))[0]
         if count != data.size or file.readinto(memoryview(data.view(numpy.uint8))) != data.nbytes:
@@ -647,30 +830,42 @@ def _opened(f):
     yield (f if f.seekable() else io.BytesIO(f.read())), name
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def _default_limit(file_size):
+    """The default ``max_bytes``: what a checkpoint of this size can honestly need, with room for compression."""
+    return max(_LIMIT_FACTOR * file_size, 1 << 20)
+
+
+_LIMIT_FACTOR = 16
+
+
+def load(f, map_location=None, *, weights_only=True, mmap=None, max_bytes=None, **pickle_load_args):
     """Loads an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
 
     ``weights_only`` (default True) only unpickles tensors, containers, dtypes, sizes and devices; ``map_location``
     (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap`` maps a file's
-    tensor data instead of reading it.
+    tensor data instead of reading it; ``max_bytes`` bounds what the load may allocate (default: 16 times the
+    file's size, enough for any honest file), checked before each allocation.
     """
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
     with _opened(f) as (file, name):
         start = file.tell()
+        size = file.seek(0, os.SEEK_END) - start
+        file.seek(start)
         head = file.read(len(_LEGACY_MAGIC))
         file.seek(start)
+        budget = Budget(_default_limit(size) if max_bytes is None else max_bytes, f"ember.load({name})")
         try:
             if head.startswith(b"PK\x03\x04"):
-                checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None)
-                return _load_zip(checkpoint, map_location, weights_only, pickle_load_args)
+                checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None, budget)
+                return _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args)
             if head == _LEGACY_MAGIC:
                 if mmap:
                     raise RuntimeError(f"mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
                                        f"serialization=True), got {name} in the legacy format")
-                return _load_legacy(file, map_location, weights_only, pickle_load_args)
-        except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile) as error:
+                return _load_legacy(file, map_location, weights_only, budget, pickle_load_args)
+        except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile, NotImplementedError) as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: {error} (the file is "
                                "truncated or corrupt)") from None
         if not head:

@@ -465,26 +465,46 @@ _SLOW_SAVE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.timeout(60)
-def test_killed_save_leaves_previous_file_intact(tmp_path):
-    path = tmp_path / "model.pt"
-    ember.save({"version": 1, "weights": ember.zeros(3)}, path)
+def _run_save(path, script, signum=None):
+    """Runs ``script`` saving to ``path`` in a child process, sending ``signum`` once it is midway; its return code."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    child = subprocess.Popen([sys.executable, "-c", _SLOW_SAVE, str(path)], stdout=subprocess.PIPE, cwd=root,
+    child = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, cwd=root,
                              env={**os.environ, "PYTHONPATH": root})
     try:
-        for _ in range(20):  # the child is now in the middle of writing its records
-            assert child.stdout.readline() == b"wrote\n"
-        child.send_signal(signal.SIGKILL)
+        if signum is not None:
+            for _ in range(20):  # the child is now in the middle of writing its records
+                assert child.stdout.readline() == b"wrote\n"
+            child.send_signal(signum)
         child.wait(timeout=30)
     finally:
         child.kill()
         child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
+    return child.returncode
+
+
+@pytest.mark.timeout(90)
+def test_killed_save_leaves_previous_file_intact_and_a_later_save_sweeps_its_temporary(tmp_path):
+    path = tmp_path / "model.pt"
+    ember.save({"version": 1, "weights": ember.zeros(3)}, path)
+    assert _run_save(path, _SLOW_SAVE, signal.SIGKILL) == -signal.SIGKILL
     loaded = ember.load(path)
     assert loaded["version"] == 1 and loaded["weights"].tolist() == [0.0] * 3
     leftovers = [name for name in os.listdir(tmp_path) if name != "model.pt"]
     assert len(leftovers) == 1 and leftovers[0].startswith(".model.pt.") and leftovers[0].endswith(".tmp")
+    (tmp_path / ".other.pt.0123456789ab.tmp").write_bytes(b"")  # another checkpoint's temporary is not ours
+    assert _run_save(path, "import ember, sys; ember.save({'version': 3}, sys.argv[1])") == 0
+    assert ember.load(path) == {"version": 3}
+    assert sorted(os.listdir(tmp_path)) == [".other.pt.0123456789ab.tmp", "model.pt"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_terminated_save_removes_its_temporary_and_dies_of_the_signal(tmp_path, signum):
+    path = tmp_path / "model.pt"
+    ember.save({"version": 1}, path)
+    assert _run_save(path, _SLOW_SAVE, signum) == -signum
+    assert ember.load(path) == {"version": 1}
+    assert os.listdir(tmp_path) == ["model.pt"]
 
 
 @pytest.mark.parametrize("name", ["uint16", "uint32", "uint64"])

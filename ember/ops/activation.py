@@ -6,7 +6,7 @@ from .. import _dtype
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from ._util import tensor_method, wrap_dim
+from ._util import quiet, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
@@ -36,6 +36,7 @@ def _cast_for(input, dtype):
 
 class Softmax(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         xp = ctx.xp
         shifted = a - a.max(axis=dim, keepdims=True) if a.size else a
@@ -53,6 +54,7 @@ class Softmax(Primitive):
 
 class LogSoftmax(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         xp = ctx.xp
         if a.size == 0:
@@ -89,6 +91,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
 
 class Gelu(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, approximate):
         xp = ctx.xp
         ctx.approximate = approximate
@@ -233,7 +236,9 @@ def hardswish(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     scaled = input * beta
-    return input.where(scaled > threshold, scaled.exp().log1p() / beta)
+    linear = scaled > threshold
+    # zeroed where not taken, so that branch's gradient stays finite (0 * exp(inf) would be NaN); NaN passes through
+    return input.where(linear, scaled.where(~linear, 0).exp().log1p() / beta)
 
 
 def softsign(input):

@@ -102,11 +102,10 @@ def _check_fits(array, target):
 
 def _to_numpy(data, dtype):
     """Converts nested Python data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``."""
-    if isinstance(data, Tensor):
-        array = _backend.move(data._data, _backend.CPU)
-        return array.astype(dtype.numpy)
-    if isinstance(data, numpy.ndarray):
-        return data.astype(dtype.numpy)
+    if isinstance(data, (Tensor, numpy.ndarray)):
+        array = _backend.move(data._data, _backend.CPU) if isinstance(data, Tensor) else data
+        with numpy.errstate(over="ignore", invalid="ignore"):  # 1e308 to float32 is inf, silently, as in torch
+            return array.astype(dtype.numpy)
     inferred = _infer_dtype(data) or dtype
     natural = _natural_numpy(inferred)
     if dtype is _dtype.uint64 and inferred._category == _dtype._INT:

@@ -98,6 +98,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         raise IndexError(f"Target {int(safe_target[bad].reshape(-1)[0])} is out of bounds.")
     picked = -input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
     has_ignored = not bool(mask.all())
+    if has_ignored:  # selected away, not multiplied by 0: an ignored position's NaN or inf must not leak
+        picked = picked.where(mask, 0)
     w = _class_weights(weight, safe_target, mask if has_ignored else None)
     loss = picked if w is None else picked * w
     if reduction == "none":
@@ -141,7 +143,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     smooth = -log_probs
     if weight is not None:
         smooth = smooth * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
-    smooth = smooth.sum(class_dim) * mask
+    smooth = smooth.sum(class_dim).where(mask, 0)
     if reduction == "mean":
         if weight is not None:
             smooth = smooth.sum() / _class_weights(weight, target.where(mask, 0), mask).sum()

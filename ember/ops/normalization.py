@@ -46,7 +46,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                            f"{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
     dims = tuple(range(input.ndim - n, input.ndim))
     mean = input.mean(dims, keepdim=True)
-    var = input.var(dims, keepdim=True, correction=0)
+    # an empty input has nothing to normalize, and its var() would warn about degrees of freedom (torch's does not)
+    var = input.var(dims, keepdim=True, correction=0) if input.numel() else mean
     result = (input - mean) * (var + eps).rsqrt()
     if weight is not None:
         result = result * weight

@@ -101,13 +101,27 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
         best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
     flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
     index = xp.empty(best.shape, dtype=xp.int64)
-    xp.add(window_start, flat_offsets[-1], out=index, casting="unsafe")
-    for k in range(len(windows) - 2, -1, -1):   # descending, so the first offset holding the maximum wins
-        xp.add(window_start, flat_offsets[k], out=index, where=windows[k] == best, casting="unsafe")
+    padded_any = padded is not x
+    for k in range(len(windows) - 1, -1, -1):   # descending, so the first offset holding the maximum wins
+        holds = windows[k] == best
+        if padded_any:   # a padding element never wins, even when the window's real elements are all -inf
+            holds &= _inside(xp, offsets[k], spatial, stride, padding, dilation, out)
+        xp.add(window_start, flat_offsets[k], out=index, where=holds, casting="unsafe")
     if x.dtype.kind == "f" and xp.isnan(best).any():
         for k, values in enumerate(windows):   # ascending, so the last NaN wins
             xp.add(window_start, flat_offsets[k], out=index, where=xp.isnan(values), casting="unsafe")
     return index
+
+
+def _inside(xp, offset, spatial, stride, padding, dilation, out):
+    """Where kernel offset ``offset`` falls inside the input rather than its padding, shaped like the output's
+    spatial dims."""
+    n = len(offset)
+    mask = True
+    for i in range(n):
+        position = xp.arange(out[i]) * stride[i] - padding[i] + offset[i] * dilation[i]
+        mask = mask & ((position >= 0) & (position < spatial[i])).reshape((-1,) + (1,) * (n - 1 - i))
+    return mask
 
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):

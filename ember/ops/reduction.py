@@ -11,7 +11,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
-from ._util import _as_view, name_node, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import _as_view, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
@@ -168,6 +168,7 @@ def _nan_mask(array):
 # --- sum, mean, prod ------------------------------------------------------------------------------------------
 class Sum(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
@@ -232,6 +233,7 @@ def _exclusive_products(a, axis):
 
 class Prod(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, keepdim, dtype):
         ctx.dim, ctx.keepdim = dim, keepdim
         result = ctx.xp.asarray(a.prod(axis=dim, keepdims=keepdim, dtype=dtype))
@@ -269,6 +271,7 @@ class Amax(Primitive):
     """max (or min, with ``smallest``) over dims; the gradient is split evenly among tied elements."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim, smallest):
         ctx.dims, ctx.keepdim = dims, keepdim
         result = ctx.xp.asarray((a.min if smallest else a.max)(axis=dims, keepdims=keepdim))
@@ -285,6 +288,9 @@ class Amax(Primitive):
 
 
 def _extreme(name, input, dim, keepdim, smallest):
+    if input.numel() == 0 and dim in ((), [], None):
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
     dims = _reduction_dims(input, dim)
     _check_nonempty_dims(name + "():", input, dims)
     return Amax.apply(input, dims, keepdim, smallest)
@@ -418,6 +424,7 @@ class SqrtOfVariance(Primitive):
     """sqrt whose gradient is 0 (not 0 * inf) where the variance is 0, as PyTorch's std backward."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a):
         result = ctx.xp.asarray(ctx.xp.sqrt(a))
         ctx.save_for_backward(result)
@@ -468,6 +475,7 @@ class PowerNorm(Primitive):
     """(sum |a|^p)^(1/p) over dims for finite p other than 0 and 1; gradient 0 where the norm is 0."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, p, dims, keepdim):
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
         xp = ctx.xp
@@ -529,6 +537,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 
 class Logsumexp(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dims, keepdim):
         xp = ctx.xp
         ctx.dims, ctx.keepdim = dims, keepdim
@@ -562,6 +571,7 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 # --- cumulative ops ------------------------------------------------------------------------------------------
 class Cumsum(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, dtype):
         ctx.dim = dim
         return ctx.xp.cumsum(a, axis=dim, dtype=dtype)
@@ -575,6 +585,7 @@ class ReverseCumsum(Primitive):
     """Sums from each position to the end along ``dim``: the gradient of cumsum."""
 
     @staticmethod
+    @quiet
     def forward(ctx, a, dim):
         ctx.dim = dim
         xp = ctx.xp
@@ -587,6 +598,7 @@ class ReverseCumsum(Primitive):
 
 class Cumprod(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, dim, dtype):
         ctx.dim = dim
         result = ctx.xp.cumprod(a, axis=dim, dtype=dtype)

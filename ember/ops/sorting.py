@@ -132,7 +132,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     mapping and the counts."""
     xp = xp_of(input._data)
     if dim is None:
-        values, inverse, counts = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True)
+        values, inverse, counts = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True,
+                                            equal_nan=False)  # every NaN is distinct, as in torch
         return _unique_result(_make(values), _make(inverse.reshape(input.shape).astype(_INT64)),
                               _make(counts.astype(_INT64)), return_inverse, return_counts)
     d = wrap_dim(dim, input.ndim)

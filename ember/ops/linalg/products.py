@@ -49,7 +49,8 @@ class Matmul(Primitive):
         if ctx.needs_input_grad[1]:
             if b.ndim == 2 and a.ndim > 2:
                 # Fold the batch into the rows: one (k x rows) @ (rows x n) product instead of a batch to sum.
-                grad_b = Matmul.apply(_mH(a.reshape(-1, a.shape[-1])), grad.reshape(-1, grad.shape[-1]))
+                rows = math.prod(a.shape[:-1])   # explicit: reshape cannot infer -1 when a's last dim is 0
+                grad_b = Matmul.apply(_mH(a.reshape(rows, a.shape[-1])), grad.reshape(rows, grad.shape[-1]))
             else:
                 grad_b = Matmul.apply(_mH(a), grad)
         return grad_a, grad_b

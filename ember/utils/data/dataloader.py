@@ -3,8 +3,8 @@ import itertools
 import math
 import multiprocessing
 import os
-import queue
 import secrets
+import signal
 import sys
 import time
 import warnings
@@ -12,7 +12,7 @@ from multiprocessing import resource_tracker
 
 import ember
 
-from . import _shared_memory
+from . import _pipe, _shared_memory
 from ._fetch import make_fetcher
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -21,8 +21,6 @@ from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resume
 
 __all__ = ["DataLoader"]
 
-# How often the main process, while waiting for a batch, checks that its workers are alive.
-_POLL_INTERVAL = 0.2
 # How long shutdown waits for workers to exit by themselves before terminating them. Workers hold nothing that
 # needs a clean exit: the main process unlinks their shared-memory blocks by name afterwards.
 _SHUTDOWN_GRACE = 1.0
@@ -265,24 +263,31 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         # Workers and the main process must share one resource tracker, so that a block a worker creates and the
         # main process unlinks is registered and unregistered in the same place.
         resource_tracker.ensure_running()
-        self._data_queue = context.Queue()
         self._done_event = context.Event()
-        self._index_queues = []
+        self._index_queues, readers = [], []
         try:
             for worker_id in range(self._num_workers):
                 index_queue = context.Queue()
                 index_queue.cancel_join_thread()
+                reader, writer = context.Pipe(duplex=False)
+                readers.append(reader)
                 worker = context.Process(
                     target=_worker_loop, daemon=True,
-                    args=(self._is_iterable, self._dataset, index_queue, self._data_queue, self._done_event,
+                    args=(self._is_iterable, self._dataset, index_queue, writer, self._done_event,
                           self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
                           loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
-                worker.start()
+                try:
+                    worker.start()
+                finally:
+                    writer.close()  # the worker now holds the only write end: its death reads as end-of-file
                 self._index_queues.append(index_queue)
                 self._workers.append(worker)
         except BaseException:
+            for reader in readers:
+                reader.close()
             self._shutdown_workers()
             raise
+        self._results = _pipe.ResultReader(readers, self._workers)
         self._start_epoch()
 
     def _reset(self, loader, first_iter=False):
@@ -357,19 +362,17 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         return payload
 
     def _get_data(self):
-        """The next ``(idx, result)`` from any worker, with batches already out of shared memory. Raises when a
-        worker died or ``timeout`` seconds pass."""
-        deadline = time.monotonic() + self._timeout if self._timeout > 0 else None
-        while True:
-            wait = _POLL_INTERVAL if deadline is None else max(0.0, min(_POLL_INTERVAL, deadline - time.monotonic()))
-            try:
-                idx, payload = self._data_queue.get(timeout=wait)
-            except queue.Empty:
-                self._check_workers_alive()
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
-                continue
-            return idx, self._receive(payload)
+        """The next ``(idx, result)`` from any worker, with batches already out of shared memory. Raises as soon as
+        a worker dies, whatever it was doing, or when ``timeout`` seconds pass."""
+        try:
+            idx, payload = self._results.get(self._timeout if self._timeout > 0 else None)
+        except TimeoutError:
+            raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
+        except _pipe.WorkerDied as died:
+            self._shutdown_workers(grace=0.0)  # the epoch is lost: report it now, not after the others finish
+            raise RuntimeError(f"DataLoader worker (pid(s) {died.process.pid}) exited unexpectedly"
+                               f"{_exit_reason(died.process.exitcode)}") from None
+        return idx, self._receive(payload)
 
     def _receive(self, payload):
         if isinstance(payload, _shared_memory.PackedBatch):
@@ -377,25 +380,20 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             return _shared_memory.unpack(payload)
         return payload
 
-    def _check_workers_alive(self):
-        dead = [worker for worker in self._workers if not worker.is_alive()]
-        if dead:
-            self._shutdown_workers()
-            pids = ", ".join(str(worker.pid) for worker in dead)
-            raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly")
-
-    def _shutdown_workers(self):
-        """Stops the workers (terminating any still busy after a short grace period) and unlinks every
-        shared-memory block they were asked to create and the main process has not consumed."""
+    def _shutdown_workers(self, grace=_SHUTDOWN_GRACE):
+        """Stops the workers (terminating any still busy after ``grace`` seconds) and unlinks every shared-memory
+        block they were asked to create and the main process has not consumed."""
         if self._shutdown:
             return
         self._shutdown = True
         if not self._workers:
             return
         self._done_event.set()
+        if hasattr(self, "_results"):
+            self._results.close()  # a worker blocked writing a result gets a broken pipe and exits
         for index_queue in self._index_queues:
             index_queue.put(None)
-        deadline = time.monotonic() + _SHUTDOWN_GRACE
+        deadline = time.monotonic() + grace
         for worker in self._workers:
             worker.join(timeout=max(0.0, deadline - time.monotonic()))
         for worker in self._workers:
@@ -406,12 +404,22 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         for shm_name in self._outstanding_shm:
             _shared_memory.unlink(shm_name)
         self._outstanding_shm.clear()
-        for q in (self._data_queue, *self._index_queues):
+        for q in self._index_queues:
             q.cancel_join_thread()
             q.close()
 
     def __del__(self):
         self._shutdown_workers()
+
+
+def _exit_reason(exitcode):
+    """How a worker ended, in words: ``: killed by signal SIGKILL`` or ``with exit code 1``."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            return f": killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f": killed by signal {-exitcode}"
+    return f" with exit code {exitcode}"
 
 
 def _default_context():

@@ -9,7 +9,7 @@ import numpy
 
 import ember
 
-from . import _shared_memory
+from . import _pipe, _shared_memory
 from ._fetch import make_fetcher
 
 __all__ = ["WorkerInfo", "get_worker_info"]
@@ -104,10 +104,24 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto_collation, collate_fn, drop_last,
+def _send(result_conn, idx, payload, where):
+    """Sends ``(idx, payload)`` to the main process; a result that cannot be pickled is sent as the error saying so,
+    so that the main process never waits for it."""
+    try:
+        _pipe.send(result_conn, (idx, payload))
+    except Exception:
+        if isinstance(payload, ExceptionWrapper):  # the exception's type cannot be pickled: keep its traceback text
+            failure = ExceptionWrapper(RuntimeError, f"{payload.message}\n(The exception's type, "
+                                                     f"{payload.exc_type.__qualname__}, cannot be pickled.)")
+        else:
+            failure = ExceptionWrapper.capture(f"{where} while pickling a batch to send it to the main process")
+        _pipe.send(result_conn, (idx, failure))
+
+
+def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid):
-    """Serves tasks ``(idx, indices, shm_name)`` from ``index_queue`` until it gets None or the parent dies, putting
-    ``(idx, PackedBatch | ExceptionWrapper | IterableExhausted)`` on ``data_queue``."""
+    """Serves tasks ``(idx, indices, shm_name)`` from ``index_queue`` until it gets None or the parent dies, sending
+    ``(idx, PackedBatch | ExceptionWrapper | IterableExhausted)`` through ``result_conn``."""
     global _worker_info
     where = f"in DataLoader worker process {worker_id}"
     try:
@@ -134,13 +148,13 @@ def _worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto
                 if init_error is None:
                     fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
                 exhausted = False
-                data_queue.put((None, Resumed(worker_id)))
+                _send(result_conn, None, Resumed(worker_id), where)
                 continue
             if exhausted:
                 continue
             idx, indices, shm_name = task
             if init_error is not None:
-                data_queue.put((idx, init_error))
+                _send(result_conn, idx, init_error, where)
                 continue
             try:
                 payload = _shared_memory.pack(fetcher.fetch(indices), shm_name)
@@ -148,10 +162,8 @@ def _worker_loop(is_iterable, dataset, index_queue, data_queue, done_event, auto
                 payload, exhausted = IterableExhausted(worker_id), True
             except Exception:
                 payload = ExceptionWrapper.capture(where)
-            data_queue.put((idx, payload))
+            _send(result_conn, idx, payload, where)
             del payload
-    except KeyboardInterrupt:
-        pass  # The main process got the same interrupt and cleans up.
-    # The main process no longer reads; don't let unsent results hold this process open. It unlinks their blocks.
-    data_queue.cancel_join_thread()
-    data_queue.close()
+    except (KeyboardInterrupt, BrokenPipeError):
+        pass  # The main process got the same interrupt, or stopped reading: it cleans up (and unlinks our blocks).
+    result_conn.close()
