@@ -79,9 +79,12 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
 
 @tensor_method
 def type(self, dtype=None, non_blocking=False):
-    """The dtype's name (``'ember.FloatTensor'``) with no argument; otherwise this tensor cast to ``dtype``."""
+    """The type's name (``'ember.FloatTensor'``, ``'torch.cuda.FloatTensor'`` under the torch alias) with no
+    argument; otherwise this tensor cast to ``dtype``."""
     if dtype is None:
-        return f"ember.{_dtype.scalar_type_name(self.dtype)}Tensor"
+        from .. import _alias
+        return (f"{'torch' if _alias.installed else 'ember'}{'.cuda' if self.device.type == 'cuda' else ''}."
+                f"{_dtype.scalar_type_name(self.dtype)}Tensor")
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES[dtype.rpartition(".")[2]]
     elif hasattr(dtype, "dtype") and not isinstance(dtype, _dtype.dtype):
