@@ -12,7 +12,7 @@ import types
 
 # PyTorch-family name -> ember module; the longest matching prefix wins.
 ALIASES = {"torch": "ember", "torchvision": "ember.vision", "torchaudio": "ember.audio", "torchtext": "ember.text",
-           "lightning": "ember.lightning", "lightning.pytorch": "ember.lightning",
+           "lightning.pytorch": "ember.lightning", "lightning": "ember.lightning",
            "pytorch_lightning": "ember.lightning", "torchsummary": "ember.utils.summary",
            "torchinfo": "ember.utils.summary"}
 API_VERSIONS = {"torch": "2.13.0", "torchvision": "0.28.0"}
