@@ -260,10 +260,10 @@ def test_torch_version_compares_as_torchs(version, operand):
 
 def test_torch_version_compares_with_packaging_versions():
     from packaging.version import Version
-    from torch._vendor.packaging.version import Version as TorchsPackagingVersion
+    from torch._vendor.packaging.version import Version as TorchsVendoredVersion
     for version in VERSIONS[:-1]:
         for other in ("2.0", "2.13.0", "2.13.0.post1"):
-            assert (TorchVersion(version) >= Version(other)) == (TorchsVersion(version) >= TorchsPackagingVersion(other))
+            assert (TorchVersion(version) >= Version(other)) == (TorchsVersion(version) >= TorchsVendoredVersion(other))
 
 
 def test_torch_version_without_packaging_compares_release_numbers(monkeypatch):
