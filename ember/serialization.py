@@ -525,7 +525,8 @@ class _Unpickler(pickle.Unpickler):
             raise pickle.UnpicklingError(
                 f"Weights only load failed. {_UNSAFE_MESSAGE}\n\tWeightsUnpickler error: Unsupported global: "
                 f"GLOBAL {mapped_module}.{mapped_name} was not an allowed global by default.")
-        return super().find_class(module, name)
+        from ._alias import ember_name  # torch.nn.modules.linear.Linear -> ember.nn.modules.linear.Linear
+        return super().find_class(ember_name(mapped_module) or mapped_module, mapped_name)
 
     def persistent_load(self, saved_id):
         return self._load_storage(saved_id)

@@ -2,7 +2,10 @@
 import math
 import warnings
 
+import numpy
+
 from .. import _dtype
+from ..autograd.function import Primitive
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
 
@@ -152,6 +155,26 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * nll + label_smoothing / classes * smooth
 
 
+class BinaryCrossEntropy(Primitive):
+    """Elementwise BCE with PyTorch's numerics: logs clamped at -100, and the input gradient's denominator
+    p(1 - p) clamped at 1e-12, so a saturated probability (0 or 1) gives a finite gradient, not 0/0."""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        xp = ctx.xp
+        with numpy.errstate(divide="ignore"):
+            log_p, log_q = xp.maximum(xp.log(p), -100), xp.maximum(xp.log1p(-p), -100)
+        ctx.save_for_backward(p, t)
+        return -(t * log_p + (1 - t) * log_q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t = ctx.saved_tensors
+        grad_p = grad * (p - t) / ((1 - p) * p).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        grad_t = grad * ((-p).log1p().clamp(min=-100) - p.log().clamp(min=-100)) if ctx.needs_input_grad[1] else None
+        return grad_p, grad_t
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -161,7 +184,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                              "ember.Size", "torch.Size"))
     if bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
