@@ -81,8 +81,8 @@ def _class_weights(weight, target, mask):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if target.dtype._category > _dtype._INT or target.dtype is _dtype.bool_:
-        raise RuntimeError(f"expected scalar type Long but found {_dtype.scalar_type_name(target.dtype)}")
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(target.dtype)}")
     if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
                                               tuple(target.shape[:1]) != tuple(input.shape[:1])):
         if input.ndim == 2 or input.ndim < 1:
@@ -122,10 +122,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = input.log_softmax(class_dim)
-    if target.dtype.is_floating_point:
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected floating point type target to have the same shape as input "
-                               f"{list(input.shape)}, got {list(target.shape)}")
+    if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_dtype.scalar_type_name(target.dtype)}")
+    if tuple(target.shape) == tuple(input.shape):  # class probabilities, as PyTorch decides
         classes = input.shape[class_dim]
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / classes
