@@ -13,8 +13,8 @@ def _load_cupy():
         try:
             import cupy
         except ImportError as error:
-            raise RuntimeError("ember was asked for a CUDA device, but CuPy is not installed "
-                               "(pip install cupy-cuda12x)") from error
+            raise AssertionError("ember was asked for a CUDA device, but CuPy is not installed "
+                                 "(pip install cupy-cuda12x)") from error
         _cupy = cupy
     return _cupy
 
