@@ -20,7 +20,8 @@ from collections import Counter, OrderedDict
 
 import numpy
 
-from . import _backend, _dtype
+from . import _backend, _dtype, _safe_globals
+from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make
 
 __all__ = ["save", "load"]
@@ -519,6 +520,8 @@ class _Unpickler(pickle.Unpickler):
         found = _torch_global(mapped_module, mapped_name)
         if found is None:
             found = _SAFE_GLOBALS.get((mapped_module, mapped_name))
+        if found is None and self._weights_only:
+            found = _safe_globals.find_marked(mapped_module, mapped_name)
         if found is not None:
             return found
         if self._weights_only:
@@ -650,13 +653,15 @@ def _opened(f):
     yield (f if f.seekable() else io.BytesIO(f.read())), name
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None, **pickle_load_args):
+def load(f, map_location=None, *, weights_only=None, mmap=None, **pickle_load_args):
     """Loads an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
 
-    ``weights_only`` (default True) only unpickles tensors, containers, dtypes, sizes and devices; ``map_location``
-    (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap`` maps a file's
-    tensor data instead of reading it.
+    ``weights_only`` (default True; the TORCH_FORCE_(NO_)WEIGHTS_ONLY_LOAD variables override it as in PyTorch) only
+    unpickles tensors, containers, dtypes, sizes, devices and the globals marked with ``add_safe_globals``;
+    ``map_location`` (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap``
+    maps a file's tensor data instead of reading it.
     """
+    weights_only = _safe_globals.resolve_weights_only(weights_only)
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
