@@ -83,6 +83,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(target.dtype)}")
+    target = target.long()
     if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
                                               tuple(target.shape[:1]) != tuple(input.shape[:1])):
         if input.ndim == 2 or input.ndim < 1:
@@ -157,7 +158,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 class BinaryCrossEntropy(Primitive):
     """Elementwise BCE with PyTorch's numerics: logs clamped at -100, and the input gradient's denominator
-    p(1 - p) clamped at 1e-12, so a saturated probability (0 or 1) gives a finite gradient, not 0/0."""
+    p(1 - p) clamped at 1e-12, so a saturated probability (0 or 1) gives a finite gradient, not 0/0 (the target's
+    gradient, log(1 - p) - log(p), is not clamped, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, p, t):
@@ -171,7 +173,7 @@ class BinaryCrossEntropy(Primitive):
     def backward(ctx, grad):
         p, t = ctx.saved_tensors
         grad_p = grad * (p - t) / ((1 - p) * p).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
-        grad_t = grad * ((-p).log1p().clamp(min=-100) - p.log().clamp(min=-100)) if ctx.needs_input_grad[1] else None
+        grad_t = grad * ((-p).log1p() - p.log()) if ctx.needs_input_grad[1] else None
         return grad_p, grad_t
 
 
