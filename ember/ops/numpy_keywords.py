@@ -11,12 +11,12 @@ def accepting_numpy_keywords(function):
     """``function``, or a wrapper of it that renames NumPy's keywords, when its signature has their PyTorch names."""
     if function in _wrapped or getattr(function, "__wrapped__", None) in _wrapped:
         return _wrapped.get(function, function)
-    try:
-        parameters = inspect.signature(function).parameters
-    except (TypeError, ValueError):
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None:
         return function
+    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]  # read from the code: fast at import
     aliases = {alias: name for alias, name in _ALIASES.items() if name in parameters and alias not in parameters}
-    sizes = any(p.kind is p.VAR_POSITIONAL and name == "size" for name, p in parameters.items())
+    sizes = bool(code.co_flags & inspect.CO_VARARGS) and code.co_varnames[len(parameters)] == "size"
     if not aliases and not sizes:
         return function
 
