@@ -273,3 +273,35 @@ def test_torch_version_without_packaging_compares_release_numbers(monkeypatch):
         for operand in ("2.13", "2.2", "2.13.0", "10.0", (2, 1), (2, 13, 0)):
             for op in ("__eq__", "__lt__", "__ge__"):
                 assert getattr(TorchVersion(version), op)(operand) == getattr(TorchsVersion(version), op)(operand)
+
+
+def test_torch_multiprocessing_spawn_shares_tensors_and_raises_child_errors(tmp_path):
+    write(tmp_path, "spawn_ranks.py", '''
+        import torch
+        import torch.multiprocessing as mp
+
+
+        def work(rank, shared):
+            shared[rank] = rank + 10
+
+
+        def fail(rank):
+            if rank == 1:
+                raise ValueError("bad rank")
+
+
+        if __name__ == "__main__":
+            shared = torch.zeros(2).share_memory_()
+            mp.spawn(work, args=(shared,), nprocs=2)
+            print(shared.tolist(), mp.get_sharing_strategy())
+            try:
+                mp.spawn(fail, nprocs=2)
+            except mp.ProcessRaisedException as error:
+                lines = str(error).splitlines()
+                print(type(error).__name__, error.error_index, lines[2], lines[-1])
+        ''')
+    result = ember_run(tmp_path, "spawn_ranks.py", timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "[10.0, 11.0] file_descriptor",
+        "ProcessRaisedException 1 -- Process 1 terminated with the following error: ValueError: bad rank"]
