@@ -75,7 +75,11 @@ ISSUE_15_MODULES = {
     "backends.cudnn": ["benchmark", "deterministic", "enabled", "allow_tf32", "is_available", "version"],
     "backends.mps": ["is_available", "is_built"], "backends.cpu": ["get_cpu_capability"],
     "backends.cuda": ["matmul", "is_built"], "autograd": ["Variable"], "torch_version": ["TorchVersion"],
-    "nn": ["Softmax2d", "CosineSimilarity", "PairwiseDistance"], "version": ["__version__", "cuda", "hip", "debug"]}
+    "nn": ["Softmax2d", "CosineSimilarity", "PairwiseDistance"],
+    "multiprocessing": ["spawn", "start_processes", "ProcessContext", "ProcessRaisedException",
+                        "ProcessExitedException", "get_sharing_strategy", "set_sharing_strategy",
+                        "get_all_sharing_strategies", "Process", "Queue", "get_context", "set_start_method"],
+    "version": ["__version__", "cuda", "hip", "debug"]}
 ISSUE_15_METHODS = ["resize_", "resize_as_", "is_xpu", "get_device", "pin_memory", "is_pinned", "share_memory_",
                     "is_shared"]
 
