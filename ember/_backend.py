@@ -13,8 +13,8 @@ def _load_cupy():
         try:
             import cupy
         except ImportError as error:
-            raise RuntimeError("ember was asked for a CUDA device, but CuPy is not installed "
-                               "(pip install cupy-cuda12x)") from error
+            raise AssertionError("ember was asked for a CUDA device, but CuPy is not installed "
+                                 "(pip install cupy-cuda12x)") from error
         _cupy = cupy
     return _cupy
 
@@ -57,10 +57,14 @@ class device:
 CPU = device("cpu")
 
 
+default_device = CPU
+"""Where factory functions put tensors when given no device (``ember.set_default_device``)."""
+
+
 def as_device(value):
-    """Turns a device, a string like "cuda:0", an int or None (cpu) into a device."""
+    """Turns a device, a string like "cuda:0", an int or None (the default device, cpu unless set) into a device."""
     if value is None:
-        return CPU
+        return default_device
     if isinstance(value, device):
         return value
     return device(value)

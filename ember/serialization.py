@@ -25,7 +25,8 @@ from collections import Counter, OrderedDict
 
 import numpy
 
-from . import _backend, _dtype
+from . import _backend, _dtype, _safe_globals
+from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
@@ -579,6 +580,8 @@ def _find_allowed_global(module, name):
     if found is None:
         found = _SAFE_GLOBALS.get(mapped)
     if found is None:
+        found = _safe_globals.find_marked(*mapped)
+    if found is None:
         raise weights_only_error(f"Unsupported global: GLOBAL {'.'.join(mapped)} was not an allowed global by default.")
     return found
 
@@ -615,8 +618,9 @@ def _constructors():
 
 
 def _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=None):
+    trusted = [entry[0] if isinstance(entry, tuple) else entry for entry in _safe_globals.get_safe_globals()]
     return Unpickler(file, find_global=_find_allowed_global, constructors=_constructors(),
-                     persistent_load=load_storage, budget=budget, build_types=(Tensor,), end=end,
+                     persistent_load=load_storage, budget=budget, build_types=(Tensor,), trusted=trusted, end=end,
                      encoding=pickle_load_args.get("encoding", "ASCII"),
                      errors=pickle_load_args.get("errors", "strict"))
 
@@ -629,8 +633,12 @@ class _FullUnpickler(pickle.Unpickler):
         self._load_storage = load_storage
 
     def find_class(self, module, name):
-        found = _torch_global(*_map_name(module, name))
-        return super().find_class(module, name) if found is None else found
+        mapped_module, mapped_name = _map_name(module, name)
+        found = _torch_global(mapped_module, mapped_name)
+        if found is not None:
+            return found
+        from ._alias import ember_name  # torch.nn.modules.linear.Linear -> ember.nn.modules.linear.Linear
+        return super().find_class(ember_name(mapped_module) or mapped_module, mapped_name)
 
     def persistent_load(self, saved_id):
         return self._load_storage(saved_id)
@@ -838,14 +846,16 @@ def _default_limit(file_size):
 _LIMIT_FACTOR = 16
 
 
-def load(f, map_location=None, *, weights_only=True, mmap=None, max_bytes=None, **pickle_load_args):
+def load(f, map_location=None, *, weights_only=None, mmap=None, max_bytes=None, **pickle_load_args):
     """Loads an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
 
-    ``weights_only`` (default True) only unpickles tensors, containers, dtypes, sizes and devices; ``map_location``
-    (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap`` maps a file's
-    tensor data instead of reading it; ``max_bytes`` bounds what the load may allocate (default: 16 times the
-    file's size, enough for any honest file), checked before each allocation.
+    ``weights_only`` (default True; the TORCH_FORCE_(NO_)WEIGHTS_ONLY_LOAD variables override it as in PyTorch) only
+    unpickles tensors, containers, dtypes, sizes, devices and the globals marked with ``add_safe_globals``;
+    ``map_location`` (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap``
+    maps a file's tensor data instead of reading it; ``max_bytes`` bounds what the load may allocate (default: 16
+    times the file's size, enough for any honest file), checked before each allocation.
     """
+    weights_only = _safe_globals.resolve_weights_only(weights_only)
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")

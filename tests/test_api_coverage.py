@@ -59,3 +59,43 @@ def test_names_added_for_parity_exist(name):
                                   lambda lib, x: x.true_divide(4), lambda lib, x: lib.rsub(x, 2, alpha=3)])
 def test_aliases_and_namespace_inplace_functions_match_torch(call):
     check(call, numpy.array([1.5, -2.0, 0.25]), grad=False)
+
+
+# Issue 15: the everyday surface around the core that public PyTorch programs use.
+ISSUE_15_NAMES = """
+set_num_threads get_num_threads set_num_interop_threads get_num_interop_threads use_deterministic_algorithms
+are_deterministic_algorithms_enabled is_deterministic_algorithms_warn_only_enabled set_deterministic_debug_mode
+get_deterministic_debug_mode set_float32_matmul_precision get_float32_matmul_precision set_default_device
+get_default_device accelerator backends dropout_ alpha_dropout_ feature_dropout conv_tbc embedding_bag
+""".split()
+ISSUE_15_MODULES = {
+    "accelerator": ["is_available", "current_accelerator", "device_count", "set_device_index", "synchronize",
+                    "current_device_index"],
+    "serialization": ["add_safe_globals", "safe_globals", "get_safe_globals", "clear_safe_globals"],
+    "backends.cudnn": ["benchmark", "deterministic", "enabled", "allow_tf32", "is_available", "version"],
+    "backends.mps": ["is_available", "is_built"], "backends.cpu": ["get_cpu_capability"],
+    "backends.cuda": ["matmul", "is_built"], "autograd": ["Variable"], "torch_version": ["TorchVersion"],
+    "nn": ["Softmax2d", "CosineSimilarity", "PairwiseDistance"],
+    "multiprocessing": ["spawn", "start_processes", "ProcessContext", "ProcessRaisedException",
+                        "ProcessExitedException", "get_sharing_strategy", "set_sharing_strategy",
+                        "get_all_sharing_strategies", "Process", "Queue", "get_context", "set_start_method"],
+    "version": ["__version__", "cuda", "hip", "debug"]}
+ISSUE_15_METHODS = ["resize_", "resize_as_", "is_xpu", "get_device", "pin_memory", "is_pinned", "share_memory_",
+                    "is_shared"]
+
+
+@pytest.mark.parametrize("name", ISSUE_15_NAMES)
+def test_issue_15_namespace_names_exist(name):
+    assert hasattr(torch, name) and hasattr(ember, name), f"ember.{name} is missing"
+
+
+@pytest.mark.parametrize("module, name", [(m, n) for m, names in ISSUE_15_MODULES.items() for n in names])
+def test_issue_15_module_names_exist(module, name):
+    import importlib
+    assert hasattr(importlib.import_module(f"torch.{module}"), name)
+    assert hasattr(importlib.import_module(f"ember.{module}"), name), f"ember.{module}.{name} is missing"
+
+
+@pytest.mark.parametrize("name", ISSUE_15_METHODS)
+def test_issue_15_tensor_methods_exist(name):
+    assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name)

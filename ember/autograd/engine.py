@@ -224,6 +224,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None:
+                if inputs[i].grad_fn is not None:
+                    inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
 

@@ -14,6 +14,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,  # noqa: F401
                            feature_alpha_dropout)
 from ..ops.linear import linear  # noqa: F401
+from ..ops.functional_aliases import bilinear  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
@@ -24,13 +25,6 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_av
                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
                            avg_pool3d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d, max_unpool1d,
                            max_unpool2d, max_unpool3d)
-
-
-def bilinear(input1, input2, weight, bias=None):
-    """x1^T A x2 + b for each output feature (weight: out x in1 x in2)."""
-    from ..ops.linalg import einsum
-    output = einsum("...i,oij,...j->...o", input1, weight, input2)
-    return output if bias is None else output + bias
 
 
 def relu(input, inplace=False):

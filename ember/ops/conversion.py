@@ -79,9 +79,12 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
 
 @tensor_method
 def type(self, dtype=None, non_blocking=False):
-    """The dtype's name (``'ember.FloatTensor'``) with no argument; otherwise this tensor cast to ``dtype``."""
+    """The type's name (``'ember.FloatTensor'``, ``'torch.cuda.FloatTensor'`` under the torch alias) with no
+    argument; otherwise this tensor cast to ``dtype``."""
     if dtype is None:
-        return f"ember.{_dtype.scalar_type_name(self.dtype)}Tensor"
+        from .. import _alias
+        return (f"{'torch' if _alias.installed else 'ember'}{'.cuda' if self.device.type == 'cuda' else ''}."
+                f"{_dtype.scalar_type_name(self.dtype)}Tensor")
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES[dtype.rpartition(".")[2]]
     elif hasattr(dtype, "dtype") and not isinstance(dtype, _dtype.dtype):
@@ -157,25 +160,36 @@ def contiguous(self, memory_format=None):
 
 @tensor_method
 def pin_memory(self, device=None):
-    """Accepted for PyTorch compatibility; ember's CPU memory needs no pinning."""
-    return self
+    """A copy in page-locked memory for fast GPU transfers: needs a GPU, as in PyTorch (CuPy's pinned memory)."""
+    from .. import cuda
+    if not cuda.is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if self.device.type != "cpu":
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    cupy = _backend._load_cupy()
+    pinned = cupy.cuda.alloc_pinned_memory(self._data.nbytes)
+    array = numpy.frombuffer(pinned, self._data.dtype, self._data.size).reshape(self._data.shape)
+    array[...] = self._data
+    return _make(array)
+
+
+@tensor_method
+def get_device(self):
+    """The CUDA device index of a GPU tensor; -1 for a CPU tensor."""
+    return self.device.index or 0 if self.device.type == "cuda" else -1
+
+
+Tensor.is_xpu = property(lambda self: False, doc="False: ember has no Intel XPU backend.")
 
 
 @tensor_method
 def is_pinned(self, device=None):
-    """Always False: ember does not pin CPU memory."""
-    return False
-
-
-@tensor_method
-def share_memory_(self):
-    """Accepted for PyTorch compatibility; DataLoader workers share memory by other means."""
-    return self
-
-
-@tensor_method
-def is_shared(self):
-    return False
+    """True for a CPU tensor in page-locked memory (from ``pin_memory``); always False without a GPU."""
+    from .. import cuda
+    if self.device.type != "cpu" or not cuda.is_available() or not self._data.size:
+        return False
+    runtime = _backend._load_cupy().cuda.runtime
+    return runtime.pointerGetAttributes(self._data.ctypes.data).type == runtime.memoryTypeHost
 
 
 def is_tensor(obj):

@@ -57,8 +57,10 @@ def _infer_dtype(data):
 
 def _host_arrays(data):
     """``data`` with every tensor inside replaced by a NumPy array, so NumPy can read the nesting."""
-    if isinstance(data, Tensor):
-        array = _backend.move(data._data, _backend.CPU)
+    if isinstance(data, Tensor):  # inside a sequence a tensor stands for its one element, as in PyTorch
+        if data.numel() != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        array = _backend.move(data._data, _backend.CPU).reshape(())
         return array.astype(numpy.float32) if data.dtype is _dtype.bfloat16 else array
     if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
         return [_host_arrays(x) for x in data]
@@ -110,8 +112,9 @@ def _to_numpy(data, dtype):
     natural = _natural_numpy(inferred)
     if dtype is _dtype.uint64 and inferred._category == _dtype._INT:
         natural = dtype.numpy   # Python ints above int64's range fit uint64
+    host = _host_arrays(data)
     try:
-        array = numpy.array(_host_arrays(data), dtype=natural)
+        array = numpy.array(host, dtype=natural)
     except OverflowError:
         raise ValueError("Overflow when unpacking long long") from None
     except ValueError:

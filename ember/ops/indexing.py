@@ -61,6 +61,8 @@ def _normalize_key(input, key):
             items.append(item)
         elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
             items.append(_index_array(item, xp))
+        elif isinstance(item, range):
+            items.append(_index_array(list(item), xp))
         elif hasattr(item, "__index__"):
             items.append(int(item.__index__()))
         else:

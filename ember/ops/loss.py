@@ -2,7 +2,10 @@
 import math
 import warnings
 
+import numpy
+
 from .. import _dtype
+from ..autograd.function import Primitive
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
 
@@ -78,8 +81,9 @@ def _class_weights(weight, target, mask):
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    if target.dtype._category > _dtype._INT or target.dtype is _dtype.bool_:
-        raise RuntimeError(f"expected scalar type Long but found {_dtype.scalar_type_name(target.dtype)}")
+    if target.dtype not in (_dtype.int64, _dtype.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(target.dtype)}")
+    target = target.long()
     if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
                                               tuple(target.shape[:1]) != tuple(input.shape[:1])):
         if input.ndim == 2 or input.ndim < 1:
@@ -121,10 +125,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = input.log_softmax(class_dim)
-    if target.dtype.is_floating_point:
-        if tuple(target.shape) != tuple(input.shape):
-            raise RuntimeError(f"Expected floating point type target to have the same shape as input "
-                               f"{list(input.shape)}, got {list(target.shape)}")
+    if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_dtype.scalar_type_name(target.dtype)}")
+    if tuple(target.shape) == tuple(input.shape):  # class probabilities, as PyTorch decides
         classes = input.shape[class_dim]
         if label_smoothing:
             target = target * (1 - label_smoothing) + label_smoothing / classes
@@ -154,6 +158,27 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     return (1 - label_smoothing) * nll + label_smoothing / classes * smooth
 
 
+class BinaryCrossEntropy(Primitive):
+    """Elementwise BCE with PyTorch's numerics: logs clamped at -100, and the input gradient's denominator
+    p(1 - p) clamped at 1e-12, so a saturated probability (0 or 1) gives a finite gradient, not 0/0 (the target's
+    gradient, log(1 - p) - log(p), is not clamped, as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, p, t):
+        xp = ctx.xp
+        with numpy.errstate(divide="ignore"):
+            log_p, log_q = xp.maximum(xp.log(p), -100), xp.maximum(xp.log1p(-p), -100)
+        ctx.save_for_backward(p, t)
+        return -(t * log_p + (1 - t) * log_q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        p, t = ctx.saved_tensors
+        grad_p = grad * (p - t) / ((1 - p) * p).clamp(min=1e-12) if ctx.needs_input_grad[0] else None
+        grad_t = grad * ((-p).log1p() - p.log()) if ctx.needs_input_grad[1] else None
+        return grad_p, grad_t
+
+
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -163,7 +188,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                              "ember.Size", "torch.Size"))
     if bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

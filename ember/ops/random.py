@@ -194,6 +194,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
     if size is None:
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     low, high = int(low), int(high)

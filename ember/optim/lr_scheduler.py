@@ -1,6 +1,9 @@
 """Learning-rate schedulers, with PyTorch's formulas, ``last_epoch`` bookkeeping and ``state_dict``."""
+import functools
+import inspect
 import math
 import warnings
+import weakref
 from bisect import bisect_right
 from collections import Counter
 
@@ -15,6 +18,7 @@ class LRScheduler:
     """Base class: sets each group's lr from ``get_lr()`` on every ``step()``; ``initial_lr`` is kept per group."""
 
     _get_lr_called_within_step = False
+    _is_initial = False
 
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
@@ -31,11 +35,33 @@ class LRScheduler:
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
+        _track_optimizer_steps(optimizer)
         self._initial_step()
 
     def _initial_step(self):
         self._step_count = 0
-        self.step()
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def _warn_if_before_optimizer_step(self):
+        """PyTorch's warning when the first user ``step()`` comes before any ``optimizer.step()``."""
+        if self._step_count != 1:
+            return
+        if not getattr(self.optimizer.step, "_wrapped_by_lr_sched", False):
+            warnings.warn("Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+                          "initialization. Please, make sure to call `optimizer.step()` before `lr_scheduler.step()`. "
+                          "See more details at https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=3)
+        elif not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+                          "later, you should call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+                          "of the learning rate schedule. See more details at "
+                          "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+                          UserWarning, stacklevel=3)
 
     def state_dict(self):
         """Every attribute except the optimizer."""
@@ -57,22 +83,43 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advances the schedule by one epoch (or to ``epoch``) and writes the new learning rates."""
+        self._warn_if_before_optimizer_step()
         self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
-                          "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning)
-            self.last_epoch = epoch
-            closed = self._closed_form()
-            values = closed if closed is not None else self.get_lr()
+        self._get_lr_called_within_step = True
+        try:
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                warnings.warn("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated "
+                              "where possible. Please use `scheduler.step()` to step the scheduler.", UserWarning)
+                self.last_epoch = epoch
+                closed = self._closed_form()
+                values = closed if closed is not None else self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
 
 _LRScheduler = LRScheduler
+
+
+def _track_optimizer_steps(optimizer):
+    """Wraps ``optimizer.step`` once so it records that it ran (``_opt_called``), for the order warning."""
+    step = optimizer.step
+    if getattr(step, "_wrapped_by_lr_sched", False) or not hasattr(step, "__func__"):
+        return
+    function, optimizer_ref = step.__func__, weakref.ref(optimizer)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        owner = optimizer_ref()
+        owner._opt_called = True
+        return function(owner, *args, **kwargs)
+    wrapper._wrapped_by_lr_sched = True
+    optimizer.step = wrapper
 
 
 class LambdaLR(LRScheduler):
@@ -357,9 +404,9 @@ class ReduceLROnPlateau(LRScheduler):
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
                 raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
-            self.min_lrs = list(min_lr)
+            self.min_lrs, self.default_min_lr = list(min_lr), None
         else:
-            self.min_lrs = [min_lr] * len(groups)
+            self.min_lrs, self.default_min_lr = [min_lr] * len(groups), min_lr
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
         if mode not in ("min", "max"):
             raise ValueError("mode " + mode + " is unknown!")
@@ -482,9 +529,20 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self):
+        """The scheduler's attributes; a custom ``scale_fn`` is kept only as a callable object's attributes."""
         state = super().state_dict()
-        state.pop("_scale_fn_custom", None)
+        function = state.pop("_scale_fn_custom", None)
+        state["_scale_fn_custom"] = None if function is None or inspect.isfunction(function) else \
+            dict(vars(function))
         return state
+
+    def load_state_dict(self, state_dict):
+        """Restores attributes saved by ``state_dict`` (a callable ``scale_fn`` object gets its attributes back)."""
+        state_dict = dict(state_dict)
+        function_state = state_dict.pop("_scale_fn_custom", None)
+        super().load_state_dict(state_dict)
+        if function_state is not None:
+            vars(self._scale_fn_custom).update(function_state)
 
 
 def _per_group(value, groups, name):
@@ -534,8 +592,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             else:
                 self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
-        self._step_count += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -557,7 +619,7 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}")
         self.total_steps = total_steps
-        self._anneal_cos = anneal_strategy == "cos"
+        self._anneal_func_type = anneal_strategy
         if three_phase:
             self._schedule_phases = [
                 (float(pct_start * total_steps) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
@@ -590,7 +652,7 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, fraction):
-        if self._anneal_cos:
+        if self._anneal_func_type == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * fraction) + 1)
         return (end - start) * fraction + start
 

@@ -1,9 +1,10 @@
 """Layers, one module per family, in PyTorch's shape."""
 from .activation import (CELU, ELU, GELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh,  # noqa: F401
                          LeakyReLU, LogSigmoid, LogSoftmax, Mish, PReLU, ReLU, ReLU6, RReLU, Sigmoid, SiLU, Softmax,
-                         Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
+                         Softmax2d, Softmin, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401
 from .attention import MultiheadAttention, NonDynamicallyQuantizableLinear  # noqa: F401
+from .distance import CosineSimilarity, PairwiseDistance  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
@@ -28,3 +29,8 @@ from .sparse import Embedding, EmbeddingBag  # noqa: F401
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,  # noqa: F401
                           TransformerEncoderLayer)
+from . import activation as _activation, batchnorm, channelshuffle, instancenorm, linear as _linear  # noqa: E402,F401
+
+# Classes PyTorch defines in another module than ember does: pickles and safe_globals name them by PyTorch's path.
+_activation.MultiheadAttention = MultiheadAttention
+_linear.NonDynamicallyQuantizableLinear = NonDynamicallyQuantizableLinear

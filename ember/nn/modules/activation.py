@@ -231,6 +231,15 @@ class Softmax(_DimActivation):
         return F.softmax(input, self.dim)
 
 
+class Softmax2d(Module):
+    """Softmax over the channels of each location of a (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, input):
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3)
+
+
 class LogSoftmax(_DimActivation):
     """Applies log_softmax along ``dim``."""
 

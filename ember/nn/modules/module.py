@@ -556,8 +556,9 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
-        """Accepted for PyTorch compatibility (DataLoader workers share memory by other means)."""
-        return self
+        """Moves every parameter, gradient and buffer to shared memory, so processes given this module (forked, or
+        sent through multiprocessing) update the same weights (Hogwild)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # --- hooks ----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):

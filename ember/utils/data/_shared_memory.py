@@ -12,6 +12,7 @@ import numpy
 
 import ember
 
+from ...ops.sharing import reduce_shared
 from .collate import _rebuild_mapping
 
 _ALIGNMENT = 64
@@ -115,7 +116,10 @@ def _rebuild_tensor(array, requires_grad):
 
 
 def _reduce_tensor(tensor):
-    """Pickles a tensor as its NumPy array, for what multiprocessing itself sends: a 'spawn' worker's dataset."""
+    """Pickles a tensor as its NumPy array, for what multiprocessing itself sends: a 'spawn' worker's dataset;
+    a tensor in shared memory (``share_memory_``) goes by its memory file instead."""
+    if tensor.is_shared():
+        return reduce_shared(tensor)
     return _rebuild_tensor, (numpy.asarray(tensor.detach()), tensor.requires_grad)
 
 

@@ -1,0 +1,200 @@
+"""PyTorch's module names (``torch``, ``torchvision``, ...) resolved to ember's modules: the import hook behind
+``ember run`` and ``ember.install_torch_alias()``.
+
+Each aliased name maps to one ember module object (``torch.nn is ember.nn``); only a top-level name gets a thin
+module of its own, so ``torch.__version__`` can be the PyTorch API version while ``ember.__version__`` stays ember's.
+"""
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
+import types
+
+# PyTorch-family name -> ember module; the longest matching prefix wins.
+ALIASES = {"torch": "ember", "torchvision": "ember.vision", "torchaudio": "ember.audio", "torchtext": "ember.text",
+           "lightning.pytorch": "ember.lightning", "lightning": "ember.lightning",
+           "pytorch_lightning": "ember.lightning", "torchsummary": "ember.utils.summary",
+           "torchinfo": "ember.utils.summary"}
+API_VERSIONS = {"torch": "2.13.0", "torchvision": "0.28.0"}
+"""The versions of PyTorch's packages whose API ember follows (what ``torch.__version__`` reports under the alias)."""
+
+REPORT = "if PyTorch has it, please report the name and the line that uses it in ember's issue tracker"
+installed = False
+"""True once the alias is active in this process."""
+
+
+def ember_name(fullname):
+    """The ember module an aliased name stands for (``torch.nn`` -> ``ember.nn``), or None for other names."""
+    prefix = max((key for key in ALIASES if fullname == key or fullname.startswith(key + ".")), key=len, default=None)
+    return None if prefix is None else ALIASES[prefix] + fullname[len(prefix):]
+
+
+def public_name(ember_module_name):
+    """The PyTorch-family name of an ember module (``ember.vision.transforms`` -> ``torchvision.transforms``)."""
+    targets = sorted(set(ALIASES.values()) - {"ember"}, key=len, reverse=True)
+    prefix = next((t for t in targets if ember_module_name == t or ember_module_name.startswith(t + ".")), "ember")
+    alias = next(key for key, value in ALIASES.items() if value == prefix)
+    return alias + ember_module_name[len(prefix):]
+
+
+def _not_implemented(fullname, target):
+    return ModuleNotFoundError(f"No module named '{fullname}': ember does not implement {fullname} (it would be "
+                               f"{target}); {REPORT}", name=fullname)
+
+
+def _find_module(target):
+    """The ember module ``target`` names, imported; None when ember has no such module."""
+    if target in sys.modules:
+        return sys.modules[target]
+    parent, _, child = target.rpartition(".")
+    try:
+        spec = importlib.util.find_spec(target)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is not None:
+        return importlib.import_module(target)
+    attribute = vars(sys.modules[parent]).get(child) if parent in sys.modules else None
+    return attribute if isinstance(attribute, types.ModuleType) else None
+
+
+class AliasModule(types.ModuleType):
+    """A top-level alias (``torch``): every attribute read and write goes to the ember module it stands for."""
+
+    def __init__(self, name, target, version=None):
+        super().__init__(name, target.__doc__)
+        object.__setattr__(self, "__ember_module__", target)
+        for attribute in ("__file__", "__path__"):
+            if hasattr(target, attribute):
+                object.__setattr__(self, attribute, getattr(target, attribute))
+        if version is not None:
+            from .torch_version import TorchVersion
+            object.__setattr__(self, "__version__", TorchVersion(version))
+
+    def __getattr__(self, name):
+        target = self.__dict__["__ember_module__"]
+        if name == "__all__":
+            return getattr(target, "__all__", [n for n in dir(target) if not n.startswith("_")])
+        return getattr(target, name)
+
+    def __setattr__(self, name, value):
+        if name.startswith("__") and name.endswith("__"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.__dict__["__ember_module__"], name, value)
+
+    def __delattr__(self, name):
+        if name in self.__dict__:
+            object.__delattr__(self, name)
+        else:
+            delattr(self.__dict__["__ember_module__"], name)
+
+    def __dir__(self):
+        return sorted(set(self.__dict__) | set(dir(self.__dict__["__ember_module__"])))
+
+
+class _Loader:
+    """Hands out the ember module for an aliased name instead of loading a file."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def create_module(self, spec):
+        module = _find_module(self.target)
+        if module is None:
+            raise _not_implemented(spec.name, self.target)
+        if "." not in spec.name:
+            return AliasModule(spec.name, module, API_VERSIONS.get(spec.name))
+        self._own_spec = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        if not isinstance(module, AliasModule):
+            module.__spec__ = self._own_spec  # the import system set the alias's spec; keep the module's own
+        _add_missing_name_errors()
+
+
+class _Finder:
+    """A meta-path finder placed first, so no installed torch/torchvision/... is ever loaded beside ember."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        ember = ember_name(fullname)
+        if ember is None:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, _Loader(ember), is_package=True)
+
+
+def _missing_name_hook(module, original):
+    """A module ``__getattr__`` that imports a submodule on first use, as PyTorch does, and otherwise names the gap."""
+    def __getattr__(name):
+        if original is not None:
+            try:
+                return original(name)
+            except AttributeError:
+                pass
+        public = public_name(module.__name__)
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(f"module '{public}' has no attribute '{name}'")
+        if hasattr(module, "__path__"):
+            submodule = _find_module(f"{module.__name__}.{name}")
+            if submodule is not None:
+                return submodule
+        raise AttributeError(f"module '{public}' has no attribute '{name}': ember does not implement "
+                             f"{public}.{name}; {REPORT}")
+    __getattr__.ember_alias = True
+    return __getattr__
+
+
+def _add_missing_name_errors():
+    """Gives every public ember module imported so far the missing-name ``__getattr__``."""
+    for name, module in list(sys.modules.items()):
+        if not (name == "ember" or name.startswith("ember.")) or "._" in name or not isinstance(
+                module, types.ModuleType):
+            continue
+        original = module.__dict__.get("__getattr__")
+        if not getattr(original, "ember_alias", False):
+            module.__getattr__ = _missing_name_hook(module, original)
+
+
+class _InstallInChild:
+    """Unpickled first in a spawned child (with multiprocessing's preparation data), it installs the alias there
+    before the child re-imports the parent's ``__main__``."""
+
+    def __reduce__(self):
+        return install_torch_alias, ()
+
+
+def _pass_alias_to_children():
+    import multiprocessing.spawn as spawn
+    original = spawn.get_preparation_data
+    if getattr(original, "ember_alias", False):
+        return
+
+    def get_preparation_data(name):
+        data = original(name)
+        data["ember_torch_alias"] = _InstallInChild()
+        return data
+    get_preparation_data.ember_alias = True
+    spawn.get_preparation_data = get_preparation_data
+
+
+def install_torch_alias():
+    """Makes ``import torch`` (and ``torch.*``, ``torchvision``, ``torchaudio``, ``torchtext``, ``lightning.pytorch``,
+    ``pytorch_lightning``, ``torchsummary``, ``torchinfo``) import ember's modules in this process and the processes
+    it spawns. Call it before the first ``import torch``, e.g. at the top of a notebook."""
+    global installed
+    if installed:
+        return
+    clashes = [name for name, module in sys.modules.items()
+               if module is not None and ember_name(name) is not None and not _is_ember(module)]
+    if clashes:
+        raise RuntimeError(f"{', '.join(sorted(clashes)[:3])} already imported from PyTorch; call "
+                           "ember.install_torch_alias() before importing torch (restart the kernel/interpreter)")
+    sys.meta_path.insert(0, _Finder)
+    _pass_alias_to_children()
+    _add_missing_name_errors()
+    installed = True
+
+
+def _is_ember(module):
+    return isinstance(module, AliasModule) or getattr(module, "__name__", "").split(".")[0] == "ember"

@@ -1,0 +1,130 @@
+"""Process-wide settings PyTorch exposes at the top level: CPU threads (NumPy's BLAS, through threadpoolctl or
+OpenBLAS's own call), deterministic algorithms, float32 matmul precision and the default device."""
+import glob
+import os
+import warnings
+
+from . import _backend
+
+__all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
+           "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+           "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+           "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
+           "set_default_device", "get_default_device"]
+_settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "warn_only": False,
+             "matmul_precision": "highest"}
+
+
+def _openblas():
+    """NumPy's bundled OpenBLAS as (library, name prefix, suffix) for ctypes, or None."""
+    import ctypes
+    import numpy
+    folder = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
+    for path in glob.glob(os.path.join(folder, "*openblas*")):
+        library = ctypes.CDLL(path)
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"),
+                               ("openblas", "")):
+            if hasattr(library, f"{prefix}_set_num_threads{suffix}"):
+                return library, prefix, suffix
+    return None
+
+
+def set_num_threads(num):
+    """Sets how many threads NumPy's BLAS uses for matrix products (PyTorch's intra-op threads)."""
+    if not isinstance(num, int) or num <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        found = _openblas()
+        if found is None:
+            warnings.warn("set_num_threads: neither threadpoolctl nor NumPy's OpenBLAS was found; the BLAS thread "
+                          "count is unchanged")
+            return
+        library, prefix, suffix = found
+        getattr(library, f"{prefix}_set_num_threads{suffix}")(num)
+        return
+    threadpool_limits(num, user_api="blas")
+
+
+def get_num_threads():
+    """How many threads NumPy's BLAS uses (the CPU count when no BLAS library is found)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        found = _openblas()
+        if found is None:
+            return os.cpu_count() or 1
+        library, prefix, suffix = found
+        return int(getattr(library, f"{prefix}_get_num_threads{suffix}")())
+    counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+    return counts[0] if counts else os.cpu_count() or 1
+
+
+def set_num_interop_threads(num):
+    """Sets the inter-op thread count (kept for ``get_num_interop_threads``; ember runs ops one at a time)."""
+    if not isinstance(num, int) or num <= 0:
+        raise RuntimeError("Expected positive number of threads")
+    _settings["interop_threads"] = num
+
+
+def get_num_interop_threads():
+    """The inter-op thread count (the CPU count unless set)."""
+    return _settings["interop_threads"]
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Asks for deterministic algorithms; ember's NumPy and CuPy ops already are, so this records the choice."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}")
+    _settings["deterministic"], _settings["warn_only"] = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled():
+    """Whether ``use_deterministic_algorithms(True)`` is in effect."""
+    return _settings["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled():
+    """Whether deterministic mode was asked with ``warn_only=True``."""
+    return _settings["warn_only"]
+
+
+def set_deterministic_debug_mode(debug_mode):
+    """0/"default", 1/"warn" or 2/"error": the same switch as ``use_deterministic_algorithms``."""
+    modes = {"default": 0, "warn": 1, "error": 2}
+    mode = modes.get(debug_mode, debug_mode)
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected one of `default`, `warn`, `error`, but got "
+                           f"{debug_mode}")
+    use_deterministic_algorithms(mode > 0, warn_only=mode == 1)
+
+
+def get_deterministic_debug_mode():
+    """0 when deterministic algorithms are off, 1 in warn-only mode, 2 otherwise."""
+    return 0 if not _settings["deterministic"] else 1 if _settings["warn_only"] else 2
+
+
+def set_float32_matmul_precision(precision):
+    """'highest', 'high' or 'medium' (ember computes float32 products in float32 whatever the setting)."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+                      "setFloat32MatmulPrecision call has no effect.")
+        return
+    _settings["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision():
+    """The precision set by ``set_float32_matmul_precision`` ('highest' by default)."""
+    return _settings["matmul_precision"]
+
+
+def set_default_device(device):
+    """Makes factory functions (``zeros``, ``randn``, ``tensor``, ...) put tensors on ``device`` when given none;
+    None restores the CPU."""
+    _backend.default_device = _backend.CPU if device is None else _backend.as_device(device)
+
+
+def get_default_device():
+    """The device factory functions use when given none."""
+    return _backend.default_device

@@ -1,0 +1,2 @@
+"""PyTorch's module path of the batch-norm layers (``torch.nn.modules.batchnorm``), which checkpoints name."""
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, _BatchNorm, _NormBase  # noqa: F401

@@ -1,0 +1,2 @@
+"""PyTorch's module path of the instance-norm layers (``torch.nn.modules.instancenorm``), which checkpoints name."""
+from .normalization import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, _InstanceNorm  # noqa: F401

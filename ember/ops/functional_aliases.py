@@ -1,0 +1,264 @@
+"""The neural-network functions PyTorch also exposes at the top level (``torch.conv2d``, ``torch.max_pool2d``,
+``torch.dropout``, ``torch.batch_norm``, ``torch.softmax``, ...), with those entry points' own signatures: ATen's
+argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
+from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
+from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
+from .distance import cosine_similarity, pairwise_distance, pdist
+from .pooling import adaptive_avg_pool1d
+
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "avg_pool1d", "batch_norm", "bilinear",
+           "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d", "conv_tbc",
+           "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity",
+           "ctc_loss", "dropout", "dropout_", "alpha_dropout_", "feature_dropout", "embedding", "embedding_bag",
+           "feature_alpha_dropout", "group_norm", "hardshrink", "hinge_embedding_loss", "instance_norm", "kl_div",
+           "layer_norm", "log_softmax", "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices",
+           "max_pool2d", "max_pool3d", "native_channel_shuffle", "channel_shuffle", "pairwise_distance", "pdist",
+           "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "softmax", "threshold",
+           "threshold_", "triplet_margin_loss"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _reduction(value):
+    """ATen's reduction enum as a name: 1 mean, 2 sum, any other integer no reduction (as ATen's kernels do)."""
+    return _REDUCTIONS[value] if value in (1, 2) else "none"
+
+
+def softmax(input, dim, dtype=None):
+    """``torch.softmax``: softmax along ``dim``, computed in ``dtype`` when given."""
+    return activation.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``torch.log_softmax``: log-softmax along ``dim``, computed in ``dtype`` when given."""
+    return activation.log_softmax(input, dim, dtype=dtype)
+
+
+def dropout(input, p, train):
+    """``torch.dropout``: zeroes elements with probability ``p`` when ``train``, scaling the rest by 1/(1-p)."""
+    return _dropout.dropout(input, p, train)
+
+
+def dropout_(input, p, train):
+    """In-place ``torch.dropout``."""
+    return _dropout.dropout(input, p, train, inplace=True)
+
+
+def feature_dropout(input, p, train):
+    """``torch.feature_dropout``: zeroes whole channels (dimension 1) with probability ``p`` when ``train``."""
+    return _dropout.dropout2d(input, p, train) if input.dim() == 4 else _dropout.dropout3d(input, p, train) \
+        if input.dim() == 5 else _dropout.dropout1d(input, p, train)
+
+
+def alpha_dropout(input, p, train):
+    """``torch.alpha_dropout``: dropout that keeps SELU's mean and variance."""
+    return _dropout.alpha_dropout(input, p, train)
+
+
+def alpha_dropout_(input, p, train):
+    """In-place ``torch.alpha_dropout``."""
+    return _dropout.alpha_dropout(input, p, train, inplace=True)
+
+
+def feature_alpha_dropout(input, p, train):
+    """``torch.feature_alpha_dropout``: alpha dropout of whole channels."""
+    return _dropout.feature_alpha_dropout(input, p, train)
+
+
+def celu(input, alpha=1.0):
+    """``torch.celu``: max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    return activation.celu(input, alpha)
+
+
+def celu_(input, alpha=1.0):
+    """In-place ``torch.celu``."""
+    return activation.celu(input, alpha, inplace=True)
+
+
+def selu(input):
+    """``torch.selu``: scaled ELU with the self-normalising constants."""
+    return activation.selu(input)
+
+
+def selu_(input):
+    """In-place ``torch.selu``."""
+    return activation.selu(input, inplace=True)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """``torch.rrelu``: leaky ReLU with a random slope in [lower, upper] when training, their mean otherwise."""
+    return activation.rrelu(input, lower, upper, training)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False, generator=None):
+    """In-place ``torch.rrelu``."""
+    return activation.rrelu(input, lower, upper, training, inplace=True)
+
+
+def threshold(input, threshold, value):
+    """``torch.threshold``: ``value`` where input <= threshold, input elsewhere."""
+    return activation.threshold(input, threshold, value)
+
+
+def threshold_(input, threshold, value):
+    """In-place ``torch.threshold``."""
+    return activation.threshold(input, threshold, value, inplace=True)
+
+
+def hardshrink(input, lambd=0.5):
+    """``torch.hardshrink``: input where |input| > lambd, 0 elsewhere."""
+    return activation.hardshrink(input, lambd)
+
+
+def prelu(input, weight):
+    """``torch.prelu``: max(0, x) + weight * min(0, x), weight per channel."""
+    return activation.prelu(input, weight)
+
+
+def native_channel_shuffle(input, groups):
+    """``torch.native_channel_shuffle``: regroups channels as (groups, C/groups) -> (C/groups, groups)."""
+    return sampling.channel_shuffle(input, groups)
+
+
+channel_shuffle = native_channel_shuffle
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``torch.bilinear``: x1^T W x2 + b for every output feature (weight: out x in1 x in2)."""
+    from .linalg import einsum
+    output = einsum("...i,oij,...j->...o", input1, weight, input2)
+    return output if bias is None else output + bias
+
+
+def conv_tbc(input, weight, bias, pad=0):
+    """``torch.conv_tbc``: 1-d convolution of a (time, batch, channels) input with a (kernel, in, out) weight."""
+    return conv.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad).permute(2, 0, 1)
+
+
+def embedding(weight, indices, padding_idx=-1, scale_grad_by_freq=False, sparse=False):
+    """``torch.embedding``: rows of ``weight`` at ``indices`` (weight first; ``padding_idx`` -1 means none)."""
+    return _embedding.embedding(indices, weight, None if padding_idx == -1 else padding_idx,
+                                scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
+
+
+def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+    """``torch.embedding_bag``: (bags reduced by ``mode`` 0 sum / 1 mean / 2 max, offset2bag, bag_size,
+    max_indices), the last three as PyTorch's CPU kernel reports them."""
+    from . import creation, shape, sorting
+    output = _embedding.embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
+                                      mode=("sum", "mean", "max")[mode], sparse=sparse,
+                                      per_sample_weights=per_sample_weights, include_last_offset=include_last_offset,
+                                      padding_idx=padding_idx)
+    starts = offsets[:-1] if include_last_offset else offsets
+    ends = shape.cat([starts[1:], creation.tensor([indices.numel()], dtype=offsets.dtype)])
+    bag_size = ends - starts
+    if mode == 0:
+        return output, creation.empty(0, dtype=indices.dtype), creation.zeros_like(bag_size), \
+            creation.zeros_like(bag_size)
+    offset2bag = sorting.bucketize(creation.arange(indices.numel()), starts, right=True) - 1
+    if mode == 1:
+        return output, offset2bag, bag_size, bag_size.clone()
+    rows = weight.detach()[indices]
+    winners = shape.stack([indices[int(s) + rows[int(s):int(e)].argmax(0)] if e > s else
+                              creation.zeros(weight.shape[1], dtype=indices.dtype)
+                              for s, e in zip(starts.tolist(), ends.tolist())])
+    return output, offset2bag, bag_size, winners
+
+
+def max_pool1d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``torch.max_pool1d``: 1-d max pooling (values only; an empty ``stride`` means the kernel size)."""
+    return pooling.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``torch.max_pool1d_with_indices``: 1-d max pooling's values and the flat indices they came from."""
+    return pooling.max_pool1d(input, kernel_size, stride or None, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool2d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``torch.max_pool2d``: 2-d max pooling (values only)."""
+    return pooling.max_pool2d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def max_pool3d(input, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+    """``torch.max_pool3d``: 3-d max pooling (values only)."""
+    return pooling.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
+
+
+def avg_pool1d(input, kernel_size, stride=(), padding=0, ceil_mode=False, count_include_pad=True):
+    """``torch.avg_pool1d``: 1-d average pooling."""
+    return pooling.avg_pool1d(input, kernel_size, stride or None, padding, ceil_mode, count_include_pad)
+
+
+def adaptive_max_pool1d(input, output_size):
+    """``torch.adaptive_max_pool1d``: adaptive 1-d max pooling's values and indices (always both)."""
+    return pooling.adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled):
+    """``torch.batch_norm``: batch normalisation with ATen's argument order (weight and bias first)."""
+    return normalization.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def instance_norm(input, weight, bias, running_mean, running_var, use_input_stats, momentum, eps, cudnn_enabled):
+    """``torch.instance_norm``: instance normalisation with ATen's argument order."""
+    return normalization.instance_norm(input, running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    """``torch.layer_norm``: normalisation over the trailing ``normalized_shape`` dimensions."""
+    return normalization.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """``torch.group_norm``: normalisation over groups of channels."""
+    return normalization.group_norm(input, num_groups, weight, bias, eps)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``torch.rms_norm``: division by the root mean square over the trailing ``normalized_shape`` dimensions."""
+    return normalization.rms_norm(input, normalized_shape, weight, eps)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
+    """``torch.binary_cross_entropy_with_logits``: BCE on logits, ``reduction`` 0/1/2 = none/mean/sum."""
+    return loss.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
+                                                 pos_weight=pos_weight)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
+    """``torch.cosine_embedding_loss`` with an integer ``reduction``."""
+    return loss.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
+
+
+def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
+    """``torch.hinge_embedding_loss`` with an integer ``reduction``."""
+    return loss.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
+    """``torch.margin_ranking_loss`` with an integer ``reduction``."""
+    return loss.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
+
+
+def kl_div(input, target, reduction=1, *, log_target=False):
+    """``torch.kl_div`` with an integer ``reduction`` (1, mean, averages over every element)."""
+    return loss.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
+
+
+def poisson_nll_loss(input, target, log_input, full, eps, reduction):
+    """``torch.poisson_nll_loss``: every argument required, ``reduction`` an integer."""
+    return loss.poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=_reduction(reduction))
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
+    """``torch.triplet_margin_loss`` with an integer ``reduction``."""
+    return loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
+                                    reduction=_reduction(reduction))
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1, zero_infinity=False):
+    """``torch.ctc_loss`` with an integer ``reduction``."""
+    return loss.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction), zero_infinity)
+

@@ -1,0 +1,47 @@
+"""NumPy's keyword names that PyTorch's functions and Tensor methods also accept: ``axis=`` for ``dim``,
+``keepdims=`` for ``keepdim``, and ``size=`` for the sizes of factory functions (``zeros(size=(2, 3))``)."""
+import functools
+import inspect
+
+_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+_wrapped = {}
+
+
+def accepting_numpy_keywords(function):
+    """``function``, or a wrapper of it that renames NumPy's keywords, when its signature has their PyTorch names."""
+    if function in _wrapped or getattr(function, "__wrapped__", None) in _wrapped:
+        return _wrapped.get(function, function)
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None:
+        return function
+    parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]  # read from the code: fast at import
+    aliases = {alias: name for alias, name in _ALIASES.items() if name in parameters and alias not in parameters}
+    sizes = bool(code.co_flags & inspect.CO_VARARGS) and code.co_varnames[len(parameters)] == "size"
+    if not aliases and not sizes:
+        return function
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        if kwargs:
+            for alias, name in aliases.items():
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{function.__name__}() got multiple values for argument '{name}'")
+                    kwargs[name] = kwargs.pop(alias)
+            if sizes and "size" in kwargs:
+                if args:
+                    raise TypeError(f"{function.__name__}() got multiple values for argument 'size'")
+                args = (kwargs.pop("size"),)
+        return function(*args, **kwargs)
+    _wrapped[function] = wrapper
+    return wrapper
+
+
+def install(namespace, cls):
+    """Replaces the functions of a module's namespace dict and the methods of ``cls`` by their accepting forms."""
+    for name, value in list(namespace.items()):
+        if inspect.isfunction(value) and not name.startswith("_"):
+            namespace[name] = accepting_numpy_keywords(value)
+    for name, value in list(vars(cls).items()):
+        if inspect.isfunction(value) and not name.startswith("__"):
+            setattr(cls, name, accepting_numpy_keywords(value))
