@@ -196,6 +196,13 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     return _all_reduce_array(pg, array, op, async_op, copy_back, (tensor,))
 
 
+def _all_reduce_unchecked(tensor, group):
+    """Starts a SUM allreduce of a contiguous CPU tensor without comparing arguments across ranks first (for
+    DistributedDataParallel, whose buckets agree by construction); returns the Work."""
+    array, copy_back = _array(tensor)
+    return _all_reduce_array(group, array, ReduceOp.SUM, True, copy_back, (tensor,))
+
+
 def _all_reduce_array(pg, array, op, async_op, copy_back=None, outputs=()):
     request = pg.comm.Iallreduce(_mpi.mpi().IN_PLACE, _spec(array), op=_mpi.mpi_op(op, array.dtype))
     average = (lambda: _average(array, pg.size())) if op is ReduceOp.AVG else None

@@ -1,2 +1,3 @@
-"""``ember.nn.parallel``: DataParallel."""
+"""``ember.nn.parallel``: DataParallel and DistributedDataParallel."""
 from .data_parallel import DataParallel  # noqa: F401
+from .distributed import DistributedDataParallel  # noqa: F401
