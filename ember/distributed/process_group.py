@@ -160,8 +160,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise RuntimeError("ProcessGroupNCCL is only supported with GPUs, no GPUs found! (the 'nccl' backend needs "
                            "a CUDA GPU and CuPy; use backend='gloo' on the CPU)")
     comm = MPI.COMM_WORLD
-    _check_matches("world_size", world_size, comm.Get_size())
-    _check_matches("rank", rank, comm.Get_rank())
+    _check_matches(comm, rank, world_size)
     _install_abort_on_error(comm)
     world = ProcessGroup(comm.Dup(), range(comm.Get_size()), backend, timeout)
     from .collectives import _wait
@@ -169,17 +168,17 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _world = world
 
 
-def _check_matches(name, asked, actual):
-    if asked == -1:
-        return
-    if actual == 1 and asked > (0 if name == "rank" else 1):
-        raise RuntimeError(f"init_process_group asked for {name}={asked} in a process started alone. ember.distributed "
-                           f"runs on MPI: start the ranks with `mpiexec -n N python script.py`, "
-                           f"`python -m ember.distributed.run --nproc-per-node N script.py` or "
+def _check_matches(comm, rank, world_size):
+    """The rank and world size a program asks for must be MPI's."""
+    if comm.Get_size() == 1 and (world_size > 1 or rank > 0):
+        raise RuntimeError(f"init_process_group asked for rank {rank} of world_size {world_size} in a process started "
+                           f"alone. ember.distributed runs on MPI: start the ranks with `mpiexec -n N python script.py`,"
+                           f" `python -m ember.distributed.run --nproc-per-node N script.py` or "
                            f"ember.multiprocessing.spawn.")
-    if asked != actual:
-        raise ValueError(f"init_process_group was given {name}={asked} but MPI started this process with {name} "
-                         f"{actual}")
+    for name, asked, actual in (("world_size", world_size, comm.Get_size()), ("rank", rank, comm.Get_rank())):
+        if asked != -1 and asked != actual:
+            raise ValueError(f"init_process_group was given {name}={asked} but MPI started this process with "
+                             f"{name} {actual}")
 
 
 def _install_abort_on_error(comm):

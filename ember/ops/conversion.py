@@ -167,17 +167,6 @@ def is_pinned(self, device=None):
     return False
 
 
-@tensor_method
-def share_memory_(self):
-    """Accepted for PyTorch compatibility; DataLoader workers share memory by other means."""
-    return self
-
-
-@tensor_method
-def is_shared(self):
-    return False
-
-
 def is_tensor(obj):
     """True when ``obj`` is an ember Tensor."""
     return isinstance(obj, Tensor)

@@ -556,8 +556,8 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
-        """Accepted for PyTorch compatibility (DataLoader workers share memory by other means)."""
-        return self
+        """Moves every parameter and buffer into shared memory (for several processes training one model)."""
+        return self._apply(lambda t: t.share_memory_())
 
     # --- hooks ----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
