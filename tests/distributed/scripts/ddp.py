@@ -9,7 +9,7 @@ import ember.distributed as dist
 from ember import nn
 from ember.nn.parallel import DistributedDataParallel as DDP
 
-from problem import MICRO, batches, initial_weights
+from problem import MICRO, batches, batchnorm_weights, initial_weights
 
 out = pathlib.Path(sys.argv[1])
 dist.init_process_group("gloo")
@@ -17,7 +17,11 @@ rank, world = dist.get_rank(), dist.get_world_size()
 local = slice(rank * 8 // world, (rank + 1) * 8 // world)
 
 
-def model():
+def model(batchnorm=False):
+    if batchnorm:   # SyncBatchNorm: statistics of the whole batch across ranks
+        m = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 3)).double()
+        m.load_state_dict({k: ember.from_numpy(v) for k, v in batchnorm_weights().items()})
+        return nn.SyncBatchNorm.convert_sync_batchnorm(m)
     m = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 3)).double()
     weights = initial_weights(seed=0 if rank == 0 else 100 + rank)   # DDP must broadcast rank 0's
     m.load_state_dict({k: ember.from_numpy(v) for k, v in weights.items()})
@@ -31,8 +35,8 @@ def same_on_every_rank(m):
         assert all(np.array_equal(everyone[0], e) for e in everyone), name
 
 
-def train(name, micro=1, **ddp_args):
-    ddp = DDP(model(), **ddp_args)
+def train(name, micro=1, batchnorm=False, **ddp_args):
+    ddp = DDP(model(batchnorm), **ddp_args)
     same_on_every_rank(ddp)
     opt = ember.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
     for _ in range(2):   # epochs
@@ -60,6 +64,8 @@ assert len(ddp._buckets) == 4 and ddp._buckets[0].params[0] is ddp.module[2].bia
 train("two_buckets", bucket_cap_mb=300 / 2**20)
 train("no_sync", micro=MICRO, bucket_cap_mb=300 / 2**20)
 train("bucket_view", gradient_as_bucket_view=True, bucket_cap_mb=300 / 2**20)
+ddp = train("syncbn", batchnorm=True)
+assert isinstance(ddp.module[1], nn.SyncBatchNorm)
 
 
 # find_unused_parameters: rank 0 alone uses `extra`; `never` is used by no rank
