@@ -171,9 +171,9 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
 def _check_matches(comm, rank, world_size):
     """The rank and world size a program asks for must be MPI's."""
     if comm.Get_size() == 1 and (world_size > 1 or rank > 0):
-        raise RuntimeError(f"init_process_group asked for rank {rank} of world_size {world_size} in a process started "
-                           f"alone. ember.distributed runs on MPI: start the ranks with `mpiexec -n N python script.py`,"
-                           f" `python -m ember.distributed.run --nproc-per-node N script.py` or "
+        raise RuntimeError(f"init_process_group asked for rank {rank} of world_size {world_size} in a process "
+                           f"started alone. ember.distributed runs on MPI: start the ranks with `mpiexec -n N python "
+                           f"script.py`, `python -m ember.distributed.run --nproc-per-node N script.py` or "
                            f"ember.multiprocessing.spawn.")
     for name, asked, actual in (("world_size", world_size, comm.Get_size()), ("rank", rank, comm.Get_rank())):
         if asked != -1 and asked != actual:

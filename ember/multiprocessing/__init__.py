@@ -2,7 +2,7 @@
 ``torch.multiprocessing``), plus ``spawn``/``start_processes``, which start ranks through MPI so that
 ``init_process_group`` works inside them."""
 import multiprocessing as _mp
-from multiprocessing import *  # noqa: F401,F403
+from multiprocessing import *  # noqa: F401,F403,E402
 
 from .. import _sharing  # noqa: F401  (registers the shared-memory pickling of tensors)
 from .spawn import (ProcessContext, ProcessExitedException, ProcessRaisedException, SpawnContext, spawn,

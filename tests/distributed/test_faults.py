@@ -1,6 +1,5 @@
 """A failing rank ends the whole job with a non-zero exit within 5 s of the failure, the failing rank and its error
 printed, and no process of the job left behind; a rank that never arrives makes the others' collectives time out."""
-import os
 import pathlib
 import shutil
 import sys

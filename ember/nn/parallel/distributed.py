@@ -55,7 +55,8 @@ class DistributedDataParallel(Module):
                                "requires a gradient.")
         devices = {p.device for p in params}
         if len(devices) > 1:
-            raise ValueError(f"DistributedDataParallel's parameters must be on one device, found {sorted(map(str, devices))}")
+            raise ValueError(f"DistributedDataParallel's parameters must be on one device, found "
+                             f"{sorted(map(str, devices))}")
         if device_ids is not None and next(iter(devices)).type == "cpu":
             raise ValueError(f"DistributedDataParallel device_ids and output_device arguments only work with "
                              f"single-device/multiple-device GPU modules or CPU modules, but got device_ids "
