@@ -62,6 +62,19 @@ assert len(ddp._buckets) == 1
 ddp = train("bucket_per_param", bucket_cap_mb=1e-6)
 assert len(ddp._buckets) == 4 and ddp._buckets[0].params[0] is ddp.module[2].bias
 train("two_buckets", bucket_cap_mb=300 / 2**20)
+
+# overlap: when backward reaches the first layer's output, the last layer's buckets are already communicating
+ddp = DDP(model(), bucket_cap_mb=1e-6)
+seen = []
+
+
+def watch(module, args, out):
+    out.register_hook(lambda g: seen.append([b.work is not None for b in ddp._buckets]))
+
+
+ddp.module[0].register_forward_hook(watch)
+nn.functional.cross_entropy(ddp(ember.randn(4, 5, dtype=ember.float64)), ember.tensor([0, 1, 2, 0])).backward()
+assert seen == [[True, True, False, False]], seen   # buckets: 2.bias, 2.weight, 0.bias, 0.weight
 train("no_sync", micro=MICRO, bucket_cap_mb=300 / 2**20)
 train("bucket_view", gradient_as_bucket_view=True, bucket_cap_mb=300 / 2**20)
 ddp = train("syncbn", batchnorm=True)

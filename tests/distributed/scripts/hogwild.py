@@ -11,7 +11,7 @@ TRUE_W, TRUE_B = [[1.5, -2.0, 0.5, 3.0]], [0.25]
 
 def train(rank, model, x, y, steps):
     ember.manual_seed(rank)
-    opt = ember.optim.SGD(model.parameters(), lr=0.05)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
     for _ in range(steps):
         idx = ember.randint(0, x.shape[0], (16,))
         opt.zero_grad()
@@ -31,7 +31,7 @@ if __name__ == "__main__":
     y = x @ ember.tensor(TRUE_W).T + ember.tensor(TRUE_B)
     model = nn.Linear(4, 1).share_memory()
     before = nn.functional.mse_loss(model(x), y).item()
-    workers = [ctx.Process(target=train, args=(r, model, x, y, 150)) for r in range(2)]
+    workers = [ctx.Process(target=train, args=(r, model, x, y, 60)) for r in range(2)]
     for w in workers:
         w.start()
     for w in workers:
