@@ -9,7 +9,7 @@ from .launch import SCRIPTS, run
 
 @pytest.mark.parametrize("start_method", ["spawn", "fork"])
 def test_hogwild_converges_and_shares_parameters(start_method, tmp_path):
-    result = run([sys.executable, str(SCRIPTS / "hogwild.py"), start_method], timeout=120, cwd=tmp_path)
+    result = run([sys.executable, str(SCRIPTS / "hogwild.py"), start_method], timeout=90, cwd=tmp_path)
     assert result.returncode == 0 and "hogwild ok" in result.stdout, result.stdout + result.stderr
 
 
