@@ -1,6 +1,9 @@
 """mpi4py, imported on first use, and the translation of ember dtypes and ``ReduceOp`` into MPI datatypes and ops."""
 import enum
+import faulthandler
 import functools
+import signal
+import threading
 
 import numpy
 
@@ -8,12 +11,39 @@ INSTALL_HINT = "pip install 'ember[distributed]' (the mpi4py and mpich packages)
 
 
 def mpi():
-    """The ``mpi4py.MPI`` module; a RuntimeError saying what to install when it is missing."""
+    """The ``mpi4py.MPI`` module (MPI itself is started by ``initialize``); a RuntimeError saying what to install
+    when it is missing."""
+    import sys
     try:
+        if "mpi4py.MPI" not in sys.modules:
+            import mpi4py
+            mpi4py.rc.initialize, mpi4py.rc.finalize = False, True
         from mpi4py import MPI
     except ImportError as error:
         raise RuntimeError(f"ember.distributed runs on MPI through mpi4py, which is not installed: {INSTALL_HINT}") \
             from error
+    return MPI
+
+
+def initialize(timeout):
+    """Starts MPI. Under mpiexec ``MPI_Init`` blocks (holding the GIL) until every rank has called it, so a watchdog
+    outside Python bounds it: after ``timeout`` seconds faulthandler prints where this rank waits and SIGALRM ends
+    it, which mpiexec answers by ending every rank of the job."""
+    MPI = mpi()
+    if MPI.Is_initialized():
+        return MPI
+    watched = threading.current_thread() is threading.main_thread()
+    if watched:
+        previous = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        faulthandler.dump_traceback_later(timeout)
+        signal.setitimer(signal.ITIMER_REAL, timeout + 0.2)
+    try:
+        MPI.Init_thread(MPI.THREAD_MULTIPLE)
+    finally:
+        if watched:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            faulthandler.cancel_dump_traceback_later()
+            signal.signal(signal.SIGALRM, previous)
     return MPI
 
 

@@ -15,8 +15,8 @@ from .. import from_numpy, no_grad
 from . import _mpi
 from .process_group import DistBackendError, _resolve
 
-__all__ = ["Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single", "barrier",
-           "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv", "reduce", "reduce_scatter",
+__all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single", "barrier",
+           "batch_isend_irecv", "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv", "reduce", "reduce_scatter",
            "reduce_scatter_tensor", "scatter", "send"]
 
 ReduceOp = _mpi.ReduceOp
@@ -513,6 +513,23 @@ def send(tensor, dst=None, group=None, tag=0, group_dst=None):
     work = isend(tensor, dst, group, tag, group_dst)
     if work is not None:
         work.wait()
+
+
+class P2POp:
+    """One send or receive for ``batch_isend_irecv``: ``op`` is ``isend`` or ``irecv``."""
+
+    def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
+        if op not in (isend, irecv):
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
+                             "``torch.distributed.irecv``.")
+        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
+
+
+def batch_isend_irecv(p2p_op_list):
+    """Starts every send and receive of the list at once; returns their Works."""
+    if not p2p_op_list or not all(isinstance(p, P2POp) for p in p2p_op_list):
+        raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type ``torch.distributed.P2POp``.")
+    return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
 
 
 def recv(tensor, src=None, group=None, tag=0, group_src=None):

@@ -159,13 +159,14 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     if backend == Backend.NCCL and not is_nccl_available():
         raise RuntimeError("ProcessGroupNCCL is only supported with GPUs, no GPUs found! (the 'nccl' backend needs "
                            "a CUDA GPU and CuPy; use backend='gloo' on the CPU)")
+    _mpi.initialize(timeout.total_seconds())
+    _install_abort_on_error(MPI)
     comm = MPI.COMM_WORLD
     _check_matches(comm, rank, world_size)
-    _install_abort_on_error(comm)
-    world = ProcessGroup(comm.Dup(), range(comm.Get_size()), backend, timeout)
     from .collectives import _wait
-    _wait([world.comm.Ibarrier()], world, "init_process_group")
-    _world = world
+    # every rank must arrive within the timeout before the blocking Dup
+    _wait([comm.Ibarrier()], ProcessGroup(comm, range(comm.Get_size()), backend, timeout), "init_process_group")
+    _world = ProcessGroup(comm.Dup(), range(comm.Get_size()), backend, timeout)
 
 
 def _check_matches(comm, rank, world_size):
@@ -181,18 +182,19 @@ def _check_matches(comm, rank, world_size):
                              f"{name} {actual}")
 
 
-def _install_abort_on_error(comm):
+def _install_abort_on_error(MPI):
     """An uncaught exception on one rank prints it with the rank and aborts the whole job: under plain ``mpiexec``
     the other ranks would otherwise wait forever in their next collective."""
     previous = sys.excepthook
 
     def abort(kind, value, tb):
-        if kind is KeyboardInterrupt:
+        if kind is KeyboardInterrupt or MPI.Is_finalized():
             return previous(kind, value, tb)
+        rank = MPI.COMM_WORLD.Get_rank()
         message = "".join(traceback.format_exception(kind, value, tb))
-        sys.stderr.write(f"[rank {comm.Get_rank()}] {message}[rank {comm.Get_rank()}] aborting the job\n")
+        sys.stderr.write(f"[rank {rank}] {message}[rank {rank}] aborting the job\n")
         sys.stderr.flush()
-        comm.Abort(1)
+        MPI.COMM_WORLD.Abort(1)
 
     sys.excepthook = abort
 

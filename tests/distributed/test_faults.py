@@ -37,6 +37,7 @@ def _matching(marker):
     ("kill", "BAD TERMINATION"),
     ("hang", "timed out after 3 s"),
     ("hang-monitored", "Rank 1 failed to pass monitoredBarrier in 2000 ms"),
+    ("late-init", "Timeout (0:00:03)!"),
 ])
 def test_a_failing_rank_ends_the_job(mode, expected, tmp_path):
     require_mpi()
@@ -51,6 +52,8 @@ def test_a_failing_rank_ends_the_job(mode, expected, tmp_path):
         assert ended - float(stamp.read_text()) < 5
     if mode == "raise":
         assert "[rank 1]" in result.stderr
+    if mode == "late-init":
+        assert "in init_process_group" in result.stderr
     if mode.startswith("hang"):
         assert "[rank 0]" in result.stderr or "[Rank 0]" in result.stderr
     assert _leftovers(str(tmp_path)) == []

@@ -134,6 +134,12 @@ if rank == 0:
     assert sender == size - 1
 elif rank == size - 1:
     dist.send(ember.ones(1), 0, tag=9)
+got = ember.zeros(2)
+works = dist.batch_isend_irecv([dist.P2POp(dist.isend, ember.full((2,), 7.0 * rank), right),
+                                dist.P2POp(dist.irecv, got, left)])
+for w in works:
+    w.wait()
+assert got.tolist() == [7.0 * left] * 2
 try:
     dist.send(ember.ones(1), rank)
     raise AssertionError("send to self must fail")

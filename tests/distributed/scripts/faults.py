@@ -1,4 +1,4 @@
-"""A job where rank 1 fails (argv[1]: raise, kill, hang, hang-monitored) while rank 0 waits; argv[2] is where the
+"""A job where rank 1 fails (argv[1]: raise, kill, hang, hang-monitored, late-init) while rank 0 waits; argv[2] is where the
 failing rank writes the time it failed."""
 import datetime
 import os
@@ -11,6 +11,8 @@ import ember
 import ember.distributed as dist
 
 mode, stamp = sys.argv[1], pathlib.Path(sys.argv[2])
+if mode == "late-init" and os.environ["PMI_RANK"] == "1":
+    time.sleep(60)   # never reaches init_process_group: rank 0's must time out
 dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=3))
 rank = dist.get_rank()
 dist.barrier()
