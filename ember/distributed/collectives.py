@@ -15,9 +15,9 @@ from .. import from_numpy, no_grad
 from . import _mpi
 from .process_group import DistBackendError, _resolve
 
-__all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single", "barrier",
-           "batch_isend_irecv", "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv", "reduce", "reduce_scatter",
-           "reduce_scatter_tensor", "scatter", "send"]
+__all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single",
+           "barrier", "batch_isend_irecv", "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv",
+           "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send"]
 
 ReduceOp = _mpi.ReduceOp
 _SPIN = 200   # polls of a request before each one also yields the CPU (ranks often outnumber cores)
@@ -520,9 +520,10 @@ class P2POp:
 
     def __init__(self, op, tensor, peer=None, group=None, tag=0, group_peer=None):
         if op not in (isend, irecv):
-            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` or "
-                             "``torch.distributed.irecv``.")
-        self.op, self.tensor, self.peer, self.group, self.tag, self.group_peer = op, tensor, peer, group, tag, group_peer
+            raise ValueError("Invalid ``op``. Expected ``op`` to be of type ``torch.distributed.isend`` "
+                             "or ``torch.distributed.irecv``.")
+        self.op, self.tensor, self.peer, self.group = op, tensor, peer, group
+        self.tag, self.group_peer = tag, group_peer
 
 
 def batch_isend_irecv(p2p_op_list):

@@ -1,5 +1,5 @@
-"""A job where rank 1 fails (argv[1]: raise, kill, hang, hang-monitored, late-init) while rank 0 waits; argv[2] is where the
-failing rank writes the time it failed."""
+"""A job where rank 1 fails (argv[1]: raise, kill, hang, hang-monitored, late-init) while rank 0 waits; argv[2] is
+where the failing rank writes the time it failed."""
 import datetime
 import os
 import pathlib
