@@ -29,6 +29,17 @@ def test_spawn_forms_a_world_and_reraises_a_child_error(tmp_path):
     assert "spawn ok" in result.stdout and "failure re-raised ok" in result.stdout, result.stdout + result.stderr
 
 
+def test_spawn_without_mpi_uses_plain_processes(tmp_path):
+    blocker = tmp_path / "blocked" / "mpi4py.py"
+    blocker.parent.mkdir()
+    blocker.write_text("raise ImportError('no MPI here')\n")
+    (tmp_path / "out").mkdir()
+    result = subprocess.run([sys.executable, str(SCRIPTS / "spawn_plain.py"), str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                            env=dict(env(), PYTHONPATH=f"{blocker.parent}:{REPO}"))
+    assert result.returncode == 0 and "plain spawn ok" in result.stdout, result.stdout + result.stderr
+
+
 def test_init_outside_a_job_says_how_to_start_one():
     require_mpi()
     code = ("import ember.distributed as dist\n"
