@@ -14,7 +14,7 @@ def test_run_sets_torchrun_environment(tmp_path):
     result = run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node", "2", "--master-port", "1234",
                   str(SCRIPTS / "envs.py"), "a", "--b"], timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    lines = sorted((json.loads(line) for line in result.stdout.splitlines()), key=lambda d: d["rank"])
+    lines = [json.loads((tmp_path / f"rank-{r}.json").read_text()) for r in range(2)]
     assert [d["rank"] for d in lines] == [0, 1]
     for rank, line in enumerate(lines):
         assert line["env"] == {"RANK": str(rank), "LOCAL_RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_WORLD_SIZE": "2",
