@@ -233,7 +233,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                 continue
             if index is None:
                 continue
-        _finish_leaf(leaf, g, create_graph, handed_out, run_hooks=False)
+        _accumulate(leaf, g, create_graph, handed_out)
+        if leaf._post_accumulate_grad_hooks:
+            _run_post_accumulate_hooks(leaf)
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None:
@@ -241,14 +243,17 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     return captured
 
 
-def _finish_leaf(leaf, g, create_graph, handed_out, run_hooks=True):
+def _finish_leaf(leaf, g, create_graph, handed_out):
     """Runs a leaf's gradient hooks, accumulates into ``.grad``, then runs its post-accumulate-grad hooks."""
-    if run_hooks and leaf._hooks:
+    if leaf._hooks:
         g = _run_leaf_hooks(leaf, g)
     _accumulate(leaf, g, create_graph, handed_out)
-    if leaf._post_accumulate_grad_hooks:
-        for hook in list(leaf._post_accumulate_grad_hooks):
-            hook(leaf)
+    _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf):
+    for hook in list(leaf._post_accumulate_grad_hooks):
+        hook(leaf)
 
 
 def _deliver_to_leaf(leaf_grads, leaf, g):
