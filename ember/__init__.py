@@ -26,6 +26,9 @@ from . import linalg  # noqa: E402
 from ._backend import cuda_available as _cuda_available  # noqa: F401
 from . import backends, cuda, nn, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
+from .ops.stft import *  # noqa: F401,F403,E402
+from .ops.windows import *  # noqa: F401,F403,E402
+from . import fft, signal  # noqa: E402,F401
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
 from . import distributed, multiprocessing  # noqa: E402,F401
 

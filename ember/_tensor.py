@@ -24,10 +24,7 @@ class Tensor:
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
 
-    def __init__(self, *args, device=None):
-        # Legacy constructor: Tensor([1, 2]) copies data as float32; Tensor(2, 3) allocates that shape.
-        from .ops.creation import _legacy_array
-        _init(self, _legacy_array(args, _dtype.get_default_dtype(), _backend.as_device(device)))
+    # __init__, PyTorch's legacy constructor, is installed by ops.creation with the other ways to make tensors.
 
     # --- what the tensor is -------------------------------------------------------------------
     @property
@@ -277,8 +274,7 @@ class Tensor:
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, protocol):
-        from .serialization import _rebuild_tensor_from_array
-        return (_rebuild_tensor_from_array, (_backend.move(self._data, _backend.CPU), self.requires_grad, str(self.device)))
+        return (_rebuild_from_array, (_backend.move(self._data, _backend.CPU), self.requires_grad, str(self.device)))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -354,6 +350,11 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
     else:
         tensor._version_counter = [0]
     return tensor
+
+
+def _rebuild_from_array(array, requires_grad, device):
+    """Rebuilds a tensor pickled by ``Tensor.__reduce_ex__`` (plain pickle, copy, multiprocessing)."""
+    return _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad)
 
 
 def _make(array, requires_grad=False, grad_fn=None, output_nr=0, base=None, cls=Tensor):

@@ -21,7 +21,7 @@ from collections import Counter, OrderedDict
 import numpy
 
 from . import _backend, _dtype
-from ._tensor import Size, Tensor, _make
+from ._tensor import Size, Tensor, _make, _rebuild_from_array
 
 __all__ = ["save", "load"]
 
@@ -460,9 +460,7 @@ def _set_tensor_state(tensor, state):
         setattr(tensor, name, value)
 
 
-def _rebuild_tensor_from_array(array, requires_grad, device):
-    """Rebuilds a tensor pickled by ``Tensor.__reduce_ex__`` (plain pickle, copy, multiprocessing)."""
-    return _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad)
+_rebuild_tensor_from_array = _rebuild_from_array   # the name plain pickles made before ember 0.1.1 refer to
 
 
 def _torch_globals():

@@ -41,7 +41,7 @@ def to_torch(value, requires_grad=False):
 def as_numpy(t):
     """An ember or torch tensor's values as a NumPy array (bfloat16 as float32)."""
     if isinstance(t, torch.Tensor):
-        t = t.detach()
+        t = t.detach().resolve_conj()
         if t.dtype == torch.bfloat16:
             t = t.float()
         return t.numpy()

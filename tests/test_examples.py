@@ -34,3 +34,38 @@ def test_dataloader_options_on_fashion_mnist(tmp_path):
     out = _run("dataloader_options.py", tmp_path)
     assert "drop_last=True: 78 batches, the last has 128 samples" in out
     assert "SubsetRandomSampler([10, 20]): loaded samples with labels" in out
+
+
+def test_demo_data_without_debian_copy_or_network_says_what_to_do(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import fashion_mnist
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("network unreachable")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_COPY", str(tmp_path / "no-debian-copy"))
+    monkeypatch.setattr(fashion_mnist.shutil, "which", lambda name: None)   # no apt-get
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(SystemExit) as exited:
+        fashion_mnist.data_root(str(tmp_path / "data"))
+    message = str(exited.value)
+    assert "Could not get Fashion-MNIST" in message and "network unreachable" in message
+    assert "apt-get install dataset-fashion-mnist" in message and "train-images-idx3-ubyte.gz" in message
+
+
+def test_demo_data_links_the_debian_copy(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    import fashion_mnist
+
+    debian = tmp_path / "debian"
+    debian.mkdir()
+    for name in fashion_mnist.FILES:
+        (debian / name).write_bytes(b"")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_COPY", str(debian))
+    root, download = fashion_mnist.data_root(str(tmp_path / "data"))
+    raw = tmp_path / "data" / "FashionMNIST" / "raw"
+    assert (root, download) == (str(tmp_path / "data"), False)
+    assert sorted(os.readlink(raw / name) for name in fashion_mnist.FILES) == sorted(
+        str(debian / name) for name in fashion_mnist.FILES)

@@ -1,4 +1,6 @@
-"""DESIGN.md's import rules: `import ember` stays light, optim never imports nn, vision uses the public API only."""
+"""The design's import rules: `import ember` stays light; the core's layers import only layers below them (at import
+time or inside functions) and no modules import each other in a circle; optim never imports nn; vision uses the
+public API only."""
 import ast
 import pathlib
 import subprocess
@@ -36,6 +38,85 @@ def _resolve(path, level, module):
         return module
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)[:-level]
     return ".".join(parts + ([module] if module else []))
+
+
+# The core's layers, lowest first (docs/design.md). A module may import its own layer and those before it.
+LAYERS = [("ember._backend", "ember._dtype"), ("ember._tensor", "ember._tensor_str"), ("ember.autograd",),
+          ("ember.ops", "ember.linalg"), ("ember.nn",), ("ember.optim",), ("ember.utils.data",),
+          ("ember.serialization",)]
+
+
+def _module_name(path):
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _layer(name):
+    found = [i for i, layer in enumerate(LAYERS) for prefix in layer if name == prefix or name.startswith(prefix + ".")]
+    return max(found) if found else None
+
+
+def _targets(path):
+    """The ember modules a file imports, anywhere in it (``from . import x`` counts as importing module x)."""
+    modules = {_module_name(p) for p in PACKAGE.rglob("*.py")}
+    for level, module, names in _imports(path):
+        if path.name == "__init__.py" and level:
+            level -= 1   # a package's own __init__ is the package
+            base = _resolve(path.parent / "x.py", level + 1, module) if level else _resolve(path, 1, module)
+        else:
+            base = _resolve(path, level, module)
+        if not base.startswith("ember"):
+            continue
+        submodules = [f"{base}.{n}" for n in names if f"{base}.{n}" in modules]
+        yield from submodules or [base]
+
+
+CORE = [p for p in sorted(PACKAGE.rglob("*.py")) if _layer(_module_name(p)) is not None]
+
+
+@pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_core_layers_import_only_lower_layers(path):
+    own = _layer(_module_name(path))
+    for target in _targets(path):
+        if target != "ember":
+            layer = _layer(target)
+            assert layer is None or layer <= own, f"{_module_name(path)} (layer {own}) imports {target} (layer {layer})"
+        else:   # the training stack (nn and above) is written on the public API, the top-level package
+            assert own >= _layer("ember.nn"), f"{_module_name(path)} imports the top-level ember package"
+
+
+def test_no_import_cycles():
+    graph = {_module_name(p): {t for t in _targets(p) if t != "ember"} for p in PACKAGE.rglob("*.py")}
+    graph = {m: {t for t in targets if t in graph and t != m} for m, targets in graph.items()}
+    # Packages' __init__ re-export their submodules: an edge into a package is not an edge back out of it.
+    for m in graph:
+        graph[m] = {t for t in graph[m] if not m.startswith(t + ".")}
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(v):   # Tarjan's strongly connected components, iteratively deep enough for this package
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    assert cycles == []
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "optim").rglob("*.py")), ids=lambda p: p.name)

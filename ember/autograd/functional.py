@@ -7,6 +7,7 @@ come back as a single Tensor or a tuple exactly where PyTorch returns one.
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from .engine import grad as _autograd_grad_raw
+from .function import registry
 from .grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -212,16 +213,14 @@ def _rows_to_block(rows, out, x, create_graph):
     if create_graph and len(rows) == 1:
         return rows[0].reshape(shape)
     if create_graph and rows:
-        from .. import stack
-        return stack(rows).reshape(shape)
+        return registry["Stack"].apply(*rows, 0).reshape(shape)   # ops register Stack; autograd sits below them
     xp = xp_of(x._data)
     data = xp.stack([r._data for r in rows]) if rows else xp.zeros((0,) + x._data.shape, x._data.dtype)
     return _make(data.reshape(shape))
 
 
 def _zeros_like(x):
-    from ..ops.creation import zeros_like
-    return zeros_like(x)
+    return _make(xp_of(x._data).zeros_like(x._data))
 
 
 # --- PyTorch's argument handling ----------------------------------------------------------------------------------

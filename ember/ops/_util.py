@@ -1,11 +1,12 @@
-"""What every op module shares: installing Tensor methods, type promotion, in-place writes, dim handling."""
+"""What every op module shares: installing Tensor methods, node names, views, type promotion, dim handling.
+
+The base of ``ops``: it imports no other op module."""
 import functools
 
 import numpy
 
 from .. import _dtype
 from .._tensor import Tensor, _make, _wrap_dim
-from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 
 _ndarray = numpy.ndarray
@@ -44,14 +45,11 @@ def tensor_method(*names):
     return install
 
 
-def inplace_method(function, name=None):
-    """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self."""
-    def method(self, *args, **kwargs):
-        return assign_inplace(self, function(self, *args, **kwargs))
-    method.__name__ = name or function.__name__ + "_"
-    method.__doc__ = f"In-place version of :func:`{function.__name__}`."
-    setattr(Tensor, method.__name__, method)
-    return method
+def _as_view(result, input):
+    """Marks ``result`` as a view of ``input``: same version counter, same base."""
+    result._version_counter = input._version_counter
+    result._base = input._base if input._base is not None else input
+    return result
 
 
 _renamed_nodes = {}
@@ -68,140 +66,6 @@ def name_node(result, name):
             renamed = _renamed_nodes[(base, name)] = type(name, (base,), {"__module__": base.__module__})
         node.__class__ = renamed
     return result
-
-
-def check_inplace_allowed(self):
-    """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad."""
-    if state.enabled:
-        if self.requires_grad and self.grad_fn is None and self._base is None:
-            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
-        base = self._base
-        if base is not None and base.requires_grad and base.grad_fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
-
-
-def assign_inplace(self, result):
-    """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph."""
-    check_inplace_allowed(self)
-    if result._data.shape != self._data.shape:
-        try:
-            numpy.broadcast_shapes(result._data.shape, self._data.shape)
-        except ValueError:
-            pass
-        else:
-            if numpy.broadcast_shapes(result._data.shape, self._data.shape) == self._data.shape:
-                result = result.expand(self.shape)
-        if result._data.shape != self._data.shape:
-            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
-                               f"{list(result._data.shape)}")
-    if result._data.dtype != self._data.dtype:
-        source, target = result.dtype, self.dtype
-        if not _dtype.can_cast(source, target):
-            raise RuntimeError(f"result type {_dtype.scalar_type_name(source)} can't be cast to the desired output "
-                               f"type {_dtype.scalar_type_name(target)}")
-        if result.requires_grad:
-            result = result.to(target)
-    node = result.grad_fn
-    if node is not None:
-        node._snapshot_input(self)
-    root = self._base
-    if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
-        return _assign_through_view(self, root, result)
-    if result._data is not self._data:
-        self._data[...] = result._data
-    self._version_counter[0] += 1
-    if node is not None:
-        self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
-        _retarget_outputs(node, result, self)
-    return self
-
-
-def _assign_through_view(view, root, result):
-    """In-place write into a view of a tensor in the graph (PyTorch's CopySlices): the root becomes "old root with
-    the view's elements replaced by ``result``", and the view becomes those elements of the new root."""
-    space = root
-    if view._data.dtype != root._data.dtype:   # a real view (real, imag, view_as_real) of a complex root
-        from .complex import ViewAsComplex, ViewAsReal
-        space = ViewAsReal.apply(root)
-    index = _make(_flat_index(view, space))
-    new_space = _WriteThroughView.apply(space, result.to(view.dtype), index)
-    new_root = new_space if space is root else ViewAsComplex.apply(new_space)
-    root._data[...] = new_root._data
-    root._version_counter[0] += 1
-    root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
-    view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_space, index).grad_fn, 0, True
-    return view
-
-
-def _flat_index(view, root):
-    """Flat positions in ``root`` of each element of ``view`` (a view into root's row-major memory)."""
-    from .._backend import xp_of
-    if not root._data.flags.c_contiguous:
-        raise RuntimeError("an in-place operation on a view of a non-contiguous tensor cannot be recorded for "
-                           "autograd; call .contiguous() on the base tensor first")
-    xp = xp_of(root._data)
-    itemsize = root._data.itemsize
-    index = xp.full(view._data.shape, (view.data_ptr() - root.data_ptr()) // itemsize, dtype=xp.int64)
-    for axis, (size, stride) in enumerate(zip(view._data.shape, view._data.strides)):
-        index += (xp.arange(size) * (stride // itemsize)).reshape((-1,) + (1,) * (view._data.ndim - axis - 1))
-    return index
-
-
-class _WriteThroughView(Primitive):
-    """``root`` with the elements at flat positions ``index`` replaced by ``value``."""
-
-    @staticmethod
-    def forward(ctx, root, value, index):
-        ctx.save_for_backward(index)
-        out = root.copy()
-        out.reshape(-1)[index.reshape(-1)] = value.reshape(-1)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, = ctx.saved_tensors
-        keep = ctx.xp.ones(grad.shape, dtype=grad._data.dtype)
-        keep.reshape(-1)[index._data.reshape(-1)] = 0
-        return grad * _make(keep), _TakeFlat.apply(grad, index), None
-
-
-class _TakeFlat(Primitive):
-    """The elements of ``a`` at flat positions ``index`` (shaped like ``index``)."""
-
-    @staticmethod
-    def forward(ctx, a, index):
-        ctx.save_for_backward(index)
-        ctx.shape = a.shape
-        return a.reshape(-1)[index]
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, = ctx.saved_tensors
-        return _PutFlat.apply(grad, index, ctx.shape), None
-
-
-class _PutFlat(Primitive):
-    """Adjoint of _TakeFlat: zeros of ``shape`` with ``g`` summed in at flat positions ``index``."""
-
-    @staticmethod
-    def forward(ctx, g, index, shape):
-        ctx.save_for_backward(index)
-        out = ctx.xp.zeros(shape, dtype=g.dtype)
-        ctx.xp.add.at(out.reshape(-1), index.reshape(-1), g.reshape(-1))
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        index, = ctx.saved_tensors
-        return _TakeFlat.apply(grad, index), None
-
-
-def _retarget_outputs(node, result, self):
-    """Makes saved references to the op's output point at ``self``, which now holds that output."""
-    if node._saved:
-        node._saved = tuple(("output", (self._version_counter, self._data, e[1][2]), self._version_counter[0])
-                            if e is not None and e[0] == "output" and e[1][1] is result._data else e
-                            for e in node._saved)
 
 
 def promote(*operands):
@@ -262,16 +126,6 @@ def check_same_device(*tensors):
         a, b = sorted(str(d) for d in devices)[::-1][:2]
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and "
                            f"{b}!")
-
-
-def as_tensor_arg(value, like=None, dtype=None):
-    """Turns a scalar, list or array argument into a tensor on ``like``'s device."""
-    if isinstance(value, Tensor):
-        return value
-    from .creation import tensor
-    if dtype is None and like is not None and not isinstance(value, (list, tuple, numpy.ndarray)):
-        dtype = _dtype.result_type(like, value)
-    return tensor(value, dtype=dtype, device=like.device if like is not None else None)
 
 
 def wrap_dim(dim, ndim):

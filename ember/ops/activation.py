@@ -5,7 +5,8 @@ import math
 from .. import _dtype
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from ._util import assign_inplace, check_inplace_allowed, tensor_method, wrap_dim
+from ._inplace import assign_inplace, check_inplace_allowed
+from ._util import tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
@@ -117,7 +118,7 @@ def _erf(xp, x):
     special = getattr(xp, "special", None)
     if special is not None and hasattr(special, "erf"):
         return special.erf(x)
-    from .pointwise import _erf64, _in_float64
+    from .pointwise.transcendental import _erf64, _in_float64
     return _in_float64(_erf64, xp, x)
 
 

@@ -5,7 +5,8 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import _broadcast_error
-from ._util import inplace_method, promote_pair, tensor_method, write_out
+from ._inplace import inplace_method
+from ._util import promote_pair, tensor_method, write_out
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
            "equal", "isclose", "allclose", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal", "signbit"]

@@ -8,8 +8,7 @@ import math
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from ._util import name_node, tensor_method, write_out
-from .shape import _as_view
+from ._util import _as_view, name_node, tensor_method, write_out
 
 __all__ = ["real", "imag", "view_as_real", "view_as_complex", "angle", "resolve_conj", "resolve_neg", "is_neg"]
 

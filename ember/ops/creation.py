@@ -6,7 +6,7 @@ import numbers
 import numpy
 
 from .. import _backend, _dtype
-from .._tensor import Size, Tensor, _make
+from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive
 from ._util import shape_arg, tensor_method
 
@@ -479,6 +479,15 @@ def _legacy_array(args, dtype, device):
             raise TypeError(f"expected {dtype} (got {data.dtype})")
         return data._data
     return _backend.move(_to_numpy(data, dtype), device)
+
+
+def _tensor_init(self, *args, device=None):
+    """PyTorch's legacy constructor: ``Tensor([1, 2])`` copies data as float32; ``Tensor(2, 3)`` allocates that
+    shape."""
+    _init(self, _legacy_array(args, _dtype.get_default_dtype(), _backend.as_device(device)))
+
+
+Tensor.__init__ = _tensor_init
 
 
 class _LegacyTensorType(type):

@@ -12,7 +12,8 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from ._util import assign_inplace, check_inplace_allowed, inplace_method, tensor_method, wrap_dim, write_out
+from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
+from ._util import tensor_method, wrap_dim, write_out
 from .shape import SliceBackward, broadcast_tensors, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",

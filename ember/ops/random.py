@@ -13,7 +13,8 @@ import numpy
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state
-from ._util import assign_inplace, shape_arg, tensor_method, write_out
+from ._inplace import assign_inplace
+from ._util import shape_arg, tensor_method, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",

@@ -11,8 +11,8 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
-from ._util import name_node, tensor_method, wrap_dim, wrap_dims, write_out
-from .shape import Expand, _as_view
+from ._util import _as_view, name_node, tensor_method, wrap_dim, wrap_dims, write_out
+from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
            "std_mean", "var_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "all", "any",

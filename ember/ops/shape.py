@@ -6,8 +6,8 @@ import warnings
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive
-from ._util import (_PutFlat, _TakeFlat, check_inplace_allowed, inplace_method, name_node, promote, shape_arg,
-                    tensor_method, wrap_dim, wrap_dims, write_out)
+from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed, inplace_method
+from ._util import _as_view, name_node, promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis",
@@ -15,13 +15,6 @@ __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
            "vstack", "row_stack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "rot90", "broadcast_to",
            "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid",
            "cartesian_prod", "tril", "triu", "diag", "diag_embed", "diagflat", "trace", "kron", "block_diag", "cross"]
-
-
-def _as_view(result, input):
-    """Marks ``result`` as a view of ``input``: same version counter, same base."""
-    result._version_counter = input._version_counter
-    result._base = input._base if input._base is not None else input
-    return result
 
 
 def _dims_arg(dims):

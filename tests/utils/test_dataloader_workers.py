@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import random
 import signal
+import threading
 import time
 
 import numpy
@@ -134,24 +135,48 @@ def failing_init(worker_id):
     raise RuntimeError(f"init of worker {worker_id} failed")
 
 
-def shm_entries():
-    return set(os.listdir("/dev/shm")) if os.path.isdir("/dev/shm") else set()
+def own_shm_blocks():
+    """The DataLoader shared-memory blocks of this process's loaders (named ``ember_<pid>_...``)."""
+    prefix = f"ember_{os.getpid()}_"
+    return {name for name in os.listdir("/dev/shm") if name.startswith(prefix)} if os.path.isdir("/dev/shm") else set()
+
+
+def open_fds():
+    return set(os.listdir(f"/proc/{os.getpid()}/fd")) if os.path.isdir(f"/proc/{os.getpid()}/fd") else set()
 
 
 @pytest.fixture
-def no_leaks():
-    """Asserts the test leaves no worker processes and no shared-memory blocks behind."""
-    before = shm_entries()
+def no_leaks(monkeypatch):
+    """Asserts the test leaves behind none of what it created: worker processes, threads, file descriptors, its
+    loaders' shared-memory blocks and the named semaphores of their queues. Only this process's own are looked at,
+    so other programs on the machine (another test run, a user's training) cannot make it fail."""
+    from multiprocessing import resource_tracker
+    semaphores = []
+    register = resource_tracker.register
+
+    def record(name, rtype):
+        if rtype == "semaphore":
+            semaphores.append(name)
+        register(name, rtype)
+    monkeypatch.setattr(resource_tracker, "register", record)
+    resource_tracker.ensure_running()  # the tracker (and its pipe) lives as long as this process: not a leak
+    threads, fds = set(threading.enumerate()), open_fds()
     yield
-    gc.collect()
-    deadline = time.monotonic() + 5
-    # Exited workers and their queues' named semaphores go away asynchronously (the resource tracker unlinks them
-    # after the last reference dies), so wait for both before calling anything a leak.
-    while (multiprocessing.active_children() or shm_entries() - before) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    monkeypatch.undo()
+
+    def leaks():
         gc.collect()
-    assert multiprocessing.active_children() == []
-    assert shm_entries() - before == set()
+        found = {"processes": multiprocessing.active_children(), "shared memory": own_shm_blocks(),
+                 "threads": [t for t in threading.enumerate() if t not in threads],
+                 "semaphores": [name for name in semaphores if os.path.exists(f"/dev/shm/sem.{name.lstrip('/')}")],
+                 "file descriptors": sorted(open_fds() - fds)}
+        return {kind: items for kind, items in found.items() if items}
+    # Exited workers, their queues' feeder threads and named semaphores go away asynchronously (the resource tracker
+    # unlinks semaphores after the last reference dies): poll for a generous while before calling anything a leak.
+    deadline = time.monotonic() + 30
+    while leaks() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leaks() == {}
 
 
 def as_plain(batch):
@@ -241,21 +266,17 @@ def test_worker_init_fn_error_is_reraised(no_leaks):
 
 
 @pytest.mark.timeout(60)
-def test_killed_worker_raises_within_seconds(no_leaks):
-    start = time.monotonic()
+def test_killed_worker_raises_instead_of_hanging(no_leaks):
     with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
         for _ in DataLoader(Suicidal(), batch_size=2, num_workers=2):
             pass
-    assert time.monotonic() - start < 10
 
 
 @pytest.mark.timeout(60)
 def test_timeout(no_leaks):
-    loader = DataLoader(Slow(3.0), num_workers=1, timeout=0.5)
-    start = time.monotonic()
+    loader = DataLoader(Slow(30.0), num_workers=1, timeout=0.5)
     with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.5 seconds"):
-        next(iter(loader))
-    assert time.monotonic() - start < 3.0
+        next(iter(loader))  # without the timeout this would return the sample after 30 s
 
 
 @pytest.mark.timeout(60)

@@ -1,0 +1,187 @@
+"""Audio files: torchaudio's ``load`` / ``save`` / ``info`` through ``soundfile`` (WAV, FLAC, OGG, ...) when it is
+installed, and the standard library's ``wave`` (integer PCM WAV) otherwise."""
+import dataclasses
+import os
+import wave
+
+import numpy
+
+import ember
+
+__all__ = ["AudioMetaData", "info", "load", "save", "list_audio_backends"]
+
+
+@dataclasses.dataclass
+class AudioMetaData:
+    """What ``info`` reports about an audio file."""
+
+    sample_rate: int
+    num_frames: int
+    num_channels: int
+    bits_per_sample: int
+    encoding: str
+
+
+# soundfile subtype -> (bits per sample, torchaudio encoding)
+_SUBTYPES = {"PCM_S8": (8, "PCM_S"), "PCM_U8": (8, "PCM_U"), "PCM_16": (16, "PCM_S"), "PCM_24": (24, "PCM_S"),
+             "PCM_32": (32, "PCM_S"), "FLOAT": (32, "PCM_F"), "DOUBLE": (64, "PCM_F"), "ULAW": (8, "ULAW"),
+             "ALAW": (8, "ALAW"), "VORBIS": (0, "VORBIS"), "OPUS": (0, "OPUS"), "MPEG_LAYER_III": (0, "MP3")}
+# (encoding, bits per sample) -> soundfile subtype
+_ENCODINGS = {("PCM_S", 8): "PCM_S8", ("PCM_U", 8): "PCM_U8", ("PCM_S", 16): "PCM_16", ("PCM_S", 24): "PCM_24",
+              ("PCM_S", 32): "PCM_32", ("PCM_F", 32): "FLOAT", ("PCM_F", 64): "DOUBLE", ("ULAW", 8): "ULAW",
+              ("ALAW", 8): "ALAW"}
+_DEFAULT_ENCODING = {"float32": ("PCM_F", 32), "float64": ("PCM_F", 64), "int32": ("PCM_S", 32),
+                     "int16": ("PCM_S", 16), "uint8": ("PCM_U", 8)}
+
+
+def _soundfile():
+    try:
+        import soundfile
+    except (ImportError, OSError):   # OSError: the Python package is there but libsndfile is not
+        return None
+    return soundfile
+
+
+def list_audio_backends():
+    """The available backends: "soundfile" when installed, and always "wave" (integer PCM WAV only)."""
+    return (["soundfile"] if _soundfile() is not None else []) + ["wave"]
+
+
+def _backend(backend):
+    if backend is None:
+        return "soundfile" if _soundfile() is not None else "wave"
+    if backend not in list_audio_backends():
+        raise RuntimeError(f"Backend {backend!r} is not available; available: {list_audio_backends()}")
+    return backend
+
+
+def info(uri, format=None, buffer_size=4096, backend=None):
+    """Sample rate, frame and channel counts, bits per sample and encoding of an audio file."""
+    if _backend(backend) == "soundfile":
+        meta = _soundfile().info(uri)
+        bits, encoding = _SUBTYPES.get(meta.subtype, (0, meta.subtype))
+        if meta.format == "FLAC":
+            encoding = "FLAC"
+        return AudioMetaData(meta.samplerate, meta.frames, meta.channels, bits, encoding)
+    with wave.open(os.fspath(uri), "rb") as reader:
+        bits = 8 * reader.getsampwidth()
+        return AudioMetaData(reader.getframerate(), reader.getnframes(), reader.getnchannels(), bits,
+                             "PCM_U" if bits == 8 else "PCM_S")
+
+
+def _native_dtype(bits, encoding):
+    """The integer dtype torchaudio returns for ``normalize=False`` (None: floats)."""
+    if encoding == "PCM_U" and bits == 8:
+        return "uint8"
+    if encoding in ("PCM_S", "FLAC") and bits:
+        return "int16" if bits <= 16 else "int32"
+    return None
+
+
+def load(uri, frame_offset=0, num_frames=-1, normalize=True, channels_first=True, format=None, buffer_size=4096,
+         backend=None):
+    """(waveform, sample_rate): float32 in [-1, 1] by default, the file's integer type when ``normalize=False``;
+    (channels, frames) when ``channels_first``, else (frames, channels)."""
+    if _backend(backend) == "soundfile":
+        data, sample_rate = _load_soundfile(uri, frame_offset, num_frames, normalize)
+    else:
+        data, sample_rate = _load_wave(uri, frame_offset, num_frames, normalize)
+    tensor = ember.from_numpy(numpy.ascontiguousarray(data.T if channels_first else data))
+    return tensor, sample_rate
+
+
+def _load_soundfile(uri, frame_offset, num_frames, normalize):
+    soundfile = _soundfile()
+    meta = info(uri, backend="soundfile")
+    native = None if normalize else _native_dtype(meta.bits_per_sample, meta.encoding)
+    read_as = "float32" if native is None else ("int16" if native == "uint8" else native)
+    data, sample_rate = soundfile.read(uri, frames=num_frames, start=frame_offset, dtype=read_as, always_2d=True)
+    if native == "uint8":   # soundfile has no unsigned reads: 8-bit samples come back scaled to 16 bits
+        data = ((data.astype(numpy.int32) >> 8) + 128).astype(numpy.uint8)
+    return data, sample_rate
+
+
+def _load_wave(uri, frame_offset, num_frames, normalize):
+    with wave.open(os.fspath(uri), "rb") as reader:
+        width, channels, sample_rate = reader.getsampwidth(), reader.getnchannels(), reader.getframerate()
+        reader.setpos(min(frame_offset, reader.getnframes()))
+        count = reader.getnframes() - reader.tell() if num_frames < 0 else num_frames
+        raw = reader.readframes(count)
+    if width == 1:
+        data = numpy.frombuffer(raw, numpy.uint8)
+    elif width == 3:   # 24-bit: left-align each little-endian sample in an int32, as torchaudio does
+        triples = numpy.frombuffer(raw, numpy.uint8).reshape(-1, 3).astype(numpy.int32)
+        data = (triples[:, 0] << 8) | (triples[:, 1] << 16) | (triples[:, 2] << 24)
+    else:
+        data = numpy.frombuffer(raw, {2: "<i2", 4: "<i4"}[width]).astype({2: numpy.int16, 4: numpy.int32}[width])
+    data = data.reshape(-1, channels)
+    if normalize:
+        if width == 1:
+            data = (data.astype(numpy.float32) - 128) / 128
+        else:
+            data = (data / float(2 ** (8 * (4 if width == 3 else width) - 1))).astype(numpy.float32)
+    return data, sample_rate
+
+
+def save(uri, src, sample_rate, channels_first=True, format=None, encoding=None, bits_per_sample=None,
+         buffer_size=4096, backend=None, compression=None):
+    """Writes a (channels, frames) tensor (or (frames, channels) with ``channels_first=False``) as an audio file;
+    the encoding defaults from the dtype (float32 -> 32-bit float, int16 -> 16-bit PCM, ...)."""
+    if src.ndim != 2:
+        raise ValueError(f"Expected 2D Tensor, got {src.ndim}D.")
+    data = src.detach().cpu().numpy()
+    data = data.T if channels_first else data
+    default_encoding, default_bits = _DEFAULT_ENCODING.get(data.dtype.name, ("PCM_F", 32))
+    if encoding is None and bits_per_sample is not None:
+        encoding = "PCM_F" if default_encoding == "PCM_F" and bits_per_sample in (32, 64) else "PCM_S"
+        if bits_per_sample == 8 and encoding == "PCM_S":
+            encoding = "PCM_U"
+    encoding = encoding or default_encoding
+    bits = bits_per_sample or (default_bits if encoding == default_encoding else
+                               {"PCM_S": 16, "PCM_U": 8, "PCM_F": 32, "ULAW": 8, "ALAW": 8}[encoding])
+    extension = (format or os.path.splitext(os.fspath(uri))[1].lstrip(".")).lower()
+    if _backend(backend) == "soundfile":
+        _save_soundfile(uri, data, sample_rate, extension, encoding, bits)
+    else:
+        _save_wave(uri, data, sample_rate, extension, encoding, bits)
+
+
+def _save_soundfile(uri, data, sample_rate, extension, encoding, bits):
+    soundfile = _soundfile()
+    if extension in ("ogg", "vorbis"):
+        subtype, file_format = "VORBIS", "OGG"
+    else:
+        subtype = _ENCODINGS.get((encoding, bits))
+        if subtype is None:
+            raise ValueError(f"Encoding {encoding} with {bits} bits per sample is not supported.")
+        file_format = {"wav": "WAV", "flac": "FLAC"}.get(extension, extension.upper())
+        if file_format == "FLAC" and subtype in ("FLOAT", "DOUBLE", "PCM_32"):
+            subtype = "PCM_24"
+    if data.dtype == numpy.uint8:
+        data = (data.astype(numpy.int16) - 128) << 8
+    soundfile.write(uri, data, sample_rate, subtype=subtype, format=file_format)
+
+
+def _save_wave(uri, data, sample_rate, extension, encoding, bits):
+    if extension != "wav" or encoding not in ("PCM_S", "PCM_U") or bits not in (8, 16, 24, 32):
+        raise RuntimeError(f"Writing {extension} files with encoding {encoding} ({bits} bits) needs the soundfile "
+                           "package (pip install soundfile); without it, only integer PCM WAV can be written.")
+    full_scale = 2.0 ** (bits - 1)
+    if data.dtype.kind == "f":
+        samples = numpy.clip(numpy.round(data.astype(numpy.float64) * full_scale), -full_scale, full_scale - 1)
+    elif data.dtype == numpy.uint8:
+        samples = (data.astype(numpy.float64) - 128) * (full_scale / 128)
+    else:
+        samples = data.astype(numpy.float64) * (full_scale / 2.0 ** (8 * data.dtype.itemsize - 1))
+    samples = samples.astype(numpy.int64)
+    if bits == 8:
+        raw = (samples + 128).astype(numpy.uint8).tobytes()
+    elif bits == 24:
+        raw = (samples.astype("<i4").view(numpy.uint8).reshape(-1, 4)[:, :3]).tobytes()
+    else:
+        raw = samples.astype({16: "<i2", 32: "<i4"}[bits]).tobytes()
+    with wave.open(os.fspath(uri), "wb") as writer:
+        writer.setnchannels(data.shape[1])
+        writer.setsampwidth(bits // 8)
+        writer.setframerate(int(sample_rate))
+        writer.writeframes(raw)

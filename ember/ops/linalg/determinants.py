@@ -1,0 +1,108 @@
+"""Determinants: det, slogdet and logdet."""
+import collections
+
+import numpy
+
+from ..._tensor import _make
+from ...autograd.function import Primitive
+from .._util import tensor_method
+from ._common import _check_matrix, _conj, _mH, _xp
+from .decompositions import SVD
+from .products import matmul
+from .solvers import inv
+
+__all__ = ["SlogdetResult", "Det", "det", "Slogdet", "slogdet", "logdet"]
+
+
+SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+
+
+class Det(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.linalg.det(a))
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        scale = (grad * _conj(result)).unsqueeze(-1).unsqueeze(-1)
+        return scale * _mH(_cofactor_ratio(a, result))
+
+
+def _cofactor_ratio(a, det_a):
+    """inv(a), or for singular matrices the adjugate divided by nothing: adj(a) = det(a) inv(a) through the SVD."""
+    if a.shape[-1] == 0 or bool(_xp(a).all(det_a._data != 0)):
+        return inv(a)
+    u, s, vh = SVD.apply(a, False)
+    # adj(A) = det(U) det(V^H) V diag(prod_{j != i} s_j) U^H; it equals det(A) inv(A) where A is invertible.
+    n = s.shape[-1]
+    xp = _xp(a)
+    others = _make(1 - xp.eye(n, dtype=s._data.dtype))
+    products = _product_except(s, others)
+    sign = _make(xp.asarray(numpy.linalg.det(numpy.asarray(u._data)) * numpy.linalg.det(numpy.asarray(vh._data))))
+    adjugate = sign.unsqueeze(-1).unsqueeze(-1) * matmul(_mH(vh) * products.unsqueeze(-2), _mH(u))
+    zero = xp.asarray(det_a._data == 0)
+    safe = det_a + _make(zero.astype(det_a._data.dtype))
+    return adjugate / safe.unsqueeze(-1).unsqueeze(-1) * _make(xp.asarray(~zero[..., None, None] * 1.0)) + \
+        adjugate * _make(xp.asarray(zero[..., None, None] * 1.0))
+
+
+def _product_except(s, others):
+    """prod_{j != i} s_j for each i, without dividing (s may hold zeros)."""
+    n = s.shape[-1]
+    result = None
+    for j in range(n):
+        column = (s.narrow(-1, j, 1)).squeeze(-1)
+        factor = column.unsqueeze(-1) * others.narrow(0, j, 1).reshape(n) + \
+            _make(numpy.eye(n, dtype=s._data.dtype)[j])
+        result = factor if result is None else result * factor
+    return result
+
+
+@tensor_method
+def det(input):
+    """The determinant of each square matrix."""
+    _check_matrix(input, "linalg.det")
+    return Det.apply(input)
+
+
+class Slogdet(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        sign, logabsdet = ctx.xp.linalg.slogdet(a)
+        sign, logabsdet = ctx.xp.asarray(sign), ctx.xp.asarray(logabsdet)
+        ctx.save_for_backward(a, sign)
+        ctx.set_materialize_grads(False)
+        return sign, logabsdet
+
+    @staticmethod
+    def backward(ctx, grad_sign, grad_logabsdet):
+        # (d slogdet)^*(g_sign, g_abs) = (g_abs - i Im(conj(g_sign) sign)) A^-H; a real sign is constant.
+        a, sign = ctx.saved_tensors
+        grad = grad_logabsdet
+        if a.dtype.is_complex and grad_sign is not None:
+            rotation = _conj(grad_sign) * sign
+            grad = (rotation - _conj(rotation)) * -0.5 if grad is None else grad - (rotation - _conj(rotation)) * 0.5
+        if grad is None:
+            return None
+        return grad.unsqueeze(-1).unsqueeze(-1) * _mH(inv(a))
+
+
+@tensor_method
+def slogdet(input):
+    """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
+    _check_matrix(input, "linalg.slogdet")
+    return SlogdetResult(*Slogdet.apply(input))
+
+
+@tensor_method
+def logdet(input):
+    """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
+    _check_matrix(input, "logdet")
+    sign, logabsdet = Slogdet.apply(input)
+    xp = _xp(input)
+    if input.dtype.is_complex:
+        return logabsdet + _make(xp.log(sign._data))
+    return logabsdet + _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))

@@ -1,0 +1,192 @@
+"""Vector and matrix norms, cdist, vecdot, cross and diagonal."""
+import math
+import string
+
+import numpy
+
+from ... import _dtype
+from ..._tensor import _make
+from ...autograd.function import Primitive
+from .._util import wrap_dim, wrap_dims, write_out
+from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
+from .decompositions import svdvals
+from .products import einsum
+
+__all__ = ["cdist", "VectorNorm", "vector_norm", "matrix_norm", "norm", "vecdot", "cross", "diagonal"]
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """p-norm distances between each row of ``x1`` and each row of ``x2`` (batched, broadcasting)."""
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if not x.dtype.is_floating_point:
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: {_name(x)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    _check_scalar_type(x1, x2)
+    _batch_shape(x1.shape[:-2], x2.shape[:-2])
+    difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return vector_norm(difference, p, -1)
+
+
+class VectorNorm(Primitive):
+    @staticmethod
+    def forward(ctx, a, ord, dims, keepdim):
+        xp = ctx.xp
+        ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, a.shape
+        size = xp.abs(a)
+        if ord == math.inf:
+            result = size.max(axis=dims, keepdims=keepdim, initial=0)
+        elif ord == -math.inf:
+            result = size.min(axis=dims, keepdims=keepdim)
+        elif ord == 0:
+            result = (size != 0).sum(axis=dims, keepdims=keepdim).astype(size.dtype)
+        elif ord == 1:
+            result = size.sum(axis=dims, keepdims=keepdim)
+        elif ord == 2:
+            result = xp.sqrt((size * size).sum(axis=dims, keepdims=keepdim))
+        else:
+            result = ((size ** ord).sum(axis=dims, keepdims=keepdim)) ** (1.0 / ord)
+        result = xp.asarray(result, dtype=size.dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, norm = ctx.saved_tensors
+        ord = ctx.ord
+        if not ctx.keepdim:
+            shape = tuple(1 if i in ctx.dims else s for i, s in enumerate(ctx.shape))
+            grad, norm = grad.reshape(shape), norm.reshape(shape)
+        xp = _xp(a)
+        if ord == 0:
+            return grad * 0 * a
+        if ord == 2:
+            zero = _make((norm._data == 0).astype(norm._data.dtype))
+            return a * (grad / (norm + zero))
+        if ord == 1:
+            return _sgn(a) * grad
+        if ord in (math.inf, -math.inf):
+            hit = xp.abs(a._data) == norm._data
+            mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
+            return _sgn(a) * grad * _make(mask.astype(norm._data.dtype))
+        size = a.abs()
+        scaled = _sgn(a) * size ** (ord - 1)
+        if ord < 1:
+            scaled = scaled * _make((a._data != 0).astype(norm._data.dtype))
+            return scaled * grad * norm ** (1 - ord)
+        zero = (norm._data == 0).astype(norm._data.dtype)
+        return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(1 - zero)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), treating it as a vector."""
+    if isinstance(ord, str) or not isinstance(ord, (int, float, numpy.number)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' must be Number, not {type(ord).__name__}")
+    if dtype is not None:
+        dtype = _dtype.as_dtype(dtype)
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise RuntimeError(f"linalg.vector_norm: dtype should be floating point or complex, but got "
+                               f"{_dtype.scalar_type_name(dtype)}")
+        if _dtype.promote_types(x.dtype, dtype) is not dtype:
+            raise RuntimeError(f"linalg.vector_norm: the dtype of the input ({_name(x)}) should be convertible "
+                               f"without narrowing to the specified dtype ({_dtype.scalar_type_name(dtype)})")
+        x = x.to(dtype)
+    _check_floating(x, "linalg.vector_norm")
+    dims = wrap_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
+    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+        dims = tuple(range(x.ndim))
+    if ord in (math.inf, -math.inf) and any(x.shape[d] == 0 for d in dims) if x.ndim else False:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {'inf' if ord > 0 else '-inf'} norm on an empty "
+                           "tensor because the operation does not have an identity")
+    return write_out(out, VectorNorm.apply(x, float(ord), dims, keepdim), "linalg.vector_norm")
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
+    """A matrix norm over the two ``dim`` dims: 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
+    if A.ndim < 2:
+        raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
+    if dtype is not None:
+        A = A.to(dtype)
+    _check_floating(A, "linalg.matrix_norm")
+    d0, d1 = (wrap_dim(d, A.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    if ord == "fro":
+        return write_out(out, vector_norm(A, 2, (d0, d1), keepdim), "linalg.matrix_norm")
+    if ord not in ("nuc", math.inf, -math.inf, 1, -1, 2, -2):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord in ("nuc", 2, -2):
+        moved = A.permute([d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1])
+        values = svdvals(moved)
+        result = values.sum(-1) if ord == "nuc" else (values.narrow(-1, 0 if ord == 2 else
+                                                                       values.shape[-1] - 1, 1)).squeeze(-1)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                result = result.unsqueeze(d)
+        return write_out(out, result, "linalg.matrix_norm")
+    sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
+    sums = vector_norm(A, 1, sum_dim, keepdim=True)
+    result = vector_norm(sums, math.inf if ord > 0 else -math.inf, max_dim, keepdim=True)
+    if not keepdim:
+        result = result.reshape(tuple(s for i, s in enumerate(result.shape) if i not in (d0, d1)))
+    return write_out(out, result, "linalg.matrix_norm")
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+    """A vector or matrix norm, chosen from ``ord`` and ``dim`` as ``torch.linalg.norm`` does."""
+    if dim is not None:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        if len(dims) not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dims}")
+    elif ord is not None:
+        if A.ndim not in (1, 2):
+            raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
+                               f"{A.ndim}D.")
+        dims = list(range(A.ndim))
+    if isinstance(ord, str) or (dim is not None and len(dims) == 2) or (ord is not None and dim is None and
+                                                                        A.ndim == 2):
+        return matrix_norm(A, "fro" if ord is None else ord, dims if dim is not None else (-2, -1), keepdim,
+                           dtype=dtype, out=out)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """Dot products of vectors along ``dim`` (conjugating ``x``), broadcasting the rest."""
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type {_name(x)} "
+                           f"and y of type {_name(y)} instead")
+    _check_floating(x, "linalg.vecdot")
+    if x.ndim == 1 and y.ndim == 1 and x.shape != y.shape:
+        _check_dot(x, y)
+    return write_out(out, (_conj(x) * y).sum(dim), "linalg.vecdot")
+
+
+def cross(input, other, *, dim=-1, out=None):
+    """Cross products of 3-vectors along ``dim``, broadcasting the other dims."""
+    _check_scalar_type(input, other)
+    shape = _batch_shape(tuple(input.shape), tuple(other.shape))
+    if input.shape[dim] != 3 or other.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
+                           f"{other.shape[dim]}")
+    dim = wrap_dim(dim, len(shape))
+    levi_civita = numpy.zeros((3, 3, 3), dtype=input._data.dtype)
+    for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
+        levi_civita[i, j, k], levi_civita[j, i, k] = 1, -1
+    letters = string.ascii_letters[:len(shape)]
+    subs = [letters[:dim] + v + letters[dim + 1:] for v in "XYZ"]
+    epsilon = _make(_xp(input).asarray(levi_civita))
+    return write_out(out, einsum(f"{subs[0]},{subs[1]},XYZ->{subs[2]}", input.expand(shape), other.expand(shape),
+                                 epsilon), "linalg.cross")
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonal (shifted by ``offset``) of the matrices in dims ``dim1`` and ``dim2``, as the last dim."""
+    d1, d2 = wrap_dim(dim1, A.ndim), wrap_dim(dim2, A.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return A.diagonal(offset, d1, d2)

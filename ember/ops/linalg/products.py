@@ -1,0 +1,553 @@
+"""Matrix products: matmul and its friends (mm, bmm, addmm, ...), einsum, tensordot and multi_dot."""
+import collections
+import math
+import string
+
+import numpy
+
+from ... import _dtype
+from ..._tensor import Tensor, _make
+from ...autograd.function import Primitive
+from .._inplace import inplace_method
+from .._util import quiet, tensor_method, wrap_dim, write_out
+from ._common import (
+    _CPP_NAMES,
+    _batch_shape,
+    _check_bmm,
+    _check_dot,
+    _check_mm_dtypes,
+    _check_mm_shapes,
+    _check_mv,
+    _check_not_bool,
+    _check_scalar_type,
+    _conj,
+    _mH,
+    _name,
+    _xp,
+)
+
+__all__ = ["Matmul", "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "Tensor", "addmm", "addmv",
+           "addbmm", "baddbmm", "addr", "Einsum", "einsum", "tensordot", "multi_dot", "chain_matmul"]
+
+
+class Matmul(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:   # dot
+            return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+                    grad * _conj(a) if ctx.needs_input_grad[1] else None)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = Matmul.apply(grad, _mH(b))
+        if ctx.needs_input_grad[1]:
+            if b.ndim == 2 and a.ndim > 2:
+                # Fold the batch into the rows: one (k x rows) @ (rows x n) product instead of a batch to sum.
+                grad_b = Matmul.apply(_mH(a.reshape(-1, a.shape[-1])), grad.reshape(-1, grad.shape[-1]))
+            else:
+                grad_b = Matmul.apply(_mH(a), grad)
+        return grad_a, grad_b
+
+
+@tensor_method("__matmul__")
+def matmul(input, other, *, out=None):
+    """Matrix product with PyTorch's rules for 1-D operands (vectors) and broadcast batch dims."""
+    a, b = input, other
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a.ndim == 2 and b.ndim == 2:
+        if a._data.dtype != b._data.dtype:
+            _check_mm_dtypes(a, b)
+        if a.shape[1] != b.shape[0]:
+            _check_mm_shapes(a, b)
+        _check_not_bool(a, "addmm_impl_cpu_")
+        return write_out(out, Matmul.apply(a, b), "matmul")
+    if a.ndim == 1 and b.ndim == 1:
+        return write_out(out, dot(a, b), "matmul")
+    if b.ndim <= 2 and (a.ndim >= 3 or b.ndim == 1):
+        return write_out(out, _fold_matmul(a, b), "matmul")
+    return write_out(out, _batched_matmul(a, b), "matmul")
+
+
+def _fold_matmul(a, b):
+    """``a`` (..., n, k) or (n, k) times a matrix or vector ``b``: checked as one 2-D product, as PyTorch folds it."""
+    rows = math.prod(a.shape[:-1])
+    if b.ndim == 1:
+        folded = _Folded((rows, a.shape[-1]), a.dtype)
+        _check_mv(folded, b)
+        _check_not_bool(a, "addmv_impl_cpu")
+        return (Matmul.apply(a, b.unsqueeze(-1))).squeeze(-1)
+    if a.ndim == 1:
+        _check_mm_dtypes(a, b)
+        _check_mm_shapes(_Folded((1, a.shape[0])), b)
+        return (Matmul.apply(a.unsqueeze(0), b)).squeeze(-2)
+    _check_mm_dtypes(a, b)
+    _check_mm_shapes(_Folded((rows, a.shape[-1])), b)
+    _check_not_bool(a, "addmm_impl_cpu_")
+    return Matmul.apply(a, b)
+
+
+class _Folded:
+    """The shape and dtype PyTorch's error messages report for a folded operand."""
+
+    def __init__(self, shape, dtype=None):
+        self.shape, self.dtype = shape, dtype
+
+
+def _batched_matmul(a, b):
+    a_vector, b_vector = a.ndim == 1, b.ndim == 1
+    a3 = a.unsqueeze(0) if a_vector else a
+    b3 = b.unsqueeze(-1) if b_vector else b
+    batch = _batch_shape(a3.shape[:-2], b3.shape[:-2])
+    _check_bmm(a3, b3, batch)
+    _check_scalar_type(a3, b3)
+    _check_not_bool(a, "bmm")
+    result = Matmul.apply(a3, b3)
+    if a_vector:
+        result = result.squeeze(-2)
+    if b_vector:
+        result = result.squeeze(-1)
+    return result
+
+
+tensor_method("__rmatmul__")(lambda self, other: matmul(other, self))
+
+
+@tensor_method
+def mm(input, mat2, *, out=None):
+    """Product of two 2-D matrices (no broadcasting)."""
+    if input.ndim != 2:
+        raise RuntimeError("self must be a matrix")
+    if mat2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    _check_mm_dtypes(input, mat2)
+    _check_mm_shapes(input, mat2)
+    _check_not_bool(input, "addmm_impl_cpu_")
+    return write_out(out, Matmul.apply(input, mat2), "mm")
+
+
+@tensor_method
+def bmm(input, mat2, *, out=None):
+    """Batched product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    if mat2.shape[0] != input.shape[0] or mat2.shape[1] != input.shape[2]:
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
+                           f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    _check_scalar_type(input, mat2)
+    _check_not_bool(input, "bmm")
+    return write_out(out, Matmul.apply(input, mat2), "bmm")
+
+
+@tensor_method
+def mv(input, vec, *, out=None):
+    """Product of a matrix and a vector."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    _check_mv(input, vec)
+    _check_not_bool(input, "addmv_impl_cpu")
+    return write_out(out, (Matmul.apply(input, vec.unsqueeze(-1))).squeeze(-1), "mv")
+
+
+@tensor_method
+def dot(input, tensor, *, out=None):
+    """Inner product of two 1-D tensors of the same dtype (no conjugation)."""
+    _check_dot(input, tensor)
+    return write_out(out, Matmul.apply(input, tensor), "dot")
+
+
+@tensor_method
+def vdot(input, other, *, out=None):
+    """Inner product of two 1-D tensors, conjugating the first."""
+    _check_dot(input, other)
+    return write_out(out, Matmul.apply(_conj(input), other), "vdot")
+
+
+@tensor_method
+def inner(input, other, *, out=None):
+    """Sum of products over the last dims of both tensors (a 0-d operand multiplies)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return write_out(out, input * other, "inner")
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    if input.dtype is not other.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    return write_out(out, tensordot(input, other, ([-1], [-1])), "inner")
+
+
+@tensor_method
+def outer(input, vec2, *, out=None):
+    """Outer product of two vectors; the dtypes promote."""
+    if input.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
+    if vec2.ndim != 1:
+        raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    return write_out(out, input.unsqueeze(1) * vec2.unsqueeze(0), "outer")
+
+
+ger = outer
+
+
+Tensor.ger = outer
+
+
+def _scaled_sum(name, input, product, beta, alpha):
+    """beta * input + alpha * product, with beta == 0 ignoring input (even NaNs) as PyTorch does."""
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product + input * 0 if input.requires_grad else product.expand(_broadcast(input, product))
+    return product + (input if beta == 1 else input * beta)
+
+
+def _broadcast(input, product):
+    return tuple(numpy.broadcast_shapes(tuple(input.shape), tuple(product.shape)))
+
+
+def _expand_input(input, shape):
+    """PyTorch's expand error when ``input`` does not broadcast to the product's ``shape``."""
+    if tuple(input.shape) != tuple(shape):
+        input.expand(shape)
+
+
+@tensor_method
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    for name, m in (("mat1", mat1), ("mat2", mat2)):
+        if m.ndim != 2:
+            raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
+    _check_mm_dtypes(mat1, mat2)
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
+    _check_mm_shapes(mat1, mat2)
+    _expand_input(input, (mat1.shape[0], mat2.shape[1]))
+    return write_out(out, _scaled_sum("addmm", input, Matmul.apply(mat1, mat2), beta, alpha), "addmm")
+
+
+@tensor_method
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat @ vec)."""
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
+    if not (input.dtype is mat.dtype is vec.dtype):
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got {_name(input)}, {_name(mat)}, "
+                           f"and {_name(vec)}")
+    _check_mv(mat, vec)
+    _expand_input(input, (mat.shape[0],))
+    product = (Matmul.apply(mat, vec.unsqueeze(-1))).squeeze(-1)
+    return write_out(out, _scaled_sum("addmv", input, product, beta, alpha), "addmv")
+
+
+@tensor_method
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * sum_i (batch1[i] @ batch2[i])."""
+    for name, b in (("batch1", batch1), ("batch2", batch2)):
+        if b.ndim != 3:
+            wrap_dim(2, b.ndim)
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if batch1.shape[0] != batch2.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {batch1.shape[0]} and "
+                           f"{batch2.shape[0]}")
+    if batch1.shape[2] != batch2.shape[1]:
+        raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
+                           f"{batch2.shape[1]}x{batch2.shape[2]})")
+    _check_mm_dtypes(batch1, batch2)
+    if input.dtype is not batch2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(batch2)}")
+    _expand_input(input, (batch1.shape[1], batch2.shape[2]))
+    # The batch sum is a single (n x b*m) @ (b*m x p) product.
+    left = batch1.permute((1, 0, 2)).reshape(batch1.shape[1], -1)
+    right = batch2.reshape(-1, batch2.shape[2])
+    return write_out(out, _scaled_sum("addbmm", input, Matmul.apply(left, right), beta, alpha), "addbmm")
+
+
+@tensor_method
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    for name, b in (("batch1", batch1), ("batch2", batch2)):
+        if b.ndim != 3:
+            wrap_dim(2, b.ndim)
+            raise RuntimeError(f"{name} must be a 3D tensor")
+    if not (input.dtype is batch1.dtype is batch2.dtype):
+        raise RuntimeError(f"Input dtypes must be the same, got: input {_CPP_NAMES[input.dtype.name]}, batch1: "
+                           f"{_CPP_NAMES[batch1.dtype.name]}, batch2: {_CPP_NAMES[batch2.dtype.name]}")
+    product = bmm(batch1, batch2)
+    _expand_input(input, product.shape)
+    return write_out(out, _scaled_sum("baddbmm", input, product, beta, alpha), "baddbmm")
+
+
+@tensor_method
+def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * outer(vec1, vec2); dtypes promote."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    product = outer(vec1, vec2)
+    _expand_input(input, product.shape)
+    if product.dtype is _dtype.bool_ and input.dtype is _dtype.bool_:
+        product = product if alpha else product & False
+        return write_out(out, product | input if beta else product, "addr")
+    return write_out(out, _scaled_sum("addr", input, product, beta, alpha), "addr")
+
+
+for _function in (addmm, addmv, addbmm, baddbmm, addr):
+    inplace_method(_function)
+
+
+class Einsum(Primitive):
+    """einsum on an equation with explicit output, one letter per dim and equal sizes for each letter."""
+
+    @staticmethod
+    def forward(ctx, *args):
+        equation, operands = args[-1], args[:-1]
+        ctx.equation = equation
+        ctx.save_for_backward(*operands)
+        return ctx.xp.einsum(equation, *operands, optimize=len(operands) > 1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        operands = ctx.saved_tensors
+        inputs, output = ctx.equation.split("->")
+        inputs = inputs.split(",")
+        sizes = {}
+        for subs, op in zip(inputs, operands):
+            sizes.update(zip(subs, op.shape))
+        grads = []
+        for k, subs in enumerate(inputs):
+            if not ctx.needs_input_grad[k]:
+                grads.append(None)
+                continue
+            others = [(s, _conj(op)) for i, (s, op) in enumerate(zip(inputs, operands)) if i != k]
+            grads.append(_einsum_adjoint(grad, output, others, subs, sizes))
+        return tuple(grads) + (None,)
+
+
+def _einsum_adjoint(grad, output, others, target, sizes):
+    """The gradient for an operand with subscripts ``target``, as one einsum of grad and the other operands.
+
+    A letter repeated in ``target`` (a diagonal) gets a fresh letter tied to the first by an identity matrix; a
+    letter that was summed away in the operand alone is brought back by a vector of ones.
+    """
+    seen_letters = set(output).union(*(s for s, _ in others))
+    pool = iter(sorted(set(string.ascii_letters) - set(output).union(target, *(s for s, _ in others))))
+    terms = [(output, grad)] + others
+    renamed = []
+    xp = _xp(grad)
+    dtype = grad._data.dtype
+    for letter in target:
+        if letter in renamed:
+            fresh = next(pool)
+            terms.append((letter + fresh, _make(xp.eye(sizes[letter], dtype=dtype))))
+            renamed.append(fresh)
+            continue
+        if letter not in seen_letters:
+            terms.append((letter, _make(xp.ones(sizes[letter], dtype=dtype))))
+            seen_letters.add(letter)
+        renamed.append(letter)
+    equation = ",".join(s for s, _ in terms) + "->" + "".join(renamed)
+    return Einsum.apply(*(t for _, t in terms), equation)
+
+
+def einsum(*args):
+    """Sums products of operands over the subscripts an equation names ('ij,jk->ik', implicit output, '...')."""
+    if not args:
+        raise TypeError("einsum(): must specify the equation string and at least one operand, or at least one "
+                        "operand and its subscripts list")
+    if isinstance(args[0], str):
+        equation = args[0]
+        operands = args[1:]
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    equation = equation.replace(" ", "")
+    inputs, output = _parse_equation(equation, operands)
+    operands = _broadcast_operands(inputs, operands)
+    for op in operands[1:]:
+        _check_scalar_type(operands[0], op)
+    if len(operands) == 1 and inputs[0] == output:
+        return operands[0]
+    return Einsum.apply(*operands, ",".join(inputs) + "->" + output)
+
+
+def _sublist_equation(args):
+    """Turns einsum(op1, [0, 1], op2, [1, 2], [0, 2]) into 'ab,bc->ac' and the operands."""
+    def letters(sublist):
+        return "".join("..." if s is Ellipsis else string.ascii_letters[s] for s in sublist)
+    operands, parts = args[0::2], args[1::2]
+    output = None
+    if len(args) % 2:
+        operands, output = args[0:-1:2], args[-1]
+    equation = ",".join(letters(p) for p in parts)
+    if output is not None:
+        equation += "->" + letters(output)
+    return equation, operands
+
+
+def _parse_equation(equation, operands):
+    """Explicit subscripts for each operand and the output, with '...' expanded to fresh letters."""
+    lhs, arrow, rhs = equation.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) > len(operands):
+        raise RuntimeError("einsum(): fewer operands were provided than specified in the equation")
+    if len(inputs) < len(operands):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation")
+    for subs in inputs + ([rhs] if arrow else []):
+        bad = set(subs.replace("...", "")) - set(string.ascii_letters)
+        if bad:
+            raise RuntimeError(f"einsum(): invalid subscript given at index {equation.index(bad.pop())} in the "
+                               "equation string, subscripts must be in [a-zA-Z]")
+    pool = sorted(set(string.ascii_letters) - set(equation))
+    ellipsis = 0
+    for subs, op in zip(inputs, operands):
+        named = len(subs.replace("...", ""))
+        if "..." in subs:
+            ellipsis = max(ellipsis, op.ndim - named)
+        elif named != op.ndim:
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({named}) does not match the "
+                               f"number of dimensions ({op.ndim}) for operand {inputs.index(subs)} and no ellipsis "
+                               "was given")
+    ellipsis_letters = "".join(pool[:ellipsis])
+    expanded = []
+    for subs, op in zip(inputs, operands):
+        count = op.ndim - len(subs.replace("...", ""))
+        expanded.append(subs.replace("...", ellipsis_letters[ellipsis - count:]))
+    if arrow:
+        output = rhs.replace("...", ellipsis_letters)
+        for letter in output:
+            if output.count(letter) > 1:
+                raise RuntimeError(f"einsum(): output subscript {letter} appears more than once in the output")
+            if letter not in lhs and letter not in ellipsis_letters:
+                raise RuntimeError(f"einsum(): output subscript {letter} does not appear in the equation for any "
+                                   "input operand")
+    else:
+        counts = collections.Counter(lhs.replace("...", "").replace(",", ""))
+        output = ellipsis_letters + "".join(sorted(letter for letter, n in counts.items() if n == 1))
+    return expanded, output
+
+
+def _broadcast_operands(inputs, operands):
+    """Checks each letter's sizes and expands size-1 dims so every operand agrees (PyTorch broadcasts them)."""
+    sizes = {}
+    for k, (subs, op) in enumerate(zip(inputs, operands)):
+        for letter, size in zip(subs, op.shape):
+            if subs.count(letter) > 1 and op.shape[subs.index(letter)] != size:
+                raise RuntimeError(f"einsum(): subscript {letter} is repeated for operand {k} but the sizes don't "
+                                   f"match, {op.shape[subs.index(letter)]} != {size}")
+            previous = sizes.get(letter, 1)
+            if size != previous and 1 not in (size, previous):
+                raise RuntimeError(f"einsum(): subscript {letter} has size {size} for operand {k} which does not "
+                                   f"broadcast with previously seen size {previous}")
+            sizes[letter] = max(previous, size) if size and previous else min(previous, size) if letter in sizes \
+                else size
+    result = []
+    for subs, op in zip(inputs, operands):
+        target = tuple(sizes[letter] for letter in subs)
+        result.append(op if tuple(op.shape) == target else op.expand(target))
+    return result
+
+
+def tensordot(a, b, dims=2, out=None):
+    """Contracts ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or the listed dim pairs)."""
+    if isinstance(dims, Tensor):
+        dims = dims.item() if dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, (int, numpy.integer)):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > a.ndim or dims > b.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
+    dims_a = [wrap_dim(d, a.ndim) for d in dims_a]
+    dims_b = [wrap_dim(d, b.ndim) for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db] and 1 not in (a.shape[da], b.shape[db]):
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[da]} in dim {da} "
+                               f"and second has size {b.shape[db]} in dim {db}")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    size = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(free_a + dims_a).reshape(math.prod(a.shape[d] for d in free_a), size)
+    right = b.permute(dims_b + free_b).reshape(size, math.prod(b.shape[d] for d in free_b))
+    result = Matmul.apply(left, right).reshape(tuple(a.shape[d] for d in free_a) + tuple(b.shape[d] for d in free_b))
+    return write_out(out, result, "tensordot")
+
+
+def multi_dot(tensors, *, out=None):
+    """The product of a chain of matrices (the first may be a row vector, the last a column vector)."""
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    first, last = tensors[0], tensors[-1]
+    if first.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {first.ndim}D")
+    if last.ndim not in (1, 2):
+        raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {last.ndim}D")
+    for i, t in enumerate(tensors[1:-1], 1):
+        if t.ndim != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {t.ndim}D")
+    for i, t in enumerate(tensors[1:], 1):
+        if t.dtype is not first.dtype:
+            raise RuntimeError(f"multi_dot(): all tensors must have be the same dtype but tensor 0 is "
+                               f"{_CPP_NAMES[first.dtype.name]} and tensor {i} {_CPP_NAMES[t.dtype.name]}")
+    matrices = [first.unsqueeze(0) if first.ndim == 1 else first] + tensors[1:-1] + \
+        [last.unsqueeze(1) if last.ndim == 1 else last]
+    for i in range(len(matrices) - 1):
+        if matrices[i].shape[1] != matrices[i + 1].shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(matrices[i].shape)} and "
+                               f"{list(matrices[i + 1].shape)} cannot be multiplied")
+    result = _chain_product(matrices, 0, len(matrices) - 1, _chain_order(matrices))
+    if last.ndim == 1:
+        result = result.squeeze(1)
+    if first.ndim == 1:
+        result = result.squeeze(0)
+    return write_out(out, result, "multi_dot")
+
+
+def _chain_order(matrices):
+    """The cheapest parenthesization (classic dynamic programme over the chain's dimensions)."""
+    n = len(matrices)
+    sizes = [m.shape[0] for m in matrices] + [matrices[-1].shape[1]]
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + sizes[i] * sizes[k + 1] * sizes[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain_product(matrices, i, j, split):
+    if i == j:
+        return matrices[i]
+    k = split[i][j]
+    return Matmul.apply(_chain_product(matrices, i, k, split), _chain_product(matrices, k + 1, j, split))
+
+
+def chain_matmul(*matrices, out=None):
+    """Deprecated alias of ``linalg.multi_dot`` taking the matrices as arguments."""
+    import warnings
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+                  "parameters.", UserWarning, stacklevel=2)
+    if len(matrices) == 1:
+        return matrices[0]
+    return multi_dot(matrices, out=out)

@@ -1,0 +1,94 @@
+"""Argument checks and derivative-less wrappers shared by the elementwise ops."""
+
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.function import Primitive
+from ...autograd.grad_mode import no_grad
+from .._util import promote_pair
+
+
+# --- argument checks shared by many ops -------------------------------------------------------------------------
+def _floating(input):
+    """Integer and bool inputs of float-valued ops become the default float dtype, as in PyTorch."""
+    if input.dtype.is_floating_point or input.dtype.is_complex:
+        return input
+    return input.to(_dtype.get_default_dtype())
+
+
+def _is_bool(value):
+    return isinstance(value, Tensor) and value._data.dtype.kind == "b"
+
+
+def _is_bool_operand(value):
+    """A bool tensor or a Python bool."""
+    return value is True or value is False or _is_bool(value)
+
+
+def _is_integral(value):
+    """True for integer and bool tensors."""
+    return isinstance(value, Tensor) and value._data.dtype.kind in "biu"
+
+
+def _not_implemented(kernel, input):
+    """PyTorch's error for a dtype an op's kernel does not handle; ``input`` is a tensor or a dtype."""
+    dtype = input if isinstance(input, _dtype.dtype) else input.dtype
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+
+
+def _require_tensors(name, input, other):
+    """PyTorch's TypeError for ops whose both operands must be tensors."""
+    for position, (label, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{label}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
+def _promote_to_float(input, other):
+    """Promotes two operands together, lifting an integer/bool result to the default float dtype."""
+    input, other = promote_pair(input, other)
+    if (input if isinstance(input, Tensor) else other)._data.dtype.kind in "biu":
+        target = _dtype.get_default_dtype()
+        input, other = (o.to(target) if isinstance(o, Tensor) else o for o in (input, other))
+    return input, other
+
+
+def _check_nonzero_divisor(divisor):
+    """Integer division by zero is an error in PyTorch (NumPy returns 0 with a warning)."""
+    if isinstance(divisor, Tensor):
+        if divisor._data.dtype.kind in "iu" and not divisor._data.all():
+            raise RuntimeError("ZeroDivisionError")
+    elif isinstance(divisor, int) and divisor == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _zero_grad(grad):
+    return grad * 0
+
+
+class NoDerivative(Primitive):
+    """Passes an op's result through for an op PyTorch has no derivative for: its backward raises, naming the op."""
+
+    @staticmethod
+    def forward(ctx, result, input, other, op):
+        ctx.op = op
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{ctx.op} is not implemented")
+
+
+def _not_implemented_name(node):
+    return "torch::autograd::NotImplemented"
+
+
+NoDerivative._node_cls.__name__ = NoDerivative._node_cls.__qualname__ = "NotImplemented"   # PyTorch's names
+NoDerivative._node_cls.name = _not_implemented_name
+
+
+def _without_derivative(op, function, input, other):
+    """``function(input, other)`` computed outside the graph, its result linked to a node that raises in backward."""
+    with no_grad():
+        result = function(input, other)
+    return NoDerivative.apply(result._data, input, other, op)

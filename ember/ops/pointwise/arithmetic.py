@@ -1,0 +1,522 @@
+"""Arithmetic with broadcasting (add, sub, mul, div, remainders, powers, lerp, addcmul) and the in-place
+helpers fill_/zero_/copy_ and conj."""
+import math
+
+import numpy
+
+from ... import _dtype
+from ..._tensor import Tensor
+from ...autograd.function import Primitive
+from .._inplace import assign_inplace, inplace_method
+from .._util import name_node, promote_pair, tensor_method, write_out
+from .._util import quiet as _quiet
+from ._checks import (
+    _check_nonzero_divisor,
+    _floating,
+    _is_bool,
+    _is_bool_operand,
+    _is_integral,
+    _not_implemented,
+    _promote_to_float,
+    _without_derivative,
+    _zero_grad,
+)
+from .rounding import where
+from .transcendental import log
+
+__all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod",
+           "remainder", "neg", "negative", "positive", "reciprocal", "square", "lerp", "addcmul", "addcdiv", "pow",
+           "float_power", "conj", "conj_physical"]
+
+
+# --- arithmetic ----------------------------------------------------------------------------------------------------
+class Add(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        return a + b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, grad
+
+
+class Sub(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        return a - b
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, -grad if ctx.needs_input_grad[1] else None
+
+
+class Mul(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        needs = ctx.needs_input_grad
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+                grad * _conj(a) if ctx.needs_input_grad[1] else None)
+
+
+class Div(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        return a / b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad / _conj(b)
+        return (grad_a if ctx.needs_input_grad[0] else None,
+                -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+
+
+def _conj(t):
+    """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise."""
+    if isinstance(t, Tensor):
+        return t.conj() if t._data.dtype.kind == "c" else t
+    return t.conjugate() if isinstance(t, complex) else t
+
+
+class RoundedDiv(Primitive):
+    """Division rounded toward zero ('trunc') or down ('floor'); its gradient is zero, as in PyTorch (DivBackward2)."""
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b, rounding_mode):
+        xp = ctx.xp
+        integral = xp.asarray(a).dtype.kind in "iub" and xp.asarray(b).dtype.kind in "iub"
+        if rounding_mode == "floor":
+            return xp.floor_divide(a, b)
+        if not integral:
+            return xp.trunc(xp.true_divide(a, b))
+        quotient = xp.floor_divide(a, b)
+        return quotient + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zero_grad(grad), _zero_grad(grad)
+
+
+RoundedDiv._node_cls.__name__ = RoundedDiv._node_cls.__qualname__ = "DivBackward2"
+
+
+class Neg(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return -a
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -grad
+
+
+def _alpha(other, alpha):
+    return other if alpha == 1 else other * alpha
+
+
+@tensor_method("__add__", "__radd__")
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other, broadcasting."""
+    input, other = promote_pair(input, other if alpha == 1 else other * alpha)
+    result = Add.apply(input, other)
+    return result if out is None else write_out(out, result, "add")
+
+
+def _check_bool_subtraction(input, other):
+    if _is_bool_operand(input) and _is_bool_operand(other):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if _is_bool_operand(input) or _is_bool_operand(other):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+@tensor_method("__sub__")
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other, broadcasting."""
+    if _is_bool_operand(input) or _is_bool_operand(other):
+        _check_bool_subtraction(input, other)
+    input, other = promote_pair(input, _alpha(other, alpha))
+    result = Sub.apply(input, other)
+    return result if out is None else write_out(out, result, "sub")
+
+
+subtract = sub
+
+
+@tensor_method("__rsub__")
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input."""
+    result = sub(other, input, alpha=alpha)
+    return name_node(result, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
+
+
+@tensor_method("__mul__", "__rmul__")
+def mul(input, other, *, out=None):
+    """input * other, broadcasting."""
+    input, other = promote_pair(input, other)
+    result = Mul.apply(input, other)
+    return result if out is None else write_out(out, result, "mul")
+
+
+multiply = mul
+
+
+@tensor_method("__truediv__")
+def div(input, other, *, rounding_mode=None, out=None):
+    """input / other; integer inputs give a float result unless ``rounding_mode`` is 'trunc' or 'floor'."""
+    if rounding_mode is None:
+        input, other = _promote_to_float(input, other)
+        return write_out(out, Div.apply(input, other), "div")
+    if rounding_mode not in ("trunc", "floor"):
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+                           f"'{rounding_mode}'")
+    input, other = promote_pair(input, other)
+    if _is_bool(input) or _is_bool(other):
+        raise _not_implemented("div_" + rounding_mode + "_cpu", input if _is_bool(input) else other)
+    _check_nonzero_divisor(other)
+    return write_out(out, RoundedDiv.apply(input, other, rounding_mode), "div")
+
+
+divide = true_divide = div
+tensor_method("__rtruediv__")(lambda self, other: reciprocal(self) * other)   # as PyTorch computes ``number / x``
+
+
+@tensor_method("__floordiv__")
+def floor_divide(input, other, *, out=None):
+    """input / other rounded down (Python's ``//``); not differentiable, as in PyTorch."""
+    result = _without_derivative("floor_divide", lambda a, b: div(a, b, rounding_mode="floor"), input, other)
+    return write_out(out, result, "floor_divide")
+
+
+tensor_method("__rfloordiv__")(lambda self, other: floor_divide(other, self))
+
+
+class Fmod(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad, -grad * div(a, b, rounding_mode="trunc") if ctx.needs_input_grad[1] else None
+
+
+class Remainder(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return grad, -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
+
+
+def _modulo(name, primitive, input, other, out):
+    input, other = promote_pair(input, other)
+    bool_operand = input if _is_bool(input) else other if _is_bool(other) else None
+    if bool_operand is not None:
+        raise _not_implemented(name + "_cpu", bool_operand)
+    _check_nonzero_divisor(other)
+    if not isinstance(input, Tensor):   # number % tensor: PyTorch has no derivative for it
+        return write_out(out, _without_derivative(name, primitive.apply, input, other), name)
+    result = primitive.apply(input, other)
+    if isinstance(other, Tensor):
+        name_node(result, primitive.__name__ + "Backward1")
+    return write_out(out, result, name)
+
+
+@tensor_method
+def fmod(input, other, *, out=None):
+    """C-style remainder of input / other: the result has the sign of ``input``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected (Tensor input, Tensor other, *, Tensor out = None)")
+    return _modulo("fmod", Fmod, input, other, out)
+
+
+@tensor_method("__mod__")
+def remainder(input, other, *, out=None):
+    """Python-style remainder of input / other: the result has the sign of ``other``."""
+    return _modulo("remainder", Remainder, input, other, out)
+
+
+tensor_method("__rmod__")(lambda self, other: remainder(other, self))
+
+
+@tensor_method("__neg__")
+def neg(input, *, out=None):
+    """-input."""
+    if _is_bool(input):
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+                           "invert a mask, use the `~` or `logical_not()` operator instead.")
+    return write_out(out, Neg.apply(input), "neg")
+
+
+negative = neg
+
+
+@tensor_method("__pos__")
+def positive(input):
+    """input itself (unary plus); an error for bool tensors, as in PyTorch."""
+    if _is_bool(input):
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+@tensor_method
+def reciprocal(input, *, out=None):
+    """1 / input; integer inputs give the default float dtype."""
+    return write_out(out, name_node(div(1.0, _floating(input)), "ReciprocalBackward0"), "reciprocal")
+
+
+@tensor_method
+def square(input, *, out=None):
+    """input * input; bool inputs give int64, as in PyTorch."""
+    if _is_bool(input):
+        input = input.to(_dtype.int64)
+    return write_out(out, pow(input, 2), "square")
+
+
+@tensor_method
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2."""
+    for operand in (input, tensor1, tensor2):
+        if _is_bool(operand):
+            raise _not_implemented("addcmul_cpu_out", operand)
+    if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
+        value = int(value)   # PyTorch casts ``value`` to the integer result type
+    return write_out(out, name_node(add(input, mul(tensor1, tensor2), alpha=value), "AddcmulBackward0"), "addcmul")
+
+
+@tensor_method
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2 (floating tensor1 and tensor2 only, as in PyTorch)."""
+    if _is_integral(tensor1) and _is_integral(tensor2):
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    return write_out(out, name_node(add(input, div(tensor1, tensor2), alpha=value), "AddcdivBackward0"), "addcdiv")
+
+
+def _check_same_dtype(name, input, value):
+    if isinstance(value, Tensor) and value.dtype is not input.dtype:
+        raise RuntimeError(f"expected dtype {_dtype.scalar_type_name(input.dtype).lower()} for `{name}` but got "
+                           f"dtype {_dtype.scalar_type_name(value.dtype).lower()}")
+
+
+@tensor_method
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input); ``weight`` is a number or a tensor of input's dtype."""
+    if not input.dtype.is_floating_point:
+        raise _not_implemented("lerp_kernel_scalar", input)
+    _check_same_dtype("end", input, end)
+    _check_same_dtype("weight", input, weight)
+    variant = 1 if isinstance(weight, Tensor) else 0
+    result = name_node(input + weight * (end - input), f"LerpBackward{variant}")
+    return write_out(out, result, "lerp")
+
+
+for _function in (add, sub, mul, div, neg, floor_divide, fmod, remainder, reciprocal, square, addcmul, addcdiv,
+                  lerp):
+    inplace_method(_function)
+for _alias, _function in (("subtract_", sub), ("multiply_", mul), ("divide_", div), ("true_divide_", div),
+                          ("negative_", neg)):
+    inplace_method(_function, _alias)
+
+
+# --- powers ----------------------------------------------------------------------------------------------------------
+class Pow(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        if hasattr(b, "dtype") and b.dtype.kind in "iu" and xp.asarray(a).dtype.kind in "iu":
+            # PyTorch's integer powers: negative exponents give 0 except for bases 1 and -1; NumPy raises.
+            result = xp.where((b < 0) & (xp.abs(a) != 1), 0, xp.power(a, xp.abs(b))).astype(b.dtype, copy=False)
+        else:
+            result = xp.asarray(a ** b)
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, result = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = _pow_base_grad(grad, a, b)
+        if ctx.needs_input_grad[1]:
+            grad_b = _pow_exponent_grad(grad, a, b, result)
+        return grad_a, grad_b
+
+
+def _pow_base_grad(grad, a, b):
+    if not isinstance(b, Tensor):
+        return _zero_grad(grad) if b == 0 else grad * (b * a ** (b - 1))
+    return where(b == 0, 0.0, grad * (b * a ** (b - 1)))
+
+
+def _pow_exponent_grad(grad, a, b, result):
+    """d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's convention)."""
+    if not isinstance(a, Tensor):
+        log_a = math.log(a) if a > 0 else float("nan") if a < 0 else float("-inf")
+        return grad * where(b >= 0, 0.0, result * log_a) if a == 0 else grad * (result * log_a)
+    return grad * where((a == 0) & (b >= 0), 0.0, result * log(a))
+
+
+@tensor_method("__pow__")
+def pow(input, exponent, *, out=None):
+    """input raised to ``exponent``, elementwise and broadcasting; either may be a number."""
+    input, exponent = promote_pair(input, exponent)
+    for operand in (input, exponent):
+        if _is_bool(operand):
+            raise _not_implemented("pow", operand)
+    if _is_integral(input) and isinstance(exponent, int) and exponent < 0:
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+    result = Pow.apply(input, exponent)
+    if not isinstance(input, Tensor):
+        name_node(result, "PowBackward2")
+    elif isinstance(exponent, Tensor):
+        name_node(result, "PowBackward1")
+    return write_out(out, result, "pow")
+
+
+tensor_method("__rpow__")(lambda self, other: pow(other, self))
+inplace_method(pow)
+
+
+def _as_float64(value):
+    if isinstance(value, Tensor):
+        return value.to(_dtype.complex128 if value.dtype.is_complex else _dtype.float64)
+    return complex(value) if isinstance(value, complex) else float(value)
+
+
+@tensor_method
+def float_power(input, exponent, *, out=None):
+    """input ** exponent computed in double precision (float64 result)."""
+    return write_out(out, pow(_as_float64(input), _as_float64(exponent)), "float_power")
+
+
+def float_power_(self, exponent):
+    """In-place float_power; self must already be float64."""
+    if self.dtype is not _dtype.float64:
+        raise RuntimeError(f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but "
+                           "the operation's result requires dtype Double")
+    return self.pow_(_as_float64(exponent))
+
+
+Tensor.float_power_ = float_power_
+
+
+# --- filling and copying in place ------------------------------------------------------------------------------------
+class Fill(Primitive):
+    @staticmethod
+    def forward(ctx, a, value):
+        return ctx.xp.full(a.shape, value, dtype=a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (_zero_grad(grad) if ctx.needs_input_grad[0] else None,
+                grad.sum() if ctx.needs_input_grad[1] else None)
+
+
+class CopyFrom(Primitive):
+    @staticmethod
+    def forward(ctx, a, source):
+        return ctx.xp.broadcast_to(source, a.shape).astype(a.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zero_grad(grad) if ctx.needs_input_grad[0] else None, grad
+
+
+def fill_(self, value):
+    """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow)."""
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                               "dimensions.")
+        value = value.to(self.device)
+    return assign_inplace(self, Fill.apply(self, value))
+
+
+def zero_(self):
+    """Sets every element to zero."""
+    return fill_(self, 0)
+
+
+def copy_(self, src, non_blocking=False):
+    """Copies ``src`` into self, broadcasting it and casting to self's dtype; gradients flow back to ``src``."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    broadcast = numpy.broadcast_shapes(self._data.shape, src._data.shape) if _broadcastable(self, src) else None
+    if broadcast is not None and broadcast != self._data.shape:
+        raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                           f"{list(broadcast)}")
+    src = src.to(self.device)
+    return assign_inplace(self, CopyFrom.apply(self, src))
+
+
+def _broadcastable(a, b):
+    try:
+        numpy.broadcast_shapes(a._data.shape, b._data.shape)
+        return True
+    except ValueError:
+        return False
+
+
+Tensor.fill_, Tensor.zero_, Tensor.copy_ = fill_, zero_, copy_
+
+for _name in ("add", "sub", "mul", "pow", "floordiv", "mod"):
+    setattr(Tensor, f"__i{_name}__", getattr(Tensor, {"floordiv": "floor_divide", "mod": "remainder"}.get(_name, _name)
+                                             + "_"))
+Tensor.__itruediv__ = Tensor.div_
+
+
+class Conj(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.conj(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.conj()
+
+
+@tensor_method("conj_physical")
+def conj(input):
+    """The complex conjugate (the input itself for real tensors, as in PyTorch)."""
+    if not input.is_complex():
+        return input
+    return Conj.apply(input)
+
+
+@tensor_method
+def is_conj(input):
+    """Always False: ember conjugates eagerly."""
+    return False
+
+
+conj_physical = conj

@@ -1,0 +1,353 @@
+"""Sign, magnitude and rounding; binary maxima and minima, clamping, where and nan_to_num."""
+import warnings
+
+import numpy
+
+from ... import _dtype
+from ..._backend import xp_of
+from ..._tensor import Tensor, _make
+from ...autograd.function import Primitive
+from .._inplace import inplace_method
+from .._util import name_node, promote, promote_pair, tensor_method, write_out
+from .._util import quiet as _quiet
+from ..comparison import isfinite, isnan
+from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad
+
+__all__ = ["abs", "absolute", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip",
+           "clamp_min", "clamp_max", "where", "maximum", "minimum", "fmax", "fmin", "nan_to_num"]
+
+
+# --- sign, magnitude and rounding --------------------------------------------------------------------------------
+class Abs(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        if a.is_complex():   # sgn(a) = a / |a| varies with a, so it must stay in the graph for double backward
+            magnitude = abs(a)
+            return grad * (a / magnitude.where(magnitude != 0, 1.0))
+        return grad * sign(a)
+
+
+class Sign(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        if a.dtype.kind == "b":
+            return a.copy()
+        result = xp.sign(a)
+        return xp.where(xp.isnan(result), 0, result).astype(a.dtype, copy=False) if a.dtype.kind == "f" else result
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zero_grad(grad)
+
+
+class Round(Primitive):
+    """floor, ceil, trunc and round (with decimals) as one primitive: all have zero gradient."""
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, mode, decimals):
+        xp = ctx.xp
+        if a.dtype.kind in "iu":
+            return a.copy()
+        if mode == "round":
+            return xp.round(a, decimals)
+        return getattr(xp, mode)(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _zero_grad(grad)
+
+
+class Frac(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        return a - ctx.xp.trunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+@tensor_method("__abs__")
+def abs(input, *, out=None):
+    """Absolute value of each element."""
+    if _is_bool(input):
+        raise _not_implemented("abs_cpu", input)
+    return write_out(out, Abs.apply(input), "abs")
+
+
+absolute = abs
+Tensor.absolute = abs
+
+
+@tensor_method
+def sign(input, *, out=None):
+    """-1, 0 or 1 by the sign of each element (0 for NaN, as in PyTorch)."""
+    return write_out(out, Sign.apply(input), "sign")
+
+
+@tensor_method
+def sgn(input, *, out=None):
+    """sign for real inputs; input / |input| for complex ones."""
+    if input.dtype.is_complex:
+        magnitude = abs(input)
+        return write_out(out, name_node(where(magnitude == 0, 0, input / magnitude), "SgnBackward0"), "sgn")
+    return write_out(out, name_node(sign(input), "SgnBackward0"), "sgn")
+
+
+def _rounding(mode, input, decimals=0):
+    if _is_bool(input):
+        raise _not_implemented(f"{mode}_vml_cpu", input)
+    if decimals and not input.dtype.is_floating_point:
+        raise _not_implemented(f"{mode}_cpu", input)
+    result = Round.apply(input, mode, decimals)
+    return name_node(result, "RoundBackward1" if decimals else mode.capitalize() + "Backward0")
+
+
+@tensor_method
+def floor(input, *, out=None):
+    """The largest integer not greater than each element."""
+    return write_out(out, _rounding("floor", input), "floor")
+
+
+@tensor_method
+def ceil(input, *, out=None):
+    """The smallest integer not less than each element."""
+    return write_out(out, _rounding("ceil", input), "ceil")
+
+
+@tensor_method
+def trunc(input, *, out=None):
+    """Each element rounded toward zero."""
+    return write_out(out, _rounding("trunc", input), "trunc")
+
+
+fix = trunc
+Tensor.fix = trunc
+
+
+@tensor_method
+def round(input, *, decimals=0, out=None):
+    """Each element rounded to ``decimals`` decimal places, halves to even."""
+    return write_out(out, _rounding("round", input, decimals), "round")
+
+
+@tensor_method
+def frac(input, *, out=None):
+    """The fractional part: input - trunc(input)."""
+    if not input.dtype.is_floating_point:
+        raise _not_implemented("frac_cpu", input)
+    return write_out(out, Frac.apply(input), "frac")
+
+
+for _function in (abs, sign, sgn, floor, ceil, trunc, round, frac):
+    inplace_method(_function)
+inplace_method(abs, "absolute_")
+inplace_method(trunc, "fix_")
+
+
+# --- binary maxima, clamping and selection ---------------------------------------------------------------------------
+class Maximum(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _tie_split_grads(ctx, grad, a, b, a < b, a > b)
+
+
+class Minimum(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _tie_split_grads(ctx, grad, a, b, a > b, a < b)
+
+
+def _tie_split_grads(ctx, grad, a, b, a_loses, b_loses):
+    """Where a == b each side gets half the gradient; the losing side gets none (PyTorch's rule)."""
+    shared = where(a == b, grad / 2, grad)
+    return (where(a_loses, 0.0, shared) if ctx.needs_input_grad[0] else None,
+            where(b_loses, 0.0, shared) if ctx.needs_input_grad[1] else None)
+
+
+class Fmax(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _nan_ignoring_grads(ctx, grad, (a >= b) | isnan(b))
+
+
+class Fmin(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _nan_ignoring_grads(ctx, grad, (a <= b) | isnan(b))
+
+
+def _nan_ignoring_grads(ctx, grad, a_wins):
+    return (where(a_wins, grad, 0.0) if ctx.needs_input_grad[0] else None,
+            where(a_wins, 0.0, grad) if ctx.needs_input_grad[1] else None)
+
+
+def _binary_tensor_op(name, primitive):
+    def function(input, other, *, out=None):
+        _require_tensors(name, input, other)
+        input, other = promote_pair(input, other)
+        return write_out(out, primitive.apply(input, other), name)
+    function.__name__ = function.__qualname__ = name
+    return tensor_method(function)
+
+
+maximum = _binary_tensor_op("maximum", Maximum)
+maximum.__doc__ = "Elementwise maximum of two tensors (NaN if either is NaN)."
+minimum = _binary_tensor_op("minimum", Minimum)
+minimum.__doc__ = "Elementwise minimum of two tensors (NaN if either is NaN)."
+fmax = _binary_tensor_op("fmax", Fmax)
+fmax.__doc__ = "Elementwise maximum of two tensors, ignoring a NaN when the other value is a number."
+fmin = _binary_tensor_op("fmin", Fmin)
+fmin.__doc__ = "Elementwise minimum of two tensors, ignoring a NaN when the other value is a number."
+
+
+class Clamp(Primitive):
+    @staticmethod
+    def forward(ctx, a, low, high):
+        ctx.save_for_backward(a, low, high)
+        result = a if low is None else ctx.xp.maximum(a, low)
+        return result if high is None else ctx.xp.minimum(result, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, low, high = ctx.saved_tensors
+        above, below = (None if low is None else a >= low), (None if high is None else a <= high)
+        inside = above if below is None else below if above is None else above & below
+        grad_low = grad_high = None
+        if ctx.needs_input_grad[1]:
+            clamped_low = ~above if high is None else ~above & (low < high)
+            grad_low = where(clamped_low, grad, 0.0)
+        if ctx.needs_input_grad[2]:
+            clamped_high = ~below if low is None else ~below | (high < low)
+            grad_high = where(clamped_high, grad, 0.0)
+        return where(inside, grad, 0.0) if ctx.needs_input_grad[0] else None, grad_low, grad_high
+
+
+@tensor_method
+def clamp(input, min=None, max=None, *, out=None):
+    """Each element limited to [min, max]; bounds are numbers or tensors, and either may be None."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    input, low, high = promote(input, min, max)
+    result = Clamp.apply(input, low, high)
+    tensor_bounds = isinstance(min, Tensor) or isinstance(max, Tensor)
+    return write_out(out, name_node(result, "ClampBackward0" if tensor_bounds else "ClampBackward1"), "clamp")
+
+
+clip = clamp
+Tensor.clip = clamp
+
+
+@tensor_method
+def clamp_min(input, min, *, out=None):
+    """Each element limited from below by ``min``."""
+    result = name_node(clamp(input, min, None), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
+    return write_out(out, result, "clamp_min")
+
+
+@tensor_method
+def clamp_max(input, max, *, out=None):
+    """Each element limited from above by ``max``."""
+    result = name_node(clamp(input, None, max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
+    return write_out(out, result, "clamp_max")
+
+
+for _function in (clamp, clamp_min, clamp_max):
+    inplace_method(_function)
+inplace_method(clamp, "clip_")
+
+
+class Where(Primitive):
+    @staticmethod
+    def forward(ctx, condition, a, b):
+        ctx.save_for_backward(condition)
+        return ctx.xp.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        condition, = ctx.saved_tensors
+        return (None,
+                where(condition, grad, 0.0) if ctx.needs_input_grad[1] else None,
+                where(condition, 0.0, grad) if ctx.needs_input_grad[2] else None)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other`` (either may be a number).
+
+    With only ``condition``, the indices of its nonzero elements as a tuple of 1-d tensors.
+    """
+    if input is None and other is None:
+        data = condition._data.reshape(1) if condition.ndim == 0 else condition._data
+        return tuple(_make(index.astype(numpy.int64, copy=False)) for index in data.nonzero())
+    if condition.dtype is _dtype.uint8:
+        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+        condition = condition.to(_dtype.bool_)
+    elif condition.dtype is not _dtype.bool_:
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{_dtype.scalar_type_name(condition.dtype)}")
+    target = _dtype.result_type(input, other)
+    xp = xp_of(condition._data)
+    input, other = (v.to(target) if isinstance(v, Tensor) else _make(xp.asarray(v, dtype=target.numpy))
+                    for v in (input, other))
+    return write_out(out, Where.apply(condition, input, other), "where")
+
+
+Tensor.where = lambda self, condition, other: where(condition, self, other)
+Tensor.where.__doc__ = "``where(condition, self, other)``."
+
+
+class NanToNum(Primitive):
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        ctx.save_for_backward(a)
+        return ctx.xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * isfinite(a)
+
+
+@tensor_method
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's extremes)."""
+    if not input.dtype.is_floating_point:
+        return write_out(out, input.clone(), "nan_to_num")
+    return write_out(out, NanToNum.apply(input, nan, posinf, neginf), "nan_to_num")
+
+
+inplace_method(nan_to_num)

@@ -1,0 +1,712 @@
+"""Exponentials, logarithms, trigonometric and hyperbolic functions, sigmoid/logit/relu, the error function
+family and the binary functions built on them (hypot, logaddexp, xlogy, copysign)."""
+import math
+
+import numpy
+
+from ..._tensor import Tensor
+from ...autograd.function import Primitive
+from .._inplace import inplace_method
+from .._util import name_node, promote_pair, tensor_method, write_out
+from .._util import quiet as _quiet
+from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
+from .rounding import where
+
+__all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
+           "arcsin", "acos", "arccos", "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh",
+           "arcsinh", "acosh", "arccosh", "atanh", "arctanh", "sigmoid", "logit", "relu", "erf", "erfc", "erfinv",
+           "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg"]
+
+
+# --- exponentials and logarithms -------------------------------------------------------------------------------------
+class Exp(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.exp(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * result
+
+
+class Exp2(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.exp2(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (result * math.log(2.0))
+
+
+class Expm1(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.expm1(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (result + 1)
+
+
+class Log(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / a
+
+
+class Log2(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.log2(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (a * math.log(2.0))
+
+
+class Log10(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.log10(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (a * math.log(10.0))
+
+
+class Log1p(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (a + 1)
+
+
+Log1p._node_cls.__name__ = Log1p._node_cls.__qualname__ = "Log1PBackward0"
+
+
+class Sqrt(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.sqrt(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad / (2 * result)
+
+
+class Rsqrt(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(1 / ctx.xp.sqrt(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (-0.5 * result * result * result)
+
+
+# --- trigonometric and hyperbolic functions --------------------------------------------------------------------------
+class Sin(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * cos(a)
+
+
+class Cos(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * -sin(a)
+
+
+class Tan(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.tan(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (1 + result * result)
+
+
+class Asin(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * rsqrt(1 - a * a)
+
+
+class Acos(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * -rsqrt(1 - a * a)
+
+
+class Atan(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (1 + a * a)
+
+
+class Atan2(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        scale = grad / (a * a + b * b)
+        return (scale * b if ctx.needs_input_grad[0] else None,
+                scale * -a if ctx.needs_input_grad[1] else None)
+
+
+class Sinh(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.sinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * cosh(a)
+
+
+class Cosh(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.cosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * sinh(a)
+
+
+class Tanh(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.tanh(a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (1 - result * result)
+
+
+class Asinh(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arcsinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * rsqrt(a * a + 1)
+
+
+class Acosh(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arccosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * rsqrt(a * a - 1)
+
+
+class Atanh(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return ctx.xp.arctanh(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad / (1 - a * a)
+
+
+# --- special functions ---------------------------------------------------------------------------------------------
+class Sigmoid(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        xp = ctx.xp
+        result = xp.asarray(xp.exp(-xp.logaddexp(0, -a)).astype(a.dtype, copy=False))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * result * (1 - result)
+
+
+class Logit(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, eps):
+        ctx.save_for_backward(a)
+        ctx.eps = eps
+        z = a if eps is None else ctx.xp.clip(a, eps, 1 - eps)
+        return ctx.xp.log(z / (1 - z))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        low, high = (0.0, 1.0) if ctx.eps is None else (ctx.eps, 1 - ctx.eps)
+        outside = 0.0 if ctx.eps is not None else float("nan")
+        return where((a < low) | (a > high), outside, grad / (a * (1 - a)))
+
+
+class Relu(Primitive):
+    @staticmethod
+    def forward(ctx, a):
+        result = ctx.xp.asarray(ctx.xp.maximum(a, 0).astype(a.dtype, copy=False))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return ReluGrad.apply(grad, result)
+
+
+class ReluGrad(Primitive):
+    """``grad`` where relu's ``result`` is positive, else 0; one op instead of a comparison and a product."""
+
+    @staticmethod
+    def forward(ctx, grad, result):
+        ctx.save_for_backward(result)
+        return grad * (result > 0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return ReluGrad.apply(grad, result), None
+
+
+ReluGrad._node_cls.__name__ = ReluGrad._node_cls.__qualname__ = "ThresholdBackwardBackward0"   # PyTorch's name
+
+
+# Cephes' rational approximations of erf and erfc (double precision), evaluated on whole arrays.
+_ERF_T = (9.60497373987051638749E0, 9.00260197203842689217E1, 2.23200534594684319226E3, 7.00332514112805075473E3,
+          5.55923013010394962768E4)
+_ERF_U = (1.0, 3.35617141647503099647E1, 5.21357949780152679795E2, 4.59432382970980127987E3,
+          2.26290000613890934246E4, 4.92673942608635921086E4)
+_ERFC_P = (2.46196981473530512524E-10, 5.64189564831068821977E-1, 7.46321056442269912687E0,
+           4.86371970985681366614E1, 1.96520832956077098242E2, 5.26445194995477358631E2, 9.34528527171957607540E2,
+           1.02755188689515710272E3, 5.57535335369399327526E2)
+_ERFC_Q = (1.0, 1.32281951154744992508E1, 8.67072140885989742329E1, 3.54937778887819891062E2,
+           9.75708501743205489753E2, 1.82390916687909736289E3, 2.24633760818710981792E3, 1.65666309194161350182E3,
+           5.57535340817727675546E2)
+_ERFC_R = (5.64189583547755073984E-1, 1.27536670759978104416E0, 5.01905042251180477414E0, 6.16021097993053585195E0,
+           7.40974269950448939160E0, 2.97886665372100240670E0)
+_ERFC_S = (1.0, 2.26052863220117276590E0, 9.39603524938001434673E0, 1.20489539808096656605E1,
+           1.70814450747565897222E1, 9.60896809063285878198E0, 3.36907645100081516050E0)
+# Giles' single-precision erfinv ("Approximating the erfinv function", 2010), refined by Newton steps.
+_ERFINV_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                   -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_ERFINV_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613,
+                0.00943887047, 1.00167406, 2.83297682)
+
+
+def _polynomial(x, coefficients):
+    """Horner's rule; coefficients from the highest power down."""
+    result = coefficients[0]
+    for c in coefficients[1:]:
+        result = result * x + c
+    return result
+
+
+def _erf_small(x):
+    """erf(x) for |x| <= 1."""
+    z = x * x
+    return x * _polynomial(z, _ERF_T) / _polynomial(z, _ERF_U)
+
+
+def _erfc_large(xp, ax):
+    """erfc(ax) for ax >= 1."""
+    ax = xp.minimum(ax, 40.0)   # erfc underflows to 0 long before; keeps inf out of the ratios
+    near = _polynomial(ax, _ERFC_P) / _polynomial(ax, _ERFC_Q)
+    far = _polynomial(ax, _ERFC_R) / _polynomial(ax, _ERFC_S)
+    return xp.exp(-ax * ax) * xp.where(ax < 8.0, near, far)
+
+
+def _erf64(xp, x):
+    ax = xp.abs(x)
+    return xp.where(ax <= 1.0, _erf_small(x), xp.copysign(1.0 - _erfc_large(xp, ax), x))
+
+
+def _erfc64(xp, x):
+    ax = xp.abs(x)
+    tail = _erfc_large(xp, ax)
+    return xp.where(ax < 1.0, 1.0 - _erf_small(x), xp.where(x < 0, 2.0 - tail, tail))
+
+
+def _erfinv64(xp, y):
+    w = -xp.log((1.0 - y) * (1.0 + y))
+    central = _polynomial(w - 2.5, _ERFINV_CENTRAL)
+    tail = _polynomial(xp.sqrt(w) - 3.0, _ERFINV_TAIL)
+    x = xp.where(w < 5.0, central, tail) * y
+    ay, sign = xp.abs(y), xp.sign(y)
+    for _ in range(4):   # from single-precision accuracy (or worse beyond its range) to double
+        x = xp.where(ay <= 0.5, _erf_newton_step(xp, x, y), sign * _log_erfc_newton_step(xp, xp.abs(x), 1.0 - ay))
+    return xp.where(ay == 1.0, sign * math.inf, x)
+
+
+def _erf_newton_step(xp, x, y):
+    return x - (_erf64(xp, x) - y) / (2.0 / math.sqrt(math.pi) * xp.exp(-x * x))
+
+
+def _log_erfc_newton_step(xp, ax, target):
+    """Newton on log(erfc(ax)) = log(target): near |y| = 1 the residual keeps its digits and converges fast."""
+    tail = _erfc64(xp, ax)
+    slope = -2.0 / math.sqrt(math.pi) * xp.exp(-ax * ax) / tail
+    return ax - (xp.log(tail) - xp.log(target)) / slope
+
+
+def _in_float64(function, xp, a):
+    """Runs an array function in float64 and returns the result in a's dtype."""
+    return function(xp, a.astype(numpy.float64, copy=False)).astype(a.dtype, copy=False)
+
+
+class Erf(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _in_float64(_erf64, ctx.xp, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * (2 / math.sqrt(math.pi) * exp(-a * a))
+
+
+class Erfc(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _in_float64(_erfc64, ctx.xp, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * (-2 / math.sqrt(math.pi) * exp(-a * a))
+
+
+class Erfinv(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a):
+        result = ctx.xp.asarray(_in_float64(_erfinv64, ctx.xp, a))
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return grad * (math.sqrt(math.pi) / 2 * exp(result * result))
+
+
+def _float_unary(primitive, name, doc):
+    """Defines the public function of a float-valued unary primitive, its Tensor method and in-place variant."""
+    def function(input, *, out=None):
+        return write_out(out, primitive.apply(_floating(input)), name)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    tensor_method(function)
+    inplace_method(function)
+    return function
+
+
+exp = _float_unary(Exp, "exp", "e to the power of each element.")
+exp2 = _float_unary(Exp2, "exp2", "2 to the power of each element.")
+expm1 = _float_unary(Expm1, "expm1", "exp(input) - 1, accurate for small inputs.")
+log = _float_unary(Log, "log", "Natural logarithm of each element.")
+log2 = _float_unary(Log2, "log2", "Base-2 logarithm of each element.")
+log10 = _float_unary(Log10, "log10", "Base-10 logarithm of each element.")
+log1p = _float_unary(Log1p, "log1p", "log(1 + input), accurate for small inputs.")
+sqrt = _float_unary(Sqrt, "sqrt", "Square root of each element.")
+rsqrt = _float_unary(Rsqrt, "rsqrt", "1 / sqrt(input).")
+sin = _float_unary(Sin, "sin", "Sine (radians).")
+cos = _float_unary(Cos, "cos", "Cosine (radians).")
+tan = _float_unary(Tan, "tan", "Tangent (radians).")
+asin = _float_unary(Asin, "asin", "Inverse sine.")
+acos = _float_unary(Acos, "acos", "Inverse cosine.")
+atan = _float_unary(Atan, "atan", "Inverse tangent.")
+sinh = _float_unary(Sinh, "sinh", "Hyperbolic sine.")
+cosh = _float_unary(Cosh, "cosh", "Hyperbolic cosine.")
+tanh = _float_unary(Tanh, "tanh", "Hyperbolic tangent.")
+asinh = _float_unary(Asinh, "asinh", "Inverse hyperbolic sine.")
+acosh = _float_unary(Acosh, "acosh", "Inverse hyperbolic cosine.")
+atanh = _float_unary(Atanh, "atanh", "Inverse hyperbolic tangent.")
+sigmoid = _float_unary(Sigmoid, "sigmoid", "1 / (1 + exp(-input)), computed without overflow.")
+erf = _float_unary(Erf, "erf", "The Gauss error function.")
+erfc = _float_unary(Erfc, "erfc", "1 - erf(input), accurate where erf(input) is near 1.")
+erfinv = _float_unary(Erfinv, "erfinv", "The inverse of erf, on [-1, 1].")
+arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+for _alias, _function in (("arcsin", asin), ("arccos", acos), ("arctan", atan), ("arcsinh", asinh),
+                          ("arccosh", acosh), ("arctanh", atanh)):
+    setattr(Tensor, _alias, _function)
+    inplace_method(_function, _alias + "_")
+
+
+@tensor_method
+def atan2(input, other, *, out=None):
+    """The angle of the point (other, input), in (-pi, pi]."""
+    _require_tensors("atan2", input, other)
+    input, other = _promote_to_float(input, other)
+    return write_out(out, Atan2.apply(input, other), "atan2")
+
+
+arctan2 = atan2
+Tensor.arctan2 = atan2
+inplace_method(atan2)
+inplace_method(atan2, "arctan2_")
+
+
+@tensor_method
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)); with ``eps``, p is first clamped to [eps, 1 - eps]."""
+    return write_out(out, Logit.apply(_floating(input), eps), "logit")
+
+
+@tensor_method
+def relu(input):
+    """max(input, 0) elementwise."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
+    return Relu.apply(input)
+
+
+@tensor_method
+def deg2rad(input, *, out=None):
+    """Degrees to radians."""
+    return write_out(out, name_node(_floating(input) * (math.pi / 180), "Deg2RadBackward0"), "deg2rad")
+
+
+@tensor_method
+def rad2deg(input, *, out=None):
+    """Radians to degrees."""
+    return write_out(out, name_node(_floating(input) * (180 / math.pi), "Rad2DegBackward0"), "rad2deg")
+
+
+for _function in (logit, relu, deg2rad, rad2deg):
+    inplace_method(_function)
+
+
+# --- other binary math ---------------------------------------------------------------------------------------------
+class Hypot(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        result = ctx.xp.asarray(ctx.xp.hypot(a, b))
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, result = ctx.saved_tensors
+        return (grad * a / result if ctx.needs_input_grad[0] else None,
+                grad * b / result if ctx.needs_input_grad[1] else None)
+
+
+class Logaddexp(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (grad / (1 + exp(b - a)) if ctx.needs_input_grad[0] else None,
+                grad / (1 + exp(a - b)) if ctx.needs_input_grad[1] else None)
+
+
+class Logaddexp2(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return ctx.xp.logaddexp2(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (grad / (1 + exp2(b - a)) if ctx.needs_input_grad[0] else None,
+                grad / (1 + exp2(a - b)) if ctx.needs_input_grad[1] else None)
+
+
+class Xlogy(Primitive):
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        ctx.save_for_backward(a, b)
+        return xp.where((a == 0) & ~xp.isnan(b), 0, a * xp.log(b)).astype(xp.result_type(a, b), copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = where((a == 0) & (b <= 0), 0.0, xlogy(grad, b))
+        if ctx.needs_input_grad[1]:
+            grad_b = grad * a / b
+        return grad_a, grad_b
+
+
+class Copysign(Primitive):
+    @staticmethod
+    def forward(ctx, a, b):
+        result = ctx.xp.asarray(ctx.xp.copysign(a, b))
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        return (where(a == 0, 0.0, grad * (result / a)) if ctx.needs_input_grad[0] else None,
+                _zero_grad(grad) if ctx.needs_input_grad[1] else None)
+
+
+def _float_binary(name, primitive, input, other, out):
+    _require_tensors(name, input, other)
+    input, other = promote_pair(input, other)
+    if not input.dtype.is_floating_point:
+        raise _not_implemented(name + "_cpu", input)
+    return write_out(out, primitive.apply(input, other), name)
+
+
+@tensor_method
+def hypot(input, other, *, out=None):
+    """sqrt(input**2 + other**2) without overflow."""
+    return _float_binary("hypot", Hypot, input, other, out)
+
+
+@tensor_method
+def logaddexp(input, other, *, out=None):
+    """log(exp(input) + exp(other)) without overflow."""
+    return _float_binary("logaddexp", Logaddexp, input, other, out)
+
+
+@tensor_method
+def logaddexp2(input, other, *, out=None):
+    """log2(2**input + 2**other) without overflow."""
+    return _float_binary("logaddexp2", Logaddexp2, input, other, out)
+
+
+@tensor_method
+def xlogy(input, other, *, out=None):
+    """input * log(other), taken as 0 where input == 0 (unless other is NaN); either may be a number."""
+    input, other = _promote_to_float(input, other)
+    return write_out(out, Xlogy.apply(input, other), "xlogy")
+
+
+@tensor_method
+def copysign(input, other, *, out=None):
+    """|input| with the sign of ``other``; integer inputs give the default float dtype."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"copysign() received an invalid combination of arguments - got ({type(input).__name__}, "
+                        f"{type(other).__name__}), but expected (Tensor input, Tensor other, *, Tensor out = None)")
+    input, other = _promote_to_float(input, other)
+    return write_out(out, Copysign.apply(input, other), "copysign")
+
+
+for _function in (hypot, xlogy, copysign):
+    inplace_method(_function)

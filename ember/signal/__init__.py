@@ -1,0 +1,2 @@
+"""``ember.signal``: signal-processing helpers (``torch.signal``)."""
+from . import windows  # noqa: F401

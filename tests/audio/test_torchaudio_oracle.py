@@ -1,0 +1,99 @@
+"""ember.audio against torchaudio itself, run in a separate environment (torchaudio is pinned to other torch
+versions, so it never enters the test venv): set EMBER_TORCHAUDIO_PYTHON to an interpreter that imports torchaudio.
+One that reuses the test venv's torch 2.13: ``python -m venv /tmp/ta && echo <test venv site-packages> >
+/tmp/ta/lib/python3.11/site-packages/venv.pth && /tmp/ta/bin/pip install --no-deps torchaudio==2.11.0``, then move
+the wheel's compiled extensions (``torchaudio/lib/*.so``, built for CUDA and torch 2.11) out of the way: the
+transforms and functionals compared here are plain PyTorch code.
+
+Each case is an expression over ``A`` (the audio package), ``torch`` and the inputs; the oracle interpreter
+evaluates them with torchaudio and PyTorch, this process with ember.audio and ember; shapes, dtypes and values
+(float32: 1e-4 relative) must agree."""
+import os
+import subprocess
+import textwrap
+import warnings
+
+import numpy
+import pytest
+
+import ember
+import ember.audio
+
+PYTHON = os.environ.get("EMBER_TORCHAUDIO_PYTHON")
+pytestmark = pytest.mark.skipif(not PYTHON, reason="set EMBER_TORCHAUDIO_PYTHON to a Python with torchaudio")
+
+CASES = {
+    "spectrogram": "A.transforms.Spectrogram(n_fft=128, hop_length=32)(x)",
+    "spectrogram_complex_normalized": "A.transforms.Spectrogram(n_fft=100, win_length=80, power=None, "
+                                      "normalized=True, pad=3)(x)",
+    "spectrogram_frame_length": "A.transforms.Spectrogram(n_fft=64, power=1.0, normalized='frame_length', "
+                                "center=False)(x)",
+    "inverse_spectrogram": "A.transforms.InverseSpectrogram(n_fft=128, hop_length=32)(A.transforms.Spectrogram("
+                           "n_fft=128, hop_length=32, power=None)(x), length=900)",
+    "griffinlim": "A.transforms.GriffinLim(n_fft=128, hop_length=32, n_iter=4, rand_init=False)(A.transforms."
+                  "Spectrogram(n_fft=128, hop_length=32)(x[0, 0]))",
+    "melspectrogram": "A.transforms.MelSpectrogram(16000, n_fft=256, hop_length=64, n_mels=40)(x)",
+    "melspectrogram_slaney": "A.transforms.MelSpectrogram(22050, n_fft=256, n_mels=30, f_min=40.0, f_max=9000.0, "
+                             "norm='slaney', mel_scale='slaney')(x)",
+    "inverse_mel": "A.transforms.InverseMelScale(n_stft=65, n_mels=16, sample_rate=16000)(A.transforms."
+                   "MelSpectrogram(16000, n_fft=128, n_mels=16)(x))",
+    "mfcc": "A.transforms.MFCC(16000, n_mfcc=13, melkwargs={'n_fft': 256, 'hop_length': 64, 'n_mels': 40})(x)",
+    "mfcc_log": "A.transforms.MFCC(16000, n_mfcc=10, log_mels=True, norm=None, melkwargs={'n_fft': 200, "
+                "'n_mels': 20})(x)",
+    "lfcc": "A.transforms.LFCC(16000, n_filter=32, n_lfcc=12, speckwargs={'n_fft': 256, 'hop_length': 128})(x)",
+    "amplitude_to_db": "A.transforms.AmplitudeToDB('magnitude', top_db=30.0)(x.abs())",
+    "db_to_amplitude": "A.functional.DB_to_amplitude(x * 10, 2.0, 0.5)",
+    "melscale_fbanks": "A.functional.melscale_fbanks(201, 10.0, 7000.0, 40, 16000, 'slaney', 'slaney')",
+    "linear_fbanks": "A.functional.linear_fbanks(129, 0.0, 8000.0, 20, 16000)",
+    "create_dct": "A.functional.create_dct(13, 40, None)",
+    "resample_hann": "A.transforms.Resample(44100, 16000)(x)",
+    "resample_kaiser": "A.functional.resample(x, 16000, 22050, lowpass_filter_width=4, rolloff=0.9, "
+                       "resampling_method='sinc_interp_kaiser', beta=9.0)",
+    "compute_deltas": "A.transforms.ComputeDeltas(win_length=7)(x)",
+    "mu_law": "A.functional.mu_law_decoding(A.functional.mu_law_encoding(x.clamp(-1, 1), 256), 256)",
+    "lfilter": "A.functional.lfilter(x, torch.tensor([1.0, -0.6, 0.2]), "
+               "torch.tensor([0.2, 0.3, 0.1]))",
+    "lowpass": "A.functional.lowpass_biquad(x, 16000, 1500.0, 0.8)",
+    "highpass": "A.functional.highpass_biquad(x, 16000, 300.0)",
+    "time_stretch": "A.transforms.TimeStretch(hop_length=32, n_freq=65, fixed_rate=1.3)(A.transforms.Spectrogram("
+                    "n_fft=128, hop_length=32, power=None)(x))",
+    "fade": "A.transforms.Fade(100, 200, 'logarithmic')(x)",
+    "vol": "A.transforms.Vol(3.0, 'db')(x)",
+}
+
+ORACLE = textwrap.dedent("""
+    import sys, numpy, torch, torchaudio as A
+    inputs = numpy.load(sys.argv[1])
+    x = torch.tensor(inputs["x"])
+    results = {}
+    for name, expression in eval(sys.argv[3]).items():
+        out = eval(expression)
+        results[name] = out.detach().resolve_conj().numpy()
+    numpy.savez(sys.argv[2], **results)
+""")
+
+
+def test_audio_matches_torchaudio(tmp_path):
+    x = (numpy.random.default_rng(0).standard_normal((2, 3, 1000)) * 0.2).astype(numpy.float32)
+    numpy.savez(tmp_path / "inputs.npz", x=x)
+    result = subprocess.run([PYTHON, "-W", "ignore", "-c", ORACLE, str(tmp_path / "inputs.npz"),
+                             str(tmp_path / "oracle.npz"), repr(CASES)], capture_output=True, text=True, timeout=240,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = numpy.load(tmp_path / "oracle.npz")
+    namespace = {"A": ember.audio, "torch": ember, "x": ember.tensor(x)}
+    # TimeStretch accumulates phases over frames: ember.linspace's float32 phase advances differ from
+    # torch.linspace's in the last bit, which the float32 cumulative sum amplifies to ~1e-3.
+    rtol = dict.fromkeys(CASES, 1e-4) | {"time_stretch": 2e-3}
+    failures = []
+    for name, expression in CASES.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # tiny filter banks have empty mel filters, as in the oracle
+            out = eval(expression, namespace).detach().numpy()
+        reference = expected[name]
+        if out.shape != reference.shape or out.dtype != reference.dtype:
+            failures.append(f"{name}: {out.shape} {out.dtype} != torchaudio {reference.shape} {reference.dtype}")
+        elif not numpy.allclose(out, reference, rtol=rtol[name],
+                                atol=rtol[name] / 10 * max(numpy.abs(reference).max(), 1e-12)):
+            failures.append(f"{name}: max difference {numpy.abs(out - reference).max():.3g}")
+    assert not failures, "\n".join(failures)
