@@ -13,14 +13,15 @@ import numpy
 
 from .. import from_numpy, no_grad
 from . import _mpi
-from .process_group import DistBackendError, _resolve
+from ._requests import wait as _wait
+from .errors import DistBackendError
+from .process_group import _resolve
 
 __all__ = ["P2POp", "Work", "all_gather", "all_gather_into_tensor", "all_reduce", "all_to_all", "all_to_all_single",
            "barrier", "batch_isend_irecv", "broadcast", "gather", "irecv", "isend", "monitored_barrier", "recv",
            "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter", "send"]
 
 ReduceOp = _mpi.ReduceOp
-_SPIN = 200   # polls of a request before each one also yields the CPU (ranks often outnumber cores)
 
 
 class Work:
@@ -62,24 +63,6 @@ class Work:
         """For ``irecv``: the global rank the message came from."""
         self.wait()
         return self._source
-
-
-def _wait(requests, group, what, timeout=None, statuses=None):
-    """Waits for all ``requests``; DistBackendError once ``timeout`` (default: the group's) has passed."""
-    Request = _mpi.mpi().Request
-    if Request.Testall(requests, statuses):
-        return
-    limit = (timeout if timeout is not None else group.timeout)
-    limit = limit.total_seconds() if hasattr(limit, "total_seconds") else float(limit)
-    deadline = time.monotonic() + limit
-    polls = 0
-    while not Request.Testall(requests, statuses):
-        polls += 1
-        if polls % _SPIN == 0:
-            if time.monotonic() > deadline:
-                raise DistBackendError(f"[rank {group.comm.Get_rank()}] {what} timed out after {limit:g} s: not "
-                                       f"every rank of the group {group.ranks} reached it")
-            os.sched_yield()
 
 
 def _finish_work(work, async_op):

@@ -4,7 +4,8 @@ import pickle
 
 import numpy
 
-from .collectives import _root, _wait
+from ._requests import wait as _wait
+from .collectives import _root
 from .process_group import _resolve
 
 __all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]

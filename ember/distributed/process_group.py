@@ -10,6 +10,7 @@ import sys
 import traceback
 
 from . import _mpi
+from ._requests import wait
 
 __all__ = ["Backend", "GroupMember", "ProcessGroup", "destroy_process_group", "get_backend", "get_global_rank",
            "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
@@ -17,18 +18,6 @@ __all__ = ["Backend", "GroupMember", "ProcessGroup", "destroy_process_group", "g
            "new_group"]
 
 default_pg_timeout = datetime.timedelta(minutes=30)
-
-
-class DistError(RuntimeError):
-    """Base of the errors ember.distributed raises (as ``torch.distributed.DistError``)."""
-
-
-class DistBackendError(DistError):
-    """A collective failed: it timed out or its arguments disagree across ranks."""
-
-
-class DistNetworkError(DistError):
-    """The ranks could not reach each other."""
 
 
 class Backend(str):
@@ -163,9 +152,8 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     _install_abort_on_error(MPI)
     comm = MPI.COMM_WORLD
     _check_matches(comm, rank, world_size)
-    from .collectives import _wait
     # every rank must arrive within the timeout before the blocking Dup
-    _wait([comm.Ibarrier()], ProcessGroup(comm, range(comm.Get_size()), backend, timeout), "init_process_group")
+    wait([comm.Ibarrier()], ProcessGroup(comm, range(comm.Get_size()), backend, timeout), "init_process_group")
     _world = ProcessGroup(comm.Dup(), range(comm.Get_size()), backend, timeout)
 
 
