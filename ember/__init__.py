@@ -31,10 +31,10 @@ from .ops.windows import *  # noqa: F401,F403,E402
 from . import fft, signal  # noqa: E402,F401
 from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
-from .ops import sharing as _sharing  # noqa: E402,F401
+from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401
-from . import accelerator, multiprocessing  # noqa: E402,F401
+from . import accelerator, distributed, multiprocessing  # noqa: E402,F401
 from ._runtime import *  # noqa: E402,F401,F403
 from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)

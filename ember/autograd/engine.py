@@ -5,7 +5,7 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 accumulates into the ``.grad`` of leaves.
 """
 from .._backend import xp_of
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _RemovableHandle, _make
 from . import anomaly_mode
 from .function import Node, registry
 from .grad_mode import state
@@ -101,21 +101,27 @@ def _ones_like(array):
 
 
 def _dependencies(roots):
-    """Counts, for every node reachable from ``roots``, how many edges lead into it."""
+    """Counts, for every node reachable from ``roots``, how many edges lead into it; and the same for the leaves
+    that have post-accumulate-grad hooks (keyed by id), so those can be finished as soon as their gradient is whole."""
     counts = {}
+    hooked_leaves = {}
     stack = list(roots)
     expanded = set(roots)   # a root that another root reaches is counted but not walked twice
     while stack:
         for edge in stack.pop()._edges:
-            if edge is not None and isinstance(edge[0], Node):
-                target = edge[0]
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Node):
                 if target in counts:
                     counts[target] += 1
                 else:
                     counts[target] = 1
                     if target not in expanded:
                         stack.append(target)
-    return counts
+            elif target._post_accumulate_grad_hooks:
+                hooked_leaves[id(target)] = hooked_leaves.get(id(target), 0) + 1
+    return counts, hooked_leaves
 
 
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
@@ -150,7 +156,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         nr = t._output_nr
         buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
-    counts = _dependencies(roots)
+    counts, hooked_leaves = _dependencies(roots)
+    if inputs is not None:
+        hooked_leaves = {}
     ready = [node for node in roots if node not in counts]
     check_nan = anomaly_mode.is_anomaly_enabled()
     while ready:
@@ -200,6 +208,10 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     leaf_grads[id(target)] = [target, g]
                 else:
                     entry[1] = entry[1] + g
+                if hooked_leaves and id(target) in hooked_leaves:
+                    hooked_leaves[id(target)] -= 1
+                    if not hooked_leaves[id(target)]:
+                        _finish_leaf(*leaf_grads.pop(id(target)), create_graph, handed_out)
                 continue
             buffer = buffers.get(target)
             if buffer is None:
@@ -221,6 +233,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if index is None:
                 continue
         _accumulate(leaf, g, create_graph, handed_out)
+        if leaf._post_accumulate_grad_hooks:
+            _run_post_accumulate_hooks(leaf)
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None:
@@ -228,6 +242,19 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
+
+
+def _finish_leaf(leaf, g, create_graph, handed_out):
+    """Runs a leaf's gradient hooks, accumulates into ``.grad``, then runs its post-accumulate-grad hooks."""
+    if leaf._hooks:
+        g = _run_leaf_hooks(leaf, g)
+    _accumulate(leaf, g, create_graph, handed_out)
+    _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf):
+    for hook in list(leaf._post_accumulate_grad_hooks):
+        hook(leaf)
 
 
 def _deliver_to_leaf(leaf_grads, leaf, g):
@@ -325,4 +352,18 @@ def _tensor_backward(self, gradient=None, retain_graph=None, create_graph=False,
     backward(self, gradient, retain_graph, create_graph, inputs)
 
 
+def _register_post_accumulate_grad_hook(self, hook):
+    """Calls ``hook(tensor)`` once backward has accumulated this leaf's whole gradient into ``.grad``."""
+    if not self.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if self.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    if not self._post_accumulate_grad_hooks:
+        self._post_accumulate_grad_hooks = []
+    self._post_accumulate_grad_hooks.append(hook)
+    return _RemovableHandle(self._post_accumulate_grad_hooks, hook)
+
+
 Tensor.backward = _tensor_backward
+Tensor._post_accumulate_grad_hooks = None
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook

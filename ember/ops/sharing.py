@@ -1,47 +1,56 @@
-"""Tensors in shared memory, for Hogwild-style training across processes: ``share_memory_`` moves a CPU tensor's
-data into a memory file that forked children map as well, and that spawned children map through its file
-descriptor (multiprocessing passes it), as PyTorch's file-descriptor sharing strategy does."""
-import mmap
+"""Tensors in shared memory, for processes that work on one model (Hogwild training, ``ember.multiprocessing``).
+
+``share_memory_()`` moves a CPU tensor's data into a POSIX shared-memory block owned by this process (unlinked when it
+exits). A shared tensor pickled for another process (through ``multiprocessing``'s pickler: Process arguments under
+'spawn', queues, ``ember.multiprocessing.spawn``) travels as the block's name and the receiver maps the same memory;
+other tensors travel as a copy of their data. Under 'fork' the children simply inherit the mapping.
+"""
+import atexit
 import os
+from multiprocessing import resource_tracker, shared_memory
+from multiprocessing.reduction import ForkingPickler
 
 import numpy
 
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ._util import tensor_method
 
+__all__ = []
 
-class _SharedMap(mmap.mmap):
-    """A shared mapping of a memory file, which keeps the file's descriptor for handing to other processes."""
-
-    @classmethod
-    def create(cls, nbytes):
-        fd = os.memfd_create("ember-shared-tensor", os.MFD_CLOEXEC)
-        os.ftruncate(fd, max(nbytes, 1))
-        return cls.attach(fd, nbytes)
-
-    @classmethod
-    def attach(cls, fd, nbytes):
-        block = cls(fd, max(nbytes, 1))
-        block.fd = fd
-        return block
-
-    def __del__(self):
-        os.close(self.fd)
+_owned = {}       # name -> SharedMemory this process created
+_attached = {}    # name -> SharedMemory this process mapped from another's
+_owner_pid = os.getpid()
 
 
-def _shared_block(array):
-    while array is not None and not isinstance(array, _SharedMap):
-        array = getattr(array, "base", None)
-    return array
+def _address(block):
+    return numpy.frombuffer(block.buf, numpy.uint8).__array_interface__["data"][0]
+
+
+def _block_of(array):
+    """The shared-memory block (of this process's mappings) holding an array's data, and the data's offset in it."""
+    if not isinstance(array, numpy.ndarray):
+        return None, 0
+    address = array.__array_interface__["data"][0]
+    for block in (*_owned.values(), *_attached.values()):
+        start = _address(block)
+        if start <= address < start + block.size:
+            return block, address - start
+    return None, 0
+
+
+def _wrap(block, shape, dtype, offset=0, strides=None):
+    return numpy.ndarray(shape, dtype, buffer=block.buf, offset=offset, strides=strides)
 
 
 @tensor_method
 def share_memory_(self):
-    """Moves this CPU tensor's data to shared memory (a no-op when already shared, or on a GPU); returns self."""
-    if self.device.type != "cpu" or _shared_block(self._data) is not None:
+    """Moves the data into shared memory (a no-op for CUDA tensors and tensors already shared); returns self."""
+    if self.device.type != "cpu" or is_shared(self):
         return self
     data = self._data
-    shared = numpy.ndarray(data.shape, data.dtype, buffer=_SharedMap.create(data.nbytes))
+    block = shared_memory.SharedMemory(create=True, size=max(data.nbytes, 1))
+    _owned[block.name] = block
+    shared = _wrap(block, data.shape, data.dtype)
     shared[...] = data
     self._data = shared
     return self
@@ -49,23 +58,49 @@ def share_memory_(self):
 
 @tensor_method
 def is_shared(self):
-    """True when this tensor's data lies in shared memory (after ``share_memory_``)."""
-    return _shared_block(self._data) is not None
+    """True when the data lives in shared memory."""
+    return _block_of(self._data)[0] is not None
 
 
-def _rebuild_shared(dup_fd, nbytes, dtype, shape, strides, offset, requires_grad):
-    block = _SharedMap.attach(dup_fd.detach(), nbytes)
-    return _make(numpy.ndarray(shape, dtype, buffer=block, offset=offset, strides=strides),
-                 requires_grad=requires_grad)
+def _attach(name):
+    block = _attached.get(name) or _owned.get(name)
+    if block is None:
+        block = shared_memory.SharedMemory(name=name)
+        resource_tracker.unregister(block._name, "shared_memory")   # the creator, not this process, unlinks it
+        _attached[name] = block
+    return block
 
 
-def reduce_shared(tensor):
-    """How multiprocessing pickles a shared tensor: its memory file's descriptor and its layout, not its data."""
-    from multiprocessing.reduction import DupFd
+def _rebuild_shared(name, shape, dtype, offset, strides, requires_grad):
+    block = _attach(name)
+    return _make(_wrap(block, shape, dtype, offset, strides), requires_grad)
+
+
+def _rebuild_copy(array, requires_grad):
+    return _make(array, requires_grad)
+
+
+def _reduce_tensor(tensor):
+    """Pickles a shared tensor as its block's name and place in it, any other CPU tensor as a copy of its data."""
     data = tensor._data
-    block = _shared_block(data)
-    start = numpy.frombuffer(block, numpy.uint8).ctypes.data
-    return _rebuild_shared, (DupFd(block.fd), len(block), data.dtype.str, data.shape, data.strides,
-                             data.ctypes.data - start, tensor.requires_grad)
+    block, offset = _block_of(data)
+    if block is None:
+        return _rebuild_copy, (numpy.asarray(tensor.detach().cpu().numpy()), tensor.requires_grad)
+    return _rebuild_shared, (block.name, data.shape, data.dtype, offset, data.strides, tensor.requires_grad)
 
 
+def _release():
+    """Unlinks the blocks this process created (not from forked children, which inherit this hook)."""
+    if os.getpid() != _owner_pid:
+        return
+    for block in list(_owned.values()):
+        try:
+            block.close()
+        except BufferError:   # arrays still map it: the memory goes when the process does
+            pass
+        block.unlink()
+    _owned.clear()
+
+
+atexit.register(_release)
+ForkingPickler.register(Tensor, _reduce_tensor)

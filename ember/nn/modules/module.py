@@ -556,8 +556,7 @@ class Module:
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
     def share_memory(self):
-        """Moves every parameter, gradient and buffer to shared memory, so processes given this module (forked, or
-        sent through multiprocessing) update the same weights (Hogwild)."""
+        """Moves every parameter and buffer into shared memory (for several processes training one model)."""
         return self._apply(lambda t: t.share_memory_())
 
     # --- hooks ----------------------------------------------------------------------------------

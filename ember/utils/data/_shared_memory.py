@@ -6,13 +6,11 @@ main process copies the arrays out and unlinks the block at once. Because the ma
 a worker creates it, it can also unlink the blocks of batches still in flight when it shuts the workers down.
 """
 from multiprocessing import shared_memory
-from multiprocessing.reduction import ForkingPickler
 
 import numpy
 
 import ember
 
-from ...ops.sharing import reduce_shared
 from .collate import _rebuild_mapping
 
 _ALIGNMENT = 64
@@ -109,18 +107,3 @@ def unlink(shm_name):
         return
     block.close()
     block.unlink()
-
-
-def _rebuild_tensor(array, requires_grad):
-    return ember.from_numpy(array).requires_grad_(requires_grad)
-
-
-def _reduce_tensor(tensor):
-    """Pickles a tensor as its NumPy array, for what multiprocessing itself sends: a 'spawn' worker's dataset;
-    a tensor in shared memory (``share_memory_``) goes by its memory file instead."""
-    if tensor.is_shared():
-        return reduce_shared(tensor)
-    return _rebuild_tensor, (numpy.asarray(tensor.detach()), tensor.requires_grad)
-
-
-ForkingPickler.register(ember.Tensor, _reduce_tensor)

@@ -1,0 +1,40 @@
+"""One rank of an ``ember.distributed.run`` job: sets torchrun's per-rank environment from MPI, runs the script, and
+aborts the whole job if the script fails (what ``python -m mpi4py`` does), so no other rank is left waiting."""
+import os
+import runpy
+import sys
+import traceback
+
+
+def main(argv):
+    from mpi4py import MPI   # initialized by every rank at start, so any rank can abort the job
+    comm = MPI.COMM_WORLD
+    local = comm.Split_type(MPI.COMM_TYPE_SHARED)
+    os.environ.update(RANK=str(comm.Get_rank()), LOCAL_RANK=str(local.Get_rank()),
+                      GROUP_RANK=str(comm.Get_rank() // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))),
+                      ROLE_RANK=str(comm.Get_rank()))
+    local.Free()
+    try:
+        if argv[0] == "--exec":
+            os.execvp(argv[1], argv[1:])
+        if argv[0] == "-m":
+            sys.argv = argv[1:]
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = argv
+            sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
+            runpy.run_path(argv[0], run_name="__main__")
+    except SystemExit as error:
+        if error.code not in (None, 0):
+            sys.stderr.write(f"[rank {comm.Get_rank()}] exited with {error.code!r}: aborting the job\n")
+            sys.stderr.flush()
+            comm.Abort(error.code if isinstance(error.code, int) else 1)
+    except BaseException:
+        sys.stderr.write(f"[rank {comm.Get_rank()}] {traceback.format_exc()}[rank {comm.Get_rank()}] aborting the "
+                         f"job\n")
+        sys.stderr.flush()
+        comm.Abort(1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

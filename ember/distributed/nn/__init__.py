@@ -1,0 +1,2 @@
+"""``ember.distributed.nn``: collectives that autograd can differentiate through."""
+from . import functional  # noqa: F401

@@ -1,0 +1,104 @@
+"""Collectives of picklable Python objects: each object is pickled into bytes, the byte counts are exchanged, then
+the bytes travel in one MPI collective (so these respect the group's timeout like the tensor collectives)."""
+import pickle
+
+import numpy
+
+from ._requests import wait as _wait
+from .collectives import _root
+from .process_group import _resolve
+
+__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
+
+
+def _dumps(obj):
+    return numpy.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), numpy.uint8)
+
+
+def _loads(array):
+    return pickle.loads(array.tobytes())
+
+
+def _displacements(counts):
+    return numpy.concatenate([[0], numpy.cumsum(counts)[:-1]]).astype(numpy.int64).tolist()
+
+
+def broadcast_object_list(object_list, src=None, group=None, device=None, group_src=None):
+    """Replaces ``object_list``'s contents on every rank with rank ``src``'s (in place)."""
+    pg = _resolve(group)
+    if pg is None:
+        return
+    root = _root(pg, src, group_src, "src")
+    payload = _dumps(list(object_list)) if pg.rank() == root else None
+    size = numpy.array([0 if payload is None else payload.size], numpy.int64)
+    _wait([pg.comm.Ibcast(size, root=root)], pg, "broadcast_object_list")
+    if payload is None:
+        payload = numpy.empty(int(size[0]), numpy.uint8)
+    _wait([pg.comm.Ibcast(payload, root=root)], pg, "broadcast_object_list")
+    if pg.rank() != root:
+        object_list[:] = _loads(payload)
+
+
+def all_gather_object(object_list, obj, group=None):
+    """Fills ``object_list[r]`` with rank r's ``obj`` on every rank."""
+    pg = _resolve(group)
+    if pg is None:
+        return
+    if len(object_list) != pg.size():
+        raise ValueError(f"object_list must have one entry per rank of the group ({pg.size()}), got "
+                         f"{len(object_list)}")
+    payload = _dumps(obj)
+    counts = numpy.empty(pg.size(), numpy.int64)
+    _wait([pg.comm.Iallgather(numpy.array([payload.size], numpy.int64), counts)], pg, "all_gather_object")
+    received = numpy.empty(int(counts.sum()), numpy.uint8)
+    spec = [received, (counts.tolist(), _displacements(counts))]
+    _wait([pg.comm.Iallgatherv(payload, spec)], pg, "all_gather_object")
+    for r, (start, count) in enumerate(zip(_displacements(counts), counts)):
+        object_list[r] = _loads(received[start:start + count])
+
+
+def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=None):
+    """Collects every rank's ``obj`` into ``object_gather_list`` on rank ``dst``."""
+    pg = _resolve(group)
+    if pg is None:
+        return
+    root = _root(pg, 0 if dst is None and group_dst is None else dst, group_dst, "dst")
+    is_root = pg.rank() == root
+    if is_root and (object_gather_list is None or len(object_gather_list) != pg.size()):
+        raise ValueError(f"Argument ``object_gather_list`` must be a list of {pg.size()} entries on the destination "
+                         f"rank.")
+    if not is_root and object_gather_list is not None:
+        raise ValueError("Argument ``object_gather_list`` must NOT be specified on non-destination ranks.")
+    payload = _dumps(obj)
+    counts = numpy.empty(pg.size(), numpy.int64) if is_root else None
+    _wait([pg.comm.Igather(numpy.array([payload.size], numpy.int64), counts, root=root)], pg, "gather_object")
+    received = numpy.empty(int(counts.sum()), numpy.uint8) if is_root else None
+    spec = [received, (counts.tolist(), _displacements(counts))] if is_root else None
+    _wait([pg.comm.Igatherv(payload, spec, root=root)], pg, "gather_object")
+    if is_root:
+        for r, (start, count) in enumerate(zip(_displacements(counts), counts)):
+            object_gather_list[r] = _loads(received[start:start + count])
+
+
+def scatter_object_list(scatter_object_output_list, scatter_object_input_list=None, src=None, group=None,
+                        group_src=None):
+    """Rank r receives ``scatter_object_input_list[r]`` from rank ``src`` in ``scatter_object_output_list[0]``."""
+    pg = _resolve(group)
+    if pg is None:
+        return
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
+    root = _root(pg, 0 if src is None and group_src is None else src, group_src, "src")
+    is_root = pg.rank() == root
+    if is_root:
+        if scatter_object_input_list is None or len(scatter_object_input_list) != pg.size():
+            raise ValueError(f"scatter_object_input_list must have {pg.size()} entries on the source rank")
+        payloads = [_dumps(o) for o in scatter_object_input_list]
+        counts = numpy.array([p.size for p in payloads], numpy.int64)
+        send = numpy.concatenate(payloads)
+    size = numpy.empty(1, numpy.int64)
+    _wait([pg.comm.Iscatter(counts if is_root else None, size, root=root)], pg, "scatter_object_list")
+    received = numpy.empty(int(size[0]), numpy.uint8)
+    spec = [send, (counts.tolist(), _displacements(counts))] if is_root else None
+    _wait([pg.comm.Iscatterv(spec, received, root=root)], pg, "scatter_object_list")
+    scatter_object_output_list[0] = _loads(received)

@@ -1,0 +1,49 @@
+"""Runs a script as an MPI job under a hard timeout; skips the calling test where mpi4py or mpiexec is missing."""
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
+REPO = pathlib.Path(__file__).resolve().parents[2]
+MPIEXEC = pathlib.Path(sys.executable).parent / "mpiexec"
+
+
+def require_mpi():
+    pytest.importorskip("mpi4py", reason="ember.distributed needs mpi4py (pip install 'ember[distributed]')")
+    if not MPIEXEC.exists():
+        pytest.skip(f"no mpiexec next to {sys.executable} (pip install mpich)")
+
+
+def env():
+    """The environment for launched ranks: this checkout first on the path, one BLAS thread per rank."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+
+
+def run(argv, timeout=60, cwd=None):
+    """Runs ``argv`` in its own process group; kills the whole group if it outlives ``timeout``."""
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(), cwd=cwd,
+                               start_new_session=True)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        out, err = process.communicate()
+        raise AssertionError(f"{argv} ran past {timeout} s\nstdout:\n{out}\nstderr:\n{err}")
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
+
+
+def mpiexec(script, ranks, *args, timeout=60, cwd=None):
+    """Runs ``scripts/<script>`` on ``ranks`` MPI ranks."""
+    require_mpi()
+    return run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(SCRIPTS / script), *map(str, args)], timeout, cwd)
+
+
+def ok(result, ranks):
+    """Asserts that the job succeeded and every rank printed its ``rank r ok`` line."""
+    assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    for r in range(ranks):
+        assert f"rank {r} ok" in result.stdout, result.stdout + result.stderr
