@@ -59,3 +59,11 @@ def test_names_added_for_parity_exist(name):
                                   lambda lib, x: x.true_divide(4), lambda lib, x: lib.rsub(x, 2, alpha=3)])
 def test_aliases_and_namespace_inplace_functions_match_torch(call):
     check(call, numpy.array([1.5, -2.0, 0.25]), grad=False)
+
+
+SPECIAL_FUNCTIONS = "lgamma digamma polygamma mvlgamma i0 sinc igamma igammac".split()
+
+
+@pytest.mark.parametrize("name", SPECIAL_FUNCTIONS)
+def test_special_functions_on_namespace_and_tensor(name):
+    assert hasattr(ember, name) and hasattr(ember.Tensor, name) and hasattr(ember.Tensor, name + "_")
