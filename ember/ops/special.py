@@ -13,7 +13,8 @@ from ..autograd.function import Primitive
 from ._util import inplace_method, promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
-__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac"]
+__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial", "_standard_gamma",
+           "_standard_gamma_grad", "_sample_dirichlet"]
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
@@ -351,31 +352,41 @@ SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", _ndtri64,
 # --- regularised incomplete gamma ----------------------------------------------------------------------------------
 def _igamma_parts(a, x):
     """(P, Q, use_q): P from its series where x < a + 1, Q from its continued fraction elsewhere (each is accurate
-    on its own side); ``use_q`` marks the elements whose accurate value is Q."""
+    on its own side, and each runs only on its own elements); ``use_q`` marks the elements whose accurate value is Q."""
     xp = _xp(a)
-    a, x = xp.broadcast_arrays(a, x)
+    a, x = (xp.array(v, dtype=numpy.float64) for v in xp.broadcast_arrays(a, x))
     use_q = x >= a + 1.0
-    log_prefactor = a * xp.log(xp.where(x > 0, x, 1.0)) - x - _lgamma64(a)
-    # series: P = x^a e^-x / Gamma(a + 1) * sum x^n / ((a + 1)...(a + n))
-    xs = xp.where(use_q, 0.0, x)
+    prefactor = xp.exp(a * xp.log(xp.where(x > 0, x, 1.0)) - x - _lgamma64(a))
+    lower = ~use_q
+    series, fraction = xp.zeros_like(a), xp.zeros_like(a)
+    series[lower] = _igamma_series(xp, a[lower], x[lower])
+    fraction[use_q] = _igammac_fraction(xp, a[use_q], x[use_q])
+    p, q = prefactor * series, prefactor * fraction
+    return xp.where(use_q, 1.0 - q, p), xp.where(use_q, q, 1.0 - p), use_q
+
+
+def _igamma_series(xp, a, x):
+    """sum over n of x^n / (a (a + 1) ... (a + n)): P(a, x) = x^a e^-x / Gamma(a) times this."""
     term = 1.0 / xp.where(a > 0, a, 1.0)
     total = term.copy()
     denominator = a.copy()
-    for _ in range(2000):
+    for _ in range(5000):
         denominator = denominator + 1.0
-        term = term * xs / denominator
+        term = term * x / denominator
         total = total + term
-        if not (xp.abs(term) > xp.abs(total) * 1e-17).any():
+        if not (xp.abs(term) > xp.abs(total) * 1e-16).any():
             break
-    p = xp.exp(log_prefactor) * total
-    # continued fraction (modified Lentz) for Q
-    xf = xp.where(use_q, x, a + 2.0)
+    return total
+
+
+def _igammac_fraction(xp, a, x):
+    """Legendre's continued fraction (modified Lentz): Q(a, x) = x^a e^-x / Gamma(a) times this."""
     tiny = 1e-300
-    b = xf + 1.0 - a
+    b = x + 1.0 - a
     c = xp.full_like(b, 1.0 / tiny)
-    d = 1.0 / b
+    d = 1.0 / xp.where(b == 0, tiny, b)
     h = d.copy()
-    for i in range(1, 2000):
+    for i in range(1, 5000):
         an = -i * (i - a)
         b = b + 2.0
         d = an * d + b
@@ -385,10 +396,9 @@ def _igamma_parts(a, x):
         d = 1.0 / d
         delta = d * c
         h = h * delta
-        if not (xp.abs(delta - 1.0) > 1e-16).any():
+        if not (xp.abs(delta - 1.0) > 1e-15).any():
             break
-    q = xp.exp(log_prefactor) * h
-    return xp.where(use_q, 1.0 - q, p), xp.where(use_q, q, 1.0 - p), use_q
+    return h
 
 
 def _igamma_domain(a, x, value, at_zero_x):
@@ -518,3 +528,75 @@ Tensor.i0 = i0
 for _function in (lgamma, digamma, i0, sinc, igamma, igammac, mvlgamma):
     inplace_method(_function)
 inplace_method(lambda self, n: polygamma(n, self), "polygamma_")
+
+
+# --- gamma-based sampling with implicit reparameterisation gradients ---------------------------------------------
+def _standard_gamma_grad64(alpha, x):
+    """d sample / d alpha at fixed CDF value: -(dP(alpha, x) / dalpha) / density(x), the derivative of P by central
+    differences on whichever of P and Q = 1 - P is accurate there."""
+    xp = _xp(alpha)
+    alpha, x = xp.broadcast_arrays(alpha, x)
+    h = 1e-5 * xp.maximum(alpha, 1.0)
+    h = xp.minimum(h, alpha / 2)
+    p_up, q_up, _ = _igamma_parts(alpha + h, x)
+    p_down, q_down, _ = _igamma_parts(alpha - h, x)
+    use_q = x >= alpha + 1.0
+    dp = xp.where(use_q, q_down - q_up, p_up - p_down) / (2 * h)
+    log_density = (alpha - 1.0) * xp.log(x) - x - _lgamma64(alpha)
+    return -dp / xp.exp(log_density)
+
+
+class StandardGamma(Primitive):
+    """Passes samples drawn from Gamma(alpha, 1) through, with the implicit reparameterisation gradient in alpha."""
+
+    @staticmethod
+    def forward(ctx, alpha, samples):
+        ctx.save_for_backward(alpha, samples)
+        return samples
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, samples = ctx.saved_tensors
+        return grad * _standard_gamma_grad(alpha, samples), None
+
+
+StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "StandardGammaBackward0"
+
+
+def _host_stream(generator):
+    from .random import _stream
+    return _stream(generator)
+
+
+def _standard_gamma_grad(input, output):
+    """The derivative of Gamma(input, 1) samples ``output`` in ``input`` (as ``torch._standard_gamma_grad``)."""
+    from .._tensor import _make
+    with numpy.errstate(all="ignore"):
+        return _make(_in_float64(_standard_gamma_grad64, input._data, output._data))
+
+
+def _standard_gamma(input, generator=None):
+    """Samples from Gamma(input, 1), differentiable in ``input`` by implicit reparameterisation."""
+    from .. import _backend
+    from .._tensor import _make
+    alpha = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
+    samples = _host_stream(generator).standard_gamma(alpha)
+    tiny = numpy.finfo(input._data.dtype).tiny
+    samples = numpy.maximum(samples, tiny).astype(input._data.dtype)   # PyTorch clamps to the smallest normal
+    return StandardGamma.apply(input, _make(_backend.move(samples, input.device)))
+
+
+def _sample_dirichlet(input, generator=None):
+    """Samples from Dirichlet(input) along the last dim, as normalised Gamma samples (differentiable)."""
+    gammas = _standard_gamma(input, generator)
+    return gammas / gammas.sum(-1, keepdim=True)
+
+
+def binomial(count, prob, generator=None):
+    """Samples the number of successes in ``count`` trials of probability ``prob`` (in ``count``'s dtype)."""
+    from .. import _backend
+    from .._tensor import _make
+    n, p = (_backend.move(t._data, _backend.CPU) for t in (count, prob))
+    n, p = numpy.broadcast_arrays(n.astype(numpy.int64), p.astype(numpy.float64))
+    samples = _host_stream(generator).binomial(n, p).astype(count._data.dtype)
+    return _make(_backend.move(samples, count.device))
