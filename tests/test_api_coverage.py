@@ -67,3 +67,24 @@ SPECIAL_FUNCTIONS = "lgamma digamma polygamma mvlgamma i0 sinc igamma igammac".s
 @pytest.mark.parametrize("name", SPECIAL_FUNCTIONS)
 def test_special_functions_on_namespace_and_tensor(name):
     assert hasattr(ember, name) and hasattr(ember.Tensor, name) and hasattr(ember.Tensor, name + "_")
+
+
+MODULE_NAMES = {
+    "special": "bessel_j0 bessel_j1 digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 "
+               "i0e i1 i1e log1p log_ndtr log_softmax logit logsumexp multigammaln ndtr ndtri polygamma psi round sinc "
+               "softmax spherical_bessel_j0 xlog1py xlogy zeta",
+    "distributions": "Bernoulli Beta Binomial Categorical Cauchy Chi2 Dirichlet Distribution Exponential Gamma Geometric "
+                     "Independent Laplace LogNormal LowRankMultivariateNormal MixtureSameFamily Multinomial "
+                     "MultivariateNormal Normal OneHotCategorical Poisson RelaxedBernoulli StudentT "
+                     "TransformedDistribution Uniform kl_divergence register_kl constraints transforms ExpTransform "
+                     "AffineTransform SigmoidTransform TanhTransform PowerTransform AbsTransform SoftmaxTransform "
+                     "StickBreakingTransform SoftplusTransform ComposeTransform IndependentTransform "
+                     "identity_transform",
+    "testing": "assert_close make_tensor",
+}
+
+
+@pytest.mark.parametrize("module,name", [(m, n) for m, names in MODULE_NAMES.items() for n in names.split()])
+def test_module_names_exist_as_in_torch(module, name):
+    assert hasattr(getattr(torch, module), name), f"torch.{module}.{name} is not in PyTorch"
+    assert hasattr(getattr(ember, module), name), f"ember.{module}.{name} is missing"

@@ -13,8 +13,8 @@ from ..autograd.function import Primitive
 from ._util import inplace_method, promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
-__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial", "_standard_gamma",
-           "_standard_gamma_grad", "_sample_dirichlet"]
+__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial",
+           "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet"]
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
