@@ -88,3 +88,8 @@ MODULE_NAMES = {
 def test_module_names_exist_as_in_torch(module, name):
     assert hasattr(getattr(torch, module), name), f"torch.{module}.{name} is not in PyTorch"
     assert hasattr(getattr(ember, module), name), f"ember.{module}.{name} is missing"
+
+
+@pytest.mark.parametrize("name", "grad grad_and_value vjp jvp jacrev jacfwd hessian functional_call".split())
+def test_func_names_exist_as_in_torch(name):
+    assert hasattr(torch.func, name) and hasattr(ember.func, name)
