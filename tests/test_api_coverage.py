@@ -73,8 +73,8 @@ MODULE_NAMES = {
     "special": "bessel_j0 bessel_j1 digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 "
                "i0e i1 i1e log1p log_ndtr log_softmax logit logsumexp multigammaln ndtr ndtri polygamma psi round sinc "
                "softmax spherical_bessel_j0 xlog1py xlogy zeta",
-    "distributions": "Bernoulli Beta Binomial Categorical Cauchy Chi2 Dirichlet Distribution Exponential Gamma Geometric "
-                     "Independent Laplace LogNormal LowRankMultivariateNormal MixtureSameFamily Multinomial "
+    "distributions": "Bernoulli Beta Binomial Categorical Cauchy Chi2 Dirichlet Distribution Exponential Gamma "
+                     "Geometric Independent Laplace LogNormal LowRankMultivariateNormal MixtureSameFamily Multinomial "
                      "MultivariateNormal Normal OneHotCategorical Poisson RelaxedBernoulli StudentT "
                      "TransformedDistribution Uniform kl_divergence register_kl constraints transforms ExpTransform "
                      "AffineTransform SigmoidTransform TanhTransform PowerTransform AbsTransform SoftmaxTransform "
@@ -93,3 +93,16 @@ def test_module_names_exist_as_in_torch(module, name):
 @pytest.mark.parametrize("name", "grad grad_and_value vjp jvp jacrev jacfwd hessian functional_call".split())
 def test_func_names_exist_as_in_torch(name):
     assert hasattr(torch.func, name) and hasattr(ember.func, name)
+
+
+LAZY_NAMES = ("LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d "
+              "LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d "
+              "LazyInstanceNorm3d UninitializedParameter UninitializedBuffer").split()
+
+
+@pytest.mark.parametrize("name", LAZY_NAMES + ["LazyModuleMixin"])
+def test_lazy_module_names_exist_as_in_torch(name):
+    holder = "modules.lazy" if name == "LazyModuleMixin" else None
+    torch_owner = torch.nn.modules.lazy if holder else torch.nn
+    ember_owner = ember.nn.modules.lazy if holder else ember.nn
+    assert hasattr(torch_owner, name) and hasattr(ember_owner, name)
