@@ -96,8 +96,8 @@ def test_func_names_exist_as_in_torch(name):
 
 
 LAZY_NAMES = ("LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d "
-              "LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d LazyInstanceNorm2d "
-              "LazyInstanceNorm3d UninitializedParameter UninitializedBuffer").split()
+              "LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d "
+              "LazyInstanceNorm2d LazyInstanceNorm3d UninitializedParameter UninitializedBuffer").split()
 
 
 @pytest.mark.parametrize("name", LAZY_NAMES + ["LazyModuleMixin"])
@@ -106,3 +106,13 @@ def test_lazy_module_names_exist_as_in_torch(name):
     torch_owner = torch.nn.modules.lazy if holder else torch.nn
     ember_owner = ember.nn.modules.lazy if holder else ember.nn
     assert hasattr(torch_owner, name) and hasattr(ember_owner, name)
+
+
+@pytest.mark.parametrize("module,name", [("profiler", n) for n in "profile record_function ProfilerActivity "
+                                         "ProfilerAction schedule".split()] +
+                         [("autograd.profiler", n) for n in ("profile", "record_function")])
+def test_profiler_names_exist_as_in_torch(module, name):
+    import functools
+    owner = functools.reduce(getattr, module.split("."), torch)
+    mine = functools.reduce(getattr, module.split("."), ember)
+    assert hasattr(owner, name) and hasattr(mine, name)
