@@ -28,7 +28,7 @@ from . import backends, cuda, nn, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
 from .ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: E402,F401
-from . import distributions, func, profiler, testing  # noqa: E402,F401
+from . import distributions, func, hub, profiler, testing  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 
 bool = _dtype.bool_

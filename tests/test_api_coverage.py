@@ -116,3 +116,8 @@ def test_profiler_names_exist_as_in_torch(module, name):
     owner = functools.reduce(getattr, module.split("."), torch)
     mine = functools.reduce(getattr, module.split("."), ember)
     assert hasattr(owner, name) and hasattr(mine, name)
+
+
+@pytest.mark.parametrize("name", ["load_state_dict_from_url", "download_url_to_file", "get_dir", "set_dir"])
+def test_hub_names_exist_as_in_torch(name):
+    assert hasattr(torch.hub, name) and hasattr(ember.hub, name)
