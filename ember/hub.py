@@ -9,7 +9,6 @@ import sys
 import tempfile
 import uuid
 from urllib.parse import urlparse
-from urllib.request import Request, urlopen
 
 __all__ = ["download_url_to_file", "get_dir", "load_state_dict_from_url", "set_dir"]
 
@@ -35,6 +34,12 @@ def set_dir(d):
     _hub_dir = os.path.expanduser(d)
 
 
+def urlopen(request):
+    """Opens ``request`` with urllib (imported on first use: it pulls in the HTTP and SSL stacks)."""
+    from urllib.request import urlopen as open_url
+    return open_url(request)
+
+
 def _progress_bar(total, enabled):
     if not enabled:
         return None
@@ -48,6 +53,7 @@ def _progress_bar(total, enabled):
 def download_url_to_file(url, dst, hash_prefix=None, progress=True):
     """Downloads ``url`` to the file ``dst`` (through a temporary file in the same folder, moved into place when
     complete); with ``hash_prefix``, the SHA-256 of the content must start with it."""
+    from urllib.request import Request
     request = Request(url, headers={"User-Agent": "torch.hub"})
     with urlopen(request) as response:
         meta = response.info()

@@ -3,7 +3,6 @@ their scaled forms), Bessel J0/J1, erfcx, the normal quantile and log-CDF, and t
 functions. Each forward evaluates on whole ``ctx.xp`` arrays in float64 (series, asymptotic expansions and
 recurrences), so the same code serves NumPy and CuPy; gradients are written with these same ops."""
 import math
-from fractions import Fraction
 
 import numpy
 
@@ -19,11 +18,10 @@ __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma",
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
             1.5056327351493116e-7)   # g = 7, n = 9
-_BERNOULLI = (Fraction(1, 6), Fraction(-1, 30), Fraction(1, 42), Fraction(-1, 30), Fraction(5, 66),
-              Fraction(-691, 2730), Fraction(7, 6), Fraction(-3617, 510), Fraction(43867, 798),
-              Fraction(-174611, 330), Fraction(854513, 138), Fraction(-236364091, 2730))   # B2, B4, ..., B24
+_BERNOULLI = ((1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6), (-3617, 510), (43867, 798),
+              (-174611, 330), (854513, 138), (-236364091, 2730))   # B2, B4, ..., B24 as (numerator, denominator)
 # Euler-Maclaurin coefficients (2k)! / B_2k of the Hurwitz zeta tail.
-_ZETA_A = tuple(float(math.factorial(2 * k + 2) / b) for k, b in enumerate(_BERNOULLI))
+_ZETA_A = tuple(math.factorial(2 * k + 2) * den / num for k, (num, den) in enumerate(_BERNOULLI))
 
 
 def _floating(input):
