@@ -4,6 +4,7 @@ from numbers import Number, Real
 
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
+from ..ops.random import normal
 from . import constraints
 from .distribution import Distribution
 from .utils import _expand, _standard_normal, broadcast_all
@@ -45,8 +46,7 @@ class Normal(Distribution):
     def sample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)
         with no_grad():
-            return self.loc.expand(shape) + self.scale.expand(shape) * _standard_normal(shape, self.loc.dtype,
-                                                                                           self.loc.device)
+            return normal(self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape=Size()):
         shape = self._extended_shape(sample_shape)

@@ -94,5 +94,6 @@ def _expand(dist, cls, batch_shape, _instance, names):
 
 
 def _standard_normal(shape, dtype, device):
-    from ..ops.random import randn
-    return randn(shape, dtype=dtype, device=device)
+    """Standard normal samples, drawn as PyTorch draws them (``empty(shape).normal_()``)."""
+    from ..ops.creation import empty
+    return empty(shape, dtype=dtype, device=device).normal_()
