@@ -1,5 +1,4 @@
 """The Dirichlet distribution."""
-from .._tensor import Size
 from ..nn.functional import one_hot
 from ..ops.pointwise import xlogy
 from ..ops.special import _sample_dirichlet, digamma, lgamma

@@ -1,5 +1,4 @@
 """The Laplace distribution."""
-import math
 from numbers import Number
 
 import numpy

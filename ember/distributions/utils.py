@@ -3,7 +3,6 @@ import numbers
 
 import numpy
 
-from .. import ops as _ops  # noqa: F401  (installs Tensor methods)
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
 
