@@ -38,6 +38,10 @@ from . import accelerator, distributed, multiprocessing  # noqa: E402,F401
 from ._runtime import *  # noqa: E402,F401,F403
 from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)
+from .ops.special import *  # noqa: F401,F403,E402
+from . import special  # noqa: E402,F401
+from . import distributions, func, hub, profiler, testing  # noqa: E402,F401
+from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

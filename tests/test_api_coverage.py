@@ -99,3 +99,64 @@ def test_issue_15_module_names_exist(module, name):
 @pytest.mark.parametrize("name", ISSUE_15_METHODS)
 def test_issue_15_tensor_methods_exist(name):
     assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name)
+
+SPECIAL_FUNCTIONS = "lgamma digamma polygamma mvlgamma i0 sinc igamma igammac".split()
+
+
+@pytest.mark.parametrize("name", SPECIAL_FUNCTIONS)
+def test_special_functions_on_namespace_and_tensor(name):
+    assert hasattr(ember, name) and hasattr(ember.Tensor, name) and hasattr(ember.Tensor, name + "_")
+
+
+MODULE_NAMES = {
+    "special": "bessel_j0 bessel_j1 digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 "
+               "i0e i1 i1e log1p log_ndtr log_softmax logit logsumexp multigammaln ndtr ndtri polygamma psi round sinc "
+               "softmax spherical_bessel_j0 xlog1py xlogy zeta",
+    "distributions": "Bernoulli Beta Binomial Categorical Cauchy Chi2 Dirichlet Distribution Exponential Gamma "
+                     "Geometric Independent Laplace LogNormal LowRankMultivariateNormal MixtureSameFamily Multinomial "
+                     "MultivariateNormal Normal OneHotCategorical Poisson RelaxedBernoulli StudentT "
+                     "TransformedDistribution Uniform kl_divergence register_kl constraints transforms ExpTransform "
+                     "AffineTransform SigmoidTransform TanhTransform PowerTransform AbsTransform SoftmaxTransform "
+                     "StickBreakingTransform SoftplusTransform ComposeTransform IndependentTransform "
+                     "identity_transform",
+    "testing": "assert_close make_tensor",
+}
+
+
+@pytest.mark.parametrize("module,name", [(m, n) for m, names in MODULE_NAMES.items() for n in names.split()])
+def test_module_names_exist_as_in_torch(module, name):
+    assert hasattr(getattr(torch, module), name), f"torch.{module}.{name} is not in PyTorch"
+    assert hasattr(getattr(ember, module), name), f"ember.{module}.{name} is missing"
+
+
+@pytest.mark.parametrize("name", "grad grad_and_value vjp jvp jacrev jacfwd hessian functional_call".split())
+def test_func_names_exist_as_in_torch(name):
+    assert hasattr(torch.func, name) and hasattr(ember.func, name)
+
+
+LAZY_NAMES = ("LazyLinear LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d "
+              "LazyConvTranspose3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d LazyInstanceNorm1d "
+              "LazyInstanceNorm2d LazyInstanceNorm3d UninitializedParameter UninitializedBuffer").split()
+
+
+@pytest.mark.parametrize("name", LAZY_NAMES + ["LazyModuleMixin"])
+def test_lazy_module_names_exist_as_in_torch(name):
+    holder = "modules.lazy" if name == "LazyModuleMixin" else None
+    torch_owner = torch.nn.modules.lazy if holder else torch.nn
+    ember_owner = ember.nn.modules.lazy if holder else ember.nn
+    assert hasattr(torch_owner, name) and hasattr(ember_owner, name)
+
+
+@pytest.mark.parametrize("module,name", [("profiler", n) for n in "profile record_function ProfilerActivity "
+                                         "ProfilerAction schedule".split()] +
+                         [("autograd.profiler", n) for n in ("profile", "record_function")])
+def test_profiler_names_exist_as_in_torch(module, name):
+    import functools
+    owner = functools.reduce(getattr, module.split("."), torch)
+    mine = functools.reduce(getattr, module.split("."), ember)
+    assert hasattr(owner, name) and hasattr(mine, name)
+
+
+@pytest.mark.parametrize("name", ["load_state_dict_from_url", "download_url_to_file", "get_dir", "set_dir"])
+def test_hub_names_exist_as_in_torch(name):
+    assert hasattr(torch.hub, name) and hasattr(ember.hub, name)

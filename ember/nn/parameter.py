@@ -43,3 +43,95 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+_UNINITIALIZED_SHAPE_ERROR = (
+    "Can't access the shape of an uninitialized parameter or buffer. This error usually happens in `load_state_dict` "
+    "when trying to load an uninitialized parameter into an initialized one. Call `forward` to initialize the "
+    "parameters before accessing their attributes.")
+
+
+class UninitializedTensorMixin:
+    """A placeholder whose shape is not known yet: ``materialize(shape)`` gives it storage and turns it into the
+    class in ``cls_to_become``, keeping its identity (so optimizers holding it keep working)."""
+
+    cls_to_become = None
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Allocates storage of ``shape`` (uninitialised values) and becomes a regular parameter or buffer."""
+        from ..ops.creation import empty
+        if device is None:
+            device = self._data_device()
+        if dtype is None:
+            dtype = self.dtype
+        self._data = empty(tuple(shape) if not isinstance(shape, int) else (shape,), device=device, dtype=dtype)._data
+        self.__class__ = self.cls_to_become
+
+    def _data_device(self):
+        return Tensor.device.fget(self)
+
+    @property
+    def shape(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE_ERROR)
+
+    def size(self, dim=None):
+        raise RuntimeError(_UNINITIALIZED_SHAPE_ERROR)
+
+    def numel(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE_ERROR)
+
+    @property
+    def ndim(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE_ERROR)
+
+    def dim(self):
+        raise RuntimeError(_UNINITIALIZED_SHAPE_ERROR)
+
+    def __repr__(self):
+        return f"<{self.__class__.__name__}>"
+
+    def __reduce_ex__(self, protocol):
+        return (self.__class__, (self.requires_grad,))
+
+
+def is_lazy(param):
+    """Whether ``param`` is an uninitialized parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A parameter whose shape is set on the lazy module's first forward."""
+
+    cls_to_become = Parameter
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from ..ops.creation import empty
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        result = UninitializedParameter(self.requires_grad, self._data_device(), self.dtype)
+        memo[id(self)] = result
+        return result
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer whose shape is set on the lazy module's first forward."""
+
+    cls_to_become = Tensor
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None):
+        from ..ops.creation import empty
+        buffer = _make(empty(0, device=device, dtype=dtype)._data, cls=cls)
+        buffer.requires_grad = requires_grad
+        return buffer
+
+    def __init__(self, requires_grad=False, device=None, dtype=None):
+        pass
+
+    def __deepcopy__(self, memo):
+        result = UninitializedBuffer(self.requires_grad, self._data_device(), self.dtype)
+        memo[id(self)] = result
+        return result

@@ -527,3 +527,12 @@ ByteTensor = _legacy_type(_dtype.uint8)
 BoolTensor = _legacy_type(_dtype.bool_)
 ComplexFloatTensor = _legacy_type(_dtype.complex64)
 ComplexDoubleTensor = _legacy_type(_dtype.complex128)
+
+
+def as_tensor_arg(value, like=None, dtype=None):
+    """A scalar, list or array argument as a tensor on ``like``'s device (a tensor passes through)."""
+    if isinstance(value, Tensor):
+        return value
+    if dtype is None and like is not None and not isinstance(value, (list, tuple, numpy.ndarray)):
+        dtype = _dtype.result_type(like, value)
+    return tensor(value, dtype=dtype, device=like.device if like is not None else None)

@@ -1,0 +1,268 @@
+"""The differentiation transforms of ``ember.func``. Each differentiated argument enters the function as a fresh
+alias that requires grad (a leaf at the outermost level, a view of the outer alias when nested), and gradients are
+taken with ``create_graph`` whenever an enclosing transform is differentiating, so transforms nest."""
+import functools
+
+from .. import autograd
+from .._tensor import Tensor
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
+
+__all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
+
+
+# --- pytrees of tensors (tuples, lists, dicts) ----------------------------------------------------------------------
+def _flatten(tree):
+    """(leaves, rebuild) of a nested tuple/list/dict structure."""
+    if isinstance(tree, (tuple, list)):
+        parts = [_flatten(t) for t in tree]
+        leaves = [leaf for part in parts for leaf in part[0]]
+        sizes = [len(part[0]) for part in parts]
+
+        def rebuild(values):
+            out, start = [], 0
+            for (_, sub), size in zip(parts, sizes):
+                out.append(sub(values[start:start + size]))
+                start += size
+            return type(tree)(out)
+        return leaves, rebuild
+    if isinstance(tree, dict):
+        keys = list(tree)
+        leaves, rebuild_values = _flatten([tree[k] for k in keys])
+        return leaves, lambda values: dict(zip(keys, rebuild_values(values)))
+    return [tree], lambda values: values[0]
+
+
+def _alias(t):
+    """The tensor ``t`` as a differentiable input of this level."""
+    if not isinstance(t, Tensor):
+        raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
+    if t.requires_grad and is_grad_enabled():
+        return t.view_as(t)
+    return t.detach().requires_grad_(True)
+
+
+def _outer_tracking(leaves):
+    return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
+
+
+def _argnums_tuple(argnums, count, name):
+    single = isinstance(argnums, int)
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise RuntimeError(f"{name}: argnums must be non-empty")
+    for n in nums:
+        if not isinstance(n, int):
+            raise RuntimeError(f"{name}: argnums must be int or Tuple[int, ...], got: {type(n)}")
+        if not -count <= n < count:
+            raise RuntimeError(f"Got argnum={n}, but only {count} positional inputs")
+    return single, tuple(n % count for n in nums)
+
+
+def _grads(outputs, inputs, cotangents, create_graph):
+    """Gradients of ``outputs`` (weighted by ``cotangents``) for ``inputs``; zeros where an input is unused."""
+    needs = [o for o in outputs if o.requires_grad]
+    if not needs:
+        return [i.detach() * 0 for i in inputs]
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    grads = autograd.grad([o for o, _ in pairs], inputs, [c for _, c in pairs], retain_graph=True,
+                          create_graph=create_graph, allow_unused=True)
+    return [g if g is not None else i.detach() * 0 for g, i in zip(grads, inputs)]
+
+
+def _detach_unless(tree, keep):
+    if keep:
+        return tree
+    leaves, rebuild = _flatten(tree)
+    return rebuild([t.detach() if isinstance(t, Tensor) else t for t in leaves])
+
+
+# --- grad ------------------------------------------------------------------------------------------------------------
+def grad_and_value(func, argnums=0, has_aux=False):
+    """A function returning (gradient of ``func``'s scalar output for the ``argnums`` arguments, the output)."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        single, nums = _argnums_tuple(argnums, len(args), "grad_and_value")
+        args = list(args)
+        outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
+        with enable_grad():
+            rebuilds = {}
+            for n in nums:
+                leaves, rebuild = _flatten(args[n])
+                aliases = [_alias(t) for t in leaves]
+                rebuilds[n] = (aliases, rebuild)
+                args[n] = rebuild(aliases)
+            result = func(*args, **kwargs)
+            aux = None
+            if has_aux:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError("grad_and_value(f)(*args): output of function f should be a tuple: "
+                                       "(output, aux) if has_aux is True")
+                result, aux = result
+            if not isinstance(result, Tensor):
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                                   f"{type(result)}")
+            if result.dim() != 0:
+                raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
+                                   f"with {result.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
+            inputs = [a for n in nums for a in rebuilds[n][0]]
+            grads = _grads([result], inputs, [None], create_graph=outer)
+        out, start = [], 0
+        for n in nums:
+            aliases, rebuild = rebuilds[n]
+            out.append(rebuild(grads[start:start + len(aliases)]))
+            start += len(aliases)
+        gradient = out[0] if single else tuple(out)
+        value = _detach_unless(result, outer)
+        if has_aux:
+            return gradient, (value, _detach_unless(aux, outer))
+        return gradient, value
+    return wrapper
+
+
+def grad(func, argnums=0, has_aux=False):
+    """A function returning the gradient of ``func``'s scalar output for its ``argnums`` arguments (and ``aux``)."""
+    transformed = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        gradient, value = transformed(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+    return wrapper
+
+
+# --- vjp / jvp -------------------------------------------------------------------------------------------------------
+def vjp(func, *primals, has_aux=False):
+    """(``func(*primals)``, vjp_fn[, aux]): ``vjp_fn(cotangents)`` returns the vector-Jacobian products, one per
+    primal."""
+    leaves, rebuild = _flatten(primals)
+    outer = _outer_tracking(leaves)
+    with enable_grad():
+        aliases = [_alias(t) for t in leaves]
+        result = func(*rebuild(aliases))
+        aux = None
+        if has_aux:
+            result, aux = result
+    out_leaves, _ = _flatten(result)
+
+    def vjp_fn(cotangents):
+        cot_leaves, _ = _flatten(cotangents)
+        if len(cot_leaves) != len(out_leaves):
+            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
+                               f"outputs to the function. cotangents: {len(cot_leaves)} leaves, primal output: "
+                               f"{len(out_leaves)} leaves")
+        for c, o in zip(cot_leaves, out_leaves):
+            if tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(c.shape)} and output[0] "
+                                   f"has a shape of {tuple(o.shape)}.")
+        with enable_grad():
+            grads = _grads(out_leaves, aliases, cot_leaves, create_graph=outer or _outer_tracking(cot_leaves))
+        return rebuild(grads)
+    result = _detach_unless(result, outer)
+    return (result, vjp_fn, _detach_unless(aux, outer)) if has_aux else (result, vjp_fn)
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """(``func(*primals)``, the Jacobian-vector product along ``tangents``), by differentiating the linear map
+    u -> J^T u with respect to u."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call "
+                           "f(*primals).")
+    leaves, rebuild = _flatten(primals)
+    tangent_leaves, _ = _flatten(tangents)
+    if len(leaves) != len(tangent_leaves):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
+                           "structure.")
+    for p, t in zip(leaves, tangent_leaves):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same shape, "
+                               f"got primal of shape {tuple(p.shape)} and tangent of shape {tuple(t.shape)}.")
+    outer = _outer_tracking(leaves + tangent_leaves)
+    with enable_grad():
+        aliases = [_alias(t) for t in leaves]
+        result = func(*rebuild(aliases))
+        aux = None
+        if has_aux:
+            result, aux = result
+        out_leaves, out_rebuild = _flatten(result)
+        dummies = [o.detach().new_zeros(o.shape).requires_grad_(True) for o in out_leaves]
+        vjps = _grads(out_leaves, aliases, dummies, create_graph=True)
+        tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=outer)
+    outputs = (_detach_unless(result, outer), out_rebuild(tangents_out))
+    return outputs + (_detach_unless(aux, outer),) if has_aux else outputs
+
+
+# --- Jacobians --------------------------------------------------------------------------------------------------------
+def _jacobian(func, argnums, has_aux, name, column_products):
+    @functools.wraps(func)
+    def wrapper(*args):
+        single, nums = _argnums_tuple(argnums, len(args), name)
+        args = list(args)
+        outer = _outer_tracking([args[n] for n in nums])
+        with enable_grad():
+            aliases = [_alias(args[n]) for n in nums]
+            for n, alias in zip(nums, aliases):
+                args[n] = alias
+            result = func(*args)
+            aux = None
+            if has_aux:
+                result, aux = result
+            out_leaves, out_rebuild = _flatten(result)
+            per_output = [column_products(out, aliases, outer) for out in out_leaves]
+        jac = out_rebuild([blocks[0] if single else tuple(blocks) for blocks in per_output])
+        return (jac, _detach_unless(aux, outer)) if has_aux else jac
+    return wrapper
+
+
+def _basis(t):
+    """The identity as a stack of t-shaped one-hot tensors, shape (numel,) + t.shape."""
+    from ..ops.creation import eye
+    n = t.numel()
+    return eye(n, dtype=t.dtype, device=t.device).reshape((n,) + tuple(t.shape))
+
+
+def _reverse_blocks(out, inputs, create_graph):
+    """d out / d input for each input, by one batched vector-Jacobian product per output element."""
+    if not out.requires_grad:
+        return [out.new_zeros(tuple(out.shape) + tuple(i.shape)) for i in inputs]
+    rows = autograd.grad([out], inputs, [_basis(out)], retain_graph=True, create_graph=create_graph,
+                         allow_unused=True, is_grads_batched=True)
+    return [(r if r is not None else out.new_zeros((out.numel(),) + tuple(i.shape))).reshape(
+        tuple(out.shape) + tuple(i.shape)) for r, i in zip(rows, inputs)]
+
+
+def _forward_blocks(out, inputs, create_graph):
+    """d out / d input for each input, by one batched Jacobian-vector product per input element."""
+    if not out.requires_grad:
+        return [out.new_zeros(tuple(out.shape) + tuple(i.shape)) for i in inputs]
+    dummy = out.detach().new_zeros(out.shape).requires_grad_(True)
+    vjps = autograd.grad([out], inputs, [dummy], retain_graph=True, create_graph=True, allow_unused=True)
+    blocks = []
+    for v, i in zip(vjps, inputs):
+        if v is None or not v.requires_grad:
+            blocks.append(out.new_zeros(tuple(out.shape) + tuple(i.shape)))
+            continue
+        columns, = autograd.grad([v], [dummy], [_basis(i)], retain_graph=True, create_graph=create_graph,
+                                 allow_unused=True, is_grads_batched=True)
+        if columns is None:
+            blocks.append(out.new_zeros(tuple(out.shape) + tuple(i.shape)))
+            continue
+        columns = columns.reshape((i.numel(), out.numel()))
+        blocks.append(columns.T.reshape(tuple(out.shape) + tuple(i.shape)))
+    return blocks
+
+
+def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
+    """A function returning the Jacobian of ``func`` for its ``argnums`` arguments, by reverse mode: entry shape
+    ``output.shape + input.shape``."""
+    return _jacobian(func, argnums, has_aux, "jacrev", _reverse_blocks)
+
+
+def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
+    """A function returning the Jacobian of ``func`` for its ``argnums`` arguments, column by column (forward
+    products): entry shape ``output.shape + input.shape``."""
+    return _jacobian(func, argnums, has_aux, "jacfwd", _forward_blocks)
+
+
+def hessian(func, argnums=0):
+    """A function returning the Hessian of ``func``'s output for its ``argnums`` arguments (jacfwd of jacrev)."""
+    return jacfwd(jacrev(func, argnums), argnums)

@@ -1,0 +1,601 @@
+"""Special functions as primitives: log-gamma, digamma, polygamma, Hurwitz zeta, modified Bessel functions I0/I1 (and
+their scaled forms), Bessel J0/J1, erfcx, the normal quantile and log-CDF, and the regularised incomplete gamma
+functions. Each forward evaluates on whole ``ctx.xp`` arrays in float64 (series, asymptotic expansions and
+recurrences), so the same code serves NumPy and CuPy; gradients are written with these same ops."""
+import math
+
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Primitive
+from ._inplace import inplace_method
+from ._util import promote_pair, quiet, tensor_method, write_out
+from .pointwise import exp, sign, where
+
+__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial",
+           "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet"]
+
+_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+            1.5056327351493116e-7)   # g = 7, n = 9
+_BERNOULLI = ((1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6), (-3617, 510), (43867, 798),
+              (-174611, 330), (854513, 138), (-236364091, 2730))   # B2, B4, ..., B24 as (numerator, denominator)
+# Euler-Maclaurin coefficients (2k)! / B_2k of the Hurwitz zeta tail.
+_ZETA_A = tuple(math.factorial(2 * k + 2) * den / num for k, (num, den) in enumerate(_BERNOULLI))
+
+
+def _floating(input):
+    return input if input.dtype.is_floating_point else input.to(_dtype.get_default_dtype())
+
+
+def _in_float64(function, *arrays):
+    """Runs an array function in float64 and returns its result in the first array's dtype."""
+    dtype = arrays[0].dtype
+    return function(*(a.astype(numpy.float64, copy=False) for a in arrays)).astype(dtype, copy=False)
+
+
+def _xp(array):
+    from .._backend import xp_of
+    return xp_of(array)
+
+
+# --- gamma family ------------------------------------------------------------------------------------------------
+def _abs_sinpi(xp, x):
+    """|sin(pi * x)| with the argument reduced first, so integers give exactly 0."""
+    return xp.abs(xp.sin(math.pi * (x - xp.round(x))))
+
+
+def _lgamma64(x):
+    xp = _xp(x)
+    z = xp.where(x < 0.5, 1.0 - x, x) - 1.0
+    series = _LANCZOS[0] + sum(c / (z + i) for i, c in enumerate(_LANCZOS[1:], 1))
+    t = z + 7.5
+    positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
+    reflected = math.log(math.pi) - xp.log(_abs_sinpi(xp, x)) - positive
+    result = xp.where(x < 0.5, reflected, positive)
+    return xp.where(xp.isinf(x), math.inf, result)
+
+
+def _digamma64(x):
+    xp = _xp(x)
+    reflect = x < 0.5
+    y = xp.where(reflect, 1.0 - x, x)
+    shift = xp.zeros_like(y)
+    for _ in range(10):   # psi(y) = psi(y + 1) - 1 / y until y >= 10, where the asymptotic series is exact
+        small = y < 10.0
+        shift = shift + xp.where(small, 1.0 / y, 0.0)
+        y = xp.where(small, y + 1.0, y)
+    w = 1.0 / (y * y)
+    tail = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))))
+    result = xp.log(y) - 0.5 / y - tail - shift
+    reduced = x - xp.round(x)
+    cot = xp.cos(math.pi * reduced) / xp.sin(math.pi * reduced)
+    result = xp.where(reflect, result - math.pi * cot, result)
+    result = xp.where((x <= 0) & (x == xp.floor(x)), math.nan, result)
+    return xp.where(x == 0, xp.copysign(math.inf, -xp.copysign(1.0, x)), xp.where(x == math.inf, math.inf, result))
+
+
+def _zeta64(s, q):
+    """Hurwitz zeta sum over k >= 0 of (k + q) ** -s, by Euler-Maclaurin summation (Cephes' scheme)."""
+    xp = _xp(s)
+    s, q = xp.broadcast_arrays(s, q)
+    total = q ** -s
+    a = q.copy()
+    steps = 0
+    while True:   # direct terms until every a > 9 (at least nine of them)
+        active = (a <= 9.0) | (steps < 9)
+        if steps >= 9 and not active.any():
+            break
+        a = xp.where(active, a + 1.0, a)
+        b = a ** -s
+        total = total + xp.where(active, b, 0.0)
+        steps += 1
+    total = total + b * a / (s - 1.0) - 0.5 * b
+    factor, k = xp.ones_like(s), 0.0
+    for coefficient in _ZETA_A:
+        factor = factor * (s + k)
+        b = b / a
+        total = total + factor * b / coefficient
+        k += 1.0
+        factor = factor * (s + k)
+        b = b / a
+        k += 1.0
+    total = xp.where(s == 1.0, math.inf, total)
+    total = xp.where(s < 1.0, math.nan, total)
+    at_pole = (q <= 0) & (q == xp.floor(q))
+    return xp.where(at_pole & (s >= 1.0), math.inf, xp.where((q <= 0) & (s != xp.floor(s)), math.nan, total))
+
+
+def _polygamma64(n, x):
+    if n == 0:
+        return _digamma64(x)
+    return (-1.0) ** (n + 1) * math.factorial(n) * _zeta64(_xp(x).full_like(x, n + 1.0), x)
+
+
+class Lgamma(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _in_float64(_lgamma64, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * digamma(a)
+
+
+class Digamma(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return _in_float64(_digamma64, a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * polygamma(1, a)
+
+
+class Polygamma(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a, n):
+        ctx.save_for_backward(a)
+        ctx.n = n
+        return _in_float64(lambda x: _polygamma64(n, x), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * polygamma(ctx.n + 1, a), None
+
+
+class Zeta(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, s, q):
+        ctx.save_for_backward(s, q)
+        return _in_float64(_zeta64, s, q)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        s, q = ctx.saved_tensors
+        return None, grad * -s * zeta(s + 1, q)
+
+
+# --- modified Bessel functions of the first kind ----------------------------------------------------------------
+def _bessel_i_scaled(order, x):
+    """exp(-|x|) * I_order(|x|) for order 0 or 1: power series up to |x| = 30, Hankel's expansion beyond."""
+    xp = _xp(x)
+    ax = xp.abs(x)
+    small = xp.minimum(ax, 30.0)
+    quarter = small * small / 4.0
+    term = xp.ones_like(ax) if order == 0 else small / 2.0
+    total = term
+    for k in range(1, 60):
+        term = term * quarter / (k * (k + order))
+        total = total + term
+    series = total * xp.exp(-small)
+    large = xp.maximum(ax, 30.0)
+    mu = 4.0 * order * order
+    term, total = xp.ones_like(ax), xp.ones_like(ax)
+    for k in range(1, 30):
+        term = term * -(mu - (2 * k - 1) ** 2) / (k * 8.0 * large)
+        total = total + term
+    asymptotic = total / xp.sqrt(2 * math.pi * large)
+    return xp.where(ax <= 30.0, series, asymptotic)
+
+
+def _i0e64(x):
+    return _bessel_i_scaled(0, x)
+
+
+def _i1e64(x):
+    return _xp(x).sign(x) * _bessel_i_scaled(1, x)
+
+
+def _i0_64(x):
+    return _i0e64(x) * _xp(x).exp(_xp(x).abs(x))
+
+
+def _i1_64(x):
+    return _i1e64(x) * _xp(x).exp(_xp(x).abs(x))
+
+
+def _unary(name, public_name, array_function, derivative, doc):
+    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``."""
+    def forward(ctx, a):
+        result = _xp(a).asarray(_in_float64(array_function, a))
+        ctx.save_for_backward(a, result)
+        return result
+
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        return grad * derivative(a, result)
+
+    primitive = type(name, (Primitive,), {"forward": staticmethod(quiet(forward)),
+                                          "backward": staticmethod(backward), "__doc__": doc})
+
+    def function(input, *, out=None):
+        return write_out(out, primitive.apply(_floating(input)), public_name)
+    function.__name__ = function.__qualname__ = public_name
+    function.__doc__ = doc
+    return primitive, function
+
+
+def _i1_derivative(a, result):
+    return where(a == 0, 0.5, i0(a) - result / a)
+
+
+def _i1e_derivative(a, result):
+    return where(a == 0, 0.5, special_i0e(a) - result * (sign(a) + 1.0 / a))
+
+
+I0, i0 = _unary("I0", "i0", _i0_64, lambda a, result: special_i1(a),
+                "Modified Bessel function of the first kind, order 0.")
+SpecialI0E, special_i0e = _unary("SpecialI0E", "special_i0e", _i0e64,
+                                 lambda a, result: special_i1e(a) - sign(a) * result,
+                                 "Exponentially scaled modified Bessel function of order 0: exp(-|x|) * i0(x).")
+SpecialI1, special_i1 = _unary("SpecialI1", "special_i1", _i1_64, _i1_derivative,
+                               "Modified Bessel function of the first kind, order 1.")
+SpecialI1E, special_i1e = _unary("SpecialI1E", "special_i1e", _i1e64, _i1e_derivative,
+                                 "Exponentially scaled modified Bessel function of order 1: exp(-|x|) * i1(x).")
+
+
+# --- Bessel functions of the first kind (no derivative in PyTorch) ----------------------------------------------
+@quiet
+def _bessel_j(order, x):
+    """J_order(x) for order 0 or 1: power series up to |x| = 12, Hankel's asymptotic expansion beyond."""
+    xp = _xp(x)
+    ax = xp.abs(x)
+    small = xp.minimum(ax, 12.0)
+    quarter = -small * small / 4.0
+    term = xp.ones_like(ax) if order == 0 else small / 2.0
+    total = term
+    for k in range(1, 60):
+        term = term * quarter / (k * (k + order))
+        total = total + term
+    large = xp.maximum(ax, 12.0)
+    mu = 4.0 * order * order
+    p, q = xp.ones_like(ax), xp.zeros_like(ax)
+    term = xp.ones_like(ax)
+    for k in range(1, 40):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8.0 * large)
+        if k % 2:
+            q = q + (-1) ** (k // 2) * term
+        else:
+            p = p + (-1) ** (k // 2) * term
+    chi = large - (order / 2.0 + 0.25) * math.pi
+    asymptotic = xp.sqrt(2.0 / (math.pi * large)) * (p * xp.cos(chi) - q * xp.sin(chi))
+    result = xp.where(ax <= 12.0, total, asymptotic)
+    return result if order == 0 else xp.sign(x) * result
+
+
+def bessel_j0(input, *, out=None):
+    """Bessel function of the first kind, order 0."""
+    return write_out(out, _wrap(_in_float64(lambda x: _bessel_j(0, x), _floating(input)._data)), "bessel_j0")
+
+
+def bessel_j1(input, *, out=None):
+    """Bessel function of the first kind, order 1."""
+    return write_out(out, _wrap(_in_float64(lambda x: _bessel_j(1, x), _floating(input)._data)), "bessel_j1")
+
+
+def _wrap(array):
+    from .._tensor import _make
+    return _make(_xp(array).asarray(array))
+
+
+# --- error function relatives and the normal distribution -------------------------------------------------------
+def _erfc_array(x):
+    from .._tensor import _make
+    from .pointwise import erfc
+    return erfc(_make(x))._data
+
+
+def _erfcx64(x):
+    """exp(x**2) * erfc(x): directly below 2, by Laplace's continued fraction above (where erfc underflows)."""
+    xp = _xp(x)
+    near = xp.exp(xp.minimum(x, 2.0) ** 2) * _erfc_array(xp.minimum(x, 2.0))
+    far_x = xp.maximum(x, 2.0)
+    fraction = far_x
+    for k in range(80, 0, -1):
+        fraction = far_x + (k / 2.0) / fraction
+    far = 1.0 / (math.sqrt(math.pi) * fraction)
+    return xp.where(x < 2.0, near, far)
+
+
+def _log_ndtr64(x):
+    xp = _xp(x)
+    lower = xp.log(0.5 * _erfcx64(-xp.minimum(x, 0.0) / math.sqrt(2))) - xp.minimum(x, 0.0) ** 2 / 2
+    upper = xp.log1p(-0.5 * _erfc_array(xp.maximum(x, 0.0) / math.sqrt(2)))
+    return xp.where(x < 0, lower, upper)
+
+
+def _ndtri64(p):
+    """The standard normal quantile: Newton's method on log ndtr(z) = log(q) in the lower tail (concave, so it
+    converges monotonically from the left), mirrored for p > 1/2."""
+    xp = _xp(p)
+    q = xp.clip(xp.minimum(p, 1.0 - p), 1e-300, 0.5)
+    z = xp.where(q > 1e-3, -math.sqrt(2) * _erfinv_array(1.0 - 2.0 * q), -xp.sqrt(-2.0 * xp.log(q)))
+    for _ in range(8):
+        z = z - (_log_ndtr64(z) - xp.log(q)) * _erfcx64(-z / math.sqrt(2)) / math.sqrt(2 / math.pi)
+    z = xp.where(p > 0.5, -z, z)
+    z = xp.where(p == 0.5, 0.0, z)
+    z = xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, z))
+    return xp.where((p < 0) | (p > 1) | xp.isnan(p), math.nan, z)
+
+
+def _erfinv_array(y):
+    from .._tensor import _make
+    from .pointwise import erfinv
+    return erfinv(_make(y))._data
+
+
+SpecialErfcx, erfcx = _unary("SpecialErfcx", "special_erfcx", _erfcx64,
+                             lambda a, result: 2 * a * result - 2 / math.sqrt(math.pi),
+                             "The scaled complementary error function exp(x**2) * erfc(x).")
+SpecialLogNdtr, log_ndtr = _unary("SpecialLogNdtr", "special_log_ndtr", _log_ndtr64,
+                                  lambda a, result: math.sqrt(2 / math.pi) / erfcx(-a / math.sqrt(2)),
+                                  "log of the standard normal CDF, accurate far into both tails.")
+SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", _ndtri64,
+                             lambda a, result: math.sqrt(2 * math.pi) * exp(result * result / 2),
+                             "The standard normal quantile function (inverse of ndtr).")
+
+
+# --- regularised incomplete gamma ----------------------------------------------------------------------------------
+def _igamma_parts(a, x):
+    """(P, Q, use_q): P from its series where x < a + 1, Q from its continued fraction elsewhere (each is accurate
+    on its own side, and each runs only on its own elements); ``use_q`` marks the elements whose accurate value is Q."""
+    xp = _xp(a)
+    a, x = (xp.array(v, dtype=numpy.float64) for v in xp.broadcast_arrays(a, x))
+    use_q = x >= a + 1.0
+    prefactor = xp.exp(a * xp.log(xp.where(x > 0, x, 1.0)) - x - _lgamma64(a))
+    lower = ~use_q
+    series, fraction = xp.zeros_like(a), xp.zeros_like(a)
+    series[lower] = _igamma_series(xp, a[lower], x[lower])
+    fraction[use_q] = _igammac_fraction(xp, a[use_q], x[use_q])
+    p, q = prefactor * series, prefactor * fraction
+    return xp.where(use_q, 1.0 - q, p), xp.where(use_q, q, 1.0 - p), use_q
+
+
+def _igamma_series(xp, a, x):
+    """sum over n of x^n / (a (a + 1) ... (a + n)): P(a, x) = x^a e^-x / Gamma(a) times this."""
+    term = 1.0 / xp.where(a > 0, a, 1.0)
+    total = term.copy()
+    denominator = a.copy()
+    for _ in range(5000):
+        denominator = denominator + 1.0
+        term = term * x / denominator
+        total = total + term
+        if not (xp.abs(term) > xp.abs(total) * 1e-16).any():
+            break
+    return total
+
+
+def _igammac_fraction(xp, a, x):
+    """Legendre's continued fraction (modified Lentz): Q(a, x) = x^a e^-x / Gamma(a) times this."""
+    tiny = 1e-300
+    b = x + 1.0 - a
+    c = xp.full_like(b, 1.0 / tiny)
+    d = 1.0 / xp.where(b == 0, tiny, b)
+    h = d.copy()
+    for i in range(1, 5000):
+        an = -i * (i - a)
+        b = b + 2.0
+        d = an * d + b
+        d = xp.where(xp.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
+        d = 1.0 / d
+        delta = d * c
+        h = h * delta
+        if not (xp.abs(delta - 1.0) > 1e-15).any():
+            break
+    return h
+
+
+def _igamma_domain(a, x, value, at_zero_x):
+    xp = _xp(a)
+    value = xp.where(x == 0, at_zero_x, value)
+    value = xp.where(xp.isinf(x) & (x > 0), 1.0 - at_zero_x, value)
+    return xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), math.nan, value)
+
+
+def _igamma64(a, x):
+    return _igamma_domain(a, x, _igamma_parts(a, x)[0], 0.0)
+
+
+def _igammac64(a, x):
+    return _igamma_domain(a, x, _igamma_parts(a, x)[1], 1.0)
+
+
+def _gamma_density(a, x):
+    """x^(a-1) e^-x / Gamma(a), the derivative of P(a, x) in x."""
+    return exp((a - 1) * x.log() - x - lgamma(a))
+
+
+class Igamma(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a, x):
+        ctx.save_for_backward(a, x)
+        return _in_float64(_igamma64, a, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'igamma: input' is not implemented.")
+        a, x = ctx.saved_tensors
+        return None, grad * _gamma_density(a, x)
+
+
+class Igammac(Primitive):
+    @staticmethod
+    @quiet
+    def forward(ctx, a, x):
+        ctx.save_for_backward(a, x)
+        return _in_float64(_igammac64, a, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'igammac: input' is not implemented.")
+        a, x = ctx.saved_tensors
+        return None, -grad * _gamma_density(a, x)
+
+
+# --- public functions -------------------------------------------------------------------------------------------
+@tensor_method
+def lgamma(input, *, out=None):
+    """Natural logarithm of the absolute value of the gamma function."""
+    return write_out(out, Lgamma.apply(_floating(input)), "lgamma")
+
+
+@tensor_method
+def digamma(input, *, out=None):
+    """The logarithmic derivative of the gamma function, psi(x)."""
+    return write_out(out, Digamma.apply(_floating(input)), "digamma")
+
+
+@tensor_method
+def polygamma(n, input=None, *, out=None):
+    """The n-th derivative of the digamma function; as a method, ``x.polygamma(n)``."""
+    if isinstance(n, Tensor):   # Tensor.polygamma(self, n)
+        n, input = input, n
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return write_out(out, Polygamma.apply(_floating(input), int(n)), "polygamma")
+
+
+@tensor_method
+def mvlgamma(input, p, *, out=None):
+    """The multivariate log-gamma function of dimension ``p``, elementwise."""
+    from .shape import stack
+    input = _floating(input)
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    terms = stack([lgamma(input - j / 2) for j in range(p)], -1).sum(-1)
+    return write_out(out, terms + p * (p - 1) / 4 * math.log(math.pi), "mvlgamma")
+
+
+@tensor_method
+def sinc(input, *, out=None):
+    """sin(pi x) / (pi x), with the limit 1 at 0."""
+    input = _floating(input)
+    safe = where(input == 0, 1.0, input)
+    scaled = safe * math.pi
+    return write_out(out, where(input == 0, 1.0 + 0 * input, scaled.sin() / scaled), "sinc")
+
+
+def zeta(input, other, *, out=None):
+    """The Hurwitz zeta function: sum over k >= 0 of (k + other) ** -input."""
+    input, other = _float_pair(input, other)
+    return write_out(out, Zeta.apply(input, other), "zeta")
+
+
+def _float_pair(input, other):
+    from .creation import tensor
+    if not isinstance(input, Tensor):
+        input = tensor(input, dtype=other.dtype if other.dtype.is_floating_point else None)
+    if not isinstance(other, Tensor):
+        other = tensor(other, dtype=input.dtype if input.dtype.is_floating_point else None)
+    input, other = promote_pair(input, other)
+    return _floating(input), _floating(other)
+
+
+@tensor_method
+def igamma(input, other, *, out=None):
+    """The regularised lower incomplete gamma function P(input, other)."""
+    input, other = _float_pair(input, other)
+    return write_out(out, Igamma.apply(input, other), "igamma")
+
+
+@tensor_method
+def igammac(input, other, *, out=None):
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+    input, other = _float_pair(input, other)
+    return write_out(out, Igammac.apply(input, other), "igammac")
+
+
+Tensor.i0 = i0
+for _function in (lgamma, digamma, i0, sinc, igamma, igammac, mvlgamma):
+    inplace_method(_function)
+inplace_method(lambda self, n: polygamma(n, self), "polygamma_")
+
+
+# --- gamma-based sampling with implicit reparameterisation gradients ---------------------------------------------
+def _standard_gamma_grad64(alpha, x):
+    """d sample / d alpha at fixed CDF value: -(dP(alpha, x) / dalpha) / density(x), the derivative of P by central
+    differences on whichever of P and Q = 1 - P is accurate there."""
+    xp = _xp(alpha)
+    alpha, x = xp.broadcast_arrays(alpha, x)
+    h = 1e-5 * xp.maximum(alpha, 1.0)
+    h = xp.minimum(h, alpha / 2)
+    p_up, q_up, _ = _igamma_parts(alpha + h, x)
+    p_down, q_down, _ = _igamma_parts(alpha - h, x)
+    use_q = x >= alpha + 1.0
+    dp = xp.where(use_q, q_down - q_up, p_up - p_down) / (2 * h)
+    log_density = (alpha - 1.0) * xp.log(x) - x - _lgamma64(alpha)
+    return -dp / xp.exp(log_density)
+
+
+class StandardGamma(Primitive):
+    """Passes samples drawn from Gamma(alpha, 1) through, with the implicit reparameterisation gradient in alpha."""
+
+    @staticmethod
+    def forward(ctx, alpha, samples):
+        ctx.save_for_backward(alpha, samples)
+        return samples
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, samples = ctx.saved_tensors
+        return grad * _standard_gamma_grad(alpha, samples), None
+
+
+StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "StandardGammaBackward0"
+
+
+def _host_stream(generator):
+    from .random import _stream
+    return _stream(generator)
+
+
+def _standard_gamma_grad(input, output):
+    """The derivative of Gamma(input, 1) samples ``output`` in ``input`` (as ``torch._standard_gamma_grad``)."""
+    from .._tensor import _make
+    with numpy.errstate(all="ignore"):
+        return _make(_in_float64(_standard_gamma_grad64, input._data, output._data))
+
+
+def _standard_gamma(input, generator=None):
+    """Samples from Gamma(input, 1), differentiable in ``input`` by implicit reparameterisation."""
+    from .. import _backend
+    from .._tensor import _make
+    alpha = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
+    samples = _host_stream(generator).standard_gamma(alpha)
+    tiny = numpy.finfo(input._data.dtype).tiny
+    samples = numpy.maximum(samples, tiny).astype(input._data.dtype)   # PyTorch clamps to the smallest normal
+    return StandardGamma.apply(input, _make(_backend.move(samples, input.device)))
+
+
+def _sample_dirichlet(input, generator=None):
+    """Samples from Dirichlet(input) along the last dim, as normalised Gamma samples (differentiable)."""
+    gammas = _standard_gamma(input, generator)
+    return gammas / gammas.sum(-1, keepdim=True)
+
+
+def binomial(count, prob, generator=None):
+    """Samples the number of successes in ``count`` trials of probability ``prob`` (in ``count``'s dtype)."""
+    from .. import _backend
+    from .._tensor import _make
+    n, p = (_backend.move(t._data, _backend.CPU) for t in (count, prob))
+    n, p = numpy.broadcast_arrays(n.astype(numpy.int64), p.astype(numpy.float64))
+    samples = _host_stream(generator).binomial(n, p).astype(count._data.dtype)
+    return _make(_backend.move(samples, count.device))

@@ -1,0 +1,230 @@
+"""The recording machinery: a dispatch hook timing every op call, ``record_function`` blocks, and the ``profile``
+context managers of ``ember.profiler`` and ``ember.autograd.profiler``."""
+import enum
+import functools
+import re
+import threading
+import time
+
+from .._tensor import Tensor
+from ..autograd.function import dispatch_hooks
+from ._events import EventList, FunctionEvent
+
+__all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule"]
+
+_active = []   # the recording profilers (the innermost last)
+
+
+def _now_us():
+    return time.perf_counter_ns() / 1000.0
+
+
+def _op_name(cls):
+    """PyTorch-style event name: ``aten::mul`` for ember's primitive ``Mul``; a user Function keeps its class name."""
+    if getattr(cls, "_array_level", False):
+        return "aten::" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    return cls.__name__
+
+
+class _Recorder:
+    """Events of one profiling session, nested by a per-thread stack of open intervals."""
+
+    def __init__(self, record_shapes):
+        self.record_shapes = record_shapes
+        self.events = []
+        self.local = threading.local()
+
+    def open(self, name, input_shapes=None, is_user_annotation=False):
+        stack = self.local.__dict__.setdefault("stack", [])
+        event = FunctionEvent(len(self.events), name, _now_us(), threading.get_ident(), input_shapes,
+                              is_user_annotation)
+        if stack:
+            event.cpu_parent = stack[-1]
+            stack[-1].cpu_children.append(event)
+        stack.append(event)
+        self.events.append(event)
+        return event
+
+    def close(self, event):
+        event.end_us = _now_us()
+        stack = self.local.stack
+        if stack and stack[-1] is event:
+            stack.pop()
+
+    def hook(self, cls, args, kwargs, proceed):
+        shapes = [list(a.shape) if isinstance(a, Tensor) else [] for a in args] if self.record_shapes else None
+        event = self.open(_op_name(cls), shapes)
+        try:
+            return proceed(args, kwargs)
+        finally:
+            self.close(event)
+
+
+class ProfilerActivity(enum.Enum):
+    """What to profile: host (CPU) time; CUDA activity is not traced separately by ember."""
+
+    CPU = 0
+    CUDA = 1
+    XPU = 2
+    MTIA = 3
+    HPU = 4
+    PrivateUse1 = 5
+
+
+class ProfilerAction(enum.Enum):
+    """What the profiler does at a step, as chosen by ``schedule``."""
+
+    NONE = 0
+    WARMUP = 1
+    RECORD = 2
+    RECORD_AND_SAVE = 3
+
+
+def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
+    """A step -> ProfilerAction function: skip ``skip_first`` steps, then cycles of ``wait`` idle, ``warmup`` and
+    ``active`` recorded steps (the last one saving), ``repeat`` times (0: forever)."""
+    if wait < 0 or warmup < 0 or active <= 0 or repeat < 0 or skip_first < 0:
+        raise AssertionError("Invalid profiler schedule arguments")
+
+    def schedule_fn(step):
+        if step < skip_first:
+            return ProfilerAction.NONE
+        step -= skip_first
+        cycle = wait + warmup + active
+        if repeat > 0 and step // cycle >= repeat:
+            return ProfilerAction.NONE
+        position = step % cycle
+        if position < wait:
+            return ProfilerAction.NONE
+        if position < wait + warmup:
+            return ProfilerAction.WARMUP
+        return ProfilerAction.RECORD if position < cycle - 1 else ProfilerAction.RECORD_AND_SAVE
+    return schedule_fn
+
+
+class _KinetoStyleProfile:
+    """Shared body of both ``profile`` classes: start/stop recording, the events, their averages."""
+
+    def __init__(self, record_shapes=False, enabled=True):
+        self.record_shapes = record_shapes
+        self.enabled = enabled
+        self._recorder = None
+        self._events = EventList()
+
+    def _start(self):
+        self._recorder = _Recorder(self.record_shapes)
+        dispatch_hooks.append(self._recorder.hook)
+        _active.append(self._recorder)
+
+    def _stop(self):
+        recorder = self._recorder
+        if recorder is None:
+            return
+        dispatch_hooks.remove(recorder.hook)
+        _active.remove(recorder)
+        self._events = EventList(self._events + recorder.events)
+        self._recorder = None
+
+    def events(self):
+        """Every recorded event, in the order they started."""
+        return self._events
+
+    function_events = property(events)
+
+    def key_averages(self, group_by_input_shape=False, group_by_stack_n=0):
+        """Events averaged by name (and input shapes): call ``.table()`` on the result."""
+        return self._events.key_averages(group_by_input_shape, group_by_stack_n)
+
+    def table(self, *args, **kwargs):
+        return self._events.table(*args, **kwargs)
+
+    def export_chrome_trace(self, path):
+        """Writes the events as a Chrome trace-event JSON file."""
+        self._events.export_chrome_trace(path)
+
+    def self_cpu_time_total(self):
+        return self._events.self_cpu_time_total()
+
+
+class profile(_KinetoStyleProfile):
+    """Context manager recording the time of every op (and ``record_function`` block) run inside it; with a
+    ``schedule``, only the steps it marks are recorded and ``on_trace_ready(prof)`` runs at each saving step."""
+
+    def __init__(self, *, activities=None, schedule=None, on_trace_ready=None, record_shapes=False,
+                 profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
+                 experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None,
+                 custom_trace_id_callback=None):
+        super().__init__(record_shapes)
+        self.activities = activities
+        self.schedule = schedule
+        self.on_trace_ready = on_trace_ready
+        self.step_num = 0
+        self.acc_events = acc_events
+
+    def _action(self):
+        return ProfilerAction.RECORD if self.schedule is None else self.schedule(self.step_num)
+
+    def start(self):
+        """Starts recording (what entering the context does)."""
+        if self._action() in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
+            self._start()
+
+    def stop(self):
+        """Stops recording (what leaving the context does)."""
+        if self._recorder is not None:
+            self._stop()
+            if self.on_trace_ready is not None and self.schedule is None:
+                self.on_trace_ready(self)
+
+    def step(self):
+        """Marks the end of a training step: moves the schedule on, saving when a recording cycle completes."""
+        previous = self._action()
+        self.step_num += 1
+        current = self._action()
+        if previous == ProfilerAction.RECORD_AND_SAVE:
+            self._stop()
+            if self.on_trace_ready is not None:
+                self.on_trace_ready(self)
+            if not self.acc_events:
+                self._events = EventList()
+        elif previous in (ProfilerAction.RECORD, ProfilerAction.WARMUP) and current == ProfilerAction.NONE:
+            self._stop()
+        if current in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE) and self._recorder is None:
+            if current is not previous or previous == ProfilerAction.RECORD_AND_SAVE:
+                self._events = EventList() if not self.acc_events else self._events
+            self._start()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+
+class record_function:
+    """Context manager (or decorator) naming a block: the block appears as one event in the profile, containing the
+    ops run inside it."""
+
+    def __init__(self, name, args=None):
+        self.name = name
+        self.args = args
+        self._events = []
+
+    def __enter__(self):
+        self._events = [(recorder, recorder.open(self.name, is_user_annotation=True)) for recorder in _active]
+        return self
+
+    def __exit__(self, *exc):
+        for recorder, event in reversed(self._events):
+            recorder.close(event)
+        self._events = []
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with record_function(self.name):
+                return function(*args, **kwargs)
+        return wrapper

@@ -1,0 +1,5 @@
+"""``ember.testing``: ``assert_close`` and ``make_tensor``, with PyTorch's tolerances and failure messages."""
+from ._comparison import assert_close
+from ._creation import make_tensor
+
+__all__ = ["assert_close", "make_tensor"]

@@ -1,0 +1,120 @@
+"""ember.func against torch.func: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian (nested too) and
+functional_call."""
+import numpy
+import pytest
+import torch
+import torch.func
+
+import ember
+import ember.func
+from tests.oracle import assert_same
+
+# torch.func's forward-mode transforms script a helper on first use, which warns in PyTorch 2.13
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
+X = numpy.array([0.3, 1.2, -0.7])
+Y = numpy.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]])
+
+
+def f_scalar(lib, x, y):
+    return (x.sin() * (y @ x).sum() + x.exp()).sum()
+
+
+def f_vector(lib, x, y):
+    return (y @ x.tanh()) * x[:2]
+
+
+def both(transform, fn, *arrays, **kwargs):
+    results = []
+    for lib in (ember, torch):
+        args = [lib.tensor(a) for a in arrays]
+        results.append(transform(lib)(lambda *a: fn(lib, *a), **kwargs)(*args))
+    return results
+
+
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_grad_and_grad_and_value(argnums):
+    e, t = both(lambda lib: lib.func.grad, f_scalar, X, Y, argnums=argnums)
+    assert_same(e, t)
+    e, t = both(lambda lib: lib.func.grad_and_value, f_scalar, X, Y, argnums=argnums)
+    assert_same(e, t)
+
+
+def test_grad_has_aux_nesting_and_errors():
+    def g(lib, x):
+        return (x ** 3).sum(), {"double": x * 2}
+    e, t = both(lambda lib: lib.func.grad, g, X, has_aux=True)
+    assert_same(e[0], t[0]) and assert_same(e[1]["double"], t[1]["double"])
+    second = [lib.func.grad(lib.func.grad(lambda x: (x ** 3).sum() if False else x ** 3))(lib.tensor(2.0))
+              for lib in (ember, torch)]
+    assert_same(*second)
+    third = [lib.func.grad(lib.func.grad(lib.func.grad(lambda x: x.sin())))(lib.tensor(0.4, dtype=lib.float64))
+             for lib in (ember, torch)]
+    assert_same(*third)
+    for bad in (lambda x: x * 2, lambda x: 3.0):
+        with pytest.raises(RuntimeError) as expected:
+            torch.func.grad(bad)(torch.ones(3))
+        with pytest.raises(RuntimeError) as got:
+            ember.func.grad(bad)(ember.ones(3))
+        assert str(got.value) == str(expected.value).replace("torch.", "ember.")
+
+
+def test_grad_through_pytrees_and_outer_autograd():
+    def loss(lib, params, x):
+        return ((params["w"] * x).sum() + params["b"][0]) ** 2
+    results = []
+    for lib in (ember, torch):
+        params = {"w": lib.tensor(X), "b": lib.tensor([0.5])}
+        results.append(lib.func.grad(lambda p, x: loss(lib, p, x))(params, lib.tensor(X[::-1].copy())))
+    assert_same(results[0]["w"], results[1]["w"]) and assert_same(results[0]["b"], results[1]["b"])
+    x = ember.tensor(X, requires_grad=True)
+    g = ember.func.grad(lambda v: (v ** 3).sum())(x)   # differentiable in the outer graph
+    outer, = ember.autograd.grad(g.sum(), x)
+    numpy.testing.assert_allclose(outer.numpy(), 6 * X)
+
+
+def test_vjp_and_jvp():
+    results = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(X), lib.tensor(Y)
+        out, fn = lib.func.vjp(lambda a, b: f_vector(lib, a, b), x, y)
+        cot = lib.tensor([1.0, -2.0], dtype=lib.float64)
+        out2, tangent = lib.func.jvp(lambda a, b: f_vector(lib, a, b), (x, y), (lib.ones_like(x), lib.ones_like(y)))
+        results.append((out, fn(cot), out2, tangent))
+    for e, t in zip(*results):
+        assert_same(e, t)
+
+
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacobians(transform, argnums):
+    e, t = both(lambda lib: getattr(lib.func, transform), f_vector, X, Y, argnums=argnums)
+    assert_same(e, t)
+
+
+def test_hessian_and_jacobian_of_constant_outputs():
+    e, t = both(lambda lib: lib.func.hessian, f_scalar, X, Y)
+    assert_same(e, t)
+    e, t = both(lambda lib: lib.func.hessian, f_scalar, X, Y, argnums=(0, 1))
+    assert_same(e, t)
+    e, t = both(lambda lib: lib.func.jacrev, lambda lib, x: x.detach() * 2, X)
+    assert_same(e, t)
+
+
+def test_functional_call_swaps_parameters_for_one_call():
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2))
+        params = {"0.weight": lib.tensor(Y), "0.bias": lib.tensor([0.1, -0.2], dtype=lib.float64),
+                  "1.running_mean": lib.tensor([1.0, 2.0], dtype=lib.float64)}
+        model.double().eval()
+        out = lib.func.functional_call(model, params, (lib.tensor(Y),))
+        assert tuple(model[0].weight.shape) == (2, 3) and model[0].weight is not params["0.weight"]
+        weights = {k: v for k, v in params.items() if "running" not in k}
+        grads = lib.func.grad(lambda p, x: lib.func.functional_call(model, p, (x,)).sum())(weights, lib.tensor(Y))
+        results.append((out, grads["0.weight"], grads["0.bias"]))
+    for e, t in zip(*results):
+        assert_same(e, t)
+    with pytest.raises(RuntimeError, match="Unexpected key"):
+        ember.func.functional_call(ember.nn.Linear(2, 2), {"nope": ember.ones(1)}, (ember.ones(2),), strict=True)

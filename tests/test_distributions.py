@@ -1,0 +1,382 @@
+"""ember.distributions against torch.distributions: log_prob, cdf/icdf, entropy and moments with their gradients;
+sampling by moments with fixed seeds; reparameterised gradients by the gradient of the sample mean; KL divergences;
+validation errors."""
+import math
+
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import assert_same, check
+
+rng = numpy.random.default_rng(0)
+
+
+def positive(*shape, low=0.5, high=3.0):
+    return rng.uniform(low, high, shape)
+
+
+def real(*shape):
+    return rng.standard_normal(shape)
+
+
+def simplex(*shape):
+    w = rng.uniform(0.1, 1.0, shape)
+    return w / w.sum(-1, keepdims=True)
+
+
+def spd(n, batch=()):
+    a = rng.standard_normal(batch + (n, n))
+    return a @ numpy.swapaxes(a, -1, -2) + n * numpy.eye(n)
+
+
+def tril(n):
+    return numpy.linalg.cholesky(spd(n))
+
+
+def one_hot_rows(k, rows):
+    return numpy.eye(k)[rng.integers(0, k, rows)]
+
+
+# name -> (constructor, parameter arrays, a value array inside the support)
+CASES = {
+    "Normal": (lambda d, a, b: d.Normal(a, b), [real(3), positive(3)], real(4, 3)),
+    "Normal_scalar": (lambda d, a, b: d.Normal(a, b), [real(), positive()], real(5)),
+    "Laplace": (lambda d, a, b: d.Laplace(a, b), [real(3), positive(3)], real(4, 3)),
+    "Cauchy": (lambda d, a, b: d.Cauchy(a, b), [real(3), positive(3)], real(4, 3)),
+    "Exponential": (lambda d, r: d.Exponential(r), [positive(3)], positive(4, 3)),
+    "Uniform": (lambda d, lo, hi: d.Uniform(lo, lo + hi), [real(3), positive(3)], None),
+    "Gamma": (lambda d, c, r: d.Gamma(c, r), [positive(3), positive(3)], positive(4, 3)),
+    "Chi2": (lambda d, df: d.Chi2(df), [positive(3, low=1.5)], positive(4, 3)),
+    "Beta": (lambda d, a, b: d.Beta(a, b), [positive(3), positive(3)], rng.uniform(0.05, 0.95, (4, 3))),
+    "Dirichlet": (lambda d, c: d.Dirichlet(c), [positive(2, 4)], simplex(3, 2, 4)),
+    "LogNormal": (lambda d, a, b: d.LogNormal(a, b), [real(3), positive(3)], positive(4, 3)),
+    "StudentT": (lambda d, df, a, b: d.StudentT(df, a, b), [positive(3, low=2.5, high=6), real(3), positive(3)],
+                 real(4, 3)),
+    "Bernoulli_probs": (lambda d, p: d.Bernoulli(probs=p), [rng.uniform(0.1, 0.9, 3)],
+                        rng.integers(0, 2, (4, 3)).astype(float)),
+    "Bernoulli_logits": (lambda d, lg: d.Bernoulli(logits=lg), [real(3)], rng.integers(0, 2, (4, 3)).astype(float)),
+    "Geometric": (lambda d, p: d.Geometric(probs=p), [rng.uniform(0.1, 0.9, 3)],
+                  rng.integers(0, 6, (4, 3)).astype(float)),
+    "Binomial": (lambda d, p: d.Binomial(7, probs=p), [rng.uniform(0.1, 0.9, 3)],
+                 rng.integers(0, 8, (4, 3)).astype(float)),
+    "Binomial_logits": (lambda d, lg: d.Binomial(5, logits=lg), [real(3)], rng.integers(0, 6, (4, 3)).astype(float)),
+    "Poisson": (lambda d, r: d.Poisson(r), [positive(3)], rng.integers(0, 6, (4, 3)).astype(float)),
+    "Categorical_probs": (lambda d, p: d.Categorical(probs=p), [simplex(2, 5)], rng.integers(0, 5, (3, 2))),
+    "Categorical_logits": (lambda d, lg: d.Categorical(logits=lg), [real(2, 5)], rng.integers(0, 5, (3, 2))),
+    "OneHotCategorical": (lambda d, p: d.OneHotCategorical(probs=p), [simplex(2, 4)],
+                          one_hot_rows(4, 6).reshape(3, 2, 4)),
+    "Multinomial": (lambda d, p: d.Multinomial(6, probs=p), [simplex(2, 3)],
+                    numpy.array([[[1, 2, 3], [6, 0, 0]], [[2, 2, 2], [0, 1, 5]]], dtype=float)),
+    "MultivariateNormal_cov": (lambda d, m, c: d.MultivariateNormal(m, covariance_matrix=c), [real(2, 3), spd(3)],
+                               real(4, 2, 3)),
+    "MultivariateNormal_tril": (lambda d, m, s: d.MultivariateNormal(m, scale_tril=s), [real(3), tril(3)],
+                                real(4, 3)),
+    "MultivariateNormal_precision": (lambda d, m, p: d.MultivariateNormal(m, precision_matrix=p), [real(3), spd(3)],
+                                     real(4, 3)),
+    "LowRankMultivariateNormal": (lambda d, m, w, s: d.LowRankMultivariateNormal(m, w, s),
+                                  [real(2, 4), real(4, 2), positive(4)], real(3, 2, 4)),
+    "Independent": (lambda d, a, b: d.Independent(d.Normal(a, b), 1), [real(2, 3), positive(2, 3)], real(4, 2, 3)),
+    "MixtureSameFamily": (lambda d, lg, a, b: d.MixtureSameFamily(d.Categorical(logits=lg), d.Normal(a, b)),
+                          [real(2, 3), real(2, 3), positive(2, 3)], real(4, 2)),
+    "RelaxedBernoulli": (lambda d, temperature, p: d.RelaxedBernoulli(temperature, probs=p),
+                         [numpy.array(0.7), rng.uniform(0.1, 0.9, 3)], rng.uniform(0.05, 0.95, (4, 3))),
+    "TransformedDistribution": (lambda d, a, b: d.TransformedDistribution(
+        d.Normal(a, b), [d.AffineTransform(1.0, 2.0), d.SigmoidTransform()]), [real(3), positive(3)],
+        rng.uniform(0.05, 0.95, (4, 3))),
+    "Tanh_Exp_Power": (lambda d, a, b: d.TransformedDistribution(
+        d.Normal(a, b), [d.TanhTransform(), d.AffineTransform(2.0, 1.0), d.PowerTransform(2.0)]),
+        [real(3), positive(3)], rng.uniform(1.1, 8.0, (4, 3))),
+    "StickBreaking": (lambda d, a, b: d.TransformedDistribution(d.Normal(a, b), d.StickBreakingTransform()),
+                      [real(2, 3), positive(2, 3)], simplex(4, 2, 4)),
+    "Softplus_Exp": (lambda d, a, b: d.TransformedDistribution(d.Normal(a, b), [d.SoftplusTransform(),
+                                                                               d.ExpTransform().inv.inv]),
+                     [real(3), positive(3)], rng.uniform(1.1, 8.0, (4, 3))),
+}
+CASES["Uniform"] = (CASES["Uniform"][0], CASES["Uniform"][1],
+                    CASES["Uniform"][1][0] + rng.uniform(0.01, 0.99, (4, 3)) * CASES["Uniform"][1][1])
+
+
+def build(name, lib, params):
+    return CASES[name][0](lib.distributions, *params)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_log_prob_values_and_parameter_gradients(name):
+    _, params, value = CASES[name]
+    check(lambda lib, v, *ps: build(name, lib, ps).log_prob(v.detach()), value, *params, rtol=1e-9, atol=1e-9)
+
+
+STATISTICS = ["mean", "variance", "stddev", "mode", "entropy"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_moments_mode_and_entropy(name):
+    _, params, _ = CASES[name]
+    for statistic in STATISTICS:
+        try:
+            expected = getattr(build(name, torch, [torch.tensor(p) for p in params]), statistic)
+            expected = expected() if callable(expected) else expected
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                value = getattr(build(name, ember, [ember.tensor(p) for p in params]), statistic)
+                value() if callable(value) else value
+            continue
+
+        def stat(lib, *ps, statistic=statistic):
+            value = getattr(build(name, lib, ps), statistic)
+            return value() if callable(value) else value
+        check(stat, *params, grad=not expected.isnan().any() and expected.requires_grad is not None,
+              rtol=1e-9, atol=1e-9)
+
+
+CDF_CASES = ["Normal", "Laplace", "Cauchy", "Exponential", "Uniform", "Gamma", "LogNormal", "TransformedDistribution",
+             "MixtureSameFamily", "Tanh_Exp_Power"]
+
+
+@pytest.mark.parametrize("name", CDF_CASES)
+def test_cdf_and_icdf(name):
+    _, params, value = CASES[name]
+    grad = name != "Gamma"   # PyTorch has no derivative of the incomplete gamma function in its shape argument
+    check(lambda lib, v, *ps: build(name, lib, ps).cdf(v.detach()), value, *params, grad=grad, rtol=1e-8, atol=1e-9)
+    if name in ("Gamma", "MixtureSameFamily"):
+        return
+    q = rng.uniform(0.05, 0.95, value.shape)
+    check(lambda lib, u, *ps: build(name, lib, ps).icdf(u.detach()), q, *params, rtol=1e-8, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_shapes_expand_and_sample_shapes(name):
+    _, params, _ = CASES[name]
+    e = build(name, ember, [ember.tensor(p) for p in params])
+    t = build(name, torch, [torch.tensor(p) for p in params])
+    assert tuple(e.batch_shape) == tuple(t.batch_shape) and tuple(e.event_shape) == tuple(t.event_shape)
+    assert tuple(e.sample((5, 2)).shape) == tuple(t.sample((5, 2)).shape)
+    assert e.sample().dtype == ember.float64 or name.startswith("Categorical")
+    assert e.has_rsample == t.has_rsample and e.has_enumerate_support == t.has_enumerate_support
+    if name in ("Normal_scalar",):
+        return
+    new_batch = (4,) + tuple(t.batch_shape)
+    ee, te = e.expand(new_batch), t.expand(new_batch)
+    assert tuple(ee.batch_shape) == tuple(te.batch_shape) and tuple(ee.sample().shape) == tuple(te.sample().shape)
+    value = te.sample()
+    assert_same(ee.log_prob(ember.tensor(value.numpy())), te.log_prob(value), rtol=1e-9, atol=1e-9)
+    assert type(ee) is type(e) and repr(ee).replace("ember", "torch") == repr(te)
+
+
+# distribution, parameters, which moments to compare (sample mean/variance against the exact ones), samples
+SAMPLING = {
+    "Normal": 1, "Laplace": 1, "Exponential": 1, "Uniform": 1, "Gamma": 1, "Chi2": 1, "Beta": 1, "Dirichlet": 1,
+    "LogNormal": 1, "StudentT": 1, "Bernoulli_probs": 1, "Geometric": 1, "Binomial": 1, "Poisson": 1,
+    "OneHotCategorical": 1, "Multinomial": 1, "MultivariateNormal_cov": 1, "MultivariateNormal_precision": 1,
+    "LowRankMultivariateNormal": 1, "Independent": 1, "MixtureSameFamily": 1,
+}
+
+
+@pytest.mark.parametrize("name", SAMPLING)
+def test_samples_have_the_distribution_moments(name):
+    _, params, _ = CASES[name]
+    ember.manual_seed(0)
+    dist = build(name, ember, [ember.tensor(p) for p in params])
+    n = 40000
+    samples = dist.sample((n,)).double().numpy()
+    mean, variance = dist.mean.numpy(), dist.variance.numpy()
+    standard_error = numpy.sqrt(variance / n)
+    assert numpy.all(numpy.abs(samples.mean(0) - mean) < 5 * standard_error + 1e-12), (samples.mean(0), mean)
+    if name not in ("StudentT", "LogNormal"):   # heavy tails: the sample variance converges too slowly to test
+        assert numpy.allclose(samples.var(0), variance, rtol=0.06, atol=1e-9)
+    support = dist.support.check(ember.tensor(samples))
+    assert bool(support.all())
+
+
+def test_categorical_sample_frequencies():
+    probs = numpy.array([0.1, 0.2, 0.3, 0.4])
+    ember.manual_seed(0)
+    samples = ember.distributions.Categorical(ember.tensor(probs)).sample((40000,)).numpy()
+    frequencies = numpy.bincount(samples, minlength=4) / samples.size
+    assert numpy.all(numpy.abs(frequencies - probs) < 5 * numpy.sqrt(probs * (1 - probs) / samples.size))
+
+
+RSAMPLE = ["Normal", "Laplace", "Exponential", "Uniform", "Gamma", "Beta", "Dirichlet", "LogNormal", "StudentT",
+           "MultivariateNormal_cov", "MultivariateNormal_tril", "LowRankMultivariateNormal", "Independent",
+           "TransformedDistribution"]
+
+
+@pytest.mark.parametrize("name", RSAMPLE)
+def test_reparameterised_gradients_are_the_gradients_of_the_mean(name):
+    """d/dtheta of the mean of many rsamples converges to d/dtheta of the exact mean (the pathwise estimator is
+    unbiased); the exact mean's gradient is checked against torch in test_moments_mode_and_entropy."""
+    _, params, _ = CASES[name]
+    if name == "TransformedDistribution":
+        return _check_transformed_rsample(params)
+    ember.manual_seed(1)
+    tensors = [ember.tensor(p, requires_grad=True) for p in params]
+    dist = build(name, ember, tensors)
+    n = 40000
+    estimate = ember.autograd.grad(dist.rsample((n,)).sum() / n, tensors, allow_unused=True)
+    exact = ember.autograd.grad(dist.mean.sum(), tensors, allow_unused=True)
+    for e, x in zip(estimate, exact):
+        if x is None:
+            assert e is None or numpy.allclose(e.numpy(), 0, atol=0.05)
+            continue
+        scale = numpy.abs(x.numpy()).max() + 1.0
+        assert numpy.allclose(e.numpy(), x.numpy(), atol=0.06 * scale), (name, e, x)
+
+
+def _check_transformed_rsample(params):
+    """E[sigmoid(1 + 2x)] for x ~ N(a, b): compare the pathwise gradient with the same expectation by quadrature."""
+    a, b = (ember.tensor(p, requires_grad=True) for p in params)
+    ember.manual_seed(2)
+    dist = build("TransformedDistribution", ember, [a, b])
+    n = 40000
+    estimate = ember.autograd.grad(dist.rsample((n,)).sum() / n, [a, b])
+    nodes, weights = numpy.polynomial.hermite_e.hermegauss(80)
+    ta, tb = (torch.tensor(p, requires_grad=True) for p in params)
+    exact = ((torch.sigmoid(1 + 2 * (ta[:, None] + tb[:, None] * torch.tensor(nodes))) * torch.tensor(weights)).sum(1)
+             / math.sqrt(2 * math.pi))
+    grads = torch.autograd.grad(exact.sum(), [ta, tb])
+    for e, t in zip(estimate, grads):
+        assert numpy.allclose(e.numpy(), t.numpy(), atol=0.01)
+
+
+def test_standard_gamma_gradient_matches_torch():
+    alpha = numpy.array([0.05, 0.3, 1.0, 2.5, 10.0, 150.0])
+    x = torch._standard_gamma(torch.tensor(alpha).expand(50, 6)).clamp(min=1e-30)
+    expected = torch._standard_gamma_grad(torch.tensor(alpha).expand(50, 6), x)
+    got = ember._standard_gamma_grad(ember.tensor(alpha).expand(50, 6), ember.tensor(x.numpy()))
+    assert_same(got, expected, rtol=2e-3, atol=1e-6)
+
+
+KL_PAIRS = [("Normal", "Normal"), ("Laplace", "Laplace"), ("Cauchy", "Cauchy"), ("Exponential", "Exponential"),
+            ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"), ("Bernoulli_probs", "Bernoulli_probs"),
+            ("Geometric", "Geometric"), ("Poisson", "Poisson"), ("Categorical_probs", "Categorical_logits"),
+            ("OneHotCategorical", "OneHotCategorical"), ("Binomial", "Binomial"),
+            ("MultivariateNormal_cov", "MultivariateNormal_tril"), ("Independent", "Independent"),
+            ("LogNormal", "LogNormal"), ("Uniform", "Normal")]
+
+
+@pytest.mark.parametrize("p_name,q_name", KL_PAIRS)
+def test_kl_divergence_values_and_gradients(p_name, q_name):
+    p_params, q_params = CASES[p_name][1], [numpy.array(v) for v in CASES[q_name][1]]
+    if p_name == q_name:   # a second distribution of the same family
+        q_params = [v[::-1].copy() if v.ndim else v for v in q_params]
+    if p_name == "Uniform":   # Uniform(low, low + width) against Normal
+        q_params = [CASES["Normal"][1][0], CASES["Normal"][1][1]]
+    k = len(p_params)
+    check(lambda lib, *ps: lib.distributions.kl_divergence(build(p_name, lib, ps[:k]), build(q_name, lib, ps[k:])),
+          *p_params, *q_params, rtol=1e-8, atol=1e-9)
+
+
+def test_kl_infinite_where_supports_differ_and_registry_dispatch():
+    D = ember.distributions
+    kl = D.kl_divergence(D.Uniform(ember.tensor([0.0, 0.0]), ember.tensor([1.0, 2.0])),
+                         D.Uniform(ember.tensor([0.0, 0.5]), ember.tensor([2.0, 3.0])))
+    assert kl[1].item() == math.inf and kl[0].item() == pytest.approx(math.log(2))
+    with pytest.raises(NotImplementedError, match="No KL\\(p \\|\\| q\\) is implemented for p type Normal and q type "
+                                                  "Laplace"):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+
+    class MyNormal(D.Normal):
+        pass
+
+    @D.register_kl(MyNormal, D.Normal)
+    def _kl(p, q):
+        return p.loc * 0 + 42.0
+
+    assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == 42.0
+    assert D.kl_divergence(D.Normal(0.0, 1.0), MyNormal(0.0, 1.0)).item() == 0.0   # the Normal/Normal form
+    with pytest.raises(TypeError):
+        D.register_kl(int, D.Normal)
+
+
+VALIDATION_ERRORS = [
+    lambda d, t: d.Normal(t([0.0]), t([-1.0])),
+    lambda d, t: d.Bernoulli(probs=t([1.5])),
+    lambda d, t: d.Bernoulli(probs=t([0.5]), logits=t([0.0])),
+    lambda d, t: d.Bernoulli(),
+    lambda d, t: d.Categorical(probs=t([0.7, -0.2])),
+    lambda d, t: d.Dirichlet(t(1.0)),
+    lambda d, t: d.Gamma(t([1.0]), t([0.0])),
+    lambda d, t: d.Normal(t([0.0]), t([1.0])).log_prob([0.0]),
+    lambda d, t: d.Normal(t([0.0, 1.0]), t([1.0, 1.0])).log_prob(t([0.0, 1.0, 2.0])),
+    lambda d, t: d.Exponential(t([1.0])).log_prob(t([-1.0])),
+    lambda d, t: d.Dirichlet(t([1.0, 2.0])).log_prob(t([1.0])),
+    lambda d, t: d.Categorical(probs=t([0.5, 0.5])).log_prob(t([2])),
+    lambda d, t: d.MultivariateNormal(t([0.0, 0.0])),
+    lambda d, t: d.MultivariateNormal(t(0.0), covariance_matrix=t([[1.0]])),
+    lambda d, t: d.MultivariateNormal(t([0.0, 0.0]), covariance_matrix=t([[1.0, 2.0], [2.0, 1.0]])),
+    lambda d, t: d.Independent(d.Normal(t([0.0]), t([1.0])), 2),
+    lambda d, t: d.Geometric(probs=t([0.0])),
+    lambda d, t: d.Uniform(t([0.0]), t([1.0])).log_prob(t([2.0])),
+    lambda d, t: d.LowRankMultivariateNormal(t([0.0, 0.0]), t([[1.0], [1.0], [1.0]]), t([1.0, 1.0])),
+    lambda d, t: d.MixtureSameFamily(d.Normal(t([0.0]), t([1.0])), d.Normal(t([0.0]), t([1.0]))),
+    lambda d, t: d.TransformedDistribution(d.Normal(t([0.0]), t([1.0])), "exp"),
+]
+
+
+@pytest.mark.parametrize("make", VALIDATION_ERRORS)
+def test_validation_errors_match_torch(make):
+    with pytest.raises(Exception) as expected:
+        make(torch.distributions, lambda v: torch.tensor(v))
+    with pytest.raises(type(expected.value)) as got:
+        make(ember.distributions, lambda v: ember.tensor(v))
+    want = str(expected.value).replace("torch.", "ember.")
+    assert str(got.value) == want or str(got.value).split("\n")[0] == want.split("\n")[0], (str(got.value), want)
+
+
+def test_validation_can_be_turned_off():
+    D = ember.distributions
+    assert D.Normal(ember.tensor([0.0]), ember.tensor([-1.0]), validate_args=False).scale.item() == -1.0
+    D.Distribution.set_default_validate_args(False)
+    try:
+        D.Normal(ember.tensor([0.0]), ember.tensor([-1.0]))
+    finally:
+        D.Distribution.set_default_validate_args(True)
+
+
+def test_enumerate_support():
+    for name in ("Bernoulli_probs", "Binomial", "Categorical_probs", "OneHotCategorical"):
+        _, params, _ = CASES[name]
+        e = build(name, ember, [ember.tensor(p) for p in params])
+        t = build(name, torch, [torch.tensor(p) for p in params])
+        assert_same(e.enumerate_support(), t.enumerate_support())
+        assert_same(e.enumerate_support(expand=False), t.enumerate_support(expand=False))
+
+
+def test_transforms_round_trip_and_jacobians():
+    D, x = ember.distributions, numpy.linspace(-2, 2, 7)
+    for make in (lambda d: d.ExpTransform(), lambda d: d.SigmoidTransform(), lambda d: d.TanhTransform(),
+                 lambda d: d.AffineTransform(0.5, -3.0), lambda d: d.SoftplusTransform(),
+                 lambda d: d.ComposeTransform([d.AffineTransform(1.0, 0.5), d.ExpTransform()]),
+                 lambda d: d.ExpTransform().inv):
+        check(lambda lib, v: make(lib.distributions)(v), x if make(D) is not None else x, rtol=1e-9)
+        check(lambda lib, v: make(lib.distributions).inv(make(lib.distributions)(v)), x, rtol=1e-9)
+        check(lambda lib, v: make(lib.distributions).log_abs_det_jacobian(v, make(lib.distributions)(v)), x,
+              rtol=1e-9)
+        assert make(D).sign == make(torch.distributions).sign
+    check(lambda lib, v: lib.distributions.StickBreakingTransform()(v), real(2, 3))
+    check(lambda lib, v: lib.distributions.SoftmaxTransform()(v), real(2, 3))
+    cached = D.ExpTransform(cache_size=1)
+    y = cached(ember.tensor(x))
+    assert cached.inv(y) is cached._cached_x_y[0]
+    assert D.ExpTransform() == D.ExpTransform() and D.AffineTransform(1.0, 2.0) != D.AffineTransform(1.0, 3.0)
+    assert repr(D.constraints.independent(D.constraints.real, 1)) == repr(
+        torch.distributions.constraints.independent(torch.distributions.constraints.real, 1))
+    assert repr(D.constraints.interval(0.0, 1.0)) == repr(torch.distributions.constraints.interval(0.0, 1.0))
+
+
+def test_namespace_matches_torch_distributions():
+    wanted = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
+              "Exponential", "Gamma", "Geometric", "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal",
+              "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
+              "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
+              "kl_divergence", "register_kl", "constraints", "transforms", "ExpTransform", "AffineTransform",
+              "SigmoidTransform", "TanhTransform", "PowerTransform", "AbsTransform", "SoftmaxTransform",
+              "StickBreakingTransform", "SoftplusTransform", "ComposeTransform", "IndependentTransform",
+              "identity_transform"]
+    for name in wanted:
+        assert hasattr(torch.distributions, name) and hasattr(ember.distributions, name), name
+    for name in dir(torch.distributions.constraints):
+        if not name.startswith("_") and name[0].islower() and name not in ("torch",):
+            assert hasattr(ember.distributions.constraints, name), name

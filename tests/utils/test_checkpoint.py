@@ -1,0 +1,117 @@
+"""ember.utils.checkpoint against torch.utils.checkpoint: same outputs and gradients as without checkpointing,
+recomputation counted by forward calls, RNG replayed for dropout, both use_reentrant modes."""
+import numpy
+import pytest
+import torch
+import torch.utils.checkpoint
+
+import ember
+import ember.utils.checkpoint
+from tests.oracle import assert_same
+
+
+def build(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.Tanh(), lib.nn.Linear(8, 8), lib.nn.GELU(),
+                              lib.nn.Linear(8, 3))
+    return model
+
+
+def copy_weights(source, target):
+    for (_, s), (_, t) in zip(source.named_parameters(), target.named_parameters()):
+        t.data = ember.tensor(s.detach().numpy())
+
+
+def pair():
+    t_model = build(torch)
+    e_model = build(ember)
+    copy_weights(t_model, e_model)
+    return e_model, t_model
+
+
+X = numpy.random.default_rng(0).standard_normal((5, 4)).astype(numpy.float32)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_gradients_equal_torch_and_forward_runs_twice(use_reentrant):
+    e_model, t_model = pair()
+    calls = []
+
+    def counted(model):
+        def run(x):
+            calls.append(1)
+            return model[2](model[1](model[0](x)))
+        return run
+
+    results = []
+    for lib, model in ((ember, e_model), (torch, t_model)):
+        calls.clear()
+        x = lib.tensor(X, requires_grad=True)
+        hidden = lib.utils.checkpoint.checkpoint(counted(model), x, use_reentrant=use_reentrant)
+        out = model[4](model[3](hidden))
+        assert len(calls) == 1
+        (out ** 2).sum().backward()
+        assert len(calls) == 2   # the backward pass recomputed the checkpointed segment once
+        results.append((out, x.grad, [p.grad for p in model.parameters()]))
+    assert_same(results[0][0], results[1][0], rtol=1e-5, atol=1e-6)
+    assert_same(results[0][1], results[1][1], rtol=1e-5, atol=1e-6)
+    for eg, tg in zip(results[0][2], results[1][2]):
+        assert_same(eg, tg, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_same_gradients_as_without_checkpointing(use_reentrant):
+    model = build(ember)
+    x = ember.tensor(X, requires_grad=True)
+    model(x).pow(2).sum().backward()
+    plain = [x.grad.clone()] + [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    x.grad = None
+    ember.utils.checkpoint.checkpoint(model, x, use_reentrant=use_reentrant).pow(2).sum().backward()
+    for a, b in zip(plain, [x.grad] + [p.grad for p in model.parameters()]):
+        numpy.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_non_reentrant_works_with_autograd_grad_and_kwargs():
+    model = build(ember)
+    x = ember.tensor(X, requires_grad=True)
+
+    def run(x, *, scale):
+        return model(x) * scale
+    y = ember.utils.checkpoint.checkpoint(run, x, scale=2.0, use_reentrant=False)
+    grads = ember.autograd.grad(y.sum(), [x, model[0].weight])
+    expected = ember.autograd.grad((model(x) * 2.0).sum(), [x, model[0].weight])
+    for a, b in zip(grads, expected):
+        numpy.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_rng_state_is_replayed_for_dropout(use_reentrant):
+    dropout = ember.nn.Dropout(0.5)
+    x = ember.ones(200, requires_grad=True)
+    ember.manual_seed(3)
+    y = ember.utils.checkpoint.checkpoint(lambda v: dropout(v * 3.0), x, use_reentrant=use_reentrant)
+    y.sum().backward()
+    mask = y.detach().numpy() != 0
+    numpy.testing.assert_array_equal(x.grad.numpy(), mask * 6.0)   # the rerun drew the same mask
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_checkpoint_sequential_matches_torch(use_reentrant):
+    e_model, t_model = pair()
+    outputs = []
+    for lib, model in ((ember, e_model), (torch, t_model)):
+        x = lib.tensor(X, requires_grad=True)
+        out = lib.utils.checkpoint.checkpoint_sequential(model, 2, x, use_reentrant=use_reentrant)
+        out.sum().backward()
+        outputs.append((out, x.grad, model[0].weight.grad))
+    for e, t in zip(*outputs):
+        assert_same(e, t, rtol=1e-5, atol=1e-6)
+
+
+def test_warnings_as_torch():
+    f = ember.nn.Linear(2, 2)
+    with pytest.warns(UserWarning, match="the use_reentrant parameter should be passed explicitly"):
+        ember.utils.checkpoint.checkpoint(f, ember.ones(1, 2, requires_grad=True))
+    with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True. Gradients will be None"):
+        ember.utils.checkpoint.checkpoint(f, ember.ones(1, 2), use_reentrant=True)
