@@ -85,7 +85,7 @@ class _Tracer:
         else:
             inputs = [self.input(a) for a in args]
         inputs += [self.input(v) for v in kwargs.values()]
-        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=".".join(self.scopes))
+        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "")
         outputs = out if isinstance(out, tuple) else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])
         if any(v.name in self.dynamic for v in inputs):
