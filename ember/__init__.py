@@ -26,7 +26,7 @@ from . import linalg  # noqa: E402
 from ._backend import cuda_available as _cuda_available  # noqa: F401
 from . import backends, cuda, nn, optim, utils  # noqa: E402,F401
 from .serialization import load, save  # noqa: E402
-from . import jit  # noqa: E402,F401
+from . import jit, onnx  # noqa: E402,F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64
