@@ -69,7 +69,7 @@ class Interpreter:
                 continue
             args = tuple(slots[v.name] for v in node.positional())
             kwargs = tuple((k, slots[v.name]) for k, v in node.named().items()) or None
-            steps.append((resolve(node.kind), args, kwargs, outs[0] if len(outs) == 1 else tuple(outs)))
+            steps.append((resolve(node.kind), args, kwargs, tuple(outs) if node.unpack else outs[0]))
         self.template, self.steps, self.output = template, steps, slots[graph.output.name]
 
     def __call__(self, module, args):

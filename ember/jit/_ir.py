@@ -58,13 +58,14 @@ class Value:
 
 class Node:
     """One step: ``kind`` names the op; ``inputs`` are Values, ``keywords`` the keyword names of the last ones;
-    ``value`` carries a constant or an attribute path; ``scope`` is the dotted path of the module that ran it."""
+    ``value`` carries a constant or an attribute path; ``scope`` is the dotted path of the module that ran it;
+    ``unpack`` says the op returns a tuple whose items are the outputs (even a tuple of one)."""
 
-    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope")
+    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack")
 
-    def __init__(self, kind, inputs=(), keywords=(), value=None, scope=""):
+    def __init__(self, kind, inputs=(), keywords=(), value=None, scope="", unpack=False):
         self.kind, self.inputs, self.keywords, self.value, self.scope = kind, list(inputs), tuple(keywords), value, scope
-        self.outputs = []
+        self.outputs, self.unpack = [], unpack
 
     @property
     def op_name(self):

@@ -24,7 +24,7 @@ def fold_constants(graph, module=None):
             kwargs = {k: known[v.name] for k, v in node.named().items()}
             with no_grad():
                 result = resolve(node.kind)(*args, **kwargs)
-            results = result if len(node.outputs) > 1 else (result,)
+            results = result if node.unpack else (result,)
             for value, obj in zip(node.outputs, results):
                 constant = Node("prim::Constant", value=obj, scope=node.scope)
                 constant.outputs.append(value)

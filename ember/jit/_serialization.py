@@ -10,6 +10,8 @@ import json
 import math
 import os
 
+import numpy
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.parameter import Parameter
@@ -127,7 +129,8 @@ def _graph_to_json(graph, constants):
     return {"inputs": [[v.name, _type_to_json(v.type)] for v in graph.inputs],
             "nodes": [{"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
                        "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
-                       "value": _encode(n.value, constants), "scope": n.scope} for n in graph.nodes],
+                       "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack}
+                      for n in graph.nodes],
             "output": graph.output.name}
 
 
@@ -142,7 +145,7 @@ def _graph_from_json(data, constants):
         except KeyError as missing:
             raise RuntimeError(f"ember.jit.load: node {entry['kind']} uses the undefined value %{missing.args[0]}")
         node = Node(str(entry["kind"]), inputs, tuple(entry["keywords"]), _decode(entry["value"], constants),
-                    str(entry.get("scope", "")))
+                    str(entry.get("scope", "")), bool(entry.get("unpack", False)))
         outputs = graph.add_node(node, [_type_from_json(t) for _, t in entry["outputs"]],
                                  [name for name, _ in entry["outputs"]])
         for (name, _), value in zip(entry["outputs"], outputs):
@@ -170,6 +173,11 @@ def _encode(value, constants):
     if isinstance(value, Tensor):
         constants.append(value.detach())
         return {"tensor": len(constants) - 1}
+    if isinstance(value, numpy.ndarray):
+        constants.append(Tensor(value))
+        return {"array": len(constants) - 1}
+    if isinstance(value, numpy.generic):
+        return {"scalar": [value.dtype.name, value.item()]}
     if isinstance(value, slice):
         return {"slice": [_encode(v, constants) for v in (value.start, value.stop, value.step)]}
     if value is Ellipsis:
@@ -193,6 +201,14 @@ def _decode(data, constants):
         if not isinstance(content, int) or not 0 <= content < len(constants):
             raise RuntimeError(f"ember.jit.load: reference to a missing constant tensor {content!r}")
         return constants[content]
+    if tag == "array":
+        return numpy.asarray(_decode({"tensor": content}, constants).numpy())
+    if tag == "scalar":
+        name, number = content
+        if name not in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                        "float32", "float64"):
+            raise RuntimeError(f"ember.jit.load: unknown scalar type {name!r}")
+        return numpy.dtype(name).type(number)
     if tag == "slice":
         return slice(*(_decode(v, constants) for v in content))
     if tag == "ellipsis":

@@ -1,8 +1,8 @@
 """Tracing: runs a function or module once with a hook at the single dispatch point and records each op into a Graph.
 
 What the hook cannot see becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``),
-tensors made without ops of the trace (``ember.rand(3)``). Reshape and expand targets whose leading (trailing)
-sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over batch size.
+tensors made without ops of the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed
+convolution) whose leading (for expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over batch size.
 """
 import warnings
 
@@ -37,7 +37,7 @@ class TracingCheckError(Exception):
 _CONVERSIONS = {"__bool__": "a Python boolean", "__float__": "a Python float", "__int__": "a Python integer",
                 "__index__": "a Python index", "item": "a Python number", "tolist": "a Python list",
                 "numpy": "a NumPy array"}
-_SHAPED = {"Reshape": "leading", "Expand": "trailing"}
+_SHAPED = {"Reshape": (1, "leading"), "Expand": (1, "trailing"), "ConvolutionInput": (2, "leading")}
 
 
 class _Tracer:
@@ -79,14 +79,13 @@ class _Tracer:
         return out
 
     def record(self, cls, args, kwargs, out):
-        shaped = _SHAPED.get(cls.__name__)
-        if shaped and len(args) == 2 and isinstance(args[0], Tensor):
-            inputs = [self.input(args[0]), self.symbolic_shape(args[0], tuple(args[1]), shaped)]
-        else:
-            inputs = [self.input(a) for a in args]
+        position, side = _SHAPED.get(cls.__name__, (None, None))
+        inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
+                  for i, a in enumerate(args)]
         inputs += [self.input(v) for v in kwargs.values()]
-        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "")
-        outputs = out if isinstance(out, tuple) else (out,)
+        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "",
+                    unpack=isinstance(out, tuple))
+        outputs = out if node.unpack else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])
         if any(v.name in self.dynamic for v in inputs):
             self.dynamic.update(v.name for v in values)

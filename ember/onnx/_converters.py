@@ -54,6 +54,15 @@ def _rsqrt(context, node):
     return context.emit("Reciprocal", [context.emit("Sqrt", [context.tensor(node.inputs[0])])])
 
 
+@converter("Expm1", "Log1p")
+def _expm1_log1p(context, node):
+    name = context.tensor(node.inputs[0])
+    one = context.array(numpy.asarray(1.0, numpy.dtype(_dtype_of(node).name)))
+    if node.op_name == "Expm1":
+        return context.emit("Sub", [context.emit("Exp", [name]), one])
+    return context.emit("Log", [context.emit("Add", [name, one])])
+
+
 @converter("Gelu")
 def _gelu(context, node):
     x, approximate = node.inputs[0], context.constant(node.inputs[1])
@@ -144,6 +153,19 @@ def _convolution(context, node):
                         group=int(context.constant(groups)), kernel_shape=list(weight.type.shape[2:]))
 
 
+@converter("ConvolutionInput")
+def _transposed_convolution(context, node):
+    x, weight, shape, stride, padding, dilation, groups = node.inputs
+    stride, padding, dilation = (list(context.constant(v)) for v in (stride, padding, dilation))
+    kernel = list(weight.type.shape[2:])
+    out = node.outputs[0].type.shape[2:]
+    extra = [o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+             for o, i, s, p, d, k in zip(out, x.type.shape[2:], stride, padding, dilation, kernel)]
+    return context.emit("ConvTranspose", [context.tensor(x), context.tensor(weight)], strides=stride,
+                        pads=padding + padding, dilations=dilation, group=int(context.constant(groups)),
+                        kernel_shape=kernel, output_padding=extra)
+
+
 @converter("Einsum")
 def _einsum(context, node):
     *operands, equation = node.inputs
@@ -160,6 +182,9 @@ def _size(context, node):
 
 @converter("prim::ListConstruct", "prim::TupleConstruct")
 def _list(context, node):
+    if node.kind == "prim::TupleConstruct" and all(hasattr(v.type, "dtype") or v.type.startswith("(")
+                                                   for v in node.inputs):
+        return None   # a tuple of tensors: only the graph's outputs are built of these, and they are unpacked
     pieces = [context.names[v.name] if v.name in context.names else
               context.ints([context.constant(v)]) for v in node.inputs]
     if any(not isinstance(getattr(v, "type", None), str) or v.type != "int" for v in node.inputs):
@@ -398,6 +423,61 @@ def _max_pool(context, node):
     return context.emit("MaxPool", [context.tensor(given["input"])], kernel_shape=kernel, strides=stride,
                         pads=padding + padding, dilations=tuple_of(options.get("dilation", 1), 1),
                         ceil_mode=int(bool(options.get("ceil_mode", False))))
+
+
+@converter("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d")
+def _adaptive_max_pool(context, node):
+    args = _args(node)
+    size = context.constant(args[1])
+    if any(s != 1 for s in ([size] if isinstance(size, int) else size)) or \
+            len(args) > 2 and context.constant(args[2]):
+        raise OnnxExporterError(f"{node.op_name} exports only to an output size of 1 without indices")
+    return context.emit("GlobalMaxPool", [context.tensor(args[0])])
+
+
+@converter("embedding_bag")
+def _embedding_bag(context, node):
+    names = ["input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse",
+             "per_sample_weights", "include_last_offset", "padding_idx"]
+    given = dict(zip(names, _args(node)))
+    given.update(node.named())
+    options = {k: context.constant(v) for k, v in given.items() if k not in ("input", "weight")
+               and context.is_constant(v)}
+    if len(given["input"].type.shape) != 2 or any(options.get(k) is not None for k in
+                                                  ("offsets", "max_norm", "per_sample_weights", "padding_idx")):
+        raise OnnxExporterError("embedding_bag exports only 2-D input (one bag per row) without offsets, max_norm, "
+                                "per_sample_weights or padding_idx")
+    rows = context.emit("Gather", [context.tensor(given["weight"]), context.tensor(given["input"])], axis=0)
+    op = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[options.get("mode", "mean")]
+    return _reduce(context, op, rows, [1], False)
+
+
+@converter("interpolate")
+def _interpolate(context, node):
+    names = ["input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"]
+    given = dict(zip(names, _args(node)))
+    given.update(node.named())
+    options = {k: context.constant(v) for k, v in given.items() if k != "input"}
+    x = given["input"]
+    mode, align = options.get("mode", "nearest"), options.get("align_corners")
+    if options.get("antialias") or mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear"):
+        raise OnnxExporterError(f"interpolate mode={mode!r}{' with antialias' if options.get('antialias') else ''} "
+                                "cannot be exported")
+    spatial_in, spatial_out = x.type.shape[2:], node.outputs[0].type.shape[2:]
+    factor = options.get("scale_factor")
+    if factor is not None and not options.get("recompute_scale_factor"):
+        scales = [float(f) for f in (factor if isinstance(factor, (tuple, list)) else [factor] * len(spatial_in))]
+    else:
+        scales = [o / i for o, i in zip(spatial_out, spatial_in)]
+    attributes = {"mode": "nearest" if mode.startswith("nearest") else "linear"}
+    if mode == "nearest":
+        attributes.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif mode == "nearest-exact":
+        attributes.update(coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    else:
+        attributes["coordinate_transformation_mode"] = "align_corners" if align else "pytorch_half_pixel"
+    scale_tensor = context.array(numpy.asarray([1.0, 1.0] + scales, numpy.float32))
+    return context.emit("Resize", [context.tensor(x), "", scale_tensor], **attributes)
 
 
 @converter("embedding")

@@ -113,7 +113,8 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
             results = CONVERTERS[key](context, node)
             results = results if isinstance(results, (list, tuple)) else [results]
             for value, name in zip(node.outputs, results):
-                context.names[value.name] = name
+                if name is not None:
+                    context.names[value.name] = name
     outputs = _outputs(graph)
     names = list(output_names or [])
     graph_outputs = []
