@@ -152,7 +152,8 @@ class _Tracer:
 
         def wrap(name, method):
             def converting(tensor, *args, **kwargs):
-                if not tracer.converting and tracer.known(tensor) and not tracer.depth:
+                if not tracer.converting and not tracer.depth and tracer.known(tensor) and \
+                        tracer.values[id(tensor)][1].name in tracer.dynamic:   # constants stay constant
                     warnings.warn(f"Converting a tensor to {_CONVERSIONS[name]} might cause the trace to be "
                                   "incorrect. We can't record the data flow of Python values, so this value will be "
                                   "treated as a constant in the future. This means that the trace might not "
