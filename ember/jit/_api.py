@@ -120,3 +120,34 @@ def _check(graph, python, traced, checks, tolerance, retrace):
                               f"of the Python function. Detailed error:\nTensor-likes are not close!\nGreatest "
                               f"absolute difference: {difference} (up to {tolerance} allowed)", TracerWarning,
                               stacklevel=3)
+
+
+def freeze(mod, preserved_attrs=None, optimize_numerics=True):
+    """A copy of a traced module in eval mode whose parameters and buffers are constants of its graph, folded into
+    what depends on them alone."""
+    from ._module import ScriptModule
+    from ._passes import fold_constants, inline_attributes
+    from ._serialization import copy_graph
+    if not isinstance(mod, ScriptModule):
+        raise RuntimeError("Freezing expects a ScriptModule as input. Please use torch.jit.script or "
+                           "torch.jit.trace to script your 'nn.Module'.")
+    if mod.training:
+        raise RuntimeError("Freezing is currently only implemented for modules in eval mode. Please call .eval() on "
+                           "your module before freezing.")
+    frozen = ScriptModule(mod.original_name)
+    frozen.training = False
+    for name, graph in mod._graphs.items():
+        frozen._define(name, fold_constants(inline_attributes(copy_graph(graph), mod)))
+    return frozen
+
+
+def optimize_for_inference(mod, other_methods=None):
+    """Freezes ``mod`` (in eval mode), drops dropout, and folds each batch norm into the convolution before it."""
+    from ._module import ScriptModule
+    from ._passes import drop_dropout, fold_batch_norm
+    frozen = freeze(mod.eval()) if mod._parameters or mod._buffers or mod._modules else mod
+    optimized = ScriptModule(frozen.original_name)
+    optimized.training = False
+    for name, graph in frozen._graphs.items():
+        optimized._define(name, fold_batch_norm(drop_dropout(graph)))
+    return optimized

@@ -114,6 +114,12 @@ def _check_attributes(module, graph):
                                f"{tensor.dtype} but the program expects {list(expected.shape)} and {expected.dtype}")
 
 
+def copy_graph(graph):
+    """An independent copy of ``graph`` (tensor constants shared) that passes may rewrite."""
+    constants = []
+    return _graph_from_json(_graph_to_json(graph, constants), constants)
+
+
 # --- graphs -------------------------------------------------------------------------------------------------
 def _type_to_json(type):
     return {"dtype": type.dtype.name, "shape": list(type.shape)} if isinstance(type, TensorType) else str(type)

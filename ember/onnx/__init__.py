@@ -49,6 +49,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     global _exporting
     from ..jit import ScriptModule, trace
     from ..jit._passes import fold_constants
+    from ..jit._serialization import copy_graph
     from ..nn.modules.module import Module
     from ._export import export_graph, training_mode
     opset = 17 if opset_version is None else opset_version
@@ -70,20 +71,13 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
                 traced = trace(model, args, check_trace=False)
             graph = traced.graph
             module = traced if module is not None else None
-        graph = _copy(graph)
+        graph = copy_graph(graph)
         if do_constant_folding:
             fold_constants(graph, module if export_params else None)
         return export_graph(module, graph, f, input_names, output_names, dynamic_axes, opset, export_params,
                             verbose)
     finally:
         _exporting = False
-
-
-def _copy(graph):
-    """A copy of ``graph`` that passes may rewrite without touching the traced module's."""
-    from ..jit._serialization import _graph_from_json, _graph_to_json
-    constants = []
-    return _graph_from_json(_graph_to_json(graph, constants), constants)
 
 
 class _nothing:
