@@ -16,7 +16,7 @@ import numpy
 import ember
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples"))
-from mnist_cnn import Net  # noqa: E402
+from mnist_cnn import Net
 
 
 def median_ms(function, repeats):

@@ -13,12 +13,11 @@ import sys
 import time
 
 import numpy
+from mnist_cnn import Net
 
 import ember as torch
 import ember.nn as nn
 from ember.utils.data import DataLoader, TensorDataset
-
-from mnist_cnn import Net
 
 LOADER = """
 import sys, time, numpy, ember
@@ -37,8 +36,9 @@ print((time.perf_counter() - start) / int(sys.argv[4]))
 def training_data(limit):
     """Fashion-MNIST's first ``limit`` images when available, else random ones with random labels."""
     try:
-        from ember.vision import datasets, transforms
         from fashion_mnist import data_root
+
+        from ember.vision import datasets, transforms
         root, download = data_root()
         transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.2860,), (0.3530,))])
         dataset = datasets.FashionMNIST(root, train=True, download=download, transform=transform)

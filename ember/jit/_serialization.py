@@ -15,7 +15,8 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.parameter import Parameter
-from ..serialization import load as _load, save as _save
+from ..serialization import load as _load
+from ..serialization import save as _save
 from ._ir import Graph, Node, TensorType
 from ._module import ScriptModule
 

@@ -10,7 +10,7 @@ import numpy
 
 from .._tensor import Tensor
 from ..autograd import function as _function
-from ._ir import Graph, Node, TensorType, value_type
+from ._ir import Node, TensorType, value_type
 
 __all__ = ["TracerWarning", "TracingCheckError"]
 

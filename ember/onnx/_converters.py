@@ -155,7 +155,7 @@ def _convolution(context, node):
 
 @converter("ConvolutionInput")
 def _transposed_convolution(context, node):
-    x, weight, shape, stride, padding, dilation, groups = node.inputs
+    x, weight, _shape, stride, padding, dilation, groups = node.inputs
     stride, padding, dilation = (list(context.constant(v)) for v in (stride, padding, dilation))
     kernel = list(weight.type.shape[2:])
     out = node.outputs[0].type.shape[2:]
@@ -352,7 +352,7 @@ def _reduce(context, op, name, axes, keepdim):
 
 @converter("Sum")
 def _sum(context, node):
-    x, dims, keepdim, dtype = node.inputs
+    x, dims, keepdim, _dtype = node.inputs
     name = context.tensor(x)
     if x.type.dtype != _dtype_of(node):
         from ._export import element_type
@@ -377,7 +377,7 @@ def _softmax(context, node):
 def _batch_norm(context, node):
     args = _args(node)
     x, mean, var = args[:3]
-    weight, bias, training, momentum, eps = (args[3:] + [None] * 5)[:5]
+    weight, bias, training, _momentum, eps = (args[3:] + [None] * 5)[:5]
     if training is not None and context.constant(training):
         raise OnnxExporterError("batch_norm in training mode cannot be exported; call model.eval() "
                                 f"(module '{node.scope}')")

@@ -84,6 +84,7 @@ def _numpy_dtype(dtype):
 def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opset, export_params, verbose):
     """Converts a traced and folded graph to an ONNX model, checks it, and writes it to ``f``."""
     import onnx
+
     from ._converters import CONVERTERS
     context = Context(onnx, opset)
     helper = onnx.helper
