@@ -44,33 +44,70 @@ def _attribute_reader(path):
 
 
 class Interpreter:
-    """A graph compiled to steps ``(function, input slots, keyword slots, output slot(s))`` over one value list."""
+    """A graph compiled to steps ``(function, input slots, keyword slots, output slot(s))`` over one value list;
+    ``prim::If``/``prim::Loop`` compile to steps whose function runs their blocks' steps on that list."""
 
     def __init__(self, graph):
-        slots = {}
-        template = [None]                      # slot 0: the module the graph reads attributes from
+        self.slots = {}
+        self.template = [None]                 # slot 0: the module the graph reads attributes from
         for value in graph.inputs:
-            slots[value.name] = len(template)
-            template.append(None)
-        self.inputs = [slots[v.name] for v in graph.inputs]
+            self._slot(value)
+        self.inputs = [self.slots[v.name] for v in graph.inputs]
+        self.steps = self._compile(graph.nodes)
+        self.output = self.slots[graph.output.name]
+
+    def _slot(self, value):
+        self.slots[value.name] = len(self.template)
+        self.template.append(None)
+        return self.slots[value.name]
+
+    def _compile(self, nodes):
         steps = []
-        for node in graph.nodes:
+        for node in nodes:
             if node.kind == "prim::Constant":
-                slots[node.outputs[0].name] = len(template)
-                template.append(node.value)
+                self._slot(node.outputs[0])
+                self.template[-1] = node.value
                 continue
-            outs = []
-            for value in node.outputs:
-                slots[value.name] = len(template)
-                template.append(None)
-                outs.append(slots[value.name])
+            outs = [self._slot(v) for v in node.outputs]
             if node.kind == "prim::GetAttr":
                 steps.append((_attribute_reader(node.value), (0,), None, outs[0]))
-                continue
-            args = tuple(slots[v.name] for v in node.positional())
-            kwargs = tuple((k, slots[v.name]) for k, v in node.named().items()) or None
-            steps.append((resolve(node.kind), args, kwargs, tuple(outs) if node.unpack else outs[0]))
-        self.template, self.steps, self.output = template, steps, slots[graph.output.name]
+            elif node.kind in ("prim::If", "prim::Loop"):
+                steps.append((self._control(node, outs), None, None, None))
+            else:
+                args = tuple(self.slots[v.name] for v in node.positional())
+                kwargs = tuple((k, self.slots[v.name]) for k, v in node.named().items()) or None
+                steps.append((resolve(node.kind), args, kwargs, tuple(outs) if node.unpack else outs[0]))
+        return steps
+
+    def _control(self, node, outs):
+        """The step running an If (one block per branch) or a Loop (trip count, condition, carried values)."""
+        blocks = []
+        for block in node.blocks:
+            inputs = [self._slot(v) for v in block.inputs]
+            blocks.append((inputs, self._compile(block.nodes), [self.slots[v.name] for v in block.outputs]))
+        ins = [self.slots[v.name] for v in node.inputs]
+        if node.kind == "prim::If":
+            def run_if(env):
+                _, steps, results = blocks[0] if env[ins[0]] else blocks[1]
+                _run(steps, env)
+                for slot, result in zip(outs, results):
+                    env[slot] = env[result]
+            return run_if
+        (counter, *carried_in), steps, (condition, *carried_out) = blocks[0]
+
+        def run_loop(env):
+            values = [env[i] for i in ins[2:]]
+            go, i, trips = env[ins[1]], 0, env[ins[0]]
+            while go and i < trips:
+                env[counter] = i
+                for slot, value in zip(carried_in, values):
+                    env[slot] = value
+                _run(steps, env)
+                values = [env[slot] for slot in carried_out]
+                go, i = env[condition], i + 1
+            for slot, value in zip(outs, values):
+                env[slot] = value
+        return run_loop
 
     def __call__(self, module, args):
         if len(args) != len(self.inputs):
@@ -79,14 +116,21 @@ class Interpreter:
         env[0] = module
         for slot, arg in zip(self.inputs, args):
             env[slot] = arg
-        for function, ins, kwargs, out in self.steps:
-            if kwargs is None:
-                result = function(*[env[i] for i in ins])
-            else:
-                result = function(*[env[i] for i in ins], **{k: env[i] for k, i in kwargs})
-            if type(out) is int:
-                env[out] = result
-            else:
-                for i, r in zip(out, result):
-                    env[i] = r
+        _run(self.steps, env)
         return env[self.output]
+
+
+def _run(steps, env):
+    for function, ins, kwargs, out in steps:
+        if ins is None:
+            function(env)
+            continue
+        if kwargs is None:
+            result = function(*[env[i] for i in ins])
+        else:
+            result = function(*[env[i] for i in ins], **{k: env[i] for k, i in kwargs})
+        if type(out) is int:
+            env[out] = result
+        else:
+            for i, r in zip(out, result):
+                env[i] = r

@@ -61,11 +61,11 @@ class Node:
     ``value`` carries a constant or an attribute path; ``scope`` is the dotted path of the module that ran it;
     ``unpack`` says the op returns a tuple whose items are the outputs (even a tuple of one)."""
 
-    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack")
+    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack", "blocks")
 
     def __init__(self, kind, inputs=(), keywords=(), value=None, scope="", unpack=False):
         self.kind, self.inputs, self.keywords, self.value, self.scope = kind, list(inputs), tuple(keywords), value, scope
-        self.outputs, self.unpack = [], unpack
+        self.outputs, self.unpack, self.blocks = [], unpack, []
 
     @property
     def op_name(self):
@@ -89,7 +89,19 @@ class Node:
             attribute = f'[name="{self.value}"]'
         args = [f"%{v.name}" for v in self.positional()] + [f"{k}=%{v.name}" for k, v in self.named().items()]
         scope = f"  # {self.scope}" if self.scope else ""
-        return f"{outputs} = {self.kind}{attribute}({', '.join(args)}){scope}"
+        text = f"{outputs} = {self.kind}{attribute}({', '.join(args)}){scope}"
+        for i, block in enumerate(self.blocks):
+            text += f"\n  block{i}({', '.join(f'%{v.name} : {v.type}' for v in block.inputs)}):"
+            text += "".join(f"\n    {line}" for node in block.nodes for line in str(node).split("\n"))
+            text += f"\n    -> ({', '.join(f'%{v.name}' for v in block.outputs)})"
+        return text
+
+
+class Block:
+    """A nested body of ``prim::If`` (one per branch) or ``prim::Loop``: inputs, nodes and the values it yields."""
+
+    def __init__(self):
+        self.inputs, self.nodes, self.outputs = [], [], []
 
 
 class Graph:
@@ -126,7 +138,7 @@ class Graph:
 
     def __str__(self):
         inputs = ", ".join(f"%{v.name} : {v.type}" for v in self.inputs)
-        lines = [f"graph({inputs}):"] + [f"  {node}" for node in self.nodes]
+        lines = [f"graph({inputs}):"] + [f"  {line}" for node in self.nodes for line in str(node).split("\n")]
         lines.append(f"  return (%{self.output.name})")
         return "\n".join(lines) + "\n"
 
@@ -145,7 +157,12 @@ class Graph:
         for v in self.inputs:
             names[v.name] = ident(v)
         lines = [f"def forward(self, {args}):" if args else "def forward(self):"]
-        for node in self.nodes:
+        self._code_lines(self.nodes, lines, names, ref, ident, "  ")
+        lines.append(f"  return {ref(self.output)}")
+        return "\n".join(lines) + "\n"
+
+    def _code_lines(self, nodes, lines, names, ref, ident, indent):
+        for node in nodes:
             if node.kind == "prim::Constant":
                 names[node.outputs[0].name] = _constant_text(node.value)
                 continue
@@ -159,15 +176,41 @@ class Graph:
                 expression = f"[{', '.join(positional)}]"
             elif node.kind == "prim::TupleUnpack":
                 expression = positional[0]
+            elif node.kind in ("prim::If", "prim::Loop"):
+                self._control_code(node, lines, names, ref, ident, indent)
+                continue
             else:
                 namespace = "ops" if node.kind.startswith("ember::") else node.kind.split("::")[0]
                 expression = f"{namespace}.{node.kind.split('::')[1]}({', '.join(positional + named)})"
             targets = [ident(v) for v in node.outputs]
             for v, target in zip(node.outputs, targets):
                 names[v.name] = target
-            lines.append(f"  {', '.join(targets)} = {expression}")
-        lines.append(f"  return {ref(self.output)}")
-        return "\n".join(lines) + "\n"
+            lines.append(f"{indent}{', '.join(targets) or '_'} = {expression}")
+
+    def _control_code(self, node, lines, names, ref, ident, indent):
+        targets = [ident(v) for v in node.outputs]
+        if node.kind == "prim::If":
+            lines.append(f"{indent}if {ref(node.inputs[0])}:")
+            for i, block in enumerate(node.blocks):
+                if i:
+                    lines.append(f"{indent}else:")
+                self._code_lines(block.nodes, lines, names, ref, ident, indent + "  ")
+                for target, value in zip(targets, block.outputs):
+                    lines.append(f"{indent}  {target} = {ref(value)}")
+        else:
+            block = node.blocks[0]
+            for target, value in zip(targets, node.inputs[2:]):
+                lines.append(f"{indent}{target} = {ref(value)}")
+            counter = ident(block.inputs[0])
+            for value, target in zip(block.inputs[1:], targets):
+                names[value.name] = target
+            names[block.inputs[0].name] = counter
+            lines.append(f"{indent}for {counter} in range({ref(node.inputs[0])}):")
+            self._code_lines(block.nodes, lines, names, ref, ident, indent + "  ")
+            for target, value in zip(targets, block.outputs[1:]):
+                lines.append(f"{indent}  {target} = {ref(value)}")
+        for v, target in zip(node.outputs, targets):
+            names[v.name] = target
 
 
 def _constant_text(value):

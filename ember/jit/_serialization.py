@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from ..serialization import load as _load
 from ..serialization import save as _save
-from ._ir import Graph, Node, TensorType
+from ._ir import Block, Graph, Node, TensorType, Value
 from ._module import ScriptModule
 
 _FORMAT = "ember.jit/1"
@@ -134,11 +134,16 @@ def _type_from_json(data):
 
 def _graph_to_json(graph, constants):
     return {"inputs": [[v.name, _type_to_json(v.type)] for v in graph.inputs],
-            "nodes": [{"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
-                       "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
-                       "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack}
-                      for n in graph.nodes],
-            "output": graph.output.name}
+            "nodes": _nodes_to_json(graph.nodes, constants), "output": graph.output.name}
+
+
+def _nodes_to_json(nodes, constants):
+    return [{"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
+             "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
+             "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack,
+             "blocks": [{"inputs": [[v.name, _type_to_json(v.type)] for v in b.inputs],
+                         "nodes": _nodes_to_json(b.nodes, constants), "outputs": [v.name for v in b.outputs]}
+                        for b in n.blocks]} for n in nodes]
 
 
 def _graph_from_json(data, constants):
@@ -146,23 +151,43 @@ def _graph_from_json(data, constants):
     values = {}
     for name, type in data["inputs"]:
         values[name] = graph.add_input(_type_from_json(type), name)
-    for entry in data["nodes"]:
-        try:
-            inputs = [values[name] for name in entry["inputs"]]
-        except KeyError as missing:
-            raise RuntimeError(f"ember.jit.load: node {entry['kind']} uses the undefined value %{missing.args[0]}")
-        node = Node(str(entry["kind"]), inputs, tuple(entry["keywords"]), _decode(entry["value"], constants),
-                    str(entry.get("scope", "")), bool(entry.get("unpack", False)))
-        outputs = graph.add_node(node, [_type_from_json(t) for _, t in entry["outputs"]],
-                                 [name for name, _ in entry["outputs"]])
-        for (name, _), value in zip(entry["outputs"], outputs):
-            value.name = name
-            graph._names.add(name)
-            values[name] = value
+    graph.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
     if data["output"] not in values:
         raise RuntimeError(f"ember.jit.load: the graph returns the undefined value %{data['output']}")
     graph.output = values[data["output"]]
     return graph
+
+
+def _named(graph, values, name, type, node=None):
+    value = Value(str(name), _type_from_json(type), node)
+    graph._names.add(value.name)
+    values[value.name] = value
+    return value
+
+
+def _nodes_from_json(entries, graph, values, constants):
+    nodes = []
+    for entry in entries:
+        kind = str(entry["kind"])
+        try:
+            inputs = [values[name] for name in entry["inputs"]]
+        except KeyError as missing:
+            raise RuntimeError(f"ember.jit.load: node {kind} uses the undefined value %{missing.args[0]}") from None
+        node = Node(kind, inputs, tuple(entry["keywords"]), _decode(entry["value"], constants),
+                    str(entry.get("scope", "")), bool(entry.get("unpack", False)))
+        for data in entry.get("blocks", ()):
+            block = Block()
+            block.inputs = [_named(graph, values, name, type) for name, type in data["inputs"]]
+            block.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
+            try:
+                block.outputs = [values[name] for name in data["outputs"]]
+            except KeyError as missing:
+                raise RuntimeError(f"ember.jit.load: a block of {kind} yields the undefined value "
+                                   f"%{missing.args[0]}") from None
+            node.blocks.append(block)
+        node.outputs = [_named(graph, values, name, type, node) for name, type in entry["outputs"]]
+        nodes.append(node)
+    return nodes
 
 
 def _encode(value, constants):

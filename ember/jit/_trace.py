@@ -223,11 +223,21 @@ def _container(graph, tracer, output):
 
 
 def eliminate_dead_code(graph):
-    """Drops nodes whose outputs the graph's output does not depend on."""
+    """Drops nodes (at the top level) whose outputs the graph's output does not depend on."""
     live = {graph.output.name}
     kept = []
     for node in reversed(graph.nodes):
         if any(v.name in live for v in node.outputs):
             kept.append(node)
-            live.update(v.name for v in node.inputs)
+            live.update(_used(node))
     graph.nodes = kept[::-1]
+
+
+def _used(node):
+    """The names a node reads, its blocks' included."""
+    names = {v.name for v in node.inputs}
+    for block in node.blocks:
+        names.update(v.name for v in block.outputs)
+        for inner in block.nodes:
+            names.update(_used(inner))
+    return names
