@@ -28,6 +28,10 @@ def resolve(kind):
         return _HELPERS[kind]
     if kind.startswith("ember::") and kind[7:] in registry:
         return registry[kind[7:]].apply
+    from ._aten import lookup
+    function = lookup(kind)
+    if function is not None:
+        return function
     raise RuntimeError(f"Unknown builtin op: {kind}. ember has no op of that name, so this program cannot run")
 
 

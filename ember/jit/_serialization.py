@@ -47,7 +47,11 @@ def save(m, f, _extra_files=None):
 
 
 def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
-    """Loads a module saved by ``ember.jit.save``; it runs, trains and saves again without its original class."""
+    """Loads a module saved by ``ember.jit.save`` or by PyTorch's ``torch.jit.save``; it runs, trains and saves
+    again without its original class."""
+    from . import _torchscript
+    if _torchscript.is_torchscript(f):
+        return _torchscript.load(f, map_location)
     try:
         archive = _load(f, map_location=map_location, weights_only=True)
     except Exception as error:
