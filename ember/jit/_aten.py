@@ -122,6 +122,10 @@ def _method(name):
     return call
 
 
+def _raise(message):
+    raise RuntimeError(f"The following operation failed in the TorchScript interpreter: {message}")
+
+
 def _unsupported_list_op(*args):
     raise RuntimeError("list mutation is not supported in loaded TorchScript programs")
 
@@ -178,6 +182,10 @@ def _table():
             requires_grad=False: ember.tensor(data, dtype=_dtype_of(dtype)),
         "prim::TupleConstruct": lambda *items: items, "prim::ListConstruct": lambda *items: list(items),
         "prim::TupleUnpack": lambda items: tuple(items), "prim::TupleIndex": operator.getitem,
+        "prim::slice": lambda start, stop, step: slice(start, stop, step), "prim::RaiseException": _raise,
+        "aten::__contains__": lambda container, item: item in container,
+        "prim::dtype": lambda x: x.dtype, "prim::device": lambda x: x.device,
+        "prim::requires_grad": lambda x: x.requires_grad, "prim::is_cuda": lambda x: x.is_cuda,
         "prim::min": min, "prim::max": max, "prim::abs": abs, "aten::device": lambda name: ember.device(name),
     }
     return table

@@ -7,8 +7,8 @@ model can be fine-tuned) and dispatch hooks (autocast, tracing) see it. Only ops
 from ..autograd.function import registry
 
 
-def _size(tensor, dim):
-    return tensor.shape[dim]
+def _size(tensor, dim=None):
+    return tuple(tensor.shape) if dim is None else tensor.shape[dim]
 
 
 def _tuple(*items):
@@ -29,7 +29,12 @@ def resolve(kind):
     if kind.startswith("ember::") and kind[7:] in registry:
         return registry[kind[7:]].apply
     from ._aten import lookup
+    from ._script import function_named, tensor_method
     function = lookup(kind)
+    if function is None and kind.startswith("fn::"):
+        function = function_named(kind[4:])
+    if function is None and kind.startswith("method::"):
+        function = tensor_method(kind[8:])
     if function is not None:
         return function
     raise RuntimeError(f"Unknown builtin op: {kind}. ember has no op of that name, so this program cannot run")
@@ -80,7 +85,8 @@ class Interpreter:
             else:
                 args = tuple(self.slots[v.name] for v in node.positional())
                 kwargs = tuple((k, self.slots[v.name]) for k, v in node.named().items()) or None
-                steps.append((resolve(node.kind), args, kwargs, tuple(outs) if node.unpack else outs[0]))
+                steps.append((resolve(node.kind), args, kwargs, outs[0] if len(outs) == 1 and not node.unpack
+                              else tuple(outs)))
         return steps
 
     def _control(self, node, outs):
@@ -135,6 +141,6 @@ def _run(steps, env):
             result = function(*[env[i] for i in ins], **{k: env[i] for k, i in kwargs})
         if type(out) is int:
             env[out] = result
-        else:
+        elif out:
             for i, r in zip(out, result):
                 env[i] = r

@@ -246,8 +246,8 @@ class _Compiler:
         self.nodes = outer
         return block, inner
 
-    def branch(self, node, env):
-        condition = self.expression(node.test, env)
+    def branch(self, node, env, condition=None):
+        condition = self.expression(node.test, env) if condition is None else condition
         then, then_env = self.block(node.body, env)
         other, other_env = self.block(node.orelse, env)
         names = [n for n in {**then_env, **other_env} if n in then_env and n in other_env
