@@ -450,6 +450,9 @@ class _ScriptCompiler(_Compiler):
                 return self.emit(f"method::{target.name}", inputs, keywords=tuple(keywords)).outputs[0]
             raise self.error(node, f"the Tensor method {target.name!r}")
         known, function = self.known(target)
+        casts = {bool: "aten::Bool", int: "aten::Int", float: "aten::Float", len: "aten::len"}
+        if known and any(function is c for c in casts) and len(args) == 1 and not self.known(args[0])[0]:
+            return self.emit(casts[function], [self.value(args[0], node)]).outputs[0]
         if function is isinstance and len(args) == 2 and not self.known(args[0])[0]:
             return self.literal(issubclass(Tensor, self.known(args[1])[1]))   # graph values are tensors here
         if not known or not callable(function):

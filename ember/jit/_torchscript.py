@@ -269,28 +269,20 @@ class _Compiler:
             trips, condition = self.expression(iterator.args[0], env), self.constant(True)
             counter = node.target.id
         else:
-            if not isinstance(node.test, ast.Name):
-                raise self.error(node, "a while loop whose condition is not a variable")
             trips, condition, counter = self.constant(sys.maxsize), self.expression(node.test, env), None
-            assigned = sorted(set(assigned) - {node.test.id})
         carried = [self.graph.fresh(env[n].type) for n in assigned]
         index = self.graph.fresh("int")
         inner_env = dict(env, **dict(zip(assigned, carried)))
         if counter is not None:
             inner_env[counter] = index
         body, after = self.block(node.body, inner_env, [index] + carried)
-        body.outputs = [after[node.test.id] if counter is None else self.constant_in(body, True)]
+        outer, self.nodes = self.nodes, body.nodes   # the condition for the next trip, computed in the body
+        body.outputs = [self.constant(True) if counter is not None else self.expression(node.test, after)]
+        self.nodes = outer
         body.outputs += [after[n] for n in assigned]
         result = self.emit("prim::Loop", [trips, condition] + [env[n] for n in assigned], outputs=len(assigned))
         result.blocks = [body]
         env.update(zip(assigned, result.outputs))
-
-    def constant_in(self, block, value):
-        outer, self.nodes = self.nodes, block.nodes
-        try:
-            return self.constant(value)
-        finally:
-            self.nodes = outer
 
     # --- expressions ---------------------------------------------------------------------------------------
     def expression(self, node, env):
