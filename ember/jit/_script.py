@@ -184,8 +184,7 @@ class _ScriptCompiler(_Compiler):
         env.update(zip(params, args))
         result = self.constant(None)
         try:
-            for statement in definition.body:
-                self.statement(statement, env)
+            self.statements(definition.body, env)
         except _Returned as returned:
             result = returned.value
         self.record, self.globals = outer
@@ -223,6 +222,36 @@ class _ScriptCompiler(_Compiler):
         raise self.error(node, f"a {type(getattr(item, 'obj', item)).__name__} used as a value")
 
     # --- statements ---------------------------------------------------------------------------------------
+    def statements(self, body, env):
+        """Compiles a statement list; an ``if`` that returns takes the statements after it into its other branch,
+        so both branches return and the ``prim::If`` yields the function's result."""
+        for i, statement in enumerate(body):
+            if isinstance(statement, ast.If) and any(isinstance(n, ast.Return) for n in ast.walk(statement)):
+                test = self.expression(statement.test, env)
+                known, condition = self.known(test)
+                rest = body[i + 1:]
+                if known:
+                    self.statements((statement.body if condition else statement.orelse) + rest, env)
+                    return
+                blocks = [self.returning_block(part + rest, env) for part in (statement.body, statement.orelse)]
+                result = self.emit("prim::If", [test])
+                result.blocks = blocks
+                raise _Returned(result.outputs[0])
+            self.statement(statement, env)
+
+    def returning_block(self, body, env):
+        """A Block of ``body`` (which returns, or falls off its end returning None) yielding the returned value."""
+        block, outer = Block(), self.nodes
+        self.nodes = block.nodes
+        try:
+            self.statements(body, dict(env))
+            value = self.constant(None)
+        except _Returned as returned:
+            value = returned.value
+        block.outputs = [self.value(value, body[0] if body else None)]
+        self.nodes = outer
+        return block
+
     def statement(self, node, env):
         if isinstance(node, ast.If):
             test = self.expression(node.test, env)

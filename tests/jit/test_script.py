@@ -131,8 +131,24 @@ def test_calling_an_ignored_method_fails_to_compile():
 
 def early_return(x):
     if bool(x.sum() > 0):
-        return x
-    return -x
+        return x * 2
+    y = -x
+    return y + 1
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_early_return_in_a_data_dependent_branch(sign):
+    scripted = jit.script(early_return)
+    x = ember.full((3,), sign)
+    numpy.testing.assert_allclose(scripted(x).numpy(), early_return(x).numpy())
+
+
+def return_in_loop(x, n: int):
+    for _ in range(n):
+        if bool(x.sum() > 100):
+            return x
+        x = x * 2
+    return x
 
 
 def uses_try(x):
@@ -148,7 +164,7 @@ def calls_print(x):
     return x
 
 
-@pytest.mark.parametrize("function, construct", [(early_return, "a return inside a branch"),
+@pytest.mark.parametrize("function, construct", [(return_in_loop, "a return inside a branch or loop"),
                                                  (uses_try, "the statement Try"),
                                                  (calls_print, "a call of 'print'")])
 def test_unsupported_constructs_name_file_and_line(function, construct):
