@@ -53,7 +53,8 @@ def main():
         with ember.no_grad():
             eager = median_ms(lambda: model(x), args.repeats)
             interpreted = median_ms(lambda: loaded(x), args.repeats)
-        line = f"batch {batch:3d}: eager {eager:8.2f} ms  loaded trace {interpreted:8.2f} ms ({interpreted / eager:.3f}x)"
+        line = (f"batch {batch:3d}: eager {eager:8.2f} ms  loaded trace {interpreted:8.2f} ms "
+                f"({interpreted / eager:.3f}x)")
         if session is not None:
             feed = {"x": numpy.asarray(x)}
             runtime = median_ms(lambda: session.run(None, feed), args.repeats)

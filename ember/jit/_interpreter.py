@@ -1,8 +1,9 @@
 """The interpreter: compiles a Graph once into a flat list of steps and runs it on ember tensors.
 
 Every op runs through its registry class's ``apply``, so autograd records the run as eager code would (a loaded
-model can be fine-tuned) and dispatch hooks (autocast, tracing) see it. Only ops of the registry and the few
-``prim``/``aten`` helpers below can run: a graph names code, it never carries any.
+model can be fine-tuned) and dispatch hooks (autocast, tracing) see it. Only named ops can run — the registry,
+the helpers below, the ``aten``/``prim`` table of ``_aten``, ember's public tensor functions and Tensor methods
+(``_script``): a graph names code, it never carries any.
 """
 from ..autograd.function import registry
 

@@ -1,10 +1,12 @@
 """The IR: a typed graph of values and nodes, each node naming an op of ember's registry or a ``prim``/``aten``
 helper; printed as TorchScript-style ``.graph`` and Python-like ``.code``.
 
-Kinds: ``ember::<Op>`` (an op of ``ember.autograd.function.registry``, called with its inputs), ``prim::Constant``
+Kinds: ``ember::<Op>`` (an op of ``ember.autograd.function.registry``, called with its inputs), ``aten::<op>``
+(TorchScript's ops, from loaded PyTorch archives), ``fn::<module>.<name>``/``method::<name>`` (ember's public tensor
+functions and Tensor methods, from ``script``), ``prim::If``/``prim::Loop`` (with blocks), ``prim::Constant``
 (``value``), ``prim::GetAttr`` (a parameter or buffer of the module by dotted path, read at every run so
 ``load_state_dict`` and fine-tuning act on it), ``prim::TupleConstruct``/``prim::ListConstruct``/
-``prim::TupleUnpack`` and ``aten::size`` (an int read from a tensor's shape at run time).
+``prim::TupleUnpack``.
 """
 import numpy
 
@@ -64,7 +66,8 @@ class Node:
     __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack", "blocks")
 
     def __init__(self, kind, inputs=(), keywords=(), value=None, scope="", unpack=False):
-        self.kind, self.inputs, self.keywords, self.value, self.scope = kind, list(inputs), tuple(keywords), value, scope
+        self.kind, self.inputs, self.keywords = kind, list(inputs), tuple(keywords)
+        self.value, self.scope = value, scope
         self.outputs, self.unpack, self.blocks = [], unpack, []
 
     @property

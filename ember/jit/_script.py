@@ -94,6 +94,7 @@ def _functions():
     """Public tensor functions scripted code may call: ``name -> function`` and ``id(function) -> name``."""
     import ember
     import ember.nn.functional as F
+
     from .. import ops
     table = {}
     for module in [ember, F, ember.linalg] + [getattr(ops, n) for n in dir(ops) if not n.startswith("_")]:

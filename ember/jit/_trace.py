@@ -1,8 +1,11 @@
 """Tracing: runs a function or module once with a hook at the single dispatch point and records each op into a Graph.
 
-What the hook cannot see becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``),
-tensors made without ops of the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed
-convolution) whose leading (for expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over batch size.
+Ops that compute part of their result outside the graph (max pooling's argmax, dropout's mask, indexing,
+comparisons) are composites seen whole at dispatch, so they are recorded as one node. What the hook cannot see
+becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
+the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
+expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
+batch size.
 """
 import warnings
 
