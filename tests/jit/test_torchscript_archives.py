@@ -111,16 +111,26 @@ def test_loaded_torch_archive_fine_tunes_and_resaves():
     numpy.testing.assert_array_equal(jit.load(again)(x).detach().numpy(), loaded(x).detach().numpy())
 
 
-def test_an_op_ember_lacks_is_named():
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_recurrent_classifier_with_other_batch_and_sequence_lengths(mode):
     class Classifier(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm = torch.nn.LSTM(4, 6, batch_first=True)
-            self.head = torch.nn.Linear(6, 3)
+            self.rnn = getattr(torch.nn, mode)(4, 6, num_layers=2, batch_first=True, bidirectional=True)
+            self.head = torch.nn.Linear(12, 3)
 
         def forward(self, x):
-            out, _ = self.lstm(x)
+            out, _ = self.rnn(x)
             return self.head(out[:, -1])
-    buffer, _ = _archive(Classifier().eval(), torch.randn(2, 5, 4))
-    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::lstm"):
+    model = Classifier().eval()
+    buffer, _ = _archive(model, torch.randn(2, 5, 4))
+    _compare(buffer, model, _randn(3, 7, 4))
+
+
+def test_an_op_ember_lacks_is_named():
+    class Running(torch.nn.Module):
+        def forward(self, x):
+            return torch.logcumsumexp(x, 1)
+    buffer, _ = _archive(Running(), torch.randn(2, 5))
+    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::logcumsumexp"):
         jit.load(buffer)
