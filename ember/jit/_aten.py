@@ -152,6 +152,11 @@ def _recurrent(mode):
     return run
 
 
+def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
+    return F.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale=scale,
+                                          enable_gqa=enable_gqa)
+
+
 def _raise(message):
     raise RuntimeError(f"The following operation failed in the TorchScript interpreter: {message}")
 
@@ -194,7 +199,7 @@ def _table():
         "aten::dim": lambda x: x.ndim, "aten::len": len, "aten::numel": lambda x: x.numel(),
         "aten::view": lambda x, shape: x.view(*shape), "aten::reshape": lambda x, shape: x.reshape(*shape),
         "aten::flatten": lambda x, start_dim=0, end_dim=-1: x.flatten(start_dim, end_dim),
-        "aten::contiguous": lambda x, memory_format=0: x, "aten::clone": lambda x, memory_format=None: x.clone(),
+        "aten::contiguous": lambda x, memory_format=0: x.contiguous(), "aten::clone": lambda x, memory_format=None: x.clone(),
         "aten::detach": lambda x: x.detach(), "aten::to": _to, "aten::t": lambda x: x.t(),
         "aten::transpose": lambda x, a, b: x.transpose(a, b), "aten::permute": lambda x, dims: x.permute(*dims),
         "aten::unsqueeze": lambda x, dim: x.unsqueeze(dim), "aten::squeeze": lambda x, dim=None:
@@ -218,6 +223,8 @@ def _table():
         "prim::requires_grad": lambda x: x.requires_grad, "prim::is_cuda": lambda x: x.is_cuda,
         "aten::lstm": _recurrent("LSTM"), "aten::gru": _recurrent("GRU"),
         "aten::rnn_tanh": _recurrent("RNN_TANH"), "aten::rnn_relu": _recurrent("RNN_RELU"),
+        "aten::unflatten": lambda x, dim, sizes: x.unflatten(dim, sizes),
+        "aten::scaled_dot_product_attention": _attention,
         "prim::min": min, "prim::max": max, "prim::abs": abs, "aten::device": lambda name: ember.device(name),
     }
     return table

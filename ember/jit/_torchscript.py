@@ -57,23 +57,22 @@ def load(f, map_location=None):
     with _serialization._opened(f) as (file, name):
         checkpoint = _serialization._ZipCheckpoint(file, name, None)
         byteorder = checkpoint.read("byteorder").decode() if checkpoint.has("byteorder") else "little"
-        storages = {}
+        def unpickle(record, folder):
+            """``record``'s object, its storages read from ``folder/<key>``."""
+            storages = {}
 
-        def load_storage(saved_id):
-            dtype, key, location, numel = _serialization._parse_storage_id(saved_id)
-            if key not in storages:
-                record = f"data/{key}" if checkpoint.has(f"data/{key}") else f"constants/{key}"
-                data = checkpoint.read_bytes(record, numel * dtype.itemsize).view(dtype.numpy)
-                if byteorder != sys.byteorder:
-                    data.byteswap(inplace=True)
-                storages[key] = _serialization._restore_location(_serialization.Storage(data), location,
-                                                                 map_location)
-            return storages[key]
-
-        def unpickle(record):
+            def load_storage(saved_id):
+                dtype, key, location, numel = _serialization._parse_storage_id(saved_id)
+                if key not in storages:
+                    data = checkpoint.read_bytes(f"{folder}/{key}", numel * dtype.itemsize).view(dtype.numpy)
+                    if byteorder != sys.byteorder:
+                        data.byteswap(inplace=True)
+                    storages[key] = _serialization._restore_location(_serialization.Storage(data), location,
+                                                                     map_location)
+                return storages[key]
             return _Unpickler(io.BytesIO(checkpoint.read(record)), load_storage, True, encoding="utf-8").load()
-        root = unpickle("data.pkl")
-        constants = unpickle("constants.pkl") if checkpoint.has("constants.pkl") else ()
+        root = unpickle("data.pkl", "data")
+        constants = unpickle("constants.pkl", "constants") if checkpoint.has("constants.pkl") else ()
         sources = _Sources(checkpoint)
         if not isinstance(root, _Object):
             raise RuntimeError(f"{name}: data.pkl holds no TorchScript module")
