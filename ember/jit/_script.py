@@ -45,6 +45,13 @@ class _Static:
         self.obj = obj
 
 
+class _Container:
+    """A tuple or list whose length is known when compiling and whose items may be graph values."""
+
+    def __init__(self, items, kind):
+        self.items, self.kind = list(items), kind
+
+
 class _Method:
     """``tensor.name`` waiting for its call."""
 
@@ -137,15 +144,20 @@ class _ScriptCompiler(_Compiler):
         self.graph = Graph()
         self.nodes = self.graph.nodes
         function = getattr(type(self.root), name)
-        inputs = [self.graph.add_input("Tensor", p) for p in list(inspect.signature(function).parameters)[1:]]
-        self.graph.output = self.inline(_ModuleRef(self.root, ""), name, inputs)
+        inputs = self.inputs(list(inspect.signature(function).parameters.values())[1:])
+        self.graph.output = self.value(self.inline(_ModuleRef(self.root, ""), name, inputs), None)
         return self.graph
+
+    def inputs(self, parameters):
+        """Graph inputs for the parameters without defaults; the others keep their defaults as constants."""
+        return [self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
+                else self.literal(p.default) for p in parameters]
 
     def compile_function(self, function):
         self.graph = Graph()
         self.nodes = self.graph.nodes
-        inputs = [self.graph.add_input("Tensor", p) for p in inspect.signature(function).parameters]
-        self.graph.output = self.inline_function(function, inputs, None)
+        inputs = self.inputs(list(inspect.signature(function).parameters.values()))
+        self.graph.output = self.value(self.inline_function(function, inputs, None), None)
         return self.graph
 
     # --- source -------------------------------------------------------------------------------------------
@@ -189,7 +201,7 @@ class _ScriptCompiler(_Compiler):
         except _Returned as returned:
             result = returned.value
         self.record, self.globals = outer
-        return self.value(result, definition)
+        return result
 
     # --- known values -------------------------------------------------------------------------------------
     def literal(self, obj):
@@ -211,18 +223,51 @@ class _ScriptCompiler(_Compiler):
             return True, item.obj
         if isinstance(item, Value) and item.node is not None and item.node.kind == "prim::Constant":
             return True, item.node.value
+        if isinstance(item, _Container):
+            parts = [self.known(i) for i in item.items]
+            if all(k for k, _ in parts):
+                return True, item.kind(o for _, o in parts)
         return False, None
 
     def value(self, item, node):
         """``item`` as a graph Value (a static object that is no literal cannot be one)."""
         if isinstance(item, Value):
             return item
+        if isinstance(item, _Container):
+            kind = "prim::ListConstruct" if item.kind is list else "prim::TupleConstruct"
+            return self.emit(kind, [self.value(i, node) for i in item.items], type=item.kind.__name__).outputs[0]
         if isinstance(item, _Static) and isinstance(item.obj, (tuple, list)):
             return self.emit("prim::TupleConstruct" if isinstance(item.obj, tuple) else "prim::ListConstruct",
                              [self.value(self.literal(o), node) for o in item.obj]).outputs[0]
         raise self.error(node, f"a {type(getattr(item, 'obj', item)).__name__} used as a value")
 
     # --- statements ---------------------------------------------------------------------------------------
+    def items(self, item):
+        """The items of a container known when compiling (a _Container, or a known iterable), else None."""
+        if isinstance(item, _Container):
+            return list(item.items)
+        known, obj = self.known(item)
+        if known and not isinstance(obj, (Tensor, str)) and hasattr(obj, "__iter__"):
+            return [self.literal(o) for o in obj]
+        return None
+
+    def bind(self, target, value, env):
+        """Assigns ``value`` to a name or unpacks it into a tuple/list of targets."""
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+            return
+        if not isinstance(target, (ast.Tuple, ast.List)):
+            raise self.error(target, f"assignment to {type(target).__name__}")
+        items = self.items(value)
+        if items is None:
+            node = self.emit("prim::TupleUnpack", [self.value(value, target)], outputs=len(target.elts),
+                             unpack=True)
+            items = node.outputs
+        if len(items) != len(target.elts):
+            raise self.error(target, f"unpacking {len(items)} values into {len(target.elts)} names")
+        for element, item in zip(target.elts, items):
+            self.bind(element, item, env)
+
     def statements(self, body, env):
         """Compiles a statement list; an ``if`` that returns takes the statements after it into its other branch,
         so both branches return and the ``prim::If`` yields the function's result."""
@@ -265,10 +310,10 @@ class _ScriptCompiler(_Compiler):
             return
         if isinstance(node, ast.For) and not (isinstance(node.iter, ast.Call) and
                                               isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"):
-            known, iterable = self.known(self.expression(node.iter, env))
-            if known and not isinstance(iterable, range) and isinstance(node.target, ast.Name):
-                for item in iterable:
-                    env[node.target.id] = self.literal(item)
+            items = self.items(self.expression(node.iter, env))
+            if items is not None:
+                for item in items:
+                    self.bind(node.target, item, env)
                     for statement in node.body:
                         self.statement(statement, env)
                 return
@@ -287,10 +332,10 @@ class _ScriptCompiler(_Compiler):
             message = f"{ast.unparse(node.exc) if node.exc else 'exception'} ({self.record}:{node.lineno})"
             self.emit("prim::RaiseException", [self.constant(message)], outputs=0)
             return
-        if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+        if isinstance(node, ast.Assign):
             value = self.expression(node.value, env)
             for target in node.targets:
-                env[target.id] = value
+                self.bind(target, value, env)
             return
         super().statement(node, env)
 
@@ -321,9 +366,7 @@ class _ScriptCompiler(_Compiler):
             if all(k for k, _ in known):
                 kind = list if isinstance(node, ast.List) else tuple
                 return self.literal(kind(obj for _, obj in known))
-            items = [self.value(i, node) for i in items]
-            kind = "prim::ListConstruct" if isinstance(node, ast.List) else "prim::TupleConstruct"
-            return self.emit(kind, items, type="list").outputs[0]
+            return _Container(items, list if isinstance(node, ast.List) else tuple)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             return self.binary(node.op, self.expression(node.left, env), self.expression(node.right, env), node)
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
@@ -350,12 +393,9 @@ class _ScriptCompiler(_Compiler):
                 return self.literal(not obj if isinstance(node.op, ast.Not) else -obj)
             kind = "aten::__not__" if isinstance(node.op, ast.Not) else "aten::neg"
             return self.emit(kind, [operand]).outputs[0]
-        if isinstance(node, ast.BoolOp):
-            items = [self.expression(v, env) for v in node.values]
-            known = [self.known(i) for i in items]
-            if all(k for k, _ in known):
-                objs = [o for _, o in known]
-                return self.literal(all(objs) if isinstance(node.op, ast.And) else any(objs))
+        if isinstance(node, ast.BoolOp):   # short-circuits on what is known, combines the rest
+            return self.combine([lambda v=v: self.expression(v, env) for v in node.values],
+                                isinstance(node.op, ast.And))
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env)
         if isinstance(node, ast.IfExp):
@@ -373,6 +413,19 @@ class _ScriptCompiler(_Compiler):
             result = self.emit("prim::If", [test])
             result.blocks = branches
             return result.outputs[0]
+        if isinstance(node, (ast.GeneratorExp, ast.ListComp)) and len(node.generators) == 1:
+            generator = node.generators[0]
+            items = self.items(self.expression(generator.iter, env))
+            if items is not None and not generator.is_async:
+                results, inner = [], dict(env)
+                for item in items:
+                    self.bind(generator.target, item, inner)
+                    conditions = [self.known(self.expression(c, inner)) for c in generator.ifs]
+                    if not all(k for k, _ in conditions):
+                        raise self.error(node, "a comprehension filter that depends on the inputs")
+                    if all(c for _, c in conditions):
+                        results.append(self.expression(node.elt, inner))
+                return _Container(results, list if isinstance(node, ast.ListComp) else tuple)
         if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.DictComp, ast.SetComp, ast.Lambda, ast.Dict)):
             return self.evaluate(node, env)
         return super().expression(node, env)
@@ -394,6 +447,23 @@ class _ScriptCompiler(_Compiler):
         except _Returned:
             raise self.error(statements[0], "a return inside a branch or loop that depends on the inputs") from None
 
+    def combine(self, thunks, conjunction):
+        """``and`` (``conjunction``) or ``or`` of lazily compiled operands, stopping at a known deciding one."""
+        dynamic = []
+        for thunk in thunks:
+            item = thunk()
+            known, obj = self.known(item)
+            if not known:
+                dynamic.append(item)
+            elif bool(obj) != conjunction:
+                return self.literal(obj)
+        if not dynamic:
+            return self.literal(conjunction)
+        result = dynamic[0]
+        for item in dynamic[1:]:
+            result = self.emit("aten::__and__" if conjunction else "aten::__or__", [result, item]).outputs[0]
+        return result
+
     def binary(self, op, left, right, node):
         (known_left, a), (known_right, b) = self.known(left), self.known(right)
         if known_left and known_right:
@@ -403,6 +473,11 @@ class _ScriptCompiler(_Compiler):
     def subscript(self, node, env):
         base = self.expression(node.value, env)
         key = self.key(node.slice, env)
+        if isinstance(base, _Container):
+            known, index = self.known(key)
+            if known:
+                picked = base.items[index]
+                return _Container(picked, base.kind) if isinstance(index, slice) else picked
         (known_base, obj), (known_key, index) = self.known(base), self.known(key)
         if known_base and known_key and not isinstance(obj, Tensor):
             return self.literal(obj[index])
@@ -480,6 +555,13 @@ class _ScriptCompiler(_Compiler):
                 return self.emit(f"method::{target.name}", inputs, keywords=tuple(keywords)).outputs[0]
             raise self.error(node, f"the Tensor method {target.name!r}")
         known, function = self.known(target)
+        if known and len(args) == 1 and isinstance(args[0], _Container) and not keywords:
+            if function is len:
+                return self.constant(len(args[0].items))
+            if function in (tuple, list):
+                return _Container(args[0].items, function)
+            if function in (any, all):
+                return self.combine([lambda i=i: i for i in args[0].items], function is all)
         casts = {bool: "aten::Bool", int: "aten::Int", float: "aten::Float", len: "aten::len"}
         if known and any(function is c for c in casts) and len(args) == 1 and not self.known(args[0])[0]:
             return self.emit(casts[function], [self.value(args[0], node)]).outputs[0]
