@@ -225,6 +225,7 @@ def _table():
         "aten::rnn_tanh": _recurrent("RNN_TANH"), "aten::rnn_relu": _recurrent("RNN_RELU"),
         "aten::unflatten": lambda x, dim, sizes: x.unflatten(dim, sizes),
         "aten::scaled_dot_product_attention": _attention,
+        "prim::tuple": tuple, "prim::list": list,
         "prim::min": min, "prim::max": max, "prim::abs": abs, "aten::device": lambda name: ember.device(name),
     }
     return table

@@ -30,6 +30,9 @@ _FOLD = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, a
          ast.BitOr: operator.or_}
 
 
+_UNROLL = 16   # a range loop of at most this many known trips is unrolled, so its counter is known in the body
+
+
 class _Returned(Exception):
     """Carries a ``return``'s value out of the statements being compiled."""
 
@@ -161,13 +164,13 @@ class _ScriptCompiler(_Compiler):
         return self.graph
 
     # --- source -------------------------------------------------------------------------------------------
-    def inline(self, ref, method, args):
+    def inline(self, ref, method, args, keywords=None):
         function = getattr(type(ref.obj), method, None)
         if not isinstance(function, types.FunctionType):
             raise RuntimeError(f"ember.jit.script: {type(ref.obj).__name__}.{method} is not a Python method")
-        return self.inline_function(function, args, ref)
+        return self.inline_function(function, args, ref, keywords)
 
-    def inline_function(self, function, args, ref):
+    def inline_function(self, function, args, ref, keywords=None):
         mark = getattr(function, "_ember_jit", None)
         if mark in ("ignore", "unused"):
             raise RuntimeError(f"ember.jit.script: {function.__qualname__} is marked @jit.{mark} and cannot be "
@@ -185,16 +188,15 @@ class _ScriptCompiler(_Compiler):
         self.record, self.globals = inspect.getsourcefile(function) or "<unknown>", dict(function.__globals__)
         closure = inspect.getclosurevars(function).nonlocals
         self.globals.update(closure)
-        params = [a.arg for a in definition.args.args]
-        env = {}
-        if ref is not None:
-            env[params.pop(0)] = ref
-        defaults = list(function.__defaults__ or ())
-        while len(args) < len(params) and defaults and len(params) - len(args) <= len(defaults):
-            args = list(args) + [self.literal(defaults[len(defaults) - (len(params) - len(args))])]
-        if len(args) != len(params):
-            raise self.error(definition, f"{function.__qualname__}() takes {len(params)} arguments, got {len(args)}")
-        env.update(zip(params, args))
+        signature = inspect.signature(function)
+        bound_args = ([ref] if ref is not None else []) + list(args)
+        try:
+            bound = signature.bind(*bound_args, **(keywords or {}))
+        except TypeError as error:
+            raise self.error(definition, f"the call {function.__qualname__}(): {error}") from None
+        env = {name: self.literal(p.default) for name, p in signature.parameters.items()
+               if p.default is not inspect.Parameter.empty}
+        env.update(bound.arguments)
         result = self.constant(None)
         try:
             self.statements(definition.body, env)
@@ -308,9 +310,15 @@ class _ScriptCompiler(_Compiler):
             else:
                 self.branch(node, env, test)
             return
-        if isinstance(node, ast.For) and not (isinstance(node.iter, ast.Call) and
-                                              isinstance(node.iter.func, ast.Name) and node.iter.func.id == "range"):
-            items = self.items(self.expression(node.iter, env))
+        if isinstance(node, ast.For):   # over what is known when compiling (a short range too): unrolled
+            over_range = isinstance(node.iter, ast.Call) and isinstance(node.iter.func, ast.Name) and \
+                node.iter.func.id == "range"
+            iterable = self.expression(node.iter, env) if not over_range else None
+            if over_range:
+                bounds = [self.known(self.expression(a, env)) for a in node.iter.args]
+                if all(k for k, _ in bounds) and len(range(*(b for _, b in bounds))) <= _UNROLL:
+                    iterable = self.literal(range(*(b for _, b in bounds)))
+            items = self.items(iterable) if iterable is not None else None
             if items is not None:
                 for item in items:
                     self.bind(node.target, item, env)
@@ -489,17 +497,17 @@ class _ScriptCompiler(_Compiler):
                      for p in (node.lower, node.upper, node.step)]
             known = [self.known(p) for p in parts]
             if all(k for k, _ in known):
-                return _Static(slice(*(o for _, o in known)))
+                return self.literal(slice(*(o for _, o in known)))
             return self.emit("prim::slice", [self.value(p, node) for p in parts]).outputs[0]
         if isinstance(node, ast.Tuple):
             items = [self.key(e, env) for e in node.elts]
             known = [self.known(i) for i in items]
             if all(k for k, _ in known):
-                return _Static(tuple(o for _, o in known))
+                return self.literal(tuple(o for _, o in known))
             return self.emit("prim::TupleConstruct", [i if isinstance(i, Value) else self.constant(i.obj)
                                                       for i in items], type="tuple").outputs[0]
         if isinstance(node, ast.Constant) and node.value is Ellipsis:
-            return _Static(Ellipsis)
+            return self.literal(Ellipsis)
         return self.expression(node, env)
 
     def attribute(self, node, env):
@@ -540,14 +548,22 @@ class _ScriptCompiler(_Compiler):
 
     def call(self, node, env):
         target = self.expression_or_module(node.func, env)
-        args = [self.expression(a, env) for a in node.args]
+        args = []
+        for argument in node.args:
+            if isinstance(argument, ast.Starred):
+                items = self.items(self.expression(argument.value, env))
+                if items is None:
+                    raise self.error(node, "unpacking arguments of unknown length")
+                args.extend(items)
+            else:
+                args.append(self.expression(argument, env))
         keywords = {k.arg: self.expression(k.value, env) for k in node.keywords}
         if isinstance(target, _ModuleRef):
-            return self.inline(target, "forward", [self.value(a, node) for a in args])
+            return self.inline(target, "forward", args, keywords)
         if isinstance(target, _Static) and isinstance(target.obj, functools.partial) and \
                 target.obj.func is _BoundMethod:
             ref, name = target.obj.args
-            return self.inline(ref, name, [self.value(a, node) for a in args])
+            return self.inline(ref, name, args, keywords)
         if isinstance(target, _Method):
             if target.name in ("size", "dim") or tensor_method(target.name) is not None:
                 inputs = [target.value] + [self.value(a, node) for a in args]
@@ -562,7 +578,8 @@ class _ScriptCompiler(_Compiler):
                 return _Container(args[0].items, function)
             if function in (any, all):
                 return self.combine([lambda i=i: i for i in args[0].items], function is all)
-        casts = {bool: "aten::Bool", int: "aten::Int", float: "aten::Float", len: "aten::len"}
+        casts = {bool: "aten::Bool", int: "aten::Int", float: "aten::Float", len: "aten::len", tuple: "prim::tuple",
+                 list: "prim::list"}
         if known and any(function is c for c in casts) and len(args) == 1 and not self.known(args[0])[0]:
             return self.emit(casts[function], [self.value(args[0], node)]).outputs[0]
         if function is isinstance and len(args) == 2 and not self.known(args[0])[0]:
@@ -574,7 +591,7 @@ class _ScriptCompiler(_Compiler):
             return self.literal(function(*[o for _, o in values[:len(args)]],
                                          **dict(zip(keywords, (o for _, o in values[len(args):])))))
         if isinstance(function, types.FunctionType) and not _functions()[1].get(id(function)):
-            return self.inline_function(function, [self.value(a, node) for a in args], None)
+            return self.inline_function(function, args, None, keywords)
         name = _functions()[1].get(id(function))
         if name is None:
             raise self.error(node, f"a call of {getattr(function, '__qualname__', function)!r}, which is not one "

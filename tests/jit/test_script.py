@@ -170,3 +170,16 @@ def calls_print(x):
 def test_unsupported_constructs_name_file_and_line(function, construct):
     with pytest.raises(RuntimeError, match=rf"{construct}.*test_script\.py:\d+"):
         jit.script(function)
+
+
+def test_transformer_encoder_scripts_saves_and_loads():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    model = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    buffer = io.BytesIO()
+    jit.save(jit.script(model), buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    for batch, length in ((2, 5), (3, 7)):
+        x = ember.randn(batch, length, 8)
+        with ember.no_grad():
+            numpy.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
