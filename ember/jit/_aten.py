@@ -226,7 +226,8 @@ def _table():
         "aten::unflatten": lambda x, dim, sizes: x.unflatten(dim, sizes),
         "aten::scaled_dot_product_attention": _attention,
         "prim::tuple": tuple, "prim::list": list,
-        "prim::min": min, "prim::max": max, "prim::abs": abs, "aten::device": lambda name: ember.device(name),
+        "prim::min": min, "prim::max": max, "prim::abs": abs,
+        "aten::device": lambda name: ember.device(name),
     }
     return table
 
