@@ -199,7 +199,8 @@ def _table():
         "aten::dim": lambda x: x.ndim, "aten::len": len, "aten::numel": lambda x: x.numel(),
         "aten::view": lambda x, shape: x.view(*shape), "aten::reshape": lambda x, shape: x.reshape(*shape),
         "aten::flatten": lambda x, start_dim=0, end_dim=-1: x.flatten(start_dim, end_dim),
-        "aten::contiguous": lambda x, memory_format=0: x.contiguous(), "aten::clone": lambda x, memory_format=None: x.clone(),
+        "aten::contiguous": lambda x, memory_format=0: x.contiguous(),
+        "aten::clone": lambda x, memory_format=None: x.clone(),
         "aten::detach": lambda x: x.detach(), "aten::to": _to, "aten::t": lambda x: x.t(),
         "aten::transpose": lambda x, a, b: x.transpose(a, b), "aten::permute": lambda x, dims: x.permute(*dims),
         "aten::unsqueeze": lambda x, dim: x.unsqueeze(dim), "aten::squeeze": lambda x, dim=None:
