@@ -42,6 +42,7 @@ from .ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: E402,F401
 from . import distributions, func, hub, profiler, testing  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
+from . import jit, onnx  # noqa: E402,F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

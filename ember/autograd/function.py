@@ -391,3 +391,38 @@ def once_differentiable(backward):
         with no_grad():
             return backward(ctx, *grads)
     return wrapper
+
+
+class Composite:
+    """An op written with other ops that dispatch hooks see whole (tracing records it as one node)."""
+
+    function = None
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Runs the op through the dispatch hooks when any is active."""
+        if dispatch_hooks:
+            return _dispatch(cls, args, kwargs, 0)
+        return cls.function(*args, **kwargs)
+
+    @classmethod
+    def _apply(cls, args, kwargs):
+        return cls.function(*args, **kwargs)
+
+
+def composite(name):
+    """Decorator: registers a public function built from other ops as the op ``name`` seen whole at dispatch
+    (for ops whose inner steps depend on data outside the graph, such as max pooling's argmax or dropout's mask)."""
+    def register(function):
+        import functools
+        op = type(name, (Composite,), {"function": staticmethod(function), "__module__": function.__module__})
+        registry[name] = op
+
+        @functools.wraps(function)
+        def dispatched(*args, **kwargs):
+            if dispatch_hooks:
+                return _dispatch(op, args, kwargs, 0)
+            return function(*args, **kwargs)
+        dispatched.op = op
+        return dispatched
+    return register

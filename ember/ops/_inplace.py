@@ -5,7 +5,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from .complex import ViewAsComplex, ViewAsReal
 
@@ -30,6 +30,7 @@ def check_inplace_allowed(self):
             raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
 
 
+@composite("AssignInplace")
 def assign_inplace(self, result):
     """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph."""
     check_inplace_allowed(self)

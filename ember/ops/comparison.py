@@ -4,7 +4,7 @@ import operator
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import _broadcast_error
+from ..autograd.function import _broadcast_error, composite
 from ._inplace import inplace_method
 from ._util import promote_pair, tensor_method, write_out
 
@@ -26,6 +26,7 @@ def _comparison(name, function, symbol):
         return write_out(out, _make(xp_of(a if isinstance(input, Tensor) else b).asarray(result)), name)
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``input {symbol} other`` as a bool tensor, broadcasting."
+    compare = composite(name)(compare)
     tensor_method(f"__{name}__")(compare)
     inplace_method(lambda self, other: compare(self, other).to(self.dtype), name + "_")
     return compare

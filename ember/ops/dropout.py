@@ -1,6 +1,8 @@
 """Dropout variants: zero random elements (or channels) while training, scaling the rest to keep the mean."""
 import warnings
 
+from ..autograd.function import composite
+
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout"]
 
 
@@ -19,6 +21,7 @@ def _apply(input, mask_shape, p, inplace):
     return input.copy_(result) if inplace else result
 
 
+@composite("dropout")
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability ``p`` while training and scales the rest by 1 / (1 - p)."""
     _check_p(p)
@@ -27,6 +30,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     return _apply(input, tuple(input.shape), p, inplace)
 
 
+@composite("dropout1d")
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, L) or (C, L) input with probability ``p``."""
     _check_p(p)
@@ -37,6 +41,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _channel_dropout(input, p, training, inplace, batched=input.ndim == 3)
 
 
+@composite("dropout2d")
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, H, W) input with probability ``p``; other ranks follow PyTorch's legacy rule."""
     _check_p(p)
@@ -55,6 +60,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _channel_dropout(input, p, training, inplace, batched=True)
 
 
+@composite("dropout3d")
 def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     _check_p(p)
@@ -92,12 +98,14 @@ def _alpha(input, p, training, mask_shape):
     return (input * keep - _ALPHA * (1 - keep)) * a + b
 
 
+@composite("alpha_dropout")
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Dropout that keeps a SELU network's mean and variance: dropped values become -alpha', then affine-corrected."""
     result = _alpha(input, p, training, tuple(input.shape))
     return input.copy_(result) if inplace and result is not input else result
 
 
+@composite("feature_alpha_dropout")
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
     """Alpha dropout of whole channels."""
     mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)

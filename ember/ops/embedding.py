@@ -1,11 +1,12 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
 
 __all__ = []
 
 
+@composite("embedding")
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of ``weight`` at the indices in ``input``; the row at ``padding_idx`` gets no gradient."""
@@ -56,6 +57,7 @@ class _GradientMask(Primitive):
         return grad * _make(factor)
 
 
+@composite("embedding_bag")
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sums, means or maxes of embedding rows over bags given as rows of a 2-D input or by 1-D ``offsets``."""

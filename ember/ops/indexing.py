@@ -10,7 +10,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
@@ -204,7 +204,7 @@ def _getitem(self, key):
     return Index.apply(self, key)
 
 
-Tensor.__getitem__ = _getitem
+Tensor.__getitem__ = composite("getitem")(_getitem)
 
 
 # --- writing ---------------------------------------------------------------------------------------------------------

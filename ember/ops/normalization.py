@@ -1,5 +1,6 @@
 """Normalization: batch, layer, group, instance and local response norm, composed from reductions so their
 gradients (and second gradients) follow from the ops they are made of."""
+from ..autograd.function import composite
 from ..autograd.grad_mode import no_grad
 
 __all__ = []
@@ -9,6 +10,7 @@ def _shape_for_channels(input):
     return (1, -1) + (1,) * (input.ndim - 2)
 
 
+@composite("batch_norm")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
     running statistics."""

@@ -8,7 +8,7 @@ import itertools
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from .conv import Convolution, _offset_windows, _tuple
 
 __all__ = []
@@ -139,16 +139,19 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     return (values, index) if return_indices else values
 
 
+@composite("max_pool1d")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; with ``return_indices``, also the argmax positions."""
     return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@composite("max_pool2d")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; with ``return_indices``, also flat argmax positions."""
     return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@composite("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, D, H, W) input."""
     return _max_pool(3, "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
@@ -320,16 +323,19 @@ def _adaptive_max(n, input, output_size, return_indices):
     return (values, index) if return_indices else values
 
 
+@composite("adaptive_max_pool1d")
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling to a fixed output length."""
     return _adaptive_max(1, input, output_size, return_indices)
 
 
+@composite("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H, W) output."""
     return _adaptive_max(2, input, output_size, return_indices)
 
 
+@composite("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling to a fixed (D, H, W) output."""
     return _adaptive_max(3, input, output_size, return_indices)

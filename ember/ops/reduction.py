@@ -10,7 +10,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import _as_view, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import Expand
 
@@ -378,12 +378,14 @@ def _argextreme_reduction(name, input, dim, keepdim, smallest):
 
 
 @tensor_method
+@composite("argmax")
 def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the first largest element (of the flattened input when ``dim`` is None)."""
     return write_out(out, _argextreme_reduction("argmax", input, dim, keepdim, False), "argmax")
 
 
 @tensor_method
+@composite("argmin")
 def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the first smallest element (of the flattened input when ``dim`` is None)."""
     return write_out(out, _argextreme_reduction("argmin", input, dim, keepdim, True), "argmin")
@@ -701,12 +703,14 @@ def _logical(name, input, dim, keepdim, out):
 
 
 @tensor_method
+@composite("all")
 def all(input, dim=None, keepdim=False, *, out=None):
     """True where every element over ``dim`` is nonzero."""
     return _logical("all", input, dim, keepdim, out)
 
 
 @tensor_method
+@composite("any")
 def any(input, dim=None, keepdim=False, *, out=None):
     """True where some element over ``dim`` is nonzero."""
     return _logical("any", input, dim, keepdim, out)

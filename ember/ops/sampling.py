@@ -14,7 +14,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from .conv import _pad, _tuple, _windows
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
@@ -23,6 +23,7 @@ _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 # --- interpolate --------------------------------------------------------------------------------------------------
+@composite("interpolate")
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resizes the spatial dims of (N, C, *spatial) ``input`` to ``size`` or by ``scale_factor``."""

@@ -1,0 +1,153 @@
+"""``trace`` and ``trace_module`` with PyTorch's signatures, and ``check_trace``'s re-run and comparison."""
+import warnings
+
+import numpy
+
+from .._tensor import Tensor
+from ..nn.modules.module import Module
+from ._ir import Graph
+from ._module import ScriptFunction, mirror
+from ._trace import TracerWarning, TracingCheckError, run_traced, set_output
+
+_NONDETERMINISTIC = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
+
+
+def _as_tuple(example_inputs):
+    if isinstance(example_inputs, Tensor):
+        return (example_inputs,)
+    if isinstance(example_inputs, (tuple, list)):
+        return tuple(example_inputs)
+    raise TypeError(f"example_inputs must be a Tensor or a tuple of Tensors, got {type(example_inputs).__name__}")
+
+
+def _trace_graph(function, inputs, attributes, modules, strict):
+    graph = Graph()
+    output, tracer = run_traced(function, inputs, graph, attributes, modules)
+    set_output(graph, tracer, output, strict)
+    return graph
+
+
+def trace(func, example_inputs=None, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5,
+          strict=True, _force_outplace=False, _module_class=None, _compilation_unit=None,
+          example_kwarg_inputs=None, _store_inputs=True):
+    """Runs ``func`` (a function or Module) on ``example_inputs``, recording each op into a graph; returns a
+    ScriptFunction or a traced ScriptModule that replays it."""
+    if example_kwarg_inputs is not None:
+        raise RuntimeError("ember.jit.trace: example_kwarg_inputs is not supported; pass example_inputs")
+    if isinstance(func, Module):
+        return trace_module(func, {"forward": example_inputs}, None, check_trace,
+                            None if check_inputs is None else [{"forward": c} for c in check_inputs],
+                            check_tolerance, strict)
+    inputs = _as_tuple(example_inputs)
+    name = getattr(func, "__name__", "function")
+    graph = _trace_graph(func, inputs, {}, (), strict)
+    traced = ScriptFunction(name, graph)
+    if check_trace:
+        _check(graph, func, traced, [_as_tuple(c) for c in check_inputs] if check_inputs else [inputs],
+               check_tolerance, lambda inputs: _trace_graph(func, inputs, {}, (), strict))
+    return traced
+
+
+def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None, check_tolerance=1e-5, strict=True,
+                 _force_outplace=False, _module_class=None, _compilation_unit=None, example_inputs_is_kwarg=False,
+                 _store_inputs=True):
+    """Traces the methods of ``mod`` named in ``inputs`` (method name -> example inputs) into one ScriptModule that
+    shares ``mod``'s parameters and buffers."""
+    if not isinstance(mod, Module):
+        raise AttributeError("expected torch.nn.Module as the first argument")
+    if not isinstance(inputs, dict):
+        raise AttributeError("expected a dictionary of (method_name, input) pairs")
+    traced = mirror(mod)
+    attributes = {}
+    for prefix, module in mod.named_modules():
+        for kind in (module._parameters, module._buffers):
+            for name, tensor in kind.items():
+                if tensor is not None and id(tensor) not in attributes:
+                    attributes[id(tensor)] = (tensor, f"{prefix}.{name}" if prefix else name)
+    modules = list(mod.named_modules())
+    for method_name, example in inputs.items():
+        method = mod if method_name == "forward" else getattr(mod, method_name)
+        example = _as_tuple(example)
+
+        def retrace(args, method=method):
+            return _trace_graph(method, args, attributes, modules, strict)
+        graph = retrace(example)
+        traced._define(method_name, graph)
+        if check_trace:
+            checks = [_as_tuple(c[method_name]) for c in check_inputs] if check_inputs else [example]
+            replay = traced if method_name == "forward" else getattr(traced, method_name)
+            _check(graph, method, replay, checks, check_tolerance, retrace)
+    return traced
+
+
+def _structure(graph):
+    return [(node.kind, len(node.inputs)) for node in graph.nodes]
+
+
+def _flatten(output):
+    if isinstance(output, (tuple, list)):
+        return [t for o in output for t in _flatten(o)]
+    return [output]
+
+
+def _clone(inputs):
+    return tuple(t.detach().clone().requires_grad_(t.requires_grad) for t in inputs)
+
+
+def _check(graph, python, traced, checks, tolerance, retrace):
+    """check_trace: re-traces on each check input (the graphs must agree) and compares replay with Python."""
+    nondeterministic = [node for node in graph.nodes if node.kind[7:] in _NONDETERMINISTIC
+                        and len(node.inputs) > 2 and node.inputs[2].node is not None
+                        and node.inputs[2].node.value is True]
+    if nondeterministic:
+        listed = "\n".join(f"\t{node}" for node in nondeterministic)
+        warnings.warn(f"Trace had nondeterministic nodes. Did you forget call .eval() on your model? Nodes:\n{listed}"
+                      "\nThis may cause errors in trace checking. To disable trace checking, pass check_trace=False "
+                      "to torch.jit.trace()", TracerWarning, stacklevel=3)
+    for inputs in checks:
+        again = retrace(_clone(inputs))
+        if _structure(again) != _structure(graph):
+            raise TracingCheckError(f"First graph:\n{graph}\nSecond graph:\n{again}", None)
+        expected = _flatten(python(*_clone(inputs)))
+        got = _flatten(traced(*_clone(inputs)))
+        for i, (e, g) in enumerate(zip(expected, got)):
+            if not isinstance(e, Tensor):
+                continue
+            a, b = numpy.asarray(g.detach()), numpy.asarray(e.detach())
+            if a.shape != b.shape or not numpy.allclose(a, b, rtol=tolerance, atol=1e-5, equal_nan=True):
+                difference = numpy.abs(a.astype(float) - b.astype(float)).max() if a.shape == b.shape else "shape"
+                warnings.warn(f"Output nr {i + 1}. of the traced function does not match the corresponding output "
+                              f"of the Python function. Detailed error:\nTensor-likes are not close!\nGreatest "
+                              f"absolute difference: {difference} (up to {tolerance} allowed)", TracerWarning,
+                              stacklevel=3)
+
+
+def freeze(mod, preserved_attrs=None, optimize_numerics=True):
+    """A copy of a traced module in eval mode whose parameters and buffers are constants of its graph, folded into
+    what depends on them alone."""
+    from ._module import ScriptModule
+    from ._passes import fold_constants, inline_attributes
+    from ._serialization import copy_graph
+    if not isinstance(mod, ScriptModule):
+        raise RuntimeError("Freezing expects a ScriptModule as input. Please use torch.jit.script or "
+                           "torch.jit.trace to script your 'nn.Module'.")
+    if mod.training:
+        raise RuntimeError("Freezing is currently only implemented for modules in eval mode. Please call .eval() on "
+                           "your module before freezing.")
+    frozen = ScriptModule(mod.original_name)
+    frozen.training = False
+    for name, graph in mod._graphs.items():
+        frozen._define(name, fold_constants(inline_attributes(copy_graph(graph), mod)))
+    return frozen
+
+
+def optimize_for_inference(mod, other_methods=None):
+    """Freezes ``mod`` (in eval mode), drops dropout, and folds each batch norm into the convolution before it."""
+    from ._module import ScriptModule
+    from ._passes import drop_dropout, fold_batch_norm
+    frozen = freeze(mod.eval()) if mod._parameters or mod._buffers or mod._modules else mod
+    optimized = ScriptModule(frozen.original_name)
+    optimized.training = False
+    for name, graph in frozen._graphs.items():
+        optimized._define(name, fold_batch_norm(drop_dropout(graph)))
+    return optimized

@@ -1,0 +1,246 @@
+"""The IR: a typed graph of values and nodes, each node naming an op of ember's registry or a ``prim``/``aten``
+helper; printed as TorchScript-style ``.graph`` and Python-like ``.code``.
+
+Kinds: ``ember::<Op>`` (an op of ``ember.autograd.function.registry``, called with its inputs), ``aten::<op>``
+(TorchScript's ops, from loaded PyTorch archives), ``fn::<module>.<name>``/``method::<name>`` (ember's public tensor
+functions and Tensor methods, from ``script``), ``prim::If``/``prim::Loop`` (with blocks), ``prim::Constant``
+(``value``), ``prim::GetAttr`` (a parameter or buffer of the module by dotted path, read at every run so
+``load_state_dict`` and fine-tuning act on it), ``prim::TupleConstruct``/``prim::ListConstruct``/
+``prim::TupleUnpack``.
+"""
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool",
+                 "complex64": "ComplexFloat", "complex128": "ComplexDouble", "uint16": "UInt16", "uint32": "UInt32",
+                 "uint64": "UInt64"}
+
+
+class TensorType:
+    """A tensor value's type: dtype and shape (as recorded when traced)."""
+
+    __slots__ = ("dtype", "shape")
+
+    def __init__(self, dtype, shape):
+        self.dtype, self.shape = dtype, tuple(shape)
+
+    @classmethod
+    def of(cls, tensor):
+        return cls(tensor.dtype, tensor.shape)
+
+    def __str__(self):
+        strides, step = [], 1
+        for size in reversed(self.shape):
+            strides.append(step)
+            step *= max(size, 1)
+        dims = "".join(f"{size}, " for size in self.shape)
+        return (f"{_SCALAR_NAMES.get(self.dtype.name, self.dtype.name)}({dims}strides={list(reversed(strides))}, "
+                f"requires_grad=0, device=cpu)")
+
+    def __eq__(self, other):
+        return isinstance(other, TensorType) and (self.dtype, self.shape) == (other.dtype, other.shape)
+
+    __hash__ = None
+
+
+class Value:
+    """One value of the graph: its unique name, its type (a TensorType or a type name) and the node making it."""
+
+    __slots__ = ("name", "type", "node")
+
+    def __init__(self, name, type, node=None):
+        self.name, self.type, self.node = name, type, node
+
+    def __repr__(self):
+        return f"%{self.name} : {self.type}"
+
+
+class Node:
+    """One step: ``kind`` names the op; ``inputs`` are Values, ``keywords`` the keyword names of the last ones;
+    ``value`` carries a constant or an attribute path; ``scope`` is the dotted path of the module that ran it;
+    ``unpack`` says the op returns a tuple whose items are the outputs (even a tuple of one)."""
+
+    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack", "blocks")
+
+    def __init__(self, kind, inputs=(), keywords=(), value=None, scope="", unpack=False):
+        self.kind, self.inputs, self.keywords = kind, list(inputs), tuple(keywords)
+        self.value, self.scope = value, scope
+        self.outputs, self.unpack, self.blocks = [], unpack, []
+
+    @property
+    def op_name(self):
+        """The registry name of an ``ember::`` node (``Linear``, ``max_pool2d``)."""
+        return self.kind.split("::", 1)[1]
+
+    def positional(self):
+        """The inputs passed positionally."""
+        return self.inputs[:len(self.inputs) - len(self.keywords)]
+
+    def named(self):
+        """The inputs passed by keyword, as a dict of Values."""
+        return dict(zip(self.keywords, self.inputs[len(self.inputs) - len(self.keywords):]))
+
+    def __str__(self):
+        outputs = ", ".join(f"%{v.name} : {v.type}" for v in self.outputs)
+        attribute = ""
+        if self.kind == "prim::Constant" and self.value is not None:
+            attribute = f"[value={_constant_text(self.value)}]"
+        elif self.kind == "prim::GetAttr":
+            attribute = f'[name="{self.value}"]'
+        args = [f"%{v.name}" for v in self.positional()] + [f"{k}=%{v.name}" for k, v in self.named().items()]
+        scope = f"  # {self.scope}" if self.scope else ""
+        text = f"{outputs} = {self.kind}{attribute}({', '.join(args)}){scope}"
+        for i, block in enumerate(self.blocks):
+            text += f"\n  block{i}({', '.join(f'%{v.name} : {v.type}' for v in block.inputs)}):"
+            text += "".join(f"\n    {line}" for node in block.nodes for line in str(node).split("\n"))
+            text += f"\n    -> ({', '.join(f'%{v.name}' for v in block.outputs)})"
+        return text
+
+
+class Block:
+    """A nested body of ``prim::If`` (one per branch) or ``prim::Loop``: inputs, nodes and the values it yields."""
+
+    def __init__(self):
+        self.inputs, self.nodes, self.outputs = [], [], []
+
+
+class Graph:
+    """A straight-line program: ``inputs``, ``nodes`` in execution order and one ``output`` Value."""
+
+    def __init__(self):
+        self.inputs, self.nodes, self.output = [], [], None
+        self._names = set()
+
+    def fresh(self, type, hint=None):
+        """A new Value with a unique name (``hint`` when free, else a number)."""
+        name = hint if hint and hint not in self._names and not hint.isdigit() else None
+        if name is None:
+            number = len(self._names)
+            while str(number) in self._names:
+                number += 1
+            name = str(number)
+        self._names.add(name)
+        return Value(name, type)
+
+    def add_input(self, type, hint=None):
+        value = self.fresh(type, hint)
+        self.inputs.append(value)
+        return value
+
+    def add_node(self, node, output_types, hints=()):
+        """Appends ``node`` with fresh outputs of ``output_types``; returns the outputs."""
+        for i, type in enumerate(output_types):
+            value = self.fresh(type, hints[i] if i < len(hints) else None)
+            value.node = node
+            node.outputs.append(value)
+        self.nodes.append(node)
+        return node.outputs
+
+    def __str__(self):
+        inputs = ", ".join(f"%{v.name} : {v.type}" for v in self.inputs)
+        lines = [f"graph({inputs}):"] + [f"  {line}" for node in self.nodes for line in str(node).split("\n")]
+        lines.append(f"  return (%{self.output.name})")
+        return "\n".join(lines) + "\n"
+
+    def code(self):
+        """The graph as Python-like source of a ``forward`` method."""
+        names = {}
+
+        def ref(value):
+            return names.get(value.name, value.name)
+
+        def ident(value):
+            text = value.name.replace(".", "_")
+            return text if text.isidentifier() else f"_{text}"
+
+        args = ", ".join(f"{ident(v)}: Tensor" for v in self.inputs)
+        for v in self.inputs:
+            names[v.name] = ident(v)
+        lines = [f"def forward(self, {args}):" if args else "def forward(self):"]
+        self._code_lines(self.nodes, lines, names, ref, ident, "  ")
+        lines.append(f"  return {ref(self.output)}")
+        return "\n".join(lines) + "\n"
+
+    def _code_lines(self, nodes, lines, names, ref, ident, indent):
+        for node in nodes:
+            if node.kind == "prim::Constant":
+                names[node.outputs[0].name] = _constant_text(node.value)
+                continue
+            positional = [ref(v) for v in node.positional()]
+            named = [f"{k}={ref(v)}" for k, v in node.named().items()]
+            if node.kind == "prim::GetAttr":
+                expression = f"self.{node.value}"
+            elif node.kind == "prim::TupleConstruct":
+                expression = f"({', '.join(positional)}{',' if len(positional) == 1 else ''})"
+            elif node.kind == "prim::ListConstruct":
+                expression = f"[{', '.join(positional)}]"
+            elif node.kind == "prim::TupleUnpack":
+                expression = positional[0]
+            elif node.kind in ("prim::If", "prim::Loop"):
+                self._control_code(node, lines, names, ref, ident, indent)
+                continue
+            else:
+                namespace = "ops" if node.kind.startswith("ember::") else node.kind.split("::")[0]
+                expression = f"{namespace}.{node.kind.split('::')[1]}({', '.join(positional + named)})"
+            targets = [ident(v) for v in node.outputs]
+            for v, target in zip(node.outputs, targets):
+                names[v.name] = target
+            lines.append(f"{indent}{', '.join(targets) or '_'} = {expression}")
+
+    def _control_code(self, node, lines, names, ref, ident, indent):
+        targets = [ident(v) for v in node.outputs]
+        if node.kind == "prim::If":
+            lines.append(f"{indent}if {ref(node.inputs[0])}:")
+            for i, block in enumerate(node.blocks):
+                if i:
+                    lines.append(f"{indent}else:")
+                self._code_lines(block.nodes, lines, names, ref, ident, indent + "  ")
+                for target, value in zip(targets, block.outputs):
+                    lines.append(f"{indent}  {target} = {ref(value)}")
+        else:
+            block = node.blocks[0]
+            for target, value in zip(targets, node.inputs[2:]):
+                lines.append(f"{indent}{target} = {ref(value)}")
+            counter = ident(block.inputs[0])
+            for value, target in zip(block.inputs[1:], targets):
+                names[value.name] = target
+            names[block.inputs[0].name] = counter
+            lines.append(f"{indent}for {counter} in range({ref(node.inputs[0])}):")
+            self._code_lines(block.nodes, lines, names, ref, ident, indent + "  ")
+            for target, value in zip(targets, block.outputs[1:]):
+                lines.append(f"{indent}  {target} = {ref(value)}")
+        for v, target in zip(node.outputs, targets):
+            names[v.name] = target
+
+
+def _constant_text(value):
+    if isinstance(value, (Tensor, numpy.ndarray)):
+        return f"<Tensor {list(value.shape)}>"
+    if isinstance(value, _dtype.dtype):
+        return str(value)
+    if isinstance(value, tuple):
+        return f"({', '.join(map(_constant_text, value))}{',' if len(value) == 1 else ''})"
+    if isinstance(value, list):
+        return f"[{', '.join(map(_constant_text, value))}]"
+    return repr(value)
+
+
+def value_type(obj):
+    """The IR type of a Python object produced by an op."""
+    if isinstance(obj, Tensor):
+        return TensorType.of(obj)
+    if isinstance(obj, bool):
+        return "bool"
+    if isinstance(obj, int):
+        return "int"
+    if isinstance(obj, float):
+        return "float"
+    if obj is None:
+        return "NoneType"
+    if isinstance(obj, (tuple, list)):
+        inner = ", ".join(str(value_type(o)) for o in obj)
+        return f"({inner})" if isinstance(obj, tuple) else f"{str(value_type(obj[0])) if obj else 'Tensor'}[]"
+    return type(obj).__name__

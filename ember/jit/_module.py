@@ -1,0 +1,91 @@
+"""ScriptModule and ScriptFunction: what trace, script and load return — methods are IR graphs run by the
+interpreter over the module's own parameters and buffers, so no Python class or source is needed."""
+from ..nn.modules.module import Module
+from ._interpreter import Interpreter
+
+
+class ScriptModule(Module):
+    """A module whose methods are graphs: ``forward``, ``graph``, ``code``, parameters, buffers and submodules."""
+
+    def __init__(self, original_name="Module"):
+        super().__init__()
+        self.original_name = original_name
+        self._graphs = {}
+        self._interpreters = {}
+
+    def _define(self, name, graph):
+        """Installs ``graph`` as method ``name`` (``forward`` or an exported method)."""
+        self._graphs[name] = graph
+        self._interpreters[name] = Interpreter(graph)
+        if name != "forward":
+            self.__dict__[name] = lambda *args: self._interpreters[name](self, args)
+
+    def forward(self, *args):
+        """Runs the forward graph on ``args``."""
+        if "forward" not in self._interpreters:
+            raise RuntimeError(f"Method 'forward' is not defined on the traced submodule {self.original_name}; "
+                               "call the top-level module")
+        return self._interpreters["forward"](self, args)
+
+    @property
+    def graph(self):
+        """The forward method's graph."""
+        if "forward" not in self._graphs:
+            raise RuntimeError(f"'{self.original_name}' has no traced forward graph")
+        return self._graphs["forward"]
+
+    inlined_graph = graph
+
+    @property
+    def code(self):
+        """The forward method as Python-like source."""
+        return self.graph.code()
+
+    def save(self, f, _extra_files=None):
+        """Saves this module to ``f`` (see ``ember.jit.save``)."""
+        from ._serialization import save
+        save(self, f, _extra_files)
+
+    def _get_name(self):
+        return self.original_name
+
+    def extra_repr(self):
+        return f"original_name={self.original_name}"
+
+    def __reduce_ex__(self, protocol):
+        raise RuntimeError("ScriptModule cannot be pickled; use ember.jit.save")
+
+
+class ScriptFunction:
+    """A traced function: call it like the original; ``graph`` and ``code`` show the recorded program."""
+
+    def __init__(self, name, graph):
+        self.name, self.graph = name, graph
+        self._interpreter = Interpreter(graph)
+
+    def __call__(self, *args):
+        return self._interpreter(None, args)
+
+    @property
+    def code(self):
+        """The function as Python-like source."""
+        return self.graph.code()
+
+    def save(self, f, _extra_files=None):
+        """Saves the function as a module whose forward it is."""
+        from ._serialization import save
+        module = ScriptModule(self.name)
+        module._define("forward", self.graph)
+        save(module, f, _extra_files)
+
+
+def mirror(module):
+    """A ScriptModule with ``module``'s structure, sharing its parameters and buffers (as torch's traced modules)."""
+    copy = ScriptModule(type(module).__name__)
+    copy._parameters.update(module._parameters)
+    copy._buffers.update(module._buffers)
+    copy._non_persistent_buffers_set = set(getattr(module, "_non_persistent_buffers_set", ()))
+    for name, child in module._modules.items():
+        copy._modules[name] = None if child is None else mirror(child)
+    copy.training = module.training
+    return copy

@@ -1,0 +1,114 @@
+"""Graph passes: constant folding (used by ``freeze``, ONNX export's ``do_constant_folding``) and the
+inference rewrites of ``optimize_for_inference`` (batch norm folded into the convolution before it, dropout dropped)."""
+from ..autograd.grad_mode import no_grad
+from ._interpreter import _attribute_reader, resolve
+from ._ir import Node, value_type
+from ._trace import eliminate_dead_code
+
+_RANDOM = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
+
+
+def fold_constants(graph, module=None):
+    """Evaluates every node whose inputs are all constants (and, given ``module``, its parameters and buffers, which
+    are then frozen into the graph) and replaces it by a ``prim::Constant``; returns the graph."""
+    known = {}
+    nodes = []
+    for node in graph.nodes:
+        if node.kind == "prim::Constant":
+            known[node.outputs[0].name] = node.value
+        elif node.kind == "prim::GetAttr":
+            if module is not None:
+                known[node.outputs[0].name] = _attribute_reader(node.value)(module).detach()
+        elif all(v.name in known for v in node.inputs) and node.kind[7:] not in _RANDOM:
+            args = [known[v.name] for v in node.positional()]
+            kwargs = {k: known[v.name] for k, v in node.named().items()}
+            with no_grad():
+                result = resolve(node.kind)(*args, **kwargs)
+            results = result if node.unpack else (result,)
+            for value, obj in zip(node.outputs, results):
+                constant = Node("prim::Constant", value=obj, scope=node.scope)
+                constant.outputs.append(value)
+                value.node, value.type = constant, value_type(obj)
+                known[value.name] = obj
+                nodes.append(constant)
+            continue
+        nodes.append(node)
+    graph.nodes = nodes
+    eliminate_dead_code(graph)
+    return graph
+
+
+def inline_attributes(graph, module):
+    """Turns every ``prim::GetAttr`` into a ``prim::Constant`` holding the (detached) tensor it reads."""
+    for node in graph.nodes:
+        if node.kind == "prim::GetAttr":
+            node.kind, node.value = "prim::Constant", _attribute_reader(node.value)(module).detach()
+    return graph
+
+
+def drop_dropout(graph):
+    """Removes dropout nodes that run in eval mode (they return their input)."""
+    replaced = {}
+    kept = []
+    for node in graph.nodes:
+        node.inputs = [replaced.get(v.name, v) for v in node.inputs]
+        if node.kind[7:] in _RANDOM and len(node.inputs) > 2 and node.inputs[2].node is not None \
+                and node.inputs[2].node.kind == "prim::Constant" and node.inputs[2].node.value is False:
+            replaced[node.outputs[0].name] = node.inputs[0]
+            continue
+        kept.append(node)
+    graph.nodes = kept
+    if graph.output.name in replaced:
+        graph.output = replaced[graph.output.name]
+    return graph
+
+
+def fold_batch_norm(graph):
+    """Folds an eval-mode ``batch_norm`` of constant statistics into the convolution (with constant weight and,
+    optionally, a constant bias added) that feeds it alone."""
+    uses = {}
+    for node in graph.nodes:
+        for v in node.inputs:
+            uses[v.name] = uses.get(v.name, 0) + 1
+    uses[graph.output.name] = uses.get(graph.output.name, 0) + 1
+
+    def constant(value):
+        node = value.node
+        return node.value if node is not None and node.kind == "prim::Constant" else None
+
+    for node in graph.nodes:
+        if node.kind != "ember::batch_norm" or node.keywords or len(node.inputs) != 8:
+            continue
+        x, mean, var, weight, bias, training, _, eps = node.inputs
+        stats = [constant(v) for v in (mean, var)]
+        if constant(training) is not False or any(s is None for s in stats) or uses[x.name] != 1:
+            continue
+        producer, conv_bias = x.node, None
+        if producer.kind == "ember::Add" and constant(producer.inputs[1]) is not None:
+            conv_bias, producer = constant(producer.inputs[1]), producer.inputs[0].node
+            if uses[producer.outputs[0].name] != 1:
+                continue
+        if producer is None or producer.kind != "ember::Convolution" or constant(producer.inputs[1]) is None:
+            continue
+        w = constant(producer.inputs[1])
+        scale = (stats[1] + constant(eps)).rsqrt()
+        if constant(weight) is not None:
+            scale = scale * constant(weight)
+        shift = -stats[0] * scale if conv_bias is None else (conv_bias.reshape(-1) - stats[0]) * scale
+        if constant(bias) is not None:
+            shift = shift + constant(bias)
+        producer.inputs[1] = _constant_value(graph, w * scale.reshape((-1,) + (1,) * (w.ndim - 1)))
+        shaped = shift.reshape((-1,) + (1,) * (len(x.type.shape) - 2))
+        node.kind, node.inputs, node.keywords = "ember::Add", [x if conv_bias is None else x.node.inputs[0],
+                                                               _constant_value(graph, shaped)], ()
+    eliminate_dead_code(graph)
+    return graph
+
+
+def _constant_value(graph, obj):
+    node = Node("prim::Constant", value=obj)
+    value = graph.fresh(value_type(obj))
+    value.node = node
+    node.outputs.append(value)
+    graph.nodes.insert(0, node)
+    return value

@@ -1,0 +1,259 @@
+"""``jit.save``/``jit.load``: a module's graphs, structure and tensors in one zip archive.
+
+The archive is an ``ember.save`` checkpoint (PyTorch's zip layout and storage format) of a dict holding the program
+as JSON text (module tree, one graph per method; constants tagged by type) and the parameters, buffers and tensor
+constants. Loading uses the weights-only unpickler and JSON, so no archive can run Python code: the program can
+only name ops of ember's registry, and every name, shape and reference is checked before the module is returned.
+"""
+import io
+import json
+import math
+import os
+
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..nn.parameter import Parameter
+from ..serialization import load as _load
+from ..serialization import save as _save
+from ._ir import Block, Graph, Node, TensorType, Value
+from ._module import ScriptModule
+
+_FORMAT = "ember.jit/1"
+
+
+def save(m, f, _extra_files=None):
+    """Saves a traced or loaded ScriptModule (graphs, structure, parameters, buffers) to a path or binary file."""
+    if not isinstance(m, ScriptModule):
+        raise TypeError(f"ember.jit.save expects a ScriptModule (from ember.jit.trace or load), got "
+                        f"{type(m).__name__}")
+    constants = []
+    program = {"format": _FORMAT, "module": _module_tree(m),
+               "methods": {name: _graph_to_json(graph, constants) for name, graph in m._graphs.items()}}
+    tensors = {f"{prefix}.{name}" if prefix else name: tensor.detach()
+               for prefix, module in m.named_modules(remove_duplicate=False)
+               for kind in (module._parameters, module._buffers) for name, tensor in kind.items()
+               if tensor is not None}
+    archive = {"program": json.dumps(program), "tensors": tensors, "constants": constants,
+               "extra_files": {name: content if isinstance(content, str) else bytes(content).decode("latin-1")
+                               for name, content in (_extra_files or {}).items()}}
+    if isinstance(f, (str, os.PathLike)):
+        _save(archive, f)
+    else:
+        buffer = io.BytesIO()
+        _save(archive, buffer)
+        f.write(buffer.getvalue())
+
+
+def load(f, map_location=None, _extra_files=None, _restore_shapes=False):
+    """Loads a module saved by ``ember.jit.save`` or by PyTorch's ``torch.jit.save``; it runs, trains and saves
+    again without its original class."""
+    from . import _torchscript
+    if _torchscript.is_torchscript(f):
+        return _torchscript.load(f, map_location)
+    try:
+        archive = _load(f, map_location=map_location, weights_only=True)
+    except Exception as error:
+        raise RuntimeError(f"ember.jit.load: not a loadable archive: {error}") from error
+    if not isinstance(archive, dict) or not isinstance(archive.get("program"), str):
+        raise RuntimeError("ember.jit.load: the archive holds no ember.jit program")
+    program = json.loads(archive["program"])
+    if program.get("format") != _FORMAT:
+        raise RuntimeError(f"ember.jit.load: unknown program format {program.get('format')!r}")
+    constants = archive.get("constants", [])
+    if not all(isinstance(c, Tensor) for c in constants):
+        raise RuntimeError("ember.jit.load: constants must be tensors")
+    module = _build_module(program["module"], archive.get("tensors", {}), "")
+    for name, graph in program["methods"].items():
+        graph = _graph_from_json(graph, constants)
+        _check_attributes(module, graph)
+        module._define(name, graph)
+    if _extra_files is not None:
+        for name in _extra_files:
+            _extra_files[name] = archive.get("extra_files", {}).get(name, "").encode("latin-1")
+    return module
+
+
+# --- module tree --------------------------------------------------------------------------------------------
+def _module_tree(module):
+    return {"name": module.original_name, "training": module.training,
+            "parameters": [n for n, p in module._parameters.items() if p is not None],
+            "buffers": [n for n, b in module._buffers.items() if b is not None],
+            "non_persistent": sorted(module._non_persistent_buffers_set),
+            "children": {n: None if c is None else _module_tree(c) for n, c in module._modules.items()}}
+
+
+def _build_module(tree, tensors, prefix):
+    module = ScriptModule(str(tree["name"]))
+    module.training = bool(tree["training"])
+    for kind, names in (("parameters", tree["parameters"]), ("buffers", tree["buffers"])):
+        for name in names:
+            path = f"{prefix}{name}"
+            if path not in tensors:
+                raise RuntimeError(f"ember.jit.load: the archive lacks the tensor {path!r}")
+            tensor = tensors[path]
+            if kind == "parameters":
+                module._parameters[name] = Parameter(tensor, requires_grad=tensor.dtype.is_floating_point)
+            else:
+                module._buffers[name] = tensor
+    module._non_persistent_buffers_set = set(tree.get("non_persistent", ()))
+    for name, child in tree["children"].items():
+        module._modules[name] = None if child is None else _build_module(child, tensors, f"{prefix}{name}.")
+    return module
+
+
+def _check_attributes(module, graph):
+    """Every attribute a graph reads must exist with the shape and dtype the graph was recorded with."""
+    tensors = dict(module.named_parameters(remove_duplicate=False))
+    tensors.update(module.named_buffers(remove_duplicate=False))
+    for node in graph.nodes:
+        if node.kind != "prim::GetAttr":
+            continue
+        if node.value not in tensors:
+            raise RuntimeError(f"ember.jit.load: the program reads {node.value!r}, which the module does not have")
+        expected, tensor = node.outputs[0].type, tensors[node.value]
+        if isinstance(expected, TensorType) and (tuple(tensor.shape), tensor.dtype) != (expected.shape,
+                                                                                        expected.dtype):
+            raise RuntimeError(f"ember.jit.load: {node.value!r} has shape {list(tensor.shape)} and dtype "
+                               f"{tensor.dtype} but the program expects {list(expected.shape)} and {expected.dtype}")
+
+
+def copy_graph(graph):
+    """An independent copy of ``graph`` (tensor constants shared) that passes may rewrite."""
+    constants = []
+    return _graph_from_json(_graph_to_json(graph, constants), constants)
+
+
+# --- graphs -------------------------------------------------------------------------------------------------
+def _type_to_json(type):
+    return {"dtype": type.dtype.name, "shape": list(type.shape)} if isinstance(type, TensorType) else str(type)
+
+
+def _type_from_json(data):
+    if isinstance(data, dict):
+        return TensorType(_dtype_named(data["dtype"]), [int(s) for s in data["shape"]])
+    return str(data)
+
+
+def _graph_to_json(graph, constants):
+    return {"inputs": [[v.name, _type_to_json(v.type)] for v in graph.inputs],
+            "nodes": _nodes_to_json(graph.nodes, constants), "output": graph.output.name}
+
+
+def _nodes_to_json(nodes, constants):
+    return [{"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
+             "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
+             "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack,
+             "blocks": [{"inputs": [[v.name, _type_to_json(v.type)] for v in b.inputs],
+                         "nodes": _nodes_to_json(b.nodes, constants), "outputs": [v.name for v in b.outputs]}
+                        for b in n.blocks]} for n in nodes]
+
+
+def _graph_from_json(data, constants):
+    graph = Graph()
+    values = {}
+    for name, type in data["inputs"]:
+        values[name] = graph.add_input(_type_from_json(type), name)
+    graph.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
+    if data["output"] not in values:
+        raise RuntimeError(f"ember.jit.load: the graph returns the undefined value %{data['output']}")
+    graph.output = values[data["output"]]
+    return graph
+
+
+def _named(graph, values, name, type, node=None):
+    value = Value(str(name), _type_from_json(type), node)
+    graph._names.add(value.name)
+    values[value.name] = value
+    return value
+
+
+def _nodes_from_json(entries, graph, values, constants):
+    nodes = []
+    for entry in entries:
+        kind = str(entry["kind"])
+        try:
+            inputs = [values[name] for name in entry["inputs"]]
+        except KeyError as missing:
+            raise RuntimeError(f"ember.jit.load: node {kind} uses the undefined value %{missing.args[0]}") from None
+        node = Node(kind, inputs, tuple(entry["keywords"]), _decode(entry["value"], constants),
+                    str(entry.get("scope", "")), bool(entry.get("unpack", False)))
+        for data in entry.get("blocks", ()):
+            block = Block()
+            block.inputs = [_named(graph, values, name, type) for name, type in data["inputs"]]
+            block.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
+            try:
+                block.outputs = [values[name] for name in data["outputs"]]
+            except KeyError as missing:
+                raise RuntimeError(f"ember.jit.load: a block of {kind} yields the undefined value "
+                                   f"%{missing.args[0]}") from None
+            node.blocks.append(block)
+        node.outputs = [_named(graph, values, name, type, node) for name, type in entry["outputs"]]
+        nodes.append(node)
+    return nodes
+
+
+def _encode(value, constants):
+    """A constant as JSON, with tuples, dtypes, tensors, slices and non-finite floats tagged."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else {"float": repr(value)}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, constants) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, constants) for v in value]
+    if isinstance(value, _dtype.dtype):
+        return {"dtype": value.name}
+    if isinstance(value, Tensor):
+        constants.append(value.detach())
+        return {"tensor": len(constants) - 1}
+    if isinstance(value, numpy.ndarray):
+        constants.append(Tensor(value))
+        return {"array": len(constants) - 1}
+    if isinstance(value, numpy.generic):
+        return {"scalar": [value.dtype.name, value.item()]}
+    if isinstance(value, slice):
+        return {"slice": [_encode(v, constants) for v in (value.start, value.stop, value.step)]}
+    if value is Ellipsis:
+        return {"ellipsis": True}
+    raise RuntimeError(f"ember.jit.save: cannot serialise a constant of type {type(value).__name__}")
+
+
+def _decode(data, constants):
+    if isinstance(data, list):
+        return [_decode(v, constants) for v in data]
+    if not isinstance(data, dict):
+        return data
+    (tag, content), = data.items()
+    if tag == "tuple":
+        return tuple(_decode(v, constants) for v in content)
+    if tag == "float":
+        return float(content)
+    if tag == "dtype":
+        return _dtype_named(content)
+    if tag == "tensor":
+        if not isinstance(content, int) or not 0 <= content < len(constants):
+            raise RuntimeError(f"ember.jit.load: reference to a missing constant tensor {content!r}")
+        return constants[content]
+    if tag == "array":
+        return numpy.asarray(_decode({"tensor": content}, constants).numpy())
+    if tag == "scalar":
+        name, number = content
+        if name not in ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16",
+                        "float32", "float64"):
+            raise RuntimeError(f"ember.jit.load: unknown scalar type {name!r}")
+        return numpy.dtype(name).type(number)
+    if tag == "slice":
+        return slice(*(_decode(v, constants) for v in content))
+    if tag == "ellipsis":
+        return Ellipsis
+    raise RuntimeError(f"ember.jit.load: unknown constant tag {tag!r}")
+
+
+def _dtype_named(name):
+    dtype = getattr(_dtype, name if name != "bool" else "bool_", None)
+    if not isinstance(dtype, _dtype.dtype):
+        raise RuntimeError(f"ember.jit.load: unknown dtype {name!r}")
+    return dtype

@@ -1,0 +1,246 @@
+"""Tracing: runs a function or module once with a hook at the single dispatch point and records each op into a Graph.
+
+Ops that compute part of their result outside the graph (max pooling's argmax, dropout's mask, indexing,
+comparisons) are composites seen whole at dispatch, so they are recorded as one node. What the hook cannot see
+becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
+the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
+expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
+batch size.
+"""
+import warnings
+
+import numpy
+
+from .._tensor import Tensor
+from ..autograd import function as _function
+from ._ir import Node, TensorType, value_type
+
+__all__ = ["TracerWarning", "TracingCheckError"]
+
+
+class TracerWarning(Warning):
+    """Warned when tracing records something that may not generalize to other inputs."""
+
+
+class TracingCheckError(Exception):
+    """Raised by ``check_trace`` when re-tracing gives a different graph."""
+
+    def __init__(self, graph_diff_error, tensor_compare_error, extra_msg=None):
+        self.message = "Tracing failed sanity checks!\n"
+        if extra_msg is not None:
+            self.message += extra_msg + "\n"
+        if graph_diff_error is not None:
+            self.message += "ERROR: Graphs differed across invocations!\n" + graph_diff_error
+        if tensor_compare_error is not None:
+            self.message += "ERROR: Tensor-valued Constant nodes differed in value across invocations. This often "
+            self.message += "indicates that the tracer has encountered untraceable code.\n" + tensor_compare_error
+        super().__init__(self.message)
+
+
+_CONVERSIONS = {"__bool__": "a Python boolean", "__float__": "a Python float", "__int__": "a Python integer",
+                "__index__": "a Python index", "item": "a Python number", "tolist": "a Python list",
+                "numpy": "a NumPy array"}
+_SHAPED = {"Reshape": (1, "leading"), "Expand": (1, "trailing"), "ConvolutionInput": (2, "leading")}
+
+
+class _Tracer:
+    """The dispatch hook of one trace: maps live tensors to graph values and appends a node per op."""
+
+    def __init__(self, graph, attributes):
+        self.graph = graph
+        self.values = {}              # id(tensor) -> (tensor, Value); the tensor is kept so its id stays unique
+        self.attributes = attributes  # id(parameter or buffer) -> (tensor, dotted path)
+        self.constants = {}
+        self.depth = 0                # > 0 while inside a composite op, whose inner ops are not recorded
+        self.converting = False
+        self.scopes = []
+        self.dynamic = set()          # names of the values computed from the graph's inputs
+
+    def bind(self, tensor, value):
+        self.values[id(tensor)] = (tensor, value)
+
+    def known(self, tensor):
+        return id(tensor) in self.values and self.values[id(tensor)][0] is tensor
+
+    # --- the hook -----------------------------------------------------------------------------------
+    def hook(self, cls, args, kwargs, proceed):
+        if self.depth:
+            return proceed(args, kwargs)
+        if cls.__name__ == "AssignInplace":   # an in-place write: the target now holds the result's value
+            target, result = args
+            out = proceed(args, kwargs)
+            if isinstance(result, Tensor) and self.known(result):
+                self.bind(target, self.values[id(result)][1])
+            return out
+        composite = issubclass(cls, _function.Composite)
+        self.depth += composite
+        try:
+            out = proceed(args, kwargs)
+        finally:
+            self.depth -= composite
+        self.record(cls, args, kwargs, out)
+        return out
+
+    def record(self, cls, args, kwargs, out):
+        position, side = _SHAPED.get(cls.__name__, (None, None))
+        inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
+                  for i, a in enumerate(args)]
+        inputs += [self.input(v) for v in kwargs.values()]
+        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "",
+                    unpack=isinstance(out, tuple))
+        outputs = out if node.unpack else (out,)
+        values = self.graph.add_node(node, [value_type(o) for o in outputs])
+        if any(v.name in self.dynamic for v in inputs):
+            self.dynamic.update(v.name for v in values)
+        for o, v in zip(outputs, values):
+            if isinstance(o, Tensor):
+                self.bind(o, v)
+
+    # --- inputs of a node -----------------------------------------------------------------------------
+    def input(self, obj):
+        """The Value standing for ``obj``: a traced tensor, a parameter, a container of them, or a constant."""
+        if isinstance(obj, Tensor):
+            if self.known(obj):
+                return self.values[id(obj)][1]
+            if id(obj) in self.attributes:
+                node = Node("prim::GetAttr", value=self.attributes[id(obj)][1])
+                value, = self.graph.add_node(node, [TensorType.of(obj)], [self.attributes[id(obj)][1]])
+                self.bind(obj, value)
+                return value
+            if obj.requires_grad:
+                raise RuntimeError("Cannot insert a Tensor that requires grad as a constant. Consider making it a "
+                                   "parameter or input, or detaching the gradient")
+            return self.constant(obj)
+        if isinstance(obj, (tuple, list)) and any(isinstance(o, Tensor) for o in obj):
+            items = [self.input(o) for o in obj]
+            node = Node("prim::TupleConstruct" if isinstance(obj, tuple) else "prim::ListConstruct", items)
+            value, = self.graph.add_node(node, [value_type(obj)])
+            if any(v.name in self.dynamic for v in items):
+                self.dynamic.add(value.name)
+            return value
+        if isinstance(obj, numpy.ndarray):
+            return self.constant(Tensor(obj) if obj.dtype != object else obj)
+        return self.constant(obj)
+
+    def constant(self, obj):
+        key = id(obj) if isinstance(obj, Tensor) else (type(obj), repr(obj))
+        if key not in self.constants:
+            node = Node("prim::Constant", value=obj)
+            self.constants[key] = (obj, self.graph.add_node(node, [value_type(obj)])[0])
+        return self.constants[key][1]
+
+    def symbolic_shape(self, tensor, shape, side):
+        """The target shape of a reshape/expand, as a list whose sizes shared with the input are read at run time."""
+        dims = tensor.shape
+        if side == "leading":   # reshape: the leading sizes kept from the input (the batch, often)
+            shared = []
+            for i in range(min(len(shape), len(dims))):
+                if shape[i] != dims[i]:
+                    break
+                shared.append(i)
+        else:                   # expand: the trailing sizes the input already has (not the size-1 ones expanded)
+            shared = [len(shape) - k for k in range(1, len(dims) + 1)
+                      if shape[-k] == dims[-k] != 1 and len(shape) >= k]
+        if not shared or not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+            return self.constant(shape)
+        source, offset = self.values[id(tensor)][1], len(dims) - len(shape) if side == "trailing" else 0
+        sizes = [self.graph.add_node(Node("aten::size", [source, self.constant(i + offset)]), ["int"])[0]
+                 if i in shared else self.constant(size) for i, size in enumerate(shape)]
+        return self.graph.add_node(Node("prim::ListConstruct", sizes), ["int[]"])[0]
+
+    # --- warnings where a tensor leaves the trace as a Python value ------------------------------------
+    def patch_conversions(self):
+        originals = {name: Tensor.__dict__[name] for name in _CONVERSIONS}
+        tracer = self
+
+        def wrap(name, method):
+            def converting(tensor, *args, **kwargs):
+                if not tracer.converting and not tracer.depth and tracer.known(tensor) and \
+                        tracer.values[id(tensor)][1].name in tracer.dynamic:   # constants stay constant
+                    warnings.warn(f"Converting a tensor to {_CONVERSIONS[name]} might cause the trace to be "
+                                  "incorrect. We can't record the data flow of Python values, so this value will be "
+                                  "treated as a constant in the future. This means that the trace might not "
+                                  "generalize to other inputs!", TracerWarning, stacklevel=2)
+                tracer.converting, before = True, tracer.converting
+                try:
+                    return method(tensor, *args, **kwargs)
+                finally:
+                    tracer.converting = before
+            return converting
+
+        for name, method in originals.items():
+            setattr(Tensor, name, wrap(name, method))
+        return originals
+
+
+def run_traced(function, inputs, graph, attributes, modules=()):
+    """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer)."""
+    tracer = _Tracer(graph, attributes)
+    for i, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor):
+            raise RuntimeError(f"Type '{type(tensor).__name__}' cannot be traced. Only Tensors and (possibly "
+                               "nested) Lists, Dicts, and Tuples of Tensors can be traced")
+        value = graph.add_input(TensorType.of(tensor), f"input.{i + 1}" if i else "input")
+        tracer.bind(tensor, value)
+        tracer.dynamic.add(value.name)
+    handles = []
+    for name, module in modules:
+        if name:
+            handles.append(module.register_forward_pre_hook(lambda m, a, n=name: tracer.scopes.append(n)))
+            handles.append(module.register_forward_hook(lambda m, a, o: tracer.scopes.pop() and None))
+    originals = tracer.patch_conversions()
+    _function.dispatch_hooks.append(tracer.hook)
+    try:
+        output = function(*inputs)
+    finally:
+        _function.dispatch_hooks.remove(tracer.hook)
+        for name, method in originals.items():
+            setattr(Tensor, name, method)
+        for handle in handles:
+            handle.remove()
+    return output, tracer
+
+
+def set_output(graph, tracer, output, strict):
+    """Makes the graph return ``output`` (a tensor or nested tuples/lists of tensors)."""
+    if isinstance(output, (list, dict)) and strict:
+        warnings.warn("Encountering a list at the output of the tracer might cause the trace to be incorrect, this "
+                      "is only valid if the container structure does not change based on the module's inputs. "
+                      "Consider using a constant container instead (e.g. for `list`, use a `tuple` instead. for "
+                      "`dict`, use a `NamedTuple` instead). If you absolutely need this and know the side effects, "
+                      "pass strict=False to trace() to allow this behavior.", TracerWarning, stacklevel=4)
+    if isinstance(output, dict):
+        raise RuntimeError("ember.jit.trace: dict outputs are not supported; return a tuple")
+    if not isinstance(output, (Tensor, tuple, list)):
+        raise RuntimeError(f"Only tensors, lists, tuples of tensors, or dictionary of tensors can be output from "
+                           f"traced functions, got {type(output).__name__}")
+    graph.output = tracer.input(output) if not isinstance(output, (tuple, list)) else _container(graph, tracer,
+                                                                                                 output)
+    eliminate_dead_code(graph)
+
+
+def _container(graph, tracer, output):
+    items = [_container(graph, tracer, o) if isinstance(o, (tuple, list)) else tracer.input(o) for o in output]
+    node = Node("prim::TupleConstruct" if isinstance(output, tuple) else "prim::ListConstruct", items)
+    return graph.add_node(node, [value_type(output)])[0]
+
+
+def eliminate_dead_code(graph):
+    """Drops nodes (at the top level) whose outputs the graph's output does not depend on."""
+    live = {graph.output.name}
+    kept = []
+    for node in reversed(graph.nodes):
+        if any(v.name in live for v in node.outputs):
+            kept.append(node)
+            live.update(_used(node))
+    graph.nodes = kept[::-1]
+
+
+def _used(node):
+    """The names a node reads, its blocks' included."""
+    names = {v.name for v in node.inputs}
+    for block in node.blocks:
+        names.update(v.name for v in block.outputs)
+        for inner in block.nodes:
+            names.update(_used(inner))
+    return names

@@ -1,0 +1,499 @@
+"""One converter per op name: ``converter(context, node)`` emits ONNX nodes for one IR node and returns the ONNX
+name of each of its outputs. Arguments that ONNX takes as attributes must be constants at export time."""
+import math
+
+import numpy
+
+from .errors import OnnxExporterError
+
+CONVERTERS = {}
+
+
+def converter(*names):
+    """Registers a converter under the op names it handles."""
+    def register(function):
+        for name in names:
+            CONVERTERS[name] = function
+        return function
+    return register
+
+
+def _args(node):
+    """The node's inputs by position, keyword inputs placed after them in the op's parameter order."""
+    return node.positional() + list(node.named().values())
+
+
+def _dtype_of(node):
+    return getattr(node.outputs[0].type, "dtype", None)
+
+
+def _rank(value):
+    return len(value.type.shape)
+
+
+# --- elementwise ----------------------------------------------------------------------------------------------
+for _name, _onnx in {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Maximum": "Max",
+                     "Minimum": "Min", "Atan2": None}.items():
+    if _onnx:
+        def _binary(context, node, _onnx=_onnx):
+            a, b = node.positional()[:2]
+            dtype = _dtype_of(node)
+            return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
+        converter(_name)(_binary)
+
+for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
+                     "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos",
+                     "Clone": "Identity", "Sign": "Sign", "Round": "Round", "SqrtOfVariance": "Sqrt"}.items():
+    def _unary(context, node, _onnx=_onnx):
+        return context.emit(_onnx, [context.tensor(node.inputs[0])])
+    converter(_name)(_unary)
+
+
+@converter("Rsqrt")
+def _rsqrt(context, node):
+    return context.emit("Reciprocal", [context.emit("Sqrt", [context.tensor(node.inputs[0])])])
+
+
+@converter("Expm1", "Log1p")
+def _expm1_log1p(context, node):
+    name = context.tensor(node.inputs[0])
+    one = context.array(numpy.asarray(1.0, numpy.dtype(_dtype_of(node).name)))
+    if node.op_name == "Expm1":
+        return context.emit("Sub", [context.emit("Exp", [name]), one])
+    return context.emit("Log", [context.emit("Add", [name, one])])
+
+
+@converter("Gelu")
+def _gelu(context, node):
+    x, approximate = node.inputs[0], context.constant(node.inputs[1])
+    name, dtype = context.tensor(x), numpy.dtype(_dtype_of(node).name)
+    if context.opset >= 20:
+        return context.emit("Gelu", [name], approximate=approximate)
+    half = context.array(numpy.asarray(0.5, dtype))
+    one = context.array(numpy.asarray(1.0, dtype))
+    if approximate == "tanh":   # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        cube = context.emit("Mul", [context.emit("Mul", [name, name]), name])
+        inner = context.emit("Add", [name, context.emit("Mul", [cube, context.array(numpy.asarray(0.044715, dtype))])])
+        scaled = context.emit("Mul", [inner, context.array(numpy.asarray(math.sqrt(2 / math.pi), dtype))])
+        gate = context.emit("Add", [context.emit("Tanh", [scaled]), one])
+    else:                       # 0.5 x (1 + erf(x / sqrt(2)))
+        gate = context.emit("Add", [context.emit("Erf", [context.emit(
+            "Div", [name, context.array(numpy.asarray(math.sqrt(2.0), dtype))])]), one])
+    return context.emit("Mul", [context.emit("Mul", [name, half]), gate])
+
+
+@converter("Clamp")
+def _clamp(context, node):
+    x, low, high = node.inputs[:3]
+    dtype = numpy.dtype(_dtype_of(node).name)
+    bounds = []
+    for bound in (low, high):
+        if context.is_constant(bound) and context.constant(bound) is None:
+            bounds.append("")
+        elif context.is_constant(bound):
+            bounds.append(context.array(numpy.asarray(context.constant(bound), dtype).reshape(())))
+        else:
+            return context.emit("Min", [context.emit("Max", [context.tensor(x), context.tensor(low)]),
+                                        context.tensor(high)])
+    return context.emit("Clip", [context.tensor(x)] + bounds)
+
+
+@converter("Where")
+def _where(context, node):
+    condition, a, b = node.inputs
+    dtype = _dtype_of(node)
+    return context.emit("Where", [context.tensor(condition), context.tensor(a, dtype), context.tensor(b, dtype)])
+
+
+@converter("Cast")
+def _cast(context, node):
+    from ._export import element_type
+    return context.emit("Cast", [context.tensor(node.inputs[0])], to=element_type(context.constant(node.inputs[1])))
+
+
+for _name, _onnx in {"eq": "Equal", "lt": "Less", "gt": "Greater", "le": "LessOrEqual",
+                     "ge": "GreaterOrEqual"}.items():
+    def _compare(context, node, _onnx=_onnx):
+        a, b = node.positional()[:2]
+        dtype = a.type.dtype if hasattr(a.type, "dtype") else getattr(b.type, "dtype", None)
+        return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
+    converter(_name)(_compare)
+
+
+@converter("ne")
+def _not_equal(context, node):
+    return context.emit("Not", [CONVERTERS["eq"](context, node)])
+
+
+# --- linear algebra and convolution -----------------------------------------------------------------------------
+@converter("Linear")
+def _linear(context, node):
+    args = _args(node)
+    x, weight = args[:2]
+    bias = args[2] if len(args) > 2 and not (context.is_constant(args[2]) and context.constant(args[2]) is None) \
+        else None
+    if _rank(x) == 2 and bias is not None:
+        return context.emit("Gemm", [context.tensor(x), context.tensor(weight), context.tensor(bias)], transB=1)
+    product = context.emit("MatMul", [context.tensor(x), context.emit("Transpose", [context.tensor(weight)])])
+    return product if bias is None else context.emit("Add", [product, context.tensor(bias)])
+
+
+@converter("Matmul")
+def _matmul(context, node):
+    a, b = node.inputs
+    return context.emit("MatMul", [context.tensor(a), context.tensor(b)])
+
+
+@converter("Convolution")
+def _convolution(context, node):
+    x, weight, stride, padding, dilation, groups = node.inputs
+    padding = list(context.constant(padding))
+    return context.emit("Conv", [context.tensor(x), context.tensor(weight)], strides=list(context.constant(stride)),
+                        pads=padding + padding, dilations=list(context.constant(dilation)),
+                        group=int(context.constant(groups)), kernel_shape=list(weight.type.shape[2:]))
+
+
+@converter("ConvolutionInput")
+def _transposed_convolution(context, node):
+    x, weight, _shape, stride, padding, dilation, groups = node.inputs
+    stride, padding, dilation = (list(context.constant(v)) for v in (stride, padding, dilation))
+    kernel = list(weight.type.shape[2:])
+    out = node.outputs[0].type.shape[2:]
+    extra = [o - ((i - 1) * s - 2 * p + d * (k - 1) + 1)
+             for o, i, s, p, d, k in zip(out, x.type.shape[2:], stride, padding, dilation, kernel)]
+    return context.emit("ConvTranspose", [context.tensor(x), context.tensor(weight)], strides=stride,
+                        pads=padding + padding, dilations=dilation, group=int(context.constant(groups)),
+                        kernel_shape=kernel, output_padding=extra)
+
+
+@converter("Einsum")
+def _einsum(context, node):
+    *operands, equation = node.inputs
+    return context.emit("Einsum", [context.tensor(o) for o in operands], equation=context.constant(equation))
+
+
+# --- shapes --------------------------------------------------------------------------------------------------
+@converter("aten::size")
+def _size(context, node):
+    tensor, dim = node.inputs
+    dim = context.constant(dim)
+    return context.emit("Shape", [context.tensor(tensor)], start=dim, end=dim + 1)
+
+
+@converter("prim::ListConstruct", "prim::TupleConstruct")
+def _list(context, node):
+    if node.kind == "prim::TupleConstruct" and all(hasattr(v.type, "dtype") or v.type.startswith("(")
+                                                   for v in node.inputs):
+        return None   # a tuple of tensors: only the graph's outputs are built of these, and they are unpacked
+    pieces = [context.names[v.name] if v.name in context.names else
+              context.ints([context.constant(v)]) for v in node.inputs]
+    if any(not isinstance(getattr(v, "type", None), str) or v.type != "int" for v in node.inputs):
+        raise OnnxExporterError(f"{node.kind} of non-integers cannot be exported")
+    return context.emit("Concat", pieces, axis=0)
+
+
+def _shape_input(context, value):
+    if context.is_constant(value):
+        return context.ints(list(context.constant(value)))
+    return context.names[value.name]
+
+
+@converter("Reshape")
+def _reshape(context, node):
+    x, shape = node.inputs
+    return context.emit("Reshape", [context.tensor(x), _shape_input(context, shape)])
+
+
+@converter("Expand")
+def _expand(context, node):
+    x, shape = node.inputs
+    return context.emit("Expand", [context.tensor(x), _shape_input(context, shape)])
+
+
+@converter("Permute")
+def _permute(context, node):
+    x, dims = node.inputs
+    return context.emit("Transpose", [context.tensor(x)], perm=[d % _rank(x) for d in context.constant(dims)])
+
+
+@converter("Cat")
+def _cat(context, node):
+    *tensors, dim = node.inputs
+    rank = len(node.outputs[0].type.shape)
+    return context.emit("Concat", [context.tensor(t) for t in tensors if 0 not in t.type.shape or _rank(t) != 1],
+                        axis=context.constant(dim) % rank)
+
+
+@converter("Stack")
+def _stack(context, node):
+    *tensors, dim = node.inputs
+    axis = context.constant(dim) % len(node.outputs[0].type.shape)
+    return context.emit("Concat", [context.emit("Unsqueeze", [context.tensor(t), context.ints([axis])])
+                                   for t in tensors], axis=axis)
+
+
+@converter("Split")
+def _split(context, node):
+    x, dim, bounds = node.inputs
+    bounds = context.constant(bounds)
+    sizes = context.ints([stop - start for start, stop in bounds])
+    return context.emit("Split", [context.tensor(x), sizes], outputs=len(bounds), axis=context.constant(dim))
+
+
+@converter("Unbind")
+def _unbind(context, node):
+    x, dim = node.inputs
+    axis = context.constant(dim) % _rank(x)
+    count = x.type.shape[axis]
+    pieces = context.emit("Split", [context.tensor(x), context.ints([1] * count)], outputs=count, axis=axis)
+    pieces = pieces if count > 1 else [pieces]
+    return [context.emit("Squeeze", [p, context.ints([axis])]) for p in pieces]
+
+
+@converter("Slice")
+def _slice(context, node):
+    x, key = node.inputs
+    return _index(context, context.tensor(x), x.type.shape, context.constant(key))
+
+
+@converter("getitem")
+def _getitem(context, node):
+    x, key = node.inputs
+    if context.is_constant(key):
+        items = context.constant(key)
+        items = items if isinstance(items, tuple) else (items,)
+    elif key.node is not None and key.node.kind == "prim::TupleConstruct":
+        items = tuple(v if v.name in context.names else context.constant(v) for v in key.node.inputs)
+    else:
+        items = (key,)
+    return _index(context, context.tensor(x), x.type.shape, items)
+
+
+def _index(context, name, shape, items):
+    """Basic indexing (ints, slices, None, Ellipsis) and one integer-tensor index, as Slice/Gather/Unsqueeze."""
+    from ..jit._ir import Value
+    if not isinstance(items, tuple):
+        items = (items,)
+    consumed = sum(1 for item in items if item is not None and item is not Ellipsis)
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items = items[:at] + (slice(None),) * (len(shape) - consumed) + items[at + 1:]
+    items = items + (slice(None),) * (len(shape) - sum(1 for i in items if i is not None))
+    starts, ends, axes, steps, squeeze, gathers, unsqueeze = [], [], [], [], [], [], []
+    dim = out_dim = 0
+    for item in items:
+        if item is None:
+            unsqueeze.append(out_dim)
+            out_dim += 1
+            continue
+        if isinstance(item, slice):
+            start, stop, step = item.indices(shape[dim])
+            if (start, stop, step) != (0, shape[dim], 1):
+                starts.append(start)
+                ends.append(stop if stop >= 0 else -(2 ** 62))
+                axes.append(dim)
+                steps.append(step)
+            out_dim += 1
+        elif isinstance(item, int):
+            starts.append(item % shape[dim])
+            ends.append(item % shape[dim] + 1)
+            axes.append(dim)
+            steps.append(1)
+            squeeze.append(dim)
+        elif isinstance(item, Value):
+            if getattr(item.type, "dtype", None) is None or item.type.dtype.name == "bool":
+                raise OnnxExporterError("only integer tensors can index in an exported model")
+            gathers.append((dim, context.names[item.name]))
+            out_dim += 1
+        else:
+            raise OnnxExporterError(f"cannot export an index of type {type(item).__name__}")
+        dim += 1
+    if len(gathers) > 1:
+        raise OnnxExporterError("indexing with more than one tensor cannot be exported")
+    source = name
+    if starts:
+        name = context.emit("Slice", [name, context.ints(starts), context.ints(ends), context.ints(axes),
+                                      context.ints(steps)])
+    for axis, indices in gathers:
+        name = context.emit("Gather", [name, indices], axis=axis)
+    if squeeze:
+        name = context.emit("Squeeze", [name, context.ints(squeeze)])
+    if unsqueeze:
+        name = context.emit("Unsqueeze", [name, context.ints(unsqueeze)])
+    return name if name != source else context.emit("Identity", [name])
+
+
+@converter("Pad")
+def _pad(context, node):
+    x, widths, mode, value = node.inputs
+    widths, mode = context.constant(widths), context.constant(mode)
+    rank = _rank(x)
+    begins = [w[0] for w in widths]
+    ends = [w[1] for w in widths]
+    if len(begins) != rank:
+        raise OnnxExporterError(f"Pad: expected {rank} (before, after) pairs, got {len(begins)}")
+    modes = {"constant": "constant", "reflect": "reflect", "edge": "edge", "replicate": "edge", "wrap": "wrap",
+             "circular": "wrap"}
+    inputs = [context.tensor(x), context.ints(begins + ends)]
+    if modes.get(mode, mode) == "constant":
+        inputs.append(context.array(numpy.asarray(context.constant(value) or 0, numpy.dtype(_dtype_of(node).name))))
+    return context.emit("Pad", inputs, mode=modes.get(mode, mode))
+
+
+# --- reductions and normalisations --------------------------------------------------------------------------------
+def _reduce(context, op, name, axes, keepdim):
+    if axes is None:
+        return context.emit(op, [name], keepdims=int(keepdim))
+    axes = [axes] if isinstance(axes, int) else list(axes)
+    if op == "ReduceSum" or context.opset >= 18:
+        return context.emit(op, [name, context.ints(axes)], keepdims=int(keepdim))
+    return context.emit(op, [name], axes=axes, keepdims=int(keepdim))
+
+
+@converter("Sum")
+def _sum(context, node):
+    x, dims, keepdim, _dtype = node.inputs
+    name = context.tensor(x)
+    if x.type.dtype != _dtype_of(node):
+        from ._export import element_type
+        name = context.emit("Cast", [name], to=element_type(_dtype_of(node)))
+    return _reduce(context, "ReduceSum", name, context.constant(dims), context.constant(keepdim))
+
+
+@converter("Amax")
+def _amax(context, node):
+    x, dims, keepdim, smallest = node.inputs
+    return _reduce(context, "ReduceMin" if context.constant(smallest) else "ReduceMax", context.tensor(x),
+                   context.constant(dims), context.constant(keepdim))
+
+
+@converter("Softmax", "LogSoftmax")
+def _softmax(context, node):
+    x, dim = node.inputs
+    return context.emit(node.op_name, [context.tensor(x)], axis=context.constant(dim) % max(_rank(x), 1))
+
+
+@converter("batch_norm")
+def _batch_norm(context, node):
+    args = _args(node)
+    x, mean, var = args[:3]
+    weight, bias, training, _momentum, eps = (args[3:] + [None] * 5)[:5]
+    if training is not None and context.constant(training):
+        raise OnnxExporterError("batch_norm in training mode cannot be exported; call model.eval() "
+                                f"(module '{node.scope}')")
+    channels = x.type.shape[1]
+    dtype = numpy.dtype(x.type.dtype.name)
+    inputs = [context.tensor(x)]
+    for value, fill in ((weight, 1.0), (bias, 0.0)):
+        if value is None or context.is_constant(value) and context.constant(value) is None:
+            inputs.append(context.array(numpy.full(channels, fill, dtype)))
+        else:
+            inputs.append(context.tensor(value))
+    inputs += [context.tensor(mean), context.tensor(var)]
+    epsilon = context.constant(eps) if eps is not None else 1e-5
+    return context.emit("BatchNormalization", inputs, epsilon=float(epsilon))
+
+
+@converter("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+def _dropout(context, node):
+    args = _args(node)
+    if len(args) > 2 and context.constant(args[2]):
+        raise OnnxExporterError(f"{node.op_name} in training mode cannot be exported; call model.eval() "
+                                f"(module '{node.scope}')")
+    return context.emit("Identity", [context.tensor(args[0])])
+
+
+@converter("max_pool1d", "max_pool2d", "max_pool3d")
+def _max_pool(context, node):
+    args = _args(node)
+    names = ["input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"]
+    given = dict(zip(names, args))
+    given.update(node.named())
+    n = int(node.op_name[-2])
+    options = {k: context.constant(v) for k, v in given.items() if k != "input"}
+    if options.get("return_indices"):
+        raise OnnxExporterError(f"{node.op_name} with return_indices=True cannot be exported")
+
+    def tuple_of(value, default):
+        value = default if value is None or value == () or value == [] else value
+        return [value] * n if isinstance(value, int) else list(value)
+    kernel = tuple_of(options["kernel_size"], None)
+    stride = tuple_of(options.get("stride"), kernel)
+    padding = tuple_of(options.get("padding", 0), 0)
+    return context.emit("MaxPool", [context.tensor(given["input"])], kernel_shape=kernel, strides=stride,
+                        pads=padding + padding, dilations=tuple_of(options.get("dilation", 1), 1),
+                        ceil_mode=int(bool(options.get("ceil_mode", False))))
+
+
+@converter("adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d")
+def _adaptive_max_pool(context, node):
+    args = _args(node)
+    size = context.constant(args[1])
+    if any(s != 1 for s in ([size] if isinstance(size, int) else size)) or \
+            len(args) > 2 and context.constant(args[2]):
+        raise OnnxExporterError(f"{node.op_name} exports only to an output size of 1 without indices")
+    return context.emit("GlobalMaxPool", [context.tensor(args[0])])
+
+
+@converter("embedding_bag")
+def _embedding_bag(context, node):
+    names = ["input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse",
+             "per_sample_weights", "include_last_offset", "padding_idx"]
+    given = dict(zip(names, _args(node)))
+    given.update(node.named())
+    options = {k: context.constant(v) for k, v in given.items() if k not in ("input", "weight")
+               and context.is_constant(v)}
+    if len(given["input"].type.shape) != 2 or any(options.get(k) is not None for k in
+                                                  ("offsets", "max_norm", "per_sample_weights", "padding_idx")):
+        raise OnnxExporterError("embedding_bag exports only 2-D input (one bag per row) without offsets, max_norm, "
+                                "per_sample_weights or padding_idx")
+    rows = context.emit("Gather", [context.tensor(given["weight"]), context.tensor(given["input"])], axis=0)
+    op = {"sum": "ReduceSum", "mean": "ReduceMean", "max": "ReduceMax"}[options.get("mode", "mean")]
+    return _reduce(context, op, rows, [1], False)
+
+
+@converter("interpolate")
+def _interpolate(context, node):
+    names = ["input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"]
+    given = dict(zip(names, _args(node)))
+    given.update(node.named())
+    options = {k: context.constant(v) for k, v in given.items() if k != "input"}
+    x = given["input"]
+    mode, align = options.get("mode", "nearest"), options.get("align_corners")
+    if options.get("antialias") or mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear"):
+        raise OnnxExporterError(f"interpolate mode={mode!r}{' with antialias' if options.get('antialias') else ''} "
+                                "cannot be exported")
+    spatial_in, spatial_out = x.type.shape[2:], node.outputs[0].type.shape[2:]
+    factor = options.get("scale_factor")
+    if factor is not None and not options.get("recompute_scale_factor"):
+        scales = [float(f) for f in (factor if isinstance(factor, (tuple, list)) else [factor] * len(spatial_in))]
+    else:
+        scales = [o / i for o, i in zip(spatial_out, spatial_in)]
+    attributes = {"mode": "nearest" if mode.startswith("nearest") else "linear"}
+    if mode == "nearest":
+        attributes.update(coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    elif mode == "nearest-exact":
+        attributes.update(coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    else:
+        attributes["coordinate_transformation_mode"] = "align_corners" if align else "pytorch_half_pixel"
+    scale_tensor = context.array(numpy.asarray([1.0, 1.0] + scales, numpy.float32))
+    return context.emit("Resize", [context.tensor(x), "", scale_tensor], **attributes)
+
+
+@converter("embedding")
+def _embedding(context, node):
+    indices, weight = node.positional()[:2]
+    return context.emit("Gather", [context.tensor(weight), context.tensor(indices)], axis=0)
+
+
+@converter("argmax", "argmin")
+def _argmax(context, node):
+    args = _args(node)
+    x = args[0]
+    dim = context.constant(args[1]) if len(args) > 1 else None
+    keepdim = bool(context.constant(args[2])) if len(args) > 2 else False
+    name = context.tensor(x)
+    if dim is None:
+        name, dim = context.emit("Reshape", [name, context.ints([-1])]), 0
+    op = "ArgMax" if node.op_name == "argmax" else "ArgMin"
+    return context.emit(op, [name], axis=dim, keepdims=int(keepdim), select_last_index=0)

@@ -1,0 +1,185 @@
+"""jit.script: control flow compiled from source, against eager ember and torch.jit.script on the same weights;
+ember's vision models; decorators; errors naming file, line and construct."""
+import io
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import ember
+import ember.jit as jit
+import ember.nn as nn
+
+
+def block(nn, F):
+    """A module with a loop over a ModuleList, a data-dependent branch, a range loop and a helper method."""
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(2)])
+            self.norm = nn.LayerNorm(3)
+            self.scale = 2.0
+
+        def helper(self, x):
+            return x * self.scale
+
+        def forward(self, x, n: int):
+            for layer in self.layers:
+                x = F.relu(layer(x))
+            if bool(x.sum() > 1.0):
+                x = self.helper(x)
+            else:
+                x = x - 1.0
+            for i in range(n):
+                x = x + float(i)
+            return self.norm(x[:, :3]).view(x.shape[0], -1)
+    return Block()
+
+
+def _torch_script(module):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # torch 2.13 deprecates torch.jit.script
+        return torch.jit.script(module)
+
+
+@pytest.mark.parametrize("shift", [-5.0, 5.0])
+def test_module_with_control_flow_matches_eager_and_torch_script(shift):
+    model = block(nn, ember.nn.functional).eval()
+    reference = block(torch.nn, torch.nn.functional).eval()
+    reference.load_state_dict({k: torch.from_numpy(numpy.array(v.detach().numpy()))
+                               for k, v in model.state_dict().items()})
+    scripted = jit.script(model)
+    graph = str(scripted.graph)
+    assert "prim::If" in graph and "prim::Loop" in graph
+    x = numpy.random.randn(3, 4).astype(numpy.float32) + numpy.float32(shift)
+    got = scripted(ember.from_numpy(x), 2).detach().numpy()
+    numpy.testing.assert_allclose(got, model(ember.from_numpy(x), 2).detach().numpy(), rtol=0, atol=0)
+    expected = _torch_script(reference)(torch.from_numpy(x), 2).detach().numpy()
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def clipped_sum(x, limit: float):
+    total = x.sum()
+    steps = 0
+    while bool(total > limit):
+        total = total / 2.0
+        steps += 1
+    return total + steps
+
+
+@pytest.mark.parametrize("limit", [1.0, 100.0])
+def test_function_with_a_while_loop(limit):
+    scripted = jit.script(clipped_sum)
+    x = numpy.full(4, 3.0, numpy.float32)
+    got = scripted(ember.from_numpy(x), limit)
+    numpy.testing.assert_allclose(got.numpy(), clipped_sum(ember.from_numpy(x), limit).numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.jit.script(clipped_sum)(torch.from_numpy(x), limit)
+    numpy.testing.assert_allclose(got.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2"])
+def test_vision_models_script_save_and_load(name):
+    from ember.vision import models
+    model = getattr(models, name)(num_classes=5).eval()
+    scripted = jit.script(model)
+    buffer = io.BytesIO()
+    jit.save(scripted, buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    x = ember.randn(2, 3, 32, 32)
+    with ember.no_grad():
+        expected = model(x).numpy()
+        numpy.testing.assert_allclose(scripted(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+        numpy.testing.assert_allclose(loaded(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+class WithExtras(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return self.linear(x)
+
+    @jit.export
+    def twice(self, x):
+        return self.linear(x) * 2
+
+    @jit.ignore
+    def debug(self, x):
+        print(x)
+        return x
+
+
+def test_export_compiles_extra_methods():
+    model = WithExtras()
+    scripted = jit.script(model)
+    x = ember.randn(2, 3)
+    numpy.testing.assert_allclose(scripted.twice(x).detach().numpy(), model.twice(x).detach().numpy())
+
+
+def test_calling_an_ignored_method_fails_to_compile():
+    class Caller(WithExtras):
+        def forward(self, x):
+            return self.debug(x)
+    with pytest.raises(RuntimeError, match="marked @jit.ignore"):
+        jit.script(Caller())
+
+
+def early_return(x):
+    if bool(x.sum() > 0):
+        return x * 2
+    y = -x
+    return y + 1
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_early_return_in_a_data_dependent_branch(sign):
+    scripted = jit.script(early_return)
+    x = ember.full((3,), sign)
+    numpy.testing.assert_allclose(scripted(x).numpy(), early_return(x).numpy())
+
+
+def return_in_loop(x, n: int):
+    for _ in range(n):
+        if bool(x.sum() > 100):
+            return x
+        x = x * 2
+    return x
+
+
+def uses_try(x):
+    try:
+        y = x + 1
+    except ValueError:
+        y = x
+    return y
+
+
+def calls_print(x):
+    print(x)
+    return x
+
+
+@pytest.mark.parametrize("function, construct", [(return_in_loop, "a return inside a branch or loop"),
+                                                 (uses_try, "the statement Try"),
+                                                 (calls_print, "a call of 'print'")])
+def test_unsupported_constructs_name_file_and_line(function, construct):
+    with pytest.raises(RuntimeError, match=rf"{construct}.*test_script\.py:\d+"):
+        jit.script(function)
+
+
+def test_transformer_encoder_scripts_saves_and_loads():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    model = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False).eval()
+    buffer = io.BytesIO()
+    jit.save(jit.script(model), buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    for batch, length in ((2, 5), (3, 7)):
+        x = ember.randn(batch, length, 8)
+        with ember.no_grad():
+            numpy.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,184 @@
+"""jit.trace / trace_module: graphs replay eager ember and torch.jit.trace's outputs; TracerWarnings; check_trace."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import ember
+import ember.jit as jit
+import ember.nn as nn
+import ember.nn.functional as F
+from tests.jit.models import cnn, mlp, pair
+
+
+def _torch_trace(model, x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # torch 2.13 deprecates torch.jit.trace
+        return torch.jit.trace(model, x)
+
+
+@pytest.mark.parametrize("builder, shape", [(mlp, (3, 12)), (cnn, (2, 1, 12, 12))])
+def test_trace_matches_eager_and_torch_jit_on_other_batch_sizes(builder, shape):
+    ember_model, torch_model = pair(builder)
+    traced = jit.trace(ember_model, ember.randn(*shape))
+    torch_traced = _torch_trace(torch_model, torch.randn(*shape))
+    for batch in (1, 5):
+        x = numpy.random.randn(batch, *shape[1:]).astype(numpy.float32)
+        got = traced(ember.from_numpy(x)).detach().numpy()
+        numpy.testing.assert_allclose(got, ember_model(ember.from_numpy(x)).detach().numpy(), rtol=0, atol=0)
+        numpy.testing.assert_allclose(got, torch_traced(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_traced_module_is_a_module_sharing_parameters():
+    model = cnn(nn).eval()
+    traced = jit.trace(model, ember.randn(2, 1, 12, 12))
+    assert [n for n, _ in traced.named_modules()] == [n for n, _ in model.named_modules()]
+    assert list(traced.state_dict()) == list(model.state_dict())
+    assert traced.conv1.weight is model.conv1.weight
+    assert "original_name=Net" in repr(traced)
+    traced.train()
+    assert traced.training and traced.fc1.training
+    traced.eval()
+    assert not traced.conv2.training
+
+
+def test_graph_and_code_name_ops_types_and_parameters():
+    traced = jit.trace(cnn(nn).eval(), ember.randn(2, 1, 12, 12))
+    graph = str(traced.graph)
+    assert graph.startswith("graph(%input : Float(2, 1, 12, 12, strides=[144, 144, 12, 1]")
+    for text in ('prim::GetAttr[name="conv1.weight"]', "ember::Convolution(", "ember::max_pool2d(",
+                 "ember::Linear(", "ember::LogSoftmax(", "aten::size(", "# fc1"):
+        assert text in graph
+    code = traced.code
+    assert code.startswith("def forward(self, input: Tensor):")
+    assert "self.fc2.weight" in code and "ops.Linear(" in code and code.rstrip().splitlines()[-1].startswith("  return")
+
+
+def test_traced_module_trains_like_eager():
+    model = mlp(nn)
+    traced = jit.trace(model, ember.randn(3, 12))
+    x, target = ember.randn(6, 12), ember.randn(6, 4)
+    F.mse_loss(traced(x), target).backward()
+    traced_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    F.mse_loss(model(x), target).backward()
+    for a, b in zip(traced_grads, model.parameters()):
+        numpy.testing.assert_allclose(a.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_trace_function_and_tuple_outputs():
+    def f(x, y):
+        return x * 2 + y, (x - y).relu()
+    traced = jit.trace(f, (ember.randn(3), ember.randn(3)))
+    a, b = ember.randn(4), ember.randn(4)
+    got = traced(a, b)
+    assert isinstance(got, tuple) and len(got) == 2
+    numpy.testing.assert_allclose(got[0].numpy(), (a * 2 + b).numpy())
+    numpy.testing.assert_allclose(got[1].numpy(), (a - b).relu().numpy())
+    assert "prim::TupleConstruct" in str(traced.graph)
+
+
+def test_indexing_embedding_and_comparisons_are_recorded_not_frozen():
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10, 3)
+
+        def forward(self, indices, x):
+            return self.embedding(indices).sum(1) * (x[:, :3] > 0).float() + x[:, 1:4][0] + x[indices[0, 0], 1:4]
+    model = Model()
+    traced = jit.trace(model, (ember.tensor([[1, 2], [0, 1]]), ember.randn(2, 5)), check_trace=False)
+    indices, x = ember.tensor([[1, 7], [0, 9]]), ember.randn(2, 5)
+    numpy.testing.assert_allclose(traced(indices, x).detach().numpy(), model(indices, x).detach().numpy())
+
+
+def test_in_place_ops_are_followed():
+    def f(x):
+        y = x * 3
+        y.relu_()
+        return y + 1
+    traced = jit.trace(f, ember.randn(4))
+    x = ember.tensor([-1.0, 2.0, -3.0, 4.0])
+    numpy.testing.assert_allclose(traced(x).numpy(), [1.0, 7.0, 1.0, 13.0])
+
+
+@pytest.mark.parametrize("convert, what", [(bool, "a Python boolean"), (float, "a Python float"),
+                                           (int, "a Python integer"), (lambda t: t.item(), "a Python number"),
+                                           (lambda t: t.tolist(), "a Python list"),
+                                           (lambda t: t.numpy(), "a NumPy array")])
+def test_tracer_warns_when_a_tensor_becomes_a_python_value(convert, what):
+    def f(x):
+        convert(x.sum() > 0 if convert is bool else x.sum())
+        return x + 1
+    with pytest.warns(jit.TracerWarning, match=f"Converting a tensor to {what} might cause the trace to be incorrect"):
+        jit.trace(f, ember.ones(3))
+
+
+def test_data_dependent_control_flow_is_frozen_and_a_different_graph_fails_the_check():
+    def f(x):
+        return x * 2 if x.sum() > 0 else x - 100
+    with pytest.warns(jit.TracerWarning, match="Python boolean"):
+        traced = jit.trace(f, ember.ones(3))
+    negative = -ember.ones(3)
+    numpy.testing.assert_allclose(traced(negative).numpy(), (negative * 2).numpy())   # the branch is frozen
+    with pytest.warns(jit.TracerWarning), pytest.raises(jit.TracingCheckError, match="Graphs differed"):
+        jit.trace(f, ember.ones(3), check_inputs=[(negative,)])
+
+
+def test_check_trace_reports_outputs_that_differ_from_python():
+    def f(x):
+        return x + float(x.sum())
+    with pytest.warns(jit.TracerWarning) as record:
+        jit.trace(f, ember.ones(3), check_inputs=[(ember.zeros(3),)])
+    assert any("does not match the corresponding output of the Python function" in str(w.message) for w in record)
+
+
+def test_check_trace_flags_nondeterministic_dropout_in_training():
+    model = nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5)).train()
+    with pytest.warns(jit.TracerWarning) as record:
+        jit.trace(model, ember.randn(64, 4))
+    messages = [str(w.message) for w in record]
+    assert any(m.startswith("Trace had nondeterministic nodes") and "ember::dropout" in m for m in messages)
+
+
+def test_graphs_differing_across_invocations_raise_tracing_check_error():
+    def f(x):
+        return x.relu() if x.shape[0] > 2 else x.sigmoid()
+    with pytest.raises(jit.TracingCheckError, match="Graphs differed across invocations"):
+        jit.trace(f, ember.randn(3), check_inputs=[(ember.randn(2),)])
+
+
+def test_list_output_warns_under_strict():
+    with pytest.warns(jit.TracerWarning, match="Encountering a list at the output of the tracer"):
+        traced = jit.trace(lambda x: [x + 1, x * 2], ember.randn(2))
+    assert isinstance(traced(ember.randn(2)), list)
+
+
+def test_captured_tensor_requiring_grad_is_an_error():
+    weight = ember.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Cannot insert a Tensor that requires grad as a constant"):
+        jit.trace(lambda x: x * weight, ember.randn(3))
+
+
+def test_non_tensor_input_is_an_error():
+    with pytest.raises(RuntimeError, match="Type 'int' cannot be traced"):
+        jit.trace(lambda x, n: x * n, (ember.randn(3), 2))
+
+
+def test_trace_module_traces_named_methods():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(3, 2)
+
+        def forward(self, x):
+            return self.linear(x)
+
+        def double(self, x):
+            return self.linear(x) * 2
+    model = Two()
+    traced = jit.trace_module(model, {"forward": ember.randn(1, 3), "double": ember.randn(1, 3)})
+    x = ember.randn(4, 3)
+    numpy.testing.assert_allclose(traced.double(x).detach().numpy(), model.double(x).detach().numpy())
+    numpy.testing.assert_allclose(traced(x).detach().numpy(), model(x).detach().numpy())
