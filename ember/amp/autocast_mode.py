@@ -240,14 +240,15 @@ def _run(original, name, args, kwargs):
     device_type = _device_type_of(args, kwargs)
     if device_type not in _DEVICE_TYPES or not _state.enabled[device_type] or device_type in _state.running:
         return original(*args, **kwargs)
-    op = policy.aten_name(name, args, kwargs) if name in policy.MODE_DEPENDENT else name
-    kind = policy.POLICIES[device_type].get(op)
+    kind = policy.policy_of(device_type, name, args, kwargs)
     if kind is None:
         return original(*args, **kwargs)
     first = args[0] if args else next(iter(kwargs.values()), None)
     if kind == "banned":
         raise RuntimeError(policy.BANNED_MESSAGE)
-    if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+    if kind == "opaque":
+        pass
+    elif kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
         if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
             kwargs = dict(kwargs, dtype=_dtype.float32)
     else:

@@ -58,12 +58,65 @@ POLICIES = {device: {op: policy for policy, ops in table.items() for op in ops}
 PUBLIC_NAMES = {"cross_entropy_loss": "cross_entropy", "grid_sampler": "grid_sample"}
 """ATen op name -> ember's public name, where they differ (``linalg_x`` and ``fft_x`` map to ``linalg.x``, ``fft.x``)."""
 
-MODE_DEPENDENT = {"pad", "interpolate"}
-"""Public functions whose ATen op depends on their ``mode`` argument (see ``aten_name``)."""
-
 _INTERPOLATE = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d",
                 "linear": "upsample_linear{}d", "bilinear": "upsample_bilinear{}d", "bicubic": "upsample_bicubic{}d",
                 "trilinear": "upsample_trilinear{}d"}
+
+
+def _pad(input, pad, mode="constant", value=None):
+    kind = {"reflect": "reflection_pad{}d", "replicate": "replication_pad{}d"}.get(mode)
+    return kind.format(len(pad) // 2) if kind else None
+
+
+def _interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                 antialias=False):
+    kind = _INTERPOLATE.get(mode)
+    if kind is None:
+        return None
+    op = kind.format(input.ndim - 2)
+    return "_" + op + "_aa" if antialias and mode in ("bilinear", "bicubic") else op
+
+
+def _einsum(equation, *operands):
+    """``bmm`` when the equation contracts an index shared by two operands (PyTorch's einsum then runs bmm)."""
+    operands = operands[0] if len(operands) == 1 and isinstance(operands[0], (list, tuple)) else operands
+    if len(operands) < 2 or not isinstance(equation, str):
+        return None
+    terms, _, output = equation.replace(" ", "").partition("->")
+    terms = [set(t.replace("...", "")) for t in terms.split(",")]
+    if not _:
+        output = {c for t in terms for c in t if sum(c in u for u in terms) == 1}
+    shared = {c for c in set().union(*terms) if sum(c in t for t in terms) > 1}
+    return "bmm" if shared - set(output) else None
+
+
+def _matrix_power(input, n, **kwargs):
+    return "mm" if n >= 2 else None
+
+
+def _inner(input, other, **kwargs):
+    return "mm" if input.ndim and other.ndim and (input.ndim, other.ndim) != (1, 1) else None
+
+
+DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": lambda *a, **k: "mm",
+              "chain_matmul": lambda *a, **k: "mm", "linalg_multi_dot": lambda *a, **k: "mm",
+              "linalg_matmul": lambda *a, **k: "matmul", "linalg_matrix_power": _matrix_power, "inner": _inner}
+"""Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
+does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
+
+
+def policy_of(device_type, name, args, kwargs):
+    """The policy for a call of the public op ``name`` on ``device_type``: None when the op is not listed, "opaque"
+    for a decomposed op whose call runs no listed op (it runs whole, in its inputs' dtypes)."""
+    table = POLICIES[device_type]
+    kind = table.get(name)
+    if kind is None and name in DECOMPOSED:
+        try:
+            kind = table.get(DECOMPOSED[name](*args, **kwargs), "opaque")
+        except (TypeError, AttributeError, IndexError):   # bad arguments: the op itself reports them
+            return None
+    return kind
+
 
 BANNED_MESSAGE = (
     "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
@@ -71,23 +124,6 @@ BANNED_MESSAGE = (
     "In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits\n"
     "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
     "safe to autocast.")
-
-
-def aten_name(name, args, kwargs):
-    """The ATen op a call of the public function ``name`` runs (``pad`` and ``interpolate`` depend on ``mode``)."""
-    if name == "pad":
-        mode = kwargs.get("mode", args[2] if len(args) > 2 else "constant")
-        pad = kwargs.get("pad", args[1] if len(args) > 1 else ())
-        kind = {"reflect": "reflection_pad{}d", "replicate": "replication_pad{}d"}.get(mode)
-        return kind.format(len(pad) // 2) if kind else None
-    if name == "interpolate":
-        mode = kwargs.get("mode", args[3] if len(args) > 3 else "nearest")
-        kind = _INTERPOLATE.get(mode)
-        if kind is None:
-            return None
-        op = kind.format(args[0].ndim - 2)
-        return "_" + op + "_aa" if kwargs.get("antialias") and mode in ("bilinear", "bicubic") else op
-    return name
 
 
 def public_locations():
@@ -103,8 +139,13 @@ def public_locations():
             else:
                 for namespace in ("ember", "ember.nn.functional", "Tensor"):
                     found[(namespace, name)] = op
-    for name in MODE_DEPENDENT:
+    for name in ("pad", "interpolate"):
         found[("ember.nn.functional", name)] = name
+    for name in DECOMPOSED:
+        if name.startswith("linalg_"):
+            found[("ember.linalg", name[len("linalg_"):])] = name
+        else:
+            found.update({("ember", name): name, ("Tensor", name): name})
     return found
 
 
