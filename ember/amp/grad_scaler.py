@@ -172,7 +172,8 @@ class GradScaler:
             else:
                 successful = int(growth_tracker.item()) + 1
                 if successful == self._growth_interval:
-                    grown = numpy.float32(numpy.float64(current) * self._growth_factor)
+                    with numpy.errstate(over="ignore"):   # an overflowing scale is kept, as PyTorch's kernel does
+                        grown = numpy.float32(numpy.float64(current) * self._growth_factor)
                     if numpy.isfinite(grown):
                         scale.fill_(float(grown))
                     growth_tracker.fill_(0)

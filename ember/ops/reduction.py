@@ -11,7 +11,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
-from ._util import name_node, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import Expand, _as_view
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
@@ -168,6 +168,7 @@ def _nan_mask(array):
 # --- sum, mean, prod ------------------------------------------------------------------------------------------
 class Sum(Primitive):
     @staticmethod
+    @quiet   # a sum that overflows is inf, silently, as in PyTorch
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
