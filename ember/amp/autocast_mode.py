@@ -10,12 +10,16 @@ import sys
 import threading
 import warnings
 
+import numpy
+
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd import grad_mode
 from . import policy
 
 _DEVICE_TYPES = ("cpu", "cuda")
+_ndarray = numpy.ndarray
+_FLOAT32 = numpy.dtype(numpy.float32)
 _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
                        "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
@@ -215,58 +219,71 @@ def _cuda_available():
 
 
 # --- the wrappers -------------------------------------------------------------------------------------------------
-def _device_type_of(args, kwargs):
-    for value in policy.flatten(args, kwargs):
-        if isinstance(value, Tensor):
-            return value.device.type
+def _device_type(value):
+    """"cpu" or "cuda" for a tensor, None for anything else."""
+    if isinstance(value, Tensor):
+        return "cpu" if type(value._data) is _ndarray else value.device.type
     return None
 
 
-def _cached_cast(value, device_type, to):
+def _device_type_of(args, kwargs):
+    for value in (*args, *kwargs.values()):
+        kind = _device_type(value)
+        if kind is None and isinstance(value, (list, tuple)) and value:
+            kind = _device_type(value[0])
+        if kind is not None:
+            return kind
+    return None
+
+
+def _cast_to(value, device_type, to):
     """``value`` cast to ``to`` when autocast may cast it; float32 leaf parameters' casts are cached per region."""
-    if not policy.eligible(value, device_type) or value.dtype is to:
+    if not isinstance(value, Tensor):
+        if isinstance(value, (list, tuple)):
+            return type(value)([_cast_to(v, device_type, to) for v in value])
         return value
-    if (to is _state.dtype[device_type] and value.dtype is _dtype.float32 and value.requires_grad
-            and value.grad_fn is None and value._base is None and _state.cache_enabled and grad_mode.state.enabled):
-        entry = _state.cache.get(id(value))
+    kind = value._data.dtype
+    if kind is to._numpy or kind.kind not in "fV" or kind.itemsize == 8 or _device_type(value) != device_type:
+        return value
+    state = _state
+    if (value.requires_grad and value.grad_fn is None and value._base is None and kind is _FLOAT32
+            and to is state.dtype[device_type] and state.cache_enabled and grad_mode.state.enabled):
+        entry = state.cache.get(id(value))
         if entry is None:
-            entry = _state.cache[id(value)] = (value, value.to(to))
+            entry = state.cache[id(value)] = (value, value.to(to))
         return entry[1]
     return value.to(to)
 
 
-def _run(original, name, args, kwargs):
-    """Runs the public op ``name`` under the current autocast state of its inputs' device."""
-    device_type = _device_type_of(args, kwargs)
-    if device_type not in _DEVICE_TYPES or not _state.enabled[device_type] or device_type in _state.running:
-        return original(*args, **kwargs)
-    kind = policy.policy_of(device_type, name, args, kwargs)
-    if kind is None:
-        return original(*args, **kwargs)
-    first = args[0] if args else next(iter(kwargs.values()), None)
-    if kind == "banned":
-        raise RuntimeError(policy.BANNED_MESSAGE)
-    if kind == "opaque":
-        pass
-    elif kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
-        if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
-            kwargs = dict(kwargs, dtype=_dtype.float32)
-    else:
-        lower = _state.dtype[device_type]
-        to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
-            policy.widest(policy.flatten(args, kwargs), device_type, lower)
-        args, kwargs = policy.cast_all(args, kwargs, lambda v: _cached_cast(v, device_type, to))
-    _state.running.add(device_type)
-    try:
-        return original(*args, **kwargs)
-    finally:
-        _state.running.discard(device_type)
-
-
 def _wrap(original, name):
+    """``original`` (the public op ``name``) run under the autocast state of its inputs' device."""
     @functools.wraps(original)
     def autocast_op(*args, **kwargs):
-        return _run(original, name, args, kwargs)
+        state = _state
+        device_type = _device_type_of(args, kwargs)
+        if device_type is None or not state.enabled[device_type] or device_type in state.running:
+            return original(*args, **kwargs)
+        kind = policy.policy_of(device_type, name, args, kwargs)
+        if kind is None:
+            return original(*args, **kwargs)
+        if kind == "banned":
+            raise RuntimeError(policy.BANNED_MESSAGE)
+        if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
+                kwargs = dict(kwargs, dtype=_dtype.float32)
+        elif kind != "opaque":
+            lower = state.dtype[device_type]
+            to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
+                policy.widest(policy.flatten(args, kwargs), device_type, lower)
+            args = [_cast_to(a, device_type, to) for a in args]
+            if kwargs:
+                kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
+        state.running.add(device_type)   # the ops it is built from run as they are
+        try:
+            return original(*args, **kwargs)
+        finally:
+            state.running.discard(device_type)
     return autocast_op
 
 

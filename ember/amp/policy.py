@@ -174,13 +174,3 @@ def flatten(args, kwargs):
             yield from value
         else:
             yield value
-
-
-def cast_all(args, kwargs, cast):
-    """The arguments with ``cast`` applied to each value, inside lists and tuples too."""
-    def each(value):
-        if isinstance(value, (list, tuple)):
-            return type(value)(cast(v) for v in value)
-        return cast(value)
-    return tuple(each(a) for a in args), {k: each(v) for k, v in kwargs.items()}
-

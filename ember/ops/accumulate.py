@@ -11,16 +11,12 @@ WIDENED = ("Matmul", "Einsum", "Linear", "Convolution", "ConvolutionInput", "Con
 __all__ = []
 
 
-_SIXTEEN_BIT = ("float16", "bfloat16")
-
-
 def _rounding_once(forward):
     @functools.wraps(forward)
     def rounded(ctx, *args, **kwargs):
         output = forward(ctx, *args, **kwargs)
-        first = args[0]
-        kind = getattr(first, "dtype", None)
-        if kind is not None and kind.name in _SIXTEEN_BIT and getattr(output, "dtype", kind) != kind:
+        kind = args[0].dtype
+        if output.dtype is not kind and kind.itemsize == 2 and kind.kind in "fV":   # V: ml_dtypes' bfloat16
             return output.astype(kind)
         return output
     return rounded
