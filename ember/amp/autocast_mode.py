@@ -43,7 +43,7 @@ _scanned = [0, {}]     # number of ember modules at the last scan, and the locat
 
 def _check_device_type(device_type):
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
     kind = device_type.split(":")[0]
     if kind not in _KNOWN_DEVICE_TYPES:
         raise RuntimeError(f"Expected one of {', '.join(_KNOWN_DEVICE_TYPES)} device type at start of device "
@@ -166,7 +166,7 @@ class autocast:
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
-            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self.device = device_type
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
@@ -291,7 +291,7 @@ def _locations():
     """(owner, attribute, original, op name) of every reference in ember's modules and Tensor to a listed op."""
     modules = [m for n, m in list(sys.modules.items()) if (n == "ember" or n.startswith("ember.")) and m is not None]
     if _scanned[0] != len(modules):
-        owners = dict((n, m) for n, m in sys.modules.items() if n.startswith("ember"))
+        owners = {n: m for n, m in sys.modules.items() if n.startswith("ember")}
         owners["Tensor"] = Tensor
         ops = {}
         for (owner, attribute), op in policy.public_locations().items():
@@ -335,7 +335,7 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
     """Decorator for a custom Function's ``forward``: with ``cast_inputs``, inside autocast, casts floating inputs to
     it and runs forward with autocast off; records the autocast state for ``custom_bwd``."""
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
 
@@ -357,7 +357,7 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
 def custom_bwd(bwd=None, *, device_type):
     """Decorator for a custom Function's ``backward``: runs it under the autocast state its forward ran in."""
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
     if bwd is None:
         return functools.partial(custom_bwd, device_type=device_type)
 

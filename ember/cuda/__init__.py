@@ -69,4 +69,4 @@ def manual_seed(seed):
 manual_seed_all = manual_seed
 
 
-from . import amp  # noqa: E402,F401  (ember.cuda.amp: the deprecated AMP aliases)
+from . import amp  # noqa: F401  (ember.cuda.amp: the deprecated AMP aliases)

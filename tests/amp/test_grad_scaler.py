@@ -51,17 +51,17 @@ def _train(T, make_optimizer, inject, clip=None, autocast_dtype=None, steps=30, 
 
 
 INJECT = {2: float("inf"), 3: float("nan"), 9: float("-inf"), 17: float("nan"), 18: float("inf")}
-SGD = lambda T, params: T.optim.SGD(params, lr=0.05, momentum=0.9)  # noqa: E731
-ADAM = lambda T, params: T.optim.Adam(params, lr=0.01)  # noqa: E731
+SGD = lambda T, params: T.optim.SGD(params, lr=0.05, momentum=0.9)
+ADAM = lambda T, params: T.optim.Adam(params, lr=0.01)
 
 
 @pytest.mark.parametrize("case", [
-    dict(make_optimizer=SGD, inject=INJECT, growth_interval=4),
-    dict(make_optimizer=ADAM, inject=INJECT, growth_interval=3, init_scale=2.0 ** 10, backoff_factor=0.25,
-         growth_factor=4.0),
-    dict(make_optimizer=SGD, inject={5: float("inf"), 6: float("nan")}, clip=0.5, growth_interval=2),
-    dict(make_optimizer=SGD, inject={4: float("nan")}, autocast_dtype="bfloat16", growth_interval=5),
-    dict(make_optimizer=ADAM, inject={}, init_scale=2.0 ** 126, growth_interval=1),   # overflows by itself
+    {"make_optimizer": SGD, "inject": INJECT, "growth_interval": 4},
+    {"make_optimizer": ADAM, "inject": INJECT, "growth_interval": 3, "init_scale": 2.0 ** 10, "backoff_factor": 0.25,
+         "growth_factor": 4.0},
+    {"make_optimizer": SGD, "inject": {5: float("inf"), 6: float("nan")}, "clip": 0.5, "growth_interval": 2},
+    {"make_optimizer": SGD, "inject": {4: float("nan")}, "autocast_dtype": "bfloat16", "growth_interval": 5},
+    {"make_optimizer": ADAM, "inject": {}, "init_scale": 2.0 ** 126, "growth_interval": 1},   # overflows by itself
 ], ids=["sgd", "adam-custom-factors", "unscale-and-clip", "bf16-autocast", "overflowing-scale"])
 def test_training_loop_matches_torch_step_by_step(case):
     def run(T):
