@@ -261,7 +261,8 @@ def _wrap(original, name):
     def autocast_op(*args, **kwargs):
         state = _state
         device_type = _device_type_of(args, kwargs)
-        if device_type is None or not state.enabled[device_type] or device_type in state.running:
+        if device_type is None or not state.enabled[device_type] or device_type in state.running or \
+                kwargs.get("out") is not None:   # calls with out= are not autocast, as in PyTorch
             return original(*args, **kwargs)
         kind = policy.policy_of(device_type, name, args, kwargs)
         if kind is None:

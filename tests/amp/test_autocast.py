@@ -36,6 +36,17 @@ def test_state_functions_follow_regions(T):
     assert not T.is_autocast_enabled("cpu") and _mm_dtype(T, x, w) == "float32"
 
 
+@pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
+def test_out_and_in_place_calls_are_not_autocast(T):
+    a, b = T.ones(2, 2), T.ones(2, 2)
+    out = T.empty(2, 2)
+    with T.autocast("cpu"):
+        T.mm(a, b, out=out)
+        c = a.clone().addmm_(a, b)
+        assert out.dtype is T.float32 and out.tolist() == [[2.0, 2.0]] * 2 and c.dtype is T.float32
+        assert a.addmm(a, b).dtype is T.bfloat16
+
+
 def test_region_exit_restores_the_original_functions():
     original = ember.mm, ember.Tensor.matmul, ember.nn.functional.linear
     with ember.autocast("cpu"):
