@@ -67,20 +67,22 @@ def training_step(lib, amp, batch):
     return step
 
 
-def activation_bytes(dtype_name, batch):
-    """Bytes ember holds after the CNN's forward pass (the activations kept for backward), weights excluded."""
+def activation_bytes(mode, batch):
+    """Bytes ember holds after the CNN's forward pass and loss (what backward needs), allocated during the forward:
+    ``mode`` is "float32", "autocast <dtype>" (which also holds the cached 16-bit copies of the weights) or a
+    16-bit dtype name for the whole model and input converted to it."""
     model = _cnn(ember)
     x, y = _batch(ember, batch)
+    region = ember.autocast("cpu", dtype=getattr(ember, mode.split()[-1]), enabled=mode.startswith("autocast"))
+    if mode in ("float16", "bfloat16"):
+        model, x = model.to(getattr(ember, mode)), x.to(getattr(ember, mode))
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    if dtype_name == "float32":
+    with region:
         loss = ember.nn.functional.nll_loss(model(x), y)
-    else:
-        with ember.autocast("cpu", dtype=getattr(ember, dtype_name)):
-            loss = ember.nn.functional.nll_loss(model(x), y)
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    loss.backward()
+    loss.float().backward()
     return held
 
 
@@ -114,10 +116,11 @@ def main():
     print(f"{'  autocast / float32 step time':52s} {times[True][0] / times[False][0]:11.2f} "
           f"{times[True][1] / times[False][1]:11.2f}")
     full = activation_bytes("float32", args.batch)
-    for dtype_name in ("bfloat16", "float16"):
-        held = activation_bytes(dtype_name, args.batch)
-        print(f"activations of a batch under {dtype_name} autocast: {held / 2**20:.1f} MiB vs {full / 2**20:.1f} MiB "
-              f"in float32 ({held / full:.2f}x)")
+    print(f"ember: memory held for backward after a forward, batch {args.batch}: float32 {full / 2**20:.1f} MiB")
+    for mode in ("autocast bfloat16", "autocast float16", "bfloat16", "float16"):
+        held = activation_bytes(mode, args.batch)
+        label = mode if mode.startswith("autocast") else mode + " model"
+        print(f"  {label:24s} {held / 2**20:7.1f} MiB ({held / full:.2f}x)")
     for lib in (ember, torch) if torch else (ember,):
         outside, inside = _median_times((overhead_case(lib, False), overhead_case(lib, True)), 200, args.rounds)
         inside /= 100

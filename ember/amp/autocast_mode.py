@@ -8,6 +8,7 @@ last region closes: outside autocast, ops run at full speed.
 import functools
 import sys
 import threading
+import types
 import warnings
 
 import numpy
@@ -289,7 +290,7 @@ def _wrap(original, name):
 
 
 def _locations():
-    """(owner, attribute, original, op name) of every reference in ember's modules and Tensor to a listed op."""
+    """Every reference in ember's modules and on Tensor to a listed op: (owner, attribute) -> (function, op name)."""
     modules = [m for n, m in list(sys.modules.items()) if (n == "ember" or n.startswith("ember.")) and m is not None]
     if _scanned[0] != len(modules):
         owners = {n: m for n, m in sys.modules.items() if n.startswith("ember")}
@@ -297,7 +298,7 @@ def _locations():
         ops = {}
         for (owner, attribute), op in policy.public_locations().items():
             function = getattr(owners.get(owner), attribute, None)
-            if callable(function) and type(function).__name__ == "function":
+            if isinstance(function, types.FunctionType):
                 ops[id(function)] = (function, op)
         found = {}
         for owner in modules + [Tensor]:
