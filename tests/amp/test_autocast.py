@@ -264,3 +264,28 @@ def test_cuda_autocast_on_a_gpu():
         with pytest.raises(RuntimeError, match="unsafe to autocast"):
             ember.nn.functional.binary_cross_entropy(a.sigmoid(), a.sigmoid())
     np.testing.assert_allclose(ember.mm(a, a).cpu().numpy(), (a.cpu().numpy() @ a.cpu().numpy()), rtol=1e-4)
+
+
+def test_cuda_policy_applied_with_cpu_arrays_standing_in_for_gpu_ones(monkeypatch):
+    """The CUDA table's policies (fp32_set_opt_dtype, fp32_append_dtype, promote, banned) run through the same
+    wrappers; without a GPU, CPU tensors stand in for CUDA ones. Expected dtypes: PyTorch's documented behaviour."""
+    as_cuda = {"cpu": "cuda"}
+    real_device_type, real_eligible = autocast_mode._device_type, policy.eligible
+    monkeypatch.setattr(autocast_mode, "_device_type", lambda v: as_cuda.get(real_device_type(v)))
+    monkeypatch.setattr(policy, "eligible", lambda v, d: real_eligible(v, "cpu") and d == "cuda")
+    x, h = ember.ones(2, 3), ember.ones(2, 3, dtype=ember.float16)
+    ember.set_autocast_enabled("cuda", True)
+    try:
+        assert ember.mm(x, x.t()).dtype is ember.float16 and ember.nn.functional.linear(x, x).dtype is ember.float16
+        assert ember.einsum("ij,kj->ik", x, x).dtype is ember.float16          # listed by name on CUDA
+        assert h.exp().dtype is ember.float32 and (h ** 2).dtype is ember.float32
+        assert ember.nn.functional.softmax(h, 1).dtype is ember.float32       # fp32_set_opt_dtype
+        assert h.sum().dtype is ember.float32 and h.cumsum(1).dtype is ember.float32
+        assert h.sum(dtype=ember.float16).dtype is ember.float16               # an explicit dtype wins
+        assert h.norm().dtype is ember.float32                                 # fp32_append_dtype
+        assert ember.atan2(h, x).dtype is ember.float32 and ember.atan2(h, h).dtype is ember.float16   # promote
+        assert ember.cat([h, h]).dtype is ember.float16                        # not listed on CUDA
+        with pytest.raises(RuntimeError, match="binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast"):
+            ember.nn.functional.binary_cross_entropy(x.sigmoid(), x.sigmoid())
+    finally:
+        ember.set_autocast_enabled("cuda", False)
