@@ -290,7 +290,8 @@ def _wrap(original, name):
 
 
 def _locations():
-    """Every reference in ember's modules and on Tensor to a listed op: (owner, attribute) -> (function, op name)."""
+    """Every reference in ember's modules and on Tensor to a listed op: (owner, attribute) -> (function, wrapper).
+    Rescanned only when ember modules were imported since the last scan."""
     modules = [m for n, m in list(sys.modules.items()) if (n == "ember" or n.startswith("ember.")) and m is not None]
     if _scanned[0] != len(modules):
         owners = {n: m for n, m in sys.modules.items() if n.startswith("ember")}
@@ -300,18 +301,19 @@ def _locations():
             function = getattr(owners.get(owner), attribute, None)
             if isinstance(function, types.FunctionType):
                 ops[id(function)] = (function, op)
+        wrappers = {id(function): (function, _wrap(function, op)) for function, op in ops.values()}
         found = {}
         for owner in modules + [Tensor]:
             for attribute, value in list(vars(owner).items()):
-                if id(value) in ops and ops[id(value)][0] is value:
-                    found[(owner, attribute)] = ops[id(value)]
+                if id(value) in wrappers and wrappers[id(value)][0] is value:
+                    found[(owner, attribute)] = wrappers[id(value)]
         _scanned[0], _scanned[1] = len(modules), found
     return _scanned[1]
 
 
 def _install():
-    for (owner, attribute), (function, op) in _locations().items():
-        setattr(owner, attribute, _wrap(function, op))
+    for (owner, attribute), (function, wrapper) in _locations().items():
+        setattr(owner, attribute, wrapper)
         _installed.append((owner, attribute, function))
 
 
