@@ -43,6 +43,14 @@ from . import special  # noqa: E402,F401
 from . import distributions, func, hub, profiler, testing  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from . import jit, onnx  # noqa: E402,F401
+from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
+from . import amp, cpu  # noqa: E402
+from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_increment_nesting,  # noqa: E402,F401
+                                clear_autocast_cache, get_autocast_cpu_dtype, get_autocast_dtype,
+                                get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
+                                is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype,
+                                set_autocast_cpu_enabled, set_autocast_dtype, set_autocast_enabled,
+                                set_autocast_gpu_dtype)
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

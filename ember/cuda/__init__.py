@@ -67,3 +67,6 @@ def manual_seed(seed):
 
 
 manual_seed_all = manual_seed
+
+
+from . import amp  # noqa: F401  (ember.cuda.amp: the deprecated AMP aliases)

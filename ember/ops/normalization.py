@@ -1,9 +1,22 @@
 """Normalization: batch, layer, group, instance and local response norm, composed from reductions so their
 gradients (and second gradients) follow from the ops they are made of."""
+import functools
+
 from ..autograd.function import composite
 from ..autograd.grad_mode import no_grad
 
 __all__ = []
+
+
+def _float32_inside(norm):
+    """Decorator: a 16-bit input is normalized in float32 and the result rounded once to its dtype, as PyTorch's
+    CPU kernels accumulate (statistics of rounded intermediates would drift by a 16-bit ulp per step)."""
+    @functools.wraps(norm)
+    def run(input, *args, **kwargs):
+        if input.dtype.itemsize == 2 and input.dtype.is_floating_point:
+            return norm(input.float(), *args, **kwargs).to(input.dtype)
+        return norm(input, *args, **kwargs)
+    return run
 
 
 def _shape_for_channels(input):
@@ -11,6 +24,7 @@ def _shape_for_channels(input):
 
 
 @composite("batch_norm")
+@_float32_inside
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
     running statistics."""
@@ -39,6 +53,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return result
 
 
+@_float32_inside
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -69,6 +84,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return result if weight is None else result * weight
 
 
+@_float32_inside
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
     N, C = input.shape[:2]
@@ -87,6 +103,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return result
 
 
+@_float32_inside
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each channel of each sample over its spatial positions."""

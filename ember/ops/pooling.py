@@ -87,7 +87,7 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     spatial = x.shape[2:]
     extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
     widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
-    fill = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
     padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
     row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
     window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims

@@ -168,7 +168,7 @@ def _nan_mask(array):
 # --- sum, mean, prod ------------------------------------------------------------------------------------------
 class Sum(Primitive):
     @staticmethod
-    @quiet
+    @quiet   # a sum that overflows is inf, silently, as in PyTorch
     def forward(ctx, a, dims, keepdim, dtype):
         ctx.shape, ctx.dims, ctx.keepdim = a.shape, dims, keepdim
         if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):

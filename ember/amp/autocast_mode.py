@@ -1,0 +1,373 @@
+"""``autocast``: regions where each listed op casts its inputs by PyTorch's per-device policy (``policy.py``).
+
+While any region is enabled, every public function that implements a listed ATen op is replaced, in each ember
+namespace that holds it, by a wrapper that casts the arguments and runs the op with autocast off for its device (as
+PyTorch's autocast kernels do), so the ops it is built from are not cast again. The wrappers are removed when the
+last region closes: outside autocast, ops run at full speed.
+"""
+import functools
+import sys
+import threading
+import types
+import warnings
+
+import numpy
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd import grad_mode
+from . import policy
+
+_DEVICE_TYPES = ("cpu", "cuda")
+_ndarray = numpy.ndarray
+_FLOAT32 = numpy.dtype(numpy.float32)
+_KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
+                       "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = dict.fromkeys(_DEVICE_TYPES, False)
+        self.dtype = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16}
+        self.cache_enabled = True
+        self.nesting = 0
+        self.cache = {}          # id(fp32 leaf) -> (leaf, its cast): the leaf is kept so its id is not reused
+        self.running = set()     # device types whose autocast op is running now (its inner ops are not cast)
+
+
+_state = _State()
+_lock = threading.Lock()
+_enabled_count = [0]   # enabled (thread, device type) pairs across threads: wrappers stay installed while > 0
+_installed = []        # (owner, attribute, original) of each wrapper in place
+_scanned = [0, {}]     # number of ember modules at the last scan, and the locations found
+
+
+def _check_device_type(device_type):
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
+    kind = device_type.split(":")[0]
+    if kind not in _KNOWN_DEVICE_TYPES:
+        raise RuntimeError(f"Expected one of {', '.join(_KNOWN_DEVICE_TYPES)} device type at start of device "
+                           f"string: {device_type}")
+    return kind
+
+
+def is_autocast_available(device_type):
+    """Whether autocast works on ``device_type`` in ember ("cpu" and "cuda")."""
+    return _check_device_type(device_type) in _DEVICE_TYPES
+
+
+def _supported(device_type):
+    kind = _check_device_type(device_type)
+    if kind not in _DEVICE_TYPES:
+        raise RuntimeError(f"User specified an unsupported autocast device_type '{device_type}'")
+    return kind
+
+
+def _deprecated(old, new):
+    warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
+
+
+def is_autocast_enabled(device_type=None):
+    """Whether autocast is on for ``device_type`` (CUDA when omitted, as in PyTorch)."""
+    return _state.enabled[_supported(device_type or "cuda")]
+
+
+def set_autocast_enabled(device_type, enabled=None):
+    """Turns autocast on or off for ``device_type`` in this thread (``set_autocast_enabled(bool)``: CUDA)."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    kind = _supported(device_type)
+    enabled = bool(enabled)
+    if _state.enabled[kind] != enabled:
+        _state.enabled[kind] = enabled
+        with _lock:
+            _enabled_count[0] += 1 if enabled else -1
+            if _enabled_count[0] == 1 and enabled:
+                _install()
+            elif _enabled_count[0] == 0:
+                _uninstall()
+
+
+def get_autocast_dtype(device_type):
+    """The dtype autocast casts lower-precision ops to on ``device_type`` (bfloat16 on CPU, float16 on CUDA)."""
+    return _state.dtype[_supported(device_type)]
+
+
+def set_autocast_dtype(device_type, dtype):
+    """Sets the dtype autocast uses on ``device_type`` in this thread."""
+    _state.dtype[_supported(device_type)] = dtype
+
+
+def is_autocast_cache_enabled():
+    """Whether casts of float32 parameters are cached within an autocast region."""
+    return _state.cache_enabled
+
+
+def set_autocast_cache_enabled(enabled):
+    """Turns the weight-cast cache on or off in this thread."""
+    _state.cache_enabled = bool(enabled)
+
+
+def clear_autocast_cache():
+    """Forgets the cached casts (done when the outermost autocast region exits)."""
+    _state.cache.clear()
+
+
+def autocast_increment_nesting():
+    """Counts one more open autocast region; returns the depth."""
+    _state.nesting += 1
+    return _state.nesting
+
+
+def autocast_decrement_nesting():
+    """Counts one region closed; returns the depth."""
+    _state.nesting -= 1
+    return _state.nesting
+
+
+def is_autocast_cpu_enabled():
+    """Deprecated: ``is_autocast_enabled("cpu")``."""
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
+    return _state.enabled["cpu"]
+
+
+def set_autocast_cpu_enabled(enabled):
+    """Deprecated: ``set_autocast_enabled("cpu", enabled)``."""
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype():
+    """Deprecated: ``get_autocast_dtype("cpu")``."""
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
+    return _state.dtype["cpu"]
+
+
+def set_autocast_cpu_dtype(dtype):
+    """Deprecated: ``set_autocast_dtype("cpu", dtype)``."""
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
+    _state.dtype["cpu"] = dtype
+
+
+def get_autocast_gpu_dtype():
+    """Deprecated: ``get_autocast_dtype("cuda")``."""
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
+    return _state.dtype["cuda"]
+
+
+def set_autocast_gpu_dtype(dtype):
+    """Deprecated: ``set_autocast_dtype("cuda", dtype)``."""
+    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
+    _state.dtype["cuda"] = dtype
+
+
+class autocast:
+    """Context manager and decorator: ops in the region run in PyTorch's per-op dtype for ``device_type``."""
+
+    def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
+        self.device = device_type
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled
+        if enabled:
+            if device_type == "cuda" and not _cuda_available():
+                warnings.warn("CUDA is not available or torch_xla is imported. Disabling autocast.", stacklevel=2)
+                enabled = False
+            elif device_type != "cuda" and self.fast_dtype not in (_dtype.bfloat16, _dtype.float16):
+                name = device_type.upper()
+                warnings.warn(f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+                              f"{name} Autocast only supports dtypes of torch.bfloat16, torch.float16 currently.",
+                              stacklevel=2)
+                enabled = False
+        self._enabled = enabled
+
+    def __enter__(self):
+        self.prev_cache_enabled = is_autocast_cache_enabled()
+        self.prev = is_autocast_enabled(self.device)
+        self.prev_fastdtype = get_autocast_dtype(self.device)
+        set_autocast_enabled(self.device, self._enabled)
+        set_autocast_dtype(self.device, self.fast_dtype)
+        autocast_increment_nesting()
+        set_autocast_cache_enabled(self._cache_enabled)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        if autocast_decrement_nesting() == 0:
+            clear_autocast_cache()
+        set_autocast_enabled(self.device, self.prev)
+        set_autocast_dtype(self.device, self.prev_fastdtype)
+        set_autocast_cache_enabled(self.prev_cache_enabled)
+        return False
+
+    def __call__(self, func):
+        if not callable(func):
+            raise TypeError(f"autocast()(func) requires a callable, but got {type(func).__name__}. Did you mean to "
+                            "use autocast as a context manager? For example:\n    with torch.autocast(device_type=...):"
+                            "\n        output = model(input)")
+
+        @functools.wraps(func)
+        def decorate_autocast(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+        return decorate_autocast
+
+
+def _cuda_available():
+    from .._backend import cuda_available
+    return cuda_available()
+
+
+# --- the wrappers -------------------------------------------------------------------------------------------------
+def _device_type(value):
+    """"cpu" or "cuda" for a tensor, None for anything else."""
+    if isinstance(value, Tensor):
+        return "cpu" if type(value._data) is _ndarray else value.device.type
+    return None
+
+
+def _device_type_of(args, kwargs):
+    for value in (*args, *kwargs.values()):
+        kind = _device_type(value)
+        if kind is None and isinstance(value, (list, tuple)) and value:
+            kind = _device_type(value[0])
+        if kind is not None:
+            return kind
+    return None
+
+
+def _cast_to(value, device_type, to):
+    """``value`` cast to ``to`` when autocast may cast it; float32 leaf parameters' casts are cached per region."""
+    if not isinstance(value, Tensor):
+        if isinstance(value, (list, tuple)):
+            return type(value)([_cast_to(v, device_type, to) for v in value])
+        return value
+    kind = value._data.dtype
+    if kind is to._numpy or kind.kind not in "fV" or kind.itemsize == 8 or _device_type(value) != device_type:
+        return value
+    state = _state
+    if (value.requires_grad and value.grad_fn is None and value._base is None and kind is _FLOAT32
+            and to is state.dtype[device_type] and state.cache_enabled and grad_mode.state.enabled):
+        entry = state.cache.get(id(value))
+        if entry is None:
+            entry = state.cache[id(value)] = (value, value.to(to))
+        return entry[1]
+    return value.to(to)
+
+
+def _wrap(original, name):
+    """``original`` (the public op ``name``) run under the autocast state of its inputs' device."""
+    @functools.wraps(original)
+    def autocast_op(*args, **kwargs):
+        state = _state
+        device_type = _device_type_of(args, kwargs)
+        if device_type is None or not state.enabled[device_type] or device_type in state.running or \
+                kwargs.get("out") is not None:   # calls with out= are not autocast, as in PyTorch
+            return original(*args, **kwargs)
+        kind = policy.policy_of(device_type, name, args, kwargs)
+        if kind is None:
+            return original(*args, **kwargs)
+        if kind == "banned":
+            raise RuntimeError(policy.BANNED_MESSAGE)
+        if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+            first = args[0] if args else next(iter(kwargs.values()), None)
+            if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
+                kwargs = dict(kwargs, dtype=_dtype.float32)
+        elif kind != "opaque":
+            lower = state.dtype[device_type]
+            to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
+                policy.widest(policy.flatten(args, kwargs), device_type, lower)
+            args = [_cast_to(a, device_type, to) for a in args]
+            if kwargs:
+                kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
+        state.running.add(device_type)   # the ops it is built from run as they are
+        try:
+            return original(*args, **kwargs)
+        finally:
+            state.running.discard(device_type)
+    return autocast_op
+
+
+def _locations():
+    """Every reference in ember's modules and on Tensor to a listed op: (owner, attribute) -> (function, wrapper).
+    Rescanned only when ember modules were imported since the last scan."""
+    modules = [m for n, m in list(sys.modules.items()) if (n == "ember" or n.startswith("ember.")) and m is not None]
+    if _scanned[0] != len(modules):
+        owners = {n: m for n, m in sys.modules.items() if n.startswith("ember")}
+        owners["Tensor"] = Tensor
+        ops = {}
+        for (owner, attribute), op in policy.public_locations().items():
+            function = getattr(owners.get(owner), attribute, None)
+            if isinstance(function, types.FunctionType):
+                ops[id(function)] = (function, op)
+        wrappers = {id(function): (function, _wrap(function, op)) for function, op in ops.values()}
+        found = {}
+        for owner in modules + [Tensor]:
+            for attribute, value in list(vars(owner).items()):
+                if id(value) in wrappers and wrappers[id(value)][0] is value:
+                    found[(owner, attribute)] = wrappers[id(value)]
+        _scanned[0], _scanned[1] = len(modules), found
+    return _scanned[1]
+
+
+def _install():
+    for (owner, attribute), (function, wrapper) in _locations().items():
+        setattr(owner, attribute, wrapper)
+        _installed.append((owner, attribute, function))
+
+
+def _uninstall():
+    while _installed:
+        owner, attribute, function = _installed.pop()
+        setattr(owner, attribute, function)
+
+
+# --- custom autograd Functions ------------------------------------------------------------------------------------
+def _cast(value, device_type, dtype):
+    """Casts eligible tensors in ``value`` (nested lists, tuples, dicts) to ``dtype``."""
+    if isinstance(value, Tensor):
+        return value.to(dtype) if policy.eligible(value, device_type) else value
+    if isinstance(value, dict):
+        return {_cast(k, device_type, dtype): _cast(v, device_type, dtype) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(v, device_type, dtype) for v in value)
+    return value
+
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for a custom Function's ``forward``: with ``cast_inputs``, inside autocast, casts floating inputs to
+    it and runs forward with autocast off; records the autocast state for ``custom_bwd``."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = is_autocast_enabled(device_type)
+            return fwd(*args, **kwargs)
+        ctx._fwd_used_autocast = False
+        if not is_autocast_enabled(device_type):
+            return fwd(*args, **kwargs)
+        with autocast(device_type=device_type, enabled=False):
+            return fwd(*_cast(args, device_type, cast_inputs), **_cast(kwargs, device_type, cast_inputs))
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorator for a custom Function's ``backward``: runs it under the autocast state its forward ran in."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=ctx._fwd_used_autocast, dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+    return decorate_bwd
