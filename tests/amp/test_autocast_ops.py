@@ -11,7 +11,7 @@ from ember.amp import policy
 
 torch = pytest.importorskip("torch")
 
-SHAPES = {
+SHAPES = {"signal": (2, 32), 
     "x": (3, 4), "w": (5, 4), "b": (5,), "m": (4, 5), "mb": (2, 3, 4), "nb": (2, 4, 5), "c": (3, 5),
     "x1": (2, 3, 8), "w1": (4, 3, 3), "x2": (2, 3, 6, 6), "w2": (4, 3, 3, 3), "x3": (1, 2, 4, 4, 4),
     "w3": (3, 2, 2, 2, 2), "wt1": (3, 4, 3), "wt2": (3, 4, 3, 3), "wt3": (2, 3, 2, 2, 2), "v": (4,), "u": (4,),
@@ -79,6 +79,8 @@ FP32 = [
     ("nanquantile", lambda T, F, i: T.nanquantile(i("x"), 0.7), ("x",)),
     ("cdist", lambda T, F, i: T.cdist(i("x"), i("w")), ("x", "w")),
     ("trace", lambda T, F, i: T.trace(i("sq")), ("sq",)),
+    ("stft", lambda T, F, i: T.view_as_real(T.stft(i("signal"), 8, window=T.hann_window(8), return_complex=True)),
+     ("signal",)),
     ("view_as_complex", lambda T, F, i: T.view_as_complex(i("pair")), ("pair",)),
     ("cholesky", lambda T, F, i: T.linalg.cholesky(i("spd")), ("spd",)),
     ("cholesky_inverse", lambda T, F, i: T.cholesky_inverse(T.linalg.cholesky(i("spd"))), ("spd",)),
