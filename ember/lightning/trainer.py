@@ -1,6 +1,7 @@
 """Trainer: runs a LightningModule's fit, validate, test and predict loops with Lightning 2.x's arguments, hook
 order, logging, gradient accumulation and clipping, checkpoints and resuming."""
 import contextlib
+import importlib.util
 import math
 import os
 import warnings
@@ -11,7 +12,7 @@ from . import _results
 from ._optimizers import configure_optimizers
 from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
 from .datamodule import LightningDataModule
-from .loggers import CSVLogger
+from .loggers import CSVLogger, TensorBoardLogger
 
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
@@ -72,8 +73,9 @@ class Trainer:
         self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
         self._inference_mode = inference_mode
 
-        if logger is None or logger is True:
-            logger = [] if barebones else [CSVLogger(self.default_root_dir)]
+        if logger is None or logger is True:   # TensorBoard's when its writer is installed, as in Lightning
+            default = TensorBoardLogger if importlib.util.find_spec("tensorboardX") else CSVLogger
+            logger = [] if barebones else [default(self.default_root_dir)]
         elif logger is False:
             logger = []
         self.loggers = list(logger) if isinstance(logger, (list, tuple)) else [logger]

@@ -1,10 +1,9 @@
 """CSVLogger: metrics to ``metrics.csv`` and hyperparameters to ``hparams.yaml`` under
 ``save_dir/name/version_N``, as Lightning writes them."""
 import csv
-import json
 import os
 
-from .logger import Logger, next_version
+from .logger import Logger, next_version, save_hparams_to_yaml
 
 
 class CSVLogger(Logger):
@@ -40,16 +39,7 @@ class CSVLogger(Logger):
     def log_hyperparams(self, params, *args, **kwargs):
         self.hparams.update(dict(params) if not hasattr(params, "__dict__") or isinstance(params, dict)
                             else vars(params))
-        os.makedirs(self.log_dir, exist_ok=True)
-        with open(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), "w") as file:
-            try:
-                import yaml
-            except ImportError:   # JSON scalars are YAML scalars: without PyYAML, one flat "key: value" per line
-                for key, value in self.hparams.items():
-                    file.write(f"{key}: {json.dumps(value, default=str)}\n")
-            else:
-                yaml.dump({k: v if isinstance(v, (bool, int, float, str, list, dict, type(None))) else str(v)
-                           for k, v in self.hparams.items()}, file)
+        save_hparams_to_yaml(os.path.join(self.log_dir, self.NAME_HPARAMS_FILE), self.hparams)
 
     def log_metrics(self, metrics, step=None):
         row = {(f"{self._prefix}-{k}" if self._prefix else k): (float(v) if hasattr(v, "item") else v)

@@ -1,4 +1,5 @@
 """Logger: where the Trainer sends metrics and hyperparameters."""
+import json
 import os
 
 
@@ -55,3 +56,18 @@ def next_version(root):
     taken = [int(name.split("_")[1]) for name in os.listdir(root)
              if name.startswith("version_") and name.split("_")[1].isdigit()]
     return max(taken) + 1 if taken else 0
+
+
+def save_hparams_to_yaml(path, hparams):
+    """Writes ``hparams`` as YAML (through PyYAML when installed; otherwise one ``key: value`` line each, the values
+    as JSON scalars, which are YAML too)."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as file:
+        try:
+            import yaml
+        except ImportError:
+            for key, value in hparams.items():
+                file.write(f"{key}: {json.dumps(value, default=str)}\n")
+        else:
+            yaml.dump({k: v if isinstance(v, (bool, int, float, str, list, dict, type(None))) else str(v)
+                       for k, v in hparams.items()}, file)
