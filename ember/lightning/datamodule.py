@@ -1,0 +1,115 @@
+"""LightningDataModule (the data side: ``prepare_data``, ``setup``, ``*_dataloader``) and the hyperparameter
+bookkeeping it shares with LightningModule (``save_hyperparameters``, ``hparams``)."""
+import copy
+import inspect
+
+
+class AttributeDict(dict):
+    """A dict whose keys also read and write as attributes (``hparams.lr``)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError as error:
+            raise AttributeError(f"Missing attribute \"{key}\"") from error
+
+    def __setattr__(self, key, value):
+        self[key] = value
+
+
+class HyperparametersMixin:
+    """``save_hyperparameters`` and ``hparams``: the arguments the object was built with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        object.__setattr__(self, "_hparams", AttributeDict())
+        object.__setattr__(self, "_hparams_initial", AttributeDict())
+
+    def save_hyperparameters(self, *args, ignore=None, frame=None, logger=True):
+        """Stores the caller's ``__init__`` arguments (all, those named in ``args``, or a dict given as ``args[0]``)
+        in ``self.hparams``; they go into checkpoints so ``load_from_checkpoint`` can rebuild the object."""
+        self._log_hyperparams = logger
+        ignore = [ignore] if isinstance(ignore, str) else list(ignore or ())
+        if len(args) == 1 and isinstance(args[0], dict):
+            values = dict(args[0])
+            object.__setattr__(self, "_hparams_name", None)
+        elif len(args) == 1 and hasattr(args[0], "__dict__") and not isinstance(args[0], str):
+            values = dict(vars(args[0]))
+            object.__setattr__(self, "_hparams_name", None)
+        else:
+            frame = frame or inspect.currentframe().f_back
+            values = _init_arguments(frame, type(self))
+            if args:
+                values = {name: values[name] for name in args if name in values}
+            object.__setattr__(self, "_hparams_name", "kwargs")
+        values = {k: v for k, v in values.items() if k not in ignore}
+        self._hparams.update(values)
+        object.__setattr__(self, "_hparams_initial", AttributeDict(copy.deepcopy(dict(self._hparams))))
+
+    @property
+    def hparams(self):
+        """The saved hyperparameters (an AttributeDict)."""
+        return self._hparams
+
+    @property
+    def hparams_initial(self):
+        """The hyperparameters as first saved, before any later change."""
+        return AttributeDict(copy.deepcopy(dict(self._hparams_initial)))
+
+
+def _init_arguments(frame, cls):
+    """The arguments of the ``__init__`` call(s) up the stack from ``frame`` that built an instance of ``cls``
+    (the outermost subclass's values win), ``**kwargs`` spread out, ``self`` and ``*args`` left out."""
+    values = {}
+    while frame is not None and frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), cls):
+        info = inspect.getargvalues(frame)
+        local = info.locals
+        found = {name: local[name] for name in info.args[1:] if name in local}
+        if info.keywords and isinstance(local.get(info.keywords), dict):
+            found.update(local[info.keywords])
+        values = {**found, **values}
+        frame = frame.f_back
+    return values
+
+
+class LightningDataModule(HyperparametersMixin):
+    """The data of an experiment: download once (``prepare_data``), split (``setup``), and the loaders."""
+
+    CHECKPOINT_HYPER_PARAMS_KEY = "datamodule_hyper_parameters"
+    CHECKPOINT_HYPER_PARAMS_NAME = "datamodule_hparams_name"
+
+    def __init__(self):
+        super().__init__()
+        self.trainer = None
+
+    def prepare_data(self):
+        """Downloads or writes data, once per machine."""
+
+    def setup(self, stage):
+        """Builds datasets for ``stage`` ("fit", "validate", "test" or "predict")."""
+
+    def teardown(self, stage):
+        """Releases what ``setup`` made."""
+
+    def train_dataloader(self):
+        """The training DataLoader."""
+        raise RuntimeError("`train_dataloader` must be implemented to be used with the Lightning Trainer")
+
+    def val_dataloader(self):
+        """The validation DataLoader(s); none by default."""
+        return []
+
+    def test_dataloader(self):
+        """The test DataLoader(s)."""
+        raise RuntimeError("`test_dataloader` must be implemented to be used with the Lightning Trainer")
+
+    def predict_dataloader(self):
+        """The prediction DataLoader(s)."""
+        raise RuntimeError("`predict_dataloader` must be implemented to be used with the Lightning Trainer")
+
+    def state_dict(self):
+        """State to save in checkpoints."""
+        return {}
+
+    def load_state_dict(self, state_dict):
+        """Restores what ``state_dict`` returned."""

@@ -1,0 +1,728 @@
+"""Trainer: runs a LightningModule's fit, validate, test and predict loops with Lightning 2.x's arguments, hook
+order, logging, gradient accumulation and clipping, checkpoints and resuming."""
+import contextlib
+import importlib.util
+import math
+import os
+import warnings
+
+import ember
+
+from . import _results
+from ._optimizers import configure_optimizers
+from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
+from .datamodule import LightningDataModule
+from .loggers import CSVLogger, TensorBoardLogger
+
+_PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
+               64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
+               "bf16-mixed": "bf16-mixed"}
+
+
+class Trainer:
+    """Trains, validates, tests and predicts with a LightningModule (Lightning 2.x's ``Trainer``)."""
+
+    def __init__(self, *, accelerator="auto", strategy="auto", devices="auto", num_nodes=1, precision=None,
+                 logger=None, callbacks=None, fast_dev_run=False, max_epochs=None, min_epochs=None, max_steps=-1,
+                 min_steps=None, max_time=None, limit_train_batches=None, limit_val_batches=None,
+                 limit_test_batches=None, limit_predict_batches=None, overfit_batches=0.0, val_check_interval=None,
+                 check_val_every_n_epoch=1, num_sanity_val_steps=None, log_every_n_steps=None,
+                 enable_checkpointing=None, enable_progress_bar=None, enable_model_summary=None,
+                 accumulate_grad_batches=1, gradient_clip_val=None, gradient_clip_algorithm=None, deterministic=None,
+                 benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None, detect_anomaly=False,
+                 barebones=False, plugins=None, sync_batchnorm=False, reload_dataloaders_every_n_epochs=0,
+                 default_root_dir=None, model_registry=None):
+        self._check_accelerator(accelerator, devices)
+        if strategy not in ("auto", "single_device"):
+            raise ValueError(f"strategy={strategy!r} needs ember.distributed, which this ember does not have yet; "
+                             "use strategy='auto' (one process)")
+        self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
+        if self.precision is None:
+            raise ValueError(f"Precision {precision!r} is invalid. Allowed precision values: "
+                             "('16-mixed', 'bf16-mixed', '32-true', '64-true', '32', '16', 'bf16', '64')")
+        if self.precision in ("16-mixed", "bf16-mixed") and not hasattr(ember, "autocast"):
+            raise ValueError(f"precision={precision!r} needs ember.autocast (mixed precision), which this ember does "
+                             "not have yet; use precision='32-true' or '64-true'")
+        self.fast_dev_run = int(fast_dev_run)
+        if fast_dev_run:
+            limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = self.fast_dev_run
+            max_epochs, max_steps, num_sanity_val_steps, val_check_interval = 1, self.fast_dev_run, 0, 1.0
+            logger, enable_checkpointing = False, False
+        if overfit_batches:
+            limit_train_batches = limit_val_batches = overfit_batches
+        if max_epochs is None:
+            max_epochs = 1000 if max_steps == -1 and max_time is None else -1
+        self.max_epochs, self.min_epochs, self.max_steps, self.min_steps = max_epochs, min_epochs, max_steps, min_steps
+        self.limit_train_batches = 1.0 if limit_train_batches is None else limit_train_batches
+        self.limit_val_batches = 1.0 if limit_val_batches is None else limit_val_batches
+        self.limit_test_batches = 1.0 if limit_test_batches is None else limit_test_batches
+        self.limit_predict_batches = 1.0 if limit_predict_batches is None else limit_predict_batches
+        self.val_check_interval = 1.0 if val_check_interval is None else val_check_interval
+        self.check_val_every_n_epoch = check_val_every_n_epoch
+        self.num_sanity_val_steps = 2 if num_sanity_val_steps is None else num_sanity_val_steps
+        self.log_every_n_steps = 50 if log_every_n_steps is None else log_every_n_steps
+        if not isinstance(accumulate_grad_batches, int) or accumulate_grad_batches < 1:
+            raise ValueError(f"`accumulate_grad_batches` should be an int >= 1, got {accumulate_grad_batches}.")
+        self.accumulate_grad_batches = accumulate_grad_batches
+        if gradient_clip_algorithm not in (None, "norm", "value"):
+            raise ValueError(f"`gradient_clip_algorithm` {gradient_clip_algorithm!r} is invalid. "
+                             "Allowed algorithms: ['value', 'norm'].")
+        self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm or "norm"
+        self.default_root_dir = os.fspath(default_root_dir) if default_root_dir is not None else os.getcwd()
+        self.deterministic, self.detect_anomaly = deterministic, detect_anomaly
+        self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
+        self._inference_mode = inference_mode
+
+        if logger is None or logger is True:   # TensorBoard's when its writer is installed, as in Lightning
+            default = TensorBoardLogger if importlib.util.find_spec("tensorboardX") else CSVLogger
+            logger = [] if barebones else [default(self.default_root_dir)]
+        elif logger is False:
+            logger = []
+        self.loggers = list(logger) if isinstance(logger, (list, tuple)) else [logger]
+        callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else ([callbacks] if callbacks else [])
+        if enable_checkpointing is not False and not barebones and not any(
+                isinstance(c, ModelCheckpoint) for c in callbacks):
+            callbacks.append(ModelCheckpoint())
+        elif enable_checkpointing is False and any(isinstance(c, ModelCheckpoint) for c in callbacks):
+            raise ValueError("Trainer was configured with `enable_checkpointing=False` but found `ModelCheckpoint` "
+                             "in callbacks list.")
+        if enable_progress_bar is not False and not barebones and not any(
+                isinstance(c, TQDMProgressBar) for c in callbacks):
+            callbacks.append(TQDMProgressBar())
+        if enable_model_summary is not False and not barebones and not any(
+                isinstance(c, ModelSummary) for c in callbacks):
+            callbacks.append(ModelSummary())
+        self.callbacks = _checkpoints_last(callbacks)
+
+        self.current_epoch = 0
+        self.global_step = 0
+        self.should_stop = False
+        self.sanity_checking = False
+        self.training = False
+        self.state = "initializing"
+        self.lightning_module = None
+        self.datamodule = None
+        self.optimizers, self.lr_scheduler_configs = [], []
+        self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
+        self._results = _results.ResultCollection()
+        self._scaler = None
+        self._batches_that_stepped = 0
+        self.num_training_batches = 0
+        self.num_val_batches = []
+        self.train_dataloader = None
+        self.val_dataloaders = None
+        self.test_dataloaders = None
+        self.predict_dataloaders = None
+        self.is_global_zero = True
+        self.world_size, self.global_rank, self.local_rank, self.node_rank = 1, 0, 0, 0
+
+    # --- properties users read ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_accelerator(accelerator, devices):
+        if accelerator in ("gpu", "cuda") and not ember.cuda.is_available():
+            raise ValueError(f"`Trainer(accelerator={accelerator!r})` was requested, but no CUDA GPU is available "
+                             "to ember")
+        if accelerator not in ("auto", "cpu", "gpu", "cuda"):
+            raise ValueError(f"You passed `Trainer(accelerator={accelerator!r})`; ember supports 'cpu', 'gpu', "
+                             "'cuda' and 'auto'")
+        if devices not in ("auto", 1, -1, "1", [0]) and accelerator == "cpu":
+            raise ValueError(f"`Trainer(devices={devices!r})` needs several processes (strategy='ddp'), which needs "
+                             "ember.distributed")
+
+    @property
+    def logger(self):
+        """The first logger, or None."""
+        return self.loggers[0] if self.loggers else None
+
+    @property
+    def log_dir(self):
+        """Where the first logger writes (default_root_dir without a logger)."""
+        return self.logger.log_dir if self.logger is not None else self.default_root_dir
+
+    @property
+    def checkpoint_callback(self):
+        """The first ModelCheckpoint callback, or None."""
+        return next((c for c in self.callbacks if isinstance(c, ModelCheckpoint)), None)
+
+    @property
+    def checkpoint_callbacks(self):
+        """Every ModelCheckpoint callback."""
+        return [c for c in self.callbacks if isinstance(c, ModelCheckpoint)]
+
+    @property
+    def early_stopping_callback(self):
+        """The first EarlyStopping callback, or None."""
+        from .callbacks import EarlyStopping
+        return next((c for c in self.callbacks if isinstance(c, EarlyStopping)), None)
+
+    @property
+    def progress_bar_callback(self):
+        """The progress bar callback, or None."""
+        return next((c for c in self.callbacks if isinstance(c, TQDMProgressBar)), None)
+
+    @property
+    def model(self):
+        """The LightningModule being run."""
+        return self.lightning_module
+
+    @property
+    def estimated_stepping_batches(self):
+        """How many optimizer steps fit will take (for schedulers such as OneCycleLR)."""
+        per_epoch = math.ceil(self.num_training_batches / self.accumulate_grad_batches)
+        total = per_epoch * max(self.max_epochs, 1) if self.max_epochs != -1 else float("inf")
+        return min(total, self.max_steps) if self.max_steps != -1 else total
+
+    # --- entry points ---------------------------------------------------------------------------------------
+    def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None, ckpt_path=None):
+        """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured."""
+        if isinstance(train_dataloaders, LightningDataModule):
+            datamodule, train_dataloaders = train_dataloaders, None
+        self._attach(model, datamodule, "fit")
+        self._reset_metrics()
+        self.state = "fitting"
+        train_loader = train_dataloaders if train_dataloaders is not None else self._loader("train_dataloader")
+        val_loaders = val_dataloaders if val_dataloaders is not None else self._loader("val_dataloader", True)
+        self.train_dataloader, self.val_dataloaders = train_loader, val_loaders
+        val_loaders = _as_list(val_loaders)
+        self.num_training_batches = _limit(train_loader, self.limit_train_batches)
+        self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in val_loaders]
+        if model.hparams and getattr(model, "_log_hyperparams", True):
+            for logger in self.loggers:
+                logger.log_hyperparams(model.hparams_initial)
+        self._call_hook("on_fit_start")
+        self._setup_optimizers(model)
+        if ckpt_path is not None:
+            self._restore(ckpt_path)
+        with self._anomaly():
+            if self.num_sanity_val_steps and val_loaders and self.current_epoch == 0 and self.global_step == 0:
+                self._sanity_check(val_loaders)
+            self.training = True
+            model.train()
+            self._call_hook("on_train_start")
+            while not self._fit_done():
+                self._train_epoch(train_loader, val_loaders)
+                self.current_epoch += 1
+            self._call_hook("on_train_end")
+            self.training = False
+        self._call_hook("on_fit_end")
+        self._detach("fit")
+        self.state = "finished"
+
+    def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
+        """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
+        return self._evaluate("validate", model, dataloaders, ckpt_path, verbose, datamodule)
+
+    def test(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
+        """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
+        return self._evaluate("test", model, dataloaders, ckpt_path, verbose, datamodule)
+
+    def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions=None, ckpt_path=None):
+        """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several)."""
+        if isinstance(dataloaders, LightningDataModule):
+            datamodule, dataloaders = dataloaders, None
+        model = self._attach(model or self.lightning_module, datamodule, "predict")
+        self._load_weights(ckpt_path)
+        loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
+        self.predict_dataloaders = loaders
+        results = []
+        model.eval()
+        with ember.no_grad():
+            self._call_hook("on_predict_start")
+            self._call_hook("on_predict_epoch_start")
+            for index, loader in enumerate(loaders):
+                outputs = []
+                for batch_idx, batch in self._batches(loader, self.limit_predict_batches):
+                    extra = (index,) if len(loaders) > 1 else ()
+                    self._call_hook("on_predict_batch_start", batch, batch_idx, *extra)
+                    output = self._step(model, "predict_step", batch, batch_idx, extra)
+                    self._call_hook("on_predict_batch_end", output, batch, batch_idx, *extra)
+                    outputs.append(output)
+                results.append(outputs)
+            self._call_hook("on_predict_epoch_end")
+            self._call_hook("on_predict_end")
+        self._detach("predict")
+        return results[0] if len(results) == 1 else results
+
+    # --- set-up ---------------------------------------------------------------------------------------------
+    def _attach(self, model, datamodule, stage):
+        from .module import LightningModule
+        if model is None:
+            raise ValueError(f"`Trainer.{stage}()` requires a `LightningModule`, got: None")
+        if not isinstance(model, LightningModule):
+            raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
+        self.lightning_module, self.datamodule = model, datamodule
+        model.trainer = self
+        if datamodule is not None:
+            datamodule.trainer = self
+            datamodule.prepare_data()
+            datamodule.setup(stage)
+        model.prepare_data()
+        self.callbacks = _checkpoints_last(self.callbacks + [c for c in _as_list(model.configure_callbacks())
+                                                             if c not in self.callbacks])
+        if self.precision == "64-true":
+            model.double()
+        for callback in self.callbacks:
+            callback.setup(self, model, stage)
+        model.setup(stage)
+        return model
+
+    def _detach(self, stage):
+        for callback in self.callbacks:
+            callback.teardown(self, self.lightning_module, stage)
+        self.lightning_module.teardown(stage)
+        if self.datamodule is not None:
+            self.datamodule.teardown(stage)
+        for logger in self.loggers:
+            logger.finalize("success")
+
+    def _loader(self, name, optional=False):
+        source = self.datamodule if self.datamodule is not None else self.lightning_module
+        hook = getattr(source, name, None)
+        if hook is None:
+            return [] if optional else None
+        try:
+            loader = hook()
+        except RuntimeError:
+            if optional:
+                return []
+            raise
+        if loader is None and not optional:
+            raise ValueError(f"An invalid dataloader was passed to `Trainer`: `{name}` returned None")
+        return loader if loader is not None else []
+
+    def _setup_optimizers(self, model):
+        self.optimizers, self.lr_scheduler_configs = configure_optimizers(model.configure_optimizers())
+        if not self.optimizers:
+            warnings.warn("`LightningModule.configure_optimizers` returned `None`, this fit will run with no "
+                          "optimizer")
+        if model.automatic_optimization and len(self.optimizers) > 1:
+            raise RuntimeError("Training with multiple optimizers is only supported with manual optimization. Set "
+                               "`self.automatic_optimization = False`, then access your optimizers in "
+                               "`training_step` with `opt1, opt2, ... = self.optimizers()`.")
+        if self.precision == "16-mixed":
+            self._scaler = ember.amp.GradScaler()
+
+    # --- hooks ----------------------------------------------------------------------------------------------
+    def _call_hook(self, name, *args, monitoring=None):
+        """Calls a hook on the callbacks (monitoring ones after the others when ``monitoring`` is None) and then on
+        the module, with ``self.log`` attributed to that hook."""
+        model = self.lightning_module
+        for callback in self.callbacks:
+            if monitoring is None or callback._monitors == monitoring:
+                getattr(callback, name, _nothing)(self, model, *args)
+        if monitoring is not True:
+            return self._call_module(name, *args)
+
+    def _call_module(self, name, *args, **kwargs):
+        model = self.lightning_module
+        previous, model._current_fx = model._current_fx, name
+        try:
+            return getattr(model, name)(*args, **kwargs)
+        finally:
+            model._current_fx = previous
+
+    def _step(self, model, name, batch, batch_idx, extra=()):
+        return self._call_module(name, batch, batch_idx, *extra)
+
+    @contextlib.contextmanager
+    def _anomaly(self):
+        if self.detect_anomaly:
+            with ember.autograd.detect_anomaly():
+                yield
+        else:
+            yield
+
+    def _autocast(self):
+        if self.precision in ("16-mixed", "bf16-mixed"):
+            dtype = ember.float16 if self.precision == "16-mixed" else ember.bfloat16
+            return ember.autocast(self.lightning_module.device.type, dtype=dtype)
+        return contextlib.nullcontext()
+
+    # --- training -------------------------------------------------------------------------------------------
+    def _fit_done(self):
+        if self.max_steps != -1 and self.global_step >= self.max_steps:
+            return True
+        if self.max_epochs != -1 and self.current_epoch >= self.max_epochs:
+            return True
+        if self.should_stop:
+            can_stop = (self.min_epochs is None or self.current_epoch >= self.min_epochs) and (
+                self.min_steps is None or self.global_step >= self.min_steps)
+            if can_stop:
+                return True
+            self.should_stop = False
+        return False
+
+    def _train_epoch(self, loader, val_loaders):
+        model = self.lightning_module
+        self._results = _results.ResultCollection()
+        if hasattr(getattr(loader, "sampler", None), "set_epoch"):
+            loader.sampler.set_epoch(self.current_epoch)
+        self._call_hook("on_train_epoch_start")
+        last = self.num_training_batches - 1
+        validate_every = self._validation_batches()
+        for batch_idx, batch in self._batches(loader, self.limit_train_batches):
+            self._results.batch_size = _results.extract_batch_size(batch)
+            if self._call_hook("on_train_batch_start", batch, batch_idx) == -1:
+                break
+            if model.automatic_optimization:
+                output = self._automatic_step(model, batch, batch_idx, last)
+            else:
+                with self._autocast():
+                    output = self._call_module("training_step", batch, batch_idx)
+            self._call_hook("on_train_batch_end", output, batch, batch_idx)
+            end_of_epoch = batch_idx == last
+            stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
+            self._log_step(to_loggers=stepped or not model.automatic_optimization)
+            if stepped:
+                self._batches_that_stepped += 1
+            if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
+                self._validation_loop(val_loaders)
+                model.train()
+            if self._fit_done_mid_epoch():
+                break
+        self._step_schedulers("epoch", plateau=False)
+        self._epoch_end_metrics(self._results, "train", log=False)
+        self._call_hook("on_train_epoch_end", monitoring=False)
+        self._call_hook("on_train_epoch_end", monitoring=True)
+        self._epoch_end_metrics(self._results, "train")
+        self._step_schedulers("epoch", plateau=True)
+
+    def _fit_done_mid_epoch(self):
+        return (self.max_steps != -1 and self.global_step >= self.max_steps) or (
+            self.should_stop and (self.min_epochs is None or self.current_epoch >= self.min_epochs))
+
+    def _validation_batches(self):
+        interval = self.val_check_interval
+        if isinstance(interval, int) and not isinstance(interval, bool):
+            return interval
+        return max(1, int(self.num_training_batches * interval))
+
+    def _should_validate(self, batch_idx, every, end_of_epoch):
+        if (self.current_epoch + 1) % self.check_val_every_n_epoch != 0 or not any(self.num_val_batches):
+            return False
+        return (batch_idx + 1) % every == 0 or (end_of_epoch and self.val_check_interval == 1.0)
+
+    def _automatic_step(self, model, batch, batch_idx, last):
+        if not self.optimizers:
+            with self._autocast():
+                return self._call_module("training_step", batch, batch_idx)
+        optimizer = self.optimizers[0]
+        stepping = (batch_idx + 1) % self.accumulate_grad_batches == 0 or batch_idx == last
+        output = None
+
+        def closure():
+            nonlocal output
+            with self._autocast():
+                output = self._call_module("training_step", batch, batch_idx)
+            loss = output["loss"] if isinstance(output, dict) else output
+            if batch_idx % self.accumulate_grad_batches == 0:
+                self._call_hook("on_before_zero_grad", optimizer)
+                optimizer.zero_grad()
+            if loss is None:
+                return None
+            if not isinstance(loss, ember.Tensor):
+                raise ValueError("In automatic optimization, `training_step` must return a Tensor, a dict, or None "
+                                 f"(where the step will be skipped); got {type(loss).__name__}")
+            self._backward(loss / self.accumulate_grad_batches)
+            return loss
+
+        if stepping:
+            self._optimizer_step(optimizer, closure)
+            self._step_schedulers("step", plateau=False, batch_idx=batch_idx)
+        else:
+            closure()
+        return _detach_output(output)
+
+    def _backward(self, loss, *args, **kwargs):
+        self._call_hook("on_before_backward", loss)
+        if self._scaler is not None:
+            loss = self._scaler.scale(loss)
+        loss.backward(*args, **kwargs)
+        self._call_hook("on_after_backward")
+
+    def _optimizer_step(self, optimizer, closure=None, **kwargs):
+        """One optimizer step: the closure (forward and backward), the hooks, clipping, the update; counts it."""
+        loss = closure() if closure is not None else None
+        if self._scaler is not None:
+            self._scaler.unscale_(optimizer)
+        self._call_hook("on_before_optimizer_step", optimizer)
+        if self.gradient_clip_val:
+            self._call_module("configure_gradient_clipping", optimizer, self.gradient_clip_val,
+                              self.gradient_clip_algorithm)
+        if closure is None or loss is not None:
+            if self._scaler is not None:
+                self._scaler.step(optimizer, **kwargs)
+                self._scaler.update()
+            else:
+                optimizer.step(**kwargs)
+        self.global_step += 1
+
+    def _step_schedulers(self, interval, plateau, batch_idx=None):
+        if interval == "step" and batch_idx is None:
+            return
+        for config in self.lr_scheduler_configs:
+            if config.reduce_on_plateau != plateau or config.interval != interval:
+                continue
+            index = (batch_idx if interval == "step" else self.current_epoch) + 1
+            if index % config.frequency:
+                continue
+            if config.reduce_on_plateau:
+                value = self.callback_metrics.get(config.monitor)
+                if value is None:
+                    if config.strict:
+                        raise RuntimeError(f"ReduceLROnPlateau conditioned on metric {config.monitor} which is not "
+                                           f"available. Available metrics are: {sorted(self.callback_metrics)}. "
+                                           "Condition can be set using `monitor` key in lr scheduler dict")
+                    warnings.warn(f"ReduceLROnPlateau conditioned on metric {config.monitor} which is not available "
+                                  "but strict is set to `False`. Skipping learning rate update.")
+                    continue
+                self._call_module("lr_scheduler_step", config.scheduler, value) if hasattr(
+                    self.lightning_module, "lr_scheduler_step") else config.scheduler.step(value)
+            elif hasattr(self.lightning_module, "lr_scheduler_step"):
+                self._call_module("lr_scheduler_step", config.scheduler, None)
+            else:
+                config.scheduler.step()
+
+    # --- validation and test --------------------------------------------------------------------------------
+    def _sanity_check(self, loaders):
+        self.sanity_checking = True
+        for callback in self.callbacks:
+            callback.on_sanity_check_start(self, self.lightning_module)
+        saved = dict(self.callback_metrics), dict(self.logged_metrics), dict(self.progress_bar_metrics)
+        self._validation_loop(loaders, limit=self.num_sanity_val_steps)
+        self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = (dict(s) for s in saved)
+        for callback in self.callbacks:
+            callback.on_sanity_check_end(self, self.lightning_module)
+        self.sanity_checking = False
+
+    def _validation_loop(self, loaders, limit=None):
+        model = self.lightning_module
+        training_results, self._results = self._results, _results.ResultCollection()
+        self._call_module("on_validation_model_eval")
+        with ember.no_grad():
+            self._call_hook("on_validation_start")
+            self._call_hook("on_validation_epoch_start")
+            self._run_batches("validation", loaders, limit if limit is not None else self.limit_val_batches, model)
+            self._epoch_end_metrics(self._results, "validation", log=False)
+            self._call_hook("on_validation_epoch_end")
+            self._epoch_end_metrics(self._results, "validation", log=not self.sanity_checking)
+            self._call_hook("on_validation_end")
+        self._results = training_results
+        model.train()
+
+    def _run_batches(self, stage, loaders, limit, model):
+        self._results.multiple_dataloaders = len(loaders) > 1
+        for index, loader in enumerate(loaders):
+            self._results.dataloader_idx = index
+            for batch_idx, batch in self._batches(loader, limit):
+                extra = (index,) if len(loaders) > 1 else ()
+                self._results.batch_size = _results.extract_batch_size(batch)
+                self._call_hook(f"on_{stage}_batch_start", batch, batch_idx, *extra)
+                with self._autocast():
+                    output = self._step(model, f"{stage}_step", batch, batch_idx, extra)
+                self._call_hook(f"on_{stage}_batch_end", output, batch, batch_idx, *extra)
+
+    def _evaluate(self, stage, model, dataloaders, ckpt_path, verbose, datamodule):
+        if isinstance(dataloaders, LightningDataModule):
+            datamodule, dataloaders = dataloaders, None
+        fitted = model is None
+        model = self._attach(model or self.lightning_module, datamodule, stage)
+        self._load_weights(ckpt_path if ckpt_path is not None or not fitted else None)
+        hook = "val_dataloader" if stage == "validate" else "test_dataloader"
+        loaders = _as_list(dataloaders if dataloaders is not None else self._loader(hook))
+        step = "validation" if stage == "validate" else "test"
+        limit = self.limit_val_batches if stage == "validate" else self.limit_test_batches
+        self._results = _results.ResultCollection()
+        self._reset_metrics()
+        self.state = "validating" if stage == "validate" else "testing"
+        model.eval()
+        with ember.no_grad():
+            self._call_hook(f"on_{step}_start")
+            self._call_hook(f"on_{step}_epoch_start")
+            self._run_batches(step, loaders, limit, model)
+            self._call_hook(f"on_{step}_epoch_end")
+            metrics = self._epoch_end_metrics(self._results, step)
+            self._call_hook(f"on_{step}_end")
+        results = []
+        for index in range(len(loaders)):
+            suffix = f"/dataloader_idx_{index}"
+            results.append({name: float(value) for name, value in metrics.items()
+                            if len(loaders) == 1 or name.endswith(suffix) or "/dataloader_idx_" not in name})
+        if verbose:
+            _print_results(stage, results)
+        self._detach(stage)
+        self.state = "finished"
+        return results
+
+    def _load_weights(self, ckpt_path):
+        if ckpt_path is None:
+            return
+        path = self._checkpoint_path(ckpt_path)
+        checkpoint = ember.load(path)
+        self.lightning_module.load_state_dict(checkpoint["state_dict"])
+
+    # --- batches and metrics --------------------------------------------------------------------------------
+    def _reset_metrics(self):
+        """Each of fit, validate and test starts with no metrics, as in Lightning."""
+        self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
+
+    @staticmethod
+    def _batches(loader, limit):
+        total = _limit(loader, limit)
+        for batch_idx, batch in enumerate(loader):
+            if batch_idx >= total:
+                break
+            yield batch_idx, batch
+
+    def _log_step(self, to_loggers=True):
+        step = self._results.step_metrics()
+        for name, plain, value, prog_bar, logger in step:
+            self.callback_metrics[name] = self.callback_metrics[plain] = value
+            if prog_bar:
+                self.progress_bar_metrics[name] = value
+            if logger:
+                self.logged_metrics[name] = value
+        should_log = (self._batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop
+        to_log = {name: float(value) for name, _, value, _, logger in step if logger}
+        if to_log and should_log and to_loggers:
+            for logger in self.loggers:
+                logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=self._batches_that_stepped)
+        self._results.end_step()
+
+    def _epoch_end_metrics(self, results, stage, log=True):
+        metrics = {}
+        to_log = {}
+        for name, plain, value, prog_bar, logger in results.epoch_metrics():
+            metrics[name] = value
+            self.callback_metrics[name] = self.callback_metrics[plain] = value
+            if prog_bar:
+                self.progress_bar_metrics[name] = value
+            if logger:
+                self.logged_metrics[name] = value
+                to_log[name] = float(value)
+        if to_log and log:
+            step = max(self._batches_that_stepped - 1, 0) if self.training else self._batches_that_stepped
+            for logger in self.loggers:
+                logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=step)
+        return metrics
+
+    # --- checkpoints ----------------------------------------------------------------------------------------
+    def save_checkpoint(self, filepath, weights_only=False):
+        """Writes a Lightning checkpoint (atomically, through ``ember.save``)."""
+        ember.save(self._checkpoint(weights_only), filepath)
+
+    def _checkpoint(self, weights_only=False):
+        model = self.lightning_module
+        checkpoint = {"epoch": self.current_epoch, "global_step": self.global_step,
+                      "pytorch-lightning_version": "2.6.0", "state_dict": model.state_dict(),
+                      "loops": {"fit_loop": {"epoch_progress": {"current": {"completed": self.current_epoch}},
+                                             "global_step": self.global_step}}}
+        if not weights_only:
+            checkpoint["callbacks"] = {c.state_key: c.state_dict() for c in self.callbacks if c.state_dict()}
+            checkpoint["optimizer_states"] = [o.state_dict() for o in self.optimizers]
+            checkpoint["lr_schedulers"] = [c.scheduler.state_dict() for c in self.lr_scheduler_configs]
+            if self._scaler is not None:
+                checkpoint["MixedPrecision"] = self._scaler.state_dict()
+            for callback in self.callbacks:
+                callback.on_save_checkpoint(self, model, checkpoint)
+        for owner in (model, self.datamodule):
+            if owner is not None and owner.hparams:
+                if getattr(owner, "_hparams_name", None):
+                    checkpoint[owner.CHECKPOINT_HYPER_PARAMS_NAME] = owner._hparams_name
+                checkpoint[owner.CHECKPOINT_HYPER_PARAMS_KEY] = dict(owner.hparams)
+        model.on_save_checkpoint(checkpoint)
+        return checkpoint
+
+    def _checkpoint_path(self, ckpt_path):
+        callback = self.checkpoint_callback
+        if ckpt_path == "best":
+            if callback is None or not callback.best_model_path:
+                raise ValueError('`ckpt_path="best"` is set but `ModelCheckpoint` is not configured to save the best '
+                                 "model.")
+            return callback.best_model_path
+        if ckpt_path == "last":
+            if callback is None or not callback.last_model_path:
+                raise ValueError('`ckpt_path="last"` is set but there is no last checkpoint')
+            return callback.last_model_path
+        if not os.path.exists(ckpt_path):
+            raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
+        return ckpt_path
+
+    def _restore(self, ckpt_path):
+        """Restores weights, epoch and step, optimizers, schedulers and callbacks from a checkpoint saved at the end
+        of an epoch, so training carries on as if it had not stopped."""
+        checkpoint = ember.load(self._checkpoint_path(ckpt_path))
+        model = self.lightning_module
+        model.on_load_checkpoint(checkpoint)
+        model.load_state_dict(checkpoint["state_dict"])
+        if "optimizer_states" not in checkpoint:
+            raise KeyError("Trying to restore optimizer state but checkpoint contains only the model. This is "
+                           "probably due to `ModelCheckpoint.save_weights_only` being set to `True`.")
+        for optimizer, state in zip(self.optimizers, checkpoint["optimizer_states"]):
+            optimizer.load_state_dict(state)
+        for config, state in zip(self.lr_scheduler_configs, checkpoint.get("lr_schedulers", [])):
+            config.scheduler.load_state_dict(state)
+        if self._scaler is not None and "MixedPrecision" in checkpoint:
+            self._scaler.load_state_dict(checkpoint["MixedPrecision"])
+        states = checkpoint.get("callbacks", {})
+        for callback in self.callbacks:
+            if callback.state_key in states:
+                callback.load_state_dict(states[callback.state_key])
+            callback.on_load_checkpoint(self, model, checkpoint)
+        self.current_epoch = checkpoint["epoch"] + 1
+        self.global_step = checkpoint["global_step"]
+        self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+def _checkpoints_last(callbacks):
+    """Lightning runs ModelCheckpoint callbacks after all others, so they see what the others logged."""
+    return [c for c in callbacks if not isinstance(c, ModelCheckpoint)] + [
+        c for c in callbacks if isinstance(c, ModelCheckpoint)]
+
+
+def _as_list(loaders):
+    if loaders is None:
+        return []
+    return list(loaders) if isinstance(loaders, (list, tuple)) else [loaders]
+
+
+def _limit(loader, limit):
+    """How many batches of ``loader`` to use: an int is a count, a float a fraction of its length."""
+    try:
+        length = len(loader)
+    except TypeError:
+        length = float("inf")
+    if isinstance(limit, int) and not isinstance(limit, bool):
+        return min(limit, length)
+    if not 0.0 <= limit <= 1.0:
+        raise ValueError(f"`limit_*_batches` must be an int, or a float in [0.0, 1.0], got {limit}")
+    return length if limit == 1.0 else int(length * limit)
+
+
+def _detach_output(output):
+    if isinstance(output, ember.Tensor):
+        return output.detach()
+    if isinstance(output, dict):
+        return {k: v.detach() if isinstance(v, ember.Tensor) else v for k, v in output.items()}
+    return output
+
+
+def _print_results(stage, results):
+    for index, metrics in enumerate(results):
+        if not metrics:
+            continue
+        title = f"{'Validate' if stage == 'validate' else 'Test'} metric"
+        width = max(len(title), *(len(name) for name in metrics)) + 2
+        rule = "─" * (width + 24)
+        suffix = f" DataLoader {index}" if len(results) > 1 else f" DataLoader {index}"
+        print(rule)
+        print(f"{title:^{width}}{suffix:^24}")
+        print(rule)
+        for name, value in metrics.items():
+            print(f"{name:^{width}}{value:^24.6g}")
+        print(rule)
+

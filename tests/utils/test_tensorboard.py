@@ -1,0 +1,105 @@
+"""SummaryWriter's event files, read back with TensorBoard's own EventAccumulator: every value is what was logged."""
+import os
+
+import numpy
+import pytest
+
+import ember
+from ember.utils.tensorboard import SummaryWriter
+
+pytest.importorskip("tensorboardX")
+event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+
+
+def read(folder):
+    accumulator = event_accumulator.EventAccumulator(str(folder), size_guidance={"scalars": 0, "images": 0,
+                                                                                 "histograms": 0, "tensors": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def test_scalars_histograms_images_and_text_round_trip(tmp_path):
+    ember.manual_seed(0)
+    values = ember.randn(1000)
+    image_chw = ember.rand(3, 8, 6)
+    image_hwc = (ember.rand(5, 4, 3) * 255).to(ember.uint8)
+    with SummaryWriter(tmp_path) as writer:
+        for step in range(5):
+            writer.add_scalar("loss", ember.tensor(1.0 / (step + 1)), step)
+        writer.add_scalar("lr", 0.25, 7)
+        writer.add_histogram("weights", values, 3)
+        writer.add_image("chw", image_chw, 1)
+        writer.add_image("hwc", image_hwc, 2, dataformats="HWC")
+        writer.add_text("note", "hello **tensorboard**", 4)
+    events = read(tmp_path)
+    loss = events.Scalars("loss")
+    assert [e.step for e in loss] == list(range(5))
+    assert [e.value for e in loss] == pytest.approx([1.0 / (s + 1) for s in range(5)])
+    assert [(e.step, e.value) for e in events.Scalars("lr")] == [(7, 0.25)]
+    histogram = events.Histograms("weights")[0]
+    assert histogram.step == 3
+    assert histogram.histogram_value.num == 1000
+    assert histogram.histogram_value.min == pytest.approx(values.min().item())
+    assert histogram.histogram_value.max == pytest.approx(values.max().item())
+    assert histogram.histogram_value.sum == pytest.approx(values.sum().item(), rel=1e-5)
+    chw, hwc = events.Images("chw")[0], events.Images("hwc")[0]
+    assert (chw.step, chw.height, chw.width) == (1, 8, 6) and (hwc.step, hwc.height, hwc.width) == (2, 5, 4)
+    from PIL import Image
+    import io
+    decoded = numpy.asarray(Image.open(io.BytesIO(hwc.encoded_image_string)))
+    assert numpy.array_equal(decoded, image_hwc.numpy())
+    decoded = numpy.asarray(Image.open(io.BytesIO(chw.encoded_image_string)))
+    expected = (image_chw.permute(1, 2, 0).numpy() * 255).clip(0, 255).astype(numpy.uint8)
+    assert numpy.abs(decoded.astype(int) - expected.astype(int)).max() <= 1
+    text = events.Tensors("note/text_summary")[0]
+    assert text.step == 4 and text.tensor_proto.string_val[0] == b"hello **tensorboard**"
+
+
+def test_add_scalars_writes_one_run_per_tag(tmp_path):
+    with SummaryWriter(tmp_path) as writer:
+        for step in range(3):
+            writer.add_scalars("curves", {"train": step * 1.0, "val": ember.tensor(step * 2.0)}, step)
+    runs = sorted(os.listdir(tmp_path))
+    assert [r for r in runs if r.startswith("curves")] == ["curves_train", "curves_val"]
+    assert [e.value for e in read(tmp_path / "curves_val").Scalars("curves")] == [0.0, 2.0, 4.0]
+
+
+def test_default_log_dir_is_named_as_pytorch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    writer = SummaryWriter(comment="_lr0.1")
+    writer.close()
+    assert writer.log_dir.startswith("runs" + os.sep) and writer.log_dir.endswith("_lr0.1")
+    assert os.path.isdir(writer.log_dir)
+
+
+def test_lightning_tensorboard_logger_writes_the_trainers_metrics(tmp_path):
+    import ember.lightning as pl
+    from ember.lightning.loggers import TensorBoardLogger
+    from ember.utils.data import DataLoader, TensorDataset
+
+    class Model(pl.LightningModule):
+        def __init__(self, lr=0.1):
+            super().__init__()
+            self.save_hyperparameters()
+            self.layer = ember.nn.Linear(3, 1)
+
+        def training_step(self, batch, batch_idx):
+            loss = (self.layer(batch[0]) - batch[1]).pow(2).mean()
+            self.log("loss", loss)
+            self.logged = getattr(self, "logged", []) + [loss.item()]
+            return loss
+
+        def configure_optimizers(self):
+            return ember.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+    ember.manual_seed(0)
+    data = TensorDataset(ember.randn(12, 3), ember.randn(12, 1))
+    model = Model()
+    logger = TensorBoardLogger(tmp_path)
+    pl.Trainer(max_epochs=2, logger=logger, log_every_n_steps=1, enable_progress_bar=False,
+               enable_model_summary=False, enable_checkpointing=False).fit(model, DataLoader(data, batch_size=4))
+    assert logger.log_dir == str(tmp_path / "lightning_logs" / "version_0")
+    events = read(logger.log_dir)
+    assert [e.step for e in events.Scalars("loss")] == list(range(6))
+    assert [e.value for e in events.Scalars("loss")] == pytest.approx(model.logged)
+    assert (tmp_path / "lightning_logs" / "version_0" / "hparams.yaml").read_text().strip() == "lr: 0.1"
