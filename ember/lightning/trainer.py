@@ -34,8 +34,9 @@ class Trainer:
                  default_root_dir=None, model_registry=None):
         self._check_accelerator(accelerator, devices)
         if strategy not in ("auto", "single_device"):
-            raise ValueError(f"strategy={strategy!r} needs ember.distributed, which this ember does not have yet; "
-                             "use strategy='auto' (one process)")
+            raise ValueError(f"strategy={strategy!r} is not supported by ember.lightning's Trainer yet (it trains in "
+                             "one process); for data-parallel training use ember.distributed with "
+                             "nn.parallel.DistributedDataParallel directly")
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
         if self.precision is None:
             raise ValueError(f"Precision {precision!r} is invalid. Allowed precision values: "
@@ -126,8 +127,8 @@ class Trainer:
             raise ValueError(f"You passed `Trainer(accelerator={accelerator!r})`; ember supports 'cpu', 'gpu', "
                              "'cuda' and 'auto'")
         if devices not in ("auto", 1, -1, "1", [0]) and accelerator == "cpu":
-            raise ValueError(f"`Trainer(devices={devices!r})` needs several processes (strategy='ddp'), which needs "
-                             "ember.distributed")
+            raise ValueError(f"`Trainer(devices={devices!r})` needs several processes (strategy='ddp'), which "
+                             "ember.lightning's Trainer does not run yet")
 
     @property
     def logger(self):
