@@ -35,8 +35,8 @@ MODEL = """
 import json, os
 import numpy as np
 
-data = np.load("data.npz")
-x, y = torch.tensor(data["x"]), torch.tensor(data["y"]).long()
+with np.load("data.npz") as data:
+    x, y = torch.tensor(data["x"]), torch.tensor(data["y"]).long()
 
 
 class Model(pl.LightningModule):
@@ -79,8 +79,8 @@ def weights_of(model):
 
 
 model = Model()
-initial = np.load("weights.npz")
-model.load_state_dict({k: torch.tensor(initial[k]) for k in initial.files})
+with np.load("weights.npz") as initial:
+    model.load_state_dict({k: torch.tensor(initial[k]) for k in initial.files})
 loader = DataLoader(TensorDataset(x, y), batch_size=10)   # 64 samples: the last batch has 4 (weighted means)
 """
 
