@@ -4,7 +4,8 @@ Run with the OpenBLAS variables this shell exports unset (they slow NumPy), one 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 python bench/bench_rnn.py --threads 1
 Each library runs in its own process, rounds alternating; a step is forward, cross-entropy, backward and an
 SGD-momentum update on random (100, 28, 28) inputs (batch_first, as the MNIST row-by-row tutorials). Prints the
-median step time of each library and ember's ratio to PyTorch's.
+median wall-clock and CPU (process) time per step of each library and ember's ratios to PyTorch's; on a loaded
+machine the 1-thread CPU-time ratio is the stable one.
 """
 import argparse
 import json
@@ -42,13 +43,13 @@ def step_times(lib_name, mode, steps, warmup):
     y = lib.tensor(rng.integers(0, 10, 100))
     times = []
     for i in range(warmup + steps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         optimizer.zero_grad()
         loss = criterion(model(x), y)
         loss.backward()
         optimizer.step()
         if i >= warmup:
-            times.append(time.perf_counter() - start)
+            times.append((time.perf_counter() - start, time.process_time() - cpu))
     return times
 
 
@@ -66,6 +67,7 @@ def main():
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
     print(f"threads={args.threads} rounds={args.rounds} steps/round={args.steps}  (median ms per training step)")
+    print("mode   ember wall  torch wall  ratio   ember cpu   torch cpu  ratio")
     for mode in args.modes.split(","):
         times = {"ember": [], "torch": []}
         for _ in range(args.rounds):
@@ -73,8 +75,11 @@ def main():
                 out = subprocess.run([sys.executable, __file__, "--steps", str(args.steps), "--child", lib, mode],
                                      env=env, capture_output=True, text=True, check=True, timeout=600)
                 times[lib] += json.loads(out.stdout)
-        e, t = (statistics.median(times[lib]) * 1e3 for lib in ("ember", "torch"))
-        print(f"{mode:5s} ember {e:8.1f}  torch {t:8.1f}  ratio {e / t:5.2f}")
+        row = f"{mode:5s}"
+        for kind in (0, 1):
+            e, t = (statistics.median(step[kind] for step in times[lib]) * 1e3 for lib in ("ember", "torch"))
+            row += f"  {e:10.1f}  {t:10.1f}  {e / t:5.2f}"
+        print(row)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """One LSTM or GRU time step as a single primitive: the hidden matmul and every gate in one forward, the
-gradients of all inputs in one backward (Tensor ops, so it differentiates again under ``create_graph``).
+gradients of all inputs in one backward: one formula, run on arrays normally and on Tensors under ``create_graph``
+(where the activations are recomputed as a graph of the inputs, so the step differentiates again).
 
 The recurrent layers loop over time calling these, which replaces about fifteen graph nodes per step by one.
 """
+from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import shape
@@ -35,19 +37,18 @@ class LSTMStep(Primitive):
     @staticmethod
     def backward(ctx, grad_h, grad_c):
         gi, h, c, w_hh, gates, tanh_c = ctx.saved_tensors
-        if state.enabled:   # create_graph: the activations again, as a graph of the inputs
+        if state.enabled:   # create_graph: the activations again, as a graph of the inputs, and Tensor ops
             gates = gi + h.matmul(w_hh.t())
             i, f, g, o = shape.chunk(gates, 4, 1)
             i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
             tanh_c = (f * c + i * g).tanh()
-        else:
-            i, f, g, o = shape.chunk(gates, 4, 1)
-        grad_c = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
-        grad_gates = shape.cat([grad_c * g * i * (1 - i), grad_c * c * f * (1 - f), grad_c * i * (1 - g * g),
-                                grad_h * tanh_c * o * (1 - o)], 1)
-        needs = ctx.needs_input_grad
-        return (grad_gates if needs[0] else None, grad_gates.matmul(w_hh) if needs[1] else None,
-                grad_c * f if needs[2] else None, grad_gates.t().matmul(h) if needs[3] else None)
+            return _lstm_grads(ctx.needs_input_grad, grad_h, grad_c, i, f, g, o, c, tanh_c, h, w_hh, _Tensors)
+        xp, size = ctx.xp, c.shape[1]
+        gates = gates._data
+        i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
+        grads = _lstm_grads(ctx.needs_input_grad, grad_h._data, grad_c._data, i, f, g, o, c._data, tanh_c._data,
+                            h._data, w_hh._data, _Arrays(xp))
+        return tuple(None if grad is None else _make(grad) for grad in grads)
 
 
 class GRUStep(Primitive):
@@ -76,24 +77,64 @@ class GRUStep(Primitive):
     @staticmethod
     def backward(ctx, grad):
         gi, h, w_hh, b_hh, rz, n, gh = ctx.saved_tensors
-        if state.enabled:   # create_graph: the activations again, as a graph of the inputs
+        size = h.shape[1]
+        if state.enabled:   # create_graph: the activations again, as a graph of the inputs, and Tensor ops
             gh = h.matmul(w_hh.t()) if b_hh is None else h.matmul(w_hh.t()) + b_hh
-            i_rz, i_n = gi.split([2 * h.shape[1], h.shape[1]], 1)
-            h_rz, h_n = gh.split([2 * h.shape[1], h.shape[1]], 1)
-            rz = (i_rz + h_rz).sigmoid()
-            r, z = shape.chunk(rz, 2, 1)
-            n = (i_n + r * h_n).tanh()
-        else:
-            r, z = shape.chunk(rz, 2, 1)
-            h_n = gh[:, 2 * h.shape[1]:]
-        grad_n = grad * (1 - z) * (1 - n * n)
-        grad_rz = shape.cat([grad_n * h_n * r * (1 - r), grad * (h - n) * z * (1 - z)], 1)
-        grad_gh = shape.cat([grad_rz, grad_n * r], 1)
-        needs = ctx.needs_input_grad
-        return (shape.cat([grad_rz, grad_n], 1) if needs[0] else None,
-                grad * z + grad_gh.matmul(w_hh) if needs[1] else None,
-                grad_gh.t().matmul(h) if needs[2] else None,
-                grad_gh.sum(0) if len(needs) > 3 and needs[3] else None)
+            rz = (gi[:, :2 * size] + gh[:, :2 * size]).sigmoid()
+            n = (gi[:, 2 * size:] + rz[:, :size] * gh[:, 2 * size:]).tanh()
+            return _gru_grads(ctx.needs_input_grad, grad, rz[:, :size], rz[:, size:], n, gh[:, 2 * size:], h, w_hh,
+                              _Tensors)
+        rz, gh = rz._data, gh._data
+        grads = _gru_grads(ctx.needs_input_grad, grad._data, rz[:, :size], rz[:, size:], n._data, gh[:, 2 * size:],
+                           h._data, w_hh._data, _Arrays(ctx.xp))
+        return tuple(None if grad is None else _make(grad) for grad in grads)
+
+
+# --- the backward formulas, on Tensors (differentiable) or on arrays (no graph, no per-op dispatch) -----------------
+class _Arrays:
+    """Concatenation and transpose of ``xp`` arrays, as ``_Tensors`` does them for Tensors."""
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def cat(self, parts):
+        return self.xp.concatenate(parts, 1)
+
+    @staticmethod
+    def t(array):
+        return array.T
+
+
+class _Tensors:
+    """Concatenation along dim 1 and transpose of Tensors, recorded when grad mode is on."""
+
+    @staticmethod
+    def cat(parts):
+        return shape.cat(parts, 1)
+
+    @staticmethod
+    def t(tensor):
+        return tensor.t()
+
+
+def _lstm_grads(needs, grad_h, grad_c, i, f, g, o, c, tanh_c, h, w_hh, ops):
+    """Gradients of (gi, h, c, w_hh) from those of (h', c') and the step's activations."""
+    grad_c = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
+    grad_gates = ops.cat([grad_c * g * i * (1 - i), grad_c * c * f * (1 - f), grad_c * i * (1 - g * g),
+                          grad_h * tanh_c * o * (1 - o)])
+    return (grad_gates if needs[0] else None, grad_gates @ w_hh if needs[1] else None,
+            grad_c * f if needs[2] else None, ops.t(grad_gates) @ h if needs[3] else None)
+
+
+def _gru_grads(needs, grad, r, z, n, h_n, h, w_hh, ops):
+    """Gradients of (gi, h, w_hh, b_hh) from that of h' and the step's activations (``h_n``: h W_hn^T + b_hn)."""
+    grad_n = grad * (1 - z) * (1 - n * n)
+    grad_rz = ops.cat([grad_n * h_n * r * (1 - r), grad * (h - n) * z * (1 - z)])
+    grad_gh = ops.cat([grad_rz, grad_n * r])
+    return (ops.cat([grad_rz, grad_n]) if needs[0] else None,
+            grad * z + grad_gh @ w_hh if needs[1] else None,
+            ops.t(grad_gh) @ h if needs[2] else None,
+            grad_gh.sum(0) if len(needs) > 3 and needs[3] else None)
 
 
 def lstm_step(gi, h, c, w_hh):
