@@ -1,7 +1,7 @@
 """Training-step time of a 2-layer LSTM and GRU classifier (hidden 128, sequence 28, batch 100), ember beside PyTorch.
 
 Run with the OpenBLAS variables this shell exports unset (they slow NumPy), one thread as the stable anchor:
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 python bench/bench_rnn.py --threads 1
+    PYTHONPATH=$PWD env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 python bench/bench_rnn.py --threads 1
 Each library runs in its own process, rounds alternating; a step is forward, cross-entropy, backward and an
 SGD-momentum update on random (100, 28, 28) inputs (batch_first, as the MNIST row-by-row tutorials). Prints the
 median wall-clock and CPU (process) time per step of each library and ember's ratios to PyTorch's; on a loaded
