@@ -331,7 +331,10 @@ class Sigmoid(Primitive):
     @_quiet
     def forward(ctx, a):
         result = ctx.xp.asarray(ctx.xp.negative(a))
+        if result.dtype.itemsize < 4:   # exp overflows half precision from -11 on: compute in float32, as PyTorch
+            result = result.astype(numpy.float32)
         sigmoid_of_negated_(ctx.xp, result)
+        result = result.astype(a.dtype, copy=False)
         ctx.save_for_backward(result)
         return result
 
