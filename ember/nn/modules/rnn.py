@@ -1,7 +1,7 @@
 """Recurrent layers (RNN, LSTM, GRU) and their single-step cells, in PyTorch's shape.
 
 Each layer and direction projects the whole input sequence with one matmul, then loops over time only; each step
-is a handful of batched Tensor ops, so autograd differentiates it like any other graph. A padded batch runs
+is one primitive (ember.ops.recurrent) for LSTM and GRU, a matmul and an activation for plain RNNs. A padded batch runs
 through the same code as a PackedSequence whose batch size never shrinks.
 """
 import math
@@ -9,8 +9,9 @@ import numbers
 import warnings
 
 from ... import _dtype, ops
-from ...ops import creation, pointwise, shape
+from ...ops import creation, pointwise, recurrent, shape
 from ...ops.dropout import dropout as _dropout
+from ...ops.linear import linear
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -22,40 +23,23 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # --- one time step: ``gi`` is the input projection (with its bias) of the running rows, ``state`` a tuple ----------
-def _tanh_step(gi, state, w_hh_t, b_hh, w_hr_t):
-    return (pointwise.tanh(_add_hidden(gi, state[0], w_hh_t, b_hh)),)
+def _tanh_step(gi, state, w_hh, b_hh, w_hr):
+    return (pointwise.tanh(gi + linear(state[0], w_hh, b_hh)),)
 
 
-def _relu_step(gi, state, w_hh_t, b_hh, w_hr_t):
-    return (pointwise.relu(_add_hidden(gi, state[0], w_hh_t, b_hh)),)
+def _relu_step(gi, state, w_hh, b_hh, w_hr):
+    return (pointwise.relu(gi + linear(state[0], w_hh, b_hh)),)
 
 
-def _lstm_step(gi, state, w_hh_t, b_hh, w_hr_t):
-    h, c = state
-    i, f, g, o = shape.chunk(_add_hidden(gi, h, w_hh_t, b_hh), 4, 1)
-    c = pointwise.sigmoid(f) * c + pointwise.sigmoid(i) * pointwise.tanh(g)
-    h = pointwise.sigmoid(o) * pointwise.tanh(c)
-    if w_hr_t is not None:
-        h = h.matmul(w_hr_t)
-    return h, c
-
-
-def _gru_step(gi, state, w_hh_t, b_hh, w_hr_t):
-    h, = state
-    gh = h.matmul(w_hh_t)
+def _lstm_step(gi, state, w_hh, b_hh, w_hr):
     if b_hh is not None:
-        gh = gh + b_hh
-    i_r, i_z, i_n = shape.chunk(gi, 3, 1)
-    h_r, h_z, h_n = shape.chunk(gh, 3, 1)
-    r = pointwise.sigmoid(i_r + h_r)
-    z = pointwise.sigmoid(i_z + h_z)
-    n = pointwise.tanh(i_n + r * h_n)
-    return (n + z * (h - n),)
+        gi = gi + b_hh
+    h, c = recurrent.lstm_step(gi, state[0], state[1], w_hh)
+    return (h if w_hr is None else linear(h, w_hr)), c
 
 
-def _add_hidden(gi, h, w_hh_t, b_hh):
-    gates = gi + h.matmul(w_hh_t)
-    return gates if b_hh is None else gates + b_hh
+def _gru_step(gi, state, w_hh, b_hh, w_hr):
+    return (recurrent.gru_step(gi, state[0], w_hh, b_hh),)
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
@@ -75,8 +59,7 @@ def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr
     if b_ih is not None:
         projected = projected + b_ih
     steps = shape.split(projected, batch_sizes, 0)
-    step, w_hh_t = _STEPS[mode], w_hh.t()
-    w_hr_t = None if w_hr is None else w_hr.t()
+    step = _STEPS[mode]
     outputs = []
     if reverse:
         state = tuple(_rows(s, batch_sizes[-1]) for s in state0)
@@ -84,7 +67,7 @@ def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr
             running = state[0].shape[0]
             if gi.shape[0] > running:   # sequences whose last step this is start from their initial state
                 state = tuple(shape.cat([s, s0[running:gi.shape[0]]]) for s, s0 in zip(state, state0))
-            state = step(gi, state, w_hh_t, b_hh, w_hr_t)
+            state = step(gi, state, w_hh, b_hh, w_hr)
             outputs.append(state[0])
         outputs.reverse()
         return shape.cat(outputs), state
@@ -93,7 +76,7 @@ def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr
         if gi.shape[0] < state[0].shape[0]:   # the sequences past their end keep their last state
             finished.append(tuple(s[gi.shape[0]:] for s in state))
             state = tuple(s[:gi.shape[0]] for s in state)
-        state = step(gi, state, w_hh_t, b_hh, w_hr_t)
+        state = step(gi, state, w_hh, b_hh, w_hr)
         outputs.append(state[0])
     if finished:
         finished.append(state)
@@ -448,7 +431,7 @@ class RNNCellBase(Module):
         gi = input.matmul(self.weight_ih.t())
         if self.bias_ih is not None:
             gi = gi + self.bias_ih
-        state = _STEPS[mode](gi, tuple(hx), self.weight_hh.t(), self.bias_hh, None)
+        state = _STEPS[mode](gi, tuple(hx), self.weight_hh, self.bias_hh, None)
         return state if batched else tuple(part.squeeze(0) for part in state)
 
     def _check_step(self, input, hx):
