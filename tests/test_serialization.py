@@ -482,7 +482,7 @@ def _run_save(path, script, signum=None):
     return child.returncode
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(300)
 def test_killed_save_leaves_previous_file_intact_and_a_later_save_sweeps_its_temporary(tmp_path):
     path = tmp_path / "model.pt"
     ember.save({"version": 1, "weights": ember.zeros(3)}, path)
@@ -497,7 +497,7 @@ def test_killed_save_leaves_previous_file_intact_and_a_later_save_sweeps_its_tem
     assert sorted(os.listdir(tmp_path)) == [".other.pt.0123456789ab.tmp", "model.pt"]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_terminated_save_removes_its_temporary_and_dies_of_the_signal(tmp_path, signum):
     path = tmp_path / "model.pt"

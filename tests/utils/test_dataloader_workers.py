@@ -190,7 +190,7 @@ def as_plain(batch):
     return batch
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("options", [dict(batch_size=4), dict(batch_size=4, drop_last=True, prefetch_factor=1),
                                      dict(batch_size=None), dict(batch_size=5, shuffle=True)])
 def test_two_workers_give_the_batches_of_zero_workers(options, no_leaks):
@@ -201,7 +201,7 @@ def test_two_workers_give_the_batches_of_zero_workers(options, no_leaks):
     assert batches(2) == batches(0)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_spawn_workers_and_tensor_batches(no_leaks):
     loader = DataLoader(Samples(9), batch_size=4, num_workers=2, multiprocessing_context="spawn")
     batches = list(loader)
@@ -212,7 +212,7 @@ def test_spawn_workers_and_tensor_batches(no_leaks):
     assert [b.tolist() for b in rows] == [[[0.0, 1.0], [2.0, 3.0], [4.0, 5.0], [6.0, 7.0]], [[8.0, 9.0], [10.0, 11.0]]]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_worker_seeds_are_distinct_and_reproducible(no_leaks):
     def draws():
         ember.manual_seed(5)
@@ -231,7 +231,7 @@ def test_worker_seeds_are_distinct_and_reproducible(no_leaks):
     assert other_epoch != first
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_get_worker_info_and_worker_init_fn(no_leaks):
     ember.manual_seed(0)
     loader = DataLoader(WorkerFacts(), batch_size=None, num_workers=2, worker_init_fn=record_worker_id)
@@ -242,7 +242,7 @@ def test_get_worker_info_and_worker_init_fn(no_leaks):
     assert len({f[4] for f in facts}) == 2 and os.getpid() not in {f[4] for f in facts}
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("error_type", [ValueError, KeyError])
 def test_worker_exception_is_reraised_with_its_traceback(error_type, no_leaks):
     loader = DataLoader(Failing(error_type), batch_size=2, num_workers=2)
@@ -259,27 +259,27 @@ def test_worker_exception_is_reraised_with_its_traceback(error_type, no_leaks):
     del iterator
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_worker_init_fn_error_is_reraised(no_leaks):
     with pytest.raises(RuntimeError, match="Caught RuntimeError in DataLoader worker process 0"):
         list(DataLoader(Samples(), num_workers=1, worker_init_fn=failing_init))
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_killed_worker_raises_instead_of_hanging(no_leaks):
     with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly"):
         for _ in DataLoader(Suicidal(), batch_size=2, num_workers=2):
             pass
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_timeout(no_leaks):
     loader = DataLoader(Slow(30.0), num_workers=1, timeout=0.5)
     with pytest.raises(RuntimeError, match=r"DataLoader timed out after 0.5 seconds"):
         next(iter(loader))  # without the timeout this would return the sample after 30 s
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_break_leaves_no_processes_or_shared_memory(no_leaks):
     for i, batch in enumerate(DataLoader(Large(), batch_size=4, num_workers=2, prefetch_factor=4)):
         assert batch[0, 0, 0].item() == 0 if hasattr(ember.Tensor, "__getitem__") else True
@@ -287,7 +287,7 @@ def test_break_leaves_no_processes_or_shared_memory(no_leaks):
         break
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_exception_in_loop_body_and_garbage_collection_clean_up(no_leaks):
     with pytest.raises(ZeroDivisionError):
         for batch in DataLoader(Large(), batch_size=4, num_workers=2):
@@ -299,14 +299,14 @@ def test_exception_in_loop_body_and_garbage_collection_clean_up(no_leaks):
     del iterator
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_keyboard_interrupt_cleans_up(no_leaks):
     with pytest.raises(KeyboardInterrupt):
         for batch in DataLoader(Large(), batch_size=4, num_workers=2):
             raise KeyboardInterrupt
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_persistent_workers_survive_epochs(no_leaks):
     loader = DataLoader(WorkerFacts(), batch_size=None, num_workers=2, persistent_workers=True)
     first = [tuple(int(v) for v in f) for f in loader]
@@ -321,7 +321,7 @@ def test_persistent_workers_survive_epochs(no_leaks):
     del loader, plain
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_persistent_workers_with_iterable_dataset(no_leaks):
     loader = DataLoader(Range(0, 7), batch_size=2, num_workers=2, persistent_workers=True)
     epochs = [sorted(sum((b.tolist() for b in loader), [])) for _ in range(2)]
@@ -329,7 +329,7 @@ def test_persistent_workers_with_iterable_dataset(no_leaks):
     del loader
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("options", [dict(batch_size=2), dict(batch_size=2, drop_last=True), dict(batch_size=None)])
 def test_iterable_dataset_sharding_matches_torch(options, no_leaks):
     import torch.utils.data
@@ -353,7 +353,7 @@ def test_iterable_dataset_sharding_matches_torch(options, no_leaks):
     assert ours == theirs
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(300)
 def test_unsharded_iterable_dataset_is_read_whole_by_each_worker(no_leaks):
     values = sum((b.tolist() for b in DataLoader(Range(0, 5, shard=False), batch_size=2, num_workers=2)), [])
     assert sorted(values) == sorted(list(range(5)) * 2)

@@ -508,7 +508,7 @@ class RandomCrops(ember.utils.data.Dataset):
         return ET.RandomCrop(3)(ember.arange(100.0).view(1, 10, 10))
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(300)
 def test_random_transforms_in_dataloader_workers():
     def crops(seed):
         ember.manual_seed(seed)
