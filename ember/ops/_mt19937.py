@@ -63,6 +63,14 @@ class Engine:
         pairs = self.words(2 * n).astype(numpy.uint64).reshape(n, 2)
         return (pairs[:, 0] << numpy.uint64(32)) | pairs[:, 1]
 
+    def position(self):
+        """The Twister's position, for ``rewind``."""
+        return self.key, self.next, self.left
+
+    def rewind(self, position):
+        """Goes back to a ``position`` (draws after it are drawn again, identically)."""
+        self.key, self.next, self.left = position
+
     def get_state(self):
         """``CPUGeneratorImplState``'s bytes (little-endian, as on the machines PyTorch runs on)."""
         raw = numpy.zeros(STATE_BYTES, numpy.uint8)

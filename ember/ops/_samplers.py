@@ -186,15 +186,33 @@ def log_normal(engine, n, mean, std):
     return _libm(math.exp, normal_serial(engine, n, mean, std))
 
 
-def _poisson_one(engine, lam):
+class _Tape:
+    """Float64 uniforms for samplers that consume a data-dependent count: drawn ahead in blocks, then ``close``
+    leaves the engine exactly where drawing only the used ones would have."""
+
+    def __init__(self, engine):
+        self.engine, self.start, self.values, self.used = engine, engine.position(), [], 0
+
+    def __call__(self):
+        if self.used == len(self.values):
+            self.values += unit(self.engine, max(256, len(self.values)), numpy.float64).tolist()
+        self.used += 1
+        return self.values[self.used - 1]
+
+    def close(self):
+        self.engine.rewind(self.start)
+        self.engine.words(2 * self.used)
+
+
+def _poisson_one(uniform, lam):
     """PyTorch's ``sample_poisson``: Hormann's transformed rejection for rates >= 10, products of uniforms
-    below (each uniform one float64 draw, so the count consumed varies)."""
+    below."""
     if lam == 0:
         return 0
     if lam < 10:
         limit, count, product = math.exp(-lam), 0, 1.0
         while True:
-            product *= float(unit(engine, 1, numpy.float64)[0])
+            product *= uniform()
             if product <= limit:
                 return count
             count += 1
@@ -204,8 +222,8 @@ def _poisson_one(engine, lam):
     invalpha = 1.1239 + 1.1328 / (b - 3.4)
     vr = 0.9277 - 3.6224 / (b - 2)
     while True:
-        u, v = unit(engine, 2, numpy.float64).tolist()
-        u -= 0.5
+        u = uniform() - 0.5
+        v = uniform()
         us = 0.5 - abs(u)
         k = math.floor((2 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
@@ -218,4 +236,7 @@ def _poisson_one(engine, lam):
 
 def poisson(engine, rates):
     """``poisson``: one ``sample_poisson`` per rate, in order."""
-    return numpy.array([_poisson_one(engine, lam) for lam in rates.tolist()], numpy.float64)
+    tape = _Tape(engine)
+    samples = numpy.array([_poisson_one(tape, lam) for lam in rates.tolist()], numpy.float64)
+    tape.close()
+    return samples
