@@ -14,13 +14,14 @@ _LOW = numpy.uint64(0x1FFFFFFF)
 
 def fma(a, b, c):
     """``a * b + c`` for float32 arrays with one rounding, as the FMA instruction computes it."""
-    product = a.astype(numpy.float64) * b          # exact: two 24-bit significands fit in 53 bits
-    total = product + c
+    total = numpy.multiply(a, b, dtype=numpy.float64)   # exact: two 24-bit significands fit in 53 bits
+    numpy.add(total, c, out=total)
     # Rounding the float64 sum to float32 is exact rounding unless the sum landed on a float32 midpoint;
     # there, the sum's own rounding error decides the direction (Boldo and Melquiond's round-to-odd).
-    tie = (total.view(numpy.uint64) & _LOW) == _MID
+    tie = numpy.bitwise_and(total.view(numpy.uint64), _LOW) == _MID
     if tie.any():
-        p, s = product[tie], total[tie]
+        p = numpy.multiply(a, b, dtype=numpy.float64)
+        p, s = numpy.broadcast_to(p, total.shape)[tie], total[tie]
         cc = numpy.broadcast_to(c, total.shape)[tie].astype(numpy.float64)
         back = s - p
         err = (p - (s - back)) + (cc - back)
@@ -49,7 +50,7 @@ def log(x):
         y = fma(y, x, p)
     y = fma(y * x, z, e * _LOG_Q1)
     y = y - z * f32(0.5)
-    return fma(e, _LOG_Q2, x + y)
+    return (x + y) + e * _LOG_Q2   # e * q2 is exact (8 and 9 significant bits): fused or not, one rounding
 
 
 _FOPI = f32(1.27323954473516)
@@ -63,8 +64,8 @@ def sincos(x):
     j = (x * _FOPI).astype(numpy.int32)
     j = (j + 1) & ~1
     y = j.astype(numpy.float32)
-    for dp in _DP:
-        x = fma(y, dp, x)
+    x = (x + y * _DP[0]) + y * _DP[1]   # j < 2**8 and these two have 8 and 12 significant bits: exact products
+    x = fma(y, _DP[2], x)
     z = x * x
     c = fma(numpy.full_like(z, _COS_P[0]), z, _COS_P[1])
     c = fma(c, z, _COS_P[2])

@@ -13,6 +13,7 @@ from . import _cephes
 
 _F64_MASK = numpy.uint64((1 << 53) - 1)
 _TWO_PI_F32 = numpy.float32(2 * math.pi)
+_CHUNK = 2048   # blocks of 16 per step of the Box-Muller loop
 _DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
 
 
@@ -53,9 +54,10 @@ def uniform(engine, n, np_dtype, low, high):
     """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
     x = unit(engine, n, np_dtype)
     if np_dtype == numpy.float64:
-        return fma64(x, high - low, low)
+        return x if (low, high) == (0.0, 1.0) else fma64(x, high - low, low)
     low32, high32 = numpy.float32(low), numpy.float32(high)
-    values = _cephes.fma(x, high32 - low32, low32).astype(np_dtype)
+    values = x if (low, high) == (0.0, 1.0) else _cephes.fma(x, high32 - low32, low32)   # x * 1 + 0 is x
+    values = values.astype(np_dtype, copy=False)
     if numpy.dtype(np_dtype).itemsize == 2:   # float16, bfloat16: a value rounded up to ``high`` becomes ``low``
         low, high = numpy.array([low, high]).astype(np_dtype)
         values[values >= high] = low
@@ -90,7 +92,9 @@ def normal_fill(engine, n, np_dtype, mean, std):
     first = whole if numpy.dtype(np_dtype).itemsize == 2 else n
     data = numpy.empty(n, unit_dtype)
     data[:first] = unit(engine, first, unit_dtype)
-    data[:whole] = kernel(data[:whole].reshape(-1, 16), mean, std).ravel()
+    blocks = data[:whole].reshape(-1, 16)
+    for start in range(0, len(blocks), _CHUNK):   # chunks keep the temporaries in cache
+        blocks[start:start + _CHUNK] = kernel(blocks[start:start + _CHUNK], mean, std)
     if whole != n:
         data[n - 16:] = kernel(unit(engine, 16, unit_dtype).reshape(1, 16), mean, std).ravel()
     return data.astype(np_dtype)
