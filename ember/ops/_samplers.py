@@ -68,6 +68,8 @@ def _box_muller_16(block, mean, std):
     """PyTorch's AVX2 ``normal_fill_16``: rows of 16 uniforms become 8 cosine and 8 sine normals."""
     radius = numpy.sqrt(numpy.float32(-2) * _cephes.log(numpy.float32(1) - block[:, :8]))
     sin, cos = _cephes.sincos(_TWO_PI_F32 * block[:, 8:])
+    if (mean, std) == (0, 1):   # n * 1 + 0 is n
+        return numpy.concatenate([radius * cos, radius * sin], 1)
     return numpy.concatenate([_cephes.fma(radius * cos, std, mean), _cephes.fma(radius * sin, std, mean)], 1)
 
 
