@@ -297,13 +297,16 @@ def _check_probabilities(p):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
 
 
-def _bernoulli_tensor(engine, shape, p):
-    """PyTorch's ``bernoulli_(p_tensor)``: float64 uniforms for float64 p, float32 uniforms otherwise."""
+def _bernoulli_tensor(engine, shape, p, order=None):
+    """PyTorch's ``bernoulli_(p_tensor)``: float64 uniforms for float64 p, float32 uniforms otherwise; drawn
+    along the axes in ``order`` (the filled tensor's memory order), returned flat in that order."""
     probabilities = numpy.broadcast_to(_backend.move(p._data, _backend.CPU), shape)
     double = probabilities.dtype == numpy.float64
-    probabilities = probabilities.astype(numpy.float64)
+    if order is not None:
+        probabilities = probabilities.transpose(order)
+    probabilities = probabilities.astype(numpy.float64).ravel()
     _check_probabilities(probabilities)
-    return _samplers.bernoulli(engine, probabilities.ravel(), float32_p=not double).reshape(shape)
+    return _samplers.bernoulli(engine, probabilities, float32_p=not double)
 
 
 @tensor_method
@@ -311,7 +314,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples (in ``input``'s dtype) that are 1 with probability ``input`` (or ``p`` when given)."""
     shape = tuple(input.shape)
     if p is None:
-        samples = _bernoulli_tensor(_engine(generator), shape, input)
+        samples = _bernoulli_tensor(_engine(generator), shape, input).reshape(shape)
     else:
         _check_probabilities(numpy.float64(p))
         samples = _samplers.bernoulli(_engine(generator), numpy.full(_numel(shape), float(p))).reshape(shape)
@@ -368,12 +371,14 @@ def _fill(self, samples):
     data = self._data
     if self.dtype.is_complex:
         samples = numpy.ascontiguousarray(samples).view(self.dtype.numpy)
-    if data.ndim > 1 and not data.flags.c_contiguous:
-        order = sorted(range(data.ndim), key=lambda i: -abs(data.strides[i]))
-        samples = samples.reshape([data.shape[i] for i in order]).transpose(numpy.argsort(order))
-    else:
-        samples = samples.reshape(data.shape)
+    order = _memory_order(data)
+    samples = samples.reshape([data.shape[i] for i in order]).transpose(numpy.argsort(order))
     return assign_inplace(self, _place(samples, self.dtype, self.device))
+
+
+def _memory_order(data):
+    """self's axes from outermost to innermost in memory (largest stride first; ties keep their order)."""
+    return sorted(range(data.ndim), key=lambda i: -abs(data.strides[i]))
 
 
 def _direct_target(self):
@@ -466,7 +471,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     """Fills self with 0/1 samples that are 1 with probability ``p`` (a number or a broadcastable tensor)."""
     shape = tuple(self.shape)
     if isinstance(p, Tensor):
-        return _fill(self, _bernoulli_tensor(_engine(generator), shape, p).ravel())
+        return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
     return _fill(self, _samplers.bernoulli(_engine(generator), numpy.full(self.numel(), float(p))))
 

@@ -58,6 +58,13 @@ def test_normal_of_non_contiguous_tensors_fills_in_memory_order(dtype):
     _assert_same_stream(lambda lib, n: lib.empty(5, n, dtype=_float(lib, dtype)).t().normal_(), sizes=(1, 7, 40))
 
 
+def test_fills_of_transposed_tensors_follow_memory_order():
+    probabilities = numpy.random.default_rng(0).random((5, 7)).astype(numpy.float32)
+    _assert_same_stream(lambda lib, n: lib.cat([lib.empty(7, 5).t().bernoulli_(lib.tensor(probabilities)),
+                                                lib.empty(7, 5).t().uniform_(), lib.empty(7, 5).t().exponential_(),
+                                                lib.empty(7, 5).t().random_(0, 9)]), sizes=(1,))
+
+
 @pytest.mark.parametrize("low, high", [(0, 10), (-5, 3), (0, 2 ** 28 - 1), (0, 2 ** 28), (-2 ** 40, 2 ** 40),
                                        (3, 2 ** 62)])
 def test_randint(low, high):
