@@ -6,9 +6,9 @@ ember draws PyTorch's exact stream, so its kernels re-create PyTorch's float ari
 import argparse
 
 import numpy
+from bench_core import _median_times
 
 import ember
-from bench_core import _median_times
 
 try:
     import torch

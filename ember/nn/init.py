@@ -59,7 +59,9 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fills with N(mean, std^2) values truncated to [a, b], by PyTorch's rejection sampling (so seeded draws
     match PyTorch's): redrawn normals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]."""
     import warnings
-    from ..ops.creation import empty_like, tensor as make_tensor
+
+    from ..ops.creation import empty_like
+    from ..ops.creation import tensor as make_tensor
     from ..ops.pointwise import where
 
     def norm_cdf(x):
@@ -176,6 +178,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     if tensor.numel() == 0:
         return tensor
     import numpy
+
     from ..ops.creation import tensor as make_tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows

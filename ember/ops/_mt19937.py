@@ -30,7 +30,7 @@ def _init_genrand(seed32):
 class Engine:
     """The state of one CPU generator: seed, Twister words and position, and the cached normal samples."""
 
-    __slots__ = ("seed", "key", "next", "left", "normal_double", "normal_float", "_bits")
+    __slots__ = ("_bits", "key", "left", "next", "normal_double", "normal_float", "seed")
 
     def __init__(self, seed):
         self._bits = numpy.random.MT19937()

@@ -24,7 +24,7 @@ def _both(make, seed=0):
 def _assert_same_stream(make, seeds=SEEDS, sizes=SIZES):
     for seed in seeds:
         for n in sizes:
-            got, expected = _both(lambda lib: make(lib, n), seed)
+            got, expected = _both(lambda lib, n=n: make(lib, n), seed)
             assert got.dtype == expected.dtype and got.shape == expected.shape, (seed, n)
             numpy.testing.assert_array_equal(got, expected, err_msg=f"seed {seed}, size {n}")
             numpy.testing.assert_array_equal(oracle.as_numpy(ember.get_rng_state()), torch.get_rng_state().numpy(),
@@ -235,8 +235,8 @@ def test_layers_start_from_torchs_weights(name):
     ember.manual_seed(0)
     got = {k: oracle.as_numpy(v) for k, v in _LAYERS[name](ember.nn).state_dict().items()}
     assert got.keys() == expected.keys()
-    for key in expected:
-        numpy.testing.assert_array_equal(got[key], expected[key], err_msg=key)
+    for key, value in expected.items():
+        numpy.testing.assert_array_equal(got[key], value, err_msg=key)
     numpy.testing.assert_array_equal(oracle.as_numpy(ember.get_rng_state()), torch.get_rng_state().numpy())
 
 
