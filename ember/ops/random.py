@@ -507,3 +507,16 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     n = _float_fill(self, "log_normal_cpu")
     return _fill(self, _samplers.log_normal(_engine(generator), n, float(mean), float(std)))
+
+
+def _rrelu_noise(input, lower, upper, generator=None):
+    """PyTorch's CPU ``rrelu`` slopes: a float64 uniform in [lower, upper) (bounds first rounded to float32 for
+    all but float64 input) for each element <= 0 in row-major order, no draw for the others, whose slope is 1."""
+    values = _backend.move(input._data, _backend.CPU)
+    negative = values <= 0
+    bounds = numpy.array([lower, upper], numpy.float64 if input.dtype is _dtype.float64 else numpy.float32)
+    lower, upper = (float(b) for b in bounds)
+    slopes = numpy.ones(values.shape, numpy.float64)
+    draws = _samplers.unit(_engine(generator), int(negative.sum()), numpy.float64)
+    slopes[negative] = draws * (upper - lower) + lower
+    return _place(slopes, input.dtype, input.device)

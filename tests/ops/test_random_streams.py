@@ -265,6 +265,16 @@ def test_dropout_masks(name, args):
     numpy.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_rrelu_slopes(dtype):
+    x = numpy.random.default_rng(0).standard_normal((50, 40))
+    x[0, :5] = 0
+    got, expected = _both(lambda lib: lib.nn.functional.rrelu(lib.tensor(x, dtype=_float(lib, dtype)), 0.1, 0.3,
+                                                               training=True))
+    numpy.testing.assert_array_equal(got, expected)
+    numpy.testing.assert_array_equal(oracle.as_numpy(ember.get_rng_state()), torch.get_rng_state().numpy())
+
+
 def _loader_order(lib, generator_seed, **kwargs):
     dataset = lib.utils.data.TensorDataset(lib.arange(103))
     generator = None if generator_seed is None else lib.Generator().manual_seed(generator_seed)
