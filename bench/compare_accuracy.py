@@ -2,8 +2,9 @@
 
 MLP: batch 64, SGD lr 0.001 momentum 0.9, 2 epochs, inputs normalized with (0.5, 0.5).
 CNN: batch 100, SGD lr 0.01 momentum 0.9, 1 epoch, inputs normalized with (0.1307, 0.3081).
-Both libraries see the same arrays; each uses its own initialisation and shuffling (seed 0), so the accuracies
-differ by the run-to-run spread of the training itself.
+Both libraries see the same arrays and, from the same seed, draw the same random numbers (ember reproduces
+PyTorch's CPU generator): the same initial weights, shuffling and dropout masks. The accuracies then differ by
+float round-off alone, amplified over the run.
     PYTHONPATH=. python bench/compare_accuracy.py [--seeds 0 1 2] [--only mlp]
 """
 import argparse

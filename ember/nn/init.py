@@ -56,16 +56,46 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fills with N(mean, std^2) values truncated to [a, b] (inverse-CDF method, as PyTorch)."""
+    """Fills with N(mean, std^2) values truncated to [a, b], by PyTorch's rejection sampling (so seeded draws
+    match PyTorch's): redrawn normals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]."""
+    import warnings
+
+    from ..ops.creation import empty_like
+    from ..ops.creation import tensor as make_tensor
+    from ..ops.pointwise import where
+
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
     with no_grad():
-        low, high = norm_cdf((a - mean) / std), norm_cdf((b - mean) / std)
-        tensor.uniform_(2 * low - 1, 2 * high - 1, generator=generator)
-        tensor.erfinv_()
-        tensor.mul_(std * math.sqrt(2.0))
-        tensor.add_(mean)
-        tensor.clamp_(min=a, max=b)
+        if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
+            low, high = (make_tensor(v, dtype=tensor.dtype).item() for v in (a, b))
+            result = tensor.normal_(mean, std, generator=generator)
+            while True:
+                mask = (result < low) | (result > high)
+                if not mask.any():
+                    break
+                result = where(mask, empty_like(result).normal_(mean, std, generator=generator), result)
+            if result is not tensor:
+                tensor.copy_(result)
+            return tensor
+        log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def rejected(candidates, accept):
+            log_pdf = candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+            return accept.uniform_(generator=generator).log_().gt(log_pdf)
+        candidates, accept = empty_like(tensor), empty_like(tensor)
+        tensor.uniform_(a, b, generator=generator)
+        pending = rejected(candidates.copy_(tensor), accept)
+        result = tensor
+        while pending.any():
+            candidates.uniform_(a, b, generator=generator)
+            result = where(pending, candidates, result)
+            pending = where(pending, rejected(candidates, accept), pending)
+        if result is not tensor:
+            tensor.copy_(result)
         return tensor
 
 
@@ -114,7 +144,7 @@ def dirac_(tensor, groups=1):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))   # PyTorch's rounding order
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -129,7 +159,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     if 0 in tensor.shape:
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan))   # PyTorch's rounding order
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -148,11 +178,12 @@ def orthogonal_(tensor, gain=1, generator=None):
     if tensor.numel() == 0:
         return tensor
     import numpy
+
     from ..ops.creation import tensor as make_tensor
-    from ..ops.random import _stream
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _stream(generator).standard_normal((rows, cols))
+    with no_grad():
+        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator).cpu().numpy().astype(numpy.float64)
     if rows < cols:
         flat = flat.T
     q, r = numpy.linalg.qr(flat)
@@ -171,12 +202,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     import math as _math
     rows, cols = tensor.shape
     zeros = int(_math.ceil(sparsity * rows))
-    from ..ops.random import _stream
-    rng = _stream(generator)
+    from ..ops.random import randperm
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for c in range(cols):
-            tensor._data[rng.permutation(rows)[:zeros], c] = 0
+            # PyTorch draws these permutations from the default generator, whatever ``generator`` is.
+            tensor._data[randperm(rows).numpy()[:zeros], c] = 0
+        tensor._version_counter[0] += 1
     return tensor
 
 

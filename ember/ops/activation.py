@@ -200,12 +200,10 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
     if inplace:
         return _write_into(input, rrelu, lower, upper, training)
-    if training:
-        from .creation import empty_like
-        slope = empty_like(input).uniform_(lower, upper)
-    else:
-        slope = (lower + upper) / 2
-    return input.where(input >= 0, input * slope)
+    if training:   # PyTorch multiplies every element by its noise: 1 above zero, a random slope at or below
+        from .random import _rrelu_noise
+        return input * _rrelu_noise(input.detach(), lower, upper)
+    return input.where(input >= 0, input * ((lower + upper) / 2))
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):

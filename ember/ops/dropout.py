@@ -82,7 +82,7 @@ def _channel_dropout(input, p, training, inplace, batched):
     return _apply(input, mask_shape, p, inplace)
 
 
-_ALPHA = 1.6732632423543772848170429916717 * 1.0507009873554804934193349852946
+_ALPHA = 1.7580993408473766   # SELU's alpha * scale
 
 
 def _alpha(input, p, training, mask_shape):
@@ -93,9 +93,10 @@ def _alpha(input, p, training, mask_shape):
         return input * 0.0
     from .creation import empty
     keep = empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
-    a = ((1 - p) * (1 + p * _ALPHA ** 2)) ** -0.5
-    b = a * _ALPHA * p
-    return (input * keep - _ALPHA * (1 - keep)) * a + b
+    a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
+    # PyTorch's operation order, so results round as PyTorch's do: input * (keep * a) + (keep - 1) * alpha * a + ...
+    shift = keep.add(-1).mul_(_ALPHA * a).add_(_ALPHA * a * p)
+    return input * keep.mul_(a) + shift
 
 
 @composite("alpha_dropout")

@@ -1,9 +1,12 @@
-"""Random numbers: generators with seeds and savable state, sampling functions and in-place fills.
+"""Random numbers bit-identical to PyTorch's CPU generator: generators, sampling functions and in-place fills.
 
-Every stream comes from a NumPy ``Generator(PCG64)``; samples are drawn on the host and moved to the tensor's
-device. The same seed gives the same numbers, though not PyTorch's numbers.
+Every stream is PyTorch's Mersenne Twister (``_mt19937``), and every sampler consumes it as PyTorch's CPU kernel
+does (``_samplers``), so ``manual_seed(s)`` followed by the same calls gives PyTorch's numbers, and states move
+between the two libraries. Samples are drawn on the host and moved to the tensor's device (on CUDA, PyTorch's
+own generator is a different one: there ember gives its CPU numbers).
 """
 import contextlib
+import math
 import numbers
 import secrets
 import sys
@@ -12,8 +15,11 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
+from . import _samplers
 from ._inplace import assign_inplace
+from ._mt19937 import STATE_BYTES, Engine
 from ._util import shape_arg, tensor_method, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
@@ -21,8 +27,6 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_see
            "normal", "bernoulli", "multinomial", "poisson"]
 
 _DEFAULT_SEED = 67280421310721
-_UINT64 = (1 << 64) - 1
-_STATE_BYTES = 56
 
 
 class Generator:
@@ -30,49 +34,40 @@ class Generator:
 
     def __init__(self, device="cpu"):
         self.device = _backend.as_device(device)
-        self.manual_seed(_DEFAULT_SEED)
+        self._engine = Engine(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
-        """Restarts the stream from ``seed`` (any integer; negative ones wrap as in PyTorch); returns self."""
+        """Restarts the stream from ``seed`` (an integer in [-2**63, 2**64); negative ones wrap); returns self."""
         if isinstance(seed, float) or not isinstance(seed, numbers.Integral):
             raise TypeError(f"manual_seed expected a long, but got {type(seed).__name__}")
-        self._seed = int(seed) & _UINT64
-        self._numpy = numpy.random.Generator(numpy.random.PCG64(self._seed))
+        seed = int(seed)
+        if not -2 ** 63 <= seed < 2 ** 64:
+            raise ValueError("Overflow when unpacking long long")
+        self._engine.reseed(seed & (2 ** 64 - 1))
         return self
 
     def seed(self):
-        """Restarts the stream from a fresh non-deterministic seed and returns that seed."""
-        fresh = secrets.randbits(63)
-        self.manual_seed(fresh)
+        """Restarts the stream from a fresh non-deterministic 64-bit seed and returns that seed."""
+        fresh = secrets.randbits(64)
+        self._engine.reseed(fresh)
         return fresh
 
     def initial_seed(self):
         """The seed the stream was last started from."""
-        return self._seed
+        return self._engine.seed
 
     def get_state(self):
-        """The full state as a ByteTensor; ``set_state`` of it continues the stream from this point."""
-        state = self._numpy.bit_generator.state
-        words = (state["state"]["state"], state["state"]["inc"])
-        raw = b"".join(w.to_bytes(16, "little") for w in words) + bytes([state["has_uint32"]]) + bytes(7) + \
-            int(state["uinteger"]).to_bytes(8, "little") + self._seed.to_bytes(8, "little")
-        return _make(numpy.frombuffer(raw, numpy.uint8).copy())
+        """The full state as PyTorch's 5056-byte ``ByteTensor`` (``torch.Generator.set_state`` accepts it)."""
+        return _make(self._engine.get_state())
 
     def set_state(self, new_state):
-        """Restores a state returned by ``get_state``; returns self."""
+        """Restores a state from ``get_state`` (ember's or PyTorch's, as a uint8 tensor); returns self."""
         if not isinstance(new_state, Tensor) or new_state.dtype is not _dtype.uint8:
             raise TypeError("RNG state must be a ember.ByteTensor")
-        if new_state.numel() != _STATE_BYTES:
-            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {_STATE_BYTES} but found the input RNG "
+        if new_state.numel() != STATE_BYTES:
+            raise RuntimeError(f"Expected a CPUGeneratorImplState of size {STATE_BYTES} but found the input RNG "
                                f"state size to be {new_state.numel()}")
-        raw = _backend.move(new_state._data, _backend.CPU).tobytes()
-        bit_generator = numpy.random.PCG64()
-        bit_generator.state = {"bit_generator": "PCG64",
-                               "state": {"state": int.from_bytes(raw[0:16], "little"),
-                                         "inc": int.from_bytes(raw[16:32], "little")},
-                               "has_uint32": raw[32], "uinteger": int.from_bytes(raw[40:48], "little")}
-        self._numpy = numpy.random.Generator(bit_generator)
-        self._seed = int.from_bytes(raw[48:56], "little")
+        self._engine.set_state(_backend.move(new_state._data, _backend.CPU).tobytes())
         return self
 
     def __repr__(self):
@@ -114,11 +109,11 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    state = get_rng_state()
+    saved = get_rng_state()
     try:
         yield
     finally:
-        set_rng_state(state)
+        set_rng_state(saved)
 
 
 # ember.random mirrors torch.random (manual_seed, seed, fork_rng, ...): this module serves under that name too.
@@ -126,8 +121,8 @@ sys.modules.setdefault(__name__.rpartition(".")[0].rpartition(".")[0] + ".random
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
-def _stream(generator):
-    return (generator if generator is not None else default_generator)._numpy
+def _engine(generator):
+    return (generator if generator is not None else default_generator)._engine
 
 
 def _float_dtype(dtype, kernel):
@@ -138,6 +133,11 @@ def _float_dtype(dtype, kernel):
     return d
 
 
+def _real(d):
+    """The dtype a kernel fills: complex tensors are filled through their real view, as in PyTorch."""
+    return {"complex64": _dtype.float32, "complex128": _dtype.float64}.get(d.name, d) if d.is_complex else d
+
+
 def _place(array, d, device, requires_grad=False):
     """A tensor of dtype ``d`` on ``device`` from host samples."""
     with numpy.errstate(over="ignore", invalid="ignore"):
@@ -146,25 +146,35 @@ def _place(array, d, device, requires_grad=False):
     return out.requires_grad_(True) if requires_grad else out
 
 
-def _uniform(stream, shape, d):
-    """Uniform samples in [0, 1) of dtype ``d`` (never rounding up to 1 in narrow float types)."""
-    if d is _dtype.float32 or d is _dtype.float64:
-        return stream.random(shape, dtype=d.numpy)
-    values = stream.random(shape)
-    if d.is_complex:
-        return values + 1j * stream.random(shape)
-    below_one = numpy.nextafter(numpy.array(1, d.numpy), numpy.array(0, d.numpy)).astype(numpy.float64)
-    return numpy.minimum(values, below_one)
+def _new(shape, d, samples):
+    """Host samples (flat, in fill order, of ``d``'s real dtype for complex ``d``) shaped as a new tensor."""
+    samples = numpy.ascontiguousarray(samples)
+    return (samples.view(d.numpy) if d.is_complex else samples).reshape(shape)
 
 
-def _standard_normal(stream, shape, d):
-    """Standard normal samples; complex ones have variance 1/2 in each part, as in PyTorch."""
+def _numel(shape, d=None):
+    return math.prod(shape) * (2 if d is not None and d.is_complex else 1)
+
+
+# --- the kernels, as PyTorch's CPU kernels draw ---------------------------------------------------------------
+def _uniform(engine, n, d, low, high):
+    return _samplers.uniform(engine, n, _real(d).numpy, low, high)
+
+
+def _normal(engine, n, d, mean, std, contiguous=True):
+    """``normal_``: the blocked Box-Muller fill for contiguous tensors of 16 or more elements, else serial draws."""
+    real = _real(d)
     if d.is_complex:
-        scale = numpy.sqrt(0.5)
-        return scale * stream.standard_normal(shape) + 1j * scale * stream.standard_normal(shape)
-    if d is _dtype.float32 or d is _dtype.float64:
-        return stream.standard_normal(shape, dtype=d.numpy)
-    return stream.standard_normal(shape)
+        std = std / math.sqrt(2)
+    if n >= 16 and contiguous:
+        return _samplers.normal_fill(engine, n, real.numpy, mean, std)
+    with numpy.errstate(over="ignore"):
+        return _samplers.normal_serial(engine, n, mean, std).astype(real.numpy)
+
+
+def _check_range(low, high):
+    if low >= high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
 
 
 # --- sampling functions ---------------------------------------------------------------------------------------
@@ -172,21 +182,18 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
          pin_memory=False):
     """Uniform samples from [0, 1) of the given shape."""
     d = _float_dtype(dtype, "check_uniform_bounds")
-    result = _place(_uniform(_stream(generator), shape_arg(size), d), d, device, requires_grad)
-    return write_out(out, result, "rand")
+    shape = shape_arg(size)
+    samples = _uniform(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
+    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "rand")
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal samples of the given shape."""
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    result = _place(_standard_normal(_stream(generator), shape_arg(size), d), d, device, requires_grad)
-    return write_out(out, result, "randn")
-
-
-def _check_range(low, high):
-    if low >= high:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    shape = shape_arg(size)
+    samples = _normal(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
+    return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "randn")
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -201,17 +208,19 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     low, high = int(low), int(high)
     _check_range(low, high)
     d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
-    samples = _stream(generator).integers(low, high, shape_arg((size,)), dtype=numpy.int64)
+    shape = shape_arg((size,))
+    samples = _samplers.from_to(_engine(generator), _numel(shape), low, high - low).reshape(shape)
     return write_out(out, _place(samples, d, device, requires_grad), "randint")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
-    """A random permutation of 0..n-1."""
+    """A random permutation of 0..n-1 (PyTorch's shuffle, so the same seed gives PyTorch's permutation)."""
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
-    return write_out(out, _place(_stream(generator).permutation(int(n)), d, device, requires_grad), "randperm")
+    perm = _samplers.randperm(_engine(generator), int(n))
+    return write_out(out, _place(perm, d, device, requires_grad), "randperm")
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
@@ -237,11 +246,23 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
                    device=device or input.device, requires_grad=requires_grad)
 
 
+class _Normal(Primitive):
+    """The noise ``normal(mean, std)`` returned, recorded so that, as in PyTorch, mean and std get zero gradients."""
+
+    @staticmethod
+    def forward(ctx, noise, mean, std):
+        return noise
+
+    @staticmethod
+    def backward(ctx, grad):
+        zero = grad * 0
+        return None, zero if ctx.needs_input_grad[1] else None, zero if ctx.needs_input_grad[2] else None
+
+
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            pin_memory=False, requires_grad=False):
     """Normal samples: elementwise from tensors of means and/or standard deviations (broadcast), or of ``size``
-    from scalar ``mean`` and ``std``. Gradients flow to tensor ``mean`` and ``std``."""
-    stream = _stream(generator)
+    from scalar ``mean`` and ``std``. As in PyTorch, ``mean`` and ``std`` receive zero gradients."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not tensors:
         if size is None:
@@ -249,18 +270,29 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         d = _float_dtype(dtype, "normal_kernel_cpu")
-        samples = float(mean) + float(std) * _standard_normal(stream, shape_arg((size,)), d)
-        return write_out(out, _place(samples, d, device, requires_grad), "normal")
+        shape = shape_arg((size,))
+        samples = _normal(_engine(generator), _numel(shape, d), d, float(mean), float(std))
+        return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "normal")
     if isinstance(std, Tensor):
         if (std._data < 0).any():
             raise RuntimeError("normal expects all elements of std >= 0.0")
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    d = _dtype.result_type(*tensors)
+    d = mean.dtype if isinstance(mean, Tensor) else std.dtype
     _float_dtype(d, "normal_kernel_cpu")
-    shape = numpy.broadcast_shapes(*(t.shape for t in tensors))
-    noise = _place(_standard_normal(stream, shape, d), d, tensors[0].device)
-    return write_out(out, mean + std * noise, "normal")
+    shape = tuple(numpy.broadcast_shapes(*(t.shape for t in tensors)))
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        if isinstance(std, Tensor):   # PyTorch: normal_(0, 1), then mul_(std), then add_(mean)
+            noise = _place(_new(shape, d, _normal(_engine(generator), _numel(shape, d), d, 0.0, 1.0)), d,
+                           tensors[0].device)
+            values = noise.mul_(std).add_(mean)
+        else:                          # PyTorch: normal_(0, std), then add_(mean)
+            noise = _place(_new(shape, d, _normal(_engine(generator), _numel(shape, d), d, 0.0, float(std))), d,
+                           mean.device)
+            values = noise.add_(mean)
+    result = _Normal.apply(values, mean, std) if any(t.requires_grad for t in tensors) else values
+    return write_out(out, result, "normal")
 
 
 def _check_probabilities(p):
@@ -268,49 +300,61 @@ def _check_probabilities(p):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
 
 
+def _bernoulli_tensor(engine, shape, p, order=None):
+    """PyTorch's ``bernoulli_(p_tensor)``: float64 uniforms for float64 p, float32 uniforms otherwise; drawn
+    along the axes in ``order`` (the filled tensor's memory order), returned flat in that order."""
+    probabilities = numpy.broadcast_to(_backend.move(p._data, _backend.CPU), shape)
+    double = probabilities.dtype == numpy.float64
+    if order is not None:
+        probabilities = probabilities.transpose(order)
+    probabilities = probabilities.astype(numpy.float64).ravel()
+    _check_probabilities(probabilities)
+    return _samplers.bernoulli(engine, probabilities, float32_p=not double)
+
+
 @tensor_method
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples (in ``input``'s dtype) that are 1 with probability ``input`` (or ``p`` when given)."""
+    shape = tuple(input.shape)
     if p is None:
-        probabilities = _backend.move(input._data, _backend.CPU)
-        if input.dtype._category < _dtype._FLOAT:
-            probabilities = probabilities.astype(numpy.float64)
+        samples = _bernoulli_tensor(_engine(generator), shape, input).reshape(shape)
     else:
-        probabilities = numpy.full(input.shape, float(p))
-    _check_probabilities(probabilities)
-    samples = _stream(generator).random(input.shape) < probabilities
+        _check_probabilities(numpy.float64(p))
+        samples = _samplers.bernoulli(_engine(generator), numpy.full(_numel(shape), float(p))).reshape(shape)
     return write_out(out, _place(samples, input.dtype, input.device), "bernoulli")
 
 
 @tensor_method
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
-    """Indices sampled from the categories of each row of non-negative weights ``input`` (1-D or 2-D)."""
+    """Indices sampled from the categories of each row of non-negative weights ``input`` (1-D or 2-D), drawn as
+    PyTorch's CPU kernel draws them."""
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
-    weights = _backend.move(input._data, _backend.CPU).astype(numpy.float64).reshape(-1, input.shape[-1])
+    host = _backend.move(input._data, _backend.CPU)
+    weights = host.reshape(-1, input.shape[-1])
     categories = weights.shape[1]
     if not replacement and num_samples > categories:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     if not numpy.isfinite(weights).all() or (weights < 0).any():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
-    if (weights.sum(axis=1) <= 0).any():
+    if (weights.astype(numpy.float64).sum(axis=1) <= 0).any():
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    stream = _stream(generator)
-    rows = numpy.arange(weights.shape[0])[:, None]
-    if replacement:
-        cdf = numpy.cumsum(weights, axis=1)
-        cdf /= cdf[:, -1:]
-        # One searchsorted over all rows: row r's cdf lives in [r, r + 1], so the rows stay sorted end to end.
-        draws = stream.random((weights.shape[0], num_samples)) + rows
-        indices = numpy.searchsorted((cdf + rows).ravel(), draws.ravel(), side="right").reshape(draws.shape)
-        indices = numpy.minimum(indices - rows * categories, categories - 1)
+    engine = _engine(generator)
+    if not replacement or num_samples == 1:
+        # PyTorch's Gumbel-style race: argmax / top-k of p / q with q ~ Exp(1) in p's dtype.
+        q = _samplers.exponential(engine, weights.size, 1.0).astype(weights.dtype).reshape(weights.shape)
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            keys = weights / q
+        indices = numpy.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:
-        # Exponential race: the smallest Exp(1)/weight keys are a weighted sample without replacement.
-        with numpy.errstate(divide="ignore"):
-            keys = stream.standard_exponential(weights.shape) / weights
-        indices = numpy.argsort(keys, axis=1, kind="stable")[:, :num_samples]
+        cdf = numpy.cumsum(weights, axis=1, dtype=weights.dtype)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1
+        draws = _samplers.unit(engine, weights.shape[0] * num_samples, numpy.float64).reshape(-1, num_samples)
+        indices = numpy.stack([numpy.searchsorted(row.astype(numpy.float64), u, side="left")
+                               for row, u in zip(cdf, draws)])
     indices = indices.reshape(input.shape[:-1] + (num_samples,))
     return write_out(out, _place(indices, _dtype.int64, input.device), "multinomial")
 
@@ -318,41 +362,52 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 def poisson(input, generator=None):
     """Samples from Poisson distributions with rates ``input`` (in ``input``'s dtype)."""
     rates = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
-    return _place(_stream(generator).poisson(rates), input.dtype, input.device)
+    if (rates < 0).any():
+        raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
+    samples = _samplers.poisson(_engine(generator), rates.ravel()).reshape(rates.shape)
+    return _place(samples, input.dtype, input.device)
 
 
 # --- in-place fills -------------------------------------------------------------------------------------------
 def _fill(self, samples):
-    """Writes host samples into self (no gradient flows through random fills)."""
+    """Writes flat host samples into self in the order PyTorch's kernels visit elements: memory order."""
+    data = self._data
+    if self.dtype.is_complex:
+        samples = numpy.ascontiguousarray(samples).view(self.dtype.numpy)
+    order = _memory_order(data)
+    samples = samples.reshape([data.shape[i] for i in order]).transpose(numpy.argsort(order))
     return assign_inplace(self, _place(samples, self.dtype, self.device))
 
 
+def _memory_order(data):
+    """self's axes from outermost to innermost in memory (largest stride first; ties keep their order)."""
+    return sorted(range(data.ndim), key=lambda i: -abs(data.strides[i]))
+
+
 def _direct_target(self):
-    """self's array when samples can be drawn straight into it (a contiguous float32/float64 host array outside
-    autograd's view), else None. Parameter initialisation takes this path: drawing in place, without float64
-    temporaries or a copy, keeps building large models quick."""
+    """self's array when samples can be written straight into it (a contiguous host array outside autograd's
+    view), else None. Parameter initialisation takes this path: it skips a copy and keeps building models quick."""
     data = self._data
-    if type(data) is not numpy.ndarray or data.dtype.type not in (numpy.float32, numpy.float64) or \
-            not data.flags.c_contiguous or not data.flags.writeable:
+    if type(data) is not numpy.ndarray or not data.flags.c_contiguous or not data.flags.writeable:
         return None
     if state.enabled and (self.requires_grad or (self._base is not None and self._base.requires_grad)):
         return None
     return data
 
 
-def _scale_in_place(self, data, scale, shift):
-    """``data * scale + shift`` written back into data; bumps self's version as any in-place op does."""
-    if scale != 1:
-        data *= scale
-    if shift != 0:
-        data += shift
+def _fill_fast(self, samples):
+    """``_fill`` through the direct path when it applies."""
+    data = _direct_target(self)
+    if data is None or self.dtype.is_complex:
+        return _fill(self, samples)
+    data.reshape(-1)[...] = samples
     self._version_counter[0] += 1
     return self
 
 
 def _float_fill(self, kernel):
     _float_dtype(self.dtype, kernel)
-    return tuple(self.shape)
+    return _numel(tuple(self.shape), self.dtype)
 
 
 @tensor_method
@@ -360,12 +415,9 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fills self with samples from N(mean, std**2)."""
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    shape = _float_fill(self, "normal_kernel_cpu")
-    data = _direct_target(self)
-    if data is not None:
-        _stream(generator).standard_normal(dtype=data.dtype, out=data)
-        return _scale_in_place(self, data, std, mean)
-    return _fill(self, mean + std * _standard_normal(_stream(generator), shape, self.dtype))
+    n = _float_fill(self, "normal_kernel_cpu")
+    return _fill_fast(self, _normal(_engine(generator), n, self.dtype, float(mean), float(std),
+                                    self.is_contiguous()))
 
 
 def _bounds(args, kwargs, defaults):
@@ -385,20 +437,16 @@ def _bounds(args, kwargs, defaults):
 def uniform_(self, *args, generator=None, **kwargs):
     """Fills self with samples from the uniform distribution on [from, to) (default [0, 1))."""
     low, high = _bounds(args, kwargs, (0.0, 1.0))
-    shape = _float_fill(self, "check_uniform_bounds")
+    n = _float_fill(self, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
-    data = _direct_target(self)
-    if data is not None:
-        _stream(generator).random(dtype=data.dtype, out=data)
-        return _scale_in_place(self, data, high - low, low)
-    return _fill(self, low + (high - low) * _uniform(_stream(generator), shape, self.dtype))
+    return _fill_fast(self, _uniform(_engine(generator), n, self.dtype, float(low), float(high)))
 
 
 def _random_upper(d):
-    """One past the largest integer ``random_`` draws by default for dtype ``d`` (exact integers in floats)."""
+    """One past the largest value ``random_(from)`` draws for dtype ``d`` (exact integers in floats)."""
     if d.is_floating_point:
-        return {"float16": 2 ** 11, "bfloat16": 2 ** 8, "float32": 2 ** 24}.get(d.name, 2 ** 53) + 1
+        return min(1 << {"float16": 11, "bfloat16": 8, "float32": 24}.get(d.name, 53), 2 ** 63 - 1) + 1
     if d is _dtype.bool_:
         return 2
     return int(numpy.iinfo(d.numpy).max) + 1
@@ -406,22 +454,29 @@ def _random_upper(d):
 
 @tensor_method
 def random_(self, *args, generator=None, **kwargs):
-    """Fills self with integers from [from, to): ``random_()``, ``random_(to)`` or ``random_(from, to)``."""
-    if len(args) == 1 and "to" not in kwargs:
+    """Fills self with integers: ``random_()`` over the dtype's range, ``random_(to)`` or ``random_(from, to)``."""
+    if len(args) == 1 and "to" not in kwargs and "from" not in kwargs:
         args = (0, args[0])
+    engine, n = _engine(generator), self.numel()
+    if not args and not kwargs:
+        return _fill(self, _samplers.default_int(engine, n, self.dtype.numpy))
     low, high = _bounds(args, kwargs, (0, None))
+    low = int(low)
+    if high is None and low == -2 ** 63:
+        return _fill(self, _samplers.full_range(engine, n))
     high = _random_upper(self.dtype) if high is None else int(high)
-    _check_range(int(low), high)
-    return _fill(self, _stream(generator).integers(int(low), high, tuple(self.shape), dtype=numpy.int64))
+    _check_range(low, high)
+    return _fill(self, _samplers.from_to(engine, n, low, high - low))
 
 
 @tensor_method
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fills self with 0/1 samples that are 1 with probability ``p`` (a number or a broadcastable tensor)."""
-    probabilities = _backend.move(p._data, _backend.CPU).astype(numpy.float64) if isinstance(p, Tensor) else \
-        numpy.float64(p)
-    _check_probabilities(numpy.asarray(probabilities))
-    return _fill(self, _stream(generator).random(tuple(self.shape)) < probabilities)
+    shape = tuple(self.shape)
+    if isinstance(p, Tensor):
+        return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
+    _check_probabilities(numpy.float64(p))
+    return _fill(self, _samplers.bernoulli(_engine(generator), numpy.full(self.numel(), float(p))))
 
 
 @tensor_method
@@ -429,8 +484,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
     """Fills self with samples from the exponential distribution of rate ``lambd``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    shape = _float_fill(self, "exponential_cpu")
-    return _fill(self, _stream(generator).standard_exponential(shape) / lambd)
+    n = _float_fill(self, "exponential_cpu")
+    return _fill(self, _samplers.exponential(_engine(generator), n, float(lambd)))
 
 
 @tensor_method
@@ -438,14 +493,14 @@ def geometric_(self, p, *, generator=None):
     """Fills self with the number of Bernoulli(p) trials up to and including the first success."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    return _fill(self, _stream(generator).geometric(p, tuple(self.shape)))
+    return _fill(self, _samplers.geometric(_engine(generator), self.numel(), float(p)))
 
 
 @tensor_method
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
-    shape = _float_fill(self, "cauchy_cpu")
-    return _fill(self, median + sigma * _stream(generator).standard_cauchy(shape))
+    n = _float_fill(self, "cauchy_cpu")
+    return _fill(self, _samplers.cauchy(_engine(generator), n, float(median), float(sigma)))
 
 
 @tensor_method
@@ -453,5 +508,18 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills self with samples whose logarithm is N(mean, std**2)."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    shape = _float_fill(self, "log_normal_cpu")
-    return _fill(self, _stream(generator).lognormal(mean, std, shape))
+    n = _float_fill(self, "log_normal_cpu")
+    return _fill(self, _samplers.log_normal(_engine(generator), n, float(mean), float(std)))
+
+
+def _rrelu_noise(input, lower, upper, generator=None):
+    """PyTorch's CPU ``rrelu`` slopes: a float64 uniform in [lower, upper) (bounds first rounded to float32 for
+    all but float64 input) for each element <= 0 in row-major order, no draw for the others, whose slope is 1."""
+    values = _backend.move(input._data, _backend.CPU)
+    negative = values <= 0
+    bounds = numpy.array([lower, upper], numpy.float64 if input.dtype is _dtype.float64 else numpy.float32)
+    lower, upper = (float(b) for b in bounds)
+    slopes = numpy.ones(values.shape, numpy.float64)
+    draws = _samplers.unit(_engine(generator), int(negative.sum()), numpy.float64)
+    slopes[negative] = draws * (upper - lower) + lower
+    return _place(slopes, input.dtype, input.device)

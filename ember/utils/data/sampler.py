@@ -8,8 +8,9 @@ __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler
 
 
 def draw_seed(generator=None):
-    """A non-negative 63-bit seed drawn from ``generator`` (ember's default generator when None)."""
-    return int(ember.randint(0, 2**63 - 1, (), generator=generator))
+    """A non-negative 63-bit seed drawn from ``generator`` (ember's default generator when None), as PyTorch
+    draws it: ``random_()`` of an int64 scalar."""
+    return int(ember.empty((), dtype=ember.int64).random_(generator=generator))
 
 
 class Sampler:

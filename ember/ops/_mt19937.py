@@ -1,0 +1,101 @@
+"""PyTorch's CPU random engine: a 32-bit Mersenne Twister seeded and laid out exactly as ``at::mt19937``.
+
+Words are drawn in blocks through NumPy's ``MT19937`` bit generator (same recurrence, same tempering), so a
+block of n outputs costs one NumPy call. The engine keeps PyTorch's bookkeeping (``next``/``left``, the two
+cached normal samples) so that its state serialises to the 5056 bytes of ``CPUGeneratorImplState``.
+"""
+import numpy
+
+N = 624
+STATE_BYTES = 5056
+_WORDS = slice(24, 24 + 8 * N)
+
+
+def _temper(y):
+    y = y ^ (y >> numpy.uint32(11))
+    y = y ^ ((y << numpy.uint32(7)) & numpy.uint32(0x9D2C5680))
+    y = y ^ ((y << numpy.uint32(15)) & numpy.uint32(0xEFC60000))
+    return y ^ (y >> numpy.uint32(18))
+
+
+def _init_genrand(seed32):
+    """The 624 state words of ``mt19937(seed)`` (Matsumoto and Nishimura's initialisation)."""
+    key = [seed32]
+    for j in range(1, N):
+        prev = key[-1]
+        key.append((1812433253 * (prev ^ (prev >> 30)) + j) & 0xFFFFFFFF)
+    return numpy.array(key, numpy.uint32)
+
+
+class Engine:
+    """The state of one CPU generator: seed, Twister words and position, and the cached normal samples."""
+
+    __slots__ = ("_bits", "key", "left", "next", "normal_double", "normal_float", "seed")
+
+    def __init__(self, seed):
+        self._bits = numpy.random.MT19937()
+        self.reseed(seed)
+
+    def reseed(self, seed):
+        self.seed = seed
+        self.key = _init_genrand(seed & 0xFFFFFFFF)
+        self.next, self.left = 0, 1
+        self.normal_double = self.normal_float = None
+
+    def words(self, n):
+        """The next ``n`` 32-bit outputs, as a uint32 array."""
+        head = min(n, self.left - 1)
+        out = numpy.empty(n, numpy.uint32)
+        if head > 0:
+            out[:head] = _temper(self.key[self.next:self.next + head])
+            self.next += head
+            self.left -= head
+        if n > head:
+            self._bits.state = {"bit_generator": "MT19937", "state": {"key": self.key, "pos": N}}
+            out[head:] = self._bits.random_raw(n - head)
+            state = self._bits.state["state"]
+            self.key, self.next = state["key"].astype(numpy.uint32), int(state["pos"])
+            self.left = N + 1 - self.next
+        return out
+
+    def words64(self, n):
+        """The next ``n`` 64-bit outputs: each joins two 32-bit ones, the first as the high half."""
+        pairs = self.words(2 * n).astype(numpy.uint64).reshape(n, 2)
+        return (pairs[:, 0] << numpy.uint64(32)) | pairs[:, 1]
+
+    def position(self):
+        """The Twister's position, for ``rewind``."""
+        return self.key, self.next, self.left
+
+    def rewind(self, position):
+        """Goes back to a ``position`` (draws after it are drawn again, identically)."""
+        self.key, self.next, self.left = position
+
+    def get_state(self):
+        """``CPUGeneratorImplState``'s bytes (little-endian, as on the machines PyTorch runs on)."""
+        raw = numpy.zeros(STATE_BYTES, numpy.uint8)
+        raw[0:8] = numpy.frombuffer(numpy.uint64(self.seed).tobytes(), numpy.uint8)
+        raw[8:16] = numpy.frombuffer(numpy.array([self.left, 1], "<i4").tobytes(), numpy.uint8)
+        raw[16:24] = numpy.frombuffer(numpy.uint64(self.next).tobytes(), numpy.uint8)
+        raw[_WORDS] = numpy.frombuffer(self.key.astype("<u8").tobytes(), numpy.uint8)
+        if self.normal_double is not None:
+            raw[5024:5032] = numpy.frombuffer(numpy.float64(self.normal_double).tobytes(), numpy.uint8)
+            raw[5040] = 1
+        if self.normal_float is not None:
+            raw[5048:5052] = numpy.frombuffer(numpy.float32(self.normal_float).tobytes(), numpy.uint8)
+            raw[5052] = 1
+        return raw
+
+    def set_state(self, raw):
+        """Restores bytes from ``get_state`` (or PyTorch's ``get_rng_state``); RuntimeError if they are invalid."""
+        raw = bytes(raw)
+        seed, = numpy.frombuffer(raw[0:8], "<u8")
+        left, seeded = numpy.frombuffer(raw[8:16], "<i4")
+        nxt, = numpy.frombuffer(raw[16:24], "<u8")
+        nxt = int(nxt) & 0xFFFFFFFF
+        if not seeded or not 0 < left <= N or nxt > N or nxt + left - 1 > N:
+            raise RuntimeError("Invalid mt19937 state")
+        self.seed, self.left, self.next = int(seed), int(left), nxt
+        self.key = numpy.frombuffer(raw[_WORDS], "<u8").astype(numpy.uint32)
+        self.normal_double = float(numpy.frombuffer(raw[5024:5032], "<f8")[0]) if raw[5040] else None
+        self.normal_float = numpy.frombuffer(raw[5048:5052], "<f4")[0] if raw[5052] else None

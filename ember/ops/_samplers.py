@@ -1,0 +1,248 @@
+"""PyTorch's CPU sampling kernels on NumPy: the same engine outputs, consumed in the same order, through the
+same float constructions and transforms, so each function returns PyTorch's values bit for bit.
+
+Each function takes an ``Engine`` and a count and returns a flat host array in the order PyTorch's kernel
+visits elements. Transcendentals that PyTorch takes from the C library in float64 (``log1p``, ``log``, ``exp``,
+``tan``) come from Python's ``math`` (the same library); NumPy's own versions differ in the last bit.
+"""
+import math
+
+import numpy
+
+from . import _cephes
+
+_F64_MASK = numpy.uint64((1 << 53) - 1)
+_TWO_PI_F32 = numpy.float32(2 * math.pi)
+_CHUNK = 2048   # blocks of 16 per step of the Box-Muller loop
+_DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
+
+
+def _digits(np_dtype):
+    np_dtype = numpy.dtype(np_dtype)
+    return _DIGITS.get(np_dtype, 8 if np_dtype.name == "bfloat16" else 24)
+
+
+def _libm(function, values):
+    """The C library's float64 ``function`` applied to each value (via Python's math module)."""
+    return numpy.fromiter(map(function, values.tolist()), numpy.float64, len(values))
+
+
+def unit(engine, n, np_dtype):
+    """``uniform_real_distribution(0, 1)``: [0, 1) from the low 24 bits of one 32-bit output (in float32, also
+    for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output."""
+    if np_dtype == numpy.float64:
+        return (engine.words64(n) & _F64_MASK).astype(numpy.float64) * 2.0 ** -53
+    return (engine.words(n) & numpy.uint32(0xFFFFFF)).astype(numpy.float32) * numpy.float32(2.0 ** -24)
+
+
+def fma64(a, b, c):
+    """``a * b + c`` in float64 rounded once, as an FMA instruction computes it: the product split exactly
+    (Dekker), the sum split exactly (Knuth's two-sum), and the pieces added smallest first."""
+    split = 134217729.0 * a
+    a_hi = split - (split - a)
+    split = 134217729.0 * b
+    b_hi = split - (split - b)
+    p = a * b
+    p_err = ((a_hi * b_hi - p) + a_hi * (b - b_hi) + (a - a_hi) * b_hi) + (a - a_hi) * (b - b_hi)
+    s = p + c
+    back = s - p
+    s_err = (p - (s - back)) + (c - back)
+    return s + (s_err + p_err)
+
+
+def uniform(engine, n, np_dtype, low, high):
+    """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
+    x = unit(engine, n, np_dtype)
+    if np_dtype == numpy.float64:
+        return x if (low, high) == (0.0, 1.0) else fma64(x, high - low, low)
+    low32, high32 = numpy.float32(low), numpy.float32(high)
+    values = x if (low, high) == (0.0, 1.0) else _cephes.fma(x, high32 - low32, low32)   # x * 1 + 0 is x
+    values = values.astype(np_dtype, copy=False)
+    if numpy.dtype(np_dtype).itemsize == 2:   # float16, bfloat16: a value rounded up to ``high`` becomes ``low``
+        low, high = numpy.array([low, high]).astype(np_dtype)
+        values[values >= high] = low
+    return values
+
+
+def _box_muller_16(block, mean, std):
+    """PyTorch's AVX2 ``normal_fill_16``: rows of 16 uniforms become 8 cosine and 8 sine normals."""
+    radius = numpy.sqrt(numpy.float32(-2) * _cephes.log(numpy.float32(1) - block[:, :8]))
+    sin, cos = _cephes.sincos(_TWO_PI_F32 * block[:, 8:])
+    if (mean, std) == (0, 1):   # n * 1 + 0 is n
+        return numpy.concatenate([radius * cos, radius * sin], 1)
+    return numpy.concatenate([_cephes.fma(radius * cos, std, mean), _cephes.fma(radius * sin, std, mean)], 1)
+
+
+def _box_muller_16_generic(block, mean, std):
+    """PyTorch's scalar ``normal_fill_16`` in float64 (C library log, cos, sin)."""
+    u1 = 1 - block[:, :8]
+    radius = numpy.sqrt(-2 * _libm(math.log, u1.ravel()).reshape(u1.shape))
+    theta = 2.0 * math.pi * block[:, 8:]
+    return numpy.concatenate([fma64(radius * numpy.cos(theta), std, mean),
+                              fma64(radius * numpy.sin(theta), std, mean)], 1)
+
+
+def normal_fill(engine, n, np_dtype, mean, std):
+    """``normal_`` of a contiguous tensor of n >= 16 elements: uniforms for all of it, Box-Muller over blocks of
+    16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values."""
+    if np_dtype == numpy.float64:
+        kernel, unit_dtype, mean, std = _box_muller_16_generic, numpy.float64, float(mean), float(std)
+    else:   # float16 and bfloat16 take the float32 kernel and round its results
+        kernel, unit_dtype, mean, std = _box_muller_16, numpy.float32, numpy.float32(mean), numpy.float32(std)
+    whole = n // 16 * 16
+    # float32 and float64 draw uniforms for all n elements before the blocks; 16-bit floats only for whole blocks.
+    first = whole if numpy.dtype(np_dtype).itemsize == 2 else n
+    data = numpy.empty(n, unit_dtype)
+    data[:first] = unit(engine, first, unit_dtype)
+    blocks = data[:whole].reshape(-1, 16)
+    for start in range(0, len(blocks), _CHUNK):   # chunks keep the temporaries in cache
+        blocks[start:start + _CHUNK] = kernel(blocks[start:start + _CHUNK], mean, std)
+    if whole != n:
+        data[n - 16:] = kernel(unit(engine, 16, unit_dtype).reshape(1, 16), mean, std).ravel()
+    return data.astype(np_dtype)
+
+
+def normal_serial(engine, n, mean=0.0, std=1.0):
+    """``normal_distribution<double>`` drawn n times: Box-Muller pairs of float64 uniforms, the cosine value
+    first and the sine value cached in the engine for the next draw (possibly the next call's)."""
+    out = numpy.empty(n, numpy.float64)
+    start = 0
+    if n and engine.normal_double is not None:
+        out[0], engine.normal_double, start = engine.normal_double, None, 1
+    pairs = (n - start + 1) // 2
+    if pairs:
+        u = unit(engine, 2 * pairs, numpy.float64).reshape(pairs, 2)
+        r = numpy.sqrt(-2.0 * _libm(math.log1p, -u[:, 1]))
+        theta = 2.0 * math.pi * u[:, 0]
+        both = numpy.stack([r * numpy.cos(theta), r * numpy.sin(theta)], 1).ravel()
+        out[start:] = both[:n - start]
+        if (n - start) % 2:
+            engine.normal_double = float(both[-1])
+    return fma64(out, float(std), float(mean)) if (mean, std) != (0.0, 1.0) else out
+
+
+def from_to(engine, n, low, span):
+    """``random_(low, low + span)``: the output modulo span plus low, from one 32-bit output when span < 2**28
+    and one 64-bit output otherwise; int64 values (wrapping as in C)."""
+    raw = engine.words64(n) if span >= 1 << 28 else engine.words(n).astype(numpy.uint64)
+    return ((raw % numpy.uint64(span)) + numpy.uint64(low & (2 ** 64 - 1))).view(numpy.int64)
+
+
+def full_range(engine, n):
+    """``random_`` over all of int64: one 64-bit output reinterpreted."""
+    return engine.words64(n).view(numpy.int64)
+
+
+def default_int(engine, n, np_dtype):
+    """``random_()`` with no bounds: [0, max] of an integer dtype, [0, 2**digits] of a float dtype."""
+    if np_dtype == numpy.bool_:
+        return engine.words(n) & numpy.uint32(1)
+    if np_dtype.kind == "f" or np_dtype.name == "bfloat16":
+        top = (1 << _digits(np_dtype)) + 1
+    else:
+        top = int(numpy.iinfo(np_dtype).max) + 1
+    wide = np_dtype in (numpy.float64, numpy.int64)
+    raw = engine.words64(n) if wide else engine.words(n).astype(numpy.uint64)
+    return (raw % numpy.uint64(top)).astype(numpy.int64)
+
+
+def randperm(engine, n):
+    """PyTorch's CPU ``randperm``: a forward Fisher-Yates shuffle on 32-bit outputs below n = 2**32 / 20,
+    the inside-out variant on 64-bit outputs above."""
+    if n < 0xFFFFFFFF // 20:
+        offsets = (engine.words(max(n - 1, 0)) % numpy.arange(n, 1, -1, dtype=numpy.uint32)).tolist()
+        perm = list(range(n))
+        for i, z in enumerate(offsets):
+            j = z + i
+            perm[i], perm[j] = perm[j], perm[i]
+        return numpy.array(perm, numpy.int64)
+    picks = (engine.words64(n) % numpy.arange(1, n + 1, dtype=numpy.uint64)).tolist()
+    perm = [0] * n
+    for i, z in enumerate(picks):
+        perm[i] = perm[z]
+        perm[z] = i
+    return numpy.array(perm, numpy.int64)
+
+
+def bernoulli(engine, p, float32_p=False):
+    """0/1 draws ``uniform < p`` per element of the float64 array ``p``; float32 uniforms (one 32-bit output
+    each) when PyTorch reads ``p`` as float32, float64 ones otherwise."""
+    if float32_p:
+        return unit(engine, p.size, numpy.float32) < p.astype(numpy.float32)
+    return unit(engine, p.size, numpy.float64) < p
+
+
+def exponential(engine, n, lambd):
+    """``exponential_``: ``-1 / lambda * log1p(-u)`` of float64 uniforms."""
+    return (-1.0 / lambd) * _libm(math.log1p, -unit(engine, n, numpy.float64))
+
+
+def geometric(engine, n, p):
+    """``geometric_``: ``ceil(log(u) / log(1 - p))`` of float64 uniforms."""
+    return numpy.ceil(_libm(math.log, unit(engine, n, numpy.float64)) / math.log(1.0 - p))
+
+
+def cauchy(engine, n, median, sigma):
+    """``cauchy_``: ``median + sigma * tan(pi * (u - 0.5))`` of float64 uniforms."""
+    return median + sigma * _libm(math.tan, math.pi * (unit(engine, n, numpy.float64) - 0.5))
+
+
+def log_normal(engine, n, mean, std):
+    """``log_normal_``: ``exp`` of ``normal_distribution<double>(mean, std)`` draws (sharing its cache)."""
+    return _libm(math.exp, normal_serial(engine, n, mean, std))
+
+
+class _Tape:
+    """Float64 uniforms for samplers that consume a data-dependent count: drawn ahead in blocks, then ``close``
+    leaves the engine exactly where drawing only the used ones would have."""
+
+    def __init__(self, engine):
+        self.engine, self.start, self.values, self.used = engine, engine.position(), [], 0
+
+    def __call__(self):
+        if self.used == len(self.values):
+            self.values += unit(self.engine, max(256, len(self.values)), numpy.float64).tolist()
+        self.used += 1
+        return self.values[self.used - 1]
+
+    def close(self):
+        self.engine.rewind(self.start)
+        self.engine.words(2 * self.used)
+
+
+def _poisson_one(uniform, lam):
+    """PyTorch's ``sample_poisson``: Hormann's transformed rejection for rates >= 10, products of uniforms
+    below."""
+    if lam == 0:
+        return 0
+    if lam < 10:
+        limit, count, product = math.exp(-lam), 0, 1.0
+        while True:
+            product *= uniform()
+            if product <= limit:
+                return count
+            count += 1
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1):
+            return k
+
+
+def poisson(engine, rates):
+    """``poisson``: one ``sample_poisson`` per rate, in order."""
+    tape = _Tape(engine)
+    samples = numpy.array([_poisson_one(tape, lam) for lam in rates.tolist()], numpy.float64)
+    tape.close()
+    return samples
