@@ -20,12 +20,11 @@ if __name__ == "__main__":
     mp.spawn(work, args=(str(directory), False), nprocs=2)
     assert sorted(p.name for p in directory.iterdir()) == ["rank-0", "rank-1"]
     context = mp.spawn(work, args=(str(directory), True), nprocs=2, join=False)
-    started = time.monotonic()
     try:
         while not context.join():
             pass
         raise AssertionError("expected ProcessRaisedException")
     except mp.ProcessRaisedException as error:
         assert error.error_index == 0 and "KeyError: 'no key on rank 0'" in str(error), str(error)
-    assert all(not p.is_alive() for p in context.processes) and time.monotonic() - started < 30
+    assert all(not p.is_alive() for p in context.processes)   # the failure ended the other process too
     print("plain spawn ok", flush=True)
