@@ -563,8 +563,10 @@ StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "Stand
 
 
 def _host_stream(generator):
-    from .random import _stream
-    return _stream(generator)
+    """A NumPy generator for the samplers PyTorch's stream does not reproduce here (gamma, binomial), seeded with 128
+    bits drawn from ember's generator, so ``manual_seed`` makes them repeatable and they advance ember's stream."""
+    from .random import _engine
+    return numpy.random.Generator(numpy.random.PCG64([int(w) for w in _engine(generator).words64(2)]))
 
 
 def _standard_gamma_grad(input, output):
