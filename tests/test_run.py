@@ -227,7 +227,7 @@ def test_install_torch_alias_for_notebooks(tmp_path):
     ("torchvision.transforms.functional", "ember.vision.transforms.functional"), ("torchaudio", "ember.audio"),
     ("torchtext.data", "ember.text.data"), ("lightning.pytorch", "ember.lightning"),
     ("lightning.pytorch.callbacks", "ember.lightning.callbacks"), ("pytorch_lightning", "ember.lightning"),
-    ("torchsummary", "ember.utils.summary"), ("torchinfo", "ember.utils.summary"), ("torchx", None),
+    ("torchsummary", "ember.utils.summary.torchsummary"), ("torchinfo", "ember.utils.summary"), ("torchx", None),
     ("numpy", None)])
 def test_alias_names(name, target):
     assert _alias.ember_name(name) == target
