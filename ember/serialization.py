@@ -179,6 +179,8 @@ class _Pickler(pickle._Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, Tensor):
+            if getattr(obj, "_pickles_itself", False):   # a lazy module's uninitialized parameter: no data to store
+                return obj.__reduce_ex__(self.proto)
             return self._reduce_tensor(obj)
         if isinstance(obj, Size):
             return _TorchGlobal("torch", "Size"), (tuple(obj),)

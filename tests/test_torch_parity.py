@@ -226,8 +226,12 @@ def test_whole_model_save_load_round_trip(cls, args):
     loaded = ember.load(buffer, weights_only=False)
     assert type(loaded) is cls and repr(loaded) == repr(model)
     for (key, value), (key2, value2) in zip(model.state_dict().items(), loaded.state_dict().items()):
-        assert key == key2 and numpy.array_equal(value.numpy(), value2.numpy())
+        assert key == key2 and type(value) is type(value2)
+        if not isinstance(value, ember.nn.parameter.UninitializedTensorMixin):   # a lazy module's has no data yet
+            assert numpy.array_equal(value.detach().numpy(), value2.detach().numpy())
     buffer.seek(0)
+    if issubclass(cls, ember.nn.modules.lazy.LazyModuleMixin):
+        return   # a lazy module pickles its initialization hook (a bound method): weights-only refuses it, as torch
     with ember.serialization.safe_globals([cls]):
         if not [m for m in model.modules() if type(m) is not cls]:
             assert type(ember.load(buffer)) is cls

@@ -90,6 +90,8 @@ class UninitializedTensorMixin:
     def __repr__(self):
         return f"<{self.__class__.__name__}>"
 
+    _pickles_itself = True   # ember.save stores the class and requires_grad, as torch.save does
+
     def __reduce_ex__(self, protocol):
         return (self.__class__, (self.requires_grad,))
 

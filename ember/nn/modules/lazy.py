@@ -203,3 +203,14 @@ LazyBatchNorm3d = _lazy_norm("LazyBatchNorm3d", BatchNorm3d, True, True)
 LazyInstanceNorm1d = _lazy_norm("LazyInstanceNorm1d", InstanceNorm1d, True, True)
 LazyInstanceNorm2d = _lazy_norm("LazyInstanceNorm2d", InstanceNorm2d, True, True)
 LazyInstanceNorm3d = _lazy_norm("LazyInstanceNorm3d", InstanceNorm3d, True, True)
+
+
+# PyTorch's module paths name the lazy layers beside their eager forms (pickles and safe_globals use them).
+from . import batchnorm as _batchnorm, conv as _conv, instancenorm as _instancenorm, linear as _linear  # noqa: E402
+
+for _module, _names in ((_conv, ("LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+                                 "LazyConvTranspose2d", "LazyConvTranspose3d")),
+                        (_linear, ("LazyLinear",)), (_batchnorm, ("LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d")),
+                        (_instancenorm, ("LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"))):
+    for _name in _names:
+        setattr(_module, _name, globals()[_name])

@@ -68,3 +68,8 @@ class SyncBatchNorm(_BatchNorm):
         for name, child in module.named_children():
             output.add_module(name, cls.convert_sync_batchnorm(child, process_group))
         return output
+
+
+from ..modules import batchnorm as _batchnorm  # noqa: E402
+
+_batchnorm.SyncBatchNorm = SyncBatchNorm   # torch.nn.modules.batchnorm.SyncBatchNorm is where pickles name it
