@@ -40,9 +40,8 @@ from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: E402,F401
-from . import distributions, func, hub, profiler, testing  # noqa: E402,F401
+from . import profiler  # noqa: E402,F401
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
-from . import jit, onnx  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
 from . import amp, cpu  # noqa: E402
 from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_increment_nesting,  # noqa: E402,F401
@@ -59,3 +58,14 @@ cfloat, cdouble = complex64, complex128
 dtype = _dtype.dtype
 
 __version__ = "0.1.0"
+
+
+_LAZY_SUBMODULES = ("distributions", "func", "hub", "jit", "onnx", "testing")
+
+
+def __getattr__(name):
+    # Satellites nothing at import time needs load on first use (``ember.jit``), so ``import ember`` stays quick.
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
