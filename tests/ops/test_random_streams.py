@@ -72,6 +72,33 @@ def test_randint(low, high):
     _assert_same_stream(lambda lib, n: lib.randint(low, high, (n,)), sizes=(1, 17, 1000))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("low, high", [(0, 2 ** 28), (0, 2 ** 31), (-2 ** 31, 2 ** 31), (0, 2 ** 32 - 1), (0, 2 ** 32),
+                                       (0, 2 ** 32 + 1), (5, 2 ** 33), (-2 ** 40 - 7, 2 ** 40), (-2 ** 60, 3)])
+def test_randint_of_floats_over_wide_ranges(dtype, low, high):
+    """Float dtypes first move ``from``/``to`` to integers the dtype holds (PyTorch's update_from/update_to), then
+    draw as integers do; ends beyond the dtype's exact integers warn as PyTorch does."""
+    def make(lib, n):
+        d = getattr(lib, dtype)
+        return lib.cat([lib.randint(low, high, (n,), dtype=d), lib.empty(n, dtype=d).random_(low, high)]).double()
+    exact = {"float32": 2 ** 24, "float64": 2 ** 53, "bfloat16": 2 ** 8}[dtype]
+    if max(-low, high - 1) > exact:
+        with pytest.warns(UserWarning, match=r"out of bounds \[-\(2\^"):
+            _assert_same_stream(make, sizes=(1, 17, 1000))
+    else:
+        _assert_same_stream(make, sizes=(1, 17, 1000))
+
+
+@pytest.mark.parametrize("dtype, low, high, message", [
+    ("int32", 0, 2 ** 32, "to - 1 is out of bounds for int"), ("int8", -129, 0, "from is out of bounds for signed char"),
+    ("uint8", 0, 257, "to - 1 is out of bounds for unsigned char"), ("bool", 0, 3, "to - 1 is out of bounds for bool"),
+    ("float16", 0, 2 ** 17, "to - 1 is out of bounds for c10::Half"), ("int64", 5, 5, "from=5 >= to=5")])
+def test_randint_bounds_are_checked_as_torch(dtype, low, high, message):
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match=message):
+            lib.randint(low, high, (3,), dtype=getattr(lib, dtype))
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool", "float32", "float64"])
 def test_random_(dtype):
     def make(lib, n):
