@@ -327,6 +327,14 @@ def _check_same_dtype(name, input, value):
                            f"dtype {_dtype.scalar_type_name(value.dtype).lower()}")
 
 
+def _lerp(input, end, weight):
+    """PyTorch's lerp arithmetic: from ``input`` for weights below 0.5 in magnitude, from ``end`` otherwise (so
+    ``lerp(1, inf, 0.5)`` is NaN and ``lerp(-inf, 1, 0.5)`` is -inf, as there)."""
+    if not isinstance(weight, Tensor):
+        return input + weight * (end - input) if abs(weight) < 0.5 else end - (end - input) * (1 - weight)
+    return where(weight.abs() < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+
+
 @tensor_method
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` is a number or a tensor of input's dtype."""
@@ -335,7 +343,7 @@ def lerp(input, end, weight, *, out=None):
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)
     variant = 1 if isinstance(weight, Tensor) else 0
-    result = name_node(input + weight * (end - input), f"LerpBackward{variant}")
+    result = name_node(_lerp(input, end, weight), f"LerpBackward{variant}")
     return write_out(out, result, "lerp")
 
 
