@@ -305,7 +305,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
             raise _not_implemented("addcmul_cpu_out", operand)
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
-    return write_out(out, name_node(add(input, mul(tensor1, tensor2), alpha=value), "AddcmulBackward0"), "addcmul")
+    # PyTorch's order, (value * tensor1) * tensor2: the product of two huge factors need not overflow first
+    return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0"), "addcmul")
 
 
 @tensor_method
@@ -318,7 +319,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
-    return write_out(out, name_node(add(input, div(tensor1, tensor2), alpha=value), "AddcdivBackward0"), "addcdiv")
+    return write_out(out, name_node(add(input, div(mul(tensor1, value), tensor2)), "AddcdivBackward0"), "addcdiv")
 
 
 def _check_same_dtype(name, input, value):
