@@ -33,16 +33,20 @@ def _functional(name, **options):
     return lambda lib, x, y, z: getattr(lib.nn.functional, name)(x, **options)
 
 
+def _unary(call):
+    return lambda lib, x, y, z: call(lib, x)
+
+
+def _binary(call):
+    return lambda lib, x, y, z: call(lib, x, y)
+
+
 def _ops():
     """Every op as ``call(lib, x, y, z)`` on three same-layout tensors (unary ops use x only)."""
-    ops = {f"unary {name}": (lambda c: lambda lib, x, y, z: c(lib, x))(call)
-           for name, (call, *_) in test_pointwise.UNARY.items()}
-    ops.update({f"binary {name}": (lambda c: lambda lib, x, y, z: c(lib, x, y))(call)
-                for name, (call, *_) in test_pointwise.BINARY.items()})
-    ops.update({f"comparison {name}": (lambda c: lambda lib, x, y, z: c(lib, x, y))(call)
-                for name, call in test_comparison.COMPARISONS.items()})
-    ops.update({f"reduction {row[0]}": (lambda c: lambda lib, x, y, z: c(lib, x))(row[1])
-                for row in test_reduction.ROWS})
+    ops = {f"unary {name}": _unary(call) for name, (call, *_) in test_pointwise.UNARY.items()}
+    ops.update({f"binary {name}": _binary(call) for name, (call, *_) in test_pointwise.BINARY.items()})
+    ops.update({f"comparison {name}": _binary(call) for name, call in test_comparison.COMPARISONS.items()})
+    ops.update({f"reduction {row[0]}": _unary(row[1]) for row in test_reduction.ROWS})
     ops.update({f"activation {name} {index}": _functional(name, **options)
                 for index, (name, options) in enumerate(test_functional.ACTIVATIONS)})
     ops.update({
