@@ -362,9 +362,18 @@ def _sum(context, node):
 
 @converter("Amax")
 def _amax(context, node):
-    x, dims, keepdim, smallest = node.inputs
+    x, dims, keepdim, smallest = node.inputs[:4]
     return _reduce(context, "ReduceMin" if context.constant(smallest) else "ReduceMax", context.tensor(x),
                    context.constant(dims), context.constant(keepdim))
+
+
+@converter("SquaredDeviations")
+def _squared_deviations(context, node):
+    x, dims, keepdim = node.inputs[:3]
+    dims, name = context.constant(dims), context.tensor(x)
+    centered = context.emit("Sub", [name, _reduce(context, "ReduceMean", name, dims, True)])
+    return _reduce(context, "ReduceSum", context.emit("Mul", [centered, centered]), dims,
+                   context.constant(keepdim))
 
 
 @converter("Softmax", "LogSoftmax")

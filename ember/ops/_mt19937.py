@@ -30,10 +30,12 @@ def _init_genrand(seed32):
 class Engine:
     """The state of one CPU generator: seed, Twister words and position, and the cached normal samples."""
 
-    __slots__ = ("_bits", "key", "left", "next", "normal_double", "normal_float", "seed")
+    __slots__ = ("_bits", "_draw", "key", "left", "next", "normal_double", "normal_float", "seed")
 
     def __init__(self, seed):
         self._bits = numpy.random.MT19937()
+        # full-range uint32 integers are the raw outputs, drawn without the uint64 round trip of random_raw
+        self._draw = numpy.random.Generator(self._bits).integers
         self.reseed(seed)
 
     def reseed(self, seed):
@@ -44,19 +46,24 @@ class Engine:
 
     def words(self, n):
         """The next ``n`` 32-bit outputs, as a uint32 array."""
-        head = min(n, self.left - 1)
-        out = numpy.empty(n, numpy.uint32)
+        head = max(min(n, self.left - 1), 0)
+        out = None
         if head > 0:
+            out = numpy.empty(n, numpy.uint32)
             out[:head] = _temper(self.key[self.next:self.next + head])
             self.next += head
             self.left -= head
         if n > head:
             self._bits.state = {"bit_generator": "MT19937", "state": {"key": self.key, "pos": N}}
-            out[head:] = self._bits.random_raw(n - head)
+            fresh = self._draw(0, 1 << 32, n - head, dtype=numpy.uint32)
+            if out is None:
+                out = fresh
+            else:
+                out[head:] = fresh
             state = self._bits.state["state"]
             self.key, self.next = state["key"].astype(numpy.uint32), int(state["pos"])
             self.left = N + 1 - self.next
-        return out
+        return numpy.empty(0, numpy.uint32) if out is None else out
 
     def words64(self, n):
         """The next ``n`` 64-bit outputs: each joins two 32-bit ones, the first as the high half."""

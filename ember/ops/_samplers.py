@@ -12,8 +12,8 @@ import numpy
 from . import _cephes
 
 _F64_MASK = numpy.uint64((1 << 53) - 1)
-_TWO_PI_F32 = numpy.float32(2 * math.pi)
-_CHUNK = 2048   # blocks of 16 per step of the Box-Muller loop
+_CHUNK = 1 << 14   # Box-Muller pairs per step: the kernel's scratch stays in the L2 cache
+_EIGHT_WORDS = numpy.dtype((numpy.void, 32))
 _DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
 
 
@@ -64,13 +64,35 @@ def uniform(engine, n, np_dtype, low, high):
     return values
 
 
-def _box_muller_16(block, mean, std):
-    """PyTorch's AVX2 ``normal_fill_16``: rows of 16 uniforms become 8 cosine and 8 sine normals."""
-    radius = numpy.sqrt(numpy.float32(-2) * _cephes.log(numpy.float32(1) - block[:, :8]))
-    sin, cos = _cephes.sincos(_TWO_PI_F32 * block[:, 8:])
-    if (mean, std) == (0, 1):   # n * 1 + 0 is n
-        return numpy.concatenate([radius * cos, radius * sin], 1)
-    return numpy.concatenate([_cephes.fma(radius * cos, std, mean), _cephes.fma(radius * sin, std, mean)], 1)
+def _box_muller_rows(kernel, words, out, mean, std):
+    """PyTorch's AVX2 ``normal_fill_16`` on rows of 16 words (int32): the first 8 of a row give radii, the last 8
+    angles, and the row becomes 8 cosine then 8 sine normals in ``out`` (float32, the words' length)."""
+    pairs = len(words) // 2
+    halves = words.view(_EIGHT_WORDS).reshape(-1, 2)       # de-interleave rows as 32-byte items
+    first, second, radius, sin, cos = (a[:pairs] for a in kernel.rows)
+    first.view(_EIGHT_WORDS)[:] = halves[:, 0]
+    second.view(_EIGHT_WORDS)[:] = halves[:, 1]
+    kernel.radius(first.view(numpy.int32), radius)
+    kernel.sincos(second.view(numpy.int32), sin, cos)
+    numpy.multiply(radius, cos, out=cos)
+    numpy.multiply(radius, sin, out=sin)
+    if (mean, std) != (0, 1):
+        cos, sin = _cephes.fma(cos, std, mean), _cephes.fma(sin, std, mean)
+    elif radius.min() == 0:   # n * 1 + 0 is n, but for -0 (a zero radius times a negative sine or cosine): +0
+        numpy.add(cos, numpy.float32(0), out=cos)
+        numpy.add(sin, numpy.float32(0), out=sin)
+    rows = out.view(_EIGHT_WORDS).reshape(-1, 2)
+    rows[:, 0] = cos.view(_EIGHT_WORDS)
+    rows[:, 1] = sin.view(_EIGHT_WORDS)
+
+
+class _RowKernel(_cephes.Kernel):
+    """The float32 kernel's scratch plus the de-interleaved halves and results of a chunk of rows."""
+
+    def __init__(self, pairs):
+        super().__init__(pairs)
+        self.rows = [numpy.empty(pairs, t) for t in (numpy.uint32, numpy.uint32, numpy.float32, numpy.float32,
+                                                      numpy.float32)]
 
 
 def _box_muller_16_generic(block, mean, std):
@@ -85,21 +107,27 @@ def _box_muller_16_generic(block, mean, std):
 def normal_fill(engine, n, np_dtype, mean, std):
     """``normal_`` of a contiguous tensor of n >= 16 elements: uniforms for all of it, Box-Muller over blocks of
     16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values."""
-    if np_dtype == numpy.float64:
-        kernel, unit_dtype, mean, std = _box_muller_16_generic, numpy.float64, float(mean), float(std)
-    else:   # float16 and bfloat16 take the float32 kernel and round its results
-        kernel, unit_dtype, mean, std = _box_muller_16, numpy.float32, numpy.float32(mean), numpy.float32(std)
     whole = n // 16 * 16
-    # float32 and float64 draw uniforms for all n elements before the blocks; 16-bit floats only for whole blocks.
-    first = whole if numpy.dtype(np_dtype).itemsize == 2 else n
-    data = numpy.empty(n, unit_dtype)
-    data[:first] = unit(engine, first, unit_dtype)
-    blocks = data[:whole].reshape(-1, 16)
-    for start in range(0, len(blocks), _CHUNK):   # chunks keep the temporaries in cache
-        blocks[start:start + _CHUNK] = kernel(blocks[start:start + _CHUNK], mean, std)
+    if np_dtype == numpy.float64:
+        data = numpy.empty(n, numpy.float64)
+        data[:] = unit(engine, n, numpy.float64)
+        data[:whole] = _box_muller_16_generic(data[:whole].reshape(-1, 16), float(mean), float(std)).ravel()
+        if whole != n:
+            data[n - 16:] = _box_muller_16_generic(unit(engine, 16, numpy.float64).reshape(1, 16), float(mean),
+                                                   float(std)).ravel()
+        return data
+    # float16 and bfloat16 take the float32 kernel and round its results; they draw uniforms for whole blocks
+    # only, float32 for all n elements before the blocks
+    mean, std = numpy.float32(mean), numpy.float32(std)
+    words = engine.words(whole if numpy.dtype(np_dtype).itemsize == 2 else n).view(numpy.int32)[:whole]
+    data = numpy.empty(n, numpy.float32)
+    kernel = _RowKernel(min(whole // 2, _CHUNK))
+    for start in range(0, whole, 2 * _CHUNK):
+        stop = min(start + 2 * _CHUNK, whole)
+        _box_muller_rows(kernel, words[start:stop], data[start:stop], mean, std)
     if whole != n:
-        data[n - 16:] = kernel(unit(engine, 16, unit_dtype).reshape(1, 16), mean, std).ravel()
-    return data.astype(np_dtype)
+        _box_muller_rows(kernel, engine.words(16).view(numpy.int32), data[n - 16:], mean, std)
+    return data.astype(np_dtype, copy=False)
 
 
 def normal_serial(engine, n, mean=0.0, std=1.0):

@@ -99,7 +99,12 @@ class Gelu(Primitive):
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)
             return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
-        return (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
+        result = (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
+        if a.dtype == xp.float32 and a.size > 1 and a.flags.c_contiguous:
+            # PyTorch's vectorised float32 kernel (contiguous tensors of 2 or more elements) gives NaN at +inf;
+            # its scalar loop (one element, strided or expanded inputs) gives inf, as here
+            result[a == xp.inf] = xp.nan
+        return result
 
     @staticmethod
     def backward(ctx, grad):
@@ -265,10 +270,10 @@ def hardshrink(input, lambd=0.5):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """x if x > threshold else value."""
+    """value where x <= threshold, else x (so NaN stays NaN, as in PyTorch)."""
     if inplace:
-        return _write_into(input, lambda x: x.where(x > threshold, value))
-    return input.where(input > threshold, value)
+        return _write_into(input, lambda x: x.where(~(x <= threshold), value))
+    return input.where(~(input <= threshold), value)
 
 
 def glu(input, dim=-1):

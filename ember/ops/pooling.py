@@ -296,6 +296,10 @@ def adaptive_avg_pool3d(input, output_size):
 
 
 def _adaptive_max(n, input, output_size, return_indices):
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"adaptive_max_pool{n}d(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")
     sizes = _adaptive_sizes(input, n, output_size)
     unbatched = input.ndim == n + 1
     if unbatched:
@@ -310,14 +314,17 @@ def _adaptive_max(n, input, output_size, return_indices):
     for cell in itertools.product(*(range(s) for s in sizes)):
         region = tuple(slice(*ranges[i][cell[i]]) for i in range(n))
         block = data[(slice(None), slice(None)) + region]
-        flat = block.reshape(block.shape[:2] + (-1,))
+        flat = block.reshape(block.shape[:2] + (math.prod(block.shape[2:]),))
         local = numpy.unravel_index(flat.argmax(axis=-1), block.shape[2:])
         position = numpy.zeros(flat.shape[:2], dtype=numpy.int64)
         for i in range(n):
             position = position * spatial[i] + (ranges[i][cell[i]][0] + local[i])
         index[(slice(None), slice(None)) + cell] = position
     index = _make(index).to(input.device)
-    values = GatherFlat.apply(input, index)
+    if input.shape[0] == 0:   # an empty batch: nothing to gather
+        values = input.flatten(2)[..., :1].reshape(input.shape[:2] + (1,) * n).expand(*index.shape)
+    else:
+        values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
     return (values, index) if return_indices else values

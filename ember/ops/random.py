@@ -10,6 +10,7 @@ import math
 import numbers
 import secrets
 import sys
+import warnings
 
 import numpy
 
@@ -172,9 +173,62 @@ def _normal(engine, n, d, mean, std, contiguous=True):
         return _samplers.normal_serial(engine, n, mean, std).astype(real.numpy)
 
 
-def _check_range(low, high):
+# C++ names PyTorch's bounds messages give each dtype
+_CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+              "int8": "signed char", "uint8": "unsigned char", "int16": "short int", "int32": "int",
+              "int64": "long int", "uint16": "unsigned short", "uint32": "unsigned int", "uint64": "unsigned long",
+              "bool": "bool"}
+_FLOAT_LIMITS = {"float16": (11, 65504.0), "bfloat16": (8, 3.3895313892515355e38),
+                 "float32": (24, 3.4028234663852886e38), "float64": (53, sys.float_info.max)}
+
+
+def _to_float(value, digits):
+    """The integer ``value`` rounded to ``digits`` significant bits, to nearest even (C++'s integer-to-float cast)."""
+    shift = abs(value).bit_length() - digits
+    if shift <= 0:
+        return value
+    q, r = divmod(abs(value), 1 << shift)
+    half = 1 << (shift - 1)
+    q += r > half or (r == half and q & 1)
+    return (q << shift) * (1 if value > 0 else -1)
+
+
+def _spacing(value, digits):
+    """The gap between floats of ``digits`` significant bits just below ``abs(value)``'s next power of two."""
+    return 1 << max(abs(value).bit_length() - digits, 0)
+
+
+def _from_to(d, low, high):
+    """``random_(from, to)``'s checks and range: for float dtypes ``from``/``to`` move to integers the dtype holds
+    (PyTorch's ``update_from``/``update_to``); both ends must fit the dtype. Returns ``(from, to - from)``."""
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    name = d.name
+    if name in _FLOAT_LIMITS:
+        digits, largest = _FLOAT_LIMITS[name]
+        # where from + 1 or to - 1 rounds out of [from, to), the next representable integer inside it
+        if abs(low + 1) <= largest and _to_float(low + 1, digits) < low:
+            low = _to_float(low + 1, digits) + _spacing(low + 1, digits)
+        if abs(high - 1) <= largest and _to_float(high - 1, digits) >= high:
+            high = _to_float(high - 1, digits) - _spacing(high - 1, digits)
+        if low >= high:
+            raise RuntimeError("random_ expects 'from' casted to dtype to be less than 'to' casted to dtype, but got "
+                               f"from={low} >= to={high}")
+        smallest = -largest
+    else:
+        info = numpy.iinfo(d.numpy) if d is not _dtype.bool_ else numpy.iinfo(numpy.uint8)
+        smallest, largest = int(info.min), (1 if d is _dtype.bool_ else int(info.max))
+    for value, what in ((low, "from"), (high - 1, "to - 1")):
+        if not smallest <= value <= largest:
+            raise RuntimeError(f"{what} is out of bounds for {_CPP_NAMES.get(name, name)}")
+    if name in _FLOAT_LIMITS:
+        for value, what in ((low, "from"), (high - 1, "to - 1")):
+            if abs(value) > 1 << digits:
+                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                              f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
+                              "range. This warning will become an error in version 1.7 release, please fix the "
+                              "code in advance", UserWarning, stacklevel=3)
+    return low, high - low
 
 
 # --- sampling functions ---------------------------------------------------------------------------------------
@@ -205,11 +259,10 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
-    low, high = int(low), int(high)
-    _check_range(low, high)
     d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
+    low, span = _from_to(d, int(low), int(high))
     shape = shape_arg((size,))
-    samples = _samplers.from_to(_engine(generator), _numel(shape), low, high - low).reshape(shape)
+    samples = _samplers.from_to(_engine(generator), _numel(shape), low, span).reshape(shape)
     return write_out(out, _place(samples, d, device, requires_grad), "randint")
 
 
@@ -465,8 +518,8 @@ def random_(self, *args, generator=None, **kwargs):
     if high is None and low == -2 ** 63:
         return _fill(self, _samplers.full_range(engine, n))
     high = _random_upper(self.dtype) if high is None else int(high)
-    _check_range(low, high)
-    return _fill(self, _samplers.from_to(engine, n, low, high - low))
+    low, span = _from_to(self.dtype, low, high)
+    return _fill(self, _samplers.from_to(engine, n, low, span))
 
 
 @tensor_method

@@ -268,12 +268,14 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 # --- max, min and their relatives -----------------------------------------------------------------------------
 class Amax(Primitive):
-    """max (or min, with ``smallest``) over dims; the gradient is split evenly among tied elements."""
+    """max (or min, with ``smallest``) over dims; the gradient is split evenly among tied elements. With
+    ``nan_ties`` (full ``max``/``min``) a NaN result's gradient goes to the NaNs; without (``amax``/``amin``, as
+    PyTorch's ``result == input`` mask) no element matches a NaN result and its slice's gradient is 0/0, NaN."""
 
     @staticmethod
     @quiet
-    def forward(ctx, a, dims, keepdim, smallest):
-        ctx.dims, ctx.keepdim = dims, keepdim
+    def forward(ctx, a, dims, keepdim, smallest, nan_ties=False):
+        ctx.dims, ctx.keepdim, ctx.nan_ties = dims, keepdim, nan_ties
         result = ctx.xp.asarray((a.min if smallest else a.max)(axis=dims, keepdims=keepdim))
         ctx.save_for_backward(a, result)
         return result
@@ -282,8 +284,11 @@ class Amax(Primitive):
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
         kept = result._data.reshape(_kept_shape(a.shape, ctx.dims))
-        hits = (a._data == kept) | (_nan_mask(a._data) & _nan_mask(kept))
-        share = hits / hits.sum(axis=ctx.dims, keepdims=True)
+        hits = a._data == kept
+        if ctx.nan_ties:
+            hits |= _nan_mask(a._data) & _nan_mask(kept)
+        with numpy.errstate(invalid="ignore"):
+            share = hits / hits.sum(axis=ctx.dims, keepdims=True)
         return _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * _constant(share.astype(a._data.dtype))
 
 
@@ -326,7 +331,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         if input.numel() == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
                                "the reduction dim with the 'dim' argument.")
-        result = Amax.apply(input, tuple(range(input.ndim)), False, smallest)
+        result = Amax.apply(input, tuple(range(input.ndim)), False, smallest, True)
         return write_out(out, name_node(result, name.capitalize() + "Backward1"), name)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
@@ -404,7 +409,18 @@ def _correction(dim, unbiased, correction):
     return dim, correction
 
 
-def _variance(name, input, dim, unbiased, keepdim, correction):
+def _mean_scale(input):
+    """A power of two that keeps a sum of ``input``'s elements from overflowing (1 for ordinary magnitudes): what
+    PyTorch's Welford ``var_mean``/``std_mean`` give, e.g. mean 1e308 and variance 0 for [1e308, 1e308]."""
+    data = input._data
+    if data.size == 0:
+        return 1.0
+    with numpy.errstate(invalid="ignore"):
+        largest = float(xp_of(data).where(xp_of(data).isfinite(data), abs(data), 0).max())
+    return 2.0 ** -math.frexp(largest)[1] if largest > 2.0 ** 1000 else 1.0
+
+
+def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
     if not input.dtype.is_floating_point:
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _correction(dim, unbiased, correction)
@@ -413,13 +429,36 @@ def _variance(name, input, dim, unbiased, keepdim, correction):
     if count - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
-    centered = input - mean(input, dims, keepdim=True)
-    squares = sum(centered * centered, dims, keepdim)
+    if input.dtype.is_complex:
+        centered = input - mean(input, dims, keepdim=True)
+        squares = sum(centered * centered, dims, keepdim)
+    else:
+        squares = SquaredDeviations.apply(input, dims, keepdim, scale)
     if count - correction > 0:
         return squares / (count - correction), dims
     # PyTorch divides by max(0, N - correction): inf, or NaN for 0 / 0
     undefined = xp_of(squares._data).where(squares._data == 0, numpy.nan, numpy.inf).astype(squares._data.dtype)
     return squares * _constant(undefined), dims
+
+
+class SquaredDeviations(Primitive):
+    """Sum over ``dims`` of (x - mean)**2, with PyTorch's gradient ``2 (x - mean)``: the mean's own term, zero in
+    exact arithmetic, is left out, so huge inputs whose mean overflows give torch's infinities, not inf - inf."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, dims, keepdim, scale=1.0):
+        ctx.dims, ctx.keepdim = dims, keepdim
+        ctx.save_for_backward(a)
+        count = math.prod(a.shape[d] for d in dims)
+        centered = a - (a * scale).sum(axis=dims, keepdims=True) / count / scale   # empty: 0/0, without a warning
+        return ctx.xp.asarray((centered * centered).sum(axis=dims, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        centered = a - mean(a, ctx.dims, keepdim=True)
+        return 2 * _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * centered
 
 
 class SqrtOfVariance(Primitive):
@@ -455,16 +494,18 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(variance, mean) over ``dim``."""
-    variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction)
-    return _write_tuple(out, (name_node(variance, "VarMeanBackward0"), name_node(mean(input, dims, keepdim),
-                                                                                 "VarMeanBackward0")))
+    scale = _mean_scale(input)
+    variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction, scale)
+    return _write_tuple(out, (name_node(variance, "VarMeanBackward0"),
+                              name_node(mean(input * scale, dims, keepdim) / scale, "VarMeanBackward0")))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(standard deviation, mean) over ``dim``."""
-    variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction)
+    scale = _mean_scale(input)
+    variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction, scale)
     return _write_tuple(out, (name_node(SqrtOfVariance.apply(variance), "StdMeanBackward0"),
-                              name_node(mean(input, dims, keepdim), "StdMeanBackward0")))
+                              name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0")))
 
 
 # --- norms and logsumexp --------------------------------------------------------------------------------------
@@ -861,7 +902,8 @@ def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
     ordered = TakeAlongDim.apply(input, _stable_argsort(input._data, d), d)
     stacked = ordered.reshape((1,) + input.shape).expand((len(levels),) + input.shape)
     low, high = TakeAlongDim.apply(stacked, below, d + 1), TakeAlongDim.apply(stacked, above, d + 1)
-    result = low + (high - low) * _constant(weights)
+    # as PyTorch: lower, higher and nearest take a sorted value as it is; linear and midpoint lerp
+    result = low if interpolation in ("lower", "higher", "nearest") else low.lerp(high, _constant(weights))
     if isinstance(q, Tensor) and q.requires_grad and interpolation == "linear":
         result = result + _quantile_level_term(q, levels, raw, rank_slope, stacked._data, d)
     return result.reshape(shape if scalar else (len(levels),) + shape)

@@ -72,6 +72,33 @@ def test_randint(low, high):
     _assert_same_stream(lambda lib, n: lib.randint(low, high, (n,)), sizes=(1, 17, 1000))
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize("low, high", [(0, 2 ** 28), (0, 2 ** 31), (-2 ** 31, 2 ** 31), (0, 2 ** 32 - 1), (0, 2 ** 32),
+                                       (0, 2 ** 32 + 1), (5, 2 ** 33), (-2 ** 40 - 7, 2 ** 40), (-2 ** 60, 3)])
+def test_randint_of_floats_over_wide_ranges(dtype, low, high):
+    """Float dtypes first move ``from``/``to`` to integers the dtype holds (PyTorch's update_from/update_to), then
+    draw as integers do; ends beyond the dtype's exact integers warn as PyTorch does."""
+    def make(lib, n):
+        d = getattr(lib, dtype)
+        return lib.cat([lib.randint(low, high, (n,), dtype=d), lib.empty(n, dtype=d).random_(low, high)]).double()
+    exact = {"float32": 2 ** 24, "float64": 2 ** 53, "bfloat16": 2 ** 8}[dtype]
+    if max(-low, high - 1) > exact:
+        with pytest.warns(UserWarning, match=r"out of bounds \[-\(2\^"):
+            _assert_same_stream(make, sizes=(1, 17, 1000))
+    else:
+        _assert_same_stream(make, sizes=(1, 17, 1000))
+
+
+@pytest.mark.parametrize("dtype, low, high, message", [
+    ("int32", 0, 2 ** 32, "to - 1 is out of bounds for int"), ("int8", -129, 0, "from is out of bounds for signed char"),
+    ("uint8", 0, 257, "to - 1 is out of bounds for unsigned char"), ("bool", 0, 3, "to - 1 is out of bounds for bool"),
+    ("float16", 0, 2 ** 17, "to - 1 is out of bounds for c10::Half"), ("int64", 5, 5, "from=5 >= to=5")])
+def test_randint_bounds_are_checked_as_torch(dtype, low, high, message):
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match=message):
+            lib.randint(low, high, (3,), dtype=getattr(lib, dtype))
+
+
 @pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool", "float32", "float64"])
 def test_random_(dtype):
     def make(lib, n):
@@ -307,3 +334,55 @@ def test_samplers_and_random_split():
     expected = draw(torch)
     ember.manual_seed(3)
     assert draw(ember) == expected
+
+
+def _untemper(y):
+    """The Twister state words whose tempered outputs are ``y`` (each tempering step inverted)."""
+    y = y.astype(numpy.uint64)
+    x = y ^ (y >> 18)
+    z = x
+    for _ in range(2):
+        z = x ^ ((z << 15) & 0xEFC60000)
+    x = z
+    for _ in range(5):
+        z = (x ^ ((z << 7) & 0x9D2C5680)) & 0xFFFFFFFF
+    x = z
+    for _ in range(3):
+        z = x ^ (z >> 11)
+    return z.astype(numpy.uint32)
+
+
+def _state_drawing(words):
+    """Generator state bytes whose next outputs are ``words`` (at most 623 of them)."""
+    from ember.ops._mt19937 import Engine
+    engine = Engine(0)
+    engine.key = numpy.zeros(624, numpy.uint32)
+    engine.key[:len(words)] = _untemper(words)
+    engine.next, engine.left = 0, 624
+    return engine.get_state()
+
+
+def test_blocked_normal_matches_torch_on_chosen_uniforms():
+    """The float32 Box-Muller kernel on chosen 24-bit uniforms (exhaustively checked by
+    bench/check_randn_exhaustive.py): zero, the ends of every binade of 1 - u, both sides of the log's sqrt(0.5)
+    mantissa split and of every sine octant, and random ones, each as radius and as angle."""
+    top = 1 << 24
+    edges = [0, 1, 2, 3, top - 1, top - 2]
+    edges += [top - (1 << b) + d for b in range(24) for d in (-1, 0, 1)]            # 1 - u near powers of two
+    edges += [top - ((0x3504F3 | 1 << 23) >> s) + d for s in range(20) for d in (-1, 0, 1)]   # near sqrt(0.5)
+    edges += [(q << 21) + d for q in range(1, 8) for d in range(-3, 4)]              # octant boundaries
+    chosen = numpy.array(edges + list(numpy.random.default_rng(0).integers(0, top, 6000)), numpy.int64) % top
+    high = numpy.random.default_rng(1).integers(0, 256, len(chosen)) << 24             # ignored high bytes
+    chosen = (chosen | high).astype(numpy.uint32)
+    rows = 38   # 608 outputs: 304 radii and 304 angles per state
+    for start in range(0, len(chosen), rows * 8):
+        first = numpy.resize(chosen[start:start + rows * 8], rows * 8)
+        second = numpy.roll(first, 1 + start // (rows * 8))
+        words = numpy.concatenate([first.reshape(rows, 8), second.reshape(rows, 8)], 1).ravel()
+        state = _state_drawing(words)
+        torch.set_rng_state(torch.from_numpy(state))
+        ember.set_rng_state(ember.tensor(state))
+        for mean, std in ((0.0, 1.0), (0.5, 3.0)):
+            expected = torch.empty(rows * 16).normal_(mean, std).numpy()
+            got = oracle.as_numpy(ember.empty(rows * 16).normal_(mean, std))
+            numpy.testing.assert_array_equal(got.view(numpy.uint32), expected.view(numpy.uint32))

@@ -7,7 +7,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import _make
 from ...autograd.function import Primitive
-from .._util import wrap_dim, wrap_dims, write_out
+from .._util import quiet, wrap_dim, wrap_dims, write_out
 from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
 from .decompositions import svdvals
 from .products import einsum
@@ -35,6 +35,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 
 class VectorNorm(Primitive):
     @staticmethod
+    @quiet
     def forward(ctx, a, ord, dims, keepdim):
         xp = ctx.xp
         ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, a.shape

@@ -305,7 +305,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
             raise _not_implemented("addcmul_cpu_out", operand)
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
-    return write_out(out, name_node(add(input, mul(tensor1, tensor2), alpha=value), "AddcmulBackward0"), "addcmul")
+    # PyTorch's order, (value * tensor1) * tensor2: the product of two huge factors need not overflow first
+    return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0"), "addcmul")
 
 
 @tensor_method
@@ -318,13 +319,21 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
-    return write_out(out, name_node(add(input, div(tensor1, tensor2), alpha=value), "AddcdivBackward0"), "addcdiv")
+    return write_out(out, name_node(add(input, div(mul(tensor1, value), tensor2)), "AddcdivBackward0"), "addcdiv")
 
 
 def _check_same_dtype(name, input, value):
     if isinstance(value, Tensor) and value.dtype is not input.dtype:
         raise RuntimeError(f"expected dtype {_dtype.scalar_type_name(input.dtype).lower()} for `{name}` but got "
                            f"dtype {_dtype.scalar_type_name(value.dtype).lower()}")
+
+
+def _lerp(input, end, weight):
+    """PyTorch's lerp arithmetic: from ``input`` for weights below 0.5 in magnitude, from ``end`` otherwise (so
+    ``lerp(1, inf, 0.5)`` is NaN and ``lerp(-inf, 1, 0.5)`` is -inf, as there)."""
+    if not isinstance(weight, Tensor):
+        return input + weight * (end - input) if abs(weight) < 0.5 else end - (end - input) * (1 - weight)
+    return where(weight.abs() < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
 
 
 @tensor_method
@@ -335,7 +344,7 @@ def lerp(input, end, weight, *, out=None):
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)
     variant = 1 if isinstance(weight, Tensor) else 0
-    result = name_node(input + weight * (end - input), f"LerpBackward{variant}")
+    result = name_node(_lerp(input, end, weight), f"LerpBackward{variant}")
     return write_out(out, result, "lerp")
 
 

@@ -91,7 +91,8 @@ bitwise_xor = _bitwise("bitwise_xor", "^", "xor")
 def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT (logical NOT for bool tensors)."""
     _check_bitwise_operand("bitwise_not", input)
-    return write_out(out, _make(xp_of(input._data).invert(input._data)), "bitwise_not")
+    xp = xp_of(input._data)
+    return write_out(out, _make(xp.asarray(xp.invert(input._data))), "bitwise_not")   # 0-d stays an array
 
 
 def _invert(self):
