@@ -1,8 +1,11 @@
 """SVHN, STL10 (and the datasets after them) on tiny files written here in the real formats, against torchvision's
 classes reading the same files (their checksums patched to the files' MD5s on both sides) and against NumPy."""
 import io
+import sys
 import tarfile
+import types
 import urllib.request
+import zipfile
 
 import numpy
 import pytest
@@ -123,3 +126,93 @@ def test_stl10_fold_errors_and_download(tmp_path, monkeypatch):
     assert len(ED.STL10(str(tmp_path), split="test", download=True)) == 3
     assert len(ED.STL10(str(tmp_path), split="unlabeled", download=True)) == 2
     assert fake.requested == ["http://ai.stanford.edu/~acoates/stl10/stl10_binary.tar.gz"]
+
+
+# --- CelebA -----------------------------------------------------------------------------------------------------------
+ATTRIBUTES = [f"Attr_{i}" for i in range(40)]
+
+
+def _celeba_files(n=6):
+    names = [f"{i + 1:06d}.jpg" for i in range(n)]
+    images = {}
+    for name in names:
+        buffer = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (9, 7, 3), dtype=numpy.uint8)).save(buffer, "JPEG")
+        images[name] = buffer.getvalue()
+    attr = rng.choice([-1, 1], (n, 40))
+    text = {
+        "list_eval_partition.txt": "".join(f"{name} {i % 3}\n" for i, name in enumerate(names)),
+        "identity_CelebA.txt": "".join(f"{name} {100 + i}\n" for i, name in enumerate(names)),
+        "list_bbox_celeba.txt": f"{n}\nimage_id x_1 y_1 width height\n" + "".join(
+            f"{name}    {i}  {2 * i} {30 + i} {40 + i}\n" for i, name in enumerate(names)),
+        "list_landmarks_align_celeba.txt": f"{n}\n" + " ".join(f"p{k}" for k in range(10)) + "\n" + "".join(
+            name + "".join(f" {v:4d}" for v in rng.integers(0, 99, 10)) + "\n" for name in names),
+        "list_attr_celeba.txt": f"{n}\n" + " ".join(ATTRIBUTES) + " \n" + "".join(
+            name + "".join(f" {v:2d}" for v in row) + "\n" for name, row in zip(names, attr)),
+    }
+    return {k: v.encode() for k, v in text.items()}, images, attr
+
+
+def _patch_celeba(monkeypatch, cls, files):
+    monkeypatch.setattr(cls, "file_list", [(i, md5(files[name]) if name in files else m, name)
+                                           for i, m, name in cls.file_list])
+
+
+def _write_celeba(root, files, images):
+    for name, data in files.items():
+        write(str(root / "celeba" / name), data)
+    for name, data in images.items():
+        write(str(root / "celeba" / "img_align_celeba" / name), data)
+
+
+@pytest.mark.parametrize("split", ["train", "valid", "test", "all", "ALL"])
+def test_celeba_reads_annotations_as_torchvision(tmp_path, monkeypatch, split):
+    tv = tv_oracle.load()
+    assert ED.CelebA.file_list == tv.datasets.CelebA.file_list
+    files, images, attr = _celeba_files()
+    _write_celeba(tmp_path, files, images)
+    _patch_celeba(monkeypatch, ED.CelebA, files)
+    _patch_celeba(monkeypatch, tv.datasets.CelebA, files)
+    kinds = ["attr", "identity", "bbox", "landmarks"]
+    ours = ED.CelebA(str(tmp_path), split=split, target_type=kinds)
+    theirs = tv.datasets.CelebA(str(tmp_path), split=split, target_type=kinds)
+    assert ours.filename == theirs.filename and ours.attr_names == theirs.attr_names == ATTRIBUTES + [""]
+    for name in ("attr", "identity", "bbox", "landmarks_align"):
+        numpy.testing.assert_array_equal(getattr(ours, name).numpy(), getattr(theirs, name).numpy())
+    selected = [i for i in range(6) if split.lower() == "all" or i % 3 == ["train", "valid", "test"].index(split)]
+    numpy.testing.assert_array_equal(ours.attr.numpy(), (attr[selected] + 1) // 2)
+    assert len(ours) == len(theirs) == len(selected) and repr(ours) == repr(theirs)
+    for index in range(len(ours)):
+        (a, x), (b, y) = ours[index], theirs[index]
+        numpy.testing.assert_array_equal(numpy.asarray(a), numpy.asarray(b))
+        assert [t.numpy().tolist() for t in x] == [t.numpy().tolist() for t in y]
+
+
+def test_celeba_targets_errors_and_download_through_gdown(tmp_path, monkeypatch):
+    files, images, _ = _celeba_files()
+    _patch_celeba(monkeypatch, ED.CelebA, files)
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.CelebA(str(tmp_path))
+    with pytest.raises(RuntimeError, match="target_transform is specified but target_type is empty"):
+        ED.CelebA(str(tmp_path), target_type=[], target_transform=int)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for name, data in images.items():
+            z.writestr(f"img_align_celeba/{name}", data)
+    by_id = {i: files.get(name, archive.getvalue()) for i, _, name in ED.CelebA.file_list}
+    requested = []
+
+    def download(id, output, quiet, user_agent):
+        requested.append(id)
+        write(output, by_id[id])
+    monkeypatch.setitem(sys.modules, "gdown", types.SimpleNamespace(download=download))
+    monkeypatch.setattr(ED.CelebA, "file_list", [(i, md5(by_id[i]), name) for i, _, name in ED.CelebA.file_list])
+    ds = ED.CelebA(str(tmp_path), split="all", target_type="identity", download=True)
+    assert requested == [i for i, _, _ in ED.CelebA.file_list]
+    assert ds[4][1].item() == 104 and ds[4][0].size == (7, 9)
+    assert ED.CelebA(str(tmp_path), target_type=[])[0][1] is None
+    with pytest.raises(ValueError, match='Target type "eyes" is not recognized.'):
+        ED.CelebA(str(tmp_path), target_type="eyes")[0]
+    monkeypatch.setitem(sys.modules, "gdown", None)
+    with pytest.raises(RuntimeError, match="'gdown' is required"):
+        ED.CelebA(str(tmp_path / "elsewhere"), download=True)
