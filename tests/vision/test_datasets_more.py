@@ -216,3 +216,78 @@ def test_celeba_targets_errors_and_download_through_gdown(tmp_path, monkeypatch)
     monkeypatch.setitem(sys.modules, "gdown", None)
     with pytest.raises(RuntimeError, match="'gdown' is required"):
         ED.CelebA(str(tmp_path / "elsewhere"), download=True)
+
+
+# --- PASCAL VOC -------------------------------------------------------------------------------------------------------
+VOC_XML = """<annotation>
+  <folder>VOC2012</folder><filename>{name}.jpg</filename>
+  <size><width>7</width><height>5</height><depth>3</depth></size>
+  <object><name>dog</name><difficult>0</difficult>
+    <bndbox><xmin>1</xmin><ymin>2</ymin><xmax>5</xmax><ymax>4</ymax></bndbox></object>
+  {extra}
+</annotation>"""
+
+
+def _voc_tree(root, base_dir, names, image_set):
+    voc = root / base_dir
+    for split_dir in ("Segmentation", "Main"):
+        write(str(voc / "ImageSets" / split_dir / f"{image_set}.txt"), "".join(f"{n}\n" for n in names).encode())
+    for i, name in enumerate(names):
+        buffer = io.BytesIO()
+        Image.fromarray(rng.integers(0, 256, (5, 7, 3), dtype=numpy.uint8)).save(buffer, "JPEG")
+        write(str(voc / "JPEGImages" / f"{name}.jpg"), buffer.getvalue())
+        mask = Image.fromarray(rng.choice(numpy.array([0, 1, 15, 255], dtype=numpy.uint8), (5, 7)))
+        mask = mask.convert("P")
+        buffer = io.BytesIO()
+        mask.save(buffer, "PNG")
+        write(str(voc / "SegmentationClass" / f"{name}.png"), buffer.getvalue())
+        extra = "<object><name>cat</name><part><name>head</name></part></object>" if i else ""
+        write(str(voc / "Annotations" / f"{name}.xml"), VOC_XML.format(name=name, extra=extra).encode())
+
+
+@pytest.mark.parametrize("year,image_set", [("2012", "train"), ("2011", "val"), ("2007", "test")])
+def test_voc_segmentation_and_detection_as_torchvision(tmp_path, year, image_set):
+    tv = tv_oracle.load()
+    from torchvision.datasets import voc as tv_voc
+    from ember.vision.datasets import voc as ours_voc
+    assert ours_voc.DATASET_YEAR_DICT == tv_voc.DATASET_YEAR_DICT
+    key = "2007-test" if image_set == "test" else year
+    _voc_tree(tmp_path, ours_voc.DATASET_YEAR_DICT[key]["base_dir"], ["2008_000001", "2008_000002"], image_set)
+    for name in ("VOCSegmentation", "VOCDetection"):
+        ours = getattr(ED, name)(str(tmp_path), year=year, image_set=image_set)
+        theirs = getattr(tv.datasets, name)(str(tmp_path), year=year, image_set=image_set)
+        assert len(ours) == len(theirs) == 2 and repr(ours) == repr(theirs) and ours.targets == theirs.targets
+        for index in range(2):
+            (a, x), (b, y) = ours[index], theirs[index]
+            numpy.testing.assert_array_equal(numpy.asarray(a), numpy.asarray(b))
+            if name == "VOCSegmentation":
+                assert x.mode == y.mode == "P"
+                numpy.testing.assert_array_equal(numpy.asarray(x), numpy.asarray(y))
+                b.close()
+                y.close()
+            else:
+                assert x == y
+    objects = ED.VOCDetection(str(tmp_path), year=year, image_set=image_set)[1][1]["annotation"]["object"]
+    assert [o["name"] for o in objects] == ["dog", "cat"] and objects[0]["bndbox"]["xmax"] == "5"
+
+
+def test_voc_arguments_and_download(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="Unknown value 'test' for argument image_set"):
+        ED.VOCSegmentation(str(tmp_path), year="2012", image_set="test")
+    with pytest.raises(ValueError, match="Unknown value '2013' for argument year"):
+        ED.VOCDetection(str(tmp_path), year="2013")
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.VOCDetection(str(tmp_path))
+    source = tmp_path / "source"
+    _voc_tree(source, "VOCdevkit/VOC2012", ["a", "b", "c"], "trainval")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        tar.add(str(source / "VOCdevkit"), arcname="VOCdevkit")
+    from ember.vision.datasets import voc as ours_voc
+    monkeypatch.setitem(ours_voc.DATASET_YEAR_DICT, "2012", {**ours_voc.DATASET_YEAR_DICT["2012"],
+                                                             "md5": md5(archive.getvalue())})
+    fake = FakeURLs({ours_voc.DATASET_YEAR_DICT["2012"]["url"]: archive.getvalue()})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    ds = ED.VOCSegmentation(str(tmp_path / "root"), image_set="trainval", download=True)
+    assert len(ds) == 3 and ds[2][1].size == (7, 5)
+    assert fake.requested == ["https://thor.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar"]

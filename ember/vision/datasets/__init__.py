@@ -1,4 +1,5 @@
-"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, folders of images and fake data."""
+"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, folders of images
+and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
@@ -6,7 +7,8 @@ from .folder import DatasetFolder, ImageFolder
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .stl10 import STL10
 from .svhn import SVHN
+from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CelebA", "CIFAR10", "CIFAR100", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder", "KMNIST",
-           "MNIST", "STL10", "SVHN", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CelebA", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder",
+           "KMNIST", "MNIST", "STL10", "SVHN", "VOCDetection", "VOCSegmentation", "VisionDataset"]
