@@ -1,6 +1,7 @@
 """SVHN, STL10 (and the datasets after them) on tiny files written here in the real formats, against torchvision's
 classes reading the same files (their checksums patched to the files' MD5s on both sides) and against NumPy."""
 import io
+import os
 import sys
 import tarfile
 import types
@@ -291,3 +292,88 @@ def test_voc_arguments_and_download(tmp_path, monkeypatch):
     ds = ED.VOCSegmentation(str(tmp_path / "root"), image_set="trainval", download=True)
     assert len(ds) == 3 and ds[2][1].size == (7, 5)
     assert fake.requested == ["https://thor.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar"]
+
+
+# --- ImageNet ---------------------------------------------------------------------------------------------------------
+WNIDS = ["n01440764", "n01443537", "n01484850"]
+
+
+def _tar(members, compression=""):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=f"w:{compression}") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _jpeg():
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (6, 5, 3), dtype=numpy.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def _imagenet_archives():
+    """The devkit (meta.mat with three leaf synsets and one parent, validation ground truth), the training tar of
+    per-class tars and the flat validation tar, as ILSVRC2012 ships them."""
+    scipy_io = pytest.importorskip("scipy.io")
+    fields = ["ILSVRC2012_ID", "WNID", "words", "gloss", "num_children", "children", "wordnet_height",
+              "num_train_images"]
+    synsets = numpy.zeros((4, 1), dtype=[(f, object) for f in fields])
+    rows = [(1, WNIDS[0], "tench, Tinca tinca", "a fish", 0), (2, WNIDS[1], "goldfish, Carassius auratus", "fish", 0),
+            (3, "n09999999", "fish", "parent", 2), (4, WNIDS[2], "great white shark", "shark", 0)]
+    for i, (idx, wnid, words, gloss, children) in enumerate(rows):
+        synsets[i, 0] = (idx, wnid, words, gloss, children, numpy.zeros((1, 0)), 0, 10)
+    meta = io.BytesIO()
+    scipy_io.savemat(meta, {"synsets": synsets})
+    truth = [4, 1, 2, 4, 1]
+    devkit = _tar({"ILSVRC2012_devkit_t12/data/meta.mat": meta.getvalue(),
+                   "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt":
+                       "".join(f"{t}\n" for t in truth).encode()}, "gz")
+    train = _tar({f"{wnid}.tar": _tar({f"{wnid}_{k}.JPEG": _jpeg() for k in range(2)}) for wnid in WNIDS})
+    val = _tar({f"ILSVRC2012_val_{k + 1:08d}.JPEG": _jpeg() for k in range(len(truth))})
+    return {"devkit": devkit, "train": train, "val": val}, truth
+
+
+def _place_imagenet(root, archives, modules, monkeypatch):
+    for key, data in archives.items():
+        write(str(root / modules[0].ARCHIVE_META[key][0]), data)
+    for module in modules:
+        monkeypatch.setattr(module, "ARCHIVE_META", {key: (name, md5(archives[key]))
+                                                     for key, (name, _) in module.ARCHIVE_META.items()})
+
+
+def test_imagenet_parses_the_archives_as_torchvision(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    from torchvision.datasets import imagenet as tv_imagenet
+
+    from ember.vision.datasets import imagenet as ours_imagenet
+    assert ours_imagenet.ARCHIVE_META == tv_imagenet.ARCHIVE_META
+    archives, truth = _imagenet_archives()
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    _place_imagenet(mine, archives, [ours_imagenet, tv_imagenet], monkeypatch)
+    _place_imagenet(theirs, archives, [ours_imagenet, tv_imagenet], monkeypatch)
+    for split in ("val", "train"):
+        ours = ED.ImageNet(str(mine), split=split)
+        reference = tv.datasets.ImageNet(str(theirs), split=split)
+        assert (ours.wnids, ours.classes, ours.class_to_idx) == (reference.wnids, reference.classes,
+                                                                 reference.class_to_idx)
+        assert [os.path.relpath(p, mine) for p, _ in ours.samples] == [os.path.relpath(p, theirs)
+                                                                       for p, _ in reference.samples]
+        assert ours.targets == reference.targets and repr(ours).replace(str(mine), "") == repr(reference).replace(
+            str(theirs), "")
+        numpy.testing.assert_array_equal(numpy.asarray(ours[0][0]), numpy.asarray(reference[0][0]))
+    assert ours.classes[0] == ("tench", "Tinca tinca") and ours.class_to_idx["goldfish"] == 1
+    val = ED.ImageNet(str(mine), split="val")
+    assert [WNIDS.index(p.split(os.sep)[-2]) for p, _ in val.samples] == sorted(
+        WNIDS.index({1: WNIDS[0], 2: WNIDS[1], 4: WNIDS[2]}[t]) for t in truth)
+    # each reads the other's meta.bin (both are PyTorch's zip format)
+    assert ours_imagenet.load_meta_file(str(theirs)) == tv_imagenet.load_meta_file(str(mine))
+
+
+def test_imagenet_missing_archives_and_split(tmp_path):
+    with pytest.raises(ValueError, match="Unknown value 'test' for argument split"):
+        ED.ImageNet(str(tmp_path), split="test")
+    with pytest.raises(RuntimeError, match="The archive ILSVRC2012_devkit_t12.tar.gz is not present in the root"):
+        ED.ImageNet(str(tmp_path))

@@ -1,9 +1,10 @@
-"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, folders of images
-and fake data."""
+"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet, folders
+of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
+from .imagenet import ImageNet
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .stl10 import STL10
 from .svhn import SVHN
@@ -11,4 +12,4 @@ from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CelebA", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder",
-           "KMNIST", "MNIST", "STL10", "SVHN", "VOCDetection", "VOCSegmentation", "VisionDataset"]
+           "ImageNet", "KMNIST", "MNIST", "STL10", "SVHN", "VOCDetection", "VOCSegmentation", "VisionDataset"]
