@@ -377,3 +377,41 @@ def test_imagenet_missing_archives_and_split(tmp_path):
         ED.ImageNet(str(tmp_path), split="test")
     with pytest.raises(RuntimeError, match="The archive ILSVRC2012_devkit_t12.tar.gz is not present in the root"):
         ED.ImageNet(str(tmp_path))
+
+
+# --- Omniglot ---------------------------------------------------------------------------------------------------------
+def _omniglot_zip(name):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        for alphabet in ("Greek", "Latin"):
+            for character in ("character01", "character02"):
+                for k in range(2):
+                    buffer = io.BytesIO()
+                    Image.fromarray(rng.integers(0, 2, (6, 6), dtype=bool)).save(buffer, "PNG")
+                    z.writestr(f"{name}/{alphabet}/{character}/{alphabet}_{character}_{k}.png", buffer.getvalue())
+    return archive.getvalue()
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_omniglot_as_torchvision_and_download(tmp_path, monkeypatch, background):
+    tv = tv_oracle.load()
+    for attribute in ("folder", "download_url_prefix", "zips_md5"):
+        assert getattr(ED.Omniglot, attribute) == getattr(tv.datasets.Omniglot, attribute)
+    name = "images_background" if background else "images_evaluation"
+    data = _omniglot_zip(name)
+    for cls in (ED.Omniglot, tv.datasets.Omniglot):
+        monkeypatch.setattr(cls, "zips_md5", {**cls.zips_md5, name: md5(data)})
+    fake = FakeURLs({f"https://raw.githubusercontent.com/brendenlake/omniglot/master/python/{name}.zip": data})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    ours = ED.Omniglot(str(tmp_path), background=background, download=True)
+    assert len(fake.requested) == 1
+    theirs = tv.datasets.Omniglot(str(tmp_path), background=background)
+    assert ours._flat_character_images == theirs._flat_character_images and len(ours) == 8
+    assert sorted({target for _, target in ours._flat_character_images}) == [0, 1, 2, 3]
+    for index in range(len(ours)):
+        (a, x), (b, y) = ours[index], theirs[index]
+        assert x == y and a.mode == b.mode == "L"
+        numpy.testing.assert_array_equal(numpy.asarray(a), numpy.asarray(b))
+    assert ED.Omniglot(str(tmp_path), background=background, loader=lambda path: path)[0][0].endswith(".png")
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.Omniglot(str(tmp_path), background=not background)

@@ -10,7 +10,7 @@ import urllib.request
 import zipfile
 
 __all__ = ["calculate_md5", "check_md5", "check_integrity", "download_url", "download_file_from_google_drive",
-           "extract_archive", "download_and_extract_archive", "verify_str_arg"]
+           "extract_archive", "download_and_extract_archive", "list_dir", "list_files", "verify_str_arg"]
 
 USER_AGENT = "pytorch/vision"
 _CHUNK = 1024 * 32
@@ -65,6 +65,21 @@ def download_url(url, root, filename=None, md5=None):
         _urlretrieve(url.replace("https:", "http:", 1), fpath)
     if not check_integrity(fpath, md5):
         raise RuntimeError("File not found or corrupted.")
+
+
+def list_dir(root, prefix=False):
+    """The folders directly under ``root`` in the order the file system lists them (joined to ``root`` if
+    ``prefix``)."""
+    root = os.path.expanduser(root)
+    directories = [p for p in os.listdir(root) if os.path.isdir(os.path.join(root, p))]
+    return [os.path.join(root, d) for d in directories] if prefix else directories
+
+
+def list_files(root, suffix, prefix=False):
+    """The files directly under ``root`` whose names end with ``suffix`` (a string or tuple), in listing order."""
+    root = os.path.expanduser(root)
+    files = [p for p in os.listdir(root) if os.path.isfile(os.path.join(root, p)) and p.endswith(suffix)]
+    return [os.path.join(root, f) for f in files] if prefix else files
 
 
 def download_file_from_google_drive(file_id, root, filename=None, md5=None):
