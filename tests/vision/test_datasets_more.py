@@ -2,6 +2,7 @@
 classes reading the same files (their checksums patched to the files' MD5s on both sides) and against NumPy."""
 import io
 import os
+import shutil
 import sys
 import tarfile
 import types
@@ -415,3 +416,43 @@ def test_omniglot_as_torchvision_and_download(tmp_path, monkeypatch, background)
     assert ED.Omniglot(str(tmp_path), background=background, loader=lambda path: path)[0][0].endswith(".png")
     with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
         ED.Omniglot(str(tmp_path), background=not background)
+
+
+# --- LSUN -------------------------------------------------------------------------------------------------------------
+def _lsun_db(path, count):
+    lmdb = pytest.importorskip("lmdb")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = lmdb.open(str(path), map_size=1 << 22)
+    with env.begin(write=True) as txn:
+        for k in range(count):
+            buffer = io.BytesIO()
+            Image.fromarray(rng.integers(0, 256, (4, 6, 3), dtype=numpy.uint8)).save(buffer, "WEBP", lossless=True)
+            txn.put(f"{k:040x}".encode(), buffer.getvalue())
+    env.close()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # torchvision leaves its cache open
+def test_lsun_reads_lmdb_databases_as_torchvision(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    classes = ["bedroom_train", "tower_train"]
+    for name, count in zip(classes, (3, 2)):
+        _lsun_db(tmp_path / "mine" / f"{name}_lmdb", count)
+    shutil.copytree(tmp_path / "mine", tmp_path / "theirs")   # lmdb opens one environment once per process
+    monkeypatch.chdir(tmp_path)   # torchvision writes a key cache into the working directory
+    ours = ED.LSUN(str(tmp_path / "mine"), classes=classes)
+    theirs = tv.datasets.LSUN(str(tmp_path / "theirs"), classes=classes)
+    assert len(ours) == len(theirs) == 5 and ours.indices == theirs.indices == [3, 5]
+    assert repr(ours).replace("mine", "theirs") == repr(theirs)
+    for index in range(5):
+        (a, x), (b, y) = ours[index], theirs[index]
+        assert x == y == (0 if index < 3 else 1) and a.mode == "RGB"
+        numpy.testing.assert_array_equal(numpy.asarray(a), numpy.asarray(b))
+    with pytest.raises(IndexError):
+        ours[5]
+    assert ED.LSUN._verify_classes("val")[0] == "bedroom_val" and ED.LSUN._verify_classes("test") == ["test"]
+    with pytest.raises(ValueError, match="Unknown value 'kitchenette' for LSUN class"):
+        ED.LSUN(str(tmp_path), classes=["kitchenette_train"])
+    with pytest.raises(ValueError, match="Unknown value 'holdout' for postfix"):
+        ED.LSUN(str(tmp_path), classes=["kitchen_holdout"])
+    with pytest.raises(ValueError, match="Expected type str or Iterable"):
+        ED.LSUN(str(tmp_path), classes=3)
