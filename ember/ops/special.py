@@ -10,6 +10,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ._inplace import inplace_method
+from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
@@ -208,18 +209,10 @@ def _i1_64(x):
 
 
 def _unary(name, public_name, array_function, derivative, doc):
-    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``."""
-    def forward(ctx, a):
-        result = _xp(a).asarray(_in_float64(array_function, a))
-        ctx.save_for_backward(a, result)
-        return result
-
-    def backward(ctx, grad):
-        a, result = ctx.saved_tensors
-        return grad * derivative(a, result)
-
-    primitive = type(name, (Primitive,), {"forward": staticmethod(quiet(forward)),
-                                          "backward": staticmethod(backward), "__doc__": doc})
+    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function."""
+    primitive = unary_primitive(name, __name__, lambda xp, a: _in_float64(array_function, a),
+                                lambda grad, a, result: grad * derivative(a, result), saves="both")
+    primitive.__doc__ = doc
 
     def function(input, *, out=None):
         return write_out(out, primitive.apply(_floating(input)), public_name)
