@@ -1,8 +1,9 @@
 """``torchvision.io``'s image functions on Pillow: files as 1-D uint8 tensors of their bytes, images as uint8
 (C, H, W) tensors (uint16 for 16-bit PNGs), decoding in torchvision's ``ImageReadMode``s, PNG and JPEG encoding.
 
-Pillow is imported on first use. Colour to grey conversions are Pillow's (ITU-R 601-2 luma, as libjpeg's); video I/O
-is not here (torchvision 0.28 itself no longer ships it: it moved to TorchCodec)."""
+Pillow is imported on first use. A JPEG read as GRAY is libjpeg's own luma decode, as torchvision's; other colour to
+grey conversions are Pillow's (ITU-R 601-2 luma). Video I/O is not here (torchvision 0.28 itself no longer ships it:
+it moved to TorchCodec)."""
 import io
 import os
 from enum import Enum
@@ -92,10 +93,13 @@ def _to_tensor(image, mode, apply_exif_orientation):
     return ember.from_numpy(numpy.ascontiguousarray(array.transpose(2, 0, 1)))
 
 
-def _open(data, formats, error):
+def _open(data, formats, error, draft=None):
+    """The decoded Pillow image; ``draft`` asks the JPEG decoder for that mode itself (libjpeg's own conversion)."""
     Image, _ = _pil()
     try:
         image = Image.open(io.BytesIO(data))
+        if draft is not None and image.format == "JPEG":
+            image.draft(draft, image.size)
         image.load()
     except Exception as failure:   # Pillow raises many types for corrupt data; torchvision raises RuntimeError
         raise RuntimeError(f"{error}: {failure}") from failure
@@ -127,8 +131,10 @@ def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu", apply_exif_or
     if data[:2] != b"\xff\xd8":
         first, second = (data + bytes(1))[:2]
         raise RuntimeError(f"Not a JPEG file: starts with 0x{first:02x} 0x{second:02x}")
-    image = _open(data, ("JPEG", "MPO"), "Error while decoding the JPEG image")
-    return _to_tensor(image, _read_mode(mode), apply_exif_orientation).to(device)
+    mode = _read_mode(mode)
+    draft = "L" if mode in (ImageReadMode.GRAY, ImageReadMode.GRAY_ALPHA) else None   # decode Y alone, as libjpeg
+    image = _open(data, ("JPEG", "MPO"), "Error while decoding the JPEG image", draft)
+    return _to_tensor(image, mode, apply_exif_orientation).to(device)
 
 
 def decode_gif(input):
