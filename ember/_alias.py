@@ -23,6 +23,12 @@ installed = False
 """True once the alias is active in this process."""
 
 
+def package():
+    """The package name that PyTorch-facing reprs print (dtypes, ``Size``, ``x.type()``, legacy tensor types):
+    ``'torch'`` once the alias is installed, ``'ember'`` otherwise."""
+    return "torch" if installed else "ember"
+
+
 def ember_name(fullname):
     """The ember module an aliased name stands for (``torch.nn`` -> ``ember.nn``), or None for other names."""
     prefix = max((key for key in ALIASES if fullname == key or fullname.startswith(key + ".")), key=len, default=None)

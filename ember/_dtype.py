@@ -4,6 +4,8 @@ bfloat16 is backed by ml_dtypes, an optional dependency loaded the first time bf
 """
 import numpy
 
+from . import _alias
+
 _BOOL, _INT, _FLOAT, _COMPLEX = range(4)
 
 
@@ -51,7 +53,7 @@ class dtype:
         return {float64: complex128, complex128: complex128}.get(self, complex64)
 
     def __repr__(self):
-        return "ember." + self.name
+        return f"{_alias.package()}.{self.name}"
 
     def __reduce__(self):
         return (_by_name, (self.name,))

@@ -5,7 +5,7 @@ only what every tensor is, so it never imports ops.
 """
 import numpy
 
-from . import _backend, _dtype
+from . import _alias, _backend, _dtype
 
 
 class Tensor:
@@ -298,7 +298,7 @@ class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
 
     def __repr__(self):
-        return f"ember.Size({list(self)})"
+        return f"{_alias.package()}.Size({list(self)})"
 
     def numel(self):
         """The number of elements a tensor of this shape holds."""

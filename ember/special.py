@@ -8,14 +8,47 @@ from .ops import activation as _activation
 from .ops import pointwise as _pointwise
 from .ops import reduction as _reduction
 from .ops import special as _special
-from .ops.creation import as_tensor_arg as _as_tensor_arg
 from .ops._util import promote_pair as _promote_pair
 from .ops._util import write_out as _write_out
+from .ops.bessel import float_only as _float_only
+from .ops.bessel import (
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+)
+from .ops.creation import as_tensor_arg as _as_tensor_arg
+from .ops.orthogonal_polynomials import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+)
 
-__all__ = ["bessel_j0", "bessel_j1", "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit",
-           "expm1", "gammainc", "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax",
-           "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax",
-           "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
+__all__ = ["airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "chebyshev_polynomial_t",
+           "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w", "digamma", "entr", "erf",
+           "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc", "gammaincc", "gammaln",
+           "hermite_polynomial_h", "hermite_polynomial_he", "i0", "i0e", "i1", "i1e", "laguerre_polynomial_l",
+           "legendre_polynomial_p", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "multigammaln", "ndtr", "ndtri",
+           "polygamma", "psi", "round", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+           "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "sinc", "softmax", "spherical_bessel_j0", "xlog1py", "xlogy", "zeta"]
 
 erf = _pointwise.erf
 erfc = _pointwise.erfc
@@ -37,8 +70,6 @@ sinc = _special.sinc
 zeta = _special.zeta
 gammainc = _special.igamma
 gammaincc = _special.igammac
-bessel_j0 = _special.bessel_j0
-bessel_j1 = _special.bessel_j1
 
 
 def _float(input):
@@ -93,7 +124,7 @@ def xlog1py(input, other, *, out=None):
 
 def spherical_bessel_j0(input, *, out=None):
     """The spherical Bessel function of the first kind, order 0: sin(x) / x (no gradient, as in PyTorch)."""
-    x = _float(input).detach()
+    x = input.detach().to(_float_only(input.dtype, "spherical_bessel_j0"))
     safe = _pointwise.where(x == 0, 1.0, x)
     result = _pointwise.where(x == 0, 1.0, _pointwise.where(x.isinf(), 0.0, safe.sin() / safe))
     return _write_out(out, result, "spherical_bessel_j0")

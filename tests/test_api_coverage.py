@@ -111,7 +111,12 @@ def test_special_functions_on_namespace_and_tensor(name):
 MODULE_NAMES = {
     "special": "bessel_j0 bessel_j1 digamma entr erf erfc erfcx erfinv exp2 expit expm1 gammainc gammaincc gammaln i0 "
                "i0e i1 i1e log1p log_ndtr log_softmax logit logsumexp multigammaln ndtr ndtri polygamma psi round sinc "
-               "softmax spherical_bessel_j0 xlog1py xlogy zeta",
+               "softmax spherical_bessel_j0 xlog1py xlogy zeta airy_ai bessel_y0 bessel_y1 modified_bessel_i0 "
+               "modified_bessel_i1 modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0 "
+               "scaled_modified_bessel_k1 chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v "
+               "chebyshev_polynomial_w shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u "
+               "shifted_chebyshev_polynomial_v shifted_chebyshev_polynomial_w hermite_polynomial_h "
+               "hermite_polynomial_he laguerre_polynomial_l legendre_polynomial_p",
     "distributions": "Bernoulli Beta Binomial Categorical Cauchy Chi2 Dirichlet Distribution Exponential Gamma "
                      "Geometric Independent Laplace LogNormal LowRankMultivariateNormal MixtureSameFamily Multinomial "
                      "MultivariateNormal Normal OneHotCategorical Poisson RelaxedBernoulli StudentT "

@@ -83,7 +83,7 @@ def type(self, dtype=None, non_blocking=False):
     argument; otherwise this tensor cast to ``dtype``."""
     if dtype is None:
         from .. import _alias
-        return (f"{'torch' if _alias.installed else 'ember'}{'.cuda' if self.device.type == 'cuda' else ''}."
+        return (f"{_alias.package()}{'.cuda' if self.device.type == 'cuda' else ''}."
                 f"{_dtype.scalar_type_name(self.dtype)}Tensor")
     if isinstance(dtype, str):
         dtype = _LEGACY_TYPES[dtype.rpartition(".")[2]]

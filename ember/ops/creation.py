@@ -5,7 +5,7 @@ import numbers
 
 import numpy
 
-from .. import _backend, _dtype
+from .. import _alias, _backend, _dtype
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive
 from ._util import shape_arg, tensor_method
@@ -537,7 +537,7 @@ class _LegacyTensorType(type):
         return isinstance(instance, Tensor) and instance.dtype is cls.dtype and instance.device.type == "cpu"
 
     def __repr__(cls):
-        return f"<class 'ember.{cls.__name__}'>"
+        return f"<class '{_alias.package()}.{cls.__name__}'>"
 
 
 def _legacy_type(d):

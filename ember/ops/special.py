@@ -1,5 +1,5 @@
 """Special functions as primitives: log-gamma, digamma, polygamma, Hurwitz zeta, modified Bessel functions I0/I1 (and
-their scaled forms), Bessel J0/J1, erfcx, the normal quantile and log-CDF, and the regularised incomplete gamma
+their scaled forms), erfcx, the normal quantile and log-CDF, and the regularised incomplete gamma
 functions. Each forward evaluates on whole ``ctx.xp`` arrays in float64 (series, asymptotic expansions and
 recurrences), so the same code serves NumPy and CuPy; gradients are written with these same ops."""
 import math
@@ -10,6 +10,7 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Primitive
 from ._inplace import inplace_method
+from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
@@ -208,18 +209,10 @@ def _i1_64(x):
 
 
 def _unary(name, public_name, array_function, derivative, doc):
-    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``."""
-    def forward(ctx, a):
-        result = _xp(a).asarray(_in_float64(array_function, a))
-        ctx.save_for_backward(a, result)
-        return result
-
-    def backward(ctx, grad):
-        a, result = ctx.saved_tensors
-        return grad * derivative(a, result)
-
-    primitive = type(name, (Primitive,), {"forward": staticmethod(quiet(forward)),
-                                          "backward": staticmethod(backward), "__doc__": doc})
+    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function."""
+    primitive = unary_primitive(name, __name__, lambda xp, a: _in_float64(array_function, a),
+                                lambda grad, a, result: grad * derivative(a, result), saves="both")
+    primitive.__doc__ = doc
 
     def function(input, *, out=None):
         return write_out(out, primitive.apply(_floating(input)), public_name)
@@ -245,50 +238,6 @@ SpecialI1, special_i1 = _unary("SpecialI1", "special_i1", _i1_64, _i1_derivative
                                "Modified Bessel function of the first kind, order 1.")
 SpecialI1E, special_i1e = _unary("SpecialI1E", "special_i1e", _i1e64, _i1e_derivative,
                                  "Exponentially scaled modified Bessel function of order 1: exp(-|x|) * i1(x).")
-
-
-# --- Bessel functions of the first kind (no derivative in PyTorch) ----------------------------------------------
-@quiet
-def _bessel_j(order, x):
-    """J_order(x) for order 0 or 1: power series up to |x| = 12, Hankel's asymptotic expansion beyond."""
-    xp = _xp(x)
-    ax = xp.abs(x)
-    small = xp.minimum(ax, 12.0)
-    quarter = -small * small / 4.0
-    term = xp.ones_like(ax) if order == 0 else small / 2.0
-    total = term
-    for k in range(1, 60):
-        term = term * quarter / (k * (k + order))
-        total = total + term
-    large = xp.maximum(ax, 12.0)
-    mu = 4.0 * order * order
-    p, q = xp.ones_like(ax), xp.zeros_like(ax)
-    term = xp.ones_like(ax)
-    for k in range(1, 40):
-        term = term * (mu - (2 * k - 1) ** 2) / (k * 8.0 * large)
-        if k % 2:
-            q = q + (-1) ** (k // 2) * term
-        else:
-            p = p + (-1) ** (k // 2) * term
-    chi = large - (order / 2.0 + 0.25) * math.pi
-    asymptotic = xp.sqrt(2.0 / (math.pi * large)) * (p * xp.cos(chi) - q * xp.sin(chi))
-    result = xp.where(ax <= 12.0, total, asymptotic)
-    return result if order == 0 else xp.sign(x) * result
-
-
-def bessel_j0(input, *, out=None):
-    """Bessel function of the first kind, order 0."""
-    return write_out(out, _wrap(_in_float64(lambda x: _bessel_j(0, x), _floating(input)._data)), "bessel_j0")
-
-
-def bessel_j1(input, *, out=None):
-    """Bessel function of the first kind, order 1."""
-    return write_out(out, _wrap(_in_float64(lambda x: _bessel_j(1, x), _floating(input)._data)), "bessel_j1")
-
-
-def _wrap(array):
-    from .._tensor import _make
-    return _make(_xp(array).asarray(array))
 
 
 # --- error function relatives and the normal distribution -------------------------------------------------------

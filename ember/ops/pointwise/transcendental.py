@@ -7,10 +7,12 @@ import numpy
 from ..._tensor import Tensor
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
+from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
 from .rounding import where
+
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
            "arcsin", "acos", "arccos", "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh",
@@ -18,210 +20,38 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg"]
 
 
+def _unary(name, array_function, gradient, saves="input", silent=True):
+    return unary_primitive(name, __name__, array_function, gradient, saves, silent)
+
+
 # --- exponentials and logarithms -------------------------------------------------------------------------------------
-class Exp(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.exp(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * result
-
-
-class Exp2(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.exp2(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (result * math.log(2.0))
-
-
-class Expm1(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.expm1(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (result + 1)
-
-
-class Log(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.log(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / a
-
-
-class Log2(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.log2(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / (a * math.log(2.0))
-
-
-class Log10(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.log10(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / (a * math.log(10.0))
-
-
-class Log1p(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.log1p(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / (a + 1)
-
-
+Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda grad, result: grad * result, saves="result")
+Exp2 = _unary("Exp2", lambda xp, a: xp.exp2(a), lambda grad, result: grad * (result * math.log(2.0)), saves="result")
+Expm1 = _unary("Expm1", lambda xp, a: xp.expm1(a), lambda grad, result: grad * (result + 1), saves="result")
+Log = _unary("Log", lambda xp, a: xp.log(a), lambda grad, a: grad / a)
+Log2 = _unary("Log2", lambda xp, a: xp.log2(a), lambda grad, a: grad / (a * math.log(2.0)))
+Log10 = _unary("Log10", lambda xp, a: xp.log10(a), lambda grad, a: grad / (a * math.log(10.0)))
+Log1p = _unary("Log1p", lambda xp, a: xp.log1p(a), lambda grad, a: grad / (a + 1))
 Log1p._node_cls.__name__ = Log1p._node_cls.__qualname__ = "Log1PBackward0"
-
-
-class Sqrt(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.sqrt(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad / (2 * result)
-
-
-class Rsqrt(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(1 / ctx.xp.sqrt(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (-0.5 * result * result * result)
+Sqrt = _unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda grad, result: grad / (2 * result), saves="result")
+Rsqrt = _unary("Rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda grad, result: grad * (-0.5 * result * result * result),
+               saves="result")
 
 
 # --- trigonometric and hyperbolic functions --------------------------------------------------------------------------
-class Sin(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.sin(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * cos(a)
-
-
-class Cos(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.cos(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * -sin(a)
-
-
-class Tan(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.tan(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (1 + result * result)
-
-
-class Asin(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arcsin(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * rsqrt(1 - a * a)
-
-
-class Acos(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arccos(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * -rsqrt(1 - a * a)
-
-
-class Atan(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arctan(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / (1 + a * a)
+Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda grad, a: grad * cos(a))
+Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda grad, a: grad * -sin(a))
+Tan = _unary("Tan", lambda xp, a: xp.tan(a), lambda grad, result: grad * (1 + result * result), saves="result")
+Asin = _unary("Asin", lambda xp, a: xp.arcsin(a), lambda grad, a: grad * rsqrt(1 - a * a))
+Acos = _unary("Acos", lambda xp, a: xp.arccos(a), lambda grad, a: grad * -rsqrt(1 - a * a))
+Atan = _unary("Atan", lambda xp, a: xp.arctan(a), lambda grad, a: grad / (1 + a * a))
+Sinh = _unary("Sinh", lambda xp, a: xp.sinh(a), lambda grad, a: grad * cosh(a))
+Cosh = _unary("Cosh", lambda xp, a: xp.cosh(a), lambda grad, a: grad * sinh(a))
+Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, result: grad * (1 - result * result), saves="result",
+              silent=False)
+Asinh = _unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda grad, a: grad * rsqrt(a * a + 1))
+Acosh = _unary("Acosh", lambda xp, a: xp.arccosh(a), lambda grad, a: grad * rsqrt(a * a - 1))
+Atanh = _unary("Atanh", lambda xp, a: xp.arctanh(a), lambda grad, a: grad / (1 - a * a))
 
 
 class Atan2(Primitive):
@@ -237,84 +67,6 @@ class Atan2(Primitive):
         scale = grad / (a * a + b * b)
         return (scale * b if ctx.needs_input_grad[0] else None,
                 scale * -a if ctx.needs_input_grad[1] else None)
-
-
-class Sinh(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.sinh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * cosh(a)
-
-
-class Cosh(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.cosh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * sinh(a)
-
-
-class Tanh(Primitive):
-    @staticmethod
-    def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.tanh(a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (1 - result * result)
-
-
-class Asinh(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arcsinh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * rsqrt(a * a + 1)
-
-
-class Acosh(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arccosh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * rsqrt(a * a - 1)
-
-
-class Atanh(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.xp.arctanh(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad / (1 - a * a)
 
 
 # --- special functions ---------------------------------------------------------------------------------------------
@@ -473,44 +225,12 @@ def _in_float64(function, xp, a):
     return function(xp, a.astype(numpy.float64, copy=False)).astype(a.dtype, copy=False)
 
 
-class Erf(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _in_float64(_erf64, ctx.xp, a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * (2 / math.sqrt(math.pi) * exp(-a * a))
-
-
-class Erfc(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return _in_float64(_erfc64, ctx.xp, a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, = ctx.saved_tensors
-        return grad * (-2 / math.sqrt(math.pi) * exp(-a * a))
-
-
-class Erfinv(Primitive):
-    @staticmethod
-    @_quiet
-    def forward(ctx, a):
-        result = ctx.xp.asarray(_in_float64(_erfinv64, ctx.xp, a))
-        ctx.save_for_backward(result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return grad * (math.sqrt(math.pi) / 2 * exp(result * result))
+Erf = _unary("Erf", lambda xp, a: _in_float64(_erf64, xp, a),
+             lambda grad, a: grad * (2 / math.sqrt(math.pi) * exp(-a * a)))
+Erfc = _unary("Erfc", lambda xp, a: _in_float64(_erfc64, xp, a),
+              lambda grad, a: grad * (-2 / math.sqrt(math.pi) * exp(-a * a)))
+Erfinv = _unary("Erfinv", lambda xp, a: _in_float64(_erfinv64, xp, a),
+                lambda grad, result: grad * (math.sqrt(math.pi) / 2 * exp(result * result)), saves="result")
 
 
 def _float_unary(primitive, name, doc):

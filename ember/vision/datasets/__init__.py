@@ -1,9 +1,18 @@
-"""Image datasets in torchvision's shape: MNIST family, CIFAR, folders of images and fake data."""
+"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet, Omniglot,
+LSUN, folders of images and fake data."""
+from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
+from .imagenet import ImageNet
+from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
+from .omniglot import Omniglot
+from .stl10 import STL10
+from .svhn import SVHN
+from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder", "KMNIST",
-           "MNIST", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CelebA", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder",
+           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "Omniglot", "STL10", "SVHN", "VOCDetection",
+           "VOCSegmentation", "VisionDataset"]

@@ -9,8 +9,8 @@ import tarfile
 import urllib.request
 import zipfile
 
-__all__ = ["calculate_md5", "check_md5", "check_integrity", "download_url", "extract_archive",
-           "download_and_extract_archive", "verify_str_arg"]
+__all__ = ["calculate_md5", "check_md5", "check_integrity", "download_url", "download_file_from_google_drive",
+           "extract_archive", "download_and_extract_archive", "list_dir", "list_files", "verify_str_arg"]
 
 USER_AGENT = "pytorch/vision"
 _CHUNK = 1024 * 32
@@ -63,6 +63,39 @@ def download_url(url, root, filename=None, md5=None):
         if not url.startswith("https:"):
             raise
         _urlretrieve(url.replace("https:", "http:", 1), fpath)
+    if not check_integrity(fpath, md5):
+        raise RuntimeError("File not found or corrupted.")
+
+
+def list_dir(root, prefix=False):
+    """The folders directly under ``root`` in the order the file system lists them (joined to ``root`` if
+    ``prefix``)."""
+    root = os.path.expanduser(root)
+    directories = [p for p in os.listdir(root) if os.path.isdir(os.path.join(root, p))]
+    return [os.path.join(root, d) for d in directories] if prefix else directories
+
+
+def list_files(root, suffix, prefix=False):
+    """The files directly under ``root`` whose names end with ``suffix`` (a string or tuple), in listing order."""
+    root = os.path.expanduser(root)
+    files = [p for p in os.listdir(root) if os.path.isfile(os.path.join(root, p)) and p.endswith(suffix)]
+    return [os.path.join(root, f) for f in files] if prefix else files
+
+
+def download_file_from_google_drive(file_id, root, filename=None, md5=None):
+    """Downloads Google Drive file ``file_id`` to ``root/filename`` through gdown (an optional dependency) unless a
+    file with digest ``md5`` is already there; RuntimeError when the download does not match ``md5``."""
+    try:
+        import gdown
+    except ModuleNotFoundError as error:
+        raise RuntimeError("To download files from GDrive, 'gdown' is required. You can install it with "
+                           "'pip install gdown'.") from error
+    root = os.path.expanduser(root)
+    fpath = os.fspath(os.path.join(root, filename or file_id))
+    os.makedirs(root, exist_ok=True)
+    if check_integrity(fpath, md5):
+        return
+    gdown.download(id=file_id, output=fpath, quiet=False, user_agent=USER_AGENT)
     if not check_integrity(fpath, md5):
         raise RuntimeError("File not found or corrupted.")
 

@@ -1,0 +1,33 @@
+"""The one-input primitive most elementwise ops are: a forward that applies an array function and saves the input,
+the result or both, and a backward that is a function of the gradient and what was saved."""
+from ..autograd.function import Primitive
+from ._util import quiet
+
+
+def unary_primitive(name, module, array_function, gradient, saves="input", silent=True):
+    """A Primitive named ``name`` (as a class statement in ``module`` would define it): forward returns
+    ``array_function(xp, a)`` (NumPy's floating-point warnings off when ``silent``), backward returns
+    ``gradient(grad, *saved)`` where ``saved`` is the input, the result or both (input first)."""
+    if saves not in ("input", "result", "both"):
+        raise ValueError(f"saves must be 'input', 'result' or 'both', got {saves!r}")
+
+    def save_input(ctx, a):
+        ctx.save_for_backward(a)
+        return array_function(ctx.xp, a)
+
+    def save_result(ctx, a):
+        result = ctx.xp.asarray(array_function(ctx.xp, a))   # a 0-d input gives a NumPy scalar; saving needs an array
+        ctx.save_for_backward(result)
+        return result
+
+    def save_both(ctx, a):
+        result = ctx.xp.asarray(array_function(ctx.xp, a))
+        ctx.save_for_backward(a, result)
+        return result
+
+    def backward(ctx, grad):
+        return gradient(grad, *ctx.saved_tensors)
+
+    forward = {"input": save_input, "result": save_result, "both": save_both}[saves]
+    return type(name, (Primitive,), {"forward": staticmethod(quiet(forward) if silent else forward),
+                                     "backward": staticmethod(backward), "__module__": module})
