@@ -100,9 +100,9 @@ def _by_gate(xp, weight, gates):
 def _gate_projection(xp, x, w_ih, gates, *biases):
     """x W_ih^T plus the biases, gate-major (gates, rows, hidden): one GEMM per gate for all time steps."""
     projected = xp.matmul(x, _by_gate(xp, w_ih, gates))
-    for bias in biases:
-        if bias is not None:
-            projected += bias.reshape(gates, 1, -1)
+    biases = [b for b in biases if b is not None]
+    if biases:
+        projected += (biases[0] if len(biases) == 1 else biases[0] + biases[1]).reshape(gates, 1, -1)
     return projected
 
 
@@ -202,7 +202,6 @@ class LSTMLayer(Primitive):
             d_g *= dc_n
             xp.multiply(dc_n, f, out=dc[:n])
             xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
-        grad_gates = _row_major(xp, grad_gates)
         grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc)
         return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
 
@@ -285,7 +284,7 @@ class GRULayer(Primitive):
             xp.sum(xp.matmul(dg, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
             dh[:n] += xp.multiply(d, z, out=d)
         grad_gi[:2] = grad_gh[:2]
-        return _wrap(_weight_grads(ctx, _row_major(xp, grad_gi), _row_major(xp, grad_gh), x, w_ih, previous, dh))
+        return _wrap(_weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, dh))
 
 
 # --- Elman RNN -------------------------------------------------------------------------------------------------------
@@ -338,22 +337,26 @@ class RNNLayer(Primitive):
             else:
                 d *= y > 0
             xp.matmul(d, w_hh, out=dh[:n])
+        grad_pre = grad_pre[None]   # one gate
         return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
 
 
 def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads):
-    """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from those of the input projection ``grad_gi`` and of
-    the hidden projection ``grad_gh`` of every step (the same array where the biases add up): one GEMM each."""
-    needs = ctx.needs_input_grad
+    """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
+    ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
+    add up): one GEMM per gate for each weight, one for x."""
+    xp, needs = ctx.xp, ctx.needs_input_grad
+    gates, _, size = grad_gi.shape
     k = 1 + len(state_grads)
-    grads = [grad_gi @ w_ih if needs[0] else None]
+    grads = [_row_major(xp, grad_gi) @ w_ih if needs[0] else None]
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
-    grads += [grad_gi.T @ x if needs[k] else None, grad_gh.T @ previous if needs[k + 1] else None]
-    b_ih = grad_gi.sum(0) if needs[k + 2] else None
+    for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
+        grads.append(xp.matmul(grad.transpose(0, 2, 1), operand).reshape(gates * size, -1) if need else None)
+    b_ih = grad_gi.sum(1).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
     else:
-        grads += [b_ih, grad_gh.sum(0) if needs[k + 3] else None]
+        grads += [b_ih, grad_gh.sum(1).reshape(-1) if needs[k + 3] else None]
     return grads
 
 
