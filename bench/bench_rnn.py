@@ -4,6 +4,7 @@ batch 20 as the word-language-model), batch_first both ways and bidirectional.
 
 Run with the OpenBLAS variables this shell exports unset (they slow NumPy), one thread as the stable anchor:
     PYTHONPATH=$PWD env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_rnn.py --threads 1
+(``--ember-paths before=/old/tree,after=$PWD`` times several ember trees beside the same PyTorch runs).
 Each library runs in its own process per case, rounds alternating. A training step is forward, cross-entropy on
 the last time step, backward and an SGD-momentum update on fixed random inputs; "eval" is the forward alone under
 no_grad in eval mode. Prints the median CPU (process) time per step of each library and ember's ratio to PyTorch's
@@ -91,6 +92,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads in each child (default 1)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
+    parser.add_argument("--ember-paths", default="",
+                        help="compare ember trees: comma-separated LABEL=PATH, each child run with PYTHONPATH=PATH")
     parser.add_argument("--child", nargs=3, metavar=("LIB", "CASE", "STEPS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -98,22 +101,28 @@ def main():
         return
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads),
                MKL_NUM_THREADS=str(args.threads))
-    print(f"threads={args.threads} rounds={args.rounds}  (median CPU ms per step)")
-    print(f"{'case':16s} {'train ember':>11s} {'torch':>9s} {'ratio':>6s}   {'eval ember':>10s} {'torch':>9s} "
-          f"{'ratio':>6s}")
+    variants = dict(item.split("=", 1) for item in args.ember_paths.split(",")) if args.ember_paths else \
+        {"ember": env.get("PYTHONPATH", "")}
+    print(f"threads={args.threads} rounds={args.rounds}  (median CPU ms per step; ratio = ember / torch)")
+    print(f"{'case':16s} {'':8s} {'train':>9s} {'ratio':>6s} {'eval':>9s} {'ratio':>6s}")
     for case in args.cases.split(","):
-        times = {"ember": {"train": [], "eval": []}, "torch": {"train": [], "eval": []}}
+        runs = dict.fromkeys(list(variants) + ["torch"])
+        times = {run: {"train": [], "eval": []} for run in runs}
         for _ in range(args.rounds):
-            for lib, kinds in times.items():
-                out = subprocess.run([sys.executable, __file__, "--child", lib, case, str(CASES[case][-1])], env=env,
-                                     capture_output=True, text=True, check=True, timeout=1200)
+            for run, kinds in times.items():
+                lib = "torch" if run == "torch" else "ember"
+                child_env = env if run == "torch" else dict(env, PYTHONPATH=variants[run])
+                out = subprocess.run([sys.executable, __file__, "--child", lib, case, str(CASES[case][-1])],
+                                     env=child_env, capture_output=True, text=True, check=True, timeout=1200)
                 for kind, values in json.loads(out.stdout).items():
                     kinds[kind] += values
-        row = f"{case:16s}"
-        for kind in ("train", "eval"):
-            e, t = (statistics.median(times[lib][kind]) * 1e3 for lib in ("ember", "torch"))
-            row += f" {e:11.1f} {t:9.1f} {e / t:6.2f}  "
-        print(row, flush=True)
+        medians = {run: {kind: statistics.median(values) * 1e3 for kind, values in kinds.items()}
+                   for run, kinds in times.items()}
+        for run, kinds in medians.items():
+            row = f"{case if run == next(iter(runs)) else '':16s} {run:8s}"
+            for kind in ("train", "eval"):
+                row += f" {kinds[kind]:9.1f} {kinds[kind] / medians['torch'][kind]:6.2f}"
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
