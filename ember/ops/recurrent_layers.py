@@ -217,20 +217,21 @@ class GRULayer(Primitive):
         xp, size = ctx.xp, h0.shape[1]
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = _gate_projection(xp, x, w_ih, 3, b_ih)   # becomes r, z, n
+        b_hn = None if b_hh is None else b_hh[2 * size:]   # inside r * (h W_hn^T + b_hn); b_hr, b_hz add to x's
+        folded = None if b_hh is None else xp.concatenate([b_hh[:2 * size], xp.zeros_like(b_hn)])
+        gates = _gate_projection(xp, x, w_ih, 3, b_ih, folded)   # becomes r, z, n
         keep = any(ctx.needs_input_grad)
-        hidden = xp.empty_like(gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T + b_hh
+        hidden = xp.empty_like(gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
         output = xp.empty((x.shape[0], size), x.dtype)
         scratch = xp.empty_like(h0)
         w_hh_gates = _by_gate(xp, w_hh, 3)
-        bias_hh = None if b_hh is None else b_hh.reshape(3, 1, size)
         h = h0
         for start, stop in order:
             n = stop - start
             h = _entering(xp, h, h0, n)
             gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
-            if bias_hh is not None:
-                gh += bias_hh
+            if b_hn is not None:
+                gh[2] += b_hn
             g = gates[:, start:stop]
             rz = g[:2]
             rz += gh[:2]
