@@ -91,10 +91,27 @@ def _projection(xp, x, w_ih, *biases):
 
 # Gated layers keep their gates gate-major, (gates, rows, hidden): every gate of a step is then one contiguous block,
 # which NumPy's elementwise passes run several times faster than the strided column blocks of (rows, gates * hidden).
-def _by_gate(xp, weight, gates):
-    """A (gates * hidden, k) weight as a contiguous (gates, k, hidden) array, so ``v @ result`` is each gate's v W^T
-    (contiguous: NumPy's batched matmul runs about 15 % faster than on the transposed views)."""
-    return xp.ascontiguousarray(weight.reshape(gates, weight.shape[0] // gates, weight.shape[1]).transpose(0, 2, 1))
+def _by_gate(xp, weight, gates, order=None):
+    """A (gates * hidden, k) weight as (gates, k, hidden), so ``v @ result`` is each gate's v W^T; gates in ``order``.
+    A small weight is copied contiguous (NumPy's batched matmul then runs ~15 % faster, hidden 128); a large one
+    stays a transposed view (the transposing copy alone costs ~40 ms at hidden 1024, and the GEMMs are no faster)."""
+    weight = weight.reshape(gates, weight.shape[0] // gates, weight.shape[1])
+    by_gate = (weight if order is None else weight[order]).transpose(0, 2, 1)
+    return xp.ascontiguousarray(by_gate) if weight.size <= _SMALL else by_gate
+
+
+_SMALL = 1 << 18
+
+
+# LSTMLayer computes its gates in the order i, f, o, g (the three sigmoids together), with the sigmoid gates' weights
+# and biases negated: the projections are then the -x that the sigmoid's exp takes, saving a pass per step.
+_IFOG = [0, 1, 3, 2]   # from PyTorch's i, f, g, o, and back
+
+
+def _lstm_weight(xp, weight):
+    by_gate = _by_gate(xp, weight, 4, _IFOG)
+    by_gate[:3] *= -1
+    return by_gate
 
 
 def _gate_projection(xp, x, w_ih, gates, *biases):
@@ -128,7 +145,12 @@ class LSTMLayer(Primitive):
         xp, size = ctx.xp, c0.shape[1]
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = _gate_projection(xp, x, w_ih, 4, b_ih, b_hh)   # becomes i, f, g, o
+        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # -i, -f, -o, g before activation; then i, f, o, g
+        biases = [b for b in (b_ih, b_hh) if b is not None]
+        if biases:
+            bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
+            bias[:3] *= -1
+            gates += bias
         rows, batch = x.shape[0], h0.shape[0]
         output = xp.empty((rows, h0.shape[1]), x.dtype)
         cells = xp.empty((rows, size), x.dtype)
@@ -136,15 +158,14 @@ class LSTMLayer(Primitive):
         tanh_cells = xp.empty((rows if keep else batch, size), x.dtype)
         raw = output if w_hr is None else xp.empty((rows, size), x.dtype)
         hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
-        w_hh_gates = _by_gate(xp, w_hh, 4)
+        w_hh_gates = _lstm_weight(xp, w_hh)
         h, c = h0, c0
         for start, stop in order:
             n = stop - start
             g = gates[:, start:stop]
             g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
-            i, f, gg, o = g
-            _sigmoid_(xp, g[:2])
-            _sigmoid_(xp, o)
+            i, f, o, gg = g
+            sigmoid_of_negated_(xp, g[:3])
             xp.tanh(gg, out=gg)
             c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
             c_next += xp.multiply(i, gg, out=scratch[:n])
@@ -173,23 +194,22 @@ class LSTMLayer(Primitive):
         grad_states = xp.empty_like(output)   # the gradient of each step's (projected) hidden state
         previous_c = _previous(xp, cells, c0, blocks, order)
         dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
-        w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])
+        w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
         for start, stop in reversed(order):
             n = stop - start
             dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
             if w_hr is not None:
                 dh_step = dh_step @ w_hr
             g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
-            i, f, gg, o = g
-            d_i, d_f, d_g, d_o = d
+            i, f, o, gg = g
+            d_i, d_f, d_o, d_g = d
             dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
             xp.subtract(1, dc_n, out=dc_n)
             dc_n *= o
             dc_n *= dh_step
             dc_n += dc[:n]
-            for s, ds in ((g[:2], d[:2]), (o, d_o)):   # sigmoid'(.) = s (1 - s)
-                xp.subtract(1, s, out=ds)
-                ds *= s
+            xp.subtract(1, g[:3], out=d[:3])   # sigmoid'(.) = s (1 - s)
+            d[:3] *= g[:3]
             d_i *= gg
             d_i *= dc_n
             d_f *= previous_c[start:stop]
@@ -202,7 +222,8 @@ class LSTMLayer(Primitive):
             d_g *= dc_n
             xp.multiply(dc_n, f, out=dc[:n])
             xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
-        grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc)
+        grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc,
+                              order=_IFOG)
         return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
 
 
@@ -342,22 +363,27 @@ class RNNLayer(Primitive):
         return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
 
 
-def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads):
+def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
     """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
     ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
-    add up): one GEMM per gate for each weight, one for x."""
+    add up): one GEMM per gate for each weight, one for x. ``order`` maps the gradients' gates to PyTorch's."""
     xp, needs = ctx.xp, ctx.needs_input_grad
     gates, _, size = grad_gi.shape
+
+    def weight_layout(by_gate):   # (gates, hidden, k) in PyTorch's gate order, as (gates * hidden, k)
+        return (by_gate if order is None else by_gate[order]).reshape(gates * size, -1)
+
     k = 1 + len(state_grads)
-    grads = [_row_major(xp, grad_gi) @ w_ih if needs[0] else None]
+    grads = [_row_major(xp, grad_gi) @ (w_ih if order is None else w_ih.reshape(gates, size, -1)[order]
+                                        .reshape(gates * size, -1)) if needs[0] else None]
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
-        grads.append(xp.matmul(grad.transpose(0, 2, 1), operand).reshape(gates * size, -1) if need else None)
-    b_ih = grad_gi.sum(1).reshape(-1) if needs[k + 2] else None
+        grads.append(weight_layout(xp.matmul(grad.transpose(0, 2, 1), operand)) if need else None)
+    b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
     else:
-        grads += [b_ih, grad_gh.sum(1).reshape(-1) if needs[k + 3] else None]
+        grads += [b_ih, weight_layout(grad_gh.sum(1)).reshape(-1) if needs[k + 3] else None]
     return grads
 
 

@@ -187,3 +187,11 @@ def test_empty_batch_backward():
     output, h = layer(x)
     (output.sum() + h.sum()).backward()
     assert x.grad.shape == (5, 0, 3) and float(layer.weight_hh_l1.grad.abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("kind,size", [("LSTM", 260), ("GRU", 300)])
+def test_large_weights_take_the_view_path(kind, size):
+    """Weights past the small-copy threshold are multiplied as transposed views: same results."""
+    t, e = _pair(kind, 3, size)
+    x = numpy.random.default_rng(8).standard_normal((3, 2, 3))
+    _compare(t, e, [x], lambda lib, m, x: m(x))
