@@ -537,3 +537,51 @@ def _gru_step(context, node):
     z = context.emit("Sigmoid", [context.emit("Add", [gi_z, gh_z])])
     n = context.emit("Tanh", [context.emit("Add", [gi_n, context.emit("Mul", [r, gh_n])])])
     return context.emit("Add", [n, context.emit("Mul", [z, context.emit("Sub", [h, n])])])
+
+
+# --- whole recurrent layers: ONNX's LSTM, GRU and RNN operators ------------------------------------------------------
+_GATE_ORDER = {"LSTMLayer": [0, 3, 1, 2], "GRULayer": [1, 0, 2], "RNNLayer": [0]}   # ember's gates in ONNX's order
+
+
+def _onnx_gates(context, value, order):
+    """A weight or bias with its gate blocks (along dim 0) in ONNX's order, with a leading direction axis."""
+    name = context.tensor(value)
+    if len(order) > 1:
+        parts = context.emit("Split", [name], outputs=len(order), axis=0, num_outputs=len(order)) \
+            if context.opset >= 18 else context.emit("Split", [name], outputs=len(order), axis=0)
+        name = context.emit("Concat", [parts[k] for k in order], axis=0)
+    return context.emit("Unsqueeze", [name, context.ints([0])])
+
+
+@converter("LSTMLayer", "GRULayer", "RNNLayer")
+def _recurrent_layer(context, node):
+    kind, named = node.op_name, node.named()
+    args = node.positional()
+    if kind == "LSTMLayer":
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = args
+        if not (context.is_constant(w_hr) and context.constant(w_hr) is None):
+            raise OnnxExporterError("ONNX's LSTM has no output projection: an LSTM with proj_size cannot be exported")
+    else:
+        (x, h0, w_ih, w_hh, b_ih, b_hh), c0 = args, None
+    if "batch_sizes" in named and context.constant(named["batch_sizes"]) is not None:
+        raise OnnxExporterError("a PackedSequence whose batch size shrinks cannot be exported; pass a padded batch")
+    order, hidden = _GATE_ORDER[kind], w_hh.type.shape[1]
+    batch = context.emit("Shape", [context.tensor(h0)], start=0, end=1)
+    sequence = context.emit("Reshape", [context.tensor(x), context.emit(
+        "Concat", [context.ints([-1]), batch, context.ints([x.type.shape[1]])], axis=0)])
+    present = [b for b in (b_ih, b_hh) if not (context.is_constant(b) and context.constant(b) is None)]
+    bias = context.emit("Concat", [_onnx_gates(context, b, order) for b in present], axis=1) if present else ""
+    inputs = [sequence, _onnx_gates(context, w_ih, order), _onnx_gates(context, w_hh, order), bias, "",
+              context.emit("Unsqueeze", [context.tensor(h0), context.ints([0])])]
+    if c0 is not None:
+        inputs.append(context.emit("Unsqueeze", [context.tensor(c0), context.ints([0])]))
+    reverse = "reverse" in named and bool(context.constant(named["reverse"]))
+    attributes = {"hidden_size": hidden, "direction": "reverse" if reverse else "forward"}
+    if kind == "GRULayer":
+        attributes["linear_before_reset"] = 1
+    if kind == "RNNLayer":
+        relu = "nonlinearity" in named and context.constant(named["nonlinearity"]) == "relu"
+        attributes["activations"] = ["Relu" if relu else "Tanh"]
+    outputs = context.emit(kind[:-5], inputs, outputs=3 if c0 is not None else 2, **attributes)
+    result = [context.emit("Reshape", [outputs[0], context.ints([-1, hidden])])]
+    return result + [context.emit("Squeeze", [state, context.ints([0])]) for state in outputs[1:]]

@@ -37,12 +37,8 @@ class LSTMStep(Primitive):
     @staticmethod
     def backward(ctx, grad_h, grad_c):
         gi, h, c, w_hh, gates, tanh_c = ctx.saved_tensors
-        if state.enabled:   # create_graph: the activations again, as a graph of the inputs, and Tensor ops
-            gates = gi + h.matmul(w_hh.t())
-            i, f, g, o = shape.chunk(gates, 4, 1)
-            i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
-            tanh_c = (f * c + i * g).tanh()
-            return _lstm_grads(ctx.needs_input_grad, grad_h, grad_c, i, f, g, o, c, tanh_c, h, w_hh, _Tensors)
+        if state.enabled:   # create_graph
+            return lstm_step_grads(ctx.needs_input_grad, gi, h, c, w_hh, grad_h, grad_c)
         xp, size = ctx.xp, c.shape[1]
         gates = gates._data
         i, f, g, o = (gates[:, k * size:(k + 1) * size] for k in range(4))
@@ -78,12 +74,8 @@ class GRUStep(Primitive):
     def backward(ctx, grad):
         gi, h, w_hh, b_hh, rz, n, gh = ctx.saved_tensors
         size = h.shape[1]
-        if state.enabled:   # create_graph: the activations again, as a graph of the inputs, and Tensor ops
-            gh = h.matmul(w_hh.t()) if b_hh is None else h.matmul(w_hh.t()) + b_hh
-            rz = (gi[:, :2 * size] + gh[:, :2 * size]).sigmoid()
-            n = (gi[:, 2 * size:] + rz[:, :size] * gh[:, 2 * size:]).tanh()
-            return _gru_grads(ctx.needs_input_grad, grad, rz[:, :size], rz[:, size:], n, gh[:, 2 * size:], h, w_hh,
-                              _Tensors)
+        if state.enabled:   # create_graph
+            return gru_step_grads(ctx.needs_input_grad, gi, h, w_hh, b_hh, grad)
         rz, gh = rz._data, gh._data
         grads = _gru_grads(ctx.needs_input_grad, grad._data, rz[:, :size], rz[:, size:], n._data, gh[:, 2 * size:],
                            h._data, w_hh._data, _Arrays(ctx.xp))
@@ -135,6 +127,25 @@ def _gru_grads(needs, grad, r, z, n, h_n, h, w_hh, ops):
             grad * z + grad_gh @ w_hh if needs[1] else None,
             ops.t(grad_gh) @ h if needs[2] else None,
             grad_gh.sum(0) if len(needs) > 3 and needs[3] else None)
+
+
+def lstm_step_grads(needs, gi, h, c, w_hh, grad_h, grad_c):
+    """The gradients of one LSTM step's (gi, h, c, w_hh) written with Tensor ops, so they differentiate again: the
+    activations are recomputed as a graph of the inputs."""
+    gates = gi + h.matmul(w_hh.t())
+    i, f, g, o = shape.chunk(gates, 4, 1)
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    tanh_c = (f * c + i * g).tanh()
+    return _lstm_grads(needs, grad_h, grad_c, i, f, g, o, c, tanh_c, h, w_hh, _Tensors)
+
+
+def gru_step_grads(needs, gi, h, w_hh, b_hh, grad):
+    """The gradients of one GRU step's (gi, h, w_hh, b_hh) written with Tensor ops, so they differentiate again."""
+    size = h.shape[1]
+    gh = h.matmul(w_hh.t()) if b_hh is None else h.matmul(w_hh.t()) + b_hh
+    rz = (gi[:, :2 * size] + gh[:, :2 * size]).sigmoid()
+    n = (gi[:, 2 * size:] + rz[:, :size] * gh[:, 2 * size:]).tanh()
+    return _gru_grads(needs, grad, rz[:, :size], rz[:, size:], n, gh[:, 2 * size:], h, w_hh, _Tensors)
 
 
 def lstm_step(gi, h, c, w_hh):

@@ -1,7 +1,7 @@
 """Recurrent layers (RNN, LSTM, GRU) and their single-step cells, in PyTorch's shape.
 
-Each layer and direction projects the whole input sequence with one matmul, then loops over time only; each step
-is one primitive (ember.ops.recurrent) for LSTM and GRU, a matmul and an activation for plain RNNs. A padded batch runs
+Each layer and direction over the whole sequence is one primitive (ember.ops.recurrent_layers); the cells run one
+step primitive (ember.ops.recurrent) for LSTM and GRU, a matmul and an activation for plain RNNs. A padded batch runs
 through the same code as a PackedSequence whose batch size never shrinks.
 """
 import math
@@ -9,7 +9,7 @@ import numbers
 import warnings
 
 from ... import _dtype, ops
-from ...ops import creation, pointwise, recurrent, shape
+from ...ops import creation, pointwise, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
 from .. import init
@@ -45,43 +45,23 @@ def _gru_step(gi, state, w_hh, b_hh, w_hr):
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
 
 
-def _rows(tensor, count):
-    return tensor if tensor.shape[0] == count else tensor[:count]
-
-
 def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
-    """One layer in one direction over packed ``data`` (rows of each step, running sequences first).
-
-    Returns the packed outputs and the final state (one tensor per state part, rows in batch order)."""
-    if b_ih is not None and mode != "GRU":   # GRU's b_hn sits inside r * (...), so only RNN/LSTM can fold it
-        b_ih, b_hh = b_ih + b_hh, None
-    projected = data.matmul(w_ih.t())
-    if b_ih is not None:
-        projected = projected + b_ih
-    steps = shape.split(projected, batch_sizes, 0)
-    step = _STEPS[mode]
-    outputs = []
-    if reverse:
-        state = tuple(_rows(s, batch_sizes[-1]) for s in state0)
-        for gi in reversed(steps):
-            running = state[0].shape[0]
-            if gi.shape[0] > running:   # sequences whose last step this is start from their initial state
-                state = tuple(shape.cat([s, s0[running:gi.shape[0]]]) for s, s0 in zip(state, state0))
-            state = step(gi, state, w_hh, b_hh, w_hr)
-            outputs.append(state[0])
-        outputs.reverse()
-        return shape.cat(outputs), state
-    state, finished = state0, []
-    for gi in steps:
-        if gi.shape[0] < state[0].shape[0]:   # the sequences past their end keep their last state
-            finished.append(tuple(s[gi.shape[0]:] for s in state))
-            state = tuple(s[:gi.shape[0]] for s in state)
-        state = step(gi, state, w_hh, b_hh, w_hr)
-        outputs.append(state[0])
-    if finished:
-        finished.append(state)
-        state = tuple(shape.cat([part[k] for part in reversed(finished)]) for k in range(len(state)))
-    return shape.cat(outputs), state
+    """One layer in one direction over packed ``data`` (rows of each step, running sequences first), as one
+    primitive (ember.ops.recurrent_layers). Returns the packed outputs and the final state (one tensor per state
+    part, rows in batch order)."""
+    sizes = None if all(size == state0[0].shape[0] for size in batch_sizes) else tuple(batch_sizes)
+    if mode == "LSTM":
+        output, h, c = recurrent_layers.lstm_layer(data, state0[0], state0[1], w_ih, w_hh, b_ih, b_hh, w_hr,
+                                                   batch_sizes=sizes, reverse=reverse)
+        return output, (h, c)
+    if mode == "GRU":
+        output, h = recurrent_layers.gru_layer(data, state0[0], w_ih, w_hh, b_ih, b_hh, batch_sizes=sizes,
+                                               reverse=reverse)
+    else:
+        output, h = recurrent_layers.rnn_layer(data, state0[0], w_ih, w_hh, b_ih, b_hh,
+                                               "tanh" if mode == "RNN_TANH" else "relu", batch_sizes=sizes,
+                                               reverse=reverse)
+    return output, (h,)
 
 
 class RNNBase(Module):

@@ -1,0 +1,482 @@
+"""One recurrent layer in one direction over a whole sequence as a single primitive (LSTM, GRU, Elman RNN).
+
+Forward projects every time step's input with one GEMM, then loops over time on arrays, writing the gates, cell
+states and outputs of all steps into preallocated buffers. Backward loops back over time (one GEMM per step, for
+the gradient of the previous hidden state) and then computes the weight, bias and input gradients with one GEMM
+each over the whole sequence. Under ``create_graph`` the backward is written with Tensor ops instead (the step
+formulas of ``ember.ops.recurrent``), so it differentiates again.
+
+The sequence is in packed layout: ``x`` holds the rows of each time step one after another. ``batch_sizes`` gives
+the rows of each step (non-increasing, as a PackedSequence); None means every step has all ``h0.shape[0]`` rows.
+Row ``r`` of a step continues row ``r`` of the state; a row past its sequence's end keeps its last state.
+"""
+import functools
+
+import numpy
+
+from .._tensor import _make
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import state
+from . import recurrent, shape
+from .pointwise.transcendental import sigmoid_of_negated_
+
+__all__ = []
+
+
+def quiet(method):
+    """Runs ``method`` with NumPy's floating-point warnings off (exp overflows in the sigmoid), keywords allowed."""
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with numpy.errstate(all="ignore"):
+            return method(*args, **kwargs)
+    return run
+
+
+# --- the layout of a sequence --------------------------------------------------------------------------------------
+def _blocks(x, h0, batch_sizes):
+    """(start, stop) rows of each time step, in time order."""
+    if batch_sizes is None:
+        batch = h0.shape[0]
+        return [(t, t + batch) for t in range(0, x.shape[0], batch)] if batch else []
+    blocks, start = [], 0
+    for size in batch_sizes:
+        blocks.append((start, start + size))
+        start += size
+    return blocks
+
+
+def _entering(xp, previous, initial, rows):
+    """The first ``rows`` rows of the state entering a step: the previous step's, then (when the batch grows, in the
+    reverse direction) the initial state of the sequences that start here."""
+    have = previous.shape[0]
+    return previous[:rows] if have >= rows else xp.concatenate([previous, initial[have:rows]])
+
+
+def _previous(xp, sequence, initial, blocks, order):
+    """For every row of ``sequence`` (a state per step), the state that entered its step."""
+    batch = initial.shape[0]
+    if all(stop - start == batch for start, stop in blocks):
+        parts = [initial, sequence[:len(sequence) - batch]] if order is blocks else [sequence[batch:], initial]
+        return xp.concatenate(parts)
+    result, previous = xp.empty_like(sequence), initial
+    for start, stop in order:
+        result[start:stop] = _entering(xp, previous, initial, stop - start)
+        previous = sequence[start:stop]
+    return result
+
+
+def _final(xp, sequence, initial, blocks, reverse):
+    """The state each row ends in: a reverse pass ends at step 0; a forward one where each sequence ends."""
+    if not blocks:
+        return initial.copy()
+    if reverse:
+        start, stop = blocks[0]
+        return sequence[start:stop].copy()
+    result = xp.empty_like(initial)
+    for t, (start, stop) in enumerate(blocks):
+        ending = blocks[t + 1][1] - blocks[t + 1][0] if t + 1 < len(blocks) else 0
+        if ending < stop - start:
+            result[ending:stop - start] = sequence[start + ending:stop]
+    return result
+
+
+def _projection(xp, x, w_ih, *biases):
+    """x W_ih^T plus the given biases, for all time steps in one GEMM."""
+    projected = xp.matmul(x, w_ih.T)
+    for bias in biases:
+        if bias is not None:
+            projected += bias
+    return projected
+
+
+# Gated layers keep their gates gate-major, (gates, rows, hidden): every gate of a step is then one contiguous block,
+# which NumPy's elementwise passes run several times faster than the strided column blocks of (rows, gates * hidden).
+def _by_gate(xp, weight, gates, order=None):
+    """A (gates * hidden, k) weight as (gates, k, hidden), so ``v @ result`` is each gate's v W^T; gates in ``order``.
+    A small weight is copied contiguous (NumPy's batched matmul then runs ~15 % faster, hidden 128); a large one
+    stays a transposed view (the transposing copy alone costs ~40 ms at hidden 1024, and the GEMMs are no faster)."""
+    weight = weight.reshape(gates, weight.shape[0] // gates, weight.shape[1])
+    by_gate = (weight if order is None else weight[order]).transpose(0, 2, 1)
+    return xp.ascontiguousarray(by_gate) if weight.size <= _SMALL else by_gate
+
+
+_SMALL = 1 << 18
+
+
+# LSTMLayer computes its gates in the order i, f, o, g (the three sigmoids together), with the sigmoid gates' weights
+# and biases negated: the projections are then the -x that the sigmoid's exp takes, saving a pass per step.
+_IFOG = [0, 1, 3, 2]   # from PyTorch's i, f, g, o, and back
+
+
+def _lstm_weight(xp, weight):
+    by_gate = _by_gate(xp, weight, 4, _IFOG)
+    by_gate[:3] *= -1
+    return by_gate
+
+
+def _gate_projection(xp, x, w_ih, gates, *biases):
+    """x W_ih^T plus the biases, gate-major (gates, rows, hidden): one GEMM per gate for all time steps."""
+    projected = xp.matmul(x, _by_gate(xp, w_ih, gates))
+    biases = [b for b in biases if b is not None]
+    if biases:
+        projected += (biases[0] if len(biases) == 1 else biases[0] + biases[1]).reshape(gates, 1, -1)
+    return projected
+
+
+def _row_major(xp, by_gate):
+    """(gates, rows, hidden) as the (rows, gates * hidden) array of PyTorch's gate layout."""
+    gates, rows, size = by_gate.shape
+    return xp.ascontiguousarray(by_gate.transpose(1, 0, 2)).reshape(rows, gates * size)
+
+
+def _sigmoid_(xp, part):
+    xp.negative(part, out=part)
+    sigmoid_of_negated_(xp, part)
+
+
+# --- LSTM ------------------------------------------------------------------------------------------------------------
+class LSTMLayer(Primitive):
+    """(output, h_n, c_n) of one LSTM layer and direction: ``x`` (rows, input), ``h0`` (batch, proj or hidden),
+    ``c0`` (batch, hidden), the layer's weights (biases and ``w_hr`` may be None)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
+        xp, size = ctx.xp, c0.shape[1]
+        blocks = _blocks(x, h0, batch_sizes)
+        order = blocks[::-1] if reverse else blocks
+        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # -i, -f, -o, g before activation; then i, f, o, g
+        biases = [b for b in (b_ih, b_hh) if b is not None]
+        if biases:
+            bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
+            bias[:3] *= -1
+            gates += bias
+        rows, batch = x.shape[0], h0.shape[0]
+        output = xp.empty((rows, h0.shape[1]), x.dtype)
+        cells = xp.empty((rows, size), x.dtype)
+        keep = any(ctx.needs_input_grad)   # tanh(c) of every step, for backward
+        tanh_cells = xp.empty((rows if keep else batch, size), x.dtype)
+        raw = output if w_hr is None else xp.empty((rows, size), x.dtype)
+        hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
+        w_hh_gates = _lstm_weight(xp, w_hh)
+        h, c = h0, c0
+        for start, stop in order:
+            n = stop - start
+            g = gates[:, start:stop]
+            g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
+            i, f, o, gg = g
+            sigmoid_of_negated_(xp, g[:3])
+            xp.tanh(gg, out=gg)
+            c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
+            c_next += xp.multiply(i, gg, out=scratch[:n])
+            tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
+            h = xp.multiply(o, tanh_c, out=raw[start:stop])
+            if w_hr is not None:
+                h = xp.matmul(h, w_hr.T, out=output[start:stop])
+            c = c_next
+        if keep:
+            ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, cells, tanh_cells, raw, output)
+            ctx.layout = blocks, order
+        return output, _final(xp, output, h0, blocks, reverse), _final(xp, cells, c0, blocks, reverse)
+
+    @staticmethod
+    @quiet
+    def backward(ctx, grad_output, grad_h, grad_c):
+        saved = ctx.saved_tensors
+        if state.enabled:
+            return _graph_backward(ctx, "LSTM", saved[:8], (grad_output, grad_h, grad_c))
+        x, h0, c0, w_ih, w_hh, _, _, w_hr, gates, cells, tanh_cells, raw, output = \
+            (None if t is None else t._data for t in saved)
+        xp, (blocks, order) = ctx.xp, ctx.layout
+        grad_output = grad_output._data
+        dh, dc = grad_h._data.copy(), grad_c._data.copy()
+        grad_gates = xp.empty_like(gates)
+        grad_states = xp.empty_like(output)   # the gradient of each step's (projected) hidden state
+        previous_c = _previous(xp, cells, c0, blocks, order)
+        dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
+        w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
+        for start, stop in reversed(order):
+            n = stop - start
+            dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
+            if w_hr is not None:
+                dh_step = dh_step @ w_hr
+            g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
+            i, f, o, gg = g
+            d_i, d_f, d_o, d_g = d
+            dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
+            xp.subtract(1, dc_n, out=dc_n)
+            dc_n *= o
+            dc_n *= dh_step
+            dc_n += dc[:n]
+            xp.subtract(1, g[:3], out=d[:3])   # sigmoid'(.) = s (1 - s)
+            d[:3] *= g[:3]
+            d_i *= gg
+            d_i *= dc_n
+            d_f *= previous_c[start:stop]
+            d_f *= dc_n
+            d_o *= tanh_c
+            d_o *= dh_step
+            xp.multiply(gg, gg, out=d_g)
+            xp.subtract(1, d_g, out=d_g)
+            d_g *= i
+            d_g *= dc_n
+            xp.multiply(dc_n, f, out=dc[:n])
+            xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
+        grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc,
+                              order=_IFOG)
+        return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
+
+
+# --- GRU -------------------------------------------------------------------------------------------------------------
+class GRULayer(Primitive):
+    """(output, h_n) of one GRU layer and direction: ``x`` (rows, input), ``h0`` (batch, hidden), the layer's
+    weights (biases may be None)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False):
+        xp, size = ctx.xp, h0.shape[1]
+        blocks = _blocks(x, h0, batch_sizes)
+        order = blocks[::-1] if reverse else blocks
+        b_hn = None if b_hh is None else b_hh[2 * size:]   # inside r * (h W_hn^T + b_hn); b_hr, b_hz add to x's
+        folded = None if b_hh is None else xp.concatenate([b_hh[:2 * size], xp.zeros_like(b_hn)])
+        gates = _gate_projection(xp, x, w_ih, 3, b_ih, folded)   # becomes r, z, n
+        keep = any(ctx.needs_input_grad)
+        hidden = xp.empty_like(gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
+        output = xp.empty((x.shape[0], size), x.dtype)
+        scratch = xp.empty_like(h0)
+        w_hh_gates = _by_gate(xp, w_hh, 3)
+        h = h0
+        for start, stop in order:
+            n = stop - start
+            h = _entering(xp, h, h0, n)
+            gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
+            if b_hn is not None:
+                gh[2] += b_hn
+            g = gates[:, start:stop]
+            rz = g[:2]
+            rz += gh[:2]
+            _sigmoid_(xp, rz)
+            r, z, new = g
+            new += xp.multiply(r, gh[2], out=scratch[:n])
+            xp.tanh(new, out=new)
+            h_next = xp.subtract(h, new, out=output[start:stop])
+            h_next *= z
+            h_next += new
+            h = h_next
+        if keep:
+            ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, gates, hidden, output)
+            ctx.layout = blocks, order
+        return output, _final(xp, output, h0, blocks, reverse)
+
+    @staticmethod
+    @quiet
+    def backward(ctx, grad_output, grad_h):
+        saved = ctx.saved_tensors
+        if state.enabled:
+            return _graph_backward(ctx, "GRU", saved[:6], (grad_output, grad_h))
+        x, h0, w_ih, w_hh, _, _, gates, hidden, output = (None if t is None else t._data for t in saved)
+        xp, (blocks, order) = ctx.xp, ctx.layout
+        grad_output = grad_output._data
+        dh = grad_h._data.copy()
+        previous = _previous(xp, output, h0, blocks, order)
+        grad_gi, grad_gh = xp.empty_like(gates), xp.empty_like(gates)
+        dh_step, scratch, per_gate = xp.empty_like(h0), xp.empty_like(h0), xp.empty((3,) + h0.shape, h0.dtype)
+        w_hh_gates = w_hh.reshape(3, -1, w_hh.shape[1])
+        for start, stop in reversed(order):
+            n = stop - start
+            d = xp.add(dh[:n], grad_output[start:stop], out=dh_step[:n])
+            r, z, new = gates[:, start:stop]
+            dg = grad_gh[:, start:stop]
+            d_new = grad_gi[2, start:stop]        # d (1 - z) (1 - n^2)
+            xp.multiply(new, new, out=d_new)
+            xp.subtract(1, d_new, out=d_new)
+            d_new *= d
+            d_new -= xp.multiply(d_new, z, out=scratch[:n])
+            d_r, d_z, d_hn = dg
+            xp.subtract(1, r, out=d_r)            # dn h_n r (1 - r)
+            d_r *= r
+            d_r *= d_new
+            d_r *= hidden[2, start:stop]
+            xp.subtract(1, z, out=d_z)            # d (h - n) z (1 - z)
+            d_z *= z
+            d_z *= d
+            d_z *= xp.subtract(previous[start:stop], new, out=scratch[:n])
+            xp.multiply(d_new, r, out=d_hn)
+            xp.sum(xp.matmul(dg, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
+            dh[:n] += xp.multiply(d, z, out=d)
+        grad_gi[:2] = grad_gh[:2]
+        return _wrap(_weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, dh))
+
+
+# --- Elman RNN -------------------------------------------------------------------------------------------------------
+class RNNLayer(Primitive):
+    """(output, h_n) of one Elman RNN layer and direction (``nonlinearity`` 'tanh' or 'relu'): ``x`` (rows, input),
+    ``h0`` (batch, hidden), the layer's weights (biases may be None)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", batch_sizes=None, reverse=False):
+        xp = ctx.xp
+        blocks = _blocks(x, h0, batch_sizes)
+        order = blocks[::-1] if reverse else blocks
+        output = _projection(xp, x, w_ih, b_ih, b_hh)   # the pre-activations, activated step by step in place
+        hidden = xp.empty_like(h0)
+        w_hh_t = w_hh.T
+        h = h0
+        for start, stop in order:
+            a = output[start:stop]
+            a += xp.matmul(_entering(xp, h, h0, stop - start), w_hh_t, out=hidden[:stop - start])
+            if nonlinearity == "tanh":
+                xp.tanh(a, out=a)
+            else:
+                xp.maximum(a, 0, out=a)
+            h = a
+        ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
+        ctx.layout, ctx.nonlinearity = (blocks, order), nonlinearity
+        return output, _final(xp, output, h0, blocks, reverse)
+
+    @staticmethod
+    @quiet
+    def backward(ctx, grad_output, grad_h):
+        saved = ctx.saved_tensors
+        if state.enabled:
+            return _graph_backward(ctx, "RNN_TANH" if ctx.nonlinearity == "tanh" else "RNN_RELU", saved[:6],
+                                   (grad_output, grad_h))
+        x, h0, w_ih, w_hh, _, _, output = (None if t is None else t._data for t in saved)
+        xp, (blocks, order) = ctx.xp, ctx.layout
+        grad_output = grad_output._data
+        dh = grad_h._data.copy()
+        grad_pre = xp.empty_like(output)
+        scratch = xp.empty_like(h0)
+        for start, stop in reversed(order):
+            n = stop - start
+            d = xp.add(dh[:n], grad_output[start:stop], out=grad_pre[start:stop])
+            y = output[start:stop]
+            if ctx.nonlinearity == "tanh":   # tanh' = 1 - y^2
+                slope = xp.multiply(y, y, out=scratch[:n])
+                d *= xp.subtract(1, slope, out=slope)
+            else:
+                d *= y > 0
+            xp.matmul(d, w_hh, out=dh[:n])
+        grad_pre = grad_pre[None]   # one gate
+        return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
+
+
+def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
+    """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
+    ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
+    add up): one GEMM per gate for each weight, one for x. ``order`` maps the gradients' gates to PyTorch's."""
+    xp, needs = ctx.xp, ctx.needs_input_grad
+    gates, _, size = grad_gi.shape
+
+    def weight_layout(by_gate):   # (gates, hidden, k) in PyTorch's gate order, as (gates * hidden, k)
+        return (by_gate if order is None else by_gate[order]).reshape(gates * size, -1)
+
+    k = 1 + len(state_grads)
+    grads = [_row_major(xp, grad_gi) @ (w_ih if order is None else w_ih.reshape(gates, size, -1)[order]
+                                        .reshape(gates * size, -1)) if needs[0] else None]
+    grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
+    for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
+        grads.append(weight_layout(xp.matmul(grad.transpose(0, 2, 1), operand)) if need else None)
+    b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
+    if grad_gh is grad_gi and b_ih is not None:
+        grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
+    else:
+        grads += [b_ih, weight_layout(grad_gh.sum(1)).reshape(-1) if needs[k + 3] else None]
+    return grads
+
+
+def _wrap(grads):
+    return tuple(None if grad is None else _make(grad) for grad in grads)
+
+
+# --- create_graph: the backward as Tensor ops ------------------------------------------------------------------------
+def _rows_then(rows, full):
+    """``full`` with its first rows replaced by ``rows``."""
+    return rows if rows.shape[0] == full.shape[0] else shape.cat([rows, full[rows.shape[0]:]])
+
+
+def _entering_tensor(previous, initial, rows):
+    have = previous.shape[0]
+    return previous[:rows] if have >= rows else shape.cat([previous, initial[have:rows]])
+
+
+def _graph_backward(ctx, mode, inputs, grads):
+    """The gradients of the layer's inputs written with Tensor ops: the forward again, step by step as a graph of
+    the inputs, then back over time with the step formulas of ``ember.ops.recurrent``, so they differentiate again."""
+    lstm, gru = mode == "LSTM", mode == "GRU"
+    if lstm:
+        x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = inputs
+        grad_output, dh, dc = grads
+    else:
+        (x, h0, w_ih, w_hh, b_ih, b_hh), c0, w_hr = inputs, None, None
+        (grad_output, dh), dc = grads, None
+    blocks, order = ctx.layout
+    gi = x.matmul(w_ih.t())
+    for bias in (b_ih, None if gru else b_hh):
+        if bias is not None:
+            gi = gi + bias
+    entering, h, c = {}, h0, c0
+    for start, stop in order:
+        n = stop - start
+        h = _entering_tensor(h, h0, n)
+        c = _entering_tensor(c, c0, n) if lstm else None
+        step = gi[start:stop]
+        if lstm:
+            raw, c_next = recurrent.lstm_step(step, h, c, w_hh)
+            entering[start] = (h, c, raw)
+            h, c = (raw if w_hr is None else raw.matmul(w_hr.t())), c_next
+        elif gru:
+            entering[start] = (h,)
+            h = recurrent.gru_step(step, h, w_hh, b_hh)
+        else:
+            entering[start] = (h,)
+            pre = step + h.matmul(w_hh.t())
+            h = pre.tanh() if mode == "RNN_TANH" else pre.relu()
+            entering[start] += (h,)
+    grad_gi, grad_w_hh, grad_b_hh, grad_w_hr = {}, 0, 0, 0
+    for start, stop in reversed(order):
+        n = stop - start
+        d = dh[:n] + grad_output[start:stop]
+        if lstm:
+            h, c, raw = entering[start]
+            if w_hr is not None:
+                grad_w_hr = grad_w_hr + d.t().matmul(raw)
+                d = d.matmul(w_hr)
+            g_gi, g_h, g_c, g_w = recurrent.lstm_step_grads((True,) * 4, gi[start:stop], h, c, w_hh, d, dc[:n])
+            dc = _rows_then(g_c, dc)
+        elif gru:
+            h, = entering[start]
+            g_gi, g_h, g_w, g_b = recurrent.gru_step_grads((True,) * 4, gi[start:stop], h, w_hh, b_hh, d)
+            grad_b_hh = grad_b_hh + g_b
+        else:
+            h, y = entering[start]
+            g_gi = d * (1 - y * y) if mode == "RNN_TANH" else d * (y > 0)
+            g_h, g_w = g_gi.matmul(w_hh), g_gi.t().matmul(h)
+        dh = _rows_then(g_h, dh)
+        grad_gi[start] = g_gi
+        grad_w_hh = grad_w_hh + g_w
+    needs = ctx.needs_input_grad
+    grad_gi = shape.cat([grad_gi[start] for start, _ in blocks]) if blocks else gi * 0
+    b_ih = grad_gi.sum(0)
+    result = [grad_gi.matmul(w_ih), dh] + ([dc] if lstm else []) + \
+        [grad_gi.t().matmul(x), grad_w_hh, b_ih, grad_b_hh if gru else b_ih] + ([grad_w_hr] if lstm else [])
+    return tuple(g if need and not isinstance(g, int) else None for g, need in zip(result, needs))
+
+
+# --- entry points ----------------------------------------------------------------------------------------------------
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
+    """(output, h_n, c_n) of one LSTM layer and direction over packed ``x``."""
+    return LSTMLayer.apply(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, batch_sizes=batch_sizes, reverse=reverse)
+
+
+def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False):
+    """(output, h_n) of one GRU layer and direction over packed ``x``."""
+    return GRULayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, batch_sizes=batch_sizes, reverse=reverse)
+
+
+def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", batch_sizes=None, reverse=False):
+    """(output, h_n) of one Elman RNN layer and direction over packed ``x``."""
+    return RNNLayer.apply(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, batch_sizes=batch_sizes,
+                          reverse=reverse)
