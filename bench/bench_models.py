@@ -330,7 +330,7 @@ def loader_child(lib_name, workers, count):
     if lib_name == "torch":
         transform = torch_transform(lib)
     else:
-        transforms = lib.vision.transforms
+        from ember.vision import transforms
         transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
     loader = lib.utils.data.DataLoader(PILImages(lib, count, transform), batch_size=64, shuffle=True,
                                        num_workers=workers)
