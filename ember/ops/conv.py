@@ -1,8 +1,9 @@
 """Convolutions in 1, 2 and 3 spatial dims, their transposes, and unfold/fold.
 
-One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, N * P) for G groups,
-K kernel offsets and P output positions, built with one strided copy per kernel offset (each runs along whole
-rows, where a copy of a window view would run three elements at a time). Each of the three linear maps of a
+One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, P * N) for G groups,
+K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to a
+batch-last layout (C, *s, N): there each copy (and each add of the input gradient's fold) runs along whole rows
+of W * N elements rather than W, which keeps NumPy's per-row overhead small. Each of the three linear maps of a
 convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
@@ -44,26 +45,45 @@ def _windows(xp, x, kernel, stride, dilation, out):
 
 
 def _offset_windows(kernel, stride, dilation, out):
-    """Per kernel offset, the index of the padded input elements it meets at every output position."""
+    """Per kernel offset, the index of the padded input (N, C, *s) elements it meets at every output position."""
     everything = (slice(None), slice(None))
+    for spatial in _offset_slices(kernel, stride, dilation, out):
+        yield everything + spatial
+
+
+def _offset_slices(kernel, stride, dilation, out):
+    """Per kernel offset, the slices of the padded spatial dims it meets at every output position."""
     for offset in itertools.product(*(range(k) for k in kernel)):
-        yield everything + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
-                                 for o, d, s, n in zip(offset, dilation, stride, out))
+        yield tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
+
+
+def _batch_last(xp, x, padding):
+    """x (N, C, *s) as a contiguous (C, *padded s, N) array: the layout the columns are cut from."""
+    moved = xp.moveaxis(x, 0, -1)
+    if not any(padding):
+        return xp.ascontiguousarray(moved)
+    result = xp.zeros(moved.shape[:1] + tuple(size + 2 * p for size, p in zip(moved.shape[1:-1], padding))
+                      + moved.shape[-1:], dtype=x.dtype)
+    result[(slice(None),) + tuple(slice(p, p + size) for p, size in zip(padding, moved.shape[1:-1]))] = moved
+    return result
 
 
 def _columns(xp, x, kernel, stride, dilation, out, groups):
-    """The padded input x (N, C, *s) as columns (G, C/G * K, N * P)."""
-    N, C = x.shape[:2]
-    columns = xp.empty((C, math.prod(kernel), N) + tuple(out), dtype=x.dtype)
-    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
-        columns[:, k] = x[window].swapaxes(0, 1)
-    return columns.reshape(groups, C // groups * math.prod(kernel), N * math.prod(out))
+    """The padded input in batch-last layout x (C, *s, N) as columns (G, C/G * K, P * N)."""
+    C, N = x.shape[0], x.shape[-1]
+    K = math.prod(kernel)
+    if K == 1 and all(s == 1 for s in stride):
+        return x.reshape(groups, C // groups, -1)
+    columns = xp.empty((C, K) + tuple(out) + (N,), dtype=x.dtype)
+    for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out)):
+        columns[:, k] = x[(slice(None),) + spatial]
+    return columns.reshape(groups, C // groups * K, math.prod(out) * N)
 
 
 def _grouped(xp, g, groups):
-    """g (N, O, *out) as (G, O/G, N * P), the layout the columns' matmuls take."""
-    N, O = g.shape[:2]
-    return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, O // groups, N * math.prod(g.shape[2:]))
+    """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
+    O = g.shape[1]
+    return xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, O // groups, -1)
 
 
 def _grouped_weight(w, groups):
@@ -78,14 +98,19 @@ def _pad(xp, x, padding):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
 
 
+def _batch_first(xp, y):
+    """y (C, *s, N) back as a contiguous (N, C, *s)."""
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
+
+
 def _conv(xp, x, w, stride, padding, dilation, groups):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
     n = w.ndim - 2
     kernel = w.shape[2:]
-    x = _pad(xp, x, padding)
-    out = [(x.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    x = _batch_last(xp, x, padding)
+    out = [(x.shape[1 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
     y = xp.matmul(_grouped_weight(w, groups), _columns(xp, x, kernel, stride, dilation, out, groups))
-    return xp.ascontiguousarray(y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1))
+    return _batch_first(xp, y.reshape((w.shape[0],) + tuple(out) + (x.shape[-1],)))
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -95,19 +120,22 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     N, C = input_shape[:2]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
-    result = xp.zeros((N, C) + padded, dtype=g.dtype)
     columns = xp.matmul(_grouped_weight(w, groups).swapaxes(1, 2), _grouped(xp, g, groups))
-    columns = columns.reshape((C, math.prod(kernel), N) + tuple(out))
-    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
-        result[window] += columns[:, k].swapaxes(0, 1)
+    columns = columns.reshape((C, math.prod(kernel)) + tuple(out) + (N,))
+    if math.prod(kernel) == 1 and all(s == 1 for s in stride) and padded == tuple(out):
+        result = columns[:, 0]   # a 1x1 convolution's columns are its input
+    else:
+        result = xp.zeros((C,) + padded + (N,), dtype=g.dtype)
+        for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out)):
+            result[(slice(None),) + spatial] += columns[:, k]
     if any(padding):
-        result = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return xp.ascontiguousarray(result)
+        result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
+    return _batch_first(xp, result)
 
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
-    x = _pad(xp, x, padding)
+    x = _batch_last(xp, x, padding)
     columns = _columns(xp, x, weight_shape[2:], stride, dilation, g.shape[2:], groups)
     return xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2)).reshape(weight_shape)
 

@@ -44,3 +44,42 @@ def test_batch_norm_second_gradient_matches_torch():
         gx, = lib.autograd.grad((y * y * y).sum(), x, create_graph=True)
         return (gx * gx).sum()
     check(second, sample((3, 2, 4), F64, seed=13), sample((2,), F64, seed=14))
+
+
+CONV_CASES = [   # (function, input shape, weight shape, options)
+    ("conv2d", (2, 4, 5, 6), (3, 4, 1, 1), {}),                                   # 1x1: the columns are the input
+    ("conv2d", (2, 4, 5, 6), (3, 4, 1, 1), dict(stride=2)),                        # strided 1x1 (ResNet shortcut)
+    ("conv2d", (2, 4, 5, 6), (3, 4, 1, 1), dict(padding=1)),                       # padded 1x1
+    ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), dict(groups=6, padding=1)),             # depthwise
+    ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), dict(groups=6, stride=2, padding=1)),   # strided depthwise
+    ("conv2d", (2, 4, 9, 8), (6, 2, 3, 2), dict(groups=2, dilation=(2, 1), padding=(2, 0), stride=(1, 2))),
+    ("conv2d", (1, 3, 8, 8), (4, 3, 5, 5), dict(padding=2)),                       # batch 1, 5x5
+    ("conv2d", (2, 3, 7, 7), (4, 3, 7, 7), dict(stride=2, padding=3)),             # stem: 7x7 stride 2
+    ("conv2d", (2, 3, 6, 6), (4, 3, 4, 3), dict(padding="same", dilation=(1, 2))),   # uneven 'same' padding
+    ("conv1d", (3, 2, 11), (4, 2, 3), dict(stride=3, dilation=2)),
+    ("conv3d", (1, 2, 5, 4, 6), (3, 2, 2, 1, 3), dict(stride=(1, 2, 1), padding=(1, 0, 1))),
+    ("conv_transpose2d", (2, 4, 3, 4), (4, 2, 4, 4), dict(stride=2, padding=1)),   # DCGAN's upsampling
+    ("conv_transpose2d", (2, 4, 3, 4), (4, 3, 1, 1), {}),
+]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", CONV_CASES, ids=[f"{c[0]}-{i}" for i, c in
+                                                                          enumerate(CONV_CASES)])
+def test_convolution_paths_match_torch(name, x_shape, w_shape, options, dtype):
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, rtol=tolerance, atol=tolerance)
+
+
+def test_convolution_empty_batch_and_noncontiguous_input():
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), numpy.zeros((0, 3, 5, 5), F32),
+          sample((4, 3, 3, 3), F32))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, stride=2),
+          sample((2, 3, 6, 7), F32), sample((4, 3, 3, 3), F32), rtol=1e-4, atol=1e-4)
+
+
+def test_convolution_fast_paths_double_backward():
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((2, 3, 3, 2), F64), sample((2, 3, 1, 1), F64))
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=3, padding=1, stride=2),
+              sample((1, 3, 4, 3), F64), sample((3, 1, 2, 2), F64))
