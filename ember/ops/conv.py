@@ -68,16 +68,35 @@ def _batch_last(xp, x, padding):
     return result
 
 
-def _columns(xp, x, kernel, stride, dilation, out, groups):
-    """The padded input in batch-last layout x (C, *s, N) as columns (G, C/G * K, P * N)."""
+def _live_offsets(kernel, stride, dilation, out, padding, size):
+    """The kernel offsets, as (flat index, padded spatial slices), that meet the input (not only its padding) at
+    some output position: the others add nothing, so their columns are left out (a 3x3 convolution of a 1x1 map,
+    as in ResNet's last stage, needs only its centre)."""
+    return [(k, spatial) for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out))
+            if all(_meets(window, p, s) for window, p, s in zip(spatial, padding, size))]
+
+
+def _meets(window, pad, size):
+    """Whether a slice of a padded dim meets one of the ``size`` real elements after the ``pad`` leading ones."""
+    first = max(0, -(-(pad - window.start) // window.step))
+    position = window.start + first * window.step
+    return position < window.stop and position < pad + size
+
+
+def _whole(live, shape):
+    """Whether the offsets are one slice taking every element of a padded spatial ``shape`` (a 1x1 convolution)."""
+    return len(live) == 1 and all(w.start == 0 and w.step == 1 and w.stop == n for w, n in zip(live[0][1], shape))
+
+
+def _columns(xp, x, live, out, groups):
+    """The padded input in batch-last layout x (C, *s, N) as columns (G, C/G * K, P * N) of the ``live`` offsets."""
     C, N = x.shape[0], x.shape[-1]
-    K = math.prod(kernel)
-    if K == 1 and all(s == 1 for s in stride):
+    if _whole(live, x.shape[1:-1]):
         return x.reshape(groups, C // groups, -1)
-    columns = xp.empty((C, K) + tuple(out) + (N,), dtype=x.dtype)
-    for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out)):
-        columns[:, k] = x[(slice(None),) + spatial]
-    return columns.reshape(groups, C // groups * K, math.prod(out) * N)
+    columns = xp.empty((C, len(live)) + tuple(out) + (N,), dtype=x.dtype)
+    for i, (_, spatial) in enumerate(live):
+        columns[:, i] = x[(slice(None),) + spatial]
+    return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
 
 
 def _grouped(xp, g, groups):
@@ -86,10 +105,13 @@ def _grouped(xp, g, groups):
     return xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, O // groups, -1)
 
 
-def _grouped_weight(w, groups):
-    """w (O, C/G, *k) as (G, O/G, C/G * K), matching the columns' rows."""
-    O = w.shape[0]
-    return w.reshape(groups, O // groups, w.shape[1] * math.prod(w.shape[2:]))
+def _grouped_weight(w, groups, live):
+    """w (O, C/G, *k) as (G, O/G, C/G * K) of the ``live`` offsets, matching the columns' rows."""
+    O, C = w.shape[:2]
+    K = math.prod(w.shape[2:])
+    if len(live) < K:
+        w = w.reshape(O, C, K)[:, :, [k for k, _ in live]]
+    return w.reshape(groups, O // groups, C * len(live))
 
 
 def _pad(xp, x, padding):
@@ -106,28 +128,29 @@ def _batch_first(xp, y):
 def _conv(xp, x, w, stride, padding, dilation, groups):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
     n = w.ndim - 2
-    kernel = w.shape[2:]
+    kernel, size = w.shape[2:], x.shape[2:]
     x = _batch_last(xp, x, padding)
     out = [(x.shape[1 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    y = xp.matmul(_grouped_weight(w, groups), _columns(xp, x, kernel, stride, dilation, out, groups))
+    live = _live_offsets(kernel, stride, dilation, out, padding, size)
+    y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups))
     return _batch_first(xp, y.reshape((w.shape[0],) + tuple(out) + (x.shape[-1],)))
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
     n = w.ndim - 2
-    kernel = w.shape[2:]
     N, C = input_shape[:2]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
-    columns = xp.matmul(_grouped_weight(w, groups).swapaxes(1, 2), _grouped(xp, g, groups))
-    columns = columns.reshape((C, math.prod(kernel)) + tuple(out) + (N,))
-    if math.prod(kernel) == 1 and all(s == 1 for s in stride) and padded == tuple(out):
+    live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
+    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups))
+    columns = columns.reshape((C, len(live)) + tuple(out) + (N,))
+    if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
         result = xp.zeros((C,) + padded + (N,), dtype=g.dtype)
-        for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out)):
-            result[(slice(None),) + spatial] += columns[:, k]
+        for i, (_, spatial) in enumerate(live):
+            result[(slice(None),) + spatial] += columns[:, i]
     if any(padding):
         result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
     return _batch_first(xp, result)
@@ -135,9 +158,16 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
+    live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, x.shape[2:])
     x = _batch_last(xp, x, padding)
-    columns = _columns(xp, x, weight_shape[2:], stride, dilation, g.shape[2:], groups)
-    return xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2)).reshape(weight_shape)
+    columns = _columns(xp, x, live, g.shape[2:], groups)
+    rows = xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2))
+    K = math.prod(weight_shape[2:])
+    if len(live) == K:
+        return rows.reshape(weight_shape)
+    result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
+    result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
+    return result.reshape(weight_shape)
 
 
 class Convolution(Primitive):

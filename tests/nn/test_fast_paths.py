@@ -57,6 +57,10 @@ CONV_CASES = [   # (function, input shape, weight shape, options)
     ("conv2d", (2, 3, 7, 7), (4, 3, 7, 7), dict(stride=2, padding=3)),             # stem: 7x7 stride 2
     ("conv2d", (2, 3, 6, 6), (4, 3, 4, 3), dict(padding="same", dilation=(1, 2))),   # uneven 'same' padding
     ("conv1d", (3, 2, 11), (4, 2, 3), dict(stride=3, dilation=2)),
+    ("conv2d", (2, 5, 1, 1), (3, 5, 3, 3), dict(padding=1)),                       # only the centre meets the input
+    ("conv2d", (2, 5, 2, 2), (3, 5, 3, 3), dict(padding=1, stride=2)),             # 4 of 9 offsets meet it
+    ("conv2d", (1, 2, 1, 1), (3, 2, 1, 1), dict(padding=3, stride=4)),             # no offset meets it
+    ("conv_transpose2d", (2, 4, 1, 1), (4, 3, 3, 3), dict(padding=1)),
     ("conv3d", (1, 2, 5, 4, 6), (3, 2, 2, 1, 3), dict(stride=(1, 2, 1), padding=(1, 0, 1))),
     ("conv_transpose2d", (2, 4, 3, 4), (4, 2, 4, 4), dict(stride=2, padding=1)),   # DCGAN's upsampling
     ("conv_transpose2d", (2, 4, 3, 4), (4, 3, 1, 1), {}),
@@ -81,5 +85,7 @@ def test_convolution_empty_batch_and_noncontiguous_input():
 
 def test_convolution_fast_paths_double_backward():
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((2, 3, 3, 2), F64), sample((2, 3, 1, 1), F64))
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1, stride=2), sample((1, 2, 2, 2), F64),
+              sample((2, 2, 3, 3), F64))
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=3, padding=1, stride=2),
               sample((1, 3, 4, 3), F64), sample((3, 1, 2, 2), F64))
