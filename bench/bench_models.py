@@ -8,7 +8,8 @@ time and peak memory.
 A training step is forward, loss, backward and an SGD-momentum update; the evaluation is a ``no_grad`` forward in
 ``eval()`` mode. Both libraries build each model from the same code below (``lib`` is ``ember`` or ``torch``; no
 torchvision), on the same random inputs. Each library runs in its own process, rounds alternating which goes first;
-a row reports the median of all warmed-up steps of all rounds, and ember's time over PyTorch's. Peak memory is the
+a row reports the median of all warmed-up steps of all rounds, and ember's time over PyTorch's, in wall-clock and
+in process CPU time (the steadier figure on a shared machine; ``--threads 1`` gives the steadiest). Peak memory is the
 process's maximum RSS after the steps, and the step's share of it (maximum RSS after the steps minus RSS before the
 first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's matmul) and
 ``OPENBLAS_THREAD_TIMEOUT=4`` (idle BLAS threads stop spinning sooner), as docs/design.md's benchmark notes advise.
@@ -260,6 +261,8 @@ def rss_bytes():
 def child(lib_name, name, steps, warmup):
     """Runs one model in this process; returns per-step seconds and memory as a dict."""
     lib = __import__(lib_name)
+    if lib_name == "torch" and "OMP_NUM_THREADS" in os.environ:
+        lib.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     _, build, make, _ = MODELS[name]
     lib.manual_seed(0)
     model = build(lib)
@@ -272,27 +275,30 @@ def child(lib_name, name, steps, warmup):
         optimizer = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         criterion, step = lib.nn.CrossEntropyLoss(), train_step
     before = rss_bytes()
-    train = []
+    train, train_cpu = [], []
     for i in range(warmup + steps):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         step(lib, model, optimizer, criterion, x, y)
         if i >= warmup:
             train.append(time.perf_counter() - start)
+            train_cpu.append(time.process_time() - cpu)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     model.eval()
     forward = model["d"](model["g"](lib.randn(x.shape[0], 100, 1, 1))) if name == "dcgan" else None
-    evaluate = []
+    evaluate, evaluate_cpu = [], []
     with lib.no_grad():
         for i in range(warmup + steps):
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             if name == "dcgan":
                 forward = model["d"](model["g"](lib.randn(x.shape[0], 100, 1, 1)))
             else:
                 forward = model(x)
             if i >= warmup:
                 evaluate.append(time.perf_counter() - start)
+                evaluate_cpu.append(time.process_time() - cpu)
     del forward
-    return {"train": train, "eval": evaluate, "peak_rss": peak, "step_rss": peak - before}
+    return {"train": train, "eval": evaluate, "train_cpu": train_cpu, "eval_cpu": evaluate_cpu, "peak_rss": peak,
+            "step_rss": peak - before}
 
 
 class PILImages:
@@ -346,9 +352,11 @@ def import_child(lib_name):
 
 
 # ---------------------------------------------------------------------------------------------------- parent
-def run_child(args, timeout):
+def run_child(args, timeout, threads=None):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True,
                             env=env, timeout=timeout)
     if result.returncode:
@@ -356,12 +364,12 @@ def run_child(args, timeout):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def alternate(args, rounds, timeout):
+def alternate(args, rounds, timeout, threads=None):
     """Runs ``args`` for ember and torch in fresh processes, ``rounds`` times, alternating which goes first."""
     results = {"ember": [], "torch": []}
     for r in range(rounds):
         for lib in (("ember", "torch") if r % 2 == 0 else ("torch", "ember")):
-            results[lib].append(run_child([lib] + args, timeout))
+            results[lib].append(run_child([lib] + args, timeout, threads))
     return results
 
 
@@ -377,6 +385,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a third of the steps, 2 warm-up steps")
     parser.add_argument("--skip", default="", help="comma-separated extras to skip: loader,import")
+    parser.add_argument("--threads", type=int, help="BLAS/OpenMP threads in each child (default: the libraries')")
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -391,31 +400,32 @@ def main():
         return
     warmup = 2 if args.quick else args.warmup
     print(f"# load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
-    print(f"{'case':40s} {'ember':>10s} {'torch':>10s} {'ratio':>6s}")
+    print(f"{'case':44s} {'ember':>10s} {'torch':>10s} {'ratio':>6s} {'CPU-time ratio':>14s}")
     for name in filter(None, args.models.split(",")):
         description, _, _, default_steps = MODELS[name]
         steps = args.steps or (max(3, default_steps // 3) if args.quick else default_steps)
-        results = alternate(["model", name, steps, warmup], args.rounds, timeout=1800)
+        results = alternate(["model", name, steps, warmup], args.rounds, 1800, args.threads)
         for key, label in (("train", "train step"), ("eval", "eval forward")):
             e, t = median_of(results["ember"], key), median_of(results["torch"], key)
-            print(f"{description + ', ' + label:40s} {e * 1e3:8.1f}ms {t * 1e3:8.1f}ms {e / t:6.2f}")
+            cpu = median_of(results["ember"], key + "_cpu") / median_of(results["torch"], key + "_cpu")
+            print(f"{description + ', ' + label:44s} {e * 1e3:8.1f}ms {t * 1e3:8.1f}ms {e / t:6.2f} {cpu:14.2f}")
         if name in ("cnn", "cnn5", "resnet18_32", "resnet18_224"):
             for key, label in (("peak_rss", "peak RSS"), ("step_rss", "RSS growth in steps")):
                 e = max(r[key] for r in results["ember"]) / 2 ** 20
                 t = max(r[key] for r in results["torch"]) / 2 ** 20
-                print(f"{description + ', ' + label:40s} {e:8.0f}MB {t:8.0f}MB {e / max(t, 1e-9):6.2f}")
+                print(f"{description + ', ' + label:44s} {e:8.0f}MB {t:8.0f}MB {e / max(t, 1e-9):6.2f}")
         sys.stdout.flush()
     skip = set(args.skip.split(","))
     if "loader" not in skip:
         count = 640 if args.quick else 2560
         for workers in (0, 2):
-            results = alternate(["loader", workers, count], args.rounds, timeout=600)
+            results = alternate(["loader", workers, count], args.rounds, 600, args.threads)
             e, t = (statistics.median(r["rate"] for r in results[lib]) for lib in ("ember", "torch"))
-            print(f"{f'DataLoader PIL ToTensor+Normalize, {workers} workers':40s} {e:7.0f}/s {t:7.0f}/s {t / e:6.2f}")
+            print(f"{f'DataLoader PIL ToTensor+Normalize, {workers} workers':44s} {e:7.0f}/s {t:7.0f}/s {t / e:6.2f}")
     if "import" not in skip:
-        results = alternate(["import"], 3 if args.quick else 5, timeout=120)
+        results = alternate(["import"], 3 if args.quick else 5, 120)
         e, t = (statistics.median(r["seconds"] for r in results[lib]) for lib in ("ember", "torch"))
-        print(f"{'import time':40s} {e * 1e3:8.0f}ms {t * 1e3:8.0f}ms {e / t:6.2f}")
+        print(f"{'import time':44s} {e * 1e3:8.0f}ms {t * 1e3:8.0f}ms {e / t:6.2f}")
     print(f"# load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
 
 
