@@ -132,7 +132,10 @@ def _conv(xp, x, w, stride, padding, dilation, groups):
     x = _batch_last(xp, x, padding)
     out = [(x.shape[1 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
-    y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups))
+    if _depthwise(w, groups):
+        y = _depthwise_forward(xp, x, w, live, out)
+    else:
+        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups))
     return _batch_first(xp, y.reshape((w.shape[0],) + tuple(out) + (x.shape[-1],)))
 
 
@@ -143,6 +146,8 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
+    if _depthwise(w, groups):
+        return _depthwise_input(xp, g, w, live, input_shape, padding)
     columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups))
     columns = columns.reshape((C, len(live)) + tuple(out) + (N,))
     if _whole(live, padded):
@@ -160,14 +165,64 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
     live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, x.shape[2:])
     x = _batch_last(xp, x, padding)
-    columns = _columns(xp, x, live, g.shape[2:], groups)
-    rows = xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2))
+    if _depthwise(weight_shape, groups):
+        rows = _depthwise_weight(xp, x, g, live, groups)
+    else:
+        rows = xp.matmul(_grouped(xp, g, groups), _columns(xp, x, live, g.shape[2:], groups).swapaxes(1, 2))
     K = math.prod(weight_shape[2:])
     if len(live) == K:
         return rows.reshape(weight_shape)
     result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
     result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
     return result.reshape(weight_shape)
+
+
+def _depthwise(w, groups):
+    """Whether a convolution has one input channel per group (depthwise, as MobileNet's): its per-group products
+    are too small for a matmul, so it runs as a multiply-add per kernel offset over all channels at once."""
+    shape = getattr(w, "shape", w)
+    return groups > 1 and shape[1] == 1
+
+
+def _depthwise_forward(xp, x, w, live, out):
+    """Depthwise ``_conv`` on the padded batch-last x (G, *s, N): y (G, m, *out, N) = sum_k w[:, :, k] * x_k."""
+    G, m = x.shape[0], w.shape[0] // x.shape[0]
+    taps = w.reshape(G, m, -1)
+    broadcast = (G, m) + (1,) * (len(out) + 1)
+    y = xp.zeros((G, m) + tuple(out) + (x.shape[-1],), dtype=x.dtype)
+    product = xp.empty_like(y)
+    for k, spatial in live:
+        xp.multiply(x[(slice(None),) + spatial][:, None], taps[:, :, k].reshape(broadcast), out=product)
+        y += product
+    return y
+
+
+def _depthwise_input(xp, g, w, live, input_shape, padding):
+    """Depthwise ``_conv_input``: each offset's w[:, :, k] * g added back onto the padded input, over all channels."""
+    N, G = input_shape[:2]
+    m = w.shape[0] // G
+    g = xp.moveaxis(g, 0, -1).reshape((G, m) + g.shape[2:] + (N,))
+    taps = w.reshape(G, m, -1)
+    broadcast = (G, m) + (1,) * (g.ndim - 2)
+    result = xp.zeros((G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), dtype=g.dtype)
+    product = xp.empty(g.shape, dtype=g.dtype)
+    for k, spatial in live:
+        xp.multiply(g, taps[:, :, k].reshape(broadcast), out=product)
+        result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
+    if any(padding):
+        result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
+    return _batch_first(xp, result)
+
+
+def _depthwise_weight(xp, x, g, live, groups):
+    """Depthwise ``_conv_weight`` rows (G, m, live K): per offset, the sum of x_k * g over positions and batch."""
+    m = g.shape[1] // groups
+    g = xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, m, -1)
+    rows = xp.empty((groups, m, len(live)), dtype=g.dtype)
+    for i, (_, spatial) in enumerate(live):
+        window = xp.ascontiguousarray(x[(slice(None),) + spatial]).reshape(groups, 1, -1)
+        rows[:, :, i] = xp.einsum("gmp,gmp->gm", xp.broadcast_to(window, g.shape), g)
+    return rows
 
 
 class Convolution(Primitive):

@@ -52,6 +52,8 @@ CONV_CASES = [   # (function, input shape, weight shape, options)
     ("conv2d", (2, 4, 5, 6), (3, 4, 1, 1), dict(padding=1)),                       # padded 1x1
     ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), dict(groups=6, padding=1)),             # depthwise
     ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), dict(groups=6, stride=2, padding=1)),   # strided depthwise
+    ("conv2d", (2, 3, 6, 5), (6, 1, 3, 2), dict(groups=3, padding=(1, 0), dilation=(1, 2))),   # depth multiplier 2
+    ("conv1d", (2, 4, 9), (4, 1, 3), dict(groups=4, padding=2)),
     ("conv2d", (2, 4, 9, 8), (6, 2, 3, 2), dict(groups=2, dilation=(2, 1), padding=(2, 0), stride=(1, 2))),
     ("conv2d", (1, 3, 8, 8), (4, 3, 5, 5), dict(padding=2)),                       # batch 1, 5x5
     ("conv2d", (2, 3, 7, 7), (4, 3, 7, 7), dict(stride=2, padding=3)),             # stem: 7x7 stride 2
@@ -89,3 +91,5 @@ def test_convolution_fast_paths_double_backward():
               sample((2, 2, 3, 3), F64))
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=3, padding=1, stride=2),
               sample((1, 3, 4, 3), F64), sample((3, 1, 2, 2), F64))
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, groups=2, stride=2),
+              sample((1, 2, 2, 3), F64), sample((2, 1, 2, 2), F64))
