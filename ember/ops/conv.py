@@ -1,10 +1,11 @@
 """Convolutions in 1, 2 and 3 spatial dims, their transposes, and unfold/fold.
 
 One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, P * N) for G groups,
-K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to a
-batch-last layout (C, *s, N): there each copy (and each add of the input gradient's fold) runs along whole rows
-of W * N elements rather than W, which keeps NumPy's per-row overhead small. Each of the three linear maps of a
-convolution is then one batched matmul:
+K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
+(C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
+along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
+only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel.
+Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
 - ``_conv_input``:  the adjoint in x (transposed convolution): columns = w^T @ g, added back per kernel offset
@@ -57,15 +58,41 @@ def _offset_slices(kernel, stride, dilation, out):
         yield tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
 
 
-def _batch_last(xp, x, padding):
-    """x (N, C, *s) as a contiguous (C, *padded s, N) array: the layout the columns are cut from."""
-    moved = xp.moveaxis(x, 0, -1)
+SMALL_WIDTH = 16
+"""Below this output width, the columns are laid out batch-last: see ``_moved``."""
+
+
+def _batch_last(out, groups, w):
+    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps, depthwise) rather
+    than (C, N, *s) (rows of W elements, but no transposing copy of single elements for the input and output)."""
+    return out[-1] < SMALL_WIDTH or _depthwise(w, groups)
+
+
+def _moved(xp, x, padding, batch_last):
+    """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
+    moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
     if not any(padding):
         return xp.ascontiguousarray(moved)
-    result = xp.zeros(moved.shape[:1] + tuple(size + 2 * p for size, p in zip(moved.shape[1:-1], padding))
-                      + moved.shape[-1:], dtype=x.dtype)
-    result[(slice(None),) + tuple(slice(p, p + size) for p, size in zip(padding, moved.shape[1:-1]))] = moved
+    spatial = x.shape[2:]
+    result = xp.zeros(_positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)), x.shape[0],
+                                 batch_last), dtype=x.dtype)
+    result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)] = moved
     return result
+
+
+def _positions(leading, spatial, batch, batch_last):
+    """The shape ``leading`` + positions, in the layout's order of spatial dims and batch."""
+    return leading + (tuple(spatial) + (batch,) if batch_last else (batch,) + tuple(spatial))
+
+
+def _window(spatial, batch_last):
+    """The index of a (C, ...) array in the layout taking the spatial slices ``spatial`` and the whole batch."""
+    return (slice(None),) + (spatial + (slice(None),) if batch_last else (slice(None),) + spatial)
+
+
+def _batch_first(xp, y, batch_last):
+    """y (C, *s, N) or (C, N, *s) back as a contiguous (N, C, *s)."""
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1))
 
 
 def _live_offsets(kernel, stride, dilation, out, padding, size):
@@ -88,21 +115,23 @@ def _whole(live, shape):
     return len(live) == 1 and all(w.start == 0 and w.step == 1 and w.stop == n for w, n in zip(live[0][1], shape))
 
 
-def _columns(xp, x, live, out, groups):
-    """The padded input in batch-last layout x (C, *s, N) as columns (G, C/G * K, P * N) of the ``live`` offsets."""
-    C, N = x.shape[0], x.shape[-1]
-    if _whole(live, x.shape[1:-1]):
+def _columns(xp, x, live, out, groups, batch_last):
+    """The moved, padded input x (see ``_moved``) as columns (G, C/G * K, P * N) of the ``live`` offsets."""
+    C = x.shape[0]
+    spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
+    if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
-    columns = xp.empty((C, len(live)) + tuple(out) + (N,), dtype=x.dtype)
+    columns = xp.empty(_positions((C, len(live)), out, N, batch_last), dtype=x.dtype)
     for i, (_, spatial) in enumerate(live):
-        columns[:, i] = x[(slice(None),) + spatial]
+        columns[:, i] = x[_window(spatial, batch_last)]
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
 
 
-def _grouped(xp, g, groups):
+def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
-    return xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, O // groups, -1)
+    moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
+    return xp.ascontiguousarray(moved).reshape(groups, O // groups, -1)
 
 
 def _grouped_weight(w, groups, live):
@@ -120,23 +149,19 @@ def _pad(xp, x, padding):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
 
 
-def _batch_first(xp, y):
-    """y (C, *s, N) back as a contiguous (N, C, *s)."""
-    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0))
-
-
 def _conv(xp, x, w, stride, padding, dilation, groups):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
     n = w.ndim - 2
-    kernel, size = w.shape[2:], x.shape[2:]
-    x = _batch_last(xp, x, padding)
-    out = [(x.shape[1 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
+    out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    batch_last = _batch_last(out, groups, w)
+    x = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
     if _depthwise(w, groups):
         y = _depthwise_forward(xp, x, w, live, out)
     else:
-        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups))
-    return _batch_first(xp, y.reshape((w.shape[0],) + tuple(out) + (x.shape[-1],)))
+        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups, batch_last))
+    return _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -148,27 +173,31 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
     if _depthwise(w, groups):
         return _depthwise_input(xp, g, w, live, input_shape, padding)
-    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups))
-    columns = columns.reshape((C, len(live)) + tuple(out) + (N,))
+    batch_last = _batch_last(out, groups, w)
+    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last))
+    columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
-        result = xp.zeros((C,) + padded + (N,), dtype=g.dtype)
+        result = xp.zeros(_positions((C,), padded, N, batch_last), dtype=g.dtype)
         for i, (_, spatial) in enumerate(live):
-            result[(slice(None),) + spatial] += columns[:, i]
+            result[_window(spatial, batch_last)] += columns[:, i]
     if any(padding):
-        result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return _batch_first(xp, result)
+        result = result[_window(tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:])), batch_last)]
+    return _batch_first(xp, result, batch_last)
 
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
-    live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, x.shape[2:])
-    x = _batch_last(xp, x, padding)
+    out = g.shape[2:]
+    live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
+    batch_last = _batch_last(out, groups, weight_shape)
+    x = _moved(xp, x, padding, batch_last)
     if _depthwise(weight_shape, groups):
         rows = _depthwise_weight(xp, x, g, live, groups)
     else:
-        rows = xp.matmul(_grouped(xp, g, groups), _columns(xp, x, live, g.shape[2:], groups).swapaxes(1, 2))
+        columns = _columns(xp, x, live, out, groups, batch_last)
+        rows = xp.matmul(_grouped(xp, g, groups, batch_last), columns.swapaxes(1, 2))
     K = math.prod(weight_shape[2:])
     if len(live) == K:
         return rows.reshape(weight_shape)
@@ -211,7 +240,7 @@ def _depthwise_input(xp, g, w, live, input_shape, padding):
         result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
     if any(padding):
         result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return _batch_first(xp, result)
+    return _batch_first(xp, result, True)
 
 
 def _depthwise_weight(xp, x, g, live, groups):

@@ -66,6 +66,14 @@ CONV_CASES = [   # (function, input shape, weight shape, options)
     ("conv3d", (1, 2, 5, 4, 6), (3, 2, 2, 1, 3), dict(stride=(1, 2, 1), padding=(1, 0, 1))),
     ("conv_transpose2d", (2, 4, 3, 4), (4, 2, 4, 4), dict(stride=2, padding=1)),   # DCGAN's upsampling
     ("conv_transpose2d", (2, 4, 3, 4), (4, 3, 1, 1), {}),
+    # maps of 16 or more columns: the batch-second layout
+    ("conv2d", (2, 3, 5, 18), (4, 3, 3, 3), dict(padding=1)),
+    ("conv2d", (2, 3, 4, 40), (4, 3, 3, 2), dict(stride=2, padding=(0, 1), dilation=(1, 2))),
+    ("conv2d", (2, 4, 3, 17), (6, 2, 1, 1), dict(groups=2)),
+    ("conv2d", (1, 2, 1, 20), (3, 2, 3, 3), dict(padding=1)),
+    ("conv1d", (2, 3, 40), (4, 3, 5), dict(padding=2)),
+    ("conv_transpose1d", (2, 4, 20), (4, 3, 4), dict(stride=2, padding=1)),
+    ("conv2d", (2, 4, 6, 20), (8, 1, 3, 3), dict(groups=4, padding=1)),           # depthwise, multiplier 2
 ]
 
 
