@@ -18,8 +18,8 @@ class GatherFlat(Primitive):
     """out[n, c, ...] = x[n, c].flatten()[index[n, c, ...]]."""
 
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.spatial = x.shape[2:]
+    def forward(ctx, x, index, unique=False):
+        ctx.spatial, ctx.unique = x.shape[2:], unique
         ctx.save_for_backward(index)
         flat = x.reshape(x.shape[:2] + (-1,))
         return ctx.xp.take_along_axis(flat, index.reshape(index.shape[:2] + (-1,)), axis=2).reshape(index.shape)
@@ -27,18 +27,23 @@ class GatherFlat(Primitive):
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        return ScatterFlat.apply(grad, index, ctx.spatial), None
+        return ScatterFlat.apply(grad, index, ctx.spatial, ctx.unique), None, None
 
 
 class ScatterFlat(Primitive):
-    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices."""
+    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices (``unique``: no
+    index repeats within a (n, c) plane, as for windows that do not overlap, so the sum is a plain assignment)."""
 
     @staticmethod
-    def forward(ctx, g, index, spatial):
+    def forward(ctx, g, index, spatial, unique=False):
         xp = ctx.xp
         ctx.save_for_backward(index)
         N, C = g.shape[:2]
         size = math.prod(spatial)
+        if unique:
+            result = xp.zeros((N, C, size), dtype=g.dtype)
+            xp.put_along_axis(result, index.reshape(N, C, -1), g.reshape(N, C, -1), axis=2)
+            return result.reshape((N, C) + tuple(spatial))
         flat_index = (index.reshape(N * C, -1) + (xp.arange(N * C) * size)[:, None]).ravel()
         summed = xp.bincount(flat_index, weights=g.reshape(-1), minlength=N * C * size)
         return summed.astype(g.dtype, copy=False).reshape((N, C) + tuple(spatial))
@@ -46,7 +51,7 @@ class ScatterFlat(Primitive):
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        return GatherFlat.apply(grad, index), None
+        return GatherFlat.apply(grad, index), None, None, None
 
 
 def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -133,7 +138,8 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     from .._tensor import _make
     from .._backend import xp_of
     index = _make(_max_indices(xp_of(input._data), input._data, kernel, stride, padding, dilation, out))
-    values = GatherFlat.apply(input, index)
+    disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation))   # windows share no element
+    values = GatherFlat.apply(input, index, disjoint)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
     return (values, index) if return_indices else values

@@ -101,3 +101,19 @@ def test_convolution_fast_paths_double_backward():
               sample((1, 3, 4, 3), F64), sample((3, 1, 2, 2), F64))
     gradcheck(lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, groups=2, stride=2),
               sample((1, 2, 2, 3), F64), sample((2, 1, 2, 2), F64))
+
+
+@pytest.mark.parametrize("name,shape,options", [
+    ("max_pool2d", (2, 3, 8, 7), dict(kernel_size=2)),                                  # disjoint windows
+    ("max_pool2d", (2, 3, 8, 7), dict(kernel_size=2, stride=3, padding=1)),
+    ("max_pool2d", (2, 3, 9, 9), dict(kernel_size=3, stride=2)),                        # overlapping windows
+    ("max_pool2d", (1, 2, 9, 8), dict(kernel_size=2, stride=2, dilation=2)),            # dilated: they interleave
+    ("max_pool1d", (2, 3, 11), dict(kernel_size=3, ceil_mode=True)),
+    ("max_pool3d", (1, 2, 4, 5, 6), dict(kernel_size=2)),
+], ids=str)
+def test_max_pool_gradients_match_torch(name, shape, options):
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), sample(shape, F32, seed=3))
+
+
+def test_max_pool_double_backward():
+    gradcheck(lambda lib, x: lib.nn.functional.max_pool2d(x, 2), sample((1, 2, 4, 4), F64, seed=5))
