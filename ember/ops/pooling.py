@@ -9,6 +9,7 @@ import math
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
 from .conv import Convolution, _offset_windows, _tuple
 
 __all__ = []
@@ -90,20 +91,13 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     """
     n = len(kernel)
     spatial = x.shape[2:]
-    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
-    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
-    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
-    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    padded, windows, best = _window_maximum(xp, x, kernel, stride, padding, dilation, out)
     row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
     window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims
     for i in range(n):
         position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
         window_start = window_start + position * row_strides[i]
     offsets = list(itertools.product(*(range(k) for k in kernel)))
-    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
-    best = windows[0]
-    for values in windows[1:]:
-        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
     flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
     index = xp.empty(best.shape, dtype=xp.int64)
     padded_any = padded is not x
@@ -116,6 +110,21 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
         for k, values in enumerate(windows):   # ascending, so the last NaN wins
             xp.add(window_start, flat_offsets[k], out=index, where=xp.isnan(values), casting="unsafe")
     return index
+
+
+def _window_maximum(xp, x, kernel, stride, padding, dilation, out):
+    """The input padded with the lowest value, its strided slice per kernel offset, and their running maximum."""
+    n = len(kernel)
+    spatial = x.shape[2:]
+    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
+    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
+    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
+    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
+    best = windows[0]
+    for values in windows[1:]:
+        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
+    return padded, windows, best
 
 
 def _inside(xp, offset, spatial, stride, padding, dilation, out):
@@ -137,7 +146,12 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
         input = input.unsqueeze(0)
     from .._tensor import _make
     from .._backend import xp_of
-    index = _make(_max_indices(xp_of(input._data), input._data, kernel, stride, padding, dilation, out))
+    xp = xp_of(input._data)
+    if not return_indices and not (is_grad_enabled() and input.requires_grad):   # values alone: no argmax
+        _, _, best = _window_maximum(xp, input._data, kernel, stride, padding, dilation, out)
+        values = _make(xp.array(best, copy=True) if best.base is not None else best)
+        return values.squeeze(0) if unbatched else values
+    index = _make(_max_indices(xp, input._data, kernel, stride, padding, dilation, out))
     disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation))   # windows share no element
     values = GatherFlat.apply(input, index, disjoint)
     if unbatched:

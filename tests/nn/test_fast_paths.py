@@ -117,3 +117,20 @@ def test_max_pool_gradients_match_torch(name, shape, options):
 
 def test_max_pool_double_backward():
     gradcheck(lambda lib, x: lib.nn.functional.max_pool2d(x, 2), sample((1, 2, 4, 4), F64, seed=5))
+
+
+@pytest.mark.parametrize("name,options", [
+    ("max_pool2d", dict(kernel_size=2)), ("max_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", dict(kernel_size=1)), ("max_pool2d", dict(kernel_size=(1, 2), dilation=2)),
+    ("max_pool1d", dict(kernel_size=3, padding=1))], ids=str)
+def test_max_pool_values_without_gradient_match_torch(name, options):
+    x = sample((2, 3, 7, 6), F32, seed=4)
+    x[0, 1, 2, 2] = numpy.nan
+    x[1, 0] = -numpy.inf
+    if name == "max_pool1d":
+        x = x[0]
+    e = getattr(ember.nn.functional, name)(ember.tensor(x), **options)
+    with torch.no_grad():
+        t = getattr(torch.nn.functional, name)(torch.tensor(x), **options)
+    numpy.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert e.dtype == ember.float32 and not e.requires_grad and e.is_contiguous()
