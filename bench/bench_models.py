@@ -11,8 +11,10 @@ torchvision), on the same random inputs. Each library runs in its own process, r
 a row reports the median of all warmed-up steps of all rounds, and ember's time over PyTorch's, in wall-clock and
 in process CPU time (the steadier figure on a shared machine; ``--threads 1`` gives the steadiest). Peak memory is the
 process's maximum RSS after the steps, and the step's share of it (maximum RSS after the steps minus RSS before the
-first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's matmul) and
-``OPENBLAS_THREAD_TIMEOUT=4`` (idle BLAS threads stop spinning sooner), as docs/design.md's benchmark notes advise.
+first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's matmul).
+``OPENBLAS_THREAD_TIMEOUT`` is left alone: with each library in its own process no spinning BLAS thread slows the
+other, and a short timeout puts NumPy's threads to sleep between the small matmuls of an evaluation, where waking
+them on a loaded host costs up to tens of milliseconds per call.
 """
 import argparse
 import json
@@ -354,7 +356,6 @@ def import_child(lib_name):
 # ---------------------------------------------------------------------------------------------------- parent
 def run_child(args, timeout, threads=None):
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    env.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True,
