@@ -359,7 +359,7 @@ def run_child(args, timeout, threads=None):
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True,
-                            env=env, timeout=timeout)
+                            check=False, env=env, timeout=timeout)
     if result.returncode:
         raise RuntimeError(f"child {args} failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.splitlines()[-1])

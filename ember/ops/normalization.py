@@ -45,14 +45,14 @@ class BatchNormTraining(Primitive):
         centered *= scale.reshape(shape)
         if bias is not None:
             centered += bias.reshape(shape)
-        ctx.save_for_backward(x, weight, bias)
+        ctx.save_for_backward(x, weight)
         ctx.statistics = mean, invstd, eps
         ctx.mark_non_differentiable(mean, var)
         return centered, mean, var
 
     @staticmethod
     def backward(ctx, grad, _mean_grad, _var_grad):
-        x, weight, bias = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
         if is_grad_enabled():   # differentiating the gradient: the same formula in differentiable ops
             return _batch_norm_grad(grad, x, weight, ctx.statistics[2], needs_w, needs_b)

@@ -144,8 +144,8 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     unbatched = input.ndim == n + 1
     if unbatched:
         input = input.unsqueeze(0)
-    from .._tensor import _make
     from .._backend import xp_of
+    from .._tensor import _make
     xp = xp_of(input._data)
     if not return_indices and not (is_grad_enabled() and input.requires_grad):   # values alone: no argmax
         _, _, best = _window_maximum(xp, input._data, kernel, stride, padding, dilation, out)
@@ -322,7 +322,9 @@ def _adaptive_max(n, input, output_size, return_indices):
         input = input.unsqueeze(0)
     spatial = input.shape[2:]
     import itertools
+
     import numpy
+
     from .._tensor import _make
     data = numpy.asarray(input.detach().cpu()._data) if input.device.type != "cpu" else input._data
     ranges = [_adaptive_ranges(spatial[i], sizes[i]) for i in range(n)]
