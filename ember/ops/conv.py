@@ -1,9 +1,11 @@
 """Convolutions in 1, 2 and 3 spatial dims, their transposes, and unfold/fold.
 
-One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, N * P) for G groups,
-K kernel offsets and P output positions, built with one strided copy per kernel offset (each runs along whole
-rows, where a copy of a window view would run three elements at a time). Each of the three linear maps of a
-convolution is then one batched matmul:
+One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G * K, P * N) for G groups,
+K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
+(C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
+along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
+only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel.
+Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
 - ``_conv_input``:  the adjoint in x (transposed convolution): columns = w^T @ g, added back per kernel offset
@@ -44,32 +46,101 @@ def _windows(xp, x, kernel, stride, dilation, out):
 
 
 def _offset_windows(kernel, stride, dilation, out):
-    """Per kernel offset, the index of the padded input elements it meets at every output position."""
+    """Per kernel offset, the index of the padded input (N, C, *s) elements it meets at every output position."""
     everything = (slice(None), slice(None))
+    for spatial in _offset_slices(kernel, stride, dilation, out):
+        yield everything + spatial
+
+
+def _offset_slices(kernel, stride, dilation, out):
+    """Per kernel offset, the slices of the padded spatial dims it meets at every output position."""
     for offset in itertools.product(*(range(k) for k in kernel)):
-        yield everything + tuple(slice(o * d, o * d + s * (n - 1) + 1, s)
-                                 for o, d, s, n in zip(offset, dilation, stride, out))
+        yield tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
 
 
-def _columns(xp, x, kernel, stride, dilation, out, groups):
-    """The padded input x (N, C, *s) as columns (G, C/G * K, N * P)."""
-    N, C = x.shape[:2]
-    columns = xp.empty((C, math.prod(kernel), N) + tuple(out), dtype=x.dtype)
-    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
-        columns[:, k] = x[window].swapaxes(0, 1)
-    return columns.reshape(groups, C // groups * math.prod(kernel), N * math.prod(out))
+SMALL_WIDTH = 16
+"""Below this output width, the columns are laid out batch-last: see ``_moved``."""
 
 
-def _grouped(xp, g, groups):
-    """g (N, O, *out) as (G, O/G, N * P), the layout the columns' matmuls take."""
-    N, O = g.shape[:2]
-    return xp.ascontiguousarray(g.swapaxes(0, 1)).reshape(groups, O // groups, N * math.prod(g.shape[2:]))
+def _batch_last(out, groups, w):
+    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps, depthwise) rather
+    than (C, N, *s) (rows of W elements, but no transposing copy of single elements for the input and output)."""
+    return out[-1] < SMALL_WIDTH or _depthwise(w, groups)
 
 
-def _grouped_weight(w, groups):
-    """w (O, C/G, *k) as (G, O/G, C/G * K), matching the columns' rows."""
-    O = w.shape[0]
-    return w.reshape(groups, O // groups, w.shape[1] * math.prod(w.shape[2:]))
+def _moved(xp, x, padding, batch_last):
+    """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
+    moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
+    if not any(padding):
+        return xp.ascontiguousarray(moved)
+    spatial = x.shape[2:]
+    result = xp.zeros(_positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)), x.shape[0],
+                                 batch_last), dtype=x.dtype)
+    result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)] = moved
+    return result
+
+
+def _positions(leading, spatial, batch, batch_last):
+    """The shape ``leading`` + positions, in the layout's order of spatial dims and batch."""
+    return leading + (tuple(spatial) + (batch,) if batch_last else (batch,) + tuple(spatial))
+
+
+def _window(spatial, batch_last):
+    """The index of a (C, ...) array in the layout taking the spatial slices ``spatial`` and the whole batch."""
+    return (slice(None),) + (spatial + (slice(None),) if batch_last else (slice(None),) + spatial)
+
+
+def _batch_first(xp, y, batch_last):
+    """y (C, *s, N) or (C, N, *s) back as a contiguous (N, C, *s)."""
+    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1))
+
+
+def _live_offsets(kernel, stride, dilation, out, padding, size):
+    """The kernel offsets, as (flat index, padded spatial slices), that meet the input (not only its padding) at
+    some output position: the others add nothing, so their columns are left out (a 3x3 convolution of a 1x1 map,
+    as in ResNet's last stage, needs only its centre)."""
+    return [(k, spatial) for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out))
+            if all(_meets(window, p, s) for window, p, s in zip(spatial, padding, size))]
+
+
+def _meets(window, pad, size):
+    """Whether a slice of a padded dim meets one of the ``size`` real elements after the ``pad`` leading ones."""
+    first = max(0, -(-(pad - window.start) // window.step))
+    position = window.start + first * window.step
+    return position < window.stop and position < pad + size
+
+
+def _whole(live, shape):
+    """Whether the offsets are one slice taking every element of a padded spatial ``shape`` (a 1x1 convolution)."""
+    return len(live) == 1 and all(w.start == 0 and w.step == 1 and w.stop == n for w, n in zip(live[0][1], shape))
+
+
+def _columns(xp, x, live, out, groups, batch_last):
+    """The moved, padded input x (see ``_moved``) as columns (G, C/G * K, P * N) of the ``live`` offsets."""
+    C = x.shape[0]
+    spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
+    if _whole(live, spatial):
+        return x.reshape(groups, C // groups, -1)
+    columns = xp.empty(_positions((C, len(live)), out, N, batch_last), dtype=x.dtype)
+    for i, (_, spatial) in enumerate(live):
+        columns[:, i] = x[_window(spatial, batch_last)]
+    return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
+
+
+def _grouped(xp, g, groups, batch_last):
+    """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
+    O = g.shape[1]
+    moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
+    return xp.ascontiguousarray(moved).reshape(groups, O // groups, -1)
+
+
+def _grouped_weight(w, groups, live):
+    """w (O, C/G, *k) as (G, O/G, C/G * K) of the ``live`` offsets, matching the columns' rows."""
+    O, C = w.shape[:2]
+    K = math.prod(w.shape[2:])
+    if len(live) < K:
+        w = w.reshape(O, C, K)[:, :, [k for k, _ in live]]
+    return w.reshape(groups, O // groups, C * len(live))
 
 
 def _pad(xp, x, padding):
@@ -81,35 +152,106 @@ def _pad(xp, x, padding):
 def _conv(xp, x, w, stride, padding, dilation, groups):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
     n = w.ndim - 2
-    kernel = w.shape[2:]
-    x = _pad(xp, x, padding)
-    out = [(x.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    y = xp.matmul(_grouped_weight(w, groups), _columns(xp, x, kernel, stride, dilation, out, groups))
-    return xp.ascontiguousarray(y.reshape((w.shape[0], x.shape[0]) + tuple(out)).swapaxes(0, 1))
+    N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
+    out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    batch_last = _batch_last(out, groups, w)
+    x = _moved(xp, x, padding, batch_last)
+    live = _live_offsets(kernel, stride, dilation, out, padding, size)
+    if _depthwise(w, groups):
+        y = _depthwise_forward(xp, x, w, live, out)
+    else:
+        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups, batch_last))
+    return _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
     n = w.ndim - 2
-    kernel = w.shape[2:]
     N, C = input_shape[:2]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
-    result = xp.zeros((N, C) + padded, dtype=g.dtype)
-    columns = xp.matmul(_grouped_weight(w, groups).swapaxes(1, 2), _grouped(xp, g, groups))
-    columns = columns.reshape((C, math.prod(kernel), N) + tuple(out))
-    for k, window in enumerate(_offset_windows(kernel, stride, dilation, out)):
-        result[window] += columns[:, k].swapaxes(0, 1)
+    live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
+    if _depthwise(w, groups):
+        return _depthwise_input(xp, g, w, live, input_shape, padding)
+    batch_last = _batch_last(out, groups, w)
+    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last))
+    columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
+    if _whole(live, padded):
+        result = columns[:, 0]   # a 1x1 convolution's columns are its input
+    else:
+        result = xp.zeros(_positions((C,), padded, N, batch_last), dtype=g.dtype)
+        for i, (_, spatial) in enumerate(live):
+            result[_window(spatial, batch_last)] += columns[:, i]
     if any(padding):
-        result = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return xp.ascontiguousarray(result)
+        result = result[_window(tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:])), batch_last)]
+    return _batch_first(xp, result, batch_last)
 
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
-    x = _pad(xp, x, padding)
-    columns = _columns(xp, x, weight_shape[2:], stride, dilation, g.shape[2:], groups)
-    return xp.matmul(_grouped(xp, g, groups), columns.swapaxes(1, 2)).reshape(weight_shape)
+    out = g.shape[2:]
+    live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
+    batch_last = _batch_last(out, groups, weight_shape)
+    x = _moved(xp, x, padding, batch_last)
+    if _depthwise(weight_shape, groups):
+        rows = _depthwise_weight(xp, x, g, live, groups)
+    else:
+        columns = _columns(xp, x, live, out, groups, batch_last)
+        rows = xp.matmul(_grouped(xp, g, groups, batch_last), columns.swapaxes(1, 2))
+    K = math.prod(weight_shape[2:])
+    if len(live) == K:
+        return rows.reshape(weight_shape)
+    result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
+    result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
+    return result.reshape(weight_shape)
+
+
+def _depthwise(w, groups):
+    """Whether a convolution has one input channel per group (depthwise, as MobileNet's): its per-group products
+    are too small for a matmul, so it runs as a multiply-add per kernel offset over all channels at once."""
+    shape = getattr(w, "shape", w)
+    return groups > 1 and shape[1] == 1
+
+
+def _depthwise_forward(xp, x, w, live, out):
+    """Depthwise ``_conv`` on the padded batch-last x (G, *s, N): y (G, m, *out, N) = sum_k w[:, :, k] * x_k."""
+    G, m = x.shape[0], w.shape[0] // x.shape[0]
+    taps = w.reshape(G, m, -1)
+    broadcast = (G, m) + (1,) * (len(out) + 1)
+    y = xp.zeros((G, m) + tuple(out) + (x.shape[-1],), dtype=x.dtype)
+    product = xp.empty_like(y)
+    for k, spatial in live:
+        xp.multiply(x[(slice(None),) + spatial][:, None], taps[:, :, k].reshape(broadcast), out=product)
+        y += product
+    return y
+
+
+def _depthwise_input(xp, g, w, live, input_shape, padding):
+    """Depthwise ``_conv_input``: each offset's w[:, :, k] * g added back onto the padded input, over all channels."""
+    N, G = input_shape[:2]
+    m = w.shape[0] // G
+    g = xp.moveaxis(g, 0, -1).reshape((G, m) + g.shape[2:] + (N,))
+    taps = w.reshape(G, m, -1)
+    broadcast = (G, m) + (1,) * (g.ndim - 2)
+    result = xp.zeros((G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), dtype=g.dtype)
+    product = xp.empty(g.shape, dtype=g.dtype)
+    for k, spatial in live:
+        xp.multiply(g, taps[:, :, k].reshape(broadcast), out=product)
+        result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
+    if any(padding):
+        result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
+    return _batch_first(xp, result, True)
+
+
+def _depthwise_weight(xp, x, g, live, groups):
+    """Depthwise ``_conv_weight`` rows (G, m, live K): per offset, the sum of x_k * g over positions and batch."""
+    m = g.shape[1] // groups
+    g = xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, m, -1)
+    rows = xp.empty((groups, m, len(live)), dtype=g.dtype)
+    for i, (_, spatial) in enumerate(live):
+        window = xp.ascontiguousarray(x[(slice(None),) + spatial]).reshape(groups, 1, -1)
+        rows[:, :, i] = xp.einsum("gmp,gmp->gm", xp.broadcast_to(window, g.shape), g)
+    return rows
 
 
 class Convolution(Primitive):

@@ -2,8 +2,11 @@
 gradients (and second gradients) follow from the ops they are made of."""
 import functools
 
-from ..autograd.function import composite
-from ..autograd.grad_mode import no_grad
+from .. import _backend
+from .._tensor import _make
+from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled, no_grad
+from ._util import quiet
 
 __all__ = []
 
@@ -23,6 +26,86 @@ def _shape_for_channels(input):
     return (1, -1) + (1,) * (input.ndim - 2)
 
 
+class BatchNormTraining(Primitive):
+    """Batch normalization by the batch's own statistics, in few passes over the data: y = (x - mean) * invstd *
+    weight + bias per channel (dim 1). Also returns the batch mean and biased variance (no gradient) for the running
+    statistics."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, weight, bias, eps):
+        xp = ctx.xp
+        axes, shape = _reduced_axes(x)
+        count = x.size // x.shape[1]
+        mean = x.mean(axes)
+        centered = x - mean.reshape(shape)
+        var = _channel_dot(xp, centered, centered) / count
+        invstd = 1 / xp.sqrt(var + eps)
+        scale = invstd if weight is None else invstd * weight
+        centered *= scale.reshape(shape)
+        if bias is not None:
+            centered += bias.reshape(shape)
+        ctx.save_for_backward(x, weight)
+        ctx.statistics = mean, invstd, eps
+        ctx.mark_non_differentiable(mean, var)
+        return centered, mean, var
+
+    @staticmethod
+    def backward(ctx, grad, _mean_grad, _var_grad):
+        x, weight = ctx.saved_tensors
+        needs_x, needs_w, needs_b = ctx.needs_input_grad[:3]
+        if is_grad_enabled():   # differentiating the gradient: the same formula in differentiable ops
+            return _batch_norm_grad(grad, x, weight, ctx.statistics[2], needs_w, needs_b)
+        mean, invstd, _ = ctx.statistics
+        grad_x, grad_w, grad_b = _batch_norm_arrays_grad(grad._data, x._data, None if weight is None else
+                                                         weight._data, mean, invstd, needs_x)
+        return (None if grad_x is None else _make(grad_x), _make(grad_w) if needs_w else None,
+                _make(grad_b) if needs_b else None, None)
+
+
+@quiet
+def _batch_norm_arrays_grad(g, x, weight, mean, invstd, needs_x):
+    """BatchNormTraining's gradients on arrays: dx = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))."""
+    xp = _backend.xp_of(g)
+    axes, shape = _reduced_axes(x)
+    count = x.size // x.shape[1]
+    grad_b = g.sum(axes)
+    normalized = (x - mean.reshape(shape)) * invstd.reshape(shape)
+    grad_w = _channel_dot(xp, g, normalized)
+    if not needs_x:
+        return None, grad_w, grad_b
+    scale = invstd if weight is None else invstd * weight
+    normalized *= (-grad_w / count * scale).reshape(shape)
+    normalized += g * scale.reshape(shape)
+    normalized -= (grad_b / count * scale).reshape(shape)
+    return normalized, grad_w, grad_b
+
+
+def _reduced_axes(x):
+    """The axes batch norm reduces over (all but the channels') and the shape that broadcasts per channel."""
+    return (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
+
+
+def _channel_dot(xp, a, b):
+    """Per channel (dim 1), the sum over all other dims of a * b."""
+    N, C = a.shape[:2]
+    return xp.einsum("ncs,ncs->c", a.reshape(N, C, -1), b.reshape(N, C, -1))
+
+
+def _batch_norm_grad(grad, x, weight, eps, needs_w, needs_b):
+    """The gradients of batch normalization by batch statistics, written in differentiable ops (double backward)."""
+    axes, shape = _reduced_axes(x)
+    mean = x.mean(axes, keepdim=True)
+    centered = x - mean
+    invstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
+    normalized = centered * invstd
+    scaled = grad if weight is None else grad * weight.reshape(shape)
+    grad_x = invstd * (scaled - scaled.mean(axes, keepdim=True) -
+                       normalized * (scaled * normalized).mean(axes, keepdim=True))
+    grad_w = (grad * normalized).sum(axes) if needs_w else None
+    return grad_x, grad_w, grad.sum(axes) if needs_b else None, None
+
+
 @composite("batch_norm")
 @_float32_inside
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -30,27 +113,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     running statistics."""
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
-    dims = (0,) + tuple(range(2, input.ndim))
     shape = _shape_for_channels(input)
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{list(input.shape)}".replace("[", "torch.Size([").replace("]", "])"))
-        mean = input.mean(dims)
-        var = input.var(dims, correction=0)
+        result, mean, var = BatchNormTraining.apply(input, weight, bias, eps)
         if running_mean is not None:
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.detach() * momentum)
-                running_var.mul_(1 - momentum).add_(var.detach() * (momentum * count / (count - 1)))
-    else:
-        mean, var = running_mean, running_var
-    result = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
+                running_mean.mul_(1 - momentum).add_(mean * momentum)
+                running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))
+        return result
+    # by the running statistics, an affine map per channel: two passes over the input
+    scale = (running_var + eps).rsqrt()
     if weight is not None:
-        result = result * weight.reshape(shape)
+        scale = scale * weight
+    shift = -running_mean * scale
     if bias is not None:
-        result = result + bias.reshape(shape)
-    return result
+        shift = shift + bias
+    return input * scale.reshape(shape) + shift.reshape(shape)
 
 
 @_float32_inside

@@ -9,6 +9,7 @@ import math
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
 from .conv import Convolution, _offset_windows, _tuple
 
 __all__ = []
@@ -18,8 +19,8 @@ class GatherFlat(Primitive):
     """out[n, c, ...] = x[n, c].flatten()[index[n, c, ...]]."""
 
     @staticmethod
-    def forward(ctx, x, index):
-        ctx.spatial = x.shape[2:]
+    def forward(ctx, x, index, unique=False):
+        ctx.spatial, ctx.unique = x.shape[2:], unique
         ctx.save_for_backward(index)
         flat = x.reshape(x.shape[:2] + (-1,))
         return ctx.xp.take_along_axis(flat, index.reshape(index.shape[:2] + (-1,)), axis=2).reshape(index.shape)
@@ -27,18 +28,23 @@ class GatherFlat(Primitive):
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        return ScatterFlat.apply(grad, index, ctx.spatial), None
+        return ScatterFlat.apply(grad, index, ctx.spatial, ctx.unique), None, None
 
 
 class ScatterFlat(Primitive):
-    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices."""
+    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices (``unique``: no
+    index repeats within a (n, c) plane, as for windows that do not overlap, so the sum is a plain assignment)."""
 
     @staticmethod
-    def forward(ctx, g, index, spatial):
+    def forward(ctx, g, index, spatial, unique=False):
         xp = ctx.xp
         ctx.save_for_backward(index)
         N, C = g.shape[:2]
         size = math.prod(spatial)
+        if unique:
+            result = xp.zeros((N, C, size), dtype=g.dtype)
+            xp.put_along_axis(result, index.reshape(N, C, -1), g.reshape(N, C, -1), axis=2)
+            return result.reshape((N, C) + tuple(spatial))
         flat_index = (index.reshape(N * C, -1) + (xp.arange(N * C) * size)[:, None]).ravel()
         summed = xp.bincount(flat_index, weights=g.reshape(-1), minlength=N * C * size)
         return summed.astype(g.dtype, copy=False).reshape((N, C) + tuple(spatial))
@@ -46,7 +52,7 @@ class ScatterFlat(Primitive):
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        return GatherFlat.apply(grad, index), None
+        return GatherFlat.apply(grad, index), None, None, None
 
 
 def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -85,20 +91,13 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     """
     n = len(kernel)
     spatial = x.shape[2:]
-    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
-    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
-    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
-    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    padded, windows, best = _window_maximum(xp, x, kernel, stride, padding, dilation, out)
     row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
     window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims
     for i in range(n):
         position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
         window_start = window_start + position * row_strides[i]
     offsets = list(itertools.product(*(range(k) for k in kernel)))
-    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
-    best = windows[0]
-    for values in windows[1:]:
-        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
     flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
     index = xp.empty(best.shape, dtype=xp.int64)
     padded_any = padded is not x
@@ -111,6 +110,21 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
         for k, values in enumerate(windows):   # ascending, so the last NaN wins
             xp.add(window_start, flat_offsets[k], out=index, where=xp.isnan(values), casting="unsafe")
     return index
+
+
+def _window_maximum(xp, x, kernel, stride, padding, dilation, out):
+    """The input padded with the lowest value, its strided slice per kernel offset, and their running maximum."""
+    n = len(kernel)
+    spatial = x.shape[2:]
+    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
+    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
+    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
+    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
+    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
+    best = windows[0]
+    for values in windows[1:]:
+        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
+    return padded, windows, best
 
 
 def _inside(xp, offset, spatial, stride, padding, dilation, out):
@@ -130,10 +144,16 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     unbatched = input.ndim == n + 1
     if unbatched:
         input = input.unsqueeze(0)
-    from .._tensor import _make
     from .._backend import xp_of
-    index = _make(_max_indices(xp_of(input._data), input._data, kernel, stride, padding, dilation, out))
-    values = GatherFlat.apply(input, index)
+    from .._tensor import _make
+    xp = xp_of(input._data)
+    if not return_indices and not (is_grad_enabled() and input.requires_grad):   # values alone: no argmax
+        _, _, best = _window_maximum(xp, input._data, kernel, stride, padding, dilation, out)
+        values = _make(xp.array(best, copy=True) if best.base is not None else best)
+        return values.squeeze(0) if unbatched else values
+    index = _make(_max_indices(xp, input._data, kernel, stride, padding, dilation, out))
+    disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation))   # windows share no element
+    values = GatherFlat.apply(input, index, disjoint)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
     return (values, index) if return_indices else values
@@ -306,7 +326,9 @@ def _adaptive_max(n, input, output_size, return_indices):
         input = input.unsqueeze(0)
     spatial = input.shape[2:]
     import itertools
+
     import numpy
+
     from .._tensor import _make
     data = numpy.asarray(input.detach().cpu()._data) if input.device.type != "cpu" else input._data
     ranges = [_adaptive_ranges(spatial[i], sizes[i]) for i in range(n)]
