@@ -42,12 +42,15 @@ def resolve(kind):
 
 
 def _attribute_reader(path):
-    """Reads a parameter or buffer by dotted path through submodules (never any other attribute)."""
+    """Reads a parameter, a buffer or the ``training`` flag by dotted path through submodules (never any other
+    attribute): scripted code follows ``train()``/``eval()`` after scripting, as TorchScript's does."""
     *modules, leaf = path.split(".")
 
     def read(module):
         for name in modules:
             module = module._modules[name]
+        if leaf == "training":
+            return module.training
         tensors = module._parameters if leaf in module._parameters else module._buffers
         return tensors[leaf]
     return read

@@ -1,9 +1,8 @@
 """``jit.script``: compiles Python source (a function, or a module's ``forward`` with the methods and submodules it
 calls) into the IR, with the TorchScript frontend's statement compiler (``_torchscript._Compiler``).
 
-What is known when compiling is folded: module attributes (``self.training`` included: script after ``.eval()``
-for inference, as the folded branches follow the mode at scripting time), literals, globals, and any expression of
-them; a condition known then compiles only its branch, a loop over submodules or a constant list is unrolled. What
+What is known when compiling is folded: module attributes (but ``self.training``, read at run time, so the program
+follows ``train()``/``eval()`` as TorchScript's does), literals, globals, and any expression of them; a condition known then compiles only its branch, a loop over submodules or a constant list is unrolled. What
 depends on inputs becomes nodes: calls of ember's public tensor functions (``fn::``), Tensor methods (``method::``),
 operators (``aten::``), ``prim::If`` and ``prim::Loop``. Anything else is an error naming the file, line and
 construct.
@@ -18,6 +17,7 @@ import types
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.modules.module import Module
+from . import _recurrent
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
 from ._torchscript import _BINARY, _COMPARE, _Compiler, _ModuleRef
@@ -165,6 +165,9 @@ class _ScriptCompiler(_Compiler):
 
     # --- source -------------------------------------------------------------------------------------------
     def inline(self, ref, method, args, keywords=None):
+        kind = _recurrent.kind_of(ref.obj) if method == "forward" else None
+        if kind is not None:
+            return self.recurrent(ref, kind, args, keywords)
         function = getattr(type(ref.obj), method, None)
         if not isinstance(function, types.FunctionType):
             raise RuntimeError(f"ember.jit.script: {type(ref.obj).__name__}.{method} is not a Python method")
@@ -204,6 +207,21 @@ class _ScriptCompiler(_Compiler):
             result = returned.value
         self.record, self.globals = outer
         return result
+
+    def recurrent(self, ref, kind, args, keywords):
+        """A recurrent layer or cell as one node (as tracing records it), its training flag read at run time."""
+        try:
+            bound = inspect.signature(ref.obj.forward).bind(*args, **(keywords or {}))
+        except TypeError as error:
+            raise self.error(None, f"the call {type(ref.obj).__name__}(): {error}") from None
+        input, hx = bound.arguments.get("input"), bound.arguments.get("hx", self.constant(None))
+        items = _recurrent.arguments(ref.obj, input, hx, lambda module, name: self.member(ref, name, None))
+        inputs = [self.value(_Container(item, list) if isinstance(item, list) else
+                             item if isinstance(item, (Value, _Container)) else self.literal(item), None)
+                  for item in items]
+        count = _recurrent.output_count(kind)
+        node = self.emit(kind, inputs, outputs=count, unpack=count > 1)
+        return _containers(_recurrent.restructure(kind, node.outputs if count > 1 else node.outputs[0]))
 
     # --- known values -------------------------------------------------------------------------------------
     def literal(self, obj):
@@ -528,6 +546,8 @@ class _ScriptCompiler(_Compiler):
     def member(self, owner, attr, node):
         module = owner.obj
         path = f"{owner.path}{attr}"
+        if attr == "training":   # read at run time: the compiled program follows train()/eval()
+            return self.emit("prim::GetAttr", [], value=path, type="bool").outputs[0]
         if attr in module._parameters or attr in module._buffers:
             tensor = module._parameters.get(attr, module._buffers.get(attr))
             if tensor is None:
@@ -602,6 +622,11 @@ class _ScriptCompiler(_Compiler):
     def error(self, node, what):
         return RuntimeError(f"ember.jit.script: {what} is not supported ({self.record}:"
                             f"{getattr(node, 'lineno', '?')})")
+
+
+def _containers(result):
+    """Tuples of values as the compiler's _Containers."""
+    return _Container([_containers(r) for r in result], tuple) if isinstance(result, tuple) else result
 
 
 def _is_constant(obj):

@@ -1,7 +1,8 @@
 """Tracing: runs a function or module once with a hook at the single dispatch point and records each op into a Graph.
 
 Ops that compute part of their result outside the graph (max pooling's argmax, dropout's mask, indexing,
-comparisons) are composites seen whole at dispatch, so they are recorded as one node. What the hook cannot see
+comparisons) are composites seen whole at dispatch, so they are recorded as one node; so are the calls of recurrent
+layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``). What the hook cannot see
 becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
 the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
@@ -13,6 +14,7 @@ import numpy
 
 from .._tensor import Tensor
 from ..autograd import function as _function
+from . import _recurrent
 from ._ir import Node, TensorType, value_type
 
 __all__ = ["TracerWarning", "TracingCheckError"]
@@ -86,8 +88,20 @@ class _Tracer:
         inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
                   for i, a in enumerate(args)]
         inputs += [self.input(v) for v in kwargs.values()]
-        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "",
-                    unpack=isinstance(out, tuple))
+        self.append("ember::" + cls.__name__, inputs, tuple(kwargs), out)
+
+    def call(self, kind, args, function):
+        """Runs ``function(*args)`` unrecorded inside and records it as one node ``kind`` (a whole module)."""
+        self.depth += 1
+        try:
+            out = function(*args)
+        finally:
+            self.depth -= 1
+        self.append(kind, [self.input(a) for a in args], (), out)
+        return out
+
+    def append(self, kind, inputs, keywords, out):
+        node = Node(kind, inputs, keywords, scope=self.scopes[-1] if self.scopes else "", unpack=isinstance(out, tuple))
         outputs = out if node.unpack else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])
         if any(v.name in self.dynamic for v in inputs):
@@ -188,12 +202,23 @@ def run_traced(function, inputs, graph, attributes, modules=()):
         if name:
             handles.append(module.register_forward_pre_hook(lambda m, a, n=name: tracer.scopes.append(n)))
             handles.append(module.register_forward_hook(lambda m, a, o: tracer.scopes.pop() and None))
+    leaves = []   # recurrent layers and cells, recorded whole: their forward is replaced while tracing
+    for _, module in modules:
+        forward = _recurrent.leaf_forward(module, tracer.call)
+        if forward is not None:
+            leaves.append((module, module.__dict__.get("forward")))
+            module.__dict__["forward"] = forward
     originals = tracer.patch_conversions()
     _function.dispatch_hooks.append(tracer.hook)
     try:
         output = function(*inputs)
     finally:
         _function.dispatch_hooks.remove(tracer.hook)
+        for module, forward in leaves:
+            if forward is None:
+                del module.__dict__["forward"]
+            else:
+                module.__dict__["forward"] = forward
         for name, method in originals.items():
             setattr(Tensor, name, method)
         for handle in handles:
