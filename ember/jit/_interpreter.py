@@ -66,6 +66,9 @@ class Interpreter:
         for value in graph.inputs:
             self._slot(value)
         self.inputs = [self.slots[v.name] for v in graph.inputs]
+        self.required = len(graph.inputs)   # trailing Optional inputs may be left out (they are None)
+        while self.required and str(graph.inputs[self.required - 1].type).startswith("Optional["):
+            self.required -= 1
         self.steps = self._compile(graph.nodes)
         self.output = self.slots[graph.output.name]
 
@@ -124,6 +127,8 @@ class Interpreter:
         return run_loop
 
     def __call__(self, module, args):
+        if len(args) < len(self.inputs) and len(args) >= self.required:
+            args = tuple(args) + (None,) * (len(self.inputs) - len(args))
         if len(args) != len(self.inputs):
             raise RuntimeError(f"forward() expected {len(self.inputs)} argument(s) but got {len(args)}")
         env = self.template[:]

@@ -148,6 +148,8 @@ class _ScriptCompiler(_Compiler):
         self.nodes = self.graph.nodes
         function = getattr(type(self.root), name)
         inputs = self.inputs(list(inspect.signature(function).parameters.values())[1:])
+        if name == "forward" and _recurrent.kind_of(self.root) is not None:   # its node takes hx=None at run time
+            inputs[1] = self.graph.add_input("Optional[Tensor]", "hx")
         self.graph.output = self.value(self.inline(_ModuleRef(self.root, ""), name, inputs), None)
         return self.graph
 

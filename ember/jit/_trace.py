@@ -190,13 +190,8 @@ class _Tracer:
 def run_traced(function, inputs, graph, attributes, modules=()):
     """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer)."""
     tracer = _Tracer(graph, attributes)
-    for i, tensor in enumerate(inputs):
-        if not isinstance(tensor, Tensor):
-            raise RuntimeError(f"Type '{type(tensor).__name__}' cannot be traced. Only Tensors and (possibly "
-                               "nested) Lists, Dicts, and Tuples of Tensors can be traced")
-        value = graph.add_input(TensorType.of(tensor), f"input.{i + 1}" if i else "input")
-        tracer.bind(tensor, value)
-        tracer.dynamic.add(value.name)
+    for i, obj in enumerate(inputs):
+        _bind_input(tracer, obj, graph.add_input(value_type(_checked_input(obj)), f"input.{i + 1}" if i else "input"))
     handles = []
     for name, module in modules:
         if name:
@@ -224,6 +219,28 @@ def run_traced(function, inputs, graph, attributes, modules=()):
         for handle in handles:
             handle.remove()
     return output, tracer
+
+
+def _checked_input(obj):
+    if isinstance(obj, (tuple, list)) and obj:
+        for item in obj:
+            _checked_input(item)
+    elif not isinstance(obj, Tensor):
+        raise RuntimeError(f"Type '{type(obj).__name__}' cannot be traced. Only Tensors and (possibly nested) "
+                           "Lists and Tuples of Tensors can be traced")
+    return obj
+
+
+def _bind_input(tracer, obj, value):
+    """Binds a graph input to the tensor ``obj``, or unpacks it (``prim::TupleUnpack``/``ListUnpack``) and binds
+    the items of a (nested) tuple or list of tensors."""
+    tracer.dynamic.add(value.name)
+    if isinstance(obj, Tensor):
+        tracer.bind(obj, value)
+        return
+    node = Node("prim::TupleUnpack" if isinstance(obj, tuple) else "prim::ListUnpack", [value], unpack=True)
+    for item, inner in zip(obj, tracer.graph.add_node(node, [value_type(o) for o in obj])):
+        _bind_input(tracer, item, inner)
 
 
 def set_output(graph, tracer, output, strict):

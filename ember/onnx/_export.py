@@ -128,6 +128,8 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
                                    context.initializers)
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",
                               ir_version=8 if opset <= 18 else 9)
+    if dynamic_axes:
+        _infer_output_shapes(onnx, model, set(dynamic_axes))
     onnx.checker.check_model(model)
     if verbose:
         print(helper.printable_graph(model.graph))
@@ -137,6 +139,24 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
         else:
             f.write(model.SerializeToString())
     return model
+
+
+def _infer_output_shapes(onnx, model, named):
+    """Outputs that ``dynamic_axes`` does not name take the shapes ONNX infers from the dynamic inputs (as
+    torch.onnx's do) where inference gives one of the traced rank; else they keep the traced shape."""
+    traced = {}
+    for output in model.graph.output:
+        if output.name not in named:
+            traced[output.name] = onnx.TensorShapeProto()
+            traced[output.name].CopyFrom(output.type.tensor_type.shape)
+            output.type.tensor_type.ClearField("shape")
+    inferred = {o.name: o.type.tensor_type for o in onnx.shape_inference.infer_shapes(model).graph.output}
+    for output in model.graph.output:
+        if output.name in traced:
+            guess, shape = inferred.get(output.name), traced[output.name]
+            if guess is not None and guess.HasField("shape") and len(guess.shape.dim) == len(shape.dim):
+                shape = guess.shape
+            output.type.tensor_type.shape.CopyFrom(shape)
 
 
 def _read(module, path):
