@@ -90,12 +90,16 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
     helper = onnx.helper
     inputs = []
     names = list(input_names or [])
-    for i, value in enumerate(graph.inputs):
+    unpacking = _unpacking(graph)
+    for value in _flat_inputs(graph.inputs, unpacking):
+        i = len(inputs)
         name = names[i] if i < len(names) else f"input.{i + 1}" if i else "input"
         context.names[value.name] = name
         inputs.append(_value_info(helper, name, value.type, (dynamic_axes or {}).get(name)))
     parameters = []
     for node in graph.nodes:
+        if any(node is unpacker for unpacker in unpacking.values()):
+            continue
         if node.kind == "prim::Constant":
             context.known[node.outputs[0].name] = node.value
         elif node.kind == "prim::GetAttr":
@@ -139,6 +143,26 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
         else:
             f.write(model.SerializeToString())
     return model
+
+
+def _unpacking(graph):
+    """The nodes unpacking tuple/list inputs (traced from nested example inputs), by the name of what they unpack."""
+    unpacking, sources = {}, {v.name for v in graph.inputs}
+    for node in graph.nodes:
+        if node.kind in ("prim::TupleUnpack", "prim::ListUnpack") and node.inputs[0].name in sources:
+            unpacking[node.inputs[0].name] = node
+            sources.update(v.name for v in node.outputs)
+    return unpacking
+
+
+def _flat_inputs(values, unpacking):
+    """The graph's inputs with each tuple or list input replaced by its items, in order (as torch.onnx flattens
+    nested inputs)."""
+    flat = []
+    for value in values:
+        node = unpacking.get(value.name)
+        flat.extend(_flat_inputs(node.outputs, unpacking) if node is not None else [value])
+    return flat
 
 
 def _infer_output_shapes(onnx, model, named):

@@ -107,3 +107,21 @@ def test_projections_are_refused_naming_the_module():
             return self.encoder(x)[0]
     with pytest.raises(ember.onnx.errors.UnsupportedOperatorError, match="proj_size.*'encoder'"):
         ember.onnx.export(Projected(), (ember.randn(3, 2, 4),), io.BytesIO())
+
+
+def test_a_traced_cell_with_a_state_tuple_exports_flat_inputs():
+    cell = nn.LSTMCell(4, 5)
+    x, h, c = (numpy.random.randn(*s).astype(numpy.float32) for s in ((3, 4), (3, 5), (3, 5)))
+    state = (ember.from_numpy(h), ember.from_numpy(c))
+    traced = ember.jit.trace(cell, (ember.from_numpy(x), state))
+    buffer = io.BytesIO()
+    ember.onnx.export(traced, (ember.from_numpy(x), state), buffer, input_names=["x", "h", "c"],
+                      dynamic_axes={"x": [0], "h": [0], "c": [0]})
+    session = _session(buffer.getvalue())
+    assert [i.name for i in session.get_inputs()] == ["x", "h", "c"]
+    batch = [numpy.concatenate([a, a]) for a in (x, h, c)]
+    got = session.run(None, dict(zip(["x", "h", "c"], batch)))
+    with ember.no_grad():
+        expected = cell(ember.from_numpy(batch[0]), (ember.from_numpy(batch[1]), ember.from_numpy(batch[2])))
+    for g, e in zip(got, expected):
+        numpy.testing.assert_allclose(g, e.numpy(), rtol=1e-4, atol=1e-5)
