@@ -62,7 +62,8 @@ def test_mlp_and_cnn_match_ember_and_torch_with_a_dynamic_batch(builder, shape, 
         numpy.testing.assert_allclose(got, torch_model(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", [pytest.param("vgg11_bn", marks=pytest.mark.slow), "mobilenet_v2"])
+@pytest.mark.parametrize("name", [pytest.param("vgg11_bn", marks=pytest.mark.slow), "mobilenet_v2",
+                                  pytest.param("resnet50", marks=pytest.mark.slow)])
 def test_vision_models_with_a_dynamic_batch(name):
     from ember.vision import models
     model = getattr(models, name)(num_classes=7).eval()
