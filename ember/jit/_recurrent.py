@@ -104,8 +104,8 @@ def layer(mode):
 
         def build():
             rnn = _nn()
-            options = dict(num_layers=num_layers, bias=bool(has_biases), batch_first=bool(batch_first),
-                           dropout=float(dropout), bidirectional=bool(bidirectional))
+            options = {"num_layers": num_layers, "bias": bool(has_biases), "batch_first": bool(batch_first),
+                       "dropout": float(dropout), "bidirectional": bool(bidirectional)}
             if mode == "LSTM":
                 return rnn.LSTM(input_size, hidden_size, proj_size=proj_size, **options)
             if mode == "GRU":

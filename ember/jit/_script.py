@@ -13,6 +13,7 @@ import inspect
 import operator
 import textwrap
 import types
+import typing
 
 from .. import _dtype
 from .._tensor import Tensor
@@ -154,8 +155,10 @@ class _ScriptCompiler(_Compiler):
         return self.graph
 
     def inputs(self, parameters):
-        """Graph inputs for the parameters without defaults; the others keep their defaults as constants."""
-        return [self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
+        """Graph inputs for the parameters without defaults and those annotated ``Optional`` (left out of a call,
+        they are None, tested at run time); the others keep their defaults as constants."""
+        return [self.graph.add_input("Optional[Tensor]", p.name) if _optional(p.annotation) else
+                self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
                 else self.literal(p.default) for p in parameters]
 
     def compile_function(self, function):
@@ -403,7 +406,10 @@ class _ScriptCompiler(_Compiler):
             if known_left and known_right and type(node.ops[0]) in _FOLD:
                 return self.literal(_FOLD[type(node.ops[0])](a, b))
             if isinstance(node.ops[0], (ast.Is, ast.IsNot)) and known_right and b is None:
-                return self.literal(isinstance(node.ops[0], ast.IsNot))   # a graph value is a tensor, never None
+                if isinstance(left, Value) and str(left.type).startswith("Optional["):   # decided at run time
+                    kind = "aten::__is__" if isinstance(node.ops[0], ast.Is) else "aten::__isnot__"
+                    return self.emit(kind, [left, right], type="bool").outputs[0]
+                return self.literal(isinstance(node.ops[0], ast.IsNot))   # any other graph value is never None
             kind = _COMPARE.get(type(node.ops[0]))
             if kind is None and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
                 kind = "aten::eq" if isinstance(node.ops[0], ast.Is) else "aten::ne"
@@ -624,6 +630,14 @@ class _ScriptCompiler(_Compiler):
     def error(self, node, what):
         return RuntimeError(f"ember.jit.script: {what} is not supported ({self.record}:"
                             f"{getattr(node, 'lineno', '?')})")
+
+
+def _optional(annotation):
+    """Whether a parameter's annotation is ``Optional[...]`` (an object or, postponed, its text)."""
+    if isinstance(annotation, str):
+        return annotation.replace("typing.", "").startswith("Optional[") or annotation.endswith("| None")
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and \
+        type(None) in typing.get_args(annotation)
 
 
 def _containers(result):

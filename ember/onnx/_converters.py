@@ -498,4 +498,4 @@ def _argmax(context, node):
     return context.emit(op, [name], axis=dim, keepdims=int(keepdim), select_last_index=0)
 
 
-from . import _recurrent  # noqa: E402,F401  (registers the recurrent layers' converters)
+from . import _recurrent  # noqa: F401  (registers the recurrent layers' converters)

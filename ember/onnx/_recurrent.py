@@ -79,7 +79,7 @@ def _recurrence(context, name, data, layers, states, directions, scope):
                   _stacked(context, [[w[2], w[3]] for w in weights], order) if weights[0][2] is not None else "", ""]
         inputs += [_state(context, item, index * directions, (index + 1) * directions, axis)
                    for item, axis in states] if states else ["", ""][:count]
-        attributes = dict(hidden_size=hidden, direction="bidirectional" if directions == 2 else "forward")
+        attributes = {"hidden_size": hidden, "direction": "bidirectional" if directions == 2 else "forward"}
         if name == "gru":
             attributes["linear_before_reset"] = 1
         if name.startswith("rnn"):
@@ -97,7 +97,7 @@ def _recurrence(context, name, data, layers, states, directions, scope):
 @converter("aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu")
 def _layer(context, node):
     x, hx, params, *flags = node.inputs
-    has_biases, num_layers, dropout, train, bidirectional, batch_first = (context.constant(v) for v in flags)
+    _, num_layers, dropout, train, bidirectional, batch_first = (context.constant(v) for v in flags)
     if train and dropout and num_layers > 1:
         raise OnnxExporterError(f"dropout in training mode cannot be exported; call model.eval() "
                                 f"(module '{node.scope}')")

@@ -41,8 +41,8 @@ def _pair(mode, **options):
     return model, copy_weights(model, classifier(torch.nn, mode, **options))
 
 
-CONFIGS = [("LSTM", dict(num_layers=2, batch_first=True, bidirectional=True)), ("GRU", dict(num_layers=2)),
-           ("RNN", dict(nonlinearity="relu", bidirectional=True, bias=False))]
+CONFIGS = [("LSTM", {"num_layers": 2, "batch_first": True, "bidirectional": True}), ("GRU", {"num_layers": 2}),
+           ("RNN", {"nonlinearity": "relu", "bidirectional": True, "bias": False})]
 
 
 @pytest.mark.parametrize("mode, options", CONFIGS)

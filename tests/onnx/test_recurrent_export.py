@@ -15,9 +15,9 @@ from tests.jit.models import copy_weights
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
-CONFIGS = [("LSTM", dict(num_layers=2, batch_first=True, bidirectional=True)), ("GRU", dict(num_layers=2)),
-           ("GRU", dict(bidirectional=True, bias=False)), ("RNN", dict(nonlinearity="relu", num_layers=2)),
-           ("RNN", dict(batch_first=True, bidirectional=True))]
+CONFIGS = [("LSTM", {"num_layers": 2, "batch_first": True, "bidirectional": True}), ("GRU", {"num_layers": 2}),
+           ("GRU", {"bidirectional": True, "bias": False}), ("RNN", {"nonlinearity": "relu", "num_layers": 2}),
+           ("RNN", {"batch_first": True, "bidirectional": True})]
 AXES = {"x": {0: "batch", 1: "sequence"}}
 
 
@@ -37,7 +37,8 @@ def _torch_export(model, args, **options):
 def test_layers_take_any_batch_and_length_and_match_torch_onnx(mode, options):
     layer = getattr(nn, mode)(4, 5, **options).eval()
     reference = copy_weights(layer, getattr(torch.nn, mode)(4, 5, **options)).eval()
-    names = dict(input_names=["x"], output_names=["y", "h", "c"][:3 if mode == "LSTM" else 2], dynamic_axes=AXES)
+    names = {"input_names": ["x"], "output_names": ["y", "h", "c"][:3 if mode == "LSTM" else 2],
+             "dynamic_axes": AXES}
     buffer = io.BytesIO()
     proto = ember.onnx.export(layer, (ember.randn(2, 3, 4),), buffer, **names)
     ops = [node.op_type for node in proto.graph.node]
