@@ -20,7 +20,12 @@ def _list(*items):
     return list(items)
 
 
-_HELPERS = {"prim::TupleConstruct": _tuple, "prim::ListConstruct": _list, "aten::size": _size}
+def _dict(*pairs):
+    return dict(zip(pairs[::2], pairs[1::2]))
+
+
+_HELPERS = {"prim::TupleConstruct": _tuple, "prim::ListConstruct": _list, "prim::DictConstruct": _dict,
+            "aten::size": _size}
 
 
 def resolve(kind):

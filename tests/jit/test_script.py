@@ -2,7 +2,7 @@
 ember's vision models; decorators; errors naming file, line and construct."""
 import io
 import warnings
-from typing import Optional
+from typing import Dict, Optional
 
 import numpy
 import pytest
@@ -216,3 +216,24 @@ def test_optional_arguments_are_inputs_tested_at_run_time():
         for module in (scripted, loaded):
             got = module(*[None if a is None else ember.from_numpy(a) for a in args]).detach().numpy()
             numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def dict_of_tensors(x, y):
+    features: Dict[str, torch.Tensor] = {"sum": x + y}
+    features["product"] = x * y
+    if bool(x.sum() > 0):
+        features["sum"] = features["sum"] * 2
+    total = x * 0
+    for name, value in features.items():
+        total = total + value
+    return {"total": total, "product": features["product"]}
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_dicts_of_tensors(sign):
+    x, y = numpy.full(3, sign, numpy.float32), numpy.arange(3, dtype=numpy.float32)
+    got = jit.script(dict_of_tensors)(ember.from_numpy(x), ember.from_numpy(y))
+    expected = _torch_script(dict_of_tensors)(torch.from_numpy(x), torch.from_numpy(y))
+    assert set(got) == set(expected) == {"total", "product"}
+    for key in got:
+        numpy.testing.assert_allclose(got[key].numpy(), expected[key].numpy())
