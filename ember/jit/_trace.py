@@ -12,10 +12,11 @@ import warnings
 
 import numpy
 
-from .._tensor import Tensor
+from .._tensor import Size, Tensor
 from ..autograd import function as _function
 from . import _recurrent
 from ._ir import Node, TensorType, value_type
+from ._symbolic import SymInt, plain
 
 __all__ = ["TracerWarning", "TracingCheckError"]
 
@@ -57,6 +58,7 @@ class _Tracer:
         self.converting = False
         self.scopes = []
         self.dynamic = set()          # names of the values computed from the graph's inputs
+        self.sizes = {}               # (kind, input names) -> int Value, for sizes recorded once
 
     def bind(self, tensor, value):
         self.values[id(tensor)] = (tensor, value)
@@ -137,15 +139,33 @@ class _Tracer:
         return self.constant(obj)
 
     def constant(self, obj):
+        obj = plain(obj)
         key = id(obj) if isinstance(obj, Tensor) else (type(obj), repr(obj))
         if key not in self.constants:
             node = Node("prim::Constant", value=obj)
             self.constants[key] = (obj, self.graph.add_node(node, [value_type(obj)])[0])
         return self.constants[key][1]
 
+    def size_node(self, kind, inputs):
+        """The int Value of ``kind`` (``aten::size`` or int arithmetic) on ``inputs``, recorded once."""
+        key = (kind, tuple(v.name for v in inputs))
+        if key not in self.sizes:
+            self.sizes[key] = self.graph.add_node(Node(kind, inputs), ["int"])[0]
+        return self.sizes[key]
+
+    def shape_of(self, tensor):
+        """``tensor``'s shape: SymInts for a tensor computed from the inputs (outside composite ops), else ints."""
+        dims = tensor._data.shape
+        if self.depth or not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+            return dims
+        source = self.values[id(tensor)][1]
+        return tuple(SymInt(size, self, lambda i=i: self.size_node("aten::size", [source, self.constant(i)]))
+                     for i, size in enumerate(dims))
+
     def symbolic_shape(self, tensor, shape, side):
-        """The target shape of a reshape/expand, as a list whose sizes shared with the input are read at run time."""
-        dims = tensor.shape
+        """The target shape of a reshape/expand, as a list whose sizes computed from the inputs' sizes or shared
+        with the input are read at run time."""
+        dims = tensor._data.shape
         if side == "leading":   # reshape: the leading sizes kept from the input (the batch, often)
             shared = []
             for i in range(min(len(shape), len(dims))):
@@ -155,11 +175,15 @@ class _Tracer:
         else:                   # expand: the trailing sizes the input already has (not the size-1 ones expanded)
             shared = [len(shape) - k for k in range(1, len(dims) + 1)
                       if shape[-k] == dims[-k] != 1 and len(shape) >= k]
-        if not shared or not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+        if not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+            shared = []
+        if not shared and not any(isinstance(size, SymInt) for size in shape):
             return self.constant(shape)
-        source, offset = self.values[id(tensor)][1], len(dims) - len(shape) if side == "trailing" else 0
-        sizes = [self.graph.add_node(Node("aten::size", [source, self.constant(i + offset)]), ["int"])[0]
-                 if i in shared else self.constant(size) for i, size in enumerate(shape)]
+        source, offset = self.values[id(tensor)][1] if shared else None, len(dims) - len(shape) \
+            if side == "trailing" else 0
+        sizes = [size.value() if isinstance(size, SymInt) else
+                 self.size_node("aten::size", [source, self.constant(i + offset)]) if i in shared else
+                 self.constant(int(size)) for i, size in enumerate(shape)]
         return self.graph.add_node(Node("prim::ListConstruct", sizes), ["int[]"])[0]
 
     # --- warnings where a tensor leaves the trace as a Python value ------------------------------------
@@ -184,6 +208,16 @@ class _Tracer:
 
         for name, method in originals.items():
             setattr(Tensor, name, wrap(name, method))
+        originals.update(shape=Tensor.__dict__["shape"], size=Tensor.__dict__["size"])
+        size = originals["size"]
+
+        def sized(tensor, dim=None):
+            if dim is None:
+                return Size(tracer.shape_of(tensor))
+            size(tensor, dim)   # PyTorch's errors for a bad dim
+            return tracer.shape_of(tensor)[dim % tensor.ndim]
+        Tensor.shape = property(lambda tensor: Size(tracer.shape_of(tensor)), doc=originals["shape"].__doc__)
+        Tensor.size = sized
         return originals
 
 

@@ -180,6 +180,16 @@ def _size(context, node):
     return context.emit("Shape", [context.tensor(tensor)], start=dim, end=dim + 1)
 
 
+@converter("aten::add", "aten::sub", "aten::mul", "aten::floordiv")
+def _size_arithmetic(context, node):
+    """Arithmetic of sizes (traced from shapes), on 1-element int64 tensors."""
+    if any(v.type != "int" for v in node.inputs):
+        raise OnnxExporterError(f"{node.kind} is exported for sizes (ints) only")
+    pieces = [context.names[v.name] if v.name in context.names else context.ints([context.constant(v)])
+              for v in node.inputs]
+    return context.emit({"add": "Add", "sub": "Sub", "mul": "Mul", "floordiv": "Div"}[node.kind[6:]], pieces)
+
+
 @converter("prim::ListConstruct", "prim::TupleConstruct")
 def _list(context, node):
     if all(hasattr(v.type, "dtype") or v.type.startswith("(") or v.type == "Tensor[]" for v in node.inputs):

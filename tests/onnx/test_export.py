@@ -184,3 +184,18 @@ def test_traced_module_exports_and_file_path(tmp_path):
     session = ort.InferenceSession(str(tmp_path / "cnn.onnx"), providers=["CPUExecutionProvider"])
     x = _randn(2, 1, 12, 12)
     numpy.testing.assert_allclose(_run(session, x)[0], _eager(model, x)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_transformer_encoder_with_dynamic_batch_and_sequence():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    model = nn.Sequential(nn.Embedding(20, 8), nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)).eval()
+    tokens = numpy.random.randint(0, 20, (2, 5))
+    traced = ember.jit.trace(model, ember.from_numpy(tokens))   # sizes from shapes are recorded, not frozen
+    session = _export(model, (ember.from_numpy(tokens),), input_names=["tokens"],
+                      dynamic_axes={"tokens": {0: "batch", 1: "sequence"}})
+    for batch, length in ((3, 5), (2, 9), (4, 11)):
+        tokens = numpy.random.randint(0, 20, (batch, length))
+        expected, = _eager(model, tokens)
+        numpy.testing.assert_allclose(_run(session, tokens)[0], expected, rtol=1e-4, atol=1e-5)
+        with ember.no_grad():
+            numpy.testing.assert_allclose(traced(ember.from_numpy(tokens)).numpy(), expected, rtol=1e-6, atol=1e-6)
