@@ -179,6 +179,10 @@ def _table():
             x.expand(*size), "aten::select": _select, "aten::slice": _slice, "aten::chunk": _method("chunk"),
         "aten::cat": lambda tensors, dim=0: ember.cat(tensors, dim), "aten::stack": lambda tensors, dim=0:
             ember.stack(tensors, dim), "aten::zeros": _factory("zeros"), "aten::ones": _factory("ones"),
+        "aten::full": lambda size, fill_value, dtype=None, layout=None, device=None, pin_memory=None:
+            ember.full(tuple(size), fill_value, dtype=_dtype_of(dtype)),
+        "aten::empty": lambda size, dtype=None, layout=None, device=None, pin_memory=None, memory_format=None:
+            ember.empty(tuple(size), dtype=_dtype_of(dtype)),
         "aten::zeros_like": _like("zeros_like"), "aten::ones_like": _like("ones_like"),
         "aten::max": _method("max"), "aten::min": _method("min"), "aten::argmax": _method("argmax"),
         "aten::clamp": lambda x, min=None, max=None: x.clamp(min, max), "aten::__getitem__": operator.getitem,

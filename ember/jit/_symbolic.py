@@ -3,10 +3,10 @@ that also know how to record themselves (``aten::size`` of the tensor, then ``at
 of other sizes and constants), as PyTorch's tracer records sizes. A target shape built from them (``reshape(length,
 batch * heads, -1)``) is recorded as those nodes, so the trace follows the inputs' sizes; anywhere else a SymInt is
 the plain int it equals. Dividing a constant by a size gives a plain int (a ``-1`` inferred from the element count
-stays as traced)."""
+stays as traced, but the reshape that inferred it records ``-1`` there: see ``inferring``)."""
 import operator
 
-__all__ = ["SymInt", "plain"]
+__all__ = ["SymInt", "Inferred", "inferring", "plain"]
 
 
 class SymInt(int):
@@ -45,10 +45,26 @@ for _name, _kind, _op in (("add", "aten::add", operator.add), ("sub", "aten::sub
 SymInt.__floordiv__ = _operator("aten::floordiv", operator.floordiv)
 
 
+class Inferred(int):
+    """A size that a reshape inferred from its ``-1``: recorded as ``-1`` again, so it is inferred at run time."""
+
+
+def inferring(infer_shape):
+    """``infer_shape`` (shape, numel) -> shape, marking the size it infers for a ``-1`` as ``Inferred``."""
+    def infer(shape, numel):
+        result = infer_shape(shape, numel)
+        shape = list(shape)
+        if -1 not in shape:
+            return result
+        index = shape.index(-1)
+        return result[:index] + (Inferred(result[index]),) + result[index + 1:]
+    return infer
+
+
 def plain(obj):
     """``obj`` with every SymInt (in tuples and lists too) turned into its int."""
-    if isinstance(obj, SymInt):
+    if isinstance(obj, (SymInt, Inferred)):
         return int(obj)
-    if isinstance(obj, (tuple, list)) and any(isinstance(o, (SymInt, tuple, list)) for o in obj):
+    if isinstance(obj, (tuple, list)) and any(isinstance(o, (SymInt, Inferred, tuple, list)) for o in obj):
         return (list if isinstance(obj, list) else tuple)(plain(o) for o in obj)
     return obj

@@ -14,9 +14,11 @@ import numpy
 
 from .._tensor import Size, Tensor
 from ..autograd import function as _function
+from ..ops import creation as _creation
+from ..ops import shape as _shape_ops
 from . import _recurrent
 from ._ir import Node, TensorType, value_type
-from ._symbolic import SymInt, plain
+from ._symbolic import Inferred, SymInt, inferring, plain
 
 __all__ = ["TracerWarning", "TracingCheckError"]
 
@@ -151,6 +153,7 @@ class _Tracer:
         key = (kind, tuple(v.name for v in inputs))
         if key not in self.sizes:
             self.sizes[key] = self.graph.add_node(Node(kind, inputs), ["int"])[0]
+            self.dynamic.add(self.sizes[key].name)
         return self.sizes[key]
 
     def shape_of(self, tensor):
@@ -161,6 +164,20 @@ class _Tracer:
         source = self.values[id(tensor)][1]
         return tuple(SymInt(size, self, lambda i=i: self.size_node("aten::size", [source, self.constant(i)]))
                      for i, size in enumerate(dims))
+
+    def creation(self, factory):
+        """ember's tensor factory, recording a tensor whose shape holds sizes of the trace as ``aten::full`` (or
+        ``aten::empty``), so it follows the inputs' sizes."""
+        def create(shape, fill, dtype, device, requires_grad):
+            out = factory(tuple(int(s) for s in shape), fill, dtype, device, requires_grad)
+            if not self.depth and any(isinstance(s, SymInt) for s in shape):
+                sizes = self.graph.add_node(Node("prim::ListConstruct", [
+                    s.value() if isinstance(s, SymInt) else self.constant(int(s)) for s in shape]), ["int[]"])[0]
+                self.dynamic.add(sizes.name)
+                args = [sizes] + ([] if fill is None else [self.constant(fill)]) + [self.constant(out.dtype)]
+                self.append("aten::empty" if fill is None else "aten::full", args, (), out)
+            return out
+        return create
 
     def symbolic_shape(self, tensor, shape, side):
         """The target shape of a reshape/expand, as a list whose sizes computed from the inputs' sizes or shared
@@ -175,13 +192,15 @@ class _Tracer:
         else:                   # expand: the trailing sizes the input already has (not the size-1 ones expanded)
             shared = [len(shape) - k for k in range(1, len(dims) + 1)
                       if shape[-k] == dims[-k] != 1 and len(shape) >= k]
-        if not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+        dynamic = self.known(tensor) and self.values[id(tensor)][1].name in self.dynamic
+        if not dynamic:
             shared = []
-        if not shared and not any(isinstance(size, SymInt) for size in shape):
+        if not shared and not any(isinstance(size, SymInt) or dynamic and isinstance(size, Inferred)
+                                  for size in shape):
             return self.constant(shape)
         source, offset = self.values[id(tensor)][1] if shared else None, len(dims) - len(shape) \
             if side == "trailing" else 0
-        sizes = [size.value() if isinstance(size, SymInt) else
+        sizes = [size.value() if isinstance(size, SymInt) else self.constant(-1) if isinstance(size, Inferred) else
                  self.size_node("aten::size", [source, self.constant(i + offset)]) if i in shared else
                  self.constant(int(size)) for i, size in enumerate(shape)]
         return self.graph.add_node(Node("prim::ListConstruct", sizes), ["int[]"])[0]
@@ -218,6 +237,14 @@ class _Tracer:
             return tracer.shape_of(tensor)[dim % tensor.ndim]
         Tensor.shape = property(lambda tensor: Size(tracer.shape_of(tensor)), doc=originals["shape"].__doc__)
         Tensor.size = sized
+        originals["detach"] = detach = Tensor.__dict__["detach"]
+
+        def detached(tensor):   # the same value in the graph (a trace records no gradients)
+            out = detach(tensor)
+            if tracer.known(tensor):
+                tracer.bind(out, tracer.values[id(tensor)][1])
+            return out
+        Tensor.detach = detached
         return originals
 
 
@@ -238,11 +265,14 @@ def run_traced(function, inputs, graph, attributes, modules=()):
             leaves.append((module, module.__dict__.get("forward")))
             module.__dict__["forward"] = forward
     originals = tracer.patch_conversions()
+    factory, infer_shape = _creation._factory, _shape_ops._infer_shape
+    _creation._factory, _shape_ops._infer_shape = tracer.creation(factory), inferring(infer_shape)
     _function.dispatch_hooks.append(tracer.hook)
     try:
         output = function(*inputs)
     finally:
         _function.dispatch_hooks.remove(tracer.hook)
+        _creation._factory, _shape_ops._infer_shape = factory, infer_shape
         for module, forward in leaves:
             if forward is None:
                 del module.__dict__["forward"]
