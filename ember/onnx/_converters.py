@@ -538,4 +538,32 @@ def _argmax(context, node):
     return context.emit(op, [name], axis=dim, keepdims=int(keepdim), select_last_index=0)
 
 
-from . import _recurrent  # noqa: F401  (registers the recurrent layers' converters)
+# --- recurrent steps --------------------------------------------------------------------------------------------
+def _gate_split(context, value, count):
+    """``value`` (batch x count*hidden) split into ``count`` equal gate blocks along dim 1."""
+    return context.emit("Split", [value], outputs=count, axis=1, num_outputs=count) if context.opset >= 18 else \
+        context.emit("Split", [value], outputs=count, axis=1)
+
+
+@converter("LSTMStep")
+def _lstm_step(context, node):
+    gi, h, c, w_hh = (context.tensor(v) for v in node.inputs)
+    gates = context.emit("Add", [context.emit("MatMul", [h, context.emit("Transpose", [w_hh])]), gi])
+    i, f, g, o = _gate_split(context, gates, 4)
+    i, f, o = (context.emit("Sigmoid", [gate]) for gate in (i, f, o))
+    c_next = context.emit("Add", [context.emit("Mul", [f, c]), context.emit("Mul", [i, context.emit("Tanh", [g])])])
+    return [context.emit("Mul", [o, context.emit("Tanh", [c_next])]), c_next]
+
+
+@converter("GRUStep")
+def _gru_step(context, node):
+    gi, h, w_hh = (context.tensor(v) for v in node.inputs[:3])
+    gh = context.emit("MatMul", [h, context.emit("Transpose", [w_hh])])
+    if len(node.inputs) > 3 and not (context.is_constant(node.inputs[3]) and context.constant(node.inputs[3]) is None):
+        gh = context.emit("Add", [gh, context.tensor(node.inputs[3])])
+    gi_r, gi_z, gi_n = _gate_split(context, gi, 3)
+    gh_r, gh_z, gh_n = _gate_split(context, gh, 3)
+    r = context.emit("Sigmoid", [context.emit("Add", [gi_r, gh_r])])
+    z = context.emit("Sigmoid", [context.emit("Add", [gi_z, gh_z])])
+    n = context.emit("Tanh", [context.emit("Add", [gi_n, context.emit("Mul", [r, gh_n])])])
+    return context.emit("Add", [n, context.emit("Mul", [z, context.emit("Sub", [h, n])])])
