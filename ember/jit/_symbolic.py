@@ -62,9 +62,11 @@ def inferring(infer_shape):
 
 
 def plain(obj):
-    """``obj`` with every SymInt (in tuples and lists too) turned into its int."""
+    """``obj`` with every SymInt (in tuples, lists and slices too) turned into its int."""
     if isinstance(obj, (SymInt, Inferred)):
         return int(obj)
-    if isinstance(obj, (tuple, list)) and any(isinstance(o, (SymInt, Inferred, tuple, list)) for o in obj):
+    if isinstance(obj, slice):
+        return slice(plain(obj.start), plain(obj.stop), plain(obj.step))
+    if isinstance(obj, (tuple, list)) and any(isinstance(o, (SymInt, Inferred, slice, tuple, list)) for o in obj):
         return (list if isinstance(obj, list) else tuple)(plain(o) for o in obj)
     return obj
