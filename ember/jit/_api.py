@@ -91,7 +91,8 @@ def _flatten(output):
 
 
 def _clone(inputs):
-    return tuple(t.detach().clone().requires_grad_(t.requires_grad) for t in inputs)
+    return tuple(_clone(t) if isinstance(t, (tuple, list)) else t.detach().clone().requires_grad_(t.requires_grad)
+                 for t in inputs)
 
 
 def _check(graph, python, traced, checks, tolerance, retrace):

@@ -5,6 +5,7 @@ import operator
 
 from .. import _dtype
 from ..nn import functional as F
+from . import _recurrent
 
 # TorchScript passes dtypes as ScalarType numbers (c10/core/ScalarType.h).
 _SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
@@ -122,36 +123,6 @@ def _method(name):
     return call
 
 
-def _recurrent(mode):
-    """aten::lstm/gru/rnn_tanh/rnn_relu over a padded sequence: (output, *final states)."""
-    def run(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
-        from ..nn.modules.rnn import _run_direction
-        ember = _ember()
-        parts = list(hx) if mode == "LSTM" else [hx]
-        directions = 2 if bidirectional else 1
-        sequence = input.transpose(0, 1) if batch_first else input
-        steps, batch = sequence.shape[:2]
-        data = sequence.reshape(steps * batch, sequence.shape[2])
-        per = 4 if has_biases else 2
-        finals = [[] for _ in parts]
-        for layer in range(num_layers):
-            outputs = []
-            for direction in range(directions):
-                index = layer * directions + direction
-                weights = list(params[index * per:(index + 1) * per]) + [None] * (4 - per)
-                output, state = _run_direction(mode, data, [batch] * steps, tuple(p[index] for p in parts),
-                                               *weights, None, reverse=direction == 1)
-                outputs.append(output)
-                for final, part in zip(finals, state):
-                    final.append(part)
-            data = outputs[0] if directions == 1 else ember.cat(outputs, 1)
-            if dropout and train and layer < num_layers - 1:
-                data = F.dropout(data, dropout, True)
-        output = data.reshape(steps, batch, data.shape[-1])
-        return (output.transpose(0, 1) if batch_first else output,) + tuple(ember.stack(f) for f in finals)
-    return run
-
-
 def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None, enable_gqa=False):
     return F.scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale=scale,
                                           enable_gqa=enable_gqa)
@@ -208,6 +179,10 @@ def _table():
             x.expand(*size), "aten::select": _select, "aten::slice": _slice, "aten::chunk": _method("chunk"),
         "aten::cat": lambda tensors, dim=0: ember.cat(tensors, dim), "aten::stack": lambda tensors, dim=0:
             ember.stack(tensors, dim), "aten::zeros": _factory("zeros"), "aten::ones": _factory("ones"),
+        "aten::full": lambda size, fill_value, dtype=None, layout=None, device=None, pin_memory=None:
+            ember.full(tuple(size), fill_value, dtype=_dtype_of(dtype)),
+        "aten::empty": lambda size, dtype=None, layout=None, device=None, pin_memory=None, memory_format=None:
+            ember.empty(tuple(size), dtype=_dtype_of(dtype)),
         "aten::zeros_like": _like("zeros_like"), "aten::ones_like": _like("ones_like"),
         "aten::max": _method("max"), "aten::min": _method("min"), "aten::argmax": _method("argmax"),
         "aten::clamp": lambda x, min=None, max=None: x.clamp(min, max), "aten::__getitem__": operator.getitem,
@@ -217,19 +192,20 @@ def _table():
         "aten::pixel_shuffle": F.pixel_shuffle, "aten::tensor": lambda data, dtype=None, device=None,
             requires_grad=False: ember.tensor(data, dtype=_dtype_of(dtype)),
         "prim::TupleConstruct": lambda *items: items, "prim::ListConstruct": lambda *items: list(items),
-        "prim::TupleUnpack": lambda items: tuple(items), "prim::TupleIndex": operator.getitem,
+        "prim::TupleUnpack": lambda items: tuple(items),
+        "prim::ListUnpack": lambda items: tuple(items), "prim::TupleIndex": operator.getitem,
         "prim::slice": lambda start, stop, step: slice(start, stop, step), "prim::RaiseException": _raise,
         "aten::__contains__": lambda container, item: item in container,
+        "aten::__is__": operator.is_, "aten::__isnot__": operator.is_not,
         "prim::dtype": lambda x: x.dtype, "prim::device": lambda x: x.device,
         "prim::requires_grad": lambda x: x.requires_grad, "prim::is_cuda": lambda x: x.is_cuda,
-        "aten::lstm": _recurrent("LSTM"), "aten::gru": _recurrent("GRU"),
-        "aten::rnn_tanh": _recurrent("RNN_TANH"), "aten::rnn_relu": _recurrent("RNN_RELU"),
         "aten::unflatten": lambda x, dim, sizes: x.unflatten(dim, sizes),
         "aten::scaled_dot_product_attention": _attention,
         "prim::tuple": tuple, "prim::list": list,
         "prim::min": min, "prim::max": max, "prim::abs": abs,
         "aten::device": lambda name: ember.device(name),
     }
+    table.update(_recurrent.table())
     return table
 
 

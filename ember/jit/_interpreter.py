@@ -20,7 +20,12 @@ def _list(*items):
     return list(items)
 
 
-_HELPERS = {"prim::TupleConstruct": _tuple, "prim::ListConstruct": _list, "aten::size": _size}
+def _dict(*pairs):
+    return dict(zip(pairs[::2], pairs[1::2]))
+
+
+_HELPERS = {"prim::TupleConstruct": _tuple, "prim::ListConstruct": _list, "prim::DictConstruct": _dict,
+            "aten::size": _size}
 
 
 def resolve(kind):
@@ -42,12 +47,15 @@ def resolve(kind):
 
 
 def _attribute_reader(path):
-    """Reads a parameter or buffer by dotted path through submodules (never any other attribute)."""
+    """Reads a parameter, a buffer or the ``training`` flag by dotted path through submodules (never any other
+    attribute): scripted code follows ``train()``/``eval()`` after scripting, as TorchScript's does."""
     *modules, leaf = path.split(".")
 
     def read(module):
         for name in modules:
             module = module._modules[name]
+        if leaf == "training":
+            return module.training
         tensors = module._parameters if leaf in module._parameters else module._buffers
         return tensors[leaf]
     return read
@@ -63,6 +71,9 @@ class Interpreter:
         for value in graph.inputs:
             self._slot(value)
         self.inputs = [self.slots[v.name] for v in graph.inputs]
+        self.required = len(graph.inputs)   # trailing Optional inputs may be left out (they are None)
+        while self.required and str(graph.inputs[self.required - 1].type).startswith("Optional["):
+            self.required -= 1
         self.steps = self._compile(graph.nodes)
         self.output = self.slots[graph.output.name]
 
@@ -121,6 +132,8 @@ class Interpreter:
         return run_loop
 
     def __call__(self, module, args):
+        if len(args) < len(self.inputs) and len(args) >= self.required:
+            args = tuple(args) + (None,) * (len(self.inputs) - len(args))
         if len(args) != len(self.inputs):
             raise RuntimeError(f"forward() expected {len(self.inputs)} argument(s) but got {len(args)}")
         env = self.template[:]

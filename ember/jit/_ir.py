@@ -195,11 +195,14 @@ class Graph:
         if node.kind == "prim::If":
             lines.append(f"{indent}if {ref(node.inputs[0])}:")
             for i, block in enumerate(node.blocks):
-                if i:
+                if i and (block.nodes or targets):
                     lines.append(f"{indent}else:")
+                before = len(lines)
                 self._code_lines(block.nodes, lines, names, ref, ident, indent + "  ")
                 for target, value in zip(targets, block.outputs):
                     lines.append(f"{indent}  {target} = {ref(value)}")
+                if len(lines) == before and not i:
+                    lines.append(f"{indent}  pass")
         else:
             block = node.blocks[0]
             for target, value in zip(targets, node.inputs[2:]):
@@ -242,5 +245,7 @@ def value_type(obj):
         return "NoneType"
     if isinstance(obj, (tuple, list)):
         inner = ", ".join(str(value_type(o)) for o in obj)
-        return f"({inner})" if isinstance(obj, tuple) else f"{str(value_type(obj[0])) if obj else 'Tensor'}[]"
+        if isinstance(obj, tuple):
+            return f"({inner})"
+        return "Tensor[]" if not obj or isinstance(obj[0], Tensor) else f"{value_type(obj[0])}[]"
     return type(obj).__name__

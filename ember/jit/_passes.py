@@ -1,5 +1,6 @@
 """Graph passes: constant folding (used by ``freeze``, ONNX export's ``do_constant_folding``) and the
 inference rewrites of ``optimize_for_inference`` (batch norm folded into the convolution before it, dropout dropped)."""
+from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._interpreter import _attribute_reader, resolve
 from ._ir import Node, value_type
@@ -9,17 +10,36 @@ _RANDOM = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "f
 
 
 def fold_constants(graph, module=None):
-    """Evaluates every node whose inputs are all constants (and, given ``module``, its parameters and buffers, which
-    are then frozen into the graph) and replaces it by a ``prim::Constant``; returns the graph."""
-    known = {}
-    nodes = []
-    for node in graph.nodes:
+    """Evaluates every node whose inputs are all constants (and, given ``module``, its parameters, buffers and
+    ``training`` flags, which are then frozen into the graph), replaces it by a ``prim::Constant`` and inlines the
+    taken branch of each ``prim::If`` whose condition is known; returns the graph."""
+    known, replaced = {}, {}
+    graph.nodes = _fold(graph.nodes, known, replaced, module)
+    _substitute(graph.nodes, replaced)
+    graph.output = replaced.get(graph.output.name, graph.output)
+    eliminate_dead_code(graph)
+    return graph
+
+
+def _fold(nodes, known, replaced, module):
+    kept = []
+    for node in nodes:
+        node.inputs = [replaced.get(v.name, v) for v in node.inputs]
         if node.kind == "prim::Constant":
             known[node.outputs[0].name] = node.value
         elif node.kind == "prim::GetAttr":
             if module is not None:
-                known[node.outputs[0].name] = _attribute_reader(node.value)(module).detach()
-        elif all(v.name in known for v in node.inputs) and node.kind[7:] not in _RANDOM:
+                obj = _attribute_reader(node.value)(module)
+                known[node.outputs[0].name] = obj.detach() if isinstance(obj, Tensor) else obj
+                if not isinstance(obj, Tensor):   # a training flag: a constant from now on
+                    node.kind, node.value = "prim::Constant", obj
+        elif node.kind == "prim::If" and node.inputs[0].name in known:
+            block = node.blocks[0 if known[node.inputs[0].name] else 1]
+            kept.extend(_fold(block.nodes, known, replaced, module))
+            for value, result in zip(node.outputs, block.outputs):
+                replaced[value.name] = replaced.get(result.name, result)
+            continue
+        elif all(v.name in known for v in node.inputs) and not _effectful(node):
             args = [known[v.name] for v in node.positional()]
             kwargs = {k: known[v.name] for k, v in node.named().items()}
             with no_grad():
@@ -30,19 +50,39 @@ def fold_constants(graph, module=None):
                 constant.outputs.append(value)
                 value.node, value.type = constant, value_type(obj)
                 known[value.name] = obj
-                nodes.append(constant)
+                kept.append(constant)
             continue
-        nodes.append(node)
-    graph.nodes = nodes
-    eliminate_dead_code(graph)
-    return graph
+        kept.append(node)
+    return kept
+
+
+def _effectful(node):
+    """Whether running ``node`` at compile time would do more than compute its outputs (random draws, in-place
+    writes, raising, control flow)."""
+    return (node.kind[7:] in _RANDOM or not node.outputs or node.blocks or node.kind.endswith("_")
+            or node.kind == "prim::RaiseException")
+
+
+def _substitute(nodes, replaced):
+    """Points every use of a replaced value (in blocks too) at its replacement."""
+    for node in nodes:
+        node.inputs = [replaced.get(v.name, v) for v in node.inputs]
+        for block in node.blocks:
+            _substitute(block.nodes, replaced)
+            block.outputs = [replaced.get(v.name, v) for v in block.outputs]
 
 
 def inline_attributes(graph, module):
-    """Turns every ``prim::GetAttr`` into a ``prim::Constant`` holding the (detached) tensor it reads."""
-    for node in graph.nodes:
-        if node.kind == "prim::GetAttr":
-            node.kind, node.value = "prim::Constant", _attribute_reader(node.value)(module).detach()
+    """Turns every ``prim::GetAttr`` (in blocks too) into a ``prim::Constant`` holding the (detached) tensor or the
+    flag it reads."""
+    def inline(nodes):
+        for node in nodes:
+            for block in node.blocks:
+                inline(block.nodes)
+            if node.kind == "prim::GetAttr":
+                obj = _attribute_reader(node.value)(module)
+                node.kind, node.value = "prim::Constant", obj.detach() if isinstance(obj, Tensor) else obj
+    inline(graph.nodes)
     return graph
 
 

@@ -1,9 +1,8 @@
 """``jit.script``: compiles Python source (a function, or a module's ``forward`` with the methods and submodules it
 calls) into the IR, with the TorchScript frontend's statement compiler (``_torchscript._Compiler``).
 
-What is known when compiling is folded: module attributes (``self.training`` included: script after ``.eval()``
-for inference, as the folded branches follow the mode at scripting time), literals, globals, and any expression of
-them; a condition known then compiles only its branch, a loop over submodules or a constant list is unrolled. What
+What is known when compiling is folded: module attributes (but ``self.training``, read at run time, so the program
+follows ``train()``/``eval()`` as TorchScript's does), literals, globals, and any expression of them; a condition known then compiles only its branch, a loop over submodules or a constant list is unrolled. What
 depends on inputs becomes nodes: calls of ember's public tensor functions (``fn::``), Tensor methods (``method::``),
 operators (``aten::``), ``prim::If`` and ``prim::Loop``. Anything else is an error naming the file, line and
 construct.
@@ -14,10 +13,12 @@ import inspect
 import operator
 import textwrap
 import types
+import typing
 
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.modules.module import Module
+from . import _recurrent
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
 from ._torchscript import _BINARY, _COMPARE, _Compiler, _ModuleRef
@@ -53,6 +54,13 @@ class _Container:
 
     def __init__(self, items, kind):
         self.items, self.kind = list(items), kind
+
+
+class _Mapping:
+    """A dict whose keys are known when compiling and whose values may be graph values (``Dict[str, Tensor]``)."""
+
+    def __init__(self, items):
+        self.items = items
 
 
 class _Method:
@@ -148,12 +156,16 @@ class _ScriptCompiler(_Compiler):
         self.nodes = self.graph.nodes
         function = getattr(type(self.root), name)
         inputs = self.inputs(list(inspect.signature(function).parameters.values())[1:])
+        if name == "forward" and _recurrent.kind_of(self.root) is not None:   # its node takes hx=None at run time
+            inputs[1] = self.graph.add_input("Optional[Tensor]", "hx")
         self.graph.output = self.value(self.inline(_ModuleRef(self.root, ""), name, inputs), None)
         return self.graph
 
     def inputs(self, parameters):
-        """Graph inputs for the parameters without defaults; the others keep their defaults as constants."""
-        return [self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
+        """Graph inputs for the parameters without defaults and those annotated ``Optional`` (left out of a call,
+        they are None, tested at run time); the others keep their defaults as constants."""
+        return [self.graph.add_input("Optional[Tensor]", p.name) if _optional(p.annotation) else
+                self.graph.add_input("Tensor", p.name) if p.default is inspect.Parameter.empty
                 else self.literal(p.default) for p in parameters]
 
     def compile_function(self, function):
@@ -165,6 +177,9 @@ class _ScriptCompiler(_Compiler):
 
     # --- source -------------------------------------------------------------------------------------------
     def inline(self, ref, method, args, keywords=None):
+        kind = _recurrent.kind_of(ref.obj) if method == "forward" else None
+        if kind is not None:
+            return self.recurrent(ref, kind, args, keywords)
         function = getattr(type(ref.obj), method, None)
         if not isinstance(function, types.FunctionType):
             raise RuntimeError(f"ember.jit.script: {type(ref.obj).__name__}.{method} is not a Python method")
@@ -205,6 +220,21 @@ class _ScriptCompiler(_Compiler):
         self.record, self.globals = outer
         return result
 
+    def recurrent(self, ref, kind, args, keywords):
+        """A recurrent layer or cell as one node (as tracing records it), its training flag read at run time."""
+        try:
+            bound = inspect.signature(ref.obj.forward).bind(*args, **(keywords or {}))
+        except TypeError as error:
+            raise self.error(None, f"the call {type(ref.obj).__name__}(): {error}") from None
+        input, hx = bound.arguments.get("input"), bound.arguments.get("hx", self.constant(None))
+        items = _recurrent.arguments(ref.obj, input, hx, lambda module, name: self.member(ref, name, None))
+        inputs = [self.value(_Container(item, list) if isinstance(item, list) else
+                             item if isinstance(item, (Value, _Container)) else self.literal(item), None)
+                  for item in items]
+        count = _recurrent.output_count(kind)
+        node = self.emit(kind, inputs, outputs=count, unpack=count > 1)
+        return _containers(_recurrent.restructure(kind, node.outputs if count > 1 else node.outputs[0]))
+
     # --- known values -------------------------------------------------------------------------------------
     def literal(self, obj):
         """``obj`` as what the compiler carries: a constant Value, a module reference or a static object."""
@@ -229,6 +259,10 @@ class _ScriptCompiler(_Compiler):
             parts = [self.known(i) for i in item.items]
             if all(k for k, _ in parts):
                 return True, item.kind(o for _, o in parts)
+        if isinstance(item, _Mapping):
+            parts = [self.known(i) for i in item.items.values()]
+            if all(k for k, _ in parts):
+                return True, dict(zip(item.items, (o for _, o in parts)))
         return False, None
 
     def value(self, item, node):
@@ -238,6 +272,9 @@ class _ScriptCompiler(_Compiler):
         if isinstance(item, _Container):
             kind = "prim::ListConstruct" if item.kind is list else "prim::TupleConstruct"
             return self.emit(kind, [self.value(i, node) for i in item.items], type=item.kind.__name__).outputs[0]
+        if isinstance(item, _Mapping):
+            inputs = [v for key, item_ in item.items.items() for v in (self.constant(key), self.value(item_, node))]
+            return self.emit("prim::DictConstruct", inputs, type="Dict").outputs[0]
         if isinstance(item, _Static) and isinstance(item.obj, (tuple, list)):
             return self.emit("prim::TupleConstruct" if isinstance(item.obj, tuple) else "prim::ListConstruct",
                              [self.value(self.literal(o), node) for o in item.obj]).outputs[0]
@@ -248,6 +285,8 @@ class _ScriptCompiler(_Compiler):
         """The items of a container known when compiling (a _Container, or a known iterable), else None."""
         if isinstance(item, _Container):
             return list(item.items)
+        if isinstance(item, _Mapping):
+            return [self.literal(key) for key in item.items]
         known, obj = self.known(item)
         if known and not isinstance(obj, (Tensor, str)) and hasattr(obj, "__iter__"):
             return [self.literal(o) for o in obj]
@@ -257,6 +296,13 @@ class _ScriptCompiler(_Compiler):
         """Assigns ``value`` to a name or unpacks it into a tuple/list of targets."""
         if isinstance(target, ast.Name):
             env[target.id] = value
+            return
+        if isinstance(target, ast.Subscript):   # d[key] = value on a dict whose keys are known
+            mapping = self.expression(target.value, env)
+            known, key = self.known(self.key(target.slice, env))
+            if not isinstance(mapping, _Mapping) or not known or not isinstance(target.value, ast.Name):
+                raise self.error(target, "assignment to an item of anything but a named dict with known keys")
+            env[target.value.id] = _Mapping({**mapping.items, key: value})   # a new dict: branches stay apart
             return
         if not isinstance(target, (ast.Tuple, ast.List)):
             raise self.error(target, f"assignment to {type(target).__name__}")
@@ -383,7 +429,10 @@ class _ScriptCompiler(_Compiler):
             if known_left and known_right and type(node.ops[0]) in _FOLD:
                 return self.literal(_FOLD[type(node.ops[0])](a, b))
             if isinstance(node.ops[0], (ast.Is, ast.IsNot)) and known_right and b is None:
-                return self.literal(isinstance(node.ops[0], ast.IsNot))   # a graph value is a tensor, never None
+                if isinstance(left, Value) and str(left.type).startswith("Optional["):   # decided at run time
+                    kind = "aten::__is__" if isinstance(node.ops[0], ast.Is) else "aten::__isnot__"
+                    return self.emit(kind, [left, right], type="bool").outputs[0]
+                return self.literal(isinstance(node.ops[0], ast.IsNot))   # any other graph value is never None
             kind = _COMPARE.get(type(node.ops[0]))
             if kind is None and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
                 kind = "aten::eq" if isinstance(node.ops[0], ast.Is) else "aten::ne"
@@ -434,6 +483,11 @@ class _ScriptCompiler(_Compiler):
                     if all(c for _, c in conditions):
                         results.append(self.expression(node.elt, inner))
                 return _Container(results, list if isinstance(node, ast.ListComp) else tuple)
+        if isinstance(node, ast.Dict) and None not in node.keys:
+            keys = [self.known(self.expression(k, env)) for k in node.keys]
+            values = [self.expression(v, env) for v in node.values]
+            if all(k for k, _ in keys) and not all(self.known(v)[0] for v in values):
+                return _Mapping(dict(zip((key for _, key in keys), values)))
         if isinstance(node, (ast.GeneratorExp, ast.ListComp, ast.DictComp, ast.SetComp, ast.Lambda, ast.Dict)):
             return self.evaluate(node, env)
         return super().expression(node, env)
@@ -454,6 +508,32 @@ class _ScriptCompiler(_Compiler):
             return super().block(statements, env, inputs)
         except _Returned:
             raise self.error(statements[0], "a return inside a branch or loop that depends on the inputs") from None
+
+    def branch(self, node, env, condition=None):
+        """An ``if`` on a run-time condition: a ``prim::If`` yielding each name either branch changes (a dict with
+        known keys yields each of its values)."""
+        condition = self.expression(node.test, env) if condition is None else condition
+        (then, then_env), (other, other_env) = self.block(node.body, env), self.block(node.orelse, env)
+        names = [n for n in then_env if n in other_env and (then_env[n] is not env.get(n) or
+                                                            other_env[n] is not env.get(n))]
+        leaves, shapes = [], []
+        for name in names:
+            a, b = then_env[name], other_env[name]
+            if isinstance(a, _Mapping) and isinstance(b, _Mapping) and a.items.keys() == b.items.keys():
+                leaves += [(a.items[k], b.items[k]) for k in a.items]
+                shapes.append(list(a.items))
+            else:
+                leaves.append((a, b))
+                shapes.append(None)
+        for block, side in ((then, 0), (other, 1)):
+            outer, self.nodes = self.nodes, block.nodes
+            block.outputs = [self.value(pair[side], node) for pair in leaves]
+            self.nodes = outer
+        result = self.emit("prim::If", [condition], outputs=len(leaves))
+        result.blocks = [then, other]
+        outputs = iter(result.outputs)
+        for name, keys in zip(names, shapes):
+            env[name] = next(outputs) if keys is None else _Mapping({k: next(outputs) for k in keys})
 
     def combine(self, thunks, conjunction):
         """``and`` (``conjunction``) or ``or`` of lazily compiled operands, stopping at a known deciding one."""
@@ -481,6 +561,11 @@ class _ScriptCompiler(_Compiler):
     def subscript(self, node, env):
         base = self.expression(node.value, env)
         key = self.key(node.slice, env)
+        if isinstance(base, _Mapping):
+            known, index = self.known(key)
+            if not known or index not in base.items:
+                raise self.error(node, "a dict item whose key is unknown when compiling or missing")
+            return base.items[index]
         if isinstance(base, _Container):
             known, index = self.known(key)
             if known:
@@ -514,6 +599,10 @@ class _ScriptCompiler(_Compiler):
         base = self.expression_or_module(node.value, env)
         if isinstance(base, _ModuleRef):
             return self.member(base, node.attr, node)
+        if isinstance(base, _Mapping):
+            if node.attr not in ("items", "keys", "values"):
+                raise self.error(node, f"the dict method {node.attr!r}")
+            return _Static(functools.partial(_MappingView, base, node.attr))
         if isinstance(base, Value) and not self.known(base)[0]:
             if node.attr in ("shape", "ndim"):
                 return self.emit("aten::size" if node.attr == "shape" else "aten::dim", [base]).outputs[0]
@@ -528,6 +617,8 @@ class _ScriptCompiler(_Compiler):
     def member(self, owner, attr, node):
         module = owner.obj
         path = f"{owner.path}{attr}"
+        if attr == "training":   # read at run time: the compiled program follows train()/eval()
+            return self.emit("prim::GetAttr", [], value=path, type="bool").outputs[0]
         if attr in module._parameters or attr in module._buffers:
             tensor = module._parameters.get(attr, module._buffers.get(attr))
             if tensor is None:
@@ -564,6 +655,13 @@ class _ScriptCompiler(_Compiler):
                 target.obj.func is _BoundMethod:
             ref, name = target.obj.args
             return self.inline(ref, name, args, keywords)
+        if isinstance(target, _Static) and isinstance(target.obj, functools.partial) and \
+                target.obj.func is _MappingView:
+            mapping, view = target.obj.args
+            keys = [self.literal(key) for key in mapping.items]
+            if view == "items":
+                return _Container([_Container([k, v], tuple) for k, v in zip(keys, mapping.items.values())], list)
+            return _Container(keys if view == "keys" else list(mapping.items.values()), list)
         if isinstance(target, _Method):
             if target.name in ("size", "dim") or tensor_method(target.name) is not None:
                 inputs = [target.value] + [self.value(a, node) for a in args]
@@ -604,6 +702,19 @@ class _ScriptCompiler(_Compiler):
                             f"{getattr(node, 'lineno', '?')})")
 
 
+def _optional(annotation):
+    """Whether a parameter's annotation is ``Optional[...]`` (an object or, postponed, its text)."""
+    if isinstance(annotation, str):
+        return annotation.replace("typing.", "").startswith("Optional[") or annotation.endswith("| None")
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and \
+        type(None) in typing.get_args(annotation)
+
+
+def _containers(result):
+    """Tuples of values as the compiler's _Containers."""
+    return _Container([_containers(r) for r in result], tuple) if isinstance(result, tuple) else result
+
+
 def _is_constant(obj):
     """Whether ``obj`` can be a ``prim::Constant`` (what the serialised form encodes)."""
     if obj is None or obj is Ellipsis or isinstance(obj, (bool, int, float, str, Tensor, _dtype.dtype)):
@@ -611,6 +722,10 @@ def _is_constant(obj):
     if isinstance(obj, slice):
         return all(_is_constant(p) for p in (obj.start, obj.stop, obj.step))
     return isinstance(obj, (tuple, list)) and all(_is_constant(o) for o in obj)
+
+
+class _MappingView:
+    """Marks ``items``/``keys``/``values`` of a dict with known keys (compiled to their items, never called)."""
 
 
 class _BoundMethod:

@@ -104,19 +104,28 @@ def _build_module(tree, tensors, prefix):
 
 
 def _check_attributes(module, graph):
-    """Every attribute a graph reads must exist with the shape and dtype the graph was recorded with."""
+    """Every attribute a graph reads (in its blocks too) must exist: a tensor with the shape and dtype the graph was
+    recorded with, or a submodule's ``training`` flag."""
     tensors = dict(module.named_parameters(remove_duplicate=False))
     tensors.update(module.named_buffers(remove_duplicate=False))
-    for node in graph.nodes:
-        if node.kind != "prim::GetAttr":
-            continue
-        if node.value not in tensors:
-            raise RuntimeError(f"ember.jit.load: the program reads {node.value!r}, which the module does not have")
-        expected, tensor = node.outputs[0].type, tensors[node.value]
-        if isinstance(expected, TensorType) and (tuple(tensor.shape), tensor.dtype) != (expected.shape,
-                                                                                        expected.dtype):
-            raise RuntimeError(f"ember.jit.load: {node.value!r} has shape {list(tensor.shape)} and dtype "
-                               f"{tensor.dtype} but the program expects {list(expected.shape)} and {expected.dtype}")
+    flags = {f"{name}.training" if name else "training" for name, _ in module.named_modules(remove_duplicate=False)}
+
+    def check(nodes):
+        for node in nodes:
+            for block in node.blocks:
+                check(block.nodes)
+            if node.kind != "prim::GetAttr" or node.value in flags:
+                continue
+            if node.value not in tensors:
+                raise RuntimeError(f"ember.jit.load: the program reads {node.value!r}, which the module does not "
+                                   "have")
+            expected, tensor = node.outputs[0].type, tensors[node.value]
+            if isinstance(expected, TensorType) and (tuple(tensor.shape), tensor.dtype) != (expected.shape,
+                                                                                            expected.dtype):
+                raise RuntimeError(f"ember.jit.load: {node.value!r} has shape {list(tensor.shape)} and dtype "
+                                   f"{tensor.dtype} but the program expects {list(expected.shape)} and "
+                                   f"{expected.dtype}")
+    check(graph.nodes)
 
 
 def copy_graph(graph):

@@ -352,6 +352,8 @@ class _Compiler:
         """A module's attribute: a submodule reference, a parameter/buffer read, or a constant."""
         value = owner.obj._state.get(attr)
         path = f"{owner.path}{attr}"
+        if attr == "training":   # read at run time, so the loaded module follows train()/eval()
+            return self.emit("prim::GetAttr", [], value=path, type="bool").outputs[0]
         if isinstance(value, _Object):
             return _ModuleRef(value, path + ".")
         if isinstance(value, Tensor):

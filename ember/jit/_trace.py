@@ -1,7 +1,8 @@
 """Tracing: runs a function or module once with a hook at the single dispatch point and records each op into a Graph.
 
 Ops that compute part of their result outside the graph (max pooling's argmax, dropout's mask, indexing,
-comparisons) are composites seen whole at dispatch, so they are recorded as one node. What the hook cannot see
+comparisons) are composites seen whole at dispatch, so they are recorded as one node; so are the calls of recurrent
+layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``). What the hook cannot see
 becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
 the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
@@ -11,9 +12,13 @@ import warnings
 
 import numpy
 
-from .._tensor import Tensor
+from .._tensor import Size, Tensor
 from ..autograd import function as _function
+from ..ops import creation as _creation
+from ..ops import shape as _shape_ops
+from . import _recurrent
 from ._ir import Node, TensorType, value_type
+from ._symbolic import Inferred, SymInt, inferring, plain
 
 __all__ = ["TracerWarning", "TracingCheckError"]
 
@@ -55,6 +60,7 @@ class _Tracer:
         self.converting = False
         self.scopes = []
         self.dynamic = set()          # names of the values computed from the graph's inputs
+        self.sizes = {}               # (kind, input names) -> int Value, for sizes recorded once
 
     def bind(self, tensor, value):
         self.values[id(tensor)] = (tensor, value)
@@ -86,8 +92,20 @@ class _Tracer:
         inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
                   for i, a in enumerate(args)]
         inputs += [self.input(v) for v in kwargs.values()]
-        node = Node("ember::" + cls.__name__, inputs, tuple(kwargs), scope=self.scopes[-1] if self.scopes else "",
-                    unpack=isinstance(out, tuple))
+        self.append("ember::" + cls.__name__, inputs, tuple(kwargs), out)
+
+    def call(self, kind, args, function):
+        """Runs ``function(*args)`` unrecorded inside and records it as one node ``kind`` (a whole module)."""
+        self.depth += 1
+        try:
+            out = function(*args)
+        finally:
+            self.depth -= 1
+        self.append(kind, [self.input(a) for a in args], (), out)
+        return out
+
+    def append(self, kind, inputs, keywords, out):
+        node = Node(kind, inputs, keywords, scope=self.scopes[-1] if self.scopes else "", unpack=isinstance(out, tuple))
         outputs = out if node.unpack else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])
         if any(v.name in self.dynamic for v in inputs):
@@ -123,15 +141,48 @@ class _Tracer:
         return self.constant(obj)
 
     def constant(self, obj):
+        obj = plain(obj)
         key = id(obj) if isinstance(obj, Tensor) else (type(obj), repr(obj))
         if key not in self.constants:
             node = Node("prim::Constant", value=obj)
             self.constants[key] = (obj, self.graph.add_node(node, [value_type(obj)])[0])
         return self.constants[key][1]
 
+    def size_node(self, kind, inputs):
+        """The int Value of ``kind`` (``aten::size`` or int arithmetic) on ``inputs``, recorded once."""
+        key = (kind, tuple(v.name for v in inputs))
+        if key not in self.sizes:
+            self.sizes[key] = self.graph.add_node(Node(kind, inputs), ["int"])[0]
+            self.dynamic.add(self.sizes[key].name)
+        return self.sizes[key]
+
+    def shape_of(self, tensor):
+        """``tensor``'s shape: SymInts for a tensor computed from the inputs (outside composite ops), else ints."""
+        dims = tensor._data.shape
+        if self.depth or not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+            return dims
+        source = self.values[id(tensor)][1]
+        return tuple(SymInt(size, self, lambda i=i: self.size_node("aten::size", [source, self.constant(i)]))
+                     for i, size in enumerate(dims))
+
+    def creation(self, factory):
+        """ember's tensor factory, recording a tensor whose shape holds sizes of the trace as ``aten::full`` (or
+        ``aten::empty``), so it follows the inputs' sizes."""
+        def create(shape, fill, dtype, device, requires_grad):
+            out = factory(tuple(int(s) for s in shape), fill, dtype, device, requires_grad)
+            if not self.depth and any(isinstance(s, SymInt) for s in shape):
+                sizes = self.graph.add_node(Node("prim::ListConstruct", [
+                    s.value() if isinstance(s, SymInt) else self.constant(int(s)) for s in shape]), ["int[]"])[0]
+                self.dynamic.add(sizes.name)
+                args = [sizes] + ([] if fill is None else [self.constant(fill)]) + [self.constant(out.dtype)]
+                self.append("aten::empty" if fill is None else "aten::full", args, (), out)
+            return out
+        return create
+
     def symbolic_shape(self, tensor, shape, side):
-        """The target shape of a reshape/expand, as a list whose sizes shared with the input are read at run time."""
-        dims = tensor.shape
+        """The target shape of a reshape/expand, as a list whose sizes computed from the inputs' sizes or shared
+        with the input are read at run time."""
+        dims = tensor._data.shape
         if side == "leading":   # reshape: the leading sizes kept from the input (the batch, often)
             shared = []
             for i in range(min(len(shape), len(dims))):
@@ -141,11 +192,17 @@ class _Tracer:
         else:                   # expand: the trailing sizes the input already has (not the size-1 ones expanded)
             shared = [len(shape) - k for k in range(1, len(dims) + 1)
                       if shape[-k] == dims[-k] != 1 and len(shape) >= k]
-        if not shared or not self.known(tensor) or self.values[id(tensor)][1].name not in self.dynamic:
+        dynamic = self.known(tensor) and self.values[id(tensor)][1].name in self.dynamic
+        if not dynamic:
+            shared = []
+        if not shared and not any(isinstance(size, SymInt) or dynamic and isinstance(size, Inferred)
+                                  for size in shape):
             return self.constant(shape)
-        source, offset = self.values[id(tensor)][1], len(dims) - len(shape) if side == "trailing" else 0
-        sizes = [self.graph.add_node(Node("aten::size", [source, self.constant(i + offset)]), ["int"])[0]
-                 if i in shared else self.constant(size) for i, size in enumerate(shape)]
+        source, offset = self.values[id(tensor)][1] if shared else None, len(dims) - len(shape) \
+            if side == "trailing" else 0
+        sizes = [size.value() if isinstance(size, SymInt) else self.constant(-1) if isinstance(size, Inferred) else
+                 self.size_node("aten::size", [source, self.constant(i + offset)]) if i in shared else
+                 self.constant(int(size)) for i, size in enumerate(shape)]
         return self.graph.add_node(Node("prim::ListConstruct", sizes), ["int[]"])[0]
 
     # --- warnings where a tensor leaves the trace as a Python value ------------------------------------
@@ -170,35 +227,84 @@ class _Tracer:
 
         for name, method in originals.items():
             setattr(Tensor, name, wrap(name, method))
+        originals.update(shape=Tensor.__dict__["shape"], size=Tensor.__dict__["size"])
+        size = originals["size"]
+
+        def sized(tensor, dim=None):
+            if dim is None:
+                return Size(tracer.shape_of(tensor))
+            size(tensor, dim)   # PyTorch's errors for a bad dim
+            return tracer.shape_of(tensor)[dim % tensor.ndim]
+        Tensor.shape = property(lambda tensor: Size(tracer.shape_of(tensor)), doc=originals["shape"].__doc__)
+        Tensor.size = sized
+        originals["detach"] = detach = Tensor.__dict__["detach"]
+
+        def detached(tensor):   # the same value in the graph (a trace records no gradients)
+            out = detach(tensor)
+            if tracer.known(tensor):
+                tracer.bind(out, tracer.values[id(tensor)][1])
+            return out
+        Tensor.detach = detached
         return originals
 
 
 def run_traced(function, inputs, graph, attributes, modules=()):
     """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer)."""
     tracer = _Tracer(graph, attributes)
-    for i, tensor in enumerate(inputs):
-        if not isinstance(tensor, Tensor):
-            raise RuntimeError(f"Type '{type(tensor).__name__}' cannot be traced. Only Tensors and (possibly "
-                               "nested) Lists, Dicts, and Tuples of Tensors can be traced")
-        value = graph.add_input(TensorType.of(tensor), f"input.{i + 1}" if i else "input")
-        tracer.bind(tensor, value)
-        tracer.dynamic.add(value.name)
+    for i, obj in enumerate(inputs):
+        _bind_input(tracer, obj, graph.add_input(value_type(_checked_input(obj)), f"input.{i + 1}" if i else "input"))
     handles = []
     for name, module in modules:
         if name:
             handles.append(module.register_forward_pre_hook(lambda m, a, n=name: tracer.scopes.append(n)))
             handles.append(module.register_forward_hook(lambda m, a, o: tracer.scopes.pop() and None))
+    leaves = []   # recurrent layers and cells, recorded whole: their forward is replaced while tracing
+    for _, module in modules:
+        forward = _recurrent.leaf_forward(module, tracer.call)
+        if forward is not None:
+            leaves.append((module, module.__dict__.get("forward")))
+            module.__dict__["forward"] = forward
     originals = tracer.patch_conversions()
+    factory, infer_shape = _creation._factory, _shape_ops._infer_shape
+    _creation._factory, _shape_ops._infer_shape = tracer.creation(factory), inferring(infer_shape)
     _function.dispatch_hooks.append(tracer.hook)
     try:
         output = function(*inputs)
     finally:
         _function.dispatch_hooks.remove(tracer.hook)
+        _creation._factory, _shape_ops._infer_shape = factory, infer_shape
+        for module, forward in leaves:
+            if forward is None:
+                del module.__dict__["forward"]
+            else:
+                module.__dict__["forward"] = forward
         for name, method in originals.items():
             setattr(Tensor, name, method)
         for handle in handles:
             handle.remove()
     return output, tracer
+
+
+def _checked_input(obj):
+    if isinstance(obj, (tuple, list)) and obj:
+        for item in obj:
+            _checked_input(item)
+    elif not isinstance(obj, Tensor):
+        raise RuntimeError(f"Type '{type(obj).__name__}' cannot be traced. Only Tensors and (possibly nested) "
+                           "Lists and Tuples of Tensors can be traced")
+    return obj
+
+
+def _bind_input(tracer, obj, value):
+    """Binds a graph input to the tensor ``obj``, or unpacks it (``prim::TupleUnpack``/``ListUnpack``) and binds
+    the items of a (nested) tuple or list of tensors."""
+    tracer.dynamic.add(value.name)
+    if isinstance(obj, Tensor):
+        tracer.bind(obj, value)
+        return
+    node = Node("prim::TupleUnpack" if isinstance(obj, tuple) else "prim::ListUnpack", [value], unpack=True)
+    for item, inner in zip(obj, tracer.graph.add_node(node, [value_type(o) for o in obj])):
+        _bind_input(tracer, item, inner)
 
 
 def set_output(graph, tracer, output, strict):

@@ -4,6 +4,7 @@ import math
 
 import numpy
 
+from ._export import element_type
 from .errors import OnnxExporterError
 
 CONVERTERS = {}
@@ -180,11 +181,37 @@ def _size(context, node):
     return context.emit("Shape", [context.tensor(tensor)], start=dim, end=dim + 1)
 
 
+@converter("aten::add", "aten::sub", "aten::mul", "aten::floordiv")
+def _size_arithmetic(context, node):
+    """Arithmetic of sizes (traced from shapes), on 1-element int64 tensors."""
+    if any(v.type != "int" for v in node.inputs):
+        raise OnnxExporterError(f"{node.kind} is exported for sizes (ints) only")
+    pieces = [context.names[v.name] if v.name in context.names else context.ints([context.constant(v)])
+              for v in node.inputs]
+    return context.emit({"add": "Add", "sub": "Sub", "mul": "Mul", "floordiv": "Div"}[node.kind[6:]], pieces)
+
+
+@converter("Triangle")
+def _triangle(context, node):
+    x, diagonal, upper = node.inputs
+    k = context.array(numpy.asarray(context.constant(diagonal), numpy.int64))
+    return context.emit("Trilu", [context.tensor(x), k], upper=int(bool(context.constant(upper))))
+
+
+@converter("aten::full", "aten::empty")
+def _full(context, node):
+    """A tensor of traced sizes filled with one value (zeros for ``empty``): ConstantOfShape."""
+    sizes, *fill, dtype = node.inputs
+    dtype = context.constant(dtype)
+    value = context.constant(fill[0]) if fill else 0
+    tensor = context.helper.make_tensor("value", element_type(dtype), [1], [value])
+    return context.emit("ConstantOfShape", [_shape_input(context, sizes)], value=tensor)
+
+
 @converter("prim::ListConstruct", "prim::TupleConstruct")
 def _list(context, node):
-    if node.kind == "prim::TupleConstruct" and all(hasattr(v.type, "dtype") or v.type.startswith("(")
-                                                   for v in node.inputs):
-        return None   # a tuple of tensors: only the graph's outputs are built of these, and they are unpacked
+    if all(hasattr(v.type, "dtype") or v.type.startswith("(") or v.type == "Tensor[]" for v in node.inputs):
+        return None   # tensors: the graph's outputs and recurrent nodes' weights and states, read item by item
     pieces = [context.names[v.name] if v.name in context.names else
               context.ints([context.constant(v)]) for v in node.inputs]
     if any(not isinstance(getattr(v, "type", None), str) or v.type != "int" for v in node.inputs):
@@ -348,6 +375,18 @@ def _reduce(context, op, name, axes, keepdim):
     if op == "ReduceSum" or context.opset >= 18:
         return context.emit(op, [name, context.ints(axes)], keepdims=int(keepdim))
     return context.emit(op, [name], axes=axes, keepdims=int(keepdim))
+
+
+@converter("all", "any")
+def _all_any(context, node):
+    """all/any over dims: ReduceMin/ReduceMax of the input as 0/1 integers, as bool."""
+    x, *rest = _args(node)
+    dim = context.constant(rest[0]) if rest else None
+    keepdim = context.constant(rest[1]) if len(rest) > 1 else False
+    as_int = context.emit("Cast", [context.emit("Cast", [context.tensor(x)], to=9)], to=6)
+    reduced = _reduce(context, "ReduceMin" if node.op_name == "all" else "ReduceMax", as_int,
+                      None if dim is None else dim % max(_rank(x), 1), bool(keepdim))
+    return context.emit("Cast", [reduced], to=9)
 
 
 @converter("Sum")

@@ -85,17 +85,22 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
     """Converts a traced and folded graph to an ONNX model, checks it, and writes it to ``f``."""
     import onnx
 
+    from . import _recurrent  # noqa: F401  (registers the recurrent layers' and cells' converters)
     from ._converters import CONVERTERS
     context = Context(onnx, opset)
     helper = onnx.helper
     inputs = []
     names = list(input_names or [])
-    for i, value in enumerate(graph.inputs):
+    unpacking = _unpacking(graph)
+    for value in _flat_inputs(graph.inputs, unpacking):
+        i = len(inputs)
         name = names[i] if i < len(names) else f"input.{i + 1}" if i else "input"
         context.names[value.name] = name
         inputs.append(_value_info(helper, name, value.type, (dynamic_axes or {}).get(name)))
     parameters = []
     for node in graph.nodes:
+        if any(node is unpacker for unpacker in unpacking.values()):
+            continue
         if node.kind == "prim::Constant":
             context.known[node.outputs[0].name] = node.value
         elif node.kind == "prim::GetAttr":
@@ -128,6 +133,8 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
                                    context.initializers)
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",
                               ir_version=8 if opset <= 18 else 9)
+    if dynamic_axes:
+        _infer_output_shapes(onnx, model, set(dynamic_axes))
     onnx.checker.check_model(model)
     if verbose:
         print(helper.printable_graph(model.graph))
@@ -137,6 +144,44 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
         else:
             f.write(model.SerializeToString())
     return model
+
+
+def _unpacking(graph):
+    """The nodes unpacking tuple/list inputs (traced from nested example inputs), by the name of what they unpack."""
+    unpacking, sources = {}, {v.name for v in graph.inputs}
+    for node in graph.nodes:
+        if node.kind in ("prim::TupleUnpack", "prim::ListUnpack") and node.inputs[0].name in sources:
+            unpacking[node.inputs[0].name] = node
+            sources.update(v.name for v in node.outputs)
+    return unpacking
+
+
+def _flat_inputs(values, unpacking):
+    """The graph's inputs with each tuple or list input replaced by its items, in order (as torch.onnx flattens
+    nested inputs)."""
+    flat = []
+    for value in values:
+        node = unpacking.get(value.name)
+        flat.extend(_flat_inputs(node.outputs, unpacking) if node is not None else [value])
+    return flat
+
+
+def _infer_output_shapes(onnx, model, named):
+    """Outputs that ``dynamic_axes`` does not name take the shapes ONNX infers from the dynamic inputs (as
+    torch.onnx's do) where inference gives one of the traced rank; else they keep the traced shape."""
+    traced = {}
+    for output in model.graph.output:
+        if output.name not in named:
+            traced[output.name] = onnx.TensorShapeProto()
+            traced[output.name].CopyFrom(output.type.tensor_type.shape)
+            output.type.tensor_type.ClearField("shape")
+    inferred = {o.name: o.type.tensor_type for o in onnx.shape_inference.infer_shapes(model).graph.output}
+    for output in model.graph.output:
+        if output.name in traced:
+            guess, shape = inferred.get(output.name), traced[output.name]
+            if guess is not None and guess.HasField("shape") and len(guess.shape.dim) == len(shape.dim):
+                shape = guess.shape
+            output.type.tensor_type.shape.CopyFrom(shape)
 
 
 def _read(module, path):

@@ -170,7 +170,8 @@ def shape_arg(size):
             isinstance(size[0], Tensor) and size[0].ndim == 0):
         size = size[0]
     try:
-        return tuple(int(s) for s in size)
+        # int subclasses (a trace's symbolic sizes) pass as they are
+        return tuple(s if isinstance(s, int) and not isinstance(s, bool) else int(s) for s in size)
     except TypeError as error:
         raise TypeError(f"expected a sequence of integers as size, got {size!r}") from error
 

@@ -2,6 +2,7 @@
 ember's vision models; decorators; errors naming file, line and construct."""
 import io
 import warnings
+from typing import Dict, Optional
 
 import numpy
 import pytest
@@ -183,3 +184,56 @@ def test_transformer_encoder_scripts_saves_and_loads():
         x = ember.randn(batch, length, 8)
         with ember.no_grad():
             numpy.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def masked(nn):
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 4)
+
+        def forward(self, x, mask: Optional[torch.Tensor] = None, scale: Optional[torch.Tensor] = None):
+            y = self.linear(x)
+            if mask is not None:
+                y = y * mask
+            return y if scale is None else y * scale
+    return Masked()
+
+
+def test_optional_arguments_are_inputs_tested_at_run_time():
+    model = masked(nn)
+    reference = masked(torch.nn)
+    reference.load_state_dict({k: torch.from_numpy(numpy.array(v.detach().numpy()))
+                               for k, v in model.state_dict().items()})
+    scripted, expected_script = jit.script(model), _torch_script(reference)
+    buffer = io.BytesIO()
+    jit.save(scripted, buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    x, mask, scale = (numpy.random.randn(*s).astype(numpy.float32) for s in ((2, 4), (2, 4), (1, 4)))
+    for args in ((x,), (x, mask), (x, None, scale), (x, mask, scale)):
+        expected = expected_script(*[None if a is None else torch.from_numpy(a) for a in args]).detach().numpy()
+        for module in (scripted, loaded):
+            got = module(*[None if a is None else ember.from_numpy(a) for a in args]).detach().numpy()
+            numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def dict_of_tensors(x, y):
+    features: Dict[str, torch.Tensor] = {"sum": x + y}
+    features["product"] = x * y
+    if bool(x.sum() > 0):
+        features["sum"] = features["sum"] * 2
+    total = x * 0
+    for name, value in features.items():
+        total = total + value
+    return {"total": total, "product": features["product"]}
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_dicts_of_tensors(sign):
+    x, y = numpy.full(3, sign, numpy.float32), numpy.arange(3, dtype=numpy.float32)
+    got = jit.script(dict_of_tensors)(ember.from_numpy(x), ember.from_numpy(y))
+    expected = _torch_script(dict_of_tensors)(torch.from_numpy(x), torch.from_numpy(y))
+    assert set(got) == set(expected) == {"total", "product"}
+    for key in got:
+        numpy.testing.assert_allclose(got[key].numpy(), expected[key].numpy())

@@ -143,3 +143,25 @@ def test_an_op_ember_lacks_is_named():
     buffer, _ = _archive(Running(), torch.randn(2, 5))
     with pytest.raises(RuntimeError, match="Unknown builtin op: aten::logcumsumexp"):
         jit.load(buffer)
+
+
+class ModeDependent(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        if self.training:
+            return self.linear(x) * 2.0
+        return self.linear(x) - 1.0
+
+
+def test_scripted_archive_follows_train_and_eval_after_loading():
+    buffer, scripted = _archive(ModeDependent().eval(), script=True)
+    loaded = jit.load(buffer)
+    assert not loaded.training
+    x = _randn(5, 4)
+    for mode in ("train", "eval", "train"):   # self.training is read at run time, as in torch
+        getattr(loaded, mode)(), getattr(scripted, mode)()
+        got = loaded(ember.from_numpy(x)).detach().numpy()
+        numpy.testing.assert_allclose(got, scripted(torch.from_numpy(x)).detach().numpy(), rtol=1e-5, atol=1e-5)

@@ -62,7 +62,8 @@ def test_mlp_and_cnn_match_ember_and_torch_with_a_dynamic_batch(builder, shape, 
         numpy.testing.assert_allclose(got, torch_model(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", [pytest.param("vgg11_bn", marks=pytest.mark.slow), "mobilenet_v2"])
+@pytest.mark.parametrize("name", [pytest.param("vgg11_bn", marks=pytest.mark.slow), "mobilenet_v2",
+                                  pytest.param("resnet50", marks=pytest.mark.slow)])
 def test_vision_models_with_a_dynamic_batch(name):
     from ember.vision import models
     model = getattr(models, name)(num_classes=7).eval()
@@ -132,8 +133,16 @@ def test_transformer_encoder_with_masks():
         def forward(self, x, padding):
             causal = ember.ones(x.shape[1], x.shape[1], dtype=ember.bool).triu(1)
             return self.encoder(x, mask=causal, src_key_padding_mask=padding)
+    model = Masked().eval()
     padding = numpy.array([[False] * 5, [False, False, False, True, True]])
-    _check(Masked(), _randn(2, 5, 8), padding)
+    with pytest.warns(ember.jit.TracerWarning, match="Python boolean"):   # the causal-mask test, as in torch
+        session = _export(model, (ember.from_numpy(_randn(2, 5, 8)), ember.from_numpy(padding)),
+                          dynamic_axes={"in0": [0, 1], "in1": [0, 1]})
+    for batch, length in ((2, 5), (3, 9)):   # the masks are built from the input's sizes, in the graph
+        x, padding = _randn(batch, length, 8), numpy.zeros((batch, length), bool)
+        padding[0, -2:] = True
+        got, = _run(session, x, padding)
+        numpy.testing.assert_allclose(got, _eager(model, x, padding)[0], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
@@ -183,3 +192,18 @@ def test_traced_module_exports_and_file_path(tmp_path):
     session = ort.InferenceSession(str(tmp_path / "cnn.onnx"), providers=["CPUExecutionProvider"])
     x = _randn(2, 1, 12, 12)
     numpy.testing.assert_allclose(_run(session, x)[0], _eager(model, x)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_transformer_encoder_with_dynamic_batch_and_sequence():
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    model = nn.Sequential(nn.Embedding(20, 8), nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)).eval()
+    tokens = numpy.random.randint(0, 20, (2, 5))
+    traced = ember.jit.trace(model, ember.from_numpy(tokens))   # sizes from shapes are recorded, not frozen
+    session = _export(model, (ember.from_numpy(tokens),), input_names=["tokens"],
+                      dynamic_axes={"tokens": {0: "batch", 1: "sequence"}})
+    for batch, length in ((3, 5), (2, 9), (4, 11)):
+        tokens = numpy.random.randint(0, 20, (batch, length))
+        expected, = _eager(model, tokens)
+        numpy.testing.assert_allclose(_run(session, tokens)[0], expected, rtol=1e-4, atol=1e-5)
+        with ember.no_grad():
+            numpy.testing.assert_allclose(traced(ember.from_numpy(tokens)).numpy(), expected, rtol=1e-6, atol=1e-6)
