@@ -55,9 +55,6 @@ POLICIES = {device: {op: policy for policy, ops in table.items() for op in ops}
             for device, table in (("cpu", CPU), ("cuda", CUDA))}
 """device type -> ATen op name -> policy."""
 
-PUBLIC_NAMES = {"cross_entropy_loss": "cross_entropy", "grid_sampler": "grid_sample"}
-"""ATen op name -> ember's public name, where they differ (``linalg_x`` and ``fft_x`` map to ``linalg.x``, ``fft.x``)."""
-
 _INTERPOLATE = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d",
                 "linear": "upsample_linear{}d", "bilinear": "upsample_bilinear{}d", "bicubic": "upsample_bicubic{}d",
                 "trilinear": "upsample_trilinear{}d"}
@@ -100,9 +97,13 @@ def _inner(input, other, **kwargs):
 
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": lambda *a, **k: "mm",
               "chain_matmul": lambda *a, **k: "mm", "linalg_multi_dot": lambda *a, **k: "mm",
-              "linalg_matmul": lambda *a, **k: "matmul", "linalg_matrix_power": _matrix_power, "inner": _inner}
+              "linalg_matrix_power": _matrix_power, "inner": _inner}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
+
+
+LISTED = frozenset(POLICIES["cpu"]) | frozenset(POLICIES["cuda"]) | frozenset(DECOMPOSED)
+"""The names of every op some policy applies to: each is a composite op of that name at dispatch."""
 
 
 def policy_of(device_type, name, args, kwargs):
@@ -124,29 +125,6 @@ BANNED_MESSAGE = (
     "In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits\n"
     "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
     "safe to autocast.")
-
-
-def public_locations():
-    """Every (namespace name, attribute) of ember where a listed op lives, mapped to its ATen op name."""
-    found = {}
-    for device_table in POLICIES.values():
-        for op in device_table:
-            name = PUBLIC_NAMES.get(op, op)
-            for prefix in ("linalg", "fft"):
-                if name.startswith(prefix + "_"):
-                    found[("ember." + prefix, name[len(prefix) + 1:])] = op
-                    break
-            else:
-                for namespace in ("ember", "ember.nn.functional", "Tensor"):
-                    found[(namespace, name)] = op
-    for name in ("pad", "interpolate"):
-        found[("ember.nn.functional", name)] = name
-    for name in DECOMPOSED:
-        if name.startswith("linalg_"):
-            found[("ember.linalg", name[len("linalg_"):])] = name
-        else:
-            found.update({("ember", name): name, ("Tensor", name): name})
-    return found
 
 
 def eligible(value, device_type):

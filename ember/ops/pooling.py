@@ -180,11 +180,13 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
 
 
+@composite("max_unpool2d", trace_inside=True)
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool2d`` took them from; zeros elsewhere."""
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@composite("max_unpool3d", trace_inside=True)
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool3d`` took them from; zeros elsewhere."""
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
@@ -237,6 +239,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+@composite("avg_pool3d", trace_inside=True)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input."""
@@ -290,6 +293,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(2, input, output_size)
 
 
+@composite("adaptive_avg_pool3d", trace_inside=True)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a fixed (D, H, W) output."""
     return _adaptive_avg(3, input, output_size)
