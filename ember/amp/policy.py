@@ -11,7 +11,11 @@ _CONV = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "
 
 CPU = {
     "lower": _CONV + ("bmm", "mm", "linalg_vecdot", "baddbmm", "addmm", "addbmm", "linear", "matmul", "prelu",
-                      "scaled_dot_product_attention"),
+                      "scaled_dot_product_attention",
+                      # the recurrent layers: nn.LSTM runs mkldnn_rnn_layer (listed); nn.RNN's steps run the listed
+                      # linear on every input, so its results are 16-bit too (nn.GRU's are not: its state update
+                      # mixes the float32 state in)
+                      "lstm", "rnn_tanh", "rnn_relu"),
     "fp32": ("avg_pool3d", "binary_cross_entropy", "grid_sampler", "polar", "prod", "quantile", "nanquantile", "stft",
              "cdist", "trace", "view_as_complex", "cholesky", "cholesky_inverse", "cholesky_solve", "inverse",
              "lu_solve", "orgqr", "ormqr", "pinverse", "max_pool3d", "max_unpool2d", "max_unpool3d",
@@ -33,7 +37,8 @@ CPU = {
 CUDA = {
     "lower": _CONV + ("prelu", "addmm", "addmv", "addr", "matmul", "einsum", "mm", "mv", "linalg_vecdot", "linear",
                       "addbmm", "baddbmm", "bmm", "chain_matmul", "linalg_multi_dot", "lstm_cell", "gru_cell",
-                      "rnn_tanh_cell", "rnn_relu_cell", "scaled_dot_product_attention"),
+                      "rnn_tanh_cell", "rnn_relu_cell", "scaled_dot_product_attention",
+                      "lstm", "gru", "rnn_tanh", "rnn_relu"),   # the recurrent layers run _cudnn_rnn, listed
     "fp32": ("acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt",
              "sinh", "tan", "pow", "softplus", "layer_norm", "group_norm", "frobenius_norm", "nuclear_norm",
              "cosine_similarity", "poisson_nll_loss", "cosine_embedding_loss", "nll_loss", "nll_loss2d",
