@@ -100,7 +100,8 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
     for values in windows[1:]:
         best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
     flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
-    index = xp.empty(best.shape, dtype=xp.int64)
+    size = math.prod(spatial)   # the smallest integer type that holds every flat index: backward keeps this array
+    index = xp.empty(best.shape, dtype=xp.int16 if size <= 2**15 else xp.int32 if size <= 2**31 else xp.int64)
     padded_any = padded is not x
     for k in range(len(windows) - 1, -1, -1):   # descending, so the first offset holding the maximum wins
         holds = windows[k] == best
@@ -136,7 +137,7 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
-    return (values, index) if return_indices else values
+    return (values, index.long()) if return_indices else values
 
 
 @composite("max_pool1d")
@@ -324,7 +325,7 @@ def _adaptive_max(n, input, output_size, return_indices):
     values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
-    return (values, index) if return_indices else values
+    return (values, index.long()) if return_indices else values
 
 
 @composite("adaptive_max_pool1d")

@@ -224,7 +224,8 @@ def test_dtype_and_values_match_torch(name, call, sixteen, kind, dtype_name):
 
 def test_every_listed_cpu_op_that_ember_has_is_sampled():
     sampled = {row[0] for row in ROWS}
-    missing = sorted(op for op in policy.POLICIES["cpu"] if op in registry and op not in sampled)
+    recurrent = {"lstm", "rnn_tanh", "rnn_relu"}   # the layers: tests/amp/test_autocast_rnn.py
+    missing = sorted(op for op in policy.POLICIES["cpu"] if op in registry and op not in sampled | recurrent)
     assert missing == []
 
 
