@@ -14,6 +14,7 @@ import tracemalloc
 import numpy
 
 import ember
+from ember.amp import autocast_mode
 
 try:
     import torch
@@ -68,11 +69,12 @@ def training_step(lib, amp, batch):
 
 
 def activation_bytes(mode, batch):
-    """Bytes ember holds after the CNN's forward pass and loss (what backward needs), allocated during the forward:
-    ``mode`` is "float32", "autocast <dtype>" (which also holds the cached 16-bit copies of the weights) or a
-    16-bit dtype name for the whole model and input converted to it."""
+    """Bytes ember holds after the CNN's forward pass and loss (what backward needs), allocated during the forward,
+    and how many of them are the cached 16-bit copies of the weights: ``mode`` is "float32", "autocast <dtype>" or
+    a 16-bit dtype name for the whole model and input converted to it."""
     model = _cnn(ember)
     x, y = _batch(ember, batch)
+    ember.ones(1, dtype=ember.bfloat16)   # imports ml_dtypes before measuring
     region = ember.autocast("cpu", dtype=getattr(ember, mode.split()[-1]), enabled=mode.startswith("autocast"))
     if mode in ("float16", "bfloat16"):
         model, x = model.to(getattr(ember, mode)), x.to(getattr(ember, mode))
@@ -80,15 +82,16 @@ def activation_bytes(mode, batch):
     before = tracemalloc.get_traced_memory()[0]
     with region:
         loss = ember.nn.functional.nll_loss(model(x), y)
+        copies = sum(cast._data.nbytes for _, cast in autocast_mode._state.cache.values())
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     loss.float().backward()
-    return held
+    return held, copies
 
 
 def overhead_case(lib, inside, calls=1000):
     """``calls`` tiny listed ops (mm of 2x2 bfloat16 tensors, nothing to cast), inside an autocast region or not;
-    the region is entered once per block (entering installs ember's wrappers), so the time is the ops'."""
+    the region is entered once per block (entering installs ember's dispatch hook), so the time is the ops'."""
     a = lib.ones(2, 2, dtype=lib.bfloat16)
     region = lib.autocast("cpu", enabled=inside)
 
@@ -114,12 +117,13 @@ def main():
               f"{times[amp][0] / times[amp][1]:12.2f}")
     print(f"{'  autocast / float32 step time':52s} {times[True][0] / times[False][0]:11.2f} "
           f"{times[True][1] / times[False][1]:11.2f}")
-    full = activation_bytes("float32", args.batch)
+    full, _ = activation_bytes("float32", args.batch)
     print(f"ember: memory held for backward after a forward, batch {args.batch}: float32 {full / 2**20:.1f} MiB")
     for mode in ("autocast bfloat16", "autocast float16", "bfloat16", "float16"):
-        held = activation_bytes(mode, args.batch)
+        held, copies = activation_bytes(mode, args.batch)
         label = mode if mode.startswith("autocast") else mode + " model"
-        print(f"  {label:24s} {held / 2**20:7.1f} MiB ({held / full:.2f}x)")
+        print(f"  {label:24s} {held / 2**20:7.1f} MiB ({held / full:.2f}x; activations alone "
+              f"{(held - copies) / full:.2f}x, weight copies {copies / 2**20:.1f} MiB)")
     for lib in (ember, torch) if torch else (ember,):
         outside, inside = (t / 1000 for t in _median_times((overhead_case(lib, False), overhead_case(lib, True)), 1,
                                                              args.rounds))

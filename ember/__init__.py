@@ -50,6 +50,7 @@ from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_i
                                 is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype,
                                 set_autocast_cpu_enabled, set_autocast_dtype, set_autocast_enabled,
                                 set_autocast_gpu_dtype)
+from .nn.modules.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: E402,F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64

@@ -1,14 +1,11 @@
 """``autocast``: regions where each listed op casts its inputs by PyTorch's per-device policy (``policy.py``).
 
-While any region is enabled, every public function that implements a listed ATen op is replaced, in each ember
-namespace that holds it, by a wrapper that casts the arguments and runs the op with autocast off for its device (as
-PyTorch's autocast kernels do), so the ops it is built from are not cast again. The wrappers are removed when the
-last region closes: outside autocast, ops run at full speed.
+The listed ops are composites registered under their ATen names (``autograd.function.composite``), so each public
+call is one dispatch. While any region is enabled, a hook at the single dispatch point (``dispatch_hooks``) casts the
+arguments of listed ops; it is removed when the last region closes, so outside autocast ops run at full speed.
 """
 import functools
-import sys
 import threading
-import types
 import warnings
 
 import numpy
@@ -16,6 +13,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd import grad_mode
+from ..autograd.function import Composite, dispatch_hooks
 from . import policy
 
 _DEVICE_TYPES = ("cpu", "cuda")
@@ -37,9 +35,7 @@ class _State(threading.local):
 
 _state = _State()
 _lock = threading.Lock()
-_enabled_count = [0]   # enabled (thread, device type) pairs across threads: wrappers stay installed while > 0
-_installed = []        # (owner, attribute, original) of each wrapper in place
-_scanned = [0, {}]     # number of ember modules at the last scan, and the locations found
+_enabled_count = [0]   # enabled (thread, device type) pairs across threads: the hook stays installed while > 0
 
 
 def _check_device_type(device_type):
@@ -84,9 +80,9 @@ def set_autocast_enabled(device_type, enabled=None):
         with _lock:
             _enabled_count[0] += 1 if enabled else -1
             if _enabled_count[0] == 1 and enabled:
-                _install()
+                dispatch_hooks.append(_hook)
             elif _enabled_count[0] == 0:
-                _uninstall()
+                dispatch_hooks.remove(_hook)
 
 
 def get_autocast_dtype(device_type):
@@ -219,7 +215,7 @@ def _cuda_available():
     return cuda_available()
 
 
-# --- the wrappers -------------------------------------------------------------------------------------------------
+# --- the dispatch hook -------------------------------------------------------------------------------------------
 def _device_type(value):
     """"cpu" or "cuda" for a tensor, None for anything else."""
     if isinstance(value, Tensor):
@@ -256,71 +252,39 @@ def _cast_to(value, device_type, to):
     return value.to(to)
 
 
-def _wrap(original, name):
-    """``original`` (the public op ``name``) run under the autocast state of its inputs' device."""
-    @functools.wraps(original)
-    def autocast_op(*args, **kwargs):
-        state = _state
-        device_type = _device_type_of(args, kwargs)
-        if device_type is None or not state.enabled[device_type] or device_type in state.running or \
-                kwargs.get("out") is not None:   # calls with out= are not autocast, as in PyTorch
-            return original(*args, **kwargs)
-        kind = policy.policy_of(device_type, name, args, kwargs)
-        if kind is None:
-            return original(*args, **kwargs)
-        if kind == "banned":
-            raise RuntimeError(policy.BANNED_MESSAGE)
-        if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
-            first = args[0] if args else next(iter(kwargs.values()), None)
-            if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
-                kwargs = dict(kwargs, dtype=_dtype.float32)
-        elif kind != "opaque":
-            lower = state.dtype[device_type]
-            to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
-                policy.widest(policy.flatten(args, kwargs), device_type, lower)
-            args = [_cast_to(a, device_type, to) for a in args]
-            if kwargs:
-                kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
-        state.running.add(device_type)   # the ops it is built from run as they are
-        try:
-            return original(*args, **kwargs)
-        finally:
-            state.running.discard(device_type)
-    return autocast_op
-
-
-def _locations():
-    """Every reference in ember's modules and on Tensor to a listed op: (owner, attribute) -> (function, wrapper).
-    Rescanned only when ember modules were imported since the last scan."""
-    modules = [m for n, m in list(sys.modules.items()) if (n == "ember" or n.startswith("ember.")) and m is not None]
-    if _scanned[0] != len(modules):
-        owners = {n: m for n, m in sys.modules.items() if n.startswith("ember")}
-        owners["Tensor"] = Tensor
-        ops = {}
-        for (owner, attribute), op in policy.public_locations().items():
-            function = getattr(owners.get(owner), attribute, None)
-            if isinstance(function, types.FunctionType):
-                ops[id(function)] = (function, op)
-        wrappers = {id(function): (function, _wrap(function, op)) for function, op in ops.values()}
-        found = {}
-        for owner in modules + [Tensor]:
-            for attribute, value in list(vars(owner).items()):
-                if id(value) in wrappers and wrappers[id(value)][0] is value:
-                    found[(owner, attribute)] = wrappers[id(value)]
-        _scanned[0], _scanned[1] = len(modules), found
-    return _scanned[1]
-
-
-def _install():
-    for (owner, attribute), (function, wrapper) in _locations().items():
-        setattr(owner, attribute, wrapper)
-        _installed.append((owner, attribute, function))
-
-
-def _uninstall():
-    while _installed:
-        owner, attribute, function = _installed.pop()
-        setattr(owner, attribute, function)
+def _hook(cls, args, kwargs, proceed):
+    """The dispatch hook: a listed op (a composite named by its ATen name) casts its arguments by the policy of its
+    inputs' device and runs with autocast off for that device, as PyTorch's autocast kernels do, so the ops it is
+    built from are not cast again. Every other op passes through."""
+    name = cls.__name__
+    if name not in policy.LISTED or not issubclass(cls, Composite):
+        return proceed(args, kwargs)
+    state = _state
+    device_type = _device_type_of(args, kwargs)
+    if device_type is None or not state.enabled[device_type] or device_type in state.running or \
+            kwargs.get("out") is not None:   # calls with out= are not autocast, as in PyTorch
+        return proceed(args, kwargs)
+    kind = policy.policy_of(device_type, name, args, kwargs)
+    if kind is None:
+        return proceed(args, kwargs)
+    if kind == "banned":
+        raise RuntimeError(policy.BANNED_MESSAGE)
+    if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+        first = args[0] if args else next(iter(kwargs.values()), None)
+        if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
+            kwargs = dict(kwargs, dtype=_dtype.float32)
+    elif kind != "opaque":
+        lower = state.dtype[device_type]
+        to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
+            policy.widest(policy.flatten(args, kwargs), device_type, lower)
+        args = [_cast_to(a, device_type, to) for a in args]
+        if kwargs:
+            kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
+    state.running.add(device_type)   # the ops it is built from run as they are
+    try:
+        return proceed(args, kwargs)
+    finally:
+        state.running.discard(device_type)
 
 
 # --- custom autograd Functions ------------------------------------------------------------------------------------

@@ -11,7 +11,11 @@ _CONV = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "
 
 CPU = {
     "lower": _CONV + ("bmm", "mm", "linalg_vecdot", "baddbmm", "addmm", "addbmm", "linear", "matmul", "prelu",
-                      "scaled_dot_product_attention"),
+                      "scaled_dot_product_attention",
+                      # the recurrent layers: nn.LSTM runs mkldnn_rnn_layer (listed); nn.RNN's steps run the listed
+                      # linear on every input, so its results are 16-bit too (nn.GRU's are not: its state update
+                      # mixes the float32 state in)
+                      "lstm", "rnn_tanh", "rnn_relu"),
     "fp32": ("avg_pool3d", "binary_cross_entropy", "grid_sampler", "polar", "prod", "quantile", "nanquantile", "stft",
              "cdist", "trace", "view_as_complex", "cholesky", "cholesky_inverse", "cholesky_solve", "inverse",
              "lu_solve", "orgqr", "ormqr", "pinverse", "max_pool3d", "max_unpool2d", "max_unpool3d",
@@ -33,7 +37,8 @@ CPU = {
 CUDA = {
     "lower": _CONV + ("prelu", "addmm", "addmv", "addr", "matmul", "einsum", "mm", "mv", "linalg_vecdot", "linear",
                       "addbmm", "baddbmm", "bmm", "chain_matmul", "linalg_multi_dot", "lstm_cell", "gru_cell",
-                      "rnn_tanh_cell", "rnn_relu_cell", "scaled_dot_product_attention"),
+                      "rnn_tanh_cell", "rnn_relu_cell", "scaled_dot_product_attention",
+                      "lstm", "gru", "rnn_tanh", "rnn_relu"),   # the recurrent layers run _cudnn_rnn, listed
     "fp32": ("acos", "asin", "cosh", "erfinv", "exp", "expm1", "log", "log10", "log2", "log1p", "reciprocal", "rsqrt",
              "sinh", "tan", "pow", "softplus", "layer_norm", "group_norm", "frobenius_norm", "nuclear_norm",
              "cosine_similarity", "poisson_nll_loss", "cosine_embedding_loss", "nll_loss", "nll_loss2d",
@@ -54,9 +59,6 @@ CUDA = {
 POLICIES = {device: {op: policy for policy, ops in table.items() for op in ops}
             for device, table in (("cpu", CPU), ("cuda", CUDA))}
 """device type -> ATen op name -> policy."""
-
-PUBLIC_NAMES = {"cross_entropy_loss": "cross_entropy", "grid_sampler": "grid_sample"}
-"""ATen op name -> ember's public name, where they differ (``linalg_x`` and ``fft_x`` map to ``linalg.x``, ``fft.x``)."""
 
 _INTERPOLATE = {"nearest": "upsample_nearest{}d", "nearest-exact": "_upsample_nearest_exact{}d",
                 "linear": "upsample_linear{}d", "bilinear": "upsample_bilinear{}d", "bicubic": "upsample_bicubic{}d",
@@ -100,9 +102,13 @@ def _inner(input, other, **kwargs):
 
 DECOMPOSED = {"pad": _pad, "interpolate": _interpolate, "einsum": _einsum, "tensordot": lambda *a, **k: "mm",
               "chain_matmul": lambda *a, **k: "mm", "linalg_multi_dot": lambda *a, **k: "mm",
-              "linalg_matmul": lambda *a, **k: "matmul", "linalg_matrix_power": _matrix_power, "inner": _inner}
+              "linalg_matrix_power": _matrix_power, "inner": _inner}
 """Public ops that PyTorch builds from a listed op, or whose op depends on the arguments, where the device's table
 does not list them by name: ``DECOMPOSED[name](*args, **kwargs)`` is the listed op a call runs (or None)."""
+
+
+LISTED = frozenset(POLICIES["cpu"]) | frozenset(POLICIES["cuda"]) | frozenset(DECOMPOSED)
+"""The names of every op some policy applies to: each is a composite op of that name at dispatch."""
 
 
 def policy_of(device_type, name, args, kwargs):
@@ -124,29 +130,6 @@ BANNED_MESSAGE = (
     "In this case, combine the two layers using torch.nn.functional.binary_cross_entropy_with_logits\n"
     "or torch.nn.BCEWithLogitsLoss.  binary_cross_entropy_with_logits and BCEWithLogits are\n"
     "safe to autocast.")
-
-
-def public_locations():
-    """Every (namespace name, attribute) of ember where a listed op lives, mapped to its ATen op name."""
-    found = {}
-    for device_table in POLICIES.values():
-        for op in device_table:
-            name = PUBLIC_NAMES.get(op, op)
-            for prefix in ("linalg", "fft"):
-                if name.startswith(prefix + "_"):
-                    found[("ember." + prefix, name[len(prefix) + 1:])] = op
-                    break
-            else:
-                for namespace in ("ember", "ember.nn.functional", "Tensor"):
-                    found[(namespace, name)] = op
-    for name in ("pad", "interpolate"):
-        found[("ember.nn.functional", name)] = name
-    for name in DECOMPOSED:
-        if name.startswith("linalg_"):
-            found[("ember.linalg", name[len("linalg_"):])] = name
-        else:
-            found.update({("ember", name): name, ("Tensor", name): name})
-    return found
 
 
 def eligible(value, device_type):

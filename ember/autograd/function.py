@@ -394,9 +394,11 @@ def once_differentiable(backward):
 
 
 class Composite:
-    """An op written with other ops that dispatch hooks see whole (tracing records it as one node)."""
+    """An op written with other ops that dispatch hooks see whole (tracing records it as one node, unless
+    ``trace_inside``: then it records the ops it is built from)."""
 
     function = None
+    trace_inside = False
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -410,12 +412,15 @@ class Composite:
         return cls.function(*args, **kwargs)
 
 
-def composite(name):
+def composite(name, trace_inside=False):
     """Decorator: registers a public function built from other ops as the op ``name`` seen whole at dispatch
-    (for ops whose inner steps depend on data outside the graph, such as max pooling's argmax or dropout's mask)."""
+    (for ops whose inner steps depend on data outside the graph, such as max pooling's argmax or dropout's mask).
+    ``trace_inside=True`` names an op only for hooks that key on op names (autocast's per-op policies): tracing
+    records the ops it is built from."""
     def register(function):
         import functools
-        op = type(name, (Composite,), {"function": staticmethod(function), "__module__": function.__module__})
+        op = type(name, (Composite,), {"function": staticmethod(function), "__module__": function.__module__,
+                                       "trace_inside": trace_inside})
         registry[name] = op
 
         @functools.wraps(function)

@@ -70,7 +70,7 @@ class _Tracer:
 
     # --- the hook -----------------------------------------------------------------------------------
     def hook(self, cls, args, kwargs, proceed):
-        if self.depth:
+        if self.depth or cls.__dict__.get("trace_inside"):
             return proceed(args, kwargs)
         if cls.__name__ == "AssignInplace":   # an in-place write: the target now holds the result's value
             target, result = args

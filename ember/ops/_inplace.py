@@ -12,6 +12,9 @@ from .complex import ViewAsComplex, ViewAsReal
 
 def inplace_method(function, name=None):
     """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self."""
+    op = getattr(function, "op", None)
+    if op is not None and op.trace_inside:   # autocast casts out-of-place calls only, as PyTorch's lists do
+        function = op.function
     def method(self, *args, **kwargs):
         return assign_inplace(self, function(self, *args, **kwargs))
     method.__name__ = name or function.__name__ + "_"

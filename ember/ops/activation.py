@@ -3,7 +3,7 @@ composed from pointwise ops."""
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from ._util import quiet, tensor_method, wrap_dim
@@ -73,12 +73,14 @@ class LogSoftmax(Primitive):
 
 
 @tensor_method
+@composite("softmax", trace_inside=True)
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably."""
     return Softmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "softmax"))
 
 
 @tensor_method
+@composite("log_softmax", trace_inside=True)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably."""
     return LogSoftmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "log_softmax"))
@@ -191,6 +193,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return input.where(input > 0, input * negative_slope)
 
 
+@composite("prelu", trace_inside=True)
 def prelu(input, weight):
     """x if x > 0 else weight * x, with ``weight`` per channel (dim 1) or shared."""
     if weight.numel() != 1:
@@ -236,6 +239,7 @@ def hardswish(input, inplace=False):
     return input * (input + 3).clamp(0, 6) / 6
 
 
+@composite("softplus", trace_inside=True)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     scaled = input * beta

@@ -5,6 +5,7 @@ Both are composed from matmul, softmax and dropout, so gradients (and double gra
 import math
 
 from .. import _dtype
+from ..autograd.function import composite
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
 from .dropout import dropout
@@ -42,6 +43,7 @@ def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
         raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
 
 
+@composite("scaled_dot_product_attention", trace_inside=True)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """softmax(query @ key^T * scale + mask) @ value; a boolean ``attn_mask`` marks the positions to attend to.

@@ -7,7 +7,7 @@ import math
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import _as_view, name_node, tensor_method, write_out
 
 __all__ = ["real", "imag", "view_as_real", "view_as_complex", "angle", "resolve_conj", "resolve_neg", "is_neg"]
@@ -111,6 +111,7 @@ def view_as_real(input):
     return _as_view(ViewAsReal.apply(input), input)
 
 
+@composite("view_as_complex", trace_inside=True)
 def view_as_complex(input):
     """A real tensor whose last dimension is (real, imaginary) pairs, seen as complex numbers."""
     if input._data.dtype.name not in _COMPLEX_OF:

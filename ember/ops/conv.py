@@ -17,7 +17,7 @@ import itertools
 import math
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -377,16 +377,19 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
     return output.squeeze(0) if unbatched else output
 
 
+@composite("conv1d", trace_inside=True)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) input with (O, C/groups, k) weight."""
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@composite("conv2d", trace_inside=True)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, kH, kW) weight."""
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
+@composite("conv3d", trace_inside=True)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) input with (O, C/groups, kD, kH, kW) weight."""
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
@@ -424,16 +427,19 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     return output.squeeze(0) if unbatched else output
 
 
+@composite("conv_transpose1d", trace_inside=True)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
     return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
+@composite("conv_transpose2d", trace_inside=True)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
     return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
+@composite("conv_transpose3d", trace_inside=True)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution."""
     return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation)

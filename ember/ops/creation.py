@@ -7,7 +7,7 @@ import numpy
 
 from .. import _alias, _backend, _dtype
 from .._tensor import Size, Tensor, _init, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import shape_arg, tensor_method
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
@@ -491,6 +491,7 @@ def complex(real, imag, *, out=None):
     return Complex.apply(real, imag)
 
 
+@composite("polar", trace_inside=True)
 def polar(abs, angle, *, out=None):
     """A complex tensor from magnitudes and angles: ``abs * (cos(angle) + i sin(angle))``."""
     return complex(abs * angle.cos(), abs * angle.sin())

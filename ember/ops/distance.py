@@ -1,4 +1,5 @@
 """Distances and similarities between vectors: pairwise_distance, cosine_similarity, pdist."""
+from ..autograd.function import composite
 from ._util import wrap_dim
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -9,6 +10,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
 
 
+@composite("cosine_similarity", trace_inside=True)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine of the angle between x1 and x2 along ``dim``; norms are clamped at ``eps``."""
     dim = wrap_dim(dim, max(x1.ndim, x2.ndim))
@@ -18,6 +20,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     return dot / (norm1 * norm2)
 
 
+@composite("pdist", trace_inside=True)
 def pdist(input, p=2):
     """Distances between every pair of rows of a 2-D input (upper triangle, row by row)."""
     if input.ndim != 2:

@@ -263,6 +263,7 @@ Tensor.__setitem__ = _setitem
 
 
 @tensor_method
+@composite("index_put", trace_inside=True)
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
     key = _normalize_key(input, tuple(indices))
@@ -479,6 +480,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
 
 
 @tensor_method
+@composite("scatter_add", trace_inside=True)
 @_flat_if_scalar
 def scatter_add(input, dim, index, src, *, out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
@@ -571,6 +573,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
 
 
 @tensor_method
+@composite("index_copy", trace_inside=True)
 def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_copy", input, dim, index)

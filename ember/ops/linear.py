@@ -1,6 +1,6 @@
 """The affine map of ``nn.Linear`` as one primitive: y = x W^T + b, with its three gradients."""
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import quiet
 
 __all__ = []
@@ -27,6 +27,7 @@ class Linear(Primitive):
         return grad_input, grad_weight, grad_bias
 
 
+@composite("linear", trace_inside=True)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
     if weight.ndim != 2 or input.ndim == 0:

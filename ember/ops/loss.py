@@ -6,7 +6,7 @@ import warnings
 import numpy
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import name_node
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
@@ -49,6 +49,7 @@ def _check_same_size(input, target, name):
 
 
 @_node_named("MseLossBackward0")
+@composite("mse_loss", trace_inside=True)
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     _check_same_size(input, target, "mse_loss")
@@ -57,6 +58,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
 
 
+@composite("l1_loss", trace_inside=True)
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean absolute error."""
     _check_same_size(input, target, "l1_loss")
@@ -65,6 +67,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 
 
 @_node_named("SmoothL1LossBackward0")
+@composite("smooth_l1_loss", trace_inside=True)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
     _check_same_size(input, target, "smooth_l1_loss")
@@ -79,6 +82,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 @_node_named("HuberLossBackward0")
+@composite("huber_loss", trace_inside=True)
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
     _check_same_size(input, target, "huber_loss")
@@ -96,6 +100,7 @@ def _class_weights(weight, target, mask):
 
 
 @_node_named("NllLossBackward0")
+@composite("nll_loss", trace_inside=True)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -135,6 +140,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return loss.sum() / w.sum()
 
 
+@composite("cross_entropy_loss", trace_inside=True)
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, ...) and class indices or class probabilities ``target``."""
@@ -202,6 +208,7 @@ class BinaryCrossEntropy(Primitive):
 
 
 @_node_named("BinaryCrossEntropyBackward0")
+@composite("binary_cross_entropy", trace_inside=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -218,6 +225,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
 
 
 @_node_named("BinaryCrossEntropyWithLogitsBackward0")
+@composite("binary_cross_entropy_with_logits", trace_inside=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross entropy on logits, computed stably; ``pos_weight`` scales the positive term."""
@@ -235,6 +243,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction)
 
 
+@composite("kl_div", trace_inside=True)
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence of ``target`` from log-probabilities ``input``."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -247,6 +256,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction)
 
 
+@composite("poisson_nll_loss", trace_inside=True)
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Negative log likelihood of ``target`` under a Poisson distribution with rate ``input`` (or exp(input))."""
@@ -274,6 +284,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     return _reduce(loss, reduction)
 
 
+@composite("cosine_embedding_loss", trace_inside=True)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -285,12 +296,14 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     return _reduce(loss, reduction)
 
 
+@composite("margin_ranking_loss", trace_inside=True)
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target * (x1 - x2) + margin)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@composite("hinge_embedding_loss", trace_inside=True)
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x for target 1, max(0, margin - x) for target -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -299,12 +312,14 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 
 @_node_named("SoftMarginLossBackward0")
+@composite("soft_margin_loss", trace_inside=True)
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * x))."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * input).exp().log1p(), reduction)
 
 
+@composite("triplet_margin_loss", trace_inside=True)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
     """max(0, d(a, p) - d(a, n) + margin) with pairwise p-norm distances."""
@@ -329,6 +344,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 @_node_named("MultiMarginLossBackward0")
+@composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -353,6 +369,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 
 
 @_node_named("MultilabelMarginLossBackward0")
+@composite("multilabel_margin_loss", trace_inside=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -373,6 +390,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     return _reduce(loss, reduction)
 
 
+@composite("ctc_loss", trace_inside=True)
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification loss (forward algorithm in log space, vectorised over the batch)."""
     from .ctc import ctc_loss as _ctc

@@ -136,6 +136,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 @_float32_inside
+@composite("layer_norm", trace_inside=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -167,6 +168,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 @_float32_inside
+@composite("group_norm", trace_inside=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
     N, C = input.shape[:2]

@@ -1,5 +1,5 @@
 """Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 
 __all__ = []
 
@@ -67,6 +67,7 @@ def _source_index(xp, size, left, right, mode):
     return xp.where(positions >= size, period - positions, positions)
 
 
+@composite("pad", trace_inside=True)
 def pad(input, pad, mode="constant", value=None):
     """Pads the last dims: ``pad`` lists (left, right) widths starting from the last dim."""
     if len(pad) % 2:

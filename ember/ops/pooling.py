@@ -99,7 +99,8 @@ def _max_indices(xp, x, kernel, stride, padding, dilation, out):
         window_start = window_start + position * row_strides[i]
     offsets = list(itertools.product(*(range(k) for k in kernel)))
     flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
-    index = xp.empty(best.shape, dtype=xp.int64)
+    size = math.prod(spatial)   # the smallest integer type that holds every flat index: backward keeps this array
+    index = xp.empty(best.shape, dtype=xp.int16 if size <= 2**15 else xp.int32 if size <= 2**31 else xp.int64)
     padded_any = padded is not x
     for k in range(len(windows) - 1, -1, -1):   # descending, so the first offset holding the maximum wins
         holds = windows[k] == best
@@ -156,7 +157,7 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     values = GatherFlat.apply(input, index, disjoint)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
-    return (values, index) if return_indices else values
+    return (values, index.long()) if return_indices else values
 
 
 @composite("max_pool1d")
@@ -200,11 +201,13 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
 
 
+@composite("max_unpool2d", trace_inside=True)
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool2d`` took them from; zeros elsewhere."""
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
 
 
+@composite("max_unpool3d", trace_inside=True)
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool3d`` took them from; zeros elsewhere."""
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
@@ -257,6 +260,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                      divisor_override)
 
 
+@composite("avg_pool3d", trace_inside=True)
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input."""
@@ -310,6 +314,7 @@ def adaptive_avg_pool2d(input, output_size):
     return _adaptive_avg(2, input, output_size)
 
 
+@composite("adaptive_avg_pool3d", trace_inside=True)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a fixed (D, H, W) output."""
     return _adaptive_avg(3, input, output_size)
@@ -349,7 +354,7 @@ def _adaptive_max(n, input, output_size, return_indices):
         values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
-    return (values, index) if return_indices else values
+    return (values, index.long()) if return_indices else values
 
 
 @composite("adaptive_max_pool1d")

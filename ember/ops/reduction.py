@@ -190,6 +190,7 @@ def _sum_dtype(input, dtype):
 
 
 @tensor_method
+@composite("sum", trace_inside=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
     result = Sum.apply(input, _reduction_dims(input, dim), keepdim, _sum_dtype(input, dtype))
@@ -254,6 +255,7 @@ class Prod(Primitive):
 
 
 @tensor_method
+@composite("prod", trace_inside=True)
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of all elements, or over the single dim ``dim``."""
     if dim is not None and not isinstance(dim, (int, numpy.integer)):
@@ -558,6 +560,7 @@ def _vector_norm(input, p, dims, keepdim):
 
 
 @tensor_method
+@composite("norm", trace_inside=True)
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norm over ``dim`` (all dims when None): p may be 'fro', a number, inf or -inf."""
     if dtype is not None:
@@ -605,6 +608,7 @@ class Logsumexp(Primitive):
 
 
 @tensor_method
+@composite("logsumexp", trace_inside=True)
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
     input = _as_floating(input)
@@ -686,12 +690,14 @@ def _cumulative(primitive, input, dim, dtype):
 
 
 @tensor_method
+@composite("cumsum", trace_inside=True)
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along ``dim``."""
     return write_out(out, _cumulative(Cumsum, input, dim, dtype), "cumsum")
 
 
 @tensor_method
+@composite("cumprod", trace_inside=True)
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; the gradient is exact also where inputs are zero."""
     return write_out(out, _cumulative(Cumprod, input, dim, dtype), "cumprod")
@@ -920,12 +926,14 @@ def _quantile_level_term(q, levels, raw, rank_slope, stacked, d):
 
 
 @tensor_method
+@composite("quantile", trace_inside=True)
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim`` (the flattened input when None); NaN where a slice has NaNs."""
     return write_out(out, _quantile("quantile", input, q, dim, keepdim, interpolation, False), "quantile")
 
 
 @tensor_method
+@composite("nanquantile", trace_inside=True)
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim``, ignoring NaNs."""
     return write_out(out, _quantile("nanquantile", input, q, dim, keepdim, interpolation, True), "nanquantile")

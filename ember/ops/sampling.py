@@ -233,6 +233,7 @@ def _cubic_weights(t, a):
 
 
 # --- grid_sample and affine_grid ------------------------------------------------------------------------------------
+@composite("grid_sampler", trace_inside=True)
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Samples (N, C, *in) ``input`` at the normalized [-1, 1] coordinates of (N, *out, d) ``grid``."""
     if mode not in ("bilinear", "nearest", "bicubic"):

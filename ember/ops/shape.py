@@ -5,7 +5,7 @@ import warnings
 
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed, inplace_method
 from ._util import _as_view, name_node, promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
 
@@ -719,6 +719,7 @@ def _tensor_list(tensors, name):
     return list(tensors)
 
 
+@composite("cat", trace_inside=True)
 def cat(tensors, dim=0, *, out=None):
     """Joins tensors along an existing dim ``dim``; dtypes are promoted and other sizes must match."""
     tensors = _tensor_list(tensors, "cat")
@@ -746,6 +747,7 @@ def cat(tensors, dim=0, *, out=None):
 concat = concatenate = cat
 
 
+@composite("stack", trace_inside=True)
 def stack(tensors, dim=0, *, out=None):
     """Joins same-shaped tensors along a new dim ``dim``."""
     tensors = _tensor_list(tensors, "stack")
@@ -1138,6 +1140,7 @@ def diagflat(input, offset=0):
 
 
 @tensor_method
+@composite("trace", trace_inside=True)
 def trace(input):
     """The sum of the main diagonal of a matrix."""
     if input.ndim != 2:
@@ -1182,6 +1185,7 @@ def block_diag(*tensors):
 
 
 @tensor_method
+@composite("cross", trace_inside=True)
 def cross(input, other, dim=None, *, out=None):
     """The 3-vector cross product along ``dim`` (the first dim of size 3 when None), broadcasting."""
     if input.ndim != other.ndim:

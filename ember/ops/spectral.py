@@ -5,7 +5,7 @@ Gradients follow PyTorch's convention for complex tensors (see complex.py): the 
 transform with the dual normalization; real-to-complex and complex-to-real adjoints add the halved spectrum's
 mirror images."""
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._util import wrap_dim, write_out
 from .complex import real
 from .padding import Pad
@@ -193,71 +193,85 @@ def _one_dim(n, dim):
     return (None if n is None else (n,)), (dim,)
 
 
+@composite("fft_fft", trace_inside=True)
 def fft(input, n=None, dim=-1, norm=None, *, out=None):
     """The one-dimensional discrete Fourier transform of ``input`` along ``dim`` (zero-padded or trimmed to n)."""
     return _c2c("fft", input, *_one_dim(n, dim), norm, True, out)
 
 
+@composite("fft_ifft", trace_inside=True)
 def ifft(input, n=None, dim=-1, norm=None, *, out=None):
     """The one-dimensional inverse discrete Fourier transform along ``dim``."""
     return _c2c("ifft", input, *_one_dim(n, dim), norm, False, out)
 
 
+@composite("fft_fft2", trace_inside=True)
 def fft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """The two-dimensional discrete Fourier transform over ``dim``."""
     return _c2c("fft2", input, s, dim, norm, True, out)
 
 
+@composite("fft_ifft2", trace_inside=True)
 def ifft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """The two-dimensional inverse discrete Fourier transform over ``dim``."""
     return _c2c("ifft2", input, s, dim, norm, False, out)
 
 
+@composite("fft_fftn", trace_inside=True)
 def fftn(input, s=None, dim=None, norm=None, *, out=None):
     """The N-dimensional discrete Fourier transform over ``dim`` (all dims by default)."""
     return _c2c("fftn", input, s, dim, norm, True, out)
 
 
+@composite("fft_ifftn", trace_inside=True)
 def ifftn(input, s=None, dim=None, norm=None, *, out=None):
     """The N-dimensional inverse discrete Fourier transform over ``dim`` (all dims by default)."""
     return _c2c("ifftn", input, s, dim, norm, False, out)
 
 
+@composite("fft_rfft", trace_inside=True)
 def rfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The Fourier transform of a real signal: the n // 2 + 1 non-negative frequencies."""
     return _r2c("rfft", input, *_one_dim(n, dim), norm, True, out)
 
 
+@composite("fft_irfft", trace_inside=True)
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``rfft``: a real signal of n points (default 2 * (m - 1)) from its halved spectrum."""
     return _c2r("irfft", input, *_one_dim(n, dim), norm, False, out)
 
 
+@composite("fft_rfft2", trace_inside=True)
 def rfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """The two-dimensional Fourier transform of a real signal, halved along the last dim."""
     return _r2c("rfft2", input, s, dim, norm, True, out)
 
 
+@composite("fft_irfft2", trace_inside=True)
 def irfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
     """The inverse of ``rfft2``."""
     return _c2r("irfft2", input, s, dim, norm, False, out)
 
 
+@composite("fft_rfftn", trace_inside=True)
 def rfftn(input, s=None, dim=None, norm=None, *, out=None):
     """The N-dimensional Fourier transform of a real signal, halved along the last transformed dim."""
     return _r2c("rfftn", input, s, dim, norm, True, out)
 
 
+@composite("fft_irfftn", trace_inside=True)
 def irfftn(input, s=None, dim=None, norm=None, *, out=None):
     """The inverse of ``rfftn``."""
     return _c2r("irfftn", input, s, dim, norm, False, out)
 
 
+@composite("fft_hfft", trace_inside=True)
 def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The Fourier transform of a Hermitian-symmetric signal given by its first half: a real result of n points."""
     return _c2r("hfft", input, *_one_dim(n, dim), norm, True, out)
 
 
+@composite("fft_ihfft", trace_inside=True)
 def ihfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of ``hfft``: the first n // 2 + 1 points of the inverse transform of a real signal."""
     return _r2c("ihfft", input, *_one_dim(n, dim), norm, False, out)

@@ -3,6 +3,7 @@ overlap-add (``fold``), so they are differentiable through every argument that r
 import warnings
 
 from .. import _dtype
+from ..autograd.function import composite
 from ._util import tensor_method
 from .complex import view_as_complex, view_as_real
 from .padding import pad
@@ -35,6 +36,7 @@ def _lengths(n_fft, hop_length, win_length, name):
 
 
 @tensor_method
+@composite("stft", trace_inside=True)
 def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode="reflect",
          normalized=False, onesided=None, return_complex=None, align_to_window=None):
     """The short-time Fourier transform of a (batch of) signal(s): (B?, n_fft // 2 + 1 or n_fft, frames)."""

@@ -8,6 +8,7 @@ import pytest
 
 import ember
 from ember.amp import autocast_mode, policy
+from ember.autograd.function import Composite, dispatch_hooks, registry
 
 torch = pytest.importorskip("torch")
 
@@ -47,18 +48,49 @@ def test_out_and_in_place_calls_are_not_autocast(T):
         assert a.addmm(a, b).dtype is T.bfloat16
 
 
-def test_region_exit_restores_the_original_functions():
+def test_the_hook_sits_at_the_dispatch_point_only_while_a_region_is_enabled():
     original = ember.mm, ember.Tensor.matmul, ember.nn.functional.linear
+    assert autocast_mode._hook not in dispatch_hooks
     with ember.autocast("cpu"):
-        assert ember.mm is not original[0] and ember.mm.__wrapped__ is original[0]
-    assert (ember.mm, ember.Tensor.matmul, ember.nn.functional.linear) == original
-    assert autocast_mode._installed == []
+        assert dispatch_hooks.count(autocast_mode._hook) == 1
+        with ember.autocast("cpu", enabled=False):
+            assert autocast_mode._hook not in dispatch_hooks
+        with ember.autocast("cpu", dtype=ember.float16):
+            assert dispatch_hooks.count(autocast_mode._hook) == 1
+    assert (ember.mm, ember.Tensor.matmul, ember.nn.functional.linear) == original   # nothing swapped
+    assert autocast_mode._hook not in dispatch_hooks
 
 
 def test_an_exception_inside_still_closes_the_region():
     with pytest.raises(ZeroDivisionError), ember.autocast("cpu"):
         _ = 1 / 0
-    assert not ember.is_autocast_enabled("cpu") and autocast_mode._installed == []
+    assert not ember.is_autocast_enabled("cpu") and autocast_mode._hook not in dispatch_hooks
+
+
+PUBLIC_NAMES = {"cross_entropy_loss": "cross_entropy", "grid_sampler": "grid_sample"}
+
+
+def _public_functions(op):
+    """ember's public functions for the ATen op ``op``: ``linalg_x``/``fft_x`` in ember.linalg/fft, else the name in
+    ember, ember.nn.functional and on Tensor (where each exists)."""
+    name = PUBLIC_NAMES.get(op, op)
+    for prefix, namespace in (("linalg_", ember.linalg), ("fft_", ember.fft)):
+        if name.startswith(prefix):
+            return [getattr(namespace, name[len(prefix):], None)]
+    return [getattr(owner, name, None) for owner in (ember, ember.nn.functional, ember.Tensor)]
+
+
+def test_every_listed_op_ember_has_is_one_composite_of_that_name():
+    checked = 0
+    for op in sorted(policy.LISTED):
+        for function in _public_functions(op):
+            if function is None or function.__module__ == "ember.ops.functional_aliases":
+                continue   # torch.softmax & co. (ATen's signatures) call the functional op, which is the composite
+            assert function.op is registry[op], op
+            checked += 1
+    assert checked > 150
+    clashes = [name for name in policy.LISTED if name in registry and not issubclass(registry[name], Composite)]
+    assert clashes == []   # no primitive shares a listed name (the hook keys on it)
 
 
 @pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
@@ -247,7 +279,8 @@ def test_cuda_policy_matches_pytorchs_documented_list(kind):
 
 
 def test_cpu_policy_matches_pytorchs_documented_lower_precision_list():
-    documented = ["conv1d", "conv2d", "conv3d", "bmm", "mm", "linalg_vecdot", "baddbmm", "addmm", "addbmm", "linear", "matmul", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu", "scaled_dot_product_attention"]
+    documented = ["conv1d", "conv2d", "conv3d", "bmm", "mm", "linalg_vecdot", "baddbmm", "addmm", "addbmm", "linear", "matmul", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "prelu", "scaled_dot_product_attention", "mkldnn_rnn_layer"]
+    documented[-1:] = ["lstm", "rnn_tanh", "rnn_relu"]   # the layers' ops on the CPU (see policy.CPU)
     assert {op for op, kind in policy.POLICIES["cpu"].items() if kind == "lower"} == set(documented)
 
 

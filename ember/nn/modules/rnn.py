@@ -12,6 +12,7 @@ from ... import _dtype, ops
 from ...ops import creation, pointwise, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
+from ...autograd.function import composite
 from .. import init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -35,6 +36,9 @@ def _lstm_step(gi, state, w_hh, b_hh, w_hr):
     if b_hh is not None:
         gi = gi + b_hh
     h, c = recurrent.lstm_step(gi, state[0], state[1], w_hh)
+    dtype = _dtype.promote_types(gi.dtype, state[1].dtype)
+    if h.dtype != dtype:   # the step's bfloat16 matmul (ml_dtypes) gives float32: round once, as PyTorch
+        h, c = h.to(dtype), c.to(dtype)
     return (h if w_hr is None else linear(h, w_hr)), c
 
 
@@ -43,6 +47,38 @@ def _gru_step(gi, state, w_hh, b_hh, w_hr):
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
+
+
+
+def _cell(mode, name, doc):
+    """The functional cell ``torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None)``: one step of ``mode``, a
+    composite of that name (autocast's per-op policies key on it)."""
+    def cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        state = _STEPS[mode](linear(input, w_ih, b_ih), tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
+        return state if mode == "LSTM" else state[0]
+    cell.__name__ = cell.__qualname__ = name
+    cell.__doc__ = doc
+    return composite(name, trace_inside=True)(cell)
+
+
+lstm_cell = _cell("LSTM", "lstm_cell", "One LSTM step: ``(h', c')`` from ``input`` and ``hx = (h, c)``.")
+gru_cell = _cell("GRU", "gru_cell", "One GRU step: h' from ``input`` and ``hx``.")
+rnn_tanh_cell = _cell("RNN_TANH", "rnn_tanh_cell", "One Elman step: tanh(input W_ih^T + b_ih + hx W_hh^T + b_hh).")
+rnn_relu_cell = _cell("RNN_RELU", "rnn_relu_cell", "One Elman step: relu(input W_ih^T + b_ih + hx W_hh^T + b_hh).")
+_CELLS = {"LSTM": lstm_cell, "GRU": gru_cell, "RNN_TANH": rnn_tanh_cell, "RNN_RELU": rnn_relu_cell}
+
+
+def _layers(input, hx, params, module, batch_sizes):
+    return module._run(input, batch_sizes, hx, params)
+
+
+# The whole recurrence, one composite per mode under ATen's op names (autocast's per-op policies key on them)
+_LAYERS = {mode: composite(name, trace_inside=True)(_layers)
+           for mode, name in (("LSTM", "lstm"), ("GRU", "gru"), ("RNN_TANH", "rnn_tanh"), ("RNN_RELU", "rnn_relu"))}
+
+
+def _rows(tensor, count):
+    return tensor if tensor.shape[0] == count else tensor[:count]
 
 
 def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
@@ -189,7 +225,7 @@ class RNNBase(Module):
             steps, batch = sequence.shape[:2]
             sizes = [batch] * steps
             data = sequence.reshape(steps * batch, self.input_size)
-        output, hidden = self._run(data, sizes, hx if lstm else (hx,))
+        output, hidden = _LAYERS[self.mode](data, hx if lstm else (hx,), self._flat_weights, self, sizes)
         if padded:
             output = output.reshape(steps, batch, output.shape[-1])
             if self.batch_first:
@@ -213,10 +249,12 @@ class RNNBase(Module):
         return h, creation.zeros(self.num_layers * num_directions, batch, self.hidden_size, dtype=input.dtype,
                                  device=input.device)
 
-    def _run(self, data, batch_sizes, hx):
-        """All layers and directions over packed ``data``; returns the last layer's packed output and the final
-        state parts stacked as (num_layers * num_directions, batch, size)."""
+    def _run(self, data, batch_sizes, hx, params):
+        """All layers and directions over packed ``data`` with ``params`` (``_flat_weights``, as the caller cast
+        them); returns the last layer's packed output and the final state parts stacked as
+        (num_layers * num_directions, batch, size)."""
         num_directions = 2 if self.bidirectional else 1
+        named = dict(zip(self._flat_weights_names, params))
         initial = [shape.unbind(part, 0) for part in hx]
         finals = [[] for _ in hx]
         for layer in range(self.num_layers):
@@ -224,7 +262,7 @@ class RNNBase(Module):
             for direction in range(num_directions):
                 index = layer * num_directions + direction
                 suffix = "_reverse" if direction == 1 else ""
-                weights = [getattr(self, f"{kind}_l{layer}{suffix}", None)
+                weights = [named.get(f"{kind}_l{layer}{suffix}")
                            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")]
                 output, state = _run_direction(self.mode, data, batch_sizes, tuple(p[index] for p in initial),
                                                *weights, reverse=direction == 1)
@@ -408,10 +446,9 @@ class RNNCellBase(Module):
         elif not batched:
             hx = tuple(part.unsqueeze(0) for part in hx)
         self._check_step(input, hx)
-        gi = input.matmul(self.weight_ih.t())
-        if self.bias_ih is not None:
-            gi = gi + self.bias_ih
-        state = _STEPS[mode](gi, tuple(hx), self.weight_hh, self.bias_hh, None)
+        state = _CELLS[mode](input, hx if mode == "LSTM" else hx[0], self.weight_ih, self.weight_hh, self.bias_ih,
+                             self.bias_hh)
+        state = state if mode == "LSTM" else (state,)
         return state if batched else tuple(part.squeeze(0) for part in state)
 
     def _check_step(self, input, hx):

@@ -4,7 +4,7 @@ import collections
 import numpy
 
 from ..._tensor import _make
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
 from ._common import (
     LinAlgError,
@@ -98,11 +98,13 @@ def _cholesky(A, upper, name):
         _raise_with_info(name, failure.info, _NOT_PD)
 
 
+@composite("linalg_cholesky", trace_inside=True)
 def linalg_cholesky(A, *, upper=False, out=None):
     """The Cholesky factor L (A = L L^H) of each Hermitian positive-definite matrix, or U = L^H when ``upper``."""
     return write_out(out, _cholesky(A, upper, "linalg.cholesky"), "linalg.cholesky")
 
 
+@composite("linalg_cholesky_ex", trace_inside=True)
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """The Cholesky factor and LAPACK's ``info`` per matrix (the order of the first leading minor that is not
     positive-definite, 0 on success) instead of raising."""
@@ -120,6 +122,7 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 
 
 @tensor_method
+@composite("cholesky", trace_inside=True)
 def cholesky(input, upper=False, *, out=None):
     """The Cholesky factor of each positive-definite matrix (deprecated: use ``linalg.cholesky``)."""
     import warnings
@@ -151,6 +154,7 @@ class CholeskySolve(Primitive):
 
 
 @tensor_method
+@composite("cholesky_solve", trace_inside=True)
 def cholesky_solve(input, input2, upper=False, *, out=None):
     """X with A X = B given B (``input``) and A's Cholesky factor (``input2``, lower unless ``upper``)."""
     b, factor = input, input2
@@ -169,6 +173,7 @@ def cholesky_solve(input, input2, upper=False, *, out=None):
 
 
 @tensor_method
+@composite("cholesky_inverse", trace_inside=True)
 def cholesky_inverse(input, upper=False, *, out=None):
     """The inverse of A = L L^H (or U^H U when ``upper``) from its Cholesky factor."""
     _check_matrix(input, "cholesky_inverse")
@@ -224,6 +229,7 @@ class QR(Primitive):
         return grad_a + matmul(q, grad_r) if grad_r is not None else grad_a
 
 
+@composite("linalg_qr", trace_inside=True)
 def linalg_qr(A, mode="reduced", *, out=None):
     """Q with orthonormal columns and upper-triangular R with A = Q R; ``mode`` is 'reduced', 'complete' or 'r'
     (R only; Q comes back empty)."""
@@ -235,6 +241,7 @@ def linalg_qr(A, mode="reduced", *, out=None):
 
 
 @tensor_method
+@composite("qr", trace_inside=True)
 def qr(input, some=True, *, out=None):
     """Q R factorization of each matrix, reduced unless ``some=False`` (deprecated: use ``linalg.qr``)."""
     import warnings
@@ -329,6 +336,7 @@ def _svd(A, full_matrices, name):
     return SVD.apply(A, full_matrices)
 
 
+@composite("linalg_svd", trace_inside=True)
 def linalg_svd(A, full_matrices=True, *, driver=None, out=None):
     """A = U diag(S) Vh with orthonormal U, Vh and descending S (U, Vh square when ``full_matrices``)."""
     _check_driver(driver)
@@ -341,6 +349,7 @@ def _check_driver(driver):
                            "cuSOLVER backend.")
 
 
+@composite("linalg_svdvals", trace_inside=True)
 def svdvals(A, *, driver=None, out=None):
     """The singular values of each matrix, in descending order."""
     _check_driver(driver)
@@ -353,6 +362,7 @@ def svdvals(A, *, driver=None, out=None):
 
 
 @tensor_method
+@composite("svd", trace_inside=True)
 def svd(input, some=True, compute_uv=True, *, out=None):
     """U, S, V (not Vh) with input = U diag(S) V^H; reduced unless ``some=False``; zero U and V when not
     ``compute_uv``. Prefer ``linalg.svd``."""
@@ -457,12 +467,14 @@ def _eigh(A, UPLO, name):
                           "or has too many repeated eigenvalues (error code: 1).") from None
 
 
+@composite("linalg_eigh", trace_inside=True)
 def eigh(A, UPLO="L", *, out=None):
     """Ascending eigenvalues and orthonormal eigenvectors of each Hermitian matrix (reading the ``UPLO``
     triangle)."""
     return _write_outs(out, EighResult(*_eigh(A, UPLO, "linalg.eigh")), "linalg.eigh")
 
 
+@composite("linalg_eigvalsh", trace_inside=True)
 def eigvalsh(A, UPLO="L", *, out=None):
     """Ascending eigenvalues of each Hermitian matrix (reading the ``UPLO`` triangle)."""
     if _grad_needed(A):
@@ -482,11 +494,13 @@ def _eig(A, name):
                           "or has too many repeated eigenvalues (error code: 1).") from None
 
 
+@composite("linalg_eig", trace_inside=True)
 def eig(A, *, out=None):
     """Complex eigenvalues and unit-norm eigenvectors of each square matrix."""
     return _write_outs(out, EigResult(*_eig(A, "linalg.eig")), "linalg.eig")
 
 
+@composite("linalg_eigvals", trace_inside=True)
 def eigvals(A, *, out=None):
     """Complex eigenvalues of each square matrix."""
     return write_out(out, _eig(A, "linalg.eig")[0], "linalg.eigvals")

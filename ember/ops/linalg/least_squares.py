@@ -5,7 +5,7 @@ import math
 import numpy
 
 from ..._tensor import _make
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
 from ._common import _adjoint, _check_floating, _check_matrix, _kept, _mH, _name, _real, _tolerances, _xp
 from .decompositions import eigvalsh, svdvals
@@ -62,11 +62,13 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
 
 
 @tensor_method
+@composite("pinverse", trace_inside=True)
 def pinverse(input, rcond=1e-15):
     """The pseudo-inverse, dropping singular values at or below ``rcond`` times the largest."""
     return pinv(input, rtol=rcond)
 
 
+@composite("linalg_matrix_rank", trace_inside=True)
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol * largest)."""
     if A.ndim < 2:
@@ -79,6 +81,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     return write_out(out, _make(xp.asarray(rank)), "linalg.matrix_rank")
 
 
+@composite("linalg_cond", trace_inside=True)
 def cond(A, p=None, *, out=None):
     """The condition number ||A|| ||A^-1|| in the ``p`` norm (the 2-norm ratio of singular values by default)."""
     if A.ndim < 2:
@@ -101,6 +104,7 @@ def cond(A, p=None, *, out=None):
 LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
+@composite("linalg_lstsq", trace_inside=True)
 def lstsq(A, B, rcond=None, *, driver=None):
     """Least-squares solutions of A X = B (minimum-norm when underdetermined), with residuals, ranks and
     singular values where LAPACK's ``driver`` would return them."""

@@ -6,7 +6,7 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import _make
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._util import quiet, wrap_dim, wrap_dims, write_out
 from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
 from .decompositions import svdvals
@@ -15,6 +15,7 @@ from .products import einsum
 __all__ = ["cdist", "VectorNorm", "vector_norm", "matrix_norm", "norm", "vecdot", "cross", "diagonal"]
 
 
+@composite("cdist", trace_inside=True)
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """p-norm distances between each row of ``x1`` and each row of ``x2`` (batched, broadcasting)."""
     for name, x in (("X1", x1), ("X2", x2)):
@@ -84,6 +85,7 @@ class VectorNorm(Primitive):
         return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(1 - zero)
 
 
+@composite("linalg_vector_norm", trace_inside=True)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), treating it as a vector."""
     if isinstance(ord, str) or not isinstance(ord, (int, float, numpy.number)):
@@ -107,6 +109,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out(out, VectorNorm.apply(x, float(ord), dims, keepdim), "linalg.vector_norm")
 
 
+@composite("linalg_matrix_norm", trace_inside=True)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=None):
     """A matrix norm over the two ``dim`` dims: 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2."""
     if A.ndim < 2:
@@ -156,6 +159,7 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 
+@composite("linalg_vecdot", trace_inside=True)
 def vecdot(x, y, *, dim=-1, out=None):
     """Dot products of vectors along ``dim`` (conjugating ``x``), broadcasting the rest."""
     if x.dtype is not y.dtype:

@@ -7,7 +7,7 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor, _make
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._inplace import inplace_method
 from .._util import quiet, tensor_method, wrap_dim, write_out
 from ._common import (
@@ -57,6 +57,7 @@ class Matmul(Primitive):
 
 
 @tensor_method("__matmul__")
+@composite("matmul", trace_inside=True)
 def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D operands (vectors) and broadcast batch dims."""
     a, b = input, other
@@ -121,6 +122,7 @@ tensor_method("__rmatmul__")(lambda self, other: matmul(other, self))
 
 
 @tensor_method
+@composite("mm", trace_inside=True)
 def mm(input, mat2, *, out=None):
     """Product of two 2-D matrices (no broadcasting)."""
     if input.ndim != 2:
@@ -134,6 +136,7 @@ def mm(input, mat2, *, out=None):
 
 
 @tensor_method
+@composite("bmm", trace_inside=True)
 def bmm(input, mat2, *, out=None):
     """Batched product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
     if input.ndim != 3:
@@ -149,6 +152,7 @@ def bmm(input, mat2, *, out=None):
 
 
 @tensor_method
+@composite("mv", trace_inside=True)
 def mv(input, vec, *, out=None):
     """Product of a matrix and a vector."""
     if input.ndim != 2 or vec.ndim != 1:
@@ -159,6 +163,7 @@ def mv(input, vec, *, out=None):
 
 
 @tensor_method
+@composite("dot", trace_inside=True)
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of the same dtype (no conjugation)."""
     _check_dot(input, tensor)
@@ -166,6 +171,7 @@ def dot(input, tensor, *, out=None):
 
 
 @tensor_method
+@composite("vdot", trace_inside=True)
 def vdot(input, other, *, out=None):
     """Inner product of two 1-D tensors, conjugating the first."""
     _check_dot(input, other)
@@ -173,6 +179,7 @@ def vdot(input, other, *, out=None):
 
 
 @tensor_method
+@composite("inner", trace_inside=True)
 def inner(input, other, *, out=None):
     """Sum of products over the last dims of both tensors (a 0-d operand multiplies)."""
     if input.ndim == 0 or other.ndim == 0:
@@ -221,6 +228,7 @@ def _expand_input(input, shape):
 
 
 @tensor_method
+@composite("addmm", trace_inside=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2)."""
     for name, m in (("mat1", mat1), ("mat2", mat2)):
@@ -235,6 +243,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
+@composite("addmv", trace_inside=True)
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec)."""
     if mat.ndim != 2 or vec.ndim != 1:
@@ -249,6 +258,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
+@composite("addbmm", trace_inside=True)
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_i (batch1[i] @ batch2[i])."""
     for name, b in (("batch1", batch1), ("batch2", batch2)):
@@ -272,6 +282,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
+@composite("baddbmm", trace_inside=True)
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * bmm(batch1, batch2)."""
     for name, b in (("batch1", batch1), ("batch2", batch2)):
@@ -287,6 +298,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
 
 
 @tensor_method
+@composite("addr", trace_inside=True)
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2); dtypes promote."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -358,6 +370,7 @@ def _einsum_adjoint(grad, output, others, target, sizes):
     return Einsum.apply(*(t for _, t in terms), equation)
 
 
+@composite("einsum", trace_inside=True)
 def einsum(*args):
     """Sums products of operands over the subscripts an equation names ('ij,jk->ik', implicit output, '...')."""
     if not args:
@@ -457,6 +470,7 @@ def _broadcast_operands(inputs, operands):
     return result
 
 
+@composite("tensordot", trace_inside=True)
 def tensordot(a, b, dims=2, out=None):
     """Contracts ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or the listed dim pairs)."""
     if isinstance(dims, Tensor):
@@ -488,6 +502,7 @@ def tensordot(a, b, dims=2, out=None):
     return write_out(out, result, "tensordot")
 
 
+@composite("linalg_multi_dot", trace_inside=True)
 def multi_dot(tensors, *, out=None):
     """The product of a chain of matrices (the first may be a row vector, the last a column vector)."""
     tensors = list(tensors)
@@ -543,6 +558,7 @@ def _chain_product(matrices, i, j, split):
     return Matmul.apply(_chain_product(matrices, i, k, split), _chain_product(matrices, k + 1, j, split))
 
 
+@composite("chain_matmul", trace_inside=True)
 def chain_matmul(*matrices, out=None):
     """Deprecated alias of ``linalg.multi_dot`` taking the matrices as arguments."""
     import warnings

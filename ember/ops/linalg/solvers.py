@@ -4,7 +4,7 @@ import collections
 import numpy
 
 from ..._tensor import _make
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
 from ._common import (
     LinAlgError,
@@ -42,6 +42,7 @@ class Inv(Primitive):
         return -matmul(matmul(inverse_h, grad), inverse_h)
 
 
+@composite("linalg_inv", trace_inside=True)
 def inv(A, *, out=None):
     """The inverse of each square matrix; LinAlgError for singular ones."""
     _check_matrix(A, "linalg.inv")
@@ -52,6 +53,7 @@ def inv(A, *, out=None):
                                          "because the input matrix is singular.")
 
 
+@composite("linalg_inv_ex", trace_inside=True)
 def inv_ex(A, *, check_errors=False, out=None):
     """The inverse and a LAPACK-style ``info`` per matrix (nonzero where singular) instead of raising."""
     _check_matrix(A, "linalg.inv_ex")
@@ -68,6 +70,7 @@ def inv_ex(A, *, check_errors=False, out=None):
 
 
 @tensor_method
+@composite("inverse", trace_inside=True)
 def inverse(input, *, out=None):
     """The inverse of each square matrix (alias of ``linalg.inv``)."""
     return inv(input, out=out)
@@ -95,6 +98,7 @@ def _solve_matrix(A, B):
     return Solve.apply(A, B)
 
 
+@composite("linalg_solve", trace_inside=True)
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vector(s)."""
     _check_matrix(A, "linalg.solve")
@@ -166,6 +170,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 
 
 @tensor_method
+@composite("linalg_matrix_power", trace_inside=True)
 def matrix_power(input, n, *, out=None):
     """The integer power ``n`` of each square matrix (through the inverse for negative ``n``)."""
     if input.ndim < 2 or input.shape[-1] != input.shape[-2]:

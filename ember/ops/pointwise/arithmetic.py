@@ -6,7 +6,7 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._inplace import assign_inplace, inplace_method
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
@@ -284,6 +284,7 @@ def positive(input):
 
 
 @tensor_method
+@composite("reciprocal", trace_inside=True)
 def reciprocal(input, *, out=None):
     """1 / input; integer inputs give the default float dtype."""
     return write_out(out, name_node(div(1.0, _floating(input)), "ReciprocalBackward0"), "reciprocal")
@@ -298,6 +299,7 @@ def square(input, *, out=None):
 
 
 @tensor_method
+@composite("addcmul", trace_inside=True)
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2."""
     for operand in (input, tensor1, tensor2):
@@ -310,6 +312,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
 
 
 @tensor_method
+@composite("addcdiv", trace_inside=True)
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 / tensor2 (floating tensor1 and tensor2 only, as in PyTorch)."""
     if _is_integral(tensor1) and _is_integral(tensor2):
@@ -396,6 +399,7 @@ def _pow_exponent_grad(grad, a, b, result):
 
 
 @tensor_method("__pow__")
+@composite("pow", trace_inside=True)
 def pow(input, exponent, *, out=None):
     """input raised to ``exponent``, elementwise and broadcasting; either may be a number."""
     input, exponent = promote_pair(input, exponent)

@@ -5,7 +5,7 @@ import math
 import numpy
 
 from ..._tensor import Tensor
-from ...autograd.function import Primitive
+from ...autograd.function import Primitive, composite
 from .._inplace import inplace_method
 from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
@@ -233,34 +233,37 @@ Erfinv = _unary("Erfinv", lambda xp, a: _in_float64(_erfinv64, xp, a),
                 lambda grad, result: grad * (math.sqrt(math.pi) / 2 * exp(result * result)), saves="result")
 
 
-def _float_unary(primitive, name, doc):
-    """Defines the public function of a float-valued unary primitive, its Tensor method and in-place variant."""
+def _float_unary(primitive, name, doc, named=False):
+    """Defines the public function of a float-valued unary primitive, its Tensor method and in-place variant;
+    ``named``: registered as the composite op ``name`` (for autocast's per-op policies)."""
     def function(input, *, out=None):
         return write_out(out, primitive.apply(_floating(input)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
+    if named:
+        function = composite(name, trace_inside=True)(function)
     tensor_method(function)
     inplace_method(function)
     return function
 
 
-exp = _float_unary(Exp, "exp", "e to the power of each element.")
+exp = _float_unary(Exp, "exp", "e to the power of each element.", named=True)
 exp2 = _float_unary(Exp2, "exp2", "2 to the power of each element.")
-expm1 = _float_unary(Expm1, "expm1", "exp(input) - 1, accurate for small inputs.")
-log = _float_unary(Log, "log", "Natural logarithm of each element.")
-log2 = _float_unary(Log2, "log2", "Base-2 logarithm of each element.")
-log10 = _float_unary(Log10, "log10", "Base-10 logarithm of each element.")
-log1p = _float_unary(Log1p, "log1p", "log(1 + input), accurate for small inputs.")
+expm1 = _float_unary(Expm1, "expm1", "exp(input) - 1, accurate for small inputs.", named=True)
+log = _float_unary(Log, "log", "Natural logarithm of each element.", named=True)
+log2 = _float_unary(Log2, "log2", "Base-2 logarithm of each element.", named=True)
+log10 = _float_unary(Log10, "log10", "Base-10 logarithm of each element.", named=True)
+log1p = _float_unary(Log1p, "log1p", "log(1 + input), accurate for small inputs.", named=True)
 sqrt = _float_unary(Sqrt, "sqrt", "Square root of each element.")
-rsqrt = _float_unary(Rsqrt, "rsqrt", "1 / sqrt(input).")
+rsqrt = _float_unary(Rsqrt, "rsqrt", "1 / sqrt(input).", named=True)
 sin = _float_unary(Sin, "sin", "Sine (radians).")
 cos = _float_unary(Cos, "cos", "Cosine (radians).")
-tan = _float_unary(Tan, "tan", "Tangent (radians).")
-asin = _float_unary(Asin, "asin", "Inverse sine.")
-acos = _float_unary(Acos, "acos", "Inverse cosine.")
+tan = _float_unary(Tan, "tan", "Tangent (radians).", named=True)
+asin = _float_unary(Asin, "asin", "Inverse sine.", named=True)
+acos = _float_unary(Acos, "acos", "Inverse cosine.", named=True)
 atan = _float_unary(Atan, "atan", "Inverse tangent.")
-sinh = _float_unary(Sinh, "sinh", "Hyperbolic sine.")
-cosh = _float_unary(Cosh, "cosh", "Hyperbolic cosine.")
+sinh = _float_unary(Sinh, "sinh", "Hyperbolic sine.", named=True)
+cosh = _float_unary(Cosh, "cosh", "Hyperbolic cosine.", named=True)
 tanh = _float_unary(Tanh, "tanh", "Hyperbolic tangent.")
 asinh = _float_unary(Asinh, "asinh", "Inverse hyperbolic sine.")
 acosh = _float_unary(Acosh, "acosh", "Inverse hyperbolic cosine.")
@@ -268,7 +271,7 @@ atanh = _float_unary(Atanh, "atanh", "Inverse hyperbolic tangent.")
 sigmoid = _float_unary(Sigmoid, "sigmoid", "1 / (1 + exp(-input)), computed without overflow.")
 erf = _float_unary(Erf, "erf", "The Gauss error function.")
 erfc = _float_unary(Erfc, "erfc", "1 - erf(input), accurate where erf(input) is near 1.")
-erfinv = _float_unary(Erfinv, "erfinv", "The inverse of erf, on [-1, 1].")
+erfinv = _float_unary(Erfinv, "erfinv", "The inverse of erf, on [-1, 1].", named=True)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 for _alias, _function in (("arcsin", asin), ("arccos", acos), ("arctan", atan), ("arcsinh", asinh),
                           ("arccosh", acosh), ("arctanh", atanh)):
@@ -277,6 +280,7 @@ for _alias, _function in (("arcsin", asin), ("arccos", acos), ("arctan", atan), 
 
 
 @tensor_method
+@composite("atan2", trace_inside=True)
 def atan2(input, other, *, out=None):
     """The angle of the point (other, input), in (-pi, pi]."""
     _require_tensors("atan2", input, other)
