@@ -49,7 +49,6 @@ def _gru_step(gi, state, w_hh, b_hh, w_hr):
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
 
 
-
 def _cell(mode, name, doc):
     """The functional cell ``torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None)``: one step of ``mode``, a
     composite of that name (autocast's per-op policies key on it)."""
@@ -75,10 +74,6 @@ def _layers(input, hx, params, module, batch_sizes):
 # The whole recurrence, one composite per mode under ATen's op names (autocast's per-op policies key on them)
 _LAYERS = {mode: composite(name, trace_inside=True)(_layers)
            for mode, name in (("LSTM", "lstm"), ("GRU", "gru"), ("RNN_TANH", "rnn_tanh"), ("RNN_RELU", "rnn_relu"))}
-
-
-def _rows(tensor, count):
-    return tensor if tensor.shape[0] == count else tensor[:count]
 
 
 def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
