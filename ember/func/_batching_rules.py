@@ -124,6 +124,35 @@ def reduce_to_index(cls, level, args, kwargs):
     return _out(cls.apply(value, _shift(dim), options.get("keepdim", False)), level)
 
 
+def _data_dim_op(position, default):
+    """Rule for ops that pick elements along a dim from the data (max, sort, topk, ...): the dim shifts by one; with
+    no dim the op's own body runs, its inner ops dispatching."""
+    def rule(cls, level, args, kwargs):
+        args, kwargs = list(args), dict(kwargs)
+        if len(args) > position:
+            dim = args[position]
+        else:
+            dim = kwargs.get("dim", default)
+        if isinstance(dim, Tensor):   # max(input, other): elementwise
+            return pointwise(cls, level, args, kwargs)
+        if dim is None or kwargs.get("out") is not None or any(_is_batched(a, level) for a in args[1:]):
+            return cls._apply(tuple(args), kwargs) if dim is None and kwargs.get("out") is None else NotImplemented
+        dim = dim % max(args[0].dim(), 1) + 1
+        if len(args) > position:
+            args[position] = dim
+        else:
+            kwargs["dim"] = dim
+        args[0] = _front(args[0], level)
+        return _out(cls.apply(*args, **kwargs), level)
+    return rule
+
+
+for _name, (_position, _default) in {"max": (1, None), "min": (1, None), "median": (1, None), "cummax": (1, None),
+                                     "cummin": (1, None), "sort": (1, -1), "argsort": (1, -1), "topk": (2, -1),
+                                     "kthvalue": (2, -1)}.items():
+    rules[_name] = _data_dim_op(_position, _default)
+
+
 # --- shape ops ------------------------------------------------------------------------------------------------------
 @register("Reshape", "Expand", "ExpandedCopy")
 def reshape_like(cls, level, args, kwargs):
@@ -282,6 +311,31 @@ def interpolate(cls, level, args, kwargs):
     input = args[0]
     merged, unfold = _merged(input, level)
     return _out(unfold(cls.apply(merged, *args[1:], **kwargs)), level)
+
+
+@register("nll_loss")
+def nll_loss(cls, level, args, kwargs):
+    names = ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction")
+    options = dict(zip(names, args), **kwargs)
+    input, target, weight = options.pop("input"), options.pop("target"), options.get("weight")
+    if _is_batched(weight, level) or options.get("size_average") is not None or options.get("reduce") is not None:
+        return NotImplemented
+    reduction = options.pop("reduction", "mean")
+    ignore_index = options.get("ignore_index", -100)
+    x, t = _front(input, level), _front(target, level)
+    if input.dim() > 1:   # (N, C, ...): the batch joins N
+        x = x.reshape(level.size * input.shape[0], *input.shape[1:])
+        t = t.reshape(level.size * input.shape[0], *target.shape[1:])
+    loss = cls.apply(x, t, reduction="none", **options).reshape(level.size, *target.shape)
+    if reduction == "none":
+        return _out(loss, level)
+    dims = tuple(range(1, loss.dim()))
+    if reduction == "sum":
+        return _out(loss.sum(dims), level)
+    target = _front(target, level).long()
+    mask = target != ignore_index
+    counted = mask.to(loss.dtype) if weight is None else weight.take(target.where(mask, 0)) * mask
+    return _out(loss.sum(dims) / counted.sum(dims), level)
 
 
 @register("embedding")

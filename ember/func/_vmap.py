@@ -9,6 +9,8 @@ wrappers; autograd records the physical ops, so gradients flow through vmap in b
 import functools
 import warnings
 
+import numpy
+
 from .._tensor import Tensor
 from ..autograd import function as _function
 from ._pytree import _flatten
@@ -35,8 +37,8 @@ class BatchedTensor(Tensor):
         value = self._value._data
         if value.shape[self._bdim] == 0:
             shape = value.shape[:self._bdim] + value.shape[self._bdim + 1:]
-            return _xp(value).zeros(shape, value.dtype)
-        return value[(slice(None),) * self._bdim + (0, Ellipsis)]
+            return _xp(value).zeros(shape, value.dtype).view(_Example)
+        return value[(slice(None),) * self._bdim + (0, Ellipsis)].view(_Example)
 
     @property
     def requires_grad(self):
@@ -86,6 +88,29 @@ class BatchedTensor(Tensor):
         raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
                            "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
                            "transforms.")
+
+
+class _Example(numpy.ndarray):
+    """The first example's array, handed to code that reads a batched tensor's ``_data`` for its shape and dtype;
+    computing on it would silently give one example's answer, so NumPy computations on it raise instead."""
+
+    _metadata = frozenset(("result_type", "can_cast", "shape", "ndim", "size", "broadcast_shapes", "may_share_memory",
+                           "shares_memory", "iscomplexobj", "isrealobj", "min_scalar_type", "dtype"))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _unbatchable(ufunc.__name__)
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func.__name__ in self._metadata:
+            return super().__array_function__(func, tuple(t for t in types if t is not _Example) or (numpy.ndarray,),
+                                              args, kwargs)
+        raise _unbatchable(func.__name__)
+
+
+def _unbatchable(name):
+    return RuntimeError(f"vmap: an ember op computed '{name}' directly on the data of a batched tensor, outside the "
+                        "dispatch point where batching rules run; it has no batching rule yet. Call it outside vmap "
+                        "or loop over the examples.")
 
 
 def _xp(array):

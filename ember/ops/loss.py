@@ -5,7 +5,7 @@ import warnings
 import numpy
 
 from .. import _dtype
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
 
@@ -78,6 +78,7 @@ def _class_weights(weight, target, mask):
     return w
 
 
+@composite("nll_loss")   # seen whole at dispatch: it checks targets against the data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
