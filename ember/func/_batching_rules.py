@@ -329,13 +329,14 @@ def nll_loss(cls, level, args, kwargs):
     loss = cls.apply(x, t, reduction="none", **options).reshape(level.size, *target.shape)
     if reduction == "none":
         return _out(loss, level)
-    dims = tuple(range(1, loss.dim()))
+    def per_example_sum(t):   # sum(()) would reduce every dim
+        return t.sum(tuple(range(1, t.dim()))) if t.dim() > 1 else t
     if reduction == "sum":
-        return _out(loss.sum(dims), level)
+        return _out(per_example_sum(loss), level)
     target = _front(target, level).long()
     mask = target != ignore_index
     counted = mask.to(loss.dtype) if weight is None else weight.take(target.where(mask, 0)) * mask
-    return _out(loss.sum(dims) / counted.sum(dims), level)
+    return _out(per_example_sum(loss) / per_example_sum(counted), level)
 
 
 @register("embedding")
@@ -385,11 +386,9 @@ def dropout(cls, level, args, kwargs):
 def assign_inplace(cls, level, args, kwargs):
     self, result = args
     if not _is_batched(self, level):
-        raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
-                           "Tensor `other` in extra_args that has more elements than `self`. This happened due to "
-                           "`other` being vmapped over but `self` not being vmapped over in a vmap. Please try to use "
-                           "out-of-place operators instead of inplace arithmetic. If said operator is being called "
-                           "inside the PyTorch framework, please file a bug report instead.")
+        # as PyTorch: the batched result cannot be written into the one tensor all examples share
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{[level.size, *result.shape]}")
     if _is_batched(result, level):
         source = result._value.movedim(result._bdim, self._bdim)
     else:
