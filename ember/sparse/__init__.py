@@ -48,7 +48,7 @@ def mm(mat1, mat2, reduce="sum"):
 def dense_product(mat1, mat2):
     """torch.mm / torch.matmul with a sparse COO mat1: a dense result, and a dense gradient for a leaf mat1 (as
     PyTorch's mm gives), collected through a dense stand-in of mat1."""
-    if mat1.requires_grad and mat1.grad_fn is None:
+    if mat1.requires_grad and mat1.is_leaf:
         stand_in = mat1.to_dense().detach().requires_grad_(True)
         stand_in.register_hook(mat1._collect_dense_grad)
         return stand_in.mm(mat2.to_dense() if mat2.is_sparse else mat2)

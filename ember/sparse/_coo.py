@@ -109,9 +109,16 @@ class SparseTensor(Tensor):
         return self._values_.grad_fn
 
     @property
+    def is_leaf(self):
+        """False when built from values that another computation's gradient flows to."""
+        return self._values_.grad_fn is None and not self.__dict__.get("_borrowed", False)
+
+    @property
     def grad(self):
         """The gradient of a leaf sparse tensor: sparse on its own indices (from sparse ops), dense where torch.mm
         gave it."""
+        if not self.is_leaf:
+            return None
         g = self._values_.grad
         sparse = None if g is None else _build(self._indices_, g, self._size, self._coalesced)
         dense = self.__dict__.get("_dense_grad")
@@ -258,6 +265,9 @@ class SparseTensor(Tensor):
     def __repr__(self):
         return _repr(self)
 
+    def _torch_reduce(self):   # what torch.save writes for a sparse tensor
+        return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_coo, (self._indices_, self._values_, Size(self._size), self._coalesced))
+
     def __reduce_ex__(self, protocol):   # what torch pickles: torch._utils._rebuild_sparse_tensor
         from ._layout import rebuild_sparse_tensor
         return rebuild_sparse_tensor, (sparse_coo, (self._indices_, self._values_, Size(self._size), self._coalesced))
@@ -346,12 +356,14 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
             if high >= size[d]:
                 raise RuntimeError(f"size is inconsistent with indices: for dim {d}, size is {size[d]} but found "
                                    f"index {high}")
-    if requires_grad:
-        if values.requires_grad:
-            raise RuntimeError("requires_grad=True is only for leaf values: values already requires grad")
-        values = values.detach().requires_grad_(True)
+    borrowed = values.requires_grad   # gradients flow on to the values' own graph: the result is no leaf
+    if not borrowed:
+        values = values.detach().requires_grad_(requires_grad)   # a requires_grad_ later must not touch the caller's
     coalesced = bool(is_coalesced) if is_coalesced is not None else raw.shape[1] <= 1
-    return _build(indices, values, size, coalesced)
+    result = _build(indices, values, size, coalesced)
+    if borrowed:
+        result._borrowed = True
+    return result
 
 
 def _repr(t):

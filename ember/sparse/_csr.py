@@ -127,6 +127,9 @@ class SparseCsrTensor(Tensor):
                 line += len(suffix) + 2
         return "".join(out) + ")"
 
+    def _torch_reduce(self):   # what torch.save writes for a sparse tensor
+        return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
+
     def __reduce_ex__(self, protocol):
         from ._layout import rebuild_sparse_tensor
         return rebuild_sparse_tensor, (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))

@@ -16,8 +16,11 @@ class layout:
     def __repr__(self):
         return f"ember.{self.name}"
 
-    def __reduce__(self):   # torch pickles a layout as torch.serialization._get_layout("torch.<name>")
+    def __reduce__(self):
         return get_layout, (f"torch.{self.name}",)
+
+    def _torch_reduce(self):   # torch pickles a layout as torch.serialization._get_layout("torch.<name>")
+        return ("torch.serialization", "_get_layout"), (f"torch.{self.name}",)
 
 
 strided = layout("strided")
@@ -51,3 +54,7 @@ def rebuild_sparse_tensor(layout, data):
         from ._csr import sparse_csr_tensor
         return sparse_csr_tensor(*data[:3], tuple(data[3]))
     raise pickle.UnpicklingError(f"rebuilding sparse tensor for layout {layout!r} is not supported")
+
+
+TORCH_GLOBALS = {("torch._utils", "_rebuild_sparse_tensor"): rebuild_sparse_tensor,
+                 ("torch.serialization", "_get_layout"): get_layout}
