@@ -173,6 +173,17 @@ def slice_(cls, level, args, kwargs):
     return _out(cls.apply(_front(input, level), (slice(None), *key)), level)
 
 
+@register("Index")
+def index(cls, level, args, kwargs):
+    input, (basic, advanced) = args
+    if advanced is not None:
+        arrays = [i for i, k in enumerate(advanced) if not isinstance(k, slice)]
+        if arrays and arrays != list(range(arrays[0], arrays[-1] + 1)):
+            return NotImplemented   # separated index arrays move their dims to the front, ahead of the batch
+        advanced = (slice(None), *advanced)
+    return _out(cls.apply(_front(input, level), ((slice(None), *basic), advanced)), level)
+
+
 @register("Pad")
 def pad(cls, level, args, kwargs):
     input, widths, *rest = args

@@ -84,6 +84,24 @@ class BatchedTensor(Tensor):
     def detach(self):
         return batched(self._value.detach(), self._bdim, self._level)
 
+    def __setitem__(self, key, value):
+        """``self[key] = value`` written into every example (basic keys: ints, slices, None, Ellipsis)."""
+        key = key if isinstance(key, tuple) else (key,)
+        if not all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+            raise RuntimeError("vmap: ember writes batched tensors through basic indices only (ints, slices, None, "
+                               "Ellipsis); use index_put or where for tensor indices")
+        if isinstance(value, Tensor) and level_of(value) > self._level:
+            raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+                               "Tensor `other` in extra_args that has more elements than `self`.")
+        level = next(lv for lv in _levels if lv.number == self._level)
+        target = self._value.movedim(self._bdim, 0) if self._bdim else self._value
+        if type(value) is BatchedTensor and value._level == self._level:
+            from ._batching_rules import _front
+            rank = self._data[key].ndim   # the written region of one example
+            front = _front(value, level)
+            value = front.reshape(level.size, *(1,) * (rank - value.dim()), *value.shape)
+        target[(slice(None),) + key] = value
+
     def backward(self, *args, **kwargs):
         raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
                            "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
@@ -100,6 +118,9 @@ class _Example(numpy.ndarray):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         raise _unbatchable(ufunc.__name__)
 
+    def __setitem__(self, key, value):
+        raise _unbatchable("__setitem__")
+
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in self._metadata:
             return super().__array_function__(func, tuple(t for t in types if t is not _Example) or (numpy.ndarray,),
@@ -111,6 +132,25 @@ def _unbatchable(name):
     return RuntimeError(f"vmap: an ember op computed '{name}' directly on the data of a batched tensor, outside the "
                         "dispatch point where batching rules run; it has no batching rule yet. Call it outside vmap "
                         "or loop over the examples.")
+
+
+def _physical_method(name):
+    """A Tensor method, computed by ember outside the dispatch point (on ``_data``), run on the physical tensors
+    instead: these elementwise ops batch by aligning their operands as pointwise ops do."""
+    def method(self, *args, **kwargs):
+        from ._batching_rules import _aligned
+        number = _top_level((self,) + args, kwargs)
+        level = next(lv for lv in _levels if lv.number == number)
+        aligned = _aligned([self, *args], level)
+        return batched(getattr(aligned[0], name)(*aligned[1:], **kwargs), 0, number)
+    method.__name__ = name
+    return method
+
+
+for _name in ("__invert__ __and__ __or__ __xor__ __rand__ __ror__ __rxor__ logical_not logical_and logical_or "
+              "logical_xor bitwise_not bitwise_and bitwise_or bitwise_xor isnan isinf isfinite isposinf isneginf "
+              "signbit isclose isreal").split():
+    setattr(BatchedTensor, _name, _physical_method(_name))
 
 
 def _xp(array):

@@ -225,18 +225,16 @@ class SparseTensor(Tensor):
     __neg__ = neg
 
     def add(self, other, *, alpha=1):
-        """sparse + sparse is sparse (entries concatenated, then coalesced); sparse + dense is dense."""
-        if not isinstance(other, Tensor):
-            raise RuntimeError("add(sparse, scalar) is not supported: a sparse tensor plus a number is dense")
+        """sparse + sparse is sparse (entries concatenated, then coalesced); dense + sparse is dense."""
+        if not isinstance(other, Tensor) or not other.is_sparse:
+            raise RuntimeError("add(sparse, dense) is not supported. Use add(dense, sparse) instead.")
         if tuple(other.shape) != self._size:
             raise RuntimeError(f"The size of tensor a ({list(self._size)}) must match the size of tensor b "
                                f"({list(other.shape)})")
-        if other.is_sparse:
-            from .. import cat
-            indices = cat([self._indices_, other._indices_], 1)
-            values = cat([self._values_, other._values_ * alpha if alpha != 1 else other._values_], 0)
-            return _build(indices, values, self._size, False).coalesce()
-        return other + (self.to_dense() if alpha == 1 else self.to_dense() * alpha)
+        from .. import cat
+        indices = cat([self._indices_, other._indices_], 1)
+        values = cat([self._values_, other._values_ * alpha if alpha != 1 else other._values_], 0)
+        return _build(indices, values, self._size, False).coalesce()
 
     __add__ = add
 
@@ -246,7 +244,7 @@ class SparseTensor(Tensor):
         return self.add(other)
 
     def sub(self, other, *, alpha=1):
-        return self.add(other, alpha=-alpha) if other.is_sparse else self.to_dense() - other * alpha
+        return self.add(other, alpha=-alpha)
 
     __sub__ = sub
 

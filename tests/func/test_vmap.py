@@ -82,7 +82,23 @@ OPS = {
     "any": lambda m: lambda a: (a > 1).any(-1),
     "mse_loss": lambda m: lambda a: functional(m).mse_loss(a, a.flip(0)),
     "comparison": lambda m: lambda a: (a >= a.mean()).float(),
+    "logical": lambda m: lambda a: ((a > 0) & ~(a > 1) | (a < -1).logical_not()).float(),
+    "isfinite": lambda m: lambda a: a.log().isnan().float() + a.isfinite().float(),
+    "softplus": lambda m: lambda a: functional(m).softplus(a * 10),
+    "layer_norm": lambda m: lambda a: functional(m).layer_norm(a, a.shape[1:]),
+    "normalize": lambda m: lambda a: functional(m).normalize(a, dim=1),
+    "bce_logits": lambda m: lambda a: functional(m).binary_cross_entropy_with_logits(a, a.sigmoid()),
+    "setitem": lambda m: lambda a: _written(a.clone(), (0, slice(1, 3)), a[1, 0]),
+    "setitem_scalar": lambda m: lambda a: _written(a.clone(), (Ellipsis, 0), 5.0),
+    "masked_fill": lambda m: lambda a: a.masked_fill(a > 0, 0.0),
+    "narrow_select": lambda m: lambda a: a.narrow(1, 1, 3).select(0, 2),
+    "index_select": lambda m: lambda a: a.index_select(1, m.tensor([0, 3])),
 }
+
+
+def _written(tensor, key, value):
+    tensor[key] = value
+    return tensor
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
@@ -233,6 +249,17 @@ def test_randomness_modes():
     assert set(numpy.unique(different.numpy())) <= {0.0, 2.0}
     shared = vmap(lambda a: a + ember.rand(50), randomness="same")(x)
     assert (shared == shared[0]).all()
+
+
+def test_names_exist_as_in_torch():
+    assert torch.vmap is torch.func.vmap and ember.vmap is ember.func.vmap
+
+
+def test_computing_on_a_batched_tensors_data_raises_instead_of_answering_for_one_example():
+    def f(a):
+        return ember.count_nonzero(a, 0)   # ember computes this on the array, outside the dispatch point
+    with pytest.raises(RuntimeError, match="directly on the data of a batched tensor"):
+        vmap(f)(ember.tensor(X))
 
 
 def test_batched_tensor_repr_and_logical_shape():
