@@ -167,3 +167,22 @@ def test_sparse_adam_errors_match_torch():
             lib.optim.SparseAdam([p], lr=-1)
         with pytest.raises(RuntimeError, match="scale_grad_by_freq not supported with sparse gradients"):
             lib.nn.Embedding(4, 2, sparse=True, scale_grad_by_freq=True)(lib.tensor([1, 1])).sum().backward()
+
+
+def test_invariant_checks_follow_the_switch_as_in_torch():
+    for lib in (ember, torch):
+        with lib.sparse.check_sparse_tensor_invariants():
+            assert lib.sparse.check_sparse_tensor_invariants.is_enabled()
+            with pytest.raises(RuntimeError, match="size is inconsistent with indices"):
+                lib.sparse_coo_tensor(lib.tensor([[0, 5]]), lib.tensor([1.0, 2.0]), (3,))
+        assert not lib.sparse.check_sparse_tensor_invariants.is_enabled()
+
+
+@pytest.mark.parametrize("module, name", [("sparse", n) for n in
+                                          "mm sum addmm softmax log_softmax check_sparse_tensor_invariants".split()]
+                         + [("", n) for n in "spmm sparse_coo_tensor sparse_csr_tensor sparse_coo sparse_csr strided "
+                                             "layout".split()])
+def test_names_exist_as_in_torch(module, name):
+    for lib in (torch, ember):
+        assert hasattr(getattr(lib, module) if module else lib, name), f"{lib.__name__}.{module}.{name} is missing"
+    assert isinstance(ember.strided, ember.layout) and isinstance(ember.sparse_coo, ember.layout)

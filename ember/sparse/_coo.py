@@ -10,7 +10,36 @@ from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ._layout import sparse_coo
 
-__all__ = ["SparseTensor", "sparse_coo_tensor"]
+__all__ = ["SparseTensor", "sparse_coo_tensor", "check_sparse_tensor_invariants"]
+
+
+class check_sparse_tensor_invariants:
+    """Whether sparse constructors validate their indices when ``check_invariants`` is not given (off by default,
+    as in PyTorch); usable as a context manager or through the static ``enable``/``disable``/``is_enabled``."""
+
+    _enabled = False
+
+    def __init__(self, enable=True):
+        self.state, self.saved = enable, None
+
+    @staticmethod
+    def is_enabled():
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable():
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable():
+        check_sparse_tensor_invariants._enabled = False
+
+    def __enter__(self):
+        self.saved = check_sparse_tensor_invariants._enabled
+        check_sparse_tensor_invariants._enabled = self.state
+
+    def __exit__(self, *exc):
+        check_sparse_tensor_invariants._enabled = self.saved
 
 
 class SparseTensor(Tensor):
@@ -346,7 +375,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
     if tuple(values.shape[1:]) != size[sparse_dim:]:
         raise RuntimeError(f"values has incorrect size, expected {[values.shape[0], *size[sparse_dim:]]}, got "
                            f"{list(values.shape)}")
-    if check_invariants is not False and raw.shape[1]:
+    if check_invariants is None:
+        check_invariants = check_sparse_tensor_invariants.is_enabled()
+    if check_invariants and raw.shape[1]:
         for d in range(sparse_dim):
             low, high = int(raw[d].min()), int(raw[d].max())
             if low < 0:
