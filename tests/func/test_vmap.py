@@ -182,6 +182,27 @@ def test_per_sample_gradients_match_torch(model):
         numpy.testing.assert_allclose(ours[key].numpy(), theirs[key].numpy(), rtol=1e-6, atol=1e-9)
 
 
+def test_model_ensembling_with_stack_module_state_matches_torch():
+    def models(lib):
+        lib.manual_seed(0)
+        return [lib.nn.Sequential(lib.nn.Conv2d(2, 3, 3), lib.nn.ReLU(), lib.nn.Flatten(), lib.nn.Linear(3 * 6 * 6, 4))
+                for _ in range(3)]
+    data = rng.standard_normal((5, 2, 8, 8)).astype(numpy.float32)
+    outputs = []
+    for lib, func in ((ember, ember.func), (torch, torch.func)):
+        ensemble = models(lib)
+        params, buffers = func.stack_module_state(ensemble)
+        assert all(p.is_leaf and p.requires_grad for p in params.values())
+
+        def run(p, b, x, model=ensemble[0], func=func):
+            return func.functional_call(model, (p, b), (x,))
+        out = func.vmap(run, in_dims=(0, 0, None))(params, buffers, lib.tensor(data))
+        out.square().sum().backward()
+        outputs.append([out.detach().numpy(), params["0.weight"].grad.numpy()])
+    for ours, theirs in zip(*outputs):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
 def test_jacobians_compose_with_vmap():
     def f(lib):
         return lambda x, w: (x @ w.T).tanh() * x.sum()
