@@ -135,8 +135,10 @@ def _data_dim_op(position, default):
             dim = kwargs.get("dim", default)
         if isinstance(dim, Tensor):   # max(input, other): elementwise
             return pointwise(cls, level, args, kwargs)
-        if dim is None or kwargs.get("out") is not None or any(_is_batched(a, level) for a in args[1:]):
-            return cls._apply(tuple(args), kwargs) if dim is None and kwargs.get("out") is None else NotImplemented
+        if kwargs.get("out") is not None or any(_is_batched(a, level) for a in args[1:]):
+            return NotImplemented
+        if dim is None:   # a full reduction: the op's own body, whose primitives dispatch
+            return cls._apply(tuple(args), kwargs)
         dim = dim % max(args[0].dim(), 1) + 1
         if len(args) > position:
             args[position] = dim
@@ -242,7 +244,7 @@ def _matrices(a, b, level):
 def matmul(cls, level, args, kwargs):
     (a, b), drop = _matrices(*args, level)
     result = cls.apply(a, b)
-    for dim in sorted(drop):   # -2 before -1 is not possible: at most one of each
+    for dim in sorted(drop):   # the row dim (-2) of a vector left operand first, then the column of a right one
         result = result.squeeze(dim)
     return _out(result, level)
 

@@ -287,8 +287,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are "
                              "trying to vmap over a function with no inputs. The latter is unsupported.")
         flat_args, rebuild = _flatten(list(args))
-        flat_dims = _broadcast_dims(in_dims if isinstance(in_dims, tuple) else in_dims, list(args)) \
-            if not isinstance(in_dims, tuple) else _broadcast_dims(list(in_dims), list(args))
+        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims, list(args))
         if flat_dims is None:
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
                              "structure of `inputs`.")
@@ -322,7 +321,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             stop = min(start + chunk_size, size)
             part = [a if d is None else a.narrow(d, start, stop - start) for a, d in zip(flat_args, dims)]
             chunks.append(_run(func, name, rebuild, part, dims, stop - start, kwargs))
-        leaves0, rebuild_out = _flatten(chunks[0])
+        rebuild_out = _flatten(chunks[0])[1]
         flat_out = _broadcast_dims(out_dims, chunks[0])
         columns = zip(*[_flatten(c)[0] for c in chunks])
         return rebuild_out([column[0] if d is None else cat(list(column), d)

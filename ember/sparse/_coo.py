@@ -190,10 +190,10 @@ class SparseTensor(Tensor):
         from .. import zeros
         values = self._values_ if dtype is None else self._values_.to(dtype)
         flat = _linear(self._indices_._data, self._size[:self.sparse_dim()])
-        dense = zeros((self.numel_sparse(),) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device)
+        dense = zeros((self._sparse_numel(),) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device)
         return dense.index_add(0, _make(flat), values).reshape(self._size)
 
-    def numel_sparse(self):
+    def _sparse_numel(self):
         return int(numpy.prod(self._size[:self.sparse_dim()], dtype=numpy.int64))
 
     def to_sparse(self, *args, layout=None, **kwargs):
@@ -228,8 +228,7 @@ class SparseTensor(Tensor):
         return _build(self._indices_.flip(0), self._values_, self._size[::-1], False)
 
     def transpose(self, dim0, dim1):
-        if {dim0 % self.dim(), dim1 % self.dim()} == {0, 1}:
-            return self.t()
+        """Swaps the two dims of a 2-D sparse tensor (see ``t``)."""
         return self if dim0 % self.dim() == dim1 % self.dim() else self.t()
 
     def mul(self, other):
@@ -320,12 +319,16 @@ def _build_from_dense(dense, sparse_dim=None):
     sparse_dim = dense.dim() if sparse_dim is None else sparse_dim
     if not 0 <= sparse_dim <= dense.dim():
         raise RuntimeError(f"sparse_dim argument must be in [0, {dense.dim()}] range, but {sparse_dim} is given")
+    if sparse_dim == 0 and dense.dim():
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
+    if sparse_dim == 0:   # a 0-d tensor: one entry holding it
+        return _build(_make(numpy.zeros((0, 1), numpy.int64)), dense.unsqueeze(0), dense.shape, True)
     nonzero = data.reshape(data.shape[:sparse_dim] + (-1,)) != 0 if sparse_dim < dense.dim() else data != 0
     if sparse_dim < dense.dim():
         nonzero = nonzero.any(-1)
     positions = numpy.nonzero(nonzero)
     indices = numpy.array(positions, dtype=numpy.int64).reshape(sparse_dim, -1)
-    values = dense[tuple(_make(p.astype(numpy.int64)) for p in positions)] if sparse_dim else dense.unsqueeze(0)
+    values = dense[tuple(_make(p.astype(numpy.int64)) for p in positions)]
     return _build(_make(indices), values, dense.shape, True)
 
 
