@@ -220,6 +220,27 @@ def test_jacobians_compose_with_vmap():
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-7, atol=1e-10)
 
 
+def _scalar(a):
+    return (a.sin() * a.sum()).sum()
+
+
+def _vector(a):
+    return a.sin() * a.sum()
+
+
+@pytest.mark.parametrize("make", [
+    lambda f: f.vmap(f.hessian(_scalar)),
+    lambda f: f.vmap(lambda a: f.jvp(_vector, (a,), (a.cos(),))[1]),
+    lambda f: f.vmap(lambda a: f.vjp(_vector, a)[1](a.exp())[0]),
+    lambda f: f.vmap(f.grad(lambda a: f.grad(_scalar)(a).sum())),
+    lambda f: f.vmap(f.vmap(f.grad(lambda s: s.sin() * s))),
+])
+def test_transforms_inside_vmap_match_torch(make):
+    x = rng.standard_normal((4, 3))
+    ours, theirs = make(ember.func)(ember.tensor(x)), make(torch.func)(torch.tensor(x))
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_fallback_runs_per_example_and_warns_once():
     mats = rng.standard_normal((3, 4, 4))
     _vmap._warned.discard("Det")
