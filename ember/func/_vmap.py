@@ -37,8 +37,10 @@ class BatchedTensor(Tensor):
         value = self._value._data
         if value.shape[self._bdim] == 0:
             shape = value.shape[:self._bdim] + value.shape[self._bdim + 1:]
-            return _xp(value).zeros(shape, value.dtype).view(_Example)
-        return value[(slice(None),) * self._bdim + (0, Ellipsis)].view(_Example)
+            example = _xp(value).zeros(shape, value.dtype)
+        else:
+            example = value[(slice(None),) * self._bdim + (0, Ellipsis)]
+        return example.view(_Example) if isinstance(example, numpy.ndarray) else example   # CuPy: unguarded
 
     @property
     def requires_grad(self):
