@@ -80,7 +80,8 @@ class BatchedTensor(Tensor):
         raise RuntimeError("vmap: It looks like you're calling .numpy() on a Tensor. We don't support vmap over "
                            "converting a Tensor to NumPy.")
 
-    __array__ = numpy
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy()
     __float__ = __int__ = __complex__ = __index__ = item
 
     def detach(self):
