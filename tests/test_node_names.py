@@ -116,6 +116,34 @@ NAMED = {
     "clone": lambda L, x: x.clone(),
 }
 
+_TARGET = [0, 2]
+LOSSES = {   # each checked under the three reductions
+    "nll_loss": lambda L, x, r: L.nn.functional.nll_loss(x, L.tensor(_TARGET), reduction=r),
+    "nll_loss_weight_ignore": lambda L, x, r: L.nn.functional.nll_loss(x, L.tensor(_TARGET), L.ones(3, dtype=x.dtype), ignore_index=2,
+                                                                       reduction=r),
+    "cross_entropy": lambda L, x, r: L.nn.functional.cross_entropy(x, L.tensor(_TARGET), reduction=r),
+    "cross_entropy_probabilities": lambda L, x, r: L.nn.functional.cross_entropy(x, x.detach().softmax(1), reduction=r),
+    "mse_loss": lambda L, x, r: L.nn.functional.mse_loss(x, x.detach() * 2, reduction=r),
+    "l1_loss": lambda L, x, r: L.nn.functional.l1_loss(x, x.detach() * 2, reduction=r),
+    "smooth_l1_loss": lambda L, x, r: L.nn.functional.smooth_l1_loss(x, x.detach() * 2, reduction=r),
+    "huber_loss": lambda L, x, r: L.nn.functional.huber_loss(x, x.detach() * 2, reduction=r),
+    "binary_cross_entropy": lambda L, x, r: L.nn.functional.binary_cross_entropy(x / 2, x.detach() / 3, reduction=r),
+    "binary_cross_entropy_with_logits": lambda L, x, r: L.nn.functional.binary_cross_entropy_with_logits(
+        x, x.detach() / 2, reduction=r),
+    "soft_margin_loss": lambda L, x, r: L.nn.functional.soft_margin_loss(x, x.detach().sign(), reduction=r),
+    "multilabel_soft_margin_loss": lambda L, x, r: L.nn.functional.multilabel_soft_margin_loss(
+        x, (x.detach() > 1).float(), reduction=r),
+    "multi_margin_loss": lambda L, x, r: L.nn.functional.multi_margin_loss(x, L.tensor(_TARGET), reduction=r),
+    "multilabel_margin_loss": lambda L, x, r: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([[0, 1, -1], [2, -1, 0]]), reduction=r),
+    "margin_ranking_loss": lambda L, x, r: L.nn.functional.margin_ranking_loss(x[0], x[1], L.ones(3), reduction=r),
+    "triplet_margin_loss": lambda L, x, r: L.nn.functional.triplet_margin_loss(x, x.detach(), x.detach() * 2,
+                                                                               reduction=r),
+}
+for _name, _loss in LOSSES.items():
+    for _reduction in ("mean", "sum", "none"):
+        NAMED[f"{_name}_{_reduction}"] = lambda L, x, loss=_loss, reduction=_reduction: loss(L, x, reduction)
+
 
 def _names(fn):
     array = numpy.random.default_rng(0).uniform(0.5, 1.5, (2, 3))

@@ -406,18 +406,49 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
     dtype = _dtype.as_dtype(dtype)
     xp = _backend.xp_for(_backend.as_device(device))
-    wide = numpy.complex128 if dtype.is_complex else numpy.float64
-    index = xp.arange(steps, dtype=numpy.float64)
-    if steps == 1:
-        array = xp.full((1,), start, dtype=wide)
+    if dtype.is_complex or dtype.itemsize == 2 and dtype.is_floating_point:
+        array = _linspace_wide(start, end, steps, numpy.complex128 if dtype.is_complex else numpy.float64)
     else:
-        step = (end - start) / (steps - 1)
-        # PyTorch fills the first half from start and the second half from end, which keeps both ends exact.
-        array = xp.where(index < steps // 2, start + step * index, end - step * (steps - 1 - index)).astype(wide)
-    if not (dtype.is_floating_point or dtype.is_complex):
-        array = xp.trunc(array)
+        array = _linspace_fused(start, end, steps, dtype.numpy)
     with numpy.errstate(over="ignore", invalid="ignore"):
-        return _finish(array.astype(dtype.numpy), requires_grad)
+        return _finish(xp.asarray(array.astype(dtype.numpy)), requires_grad)
+
+
+def _linspace_halves(steps):
+    """Which elements PyTorch computes from ``start`` (the first half) and which from ``end`` (keeping both ends
+    exact), and each element's distance ``k`` in steps from its end."""
+    index = numpy.arange(steps)
+    lower = index < steps // 2
+    return lower, numpy.where(lower, index, steps - 1 - index)
+
+
+def _linspace_wide(start, end, steps, wide):
+    """linspace computed in float64 (complex128) and left for the caller to round: complex and 16-bit floats."""
+    if steps == 1:
+        return numpy.full((1,), start, dtype=wide)
+    lower, k = _linspace_halves(steps)
+    step = (end - start) / (steps - 1)
+    return numpy.where(lower, start + step * k, end - step * k).astype(wide)
+
+
+def _linspace_fused(start, end, steps, np_dtype):
+    """linspace as PyTorch's CPU kernel computes it, bit for bit: ``start + step * i`` (or ``end - step * k``)
+    as one fused multiply-add, in float32 for float32 and in float64 for float64 and the integer dtypes
+    (truncated)."""
+    from ._cephes import fma
+    from ._samplers import fma64
+    if steps <= 1:
+        return numpy.full((steps,), start).astype(np_dtype) if steps else numpy.empty(0, np_dtype)
+    lower, k = _linspace_halves(steps)
+    if np_dtype == numpy.float32:
+        start, end = numpy.float32(start), numpy.float32(end)
+        step = numpy.float32(end - start) / numpy.float32(steps - 1)
+        return fma(numpy.where(lower, step, -step), k.astype(numpy.float32), numpy.where(lower, start, end))
+    if np_dtype != numpy.float64:   # integers: the bounds converted to the dtype, the step in float64
+        start, end = (float(v) for v in numpy.array([start, end]).astype(np_dtype))
+    step = (end - start) / (steps - 1)
+    values = fma64(numpy.where(lower, step, -step), k.astype(numpy.float64), numpy.where(lower, start, end))
+    return values if np_dtype == numpy.float64 else numpy.trunc(values)
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):

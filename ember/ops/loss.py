@@ -1,4 +1,5 @@
 """Loss functions, composed from other ops, with PyTorch's ``reduction``, ``weight`` and ``ignore_index`` rules."""
+import functools
 import math
 import warnings
 
@@ -6,6 +7,8 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ._util import name_node
+
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
 
@@ -17,6 +20,17 @@ def _reduce(loss, reduction):
     if reduction == "none":
         return loss
     raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _node_named(name):
+    """Shows the final node of the decorated loss under PyTorch's name for it (``NllLossBackward0``, ...): the
+    loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does."""
+    def decorate(loss_function):
+        @functools.wraps(loss_function)
+        def named(*args, **kwargs):
+            return name_node(loss_function(*args, **kwargs), name)
+        return named
+    return decorate
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -34,6 +48,7 @@ def _check_same_size(input, target, name):
                       "same size.", UserWarning, stacklevel=3)
 
 
+@_node_named("MseLossBackward0")
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     _check_same_size(input, target, "mse_loss")
@@ -49,6 +64,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
 
 
+@_node_named("SmoothL1LossBackward0")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
     _check_same_size(input, target, "smooth_l1_loss")
@@ -62,6 +78,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
+@_node_named("HuberLossBackward0")
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
     _check_same_size(input, target, "huber_loss")
@@ -79,6 +96,7 @@ def _class_weights(weight, target, mask):
 
 
 @composite("nll_loss")   # seen whole at dispatch: it checks targets against the data
+@_node_named("NllLossBackward0")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -136,10 +154,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         products = log_probs * target
         if weight is not None:
             products = products * weight.reshape((-1,) + (1,) * (input.ndim - class_dim - 1))
-        loss = -products.sum(class_dim)
-        if reduction == "mean":
-            return loss.sum() / (input.numel() / classes if input.ndim > 0 else 1)
-        return _reduce(loss, reduction)
+        if reduction == "none":
+            return -products.sum(class_dim)
+        total = -products.sum()   # negated after summing, and divided as a scalar, as PyTorch's kernel does
+        if reduction == "sum":
+            return total
+        if reduction != "mean":
+            raise ValueError(f"{reduction} is not a valid value for reduction")
+        return name_node(total / (input.numel() / classes if input.ndim > 0 else 1), "DivBackward1")
     nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll
@@ -180,6 +202,7 @@ class BinaryCrossEntropy(Primitive):
         return grad_p, grad_t
 
 
+@_node_named("BinaryCrossEntropyBackward0")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -195,6 +218,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@_node_named("BinaryCrossEntropyWithLogitsBackward0")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
     """Binary cross entropy on logits, computed stably; ``pos_weight`` scales the positive term."""
@@ -265,7 +289,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
 def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target * (x1 - x2) + margin)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
@@ -275,6 +299,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction)
 
 
+@_node_named("SoftMarginLossBackward0")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * x))."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -290,7 +315,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((d_pos - d_neg + margin).clamp(min=0), reduction)
+    return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -300,10 +325,11 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
     if weight is not None:
         loss = loss * weight
-    loss = loss.mean(-1) if input.ndim > 0 else loss
+    loss = loss.sum(-1) / input.shape[-1] if input.ndim > 0 else loss
     return _reduce(loss, reduction)
 
 
+@_node_named("MultiMarginLossBackward0")
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -327,6 +353,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
+@_node_named("MultilabelMarginLossBackward0")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)

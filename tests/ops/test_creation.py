@@ -233,3 +233,26 @@ def test_default_dtype_float64():
 def test_set_default_dtype_rejects_integers():
     oracle.check_error(lambda lib: lib.set_default_dtype(lib.int64))
     assert ember.get_default_dtype() is ember.float32
+
+
+def _linspace_cases(count=120, seed=0):
+    """Random bounds and lengths, small and past PyTorch's vector width and parallel grain."""
+    rng = numpy.random.default_rng(seed)
+    lengths = [2, 3, 7, 15, 16, 17, 32, 33, 100, 1001, 4097, 40000]
+    cases = []
+    for _ in range(count):
+        scale = 10.0 ** rng.integers(-3, 7)
+        cases.append((float(rng.uniform(-1, 1) * scale), float(rng.uniform(-1, 1) * 100),
+                      int(rng.choice(lengths)) if rng.random() < 0.8 else int(rng.integers(2, 5000))))
+    return cases
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "int16"])
+def test_linspace_is_bit_identical_to_torch(dtype):
+    for start, end, steps in _linspace_cases():
+        if dtype == "int16":
+            start, end = start % 30000, end % 30000
+        expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+        actual = ember.linspace(start, end, steps, dtype=getattr(ember, dtype)).numpy()
+        assert actual.dtype == expected.dtype
+        assert numpy.array_equal(actual, expected), (start, end, steps, int((actual != expected).sum()))
