@@ -41,6 +41,9 @@ _numpy_keywords.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
 from . import special  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
+from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)
+from .sparse import (layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm,  # noqa: E402,F401
+                     strided)
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
 from . import amp, cpu  # noqa: E402
@@ -69,4 +72,7 @@ def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "vmap":   # torch.vmap is torch.func.vmap
+        from .func import vmap
+        return vmap
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -178,6 +178,10 @@ class _Pickler(pickle._Pickler):
         return obj.persistent_id() if type(obj) is _StorageRef else None
 
     def reducer_override(self, obj):
+        torch_reduce = getattr(obj, "_torch_reduce", None)   # sparse tensors and layouts name torch's rebuild calls
+        if torch_reduce is not None:
+            (module, name), args = torch_reduce()
+            return _TorchGlobal(module, name), args
         if isinstance(obj, Tensor):
             if getattr(obj, "_pickles_itself", False):   # a lazy module's uninitialized parameter: no data to store
                 return obj.__reduce_ex__(self.proto)
@@ -545,6 +549,8 @@ def _torch_globals():
              ("torch", "Tensor"): Tensor, ("torch._tensor", "Tensor"): Tensor,
              ("torch.nn.parameter", "Parameter"): Parameter, ("ember.nn.parameter", "Parameter"): Parameter,
              ("torch", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage")}
+    from .sparse._layout import TORCH_GLOBALS as sparse_globals
+    table.update(sparse_globals)
     for d in _dtype.ALL:
         table["torch", d.name] = d
         if d.name in _STORAGE_NAMES:
@@ -616,6 +622,8 @@ def _constructors():
     table = dict(BUILTIN_CONSTRUCTORS)
     table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name)})
     table.update({Size: _size, _backend.device: _device, Parameter: _parameter})
+    from .sparse._layout import TORCH_GLOBALS as sparse_globals   # each checks its own arguments
+    table.update({f: _checked(f) for f in sparse_globals.values()})
     return table
 
 

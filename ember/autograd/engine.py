@@ -194,11 +194,12 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                 continue
             if not isinstance(g, Tensor):
                 raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
-            shape, dtype = meta[i]
-            if g._data.shape != shape:
-                g = _sum_to(g, shape, node, i)
-            if g._data.dtype is not dtype and g._data.dtype != dtype:
-                g = g.to(_dtype_of(dtype))
+            if type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
+                shape, dtype = meta[i]
+                if g._data.shape != shape:
+                    g = _sum_to(g, shape, node, i)
+                if g._data.dtype is not dtype and g._data.dtype != dtype:
+                    g = g.to(_dtype_of(dtype))
             if check_nan:
                 anomaly_mode.check(node, i, g)
             target, nr = edge
@@ -314,6 +315,9 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
 
 def _accumulate(leaf, g, create_graph, handed_out):
     """Adds ``g`` into ``leaf.grad`` (in place when the graph of the gradient is not wanted)."""
+    if type(g) is not Tensor and g.is_sparse:   # sparse gradients add up as sparse tensors (coalesced)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        return
     if leaf.grad is None:
         data = g._data
         if id(data) in handed_out or not data.flags.owndata or not data.flags.writeable:

@@ -1,7 +1,8 @@
 """``ember.func``: composable function transforms as ``torch.func`` — grad, grad_and_value, vjp, jvp, jacrev, jacfwd,
-hessian and functional_call — built on ember's autograd (nested transforms compose through higher-order
+hessian, functional_call and vmap — built on ember's autograd (nested transforms compose through higher-order
 gradients)."""
-from ._functional_call import functional_call
+from ._functional_call import functional_call, stack_module_state
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
+from ._vmap import vmap
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "vjp"]
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "stack_module_state", "vjp", "vmap"]

@@ -3,7 +3,7 @@ import contextlib
 
 from .._tensor import Tensor
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "stack_module_state"]
 
 
 def _owner(module, path):
@@ -68,3 +68,28 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         args = (args,)
     with _swapped(module, tensors, strict):
         return module(*args, **(kwargs or {}))
+
+
+def stack_module_state(models):
+    """(params, buffers): each model's parameters and buffers stacked along a new first dim, by name, as new
+    leaves, for ensembling the models with ``vmap`` over ``functional_call``."""
+    from .. import stack
+    if len(models) == 0:
+        raise RuntimeError("stack_module_state: Expected at least one model, got 0.")
+    if not (all(m.training for m in models) or all(not m.training for m in models)):
+        raise RuntimeError("stack_module_state: Expected all models to have the same training/eval mode.")
+    if not all(type(m) is type(models[0]) for m in models):
+        raise RuntimeError("stack_module_state: Expected all models to be of the same class.")
+
+    def stacked(named):
+        per_model = [dict(named(m)) for m in models]
+        result = {}
+        for name in per_model[0]:
+            tensors = [state[name] for state in per_model]
+            flags = {t.requires_grad for t in tensors}
+            if len(flags) > 1:
+                raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
+            value = stack(tensors)
+            result[name] = value.detach().requires_grad_() if flags == {True} else value
+        return result
+    return stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers())

@@ -6,39 +6,48 @@ import functools
 from .. import autograd
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
+from . import _vmap
+from ._pytree import _flatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
 
-# --- pytrees of tensors (tuples, lists, dicts) ----------------------------------------------------------------------
-def _flatten(tree):
-    """(leaves, rebuild) of a nested tuple/list/dict structure."""
-    if isinstance(tree, (tuple, list)):
-        parts = [_flatten(t) for t in tree]
-        leaves = [leaf for part in parts for leaf in part[0]]
-        sizes = [len(part[0]) for part in parts]
-
-        def rebuild(values):
-            out, start = [], 0
-            for (_, sub), size in zip(parts, sizes):
-                out.append(sub(values[start:start + size]))
-                start += size
-            return type(tree)(out)
-        return leaves, rebuild
-    if isinstance(tree, dict):
-        keys = list(tree)
-        leaves, rebuild_values = _flatten([tree[k] for k in keys])
-        return leaves, lambda values: dict(zip(keys, rebuild_values(values)))
-    return [tree], lambda values: values[0]
-
-
 def _alias(t):
-    """The tensor ``t`` as a differentiable input of this level."""
+    """The tensor ``t`` as a differentiable input of this level. Inside vmap the alias is batched at every active
+    level (its physical leaf kept as ``_leaf``), so that gradients come out per example."""
     if not isinstance(t, Tensor):
         raise ValueError(f"Thing passed to transform API must be Tensor, got {type(t)}")
+    levels = list(_vmap._levels)
+    if levels:
+        leaf = _plain_alias(_vmap.physical(t, levels))
+        alias = _vmap.rewrap(leaf, levels)
+        alias._leaf = leaf
+        return alias
+    return _plain_alias(t)
+
+
+def _plain_alias(t):
     if t.requires_grad and is_grad_enabled():
         return t.view_as(t)
     return t.detach().requires_grad_(True)
+
+
+def _autograd_grad(outputs, inputs, grad_outputs, *, is_grads_batched=False, **options):
+    """``autograd.grad`` on logical tensors: inside vmap it differentiates their physical tensors (the inputs being
+    aliases made by ``_alias``) and returns the gradients batched again."""
+    levels = list(_vmap._levels)
+    if not levels:
+        return autograd.grad(outputs, inputs, grad_outputs, is_grads_batched=is_grads_batched, **options)
+    if is_grads_batched:
+        from .. import stack
+        rows = [_autograd_grad(outputs, inputs, [g[b] for g in grad_outputs], **options)
+                for b in range(grad_outputs[0].shape[0])]
+        return [None if row[0] is None else stack(list(row)) for row in zip(*rows)]
+    physical = [_vmap.physical(o, levels) for o in outputs]
+    cotangents = [_vmap.physical(c if c is not None else o.new_ones(o.shape), levels)
+                  for o, c in zip(outputs, grad_outputs)]
+    grads = autograd.grad(physical, [i._leaf for i in inputs], cotangents, **options)
+    return [None if g is None else _vmap.rewrap(g, levels) for g in grads]
 
 
 def _outer_tracking(leaves):
@@ -64,8 +73,8 @@ def _grads(outputs, inputs, cotangents, create_graph):
     if not needs:
         return [i.detach() * 0 for i in inputs]
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
-    grads = autograd.grad([o for o, _ in pairs], inputs, [c for _, c in pairs], retain_graph=True,
-                          create_graph=create_graph, allow_unused=True)
+    grads = _autograd_grad([o for o, _ in pairs], inputs, [c for _, c in pairs], retain_graph=True,
+                           create_graph=create_graph, allow_unused=True)
     return [g if g is not None else i.detach() * 0 for g, i in zip(grads, inputs)]
 
 
@@ -184,7 +193,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if has_aux:
             result, aux = result
         out_leaves, out_rebuild = _flatten(result)
-        dummies = [o.detach().new_zeros(o.shape).requires_grad_(True) for o in out_leaves]
+        dummies = [_alias(o.detach().new_zeros(o.shape)) for o in out_leaves]
         vjps = _grads(out_leaves, aliases, dummies, create_graph=True)
         tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=outer)
     outputs = (_detach_unless(result, outer), out_rebuild(tangents_out))
@@ -224,7 +233,7 @@ def _reverse_blocks(out, inputs, create_graph):
     """d out / d input for each input, by one batched vector-Jacobian product per output element."""
     if not out.requires_grad:
         return [out.new_zeros(tuple(out.shape) + tuple(i.shape)) for i in inputs]
-    rows = autograd.grad([out], inputs, [_basis(out)], retain_graph=True, create_graph=create_graph,
+    rows = _autograd_grad([out], inputs, [_basis(out)], retain_graph=True, create_graph=create_graph,
                          allow_unused=True, is_grads_batched=True)
     return [(r if r is not None else out.new_zeros((out.numel(),) + tuple(i.shape))).reshape(
         tuple(out.shape) + tuple(i.shape)) for r, i in zip(rows, inputs)]
@@ -234,14 +243,14 @@ def _forward_blocks(out, inputs, create_graph):
     """d out / d input for each input, by one batched Jacobian-vector product per input element."""
     if not out.requires_grad:
         return [out.new_zeros(tuple(out.shape) + tuple(i.shape)) for i in inputs]
-    dummy = out.detach().new_zeros(out.shape).requires_grad_(True)
-    vjps = autograd.grad([out], inputs, [dummy], retain_graph=True, create_graph=True, allow_unused=True)
+    dummy = _alias(out.detach().new_zeros(out.shape))
+    vjps = _autograd_grad([out], inputs, [dummy], retain_graph=True, create_graph=True, allow_unused=True)
     blocks = []
     for v, i in zip(vjps, inputs):
         if v is None or not v.requires_grad:
             blocks.append(out.new_zeros(tuple(out.shape) + tuple(i.shape)))
             continue
-        columns, = autograd.grad([v], [dummy], [_basis(i)], retain_graph=True, create_graph=create_graph,
+        columns, = _autograd_grad([v], [dummy], [_basis(i)], retain_graph=True, create_graph=create_graph,
                                  allow_unused=True, is_grads_batched=True)
         if columns is None:
             blocks.append(out.new_zeros(tuple(out.shape) + tuple(i.shape)))

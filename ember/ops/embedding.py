@@ -29,6 +29,10 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             weight._data[used._data] = (weight[used] * scale)._data
             weight._version_counter[0] += 1
     flat = input.reshape(-1)
+    if sparse and weight.requires_grad:   # its weight gradient is a sparse tensor
+        from ..sparse._embedding import SparseEmbedding
+        return SparseEmbedding.apply(weight, flat, padding_idx, scale_grad_by_freq).reshape(
+            tuple(input.shape) + (weight.shape[1],))
     if padding_idx is not None or scale_grad_by_freq:
         weight = _GradientMask.apply(weight, flat, padding_idx, scale_grad_by_freq)
     return weight.index_select(0, flat).reshape(tuple(input.shape) + (weight.shape[1],))

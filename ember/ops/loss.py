@@ -99,6 +99,7 @@ def _class_weights(weight, target, mask):
     return w
 
 
+@composite("nll_loss")   # seen whole at dispatch: it checks targets against the data
 @_node_named("NllLossBackward0")
 @composite("nll_loss", trace_inside=True)
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

@@ -122,7 +122,13 @@ sys.modules.setdefault(__name__.rpartition(".")[0].rpartition(".")[0] + ".random
 
 
 # --- helpers --------------------------------------------------------------------------------------------------
+draw_hooks = []
+"""Callables run before every random draw (vmap's randomness modes)."""
+
+
 def _engine(generator):
+    for hook in draw_hooks:
+        hook()
     return (generator if generator is not None else default_generator)._engine
 
 

@@ -344,6 +344,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
 
 
 @tensor_method
+@composite("max")   # seen whole at dispatch: its indices come from the data
 def max(input, dim=None, keepdim=False, *, out=None):
     """The largest element; with ``dim``, (values, indices) of the first largest along it; with a tensor,
     the elementwise maximum."""
@@ -351,6 +352,7 @@ def max(input, dim=None, keepdim=False, *, out=None):
 
 
 @tensor_method
+@composite("min")   # seen whole at dispatch: its indices come from the data
 def min(input, dim=None, keepdim=False, *, out=None):
     """The smallest element; with ``dim``, (values, indices) of the first smallest along it; with a tensor,
     the elementwise minimum."""
@@ -728,12 +730,14 @@ def _cumulative_extreme(input, dim, smallest):
 
 
 @tensor_method
+@composite("cummax")   # seen whole at dispatch: its indices come from the data
 def cummax(input, dim, *, out=None):
     """(values, indices) of the running maximum along ``dim``."""
     return _write_tuple(out, _cumulative_extreme(input, dim, False))
 
 
 @tensor_method
+@composite("cummin")   # seen whole at dispatch: its indices come from the data
 def cummin(input, dim, *, out=None):
     """(values, indices) of the running minimum along ``dim``."""
     return _write_tuple(out, _cumulative_extreme(input, dim, True))
@@ -804,6 +808,7 @@ def _median(name, input, dim, keepdim, out, ignore_nan, kind):
 
 
 @tensor_method
+@composite("median")   # seen whole at dispatch: its indices come from the data
 def median(input, dim=None, keepdim=False, *, out=None):
     """The lower median (NaN if any); with ``dim``, (values, indices) along it."""
     return _median("median", input, dim, keepdim, out, False, _median_type)

@@ -6,6 +6,7 @@ import numpy
 
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd.function import composite
 from ._util import tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
@@ -41,6 +42,7 @@ def _sorted_along(input, dim, descending):
 
 
 @tensor_method
+@composite("sort")   # seen whole at dispatch: its indices come from the data
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of ``input`` sorted along ``dim``; always stable here, NaN sorts as largest."""
     values, indices = _sorted_along(input, dim, descending)
@@ -48,6 +50,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 
 
 @tensor_method
+@composite("argsort")   # seen whole at dispatch: its indices come from the data
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim``."""
     d = wrap_dim(dim, input.ndim)
@@ -74,6 +77,7 @@ def _leading(input, dim, count, indices):
 
 
 @tensor_method
+@composite("topk")   # seen whole at dispatch: its indices come from the data
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``, in sorted order."""
     d = wrap_dim(dim, input.ndim)
@@ -87,6 +91,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 
 
 @tensor_method
+@composite("kthvalue")   # seen whole at dispatch: its indices come from the data
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
     d = wrap_dim(dim, input.ndim)

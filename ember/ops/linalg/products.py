@@ -60,6 +60,8 @@ class Matmul(Primitive):
 @composite("matmul", trace_inside=True)
 def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D operands (vectors) and broadcast batch dims."""
+    if type(input) is not Tensor and (input.is_sparse or getattr(input, "is_sparse_csr", False)):   # sparse
+        return input.mm(other)
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -125,6 +127,8 @@ tensor_method("__rmatmul__")(lambda self, other: matmul(other, self))
 @composite("mm", trace_inside=True)
 def mm(input, mat2, *, out=None):
     """Product of two 2-D matrices (no broadcasting)."""
+    if type(input) is not Tensor and (input.is_sparse or getattr(input, "is_sparse_csr", False)):   # sparse
+        return input.mm(mat2)
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:

@@ -1,0 +1,411 @@
+"""Batching rules for vmap: how each op (by its registry name) runs on physical tensors that carry the batch.
+
+A rule ``rule(cls, level, args, kwargs)`` moves the batch dimension of the inputs batched at ``level`` to the
+front, calls the op on the physical tensors (which may still be batched at outer levels: they dispatch again) and
+returns the result wrapped at ``level``. Families: pointwise/broadcasting ops, ops with dim arguments (shifted by
+one), shape ops, the matmul family, convolution and pooling (batch merged into N), indexing, random ops, in-place
+writes. A rule returns NotImplemented for a case it does not cover, and the per-example fallback runs instead.
+"""
+import contextlib
+
+from .._tensor import Tensor
+from . import _vmap
+from ._vmap import BatchedTensor, batched
+
+rules = {}
+
+
+def _is_batched(a, level):
+    return type(a) is BatchedTensor and a._level == level.number
+
+
+def _front(a, level):
+    """The physical tensor of ``a`` with the batch first; an unbatched tensor is expanded to the batch size."""
+    if _is_batched(a, level):
+        return a._value.movedim(a._bdim, 0) if a._bdim else a._value
+    return a.unsqueeze(0).expand(level.size, *a.shape)
+
+
+def _out(result, level, bdim=0):
+    if isinstance(result, Tensor):
+        return batched(result, bdim, level.number)
+    if isinstance(result, tuple):
+        wrapped = [_out(r, level, bdim) for r in result]
+        return type(result)(*wrapped) if hasattr(result, "_fields") else tuple(wrapped)
+    if isinstance(result, list):
+        return [_out(r, level, bdim) for r in result]
+    return result
+
+
+def register(*names):
+    def install(rule):
+        for name in names:
+            rules[name] = rule
+        return rule
+    return install
+
+
+# --- pointwise and broadcasting ops ---------------------------------------------------------------------------------
+def _aligned(args, level):
+    """Tensor args with the batch first and padded with size-1 dims so that logical broadcasting is kept."""
+    rank = max(a.dim() for a in args if isinstance(a, Tensor))
+    aligned = []
+    for a in args:
+        if _is_batched(a, level):
+            value = _front(a, level)
+            pad = rank - a.dim()
+            aligned.append(value.reshape(level.size, *(1,) * pad, *a.shape) if pad else value)
+        else:
+            aligned.append(a)
+    return aligned
+
+
+POINTWISE = """Abs Acos Acosh Add Angle Asin Asinh Atan Atan2 Atanh Clamp Complex Conj Copysign Cos Cosh Digamma Div Erf
+Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag Lgamma Log Log10 Log1p Log2 Logaddexp
+Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Remainder Round RoundedDiv Rsqrt
+Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
+SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
+ViewAsReal ViewAsComplex""".split()
+
+
+@register(*POINTWISE)
+def pointwise(cls, level, args, kwargs):
+    return _out(cls.apply(*_aligned(args, level), **kwargs), level)
+
+
+# --- ops with dim arguments -----------------------------------------------------------------------------------------
+def _shift(dims):
+    return dims + 1 if isinstance(dims, int) else tuple(d + 1 for d in dims)
+
+
+def _dims_at(position):
+    """Rule for ops whose only tensor is the first argument and whose argument ``position`` holds dims."""
+    def rule(cls, level, args, kwargs):
+        if any(_is_batched(a, level) for a in args[1:]) or args[position] is None:
+            return NotImplemented
+        args = list(args)
+        args[0] = _front(args[0], level)
+        args[position] = _shift(args[position])
+        return _out(cls.apply(*args, **kwargs), level)
+    return rule
+
+
+for _name, _position in {"Sum": 1, "Amax": 1, "Logsumexp": 1, "Softmax": 1, "LogSoftmax": 1, "Prod": 1, "Cumsum": 1,
+                         "Cumprod": 1, "ReverseCumsum": 1, "Flip": 1, "Unbind": 1, "Split": 1, "VectorNorm": 2,
+                         "PowerNorm": 2, "Roll": 2}.items():
+    rules[_name] = _dims_at(_position)
+
+
+@register("Gather", "TakeAlongDim", "Scatter")
+def gather_like(cls, level, args, kwargs):
+    *tensors, dim = args
+    return _out(cls.apply(*[_front(t, level) if isinstance(t, Tensor) else t for t in tensors], dim + 1), level)
+
+
+@register("Cat", "Stack")
+def cat_like(cls, level, args, kwargs):
+    *tensors, dim = args
+    return _out(cls.apply(*[_front(t, level) for t in tensors], dim + 1), level)
+
+
+@register("argmax", "argmin", "any", "all")
+def reduce_to_index(cls, level, args, kwargs):
+    input, *rest = args
+    options = dict(zip(("dim", "keepdim"), rest), **kwargs)
+    if options.get("out") is not None:
+        return NotImplemented
+    value, dim = _front(input, level), options.get("dim")
+    if dim is None:
+        result = cls.apply(value.reshape(level.size, -1), 1)
+        if options.get("keepdim"):
+            result = result.reshape(level.size, *(1,) * input.dim())
+        return _out(result, level)
+    dim = tuple(d % max(input.dim(), 1) for d in dim) if isinstance(dim, (tuple, list)) else dim % max(input.dim(), 1)
+    return _out(cls.apply(value, _shift(dim), options.get("keepdim", False)), level)
+
+
+def _data_dim_op(position, default):
+    """Rule for ops that pick elements along a dim from the data (max, sort, topk, ...): the dim shifts by one; with
+    no dim the op's own body runs, its inner ops dispatching."""
+    def rule(cls, level, args, kwargs):
+        args, kwargs = list(args), dict(kwargs)
+        if len(args) > position:
+            dim = args[position]
+        else:
+            dim = kwargs.get("dim", default)
+        if isinstance(dim, Tensor):   # max(input, other): elementwise
+            return pointwise(cls, level, args, kwargs)
+        if kwargs.get("out") is not None or any(_is_batched(a, level) for a in args[1:]):
+            return NotImplemented
+        if dim is None:   # a full reduction: the op's own body, whose primitives dispatch
+            return cls._apply(tuple(args), kwargs)
+        dim = dim % max(args[0].dim(), 1) + 1
+        if len(args) > position:
+            args[position] = dim
+        else:
+            kwargs["dim"] = dim
+        args[0] = _front(args[0], level)
+        return _out(cls.apply(*args, **kwargs), level)
+    return rule
+
+
+for _name, (_position, _default) in {"max": (1, None), "min": (1, None), "median": (1, None), "cummax": (1, None),
+                                     "cummin": (1, None), "sort": (1, -1), "argsort": (1, -1), "topk": (2, -1),
+                                     "kthvalue": (2, -1)}.items():
+    rules[_name] = _data_dim_op(_position, _default)
+
+
+# --- shape ops ------------------------------------------------------------------------------------------------------
+@register("Reshape", "Expand", "ExpandedCopy")
+def reshape_like(cls, level, args, kwargs):
+    input, shape = args
+    return _out(cls.apply(_front(input, level), (level.size, *shape)), level)
+
+
+@register("Permute")
+def permute(cls, level, args, kwargs):
+    input, dims = args
+    return _out(cls.apply(_front(input, level), (0, *_shift(tuple(dims)))), level)
+
+
+@register("Slice")
+def slice_(cls, level, args, kwargs):
+    input, key = args
+    key = key if isinstance(key, tuple) else (key,)
+    return _out(cls.apply(_front(input, level), (slice(None), *key)), level)
+
+
+@register("Index")
+def index(cls, level, args, kwargs):
+    input, (basic, advanced) = args
+    if advanced is not None:
+        arrays = [i for i, k in enumerate(advanced) if not isinstance(k, slice)]
+        if arrays and arrays != list(range(arrays[0], arrays[-1] + 1)):
+            return NotImplemented   # separated index arrays move their dims to the front, ahead of the batch
+        advanced = (slice(None), *advanced)
+    return _out(cls.apply(_front(input, level), ((slice(None), *basic), advanced)), level)
+
+
+@register("Pad")
+def pad(cls, level, args, kwargs):
+    input, widths, *rest = args
+    return _out(cls.apply(_front(input, level), ((0, 0), *widths), *rest), level)
+
+
+@register("Repeat")
+def repeat(cls, level, args, kwargs):
+    input, repeats = args
+    return _out(cls.apply(_front(input, level), (1, *repeats)), level)
+
+
+@register("DiagEmbed")
+def diag_embed(cls, level, args, kwargs):
+    input, shape, offset, dim1, dim2 = args
+    return _out(cls.apply(_front(input, level), (level.size, *shape), offset, dim1 + 1, dim2 + 1), level)
+
+
+def _basic(key):
+    return all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key)
+
+
+@register("getitem")
+def getitem(cls, level, args, kwargs):
+    input, key = args
+    key = key if isinstance(key, tuple) else (key,)
+    if _is_batched(input, level) and not any(_is_batched(k, level) for k in key):
+        advanced = [i for i, k in enumerate(key) if not (k is None or k is Ellipsis or isinstance(k, (int, slice)))]
+        # PyTorch moves the dims of advanced indices separated by basic ones to the front: that the batch cannot keep
+        if _basic(key) or (advanced and advanced == list(range(advanced[0], advanced[-1] + 1))
+                           and not any(isinstance(k, int) for k in key)):
+            return _out(cls.apply(_front(input, level), (slice(None), *key)), level)
+    return NotImplemented
+
+
+# --- the matmul family, linear, einsum ------------------------------------------------------------------------------
+def _matrices(a, b, level):
+    """Physical operands for a batched matmul with the batch first; which vector dims to drop afterwards."""
+    drop = []
+    operands = []
+    for x, vector_dim in ((a, -2), (b, -1)):
+        if _is_batched(x, level):
+            value = _front(x, level)
+            if x.dim() == 1:
+                value = value.unsqueeze(vector_dim)
+                drop.append(vector_dim)
+            operands.append((value, max(x.dim(), 2)))
+        else:
+            operands.append((x, None))
+    rank = max(r if r is not None else x.dim() for (x, r) in operands)
+    physical = [x if r is None else x.reshape(level.size, *(1,) * (rank - r), *x.shape[1:]) for x, r in operands]
+    return physical, drop
+
+
+@register("Matmul")
+def matmul(cls, level, args, kwargs):
+    (a, b), drop = _matrices(*args, level)
+    result = cls.apply(a, b)
+    for dim in sorted(drop):   # the row dim (-2) of a vector left operand first, then the column of a right one
+        result = result.squeeze(dim)
+    return _out(result, level)
+
+
+@register("Linear")
+def linear(cls, level, args, kwargs):
+    input, weight, *bias = args
+    bias = bias[0] if bias else None
+    if not _is_batched(weight, level) and not _is_batched(bias, level):
+        return _out(cls.apply(_front(input, level), weight, *([bias] if bias is not None else [])), level)
+    from .. import matmul as mm
+    x = _front(input, level)
+    flat = x.reshape(level.size, -1, input.shape[-1])
+    result = mm(flat, _front(weight, level).transpose(1, 2))
+    result = result.reshape(level.size, *input.shape[:-1], weight.shape[0])
+    if bias is not None:
+        result = result + _front(bias, level).reshape(level.size, *(1,) * (input.dim() - 1), -1)
+    return _out(result, level)
+
+
+@register("Einsum")
+def einsum(cls, level, args, kwargs):
+    *operands, equation = args
+    inputs, _, output = equation.replace(" ", "").partition("->")
+    if not _ or "..." in equation:
+        return NotImplemented
+    letter = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in equation)
+    terms = inputs.split(",")
+    physical = [_front(t, level) if _is_batched(t, level) else t for t in operands]
+    terms = [letter + term if _is_batched(t, level) else term for term, t in zip(terms, operands)]
+    return _out(cls.apply(*physical, ",".join(terms) + "->" + letter + output), level)
+
+
+# --- convolution and pooling: the batch joins the N dimension -------------------------------------------------------
+def _merged(x, level):
+    """Physical ``x`` (N, C, ...) with the batch folded into N; and how to unfold a result."""
+    value = _front(x, level)
+    merged = value.reshape(level.size * x.shape[0], *x.shape[1:])
+    return merged, lambda r: r.reshape(level.size, x.shape[0], *r.shape[1:])
+
+
+@register("Convolution")
+def convolution(cls, level, args, kwargs):
+    x, w, stride, padding, dilation, groups = args
+    if not _is_batched(w, level):
+        merged, unfold = _merged(x, level)
+        return _out(unfold(cls.apply(merged, w, stride, padding, dilation, groups)), level)
+    # per-example weights: one group per example, the batch beside the channels
+    xs = _front(x, level)                                                    # B, N, C, ...
+    n = x.shape[0]
+    xs = xs.movedim(0, 1).reshape(n, level.size * x.shape[1], *x.shape[2:])   # N, B*C, ...
+    ws = _front(w, level).reshape(level.size * w.shape[0], *w.shape[1:])      # B*O, C/g, ...
+    result = cls.apply(xs, ws, stride, padding, dilation, groups * level.size)
+    return _out(result.reshape(n, level.size, w.shape[0], *result.shape[2:]), level, bdim=1)
+
+
+def _pooling(spatial):
+    def rule(cls, level, args, kwargs):
+        input, *rest = args
+        if any(_is_batched(a, level) for a in rest + list(kwargs.values())):
+            return NotImplemented
+        if input.dim() == spatial + 1:   # unbatched (C, ...): the vmap batch is N
+            return _out(cls.apply(_front(input, level), *rest, **kwargs), level)
+        merged, unfold = _merged(input, level)
+        result = cls.apply(merged, *rest, **kwargs)
+        return _out(tuple(unfold(r) for r in result) if isinstance(result, tuple) else unfold(result), level)
+    return rule
+
+
+for _n in (1, 2, 3):
+    rules[f"max_pool{_n}d"] = rules[f"adaptive_max_pool{_n}d"] = _pooling(_n)
+rules["Unfold"] = _pooling(2)
+
+
+@register("interpolate")
+def interpolate(cls, level, args, kwargs):
+    input = args[0]
+    merged, unfold = _merged(input, level)
+    return _out(unfold(cls.apply(merged, *args[1:], **kwargs)), level)
+
+
+@register("nll_loss")
+def nll_loss(cls, level, args, kwargs):
+    names = ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction")
+    options = dict(zip(names, args), **kwargs)
+    input, target, weight = options.pop("input"), options.pop("target"), options.get("weight")
+    if _is_batched(weight, level) or options.get("size_average") is not None or options.get("reduce") is not None:
+        return NotImplemented
+    reduction = options.pop("reduction", "mean")
+    ignore_index = options.get("ignore_index", -100)
+    x, t = _front(input, level), _front(target, level)
+    if input.dim() > 1:   # (N, C, ...): the batch joins N
+        x = x.reshape(level.size * input.shape[0], *input.shape[1:])
+        t = t.reshape(level.size * input.shape[0], *target.shape[1:])
+    loss = cls.apply(x, t, reduction="none", **options).reshape(level.size, *target.shape)
+    if reduction == "none":
+        return _out(loss, level)
+    def per_example_sum(t):   # sum(()) would reduce every dim
+        return t.sum(tuple(range(1, t.dim()))) if t.dim() > 1 else t
+    if reduction == "sum":
+        return _out(per_example_sum(loss), level)
+    target = _front(target, level).long()
+    mask = target != ignore_index
+    counted = mask.to(loss.dtype) if weight is None else weight.take(target.where(mask, 0)) * mask
+    return _out(per_example_sum(loss) / per_example_sum(counted), level)
+
+
+@register("embedding")
+def embedding(cls, level, args, kwargs):
+    input, weight, *rest = args
+    if _is_batched(weight, level):
+        return NotImplemented
+    return _out(cls.apply(_front(input, level), weight, *rest, **kwargs), level)
+
+
+# --- random ops -----------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def batched_draws():
+    """Random draws made here cover every example (the 'different' mode of a batched random op)."""
+    _vmap.batched_draw_depth[0] += 1
+    try:
+        yield
+    finally:
+        _vmap.batched_draw_depth[0] -= 1
+
+
+@register("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+def dropout(cls, level, args, kwargs):
+    input, *rest = args
+    options = dict(zip(("p", "training", "inplace"), rest), **kwargs)
+    if not options.get("training", cls.__name__ not in ("alpha_dropout", "feature_alpha_dropout")) \
+            or options.get("p", 0.5) == 0:
+        return _out(_front(input, level), level)
+    if options.get("inplace"):
+        return NotImplemented
+    if level.randomness == "error":
+        _vmap._random_check()
+    if level.randomness == "same":   # one mask for all examples: drop a tensor of ones of the example's shape
+        from .. import ones
+        mask = cls.apply(ones(input.shape, dtype=input.dtype, device=input.device), **options)
+        return input * mask
+    with batched_draws():
+        name = cls.__name__
+        if name in ("dropout", "alpha_dropout") or name[-2:-1].isdigit() and input.dim() == int(name[-2]) + 1:
+            return _out(cls.apply(_front(input, level), **options), level)   # elementwise, or (C, ...): B is N
+        merged, unfold = _merged(input, level)
+        return _out(unfold(cls.apply(merged, **options)), level)
+
+
+# --- in-place writes ------------------------------------------------------------------------------------------------
+@register("AssignInplace")
+def assign_inplace(cls, level, args, kwargs):
+    self, result = args
+    if not _is_batched(self, level):
+        # as PyTorch: the batched result cannot be written into the one tensor all examples share
+        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{[level.size, *result.shape]}")
+    if _is_batched(result, level):
+        source = result._value.movedim(result._bdim, self._bdim)
+    else:
+        source = result.reshape((1,) * (self.dim() - result.dim()) + tuple(result.shape)).unsqueeze(self._bdim)
+        source = source.expand(self._value.shape)
+    cls.apply(self._value, source)
+    return self

@@ -1,0 +1,409 @@
+"""``vmap``: runs a function written for one example on a whole batch, as ``torch.func.vmap``.
+
+Inputs enter as ``BatchedTensor``s: a physical tensor (``_value``) with one extra dimension (``_bdim``) that belongs
+to one vmap ``level``; everything else about them (shape, dtype, ndim) is the per-example, logical view. Every op
+reaches the single dispatch point, where ``_batching_hook`` unwraps the inputs of the innermost level, runs the
+op's batching rule (``_batching_rules``) on the physical tensors and wraps the result again. Nested vmaps nest the
+wrappers; autograd records the physical ops, so gradients flow through vmap in both directions.
+"""
+import functools
+import warnings
+
+import numpy
+
+from .._tensor import Tensor
+from ..autograd import function as _function
+from ._pytree import _flatten
+
+__all__ = ["vmap", "BatchedTensor"]
+
+_levels = []   # the active vmap levels, innermost last
+batched_draw_depth = [0]   # > 0 while a batching rule draws random numbers for every example at once
+
+
+class _Level:
+    __slots__ = ("number", "size", "randomness")
+
+    def __init__(self, number, size, randomness):
+        self.number, self.size, self.randomness = number, size, randomness
+
+
+class BatchedTensor(Tensor):
+    """A tensor as one example sees it inside vmap; ``_value`` holds all examples along dimension ``_bdim``."""
+
+    @property
+    def _data(self):
+        # the first example: what shape/dtype/device checks read; ops never compute on it (they dispatch)
+        value = self._value._data
+        if value.shape[self._bdim] == 0:
+            shape = value.shape[:self._bdim] + value.shape[self._bdim + 1:]
+            example = _xp(value).zeros(shape, value.dtype)
+        else:
+            example = value[(slice(None),) * self._bdim + (0, Ellipsis)]
+        return example.view(_Example) if isinstance(example, numpy.ndarray) else example   # CuPy: unguarded
+
+    @property
+    def requires_grad(self):
+        return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self._value.requires_grad = value
+
+    @property
+    def grad_fn(self):
+        return self._value.grad_fn
+
+    @property
+    def _output_nr(self):
+        return self._value._output_nr
+
+    def __repr__(self):
+        inner = repr(self._value).replace("\n", "\n    ")
+        return f"BatchedTensor(lvl={self._level}, bdim={self._bdim}, value=\n    {inner}\n)"
+
+    def item(self):
+        raise RuntimeError("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap over "
+                           "calling .item() on a Tensor, please try to rewrite what you're doing with other "
+                           "operations. If error is occurring somewhere inside PyTorch internals, please file a bug "
+                           "report.")
+
+    def __bool__(self):
+        raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some data-dependent control "
+                           "flow. We don't support that yet, please shout over at "
+                           "https://github.com/pytorch/functorch/issues/257 .")
+
+    def tolist(self):
+        self.item()
+
+    def numpy(self, *, force=False):
+        raise RuntimeError("vmap: It looks like you're calling .numpy() on a Tensor. We don't support vmap over "
+                           "converting a Tensor to NumPy.")
+
+    def __array__(self, dtype=None, copy=None):
+        return self.numpy()
+    __float__ = __int__ = __complex__ = __index__ = item
+
+    def detach(self):
+        return batched(self._value.detach(), self._bdim, self._level)
+
+    def __setitem__(self, key, value):
+        """``self[key] = value`` written into every example (basic keys: ints, slices, None, Ellipsis)."""
+        key = key if isinstance(key, tuple) else (key,)
+        if not all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+            raise RuntimeError("vmap: ember writes batched tensors through basic indices only (ints, slices, None, "
+                               "Ellipsis); use index_put or where for tensor indices")
+        if isinstance(value, Tensor) and level_of(value) > self._level:
+            raise RuntimeError("vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+                               "Tensor `other` in extra_args that has more elements than `self`.")
+        level = next(lv for lv in _levels if lv.number == self._level)
+        target = self._value.movedim(self._bdim, 0) if self._bdim else self._value
+        if type(value) is BatchedTensor and value._level == self._level:
+            from ._batching_rules import _front
+            rank = self._data[key].ndim   # the written region of one example
+            front = _front(value, level)
+            value = front.reshape(level.size, *(1,) * (rank - value.dim()), *value.shape)
+        target[(slice(None),) + key] = value
+
+    def backward(self, *args, **kwargs):
+        raise RuntimeError("backward() called inside a functorch transform. This is not supported, please use "
+                           "functorch.grad or functorch.vjp instead or call backward() outside of functorch "
+                           "transforms.")
+
+
+class _Example(numpy.ndarray):
+    """The first example's array, handed to code that reads a batched tensor's ``_data`` for its shape and dtype;
+    computing on it would silently give one example's answer, so NumPy computations on it raise instead."""
+
+    _metadata = frozenset(("result_type", "can_cast", "shape", "ndim", "size", "broadcast_shapes", "may_share_memory",
+                           "shares_memory", "iscomplexobj", "isrealobj", "min_scalar_type", "dtype"))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise _unbatchable(ufunc.__name__)
+
+    def __setitem__(self, key, value):
+        raise _unbatchable("__setitem__")
+
+    def __array_function__(self, func, types, args, kwargs):
+        if func.__name__ in self._metadata:
+            return super().__array_function__(func, tuple(t for t in types if t is not _Example) or (numpy.ndarray,),
+                                              args, kwargs)
+        raise _unbatchable(func.__name__)
+
+
+def _unbatchable(name):
+    return RuntimeError(f"vmap: an ember op computed '{name}' directly on the data of a batched tensor, outside the "
+                        "dispatch point where batching rules run; it has no batching rule yet. Call it outside vmap "
+                        "or loop over the examples.")
+
+
+def _physical_method(name):
+    """A Tensor method, computed by ember outside the dispatch point (on ``_data``), run on the physical tensors
+    instead: these elementwise ops batch by aligning their operands as pointwise ops do."""
+    def method(self, *args, **kwargs):
+        from ._batching_rules import _aligned
+        number = _top_level((self,) + args, kwargs)
+        level = next(lv for lv in _levels if lv.number == number)
+        aligned = _aligned([self, *args], level)
+        return batched(getattr(aligned[0], name)(*aligned[1:], **kwargs), 0, number)
+    method.__name__ = name
+    return method
+
+
+for _name in ("__invert__ __and__ __or__ __xor__ __rand__ __ror__ __rxor__ logical_not logical_and logical_or "
+              "logical_xor bitwise_not bitwise_and bitwise_or bitwise_xor isnan isinf isfinite isposinf isneginf "
+              "signbit isclose isreal").split():
+    setattr(BatchedTensor, _name, _physical_method(_name))
+
+
+def _xp(array):
+    from .._backend import xp_of
+    return xp_of(array)
+
+
+def batched(value, bdim, level):
+    """Wraps the physical tensor ``value`` as batched over its dimension ``bdim`` at vmap level number ``level``."""
+    t = object.__new__(BatchedTensor)
+    t._version_counter = value._version_counter
+    t._value, t._bdim, t._level = value, bdim, level
+    return t
+
+
+def level_of(x):
+    """The vmap level number a tensor is batched at (0 for a plain tensor)."""
+    return x._level if type(x) is BatchedTensor else 0
+
+
+def physical(t, levels):
+    """``t`` as a plain tensor with one leading dim per active level (outermost first), then its logical dims:
+    broadcast over the levels it is not batched at."""
+    from ._batching_rules import _front
+    for level in reversed(levels):
+        t = _front(t, level)
+    return t
+
+
+def rewrap(p, levels):
+    """The inverse of ``physical``: the plain tensor ``p`` seen inside ``levels``."""
+    for level in levels:
+        p = batched(p, 0, level.number)
+    return p
+
+
+# --- the dispatch hook --------------------------------------------------------------------------------------------
+def _top_level(args, kwargs):
+    top = 0
+    for a in args:
+        if type(a) is BatchedTensor:
+            top = max(top, a._level)
+        elif type(a) in (tuple, list):
+            top = max(top, _top_level(a, {}))
+    for a in kwargs.values():
+        if type(a) is BatchedTensor or type(a) in (tuple, list):
+            top = max(top, _top_level((a,), {}))
+    return top
+
+
+def _batching_hook(cls, args, kwargs, proceed):
+    number = _top_level(args, kwargs)
+    if not number:
+        return proceed(args, kwargs)
+    from ._batching_rules import rules
+    level = next(lv for lv in _levels if lv.number == number)
+    rule = rules.get(cls.__name__)
+    if rule is not None:
+        result = rule(cls, level, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    return fallback(cls, level, args, kwargs)
+
+
+_warned = set()
+fallback_calls = {}
+"""Op name -> how many times the per-example fallback ran (for tests and profiling)."""
+
+
+def fallback(cls, level, args, kwargs):
+    """Runs the op once per example and stacks the results: for ops without a batching rule (warns once per op)."""
+    name = cls.__name__
+    fallback_calls[name] = fallback_calls.get(name, 0) + 1
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
+                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
+                      UserWarning, stacklevel=4)
+    from .. import stack
+    per_example = []
+    for b in range(level.size):
+        def pick(a):
+            if type(a) is BatchedTensor and a._level == level.number:
+                return a._value.select(a._bdim, b)
+            if type(a) in (tuple, list):
+                return type(a)(pick(x) for x in a)
+            return a
+        per_example.append(cls.apply(*[pick(a) for a in args], **{k: pick(v) for k, v in kwargs.items()}))
+    first = per_example[0]
+    if isinstance(first, Tensor):
+        return batched(stack(per_example), 0, level.number)
+    if isinstance(first, tuple) and all(isinstance(o, Tensor) for o in first):
+        outputs = [batched(stack(list(parts)), 0, level.number) for parts in zip(*per_example)]
+        return type(first)(*outputs) if hasattr(first, "_fields") else tuple(outputs)
+    return first
+
+
+# --- vmap -----------------------------------------------------------------------------------------------------------
+def _name(func):
+    if hasattr(func, "__name__"):
+        return func.__name__
+    if isinstance(func, functools.partial):
+        return f"functools.partial({_name(func.func)}, ...)"
+    return repr(func)
+
+
+def _broadcast_dims(dims, tree):
+    """The flat per-leaf dims of prefix tree ``dims`` over ``tree``; None when their structures do not match."""
+    if dims is None or isinstance(dims, int):
+        return [dims] * len(_flatten(tree)[0])
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree):
+        parts = [_broadcast_dims(d, t) for d, t in zip(dims, tree)]
+        return None if any(p is None for p in parts) else [d for p in parts for d in p]
+    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
+        return _broadcast_dims([dims[k] for k in tree], [tree[k] for k in tree])
+    return [dims] if not isinstance(dims, (tuple, list, dict)) else None
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Returns ``func`` vectorised over dimension ``in_dims`` of its inputs, with the batch at ``out_dims`` of its
+    outputs; ``randomness`` ('error', 'different', 'same') says how random ops treat the examples."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError(f"vmap: chunk_size should be None or greater than 0. (got {chunk_size})")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        name = _name(func)
+        if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
+            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
+                             f"(potentially nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
+        if not args:
+            raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are "
+                             "trying to vmap over a function with no inputs. The latter is unsupported.")
+        flat_args, rebuild = _flatten(list(args))
+        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims, list(args))
+        if flat_dims is None:
+            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
+                             "structure of `inputs`.")
+        for arg, dim in zip(flat_args, flat_dims):
+            if dim is None:
+                continue
+            if not isinstance(dim, int):
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for an input "
+                                 "but in_dim must be either an integer dimension or None.")
+            if not isinstance(arg, Tensor):
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for an input "
+                                 f"but the input is of type {type(arg)}. We cannot vmap over non-Tensor arguments, "
+                                 "please use None as the respective in_dim")
+            if not -arg.dim() <= dim < arg.dim():
+                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for some input, "
+                                 f"but that input is a Tensor of dimensionality {arg.dim()} so expected in_dim to "
+                                 f"satisfy -{arg.dim()} <= in_dim < {arg.dim()}.")
+        sizes = [arg.size(dim) for arg, dim in zip(flat_args, flat_dims) if dim is not None]
+        if not sizes:
+            raise ValueError("vmap: Expected at least one Tensor to vmap over")
+        if any(s != sizes[0] for s in sizes):
+            raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
+                             f"{sizes} for the mapped dimension")
+        dims = [None if d is None else d % arg.dim() for arg, d in zip(flat_args, flat_dims)]
+        size = sizes[0]
+        if chunk_size is None or chunk_size >= size:
+            return _run(func, name, rebuild, flat_args, dims, size, kwargs)
+        from .. import cat
+        chunks = []
+        for start in range(0, size, chunk_size):
+            stop = min(start + chunk_size, size)
+            part = [a if d is None else a.narrow(d, start, stop - start) for a, d in zip(flat_args, dims)]
+            chunks.append(_run(func, name, rebuild, part, dims, stop - start, kwargs))
+        rebuild_out = _flatten(chunks[0])[1]
+        flat_out = _broadcast_dims(out_dims, chunks[0])
+        columns = zip(*[_flatten(c)[0] for c in chunks])
+        return rebuild_out([column[0] if d is None else cat(list(column), d)
+                            for column, d in zip(columns, flat_out)])
+
+    def _run(func, name, rebuild, flat_args, dims, size, kwargs):
+        level = _Level((_levels[-1].number if _levels else 0) + 1, size, randomness)
+        inputs = [a if d is None else batched(a, d, level.number) for a, d in zip(flat_args, dims)]
+        _enter(level)
+        try:
+            output = func(*rebuild(inputs), **kwargs)
+        finally:
+            _exit(level)
+        return _unwrap_outputs(name, output, out_dims, level)
+
+    return wrapped
+
+
+def _enter(level):
+    if not _levels:
+        _function.dispatch_hooks.append(_batching_hook)
+        from ..ops import random
+        random.draw_hooks.append(_random_check)
+    _levels.append(level)
+
+
+def _exit(level):
+    _levels.remove(level)
+    if not _levels:
+        _function.dispatch_hooks.remove(_batching_hook)
+        from ..ops import random
+        random.draw_hooks.remove(_random_check)
+
+
+def _random_check():
+    """Called before every random draw inside vmap: 'error' refuses; a draw not tied to a batched input is shared by
+    all examples, which only 'same' asks for."""
+    mode = _levels[-1].randomness
+    if mode == "error":
+        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
+                           "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+                           "of vmap")
+    if mode == "different" and not batched_draw_depth[0]:
+        raise RuntimeError("vmap: randomness='different' in ember draws per example only for random ops applied to a "
+                           "batched tensor (dropout and its variants); draw this tensor outside vmap, or use "
+                           "randomness='same'")
+
+
+def _unwrap_outputs(name, output, out_dims, level):
+    leaves, rebuild = _flatten(output)
+    if isinstance(output, Tensor):
+        flat_dims = [out_dims] if isinstance(out_dims, int) or out_dims is None else \
+            list(out_dims) if isinstance(out_dims, tuple) and len(out_dims) == 1 else None
+    else:
+        flat_dims = _broadcast_dims(out_dims, output)
+    if flat_dims is None or len(flat_dims) != len(leaves):
+        raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
+                         "structure of `outputs`.")
+    results = []
+    for leaf, dim in zip(leaves, flat_dims):
+        if dim is not None and not isinstance(dim, int):
+            raise ValueError(f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a python "
+                             "collection of ints representing where in the outputs the vmapped dimension should "
+                             "appear.")
+        if dim is None:
+            if type(leaf) is BatchedTensor and leaf._level == level.number:
+                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
+            results.append(leaf)
+            continue
+        if not isinstance(leaf, Tensor):
+            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(leaf)}. Did "
+                             "you mean to set out_dims= to None for output?")
+        results.append(remove_batch_dim(leaf, level, dim))
+    return rebuild(results)
+
+
+def remove_batch_dim(x, level, out_dim):
+    """The physical tensor of ``x`` at ``level`` with the batch at ``out_dim`` (broadcast when ``x`` is unbatched)."""
+    if type(x) is BatchedTensor and x._level == level.number:
+        return x._value.movedim(x._bdim, out_dim % (x.dim() + 1))
+    out_dim %= x.dim() + 1
+    return x.unsqueeze(out_dim).expand(*x.shape[:out_dim], level.size, *x.shape[out_dim:])

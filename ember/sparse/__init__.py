@@ -1,0 +1,130 @@
+"""``ember.sparse``: sparse COO and CSR tensors and the ops on them, as ``torch.sparse``."""
+import numpy
+
+from .._tensor import Tensor, _make
+from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tensor, to_dense, to_sparse
+from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
+from ._layout import layout, sparse_coo, sparse_csr, strided
+
+__all__ = ["mm", "sum", "addmm", "softmax", "log_softmax", "check_sparse_tensor_invariants"]
+
+
+def _check_mm(sparse, dense):
+    if sparse.dim() != 2 or sparse.sparse_dim() != 2:
+        raise RuntimeError(f"mm: expected a 2-D sparse matrix with 2 sparse and 0 dense dims, got "
+                           f"{sparse.sparse_dim()} sparse and {sparse.dense_dim()} dense dims")
+    if dense.dim() != 2:
+        raise RuntimeError("mat2 must be a matrix")
+    if sparse.shape[1] != dense.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
+                           f"{dense.shape[0]}x{dense.shape[1]})")
+
+
+def _product(sparse, dense):
+    """sparse (n, m) @ dense (m, k) from the stored entries: row i gathers value * dense[col] (differentiable in
+    the values and the dense operand)."""
+    from .. import zeros
+    _check_mm(sparse, dense)
+    values = sparse._values_
+    if values.dtype is not dense.dtype:
+        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {values.dtype} != {dense.dtype}")
+    rows, cols = (_make(r) for r in sparse._indices_._data)
+    out = zeros((sparse.shape[0], dense.shape[1]), dtype=dense.dtype, device=dense.device)
+    return out.index_add(0, rows, values.unsqueeze(1) * dense.index_select(0, cols))
+
+
+def mm(mat1, mat2, reduce="sum"):
+    """sparse @ dense (dense result) or sparse @ sparse (sparse result); mat1's gradient is sparse, on its own
+    indices, as torch.sparse.mm gives it."""
+    if reduce != "sum":
+        raise RuntimeError(f"torch.sparse.mm: reduce={reduce!r} is not supported in ember (only 'sum')")
+    if not mat1.is_sparse:
+        return mat1.mm(mat2.to_dense() if mat2.is_sparse else mat2)
+    if mat2.is_sparse:
+        return _product(mat1, mat2.to_dense()).to_sparse()
+    return _product(mat1, mat2)
+
+
+def dense_product(mat1, mat2):
+    """torch.mm / torch.matmul with a sparse COO mat1: a dense result, and a dense gradient for a leaf mat1 (as
+    PyTorch's mm gives), collected through a dense stand-in of mat1."""
+    if mat1.requires_grad and mat1.is_leaf:
+        stand_in = mat1.to_dense().detach().requires_grad_(True)
+        stand_in.register_hook(mat1._collect_dense_grad)
+        return stand_in.mm(mat2.to_dense() if mat2.is_sparse else mat2)
+    return _product(mat1, mat2.to_dense() if mat2.is_sparse else mat2)
+
+
+spmm = mm
+
+
+def addmm(mat, mat1, mat2, *, beta=1.0, alpha=1.0):
+    """beta * mat + alpha * (sparse mat1 @ dense mat2)."""
+    return mat * beta + mm(mat1, mat2) * alpha
+
+
+def sum(input, dim=None, dtype=None):
+    """Sum of a sparse tensor: over everything (a 0-d dense tensor), or over ``dim`` (sparse while sparse dims
+    remain, dense once all of them are summed)."""
+    if not input.is_sparse:
+        return input.sum(dim, dtype=dtype) if dim is not None else input.sum(dtype=dtype)
+    values = input._values_ if dtype is None else input._values_.to(dtype)
+    if dim is None:
+        return values.sum()
+    dims = sorted({d % input.dim() for d in ((dim,) if isinstance(dim, int) else dim)})
+    sparse_dim = input.sparse_dim()
+    dense_dims = [d - sparse_dim + 1 for d in dims if d >= sparse_dim]
+    if dense_dims:
+        values = values.sum(dense_dims)
+    kept = [d for d in range(sparse_dim) if d not in dims]
+    if not kept:
+        return values.sum(0)
+    from ._coo import _build
+    size = [s for d, s in enumerate(input.shape) if d not in dims]
+    return _build(input._indices_[kept], values, size, False).coalesce()
+
+
+def _softmax(input, dim, log):
+    if not input.is_sparse:
+        return input.log_softmax(dim) if log else input.softmax(dim)
+    if input.dense_dim():
+        raise RuntimeError("sparse softmax: hybrid sparse tensors are not supported in ember")
+    coalesced = input.coalesce()
+    dim %= input.dim()
+    indices = coalesced._indices_._data
+    others = numpy.delete(indices, dim, axis=0)
+    _, group = numpy.unique(others.T, axis=0, return_inverse=True) if others.shape[0] else \
+        (None, numpy.zeros(indices.shape[1], numpy.int64))
+    group = _make(group.reshape(-1).astype(numpy.int64))
+    values = coalesced._values_
+    from .. import zeros
+    count = int(group._data.max()) + 1 if values.shape[0] else 0
+    peak = numpy.full(count, -numpy.inf, values.detach().numpy().dtype)
+    numpy.maximum.at(peak, group._data, values.detach().numpy())   # a constant per group keeps exp in range
+    shifted = values - _make(peak).index_select(0, group)
+    total = zeros(count, dtype=values.dtype).index_add(0, group, shifted.exp())
+    out = shifted - total.log().index_select(0, group) if log else shifted.exp() / total.index_select(0, group)
+    from ._coo import _build
+    return _build(coalesced._indices_, out, input.shape, True)
+
+
+def softmax(input, dim, *, dtype=None):
+    """Softmax along ``dim`` over the stored entries only (unstored entries count as -inf, as torch.sparse)."""
+    return _softmax(input if dtype is None else input.to(dtype), dim, log=False)
+
+
+def log_softmax(input, dim, *, dtype=None):
+    """Log-softmax along ``dim`` over the stored entries only."""
+    return _softmax(input if dtype is None else input.to(dtype), dim, log=True)
+
+
+def _install():
+    Tensor.layout = property(lambda self: strided, doc="How the tensor's elements are stored (ember.strided).")
+    Tensor.to_sparse = to_sparse
+    Tensor.to_dense = to_dense
+    Tensor.to_sparse_csr = to_sparse_csr
+    Tensor.to_sparse_coo = to_sparse
+    Tensor.is_sparse_csr = property(lambda self: False)
+
+
+_install()

@@ -1,0 +1,181 @@
+"""Sparse CSR tensors: ``crow_indices`` (rows + 1), ``col_indices`` and ``values`` of a 2-D tensor, converted to and
+from the strided and COO layouts."""
+import numpy
+
+from .. import _dtype
+from .._tensor import Size, Tensor, _make
+from ._layout import sparse_csr
+
+__all__ = ["SparseCsrTensor", "sparse_csr_tensor", "to_sparse_csr"]
+
+
+class SparseCsrTensor(Tensor):
+    """A 2-D sparse tensor in compressed sparse row layout (``layout=sparse_csr``)."""
+
+    @property
+    def _data(self):
+        raise NotImplementedError("Could not run this operator with arguments from the 'SparseCsrCPU' backend: ember "
+                                  "supports CSR tensors in to_dense, to_sparse, matmul/mm with a dense operand and "
+                                  "their index accessors. Call .to_dense() first.")
+
+    @property
+    def shape(self):
+        return Size(self._size)
+
+    def size(self, dim=None):
+        return Size(self._size) if dim is None else self._size[dim]
+
+    @property
+    def dtype(self):
+        return self._values_.dtype
+
+    @property
+    def device(self):
+        return self._values_.device
+
+    @property
+    def ndim(self):
+        return 2
+
+    def dim(self):
+        return 2
+
+    @property
+    def layout(self):
+        return sparse_csr
+
+    @property
+    def is_sparse(self):   # as PyTorch: is_sparse is True for the COO layout only
+        return False
+
+    @property
+    def is_sparse_csr(self):
+        return True
+
+    @property
+    def requires_grad(self):
+        return self._values_.requires_grad
+
+    @property
+    def grad_fn(self):
+        return self._values_.grad_fn
+
+    def crow_indices(self):
+        """Row pointers: row i's entries are ``values[crow[i]:crow[i + 1]]``."""
+        return self._crow
+
+    def col_indices(self):
+        """The column of each stored value."""
+        return self._col
+
+    def values(self):
+        return self._values_
+
+    def _nnz(self):
+        return self._col.shape[0]
+
+    def _coo_indices(self):
+        rows = numpy.repeat(numpy.arange(self._size[0], dtype=numpy.int64), numpy.diff(self._crow._data))
+        return numpy.stack([rows, self._col._data.astype(numpy.int64)])
+
+    def to_sparse(self, *args, **kwargs):
+        from ._coo import _build
+        return _build(_make(self._coo_indices()), self._values_, self._size, True)
+
+    def to_sparse_coo(self):
+        return self.to_sparse()
+
+    def to_dense(self, dtype=None, *, masked_grad=True):
+        return self.to_sparse().to_dense(dtype)
+
+    def to_sparse_csr(self, dense_dim=None):
+        return self
+
+    def mm(self, mat2):
+        return self.to_sparse().mm(mat2)
+
+    matmul = __matmul__ = mm
+
+    def __repr__(self):
+        from .._tensor_str import PRINT_OPTS, tensor_str
+        indent = len("tensor(")
+        parts = []
+        for name, part in (("crow_indices", self._crow), ("col_indices", self._col),
+                           ("values", self._values_.detach())):
+            prefix = f"{name}=tensor("
+            text = tensor_str(part, indent + len(prefix)) if part.numel() else "[]"
+            if part.numel() == 0:
+                text += f", size={tuple(part.shape)}"
+            parts.append(prefix + text + ")")
+        text = "tensor(" + (",\n" + " " * indent).join(parts)
+        suffixes = [f"size={tuple(self._size)}", f"nnz={self._nnz()}"]
+        if self.dtype not in (_dtype.get_default_dtype(), _dtype.default_complex(), _dtype.int64, _dtype.bool_):
+            suffixes.append(f"dtype={self.dtype!r}")
+        suffixes.append(f"layout={sparse_csr!r}")
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+        elif self.requires_grad:
+            suffixes.append("requires_grad=True")
+        line = len(text) - text.rfind("\n") + 1
+        out = [text]
+        for suffix in suffixes:
+            if line + len(suffix) + 2 > PRINT_OPTS.linewidth:
+                out.append(",\n" + " " * indent + suffix)
+                line = indent + len(suffix)
+            else:
+                out.append(", " + suffix)
+                line += len(suffix) + 2
+        return "".join(out) + ")"
+
+    def _torch_reduce(self):   # what torch.save writes for a sparse tensor
+        return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
+
+    def __reduce_ex__(self, protocol):
+        from ._layout import rebuild_sparse_tensor
+        return rebuild_sparse_tensor, (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
+
+
+def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=None, device=None, pin_memory=False,
+                      requires_grad=False, check_invariants=None):
+    """A CSR tensor from row pointers, column indices and values (2-D, no dense dims)."""
+    from .. import tensor
+    crow, col = (t if isinstance(t, Tensor) else tensor(t, dtype=_dtype.int64) for t in (crow_indices, col_indices))
+    values = values if isinstance(values, Tensor) else tensor(values, dtype=dtype, device=device)
+    if dtype is not None and values.dtype is not dtype:
+        values = values.to(dtype)
+    if crow.dim() != 1 or col.dim() != 1 or values.dim() != 1:
+        raise RuntimeError("crow_indices, col_indices and values must be 1-D (batched and hybrid CSR tensors are not "
+                           "supported in ember)")
+    pointers, columns = crow._data.astype(numpy.int64), col._data.astype(numpy.int64)
+    if size is None:
+        size = (len(pointers) - 1, int(columns.max()) + 1 if len(columns) else 0)
+    size = tuple(int(s) for s in size)
+    if len(size) != 2:
+        raise RuntimeError(f"sparse CSR tensors must be 2-D in ember, got size {size}")
+    if len(pointers) != size[0] + 1:
+        raise RuntimeError(f"crow_indices.size(-1) must be equal to self.size(-2) + 1 (={size[0] + 1}), but got "
+                           f"{len(pointers)}")
+    if pointers[0] != 0 or (numpy.diff(pointers) < 0).any() or pointers[-1] != len(columns) \
+            or len(columns) != values.shape[0]:
+        raise RuntimeError("`crow_indices[..., 0] == 0`, `crow_indices` nondecreasing and `crow_indices[..., -1] == "
+                           "nnz` must hold, with one column index and value per stored element")
+    if len(columns) and (columns.min() < 0 or columns.max() >= size[1]):
+        raise RuntimeError(f"`0 <= col_indices < ncols` is not satisfied (ncols = {size[1]})")
+    if requires_grad:
+        values = values.detach().requires_grad_(True)
+    t = object.__new__(SparseCsrTensor)
+    t._version_counter = [0]
+    t._crow, t._col, t._values_, t._size = _make(pointers), _make(columns), values, size
+    return t
+
+
+def to_sparse_csr(self, dense_dim=None):
+    """The 2-D tensor in the CSR layout."""
+    if self.dim() != 2:
+        raise RuntimeError(f"to_sparse_csr: ember supports 2-D tensors, got {self.dim()}-D")
+    coo = self if getattr(self, "is_sparse", False) else self.to_sparse()
+    coo = coo.coalesce()
+    rows, cols = coo._indices_._data
+    crow = numpy.zeros(self.shape[0] + 1, numpy.int64)
+    numpy.add.at(crow, rows + 1, 1)
+    return sparse_csr_tensor(_make(numpy.cumsum(crow)), _make(cols.copy()), coo._values_, tuple(self.shape))
