@@ -9,10 +9,12 @@ import warnings
 import ember
 
 from . import _results
+from ._launch import launch
 from ._optimizers import configure_optimizers
 from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
+from .strategies import DDPStrategy, strategy_for
 
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
@@ -32,11 +34,9 @@ class Trainer:
                  benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None, detect_anomaly=False,
                  barebones=False, plugins=None, sync_batchnorm=False, reload_dataloaders_every_n_epochs=0,
                  default_root_dir=None, model_registry=None):
-        self._check_accelerator(accelerator, devices)
-        if strategy not in ("auto", "single_device"):
-            raise ValueError(f"strategy={strategy!r} is not supported by ember.lightning's Trainer yet (it trains in "
-                             "one process); for data-parallel training use ember.distributed with "
-                             "nn.parallel.DistributedDataParallel directly")
+        self._check_accelerator(accelerator)
+        self.strategy = strategy_for(strategy, devices, num_nodes)
+        self.num_nodes, self.use_distributed_sampler = num_nodes, use_distributed_sampler
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
         if self.precision is None:
             raise ValueError(f"Precision {precision!r} is invalid. Allowed precision values: "
@@ -49,6 +49,7 @@ class Trainer:
             limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = self.fast_dev_run
             max_epochs, max_steps, num_sanity_val_steps, val_check_interval = 1, self.fast_dev_run, 0, 1.0
             logger, enable_checkpointing = False, False
+        self._overfit = overfit_batches
         if overfit_batches:
             limit_train_batches = limit_val_batches = overfit_batches
         if max_epochs is None:
@@ -105,7 +106,8 @@ class Trainer:
         self.datamodule = None
         self.optimizers, self.lr_scheduler_configs = [], []
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
+        self._runner = None
         self._scaler = None
         self._batches_that_stepped = 0
         self.num_training_batches = 0
@@ -114,21 +116,51 @@ class Trainer:
         self.val_dataloaders = None
         self.test_dataloaders = None
         self.predict_dataloaders = None
-        self.is_global_zero = True
-        self.world_size, self.global_rank, self.local_rank, self.node_rank = 1, 0, 0, 0
 
     # --- properties users read ------------------------------------------------------------------------------
     @staticmethod
-    def _check_accelerator(accelerator, devices):
+    def _check_accelerator(accelerator):
         if accelerator in ("gpu", "cuda") and not ember.cuda.is_available():
             raise ValueError(f"`Trainer(accelerator={accelerator!r})` was requested, but no CUDA GPU is available "
                              "to ember")
         if accelerator not in ("auto", "cpu", "gpu", "cuda"):
             raise ValueError(f"You passed `Trainer(accelerator={accelerator!r})`; ember supports 'cpu', 'gpu', "
                              "'cuda' and 'auto'")
-        if devices not in ("auto", 1, -1, "1", [0]) and accelerator == "cpu":
-            raise ValueError(f"`Trainer(devices={devices!r})` needs several processes (strategy='ddp'), which "
-                             "ember.lightning's Trainer does not run yet")
+
+    @property
+    def is_global_zero(self):
+        """Whether this process is rank 0 (the one that writes logs and checkpoints)."""
+        return self.strategy.is_global_zero
+
+    @property
+    def world_size(self):
+        """How many processes train together."""
+        return self.strategy.world_size
+
+    @property
+    def global_rank(self):
+        """This process's rank among all."""
+        return self.strategy.global_rank
+
+    @property
+    def local_rank(self):
+        """This process's rank on its machine."""
+        return self.strategy.local_rank
+
+    @property
+    def node_rank(self):
+        """This machine's index."""
+        return self.strategy.node_rank
+
+    @property
+    def num_devices(self):
+        """Processes per machine."""
+        return getattr(self.strategy, "num_processes", 1)
+
+    @property
+    def distributed_sampler_kwargs(self):
+        """``num_replicas`` and ``rank`` of the DistributedSampler put into dataloaders (None in one process)."""
+        return self.strategy.distributed_sampler_kwargs
 
     @property
     def logger(self):
@@ -178,18 +210,23 @@ class Trainer:
         """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured."""
         if isinstance(train_dataloaders, LightningDataModule):
             datamodule, train_dataloaders = train_dataloaders, None
+        if self._must_launch():
+            return launch(self, "fit", model, train_dataloaders, val_dataloaders, datamodule, ckpt_path)
         self._attach(model, datamodule, "fit")
         self._reset_metrics()
         self.state = "fitting"
         train_loader = train_dataloaders if train_dataloaders is not None else self._loader("train_dataloader")
         val_loaders = val_dataloaders if val_dataloaders is not None else self._loader("val_dataloader", True)
+        train_loader = self._distribute(train_loader, shuffle=True)
+        val_loaders = [self._distribute(loader) for loader in _as_list(val_loaders)] or val_loaders
         self.train_dataloader, self.val_dataloaders = train_loader, val_loaders
         val_loaders = _as_list(val_loaders)
         self.num_training_batches = _limit(train_loader, self.limit_train_batches)
         self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in val_loaders]
         if model.hparams and getattr(model, "_log_hyperparams", True):
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_hyperparams(model.hparams_initial)
+        self._runner = self.strategy.connect(model)
         self._call_hook("on_fit_start")
         self._setup_optimizers(model)
         if ckpt_path is not None:
@@ -206,24 +243,33 @@ class Trainer:
             self._call_hook("on_train_end")
             self.training = False
         self._call_hook("on_fit_end")
+        self.strategy.teardown()
+        self._runner = None
         self._detach("fit")
         self.state = "finished"
 
     def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
+        if self._must_launch():
+            return launch(self, "validate", model, dataloaders, ckpt_path, verbose, datamodule)
         return self._evaluate("validate", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def test(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
+        if self._must_launch():
+            return launch(self, "test", model, dataloaders, ckpt_path, verbose, datamodule)
         return self._evaluate("test", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions=None, ckpt_path=None):
         """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several)."""
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
+        if self._must_launch():
+            return launch(self, "predict", model, dataloaders, datamodule, return_predictions, ckpt_path)
         model = self._attach(model or self.lightning_module, datamodule, "predict")
         self._load_weights(ckpt_path)
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
+        loaders = [self._distribute(loader, predict=True) for loader in loaders]
         self.predict_dataloaders = loaders
         results = []
         model.eval()
@@ -251,6 +297,7 @@ class Trainer:
             raise ValueError(f"`Trainer.{stage}()` requires a `LightningModule`, got: None")
         if not isinstance(model, LightningModule):
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
+        self.strategy.setup_environment()
         self.lightning_module, self.datamodule = model, datamodule
         model.trainer = self
         if datamodule is not None:
@@ -273,8 +320,47 @@ class Trainer:
         self.lightning_module.teardown(stage)
         if self.datamodule is not None:
             self.datamodule.teardown(stage)
-        for logger in self.loggers:
+        for logger in self._rank_zero_loggers():
             logger.finalize("success")
+
+    def _rank_zero_loggers(self):
+        """The loggers that write from this process: all on rank 0, none elsewhere (Lightning's rank_zero_only)."""
+        return self.loggers if self.is_global_zero else []
+
+    def _must_launch(self):
+        """Whether this lone process has to start the ranks of a distributed run itself."""
+        return isinstance(self.strategy, DDPStrategy) and self.world_size > 1 and not self.strategy.launched()
+
+    def _distribute(self, loader, shuffle=None, predict=False):
+        """``loader`` with a DistributedSampler giving this rank its share, as Lightning injects one: training
+        loaders are shuffled (seeded by PL_GLOBAL_SEED), evaluation ones keep their order; prediction's is not
+        padded."""
+        kwargs = self.distributed_sampler_kwargs
+        if kwargs is None or not self.use_distributed_sampler or not isinstance(loader, ember.utils.data.DataLoader):
+            return loader
+        data = ember.utils.data
+        sampler = loader.sampler
+        if isinstance(sampler, data.DistributedSampler) or isinstance(loader.dataset, data.IterableDataset):
+            return loader
+        if not isinstance(sampler, (data.RandomSampler, data.SequentialSampler)) or loader.batch_size is None:
+            raise ValueError(f"ember.lightning can put a DistributedSampler only into a DataLoader with a "
+                             f"RandomSampler or SequentialSampler and a batch_size (got {type(sampler).__name__}); "
+                             f"pass `use_distributed_sampler=False` and shard the data yourself")
+        if shuffle is None:
+            shuffle = isinstance(sampler, data.RandomSampler)
+        distributed = data.DistributedSampler(loader.dataset, shuffle=shuffle and not self._overfit,
+                                              seed=int(os.environ.get("PL_GLOBAL_SEED", "0")), **kwargs)
+        if predict:
+            distributed = _Unrepeated(distributed)
+        return data.DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=distributed,
+                               num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                               pin_memory=loader.pin_memory, drop_last=loader.drop_last, timeout=loader.timeout,
+                               worker_init_fn=loader.worker_init_fn, generator=loader.generator,
+                               prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers,
+                               multiprocessing_context=loader.multiprocessing_context)
+
+    def _new_results(self):
+        return _results.ResultCollection(self.strategy.reduce if self.world_size > 1 else None)
 
     def _loader(self, name, optional=False):
         source = self.datamodule if self.datamodule is not None else self.lightning_module
@@ -323,6 +409,9 @@ class Trainer:
             model._current_fx = previous
 
     def _step(self, model, name, batch, batch_idx, extra=()):
+        """Runs a step hook; in fit under DDP, through the DDP wrapper so that its backward averages gradients."""
+        if self._runner is not None and self._runner is not self.lightning_module:
+            return self._runner(name, batch, batch_idx, *extra)
         return self._call_module(name, batch, batch_idx, *extra)
 
     @contextlib.contextmanager
@@ -355,7 +444,7 @@ class Trainer:
 
     def _train_epoch(self, loader, val_loaders):
         model = self.lightning_module
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
         if hasattr(getattr(loader, "sampler", None), "set_epoch"):
             loader.sampler.set_epoch(self.current_epoch)
         self._call_hook("on_train_epoch_start")
@@ -369,7 +458,7 @@ class Trainer:
                 output = self._automatic_step(model, batch, batch_idx, last)
             else:
                 with self._autocast():
-                    output = self._call_module("training_step", batch, batch_idx)
+                    output = self._step(model, "training_step", batch, batch_idx)
             self._call_hook("on_train_batch_end", output, batch, batch_idx)
             end_of_epoch = batch_idx == last
             stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
@@ -406,7 +495,7 @@ class Trainer:
     def _automatic_step(self, model, batch, batch_idx, last):
         if not self.optimizers:
             with self._autocast():
-                return self._call_module("training_step", batch, batch_idx)
+                return self._step(model, "training_step", batch, batch_idx)
         optimizer = self.optimizers[0]
         stepping = (batch_idx + 1) % self.accumulate_grad_batches == 0 or batch_idx == last
         output = None
@@ -414,7 +503,7 @@ class Trainer:
         def closure():
             nonlocal output
             with self._autocast():
-                output = self._call_module("training_step", batch, batch_idx)
+                output = self._step(model, "training_step", batch, batch_idx)
             loss = output["loss"] if isinstance(output, dict) else output
             if batch_idx % self.accumulate_grad_batches == 0:
                 self._call_hook("on_before_zero_grad", optimizer)
@@ -431,7 +520,8 @@ class Trainer:
             self._optimizer_step(optimizer, closure)
             self._step_schedulers("step", plateau=False, batch_idx=batch_idx)
         else:
-            closure()
+            with self.strategy.block_backward_sync():
+                closure()
         return _detach_output(output)
 
     def _backward(self, loss, *args, **kwargs):
@@ -498,7 +588,7 @@ class Trainer:
 
     def _validation_loop(self, loaders, limit=None):
         model = self.lightning_module
-        training_results, self._results = self._results, _results.ResultCollection()
+        training_results, self._results = self._results, self._new_results()
         self._call_module("on_validation_model_eval")
         with ember.no_grad():
             self._call_hook("on_validation_start")
@@ -533,7 +623,7 @@ class Trainer:
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader(hook))
         step = "validation" if stage == "validate" else "test"
         limit = self.limit_val_batches if stage == "validate" else self.limit_test_batches
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
         self._reset_metrics()
         self.state = "validating" if stage == "validate" else "testing"
         model.eval()
@@ -549,7 +639,7 @@ class Trainer:
             suffix = f"/dataloader_idx_{index}"
             results.append({name: float(value) for name, value in metrics.items()
                             if len(loaders) == 1 or name.endswith(suffix) or "/dataloader_idx_" not in name})
-        if verbose:
+        if verbose and self.is_global_zero:
             _print_results(stage, results)
         self._detach(stage)
         self.state = "finished"
@@ -586,7 +676,7 @@ class Trainer:
         should_log = (self._batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop
         to_log = {name: float(value) for name, _, value, _, logger in step if logger}
         if to_log and should_log and to_loggers:
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=self._batches_that_stepped)
         self._results.end_step()
 
@@ -603,14 +693,17 @@ class Trainer:
                 to_log[name] = float(value)
         if to_log and log:
             step = max(self._batches_that_stepped - 1, 0) if self.training else self._batches_that_stepped
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=step)
         return metrics
 
     # --- checkpoints ----------------------------------------------------------------------------------------
     def save_checkpoint(self, filepath, weights_only=False):
-        """Writes a Lightning checkpoint (atomically, through ``ember.save``)."""
-        ember.save(self._checkpoint(weights_only), filepath)
+        """Writes a Lightning checkpoint (atomically, through ``ember.save``; rank 0 writes, every rank waits)."""
+        checkpoint = self._checkpoint(weights_only)
+        if self.is_global_zero:
+            ember.save(checkpoint, filepath)
+        self.strategy.barrier("Trainer.save_checkpoint")
 
     def _checkpoint(self, weights_only=False):
         model = self.lightning_module
@@ -702,6 +795,22 @@ def _limit(loader, limit):
     if not 0.0 <= limit <= 1.0:
         raise ValueError(f"`limit_*_batches` must be an int, or a float in [0.0, 1.0], got {limit}")
     return length if limit == 1.0 else int(length * limit)
+
+
+class _Unrepeated:
+    """A DistributedSampler's share without the padding repeats (Lightning's UnrepeatedDistributedSampler):
+    every sample is predicted exactly once."""
+
+    def __init__(self, sampler):
+        self.sampler = sampler
+
+    def __iter__(self):
+        total = len(self.sampler.dataset)
+        return (i for n, i in enumerate(self.sampler) if n * self.sampler.num_replicas + self.sampler.rank < total)
+
+    def __len__(self):
+        total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
+        return len(range(rank, total, replicas))
 
 
 def _detach_output(output):
