@@ -15,6 +15,7 @@ from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
 from .strategies import DDPStrategy, strategy_for
+from .tuner.exit import TunerExit
 
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
@@ -215,34 +216,50 @@ class Trainer:
         self._attach(model, datamodule, "fit")
         self._reset_metrics()
         self.state = "fitting"
-        train_loader = train_dataloaders if train_dataloaders is not None else self._loader("train_dataloader")
-        val_loaders = val_dataloaders if val_dataloaders is not None else self._loader("val_dataloader", True)
-        train_loader = self._distribute(train_loader, shuffle=True)
-        val_loaders = [self._distribute(loader) for loader in _as_list(val_loaders)] or val_loaders
-        self.train_dataloader, self.val_dataloaders = train_loader, val_loaders
-        val_loaders = _as_list(val_loaders)
-        self.num_training_batches = _limit(train_loader, self.limit_train_batches)
-        self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in val_loaders]
+        self._fit_sources = train_dataloaders, val_dataloaders
+        self._load_fit_data()
         if model.hparams and getattr(model, "_log_hyperparams", True):
             for logger in self._rank_zero_loggers():
                 logger.log_hyperparams(model.hparams_initial)
         self._runner = self.strategy.connect(model)
-        self._call_hook("on_fit_start")
         self._setup_optimizers(model)
+        try:
+            self._call_hook("on_fit_start")
+        except TunerExit:   # a Tuner's finder ran in on_fit_start and ends the fit (Lightning's _TunerExitException)
+            self._end_fit()
+            return
         if ckpt_path is not None:
             self._restore(ckpt_path)
         with self._anomaly():
+            val_loaders = _as_list(self.val_dataloaders)
             if self.num_sanity_val_steps and val_loaders and self.current_epoch == 0 and self.global_step == 0:
                 self._sanity_check(val_loaders)
-            self.training = True
-            model.train()
-            self._call_hook("on_train_start")
-            while not self._fit_done():
-                self._train_epoch(train_loader, val_loaders)
-                self.current_epoch += 1
-            self._call_hook("on_train_end")
-            self.training = False
+            self._run_training()
         self._call_hook("on_fit_end")
+        self._end_fit()
+
+    def _load_fit_data(self):
+        """(Re)loads the fit's dataloaders: those given to ``fit`` or the module's/datamodule's hooks."""
+        train, val = self._fit_sources
+        train = train if train is not None else self._loader("train_dataloader")
+        val = val if val is not None else self._loader("val_dataloader", True)
+        self.train_dataloader = self._distribute(train, shuffle=True)
+        self.val_dataloaders = [self._distribute(loader) for loader in _as_list(val)] or val
+        self.num_training_batches = _limit(self.train_dataloader, self.limit_train_batches)
+        self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in _as_list(self.val_dataloaders)]
+
+    def _run_training(self):
+        """The fit loop: epochs until max_epochs/max_steps or a stop, between on_train_start and on_train_end."""
+        self.training = True
+        self.lightning_module.train()
+        self._call_hook("on_train_start")
+        while not self._fit_done():
+            self._train_epoch(self.train_dataloader, _as_list(self.val_dataloaders))
+            self.current_epoch += 1
+        self._call_hook("on_train_end")
+        self.training = False
+
+    def _end_fit(self):
         self.strategy.teardown()
         self._runner = None
         self._detach("fit")
@@ -746,6 +763,13 @@ class Trainer:
         """Restores weights, epoch and step, optimizers, schedulers and callbacks from a checkpoint saved at the end
         of an epoch, so training carries on as if it had not stopped."""
         checkpoint = ember.load(self._checkpoint_path(ckpt_path))
+        self._restore_state(checkpoint)
+        self.current_epoch = checkpoint["epoch"] + 1
+        self.global_step = checkpoint["global_step"]
+        self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
+
+    def _restore_state(self, checkpoint):
+        """Loads weights, optimizers, schedulers, the grad scaler and callbacks' state from ``checkpoint``."""
         model = self.lightning_module
         model.on_load_checkpoint(checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
@@ -763,9 +787,6 @@ class Trainer:
             if callback.state_key in states:
                 callback.load_state_dict(states[callback.state_key])
             callback.on_load_checkpoint(self, model, checkpoint)
-        self.current_epoch = checkpoint["epoch"] + 1
-        self.global_step = checkpoint["global_step"]
-        self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
 
 
 def _nothing(*args, **kwargs):
