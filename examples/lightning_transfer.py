@@ -10,20 +10,19 @@ Usage: python examples/lightning_transfer.py [--arch resnet50] [--epochs 3] [--p
 import argparse
 import os
 
+from transfer_learning import write_image_folder
+
 import ember as torch
 import ember.lightning as pl
 from ember import nn
 from ember.utils.data import DataLoader
 from ember.vision import datasets, models, transforms
 
-from fashion_mnist import CLASSES
-from transfer_learning import write_image_folder
-
 
 class TransferLearner(pl.LightningModule):
     """A frozen backbone's pooled features into a new trainable classifier."""
 
-    def __init__(self, arch="resnet50", num_classes=len(CLASSES), lr=1e-3, weights=None):
+    def __init__(self, arch="resnet50", num_classes=10, lr=1e-3, weights=None):
         super().__init__()
         self.save_hyperparameters()
         backbone = getattr(models, arch)()

@@ -111,6 +111,10 @@ class Trainer:
         self._runner = None
         self._scaler = None
         self._batches_that_stepped = 0
+        # where the epoch is, for checkpoints' loop state: batches completed, inside on_train_batch_end, a stepped
+        # batch counted before validation (Lightning counts it after), the batch a mid-epoch resume starts at
+        self._batches_completed, self._in_batch_end, self._step_pending, self._resume_batch = 0, False, False, 0
+        self._epoch_stage = 0   # 0 between epochs, 1 running one, 2 its batches done (on_train_epoch_end)
         self.num_training_batches = 0
         self.num_val_batches = []
         self.train_dataloader = None
@@ -462,12 +466,16 @@ class Trainer:
     def _train_epoch(self, loader, val_loaders):
         model = self.lightning_module
         self._results = self._new_results()
+        self._epoch_stage = 1
         if hasattr(getattr(loader, "sampler", None), "set_epoch"):
             loader.sampler.set_epoch(self.current_epoch)
-        self._call_hook("on_train_epoch_start")
+        start, self._resume_batch = self._resume_batch, 0
+        if not start:   # a mid-epoch resume continues the epoch: it has started already
+            self._call_hook("on_train_epoch_start")
         last = self.num_training_batches - 1
         validate_every = self._validation_batches()
-        for batch_idx, batch in self._batches(loader, self.limit_train_batches):
+        self._batches_completed = start
+        for batch_idx, batch in self._batches(loader, self.limit_train_batches, start):
             self._results.batch_size = _results.extract_batch_size(batch)
             if self._call_hook("on_train_batch_start", batch, batch_idx) == -1:
                 break
@@ -476,23 +484,30 @@ class Trainer:
             else:
                 with self._autocast():
                     output = self._step(model, "training_step", batch, batch_idx)
+            self._in_batch_end = True
             self._call_hook("on_train_batch_end", output, batch, batch_idx)
+            self._in_batch_end = False
+            self._batches_completed = batch_idx + 1
             end_of_epoch = batch_idx == last
             stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
             self._log_step(to_loggers=stepped or not model.automatic_optimization)
             if stepped:
                 self._batches_that_stepped += 1
+                self._step_pending = True
             if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
                 self._validation_loop(val_loaders)
                 model.train()
+            self._step_pending = False
             if self._fit_done_mid_epoch():
                 break
         self._step_schedulers("epoch", plateau=False)
         self._epoch_end_metrics(self._results, "train", log=False)
+        self._epoch_stage = 2
         self._call_hook("on_train_epoch_end", monitoring=False)
         self._call_hook("on_train_epoch_end", monitoring=True)
         self._epoch_end_metrics(self._results, "train")
         self._step_schedulers("epoch", plateau=True)
+        self._epoch_stage = 0
 
     def _fit_done_mid_epoch(self):
         return (self.max_steps != -1 and self.global_step >= self.max_steps) or (
@@ -675,9 +690,11 @@ class Trainer:
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
 
     @staticmethod
-    def _batches(loader, limit):
+    def _batches(loader, limit, start=0):
+        """(batch_idx, batch) pairs up to the limit; from a resumed epoch's ``start`` on, a fresh pass over the
+        loader numbered from ``start`` (Lightning's behaviour for dataloaders without saved state)."""
         total = _limit(loader, limit)
-        for batch_idx, batch in enumerate(loader):
+        for batch_idx, batch in enumerate(loader, start):
             if batch_idx >= total:
                 break
             yield batch_idx, batch
@@ -726,8 +743,7 @@ class Trainer:
         model = self.lightning_module
         checkpoint = {"epoch": self.current_epoch, "global_step": self.global_step,
                       "pytorch-lightning_version": "2.6.0", "state_dict": model.state_dict(),
-                      "loops": {"fit_loop": {"epoch_progress": {"current": {"completed": self.current_epoch}},
-                                             "global_step": self.global_step}}}
+                      "loops": {"fit_loop": self._loop_state()}}
         if not weights_only:
             checkpoint["callbacks"] = {c.state_key: c.state_dict() for c in self.callbacks if c.state_dict()}
             checkpoint["optimizer_states"] = [o.state_dict() for o in self.optimizers]
@@ -743,6 +759,27 @@ class Trainer:
                 checkpoint[owner.CHECKPOINT_HYPER_PARAMS_KEY] = dict(owner.hparams)
         model.on_save_checkpoint(checkpoint)
         return checkpoint
+
+    def _loop_state(self):
+        """The fit loop's progress in Lightning's checkpoint layout: the batch counters tell a restore whether the
+        checkpoint was taken inside ``on_train_batch_end`` (completed = processed - 1), mid-epoch or at its end."""
+        processed = self._batches_completed + self._in_batch_end
+        current = {"ready": processed, "started": processed, "processed": processed,
+                   "completed": self._batches_completed}
+        before, epoch, stage = self.current_epoch * self.num_training_batches, self.current_epoch, self._epoch_stage
+        epochs = {"ready": epoch + (stage > 0), "started": epoch + (stage > 0), "processed": epoch + (stage == 2),
+                  "completed": epoch}
+        steps = {"ready": self.global_step, "completed": self.global_step}
+        return {"state_dict": {}, "epoch_progress": {"total": dict(epochs), "current": epochs},
+                "epoch_loop.automatic_optimization.optim_progress": {"optimizer": {
+                    "step": {"total": dict(steps), "current": dict(steps)},
+                    "zero_grad": {"total": {**steps, "started": self.global_step},
+                                  "current": {**steps, "started": self.global_step}}}},
+                "epoch_loop.state_dict": {"_batches_that_stepped": self._batches_that_stepped - self._step_pending},
+                "epoch_loop.batch_progress": {"total": {k: v + before for k, v in current.items()},
+                                              "current": current,
+                                              "is_last_batch": processed >= self.num_training_batches},
+                "global_step": self.global_step}
 
     def _checkpoint_path(self, ckpt_path):
         callback = self.checkpoint_callback
@@ -767,6 +804,27 @@ class Trainer:
         self.current_epoch = checkpoint["epoch"] + 1
         self.global_step = checkpoint["global_step"]
         self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
+        loop = checkpoint.get("loops", {}).get("fit_loop", {})
+        progress = loop.get("epoch_loop.batch_progress", {}).get("current", {})
+        if "processed" not in progress:
+            return   # no batch counters (a checkpoint from an older writer): taken at an epoch's end
+        done, processed = progress["completed"], progress["processed"]
+        in_batch_end = processed == done + 1
+        start = done + in_batch_end
+        if start >= self.num_training_batches and not in_batch_end:
+            return   # the epoch had ended: the next one
+        # mid-epoch, as Lightning restores it: the same epoch from the next batch index (none left when saved in the
+        # last batch's on_train_batch_end: only the epoch's end runs), the stepped-batch count Lightning's way
+        self.current_epoch = checkpoint["epoch"]
+        self._resume_batch = start
+        stepped = start % self.accumulate_grad_batches == 0 or start == self.num_training_batches
+        self._batches_that_stepped = loop["epoch_loop.state_dict"]["_batches_that_stepped"] + (
+            in_batch_end and stepped)
+        if self.global_step % math.ceil(self.num_training_batches / self.accumulate_grad_batches):
+            warnings.warn("You're resuming from a checkpoint that ended before the epoch ended and your dataloader "
+                          "is not resumable. This can cause unreliable results if further training is done. Consider "
+                          "using an end-of-epoch checkpoint or make your dataloader resumable by implementing the "
+                          "`state_dict` / `load_state_dict` interface.", PossibleUserWarning)
 
     def _restore_state(self, checkpoint):
         """Loads weights, optimizers, schedulers, the grad scaler and callbacks' state from ``checkpoint``."""
@@ -787,6 +845,10 @@ class Trainer:
             if callback.state_key in states:
                 callback.load_state_dict(states[callback.state_key])
             callback.on_load_checkpoint(self, model, checkpoint)
+
+
+class PossibleUserWarning(UserWarning):
+    """Warns about a setting that may well be a mistake (Lightning's PossibleUserWarning)."""
 
 
 def _nothing(*args, **kwargs):
