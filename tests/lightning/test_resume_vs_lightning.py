@@ -1,14 +1,19 @@
 """Resuming from checkpoints saved mid-epoch (ModelCheckpoint(every_n_train_steps=...)) against real Lightning 2.6:
 the same batch indices run after the restore, the same logged rows, metrics, step counts and final weights; also a
 checkpoint saved at an epoch's last batch and one with gradient accumulation."""
-import os
 import pathlib
 
 import pytest
 
 from .lightning_oracle import run_lightning
-from .test_trainer_vs_lightning import (MODEL, TORCH_IMPORTS, assert_weights_close, csv_rows, run_ember,  # noqa: F401
-                                        workdir)
+from .test_trainer_vs_lightning import (
+    MODEL,
+    TORCH_IMPORTS,
+    assert_weights_close,
+    csv_rows,
+    run_ember,
+    workdir,  # noqa: F401  (the fixture, shared)
+)
 
 RESUME = MODEL + """
 import warnings
@@ -54,7 +59,7 @@ if os.path.exists("ember-ckpt-1-3"):   # the Lightning run: resume from ember's 
 
 
 @pytest.mark.timeout(1200)
-def test_mid_epoch_resume_matches_lightning(workdir):
+def test_mid_epoch_resume_matches_lightning(workdir):  # noqa: F811
     ours = run_ember(RESUME, workdir)
     for case in ours.values():
         pathlib.Path(case["log_dir"]).rename(case["log_dir"] + "-ember")

@@ -5,12 +5,13 @@ outputs under its module scope (``Net/Sequential[seq]/Linear[1]/7``) with ``_out
 
 def graph_def(model, inputs, strict=True):
     """The GraphDef of ``model`` traced (in eval mode) on ``inputs``."""
-    import ember
     from tensorboardX.proto.attr_value_pb2 import AttrValue
     from tensorboardX.proto.graph_pb2 import GraphDef
     from tensorboardX.proto.node_def_pb2 import NodeDef
     from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
     from tensorboardX.proto.versions_pb2 import VersionDef
+
+    import ember
 
     was_training = model.training
     model.train(False)
