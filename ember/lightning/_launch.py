@@ -1,6 +1,6 @@
 """Starting the ranks of a distributed run from one process (Lightning's ``ddp_spawn`` launcher): the trainer and its
 arguments go to ``world_size`` new MPI ranks through ``ember.multiprocessing.spawn``; rank 0 sends back the trained
-weights, metrics, checkpoint paths and the stage's result, which this process takes over."""
+weights, metrics, checkpoint paths, logger versions and the stage's result, which this process takes over."""
 import os
 import pickle
 import shutil
@@ -28,6 +28,9 @@ def launch(trainer, stage, model, *args):
         setattr(trainer, name, sent[name])
     for callback, state in zip(trainer.checkpoint_callbacks, sent["checkpoints"]):
         vars(callback).update(state)
+    for logger, version in zip(trainer.loggers, sent["versions"]):
+        if hasattr(logger, "_version"):   # the next run writes where rank 0 wrote this one
+            logger._version = version
     return sent["output"]
 
 
@@ -41,5 +44,6 @@ def _run_rank(index, trainer, stage, model, args, path):
         sent["checkpoints"] = [{k: v for k, v in c.state_dict().items() if k != "monitor"}
                                for c in trainer.checkpoint_callbacks]
         sent["output"] = output
+        sent["versions"] = [logger.version for logger in trainer.loggers]
         with open(path, "wb") as file:
             pickle.dump(sent, file)

@@ -652,7 +652,8 @@ class Trainer:
         model = self._attach(model or self.lightning_module, datamodule, stage)
         self._load_weights(ckpt_path if ckpt_path is not None or not fitted else None)
         hook = "val_dataloader" if stage == "validate" else "test_dataloader"
-        loaders = _as_list(dataloaders if dataloaders is not None else self._loader(hook))
+        loaders = [self._distribute(loader) for loader in
+                   _as_list(dataloaders if dataloaders is not None else self._loader(hook))]
         step = "validation" if stage == "validate" else "test"
         limit = self.limit_val_batches if stage == "validate" else self.limit_test_batches
         self._results = self._new_results()

@@ -73,6 +73,8 @@ def test_ddp_fit_equals_single_process_torch_on_the_union_of_batches(mode, tmp_p
     assert summary["global_step"] == 4 and summary["world_size"] == 2
     for name, value in val.items():   # sync_dist: the batch-weighted mean (and max) over both ranks' samples
         assert summary["metrics"][name] == pytest.approx(value, abs=1e-12), name
+    # trainer.test shards the loader too, and its sync_dist mean is over all the samples
+    assert summary["test"] == [{"test_loss": pytest.approx(val["val_loss"], abs=1e-12)}]
     # rank 0 alone wrote: one logger version, one metrics.csv, the best checkpoint where rank 0 named it
     assert sorted(p.name for p in (tmp_path / "lightning_logs").iterdir()) == ["version_0"]
     with open(tmp_path / "lightning_logs" / "version_0" / "metrics.csv") as file:

@@ -42,6 +42,10 @@ class Net(pl.LightningModule):
         self.log("val_loss", nn.functional.cross_entropy(self.net(x), y), sync_dist=True)
         self.log("val_max", self.net(x).max(), reduce_fx="max", sync_dist=True)
 
+    def test_step(self, batch, batch_idx):
+        x, y = batch
+        self.log("test_loss", nn.functional.cross_entropy(self.net(x), y), sync_dist=True)
+
     def configure_optimizers(self):
         return ember.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
 
@@ -54,10 +58,12 @@ if __name__ == "__main__":
                          enable_model_summary=False, logger=pl.loggers.CSVLogger(OUT), default_root_dir=OUT,
                          callbacks=[pl.callbacks.ModelCheckpoint(monitor="val_loss", save_top_k=1)])
     trainer.fit(model, DataLoader(train, batch_size=4), DataLoader(val, batch_size=4))
+    fitted = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    tested = trainer.test(model, DataLoader(val, batch_size=4), verbose=False)
     if trainer.is_global_zero:
         np.savez(OUT / "weights.npz", **{k: v.numpy() for k, v in model.state_dict().items()})
         (OUT / "result.json").write_text(json.dumps({
-            "metrics": {k: float(v) for k, v in trainer.callback_metrics.items()},
+            "metrics": fitted,
             "global_step": trainer.global_step, "world_size": trainer.world_size,
-            "best": trainer.checkpoint_callback.best_model_path}))
+            "best": trainer.checkpoint_callback.best_model_path, "test": tested}))
     print(f"rank {trainer.global_rank} of {trainer.world_size} ok")
