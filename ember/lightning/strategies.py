@@ -2,6 +2,7 @@
 ``DDPStrategy`` is Lightning's data-parallel training on ember.distributed (MPI): the model wrapped in
 ``DistributedDataParallel``, a ``DistributedSampler`` in each dataloader, collectives for ``sync_dist`` and decisions,
 and files written by rank 0 only."""
+import contextlib
 import os
 
 import ember
@@ -68,7 +69,6 @@ class Strategy:
 
     def block_backward_sync(self):
         """A context in which backward does not average gradients (the non-stepping accumulation batches)."""
-        import contextlib
         return contextlib.nullcontext()
 
     def teardown(self):
