@@ -5,7 +5,7 @@ hand-written PyTorch loop for scale. Goal: the Trainer adds at most 5% to the ha
     flock /tmp/ember-bench.lock env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_THREAD_TIMEOUT=4 \\
         python bench/bench_lightning.py [--limit 200] [--repeats 3]
 Same arrays, architecture, batch size (64) and SGD settings everywhere; each variant runs ``--repeats`` epochs of
-``--limit`` batches after a warm-up epoch, and the median is reported.
+``--limit`` batches after a warm-up epoch, the variants taking turns, and the median is reported.
 """
 import argparse
 import statistics
@@ -56,14 +56,17 @@ def trainer_epoch(model, loader, limit):
     trainer.fit(model, loader)
 
 
-def timed(run, repeats):
-    run()   # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def timed(runs, repeats):
+    """The median seconds of each of ``runs``, run in turns (after a warm-up of each) so load changes hit all alike."""
+    for run in runs:
         run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in runs]
+    for _ in range(repeats):
+        for run, seconds in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - start)
+    return [statistics.median(seconds) for seconds in times]
 
 
 def main():
@@ -75,17 +78,18 @@ def main():
     images, labels = images[:args.limit * 64], labels[:args.limit * 64]
     data = ember.utils.data.TensorDataset(ember.tensor(images), ember.tensor(labels))
     loader = ember.utils.data.DataLoader(data, batch_size=64)
-    ember.manual_seed(0)
-    hand = timed(lambda: hand_loop(ember, mlp(ember), loader, args.limit), args.repeats)
-    ember.manual_seed(0)
-    lightning = timed(lambda: trainer_epoch(MLPModule(), loader, args.limit), args.repeats)
-    rows = [("ember hand-written loop", hand), ("ember.lightning Trainer.fit", lightning)]
+    runs = [lambda: hand_loop(ember, mlp(ember), loader, args.limit),
+            lambda: trainer_epoch(MLPModule(), loader, args.limit)]
+    names = ["ember hand-written loop", "ember.lightning Trainer.fit"]
     if torch is not None:
-        torch.manual_seed(0)
         tdata = torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
         tloader = torch.utils.data.DataLoader(tdata, batch_size=64)
-        rows.append(("torch hand-written loop", timed(lambda: hand_loop(torch, mlp(torch), tloader, args.limit),
-                                                      args.repeats)))
+        runs.append(lambda: hand_loop(torch, mlp(torch), tloader, args.limit))
+        names.append("torch hand-written loop")
+        torch.manual_seed(0)
+    ember.manual_seed(0)
+    rows = list(zip(names, timed(runs, args.repeats)))
+    hand, lightning = rows[0][1], rows[1][1]
     print(f"MLP on Fashion-MNIST, {args.limit} batches of 64, median of {args.repeats} epochs")
     for name, seconds in rows:
         print(f"{name:<30}{seconds:8.3f} s   {seconds / hand:6.3f} x ember's loop")
