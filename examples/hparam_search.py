@@ -1,7 +1,8 @@
 """Seed 004's hyperparameter search with the Lightning Trainer on Fashion-MNIST: first the seed's grid over
 learning rate x batch size x weight decay x optimizer (Adam, Adagrad), printed as a table sorted by validation
 accuracy with the best configuration saved to best_config.json; then the same space as an Optuna study whose
-pruning callback stops hopeless trials early. Usage: python examples/hparam_search.py [--epochs 2] [--limit 0.2]
+pruning callback stops hopeless trials early. Between them, Tuner.lr_find on the best configuration (lr_find.png).
+Usage: python examples/hparam_search.py [--epochs 2] [--limit 0.2]
 """
 import argparse
 import itertools
@@ -60,6 +61,26 @@ def train(config, epochs, fraction, callbacks=()):
     return float(trainer.callback_metrics["val_accuracy"]), trainer.current_epoch
 
 
+def find_lr(config, fraction):
+    """Tuner(trainer).lr_find for ``config``'s model: the suggested learning rate, the curve saved as lr_find.png."""
+    from ember.lightning.tuner import Tuner
+    torch.manual_seed(0)
+    model = MLP(config["lr"], config["weight_decay"], config["optimizer"])
+    train_loader, val_loader = loaders(config["batch_size"], fraction)
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
+    finder = Tuner(trainer).lr_find(model, train_loader, val_loader, num_training=50)
+    print(f"lr_find: suggested learning rate {finder.suggestion()} (the model's hparams.lr is now {model.hparams.lr})")
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib is not installed (pip install matplotlib): no lr_find.png")
+        return
+    matplotlib.use("Agg")
+    finder.plot(suggest=True).savefig("lr_find.png")
+    print("saved the smoothed loss against the learning rate to lr_find.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
@@ -82,6 +103,7 @@ def main():
         json.dump({**best, "val_accuracy": best_accuracy}, file, indent=2)
     grid_epochs = len(results) * args.epochs
     print(f"grid: best {best_accuracy:.4f} with {best} after {grid_epochs} epochs; saved to best_config.json")
+    find_lr(best, args.limit)
 
     try:
         import optuna

@@ -69,3 +69,15 @@ def test_demo_data_links_the_debian_copy(tmp_path, monkeypatch):
     assert (root, download) == (str(tmp_path / "data"), False)
     assert sorted(os.readlink(raw / name) for name in fashion_mnist.FILES) == sorted(
         str(debian / name) for name in fashion_mnist.FILES)
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="needs Debian's Fashion-MNIST")
+def test_lightning_transfer_tests_the_best_checkpoint(tmp_path):
+    out = _run("lightning_transfer.py", tmp_path, "--arch", "resnet18", "--image-size", "32", "--per-class", "6",
+               "--epochs", "2")
+    best = next(line for line in out.splitlines() if line.startswith("best checkpoint: "))
+    path, score = best[len("best checkpoint: "):].rsplit(" (val_accuracy ", 1)
+    assert (tmp_path / path).is_file() and "5.1 K     Trainable params" in out
+    accuracy = float(out.strip().splitlines()[-1].split("test_accuracy: ")[1])
+    # tested on the validation folder with the best checkpoint's weights: its validation accuracy again
+    assert accuracy == pytest.approx(float(score.rstrip(")")), abs=1e-4) and accuracy > 0.1

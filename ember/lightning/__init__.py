@@ -2,7 +2,7 @@
 (``LightningModule``, ``LightningDataModule``, ``Trainer``, callbacks, loggers) unchanged."""
 import random
 
-from . import callbacks, loggers
+from . import callbacks, loggers, strategies, tuner
 from .callbacks import Callback
 from .datamodule import LightningDataModule
 from .module import LightningModule
@@ -31,4 +31,5 @@ def seed_everything(seed=None, workers=False, verbose=True):
     return seed
 
 
-__all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "callbacks", "loggers", "seed_everything"]
+__all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "callbacks", "loggers", "seed_everything",
+           "strategies", "tuner"]

@@ -44,8 +44,9 @@ def extract_batch_size(batch):
 class _Metric:
     """One logged name in one hook: its last step value and its running epoch reduction."""
 
-    def __init__(self, fx, name, on_step, on_epoch, reduce_fx, prog_bar, logger, dataloader_idx):
+    def __init__(self, fx, name, on_step, on_epoch, reduce_fx, prog_bar, logger, dataloader_idx, sync=None):
         self.fx, self.name, self.on_step, self.on_epoch = fx, name, on_step, on_epoch
+        self.sync = sync   # the strategy's reduce, for sync_dist across processes
         self.reduce_fx, self.prog_bar, self.logger, self.dataloader_idx = reduce_fx, prog_bar, logger, dataloader_idx
         self.reset()
 
@@ -53,7 +54,11 @@ class _Metric:
         self.total, self.weight, self.value, self.updated = None, 0, None, False
 
     def update(self, value, batch_size):
-        self.value, self.updated = value, True
+        if self.sync is not None and self.on_step:
+            self.value = self.sync(value, reduce_op=self.reduce_fx)
+        else:
+            self.value = value
+        self.updated = True
         value64 = value.to(ember.float64)
         if self.reduce_fx == "mean":
             contribution = value64 * batch_size
@@ -67,7 +72,12 @@ class _Metric:
             self.total = value64 if self.total is None else ember.minimum(self.total, value64)
 
     def epoch_value(self):
-        result = self.total / self.weight if self.reduce_fx == "mean" else self.total
+        total, weight = self.total, self.weight
+        if self.sync is not None:   # Lightning's sync_dist: the mean over every process's samples
+            total = self.sync(total, reduce_op="sum" if self.reduce_fx == "mean" else self.reduce_fx)
+            if self.reduce_fx == "mean":
+                weight = self.sync(ember.tensor(float(weight), dtype=ember.float64), reduce_op="sum")
+        result = total / weight if self.reduce_fx == "mean" else total
         return result.to(self.value.dtype)
 
     def names(self):
@@ -83,7 +93,8 @@ class _Metric:
 class ResultCollection:
     """Every metric logged in one stage (train, validate, test), with the trainer's three views of them."""
 
-    def __init__(self):
+    def __init__(self, sync=None):
+        self.sync = sync
         self.metrics = {}
         self.batch_size = None
         self.dataloader_idx = None
@@ -121,7 +132,8 @@ class ResultCollection:
                     raise RuntimeError(f"You called `self.log({name}, ...)` twice in `{fx}` and `{other.fx}` with "
                                        "the same name: each logged key must be unique")
             metric = self.metrics[key] = _Metric(fx, name, on_step, on_epoch, reduce_fx, prog_bar,
-                                                 True if logger is None else logger, idx)
+                                                 True if logger is None else logger, idx,
+                                                 self.sync if sync_dist else None)
         metric.update(value, batch_size)
 
     # --- the views ------------------------------------------------------------------------------------------

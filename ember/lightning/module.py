@@ -117,6 +117,10 @@ class LightningModule(HyperparametersMixin, nn.Module):
                      reduce_fx=reduce_fx, sync_dist=sync_dist, add_dataloader_idx=add_dataloader_idx,
                      batch_size=batch_size)
 
+    def all_gather(self, data, group=None, sync_grads=False):
+        """``data`` (a tensor) from every process, stacked along a new first dimension when there are several."""
+        return self.trainer.strategy.all_gather(data, group=group, sync_grads=sync_grads)
+
     def print(self, *args, **kwargs):
         """Prints (once per process group, on rank 0)."""
         if self._trainer is None or self._trainer.is_global_zero:

@@ -9,10 +9,13 @@ import warnings
 import ember
 
 from . import _results
+from ._launch import launch
 from ._optimizers import configure_optimizers
 from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
+from .strategies import DDPStrategy, strategy_for
+from .tuner.exit import TunerExit
 
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
@@ -32,11 +35,9 @@ class Trainer:
                  benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None, detect_anomaly=False,
                  barebones=False, plugins=None, sync_batchnorm=False, reload_dataloaders_every_n_epochs=0,
                  default_root_dir=None, model_registry=None):
-        self._check_accelerator(accelerator, devices)
-        if strategy not in ("auto", "single_device"):
-            raise ValueError(f"strategy={strategy!r} is not supported by ember.lightning's Trainer yet (it trains in "
-                             "one process); for data-parallel training use ember.distributed with "
-                             "nn.parallel.DistributedDataParallel directly")
+        self._check_accelerator(accelerator)
+        self.strategy = strategy_for(strategy, devices, num_nodes)
+        self.num_nodes, self.use_distributed_sampler = num_nodes, use_distributed_sampler
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
         if self.precision is None:
             raise ValueError(f"Precision {precision!r} is invalid. Allowed precision values: "
@@ -49,6 +50,7 @@ class Trainer:
             limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = self.fast_dev_run
             max_epochs, max_steps, num_sanity_val_steps, val_check_interval = 1, self.fast_dev_run, 0, 1.0
             logger, enable_checkpointing = False, False
+        self._overfit = overfit_batches
         if overfit_batches:
             limit_train_batches = limit_val_batches = overfit_batches
         if max_epochs is None:
@@ -105,30 +107,65 @@ class Trainer:
         self.datamodule = None
         self.optimizers, self.lr_scheduler_configs = [], []
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
+        self._runner = None
         self._scaler = None
         self._batches_that_stepped = 0
+        # where the epoch is, for checkpoints' loop state: batches completed, inside on_train_batch_end, a stepped
+        # batch counted before validation (Lightning counts it after), the batch a mid-epoch resume starts at
+        self._batches_completed, self._in_batch_end, self._step_pending, self._resume_batch = 0, False, False, 0
+        self._epoch_stage = 0   # 0 between epochs, 1 running one, 2 its batches done (on_train_epoch_end)
         self.num_training_batches = 0
         self.num_val_batches = []
         self.train_dataloader = None
         self.val_dataloaders = None
         self.test_dataloaders = None
         self.predict_dataloaders = None
-        self.is_global_zero = True
-        self.world_size, self.global_rank, self.local_rank, self.node_rank = 1, 0, 0, 0
 
     # --- properties users read ------------------------------------------------------------------------------
     @staticmethod
-    def _check_accelerator(accelerator, devices):
+    def _check_accelerator(accelerator):
         if accelerator in ("gpu", "cuda") and not ember.cuda.is_available():
             raise ValueError(f"`Trainer(accelerator={accelerator!r})` was requested, but no CUDA GPU is available "
                              "to ember")
         if accelerator not in ("auto", "cpu", "gpu", "cuda"):
             raise ValueError(f"You passed `Trainer(accelerator={accelerator!r})`; ember supports 'cpu', 'gpu', "
                              "'cuda' and 'auto'")
-        if devices not in ("auto", 1, -1, "1", [0]) and accelerator == "cpu":
-            raise ValueError(f"`Trainer(devices={devices!r})` needs several processes (strategy='ddp'), which "
-                             "ember.lightning's Trainer does not run yet")
+
+    @property
+    def is_global_zero(self):
+        """Whether this process is rank 0 (the one that writes logs and checkpoints)."""
+        return self.strategy.is_global_zero
+
+    @property
+    def world_size(self):
+        """How many processes train together."""
+        return self.strategy.world_size
+
+    @property
+    def global_rank(self):
+        """This process's rank among all."""
+        return self.strategy.global_rank
+
+    @property
+    def local_rank(self):
+        """This process's rank on its machine."""
+        return self.strategy.local_rank
+
+    @property
+    def node_rank(self):
+        """This machine's index."""
+        return self.strategy.node_rank
+
+    @property
+    def num_devices(self):
+        """Processes per machine."""
+        return getattr(self.strategy, "num_processes", 1)
+
+    @property
+    def distributed_sampler_kwargs(self):
+        """``num_replicas`` and ``rank`` of the DistributedSampler put into dataloaders (None in one process)."""
+        return self.strategy.distributed_sampler_kwargs
 
     @property
     def logger(self):
@@ -178,52 +215,82 @@ class Trainer:
         """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured."""
         if isinstance(train_dataloaders, LightningDataModule):
             datamodule, train_dataloaders = train_dataloaders, None
+        if self._must_launch():
+            return launch(self, "fit", model, train_dataloaders, val_dataloaders, datamodule, ckpt_path)
         self._attach(model, datamodule, "fit")
         self._reset_metrics()
         self.state = "fitting"
-        train_loader = train_dataloaders if train_dataloaders is not None else self._loader("train_dataloader")
-        val_loaders = val_dataloaders if val_dataloaders is not None else self._loader("val_dataloader", True)
-        self.train_dataloader, self.val_dataloaders = train_loader, val_loaders
-        val_loaders = _as_list(val_loaders)
-        self.num_training_batches = _limit(train_loader, self.limit_train_batches)
-        self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in val_loaders]
+        self._fit_sources = train_dataloaders, val_dataloaders
+        self._load_fit_data()
         if model.hparams and getattr(model, "_log_hyperparams", True):
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_hyperparams(model.hparams_initial)
-        self._call_hook("on_fit_start")
+        self._runner = self.strategy.connect(model)
         self._setup_optimizers(model)
+        try:
+            self._call_hook("on_fit_start")
+        except TunerExit:   # a Tuner's finder ran in on_fit_start and ends the fit (Lightning's _TunerExitException)
+            self._end_fit()
+            return
         if ckpt_path is not None:
             self._restore(ckpt_path)
         with self._anomaly():
+            val_loaders = _as_list(self.val_dataloaders)
             if self.num_sanity_val_steps and val_loaders and self.current_epoch == 0 and self.global_step == 0:
                 self._sanity_check(val_loaders)
-            self.training = True
-            model.train()
-            self._call_hook("on_train_start")
-            while not self._fit_done():
-                self._train_epoch(train_loader, val_loaders)
-                self.current_epoch += 1
-            self._call_hook("on_train_end")
-            self.training = False
+            self._run_training()
         self._call_hook("on_fit_end")
+        self._end_fit()
+
+    def _load_fit_data(self):
+        """(Re)loads the fit's dataloaders: those given to ``fit`` or the module's/datamodule's hooks."""
+        train, val = self._fit_sources
+        train = train if train is not None else self._loader("train_dataloader")
+        val = val if val is not None else self._loader("val_dataloader", True)
+        self.train_dataloader = self._distribute(train, shuffle=True)
+        self.val_dataloaders = [self._distribute(loader) for loader in _as_list(val)] or val
+        self.num_training_batches = _limit(self.train_dataloader, self.limit_train_batches)
+        self.num_val_batches = [_limit(loader, self.limit_val_batches) for loader in _as_list(self.val_dataloaders)]
+
+    def _run_training(self):
+        """The fit loop: epochs until max_epochs/max_steps or a stop, between on_train_start and on_train_end."""
+        self.training = True
+        self.lightning_module.train()
+        self._call_hook("on_train_start")
+        while not self._fit_done():
+            self._train_epoch(self.train_dataloader, _as_list(self.val_dataloaders))
+            self.current_epoch += 1
+        self._call_hook("on_train_end")
+        self.training = False
+
+    def _end_fit(self):
+        self.strategy.teardown()
+        self._runner = None
         self._detach("fit")
         self.state = "finished"
 
     def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
+        if self._must_launch():
+            return launch(self, "validate", model, dataloaders, ckpt_path, verbose, datamodule)
         return self._evaluate("validate", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def test(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
+        if self._must_launch():
+            return launch(self, "test", model, dataloaders, ckpt_path, verbose, datamodule)
         return self._evaluate("test", model, dataloaders, ckpt_path, verbose, datamodule)
 
     def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions=None, ckpt_path=None):
         """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several)."""
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
+        if self._must_launch():
+            return launch(self, "predict", model, dataloaders, datamodule, return_predictions, ckpt_path)
         model = self._attach(model or self.lightning_module, datamodule, "predict")
         self._load_weights(ckpt_path)
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
+        loaders = [self._distribute(loader, predict=True) for loader in loaders]
         self.predict_dataloaders = loaders
         results = []
         model.eval()
@@ -251,6 +318,7 @@ class Trainer:
             raise ValueError(f"`Trainer.{stage}()` requires a `LightningModule`, got: None")
         if not isinstance(model, LightningModule):
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
+        self.strategy.setup_environment()
         self.lightning_module, self.datamodule = model, datamodule
         model.trainer = self
         if datamodule is not None:
@@ -273,8 +341,47 @@ class Trainer:
         self.lightning_module.teardown(stage)
         if self.datamodule is not None:
             self.datamodule.teardown(stage)
-        for logger in self.loggers:
+        for logger in self._rank_zero_loggers():
             logger.finalize("success")
+
+    def _rank_zero_loggers(self):
+        """The loggers that write from this process: all on rank 0, none elsewhere (Lightning's rank_zero_only)."""
+        return self.loggers if self.is_global_zero else []
+
+    def _must_launch(self):
+        """Whether this lone process has to start the ranks of a distributed run itself."""
+        return isinstance(self.strategy, DDPStrategy) and self.world_size > 1 and not self.strategy.launched()
+
+    def _distribute(self, loader, shuffle=None, predict=False):
+        """``loader`` with a DistributedSampler giving this rank its share, as Lightning injects one: training
+        loaders are shuffled (seeded by PL_GLOBAL_SEED), evaluation ones keep their order; prediction's is not
+        padded."""
+        kwargs = self.distributed_sampler_kwargs
+        if kwargs is None or not self.use_distributed_sampler or not isinstance(loader, ember.utils.data.DataLoader):
+            return loader
+        data = ember.utils.data
+        sampler = loader.sampler
+        if isinstance(sampler, data.DistributedSampler) or isinstance(loader.dataset, data.IterableDataset):
+            return loader
+        if not isinstance(sampler, (data.RandomSampler, data.SequentialSampler)) or loader.batch_size is None:
+            raise ValueError(f"ember.lightning can put a DistributedSampler only into a DataLoader with a "
+                             f"RandomSampler or SequentialSampler and a batch_size (got {type(sampler).__name__}); "
+                             f"pass `use_distributed_sampler=False` and shard the data yourself")
+        if shuffle is None:
+            shuffle = isinstance(sampler, data.RandomSampler)
+        distributed = data.DistributedSampler(loader.dataset, shuffle=shuffle and not self._overfit,
+                                              seed=int(os.environ.get("PL_GLOBAL_SEED", "0")), **kwargs)
+        if predict:
+            distributed = _Unrepeated(distributed)
+        return data.DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=distributed,
+                               num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                               pin_memory=loader.pin_memory, drop_last=loader.drop_last, timeout=loader.timeout,
+                               worker_init_fn=loader.worker_init_fn, generator=loader.generator,
+                               prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers,
+                               multiprocessing_context=loader.multiprocessing_context)
+
+    def _new_results(self):
+        return _results.ResultCollection(self.strategy.reduce if self.world_size > 1 else None)
 
     def _loader(self, name, optional=False):
         source = self.datamodule if self.datamodule is not None else self.lightning_module
@@ -323,6 +430,9 @@ class Trainer:
             model._current_fx = previous
 
     def _step(self, model, name, batch, batch_idx, extra=()):
+        """Runs a step hook; in fit under DDP, through the DDP wrapper so that its backward averages gradients."""
+        if self._runner is not None and self._runner is not self.lightning_module:
+            return self._runner(name, batch, batch_idx, *extra)
         return self._call_module(name, batch, batch_idx, *extra)
 
     @contextlib.contextmanager
@@ -355,13 +465,17 @@ class Trainer:
 
     def _train_epoch(self, loader, val_loaders):
         model = self.lightning_module
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
+        self._epoch_stage = 1
         if hasattr(getattr(loader, "sampler", None), "set_epoch"):
             loader.sampler.set_epoch(self.current_epoch)
-        self._call_hook("on_train_epoch_start")
+        start, self._resume_batch = self._resume_batch, 0
+        if not start:   # a mid-epoch resume continues the epoch: it has started already
+            self._call_hook("on_train_epoch_start")
         last = self.num_training_batches - 1
         validate_every = self._validation_batches()
-        for batch_idx, batch in self._batches(loader, self.limit_train_batches):
+        self._batches_completed = start
+        for batch_idx, batch in self._batches(loader, self.limit_train_batches, start):
             self._results.batch_size = _results.extract_batch_size(batch)
             if self._call_hook("on_train_batch_start", batch, batch_idx) == -1:
                 break
@@ -369,24 +483,31 @@ class Trainer:
                 output = self._automatic_step(model, batch, batch_idx, last)
             else:
                 with self._autocast():
-                    output = self._call_module("training_step", batch, batch_idx)
+                    output = self._step(model, "training_step", batch, batch_idx)
+            self._in_batch_end = True
             self._call_hook("on_train_batch_end", output, batch, batch_idx)
+            self._in_batch_end = False
+            self._batches_completed = batch_idx + 1
             end_of_epoch = batch_idx == last
             stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
             self._log_step(to_loggers=stepped or not model.automatic_optimization)
             if stepped:
                 self._batches_that_stepped += 1
+                self._step_pending = True
             if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
                 self._validation_loop(val_loaders)
                 model.train()
+            self._step_pending = False
             if self._fit_done_mid_epoch():
                 break
         self._step_schedulers("epoch", plateau=False)
         self._epoch_end_metrics(self._results, "train", log=False)
+        self._epoch_stage = 2
         self._call_hook("on_train_epoch_end", monitoring=False)
         self._call_hook("on_train_epoch_end", monitoring=True)
         self._epoch_end_metrics(self._results, "train")
         self._step_schedulers("epoch", plateau=True)
+        self._epoch_stage = 0
 
     def _fit_done_mid_epoch(self):
         return (self.max_steps != -1 and self.global_step >= self.max_steps) or (
@@ -406,7 +527,7 @@ class Trainer:
     def _automatic_step(self, model, batch, batch_idx, last):
         if not self.optimizers:
             with self._autocast():
-                return self._call_module("training_step", batch, batch_idx)
+                return self._step(model, "training_step", batch, batch_idx)
         optimizer = self.optimizers[0]
         stepping = (batch_idx + 1) % self.accumulate_grad_batches == 0 or batch_idx == last
         output = None
@@ -414,7 +535,7 @@ class Trainer:
         def closure():
             nonlocal output
             with self._autocast():
-                output = self._call_module("training_step", batch, batch_idx)
+                output = self._step(model, "training_step", batch, batch_idx)
             loss = output["loss"] if isinstance(output, dict) else output
             if batch_idx % self.accumulate_grad_batches == 0:
                 self._call_hook("on_before_zero_grad", optimizer)
@@ -431,7 +552,8 @@ class Trainer:
             self._optimizer_step(optimizer, closure)
             self._step_schedulers("step", plateau=False, batch_idx=batch_idx)
         else:
-            closure()
+            with self.strategy.block_backward_sync():
+                closure()
         return _detach_output(output)
 
     def _backward(self, loss, *args, **kwargs):
@@ -498,7 +620,7 @@ class Trainer:
 
     def _validation_loop(self, loaders, limit=None):
         model = self.lightning_module
-        training_results, self._results = self._results, _results.ResultCollection()
+        training_results, self._results = self._results, self._new_results()
         self._call_module("on_validation_model_eval")
         with ember.no_grad():
             self._call_hook("on_validation_start")
@@ -530,10 +652,11 @@ class Trainer:
         model = self._attach(model or self.lightning_module, datamodule, stage)
         self._load_weights(ckpt_path if ckpt_path is not None or not fitted else None)
         hook = "val_dataloader" if stage == "validate" else "test_dataloader"
-        loaders = _as_list(dataloaders if dataloaders is not None else self._loader(hook))
+        loaders = [self._distribute(loader) for loader in
+                   _as_list(dataloaders if dataloaders is not None else self._loader(hook))]
         step = "validation" if stage == "validate" else "test"
         limit = self.limit_val_batches if stage == "validate" else self.limit_test_batches
-        self._results = _results.ResultCollection()
+        self._results = self._new_results()
         self._reset_metrics()
         self.state = "validating" if stage == "validate" else "testing"
         model.eval()
@@ -549,7 +672,7 @@ class Trainer:
             suffix = f"/dataloader_idx_{index}"
             results.append({name: float(value) for name, value in metrics.items()
                             if len(loaders) == 1 or name.endswith(suffix) or "/dataloader_idx_" not in name})
-        if verbose:
+        if verbose and self.is_global_zero:
             _print_results(stage, results)
         self._detach(stage)
         self.state = "finished"
@@ -568,9 +691,11 @@ class Trainer:
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
 
     @staticmethod
-    def _batches(loader, limit):
+    def _batches(loader, limit, start=0):
+        """(batch_idx, batch) pairs up to the limit; from a resumed epoch's ``start`` on, a fresh pass over the
+        loader numbered from ``start`` (Lightning's behaviour for dataloaders without saved state)."""
         total = _limit(loader, limit)
-        for batch_idx, batch in enumerate(loader):
+        for batch_idx, batch in enumerate(loader, start):
             if batch_idx >= total:
                 break
             yield batch_idx, batch
@@ -586,7 +711,7 @@ class Trainer:
         should_log = (self._batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop
         to_log = {name: float(value) for name, _, value, _, logger in step if logger}
         if to_log and should_log and to_loggers:
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=self._batches_that_stepped)
         self._results.end_step()
 
@@ -603,21 +728,23 @@ class Trainer:
                 to_log[name] = float(value)
         if to_log and log:
             step = max(self._batches_that_stepped - 1, 0) if self.training else self._batches_that_stepped
-            for logger in self.loggers:
+            for logger in self._rank_zero_loggers():
                 logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=step)
         return metrics
 
     # --- checkpoints ----------------------------------------------------------------------------------------
     def save_checkpoint(self, filepath, weights_only=False):
-        """Writes a Lightning checkpoint (atomically, through ``ember.save``)."""
-        ember.save(self._checkpoint(weights_only), filepath)
+        """Writes a Lightning checkpoint (atomically, through ``ember.save``; rank 0 writes, every rank waits)."""
+        checkpoint = self._checkpoint(weights_only)
+        if self.is_global_zero:
+            ember.save(checkpoint, filepath)
+        self.strategy.barrier("Trainer.save_checkpoint")
 
     def _checkpoint(self, weights_only=False):
         model = self.lightning_module
         checkpoint = {"epoch": self.current_epoch, "global_step": self.global_step,
                       "pytorch-lightning_version": "2.6.0", "state_dict": model.state_dict(),
-                      "loops": {"fit_loop": {"epoch_progress": {"current": {"completed": self.current_epoch}},
-                                             "global_step": self.global_step}}}
+                      "loops": {"fit_loop": self._loop_state()}}
         if not weights_only:
             checkpoint["callbacks"] = {c.state_key: c.state_dict() for c in self.callbacks if c.state_dict()}
             checkpoint["optimizer_states"] = [o.state_dict() for o in self.optimizers]
@@ -633,6 +760,27 @@ class Trainer:
                 checkpoint[owner.CHECKPOINT_HYPER_PARAMS_KEY] = dict(owner.hparams)
         model.on_save_checkpoint(checkpoint)
         return checkpoint
+
+    def _loop_state(self):
+        """The fit loop's progress in Lightning's checkpoint layout: the batch counters tell a restore whether the
+        checkpoint was taken inside ``on_train_batch_end`` (completed = processed - 1), mid-epoch or at its end."""
+        processed = self._batches_completed + self._in_batch_end
+        current = {"ready": processed, "started": processed, "processed": processed,
+                   "completed": self._batches_completed}
+        before, epoch, stage = self.current_epoch * self.num_training_batches, self.current_epoch, self._epoch_stage
+        epochs = {"ready": epoch + (stage > 0), "started": epoch + (stage > 0), "processed": epoch + (stage == 2),
+                  "completed": epoch}
+        steps = {"ready": self.global_step, "completed": self.global_step}
+        return {"state_dict": {}, "epoch_progress": {"total": dict(epochs), "current": epochs},
+                "epoch_loop.automatic_optimization.optim_progress": {"optimizer": {
+                    "step": {"total": dict(steps), "current": dict(steps)},
+                    "zero_grad": {"total": {**steps, "started": self.global_step},
+                                  "current": {**steps, "started": self.global_step}}}},
+                "epoch_loop.state_dict": {"_batches_that_stepped": self._batches_that_stepped - self._step_pending},
+                "epoch_loop.batch_progress": {"total": {k: v + before for k, v in current.items()},
+                                              "current": current,
+                                              "is_last_batch": processed >= self.num_training_batches},
+                "global_step": self.global_step}
 
     def _checkpoint_path(self, ckpt_path):
         callback = self.checkpoint_callback
@@ -653,6 +801,34 @@ class Trainer:
         """Restores weights, epoch and step, optimizers, schedulers and callbacks from a checkpoint saved at the end
         of an epoch, so training carries on as if it had not stopped."""
         checkpoint = ember.load(self._checkpoint_path(ckpt_path))
+        self._restore_state(checkpoint)
+        self.current_epoch = checkpoint["epoch"] + 1
+        self.global_step = checkpoint["global_step"]
+        self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
+        loop = checkpoint.get("loops", {}).get("fit_loop", {})
+        progress = loop.get("epoch_loop.batch_progress", {}).get("current", {})
+        if "processed" not in progress:
+            return   # no batch counters (a checkpoint from an older writer): taken at an epoch's end
+        done, processed = progress["completed"], progress["processed"]
+        in_batch_end = processed == done + 1
+        start = done + in_batch_end
+        if start >= self.num_training_batches and not in_batch_end:
+            return   # the epoch had ended: the next one
+        # mid-epoch, as Lightning restores it: the same epoch from the next batch index (none left when saved in the
+        # last batch's on_train_batch_end: only the epoch's end runs), the stepped-batch count Lightning's way
+        self.current_epoch = checkpoint["epoch"]
+        self._resume_batch = start
+        stepped = start % self.accumulate_grad_batches == 0 or start == self.num_training_batches
+        self._batches_that_stepped = loop["epoch_loop.state_dict"]["_batches_that_stepped"] + (
+            in_batch_end and stepped)
+        if self.global_step % math.ceil(self.num_training_batches / self.accumulate_grad_batches):
+            warnings.warn("You're resuming from a checkpoint that ended before the epoch ended and your dataloader "
+                          "is not resumable. This can cause unreliable results if further training is done. Consider "
+                          "using an end-of-epoch checkpoint or make your dataloader resumable by implementing the "
+                          "`state_dict` / `load_state_dict` interface.", PossibleUserWarning)
+
+    def _restore_state(self, checkpoint):
+        """Loads weights, optimizers, schedulers, the grad scaler and callbacks' state from ``checkpoint``."""
         model = self.lightning_module
         model.on_load_checkpoint(checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
@@ -670,9 +846,10 @@ class Trainer:
             if callback.state_key in states:
                 callback.load_state_dict(states[callback.state_key])
             callback.on_load_checkpoint(self, model, checkpoint)
-        self.current_epoch = checkpoint["epoch"] + 1
-        self.global_step = checkpoint["global_step"]
-        self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
+
+
+class PossibleUserWarning(UserWarning):
+    """Warns about a setting that may well be a mistake (Lightning's PossibleUserWarning)."""
 
 
 def _nothing(*args, **kwargs):
@@ -702,6 +879,22 @@ def _limit(loader, limit):
     if not 0.0 <= limit <= 1.0:
         raise ValueError(f"`limit_*_batches` must be an int, or a float in [0.0, 1.0], got {limit}")
     return length if limit == 1.0 else int(length * limit)
+
+
+class _Unrepeated:
+    """A DistributedSampler's share without the padding repeats (Lightning's UnrepeatedDistributedSampler):
+    every sample is predicted exactly once."""
+
+    def __init__(self, sampler):
+        self.sampler = sampler
+
+    def __iter__(self):
+        total = len(self.sampler.dataset)
+        return (i for n, i in enumerate(self.sampler) if n * self.sampler.num_replicas + self.sampler.rank < total)
+
+    def __len__(self):
+        total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
+        return len(range(rank, total, replicas))
 
 
 def _detach_output(output):

@@ -1,5 +1,6 @@
 """SummaryWriter's event files, read back with TensorBoard's own EventAccumulator: every value is what was logged."""
 import os
+import warnings
 
 import numpy
 import pytest
@@ -103,3 +104,45 @@ def test_lightning_tensorboard_logger_writes_the_trainers_metrics(tmp_path):
     assert [e.step for e in events.Scalars("loss")] == list(range(6))
     assert [e.value for e in events.Scalars("loss")] == pytest.approx(model.logged)
     assert (tmp_path / "lightning_logs" / "version_0" / "hparams.yaml").read_text().strip() == "lr: 0.1"
+
+
+def test_add_graph_writes_the_traced_graph_with_pytorchs_scopes(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard._pytorch_graph import graph as torch_graph
+
+    def build(nn):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 3)
+                self.seq = nn.Sequential(nn.ReLU(), nn.Linear(3, 2))
+
+            def forward(self, x):
+                return self.seq(self.fc(x)).softmax(-1)
+        return Net()
+
+    model = build(ember.nn)
+    x = ember.randn(5, 4)
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_graph(model, x)
+    assert model.training   # traced in eval mode, then put back
+    nodes = {node.name: node for node in read(tmp_path).Graph().node}
+    for node in nodes.values():
+        assert all(name in nodes for name in node.input), node.name
+    assert nodes["input/input"].op == "IO Node"
+    output = nodes["output/output.1"]
+    softmax = nodes[output.input[0]]
+    assert softmax.op == "ember::Softmax" and [d.size for d in softmax.attr["_output_shapes"].list.shape[0].dim] == [5, 2]
+    linear = nodes[next(name for name in softmax.input if nodes[name].op == "ember::Linear")]
+    assert linear.name.startswith("Net/Sequential[seq]/Linear[1]/")
+    assert [nodes[name].op for name in linear.input] == ["ember::Relu", "prim::GetAttr", "prim::GetAttr"]
+    weight = nodes[linear.input[1]]
+    assert [d.size for d in weight.attr["_output_shapes"].list.shape[0].dim] == [2, 3]
+
+    def scopes(names):
+        return {name.rsplit("/", 1)[0] for name in names if not name.startswith(("input/", "output/"))}
+    # the module scopes are PyTorch's for the same model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # torch.jit.trace's deprecation notice
+        reference = torch_graph(build(torch.nn), (torch.randn(5, 4),))[0]
+    assert scopes(nodes) == scopes(node.name for node in reference.node)

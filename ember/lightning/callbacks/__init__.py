@@ -1,6 +1,8 @@
-"""Lightning's callbacks: checkpointing, early stopping, learning-rate monitoring, progress bar, model summary."""
+"""Lightning's callbacks: checkpointing, early stopping, learning-rate and batch-size finders, learning-rate
+monitoring, progress bar, model summary."""
 from .callback import Callback
 from .early_stopping import EarlyStopping
+from .finders import BatchSizeFinder, LearningRateFinder
 from .lr_monitor import LearningRateMonitor
 from .model_checkpoint import ModelCheckpoint
 from .model_summary import ModelSummary
@@ -8,5 +10,5 @@ from .progress import TQDMProgressBar
 
 ProgressBar = TQDMProgressBar
 
-__all__ = ["Callback", "EarlyStopping", "LearningRateMonitor", "ModelCheckpoint", "ModelSummary", "ProgressBar",
-           "TQDMProgressBar"]
+__all__ = ["BatchSizeFinder", "Callback", "EarlyStopping", "LearningRateFinder", "LearningRateMonitor",
+           "ModelCheckpoint", "ModelSummary", "ProgressBar", "TQDMProgressBar"]

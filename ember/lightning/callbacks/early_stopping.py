@@ -68,6 +68,7 @@ class EarlyStopping(Callback):
             return
         current = logs[self.monitor].reshape(())
         should_stop, reason = self._evaluate_stopping_criteria(current)
+        should_stop = trainer.strategy.reduce_boolean_decision(should_stop, all=False)   # any rank stops all
         trainer.should_stop = trainer.should_stop or should_stop
         if should_stop:
             self.stopped_epoch = trainer.current_epoch

@@ -63,6 +63,7 @@ class ModelCheckpoint(Callback):
                                             "checkpoints")
             else:
                 self.dirpath = os.path.join(trainer.default_root_dir, "checkpoints")
+            self.dirpath = trainer.strategy.broadcast(self.dirpath)   # rank 0's logger version names it
 
     def _should_save_on_train_epoch_end(self, trainer):
         if self._save_on_train_epoch_end is not None:
@@ -110,7 +111,7 @@ class ModelCheckpoint(Callback):
             previous, self.best_model_path = self.best_model_path, filepath
             self._write(trainer, filepath)
             if self.save_top_k == 1 and previous and previous != filepath:
-                self._remove(previous)
+                self._remove(trainer, previous)
             return
         if self.monitor not in candidates:
             raise RuntimeError(f"`ModelCheckpoint(monitor={self.monitor!r})` could not find the monitored key in the "
@@ -153,7 +154,7 @@ class ModelCheckpoint(Callback):
                   f"{filepath!r} as top {k}")
         self._write(trainer, filepath)
         if removed is not None and removed != filepath:
-            self._remove(removed)
+            self._remove(trainer, removed)
 
     def _save_last(self, trainer, candidates):
         if not self.save_last:
@@ -167,7 +168,7 @@ class ModelCheckpoint(Callback):
         else:
             self._write(trainer, filepath)
         if previous and previous != filepath:
-            self._remove(previous)
+            self._remove(trainer, previous)
 
     # --- names and files ------------------------------------------------------------------------------------
     @classmethod
@@ -209,8 +210,8 @@ class ModelCheckpoint(Callback):
         self._last_global_step_saved = trainer.global_step
 
     @staticmethod
-    def _remove(path):
-        if os.path.lexists(path):
+    def _remove(trainer, path):
+        if trainer.is_global_zero and os.path.lexists(path):
             os.remove(path)
 
     # --- state ----------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ class TQDMProgressBar(Callback):
 
     def on_train_epoch_start(self, trainer, pl_module):
         self.train_progress_bar = self._tqdm(total=trainer.num_training_batches, desc=f"Epoch {trainer.current_epoch}",
-                                             leave=True, disable=self.refresh_rate == 0)
+                                             leave=True,
+                                             disable=self.refresh_rate == 0 or not trainer.is_global_zero)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         if self.train_progress_bar is not None and (batch_idx + 1) % max(self.refresh_rate, 1) == 0:
@@ -44,7 +45,7 @@ class TQDMProgressBar(Callback):
     def on_validation_start(self, trainer, pl_module):
         self.val_progress_bar = self._tqdm(total=sum(trainer.num_val_batches) or None, leave=self.leave,
                                            desc="Sanity Checking" if trainer.sanity_checking else "Validation",
-                                           disable=self.refresh_rate == 0)
+                                           disable=self.refresh_rate == 0 or not trainer.is_global_zero)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
         if self.val_progress_bar is not None:

@@ -53,11 +53,11 @@ class CSVLogger(Logger):
         """Writes every row so far to ``metrics.csv`` (rewriting the header when new columns appeared)."""
         if not self.metrics:
             return
-        keys = sorted(set(self.metrics_keys).union(*self.metrics))
-        self.metrics_keys = keys
         os.makedirs(self.log_dir, exist_ok=True)
         path = os.path.join(self.log_dir, self.NAME_METRICS_FILE)
-        rows = _read_rows(path) + self.metrics
+        rows = _read_rows(path) + self.metrics   # the file's columns too: another logger may have written it
+        keys = sorted(set(self.metrics_keys).union(*rows))
+        self.metrics_keys = keys
         with open(path + ".tmp", "w", newline="") as file:
             writer = csv.DictWriter(file, fieldnames=keys)
             writer.writeheader()

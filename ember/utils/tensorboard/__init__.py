@@ -98,9 +98,14 @@ class SummaryWriter:
                                   _plain(weights), walltime)
 
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
-        """The model's graph, from ember's tracer."""
-        raise RuntimeError("add_graph needs ember.jit.trace to record the model's graph, which this ember does not "
-                           "have yet; log scalars, histograms and images meanwhile")
+        """The model's graph (traced by ember.jit.trace on ``input_to_model``) for TensorBoard's Graphs tab."""
+        from tensorboardX.proto.event_pb2 import Event
+
+        from ._graph import graph_def
+        graph = graph_def(model, input_to_model, strict=use_strict_trace)
+        if verbose:
+            print(graph)
+        self._writer._get_file_writer().add_event(Event(graph_def=graph.SerializeToString()))
 
     def flush(self):
         """Writes pending events to disk."""
