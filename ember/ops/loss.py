@@ -99,9 +99,8 @@ def _class_weights(weight, target, mask):
     return w
 
 
-@composite("nll_loss")   # seen whole at dispatch: it checks targets against the data
 @_node_named("NllLossBackward0")
-@composite("nll_loss", trace_inside=True)
+@composite("nll_loss", trace_inside=True)   # seen whole by autocast and vmap: it checks targets against data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
