@@ -334,7 +334,9 @@ class RNNLayer(Primitive):
             h = a
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
         ctx.layout, ctx.nonlinearity = (blocks, order), nonlinearity
-        return output, _final(xp, output, h0, blocks, reverse)
+        final = _final(xp, output, h0, blocks, reverse)
+        # 16-bit inputs: the projection accumulated in float32; the output is rounded once, to the input's dtype
+        return (output if output.dtype == x.dtype else output.astype(x.dtype)), final
 
     @staticmethod
     @quiet
