@@ -8,6 +8,7 @@ import traceback
 
 def main(argv):
     from mpi4py import MPI   # initialized by every rank at start, so any rank can abort the job
+    from ember.distributed._mpi import abort_job
     comm = MPI.COMM_WORLD
     local = comm.Split_type(MPI.COMM_TYPE_SHARED)
     os.environ.update(RANK=str(comm.Get_rank()), LOCAL_RANK=str(local.Get_rank()),
@@ -26,14 +27,9 @@ def main(argv):
             runpy.run_path(argv[0], run_name="__main__")
     except SystemExit as error:
         if error.code not in (None, 0):
-            sys.stderr.write(f"[rank {comm.Get_rank()}] exited with {error.code!r}: aborting the job\n")
-            sys.stderr.flush()
-            comm.Abort(error.code if isinstance(error.code, int) else 1)
+            abort_job(comm, f"exited with {error.code!r}\n", error.code if isinstance(error.code, int) else 1)
     except BaseException:
-        sys.stderr.write(f"[rank {comm.Get_rank()}] {traceback.format_exc()}[rank {comm.Get_rank()}] aborting the "
-                         f"job\n")
-        sys.stderr.flush()
-        comm.Abort(1)
+        abort_job(comm, traceback.format_exc())
 
 
 if __name__ == "__main__":

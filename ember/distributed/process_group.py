@@ -178,11 +178,7 @@ def _install_abort_on_error(MPI):
     def abort(kind, value, tb):
         if kind is KeyboardInterrupt or MPI.Is_finalized():
             return previous(kind, value, tb)
-        rank = MPI.COMM_WORLD.Get_rank()
-        message = "".join(traceback.format_exception(kind, value, tb))
-        sys.stderr.write(f"[rank {rank}] {message}[rank {rank}] aborting the job\n")
-        sys.stderr.flush()
-        MPI.COMM_WORLD.Abort(1)
+        _mpi.abort_job(MPI.COMM_WORLD, "".join(traceback.format_exception(kind, value, tb)))
 
     sys.excepthook = abort
 

@@ -5,7 +5,9 @@ process chose, and sends only the batch's structure with ``_SharedArray`` placeh
 main process copies the arrays out and unlinks the block at once. Because the main process names every block before
 a worker creates it, it can also unlink the blocks of batches still in flight when it shuts the workers down.
 """
-from multiprocessing import shared_memory
+import os
+import threading
+from multiprocessing import resource_tracker, shared_memory
 
 import numpy
 
@@ -14,6 +16,23 @@ import ember
 from .collate import _rebuild_mapping
 
 _ALIGNMENT = 64
+
+
+def _fork_safe_resource_tracker():
+    """Forks with the resource tracker's lock held by the forking thread, and gives the child a fresh lock.
+
+    ``SharedMemory`` registers each block with the resource tracker under that lock. A forked worker inherits the
+    lock as it was at the fork; if another thread (a garbage-collected block's finalizer, say) held it then, the
+    worker's first ``SharedMemory`` waits forever (Python 3.11's tracker has no at-fork handling)."""
+    tracker = resource_tracker._resource_tracker
+
+    def reinit():
+        tracker._lock = threading.RLock()
+    os.register_at_fork(before=lambda: tracker._lock.acquire(), after_in_parent=lambda: tracker._lock.release(),
+                        after_in_child=reinit)
+
+
+_fork_safe_resource_tracker()
 
 
 class _SharedArray:
