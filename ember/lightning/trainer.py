@@ -399,6 +399,14 @@ class Trainer:
         return loader if loader is not None else []
 
     def _setup_optimizers(self, model):
+        if not model.automatic_optimization:
+            for option, value, what in (("gradient_clip_val", self.gradient_clip_val or 0, "gradient clipping"),
+                                        ("accumulate_grad_batches", self.accumulate_grad_batches - 1,
+                                         "gradient accumulation")):
+                if value > 0:
+                    raise ValueError(f"Automatic {what} is not supported for manual optimization. Remove "
+                                     f"`Trainer({option}={getattr(self, option)})` or switch to automatic "
+                                     "optimization.")
         self.optimizers, self.lr_scheduler_configs = configure_optimizers(model.configure_optimizers())
         if not self.optimizers:
             warnings.warn("`LightningModule.configure_optimizers` returned `None`, this fit will run with no "
@@ -483,7 +491,7 @@ class Trainer:
                 output = self._automatic_step(model, batch, batch_idx, last)
             else:
                 with self._autocast():
-                    output = self._step(model, "training_step", batch, batch_idx)
+                    output = _manual_output(self._step(model, "training_step", batch, batch_idx))
             self._in_batch_end = True
             self._call_hook("on_train_batch_end", output, batch, batch_idx)
             self._in_batch_end = False
@@ -536,15 +544,12 @@ class Trainer:
             nonlocal output
             with self._autocast():
                 output = self._step(model, "training_step", batch, batch_idx)
-            loss = output["loss"] if isinstance(output, dict) else output
+            loss = _training_loss(output)
             if batch_idx % self.accumulate_grad_batches == 0:
                 self._call_hook("on_before_zero_grad", optimizer)
                 optimizer.zero_grad()
             if loss is None:
                 return None
-            if not isinstance(loss, ember.Tensor):
-                raise ValueError("In automatic optimization, `training_step` must return a Tensor, a dict, or None "
-                                 f"(where the step will be skipped); got {type(loss).__name__}")
             self._backward(loss / self.accumulate_grad_batches)
             return loss
 
@@ -554,7 +559,17 @@ class Trainer:
         else:
             with self.strategy.block_backward_sync():
                 closure()
-        return _detach_output(output)
+        return self._batch_end_output(output)
+
+    def _batch_end_output(self, output):
+        """What ``on_train_batch_end`` receives under automatic optimization, as Lightning gives it: ``{}`` for a
+        skipped step, else a dict whose ``"loss"`` is detached and divided by ``accumulate_grad_batches``."""
+        loss = _training_loss(output)
+        if loss is None:
+            return {}
+        extra = output if isinstance(output, dict) else {}
+        return {"loss": loss.detach() / self.accumulate_grad_batches,
+                **{k: v.detach() if isinstance(v, ember.Tensor) else v for k, v in extra.items() if k != "loss"}}
 
     def _backward(self, loss, *args, **kwargs):
         self._call_hook("on_before_backward", loss)
@@ -897,11 +912,31 @@ class _Unrepeated:
         return len(range(rank, total, replicas))
 
 
-def _detach_output(output):
-    if isinstance(output, ember.Tensor):
-        return output.detach()
+def _training_loss(output):
+    """The loss in what ``training_step`` returned under automatic optimization (None skips the step)."""
     if isinstance(output, dict):
-        return {k: v.detach() if isinstance(v, ember.Tensor) else v for k, v in output.items()}
+        if output.get("loss") is None:
+            raise ValueError("In automatic_optimization, when `training_step` returns a dict, the 'loss' key needs "
+                             "to be present")
+        output = output["loss"]
+    if output is not None and not isinstance(output, ember.Tensor):
+        raise ValueError("In automatic optimization, `training_step` must return a Tensor, a dict, or None (where the "
+                         f"step will be skipped); got {type(output).__name__}")
+    return output
+
+
+def _manual_output(output):
+    """What ``on_train_batch_end`` receives under manual optimization, as Lightning gives it: a dict (a Tensor
+    becomes ``{"loss": ...}``, None ``{}``) whose ``"loss"`` is detached."""
+    if output is None:
+        return {}
+    if isinstance(output, ember.Tensor):
+        output = {"loss": output}
+    if not isinstance(output, dict):
+        raise ValueError("In manual optimization, `training_step` must either return a Tensor or have no return.")
+    output = dict(output)
+    if isinstance(output.get("loss"), ember.Tensor):
+        output["loss"] = output["loss"].detach()
     return output
 
 

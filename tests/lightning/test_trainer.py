@@ -149,6 +149,16 @@ def test_manual_optimization_with_two_optimizers():
     assert trainer.global_step == 2 * 4 * 2   # each optimizer step counts, as in Lightning
 
 
+@pytest.mark.parametrize("option, match", [
+    (dict(accumulate_grad_batches=2), r"Automatic gradient accumulation is not supported for manual optimization"),
+    (dict(gradient_clip_val=0.5), r"Remove `Trainer\(gradient_clip_val=0.5\)`"),
+])
+def test_manual_optimization_refuses_automatic_options(option, match):
+    trainer = quiet_trainer(max_epochs=1, logger=False, enable_checkpointing=False, **option)
+    with pytest.raises(ValueError, match=match):
+        trainer.fit(TwoOptimizers(), DataLoader(make_data(20), batch_size=5))
+
+
 class Data(pl.LightningDataModule):
     def __init__(self, batch_size=10):
         super().__init__()

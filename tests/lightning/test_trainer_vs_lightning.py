@@ -212,3 +212,59 @@ def test_checkpoints_load_both_ways(workdir):
     loaded_by_ember = run_ember(MODEL + f"\nPATH = {lightning_last!r}\n" + LOAD_OTHERS, workdir)
     assert loaded_by_ember["hparams"] == {"lr": 0.2, "hidden": 8}
     assert_weights_close(loaded_by_ember["weights"], theirs["weights"])
+
+
+BATCH_END_OUTPUTS = MODEL + """
+class Recorder(pl.Callback):
+    def __init__(self):
+        self.seen = []
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        self.seen.append({k: float(v) if isinstance(v, torch.Tensor) else v for k, v in outputs.items()}
+                         if isinstance(outputs, dict) else repr(outputs))
+
+
+class Returns(Model):
+    def __init__(self, kind, manual):
+        super().__init__()
+        self.kind, self.automatic_optimization = kind, not manual
+
+    def training_step(self, batch, batch_idx):
+        loss = nn.functional.cross_entropy(self(batch[0]), batch[1])
+        if not self.automatic_optimization:
+            self.manual_backward(loss)
+            self.optimizers().step()
+            self.optimizers().zero_grad()
+        if self.kind == "none" or (self.kind == "mixed" and batch_idx % 3 == 1):
+            return None
+        return {"loss": loss, "size": len(batch[0])} if self.kind == "dict" else loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+result = {}
+for kind in ("tensor", "dict", "none", "mixed"):
+    for manual in (False, True):
+        net = Returns(kind, manual)
+        net.load_state_dict(model.state_dict())
+        recorder = Recorder()
+        pl.Trainer(max_epochs=1, callbacks=[recorder], accumulate_grad_batches=1 if manual else 3, logger=False,
+                   enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+                   num_sanity_val_steps=0, accelerator="cpu").fit(net, loader)
+        result[f"{kind}-{manual}"] = recorder.seen
+"""
+
+
+def test_train_batch_end_outputs_match_lightning(workdir):
+    """``on_train_batch_end`` gets Lightning's outputs: a dict with the detached loss, divided by
+    ``accumulate_grad_batches`` under automatic optimization, ``{}`` for a skipped step."""
+    ours = run_ember(BATCH_END_OUTPUTS, workdir)
+    theirs = run_lightning(TORCH_IMPORTS + BATCH_END_OUTPUTS + "\nprint(json.dumps(result))", workdir)
+    assert ours.keys() == theirs.keys()
+    for case, expected in theirs.items():
+        assert len(ours[case]) == len(expected) == 7, case
+        for got, want in zip(ours[case], expected):
+            assert type(got) is type(want) and (got.keys() == want.keys() if isinstance(want, dict) else got == want)
+            for key, value in (want.items() if isinstance(want, dict) else ()):
+                assert got[key] == pytest.approx(value, rel=1e-5), (case, key)
