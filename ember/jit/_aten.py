@@ -204,6 +204,9 @@ def _table():
         "prim::tuple": tuple, "prim::list": list,
         "prim::min": min, "prim::max": max, "prim::abs": abs,
         "aten::device": lambda name: ember.device(name),
+        "aten::cumsum": lambda x, dim, dtype=None: ember.cumsum(x, dim, dtype=_dtype_of(dtype)),
+        "aten::cumprod": lambda x, dim, dtype=None: ember.cumprod(x, dim, dtype=_dtype_of(dtype)),
+        "aten::logcumsumexp": ember.logcumsumexp,
     }
     table.update(_recurrent.table())
     return table

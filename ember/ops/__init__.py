@@ -1,3 +1,3 @@
 """ember's ops, one module per family; importing this package installs every Tensor method."""
-from . import (comparison, complex, conversion, creation, indexing, linalg, pointwise, random, reduction,  # noqa: F401
-               shape, sorting)
+from . import (comparison, complex, conversion, creation, cumulative, indexing, linalg, pointwise, random,  # noqa: F401
+               reduction, shape, sorting)

@@ -15,7 +15,7 @@ from ._util import _as_view, name_node, quiet, tensor_method, wrap_dim, wrap_dim
 from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
-           "std_mean", "var_mean", "norm", "logsumexp", "cumsum", "cumprod", "cummax", "cummin", "all", "any",
+           "std_mean", "var_mean", "norm", "logsumexp", "all", "any",
            "count_nonzero", "median", "nanmedian", "mode", "quantile", "nanquantile", "nansum", "nanmean",
            "bincount", "histc"]
 
@@ -615,132 +615,6 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
     input = _as_floating(input)
     return write_out(out, Logsumexp.apply(input, _reduction_dims(input, dim), keepdim), "logsumexp")
-
-
-# --- cumulative ops ------------------------------------------------------------------------------------------
-class Cumsum(Primitive):
-    @staticmethod
-    @quiet
-    def forward(ctx, a, dim, dtype):
-        ctx.dim = dim
-        return ctx.xp.cumsum(a, axis=dim, dtype=dtype)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return ReverseCumsum.apply(grad, ctx.dim)
-
-
-class ReverseCumsum(Primitive):
-    """Sums from each position to the end along ``dim``: the gradient of cumsum."""
-
-    @staticmethod
-    @quiet
-    def forward(ctx, a, dim):
-        ctx.dim = dim
-        xp = ctx.xp
-        return xp.flip(xp.cumsum(xp.flip(a, dim), axis=dim), dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return Cumsum.apply(grad, ctx.dim, None)
-
-
-class Cumprod(Primitive):
-    @staticmethod
-    @quiet
-    def forward(ctx, a, dim, dtype):
-        ctx.dim = dim
-        result = ctx.xp.cumprod(a, axis=dim, dtype=dtype)
-        ctx.save_for_backward(a, result)
-        return result
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, result = ctx.saved_tensors
-        if not (a._data == 0).any():
-            return ReverseCumsum.apply(grad * result, ctx.dim) / a
-        # With zeros, result / a is 0/0: sum grad_i * d(result_i)/d(a_k) over i directly (n^2 along dim). The
-        # derivatives are constants here, so a second backward through a is exact only away from zeros.
-        d = ctx.dim
-        spread = grad.reshape(grad.shape[:d] + (1,) + grad.shape[d:])
-        return sum(spread * _constant(_cumprod_partials(a._data, d)), d + 1)
-
-
-def _cumprod_partials(a, dim):
-    """partials[..., k, i, ...] (k at ``dim``, i after it) = d cumprod(a)_i / d a_k = prod_{j<=i, j!=k} a_j for
-    i >= k, else 0."""
-    xp = xp_of(a)
-    a = xp.moveaxis(a, dim, -1)
-    n = a.shape[-1]
-    k = xp.arange(n)
-    replaced = xp.where(k[:, None] == k[None, :], 1, a[..., None, :])   # row k: a with a_k set to 1
-    partials = xp.cumprod(replaced, axis=-1) * (k[None, :] >= k[:, None])
-    return xp.moveaxis(partials, (-2, -1), (dim, dim + 1))
-
-
-def _cumulative_dtype(input, dtype):
-    if dtype is not None:
-        return _dtype.as_dtype(dtype).numpy
-    return _INT64 if input.dtype._category <= _dtype._INT else None
-
-
-def _cumulative(primitive, input, dim, dtype):
-    d = wrap_dim(dim, input.ndim)
-    if input.ndim == 0:
-        return primitive.apply(input.reshape(1), 0, _cumulative_dtype(input, dtype)).reshape(())
-    return primitive.apply(input, d, _cumulative_dtype(input, dtype))
-
-
-@tensor_method
-@composite("cumsum", trace_inside=True)
-def cumsum(input, dim, *, dtype=None, out=None):
-    """Running sum along ``dim``."""
-    return write_out(out, _cumulative(Cumsum, input, dim, dtype), "cumsum")
-
-
-@tensor_method
-@composite("cumprod", trace_inside=True)
-def cumprod(input, dim, *, dtype=None, out=None):
-    """Running product along ``dim``; the gradient is exact also where inputs are zero."""
-    return write_out(out, _cumulative(Cumprod, input, dim, dtype), "cumprod")
-
-
-_cummax = return_type("cummax")
-_cummin = return_type("cummin")
-
-
-def _running_extreme(array, axis, smallest):
-    """Indices of the running max (min) along ``axis``; ties and NaNs move the index forward, as in PyTorch."""
-    xp = xp_of(array)
-    running = (xp.minimum if smallest else xp.maximum).accumulate(array, axis=axis)
-    new_extreme = (array == running) | _nan_mask(array)
-    positions = xp.arange(array.shape[axis]).reshape((-1,) + (1,) * (array.ndim - axis - 1))
-    return xp.maximum.accumulate(xp.where(new_extreme, positions, 0), axis=axis)
-
-
-def _cumulative_extreme(input, dim, smallest):
-    d = wrap_dim(dim, input.ndim)
-    source = input if input.ndim else input.reshape(1)
-    indices = _running_extreme(source._data, d, smallest).astype(_INT64, copy=False)
-    values = TakeAlongDim.apply(source, indices, d)
-    kind = _cummin if smallest else _cummax
-    if input.ndim == 0:
-        return kind(values.reshape(()), _make(indices.reshape(())))
-    return kind(values, _make(indices))
-
-
-@tensor_method
-@composite("cummax")   # seen whole at dispatch: its indices come from the data
-def cummax(input, dim, *, out=None):
-    """(values, indices) of the running maximum along ``dim``."""
-    return _write_tuple(out, _cumulative_extreme(input, dim, False))
-
-
-@tensor_method
-@composite("cummin")   # seen whole at dispatch: its indices come from the data
-def cummin(input, dim, *, out=None):
-    """(values, indices) of the running minimum along ``dim``."""
-    return _write_tuple(out, _cumulative_extreme(input, dim, True))
 
 
 # --- logical and counting reductions ---------------------------------------------------------------------------

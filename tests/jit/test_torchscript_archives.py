@@ -136,12 +136,20 @@ def test_transformer_encoder_with_other_batch_and_sequence_lengths():
     _compare(buffer, model, _randn(3, 7, 8))
 
 
-def test_an_op_ember_lacks_is_named():
+def test_cumulative_ops_load():
     class Running(torch.nn.Module):
         def forward(self, x):
-            return torch.logcumsumexp(x, 1)
+            return torch.logcumsumexp(x, 1) + x.cumsum(0, dtype=torch.float64).float() * x.cumprod(1)
     buffer, _ = _archive(Running(), torch.randn(2, 5))
-    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::logcumsumexp"):
+    _compare(buffer, Running(), _randn(3, 6))
+
+
+def test_an_op_ember_lacks_is_named():
+    class Stepping(torch.nn.Module):
+        def forward(self, x):
+            return torch.nextafter(x, x + 1)
+    buffer, _ = _archive(Stepping(), torch.randn(2, 5))
+    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::nextafter"):
         jit.load(buffer)
 
 
