@@ -65,7 +65,8 @@ Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag
 Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Remainder Round RoundedDiv Rsqrt
 Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
-ViewAsReal ViewAsComplex""".split()
+ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
+bitwise_left_shift bitwise_right_shift isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
 
 
 @register(*POINTWISE)
@@ -124,9 +125,10 @@ def reduce_to_index(cls, level, args, kwargs):
     return _out(cls.apply(value, _shift(dim), options.get("keepdim", False)), level)
 
 
-def _data_dim_op(position, default):
+def _data_dim_op(position, default, pick_from_flat=False):
     """Rule for ops that pick elements along a dim from the data (max, sort, topk, ...): the dim shifts by one; with
-    no dim the op's own body runs, its inner ops dispatching."""
+    no dim the op's own body runs, its inner ops dispatching, or (``pick_from_flat``: the medians, whose whole-tensor
+    form picks one element too) the op picks along each example flattened."""
     def rule(cls, level, args, kwargs):
         args, kwargs = list(args), dict(kwargs)
         if len(args) > position:
@@ -137,6 +139,8 @@ def _data_dim_op(position, default):
             return pointwise(cls, level, args, kwargs)
         if kwargs.get("out") is not None or any(_is_batched(a, level) for a in args[1:]):
             return NotImplemented
+        if dim is None and pick_from_flat and not kwargs and len(args) == 1 and args[0].numel():
+            return _out(cls.apply(_front(args[0], level).reshape(level.size, -1), 1)[0], level)
         if dim is None:   # a full reduction: the op's own body, whose primitives dispatch
             return cls._apply(tuple(args), kwargs)
         dim = dim % max(args[0].dim(), 1) + 1
@@ -149,10 +153,21 @@ def _data_dim_op(position, default):
     return rule
 
 
-for _name, (_position, _default) in {"max": (1, None), "min": (1, None), "median": (1, None), "cummax": (1, None),
-                                     "cummin": (1, None), "sort": (1, -1), "argsort": (1, -1), "topk": (2, -1),
-                                     "kthvalue": (2, -1)}.items():
+for _name, (_position, _default) in {"max": (1, None), "min": (1, None), "cummax": (1, None), "cummin": (1, None),
+                                     "sort": (1, -1), "argsort": (1, -1), "topk": (2, -1), "kthvalue": (2, -1),
+                                     "mode": (1, -1)}.items():
     rules[_name] = _data_dim_op(_position, _default)
+rules["median"] = rules["nanmedian"] = _data_dim_op(1, None, pick_from_flat=True)
+
+
+@register("one_hot")
+def one_hot(cls, level, args, kwargs):
+    """The classes of every example checked and encoded at once; ``num_classes`` must be given, as in PyTorch."""
+    num_classes = args[1] if len(args) > 1 else kwargs.get("num_classes", -1)
+    if num_classes == -1:
+        raise RuntimeError("When vmap-ing torch.nn.functional.one_hot, please provide an explicit positive "
+                           "num_classes argument.")
+    return _out(cls.apply(_front(args[0], level), num_classes), level)
 
 
 # --- shape ops ------------------------------------------------------------------------------------------------------

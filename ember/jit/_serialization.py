@@ -223,6 +223,8 @@ def _encode(value, constants):
         return {"array": len(constants) - 1}
     if isinstance(value, numpy.generic):
         return {"scalar": [value.dtype.name, value.item()]}
+    if isinstance(value, numpy.dtype):   # the array dtype a recorded Cast converts to
+        return {"array_dtype": _dtype.as_dtype(value).name}
     if isinstance(value, slice):
         return {"slice": [_encode(v, constants) for v in (value.start, value.stop, value.step)]}
     if value is Ellipsis:
@@ -254,6 +256,8 @@ def _decode(data, constants):
                         "float32", "float64"):
             raise RuntimeError(f"ember.jit.load: unknown scalar type {name!r}")
         return numpy.dtype(name).type(number)
+    if tag == "array_dtype":
+        return _dtype_named(content).numpy
     if tag == "slice":
         return slice(*(_decode(v, constants) for v in content))
     if tag == "ellipsis":

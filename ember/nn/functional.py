@@ -1,4 +1,5 @@
 """``ember.nn.functional``: the layer functions. Thin: each name is an op from ``ember.ops``."""
+from ..autograd.function import composite as _composite
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, log_softmax, logsigmoid, mish, prelu, relu6, rrelu, selu, silu, softmax,
                               softmin, softplus, softshrink, softsign, tanhshrink, threshold)
@@ -47,6 +48,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / input.norm(p, dim=dim, keepdim=True).clamp(min=eps).expand_as(input)
 
 
+@_composite("one_hot")   # seen whole at dispatch: vmap batches it, traces record one node (ONNX OneHot)
 def one_hot(tensor, num_classes=-1):
     """Class indices as one-hot int64 vectors in a new last dim."""
     from .. import _dtype

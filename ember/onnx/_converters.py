@@ -106,6 +106,17 @@ def _where(context, node):
     return context.emit("Where", [context.tensor(condition), context.tensor(a, dtype), context.tensor(b, dtype)])
 
 
+@converter("one_hot")
+def _one_hot(context, node):
+    indices, num_classes = (_args(node) + [None])[:2]
+    depth = -1 if num_classes is None else context.constant(num_classes)
+    if depth == -1:
+        raise OnnxExporterError("Exporting one_hot needs num_classes: with -1 the size of the result depends on the "
+                                "data")
+    return context.emit("OneHot", [context.tensor(indices), context.array(numpy.asarray(depth, numpy.int64)),
+                                   context.array(numpy.asarray([0, 1], numpy.int64))], axis=-1)
+
+
 @converter("Cast")
 def _cast(context, node):
     from ._export import element_type
@@ -124,6 +135,46 @@ for _name, _onnx in {"eq": "Equal", "lt": "Less", "gt": "Greater", "le": "LessOr
 @converter("ne")
 def _not_equal(context, node):
     return context.emit("Not", [CONVERTERS["eq"](context, node)])
+
+
+@converter("isnan", "isinf", "isposinf", "isneginf", "isfinite")
+def _value_test(context, node):
+    x = context.tensor(node.positional()[0])
+    kind = node.kind.split("::")[-1]
+    if kind == "isnan":
+        return context.emit("IsNaN", [x])
+    if kind == "isfinite":
+        return context.emit("Not", [context.emit("Or", [context.emit("IsNaN", [x]), context.emit("IsInf", [x])])])
+    return context.emit("IsInf", [x], detect_negative=int(kind != "isposinf"), detect_positive=int(kind != "isneginf"))
+
+
+def _truth(context, value):
+    """A tensor input as ONNX bool (nonzero is true), a number as a bool constant."""
+    from .. import bool as bool_
+    dtype = getattr(value.type, "dtype", None)
+    if dtype is None or dtype == bool_:
+        return context.tensor(value, bool_)
+    return context.emit("Cast", [context.tensor(value)], to=element_type(bool_))
+
+
+for _name, _logical, _bitwise in (("and", "And", "BitwiseAnd"), ("or", "Or", "BitwiseOr"),
+                                  ("xor", "Xor", "BitwiseXor"), ("not", "Not", "BitwiseNot")):
+    def _logical_op(context, node, _logical=_logical):
+        operands = node.positional()[:1 if _logical == "Not" else 2]
+        return context.emit(_logical, [_truth(context, a) for a in operands])
+
+    def _bitwise_op(context, node, _logical_op=_logical_op, _bitwise=_bitwise, _name=_name):
+        from .. import bool as bool_
+        dtype = _dtype_of(node)
+        if dtype == bool_:
+            return _logical_op(context, node)
+        if context.opset < 18:
+            raise OnnxExporterError(f"Exporting bitwise_{_name} of integers needs ONNX opset 18 or later "
+                                    f"(BitwiseAnd/Or/Xor/Not); this export uses opset {context.opset}")
+        operands = node.positional()[:1 if _name == "not" else 2]
+        return context.emit(_bitwise, [context.tensor(a, dtype) for a in operands])
+    converter(f"logical_{_name}")(_logical_op)
+    converter(f"bitwise_{_name}")(_bitwise_op)
 
 
 # --- linear algebra and convolution -----------------------------------------------------------------------------

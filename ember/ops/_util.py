@@ -7,6 +7,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor, _make, _wrap_dim
+from ..autograd import function as _function
 from ..autograd.grad_mode import state
 
 _ndarray = numpy.ndarray
@@ -100,7 +101,7 @@ def _cast(operand, target):
     if isinstance(operand, Tensor):
         if operand.dtype is target:
             return operand
-        if operand.requires_grad and state.enabled:
+        if (operand.requires_grad and state.enabled) or _function.dispatch_hooks:   # recorded when traced
             return operand.to(target)
         return _make(operand._data.astype(target.numpy))
     if operand is None:

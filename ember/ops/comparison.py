@@ -61,6 +61,7 @@ def _check_tolerances(rtol, atol):
 
 
 @tensor_method
+@composite("isclose")
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|input - other| <= atol + rtol * |other| elementwise (infinities close only to themselves)."""
     if input.dtype is not other.dtype:
@@ -90,7 +91,7 @@ def _value_test(name, test, doc):
         return _make(xp_of(input._data).asarray(test(xp_of(input._data), input._data)))
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return tensor_method(function)
+    return tensor_method(composite(name)(function))   # seen whole at dispatch: vmap batches it, traces record it
 
 
 def _is_float(a):

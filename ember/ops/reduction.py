@@ -644,9 +644,7 @@ def any(input, dim=None, keepdim=False, *, out=None):
 @tensor_method
 def count_nonzero(input, dim=None):
     """Number of nonzero elements over ``dim`` (int64)."""
-    dims = _reduction_dims(input, dim)
-    xp = xp_of(input._data)
-    return _make(xp.asarray((input._data != 0).sum(axis=dims), dtype=_INT64))
+    return sum(input != 0, _reduction_dims(input, dim))   # through the ops, so vmap and tracing see it
 
 
 # --- order statistics ------------------------------------------------------------------------------------------
@@ -689,6 +687,7 @@ def median(input, dim=None, keepdim=False, *, out=None):
 
 
 @tensor_method
+@composite("nanmedian")   # seen whole at dispatch: its indices come from the data
 def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """The lower median ignoring NaNs; with ``dim``, (values, indices) along it."""
     return _median("nanmedian", input, dim, keepdim, out, True, _nanmedian_type)
@@ -712,6 +711,7 @@ def _mode_index(array, axis):
 
 
 @tensor_method
+@composite("mode")   # seen whole at dispatch: its indices come from the data
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the smallest most frequent value along ``dim``."""
     d = wrap_dim(dim, input.ndim)
@@ -849,8 +849,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
     dims = _reduction_dims(input, dim)
-    counts = (~_nan_mask(input._data)).sum(axis=dims, keepdims=keepdim).astype(input._data.dtype)
-    return write_out(out, nansum(input, dims, keepdim) / _constant(xp_of(input._data).asarray(counts)), "nanmean")
+    counts = sum(input == input, dims, keepdim, dtype=input.dtype)   # the non-NaN elements
+    return write_out(out, nansum(input, dims, keepdim) / counts, "nanmean")
 
 
 # --- counting ------------------------------------------------------------------------------------------------

@@ -93,6 +93,20 @@ def test_indexing_embedding_and_comparisons_are_recorded_not_frozen():
     numpy.testing.assert_allclose(traced(indices, x).detach().numpy(), model(indices, x).detach().numpy())
 
 
+def test_type_promotion_and_logical_ops_are_recorded_not_frozen(tmp_path):
+    """A bool mask or an int64 tensor promoted by arithmetic, and & | ^ ~ on masks, follow the inputs (also after
+    save and load, where the casts' dtypes are constants of the graph)."""
+    class Model(nn.Module):
+        def forward(self, x, counts):
+            return x * (x > 0) + counts + ((x < 1) & ~(x < -1) ^ (counts > 2)) + (counts & 6) + x.isnan()
+    model = Model()
+    traced = jit.trace(model, (ember.randn(4), ember.tensor([1, 2, 3, 4])))
+    jit.save(traced, tmp_path / "model.pt")
+    x, counts = ember.tensor([1.5, -1.0, 0.5, -3.0]), ember.tensor([7, 0, 3, 12])
+    for run in (traced, jit.load(tmp_path / "model.pt")):
+        numpy.testing.assert_array_equal(run(x, counts).numpy(), model(x, counts).numpy())
+
+
 def test_in_place_ops_are_followed():
     def f(x):
         y = x * 3

@@ -207,3 +207,35 @@ def test_transformer_encoder_with_dynamic_batch_and_sequence():
         numpy.testing.assert_allclose(_run(session, tokens)[0], expected, rtol=1e-4, atol=1e-5)
         with ember.no_grad():
             numpy.testing.assert_allclose(traced(ember.from_numpy(tokens)).numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+class MasksAndCounts(nn.Module):
+    """Bool masks combined with & | ^ ~, mixed-dtype arithmetic (bool and int64 promoted to float), one_hot."""
+
+    def forward(self, x, classes):
+        mask = (x > 0) & ~(x > 1) | (x < -2)
+        picked = ember.where(ember.logical_xor(mask, x < 0.5), x, -x) * (x > -0.5)
+        tests = x.isnan() | ember.isposinf(x) | ember.isneginf(x) ^ ~x.isfinite() | x.isinf()
+        return picked + classes + nn.functional.one_hot(classes, 7).sum(-1) * ember.logical_not(mask) + tests
+
+
+@pytest.mark.parametrize("opset", [17, 18])
+def test_masks_mixed_dtypes_and_one_hot_follow_the_inputs(opset):
+    x, classes = _randn(3, 4), numpy.random.default_rng(0).integers(0, 7, (3, 4))
+    session = _export(MasksAndCounts(), (ember.from_numpy(x), ember.from_numpy(classes)), opset_version=opset)
+    other_x, other_classes = _randn(3, 4) * 3, numpy.random.default_rng(1).integers(0, 7, (3, 4))
+    other_x[0, :3] = [numpy.nan, numpy.inf, -numpy.inf]
+    got, = _run(session, other_x, other_classes)
+    numpy.testing.assert_allclose(got, _eager(MasksAndCounts(), other_x, other_classes)[0], rtol=1e-6)
+
+
+def test_integer_bitwise_ops_need_opset_18():
+    class Bits(nn.Module):
+        def forward(self, k):
+            return (k & 6) ^ ~k
+
+    k = numpy.arange(12).reshape(3, 4)
+    with pytest.raises(ember.onnx.OnnxExporterError, match="needs ONNX opset 18"):
+        _export(Bits(), (ember.from_numpy(k),), opset_version=17)
+    session = _export(Bits(), (ember.from_numpy(k),), opset_version=18)
+    numpy.testing.assert_array_equal(_run(session, k * 7)[0], (k * 7 & 6) ^ ~(k * 7))

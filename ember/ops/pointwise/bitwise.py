@@ -4,7 +4,7 @@
 from ... import _dtype
 from ..._backend import xp_of
 from ..._tensor import Tensor, _make
-from ...autograd.function import _broadcast_error
+from ...autograd.function import _broadcast_error, composite
 from .._inplace import inplace_method
 from .._util import check_same_device, promote_pair, tensor_method, write_out
 from ._checks import _not_implemented, _require_tensors
@@ -33,6 +33,7 @@ def _logical(name):
         return write_out(out, _elementwise_result(name, input, other), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise {name.split('_')[1].upper()} of the truth values of input and other (bool)."
+    function = composite(name)(function)   # seen whole at dispatch, so vmap batches it and traces record it
     tensor_method(function)
     inplace_method(function)
     return function
@@ -44,6 +45,7 @@ logical_xor = _logical("logical_xor")
 
 
 @tensor_method
+@composite("logical_not")
 def logical_not(input, *, out=None):
     """Elementwise NOT of the truth values of input (a bool tensor)."""
     return write_out(out, _make(xp_of(input._data).asarray(~input._data.astype(bool))), "logical_not")
@@ -76,6 +78,7 @@ def _bitwise(name, symbol, operator_name):
         return write_out(out, _elementwise_result(name, *_integer_operands(input, other)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"Elementwise ``input {symbol} other`` on integer or bool tensors."
+    function = composite(name)(function)
     tensor_method(f"__{operator_name}__")(function)
     setattr(Tensor, f"__r{operator_name}__", lambda self, other: function(other, self))
     setattr(Tensor, f"__i{operator_name}__", inplace_method(function))
@@ -88,6 +91,7 @@ bitwise_xor = _bitwise("bitwise_xor", "^", "xor")
 
 
 @tensor_method
+@composite("bitwise_not")
 def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT (logical NOT for bool tensors)."""
     _check_bitwise_operand("bitwise_not", input)
@@ -116,6 +120,7 @@ def _shift(name, kernel, array_function, operator_name):
     function.__name__ = function.__qualname__ = name
     direction = "left" if operator_name == "lshift" else "right"
     function.__doc__ = f"Shifts the bits of integer ``input`` {direction} by ``other`` (arithmetic shift, as in C)."
+    function = composite(name)(function)
     tensor_method(f"__{operator_name}__")(function)
     setattr(Tensor, f"__r{operator_name}__", lambda self, other: function(other, self))
     setattr(Tensor, f"__i{operator_name}__", inplace_method(function))
