@@ -66,7 +66,7 @@ Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGr
 Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
 ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
-bitwise_left_shift bitwise_right_shift isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
+bitwise_left_shift bitwise_right_shift floor_divide isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
 
 
 @register(*POINTWISE)
@@ -158,6 +158,15 @@ for _name, (_position, _default) in {"max": (1, None), "min": (1, None), "cummax
                                      "mode": (1, -1)}.items():
     rules[_name] = _data_dim_op(_position, _default)
 rules["median"] = rules["nanmedian"] = _data_dim_op(1, None, pick_from_flat=True)
+
+
+@register("nonzero", "unique")
+def dynamic_shape(cls, level, args, kwargs):
+    """Ops whose result size depends on each example's data cannot be batched, as in PyTorch."""
+    name = "_unique2" if cls.__name__ == "unique" else cls.__name__
+    raise RuntimeError(f"vmap: We do not support batching operators that can output dynamic shape. Attempted to vmap "
+                       f"over aten::{name}. Please file an issue at https://github.com/pytorch/pytorch/issues if you "
+                       "need this feature.")
 
 
 @register("one_hot")

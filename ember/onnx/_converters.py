@@ -106,6 +106,30 @@ def _where(context, node):
     return context.emit("Where", [context.tensor(condition), context.tensor(a, dtype), context.tensor(b, dtype)])
 
 
+@converter("floor_divide")
+def _floor_divide(context, node):
+    from .. import float64
+    a, b = node.positional()[:2]
+    dtype = _dtype_of(node)
+    wide = dtype if dtype.is_floating_point else float64   # integer floor division: exact in float64 below 2**53
+    quotient = context.emit("Div", [_cast_to(context, a, wide), _cast_to(context, b, wide)])
+    floored = context.emit("Floor", [quotient])
+    return floored if wide is dtype else context.emit("Cast", [floored], to=element_type(dtype))
+
+
+def _cast_to(context, value, dtype):
+    if getattr(value.type, "dtype", None) in (None, dtype):
+        return context.tensor(value, dtype)
+    return context.emit("Cast", [context.tensor(value)], to=element_type(dtype))
+
+
+@converter("nonzero")
+def _nonzero(context, node):
+    if node.named().get("as_tuple") and context.constant(node.named()["as_tuple"]):
+        raise OnnxExporterError("Exporting nonzero(as_tuple=True) is not supported; use nonzero() and unbind it")
+    return context.emit("Transpose", [context.emit("NonZero", [context.tensor(node.positional()[0])])], perm=[1, 0])
+
+
 @converter("one_hot")
 def _one_hot(context, node):
     indices, num_classes = (_args(node) + [None])[:2]

@@ -735,6 +735,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 
 # --- where the nonzeros are -----------------------------------------------------------------------------------------
 @tensor_method
+@composite("nonzero")   # its size comes from the data: seen whole, so traces record it
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one 1-d tensor per dim."""
     data = input._data.reshape(1) if input.ndim == 0 else input._data

@@ -855,6 +855,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
 
 # --- counting ------------------------------------------------------------------------------------------------
 @tensor_method
+@composite("bincount")   # its size comes from the data: seen whole, so traces record it
 def bincount(input, weights=None, minlength=0):
     """Counts of each value of a 1-d non-negative integer tensor (sums of ``weights`` when given)."""
     xp = xp_of(input._data)

@@ -132,6 +132,7 @@ def _from_rows(rows, moved_shape, dim):
 
 
 @tensor_method
+@composite("unique")   # its size comes from the data: seen whole, so traces record it
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""

@@ -57,3 +57,12 @@ def test_one_hot_without_num_classes_is_refused_as_in_torch():
     with pytest.raises(RuntimeError) as theirs:
         torch.func.vmap(lambda t: torch.nn.functional.one_hot(t))(torch.tensor(classes))
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("fn", [lambda L, t: t.nonzero(), lambda L, t: L.unique(t)], ids=["nonzero", "unique"])
+def test_ops_with_data_sized_results_are_refused_as_in_torch(fn):
+    with pytest.raises(RuntimeError, match="dynamic shape") as ours:
+        vmap(lambda t: fn(ember, t))(ember.tensor(X))
+    with pytest.raises(RuntimeError) as theirs:
+        torch.func.vmap(lambda t: fn(torch, t))(torch.tensor(X))
+    assert str(ours.value) == str(theirs.value)

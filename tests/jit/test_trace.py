@@ -107,6 +107,40 @@ def test_type_promotion_and_logical_ops_are_recorded_not_frozen(tmp_path):
         numpy.testing.assert_array_equal(run(x, counts).numpy(), model(x, counts).numpy())
 
 
+GENERALIZES = {
+    "creation like": lambda x, i: ember.zeros_like(x) + x.new_zeros(x.shape) + ember.full_like(x, -1.0),
+    "masked_fill": lambda x, i: x.masked_fill(x < 0, 0.0) + x.masked_fill(i > 1, 3.0),
+    "bool index": lambda x, i: x[x > 0].sum(),
+    "gather/scatter": lambda x, i: ember.zeros_like(x).scatter(1, i, x) + x.gather(1, i),
+    "argmax one_hot": lambda x, i: F.one_hot(x.argmax(1), 4).float(),
+    "sort/topk": lambda x, i: x.sort(1).values + x.topk(4, 1).indices,
+    "int casts": lambda x, i: (x * 10).long() + i + (x * 10).to(ember.int64) + i.type_as(x) * x,
+    "int division": lambda x, i: i // 2 + (-i) // 3 + i / 3 + i % 3 + x % 1.0 + x // 0.5,
+    "int powers and signs": lambda x, i: x.abs() ** i + ember.sign(x) * i + i.abs() - i,
+    "bool reductions": lambda x, i: (x > 0).float().mean() + (x > 0).sum() + (x > 0).any(1).float().sum(),
+    "cumsum of ints": lambda x, i: i.cumsum(1) + x,
+    "data-sized results": lambda x, i: ember.bincount(i.flatten(), minlength=4).sum() * (x > 0).nonzero().sum()
+    + ember.unique(i).sum(),
+    "mixed maximum": lambda x, i: ember.maximum(x, i) + ember.where(i > 1, 1.0, 0.0) + i * 0.5 + (i + 1.5),
+    "losses": lambda x, i: F.cross_entropy(x, i[:, 0]) + F.nll_loss(F.log_softmax(x, 1), i[:, 1]),
+    "counts": lambda x, i: ember.count_nonzero(x > 0) * x + x.bool().float() + (~(i > 1)).float(),
+}
+
+
+@pytest.mark.parametrize("name", GENERALIZES)
+def test_traced_function_follows_new_inputs(name):
+    """Traced on one input, run on another: equal to eager (nothing computed from the inputs was frozen)."""
+    rng = numpy.random.default_rng(0)
+    first = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32)), ember.tensor(rng.integers(0, 4, (3, 4))))
+    other = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32) * 3),
+             ember.tensor(rng.integers(-3, 4, (3, 4)).clip(0) if name in ("gather/scatter", "losses", "data-sized "
+                                                                          "results") else rng.integers(-3, 4, (3, 4))))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jit.TracerWarning)
+        traced = jit.trace(GENERALIZES[name], first, check_trace=False)
+    numpy.testing.assert_allclose(traced(*other).numpy(), GENERALIZES[name](*other).numpy(), rtol=1e-6)
+
+
 def test_in_place_ops_are_followed():
     def f(x):
         y = x * 3

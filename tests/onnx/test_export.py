@@ -239,3 +239,14 @@ def test_integer_bitwise_ops_need_opset_18():
         _export(Bits(), (ember.from_numpy(k),), opset_version=17)
     session = _export(Bits(), (ember.from_numpy(k),), opset_version=18)
     numpy.testing.assert_array_equal(_run(session, k * 7)[0], (k * 7 & 6) ^ ~(k * 7))
+
+
+def test_floor_division_and_nonzero():
+    class Model(nn.Module):
+        def forward(self, x, k):
+            return (x // 0.75).sum() + (k // 3).sum() + (-k // 4).sum() + (x > 0.5).nonzero().sum()
+
+    x, k = _randn(4, 5), numpy.random.default_rng(2).integers(-9, 9, (4, 5))
+    session = _export(Model(), (ember.from_numpy(x), ember.from_numpy(k)))
+    other_x, other_k = _randn(4, 5) * 2, numpy.random.default_rng(3).integers(-20, 20, (4, 5))
+    numpy.testing.assert_allclose(_run(session, other_x, other_k)[0], _eager(Model(), other_x, other_k)[0])

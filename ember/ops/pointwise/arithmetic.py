@@ -196,6 +196,7 @@ tensor_method("__rtruediv__")(lambda self, other: reciprocal(self) * other)   # 
 
 
 @tensor_method("__floordiv__")
+@composite("floor_divide")   # computed outside the graph (no derivative): seen whole, so traces record it
 def floor_divide(input, other, *, out=None):
     """input / other rounded down (Python's ``//``); not differentiable, as in PyTorch."""
     result = _without_derivative("floor_divide", lambda a, b: div(a, b, rounding_mode="floor"), input, other)
