@@ -8,6 +8,8 @@ the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed con
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
 batch size.
 """
+import functools
+import inspect
 import warnings
 
 import numpy
@@ -46,6 +48,28 @@ _CONVERSIONS = {"__bool__": "a Python boolean", "__float__": "a Python float", "
                 "__index__": "a Python index", "item": "a Python number", "tolist": "a Python list",
                 "numpy": "a NumPy array"}
 _SHAPED = {"Reshape": (1, "leading"), "Expand": (1, "trailing"), "ConvolutionInput": (2, "leading")}
+
+
+@functools.lru_cache(maxsize=None)
+def _parameters(function):
+    """(name, default) of each parameter ``function`` takes by position or keyword, in order."""
+    return tuple((p.name, p.default) for p in inspect.signature(function).parameters.values()
+                 if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def _in_parameter_order(function, args, kwargs):
+    """A composite's arguments with those passed by keyword moved to their positions (a gap takes the parameter's
+    default), so that every node of one op lists its parameters in one order for the converters and the IR."""
+    parameters = _parameters(function)
+    names = [name for name, _ in parameters]
+    moved = [names.index(k) for k in kwargs if k in names]
+    if not moved:
+        return args, kwargs
+    filled = list(args)
+    for i in range(len(args), max(moved) + 1):
+        name, default = parameters[i]
+        filled.append(kwargs[name] if name in kwargs else default)
+    return tuple(filled), {k: v for k, v in kwargs.items() if k not in names}
 
 
 class _Tracer:
@@ -88,6 +112,8 @@ class _Tracer:
         return out
 
     def record(self, cls, args, kwargs, out):
+        if kwargs and issubclass(cls, _function.Composite):
+            args, kwargs = _in_parameter_order(cls.function, args, kwargs)
         position, side = _SHAPED.get(cls.__name__, (None, None))
         inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
                   for i, a in enumerate(args)]

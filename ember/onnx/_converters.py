@@ -117,6 +117,19 @@ def _floor_divide(context, node):
     return floored if wide is dtype else context.emit("Cast", [floored], to=element_type(dtype))
 
 
+def _promoted_dtype(context, *values):
+    """The dtype PyTorch's type promotion gives an op on these IR values (tensors of known type and constants)."""
+    from .. import _dtype, empty
+    operands = []
+    for value in values:
+        dtype = getattr(value.type, "dtype", None)
+        if dtype is not None:   # a stand-in of the same dtype and rank (0-d tensors promote differently)
+            operands.append(empty((1,) * len(value.type.shape or ()), dtype=dtype))
+        else:
+            operands.append(context.constant(value))
+    return _dtype.result_type(*operands)
+
+
 def _cast_to(context, value, dtype):
     if getattr(value.type, "dtype", None) in (None, dtype):
         return context.tensor(value, dtype)
@@ -151,8 +164,8 @@ for _name, _onnx in {"eq": "Equal", "lt": "Less", "gt": "Greater", "le": "LessOr
                      "ge": "GreaterOrEqual"}.items():
     def _compare(context, node, _onnx=_onnx):
         a, b = node.positional()[:2]
-        dtype = a.type.dtype if hasattr(a.type, "dtype") else getattr(b.type, "dtype", None)
-        return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
+        dtype = _promoted_dtype(context, a, b)
+        return context.emit(_onnx, [_cast_to(context, a, dtype), _cast_to(context, b, dtype)])
     converter(_name)(_compare)
 
 
@@ -616,9 +629,11 @@ def _argmax(context, node):
     dim = context.constant(args[1]) if len(args) > 1 else None
     keepdim = bool(context.constant(args[2])) if len(args) > 2 else False
     name = context.tensor(x)
-    if dim is None:
-        name, dim = context.emit("Reshape", [name, context.ints([-1])]), 0
     op = "ArgMax" if node.op_name == "argmax" else "ArgMin"
+    if dim is None:   # over all elements; keepdim gives a 1 for every dim of the input, as in PyTorch
+        flat = context.emit(op, [context.emit("Reshape", [name, context.ints([-1])])], axis=0, keepdims=0,
+                            select_last_index=0)
+        return context.emit("Reshape", [flat, context.ints([1] * _rank(x))]) if keepdim else flat
     return context.emit(op, [name], axis=dim, keepdims=int(keepdim), select_last_index=0)
 
 

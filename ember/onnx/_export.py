@@ -28,6 +28,7 @@ class Context:
         self.onnx, self.helper, self.opset = onnx, onnx.helper, opset
         self.nodes, self.initializers = [], []
         self.names = {}       # IR value name -> ONNX tensor name
+        self.numbers = {}     # (IR value name, NumPy dtype) -> ONNX initializer of a constant number
         self.known = {}       # IR value name -> Python value, for constants
         self._count = 0
 
@@ -71,8 +72,12 @@ class Context:
         obj = self.constant(value)
         if isinstance(obj, Tensor):
             array = numpy.asarray(obj.detach())
-        else:
+        else:   # one number may be used at several dtypes (``x > 0`` and ``mask != 0``): an initializer for each
             array = numpy.asarray(obj, dtype=_numpy_dtype(dtype) if dtype is not None else None)
+            key = (value.name, array.dtype.str)
+            if key not in self.numbers:
+                self.numbers[key] = self.array(array, f"onnx::{value.name}")
+            return self.numbers[key]
         self.names[value.name] = name = self.array(array, f"onnx::{value.name}")
         return name
 

@@ -250,3 +250,21 @@ def test_floor_division_and_nonzero():
     session = _export(Model(), (ember.from_numpy(x), ember.from_numpy(k)))
     other_x, other_k = _randn(4, 5) * 2, numpy.random.default_rng(3).integers(-20, 20, (4, 5))
     numpy.testing.assert_allclose(_run(session, other_x, other_k)[0], _eager(Model(), other_x, other_k)[0])
+
+
+def test_arguments_passed_by_keyword_reach_the_converters():
+    """Keywords are recorded at their parameter's position (gaps take defaults): a padding given by name is not
+    read as the stride, keepdim not as the dim, training=True by name is still refused."""
+    class Model(nn.Module):
+        def forward(self, x):
+            pooled = nn.functional.max_pool2d(x, 3, padding=1) + nn.functional.avg_pool2d(x, 3, padding=1)
+            return pooled.argmax(keepdim=True).float() + nn.functional.dropout(pooled, training=False).sum()
+
+    _check(Model(), _randn(1, 2, 6, 6))
+
+    class Training(nn.Module):
+        def forward(self, x):
+            return nn.functional.dropout(x, training=True)
+
+    with pytest.raises(ember.onnx.OnnxExporterError, match="training mode"):
+        _export(Training(), (ember.randn(2, 3),))
