@@ -637,6 +637,57 @@ def _argmax(context, node):
     return context.emit(op, [name], axis=dim, keepdims=int(keepdim), select_last_index=0)
 
 
+@converter("Remainder", "Fmod")
+def _remainder(context, node):
+    """Python's modulo (sign of the divisor) and C's fmod (sign of the dividend); ONNX Mod takes integers only
+    without fmod, so a floating remainder is ``a - b * floor(a / b)``."""
+    a, b = node.positional()[:2]
+    dtype = _dtype_of(node)
+    a, b = _cast_to(context, a, dtype), _cast_to(context, b, dtype)
+    if node.op_name == "Fmod" or not dtype.is_floating_point:
+        return context.emit("Mod", [a, b], fmod=int(node.op_name == "Fmod"))
+    quotient = context.emit("Floor", [context.emit("Div", [a, b])])
+    return context.emit("Sub", [a, context.emit("Mul", [b, quotient])])
+
+
+@converter("Gather")
+def _gather(context, node):
+    x, index, dim = node.positional()[:3]
+    return context.emit("GatherElements", [context.tensor(x), context.tensor(index)], axis=context.constant(dim))
+
+
+@converter("Cumsum")
+def _cumsum(context, node):
+    x, dim = node.positional()[:2]
+    dtype = _dtype_of(node)
+    return context.emit("CumSum", [_cast_to(context, x, dtype), context.ints(context.constant(dim))])
+
+
+def _size_along(context, x, dim):
+    """``x.shape[dim]`` as a 1-element int64 tensor, read at run time (so dynamic axes stay dynamic)."""
+    return context.emit("Slice", [context.emit("Shape", [context.tensor(x)]), context.ints([dim]),
+                                  context.ints([dim + 1 if dim != -1 else 2 ** 62])])
+
+
+@converter("sort", "argsort", "topk")
+def _top_k(context, node):
+    """sort, argsort and topk as ONNX TopK (ties keep the lower index first, as a stable sort does)."""
+    x = node.positional()[0]
+    names = {"sort": ["input", "dim", "descending"], "argsort": ["input", "dim", "descending"],
+             "topk": ["input", "k", "dim", "largest", "sorted"]}[node.op_name]
+    given = dict(zip(names, node.positional()))
+    options = {k: context.constant(v) for k, v in given.items() if k != "input"}
+    dim = options.get("dim", -1)
+    dim = dim + _rank(x) if dim < 0 else dim
+    if node.op_name == "topk":
+        k, largest = context.ints([options["k"]]), options.get("largest", True)
+    else:
+        k, largest = _size_along(context, x, dim), options.get("descending", False)
+    values, indices = context.emit("TopK", [context.tensor(x), k], outputs=2, axis=dim, largest=int(largest),
+                                   sorted=1)
+    return indices if node.op_name == "argsort" else [values, indices]
+
+
 # --- recurrent steps --------------------------------------------------------------------------------------------
 def _gate_split(context, value, count):
     """``value`` (batch x count*hidden) split into ``count`` equal gate blocks along dim 1."""
