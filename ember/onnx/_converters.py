@@ -487,6 +487,45 @@ def _sum(context, node):
     return _reduce(context, "ReduceSum", name, context.constant(dims), context.constant(keepdim))
 
 
+@converter("Logsumexp", "Prod")
+def _logsumexp_prod(context, node):
+    x, dims, keepdim = node.inputs[:3]
+    op = "ReduceLogSumExp" if node.op_name == "Logsumexp" else "ReduceProd"
+    return _reduce(context, op, context.tensor(x), context.constant(dims), context.constant(keepdim))
+
+
+@converter("PowerNorm")
+def _power_norm(context, node):
+    x, p, dims, keepdim = node.inputs[:4]
+    p, dims, keepdim = context.constant(p), context.constant(dims), context.constant(keepdim)
+    if p == 2:
+        return _reduce(context, "ReduceL2", context.tensor(x), dims, keepdim)
+    powered = context.emit("Pow", [context.emit("Abs", [context.tensor(x)]), context.array(
+        numpy.asarray(p, dtype=numpy.dtype(_dtype_of(node).name)))])
+    total = _reduce(context, "ReduceSum", powered, dims, keepdim)
+    return context.emit("Pow", [total, context.array(numpy.asarray(1.0 / p, dtype=numpy.dtype(_dtype_of(node).name)))])
+
+
+@converter("Repeat")
+def _repeat(context, node):
+    x, repeats = node.inputs[:2]
+    repeats = list(context.constant(repeats))
+    name = context.tensor(x)
+    if len(repeats) > _rank(x):   # leading new dims, as Tensor.repeat adds them
+        name = context.emit("Unsqueeze", [name, context.ints(list(range(len(repeats) - _rank(x))))])
+    return context.emit("Tile", [name, context.ints(repeats)])
+
+
+@converter("Flip")
+def _flip(context, node):
+    x, dims = node.inputs[:2]
+    dims = context.constant(dims)
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    big = 2 ** 62
+    return context.emit("Slice", [context.tensor(x), context.ints([-1] * len(dims)), context.ints([-big] * len(dims)),
+                                  context.ints(dims), context.ints([-1] * len(dims))])
+
+
 @converter("Amax")
 def _amax(context, node):
     x, dims, keepdim, smallest = node.inputs[:4]

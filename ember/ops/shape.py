@@ -159,7 +159,18 @@ def unflatten(input, dim, sizes):
     return view(input, input.shape[:dim] + sizes + input.shape[dim + 1:])
 
 
-@tensor_method
+def _method_with_separate_dims(function):
+    """Decorator: installs ``function`` as a Tensor method that also takes its dims as separate ints
+    (``x.flip(0, 1)``, ``x.tile(2, 2)``), as PyTorch's methods do; the function itself takes one sequence."""
+    def method(self, *dims, **kwargs):
+        return function(self, dims if len(dims) > 1 else dims[0], **kwargs) if dims else function(self, **kwargs)
+    method.__name__ = method.__qualname__ = function.__name__
+    method.__doc__ = function.__doc__
+    setattr(Tensor, function.__name__, method)
+    return function
+
+
+@_method_with_separate_dims
 def squeeze(input, dim=None):
     """Removes dims of size 1 (only among ``dim`` when given: an int or a tuple)."""
     if dim is None:
@@ -864,10 +875,10 @@ Tensor.repeat = _repeat
 Tensor.repeat.__name__ = "repeat"
 
 
-@tensor_method
+@_method_with_separate_dims
 def tile(input, dims):
     """The tensor repeated ``dims[i]`` times along each dim; too few dims are padded with leading ones."""
-    dims = tuple(dims)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return _repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
@@ -919,7 +930,7 @@ class Flip(Primitive):
         return Flip.apply(grad, ctx.dims)
 
 
-@tensor_method
+@_method_with_separate_dims
 def flip(input, dims):
     """A copy with the order of elements reversed along ``dims``."""
     dims = wrap_dims((dims,) if isinstance(dims, int) else dims, input.ndim) if input.ndim else ()

@@ -284,3 +284,12 @@ def test_sorting_gathering_running_sums_and_remainders():
     other_x, other_k = _randn(3, 7) * 2, numpy.random.default_rng(5).integers(-20, 20, (3, 7))
     numpy.testing.assert_allclose(_run(session, other_x, other_k)[0], _eager(Model(), other_x, other_k)[0],
                                   rtol=1e-5, atol=1e-5)
+
+
+def test_norms_reductions_repeat_and_flip():
+    class Model(nn.Module):
+        def forward(self, x):
+            reduced = x.norm(p=3, dim=0) + x.norm(p=1, dim=1, keepdim=True) + x.norm() + x.prod(1, keepdim=True)
+            return reduced + x.logsumexp(dim=2, keepdim=True) + x.repeat(2, 1, 2, 1).sum(0)[:, 1:4] + x.flip(0, 2)
+
+    _check(Model(), _randn(2, 3, 4))

@@ -28,6 +28,8 @@ SHAPE_OPS = [
     ("squeeze_dim", lambda L, x: x.squeeze(-1), (sample((1, 3, 1)),)),
     ("squeeze_tuple", lambda L, x: x.squeeze((0, 1)), (sample((1, 3, 1)),)),
     ("squeeze_0d", lambda L, x: x.squeeze(0), (S,)),
+    ("separate dims", lambda L, x: [x.squeeze(0, 2), x.flip(0, 1), x.flip(2), x.tile(2, 1), x.tile(2)],
+     (sample((1, 3, 1)),)),
     ("unsqueeze", lambda L, x: L.unsqueeze(x, -1), (M,)),
     ("unsqueeze_0d", lambda L, x: x.unsqueeze(0), (S,)),
     ("permute", lambda L, x: x.permute(2, 0, 1), (A,)),
