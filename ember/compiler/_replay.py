@@ -1,0 +1,163 @@
+"""Replay: a captured Program turned into flat lists of array kernels over one value list, and the single autograd
+node a compiled forward records, whose backward runs the captured backward program.
+
+Each primitive step calls the op's own ``forward(ctx, *arrays)`` with a fresh ctx (so the same kernels run as in
+eager ember, bit for bit), then exports into slots what that ctx kept for the backward program. Random fills call
+the same Tensor method on the slot's array, so the generator's stream advances exactly as in eager code.
+"""
+import numpy
+
+from .._tensor import Tensor, _make, _wrap
+from ..autograd.function import Node, _as_array, _edge
+from ..autograd.grad_mode import no_grad, state
+
+
+def _kernel(step):
+    """One step of a program as ``run(env)``."""
+    kind = step[0]
+    if kind == "primitive":
+        _, cls, specs, kwspecs, needs, outs, multiple, exports = step
+        template = [value for _, value in specs]
+        fill = tuple((i, value) for i, (k, value) in enumerate(specs) if k == "slot")
+        keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+        keyword_slots = tuple((name, value) for name, (k, value) in kwspecs.items() if k == "slot")
+        forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
+        saved = tuple((k, slot) for k, name, slot in exports if k is not None)
+        attributes = tuple((name, slot) for k, name, slot in exports if k is None)
+
+        def run(env):
+            args = template[:]
+            for i, slot in fill:
+                args[i] = env[slot]
+            kw = keywords
+            if keyword_slots:
+                kw = dict(keywords)
+                for name, slot in keyword_slots:
+                    kw[name] = env[slot]
+            ctx = node_cls()
+            ctx.needs_input_grad = needs
+            result = forward(ctx, *args, **kw)
+            if multiple:
+                for slot, array in zip(outs, result):
+                    env[slot] = array if type(array) is numpy.ndarray else _as_array(array, ctx.xp)
+            else:
+                env[out] = result if type(result) is numpy.ndarray else _as_array(result, ctx.xp)
+            for k, slot in saved:
+                env[slot] = ctx._saved[k]
+            for name, slot in attributes:
+                value = getattr(ctx, name)
+                env[slot] = value._data if isinstance(value, Tensor) else value
+        return run
+    if kind == "create":
+        _, shape, fill, dtype, slot = step
+        if fill is None:
+            def run(env):
+                env[slot] = numpy.empty(shape, dtype)
+        elif fill == 0:
+            def run(env):
+                env[slot] = numpy.zeros(shape, dtype)
+        else:
+            def run(env):
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    env[slot] = numpy.full(shape, fill, dtype)
+        return run
+    if kind == "fill":
+        _, name, slot, args, kwargs = step
+        method = getattr(Tensor, name)
+
+        def run(env):
+            with no_grad():
+                method(_wrap(env[slot]), *args, **kwargs)
+        return run
+    _, target, (source_kind, source) = step   # "write": an in-place write into the target's memory
+    if source_kind == "slot":
+        def run(env):
+            env[target][...] = env[source]
+    else:
+        def run(env):
+            env[target][...] = source
+    return run
+
+
+class Executable:
+    """A Program ready to run: kernels for both directions, and the slots each side reads."""
+
+    def __init__(self, program):
+        self.program = program
+        self.forward = [_kernel(step) for step in program.forward]
+        self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
+        self.size = program.size
+        self.parameters = program.parameters
+        self.inputs = program.inputs
+
+    def run(self, tensors):
+        """Runs the forward on ``tensors`` (flattened tensor inputs); returns the output tensors, flattened."""
+        program = self.program
+        env = [None] * self.size
+        for slot, t in zip(self.inputs, tensors):
+            env[slot] = t._data
+        for slot, p in self.parameters:
+            env[slot] = p._data
+        with no_grad():
+            for kernel in self.forward:
+                kernel(env)
+        for t in program.written:
+            t._version_counter[0] += 1
+        outputs = [_wrap(env[slot]) for slot in program.output_slots]
+        if self.backward is None:
+            return outputs
+        wanted = [tensors[i] if kind == "input" else self.parameters[i][1] for kind, i in program.wanted]
+        node = CompiledFunctionBackward()
+        node._executable = self
+        node._kept = [(slot, env[slot]) for slot in program.keep]
+        node._edges = [_edge(t) for t in wanted]
+        node._input_meta = [(t._data.shape, t._data.dtype) for t in wanted]
+        node.needs_input_grad = (True,) * len(wanted)
+        grad_in = program.grad_in
+        node._num_outputs = len(grad_in)
+        node._output_meta = [(outputs[leaf]._data.shape, outputs[leaf]._data.dtype) for leaf, _ in grad_in]
+        node._saved = ()   # released by a backward without retain_graph
+        for nr, (leaf, _) in enumerate(grad_in):
+            tensor = outputs[leaf]
+            tensor.requires_grad, tensor.grad_fn = True, node
+            if nr:
+                tensor._output_nr = nr
+        return outputs
+
+
+class CompiledFunction:
+    """Stands in for the ``_function`` of the compiled forward's node: its backward runs the captured program."""
+
+    _array_level = False
+
+    @staticmethod
+    def backward(node, *grads):
+        if node._kept is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        if state.enabled:
+            raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
+        executable = node._executable
+        program = executable.program
+        env = [None] * executable.size
+        for slot, array in node._kept:
+            env[slot] = array
+        for (_, slot), g in zip(program.grad_in, grads):
+            env[slot] = g._data
+        with no_grad():
+            for kernel in executable.backward:
+                kernel(env)
+        return tuple(None if slot is None else _make(env[slot]) for slot in program.grad_out)
+
+
+class CompiledFunctionBackward(Node):
+    """The one node a compiled forward records (PyTorch's is ``CompiledFunctionBackward``)."""
+
+    _function = CompiledFunction
+    _kept = None
+
+    def _release(self):
+        self._kept, self._saved = None, None
