@@ -46,6 +46,8 @@ class Program:
         self.wanted = []             # ("input", i) / ("parameter", i), the order of grad_out
         self.keep = ()               # slots the backward reads from the forward
         self.written = []            # module tensors written in place (their versions are bumped at each run)
+        self.tape = None             # why the backward could not be captured: the forward then replays through
+                                     # autograd, each op recording its node as in eager code
 
 
 class Recorder:
@@ -89,7 +91,7 @@ class Recorder:
         if slot is not None:
             return ("slot", slot)
         if isinstance(obj, Tensor) and id(obj) in self.constants:
-            return ("const", array)
+            return ("const", obj)
         self.refuse(f"an array computed outside the recorded ops ({type(obj).__name__} of shape "
                     f"{tuple(array.shape)}) reached an op")
 
@@ -310,8 +312,8 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
     differentiable = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
     if state.enabled and differentiable:
         reason = _capture_backward(program, recorder, leaves, tensors, parameters)
-        if reason is not None:
-            return output, reason
+        if reason is not None:   # replay the forward through autograd instead (the ops' own backwards)
+            program.backward, program.tape = None, reason
     return output, program
 
 
@@ -322,6 +324,8 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
     for _, _, t in wanted:
         if t._hooks or t._post_accumulate_grad_hooks:
             return "a gradient hook on an input or parameter"
+    if recorder.fullgraph:   # a backward that cannot be captured replays through autograd: no error for that
+        recorder.fullgraph = False
     outputs = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
     recorder.phase = "backward"
     recorder.steps = program.backward = []

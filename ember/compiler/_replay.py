@@ -17,9 +17,10 @@ def _kernel(step):
     kind = step[0]
     if kind == "primitive":
         _, cls, specs, kwspecs, needs, outs, multiple, exports = step
-        template = [value for _, value in specs]
+        template = [value._data if isinstance(value, Tensor) else value for _, value in specs]
         fill = tuple((i, value) for i, (k, value) in enumerate(specs) if k == "slot")
-        keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+        keywords = {name: value._data if isinstance(value, Tensor) else value
+                    for name, (k, value) in kwspecs.items() if k == "const"}
         keyword_slots = tuple((name, value) for name, (k, value) in kwspecs.items() if k == "slot")
         forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
         saved = tuple((k, slot) for k, name, slot in exports if k is not None)
@@ -74,8 +75,60 @@ def _kernel(step):
         def run(env):
             env[target][...] = env[source]
     else:
+        source = source._data if isinstance(source, Tensor) else source
+
         def run(env):
             env[target][...] = source
+    return run
+
+
+def _tape_kernel(step):
+    """One step of a forward program as ``run(env)`` on tensors, through autograd (each op records its node)."""
+    kind = step[0]
+    if kind == "primitive":
+        _, cls, specs, kwspecs, _, outs, multiple, _ = step
+        template = [value for _, value in specs]
+        fill = tuple((i, value) for i, (k, value) in enumerate(specs) if k == "slot")
+        keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+        keyword_slots = tuple((name, value) for name, (k, value) in kwspecs.items() if k == "slot")
+        apply, out = cls._apply, outs[0]
+
+        def run(env):
+            args = template[:]
+            for i, slot in fill:
+                args[i] = env[slot]
+            kw = keywords
+            if keyword_slots:
+                kw = dict(keywords)
+                for name, slot in keyword_slots:
+                    kw[name] = env[slot]
+            result = apply(args, kw)
+            if multiple:
+                for slot, tensor in zip(outs, result):
+                    env[slot] = tensor
+            else:
+                env[out] = result
+        return run
+    if kind == "create":
+        create = _kernel(step)
+        slot = step[4]
+
+        def run(env):
+            create(env)
+            env[slot] = _make(env[slot])
+        return run
+    if kind == "fill":
+        _, name, slot, args, kwargs = step
+        method = getattr(Tensor, name)
+
+        def run(env):
+            method(env[slot], *args, **kwargs)
+        return run
+    from ..ops._inplace import assign_inplace
+    _, target, (source_kind, source) = step
+
+    def run(env):
+        assign_inplace(env[target], env[source] if source_kind == "slot" else source)
     return run
 
 
@@ -84,7 +137,8 @@ class Executable:
 
     def __init__(self, program):
         self.program = program
-        self.forward = [_kernel(step) for step in program.forward]
+        self.tape = program.tape is not None
+        self.forward = [(_tape_kernel if self.tape else _kernel)(step) for step in program.forward]
         self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
         self.size = program.size
         self.parameters = program.parameters
@@ -93,6 +147,8 @@ class Executable:
     def run(self, tensors):
         """Runs the forward on ``tensors`` (flattened tensor inputs); returns the output tensors, flattened."""
         program = self.program
+        if self.tape:
+            return self._run_tape(tensors)
         env = [None] * self.size
         for slot, t in zip(self.inputs, tensors):
             env[slot] = t._data
@@ -123,6 +179,17 @@ class Executable:
             if nr:
                 tensor._output_nr = nr
         return outputs
+
+
+    def _run_tape(self, tensors):
+        env = [None] * self.size
+        for slot, t in zip(self.inputs, tensors):
+            env[slot] = t
+        for slot, p in self.parameters:
+            env[slot] = p
+        for kernel in self.forward:
+            kernel(env)
+        return [env[slot] for slot in self.program.output_slots]
 
 
 class CompiledFunction:
