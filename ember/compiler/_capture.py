@@ -210,7 +210,7 @@ class Recorder:
 
     def conversion(self, name, original):
         def convert(tensor, *args, **kwargs):
-            if id(tensor._data) in self.slots and not self.inside and self.reason is None:
+            if id(tensor) not in self.constants and not self.inside and self.reason is None:
                 try:
                     self.refuse(f"Tensor.{name}() reads a traced tensor's data into Python (data-dependent code)")
                 except _Refused:
