@@ -64,6 +64,7 @@ class Recorder:
         self.inside = 0              # > 0 inside a recorded random fill, whose own ops are not recorded
         self.protected = set()       # slots that must not be written in place (the inputs)
         self.reason = None
+        self.composites = []         # per composite op being recorded: [first step, first slot, opaque]
 
     def refuse(self, reason):
         """Stops recording: the call goes on eagerly (with fullgraph=True, raises Unsupported instead)."""
@@ -72,6 +73,14 @@ class Recorder:
         if self.reason is None:
             self.reason = reason
         raise _Refused()
+
+    def untracked(self, reason):
+        """Something outside the recorded ops: inside a composite op, that op is recorded whole (an opaque step
+        that reruns its Python code, draws and all); elsewhere the capture is refused."""
+        if self.composites:
+            self.composites[-1][2] = True
+            raise _Refused()
+        self.refuse(reason)
 
     def new_slot(self, array):
         slot = self.program.size
@@ -84,26 +93,26 @@ class Recorder:
         """("slot", n) for a tensor or array, ("const", obj) for anything else; refuses untracked arrays."""
         array = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, numpy.ndarray) else None
         if array is None:
-            if isinstance(obj, (tuple, list)) and any(isinstance(o, (Tensor, numpy.ndarray)) for o in obj):
-                self.refuse("a list of tensors as an op argument")
+            if type(obj) in (tuple, list) and any(isinstance(o, (Tensor, numpy.ndarray)) for o in obj):
+                return ("seq", type(obj), tuple(self.argument(o) for o in obj))
             return ("const", obj)
         slot = self.slots.get(id(array))
         if slot is not None:
             return ("slot", slot)
         if isinstance(obj, Tensor) and id(obj) in self.constants:
             return ("const", obj)
-        self.refuse(f"an array computed outside the recorded ops ({type(obj).__name__} of shape "
+        self.untracked(f"an array computed outside the recorded ops ({type(obj).__name__} of shape "
                     f"{tuple(array.shape)}) reached an op")
 
     # --- the dispatch hook ------------------------------------------------------------------------
     def hook(self, cls, args, kwargs, proceed):
-        if self.inside or self.reason is not None:
+        if self.inside or self.reason is not None or self.composites and self.composites[-1][2]:
             return proceed(args, kwargs)
         try:
             if cls.__name__ == "AssignInplace":
                 return self._assign(args, kwargs, proceed)
             if issubclass(cls, _function.Composite):
-                return proceed(args, kwargs)   # its primitives are recorded one by one
+                return self._composite(cls, args, kwargs, proceed)
             if not cls._array_level:
                 self.refuse(f"a user autograd.Function ({cls.__name__})")
             specs = [self.argument(a) for a in args]
@@ -115,6 +124,26 @@ class Recorder:
             self._record(cls, args, out, specs, kwspecs)
         except _Refused:
             pass
+        return out
+
+    def _composite(self, cls, args, kwargs, proceed):
+        """Records the primitives inside a composite op, or the op whole when it computes outside them."""
+        specs = [self.argument(a) for a in args]
+        kwspecs = {k: self.argument(v) for k, v in kwargs.items()}
+        frame = [len(self.steps), self.program.size, False]
+        self.composites.append(frame)
+        try:
+            out = proceed(args, kwargs)
+        finally:
+            self.composites.pop()
+        if frame[2] and self.reason is None:
+            del self.steps[frame[0]:]
+            self.slots = {k: v for k, v in self.slots.items() if v < frame[1]}
+            outs = out if isinstance(out, tuple) else (out,)
+            if not all(isinstance(o, Tensor) for o in outs):
+                self.untracked(f"{cls.__name__} returned a non-tensor computed from tensors")
+            self.steps.append(("composite", cls, specs, kwspecs, tuple(self.new_slot(o._data) for o in outs),
+                               isinstance(out, tuple)))
         return out
 
     def _record(self, cls, args, out, specs, kwspecs):
@@ -143,7 +172,7 @@ class Recorder:
         target, result = args
         target_slot = self.slots.get(id(target._data))
         if target_slot is None:
-            self.refuse("an in-place write into a tensor made outside the compiled region")
+            self.untracked("an in-place write into a tensor made outside the compiled region")
         if target_slot in self.protected:
             self.refuse("an in-place write into an input of the compiled region")
         value = self.argument(result)
@@ -171,7 +200,7 @@ class Recorder:
 
     def random_fill(self, name, original):
         def fill(tensor, *args, **kwargs):
-            if self.inside or self.reason is not None:
+            if self.inside or self.reason is not None or self.composites and self.composites[-1][2]:
                 return original(tensor, *args, **kwargs)
             try:
                 if kwargs.get("generator") is not None:
@@ -196,7 +225,7 @@ class Recorder:
     def draw(self):
         if not self.inside and self.reason is None:
             try:
-                self.refuse("a random draw outside a recorded random fill")
+                self.untracked("a random draw outside a recorded random fill")
             except _Refused:
                 pass
 
@@ -212,7 +241,7 @@ class Recorder:
         def convert(tensor, *args, **kwargs):
             if id(tensor) not in self.constants and not self.inside and self.reason is None:
                 try:
-                    self.refuse(f"Tensor.{name}() reads a traced tensor's data into Python (data-dependent code)")
+                    self.untracked(f"Tensor.{name}() reads a traced tensor's data into Python (data-dependent code)")
                 except _Refused:
                     pass
             return original(tensor, *args, **kwargs)
@@ -359,6 +388,8 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
 
 def _outputs_of(step):
     kind = step[0]
+    if kind == "composite":
+        return list(step[4])
     if kind == "primitive":
         return list(step[5]) + [slot for _, _, slot in step[7]]
     if kind == "create":
@@ -368,10 +399,20 @@ def _outputs_of(step):
 
 def _inputs_of(step):
     kind = step[0]
-    if kind == "primitive":
-        return [v for k, v in list(step[2]) + list(step[3].values()) if k == "slot"]
+    if kind in ("primitive", "composite"):
+        return _slots_in(list(step[2]) + list(step[3].values()))
     if kind == "write":
         return [step[1]] + ([step[2][1]] if step[2][0] == "slot" else [])
     if kind == "fill":
         return [step[2]]
     return []
+
+
+def _slots_in(specs):
+    slots = []
+    for spec in specs:
+        if spec[0] == "slot":
+            slots.append(spec[1])
+        elif spec[0] == "seq":
+            slots += _slots_in(spec[2])
+    return slots

@@ -12,29 +12,83 @@ from ..autograd.function import Node, _as_array, _edge
 from ..autograd.grad_mode import no_grad, state
 
 
+def _arguments(specs, kwspecs, convert, constant=None):
+    """``fill(env) -> (args, kwargs)`` for an op's recorded argument specs; ``convert`` turns a slot's value into
+    the argument (``_wrap`` for an array as a tensor, or nothing); ``constant`` a constant's."""
+    constant = constant or _same
+    specs = [("const", constant(spec[1])) if spec[0] == "const" else spec for spec in specs]
+    kwspecs = {name: ("const", constant(spec[1])) if spec[0] == "const" else spec for name, spec in kwspecs.items()}
+    template = [spec[-1] for spec in specs]
+    fill = tuple((i, spec[1]) for i, spec in enumerate(specs) if spec[0] == "slot")
+    sequences = tuple((i, spec) for i, spec in enumerate(specs) if spec[0] == "seq")
+    keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+    keyword_slots = tuple((name, spec) for name, spec in kwspecs.items() if spec[0] != "const")
+    if sequences or any(spec[0] == "seq" for _, spec in keyword_slots):
+        def arguments(env):
+            return ([_resolve(spec, env, convert) for spec in specs],
+                    {name: _resolve(spec, env, convert) for name, spec in kwspecs.items()})
+        return arguments
+    keyword_slots = tuple((name, spec[1]) for name, spec in keyword_slots)
+
+    def arguments(env):
+        args = template[:]
+        for i, slot in fill:
+            args[i] = convert(env[slot])
+        kw = keywords
+        if keyword_slots:
+            kw = dict(keywords)
+            for name, slot in keyword_slots:
+                kw[name] = convert(env[slot])
+        return args, kw
+    return arguments
+
+
+def _resolve(spec, env, convert):
+    kind = spec[0]
+    if kind == "slot":
+        return convert(env[spec[1]])
+    if kind == "seq":
+        return spec[1](_resolve(item, env, convert) for item in spec[2])
+    return spec[1]
+
+
+def _composite_kernel(step, tape):
+    """A composite op recorded whole: its Python code runs again on tensors (through autograd in a tape)."""
+    _, cls, specs, kwspecs, outs, multiple = step
+    arguments = _arguments(specs, kwspecs, _same if tape else _wrap)
+    apply = cls._apply
+
+    def run(env):
+        args, kw = arguments(env)
+        result = apply(args, kw)
+        results = result if multiple else (result,)
+        for slot, tensor in zip(outs, results):
+            env[slot] = tensor if tape else tensor._data
+    return run
+
+
+def _same(value):
+    return value
+
+
+def _array(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
 def _kernel(step):
     """One step of a program as ``run(env)``."""
     kind = step[0]
+    if kind == "composite":
+        return _composite_kernel(step, False)
     if kind == "primitive":
         _, cls, specs, kwspecs, needs, outs, multiple, exports = step
-        template = [value._data if isinstance(value, Tensor) else value for _, value in specs]
-        fill = tuple((i, value) for i, (k, value) in enumerate(specs) if k == "slot")
-        keywords = {name: value._data if isinstance(value, Tensor) else value
-                    for name, (k, value) in kwspecs.items() if k == "const"}
-        keyword_slots = tuple((name, value) for name, (k, value) in kwspecs.items() if k == "slot")
+        arguments = _arguments(specs, kwspecs, _same, _array)
         forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
         saved = tuple((k, slot) for k, name, slot in exports if k is not None)
         attributes = tuple((name, slot) for k, name, slot in exports if k is None)
 
         def run(env):
-            args = template[:]
-            for i, slot in fill:
-                args[i] = env[slot]
-            kw = keywords
-            if keyword_slots:
-                kw = dict(keywords)
-                for name, slot in keyword_slots:
-                    kw[name] = env[slot]
+            args, kw = arguments(env)
             ctx = node_cls()
             ctx.needs_input_grad = needs
             result = forward(ctx, *args, **kw)
@@ -85,23 +139,15 @@ def _kernel(step):
 def _tape_kernel(step):
     """One step of a forward program as ``run(env)`` on tensors, through autograd (each op records its node)."""
     kind = step[0]
+    if kind == "composite":
+        return _composite_kernel(step, True)
     if kind == "primitive":
         _, cls, specs, kwspecs, _, outs, multiple, _ = step
-        template = [value for _, value in specs]
-        fill = tuple((i, value) for i, (k, value) in enumerate(specs) if k == "slot")
-        keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
-        keyword_slots = tuple((name, value) for name, (k, value) in kwspecs.items() if k == "slot")
+        arguments = _arguments(specs, kwspecs, _same)
         apply, out = cls._apply, outs[0]
 
         def run(env):
-            args = template[:]
-            for i, slot in fill:
-                args[i] = env[slot]
-            kw = keywords
-            if keyword_slots:
-                kw = dict(keywords)
-                for name, slot in keyword_slots:
-                    kw[name] = env[slot]
+            args, kw = arguments(env)
             result = apply(args, kw)
             if multiple:
                 for slot, tensor in zip(outs, result):

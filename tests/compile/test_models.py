@@ -25,7 +25,7 @@ def cnn(lib):
             self.fc = nn.Linear(4 * 13 * 13, 10)
 
         def forward(self, x):
-            x = nn.functional.avg_pool2d(self.bn(self.conv(x)).relu(), 2)
+            x = nn.functional.max_pool2d(self.bn(self.conv(x)).relu(), 2)
             return self.fc(self.drop(x).flatten(1))
     return Net()
 
