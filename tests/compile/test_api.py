@@ -184,3 +184,19 @@ def test_hooks_and_double_backward():
     out = f(x)
     with pytest.raises(RuntimeError, match="double backward"):
         ember.autograd.grad(out, x, create_graph=True)
+
+
+def test_compiler_disable_is_a_graph_break():
+    @ember.compiler.disable
+    def helper(x):
+        return x * 3
+
+    def f(x):
+        return helper(x).sin()
+
+    compiled = ember.compile(f)
+    assert numpy.array_equal(compiled(ember.ones(2)).numpy(), f(ember.ones(2)).numpy())
+    assert compiled._ember_compiled.reasons() == ["a call of test_compiler_disable_is_a_graph_break.<locals>.helper, "
+                                                   "marked by compiler.disable"]
+    with pytest.raises(_dynamo.exc.Unsupported):
+        ember.compile(f, fullgraph=True)(ember.ones(2))
