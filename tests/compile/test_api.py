@@ -200,3 +200,23 @@ def test_compiler_disable_is_a_graph_break():
                                                    "marked by compiler.disable"]
     with pytest.raises(_dynamo.exc.Unsupported):
         ember.compile(f, fullgraph=True)(ember.ones(2))
+
+
+def test_input_gradients_and_freed_graph():
+    def f(x, w):
+        return (x @ w).relu().pow(2).sum(1)
+
+    compiled = ember.compile(f)
+    for _ in range(2):   # capture, then replay
+        x, w = ember.randn(4, 3, requires_grad=True), ember.randn(3, 5, requires_grad=True)
+        ex, ew = x.detach().clone().requires_grad_(), w.detach().clone().requires_grad_()
+        compiled(x, w).sum().backward()
+        f(ex, ew).sum().backward()
+        assert numpy.array_equal(x.grad.numpy(), ex.grad.numpy())
+        assert numpy.array_equal(w.grad.numpy(), ew.grad.numpy())
+    out = compiled(x, w).sum()
+    out.backward(retain_graph=True)
+    out.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        out.backward()
+    assert compiled._ember_compiled.reasons() == []
