@@ -1,7 +1,7 @@
 """``torch._dynamo``'s user-facing basics: ``reset``, ``config`` (the recompile limit), ``exc``, ``list_backends``."""
 from . import config, exc
 
-__all__ = ["config", "exc", "reset", "list_backends", "disable"]
+__all__ = ["config", "disable", "exc", "list_backends", "reset"]
 
 BACKENDS = ("cudagraphs", "inductor", "openxla", "tvm")
 DEBUG_BACKENDS = ("aot_eager", "aot_eager_decomp_partition", "aot_eager_default_partitioner", "eager",

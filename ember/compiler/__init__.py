@@ -5,7 +5,7 @@ import functools
 
 from ._api import compile, is_compiling, reset
 
-__all__ = ["compile", "reset", "disable", "is_compiling", "is_dynamo_compiling", "list_backends"]
+__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "list_backends", "reset"]
 
 
 def is_dynamo_compiling():

@@ -90,10 +90,10 @@ class _Compiled:
         if len(self.cache) >= limit:
             if self.settings["fullgraph"]:
                 raise _dynamo.exc.FailOnRecompileLimitHit(
-                    f"recompile_limit reached with fullgraph=True. Excessive recompilations can degrade performance "
-                    f"due to the compilation overhead of each recompilation. To monitor recompilations, enable "
-                    f"TORCH_LOGS=recompiles. If recompilations are expected, consider increasing "
-                    f"torch._dynamo.config.recompile_limit to an appropriate value.")
+                    "recompile_limit reached with fullgraph=True. Excessive recompilations can degrade performance "
+                    "due to the compilation overhead of each recompilation. To monitor recompilations, enable "
+                    "TORCH_LOGS=recompiles. If recompilations are expected, consider increasing "
+                    "torch._dynamo.config.recompile_limit to an appropriate value.")
             if not self.limit_hit:
                 self.limit_hit = True
                 log.warning("ember.compile hit config.recompile_limit (%d) for %s: further guard misses run eagerly",
@@ -138,10 +138,9 @@ def _constants_of(function, module):
 
 def _filled(cell):
     try:
-        cell.cell_contents
+        return cell.cell_contents is not cell   # reads the cell: an empty one raises
     except ValueError:
         return False
-    return True
 
 
 def _function_wrapper(function, settings):

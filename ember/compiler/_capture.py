@@ -15,7 +15,7 @@ from .. import _dynamo
 from .._tensor import Tensor, _make
 from ..autograd import engine as _engine
 from ..autograd import function as _function
-from ..autograd.grad_mode import no_grad, state
+from ..autograd.grad_mode import state
 from ..ops import creation as _creation
 from ..ops import random as _random
 
@@ -37,7 +37,7 @@ class Program:
         self.size = 0                # slots in the value list
         self.inputs = []             # slot per tensor input (flattened order)
         self.parameters = []         # (slot, tensor): module tensors, whose ``_data`` is read at every run
-        self.forward = []            # steps, see Recorder._primitive / _create / _fill / _write
+        self.forward = []            # steps: ("primitive" | "composite" | "create" | "fill" | "write", ...)
         self.outputs = None          # the output structure with slots for tensors
         self.output_slots = []       # flat slots of the tensor outputs
         self.backward = None         # steps of the backward program
@@ -59,7 +59,6 @@ class Recorder:
         self.alive = []              # every array seen, so ids stay unique during the capture
         self.constants = constants   # ids of tensors that existed before the call (module attributes, globals)
         self.steps = program.forward
-        self.ctx_of = {}             # id(ctx) -> (step, exports list) for forward steps
         self.phase = "forward"
         self.inside = 0              # > 0 inside a recorded random fill, whose own ops are not recorded
         self.protected = set()       # slots that must not be written in place (the inputs)

@@ -9,8 +9,8 @@ class OptimizedModule(Module):
     """Wraps a module as ``torch.compile`` does: ``_orig_mod`` holds it (state_dict keys gain ``_orig_mod.``),
     attributes and ``training`` read and write through to it, and calls run its compiled ``__call__``."""
 
-    _opt_mod_attributes = {"_orig_mod", "dynamo_ctx", "_torchdynamo_orig_callable", "forward", "_forward",
-                           "__dict__", "_super_module_initialized", "_ember_compiled"}
+    _opt_mod_attributes = frozenset({"_orig_mod", "dynamo_ctx", "_torchdynamo_orig_callable", "forward", "_forward",
+                           "__dict__", "_super_module_initialized", "_ember_compiled"})
 
     def __init__(self, mod, settings):
         object.__setattr__(self, "_orig_mod", mod)   # first: attribute access goes through _orig_mod

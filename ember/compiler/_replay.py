@@ -98,7 +98,8 @@ def _kernel(step):
             else:
                 env[out] = result if type(result) is numpy.ndarray else _as_array(result, ctx.xp)
             for k, slot in saved:
-                env[slot] = ctx._saved[k]
+                value = ctx._saved[k]
+                env[slot] = value if type(value) is numpy.ndarray else _as_array(value, ctx.xp)
             for name, slot in attributes:
                 value = getattr(ctx, name)
                 env[slot] = value._data if isinstance(value, Tensor) else value

@@ -45,7 +45,8 @@ def test_function_and_decorators():
     assert ember.compile(f, disable=True)(x).shape == (4,)
 
 
-@pytest.mark.parametrize("kwargs", [dict(backend="nope"), dict(mode="fast"), dict(mode="default", options={})])
+@pytest.mark.parametrize("kwargs", [{"backend": "nope"}, {"mode": "fast"},
+                                    {"mode": "default", "options": {}}])
 def test_bad_arguments_raise_as_in_torch(kwargs):
     with pytest.raises(Exception) as theirs:
         torch.compile(torch.nn.Linear(2, 2), **kwargs)
@@ -196,8 +197,8 @@ def test_compiler_disable_is_a_graph_break():
 
     compiled = ember.compile(f)
     assert numpy.array_equal(compiled(ember.ones(2)).numpy(), f(ember.ones(2)).numpy())
-    assert compiled._ember_compiled.reasons() == ["a call of test_compiler_disable_is_a_graph_break.<locals>.helper, "
-                                                   "marked by compiler.disable"]
+    reason = "a call of test_compiler_disable_is_a_graph_break.<locals>.helper, marked by compiler.disable"
+    assert compiled._ember_compiled.reasons() == [reason]
     with pytest.raises(_dynamo.exc.Unsupported):
         ember.compile(f, fullgraph=True)(ember.ones(2))
 

@@ -36,13 +36,14 @@ def test_ember_run_script_with_torch_compile(tmp_path):
     '''))
     env = {**os.environ, "PYTHONPATH": ROOT}
     ours = subprocess.run([sys.executable, "-m", "ember", "run", "prog.py"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert ours.returncode == 0, ours.stderr
     assert ours.stdout.split()[:2] == ["OptimizedModule", "_orig_mod.0.bias"]
     assert abs(float(ours.stdout.split()[3]) - 2 * (0.8414709848 + 0.5403023059)) < 1e-5
     assert ours.stdout.split()[4] == "False"
-    theirs = subprocess.run([sys.executable, "-c", "import ember; ember.install_torch_alias(); "
-                             "exec(open('prog.py').read().replace('torch.compile(model, mode=\"max-autotune\")', "
-                             "'model'))"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    uncompiled = ("import ember; ember.install_torch_alias(); "
+                  "exec(open('prog.py').read().replace('torch.compile(model, mode=\"max-autotune\")', 'model'))")
+    theirs = subprocess.run([sys.executable, "-c", uncompiled], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
     assert theirs.returncode == 0, theirs.stderr
     assert ours.stdout.split()[2] == theirs.stdout.split()[2]   # the same loss as the uncompiled program
