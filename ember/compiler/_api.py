@@ -77,6 +77,10 @@ class _Compiled:
             return self._compile(key, args, kwargs, tensors, parameters)
         if isinstance(entry, str):
             return self.function(*args, **kwargs)
+        for read, tensor in entry.checks:
+            if read() is not tensor:   # a global or closure tensor the capture read was replaced: capture again
+                del self.cache[key]
+                return self._compile(key, args, kwargs, tensors, parameters)
         outputs = entry.run(tensors)
         return _capture.rebuild(entry.program.outputs, outputs)
 
@@ -121,19 +125,27 @@ class _Compiled:
 
 
 def _constants_of(function, module):
-    """ids of the tensors a capture may read as constants: tensor attributes of the modules, the function's
-    globals, closure cells and defaults."""
+    """The tensors a capture may read as constants, by id, each with a getter that reads its place again (checked at
+    every call): tensor attributes of the modules, the function's globals, closure cells and defaults."""
     from .._tensor import Tensor
-    ids = set()
+    places = {}
     for m in _guards.modules_of(module) if module is not None else ():
-        ids.update(id(v) for v in vars(m).values() if isinstance(v, Tensor))
+        for name, value in vars(m).items():
+            if isinstance(value, Tensor):
+                places[id(value)] = lambda namespace=vars(m), name=name: namespace.get(name)
     target = getattr(function, "__func__", function)
-    target = getattr(target, "forward", target) if module is not None and target is type(module).__call__ else target
     code_owner = getattr(target, "__wrapped__", target)
-    for values in (getattr(code_owner, "__globals__", {}).values(), getattr(code_owner, "__defaults__", None) or (),
-                   [c.cell_contents for c in getattr(code_owner, "__closure__", None) or () if _filled(c)]):
-        ids.update(id(v) for v in values if isinstance(v, Tensor))
-    return ids
+    namespace = getattr(code_owner, "__globals__", {})
+    for name, value in namespace.items():
+        if isinstance(value, Tensor):
+            places[id(value)] = lambda name=name: namespace.get(name)
+    for value in getattr(code_owner, "__defaults__", None) or ():
+        if isinstance(value, Tensor):
+            places[id(value)] = lambda value=value: value
+    for cell in getattr(code_owner, "__closure__", None) or ():
+        if _filled(cell) and isinstance(cell.cell_contents, Tensor):
+            places[id(cell.cell_contents)] = lambda cell=cell: cell.cell_contents if _filled(cell) else None
+    return places
 
 
 def _filled(cell):

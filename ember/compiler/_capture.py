@@ -46,6 +46,7 @@ class Program:
         self.wanted = []             # ("input", i) / ("parameter", i), the order of grad_out
         self.keep = ()               # slots the backward reads from the forward
         self.written = []            # module tensors written in place (their versions are bumped at each run)
+        self.checks = {}             # id -> (read its place again, tensor) for each constant tensor read
         self.tape = None             # why the backward could not be captured: the forward then replays through
                                      # autograd, each op recording its node as in eager code
 
@@ -57,7 +58,8 @@ class Recorder:
         self.program, self.fullgraph = program, fullgraph
         self.slots = {}              # id(array) -> slot
         self.alive = []              # every array seen, so ids stay unique during the capture
-        self.constants = constants   # ids of tensors that existed before the call (module attributes, globals)
+        self.constants = constants   # id -> getter of tensors that existed before the call (module attributes,
+                                     # globals, closures)
         self.steps = program.forward
         self.phase = "forward"
         self.inside = 0              # > 0 inside a recorded random fill, whose own ops are not recorded
@@ -99,6 +101,7 @@ class Recorder:
         if slot is not None:
             return ("slot", slot)
         if isinstance(obj, Tensor) and id(obj) in self.constants:
+            self.program.checks[id(obj)] = (self.constants[id(obj)], obj)
             return ("const", obj)
         self.untracked(f"an array computed outside the recorded ops ({type(obj).__name__} of shape "
                     f"{tuple(array.shape)}) reached an op")

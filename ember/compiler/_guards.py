@@ -1,6 +1,7 @@
 """Guards: the key under which a capture is valid — each tensor input's shape, dtype, device and requires_grad,
-the other arguments' values, grad mode, and for a module every submodule's ``training`` flag and the identity,
-requires_grad, shape and dtype of every parameter and buffer. A call whose key has no capture recompiles (up to
+the other arguments' values, grad mode, and for a module every submodule's plain attributes (``training``, ``p``)
+and tensor attributes' identities, and the identity, requires_grad, shape and dtype of every parameter and buffer;
+a function's global and closure tensors that the capture read are checked by identity. A call whose key has no capture recompiles (up to
 ``ember._dynamo.config.recompile_limit`` captures), then runs eagerly."""
 import numpy
 
@@ -54,11 +55,20 @@ def modules_of(root):
     return order
 
 
+_SCALARS = (bool, int, float, str, type(None))
+
+
 def module_state(modules):
-    """(key, tensors): the modules' flags and their parameters and buffers, in a fixed order."""
+    """(key, tensors): the modules' plain attributes (``training``, dropout's ``p``, ...: values a forward reads
+    into the capture as constants), the identities of their other tensor attributes, and their parameters and
+    buffers, in a fixed order."""
     tensors, key = [], []
     for module in modules:
-        key.append(module.training)
+        for name, value in module.__dict__.items():
+            if type(value) in _SCALARS:
+                key.append((name, value))
+            elif isinstance(value, Tensor):
+                key.append((name, id(value)))
         for group in (module._parameters, module._buffers):
             for name, t in group.items():
                 if t is None:

@@ -190,6 +190,7 @@ class Executable:
         self.size = program.size
         self.parameters = program.parameters
         self.inputs = program.inputs
+        self.checks = list(program.checks.values())
 
     def run(self, tensors):
         """Runs the forward on ``tensors`` (flattened tensor inputs); returns the output tensors, flattened."""

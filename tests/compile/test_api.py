@@ -221,3 +221,37 @@ def test_input_gradients_and_freed_graph():
     with pytest.raises(RuntimeError, match="backward through the graph a second time"):
         out.backward()
     assert compiled._ember_compiled.reasons() == []
+
+
+SCALE = ember.full((3,), 2.0)
+
+
+def test_constants_and_module_attributes_are_guarded():
+    global SCALE
+
+    def f(x):
+        return x * SCALE
+
+    compiled = ember.compile(f)
+    x = ember.ones(3)
+    assert compiled(x).tolist() == [2.0] * 3
+    assert compiled(x).tolist() == [2.0] * 3
+    SCALE = ember.full((3,), 5.0)
+    assert compiled(x).tolist() == [5.0] * 3
+
+    class Net(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale, self.offset = 2.0, ember.ones(3)
+
+        def forward(self, x):
+            return x * self.scale + self.offset
+
+    net = Net()
+    compiled = ember.compile(net)
+    assert compiled(x).tolist() == [3.0] * 3
+    compiled.scale = 3.0
+    assert compiled(x).tolist() == [4.0] * 3
+    net.offset = ember.zeros(3)
+    assert compiled(x).tolist() == [3.0] * 3
+    assert compiled._ember_compiled.reasons() == []
