@@ -4,7 +4,7 @@ import functools
 import logging
 import weakref
 
-from .. import _dynamo
+from .. import _dtype, _dynamo
 from ..autograd import function as _function
 from . import _capture, _guards
 from ._replay import Executable
@@ -71,7 +71,7 @@ class _Compiled:
         except _guards.Unguardable:
             return self._eager("an argument that cannot be guarded (unhashable)", args, kwargs)
         state, parameters = _guards.module_state(modules)
-        key = (_guards.grad_mode(), arguments, state)
+        key = (_guards.grad_mode(), _dtype.get_default_dtype(), arguments, state)
         entry = self.cache.get(key)
         if entry is None:
             return self._compile(key, args, kwargs, tensors, parameters)

@@ -66,6 +66,7 @@ class Recorder:
         self.protected = set()       # slots that must not be written in place (the inputs)
         self.reason = None
         self.composites = []         # per composite op being recorded: [first step, first slot, opaque]
+        self.contexts = []           # the nodes the recorded forward made (a hook added later refuses the capture)
 
     def refuse(self, reason):
         """Stops recording: the call goes on eagerly (with fullgraph=True, raises Unsupported instead)."""
@@ -158,8 +159,7 @@ class Recorder:
         out_slots = tuple(self.new_slot(o._data) for o in outs)
         exports = []
         if ctx is not None and self.phase == "forward":
-            if ctx._hooked:
-                self.refuse("a hook on a tensor inside the compiled region")
+            self.contexts.append(ctx)
             for k, entry in enumerate(ctx._saved or ()):
                 if entry is not None and entry[0] in ("array", "value") and isinstance(entry[1], numpy.ndarray) \
                         and id(entry[1]) not in self.slots:
@@ -333,6 +333,8 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
         output = function(*args, **kwargs)
     if recorder.reason is not None:
         return output, recorder.reason
+    if any(ctx._hooked for ctx in recorder.contexts):   # retain_grad or register_hook inside the region
+        return output, "a hook on a tensor inside the compiled region"
     leaves = []
     program.outputs = _flatten(output, leaves)
     for leaf in leaves:

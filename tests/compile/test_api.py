@@ -255,3 +255,18 @@ def test_constants_and_module_attributes_are_guarded():
     net.offset = ember.zeros(3)
     assert compiled(x).tolist() == [3.0] * 3
     assert compiled._ember_compiled.reasons() == []
+
+
+def test_retain_grad_inside_runs_eagerly():
+    def f(x):
+        h = x * 2
+        h.retain_grad()
+        return h.sum(), h
+
+    compiled = ember.compile(f)
+    for _ in range(2):
+        x = ember.ones(3, requires_grad=True)
+        out, h = compiled(x)
+        out.backward()
+        assert h.grad.tolist() == [1.0] * 3 and x.grad.tolist() == [2.0] * 3
+    assert compiled._ember_compiled.reasons() == ["a hook on a tensor inside the compiled region"]
