@@ -136,3 +136,35 @@ def test_function_with_dropout_follows_the_seeded_stream():
         d = torch.nn.functional.dropout(torch.from_numpy(x.numpy()) @ torch.from_numpy(w.detach().numpy()), 0.5)
         numpy.testing.assert_allclose(c.detach().numpy(), d.tanh().sum(1).numpy(), rtol=1e-6, atol=1e-6)
     assert compiled._ember_compiled.reasons() == []
+
+
+def test_in_place_relu_and_residual_add():
+    nn = ember.nn
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b, self.relu = nn.Linear(6, 6), nn.Linear(6, 6), nn.ReLU(inplace=True)
+
+        def forward(self, x):
+            out = self.b(self.relu(self.a(x)))
+            out += x
+            return self.relu(out).sum(1)
+
+    ember.manual_seed(0)
+    model = Residual()
+    eager = copy.deepcopy(model)
+    compiled = ember.compile(model)
+    for _ in range(3):
+        x = ember.randn(5, 6)
+        outputs = []
+        for m in (compiled, eager):
+            m.zero_grad()
+            out = m(x)
+            out.sum().backward()
+            outputs.append(out.detach().numpy())
+        assert numpy.array_equal(*outputs)
+        for p, q in zip(compiled.parameters(), eager.parameters()):
+            assert numpy.array_equal(p.grad.numpy(), q.grad.numpy())
+    entry, = compiled._ember_compiled.cache.values()
+    assert not entry.tape   # the backward was captured as an array program
