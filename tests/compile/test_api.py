@@ -270,3 +270,17 @@ def test_retain_grad_inside_runs_eagerly():
         out.backward()
         assert h.grad.tolist() == [1.0] * 3 and x.grad.tolist() == [2.0] * 3
     assert compiled._ember_compiled.reasons() == ["a hook on a tensor inside the compiled region"]
+
+
+def test_default_dtype_is_guarded():
+    compiled = ember.compile(lambda x: x + ember.zeros(3))
+    x = ember.ones(3, dtype=ember.float64)
+    assert compiled(x).dtype == compiled(x).dtype == ember.float64
+    before = ember.get_default_dtype()
+    ember.set_default_dtype(ember.float64)
+    try:
+        assert compiled(ember.ones(3)).dtype == ember.float64
+    finally:
+        ember.set_default_dtype(before)
+    assert compiled(ember.ones(3)).dtype == ember.float32
+    assert len(compiled._ember_compiled.cache) == 3
