@@ -4,6 +4,7 @@ time and peak memory.
     PYTHONPATH=$PWD python bench/bench_models.py                      # everything (tens of minutes)
     PYTHONPATH=$PWD python bench/bench_models.py --models cnn5,resnet18_32 --quick
     PYTHONPATH=$PWD python bench/bench_models.py --list
+    PYTHONPATH=$PWD python bench/bench_models.py --models mlp,mlp_compiled --threads 1 --skip loader,import
 
 A training step is forward, loss, backward and an SGD-momentum update; the evaluation is a ``no_grad`` forward in
 ``eval()`` mode. Both libraries build each model from the same code below (``lib`` is ``ember`` or ``torch``; no
@@ -211,6 +212,7 @@ def sequences(batch, length, features, batch_first):
 # name: (description, build(lib), make inputs(rng), steps in full mode)
 MODELS = {
     "mlp": ("seeds' MLP, batch 64", mlp, classify((64, 1, 28, 28)), 200),
+    "mlp_compiled": ("MLP b64, ember.compile vs torch eager", mlp, classify((64, 1, 28, 28)), 200),
     "cnn": ("seeds' CNN (3x3), batch 100", cnn, classify((100, 1, 28, 28)), 20),
     "cnn5": ("CNN 5x5+BN, batch 100, 28x28", cnn5, classify((100, 1, 28, 28)), 20),
     "resnet18_32": ("ResNet-18 32x32, batch 32", resnet18, classify((32, 3, 32, 32)), 20),
@@ -268,6 +270,8 @@ def child(lib_name, name, steps, warmup):
     _, build, make, _ = MODELS[name]
     lib.manual_seed(0)
     model = build(lib)
+    if name.endswith("_compiled") and lib_name == "ember":   # PyTorch runs eagerly: the goal is against eager
+        model = lib.compile(model)
     x, y = make(numpy.random.default_rng(0))
     x, y = lib.from_numpy(x), lib.from_numpy(y)
     if name == "dcgan":

@@ -73,6 +73,12 @@ def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name in ("compiler", "_dynamo"):   # torch.compile and its namespaces load on first use
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "compile":
+        from .compiler import compile
+        return compile
     if name == "vmap":   # torch.vmap is torch.func.vmap
         from .func import vmap
         return vmap

@@ -604,7 +604,16 @@ class Module:
         """Legacy name; behaves like ``register_full_backward_hook``."""
         return self.register_full_backward_hook(hook)
 
+    _compiled_call_impl = None
+
+    def compile(self, *args, **kwargs):
+        """Compiles this module's calls in place with ``ember.compile``'s arguments (its structure is unchanged)."""
+        from ...compiler._api import compile_in_place
+        compile_in_place(self, *args, **kwargs)
+
     def __call__(self, *args, **kwargs):
+        if self._compiled_call_impl is not None:
+            return self._compiled_call_impl(*args, **kwargs)
         if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)

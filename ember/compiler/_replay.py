@@ -1,0 +1,278 @@
+"""Replay: a captured Program turned into flat lists of array kernels over one value list, and the single autograd
+node a compiled forward records, whose backward runs the captured backward program.
+
+Each primitive step calls the op's own ``forward(ctx, *arrays)`` with a fresh ctx (so the same kernels run as in
+eager ember, bit for bit), then exports into slots what that ctx kept for the backward program. Random fills call
+the same Tensor method on the slot's array, so the generator's stream advances exactly as in eager code.
+"""
+import numpy
+
+from .._tensor import Tensor, _make, _wrap
+from ..autograd.function import Node, _as_array, _edge
+from ..autograd.grad_mode import no_grad, state
+
+
+def _arguments(specs, kwspecs, convert, constant=None):
+    """``fill(env) -> (args, kwargs)`` for an op's recorded argument specs; ``convert`` turns a slot's value into
+    the argument (``_wrap`` for an array as a tensor, or nothing); ``constant`` a constant's."""
+    constant = constant or _same
+    specs = [("const", constant(spec[1])) if spec[0] == "const" else spec for spec in specs]
+    kwspecs = {name: ("const", constant(spec[1])) if spec[0] == "const" else spec for name, spec in kwspecs.items()}
+    template = [spec[-1] for spec in specs]
+    fill = tuple((i, spec[1]) for i, spec in enumerate(specs) if spec[0] == "slot")
+    sequences = tuple((i, spec) for i, spec in enumerate(specs) if spec[0] == "seq")
+    keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+    keyword_slots = tuple((name, spec) for name, spec in kwspecs.items() if spec[0] != "const")
+    if sequences or any(spec[0] == "seq" for _, spec in keyword_slots):
+        def arguments(env):
+            return ([_resolve(spec, env, convert) for spec in specs],
+                    {name: _resolve(spec, env, convert) for name, spec in kwspecs.items()})
+        return arguments
+    keyword_slots = tuple((name, spec[1]) for name, spec in keyword_slots)
+
+    def arguments(env):
+        args = template[:]
+        for i, slot in fill:
+            args[i] = convert(env[slot])
+        kw = keywords
+        if keyword_slots:
+            kw = dict(keywords)
+            for name, slot in keyword_slots:
+                kw[name] = convert(env[slot])
+        return args, kw
+    return arguments
+
+
+def _resolve(spec, env, convert):
+    kind = spec[0]
+    if kind == "slot":
+        return convert(env[spec[1]])
+    if kind == "seq":
+        return spec[1](_resolve(item, env, convert) for item in spec[2])
+    return spec[1]
+
+
+def _composite_kernel(step, tape):
+    """A composite op recorded whole: its Python code runs again on tensors (through autograd in a tape)."""
+    _, cls, specs, kwspecs, outs, multiple = step
+    arguments = _arguments(specs, kwspecs, _same if tape else _wrap)
+    apply = cls._apply
+
+    def run(env):
+        args, kw = arguments(env)
+        result = apply(args, kw)
+        results = result if multiple else (result,)
+        for slot, tensor in zip(outs, results):
+            env[slot] = tensor if tape else tensor._data
+    return run
+
+
+def _same(value):
+    return value
+
+
+def _array(value):
+    return value._data if isinstance(value, Tensor) else value
+
+
+def _kernel(step):
+    """One step of a program as ``run(env)``."""
+    kind = step[0]
+    if kind == "composite":
+        return _composite_kernel(step, False)
+    if kind == "primitive":
+        _, cls, specs, kwspecs, needs, outs, multiple, exports = step
+        arguments = _arguments(specs, kwspecs, _same, _array)
+        forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
+        saved = tuple((k, slot) for k, name, slot in exports if k is not None)
+        attributes = tuple((name, slot) for k, name, slot in exports if k is None)
+
+        def run(env):
+            args, kw = arguments(env)
+            ctx = node_cls()
+            ctx.needs_input_grad = needs
+            result = forward(ctx, *args, **kw)
+            if multiple:
+                for slot, array in zip(outs, result):
+                    env[slot] = array if type(array) is numpy.ndarray else _as_array(array, ctx.xp)
+            else:
+                env[out] = result if type(result) is numpy.ndarray else _as_array(result, ctx.xp)
+            for k, slot in saved:
+                value = ctx._saved[k]
+                env[slot] = value if type(value) is numpy.ndarray else _as_array(value, ctx.xp)
+            for name, slot in attributes:
+                value = getattr(ctx, name)
+                env[slot] = value._data if isinstance(value, Tensor) else value
+        return run
+    if kind == "create":
+        _, shape, fill, dtype, slot = step
+        if fill is None:
+            def run(env):
+                env[slot] = numpy.empty(shape, dtype)
+        elif fill == 0:
+            def run(env):
+                env[slot] = numpy.zeros(shape, dtype)
+        else:
+            def run(env):
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    env[slot] = numpy.full(shape, fill, dtype)
+        return run
+    if kind == "fill":
+        _, name, slot, args, kwargs = step
+        method = getattr(Tensor, name)
+
+        def run(env):
+            with no_grad():
+                method(_wrap(env[slot]), *args, **kwargs)
+        return run
+    _, target, (source_kind, source) = step   # "write": an in-place write into the target's memory
+    if source_kind == "slot":
+        def run(env):
+            env[target][...] = env[source]
+    else:
+        source = source._data if isinstance(source, Tensor) else source
+
+        def run(env):
+            env[target][...] = source
+    return run
+
+
+def _tape_kernel(step):
+    """One step of a forward program as ``run(env)`` on tensors, through autograd (each op records its node)."""
+    kind = step[0]
+    if kind == "composite":
+        return _composite_kernel(step, True)
+    if kind == "primitive":
+        _, cls, specs, kwspecs, _, outs, multiple, _ = step
+        arguments = _arguments(specs, kwspecs, _same)
+        apply, out = cls._apply, outs[0]
+
+        def run(env):
+            args, kw = arguments(env)
+            result = apply(args, kw)
+            if multiple:
+                for slot, tensor in zip(outs, result):
+                    env[slot] = tensor
+            else:
+                env[out] = result
+        return run
+    if kind == "create":
+        create = _kernel(step)
+        slot = step[4]
+
+        def run(env):
+            create(env)
+            env[slot] = _make(env[slot])
+        return run
+    if kind == "fill":
+        _, name, slot, args, kwargs = step
+        method = getattr(Tensor, name)
+
+        def run(env):
+            method(env[slot], *args, **kwargs)
+        return run
+    from ..ops._inplace import assign_inplace
+    _, target, (source_kind, source) = step
+
+    def run(env):
+        assign_inplace(env[target], env[source] if source_kind == "slot" else source)
+    return run
+
+
+class Executable:
+    """A Program ready to run: kernels for both directions, and the slots each side reads."""
+
+    def __init__(self, program):
+        self.program = program
+        self.tape = program.tape is not None
+        self.forward = [(_tape_kernel if self.tape else _kernel)(step) for step in program.forward]
+        self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
+        self.size = program.size
+        self.parameters = program.parameters
+        self.inputs = program.inputs
+        self.checks = list(program.checks.values())
+
+    def run(self, tensors):
+        """Runs the forward on ``tensors`` (flattened tensor inputs); returns the output tensors, flattened."""
+        program = self.program
+        if self.tape:
+            return self._run_tape(tensors)
+        env = [None] * self.size
+        for slot, t in zip(self.inputs, tensors):
+            env[slot] = t._data
+        for slot, p in self.parameters:
+            env[slot] = p._data
+        with no_grad():
+            for kernel in self.forward:
+                kernel(env)
+        for t in program.written:
+            t._version_counter[0] += 1
+        outputs = [_wrap(env[slot]) for slot in program.output_slots]
+        if self.backward is None:
+            return outputs
+        wanted = [tensors[i] if kind == "input" else self.parameters[i][1] for kind, i in program.wanted]
+        node = CompiledFunctionBackward()
+        node._executable = self
+        node._kept = [(slot, env[slot]) for slot in program.keep]
+        node._edges = [_edge(t) for t in wanted]
+        node._input_meta = [(t._data.shape, t._data.dtype) for t in wanted]
+        node.needs_input_grad = (True,) * len(wanted)
+        grad_in = program.grad_in
+        node._num_outputs = len(grad_in)
+        node._output_meta = [(outputs[leaf]._data.shape, outputs[leaf]._data.dtype) for leaf, _ in grad_in]
+        node._saved = ()   # released by a backward without retain_graph
+        for nr, (leaf, _) in enumerate(grad_in):
+            tensor = outputs[leaf]
+            tensor.requires_grad, tensor.grad_fn = True, node
+            if nr:
+                tensor._output_nr = nr
+        return outputs
+
+
+    def _run_tape(self, tensors):
+        env = [None] * self.size
+        for slot, t in zip(self.inputs, tensors):
+            env[slot] = t
+        for slot, p in self.parameters:
+            env[slot] = p
+        for kernel in self.forward:
+            kernel(env)
+        return [env[slot] for slot in self.program.output_slots]
+
+
+class CompiledFunction:
+    """Stands in for the ``_function`` of the compiled forward's node: its backward runs the captured program."""
+
+    _array_level = False
+
+    @staticmethod
+    def backward(node, *grads):
+        if node._kept is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved tensors after they "
+                "have already been freed). Saved intermediate values of the graph are freed when you call "
+                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved tensors after calling backward.")
+        if state.enabled:
+            raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
+        executable = node._executable
+        program = executable.program
+        env = [None] * executable.size
+        for slot, array in node._kept:
+            env[slot] = array
+        for (_, slot), g in zip(program.grad_in, grads):
+            env[slot] = g._data
+        with no_grad():
+            for kernel in executable.backward:
+                kernel(env)
+        return tuple(None if slot is None else _make(env[slot]) for slot in program.grad_out)
+
+
+class CompiledFunctionBackward(Node):
+    """The one node a compiled forward records (PyTorch's is ``CompiledFunctionBackward``)."""
+
+    _function = CompiledFunction
+    _kept = None
+
+    def _release(self):
+        self._kept, self._saved = None, None
