@@ -1,0 +1,103 @@
+"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``, in-place
+``cumsum_``/``cumprod_``, ``hardshrink``/``prelu`` methods and the predicates ``is_same_size``, ``is_signed``,
+``get_device``."""
+from .. import _backend, _dtype
+from .._tensor import Tensor, _make
+from . import activation
+from ._inplace import assign_inplace
+from ._util import shape_arg, tensor_method
+from .creation import _legacy_array
+from .cumulative import cumprod, cumsum
+from .linalg._common import _CPP_NAMES
+from .reduction import sum
+
+__all__ = ["is_same_size", "is_signed", "get_device"]
+
+
+@tensor_method
+def new(self, *args, device=None):
+    """Legacy constructor of self's dtype: ``x.new()`` is empty, ``x.new(2, 3)`` / ``x.new(Size)`` allocate
+    (uninitialized) that shape, ``x.new(data)`` copies a sequence, ``x.new(t)`` returns a tensor of the same dtype."""
+    device = _backend.as_device(device) if device is not None else self.device
+    if len(args) == 1 and not isinstance(args[0], (Tensor, list, tuple)) and not _is_integer(args[0]):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not self.dtype or other.device != device:
+            raise TypeError(f"expected {self.dtype} on {device} (got {other.dtype} on {other.device})")
+        return _make(other._data)
+    array = _legacy_array(args, self.dtype, device)
+    if array.dtype != self.dtype.numpy:
+        array = array.astype(self.dtype.numpy)
+    return _make(array)
+
+
+def _is_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool) or hasattr(value, "__index__") and not isinstance(
+        value, (bool, float))
+
+
+@tensor_method
+def sum_to_size(self, *size):
+    """Sums self down to ``size``, which self's shape must broadcast from (the reverse of ``expand``)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    size = shape_arg(size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:   # PyTorch's sum_to: a full sum, so integers widen to int64 as in sum()
+        return sum(self)
+    result = self
+    if lead:
+        result = sum(result, tuple(range(lead)))
+    keep = tuple(d for d, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1)
+    if keep:
+        result = sum(result, keep, keepdim=True)
+    return result if result is not self else self.view(shape)
+
+
+def _inplace_cumulative(function):
+    def method(self, dim, *, dtype=None):
+        if dtype is not None and _dtype.as_dtype(dtype) is not self.dtype:
+            theirs = str(_dtype.as_dtype(dtype)).split(".")[-1]
+            ours = str(self.dtype).split(".")[-1]
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {_CPP_NAMES.get(ours, ours)} and output "
+                               f"tensor dtype {_CPP_NAMES.get(theirs, theirs)} should match")
+        return assign_inplace(self, function(self, dim, dtype=dtype))
+    method.__name__ = function.__name__ + "_"
+    method.__doc__ = f"In-place version of :func:`{function.__name__}` (the result keeps self's dtype)."
+    setattr(Tensor, method.__name__, method)
+
+
+_inplace_cumulative(cumsum)
+_inplace_cumulative(cumprod)
+
+
+@tensor_method
+def hardshrink(self, lambd=0.5):
+    """self where ``|self| > lambd``, else 0."""
+    return activation.hardshrink(self, lambd)
+
+
+@tensor_method
+def prelu(self, weight):
+    """self where positive, else ``weight * self`` (one weight per channel, dim 1, or shared)."""
+    return activation.prelu(self, weight)
+
+
+@tensor_method
+def is_same_size(self, other):
+    """True when both tensors have the same shape."""
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def is_signed(input):
+    """True for signed dtypes (everything but bool and the unsigned integers)."""
+    return input.is_signed()
+
+
+def get_device(input):
+    """The CUDA device index of a GPU tensor; -1 for a CPU tensor."""
+    return input.get_device()

@@ -1,0 +1,73 @@
+"""Tensor.new, sum_to_size, cumsum_/cumprod_, hardshrink/prelu methods and the predicates is_same_size, is_signed,
+get_device against PyTorch."""
+import numpy
+import pytest
+import torch
+
+import ember
+
+from ..oracle import check, check_error, sample
+
+
+@pytest.mark.parametrize("args", [([1, 2],), ([[1.5, 2], [3, 4]],), ((2, 3),), ()])
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.int64, numpy.float64])
+def test_new_copies_data_in_self_dtype(args, dtype):
+    check(lambda L, x: x.new(*args), numpy.ones(2, dtype), grad=False)
+
+
+@pytest.mark.parametrize("size", [(2, 3), (0,), (4,)])
+def test_new_allocates_shapes(size):
+    for shape in (size, (ember.Size(size),)):
+        made = ember.ones(2, dtype=ember.float64).new(*shape)
+        assert tuple(made.shape) == size and made.dtype is ember.float64 and not made.requires_grad
+    assert ember.ones(1).new(2, 3, device="cpu").device == ember.device("cpu")
+
+
+def test_new_from_tensor_and_errors():
+    x = ember.ones(3)
+    other = ember.arange(3.0)
+    assert x.new(other).tolist() == [0.0, 1.0, 2.0]
+    check_error(lambda L, x, y: x.new(y), numpy.ones(2, numpy.float32), numpy.ones(2, numpy.int64))
+    check_error(lambda L, x: x.new(3.5), numpy.ones(2))
+    check_error(lambda L, x: x.new(2, dtype=L.int64), numpy.ones(2))
+
+
+@pytest.mark.parametrize("shape, size", [((2, 3), (1, 3)), ((2, 3), (3,)), ((2, 3), (2, 1)), ((2, 3), (1, 1)),
+                                         ((4, 1, 3), (1, 3)), ((2, 3), (2, 3)), ((), ()), ((5,), (1,))])
+@pytest.mark.parametrize("dtype", [numpy.float64, numpy.int32])
+def test_sum_to_size_matches_torch(shape, size, dtype):
+    check(lambda L, x: x.sum_to_size(*size) if size else x.sum_to_size(size), sample(shape, dtype))
+    check(lambda L, x: x.sum_to_size(L.Size(size)), sample(shape, dtype), grad=False)
+
+
+@pytest.mark.parametrize("size", [(4, 3), (1, 2, 3), (2,)])
+def test_sum_to_size_errors(size):
+    check_error(lambda L, x: x.sum_to_size(*size), numpy.ones((2, 3)))
+    check_error(lambda L, x: x.sum_to_size(), numpy.ones((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.int32, numpy.uint8, numpy.float64])
+def test_inplace_cumulative_keeps_dtype(name, dtype):
+    def run(L, x):
+        y = x * 1
+        return getattr(y, name)(1), y
+    check(run, sample((3, 4), dtype, low=0))
+    check(lambda L, x: getattr(x * 1, name)(0, dtype=x.dtype), sample((3,), dtype, low=0), grad=False)
+    check_error(lambda L, x: getattr(x, name)(0, dtype=L.float64 if x.dtype != L.float64 else L.float32),
+                sample((3,), dtype, low=0))
+
+
+def test_hardshrink_and_prelu_methods():
+    x = sample((2, 3, 4), numpy.float64)
+    check(lambda L, x: x.hardshrink(), x)
+    check(lambda L, x: x.hardshrink(1.5), x)
+    check(lambda L, x, w: x.prelu(w), x, numpy.array([0.25, -0.5, 2.0]))
+    check(lambda L, x, w: x.prelu(w), x, numpy.array([0.1]))
+
+
+def test_predicates_match_torch():
+    for a, b in [((2,), (2, 1)), ((2, 3), (2, 3)), ((), ())]:
+        check(lambda L, x, y: (x.is_same_size(y), L.is_same_size(x, y)), numpy.ones(a), numpy.ones(b), grad=False)
+    for dtype in (numpy.uint8, numpy.int8, numpy.float32, numpy.bool_, numpy.complex64):
+        check(lambda L, x: (L.is_signed(x), x.is_signed(), L.get_device(x)), numpy.ones(2, dtype), grad=False)
