@@ -24,6 +24,7 @@ from .ops.sampling import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
 from .ops.calculus import *  # noqa: F401,F403  (issue 15: more of torch's namespace)
+from .ops.floating_point import *  # noqa: F401,F403
 from .ops.indices import *  # noqa: F401,F403
 from .ops.integer_math import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403

@@ -165,3 +165,22 @@ def test_profiler_names_exist_as_in_torch(module, name):
 @pytest.mark.parametrize("name", ["load_state_dict_from_url", "download_url_to_file", "get_dir", "set_dir"])
 def test_hub_names_exist_as_in_torch(name):
     assert hasattr(torch.hub, name) and hasattr(ember.hub, name)
+
+
+# Issue 15, more ops (ops/indices, tensor_utilities, calculus, statistics, integer_math, floating_point).
+MORE_OPS_FUNCTIONS = ("diff isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
+                      "get_device cov corrcoef dist renorm trapezoid trapz cumulative_trapezoid vander histogram "
+                      "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter").split()
+MORE_OPS_METHODS = ("diff fill_diagonal_ new sum_to_size cumsum_ cumprod_ hardshrink prelu is_same_size cov corrcoef "
+                    "dist renorm renorm_ histogram gcd gcd_ lcm lcm_ heaviside heaviside_ ldexp ldexp_ frexp "
+                    "nextafter nextafter_").split()
+
+
+@pytest.mark.parametrize("name", MORE_OPS_FUNCTIONS)
+def test_more_ops_functions_exist_as_in_torch(name):
+    assert hasattr(torch, name) and callable(getattr(ember, name, None)), f"ember.{name} is missing"
+
+
+@pytest.mark.parametrize("name", MORE_OPS_METHODS)
+def test_more_ops_methods_exist_as_in_torch(name):
+    assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name), f"Tensor.{name} is missing"
