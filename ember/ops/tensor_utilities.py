@@ -1,6 +1,6 @@
 """Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``, in-place
 ``cumsum_``/``cumprod_``, ``hardshrink``/``prelu`` methods and the predicates ``is_same_size``, ``is_signed``,
-``get_device``."""
+``get_device``, ``is_inference``."""
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from . import activation
@@ -11,7 +11,7 @@ from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
 
-__all__ = ["is_same_size", "is_signed", "get_device"]
+__all__ = ["is_same_size", "is_signed", "get_device", "is_inference"]
 
 
 @tensor_method
@@ -101,3 +101,14 @@ def is_signed(input):
 def get_device(input):
     """The CUDA device index of a GPU tensor; -1 for a CPU tensor."""
     return input.get_device()
+
+
+Tensor._inference = False   # ember._tensor marks tensors made inside inference_mode()
+
+
+@tensor_method
+def is_inference(input):
+    """True for tensors made inside ``inference_mode()`` and views of them (not views made there of other
+    tensors)."""
+    root = input._base if input._base is not None else input
+    return root._inference

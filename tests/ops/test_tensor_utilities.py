@@ -71,3 +71,20 @@ def test_predicates_match_torch():
         check(lambda L, x, y: (x.is_same_size(y), L.is_same_size(x, y)), numpy.ones(a), numpy.ones(b), grad=False)
     for dtype in (numpy.uint8, numpy.int8, numpy.float32, numpy.bool_, numpy.complex64):
         check(lambda L, x: (L.is_signed(x), x.is_signed(), L.get_device(x)), numpy.ones(2, dtype), grad=False)
+
+
+def test_is_inference_matches_torch():
+    def run(L):
+        outside = L.ones(2)
+        with L.inference_mode():
+            made, computed, view_of_outside, item_of_outside = L.ones(2), outside * 2, outside.view(2), outside[0]
+            with L.inference_mode(False):
+                nested = L.ones(1)
+        with L.no_grad():
+            under_no_grad = L.ones(1)
+        tensors = [outside, made, computed, view_of_outside, item_of_outside, nested, under_no_grad, made.view(2),
+                   made[0], made + 1]
+        return [t.is_inference() for t in tensors] + [L.is_inference(made), L.is_inference(outside)]
+    ours, theirs = run(ember), run(torch)
+    assert ours == theirs
+    assert not ember.is_inference_mode_enabled()
