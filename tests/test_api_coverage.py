@@ -170,10 +170,11 @@ def test_hub_names_exist_as_in_torch(name):
 # Issue 15, more ops (ops/indices, tensor_utilities, calculus, statistics, integer_math, floating_point).
 MORE_OPS_FUNCTIONS = ("diff isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
                       "get_device cov corrcoef dist renorm trapezoid trapz cumulative_trapezoid vander histogram "
-                      "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter").split()
+                      "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter is_inference lu lu_unpack "
+                      "lu_solve triangular_solve").split()
 MORE_OPS_METHODS = ("diff fill_diagonal_ new sum_to_size cumsum_ cumprod_ hardshrink prelu is_same_size cov corrcoef "
                     "dist renorm renorm_ histogram gcd gcd_ lcm lcm_ heaviside heaviside_ ldexp ldexp_ frexp "
-                    "nextafter nextafter_").split()
+                    "nextafter nextafter_ is_inference lu lu_solve triangular_solve").split()
 
 
 @pytest.mark.parametrize("name", MORE_OPS_FUNCTIONS)
@@ -184,3 +185,8 @@ def test_more_ops_functions_exist_as_in_torch(name):
 @pytest.mark.parametrize("name", MORE_OPS_METHODS)
 def test_more_ops_methods_exist_as_in_torch(name):
     assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name), f"Tensor.{name} is missing"
+
+
+@pytest.mark.parametrize("name", ["lu", "lu_factor", "lu_factor_ex", "lu_solve"])
+def test_more_ops_linalg_names_exist_as_in_torch(name):
+    assert hasattr(torch.linalg, name) and hasattr(ember.linalg, name), f"ember.linalg.{name} is missing"

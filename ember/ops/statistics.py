@@ -10,10 +10,10 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ._inplace import assign_inplace
-from ._util import tensor_method, wrap_dim, write_out
+from ._util import tensor_method, wrap_dim
 from .creation import complex, linspace
 from .linalg.norms import vector_norm
-from .reduction import _write_tuple, return_type, sum
+from .reduction import _write_tuple, return_type
 
 __all__ = ["cov", "corrcoef", "histogram", "histogramdd", "dist", "renorm"]
 

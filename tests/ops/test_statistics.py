@@ -22,8 +22,10 @@ def test_cov_and_corrcoef_match_torch(shape, dtype):
 @pytest.mark.parametrize("correction", [0, 1, 2])
 @pytest.mark.parametrize("weights", ["f", "a", "fa"])
 def test_cov_with_weights(correction, weights):
-    kwargs = lambda L, f, a: dict(fweights=f if "f" in weights else None, aweights=a if "a" in weights else None)
-    check(lambda L, x, f, a: L.cov(x, correction=correction, **kwargs(L, f, a)), X, FW, AW)
+    def run(L, x, f, a):
+        return L.cov(x, correction=correction, fweights=f if "f" in weights else None,
+                     aweights=a if "a" in weights else None)
+    check(run, X, FW, AW)
     gradcheck(lambda L, x, a: L.cov(x, correction=correction, aweights=a), X, AW)
 
 
