@@ -20,6 +20,8 @@ _frexp = return_type("frexp", ("mantissa", "exponent"))
 def ldexp(input, other, *, out=None):
     """``input * 2 ** other`` in the promoted floating dtype (the default float dtype for integer operands)."""
     _require_tensors("ldexp", input, other)
+    if other.dtype is _dtype.bool_:
+        raise _not_implemented("ldexp_cpu_exp", other)
     target = _dtype.result_type(input, other)
     if not (target.is_floating_point or target.is_complex):
         target = _dtype.get_default_dtype()
@@ -54,6 +56,8 @@ def frexp(input, *, out=None):
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     data = input._data
     wide = data.astype(numpy.float32) if data.dtype.itemsize < 4 else data
+    if out is not None and out[1].dtype is not _dtype.int32:
+        raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {out[1].dtype}")
     exponent = _make(xp_of(wide).frexp(wide)[1].astype(numpy.int32))
     return _write_tuple(out, _frexp(FrexpMantissa.apply(input), exponent))
 

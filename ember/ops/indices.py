@@ -91,6 +91,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
     a = (left._data if left is not None else xp.asarray(elements)).astype(target.numpy)
     b = (right._data if right is not None else xp.asarray(test_elements)).astype(target.numpy)
     found = xp.isin(a, b, assume_unique=assume_unique, invert=invert)
+    if out is not None and out.dtype is not _dtype.bool_:
+        raise RuntimeError(f"Expected out tensor to have dtype bool, but got {out.dtype} instead")
     return write_out(out, _make(xp.asarray(found)), "isin")
 
 
@@ -98,6 +100,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None
 def fill_diagonal_(self, fill_value, wrap=False):
     """Writes ``fill_value`` on the main diagonal (all dims of equal length when more than 2); ``wrap=True``
     restarts the diagonal every ``cols + 1`` rows of a tall matrix, as NumPy's ``fill_diagonal``."""
+    if isinstance(fill_value, Tensor) and fill_value.ndim:   # a 0-d tensor passes as a number, as in PyTorch
+        raise TypeError("fill_diagonal_(): argument 'fill_value' (position 1) must be Number, not Tensor")
     if self.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
     if self.ndim > 2 and len(set(self.shape)) != 1:

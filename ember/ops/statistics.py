@@ -93,6 +93,8 @@ def corrcoef(input):
 @tensor_method
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other`` (broadcast)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not {type(other).__name__}")
     difference = input - other
     if not (difference.dtype.is_floating_point or difference.dtype.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "

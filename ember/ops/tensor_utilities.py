@@ -90,6 +90,8 @@ def prelu(self, weight):
 @tensor_method
 def is_same_size(self, other):
     """True when both tensors have the same shape."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
     return tuple(self.shape) == tuple(other.shape)
 
 

@@ -32,6 +32,7 @@ def test_ldexp_inplace_out_and_errors():
     out = ember.empty(2)
     assert ember.ldexp(ember.tensor([1.0, 2.0]), ember.tensor([3, 4]), out=out) is out and out.tolist() == [8, 32]
     check_error(lambda L, x: L.ldexp(x, 3), numpy.ones(2))
+    check_error(lambda L, x, e: L.ldexp(x, e), numpy.ones(2), numpy.ones(2, bool))
     check_error(lambda L, x, e: x.ldexp_(e), numpy.ones(2, numpy.int64), numpy.ones(2, numpy.int64))
 
 
@@ -49,6 +50,7 @@ def test_frexp_gradient_fields_out_and_errors():
     result = ember.frexp(ember.tensor([3.0, 8.0]), out=(mantissa, exponent))
     assert result.mantissa is mantissa and result.exponent is exponent and exponent.tolist() == [2, 4]
     check_error(lambda L, x: L.frexp(x), numpy.array([1, 2]))
+    check_error(lambda L, x: L.frexp(x, out=(L.empty(1), L.empty(1))), numpy.array([6.0]))
 
 
 @pytest.mark.parametrize("dtypes", [(numpy.float32, numpy.float32), (numpy.float64, numpy.float64),

@@ -73,6 +73,7 @@ def test_isin_out_and_errors():
     check_error(lambda L, a, b: L.isin(a, b), numpy.array([True]), numpy.array([1.0]))
     check_error(lambda L, a, b: L.isin(a, b), numpy.array([1 + 1j]), numpy.array([1 + 1j]))
     check_error(lambda L: L.isin(2, 3))
+    check_error(lambda L, a: L.isin(a, a, out=L.empty(2, dtype=L.int64)), numpy.array([1, 2]))
 
 
 @pytest.mark.parametrize("shape, wrap", [((3, 3), False), ((7, 3), True), ((7, 3), False), ((3, 5), True),
@@ -87,6 +88,7 @@ def test_fill_diagonal_matches_torch(shape, wrap, dtype):
 
 def test_fill_diagonal_errors_and_version():
     check_error(lambda L, x: x.fill_diagonal_(1), numpy.zeros(3))
+    check_error(lambda L, x: x.fill_diagonal_(L.tensor([1.0])), numpy.zeros((2, 2)))
     check_error(lambda L, x: x.fill_diagonal_(1), numpy.zeros((2, 3, 3)))
     check_error(lambda L, x: x.requires_grad_().fill_diagonal_(1), numpy.zeros((3, 3)))
     x = ember.zeros(2, 2)

@@ -62,6 +62,7 @@ def test_dist_gradcheck_and_errors():
     gradcheck(lambda L, a, b: L.dist(a, b, 3), sample((3, 4), numpy.float64), sample((4,), numpy.float64, seed=1))
     check_error(lambda L, a, b: L.dist(a, b), numpy.ones(2, numpy.int64), numpy.ones(2, numpy.int64))
     check_error(lambda L, a, b: L.dist(a, b), numpy.ones((2, 2)), numpy.ones(3))
+    check_error(lambda L, a: L.dist(a, 3.0), numpy.ones(2))
 
 
 @pytest.mark.parametrize("p, dim, maxnorm", [(2, 0, 3.0), (1, 1, 2.0), (float("inf"), -1, 1.5), (3, 2, 0.5),

@@ -69,6 +69,7 @@ def test_hardshrink_and_prelu_methods():
 def test_predicates_match_torch():
     for a, b in [((2,), (2, 1)), ((2, 3), (2, 3)), ((), ())]:
         check(lambda L, x, y: (x.is_same_size(y), L.is_same_size(x, y)), numpy.ones(a), numpy.ones(b), grad=False)
+    check_error(lambda L, x: x.is_same_size(3), numpy.ones(2))
     for dtype in (numpy.uint8, numpy.int8, numpy.float32, numpy.bool_, numpy.complex64):
         check(lambda L, x: (L.is_signed(x), x.is_signed(), L.get_device(x)), numpy.ones(2, dtype), grad=False)
 
