@@ -213,10 +213,10 @@ def _histogramdd(input, bins, range, weight, density, name):
     hist = counts.astype(input._data.dtype).reshape(shape)
     if density:
         total = hist.sum()
-        for d, e in enumerate(edges):
-            widths = xp.diff(e._data).reshape((-1,) + (1,) * (dims - d - 1))
-            hist = hist / widths
-        hist = hist / total
+        with numpy.errstate(invalid="ignore", divide="ignore"):   # no samples: NaN, as in PyTorch
+            for d, e in enumerate(edges):
+                hist = hist / xp.diff(e._data).reshape((-1,) + (1,) * (dims - d - 1))
+            hist = hist / total
     return _make(hist.astype(input._data.dtype, copy=False)), edges
 
 

@@ -107,6 +107,7 @@ def test_histogram_matches_torch(dtype, bins, kwargs):
 @pytest.mark.parametrize("x", [numpy.ones(3), numpy.zeros(0), numpy.array([-1e300, 1e300]), sample((2, 3))])
 def test_histogram_edge_cases(x):
     check(lambda L, x: tuple(L.histogram(x, 4)), x, grad=False)
+    check(lambda L, x: tuple(L.histogram(x, 3, density=True)), x, grad=False)
 
 
 def test_histogram_out_and_fields():
