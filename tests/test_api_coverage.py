@@ -168,7 +168,7 @@ def test_hub_names_exist_as_in_torch(name):
 
 
 # Issue 15, more ops (ops/indices, tensor_utilities, calculus, statistics, integer_math, floating_point).
-MORE_OPS_FUNCTIONS = ("diff isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
+MORE_OPS_FUNCTIONS = ("diff gradient isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
                       "get_device cov corrcoef dist renorm trapezoid trapz cumulative_trapezoid vander histogram "
                       "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter is_inference lu lu_unpack "
                       "lu_solve triangular_solve").split()

@@ -1,15 +1,15 @@
-"""Finite differences and integration along a dim: diff, trapezoid (trapz) and cumulative_trapezoid; and the
-Vandermonde matrix vander. All are built from differentiable ops, so gradients come with them."""
+"""Finite differences and integration along a dim: diff, gradient, trapezoid (trapz) and cumulative_trapezoid; and
+the Vandermonde matrix vander. All are built from differentiable ops, so gradients come with them."""
 import numbers
 
 from .. import _dtype
 from .._tensor import Tensor
-from ._util import tensor_method, wrap_dim, write_out
+from ._util import tensor_method, wrap_dim, wrap_dims, write_out
 from .cumulative import cumsum
 from .reduction import sum
 from .shape import cat
 
-__all__ = ["diff", "trapezoid", "trapz", "cumulative_trapezoid", "vander"]
+__all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander"]
 
 
 def _check_edge(input, edge, dim, name):
@@ -47,6 +47,67 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
         later, earlier = result.narrow(dim, 1, length - 1), result.narrow(dim, 0, length - 1)
         result = later.logical_xor(earlier) if result.dtype is _dtype.bool_ else later - earlier
     return write_out(out, result, "diff")
+
+
+def _gradient_spacings(spacing, dims):
+    if isinstance(spacing, numbers.Number) or isinstance(spacing, Tensor) and spacing.ndim == 0:
+        return [float(spacing)] * len(dims)
+    spacing = list(spacing)
+    if len(spacing) != len(dims):
+        raise RuntimeError("torch.gradient expected spacing to be unspecified, a scalar or it's spacing and dim "
+                           f"arguments to have the same length, but got a spacing argument of length {len(spacing)} "
+                           f"and a dim argument of length {len(dims)}.")
+    return [float(h) if isinstance(h, numbers.Number) or h.ndim == 0 else h for h in spacing]
+
+
+def _uniform_gradient(f, d, h, edge_order):
+    n = f.shape[d]
+    interior = (f.narrow(d, 2, n - 2) - f.narrow(d, 0, n - 2)) / (2 * h)
+    if edge_order == 1:
+        start = (f.narrow(d, 1, 1) - f.narrow(d, 0, 1)) / h
+        end = (f.narrow(d, n - 1, 1) - f.narrow(d, n - 2, 1)) / h
+    else:
+        start = (-1.5 * f.narrow(d, 0, 1) + 2 * f.narrow(d, 1, 1) - 0.5 * f.narrow(d, 2, 1)) / h
+        end = (0.5 * f.narrow(d, n - 3, 1) - 2 * f.narrow(d, n - 2, 1) + 1.5 * f.narrow(d, n - 1, 1)) / h
+    return cat([start, interior, end], d)
+
+
+def _coordinate_gradient(f, d, coordinates, edge_order):
+    """Second-order accurate differences at uneven sample points (NumPy's formulas)."""
+    n = f.shape[d]
+    dx = diff(coordinates).reshape((-1,) + (1,) * (f.ndim - d - 1))
+    before, after = dx.narrow(0, 0, n - 2), dx.narrow(0, 1, n - 2)
+    interior = (-after / (before * (before + after)) * f.narrow(d, 0, n - 2)
+                + (after - before) / (before * after) * f.narrow(d, 1, n - 2)
+                + before / (after * (before + after)) * f.narrow(d, 2, n - 2))
+    if edge_order == 1:
+        start = (f.narrow(d, 1, 1) - f.narrow(d, 0, 1)) / dx.narrow(0, 0, 1)
+        end = (f.narrow(d, n - 1, 1) - f.narrow(d, n - 2, 1)) / dx.narrow(0, n - 2, 1)
+    else:
+        h1, h2 = dx.narrow(0, 0, 1), dx.narrow(0, 1, 1)
+        start = (-(2 * h1 + h2) / (h1 * (h1 + h2)) * f.narrow(d, 0, 1) + (h1 + h2) / (h1 * h2) * f.narrow(d, 1, 1)
+                 - h1 / (h2 * (h1 + h2)) * f.narrow(d, 2, 1))
+        h1, h2 = dx.narrow(0, n - 3, 1), dx.narrow(0, n - 2, 1)
+        end = (h2 / (h1 * (h1 + h2)) * f.narrow(d, n - 3, 1) - (h1 + h2) / (h1 * h2) * f.narrow(d, n - 2, 1)
+               + (2 * h2 + h1) / (h2 * (h1 + h2)) * f.narrow(d, n - 1, 1))
+    return cat([start, interior, end], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimated derivatives of ``input`` along each of ``dim`` (all dims by default) by central differences, with
+    one- or two-sided ``edge_order`` differences at the ends; ``spacing`` is a step, a step per dim or sample
+    coordinates per dim. Returns one tensor per dim."""
+    if edge_order not in (1, 2):
+        raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    if input.ndim == 0:
+        return ()
+    dims = wrap_dims(dim, input.ndim)
+    spacings = _gradient_spacings(spacing, dims)
+    if any(input.shape[d] < edge_order + 1 for d in dims):
+        raise RuntimeError("torch.gradient expected each dimension size to be at least edge_order+1")
+    f = _as_float(input, "gradient")
+    return tuple(_uniform_gradient(f, d, h, edge_order) if isinstance(h, float) else
+                 _coordinate_gradient(f, d, h, edge_order) for d, h in zip(dims, spacings))
 
 
 def _as_float(y, name):

@@ -76,3 +76,29 @@ def test_vander_gradients_at_zero_and_errors():
     gradcheck(lambda L, x: L.vander(x, 4), numpy.array([0.5, 1.5, -2.0]))   # cumprod's second derivative: not at 0
     check_error(lambda L, x: L.vander(x), numpy.ones((2, 2)))
     check_error(lambda L, x: L.vander(x, -1), numpy.ones(2))
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64, numpy.int64])
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("kwargs", [{}, {"spacing": 2.5}, {"dim": 1}, {"dim": [-1, 0], "spacing": [0.5, 3]},
+                                    {"spacing": "coordinates"}, {"dim": 0, "spacing": "coordinates"}])
+def test_gradient_matches_torch(dtype, edge_order, kwargs):
+    def run(L, f, x0, x1):
+        k = dict(kwargs)
+        if k.get("spacing") == "coordinates":
+            k["spacing"] = [x0] if k.get("dim") == 0 else [x0, x1]
+        return L.gradient(f, edge_order=edge_order, **k)
+    x0, x1 = numpy.array([0.0, 0.5, 2.0, 2.5]), numpy.array([-1.0, 0.0, 0.3, 1.0, 2.5])
+    # float32 samples at float64 points: torch computes the one-sided ends in float32, so float32 accuracy there
+    check(run, sample((4, 5), dtype), x0, x1, rtol=1e-5 if dtype == numpy.float32 else None)
+
+
+def test_gradient_gradcheck_edges_and_errors():
+    gradcheck(lambda L, f, x: L.gradient(f, spacing=[x], dim=1, edge_order=2), sample((2, 4), numpy.float64),
+              numpy.array([0.0, 0.5, 2.0, 2.5]))
+    check(lambda L, f: L.gradient(f), numpy.array(1.0))
+    check(lambda L, f: L.gradient(f, spacing=2), sample((2,)))
+    check_error(lambda L, f: L.gradient(f, edge_order=2), numpy.ones((2, 3)))
+    check_error(lambda L, f: L.gradient(f, edge_order=3), numpy.ones((3, 3)))
+    check_error(lambda L, f: L.gradient(f, dim=(0, 0)), numpy.ones((3, 3)))
+    check_error(lambda L, f: L.gradient(f, spacing=[1.0, 2.0], dim=1), numpy.ones((3, 3)))
