@@ -1,8 +1,13 @@
-"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``, in-place
-``cumsum_``/``cumprod_``, ``hardshrink``/``prelu`` methods and the predicates ``is_same_size``, ``is_signed``,
-``get_device``, ``is_inference``."""
+"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``frombuffer``, ``sum_to_size``,
+in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``, ``hardshrink``/``prelu`` methods, the
+predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``, ``is_inference`` and ``typename``."""
+import warnings
+
+import numpy
+
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state
 from . import activation
 from ._inplace import assign_inplace
 from ._util import shape_arg, tensor_method
@@ -11,7 +16,7 @@ from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
 
-__all__ = ["is_same_size", "is_signed", "get_device", "is_inference"]
+__all__ = ["frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename"]
 
 
 @tensor_method
@@ -30,6 +35,33 @@ def new(self, *args, device=None):
     if array.dtype != self.dtype.numpy:
         array = array.astype(self.dtype.numpy)
     return _make(array)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
+    ``dtype`` from byte ``offset`` (all that fit when -1)."""
+    dtype = _dtype.as_dtype(dtype)
+    length, itemsize = memoryview(buffer).nbytes, dtype.numpy.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
+                         "bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must "
+                         f"not be greater than actual buffer length ({length} bytes)")
+    array = numpy.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
+    if not array.flags.writeable:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+                      "may want to copy the buffer to protect its data or make it writable before converting it to "
+                      "a tensor.", UserWarning, stacklevel=2)
+    return _make(array, requires_grad=requires_grad)
 
 
 def _is_integer(value):
@@ -95,6 +127,30 @@ def is_same_size(self, other):
     return tuple(self.shape) == tuple(other.shape)
 
 
+def _python_callable_check(self, name):
+    if self.requires_grad and state.enabled:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+    if self.device.type != "cpu":
+        raise TypeError(f"{name}_ is only implemented on CPU tensors")
+
+
+@tensor_method
+def apply_(self, callable):
+    """Replaces each element ``x`` by ``callable(x)`` (a Python function, element by element; CPU tensors only)."""
+    _python_callable_check(self, "apply_")
+    function = numpy.frompyfunc(callable, 1, 1)
+    return assign_inplace(self, _make(function(self._data).astype(self._data.dtype)))
+
+
+@tensor_method
+def map_(self, tensor, callable):
+    """Replaces each element ``x`` by ``callable(x, y)`` with ``y`` from ``tensor`` broadcast to self's shape."""
+    _python_callable_check(self, "map_")
+    other = numpy.broadcast_to(tensor._data, self._data.shape)
+    function = numpy.frompyfunc(callable, 2, 1)
+    return assign_inplace(self, _make(function(self._data, other).astype(self._data.dtype)))
+
+
 def is_signed(input):
     """True for signed dtypes (everything but bool and the unsigned integers)."""
     return input.is_signed()
@@ -103,6 +159,22 @@ def is_signed(input):
 def get_device(input):
     """The CUDA device index of a GPU tensor; -1 for a CPU tensor."""
     return input.get_device()
+
+
+def is_conj(input):
+    """Whether ``input``'s conjugate bit is set: always False, as ember conjugates eagerly."""
+    return input.is_conj()
+
+
+def typename(obj):
+    """The type name of ``obj``: ``x.type()`` for a tensor (``'torch.FloatTensor'``), else its dotted class path."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 Tensor._inference = False   # ember._tensor marks tensors made inside inference_mode()

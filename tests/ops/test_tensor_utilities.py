@@ -89,3 +89,43 @@ def test_is_inference_matches_torch():
     ours, theirs = run(ember), run(torch)
     assert ours == theirs
     assert not ember.is_inference_mode_enabled()
+
+
+def test_frombuffer_shares_memory_and_matches_torch():
+    import array
+    for kwargs in ({}, {"count": 2, "offset": 2}):
+        data = bytearray(b"\x01\x00\x02\x00\x03\x00")
+        check(lambda L: L.frombuffer(bytearray(data), dtype=L.int16, **kwargs), grad=False)
+    data = bytearray(b"\x01\x02")
+    made = ember.frombuffer(data, dtype=ember.uint8)
+    made[0] = 9
+    assert data[0] == 9
+    floats = ember.frombuffer(array.array("f", [1.0, 2.0]), dtype=ember.float32, requires_grad=True)
+    assert floats.requires_grad and floats.tolist() == [1.0, 2.0]
+    with pytest.warns(UserWarning, match="not writable"):
+        assert ember.frombuffer(b"ab", dtype=ember.uint8).tolist() == [97, 98]
+
+
+@pytest.mark.parametrize("kwargs", [{"dtype": "int32"}, {"offset": 6}, {"count": 5}, {"count": 0}])
+def test_frombuffer_errors(kwargs):
+    def run(L):
+        options = dict({"dtype": "int16"}, **kwargs)
+        options["dtype"] = getattr(L, options["dtype"])
+        return L.frombuffer(bytearray(6), **options)
+    check_error(run)
+    check_error(lambda L: L.frombuffer(bytearray(), dtype=L.int16))
+
+
+def test_apply_and_map_match_torch():
+    check(lambda L, x: x.clone().apply_(lambda v: v * 2.7), sample((2, 3), numpy.int64), grad=False)
+    check(lambda L, x: x.clone().apply_(lambda v: v * v - 1), sample((2, 3)), grad=False)
+    check(lambda L, x, y: x.clone().map_(y, lambda a, b: a * 10 + b), sample((2, 3)), sample((3,), seed=1),
+          grad=False)
+    check_error(lambda L, x: x.requires_grad_().apply_(abs), numpy.ones(2))
+
+
+def test_typename_and_is_conj_match_torch():
+    for make in (lambda L: L.ones(2), lambda L: L.ones(2, dtype=L.long), lambda L: 3, lambda L: L.nn.Linear(1, 1),
+                 lambda L: L.nn.Linear):
+        assert ember.typename(make(ember)).replace("ember", "torch") == torch.typename(make(torch))
+    assert ember.is_conj(ember.ones(2)) is torch.is_conj(torch.ones(2))
