@@ -94,8 +94,8 @@ def test_is_inference_matches_torch():
 def test_frombuffer_shares_memory_and_matches_torch():
     import array
     for kwargs in ({}, {"count": 2, "offset": 2}):
-        data = bytearray(b"\x01\x00\x02\x00\x03\x00")
-        check(lambda L: L.frombuffer(bytearray(data), dtype=L.int16, **kwargs), grad=False)
+        check(lambda L, k=kwargs: L.frombuffer(bytearray(b"\x01\x00\x02\x00\x03\x00"), dtype=L.int16, **k),
+              grad=False)
     data = bytearray(b"\x01\x02")
     made = ember.frombuffer(data, dtype=ember.uint8)
     made[0] = 9
