@@ -1,4 +1,5 @@
-"""Index arithmetic: tril_indices, triu_indices, combinations, unravel_index, isin and fill_diagonal_."""
+"""Index arithmetic: tril_indices, triu_indices, combinations, unravel_index, isin, fill_diagonal_ and
+index_reduce."""
 import itertools
 import numbers
 
@@ -6,10 +7,11 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
-from ._inplace import assign_inplace
-from ._util import tensor_method, write_out
+from ._inplace import assign_inplace, inplace_method
+from .indexing import scatter_reduce
+from ._util import tensor_method, wrap_dim as _wrap, write_out
 
-__all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin"]
+__all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce"]
 
 
 def _triangle_indices(name, numpy_indices, row, col, offset, dtype, device):
@@ -109,3 +111,35 @@ def fill_diagonal_(self, fill_value, wrap=False):
     mask = numpy.zeros(self.shape, dtype=bool)
     numpy.fill_diagonal(mask, True, wrap=wrap and self.ndim == 2)
     return assign_inplace(self, self.masked_fill(_make(_backend.move(mask, self.device)), fill_value))
+
+
+@tensor_method
+def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
+    """A copy of ``input`` with the slices of ``source`` along ``dim`` reduced into the slices ``index`` names:
+    'prod', 'mean', 'amax' or 'amin' (``include_self=False`` leaves input's values out); differentiable as
+    scatter_reduce."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    if index.dtype not in (_dtype.int32, _dtype.int64):
+        raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: "
+                           f"{_dtype.scalar_type_name(index.dtype)}")
+    if index.ndim > 1:
+        raise IndexError("index_reduce_(): Index is supposed to be a vector")
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_reduce_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+                           f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
+    dim = _wrap(dim, input.ndim)
+    count = source.shape[dim] if source.ndim else 1
+    if index.numel() != count:
+        raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be equal to "
+                           f"source.size(dim): ({count}), for dim: {dim}")
+    size = input.shape[dim] if input.ndim else 1
+    if index.numel() and (int(index._data.min()) < 0 or int(index._data.max()) >= size):
+        raise IndexError("index out of range in self")
+    spread = index.to(_dtype.int64).reshape((-1,) + (1,) * (source.ndim - dim - 1)).expand(source.shape) \
+        if source.ndim else index.to(_dtype.int64).reshape(())
+    return write_out(out, scatter_reduce(input, dim, spread, source, reduce, include_self=include_self),
+                     "index_reduce")
+
+
+inplace_method(index_reduce)

@@ -95,3 +95,33 @@ def test_fill_diagonal_errors_and_version():
     before = x._version
     x.fill_diagonal_(ember.tensor(1.5))
     assert x._version == before + 1 and x.tolist() == torch.zeros(2, 2).fill_diagonal_(1.5).tolist()
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta:UserWarning")
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("dtype, dim", [(numpy.float64, 0), (numpy.float32, 1), (numpy.int64, 0)])
+def test_index_reduce_matches_torch(reduce, include_self, dtype, dim):
+    x = sample((4, 3), dtype, seed=2)
+    source = sample((5, 3) if dim == 0 else (4, 5), dtype, seed=3)
+    index = numpy.array([0, 2, 0, 1, 2])
+
+    def run(L, x, source, index):
+        y = x * 1
+        return [L.index_reduce(x, dim, index, source, reduce, include_self=include_self),
+                y.index_reduce_(dim, index, source, reduce, include_self=include_self), y]
+    check(run, x, source, index)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta:UserWarning")
+def test_index_reduce_errors():
+    x, source = numpy.ones((3, 2)), numpy.ones((4, 2))
+    call = lambda L, x, s, i, r="amax": L.index_reduce(x, 0, i, s, r)   # noqa: E731
+    check_error(call, x, source, numpy.array([0, 1, 0, 1]), "sum")
+    check_error(call, x, source, numpy.array([0.0, 1, 0, 1]))
+    check_error(call, x, source, numpy.array([0, 5, 0, 1]))
+    check_error(call, x, source, numpy.array([0, -1, 0, 1]))
+    check_error(call, x, source, numpy.array([0, 1, 0]))
+    check_error(call, x, source.astype(numpy.float32), numpy.array([0, 1, 0, 1]))
+    out = ember.empty(3, 2)
+    assert ember.index_reduce(ember.ones(3, 2), 0, ember.tensor([0]), ember.ones(1, 2) * 4, "amax", out=out) is out
