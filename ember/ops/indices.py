@@ -8,8 +8,9 @@ import numpy
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ._inplace import assign_inplace, inplace_method
+from ._util import tensor_method, write_out
+from ._util import wrap_dim as _wrap
 from .indexing import scatter_reduce
-from ._util import tensor_method, wrap_dim as _wrap, write_out
 
 __all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce"]
 

@@ -116,7 +116,7 @@ def test_index_reduce_matches_torch(reduce, include_self, dtype, dim):
 @pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta:UserWarning")
 def test_index_reduce_errors():
     x, source = numpy.ones((3, 2)), numpy.ones((4, 2))
-    call = lambda L, x, s, i, r="amax": L.index_reduce(x, 0, i, s, r)   # noqa: E731
+    call = lambda L, x, s, i, r="amax": L.index_reduce(x, 0, i, s, r)
     check_error(call, x, source, numpy.array([0, 1, 0, 1]), "sum")
     check_error(call, x, source, numpy.array([0.0, 1, 0, 1]))
     check_error(call, x, source, numpy.array([0, 5, 0, 1]))
