@@ -8,8 +8,7 @@ import numpy
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ._inplace import assign_inplace, inplace_method
-from ._util import tensor_method, write_out
-from ._util import wrap_dim as _wrap
+from ._util import tensor_method, wrap_dim, write_out
 from .indexing import scatter_reduce
 
 __all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce"]
@@ -129,7 +128,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_reduce_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
-    dim = _wrap(dim, input.ndim)
+    dim = wrap_dim(dim, input.ndim)
     count = source.shape[dim] if source.ndim else 1
     if index.numel() != count:
         raise RuntimeError(f"index_reduce_(): Number of indices ({index.numel()}) should be equal to "
