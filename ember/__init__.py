@@ -30,6 +30,7 @@ from .ops.integer_math import *  # noqa: F401,F403
 from .ops.linalg.lu import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.tensor_utilities import *  # noqa: F401,F403
+from .ops.view_copies import *  # noqa: F401,F403
 from . import linalg  # noqa: E402
 from ._backend import cuda_available as _cuda_available  # noqa: F401
 from . import backends, cuda, nn, optim, utils  # noqa: E402,F401

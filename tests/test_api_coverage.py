@@ -171,7 +171,10 @@ def test_hub_names_exist_as_in_torch(name):
 MORE_OPS_FUNCTIONS = ("diff gradient isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
                       "get_device cov corrcoef dist renorm trapezoid trapz cumulative_trapezoid vander histogram "
                       "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter is_inference lu lu_unpack "
-                      "lu_solve triangular_solve frombuffer typename is_conj index_reduce").split()
+                      "lu_solve triangular_solve frombuffer typename is_conj index_reduce alias_copy as_strided_copy "
+                      "diagonal_copy expand_copy permute_copy select_copy slice_copy split_copy "
+                      "split_with_sizes_copy squeeze_copy t_copy transpose_copy unbind_copy unfold_copy "
+                      "unsqueeze_copy view_copy view_as_real_copy view_as_complex_copy").split()
 MORE_OPS_METHODS = ("diff fill_diagonal_ new sum_to_size cumsum_ cumprod_ hardshrink prelu is_same_size cov corrcoef "
                     "dist renorm renorm_ histogram gcd gcd_ lcm lcm_ heaviside heaviside_ ldexp ldexp_ frexp "
                     "nextafter nextafter_ is_inference lu lu_solve triangular_solve apply_ map_ "
