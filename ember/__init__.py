@@ -23,6 +23,14 @@ from .ops.reduction import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
+from .ops.calculus import *  # noqa: F401,F403  (issue 15: more of torch's namespace)
+from .ops.floating_point import *  # noqa: F401,F403
+from .ops.indices import *  # noqa: F401,F403
+from .ops.integer_math import *  # noqa: F401,F403
+from .ops.linalg.lu import *  # noqa: F401,F403
+from .ops.statistics import *  # noqa: F401,F403
+from .ops.tensor_utilities import *  # noqa: F401,F403
+from .ops.view_copies import *  # noqa: F401,F403
 from . import linalg  # noqa: E402
 from ._backend import cuda_available as _cuda_available  # noqa: F401
 from . import backends, cuda, nn, optim, utils  # noqa: E402,F401

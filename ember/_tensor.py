@@ -349,6 +349,8 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
         tensor._base = base._base if base._base is not None else base
     else:
         tensor._version_counter = [0]
+    if _inference_mode[0]:
+        tensor._inference = True
     return tensor
 
 
@@ -367,4 +369,9 @@ def _wrap(array, new=object.__new__, cls=Tensor):
     tensor = new(cls)
     tensor._data = array
     tensor._version_counter = [0]
+    if _inference_mode[0]:
+        tensor._inference = True
     return tensor
+
+
+_inference_mode = [False]   # set by autograd's inference_mode: tensors made while on answer is_inference() True

@@ -165,3 +165,32 @@ def test_profiler_names_exist_as_in_torch(module, name):
 @pytest.mark.parametrize("name", ["load_state_dict_from_url", "download_url_to_file", "get_dir", "set_dir"])
 def test_hub_names_exist_as_in_torch(name):
     assert hasattr(torch.hub, name) and hasattr(ember.hub, name)
+
+
+# Issue 15, more ops (ops/indices, tensor_utilities, calculus, statistics, integer_math, floating_point).
+MORE_OPS_FUNCTIONS = ("diff gradient isin tril_indices triu_indices combinations unravel_index is_same_size is_signed "
+                      "get_device cov corrcoef dist renorm trapezoid trapz cumulative_trapezoid vander histogram "
+                      "histogramdd gcd gcd_ lcm lcm_ heaviside ldexp ldexp_ frexp nextafter is_inference lu lu_unpack "
+                      "lu_solve triangular_solve frombuffer typename is_conj index_reduce alias_copy as_strided_copy "
+                      "diagonal_copy expand_copy permute_copy select_copy slice_copy split_copy "
+                      "split_with_sizes_copy squeeze_copy t_copy transpose_copy unbind_copy unfold_copy "
+                      "unsqueeze_copy view_copy view_as_real_copy view_as_complex_copy").split()
+MORE_OPS_METHODS = ("diff fill_diagonal_ new sum_to_size cumsum_ cumprod_ hardshrink prelu is_same_size cov corrcoef "
+                    "dist renorm renorm_ histogram gcd gcd_ lcm lcm_ heaviside heaviside_ ldexp ldexp_ frexp "
+                    "nextafter nextafter_ is_inference lu lu_solve triangular_solve apply_ map_ "
+                    "index_reduce index_reduce_").split()
+
+
+@pytest.mark.parametrize("name", MORE_OPS_FUNCTIONS)
+def test_more_ops_functions_exist_as_in_torch(name):
+    assert hasattr(torch, name) and callable(getattr(ember, name, None)), f"ember.{name} is missing"
+
+
+@pytest.mark.parametrize("name", MORE_OPS_METHODS)
+def test_more_ops_methods_exist_as_in_torch(name):
+    assert hasattr(torch.Tensor, name) and hasattr(ember.Tensor, name), f"Tensor.{name} is missing"
+
+
+@pytest.mark.parametrize("name", ["lu", "lu_factor", "lu_factor_ex", "lu_solve"])
+def test_more_ops_linalg_names_exist_as_in_torch(name):
+    assert hasattr(torch.linalg, name) and hasattr(ember.linalg, name), f"ember.linalg.{name} is missing"

@@ -1,0 +1,188 @@
+"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``frombuffer``, ``sum_to_size``,
+in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``, ``hardshrink``/``prelu`` methods, the
+predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``, ``is_inference`` and ``typename``."""
+import warnings
+
+import numpy
+
+from .. import _backend, _dtype
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import state
+from . import activation
+from ._inplace import assign_inplace
+from ._util import shape_arg, tensor_method
+from .creation import _legacy_array
+from .cumulative import cumprod, cumsum
+from .linalg._common import _CPP_NAMES
+from .reduction import sum
+
+__all__ = ["frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename"]
+
+
+@tensor_method
+def new(self, *args, device=None):
+    """Legacy constructor of self's dtype: ``x.new()`` is empty, ``x.new(2, 3)`` / ``x.new(Size)`` allocate
+    (uninitialized) that shape, ``x.new(data)`` copies a sequence, ``x.new(t)`` returns a tensor of the same dtype."""
+    device = _backend.as_device(device) if device is not None else self.device
+    if len(args) == 1 and not isinstance(args[0], (Tensor, list, tuple)) and not _is_integer(args[0]):
+        raise TypeError(f"new(): data must be a sequence (got {type(args[0]).__name__})")
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        other = args[0]
+        if other.dtype is not self.dtype or other.device != device:
+            raise TypeError(f"expected {self.dtype} on {device} (got {other.dtype} on {other.device})")
+        return _make(other._data)
+    array = _legacy_array(args, self.dtype, device)
+    if array.dtype != self.dtype.numpy:
+        array = array.astype(self.dtype.numpy)
+    return _make(array)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
+    ``dtype`` from byte ``offset`` (all that fit when -1)."""
+    dtype = _dtype.as_dtype(dtype)
+    length, itemsize = memoryview(buffer).nbytes, dtype.numpy.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
+                         "bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must "
+                         f"not be greater than actual buffer length ({length} bytes)")
+    array = numpy.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
+    if not array.flags.writeable:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+                      "may want to copy the buffer to protect its data or make it writable before converting it to "
+                      "a tensor.", UserWarning, stacklevel=2)
+    return _make(array, requires_grad=requires_grad)
+
+
+def _is_integer(value):
+    return isinstance(value, int) and not isinstance(value, bool) or hasattr(value, "__index__") and not isinstance(
+        value, (bool, float))
+
+
+@tensor_method
+def sum_to_size(self, *size):
+    """Sums self down to ``size``, which self's shape must broadcast from (the reverse of ``expand``)."""
+    if not size:
+        raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
+    size = shape_arg(size)
+    shape = tuple(self.shape)
+    lead = len(shape) - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+        raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
+    if not size:   # PyTorch's sum_to: a full sum, so integers widen to int64 as in sum()
+        return sum(self)
+    result = self
+    if lead:
+        result = sum(result, tuple(range(lead)))
+    keep = tuple(d for d, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1)
+    if keep:
+        result = sum(result, keep, keepdim=True)
+    return result if result is not self else self.view(shape)
+
+
+def _inplace_cumulative(function):
+    def method(self, dim, *, dtype=None):
+        if dtype is not None and _dtype.as_dtype(dtype) is not self.dtype:
+            theirs = str(_dtype.as_dtype(dtype)).split(".")[-1]
+            ours = str(self.dtype).split(".")[-1]
+            raise RuntimeError(f"Bad in-place call: input tensor dtype {_CPP_NAMES.get(ours, ours)} and output "
+                               f"tensor dtype {_CPP_NAMES.get(theirs, theirs)} should match")
+        return assign_inplace(self, function(self, dim, dtype=dtype))
+    method.__name__ = function.__name__ + "_"
+    method.__doc__ = f"In-place version of :func:`{function.__name__}` (the result keeps self's dtype)."
+    setattr(Tensor, method.__name__, method)
+
+
+_inplace_cumulative(cumsum)
+_inplace_cumulative(cumprod)
+
+
+@tensor_method
+def hardshrink(self, lambd=0.5):
+    """self where ``|self| > lambd``, else 0."""
+    return activation.hardshrink(self, lambd)
+
+
+@tensor_method
+def prelu(self, weight):
+    """self where positive, else ``weight * self`` (one weight per channel, dim 1, or shared)."""
+    return activation.prelu(self, weight)
+
+
+@tensor_method
+def is_same_size(self, other):
+    """True when both tensors have the same shape."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"is_same_size(): argument 'other' (position 1) must be Tensor, not {type(other).__name__}")
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def _python_callable_check(self, name):
+    if self.requires_grad and state.enabled:
+        raise RuntimeError(f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() instead.")
+    if self.device.type != "cpu":
+        raise TypeError(f"{name}_ is only implemented on CPU tensors")
+
+
+@tensor_method
+def apply_(self, callable):
+    """Replaces each element ``x`` by ``callable(x)`` (a Python function, element by element; CPU tensors only)."""
+    _python_callable_check(self, "apply_")
+    function = numpy.frompyfunc(callable, 1, 1)
+    return assign_inplace(self, _make(function(self._data).astype(self._data.dtype)))
+
+
+@tensor_method
+def map_(self, tensor, callable):
+    """Replaces each element ``x`` by ``callable(x, y)`` with ``y`` from ``tensor`` broadcast to self's shape."""
+    _python_callable_check(self, "map_")
+    other = numpy.broadcast_to(tensor._data, self._data.shape)
+    function = numpy.frompyfunc(callable, 2, 1)
+    return assign_inplace(self, _make(function(self._data, other).astype(self._data.dtype)))
+
+
+def is_signed(input):
+    """True for signed dtypes (everything but bool and the unsigned integers)."""
+    return input.is_signed()
+
+
+def get_device(input):
+    """The CUDA device index of a GPU tensor; -1 for a CPU tensor."""
+    return input.get_device()
+
+
+def is_conj(input):
+    """Whether ``input``'s conjugate bit is set: always False, as ember conjugates eagerly."""
+    return input.is_conj()
+
+
+def typename(obj):
+    """The type name of ``obj``: ``x.type()`` for a tensor (``'torch.FloatTensor'``), else its dotted class path."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
+Tensor._inference = False   # ember._tensor marks tensors made inside inference_mode()
+
+
+@tensor_method
+def is_inference(input):
+    """True for tensors made inside ``inference_mode()`` and views of them (not views made there of other
+    tensors)."""
+    root = input._base if input._base is not None else input
+    return root._inference
