@@ -144,8 +144,9 @@ class LSTMLayer(Primitive):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
         xp, size = ctx.xp, c0.shape[1]
         keep = any(ctx.needs_input_grad)   # tanh(c) of every step, for backward
-        if not keep and _hidden_major(xp, x, h0, batch_sizes, size):
-            return _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
+        if not keep and _evaluation(xp, x, h0, batch_sizes):
+            run = _lstm_hidden_major if size >= _HIDDEN_MAJOR_FROM else _lstm_stacked
+            return run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
         gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # -i, -f, -o, g before activation; then i, f, o, g
@@ -156,21 +157,20 @@ class LSTMLayer(Primitive):
             gates += bias
         rows, batch = x.shape[0], h0.shape[0]
         output = xp.empty((rows, h0.shape[1]), x.dtype)
-        ping_pong = not keep and batch_sizes is None   # the cell states of two steps suffice
-        cells = xp.empty((2, batch, size) if ping_pong else (rows, size), x.dtype)
+        cells = xp.empty((rows, size), x.dtype)
         tanh_cells = xp.empty((rows if keep else batch, size), x.dtype)
         raw = output if w_hr is None else xp.empty((rows, size), x.dtype)
         hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
         w_hh_gates = _lstm_weight(xp, w_hh)
         h, c = h0, c0
-        for k, (start, stop) in enumerate(order):
+        for start, stop in order:
             n = stop - start
             g = gates[:, start:stop]
             g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
             i, f, o, gg = g
             sigmoid_of_negated_(xp, g[:3])
             xp.tanh(gg, out=gg)
-            c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[k % 2] if ping_pong else cells[start:stop])
+            c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
             c_next += xp.multiply(i, gg, out=scratch[:n])
             tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
             h = xp.multiply(o, tanh_c, out=raw[start:stop])
@@ -180,8 +180,7 @@ class LSTMLayer(Primitive):
         if keep:
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, cells, tanh_cells, raw, output)
             ctx.layout = blocks, order
-        return output, _final(xp, output, h0, blocks, reverse), \
-            c.copy() if ping_pong else _final(xp, cells, c0, blocks, reverse)
+        return output, _final(xp, output, h0, blocks, reverse), _final(xp, cells, c0, blocks, reverse)
 
     @staticmethod
     @quiet
@@ -241,7 +240,7 @@ class GRULayer(Primitive):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False):
         xp, size = ctx.xp, h0.shape[1]
         keep = any(ctx.needs_input_grad)
-        if not keep and _hidden_major(xp, x, h0, batch_sizes, size):
+        if not keep and size >= _HIDDEN_MAJOR_FROM and _evaluation(xp, x, h0, batch_sizes):
             return _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
@@ -315,19 +314,58 @@ class GRULayer(Primitive):
         return _wrap(_weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, dh))
 
 
-# --- evaluation of large layers in the hidden-major layout ----------------------------------------------------------
-# Without gradients nothing is saved for backward, so a large layer can run transposed: states as (hidden, batch),
-# each step's hidden projection the single GEMM W_hh h^T, which OpenBLAS runs 1.2-1.8x faster than the gate-major
-# h W_hh^T from hidden 256 up (batch 20-256; below, the gate-major product is up to 1.4x faster). The input
-# projection is one GEMM W_ih x^T for all steps, and the weights are used as they are, without copies.
+# --- evaluation without gradients ----------------------------------------------------------------------------------
+# Without gradients nothing is saved for backward, so a plain sequence (every step the whole batch) can be run in the
+# layout fastest for its size. A large layer runs hidden-major: states as (hidden, batch), each step's hidden
+# projection the single GEMM W_hh h^T, which OpenBLAS runs 1.2-1.8x faster than the gate-major h W_hh^T from hidden
+# 256 up (batch 20-256), with the input projection one GEMM W_ih x^T for all steps and the weights used uncopied.
+# A smaller LSTM layer multiplies [x_t, 1, h] by its stacked weights and biases, gate-major: one GEMM per step
+# instead of a projection GEMM over the whole sequence (slow on these shapes: its output leaves the cache) plus a
+# per-step addition of the two projections.
 _HIDDEN_MAJOR_FROM = 256
 
 
-def _hidden_major(xp, x, h0, batch_sizes, size):
-    """Whether a layer without gradients runs hidden-major: a large one, on NumPy, in float32 or float64,
-    over a sequence of full steps (a PackedSequence whose batch shrinks takes the general path)."""
-    return (size >= _HIDDEN_MAJOR_FROM and batch_sizes is None and xp is numpy and h0.shape[0] > 0
-            and x.dtype in (numpy.float32, numpy.float64) and h0.dtype == x.dtype)
+def _evaluation(xp, x, h0, batch_sizes):
+    """Whether a layer without gradients takes an evaluation path: on NumPy, in float32 or float64, over a sequence
+    of full steps (a PackedSequence whose batch shrinks takes the general path)."""
+    return (batch_sizes is None and xp is numpy and h0.shape[0] > 0 and x.dtype in (numpy.float32, numpy.float64)
+            and h0.dtype == x.dtype)
+
+
+@quiet
+def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+    """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step."""
+    (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
+    stacked = numpy.empty((4, features + 1 + width, size), x.dtype)   # gates i, f, o, g; the sigmoids' negated
+    stacked[:, :features] = w_ih.reshape(4, size, features)[_IFOG].transpose(0, 2, 1)
+    biases = [b for b in (b_ih, b_hh) if b is not None]
+    stacked[:, features] = sum(biases[1:], biases[0]).reshape(4, size)[_IFOG] if biases else 0
+    stacked[:, features + 1:] = w_hh.reshape(4, size, width)[_IFOG].transpose(0, 2, 1)
+    stacked[:3] *= -1
+    inputs = numpy.empty((batch, features + 1 + width), x.dtype)
+    inputs[:, features] = 1
+    inputs[:, features + 1:] = h0
+    output = numpy.empty((x.shape[0], width), x.dtype)
+    gates, cells = numpy.empty((4, batch, size), x.dtype), numpy.empty((2, batch, size), x.dtype)
+    raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
+    c, steps = c0, range(x.shape[0] // batch)
+    for k, t in enumerate(reversed(steps) if reverse else steps):
+        rows = slice(t * batch, (t + 1) * batch)
+        inputs[:, :features] = x[rows]
+        numpy.matmul(inputs, stacked, out=gates)
+        i, f, o, g = gates
+        sigmoid_of_negated_(numpy, gates[:3])
+        numpy.tanh(g, out=g)
+        c_next = numpy.multiply(f, c, out=cells[k % 2])
+        c_next += numpy.multiply(i, g, out=i)
+        numpy.tanh(c_next, out=f)
+        h = numpy.multiply(o, f, out=output[rows] if raw is None else raw)
+        if raw is not None:
+            h = numpy.matmul(raw, w_hr.T, out=output[rows])
+        inputs[:, features + 1:] = h
+        c = c_next
+    last = slice(0, batch) if reverse else slice(x.shape[0] - batch, x.shape[0])
+    return output, output[last].copy(), c.copy()
 
 
 def _hidden_major_inputs(x, batch, w_ih, biases):

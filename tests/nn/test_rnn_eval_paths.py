@@ -1,5 +1,6 @@
-"""The no_grad fast paths of the recurrent layers (hidden-major evaluation of large layers, two-step cell buffers)
-against the general path and PyTorch: outputs and final states, every layout option, float32 and float64."""
+"""The no_grad evaluation paths of the recurrent layers (hidden-major for large layers, stacked [x_t, 1, h] GEMMs
+for small LSTMs) against the general path and PyTorch: outputs and final states, every layout option, float32 and
+float64."""
 import numpy
 import pytest
 import torch
@@ -32,8 +33,8 @@ def _run(module, lib, x, hx=None):
 
 
 def _general(module, x, hx=None, monkeypatch=None):
-    """The same module through the general path (the fast path's size threshold out of reach)."""
-    monkeypatch.setattr(recurrent_layers, "_HIDDEN_MAJOR_FROM", 1 << 30)
+    """The same module through the general path (the evaluation paths switched off)."""
+    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
     try:
         return _run(module, ember, x, hx)
     finally:
@@ -45,15 +46,16 @@ def _general(module, x, hx=None, monkeypatch=None):
 @pytest.mark.parametrize("extra", [{}, {"batch_first": True}, {"bidirectional": True}, {"bias": False},
                                    {"proj_size": 24, "bidirectional": True, "batch_first": True}])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_hidden_major_evaluation_matches_the_general_path_and_torch(mode, extra, dtype, monkeypatch):
+@pytest.mark.parametrize("hidden", [40, HIDDEN])
+def test_evaluation_paths_match_the_general_path_and_torch(mode, extra, dtype, hidden, monkeypatch):
     if "proj_size" in extra and mode != "LSTM":
         pytest.skip("proj_size is an LSTM option")
-    mine, theirs = _pair(mode, HIDDEN, dtype, **extra)
+    mine, theirs = _pair(mode, hidden, dtype, **extra)
     data = numpy.random.default_rng(1).standard_normal((3, 5, 16) if extra.get("batch_first") else (5, 3, 16))
     data = data.astype(dtype)
     state = numpy.random.default_rng(2).standard_normal((4 if extra.get("bidirectional") else 2, 3,
-                                                         extra.get("proj_size") or HIDDEN)).astype(dtype)
-    cell = numpy.random.default_rng(3).standard_normal(state.shape[:2] + (HIDDEN,)).astype(dtype)
+                                                         extra.get("proj_size") or hidden)).astype(dtype)
+    cell = numpy.random.default_rng(3).standard_normal(state.shape[:2] + (hidden,)).astype(dtype)
     hx = (state, cell) if mode == "LSTM" else state
     as_lib = (lambda lib, a: tuple(lib.tensor(p) for p in a) if isinstance(a, tuple) else lib.tensor(a))
     fast = _run(mine, ember, ember.tensor(data), as_lib(ember, hx))
@@ -69,7 +71,7 @@ def test_hidden_major_evaluation_matches_the_general_path_and_torch(mode, extra,
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("hidden", [8, HIDDEN])
 def test_packed_sequences_without_gradients_match_torch(mode, hidden):
-    """A shrinking batch takes the general path; the two-step cell buffer is only for full steps."""
+    """A shrinking batch takes the general path."""
     mine, theirs = _pair(mode, hidden, "float32", bidirectional=True)
     data = numpy.random.default_rng(4).standard_normal((6, 3, 16)).astype(numpy.float32)
     lengths = [6, 4, 1]
