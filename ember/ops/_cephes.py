@@ -28,10 +28,11 @@ def fma(a, b, c):
     tie = numpy.bitwise_and(bits, _LOW) == _MID
     if tie.any():
         back = total - product
-        error = (product - (total - back)) + (c - back)
-        away = numpy.signbit(error) == numpy.signbit(total)   # the exact sum lies further from zero
-        tie &= error != 0
-        numpy.add(bits, numpy.where(away, 1, -1) * tie, out=bits)
+        error = numpy.subtract(c, back, out=back)
+        error += product - (total - (total - product))
+        error *= total   # positive where the exact sum lies further from zero
+        numpy.add(bits, 1, out=bits, where=tie & (error > 0))
+        numpy.subtract(bits, 1, out=bits, where=tie & (error < 0))
     return total.astype(numpy.float32)
 
 
