@@ -14,24 +14,25 @@ import math
 import numpy
 
 f32, f64, i32 = numpy.float32, numpy.float64, numpy.int32
-_MID = numpy.uint64(0x10000000)      # a float64 whose 29 low mantissa bits read 1000...0 is a float32 midpoint
-_LOW = numpy.uint64(0x1FFFFFFF)
+_MID = numpy.int64(0x10000000)      # a float64 whose 29 low mantissa bits read 1000...0 is a float32 midpoint
+_LOW = numpy.int64(0x1FFFFFFF)
 
 
 def fma(a, b, c):
     """``a * b + c`` for float32 arrays with one rounding, as the FMA instruction computes it."""
-    total = numpy.multiply(a, b, dtype=numpy.float64)   # exact: two 24-bit significands fit in 53 bits
-    numpy.add(total, c, out=total)
-    # Rounding the float64 sum to float32 is exact rounding unless the sum landed on a float32 midpoint;
-    # there, the sum's own rounding error decides the direction (Boldo and Melquiond's round-to-odd).
-    tie = numpy.bitwise_and(total.view(numpy.uint64), _LOW) == _MID
+    product = numpy.multiply(a, b, dtype=numpy.float64)   # exact: two 24-bit significands fit in 53 bits
+    total = numpy.add(product, c)
+    # Rounding the float64 sum to float32 is exact rounding unless the sum landed on a float32 midpoint; there the
+    # sum's own rounding error (Knuth's two-sum) decides: one float64 step towards the exact sum rounds it right.
+    bits = total.view(numpy.int64)
+    tie = numpy.bitwise_and(bits, _LOW) == _MID
     if tie.any():
-        p = numpy.multiply(a, b, dtype=numpy.float64)
-        p, s = numpy.broadcast_to(p, total.shape)[tie], total[tie]
-        cc = numpy.broadcast_to(c, total.shape)[tie].astype(numpy.float64)
-        back = s - p
-        err = (p - (s - back)) + (cc - back)
-        total[tie] = numpy.where(err == 0, s, numpy.nextafter(s, numpy.where(err > 0, numpy.inf, -numpy.inf)))
+        back = total - product
+        error = numpy.subtract(c, back, out=back)
+        error += product - (total - (total - product))
+        error *= total   # positive where the exact sum lies further from zero
+        numpy.add(bits, 1, out=bits, where=tie & (error > 0))
+        numpy.subtract(bits, 1, out=bits, where=tie & (error < 0))
     return total.astype(numpy.float32)
 
 

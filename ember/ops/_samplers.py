@@ -100,8 +100,10 @@ def _box_muller_16_generic(block, mean, std):
     u1 = 1 - block[:, :8]
     radius = numpy.sqrt(-2 * _libm(math.log, u1.ravel()).reshape(u1.shape))
     theta = 2.0 * math.pi * block[:, 8:]
-    return numpy.concatenate([fma64(radius * numpy.cos(theta), std, mean),
-                              fma64(radius * numpy.sin(theta), std, mean)], 1)
+    normals = numpy.concatenate([radius * numpy.cos(theta), radius * numpy.sin(theta)], 1)
+    if (mean, std) == (0.0, 1.0):   # n * 1 + 0 is n, but -0 (a zero radius times a negative cosine) becomes +0
+        return numpy.add(normals, 0.0, out=normals)
+    return fma64(normals, std, mean)
 
 
 def normal_fill(engine, n, np_dtype, mean, std):

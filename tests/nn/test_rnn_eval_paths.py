@@ -1,0 +1,92 @@
+"""The no_grad evaluation paths of the recurrent layers (hidden-major for large layers, stacked [x_t, 1, h] GEMMs
+for small LSTMs) against the general path and PyTorch: outputs and final states, every layout option, float32 and
+float64."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember.nn.utils import rnn as ember_rnn
+from ember.ops import recurrent_layers
+from tests import oracle
+
+HIDDEN = recurrent_layers._HIDDEN_MAJOR_FROM
+
+
+def _pair(mode, hidden, dtype, **extra):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, mode)(16, hidden, num_layers=2, **extra).to(getattr(torch, dtype)).eval()
+    mine = getattr(ember.nn, mode)(16, hidden, num_layers=2, **extra).to(getattr(ember, dtype)).eval()
+    mine.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    return mine, theirs
+
+
+def _flat(result):
+    output, state = result
+    output = output.data if hasattr(output, "batch_sizes") else output
+    return [output] + (list(state) if isinstance(state, tuple) else [state])
+
+
+def _run(module, lib, x, hx=None):
+    with lib.no_grad():
+        return [oracle.as_numpy(t) if lib is ember else t.numpy() for t in _flat(module(x, hx))]
+
+
+def _general(module, x, hx=None, monkeypatch=None):
+    """The same module through the general path (the evaluation paths switched off)."""
+    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
+    try:
+        return _run(module, ember, x, hx)
+    finally:
+        monkeypatch.undo()
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported:UserWarning")   # PyTorch's
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("extra", [{}, {"batch_first": True}, {"bidirectional": True}, {"bias": False},
+                                   {"proj_size": 24, "bidirectional": True, "batch_first": True}])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("hidden", [40, HIDDEN])
+def test_evaluation_paths_match_the_general_path_and_torch(mode, extra, dtype, hidden, monkeypatch):
+    if "proj_size" in extra and mode != "LSTM":
+        pytest.skip("proj_size is an LSTM option")
+    mine, theirs = _pair(mode, hidden, dtype, **extra)
+    data = numpy.random.default_rng(1).standard_normal((3, 5, 16) if extra.get("batch_first") else (5, 3, 16))
+    data = data.astype(dtype)
+    state = numpy.random.default_rng(2).standard_normal((4 if extra.get("bidirectional") else 2, 3,
+                                                         extra.get("proj_size") or hidden)).astype(dtype)
+    cell = numpy.random.default_rng(3).standard_normal(state.shape[:2] + (hidden,)).astype(dtype)
+    hx = (state, cell) if mode == "LSTM" else state
+    as_lib = (lambda lib, a: tuple(lib.tensor(p) for p in a) if isinstance(a, tuple) else lib.tensor(a))
+    fast = _run(mine, ember, ember.tensor(data), as_lib(ember, hx))
+    general = _general(mine, ember.tensor(data), as_lib(ember, hx), monkeypatch)
+    expected = _run(theirs, torch, torch.tensor(data), as_lib(torch, hx))
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    for got, same, want in zip(fast, general, expected):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        numpy.testing.assert_allclose(got, same, rtol=tolerance, atol=tolerance)
+        numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("hidden", [8, HIDDEN])
+def test_packed_sequences_without_gradients_match_torch(mode, hidden):
+    """A shrinking batch takes the general path."""
+    mine, theirs = _pair(mode, hidden, "float32", bidirectional=True)
+    data = numpy.random.default_rng(4).standard_normal((6, 3, 16)).astype(numpy.float32)
+    lengths = [6, 4, 1]
+    packed = [lib.nn.utils.rnn.pack_padded_sequence(lib.tensor(data), lengths) for lib in (ember, torch)]
+    assert isinstance(packed[0], ember_rnn.PackedSequence)
+    for got, want in zip(_run(mine, ember, packed[0]), _run(theirs, torch, packed[1])):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("hidden", [8, HIDDEN])
+def test_evaluation_equals_the_recorded_forward(hidden):
+    """no_grad (fast paths) and a forward recorded for backward give the same output and final states."""
+    mine, _ = _pair("LSTM", hidden, "float32", batch_first=True)
+    x = ember.tensor(numpy.random.default_rng(5).standard_normal((3, 4, 16)).astype(numpy.float32))
+    fast = _run(mine, ember, x)
+    recorded = [oracle.as_numpy(t.detach()) for t in _flat(mine(x))]
+    for got, want in zip(fast, recorded):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)

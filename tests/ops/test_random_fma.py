@@ -1,0 +1,43 @@
+"""The float32 fused multiply-add behind normal_(mean, std) and uniform_(a, b): one rounding of the exact a * b + c,
+checked against exact rational arithmetic on sums that land on float32 midpoints, and against PyTorch's stream."""
+from fractions import Fraction
+
+import numpy
+import torch
+
+import ember
+from ember.ops import _cephes
+from tests import oracle
+
+
+def _round_exactly(value):
+    """The float32 nearest to the rational ``value`` (ties to even)."""
+    guess = numpy.float32(float(value))
+    below = guess if Fraction(float(guess)) <= value else numpy.nextafter(guess, numpy.float32(-numpy.inf))
+    above = numpy.nextafter(below, numpy.float32(numpy.inf))
+    low, high = value - Fraction(float(below)), Fraction(float(above)) - value
+    if low != high:
+        return below if low < high else above
+    return below if int(below.view(numpy.int32)) % 2 == 0 else above
+
+
+def test_fma_rounds_once_on_float32_midpoints():
+    rng = numpy.random.default_rng(0)
+    a = rng.standard_normal(3000).astype(numpy.float32)
+    b = numpy.float32(1.5)   # a * 1.5 needs 25 bits: often a float32 midpoint, which a tiny c pushes either way
+    c = (rng.choice([-1, 0, 1], 3000) * numpy.abs(a) * 2.0 ** rng.integers(-45, -26, 3000)).astype(numpy.float32)
+    got = _cephes.fma(a, b, c)
+    expected = [_round_exactly(Fraction(float(x)) * Fraction(float(b)) + Fraction(float(z))) for x, z in zip(a, c)]
+    numpy.testing.assert_array_equal(got.view(numpy.int32), numpy.array(expected, numpy.float32).view(numpy.int32))
+    ties = (a.astype(numpy.float64) * 1.5 + c).view(numpy.int64) & 0x1FFFFFFF == 0x10000000
+    assert ties.sum() > 100   # the midpoint branch ran
+
+
+def test_normal_with_exact_mean_and_std_matches_torch():
+    """std 2 and mean 1 make every float64 sum exact and many of them float32 midpoints (ties to even)."""
+    for dtype in ("float32", "float64"):
+        torch.manual_seed(5)
+        expected = torch.empty(10000, dtype=getattr(torch, dtype)).normal_(1.0, 2.0).numpy()
+        ember.manual_seed(5)
+        got = oracle.as_numpy(ember.empty(10000, dtype=getattr(ember, dtype)).normal_(1.0, 2.0))
+        numpy.testing.assert_array_equal(got, expected)
