@@ -377,7 +377,10 @@ def _broadcast_error(args):
 
 
 def _dispatch(cls, args, kwargs, index):
-    if index == len(dispatch_hooks):
+    remaining = len(dispatch_hooks) - index
+    if remaining == 1:   # the last hook proceeds straight to the op (the common case: one feature active)
+        return dispatch_hooks[index](cls, args, kwargs, cls._apply)
+    if remaining <= 0:
         return cls._apply(args, kwargs)
     return dispatch_hooks[index](cls, args, kwargs, lambda a, k: _dispatch(cls, a, k, index + 1))
 
