@@ -272,13 +272,11 @@ def _hook(cls, args, kwargs, proceed):
         kind = policy.policy_of(device_type, name, args, kwargs)
         if kind is None:
             return proceed(args, kwargs)
-    if kind == "lower":
-        args, kwargs = _cast_arguments(args, kwargs, device_type, state.dtype[device_type])
-    elif kind == "fp32":
-        args, kwargs = _cast_arguments(args, kwargs, device_type, _dtype.float32)
-    elif kind == "promote":
-        to = policy.widest(policy.flatten(args, kwargs), device_type, state.dtype[device_type])
-        args, kwargs = _cast_arguments(args, kwargs, device_type, to)
+    if kind == "lower" or kind == "fp32" or kind == "promote":
+        to = state.dtype[device_type] if kind == "lower" else _dtype.float32 if kind == "fp32" else \
+            policy.widest(policy.flatten(args, kwargs), device_type, state.dtype[device_type])
+        if not _uncast(args, kwargs, to):
+            args, kwargs = _cast_arguments(args, kwargs, device_type, to)
     elif kind == "banned":
         raise RuntimeError(policy.BANNED_MESSAGE)
     elif kind != "opaque":   # fp32_set_opt_dtype, fp32_append_dtype: a float32 result through the dtype argument
@@ -294,16 +292,26 @@ def _hook(cls, args, kwargs, proceed):
 
 
 def _cast_arguments(args, kwargs, device_type, to):
-    """``args`` and ``kwargs`` with the tensors autocast may cast cast to ``to``; the same objects when none is."""
-    target = to._numpy
-    for value in args:   # most calls have nothing to cast (activations already 16-bit): return them unchanged
-        if not isinstance(value, Tensor) and isinstance(value, (list, tuple)) or \
-                isinstance(value, Tensor) and value._data.dtype is not target:
-            args = [_cast_to(a, device_type, to) for a in args]
-            break
+    """``args`` and ``kwargs`` with the tensors autocast may cast cast to ``to``."""
+    args = [_cast_to(a, device_type, to) for a in args]
     if kwargs:
         kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
     return args, kwargs
+
+
+def _uncast(args, kwargs, to):
+    """Whether no argument needs a look (tensors all of dtype ``to``, no lists, no keyword arguments): the common
+    case inside a region, where activations are already 16-bit."""
+    if kwargs:
+        return False
+    target = to._numpy
+    for value in args:
+        if isinstance(value, Tensor):
+            if value._data.dtype is not target:
+                return False
+        elif isinstance(value, (list, tuple)):
+            return False
+    return True
 
 
 # --- custom autograd Functions ------------------------------------------------------------------------------------

@@ -229,6 +229,8 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Runs forward and, when an input requires grad, records the backward in the graph."""
         if dispatch_hooks:
+            if len(dispatch_hooks) == 1:   # one feature active: its hook proceeds straight to the op
+                return dispatch_hooks[0](cls, args, kwargs, cls._apply)
             return _dispatch(cls, args, kwargs, 0)
         return cls._apply(args, kwargs)
 
@@ -458,6 +460,8 @@ def composite(name, trace_inside=False):
         @functools.wraps(function)
         def dispatched(*args, **kwargs):
             if dispatch_hooks:
+                if len(dispatch_hooks) == 1:
+                    return dispatch_hooks[0](op, args, kwargs, op._apply)
                 return _dispatch(op, args, kwargs, 0)
             return function(*args, **kwargs)
         dispatched.op = op
