@@ -292,7 +292,7 @@ def _hook(cls, args, kwargs, proceed):
 
 
 def _cast_arguments(args, kwargs, device_type, to):
-    """``args`` and ``kwargs`` with the tensors autocast may cast cast to ``to``."""
+    """``args`` and ``kwargs`` with each tensor autocast may cast converted to ``to``."""
     args = [_cast_to(a, device_type, to) for a in args]
     if kwargs:
         kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}

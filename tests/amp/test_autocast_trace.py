@@ -41,3 +41,19 @@ def test_composites_kept_by_the_trace_are_autocast_when_a_loaded_model_runs():
     np.testing.assert_allclose(pooled.numpy(), expected.numpy())
     assert projected.dtype is ember.bfloat16   # the recorded primitive follows its (16-bit) input
 
+
+
+def test_a_loaded_recurrent_layer_is_autocast_as_in_eager_code():
+    """A recurrent layer is one node whose run calls the layer's forward, which dispatches as ``lstm``."""
+    x = np.random.default_rng(1).standard_normal((5, 2, 4)).astype(np.float32)
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(4, 3)
+    model = ember.nn.LSTM(4, 3)
+    model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in reference.state_dict().items()})
+    loaded = _loaded(model, ember.tensor(x))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected, _ = reference(torch.tensor(x))
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        got, _ = loaded(ember.tensor(x))
+    assert expected.dtype is torch.bfloat16 and got.dtype is ember.bfloat16
+    np.testing.assert_allclose(got.float().numpy(), expected.float().detach().numpy(), atol=3e-2, rtol=3e-2)
