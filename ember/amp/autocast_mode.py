@@ -17,6 +17,8 @@ from ..autograd.function import Composite, dispatch_hooks
 from . import policy
 
 _DEVICE_TYPES = ("cpu", "cuda")
+_LISTED = policy.LISTED
+_POLICIES = policy.POLICIES
 _ndarray = numpy.ndarray
 _FLOAT32 = numpy.dtype(numpy.float32)
 _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia",
@@ -257,34 +259,59 @@ def _hook(cls, args, kwargs, proceed):
     inputs' device and runs with autocast off for that device, as PyTorch's autocast kernels do, so the ops it is
     built from are not cast again. Every other op passes through."""
     name = cls.__name__
-    if name not in policy.LISTED or not issubclass(cls, Composite):
+    if name not in _LISTED or not issubclass(cls, Composite):
         return proceed(args, kwargs)
+    first = args[0] if args else None
+    device_type = _device_type(first) if isinstance(first, Tensor) else _device_type_of(args, kwargs)
     state = _state
-    device_type = _device_type_of(args, kwargs)
     if device_type is None or not state.enabled[device_type] or device_type in state.running or \
-            kwargs.get("out") is not None:   # calls with out= are not autocast, as in PyTorch
+            (kwargs and kwargs.get("out") is not None):   # calls with out= are not autocast, as in PyTorch
         return proceed(args, kwargs)
-    kind = policy.policy_of(device_type, name, args, kwargs)
+    kind = _POLICIES[device_type].get(name)
     if kind is None:
-        return proceed(args, kwargs)
-    if kind == "banned":
+        kind = policy.policy_of(device_type, name, args, kwargs)
+        if kind is None:
+            return proceed(args, kwargs)
+    if kind == "lower" or kind == "fp32" or kind == "promote":
+        to = state.dtype[device_type] if kind == "lower" else _dtype.float32 if kind == "fp32" else \
+            policy.widest(policy.flatten(args, kwargs), device_type, state.dtype[device_type])
+        if not _uncast(args, kwargs, to):
+            args, kwargs = _cast_arguments(args, kwargs, device_type, to)
+    elif kind == "banned":
         raise RuntimeError(policy.BANNED_MESSAGE)
-    if kind in ("fp32_set_opt_dtype", "fp32_append_dtype"):
+    elif kind != "opaque":   # fp32_set_opt_dtype, fp32_append_dtype: a float32 result through the dtype argument
         first = args[0] if args else next(iter(kwargs.values()), None)
         if policy.eligible(first, device_type) and kwargs.get("dtype") is None:
             kwargs = dict(kwargs, dtype=_dtype.float32)
-    elif kind != "opaque":
-        lower = state.dtype[device_type]
-        to = lower if kind == "lower" else _dtype.float32 if kind == "fp32" else \
-            policy.widest(policy.flatten(args, kwargs), device_type, lower)
-        args = [_cast_to(a, device_type, to) for a in args]
-        if kwargs:
-            kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
-    state.running.add(device_type)   # the ops it is built from run as they are
+    running = state.running
+    running.add(device_type)   # the ops it is built from run as they are
     try:
         return proceed(args, kwargs)
     finally:
-        state.running.discard(device_type)
+        running.discard(device_type)
+
+
+def _cast_arguments(args, kwargs, device_type, to):
+    """``args`` and ``kwargs`` with each tensor autocast may cast converted to ``to``."""
+    args = [_cast_to(a, device_type, to) for a in args]
+    if kwargs:
+        kwargs = {k: _cast_to(v, device_type, to) for k, v in kwargs.items()}
+    return args, kwargs
+
+
+def _uncast(args, kwargs, to):
+    """Whether no argument needs a look (tensors all of dtype ``to``, no lists, no keyword arguments): the common
+    case inside a region, where activations are already 16-bit."""
+    if kwargs:
+        return False
+    target = to._numpy
+    for value in args:
+        if isinstance(value, Tensor):
+            if value._data.dtype is not target:
+                return False
+        elif isinstance(value, (list, tuple)):
+            return False
+    return True
 
 
 # --- custom autograd Functions ------------------------------------------------------------------------------------

@@ -139,7 +139,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         captured = [None] * len(inputs)
         wanted_leaves = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
         wanted_outputs = {(t.grad_fn, t._output_nr): i for i, t in enumerate(inputs) if t.grad_fn is not None}
-    handed_out = {id(g._data) for g in grads}   # ids of gradient arrays already stored somewhere: copy for another
+    handed_out = set()   # ids of gradient arrays already stored somewhere: copy for another
+    for g in grads:
+        handed_out.add(id(g._data))
     leaf_grads = {}   # id -> [leaf, summed grad]: a leaf's hooks and .grad see the total of its contributions once
 
     buffers = {}
@@ -159,7 +161,10 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     counts, hooked_leaves = _dependencies(roots)
     if inputs is not None:
         hooked_leaves = {}
-    ready = [node for node in roots if node not in counts]
+    ready = []
+    for node in roots:
+        if node not in counts:
+            ready.append(node)
     check_nan = anomaly_mode.is_anomaly_enabled()
     while ready:
         node = ready.pop()
@@ -315,10 +320,11 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
 
 def _accumulate(leaf, g, create_graph, handed_out):
     """Adds ``g`` into ``leaf.grad`` (in place when the graph of the gradient is not wanted)."""
+    grad = leaf.grad
     if type(g) is not Tensor and g.is_sparse:   # sparse gradients add up as sparse tensors (coalesced)
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+        leaf.grad = g if grad is None else grad + g
         return
-    if leaf.grad is None:
+    if grad is None:
         data = g._data
         if id(data) in handed_out or not data.flags.owndata or not data.flags.writeable:
             data = data.copy()
@@ -327,11 +333,11 @@ def _accumulate(leaf, g, create_graph, handed_out):
             g = _make(data)
         handed_out.add(id(data))
         leaf.grad = g
-    elif create_graph or leaf.grad.requires_grad:
-        leaf.grad = leaf.grad + g
+    elif create_graph or grad.requires_grad:
+        leaf.grad = grad + g
     else:
-        leaf.grad._data += g._data
-        leaf.grad._version_counter[0] += 1
+        grad._data += g._data
+        grad._version_counter[0] += 1
 
 
 def _sum_to(g, shape, node, index):

@@ -70,7 +70,12 @@ class Node:
                 ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
                 "graph a second time or if you need to access saved tensors after calling backward.")
         saved = self._saved
-        return tuple([_unpack(self, entry) for entry in saved]) if saved else ()
+        if not saved:
+            return ()
+        tensors = []
+        for entry in saved:
+            tensors.append(_unpack(self, entry))
+        return tuple(tensors)
 
     @property
     def next_functions(self):
@@ -224,6 +229,8 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args, **kwargs):
         """Runs forward and, when an input requires grad, records the backward in the graph."""
         if dispatch_hooks:
+            if len(dispatch_hooks) == 1:   # one feature active: its hook proceeds straight to the op
+                return dispatch_hooks[0](cls, args, kwargs, cls._apply)
             return _dispatch(cls, args, kwargs, 0)
         return cls._apply(args, kwargs)
 
@@ -272,12 +279,24 @@ class Primitive(Function):
     @classmethod
     def _apply(cls, args, kwargs):
         ctx = cls._node_cls()
-        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
+        # plain loops: in the hot path a comprehension's extra frame costs more than the work it does
+        arrays = []
+        needs = []
+        any_grad = False
+        grad_on = state.enabled
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                if grad_on and a.requires_grad:
+                    any_grad = True
+                    needs.append(True)
+                    continue
+            else:
+                arrays.append(a)
+            needs.append(False)
         first = arrays[0]
         if type(first) is not _ndarray and hasattr(first, "__cuda_array_interface__"):
             ctx.xp = _xp_of(first)
-        needs = [isinstance(a, Tensor) and a.requires_grad for a in args] if state.enabled else ()
-        any_grad = True in needs
         ctx.needs_input_grad = needs if any_grad else _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
         try:
             output = cls.forward(ctx, *arrays, **kwargs)
@@ -310,16 +329,28 @@ def _connect(ctx, args, needs, outputs):
             if nr:
                 tensor._output_nr = nr
         results.append(tensor)
-    pairs = list(zip(args, needs))
-    ctx._edges = [((a.grad_fn, a._output_nr) if a.grad_fn is not None else (a, 0)) if need else None
-                  for a, need in pairs]
-    ctx._input_meta = [(a._data.shape, a._data.dtype) if need else None for a, need in pairs]
+    edges = []
+    meta = []
+    for a, need in zip(args, needs):
+        if need:
+            node = a.grad_fn
+            edges.append((a, 0) if node is None else (node, a._output_nr))
+            data = a._data
+            meta.append((data.shape, data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx._edges = edges
+    ctx._input_meta = meta
     if len(results) > 1:
         ctx._num_outputs = len(results)
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
     saved = ctx._saved
     if saved:
-        ctx._saved = [_saved_entry(array, args, results) for array in saved]
+        entries = []
+        for array in saved:
+            entries.append(_saved_entry(array, args, results))
+        ctx._saved = entries
     return results
 
 
@@ -377,7 +408,10 @@ def _broadcast_error(args):
 
 
 def _dispatch(cls, args, kwargs, index):
-    if index == len(dispatch_hooks):
+    remaining = len(dispatch_hooks) - index
+    if remaining == 1:   # the last hook proceeds straight to the op (the common case: one feature active)
+        return dispatch_hooks[index](cls, args, kwargs, cls._apply)
+    if remaining <= 0:
         return cls._apply(args, kwargs)
     return dispatch_hooks[index](cls, args, kwargs, lambda a, k: _dispatch(cls, a, k, index + 1))
 
@@ -426,6 +460,8 @@ def composite(name, trace_inside=False):
         @functools.wraps(function)
         def dispatched(*args, **kwargs):
             if dispatch_hooks:
+                if len(dispatch_hooks) == 1:
+                    return dispatch_hooks[0](op, args, kwargs, op._apply)
                 return _dispatch(op, args, kwargs, 0)
             return function(*args, **kwargs)
         dispatched.op = op

@@ -464,9 +464,9 @@ class RNNLayer(Primitive):
             h = a
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
         ctx.layout, ctx.nonlinearity = (blocks, order), nonlinearity
-        final = _final(xp, output, h0, blocks, reverse)
-        # 16-bit inputs: the projection accumulated in float32; the output is rounded once, to the input's dtype
-        return (output if output.dtype == x.dtype else output.astype(x.dtype)), final
+        # 16-bit inputs: the projection accumulated in float32; the results are rounded once, to the input's dtype
+        result = output if output.dtype == x.dtype else output.astype(x.dtype)
+        return result, _final(xp, result, h0, blocks, reverse)
 
     @staticmethod
     @quiet

@@ -95,3 +95,28 @@ def test_float32_parameters_get_float32_gradients(name):
     for g, e in zip(*grads):
         assert g.dtype is ember.float32
         np.testing.assert_allclose(g.numpy(), e.numpy(), rtol=5e-2, atol=5e-2)
+
+
+HALF_MODULES = [("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"num_layers": 2, "bidirectional": True}),
+                ("RNN", {"num_layers": 2, "bidirectional": True}), ("LSTMCell", {}), ("GRUCell", {}), ("RNNCell", {})]
+
+
+@pytest.mark.parametrize("dtype_name,convert", [("bfloat16", "bfloat16"), ("float16", "half")])
+@pytest.mark.parametrize("name,kwargs", HALF_MODULES, ids=[n for n, _ in HALF_MODULES])
+def test_16_bit_modules_follow_torch(name, kwargs, dtype_name, convert):
+    """Modules converted to 16 bits (no autocast) return 16-bit outputs and states, and 16-bit input gradients."""
+    module, reference = _pair(name, kwargs)
+    module, reference = getattr(module, convert)(), getattr(reference, convert)()
+    cell = name.endswith("Cell")
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, 4) if cell else (5, 3, 4)).astype(np.float32)
+    h = rng.standard_normal((3, 6) if cell else (4, 3, 6)).astype(np.float32)
+    results = []
+    for T, model in ((ember, module), (torch, reference)):
+        dtype = getattr(T, dtype_name)
+        inputs = T.tensor(x).to(dtype).requires_grad_()
+        state = T.tensor(h).to(dtype)
+        outputs = model(inputs), model(inputs, (state, state * 0.5) if "LSTM" in name else state)
+        sum(o.float().sum() for o in _flat(outputs)).backward()
+        results.append((outputs, inputs.grad))
+    _check(*results)

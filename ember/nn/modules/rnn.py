@@ -35,15 +35,19 @@ def _relu_step(gi, state, w_hh, b_hh, w_hr):
 def _lstm_step(gi, state, w_hh, b_hh, w_hr):
     if b_hh is not None:
         gi = gi + b_hh
-    h, c = recurrent.lstm_step(gi, state[0], state[1], w_hh)
-    dtype = _dtype.promote_types(gi.dtype, state[1].dtype)
-    if h.dtype != dtype:   # the step's bfloat16 matmul (ml_dtypes) gives float32: round once, as PyTorch
-        h, c = h.to(dtype), c.to(dtype)
+    h, c = _rounded(recurrent.lstm_step(gi, state[0], state[1], w_hh), gi, state[1])
     return (h if w_hr is None else linear(h, w_hr)), c
 
 
 def _gru_step(gi, state, w_hh, b_hh, w_hr):
-    return (recurrent.gru_step(gi, state[0], w_hh, b_hh),)
+    return _rounded((recurrent.gru_step(gi, state[0], w_hh, b_hh),), gi, state[0])
+
+
+def _rounded(results, gi, state):
+    """The step's results in the type of its inputs: its bfloat16 matmul (ml_dtypes) gives float32, which PyTorch
+    rounds once."""
+    dtype = _dtype.promote_types(gi.dtype, state.dtype)
+    return tuple(r if r.dtype == dtype else r.to(dtype) for r in results)
 
 
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
