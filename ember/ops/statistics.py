@@ -9,6 +9,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd.function import composite
 from ._inplace import assign_inplace
 from ._util import tensor_method, wrap_dim
 from .creation import complex, linspace
@@ -91,6 +92,7 @@ def corrcoef(input):
 
 
 @tensor_method
+@composite("dist", trace_inside=True)   # named for autocast's float32 list
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other`` (broadcast)."""
     if not isinstance(other, Tensor):
@@ -103,6 +105,7 @@ def dist(input, other, p=2):
 
 
 @tensor_method
+@composite("renorm", trace_inside=True)   # named for autocast's float32 list
 def renorm(input, p, dim, maxnorm):
     """``input`` with each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` scaled down to norm ``maxnorm``."""
     if input.ndim < 2:

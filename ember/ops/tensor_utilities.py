@@ -107,16 +107,8 @@ _inplace_cumulative(cumsum)
 _inplace_cumulative(cumprod)
 
 
-@tensor_method
-def hardshrink(self, lambd=0.5):
-    """self where ``|self| > lambd``, else 0."""
-    return activation.hardshrink(self, lambd)
-
-
-@tensor_method
-def prelu(self, weight):
-    """self where positive, else ``weight * self`` (one weight per channel, dim 1, or shared)."""
-    return activation.prelu(self, weight)
+Tensor.hardshrink = activation.hardshrink   # the functional ops themselves, so autocast and traces see them
+Tensor.prelu = activation.prelu
 
 
 @tensor_method

@@ -21,6 +21,9 @@ SHAPES = {"signal": (2, 32),
 }
 
 
+pytestmark = pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated:UserWarning")
+
+
 def _inputs(seed):
     rng = np.random.default_rng(seed)
     arrays = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in SHAPES.items()}
@@ -101,6 +104,10 @@ FP32 = [
     ("cholesky_inverse", lambda T, F, i: T.cholesky_inverse(T.linalg.cholesky(i("spd"))), ("spd",)),
     ("cholesky_solve", lambda T, F, i: T.cholesky_solve(i("rhs"), T.linalg.cholesky(i("spd"))), ("rhs", "spd")),
     ("inverse", lambda T, F, i: T.inverse(i("spd")), ("spd",)),
+    ("lu_solve", lambda T, F, i: T.lu_solve(i("rhs"), *T.linalg.lu_factor(i("spd"))), ("rhs",)),
+    ("triangular_solve", lambda T, F, i: T.triangular_solve(i("rhs"), i("spd").triu()).solution, ("rhs", "spd")),
+    ("dist", lambda T, F, i: T.dist(i("x"), i("x") * 2, 3), ("x",)),
+    ("renorm", lambda T, F, i: T.renorm(i("x"), 2, 0, 1.0), ("x",)),
     ("pinverse", lambda T, F, i: T.pinverse(i("x")), ("x",)),
     ("max_pool3d", lambda T, F, i: F.max_pool3d(i("x3"), 2), ("x3",)),
     ("max_unpool2d", lambda T, F, i: F.max_unpool2d(*F.max_pool2d(i("img")[..., :4, :4], 2, return_indices=True), 2), ("img",)),

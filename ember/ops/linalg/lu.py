@@ -211,12 +211,14 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
 
 
 @tensor_method
+@composite("lu_solve", trace_inside=True)   # named for autocast's float32 list
 def lu_solve(b, LU_data, LU_pivots, *, out=None):
     """The older ``torch.lu_solve(b, LU, pivots)``: X with A X = b (see ``linalg.lu_solve``)."""
     return write_out(out, linalg_lu_solve(LU_data, LU_pivots, b), "lu_solve")
 
 
 @tensor_method
+@composite("triangular_solve", trace_inside=True)   # named for autocast's float32 list
 def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """The older ``torch.triangular_solve(b, A)``: (X with A X = b, or A^T X = b with ``transpose=True``, and a
     copy of A)."""
