@@ -21,7 +21,8 @@ SHAPES = {"signal": (2, 32),
 }
 
 
-pytestmark = pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated:UserWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated:UserWarning"),
+              pytest.mark.filterwarnings("ignore:torch.lu_solve is deprecated:UserWarning")]
 
 
 def _inputs(seed):
