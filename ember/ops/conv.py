@@ -17,7 +17,9 @@ import itertools
 import math
 
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -149,19 +151,22 @@ def _pad(xp, x, padding):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
 
 
-def _conv(xp, x, w, stride, padding, dilation, groups):
-    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
+def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
+    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
+    columns (the moved input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
     batch_last = _batch_last(out, groups, w)
-    x = _moved(xp, x, padding, batch_last)
+    source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
     if _depthwise(w, groups):
-        y = _depthwise_forward(xp, x, w, live, out)
+        y = _depthwise_forward(xp, source, w, live, out)
     else:
-        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups, batch_last))
-    return _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
+        source = _columns(xp, source, live, out, groups, batch_last)
+        y = xp.matmul(_grouped_weight(w, groups, live), source)
+    y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
+    return (y, source) if keep else y
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -187,17 +192,21 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     return _batch_first(xp, result, batch_last)
 
 
-def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
-    """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
+def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, source=None):
+    """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
+    ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
-    x = _moved(xp, x, padding, batch_last)
-    if _depthwise(weight_shape, groups):
-        rows = _depthwise_weight(xp, x, g, live, groups)
-    else:
-        columns = _columns(xp, x, live, out, groups, batch_last)
-        rows = xp.matmul(_grouped(xp, g, groups, batch_last), columns.swapaxes(1, 2))
+    depthwise = _depthwise(weight_shape, groups)
+    if source is None:
+        source = _moved(xp, x, padding, batch_last)
+        if not depthwise:
+            source = _columns(xp, source, live, out, groups, batch_last)
+    if depthwise:
+        rows = _depthwise_weight(xp, source, g, live, groups)
+    else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
+        rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
     K = math.prod(weight_shape[2:])
     if len(live) == K:
         return rows.reshape(weight_shape)
@@ -260,14 +269,23 @@ class Convolution(Primitive):
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
         ctx.save_for_backward(x, w)
-        return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
+        if not ctx.needs_input_grad[1]:
+            return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
+        y, ctx.source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)   # reused by backward
+        return y
 
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
-        grad_w = ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_w
+        if not ctx.needs_input_grad[1]:
+            return grad_x, None
+        if is_grad_enabled():   # differentiating the gradient: through the primitive
+            return grad_x, ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
+        return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options, ctx.source))
+
+
+_quiet_weight = quiet(_conv_weight)
 
 
 class ConvolutionInput(Primitive):
