@@ -20,6 +20,7 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
+from . import _buffers
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -74,10 +75,12 @@ def _moved(xp, x, padding, batch_last):
     """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
     moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
     if not any(padding):
-        return xp.ascontiguousarray(moved)
+        result = _buffers.empty(xp, moved.shape, x.dtype)
+        result[...] = moved
+        return result
     spatial = x.shape[2:]
-    result = xp.zeros(_positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)), x.shape[0],
-                                 batch_last), dtype=x.dtype)
+    result = _buffers.zeros(xp, _positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)),
+                                           x.shape[0], batch_last), x.dtype)
     result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)] = moved
     return result
 
@@ -123,7 +126,7 @@ def _columns(xp, x, live, out, groups, batch_last):
     spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
     if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
-    columns = xp.empty(_positions((C, len(live)), out, N, batch_last), dtype=x.dtype)
+    columns = _buffers.empty(xp, _positions((C, len(live)), out, N, batch_last), x.dtype)
     for i, (_, spatial) in enumerate(live):
         columns[:, i] = x[_window(spatial, batch_last)]
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
@@ -133,7 +136,9 @@ def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
     moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
-    return xp.ascontiguousarray(moved).reshape(groups, O // groups, -1)
+    result = _buffers.empty(xp, moved.shape, g.dtype)
+    result[...] = moved
+    return result.reshape(groups, O // groups, -1)
 
 
 def _grouped_weight(w, groups, live):
@@ -164,7 +169,8 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
         y = _depthwise_forward(xp, source, w, live, out)
     else:
         source = _columns(xp, source, live, out, groups, batch_last)
-        y = xp.matmul(_grouped_weight(w, groups, live), source)
+        weight = _grouped_weight(w, groups, live)
+        y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source) if keep else y
 
@@ -179,12 +185,13 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(w, groups):
         return _depthwise_input(xp, g, w, live, input_shape, padding)
     batch_last = _batch_last(out, groups, w)
-    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last))
+    weight, g = _grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
+    columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
-        result = xp.zeros(_positions((C,), padded, N, batch_last), dtype=g.dtype)
+        result = _buffers.zeros(xp, _positions((C,), padded, N, batch_last), g.dtype)
         for i, (_, spatial) in enumerate(live):
             result[_window(spatial, batch_last)] += columns[:, i]
     if any(padding):
@@ -227,8 +234,8 @@ def _depthwise_forward(xp, x, w, live, out):
     G, m = x.shape[0], w.shape[0] // x.shape[0]
     taps = w.reshape(G, m, -1)
     broadcast = (G, m) + (1,) * (len(out) + 1)
-    y = xp.zeros((G, m) + tuple(out) + (x.shape[-1],), dtype=x.dtype)
-    product = xp.empty_like(y)
+    y = _buffers.zeros(xp, (G, m) + tuple(out) + (x.shape[-1],), x.dtype)
+    product = _buffers.empty(xp, y.shape, x.dtype)
     for k, spatial in live:
         xp.multiply(x[(slice(None),) + spatial][:, None], taps[:, :, k].reshape(broadcast), out=product)
         y += product
@@ -242,8 +249,8 @@ def _depthwise_input(xp, g, w, live, input_shape, padding):
     g = xp.moveaxis(g, 0, -1).reshape((G, m) + g.shape[2:] + (N,))
     taps = w.reshape(G, m, -1)
     broadcast = (G, m) + (1,) * (g.ndim - 2)
-    result = xp.zeros((G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), dtype=g.dtype)
-    product = xp.empty(g.shape, dtype=g.dtype)
+    result = _buffers.zeros(xp, (G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), g.dtype)
+    product = _buffers.empty(xp, g.shape, g.dtype)
     for k, spatial in live:
         xp.multiply(g, taps[:, :, k].reshape(broadcast), out=product)
         result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
@@ -268,21 +275,22 @@ class Convolution(Primitive):
     @quiet
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
-        ctx.save_for_backward(x, w)
         if not ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, w)
             return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
-        y, ctx.source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)   # reused by backward
+        y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)
+        ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
         return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
+        x, w, *source = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
         if not ctx.needs_input_grad[1]:
             return grad_x, None
         if is_grad_enabled():   # differentiating the gradient: through the primitive
             return grad_x, ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
-        return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options, ctx.source))
+        return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options, source[0]._data))
 
 
 _quiet_weight = quiet(_conv_weight)
