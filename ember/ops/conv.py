@@ -163,7 +163,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
     if _pointwise(w.shape, stride, padding, groups, size, out):
-        source = x.reshape(N, x.shape[1], -1)
+        source = x.reshape(N, x.shape[1], math.prod(size))
         y = xp.matmul(w.reshape(w.shape[:2]), source).reshape((N, w.shape[0]) + tuple(out))
         return (y, source) if keep else y
     batch_last = _batch_last(out, groups, w)
@@ -185,7 +185,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     N, C = input_shape[:2]
     out = g.shape[2:]
     if _pointwise(w.shape, stride, padding, groups, input_shape[2:], out):
-        return xp.matmul(w.reshape(w.shape[:2]).T, g.reshape(N, g.shape[1], -1)).reshape(input_shape)
+        return xp.matmul(w.reshape(w.shape[:2]).T, g.reshape(N, g.shape[1], math.prod(out))).reshape(input_shape)
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
     if _depthwise(w, groups):
@@ -210,8 +210,9 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
     out = g.shape[2:]
     if _pointwise(weight_shape, stride, padding, groups, x.shape[2:], out):
-        source = x.reshape(x.shape[0], x.shape[1], -1) if source is None else source
-        return xp.matmul(g.reshape(g.shape[0], g.shape[1], -1), source.swapaxes(1, 2)).sum(0).reshape(weight_shape)
+        P = math.prod(out)
+        source = x.reshape(x.shape[0], x.shape[1], P) if source is None else source
+        return xp.matmul(g.reshape(g.shape[0], g.shape[1], P), source.swapaxes(1, 2)).sum(0).reshape(weight_shape)
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
     depthwise = _depthwise(weight_shape, groups)
@@ -330,7 +331,7 @@ class ConvolutionInput(Primitive):
     @staticmethod
     def backward(ctx, grad):
         g, w = ctx.saved_tensors
-        grad_g = Convolution.apply(grad, w, *ctx.options) if ctx.needs_input_grad[0] else None
+        grad_g = _cropped(Convolution.apply(grad, w, *ctx.options), g.shape) if ctx.needs_input_grad[0] else None
         grad_w = ConvolutionWeight.apply(grad, g, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
         return grad_g, grad_w
 
@@ -349,8 +350,16 @@ class ConvolutionWeight(Primitive):
     def backward(ctx, grad):
         x, g = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(g, grad, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
-        grad_g = Convolution.apply(x, grad, *ctx.options) if ctx.needs_input_grad[1] else None
+        grad_g = _cropped(Convolution.apply(x, grad, *ctx.options), g.shape) if ctx.needs_input_grad[1] else None
         return grad_x, grad_g
+
+
+def _cropped(y, shape):
+    """y cut to ``shape``: where a transposed convolution's output_padding made its output longer, convolving a
+    gradient of that output yields positions beyond its input, which belong to no input element."""
+    if tuple(y.shape) == tuple(shape):
+        return y
+    return y[(Ellipsis,) + tuple(slice(0, n) for n in shape[2:])]
 
 
 def _same_padding(kernel, dilation):
