@@ -4,7 +4,9 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel.
+only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel, and
+1x1 stride-1 convolutions over maps of 64+ positions take one matmul per sample on (N, C, *s) as it is. The forward
+keeps its columns for the weight gradient, and large temporaries come from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
