@@ -4,8 +4,7 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel, and
-1x1 stride-1 convolutions over maps of 64+ positions take one matmul per sample on (N, C, *s) as it is. The forward
+only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel. The forward
 keeps its columns for the weight gradient, and large temporaries come from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
@@ -164,10 +163,6 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    if _pointwise(w.shape, stride, padding, groups, size, out):
-        source = x.reshape(N, x.shape[1], math.prod(size))
-        y = xp.matmul(w.reshape(w.shape[:2]), source).reshape((N, w.shape[0]) + tuple(out))
-        return (y, source) if keep else y
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
@@ -186,8 +181,6 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
-    if _pointwise(w.shape, stride, padding, groups, input_shape[2:], out):
-        return xp.matmul(w.reshape(w.shape[:2]).T, g.reshape(N, g.shape[1], math.prod(out))).reshape(input_shape)
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
     if _depthwise(w, groups):
@@ -211,10 +204,6 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
     ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
     out = g.shape[2:]
-    if _pointwise(weight_shape, stride, padding, groups, x.shape[2:], out):
-        P = math.prod(out)
-        source = x.reshape(x.shape[0], x.shape[1], P) if source is None else source
-        return xp.matmul(g.reshape(g.shape[0], g.shape[1], P), source.swapaxes(1, 2)).sum(0).reshape(weight_shape)
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
     depthwise = _depthwise(weight_shape, groups)
@@ -232,18 +221,6 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
     result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
     return result.reshape(weight_shape)
-
-
-POINTWISE_POSITIONS = 64
-"""From this many positions per sample, a 1x1 convolution runs as one matmul per sample: see ``_pointwise``."""
-
-
-def _pointwise(w_shape, stride, padding, groups, size, out):
-    """Whether a convolution maps each position alone (1x1 kernel, stride 1, no padding, one group) over maps of at
-    least POINTWISE_POSITIONS: then y[n] = w @ x[n] per sample works on (N, C, *s) as it is, with none of the
-    columns layout's moves into and out of (C, N, *s); smaller maps fold the batch into one larger matmul."""
-    return (groups == 1 and all(k == 1 for k in w_shape[2:]) and all(s == 1 for s in stride) and not any(padding)
-            and tuple(size) == tuple(out) and math.prod(out) >= POINTWISE_POSITIONS)
 
 
 def _depthwise(w, groups):
