@@ -136,7 +136,7 @@ def test_max_pool_values_without_gradient_match_torch(name, options):
     assert e.dtype == ember.float32 and not e.requires_grad and e.is_contiguous()
 
 
-POINTWISE_CASES = [   # 1x1 stride-1 convolutions over maps of 64+ positions: one matmul per sample
+POINTWISE_CASES = [   # 1x1 convolutions over larger maps, strided, grouped, transposed with output_padding
     ("conv2d", (3, 5, 8, 9), (7, 5, 1, 1), {}),
     ("conv2d", (1, 4, 16, 4), (6, 4, 1, 1), dict(dilation=2)),                     # batch 1; dilation is moot
     ("conv1d", (2, 3, 70), (4, 3, 1), {}),
