@@ -4,7 +4,8 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel.
+only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel. The forward
+keeps its columns for the weight gradient, and large temporaries come from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
@@ -17,7 +18,10 @@ import itertools
 import math
 
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
+from . import _buffers
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -72,10 +76,12 @@ def _moved(xp, x, padding, batch_last):
     """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
     moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
     if not any(padding):
-        return xp.ascontiguousarray(moved)
+        result = _buffers.empty(xp, moved.shape, x.dtype)
+        result[...] = moved
+        return result
     spatial = x.shape[2:]
-    result = xp.zeros(_positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)), x.shape[0],
-                                 batch_last), dtype=x.dtype)
+    result = _buffers.zeros(xp, _positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)),
+                                           x.shape[0], batch_last), x.dtype)
     result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)] = moved
     return result
 
@@ -121,7 +127,7 @@ def _columns(xp, x, live, out, groups, batch_last):
     spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
     if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
-    columns = xp.empty(_positions((C, len(live)), out, N, batch_last), dtype=x.dtype)
+    columns = _buffers.empty(xp, _positions((C, len(live)), out, N, batch_last), x.dtype)
     for i, (_, spatial) in enumerate(live):
         columns[:, i] = x[_window(spatial, batch_last)]
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
@@ -131,7 +137,9 @@ def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
     moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
-    return xp.ascontiguousarray(moved).reshape(groups, O // groups, -1)
+    result = _buffers.empty(xp, moved.shape, g.dtype)
+    result[...] = moved
+    return result.reshape(groups, O // groups, -1)
 
 
 def _grouped_weight(w, groups, live):
@@ -149,19 +157,23 @@ def _pad(xp, x, padding):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
 
 
-def _conv(xp, x, w, stride, padding, dilation, groups):
-    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out)."""
+def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
+    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
+    columns (the moved input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
     batch_last = _batch_last(out, groups, w)
-    x = _moved(xp, x, padding, batch_last)
+    source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
     if _depthwise(w, groups):
-        y = _depthwise_forward(xp, x, w, live, out)
+        y = _depthwise_forward(xp, source, w, live, out)
     else:
-        y = xp.matmul(_grouped_weight(w, groups, live), _columns(xp, x, live, out, groups, batch_last))
-    return _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
+        source = _columns(xp, source, live, out, groups, batch_last)
+        weight = _grouped_weight(w, groups, live)
+        y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
+    y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
+    return (y, source) if keep else y
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -174,12 +186,13 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(w, groups):
         return _depthwise_input(xp, g, w, live, input_shape, padding)
     batch_last = _batch_last(out, groups, w)
-    columns = xp.matmul(_grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last))
+    weight, g = _grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
+    columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
-        result = xp.zeros(_positions((C,), padded, N, batch_last), dtype=g.dtype)
+        result = _buffers.zeros(xp, _positions((C,), padded, N, batch_last), g.dtype)
         for i, (_, spatial) in enumerate(live):
             result[_window(spatial, batch_last)] += columns[:, i]
     if any(padding):
@@ -187,17 +200,21 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     return _batch_first(xp, result, batch_last)
 
 
-def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups):
-    """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``."""
+def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, source=None):
+    """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
+    ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
-    x = _moved(xp, x, padding, batch_last)
-    if _depthwise(weight_shape, groups):
-        rows = _depthwise_weight(xp, x, g, live, groups)
-    else:
-        columns = _columns(xp, x, live, out, groups, batch_last)
-        rows = xp.matmul(_grouped(xp, g, groups, batch_last), columns.swapaxes(1, 2))
+    depthwise = _depthwise(weight_shape, groups)
+    if source is None:
+        source = _moved(xp, x, padding, batch_last)
+        if not depthwise:
+            source = _columns(xp, source, live, out, groups, batch_last)
+    if depthwise:
+        rows = _depthwise_weight(xp, source, g, live, groups)
+    else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
+        rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
     K = math.prod(weight_shape[2:])
     if len(live) == K:
         return rows.reshape(weight_shape)
@@ -218,8 +235,8 @@ def _depthwise_forward(xp, x, w, live, out):
     G, m = x.shape[0], w.shape[0] // x.shape[0]
     taps = w.reshape(G, m, -1)
     broadcast = (G, m) + (1,) * (len(out) + 1)
-    y = xp.zeros((G, m) + tuple(out) + (x.shape[-1],), dtype=x.dtype)
-    product = xp.empty_like(y)
+    y = _buffers.zeros(xp, (G, m) + tuple(out) + (x.shape[-1],), x.dtype)
+    product = _buffers.empty(xp, y.shape, x.dtype)
     for k, spatial in live:
         xp.multiply(x[(slice(None),) + spatial][:, None], taps[:, :, k].reshape(broadcast), out=product)
         y += product
@@ -233,8 +250,8 @@ def _depthwise_input(xp, g, w, live, input_shape, padding):
     g = xp.moveaxis(g, 0, -1).reshape((G, m) + g.shape[2:] + (N,))
     taps = w.reshape(G, m, -1)
     broadcast = (G, m) + (1,) * (g.ndim - 2)
-    result = xp.zeros((G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), dtype=g.dtype)
-    product = xp.empty(g.shape, dtype=g.dtype)
+    result = _buffers.zeros(xp, (G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), g.dtype)
+    product = _buffers.empty(xp, g.shape, g.dtype)
     for k, spatial in live:
         xp.multiply(g, taps[:, :, k].reshape(broadcast), out=product)
         result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
@@ -259,15 +276,25 @@ class Convolution(Primitive):
     @quiet
     def forward(ctx, x, w, stride, padding, dilation, groups):
         ctx.options = stride, padding, dilation, groups
-        ctx.save_for_backward(x, w)
-        return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
+        if not ctx.needs_input_grad[1]:
+            ctx.save_for_backward(x, w)
+            return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
+        y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)
+        ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
+        return y
 
     @staticmethod
     def backward(ctx, grad):
-        x, w = ctx.saved_tensors
+        x, w, *source = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
-        grad_w = ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
-        return grad_x, grad_w
+        if not ctx.needs_input_grad[1]:
+            return grad_x, None
+        if is_grad_enabled():   # differentiating the gradient: through the primitive
+            return grad_x, ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
+        return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options, source[0]._data))
+
+
+_quiet_weight = quiet(_conv_weight)
 
 
 class ConvolutionInput(Primitive):
@@ -283,7 +310,7 @@ class ConvolutionInput(Primitive):
     @staticmethod
     def backward(ctx, grad):
         g, w = ctx.saved_tensors
-        grad_g = Convolution.apply(grad, w, *ctx.options) if ctx.needs_input_grad[0] else None
+        grad_g = _cropped(Convolution.apply(grad, w, *ctx.options), g.shape) if ctx.needs_input_grad[0] else None
         grad_w = ConvolutionWeight.apply(grad, g, tuple(w.shape), *ctx.options) if ctx.needs_input_grad[1] else None
         return grad_g, grad_w
 
@@ -302,8 +329,16 @@ class ConvolutionWeight(Primitive):
     def backward(ctx, grad):
         x, g = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(g, grad, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
-        grad_g = Convolution.apply(x, grad, *ctx.options) if ctx.needs_input_grad[1] else None
+        grad_g = _cropped(Convolution.apply(x, grad, *ctx.options), g.shape) if ctx.needs_input_grad[1] else None
         return grad_x, grad_g
+
+
+def _cropped(y, shape):
+    """y cut to ``shape``: where a transposed convolution's output_padding made its output longer, convolving a
+    gradient of that output yields positions beyond its input, which belong to no input element."""
+    if tuple(y.shape) == tuple(shape):
+        return y
+    return y[(Ellipsis,) + tuple(slice(0, n) for n in shape[2:])]
 
 
 def _same_padding(kernel, dilation):

@@ -1,16 +1,17 @@
 """Pooling: max (with indices), average, adaptive average/max, unpooling and power-average.
 
-Max pooling finds each window's argmax on a strided window view and then *gathers* the input at those flat
-indices; gathering and scattering by flat index are adjoint primitives, so max pooling, its gradient and
-max_unpool share them. Average pooling is a convolution with a constant kernel per channel.
+Max pooling takes the running maximum over one strided slice of the input per kernel offset and keeps, for the
+gradient, which offset holds each maximum (one byte per output); its gradient spreads back by one masked copy per
+offset. Adaptive max pooling and max_unpool gather and scatter by flat index, adjoint primitives. Average pooling
+is a convolution with a constant kernel per channel.
 """
 import itertools
 import math
 
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
-from ..autograd.grad_mode import is_grad_enabled
-from .conv import Convolution, _offset_windows, _tuple
+from .conv import Convolution, _tuple
 
 __all__ = []
 
@@ -82,61 +83,142 @@ def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode,
     return kernel, stride, padding, dilation, out
 
 
-def _max_indices(xp, x, kernel, stride, padding, dilation, out):
-    """Flat input index of each window's maximum: the first one, or the last NaN (NaN counts as maximum), as
-    PyTorch's kernel picks.
-
-    Works on whole strided slices, one per kernel offset: their running maximum first, then which offset holds it,
-    so no window is ever copied out and no reduction runs over a few elements per row.
-    """
-    n = len(kernel)
-    spatial = x.shape[2:]
-    padded, windows, best = _window_maximum(xp, x, kernel, stride, padding, dilation, out)
-    row_strides = [math.prod(spatial[i + 1:]) for i in range(n)]   # of the unpadded input, in elements
-    window_start = 0   # flat index of each window's first element, shaped like the output's spatial dims
-    for i in range(n):
-        position = xp.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i)) * stride[i] - padding[i]
-        window_start = window_start + position * row_strides[i]
-    offsets = list(itertools.product(*(range(k) for k in kernel)))
-    flat_offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, row_strides)) for offset in offsets]
-    size = math.prod(spatial)   # the smallest integer type that holds every flat index: backward keeps this array
-    index = xp.empty(best.shape, dtype=xp.int16 if size <= 2**15 else xp.int32 if size <= 2**31 else xp.int64)
-    padded_any = padded is not x
-    for k in range(len(windows) - 1, -1, -1):   # descending, so the first offset holding the maximum wins
-        holds = windows[k] == best
-        if padded_any:   # a padding element never wins, even when the window's real elements are all -inf
-            holds &= _inside(xp, offsets[k], spatial, stride, padding, dilation, out)
-        xp.add(window_start, flat_offsets[k], out=index, where=holds, casting="unsafe")
-    if x.dtype.kind == "f" and xp.isnan(best).any():
-        for k, values in enumerate(windows):   # ascending, so the last NaN wins
-            xp.add(window_start, flat_offsets[k], out=index, where=xp.isnan(values), casting="unsafe")
-    return index
+def _offset_ranges(kernel, stride, padding, dilation, out, spatial):
+    """Per kernel offset (in order), its flat number, the output positions whose window meets the input (not its
+    padding) at that offset, and those input elements: (k, output slices, input slices); offsets meeting only
+    padding are left out."""
+    for k, offset in enumerate(itertools.product(*(range(n) for n in kernel))):
+        outputs, inputs = [], []
+        for o, s, p, d, n, size in zip(offset, stride, padding, dilation, out, spatial):
+            first = o * d - p   # the input index output 0 meets at this offset
+            low, high = max(0, -(first // s)), min(n, -(-(size - first) // s))
+            outputs.append(slice(low, high))
+            inputs.append(slice(first + low * s, first + (high - 1) * s + 1, s))
+        if all(r.start < r.stop for r in outputs):
+            yield k, (Ellipsis,) + tuple(outputs), (Ellipsis,) + tuple(inputs)
 
 
-def _window_maximum(xp, x, kernel, stride, padding, dilation, out):
-    """The input padded with the lowest value, its strided slice per kernel offset, and their running maximum."""
-    n = len(kernel)
-    spatial = x.shape[2:]
-    extent = [(out[i] - 1) * stride[i] + dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
-    widths = ((0, 0), (0, 0)) + tuple((padding[i], max(extent[i] - spatial[i] - padding[i], 0)) for i in range(n))
-    fill = -xp.inf if x.dtype.kind == "f" or x.dtype.name == "bfloat16" else xp.iinfo(x.dtype).min
-    padded = xp.pad(x, widths, constant_values=fill) if any(p for pair in widths for p in pair) else x
-    windows = [padded[window] for window in _offset_windows(kernel, stride, dilation, out)]
-    best = windows[0]
-    for values in windows[1:]:
-        best = xp.maximum(best, values)   # NaN propagates: it counts as the maximum
-    return padded, windows, best
+def _lowest(xp, dtype):
+    return -xp.inf if _floating(dtype) else xp.iinfo(dtype).min
 
 
-def _inside(xp, offset, spatial, stride, padding, dilation, out):
-    """Where kernel offset ``offset`` falls inside the input rather than its padding, shaped like the output's
-    spatial dims."""
-    n = len(offset)
-    mask = True
-    for i in range(n):
-        position = xp.arange(out[i]) * stride[i] - padding[i] + offset[i] * dilation[i]
-        mask = mask & ((position >= 0) & (position < spatial[i])).reshape((-1,) + (1,) * (n - 1 - i))
-    return mask
+def _floating(dtype):
+    return dtype.kind == "f" or dtype.name == "bfloat16"
+
+
+def _window_maximum(xp, x, ranges, out, choose):
+    """Each window's maximum over the offsets' ``ranges`` (see ``_offset_ranges``) and, with ``choose``, which
+    offset holds it: the first one, or the last NaN (NaN counts as maximum), and never padding, as PyTorch's kernel
+    picks. Whole strided slices, one per offset: no window is copied out and no argmax runs over a few elements."""
+    shape = x.shape[:2] + tuple(out)
+    everywhere = tuple(slice(0, n) for n in out)
+    full = [r for r in ranges if r[1][1:] == everywhere]
+    if full and full[0] is ranges[0]:   # the first offset meets the input in every window: start from it
+        best, rest = x[ranges[0][2]].copy(), ranges[1:]
+    else:
+        best, rest = xp.full(shape, _lowest(xp, x.dtype), dtype=x.dtype), ranges
+    index_type = xp.uint8 if ranges[-1][0] < 256 else xp.int32
+    which = xp.zeros(shape, dtype=index_type) if choose else None
+    holds, numbered = (xp.empty(shape, dtype=bool), xp.empty(shape, dtype=index_type)) if choose else (None, None)
+    for k, outputs, inputs in rest:
+        values, maximum = x[inputs], best[outputs]
+        if choose:   # offsets ascend and ``which`` holds only earlier ones, so a maximum sets it to k (a masked
+            xp.greater(values, maximum, out=holds[outputs])   # copy would be 30x slower on a random mask)
+            xp.multiply(holds[outputs], index_type(k), out=numbered[outputs])
+            xp.maximum(which[outputs], numbered[outputs], out=which[outputs])
+        xp.maximum(maximum, values, out=maximum)   # NaN propagates: it counts as the maximum
+    if not choose:
+        return best, None
+    if len(full) < len(ranges) and (best == _lowest(xp, x.dtype)).any():
+        lowest = best == _lowest(xp, x.dtype)   # every real element is the lowest value: the first real one wins
+        for k, outputs, _ in reversed(ranges):
+            xp.copyto(which[outputs], k, where=lowest[outputs])
+    if _floating(x.dtype) and xp.isnan(best).any():
+        for k, outputs, inputs in ranges:   # ascending, so the last NaN wins
+            xp.copyto(which[outputs], k, where=xp.isnan(x[inputs]))
+    return best, which
+
+
+class MaxPool(Primitive):
+    """Max pooling on arrays: the windows' maximum, and with ``indices`` also their flat argmax in the input plane
+    (not differentiable). Only which kernel offset holds each maximum is kept for the gradient (one byte each)."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, out, indices):
+        xp = ctx.xp
+        ranges = list(_offset_ranges(kernel, stride, padding, dilation, out, x.shape[2:]))
+        best, which = _window_maximum(xp, x, ranges, out, any(ctx.needs_input_grad) or indices)
+        ctx.which, ctx.geometry = which, (ranges, x.shape[2:], _disjoint(kernel, stride, dilation))
+        if not indices:
+            return best
+        spatial = x.shape[2:]
+        rows = [math.prod(spatial[i + 1:]) for i in range(len(kernel))]   # element strides of the input plane
+        offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, rows))
+                   for offset in itertools.product(*(range(k) for k in kernel))]
+        start = 0   # flat index of each window's first (possibly padding) element
+        for i in range(len(kernel)):
+            start = start + (xp.arange(out[i]) * stride[i] - padding[i]).reshape((-1,) + (1,) * (len(out) - 1 - i)) \
+                * rows[i]
+        return best, xp.asarray(offsets, dtype=xp.int64)[which] + start
+
+    @staticmethod
+    def backward(ctx, grad, _index_grad=None):
+        return (SpreadOffsets.apply(grad, _make(ctx.which), ctx.geometry),) + (None,) * 6
+
+
+class SpreadOffsets(Primitive):
+    """The gradient of max pooling: each window's gradient placed on the input element its ``which`` offset names,
+    one masked copy (disjoint windows) or masked add (overlapping ones) of whole strided slices per offset."""
+
+    @staticmethod
+    def forward(ctx, g, which, geometry):
+        xp = ctx.xp
+        ranges, spatial, disjoint = geometry
+        ctx.geometry = geometry
+        ctx.save_for_backward(which)
+        result = xp.zeros(g.shape[:2] + tuple(spatial), dtype=g.dtype)
+        chosen = xp.empty(which.shape, dtype=bool)
+        masked = bool(xp.isfinite(g).all())   # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN
+        product = None if disjoint or not masked else xp.empty_like(g)
+        for k, outputs, inputs in ranges:
+            xp.equal(which[outputs], k, out=chosen[outputs])
+            target, part, where = result[inputs], g[outputs], chosen[outputs]
+            if not masked:
+                xp.add(target, part, out=target, where=where)
+            elif disjoint:
+                xp.multiply(part, where, out=target)
+            else:
+                xp.add(target, xp.multiply(part, where, out=product[outputs]), out=target)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        which, = ctx.saved_tensors
+        return SelectOffsets.apply(grad, which, ctx.geometry), None, None
+
+
+class SelectOffsets(Primitive):
+    """Adjoint of SpreadOffsets: each window's element at its ``which`` offset."""
+
+    @staticmethod
+    def forward(ctx, x, which, geometry):
+        xp = ctx.xp
+        ctx.geometry = geometry
+        ctx.save_for_backward(which)
+        result = xp.zeros(x.shape[:2] + which.shape[2:], dtype=x.dtype)
+        for k, outputs, inputs in geometry[0]:
+            xp.copyto(result[outputs], x[inputs], where=which[outputs] == k)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        which, = ctx.saved_tensors
+        return SpreadOffsets.apply(grad, which, ctx.geometry), None, None
+
+
+def _disjoint(kernel, stride, dilation):
+    """Whether no two windows share an input element."""
+    return all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation))
 
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -145,19 +227,10 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     unbatched = input.ndim == n + 1
     if unbatched:
         input = input.unsqueeze(0)
-    from .._backend import xp_of
-    from .._tensor import _make
-    xp = xp_of(input._data)
-    if not return_indices and not (is_grad_enabled() and input.requires_grad):   # values alone: no argmax
-        _, _, best = _window_maximum(xp, input._data, kernel, stride, padding, dilation, out)
-        values = _make(xp.array(best, copy=True) if best.base is not None else best)
-        return values.squeeze(0) if unbatched else values
-    index = _make(_max_indices(xp, input._data, kernel, stride, padding, dilation, out))
-    disjoint = all(d * (k - 1) < s for k, s, d in zip(kernel, stride, dilation))   # windows share no element
-    values = GatherFlat.apply(input, index, disjoint)
+    result = MaxPool.apply(input, kernel, stride, padding, dilation, out, return_indices)
     if unbatched:
-        values, index = values.squeeze(0), index.squeeze(0)
-    return (values, index.long()) if return_indices else values
+        result = tuple(r.squeeze(0) for r in result) if return_indices else result.squeeze(0)
+    return result
 
 
 @composite("max_pool1d")

@@ -134,3 +134,120 @@ def test_max_pool_values_without_gradient_match_torch(name, options):
         t = getattr(torch.nn.functional, name)(torch.tensor(x), **options)
     numpy.testing.assert_array_equal(e.numpy(), t.numpy())
     assert e.dtype == ember.float32 and not e.requires_grad and e.is_contiguous()
+
+
+POINTWISE_CASES = [   # 1x1 convolutions over larger maps, strided, grouped, transposed with output_padding
+    ("conv2d", (3, 5, 8, 9), (7, 5, 1, 1), {}),
+    ("conv2d", (1, 4, 16, 4), (6, 4, 1, 1), dict(dilation=2)),                     # batch 1; dilation is moot
+    ("conv1d", (2, 3, 70), (4, 3, 1), {}),
+    ("conv3d", (2, 3, 4, 4, 4), (2, 3, 1, 1, 1), {}),
+    ("conv_transpose2d", (2, 5, 8, 8), (5, 3, 1, 1), {}),
+    ("conv_transpose2d", (2, 5, 8, 8), (5, 3, 1, 1), dict(dilation=2, output_padding=1)),   # output larger
+    ("conv2d", (2, 4, 8, 8), (6, 2, 1, 1), dict(groups=2)),                        # grouped: the columns path
+    ("conv2d", (2, 4, 8, 8), (6, 4, 1, 1), dict(stride=2)),                        # strided: the columns path
+]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", POINTWISE_CASES, ids=[f"{c[0]}-{i}" for i, c in
+                                                                               enumerate(POINTWISE_CASES)])
+def test_pointwise_convolution_matches_torch(name, x_shape, w_shape, options, dtype):
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, sample((w_shape[1] if "transpose" in name else w_shape[0],), dtype),
+          rtol=tolerance, atol=tolerance)
+
+
+def test_pointwise_convolution_edges():
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w), numpy.zeros((0, 3, 8, 8), F32), sample((4, 3, 1, 1), F32))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w), sample((2, 3, 8, 9), F32),
+          sample((4, 3, 1, 1), F32), rtol=1e-4, atol=1e-4)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((2, 2, 8, 8), F64), sample((3, 2, 1, 1), F64))
+    for dtype in (ember.float16, ember.bfloat16):
+        x, w = sample((2, 3, 8, 8), F32), sample((4, 3, 1, 1), F32)
+        e = ember.nn.functional.conv2d(ember.tensor(x).to(dtype), ember.tensor(w).to(dtype))
+        t = torch.nn.functional.conv2d(torch.tensor(x).to(getattr(torch, str(dtype).split(".")[1])),
+                                       torch.tensor(w).to(getattr(torch, str(dtype).split(".")[1])))
+        assert e.dtype is dtype
+        numpy.testing.assert_allclose(e.float().numpy(), t.float().numpy(), rtol=3e-2, atol=5e-2)
+
+
+def test_convolution_kept_columns_follow_autograd_rules():
+    """The weight gradient reuses the forward's columns: retained graphs, second gradients and in-place changes of
+    the input behave as without them."""
+    x = ember.tensor(sample((2, 3, 6, 20), F64), requires_grad=True)
+    w = ember.tensor(sample((4, 3, 3, 3), F64), requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w, padding=1)
+    (y * y).sum().backward(retain_graph=True)
+    first = w.grad.clone()
+    w.grad = None
+    (y * y).sum().backward()
+    numpy.testing.assert_array_equal(w.grad.numpy(), first.numpy())
+    xt, wt = torch.tensor(x.detach().numpy(), requires_grad=True), torch.tensor(w.detach().numpy(), requires_grad=True)
+    (torch.nn.functional.conv2d(xt, wt, padding=1) ** 2).sum().backward()
+    numpy.testing.assert_allclose(first.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), sample((1, 2, 3, 17), F64),
+              sample((2, 2, 3, 3), F64))
+    x = ember.tensor(sample((2, 3, 6, 6), F32)).requires_grad_()
+    h = x * 1
+    y = ember.nn.functional.conv2d(h, ember.tensor(sample((4, 3, 3, 3), F32), requires_grad=True))
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_buffer_pool_never_hands_out_a_buffer_in_use():
+    from ember.ops import _buffers
+    held = _buffers.empty(numpy, (1 << 19,), numpy.float32)   # 2 MiB: pooled
+    held[:] = 1
+    view = held[::2]
+    del held
+    other = _buffers.empty(numpy, (1 << 19,), numpy.float32)
+    assert not numpy.shares_memory(other, view)   # the view keeps the first buffer in use
+    del view, other
+    again = _buffers.empty(numpy, (1 << 19,), numpy.float32)
+    assert _buffers.empty(numpy, (1 << 19,), numpy.float32) is not again
+    # two convolutions alive at once, each with pooled temporaries, give what PyTorch gives
+    x, w = sample((4, 8, 40, 40), F32), sample((8, 8, 3, 3), F32) / 8
+    first = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=1)
+    second = ember.nn.functional.conv2d(first, ember.tensor(w), padding=1)
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), padding=1)
+    numpy.testing.assert_allclose(first.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
+    numpy.testing.assert_allclose(second.numpy(), torch.nn.functional.conv2d(expected, torch.tensor(w), padding=1)
+                                  .numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("options", [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+                                     dict(kernel_size=2, stride=3, padding=1, ceil_mode=True),
+                                     dict(kernel_size=(3, 2), stride=1, dilation=(1, 2))], ids=str)
+def test_max_pool_ties_nan_and_lowest_values_match_torch(options):
+    """Ties go to the first window element, NaN to the last NaN, all-(-inf) padded windows to the first real
+    element; values, indices and gradients (including non-finite upstream gradients) as PyTorch's."""
+    x = numpy.round(sample((2, 3, 7, 8), F32, seed=6))   # many ties
+    x[0, 0, :3, :3] = -numpy.inf
+    x[1, 2, 2, 2] = x[1, 2, 3, 5] = numpy.nan
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, return_indices=True, **options), x)
+
+    def weighted(lib, x, g):
+        x = lib.tensor(x, requires_grad=True)
+        return lib.autograd.grad(lib.nn.functional.max_pool2d(x, **options), x, lib.tensor(g))[0]
+    y = torch.nn.functional.max_pool2d(torch.tensor(x), **options)
+    g = sample(tuple(y.shape), F32, seed=7)
+    g.flat[::5] = numpy.inf
+    numpy.testing.assert_allclose(weighted(ember, x, g).numpy(), weighted(torch, x, g).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "bfloat16"])
+def test_max_pool_dtypes_and_empty_batch(dtype):
+    x = ember.tensor(sample((2, 3, 6, 5), F32, seed=8)).to(getattr(ember, dtype)).requires_grad_()
+    xt = torch.tensor(sample((2, 3, 6, 5), F32, seed=8)).to(getattr(torch, dtype)).requires_grad_()
+    y, i = ember.nn.functional.max_pool2d(x, 3, 2, 1, return_indices=True)
+    yt, it = torch.nn.functional.max_pool2d(xt, 3, 2, 1, return_indices=True)
+    y.sum().backward()
+    yt.sum().backward()
+    assert y.dtype is x.dtype and x.grad.dtype is x.dtype
+    numpy.testing.assert_array_equal(y.float().detach().numpy(), yt.float().detach().numpy())
+    numpy.testing.assert_array_equal(i.numpy(), it.numpy())
+    numpy.testing.assert_array_equal(x.grad.float().numpy(), xt.grad.float().numpy())
+    check(lambda lib, x: lib.nn.functional.max_pool2d(x, 2), numpy.zeros((0, 3, 4, 4), F32))
+    gradcheck(lambda lib, x: lib.nn.functional.max_pool2d(x, 3, 2, 1), sample((1, 2, 5, 5), F64, seed=9))
