@@ -202,6 +202,19 @@ def bernoulli(engine, p, float32_p=False):
     return unit(engine, p.size, numpy.float64) < p
 
 
+def bernoulli_scalar(engine, n, p):
+    """``bernoulli(engine, full(n, p))`` without the floats: the float64 uniform k * 2**-53 (k the low 53 bits of a
+    64-bit output) is below p exactly when the integer k is below ceil(p * 2**53), compared in 32-bit halves."""
+    words = engine.words(2 * n)
+    high, low = words[0::2] & numpy.uint32(0x1FFFFF), words[1::2]
+    threshold = math.ceil(p * 2.0 ** 53)
+    high_threshold, low_threshold = numpy.uint32(threshold >> 32), numpy.uint32(threshold & 0xFFFFFFFF)
+    out = high < high_threshold
+    tie = numpy.flatnonzero(high == high_threshold)
+    out[tie] = low[tie] < low_threshold
+    return out
+
+
 def exponential(engine, n, lambd):
     """``exponential_``: ``-1 / lambda * log1p(-u)`` of float64 uniforms."""
     return (-1.0 / lambd) * _libm(math.log1p, -unit(engine, n, numpy.float64))

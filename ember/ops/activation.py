@@ -39,9 +39,14 @@ class Softmax(Primitive):
     @quiet
     def forward(ctx, a, dim):
         xp = ctx.xp
-        shifted = a - a.max(axis=dim, keepdims=True) if a.size else a
-        exp = xp.exp(shifted)
-        result = exp / exp.sum(axis=dim, keepdims=True)
+        if a.ndim and a.size:
+            result = a - a.max(axis=dim, keepdims=True)   # exponentiated and normalised in place: no temporaries
+            xp.exp(result, out=result)
+            result /= result.sum(axis=dim, keepdims=True)
+        else:   # 0-d arithmetic gives scalars, which cannot be written in place
+            shifted = a - a.max(axis=dim, keepdims=True) if a.size else a
+            exp = xp.exp(shifted)
+            result = exp / exp.sum(axis=dim, keepdims=True)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -59,9 +64,12 @@ class LogSoftmax(Primitive):
         xp = ctx.xp
         if a.size == 0:
             result = a.copy()
-        else:
+        elif a.ndim == 0:
             shifted = a - a.max(axis=dim, keepdims=True)
             result = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+        else:
+            result = a - a.max(axis=dim, keepdims=True)
+            result -= xp.log(xp.exp(result).sum(axis=dim, keepdims=True))
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result

@@ -2,6 +2,7 @@
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._util import quiet
+from .linalg.products import folded_matmul
 
 __all__ = []
 
@@ -11,7 +12,7 @@ class Linear(Primitive):
     @quiet
     def forward(ctx, input, weight, bias=None):
         ctx.save_for_backward(input, weight)
-        output = ctx.xp.matmul(input, weight.T)
+        output = folded_matmul(ctx.xp, input, weight.T)
         if bias is not None:
             output += bias
         return output

@@ -8,6 +8,7 @@ import numpy
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._util import name_node
+from .cross_entropy import fused_cross_entropy
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
@@ -147,6 +148,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    fused = fused_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    if fused is not None:
+        return fused
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = input.log_softmax(class_dim)
     if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:

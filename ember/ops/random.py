@@ -379,7 +379,7 @@ def bernoulli(input, p=None, *, generator=None, out=None):
         samples = _bernoulli_tensor(_engine(generator), shape, input).reshape(shape)
     else:
         _check_probabilities(numpy.float64(p))
-        samples = _samplers.bernoulli(_engine(generator), numpy.full(_numel(shape), float(p))).reshape(shape)
+        samples = _samplers.bernoulli_scalar(_engine(generator), _numel(shape), float(p)).reshape(shape)
     return write_out(out, _place(samples, input.dtype, input.device), "bernoulli")
 
 
@@ -535,7 +535,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
-    return _fill(self, _samplers.bernoulli(_engine(generator), numpy.full(self.numel(), float(p))))
+    return _fill_fast(self, _samplers.bernoulli_scalar(_engine(generator), self.numel(), float(p)))
 
 
 @tensor_method

@@ -6,6 +6,8 @@ from .optimizer import Optimizer, _check_non_negative, _step_tensor, _zeros_stat
 class ASGD(Optimizer):
     """p = p * (1 - lambd * eta) - eta * g; ``ax`` averages the iterates once the step count passes t0."""
 
+    _scalar_state = frozenset({"step", "eta", "mu"})
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None, maximize=False,
                  differentiable=False, capturable=False):
         _check_non_negative("learning rate", float(lr))

@@ -6,6 +6,8 @@ from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tenso
 class NAdam(Optimizer):
     """Adam whose step mixes the current gradient and the next momentum, weighted by the schedule mu_t."""
 
+    _scalar_state = frozenset({"step", "mu_product"})
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):

@@ -30,12 +30,21 @@ __all__ = ["Matmul", "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer
            "addbmm", "baddbmm", "addr", "Einsum", "einsum", "tensordot", "multi_dot", "chain_matmul"]
 
 
+def folded_matmul(xp, a, b):
+    """``xp.matmul(a, b)``, with a stack of matrices times one matrix done as one product of the stacked rows
+    (NumPy otherwise multiplies matrix by matrix, and with a transposed ``b`` off BLAS: up to 30x slower)."""
+    if a.ndim > 2 and b.ndim == 2:
+        rows = math.prod(a.shape[:-1])
+        return xp.matmul(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+    return xp.matmul(a, b)
+
+
 class Matmul(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.xp.matmul(a, b)
+        return folded_matmul(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, grad):

@@ -421,18 +421,26 @@ def normalize(tensor, mean, std, inplace=False):
     if tensor.ndim < 3:
         raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
                          f"{tensor.size()}")
-    if not inplace:
-        tensor = tensor.clone()
     dtype = tensor.dtype
-    mean = ember.as_tensor(mean, dtype=dtype, device=tensor.device)
-    std = ember.as_tensor(std, dtype=dtype, device=tensor.device)
-    if (std == 0).any():
+    mean, std = _channel_values(mean, tensor), _channel_values(std, tensor)
+    if bool((std == 0).any()):
         raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to division by zero.")
     if mean.ndim == 1:
-        mean = mean.view(-1, 1, 1)
+        mean = mean.reshape(-1, 1, 1)
     if std.ndim == 1:
-        std = std.view(-1, 1, 1)
-    return tensor.sub_(mean).div_(std)
+        std = std.reshape(-1, 1, 1)
+    if isinstance(mean, numpy.ndarray):
+        mean, std = (ember.from_numpy(v).to(device=tensor.device) for v in (mean, std))
+    # sub allocates the result that clone + sub_ would (same values and gradients, one op fewer)
+    return (tensor.sub_(mean) if inplace else tensor.sub(mean)).div_(std)
+
+
+def _channel_values(values, tensor):
+    """``as_tensor(values, dtype=tensor.dtype, device=tensor.device)``, or a NumPy array for plain numbers."""
+    if isinstance(values, (list, tuple)) and tensor.dtype in (ember.float32, ember.float64) and \
+            all(type(v) in (float, int) for v in values):
+        return numpy.array(values, tensor.dtype.numpy)
+    return ember.as_tensor(values, dtype=tensor.dtype, device=tensor.device)
 
 
 def erase(img, i, j, h, w, v, inplace=False):

@@ -87,9 +87,15 @@ def to_tensor(pic):
         if pic.mode == "1":
             array = 255 * array
         array = array.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
-    img = ember.from_numpy(numpy.ascontiguousarray(array.transpose((2, 0, 1))))
+    chw = array.transpose((2, 0, 1))
+    dtype = ember.get_default_dtype()
+    if array.dtype == numpy.uint8 and dtype in (ember.float32, ember.float64):
+        # one pass: each byte converted and divided in the float type, as .to(dtype).div(255) computes it
+        out = numpy.empty(chw.shape, dtype.numpy)
+        return ember.from_numpy(numpy.divide(chw, dtype.numpy.type(255), out=out, dtype=dtype.numpy))
+    img = ember.from_numpy(numpy.ascontiguousarray(chw))
     if img.dtype == ember.uint8:
-        return img.to(dtype=ember.get_default_dtype()).div(255)
+        return img.to(dtype=dtype).div(255)
     return img
 
 
