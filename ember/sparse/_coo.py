@@ -8,6 +8,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
+from ._base import SparseBase
 from ._layout import sparse_coo
 
 __all__ = ["SparseTensor", "sparse_coo_tensor", "check_sparse_tensor_invariants"]
@@ -42,7 +43,7 @@ class check_sparse_tensor_invariants:
         check_sparse_tensor_invariants._enabled = self.saved
 
 
-class SparseTensor(Tensor):
+class SparseTensor(SparseBase):
     """A sparse COO tensor (``layout=sparse_coo``)."""
 
     @property
@@ -51,29 +52,7 @@ class SparseTensor(Tensor):
                                   "supports sparse COO tensors in to_dense, coalesce, sparse.mm/mm/matmul, sparse.sum, "
                                   "add, mul, t, neg and the sparse optimizers. Call .to_dense() first.")
 
-    # --- what the tensor is ---------------------------------------------------------------------------------------
-    @property
-    def shape(self):
-        return Size(self._size)
-
-    def size(self, dim=None):
-        return Size(self._size) if dim is None else self._size[dim]
-
-    @property
-    def dtype(self):
-        return self._values_.dtype
-
-    @property
-    def device(self):
-        return self._values_.device
-
-    @property
-    def ndim(self):
-        return len(self._size)
-
-    def dim(self):
-        return len(self._size)
-
+    # --- what the tensor is (shape, dtype, device: SparseBase) ------------------------------------------------------
     def numel(self):
         return int(numpy.prod(self._size, dtype=numpy.int64))
 

@@ -4,12 +4,13 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
+from ._base import SparseBase
 from ._layout import sparse_csr
 
 __all__ = ["SparseCsrTensor", "sparse_csr_tensor", "to_sparse_csr"]
 
 
-class SparseCsrTensor(Tensor):
+class SparseCsrTensor(SparseBase):
     """A 2-D sparse tensor in compressed sparse row layout (``layout=sparse_csr``)."""
 
     @property
@@ -17,28 +18,6 @@ class SparseCsrTensor(Tensor):
         raise NotImplementedError("Could not run this operator with arguments from the 'SparseCsrCPU' backend: ember "
                                   "supports CSR tensors in to_dense, to_sparse, matmul/mm with a dense operand and "
                                   "their index accessors. Call .to_dense() first.")
-
-    @property
-    def shape(self):
-        return Size(self._size)
-
-    def size(self, dim=None):
-        return Size(self._size) if dim is None else self._size[dim]
-
-    @property
-    def dtype(self):
-        return self._values_.dtype
-
-    @property
-    def device(self):
-        return self._values_.device
-
-    @property
-    def ndim(self):
-        return 2
-
-    def dim(self):
-        return 2
 
     @property
     def layout(self):
