@@ -185,20 +185,12 @@ def _value_test(context, node):
     return context.emit("IsInf", [x], detect_negative=int(kind != "isposinf"), detect_positive=int(kind != "isneginf"))
 
 
-def _truth(context, value):
-    """A tensor input as ONNX bool (nonzero is true), a number as a bool constant."""
-    from .. import bool as bool_
-    dtype = getattr(value.type, "dtype", None)
-    if dtype is None or dtype == bool_:
-        return context.tensor(value, bool_)
-    return context.emit("Cast", [context.tensor(value)], to=element_type(bool_))
-
-
 for _name, _logical, _bitwise in (("and", "And", "BitwiseAnd"), ("or", "Or", "BitwiseOr"),
                                   ("xor", "Xor", "BitwiseXor"), ("not", "Not", "BitwiseNot")):
     def _logical_op(context, node, _logical=_logical):
         operands = node.positional()[:1 if _logical == "Not" else 2]
-        return context.emit(_logical, [_truth(context, a) for a in operands])
+        from .. import bool as bool_   # ONNX casts nonzero to true, as the truth value PyTorch takes
+        return context.emit(_logical, [_cast_to(context, a, bool_) for a in operands])
 
     def _bitwise_op(context, node, _logical_op=_logical_op, _bitwise=_bitwise, _name=_name):
         from .. import bool as bool_
@@ -480,11 +472,8 @@ def _all_any(context, node):
 @converter("Sum")
 def _sum(context, node):
     x, dims, keepdim, _dtype = node.inputs
-    name = context.tensor(x)
-    if x.type.dtype != _dtype_of(node):
-        from ._export import element_type
-        name = context.emit("Cast", [name], to=element_type(_dtype_of(node)))
-    return _reduce(context, "ReduceSum", name, context.constant(dims), context.constant(keepdim))
+    return _reduce(context, "ReduceSum", _cast_to(context, x, _dtype_of(node)), context.constant(dims),
+                   context.constant(keepdim))
 
 
 @converter("Logsumexp", "Prod")
