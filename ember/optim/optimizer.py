@@ -35,6 +35,15 @@ class _RemovableHandle:
         self._hooks.pop(self.id, None)
 
 
+def _loss_of(closure):
+    """The loss a ``step(closure)`` returns: the closure run with gradients enabled, or None without one."""
+    if closure is None:
+        return None
+    from ..autograd.grad_mode import enable_grad
+    with enable_grad():
+        return closure()
+
+
 class Optimizer:
     """Base class of optimizers: holds ``param_groups`` (dicts of params and options) and per-parameter ``state``."""
 
@@ -134,11 +143,7 @@ class Optimizer:
     @no_grad()
     def step(self, closure=None):
         """Updates every parameter that has a gradient; returns the closure's loss when one is given."""
-        loss = None
-        if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = _loss_of(closure)
         for group in self.param_groups:
             self._prepare_group(group)
             params = [p for p in group["params"] if p.grad is not None]

@@ -3,7 +3,7 @@ have a gradient move, and their moment estimates decay."""
 import math
 
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _loss_of
 
 
 class SparseAdam(Optimizer):
@@ -30,11 +30,7 @@ class SparseAdam(Optimizer):
     @no_grad()
     def step(self, closure=None):
         """Updates every parameter that has a sparse gradient; returns the closure's loss when one is given."""
-        loss = None
-        if closure is not None:
-            from ..autograd.grad_mode import enable_grad
-            with enable_grad():
-                loss = closure()
+        loss = _loss_of(closure)
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             for p in group["params"]:
