@@ -30,9 +30,11 @@ def _openblas():
 
 
 def set_num_threads(num):
-    """Sets how many threads NumPy's BLAS uses for matrix products (PyTorch's intra-op threads)."""
+    """Sets PyTorch's intra-op thread count: the threads of ember's parallel kernels and of NumPy's BLAS."""
     if not isinstance(num, int) or num <= 0:
         raise RuntimeError("set_num_threads expects a positive integer")
+    from .ops import _parallel
+    _parallel.set_num_threads(num)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
