@@ -10,7 +10,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
@@ -246,8 +246,18 @@ def _value_for(self, value, key):
     return value
 
 
+@composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
+def _written(self, key, value):
+    """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
+    key = _normalize_key(self, key)
+    return IndexPut.apply(self, _value_for(self, value, key), key, False)
+
+
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
+    if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
+        assign_inplace(self, _written(self, key, value))
+        return
     key = _normalize_key(self, key)
     value = _value_for(self, value, key)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
@@ -263,7 +273,7 @@ Tensor.__setitem__ = _setitem
 
 
 @tensor_method
-@composite("index_put", trace_inside=True)
+@composite("index_put")   # seen whole: a trace records the index tensors as inputs
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
     key = _normalize_key(input, tuple(indices))

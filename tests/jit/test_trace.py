@@ -124,7 +124,18 @@ GENERALIZES = {
     "mixed maximum": lambda x, i: ember.maximum(x, i) + ember.where(i > 1, 1.0, 0.0) + i * 0.5 + (i + 1.5),
     "losses": lambda x, i: F.cross_entropy(x, i[:, 0]) + F.nll_loss(F.log_softmax(x, 1), i[:, 1]),
     "counts": lambda x, i: ember.count_nonzero(x > 0) * x + x.bool().float() + (~(i > 1)).float(),
+    "writes through a key": lambda x, i: _written(x, i),
+    "index_put": lambda x, i: x.index_put((i[:, 0].clamp(max=2),), x[0], accumulate=True)
+    + x.index_put((x > 0,), x.sum()),
 }
+
+
+def _written(x, i):
+    y = x.clone()
+    y[y > 0] = 0.5
+    y[:, 1] = y[:, 2] * i[:, 0]
+    y[i[0, :2].clamp(max=2)] = y[2] + 1
+    return y
 
 
 @pytest.mark.parametrize("name", GENERALIZES)
