@@ -209,3 +209,89 @@ def _atan2(context, node):
     origin = context.emit("And", [context.emit("Equal", [x, numbers["zero"]]),
                                   context.emit("Equal", [y, numbers["zero"]])])   # 0/0: +-0 or +-pi by the signs
     return context.emit("Where", [origin, context.emit("Where", [x_negative, turn, y]), result])
+
+
+@converter("_WriteThroughView")
+def _write_through_view(context, node):
+    """A write into a view, recorded as its base with the view's flat positions (fixed when traced) replaced."""
+    base, value, positions = node.positional()[:3]
+    minus_one = context.ints([-1])
+    written = context.emit("ScatterElements", [
+        context.emit("Reshape", [context.tensor(base), minus_one]),
+        context.emit("Reshape", [context.tensor(positions), minus_one]),
+        context.emit("Reshape", [_cast_to(context, value, _dtype_of_value(base)), minus_one])], axis=0)
+    return context.emit("Reshape", [written, _shape(context, base)])
+
+
+@converter("Fill")
+def _fill(context, node):
+    x, value = node.positional()[:2]
+    return context.emit("Expand", [_value_of_dtype(context, value, _dtype_of_value(x)), _shape(context, x)])
+
+
+@converter("index_select")
+def _index_select(context, node):
+    x, dim, index = _positional_args(node, 3)
+    return context.emit("Gather", [context.tensor(x), context.tensor(index)], axis=context.constant(dim))
+
+
+@converter("take")
+def _take(context, node):
+    x, index = _positional_args(node, 2)
+    flat = context.emit("Reshape", [context.tensor(x), context.ints([-1])])
+    return context.emit("Gather", [flat, context.tensor(index)], axis=0)
+
+
+@converter("masked_select")
+def _masked_select(context, node):
+    x, mask = _positional_args(node, 2)
+    name, mask_name = context.tensor(x), context.tensor(mask)
+    if tuple(x.type.shape) != tuple(mask.type.shape):   # broadcast both to their common shape first
+        common = context.emit("Shape", [context.emit("Add", [name, context.emit(
+            "Cast", [mask_name], to=_element_type(_dtype_of_value(x)))])])
+        name = context.emit("Expand", [name, common])
+        mask_name = context.emit("Expand", [mask_name, common])
+    positions = context.emit("Transpose", [context.emit("NonZero", [mask_name])], perm=[1, 0])
+    return context.emit("GatherND", [name, positions])
+
+
+def _along_dim(context, x, dim, index):
+    """ScatterElements' indices for writing whole slices at ``index`` along ``dim``: the index, shaped
+    [1, .., k, .., 1], expanded to x's shape with ``dim`` of size k (returned with that shape)."""
+    rank = _rank(x)
+    shape = _shape(context, x)
+    target = context.emit("Concat", [
+        context.emit("Slice", [shape, context.ints([0]), context.ints([dim])]),
+        context.emit("Shape", [context.tensor(index)]),
+        context.emit("Slice", [shape, context.ints([dim + 1]), context.ints([_END])])], axis=0)
+    column = context.emit("Reshape", [context.tensor(index), context.ints([-1 if d == dim else 1
+                                                                           for d in range(rank)])])
+    return context.emit("Expand", [column, target]), target
+
+
+@converter("index_fill", "index_copy", "index_add")
+def _index_write(context, node):
+    x, dim, index, source = _positional_args(node, 4)
+    dim = context.constant(dim) % max(_rank(x), 1)
+    dtype = _dtype_of_value(x)
+    indices, target = _along_dim(context, x, dim, index)
+    updates = _value_of_dtype(context, source, dtype)
+    reduction = {}
+    if node.op_name == "index_add":
+        alpha = node.named().get("alpha")
+        alpha = context.constant(alpha) if alpha is not None else 1
+        if alpha != 1:
+            updates = context.emit("Mul", [updates, context.array(numpy.asarray(alpha, numpy.dtype(dtype.name)))])
+        reduction = _reduction(context, True, "index_add")
+    updates = context.emit("Expand", [updates, target])
+    return context.emit("ScatterElements", [context.tensor(x), indices, updates], axis=dim, **reduction)
+
+
+def _positional_args(node, count):
+    args = node.positional() + list(node.named().values())
+    return args[:count]
+
+
+def _element_type(dtype):
+    from ._export import element_type
+    return element_type(dtype)

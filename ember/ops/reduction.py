@@ -112,8 +112,9 @@ def _write_tuple(out, result):
     """``out=`` for ops that return several tensors: writes each one."""
     if out is None:
         return result
+    name = type(result).__name__ if hasattr(result, "_fields") else "op"
     for target, value in zip(out, result):
-        write_out(target, value)
+        write_out(target, value, name)
     return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
 
 

@@ -40,6 +40,14 @@ def _written_selected(lib, x):
     return y
 
 
+def _written_views(lib, x):
+    y = x * 1
+    y[0].mul_(3)
+    y.view(-1)[:3].add_(1)
+    y.t()[1].zero_()
+    return y
+
+
 def _index(lib, x):
     return (x.abs() * 3).long().clamp(max=3)
 
@@ -67,6 +75,13 @@ CASES = {   # name: (function of (library, x), dynamic batch)
     "x[ints, slices] = values": (_written_basic, True),
     "x[index tensor] = row": (_written_rows, True),
     "x[mask] = selected values": (_written_selected, True),
+    "in-place ops on views": (_written_views, False),
+    "index_select": (lambda lib, x: x.index_select(1, lib.tensor([3, 0, 3])), True),
+    "masked_select": (lambda lib, x: x.masked_select(x > 0.5), True),
+    "take": (lambda lib, x: x.take(lib.tensor([[0, 5], [11, 2]])), True),
+    "index_fill": (lambda lib, x: x.index_fill(1, lib.tensor([0, 2]), -2.0), True),
+    "index_copy": (lambda lib, x: x.index_copy(1, lib.tensor([3, 1]), x[:, :2] * 5), True),
+    "index_add": (lambda lib, x: x.index_add(1, lib.tensor([3, 3]), x[:, :2], alpha=2), True),
 }
 
 
