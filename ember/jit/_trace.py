@@ -201,7 +201,8 @@ class _Tracer:
         obj = plain(obj)
         key = id(obj) if isinstance(obj, Tensor) else (type(obj), repr(obj))
         if key not in self.constants:
-            node = Node("prim::Constant", value=obj)
+            # a tensor made inside the traced code may be written in place later: keep its value as of now
+            node = Node("prim::Constant", value=_make(obj._data.copy()) if type(obj) is Tensor else obj)
             self.constants[key] = (obj, self.graph.add_node(node, [value_type(obj)])[0])
         return self.constants[key][1]
 

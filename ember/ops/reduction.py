@@ -890,6 +890,7 @@ def bincount(input, weights=None, minlength=0):
 
 
 @tensor_method
+@composite("histc")   # seen whole at dispatch: computed on the arrays
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """Histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's range when both are 0)."""
     if not input.dtype.is_floating_point:

@@ -892,6 +892,7 @@ def tile(input, dims):
 
 
 @tensor_method
+@composite("repeat_interleave", batch_inside=True)   # seen whole: tensor repeats are an input of the trace
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element repeated ``repeats`` times (an int or one count per element) along ``dim`` (flattened if None).
 

@@ -160,6 +160,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 @tensor_method
+@composite("unique_consecutive")   # seen whole at dispatch: its sizes come from the data
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapses runs of equal consecutive elements (or slices along ``dim``) into one."""
     xp = xp_of(input._data)
@@ -213,6 +214,7 @@ def _side(right, side):
     return "right" if right else "left"
 
 
+@composite("searchsorted")   # seen whole at dispatch: computed on the arrays
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None, out=None):
     """Indices where ``input`` values would be inserted into the innermost dim of ``sorted_sequence`` to keep it
     sorted."""
@@ -241,6 +243,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return write_out(out, _make(xp.asarray(result).astype(numpy.int32 if out_int32 else _INT64)), "searchsorted")
 
 
+@composite("bucketize")   # seen whole at dispatch: computed on the arrays
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     """Index of the bucket of 1-d ``boundaries`` each element falls in (``right`` puts equal values above)."""
     if boundaries.ndim != 1:

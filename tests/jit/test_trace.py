@@ -126,6 +126,11 @@ GENERALIZES = {
     "counts": lambda x, i: ember.count_nonzero(x > 0) * x + x.bool().float() + (~(i > 1)).float(),
     "writes through a key": lambda x, i: _written(x, i),
     "in-place ops on views": lambda x, i: _written_views(x, i),
+    "computed on arrays": lambda x, i: ember.searchsorted(x.sort(1).values, x) + ember.bucketize(x, x[0].sort().values)
+    + ember.histc(x, bins=4, min=-2, max=2).sum() + ember.stack(ember.where(x > 0)).sum()
+    + x.repeat_interleave(i[0], dim=1).sum() + ember.unique_consecutive(i.flatten()).sum(),
+    "a tensor made inside, then written": lambda x, i: ember.zeros(4).index_put_((i.flatten(),), x.flatten(),
+                                                                                  accumulate=True),
     "index ops": lambda x, i: x.index_select(1, i[0]) + x.take(i) + x.index_fill(1, i[1, :2], -1.0)
     + x.index_add(1, i[2], x, alpha=2) + x.masked_scatter(x > 0, x * 10) + x.put(i[0], x[1]),
     "index_put": lambda x, i: x.index_put((i[:, 0].clamp(max=2),), x[0], accumulate=True)
@@ -157,7 +162,8 @@ def test_traced_function_follows_new_inputs(name):
     first = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32)), ember.tensor(rng.integers(0, 4, (3, 4))))
     other = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32) * 3),
              ember.tensor(rng.integers(-3, 4, (3, 4)).clip(0) if name in ("gather/scatter", "losses", "data-sized "
-                                                                          "results", "index ops") else rng.integers(-3, 4, (3, 4))))
+                                                                          "results", "index ops", "computed on arrays",
+                                                                          "a tensor made inside, then written") else rng.integers(-3, 4, (3, 4))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jit.TracerWarning)
         traced = jit.trace(GENERALIZES[name], first, check_trace=False)

@@ -310,8 +310,7 @@ def where(condition, input=None, other=None, *, out=None):
     With only ``condition``, the indices of its nonzero elements as a tuple of 1-d tensors.
     """
     if input is None and other is None:
-        data = condition._data.reshape(1) if condition.ndim == 0 else condition._data
-        return tuple(_make(index.astype(numpy.int64, copy=False)) for index in data.nonzero())
+        return condition.nonzero(as_tuple=True)
     if condition.dtype is _dtype.uint8:
         warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
                       "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
