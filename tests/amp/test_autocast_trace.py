@@ -204,3 +204,27 @@ def test_a_model_traced_with_the_autocast_cache_off_saves_and_computes_in_16_bit
     for T, m, v in ((torch, reference, torch.tensor(x)), (ember, model, ember.tensor(x))):
         with T.autocast("cpu", dtype=T.bfloat16), pytest.raises(RuntimeError, match="requires grad as a constant"):
             T.jit.trace(m, v)
+
+
+def test_attention_projections_are_linear_calls_so_attention_is_autocast_as_in_torch():
+    """multi_head_attention_forward projects with ``linear`` (a float32 bias added after a 16-bit matmul made the
+    output float32); eager and traced, with batch and sequence sizes other than the traced ones."""
+    def build(T):
+        class Attention(T.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attention = T.nn.MultiheadAttention(8, 2, batch_first=True)
+
+            def forward(self, x):
+                return self.attention(x, x, x)
+        return Attention().eval()
+    reference, model = _pair(build)
+    rng = np.random.default_rng(5)
+    traced = ember.jit.trace(model, ember.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32)))
+    x = rng.standard_normal((3, 4, 8)).astype(np.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = reference(torch.tensor(x))
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        eager, got = model(ember.tensor(x)), traced(ember.tensor(x))
+    assert _name(expected[0].dtype) == "bfloat16"
+    _check(got, expected, exact=eager)
