@@ -228,3 +228,49 @@ def test_attention_projections_are_linear_calls_so_attention_is_autocast_as_in_t
         eager, got = model(ember.tensor(x)), traced(ember.tensor(x))
     assert _name(expected[0].dtype) == "bfloat16"
     _check(got, expected, exact=eager)
+
+
+def test_regions_follow_the_passes_and_stand_down_where_their_call_would_differ():
+    """optimize_for_inference drops the dropout before a linear (its region then reads the dropout's input) and the
+    model is still cast; a region whose inner value a later node reads runs as its recorded nodes instead."""
+    def build(T):
+        return T.nn.Sequential(T.nn.Conv2d(2, 3, 3), T.nn.Flatten(), T.nn.Dropout(0.5), T.nn.Linear(12, 5))
+    _, model = _pair(build)
+    x = ember.tensor(np.random.default_rng(6).standard_normal((2, 2, 4, 4)).astype(np.float32))
+    optimized = ember.jit.optimize_for_inference(ember.jit.trace(model.eval(), x))
+    assert not any("dropout" in node.kind for node in optimized.graph.nodes)
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        eager, got = model(x), optimized(x)
+    _check([got], [eager], exact=[eager])
+
+    traced = ember.jit.trace(model, x)
+    graph = traced.graph
+    convolution = next(node for node in graph.nodes if node.kind == "ember::Convolution")
+    assert convolution.region is not None and convolution.region.op == "conv2d"
+    node = ember.jit._ir.Node("ember::Relu", [convolution.outputs[0]])   # reads a value made inside conv2d's region
+    graph.add_node(node, [convolution.outputs[0].type])
+    graph.output = graph.add_node(ember.jit._ir.Node("prim::TupleConstruct", [graph.output, node.outputs[0]]),
+                                  ["(Tensor, Tensor)"])[0]
+    traced._define("forward", graph)
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        logits, inner = traced(x)
+    assert inner.dtype is ember.float32 and logits.dtype is ember.bfloat16   # linear's region still runs as its call
+    expected = ember.nn.functional.conv2d(x, model[0].weight).relu()   # the convolution ran as recorded, in float32
+    np.testing.assert_allclose(inner.detach().numpy(), expected.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_a_loaded_region_must_name_a_composite_that_tracing_records_inside():
+    import json
+    buffer = io.BytesIO()
+    ember.jit.save(ember.jit.trace(ember.nn.Linear(4, 3), ember.randn(2, 4)), buffer)
+    buffer.seek(0)
+    archive = ember.load(buffer, weights_only=True)
+    program = json.loads(archive["program"])
+    assert [region["op"] for region in program["methods"]["forward"]["regions"]] == ["linear"]
+    program["methods"]["forward"]["regions"][0]["op"] = "Linear"   # a primitive, not a call tracing looked into
+    archive["program"] = json.dumps(program)
+    tampered = io.BytesIO()
+    ember.save(archive, tampered)
+    tampered.seek(0)
+    with pytest.raises(RuntimeError, match="a region names 'Linear', which is no composite op"):
+        ember.jit.load(tampered)
