@@ -167,7 +167,7 @@ def test_a_torchscript_archive_frozen_and_compiled_models_are_autocast():
 
 
 def test_gradients_through_a_traced_model_under_autocast_are_those_of_eager_code():
-    reference, model = _pair(_mixed)
+    _, model = _pair(_mixed)
     x, y, t = _inputs()
     ours = (ember.tensor(x), ember.tensor(y), ember.tensor(t))
     traced = ember.jit.trace(model, ours)
