@@ -274,3 +274,21 @@ def test_a_loaded_region_must_name_a_composite_that_tracing_records_inside():
     tampered.seek(0)
     with pytest.raises(RuntimeError, match="a region names 'Linear', which is no composite op"):
         ember.jit.load(tampered)
+
+
+def test_a_convolution_optimize_for_inference_folded_a_batch_norm_into_runs_uncast_as_in_torch():
+    """The folded convolution no longer is the call its region recorded (PyTorch's becomes an MKLDNN convolution,
+    which autocast does not cast either): both compute it in float32."""
+    def build(T):
+        return T.nn.Sequential(T.nn.Conv2d(2, 3, 3), T.nn.BatchNorm2d(3), T.nn.ReLU()).eval()
+    reference, model = _pair(build)
+    x = np.random.default_rng(7).standard_normal((2, 2, 6, 6)).astype(np.float32)
+    theirs = torch.jit.optimize_for_inference(torch.jit.trace(reference, torch.tensor(x)))
+    ours = ember.jit.optimize_for_inference(ember.jit.trace(model, ember.tensor(x)))
+    assert not any("batch_norm" in node.kind for node in ours.graph.nodes)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        expected = theirs(torch.tensor(x))
+    with ember.autocast("cpu", dtype=ember.bfloat16):
+        got = ours(ember.tensor(x))
+    assert expected.dtype is torch.float32
+    _check([got], [expected])
