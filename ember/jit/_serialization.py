@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from ..serialization import load as _load
 from ..serialization import save as _save
-from ._ir import Block, Graph, Node, Region, TensorType, Value, regions_of
+from ._ir import Block, Graph, Node, Region, TensorType, Value, leaves, regions_of
 from ._module import ScriptModule
 
 _FORMAT = "ember.jit/1"
@@ -178,7 +178,11 @@ def _regions_to_json(nodes, constants):
         return True
 
     def kept(region):
-        while region is not None and not written.setdefault(id(region), writable(region)):
+        while region is not None:
+            if id(region) not in written:
+                written[id(region)] = writable(region)
+            if written[id(region)]:
+                break
             region = region.parent
         return region
     written, index, entries = {}, {}, []
@@ -233,10 +237,12 @@ def _regions_from_json(entries, values, constants):
         parent = entry.get("parent")
         if parent is not None and not (isinstance(parent, int) and 0 <= parent < len(regions)):
             raise RuntimeError(f"ember.jit.load: a region's parent {parent!r} is not a region before it")
-        regions.append(Region(op.__name__, _decode_argument(entry["args"], values, constants),
-                              _decode_argument(entry["kwargs"], values, constants),
-                              _decode_argument(entry["outputs"], values, constants),
-                              None if parent is None else regions[parent]))
+        args, kwargs, outputs = (_decode_argument(entry[key], values, constants) for key in ("args", "kwargs",
+                                                                                            "outputs"))
+        if not (isinstance(args, (tuple, list)) and isinstance(kwargs, dict) and outputs is not None
+                and all(isinstance(v, Value) for v in leaves(outputs))):
+            raise RuntimeError(f"ember.jit.load: a region of {entry['op']!r} has malformed arguments or results")
+        regions.append(Region(op.__name__, args, kwargs, outputs, None if parent is None else regions[parent]))
     return regions
 
 
