@@ -140,8 +140,9 @@ def test_traced_and_loaded_models_cast_every_listed_op_as_eager_code_and_torch(d
     _check(loaded(*ours), outside, exact=outside)
 
 
-def test_a_torchscript_archive_frozen_and_compiled_models_are_autocast():
-    """A PyTorch archive (aten::linear, aten::_convolution), a frozen trace and a compiled trace under autocast."""
+def test_a_torchscript_archive_frozen_compiled_and_scripted_models_are_autocast():
+    """A PyTorch archive (aten::linear, aten::_convolution), a frozen trace, a compiled trace and a scripted module
+    under autocast."""
     def build(T):
         return T.nn.Sequential(T.nn.Conv2d(2, 3, 3), T.nn.ReLU(), T.nn.Flatten(), T.nn.Linear(12, 5))
     reference, model = _pair(build)
@@ -155,14 +156,15 @@ def test_a_torchscript_archive_frozen_and_compiled_models_are_autocast():
     traced = ember.jit.trace(model.eval(), ember.tensor(x))
     frozen = ember.jit.freeze(traced)
     compiled = ember.compile(traced)
+    scripted = ember.jit.script(model)   # fn:: nodes call the public ops, which dispatch as conv2d and linear
     torch_frozen = torch.jit.freeze(torch.jit.trace(reference.eval(), torch.tensor(x)))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         expected, frozen_expected = torch_archive(torch.tensor(x)), torch_frozen(torch.tensor(x))
     with ember.autocast("cpu", dtype=ember.bfloat16):
         eager = model(ember.tensor(x))
-        got = [archive(ember.tensor(x)), frozen(ember.tensor(x)), compiled(ember.tensor(x))]
+        got = [archive(ember.tensor(x)), frozen(ember.tensor(x)), compiled(ember.tensor(x)), scripted(ember.tensor(x))]
     assert expected.dtype is torch.bfloat16 and frozen_expected.dtype is torch.bfloat16
-    _check(got, [expected, frozen_expected, expected], exact=[eager, eager, eager])
+    _check(got, [expected, frozen_expected, expected, expected], exact=[eager] * 4)
     assert compiled(ember.tensor(x)).dtype is ember.float32
 
 
