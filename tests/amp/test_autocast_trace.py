@@ -65,8 +65,8 @@ def test_a_loaded_recurrent_layer_is_autocast_as_in_eager_code(layer):
 
 
 def _mixed(T):
-    """A model calling lower-precision (conv, linear, matmul, bmm, mm, addmm), float32 (losses) and promote (cat,
-    stack) ops, and log_softmax (listed on CUDA only)."""
+    """A model calling lower-precision (conv, linear, matmul, bmm, mm, addmm), float32 (losses, prod, cdist,
+    svdvals) and promote (cat, stack) ops, and log_softmax (listed on CUDA only)."""
     F = T.nn.functional
 
     class Mixed(T.nn.Module):
@@ -83,7 +83,8 @@ def _mixed(T):
             d = T.mm(c[0], y[1])
             e = T.addmm(y[0], d, y[1])
             return (h, a, b, c, d, e, F.cross_entropy(e, target), F.mse_loss(d, y[0]), T.cat([e, y[0]], 0),
-                    T.stack([d, e]), T.log_softmax(e, -1))
+                    T.stack([d, e]), T.log_softmax(e, -1), T.prod(e, 1), T.cdist(d, e), T.linalg.svdvals(e),
+                    F.smooth_l1_loss(e, d))
     return Mixed()
 
 
@@ -132,7 +133,7 @@ def test_traced_and_loaded_models_cast_every_listed_op_as_eager_code_and_torch(d
     with ember.autocast("cpu", dtype=getattr(ember, dtype)):
         eager = model(*ours)
         got_traced, got_loaded = traced(*ours), loaded(*ours)
-    assert [_name(e.dtype) for e in expected].count("float32") == 3   # the losses and cat's promotion
+    assert [_name(e.dtype) for e in expected].count("float32") == 7   # the float32 list and cat's promotion
     _check(got_traced, expected, exact=eager)
     _check(got_loaded, expected, exact=eager)
     outside = model(*ours)   # outside autocast the recorded nodes run, in float32
