@@ -1,14 +1,15 @@
-"""ember.distributed on this machine: allreduce throughput against raw mpi4py, and DDP step times.
+"""ember.distributed on this machine beside raw mpi4py and PyTorch's gloo: allreduce throughput and DDP steps.
 
-    python bench/bench_distributed.py [--quick]
+    python bench/bench_distributed.py [--quick] [--no-torch]
 
-starts itself under mpiexec (2 ranks, and 1 rank for the DDP baseline) and prints Markdown tables:
+starts itself under mpiexec (2 ranks, and 1 rank for the DDP baseline), once with ember and once with PyTorch
+(gloo over TCP, rank and size from MPI's launcher), and prints Markdown tables:
 - allreduce of 1 KB-64 MB float32 buffers: ember's ``dist.all_reduce`` (argument check across ranks included)
   against mpi4py's ``Allreduce`` on the same buffer, in GB/s of buffer per second (median of repeats), also with
-  the check skipped (``TORCH_DISTRIBUTED_DEBUG=OFF``);
-- one training step (forward, backward, SGD) of the seeds' MLP and CNN at a global batch of 100, on 1 rank and on
-  2 ranks with DDP (50 per rank), and how much of the allreduce time backward hides: 1 - (DDP step - step under
-  ``no_sync``) / (the same buckets allreduced alone after backward).
+  the check skipped (``TORCH_DISTRIBUTED_DEBUG=OFF``), and PyTorch's gloo ``all_reduce``;
+- one training step (forward, cross-entropy, backward, SGD) of the seeds' MLP and CNN at a global batch of 100, on
+  1 rank and on 2 ranks with DDP (50 per rank), for both libraries, and how much of the allreduce time backward
+  hides: 1 - (DDP step - step under ``no_sync``) / (the same buckets allreduced alone after backward).
 """
 import argparse
 import json
@@ -33,17 +34,18 @@ def median_time(fn, repeats):
     return statistics.median(times)
 
 
-def allreduce_rows(quick):
+def allreduce_rows(lib, quick):
+    """GB/s of ``lib``'s all_reduce (and, for ember, raw mpi4py's and the unchecked path's) for 1 KB-64 MB."""
     import numpy as np
     from mpi4py import MPI
 
     import ember
-    import ember.distributed as dist
-    comm = dist.group.WORLD.comm
+    dist = lib.distributed
+    comm = MPI.COMM_WORLD
     rows = []
     for size in [2 ** k for k in range(10, 27, 2 if quick else 1)]:   # bytes: 1 KB ... 64 MB
         array = np.ones(size // 4, np.float32)
-        tensor = ember.from_numpy(array.copy())
+        tensor = lib.from_numpy(array.copy())
         repeats = max(3, min(200, (1 << 24) // size))
 
         def raw():
@@ -54,42 +56,57 @@ def allreduce_rows(quick):
             comm.Barrier()
             dist.all_reduce(tensor)
         barrier = median_time(comm.Barrier, repeats)
-        t_raw, t_ours = median_time(raw, repeats) - barrier, median_time(ours, repeats) - barrier
-        os.environ["TORCH_DISTRIBUTED_DEBUG"] = "OFF"   # without the argument check across ranks
-        t_unchecked = median_time(ours, repeats) - barrier
-        del os.environ["TORCH_DISTRIBUTED_DEBUG"]
-        rows.append({"bytes": size, "raw": size / t_raw / 1e9, "ember": size / t_ours / 1e9,
-                     "unchecked": size / t_unchecked / 1e9})
+        row = {"bytes": size, "raw": size / (median_time(raw, repeats) - barrier) / 1e9,
+               lib.__name__: size / (median_time(ours, repeats) - barrier) / 1e9}
+        if lib is ember:
+            os.environ["TORCH_DISTRIBUTED_DEBUG"] = "OFF"   # without the argument check across ranks
+            row["unchecked"] = size / (median_time(ours, repeats) - barrier) / 1e9
+            del os.environ["TORCH_DISTRIBUTED_DEBUG"]
+        rows.append(row)
     return rows
 
 
-def model(name):
-    sys.path.insert(0, str(ROOT / "examples"))
-    import ember
-    ember.manual_seed(0)
-    if name == "MLP":
-        from mnist_mlp import Net
-        return Net(), ember.randn(100, 1, 28, 28)
-    from mnist_cnn import Net
-    return Net(), ember.randn(100, 1, 28, 28)
+def model(lib, name):
+    """The seeds' MLP or CNN (examples/mnist_mlp.py, examples/mnist_cnn.py) built with ``lib``, and a batch."""
+    nn, F = lib.nn, lib.nn.functional
+    lib.manual_seed(0)
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(784, 256), nn.Linear(256, 128), nn.Linear(128, 10)
+
+        def forward(self, x):
+            return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x.view(-1, 784))))))
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 32, 3), nn.Conv2d(32, 64, 3)
+            self.dropout1, self.dropout2 = nn.Dropout2d(0.25), nn.Dropout(0.5)
+            self.fc1, self.fc2 = nn.Linear(9216, 128), nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = self.dropout1(F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2))
+            return self.fc2(self.dropout2(F.relu(self.fc1(lib.flatten(x, 1)))))
+    return (MLP if name == "MLP" else CNN)(), lib.randn(100, 1, 28, 28)
 
 
-def ddp_rows(quick):
-    import ember
-    import ember.distributed as dist
-    from ember.nn.parallel import DistributedDataParallel as DDP
+def ddp_rows(lib, quick):
+    dist = lib.distributed
+    DDP = lib.nn.parallel.DistributedDataParallel
     rank, world = dist.get_rank(), dist.get_world_size()
     rows = []
     for name, repeats in [("MLP", 10 if quick else 30), ("CNN", 3 if quick else 8)]:
-        net, x = model(name)
+        net, x = model(lib, name)
         share = slice(rank * 100 // world, (rank + 1) * 100 // world)
-        x, y = x[share], ember.randint(0, 10, (100,))[share]
+        x, y = x[share], lib.randint(0, 10, (100,))[share]
         wrapped = DDP(net) if world > 1 else net
-        opt = ember.optim.SGD(wrapped.parameters(), lr=0.01, momentum=0.9)
+        opt = lib.optim.SGD(wrapped.parameters(), lr=0.01, momentum=0.9)
 
         def step():
             opt.zero_grad()
-            ember.nn.functional.nll_loss(wrapped(x), y).backward()
+            lib.nn.functional.cross_entropy(wrapped(x), y).backward()
             opt.step()
             dist.barrier()
         row = {"model": name, "ranks": world, "step": median_time(step, repeats)}
@@ -99,9 +116,11 @@ def ddp_rows(quick):
                     step()
 
             def comm_alone():
-                for bucket in wrapped._buckets:
-                    dist.all_reduce(bucket.buffer)
+                for bucket in buckets:
+                    dist.all_reduce(bucket)
                 dist.barrier()
+            buckets = ([b.buffer for b in wrapped._buckets] if hasattr(wrapped, "_buckets") else
+                       [lib.zeros(sum(p.numel() for p in net.parameters()))])   # torch: one 25 MB bucket holds all
             row["no_sync"] = median_time(local_step, repeats)
             row["allreduce"] = median_time(comm_alone, repeats)
             exposed = min(max(row["step"] - row["no_sync"], 0), row["allreduce"])
@@ -110,19 +129,34 @@ def ddp_rows(quick):
     return rows
 
 
-def worker(quick):
-    import ember.distributed as dist
-    dist.init_process_group("gloo")
-    result = {"allreduce": allreduce_rows(quick) if dist.get_world_size() > 1 else [], "ddp": ddp_rows(quick)}
+def worker(name, quick):
+    import importlib
+    lib = importlib.import_module(name)
+    dist = lib.distributed
+    if name == "torch":   # gloo's own TCP rendezvous; MPI's launcher gives rank and size
+        lib.set_num_threads(1)
+        dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{os.environ['BENCH_PORT']}",
+                                rank=int(os.environ["PMI_RANK"]), world_size=int(os.environ["PMI_SIZE"]))
+    else:
+        dist.init_process_group("gloo")
+    result = {"allreduce": allreduce_rows(lib, quick) if dist.get_world_size() > 1 else [],
+              "ddp": ddp_rows(lib, quick)}
     if dist.get_rank() == 0:
         print(json.dumps(result), flush=True)
 
 
-def launch(ranks, quick):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(lib, ranks, quick):
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", BENCH_PORT=str(free_port()),
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     mpiexec = pathlib.Path(sys.executable).parent / "mpiexec"
-    out = subprocess.run([str(mpiexec), "-n", str(ranks), sys.executable, __file__, "--worker"] +
+    out = subprocess.run([str(mpiexec), "-n", str(ranks), sys.executable, __file__, "--worker", lib] +
                          (["--quick"] if quick else []), env=env, capture_output=True, text=True, timeout=1800)
     if out.returncode:
         raise SystemExit(out.stderr)
@@ -131,24 +165,34 @@ def launch(ranks, quick):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--worker", action="store_true")
+    parser.add_argument("--worker", choices=["ember", "torch"])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and steps")
+    parser.add_argument("--no-torch", action="store_true", help="ember alone")
     args = parser.parse_args()
     if args.worker:
-        return worker(args.quick)
-    two, one = launch(2, args.quick), launch(1, args.quick)
+        return worker(args.worker, args.quick)
+    libs = ["ember"] if args.no_torch else ["ember", "torch"]
+    two = {lib: launch(lib, 2, args.quick) for lib in libs}
+    one = {lib: launch(lib, 1, args.quick) for lib in libs}
+    torch_column = "torch" in two
     print("| buffer | mpi4py Allreduce GB/s | ember all_reduce GB/s (ratio) | with TORCH_DISTRIBUTED_DEBUG=OFF "
-          "(ratio) |\n|---|---|---|---|")
-    for row in two["allreduce"]:
+          "(ratio) |" + (" PyTorch gloo all_reduce GB/s (ratio) |" if torch_column else "") +
+          "\n|---|---|---|---|" + ("---|" if torch_column else ""))
+    for i, row in enumerate(two["ember"]["allreduce"]):
         size = row["bytes"]
         label = f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
-        print(f"| {label} | {row['raw']:.3f} | {row['ember']:.3f} ({row['ember'] / row['raw']:.2f}) | "
-              f"{row['unchecked']:.3f} ({row['unchecked'] / row['raw']:.2f}) |")
-    print("\n| model | 1 rank step (batch 100) | 2 ranks DDP step (50 each) | 2 ranks, no_sync | allreduce alone |"
-          " hidden behind backward |\n|---|---|---|---|---|---|")
-    for single, ddp in zip(one["ddp"], two["ddp"]):
-        print(f"| {ddp['model']} | {single['step'] * 1e3:.1f} ms | {ddp['step'] * 1e3:.1f} ms | "
-              f"{ddp['no_sync'] * 1e3:.1f} ms | {ddp['allreduce'] * 1e3:.1f} ms | {100 * ddp['hidden']:.0f} % |")
+        line = (f"| {label} | {row['raw']:.3f} | {row['ember']:.3f} ({row['ember'] / row['raw']:.2f}) | "
+                f"{row['unchecked']:.3f} ({row['unchecked'] / row['raw']:.2f}) |")
+        if torch_column:
+            theirs = two["torch"]["allreduce"][i]
+            line += f" {theirs['torch']:.3f} ({theirs['torch'] / theirs['raw']:.2f}) |"
+        print(line)
+    print("\n| model | library | 1 rank step (batch 100) | 2 ranks DDP step (50 each) | 2 ranks, no_sync | "
+          "allreduce alone | hidden behind backward |\n|---|---|---|---|---|---|---|")
+    for lib in libs:
+        for single, ddp in zip(one[lib]["ddp"], two[lib]["ddp"]):
+            print(f"| {ddp['model']} | {lib} | {single['step'] * 1e3:.1f} ms | {ddp['step'] * 1e3:.1f} ms | "
+                  f"{ddp['no_sync'] * 1e3:.1f} ms | {ddp['allreduce'] * 1e3:.1f} ms | {100 * ddp['hidden']:.0f} % |")
 
 
 if __name__ == "__main__":

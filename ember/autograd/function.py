@@ -433,6 +433,7 @@ class Composite:
 
     function = None
     trace_inside = False
+    batch_inside = False
 
     @classmethod
     def apply(cls, *args, **kwargs):
@@ -446,15 +447,16 @@ class Composite:
         return cls.function(*args, **kwargs)
 
 
-def composite(name, trace_inside=False):
+def composite(name, trace_inside=False, batch_inside=False):
     """Decorator: registers a public function built from other ops as the op ``name`` seen whole at dispatch
     (for ops whose inner steps depend on data outside the graph, such as max pooling's argmax or dropout's mask).
     ``trace_inside=True`` names an op only for hooks that key on op names (autocast's per-op policies): tracing
-    records the ops it is built from."""
+    records the ops it is built from. ``batch_inside=True``: vmap batches the ops it is built from (their rules
+    cover it), while tracing still records it whole."""
     def register(function):
         import functools
         op = type(name, (Composite,), {"function": staticmethod(function), "__module__": function.__module__,
-                                       "trace_inside": trace_inside})
+                                       "trace_inside": trace_inside, "batch_inside": batch_inside})
         registry[name] = op
 
         @functools.wraps(function)

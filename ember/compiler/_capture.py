@@ -95,7 +95,7 @@ class Recorder:
         """("slot", n) for a tensor or array, ("const", obj) for anything else; refuses untracked arrays."""
         array = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, numpy.ndarray) else None
         if array is None:
-            if type(obj) in (tuple, list) and any(isinstance(o, (Tensor, numpy.ndarray)) for o in obj):
+            if type(obj) in (tuple, list) and _holds_arrays(obj):
                 return ("seq", type(obj), tuple(self.argument(o) for o in obj))
             return ("const", obj)
         slot = self.slots.get(id(array))
@@ -420,3 +420,9 @@ def _slots_in(specs):
         elif spec[0] == "seq":
             slots += _slots_in(spec[2])
     return slots
+
+
+def _holds_arrays(items):
+    """Whether a tuple or list holds a tensor or an array, at any depth (an index key nests them)."""
+    return any(isinstance(o, (Tensor, numpy.ndarray)) or type(o) in (tuple, list) and _holds_arrays(o)
+               for o in items)

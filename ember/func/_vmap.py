@@ -215,7 +215,7 @@ def _batching_hook(cls, args, kwargs, proceed):
         result = rule(cls, level, args, kwargs)
         if result is not NotImplemented:
             return result
-    elif getattr(cls, "trace_inside", False):   # a composite named only for name-keyed hooks: batch its inner ops
+    elif getattr(cls, "trace_inside", False) or getattr(cls, "batch_inside", False):   # batch its inner ops
         return proceed(args, kwargs)
     return fallback(cls, level, args, kwargs)
 

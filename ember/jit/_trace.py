@@ -16,7 +16,7 @@ import warnings
 
 import numpy
 
-from .._tensor import Size, Tensor
+from .._tensor import Size, Tensor, _make
 from ..autograd import function as _function
 from ..ops import creation as _creation
 from ..ops import shape as _shape_ops
@@ -107,9 +107,18 @@ class _Tracer:
             return self.region(cls, args, kwargs, proceed)
         if cls.__name__ == "AssignInplace":   # an in-place write: the target now holds the result's value
             target, result = args
-            out = proceed(args, kwargs)
+            base = target._base
+            through = base is not None and base._data.dtype == target._data.dtype
+            view = self.values[id(target)][1] if through and self.known(target) else None
+            self.depth += through   # a write into a view is recorded below, as a write into its base
+            try:
+                out = proceed(args, kwargs)
+            finally:
+                self.depth -= through
             if isinstance(result, Tensor) and self.known(result):
                 self.bind(target, self.values[id(result)][1])
+            if through:
+                self.write_through(base, target, view, result)
             return out
         composite = issubclass(cls, _function.Composite)
         self.depth += composite
@@ -158,6 +167,28 @@ class _Tracer:
             items = tuple(self.result(o) for o in out)
             return None if any(item is None for item in items) else items
         return None
+
+    def write_through(self, base, view, view_value, result):
+        """Records ``base`` with ``view``'s elements replaced by ``result`` and makes that the base's value, so later
+        reads of the base see the write: as ``base[key] = result`` when the view is ``base[key]`` (sizes follow the
+        inputs), else at the view's flat positions in the base, fixed when traced."""
+        from ..ops._inplace import _WriteThroughView, _flat_index
+        made_by = view_value.node if view_value is not None else None
+        if made_by is not None and made_by.kind == "ember::getitem" and self.known(base) \
+                and made_by.inputs[0] is self.values[id(base)][1]:
+            written = _make(base._data.copy())   # the base already holds the write: its value after it
+            self.append("ember::setitem", [made_by.inputs[0], made_by.inputs[1], self.input(result)], (), written)
+            self.bind(base, self.values[id(written)][1])
+            return
+        try:
+            positions = _flat_index(view, base)
+        except RuntimeError:   # a view of a non-contiguous base: its writes stay local to the view
+            return
+        value = result.to(view.dtype) if result.dtype is not view.dtype else result
+        if tuple(value.shape) != tuple(view.shape):
+            value = value.expand(view.shape)
+        written = _WriteThroughView.apply(base, value, _make(positions))
+        self.bind(base, self.values[id(written)][1])
 
     def record(self, cls, args, kwargs, out):
         if kwargs and issubclass(cls, _function.Composite):

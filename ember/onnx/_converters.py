@@ -4,6 +4,7 @@ import math
 
 import numpy
 
+from .._tensor import Tensor
 from ._export import element_type
 from .errors import OnnxExporterError
 
@@ -34,13 +35,12 @@ def _rank(value):
 
 # --- elementwise ----------------------------------------------------------------------------------------------
 for _name, _onnx in {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow", "Maximum": "Max",
-                     "Minimum": "Min", "Atan2": None}.items():
-    if _onnx:
-        def _binary(context, node, _onnx=_onnx):
-            a, b = node.positional()[:2]
-            dtype = _dtype_of(node)
-            return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
-        converter(_name)(_binary)
+                     "Minimum": "Min"}.items():
+    def _binary(context, node, _onnx=_onnx):
+        a, b = node.positional()[:2]
+        dtype = _dtype_of(node)
+        return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
+    converter(_name)(_binary)
 
 for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
                      "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos",
@@ -363,17 +363,40 @@ def _slice(context, node):
     return _index(context, context.tensor(x), x.type.shape, context.constant(key))
 
 
-@converter("getitem")
-def _getitem(context, node):
-    x, key = node.inputs
+def key_items(context, key):
+    """An index key's items: Python values for constants, IR values for tensors (constant tensors too)."""
     if context.is_constant(key):
         items = context.constant(key)
-        items = items if isinstance(items, tuple) else (items,)
-    elif key.node is not None and key.node.kind == "prim::TupleConstruct":
+        items = tuple(items) if isinstance(items, (tuple, list)) else (items,)
+    elif key.node is not None and key.node.kind in ("prim::TupleConstruct", "prim::ListConstruct"):
         items = tuple(v if v.name in context.names else context.constant(v) for v in key.node.inputs)
     else:
-        items = (key,)
+        return (key,)
+    return tuple(_constant_tensor_value(context, item) if isinstance(item, Tensor) else item for item in items)
+
+
+def _constant_tensor_value(context, tensor):
+    """An IR value standing for a tensor held in a constant (an index built inside ``forward``)."""
+    from ..jit._ir import TensorType, Value
+    value = Value(context.fresh("index"), TensorType.of(tensor))
+    context.names[value.name] = context.array(numpy.asarray(tensor.detach()), "onnx::index")
+    return value
+
+
+@converter("getitem")
+def _getitem(context, node):
+    from ._positional import boolean_mask
+    x, key = node.inputs
+    items = key_items(context, key)
+    mask = boolean_mask(items, x)
+    if mask is not None:   # x[mask]: the elements (or rows) where the mask is true
+        return context.emit("GatherND", [context.tensor(x), mask_positions(context, mask)])
     return _index(context, context.tensor(x), x.type.shape, items)
+
+
+def mask_positions(context, mask):
+    """The [count, mask rank] int64 positions of a boolean mask's true elements."""
+    return context.emit("Transpose", [context.emit("NonZero", [context.tensor(mask)])], perm=[1, 0])
 
 
 def _index(context, name, shape, items):
@@ -395,9 +418,9 @@ def _index(context, name, shape, items):
             continue
         if isinstance(item, slice):
             start, stop, step = item.indices(shape[dim])
-            if (start, stop, step) != (0, shape[dim], 1):
-                starts.append(start)
-                ends.append(stop if stop >= 0 else -(2 ** 62))
+            if (start, stop, step) != (0, shape[dim], 1):   # open ends stay open, for dynamic axes
+                starts.append(item.start if item.start is not None else 0 if step > 0 else -1)
+                ends.append(item.stop if item.stop is not None else 2 ** 62 if step > 0 else -(2 ** 62))
                 axes.append(dim)
                 steps.append(step)
             out_dim += 1

@@ -158,6 +158,9 @@ def write_out(out, result, name="op"):
         raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired output "
                            f"type {_dtype.scalar_type_name(out.dtype)}")
     if out._data.shape == result._data.shape:
+        if _function.dispatch_hooks:   # seen by tracing and compiling as an in-place write, like any other
+            from ._inplace import assign_inplace
+            return assign_inplace(out, result)
         out._data[...] = result._data
     else:
         out._data = result._data.astype(out._data.dtype, copy=True)

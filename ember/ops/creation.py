@@ -92,13 +92,24 @@ def _natural_numpy(d):
     return d.numpy
 
 
+def _flat_python(data):
+    """The scalars of nested Python lists and tuples, in order."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _flat_python(item)
+    else:
+        yield data
+
+
 def _check_fits(array, target):
     """PyTorch's RuntimeError when Python data holds values outside an integer ``target``'s range."""
     if array.size == 0 or not target._category == _dtype._INT or array.dtype.kind not in "fiu":
         return
     info = numpy.iinfo(target.numpy)
     low, high = array.min(), array.max()
-    if not (numpy.isfinite(low) and numpy.isfinite(high) and low > info.min - 1 and high < info.max + 1):
+    if array.dtype.kind in "iu" and info.min == 0:
+        low = max(int(low), 0) if int(low) >= -int(info.max) else low   # negative ints wrap, as c10's overflows
+    if not (numpy.isfinite(low) and numpy.isfinite(high) and info.min <= low and high <= info.max):
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
@@ -116,6 +127,10 @@ def _to_numpy(data, dtype):
     try:
         array = numpy.array(host, dtype=natural)
     except OverflowError:
+        if numpy.dtype(natural) == numpy.uint64:
+            negative = any(isinstance(v, int) and v < 0 for v in _flat_python(data))
+            raise OverflowError("can't convert negative int to unsigned" if negative else "int too big to convert") \
+                from None
         raise ValueError("Overflow when unpacking long long") from None
     except ValueError:
         raise _ragged_error(data) from None

@@ -10,7 +10,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
@@ -246,8 +246,18 @@ def _value_for(self, value, key):
     return value
 
 
+@composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
+def _written(self, key, value):
+    """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
+    key = _normalize_key(self, key)
+    return IndexPut.apply(self, _value_for(self, value, key), key, False)
+
+
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
+    if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
+        assign_inplace(self, _written(self, key, value))
+        return
     key = _normalize_key(self, key)
     value = _value_for(self, value, key)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
@@ -263,7 +273,7 @@ Tensor.__setitem__ = _setitem
 
 
 @tensor_method
-@composite("index_put", trace_inside=True)
+@composite("index_put", batch_inside=True)   # seen whole: a trace records the index tensors as inputs
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
     key = _normalize_key(input, tuple(indices))
@@ -544,6 +554,7 @@ def _key(dim, index):
 
 
 @tensor_method
+@composite("index_select", batch_inside=True)   # seen whole: a trace records the index as an input
 def index_select(input, dim, index, *, out=None):
     """The slices of ``input`` at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_select", input, dim, index)
@@ -563,6 +574,7 @@ def _check_source(name, input, dim, array, source, error=RuntimeError):
 
 
 @tensor_method
+@composite("index_add", batch_inside=True)   # seen whole: a trace records the index as an input
 def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_add", input, dim, index)
@@ -573,7 +585,7 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
 
 
 @tensor_method
-@composite("index_copy", trace_inside=True)
+@composite("index_copy", batch_inside=True)   # seen whole: a trace records the index as an input
 def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_copy", input, dim, index)
@@ -583,6 +595,7 @@ def index_copy(input, dim, index, source, *, out=None):
 
 
 @tensor_method
+@composite("index_fill", batch_inside=True)   # seen whole: a trace records the index as an input
 def index_fill(input, dim, index, value):
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_fill", input, dim, index)
@@ -626,6 +639,7 @@ def masked_fill(input, mask, value):
 
 
 @tensor_method
+@composite("masked_select", batch_inside=True)   # seen whole: a trace records the index as an input
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True (broadcasting), as a 1-d tensor."""
     if mask.dtype is not _dtype.bool_:
@@ -635,6 +649,7 @@ def masked_select(input, mask):
 
 
 @tensor_method
+@composite("masked_scatter", batch_inside=True)   # seen whole: a trace records the index as an input
 def masked_scatter(input, mask, source):
     """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True."""
     _bool_mask("masked_scatter_", mask)
@@ -662,6 +677,7 @@ def _flat_index(input, index):
 
 
 @tensor_method
+@composite("take", batch_inside=True)   # seen whole: a trace records the index as an input
 def take(input, index):
     """The elements of the flattened ``input`` at ``index``, shaped like ``index``."""
     return Index.apply(reshape(input, -1), advanced_key((_flat_index(input, index),)))
@@ -695,10 +711,10 @@ def _put(input, index, source, accumulate=False):
     return reshape(flat, input.shape)
 
 
-put = _put
+put = composite("put", batch_inside=True)(_put)   # seen whole: a trace records the index as an input
 put.__name__ = "put"
 Tensor.put = put
-inplace_method(_put, "put_")
+inplace_method(put, "put_")
 index_put_ = Tensor.index_put_
 
 

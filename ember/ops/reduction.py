@@ -36,6 +36,14 @@ def _reduction_dims(input, dim):
     return dims if input.ndim else ()
 
 
+def _check_keepdim(name, keepdim):
+    """PyTorch's TypeError for a ``keepdim`` that is not a bool (``x.sum(0, 1)``)."""
+    if not isinstance(keepdim, bool):
+        kind = type(keepdim)
+        kind = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"{name}(): argument 'keepdim' (position 2) must be bool, not {kind}")
+
+
 def _kept_shape(shape, dims):
     """``shape`` with each reduced dim set to 1 (the keepdim shape)."""
     return tuple(1 if i in dims else s for i, s in enumerate(shape))
@@ -104,8 +112,9 @@ def _write_tuple(out, result):
     """``out=`` for ops that return several tensors: writes each one."""
     if out is None:
         return result
+    name = type(result).__name__ if hasattr(result, "_fields") else "op"
     for target, value in zip(out, result):
-        write_out(target, value)
+        write_out(target, value, name)
     return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
 
 
@@ -193,6 +202,8 @@ def _sum_dtype(input, dtype):
 @composite("sum", trace_inside=True)
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
+    if keepdim is not False:
+        _check_keepdim("sum", keepdim)
     result = Sum.apply(input, _reduction_dims(input, dim), keepdim, _sum_dtype(input, dtype))
     if dim is not None:
         name_node(result, "SumBackward1")
@@ -209,6 +220,8 @@ def _count(input, dims):
 @tensor_method
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of elements over ``dim`` (all dims when None); floating inputs only, as in PyTorch."""
+    if keepdim is not False:
+        _check_keepdim("mean", keepdim)
     if dtype is not None:
         input = input.to(dtype)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -295,6 +308,7 @@ class Amax(Primitive):
 
 
 def _extreme(name, input, dim, keepdim, smallest):
+    _check_keepdim(name, keepdim)
     if input.numel() == 0 and dim in ((), [], None):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
                            "reduction dim with the 'dim' argument.")
@@ -335,6 +349,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
                                "the reduction dim with the 'dim' argument.")
         result = Amax.apply(input, tuple(range(input.ndim)), False, smallest, True)
         return write_out(out, name_node(result, name.capitalize() + "Backward1"), name)
+    _check_keepdim(name, keepdim)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))

@@ -1,6 +1,5 @@
 """Shape ops: views (view, reshape, expand, permute, slicing, diagonal, ...) share memory and the version counter
 with their input as in PyTorch; copies (cat, repeat, flip, ...) copy."""
-import functools
 import warnings
 
 from .. import _dtype
@@ -551,12 +550,14 @@ def unbind(input, dim=0):
 
 # --- strided views --------------------------------------------------------------------------------------------------
 class StridedView(Primitive):
-    """``view(xp, a)``: a view that may repeat or skip elements; its gradient sums back through the positions."""
+    """Base of the views that may repeat or skip elements (``Diagonal``, ``UnfoldWindows``): ``view(xp, a, *params)``
+    of the subclass, with plain-number params (so traces save and export them); the gradient sums back through the
+    positions."""
 
     @staticmethod
-    def forward(ctx, a, view):
-        ctx.shape, ctx.view = a.shape, view
-        return view(ctx.xp, a)
+    def forward(ctx, a, *params):
+        ctx.shape, ctx.params = a.shape, params
+        return ctx._function.view(ctx.xp, a, *params)
 
     @staticmethod
     def backward(ctx, grad):
@@ -564,7 +565,7 @@ class StridedView(Primitive):
         size = 1
         for s in ctx.shape:
             size *= s
-        positions = ctx.view(xp, xp.arange(size, dtype=xp.int64).reshape(ctx.shape))
+        positions = ctx._function.view(xp, xp.arange(size, dtype=xp.int64).reshape(ctx.shape), *ctx.params)
         return _PutFlat.apply(grad, _make(xp.ascontiguousarray(positions)), ctx.shape)
 
 
@@ -582,6 +583,11 @@ def _diagonal_view(xp, a, offset, dim1, dim2):
                     tuple(a.strides[d] for d in keep) + (a.strides[dim1] + a.strides[dim2],))
 
 
+class Diagonal(StridedView):
+    """The (offset, dim1, dim2) diagonal of ``a`` as its last dim."""
+    view = staticmethod(_diagonal_view)
+
+
 @tensor_method
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The view of the diagonal ``offset`` of the (dim1, dim2) planes, as the last dim."""
@@ -591,8 +597,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     size1, size2 = input.shape[d1], input.shape[d2]
     if offset >= size2 or -offset >= size1:
         offset = size2 if offset > 0 else -size1   # an empty diagonal
-    view = functools.partial(_diagonal_view, offset=int(offset), dim1=d1, dim2=d2)
-    return _as_view(StridedView.apply(input, view), input)
+    return _as_view(Diagonal.apply(input, int(offset), d1, d2), input)
 
 
 def _unfold_view(xp, a, dim, size, step):
@@ -602,6 +607,11 @@ def _unfold_view(xp, a, dim, size, step):
     shape[dim] = (shape[dim] - size) // step + 1
     strides[dim] *= step
     return _strided(xp, a, tuple(shape) + (size,), tuple(strides) + (a.strides[dim],))
+
+
+class UnfoldWindows(StridedView):
+    """The windows of ``size`` elements along ``dim``, ``step`` apart, in a new last dim (``Tensor.unfold``)."""
+    view = staticmethod(_unfold_view)
 
 
 def _unfold(input, dimension, size, step):
@@ -614,8 +624,7 @@ def _unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"size is {size} but must be >= 0")
-    view = functools.partial(_unfold_view, dim=dim, size=int(size), step=int(step))
-    return _as_view(StridedView.apply(input, view), input)
+    return _as_view(UnfoldWindows.apply(input, dim, int(size), int(step)), input)
 
 
 Tensor.unfold = _unfold

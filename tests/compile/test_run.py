@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import ember
+
 ROOT = str(pathlib.Path(__file__).resolve().parent.parent.parent)
 
 
@@ -47,3 +49,26 @@ def test_ember_run_script_with_torch_compile(tmp_path):
                             timeout=120, check=False)
     assert theirs.returncode == 0, theirs.stderr
     assert ours.stdout.split()[2] == theirs.stdout.split()[2]   # the same loss as the uncompiled program
+
+
+def test_compiled_writes_follow_new_inputs():
+    """Writes made without grad (x[mask] = v, out=, in-place ops on views, index ops) are replayed, not frozen."""
+    class Model(ember.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = ember.nn.Linear(4, 4)
+
+        def forward(self, x):
+            y = self.linear(x)
+            y[y > 0] = 0.5
+            y[:, 0] = y[:, 1] * 2
+            ember.add(x, 1, out=y[2])
+            y.t()[3].mul_(x[:, 0])
+            return y.index_fill(1, (x[0, :2].abs() * 2).long().clamp(max=3), -1.0)
+    model = Model()
+    compiled = ember.compile(model)
+    for seed in range(4):
+        ember.manual_seed(seed)
+        x = ember.randn(3, 4)
+        with ember.no_grad():
+            assert ember.equal(compiled(x), model(x))

@@ -124,7 +124,30 @@ GENERALIZES = {
     "mixed maximum": lambda x, i: ember.maximum(x, i) + ember.where(i > 1, 1.0, 0.0) + i * 0.5 + (i + 1.5),
     "losses": lambda x, i: F.cross_entropy(x, i[:, 0]) + F.nll_loss(F.log_softmax(x, 1), i[:, 1]),
     "counts": lambda x, i: ember.count_nonzero(x > 0) * x + x.bool().float() + (~(i > 1)).float(),
+    "writes through a key": lambda x, i: _written(x, i),
+    "in-place ops on views": lambda x, i: _written_views(x, i),
+    "index ops": lambda x, i: x.index_select(1, i[0]) + x.take(i) + x.index_fill(1, i[1, :2], -1.0)
+    + x.index_add(1, i[2], x, alpha=2) + x.masked_scatter(x > 0, x * 10) + x.put(i[0], x[1]),
+    "index_put": lambda x, i: x.index_put((i[:, 0].clamp(max=2),), x[0], accumulate=True)
+    + x.index_put((x > 0,), x.sum()),
 }
+
+
+def _written_views(x, i):
+    y = x * 1
+    y[0].mul_(i[0])
+    y.view(-1)[:3].add_(x[1, :3])
+    y.t()[1].zero_()
+    y[1:, ::2] += i[1:, ::2]
+    return y + x.masked_select(x > 0).sum()
+
+
+def _written(x, i):
+    y = x.clone()
+    y[y > 0] = 0.5
+    y[:, 1] = y[:, 2] * i[:, 0]
+    y[i[0, :2].clamp(max=2)] = y[2] + 1
+    return y
 
 
 @pytest.mark.parametrize("name", GENERALIZES)
@@ -134,7 +157,7 @@ def test_traced_function_follows_new_inputs(name):
     first = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32)), ember.tensor(rng.integers(0, 4, (3, 4))))
     other = (ember.tensor(rng.standard_normal((3, 4)).astype(numpy.float32) * 3),
              ember.tensor(rng.integers(-3, 4, (3, 4)).clip(0) if name in ("gather/scatter", "losses", "data-sized "
-                                                                          "results") else rng.integers(-3, 4, (3, 4))))
+                                                                          "results", "index ops") else rng.integers(-3, 4, (3, 4))))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jit.TracerWarning)
         traced = jit.trace(GENERALIZES[name], first, check_trace=False)
