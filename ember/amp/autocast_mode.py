@@ -291,6 +291,9 @@ def _hook(cls, args, kwargs, proceed):
         running.discard(device_type)
 
 
+_hook.keys_on_op_names = True   # traced graphs run the ops they recorded inside a listed op as that op's call
+
+
 def _cast_arguments(args, kwargs, device_type, to):
     """``args`` and ``kwargs`` with each tensor autocast may cast converted to ``to``."""
     args = [_cast_to(a, device_type, to) for a in args]

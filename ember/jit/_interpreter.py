@@ -3,9 +3,12 @@
 Every op runs through its registry class's ``apply``, so autograd records the run as eager code would (a loaded
 model can be fine-tuned) and dispatch hooks (autocast, tracing) see it. Only named ops can run — the registry,
 the helpers below, the ``aten``/``prim`` table of ``_aten``, ember's public tensor functions and Tensor methods
-(``_script``): a graph names code, it never carries any.
+(``_script``): a graph names code, it never carries any. While a dispatch hook that keys on op names is active
+(autocast), the nodes of each region (a composite call that tracing recorded as its ops) run as that one call, so
+the hook sees ``linear`` where the graph holds ``ember::Linear`` (``_regions``).
 """
-from ..autograd.function import registry
+from ..autograd.function import dispatch_hooks, registry
+from . import _regions
 
 
 def _size(tensor, dim=None):
@@ -74,8 +77,10 @@ class Interpreter:
         self.required = len(graph.inputs)   # trailing Optional inputs may be left out (they are None)
         while self.required and str(graph.inputs[self.required - 1].type).startswith("Optional["):
             self.required -= 1
-        self.steps = self._compile(graph.nodes)
+        steps = self._node_steps(graph.nodes)
+        self.steps = [step for step in steps if step is not None]
         self.output = self.slots[graph.output.name]
+        self.regioned = _regions.plan(graph, steps, self.slots)   # None when the graph records no region
 
     def _slot(self, value):
         self.slots[value.name] = len(self.template)
@@ -83,11 +88,16 @@ class Interpreter:
         return self.slots[value.name]
 
     def _compile(self, nodes):
+        return [step for step in self._node_steps(nodes) if step is not None]
+
+    def _node_steps(self, nodes):
+        """One step per node (None for a constant, which is a value of the template)."""
         steps = []
         for node in nodes:
             if node.kind == "prim::Constant":
                 self._slot(node.outputs[0])
                 self.template[-1] = node.value
+                steps.append(None)
                 continue
             outs = [self._slot(v) for v in node.outputs]
             if node.kind == "prim::GetAttr":
@@ -140,7 +150,11 @@ class Interpreter:
         env[0] = module
         for slot, arg in zip(self.inputs, args):
             env[slot] = arg
-        _run(self.steps, env)
+        steps = self.steps
+        if dispatch_hooks and self.regioned is not None and \
+                any(getattr(hook, "keys_on_op_names", False) for hook in dispatch_hooks):
+            steps = self.regioned
+        _run(steps, env)
         return env[self.output]
 
 

@@ -6,7 +6,8 @@ Kinds: ``ember::<Op>`` (an op of ``ember.autograd.function.registry``, called wi
 functions and Tensor methods, from ``script``), ``prim::If``/``prim::Loop`` (with blocks), ``prim::Constant``
 (``value``), ``prim::GetAttr`` (a parameter or buffer of the module by dotted path, read at every run so
 ``load_state_dict`` and fine-tuning act on it), ``prim::TupleConstruct``/``prim::ListConstruct``/
-``prim::TupleUnpack``.
+``prim::TupleUnpack``. A node that tracing recorded inside a ``trace_inside`` composite (``linear`` runs as
+``ember::Linear``) names that call's ``Region``.
 """
 import numpy
 
@@ -61,14 +62,16 @@ class Value:
 class Node:
     """One step: ``kind`` names the op; ``inputs`` are Values, ``keywords`` the keyword names of the last ones;
     ``value`` carries a constant or an attribute path; ``scope`` is the dotted path of the module that ran it;
-    ``unpack`` says the op returns a tuple whose items are the outputs (even a tuple of one)."""
+    ``unpack`` says the op returns a tuple whose items are the outputs (even a tuple of one); ``region`` is the
+    innermost composite call that recorded it, or None."""
 
-    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack", "blocks")
+    __slots__ = ("kind", "inputs", "keywords", "outputs", "value", "scope", "unpack", "blocks", "region")
 
     def __init__(self, kind, inputs=(), keywords=(), value=None, scope="", unpack=False):
         self.kind, self.inputs, self.keywords = kind, list(inputs), tuple(keywords)
         self.value, self.scope = value, scope
         self.outputs, self.unpack, self.blocks = [], unpack, []
+        self.region = None
 
     @property
     def op_name(self):
@@ -98,6 +101,71 @@ class Node:
             text += "".join(f"\n    {line}" for node in block.nodes for line in str(node).split("\n"))
             text += f"\n    -> ({', '.join(f'%{v.name}' for v in block.outputs)})"
         return text
+
+
+class Region:
+    """A call of a composite op that tracing records as the ops it is built from (``trace_inside``, named only for
+    hooks that key on op names): ``op`` is its registry name, ``args``/``kwargs`` its arguments (Values for tensors
+    and traced sizes, in the lists and tuples they were passed in; other arguments as they were), ``outputs`` the
+    Value or nested tuple of Values it returned, ``parent`` the region it ran inside. The interpreter runs a region's
+    nodes as this one call while autocast is on, as PyTorch's tracer keeps ``aten::linear`` and its kin whole."""
+
+    __slots__ = ("op", "args", "kwargs", "outputs", "parent")
+
+    def __init__(self, op, args, kwargs, outputs=None, parent=None):
+        self.op, self.args, self.kwargs, self.outputs, self.parent = op, args, kwargs, outputs, parent
+
+    def values(self):
+        """The Values among the arguments."""
+        return [v for v in leaves((self.args, self.kwargs)) if isinstance(v, Value)]
+
+    def substitute(self, replaced):
+        """Points the arguments at the replacements (value name -> Value) a pass made."""
+        self.args, self.kwargs = map_values((self.args, self.kwargs), lambda v: replaced.get(v.name, v))
+
+
+def leaves(obj):
+    """The items of ``obj`` outside its (nested) lists, tuples and dicts."""
+    if isinstance(obj, (list, tuple)):
+        return [leaf for item in obj for leaf in leaves(item)]
+    if isinstance(obj, dict):
+        return leaves(list(obj.values()))
+    return [obj]
+
+
+def map_values(obj, function):
+    """``obj`` with each Value in its (nested) lists, tuples and dicts replaced by ``function(value)``."""
+    if isinstance(obj, Value):
+        return function(obj)
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_values(item, function) for item in obj)
+    if isinstance(obj, dict):
+        return {key: map_values(item, function) for key, item in obj.items()}
+    return obj
+
+
+def regions_of(node):
+    """The regions ``node`` was recorded in, outermost first."""
+    chain, region = [], node.region
+    while region is not None:
+        chain.append(region)
+        region = region.parent
+    return chain[::-1]
+
+
+def drop_regions(nodes, dropped):
+    """Forgets the regions in ``dropped`` (a pass rewrote one of their nodes, so the call no longer stands for
+    them): each node and region then names the innermost enclosing region that is kept."""
+    def kept(region):
+        while region is not None and region in dropped:
+            region = region.parent
+        return region
+    regions = {id(r): r for node in nodes for r in regions_of(node)}
+    parents = {key: kept(r.parent) for key, r in regions.items()}
+    for key, region in regions.items():
+        region.parent = parents[key]
+    for node in nodes:
+        node.region = kept(node.region)
 
 
 class Block:

@@ -3,7 +3,7 @@ inference rewrites of ``optimize_for_inference`` (batch norm folded into the con
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._interpreter import _attribute_reader, resolve
-from ._ir import Node, value_type
+from ._ir import Node, drop_regions, regions_of, value_type
 from ._trace import eliminate_dead_code
 
 _RANDOM = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
@@ -64,9 +64,11 @@ def _effectful(node):
 
 
 def _substitute(nodes, replaced):
-    """Points every use of a replaced value (in blocks too) at its replacement."""
+    """Points every use of a replaced value (in blocks and regions too) at its replacement."""
     for node in nodes:
         node.inputs = [replaced.get(v.name, v) for v in node.inputs]
+        for region in regions_of(node):
+            region.substitute(replaced)
         for block in node.blocks:
             _substitute(block.nodes, replaced)
             block.outputs = [replaced.get(v.name, v) for v in block.outputs]
@@ -98,6 +100,7 @@ def drop_dropout(graph):
             continue
         kept.append(node)
     graph.nodes = kept
+    _substitute(kept, replaced)
     if graph.output.name in replaced:
         graph.output = replaced[graph.output.name]
     return graph
@@ -116,6 +119,7 @@ def fold_batch_norm(graph):
         node = value.node
         return node.value if node is not None and node.kind == "prim::Constant" else None
 
+    rewritten = set()
     for node in graph.nodes:
         if node.kind != "ember::batch_norm" or node.keywords or len(node.inputs) != 8:
             continue
@@ -141,6 +145,8 @@ def fold_batch_norm(graph):
         shaped = shift.reshape((-1,) + (1,) * (len(x.type.shape) - 2))
         node.kind, node.inputs, node.keywords = "ember::Add", [x if conv_bias is None else x.node.inputs[0],
                                                                _constant_value(graph, shaped)], ()
+        rewritten.update(regions_of(producer) + regions_of(node))
+    drop_regions(graph.nodes, rewritten)   # their calls would compute what the graph no longer does
     eliminate_dead_code(graph)
     return graph
 

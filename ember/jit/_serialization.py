@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from ..serialization import load as _load
 from ..serialization import save as _save
-from ._ir import Block, Graph, Node, TensorType, Value
+from ._ir import Block, Graph, Node, Region, TensorType, Value, leaves, regions_of
 from ._module import ScriptModule
 
 _FORMAT = "ember.jit/1"
@@ -146,17 +146,104 @@ def _type_from_json(data):
 
 
 def _graph_to_json(graph, constants):
+    regions = _regions_to_json(graph.nodes, constants)
     return {"inputs": [[v.name, _type_to_json(v.type)] for v in graph.inputs],
-            "nodes": _nodes_to_json(graph.nodes, constants), "output": graph.output.name}
+            "nodes": _nodes_to_json(graph.nodes, constants, regions[0]), "output": graph.output.name,
+            "regions": regions[1]}
 
 
-def _nodes_to_json(nodes, constants):
-    return [{"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
-             "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
-             "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack,
-             "blocks": [{"inputs": [[v.name, _type_to_json(v.type)] for v in b.inputs],
-                         "nodes": _nodes_to_json(b.nodes, constants), "outputs": [v.name for v in b.outputs]}
-                        for b in n.blocks]} for n in nodes]
+def _nodes_to_json(nodes, constants, regions):
+    entries = []
+    for n in nodes:
+        entry = {"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
+                 "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
+                 "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack,
+                 "blocks": [{"inputs": [[v.name, _type_to_json(v.type)] for v in b.inputs],
+                             "nodes": _nodes_to_json(b.nodes, constants, regions),
+                             "outputs": [v.name for v in b.outputs]} for b in n.blocks]}
+        if id(n.region) in regions:
+            entry["region"] = regions[id(n.region)]
+        entries.append(entry)
+    return entries
+
+
+def _regions_to_json(nodes, constants):
+    """(id(region) -> index, the regions as JSON, parents first) for the regions the nodes name; a region holding
+    an argument that cannot be written is left out (its nodes then name the region around it)."""
+    def writable(region):
+        try:
+            _encode_argument((region.args, region.kwargs), [])
+        except RuntimeError:
+            return False
+        return True
+
+    def kept(region):
+        while region is not None:
+            if id(region) not in written:
+                written[id(region)] = writable(region)
+            if written[id(region)]:
+                break
+            region = region.parent
+        return region
+    written, index, entries = {}, {}, []
+    for node in nodes:
+        for region in regions_of(node):
+            if kept(region) is region and id(region) not in index:
+                parent = kept(region.parent)
+                index[id(region)] = len(entries)
+                entries.append({"op": region.op, "args": _encode_argument(region.args, constants),
+                                "kwargs": _encode_argument(region.kwargs, constants),
+                                "outputs": _encode_argument(region.outputs, constants),
+                                "parent": None if parent is None else index[id(parent)]})
+    return {id(node.region): index[id(kept(node.region))] for node in nodes if kept(node.region) is not None}, entries
+
+
+def _encode_argument(obj, constants):
+    """A region's argument or result as JSON: Values by name, in the lists, tuples and dicts they were passed in."""
+    if isinstance(obj, Value):
+        return {"value": obj.name}
+    if isinstance(obj, list):
+        return [_encode_argument(item, constants) for item in obj]
+    if isinstance(obj, tuple):
+        return {"tuple": [_encode_argument(item, constants) for item in obj]}
+    if isinstance(obj, dict):
+        return {"dict": {str(key): _encode_argument(item, constants) for key, item in obj.items()}}
+    return _encode(obj, constants)
+
+
+def _decode_argument(data, values, constants):
+    if isinstance(data, list):
+        return [_decode_argument(item, values, constants) for item in data]
+    if isinstance(data, dict) and len(data) == 1:
+        (tag, content), = data.items()
+        if tag == "value":
+            if content not in values:
+                raise RuntimeError(f"ember.jit.load: a region uses the undefined value %{content}")
+            return values[content]
+        if tag == "tuple":
+            return tuple(_decode_argument(item, values, constants) for item in content)
+        if tag == "dict":
+            return {str(key): _decode_argument(item, values, constants) for key, item in content.items()}
+    return _decode(data, constants)
+
+
+def _regions_from_json(entries, values, constants):
+    from ..autograd.function import Composite, registry
+    regions = []
+    for entry in entries:
+        op = registry.get(str(entry["op"]))
+        if not (isinstance(op, type) and issubclass(op, Composite) and op.trace_inside):
+            raise RuntimeError(f"ember.jit.load: a region names {entry['op']!r}, which is no composite op of ember")
+        parent = entry.get("parent")
+        if parent is not None and not (isinstance(parent, int) and 0 <= parent < len(regions)):
+            raise RuntimeError(f"ember.jit.load: a region's parent {parent!r} is not a region before it")
+        args, kwargs, outputs = (_decode_argument(entry[key], values, constants) for key in ("args", "kwargs",
+                                                                                            "outputs"))
+        if not (isinstance(args, (tuple, list)) and isinstance(kwargs, dict) and outputs is not None
+                and all(isinstance(v, Value) for v in leaves(outputs))):
+            raise RuntimeError(f"ember.jit.load: a region of {entry['op']!r} has malformed arguments or results")
+        regions.append(Region(op.__name__, args, kwargs, outputs, None if parent is None else regions[parent]))
+    return regions
 
 
 def _graph_from_json(data, constants):
@@ -164,10 +251,16 @@ def _graph_from_json(data, constants):
     values = {}
     for name, type in data["inputs"]:
         values[name] = graph.add_input(_type_from_json(type), name)
-    graph.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
+    marked = []
+    graph.nodes = _nodes_from_json(data["nodes"], graph, values, constants, marked)
     if data["output"] not in values:
         raise RuntimeError(f"ember.jit.load: the graph returns the undefined value %{data['output']}")
     graph.output = values[data["output"]]
+    regions = _regions_from_json(data.get("regions", ()), values, constants)
+    for node, index in marked:
+        if not (isinstance(index, int) and 0 <= index < len(regions)):
+            raise RuntimeError(f"ember.jit.load: node {node.kind} names the missing region {index!r}")
+        node.region = regions[index]
     return graph
 
 
@@ -178,7 +271,7 @@ def _named(graph, values, name, type, node=None):
     return value
 
 
-def _nodes_from_json(entries, graph, values, constants):
+def _nodes_from_json(entries, graph, values, constants, marked):
     nodes = []
     for entry in entries:
         kind = str(entry["kind"])
@@ -191,7 +284,7 @@ def _nodes_from_json(entries, graph, values, constants):
         for data in entry.get("blocks", ()):
             block = Block()
             block.inputs = [_named(graph, values, name, type) for name, type in data["inputs"]]
-            block.nodes = _nodes_from_json(data["nodes"], graph, values, constants)
+            block.nodes = _nodes_from_json(data["nodes"], graph, values, constants, marked)
             try:
                 block.outputs = [values[name] for name in data["outputs"]]
             except KeyError as missing:
@@ -199,6 +292,8 @@ def _nodes_from_json(entries, graph, values, constants):
                                    f"%{missing.args[0]}") from None
             node.blocks.append(block)
         node.outputs = [_named(graph, values, name, type, node) for name, type in entry["outputs"]]
+        if entry.get("region") is not None:
+            marked.append((node, entry["region"]))
         nodes.append(node)
     return nodes
 

@@ -2,7 +2,9 @@
 
 Ops that compute part of their result outside the graph (max pooling's argmax, dropout's mask, indexing,
 comparisons) are composites seen whole at dispatch, so they are recorded as one node; so are the calls of recurrent
-layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``). What the hook cannot see
+layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``). A composite named only for autocast
+(``trace_inside``: ``linear``, ``conv2d``, the losses) is recorded as the ops it is built from, each naming the call's
+``Region`` (its op, arguments and results), so the interpreter can run them as that one call. What the hook cannot see
 becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
 the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
@@ -19,7 +21,7 @@ from ..autograd import function as _function
 from ..ops import creation as _creation
 from ..ops import shape as _shape_ops
 from . import _recurrent
-from ._ir import Node, TensorType, value_type
+from ._ir import Node, Region, TensorType, drop_regions, regions_of, value_type
 from ._symbolic import Inferred, SymInt, inferring, plain
 
 __all__ = ["TracerWarning", "TracingCheckError"]
@@ -72,6 +74,10 @@ def _in_parameter_order(function, args, kwargs):
     return tuple(filled), {k: v for k, v in kwargs.items() if k not in names}
 
 
+class _Unrecordable(Exception):
+    """A composite's argument has no place in the graph (a tensor requiring grad made outside the trace)."""
+
+
 class _Tracer:
     """The dispatch hook of one trace: maps live tensors to graph values and appends a node per op."""
 
@@ -85,6 +91,7 @@ class _Tracer:
         self.scopes = []
         self.dynamic = set()          # names of the values computed from the graph's inputs
         self.sizes = {}               # (kind, input names) -> int Value, for sizes recorded once
+        self.regions = []             # the trace_inside composite calls running now, innermost last
 
     def bind(self, tensor, value):
         self.values[id(tensor)] = (tensor, value)
@@ -94,8 +101,10 @@ class _Tracer:
 
     # --- the hook -----------------------------------------------------------------------------------
     def hook(self, cls, args, kwargs, proceed):
-        if self.depth or cls.__dict__.get("trace_inside"):
+        if self.depth:
             return proceed(args, kwargs)
+        if cls.__dict__.get("trace_inside"):
+            return self.region(cls, args, kwargs, proceed)
         if cls.__name__ == "AssignInplace":   # an in-place write: the target now holds the result's value
             target, result = args
             base = target._base
@@ -119,6 +128,45 @@ class _Tracer:
             self.depth -= composite
         self.record(cls, args, kwargs, out)
         return out
+
+    def region(self, cls, args, kwargs, proceed):
+        """Runs a ``trace_inside`` composite: the ops it is built from are recorded, each naming this call."""
+        try:
+            region = Region(cls.__name__, self.argument(args), {k: self.argument(v) for k, v in kwargs.items()},
+                            parent=self.regions[-1] if self.regions else None)
+        except _Unrecordable:
+            return proceed(args, kwargs)
+        start = len(self.graph.nodes)
+        self.regions.append(region)
+        try:
+            out = proceed(args, kwargs)
+        finally:
+            self.regions.pop()
+        region.outputs = self.result(out)
+        if region.outputs is None:   # it returned what the graph does not hold: its nodes stand only for themselves
+            drop_regions(self.graph.nodes[start:], {region})
+        return out
+
+    def argument(self, obj):
+        """A composite's argument as a region holds it: Values for tensors and traced sizes, else the object."""
+        if isinstance(obj, Tensor):
+            if not self.known(obj) and id(obj) not in self.attributes and obj.requires_grad:
+                raise _Unrecordable
+            return self.input(obj)
+        if isinstance(obj, SymInt):
+            return obj.value()
+        if isinstance(obj, (list, tuple)):
+            return (list if isinstance(obj, list) else tuple)(self.argument(o) for o in obj)
+        return plain(obj)
+
+    def result(self, out):
+        """The Value (or nested tuple of Values) a composite returned, or None when an item is no traced tensor."""
+        if isinstance(out, Tensor):
+            return self.values[id(out)][1] if self.known(out) else None
+        if isinstance(out, (tuple, list)) and out:
+            items = tuple(self.result(o) for o in out)
+            return None if any(item is None for item in items) else items
+        return None
 
     def write_through(self, base, view, view_value, result):
         """Records ``base`` with ``view``'s elements replaced by ``result`` and makes that the base's value, so later
@@ -163,6 +211,7 @@ class _Tracer:
 
     def append(self, kind, inputs, keywords, out):
         node = Node(kind, inputs, keywords, scope=self.scopes[-1] if self.scopes else "", unpack=isinstance(out, tuple))
+        node.region = self.regions[-1] if self.regions else None
         outputs = out if node.unpack else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])
         if any(v.name in self.dynamic for v in inputs):
@@ -401,8 +450,10 @@ def eliminate_dead_code(graph):
 
 
 def _used(node):
-    """The names a node reads, its blocks' included."""
+    """The names a node reads, its blocks' and its regions' arguments included."""
     names = {v.name for v in node.inputs}
+    for region in regions_of(node):
+        names.update(v.name for v in region.values())
     for block in node.blocks:
         names.update(v.name for v in block.outputs)
         for inner in block.nodes:

@@ -9,6 +9,7 @@ from ..autograd.function import composite
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
 from .dropout import dropout
+from .linear import linear
 from .padding import pad
 from .shape import cat
 
@@ -125,11 +126,6 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                          "tensor")
 
 
-def _linear(input, weight, bias):
-    output = input.matmul(weight.t())
-    return output if bias is None else output + bias
-
-
 def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight,
                    use_separate_proj_weight):
     biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
@@ -137,7 +133,7 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weigh
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
     else:
         weights = in_proj_weight.chunk(3)
-    return tuple(_linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
+    return tuple(linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))
 
 
 def _attention_mask_3d(attn_mask, batch_heads, query_len, key_len):
@@ -230,7 +226,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if dropout_p > 0.0:
             weights = dropout(weights, dropout_p)
         output = weights.matmul(v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = _linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:
             weights = weights.mean(1)
@@ -245,7 +241,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     v = v.reshape(bsz, num_heads, src_len, head_dim)
     output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
     output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = _linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     return (output if is_batched else output.squeeze(1)), None
 
 
