@@ -134,8 +134,9 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
         source = context.tensor(value, getattr(value.type, "dtype", None))
         context.nodes.append(helper.make_node("Identity", [source], [name], name=context.fresh("/Identity")))
         graph_outputs.append(_value_info(helper, name, value.type, (dynamic_axes or {}).get(name)))
-    onnx_graph = helper.make_graph(context.nodes, "main_graph", inputs + parameters, graph_outputs,
-                                   context.initializers)
+    used = {name for node in context.nodes for name in node.input}   # a folded-away parameter is left out
+    onnx_graph = helper.make_graph(context.nodes, "main_graph", inputs + [p for p in parameters if p.name in used],
+                                   graph_outputs, [i for i in context.initializers if i.name in used])
     model = helper.make_model(onnx_graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="ember",
                               ir_version=8 if opset <= 18 else 9)
     if dynamic_axes:

@@ -295,3 +295,25 @@ def _positional_args(node, count):
 def _element_type(dtype):
     from ._export import element_type
     return element_type(dtype)
+
+
+@converter("Unfold")
+def _im2col(context, node):
+    """nn.Unfold's sliding blocks: x padded, flattened over its (fixed) spatial dims, and gathered at each block's
+    positions (one index table made at export time) into (N, C * kh * kw, L)."""
+    x, kernel, dilation, padding, stride = node.positional()[:5]
+    kernel, dilation, padding, stride = (tuple(context.constant(v)) for v in (kernel, dilation, padding, stride))
+    channels, height, width = x.type.shape[1:]
+    if not all(isinstance(n, int) for n in (channels, height, width)):
+        raise OnnxExporterError("nn.Unfold exports with fixed channels and spatial sizes (only the batch may vary)")
+    name = context.tensor(x)
+    if any(padding):
+        name = context.emit("Pad", [name, context.ints([0, 0, padding[0], padding[1], 0, 0, padding[0], padding[1]])])
+    rows, cols = height + 2 * padding[0], width + 2 * padding[1]
+    out = [(size - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i, size in enumerate((rows, cols))]
+    i, j, oh, ow = numpy.meshgrid(*(numpy.arange(n) for n in (kernel[0], kernel[1], out[0], out[1])), indexing="ij")
+    positions = ((oh * stride[0] + i * dilation[0]) * cols + ow * stride[1] + j * dilation[1]).reshape(
+        kernel[0] * kernel[1], out[0] * out[1])
+    flat = context.emit("Reshape", [name, context.ints([0, channels, rows * cols])])
+    blocks = context.emit("Gather", [flat, context.array(positions.astype(numpy.int64))], axis=2)
+    return context.emit("Reshape", [blocks, context.ints([0, channels * kernel[0] * kernel[1], out[0] * out[1]])])
