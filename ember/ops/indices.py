@@ -7,6 +7,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd.function import composite
 from ._inplace import assign_inplace, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
 from .indexing import scatter_reduce
@@ -79,6 +80,7 @@ def _isin_operand(value, name):
     return None
 
 
+@composite("isin")   # seen whole at dispatch: computed on the arrays
 def isin(elements, test_elements, *, assume_unique=False, invert=False, out=None):
     """A bool tensor shaped like ``elements``: True where the element occurs in ``test_elements`` (either may be a
     number); ``invert=True`` negates it. Compares in the promoted dtype."""

@@ -455,9 +455,7 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
         squares = SquaredDeviations.apply(input, dims, keepdim, scale)
     if count - correction > 0:
         return squares / (count - correction), dims
-    # PyTorch divides by max(0, N - correction): inf, or NaN for 0 / 0
-    undefined = xp_of(squares._data).where(squares._data == 0, numpy.nan, numpy.inf).astype(squares._data.dtype)
-    return squares * _constant(undefined), dims
+    return squares / 0.0, dims   # PyTorch divides by max(0, N - correction): inf, or NaN for 0 / 0
 
 
 class SquaredDeviations(Primitive):
@@ -530,7 +528,7 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 # --- norms and logsumexp --------------------------------------------------------------------------------------
 def _abs(input):
     """|input|, with gradient sign(input) (0 at 0, as PyTorch)."""
-    return input * _constant(xp_of(input._data).sign(input._data))
+    return input * input.sign()   # sign's gradient is 0: the product's is sign(input)
 
 
 class PowerNorm(Primitive):
@@ -570,7 +568,7 @@ def _vector_norm(input, p, dims, keepdim):
     if p == -math.inf:
         return amin(_abs(input), dims, keepdim)
     if p == 0:
-        return sum(_make((input._data != 0).astype(input._data.dtype)), dims, keepdim)
+        return sum((input != 0).to(input.dtype), dims, keepdim)
     if p == 1:
         return sum(_abs(input), dims, keepdim)
     return PowerNorm.apply(input, float(p), dims, keepdim)
@@ -820,14 +818,14 @@ def _quantile_level_term(q, levels, raw, rank_slope, stacked, d):
 
 
 @tensor_method
-@composite("quantile", trace_inside=True)
+@composite("quantile")   # seen whole: the order of the values is computed on the arrays
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim`` (the flattened input when None); NaN where a slice has NaNs."""
     return write_out(out, _quantile("quantile", input, q, dim, keepdim, interpolation, False), "quantile")
 
 
 @tensor_method
-@composite("nanquantile", trace_inside=True)
+@composite("nanquantile")   # seen whole: the order of the values is computed on the arrays
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim``, ignoring NaNs."""
     return write_out(out, _quantile("nanquantile", input, q, dim, keepdim, interpolation, True), "nanquantile")

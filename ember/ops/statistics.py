@@ -228,6 +228,7 @@ def _cpp(t):
 
 
 @tensor_method
+@composite("histogram")   # seen whole at dispatch: computed on the arrays
 def histogram(input, bins=100, *, range=None, weight=None, density=False, out=None):
     """(hist, bin_edges): counts of ``input``'s values in ``bins`` equal bins over ``range`` (the data's range by
     default) or between the edges of a 1-D ``bins`` tensor; ``weight`` per value, ``density`` normalizes."""
@@ -240,6 +241,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False, out=No
     return _write_tuple(out, _histogram(hist, edges[0]))
 
 
+@composite("histogramdd")   # seen whole at dispatch: computed on the arrays
 def histogramdd(input, bins, *, range=None, weight=None, density=False):
     """(hist, bin_edges) of the points in ``input``'s last dim: ``bins`` is a count, one count per dim, or one edge
     tensor per dim; ``range`` is (min0, max0, min1, max1, ...)."""

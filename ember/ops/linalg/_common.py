@@ -7,6 +7,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import Tensor, _make
 from ...autograd.grad_mode import state
+from ...autograd import function as _function
 from .._util import write_out
 
 
@@ -202,7 +203,9 @@ def _adjoint(a):
 
 
 def _grad_needed(*tensors):
-    return state.enabled and any(t.requires_grad for t in tensors)
+    """Whether the op must run as recorded primitives: for autograd, or for a dispatch hook (a trace must not see
+    the array-level fast path, whose result it would freeze)."""
+    return bool(_function.dispatch_hooks) or state.enabled and any(t.requires_grad for t in tensors)
 
 
 def _write_outs(out, results, name):

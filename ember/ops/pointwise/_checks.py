@@ -91,4 +91,4 @@ def _without_derivative(op, function, input, other):
     """``function(input, other)`` computed outside the graph, its result linked to a node that raises in backward."""
     with no_grad():
         result = function(input, other)
-    return NoDerivative.apply(result._data, input, other, op)
+    return NoDerivative.apply(result, input, other, op)   # the result as a tensor: a trace records how it was made
