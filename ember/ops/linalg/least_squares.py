@@ -68,7 +68,7 @@ def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
-@composite("linalg_matrix_rank", trace_inside=True)
+@composite("linalg_matrix_rank")   # seen whole: the rank is counted on the arrays
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol * largest)."""
     if A.ndim < 2:

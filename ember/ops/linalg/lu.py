@@ -87,6 +87,19 @@ class LUFactorPrimitive(Primitive):
         return matmul(_make(ctx.permutation), _lu_backward(L, U, grad_l, grad_u, m, n, k))
 
 
+class PivotPermutation(Primitive):
+    """The permutation matrices P (of dtype ``dtype_name``) that LAPACK's 1-based row ``pivots`` describe: an op of
+    its own, so a trace records P as computed from the pivots."""
+
+    @staticmethod
+    def forward(ctx, pivots, m, dtype_name):
+        return _permutation(ctx.xp, pivots, m, numpy.dtype(dtype_name))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return None
+
+
 def _lu_backward(L, U, grad_l, grad_u, m, n, k):
     """dA (before applying P) for A = P L U from the gradients of L (strictly lower) and U (upper)."""
     if m == n:
@@ -161,7 +174,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
                            f"lu_factor, got {LU_pivots.dtype}")
     nothing = LU_data.reshape(-1).narrow(0, 0, 0)   # empty, and in the graph as in PyTorch
     L, U = unpack_factors(LU_data) if unpack_data else (nothing, nothing)
-    P = (_make(_permutation(_xp(LU_data), LU_pivots._data, LU_data.shape[-2], LU_data._data.dtype)) if unpack_pivots
+    P = (PivotPermutation.apply(LU_pivots, LU_data.shape[-2], LU_data._data.dtype.name) if unpack_pivots
          else LU_data.new_empty((0,)))
     return _write_tuple(out, LUUnpack(P, L, U))
 
@@ -201,7 +214,7 @@ def linalg_lu_solve(LU, pivots, B, *, left=True, adjoint=False, out=None):
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation AX = B "
                            f"({LU.shape[-2]}x{LU.shape[-1]} and {B.shape[-2]}x{B.shape[-1]})")
     _batch_shape(LU.shape[:-2], B.shape[:-2])
-    P = _make(_permutation(_xp(LU), pivots._data, LU.shape[-1], LU._data.dtype))
+    P = PivotPermutation.apply(pivots, LU.shape[-1], LU._data.dtype.name)
     if adjoint:   # U^H L^H P^T X = B
         y = solve_triangular(_mH(LU), B, upper=False)
         return write_out(out, matmul(P, solve_triangular(_mH(LU), y, upper=True, unitriangular=True)),
