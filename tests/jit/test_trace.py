@@ -129,6 +129,9 @@ GENERALIZES = {
     "computed on arrays": lambda x, i: ember.searchsorted(x.sort(1).values, x) + ember.bucketize(x, x[0].sort().values)
     + ember.histc(x, bins=4, min=-2, max=2).sum() + ember.stack(ember.where(x > 0)).sum()
     + x.repeat_interleave(i[0], dim=1).sum() + ember.unique_consecutive(i.flatten()).sum(),
+    "norms, no-derivative ops and linalg": lambda x, i: x.norm(p=1) + x.norm(p=0) + ember.heaviside(x, x.flip(0))
+    + 3.0 % x + ember.linalg.svdvals(x).sum() + ember.linalg.matrix_rank(x * (x > 0)) + x.quantile(0.3, dim=1).sum()
+    + ember.isin(i, i[0]).sum() + ember.histogram(x, 4).hist.sum() * ember.linalg.lu(x[:, :3])[0].sum(),
     "a tensor made inside, then written": lambda x, i: ember.zeros(4).index_put_((i.flatten(),), x.flatten(),
                                                                                   accumulate=True),
     "index ops": lambda x, i: x.index_select(1, i[0]) + x.take(i) + x.index_fill(1, i[1, :2], -1.0)
