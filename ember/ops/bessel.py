@@ -11,6 +11,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd.function import composite
 from ._util import quiet, write_out
 from .pointwise._checks import _not_implemented
 
@@ -355,7 +356,7 @@ def _no_grad_unary(name, array_function, doc, exp_overflow=False):
         return write_out(out, result, f"special_{name}")
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return function
+    return composite(f"special_{name}")(function)   # seen whole at dispatch: computed on the arrays
 
 
 bessel_j0 = _no_grad_unary("bessel_j0", _j0, "Bessel function of the first kind, order 0.")

@@ -5,7 +5,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from ._inplace import inplace_method
 from ._util import check_same_device, promote_pair, quiet, tensor_method, write_out
 from .pointwise._checks import _not_implemented, _require_tensors, _without_derivative
@@ -49,6 +49,7 @@ class FrexpMantissa(Primitive):
 
 
 @tensor_method
+@composite("frexp")   # seen whole at dispatch: the exponent is computed on the arrays
 def frexp(input, *, out=None):
     """(mantissa, exponent) with ``input = mantissa * 2 ** exponent``, ``|mantissa|`` in [0.5, 1) and an int32
     exponent (both 0 for 0; inf and NaN keep their value with exponent 0)."""

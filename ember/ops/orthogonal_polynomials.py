@@ -12,6 +12,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from . import _cephes
+from ..autograd.function import composite
 from ._util import quiet, write_out
 from .bessel import float_only
 from .creation import as_tensor_arg
@@ -171,7 +172,7 @@ def _polynomial(name, evaluate, doc):
         return write_out(out, _make(xp_of(x).asarray(result)), f"special_{name}")
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
-    return function
+    return composite(f"special_{name}")(function)   # seen whole at dispatch: computed on the arrays
 
 
 def _chebyshev_function(kind, shifted):

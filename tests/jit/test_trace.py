@@ -132,6 +132,8 @@ GENERALIZES = {
     "norms, no-derivative ops and linalg": lambda x, i: x.norm(p=1) + x.norm(p=0) + ember.heaviside(x, x.flip(0))
     + 3.0 % x + ember.linalg.svdvals(x).sum() + ember.linalg.matrix_rank(x * (x > 0)) + x.quantile(0.3, dim=1).sum()
     + ember.isin(i, i[0]).sum() + ember.histogram(x, 4).hist.sum() * ember.linalg.lu(x[:, :3])[0].sum(),
+    "special functions and frexp": lambda x, i: ember.special.bessel_j0(x) + ember.special.airy_ai(x)
+    + ember.special.chebyshev_polynomial_t(x, 3) + ember.special.hermite_polynomial_h(x, i) + ember.frexp(x)[1],
     "a tensor made inside, then written": lambda x, i: ember.zeros(4).index_put_((i.flatten(),), x.flatten(),
                                                                                   accumulate=True),
     "index ops": lambda x, i: x.index_select(1, i[0]) + x.take(i) + x.index_fill(1, i[1, :2], -1.0)
