@@ -317,3 +317,24 @@ def _im2col(context, node):
     flat = context.emit("Reshape", [name, context.ints([0, channels, rows * cols])])
     blocks = context.emit("Gather", [flat, context.array(positions.astype(numpy.int64))], axis=2)
     return context.emit("Reshape", [blocks, context.ints([0, channels * kernel[0] * kernel[1], out[0] * out[1]])])
+
+
+@converter("Diagonal")
+def _diagonal(context, node):
+    """The (offset, dim1, dim2) diagonal as the last dim: both dims moved last, flattened together, and gathered at
+    the diagonal's positions (sizes of the two dims fixed at export)."""
+    x, offset, dim1, dim2 = node.positional()[:4]
+    offset, dim1, dim2 = (context.constant(v) for v in (offset, dim1, dim2))
+    shape, rank = x.type.shape, _rank(x)
+    rows, cols = shape[dim1], shape[dim2]
+    if not (isinstance(rows, int) and isinstance(cols, int)):
+        raise OnnxExporterError("diagonal exports with the two dims of fixed size")
+    rest = [d for d in range(rank) if d not in (dim1, dim2)]
+    moved = context.emit("Transpose", [context.tensor(x)], perm=rest + [dim1, dim2])
+    flat = context.emit("Reshape", [moved, context.emit("Concat", [
+        context.emit("Slice", [context.emit("Shape", [moved]), context.ints([0]), context.ints([len(rest)])]),
+        context.ints([rows * cols])], axis=0)])
+    start_row, start_col = (-offset, 0) if offset < 0 else (0, offset)
+    length = max(min(rows - start_row, cols - start_col), 0)
+    positions = (numpy.arange(length) + start_row) * cols + numpy.arange(length) + start_col
+    return context.emit("Gather", [flat, context.array(positions.astype(numpy.int64))], axis=len(rest))

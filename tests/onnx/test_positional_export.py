@@ -82,6 +82,8 @@ CASES = {   # name: (function of (library, x), dynamic batch)
     "index_fill": (lambda lib, x: x.index_fill(1, lib.tensor([0, 2]), -2.0), True),
     "index_copy": (lambda lib, x: x.index_copy(1, lib.tensor([3, 1]), x[:, :2] * 5), True),
     "index_add": (lambda lib, x: x.index_add(1, lib.tensor([3, 3]), x[:, :2], alpha=2), True),
+    "diagonal": (lambda lib, x: x.diagonal() + x.diagonal(1).sum() + x[None].diagonal(-1, 1, 2).sum(), False),
+    "diagonal of a batch": (lambda lib, x: x.view(-1, 2, 2).diagonal(0, 1, 2), True),
     "nn.Unfold (im2col)": (lambda lib, x: lib.nn.functional.unfold(x.view(-1, 1, 2, 2).repeat(1, 2, 3, 2), (2, 3),
                                                                   dilation=(1, 2), padding=1, stride=(2, 1)), True),
 }
