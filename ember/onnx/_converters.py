@@ -537,6 +537,22 @@ def _softmax(context, node):
     return context.emit(node.op_name, [context.tensor(x)], axis=context.constant(dim) % max(_rank(x), 1))
 
 
+@converter("NativeLayerNorm")
+def _layer_norm(context, node):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing dims, in ONNX ops of every opset."""
+    x, weight, bias, count, eps = node.inputs
+    axes = list(range(_rank(x) - context.constant(count), _rank(x)))
+    name = context.tensor(x)
+    centered = context.emit("Sub", [name, _reduce(context, "ReduceMean", name, axes, True)])
+    variance = _reduce(context, "ReduceMean", context.emit("Mul", [centered, centered]), axes, True)
+    epsilon = context.array(numpy.asarray(context.constant(eps), numpy.dtype(_dtype_of(node).name)))
+    result = context.emit("Div", [centered, context.emit("Sqrt", [context.emit("Add", [variance, epsilon])])])
+    for op, value in (("Mul", weight), ("Add", bias)):
+        if not (context.is_constant(value) and context.constant(value) is None):
+            result = context.emit(op, [result, context.tensor(value)])
+    return result
+
+
 @converter("batch_norm")
 def _batch_norm(context, node):
     args = _args(node)
