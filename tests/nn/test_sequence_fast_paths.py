@@ -156,3 +156,30 @@ def test_self_attention_packed_projection_matches_torch(batch_first, padding):
         results.append([numpy_of(out), numpy_of(inputs.grad)] + [numpy_of(p.grad) for p in layer.parameters()])
     for want, got in zip(*results):
         numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+# --- recurrent layers: BLAS threads -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+def test_recurrent_steps_run_on_one_blas_thread_and_restore_the_count(mode, monkeypatch):
+    """A small layer's time steps call BLAS with one thread; the user's count is back afterwards, and the results
+    (forward and backward) still match PyTorch's."""
+    from ember.ops import _blas
+    if _blas._controls() is None:
+        pytest.skip("NumPy's OpenBLAS not found")
+    get, set_ = _blas._controls()
+    counts = []
+    monkeypatch.setattr(_blas, "_controls", lambda: (get, lambda n: (counts.append(n), set_(n))))
+    torch.manual_seed(0)
+    weights = {k: v.detach().numpy() for k, v in getattr(torch.nn, mode)(4, 6, num_layers=2).state_dict().items()}
+
+    def run(lib, x):
+        layer = getattr(lib.nn, mode)(4, 6, num_layers=2)
+        layer.load_state_dict({k: lib.tensor(v) for k, v in weights.items()})
+        return layer(x)[0]
+    previous = get()
+    set_(2)
+    try:
+        _compare(run, [numpy.random.default_rng(10).standard_normal((7, 3, 4)).astype(numpy.float32)], 1e-5)
+        assert get() == 2 and counts[:2] == [1, 2]
+    finally:
+        set_(previous)
