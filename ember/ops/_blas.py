@@ -14,7 +14,7 @@ SMALL = 1 << 23
 """Multiply-adds per product below which a loop's products run on one BLAS thread."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _controls():
     """NumPy's OpenBLAS (get, set) thread-count functions, or None where it is not found."""
     from .._runtime import _openblas

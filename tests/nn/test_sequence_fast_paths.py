@@ -53,7 +53,7 @@ def test_layer_norm_node_name_and_gradgradcheck():
     rng = numpy.random.default_rng(2)
     x, w, b = (ember.tensor(rng.standard_normal(s), requires_grad=True) for s in ((3, 2, 5), (2, 5), (2, 5)))
     assert type(ember.nn.functional.layer_norm(x, (2, 5), w, b).grad_fn).__name__ == "NativeLayerNormBackward0"
-    function = lambda x, w, b: ember.nn.functional.layer_norm(x, (2, 5), w, b, eps=1e-3)   # noqa: E731
+    function = lambda x, w, b: ember.nn.functional.layer_norm(x, (2, 5), w, b, eps=1e-3)
     assert ember.autograd.gradcheck(function, (x, w, b))
     assert ember.autograd.gradgradcheck(function, (x, w, b))
 
@@ -127,7 +127,7 @@ def test_attention_gradcheck_and_gradgradcheck():
     rng = numpy.random.default_rng(8)
     q, k, v = (ember.tensor(rng.standard_normal((2, 3, 2)), requires_grad=True) for _ in range(3))
     mask = ember.tensor(rng.standard_normal((3, 3)), requires_grad=True)
-    function = lambda q, k, v, m: ember.nn.functional.scaled_dot_product_attention(q, k, v, m)   # noqa: E731
+    function = lambda q, k, v, m: ember.nn.functional.scaled_dot_product_attention(q, k, v, m)
     assert ember.autograd.gradcheck(function, (q, k, v, mask))
     assert ember.autograd.gradgradcheck(function, (q, k, v, mask))
 
