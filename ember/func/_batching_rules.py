@@ -289,6 +289,16 @@ def linear(cls, level, args, kwargs):
     return _out(result, level)
 
 
+@register("NativeLayerNorm")
+def layer_norm(cls, level, args, kwargs):
+    """The statistics are over trailing dims: a batch in front is more rows (a batched weight or bias runs per
+    example)."""
+    input, weight, bias, *rest = args
+    if _is_batched(weight, level) or _is_batched(bias, level):
+        return NotImplemented
+    return _out(cls.apply(_front(input, level), weight, bias, *rest), level)
+
+
 @register("Einsum")
 def einsum(cls, level, args, kwargs):
     *operands, equation = args

@@ -560,6 +560,46 @@ def _softmax(context, node):
     return context.emit(node.op_name, [context.tensor(x)], axis=context.constant(dim) % max(_rank(x), 1))
 
 
+@converter("NativeLayerNorm")
+def _layer_norm(context, node):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing dims, in ONNX ops of every opset."""
+    x, weight, bias, count, eps = node.inputs
+    axes = list(range(_rank(x) - context.constant(count), _rank(x)))
+    name = context.tensor(x)
+    centered = context.emit("Sub", [name, _reduce(context, "ReduceMean", name, axes, True)])
+    variance = _reduce(context, "ReduceMean", context.emit("Mul", [centered, centered]), axes, True)
+    epsilon = context.array(numpy.asarray(context.constant(eps), numpy.dtype(_dtype_of(node).name)))
+    result = context.emit("Div", [centered, context.emit("Sqrt", [context.emit("Add", [variance, epsilon])])])
+    for op, value in (("Mul", weight), ("Add", bias)):
+        if not (context.is_constant(value) and context.constant(value) is None):
+            result = context.emit(op, [result, context.tensor(value)])
+    return result
+
+
+@converter("ScaledDotProductFlashAttentionForCpu")
+def _attention(context, node):
+    """softmax(q k^T * scale + bias) v; a query masked out everywhere gets zero weights, as in ember and PyTorch."""
+    query, key, value, bias, keep, scale = node.inputs
+    if not (context.is_constant(keep) and context.constant(keep) is None):
+        raise OnnxExporterError(f"attention with dropout cannot be exported; call model.eval() (module "
+                                f"'{node.scope}')")
+    rank, dtype = _rank(key), numpy.dtype(_dtype_of(node).name)
+    transposed = context.emit("Transpose", [context.tensor(key)], perm=list(range(rank - 2)) + [rank - 1, rank - 2])
+    scores = context.emit("Mul", [context.emit("MatMul", [context.tensor(query), transposed]),
+                                  context.array(numpy.asarray(context.constant(scale), dtype))])
+    if context.is_constant(bias) and context.constant(bias) is None:
+        weights = context.emit("Softmax", [scores], axis=-1)
+    else:
+        scores = context.emit("Add", [scores, context.tensor(bias)])
+        finite = context.emit("Not", [context.emit("IsInf", [scores], detect_positive=0)])
+        alive = _reduce(context, "ReduceMax", context.emit("Cast", [finite], to=6), [-1], True)
+        dead = context.emit("Equal", [alive, context.array(numpy.asarray(0, numpy.int32))])
+        zero = context.array(numpy.asarray(0, dtype))
+        weights = context.emit("Softmax", [context.emit("Where", [dead, zero, scores])], axis=-1)
+        weights = context.emit("Where", [dead, zero, weights])
+    return context.emit("MatMul", [weights, context.tensor(value)])
+
+
 @converter("batch_norm")
 def _batch_norm(context, node):
     args = _args(node)

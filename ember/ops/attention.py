@@ -4,10 +4,15 @@ Both are composed from matmul, softmax and dropout, so gradients (and double gra
 """
 import math
 
+import numpy
+
 from .. import _dtype
-from ..autograd.function import composite
+from .._tensor import _make
+from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
+from ._util import quiet
 from .activation import softmax
-from .creation import ones, zeros, zeros_like
+from .creation import empty, ones, zeros, zeros_like
 from .dropout import dropout
 from .linear import linear
 from .padding import pad
@@ -56,8 +61,16 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if enable_gqa and query.ndim >= 3:
         key = key.repeat_interleave(query.shape[-3] // key.shape[-3], -3)
         value = value.repeat_interleave(query.shape[-3] // value.shape[-3], -3)
-    scores = query.matmul(key.transpose(-2, -1)) * scale
     bias = _attention_bias(attn_mask, is_causal, query_len, key_len, query)
+    if query.dtype is key.dtype is value.dtype and query.dtype in (_dtype.float32, _dtype.float64):
+        keep = None
+        if dropout_p > 0.0:   # the mask dropout() would draw on the weights, drawn the same way
+            shape = numpy.broadcast_shapes(tuple(query.shape[:-1]) + (key_len,), tuple(key.shape[:-2]) + (1, 1),
+                                           () if bias is None else tuple(bias.shape))
+            keep = empty(shape, dtype=query.dtype, device=query.device)
+            keep = keep.zero_() if dropout_p == 1.0 else keep.bernoulli_(1 - dropout_p).div_(1 - dropout_p)
+        return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale)
+    scores = query.matmul(key.transpose(-2, -1)) * scale
     if bias is None:
         weights = softmax(scores, -1)
     else:
@@ -68,6 +81,71 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights.matmul(value)
+
+
+class ScaledDotProductFlashAttentionForCpu(Primitive):
+    """softmax(query @ key^T * scale + bias) * keep @ value, with ``bias`` (an additive float mask) and ``keep``
+    (dropout's scaled keep-mask) optional. The scores are formed transposed, (..., key, query), so that softmax
+    reduces across rows, which NumPy vectorizes, rather than along rows as short as the key length."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, query, key, value, bias, keep, scale):
+        xp = ctx.xp
+        weights = xp.matmul(key, xp.swapaxes(query, -1, -2))
+        weights *= scale
+        if bias is not None:
+            weights = weights + xp.swapaxes(bias, -1, -2)
+        peak = weights.max(-2, keepdims=True)
+        if bias is not None:   # a query masked out everywhere gets zero weights, not 0/0
+            peak[~xp.isfinite(peak)] = 0
+        weights -= peak
+        xp.exp(weights, out=weights)
+        total = weights.sum(-2, keepdims=True)
+        if bias is not None:
+            total[total == 0] = 1
+        weights /= total
+        dropped = weights if keep is None else weights * xp.swapaxes(keep, -1, -2)
+        ctx.save_for_backward(query, key, value, bias, keep)
+        ctx.weights, ctx.scale = weights, scale
+        return xp.matmul(xp.swapaxes(dropped, -1, -2), value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        query, key, value, bias, keep = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if is_grad_enabled():   # differentiating the gradient: the same formula in differentiable ops
+            weights = _attention_weights(query, key, bias, ctx.scale).transpose(-2, -1)
+        else:
+            weights = _make(ctx.weights)
+        keep = None if keep is None else keep.transpose(-2, -1)
+        grads = _attention_grad(grad, query, key, value, weights, keep, ctx.scale, needs)
+        return grads + (None, None)
+
+
+def _attention_weights(query, key, bias, scale):
+    """The softmax weights of ``ScaledDotProductFlashAttentionForCpu`` in differentiable ops, (..., query, key)."""
+    scores = query.matmul(key.transpose(-2, -1)) * scale
+    if bias is None:
+        return softmax(scores, -1)
+    scores = scores + bias
+    dead = (scores.detach() == float("-inf")).all(-1, keepdim=True)
+    return softmax(scores.masked_fill(dead, 0.0), -1).masked_fill(dead, 0.0)
+
+
+def _attention_grad(grad, query, key, value, weights, keep, scale, needs):
+    """Gradients for query, key, value and bias from the transposed weights (..., key, query) and keep-mask."""
+    dropped = weights if keep is None else weights * keep
+    grad_value = dropped.matmul(grad) if needs[2] else None
+    if not (needs[0] or needs[1] or needs[3]):
+        return None, None, grad_value, None
+    grad_weights = value.matmul(grad.transpose(-2, -1))
+    if keep is not None:
+        grad_weights = grad_weights * keep
+    grad_scores = weights * (grad_weights - (grad_weights * weights).sum(-2, keepdim=True))
+    grad_query = grad_scores.transpose(-2, -1).matmul(key) * scale if needs[0] else None
+    grad_key = grad_scores.matmul(query) * scale if needs[1] else None
+    return grad_query, grad_key, grad_value, grad_scores.transpose(-2, -1) if needs[3] else None
 
 
 def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
@@ -126,8 +204,22 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                          "tensor")
 
 
+def _batch_major(x):
+    """Whether a (L, N, E) input is the transpose of a contiguous (N, L, E) one (a batch_first module's input)."""
+    return x.ndim == 3 and not x.is_contiguous() and x.transpose(0, 1).is_contiguous()
+
+
+def _linear(input, weight, bias):
+    """``linear`` on a (L, N, E) input, run on its (N, L, E) memory when that is the contiguous one."""
+    if _batch_major(input):
+        return linear(input.transpose(0, 1), weight, bias).transpose(0, 1)
+    return linear(input, weight, bias)
+
+
 def _in_projection(query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight, v_proj_weight,
                    use_separate_proj_weight):
+    if not use_separate_proj_weight and query is key and key is value:   # self-attention: one product, as PyTorch
+        return _linear(query, in_proj_weight, in_proj_bias).unflatten(-1, (3, query.shape[-1])).unbind(-2)
     biases = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
     if use_separate_proj_weight:
         weights = (q_proj_weight, k_proj_weight, v_proj_weight)
@@ -155,13 +247,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False):
+                                 is_causal=False, _batch_first=False):
     """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None).
 
-    Masks use PyTorch's MultiheadAttention convention: True (or -inf) marks positions NOT to attend."""
+    Masks use PyTorch's MultiheadAttention convention: True (or -inf) marks positions NOT to attend.
+    ``_batch_first`` (for ``nn.MultiheadAttention``): the inputs are (N, L, E), transposed here, where a query
+    that is also the key and value is recognised as self-attention."""
+    if _batch_first:
+        same = query is key and key is value
+        query, key, value = (query.transpose(1, 0),) * 3 if same else (x.transpose(1, 0) for x in (query, key, value))
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
-        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        same = query is key and key is value
+        query, key, value = (query.unsqueeze(1),) * 3 if same else (x.unsqueeze(1) for x in (query, key, value))
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
@@ -200,15 +298,18 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
     elif bias_k is not None or bias_v is not None:
         raise AssertionError("bias_k and bias_v must both be given or both be None")
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = _heads(k, static_k, bsz, num_heads, head_dim, "k")
-    v = _heads(v, static_v, bsz, num_heads, head_dim, "v")
+    # without weights to return nor static or zero keys, the heads stay views of the projections, (N, heads, L, hd)
+    by_heads = need_weights or static_k is not None or static_v is not None or add_zero_attn
+    if by_heads:
+        q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+        k = _heads(k, static_k, bsz, num_heads, head_dim, "k")
+        v = _heads(v, static_v, bsz, num_heads, head_dim, "v")
     if add_zero_attn:
         k = cat([k, zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)], 1)
         v = cat([v, zeros((bsz * num_heads, 1, head_dim), dtype=v.dtype, device=v.device)], 1)
         attn_mask = None if attn_mask is None else pad(attn_mask, (0, 1))
         key_padding_mask = None if key_padding_mask is None else pad(key_padding_mask, (0, 1))
-    src_len = k.shape[1]
+    src_len = k.shape[1 if by_heads else 0]
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (bsz, src_len):
             raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
@@ -236,12 +337,19 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if attn_mask is not None:
         attn_mask = attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1 else attn_mask.reshape(bsz, num_heads, -1,
                                                                                               src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    if by_heads:
+        q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+        k = k.reshape(bsz, num_heads, src_len, head_dim)
+        v = v.reshape(bsz, num_heads, src_len, head_dim)
+    else:
+        q, k, v = (x.unflatten(-1, (num_heads, head_dim)).permute(1, 2, 0, 3) for x in (q, k, v))
     output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    if _batch_major(query):   # keep the caller's (N, L, E) memory order
+        output = output.transpose(1, 2).reshape(bsz * tgt_len, embed_dim)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(bsz, tgt_len, -1).transpose(0, 1)
+    else:
+        output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+        output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
     return (output if is_batched else output.squeeze(1)), None
 
 

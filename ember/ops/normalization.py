@@ -7,6 +7,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ._util import quiet
+from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
 
@@ -144,6 +145,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - n:]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape [*, "
                            f"{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    if input.numel() and all(t is None or t.dtype is input.dtype and tuple(t.shape) == normalized_shape
+                             for t in (weight, bias)):
+        return NativeLayerNorm.apply(input, weight, bias, n, eps)
     dims = tuple(range(input.ndim - n, input.ndim))
     mean = input.mean(dims, keepdim=True)
     # an empty input has nothing to normalize, and its var() would warn about degrees of freedom (torch's does not)

@@ -18,6 +18,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import recurrent, shape
+from ._blas import small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -163,20 +164,21 @@ class LSTMLayer(Primitive):
         hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
         w_hh_gates = _lstm_weight(xp, w_hh)
         h, c = h0, c0
-        for start, stop in order:
-            n = stop - start
-            g = gates[:, start:stop]
-            g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
-            i, f, o, gg = g
-            sigmoid_of_negated_(xp, g[:3])
-            xp.tanh(gg, out=gg)
-            c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
-            c_next += xp.multiply(i, gg, out=scratch[:n])
-            tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
-            h = xp.multiply(o, tanh_c, out=raw[start:stop])
-            if w_hr is not None:
-                h = xp.matmul(h, w_hr.T, out=output[start:stop])
-            c = c_next
+        with small_products(h0.shape[0] * h0.shape[1] * size):
+            for start, stop in order:
+                n = stop - start
+                g = gates[:, start:stop]
+                g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
+                i, f, o, gg = g
+                sigmoid_of_negated_(xp, g[:3])
+                xp.tanh(gg, out=gg)
+                c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
+                c_next += xp.multiply(i, gg, out=scratch[:n])
+                tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
+                h = xp.multiply(o, tanh_c, out=raw[start:stop])
+                if w_hr is not None:
+                    h = xp.matmul(h, w_hr.T, out=output[start:stop])
+                c = c_next
         if keep:
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, cells, tanh_cells, raw, output)
             ctx.layout = blocks, order
@@ -198,33 +200,34 @@ class LSTMLayer(Primitive):
         previous_c = _previous(xp, cells, c0, blocks, order)
         dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
         w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
-        for start, stop in reversed(order):
-            n = stop - start
-            dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
-            if w_hr is not None:
-                dh_step = dh_step @ w_hr
-            g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
-            i, f, o, gg = g
-            d_i, d_f, d_o, d_g = d
-            dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
-            xp.subtract(1, dc_n, out=dc_n)
-            dc_n *= o
-            dc_n *= dh_step
-            dc_n += dc[:n]
-            xp.subtract(1, g[:3], out=d[:3])   # sigmoid'(.) = s (1 - s)
-            d[:3] *= g[:3]
-            d_i *= gg
-            d_i *= dc_n
-            d_f *= previous_c[start:stop]
-            d_f *= dc_n
-            d_o *= tanh_c
-            d_o *= dh_step
-            xp.multiply(gg, gg, out=d_g)
-            xp.subtract(1, d_g, out=d_g)
-            d_g *= i
-            d_g *= dc_n
-            xp.multiply(dc_n, f, out=dc[:n])
-            xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
+        with small_products(dh.shape[0] * dh.shape[1] * w_hh.shape[1]):
+            for start, stop in reversed(order):
+                n = stop - start
+                dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
+                if w_hr is not None:
+                    dh_step = dh_step @ w_hr
+                g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
+                i, f, o, gg = g
+                d_i, d_f, d_o, d_g = d
+                dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
+                xp.subtract(1, dc_n, out=dc_n)
+                dc_n *= o
+                dc_n *= dh_step
+                dc_n += dc[:n]
+                xp.subtract(1, g[:3], out=d[:3])   # sigmoid'(.) = s (1 - s)
+                d[:3] *= g[:3]
+                d_i *= gg
+                d_i *= dc_n
+                d_f *= previous_c[start:stop]
+                d_f *= dc_n
+                d_o *= tanh_c
+                d_o *= dh_step
+                xp.multiply(gg, gg, out=d_g)
+                xp.subtract(1, d_g, out=d_g)
+                d_g *= i
+                d_g *= dc_n
+                xp.multiply(dc_n, f, out=dc[:n])
+                xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
         grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc,
                               order=_IFOG)
         return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
@@ -252,23 +255,24 @@ class GRULayer(Primitive):
         scratch = xp.empty_like(h0)
         w_hh_gates = _by_gate(xp, w_hh, 3)
         h = h0
-        for start, stop in order:
-            n = stop - start
-            h = _entering(xp, h, h0, n)
-            gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
-            if b_hn is not None:
-                gh[2] += b_hn
-            g = gates[:, start:stop]
-            rz = g[:2]
-            rz += gh[:2]
-            _sigmoid_(xp, rz)
-            r, z, new = g
-            new += xp.multiply(r, gh[2], out=scratch[:n])
-            xp.tanh(new, out=new)
-            h_next = xp.subtract(h, new, out=output[start:stop])
-            h_next *= z
-            h_next += new
-            h = h_next
+        with small_products(h0.shape[0] * size * size):
+            for start, stop in order:
+                n = stop - start
+                h = _entering(xp, h, h0, n)
+                gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
+                if b_hn is not None:
+                    gh[2] += b_hn
+                g = gates[:, start:stop]
+                rz = g[:2]
+                rz += gh[:2]
+                _sigmoid_(xp, rz)
+                r, z, new = g
+                new += xp.multiply(r, gh[2], out=scratch[:n])
+                xp.tanh(new, out=new)
+                h_next = xp.subtract(h, new, out=output[start:stop])
+                h_next *= z
+                h_next += new
+                h = h_next
         if keep:
             ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, gates, hidden, output)
             ctx.layout = blocks, order
@@ -288,28 +292,29 @@ class GRULayer(Primitive):
         grad_gi, grad_gh = xp.empty_like(gates), xp.empty_like(gates)
         dh_step, scratch, per_gate = xp.empty_like(h0), xp.empty_like(h0), xp.empty((3,) + h0.shape, h0.dtype)
         w_hh_gates = w_hh.reshape(3, -1, w_hh.shape[1])
-        for start, stop in reversed(order):
-            n = stop - start
-            d = xp.add(dh[:n], grad_output[start:stop], out=dh_step[:n])
-            r, z, new = gates[:, start:stop]
-            dg = grad_gh[:, start:stop]
-            d_new = grad_gi[2, start:stop]        # d (1 - z) (1 - n^2)
-            xp.multiply(new, new, out=d_new)
-            xp.subtract(1, d_new, out=d_new)
-            d_new *= d
-            d_new -= xp.multiply(d_new, z, out=scratch[:n])
-            d_r, d_z, d_hn = dg
-            xp.subtract(1, r, out=d_r)            # dn h_n r (1 - r)
-            d_r *= r
-            d_r *= d_new
-            d_r *= hidden[2, start:stop]
-            xp.subtract(1, z, out=d_z)            # d (h - n) z (1 - z)
-            d_z *= z
-            d_z *= d
-            d_z *= xp.subtract(previous[start:stop], new, out=scratch[:n])
-            xp.multiply(d_new, r, out=d_hn)
-            xp.sum(xp.matmul(dg, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
-            dh[:n] += xp.multiply(d, z, out=d)
+        with small_products(h0.shape[0] * h0.shape[1] * w_hh.shape[1]):
+            for start, stop in reversed(order):
+                n = stop - start
+                d = xp.add(dh[:n], grad_output[start:stop], out=dh_step[:n])
+                r, z, new = gates[:, start:stop]
+                dg = grad_gh[:, start:stop]
+                d_new = grad_gi[2, start:stop]        # d (1 - z) (1 - n^2)
+                xp.multiply(new, new, out=d_new)
+                xp.subtract(1, d_new, out=d_new)
+                d_new *= d
+                d_new -= xp.multiply(d_new, z, out=scratch[:n])
+                d_r, d_z, d_hn = dg
+                xp.subtract(1, r, out=d_r)            # dn h_n r (1 - r)
+                d_r *= r
+                d_r *= d_new
+                d_r *= hidden[2, start:stop]
+                xp.subtract(1, z, out=d_z)            # d (h - n) z (1 - z)
+                d_z *= z
+                d_z *= d
+                d_z *= xp.subtract(previous[start:stop], new, out=scratch[:n])
+                xp.multiply(d_new, r, out=d_hn)
+                xp.sum(xp.matmul(dg, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
+                dh[:n] += xp.multiply(d, z, out=d)
         grad_gi[:2] = grad_gh[:2]
         return _wrap(_weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, dh))
 
@@ -349,21 +354,22 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     gates, cells = numpy.empty((4, batch, size), x.dtype), numpy.empty((2, batch, size), x.dtype)
     raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
     c, steps = c0, range(x.shape[0] // batch)
-    for k, t in enumerate(reversed(steps) if reverse else steps):
-        rows = slice(t * batch, (t + 1) * batch)
-        inputs[:, :features] = x[rows]
-        numpy.matmul(inputs, stacked, out=gates)
-        i, f, o, g = gates
-        sigmoid_of_negated_(numpy, gates[:3])
-        numpy.tanh(g, out=g)
-        c_next = numpy.multiply(f, c, out=cells[k % 2])
-        c_next += numpy.multiply(i, g, out=i)
-        numpy.tanh(c_next, out=f)
-        h = numpy.multiply(o, f, out=output[rows] if raw is None else raw)
-        if raw is not None:
-            h = numpy.matmul(raw, w_hr.T, out=output[rows])
-        inputs[:, features + 1:] = h
-        c = c_next
+    with small_products(batch * (features + 1 + width) * size):
+        for k, t in enumerate(reversed(steps) if reverse else steps):
+            rows = slice(t * batch, (t + 1) * batch)
+            inputs[:, :features] = x[rows]
+            numpy.matmul(inputs, stacked, out=gates)
+            i, f, o, g = gates
+            sigmoid_of_negated_(numpy, gates[:3])
+            numpy.tanh(g, out=g)
+            c_next = numpy.multiply(f, c, out=cells[k % 2])
+            c_next += numpy.multiply(i, g, out=i)
+            numpy.tanh(c_next, out=f)
+            h = numpy.multiply(o, f, out=output[rows] if raw is None else raw)
+            if raw is not None:
+                h = numpy.matmul(raw, w_hr.T, out=output[rows])
+            inputs[:, features + 1:] = h
+            c = c_next
     last = slice(0, batch) if reverse else slice(x.shape[0] - batch, x.shape[0])
     return output, output[last].copy(), c.copy()
 
@@ -393,20 +399,21 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     raw = numpy.empty((size, batch), x.dtype) if w_hr is not None else None
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    for k, t in enumerate(steps):
-        numpy.matmul(w_hh, h, out=gates)
-        gates += projected[:, columns[t][0]:columns[t][1]]
-        i, f, g, o = gates.reshape(4, size, batch)
-        _sigmoid_(numpy, gates[:2 * size])
-        _sigmoid_(numpy, o)
-        numpy.tanh(g, out=g)
-        c_next = numpy.multiply(f, c, out=cells[k % 2])
-        c_next += numpy.multiply(i, g, out=i)
-        numpy.tanh(c_next, out=f)
-        h = numpy.multiply(o, f, out=states[t] if raw is None else raw)
-        if raw is not None:
-            h = numpy.matmul(w_hr, raw, out=states[t])
-        c = c_next
+    with small_products(batch * h0.shape[1] * 4 * size):
+        for k, t in enumerate(steps):
+            numpy.matmul(w_hh, h, out=gates)
+            gates += projected[:, columns[t][0]:columns[t][1]]
+            i, f, g, o = gates.reshape(4, size, batch)
+            _sigmoid_(numpy, gates[:2 * size])
+            _sigmoid_(numpy, o)
+            numpy.tanh(g, out=g)
+            c_next = numpy.multiply(f, c, out=cells[k % 2])
+            c_next += numpy.multiply(i, g, out=i)
+            numpy.tanh(c_next, out=f)
+            h = numpy.multiply(o, f, out=states[t] if raw is None else raw)
+            if raw is not None:
+                h = numpy.matmul(w_hr, raw, out=states[t])
+            c = c_next
     last = states[0 if reverse else -1]
     return _hidden_major_outputs(states, batch), numpy.ascontiguousarray(last.T), numpy.ascontiguousarray(c.T)
 
@@ -421,21 +428,22 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     hidden = numpy.empty((3 * size, batch), x.dtype)
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    for t in steps:
-        gh = numpy.matmul(w_hh, h, out=hidden)
-        if b_hh is not None:
-            gh[2 * size:] += b_hh[2 * size:, None]
-        rz = gh[:2 * size]
-        rz += projected[:2 * size, columns[t][0]:columns[t][1]]
-        _sigmoid_(numpy, rz)
-        r, z, new = gh.reshape(3, size, batch)
-        new *= r
-        new += projected[2 * size:, columns[t][0]:columns[t][1]]
-        numpy.tanh(new, out=new)
-        h_next = numpy.subtract(h, new, out=states[t])
-        h_next *= z
-        h_next += new
-        h = h_next
+    with small_products(batch * size * 3 * size):
+        for t in steps:
+            gh = numpy.matmul(w_hh, h, out=hidden)
+            if b_hh is not None:
+                gh[2 * size:] += b_hh[2 * size:, None]
+            rz = gh[:2 * size]
+            rz += projected[:2 * size, columns[t][0]:columns[t][1]]
+            _sigmoid_(numpy, rz)
+            r, z, new = gh.reshape(3, size, batch)
+            new *= r
+            new += projected[2 * size:, columns[t][0]:columns[t][1]]
+            numpy.tanh(new, out=new)
+            h_next = numpy.subtract(h, new, out=states[t])
+            h_next *= z
+            h_next += new
+            h = h_next
     return _hidden_major_outputs(states, batch), numpy.ascontiguousarray(h.T)
 
 
@@ -454,14 +462,15 @@ class RNNLayer(Primitive):
         hidden = xp.empty_like(h0)
         w_hh_t = w_hh.T
         h = h0
-        for start, stop in order:
-            a = output[start:stop]
-            a += xp.matmul(_entering(xp, h, h0, stop - start), w_hh_t, out=hidden[:stop - start])
-            if nonlinearity == "tanh":
-                xp.tanh(a, out=a)
-            else:
-                xp.maximum(a, 0, out=a)
-            h = a
+        with small_products(h0.shape[0] * h0.shape[1] * w_hh.shape[0]):
+            for start, stop in order:
+                a = output[start:stop]
+                a += xp.matmul(_entering(xp, h, h0, stop - start), w_hh_t, out=hidden[:stop - start])
+                if nonlinearity == "tanh":
+                    xp.tanh(a, out=a)
+                else:
+                    xp.maximum(a, 0, out=a)
+                h = a
         ctx.save_for_backward(x, h0, w_ih, w_hh, b_ih, b_hh, output)
         ctx.layout, ctx.nonlinearity = (blocks, order), nonlinearity
         # 16-bit inputs: the projection accumulated in float32; the results are rounded once, to the input's dtype
@@ -481,16 +490,17 @@ class RNNLayer(Primitive):
         dh = grad_h._data.copy()
         grad_pre = xp.empty_like(output)
         scratch = xp.empty_like(h0)
-        for start, stop in reversed(order):
-            n = stop - start
-            d = xp.add(dh[:n], grad_output[start:stop], out=grad_pre[start:stop])
-            y = output[start:stop]
-            if ctx.nonlinearity == "tanh":   # tanh' = 1 - y^2
-                slope = xp.multiply(y, y, out=scratch[:n])
-                d *= xp.subtract(1, slope, out=slope)
-            else:
-                d *= y > 0
-            xp.matmul(d, w_hh, out=dh[:n])
+        with small_products(h0.shape[0] * h0.shape[1] * w_hh.shape[0]):
+            for start, stop in reversed(order):
+                n = stop - start
+                d = xp.add(dh[:n], grad_output[start:stop], out=grad_pre[start:stop])
+                y = output[start:stop]
+                if ctx.nonlinearity == "tanh":   # tanh' = 1 - y^2
+                    slope = xp.multiply(y, y, out=scratch[:n])
+                    d *= xp.subtract(1, slope, out=slope)
+                else:
+                    d *= y > 0
+                xp.matmul(d, w_hh, out=dh[:n])
         grad_pre = grad_pre[None]   # one gate
         return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
 

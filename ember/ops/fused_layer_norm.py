@@ -1,0 +1,87 @@
+"""Layer normalization as one primitive: the row statistics, the normalization and the affine map in few passes
+over the data, with a backward in three. ``layer_norm`` (in ``normalization``) routes here."""
+from .._tensor import _make
+from ..autograd.function import Primitive
+from ..autograd.grad_mode import is_grad_enabled
+from ._util import quiet
+
+__all__ = []
+
+
+class NativeLayerNorm(Primitive):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, the statistics over the trailing ``count`` dims of x;
+    ``weight`` and ``bias`` (or None) have the shape of those dims."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, weight, bias, count, eps):
+        xp = ctx.xp
+        width = 1
+        for size in x.shape[x.ndim - count:]:
+            width *= size
+        rows = x.reshape(-1, width)
+        mean = rows.mean(1, keepdims=True)
+        output = rows - mean
+        rstd = xp.einsum("ij,ij->i", output, output).reshape(-1, 1)
+        rstd /= width
+        rstd += eps
+        xp.sqrt(rstd, out=rstd)
+        xp.reciprocal(rstd, out=rstd)
+        output *= rstd
+        if weight is not None:
+            output *= weight.reshape(-1)
+        if bias is not None:
+            output += bias.reshape(-1)
+        ctx.save_for_backward(x, weight)
+        ctx.statistics = mean, rstd, count, eps
+        return output.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        if is_grad_enabled():   # differentiating the gradient: the same formula in differentiable ops
+            return _layer_norm_grad(grad, x, weight, *ctx.statistics[2:], needs)
+        mean, rstd, count, _ = ctx.statistics
+        grads = _arrays_grad(ctx.xp, grad._data, x._data, None if weight is None else weight._data, mean, rstd,
+                             needs)
+        normalized_shape = tuple(x.shape[x.ndim - count:])
+        shapes = (x.shape, normalized_shape, normalized_shape)
+        return tuple(None if g is None else _make(g.reshape(s)) for g, s in zip(grads, shapes)) + (None, None)
+
+
+@quiet
+def _arrays_grad(xp, grad, x, weight, mean, rstd, needs):
+    """the gradients on arrays, each flat per row: (dx, dweight, dbias), None where not needed."""
+    g = grad.reshape(mean.shape[0], -1)
+    width = g.shape[1]
+    normalized = x.reshape(-1, width) - mean
+    normalized *= rstd
+    grad_w = xp.einsum("ij,ij->j", g, normalized) if needs[1] else None
+    grad_b = g.sum(0) if needs[2] else None
+    if not needs[0]:
+        return None, grad_w, grad_b
+    scaled = g * weight.reshape(-1) if weight is not None else g.copy()
+    # dx = rstd * (scaled - mean(scaled) - normalized * mean(scaled * normalized)), per row
+    projection = xp.einsum("ij,ij->i", scaled, normalized).reshape(-1, 1)
+    projection /= width
+    normalized *= projection
+    scaled -= scaled.mean(1, keepdims=True)
+    scaled -= normalized
+    scaled *= rstd
+    return scaled, grad_w, grad_b
+
+
+def _layer_norm_grad(grad, x, weight, count, eps, needs):
+    """the gradients written in differentiable ops (for double backward)."""
+    dims = tuple(range(x.ndim - count, x.ndim))
+    leading = tuple(range(x.ndim - count))
+    centered = x - x.mean(dims, keepdim=True)
+    rstd = ((centered * centered).mean(dims, keepdim=True) + eps).rsqrt()
+    normalized = centered * rstd
+    scaled = grad if weight is None else grad * weight
+    grad_x = rstd * (scaled - scaled.mean(dims, keepdim=True) -
+                     normalized * (scaled * normalized).mean(dims, keepdim=True)) if needs[0] else None
+    grad_w = (grad * normalized).sum(leading) if needs[1] else None
+    grad_b = grad.sum(leading) if needs[2] else None
+    return grad_x, grad_w, grad_b, None, None
