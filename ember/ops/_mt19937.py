@@ -28,6 +28,12 @@ def _init_genrand(seed32):
     return numpy.array(key, numpy.uint32)
 
 
+def join64(words):
+    """64-bit outputs from pairs of 32-bit ones, the first of each pair the high half (on a little-endian host)."""
+    pairs = words.view(numpy.uint64)
+    return (pairs << numpy.uint64(32)) | (pairs >> numpy.uint64(32))
+
+
 class Engine:
     """The state of one CPU generator: seed, Twister words and position, and the cached normal samples."""
 
@@ -70,8 +76,7 @@ class Engine:
 
     def words64(self, n):
         """The next ``n`` 64-bit outputs: each joins two 32-bit ones, the first as the high half."""
-        pairs = self.words(2 * n).astype(numpy.uint64).reshape(n, 2)
-        return (pairs[:, 0] << numpy.uint64(32)) | pairs[:, 1]
+        return join64(self.words(2 * n))
 
     def position(self):
         """The Twister's position, for ``rewind``."""

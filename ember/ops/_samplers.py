@@ -6,13 +6,16 @@ visits elements. Transcendentals that PyTorch takes from the C library in float6
 ``tan``) come from Python's ``math`` (the same library); NumPy's own versions differ in the last bit.
 """
 import math
+import threading
 
 import numpy
 
 from . import _cephes
+from ._drawing import draw_blocks
+from ._mt19937 import join64
 
-_F64_MASK = numpy.uint64((1 << 53) - 1)
 _CHUNK = 1 << 14   # Box-Muller pairs per step: the kernel's scratch stays in the L2 cache
+_BLOCK = 1 << 16   # values per block of the simpler samplers
 _EIGHT_WORDS = numpy.dtype((numpy.void, 32))
 _DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
 
@@ -27,12 +30,32 @@ def _libm(function, values):
     return numpy.fromiter(map(function, values.tolist()), numpy.float64, len(values))
 
 
+def _draw_words(engine, double):
+    """A draw of n values' words: n 32-bit outputs, or for double, 2n (each pair one 64-bit output)."""
+    return (lambda n: engine.words(2 * n)) if double else engine.words
+
+
+def _units_into(words, out):
+    """[0, 1) values of ``words`` into ``out``: float32 from the low 24 bits of each word, float64 from the low 53
+    bits of each pair's 64-bit output (the first word its high half) as ``hi * 2**-21 + lo * 2**-53``, exact."""
+    if out.dtype == numpy.float64:
+        pairs = words.reshape(-1, 2)
+        numpy.bitwise_and(pairs[:, 0], numpy.uint32(0x1FFFFF), out=pairs[:, 0])
+        numpy.multiply(pairs[:, 0], 2.0 ** -21, out=out)
+        out += pairs[:, 1] * 2.0 ** -53
+    else:
+        numpy.bitwise_and(words, numpy.uint32(0xFFFFFF), out=words)
+        out[...] = words
+        out *= numpy.float32(2.0 ** -24)
+
+
 def unit(engine, n, np_dtype):
     """``uniform_real_distribution(0, 1)``: [0, 1) from the low 24 bits of one 32-bit output (in float32, also
     for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output."""
-    if np_dtype == numpy.float64:
-        return (engine.words64(n) & _F64_MASK).astype(numpy.float64) * 2.0 ** -53
-    return (engine.words(n) & numpy.uint32(0xFFFFFF)).astype(numpy.float32) * numpy.float32(2.0 ** -24)
+    double = np_dtype == numpy.float64
+    out = numpy.empty(n, numpy.float64 if double else numpy.float32)
+    draw_blocks(_draw_words(engine, double), n, _BLOCK, lambda start, stop, words: _units_into(words, out[start:stop]))
+    return out
 
 
 def fma64(a, b, c):
@@ -52,11 +75,19 @@ def fma64(a, b, c):
 
 def uniform(engine, n, np_dtype, low, high):
     """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
-    x = unit(engine, n, np_dtype)
-    if np_dtype == numpy.float64:
-        return x if (low, high) == (0.0, 1.0) else fma64(x, high - low, low)
-    low32, high32 = numpy.float32(low), numpy.float32(high)
-    values = x if (low, high) == (0.0, 1.0) else _cephes.fma(x, high32 - low32, low32)   # x * 1 + 0 is x
+    double = np_dtype == numpy.float64
+    if (low, high) == (0.0, 1.0):   # x * 1 + 0 is x
+        values = unit(engine, n, np_dtype)
+    else:
+        values = numpy.empty(n, numpy.float64 if double else numpy.float32)
+        start_at = low if double else numpy.float32(low)
+        span = high - low if double else numpy.float32(high) - start_at
+
+        def block(start, stop, words):
+            x = values[start:stop]
+            _units_into(words, x)
+            x[...] = fma64(x, span, start_at) if double else _cephes.fma(x, span, start_at)
+        draw_blocks(_draw_words(engine, double), n, _BLOCK, block)
     values = values.astype(np_dtype, copy=False)
     if numpy.dtype(np_dtype).itemsize == 2:   # float16, bfloat16: a value rounded up to ``high`` becomes ``low``
         low, high = numpy.array([low, high]).astype(np_dtype)
@@ -95,6 +126,17 @@ class _RowKernel(_cephes.Kernel):
                                                       numpy.float32)]
 
 
+_scratch = threading.local()
+
+
+def _kernel():
+    """This thread's ``_RowKernel`` for a chunk (kept: each thread of the pool fills chunks with its own)."""
+    kernel = getattr(_scratch, "kernel", None)
+    if kernel is None:
+        kernel = _scratch.kernel = _RowKernel(_CHUNK)
+    return kernel
+
+
 def _box_muller_16_generic(block, mean, std):
     """PyTorch's scalar ``normal_fill_16`` in float64 (C library log, cos, sin)."""
     u1 = 1 - block[:, :8]
@@ -121,14 +163,15 @@ def normal_fill(engine, n, np_dtype, mean, std):
     # float16 and bfloat16 take the float32 kernel and round its results; they draw uniforms for whole blocks
     # only, float32 for all n elements before the blocks
     mean, std = numpy.float32(mean), numpy.float32(std)
-    words = engine.words(whole if numpy.dtype(np_dtype).itemsize == 2 else n).view(numpy.int32)[:whole]
     data = numpy.empty(n, numpy.float32)
-    kernel = _RowKernel(min(whole // 2, _CHUNK))
-    for start in range(0, whole, 2 * _CHUNK):
-        stop = min(start + 2 * _CHUNK, whole)
-        _box_muller_rows(kernel, words[start:stop], data[start:stop], mean, std)
+
+    def rows(start, stop, words):
+        _box_muller_rows(_kernel(), words.view(numpy.int32), data[start:stop], mean, std)
+    draw_blocks(engine.words, whole, 2 * _CHUNK, rows)
+    if numpy.dtype(np_dtype).itemsize != 2:
+        engine.words(n - whole)
     if whole != n:
-        _box_muller_rows(kernel, engine.words(16).view(numpy.int32), data[n - 16:], mean, std)
+        _box_muller_rows(_kernel(), engine.words(16).view(numpy.int32), data[n - 16:], mean, std)
     return data.astype(np_dtype, copy=False)
 
 
@@ -154,8 +197,16 @@ def normal_serial(engine, n, mean=0.0, std=1.0):
 def from_to(engine, n, low, span):
     """``random_(low, low + span)``: the output modulo span plus low, from one 32-bit output when span < 2**28
     and one 64-bit output otherwise; int64 values (wrapping as in C)."""
-    raw = engine.words64(n) if span >= 1 << 28 else engine.words(n).astype(numpy.uint64)
-    return ((raw % numpy.uint64(span)) + numpy.uint64(low & (2 ** 64 - 1))).view(numpy.int64)
+    wide = span >= 1 << 28
+    out = numpy.empty(n, numpy.uint64)
+    modulus, offset = (numpy.uint64 if wide else numpy.uint32)(span), numpy.uint64(low & (2 ** 64 - 1))
+
+    def block(start, stop, words):
+        raw = join64(words) if wide else words
+        numpy.remainder(raw, modulus, out=raw)
+        numpy.add(raw, offset, out=out[start:stop])
+    draw_blocks(_draw_words(engine, wide), n, _BLOCK, block)
+    return out.view(numpy.int64)
 
 
 def full_range(engine, n):
