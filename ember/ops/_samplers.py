@@ -73,6 +73,17 @@ def fma64(a, b, c):
     return s + (s_err + p_err)
 
 
+def _exact_sums(span, low):
+    """Whether ``x * span + low`` is exact in float64 for every float32 uniform ``x = k * 2**-24``: the sum is a
+    multiple of ``2**g`` (g the lowest bit ``x * span`` or ``low`` can have) below ``2**(top + 1)``, so it has at
+    most ``top + 1 - g`` significant bits."""
+    exponents = [math.frexp(v)[1] for v in (float(span), float(low)) if v != 0]
+    if len(exponents) < 2:
+        return True
+    lowest = min(exponents[0] - 48, exponents[1] - 24)
+    return max(exponents) + 1 - lowest <= 53
+
+
 def uniform(engine, n, np_dtype, low, high):
     """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
     double = np_dtype == numpy.float64
@@ -83,10 +94,15 @@ def uniform(engine, n, np_dtype, low, high):
         start_at = low if double else numpy.float32(low)
         span = high - low if double else numpy.float32(high) - start_at
 
+        exact = not double and _exact_sums(span, start_at)
+
         def block(start, stop, words):
             x = values[start:stop]
             _units_into(words, x)
-            x[...] = fma64(x, span, start_at) if double else _cephes.fma(x, span, start_at)
+            if exact:   # the float64 sum is exact, so its cast to float32 is the one rounding
+                numpy.add(numpy.multiply(x, span, dtype=numpy.float64), start_at, out=x, casting="unsafe")
+            else:
+                x[...] = fma64(x, span, start_at) if double else _cephes.fma(x, span, start_at)
         draw_blocks(_draw_words(engine, double), n, _BLOCK, block)
     values = values.astype(np_dtype, copy=False)
     if numpy.dtype(np_dtype).itemsize == 2:   # float16, bfloat16: a value rounded up to ``high`` becomes ``low``
