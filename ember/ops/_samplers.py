@@ -16,6 +16,7 @@ from ._mt19937 import join64
 
 _CHUNK = 1 << 14   # Box-Muller pairs per step: the kernel's scratch stays in the L2 cache
 _BLOCK = 1 << 16   # values per block of the simpler samplers
+_LONG_LOG = numpy.finfo(numpy.longdouble).nmant >= 63
 _EIGHT_WORDS = numpy.dtype((numpy.void, 32))
 _DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
 
@@ -28,6 +29,23 @@ def _digits(np_dtype):
 def _libm(function, values):
     """The C library's float64 ``function`` applied to each value (via Python's math module)."""
     return numpy.fromiter(map(function, values.tolist()), numpy.float64, len(values))
+
+
+def _log(values):
+    """The C library's float64 ``log`` of each value. Where NumPy's long double has x87's 64-bit significand, its
+    ``log`` rounded to float64 is taken wherever it lies within 0.47 ulp of that float64: glibc's log is within
+    0.52 ulp of the exact value, so it returns the same one; the few values nearer a midpoint (~6 %), and powers of
+    two, whose ulp below is smaller, go through ``math.log``."""
+    if not _LONG_LOG:
+        return _libm(math.log, values)
+    wide = numpy.log(values.astype(numpy.longdouble))
+    out = wide.astype(numpy.float64)
+    off = numpy.abs((wide - out).astype(numpy.float64))
+    unsure = off > 0.47 * numpy.spacing(numpy.abs(out))
+    unsure |= out.view(numpy.int64) & ((1 << 52) - 1) == 0
+    unsure = numpy.flatnonzero(unsure)
+    out[unsure] = _libm(math.log, values[unsure])
+    return out
 
 
 def _draw_words(engine, double):
@@ -156,7 +174,7 @@ def _kernel():
 def _box_muller_16_generic(block, mean, std):
     """PyTorch's scalar ``normal_fill_16`` in float64 (C library log, cos, sin)."""
     u1 = 1 - block[:, :8]
-    radius = numpy.sqrt(-2 * _libm(math.log, u1.ravel()).reshape(u1.shape))
+    radius = numpy.sqrt(-2 * _log(u1.ravel()).reshape(u1.shape))
     theta = 2.0 * math.pi * block[:, 8:]
     normals = numpy.concatenate([radius * numpy.cos(theta), radius * numpy.sin(theta)], 1)
     if (mean, std) == (0.0, 1.0):   # n * 1 + 0 is n, but -0 (a zero radius times a negative cosine) becomes +0
@@ -170,8 +188,13 @@ def normal_fill(engine, n, np_dtype, mean, std):
     whole = n // 16 * 16
     if np_dtype == numpy.float64:
         data = numpy.empty(n, numpy.float64)
-        data[:] = unit(engine, n, numpy.float64)
-        data[:whole] = _box_muller_16_generic(data[:whole].reshape(-1, 16), float(mean), float(std)).ravel()
+
+        def rows(start, stop, words):
+            block = data[start:stop]
+            _units_into(words, block)
+            block[...] = _box_muller_16_generic(block.reshape(-1, 16), float(mean), float(std)).ravel()
+        draw_blocks(_draw_words(engine, True), whole, _BLOCK, rows)
+        engine.words(2 * (n - whole))   # the uniforms of a partial last block, drawn and never used
         if whole != n:
             data[n - 16:] = _box_muller_16_generic(unit(engine, 16, numpy.float64).reshape(1, 16), float(mean),
                                                    float(std)).ravel()
@@ -289,7 +312,7 @@ def exponential(engine, n, lambd):
 
 def geometric(engine, n, p):
     """``geometric_``: ``ceil(log(u) / log(1 - p))`` of float64 uniforms."""
-    return numpy.ceil(_libm(math.log, unit(engine, n, numpy.float64)) / math.log(1.0 - p))
+    return numpy.ceil(_log(unit(engine, n, numpy.float64)) / math.log(1.0 - p))
 
 
 def cauchy(engine, n, median, sigma):

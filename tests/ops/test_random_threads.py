@@ -52,6 +52,11 @@ def test_randn_and_normal_(threads, dtype):
     _runs(lambda lib, n: lib.empty(n, dtype=getattr(lib, dtype)).normal_(0.5, 3.0), NORMAL_SIZES[1:3])
 
 
+def test_randn_and_normal_float64(threads):
+    _runs(lambda lib, n: lib.randn(n, dtype=lib.float64), OTHER_SIZES)
+    _runs(lambda lib, n: lib.empty(n, dtype=lib.float64).normal_(-2.0, 0.3), OTHER_SIZES[:1])
+
+
 @pytest.mark.parametrize("dtype", ("float32", "float64"))
 def test_rand_and_uniform_(threads, dtype):
     _runs(lambda lib, n: lib.rand(n, dtype=getattr(lib, dtype)), OTHER_SIZES)
