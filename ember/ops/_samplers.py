@@ -67,11 +67,16 @@ def _units_into(words, out):
         out *= numpy.float32(2.0 ** -24)
 
 
-def unit(engine, n, np_dtype):
+def _host(n, np_dtype, out):
+    """``out`` (a flat array of n ``np_dtype`` elements to write the samples into), or a new array for them."""
+    return numpy.empty(n, np_dtype) if out is None else out
+
+
+def unit(engine, n, np_dtype, out=None):
     """``uniform_real_distribution(0, 1)``: [0, 1) from the low 24 bits of one 32-bit output (in float32, also
-    for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output."""
+    for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output; into ``out`` if given."""
     double = np_dtype == numpy.float64
-    out = numpy.empty(n, numpy.float64 if double else numpy.float32)
+    out = _host(n, numpy.float64 if double else numpy.float32, out)
     draw_blocks(_draw_words(engine, double), n, _BLOCK, lambda start, stop, words: _units_into(words, out[start:stop]))
     return out
 
@@ -102,13 +107,14 @@ def _exact_sums(span, low):
     return max(exponents) + 1 - lowest <= 53
 
 
-def uniform(engine, n, np_dtype, low, high):
-    """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
+def uniform(engine, n, np_dtype, low, high, out=None):
+    """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors); into
+    ``out`` (float32 or float64) if given."""
     double = np_dtype == numpy.float64
     if (low, high) == (0.0, 1.0):   # x * 1 + 0 is x
-        values = unit(engine, n, np_dtype)
+        values = unit(engine, n, np_dtype, out)
     else:
-        values = numpy.empty(n, numpy.float64 if double else numpy.float32)
+        values = _host(n, numpy.float64 if double else numpy.float32, out)
         start_at = low if double else numpy.float32(low)
         span = high - low if double else numpy.float32(high) - start_at
 
@@ -182,12 +188,13 @@ def _box_muller_16_generic(block, mean, std):
     return fma64(normals, std, mean)
 
 
-def normal_fill(engine, n, np_dtype, mean, std):
+def normal_fill(engine, n, np_dtype, mean, std, out=None):
     """``normal_`` of a contiguous tensor of n >= 16 elements: uniforms for all of it, Box-Muller over blocks of
-    16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values."""
+    16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values; into ``out`` (float32
+    or float64) if given."""
     whole = n // 16 * 16
     if np_dtype == numpy.float64:
-        data = numpy.empty(n, numpy.float64)
+        data = _host(n, numpy.float64, out)
 
         def rows(start, stop, words):
             block = data[start:stop]
@@ -202,7 +209,7 @@ def normal_fill(engine, n, np_dtype, mean, std):
     # float16 and bfloat16 take the float32 kernel and round its results; they draw uniforms for whole blocks
     # only, float32 for all n elements before the blocks
     mean, std = numpy.float32(mean), numpy.float32(std)
-    data = numpy.empty(n, numpy.float32)
+    data = _host(n, numpy.float32, out)
 
     def rows(start, stop, words):
         _box_muller_rows(_kernel(), words.view(numpy.int32), data[start:stop], mean, std)
