@@ -147,14 +147,45 @@ def _box_muller_rows(kernel, words, out, mean, std):
     kernel.sincos(second.view(numpy.int32), sin, cos)
     numpy.multiply(radius, cos, out=cos)
     numpy.multiply(radius, sin, out=sin)
-    if (mean, std) != (0, 1):
-        cos, sin = _cephes.fma(cos, std, mean), _cephes.fma(sin, std, mean)
-    elif radius.min() == 0:   # n * 1 + 0 is n, but for -0 (a zero radius times a negative sine or cosine): +0
-        numpy.add(cos, numpy.float32(0), out=cos)
-        numpy.add(sin, numpy.float32(0), out=sin)
     rows = out.view(_EIGHT_WORDS).reshape(-1, 2)
     rows[:, 0] = cos.view(_EIGHT_WORDS)
     rows[:, 1] = sin.view(_EIGHT_WORDS)
+    if (mean, std) != (0, 1):
+        _scale_shift(out, std, mean)
+    elif radius.min() == 0:   # n * 1 + 0 is n, but for -0 (a zero radius times a negative sine or cosine): +0
+        numpy.add(out, numpy.float32(0), out=out)
+
+
+def _lowest_bit(value):
+    """The exponent of a nonzero float's lowest set bit."""
+    numerator, denominator = float(value).as_integer_ratio()
+    return (numerator & -numerator).bit_length() - denominator.bit_length()
+
+
+def _exact_from(std, mean):
+    """The float32 bits of the smallest ``|v|`` from which ``v * std + mean`` is exact in float64 for every float32
+    normal ``v`` (``|v| < 6``: the largest radius is sqrt(-2 log 2**-24) < 5.8), or None if ``mean``'s own low bits
+    lie too far below the largest sum. With ``|v| >= 2**k`` the product's lowest bit is at least
+    ``2**(k - 23 + low(std))``, and every sum lies below ``2**top``: 53 bits hold it when that bit and ``mean``'s
+    lowest are at least ``2**(top - 53)``."""
+    if std == 0 or mean == 0:
+        return 0
+    top = math.frexp(6 * abs(float(std)) + abs(float(mean)))[1] + 1
+    if _lowest_bit(mean) < top - 53:
+        return None
+    k = top - 30 - _lowest_bit(std)
+    return 0 if k <= -126 else None if k > 127 else (k + 127) << 23
+
+
+def _scale_shift(values, std, mean):
+    """``values * std + mean`` in place with one rounding (float32): a plain float64 sum cast to float32 when no
+    value is small enough for the sum to be inexact (``_exact_from``), else the general fused multiply-add."""
+    smallest = _exact_from(std, mean)
+    if smallest is not None and (smallest == 0
+                                 or numpy.bitwise_and(values.view(numpy.int32), 0x7FFFFFFF).min() >= smallest):
+        numpy.add(numpy.multiply(values, std, dtype=numpy.float64), mean, out=values, casting="unsafe")
+    else:
+        values[...] = _cephes.fma(values, std, mean)
 
 
 class _RowKernel(_cephes.Kernel):
