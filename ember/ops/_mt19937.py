@@ -2,8 +2,9 @@
 
 Words are drawn in blocks through NumPy's ``MT19937`` bit generator (same recurrence, same tempering), so a
 block of n outputs costs one NumPy call; between draws the bit generator keeps the state (moving it in or out
-costs ~0.1 ms), which is copied back only when the state is read. The engine keeps PyTorch's bookkeeping (``next``/``left``, the two
-cached normal samples) so that its state serialises to the 5056 bytes of ``CPUGeneratorImplState``.
+costs ~0.1 ms), which is copied back only when the state is read. The engine keeps PyTorch's bookkeeping
+(``next``/``left``, the two cached normal samples) so that its state serialises to the 5056 bytes of
+``CPUGeneratorImplState``.
 """
 import numpy
 
