@@ -44,12 +44,12 @@ def _cases(n):
         "rand float64": (lambda lib: lambda: lib.rand(n, dtype=lib.float64), lambda: rng.random(n)),
         "randn float64": (lambda lib: lambda: lib.randn(n, dtype=lib.float64), lambda: rng.standard_normal(n)),
         "normal_": (filled("float32", "normal_"), None),
-        "normal_(2, 3)": (filled("float32", "normal_", 2.0, 3.0), None),
-        "uniform_(-1, 2)": (filled("float32", "uniform_", -1.0, 2.0), None),
+        "normal_(mean=2 std=3)": (filled("float32", "normal_", 2.0, 3.0), None),
+        "uniform_(from=-1 to=2)": (filled("float32", "uniform_", -1.0, 2.0), None),
         "normal_ float64": (filled("float64", "normal_"), None),
         "uniform_ float64": (filled("float64", "uniform_"), None),
-        "randint(0, 10)": (lambda lib: lambda: lib.randint(0, 10, (n,)), lambda: rng.integers(0, 10, n)),
-        "randint(0, 2**40)": (lambda lib: lambda: lib.randint(0, 2 ** 40, (n,)), lambda: rng.integers(0, 2 ** 40, n)),
+        "randint(high=10)": (lambda lib: lambda: lib.randint(0, 10, (n,)), lambda: rng.integers(0, 10, n)),
+        "randint(high=2**40)": (lambda lib: lambda: lib.randint(0, 2 ** 40, (n,)), lambda: rng.integers(0, 2 ** 40, n)),
     }
 
 
