@@ -117,7 +117,6 @@ def uniform(engine, n, np_dtype, low, high, out=None):
         values = _host(n, numpy.float64 if double else numpy.float32, out)
         start_at = low if double else numpy.float32(low)
         span = high - low if double else numpy.float32(high) - start_at
-
         exact = not double and _exact_sums(span, start_at)
 
         def block(start, stop, words):
