@@ -1,8 +1,10 @@
 """PyTorch's CPU random engine: a 32-bit Mersenne Twister seeded and laid out exactly as ``at::mt19937``.
 
 Words are drawn in blocks through NumPy's ``MT19937`` bit generator (same recurrence, same tempering), so a
-block of n outputs costs one NumPy call. The engine keeps PyTorch's bookkeeping (``next``/``left``, the two
-cached normal samples) so that its state serialises to the 5056 bytes of ``CPUGeneratorImplState``.
+block of n outputs costs one NumPy call; between draws the bit generator keeps the state (moving it in or out
+costs ~0.1 ms), which is copied back only when the state is read. The engine keeps PyTorch's bookkeeping
+(``next``/``left``, the two cached normal samples) so that its state serialises to the 5056 bytes of
+``CPUGeneratorImplState``.
 """
 import numpy
 
@@ -27,10 +29,16 @@ def _init_genrand(seed32):
     return numpy.array(key, numpy.uint32)
 
 
+def join64(words):
+    """64-bit outputs from pairs of 32-bit ones, the first of each pair the high half (on a little-endian host)."""
+    pairs = words.view(numpy.uint64)
+    return (pairs << numpy.uint64(32)) | (pairs >> numpy.uint64(32))
+
+
 class Engine:
     """The state of one CPU generator: seed, Twister words and position, and the cached normal samples."""
 
-    __slots__ = ("_bits", "_draw", "key", "left", "next", "normal_double", "normal_float", "seed")
+    __slots__ = ("_bits", "_draw", "_live", "key", "left", "next", "normal_double", "normal_float", "seed")
 
     def __init__(self, seed):
         self._bits = numpy.random.MT19937()
@@ -41,45 +49,49 @@ class Engine:
     def reseed(self, seed):
         self.seed = seed
         self.key = _init_genrand(seed & 0xFFFFFFFF)
-        self.next, self.left = 0, 1
+        self.next, self.left, self._live = 0, 1, False
         self.normal_double = self.normal_float = None
 
     def words(self, n):
         """The next ``n`` 32-bit outputs, as a uint32 array."""
-        head = max(min(n, self.left - 1), 0)
-        out = None
-        if head > 0:
-            out = numpy.empty(n, numpy.uint32)
-            out[:head] = _temper(self.key[self.next:self.next + head])
-            self.next += head
-            self.left -= head
-        if n > head:
-            self._bits.state = {"bit_generator": "MT19937", "state": {"key": self.key, "pos": N}}
-            fresh = self._draw(0, 1 << 32, n - head, dtype=numpy.uint32)
-            if out is None:
-                out = fresh
-            else:
-                out[head:] = fresh
+        if not self._live:
+            available = self.left - 1   # outputs left in the current block, from key[next]
+            if 0 < available and self.next + available != N:   # a state PyTorch allows that MT19937 cannot hold
+                head = min(n, available)
+                out = _temper(self.key[self.next:self.next + head])
+                self.next, self.left = self.next + head, self.left - head
+                return out if head == n else numpy.concatenate([out, self.words(n - head)])
+            if n == 0:
+                return numpy.empty(0, numpy.uint32)
+            self._bits.state = {"bit_generator": "MT19937", "state": {"key": self.key, "pos": N - available}}
+            self._live = True
+        return self._draw(0, 1 << 32, n, dtype=numpy.uint32)
+
+    def _settle(self):
+        """Copies the state back from NumPy's bit generator, which holds it after a draw."""
+        if self._live:
             state = self._bits.state["state"]
             self.key, self.next = state["key"].astype(numpy.uint32), int(state["pos"])
             self.left = N + 1 - self.next
-        return numpy.empty(0, numpy.uint32) if out is None else out
+            self._live = False
 
     def words64(self, n):
         """The next ``n`` 64-bit outputs: each joins two 32-bit ones, the first as the high half."""
-        pairs = self.words(2 * n).astype(numpy.uint64).reshape(n, 2)
-        return (pairs[:, 0] << numpy.uint64(32)) | pairs[:, 1]
+        return join64(self.words(2 * n))
 
     def position(self):
         """The Twister's position, for ``rewind``."""
+        self._settle()
         return self.key, self.next, self.left
 
     def rewind(self, position):
         """Goes back to a ``position`` (draws after it are drawn again, identically)."""
         self.key, self.next, self.left = position
+        self._live = False
 
     def get_state(self):
         """``CPUGeneratorImplState``'s bytes (little-endian, as on the machines PyTorch runs on)."""
+        self._settle()
         raw = numpy.zeros(STATE_BYTES, numpy.uint8)
         raw[0:8] = numpy.frombuffer(numpy.uint64(self.seed).tobytes(), numpy.uint8)
         raw[8:16] = numpy.frombuffer(numpy.array([self.left, 1], "<i4").tobytes(), numpy.uint8)
@@ -102,7 +114,7 @@ class Engine:
         nxt = int(nxt) & 0xFFFFFFFF
         if not seeded or not 0 < left <= N or nxt > N or nxt + left - 1 > N:
             raise RuntimeError("Invalid mt19937 state")
-        self.seed, self.left, self.next = int(seed), int(left), nxt
+        self.seed, self.left, self.next, self._live = int(seed), int(left), nxt, False
         self.key = numpy.frombuffer(raw[_WORDS], "<u8").astype(numpy.uint32)
         self.normal_double = float(numpy.frombuffer(raw[5024:5032], "<f8")[0]) if raw[5040] else None
         self.normal_float = numpy.frombuffer(raw[5048:5052], "<f4")[0] if raw[5052] else None

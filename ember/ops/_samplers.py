@@ -6,13 +6,17 @@ visits elements. Transcendentals that PyTorch takes from the C library in float6
 ``tan``) come from Python's ``math`` (the same library); NumPy's own versions differ in the last bit.
 """
 import math
+import threading
 
 import numpy
 
 from . import _cephes
+from ._drawing import draw_blocks
+from ._mt19937 import join64
 
-_F64_MASK = numpy.uint64((1 << 53) - 1)
 _CHUNK = 1 << 14   # Box-Muller pairs per step: the kernel's scratch stays in the L2 cache
+_BLOCK = 1 << 16   # values per block of the simpler samplers
+_LONG_LOG = numpy.finfo(numpy.longdouble).nmant >= 63
 _EIGHT_WORDS = numpy.dtype((numpy.void, 32))
 _DIGITS = {numpy.dtype(numpy.float16): 11, numpy.dtype(numpy.float64): 53}   # bfloat16: 8, float32: 24
 
@@ -27,12 +31,54 @@ def _libm(function, values):
     return numpy.fromiter(map(function, values.tolist()), numpy.float64, len(values))
 
 
-def unit(engine, n, np_dtype):
+def _log(values):
+    """The C library's float64 ``log`` of each value. Where NumPy's long double has x87's 64-bit significand, its
+    ``log`` rounded to float64 is taken wherever it lies within 0.47 ulp of that float64: glibc's log is within
+    0.52 ulp of the exact value, so it returns the same one; the few values nearer a midpoint (~6 %), and powers of
+    two, whose ulp below is smaller, go through ``math.log``."""
+    if not _LONG_LOG:
+        return _libm(math.log, values)
+    wide = numpy.log(values.astype(numpy.longdouble))
+    out = wide.astype(numpy.float64)
+    off = numpy.abs((wide - out).astype(numpy.float64))
+    unsure = off > 0.47 * numpy.spacing(numpy.abs(out))
+    unsure |= out.view(numpy.int64) & ((1 << 52) - 1) == 0
+    unsure = numpy.flatnonzero(unsure)
+    out[unsure] = _libm(math.log, values[unsure])
+    return out
+
+
+def _draw_words(engine, double):
+    """A draw of n values' words: n 32-bit outputs, or for double, 2n (each pair one 64-bit output)."""
+    return (lambda n: engine.words(2 * n)) if double else engine.words
+
+
+def _units_into(words, out):
+    """[0, 1) values of ``words`` into ``out``: float32 from the low 24 bits of each word, float64 from the low 53
+    bits of each pair's 64-bit output (the first word its high half) as ``hi * 2**-21 + lo * 2**-53``, exact."""
+    if out.dtype == numpy.float64:
+        pairs = words.reshape(-1, 2)
+        numpy.bitwise_and(pairs[:, 0], numpy.uint32(0x1FFFFF), out=pairs[:, 0])
+        numpy.multiply(pairs[:, 0], 2.0 ** -21, out=out)
+        out += pairs[:, 1] * 2.0 ** -53
+    else:
+        numpy.bitwise_and(words, numpy.uint32(0xFFFFFF), out=words)
+        out[...] = words
+        out *= numpy.float32(2.0 ** -24)
+
+
+def _host(n, np_dtype, out):
+    """``out`` (a flat array of n ``np_dtype`` elements to write the samples into), or a new array for them."""
+    return numpy.empty(n, np_dtype) if out is None else out
+
+
+def unit(engine, n, np_dtype, out=None):
     """``uniform_real_distribution(0, 1)``: [0, 1) from the low 24 bits of one 32-bit output (in float32, also
-    for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output."""
-    if np_dtype == numpy.float64:
-        return (engine.words64(n) & _F64_MASK).astype(numpy.float64) * 2.0 ** -53
-    return (engine.words(n) & numpy.uint32(0xFFFFFF)).astype(numpy.float32) * numpy.float32(2.0 ** -24)
+    for float16 and bfloat16) or, for float64, the low 53 bits of one 64-bit output; into ``out`` if given."""
+    double = np_dtype == numpy.float64
+    out = _host(n, numpy.float64 if double else numpy.float32, out)
+    draw_blocks(_draw_words(engine, double), n, _BLOCK, lambda start, stop, words: _units_into(words, out[start:stop]))
+    return out
 
 
 def fma64(a, b, c):
@@ -50,13 +96,37 @@ def fma64(a, b, c):
     return s + (s_err + p_err)
 
 
-def uniform(engine, n, np_dtype, low, high):
-    """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors)."""
-    x = unit(engine, n, np_dtype)
-    if np_dtype == numpy.float64:
-        return x if (low, high) == (0.0, 1.0) else fma64(x, high - low, low)
-    low32, high32 = numpy.float32(low), numpy.float32(high)
-    values = x if (low, high) == (0.0, 1.0) else _cephes.fma(x, high32 - low32, low32)   # x * 1 + 0 is x
+def _exact_sums(span, low):
+    """Whether ``x * span + low`` is exact in float64 for every float32 uniform ``x = k * 2**-24``: the sum is a
+    multiple of ``2**g`` (g the lowest bit ``x * span`` or ``low`` can have) below ``2**(top + 1)``, so it has at
+    most ``top + 1 - g`` significant bits."""
+    exponents = [math.frexp(v)[1] for v in (float(span), float(low)) if v != 0]
+    if len(exponents) < 2:
+        return True
+    lowest = min(exponents[0] - 48, exponents[1] - 24)
+    return max(exponents) + 1 - lowest <= 53
+
+
+def uniform(engine, n, np_dtype, low, high, out=None):
+    """``uniform_(low, high)``: ``x * (high - low) + low`` fused, in float32 (float64 for float64 tensors); into
+    ``out`` (float32 or float64) if given."""
+    double = np_dtype == numpy.float64
+    if (low, high) == (0.0, 1.0):   # x * 1 + 0 is x
+        values = unit(engine, n, np_dtype, out)
+    else:
+        values = _host(n, numpy.float64 if double else numpy.float32, out)
+        start_at = low if double else numpy.float32(low)
+        span = high - low if double else numpy.float32(high) - start_at
+        exact = not double and _exact_sums(span, start_at)
+
+        def block(start, stop, words):
+            x = values[start:stop]
+            _units_into(words, x)
+            if exact:   # the float64 sum is exact, so its cast to float32 is the one rounding
+                numpy.add(numpy.multiply(x, span, dtype=numpy.float64), start_at, out=x, casting="unsafe")
+            else:
+                x[...] = fma64(x, span, start_at) if double else _cephes.fma(x, span, start_at)
+        draw_blocks(_draw_words(engine, double), n, _BLOCK, block)
     values = values.astype(np_dtype, copy=False)
     if numpy.dtype(np_dtype).itemsize == 2:   # float16, bfloat16: a value rounded up to ``high`` becomes ``low``
         low, high = numpy.array([low, high]).astype(np_dtype)
@@ -76,14 +146,45 @@ def _box_muller_rows(kernel, words, out, mean, std):
     kernel.sincos(second.view(numpy.int32), sin, cos)
     numpy.multiply(radius, cos, out=cos)
     numpy.multiply(radius, sin, out=sin)
-    if (mean, std) != (0, 1):
-        cos, sin = _cephes.fma(cos, std, mean), _cephes.fma(sin, std, mean)
-    elif radius.min() == 0:   # n * 1 + 0 is n, but for -0 (a zero radius times a negative sine or cosine): +0
-        numpy.add(cos, numpy.float32(0), out=cos)
-        numpy.add(sin, numpy.float32(0), out=sin)
     rows = out.view(_EIGHT_WORDS).reshape(-1, 2)
     rows[:, 0] = cos.view(_EIGHT_WORDS)
     rows[:, 1] = sin.view(_EIGHT_WORDS)
+    if (mean, std) != (0, 1):
+        _scale_shift(out, std, mean)
+    elif radius.min() == 0:   # n * 1 + 0 is n, but for -0 (a zero radius times a negative sine or cosine): +0
+        numpy.add(out, numpy.float32(0), out=out)
+
+
+def _lowest_bit(value):
+    """The exponent of a nonzero float's lowest set bit."""
+    numerator, denominator = float(value).as_integer_ratio()
+    return (numerator & -numerator).bit_length() - denominator.bit_length()
+
+
+def _exact_from(std, mean):
+    """The float32 bits of the smallest ``|v|`` from which ``v * std + mean`` is exact in float64 for every float32
+    normal ``v`` (``|v| < 6``: the largest radius is sqrt(-2 log 2**-24) < 5.8), or None if ``mean``'s own low bits
+    lie too far below the largest sum. With ``|v| >= 2**k`` the product's lowest bit is at least
+    ``2**(k - 23 + low(std))``, and every sum lies below ``2**top``: 53 bits hold it when that bit and ``mean``'s
+    lowest are at least ``2**(top - 53)``."""
+    if std == 0 or mean == 0:
+        return 0
+    top = math.frexp(6 * abs(float(std)) + abs(float(mean)))[1] + 1
+    if _lowest_bit(mean) < top - 53:
+        return None
+    k = top - 30 - _lowest_bit(std)
+    return 0 if k <= -126 else None if k > 127 else (k + 127) << 23
+
+
+def _scale_shift(values, std, mean):
+    """``values * std + mean`` in place with one rounding (float32): a plain float64 sum cast to float32 when no
+    value is small enough for the sum to be inexact (``_exact_from``), else the general fused multiply-add."""
+    smallest = _exact_from(std, mean)
+    if smallest is not None and (smallest == 0
+                                 or numpy.bitwise_and(values.view(numpy.int32), 0x7FFFFFFF).min() >= smallest):
+        numpy.add(numpy.multiply(values, std, dtype=numpy.float64), mean, out=values, casting="unsafe")
+    else:
+        values[...] = _cephes.fma(values, std, mean)
 
 
 class _RowKernel(_cephes.Kernel):
@@ -95,10 +196,21 @@ class _RowKernel(_cephes.Kernel):
                                                       numpy.float32)]
 
 
+_scratch = threading.local()
+
+
+def _kernel():
+    """This thread's ``_RowKernel`` for a chunk (kept: each thread of the pool fills chunks with its own)."""
+    kernel = getattr(_scratch, "kernel", None)
+    if kernel is None:
+        kernel = _scratch.kernel = _RowKernel(_CHUNK)
+    return kernel
+
+
 def _box_muller_16_generic(block, mean, std):
     """PyTorch's scalar ``normal_fill_16`` in float64 (C library log, cos, sin)."""
     u1 = 1 - block[:, :8]
-    radius = numpy.sqrt(-2 * _libm(math.log, u1.ravel()).reshape(u1.shape))
+    radius = numpy.sqrt(-2 * _log(u1.ravel()).reshape(u1.shape))
     theta = 2.0 * math.pi * block[:, 8:]
     normals = numpy.concatenate([radius * numpy.cos(theta), radius * numpy.sin(theta)], 1)
     if (mean, std) == (0.0, 1.0):   # n * 1 + 0 is n, but -0 (a zero radius times a negative cosine) becomes +0
@@ -106,14 +218,20 @@ def _box_muller_16_generic(block, mean, std):
     return fma64(normals, std, mean)
 
 
-def normal_fill(engine, n, np_dtype, mean, std):
+def normal_fill(engine, n, np_dtype, mean, std, out=None):
     """``normal_`` of a contiguous tensor of n >= 16 elements: uniforms for all of it, Box-Muller over blocks of
-    16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values."""
+    16, and, when 16 does not divide n, 16 fresh uniforms recomputing the last 16 values; into ``out`` (float32
+    or float64) if given."""
     whole = n // 16 * 16
     if np_dtype == numpy.float64:
-        data = numpy.empty(n, numpy.float64)
-        data[:] = unit(engine, n, numpy.float64)
-        data[:whole] = _box_muller_16_generic(data[:whole].reshape(-1, 16), float(mean), float(std)).ravel()
+        data = _host(n, numpy.float64, out)
+
+        def rows(start, stop, words):
+            block = data[start:stop]
+            _units_into(words, block)
+            block[...] = _box_muller_16_generic(block.reshape(-1, 16), float(mean), float(std)).ravel()
+        draw_blocks(_draw_words(engine, True), whole, _BLOCK, rows)
+        engine.words(2 * (n - whole))   # the uniforms of a partial last block, drawn and never used
         if whole != n:
             data[n - 16:] = _box_muller_16_generic(unit(engine, 16, numpy.float64).reshape(1, 16), float(mean),
                                                    float(std)).ravel()
@@ -121,14 +239,15 @@ def normal_fill(engine, n, np_dtype, mean, std):
     # float16 and bfloat16 take the float32 kernel and round its results; they draw uniforms for whole blocks
     # only, float32 for all n elements before the blocks
     mean, std = numpy.float32(mean), numpy.float32(std)
-    words = engine.words(whole if numpy.dtype(np_dtype).itemsize == 2 else n).view(numpy.int32)[:whole]
-    data = numpy.empty(n, numpy.float32)
-    kernel = _RowKernel(min(whole // 2, _CHUNK))
-    for start in range(0, whole, 2 * _CHUNK):
-        stop = min(start + 2 * _CHUNK, whole)
-        _box_muller_rows(kernel, words[start:stop], data[start:stop], mean, std)
+    data = _host(n, numpy.float32, out)
+
+    def rows(start, stop, words):
+        _box_muller_rows(_kernel(), words.view(numpy.int32), data[start:stop], mean, std)
+    draw_blocks(engine.words, whole, 2 * _CHUNK, rows)
+    if numpy.dtype(np_dtype).itemsize != 2:
+        engine.words(n - whole)
     if whole != n:
-        _box_muller_rows(kernel, engine.words(16).view(numpy.int32), data[n - 16:], mean, std)
+        _box_muller_rows(_kernel(), engine.words(16).view(numpy.int32), data[n - 16:], mean, std)
     return data.astype(np_dtype, copy=False)
 
 
@@ -154,8 +273,16 @@ def normal_serial(engine, n, mean=0.0, std=1.0):
 def from_to(engine, n, low, span):
     """``random_(low, low + span)``: the output modulo span plus low, from one 32-bit output when span < 2**28
     and one 64-bit output otherwise; int64 values (wrapping as in C)."""
-    raw = engine.words64(n) if span >= 1 << 28 else engine.words(n).astype(numpy.uint64)
-    return ((raw % numpy.uint64(span)) + numpy.uint64(low & (2 ** 64 - 1))).view(numpy.int64)
+    wide = span >= 1 << 28
+    out = numpy.empty(n, numpy.uint64)
+    modulus, offset = (numpy.uint64 if wide else numpy.uint32)(span), numpy.uint64(low & (2 ** 64 - 1))
+
+    def block(start, stop, words):
+        raw = join64(words) if wide else words
+        numpy.remainder(raw, modulus, out=raw)
+        numpy.add(raw, offset, out=out[start:stop])
+    draw_blocks(_draw_words(engine, wide), n, _BLOCK, block)
+    return out.view(numpy.int64)
 
 
 def full_range(engine, n):
@@ -222,7 +349,7 @@ def exponential(engine, n, lambd):
 
 def geometric(engine, n, p):
     """``geometric_``: ``ceil(log(u) / log(1 - p))`` of float64 uniforms."""
-    return numpy.ceil(_libm(math.log, unit(engine, n, numpy.float64)) / math.log(1.0 - p))
+    return numpy.ceil(_log(unit(engine, n, numpy.float64)) / math.log(1.0 - p))
 
 
 def cauchy(engine, n, median, sigma):

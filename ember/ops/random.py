@@ -164,17 +164,18 @@ def _numel(shape, d=None):
 
 
 # --- the kernels, as PyTorch's CPU kernels draw ---------------------------------------------------------------
-def _uniform(engine, n, d, low, high):
-    return _samplers.uniform(engine, n, _real(d).numpy, low, high)
+def _uniform(engine, n, d, low, high, out=None):
+    return _samplers.uniform(engine, n, _real(d).numpy, low, high, out)
 
 
-def _normal(engine, n, d, mean, std, contiguous=True):
-    """``normal_``: the blocked Box-Muller fill for contiguous tensors of 16 or more elements, else serial draws."""
+def _normal(engine, n, d, mean, std, contiguous=True, out=None):
+    """``normal_``: the blocked Box-Muller fill for contiguous tensors of 16 or more elements, else serial draws.
+    ``out``, if given, is a flat float32 or float64 array of n elements that receives the blocked fill's values."""
     real = _real(d)
     if d.is_complex:
         std = std / math.sqrt(2)
     if n >= 16 and contiguous:
-        return _samplers.normal_fill(engine, n, real.numpy, mean, std)
+        return _samplers.normal_fill(engine, n, real.numpy, mean, std, out)
     with numpy.errstate(over="ignore"):
         return _samplers.normal_serial(engine, n, mean, std).astype(real.numpy)
 
@@ -464,6 +465,20 @@ def _fill_fast(self, samples):
     return self
 
 
+def _fill_in_place(self, sample):
+    """Fills self with ``sample(out)``: float32 and float64 samplers write straight into self's array (``out``)
+    when the direct path applies, others return their samples (``out`` None) for ``_fill_fast``."""
+    data = _direct_target(self)
+    if data is None or self.dtype not in (_dtype.float32, _dtype.float64):
+        return _fill_fast(self, sample(None))
+    flat = data.reshape(-1)
+    samples = sample(flat)
+    if samples is not flat:   # a sampler without the direct path
+        flat[...] = samples
+    self._version_counter[0] += 1
+    return self
+
+
 def _float_fill(self, kernel):
     _float_dtype(self.dtype, kernel)
     return _numel(tuple(self.shape), self.dtype)
@@ -475,8 +490,9 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     n = _float_fill(self, "normal_kernel_cpu")
-    return _fill_fast(self, _normal(_engine(generator), n, self.dtype, float(mean), float(std),
-                                    self.is_contiguous()))
+    engine = _engine(generator)
+    return _fill_in_place(self, lambda out: _normal(engine, n, self.dtype, float(mean), float(std),
+                                                     self.is_contiguous(), out))
 
 
 def _bounds(args, kwargs, defaults):
@@ -499,7 +515,8 @@ def uniform_(self, *args, generator=None, **kwargs):
     n = _float_fill(self, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
-    return _fill_fast(self, _uniform(_engine(generator), n, self.dtype, float(low), float(high)))
+    engine = _engine(generator)
+    return _fill_in_place(self, lambda out: _uniform(engine, n, self.dtype, float(low), float(high), out))
 
 
 def _random_upper(d):

@@ -41,3 +41,50 @@ def test_normal_with_exact_mean_and_std_matches_torch():
         ember.manual_seed(5)
         got = oracle.as_numpy(ember.empty(10000, dtype=getattr(ember, dtype)).normal_(1.0, 2.0))
         numpy.testing.assert_array_equal(got, expected)
+
+
+def test_uniform_bounds_whose_sums_are_exact_skip_the_midpoint_check():
+    """uniform_(a, b) casts the float64 sum straight to float32 where ``_exact_sums`` proves it exact: checked
+    against rational arithmetic, and the values against PyTorch's for bounds on both paths."""
+    from ember.ops._samplers import _exact_sums
+    rng = numpy.random.default_rng(1)
+    x = numpy.concatenate([[0, 2 ** 24 - 1], rng.integers(0, 2 ** 24, 40)]) * 2.0 ** -24
+    bounds = [(-1, 2), (-0.37, 1.9), (1e-10, 1.0), (-3e5, 7e-3), (2 ** -30, 5.0), (0, 1e-3), (-7.25, -7.0)]
+    paths = set()
+    for low, high in bounds:
+        low32 = numpy.float32(low)
+        span = numpy.float32(high) - low32
+        exact = _exact_sums(span, low32)
+        paths.add(exact)
+        if exact:
+            for value in x:
+                assert Fraction(value * float(span) + float(low32)) == \
+                    Fraction(value) * Fraction(float(span)) + Fraction(float(low32))
+        torch.manual_seed(2)
+        expected = torch.empty(5000).uniform_(low, high).numpy()
+        ember.manual_seed(2)
+        got = oracle.as_numpy(ember.empty(5000).uniform_(low, high))
+        numpy.testing.assert_array_equal(got.view(numpy.int32), expected.view(numpy.int32), err_msg=str((low, high)))
+    assert paths == {True, False}
+
+
+def test_normal_scalings_whose_sums_are_exact_skip_the_midpoint_check():
+    """normal_(mean, std) in float32 casts the float64 sum straight to float32 when every value of a block is large
+    enough for ``_exact_from`` to prove the sum exact: the sums above that bound are exact (rational arithmetic), and
+    the result equals the general fused multiply-add on blocks with and without tiny values."""
+    from ember.ops._samplers import _exact_from, _scale_shift
+    rng = numpy.random.default_rng(3)
+    values = numpy.clip(rng.standard_normal(20000) * 2.0 ** rng.integers(-40, 2, 20000), -5.8, 5.8)
+    values = numpy.concatenate([[0.0, -0.0, 5.77, -5.77], values]).astype(numpy.float32)
+    for std, mean in ((3, 2), (2, 1), (0.5, 3.0), (2.1, 0.3), (1e-8, 3), (1, 1e-10), (3.3e-5, -1e-3), (0, 5), (7, 0)):
+        std, mean = numpy.float32(std), numpy.float32(mean)
+        smallest = _exact_from(std, mean)
+        if smallest is not None:
+            above = values[numpy.bitwise_and(values.view(numpy.int32), 0x7FFFFFFF) >= smallest]
+            for v in above[:200]:
+                assert Fraction(float(v) * float(std) + float(mean)) == \
+                    Fraction(float(v)) * Fraction(float(std)) + Fraction(float(mean))
+        for block in (values, numpy.abs(values) + numpy.float32(0.5)):   # with tiny values, and without
+            got = block.copy()
+            _scale_shift(got, std, mean)
+            numpy.testing.assert_array_equal(got.view(numpy.int32), _cephes.fma(block, std, mean).view(numpy.int32))
