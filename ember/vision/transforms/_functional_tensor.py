@@ -424,8 +424,9 @@ def normalize(tensor, mean, std, inplace=False):
     if tensor.ndim < 3:
         raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
                          f"{tensor.size()}")
-    if _plain_numbers(mean) and _plain_numbers(std) and tensor.dtype in (ember.float32, ember.float64):
-        mean, std = _number_constants(_exact(mean), _exact(std), tensor.dtype, tensor.device)
+    mean_key, std_key = _number_key(mean), _number_key(std)
+    if mean_key is not None and std_key is not None and tensor.dtype in (ember.float32, ember.float64):
+        mean, std = _number_constants(mean_key, std_key, tensor.dtype, tensor.device)
     else:
         mean, std = _tensor_constants(mean, std, tensor)
     if inplace:
@@ -433,20 +434,23 @@ def normalize(tensor, mean, std, inplace=False):
     return tensor.sub(mean).div(std)
 
 
-def _plain_numbers(values):
-    return isinstance(values, (list, tuple)) and all(type(v) in (float, int) for v in values)
+def _number_key(values):
+    """A list or tuple of Python floats and ints as a cache key that tells -0.0 from 0.0 (they compare equal, but
+    x - 0.0 and x - -0.0 differ); None for anything else."""
+    if not isinstance(values, (list, tuple)) or not _NUMBER_TYPES.issuperset(map(type, values)):
+        return None
+    key = tuple(values)
+    return tuple((v, math.copysign(1.0, v)) if type(v) is float else v for v in key) if 0 in key else key
 
 
-def _exact(values):
-    """``values`` as a cache key that tells -0.0 from 0.0 (they compare equal, but x - 0.0 and x - -0.0 differ)."""
-    return tuple((v, math.copysign(1.0, v)) if type(v) is float else v for v in values)
+_NUMBER_TYPES = frozenset({float, int})
 
 
 @functools.lru_cache(maxsize=32)
 def _number_constants(mean, std, dtype, device):
     """Normalize's mean and std given as numbers, as (C, 1, 1) tensors of the image's dtype and device; made once per
     set of values (a transform applies the same ones to every sample). Never written to."""
-    mean, std = (numpy.array([v[0] if type(v) is tuple else v for v in values], dtype.numpy) for values in (mean, std))
+    mean, std = (numpy.array([v[0] if type(v) is tuple else v for v in key], dtype.numpy) for key in (mean, std))
     _check_std(std, dtype)
     return tuple(ember.from_numpy(v.reshape(-1, 1, 1)).to(device=device) for v in (mean, std))
 
