@@ -36,7 +36,7 @@ from ._backend import cuda_available as _cuda_available  # noqa: F401
 from . import backends, cuda  # noqa: E402,F401
 from .ops.stft import *  # noqa: F401,F403,E402
 from .ops.windows import *  # noqa: F401,F403,E402
-from . import fft, signal  # noqa: E402,F401
+from . import fft  # noqa: E402,F401
 from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
@@ -47,7 +47,6 @@ from ._runtime import *  # noqa: E402,F401,F403
 from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
-from . import special  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)
 from .sparse import (layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm,  # noqa: E402,F401
@@ -71,8 +70,8 @@ dtype = _dtype.dtype
 __version__ = "0.1.0"
 
 
-# The training stack loads on first use too (``ember.nn``), and is part of ``from ember import *``.
-_LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization")
+# The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
+_LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "func", "hub", "jit", "onnx", "testing") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",

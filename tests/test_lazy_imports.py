@@ -1,6 +1,7 @@
-"""``import ember`` loads the training stack (nn, optim, utils, distributed, multiprocessing, serialization) on first
-use, yet programs see the same package: attributes, ``from ember import ...``, ``from ember import *``, ``dir`` and
-every Tensor method exist as if everything had loaded at once. Each check runs in a fresh interpreter."""
+"""``import ember`` loads the training stack (nn, optim, utils, distributed, multiprocessing, serialization) and the
+special and signal namespaces on first use, yet programs see the same package: attributes, ``from ember import
+...``, ``from ember import *``, ``dir`` and every Tensor method exist as if everything had loaded at once. Each
+check runs in a fresh interpreter."""
 import json
 import pathlib
 import subprocess
@@ -8,7 +9,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 LAZY = ["ember.nn", "ember.optim", "ember.utils", "ember.utils.data", "ember.distributed", "ember.multiprocessing",
-        "ember.serialization"]
+        "ember.serialization", "ember.special", "ember.signal"]
 
 
 def run(code, tmp_path=None):
@@ -27,6 +28,7 @@ def test_tensor_methods_and_top_level_names_exist_before_the_stack_loads():
 import json, ember
 before_tensor, before_dir = set(dir(ember.Tensor)), set(dir(ember))
 import ember.nn, ember.optim, ember.utils.data, ember.distributed, ember.multiprocessing, ember.serialization
+import ember.special, ember.signal
 after_tensor = set(dir(ember.Tensor))
 after_public = {n for n in vars(ember) if not n.startswith("_")}
 print(json.dumps([sorted(after_tensor - before_tensor), sorted(after_public - before_dir)]))
@@ -51,9 +53,10 @@ loaded = torch.load({str(path)!r})
 h, c = lstm_cell(torch.ones(1, 2), (torch.zeros(1, 3), torch.zeros(1, 3)), torch.ones(12, 2), torch.ones(12, 3))
 print(json.dumps([len(batches), sorted(loaded), list(h.shape), torch.lstm_cell is lstm_cell,
                   torch.nn.modules.rnn.lstm_cell is lstm_cell, hasattr(torch, "distributed"),
-                  torch.serialization.load is torch.load]))
+                  torch.serialization.load is torch.load, torch.special.bessel_j0(torch.zeros(1)).tolist(),
+                  torch.signal.windows.hann(3).tolist()]))
 """
-    assert run(code) == [3, ["0.bias", "0.weight"], [1, 3], True, True, True, True]
+    assert run(code) == [3, ["0.bias", "0.weight"], [1, 3], True, True, True, True, [1.0], [0.0, 1.0, 0.0]]
 
 
 def test_star_import_and_dir_include_what_loads_on_first_use():
