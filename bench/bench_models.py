@@ -24,6 +24,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy
@@ -346,9 +347,15 @@ def loader_child(lib_name, workers, count):
         transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])
     loader = lib.utils.data.DataLoader(PILImages(lib, count, transform), batch_size=64, shuffle=True,
                                        num_workers=workers)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     seen = sum(batch.shape[0] for batch, _ in loader)
-    return {"rate": seen / (time.perf_counter() - start)}
+    return {"rate": seen / (time.perf_counter() - start), "cpu_per_sample": (_cpu_seconds() - cpu) / seen}
+
+
+def _cpu_seconds():
+    """CPU time of this process and of its children that have exited (the loader's workers, once it is done)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def import_child(lib_name):
@@ -358,10 +365,14 @@ def import_child(lib_name):
 
 
 # ---------------------------------------------------------------------------------------------------- parent
-def run_child(args, timeout, threads=None):
+def run_child(args, timeout, threads=None, bytecode=None):
+    """Runs one child; ``bytecode``, a folder, makes it read and write compiled modules there (PYTHONPYCACHEPREFIX)."""
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = bytecode
     result = subprocess.run([sys.executable, __file__, "--child", json.dumps(args)], capture_output=True, text=True,
                             check=False, env=env, timeout=timeout)
     if result.returncode:
@@ -369,12 +380,12 @@ def run_child(args, timeout, threads=None):
     return json.loads(result.stdout.splitlines()[-1])
 
 
-def alternate(args, rounds, timeout, threads=None):
+def alternate(args, rounds, timeout, threads=None, bytecode=None):
     """Runs ``args`` for ember and torch in fresh processes, ``rounds`` times, alternating which goes first."""
     results = {"ember": [], "torch": []}
     for r in range(rounds):
         for lib in (("ember", "torch") if r % 2 == 0 else ("torch", "ember")):
-            results[lib].append(run_child([lib] + args, timeout, threads))
+            results[lib].append(run_child([lib] + args, timeout, threads, bytecode))
     return results
 
 
@@ -426,11 +437,24 @@ def main():
         for workers in (0, 2):
             results = alternate(["loader", workers, count], args.rounds, 600, args.threads)
             e, t = (statistics.median(r["rate"] for r in results[lib]) for lib in ("ember", "torch"))
-            print(f"{f'DataLoader PIL ToTensor+Normalize, {workers} workers':44s} {e:7.0f}/s {t:7.0f}/s {t / e:6.2f}")
+            cpu = (statistics.median(r["cpu_per_sample"] for r in results["ember"]) /
+                   statistics.median(r["cpu_per_sample"] for r in results["torch"]))
+            print(f"{f'DataLoader PIL ToTensor+Normalize, {workers} workers':44s} {e:7.0f}/s {t:7.0f}/s {t / e:6.2f} "
+                  f"{cpu:14.2f}")
     if "import" not in skip:
-        results = alternate(["import"], 3 if args.quick else 5, 120)
-        e, t = (statistics.median(r["seconds"] for r in results[lib]) for lib in ("ember", "torch"))
-        print(f"{'import time':44s} {e * 1e3:8.0f}ms {t * 1e3:8.0f}ms {e / t:6.2f}")
+        # As installed, both packages import compiled bytecode (pip compiles it; an editable install writes it on
+        # first import): a private bytecode folder, filled by a first import of each, gives both that. Under
+        # PYTHONDONTWRITEBYTECODE a source checkout instead compiles every module on every import, while PyTorch
+        # still reads its installed bytecode; a second row shows that case when this shell sets it.
+        cases = [("import time", True)] + [("import time, PYTHONDONTWRITEBYTECODE", False)] * bool(
+            os.environ.get("PYTHONDONTWRITEBYTECODE"))
+        with tempfile.TemporaryDirectory() as bytecode:
+            alternate(["import"], 1, 600, bytecode=bytecode)
+            for label, cached in cases:
+                folder = bytecode if cached else None
+                results = alternate(["import"], 3 if args.quick else 5, 120, bytecode=folder)
+                e, t = (statistics.median(r["seconds"] for r in results[lib]) for lib in ("ember", "torch"))
+                print(f"{label:44s} {e * 1e3:8.0f}ms {t * 1e3:8.0f}ms {e / t:6.2f}")
     print(f"# load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
 
 

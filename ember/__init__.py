@@ -33,22 +33,20 @@ from .ops.tensor_utilities import *  # noqa: F401,F403
 from .ops.view_copies import *  # noqa: F401,F403
 from . import linalg  # noqa: E402
 from ._backend import cuda_available as _cuda_available  # noqa: F401
-from . import backends, cuda, nn, optim, utils  # noqa: E402,F401
-from .serialization import load, save  # noqa: E402
+from . import backends, cuda  # noqa: E402,F401
 from .ops.stft import *  # noqa: F401,F403,E402
 from .ops.windows import *  # noqa: F401,F403,E402
-from . import fft, signal  # noqa: E402,F401
+from . import fft  # noqa: E402,F401
 from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401
-from . import accelerator, distributed, multiprocessing  # noqa: E402,F401
+from . import accelerator  # noqa: E402,F401
 from ._runtime import *  # noqa: E402,F401,F403
 from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
-from . import special  # noqa: E402,F401
 from . import profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)
 from .sparse import (layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm,  # noqa: E402,F401
@@ -62,7 +60,6 @@ from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_i
                                 is_autocast_enabled, set_autocast_cache_enabled, set_autocast_cpu_dtype,
                                 set_autocast_cpu_enabled, set_autocast_dtype, set_autocast_enabled,
                                 set_autocast_gpu_dtype)
-from .nn.modules.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell  # noqa: E402,F401
 
 bool = _dtype.bool_
 half, float, double = float16, float32, float64
@@ -73,7 +70,12 @@ dtype = _dtype.dtype
 __version__ = "0.1.0"
 
 
-_LAZY_SUBMODULES = ("distributions", "func", "hub", "jit", "onnx", "testing")
+# The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
+_LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
+_LAZY_SUBMODULES = ("distributions", "func", "hub", "jit", "onnx", "testing") + _LAZY_CORE
+# Top-level names defined in modules that load on first use: name -> module.
+_LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
+               "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn"}
 
 
 def __getattr__(name):
@@ -81,6 +83,13 @@ def __getattr__(name):
     if name in _LAZY_SUBMODULES:
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        import importlib
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+        globals()[name] = value
+        return value
+    if name == "__all__":   # ``from ember import *``: every public name, those that load on first use included
+        return sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY_NAMES) | set(_LAZY_CORE))
     if name in ("compiler", "_dynamo"):   # torch.compile and its namespaces load on first use
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
@@ -91,3 +100,7 @@ def __getattr__(name):
         from .func import vmap
         return vmap
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES) | {"compile", "vmap"})

@@ -5,6 +5,7 @@ backward, and rounds its output once to the inputs' dtype. Installed once, by op
 import functools
 
 from ..autograd.function import registry
+from . import conv, linear  # noqa: F401  (define primitives wrapped here)
 
 WIDENED = ("Matmul", "Einsum", "Linear", "Convolution", "ConvolutionInput", "ConvolutionWeight")
 """Primitives whose forward is one product of same-dtype floating inputs."""

@@ -1,4 +1,5 @@
 """Image utilities in torchvision's shape: ``make_grid`` tiles a batch into one image, ``save_image`` writes it."""
+import functools
 import math
 
 import numpy
@@ -8,6 +9,7 @@ import ember
 __all__ = ["make_grid", "save_image"]
 
 
+@functools.lru_cache(maxsize=None)   # a per-sample check (``to_tensor``) asks for it: skip the import machinery
 def _pil_image():
     """PIL.Image, imported on first use: Pillow is an optional dependency of ember.vision."""
     try:

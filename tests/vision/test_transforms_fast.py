@@ -59,3 +59,65 @@ def test_normalize_inplace_tensor_constants_gradients_and_errors():
         F.normalize(ember.tensor(x), (0.0, 0.0, 0.0), (1.0, 0, 1.0))
     with pytest.raises(TypeError, match="float tensor"):
         F.normalize(ember.zeros(3, 2, 2, dtype=ember.uint8), (0.0,), (1.0,))
+
+
+@pytest.mark.parametrize("mode", ["1", "L", "P", "LA", "PA", "La", "RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr",
+                                  "LAB", "HSV", "I", "F", "I;16", "I;16B"])
+def test_to_tensor_every_pil_mode_matches_torchvision(mode):
+    TF = pytest.importorskip("tests.vision.tv_oracle").load().transforms.functional
+    rgba = numpy.random.default_rng(3).integers(0, 256, (5, 7, 4), dtype=numpy.uint8)
+    image = Image.fromarray(rgba, "RGBA").convert(mode) if mode in ("RGBa", "La") else \
+        Image.fromarray(rgba[..., :3]).convert(mode)
+    if mode == "I;16B":
+        image = Image.frombytes(mode, (7, 5), numpy.arange(35, dtype=">u2").tobytes())
+    ours, theirs = F.to_tensor(image), TF.to_tensor(image)
+    assert str(ours.dtype)[6:] == str(theirs.dtype)[6:] and ours.shape == theirs.shape and ours.is_contiguous()
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("dtype", [numpy.uint8, numpy.float32, numpy.int16])
+def test_to_tensor_non_contiguous_ndarray(dtype):
+    TF = pytest.importorskip("tests.vision.tv_oracle").load().transforms.functional
+    array = (numpy.random.default_rng(4).random((9, 12, 4)) * 200).astype(dtype)[::2, 1::3, :3]
+    ours, theirs = F.to_tensor(array), TF.to_tensor(array)
+    assert str(ours.dtype)[6:] == str(theirs.dtype)[6:] and ours.is_contiguous()
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    array[0, 0, 0] = 7   # the tensor owns its memory
+    assert ours.numpy()[0, 0, 0] == theirs.numpy()[0, 0, 0]
+
+
+def test_normalize_number_constants_are_exact_per_value():
+    """The per-values cache keeps -0.0 and 0.0 apart, follows a mutated list and each dtype, and is never written."""
+    x = numpy.array([[[-0.0, 0.0, 1.5]]], numpy.float32)
+    for mean in ([0.0], [-0.0], (0,), [0.0]):
+        want = torch.from_numpy(x).sub(torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1)).div(1.0)
+        got = F.normalize(ember.from_numpy(x.copy()), mean, [1.0])
+        numpy.testing.assert_array_equal(numpy.signbit(got.numpy()), numpy.signbit(want.numpy()))
+    mean = [0.25, 0.5, 0.75]
+    image = ember.ones(3, 2, 2, dtype=ember.float64)
+    first = F.normalize(image, mean, [0.5] * 3)
+    mean[0] = 1.0
+    second = F.normalize(image, mean, [0.5] * 3, inplace=True)
+    assert second is image and first.dtype == ember.float64
+    numpy.testing.assert_array_equal(first.numpy()[:, 0, 0], [1.5, 1.0, 0.5])
+    numpy.testing.assert_array_equal(second.numpy()[:, 0, 0], [0.0, 1.0, 0.5])
+    again = F.normalize(ember.ones(3, 1, 1, dtype=ember.float64), [1.0, 0.5, 0.75], [0.5] * 3)
+    numpy.testing.assert_array_equal(again.numpy().ravel(), [0.0, 1.0, 0.5])
+    with pytest.raises(ValueError, match="std evaluated to zero after conversion to ember.float32"):
+        F.normalize(ember.ones(1, 2, 2), [0.0], [1e-50])
+    tiny = F.normalize(ember.ones(1, 2, 2, dtype=ember.float64), [0.0], [1e-50])
+    assert float(tiny.numpy()[0, 0, 0]) == 1e50
+
+
+def test_normalize_non_contiguous_and_view_inplace_match_torch():
+    x = numpy.random.default_rng(5).standard_normal((4, 6, 3)).astype(numpy.float32)
+    e, t = ember.from_numpy(x.copy()).permute(2, 0, 1), torch.from_numpy(x.copy()).permute(2, 0, 1)
+    mean, std = (0.1, -0.2, 0.3), (0.5, 2.0, 4.0)
+    tm, ts = torch.tensor(mean).view(-1, 1, 1), torch.tensor(std).view(-1, 1, 1)
+    numpy.testing.assert_array_equal(F.normalize(e, mean, std).numpy(), t.sub(tm).div(ts).numpy())
+    F.normalize(e[:, 1:, ::2], mean, std, inplace=True)
+    t[:, 1:, ::2].sub_(tm).div_(ts)
+    numpy.testing.assert_array_equal(e.numpy(), t.numpy())
+    batch = ember.from_numpy(numpy.stack([x.transpose(2, 0, 1)] * 2))
+    numpy.testing.assert_array_equal(F.normalize(batch, list(mean), list(std)).numpy(),
+                                     torch.from_numpy(numpy.stack([x.transpose(2, 0, 1)] * 2)).sub(tm).div(ts).numpy())

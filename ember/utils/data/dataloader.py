@@ -253,12 +253,10 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader):
         self._workers, self._shutdown = [], False
-        self._outstanding_shm = set()
+        self._blocks = _shared_memory.BlockPool(f"ember_{os.getpid()}_{secrets.token_hex(4)}")
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
         self._persistent_workers = loader.persistent_workers
-        self._shm_prefix = f"ember_{os.getpid()}_{secrets.token_hex(4)}"
-        self._shm_counter = itertools.count()
         context = loader.multiprocessing_context or _default_context()
         # Workers and the main process must share one resource tracker, so that a block a worker creates and the
         # main process unlinks is registered and unregistered in the same place.
@@ -308,6 +306,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _start_epoch(self):
         self._send_idx = self._rcvd_idx = 0
         self._task_workers = {}  # idx -> worker id, for every task sent and not yet yielded
+        self._task_blocks = {}  # idx -> shared-memory block named for the task, until its answer is read
         self._reorder_buffer = {}  # idx -> batch (or error) that arrived before the batches ahead of it
         self._workers_active = [True] * self._num_workers
         self._worker_cycle = itertools.cycle(range(self._num_workers))
@@ -325,8 +324,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 break
         else:
             return
-        shm_name = f"{self._shm_prefix}_{next(self._shm_counter)}"
-        self._outstanding_shm.add(shm_name)
+        shm_name = self._task_blocks[self._send_idx] = self._blocks.take(worker_id)
         self._index_queues[worker_id].put((self._send_idx, index, shm_name))
         self._task_workers[self._send_idx] = worker_id
         self._send_idx += 1
@@ -372,13 +370,11 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._shutdown_workers(grace=0.0)  # the epoch is lost: report it now, not after the others finish
             raise RuntimeError(f"DataLoader worker (pid(s) {died.process.pid}) exited unexpectedly"
                                f"{_exit_reason(died.process.exitcode)}") from None
-        return idx, self._receive(payload)
-
-    def _receive(self, payload):
         if isinstance(payload, _shared_memory.PackedBatch):
-            self._outstanding_shm.discard(payload.shm_name)
-            return _shared_memory.unpack(payload)
-        return payload
+            payload = self._blocks.unpack(payload)
+        if idx in self._task_blocks:   # answered (results of an abandoned epoch included): the block is free again
+            self._blocks.give_back(self._task_blocks.pop(idx))
+        return idx, payload
 
     def _shutdown_workers(self, grace=_SHUTDOWN_GRACE):
         """Stops the workers (terminating any still busy after ``grace`` seconds) and unlinks every shared-memory
@@ -401,9 +397,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 worker.terminate()
                 worker.join()
         # Results still queued or never sent are gone with the workers; their blocks are known by name.
-        for shm_name in self._outstanding_shm:
-            _shared_memory.unlink(shm_name)
-        self._outstanding_shm.clear()
+        self._blocks.close()
         for q in self._index_queues:
             q.cancel_join_thread()
             q.close()

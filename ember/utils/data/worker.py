@@ -134,7 +134,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
             fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
         except Exception:
             init_error = ExceptionWrapper.capture(where)
-        exhausted = False
+        exhausted, blocks = False, _shared_memory.BlockWriter()
         while True:
             try:
                 task = index_queue.get(timeout=_POLL_INTERVAL)
@@ -157,7 +157,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
                 _send(result_conn, idx, init_error, where)
                 continue
             try:
-                payload = _shared_memory.pack(fetcher.fetch(indices), shm_name)
+                payload = blocks.pack(fetcher.fetch(indices), shm_name)
             except StopIteration if is_iterable else ():  # from a map-style dataset it is an error like any other
                 payload, exhausted = IterableExhausted(worker_id), True
             except Exception:

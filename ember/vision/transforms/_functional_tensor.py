@@ -4,6 +4,9 @@ Resampling weights and grid coordinates are computed on the host with NumPy (the
 parameters); the pixels are then combined with ember ops (matmul, indexing, conv2d), so results follow the image's
 device and dtype. Each function matches torchvision's ``_functional_tensor`` in values and errors.
 """
+import functools
+import math
+
 import numpy
 
 import ember
@@ -421,26 +424,48 @@ def normalize(tensor, mean, std, inplace=False):
     if tensor.ndim < 3:
         raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). Got tensor.size() = "
                          f"{tensor.size()}")
-    dtype = tensor.dtype
-    mean, std = _channel_values(mean, tensor), _channel_values(std, tensor)
+    mean_key, std_key = _number_key(mean), _number_key(std)
+    if mean_key is not None and std_key is not None and tensor.dtype in (ember.float32, ember.float64):
+        mean, std = _number_constants(mean_key, std_key, tensor.dtype, tensor.device)
+    else:
+        mean, std = _tensor_constants(mean, std, tensor)
+    if inplace:
+        return tensor.sub_(mean).div_(std)
+    return tensor.sub(mean).div(std)
+
+
+def _number_key(values):
+    """A list or tuple of Python floats and ints as a cache key that tells -0.0 from 0.0 (they compare equal, but
+    x - 0.0 and x - -0.0 differ); None for anything else."""
+    if not isinstance(values, (list, tuple)) or not _NUMBER_TYPES.issuperset(map(type, values)):
+        return None
+    key = tuple(values)
+    return tuple((v, math.copysign(1.0, v)) if type(v) is float else v for v in key) if 0 in key else key
+
+
+_NUMBER_TYPES = frozenset({float, int})
+
+
+@functools.lru_cache(maxsize=32)
+def _number_constants(mean, std, dtype, device):
+    """Normalize's mean and std given as numbers, as (C, 1, 1) tensors of the image's dtype and device; made once per
+    set of values (a transform applies the same ones to every sample). Never written to."""
+    mean, std = (numpy.array([v[0] if type(v) is tuple else v for v in key], dtype.numpy) for key in (mean, std))
+    _check_std(std, dtype)
+    return tuple(ember.from_numpy(v.reshape(-1, 1, 1)).to(device=device) for v in (mean, std))
+
+
+def _tensor_constants(mean, std, tensor):
+    """``as_tensor(mean / std, dtype=tensor.dtype, device=tensor.device)``, as (C, 1, 1) when one-dimensional."""
+    mean = ember.as_tensor(mean, dtype=tensor.dtype, device=tensor.device)
+    std = ember.as_tensor(std, dtype=tensor.dtype, device=tensor.device)
+    _check_std(std, tensor.dtype)
+    return tuple(v.reshape(-1, 1, 1) if v.ndim == 1 else v for v in (mean, std))
+
+
+def _check_std(std, dtype):
     if bool((std == 0).any()):
         raise ValueError(f"std evaluated to zero after conversion to {dtype}, leading to division by zero.")
-    if mean.ndim == 1:
-        mean = mean.reshape(-1, 1, 1)
-    if std.ndim == 1:
-        std = std.reshape(-1, 1, 1)
-    if isinstance(mean, numpy.ndarray):
-        mean, std = (ember.from_numpy(v).to(device=tensor.device) for v in (mean, std))
-    # sub allocates the result that clone + sub_ would (same values and gradients, one op fewer)
-    return (tensor.sub_(mean) if inplace else tensor.sub(mean)).div_(std)
-
-
-def _channel_values(values, tensor):
-    """``as_tensor(values, dtype=tensor.dtype, device=tensor.device)``, or a NumPy array for plain numbers."""
-    if isinstance(values, (list, tuple)) and tensor.dtype in (ember.float32, ember.float64) and \
-            all(type(v) in (float, int) for v in values):
-        return numpy.array(values, tensor.dtype.numpy)
-    return ember.as_tensor(values, dtype=tensor.dtype, device=tensor.device)
 
 
 def erase(img, i, j, h, w, v, inplace=False):

@@ -71,22 +71,21 @@ def get_image_num_channels(img):
     return get_dimensions(img)[0]
 
 
+# NumPy types torchvision reads PIL modes as (others: uint8), and the modes Pillow stores as one byte per band.
+_PIL_DTYPES = {"I": numpy.int32, "I;16" if sys.byteorder == "little" else "I;16B": numpy.int16, "F": numpy.float32}
+_BYTE_MODES = frozenset({"L", "P", "LA", "PA", "La", "RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV"})
+
+
 def to_tensor(pic):
     """A PIL image or (H, W[, C]) ndarray as a (C, H, W) tensor; uint8 data becomes float in [0, 1]."""
-    is_array = isinstance(pic, numpy.ndarray)
-    if not (is_array or F_pil._is_pil_image(pic)):
-        raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
-    if is_array and pic.ndim not in (2, 3):
-        raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
-    if is_array:
+    if isinstance(pic, numpy.ndarray):
+        if pic.ndim not in (2, 3):
+            raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
         array = pic[:, :, None] if pic.ndim == 2 else pic
+    elif F_pil._is_pil_image(pic):
+        array = _pil_array(pic)
     else:
-        mode_to_nptype = {"I": numpy.int32, "I;16" if sys.byteorder == "little" else "I;16B": numpy.int16,
-                          "F": numpy.float32}
-        array = numpy.array(pic, mode_to_nptype.get(pic.mode, numpy.uint8), copy=True)
-        if pic.mode == "1":
-            array = 255 * array
-        array = array.reshape(pic.size[1], pic.size[0], len(pic.getbands()))
+        raise TypeError(f"pic should be PIL Image or ndarray. Got {type(pic)}")
     chw = array.transpose((2, 0, 1))
     dtype = ember.get_default_dtype()
     if array.dtype == numpy.uint8 and dtype in (ember.float32, ember.float64):
@@ -97,6 +96,18 @@ def to_tensor(pic):
     if img.dtype == ember.uint8:
         return img.to(dtype=dtype).div(255)
     return img
+
+
+def _pil_array(pic):
+    """The pixels of a PIL image as an (H, W, bands) array of the type torchvision reads its mode as."""
+    width, height = pic.size
+    mode = pic.mode
+    if mode in _BYTE_MODES:   # the raw bytes are the pixels: what numpy.array(pic) reads, without its extra copy
+        return numpy.frombuffer(pic.tobytes(), numpy.uint8).reshape(height, width, len(pic.getbands()))
+    array = numpy.array(pic, _PIL_DTYPES.get(mode, numpy.uint8), copy=True)
+    if mode == "1":
+        array = 255 * array
+    return array.reshape(height, width, len(pic.getbands()))
 
 
 def pil_to_tensor(pic):
