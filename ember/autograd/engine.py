@@ -5,9 +5,9 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 accumulates into the ``.grad`` of leaves.
 """
 from .._backend import xp_of
-from .._tensor import Tensor, _RemovableHandle, _make
+from .._tensor import Tensor, _RemovableHandle, _make, _wrap
 from . import anomaly_mode
-from .function import Node, registry
+from .function import Node, _as_array, _ndarray, dispatch_hooks, registry
 from .grad_mode import state
 
 
@@ -166,6 +166,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if node not in counts:
             ready.append(node)
     check_nan = anomaly_mode.is_anomaly_enabled()
+    fast = not create_graph   # gradients of primitives with an array_backward are computed on arrays
     while ready:
         node = ready.pop()
         output_grads = buffers.pop(node)
@@ -177,7 +178,12 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     shape, dtype = node._output_meta[nr]
                     output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
-            input_grads = node._function.backward(node, *output_grads)
+            function = node._function
+            if fast and function.array_backward is not None and node._num_outputs == 1 and \
+                    type(output_grads[0]) is Tensor and not dispatch_hooks:
+                input_grads = _array_backward(function, node, output_grads[0]._data)
+            else:
+                input_grads = function.backward(node, *output_grads)
         except Exception as error:
             if check_nan and node._trace:
                 anomaly_mode.report(node)
@@ -248,6 +254,15 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
+
+
+def _array_backward(function, node, grad):
+    """Runs ``function.array_backward`` and wraps the gradient arrays it returns in tensors."""
+    grads = function.array_backward(node, grad)
+    if type(grads) is not tuple:
+        return _wrap(grads if type(grads) is _ndarray else _as_array(grads, node.xp))
+    # NumPy hands 0-d results back as scalars
+    return tuple(None if g is None else _wrap(g if type(g) is _ndarray else _as_array(g, node.xp)) for g in grads)
 
 
 def _finish_leaf(leaf, g, create_graph, handed_out):

@@ -125,6 +125,11 @@ class Relu(Primitive):
         result, = ctx.saved_tensors
         return ReluGrad.apply(grad, result)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        result, = ctx.saved_arrays
+        return grad * (result > 0)   # as ReluGrad's forward
+
 
 class ReluGrad(Primitive):
     """``grad`` where relu's ``result`` is positive, else 0; one op instead of a comparison and a product."""
