@@ -107,4 +107,25 @@ def test_hooks_see_the_gradients_of_the_array_path():
 
 def test_only_single_output_primitives_define_an_array_backward():
     with_array = [name for name, op in registry.items() if getattr(op, "array_backward", None) is not None]
-    assert {"Add", "Sub", "Mul", "Div", "Neg", "Relu", "Sum"} <= set(with_array)
+    assert {"Add", "Sub", "Mul", "Div", "Neg", "Relu", "Sum", "Linear"} <= set(with_array)
+
+
+@pytest.mark.parametrize("input_shape", [(5, 4), (2, 3, 4), (4,), (0, 4)], ids=str)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_linear_array_path_matches_tensor_path_and_torch(input_shape, bias, dtype):
+    rng = numpy.random.default_rng(1)
+    arrays = [rng.standard_normal(input_shape), rng.standard_normal((3, 4)), rng.standard_normal(3)]
+    weights = rng.standard_normal(input_shape[:-1] + (3,)).astype(dtype)
+    results = []
+    for lib, create_graph in ((ember, False), (ember, True), (torch, False)):
+        x, w, b = (lib.tensor(a.astype(dtype), requires_grad=True) for a in arrays)
+        y = lib.nn.functional.linear(x, w, b if bias else None)
+        grads = lib.autograd.grad((y * lib.tensor(weights)).sum(), (x, w, b), create_graph=create_graph, allow_unused=True)
+        results.append([None if g is None else g.detach().float().numpy() for g in grads])
+    tolerance = 1e-2 if dtype == "float16" else 1e-5
+    for f, g, e in zip(*results):
+        assert (f is None) == (g is None) == (e is None)
+        if f is not None:
+            numpy.testing.assert_allclose(f, g, rtol=1e-6, atol=0)
+            numpy.testing.assert_allclose(f, e, rtol=tolerance, atol=tolerance)
