@@ -179,9 +179,10 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
             function = node._function
-            if fast and function.array_backward is not None and node._num_outputs == 1 and \
-                    type(output_grads[0]) is Tensor and not dispatch_hooks:
-                input_grads = _array_backward(function, node, output_grads[0]._data)
+            on_arrays = fast and function.array_backward is not None and node._num_outputs == 1 and \
+                type(output_grads[0]) is Tensor and not dispatch_hooks
+            if on_arrays:   # input_grads are arrays, wrapped below as they are delivered
+                input_grads = function.array_backward(node, output_grads[0]._data)
             else:
                 input_grads = function.backward(node, *output_grads)
         except Exception as error:
@@ -195,6 +196,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(edges)}, got {len(input_grads)})")
         if node._hooked and "_post_hooks" in node.__dict__:
+            if on_arrays:
+                input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
             for hook in node._post_hooks:
                 hook(input_grads, tuple(output_grads))
         if not retain_graph and node._saved is not None:
@@ -203,7 +206,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         for i, (edge, g) in enumerate(zip(edges, input_grads)):
             if edge is None or g is None:
                 continue
-            if not isinstance(g, Tensor):
+            if on_arrays:
+                g = _wrap(g if type(g) is _ndarray else _as_array(g, node.xp))   # NumPy gives 0-d results as scalars
+            elif not isinstance(g, Tensor):
                 raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
             if type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
                 shape, dtype = meta[i]
@@ -256,13 +261,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     return captured
 
 
-def _array_backward(function, node, grad):
-    """Runs ``function.array_backward`` and wraps the gradient arrays it returns in tensors."""
-    grads = function.array_backward(node, grad)
-    if type(grads) is not tuple:
-        return _wrap(grads if type(grads) is _ndarray else _as_array(grads, node.xp))
-    # NumPy hands 0-d results back as scalars
-    return tuple(None if g is None else _wrap(g if type(g) is _ndarray else _as_array(g, node.xp)) for g in grads)
+def _wrap_all(arrays, xp):
+    """Gradient arrays from an ``array_backward`` as tensors (for hooks)."""
+    return tuple(None if g is None else _wrap(g if type(g) is _ndarray else _as_array(g, xp)) for g in arrays)
 
 
 def _finish_leaf(leaf, g, create_graph, handed_out):

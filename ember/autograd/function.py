@@ -359,7 +359,7 @@ def _connect(ctx, args, needs, outputs):
             if ctx._saved:   # forward saved the NumPy scalar it returned: save the output array instead
                 ctx._saved = [out if s is original else s for s in ctx._saved]
         tensor = _wrap(out)
-        if out.dtype.kind in "fcV" and id(out) not in ctx._non_differentiable:
+        if out.dtype.kind in "fcV" and (not ctx._non_differentiable or id(out) not in ctx._non_differentiable):
             tensor.requires_grad = True
             tensor.grad_fn = ctx
             if nr:
