@@ -179,8 +179,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
             function = node._function
-            on_arrays = fast and function.array_backward is not None and node._num_outputs == 1 and \
-                type(output_grads[0]) is Tensor and not dispatch_hooks
+            on_arrays = fast and function._array_level and function.array_backward is not None and \
+                node._num_outputs == 1 and type(output_grads[0]) is Tensor and not dispatch_hooks
             if on_arrays:   # input_grads are arrays, wrapped below as they are delivered
                 input_grads = function.array_backward(node, output_grads[0]._data)
             else:

@@ -244,8 +244,9 @@ class Function(metaclass=_FunctionMeta):
     _array_level = False
     array_backward = None
     """A Primitive may define ``array_backward(ctx, grad)``: the same gradients as ``backward``, computed on arrays
-    of ``ctx.xp`` (reading ``ctx.saved_arrays``). The engine calls it for single-output nodes when the gradients' own
-    graph is not wanted (no create_graph, no dispatch hook), saving a dispatch and a Tensor per intermediate."""
+    of ``ctx.xp`` (reading ``ctx.saved_arrays``). The engine calls it for single-output Primitive nodes when the
+    gradients' own graph is not wanted (no create_graph, no dispatch hook), saving a dispatch and a Tensor per
+    intermediate."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
