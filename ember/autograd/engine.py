@@ -5,9 +5,9 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 accumulates into the ``.grad`` of leaves.
 """
 from .._backend import xp_of
-from .._tensor import Tensor, _RemovableHandle, _make
+from .._tensor import Tensor, _RemovableHandle, _make, _wrap
 from . import anomaly_mode
-from .function import Node, registry
+from .function import Node, _as_array, _ndarray, dispatch_hooks, registry
 from .grad_mode import state
 
 
@@ -166,6 +166,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if node not in counts:
             ready.append(node)
     check_nan = anomaly_mode.is_anomaly_enabled()
+    fast = not create_graph   # gradients of primitives with an array_backward are computed on arrays
     while ready:
         node = ready.pop()
         output_grads = buffers.pop(node)
@@ -177,7 +178,13 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     shape, dtype = node._output_meta[nr]
                     output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
-            input_grads = node._function.backward(node, *output_grads)
+            function = node._function
+            on_arrays = fast and function._array_level and function.array_backward is not None and \
+                node._num_outputs == 1 and type(output_grads[0]) is Tensor and not dispatch_hooks
+            if on_arrays:   # input_grads are arrays, wrapped below as they are delivered
+                input_grads = function.array_backward(node, output_grads[0]._data)
+            else:
+                input_grads = function.backward(node, *output_grads)
         except Exception as error:
             if check_nan and node._trace:
                 anomaly_mode.report(node)
@@ -189,6 +196,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(edges)}, got {len(input_grads)})")
         if node._hooked and "_post_hooks" in node.__dict__:
+            if on_arrays:
+                input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
             for hook in node._post_hooks:
                 hook(input_grads, tuple(output_grads))
         if not retain_graph and node._saved is not None:
@@ -197,7 +206,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         for i, (edge, g) in enumerate(zip(edges, input_grads)):
             if edge is None or g is None:
                 continue
-            if not isinstance(g, Tensor):
+            if on_arrays:
+                g = _wrap(g if type(g) is _ndarray else _as_array(g, node.xp))   # NumPy gives 0-d results as scalars
+            elif not isinstance(g, Tensor):
                 raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
             if type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
                 shape, dtype = meta[i]
@@ -248,6 +259,11 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                     inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
     return captured
+
+
+def _wrap_all(arrays, xp):
+    """Gradient arrays from an ``array_backward`` as tensors (for hooks)."""
+    return tuple(None if g is None else _wrap(g if type(g) is _ndarray else _as_array(g, xp)) for g in arrays)
 
 
 def _finish_leaf(leaf, g, create_graph, handed_out):

@@ -64,11 +64,7 @@ class Node:
     def saved_tensors(self):
         """What forward saved, as Tensors; raises if an in-place op changed one of them since."""
         if self._freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Saved intermediate values of the graph are freed when you call "
-                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                "graph a second time or if you need to access saved tensors after calling backward.")
+            raise _freed_error()
         saved = self._saved
         if not saved:
             return ()
@@ -76,6 +72,34 @@ class Node:
         for entry in saved:
             tensors.append(_unpack(self, entry))
         return tuple(tensors)
+
+    @property
+    def saved_arrays(self):
+        """What a Primitive's forward saved, as the arrays it saved (for ``array_backward``); checked as
+        ``saved_tensors`` is."""
+        if self._freed:
+            raise _freed_error()
+        saved = self._saved
+        if not saved:
+            return ()
+        arrays = []
+        for entry in saved:
+            if entry is None:
+                arrays.append(None)
+                continue
+            kind, value, version = entry
+            if kind == "tensor":
+                if value._version_counter[0] != version:
+                    _check_version(self, value._version_counter, version)
+                arrays.append(value._data)
+            elif kind == "output":
+                counter, array, nr = value
+                if counter[0] != version:
+                    _check_version(self, counter, version)
+                arrays.append(array)
+            else:
+                arrays.append(value)
+        return arrays
 
     @property
     def next_functions(self):
@@ -162,6 +186,14 @@ class AccumulateGrad:
         return f"<AccumulateGrad object at {hex(id(self))}>"
 
 
+def _freed_error():
+    return RuntimeError(
+        "Trying to backward through the graph a second time (or directly access saved tensors after they have "
+        "already been freed). Saved intermediate values of the graph are freed when you call .backward() or "
+        "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if "
+        "you need to access saved tensors after calling backward.")
+
+
 def _unpack(node, entry):
     if entry is None:
         return None
@@ -210,6 +242,11 @@ class Function(metaclass=_FunctionMeta):
     then call ``YourFunction.apply(*args)``."""
 
     _array_level = False
+    array_backward = None
+    """A Primitive may define ``array_backward(ctx, grad)``: the same gradients as ``backward``, computed on arrays
+    of ``ctx.xp`` (reading ``ctx.saved_arrays``). The engine calls it for single-output Primitive nodes when the
+    gradients' own graph is not wanted (no create_graph, no dispatch hook), saving a dispatch and a Tensor per
+    intermediate."""
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -323,7 +360,7 @@ def _connect(ctx, args, needs, outputs):
             if ctx._saved:   # forward saved the NumPy scalar it returned: save the output array instead
                 ctx._saved = [out if s is original else s for s in ctx._saved]
         tensor = _wrap(out)
-        if out.dtype.kind in "fcV" and id(out) not in ctx._non_differentiable:
+        if out.dtype.kind in "fcV" and (not ctx._non_differentiable or id(out) not in ctx._non_differentiable):
             tensor.requires_grad = True
             tensor.grad_fn = ctx
             if nr:

@@ -4,10 +4,11 @@ from ..autograd.function import Primitive
 from ._util import quiet
 
 
-def unary_primitive(name, module, array_function, gradient, saves="input", silent=True):
+def unary_primitive(name, module, array_function, gradient, saves="input", silent=True, on_arrays=False):
     """A Primitive named ``name`` (as a class statement in ``module`` would define it): forward returns
     ``array_function(xp, a)`` (NumPy's floating-point warnings off when ``silent``), backward returns
-    ``gradient(grad, *saved)`` where ``saved`` is the input, the result or both (input first)."""
+    ``gradient(grad, *saved)`` where ``saved`` is the input, the result or both (input first). ``on_arrays``: the
+    gradient is plain arithmetic, valid on arrays too, and also serves as the ``array_backward``."""
     if saves not in ("input", "result", "both"):
         raise ValueError(f"saves must be 'input', 'result' or 'both', got {saves!r}")
 
@@ -28,6 +29,12 @@ def unary_primitive(name, module, array_function, gradient, saves="input", silen
     def backward(ctx, grad):
         return gradient(grad, *ctx.saved_tensors)
 
+    def array_backward(ctx, grad):
+        return gradient(grad, *ctx.saved_arrays)
+
     forward = {"input": save_input, "result": save_result, "both": save_both}[saves]
-    return type(name, (Primitive,), {"forward": staticmethod(quiet(forward) if silent else forward),
-                                     "backward": staticmethod(backward), "__module__": module})
+    namespace = {"forward": staticmethod(quiet(forward) if silent else forward), "backward": staticmethod(backward),
+                 "__module__": module}
+    if on_arrays:   # quiet as the Tensor ops backward runs are
+        namespace["array_backward"] = staticmethod(quiet(array_backward))
+    return type(name, (Primitive,), namespace)

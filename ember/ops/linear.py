@@ -1,4 +1,8 @@
 """The affine map of ``nn.Linear`` as one primitive: y = x W^T + b, with its three gradients."""
+import math
+
+import numpy
+
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._util import quiet
@@ -25,6 +29,22 @@ class Linear(Primitive):
         rows = grad.reshape(-1, grad.shape[-1])
         grad_weight = rows.t().matmul(input.reshape(-1, input.shape[-1])) if needs[1] else None
         grad_bias = rows.sum(0) if len(needs) > 2 and needs[2] else None
+        return grad_input, grad_weight, grad_bias
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        input, weight = ctx.saved_arrays
+        needs = ctx.needs_input_grad
+        grad_input = folded_matmul(ctx.xp, grad, weight) if needs[0] else None
+        rows = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
+        grad_weight = rows.T @ input.reshape(rows.shape[0], input.shape[-1]) if needs[1] else None
+        grad_bias = None
+        if len(needs) > 2 and needs[2]:
+            if rows.dtype.itemsize == 2:   # half precision sums accumulate in float32, as Sum's forward
+                grad_bias = rows.sum(0, dtype=numpy.float32).astype(rows.dtype)
+            else:
+                grad_bias = rows.sum(0)
         return grad_input, grad_weight, grad_bias
 
 

@@ -189,6 +189,18 @@ class Sum(Primitive):
     def backward(ctx, grad):
         return _expand_to(_unsqueeze_to(grad, ctx.shape, ctx.dims, ctx.keepdim), ctx.shape)
 
+    @staticmethod
+    def array_backward(ctx, grad):
+        shape = ctx.shape
+        grad = _unsqueeze_to(grad, shape, ctx.dims, ctx.keepdim)
+        if grad.shape == shape:
+            return grad
+        if math.prod(shape) <= _SMALL:   # as _expand_to
+            out = ctx.xp.empty(shape, grad.dtype)
+            out[...] = grad
+            return out
+        return ctx.xp.broadcast_to(grad, shape)
+
 
 def _sum_dtype(input, dtype):
     if dtype is not None:

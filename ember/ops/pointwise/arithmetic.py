@@ -40,6 +40,8 @@ class Add(Primitive):
     def backward(ctx, grad):
         return grad, grad
 
+    array_backward = backward
+
 
 class Sub(Primitive):
     @staticmethod
@@ -50,6 +52,8 @@ class Sub(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return grad, -grad if ctx.needs_input_grad[1] else None
+
+    array_backward = backward
 
 
 class Mul(Primitive):
@@ -64,6 +68,13 @@ class Mul(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+                grad * _conj(a) if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    @_quiet
+    def array_backward(ctx, grad):
+        a, b = ctx.saved_arrays
         return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
                 grad * _conj(a) if ctx.needs_input_grad[1] else None)
 
@@ -82,11 +93,22 @@ class Div(Primitive):
         return (grad_a if ctx.needs_input_grad[0] else None,
                 -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    @_quiet
+    def array_backward(ctx, grad):
+        a, b = ctx.saved_arrays
+        grad_a = grad / _conj(b)
+        return (grad_a if ctx.needs_input_grad[0] else None,
+                -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+
 
 def _conj(t):
-    """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise."""
+    """Complex conjugate where it matters (gradients of complex products); the operand itself otherwise (a Tensor,
+    an array or a number)."""
     if isinstance(t, Tensor):
         return t.conj() if t._data.dtype.kind == "c" else t
+    if hasattr(t, "dtype"):
+        return t.conj() if t.dtype.kind == "c" else t
     return t.conjugate() if isinstance(t, complex) else t
 
 
@@ -121,6 +143,8 @@ class Neg(Primitive):
     @staticmethod
     def backward(ctx, grad):
         return -grad
+
+    array_backward = backward
 
 
 def _alpha(other, alpha):

@@ -20,20 +20,23 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg"]
 
 
-def _unary(name, array_function, gradient, saves="input", silent=True):
-    return unary_primitive(name, __name__, array_function, gradient, saves, silent)
+def _unary(name, array_function, gradient, saves="input", silent=True, on_arrays=False):
+    return unary_primitive(name, __name__, array_function, gradient, saves, silent, on_arrays)
 
 
 # --- exponentials and logarithms -------------------------------------------------------------------------------------
-Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda grad, result: grad * result, saves="result")
-Exp2 = _unary("Exp2", lambda xp, a: xp.exp2(a), lambda grad, result: grad * (result * math.log(2.0)), saves="result")
-Expm1 = _unary("Expm1", lambda xp, a: xp.expm1(a), lambda grad, result: grad * (result + 1), saves="result")
-Log = _unary("Log", lambda xp, a: xp.log(a), lambda grad, a: grad / a)
-Log2 = _unary("Log2", lambda xp, a: xp.log2(a), lambda grad, a: grad / (a * math.log(2.0)))
-Log10 = _unary("Log10", lambda xp, a: xp.log10(a), lambda grad, a: grad / (a * math.log(10.0)))
-Log1p = _unary("Log1p", lambda xp, a: xp.log1p(a), lambda grad, a: grad / (a + 1))
+Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda grad, result: grad * result, saves="result", on_arrays=True)
+Exp2 = _unary("Exp2", lambda xp, a: xp.exp2(a), lambda grad, result: grad * (result * math.log(2.0)),
+              saves="result", on_arrays=True)
+Expm1 = _unary("Expm1", lambda xp, a: xp.expm1(a), lambda grad, result: grad * (result + 1),
+               saves="result", on_arrays=True)
+Log = _unary("Log", lambda xp, a: xp.log(a), lambda grad, a: grad / a, on_arrays=True)
+Log2 = _unary("Log2", lambda xp, a: xp.log2(a), lambda grad, a: grad / (a * math.log(2.0)), on_arrays=True)
+Log10 = _unary("Log10", lambda xp, a: xp.log10(a), lambda grad, a: grad / (a * math.log(10.0)), on_arrays=True)
+Log1p = _unary("Log1p", lambda xp, a: xp.log1p(a), lambda grad, a: grad / (a + 1), on_arrays=True)
 Log1p._node_cls.__name__ = Log1p._node_cls.__qualname__ = "Log1PBackward0"
-Sqrt = _unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda grad, result: grad / (2 * result), saves="result")
+Sqrt = _unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda grad, result: grad / (2 * result),
+              saves="result", on_arrays=True)
 Rsqrt = _unary("Rsqrt", lambda xp, a: 1 / xp.sqrt(a), lambda grad, result: grad * (-0.5 * result * result * result),
                saves="result")
 
@@ -44,11 +47,11 @@ Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda grad, a: grad * -sin(a))
 Tan = _unary("Tan", lambda xp, a: xp.tan(a), lambda grad, result: grad * (1 + result * result), saves="result")
 Asin = _unary("Asin", lambda xp, a: xp.arcsin(a), lambda grad, a: grad * rsqrt(1 - a * a))
 Acos = _unary("Acos", lambda xp, a: xp.arccos(a), lambda grad, a: grad * -rsqrt(1 - a * a))
-Atan = _unary("Atan", lambda xp, a: xp.arctan(a), lambda grad, a: grad / (1 + a * a))
+Atan = _unary("Atan", lambda xp, a: xp.arctan(a), lambda grad, a: grad / (1 + a * a), on_arrays=True)
 Sinh = _unary("Sinh", lambda xp, a: xp.sinh(a), lambda grad, a: grad * cosh(a))
 Cosh = _unary("Cosh", lambda xp, a: xp.cosh(a), lambda grad, a: grad * sinh(a))
 Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, result: grad * (1 - result * result), saves="result",
-              silent=False)
+              silent=False, on_arrays=True)
 Asinh = _unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda grad, a: grad * rsqrt(a * a + 1))
 Acosh = _unary("Acosh", lambda xp, a: xp.arccosh(a), lambda grad, a: grad * rsqrt(a * a - 1))
 Atanh = _unary("Atanh", lambda xp, a: xp.arctanh(a), lambda grad, a: grad / (1 - a * a))
@@ -95,6 +98,12 @@ class Sigmoid(Primitive):
         result, = ctx.saved_tensors
         return grad * result * (1 - result)
 
+    @staticmethod
+    @_quiet
+    def array_backward(ctx, grad):
+        result, = ctx.saved_arrays
+        return grad * result * (1 - result)
+
 
 class Logit(Primitive):
     @staticmethod
@@ -124,6 +133,11 @@ class Relu(Primitive):
     def backward(ctx, grad):
         result, = ctx.saved_tensors
         return ReluGrad.apply(grad, result)
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        result, = ctx.saved_arrays
+        return grad * (result > 0)   # as ReluGrad's forward
 
 
 class ReluGrad(Primitive):
