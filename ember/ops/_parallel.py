@@ -5,9 +5,13 @@ separate cores, as PyTorch's OpenMP loops do (matrix products are threaded by th
 ``ember.get_num_threads()`` threads: ``OMP_NUM_THREADS`` when set, else the cores this process may use, and
 ``ember.set_num_threads`` changes it.
 """
+import contextvars
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import numpy
 
 _state = {"threads": None, "pool": None}
 _lock = threading.Lock()
@@ -63,7 +67,8 @@ def parallel_for(count, work, grain=1):
         return
     bounds = [count * i // chunks for i in range(chunks + 1)]
     pool = _pool()
-    futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
+    # each chunk runs in a copy of the caller's context: NumPy's error state (``quiet``) lives in a context variable
+    futures = [pool.submit(contextvars.copy_context().run, work, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
     _inside.active = True
     try:
         work(bounds[0], bounds[1])
@@ -72,6 +77,78 @@ def parallel_for(count, work, grain=1):
         for future in futures:
             future.result()
 
+
+
+MIN_ELEMENTS = 1 << 17
+"""Elements per chunk at least: an array under twice this runs in one call, as the pool's hand-off (~40 us) would
+cost more than a second core gives (so the per-op overhead of small tensors is one size check)."""
+
+
+def parts(count, size, work):
+    """Calls ``work(start, stop)`` on parts of ``range(count)``, at once when the whole work touches ``size``
+    elements or more than twice ``MIN_ELEMENTS``, else once on all of it."""
+    parallel_for(count, work, -(-MIN_ELEMENTS * count // max(size, 1)))
+
+
+def map_chunks(work, out, *operands):
+    """Calls ``work(out_part, *operand_parts)`` on parts of the NumPy array ``out`` cut along its first axis longer
+    than 1, at once when ``out`` is large; each operand (broadcasting against ``out``) is cut alike where it spans
+    that axis and passed whole where it broadcasts. ``work`` must compute each element of its part from the same
+    elements of the operands alone (elementwise, or reducing along other axes): then any cut gives the same bits.
+    Returns ``out``."""
+    size = out.size
+    if size < 2 * MIN_ELEMENTS or num_threads() == 1:
+        work(out, *operands)
+        return out
+    axis = next(i for i, n in enumerate(out.shape) if n > 1)
+    length, before = out.shape[axis], (slice(None),) * axis
+
+    def run(start, stop):
+        cut = slice(start, stop)
+        work(out[before + (cut,)], *(_cut(operand, axis - out.ndim, length, cut) for operand in operands))
+    parallel_for(length, run, math.ceil(MIN_ELEMENTS * length / size))
+    return out
+
+
+def _cut(operand, axis, length, cut):
+    """The part of ``operand`` along ``axis`` (counted from the end) that ``cut`` takes, or all of it where it
+    broadcasts along that axis (a length of 1, or fewer dims)."""
+    if not isinstance(operand, numpy.ndarray) or operand.ndim < -axis or operand.shape[axis] != length:
+        return operand
+    return operand[(Ellipsis, cut) + (slice(None),) * (-axis - 1)]
+
+
+def ufunc(function, *operands, out=None, **kwargs):
+    """``function(*operands, out=out, **kwargs)`` for a NumPy ufunc of one output, in parts at once when the result
+    is large and every array operand C-contiguous (so the new result has the layout the one call gives); ``out``
+    may be an operand itself, but must not otherwise overlap one."""
+    if out is None:
+        size = 0
+        for operand in operands:
+            if isinstance(operand, numpy.ndarray):
+                if not operand.flags.c_contiguous:
+                    return function(*operands, **kwargs)
+                size = max(size, operand.size)
+        if size < 2 * MIN_ELEMENTS or num_threads() == 1:
+            return function(*operands, **kwargs)
+        shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
+        empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
+        out = numpy.empty(shape, empty.dtype)
+    elif not isinstance(out, numpy.ndarray):
+        return function(*operands, out=out, **kwargs)
+    return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
+
+
+def assign(target, source):
+    """``target[...] = source`` (a copy, broadcasting and casting as indexing does), in parts at once when large."""
+    if not isinstance(target, numpy.ndarray):
+        target[...] = source
+        return target
+    return map_chunks(_assign, target, source)
+
+
+def _assign(target, source):
+    target[...] = source
 
 def _forget_pool_after_fork():
     # A forked child (a DataLoader worker) has none of the parent's threads: start a fresh pool if it needs one.
