@@ -238,12 +238,16 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         rows = _depthwise_weight(xp, source, g, live, groups)
     else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
         rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
+    # a new array of the weight's shape that owns its memory: the engine hands it out as the gradient uncopied
     K = math.prod(weight_shape[2:])
     if len(live) == K:
-        return rows.reshape(weight_shape)
-    result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
-    result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
-    return result.reshape(weight_shape)
+        result = xp.empty(weight_shape, dtype=rows.dtype)
+        _parallel.assign(result.reshape(rows.shape), rows)
+    else:
+        result = xp.zeros(weight_shape, dtype=rows.dtype)
+        result.reshape(weight_shape[:2] + (K,))[:, :, [k for k, _ in live]] = \
+            rows.reshape(weight_shape[:2] + (len(live),))
+    return result
 
 
 def _depthwise(w, groups):
