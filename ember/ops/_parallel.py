@@ -91,13 +91,13 @@ def parts(count, size, work):
 
 
 def map_chunks(work, out, *operands):
-    """Calls ``work(out_part, *operand_parts)`` on parts of the NumPy array ``out`` cut along its first axis longer
-    than 1, at once when ``out`` is large; each operand (broadcasting against ``out``) is cut alike where it spans
+    """Calls ``work(out_part, *operand_parts)`` on parts of ``out`` cut along its first axis longer than 1, at once
+    when ``out`` is a large NumPy array (other arrays, as CuPy's, are passed whole); each operand (broadcasting against ``out``) is cut alike where it spans
     that axis and passed whole where it broadcasts. ``work`` must compute each element of its part from the same
     elements of the operands alone (elementwise, or reducing along other axes): then any cut gives the same bits.
     Returns ``out``."""
     size = out.size
-    if size < 2 * MIN_ELEMENTS or num_threads() == 1:
+    if size < 2 * MIN_ELEMENTS or num_threads() == 1 or not isinstance(out, numpy.ndarray):
         work(out, *operands)
         return out
     axis = next(i for i, n in enumerate(out.shape) if n > 1)
@@ -134,21 +134,17 @@ def ufunc(function, *operands, out=None, **kwargs):
         shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
         empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
         out = numpy.empty(shape, empty.dtype)
-    elif not isinstance(out, numpy.ndarray):
-        return function(*operands, out=out, **kwargs)
     return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
 
 
 def assign(target, source):
     """``target[...] = source`` (a copy, broadcasting and casting as indexing does), in parts at once when large."""
-    if not isinstance(target, numpy.ndarray):
-        target[...] = source
-        return target
     return map_chunks(_assign, target, source)
 
 
 def _assign(target, source):
     target[...] = source
+
 
 def _forget_pool_after_fork():
     # A forked child (a DataLoader worker) has none of the parent's threads: start a fresh pool if it needs one.

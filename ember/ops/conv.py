@@ -161,12 +161,14 @@ def _grouped(xp, g, groups, batch_last):
     return _parallel.assign(_buffers.empty(xp, moved.shape, g.dtype), moved).reshape(groups, O // groups, -1)
 
 
-def _grouped_weight(w, groups, live):
+def _grouped_weight(xp, w, groups, live):
     """w (O, C/G, *k) as (G, O/G, C/G * K) of the ``live`` offsets, matching the columns' rows."""
     O, C = w.shape[:2]
     K = math.prod(w.shape[2:])
     if len(live) < K:
-        w = w.reshape(O, C, K)[:, :, [k for k, _ in live]]
+        taken = [k for k, _ in live]
+        w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part),
+                                 xp.empty((O, C, len(live)), w.dtype), w.reshape(O, C, K))
     return w.reshape(groups, O // groups, C * len(live))
 
 
@@ -189,7 +191,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
         y = _depthwise_forward(xp, source, w, live, out)
     else:
         source = _columns(xp, source, live, out, groups, batch_last)
-        weight = _grouped_weight(w, groups, live)
+        weight = _grouped_weight(xp, w, groups, live)
         y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source) if keep else y
@@ -205,7 +207,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(w, groups):
         return _depthwise_input(xp, g, w, live, input_shape, padding)
     batch_last = _batch_last(out, groups, w)
-    weight, g = _grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
+    weight, g = _grouped_weight(xp, w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
@@ -244,9 +246,14 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         result = xp.empty(weight_shape, dtype=rows.dtype)
         _parallel.assign(result.reshape(rows.shape), rows)
     else:
-        result = xp.zeros(weight_shape, dtype=rows.dtype)
-        result.reshape(weight_shape[:2] + (K,))[:, :, [k for k, _ in live]] = \
-            rows.reshape(weight_shape[:2] + (len(live),))
+        result = xp.empty(weight_shape, dtype=rows.dtype)
+        taken = [k for k, _ in live]
+
+        def scatter(part, rows):
+            part.fill(0)
+            part[:, :, taken] = rows
+        _parallel.map_chunks(scatter, result.reshape(weight_shape[:2] + (K,)),
+                             rows.reshape(weight_shape[:2] + (len(live),)))
     return result
 
 

@@ -169,3 +169,21 @@ def test_elementwise_results_keep_dtype_and_layout():
 
 def test_a_chunk_keeps_the_callers_floating_point_error_state(split):
     split(lambda lib, x: x / lib.zeros(()), np.array([[1.0, 0.0, -1.0]] * 30, np.float32), grad=False)
+
+
+@pytest.mark.parametrize("size,stride", [(2, 2), (1, 1)])
+def test_conv2d_of_maps_smaller_than_the_kernel_keeps_only_live_offsets(split, size, stride):
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=stride, padding=1), _random(3, 6, size, size),
+          _random(5, 6, 3, 3))
+
+
+def test_sgd_momentum_step(split):
+    def build(lib, w):
+        w = w.clone().requires_grad_()
+        optimizer = lib.optim.SGD([w], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (w * w * w).sum().backward()
+            optimizer.step()
+        return w * 1
+    split(build, _random(7, 30), grad=False)
