@@ -123,18 +123,47 @@ def ufunc(function, *operands, out=None, **kwargs):
     is large and every array operand C-contiguous (so the new result has the layout the one call gives); ``out``
     may be an operand itself, but must not otherwise overlap one."""
     if out is None:
-        size = 0
-        for operand in operands:
-            if isinstance(operand, numpy.ndarray):
-                if not operand.flags.c_contiguous:
-                    return function(*operands, **kwargs)
-                size = max(size, operand.size)
-        if size < 2 * MIN_ELEMENTS or num_threads() == 1:
+        out = _result(function, operands, kwargs)
+        if out is None:
             return function(*operands, **kwargs)
-        shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
-        empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
-        out = numpy.empty(shape, empty.dtype)
     return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
+
+
+def _result(function, operands, kwargs):
+    """A new C-contiguous array for ``function(*operands)``'s result where it is large and every array operand
+    C-contiguous (the layout the one call would give it), else None."""
+    size = 0
+    for operand in operands:
+        if isinstance(operand, numpy.ndarray):
+            if not operand.flags.c_contiguous:
+                return None
+            size = max(size, operand.size)
+    if size < 2 * MIN_ELEMENTS:
+        return None
+    shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
+    empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
+    return numpy.empty(shape, empty.dtype)
+
+
+BLOCK = 1 << 15
+"""Elements per block of a kernel that has no ``out`` (``where``): each block's result is copied into place while
+it is still in cache."""
+
+
+def where(xp, condition, a, b):
+    """``xp.where(condition, a, b)``; for large NumPy arrays in parts at once (``numpy.where`` has no ``out``, so
+    each part is computed in cache-sized blocks and copied into place)."""
+    out = _result(numpy.where, (condition, a, b), {}) if xp is numpy else None
+    if out is None:
+        return xp.where(condition, a, b)
+    return map_chunks(_where_into, out, condition, a, b)
+
+
+def _where_into(out, condition, a, b):
+    rows = max(1, BLOCK * out.shape[0] // out.size)
+    for start in range(0, out.shape[0], rows):
+        cut = slice(start, start + rows)
+        out[cut] = numpy.where(*(_cut(o, -out.ndim, out.shape[0], cut) for o in (condition, a, b)))
 
 
 def assign(target, source):

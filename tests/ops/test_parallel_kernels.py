@@ -19,6 +19,7 @@ def split(monkeypatch):
     """Returns run(build): build(lib, inputs) -> output, evaluated on 1 and 3 threads; asserts bit equality."""
     before = _parallel.num_threads()
     monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)
+    monkeypatch.setattr(_parallel, "BLOCK", 16)
     workers = set()
     parallel_for = _parallel.parallel_for
 
@@ -187,3 +188,9 @@ def test_sgd_momentum_step(split):
             optimizer.step()
         return w * 1
     split(build, _random(7, 30), grad=False)
+
+
+def test_where_with_broadcast_operands(split):
+    def build(lib, x, y):
+        return lib.where(x > 0, x, y * 2) + lib.where(y > 0, 1.5, x)
+    split(build, _random(9, 7, 5), _random(7, 1, seed=1))
