@@ -194,3 +194,23 @@ def test_where_with_broadcast_operands(split):
     def build(lib, x, y):
         return lib.where(x > 0, x, y * 2) + lib.where(y > 0, 1.5, x)
     split(build, _random(9, 7, 5), _random(7, 1, seed=1))
+
+
+class _ThreadCounts(ember.utils.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return ember.tensor([_parallel.num_threads(), ember.get_num_threads()])
+
+
+@pytest.mark.timeout(120)
+def test_dataloader_workers_run_single_threaded():
+    before = _parallel.num_threads()
+    _parallel.set_num_threads(2)
+    try:
+        counts = next(iter(ember.utils.data.DataLoader(_ThreadCounts(), batch_size=4, num_workers=1)))
+        assert counts.tolist() == [[1, 1]] * 4
+        assert _parallel.num_threads() == 2
+    finally:
+        _parallel.set_num_threads(before)
