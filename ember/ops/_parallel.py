@@ -79,6 +79,7 @@ def parallel_for(count, work, grain=1):
 
 
 
+_ndarray = numpy.ndarray
 MIN_ELEMENTS = 1 << 17
 """Elements per chunk at least: an array under twice this runs in one call, as the pool's hand-off (~40 us) would
 cost more than a second core gives (so the per-op overhead of small tensors is one size check)."""
@@ -123,6 +124,11 @@ def ufunc(function, *operands, out=None, **kwargs):
     is large and every array operand C-contiguous (so the new result has the layout the one call gives); ``out``
     may be an operand itself, but must not otherwise overlap one."""
     if out is None:
+        for operand in operands:   # small arrays return at once: this is every op's per-call cost
+            if type(operand) is _ndarray and operand.size >= 2 * MIN_ELEMENTS:
+                break
+        else:
+            return function(*operands, **kwargs)
         out = _result(function, operands, kwargs)
         if out is None:
             return function(*operands, **kwargs)
@@ -153,7 +159,10 @@ it is still in cache."""
 def where(xp, condition, a, b):
     """``xp.where(condition, a, b)``; for large NumPy arrays in parts at once (``numpy.where`` has no ``out``, so
     each part is computed in cache-sized blocks and copied into place)."""
-    out = _result(numpy.where, (condition, a, b), {}) if xp is numpy else None
+    out = None
+    if xp is numpy and max(getattr(condition, "size", 0), getattr(a, "size", 0), getattr(b, "size", 0)) >= \
+            2 * MIN_ELEMENTS:
+        out = _result(numpy.where, (condition, a, b), {})
     if out is None:
         return xp.where(condition, a, b)
     return map_chunks(_where_into, out, condition, a, b)
