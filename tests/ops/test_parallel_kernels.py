@@ -66,11 +66,11 @@ def _random(*shape, seed=0):
 
 @pytest.mark.parametrize("batch", [1, 5, 0])
 @pytest.mark.parametrize("options", [
-    dict(kernel=5, padding=2),                     # 5x5, wide map: columns from (C, N, *s)
-    dict(kernel=3, stride=2, padding=1),           # strided, narrow map: batch-last columns
-    dict(kernel=3, padding=1, groups=2),
-    dict(kernel=3, padding=1, groups=4, depthwise=True),
-    dict(kernel=1),
+    {"kernel": 5, "padding": 2},                          # 5x5, wide map: columns from (C, N, *s)
+    {"kernel": 3, "stride": 2, "padding": 1},             # strided, narrow map: batch-last columns
+    {"kernel": 3, "padding": 1, "groups": 2},
+    {"kernel": 3, "padding": 1, "groups": 4, "depthwise": True},
+    {"kernel": 1},
 ])
 def test_conv2d(split, batch, options):
     channels = 4 if options.get("depthwise") or options.get("groups") else 3
