@@ -9,6 +9,7 @@ so results are bit-identical to one thread.
 """
 import contextvars
 import functools
+import itertools
 import math
 import os
 import queue
@@ -47,8 +48,8 @@ def set_num_threads(count):
 
 
 class _Pool:
-    """Daemon threads serving (job, done lock, errors) from one queue: a hand-off costs a queue put and a lock
-    release (~2x cheaper than an executor's futures, which sets how small a kernel may be and still be split)."""
+    """Daemon threads serving jobs from one queue: a hand-off costs a queue put and a lock release (~2x cheaper
+    than an executor's futures, which sets how small a kernel may be and still be split)."""
 
     def __init__(self, workers):
         self.jobs = queue.SimpleQueue()
@@ -62,20 +63,11 @@ class _Pool:
             job = self.jobs.get()
             if job is None:
                 return
-            run, done, errors = job
-            try:
-                run()
-            except BaseException as error:  # noqa: BLE001 (handed to the caller, which raises it)
-                errors.append(error)
-            finally:
-                done.release()
+            job()
 
-    def submit(self, run):
-        """Queues ``run()``; returns (lock released when it is done, list that will hold its error)."""
-        done, errors = threading.Lock(), []
-        done.acquire()
-        self.jobs.put((run, done, errors))
-        return done, errors
+    def submit(self, job):
+        """Queues ``job()``, which must not raise (``parallel_for``'s helpers hand their errors over)."""
+        self.jobs.put(job)
 
     def shutdown(self):
         for _ in range(self.workers):
@@ -94,27 +86,52 @@ def _pool():
 
 def parallel_for(count, work, grain=1):
     """Calls ``work(start, stop)`` on disjoint ranges that cover ``range(count)``, at once on up to
-    ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done."""
+    ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done.
+
+    Ranges are claimed, not assigned: the calling thread runs the first and then any that no pool thread has taken
+    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting."""
     chunks = min(num_threads(), count // max(grain, 1))
     if chunks <= 1 or getattr(_inside, "active", False):
         work(0, count)
         return
     bounds = [count * i // chunks for i in range(chunks + 1)]
+    claims = itertools.count()   # next() is atomic under the GIL: each range is claimed once
+    done = [threading.Lock() for _ in range(chunks)]
+    for lock in done:
+        lock.acquire()
+    errors = []
+
+    def helper():
+        for i in iter(claims.__next__, None):
+            if i >= chunks:
+                return
+            try:
+                work(bounds[i], bounds[i + 1])
+            except BaseException as error:  # noqa: BLE001 (handed to the caller, which raises it)
+                errors.append(error)
+            finally:
+                done[i].release()
     pool = _pool()
-    # each chunk runs in a copy of the caller's context: NumPy's error state (``quiet``) lives in a context variable
-    pending = [pool.submit(functools.partial(contextvars.copy_context().run, work, bounds[i], bounds[i + 1]))
-               for i in range(1, chunks)]
+    for _ in range(chunks - 1):   # each in a copy of the caller's context: NumPy's error state is a context variable
+        pool.submit(functools.partial(contextvars.copy_context().run, helper))
+    ran = set()
     _inside.active = True
     try:
-        work(bounds[0], bounds[1])
+        for i in iter(claims.__next__, None):
+            if i >= chunks:
+                break
+            ran.add(i)
+            work(bounds[i], bounds[i + 1])
     finally:
         _inside.active = False
-        for done, _ in pending:
-            done.acquire()
-    for _, errors in pending:
-        if errors:
-            raise errors[0]
-
+        for i in iter(claims.__next__, None):   # after an error: no thread may start another range
+            if i >= chunks:
+                break
+            ran.add(i)
+        for i in set(range(chunks)) - ran:   # ranges pool threads claimed: they are running or done
+            done[i].acquire()
+    if errors:
+        raise errors[0]
 
 _ndarray = numpy.ndarray
 MIN_ELEMENTS = 1 << 17
