@@ -9,6 +9,8 @@ import sys
 import threading
 from collections import OrderedDict
 
+from . import _parallel
+
 MAX_SHAPES = 64
 """Shapes kept (least recently used dropped first): a training loop uses a few per layer."""
 PER_SHAPE = 4
@@ -50,6 +52,4 @@ def empty(xp, shape, dtype):
 
 def zeros(xp, shape, dtype):
     """A zero-filled array of ``shape`` and ``dtype``, reused from the pool when one is free."""
-    array = empty(xp, shape, dtype)
-    array.fill(0)
-    return array
+    return _parallel.assign(empty(xp, shape, dtype), 0)

@@ -3,11 +3,19 @@
 NumPy releases the GIL inside ufunc loops and array copies, so the chunks of an elementwise or copy kernel run on
 separate cores, as PyTorch's OpenMP loops do (matrix products are threaded by the BLAS already). The pool has
 ``ember.get_num_threads()`` threads: ``OMP_NUM_THREADS`` when set, else the cores this process may use, and
-``ember.set_num_threads`` changes it.
+``ember.set_num_threads`` changes it. ``map_chunks`` (and ``ufunc``, ``assign``, ``where`` on it) cut an array
+kernel into parts along one axis; each part computes its elements from the same inputs as the whole call does,
+so results are bit-identical to one thread.
 """
+import contextvars
+import functools
+import itertools
+import math
 import os
+import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+
+import numpy
 
 _state = {"threads": None, "pool": None}
 _lock = threading.Lock()
@@ -36,11 +44,34 @@ def set_num_threads(count):
     with _lock:
         _state["threads"], pool, _state["pool"] = count, _state["pool"], None
     if pool is not None:
-        pool.shutdown(wait=False)
+        pool.shutdown()
 
 
-def _mark_inside():
-    _inside.active = True
+class _Pool:
+    """Daemon threads serving jobs from one queue: a hand-off costs a queue put and a lock release (~2x cheaper
+    than an executor's futures, which sets how small a kernel may be and still be split)."""
+
+    def __init__(self, workers):
+        self.jobs = queue.SimpleQueue()
+        for i in range(workers):
+            threading.Thread(target=self._serve, name=f"ember-intraop_{i}", daemon=True).start()
+        self.workers = workers
+
+    def _serve(self):
+        _inside.active = True
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            job()
+
+    def submit(self, job):
+        """Queues ``job()``, which must not raise (``parallel_for``'s helpers hand their errors over)."""
+        self.jobs.put(job)
+
+    def shutdown(self):
+        for _ in range(self.workers):
+            self.jobs.put(None)
 
 
 def _pool():
@@ -48,29 +79,164 @@ def _pool():
     if pool is None:
         with _lock:
             if _state["pool"] is None:
-                _state["pool"] = ThreadPoolExecutor(max(1, num_threads() - 1), thread_name_prefix="ember-intraop",
-                                                    initializer=_mark_inside)
+                _state["pool"] = _Pool(max(1, num_threads() - 1))
             pool = _state["pool"]
     return pool
 
 
 def parallel_for(count, work, grain=1):
     """Calls ``work(start, stop)`` on disjoint ranges that cover ``range(count)``, at once on up to
-    ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done."""
+    ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done.
+
+    Ranges are claimed, not assigned: the calling thread runs the first and then any that no pool thread has taken
+    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting."""
     chunks = min(num_threads(), count // max(grain, 1))
     if chunks <= 1 or getattr(_inside, "active", False):
         work(0, count)
         return
     bounds = [count * i // chunks for i in range(chunks + 1)]
+    claims = itertools.count()   # next() is atomic under the GIL: each range is claimed once
+    done = [threading.Lock() for _ in range(chunks)]
+    for lock in done:
+        lock.acquire()
+    errors = []
+
+    def helper():
+        for i in iter(claims.__next__, None):
+            if i >= chunks:
+                return
+            try:
+                work(bounds[i], bounds[i + 1])
+            except BaseException as error:  # noqa: BLE001 (handed to the caller, which raises it)
+                errors.append(error)
+            finally:
+                done[i].release()
     pool = _pool()
-    futures = [pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, chunks)]
+    for _ in range(chunks - 1):   # each in a copy of the caller's context: NumPy's error state is a context variable
+        pool.submit(functools.partial(contextvars.copy_context().run, helper))
+    ran = set()
     _inside.active = True
     try:
-        work(bounds[0], bounds[1])
+        for i in iter(claims.__next__, None):
+            if i >= chunks:
+                break
+            ran.add(i)
+            work(bounds[i], bounds[i + 1])
     finally:
         _inside.active = False
-        for future in futures:
-            future.result()
+        for i in iter(claims.__next__, None):   # after an error: no thread may start another range
+            if i >= chunks:
+                break
+            ran.add(i)
+        for i in set(range(chunks)) - ran:   # ranges pool threads claimed: they are running or done
+            done[i].acquire()
+    if errors:
+        raise errors[0]
+
+_ndarray = numpy.ndarray
+MIN_ELEMENTS = 1 << 17
+"""Elements per chunk at least: an array under twice this runs in one call, as the pool's hand-off (~15 us on a
+quiet host, far more on a loaded one) would cost more than a second core gives (so the per-op overhead of small
+tensors is one size check)."""
+
+
+def parts(count, size, work):
+    """Calls ``work(start, stop)`` on parts of ``range(count)``, at once when the whole work touches ``size``
+    elements or more than twice ``MIN_ELEMENTS``, else once on all of it."""
+    parallel_for(count, work, -(-MIN_ELEMENTS * count // max(size, 1)))
+
+
+def map_chunks(work, out, *operands):
+    """Calls ``work(out_part, *operand_parts)`` on parts of ``out`` cut along its first axis longer than 1, at once
+    when ``out`` is a large NumPy array (other arrays, as CuPy's, are passed whole); each operand (broadcasting against ``out``) is cut alike where it spans
+    that axis and passed whole where it broadcasts. ``work`` must compute each element of its part from the same
+    elements of the operands alone (elementwise, or reducing along other axes): then any cut gives the same bits.
+    Returns ``out``."""
+    size = out.size
+    if size < 2 * MIN_ELEMENTS or num_threads() == 1 or not isinstance(out, numpy.ndarray):
+        work(out, *operands)
+        return out
+    axis = next(i for i, n in enumerate(out.shape) if n > 1)
+    length, before = out.shape[axis], (slice(None),) * axis
+
+    def run(start, stop):
+        cut = slice(start, stop)
+        work(out[before + (cut,)], *(_cut(operand, axis - out.ndim, length, cut) for operand in operands))
+    parallel_for(length, run, math.ceil(MIN_ELEMENTS * length / size))
+    return out
+
+
+def _cut(operand, axis, length, cut):
+    """The part of ``operand`` along ``axis`` (counted from the end) that ``cut`` takes, or all of it where it
+    broadcasts along that axis (a length of 1, or fewer dims)."""
+    if not isinstance(operand, numpy.ndarray) or operand.ndim < -axis or operand.shape[axis] != length:
+        return operand
+    return operand[(Ellipsis, cut) + (slice(None),) * (-axis - 1)]
+
+
+def ufunc(function, *operands, out=None, **kwargs):
+    """``function(*operands, out=out, **kwargs)`` for a NumPy ufunc of one output, in parts at once when the result
+    is large and every array operand C-contiguous (so the new result has the layout the one call gives); ``out``
+    may be an operand itself, but must not otherwise overlap one."""
+    if out is None:
+        for operand in operands:   # small arrays return at once: this is every op's per-call cost
+            if type(operand) is _ndarray and operand.size >= 2 * MIN_ELEMENTS:
+                break
+        else:
+            return function(*operands, **kwargs)
+        out = _result(function, operands, kwargs)
+        if out is None:
+            return function(*operands, **kwargs)
+    return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
+
+
+def _result(function, operands, kwargs):
+    """A new C-contiguous array for ``function(*operands)``'s result where it is large and every array operand
+    C-contiguous (the layout the one call would give it), else None."""
+    size = 0
+    for operand in operands:
+        if isinstance(operand, numpy.ndarray):
+            if not operand.flags.c_contiguous:
+                return None
+            size = max(size, operand.size)
+    if size < 2 * MIN_ELEMENTS:
+        return None
+    shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
+    empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
+    return numpy.empty(shape, empty.dtype)
+
+
+BLOCK = 1 << 15
+"""Elements per block of a kernel that has no ``out`` (``where``): each block's result is copied into place while
+it is still in cache."""
+
+
+def where(xp, condition, a, b):
+    """``xp.where(condition, a, b)``; for large NumPy arrays in parts at once (``numpy.where`` has no ``out``, so
+    each part is computed in cache-sized blocks and copied into place)."""
+    out = None
+    if xp is numpy and max(getattr(condition, "size", 0), getattr(a, "size", 0), getattr(b, "size", 0)) >= \
+            2 * MIN_ELEMENTS:
+        out = _result(numpy.where, (condition, a, b), {})
+    if out is None:
+        return xp.where(condition, a, b)
+    return map_chunks(_where_into, out, condition, a, b)
+
+
+def _where_into(out, condition, a, b):
+    rows = max(1, BLOCK * out.shape[0] // out.size)
+    for start in range(0, out.shape[0], rows):
+        cut = slice(start, start + rows)
+        out[cut] = numpy.where(*(_cut(o, -out.ndim, out.shape[0], cut) for o in (condition, a, b)))
+
+
+def assign(target, source):
+    """``target[...] = source`` (a copy, broadcasting and casting as indexing does), in parts at once when large."""
+    return map_chunks(_assign, target, source)
+
+
+def _assign(target, source):
+    target[...] = source
 
 
 def _forget_pool_after_fork():

@@ -1,11 +1,10 @@
 """Elementwise comparisons and value tests (isnan, isclose, ...); results are bool tensors outside the graph."""
-import operator
-
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import _broadcast_error, composite
 from ._inplace import inplace_method
+from ._parallel import ufunc
 from ._util import promote_pair, tensor_method, write_out
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
@@ -13,17 +12,19 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
 
 
 def _comparison(name, function, symbol):
+    """``input <symbol> other`` as the array module's ufunc named ``function``."""
     def compare(input, other, *, out=None):
         if other is None:   # ``tensor == None`` is plainly False in PyTorch
             return name == "ne"
         a, b = promote_pair(input, other)
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
+        xp = xp_of(a if isinstance(input, Tensor) else b)
         try:
-            result = function(a, b)
+            result = ufunc(getattr(xp, function), a, b)
         except ValueError as error:
             raise _broadcast_error((input, other)) or error
-        return write_out(out, _make(xp_of(a if isinstance(input, Tensor) else b).asarray(result)), name)
+        return write_out(out, _make(xp.asarray(result)), name)
     compare.__name__ = compare.__qualname__ = name
     compare.__doc__ = f"Elementwise ``input {symbol} other`` as a bool tensor, broadcasting."
     compare = composite(name)(compare)
@@ -32,12 +33,12 @@ def _comparison(name, function, symbol):
     return compare
 
 
-eq = _comparison("eq", operator.eq, "==")
-ne = _comparison("ne", operator.ne, "!=")
-lt = _comparison("lt", operator.lt, "<")
-le = _comparison("le", operator.le, "<=")
-gt = _comparison("gt", operator.gt, ">")
-ge = _comparison("ge", operator.ge, ">=")
+eq = _comparison("eq", "equal", "==")
+ne = _comparison("ne", "not_equal", "!=")
+lt = _comparison("lt", "less", "<")
+le = _comparison("le", "less_equal", "<=")
+gt = _comparison("gt", "greater", ">")
+ge = _comparison("ge", "greater_equal", ">=")
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 for _alias, _function in (("greater", gt), ("greater_equal", ge), ("less", lt), ("less_equal", le),
                           ("not_equal", ne)):

@@ -17,11 +17,13 @@ The three primitives below are each other's gradients, so convolutions can be di
 import itertools
 import math
 
+import numpy
+
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers
+from . import _buffers, _parallel
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -76,13 +78,11 @@ def _moved(xp, x, padding, batch_last):
     """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
     moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
     if not any(padding):
-        result = _buffers.empty(xp, moved.shape, x.dtype)
-        result[...] = moved
-        return result
+        return _parallel.assign(_buffers.empty(xp, moved.shape, x.dtype), moved)
     spatial = x.shape[2:]
     result = _buffers.zeros(xp, _positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)),
                                            x.shape[0], batch_last), x.dtype)
-    result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)] = moved
+    _parallel.assign(result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)], moved)
     return result
 
 
@@ -91,14 +91,31 @@ def _positions(leading, spatial, batch, batch_last):
     return leading + (tuple(spatial) + (batch,) if batch_last else (batch,) + tuple(spatial))
 
 
-def _window(spatial, batch_last):
-    """The index of a (C, ...) array in the layout taking the spatial slices ``spatial`` and the whole batch."""
-    return (slice(None),) + (spatial + (slice(None),) if batch_last else (slice(None),) + spatial)
+def _window(spatial, batch_last, parts=(slice(None), slice(None)), offset=()):
+    """The index of a (C, [K,] ...) array in the layout taking the spatial slices ``spatial``, the kernel
+    ``offset`` (none, or one index) and the ``parts`` (channels, batch) slices (all of both by default)."""
+    channels, batch = parts
+    return (channels,) + offset + (spatial + (batch,) if batch_last else (batch,) + spatial)
+
+
+def _in_parts(xp, work, C, N, size):
+    """Runs ``work((channels, batch))`` on parts of the channels, or of the batch where it is the longer of the two,
+    at once on the intra-op threads when the arrays it touches (``size`` elements) are large."""
+    if C >= N:
+        _over(xp, C, size, lambda a, b: work((slice(a, b), slice(None))))
+    else:
+        _over(xp, N, size, lambda a, b: work((slice(None), slice(a, b))))
+
+
+def _over(xp, count, size, work):
+    """``work(start, stop)`` on parts of ``range(count)`` at once for large NumPy arrays (of ``size`` elements)."""
+    _parallel.parts(count, size if xp is numpy else 0, work)
 
 
 def _batch_first(xp, y, batch_last):
     """y (C, *s, N) or (C, N, *s) back as a contiguous (N, C, *s)."""
-    return xp.ascontiguousarray(xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1))
+    moved = xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1)
+    return _parallel.assign(xp.empty(moved.shape, moved.dtype), moved)
 
 
 def _live_offsets(kernel, stride, dilation, out, padding, size):
@@ -128,8 +145,12 @@ def _columns(xp, x, live, out, groups, batch_last):
     if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
     columns = _buffers.empty(xp, _positions((C, len(live)), out, N, batch_last), x.dtype)
-    for i, (_, spatial) in enumerate(live):
-        columns[:, i] = x[_window(spatial, batch_last)]
+    everywhere = tuple(slice(None) for _ in out)
+
+    def cut(parts):
+        for i, (_, spatial) in enumerate(live):
+            columns[_window(everywhere, batch_last, parts, (i,))] = x[_window(spatial, batch_last, parts)]
+    _in_parts(xp, cut, C, N, columns.size)
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
 
 
@@ -137,17 +158,17 @@ def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
     moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
-    result = _buffers.empty(xp, moved.shape, g.dtype)
-    result[...] = moved
-    return result.reshape(groups, O // groups, -1)
+    return _parallel.assign(_buffers.empty(xp, moved.shape, g.dtype), moved).reshape(groups, O // groups, -1)
 
 
-def _grouped_weight(w, groups, live):
+def _grouped_weight(xp, w, groups, live):
     """w (O, C/G, *k) as (G, O/G, C/G * K) of the ``live`` offsets, matching the columns' rows."""
     O, C = w.shape[:2]
     K = math.prod(w.shape[2:])
     if len(live) < K:
-        w = w.reshape(O, C, K)[:, :, [k for k, _ in live]]
+        taken = [k for k, _ in live]
+        w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part),
+                                 xp.empty((O, C, len(live)), w.dtype), w.reshape(O, C, K))
     return w.reshape(groups, O // groups, C * len(live))
 
 
@@ -170,7 +191,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
         y = _depthwise_forward(xp, source, w, live, out)
     else:
         source = _columns(xp, source, live, out, groups, batch_last)
-        weight = _grouped_weight(w, groups, live)
+        weight = _grouped_weight(xp, w, groups, live)
         y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source) if keep else y
@@ -186,15 +207,19 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(w, groups):
         return _depthwise_input(xp, g, w, live, input_shape, padding)
     batch_last = _batch_last(out, groups, w)
-    weight, g = _grouped_weight(w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
+    weight, g = _grouped_weight(xp, w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
         result = _buffers.zeros(xp, _positions((C,), padded, N, batch_last), g.dtype)
-        for i, (_, spatial) in enumerate(live):
-            result[_window(spatial, batch_last)] += columns[:, i]
+        everywhere = tuple(slice(None) for _ in out)
+
+        def fold(parts):
+            for i, (_, spatial) in enumerate(live):
+                result[_window(spatial, batch_last, parts)] += columns[_window(everywhere, batch_last, parts, (i,))]
+        _in_parts(xp, fold, C, N, columns.size)
     if any(padding):
         result = result[_window(tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:])), batch_last)]
     return _batch_first(xp, result, batch_last)
@@ -215,12 +240,21 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         rows = _depthwise_weight(xp, source, g, live, groups)
     else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
         rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
+    # a new array of the weight's shape that owns its memory: the engine hands it out as the gradient uncopied
     K = math.prod(weight_shape[2:])
     if len(live) == K:
-        return rows.reshape(weight_shape)
-    result = xp.zeros(weight_shape[:2] + (K,), dtype=rows.dtype)
-    result[:, :, [k for k, _ in live]] = rows.reshape(weight_shape[:2] + (len(live),))
-    return result.reshape(weight_shape)
+        result = xp.empty(weight_shape, dtype=rows.dtype)
+        _parallel.assign(result.reshape(rows.shape), rows)
+    else:
+        result = xp.empty(weight_shape, dtype=rows.dtype)
+        taken = [k for k, _ in live]
+
+        def scatter(part, rows):
+            part.fill(0)
+            part[:, :, taken] = rows
+        _parallel.map_chunks(scatter, result.reshape(weight_shape[:2] + (K,)),
+                             rows.reshape(weight_shape[:2] + (len(live),)))
+    return result
 
 
 def _depthwise(w, groups):
@@ -234,12 +268,16 @@ def _depthwise_forward(xp, x, w, live, out):
     """Depthwise ``_conv`` on the padded batch-last x (G, *s, N): y (G, m, *out, N) = sum_k w[:, :, k] * x_k."""
     G, m = x.shape[0], w.shape[0] // x.shape[0]
     taps = w.reshape(G, m, -1)
-    broadcast = (G, m) + (1,) * (len(out) + 1)
-    y = _buffers.zeros(xp, (G, m) + tuple(out) + (x.shape[-1],), x.dtype)
+    y = _buffers.empty(xp, (G, m) + tuple(out) + (x.shape[-1],), x.dtype)
     product = _buffers.empty(xp, y.shape, x.dtype)
-    for k, spatial in live:
-        xp.multiply(x[(slice(None),) + spatial][:, None], taps[:, :, k].reshape(broadcast), out=product)
-        y += product
+
+    def part(a, b):
+        tap = (slice(a, b), slice(None)) + (None,) * (len(out) + 1)
+        for i, (k, spatial) in enumerate(live):
+            xp.multiply(x[(slice(a, b),) + spatial][:, None], taps[tap + (k,)], out=product[a:b] if i else y[a:b])
+            if i:
+                y[a:b] += product[a:b]
+    _over(xp, G, y.size * len(live), part)
     return y
 
 
@@ -247,14 +285,18 @@ def _depthwise_input(xp, g, w, live, input_shape, padding):
     """Depthwise ``_conv_input``: each offset's w[:, :, k] * g added back onto the padded input, over all channels."""
     N, G = input_shape[:2]
     m = w.shape[0] // G
-    g = xp.moveaxis(g, 0, -1).reshape((G, m) + g.shape[2:] + (N,))
+    g = _parallel.assign(_buffers.empty(xp, g.shape[1:] + (N,), g.dtype), xp.moveaxis(g, 0, -1))
+    g = g.reshape((G, m) + g.shape[1:])
     taps = w.reshape(G, m, -1)
-    broadcast = (G, m) + (1,) * (g.ndim - 2)
     result = _buffers.zeros(xp, (G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), g.dtype)
     product = _buffers.empty(xp, g.shape, g.dtype)
-    for k, spatial in live:
-        xp.multiply(g, taps[:, :, k].reshape(broadcast), out=product)
-        result[(slice(None),) + spatial] += product.sum(1) if m > 1 else product[:, 0]
+
+    def part(a, b):
+        tap = (slice(a, b), slice(None)) + (None,) * (g.ndim - 2)
+        for k, spatial in live:
+            xp.multiply(g[a:b], taps[tap + (k,)], out=product[a:b])
+            result[(slice(a, b),) + spatial] += product[a:b].sum(1) if m > 1 else product[a:b, 0]
+    _over(xp, G, g.size * len(live), part)
     if any(padding):
         result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
     return _batch_first(xp, result, True)
@@ -263,11 +305,15 @@ def _depthwise_input(xp, g, w, live, input_shape, padding):
 def _depthwise_weight(xp, x, g, live, groups):
     """Depthwise ``_conv_weight`` rows (G, m, live K): per offset, the sum of x_k * g over positions and batch."""
     m = g.shape[1] // groups
-    g = xp.ascontiguousarray(xp.moveaxis(g, 0, -1)).reshape(groups, m, -1)
+    g = _parallel.assign(_buffers.empty(xp, g.shape[1:] + g.shape[:1], g.dtype), xp.moveaxis(g, 0, -1))
+    g = g.reshape(groups, m, -1)
     rows = xp.empty((groups, m, len(live)), dtype=g.dtype)
-    for i, (_, spatial) in enumerate(live):
-        window = xp.ascontiguousarray(x[(slice(None),) + spatial]).reshape(groups, 1, -1)
-        rows[:, :, i] = xp.einsum("gmp,gmp->gm", xp.broadcast_to(window, g.shape), g)
+
+    def part(a, b):
+        for i, (_, spatial) in enumerate(live):
+            window = xp.ascontiguousarray(x[(slice(a, b),) + spatial]).reshape(b - a, 1, -1)
+            rows[a:b, :, i] = xp.einsum("gmp,gmp->gm", xp.broadcast_to(window, g[a:b].shape), g[a:b])
+    _over(xp, groups, g.size * len(live), part)
     return rows
 
 

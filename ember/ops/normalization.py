@@ -2,10 +2,13 @@
 gradients (and second gradients) follow from the ops they are made of."""
 import functools
 
+import numpy
+
 from .. import _backend
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
+from . import _parallel
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
 
@@ -38,18 +41,25 @@ class BatchNormTraining(Primitive):
         xp = ctx.xp
         axes, shape = _reduced_axes(x)
         count = x.size // x.shape[1]
-        mean = x.mean(axes)
-        centered = x - mean.reshape(shape)
-        var = _channel_dot(xp, centered, centered) / count
-        invstd = 1 / xp.sqrt(var + eps)
-        scale = invstd if weight is None else invstd * weight
-        centered *= scale.reshape(shape)
-        if bias is not None:
-            centered += bias.reshape(shape)
+        result = xp.empty(x.shape, x.dtype if x.dtype.kind == "f" else xp.float64)   # as x - x.mean() is
+        statistics = {}
+
+        def part(a, b):   # channels a:b, each normalized by its own statistics alone
+            mean = x[:, a:b].mean(axes)
+            centered = xp.subtract(x[:, a:b], mean.reshape(shape), out=result[:, a:b])
+            var = _channel_dot(xp, centered, centered) / count
+            invstd = 1 / xp.sqrt(var + eps)
+            scale = invstd if weight is None else invstd * weight[a:b]
+            centered *= scale.reshape(shape)
+            if bias is not None:
+                centered += bias[a:b].reshape(shape)
+            statistics[a] = mean, var, invstd
+        _over_channels(xp, x, part)
+        mean, var, invstd = _joined(xp, statistics)
         ctx.save_for_backward(x, weight)
         ctx.statistics = mean, invstd, eps
         ctx.mark_non_differentiable(mean, var)
-        return centered, mean, var
+        return result, mean, var
 
     @staticmethod
     def backward(ctx, grad, _mean_grad, _var_grad):
@@ -70,16 +80,35 @@ def _batch_norm_arrays_grad(g, x, weight, mean, invstd, needs_x):
     xp = _backend.xp_of(g)
     axes, shape = _reduced_axes(x)
     count = x.size // x.shape[1]
-    grad_b = g.sum(axes)
-    normalized = (x - mean.reshape(shape)) * invstd.reshape(shape)
-    grad_w = _channel_dot(xp, g, normalized)
-    if not needs_x:
-        return None, grad_w, grad_b
-    scale = invstd if weight is None else invstd * weight
-    normalized *= (-grad_w / count * scale).reshape(shape)
-    normalized += g * scale.reshape(shape)
-    normalized -= (grad_b / count * scale).reshape(shape)
-    return normalized, grad_w, grad_b
+    grad_x = xp.empty(x.shape, xp.result_type(x, mean, invstd)) if needs_x else None
+    sums = {}
+
+    def part(a, b):   # channels a:b, whose gradients need only their own sums
+        grad_b = g[:, a:b].sum(axes)
+        normalized = xp.subtract(x[:, a:b], mean[a:b].reshape(shape), out=None if grad_x is None else grad_x[:, a:b])
+        normalized *= invstd[a:b].reshape(shape)
+        grad_w = _channel_dot(xp, g[:, a:b], normalized)
+        sums[a] = grad_w, grad_b
+        if grad_x is not None:
+            scale = invstd[a:b] if weight is None else invstd[a:b] * weight[a:b]
+            normalized *= (-grad_w / count * scale).reshape(shape)
+            normalized += g[:, a:b] * scale.reshape(shape)
+            normalized -= (grad_b / count * scale).reshape(shape)
+    _over_channels(xp, x, part)
+    grad_w, grad_b = _joined(xp, sums)
+    return grad_x, grad_w, grad_b
+
+
+def _over_channels(xp, x, work):
+    """``work(a, b)`` on parts of x's channels (dim 1), at once on the intra-op threads when x is a large NumPy
+    array: each channel's statistics and result depend on that channel alone, so every part gives the same bits."""
+    _parallel.parts(x.shape[1], x.size if xp is numpy else 0, work)
+
+
+def _joined(xp, pieces):
+    """The per-part tuples of per-channel arrays, keyed by first channel, as one tuple of whole arrays."""
+    ordered = [pieces[a] for a in sorted(pieces)]
+    return tuple(xp.concatenate(arrays) if len(arrays) > 1 else arrays[0] for arrays in zip(*ordered))
 
 
 def _reduced_axes(x):

@@ -11,7 +11,7 @@ import math
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
-from .conv import Convolution, _tuple
+from .conv import Convolution, _in_parts, _tuple
 
 __all__ = []
 
@@ -109,16 +109,30 @@ def _floating(dtype):
 def _window_maximum(xp, x, ranges, out, choose):
     """Each window's maximum over the offsets' ``ranges`` (see ``_offset_ranges``) and, with ``choose``, which
     offset holds it: the first one, or the last NaN (NaN counts as maximum), and never padding, as PyTorch's kernel
-    picks. Whole strided slices, one per offset: no window is copied out and no argmax runs over a few elements."""
+    picks. Whole strided slices, one per offset: no window is copied out and no argmax runs over a few elements.
+    Planes (n, c) are independent, so parts of them run at once on the intra-op threads."""
     shape = x.shape[:2] + tuple(out)
-    everywhere = tuple(slice(0, n) for n in out)
+    best = xp.empty(shape, dtype=x.dtype)
+    which = xp.empty(shape, dtype=xp.uint8 if ranges[-1][0] < 256 else xp.int32) if choose else None
+    _in_parts(xp, lambda parts: _maximum_into(xp, x[parts[::-1]], ranges, best[parts[::-1]],
+                                              None if which is None else which[parts[::-1]]),
+              shape[1], shape[0], x.size)
+    return best, which
+
+
+def _maximum_into(xp, x, ranges, best, which):
+    """``_window_maximum`` of planes x into ``best`` and, unless None, ``which``."""
+    choose, shape = which is not None, best.shape
+    everywhere = tuple(slice(0, n) for n in shape[2:])
     full = [r for r in ranges if r[1][1:] == everywhere]
     if full and full[0] is ranges[0]:   # the first offset meets the input in every window: start from it
-        best, rest = x[ranges[0][2]].copy(), ranges[1:]
+        best[...], rest = x[ranges[0][2]], ranges[1:]
     else:
-        best, rest = xp.full(shape, _lowest(xp, x.dtype), dtype=x.dtype), ranges
-    index_type = xp.uint8 if ranges[-1][0] < 256 else xp.int32
-    which = xp.zeros(shape, dtype=index_type) if choose else None
+        best.fill(_lowest(xp, x.dtype))
+        rest = ranges
+    if choose:
+        which.fill(0)
+        index_type = which.dtype.type
     holds, numbered = (xp.empty(shape, dtype=bool), xp.empty(shape, dtype=index_type)) if choose else (None, None)
     for k, outputs, inputs in rest:
         values, maximum = x[inputs], best[outputs]
@@ -128,7 +142,7 @@ def _window_maximum(xp, x, ranges, out, choose):
             xp.maximum(which[outputs], numbered[outputs], out=which[outputs])
         xp.maximum(maximum, values, out=maximum)   # NaN propagates: it counts as the maximum
     if not choose:
-        return best, None
+        return
     if len(full) < len(ranges) and (best == _lowest(xp, x.dtype)).any():
         lowest = best == _lowest(xp, x.dtype)   # every real element is the lowest value: the first real one wins
         for k, outputs, _ in reversed(ranges):
@@ -136,7 +150,6 @@ def _window_maximum(xp, x, ranges, out, choose):
     if _floating(x.dtype) and xp.isnan(best).any():
         for k, outputs, inputs in ranges:   # ascending, so the last NaN wins
             xp.copyto(which[outputs], k, where=xp.isnan(x[inputs]))
-    return best, which
 
 
 class MaxPool(Primitive):
@@ -176,25 +189,36 @@ class SpreadOffsets(Primitive):
         ranges, spatial, disjoint = geometry
         ctx.geometry = geometry
         ctx.save_for_backward(which)
-        result = xp.zeros(g.shape[:2] + tuple(spatial), dtype=g.dtype)
-        chosen = xp.empty(which.shape, dtype=bool)
+        result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
         masked = bool(xp.isfinite(g).all())   # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN
-        product = None if disjoint or not masked else xp.empty_like(g)
-        for k, outputs, inputs in ranges:
-            xp.equal(which[outputs], k, out=chosen[outputs])
-            target, part, where = result[inputs], g[outputs], chosen[outputs]
-            if not masked:
-                xp.add(target, part, out=target, where=where)
-            elif disjoint:
-                xp.multiply(part, where, out=target)
-            else:
-                xp.add(target, xp.multiply(part, where, out=product[outputs]), out=target)
+
+        def spread(parts):   # planes (n, c) are independent: parts of them run at once
+            index = parts[::-1]
+            _spread_into(xp, g[index], which[index], ranges, disjoint, masked, result[index])
+        _in_parts(xp, spread, g.shape[1], g.shape[0], result.size)
         return result
 
     @staticmethod
     def backward(ctx, grad):
         which, = ctx.saved_tensors
         return SelectOffsets.apply(grad, which, ctx.geometry), None, None
+
+
+def _spread_into(xp, g, which, ranges, disjoint, masked, result):
+    """SpreadOffsets of planes g into ``result``; ``masked``: g is finite everywhere (so multiplying by the mask is
+    exact)."""
+    result.fill(0)
+    chosen = xp.empty(which.shape, dtype=bool)
+    product = None if disjoint or not masked else xp.empty(g.shape, g.dtype)
+    for k, outputs, inputs in ranges:
+        xp.equal(which[outputs], k, out=chosen[outputs])
+        target, part, where = result[inputs], g[outputs], chosen[outputs]
+        if not masked:
+            xp.add(target, part, out=target, where=where)
+        elif disjoint:
+            xp.multiply(part, where, out=target)
+        else:
+            xp.add(target, xp.multiply(part, where, out=product[outputs]), out=target)
 
 
 class SelectOffsets(Primitive):

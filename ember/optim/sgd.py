@@ -1,5 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._backend import xp_of
+from ..ops._parallel import ufunc
 from .optimizer import Optimizer, _check_non_negative, _state_tensor, required
 
 
@@ -33,10 +34,10 @@ class SGD(Optimizer):
             if buffer is None:
                 # copy as an array: arithmetic on 0-d arrays returns scalars, which cannot be updated in place
                 buffer = state["momentum_buffer"] = _state_tensor(xp_of(param).array(grad, dtype=param.dtype))
-            else:
+            else:   # in place, in parts at once on the intra-op threads when large
                 data = buffer._data
-                data *= momentum
+                ufunc(xp_of(data).multiply, data, momentum, out=data)
                 dampening = group["dampening"]
-                data += grad if dampening == 0 else (1 - dampening) * grad
+                ufunc(xp_of(data).add, data, grad if dampening == 0 else (1 - dampening) * grad, out=data)
             grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
-        param -= lr * grad
+        ufunc(xp_of(param).subtract, param, ufunc(xp_of(param).multiply, lr, grad), out=param)

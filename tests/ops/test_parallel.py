@@ -32,10 +32,13 @@ def test_ranges_cover_every_index_once(threads, count, grain, workers):
 
 def test_chunks_run_on_other_threads_and_errors_reach_the_caller(threads):
     _parallel.set_num_threads(2)
-    names = set()
+    names, both = set(), threading.Event()
 
-    def work(start, stop):
+    def work(start, stop):   # the first range waits for the second, so a pool thread must have claimed it
         names.add(threading.current_thread().name)
+        if len(names) == 2:
+            both.set()
+        both.wait(10)
         if start > 0:
             raise ValueError("chunk failed")
     with pytest.raises(ValueError, match="chunk failed"):

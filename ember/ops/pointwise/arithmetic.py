@@ -8,6 +8,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .._inplace import assign_inplace, inplace_method
+from .._parallel import ufunc
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
@@ -34,7 +35,7 @@ class Add(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        return a + b
+        return ufunc(ctx.xp.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -47,7 +48,7 @@ class Sub(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        return a - b
+        return ufunc(ctx.xp.subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,7 +64,7 @@ class Mul(Primitive):
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:
             ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
-        return a * b
+        return ufunc(ctx.xp.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -84,7 +85,7 @@ class Div(Primitive):
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a / b
+        return ufunc(ctx.xp.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):

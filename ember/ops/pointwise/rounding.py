@@ -8,6 +8,8 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
+from .._parallel import ufunc
+from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ..comparison import isfinite, isnan
@@ -238,8 +240,8 @@ class Clamp(Primitive):
     @staticmethod
     def forward(ctx, a, low, high):
         ctx.save_for_backward(a, low, high)
-        result = a if low is None else ctx.xp.maximum(a, low)
-        return result if high is None else ctx.xp.minimum(result, high)
+        result = a if low is None else ufunc(ctx.xp.maximum, a, low)
+        return result if high is None else ufunc(ctx.xp.minimum, result, high)
 
     @staticmethod
     def backward(ctx, grad):
@@ -294,7 +296,7 @@ class Where(Primitive):
     @staticmethod
     def forward(ctx, condition, a, b):
         ctx.save_for_backward(condition)
-        return ctx.xp.where(condition, a, b)
+        return parallel_where(ctx.xp, condition, a, b)
 
     @staticmethod
     def backward(ctx, grad):

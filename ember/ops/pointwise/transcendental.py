@@ -7,6 +7,7 @@ import numpy
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .._inplace import inplace_method
+from .._parallel import ufunc
 from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
@@ -125,7 +126,7 @@ class Logit(Primitive):
 class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.maximum(a, 0).astype(a.dtype, copy=False))
+        result = ctx.xp.asarray(ufunc(ctx.xp.maximum, a, 0).astype(a.dtype, copy=False))
         ctx.save_for_backward(result)
         return result
 
@@ -146,7 +147,7 @@ class ReluGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return grad * (result > 0)
+        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.greater, result, 0))
 
     @staticmethod
     def backward(ctx, grad):

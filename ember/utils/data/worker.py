@@ -125,6 +125,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
     global _worker_info
     where = f"in DataLoader worker process {worker_id}"
     try:
+        ember.set_num_threads(1)   # as PyTorch's workers: the main process's threads already fill the cores
         seed = _seed_worker(base_seed, worker_id)
         _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=dataset)
         init_error = fetcher = None

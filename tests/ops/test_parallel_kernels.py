@@ -1,0 +1,214 @@
+"""Kernels split over the intra-op threads give the same bits as one thread, and PyTorch's values.
+
+Each case runs a forward and backward once on one thread and once on three threads with the split threshold
+lowered to a few elements (so small shapes take the parallel path, cut into uneven parts), then compares the two
+bit for bit and the three-thread result with PyTorch's.
+"""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.ops import _parallel
+
+
+@pytest.fixture
+def split(monkeypatch):
+    """Returns run(build): build(lib, inputs) -> output, evaluated on 1 and 3 threads; asserts bit equality."""
+    before = _parallel.num_threads()
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)
+    monkeypatch.setattr(_parallel, "BLOCK", 16)
+    cuts = []
+    parallel_for = _parallel.parallel_for
+
+    def watched(count, work, grain=1):
+        def record(start, stop):
+            cuts.append((start, stop) != (0, count))
+            work(start, stop)
+        parallel_for(count, record, grain)
+    monkeypatch.setattr(_parallel, "parallel_for", watched)
+
+    def run(build, *arrays, grad=True):
+        results = []
+        for threads in (1, 3):
+            _parallel.set_num_threads(threads)
+            cuts.clear()
+            inputs = [ember.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+            out = build(ember, *inputs)
+            values = [out.detach().numpy().copy()]
+            if grad:
+                out.backward(ember.from_numpy(np.cos(np.arange(out.numel(), dtype=out.detach().numpy().dtype))
+                                              .reshape(out.shape)))
+                values += [t.grad.numpy().copy() for t in inputs if t.requires_grad]
+            results.append(values)
+        assert any(cuts) or not arrays[0].size   # the kernels did run in parts (on whichever thread claimed each)
+        _parallel.set_num_threads(before)
+        for one, three in zip(*results):
+            assert one.dtype == three.dtype and one.shape == three.shape
+            np.testing.assert_array_equal(one.view(np.uint8), three.view(np.uint8))   # bits, not values
+        inputs = [torch.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+        out = build(torch, *inputs)
+        expected = [out.detach().numpy()]
+        if grad:
+            out.backward(torch.from_numpy(np.cos(np.arange(out.numel(), dtype=expected[0].dtype)).reshape(out.shape)))
+            expected += [t.grad.numpy() for t in inputs if t.requires_grad]
+        for got, want in zip(results[1], expected):
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    yield run
+    _parallel.set_num_threads(before)
+
+
+def _random(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("batch", [1, 5, 0])
+@pytest.mark.parametrize("options", [
+    {"kernel": 5, "padding": 2},                          # 5x5, wide map: columns from (C, N, *s)
+    {"kernel": 3, "stride": 2, "padding": 1},             # strided, narrow map: batch-last columns
+    {"kernel": 3, "padding": 1, "groups": 2},
+    {"kernel": 3, "padding": 1, "groups": 4, "depthwise": True},
+    {"kernel": 1},
+])
+def test_conv2d(split, batch, options):
+    channels = 4 if options.get("depthwise") or options.get("groups") else 3
+    groups = options.get("groups", 1)
+    x = _random(batch, channels, 17, 19)
+    w = _random(8, channels // groups, options["kernel"], options["kernel"], seed=1)
+    b = _random(8, seed=2)
+
+    def build(lib, x, w, b):
+        return lib.nn.functional.conv2d(x, w, b, stride=options.get("stride", 1), padding=options.get("padding", 0),
+                                        groups=groups)
+    if batch == 0:
+        split(build, x, w, b, grad=False)
+    else:
+        split(build, x, w, b)
+
+
+def test_conv2d_one_input_channel_splits_the_batch(split):
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=2), _random(7, 1, 20, 20), _random(6, 1, 5, 5))
+
+
+def test_conv2d_of_a_non_contiguous_input(split):
+    x = _random(6, 18, 3, 20)
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x.permute(0, 2, 1, 3), w, padding=1), x, _random(5, 3, 3, 3))
+
+
+def test_conv_transpose2d(split):
+    split(lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, stride=2, padding=1), _random(5, 6, 9, 9),
+          _random(6, 3, 4, 4))
+
+
+@pytest.mark.parametrize("batch", [1, 5])
+@pytest.mark.parametrize("kernel,stride,padding", [(2, 2, 0), (3, 2, 1), (3, 1, 1)])
+def test_max_pool2d(split, batch, kernel, stride, padding):
+    x = _random(batch, 3, 12, 13)
+    x[0, 0, :2, :2] = -np.inf   # a window of lowest values only
+    split(lambda lib, x: lib.nn.functional.max_pool2d(x, kernel, stride, padding), x)
+
+
+def test_max_pool2d_gradient_with_non_finite_values(split):
+    x = _random(4, 3, 8, 8)
+    split(lambda lib, x: lib.nn.functional.max_pool2d(x, 2) * lib.tensor([1.0, float("inf"), 1.0])[:, None, None],
+          x, grad=False)
+
+
+@pytest.mark.parametrize("shape", [(5, 7, 6, 5), (1, 3, 4, 4), (9, 6)])
+def test_batch_norm_training(split, shape):
+    channels = shape[1]
+
+    def build(lib, x, w, b):
+        mean, var = lib.zeros(channels), lib.ones(channels)
+        out = lib.nn.functional.batch_norm(x, mean, var, w, b, training=True)
+        return out + 0 * (mean.sum() + var.sum())
+    split(build, _random(*shape), _random(channels, seed=1), _random(channels, seed=2))
+
+
+def test_batch_norm_without_affine_and_input_gradient(split):
+    split(lambda lib, x: lib.nn.functional.batch_norm(x, None, None, training=True), _random(5, 7, 6, 5))
+
+
+def test_batch_norm_weight_gradient_only(split):
+    def build(lib, w, b):
+        x = lib.tensor(_random(5, 7, 6, 5, seed=3))
+        return lib.nn.functional.batch_norm(x, None, None, w, b, training=True)
+    split(build, _random(7, seed=1), _random(7, seed=2))
+
+
+@pytest.mark.parametrize("activation", ["relu", "relu6", "leaky_relu", "hardtanh"])
+def test_activations(split, activation):
+    split(lambda lib, x: getattr(lib.nn.functional, activation)(x), _random(5, 6, 7, 3))
+
+
+def test_broadcasting_arithmetic_and_comparisons(split):
+    def build(lib, x, bias, scale):
+        y = (x + bias) * scale - x / (scale * scale + 1)
+        return y * (y > 0) + (x <= bias) * 2.0
+    split(build, _random(5, 6, 7, 3), _random(6, 1, 1, seed=1), _random(5, 1, 1, 3, seed=2))
+
+
+def test_elementwise_results_keep_dtype_and_layout():
+    a = np.arange(6 * 7, dtype=np.int32).reshape(6, 7)
+    before = _parallel.num_threads()
+    try:
+        _parallel.set_num_threads(3)
+        for size in (8, _parallel.MIN_ELEMENTS):
+            _parallel.MIN_ELEMENTS, saved = size, _parallel.MIN_ELEMENTS
+            try:
+                result = _parallel.ufunc(np.add, a, 2.5)
+                transposed = _parallel.ufunc(np.multiply, a.T, 2)
+            finally:
+                _parallel.MIN_ELEMENTS = saved
+            assert result.dtype == np.float64 and np.array_equal(result, a + 2.5)
+            assert transposed.strides == (a.T * 2).strides and np.array_equal(transposed, a.T * 2)
+    finally:
+        _parallel.set_num_threads(before)
+
+
+def test_a_chunk_keeps_the_callers_floating_point_error_state(split):
+    split(lambda lib, x: x / lib.zeros(()), np.array([[1.0, 0.0, -1.0]] * 30, np.float32), grad=False)
+
+
+@pytest.mark.parametrize("size,stride", [(2, 2), (1, 1)])
+def test_conv2d_of_maps_smaller_than_the_kernel_keeps_only_live_offsets(split, size, stride):
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=stride, padding=1), _random(3, 6, size, size),
+          _random(5, 6, 3, 3))
+
+
+def test_sgd_momentum_step(split):
+    def build(lib, w):
+        w = w.clone().requires_grad_()
+        optimizer = lib.optim.SGD([w], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            optimizer.zero_grad()
+            (w * w * w).sum().backward()
+            optimizer.step()
+        return w * 1
+    split(build, _random(7, 30), grad=False)
+
+
+def test_where_with_broadcast_operands(split):
+    def build(lib, x, y):
+        return lib.where(x > 0, x, y * 2) + lib.where(y > 0, 1.5, x)
+    split(build, _random(9, 7, 5), _random(7, 1, seed=1))
+
+
+class _ThreadCounts(ember.utils.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        return ember.tensor([_parallel.num_threads(), ember.get_num_threads()])
+
+
+@pytest.mark.timeout(120)
+def test_dataloader_workers_run_single_threaded():
+    before = _parallel.num_threads()
+    _parallel.set_num_threads(2)
+    try:
+        counts = next(iter(ember.utils.data.DataLoader(_ThreadCounts(), batch_size=4, num_workers=1)))
+        assert counts.tolist() == [[1, 1]] * 4
+        assert _parallel.num_threads() == 2
+    finally:
+        _parallel.set_num_threads(before)
