@@ -2,8 +2,8 @@
 
 NumPy releases the GIL inside ufunc loops and array copies, so the chunks of an elementwise or copy kernel run on
 separate cores, as PyTorch's OpenMP loops do (matrix products are threaded by the BLAS already). The pool has
-``ember.get_num_threads()`` threads: ``OMP_NUM_THREADS`` when set, else the cores this process may use, and
-``ember.set_num_threads`` changes it. ``map_chunks`` (and ``ufunc``, ``assign``, ``where`` on it) cut an array
+``OMP_NUM_THREADS`` threads when that is set, else one (the kernels run whole), and ``ember.set_num_threads``
+changes it; it pays off where the BLAS threads sleep between products (``OPENBLAS_THREAD_TIMEOUT=1``). ``map_chunks`` (and ``ufunc``, ``assign``, ``where`` on it) cut an array
 kernel into parts along one axis; each part computes its elements from the same inputs as the whole call does,
 so results are bit-identical to one thread.
 """
@@ -27,9 +27,9 @@ def _default_threads():
         wanted = int(os.environ.get("OMP_NUM_THREADS", "0"))
     except ValueError:
         wanted = 0
-    if wanted > 0:
-        return wanted
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    # One thread unless asked: NumPy's OpenBLAS threads spin on the cores after each product, and a second pool
+    # thread competing with them made every model measured slower (docs/design.md, "Intra-op threads").
+    return wanted if wanted > 0 else 1
 
 
 def num_threads():
