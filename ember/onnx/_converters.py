@@ -140,7 +140,7 @@ def _cast_to(context, value, dtype):
 def _nonzero(context, node):
     if node.named().get("as_tuple") and context.constant(node.named()["as_tuple"]):
         raise OnnxExporterError("Exporting nonzero(as_tuple=True) is not supported; use nonzero() and unbind it")
-    return context.emit("Transpose", [context.emit("NonZero", [context.tensor(node.positional()[0])])], perm=[1, 0])
+    return mask_positions(context, context.tensor(node.positional()[0]))
 
 
 @converter("one_hot")
@@ -390,13 +390,13 @@ def _getitem(context, node):
     items = key_items(context, key)
     mask = boolean_mask(items, x)
     if mask is not None:   # x[mask]: the elements (or rows) where the mask is true
-        return context.emit("GatherND", [context.tensor(x), mask_positions(context, mask)])
+        return context.emit("GatherND", [context.tensor(x), mask_positions(context, context.tensor(mask))])
     return _index(context, context.tensor(x), x.type.shape, items)
 
 
-def mask_positions(context, mask):
-    """The [count, mask rank] int64 positions of a boolean mask's true elements."""
-    return context.emit("Transpose", [context.emit("NonZero", [context.tensor(mask)])], perm=[1, 0])
+def mask_positions(context, name):
+    """The [count, rank] int64 positions of the nonzero (true) elements of the ONNX tensor ``name``."""
+    return context.emit("Transpose", [context.emit("NonZero", [name])], perm=[1, 0])
 
 
 def _index(context, name, shape, items):

@@ -5,7 +5,9 @@ import math
 
 import numpy
 
-from ._converters import _cast_to, _dtype_of, _index, _rank, converter, key_items, mask_positions
+from .. import _dtype
+from ._converters import _args, _cast_to, _dtype_of, _index, _rank, converter, key_items, mask_positions
+from ._export import element_type
 from .errors import OnnxExporterError
 
 _END = 2 ** 62   # a Slice end past any dim
@@ -40,16 +42,12 @@ def _value_of_dtype(context, value, dtype):
 
 def _scatter_positions(context, x, mask, value, reduction):
     """``x`` with ``value`` (broadcast over the selected rows) written at a boolean mask's true positions."""
-    positions = mask_positions(context, mask)
+    positions = mask_positions(context, context.tensor(mask))
     rows = context.emit("Slice", [context.emit("Shape", [positions]), context.ints([0]), context.ints([1])])
     trailing = context.emit("Slice", [_shape(context, x), context.ints([_rank(mask)]), context.ints([_END])])
-    updates = context.emit("Expand", [_value_of_dtype(context, value, _dtype_of_value(x)),
+    updates = context.emit("Expand", [_value_of_dtype(context, value, x.type.dtype),
                                       context.emit("Concat", [rows, trailing], axis=0)])
     return context.emit("ScatterND", [context.tensor(x), positions, updates], **reduction)
-
-
-def _dtype_of_value(value):
-    return value.type.dtype
 
 
 def _reduction(context, accumulate, what):
@@ -74,7 +72,7 @@ def _setitem(context, node):
     flat = context.emit("Range", [context.array(numpy.asarray(0, numpy.int64)), count,
                                   context.array(numpy.asarray(1, numpy.int64))])
     picked = _index(context, context.emit("Reshape", [flat, shape]), x.type.shape, items)
-    updates = context.emit("Expand", [_value_of_dtype(context, value, _dtype_of_value(x)),
+    updates = context.emit("Expand", [_value_of_dtype(context, value, x.type.dtype),
                                       context.emit("Shape", [picked])])
     minus_one = context.ints([-1])
     written = context.emit("ScatterElements", [context.emit("Reshape", [context.tensor(x), minus_one]),
@@ -97,17 +95,12 @@ def _index_put(context, node):
     shapes = {tuple(item.type.shape) for item in items}
     if len(shapes) > 1:
         raise OnnxExporterError(f"index_put exports index tensors of one shape, got {sorted(shapes)}")
-    columns = [context.emit("Unsqueeze", [_cast_to(context, item, _int64()), context.ints([-1])]) for item in items]
+    columns = [context.emit("Unsqueeze", [_cast_to(context, item, _dtype.int64), context.ints([-1])]) for item in items]
     positions = columns[0] if len(columns) == 1 else context.emit("Concat", columns, axis=-1)
     target = context.emit("Concat", [_shape(context, items[0]), context.emit(
         "Slice", [_shape(context, x), context.ints([len(items)]), context.ints([_END])])], axis=0)
-    updates = context.emit("Expand", [_value_of_dtype(context, values, _dtype_of_value(x)), target])
+    updates = context.emit("Expand", [_value_of_dtype(context, values, x.type.dtype), target])
     return context.emit("ScatterND", [context.tensor(x), positions, updates], **reduction)
-
-
-def _int64():
-    from .. import int64
-    return int64
 
 
 def _updates(context, src, index, dtype):
@@ -219,40 +212,39 @@ def _write_through_view(context, node):
     written = context.emit("ScatterElements", [
         context.emit("Reshape", [context.tensor(base), minus_one]),
         context.emit("Reshape", [context.tensor(positions), minus_one]),
-        context.emit("Reshape", [_cast_to(context, value, _dtype_of_value(base)), minus_one])], axis=0)
+        context.emit("Reshape", [_cast_to(context, value, base.type.dtype), minus_one])], axis=0)
     return context.emit("Reshape", [written, _shape(context, base)])
 
 
 @converter("Fill")
 def _fill(context, node):
     x, value = node.positional()[:2]
-    return context.emit("Expand", [_value_of_dtype(context, value, _dtype_of_value(x)), _shape(context, x)])
+    return context.emit("Expand", [_value_of_dtype(context, value, x.type.dtype), _shape(context, x)])
 
 
 @converter("index_select")
 def _index_select(context, node):
-    x, dim, index = _positional_args(node, 3)
+    x, dim, index = _args(node)[:3]
     return context.emit("Gather", [context.tensor(x), context.tensor(index)], axis=context.constant(dim))
 
 
 @converter("take")
 def _take(context, node):
-    x, index = _positional_args(node, 2)
+    x, index = _args(node)[:2]
     flat = context.emit("Reshape", [context.tensor(x), context.ints([-1])])
     return context.emit("Gather", [flat, context.tensor(index)], axis=0)
 
 
 @converter("masked_select")
 def _masked_select(context, node):
-    x, mask = _positional_args(node, 2)
+    x, mask = _args(node)[:2]
     name, mask_name = context.tensor(x), context.tensor(mask)
     if tuple(x.type.shape) != tuple(mask.type.shape):   # broadcast both to their common shape first
         common = context.emit("Shape", [context.emit("Add", [name, context.emit(
-            "Cast", [mask_name], to=_element_type(_dtype_of_value(x)))])])
+            "Cast", [mask_name], to=element_type(x.type.dtype))])])
         name = context.emit("Expand", [name, common])
         mask_name = context.emit("Expand", [mask_name, common])
-    positions = context.emit("Transpose", [context.emit("NonZero", [mask_name])], perm=[1, 0])
-    return context.emit("GatherND", [name, positions])
+    return context.emit("GatherND", [name, mask_positions(context, mask_name)])
 
 
 def _along_dim(context, x, dim, index):
@@ -271,9 +263,9 @@ def _along_dim(context, x, dim, index):
 
 @converter("index_fill", "index_copy", "index_add")
 def _index_write(context, node):
-    x, dim, index, source = _positional_args(node, 4)
+    x, dim, index, source = _args(node)[:4]
     dim = context.constant(dim) % max(_rank(x), 1)
-    dtype = _dtype_of_value(x)
+    dtype = x.type.dtype
     indices, target = _along_dim(context, x, dim, index)
     updates = _value_of_dtype(context, source, dtype)
     reduction = {}
@@ -286,15 +278,6 @@ def _index_write(context, node):
     updates = context.emit("Expand", [updates, target])
     return context.emit("ScatterElements", [context.tensor(x), indices, updates], axis=dim, **reduction)
 
-
-def _positional_args(node, count):
-    args = node.positional() + list(node.named().values())
-    return args[:count]
-
-
-def _element_type(dtype):
-    from ._export import element_type
-    return element_type(dtype)
 
 
 @converter("Unfold")
