@@ -68,16 +68,18 @@ class Mul(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
-                grad * _conj(a) if ctx.needs_input_grad[1] else None)
+        return _product_gradients(ctx, grad, *ctx.saved_tensors)
 
     @staticmethod
     @_quiet
     def array_backward(ctx, grad):
-        a, b = ctx.saved_arrays
-        return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
-                grad * _conj(a) if ctx.needs_input_grad[1] else None)
+        return _product_gradients(ctx, grad, *ctx.saved_arrays)
+
+
+def _product_gradients(ctx, grad, a, b):
+    """Mul's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
+    return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
+            grad * _conj(a) if ctx.needs_input_grad[1] else None)
 
 
 class Div(Primitive):
@@ -89,18 +91,19 @@ class Div(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        grad_a = grad / _conj(b)
-        return (grad_a if ctx.needs_input_grad[0] else None,
-                -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+        return _quotient_gradients(ctx, grad, *ctx.saved_tensors)
 
     @staticmethod
     @_quiet
     def array_backward(ctx, grad):
-        a, b = ctx.saved_arrays
-        grad_a = grad / _conj(b)
-        return (grad_a if ctx.needs_input_grad[0] else None,
-                -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
+        return _quotient_gradients(ctx, grad, *ctx.saved_arrays)
+
+
+def _quotient_gradients(ctx, grad, a, b):
+    """Div's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
+    grad_a = grad / _conj(b)
+    return (grad_a if ctx.needs_input_grad[0] else None,
+            -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
 
 
 def _conj(t):
