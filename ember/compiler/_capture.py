@@ -40,6 +40,7 @@ class Program:
         self.forward = []            # steps: ("primitive" | "composite" | "create" | "fill" | "write", ...)
         self.outputs = None          # the output structure with slots for tensors
         self.output_slots = []       # flat slots of the tensor outputs
+        self.output_detached = []    # per output: whether it took no gradient (a replay through autograd detaches it)
         self.backward = None         # steps of the backward program
         self.grad_in = []            # slot per differentiable output: its incoming gradient
         self.grad_out = []           # per wanted input (tensor inputs then parameters needing grad): slot or None
@@ -92,15 +93,16 @@ class Recorder:
         return slot
 
     def argument(self, obj):
-        """("slot", n) for a tensor or array, ("const", obj) for anything else; refuses untracked arrays."""
+        """("slot", n) for an array, ("slot", n, took no gradient) for a tensor, ("const", obj) for anything else;
+        refuses untracked arrays."""
         array = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, numpy.ndarray) else None
         if array is None:
             if type(obj) in (tuple, list) and _holds_arrays(obj):
                 return ("seq", type(obj), tuple(self.argument(o) for o in obj))
             return ("const", obj)
         slot = self.slots.get(id(array))
-        if slot is not None:
-            return ("slot", slot)
+        if slot is not None:   # a tensor also notes whether it took no gradient (detached, made under no_grad)
+            return ("slot", slot, not obj.requires_grad) if isinstance(obj, Tensor) else ("slot", slot)
         if isinstance(obj, Tensor) and id(obj) in self.constants:
             self.program.checks[id(obj)] = (self.constants[id(obj)], obj)
             return ("const", obj)
@@ -177,7 +179,7 @@ class Recorder:
             self.untracked("an in-place write into a tensor made outside the compiled region")
         if target_slot in self.protected:
             self.refuse("an in-place write into an input of the compiled region")
-        value = self.argument(result)
+        value = self.argument(result)[:2]
         out = proceed(args, kwargs)
         try:
             if target._data is not out._data:
@@ -211,7 +213,7 @@ class Recorder:
                 if spec[0] != "slot" or spec[1] in self.protected:
                     self.refuse("a random fill of a tensor made outside the compiled region")
                 values = [self.argument(a) for a in args] + [self.argument(v) for v in kwargs.values()]
-                if any(kind == "slot" for kind, _ in values):
+                if any(value[0] == "slot" for value in values):
                     self.refuse("a random fill with tensor arguments")
             except _Refused:
                 return original(tensor, *args, **kwargs)
@@ -342,6 +344,7 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
         if slot is None or slot in program.inputs or any(slot == s for s, _ in program.parameters):
             return output, "an output that is not computed by the compiled region"
         program.output_slots.append(slot)
+        program.output_detached.append(not leaf.requires_grad)
     differentiable = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
     if state.enabled and differentiable:
         reason = _capture_backward(program, recorder, leaves, tensors, parameters)

@@ -43,6 +43,26 @@ def _arguments(specs, kwspecs, convert, constant=None):
     return arguments
 
 
+def _tape_arguments(specs, kwspecs):
+    """``fill(env) -> (args, kwargs)`` for a replay through autograd: a slot's tensor is passed detached where the
+    recorded argument took no gradient (``detach()``, ``.data``, made under ``no_grad``), so that gradients flow
+    only where they did when recorded."""
+    def resolve(spec, env):
+        kind = spec[0]
+        if kind == "slot":
+            value = env[spec[1]]
+            if len(spec) > 2 and spec[2] and isinstance(value, Tensor) and value.requires_grad:
+                return value.detach()
+            return value
+        if kind == "seq":
+            return spec[1](resolve(item, env) for item in spec[2])
+        return spec[1]
+
+    def arguments(env):
+        return [resolve(spec, env) for spec in specs], {name: resolve(spec, env) for name, spec in kwspecs.items()}
+    return arguments
+
+
 def _resolve(spec, env, convert):
     kind = spec[0]
     if kind == "slot":
@@ -55,7 +75,7 @@ def _resolve(spec, env, convert):
 def _composite_kernel(step, tape):
     """A composite op recorded whole: its Python code runs again on tensors (through autograd in a tape)."""
     _, cls, specs, kwspecs, outs, multiple = step
-    arguments = _arguments(specs, kwspecs, _same if tape else _wrap)
+    arguments = _tape_arguments(specs, kwspecs) if tape else _arguments(specs, kwspecs, _wrap)
     apply = cls._apply
 
     def run(env):
@@ -144,7 +164,7 @@ def _tape_kernel(step):
         return _composite_kernel(step, True)
     if kind == "primitive":
         _, cls, specs, kwspecs, _, outs, multiple, _ = step
-        arguments = _arguments(specs, kwspecs, _same)
+        arguments = _tape_arguments(specs, kwspecs)
         apply, out = cls._apply, outs[0]
 
         def run(env):
@@ -237,7 +257,8 @@ class Executable:
             env[slot] = p
         for kernel in self.forward:
             kernel(env)
-        return [env[slot] for slot in self.program.output_slots]
+        return [env[slot].detach() if detached and env[slot].requires_grad else env[slot]
+                for slot, detached in zip(self.program.output_slots, self.program.output_detached)]
 
 
 class CompiledFunction:

@@ -168,3 +168,39 @@ def test_in_place_relu_and_residual_add():
             assert numpy.array_equal(p.grad.numpy(), q.grad.numpy())
     entry, = compiled._ember_compiled.cache.values()
     assert not entry.tape   # the backward was captured as an array program
+
+
+def _detaching(lib, x, w, v):
+    """Gradients stop at detach(), .data and no_grad, and a no_grad output takes none."""
+    with lib.no_grad():
+        scale = w * 3
+    loss = (x * w.detach()).sum() + (x * w.data).pow(2).sum() + (x * scale).sum() + (v * w).sum()
+    return loss, scale
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_replay_through_autograd_stops_gradients_where_eager_does(hooked):
+    # nll_loss with class weights keeps its backward out of the array program (a replay through autograd); a
+    # gradient hook on an input does too
+    def function(lib, x, t, w, v):
+        loss, scale = _detaching(lib, x, w, v)
+        return loss + lib.nn.functional.nll_loss(x, t, weight=w.detach()), scale
+
+    compiled = ember.compile(lambda *args: function(ember, *args))
+    generator = numpy.random.default_rng(0)
+    for step in range(3):
+        arrays = [generator.standard_normal(s).astype(numpy.float32) for s in ((5, 4), (4,), (4,))]
+        target = numpy.array([0, 3, 1, 2, 3])
+        leaves = {}
+        for lib, run in ((ember, compiled), (torch, lambda *args: function(torch, *args))):
+            x, w, v = (lib.tensor(a, requires_grad=True) for a in arrays)
+            if hooked:
+                v.register_hook(lambda g: g * 2)
+            loss, scale = run(x, lib.tensor(target), w, v)
+            assert not scale.requires_grad
+            loss.backward()
+            leaves[lib.__name__] = (loss.item(), x.grad.numpy(), w.grad.numpy(), v.grad.numpy())
+        for got, want in zip(leaves["ember"], leaves["torch"]):
+            numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.tape
