@@ -368,7 +368,8 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
     seeds = []
     for t in outputs:
         seed = _make(numpy.ones_like(t._data)) if isinstance(t._data, numpy.ndarray) else _make(t._data * 0 + 1)
-        program.grad_in.append((leaves.index(t), recorder.new_slot(seed._data)))
+        position = next(i for i, leaf in enumerate(leaves) if leaf is t)   # by identity: == compares values
+        program.grad_in.append((position, recorder.new_slot(seed._data)))
         seeds.append(seed)
     with _Patched(recorder):
         grads = _engine.grad(outputs, [t for _, _, t in wanted], seeds, retain_graph=True, allow_unused=True)

@@ -204,3 +204,20 @@ def test_replay_through_autograd_stops_gradients_where_eager_does(hooked):
             numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     entry, = compiled._ember_compiled.cache.values()
     assert entry.tape
+
+
+def test_several_differentiable_outputs():
+    def function(lib, x):
+        return [x.sin(), x.cos() * 2, (x * 3).sum()]
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    generator = numpy.random.default_rng(1)
+    for _ in range(3):
+        array = generator.standard_normal((2, 4)).astype(numpy.float32)
+        grads = []
+        for lib, run in ((ember, compiled), (torch, lambda x: function(torch, x))):
+            x = lib.tensor(array, requires_grad=True)
+            outputs = run(x)
+            sum(o.sum() * (k + 1) for k, o in enumerate(outputs)).backward()
+            grads.append(x.grad.numpy())
+        numpy.testing.assert_allclose(*grads, rtol=1e-5, atol=1e-6)
