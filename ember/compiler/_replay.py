@@ -21,7 +21,7 @@ def _arguments(specs, kwspecs, convert, constant=None):
     template = [spec[-1] for spec in specs]
     fill = tuple((i, spec[1]) for i, spec in enumerate(specs) if spec[0] == "slot")
     sequences = tuple((i, spec) for i, spec in enumerate(specs) if spec[0] == "seq")
-    keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+    keywords = {name: spec[1] for name, spec in kwspecs.items() if spec[0] == "const"}
     keyword_slots = tuple((name, spec) for name, spec in kwspecs.items() if spec[0] != "const")
     if sequences or any(spec[0] == "seq" for _, spec in keyword_slots):
         def arguments(env):

@@ -221,3 +221,14 @@ def test_several_differentiable_outputs():
             sum(o.sum() * (k + 1) for k, o in enumerate(outputs)).backward()
             grads.append(x.grad.numpy())
         numpy.testing.assert_allclose(*grads, rtol=1e-5, atol=1e-6)
+
+
+def test_tensor_keyword_arguments():
+    def function(lib, x):
+        shifted = lib.bitwise_left_shift(x, x.abs(), out=lib.empty(3, dtype=lib.int64))
+        return shifted * 2 + lib.nn.functional.linear(x.float(), weight=x.float()[None].exp()).long()
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    for values in ([1, -2, 3], [4, 0, -1], [2, 2, 5]):
+        got = compiled(ember.tensor(values, dtype=ember.int8)).numpy()
+        numpy.testing.assert_array_equal(got, function(torch, torch.tensor(values, dtype=torch.int8)).numpy())
