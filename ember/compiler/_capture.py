@@ -12,6 +12,7 @@ into an input, a random draw outside a recorded fill, user ``autograd.Function``
 import numpy
 
 from .. import _dynamo
+from . import _guards
 from .._tensor import Tensor, _make
 from ..autograd import engine as _engine
 from ..autograd import function as _function
@@ -299,6 +300,8 @@ def _flatten(obj, leaves):
         return _Leaf(len(leaves) - 1)
     if isinstance(obj, (tuple, list)) and type(obj) in (tuple, list):
         return type(obj)(_flatten(o, leaves) for o in obj)
+    if _guards.is_named_tuple(obj):   # built without its constructor, which may check its fields
+        return tuple.__new__(type(obj), [_flatten(o, leaves) for o in obj])
     if isinstance(obj, dict) and type(obj) is dict:
         return {k: _flatten(v, leaves) for k, v in obj.items()}
     return obj
@@ -314,6 +317,8 @@ def rebuild(structure, leaves):
         return leaves[structure]
     if type(structure) in (tuple, list):
         return type(structure)(rebuild(o, leaves) for o in structure)
+    if _guards.is_named_tuple(structure):
+        return tuple.__new__(type(structure), [rebuild(o, leaves) for o in structure])
     if type(structure) is dict:
         return {k: rebuild(v, leaves) for k, v in structure.items()}
     return structure
@@ -362,7 +367,10 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
             return "a gradient hook on an input or parameter"
     if recorder.fullgraph:   # a backward that cannot be captured replays through autograd: no error for that
         recorder.fullgraph = False
-    outputs = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
+    outputs = []   # each differentiable output once: a tensor returned twice has one gradient slot
+    for t in leaves:
+        if t.requires_grad and t.grad_fn is not None and not any(t is o for o in outputs):
+            outputs.append(t)
     recorder.phase = "backward"
     recorder.steps = program.backward = []
     seeds = []

@@ -227,7 +227,11 @@ class Executable:
                 kernel(env)
         for t in program.written:
             t._version_counter[0] += 1
-        outputs = [_wrap(env[slot]) for slot in program.output_slots]
+        wrapped = {}   # an output returned twice is one tensor, as in eager code (a detached copy apart)
+        for key in zip(program.output_slots, program.output_detached):
+            if key not in wrapped:
+                wrapped[key] = _wrap(env[key[0]])
+        outputs = [wrapped[key] for key in zip(program.output_slots, program.output_detached)]
         if self.backward is None:
             return outputs
         wanted = [tensors[i] if kind == "input" else self.parameters[i][1] for kind, i in program.wanted]

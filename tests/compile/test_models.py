@@ -232,3 +232,40 @@ def test_tensor_keyword_arguments():
     for values in ([1, -2, 3], [4, 0, -1], [2, 2, 5]):
         got = compiled(ember.tensor(values, dtype=ember.int8)).numpy()
         numpy.testing.assert_array_equal(got, function(torch, torch.tensor(values, dtype=torch.int8)).numpy())
+
+
+def test_named_tuple_outputs_and_inputs_follow_each_call():
+    def function(lib, x, pair):
+        top = x.topk(2, 1)
+        return top, x.max(0), pair.values * 2 + pair.indices
+
+    compiled = ember.compile(lambda x, pair: function(ember, x, pair))
+    generator = numpy.random.default_rng(3)
+    for _ in range(3):
+        array = generator.permutation(12).reshape(3, 4).astype(numpy.float32)
+        results = []
+        for lib, run in ((ember, compiled), (torch, lambda *args: function(torch, *args))):
+            x = lib.tensor(array)
+            results.append(run(x, x.sort(1)))
+        got, want = results
+        assert type(got[0]).__name__ == "topk" and got[1]._fields == ("values", "indices")
+        for g, w in zip((got[0].values, got[0].indices, got[1].values, got[1].indices, got[2]),
+                        (want[0].values, want[0].indices, want[1].values, want[1].indices, want[2])):
+            numpy.testing.assert_array_equal(g.numpy(), w.numpy())
+
+
+def test_an_output_returned_twice_gets_its_whole_gradient():
+    def function(lib, x):
+        y = x * 2
+        return y, y, y.detach()
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    for _ in range(3):
+        grads = []
+        for lib, run in ((ember, compiled), (torch, lambda x: function(torch, x))):
+            x = lib.ones(3, requires_grad=True)
+            a, b, c = run(x)
+            assert a is b and not c.requires_grad
+            (a.sum() + 2 * b.sum()).backward()
+            grads.append(x.grad.numpy())
+        numpy.testing.assert_array_equal(*grads)
