@@ -13,7 +13,7 @@ from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ..comparison import isfinite, isnan
-from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad
+from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad, require_real_clamp
 
 __all__ = ["abs", "absolute", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip",
            "clamp_min", "clamp_max", "where", "maximum", "minimum", "fmax", "fmin", "nan_to_num"]
@@ -261,6 +261,7 @@ class Clamp(Primitive):
 @tensor_method
 def clamp(input, min=None, max=None, *, out=None):
     """Each element limited to [min, max]; bounds are numbers or tensors, and either may be None."""
+    require_real_clamp(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input, low, high = promote(input, min, max)

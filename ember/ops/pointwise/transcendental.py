@@ -11,7 +11,8 @@ from .._parallel import ufunc
 from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
-from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
+from ._checks import (_floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad,
+                      require_real_clamp)
 from .rounding import where
 
 
@@ -320,6 +321,7 @@ def relu(input):
     """max(input, 0) elementwise."""
     if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    require_real_clamp(input)
     return Relu.apply(input)
 
 
