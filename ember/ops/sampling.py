@@ -16,6 +16,7 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from .conv import _pad, _tuple, _windows
+from .pointwise._checks import FLOATING, require_dtype
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
@@ -42,6 +43,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         from . import pooling
         return getattr(pooling, f"adaptive_avg_pool{dim}d")(input, output_size)
+    kernel, dtypes = _interpolate_kernel(mode, dim, antialias)
+    require_dtype(kernel, input, dtypes)
     if mode in ("nearest", "nearest-exact"):
         return _resample(input, output_size, scales,
                          lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
@@ -52,6 +55,19 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
     taps = _cubic_taps if mode == "bicubic" else _linear_taps
     return _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
+
+
+def _interpolate_kernel(mode, dim, antialias):
+    """The CPU kernel PyTorch's interpolate dispatches on for ``mode``, and the dtype letters it takes."""
+    if antialias:
+        return "compute_index_ranges_weights", FLOATING + "u"
+    if mode in ("nearest", "nearest-exact"):
+        return "upsample_nearest2d_channels_last" if dim == 2 else "compute_indices_weights_nearest", FLOATING + "u"
+    if mode == "bilinear":
+        return "upsample_bilinear2d_channels_last", FLOATING + "u"
+    if mode == "bicubic":
+        return "compute_indices_weights_cubic", FLOATING + "u"
+    return "compute_indices_weights_linear", FLOATING
 
 
 def _output_size(input, size, scale_factor, dim, recompute_scale_factor, mode):
@@ -464,6 +480,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            f"{kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, "
                            f"{padding[1]}), calculated shape of the array of sliding blocks as ({out[0]}, {out[1]}), "
                            "but its components must be at least one.")
+    require_dtype("im2col_out_cpu", input, FLOATING + "bc")
     columns = Unfold.apply(x, kernel, dilation, padding, stride)
     return columns.squeeze(0) if unbatched else columns
 
@@ -488,6 +505,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"{padding[1]}), stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 "
                            f"to match the calculated number of sliding blocks {out[0]} * {out[1]} = "
                            f"{out[0] * out[1]}, but got input.size(2)={columns.shape[2]}.")
+    require_dtype("col2im_out_cpu", input, FLOATING + "bc")
     output = Fold.apply(columns, output_size, kernel, dilation, padding, stride)
     return output.squeeze(0) if unbatched else output
 

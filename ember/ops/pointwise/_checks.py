@@ -51,6 +51,14 @@ def require_dtype(kernel, input, dtypes=FLOATING):
         raise _not_implemented(kernel, input)
 
 
+def require_common_dtype(kernel, input, other, dtypes=FLOATING):
+    """``require_dtype`` for a kernel that runs in the promoted dtype of two tensors."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        common = input.dtype if input.dtype is other.dtype else _dtype.promote_types(input.dtype, other.dtype)
+        if _DTYPE_LETTER[common] not in dtypes:
+            raise _not_implemented(kernel, common)
+
+
 def require_real_clamp(input):
     """PyTorch's error for clamping (clamp, relu, hardtanh) a complex tensor."""
     if isinstance(input, Tensor) and input.dtype.is_complex:
