@@ -5,8 +5,8 @@ import math
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
+from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype
 from ._util import quiet, tensor_method, wrap_dim
-from .pointwise._checks import FLOATING, hardtanh_limits, require_dtype
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
@@ -27,7 +27,7 @@ def _resolve_dim(input, dim, name):
 
 
 def _cast_for(input, dtype, name, dim):
-    """``input`` in ``dtype`` (when given), checked against the dtypes of the kernel that takes softmax along ``dim``."""
+    """``input`` in ``dtype`` (when given), checked against the dtypes of the kernel for softmax along ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
     require_dtype(f"{name}_lastdim_kernel_impl" if dim >= input.ndim - 1 else f"{name}_kernel_impl", input)

@@ -1,7 +1,7 @@
 """Distances and similarities between vectors: pairwise_distance, cosine_similarity, pdist."""
 from .. import _dtype
 from ..autograd.function import composite
-from .pointwise._checks import require_dtype
+from ._kernel_dtypes import require_dtype
 from ._util import wrap_dim
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -19,6 +19,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     if not common.is_floating_point:
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{_dtype.scalar_type_name(common)}")
+    x1, x2 = x1.to(common), x2.to(common)
     dim = wrap_dim(dim, max(x1.ndim, x2.ndim))
     dot = (x1 * x2).sum(dim)
     norm1 = (x1 * x1).sum(dim).sqrt().clamp(min=eps)

@@ -242,8 +242,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
     return loss.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def kl_div(input, target, reduction=1, *, log_target=False):
-    """``torch.kl_div`` with an integer ``reduction`` (1, mean, averages over every element)."""
+def kl_div(input, target, reduction=0, *, log_target=False):
+    """``torch.kl_div`` with an integer ``reduction`` (0, the default, none; 1 mean over every element; 2 sum)."""
     return loss.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 

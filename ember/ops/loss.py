@@ -7,10 +7,10 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import require_common_dtype, require_dtype
 from ._util import name_node
-from .linalg._common import _CPP_NAMES
-from .pointwise._checks import require_common_dtype, require_dtype
 from .cross_entropy import fused_cross_entropy
+from .linalg._common import _CPP_NAMES
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
@@ -44,6 +44,16 @@ def _legacy_reduction(size_average, reduce, reduction):
     return ("mean" if size_average else "sum") if reduce else "none"
 
 
+def _promoted(kernel, input, target):
+    """``input`` and ``target`` in their promoted dtype, which ``kernel`` must take, as PyTorch's elementwise loss
+    kernels compute (a bool input against a float target is a float loss, not a bool subtraction)."""
+    require_common_dtype(kernel, input, target)
+    if input.dtype is target.dtype:
+        return input, target
+    common = _dtype.promote_types(input.dtype, target.dtype)
+    return input.to(common), target.to(common)
+
+
 def _check_same_size(input, target, name):
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -56,7 +66,7 @@ def _check_same_size(input, target, name):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     _check_same_size(input, target, "mse_loss")
-    require_common_dtype("mse_cpu", input, target)
+    input, target = _promoted("mse_cpu", input, target)
     diff = input - target
     loss = diff * diff
     return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
@@ -75,7 +85,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
     _check_same_size(input, target, "smooth_l1_loss")
-    require_common_dtype("smooth_l1_cpu", input, target)
+    input, target = _promoted("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     diff = (input - target).abs()
@@ -295,11 +305,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         var = var.reshape(tuple(input.shape[:-1]) + (1,)) if var.ndim != input.ndim else var
     elif tuple(var.shape) != tuple(input.shape):
         raise ValueError("var is of incorrect size")
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
     if not (var.dtype.is_floating_point or var.dtype.is_complex):   # PyTorch clamps var in place
         raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
                            f"desired output type {_CPP_NAMES[var.dtype.name]}")
-    if bool((var < 0).any()):
-        raise ValueError("var has negative entry/entries")
     var = var.clamp(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
@@ -342,8 +352,9 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * x))."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool_):
+        # PyTorch's kernel writes exp() into a tensor of the input's dtype
         raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
-                           f"desired output type {_dtype.scalar_type_name(input.dtype)}")   # exp written into input's dtype
+                           f"desired output type {_dtype.scalar_type_name(input.dtype)}")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * input).exp().log1p(), reduction)
 

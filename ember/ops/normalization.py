@@ -9,9 +9,9 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _parallel
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
-from .pointwise._checks import FLOATING, require_dtype
 
 __all__ = []
 

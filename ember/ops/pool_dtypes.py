@@ -1,18 +1,18 @@
 """The pools' behaviour for the dtypes outside their floating kernels, as PyTorch's CPU kernels dispatch: an int64
 average pool (PyTorch's avg_pool kernels take int64 and divide with truncation), and the errors for the rest."""
 from .. import _dtype
-from .pointwise._checks import FLOATING, require_dtype
+from ._kernel_dtypes import FLOATING, require_dtype
 
 
-def integer_avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+def integer_avg_pool(geometry, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override):
     """avg_pool{n}d of a non-floating ``input``: PyTorch's error unless it is int64, which is averaged exactly, each
-    window's integer sum divided by its count with truncation, as PyTorch's kernel does."""
+    window's integer sum divided by its count with truncation, as PyTorch's kernel does. ``geometry`` is the float
+    pools' argument parser (kernel, stride, padding, dilation and output size, with their errors)."""
     require_dtype("avg_pool3d_out_frame" if n == 3 else "avg_pool2d", input, FLOATING + "l")
     from .creation import ones
     from .padding import pad
-    from .pooling import _pool_arguments
-    kernel, stride, padding, _, out = _pool_arguments(input, n, kernel_size, stride, padding, 1, ceil_mode,
-                                                      f"avg_pool{n}d")
+    kernel, stride, padding, _, out = geometry(input, n, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{n}d")
     unbatched = input.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
     spatial = tuple(x.shape[2:])

@@ -11,8 +11,8 @@ import math
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import Convolution, _in_parts, _tuple
-from .pointwise._checks import FLOATING, require_dtype
 from .pool_dtypes import integer_avg_pool, require_adaptive_avg
 
 __all__ = []
@@ -353,7 +353,8 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over sliding windows of (N, C, L) input."""
     if not input.dtype.is_floating_point:
-        return integer_avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+        return integer_avg_pool(_pool_arguments, 1, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, None)
     return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
@@ -361,7 +362,8 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input."""
     if not input.dtype.is_floating_point:
-        return integer_avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return integer_avg_pool(_pool_arguments, 2, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, divisor_override)
     return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
@@ -372,7 +374,8 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """Mean over sliding windows of (N, C, D, H, W) input."""
     require_dtype("avg_pool3d_out_frame", input, "fl")
     if not input.dtype.is_floating_point:
-        return integer_avg_pool(3, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        return integer_avg_pool(_pool_arguments, 3, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, divisor_override)
     return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 

@@ -15,8 +15,8 @@ import numpy
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import _pad, _tuple, _windows
-from .pointwise._checks import FLOATING, require_dtype
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 

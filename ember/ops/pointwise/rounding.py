@@ -8,12 +8,13 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
+from .._kernel_dtypes import require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ..comparison import isfinite, isnan
-from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad, require_real_clamp
+from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad
 
 __all__ = ["abs", "absolute", "sign", "sgn", "floor", "ceil", "round", "trunc", "fix", "frac", "clamp", "clip",
            "clamp_min", "clamp_max", "where", "maximum", "minimum", "fmax", "fmin", "nan_to_num"]
