@@ -34,6 +34,22 @@ def require_common_dtype(kernel, input, other, dtypes=FLOATING):
             raise _not_implemented(kernel, common)
 
 
+def require_norm_dtypes(kernel, input, weight, bias):
+    """``require_dtype`` for the layer and group norm kernels, after PyTorch's check that a non-floating input
+    shares its parameters' dtype (floating inputs with parameters of another floating dtype are computed)."""
+    if not input.dtype.is_floating_point and any(p is not None and p.dtype is not input.dtype for p in (weight, bias)):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    require_dtype(kernel, input)
+
+
+def require_prelu_dtypes(input, weight):
+    """PyTorch's errors for prelu: a weight of another dtype (no promotion), then the kernel's dtypes."""
+    if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_dtype.scalar_type_name(input.dtype)} and "
+                           f"{_dtype.scalar_type_name(weight.dtype)}")
+    require_dtype("prelu_cpu", input)
+
+
 def require_real_clamp(input):
     """PyTorch's error for clamping (clamp, relu, hardtanh) a complex tensor."""
     if isinstance(input, Tensor) and input.dtype.is_complex:

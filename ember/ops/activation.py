@@ -5,7 +5,7 @@ import math
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype
+from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import quiet, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
@@ -213,7 +213,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 @composite("prelu", trace_inside=True)
 def prelu(input, weight):
     """x if x > 0 else weight * x, with ``weight`` per channel (dim 1) or shared."""
-    require_dtype("prelu_cpu", input)
+    require_prelu_dtypes(input, weight)
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "

@@ -5,6 +5,7 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 from .linalg.products import folded_matmul
 
@@ -51,6 +52,7 @@ class Linear(Primitive):
 @composite("linear", trace_inside=True)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
+    require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")
     if weight.ndim != 2 or input.ndim == 0:
         output = input.matmul(weight.t())
         return output if bias is None else output + bias

@@ -9,7 +9,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _parallel
-from ._kernel_dtypes import FLOATING, require_dtype
+from ._kernel_dtypes import FLOATING, require_dtype, require_norm_dtypes
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
 
@@ -171,7 +171,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 @composite("layer_norm", trace_inside=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
-    require_dtype("LayerNormKernelImpl", input)
+    require_norm_dtypes("LayerNormKernelImpl", input, weight, bias)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(normalized_shape)
     if tuple(input.shape[input.ndim - n:]) != normalized_shape:
@@ -208,7 +208,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 @composite("group_norm", trace_inside=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
-    require_dtype("GroupNormKernelImpl", input)
+    require_norm_dtypes("GroupNormKernelImpl", input, weight, bias)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
