@@ -388,6 +388,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 @composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
+    require_dtype("multi_margin_loss_cpu_kernel", input, "f")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -413,6 +414,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 @composite("multilabel_margin_loss", trace_inside=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
+    require_dtype("multilabel_margin_loss_forward_out_frame", input, "f")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     squeeze = input.ndim == 1
     if squeeze:

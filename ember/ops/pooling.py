@@ -300,18 +300,21 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool1d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool2d", input)
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
 
 
 @composite("max_unpool2d", trace_inside=True)
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool2d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool2d", input)
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
 
 
 @composite("max_unpool3d", trace_inside=True)
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool3d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool3d", input)
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
 
 

@@ -48,9 +48,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode in ("nearest", "nearest-exact"):
         return _resample(input, output_size, scales,
                          lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"upsample_{mode}{dim}d_out_frame" not implemented for '
-                           f"'{_dtype.scalar_type_name(input.dtype)}'")
+    if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch resamples in fixed point
+        raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' (PyTorch's rounds in fixed "
+                           "point); convert the input to a floating dtype first")
     if antialias:
         return _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
     taps = _cubic_taps if mode == "bicubic" else _linear_taps
@@ -292,6 +292,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 
 def _check_grid_sample(input, grid, mode):
+    require_dtype("grid_sampler3d_cpu" if input.ndim == 5 else "grid_sampler_2d_cpu_kernel_impl", input)
     if input.dtype is not grid.dtype:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
                            f"{input.dtype} and grid has {grid.dtype}")
