@@ -52,7 +52,6 @@ class Linear(Primitive):
 @composite("linear", trace_inside=True)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
-    require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")
     if weight.ndim != 2 or input.ndim == 0:
         output = input.matmul(weight.t())
         return output if bias is None else output + bias
@@ -68,6 +67,7 @@ def linear(input, weight, bias=None):
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
                            f"{_c_name(weight.dtype)}")
+    require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
     if bias is not None and bias.shape[-1:] not in ((weight.shape[0],), (1,)) or bias is not None and bias.ndim > 1:
         return Linear.apply(input, weight).add(bias)
     if bias is None:

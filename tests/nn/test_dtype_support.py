@@ -135,6 +135,8 @@ def _cases():
         "nn.Unfold": lambda T, F, t: T.nn.Unfold(1)(t.unsqueeze(0)),
         "grid_sample": lambda T, F, t: F.grid_sample(t.unsqueeze(0), t[:1, :, :2].unsqueeze(0) * 0,
                                                      align_corners=False),
+        "grid_sample_batch_mismatch": lambda T, F, t: F.grid_sample(t.unsqueeze(0), t.unsqueeze(-1).repeat(1, 1, 1, 2),
+                                                                    align_corners=False),
         "grid_sample_3d": lambda T, F, t: F.grid_sample(t[None, None], t[None, None, :1, :1, :3] * 0,
                                                         align_corners=False),
         "max_unpool1d": lambda T, F, t: F.max_unpool1d(t, T.arange(4).repeat(2, 3, 1), 2),
@@ -183,6 +185,7 @@ def _cases():
         "conv_transpose2d": lambda T, F, t: F.conv_transpose2d(t.unsqueeze(0), t[:, :1, :2].unsqueeze(1)),
         "conv_transpose3d": lambda T, F, t: F.conv_transpose3d(t[None, None], t[:1, :1, :1, None, None]),
         "linear": lambda T, F, t: F.linear(t, t[0]),
+        "linear_3d_weight": lambda T, F, t: F.linear(t, t),   # the shape error comes before the dtype's
         "bilinear": lambda T, F, t: F.bilinear(t[0], t[0], t[:, :1].repeat(1, 4, 1)),
         "pad_reflect": lambda T, F, t: F.pad(t, (1, 1), mode="reflect"),
         "pad_reflect2d": lambda T, F, t: F.pad(t.unsqueeze(0), (1, 1, 1, 1), mode="reflect"),
