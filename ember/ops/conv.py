@@ -24,6 +24,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -461,18 +462,21 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
 @composite("conv1d", trace_inside=True)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) input with (O, C/groups, k) weight."""
+    require_dtype("slow_conv2d_cpu", input, FLOATING + "liuc")
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
 @composite("conv2d", trace_inside=True)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, kH, kW) weight."""
+    require_dtype("slow_conv2d_cpu", input, FLOATING + "liuc")
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
 @composite("conv3d", trace_inside=True)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) input with (O, C/groups, kD, kH, kW) weight."""
+    require_dtype("slow_conv3d_cpu", input, FLOATING + "liuc")
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -511,16 +515,19 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
 @composite("conv_transpose1d", trace_inside=True)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
+    require_dtype("slow_conv_transpose2d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 @composite("conv_transpose2d", trace_inside=True)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
+    require_dtype("slow_conv_transpose2d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 @composite("conv_transpose3d", trace_inside=True)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution."""
+    require_dtype("slow_conv_transpose3d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation)
