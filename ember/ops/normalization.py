@@ -196,12 +196,29 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Divides by the root mean square over the last dims, then scales by ``weight``."""
     require_dtype("rms_norm", input, FLOATING + "c")
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_rms_shapes(input, normalized_shape, weight)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     if eps is None:
         import numpy
         eps = float(numpy.finfo(input.dtype.numpy).eps)
     result = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
     return result if weight is None else result * weight
+
+
+def _check_rms_shapes(input, normalized_shape, weight):
+    """PyTorch's errors for rms_norm's shapes."""
+    n = len(normalized_shape)
+    if not n:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
+    if input.ndim < n:
+        raise ValueError(f"Input tensor must have at least {n} dimensions, but got {input.ndim}")
+    if tuple(input.shape[input.ndim - n:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
 
 
 @_float32_inside
