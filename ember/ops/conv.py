@@ -69,9 +69,9 @@ SMALL_WIDTH = 16
 
 
 def _batch_last(out, groups, w):
-    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps, depthwise) rather
+    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps) rather
     than (C, N, *s) (rows of W elements, but no transposing copy of single elements for the input and output)."""
-    return out[-1] < SMALL_WIDTH or _depthwise(w, groups)
+    return out[-1] < SMALL_WIDTH
 
 
 def _moved(xp, x, padding, batch_last):
@@ -180,16 +180,17 @@ def _pad(xp, x, padding):
 
 def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
-    columns (the moved input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
+    columns (the padded input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    if _depthwise(w, groups):
+        source = _conv_depthwise.padded(xp, x, padding)
+        y = _conv_depthwise.forward(xp, source, w, stride, dilation, out)
+        return (y, source) if keep else y
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
-    if _depthwise(w, groups):
-        y = _conv_depthwise.forward(xp, source, w, stride, dilation, out, live)
-        return (y, source) if keep else y
     source = _columns(xp, source, live, out, groups, batch_last)
     weight = _grouped_weight(xp, w, groups, live)
     y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
@@ -199,13 +200,13 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
+    if _depthwise(w, groups):
+        return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
-    if _depthwise(w, groups):
-        return _conv_depthwise.input_grad(xp, g, w, live, input_shape, padding, stride, dilation)
     batch_last = _batch_last(out, groups, w)
     weight, g = _grouped_weight(xp, w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
@@ -227,19 +228,18 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, source=None):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
-    ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
+    ``source``: x's columns (its padded input, for depthwise) as ``_conv`` kept them, else cut here."""
+    if _depthwise(weight_shape, groups):
+        source = _conv_depthwise.padded(xp, x, padding) if source is None else source
+        rows = _conv_depthwise.weight_grad(xp, source, g, groups, stride, dilation, weight_shape[2:])
+        return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
-    depthwise = _depthwise(weight_shape, groups)
     if source is None:
-        source = _moved(xp, x, padding, batch_last)
-        if not depthwise:
-            source = _columns(xp, source, live, out, groups, batch_last)
-    if depthwise:
-        rows = _conv_depthwise.weight_grad(xp, source, g, live, groups, stride, dilation, weight_shape[2:])
-    else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
-        rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
+        source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last)
+    # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
+    rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
     # a new array of the weight's shape that owns its memory: the engine hands it out as the gradient uncopied
     K = math.prod(weight_shape[2:])
     if len(live) == K:
