@@ -23,7 +23,7 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers, _conv_depthwise, _parallel
+from . import _buffers, _conv_depthwise, _conv_pointwise, _parallel
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -188,6 +188,9 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
         source = _conv_depthwise.padded(xp, x, padding)
         y = _conv_depthwise.forward(xp, source, w, stride, dilation, out)
         return (y, source) if keep else y
+    if _conv_pointwise.applies(w, stride, padding, size, groups):
+        y = _conv_pointwise.forward(xp, x, w, groups)
+        return (y, x) if keep else y
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
@@ -202,6 +205,8 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
     if _depthwise(w, groups):
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
+    if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
+        return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
@@ -233,6 +238,8 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         source = _conv_depthwise.padded(xp, x, padding) if source is None else source
         rows = _conv_depthwise.weight_grad(xp, source, g, groups, stride, dilation, weight_shape[2:])
         return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
+    if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
+        return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)

@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 import ember
-from ember.ops import _conv_depthwise
+from ember.ops import _conv_depthwise, _conv_pointwise
 from tests.oracle import check, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -61,3 +61,38 @@ def test_depthwise_edges():
           sample((2, 3, 6, 7), F32), sample((3, 1, 3, 3), F32), rtol=1e-4, atol=1e-4)
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1, stride=2, groups=2),
               sample((2, 2, 5, 4), F64), sample((4, 1, 3, 2), F64))
+
+
+POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions: a matmul per sample
+    ("conv2d", (3, 6, 8, 5), (4, 6, 1, 1), {}),
+    ("conv2d", (2, 6, 7, 9), (8, 3, 1, 1), dict(groups=2)),
+    ("conv2d", (1, 5, 9, 9), (3, 5, 1, 1), dict(dilation=3)),
+    ("conv1d", (2, 3, 40), (5, 3, 1), {}),
+    ("conv3d", (2, 3, 2, 4, 4), (2, 3, 1, 1, 1), {}),
+    ("conv_transpose2d", (2, 5, 8, 8), (5, 3, 1, 1), {}),
+    ("conv_transpose2d", (2, 4, 8, 8), (4, 3, 1, 1), dict(output_padding=1, stride=2)),   # not pointwise
+]
+
+
+@pytest.mark.parametrize("min_positions", [_conv_pointwise.MIN_POSITIONS, 1 << 30], ids=["per-sample", "columns"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", POINTWISE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(POINTWISE_CASES)])
+def test_pointwise_matches_torch(name, x_shape, w_shape, options, dtype, min_positions, monkeypatch):
+    monkeypatch.setattr(_conv_pointwise, "MIN_POSITIONS", min_positions)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    bias = w_shape[1] * options.get("groups", 1) if "transpose" in name else w_shape[0]
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, sample((bias,), dtype, seed=3), rtol=tolerance, atol=tolerance)
+
+
+def test_pointwise_edges(monkeypatch):
+    calls = []
+    forward = _conv_pointwise.forward
+    monkeypatch.setattr(_conv_pointwise, "forward", lambda *a: calls.append(1) or forward(*a))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w), numpy.zeros((0, 3, 8, 8), F32), sample((4, 3, 1, 1), F32))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, groups=3), sample((2, 3, 8, 9), F32),
+          sample((6, 1, 1, 1), F32), rtol=1e-4, atol=1e-4)   # 1x1 depthwise, multiplier 2: the band
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2), sample((2, 4, 4, 8), F64),
+              sample((2, 2, 1, 1), F64))
+    assert len(calls) >= 3
