@@ -44,33 +44,49 @@ def _two(values, fill=1):
     return (fill,) * (2 - len(values)) + tuple(values)
 
 
-def _band(xp, w, G, stride, dilation, Wo, Wp, dtype):
-    """The taps of w (G * m, 1, kh, kw) as bands T (G, m * Wo, R * Wp): T[g, (j, wo), (r, c)] is the tap of output
-    channel g * m + j at input row r and padded column c for output column wo."""
-    kh, kw = w.shape[2:]
-    m = w.shape[0] // G
-    R = dilation[0] * (kh - 1) + 1
-    taps = w.reshape(G, m, kh, kw)
-    band = xp.zeros((G, m, Wo, R, Wp), dtype)
-    columns = xp.arange(Wo)
-    for i in range(kh):
-        for j in range(kw):
-            band[:, :, columns, i * dilation[0], columns * stride[1] + j * dilation[1]] = taps[:, :, i, j, None]
-    return band.reshape(G, m * Wo, R * Wp), R
+CALL_COST = 20000
+"""A matmul call's fixed cost in multiply-adds (about 2 us at 1e10 per second): it sets how many output rows one
+band covers."""
 
 
-def _rows(xp, x, stride, R, Ho):
-    """The padded x (N, G, Hp, Wp) as X (G, Ho, N, R * Wp): the R input rows of output row h per sample, uncopied."""
-    s = x.strides
-    return xp.lib.stride_tricks.as_strided(x, (x.shape[1], Ho, x.shape[0], R * x.shape[3]),
-                                           (s[1], stride[0] * s[2], s[0], s[3]), writeable=False)
+class _Plan:
+    """The banded form of a 2-D depthwise convolution: each matmul covers B output rows (Ho / B blocks), which read
+    Rb = (B - 1) * sh + R padded input rows; B is chosen for the least cost (calls plus the band's multiply-adds)."""
+
+    def __init__(self, kernel, stride, dilation, out, padded, batch, m):
+        (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw) = kernel, stride, dilation
+        (self.Ho, self.Wo), (self.Hp, self.Wp) = out, padded
+        R = self.dh * (self.kh - 1) + 1
+        self.B = min((b for b in range(1, self.Ho + 1) if self.Ho % b == 0),
+                     key=lambda b: self.Ho // b * (CALL_COST + batch * ((b - 1) * self.sh + R) * self.Wp * b * self.Wo * m))
+        self.blocks, self.Rb, self.m = self.Ho // self.B, (self.B - 1) * self.sh + R, m
+
+    def band(self, xp, w, G, dtype):
+        """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * Wp): T[g, (j, b, wo), (r, c)] is the
+        tap of output channel g * m + j at input row r and padded column c for output position (b, wo) of a block."""
+        taps = w.reshape(G, self.m, self.kh, self.kw)
+        band = xp.zeros((G, self.m, self.B, self.Wo, self.Rb, self.Wp), dtype)
+        for b, i, j in numpy.ndindex(self.B, self.kh, self.kw):
+            columns = xp.arange(self.Wo)
+            band[:, :, b, columns, b * self.sh + i * self.dh, columns * self.sw + j * self.dw] = taps[:, :, i, j, None]
+        return band.reshape(G, self.m * self.B * self.Wo, self.Rb * self.Wp)
+
+    def rows(self, xp, x):
+        """The padded x (N, G, Hp, Wp) as X (G, blocks, N, Rb * Wp): each block's input rows per sample, uncopied."""
+        s = x.strides
+        return xp.lib.stride_tricks.as_strided(x, (x.shape[1], self.blocks, x.shape[0], self.Rb * self.Wp),
+                                               (s[1], self.B * self.sh * s[2], s[0], s[3]), writeable=False)
+
+    def grad_rows(self, g, G):
+        """g (N, G * m, Ho, Wo) as (G, blocks, N, m * B * Wo), the layout of the band's products (a view for m 1)."""
+        N = g.shape[0]
+        split = g.reshape(N, G, self.m, self.blocks, self.B, self.Wo).transpose(1, 3, 0, 2, 4, 5)
+        return split.reshape(G, self.blocks, N, self.m * self.B * self.Wo)
 
 
-def _grad_rows(g, G):
-    """g (N, G * m, Ho, Wo) as (G, Ho, N, m * Wo), the layout of the band's products (a view where m is 1)."""
-    N, O, Ho, Wo = g.shape
-    m = O // G
-    return g.reshape(N, G, m, Ho, Wo).transpose(1, 3, 0, 2, 4).reshape(G, Ho, N, m * Wo)
+def _plan(shape, stride, dilation, out, padded, batch, G):
+    """The ``_Plan`` of a depthwise convolution (1-D as 2-D of height 1) with a weight of ``shape``."""
+    return _Plan(_two(shape[2:]), _two(stride), _two(dilation), _two(out), _two(padded), batch, shape[0] // G)
 
 
 def forward(xp, x, w, stride, dilation, out):
@@ -78,16 +94,15 @@ def forward(xp, x, w, stride, dilation, out):
     N, G = x.shape[:2]
     if not _banded(x.shape[2:]):
         return _forward_offsets(xp, x, w, stride, dilation, out)
-    x2, (Ho, Wo), stride2 = x.reshape(x.shape[:2] + _two(x.shape[2:])), _two(out), _two(stride)
-    band, R = _band(xp, w.reshape(w.shape[:2] + _two(w.shape[2:])), G, stride2, _two(dilation), Wo, x2.shape[3],
-                    x.dtype)
-    X, T = _rows(xp, x2, stride2, R, Ho), band.swapaxes(1, 2)[:, None]
-    m = w.shape[0] // G
-    y = xp.empty((N, G, m, Ho, Wo), x.dtype)
-    products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, Ho, N, m * Wo), x.dtype)
-    _over(xp, G, y.size * R * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=products[a:b]))
+    plan = _plan(w.shape, stride, dilation, out, x.shape[2:], N, G)
+    X, T = plan.rows(xp, x.reshape((N, G, plan.Hp, plan.Wp))), plan.band(xp, w, G, x.dtype).swapaxes(1, 2)[:, None]
+    m, B, Wo = plan.m, plan.B, plan.Wo
+    y = xp.empty((N, G, m, plan.blocks, B * Wo), x.dtype)
+    products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
+                                                                                x.dtype)
+    _over(xp, G, y.size * plan.Rb * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=products[a:b]))
     if m > 1:
-        _parallel.assign(y, products.reshape(G, Ho, N, m, Wo).transpose(2, 0, 3, 1, 4))
+        _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
     return y.reshape((N, G * m) + tuple(out))
 
 
@@ -97,23 +112,21 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
     if not _banded(spatial):
         return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
-    w2 = w.reshape(w.shape[:2] + _two(w.shape[2:]))
-    stride2, dilation2, (Ho, Wo), (Hp, Wp) = _two(stride), _two(dilation), _two(g.shape[2:]), _two(spatial)
+    plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
-    band, R = _band(xp, w2, G, stride2, dilation2, Wo, Wp, g.dtype)
-    rows = _grad_rows(g.reshape(g.shape[:2] + (Ho, Wo)), G)
-    spread = _buffers.empty(xp, (N, G, Ho, R, Wp), g.dtype)
-    products = spread.reshape(N, G, Ho, R * Wp).transpose(1, 2, 0, 3)
+    band = plan.band(xp, w, G, g.dtype)
+    rows = plan.grad_rows(g, G)
+    spread = _buffers.empty(xp, (N, G, plan.blocks, plan.Rb, plan.Wp), g.dtype)
+    products = spread.reshape(N, G, plan.blocks, plan.Rb * plan.Wp).transpose(1, 2, 0, 3)
     _over(xp, G, spread.size, lambda a, b: xp.matmul(rows[a:b], band[a:b, None], out=products[a:b]))
     result = xp.zeros((N, G, H, W), g.dtype)
-    for i in range(w2.shape[2]):   # input row h * s + r - ph gets output row h's row r
-        r = i * dilation2[0]
-        first = max(0, -(-(ph - r) // stride2[0]))
-        last = min(Ho - 1, (H - 1 + ph - r) // stride2[0])
+    step = plan.B * plan.sh
+    for r in range(plan.Rb):   # input row k * step + r - ph gets block k's row r
+        first = max(0, -(-(ph - r) // step))
+        last = min(plan.blocks - 1, (H - 1 + ph - r) // step)
         if first <= last:
-            start = first * stride2[0] + r - ph
-            result[:, :, start:start + (last - first) * stride2[0] + 1:stride2[0]] += \
-                spread[:, :, first:last + 1, r, pw:pw + W]
+            start = first * step + r - ph
+            result[:, :, start:start + (last - first) * step + 1:step] += spread[:, :, first:last + 1, r, pw:pw + W]
     return result.reshape(input_shape)
 
 
@@ -122,26 +135,23 @@ def weight_grad(xp, x, g, groups, stride, dilation, kernel):
     of x_k * g over positions and batch."""
     if not _banded(x.shape[2:]):
         return _weight_offsets(xp, x, g, groups, stride, dilation, kernel)
-    G, m = groups, g.shape[1] // groups
-    x2 = x.reshape(x.shape[:2] + _two(x.shape[2:]))
-    (kh, kw), stride2, dilation2, (Ho, Wo) = _two(kernel), _two(stride), _two(dilation), _two(g.shape[2:])
-    Wp = x2.shape[3]
-    R = dilation2[0] * (kh - 1) + 1
-    X = _rows(xp, x2, stride2, R, Ho)
-    rows = _grad_rows(g.reshape(g.shape[:2] + (Ho, Wo)), G).swapaxes(2, 3)
-    sums = xp.empty((G, m * Wo, R * Wp), g.dtype)
-    per_channel = Ho * m * Wo * R * Wp
+    N, G = x.shape[0], groups
+    plan = _plan(g.shape[1:2] + (1,) + tuple(kernel), stride, dilation, g.shape[2:], x.shape[2:], N, G)
+    X = plan.rows(xp, x.reshape((N, G, plan.Hp, plan.Wp)))
+    rows = plan.grad_rows(g, G).swapaxes(2, 3)
+    sums = xp.empty((G, rows.shape[2], X.shape[3]), g.dtype)
+    per_channel = plan.blocks * sums.shape[1] * sums.shape[2]
 
-    def part(a, b):   # in parts of channels small enough for the (channels, Ho, m * Wo, R * Wp) products
+    def part(a, b):   # in parts of channels small enough for the (channels, blocks, m * B * Wo, Rb * Wp) products
         step = max(1, BAND_WORK // per_channel)
         for start in range(a, b, step):
             stop = min(b, start + step)
             xp.matmul(rows[start:stop], X[start:stop]).sum(1, out=sums[start:stop])
     _over(xp, G, G * per_channel, part)
-    sums = sums.reshape(G, m, Wo, R, Wp)
-    columns = xp.arange(Wo)
-    taps = [sums[:, :, columns, i * dilation2[0], columns * stride2[1] + j * dilation2[1]].sum(-1)
-            for i in range(kh) for j in range(kw)]
+    sums = sums.reshape(G, plan.m, plan.B, plan.Wo, plan.Rb, plan.Wp)
+    columns = xp.arange(plan.Wo)
+    taps = [sum(sums[:, :, b, columns, b * plan.sh + i * plan.dh, columns * plan.sw + j * plan.dw].sum(-1)
+                for b in range(plan.B)) for i in range(plan.kh) for j in range(plan.kw)]
     return xp.stack(taps, axis=-1)
 
 

@@ -25,11 +25,17 @@ DEPTHWISE_CASES = [   # (function, input shape, weight shape, options)
 IDS = [f"{c[0]}-{i}" for i, c in enumerate(DEPTHWISE_CASES)]
 
 
-@pytest.mark.parametrize("band_width", [_conv_depthwise.BAND_WIDTH, 0], ids=["banded", "offsets"])
+ALGORITHMS = {   # (BAND_WIDTH, CALL_COST): a band per output row, one per block of all rows, per kernel offset
+    "band-rows": (_conv_depthwise.BAND_WIDTH, 0), "band-blocks": (_conv_depthwise.BAND_WIDTH, 1 << 50),
+    "offsets": (0, 0)}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name,x_shape,w_shape,options", DEPTHWISE_CASES, ids=IDS)
-def test_depthwise_matches_torch(name, x_shape, w_shape, options, dtype, band_width, monkeypatch):
-    monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", band_width)
+def test_depthwise_matches_torch(name, x_shape, w_shape, options, dtype, algorithm, monkeypatch):
+    monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", ALGORITHMS[algorithm][0])
+    monkeypatch.setattr(_conv_depthwise, "CALL_COST", ALGORITHMS[algorithm][1])
     tolerance = 1e-4 if dtype is F32 else 1e-10
     check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
           sample(w_shape, dtype, seed=2) / 3, sample(w_shape[:1], dtype, seed=3), rtol=tolerance, atol=tolerance)
@@ -39,8 +45,8 @@ def test_depthwise_band_is_used_and_matches_offsets(monkeypatch):
     """The banded and the per-offset algorithms give the same values and gradients (and the band runs at all)."""
     x, w = sample((4, 8, 12, 12), F64, seed=4), sample((16, 1, 3, 3), F64, seed=5)
     calls = []
-    band = _conv_depthwise._band
-    monkeypatch.setattr(_conv_depthwise, "_band", lambda *a: calls.append(1) or band(*a))
+    band = _conv_depthwise._Plan.band
+    monkeypatch.setattr(_conv_depthwise._Plan, "band", lambda *a: calls.append(a[0].B) or band(*a))
 
     def run():
         xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
@@ -48,7 +54,7 @@ def test_depthwise_band_is_used_and_matches_offsets(monkeypatch):
         (y * y).sum().backward()
         return y.detach().numpy(), xe.grad.numpy(), we.grad.numpy()
     banded = run()
-    assert len(calls) == 2   # forward and input gradient
+    assert len(calls) == 2 and 1 < calls[0] < 6   # forward and input gradient, blocks of a few rows
     monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", 0)
     for a, b in zip(banded, run()):
         numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
