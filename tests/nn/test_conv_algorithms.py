@@ -18,6 +18,8 @@ DEPTHWISE_CASES = [   # (function, input shape, weight shape, options)
     ("conv2d", (2, 2, 1, 1), (2, 1, 3, 3), dict(groups=2, padding=1)),                          # only the centre
     ("conv2d", (2, 3, 4, 4), (3, 1, 4, 4), dict(groups=3)),                                     # kernel = map
     ("conv2d", (2, 3, 5, 60), (3, 1, 3, 3), dict(groups=3, padding=1)),                         # wide: offsets
+    ("conv2d", (2, 3, 8, 7), (3, 1, 3, 2), dict(groups=3, dilation=2, padding=(1, 2))),        # flipped, dilated
+    ("conv2d", (2, 3, 5, 4), (3, 1, 3, 3), dict(groups=3, padding=(3, 1))),                     # padding > reach
     ("conv1d", (2, 4, 9), (4, 1, 3), dict(groups=4, padding=2)),
     ("conv1d", (3, 2, 13), (6, 1, 4), dict(groups=2, stride=3, dilation=2, padding=1)),
     ("conv3d", (2, 3, 4, 5, 4), (3, 1, 3, 2, 3), dict(groups=3, padding=1)),                    # 3-D: offsets
