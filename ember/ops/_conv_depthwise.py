@@ -8,6 +8,8 @@ reads and writes the arrays where they lie (no transposing copies), at the cost 
 (R * Wp / taps times the useful work), which pays while rows are narrow (``BAND_WIDTH``). Wider maps and 3-D kernels
 multiply-add per kernel offset instead. Each of the three maps (forward, input and weight adjoints) has both forms.
 """
+import functools
+
 import numpy
 
 from . import _buffers, _parallel
@@ -53,22 +55,22 @@ class _Plan:
     """The banded form of a 2-D depthwise convolution: each matmul covers B output rows (Ho / B blocks), which read
     Rb = (B - 1) * sh + R padded input rows; B is chosen for the least cost (calls plus the band's multiply-adds)."""
 
-    def __init__(self, kernel, stride, dilation, out, padded, batch, m):
+    def __init__(self, kernel, stride, dilation, out, padded, batch, m, call_cost):
         (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw) = kernel, stride, dilation
         (self.Ho, self.Wo), (self.Hp, self.Wp) = out, padded
         R = self.dh * (self.kh - 1) + 1
+        work = batch * self.Wp * self.Wo * m   # multiply-adds per output row of a block and input row it reads
         self.B = min((b for b in range(1, self.Ho + 1) if self.Ho % b == 0),
-                     key=lambda b: self.Ho // b * (CALL_COST + batch * ((b - 1) * self.sh + R) * self.Wp * b * self.Wo * m))
+                     key=lambda b: self.Ho // b * (call_cost + work * b * ((b - 1) * self.sh + R)))
         self.blocks, self.Rb, self.m = self.Ho // self.B, (self.B - 1) * self.sh + R, m
 
     def band(self, xp, w, G, dtype):
         """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * Wp): T[g, (j, b, wo), (r, c)] is the
         tap of output channel g * m + j at input row r and padded column c for output position (b, wo) of a block."""
-        taps = w.reshape(G, self.m, self.kh, self.kw)
+        taps = w.reshape(G, self.m, 1, self.kh, self.kw, 1)
         band = xp.zeros((G, self.m, self.B, self.Wo, self.Rb, self.Wp), dtype)
-        for b, i, j in numpy.ndindex(self.B, self.kh, self.kw):
-            columns = xp.arange(self.Wo)
-            band[:, :, b, columns, b * self.sh + i * self.dh, columns * self.sw + j * self.dw] = taps[:, :, i, j, None]
+        b, i, j, wo = (xp.asarray(a) for a in numpy.ogrid[:self.B, :self.kh, :self.kw, :self.Wo])
+        band[:, :, b, wo, b * self.sh + i * self.dh, wo * self.sw + j * self.dw] = taps
         return band.reshape(G, self.m * self.B * self.Wo, self.Rb * self.Wp)
 
     def rows(self, xp, x):
@@ -86,7 +88,13 @@ class _Plan:
 
 def _plan(shape, stride, dilation, out, padded, batch, G):
     """The ``_Plan`` of a depthwise convolution (1-D as 2-D of height 1) with a weight of ``shape``."""
-    return _Plan(_two(shape[2:]), _two(stride), _two(dilation), _two(out), _two(padded), batch, shape[0] // G)
+    return _cached_plan(tuple(shape), tuple(stride), tuple(dilation), tuple(out), tuple(padded), batch, G, CALL_COST)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_plan(shape, stride, dilation, out, padded, batch, G, call_cost):
+    return _Plan(_two(shape[2:]), _two(stride), _two(dilation), _two(out), _two(padded), batch, shape[0] // G,
+                 call_cost)
 
 
 def forward(xp, x, w, stride, dilation, out):

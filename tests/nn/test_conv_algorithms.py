@@ -10,19 +10,19 @@ from tests.oracle import check, gradcheck, sample
 F32, F64 = numpy.float32, numpy.float64
 
 DEPTHWISE_CASES = [   # (function, input shape, weight shape, options)
-    ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), dict(groups=6, padding=1)),
-    ("conv2d", (2, 4, 9, 8), (4, 1, 3, 3), dict(groups=4, stride=2, padding=1)),
-    ("conv2d", (2, 4, 10, 11), (4, 1, 3, 3), dict(groups=4, stride=(2, 3), padding=(0, 2))),
-    ("conv2d", (2, 3, 9, 9), (6, 1, 3, 2), dict(groups=3, padding=(1, 0), dilation=(2, 3))),   # multiplier 2
-    ("conv2d", (1, 5, 6, 7), (5, 1, 5, 5), dict(groups=5, padding=2)),                          # batch 1, 5x5
-    ("conv2d", (2, 2, 1, 1), (2, 1, 3, 3), dict(groups=2, padding=1)),                          # only the centre
-    ("conv2d", (2, 3, 4, 4), (3, 1, 4, 4), dict(groups=3)),                                     # kernel = map
-    ("conv2d", (2, 3, 5, 60), (3, 1, 3, 3), dict(groups=3, padding=1)),                         # wide: offsets
-    ("conv2d", (2, 3, 8, 7), (3, 1, 3, 2), dict(groups=3, dilation=2, padding=(1, 2))),        # flipped, dilated
-    ("conv2d", (2, 3, 5, 4), (3, 1, 3, 3), dict(groups=3, padding=(3, 1))),                     # padding > reach
-    ("conv1d", (2, 4, 9), (4, 1, 3), dict(groups=4, padding=2)),
-    ("conv1d", (3, 2, 13), (6, 1, 4), dict(groups=2, stride=3, dilation=2, padding=1)),
-    ("conv3d", (2, 3, 4, 5, 4), (3, 1, 3, 2, 3), dict(groups=3, padding=1)),                    # 3-D: offsets
+    ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), {"groups": 6, "padding": 1}),
+    ("conv2d", (2, 4, 9, 8), (4, 1, 3, 3), {"groups": 4, "stride": 2, "padding": 1}),
+    ("conv2d", (2, 4, 10, 11), (4, 1, 3, 3), {"groups": 4, "stride": (2, 3), "padding": (0, 2)}),
+    ("conv2d", (2, 3, 9, 9), (6, 1, 3, 2), {"groups": 3, "padding": (1, 0), "dilation": (2, 3)}),   # multiplier 2
+    ("conv2d", (1, 5, 6, 7), (5, 1, 5, 5), {"groups": 5, "padding": 2}),                          # batch 1, 5x5
+    ("conv2d", (2, 2, 1, 1), (2, 1, 3, 3), {"groups": 2, "padding": 1}),                          # only the centre
+    ("conv2d", (2, 3, 4, 4), (3, 1, 4, 4), {"groups": 3}),                                     # kernel = map
+    ("conv2d", (2, 3, 5, 60), (3, 1, 3, 3), {"groups": 3, "padding": 1}),                         # wide: offsets
+    ("conv2d", (2, 3, 8, 7), (3, 1, 3, 2), {"groups": 3, "dilation": 2, "padding": (1, 2)}),        # flipped, dilated
+    ("conv2d", (2, 3, 5, 4), (3, 1, 3, 3), {"groups": 3, "padding": (3, 1)}),                     # padding > reach
+    ("conv1d", (2, 4, 9), (4, 1, 3), {"groups": 4, "padding": 2}),
+    ("conv1d", (3, 2, 13), (6, 1, 4), {"groups": 2, "stride": 3, "dilation": 2, "padding": 1}),
+    ("conv3d", (2, 3, 4, 5, 4), (3, 1, 3, 2, 3), {"groups": 3, "padding": 1}),                    # 3-D: offsets
 ]
 IDS = [f"{c[0]}-{i}" for i, c in enumerate(DEPTHWISE_CASES)]
 
@@ -73,12 +73,12 @@ def test_depthwise_edges():
 
 POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions: a matmul per sample
     ("conv2d", (3, 6, 8, 5), (4, 6, 1, 1), {}),
-    ("conv2d", (2, 6, 7, 9), (8, 3, 1, 1), dict(groups=2)),
-    ("conv2d", (1, 5, 9, 9), (3, 5, 1, 1), dict(dilation=3)),
+    ("conv2d", (2, 6, 7, 9), (8, 3, 1, 1), {"groups": 2}),
+    ("conv2d", (1, 5, 9, 9), (3, 5, 1, 1), {"dilation": 3}),
     ("conv1d", (2, 3, 40), (5, 3, 1), {}),
     ("conv3d", (2, 3, 2, 4, 4), (2, 3, 1, 1, 1), {}),
     ("conv_transpose2d", (2, 5, 8, 8), (5, 3, 1, 1), {}),
-    ("conv_transpose2d", (2, 4, 8, 8), (4, 3, 1, 1), dict(output_padding=1, stride=2)),   # not pointwise
+    ("conv_transpose2d", (2, 4, 8, 8), (4, 3, 1, 1), {"output_padding": 1, "stride": 2}),   # not pointwise
 ]
 
 
