@@ -4,7 +4,8 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out; depthwise convolutions run as banded matmuls (``_conv_depthwise``). The forward
+only padding are left out. Two kinds take their own algorithms in the (N, C, *s) layout, with no moves: depthwise
+convolutions (banded matmuls, ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``). The forward
 keeps its columns for the weight gradient, and large temporaries come from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
