@@ -73,9 +73,10 @@ def allreduce_rows(lib, quick):
     for size in [2 ** k for k in range(10, 27, 2 if quick else 1)]:   # bytes: 1 KB ... 64 MB
         array = np.zeros(size // 4, np.float32)   # sums of zeros stay zeros: every round reduces the same values
         tensor = lib.from_numpy(array)            # the same memory as ``array``
-        variants = {"raw": lambda: comm.Allreduce(MPI.IN_PLACE, array), lib.__name__: lambda: dist.all_reduce(tensor)}
+        variants = {"raw": lambda a=array: comm.Allreduce(MPI.IN_PLACE, a),
+                    lib.__name__: lambda t=tensor: dist.all_reduce(t)}
         if unchecked is not None:
-            variants["unchecked"] = lambda: dist.all_reduce(tensor, group=unchecked)
+            variants["unchecked"] = lambda t=tensor: dist.all_reduce(t, group=unchecked)
         rounds = max(30, min(400, (1 << 29) // size)) // (4 if quick else 1)
         medians = interleaved(variants, rounds, comm)
         rows.append({"bytes": size, "rounds": rounds, **{name: size / t / 1e9 for name, t in medians.items()}})
@@ -190,10 +191,10 @@ def main():
         return worker(args.worker, args.quick, args.allreduce_only)
     flags = ["--quick"] * args.quick + ["--allreduce-only"] * args.allreduce_only
     libs = ["ember"] if args.no_torch else ["ember", "torch"]
-    print("load average (1, 5, 15 min) before: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     two = {lib: launch(lib, 2, flags) for lib in libs}
     one = {} if args.allreduce_only else {lib: launch(lib, 1, flags) for lib in libs}
-    print("load average after: %.2f %.2f %.2f\n" % os.getloadavg())
+    print("load average after: {:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     torch_column = "torch" in two
     print("| buffer | mpi4py Allreduce GB/s | ember all_reduce GB/s (ratio) | with TORCH_DISTRIBUTED_DEBUG=OFF "
           "(ratio) |" + (" PyTorch gloo all_reduce GB/s (ratio) |" if torch_column else "") +

@@ -110,7 +110,7 @@ def check_op_dtype(op, dtype):
         raise RuntimeError(f"all_reduce does not support ReduceOp.{op.name} on complex tensors")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def reduction(op, dtype):
     """The MPI datatype and op that reduce ``dtype`` elements by ``op`` (a ReduceOp), after checking that the pair is
     allowed. Cached, so a repeated call costs one lookup."""
