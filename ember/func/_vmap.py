@@ -124,11 +124,28 @@ class _Example(numpy.ndarray):
     def __setitem__(self, key, value):
         raise _unbatchable("__setitem__")
 
+    def _reading(name):   # array methods that compute without a ufunc (NumPy's own C loops)
+        def read(self, *args, **kwargs):
+            raise _unbatchable(name)
+        read.__name__ = name
+        return read
+
+    for _name in ("nonzero", "argsort", "sort", "argmax", "argmin", "argpartition", "partition", "searchsorted",
+                  "take", "put", "repeat", "tolist", "item", "__int__", "__float__", "__index__", "__bool__"):
+        locals()[_name] = _reading(_name)
+    del _reading, _name
+
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in self._metadata:
             return super().__array_function__(func, tuple(t for t in types if t is not _Example) or (numpy.ndarray,),
                                               args, kwargs)
         raise _unbatchable(func.__name__)
+
+
+def _holds_example(items):
+    """Whether an op's arguments hold an array read out of a batched tensor (an index made from one): the op would
+    apply the first example's index to every example."""
+    return any(isinstance(o, _Example) or type(o) in (tuple, list) and _holds_example(o) for o in items)
 
 
 def _unbatchable(name):
@@ -210,6 +227,8 @@ def _batching_hook(cls, args, kwargs, proceed):
         return proceed(args, kwargs)
     from ._batching_rules import rules
     level = next(lv for lv in _levels if lv.number == number)
+    if _holds_example(args) or _holds_example(tuple(kwargs.values())):
+        raise _unbatchable(f"{cls.__name__} with an index")
     rule = rules.get(cls.__name__)
     if rule is not None:
         result = rule(cls, level, args, kwargs)

@@ -314,3 +314,12 @@ def test_batched_tensor_repr_and_logical_shape():
     vmap(f, in_dims=1)(ember.tensor(X))
     assert seen["shape"] == (4, 5)
     assert seen["repr"].startswith("BatchedTensor(lvl=1, bdim=1, value=")
+
+
+def test_index_made_from_a_batched_tensor_raises_instead_of_using_the_first_example():
+    generator = numpy.random.default_rng(5)
+    x, mask = generator.standard_normal((3, 3, 4)).astype(numpy.float32), generator.random((3, 3, 4)) < 0.5
+    value = generator.standard_normal(3).astype(numpy.float32)
+    for lib, vmap in ((ember, ember.func.vmap), (torch, torch.vmap)):
+        with pytest.raises(RuntimeError):   # PyTorch: dynamic shapes cannot be batched
+            vmap(lambda x, m, v: x.index_put((m,), v))(*(lib.tensor(a) for a in (x, mask, value)))
