@@ -230,8 +230,13 @@ def pad(cls, level, args, kwargs):
 
 @register("Repeat")
 def repeat(cls, level, args, kwargs):
+    """As ``expand``: the dims ``repeats`` adds in front of the example go after the batch."""
     input, repeats = args
-    return _out(cls.apply(_front(input, level), (1, *repeats)), level)
+    front = _front(input, level)
+    added = len(repeats) - input.dim()
+    if added > 0:
+        front = front.reshape(level.size, *(1,) * added, *front.shape[1:])
+    return _out(cls.apply(front, (1, *repeats)), level)
 
 
 @register("DiagEmbed")

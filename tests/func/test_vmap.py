@@ -77,6 +77,7 @@ OPS = {
     "gelu": lambda m: lambda a: functional(m).gelu(a),
     "einsum": lambda m: lambda a: m.einsum("ij,kj->ik", a, a),
     "repeat": lambda m: lambda a: a.repeat(2, 1),
+    "repeat_adding_dims": lambda m: lambda a: a.repeat(2, 1, 3),
     "roll": lambda m: lambda a: a.roll(1, 1),
     "gather": lambda m: lambda a: a.gather(1, m.tensor([[0, 1]] * 3)),
     "prod": lambda m: lambda a: a.prod(1),
