@@ -343,7 +343,8 @@ def _wrong_count(node, input_grads, edges):
     """Extra gradients must be None; ember's primitives may leave out trailing non-tensor arguments."""
     if len(input_grads) > len(edges):
         return any(g is not None for g in input_grads[len(edges):])
-    return not node._function._array_level or any(e is not None for e in edges[len(input_grads):])
+    missing = edges[len(input_grads):]
+    return not node._function._array_level or missing.count(None) != len(missing)
 
 
 def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
