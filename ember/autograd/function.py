@@ -344,9 +344,49 @@ class Primitive(Function):
             if not any_grad:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
             return tuple(_connect(ctx, args, needs, output))
+        # one output: wrapped and linked into the graph here, written out (this runs once per op)
+        if type(output) is not _ndarray:   # a NumPy scalar: a 0-d array instead, also where forward saved it
+            original, output = output, _as_array(output, ctx.xp)
+            if any_grad and ctx._saved:
+                ctx._saved = [output if s is original else s for s in ctx._saved]
+        tensor = _new(Tensor)
+        tensor._data = output
+        counter = tensor._version_counter = [0]
+        if _inference_mode[0]:
+            tensor._inference = True
         if not any_grad:
-            return _wrap(output if type(output) is _ndarray else _as_array(output, ctx.xp))
-        return _connect_one(ctx, args, needs, output)
+            return tensor
+        if output.dtype.kind in "fcV" and (not ctx._non_differentiable or id(output) not in ctx._non_differentiable):
+            tensor.requires_grad = True
+            tensor.grad_fn = ctx
+        edges = []
+        meta = []
+        for a, need in zip(args, needs):
+            if need:
+                node = a.grad_fn
+                edges.append((a, 0) if node is None else (node, a._output_nr))
+                data = a._data
+                meta.append((data.shape, data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        ctx._edges = edges
+        ctx._input_meta = meta
+        saved = ctx._saved
+        if saved:
+            entries = []
+            for array in saved:
+                if array is None:
+                    entries.append(None)
+                    continue
+                for a in args:
+                    if isinstance(a, Tensor) and a._data is array:
+                        entries.append(("tensor", a, a._version_counter[0]))
+                        break
+                else:
+                    entries.append(("output", (counter, array, 0), 0) if array is output else _constant_entry(array))
+            ctx._saved = entries
+        return tensor
 
 
 _NO_GRADS = tuple((False,) * n for n in range(8))
@@ -390,50 +430,6 @@ def _connect(ctx, args, needs, outputs):
             entries.append(_saved_entry(array, args, results))
         ctx._saved = entries
     return results
-
-
-def _connect_one(ctx, args, needs, out):
-    """``_connect`` for a single output, written out: it runs once per recorded op."""
-    if type(out) is not _ndarray:   # a NumPy scalar: a 0-d array instead, also where forward saved it
-        original, out = out, _as_array(out, ctx.xp)
-        if ctx._saved:
-            ctx._saved = [out if s is original else s for s in ctx._saved]
-    tensor = _new(Tensor)
-    tensor._data = out
-    counter = tensor._version_counter = [0]
-    if _inference_mode[0]:
-        tensor._inference = True
-    if out.dtype.kind in "fcV" and (not ctx._non_differentiable or id(out) not in ctx._non_differentiable):
-        tensor.requires_grad = True
-        tensor.grad_fn = ctx
-    edges = []
-    meta = []
-    for a, need in zip(args, needs):
-        if need:
-            node = a.grad_fn
-            edges.append((a, 0) if node is None else (node, a._output_nr))
-            data = a._data
-            meta.append((data.shape, data.dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
-    ctx._edges = edges
-    ctx._input_meta = meta
-    saved = ctx._saved
-    if saved:
-        entries = []
-        for array in saved:
-            if array is None:
-                entries.append(None)
-                continue
-            for a in args:
-                if isinstance(a, Tensor) and a._data is array:
-                    entries.append(("tensor", a, a._version_counter[0]))
-                    break
-            else:
-                entries.append(("output", (counter, array, 0), 0) if array is out else _constant_entry(array))
-        ctx._saved = entries
-    return tensor
 
 
 def _saved_entry(array, args, results):
