@@ -104,3 +104,35 @@ def test_sgd_scratch_is_shared_by_sizes_and_dtypes_and_stays_out_of_the_state():
     clone = pickle.loads(pickle.dumps(e_opt))
     assert "_scratch_buffers" not in clone.__dict__ and copy.deepcopy(e_opt).state_dict()["state"].keys() == \
         e_opt.state_dict()["state"].keys()
+
+
+def _adam_reference(param, grads, lr, betas, eps, weight_decay, amsgrad):
+    """Adam's update written as plain NumPy expressions (the form before the scratch arrays)."""
+    beta1, beta2 = betas
+    exp_avg, exp_avg_sq, maximum = (numpy.zeros_like(param) for _ in range(3))
+    for step, grad in enumerate(grads, 1):
+        grad = grad + weight_decay * param
+        exp_avg += (1 - beta1) * (grad - exp_avg)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        second = numpy.maximum(maximum, exp_avg_sq, out=maximum) if amsgrad else exp_avg_sq
+        denominator = numpy.sqrt(second) / ((1 - beta2 ** step) ** 0.5) + eps
+        param -= (lr / (1 - beta1 ** step)) * exp_avg / denominator
+    return param
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_with_scratch_arrays_is_bit_equal_to_the_plain_expressions_and_close_to_torch(amsgrad, dtype):
+    rng = numpy.random.default_rng(5)
+    start = rng.standard_normal((40, 30)).astype(dtype)
+    grads = [rng.standard_normal((40, 30)).astype(dtype) for _ in range(5)]
+    options = dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, weight_decay=0.1, amsgrad=amsgrad)
+    e, t = ember.nn.Parameter(ember.tensor(start)), torch.nn.Parameter(torch.tensor(start))
+    e_opt, t_opt = ember.optim.Adam([e], **options), torch.optim.Adam([t], **options)
+    for g in grads:
+        e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+    numpy.testing.assert_array_equal(as_numpy(e), _adam_reference(start.copy(), grads, **options))
+    numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-6)
