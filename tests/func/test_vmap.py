@@ -324,3 +324,11 @@ def test_index_made_from_a_batched_tensor_raises_instead_of_using_the_first_exam
     for lib, vmap in ((ember, ember.func.vmap), (torch, torch.vmap)):
         with pytest.raises(RuntimeError):   # PyTorch: dynamic shapes cannot be batched
             vmap(lambda x, m, v: x.index_put((m,), v))(*(lib.tensor(a) for a in (x, mask, value)))
+
+
+def test_named_tuple_outputs_keep_their_type():
+    both(lambda m: lambda a: a.topk(2), [X])
+    values, indices = ember.func.vmap(lambda a: a.sort(-1))(ember.from_numpy(X))
+    result = ember.func.vmap(lambda a: a.max(-1))(ember.from_numpy(X))
+    assert type(result).__name__ == "max" and result.indices.shape == X.shape[:2]
+    assert values.shape == indices.shape == X.shape
