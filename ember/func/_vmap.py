@@ -253,7 +253,6 @@ def fallback(cls, level, args, kwargs):
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
                       UserWarning, stacklevel=4)
-    from .. import stack
     per_example = []
     for b in range(level.size):
         def pick(a):
@@ -263,12 +262,21 @@ def fallback(cls, level, args, kwargs):
                 return type(a)(pick(x) for x in a)
             return a
         per_example.append(cls.apply(*[pick(a) for a in args], **{k: pick(v) for k, v in kwargs.items()}))
-    first = per_example[0]
+    return _stacked(name, per_example, level)
+
+
+def _stacked(name, parts, level):
+    """The examples' results (tensors in nested tuples and lists) as one batched result."""
+    from .. import stack
+    first = parts[0]
     if isinstance(first, Tensor):
-        return batched(stack(per_example), 0, level.number)
-    if isinstance(first, tuple) and all(isinstance(o, Tensor) for o in first):
-        outputs = [batched(stack(list(parts)), 0, level.number) for parts in zip(*per_example)]
-        return type(first)(*outputs) if hasattr(first, "_fields") else tuple(outputs)
+        return batched(stack(list(parts)), 0, level.number)
+    if isinstance(first, (tuple, list)):
+        items = [_stacked(name, [p[i] for p in parts], level) for i in range(len(first))]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+    if any(p != first for p in parts[1:]):
+        raise RuntimeError(f"vmap: {name} returned a Python value that differs between examples ({first!r}, ...); "
+                           "it cannot be batched")
     return first
 
 

@@ -1,5 +1,7 @@
 """ember.func.vmap against torch.func.vmap: a table of ops, in_dims/out_dims, nesting, per-sample gradients of an
 MLP and a CNN, composition with jacrev/jacfwd, randomness modes, the fallback and PyTorch's errors."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -332,3 +334,16 @@ def test_named_tuple_outputs_keep_their_type():
     result = ember.func.vmap(lambda a: a.max(-1))(ember.from_numpy(X))
     assert type(result).__name__ == "max" and result.indices.shape == X.shape[:2]
     assert values.shape == indices.shape == X.shape
+
+
+def test_fallback_batches_nested_results():
+    # histogramdd has no batching rule: it runs per example, and its (hist, (edges, ...)) result is stacked
+    x = rng.standard_normal((3, 20, 2)).astype(numpy.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        hist, edges = ember.func.vmap(lambda t: ember.histogramdd(t, bins=3))(ember.from_numpy(x))
+    for i in range(3):
+        want = torch.histogramdd(torch.from_numpy(x[i]), bins=3)
+        numpy.testing.assert_allclose(hist[i].numpy(), want.hist.numpy())
+        for d in range(2):
+            numpy.testing.assert_allclose(edges[d][i].numpy(), want.bin_edges[d].numpy(), rtol=1e-6)
