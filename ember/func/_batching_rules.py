@@ -239,6 +239,15 @@ def repeat(cls, level, args, kwargs):
     return _out(cls.apply(front, (1, *repeats)), level)
 
 
+@register("AsStrided")
+def as_strided(cls, level, args, kwargs):
+    """Each example's window at the same place relative to the example (PyTorch's vmap semantics): the batch is one
+    more strided dim, stepping by the batch's stride in the storage."""
+    input, size, stride, offset = args
+    front = _front(input, level)
+    return _out(cls.apply(front, (level.size, *size), (front.stride(0), *stride), offset), level)
+
+
 @register("DiagEmbed")
 def diag_embed(cls, level, args, kwargs):
     input, shape, offset, dim1, dim2 = args
