@@ -173,7 +173,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
+    if input.dtype.is_floating_point and scale.dtype.is_floating_point:
+        return ChannelAffine.apply(input, scale, shift)
     return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+class ChannelAffine(Primitive):
+    """x * scale + shift with one scale and shift per channel (dim 1), into one (pooled) result in two passes."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, scale, shift):
+        xp = ctx.xp
+        dtype = xp.result_type(x, scale, shift)
+        x3 = _channels_view(xp, x)
+        result = _buffers.empty(xp, x3.shape, dtype)
+
+        def part(a, b):
+            out = result[:, a:b]
+            xp.multiply(x3[:, a:b], scale[a:b, None], out=out)
+            out += shift[a:b, None]
+        _over_channels(xp, x3, part)
+        ctx.save_for_backward(x, scale)
+        return result.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale = ctx.saved_tensors
+        axes, shape = _reduced_axes(x)
+        needs_x, needs_scale, needs_shift = ctx.needs_input_grad
+        return (grad * scale.reshape(shape) if needs_x else None,
+                (grad * x).sum(axes) if needs_scale else None, grad.sum(axes) if needs_shift else None)
 
 
 @_float32_inside
