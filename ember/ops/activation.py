@@ -225,8 +225,8 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 class Hardtanh(Primitive):
     """x clamped to [low, high] in one pass, written into x itself with ``into``. Its gradient passes where
-    low < x < high (and at NaN), as PyTorch's hardtanh_backward, read from the saved result: the same test, and
-    nothing of the input needs keeping when the write is in place."""
+    low < x < high, as PyTorch's hardtanh_backward, read from the saved result: the same test, and nothing of the
+    input needs keeping when the write is in place."""
 
     @staticmethod
     def forward(ctx, a, low, high, into):
@@ -239,8 +239,8 @@ class Hardtanh(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        result, = ctx.saved_tensors
-        return HardtanhGrad.apply(grad, result, *ctx.bounds), None, None, None
+        result, = ctx.saved_tensors   # only a mask of it is read: no gradient flows to it
+        return HardtanhGrad.apply(grad, result.detach(), *ctx.bounds), None, None, None
 
     @staticmethod
     def array_backward(ctx, grad):
@@ -249,8 +249,8 @@ class Hardtanh(Primitive):
 
 
 class HardtanhGrad(Primitive):
-    """``grad`` where low < result < high or result is NaN, else 0 (linear in grad, so its own gradient is
-    itself)."""
+    """``grad`` where low < result < high, else 0 (NaN too, as PyTorch's vectorised kernel gives on all but a
+    tensor's last few elements); linear in grad, so its own gradient is itself."""
 
     @staticmethod
     def forward(ctx, grad, result, low, high):
@@ -269,19 +269,24 @@ HardtanhGrad._node_cls.__name__ = HardtanhGrad._node_cls.__qualname__ = "Hardtan
 
 
 def _hardtanh_grad(xp, grad, result, low, high):
-    """The gradient mask as three one-byte passes (result <= low, result >= high, their union negated) and one
-    product: multiplying by a boolean is several times faster than ``where`` or a masked copy."""
+    """The gradient mask as two one-byte passes (result > low, and result < high) and one product: multiplying
+    by a boolean is several times faster than ``where`` or a masked copy."""
     def run(out, g, r):
-        outside = xp.less_equal(r, low)
-        outside |= xp.greater_equal(r, high)
-        xp.multiply(g, xp.logical_not(outside, out=outside), out=out)
+        inside = xp.greater(r, low)
+        inside &= xp.less(r, high)
+        xp.multiply(g, inside, out=out)
     return _parallel.map_chunks(run, xp.empty(xp.broadcast_shapes(grad.shape, result.shape), grad.dtype), grad,
                                 result)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
-    if not input.dtype.is_floating_point:   # integer bounds, unsigned checks: clamp's promotion rules
+    if not input.dtype.is_floating_point:   # as PyTorch: integer bounds, so the result keeps the input's type
+        if input.dtype is _dtype.bool_:
+            raise RuntimeError("Bool inputs not supported for hardtanh")
+        min_val, max_val = int(min_val), int(max_val)
+        if input.dtype is _dtype.uint8 and (min_val < 0 or max_val < 0):
+            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
         return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
     if not inplace:
         return Hardtanh.apply(input, min_val, max_val, False)

@@ -381,8 +381,11 @@ def _adaptive_matrix(size, out, like):
 
 
 def _adaptive_sizes(input, n, output_size):
-    sizes = _tuple(output_size, n, "output_size") if not isinstance(output_size, int) else (output_size,) * n
-    return tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(sizes))
+    if isinstance(output_size, int):
+        return (output_size,) * n
+    if len(output_size) == n:   # None keeps that dim's size
+        output_size = tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(output_size))
+    return _tuple(output_size, n, "output_size")
 
 
 def _adaptive_avg(n, input, output_size):
@@ -390,6 +393,12 @@ def _adaptive_avg(n, input, output_size):
         raise RuntimeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, but got "
                            f"{list(input.shape)}")
     sizes = _adaptive_sizes(input, n, output_size)
+    spatial = input.shape[input.ndim - n:]
+    if input.numel() and input.dtype.is_floating_point and all(s and not size % s for size, s in zip(spatial, sizes)):
+        # equal windows that tile the input (global pooling among them): one mean over a reshaped view
+        split = tuple(d for size, s in zip(spatial, sizes) for d in (s, size // s))
+        lead = input.ndim - n
+        return input.reshape(input.shape[:lead] + split).mean(tuple(range(lead + 1, lead + 2 * n, 2)))
     result = input
     for i in range(n):
         axis = input.ndim - n + i
