@@ -395,9 +395,12 @@ def _adaptive_avg(n, input, output_size):
     sizes = _adaptive_sizes(input, n, output_size)
     spatial = input.shape[input.ndim - n:]
     if input.numel() and input.dtype.is_floating_point and all(s and not size % s for size, s in zip(spatial, sizes)):
-        # equal windows that tile the input (global pooling among them): one mean over a reshaped view
-        split = tuple(d for size, s in zip(spatial, sizes) for d in (s, size // s))
+        # equal windows that tile the input: one mean over a reshaped view (global pooling: over one flat,
+        # contiguous dim, several times faster than over strided ones)
         lead = input.ndim - n
+        if all(s == 1 for s in sizes):
+            return input.reshape(input.shape[:lead] + (-1,)).mean(-1).reshape(input.shape[:lead] + sizes)
+        split = tuple(d for size, s in zip(spatial, sizes) for d in (s, size // s))
         return input.reshape(input.shape[:lead] + split).mean(tuple(range(lead + 1, lead + 2 * n, 2)))
     result = input
     for i in range(n):
