@@ -8,6 +8,8 @@ is a convolution with a constant kernel per channel.
 import itertools
 import math
 
+import numpy
+
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
@@ -161,34 +163,46 @@ class MaxPool(Primitive):
         xp = ctx.xp
         ranges = list(_offset_ranges(kernel, stride, padding, dilation, out, x.shape[2:]))
         best, which = _window_maximum(xp, x, ranges, out, any(ctx.needs_input_grad) or indices)
-        ctx.which, ctx.geometry = which, (ranges, x.shape[2:], _disjoint(kernel, stride, dilation))
+        disjoint = _disjoint(kernel, stride, dilation)
+        positions = None if disjoint and not indices else _flat_positions(xp, kernel, stride, padding, dilation,
+                                                                           out, x.shape[2:])
+        ctx.which, ctx.geometry = which, (ranges, x.shape[2:], disjoint, positions)
         if not indices:
             return best
-        spatial = x.shape[2:]
-        rows = [math.prod(spatial[i + 1:]) for i in range(len(kernel))]   # element strides of the input plane
-        offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, rows))
-                   for offset in itertools.product(*(range(k) for k in kernel))]
-        start = 0   # flat index of each window's first (possibly padding) element
-        for i in range(len(kernel)):
-            start = start + (xp.arange(out[i]) * stride[i] - padding[i]).reshape((-1,) + (1,) * (len(out) - 1 - i)) \
-                * rows[i]
-        return best, xp.asarray(offsets, dtype=xp.int64)[which] + start
+        offsets, start = positions
+        return best, offsets[which] + start
 
     @staticmethod
     def backward(ctx, grad, _index_grad=None):
         return (SpreadOffsets.apply(grad, _make(ctx.which), ctx.geometry),) + (None,) * 6
 
 
+def _flat_positions(xp, kernel, stride, padding, dilation, out, spatial):
+    """Each kernel offset's flat distance from its window's first element in the input plane, and each window's
+    first (possibly padding) element's flat index: their sum is the flat index of the element an offset picks."""
+    rows = [math.prod(spatial[i + 1:]) for i in range(len(kernel))]   # element strides of the input plane
+    offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, rows))
+               for offset in itertools.product(*(range(k) for k in kernel))]
+    start = 0
+    for i in range(len(kernel)):
+        start = start + (xp.arange(out[i]) * stride[i] - padding[i]).reshape((-1,) + (1,) * (len(out) - 1 - i)) \
+            * rows[i]
+    return xp.asarray(offsets, dtype=xp.int64), start
+
+
 class SpreadOffsets(Primitive):
-    """The gradient of max pooling: each window's gradient placed on the input element its ``which`` offset names,
-    one masked copy (disjoint windows) or masked add (overlapping ones) of whole strided slices per offset."""
+    """The gradient of max pooling: each window's gradient placed on the input element its ``which`` offset names:
+    one masked copy of whole strided slices per offset where windows are disjoint; where they overlap, one
+    ``add.at`` by flat index (in window order, as PyTorch sums; 7x faster than a masked add per offset)."""
 
     @staticmethod
     def forward(ctx, g, which, geometry):
         xp = ctx.xp
-        ranges, spatial, disjoint = geometry
+        ranges, spatial, disjoint, positions = geometry
         ctx.geometry = geometry
         ctx.save_for_backward(which)
+        if not disjoint and xp is numpy:
+            return _spread_by_index(g, which, positions, spatial)
         result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
         masked = bool(xp.isfinite(g).all())   # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN
 
@@ -202,6 +216,19 @@ class SpreadOffsets(Primitive):
     def backward(ctx, grad):
         which, = ctx.saved_tensors
         return SelectOffsets.apply(grad, which, ctx.geometry), None, None
+
+
+def _spread_by_index(g, which, positions, spatial):
+    """SpreadOffsets of NumPy arrays as one unbuffered add by flat index over all planes."""
+    offsets, start = positions
+    N, C = g.shape[:2]
+    size = math.prod(spatial)
+    flat = offsets[which]
+    flat += start
+    flat += (numpy.arange(N * C, dtype=numpy.int64) * size).reshape((N, C) + (1,) * (g.ndim - 2))
+    result = numpy.zeros(N * C * size, dtype=g.dtype)
+    numpy.add.at(result, flat.ravel(), g.ravel())
+    return result.reshape((N, C) + tuple(spatial))
 
 
 def _spread_into(xp, g, which, ranges, disjoint, masked, result):

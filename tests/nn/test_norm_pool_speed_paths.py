@@ -154,3 +154,29 @@ def test_adaptive_avg_pool_matches_torch(name, shape, size, dtype):
 
 def test_adaptive_avg_pool_second_gradient():
     gradcheck(lambda lib, x: lib.nn.functional.adaptive_avg_pool2d(x, (2, 1)) ** 2, sample((1, 2, 4, 3), F64, seed=26))
+
+
+# --- max pooling with overlapping windows (gradient summed by flat index) ----------------------------------------
+@pytest.mark.parametrize("name, shape, options", [
+    ("max_pool2d", (2, 3, 9, 9), dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", (1, 2, 7, 6), dict(kernel_size=3, stride=1, ceil_mode=True)),
+    ("max_pool2d", (2, 2, 9, 8), dict(kernel_size=3, stride=2, dilation=2, padding=1)),
+    ("max_pool1d", (2, 3, 11), dict(kernel_size=4, stride=2, padding=2, ceil_mode=True)),
+    ("max_pool3d", (1, 2, 5, 4, 5), dict(kernel_size=3, stride=2, padding=1))], ids=str)
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+def test_overlapping_max_pool_gradients_with_ties_match_torch(name, shape, options, dtype):
+    x = numpy.maximum(numpy.round(sample(shape, dtype, seed=27)), 0)   # many ties, as after a ReLU
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, **options), x)
+    check(lambda lib, x: getattr(lib.nn.functional, name)(x, return_indices=True, **options)[0], noncontiguous(x))
+
+
+def test_overlapping_max_pool_gradient_with_infinite_values_matches_torch():
+    x = sample((1, 2, 7, 7), F32, seed=28)
+
+    def run(lib, x):
+        x = x.detach().requires_grad_()
+        y = lib.nn.functional.max_pool2d(x, 3, 2, 1)
+        g = lib.ones_like(y)
+        g[0, 0, 1, 1], g[0, 1, 0, 2] = float("inf"), -float("inf")
+        return lib.autograd.grad(y, x, g)[0]
+    check(run, x, grad=False)
