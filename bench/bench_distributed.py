@@ -1,12 +1,16 @@
 """ember.distributed on this machine beside raw mpi4py and PyTorch's gloo: allreduce throughput and DDP steps.
 
-    python bench/bench_distributed.py [--quick] [--no-torch]
+    python bench/bench_distributed.py [--quick] [--no-torch] [--allreduce-only]
 
 starts itself under mpiexec (2 ranks, and 1 rank for the DDP baseline), once with ember and once with PyTorch
 (gloo over TCP, rank and size from MPI's launcher), and prints Markdown tables:
 - allreduce of 1 KB-64 MB float32 buffers: ember's ``dist.all_reduce`` (argument check across ranks included)
-  against mpi4py's ``Allreduce`` on the same buffer, in GB/s of buffer per second (median of repeats), also with
-  the check skipped (``TORCH_DISTRIBUTED_DEBUG=OFF``), and PyTorch's gloo ``all_reduce``;
+  against raw mpi4py on the same buffer (the tensor shares the array's memory), in GB/s of buffer per second, also
+  on a group made under ``TORCH_DISTRIBUTED_DEBUG=OFF`` (no check), and PyTorch's gloo ``all_reduce`` beside raw
+  MPI in its own job. Raw MPI is timed two ways, blocking ``Allreduce`` and ``Iallreduce`` polled with ``Test``
+  (what ember does), and each ratio is to the faster of the two: on a loaded machine the blocking call's time
+  swings most. Each job runs rounds of every variant in turn (the order rotating), each call after a barrier; a
+  call's time is the slowest rank's, and each figure is the median over 30-400 rounds;
 - one training step (forward, cross-entropy, backward, SGD) of the seeds' MLP and CNN at a global batch of 100, on
   1 rank and on 2 ranks with DDP (50 per rank), for both libraries, and how much of the allreduce time backward
   hides: 1 - (DDP step - step under ``no_sync``) / (the same buckets allreduced alone after backward).
@@ -34,35 +38,58 @@ def median_time(fn, repeats):
     return statistics.median(times)
 
 
+def interleaved(variants, rounds, comm):
+    """The median over ``rounds`` of each variant's time, where a round runs every variant once (in an order that
+    rotates from round to round), each after a barrier, and a variant's time in a round is the slowest rank's."""
+    names = list(variants)
+    for name in names:   # warm-up
+        for _ in range(3):
+            comm.Barrier()
+            variants[name]()
+    times = {name: [] for name in names}
+    for i in range(rounds):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            comm.Barrier()
+            start = time.perf_counter()
+            variants[name]()
+            times[name].append(time.perf_counter() - start)
+    slowest = {name: [max(per_rank) for per_rank in zip(*comm.allgather(times[name]))] for name in names}
+    return {name: statistics.median(slowest[name]) for name in names}
+
+
+def polled(array):
+    """mpi4py's non-blocking allreduce, polled until done."""
+    from mpi4py import MPI
+    request = MPI.COMM_WORLD.Iallreduce(MPI.IN_PLACE, array)
+    while not request.Test():
+        pass
+
+
 def allreduce_rows(lib, quick):
-    """GB/s of ``lib``'s all_reduce (and, for ember, raw mpi4py's and the unchecked path's) for 1 KB-64 MB."""
+    """GB/s of ``lib``'s all_reduce (and, for ember, of a group made under ``TORCH_DISTRIBUTED_DEBUG=OFF``) beside
+    raw mpi4py ``Allreduce`` on the same buffer, in the same rounds, for 1 KB-64 MB."""
     import numpy as np
     from mpi4py import MPI
 
     import ember
     dist = lib.distributed
     comm = MPI.COMM_WORLD
+    unchecked = None
+    if lib is ember:
+        os.environ["TORCH_DISTRIBUTED_DEBUG"] = "OFF"   # read when a group is made: this one skips the agreement check
+        unchecked = dist.new_group()
+        del os.environ["TORCH_DISTRIBUTED_DEBUG"]
     rows = []
     for size in [2 ** k for k in range(10, 27, 2 if quick else 1)]:   # bytes: 1 KB ... 64 MB
-        array = np.ones(size // 4, np.float32)
-        tensor = lib.from_numpy(array.copy())
-        repeats = max(3, min(200, (1 << 24) // size))
-
-        def raw():
-            comm.Barrier()
-            comm.Allreduce(MPI.IN_PLACE, array)
-
-        def ours():
-            comm.Barrier()
-            dist.all_reduce(tensor)
-        barrier = median_time(comm.Barrier, repeats)
-        row = {"bytes": size, "raw": size / (median_time(raw, repeats) - barrier) / 1e9,
-               lib.__name__: size / (median_time(ours, repeats) - barrier) / 1e9}
-        if lib is ember:
-            os.environ["TORCH_DISTRIBUTED_DEBUG"] = "OFF"   # without the argument check across ranks
-            row["unchecked"] = size / (median_time(ours, repeats) - barrier) / 1e9
-            del os.environ["TORCH_DISTRIBUTED_DEBUG"]
-        rows.append(row)
+        array = np.zeros(size // 4, np.float32)   # sums of zeros stay zeros: every round reduces the same values
+        tensor = lib.from_numpy(array)            # the same memory as ``array``
+        variants = {"raw": lambda a=array: comm.Allreduce(MPI.IN_PLACE, a), "raw_nb": lambda a=array: polled(a),
+                    lib.__name__: lambda t=tensor: dist.all_reduce(t)}
+        if unchecked is not None:
+            variants["unchecked"] = lambda t=tensor: dist.all_reduce(t, group=unchecked)
+        rounds = max(30, min(400, (1 << 29) // size)) // (4 if quick else 1)
+        medians = interleaved(variants, rounds, comm)
+        rows.append({"bytes": size, "rounds": rounds, **{name: size / t / 1e9 for name, t in medians.items()}})
     return rows
 
 
@@ -129,7 +156,7 @@ def ddp_rows(lib, quick):
     return rows
 
 
-def worker(name, quick):
+def worker(name, quick, allreduce_only):
     import importlib
     lib = importlib.import_module(name)
     dist = lib.distributed
@@ -140,7 +167,7 @@ def worker(name, quick):
     else:
         dist.init_process_group("gloo")
     result = {"allreduce": allreduce_rows(lib, quick) if dist.get_world_size() > 1 else [],
-              "ddp": ddp_rows(lib, quick)}
+              "ddp": [] if allreduce_only else ddp_rows(lib, quick)}
     if dist.get_rank() == 0:
         print(json.dumps(result), flush=True)
 
@@ -152,12 +179,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def launch(lib, ranks, quick):
+def launch(lib, ranks, flags):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", BENCH_PORT=str(free_port()),
                PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     mpiexec = pathlib.Path(sys.executable).parent / "mpiexec"
-    out = subprocess.run([str(mpiexec), "-n", str(ranks), sys.executable, __file__, "--worker", lib] +
-                         (["--quick"] if quick else []), env=env, capture_output=True, text=True, timeout=1800)
+    out = subprocess.run([str(mpiexec), "-n", str(ranks), sys.executable, __file__, "--worker", lib] + flags,
+                         env=env, capture_output=True, text=True, timeout=1800)
     if out.returncode:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -168,25 +195,31 @@ def main():
     parser.add_argument("--worker", choices=["ember", "torch"])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and steps")
     parser.add_argument("--no-torch", action="store_true", help="ember alone")
+    parser.add_argument("--allreduce-only", action="store_true", help="the allreduce table alone (no DDP steps)")
     args = parser.parse_args()
     if args.worker:
-        return worker(args.worker, args.quick)
+        return worker(args.worker, args.quick, args.allreduce_only)
+    flags = ["--quick"] * args.quick + ["--allreduce-only"] * args.allreduce_only
     libs = ["ember"] if args.no_torch else ["ember", "torch"]
-    two = {lib: launch(lib, 2, args.quick) for lib in libs}
-    one = {lib: launch(lib, 1, args.quick) for lib in libs}
+    print("load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    two = {lib: launch(lib, 2, flags) for lib in libs}
+    one = {} if args.allreduce_only else {lib: launch(lib, 1, flags) for lib in libs}
+    print("load average after: {:.2f} {:.2f} {:.2f}\n".format(*os.getloadavg()))
     torch_column = "torch" in two
-    print("| buffer | mpi4py Allreduce GB/s | ember all_reduce GB/s (ratio) | with TORCH_DISTRIBUTED_DEBUG=OFF "
-          "(ratio) |" + (" PyTorch gloo all_reduce GB/s (ratio) |" if torch_column else "") +
-          "\n|---|---|---|---|" + ("---|" if torch_column else ""))
+    print("| buffer | mpi4py Allreduce GB/s | mpi4py Iallreduce GB/s | ember all_reduce GB/s (ratio) | with "
+          "TORCH_DISTRIBUTED_DEBUG=OFF (ratio) |" + (" PyTorch gloo all_reduce GB/s (ratio) |" if torch_column else "")
+          + "\n|---|---|---|---|---|" + ("---|" if torch_column else ""))
     for i, row in enumerate(two["ember"]["allreduce"]):
-        size = row["bytes"]
+        size, best = row["bytes"], max(row["raw"], row["raw_nb"])
         label = f"{size >> 20} MB" if size >= 1 << 20 else f"{size >> 10} KB"
-        line = (f"| {label} | {row['raw']:.3f} | {row['ember']:.3f} ({row['ember'] / row['raw']:.2f}) | "
-                f"{row['unchecked']:.3f} ({row['unchecked'] / row['raw']:.2f}) |")
+        line = (f"| {label} | {row['raw']:.3f} | {row['raw_nb']:.3f} | {row['ember']:.3f} ({row['ember'] / best:.2f}) "
+                f"| {row['unchecked']:.3f} ({row['unchecked'] / best:.2f}) |")
         if torch_column:
             theirs = two["torch"]["allreduce"][i]
-            line += f" {theirs['torch']:.3f} ({theirs['torch'] / theirs['raw']:.2f}) |"
+            line += f" {theirs['torch']:.3f} ({theirs['torch'] / max(theirs['raw'], theirs['raw_nb']):.2f}) |"
         print(line)
+    if args.allreduce_only:
+        return
     print("\n| model | library | 1 rank step (batch 100) | 2 ranks DDP step (50 each) | 2 ranks, no_sync | "
           "allreduce alone | hidden behind backward |\n|---|---|---|---|---|---|---|")
     for lib in libs:

@@ -166,23 +166,33 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if node not in counts:
             ready.append(node)
     check_nan = anomaly_mode.is_anomaly_enabled()
-    fast = not create_graph   # gradients of primitives with an array_backward are computed on arrays
+    # Without create_graph, primitives with an array_backward get and give arrays: a gradient stays an array in
+    # ``buffers`` until something needs a Tensor (a backward on Tensors, a hook, a leaf's .grad).
+    fast = not create_graph
     while ready:
         node = ready.pop()
         output_grads = buffers.pop(node)
+        function = node._function
         if node._hooked or wanted_outputs:
-            output_grads = _before_node(node, output_grads, create_graph, wanted_outputs, captured)
-        if node._num_outputs > 1 and node.materialize_grads:
-            for nr, g in enumerate(output_grads):
-                if g is None:
-                    shape, dtype = node._output_meta[nr]
-                    output_grads[nr] = _make(node.xp.zeros(shape, dtype))
+            output_grads = _before_node(node, _tensors(output_grads), create_graph, wanted_outputs, captured)
+        on_arrays = fast and node._num_outputs == 1 and function._array_level and \
+            function.array_backward is not None and not dispatch_hooks
+        if on_arrays:
+            g = output_grads[0]
+            if type(g) is Tensor:
+                g = g._data
+            elif g is None or isinstance(g, Tensor):   # none, or a Tensor subclass: the Tensor path
+                on_arrays = False
+        if not on_arrays:
+            output_grads = _tensors(output_grads)
+            if node._num_outputs > 1 and node.materialize_grads:
+                for nr, g in enumerate(output_grads):
+                    if g is None:
+                        shape, dtype = node._output_meta[nr]
+                        output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:
-            function = node._function
-            on_arrays = fast and function._array_level and function.array_backward is not None and \
-                node._num_outputs == 1 and type(output_grads[0]) is Tensor and not dispatch_hooks
-            if on_arrays:   # input_grads are arrays, wrapped below as they are delivered
-                input_grads = function.array_backward(node, output_grads[0]._data)
+            if on_arrays:   # input_grads are arrays
+                input_grads = function.array_backward(node, g)
             else:
                 input_grads = function.backward(node, *output_grads)
         except Exception as error:
@@ -199,27 +209,35 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if on_arrays:
                 input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
             for hook in node._post_hooks:
-                hook(input_grads, tuple(output_grads))
+                hook(input_grads, tuple(_tensors(output_grads)))
         if not retain_graph and node._saved is not None:
             node._release()
         meta = node._input_meta
-        for i, (edge, g) in enumerate(zip(edges, input_grads)):
+        i = -1
+        for edge, g in zip(edges, input_grads):
+            i += 1
             if edge is None or g is None:
                 continue
             if on_arrays:
-                g = _wrap(g if type(g) is _ndarray else _as_array(g, node.xp))   # NumPy gives 0-d results as scalars
+                if type(g) is not _ndarray:
+                    g = _as_array(g, node.xp)   # NumPy gives 0-d results as scalars
+                shape, dtype = meta[i]
+                if g.shape != shape or g.dtype is not dtype and g.dtype != dtype:
+                    g = _conform(_wrap(g), shape, dtype, node, i)
             elif not isinstance(g, Tensor):
                 raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
-            if type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
+            elif type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
                 shape, dtype = meta[i]
-                if g._data.shape != shape:
-                    g = _sum_to(g, shape, node, i)
-                if g._data.dtype is not dtype and g._data.dtype != dtype:
-                    g = g.to(_dtype_of(dtype))
+                if g._data.shape != shape or g._data.dtype is not dtype and g._data.dtype != dtype:
+                    g = _conform(g, shape, dtype, node, i)
             if check_nan:
+                if not isinstance(g, Tensor):
+                    g = _wrap(g)
                 anomaly_mode.check(node, i, g)
             target, nr = edge
             if isinstance(target, Tensor):
+                if not isinstance(g, Tensor):
+                    g = _wrap(g)
                 entry = leaf_grads.get(id(target))
                 if entry is None:
                     leaf_grads[id(target)] = [target, g]
@@ -233,7 +251,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             buffer = buffers.get(target)
             if buffer is None:
                 buffers[target] = buffer = [None] * target._num_outputs
-            buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+            previous = buffer[nr]
+            buffer[nr] = g if previous is None else _add(previous, g)
             count = counts[target] - 1
             counts[target] = count
             if count == 0:
@@ -261,9 +280,34 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     return captured
 
 
+def _tensors(grads):
+    """Per output, its gradient as a Tensor (those kept as arrays wrapped), or None."""
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            return [_wrap(g) if g is not None and not isinstance(g, Tensor) else g for g in grads]
+    return grads
+
+
 def _wrap_all(arrays, xp):
     """Gradient arrays from an ``array_backward`` as tensors (for hooks)."""
     return tuple(None if g is None else _wrap(g if type(g) is _ndarray else _as_array(g, xp)) for g in arrays)
+
+
+def _conform(g, shape, dtype, node, index):
+    """``g`` summed back to the input's ``shape`` (broadcasting undone) and cast to its ``dtype``."""
+    if g._data.shape != shape:
+        g = _sum_to(g, shape, node, index)
+    if g._data.dtype is not dtype and g._data.dtype != dtype:
+        g = g.to(_dtype_of(dtype))
+    return g
+
+
+def _add(a, b):
+    """Two gradients for one output, each a Tensor or an array of the same shape and dtype, summed."""
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return (a if isinstance(a, Tensor) else _wrap(a)) + (b if isinstance(b, Tensor) else _wrap(b))
+    total = a + b
+    return total if type(total) is _ndarray else _as_array(total, xp_of(a))
 
 
 def _finish_leaf(leaf, g, create_graph, handed_out):
@@ -299,7 +343,8 @@ def _wrong_count(node, input_grads, edges):
     """Extra gradients must be None; ember's primitives may leave out trailing non-tensor arguments."""
     if len(input_grads) > len(edges):
         return any(g is not None for g in input_grads[len(edges):])
-    return not node._function._array_level or any(e is not None for e in edges[len(input_grads):])
+    missing = edges[len(input_grads):]
+    return not node._function._array_level or missing.count(None) != len(missing)
 
 
 def _before_node(node, output_grads, create_graph, wanted_outputs, captured):

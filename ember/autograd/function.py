@@ -7,7 +7,7 @@ differentiated again when ``create_graph=True``.
 """
 import numpy
 
-from .._tensor import Tensor, _make, _wrap
+from .._tensor import Tensor, _inference_mode, _make, _wrap
 from .grad_mode import no_grad, state
 
 registry = {}
@@ -17,6 +17,7 @@ dispatch_hooks = []
 """Callables ``hook(cls, args, kwargs, proceed)`` wrapping every apply while active (autocast, tracing, anomaly)."""
 
 _ndarray = numpy.ndarray
+_new = object.__new__
 
 
 class Node:
@@ -343,9 +344,49 @@ class Primitive(Function):
             if not any_grad:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
             return tuple(_connect(ctx, args, needs, output))
+        # one output: wrapped and linked into the graph here, written out (this runs once per op)
+        if type(output) is not _ndarray:   # a NumPy scalar: a 0-d array instead, also where forward saved it
+            original, output = output, _as_array(output, ctx.xp)
+            if any_grad and ctx._saved:
+                ctx._saved = [output if s is original else s for s in ctx._saved]
+        tensor = _new(Tensor)
+        tensor._data = output
+        counter = tensor._version_counter = [0]
+        if _inference_mode[0]:
+            tensor._inference = True
         if not any_grad:
-            return _wrap(output if type(output) is _ndarray else _as_array(output, ctx.xp))
-        return _connect(ctx, args, needs, (output,))[0]   # converts a NumPy scalar output, and what saved it
+            return tensor
+        if output.dtype.kind in "fcV" and (not ctx._non_differentiable or id(output) not in ctx._non_differentiable):
+            tensor.requires_grad = True
+            tensor.grad_fn = ctx
+        edges = []
+        meta = []
+        for a, need in zip(args, needs):
+            if need:
+                node = a.grad_fn
+                edges.append((a, 0) if node is None else (node, a._output_nr))
+                data = a._data
+                meta.append((data.shape, data.dtype))
+            else:
+                edges.append(None)
+                meta.append(None)
+        ctx._edges = edges
+        ctx._input_meta = meta
+        saved = ctx._saved
+        if saved:
+            entries = []
+            for array in saved:
+                if array is None:
+                    entries.append(None)
+                    continue
+                for a in args:
+                    if isinstance(a, Tensor) and a._data is array:
+                        entries.append(("tensor", a, a._version_counter[0]))
+                        break
+                else:
+                    entries.append(("output", (counter, array, 0), 0) if array is output else _constant_entry(array))
+            ctx._saved = entries
+        return tensor
 
 
 _NO_GRADS = tuple((False,) * n for n in range(8))
@@ -401,6 +442,11 @@ def _saved_entry(array, args, results):
     for r in results:
         if r._data is array:
             return ("output", (r._version_counter, array, r._output_nr), r._version_counter[0])
+    return _constant_entry(array)
+
+
+def _constant_entry(array):
+    """A saved value that is neither an input nor an output: kept as it is."""
     if not hasattr(array, "shape"):
         return ("value", array, 0)
     if isinstance(array, numpy.generic):   # NumPy hands 0-d results back as scalars; a Tensor needs an array

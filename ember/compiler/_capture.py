@@ -12,6 +12,7 @@ into an input, a random draw outside a recorded fill, user ``autograd.Function``
 import numpy
 
 from .. import _dynamo
+from . import _guards
 from .._tensor import Tensor, _make
 from ..autograd import engine as _engine
 from ..autograd import function as _function
@@ -40,6 +41,7 @@ class Program:
         self.forward = []            # steps: ("primitive" | "composite" | "create" | "fill" | "write", ...)
         self.outputs = None          # the output structure with slots for tensors
         self.output_slots = []       # flat slots of the tensor outputs
+        self.output_detached = []    # per output: whether it took no gradient (a replay through autograd detaches it)
         self.backward = None         # steps of the backward program
         self.grad_in = []            # slot per differentiable output: its incoming gradient
         self.grad_out = []           # per wanted input (tensor inputs then parameters needing grad): slot or None
@@ -92,15 +94,16 @@ class Recorder:
         return slot
 
     def argument(self, obj):
-        """("slot", n) for a tensor or array, ("const", obj) for anything else; refuses untracked arrays."""
+        """("slot", n) for an array, ("slot", n, took no gradient) for a tensor, ("const", obj) for anything else;
+        refuses untracked arrays."""
         array = obj._data if isinstance(obj, Tensor) else obj if isinstance(obj, numpy.ndarray) else None
         if array is None:
             if type(obj) in (tuple, list) and _holds_arrays(obj):
                 return ("seq", type(obj), tuple(self.argument(o) for o in obj))
             return ("const", obj)
         slot = self.slots.get(id(array))
-        if slot is not None:
-            return ("slot", slot)
+        if slot is not None:   # a tensor also notes whether it took no gradient (detached, made under no_grad)
+            return ("slot", slot, not obj.requires_grad) if isinstance(obj, Tensor) else ("slot", slot)
         if isinstance(obj, Tensor) and id(obj) in self.constants:
             self.program.checks[id(obj)] = (self.constants[id(obj)], obj)
             return ("const", obj)
@@ -177,7 +180,7 @@ class Recorder:
             self.untracked("an in-place write into a tensor made outside the compiled region")
         if target_slot in self.protected:
             self.refuse("an in-place write into an input of the compiled region")
-        value = self.argument(result)
+        value = self.argument(result)[:2]
         out = proceed(args, kwargs)
         try:
             if target._data is not out._data:
@@ -211,7 +214,7 @@ class Recorder:
                 if spec[0] != "slot" or spec[1] in self.protected:
                     self.refuse("a random fill of a tensor made outside the compiled region")
                 values = [self.argument(a) for a in args] + [self.argument(v) for v in kwargs.values()]
-                if any(kind == "slot" for kind, _ in values):
+                if any(value[0] == "slot" for value in values):
                     self.refuse("a random fill with tensor arguments")
             except _Refused:
                 return original(tensor, *args, **kwargs)
@@ -297,6 +300,8 @@ def _flatten(obj, leaves):
         return _Leaf(len(leaves) - 1)
     if isinstance(obj, (tuple, list)) and type(obj) in (tuple, list):
         return type(obj)(_flatten(o, leaves) for o in obj)
+    if _guards.is_named_tuple(obj):   # built without its constructor, which may check its fields
+        return tuple.__new__(type(obj), [_flatten(o, leaves) for o in obj])
     if isinstance(obj, dict) and type(obj) is dict:
         return {k: _flatten(v, leaves) for k, v in obj.items()}
     return obj
@@ -312,6 +317,8 @@ def rebuild(structure, leaves):
         return leaves[structure]
     if type(structure) in (tuple, list):
         return type(structure)(rebuild(o, leaves) for o in structure)
+    if _guards.is_named_tuple(structure):
+        return tuple.__new__(type(structure), [rebuild(o, leaves) for o in structure])
     if type(structure) is dict:
         return {k: rebuild(v, leaves) for k, v in structure.items()}
     return structure
@@ -342,6 +349,7 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
         if slot is None or slot in program.inputs or any(slot == s for s, _ in program.parameters):
             return output, "an output that is not computed by the compiled region"
         program.output_slots.append(slot)
+        program.output_detached.append(not leaf.requires_grad)
     differentiable = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
     if state.enabled and differentiable:
         reason = _capture_backward(program, recorder, leaves, tensors, parameters)
@@ -359,13 +367,17 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
             return "a gradient hook on an input or parameter"
     if recorder.fullgraph:   # a backward that cannot be captured replays through autograd: no error for that
         recorder.fullgraph = False
-    outputs = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
+    outputs = []   # each differentiable output once: a tensor returned twice has one gradient slot
+    for t in leaves:
+        if t.requires_grad and t.grad_fn is not None and not any(t is o for o in outputs):
+            outputs.append(t)
     recorder.phase = "backward"
     recorder.steps = program.backward = []
     seeds = []
     for t in outputs:
         seed = _make(numpy.ones_like(t._data)) if isinstance(t._data, numpy.ndarray) else _make(t._data * 0 + 1)
-        program.grad_in.append((leaves.index(t), recorder.new_slot(seed._data)))
+        position = next(i for i, leaf in enumerate(leaves) if leaf is t)   # by identity: == compares values
+        program.grad_in.append((position, recorder.new_slot(seed._data)))
         seeds.append(seed)
     with _Patched(recorder):
         grads = _engine.grad(outputs, [t for _, _, t in wanted], seeds, retain_graph=True, allow_unused=True)

@@ -28,13 +28,18 @@ def _walk(obj, tensors):
     if isinstance(obj, Tensor):
         tensors.append(obj)
         return _tensor_key(obj)
-    if type(obj) in (tuple, list):
+    if type(obj) in (tuple, list) or is_named_tuple(obj):
         return (type(obj), tuple(_walk(o, tensors) for o in obj))
     if type(obj) is dict:
         return (dict, tuple((k, _walk(v, tensors)) for k, v in obj.items()))
     if isinstance(obj, numpy.ndarray):
         raise Unguardable()
     return (type(obj), obj)
+
+
+def is_named_tuple(obj):
+    """Whether ``obj`` is a named tuple (PyTorch's return types, PackedSequence): a container of its fields."""
+    return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
 
 
 def _tensor_key(t):

@@ -21,7 +21,7 @@ def _arguments(specs, kwspecs, convert, constant=None):
     template = [spec[-1] for spec in specs]
     fill = tuple((i, spec[1]) for i, spec in enumerate(specs) if spec[0] == "slot")
     sequences = tuple((i, spec) for i, spec in enumerate(specs) if spec[0] == "seq")
-    keywords = {name: value for name, (k, value) in kwspecs.items() if k == "const"}
+    keywords = {name: spec[1] for name, spec in kwspecs.items() if spec[0] == "const"}
     keyword_slots = tuple((name, spec) for name, spec in kwspecs.items() if spec[0] != "const")
     if sequences or any(spec[0] == "seq" for _, spec in keyword_slots):
         def arguments(env):
@@ -43,6 +43,26 @@ def _arguments(specs, kwspecs, convert, constant=None):
     return arguments
 
 
+def _tape_arguments(specs, kwspecs):
+    """``fill(env) -> (args, kwargs)`` for a replay through autograd: a slot's tensor is passed detached where the
+    recorded argument took no gradient (``detach()``, ``.data``, made under ``no_grad``), so that gradients flow
+    only where they did when recorded."""
+    def resolve(spec, env):
+        kind = spec[0]
+        if kind == "slot":
+            value = env[spec[1]]
+            if len(spec) > 2 and spec[2] and isinstance(value, Tensor) and value.requires_grad:
+                return value.detach()
+            return value
+        if kind == "seq":
+            return spec[1](resolve(item, env) for item in spec[2])
+        return spec[1]
+
+    def arguments(env):
+        return [resolve(spec, env) for spec in specs], {name: resolve(spec, env) for name, spec in kwspecs.items()}
+    return arguments
+
+
 def _resolve(spec, env, convert):
     kind = spec[0]
     if kind == "slot":
@@ -55,7 +75,7 @@ def _resolve(spec, env, convert):
 def _composite_kernel(step, tape):
     """A composite op recorded whole: its Python code runs again on tensors (through autograd in a tape)."""
     _, cls, specs, kwspecs, outs, multiple = step
-    arguments = _arguments(specs, kwspecs, _same if tape else _wrap)
+    arguments = _tape_arguments(specs, kwspecs) if tape else _arguments(specs, kwspecs, _wrap)
     apply = cls._apply
 
     def run(env):
@@ -144,7 +164,7 @@ def _tape_kernel(step):
         return _composite_kernel(step, True)
     if kind == "primitive":
         _, cls, specs, kwspecs, _, outs, multiple, _ = step
-        arguments = _arguments(specs, kwspecs, _same)
+        arguments = _tape_arguments(specs, kwspecs)
         apply, out = cls._apply, outs[0]
 
         def run(env):
@@ -207,7 +227,11 @@ class Executable:
                 kernel(env)
         for t in program.written:
             t._version_counter[0] += 1
-        outputs = [_wrap(env[slot]) for slot in program.output_slots]
+        wrapped = {}   # an output returned twice is one tensor, as in eager code (a detached copy apart)
+        for key in zip(program.output_slots, program.output_detached):
+            if key not in wrapped:
+                wrapped[key] = _wrap(env[key[0]])
+        outputs = [wrapped[key] for key in zip(program.output_slots, program.output_detached)]
         if self.backward is None:
             return outputs
         wanted = [tensors[i] if kind == "input" else self.parameters[i][1] for kind, i in program.wanted]
@@ -237,7 +261,8 @@ class Executable:
             env[slot] = p
         for kernel in self.forward:
             kernel(env)
-        return [env[slot] for slot in self.program.output_slots]
+        return [env[slot].detach() if detached and env[slot].requires_grad else env[slot]
+                for slot, detached in zip(self.program.output_slots, self.program.output_detached)]
 
 
 class CompiledFunction:

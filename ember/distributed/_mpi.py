@@ -12,10 +12,15 @@ import numpy
 INSTALL_HINT = "pip install 'ember[distributed]' (the mpi4py and mpich packages)"
 
 
+_MPI = IN_PLACE = BYTE = None   # mpi4py's module and constants, set by the first ``mpi()``
+
+
 def mpi():
     """The ``mpi4py.MPI`` module (MPI itself is started by ``initialize``); a RuntimeError saying what to install
     when it is missing."""
-    import sys
+    global _MPI, IN_PLACE, BYTE
+    if _MPI is not None:
+        return _MPI
     try:
         if "mpi4py.MPI" not in sys.modules:
             import mpi4py
@@ -24,6 +29,7 @@ def mpi():
     except ImportError as error:
         raise RuntimeError(f"ember.distributed runs on MPI through mpi4py, which is not installed: {INSTALL_HINT}") \
             from error
+    _MPI, IN_PLACE, BYTE = MPI, MPI.IN_PLACE, MPI.BYTE
     return MPI
 
 
@@ -65,6 +71,8 @@ class RedOpType(enum.Enum):
     def __repr__(self):
         return f"<RedOpType.{self.name}: {self.value}>"
 
+    __hash__ = object.__hash__   # Enum's hashes the name in Python; members are singletons, so identity is enough
+
 
 class ReduceOp:
     """PyTorch's ``ReduceOp`` namespace: ``ReduceOp.SUM``, ``ReduceOp.AVG``, ... (members of ``RedOpType``)."""
@@ -100,6 +108,14 @@ def check_op_dtype(op, dtype):
         raise RuntimeError(f"Cannot use ReduceOp.{op.name} with non-integral dtype")
     if dtype.kind == "c" and op in (RedOpType.MIN, RedOpType.MAX, RedOpType.PRODUCT):
         raise RuntimeError(f"all_reduce does not support ReduceOp.{op.name} on complex tensors")
+
+
+@functools.cache
+def reduction(op, dtype):
+    """The MPI datatype and op that reduce ``dtype`` elements by ``op`` (a ReduceOp), after checking that the pair is
+    allowed. Cached, so a repeated call costs one lookup."""
+    check_op_dtype(as_op(op), dtype)
+    return datatype(dtype), mpi_op(op, dtype)
 
 
 @functools.lru_cache(maxsize=None)

@@ -6,12 +6,12 @@ call waits on it at once. Waiting polls the requests against the group's timeout
 a ``DistBackendError`` instead of a hang. Before a collective the ranks compare what they pass (kind, dtype, shape,
 root, op) with one small allgather, and all raise the same clear error when they disagree.
 """
-import os
+import functools
 import time
 
 import numpy
 
-from .. import from_numpy, no_grad
+from .. import Tensor, from_numpy, no_grad
 from . import _mpi
 from ._requests import wait as _wait
 from .errors import DistBackendError
@@ -75,7 +75,9 @@ def _finish_work(work, async_op):
 # --- buffers ---------------------------------------------------------------------------------------------------
 def _array(tensor, name="tensor"):
     """The tensor's data as a contiguous host array, and a function that writes the array back when it is a copy."""
-    from .. import Tensor
+    data = getattr(tensor, "_data", None)
+    if type(data) is numpy.ndarray and data.flags.c_contiguous and isinstance(tensor, Tensor):
+        return data, None   # the common case, first: a contiguous CPU tensor's own memory
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{name} must be a Tensor, got {type(tensor).__name__}")
     if tensor.device.type != "cpu":
@@ -92,18 +94,21 @@ def _array(tensor, name="tensor"):
     return staged, lambda: array.__setitem__(Ellipsis, staged)
 
 
+_NATIVE = "efdbBhHiIlLqQFD?"   # the dtype characters MPI has a datatype for
+
+
 def _spec(array, count=None):
     """mpi4py's ``[buffer, count, datatype]`` for a contiguous array (bytes for dtypes MPI has no type for)."""
-    flat = array.reshape(-1)
-    if flat.dtype.char not in "efdbBhHiIlLqQFD?":
-        flat = flat.view(numpy.uint8)
-    return [flat, array.size if count is None else count, _mpi.datatype(array.dtype)]
+    if array.dtype.char not in _NATIVE:
+        return [array.reshape(-1).view(numpy.uint8), array.size if count is None else count,
+                _mpi.datatype(array.dtype)]
+    return [array, array.size if count is None else count, _mpi.datatype(array.dtype)]
 
 
 def _chain(*steps):
-    steps = [s for s in steps if s is not None]
-    if not steps:
+    if steps.count(None) == len(steps):
         return None
+    steps = [s for s in steps if s is not None]
 
     def run():
         for step in steps:
@@ -118,22 +123,49 @@ _KINDS = ["all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_te
 
 def _check_same(pg, kind, array=None, root=-1, op=None):
     """Raises on every rank, with what each passed, when the ranks call different collectives or disagree on dtype,
-    shape, root or op. ``TORCH_DISTRIBUTED_DEBUG=OFF`` skips the check (and its small allgather)."""
-    if os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() == "OFF":
+    shape, root or op. A group made under ``TORCH_DISTRIBUTED_DEBUG=OFF`` skips the check (and its small
+    allgather)."""
+    _agreed(_start_check(pg, kind, array, root, op))
+
+
+def _start_check(pg, kind, array=None, root=-1, op=None):
+    """Starts the exchange of what each rank passes; ``_agreed`` ends it. None for an unchecked group."""
+    if not pg.checked:
+        return None
+    dtype, shape = (None, ()) if array is None else (array.dtype, array.shape)
+    signature = _signature(kind, op, root, dtype, shape)
+    gathered = bytearray(len(signature) * len(pg.ranks))
+    byte = _mpi.BYTE
+    return pg, kind, dtype, shape, root, op, signature, gathered, pg.comm.Iallgather([signature, byte],
+                                                                                     [gathered, byte])
+
+
+def _agreed(started):
+    """Waits for the exchange ``_start_check`` began; DistBackendError on every rank when the ranks disagree. The
+    data's collective starts only after this: MPI given different counts on different ranks may hang or write past
+    a buffer."""
+    if started is None:
         return
-    shape = array.shape if array is not None else ()
-    signature = numpy.array([_KINDS.index(kind), -1 if op is None else op.value, root,
-                             -1 if array is None else array.dtype.num, len(shape), hash(shape) & (2 ** 62 - 1)],
-                            dtype=numpy.int64)
-    gathered = numpy.empty((pg.size(), signature.size), dtype=numpy.int64)
-    _wait([pg.comm.Iallgather(signature, gathered)], pg, kind)
-    if (gathered == signature).all():
+    pg, kind, dtype, shape, root, op, signature, gathered, request = started
+    _wait([request], pg, kind)
+    if gathered == signature * len(pg.ranks):
         return
-    mine = f"{kind}(dtype={None if array is None else array.dtype}, shape={list(shape)}, root={root}, " \
-           f"op={None if op is None else op.name})"
+    mine = f"{kind}(dtype={dtype}, shape={list(shape)}, root={root}, op={None if op is None else op.name})"
     described = pg.comm.allgather(mine)
     raise DistBackendError(f"[rank {pg.comm.Get_rank()}] mismatched collective across ranks: " +
                            "; ".join(f"rank {r} called {d}" for r, d in zip(pg.ranks, described)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(kind, op, root, dtype, shape):
+    """What a rank passes to a collective, as the bytes of int64s: kind, op, root, dtype, element count, rank and a
+    hash of the shape."""
+    numel = 1
+    for n in shape:
+        numel *= n
+    return numpy.array([_KINDS.index(kind), -1 if op is None else op.value, root, -1 if dtype is None else dtype.num,
+                        -1 if dtype is None else dtype.itemsize, numel, len(shape), hash(shape) & (2 ** 62 - 1)],
+                       dtype=numpy.int64).tobytes()
 
 
 def _root(pg, src, group_src, name):
@@ -171,27 +203,40 @@ def _average(array, n):
 # --- collectives ---------------------------------------------------------------------------------------------------
 def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """Reduces ``tensor`` across the group in place: every rank ends with the result."""
+    # The common call (a contiguous CPU tensor) makes few Python calls: after a large collective the interpreter runs
+    # from cold caches, where each call costs microseconds.
     pg = _resolve(group)
     if pg is None:
         return None
-    op = _mpi.as_op(op)
+    if not isinstance(op, _mpi.RedOpType):
+        _mpi.as_op(op)   # raises, saying what op must be
     array, copy_back = _array(tensor)
-    _mpi.check_op_dtype(op, array.dtype)
-    _check_same(pg, "all_reduce", array, op=op)
-    return _all_reduce_array(pg, array, op, async_op, copy_back, (tensor,))
+    datatype, mpi_op = _mpi.reduction(op, array.dtype)
+    check = _start_check(pg, "all_reduce", array, op=op) if pg.checked else None
+    spec = [array, array.size, datatype] if array.dtype.char in _NATIVE else _spec(array)
+    if check is not None:
+        _agreed(check)
+    return _all_reduce_array(pg, array, op, spec, mpi_op, async_op, copy_back, (tensor,))
 
 
 def _all_reduce_unchecked(tensor, group):
     """Starts a SUM allreduce of a contiguous CPU tensor without comparing arguments across ranks first (for
     DistributedDataParallel, whose buckets agree by construction); returns the Work."""
     array, copy_back = _array(tensor)
-    return _all_reduce_array(group, array, ReduceOp.SUM, True, copy_back, (tensor,))
+    _, mpi_op = _mpi.reduction(ReduceOp.SUM, array.dtype)
+    return _all_reduce_array(group, array, ReduceOp.SUM, _spec(array), mpi_op, True, copy_back, (tensor,))
 
 
-def _all_reduce_array(pg, array, op, async_op, copy_back=None, outputs=()):
-    request = pg.comm.Iallreduce(_mpi.mpi().IN_PLACE, _spec(array), op=_mpi.mpi_op(op, array.dtype))
-    average = (lambda: _average(array, pg.size())) if op is ReduceOp.AVG else None
-    return _finish_work(Work([request], pg, "all_reduce", _chain(average, copy_back), outputs), async_op)
+def _all_reduce_array(pg, array, op, spec, mpi_op, async_op, copy_back, outputs):
+    """Starts the allreduce; waits for it unless ``async_op``."""
+    request = pg.comm.Iallreduce(_mpi.IN_PLACE, spec, op=mpi_op)
+    finish = copy_back if op is not ReduceOp.AVG else _chain(lambda: _average(array, pg.size()), copy_back)
+    if async_op:
+        return Work([request], pg, "all_reduce", finish, outputs)
+    _wait([request], pg, "all_reduce")
+    if finish is not None:
+        finish()
+    return None
 
 
 def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):

@@ -42,6 +42,10 @@ class ProcessGroup:
 
     def __init__(self, comm, ranks, backend, timeout):
         self.comm, self.ranks, self.backend, self.timeout = comm, list(ranks), Backend(backend), timeout
+        # Whether collectives first compare their arguments across ranks (one rank cannot disagree with itself).
+        # TORCH_DISTRIBUTED_DEBUG is read once, when the group is made, as torch reads it once: looking it up on every
+        # call cost more than the rest of a small call.
+        self.checked = len(self.ranks) > 1 and os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "OFF"
         self._group_rank = {global_rank: i for i, global_rank in enumerate(self.ranks)}
         self.nccl = None   # the NCCL communicator, made on first use on CUDA tensors
 

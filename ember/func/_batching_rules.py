@@ -180,10 +180,22 @@ def one_hot(cls, level, args, kwargs):
 
 
 # --- shape ops ------------------------------------------------------------------------------------------------------
-@register("Reshape", "Expand", "ExpandedCopy")
-def reshape_like(cls, level, args, kwargs):
+@register("Reshape")
+def reshape(cls, level, args, kwargs):
     input, shape = args
     return _out(cls.apply(_front(input, level), (level.size, *shape)), level)
+
+
+@register("Expand", "ExpandedCopy")
+def expand(cls, level, args, kwargs):
+    """The batch first, then size-1 dims for those ``shape`` adds in front, so that the example's dims line up with
+    the trailing ones of ``shape`` (not with the batch)."""
+    input, shape = args
+    front = _front(input, level)
+    added = len(shape) - input.dim()
+    if added > 0:
+        front = front.reshape(level.size, *(1,) * added, *front.shape[1:])
+    return _out(cls.apply(front, (level.size, *shape)), level)
 
 
 @register("Permute")
@@ -218,8 +230,13 @@ def pad(cls, level, args, kwargs):
 
 @register("Repeat")
 def repeat(cls, level, args, kwargs):
+    """As ``expand``: the dims ``repeats`` adds in front of the example go after the batch."""
     input, repeats = args
-    return _out(cls.apply(_front(input, level), (1, *repeats)), level)
+    front = _front(input, level)
+    added = len(repeats) - input.dim()
+    if added > 0:
+        front = front.reshape(level.size, *(1,) * added, *front.shape[1:])
+    return _out(cls.apply(front, (1, *repeats)), level)
 
 
 @register("DiagEmbed")

@@ -14,7 +14,7 @@ def _flatten(tree):
             for (_, sub), size in zip(parts, sizes):
                 out.append(sub(values[start:start + size]))
                 start += size
-            return type(tree)(out)
+            return type(tree)(*out) if hasattr(type(tree), "_fields") else type(tree)(out)   # a named tuple
         return leaves, rebuild
     if isinstance(tree, dict):
         keys = list(tree)

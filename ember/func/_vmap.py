@@ -124,11 +124,28 @@ class _Example(numpy.ndarray):
     def __setitem__(self, key, value):
         raise _unbatchable("__setitem__")
 
+    def _reading(name):   # array methods that compute without a ufunc (NumPy's own C loops)
+        def read(self, *args, **kwargs):
+            raise _unbatchable(name)
+        read.__name__ = name
+        return read
+
+    for _name in ("nonzero", "argsort", "sort", "argmax", "argmin", "argpartition", "partition", "searchsorted",
+                  "take", "put", "repeat", "tolist", "item", "__int__", "__float__", "__index__", "__bool__"):
+        locals()[_name] = _reading(_name)
+    del _reading, _name
+
     def __array_function__(self, func, types, args, kwargs):
         if func.__name__ in self._metadata:
             return super().__array_function__(func, tuple(t for t in types if t is not _Example) or (numpy.ndarray,),
                                               args, kwargs)
         raise _unbatchable(func.__name__)
+
+
+def _holds_example(items):
+    """Whether an op's arguments hold an array read out of a batched tensor (an index made from one): the op would
+    apply the first example's index to every example."""
+    return any(isinstance(o, _Example) or type(o) in (tuple, list) and _holds_example(o) for o in items)
 
 
 def _unbatchable(name):
@@ -210,6 +227,8 @@ def _batching_hook(cls, args, kwargs, proceed):
         return proceed(args, kwargs)
     from ._batching_rules import rules
     level = next(lv for lv in _levels if lv.number == number)
+    if _holds_example(args) or _holds_example(tuple(kwargs.values())):
+        raise _unbatchable(f"{cls.__name__} with an index")
     rule = rules.get(cls.__name__)
     if rule is not None:
         result = rule(cls, level, args, kwargs)
@@ -234,7 +253,6 @@ def fallback(cls, level, args, kwargs):
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
                       UserWarning, stacklevel=4)
-    from .. import stack
     per_example = []
     for b in range(level.size):
         def pick(a):
@@ -244,12 +262,21 @@ def fallback(cls, level, args, kwargs):
                 return type(a)(pick(x) for x in a)
             return a
         per_example.append(cls.apply(*[pick(a) for a in args], **{k: pick(v) for k, v in kwargs.items()}))
-    first = per_example[0]
+    return _stacked(name, per_example, level)
+
+
+def _stacked(name, parts, level):
+    """The examples' results (tensors in nested tuples and lists) as one batched result."""
+    from .. import stack
+    first = parts[0]
     if isinstance(first, Tensor):
-        return batched(stack(per_example), 0, level.number)
-    if isinstance(first, tuple) and all(isinstance(o, Tensor) for o in first):
-        outputs = [batched(stack(list(parts)), 0, level.number) for parts in zip(*per_example)]
-        return type(first)(*outputs) if hasattr(first, "_fields") else tuple(outputs)
+        return batched(stack(list(parts)), 0, level.number)
+    if isinstance(first, (tuple, list)):
+        items = [_stacked(name, [p[i] for p in parts], level) for i in range(len(first))]
+        return type(first)(*items) if hasattr(first, "_fields") else type(first)(items)
+    if any(p != first for p in parts[1:]):
+        raise RuntimeError(f"vmap: {name} returned a Python value that differs between examples ({first!r}, ...); "
+                           "it cannot be batched")
     return first
 
 

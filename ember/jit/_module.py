@@ -72,11 +72,15 @@ class ScriptFunction:
         return self.graph.code()
 
     def save(self, f, _extra_files=None):
-        """Saves the function as a module whose forward it is."""
+        """Saves the function as a module whose forward it is (``ember.jit.load`` gives that module back)."""
         from ._serialization import save
+        save(self, f, _extra_files)
+
+    def as_module(self):
+        """A ScriptModule whose forward is this function."""
         module = ScriptModule(self.name)
         module._define("forward", self.graph)
-        save(module, f, _extra_files)
+        return module
 
 
 def mirror(module):

@@ -47,6 +47,22 @@ def arguments(module, input, hx, read=getattr):
     return [input, hx] + [read(module, name) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
 
 
+def packed_arguments(module, data, batch_sizes, hx, read=getattr):
+    """The inputs of the ``data`` overload, ``module`` over the packed ``data`` with ``batch_sizes``."""
+    return [data, batch_sizes, hx, [read(module, name) for name in module._flat_weights_names], module.bias,
+            module.num_layers, module.dropout, read(module, "training"), module.bidirectional]
+
+
+def is_packed(args):
+    """Whether a layer node's arguments are the ``data`` overload's (its weights fourth, not ``has_biases``)."""
+    return isinstance(args[3], (list, tuple))
+
+
+def _packed_sequence():
+    from ..nn.utils.rnn import PackedSequence
+    return PackedSequence
+
+
 def restructure(kind, flat):
     """The module's output from the node's flat outputs: an LSTM's ``(output, (h, c))``, a cell's ``(h, c)``."""
     if kind == "aten::lstm":
@@ -89,7 +105,12 @@ def layer(mode):
     """The runner of ``aten::<mode>``: TorchScript's arguments, flat outputs ``(output, h_n[, c_n])``."""
     gates = _GATES[mode]
 
-    def run(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    def run(*args):
+        if is_packed(args):
+            data, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional = args
+            input, batch_first = _packed_sequence()(data, batch_sizes), False
+        else:
+            input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first = args
         params = list(params)
         directions = 2 if bidirectional else 1
         per = len(params) // (num_layers * directions)
@@ -117,6 +138,8 @@ def layer(mode):
         with _holding(module, module._flat_weights_names, params):
             module.training = bool(train)
             output, hidden = module.forward(input, hx)
+        if not isinstance(output, Tensor):
+            output = output.data
         return (output,) + (tuple(hidden) if mode == "LSTM" else (hidden,))
     return run
 
@@ -143,17 +166,26 @@ def cell(mode):
 
 def leaf_forward(module, record):
     """A ``forward`` for ``module`` while tracing that records its call as one node via ``record(kind, args,
-    run)``, or None when ``module`` is no recurrent layer or cell. Packed sequences run the module's own forward
-    (and are recorded op by op)."""
+    run)``, or None when ``module`` is no recurrent layer or cell. A layer over a PackedSequence is recorded as
+    TorchScript's ``data`` overload, with the batch sizes an input (the reordering of the states by the sequence's
+    indices is recorded around it, as PyTorch's forward does)."""
     kind = kind_of(module)
     if kind is None:
         return None
     original = module.forward
 
     def forward(input, hx=None):
-        if not isinstance(input, Tensor):
+        if isinstance(input, Tensor):
+            return restructure(kind, record(kind, arguments(module, input, hx), runner(kind)))
+        if not isinstance(input, _packed_sequence()) or kind.endswith("_cell"):
             return original(input, hx)
-        return restructure(kind, record(kind, arguments(module, input, hx), runner(kind)))
+        data, batch_sizes, sorted_indices, unsorted_indices = input
+        if hx is not None:
+            hx = module.permute_hidden(hx, sorted_indices)
+        output, hidden = restructure(kind, record(kind, packed_arguments(module, data, batch_sizes, hx),
+                                                  runner(kind)))
+        return (_packed_sequence()(output, batch_sizes, sorted_indices, unsorted_indices),
+                module.permute_hidden(hidden, unsorted_indices))
     return forward
 
 

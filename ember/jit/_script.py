@@ -434,8 +434,9 @@ class _ScriptCompiler(_Compiler):
                     return self.emit(kind, [left, right], type="bool").outputs[0]
                 return self.literal(isinstance(node.ops[0], ast.IsNot))   # any other graph value is never None
             kind = _COMPARE.get(type(node.ops[0]))
-            if kind is None and isinstance(node.ops[0], (ast.Is, ast.IsNot)):
-                kind = "aten::eq" if isinstance(node.ops[0], ast.Is) else "aten::ne"
+            if kind is None and isinstance(node.ops[0], (ast.Is, ast.IsNot)):   # identity, as TorchScript's
+                kind = "aten::__is__" if isinstance(node.ops[0], ast.Is) else "aten::__isnot__"
+                return self.emit(kind, [self.value(left, node), self.value(right, node)], type="bool").outputs[0]
             if kind is None and isinstance(node.ops[0], (ast.In, ast.NotIn)):
                 contained = self.emit("aten::__contains__", [self.value(right, node), self.value(left, node)])
                 return contained.outputs[0] if isinstance(node.ops[0], ast.In) else \

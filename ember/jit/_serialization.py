@@ -18,16 +18,19 @@ from ..nn.parameter import Parameter
 from ..serialization import load as _load
 from ..serialization import save as _save
 from ._ir import Block, Graph, Node, Region, TensorType, Value, leaves, regions_of
-from ._module import ScriptModule
+from ._module import ScriptFunction, ScriptModule
 
 _FORMAT = "ember.jit/1"
 
 
 def save(m, f, _extra_files=None):
-    """Saves a traced or loaded ScriptModule (graphs, structure, parameters, buffers) to a path or binary file."""
+    """Saves a traced, scripted or loaded ScriptModule (graphs, structure, parameters, buffers) to a path or binary
+    file; a ScriptFunction is saved as a module whose forward it is, as PyTorch does."""
+    if isinstance(m, ScriptFunction):
+        m = m.as_module()
     if not isinstance(m, ScriptModule):
-        raise TypeError(f"ember.jit.save expects a ScriptModule (from ember.jit.trace or load), got "
-                        f"{type(m).__name__}")
+        raise TypeError(f"ember.jit.save expects a ScriptModule or ScriptFunction (from ember.jit.trace, script or "
+                        f"load), got {type(m).__name__}")
     constants = []
     program = {"format": _FORMAT, "module": _module_tree(m),
                "methods": {name: _graph_to_json(graph, constants) for name, graph in m._graphs.items()}}

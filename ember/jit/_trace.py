@@ -346,10 +346,14 @@ class _Tracer:
         Tensor.size = sized
         originals["detach"] = detach = Tensor.__dict__["detach"]
 
-        def detached(tensor):   # the same value in the graph (a trace records no gradients)
+        def detached(tensor):   # aten::detach, as PyTorch records it: a traced model trained later stops there
             out = detach(tensor)
             if tracer.known(tensor):
-                tracer.bind(out, tracer.values[id(tensor)][1])
+                value = tracer.values[id(tensor)][1]
+                if tracer.depth:
+                    tracer.bind(out, value)
+                else:
+                    tracer.append("aten::detach", [value], (), out)
             return out
         Tensor.detach = detached
         return originals

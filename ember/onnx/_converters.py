@@ -50,6 +50,11 @@ for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp"
     converter(_name)(_unary)
 
 
+@converter("aten::detach")
+def _detach(context, node):
+    return context.emit("Identity", [context.tensor(node.inputs[0])])
+
+
 @converter("Rsqrt")
 def _rsqrt(context, node):
     return context.emit("Reciprocal", [context.emit("Sqrt", [context.tensor(node.inputs[0])])])

@@ -96,6 +96,10 @@ def _recurrence(context, name, data, layers, states, directions, scope):
 
 @converter("aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu")
 def _layer(context, node):
+    has_biases = node.inputs[3]
+    if not (context.is_constant(has_biases) and isinstance(context.constant(has_biases), bool)):
+        raise UnsupportedOperatorError(f"Exporting a recurrent layer over a PackedSequence to ONNX is not supported "
+                                       f"(module '{node.scope}')")
     x, hx, params, *flags = node.inputs
     _, num_layers, dropout, train, bidirectional, batch_first = (context.constant(v) for v in flags)
     if train and dropout and num_layers > 1:

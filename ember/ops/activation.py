@@ -2,11 +2,11 @@
 composed from pointwise ops."""
 import math
 
-from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from . import _parallel
+from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import quiet, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
@@ -27,11 +27,11 @@ def _resolve_dim(input, dim, name):
     return wrap_dim(dim, input.ndim)
 
 
-def _cast_for(input, dtype):
+def _cast_for(input, dtype, name, dim):
+    """``input`` in ``dtype`` (when given), checked against the dtypes of the kernel for softmax along ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(f"\"softmax_lastdim_kernel_impl\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
+    require_dtype(f"{name}_lastdim_kernel_impl" if dim >= input.ndim - 1 else f"{name}_kernel_impl", input)
     return input
 
 
@@ -85,19 +85,21 @@ class LogSoftmax(Primitive):
 @composite("softmax", trace_inside=True)
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably."""
-    return Softmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "softmax"))
+    dim = _resolve_dim(input, dim, "softmax")
+    return Softmax.apply(_cast_for(input, dtype, "softmax", dim), dim)
 
 
 @tensor_method
 @composite("log_softmax", trace_inside=True)
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably."""
-    return LogSoftmax.apply(_cast_for(input, dtype), _resolve_dim(input, dim, "log_softmax"))
+    dim = _resolve_dim(input, dim, "log_softmax")
+    return LogSoftmax.apply(_cast_for(input, dtype, "log_softmax", dim), dim)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
-    return softmax(-_cast_for(input, dtype), _resolve_dim(input, dim, "softmin"))
+    return softmax(-input, _resolve_dim(input, dim, "softmin"), dtype=dtype)
 
 
 class Gelu(Primitive):
@@ -143,6 +145,7 @@ def _erf(xp, x):
 
 def gelu(input, approximate="none"):
     """x * Phi(x), exactly (``approximate='none'``) or with the tanh approximation."""
+    require_dtype("GeluKernelImpl", input)
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
     return Gelu.apply(input, approximate)
@@ -161,6 +164,7 @@ def _write_into(input, function, *args):
 
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
+    require_dtype("silu_cpu", input, FLOATING + "c")
     if inplace:
         return _write_into(input, silu)
     return input * input.sigmoid()
@@ -168,6 +172,7 @@ def silu(input, inplace=False):
 
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
+    require_dtype("mish_cpu", input)
     if inplace:
         return _write_into(input, mish)
     return input * softplus(input).tanh()
@@ -175,6 +180,7 @@ def mish(input, inplace=False):
 
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
+    require_dtype("elu_cpu", input)
     if inplace:
         return _write_into(input, elu, alpha)
     return input.where(input > 0, alpha * input.expm1())
@@ -182,6 +188,7 @@ def elu(input, alpha=1.0, inplace=False):
 
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants."""
+    require_dtype("elu_cpu", input)
     if inplace:
         return _write_into(input, selu)
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -190,6 +197,7 @@ def selu(input, inplace=False):
 
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    require_dtype("elu_cpu", input)
     if inplace:
         return _write_into(input, celu, alpha)
     return input.where(input > 0, alpha * (input / alpha).expm1())
@@ -197,6 +205,7 @@ def celu(input, alpha=1.0, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
+    require_dtype("leaky_relu_cpu", input)
     if inplace:
         return _write_into(input, leaky_relu, negative_slope)
     return input.where(input > 0, input * negative_slope)
@@ -205,6 +214,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
 @composite("prelu", trace_inside=True)
 def prelu(input, weight):
     """x if x > 0 else weight * x, with ``weight`` per channel (dim 1) or shared."""
+    require_prelu_dtypes(input, weight)
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
@@ -215,6 +225,7 @@ def prelu(input, weight):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
+    require_dtype("rrelu_with_noise_out_cpu", input, "fB") if training else require_dtype("leaky_relu_cpu", input)
     if inplace:
         return _write_into(input, rrelu, lower, upper, training)
     if training:   # PyTorch multiplies every element by its noise: 1 above zero, a random slope at or below
@@ -281,12 +292,8 @@ def _hardtanh_grad(xp, grad, result, low, high):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
-    if not input.dtype.is_floating_point:   # as PyTorch: integer bounds, so the result keeps the input's type
-        if input.dtype is _dtype.bool_:
-            raise RuntimeError("Bool inputs not supported for hardtanh")
-        min_val, max_val = int(min_val), int(max_val)
-        if input.dtype is _dtype.uint8 and (min_val < 0 or max_val < 0):
-            raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    min_val, max_val = hardtanh_limits(input, min_val, max_val)
+    if not input.dtype.is_floating_point:   # integer limits keep an integer input's type (clamp's rules)
         return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
     if not inplace:
         return Hardtanh.apply(input, min_val, max_val, False)
@@ -303,6 +310,7 @@ def relu6(input, inplace=False):
 
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6."""
+    require_dtype("hardsigmoid_cpu", input)
     if inplace:
         return _write_into(input, hardsigmoid)
     return (input + 3).clamp(0, 6) / 6
@@ -310,6 +318,7 @@ def hardsigmoid(input, inplace=False):
 
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6."""
+    require_dtype("hardswish_cpu", input)
     if inplace:
         return _write_into(input, hardswish)
     return input * (input + 3).clamp(0, 6) / 6
@@ -318,6 +327,7 @@ def hardswish(input, inplace=False):
 @composite("softplus", trace_inside=True)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
+    require_dtype("softplus_cpu", input)
     scaled = input * beta
     linear = scaled > threshold
     # zeroed where not taken, so that branch's gradient stays finite (0 * exp(inf) would be NaN); NaN passes through
@@ -331,6 +341,7 @@ def softsign(input):
 
 def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x)."""
+    require_dtype("log_sigmoid_cpu", input)
     return -softplus(-input)
 
 
@@ -341,16 +352,19 @@ def tanhshrink(input):
 
 def softshrink(input, lambd=0.5):
     """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    require_dtype("softshrink_check", input)
     return input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0)
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
+    require_dtype("hardshrink_cpu", input)
     return input.where(input.abs() > lambd, 0.0)
 
 
 def threshold(input, threshold, value, inplace=False):
     """value where x <= threshold, else x (so NaN stays NaN, as in PyTorch)."""
+    require_dtype("threshold_cpu", input, FLOATING + "liu")
     if inplace:
         return _write_into(input, lambda x: x.where(~(x <= threshold), value))
     return input.where(~(input <= threshold), value)
@@ -358,6 +372,7 @@ def threshold(input, threshold, value, inplace=False):
 
 def glu(input, dim=-1):
     """a * sigmoid(b) where a and b are the two halves of ``input`` along ``dim``."""
+    require_dtype("glu_cpu", input)
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")

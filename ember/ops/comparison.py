@@ -4,6 +4,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import _broadcast_error, composite
 from ._inplace import inplace_method
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._parallel import ufunc
 from ._util import promote_pair, tensor_method, write_out
 
@@ -13,10 +14,14 @@ __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less
 
 def _comparison(name, function, symbol):
     """``input <symbol> other`` as the array module's ufunc named ``function``."""
+    ordered = name not in ("eq", "ne")   # their kernels refuse complex dtypes
+
     def compare(input, other, *, out=None):
         if other is None:   # ``tensor == None`` is plainly False in PyTorch
             return name == "ne"
         a, b = promote_pair(input, other)
+        if ordered:
+            require_dtype(f"{name}_cpu", a if isinstance(a, Tensor) else b, FLOATING + "liub")
         a = a._data if isinstance(a, Tensor) else a
         b = b._data if isinstance(b, Tensor) else b
         xp = xp_of(a if isinstance(input, Tensor) else b)

@@ -4,7 +4,8 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out; depthwise convolutions multiply-add per offset instead of a matmul per channel. The forward
+only padding are left out. Two kinds take their own algorithms in the (N, C, *s) layout, with no moves: depthwise
+convolutions (banded matmuls, ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``). The forward
 keeps its columns for the weight gradient, and large temporaries come from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
@@ -23,7 +24,8 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers, _parallel
+from . import _buffers, _conv_depthwise, _conv_pointwise, _parallel
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -69,9 +71,9 @@ SMALL_WIDTH = 16
 
 
 def _batch_last(out, groups, w):
-    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps, depthwise) rather
+    """Whether to cut the columns from a (C, *s, N) layout (rows of W * N elements: small maps) rather
     than (C, N, *s) (rows of W elements, but no transposing copy of single elements for the input and output)."""
-    return out[-1] < SMALL_WIDTH or _depthwise(w, groups)
+    return out[-1] < SMALL_WIDTH
 
 
 def _moved(xp, x, padding, batch_last):
@@ -180,32 +182,38 @@ def _pad(xp, x, padding):
 
 def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
-    columns (the moved input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
+    columns (the padded input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    if _depthwise(w, groups):
+        source = _conv_depthwise.padded(xp, x, padding)
+        y = _conv_depthwise.forward(xp, source, w, stride, dilation, out)
+        return (y, source) if keep else y
+    if _conv_pointwise.applies(w, stride, padding, size, groups):
+        y = _conv_pointwise.forward(xp, x, w, groups)
+        return (y, x) if keep else y
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
-    if _depthwise(w, groups):
-        y = _depthwise_forward(xp, source, w, live, out)
-    else:
-        source = _columns(xp, source, live, out, groups, batch_last)
-        weight = _grouped_weight(xp, w, groups, live)
-        y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
+    source = _columns(xp, source, live, out, groups, batch_last)
+    weight = _grouped_weight(xp, w, groups, live)
+    y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source) if keep else y
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s)."""
+    if _depthwise(w, groups):
+        return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
+    if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
+        return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
-    if _depthwise(w, groups):
-        return _depthwise_input(xp, g, w, live, input_shape, padding)
     batch_last = _batch_last(out, groups, w)
     weight, g = _grouped_weight(xp, w, groups, live).swapaxes(1, 2), _grouped(xp, g, groups, batch_last)
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
@@ -227,19 +235,20 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, source=None):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
-    ``source``: x's columns (its moved input, for depthwise) as ``_conv`` kept them, else cut here."""
+    ``source``: x's columns (its padded input, for depthwise) as ``_conv`` kept them, else cut here."""
+    if _depthwise(weight_shape, groups):
+        source = _conv_depthwise.padded(xp, x, padding) if source is None else source
+        rows = _conv_depthwise.weight_grad(xp, source, g, groups, stride, dilation, weight_shape[2:])
+        return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
+    if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
+        return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
-    depthwise = _depthwise(weight_shape, groups)
     if source is None:
-        source = _moved(xp, x, padding, batch_last)
-        if not depthwise:
-            source = _columns(xp, source, live, out, groups, batch_last)
-    if depthwise:
-        rows = _depthwise_weight(xp, source, g, live, groups)
-    else:   # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
-        rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
+        source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last)
+    # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
+    rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
     # a new array of the weight's shape that owns its memory: the engine hands it out as the gradient uncopied
     K = math.prod(weight_shape[2:])
     if len(live) == K:
@@ -258,63 +267,10 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
 
 
 def _depthwise(w, groups):
-    """Whether a convolution has one input channel per group (depthwise, as MobileNet's): its per-group products
-    are too small for a matmul, so it runs as a multiply-add per kernel offset over all channels at once."""
+    """Whether a convolution has one input channel per group (depthwise, as MobileNet's), which
+    ``_conv_depthwise`` computes."""
     shape = getattr(w, "shape", w)
     return groups > 1 and shape[1] == 1
-
-
-def _depthwise_forward(xp, x, w, live, out):
-    """Depthwise ``_conv`` on the padded batch-last x (G, *s, N): y (G, m, *out, N) = sum_k w[:, :, k] * x_k."""
-    G, m = x.shape[0], w.shape[0] // x.shape[0]
-    taps = w.reshape(G, m, -1)
-    y = _buffers.empty(xp, (G, m) + tuple(out) + (x.shape[-1],), x.dtype)
-    product = _buffers.empty(xp, y.shape, x.dtype)
-
-    def part(a, b):
-        tap = (slice(a, b), slice(None)) + (None,) * (len(out) + 1)
-        for i, (k, spatial) in enumerate(live):
-            xp.multiply(x[(slice(a, b),) + spatial][:, None], taps[tap + (k,)], out=product[a:b] if i else y[a:b])
-            if i:
-                y[a:b] += product[a:b]
-    _over(xp, G, y.size * len(live), part)
-    return y
-
-
-def _depthwise_input(xp, g, w, live, input_shape, padding):
-    """Depthwise ``_conv_input``: each offset's w[:, :, k] * g added back onto the padded input, over all channels."""
-    N, G = input_shape[:2]
-    m = w.shape[0] // G
-    g = _parallel.assign(_buffers.empty(xp, g.shape[1:] + (N,), g.dtype), xp.moveaxis(g, 0, -1))
-    g = g.reshape((G, m) + g.shape[1:])
-    taps = w.reshape(G, m, -1)
-    result = _buffers.zeros(xp, (G,) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)) + (N,), g.dtype)
-    product = _buffers.empty(xp, g.shape, g.dtype)
-
-    def part(a, b):
-        tap = (slice(a, b), slice(None)) + (None,) * (g.ndim - 2)
-        for k, spatial in live:
-            xp.multiply(g[a:b], taps[tap + (k,)], out=product[a:b])
-            result[(slice(a, b),) + spatial] += product[a:b].sum(1) if m > 1 else product[a:b, 0]
-    _over(xp, G, g.size * len(live), part)
-    if any(padding):
-        result = result[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return _batch_first(xp, result, True)
-
-
-def _depthwise_weight(xp, x, g, live, groups):
-    """Depthwise ``_conv_weight`` rows (G, m, live K): per offset, the sum of x_k * g over positions and batch."""
-    m = g.shape[1] // groups
-    g = _parallel.assign(_buffers.empty(xp, g.shape[1:] + g.shape[:1], g.dtype), xp.moveaxis(g, 0, -1))
-    g = g.reshape(groups, m, -1)
-    rows = xp.empty((groups, m, len(live)), dtype=g.dtype)
-
-    def part(a, b):
-        for i, (_, spatial) in enumerate(live):
-            window = xp.ascontiguousarray(x[(slice(a, b),) + spatial]).reshape(b - a, 1, -1)
-            rows[a:b, :, i] = xp.einsum("gmp,gmp->gm", xp.broadcast_to(window, g[a:b].shape), g[a:b])
-    _over(xp, groups, g.size * len(live), part)
-    return rows
 
 
 class Convolution(Primitive):
@@ -461,18 +417,21 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
 @composite("conv1d", trace_inside=True)
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) of (N, C, L) input with (O, C/groups, k) weight."""
+    require_dtype("slow_conv2d_cpu", input, FLOATING + "liuc")
     return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups)
 
 
 @composite("conv2d", trace_inside=True)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) of (N, C, H, W) input with (O, C/groups, kH, kW) weight."""
+    require_dtype("slow_conv2d_cpu", input, FLOATING + "liuc")
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups)
 
 
 @composite("conv3d", trace_inside=True)
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution of (N, C, D, H, W) input with (O, C/groups, kD, kH, kW) weight."""
+    require_dtype("slow_conv3d_cpu", input, FLOATING + "liuc")
     return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups)
 
 
@@ -511,16 +470,19 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
 @composite("conv_transpose1d", trace_inside=True)
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """1-D transposed convolution (the gradient of conv1d with respect to its input)."""
+    require_dtype("slow_conv_transpose2d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 @composite("conv_transpose2d", trace_inside=True)
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-D transposed convolution (the gradient of conv2d with respect to its input)."""
+    require_dtype("slow_conv_transpose2d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 @composite("conv_transpose3d", trace_inside=True)
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """3-D transposed convolution."""
+    require_dtype("slow_conv_transpose3d_out_cpu", input, FLOATING + "lc")
     return _conv_transposend(3, input, weight, bias, stride, padding, output_padding, groups, dilation)

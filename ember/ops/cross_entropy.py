@@ -11,11 +11,12 @@ __all__ = []
 
 
 class CrossEntropyRows(Primitive):
-    """Per-row losses -log_softmax(a)[i, target[i]]; ``target`` is an int64 array of valid class indices."""
+    """Per-row losses -log_softmax(a)[i, target[i]], reduced by ``reduction`` ('none', 'sum' or 'mean') with the
+    float steps of ``sum()`` and ``mean()``; ``target`` is an int64 array of valid class indices."""
 
     @staticmethod
     @quiet
-    def forward(ctx, a, target):
+    def forward(ctx, a, target, reduction="none"):
         xp = ctx.xp
         shifted = a - a.max(axis=1, keepdims=True)
         exp = xp.exp(shifted)
@@ -26,8 +27,11 @@ class CrossEntropyRows(Primitive):
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(a)
             exp /= total
-            ctx.probabilities, ctx.target = exp, target
-        return losses
+            ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
+        if reduction == "none":
+            return losses
+        losses = xp.asarray(losses.sum(axis=(0,)))
+        return losses if reduction == "sum" else xp.true_divide(losses, float(target.shape[0]))
 
     @staticmethod
     def backward(ctx, grad):
@@ -37,7 +41,20 @@ class CrossEntropyRows(Primitive):
         probabilities = a.softmax(1) if grad_mode.is_grad_enabled() else _make(ctx.probabilities)
         one_hot = probabilities.new_zeros(tuple(probabilities.shape))
         one_hot._data[xp_of(target).arange(target.shape[0]), target] = 1
-        return (probabilities - one_hot) * grad.unsqueeze(1), None
+        if ctx.reduction == "mean":
+            grad = grad / float(target.shape[0])
+        return (probabilities - one_hot) * (grad.unsqueeze(1) if ctx.reduction == "none" else grad), None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        target = ctx.target
+        rows = ctx.xp.arange(target.shape[0])
+        gradient = ctx.probabilities.copy()   # the one forward kept may be read again (retain_graph)
+        gradient[rows, target] -= 1
+        if ctx.reduction == "mean":
+            grad = grad / float(target.shape[0])
+        gradient *= grad[:, None] if ctx.reduction == "none" else grad
+        return gradient, None, None
 
 
 def fused_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):
@@ -55,7 +72,4 @@ def fused_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     if int(labels.min()) < 0 or int(labels.max()) >= classes or 0 <= ignore_index < classes and \
             bool((labels == ignore_index).any()):
         return None
-    losses = CrossEntropyRows.apply(input, labels)
-    if reduction == "none":
-        return name_node(losses, "NllLossBackward0")
-    return name_node(losses.mean() if reduction == "mean" else losses.sum(), "NllLossBackward0")
+    return name_node(CrossEntropyRows.apply(input, labels, reduction), "NllLossBackward0")

@@ -9,7 +9,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 from . import creation
 
 __all__ = []   # reached through ember.nn.functional.ctc_loss, as in PyTorch
@@ -107,9 +107,11 @@ class CTCLossBackward(Primitive):
         raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
 
 
+@composite("ctc_loss")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """Connectionist temporal classification loss of ``log_probs`` ((T, N, C) or unbatched (T, C)) against
-    ``targets`` (padded (N, S) or concatenated 1-D), as ``torch.nn.functional.ctc_loss``."""
+    ``targets`` (padded (N, S) or concatenated 1-D), as ``torch.nn.functional.ctc_loss``; one op to tracing (the
+    targets and lengths are its inputs) and to autocast (float32)."""
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_probs.dtype not in (_dtype.float32, _dtype.float64):

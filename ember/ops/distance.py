@@ -1,5 +1,7 @@
 """Distances and similarities between vectors: pairwise_distance, cosine_similarity, pdist."""
+from .. import _dtype
 from ..autograd.function import composite
+from ._kernel_dtypes import require_dtype
 from ._util import wrap_dim
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -13,6 +15,11 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 @composite("cosine_similarity", trace_inside=True)
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine of the angle between x1 and x2 along ``dim``; norms are clamped at ``eps``."""
+    common = x1.dtype if x1.dtype is x2.dtype else _dtype.promote_types(x1.dtype, x2.dtype)
+    if not common.is_floating_point:
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_dtype.scalar_type_name(common)}")
+    x1, x2 = x1.to(common), x2.to(common)
     dim = wrap_dim(dim, max(x1.ndim, x2.ndim))
     dot = (x1 * x2).sum(dim)
     norm1 = (x1 * x1).sum(dim).sqrt().clamp(min=eps)
@@ -25,6 +32,9 @@ def pdist(input, p=2):
     """Distances between every pair of rows of a 2-D input (upper triangle, row by row)."""
     if input.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if not input.dtype.is_floating_point:
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    require_dtype("pdist", input, "f")
     n = input.shape[0]
     import numpy
     rows, cols = numpy.triu_indices(n, 1)

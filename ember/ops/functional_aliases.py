@@ -2,6 +2,7 @@
 ``torch.dropout``, ``torch.batch_norm``, ``torch.softmax``, ...), with those entry points' own signatures: ATen's
 argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
+from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .pooling import adaptive_avg_pool1d
@@ -125,6 +126,7 @@ channel_shuffle = native_channel_shuffle
 
 def bilinear(input1, input2, weight, bias=None):
     """``torch.bilinear``: x1^T W x2 + b for every output feature (weight: out x in1 x in2)."""
+    require_dtype("bmm", input1, FLOATING + "liuc")
     from .linalg import einsum
     output = einsum("...i,oij,...j->...o", input1, weight, input2)
     return output if bias is None else output + bias
@@ -242,8 +244,8 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
     return loss.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def kl_div(input, target, reduction=1, *, log_target=False):
-    """``torch.kl_div`` with an integer ``reduction`` (1, mean, averages over every element)."""
+def kl_div(input, target, reduction=0, *, log_target=False):
+    """``torch.kl_div`` with an integer ``reduction`` (0, the default, none; 1 mean over every element; 2 sum)."""
     return loss.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 

@@ -196,7 +196,7 @@ def _getitem(self, key):
     """``self[key]``: a view for ints, slices, None and Ellipsis; a copy when tensors, lists or bools index."""
     if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
         if not (self.requires_grad and state.enabled):   # the per-sample path of every DataLoader
-            return _make(self._data[key], base=self)
+            return _make(self._data[key, ...], base=self)   # [key, ...]: a 0-d array, not a NumPy scalar
         return sliced(self, (key, Ellipsis))
     key = _normalize_key(self, key)
     if key[1] is None:

@@ -5,6 +5,7 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 from .linalg.products import folded_matmul
 
@@ -66,6 +67,7 @@ def linear(input, weight, bias=None):
     if input.dtype is not weight.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
                            f"{_c_name(weight.dtype)}")
+    require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
     if bias is not None and bias.shape[-1:] not in ((weight.shape[0],), (1,)) or bias is not None and bias.ndim > 1:
         return Linear.apply(input, weight).add(bias)
     if bias is None:

@@ -7,8 +7,10 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import require_common_dtype, require_dtype
 from ._util import name_node
 from .cross_entropy import fused_cross_entropy
+from .linalg._common import _CPP_NAMES
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
@@ -42,6 +44,16 @@ def _legacy_reduction(size_average, reduce, reduction):
     return ("mean" if size_average else "sum") if reduce else "none"
 
 
+def _promoted(kernel, input, target):
+    """``input`` and ``target`` in their promoted dtype, which ``kernel`` must take, as PyTorch's elementwise loss
+    kernels compute (a bool input against a float target is a float loss, not a bool subtraction)."""
+    require_common_dtype(kernel, input, target)
+    if input.dtype is target.dtype:
+        return input, target
+    common = _dtype.promote_types(input.dtype, target.dtype)
+    return input.to(common), target.to(common)
+
+
 def _check_same_size(input, target, name):
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -54,6 +66,7 @@ def _check_same_size(input, target, name):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error."""
     _check_same_size(input, target, "mse_loss")
+    input, target = _promoted("mse_cpu", input, target)
     diff = input - target
     loss = diff * diff
     return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
@@ -72,6 +85,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
     _check_same_size(input, target, "smooth_l1_loss")
+    input, target = _promoted("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
     diff = (input - target).abs()
@@ -87,6 +101,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
     _check_same_size(input, target, "huber_loss")
+    require_common_dtype("huber_cpu", input, target)
     diff = (input - target).abs()
     loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
@@ -107,6 +122,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(target.dtype)}")
+    require_dtype("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input)
     target = target.long()
     if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
                                               tuple(target.shape[:1]) != tuple(input.shape[:1])):
@@ -145,6 +161,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, ...) and class indices or class probabilities ``target``."""
+    require_dtype("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
@@ -220,6 +237,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.".replace(
                              "ember.Size", "torch.Size"))
+    if target.dtype is not input.dtype:
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(target.dtype)} but expected "
+                           f"{_dtype.scalar_type_name(input.dtype)}")
+    require_dtype("binary_cross_entropy", input)
     if bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
@@ -237,6 +258,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
+    require_dtype("log_sigmoid_cpu", input)
     softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()   # log(1 + exp(-x))
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
@@ -250,6 +272,10 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 @composite("kl_div", trace_inside=True)
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """Kullback-Leibler divergence of ``target`` from log-probabilities ``input``."""
+    if input.dtype.is_complex or target.dtype.is_complex:
+        raise RuntimeError("kl_div: Complex inputs not supported.")
+    if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
+        raise RuntimeError("kl_div: Integral inputs not supported.")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = target.exp() * (target - input)
@@ -281,6 +307,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         raise ValueError("var is of incorrect size")
     if bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
+    if not (var.dtype.is_floating_point or var.dtype.is_complex):   # PyTorch clamps var in place
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
+                           f"desired output type {_CPP_NAMES[var.dtype.name]}")
     var = var.clamp(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
@@ -311,7 +340,10 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x for target 1, max(0, margin - x) for target -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    loss = input.where(target == 1, 0.0) + (margin - input).clamp(min=0).where(target == -1, 0.0)
+    zero = input.new_zeros(())
+    # margin in the input's dtype, as PyTorch's kernel computes (an integer input keeps its dtype)
+    margin_terms = (input.new_full((), margin) - input).clamp(min=0).where(target != 1, zero)
+    loss = margin_terms + input.where(target != -1, zero)
     return _reduce(loss, reduction)
 
 
@@ -319,6 +351,10 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 @composite("soft_margin_loss", trace_inside=True)
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * x))."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is _dtype.bool_):
+        # PyTorch's kernel writes exp() into a tensor of the input's dtype
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
+                           f"desired output type {_dtype.scalar_type_name(input.dtype)}")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce((-target * input).exp().log1p(), reduction)
 
@@ -338,6 +374,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Mean over classes of the binary cross entropy of sigmoid(input) against ``target``."""
+    require_dtype("log_sigmoid_cpu", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
@@ -351,6 +388,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 @composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
+    require_dtype("multi_margin_loss_cpu_kernel", input, "f")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
@@ -376,6 +414,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
 @composite("multilabel_margin_loss", trace_inside=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
+    require_dtype("multilabel_margin_loss_forward_out_frame", input, "f")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     squeeze = input.ndim == 1
     if squeeze:

@@ -9,6 +9,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _parallel
+from ._kernel_dtypes import FLOATING, require_dtype, require_norm_dtypes
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
 
@@ -152,6 +153,7 @@ def _batch_norm_grad(grad, x, weight, eps, needs_w, needs_b):
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
     running statistics."""
+    require_dtype("batch_norm", input)
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
     shape = _shape_for_channels(input)
@@ -210,6 +212,7 @@ class ChannelAffine(Primitive):
 @composite("layer_norm", trace_inside=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
+    require_norm_dtypes("LayerNormKernelImpl", input, weight, bias)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(normalized_shape)
     if tuple(input.shape[input.ndim - n:]) != normalized_shape:
@@ -232,7 +235,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
     """Divides by the root mean square over the last dims, then scales by ``weight``."""
+    require_dtype("rms_norm", input, FLOATING + "c")
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_rms_shapes(input, normalized_shape, weight)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     if eps is None:
         import numpy
@@ -241,10 +246,27 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return result if weight is None else result * weight
 
 
+def _check_rms_shapes(input, normalized_shape, weight):
+    """PyTorch's errors for rms_norm's shapes."""
+    n = len(normalized_shape)
+    if not n:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
+    if input.ndim < n:
+        raise ValueError(f"Input tensor must have at least {n} dimensions, but got {input.ndim}")
+    if tuple(input.shape[input.ndim - n:]) != normalized_shape:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+
+
 @_float32_inside
 @composite("group_norm", trace_inside=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
+    require_norm_dtypes("GroupNormKernelImpl", input, weight, bias)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
@@ -265,6 +287,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each channel of each sample over its spatial positions."""
+    require_dtype("batch_norm", input)
     dims = tuple(range(2, input.ndim))
     shape = _shape_for_channels(input)
     if use_input_stats:

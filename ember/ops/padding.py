@@ -1,5 +1,6 @@
 """Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 
 __all__ = []
 
@@ -90,4 +91,7 @@ def pad(input, pad, mode="constant", value=None):
                 raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
                                    f"but got: padding ({left}, {right}) at dimension {axis} of input "
                                    f"{list(input.shape)}")
+        if mode != "circular":
+            require_dtype(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{padded_dims}d", input,
+                          FLOATING + "liuc")
     return Pad.apply(input, tuple(widths), mode, 0.0 if value is None else value)

@@ -13,7 +13,9 @@ import numpy
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import Convolution, _in_parts, _tuple
+from .pool_dtypes import integer_avg_pool, require_adaptive_avg
 
 __all__ = []
 
@@ -287,18 +289,21 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
 @composite("max_pool1d")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; with ``return_indices``, also the argmax positions."""
+    require_dtype("max_pool2d", input, FLOATING + "liu") if return_indices else require_dtype("max_pool1d_impl", input)
     return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 @composite("max_pool2d")
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; with ``return_indices``, also flat argmax positions."""
+    require_dtype("max_pool2d", input, FLOATING + "liu")
     return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
 @composite("max_pool3d")
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, D, H, W) input."""
+    require_dtype("max_pool3d", input, FLOATING + "liu")
     return _max_pool(3, "max_pool3d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -322,18 +327,21 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool1d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool2d", input)
     return _max_unpool(1, input, indices, kernel_size, stride, padding, output_size)
 
 
 @composite("max_unpool2d", trace_inside=True)
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool2d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool2d", input)
     return _max_unpool(2, input, indices, kernel_size, stride, padding, output_size)
 
 
 @composite("max_unpool3d", trace_inside=True)
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Places values back at the positions ``max_pool3d`` took them from; zeros elsewhere."""
+    require_dtype("max_unpool3d", input)
     return _max_unpool(3, input, indices, kernel_size, stride, padding, output_size)
 
 
@@ -374,12 +382,18 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over sliding windows of (N, C, L) input."""
+    if not input.dtype.is_floating_point:
+        return integer_avg_pool(_pool_arguments, 1, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, None)
     return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input."""
+    if not input.dtype.is_floating_point:
+        return integer_avg_pool(_pool_arguments, 2, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, divisor_override)
     return _avg_pool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
@@ -388,6 +402,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input."""
+    require_dtype("avg_pool3d_out_frame", input, "fl")
+    if not input.dtype.is_floating_point:
+        return integer_avg_pool(_pool_arguments, 3, input, kernel_size, stride, padding, ceil_mode,
+                                count_include_pad, divisor_override)
     return _avg_pool(3, "avg_pool3d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                      divisor_override)
 
@@ -442,17 +460,20 @@ def _adaptive_avg(n, input, output_size):
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed output length, windows chosen as in PyTorch."""
+    require_adaptive_avg(1, input, output_size)
     return _adaptive_avg(1, input, output_size)
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H, W) output, windows chosen as in PyTorch."""
+    require_adaptive_avg(2, input, output_size)
     return _adaptive_avg(2, input, output_size)
 
 
 @composite("adaptive_avg_pool3d", trace_inside=True)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a fixed (D, H, W) output."""
+    require_adaptive_avg(3, input, output_size)
     return _adaptive_avg(3, input, output_size)
 
 
@@ -496,18 +517,21 @@ def _adaptive_max(n, input, output_size, return_indices):
 @composite("adaptive_max_pool1d")
 def adaptive_max_pool1d(input, output_size, return_indices=False):
     """Max pooling to a fixed output length."""
+    require_dtype("adaptive_max_pool2d", input)
     return _adaptive_max(1, input, output_size, return_indices)
 
 
 @composite("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H, W) output."""
+    require_dtype("adaptive_max_pool2d", input)
     return _adaptive_max(2, input, output_size, return_indices)
 
 
 @composite("adaptive_max_pool3d")
 def adaptive_max_pool3d(input, output_size, return_indices=False):
     """Max pooling to a fixed (D, H, W) output."""
+    require_dtype("adaptive_max_pool3d_cpu", input)
     return _adaptive_max(3, input, output_size, return_indices)
 
 

@@ -11,6 +11,7 @@ from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import _as_view, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import Expand
 
@@ -599,6 +600,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         p = 2
     elif isinstance(p, str):
         raise RuntimeError(f"norm(): p={p!r} is a matrix norm; use ember.linalg.matrix_norm for it")
+    if input.dtype.is_complex:   # a real norm of the magnitudes, as linalg.vector_norm computes it
+        from .linalg.norms import vector_norm
+        return write_out(out, vector_norm(input, p, dim, keepdim), "norm")
     if isinstance(dim, (int, numpy.integer)):
         dim = (dim,)
     dims = _reduction_dims(input, dim)
@@ -692,6 +696,8 @@ def _median_index(array, axis, ignore_nan):
 
 
 def _median(name, input, dim, keepdim, out, ignore_nan, kind):
+    require_dtype("median_cpu" if dim is None else "median_out", input, FLOATING + "liu")
+
     def index_of(array, axis):
         return _median_index(array, axis, ignore_nan)
     if dim is None:

@@ -15,6 +15,7 @@ import numpy
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import _pad, _tuple, _windows
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
@@ -42,16 +43,31 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if mode == "area":
         from . import pooling
         return getattr(pooling, f"adaptive_avg_pool{dim}d")(input, output_size)
+    kernel, dtypes = _interpolate_kernel(mode, dim, antialias)
+    require_dtype(kernel, input, dtypes)
     if mode in ("nearest", "nearest-exact"):
         return _resample(input, output_size, scales,
                          lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"upsample_{mode}{dim}d_out_frame" not implemented for '
-                           f"'{_dtype.scalar_type_name(input.dtype)}'")
+    if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch resamples in fixed point
+        raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' (PyTorch's rounds in fixed "
+                           "point); convert the input to a floating dtype first")
     if antialias:
         return _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
     taps = _cubic_taps if mode == "bicubic" else _linear_taps
     return _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
+
+
+def _interpolate_kernel(mode, dim, antialias):
+    """The CPU kernel PyTorch's interpolate dispatches on for ``mode``, and the dtype letters it takes."""
+    if antialias:
+        return "compute_index_ranges_weights", FLOATING + "u"
+    if mode in ("nearest", "nearest-exact"):
+        return "upsample_nearest2d_channels_last" if dim == 2 else "compute_indices_weights_nearest", FLOATING + "u"
+    if mode == "bilinear":
+        return "upsample_bilinear2d_channels_last", FLOATING + "u"
+    if mode == "bicubic":
+        return "compute_indices_weights_cubic", FLOATING + "u"
+    return "compute_indices_weights_linear", FLOATING
 
 
 def _output_size(input, size, scale_factor, dim, recompute_scale_factor, mode):
@@ -276,9 +292,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 
 def _check_grid_sample(input, grid, mode):
-    if input.dtype is not grid.dtype:
-        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
-                           f"{input.dtype} and grid has {grid.dtype}")
     if input.ndim not in (4, 5) or input.ndim != grid.ndim:
         raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
                            f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
@@ -290,6 +303,11 @@ def _check_grid_sample(input, grid, mode):
                            f"grid with sizes {list(grid.shape)}")
     if mode == "bicubic" and input.ndim != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    # PyTorch checks shapes, then dispatches on the input's dtype, then compares the grid's
+    require_dtype("grid_sampler3d_cpu" if input.ndim == 5 else "grid_sampler_2d_cpu_kernel_impl", input)
+    if input.dtype is not grid.dtype:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
+                           f"{input.dtype} and grid has {grid.dtype}")
 
 
 def _unnormalize(coord, size, align_corners, padding_mode):
@@ -464,6 +482,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            f"{kernel[1]}), dilation=({dilation[0]}, {dilation[1]}), padding=({padding[0]}, "
                            f"{padding[1]}), calculated shape of the array of sliding blocks as ({out[0]}, {out[1]}), "
                            "but its components must be at least one.")
+    require_dtype("im2col_out_cpu", input, FLOATING + "bc")
     columns = Unfold.apply(x, kernel, dilation, padding, stride)
     return columns.squeeze(0) if unbatched else columns
 
@@ -488,6 +507,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"{padding[1]}), stride=({stride[0]}, {stride[1]}), expected size of input's dimension 2 "
                            f"to match the calculated number of sliding blocks {out[0]} * {out[1]} = "
                            f"{out[0] * out[1]}, but got input.size(2)={columns.shape[2]}.")
+    require_dtype("col2im_out_cpu", input, FLOATING + "bc")
     output = Fold.apply(columns, output_size, kernel, dilation, padding, stride)
     return output.squeeze(0) if unbatched else output
 

@@ -40,19 +40,30 @@ class Adam(Optimizer):
         state["step"]._data += 1
         step = float(state["step"]._data)
         exp_avg, exp_avg_sq = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        exp_avg += (1 - beta1) * (grad - exp_avg)
+        xp = _array_module(param)
+        # the arithmetic of exp_avg += (1 - beta1) * (grad - exp_avg) etc., with the temporaries in kept scratch
+        # arrays (fresh ones per step are returned to the OS and faulted in again)
+        work, denominator = self._scratch(param, 0), self._scratch(param, 1)
+        xp.subtract(grad, exp_avg, out=work)
+        work *= 1 - beta1
+        exp_avg += work
         exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
+        xp.multiply(1 - beta2, grad, out=work)
+        work *= grad
+        exp_avg_sq += work
         bias_correction1 = 1 - beta1 ** step
         bias_correction2_sqrt = math.sqrt(1 - beta2 ** step)
         second = exp_avg_sq
         if group["amsgrad"]:
             maximum = state["max_exp_avg_sq"]._data
-            xp = _array_module(maximum)
             xp.maximum(maximum, exp_avg_sq, out=maximum)
             second = maximum
-        denominator = _array_module(param).sqrt(second) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * exp_avg / denominator
+        xp.sqrt(second, out=denominator)
+        denominator /= bias_correction2_sqrt
+        denominator += eps
+        xp.multiply(lr / bias_correction1, exp_avg, out=work)
+        work /= denominator
+        param -= work
 
 
 class AdamW(Adam):

@@ -167,6 +167,18 @@ class Optimizer:
     def _update(self, group, param, grad, state):
         raise NotImplementedError(f"{type(self).__name__} must define _update")
 
+    def _scratch(self, like, index=0):
+        """An array shaped and typed like ``like`` for an update's temporary number ``index``, kept across steps: a
+        fresh one per step would be returned to the OS by malloc and faulted in again, the step's largest cost on
+        small models."""
+        buffers = self.__dict__.setdefault("_scratch_buffers", {})
+        xp = xp_of(like)
+        key = (like.dtype, xp, index)
+        buffer = buffers.get(key)
+        if buffer is None or buffer.size < like.size:
+            buffer = buffers[key] = xp.empty(like.size, like.dtype)
+        return buffer[:like.size].reshape(like.shape)
+
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as PyTorch writes it."""

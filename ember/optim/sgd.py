@@ -40,4 +40,5 @@ class SGD(Optimizer):
                 dampening = group["dampening"]
                 ufunc(xp_of(data).add, data, grad if dampening == 0 else (1 - dampening) * grad, out=data)
             grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
-        ufunc(xp_of(param).subtract, param, ufunc(xp_of(param).multiply, lr, grad), out=param)
+        step = ufunc(xp_of(param).multiply, lr, grad, out=self._scratch(param))
+        ufunc(xp_of(param).subtract, param, step, out=param)

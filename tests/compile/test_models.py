@@ -168,3 +168,106 @@ def test_in_place_relu_and_residual_add():
             assert numpy.array_equal(p.grad.numpy(), q.grad.numpy())
     entry, = compiled._ember_compiled.cache.values()
     assert not entry.tape   # the backward was captured as an array program
+
+
+def _detaching(lib, x, w, v):
+    """Gradients stop at detach(), .data and no_grad, and a no_grad output takes none."""
+    with lib.no_grad():
+        scale = w * 3
+    loss = (x * w.detach()).sum() + (x * w.data).pow(2).sum() + (x * scale).sum() + (v * w).sum()
+    return loss, scale
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_replay_through_autograd_stops_gradients_where_eager_does(hooked):
+    # nll_loss with class weights keeps its backward out of the array program (a replay through autograd); a
+    # gradient hook on an input does too
+    def function(lib, x, t, w, v):
+        loss, scale = _detaching(lib, x, w, v)
+        return loss + lib.nn.functional.nll_loss(x, t, weight=w.detach()), scale
+
+    compiled = ember.compile(lambda *args: function(ember, *args))
+    generator = numpy.random.default_rng(0)
+    for step in range(3):
+        arrays = [generator.standard_normal(s).astype(numpy.float32) for s in ((5, 4), (4,), (4,))]
+        target = numpy.array([0, 3, 1, 2, 3])
+        leaves = {}
+        for lib, run in ((ember, compiled), (torch, lambda *args: function(torch, *args))):
+            x, w, v = (lib.tensor(a, requires_grad=True) for a in arrays)
+            if hooked:
+                v.register_hook(lambda g: g * 2)
+            loss, scale = run(x, lib.tensor(target), w, v)
+            assert not scale.requires_grad
+            loss.backward()
+            leaves[lib.__name__] = (loss.item(), x.grad.numpy(), w.grad.numpy(), v.grad.numpy())
+        for got, want in zip(leaves["ember"], leaves["torch"]):
+            numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.tape
+
+
+def test_several_differentiable_outputs():
+    def function(lib, x):
+        return [x.sin(), x.cos() * 2, (x * 3).sum()]
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    generator = numpy.random.default_rng(1)
+    for _ in range(3):
+        array = generator.standard_normal((2, 4)).astype(numpy.float32)
+        grads = []
+        for lib, run in ((ember, compiled), (torch, lambda x: function(torch, x))):
+            x = lib.tensor(array, requires_grad=True)
+            outputs = run(x)
+            sum(o.sum() * (k + 1) for k, o in enumerate(outputs)).backward()
+            grads.append(x.grad.numpy())
+        numpy.testing.assert_allclose(*grads, rtol=1e-5, atol=1e-6)
+
+
+def test_tensor_keyword_arguments():
+    def function(lib, x):
+        shifted = lib.bitwise_left_shift(x, x.abs(), out=lib.empty(3, dtype=lib.int64))
+        return shifted * 2 + lib.nn.functional.linear(x.float(), weight=x.float()[None].exp()).long()
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    for values in ([1, -2, 3], [4, 0, -1], [2, 2, 5]):
+        got = compiled(ember.tensor(values, dtype=ember.int8)).numpy()
+        numpy.testing.assert_array_equal(got, function(torch, torch.tensor(values, dtype=torch.int8)).numpy())
+
+
+def test_named_tuple_outputs_and_inputs_follow_each_call():
+    def function(lib, x, pair=None):
+        top = x.topk(2, 1)
+        return top, x.max(0), x if pair is None else pair.values * 2 + pair.indices
+
+    for with_pair in (False, True):
+        compiled = ember.compile(lambda *args: function(ember, *args))
+        generator = numpy.random.default_rng(3)
+        for _ in range(3):
+            array = generator.permutation(12).reshape(3, 4).astype(numpy.float32)
+            results = []
+            for lib, run in ((ember, compiled), (torch, lambda *args: function(torch, *args))):
+                x = lib.tensor(array)
+                results.append(run(x, x.sort(1)) if with_pair else run(x))
+            got, want = results
+            assert type(got[0]).__name__ == "topk" and got[1]._fields == ("values", "indices")
+            for g, w in zip((got[0].values, got[0].indices, got[1].values, got[1].indices, got[2]),
+                            (want[0].values, want[0].indices, want[1].values, want[1].indices, want[2])):
+                numpy.testing.assert_array_equal(g.numpy(), w.numpy())
+        assert len(compiled._ember_compiled.cache) == 1   # a named-tuple argument is guarded field by field
+
+
+def test_an_output_returned_twice_gets_its_whole_gradient():
+    def function(lib, x):
+        y = x * 2
+        return y, y, y.detach()
+
+    compiled = ember.compile(lambda x: function(ember, x))
+    for _ in range(3):
+        grads = []
+        for lib, run in ((ember, compiled), (torch, lambda x: function(torch, x))):
+            x = lib.ones(3, requires_grad=True)
+            a, b, c = run(x)
+            assert a is b and not c.requires_grad
+            (a.sum() + 2 * b.sum()).backward()
+            grads.append(x.grad.numpy())
+        numpy.testing.assert_array_equal(*grads)

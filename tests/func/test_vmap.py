@@ -1,5 +1,7 @@
 """ember.func.vmap against torch.func.vmap: a table of ops, in_dims/out_dims, nesting, per-sample gradients of an
 MLP and a CNN, composition with jacrev/jacfwd, randomness modes, the fallback and PyTorch's errors."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -71,11 +73,13 @@ OPS = {
     "tril": lambda m: lambda a: a.tril(),
     "matvec": lambda m: lambda a: a @ a[0],
     "expand": lambda m: lambda a: a.unsqueeze(1).expand(3, 2, 5),
+    "expand_adding_dims": lambda m: lambda a: a.expand(2, 3, 5) + m.broadcast_to(a[0], (4, 5)).sum(0),
     "sort": lambda m: lambda a: a.sort(-1)[0],
     "topk": lambda m: lambda a: a.topk(2)[1],
     "gelu": lambda m: lambda a: functional(m).gelu(a),
     "einsum": lambda m: lambda a: m.einsum("ij,kj->ik", a, a),
     "repeat": lambda m: lambda a: a.repeat(2, 1),
+    "repeat_adding_dims": lambda m: lambda a: a.repeat(2, 1, 3),
     "roll": lambda m: lambda a: a.roll(1, 1),
     "gather": lambda m: lambda a: a.gather(1, m.tensor([[0, 1]] * 3)),
     "prod": lambda m: lambda a: a.prod(1),
@@ -313,3 +317,33 @@ def test_batched_tensor_repr_and_logical_shape():
     vmap(f, in_dims=1)(ember.tensor(X))
     assert seen["shape"] == (4, 5)
     assert seen["repr"].startswith("BatchedTensor(lvl=1, bdim=1, value=")
+
+
+def test_index_made_from_a_batched_tensor_raises_instead_of_using_the_first_example():
+    generator = numpy.random.default_rng(5)
+    x, mask = generator.standard_normal((3, 3, 4)).astype(numpy.float32), generator.random((3, 3, 4)) < 0.5
+    value = generator.standard_normal(3).astype(numpy.float32)
+    for lib, vmap in ((ember, ember.func.vmap), (torch, torch.vmap)):
+        with pytest.raises(RuntimeError):   # PyTorch: dynamic shapes cannot be batched
+            vmap(lambda x, m, v: x.index_put((m,), v))(*(lib.tensor(a) for a in (x, mask, value)))
+
+
+def test_named_tuple_outputs_keep_their_type():
+    both(lambda m: lambda a: a.topk(2), [X])
+    values, indices = ember.func.vmap(lambda a: a.sort(-1))(ember.from_numpy(X))
+    result = ember.func.vmap(lambda a: a.max(-1))(ember.from_numpy(X))
+    assert type(result).__name__ == "max" and result.indices.shape == X.shape[:2]
+    assert values.shape == indices.shape == X.shape
+
+
+def test_fallback_batches_nested_results():
+    # histogramdd has no batching rule: it runs per example, and its (hist, (edges, ...)) result is stacked
+    x = rng.standard_normal((3, 20, 2)).astype(numpy.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        hist, edges = ember.func.vmap(lambda t: ember.histogramdd(t, bins=3))(ember.from_numpy(x))
+    for i in range(3):
+        want = torch.histogramdd(torch.from_numpy(x[i]), bins=3)
+        numpy.testing.assert_allclose(hist[i].numpy(), want.hist.numpy())
+        for d in range(2):
+            numpy.testing.assert_allclose(edges[d][i].numpy(), want.bin_edges[d].numpy(), rtol=1e-6)

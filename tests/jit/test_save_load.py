@@ -174,3 +174,17 @@ def test_not_a_program():
     buffer.seek(0)
     with pytest.raises(RuntimeError, match="holds no ember.jit program"):
         jit.load(buffer)
+
+
+def scaled_sum(x, y):
+    return x * 2 + y.relu()
+
+
+def test_saved_functions_load_as_modules_as_in_torch():
+    x, y = numpy.random.randn(2, 3).astype(numpy.float32), numpy.random.randn(2, 3).astype(numpy.float32)
+    example = (ember.from_numpy(x), ember.from_numpy(y))
+    expected = scaled_sum(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+    for function in (jit.trace(scaled_sum, example), jit.script(scaled_sum)):
+        loaded = _round_trip(function)
+        assert isinstance(loaded, jit.ScriptModule)
+        numpy.testing.assert_allclose(loaded(*example).numpy(), expected, rtol=1e-6)

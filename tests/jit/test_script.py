@@ -218,6 +218,31 @@ def test_optional_arguments_are_inputs_tested_at_run_time():
             numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
+def identity_test(nn):
+    class Identity(nn.Module):
+        def forward(self, x, y):
+            if x is y:
+                return x + 1
+            if x is not y:
+                return x - 1
+            return x
+    return Identity()
+
+
+def test_is_compares_identity_as_torchscript():
+    scripted, expected = jit.script(identity_test(nn)), _torch_script(identity_test(torch.nn))
+    buffer = io.BytesIO()
+    jit.save(scripted, buffer)
+    buffer.seek(0)
+    loaded = jit.load(buffer)
+    a, b = numpy.ones(3, numpy.float32), numpy.ones(3, numpy.float32)   # equal values, distinct tensors
+    for function in (scripted, loaded):
+        same, other = ember.from_numpy(a), ember.from_numpy(b)
+        for args, torch_args in (((same, same), (torch.from_numpy(a),) * 2),
+                                 ((same, other), (torch.from_numpy(a), torch.from_numpy(b)))):
+            numpy.testing.assert_array_equal(function(*args).numpy(), expected(*torch_args).numpy())
+
+
 def dict_of_tensors(x, y):
     features: Dict[str, torch.Tensor] = {"sum": x + y}
     features["product"] = x * y

@@ -1,4 +1,5 @@
 """jit.trace / trace_module: graphs replay eager ember and torch.jit.trace's outputs; TracerWarnings; check_trace."""
+import io
 import warnings
 
 import numpy
@@ -264,3 +265,33 @@ def test_trace_module_traces_named_methods():
     x = ember.randn(4, 3)
     numpy.testing.assert_allclose(traced.double(x).detach().numpy(), model.double(x).detach().numpy())
     numpy.testing.assert_allclose(traced(x).detach().numpy(), model(x).detach().numpy())
+
+
+def _detaching(lib):
+    class Detaching(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = lib.nn.Linear(3, 3)
+
+        def forward(self, x):
+            h = self.linear(x)
+            return (h * h.detach()).sum(1)
+    return Detaching()
+
+
+def test_detach_is_recorded_so_a_trained_trace_stops_gradients_there():
+    model = _detaching(ember)
+    reference = _detaching(torch)
+    reference.load_state_dict({k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()})
+    traced = jit.trace(model, ember.randn(2, 3))
+    assert "aten::detach" in {node.kind for node in traced.graph.nodes}
+    buffer = io.BytesIO()
+    jit.save(traced, buffer)
+    buffer.seek(0)
+    x = numpy.random.randn(4, 3).astype(numpy.float32)
+    reference(torch.from_numpy(x)).sum().backward()
+    for module in (traced, jit.load(buffer)):
+        module.zero_grad()
+        module(ember.from_numpy(x)).sum().backward()
+        numpy.testing.assert_allclose(module.linear.weight.grad.numpy(), reference.linear.weight.grad.numpy(),
+                                      rtol=1e-5, atol=1e-6)

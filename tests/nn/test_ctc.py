@@ -107,3 +107,20 @@ def test_ctc_loss_errors_match_torch():
                 match="input_lengths must be integral")
     check_error(_ctc(), lp, targets, numpy.array(il), tl, match="both be Tensors or both tuples")
     check_error(_ctc(), lp.astype(numpy.int32), targets, il, tl, match="not implemented for 'Int'")
+
+
+def test_traced_ctc_loss_replays_other_targets_and_lengths():
+    def loss(lib):
+        return lambda lp, targets, il, tl: lib.nn.functional.ctc_loss(lp, targets, il, tl)
+    lp = _log_probs((8, 3, 5), numpy.float32)
+    traced = ember.jit.trace(loss(ember), (ember.from_numpy(lp), ember.from_numpy(_targets((3, 2, 4), 5)),
+                                           ember.tensor([8, 7, 8]), ember.tensor([3, 2, 4])))
+    for target_lengths, input_lengths in (((1, 4, 2), (5, 8, 6)), ((4, 4, 0), (8, 8, 2))):
+        targets = _targets(target_lengths, 5, seed=sum(target_lengths))
+        x, tx = ember.from_numpy(lp).requires_grad_(), torch.from_numpy(lp).requires_grad_()
+        got = traced(x, ember.from_numpy(targets), ember.tensor(input_lengths), ember.tensor(target_lengths))
+        want = loss(torch)(tx, torch.from_numpy(targets), torch.tensor(input_lengths), torch.tensor(target_lengths))
+        got.backward()
+        want.backward()
+        numpy.testing.assert_allclose(got.item(), want.item(), rtol=1e-5)
+        numpy.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-6)

@@ -270,3 +270,15 @@ def test_max_pool_ties_and_nans_pick_torch_indices(options):
     t_values, t_index = torch.nn.functional.max_pool2d(torch.tensor(x), return_indices=True, **options)
     numpy.testing.assert_array_equal(e_index.numpy(), t_index.numpy())
     numpy.testing.assert_array_equal(e_values.numpy(), t_values.numpy())
+
+
+@pytest.mark.parametrize("shape, normalized, weight", [((), (), None), ((2, 4), (), None), ((2, 4), (3,), None),
+                                                       ((2, 4, 5), (3, 5), None), ((5,), (2, 5), None),
+                                                       ((2, 4), (4,), (2, 2)), ((2, 4), (4,), (3,))])
+def test_rms_norm_shape_errors_match_torch(shape, normalized, weight):
+    x = sample(shape, F32, seed=3)
+    w = None if weight is None else sample(weight, F32, seed=4)
+    error = check_error(lambda lib, x, w: lib.nn.functional.rms_norm(x, normalized, w), x, w)
+    with pytest.raises(type(error)) as reference:
+        torch.nn.functional.rms_norm(torch.tensor(x), normalized, None if w is None else torch.tensor(w))
+    assert str(error) == str(reference.value)

@@ -1,6 +1,7 @@
 """Indexing and index ops against PyTorch: values, dtypes, gradients, views, in-place semantics and errors."""
 import numpy
 import pytest
+import torch
 from hypothesis import given, settings, strategies as st
 
 import ember
@@ -431,3 +432,16 @@ ERRORS = [
 @pytest.mark.parametrize("name,fn,args,match", ERRORS, ids=[row[0] for row in ERRORS])
 def test_errors_match_torch(name, fn, args, match):
     check_error(fn, *args, match=match)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.int64, numpy.uint16, numpy.bool_])
+def test_integer_index_of_a_vector_is_a_zero_dim_view(dtype):
+    array = numpy.array([1, 0, 3], dtype=dtype)
+    e, t = ember.from_numpy(array.copy()), torch.from_numpy(array.copy())
+    item = e[1]
+    assert item.device.type == "cpu" and item.shape == () and item.dtype == getattr(ember, t[1].dtype.__str__()[6:])
+    numpy.testing.assert_array_equal(item.numpy(), t[1].numpy())
+    assert repr(item).replace("ember", "torch") == repr(t[1])
+    item.fill_(1)   # a view, as PyTorch's
+    t[1].fill_(1)
+    numpy.testing.assert_array_equal(e.numpy(), t.numpy())

@@ -10,7 +10,8 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...ops import creation, indexing, shape
+from ...autograd.function import composite
+from ...ops import creation, indexing, shape, sorting
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -114,20 +115,17 @@ def invert_permutation(permutation):
     """The inverse of a 1-D permutation tensor (None for None)."""
     if permutation is None:
         return None
-    order = numpy.asarray(permutation.detach().cpu().numpy())
-    inverse = numpy.empty_like(order)
-    inverse[order] = numpy.arange(order.size, dtype=order.dtype)
-    return creation.tensor(inverse, device=permutation.device)
+    return sorting.argsort(permutation)
 
 
-def _lengths_array(lengths):
-    """``lengths`` (a list or a 1-D CPU tensor) as an int64 NumPy array, with PyTorch's check."""
-    if isinstance(lengths, Tensor):
-        if lengths.ndim != 1 or lengths.device.type != "cpu":
-            raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
-                               f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")
-        return lengths.numpy().astype(numpy.int64)
-    return numpy.asarray(lengths).astype(numpy.int64).reshape(-1)
+def _lengths_tensor(lengths):
+    """``lengths`` (a list or a 1-D CPU tensor) as an int64 tensor, with PyTorch's check."""
+    if not isinstance(lengths, Tensor):
+        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64).reshape(-1))
+    if lengths.ndim != 1 or lengths.device.type != "cpu":
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
+                           f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")
+    return lengths if lengths.dtype is _dtype.int64 else lengths.to(_dtype.int64)
 
 
 def _batch_sizes(sorted_lengths):
@@ -137,19 +135,26 @@ def _batch_sizes(sorted_lengths):
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     """Packs a padded batch (``T x B x *``, or ``B x T x *`` when ``batch_first``) of sequences of ``lengths``."""
-    lengths = _lengths_array(lengths)
-    batch_dim = 0 if batch_first else 1
+    lengths = _lengths_tensor(lengths)
     sorted_indices = None
-    if enforce_sorted:
-        if (numpy.diff(lengths) > 0).any():
-            raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
-                               "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
-                               "sidestep this requirement if you do not need ONNX exportability.")
-    else:
-        order = numpy.argsort(-lengths, kind="stable")
-        lengths = lengths[order]
-        sorted_indices = creation.tensor(order, device=input.device)
-        input = indexing.index_select(input, batch_dim, sorted_indices)
+    if not enforce_sorted:
+        lengths, sorted_indices = sorting.sort(lengths, descending=True, stable=True)
+        sorted_indices = sorted_indices.to(input.device)
+        input = indexing.index_select(input, 0 if batch_first else 1, sorted_indices)
+    data, batch_sizes = _pack_padded_sequence(input, lengths, batch_first)
+    return PackedSequence(data, batch_sizes, sorted_indices, None)
+
+
+@composite("_pack_padded_sequence")
+def _pack_padded_sequence(input, lengths, batch_first):
+    """``(data, batch_sizes)`` of a padded batch whose ``lengths`` run longest first: one op, so that a trace
+    replays it for other lengths."""
+    lengths = lengths.numpy()
+    batch_dim = 0 if batch_first else 1
+    if (numpy.diff(lengths) > 0).any():
+        raise RuntimeError("`lengths` array must be sorted in decreasing order when `enforce_sorted` is True. You "
+                           "can pass `enforce_sorted=False` to pack_padded_sequence and/or pack_sequence to "
+                           "sidestep this requirement if you do not need ONNX exportability.")
     if input.ndim < 2:
         raise IndexError(f"Dimension out of range (expected to be in range of [-1, 0], but got {batch_dim})")
     if lengths.size != input.shape[batch_dim]:
@@ -165,21 +170,32 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     steps = numpy.repeat(numpy.arange(batch_sizes.size), batch_sizes)
     rows = numpy.arange(steps.size) - numpy.repeat(numpy.cumsum(batch_sizes) - batch_sizes, batch_sizes)
     key = (rows, steps) if batch_first else (steps, rows)
-    data = input[tuple(creation.tensor(k, device=input.device) for k in key)]
-    return PackedSequence(data, creation.tensor(batch_sizes), sorted_indices, None)
+    return input[tuple(creation.tensor(k, device=input.device) for k in key)], creation.tensor(batch_sizes)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
     """Pads a PackedSequence back to ``T x B x *`` (``B x T x *`` when ``batch_first``), in the original batch
     order; returns ``(padded, lengths)``."""
-    batch_sizes = sequence.batch_sizes.numpy().astype(numpy.int64)
+    padded, lengths = _pad_packed_sequence(sequence.data, sequence.batch_sizes, batch_first, padding_value,
+                                           total_length)
+    if sequence.unsorted_indices is not None:
+        order = sequence.unsorted_indices
+        padded = indexing.index_select(padded, 0 if batch_first else 1, order)
+        lengths = indexing.index_select(lengths, 0, order.to(lengths.device))
+    return padded, lengths
+
+
+@composite("_pad_packed_sequence")
+def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, total_length):
+    """``(padded, lengths)`` of packed ``data`` in sorted batch order: one op, so that a trace replays it for
+    other batch sizes."""
+    batch_sizes = batch_sizes.numpy().astype(numpy.int64)
     max_length = batch_sizes.size
     if total_length is not None:
         if total_length < max_length:
             raise ValueError("Expected total_length to be at least the length of the longest sequence in input, but "
                              f"got total_length={total_length} and max sequence length being {max_length}")
         max_length = total_length
-    data = sequence.data
     batch = int(batch_sizes[0])
     offsets = numpy.cumsum(batch_sizes) - batch_sizes
     columns = numpy.arange(batch)
@@ -187,14 +203,10 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     running = columns[None, :] < batch_sizes[:, None]
     index[:batch_sizes.size][running] = (offsets[:, None] + columns[None, :])[running]
     lengths = running.sum(0).astype(numpy.int64)
-    if sequence.unsorted_indices is not None:
-        order = sequence.unsorted_indices.cpu().numpy()
-        index, lengths = index[:, order], lengths[order]
     if batch_first:
         index = index.T
     padding = creation.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    padded = shape.cat([data, padding])[creation.tensor(index, device=data.device)]
-    return padded, creation.tensor(lengths)
+    return shape.cat([data, padding])[creation.tensor(index, device=data.device)], creation.tensor(lengths)
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):

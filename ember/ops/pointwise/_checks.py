@@ -5,6 +5,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive
 from ...autograd.grad_mode import no_grad
+from .._kernel_dtypes import _not_implemented  # noqa: F401 (shared with the elementwise ops)
 from .._util import promote_pair
 
 
@@ -28,12 +29,6 @@ def _is_bool_operand(value):
 def _is_integral(value):
     """True for integer and bool tensors."""
     return isinstance(value, Tensor) and value._data.dtype.kind in "biu"
-
-
-def _not_implemented(kernel, input):
-    """PyTorch's error for a dtype an op's kernel does not handle; ``input`` is a tensor or a dtype."""
-    dtype = input if isinstance(input, _dtype.dtype) else input.dtype
-    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
 
 
 def _require_tensors(name, input, other):

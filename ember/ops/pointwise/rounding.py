@@ -8,6 +8,7 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
+from .._kernel_dtypes import require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
@@ -261,6 +262,7 @@ class Clamp(Primitive):
 @tensor_method
 def clamp(input, min=None, max=None, *, out=None):
     """Each element limited to [min, max]; bounds are numbers or tensors, and either may be None."""
+    require_real_clamp(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input, low, high = promote(input, min, max)

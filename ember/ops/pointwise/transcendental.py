@@ -7,13 +7,13 @@ import numpy
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .._inplace import inplace_method
+from .._kernel_dtypes import require_real_clamp
 from .._parallel import ufunc
 from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
 from .rounding import where
-
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
            "arcsin", "acos", "arccos", "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh",
@@ -320,6 +320,7 @@ def relu(input):
     """max(input, 0) elementwise."""
     if input._data.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
+    require_real_clamp(input)
     return Relu.apply(input)
 
 

@@ -1,5 +1,6 @@
 """Every collective on every rank, checked against NumPy on the inputs of all ranks (each rank can compute them)."""
 import datetime
+import os
 import sys
 
 import numpy as np
@@ -189,6 +190,38 @@ try:
     raise AssertionError("mismatched dtypes must fail")
 except dist.DistBackendError as error:
     assert "float32" in str(error) and "float64" in str(error)
+
+for kwargs in ({"dtype": ember.float32 if rank % 2 else ember.int32},   # same size in bytes, other elements
+               {"op": dist.ReduceOp.MAX if rank % 2 else dist.ReduceOp.SUM}):
+    try:
+        dist.all_reduce(ember.ones(5, dtype=kwargs.get("dtype", ember.float32)), op=kwargs.get("op", dist.ReduceOp.SUM))
+        raise AssertionError(f"mismatched {kwargs} must fail")
+    except dist.DistBackendError as error:
+        assert "mismatched collective" in str(error) and ("int32" in str(error) or "MAX" in str(error)), error
+same_bytes = ember.ones((2, 3) if rank % 2 else (3, 2))   # one element count, two shapes
+try:
+    dist.all_reduce(same_bytes)
+    raise AssertionError("mismatched shapes with one element count must fail")
+except dist.DistBackendError as error:
+    assert "shape=[2, 3]" in str(error) and "shape=[3, 2]" in str(error), error
+try:
+    dist.all_reduce(ember.ones(2), op="sum")
+    raise AssertionError("an op that is not a ReduceOp must fail")
+except TypeError as error:
+    assert "ReduceOp" in str(error)
+# after those errors the group still works, asynchronously too (AVG's division runs when the work ends)
+t = ember.full((4,), float(rank))
+work = dist.all_reduce(t, op=dist.ReduceOp.AVG, async_op=True)
+assert work.wait() and t.tolist() == [sum(range(size)) / size] * 4
+# a group made under TORCH_DISTRIBUTED_DEBUG=OFF skips the agreement check, as torch does without it: ranks that
+# pass one element count in two shapes reduce element by element
+os.environ["TORCH_DISTRIBUTED_DEBUG"] = "OFF"
+unchecked = dist.new_group()
+del os.environ["TORCH_DISTRIBUTED_DEBUG"]
+assert dist.group.WORLD.checked and not unchecked.checked
+same_bytes = ember.arange(6.0).reshape((2, 3) if rank % 2 else (3, 2))
+dist.all_reduce(same_bytes, group=unchecked)
+assert same_bytes.reshape(-1).tolist() == [size * v for v in range(6)]
 
 dist.barrier()
 dist.monitored_barrier(timeout=datetime.timedelta(seconds=20))

@@ -1,0 +1,212 @@
+"""Depthwise convolutions (one input channel per group, as MobileNet's), in the (N, C, *s) layout as it comes.
+
+Their per-group products are too small for one matmul per channel, so in 1-D and 2-D they run as *banded* matmuls.
+For channel g and output row h, the R padded input rows the kernel spans are, across the batch, one (N, R * Wp)
+matrix read in place (rows of R * Wp contiguous elements, one per sample); times the (R * Wp, Wo) band ``T[g]``
+holding the kernel's taps it gives output row h of every sample. One matmul call covers every channel and row, and
+reads and writes the arrays where they lie (no transposing copies), at the cost of multiplying the band's zeros
+(R * Wp / taps times the useful work), which pays while rows are narrow (``BAND_WIDTH``). Wider maps and 3-D kernels
+multiply-add per kernel offset instead. Each of the three maps (forward, input and weight adjoints) has both forms.
+"""
+import functools
+
+import numpy
+
+from . import _buffers, _parallel
+
+BAND_WIDTH = 48
+"""Widest padded input row a band covers: beyond it, the band's zeros cost more than a multiply-add per offset."""
+
+BAND_WORK = 1 << 22
+"""Elements of the weight gradient's per-row products computed at once (the rest in later parts of the channels)."""
+
+
+def padded(xp, x, padding):
+    """x (N, C, *s) zero-padded as a contiguous array (reused from the pool), or x itself when unpadded."""
+    if not any(padding):
+        return xp.ascontiguousarray(x)
+    shape = x.shape[:2] + tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    result = _buffers.zeros(xp, shape, x.dtype)
+    _parallel.assign(result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, x.shape[2:]))],
+                     x)
+    return result
+
+
+def _banded(spatial):
+    """Whether a convolution over padded maps of shape ``spatial`` runs as banded matmuls."""
+    return len(spatial) <= 2 and spatial[-1] <= BAND_WIDTH
+
+
+def _over(xp, count, size, work):
+    _parallel.parts(count, size if xp is numpy else 0, work)
+
+
+def _two(values, fill=1):
+    """Per-dim values of a 1-D convolution as those of a 2-D one of height 1 (2-D ones as they are)."""
+    return (fill,) * (2 - len(values)) + tuple(values)
+
+
+CALL_COST = 20000
+"""A matmul call's fixed cost in multiply-adds (about 2 us at 1e10 per second): it sets how many output rows one
+band covers."""
+
+
+class _Plan:
+    """The banded form of a 2-D depthwise convolution: each matmul covers B output rows (Ho / B blocks), which read
+    Rb = (B - 1) * sh + R padded input rows; B is chosen for the least cost (calls plus the band's multiply-adds)."""
+
+    def __init__(self, kernel, stride, dilation, out, padded, batch, m, call_cost):
+        (self.kh, self.kw), (self.sh, self.sw), (self.dh, self.dw) = kernel, stride, dilation
+        (self.Ho, self.Wo), (self.Hp, self.Wp) = out, padded
+        R = self.dh * (self.kh - 1) + 1
+        work = batch * self.Wp * self.Wo * m   # multiply-adds per output row of a block and input row it reads
+        self.B = min((b for b in range(1, self.Ho + 1) if self.Ho % b == 0),
+                     key=lambda b: self.Ho // b * (call_cost + work * b * ((b - 1) * self.sh + R)))
+        self.blocks, self.Rb, self.m = self.Ho // self.B, (self.B - 1) * self.sh + R, m
+
+    def band(self, xp, w, G, dtype):
+        """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * Wp): T[g, (j, b, wo), (r, c)] is the
+        tap of output channel g * m + j at input row r and padded column c for output position (b, wo) of a block."""
+        taps = w.reshape(G, self.m, 1, self.kh, self.kw, 1)
+        band = xp.zeros((G, self.m, self.B, self.Wo, self.Rb, self.Wp), dtype)
+        b, i, j, wo = (xp.asarray(a) for a in numpy.ogrid[:self.B, :self.kh, :self.kw, :self.Wo])
+        band[:, :, b, wo, b * self.sh + i * self.dh, wo * self.sw + j * self.dw] = taps
+        return band.reshape(G, self.m * self.B * self.Wo, self.Rb * self.Wp)
+
+    def rows(self, xp, x):
+        """The padded x (N, G, Hp, Wp) as X (G, blocks, N, Rb * Wp): each block's input rows per sample, uncopied."""
+        s = x.strides
+        return xp.lib.stride_tricks.as_strided(x, (x.shape[1], self.blocks, x.shape[0], self.Rb * self.Wp),
+                                               (s[1], self.B * self.sh * s[2], s[0], s[3]), writeable=False)
+
+    def grad_rows(self, g, G):
+        """g (N, G * m, Ho, Wo) as (G, blocks, N, m * B * Wo), the layout of the band's products (a view for m 1)."""
+        N = g.shape[0]
+        split = g.reshape(N, G, self.m, self.blocks, self.B, self.Wo).transpose(1, 3, 0, 2, 4, 5)
+        return split.reshape(G, self.blocks, N, self.m * self.B * self.Wo)
+
+
+def _plan(shape, stride, dilation, out, padded, batch, G):
+    """The ``_Plan`` of a depthwise convolution (1-D as 2-D of height 1) with a weight of ``shape``."""
+    return _cached_plan(tuple(shape), tuple(stride), tuple(dilation), tuple(out), tuple(padded), batch, G, CALL_COST)
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_plan(shape, stride, dilation, out, padded, batch, G, call_cost):
+    return _Plan(_two(shape[2:]), _two(stride), _two(dilation), _two(out), _two(padded), batch, shape[0] // G,
+                 call_cost)
+
+
+def forward(xp, x, w, stride, dilation, out):
+    """Depthwise convolution of the padded x (N, G, *s) -> a new y (N, G * m, *out)."""
+    N, G = x.shape[:2]
+    if not _banded(x.shape[2:]):
+        return _forward_offsets(xp, x, w, stride, dilation, out)
+    plan = _plan(w.shape, stride, dilation, out, x.shape[2:], N, G)
+    X, T = plan.rows(xp, x.reshape((N, G, plan.Hp, plan.Wp))), plan.band(xp, w, G, x.dtype).swapaxes(1, 2)[:, None]
+    m, B, Wo = plan.m, plan.B, plan.Wo
+    y = xp.empty((N, G, m, plan.blocks, B * Wo), x.dtype)
+    products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
+                                                                                x.dtype)
+    _over(xp, G, y.size * plan.Rb * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=products[a:b]))
+    if m > 1:
+        _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
+    return y.reshape((N, G * m) + tuple(out))
+
+
+def input_grad(xp, g, w, input_shape, padding, stride, dilation):
+    """Adjoint of ``forward`` in x: g (N, G * m, *out) spread back onto a new input of ``input_shape`` (N, G, *s)."""
+    N, G = input_shape[:2]
+    spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
+    if not _banded(spatial):
+        return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
+    reach = [d * (k - 1) - p for d, k, p in zip(dilation, w.shape[2:], padding)]
+    if w.shape[0] == G and all(s == 1 for s in stride) and min(reach) >= 0:
+        # stride 1, one output channel per input: the adjoint is the same convolution of g padded by the kernel's
+        # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up)
+        flipped = xp.flip(w, axis=tuple(range(2, w.ndim)))
+        return forward(xp, padded(xp, g, reach), flipped, stride, dilation, input_shape[2:])
+    plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
+    (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
+    band = plan.band(xp, w, G, g.dtype)
+    rows = plan.grad_rows(g, G)
+    spread = _buffers.empty(xp, (N, G, plan.blocks, plan.Rb, plan.Wp), g.dtype)
+    products = spread.reshape(N, G, plan.blocks, plan.Rb * plan.Wp).transpose(1, 2, 0, 3)
+    _over(xp, G, spread.size, lambda a, b: xp.matmul(rows[a:b], band[a:b, None], out=products[a:b]))
+    result = xp.zeros((N, G, H, W), g.dtype)
+    step = plan.B * plan.sh
+    for r in range(plan.Rb):   # input row k * step + r - ph gets block k's row r
+        first = max(0, -(-(ph - r) // step))
+        last = min(plan.blocks - 1, (H - 1 + ph - r) // step)
+        if first <= last:
+            start = first * step + r - ph
+            result[:, :, start:start + (last - first) * step + 1:step] += spread[:, :, first:last + 1, r, pw:pw + W]
+    return result.reshape(input_shape)
+
+
+def weight_grad(xp, x, g, groups, stride, dilation, kernel):
+    """Adjoint of ``forward`` in w, from the padded x (N, G, *s) that ``forward`` took: rows (G, m, K) of the sums
+    of x_k * g over positions and batch."""
+    if not _banded(x.shape[2:]):
+        return _weight_offsets(xp, x, g, groups, stride, dilation, kernel)
+    N, G = x.shape[0], groups
+    plan = _plan(g.shape[1:2] + (1,) + tuple(kernel), stride, dilation, g.shape[2:], x.shape[2:], N, G)
+    X = plan.rows(xp, x.reshape((N, G, plan.Hp, plan.Wp)))
+    rows = plan.grad_rows(g, G).swapaxes(2, 3)
+    sums = xp.empty((G, rows.shape[2], X.shape[3]), g.dtype)
+    per_channel = plan.blocks * sums.shape[1] * sums.shape[2]
+
+    def part(a, b):   # in parts of channels small enough for the (channels, blocks, m * B * Wo, Rb * Wp) products
+        step = max(1, BAND_WORK // per_channel)
+        for start in range(a, b, step):
+            stop = min(b, start + step)
+            xp.matmul(rows[start:stop], X[start:stop]).sum(1, out=sums[start:stop])
+    _over(xp, G, G * per_channel, part)
+    sums = sums.reshape(G, plan.m, plan.B, plan.Wo, plan.Rb, plan.Wp)
+    columns = xp.arange(plan.Wo)
+    taps = [sum(sums[:, :, b, columns, b * plan.sh + i * plan.dh, columns * plan.sw + j * plan.dw].sum(-1)
+                for b in range(plan.B)) for i in range(plan.kh) for j in range(plan.kw)]
+    return xp.stack(taps, axis=-1)
+
+
+def _offsets(kernel, stride, dilation, out):
+    """Per kernel offset (in row-major order), the slices of the padded spatial dims it meets."""
+    for offset in numpy.ndindex(*kernel):
+        yield tuple(slice(o * d, o * d + s * (n - 1) + 1, s) for o, d, s, n in zip(offset, dilation, stride, out))
+
+
+def _forward_offsets(xp, x, w, stride, dilation, out):
+    """``forward`` per kernel offset: y (N, G, m, *out) = sum_k x_k * w[:, :, k]."""
+    N, G = x.shape[:2]
+    m = w.shape[0] // G
+    taps = w.reshape((1, G, m, -1) + (1,) * len(out))
+    y = xp.zeros((N, G, m) + tuple(out), x.dtype)
+    product = _buffers.empty(xp, y.shape, x.dtype)
+    for k, spatial in enumerate(_offsets(w.shape[2:], stride, dilation, out)):
+        y += xp.multiply(x[(slice(None), slice(None), None) + spatial], taps[:, :, :, k], out=product)
+    return y.reshape((N, G * m) + tuple(out))
+
+
+def _input_offsets(xp, g, w, input_shape, padding, stride, dilation):
+    """``input_grad`` per kernel offset: each w[:, :, k] * g added back onto the padded input."""
+    N, G = input_shape[:2]
+    out = g.shape[2:]
+    m = w.shape[0] // G
+    g = g.reshape((N, G, m) + tuple(out))
+    taps = w.reshape((1, G, m, -1) + (1,) * len(out))
+    result = _buffers.zeros(xp, (N, G) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)), g.dtype)
+    product = _buffers.empty(xp, g.shape, g.dtype)
+    for k, spatial in enumerate(_offsets(w.shape[2:], stride, dilation, out)):
+        xp.multiply(g, taps[:, :, :, k], out=product)
+        result[(slice(None), slice(None)) + spatial] += product.sum(2) if m > 1 else product[:, :, 0]
+    inside = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
+    return _parallel.assign(xp.empty(input_shape, g.dtype), inside)
+
+
+def _weight_offsets(xp, x, g, groups, stride, dilation, kernel):
+    """``weight_grad`` per kernel offset: the sum of x_k * g over positions and batch."""
+    N, m, out = x.shape[0], g.shape[1] // groups, g.shape[2:]
+    g = g.reshape((N, groups, m, -1))
+    rows = [xp.einsum("ngp,ngmp->gm", xp.ascontiguousarray(x[(slice(None), slice(None)) + spatial]).reshape(
+        N, groups, -1), g) for spatial in _offsets(kernel, stride, dilation, out)]
+    return xp.stack(rows, axis=-1)

@@ -1,0 +1,54 @@
+"""Pointwise (1x1, stride 1, unpadded) convolutions over maps of ``MIN_POSITIONS`` or more positions, in the
+(N, C, *s) layout as it comes: per sample and group, y[n] = w @ x[n] over the (C, P) matrix of its positions, so
+the input, output and gradients need no transposing copy (over fewer positions, one matmul of the batch's columns
+does better, and the general path takes them)."""
+import math
+
+MIN_POSITIONS = 32
+"""Fewest positions per sample for a matmul per sample (measured: at 4x4 maps the two ways cost the same)."""
+
+WEIGHT_WORK = 1 << 22
+"""Elements of the per-sample weight gradients summed at once (the batch is taken in parts of this size)."""
+
+
+def applies(w, stride, padding, spatial, groups):
+    """Whether a convolution with weight ``w`` (or its shape) over ``spatial`` input maps runs here."""
+    shape = getattr(w, "shape", w)
+    return (all(k == 1 for k in shape[2:]) and all(s == 1 for s in stride) and not any(padding)
+            and math.prod(spatial) >= MIN_POSITIONS and not (groups > 1 and shape[1] == 1))
+
+
+def _split(a, groups):
+    """a (N, C, *s) as (N, G, C/G, P)."""
+    return a.reshape(a.shape[0], groups, a.shape[1] // groups, math.prod(a.shape[2:]))
+
+
+def _weight(w, groups):
+    """w (O, C/G, 1, ...) as (G, O/G, C/G)."""
+    return w.reshape(groups, w.shape[0] // groups, w.shape[1])
+
+
+def forward(xp, x, w, groups):
+    """y (N, O, *s) = w @ x per sample and group."""
+    y = xp.empty((x.shape[0], w.shape[0]) + x.shape[2:], x.dtype)
+    xp.matmul(_weight(w, groups), _split(x, groups), out=_split(y, groups))
+    return y
+
+
+def input_grad(xp, g, w, input_shape, groups):
+    """Adjoint of ``forward`` in x: w^T @ g per sample and group."""
+    result = xp.empty(input_shape, g.dtype)
+    xp.matmul(_weight(w, groups).swapaxes(1, 2), _split(g, groups), out=_split(result, groups))
+    return result
+
+
+def weight_grad(xp, x, g, weight_shape, groups):
+    """Adjoint of ``forward`` in w: the sum over samples of g[n] @ x[n]^T, as a new array of ``weight_shape``."""
+    N = x.shape[0]
+    x, g = _split(x, groups), _split(g, groups)
+    result = xp.zeros(weight_shape, g.dtype)
+    sums = _weight(result, groups)
+    step = max(1, WEIGHT_WORK // result.size)
+    for start in range(0, N, step):
+        sums += xp.matmul(g[start:start + step], x[start:start + step].swapaxes(2, 3)).sum(0)
+    return result

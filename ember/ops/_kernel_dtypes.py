@@ -1,0 +1,71 @@
+"""The dtypes PyTorch's CPU kernels dispatch on, and its errors for the others: ``require_dtype(kernel, input)``
+at the top of an op raises the NotImplementedError PyTorch's AT_DISPATCH gives (``"kernel" not implemented for
+'Long'``), before any conversion."""
+from .. import _dtype
+from .._tensor import Tensor
+
+
+def _not_implemented(kernel, input):
+    """PyTorch's error for a dtype an op's kernel does not handle; ``input`` is a tensor or a dtype."""
+    dtype = input if isinstance(input, _dtype.dtype) else input.dtype
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+
+
+# The dtypes a kernel dispatches on, as letters: f float32/float64, h float16, B bfloat16, c complex, l int64,
+# i the other signed integers, u unsigned integers, b bool
+_DTYPE_LETTER = {d: "b" if d is _dtype.bool_ else "l" if d is _dtype.int64 else "h" if d is _dtype.float16 else
+                 "B" if d is _dtype.bfloat16 else "c" if d.is_complex else "f" if d.is_floating_point else
+                 "i" if d.is_signed else "u" for d in _dtype.ALL}
+FLOATING = "fhB"   # AT_DISPATCH_FLOATING_TYPES_AND2(Half, BFloat16): most of PyTorch's CPU nn kernels
+
+
+def require_dtype(kernel, input, dtypes=FLOATING):
+    """Raises PyTorch's NotImplementedError for ``kernel`` when ``input``'s dtype is not among the letters
+    ``dtypes`` (see ``_DTYPE_LETTER``) it dispatches on; a non-tensor ``input`` is left to the op's own checks."""
+    if isinstance(input, Tensor) and _DTYPE_LETTER[input.dtype] not in dtypes:
+        raise _not_implemented(kernel, input)
+
+
+def require_common_dtype(kernel, input, other, dtypes=FLOATING):
+    """``require_dtype`` for a kernel that runs in the promoted dtype of two tensors."""
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        common = input.dtype if input.dtype is other.dtype else _dtype.promote_types(input.dtype, other.dtype)
+        if _DTYPE_LETTER[common] not in dtypes:
+            raise _not_implemented(kernel, common)
+
+
+def require_norm_dtypes(kernel, input, weight, bias):
+    """``require_dtype`` for the layer and group norm kernels, after PyTorch's check that a non-floating input
+    shares its parameters' dtype (floating inputs with parameters of another floating dtype are computed)."""
+    if not input.dtype.is_floating_point and any(p is not None and p.dtype is not input.dtype for p in (weight, bias)):
+        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+    require_dtype(kernel, input)
+
+
+def require_prelu_dtypes(input, weight):
+    """PyTorch's errors for prelu: a weight of another dtype (no promotion), then the kernel's dtypes."""
+    if isinstance(weight, Tensor) and weight.dtype is not input.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {_dtype.scalar_type_name(input.dtype)} and "
+                           f"{_dtype.scalar_type_name(weight.dtype)}")
+    require_dtype("prelu_cpu", input)
+
+
+def require_real_clamp(input):
+    """PyTorch's error for clamping (clamp, relu, hardtanh) a complex tensor."""
+    if isinstance(input, Tensor) and input.dtype.is_complex:
+        raise NotImplementedError("clamp is not supported for complex types")
+
+
+def hardtanh_limits(input, min_val, max_val):
+    """hardtanh's limits for ``input``: whole numbers (truncated) for an integer input, which keeps its dtype as in
+    PyTorch; bool and complex inputs and negative limits on unsigned ones raise PyTorch's errors."""
+    letter = _DTYPE_LETTER[input.dtype]
+    if letter in "fhB":
+        return min_val, max_val
+    if letter == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    require_real_clamp(input)
+    min_val, max_val = int(min_val), int(max_val)
+    if letter == "u" and (min_val < 0 or max_val < 0):
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
+    return min_val, max_val

@@ -1,0 +1,106 @@
+"""Each convolution algorithm (banded depthwise, per-offset depthwise, ...) against PyTorch and against the others:
+values and gradients in float32 and float64 over strides, padding, dilation, depth multipliers and edge shapes."""
+import numpy
+import pytest
+
+import ember
+from ember.ops import _conv_depthwise, _conv_pointwise
+from tests.oracle import check, gradcheck, sample
+
+F32, F64 = numpy.float32, numpy.float64
+
+DEPTHWISE_CASES = [   # (function, input shape, weight shape, options)
+    ("conv2d", (3, 6, 7, 5), (6, 1, 3, 3), {"groups": 6, "padding": 1}),
+    ("conv2d", (2, 4, 9, 8), (4, 1, 3, 3), {"groups": 4, "stride": 2, "padding": 1}),
+    ("conv2d", (2, 4, 10, 11), (4, 1, 3, 3), {"groups": 4, "stride": (2, 3), "padding": (0, 2)}),
+    ("conv2d", (2, 3, 9, 9), (6, 1, 3, 2), {"groups": 3, "padding": (1, 0), "dilation": (2, 3)}),   # multiplier 2
+    ("conv2d", (1, 5, 6, 7), (5, 1, 5, 5), {"groups": 5, "padding": 2}),                          # batch 1, 5x5
+    ("conv2d", (2, 2, 1, 1), (2, 1, 3, 3), {"groups": 2, "padding": 1}),                          # only the centre
+    ("conv2d", (2, 3, 4, 4), (3, 1, 4, 4), {"groups": 3}),                                     # kernel = map
+    ("conv2d", (2, 3, 5, 60), (3, 1, 3, 3), {"groups": 3, "padding": 1}),                         # wide: offsets
+    ("conv2d", (2, 3, 8, 7), (3, 1, 3, 2), {"groups": 3, "dilation": 2, "padding": (1, 2)}),        # flipped, dilated
+    ("conv2d", (2, 3, 5, 4), (3, 1, 3, 3), {"groups": 3, "padding": (3, 1)}),                     # padding > reach
+    ("conv1d", (2, 4, 9), (4, 1, 3), {"groups": 4, "padding": 2}),
+    ("conv1d", (3, 2, 13), (6, 1, 4), {"groups": 2, "stride": 3, "dilation": 2, "padding": 1}),
+    ("conv3d", (2, 3, 4, 5, 4), (3, 1, 3, 2, 3), {"groups": 3, "padding": 1}),                    # 3-D: offsets
+]
+IDS = [f"{c[0]}-{i}" for i, c in enumerate(DEPTHWISE_CASES)]
+
+
+ALGORITHMS = {   # (BAND_WIDTH, CALL_COST): a band per output row, one per block of all rows, per kernel offset
+    "band-rows": (_conv_depthwise.BAND_WIDTH, 0), "band-blocks": (_conv_depthwise.BAND_WIDTH, 1 << 50),
+    "offsets": (0, 0)}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", DEPTHWISE_CASES, ids=IDS)
+def test_depthwise_matches_torch(name, x_shape, w_shape, options, dtype, algorithm, monkeypatch):
+    monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", ALGORITHMS[algorithm][0])
+    monkeypatch.setattr(_conv_depthwise, "CALL_COST", ALGORITHMS[algorithm][1])
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, sample(w_shape[:1], dtype, seed=3), rtol=tolerance, atol=tolerance)
+
+
+def test_depthwise_band_is_used_and_matches_offsets(monkeypatch):
+    """The banded and the per-offset algorithms give the same values and gradients (and the band runs at all)."""
+    x, w = sample((4, 8, 12, 12), F64, seed=4), sample((16, 1, 3, 3), F64, seed=5)
+    calls = []
+    band = _conv_depthwise._Plan.band
+    monkeypatch.setattr(_conv_depthwise._Plan, "band", lambda *a: calls.append(a[0].B) or band(*a))
+
+    def run():
+        xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        y = ember.nn.functional.conv2d(xe, we, padding=1, stride=2, groups=8)
+        (y * y).sum().backward()
+        return y.detach().numpy(), xe.grad.numpy(), we.grad.numpy()
+    banded = run()
+    assert len(calls) == 2 and 1 < calls[0] < 6   # forward and input gradient, blocks of a few rows
+    monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", 0)
+    for a, b in zip(banded, run()):
+        numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_depthwise_edges():
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1, groups=3), numpy.zeros((0, 3, 5, 5), F32),
+          sample((3, 1, 3, 3), F32))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, stride=2, groups=3),
+          sample((2, 3, 6, 7), F32), sample((3, 1, 3, 3), F32), rtol=1e-4, atol=1e-4)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1, stride=2, groups=2),
+              sample((2, 2, 5, 4), F64), sample((4, 1, 3, 2), F64))
+
+
+POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions: a matmul per sample
+    ("conv2d", (3, 6, 8, 5), (4, 6, 1, 1), {}),
+    ("conv2d", (2, 6, 7, 9), (8, 3, 1, 1), {"groups": 2}),
+    ("conv2d", (1, 5, 9, 9), (3, 5, 1, 1), {"dilation": 3}),
+    ("conv1d", (2, 3, 40), (5, 3, 1), {}),
+    ("conv3d", (2, 3, 2, 4, 4), (2, 3, 1, 1, 1), {}),
+    ("conv_transpose2d", (2, 5, 8, 8), (5, 3, 1, 1), {}),
+    ("conv_transpose2d", (2, 4, 8, 8), (4, 3, 1, 1), {"output_padding": 1, "stride": 2}),   # not pointwise
+]
+
+
+@pytest.mark.parametrize("min_positions", [_conv_pointwise.MIN_POSITIONS, 1 << 30], ids=["per-sample", "columns"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", POINTWISE_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(POINTWISE_CASES)])
+def test_pointwise_matches_torch(name, x_shape, w_shape, options, dtype, min_positions, monkeypatch):
+    monkeypatch.setattr(_conv_pointwise, "MIN_POSITIONS", min_positions)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    bias = w_shape[1] * options.get("groups", 1) if "transpose" in name else w_shape[0]
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, sample((bias,), dtype, seed=3), rtol=tolerance, atol=tolerance)
+
+
+def test_pointwise_edges(monkeypatch):
+    calls = []
+    forward = _conv_pointwise.forward
+    monkeypatch.setattr(_conv_pointwise, "forward", lambda *a: calls.append(1) or forward(*a))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w), numpy.zeros((0, 3, 8, 8), F32), sample((4, 3, 1, 1), F32))
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, groups=3), sample((2, 3, 8, 9), F32),
+          sample((6, 1, 1, 1), F32), rtol=1e-4, atol=1e-4)   # 1x1 depthwise, multiplier 2: the band
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2), sample((2, 4, 4, 8), F64),
+              sample((2, 2, 1, 1), F64))
+    assert len(calls) >= 3
