@@ -62,7 +62,7 @@ def _aligned(args, level):
 
 POINTWISE = """Abs Acos Acosh Add Angle Asin Asinh Atan Atan2 Atanh Clamp Complex Conj Copysign Cos Cosh Digamma Div Erf
 Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag Lgamma Log Log10 Log1p Log2 Logaddexp
-Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Remainder Round RoundedDiv Rsqrt
+Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Hardtanh HardtanhGrad Remainder Round RoundedDiv Rsqrt
 Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
 ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not

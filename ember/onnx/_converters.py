@@ -88,7 +88,7 @@ def _gelu(context, node):
     return context.emit("Mul", [context.emit("Mul", [name, half]), gate])
 
 
-@converter("Clamp")
+@converter("Clamp", "Hardtanh")
 def _clamp(context, node):
     x, low, high = node.inputs[:3]
     dtype = numpy.dtype(_dtype_of(node).name)

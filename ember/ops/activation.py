@@ -5,6 +5,7 @@ import math
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
+from . import _parallel
 from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import quiet, tensor_method, wrap_dim
 
@@ -233,11 +234,73 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     return input.where(input >= 0, input * ((lower + upper) / 2))
 
 
+class Hardtanh(Primitive):
+    """x clamped to [low, high] in one pass, written into x itself with ``into``. Its gradient passes where
+    low < x < high, as PyTorch's hardtanh_backward, read from the saved result: the same test, and nothing of the
+    input needs keeping when the write is in place."""
+
+    @staticmethod
+    def forward(ctx, a, low, high, into):
+        xp = ctx.xp
+        result = _parallel.map_chunks(lambda out, part: xp.clip(part, low, high, out=out),
+                                      a if into else xp.empty_like(a), a)
+        ctx.bounds = low, high
+        ctx.save_for_backward(result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors   # only a mask of it is read: no gradient flows to it
+        return HardtanhGrad.apply(grad, result.detach(), *ctx.bounds), None, None, None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        result, = ctx.saved_arrays
+        return _hardtanh_grad(ctx.xp, grad, result, *ctx.bounds)
+
+
+class HardtanhGrad(Primitive):
+    """``grad`` where low < result < high, else 0 (NaN too, as PyTorch's vectorised kernel gives on all but a
+    tensor's last few elements); linear in grad, so its own gradient is itself."""
+
+    @staticmethod
+    def forward(ctx, grad, result, low, high):
+        ctx.bounds = low, high
+        ctx.save_for_backward(result)
+        return _hardtanh_grad(ctx.xp, grad, result, low, high)
+
+    @staticmethod
+    def backward(ctx, grad):
+        result, = ctx.saved_tensors
+        return HardtanhGrad.apply(grad, result, *ctx.bounds), None, None, None
+
+
+Hardtanh._node_cls.__name__ = Hardtanh._node_cls.__qualname__ = "HardtanhBackward0"   # PyTorch's names
+HardtanhGrad._node_cls.__name__ = HardtanhGrad._node_cls.__qualname__ = "HardtanhBackwardBackward0"
+
+
+def _hardtanh_grad(xp, grad, result, low, high):
+    """The gradient mask as two one-byte passes (result > low, and result < high) and one product: multiplying
+    by a boolean is several times faster than ``where`` or a masked copy."""
+    def run(out, g, r):
+        inside = xp.greater(r, low)
+        inside &= xp.less(r, high)
+        xp.multiply(g, inside, out=out)
+    return _parallel.map_chunks(run, xp.empty(xp.broadcast_shapes(grad.shape, result.shape), grad.dtype), grad,
+                                result)
+
+
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
     min_val, max_val = hardtanh_limits(input, min_val, max_val)
-    # clamp_ (not copy_ of a clamp) lets the graph keep the input clamp's backward needs
-    return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    if not input.dtype.is_floating_point:   # integer limits keep an integer input's type (clamp's rules)
+        return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
+    if not inplace:
+        return Hardtanh.apply(input, min_val, max_val, False)
+    check_inplace_allowed(input)
+    if input._base is not None:   # a view: written through its base by assign_inplace (PyTorch's CopySlices)
+        return assign_inplace(input, Hardtanh.apply(input, min_val, max_val, False))
+    return assign_inplace(input, Hardtanh.apply(input, min_val, max_val, True))
 
 
 def relu6(input, inplace=False):

@@ -8,7 +8,7 @@ from .. import _backend
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from . import _parallel
+from . import _buffers, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_norm_dtypes
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
@@ -32,35 +32,36 @@ def _shape_for_channels(input):
 
 
 class BatchNormTraining(Primitive):
-    """Batch normalization by the batch's own statistics, in few passes over the data: y = (x - mean) * invstd *
-    weight + bias per channel (dim 1). Also returns the batch mean and biased variance (no gradient) for the running
-    statistics."""
+    """Batch normalization by the batch's own statistics: y = (x - mean) * invstd * weight + bias per channel (dim
+    1). Also returns the batch mean and biased variance (no gradient) for the running statistics. In five
+    passes over the data: the channels' sums, x - mean into the result, its squares' sums, then scale and shift
+    in place."""
 
     @staticmethod
     @quiet
     def forward(ctx, x, weight, bias, eps):
         xp = ctx.xp
-        axes, shape = _reduced_axes(x)
-        count = x.size // x.shape[1]
-        result = xp.empty(x.shape, x.dtype if x.dtype.kind == "f" else xp.float64)   # as x - x.mean() is
-        statistics = {}
+        x3 = _channels_view(xp, x)
+        N, C, S = x3.shape
+        result = _buffers.empty(xp, x3.shape, x3.dtype)
+        mean, var = xp.empty(C, x3.dtype), xp.empty(C, x3.dtype)
+        invstd = xp.empty(C, x3.dtype)
 
         def part(a, b):   # channels a:b, each normalized by its own statistics alone
-            mean = x[:, a:b].mean(axes)
-            centered = xp.subtract(x[:, a:b], mean.reshape(shape), out=result[:, a:b])
-            var = _channel_dot(xp, centered, centered) / count
-            invstd = 1 / xp.sqrt(var + eps)
-            scale = invstd if weight is None else invstd * weight[a:b]
-            centered *= scale.reshape(shape)
+            block, out = x3[:, a:b], result[:, a:b]
+            mean[a:b] = _channel_sums(xp, block) / (N * S)
+            xp.subtract(block, mean[a:b, None], out=out)
+            var[a:b] = _channel_dots(xp, out, out) / (N * S)
+            invstd[a:b] = 1 / xp.sqrt(var[a:b] + eps)
+            scale = invstd[a:b] if weight is None else invstd[a:b] * weight[a:b]
+            out *= scale[:, None]
             if bias is not None:
-                centered += bias[a:b].reshape(shape)
-            statistics[a] = mean, var, invstd
-        _over_channels(xp, x, part)
-        mean, var, invstd = _joined(xp, statistics)
+                out += bias[a:b, None]
+        _over_channels(xp, x3, part)
         ctx.save_for_backward(x, weight)
         ctx.statistics = mean, invstd, eps
         ctx.mark_non_differentiable(mean, var)
-        return result, mean, var
+        return result.reshape(x.shape), mean, var
 
     @staticmethod
     def backward(ctx, grad, _mean_grad, _var_grad):
@@ -77,50 +78,60 @@ class BatchNormTraining(Primitive):
 
 @quiet
 def _batch_norm_arrays_grad(g, x, weight, mean, invstd, needs_x):
-    """BatchNormTraining's gradients on arrays: dx = weight * invstd * (g - mean(g) - xhat * mean(g * xhat))."""
+    """BatchNormTraining's gradients on arrays: with xhat = (x - mean) * invstd and M values per channel,
+    dx = weight * invstd * (g - sum(g) / M - xhat * sum(g * xhat) / M), formed in place in the buffer that first
+    holds x - mean (no temporary of x's size)."""
     xp = _backend.xp_of(g)
-    axes, shape = _reduced_axes(x)
-    count = x.size // x.shape[1]
-    grad_x = xp.empty(x.shape, xp.result_type(x, mean, invstd)) if needs_x else None
-    sums = {}
+    x3, g3 = _channels_view(xp, x), _channels_view(xp, g)
+    N, C, S = x3.shape
+    count = N * S
+    dtype = xp.result_type(x3, g3, mean, invstd)
+    centered = _buffers.empty(xp, x3.shape, dtype)   # x - mean, then dx in place
+    grad_w, grad_b = xp.empty(C, dtype), xp.empty(C, dtype)
 
     def part(a, b):   # channels a:b, whose gradients need only their own sums
-        grad_b = g[:, a:b].sum(axes)
-        normalized = xp.subtract(x[:, a:b], mean[a:b].reshape(shape), out=None if grad_x is None else grad_x[:, a:b])
-        normalized *= invstd[a:b].reshape(shape)
-        grad_w = _channel_dot(xp, g[:, a:b], normalized)
-        sums[a] = grad_w, grad_b
-        if grad_x is not None:
-            scale = invstd[a:b] if weight is None else invstd[a:b] * weight[a:b]
-            normalized *= (-grad_w / count * scale).reshape(shape)
-            normalized += g[:, a:b] * scale.reshape(shape)
-            normalized -= (grad_b / count * scale).reshape(shape)
-    _over_channels(xp, x, part)
-    grad_w, grad_b = _joined(xp, sums)
-    return grad_x, grad_w, grad_b
+        block, out = g3[:, a:b], centered[:, a:b]
+        grad_b[a:b] = _channel_sums(xp, block)
+        xp.subtract(x3[:, a:b], mean[a:b, None], out=out)
+        dot = _channel_dots(xp, block, out)
+        grad_w[a:b] = dot * invstd[a:b]
+        if needs_x:
+            out *= (-invstd[a:b] * invstd[a:b] * dot / count)[:, None]
+            out += block
+            out -= (grad_b[a:b] / count)[:, None]
+            out *= (invstd[a:b] if weight is None else invstd[a:b] * weight[a:b])[:, None]
+    _over_channels(xp, x3, part)
+    return (centered.reshape(x.shape) if needs_x else None), grad_w, grad_b
 
 
-def _over_channels(xp, x, work):
-    """``work(a, b)`` on parts of x's channels (dim 1), at once on the intra-op threads when x is a large NumPy
-    array: each channel's statistics and result depend on that channel alone, so every part gives the same bits."""
-    _parallel.parts(x.shape[1], x.size if xp is numpy else 0, work)
+def _over_channels(xp, x3, work):
+    """``work(a, b)`` on parts of x3's channels (dim 1), at once on the intra-op threads when x3 is a large NumPy
+    array, else once on all: each channel's statistics and result depend on that channel alone, so every part gives
+    the same bits (whole-array calls are faster than cache-sized pieces: each NumPy call has a fixed cost)."""
+    _parallel.parts(x3.shape[1], x3.size if xp is numpy else 0, work)
 
 
-def _joined(xp, pieces):
-    """The per-part tuples of per-channel arrays, keyed by first channel, as one tuple of whole arrays."""
-    ordered = [pieces[a] for a in sorted(pieces)]
-    return tuple(xp.concatenate(arrays) if len(arrays) > 1 else arrays[0] for arrays in zip(*ordered))
+def _channels_view(xp, x):
+    """x as a C-contiguous (N, C, S) array of a floating type, S the product of its trailing dims."""
+    if x.dtype.kind != "f":
+        x = x.astype(xp.float64)
+    return xp.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+
+
+def _channel_sums(xp, a):
+    """Per channel, the sum of an (N, c, S) block: sums of rows in its own type, then over the batch in float64,
+    so the error grows with S alone."""
+    return xp.einsum("ncs->nc", a).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
+
+
+def _channel_dots(xp, a, b):
+    """Per channel, the sum of a * b over an (N, c, S) block, accumulated as ``_channel_sums``."""
+    return xp.einsum("ncs,ncs->nc", a, b).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
 
 
 def _reduced_axes(x):
     """The axes batch norm reduces over (all but the channels') and the shape that broadcasts per channel."""
     return (0,) + tuple(range(2, x.ndim)), (1, -1) + (1,) * (x.ndim - 2)
-
-
-def _channel_dot(xp, a, b):
-    """Per channel (dim 1), the sum over all other dims of a * b."""
-    N, C = a.shape[:2]
-    return xp.einsum("ncs,ncs->c", a.reshape(N, C, -1), b.reshape(N, C, -1))
 
 
 def _batch_norm_grad(grad, x, weight, eps, needs_w, needs_b):
@@ -164,7 +175,37 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -running_mean * scale
     if bias is not None:
         shift = shift + bias
+    if input.dtype.is_floating_point and scale.dtype.is_floating_point:
+        return ChannelAffine.apply(input, scale, shift)
     return input * scale.reshape(shape) + shift.reshape(shape)
+
+
+class ChannelAffine(Primitive):
+    """x * scale + shift with one scale and shift per channel (dim 1), into one (pooled) result in two passes."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, scale, shift):
+        xp = ctx.xp
+        dtype = xp.result_type(x, scale, shift)
+        x3 = _channels_view(xp, x)
+        result = _buffers.empty(xp, x3.shape, dtype)
+
+        def part(a, b):
+            out = result[:, a:b]
+            xp.multiply(x3[:, a:b], scale[a:b, None], out=out)
+            out += shift[a:b, None]
+        _over_channels(xp, x3, part)
+        ctx.save_for_backward(x, scale)
+        return result.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, scale = ctx.saved_tensors
+        axes, shape = _reduced_axes(x)
+        needs_x, needs_scale, needs_shift = ctx.needs_input_grad
+        return (grad * scale.reshape(shape) if needs_x else None,
+                (grad * x).sum(axes) if needs_scale else None, grad.sum(axes) if needs_shift else None)
 
 
 @_float32_inside

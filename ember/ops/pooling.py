@@ -8,6 +8,8 @@ is a convolution with a constant kernel per channel.
 import itertools
 import math
 
+import numpy
+
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
@@ -163,34 +165,46 @@ class MaxPool(Primitive):
         xp = ctx.xp
         ranges = list(_offset_ranges(kernel, stride, padding, dilation, out, x.shape[2:]))
         best, which = _window_maximum(xp, x, ranges, out, any(ctx.needs_input_grad) or indices)
-        ctx.which, ctx.geometry = which, (ranges, x.shape[2:], _disjoint(kernel, stride, dilation))
+        disjoint = _disjoint(kernel, stride, dilation)
+        positions = None if disjoint and not indices else _flat_positions(xp, kernel, stride, padding, dilation,
+                                                                           out, x.shape[2:])
+        ctx.which, ctx.geometry = which, (ranges, x.shape[2:], disjoint, positions)
         if not indices:
             return best
-        spatial = x.shape[2:]
-        rows = [math.prod(spatial[i + 1:]) for i in range(len(kernel))]   # element strides of the input plane
-        offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, rows))
-                   for offset in itertools.product(*(range(k) for k in kernel))]
-        start = 0   # flat index of each window's first (possibly padding) element
-        for i in range(len(kernel)):
-            start = start + (xp.arange(out[i]) * stride[i] - padding[i]).reshape((-1,) + (1,) * (len(out) - 1 - i)) \
-                * rows[i]
-        return best, xp.asarray(offsets, dtype=xp.int64)[which] + start
+        offsets, start = positions
+        return best, offsets[which] + start
 
     @staticmethod
     def backward(ctx, grad, _index_grad=None):
         return (SpreadOffsets.apply(grad, _make(ctx.which), ctx.geometry),) + (None,) * 6
 
 
+def _flat_positions(xp, kernel, stride, padding, dilation, out, spatial):
+    """Each kernel offset's flat distance from its window's first element in the input plane, and each window's
+    first (possibly padding) element's flat index: their sum is the flat index of the element an offset picks."""
+    rows = [math.prod(spatial[i + 1:]) for i in range(len(kernel))]   # element strides of the input plane
+    offsets = [sum(o * d * r for o, d, r in zip(offset, dilation, rows))
+               for offset in itertools.product(*(range(k) for k in kernel))]
+    start = 0
+    for i in range(len(kernel)):
+        start = start + (xp.arange(out[i]) * stride[i] - padding[i]).reshape((-1,) + (1,) * (len(out) - 1 - i)) \
+            * rows[i]
+    return xp.asarray(offsets, dtype=xp.int64), start
+
+
 class SpreadOffsets(Primitive):
-    """The gradient of max pooling: each window's gradient placed on the input element its ``which`` offset names,
-    one masked copy (disjoint windows) or masked add (overlapping ones) of whole strided slices per offset."""
+    """The gradient of max pooling: each window's gradient placed on the input element its ``which`` offset names:
+    one masked copy of whole strided slices per offset where windows are disjoint; where they overlap, one
+    ``add.at`` by flat index (in window order, as PyTorch sums; 7x faster than a masked add per offset)."""
 
     @staticmethod
     def forward(ctx, g, which, geometry):
         xp = ctx.xp
-        ranges, spatial, disjoint = geometry
+        ranges, spatial, disjoint, positions = geometry
         ctx.geometry = geometry
         ctx.save_for_backward(which)
+        if not disjoint and xp is numpy:
+            return _spread_by_index(g, which, positions, spatial)
         result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
         masked = bool(xp.isfinite(g).all())   # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN
 
@@ -204,6 +218,19 @@ class SpreadOffsets(Primitive):
     def backward(ctx, grad):
         which, = ctx.saved_tensors
         return SelectOffsets.apply(grad, which, ctx.geometry), None, None
+
+
+def _spread_by_index(g, which, positions, spatial):
+    """SpreadOffsets of NumPy arrays as one unbuffered add by flat index over all planes."""
+    offsets, start = positions
+    N, C = g.shape[:2]
+    size = math.prod(spatial)
+    flat = offsets[which]
+    flat += start
+    flat += (numpy.arange(N * C, dtype=numpy.int64) * size).reshape((N, C) + (1,) * (g.ndim - 2))
+    result = numpy.zeros(N * C * size, dtype=g.dtype)
+    numpy.add.at(result, flat.ravel(), g.ravel())
+    return result.reshape((N, C) + tuple(spatial))
 
 
 def _spread_into(xp, g, which, ranges, disjoint, masked, result):
@@ -399,8 +426,11 @@ def _adaptive_matrix(size, out, like):
 
 
 def _adaptive_sizes(input, n, output_size):
-    sizes = _tuple(output_size, n, "output_size") if not isinstance(output_size, int) else (output_size,) * n
-    return tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(sizes))
+    if isinstance(output_size, int):
+        return (output_size,) * n
+    if len(output_size) == n:   # None keeps that dim's size
+        output_size = tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(output_size))
+    return _tuple(output_size, n, "output_size")
 
 
 def _adaptive_avg(n, input, output_size):
@@ -408,6 +438,15 @@ def _adaptive_avg(n, input, output_size):
         raise RuntimeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, but got "
                            f"{list(input.shape)}")
     sizes = _adaptive_sizes(input, n, output_size)
+    spatial = input.shape[input.ndim - n:]
+    if input.numel() and input.dtype.is_floating_point and all(s and not size % s for size, s in zip(spatial, sizes)):
+        # equal windows that tile the input: one mean over a reshaped view (global pooling: over one flat,
+        # contiguous dim, several times faster than over strided ones)
+        lead = input.ndim - n
+        if all(s == 1 for s in sizes):
+            return input.reshape(input.shape[:lead] + (-1,)).mean(-1).reshape(input.shape[:lead] + sizes)
+        split = tuple(d for size, s in zip(spatial, sizes) for d in (s, size // s))
+        return input.reshape(input.shape[:lead] + split).mean(tuple(range(lead + 1, lead + 2 * n, 2)))
     result = input
     for i in range(n):
         axis = input.ndim - n + i
