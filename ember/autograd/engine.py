@@ -124,6 +124,28 @@ def _dependencies(roots):
     return counts, hooked_leaves
 
 
+def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads, create_graph, handed_out):
+    """An edge into ``target`` carried no gradient (a backward returned None for it): one dependency fewer. A node
+    left with none and no gradient at all passes the same on along its edges, so a node that other paths do reach
+    still runs."""
+    stack = [target]
+    while stack:
+        target = stack.pop()
+        if not isinstance(target, Node):
+            if hooked_leaves and id(target) in hooked_leaves:
+                hooked_leaves[id(target)] -= 1
+                if not hooked_leaves[id(target)] and id(target) in leaf_grads:
+                    _finish_leaf(*leaf_grads.pop(id(target)), create_graph, handed_out)
+            continue
+        count = counts[target] - 1
+        counts[target] = count
+        if count == 0:
+            if target in buffers:
+                ready.append(target)
+            else:
+                stack.extend(edge[0] for edge in target._edges if edge is not None)
+
+
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
     previous = state.enabled
     state.enabled = create_graph
@@ -216,7 +238,11 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         i = -1
         for edge, g in zip(edges, input_grads):
             i += 1
-            if edge is None or g is None:
+            if edge is None:
+                continue
+            if g is None:   # the target waits for one gradient fewer
+                _without_gradient(edge[0], counts, buffers, ready, hooked_leaves, leaf_grads, create_graph,
+                                  handed_out)
                 continue
             if on_arrays:
                 if type(g) is not _ndarray:
