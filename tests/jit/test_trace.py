@@ -295,3 +295,16 @@ def test_detach_is_recorded_so_a_trained_trace_stops_gradients_there():
         module(ember.from_numpy(x)).sum().backward()
         numpy.testing.assert_allclose(module.linear.weight.grad.numpy(), reference.linear.weight.grad.numpy(),
                                       rtol=1e-5, atol=1e-6)
+
+
+def test_numpy_index_arrays_stay_index_arrays_in_a_trace():
+    mask, rows = numpy.array([[True, False, True, False]] * 3), numpy.array([2, 0])
+
+    def function(lib, x, v):
+        y = x * 1
+        y[mask] = v
+        return y[rows] + y[:, rows].sum()
+    traced = jit.trace(lambda x, v: function(ember, x, v), (ember.randn(3, 4), ember.tensor(2.0)))
+    x, v = numpy.random.randn(3, 4).astype(numpy.float32), numpy.float32(5.0)
+    got = traced(ember.from_numpy(x), ember.tensor(v)).numpy()
+    numpy.testing.assert_allclose(got, function(torch, torch.from_numpy(x), torch.tensor(v)).numpy(), rtol=1e-6)
