@@ -3,6 +3,7 @@ from ..autograd.function import composite as _composite
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, log_softmax, logsigmoid, mish, prelu, relu6, rrelu, selu, silu, softmax,
                               softmin, softplus, softshrink, softsign, tanhshrink, threshold)
+from ..ops.activation import gumbel_softmax  # noqa: F401
 from ..ops.activation import threshold as _threshold
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401

@@ -6,10 +6,11 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from . import _parallel
+from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import quiet, tensor_method, wrap_dim
 
-__all__ = ["softmax", "log_softmax", "softmin", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
+__all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
            "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
            "tanhshrink", "softshrink", "hardshrink", "rrelu"]
 
@@ -100,6 +101,20 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
     return softmax(-input, _resolve_dim(input, dim, "softmin"), dtype=dtype)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax distribution over ``dim``: softmax((logits + Gumbel noise) / tau); with
+    ``hard``, one-hot in the forward pass and the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        import warnings
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -empty_like(logits).exponential_().log()   # PyTorch's draw, so seeded streams agree
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = soft.max(dim, keepdim=True)[1]
+    return zeros_like(logits).scatter_(dim, index, 1.0) - soft.detach() + soft
 
 
 class Gelu(Primitive):

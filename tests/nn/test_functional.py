@@ -282,3 +282,24 @@ def test_rms_norm_shape_errors_match_torch(shape, normalized, weight):
     with pytest.raises(type(error)) as reference:
         torch.nn.functional.rms_norm(torch.tensor(x), normalized, None if w is None else torch.tensor(w))
     assert str(error) == str(reference.value)
+
+
+@pytest.mark.parametrize("hard, dim, tau", [(False, -1, 1.0), (True, -1, 0.5), (True, 0, 2.0), (False, 1, 0.3)])
+def test_gumbel_softmax_draws_pytorchs_sample(hard, dim, tau):
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(7)
+        x = lib.tensor(sample((3, 4, 5), F32, seed=11), requires_grad=True)
+        y = lib.nn.functional.gumbel_softmax(x, tau=tau, hard=hard, dim=dim)
+        (y * lib.arange(5.0)).sum().backward()
+        results.append((y.detach().numpy(), x.grad.numpy()))
+    (y, grad), (want, want_grad) = results
+    numpy.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+    numpy.testing.assert_allclose(grad, want_grad, rtol=1e-4, atol=1e-5)
+    if hard:
+        assert ((y == 0) | (y == 1)).all() and (y.sum(dim) == 1).all()
+
+
+def test_gumbel_softmax_eps_is_deprecated():
+    with pytest.warns(UserWarning, match="deprecated"):
+        ember.nn.functional.gumbel_softmax(ember.zeros(2, 3), eps=1e-3)
