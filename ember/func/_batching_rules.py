@@ -361,6 +361,15 @@ def convolution(cls, level, args, kwargs):
     return _out(result.reshape(n, level.size, w.shape[0], *result.shape[2:]), level, bdim=1)
 
 
+@register("grid_sampler")
+def grid_sampler(cls, level, args, kwargs):
+    """The batch folded into N of the input and of the grid (an unbatched one repeated per example)."""
+    input, grid, *rest = args
+    merged_input, unfold = _merged(input, level)
+    merged_grid, _ = _merged(grid, level)
+    return _out(unfold(cls.apply(merged_input, merged_grid, *rest, **kwargs)), level)
+
+
 def _pooling(spatial):
     def rule(cls, level, args, kwargs):
         input, *rest = args

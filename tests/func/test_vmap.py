@@ -20,6 +20,7 @@ Y = rng.standard_normal((3, 5)).astype(numpy.float32)
 W = rng.standard_normal((6, 5)).astype(numpy.float32)
 IMG = rng.standard_normal((4, 2, 3, 8, 8)).astype(numpy.float32)
 K = rng.standard_normal((5, 3, 3, 3)).astype(numpy.float32)
+GRID = numpy.random.default_rng(99).uniform(-1, 1, (2, 5, 6, 2)).astype(numpy.float32)
 
 
 def functional(lib):
@@ -124,6 +125,10 @@ def test_op_table_matches_torch(name):
     (lambda m: lambda a, b: functional(m).conv2d(a, b), [IMG, numpy.stack([K * i for i in range(4)])], (0, 0)),
     (lambda m: lambda a, b: functional(m).conv2d(a, b), [IMG[:, 0], K], (0, None)),
     (lambda m: lambda a: functional(m).max_pool2d(a, 2), [IMG], 0),
+    (lambda m: lambda a, g: functional(m).grid_sample(a, g, align_corners=False), [IMG, GRID], (0, None)),
+    (lambda m: lambda a, g: functional(m).grid_sample(a, g, mode="bicubic", padding_mode="border",
+                                                      align_corners=True), [IMG, numpy.stack([GRID] * 4) * 1.1],
+     (0, 0)),
     (lambda m: lambda a, t: functional(m).cross_entropy(a, t), [X, rng.integers(0, 5, (4, 3))], 0),
     (lambda m: lambda a, t: functional(m).cross_entropy(a[0], t), [X, rng.integers(0, 5, (4,))], 0),
     (lambda m: lambda a, i: functional(m).embedding(i, a), [Y, rng.integers(0, 3, (4, 2))], (None, 0)),
