@@ -359,19 +359,7 @@ class Primitive(Function):
         if output.dtype.kind in "fcV" and (not ctx._non_differentiable or id(output) not in ctx._non_differentiable):
             tensor.requires_grad = True
             tensor.grad_fn = ctx
-        edges = []
-        meta = []
-        for a, need in zip(args, needs):
-            if need:
-                node = a.grad_fn
-                edges.append((a, 0) if node is None else (node, a._output_nr))
-                data = a._data
-                meta.append((data.shape, data.dtype))
-            else:
-                edges.append(None)
-                meta.append(None)
-        ctx._edges = edges
-        ctx._input_meta = meta
+        _link_inputs(ctx, args, needs)
         saved = ctx._saved
         if saved:
             entries = []
@@ -392,6 +380,24 @@ class Primitive(Function):
 _NO_GRADS = tuple((False,) * n for n in range(8))
 
 
+def _link_inputs(ctx, args, needs):
+    """Sets a node's edges (where each input's gradient goes, None where none is needed) and the inputs' shapes and
+    dtypes, which the engine checks gradients against."""
+    edges = []
+    meta = []
+    for a, need in zip(args, needs):
+        if need:
+            node = a.grad_fn
+            edges.append((a, 0) if node is None else (node, a._output_nr))
+            data = a._data
+            meta.append((data.shape, data.dtype))
+        else:
+            edges.append(None)
+            meta.append(None)
+    ctx._edges = edges
+    ctx._input_meta = meta
+
+
 def _connect(ctx, args, needs, outputs):
     """Wraps the outputs of a Primitive that needs grad and links its node into the graph; returns the tensors."""
     results = []
@@ -407,19 +413,7 @@ def _connect(ctx, args, needs, outputs):
             if nr:
                 tensor._output_nr = nr
         results.append(tensor)
-    edges = []
-    meta = []
-    for a, need in zip(args, needs):
-        if need:
-            node = a.grad_fn
-            edges.append((a, 0) if node is None else (node, a._output_nr))
-            data = a._data
-            meta.append((data.shape, data.dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
-    ctx._edges = edges
-    ctx._input_meta = meta
+    _link_inputs(ctx, args, needs)
     if len(results) > 1:
         ctx._num_outputs = len(results)
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
