@@ -133,9 +133,7 @@ def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads,
         target = stack.pop()
         if not isinstance(target, Node):
             if hooked_leaves and id(target) in hooked_leaves:
-                hooked_leaves[id(target)] -= 1
-                if not hooked_leaves[id(target)] and id(target) in leaf_grads:
-                    _finish_leaf(*leaf_grads.pop(id(target)), create_graph, handed_out)
+                _hooked_leaf_edge_done(target, hooked_leaves, leaf_grads, create_graph, handed_out)
             continue
         count = counts[target] - 1
         counts[target] = count
@@ -144,6 +142,15 @@ def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads,
                 ready.append(target)
             else:
                 stack.extend(edge[0] for edge in target._edges if edge is not None)
+
+
+def _hooked_leaf_edge_done(leaf, hooked_leaves, leaf_grads, create_graph, handed_out):
+    """One edge into a leaf with post-accumulate-grad hooks is done (with or without a gradient); after the last,
+    the leaf's gradient, if any came, is finished now: hooks, ``.grad``, post-accumulate hooks."""
+    key = id(leaf)
+    hooked_leaves[key] -= 1
+    if not hooked_leaves[key] and key in leaf_grads:
+        _finish_leaf(*leaf_grads.pop(key), create_graph, handed_out)
 
 
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
@@ -270,9 +277,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                 else:
                     entry[1] = entry[1] + g
                 if hooked_leaves and id(target) in hooked_leaves:
-                    hooked_leaves[id(target)] -= 1
-                    if not hooked_leaves[id(target)]:
-                        _finish_leaf(*leaf_grads.pop(id(target)), create_graph, handed_out)
+                    _hooked_leaf_edge_done(target, hooked_leaves, leaf_grads, create_graph, handed_out)
                 continue
             buffer = buffers.get(target)
             if buffer is None:

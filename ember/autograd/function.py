@@ -94,7 +94,7 @@ class Node:
                     _check_version(self, value._version_counter, version)
                 arrays.append(value._data)
             elif kind == "output":
-                counter, array, nr = value
+                counter, array, _ = value
                 if counter[0] != version:
                     _check_version(self, counter, version)
                 arrays.append(array)
@@ -345,13 +345,11 @@ class Primitive(Function):
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
             return tuple(_connect(ctx, args, needs, output))
         # one output: wrapped and linked into the graph here, written out (this runs once per op)
-        if type(output) is not _ndarray:   # a NumPy scalar: a 0-d array instead, also where forward saved it
-            original, output = output, _as_array(output, ctx.xp)
-            if any_grad and ctx._saved:
-                ctx._saved = [output if s is original else s for s in ctx._saved]
+        if type(output) is not _ndarray:
+            output = _output_array(ctx, output)
         tensor = _new(Tensor)
         tensor._data = output
-        counter = tensor._version_counter = [0]
+        tensor._version_counter = [0]
         if _inference_mode[0]:
             tensor._inference = True
         if not any_grad:
@@ -360,20 +358,8 @@ class Primitive(Function):
             tensor.requires_grad = True
             tensor.grad_fn = ctx
         _link_inputs(ctx, args, needs)
-        saved = ctx._saved
-        if saved:
-            entries = []
-            for array in saved:
-                if array is None:
-                    entries.append(None)
-                    continue
-                for a in args:
-                    if isinstance(a, Tensor) and a._data is array:
-                        entries.append(("tensor", a, a._version_counter[0]))
-                        break
-                else:
-                    entries.append(("output", (counter, array, 0), 0) if array is output else _constant_entry(array))
-            ctx._saved = entries
+        if ctx._saved:
+            ctx._saved = [_saved_entry(array, args, (tensor,)) for array in ctx._saved]
         return tensor
 
 
@@ -403,9 +389,7 @@ def _connect(ctx, args, needs, outputs):
     results = []
     for nr, out in enumerate(outputs):
         if type(out) is not _ndarray:
-            original, out = out, _as_array(out, ctx.xp)
-            if ctx._saved:   # forward saved the NumPy scalar it returned: save the output array instead
-                ctx._saved = [out if s is original else s for s in ctx._saved]
+            out = _output_array(ctx, out)
         tensor = _wrap(out)
         if out.dtype.kind in "fcV" and (not ctx._non_differentiable or id(out) not in ctx._non_differentiable):
             tensor.requires_grad = True
@@ -417,13 +401,17 @@ def _connect(ctx, args, needs, outputs):
     if len(results) > 1:
         ctx._num_outputs = len(results)
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
-    saved = ctx._saved
-    if saved:
-        entries = []
-        for array in saved:
-            entries.append(_saved_entry(array, args, results))
-        ctx._saved = entries
+    if ctx._saved:
+        ctx._saved = [_saved_entry(array, args, results) for array in ctx._saved]
     return results
+
+
+def _output_array(ctx, output):
+    """A forward's NumPy-scalar output as a 0-d array, put in its place where forward saved it too."""
+    original, output = output, _as_array(output, ctx.xp)
+    if ctx._saved:
+        ctx._saved = [output if s is original else s for s in ctx._saved]
+    return output
 
 
 def _saved_entry(array, args, results):
@@ -436,11 +424,6 @@ def _saved_entry(array, args, results):
     for r in results:
         if r._data is array:
             return ("output", (r._version_counter, array, r._output_nr), r._version_counter[0])
-    return _constant_entry(array)
-
-
-def _constant_entry(array):
-    """A saved value that is neither an input nor an output: kept as it is."""
     if not hasattr(array, "shape"):
         return ("value", array, 0)
     if isinstance(array, numpy.generic):   # NumPy hands 0-d results back as scalars; a Tensor needs an array
