@@ -26,6 +26,14 @@ def _front(a, level):
     return a.unsqueeze(0).expand(level.size, *a.shape)
 
 
+def _front_at_rank(a, level, rank):
+    """``_front(a, level)`` with size-1 dims after the batch that give the example ``rank`` dims, so that its own
+    dims line up with the trailing ones (as broadcasting aligns them), not with the batch."""
+    front = _front(a, level)
+    added = rank - a.dim()
+    return front.reshape(level.size, *(1,) * added, *a.shape) if added > 0 else front
+
+
 def _out(result, level, bdim=0):
     if isinstance(result, Tensor):
         return batched(result, bdim, level.number)
@@ -49,21 +57,13 @@ def register(*names):
 def _aligned(args, level):
     """Tensor args with the batch first and padded with size-1 dims so that logical broadcasting is kept."""
     rank = max(a.dim() for a in args if isinstance(a, Tensor))
-    aligned = []
-    for a in args:
-        if _is_batched(a, level):
-            value = _front(a, level)
-            pad = rank - a.dim()
-            aligned.append(value.reshape(level.size, *(1,) * pad, *a.shape) if pad else value)
-        else:
-            aligned.append(a)
-    return aligned
+    return [_front_at_rank(a, level, rank) if _is_batched(a, level) else a for a in args]
 
 
 POINTWISE = """Abs Acos Acosh Add Angle Asin Asinh Atan Atan2 Atanh Clamp Complex Conj Copysign Cos Cosh Digamma Div Erf
 Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag Lgamma Log Log10 Log1p Log2 Logaddexp
-Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Hardtanh HardtanhGrad Remainder Round RoundedDiv Rsqrt
-Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
+Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Hardtanh HardtanhGrad Remainder Round
+RoundedDiv Rsqrt Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
 ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
 bitwise_left_shift bitwise_right_shift floor_divide isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
@@ -191,11 +191,7 @@ def expand(cls, level, args, kwargs):
     """The batch first, then size-1 dims for those ``shape`` adds in front, so that the example's dims line up with
     the trailing ones of ``shape`` (not with the batch)."""
     input, shape = args
-    front = _front(input, level)
-    added = len(shape) - input.dim()
-    if added > 0:
-        front = front.reshape(level.size, *(1,) * added, *front.shape[1:])
-    return _out(cls.apply(front, (level.size, *shape)), level)
+    return _out(cls.apply(_front_at_rank(input, level, len(shape)), (level.size, *shape)), level)
 
 
 @register("Permute")
@@ -232,11 +228,7 @@ def pad(cls, level, args, kwargs):
 def repeat(cls, level, args, kwargs):
     """As ``expand``: the dims ``repeats`` adds in front of the example go after the batch."""
     input, repeats = args
-    front = _front(input, level)
-    added = len(repeats) - input.dim()
-    if added > 0:
-        front = front.reshape(level.size, *(1,) * added, *front.shape[1:])
-    return _out(cls.apply(front, (1, *repeats)), level)
+    return _out(cls.apply(_front_at_rank(input, level, len(repeats)), (1, *repeats)), level)
 
 
 @register("AsStrided")

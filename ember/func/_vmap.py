@@ -99,10 +99,8 @@ class BatchedTensor(Tensor):
         level = next(lv for lv in _levels if lv.number == self._level)
         target = self._value.movedim(self._bdim, 0) if self._bdim else self._value
         if type(value) is BatchedTensor and value._level == self._level:
-            from ._batching_rules import _front
-            rank = self._data[key].ndim   # the written region of one example
-            front = _front(value, level)
-            value = front.reshape(level.size, *(1,) * (rank - value.dim()), *value.shape)
+            from ._batching_rules import _front_at_rank
+            value = _front_at_rank(value, level, self._data[key].ndim)   # the written region of one example
         target[(slice(None),) + key] = value
 
     def backward(self, *args, **kwargs):
