@@ -47,28 +47,21 @@ def _tape_arguments(specs, kwspecs):
     """``fill(env) -> (args, kwargs)`` for a replay through autograd: a slot's tensor is passed detached where the
     recorded argument took no gradient (``detach()``, ``.data``, made under ``no_grad``), so that gradients flow
     only where they did when recorded."""
-    def resolve(spec, env):
-        kind = spec[0]
-        if kind == "slot":
-            value = env[spec[1]]
-            if len(spec) > 2 and spec[2] and isinstance(value, Tensor) and value.requires_grad:
-                return value.detach()
-            return value
-        if kind == "seq":
-            return spec[1](resolve(item, env) for item in spec[2])
-        return spec[1]
-
     def arguments(env):
-        return [resolve(spec, env) for spec in specs], {name: resolve(spec, env) for name, spec in kwspecs.items()}
+        return ([_resolve(spec, env, _same, True) for spec in specs],
+                {name: _resolve(spec, env, _same, True) for name, spec in kwspecs.items()})
     return arguments
 
 
-def _resolve(spec, env, convert):
+def _resolve(spec, env, convert, detach=False):
     kind = spec[0]
     if kind == "slot":
-        return convert(env[spec[1]])
+        value = convert(env[spec[1]])
+        if detach and len(spec) > 2 and spec[2] and isinstance(value, Tensor) and value.requires_grad:
+            return value.detach()
+        return value
     if kind == "seq":
-        return spec[1](_resolve(item, env, convert) for item in spec[2])
+        return spec[1](_resolve(item, env, convert, detach) for item in spec[2])
     return spec[1]
 
 
