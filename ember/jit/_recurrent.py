@@ -58,11 +58,6 @@ def is_packed(args):
     return isinstance(args[3], (list, tuple))
 
 
-def _packed_sequence():
-    from ..nn.utils.rnn import PackedSequence
-    return PackedSequence
-
-
 def restructure(kind, flat):
     """The module's output from the node's flat outputs: an LSTM's ``(output, (h, c))``, a cell's ``(h, c)``."""
     if kind == "aten::lstm":
@@ -108,7 +103,7 @@ def layer(mode):
     def run(*args):
         if is_packed(args):
             data, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional = args
-            input, batch_first = _packed_sequence()(data, batch_sizes), False
+            input, batch_first = _nn().PackedSequence(data, batch_sizes), False
         else:
             input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first = args
         params = list(params)
@@ -177,14 +172,14 @@ def leaf_forward(module, record):
     def forward(input, hx=None):
         if isinstance(input, Tensor):
             return restructure(kind, record(kind, arguments(module, input, hx), runner(kind)))
-        if not isinstance(input, _packed_sequence()) or kind.endswith("_cell"):
+        if not isinstance(input, _nn().PackedSequence) or kind.endswith("_cell"):
             return original(input, hx)
         data, batch_sizes, sorted_indices, unsorted_indices = input
         if hx is not None:
             hx = module.permute_hidden(hx, sorted_indices)
         output, hidden = restructure(kind, record(kind, packed_arguments(module, data, batch_sizes, hx),
                                                   runner(kind)))
-        return (_packed_sequence()(output, batch_sizes, sorted_indices, unsorted_indices),
+        return (_nn().PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices),
                 module.permute_hidden(hidden, unsorted_indices))
     return forward
 

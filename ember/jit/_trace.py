@@ -243,7 +243,7 @@ class _Tracer:
                 self.dynamic.add(value.name)
             return value
         if isinstance(obj, numpy.ndarray):
-            return self.constant(_make(numpy.array(obj)) if obj.dtype != object else obj)   # its dtype kept
+            return self.constant(_make(obj) if obj.dtype != object else obj)   # its dtype kept; copied there
         return self.constant(obj)
 
     def constant(self, obj):
