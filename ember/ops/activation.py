@@ -10,9 +10,9 @@ from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import quiet, tensor_method, wrap_dim
 
-__all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu", "leaky_relu", "prelu",
-           "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu", "threshold", "logsigmoid",
-           "tanhshrink", "softshrink", "hardshrink", "rrelu"]
+__all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu",
+           "leaky_relu", "prelu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu",
+           "threshold", "logsigmoid", "tanhshrink", "softshrink", "hardshrink", "rrelu"]
 
 
 def _softmax_dim(ndim):
