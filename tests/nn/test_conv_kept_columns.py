@@ -1,0 +1,46 @@
+"""A convolution's columns are held for the weight gradient only when small (``conv.KEEP_BYTES``); larger ones are
+cut again in the backward. Both ways give PyTorch's values and gradients, and the large ones are not held."""
+import numpy
+import pytest
+
+import ember
+from ember.ops import conv
+from tests.oracle import check, gradcheck, sample
+
+F32, F64 = numpy.float32, numpy.float64
+
+CASES = [   # (function, input shape, weight shape, options): the general (columns) algorithm
+    ("conv2d", (3, 4, 9, 8), (5, 4, 3, 3), {"padding": 1}),
+    ("conv2d", (2, 4, 11, 20), (6, 2, 3, 2), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}),
+    ("conv2d", (1, 3, 7, 7), (4, 3, 5, 5), {"padding": 2}),
+    ("conv1d", (2, 3, 17), (4, 3, 4), {"stride": 3, "padding": 2}),
+    ("conv3d", (2, 2, 4, 5, 4), (3, 2, 3, 2, 3), {"padding": 1}),
+    ("conv_transpose2d", (2, 4, 5, 6), (4, 3, 4, 4), {"stride": 2, "padding": 1}),
+]
+IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+
+
+@pytest.mark.parametrize("keep", [0, 1 << 40], ids=["cut-again", "held"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
+def test_matches_torch_held_or_not(name, x_shape, w_shape, options, dtype, keep, monkeypatch):
+    monkeypatch.setattr(conv, "KEEP_BYTES", keep)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, sample(w_shape[1:2] if "transpose" in name else w_shape[:1], dtype,
+                                                     seed=3), rtol=tolerance, atol=tolerance)
+
+
+def test_second_derivatives_when_cut_again(monkeypatch):
+    monkeypatch.setattr(conv, "KEEP_BYTES", 0)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1),
+              sample((2, 2, 5, 5), F64, seed=4), sample((3, 2, 3, 3), F64, seed=5))
+
+
+@pytest.mark.parametrize("keep,held", [(0, 2), (1 << 40, 3)], ids=["cut-again", "held"])
+def test_large_columns_are_not_held(keep, held, monkeypatch):
+    monkeypatch.setattr(conv, "KEEP_BYTES", keep)
+    x = ember.randn(2, 3, 8, 8, requires_grad=True)
+    w = ember.randn(4, 3, 3, 3, requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w, padding=1)
+    assert len(y.grad_fn._saved) == held   # input and weight, and the columns when held
