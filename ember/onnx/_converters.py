@@ -88,6 +88,12 @@ def _gelu(context, node):
     return context.emit("Mul", [context.emit("Mul", [name, half]), gate])
 
 
+@converter("LeakyRelu")
+def _leaky_relu(context, node):
+    x, slope = node.inputs[:2]
+    return context.emit("LeakyRelu", [context.tensor(x)], alpha=float(context.constant(slope)))
+
+
 @converter("Clamp", "Hardtanh")
 def _clamp(context, node):
     x, low, high = node.inputs[:3]
