@@ -225,9 +225,27 @@ def where(xp, condition, a, b):
 
 def _where_into(out, condition, a, b):
     rows = max(1, BLOCK * out.shape[0] // out.size)
+    bits = _BITS.get(out.dtype.itemsize) if out.dtype.kind in "biuf" and condition.dtype == bool else None
     for start in range(0, out.shape[0], rows):
         cut = slice(start, start + rows)
-        out[cut] = numpy.where(*(_cut(o, -out.ndim, out.shape[0], cut) for o in (condition, a, b)))
+        parts = (_cut(o, -out.ndim, out.shape[0], cut) for o in (condition, a, b))
+        if bits is None:
+            out[cut] = numpy.where(*parts)
+        else:
+            _select_into(out[cut], *parts, bits)
+
+
+_BITS = {1: numpy.int8, 2: numpy.int16, 4: numpy.int32, 8: numpy.int64}
+
+
+def _select_into(out, condition, a, b, bits):
+    """out = a where condition else b, on the values' bits: b ^ ((a ^ b) & -condition). ``numpy.where`` branches
+    per element, and on a random condition (the sign of activations) runs ~3x slower than these three passes."""
+    o = out.view(bits)
+    a, b = (numpy.asarray(v, out.dtype).view(bits) for v in (a, b))
+    numpy.bitwise_xor(a, b, out=o)
+    numpy.bitwise_and(o, numpy.negative(condition.view(numpy.int8), dtype=bits), out=o)
+    numpy.bitwise_xor(o, b, out=o)
 
 
 def assign(target, source):
