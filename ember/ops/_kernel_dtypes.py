@@ -34,12 +34,15 @@ def require_common_dtype(kernel, input, other, dtypes=FLOATING):
             raise _not_implemented(kernel, common)
 
 
-def require_norm_dtypes(kernel, input, weight, bias):
-    """``require_dtype`` for the layer and group norm kernels, after PyTorch's check that a non-floating input
-    shares its parameters' dtype (floating inputs with parameters of another floating dtype are computed)."""
-    if not input.dtype.is_floating_point and any(p is not None and p.dtype is not input.dtype for p in (weight, bias)):
-        raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
-    require_dtype(kernel, input)
+def require_parameter_dtypes(input, *parameters):
+    """PyTorch's mixed-dtype check of the normalization kernels: parameters (weight, bias, running statistics;
+    None for absent ones) of a dtype other than the input's must all be float32, and the input then float16 or
+    bfloat16 (mixed precision); any other mix raises."""
+    if any(p is not None and p.dtype is not input.dtype for p in parameters):
+        if any(p is not None and p.dtype is not _dtype.float32 for p in parameters):
+            raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
+        if input.dtype not in (_dtype.float16, _dtype.bfloat16):
+            raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
 
 
 def require_prelu_dtypes(input, weight):

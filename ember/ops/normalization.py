@@ -5,26 +5,35 @@ import functools
 import numpy
 
 from .. import _backend
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _parallel
-from ._kernel_dtypes import FLOATING, require_dtype, require_norm_dtypes
+from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
 from ._util import quiet
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
 
 
-def _float32_inside(norm):
-    """Decorator: a 16-bit input is normalized in float32 and the result rounded once to its dtype, as PyTorch's
-    CPU kernels accumulate (statistics of rounded intermediates would drift by a 16-bit ulp per step)."""
-    @functools.wraps(norm)
-    def run(input, *args, **kwargs):
-        if input.dtype.itemsize == 2 and input.dtype.is_floating_point:
-            return norm(input.float(), *args, **kwargs).to(input.dtype)
-        return norm(input, *args, **kwargs)
-    return run
+def _float32_inside(kernel=None):
+    """Decorator: PyTorch's dtype checks (the input's dtype against ``kernel``'s where PyTorch checks that first,
+    then the input's against the tensor arguments', the parameters), then a 16-bit input normalized in float32 and
+    the result rounded once to its dtype, as PyTorch's CPU kernels accumulate (statistics of rounded
+    intermediates would drift by a 16-bit ulp per step)."""
+    def decorate(norm):
+        @functools.wraps(norm)
+        def run(input, *args, **kwargs):
+            if isinstance(input, Tensor):
+                if kernel is not None:
+                    require_dtype(kernel, input)
+                require_parameter_dtypes(input, *(a for a in args if isinstance(a, Tensor)),
+                                         *(a for a in kwargs.values() if isinstance(a, Tensor)))
+            if input.dtype.itemsize == 2 and input.dtype.is_floating_point:
+                return norm(input.float(), *args, **kwargs).to(input.dtype)
+            return norm(input, *args, **kwargs)
+        return run
+    return decorate
 
 
 def _shape_for_channels(input):
@@ -149,11 +158,10 @@ def _batch_norm_grad(grad, x, weight, eps, needs_w, needs_b):
 
 
 @composite("batch_norm")
-@_float32_inside
+@_float32_inside("batch_norm")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
     running statistics."""
-    require_dtype("batch_norm", input)
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
     shape = _shape_for_channels(input)
@@ -208,11 +216,11 @@ class ChannelAffine(Primitive):
                 (grad * x).sum(axes) if needs_scale else None, grad.sum(axes) if needs_shift else None)
 
 
-@_float32_inside
+@_float32_inside()
 @composite("layer_norm", trace_inside=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
-    require_norm_dtypes("LayerNormKernelImpl", input, weight, bias)
+    require_dtype("LayerNormKernelImpl", input)
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     n = len(normalized_shape)
     if tuple(input.shape[input.ndim - n:]) != normalized_shape:
@@ -262,11 +270,11 @@ def _check_rms_shapes(input, normalized_shape, weight):
                            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
 
 
-@_float32_inside
+@_float32_inside()
 @composite("group_norm", trace_inside=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
-    require_norm_dtypes("GroupNormKernelImpl", input, weight, bias)
+    require_dtype("GroupNormKernelImpl", input)
     N, C = input.shape[:2]
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
@@ -283,11 +291,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return result
 
 
-@_float32_inside
+@_float32_inside("batch_norm")
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each channel of each sample over its spatial positions."""
-    require_dtype("batch_norm", input)
     dims = tuple(range(2, input.ndim))
     shape = _shape_for_channels(input)
     if use_input_stats:

@@ -1,0 +1,47 @@
+"""Normalization with parameters of another dtype than the input: PyTorch's CPU rules (float32 parameters with a
+float16/bfloat16 input compute; any other mix raises its "mixed dtype (CPU)" errors), for every norm function."""
+import numpy
+import pytest
+import torch
+
+import ember
+
+DTYPES = ["float16", "bfloat16", "float32", "float64"]
+NORMS = {
+    "batch_norm-train": lambda F, x, p: F.batch_norm(x, p["mean"], p["var"], p["w"], p["b"], True),
+    "batch_norm-eval": lambda F, x, p: F.batch_norm(x, p["mean"], p["var"], p["w"], p["b"], False),
+    "batch_norm-stats-only": lambda F, x, p: F.batch_norm(x, p["mean"], p["var"], None, None, False),
+    "batch_norm-affine-only": lambda F, x, p: F.batch_norm(x, None, None, p["w"], p["b"], True),
+    "layer_norm": lambda F, x, p: F.layer_norm(x, (4,), p["w4"], p["b4"]),
+    "layer_norm-weight-only": lambda F, x, p: F.layer_norm(x, (4,), weight=p["w4"]),
+    "group_norm": lambda F, x, p: F.group_norm(x, 1, p["w"], p["b"]),
+    "instance_norm": lambda F, x, p: F.instance_norm(x, None, None, p["w"], p["b"]),
+    "instance_norm-stats": lambda F, x, p: F.instance_norm(x, p["mean"], p["var"], p["w"], p["b"]),
+}
+
+
+def _run(lib, norm, x_dtype, p_dtype):
+    rng = numpy.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((2, 3, 4)).astype(numpy.float32)).to(getattr(lib, x_dtype))
+    p_dtype = getattr(lib, p_dtype)
+    parameters = {"mean": lib.zeros(3, dtype=p_dtype), "var": lib.ones(3, dtype=p_dtype),
+                  "w": lib.full((3,), 1.5, dtype=p_dtype), "b": lib.full((3,), 0.25, dtype=p_dtype),
+                  "w4": lib.full((4,), 1.5, dtype=p_dtype), "b4": lib.full((4,), 0.25, dtype=p_dtype)}
+    try:
+        result = NORMS[norm](lib.nn.functional, x, parameters)
+    except RuntimeError as error:
+        return "error", str(error)
+    return str(result.dtype).split(".")[-1], result.float().numpy()
+
+
+@pytest.mark.parametrize("p_dtype", DTYPES)
+@pytest.mark.parametrize("x_dtype", DTYPES)
+@pytest.mark.parametrize("norm", NORMS)
+def test_mixed_dtypes_as_torch(norm, x_dtype, p_dtype):
+    got, want = _run(ember, norm, x_dtype, p_dtype), _run(torch, norm, x_dtype, p_dtype)
+    assert got[0] == want[0]
+    if got[0] == "error":
+        assert got[1] == want[1]
+    else:
+        tolerance = 1e-2 if x_dtype in ("float16", "bfloat16") else 1e-5
+        numpy.testing.assert_allclose(got[1], want[1], rtol=tolerance, atol=tolerance)
