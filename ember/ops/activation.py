@@ -423,6 +423,8 @@ def hardswish(input, inplace=False):
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     require_dtype("softplus_cpu", input)
+    if input.dtype.is_floating_point and input.dtype.itemsize == 2:   # as PyTorch: in float32, rounded once
+        return softplus(input.float(), beta, threshold).to(input.dtype)
     scaled = input * beta
     linear = scaled > threshold
     # zeroed where not taken, so that branch's gradient stays finite (0 * exp(inf) would be NaN); NaN passes through

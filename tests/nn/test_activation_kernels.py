@@ -1,5 +1,6 @@
-"""leaky_relu as one primitive (branch-free forward and gradient) against PyTorch: values, gradients, second
-derivatives, in-place forms, slopes outside [0, 1], signed zeros and NaN, node names and errors."""
+"""Activations against PyTorch: leaky_relu as one primitive (branch-free forward and gradient: values, gradients,
+second derivatives, in-place forms, slopes outside [0, 1], signed zeros and NaN, node names and errors), and
+softplus of 16-bit inputs computed in float32."""
 import numpy
 import pytest
 import torch
@@ -70,3 +71,19 @@ def test_inplace_without_grad_writes_input():
     ember.nn.functional.leaky_relu(e, 0.3, inplace=True)
     torch.nn.functional.leaky_relu(t, 0.3, inplace=True)
     assert_same(e, t)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("beta,threshold", [(1, 20), (2, 5), (0.5, 20)])
+def test_softplus_of_16_bit_inputs_is_computed_in_float32(dtype, beta, threshold):
+    x = numpy.array([-20, -5, 0, 5, 10, 11.5, 12, 15, 19, 20, 21, 30, 1000], numpy.float32)
+
+    def run(lib):
+        t = lib.tensor(x).to(getattr(lib, dtype)).requires_grad_()
+        y = lib.nn.functional.softplus(t, beta, threshold)
+        y.backward(lib.ones_like(y))
+        return y.detach().float().numpy(), t.grad.float().numpy(), str(y.dtype).split(".")[-1]
+    got, want = run(ember), run(torch)
+    assert got[2] == want[2]
+    numpy.testing.assert_array_equal(got[0], want[0])
+    numpy.testing.assert_allclose(got[1], want[1], rtol=1e-2, atol=1e-3)
