@@ -118,7 +118,8 @@ def _chain(*steps):
 
 # --- agreement across ranks ----------------------------------------------------------------------------------------
 _KINDS = ["all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor", "gather", "scatter",
-          "reduce_scatter", "reduce_scatter_tensor", "all_to_all", "barrier"]
+          "reduce_scatter", "reduce_scatter_tensor", "all_to_all", "barrier", "broadcast_object_list",
+          "all_gather_object", "gather_object", "scatter_object_list"]
 
 
 def _check_same(pg, kind, array=None, root=-1, op=None):
@@ -461,6 +462,7 @@ def barrier(group=None, async_op=False, device_ids=None):
     pg = _resolve(group)
     if pg is None:
         return None
+    _check_same(pg, "barrier")
     return _finish_work(Work([pg.comm.Ibarrier()], pg, "barrier"), async_op)
 
 

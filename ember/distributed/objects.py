@@ -1,11 +1,12 @@
 """Collectives of picklable Python objects: each object is pickled into bytes, the byte counts are exchanged, then
-the bytes travel in one MPI collective (so these respect the group's timeout like the tensor collectives)."""
+the bytes travel in one MPI collective (so these respect the group's timeout like the tensor collectives). Like those,
+they first check that every rank called the same collective with the same root."""
 import pickle
 
 import numpy
 
 from ._requests import wait as _wait
-from .collectives import _root
+from .collectives import _check_same, _root
 from .process_group import _resolve
 
 __all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
@@ -29,6 +30,7 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
     if pg is None:
         return
     root = _root(pg, src, group_src, "src")
+    _check_same(pg, "broadcast_object_list", root=root)
     payload = _dumps(list(object_list)) if pg.rank() == root else None
     size = numpy.array([0 if payload is None else payload.size], numpy.int64)
     _wait([pg.comm.Ibcast(size, root=root)], pg, "broadcast_object_list")
@@ -47,6 +49,7 @@ def all_gather_object(object_list, obj, group=None):
     if len(object_list) != pg.size():
         raise ValueError(f"object_list must have one entry per rank of the group ({pg.size()}), got "
                          f"{len(object_list)}")
+    _check_same(pg, "all_gather_object")
     payload = _dumps(obj)
     counts = numpy.empty(pg.size(), numpy.int64)
     _wait([pg.comm.Iallgather(numpy.array([payload.size], numpy.int64), counts)], pg, "all_gather_object")
@@ -69,6 +72,7 @@ def gather_object(obj, object_gather_list=None, dst=None, group=None, group_dst=
                          f"rank.")
     if not is_root and object_gather_list is not None:
         raise ValueError("Argument ``object_gather_list`` must NOT be specified on non-destination ranks.")
+    _check_same(pg, "gather_object", root=root)
     payload = _dumps(obj)
     counts = numpy.empty(pg.size(), numpy.int64) if is_root else None
     _wait([pg.comm.Igather(numpy.array([payload.size], numpy.int64), counts, root=root)], pg, "gather_object")
@@ -89,6 +93,7 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
         raise ValueError("Expected argument scatter_object_output_list to be a list of size at least 1.")
     root = _root(pg, 0 if src is None and group_src is None else src, group_src, "src")
+    _check_same(pg, "scatter_object_list", root=root)
     is_root = pg.rank() == root
     if is_root:
         if scatter_object_input_list is None or len(scatter_object_input_list) != pg.size():

@@ -204,6 +204,31 @@ try:
     raise AssertionError("mismatched shapes with one element count must fail")
 except dist.DistBackendError as error:
     assert "shape=[2, 3]" in str(error) and "shape=[3, 2]" in str(error), error
+# barrier and the object collectives are checked too: a rank in one while another is in something else raises
+try:
+    if rank % 2:
+        dist.all_reduce(ember.ones(2))
+    else:
+        dist.barrier()
+    raise AssertionError("a barrier beside an all_reduce must fail")
+except dist.DistBackendError as error:
+    assert "called barrier" in str(error) and "called all_reduce" in str(error), error
+try:
+    if rank % 2:
+        dist.broadcast_object_list([None], src=0)
+    else:
+        dist.all_gather_object([None] * size, rank)
+    raise AssertionError("broadcast_object_list beside all_gather_object must fail")
+except dist.DistBackendError as error:
+    assert "called broadcast_object_list" in str(error) and "called all_gather_object" in str(error), error
+try:
+    dist.broadcast_object_list([rank], src=rank % 2)
+    raise AssertionError("broadcast_object_list from two roots must fail")
+except dist.DistBackendError as error:
+    assert "root=0" in str(error) and "root=1" in str(error), error
+gathered = [None] * size
+dist.all_gather_object(gathered, {"rank": rank})
+assert gathered == [{"rank": r} for r in range(size)]
 try:
     dist.all_reduce(ember.ones(2), op="sum")
     raise AssertionError("an op that is not a ReduceOp must fail")
