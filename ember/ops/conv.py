@@ -6,8 +6,8 @@ K kernel offsets and P output positions, built with one strided copy per kernel 
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
 only padding are left out. Two kinds take their own algorithms in the (N, C, *s) layout, with no moves: depthwise
 convolutions (banded matmuls, ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``). The forward
-keeps its columns for the weight gradient when they are small (``KEEP_BYTES``), and large temporaries come from a pool
-(``_buffers``) reused across steps.
+keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
+from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
@@ -18,6 +18,7 @@ The three primitives below are each other's gradients, so convolutions can be di
 """
 import itertools
 import math
+import weakref
 
 import numpy
 
@@ -274,10 +275,29 @@ def _depthwise(w, groups):
     return groups > 1 and shape[1] == 1
 
 
-KEEP_BYTES = 16 << 20
-"""Columns up to this size are held from the forward for the weight gradient; larger ones are cut again in the
-backward. The large ones are most of a large-image model's memory (ResNet-18 at 224x224, batch 8: ~490 MB held
-between forward and backward), and cutting them again costs ~10 % of the convolution's backward."""
+HELD_BYTES = 96 << 20
+"""How many bytes of columns are held at once, over all convolutions whose backward has not run: a convolution's
+columns are held from its forward for its weight gradient while they fit in what is left, and cut again in the
+backward otherwise. Holding them all was most of a large-image model's memory (ResNet-18 at 224x224, batch 8:
+~490 MB, peak RSS 1.39x PyTorch's); cutting them all again cost the seeds' CNN and the 5x5 CNN 7 and 13 % of a
+training step (CPU time)."""
+_held = [0]
+
+
+def _hold(ctx, nbytes):
+    """Whether ``nbytes`` more columns fit under ``HELD_BYTES``; if so they count until ``_let_go`` (the backward
+    that uses them, or the node's end for a graph never differentiated)."""
+    if _held[0] + nbytes > HELD_BYTES:
+        return False
+    _held[0] += nbytes
+    ctx.held = [nbytes]
+    weakref.finalize(ctx, _let_go, ctx.held).atexit = False
+    return True
+
+
+def _let_go(held):
+    _held[0] -= held[0]
+    held[0] = 0
 
 
 class Convolution(Primitive):
@@ -289,10 +309,10 @@ class Convolution(Primitive):
             ctx.save_for_backward(x, w)
             return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
         y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)
-        if source.nbytes > KEEP_BYTES:
+        if _hold(ctx, source.nbytes):
+            ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
+        else:
             ctx.save_for_backward(x, w)
-            return y
-        ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
         return y
 
     @staticmethod
@@ -301,6 +321,8 @@ class Convolution(Primitive):
         grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None
         if not ctx.needs_input_grad[1]:
             return grad_x, None
+        if source:
+            _let_go(ctx.held)
         if is_grad_enabled():   # differentiating the gradient: through the primitive
             return grad_x, ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
         return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options,

@@ -1,5 +1,8 @@
-"""A convolution's columns are held for the weight gradient only when small (``conv.KEEP_BYTES``); larger ones are
-cut again in the backward. Both ways give PyTorch's values and gradients, and the large ones are not held."""
+"""A convolution's columns are held for the weight gradient while they fit in a budget (``conv.HELD_BYTES``) shared by
+all convolutions whose backward has not run; the others are cut again in the backward. Both ways give PyTorch's
+values and gradients; the budget frees up after a backward and when a graph is dropped."""
+import gc
+
 import numpy
 import pytest
 
@@ -24,7 +27,7 @@ IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
 def test_matches_torch_held_or_not(name, x_shape, w_shape, options, dtype, keep, monkeypatch):
-    monkeypatch.setattr(conv, "KEEP_BYTES", keep)
+    monkeypatch.setattr(conv, "HELD_BYTES", keep)
     tolerance = 1e-4 if dtype is F32 else 1e-10
     check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
           sample(w_shape, dtype, seed=2) / 3, sample(w_shape[1:2] if "transpose" in name else w_shape[:1], dtype,
@@ -32,15 +35,37 @@ def test_matches_torch_held_or_not(name, x_shape, w_shape, options, dtype, keep,
 
 
 def test_second_derivatives_when_cut_again(monkeypatch):
-    monkeypatch.setattr(conv, "KEEP_BYTES", 0)
+    monkeypatch.setattr(conv, "HELD_BYTES", 0)
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1),
               sample((2, 2, 5, 5), F64, seed=4), sample((3, 2, 3, 3), F64, seed=5))
 
 
 @pytest.mark.parametrize("keep,held", [(0, 2), (1 << 40, 3)], ids=["cut-again", "held"])
-def test_large_columns_are_not_held(keep, held, monkeypatch):
-    monkeypatch.setattr(conv, "KEEP_BYTES", keep)
+def test_columns_over_the_budget_are_not_held(keep, held, monkeypatch):
+    monkeypatch.setattr(conv, "HELD_BYTES", keep)
     x = ember.randn(2, 3, 8, 8, requires_grad=True)
     w = ember.randn(4, 3, 3, 3, requires_grad=True)
     y = ember.nn.functional.conv2d(x, w, padding=1)
     assert len(y.grad_fn._saved) == held   # input and weight, and the columns when held
+
+
+def _columns_bytes():   # the columns of a 3x3 convolution of a (2, 3, 8, 8) input, padding 1: 27 x 128 float32
+    return 27 * 2 * 8 * 8 * 4
+
+
+def test_the_budget_is_shared_and_freed(monkeypatch):
+    monkeypatch.setattr(conv, "HELD_BYTES", conv._held[0] + 2 * _columns_bytes())
+    x = ember.randn(2, 3, 8, 8, requires_grad=True)
+    w = ember.randn(3, 3, 3, 3, requires_grad=True)
+    y1 = ember.nn.functional.conv2d(x, w, padding=1)
+    y2 = ember.nn.functional.conv2d(y1, w, padding=1)
+    y3 = ember.nn.functional.conv2d(y2, w, padding=1)
+    assert [len(y.grad_fn._saved) for y in (y1, y2, y3)] == [3, 3, 2]   # the third does not fit
+    start = conv._held[0]
+    y3.sum().backward()
+    assert conv._held[0] == start - 2 * _columns_bytes()   # given back by the backward that used them
+    y4 = ember.nn.functional.conv2d(x, w, padding=1)
+    assert len(y4.grad_fn._saved) == 3
+    del y4
+    gc.collect()
+    assert conv._held[0] == start - 2 * _columns_bytes()   # and by a graph dropped without a backward
