@@ -113,3 +113,15 @@ def test_gradient_of_a_non_float_edge_and_retain_grad():
     (th * torch.tensor([1, 2, 3])).sum().backward()
     numpy.testing.assert_allclose(as_numpy(h.grad), th.grad.numpy())
     numpy.testing.assert_allclose(as_numpy(a.grad), ta.grad.numpy())
+
+
+def test_operators_on_parameters_and_mixed_array_types_take_the_general_path_alike():
+    value = numpy.arange(6, dtype="float32").reshape(2, 3)
+    p, tp = ember.nn.Parameter(ember.tensor(value)), torch.nn.Parameter(torch.tensor(value))
+    x, tx = ember.tensor(value[0].astype("float64")), torch.tensor(value[0].astype("float64"))
+    for er, tr in ((p * p + p, tp * tp + tp), (p * x + x, tp * tx + tx), (x + p * 2, tx + tp * 2)):
+        assert str(er.dtype).split(".")[1] == str(tr.dtype).split(".")[1]
+        numpy.testing.assert_allclose(as_numpy(er.detach()), tr.detach().numpy())
+        er.sum().backward()
+        tr.sum().backward()
+    numpy.testing.assert_allclose(as_numpy(p.grad), tp.grad.numpy())
