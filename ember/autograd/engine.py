@@ -204,14 +204,17 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         function = node._function
         if node._hooked or wanted_outputs:
             output_grads = _before_node(node, _tensors(output_grads), create_graph, wanted_outputs, captured)
-        on_arrays = fast and node._num_outputs == 1 and function._array_level and \
-            function.array_backward is not None and not dispatch_hooks
-        if on_arrays:
+        on_arrays = False
+        if fast and node._num_outputs == 1 and function._array_level and function.array_backward is not None and \
+                not dispatch_hooks:
             g = output_grads[0]
-            if type(g) is Tensor:
-                g = g._data
-            elif g is None or isinstance(g, Tensor):   # none, or a Tensor subclass: the Tensor path
-                on_arrays = False
+            kind = type(g)
+            if kind is _ndarray:
+                on_arrays = True
+            elif kind is Tensor:
+                g, on_arrays = g._data, True
+            elif g is not None and not isinstance(g, Tensor):   # a CuPy array (a Tensor subclass: the Tensor path)
+                on_arrays = True
         if not on_arrays:
             output_grads = _tensors(output_grads)
             if node._num_outputs > 1 and node.materialize_grads:
@@ -241,9 +244,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
                 hook(input_grads, tuple(_tensors(output_grads)))
         if not retain_graph and node._saved is not None:
             node._release()
-        meta = node._input_meta
         i = -1
-        for edge, g in zip(edges, input_grads):
+        for edge, g, meta in zip(edges, input_grads, node._input_meta):
             i += 1
             if edge is None:
                 continue
@@ -254,28 +256,25 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if on_arrays:
                 if type(g) is not _ndarray:
                     g = _as_array(g, node.xp)   # NumPy gives 0-d results as scalars
-                shape, dtype = meta[i]
-                if g.shape != shape or g.dtype is not dtype and g.dtype != dtype:
-                    g = _conform(_wrap(g), shape, dtype, node, i)
+                if g.shape != meta[0] or g.dtype is not meta[1] and g.dtype != meta[1]:
+                    g = _conform(_wrap(g), *meta, node, i)
             elif not isinstance(g, Tensor):
                 raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; expected a Tensor")
             elif type(g) is Tensor or not g.is_sparse:   # a sparse gradient (embedding's) arrives as it is
-                shape, dtype = meta[i]
-                if g._data.shape != shape or g._data.dtype is not dtype and g._data.dtype != dtype:
-                    g = _conform(g, shape, dtype, node, i)
+                data = g._data
+                if data.shape != meta[0] or data.dtype is not meta[1] and data.dtype != meta[1]:
+                    g = _conform(g, *meta, node, i)
             if check_nan:
                 if not isinstance(g, Tensor):
                     g = _wrap(g)
                 anomaly_mode.check(node, i, g)
             target, nr = edge
             if isinstance(target, Tensor):
-                if not isinstance(g, Tensor):
-                    g = _wrap(g)
                 entry = leaf_grads.get(id(target))
                 if entry is None:
                     leaf_grads[id(target)] = [target, g]
                 else:
-                    entry[1] = entry[1] + g
+                    entry[1] = _add(entry[1], g)
                 if hooked_leaves and id(target) in hooked_leaves:
                     _hooked_leaf_edge_done(target, hooked_leaves, leaf_grads, create_graph, handed_out)
                 continue
@@ -288,10 +287,12 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             counts[target] = count
             if count == 0:
                 ready.append(target)
-    for leaf, g in leaf_grads.values():
+    for leaf, g in leaf_grads.values():   # g: a Tensor, or an array from an array_backward
         if leaf._hooks:
-            g = _run_leaf_hooks(leaf, g)
+            g = _run_leaf_hooks(leaf, g if isinstance(g, Tensor) else _wrap(g))
         if wanted_leaves is not None:
+            if not isinstance(g, Tensor):
+                g = _wrap(g)
             index = wanted_leaves.get(id(leaf))
             if capture:
                 if index is not None:
@@ -344,7 +345,7 @@ def _add(a, b):
 def _finish_leaf(leaf, g, create_graph, handed_out):
     """Runs a leaf's gradient hooks, accumulates into ``.grad``, then runs its post-accumulate-grad hooks."""
     if leaf._hooks:
-        g = _run_leaf_hooks(leaf, g)
+        g = _run_leaf_hooks(leaf, g if isinstance(g, Tensor) else _wrap(g))
     _accumulate(leaf, g, create_graph, handed_out)
     _run_post_accumulate_hooks(leaf)
 
@@ -359,7 +360,7 @@ def _deliver_to_leaf(leaf_grads, leaf, g):
     if entry is None:
         leaf_grads[id(leaf)] = [leaf, g]
     else:
-        entry[1] = entry[1] + g
+        entry[1] = _add(entry[1], g)
 
 
 def _run_leaf_hooks(leaf, g):
@@ -411,24 +412,30 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
 
 
 def _accumulate(leaf, g, create_graph, handed_out):
-    """Adds ``g`` into ``leaf.grad`` (in place when the graph of the gradient is not wanted)."""
-    grad = leaf.grad
-    if type(g) is not Tensor and g.is_sparse:   # sparse gradients add up as sparse tensors (coalesced)
-        leaf.grad = g if grad is None else grad + g
-        return
-    if grad is None:
+    """Adds ``g`` (a Tensor, or an array from an ``array_backward``) into ``leaf.grad`` (in place when the graph of
+    the gradient is not wanted)."""
+    grad = leaf.__dict__.get("grad") if type(leaf) is Tensor else leaf.grad
+    if type(g) is Tensor:
         data = g._data
+    elif isinstance(g, Tensor):
+        if g.is_sparse:   # sparse gradients add up as sparse tensors (coalesced)
+            leaf.grad = g if grad is None else grad + g
+            return
+        data = g._data
+    else:
+        data, g = g, None
+    if grad is None:
         if id(data) in handed_out or not data.flags.owndata or not data.flags.writeable:
             data = data.copy()
             g = _make(data, g.requires_grad, g.grad_fn, g._output_nr) if create_graph else _make(data)
-        elif not create_graph:
+        elif g is None or not create_graph:
             g = _make(data)
         handed_out.add(id(data))
         leaf.grad = g
     elif create_graph or grad.requires_grad:
-        leaf.grad = grad + g
+        leaf.grad = grad + (_wrap(data) if g is None else g)
     else:
-        grad._data += g._data
+        grad._data += data
         grad._version_counter[0] += 1
 
 

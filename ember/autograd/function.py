@@ -317,33 +317,42 @@ class Primitive(Function):
     @classmethod
     def _apply(cls, args, kwargs):
         ctx = cls._node_cls()
-        # plain loops: in the hot path a comprehension's extra frame costs more than the work it does
+        # plain loops: in the hot path a comprehension's extra frame costs more than the work it does. Each input
+        # that needs grad gets its edge (where its gradient goes) and its shape and dtype (which the engine checks
+        # gradients against) in the same pass.
         arrays = []
-        needs = []
-        any_grad = False
+        edges = None
         grad_on = state.enabled
+        i = 0
         for a in args:
             if isinstance(a, Tensor):
-                arrays.append(a._data)
+                data = a._data
+                arrays.append(data)
                 if grad_on and a.requires_grad:
-                    any_grad = True
-                    needs.append(True)
-                    continue
+                    if edges is None:
+                        edges, meta, needs = [None] * len(args), [None] * len(args), [False] * len(args)
+                    needs[i] = True
+                    node = a.grad_fn
+                    edges[i] = (a, 0) if node is None else (node, a._output_nr)
+                    meta[i] = (data.shape, data.dtype)
             else:
                 arrays.append(a)
-            needs.append(False)
+            i += 1
         first = arrays[0]
         if type(first) is not _ndarray and hasattr(first, "__cuda_array_interface__"):
             ctx.xp = _xp_of(first)
-        ctx.needs_input_grad = needs if any_grad else _NO_GRADS[len(args)] if len(args) < 8 else (False,) * len(args)
+        if edges is None:
+            ctx.needs_input_grad = _NO_GRADS[i] if i < 8 else (False,) * i
+        else:
+            ctx.needs_input_grad = needs
         try:
             output = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as error:
             raise _broadcast_error(args) or error
         if type(output) is tuple:
-            if not any_grad:
+            if edges is None:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
-            return tuple(_connect(ctx, args, needs, output))
+            return tuple(_connect(ctx, args, edges, meta, output))
         # one output: wrapped and linked into the graph here, written out (this runs once per op)
         if type(output) is not _ndarray:
             output = _output_array(ctx, output)
@@ -352,39 +361,26 @@ class Primitive(Function):
         tensor._version_counter = [0]
         if _inference_mode[0]:
             tensor._inference = True
-        if not any_grad:
+        if edges is None:
             return tensor
         if output.dtype.kind in "fcV" and (not ctx._non_differentiable or id(output) not in ctx._non_differentiable):
             tensor.requires_grad = True
             tensor.grad_fn = ctx
-        _link_inputs(ctx, args, needs)
-        if ctx._saved:
-            ctx._saved = [_saved_entry(array, args, (tensor,)) for array in ctx._saved]
+        ctx._edges = edges
+        ctx._input_meta = meta
+        saved = ctx._saved
+        if saved:
+            entries = []
+            for array in saved:
+                entries.append(_saved_entry(array, args, tensor))
+            ctx._saved = entries
         return tensor
 
 
 _NO_GRADS = tuple((False,) * n for n in range(8))
 
 
-def _link_inputs(ctx, args, needs):
-    """Sets a node's edges (where each input's gradient goes, None where none is needed) and the inputs' shapes and
-    dtypes, which the engine checks gradients against."""
-    edges = []
-    meta = []
-    for a, need in zip(args, needs):
-        if need:
-            node = a.grad_fn
-            edges.append((a, 0) if node is None else (node, a._output_nr))
-            data = a._data
-            meta.append((data.shape, data.dtype))
-        else:
-            edges.append(None)
-            meta.append(None)
-    ctx._edges = edges
-    ctx._input_meta = meta
-
-
-def _connect(ctx, args, needs, outputs):
+def _connect(ctx, args, edges, meta, outputs):
     """Wraps the outputs of a Primitive that needs grad and links its node into the graph; returns the tensors."""
     results = []
     for nr, out in enumerate(outputs):
@@ -397,12 +393,13 @@ def _connect(ctx, args, needs, outputs):
             if nr:
                 tensor._output_nr = nr
         results.append(tensor)
-    _link_inputs(ctx, args, needs)
+    ctx._edges = edges
+    ctx._input_meta = meta
     if len(results) > 1:
         ctx._num_outputs = len(results)
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
     if ctx._saved:
-        ctx._saved = [_saved_entry(array, args, results) for array in ctx._saved]
+        ctx._saved = [_saved_entry(array, args, *results) for array in ctx._saved]
     return results
 
 
@@ -414,7 +411,7 @@ def _output_array(ctx, output):
     return output
 
 
-def _saved_entry(array, args, results):
+def _saved_entry(array, args, *results):
     """Records a saved array as the input or output tensor it is (so its version is checked), or as a constant."""
     if array is None:
         return None

@@ -190,6 +190,14 @@ def ufunc(function, *operands, out=None, **kwargs):
     return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
 
 
+def binary(function, a, b):
+    """``ufunc(function, a, b)``: the same, with the small-operand check of two operands inline (the per-call cost
+    of every binary op)."""
+    if (type(a) is _ndarray and a.size >= 2 * MIN_ELEMENTS) or (type(b) is _ndarray and b.size >= 2 * MIN_ELEMENTS):
+        return ufunc(function, a, b)
+    return function(a, b)
+
+
 def _result(function, operands, kwargs):
     """A new C-contiguous array for ``function(*operands)``'s result where it is large and every array operand
     C-contiguous (the layout the one call would give it), else None."""

@@ -8,7 +8,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .._inplace import assign_inplace, inplace_method
-from .._parallel import ufunc
+from .._parallel import binary
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
@@ -29,13 +29,15 @@ __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide",
            "remainder", "neg", "negative", "positive", "reciprocal", "square", "lerp", "addcmul", "addcdiv", "pow",
            "float_power", "conj", "conj_physical"]
 
+_ndarray = numpy.ndarray
+
 
 # --- arithmetic ----------------------------------------------------------------------------------------------------
 class Add(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        return ufunc(ctx.xp.add, a, b)
+        return binary(ctx.xp.add, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -48,7 +50,7 @@ class Sub(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
-        return ufunc(ctx.xp.subtract, a, b)
+        return binary(ctx.xp.subtract, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -63,8 +65,8 @@ class Mul(Primitive):
     def forward(ctx, a, b):
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:
-            ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)   # only what backward reads
-        return ufunc(ctx.xp.multiply, a, b)
+            ctx._saved = (a if needs[1] else None, b if needs[0] else None)   # only what backward reads
+        return binary(ctx.xp.multiply, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -78,8 +80,9 @@ class Mul(Primitive):
 
 def _product_gradients(ctx, grad, a, b):
     """Mul's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
-    return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
-            grad * _conj(a) if ctx.needs_input_grad[1] else None)
+    needs = ctx.needs_input_grad
+    return (grad * (b if type(b) is _ndarray and b.dtype.kind != "c" else _conj(b)) if needs[0] else None,
+            grad * (a if type(a) is _ndarray and a.dtype.kind != "c" else _conj(a)) if needs[1] else None)
 
 
 class Div(Primitive):
@@ -87,7 +90,7 @@ class Div(Primitive):
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return ufunc(ctx.xp.true_divide, a, b)
+        return binary(ctx.xp.true_divide, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -201,6 +204,23 @@ def mul(input, other, *, out=None):
 
 
 multiply = mul
+
+
+def _operator(function, primitive):
+    """``function`` as a Tensor operator that goes straight to ``primitive`` when both operands are tensors of one
+    dtype and array type (operands ``promote_pair`` returns unchanged): the common case, one frame shorter."""
+    def operator(input, other):
+        if type(other) is Tensor and input._data.dtype is other._data.dtype and \
+                type(input._data) is type(other._data):
+            return primitive.apply(input, other)
+        return function(input, other)
+    operator.__name__ = operator.__qualname__ = f"__{function.__name__}__"
+    operator.__doc__ = function.__doc__
+    return operator
+
+
+Tensor.__add__ = _operator(add, Add)
+Tensor.__mul__ = _operator(mul, Mul)
 
 
 @tensor_method("__truediv__")

@@ -123,10 +123,22 @@ class Logit(Primitive):
         return where((a < low) | (a > high), outside, grad / (a * (1 - a)))
 
 
+_zeros = {}
+
+
+def _zero(xp, dtype):
+    """A 0-d zero of ``dtype``: NumPy compares and takes maxima against it faster than against the Python 0."""
+    zero = _zeros.get((xp, dtype))
+    if zero is None:
+        zero = _zeros[(xp, dtype)] = xp.zeros((), dtype)
+    return zero
+
+
 class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
-        result = ctx.xp.asarray(ufunc(ctx.xp.maximum, a, 0).astype(a.dtype, copy=False))
+        xp = ctx.xp
+        result = xp.asarray(ufunc(xp.maximum, _zero(xp, a.dtype), a))   # zero first: relu(-0.0) is -0.0, as in PyTorch
         ctx.save_for_backward(result)
         return result
 
@@ -138,16 +150,17 @@ class Relu(Primitive):
     @staticmethod
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
-        return grad * (result > 0)   # as ReluGrad's forward
+        return grad * (result != _zero(ctx.xp, result.dtype))   # as ReluGrad's forward
 
 
 class ReluGrad(Primitive):
-    """``grad`` where relu's ``result`` is positive, else 0; one op instead of a comparison and a product."""
+    """``grad`` where relu's ``result`` is not 0 (positive or NaN, as PyTorch's ``threshold_backward``), else 0; one
+    op instead of a comparison and a product."""
 
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.greater, result, 0))
+        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.not_equal, result, _zero(ctx.xp, result.dtype)))
 
     @staticmethod
     def backward(ctx, grad):
@@ -318,9 +331,11 @@ def logit(input, eps=None, *, out=None):
 @tensor_method
 def relu(input):
     """max(input, 0) elementwise."""
-    if input._data.dtype.kind == "b":
+    kind = input._data.dtype.kind
+    if kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
-    require_real_clamp(input)
+    if kind == "c":
+        require_real_clamp(input)
     return Relu.apply(input)
 
 
