@@ -13,7 +13,6 @@ import collections
 import itertools
 import mmap
 import os
-import tempfile
 
 import numpy
 
@@ -172,6 +171,7 @@ def _anonymous_file(size):
     if hasattr(os, "memfd_create"):
         fd = os.memfd_create("ember-dataloader", os.MFD_CLOEXEC)
     else:
+        import tempfile
         with tempfile.TemporaryFile() as file:
             fd = os.dup(file.fileno())
     try:
