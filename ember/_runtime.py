@@ -1,5 +1,6 @@
 """Process-wide settings PyTorch exposes at the top level: CPU threads (NumPy's BLAS, through threadpoolctl or
 OpenBLAS's own call), deterministic algorithms, float32 matmul precision and the default device."""
+import functools
 import glob
 import os
 import warnings
@@ -15,6 +16,7 @@ _settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "wa
              "matmul_precision": "highest"}
 
 
+@functools.lru_cache(maxsize=None)
 def _openblas():
     """NumPy's bundled OpenBLAS as (library, name prefix, suffix) for ctypes, or None."""
     import ctypes
@@ -35,30 +37,32 @@ def set_num_threads(num):
         raise RuntimeError("set_num_threads expects a positive integer")
     from .ops import _parallel
     _parallel.set_num_threads(num)
+    # NumPy's own OpenBLAS directly when it has one: importing threadpoolctl costs ~40 ms, which every DataLoader
+    # worker would pay on start.
+    found = _openblas()
+    if found is not None:
+        library, prefix, suffix = found
+        getattr(library, f"{prefix}_set_num_threads{suffix}")(num)
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        found = _openblas()
-        if found is None:
-            warnings.warn("set_num_threads: neither threadpoolctl nor NumPy's OpenBLAS was found; the BLAS thread "
-                          "count is unchanged")
-            return
-        library, prefix, suffix = found
-        getattr(library, f"{prefix}_set_num_threads{suffix}")(num)
+        warnings.warn("set_num_threads: neither threadpoolctl nor NumPy's OpenBLAS was found; the BLAS thread "
+                      "count is unchanged")
         return
     threadpool_limits(num, user_api="blas")
 
 
 def get_num_threads():
     """How many threads NumPy's BLAS uses (the CPU count when no BLAS library is found)."""
+    found = _openblas()
+    if found is not None:
+        library, prefix, suffix = found
+        return int(getattr(library, f"{prefix}_get_num_threads{suffix}")())
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
-        found = _openblas()
-        if found is None:
-            return os.cpu_count() or 1
-        library, prefix, suffix = found
-        return int(getattr(library, f"{prefix}_get_num_threads{suffix}")())
+        return os.cpu_count() or 1
     counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
     return counts[0] if counts else os.cpu_count() or 1
 

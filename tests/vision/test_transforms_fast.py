@@ -121,3 +121,26 @@ def test_normalize_non_contiguous_and_view_inplace_match_torch():
     batch = ember.from_numpy(numpy.stack([x.transpose(2, 0, 1)] * 2))
     numpy.testing.assert_array_equal(F.normalize(batch, list(mean), list(std)).numpy(),
                                      torch.from_numpy(numpy.stack([x.transpose(2, 0, 1)] * 2)).sub(tm).div(ts).numpy())
+
+
+def test_normalize_numpy_path_matches_the_op_path_and_leaves_hooks_their_ops():
+    """An untracked CPU tensor is normalized in NumPy; a tensor needing a gradient, and any tensor while a dispatch
+    hook (tracing, profiling) is active, goes through ember's ops: same values either way, as torch's."""
+    x = numpy.random.default_rng(6).random((2, 3, 4, 5)).astype(numpy.float32)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    want = torch.from_numpy(x).sub(torch.tensor(mean).view(-1, 1, 1)).div(torch.tensor(std).view(-1, 1, 1))
+    plain = ember.from_numpy(x.copy())
+    fast = F.normalize(plain, mean, std)
+    numpy.testing.assert_array_equal(plain.numpy(), x)
+    leaf = ember.from_numpy(x.copy()).requires_grad_()
+    tracked = F.normalize(leaf, mean, std)
+    assert tracked.grad_fn is not None and fast.grad_fn is None and fast.dtype == ember.float32
+    for result in (fast, tracked):
+        numpy.testing.assert_array_equal(result.detach().numpy(), want.numpy())
+    traced = ember.jit.trace(lambda image: F.normalize(image, mean, std), (plain,))
+    other = numpy.random.default_rng(7).random((2, 3, 4, 5)).astype(numpy.float32)
+    numpy.testing.assert_array_equal(traced(ember.from_numpy(other)).numpy(),
+                                     torch.from_numpy(other).sub(torch.tensor(mean).view(-1, 1, 1))
+                                     .div(torch.tensor(std).view(-1, 1, 1)).numpy())
+    with ember.inference_mode():
+        assert F.normalize(plain, mean, std).is_inference()

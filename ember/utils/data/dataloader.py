@@ -3,12 +3,10 @@ import itertools
 import math
 import multiprocessing
 import os
-import secrets
 import signal
 import sys
 import time
 import warnings
-from multiprocessing import resource_tracker
 
 import ember
 
@@ -22,7 +20,7 @@ from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resume
 __all__ = ["DataLoader"]
 
 # How long shutdown waits for workers to exit by themselves before terminating them. Workers hold nothing that
-# needs a clean exit: the main process unlinks their shared-memory blocks by name afterwards.
+# needs a clean exit: their shared-memory blocks have no names, and go when no process maps them.
 _SHUTDOWN_GRACE = 1.0
 
 
@@ -253,21 +251,18 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader):
         self._workers, self._shutdown = [], False
-        self._blocks = _shared_memory.BlockPool(f"ember_{os.getpid()}_{secrets.token_hex(4)}")
+        self._blocks = _shared_memory.BlockPool()
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
         self._persistent_workers = loader.persistent_workers
         context = loader.multiprocessing_context or _default_context()
-        # Workers and the main process must share one resource tracker, so that a block a worker creates and the
-        # main process unlinks is registered and unregistered in the same place.
-        resource_tracker.ensure_running()
         self._done_event = context.Event()
         self._index_queues, readers = [], []
         try:
             for worker_id in range(self._num_workers):
                 index_queue = context.Queue()
                 index_queue.cancel_join_thread()
-                reader, writer = context.Pipe(duplex=False)
+                reader, writer = context.Pipe(duplex=True)   # a socket pair: it passes the blocks' descriptors
                 readers.append(reader)
                 worker = context.Process(
                     target=_worker_loop, daemon=True,
@@ -306,7 +301,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     def _start_epoch(self):
         self._send_idx = self._rcvd_idx = 0
         self._task_workers = {}  # idx -> worker id, for every task sent and not yet yielded
-        self._task_blocks = {}  # idx -> shared-memory block named for the task, until its answer is read
+        self._task_blocks = {}  # idx -> shared-memory block chosen for the task, until its answer is read
         self._reorder_buffer = {}  # idx -> batch (or error) that arrived before the batches ahead of it
         self._workers_active = [True] * self._num_workers
         self._worker_cycle = itertools.cycle(range(self._num_workers))
@@ -324,8 +319,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 break
         else:
             return
-        shm_name = self._task_blocks[self._send_idx] = self._blocks.take(worker_id)
-        self._index_queues[worker_id].put((self._send_idx, index, shm_name))
+        block_id = self._task_blocks[self._send_idx] = self._blocks.take(worker_id)
+        self._index_queues[worker_id].put((self._send_idx, index, block_id))
         self._task_workers[self._send_idx] = worker_id
         self._send_idx += 1
 
@@ -363,7 +358,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         """The next ``(idx, result)`` from any worker, with batches already out of shared memory. Raises as soon as
         a worker dies, whatever it was doing, or when ``timeout`` seconds pass."""
         try:
-            idx, payload = self._results.get(self._timeout if self._timeout > 0 else None)
+            (idx, payload), fds = self._results.get(self._timeout if self._timeout > 0 else None)
         except TimeoutError:
             raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds") from None
         except _pipe.WorkerDied as died:
@@ -371,14 +366,14 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             raise RuntimeError(f"DataLoader worker (pid(s) {died.process.pid}) exited unexpectedly"
                                f"{_exit_reason(died.process.exitcode)}") from None
         if isinstance(payload, _shared_memory.PackedBatch):
-            payload = self._blocks.unpack(payload)
+            payload = self._blocks.unpack(payload, fds)
         if idx in self._task_blocks:   # answered (results of an abandoned epoch included): the block is free again
             self._blocks.give_back(self._task_blocks.pop(idx))
         return idx, payload
 
     def _shutdown_workers(self, grace=_SHUTDOWN_GRACE):
-        """Stops the workers (terminating any still busy after ``grace`` seconds) and unlinks every shared-memory
-        block they were asked to create and the main process has not consumed."""
+        """Stops the workers (terminating any still busy after ``grace`` seconds) and unmaps their shared-memory
+        blocks."""
         if self._shutdown:
             return
         self._shutdown = True
@@ -396,7 +391,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-        # Results still queued or never sent are gone with the workers; their blocks are known by name.
         self._blocks.close()
         for q in self._index_queues:
             q.cancel_join_thread()

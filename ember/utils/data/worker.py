@@ -104,11 +104,13 @@ def _seed_worker(base_seed, worker_id):
     return seed
 
 
-def _send(result_conn, idx, payload, where):
-    """Sends ``(idx, payload)`` to the main process; a result that cannot be pickled is sent as the error saying so,
-    so that the main process never waits for it."""
+def _send(result_conn, idx, payload, where, fds=()):
+    """Sends ``(idx, payload)`` with descriptors ``fds`` to the main process, and closes them; a result that cannot be
+    pickled is sent as the error saying so, so that the main process never waits for it. Returns whether the
+    payload went."""
     try:
-        _pipe.send(result_conn, (idx, payload))
+        _pipe.send(result_conn, (idx, payload), fds)
+        return True
     except Exception:
         if isinstance(payload, ExceptionWrapper):  # the exception's type cannot be pickled: keep its traceback text
             failure = ExceptionWrapper(RuntimeError, f"{payload.message}\n(The exception's type, "
@@ -116,11 +118,15 @@ def _send(result_conn, idx, payload, where):
         else:
             failure = ExceptionWrapper.capture(f"{where} while pickling a batch to send it to the main process")
         _pipe.send(result_conn, (idx, failure))
+        return False
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid):
-    """Serves tasks ``(idx, indices, shm_name)`` from ``index_queue`` until it gets None or the parent dies, sending
+    """Serves tasks ``(idx, indices, block_id)`` from ``index_queue`` until it gets None or the parent dies, sending
     ``(idx, PackedBatch | ExceptionWrapper | IterableExhausted)`` through ``result_conn``."""
     global _worker_info
     where = f"in DataLoader worker process {worker_id}"
@@ -153,18 +159,20 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
                 continue
             if exhausted:
                 continue
-            idx, indices, shm_name = task
+            idx, indices, block_id = task
             if init_error is not None:
                 _send(result_conn, idx, init_error, where)
                 continue
+            fds = ()
             try:
-                payload = blocks.pack(fetcher.fetch(indices), shm_name)
+                payload, fds = blocks.pack(fetcher.fetch(indices), block_id)
             except StopIteration if is_iterable else ():  # from a map-style dataset it is an error like any other
                 payload, exhausted = IterableExhausted(worker_id), True
             except Exception:
                 payload = ExceptionWrapper.capture(where)
-            _send(result_conn, idx, payload, where)
+            if not _send(result_conn, idx, payload, where, fds) and fds:
+                blocks.discard(block_id)   # the main process never got the new block: make it anew next time
             del payload
     except (KeyboardInterrupt, BrokenPipeError):
-        pass  # The main process got the same interrupt, or stopped reading: it cleans up (and unlinks our blocks).
+        pass  # The main process got the same interrupt, or stopped reading: it cleans up.
     result_conn.close()

@@ -4,6 +4,7 @@ Resampling weights and grid coordinates are computed on the host with NumPy (the
 parameters); the pixels are then combined with ember ops (matmul, indexing, conv2d), so results follow the image's
 device and dtype. Each function matches torchvision's ``_functional_tensor`` in values and errors.
 """
+import collections
 import functools
 import math
 
@@ -11,6 +12,7 @@ import numpy
 
 import ember
 import ember.nn.functional as F
+from ember.autograd import function as _function
 
 _INT_MAX = {ember.uint8: 255, ember.int8: 127, ember.int16: 32767, ember.int32: 2147483647,
             ember.int64: 9223372036854775807}
@@ -426,12 +428,26 @@ def normalize(tensor, mean, std, inplace=False):
                          f"{tensor.size()}")
     mean_key, std_key = _number_key(mean), _number_key(std)
     if mean_key is not None and std_key is not None and tensor.dtype in (ember.float32, ember.float64):
-        mean, std = _number_constants(mean_key, std_key, tensor.dtype, tensor.device)
+        constants = _number_constants(mean_key, std_key, tensor.dtype, tensor.device)
+        array = None if inplace else _untracked_array(tensor)
+        if array is not None:   # two NumPy passes into one new array, as sub then div compute it
+            out = numpy.subtract(array, constants.mean_array)
+            return ember.from_numpy(numpy.divide(out, constants.std_array, out=out))
+        mean, std = constants.mean, constants.std
     else:
         mean, std = _tensor_constants(mean, std, tensor)
     if inplace:
         return tensor.sub_(mean).div_(std)
     return tensor.sub(mean).div(std)
+
+
+def _untracked_array(tensor):
+    """The NumPy array of a plain CPU tensor an op on which nothing records (no gradient, no tracing, profiling or
+    other dispatch hook, no subclass); None otherwise."""
+    if type(tensor) is not ember.Tensor or tensor.requires_grad or _function.dispatch_hooks:
+        return None
+    array = tensor.numpy(force=True) if tensor.is_cpu else None
+    return array if isinstance(array, numpy.ndarray) else None
 
 
 def _number_key(values):
@@ -446,13 +462,17 @@ def _number_key(values):
 _NUMBER_TYPES = frozenset({float, int})
 
 
+_Constants = collections.namedtuple("_Constants", "mean std mean_array std_array")
+
+
 @functools.lru_cache(maxsize=32)
 def _number_constants(mean, std, dtype, device):
-    """Normalize's mean and std given as numbers, as (C, 1, 1) tensors of the image's dtype and device; made once per
-    set of values (a transform applies the same ones to every sample). Never written to."""
-    mean, std = (numpy.array([v[0] if type(v) is tuple else v for v in key], dtype.numpy) for key in (mean, std))
+    """Normalize's mean and std given as numbers, as (C, 1, 1) tensors of the image's dtype and device and as NumPy
+    arrays; made once per set of values (a transform applies the same ones to every sample). Never written to."""
+    mean, std = (numpy.array([v[0] if type(v) is tuple else v for v in key], dtype.numpy).reshape(-1, 1, 1)
+                 for key in (mean, std))
     _check_std(std, dtype)
-    return tuple(ember.from_numpy(v.reshape(-1, 1, 1)).to(device=device) for v in (mean, std))
+    return _Constants(ember.from_numpy(mean).to(device=device), ember.from_numpy(std).to(device=device), mean, std)
 
 
 def _tensor_constants(mean, std, tensor):
