@@ -526,19 +526,26 @@ class RNNLayer(Primitive):
 def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
     """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
     ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
-    add up): one GEMM per gate for each weight, one for x. ``order`` maps the gradients' gates to PyTorch's."""
+    add up). ``order`` maps the gradients' gates to PyTorch's. Where x needs its gradient, ``grad_gi`` is copied
+    row-major once for that GEMM, and the weights' gradients from it are single GEMMs over all gates (faster than
+    one per gate, and the copy is already paid); otherwise one GEMM per gate, on the gate-major arrays."""
     xp, needs = ctx.xp, ctx.needs_input_grad
     gates, _, size = grad_gi.shape
 
-    def weight_layout(by_gate):   # (gates, hidden, k) in PyTorch's gate order, as (gates * hidden, k)
-        return (by_gate if order is None else by_gate[order]).reshape(gates * size, -1)
+    def weight_layout(by_rows):   # (gates * hidden, k) in the gradients' gate order, in PyTorch's
+        return by_rows if order is None else by_rows.reshape(gates, size, -1)[order].reshape(gates * size, -1)
+
+    def product(grad, operand):   # grad^T operand, (gates * hidden, k)
+        if grad is grad_gi and rows is not None:
+            return rows.T @ operand
+        return xp.matmul(grad.transpose(0, 2, 1), operand).reshape(gates * size, -1)
 
     k = 1 + len(state_grads)
-    grads = [_row_major(xp, grad_gi) @ (w_ih if order is None else w_ih.reshape(gates, size, -1)[order]
-                                        .reshape(gates * size, -1)) if needs[0] else None]
+    rows = _row_major(xp, grad_gi) if needs[0] else None
+    grads = [rows @ weight_layout(w_ih) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
-        grads.append(weight_layout(xp.matmul(grad.transpose(0, 2, 1), operand)) if need else None)
+        grads.append(weight_layout(product(grad, operand)) if need else None)
     b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
