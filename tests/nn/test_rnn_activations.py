@@ -65,3 +65,30 @@ def test_saturated_gates_match_torch(kind, dtype, batch, config, with_state):
     e_params = dict(e.named_parameters())
     for name, tp in t.named_parameters():
         assert_same(e_params[name].grad, tp.grad, tol, tol, path=f"{name}.grad")
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported:UserWarning")
+@pytest.mark.parametrize("kind, config", [("LSTM", {"proj_size": 6}), ("LSTM", {"bidirectional": True}),
+                                          ("GRU", {"bidirectional": True, "num_layers": 2})])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_saturated_gates_over_packed_sequences_match_torch(kind, config, dtype):
+    tol = 2e-5 if dtype == "float32" else 1e-10
+    t, e = _pair(kind, dtype, **config)
+    lengths = [3, 7, 1, 5]
+    x = (numpy.random.default_rng(2).standard_normal((7, 4, 5)) * 3).astype(dtype)
+    results = []
+    for lib, module in ((torch, t), (ember, e)):
+        leaf = lib.tensor(x).requires_grad_(True)
+        utils = lib.nn.utils.rnn
+        packed = utils.pack_padded_sequence(leaf, lib.tensor(lengths), enforce_sorted=False)
+        out, final = module(packed)
+        final = final if isinstance(final, tuple) else (final,)
+        outs = [out.data, *final]
+        sum((o * (k + 1)).sum() for k, o in enumerate(outs)).backward()
+        results.append((outs, leaf.grad, {n: p.grad for n, p in module.named_parameters()}))
+    (t_outs, t_grad, t_params), (e_outs, e_grad, e_params) = results
+    for i, (eo, to) in enumerate(zip(e_outs, t_outs)):
+        assert_same(eo, to, tol, tol, path=f"output[{i}]")
+    assert_same(e_grad, t_grad, tol, tol, path="input.grad")
+    for name, grad in t_params.items():
+        assert_same(e_params[name], grad, tol, tol, path=f"{name}.grad")
