@@ -170,7 +170,7 @@ class LSTMLayer(Primitive):
             return run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # -i, -f, -o, g before activation; then i, f, o, g
+        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
         biases = [b for b in (b_ih, b_hh) if b is not None]
         if biases:
             bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
