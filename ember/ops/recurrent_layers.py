@@ -105,22 +105,42 @@ _SMALL = 1 << 18
 
 
 # LSTMLayer computes its gates in the order i, f, o, g (the three sigmoids together), with the sigmoid gates' weights
-# and biases negated: the projections are then the -x that the sigmoid's exp takes, saving a pass per step.
+# and biases halved: sigmoid(x) = (1 + tanh(x / 2)) / 2, so one tanh activates all four gates of a step, and two
+# passes over the sigmoid gates finish them (measured ~15 % faster per step than exp, add and reciprocal on three
+# gates plus a tanh on the fourth; halving is exact in binary floating point).
 _IFOG = [0, 1, 3, 2]   # from PyTorch's i, f, g, o, and back
 
 
 def _lstm_weight(xp, weight):
     by_gate = _by_gate(xp, weight, 4, _IFOG)
-    by_gate[:3] *= -1
+    by_gate[:3] *= 0.5
     return by_gate
 
 
-def _gate_projection(xp, x, w_ih, gates, *biases):
-    """x W_ih^T plus the biases, gate-major (gates, rows, hidden): one GEMM per gate for all time steps."""
-    projected = xp.matmul(x, _by_gate(xp, w_ih, gates))
+def _activate_lstm_gates(xp, gates):
+    """Activates (4, rows, hidden) gates i, f, o, g in place, the sigmoid gates holding x / 2."""
+    xp.tanh(gates, out=gates)
+    sigmoids = gates[:3]
+    sigmoids *= 0.5
+    sigmoids += 0.5
+
+
+def _gru_weight(xp, weight):
+    """``_by_gate``'s (3, k, hidden) with the r and z gates negated (a new array): GRULayer's projections are then
+    the -x that the sigmoid's exp takes, saving a pass over both gates per step."""
+    signs = xp.ones((3, 1, 1), weight.dtype)
+    signs[:2] = -1
+    return _by_gate(xp, weight, 3) * signs
+
+
+def _gru_projection(xp, x, w_ih, *biases):
+    """x W_ih^T plus the biases, gate-major (3, rows, hidden), r and z negated: one GEMM per gate for all steps."""
+    projected = xp.matmul(x, _gru_weight(xp, w_ih))
     biases = [b for b in biases if b is not None]
     if biases:
-        projected += (biases[0] if len(biases) == 1 else biases[0] + biases[1]).reshape(gates, 1, -1)
+        bias = sum(biases[1:], biases[0]).reshape(3, 1, -1).copy()
+        bias[:2] *= -1
+        projected += bias
     return projected
 
 
@@ -150,11 +170,11 @@ class LSTMLayer(Primitive):
             return run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # -i, -f, -o, g before activation; then i, f, o, g
+        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
         biases = [b for b in (b_ih, b_hh) if b is not None]
         if biases:
             bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
-            bias[:3] *= -1
+            bias[:3] *= 0.5
             gates += bias
         rows, batch = x.shape[0], h0.shape[0]
         output = xp.empty((rows, h0.shape[1]), x.dtype)
@@ -170,8 +190,7 @@ class LSTMLayer(Primitive):
                 g = gates[:, start:stop]
                 g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
                 i, f, o, gg = g
-                sigmoid_of_negated_(xp, g[:3])
-                xp.tanh(gg, out=gg)
+                _activate_lstm_gates(xp, g)
                 c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
                 c_next += xp.multiply(i, gg, out=scratch[:n])
                 tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
@@ -249,11 +268,11 @@ class GRULayer(Primitive):
         order = blocks[::-1] if reverse else blocks
         b_hn = None if b_hh is None else b_hh[2 * size:]   # inside r * (h W_hn^T + b_hn); b_hr, b_hz add to x's
         folded = None if b_hh is None else xp.concatenate([b_hh[:2 * size], xp.zeros_like(b_hn)])
-        gates = _gate_projection(xp, x, w_ih, 3, b_ih, folded)   # becomes r, z, n
+        gates = _gru_projection(xp, x, w_ih, b_ih, folded)   # -r, -z, n; then r, z, n
         hidden = xp.empty_like(gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
         output = xp.empty((x.shape[0], size), x.dtype)
         scratch = xp.empty_like(h0)
-        w_hh_gates = _by_gate(xp, w_hh, 3)
+        w_hh_gates = _gru_weight(xp, w_hh)
         h = h0
         with small_products(h0.shape[0] * size * size):
             for start, stop in order:
@@ -265,7 +284,7 @@ class GRULayer(Primitive):
                 g = gates[:, start:stop]
                 rz = g[:2]
                 rz += gh[:2]
-                _sigmoid_(xp, rz)
+                sigmoid_of_negated_(xp, rz)
                 r, z, new = g
                 new += xp.multiply(r, gh[2], out=scratch[:n])
                 xp.tanh(new, out=new)
@@ -341,12 +360,12 @@ def _evaluation(xp, x, h0, batch_sizes):
 def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step."""
     (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
-    stacked = numpy.empty((4, features + 1 + width, size), x.dtype)   # gates i, f, o, g; the sigmoids' negated
+    stacked = numpy.empty((4, features + 1 + width, size), x.dtype)   # gates i, f, o, g; the sigmoids' halved
     stacked[:, :features] = w_ih.reshape(4, size, features)[_IFOG].transpose(0, 2, 1)
     biases = [b for b in (b_ih, b_hh) if b is not None]
     stacked[:, features] = sum(biases[1:], biases[0]).reshape(4, size)[_IFOG] if biases else 0
     stacked[:, features + 1:] = w_hh.reshape(4, size, width)[_IFOG].transpose(0, 2, 1)
-    stacked[:3] *= -1
+    stacked[:3] *= 0.5
     inputs = numpy.empty((batch, features + 1 + width), x.dtype)
     inputs[:, features] = 1
     inputs[:, features + 1:] = h0
@@ -360,8 +379,7 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
             inputs[:, :features] = x[rows]
             numpy.matmul(inputs, stacked, out=gates)
             i, f, o, g = gates
-            sigmoid_of_negated_(numpy, gates[:3])
-            numpy.tanh(g, out=g)
+            _activate_lstm_gates(numpy, gates)
             c_next = numpy.multiply(f, c, out=cells[k % 2])
             c_next += numpy.multiply(i, g, out=i)
             numpy.tanh(c_next, out=f)
@@ -508,19 +526,26 @@ class RNNLayer(Primitive):
 def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
     """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
     ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
-    add up): one GEMM per gate for each weight, one for x. ``order`` maps the gradients' gates to PyTorch's."""
+    add up). ``order`` maps the gradients' gates to PyTorch's. Where x needs its gradient, ``grad_gi`` is copied
+    row-major once for that GEMM, and the weights' gradients from it are single GEMMs over all gates (faster than
+    one per gate, and the copy is already paid); otherwise one GEMM per gate, on the gate-major arrays."""
     xp, needs = ctx.xp, ctx.needs_input_grad
     gates, _, size = grad_gi.shape
 
-    def weight_layout(by_gate):   # (gates, hidden, k) in PyTorch's gate order, as (gates * hidden, k)
-        return (by_gate if order is None else by_gate[order]).reshape(gates * size, -1)
+    def weight_layout(by_rows):   # (gates * hidden, k) in the gradients' gate order, in PyTorch's
+        return by_rows if order is None else by_rows.reshape(gates, size, -1)[order].reshape(gates * size, -1)
+
+    def product(grad, operand):   # grad^T operand, (gates * hidden, k)
+        if grad is grad_gi and rows is not None:
+            return rows.T @ operand
+        return xp.matmul(grad.transpose(0, 2, 1), operand).reshape(gates * size, -1)
 
     k = 1 + len(state_grads)
-    grads = [_row_major(xp, grad_gi) @ (w_ih if order is None else w_ih.reshape(gates, size, -1)[order]
-                                        .reshape(gates * size, -1)) if needs[0] else None]
+    rows = _row_major(xp, grad_gi) if needs[0] else None
+    grads = [rows @ weight_layout(w_ih) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
-        grads.append(weight_layout(xp.matmul(grad.transpose(0, 2, 1), operand)) if need else None)
+        grads.append(weight_layout(product(grad, operand)) if need else None)
     b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
