@@ -128,11 +128,15 @@ def forward(xp, x, w, stride, dilation, out, padding=None):
         X = xp.lib.stride_tricks.as_strided(x[:, :, first * step - ph + top:], (G, last - first, N, rows * W),
                                             (s[1], step * s[2], s[0], s[3]), writeable=False)
         T = band[:, :, top:plan.Rb - bottom].reshape(G, -1, rows * W).swapaxes(1, 2)[:, None]
-        _over(xp, G, N * G * (last - first) * rows * W * 3,
-              lambda a, b: xp.matmul(X[a:b], T[a:b], out=products[a:b, first:last]))
+        _products(xp, X, T, products[:, first:last])
     if m > 1:
         _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
     return y.reshape((N, G * m) + tuple(out))
+
+
+def _products(xp, X, T, out):
+    """X (G, blocks, N, K) @ T (G, 1, K, M) into out (G, blocks, N, M), in parts of the channels at once."""
+    _over(xp, X.shape[0], X.size * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=out[a:b]))
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,6 +1,7 @@
 """Normalization: batch, layer, group, instance and local response norm, composed from reductions so their
 gradients (and second gradients) follow from the ops they are made of."""
 import functools
+import math
 
 import numpy
 
@@ -115,7 +116,7 @@ def _channels_view(xp, x):
     """x as a C-contiguous (N, C, S) array of a floating type, S the product of its trailing dims."""
     if x.dtype.kind != "f":
         x = x.astype(xp.float64)
-    return xp.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+    return xp.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
 
 
 def _channel_sums(xp, a):
