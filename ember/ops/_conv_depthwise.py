@@ -64,14 +64,19 @@ class _Plan:
                      key=lambda b: self.Ho // b * (call_cost + work * b * ((b - 1) * self.sh + R)))
         self.blocks, self.Rb, self.m = self.Ho // self.B, (self.B - 1) * self.sh + R, m
 
-    def band(self, xp, w, G, dtype):
-        """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * Wp): T[g, (j, b, wo), (r, c)] is the
-        tap of output channel g * m + j at input row r and padded column c for output position (b, wo) of a block."""
-        taps = w.reshape(G, self.m, 1, self.kh, self.kw, 1)
-        band = xp.zeros((G, self.m, self.B, self.Wo, self.Rb, self.Wp), dtype)
-        b, i, j, wo = (xp.asarray(a) for a in numpy.ogrid[:self.B, :self.kh, :self.kw, :self.Wo])
-        band[:, :, b, wo, b * self.sh + i * self.dh, wo * self.sw + j * self.dw] = taps
-        return band.reshape(G, self.m * self.B * self.Wo, self.Rb * self.Wp)
+    def band(self, xp, w, G, dtype, width=None, pad=0):
+        """The taps of w (G * m, 1, kh, kw) as bands T (G, m * B * Wo, Rb * width): T[g, (j, b, wo), (r, c)] is the
+        tap of output channel g * m + j at input row r and column c for output position (b, wo) of a block, the
+        columns those of rows ``pad`` zeros short on each side of the padded ones (taps on the zeros are left out)."""
+        width = self.Wp if width is None else width
+        taps = w.reshape(G, self.m, self.kh, self.kw)
+        band = xp.zeros((G, self.m, self.B, self.Wo, self.Rb, width), dtype)
+        b, i, j, wo = numpy.broadcast_arrays(*numpy.ogrid[:self.B, :self.kh, :self.kw, :self.Wo])
+        column = wo * self.sw + j * self.dw - pad
+        inside = (column >= 0) & (column < width)
+        b, i, j, wo, column = (xp.asarray(a[inside]) for a in (b, i, j, wo, column))
+        band[:, :, b, wo, b * self.sh + i * self.dh, column] = taps[:, :, i, j]
+        return band.reshape(G, self.m * self.B * self.Wo, self.Rb * width)
 
     def rows(self, xp, x):
         """The padded x (N, G, Hp, Wp) as X (G, blocks, N, Rb * Wp): each block's input rows per sample, uncopied."""
@@ -97,21 +102,56 @@ def _cached_plan(shape, stride, dilation, out, padded, batch, G, call_cost):
                  call_cost)
 
 
-def forward(xp, x, w, stride, dilation, out):
-    """Depthwise convolution of the padded x (N, G, *s) -> a new y (N, G * m, *out)."""
+def forward(xp, x, w, stride, dilation, out, padding=None):
+    """Depthwise convolution of x (N, G, *s) zero-padded by ``padding`` (default none) -> a new y (N, G * m, *out).
+    The banded form reads x where it lies: the band leaves out the taps on padding columns, and the blocks whose
+    rows reach into the padding rows take a band cut to the rows inside."""
     N, G = x.shape[:2]
-    if not _banded(x.shape[2:]):
-        return _forward_offsets(xp, x, w, stride, dilation, out)
-    plan = _plan(w.shape, stride, dilation, out, x.shape[2:], N, G)
-    X, T = plan.rows(xp, x.reshape((N, G, plan.Hp, plan.Wp))), plan.band(xp, w, G, x.dtype).swapaxes(1, 2)[:, None]
+    padding = tuple(padding or (0,) * (x.ndim - 2))
+    spatial = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
+    if not _banded(spatial):
+        return _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
+    plan = _plan(w.shape, stride, dilation, out, spatial, N, G)
+    (H, W), (ph, pw) = _two(x.shape[2:]), _two(padding, 0)
+    x = xp.ascontiguousarray(x).reshape(N, G, H, W)
+    band = plan.band(xp, w, G, x.dtype, W, pw).reshape(G, -1, plan.Rb, W)
     m, B, Wo = plan.m, plan.B, plan.Wo
     y = xp.empty((N, G, m, plan.blocks, B * Wo), x.dtype)
     products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
                                                                                 x.dtype)
-    _over(xp, G, y.size * plan.Rb * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=products[a:b]))
+    step, s = B * plan.sh, x.strides
+    for first, last, top, bottom in _spans(plan.blocks, step, plan.Rb, H, ph):
+        rows = plan.Rb - top - bottom
+        if rows <= 0:   # blocks whose rows all lie in the padding
+            products[:, first:last] = 0
+            continue
+        X = xp.lib.stride_tricks.as_strided(x[:, :, first * step - ph + top:], (G, last - first, N, rows * W),
+                                            (s[1], step * s[2], s[0], s[3]), writeable=False)
+        T = band[:, :, top:plan.Rb - bottom].reshape(G, -1, rows * W).swapaxes(1, 2)[:, None]
+        _products(xp, X, T, products[:, first:last])
     if m > 1:
         _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
     return y.reshape((N, G * m) + tuple(out))
+
+
+def _products(xp, X, T, out):
+    """X (G, blocks, N, K) @ T (G, 1, K, M) into out (G, blocks, N, M), in parts of the channels at once."""
+    _over(xp, X.shape[0], X.size * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=out[a:b]))
+
+
+@functools.lru_cache(maxsize=256)
+def _spans(blocks, step, reach, size, pad):
+    """Runs of blocks (first, last, top, bottom) alike in how many of their ``reach`` padded rows (block k's start
+    at k * step) lie in the ``pad`` zero rows above and below ``size`` real ones: the rows cut from the top and
+    bottom of their band."""
+    cuts = [(max(0, pad - k * step), max(0, k * step + reach - pad - size)) for k in range(blocks)]
+    spans = []
+    for k, cut in enumerate(cuts):
+        if spans and spans[-1][2:] == cut:
+            spans[-1][1] = k + 1
+        else:
+            spans.append([k, k + 1, *cut])
+    return tuple(map(tuple, spans))
 
 
 def input_grad(xp, g, w, input_shape, padding, stride, dilation):
@@ -125,7 +165,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
         # stride 1, one output channel per input: the adjoint is the same convolution of g padded by the kernel's
         # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up)
         flipped = xp.flip(w, axis=tuple(range(2, w.ndim)))
-        return forward(xp, padded(xp, g, reach), flipped, stride, dilation, input_shape[2:])
+        return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach)
     plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
     band = plan.band(xp, w, G, g.dtype)

@@ -1,6 +1,7 @@
 """Normalization: batch, layer, group, instance and local response norm, composed from reductions so their
 gradients (and second gradients) follow from the ops they are made of."""
 import functools
+import math
 
 import numpy
 
@@ -124,7 +125,7 @@ def _channels_view(xp, x):
     """x as a C-contiguous (N, C, S) array of a floating type, S the product of its trailing dims."""
     if x.dtype.kind != "f":
         x = x.astype(xp.float64)
-    return xp.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], -1)
+    return xp.ascontiguousarray(x).reshape(x.shape[0], x.shape[1], math.prod(x.shape[2:]))
 
 
 def _channel_sums(xp, a):
@@ -157,6 +158,13 @@ def _batch_norm_grad(grad, x, weight, eps, needs_w, needs_b):
     return grad_x, grad_w, grad.sum(axes) if needs_b else None, None
 
 
+def _check_channels(channels, **tensors):
+    """PyTorch's error for a per-channel tensor of batch norm that is not one value per channel."""
+    for name, tensor in tensors.items():
+        if tensor is not None and tensor._data.size != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {tensor._data.size}")
+
+
 @composite("batch_norm")
 @_float32_inside("batch_norm")
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -165,6 +173,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim < 2:
         raise ValueError(f"expected 2D or 3D input (got {input.ndim}D input)")
     shape = _shape_for_channels(input)
+    _check_channels(input.shape[1], running_mean=running_mean, running_var=running_var, weight=weight, bias=bias)
     if training:
         count = input.numel() // input.shape[1]
         if count <= 1:
@@ -177,6 +186,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))
         return result
     # by the running statistics, an affine map per channel: two passes over the input
+    if _untracked(input, running_mean, running_var, weight, bias) and input.dtype.is_floating_point and \
+            running_var.dtype.is_floating_point:
+        scale, shift = _running_affine(running_mean._data, running_var._data, _data_of(weight), _data_of(bias), eps)
+        return ChannelAffine.apply(input, scale, shift)
     scale = (running_var + eps).rsqrt()
     if weight is not None:
         scale = scale * weight
@@ -188,8 +201,31 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return input * scale.reshape(shape) + shift.reshape(shape)
 
 
+def _untracked(*tensors):
+    """Whether no gradient is recorded for an op of these tensors (None for absent ones)."""
+    return not is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors)
+
+
+def _data_of(tensor):
+    return None if tensor is None else tensor._data
+
+
+@quiet
+def _running_affine(mean, var, weight, bias, eps):
+    """Batch norm's map by running statistics as arrays (scale, shift) per channel, in the types the tensor ops
+    of the tracked path give."""
+    xp = _backend.xp_of(var)
+    scale = 1 / xp.sqrt(var + eps)
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale
+    return scale, shift if bias is None else shift + bias
+
+
 class ChannelAffine(Primitive):
-    """x * scale + shift with one scale and shift per channel (dim 1), into one (pooled) result in two passes."""
+    """x * scale + shift with one scale and shift per channel (dim 1), into one (pooled) result in two passes.
+    The per-channel values are repeated along each channel's positions, so both passes run along whole samples
+    (broadcasting them per channel would loop over rows as short as a 2x2 map's 4 elements)."""
 
     @staticmethod
     @quiet
@@ -197,13 +233,14 @@ class ChannelAffine(Primitive):
         xp = ctx.xp
         dtype = xp.result_type(x, scale, shift)
         x3 = _channels_view(xp, x)
+        N, C, S = x3.shape
         result = _buffers.empty(xp, x3.shape, dtype)
+        scale_rows, shift_rows = (xp.repeat(v.astype(dtype, copy=False), S) for v in (scale, shift))
 
-        def part(a, b):
-            out = result[:, a:b]
-            xp.multiply(x3[:, a:b], scale[a:b, None], out=out)
-            out += shift[a:b, None]
-        _over_channels(xp, x3, part)
+        def affine(out, samples, scale, shift):
+            xp.multiply(samples, scale, out=out)
+            xp.add(out, shift, out=out)
+        _parallel.map_chunks(affine, result.reshape(N, C * S), x3.reshape(N, C * S), scale_rows, shift_rows)
         ctx.save_for_backward(x, scale)
         return result.reshape(x.shape)
 

@@ -1,0 +1,54 @@
+"""The depthwise forward reading its input unpadded (the band leaves out the taps on padding columns and cuts the
+rows of blocks that reach into padding rows) against PyTorch, under each algorithm, with PyTorch's padding."""
+import numpy
+import pytest
+import torch
+
+from ember.ops import _conv_depthwise
+from tests.oracle import sample
+
+F32, F64 = numpy.float32, numpy.float64
+
+CASES = [   # (input shape, weight shape, stride, padding, dilation)
+    ((3, 6, 7, 5), (6, 1, 3, 3), (1, 1), (1, 1), (1, 1)),
+    ((2, 4, 9, 8), (4, 1, 3, 3), (2, 2), (1, 1), (1, 1)),
+    ((2, 4, 10, 11), (4, 1, 3, 3), (2, 3), (0, 2), (1, 1)),
+    ((2, 3, 9, 9), (6, 1, 3, 2), (1, 1), (1, 0), (2, 3)),      # multiplier 2, dilated
+    ((1, 5, 6, 7), (5, 1, 5, 5), (1, 1), (2, 2), (1, 1)),      # batch 1
+    ((2, 2, 1, 1), (2, 1, 3, 3), (1, 1), (1, 1), (1, 1)),      # only the centre meets the map
+    ((2, 3, 2, 3), (3, 1, 3, 3), (1, 1), (4, 3), (1, 1)),      # whole blocks of rows in the padding
+    ((2, 3, 5, 4), (3, 1, 3, 3), (2, 1), (3, 1), (1, 1)),      # padding beyond the kernel's reach
+    ((0, 3, 5, 5), (3, 1, 3, 3), (1, 1), (1, 1), (1, 1)),      # empty batch
+    ((2, 3, 4, 60), (3, 1, 3, 3), (1, 1), (1, 1), (1, 1)),     # wide: per kernel offset
+    ((2, 4, 9), (4, 1, 3), (1,), (2,), (1,)),                  # 1-D
+    ((3, 2, 13), (6, 1, 4), (3,), (1,), (2,)),
+]
+ALGORITHMS = {"band-rows": (_conv_depthwise.BAND_WIDTH, 0), "band-blocks": (_conv_depthwise.BAND_WIDTH, 1 << 50),
+              "offsets": (0, 0)}
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation", CASES, ids=[str(c[0]) for c in CASES])
+def test_unpadded_forward_matches_torch(x_shape, w_shape, stride, padding, dilation, dtype, algorithm, monkeypatch):
+    monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", ALGORITHMS[algorithm][0])
+    monkeypatch.setattr(_conv_depthwise, "CALL_COST", ALGORITHMS[algorithm][1])
+    x, w = sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2)
+    conv = getattr(torch.nn.functional, f"conv{len(x_shape) - 2}d")
+    expected = conv(torch.tensor(x), torch.tensor(w), None, stride, padding, dilation, x_shape[1]).numpy()
+    result = _conv_depthwise.forward(numpy, x, w, stride, dilation, expected.shape[2:], padding)
+    assert result.dtype == dtype and result.shape == expected.shape
+    tolerance = 1e-5 if dtype is F32 else 1e-12
+    numpy.testing.assert_allclose(result, expected, rtol=tolerance, atol=tolerance)
+    # and the same values as the padded input with no padding, the form the weight gradient keeps
+    padded = _conv_depthwise.forward(numpy, _conv_depthwise.padded(numpy, x, padding), w, stride, dilation,
+                                     expected.shape[2:])
+    numpy.testing.assert_allclose(result, padded, rtol=tolerance, atol=tolerance)
+
+
+def test_unpadded_forward_reads_a_strided_input():
+    x, w = sample((2, 6, 8, 7), F32, seed=3), sample((3, 1, 3, 3), F32, seed=4)
+    strided = x[:, ::2, :, ::-1]
+    expected = torch.nn.functional.conv2d(torch.tensor(strided.copy()), torch.tensor(w), padding=1, groups=3).numpy()
+    result = _conv_depthwise.forward(numpy, strided, w, (1, 1), (1, 1), expected.shape[2:], (1, 1))
+    numpy.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
