@@ -188,10 +188,9 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    if _depthwise(w, groups):
-        source = _conv_depthwise.padded(xp, x, padding)
-        y = _conv_depthwise.forward(xp, source, w, stride, dilation, out)
-        return (y, source) if keep else y
+    if _depthwise(w, groups):   # reads x unpadded; the padded copy only for the weight gradient
+        y = _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding)
+        return (y, _conv_depthwise.padded(xp, x, padding)) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _conv_pointwise.forward(xp, x, w, groups)
         return (y, x) if keep else y
