@@ -14,6 +14,13 @@ _ndarray = numpy.ndarray
 _FLOAT = _dtype._FLOAT
 
 
+def recorded(*tensors):
+    """Whether an op on ``tensors`` (None for absent ones) must run as recorded ops rather than an array-level fast
+    path: for autograd, or for a dispatch hook (a trace, vmap or autocast must see the ops; a trace would freeze the
+    fast path's result)."""
+    return bool(_function.dispatch_hooks) or state.enabled and any(t is not None and t.requires_grad for t in tensors)
+
+
 def quiet(forward):
     """Decorator: runs ``forward`` with NumPy's floating-point warnings off, as PyTorch returns inf/nan silently where
     NumPy would warn (log(0), 0/0, exp overflow)."""

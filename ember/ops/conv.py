@@ -184,16 +184,17 @@ def _pad(xp, x, padding):
 
 def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
-    columns (the padded input, for depthwise), which ``_conv_weight`` takes as its ``source``."""
+    columns, which ``_conv_weight`` takes as its ``source`` (None for depthwise and 1x1 convolutions, whose weight
+    gradients read x itself)."""
     n = w.ndim - 2
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
-    if _depthwise(w, groups):   # reads x unpadded; the padded copy only for the weight gradient
+    if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
         y = _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding)
-        return (y, _conv_depthwise.padded(xp, x, padding)) if keep else y
+        return (y, None) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _conv_pointwise.forward(xp, x, w, groups)
-        return (y, x) if keep else y
+        return (y, None) if keep else y
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
@@ -236,10 +237,10 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups):
 
 def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, source=None):
     """Adjoint of ``_conv`` in w: correlates x (N, C, *s) with g (N, O, *out) into a weight of ``weight_shape``;
-    ``source``: x's columns (its padded input, for depthwise) as ``_conv`` kept them, else cut here."""
+    ``source``: x's columns as ``_conv`` kept them, else cut here."""
     if _depthwise(weight_shape, groups):
-        source = _conv_depthwise.padded(xp, x, padding) if source is None else source
-        rows = _conv_depthwise.weight_grad(xp, source, g, groups, stride, dilation, weight_shape[2:])
+        rows = _conv_depthwise.weight_grad(xp, _conv_depthwise.padded(xp, x, padding), g, groups, stride, dilation,
+                                           weight_shape[2:])
         return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
@@ -308,7 +309,7 @@ class Convolution(Primitive):
             ctx.save_for_backward(x, w)
             return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
         y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)
-        if _hold(ctx, source.nbytes):
+        if source is not None and _hold(ctx, source.nbytes):
             ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
         else:
             ctx.save_for_backward(x, w)

@@ -11,7 +11,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import quiet
+from ._util import quiet, recorded
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -186,7 +186,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                 running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))
         return result
     # by the running statistics, an affine map per channel: two passes over the input
-    if _untracked(input, running_mean, running_var, weight, bias) and input.dtype.is_floating_point and \
+    if not recorded(input, running_mean, running_var, weight, bias) and input.dtype.is_floating_point and \
             running_var.dtype.is_floating_point:
         scale, shift = _running_affine(running_mean._data, running_var._data, _data_of(weight), _data_of(bias), eps)
         return ChannelAffine.apply(input, scale, shift)
@@ -199,11 +199,6 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.dtype.is_floating_point and scale.dtype.is_floating_point:
         return ChannelAffine.apply(input, scale, shift)
     return input * scale.reshape(shape) + shift.reshape(shape)
-
-
-def _untracked(*tensors):
-    """Whether no gradient is recorded for an op of these tensors (None for absent ones)."""
-    return not is_grad_enabled() or not any(t is not None and t.requires_grad for t in tensors)
 
 
 def _data_of(tensor):

@@ -6,8 +6,6 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor, _make
-from ...autograd.grad_mode import state
-from ...autograd import function as _function
 from .._util import write_out
 
 
@@ -200,12 +198,6 @@ def _raise_with_info(name, info, message):
 def _adjoint(a):
     """The conjugate transpose of the last two dims of an array."""
     return a.swapaxes(-1, -2).conj()
-
-
-def _grad_needed(*tensors):
-    """Whether the op must run as recorded primitives: for autograd, or for a dispatch hook (a trace must not see
-    the array-level fast path, whose result it would freeze)."""
-    return bool(_function.dispatch_hooks) or state.enabled and any(t.requires_grad for t in tensors)
 
 
 def _write_outs(out, results, name):

@@ -5,7 +5,7 @@ import numpy
 
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import tensor_method, write_out
+from .._util import recorded, tensor_method, write_out
 from ._common import (
     LinAlgError,
     _adjoint,
@@ -14,7 +14,6 @@ from ._common import (
     _diag_embed,
     _eye_like,
     _FactorizationFailed,
-    _grad_needed,
     _mH,
     _name,
     _raise_with_info,
@@ -353,7 +352,7 @@ def _check_driver(driver):
 def svdvals(A, *, driver=None, out=None):
     """The singular values of each matrix, in descending order."""
     _check_driver(driver)
-    if _grad_needed(A):
+    if recorded(A):
         return write_out(out, _svd(A, False, "linalg.svd")[1], "linalg.svdvals")
     _check_matrix(A, "linalg.svd", square=False)
     _check_finite(A, "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
@@ -477,7 +476,7 @@ def eigh(A, UPLO="L", *, out=None):
 @composite("linalg_eigvalsh", trace_inside=True)
 def eigvalsh(A, UPLO="L", *, out=None):
     """Ascending eigenvalues of each Hermitian matrix (reading the ``UPLO`` triangle)."""
-    if _grad_needed(A):
+    if recorded(A):
         return write_out(out, _eigh(A, UPLO, "linalg.eigh")[0], "linalg.eigvalsh")
     _check_uplo(UPLO)
     _check_matrix(A, "linalg.eigh")
