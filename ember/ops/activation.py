@@ -177,6 +177,14 @@ def _write_into(input, function, *args):
     return assign_inplace(input, function(input, *args))
 
 
+def _into_input(input, primitive, *args):
+    """The in-place form of a primitive that writes into its input when its last argument (``into``) says so: into
+    the input itself, or for a view out of place and written through its base by ``assign_inplace`` (PyTorch's
+    CopySlices)."""
+    check_inplace_allowed(input)
+    return assign_inplace(input, primitive.apply(input, *args, input._base is None))
+
+
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
     require_dtype("silu_cpu", input, FLOATING + "c")
@@ -300,10 +308,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     negative_slope = float(negative_slope)
     if not inplace:
         return LeakyRelu.apply(input, negative_slope, False)
-    check_inplace_allowed(input)
-    if input._base is not None:   # a view: written through its base by assign_inplace (PyTorch's CopySlices)
-        return assign_inplace(input, LeakyRelu.apply(input, negative_slope, False))
-    return name_node(assign_inplace(input, LeakyRelu.apply(input, negative_slope, True)), "LeakyReluBackward1")
+    result = _into_input(input, LeakyRelu, negative_slope)
+    return result if input._base is not None else name_node(result, "LeakyReluBackward1")
 
 
 @composite("prelu", trace_inside=True)
@@ -392,10 +398,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
     if not inplace:
         return Hardtanh.apply(input, min_val, max_val, False)
-    check_inplace_allowed(input)
-    if input._base is not None:   # a view: written through its base by assign_inplace (PyTorch's CopySlices)
-        return assign_inplace(input, Hardtanh.apply(input, min_val, max_val, False))
-    return assign_inplace(input, Hardtanh.apply(input, min_val, max_val, True))
+    return _into_input(input, Hardtanh, min_val, max_val)
 
 
 def relu6(input, inplace=False):
