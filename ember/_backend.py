@@ -5,6 +5,7 @@ This is the only file that imports cupy, and only when a CUDA device is first us
 import numpy
 
 _cupy = None
+_peak_bytes = [0]
 
 
 def _load_cupy():
@@ -16,7 +17,25 @@ def _load_cupy():
             raise AssertionError("ember was asked for a CUDA device, but CuPy is not installed "
                                  "(pip install cupy-cuda12x)") from error
         _cupy = cupy
+        _watch_peak(cupy)
     return _cupy
+
+
+def _watch_peak(cupy):
+    """Keeps the peak of the bytes CuPy's pool hands out (``ember.cuda.max_memory_allocated``): a memory hook on
+    the thread that first uses CUDA."""
+    from cupy.cuda import memory_hook
+    pool = cupy.get_default_memory_pool()
+
+    class PeakHook(memory_hook.MemoryHook):
+        name = "ember_peak"
+
+        def malloc_postprocess(self, device_id, size, mem_size, mem_ptr, pmem_id):
+            used = pool.used_bytes()
+            if used > _peak_bytes[0]:
+                _peak_bytes[0] = used
+
+    PeakHook().__enter__()
 
 
 class device:

@@ -4,25 +4,37 @@
 (or nested lists/tuples of them, or plain Python values) turned into tensors of each library. Arrays of floating
 type become tensors that require grad when ``grad=True``, and the gradients of a random weighting of the outputs
 are compared too.
+
+Where a CUDA device is at hand (``ember.cuda.is_available()``; ``EMBER_TEST_CUDA=0`` turns it off), ``check`` and
+``check_error`` run every sample a second time on ``cuda`` tensors and compare that with PyTorch's CPU result too.
 """
+import contextlib
+import os
+
 import numpy
 import torch
 
 import ember
+from ember.ops import random as random_ops
+
+CUDA = os.environ.get("EMBER_TEST_CUDA", "1") != "0" and ember.cuda.is_available()
+"""Whether the oracle repeats each sample on a CUDA device."""
 
 TOLERANCES = {numpy.float16: (1e-3, 1e-2), numpy.float32: (1e-5, 1e-5), numpy.float64: (1e-10, 1e-10),
               numpy.complex64: (1e-5, 1e-5), numpy.complex128: (1e-10, 1e-10)}
 
 
-def to_ember(value, requires_grad=False):
-    """A NumPy array (or nested structure of them) as ember tensors; other values pass through."""
+def to_ember(value, requires_grad=False, device="cpu"):
+    """A NumPy array (or nested structure of them) as ember tensors on ``device``; other values pass through."""
     if isinstance(value, numpy.ndarray):
         t = ember.from_numpy(value)
+        if device != "cpu":
+            t = t.to(device)
         if requires_grad and value.dtype.kind in "fc":
             t.requires_grad_(True)
         return t
     if isinstance(value, (list, tuple)):
-        return type(value)(to_ember(v, requires_grad) for v in value)
+        return type(value)(to_ember(v, requires_grad, device) for v in value)
     return value
 
 
@@ -45,7 +57,10 @@ def as_numpy(t):
         if t.dtype == torch.bfloat16:
             t = t.float()
         return t.numpy()
-    data = numpy.asarray(t.detach()._data) if isinstance(t, ember.Tensor) else numpy.asarray(t)
+    if isinstance(t, ember.Tensor):
+        data = t.detach().cpu()._data
+    else:
+        data = t.get() if hasattr(t, "get") and not isinstance(t, numpy.ndarray) else numpy.asarray(t)
     if data.dtype.name == "bfloat16":
         data = data.astype(numpy.float32)
     return data
@@ -90,32 +105,86 @@ def _flat_tensors(value, kind):
 
 
 def check(fn, *args, grad=True, rtol=None, atol=None, check_dtype=True, kwargs=None):
-    """Runs ``fn(lib, *args)`` on ember and torch and compares outputs and (for float inputs) gradients."""
+    """Runs ``fn(lib, *args)`` on ember and torch and compares outputs and (for float inputs) gradients; where a
+    GPU is at hand, ember runs the sample on ``cuda`` too."""
     kwargs = kwargs or {}
-    e_args, t_args = to_ember(args, grad), to_torch(args, grad)
+    t_args = to_torch(args, grad)
     t_out = fn(torch, *t_args, **kwargs)
-    e_out = fn(ember, *e_args, **kwargs)
-    assert_same(e_out, t_out, rtol, atol, check_dtype=check_dtype)
-    if not grad:
-        return e_out, t_out
-    t_outs = [o for o in _flat_tensors(t_out, torch.Tensor) if o.requires_grad]
-    e_outs = [o for o in _flat_tensors(e_out, ember.Tensor) if o.requires_grad]
-    assert len(t_outs) == len(e_outs), f"{len(e_outs)} ember outputs require grad, torch has {len(t_outs)}"
-    if not t_outs:
-        return e_out, t_out
-    t_inputs = [t for t in _flat_tensors(t_args, torch.Tensor) if t.requires_grad]
-    e_inputs = [t for t in _flat_tensors(e_args, ember.Tensor) if t.requires_grad]
-    rng = numpy.random.default_rng(1)
-    weights = [rng.standard_normal(tuple(o.shape)).astype(as_numpy(o).dtype) for o in t_outs]
-    t_grads = torch.autograd.grad(t_outs, t_inputs, [torch.tensor(w) for w in weights], allow_unused=True)
-    e_grads = ember.autograd.grad(e_outs, e_inputs, [ember.tensor(w) for w in weights], allow_unused=True)
-    for i, (eg, tg) in enumerate(zip(e_grads, t_grads)):
-        if tg is None:
-            assert eg is None or not as_numpy(eg).any(), f"grad[{i}]: torch has none, ember has {eg}"
+    t_outs = [o for o in _flat_tensors(t_out, torch.Tensor) if o.requires_grad] if grad else []
+    t_grads = weights = None
+    if t_outs:
+        t_inputs = [t for t in _flat_tensors(t_args, torch.Tensor) if t.requires_grad]
+        rng = numpy.random.default_rng(1)
+        weights = [rng.standard_normal(tuple(o.shape)).astype(as_numpy(o).dtype) for o in t_outs]
+        t_grads = torch.autograd.grad(t_outs, t_inputs, [torch.tensor(w) for w in weights], allow_unused=True)
+    result = None
+    on_cuda = CUDA and _has_arrays(args)
+    pristine = _copied(args) if on_cuda else args   # the CPU run may write into the arrays it shares
+    random_state = ember.get_rng_state()
+    for device in ("cpu", "cuda") if on_cuda else ("cpu",):
+        where = "" if device == "cpu" else "cuda "
+        e_args = to_ember(args if device == "cpu" else pristine, grad, device)
+        if device == "cpu":
+            e_out = fn(ember, *e_args, **kwargs)
         else:
-            assert eg is not None, f"grad[{i}]: ember has no gradient, torch has one"
-            assert_same(eg, tg, rtol, atol, path=f"grad[{i}]")
-    return e_out, t_out
+            ember.set_rng_state(random_state)   # the same draws as the CPU run
+            draws = random_ops.device_draws[0]
+            with _default_device("cuda"):   # tensors the sample makes itself go where its inputs are
+                e_out = fn(ember, *e_args, **kwargs)
+            if random_ops.device_draws[0] != draws:   # GPU samples (dropout masks) never equal PyTorch's CPU ones
+                for e, t in zip(_flat_tensors(e_out, ember.Tensor), _flat_tensors(t_out, torch.Tensor), strict=True):
+                    assert tuple(e.shape) == tuple(t.shape) and dtype_name(e) == dtype_name(t)
+                _check_device(e_out, device, where)
+                continue
+        assert_same(e_out, t_out, rtol, atol, check_dtype=check_dtype, path=f"{where}output")
+        _check_device(e_out, device, where)
+        result = result or (e_out, t_out)
+        if not grad:
+            continue
+        e_outs = [o for o in _flat_tensors(e_out, ember.Tensor) if o.requires_grad]
+        assert len(t_outs) == len(e_outs), f"{len(e_outs)} ember outputs require grad, torch has {len(t_outs)}"
+        if not t_outs:
+            continue
+        e_inputs = [t for t in _flat_tensors(e_args, ember.Tensor) if t.requires_grad]
+        e_grads = ember.autograd.grad(e_outs, e_inputs, [ember.tensor(w, device=device) for w in weights],
+                                      allow_unused=True)
+        for i, (eg, tg) in enumerate(zip(e_grads, t_grads)):
+            if tg is None:
+                assert eg is None or not as_numpy(eg).any(), f"{where}grad[{i}]: torch has none, ember has {eg}"
+            else:
+                assert eg is not None, f"{where}grad[{i}]: ember has no gradient, torch has one"
+                assert_same(eg, tg, rtol, atol, path=f"{where}grad[{i}]")
+                _check_device(eg, device, where)
+    return result
+
+
+def _has_arrays(value):
+    if isinstance(value, numpy.ndarray):
+        return True
+    return isinstance(value, (list, tuple)) and any(_has_arrays(v) for v in value)
+
+
+@contextlib.contextmanager
+def _default_device(device):
+    previous = ember.get_default_device()
+    ember.set_default_device(device)
+    try:
+        yield
+    finally:
+        ember.set_default_device(previous)
+
+
+def _copied(value):
+    if isinstance(value, numpy.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copied(v) for v in value)
+    return value
+
+
+def _check_device(value, device, where):
+    for i, t in enumerate(_flat_tensors(value, ember.Tensor)):
+        assert t.device.type == device, f"{where}output {i} is on {t.device}, expected {device}"
 
 
 def check_error(fn, *args, match=None, kwargs=None):
@@ -126,6 +195,9 @@ def check_error(fn, *args, match=None, kwargs=None):
         fn(torch, *to_torch(args), **kwargs)
     with pytest.raises(type(torch_error.value), match=match) as ember_error:
         fn(ember, *to_ember(args), **kwargs)
+    if CUDA and _has_arrays(args):
+        with pytest.raises(type(torch_error.value), match=match), _default_device("cuda"):
+            fn(ember, *to_ember(_copied(args), device="cuda"), **kwargs)
     return ember_error.value
 
 

@@ -425,7 +425,7 @@ def _accumulate(leaf, g, create_graph, handed_out):
     else:
         data, g = g, None
     if grad is None:
-        if id(data) in handed_out or not data.flags.owndata or not data.flags.writeable:
+        if id(data) in handed_out or not data.flags.owndata or not getattr(data.flags, "writeable", True):
             data = data.copy()
             g = _make(data, g.requires_grad, g.grad_fn, g._output_nr) if create_graph else _make(data)
         elif g is None or not create_graph:

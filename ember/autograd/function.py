@@ -324,9 +324,12 @@ class Primitive(Function):
         edges = None
         grad_on = state.enabled
         i = 0
+        off_host = False
         for a in args:
             if isinstance(a, Tensor):
                 data = a._data
+                if type(data) is not _ndarray:
+                    off_host = True
                 arrays.append(data)
                 if grad_on and a.requires_grad:
                     if edges is None:
@@ -338,9 +341,8 @@ class Primitive(Function):
             else:
                 arrays.append(a)
             i += 1
-        first = arrays[0]
-        if type(first) is not _ndarray and hasattr(first, "__cuda_array_interface__"):
-            ctx.xp = _xp_of(first)
+        if off_host:
+            ctx.xp = _on_one_device(cls, args, arrays)
         if edges is None:
             ctx.needs_input_grad = _NO_GRADS[i] if i < 8 else (False,) * i
         else:
@@ -426,6 +428,23 @@ def _saved_entry(array, args, *results):
     if isinstance(array, numpy.generic):   # NumPy hands 0-d results back as scalars; a Tensor needs an array
         array = numpy.asarray(array)
     return ("array", array, 0)
+
+
+def _on_one_device(cls, args, arrays):
+    """The array module of a forward whose inputs are not all NumPy arrays (some live on a GPU): 0-d CPU inputs
+    join the GPU ones, as PyTorch treats them as scalars; other CPU inputs raise PyTorch's device error."""
+    gpu = next((a for a in arrays if hasattr(a, "__cuda_array_interface__")), None)
+    if gpu is None:
+        return _xp_of(arrays[0])
+    xp = _xp_of(gpu)
+    for n, a in enumerate(arrays):
+        if isinstance(a, numpy.ndarray):
+            if a.ndim:
+                where = next(t.device for t in args if isinstance(t, Tensor) and t._data is gpu)
+                raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
+                                   f"{where} and cpu! (when checking argument in {cls.__name__})")
+            arrays[n] = xp.asarray(a)
+    return xp
 
 
 def _as_array(value, xp):

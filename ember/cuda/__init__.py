@@ -1,10 +1,26 @@
-"""``ember.cuda``: whether a GPU is usable and simple device management, through CuPy when it is installed."""
+"""``ember.cuda``: whether a GPU is usable, device management, streams, events and memory statistics, through
+CuPy when it is installed."""
+import collections
+
 from .. import _backend
+from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
+                     memory_reserved, reset_peak_memory_stats)
+from .streams import Event, Stream, current_stream, default_stream, stream
 
 
 def is_available():
     """True when CuPy is installed and sees at least one CUDA device."""
     return _backend.cuda_available()
+
+
+def is_initialized():
+    """True once ember has used CUDA in this process."""
+    return _backend._cupy is not None
+
+
+def init():
+    """Initialises CUDA (ember does this on first use); raises when no GPU is available."""
+    _cupy()
 
 
 def device_count():
@@ -16,9 +32,17 @@ def device_count():
 
 def _cupy():
     if not is_available():
-        raise AssertionError("ember has no CUDA device available (install cupy-cuda12x and use a machine with an "
-                           "NVIDIA GPU)")
+        raise AssertionError("Torch not compiled with CUDA enabled: ember has no CUDA device available "
+                             "(install cupy-cuda12x and use a machine with an NVIDIA GPU)")
     return _backend._load_cupy()
+
+
+def _index(device):
+    if device is None:
+        return current_device()
+    if isinstance(device, int):
+        return device
+    return _backend.as_device(device).index or 0
 
 
 def current_device():
@@ -28,8 +52,21 @@ def current_device():
 
 def set_device(device):
     """Makes ``device`` (an index, "cuda:N" or an ember.device) the current CUDA device."""
-    index = _backend.as_device(device).index if not isinstance(device, int) else device
-    _cupy().cuda.runtime.setDevice(index or 0)
+    _cupy().cuda.runtime.setDevice(_index(device))
+
+
+class device:
+    """Context manager that makes ``device`` the current CUDA device inside the ``with`` block."""
+
+    def __init__(self, device):
+        self.index = _index(device)
+
+    def __enter__(self):
+        self.previous = current_device()
+        set_device(self.index)
+
+    def __exit__(self, *exc):
+        set_device(self.previous)
 
 
 def synchronize(device=None):
@@ -37,27 +74,27 @@ def synchronize(device=None):
     _cupy().cuda.runtime.deviceSynchronize()
 
 
+_DeviceProperties = collections.namedtuple(
+    "_CudaDeviceProperties", "name major minor total_memory multi_processor_count L2_cache_size")
+
+
+def get_device_properties(device=None):
+    """The GPU's name, compute capability (major, minor), memory in bytes, multiprocessor count and L2 size."""
+    p = _cupy().cuda.runtime.getDeviceProperties(_index(device))
+    name = p["name"].decode() if isinstance(p["name"], bytes) else p["name"]
+    return _DeviceProperties(name, p["major"], p["minor"], p["totalGlobalMem"], p["multiProcessorCount"],
+                             p["l2CacheSize"])
+
+
 def get_device_name(device=None):
     """The GPU's name, such as 'NVIDIA H100 80GB HBM3'."""
-    index = 0 if device is None else (device if isinstance(device, int) else _backend.as_device(device).index or 0)
-    name = _cupy().cuda.runtime.getDeviceProperties(index)["name"]
-    return name.decode() if isinstance(name, bytes) else name
+    return get_device_properties(device).name
 
 
-def empty_cache():
-    """Returns cached, unused GPU memory to the driver."""
-    if is_available():
-        _backend._load_cupy().get_default_memory_pool().free_all_blocks()
-
-
-def memory_allocated(device=None):
-    """Bytes of GPU memory held by live arrays."""
-    return _cupy().get_default_memory_pool().used_bytes() if is_available() else 0
-
-
-def memory_reserved(device=None):
-    """Bytes of GPU memory held by the allocator, used or cached."""
-    return _cupy().get_default_memory_pool().total_bytes() if is_available() else 0
+def get_device_capability(device=None):
+    """The GPU's compute capability as (major, minor)."""
+    properties = get_device_properties(device)
+    return properties.major, properties.minor
 
 
 def manual_seed(seed):
@@ -69,4 +106,4 @@ def manual_seed(seed):
 manual_seed_all = manual_seed
 
 
-from . import amp  # noqa: F401  (ember.cuda.amp: the deprecated AMP aliases)
+from . import amp  # noqa: E402,F401  (ember.cuda.amp: the deprecated AMP aliases)

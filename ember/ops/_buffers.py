@@ -30,7 +30,7 @@ def empty(xp, shape, dtype):
     size = dtype.itemsize
     for n in shape:
         size *= n
-    if size < MIN_BYTES:
+    if size < MIN_BYTES or xp.__name__ != "numpy":   # CuPy keeps its own pool of device memory
         return xp.empty(shape, dtype=dtype)
     key = (xp, shape, dtype)
     with _lock:

@@ -12,6 +12,7 @@ import functools
 
 import numpy
 
+from .. import _compat
 from . import _buffers, _parallel
 
 BAND_WIDTH = 48
@@ -81,8 +82,8 @@ class _Plan:
     def rows(self, xp, x):
         """The padded x (N, G, Hp, Wp) as X (G, blocks, N, Rb * Wp): each block's input rows per sample, uncopied."""
         s = x.strides
-        return xp.lib.stride_tricks.as_strided(x, (x.shape[1], self.blocks, x.shape[0], self.Rb * self.Wp),
-                                               (s[1], self.B * self.sh * s[2], s[0], s[3]), writeable=False)
+        return _compat.as_strided(xp, x, (x.shape[1], self.blocks, x.shape[0], self.Rb * self.Wp),
+                              (s[1], self.B * self.sh * s[2], s[0], s[3]))
 
     def grad_rows(self, g, G):
         """g (N, G * m, Ho, Wo) as (G, blocks, N, m * B * Wo), the layout of the band's products (a view for m 1)."""
@@ -125,8 +126,8 @@ def forward(xp, x, w, stride, dilation, out, padding=None):
         if rows <= 0:   # blocks whose rows all lie in the padding
             products[:, first:last] = 0
             continue
-        X = xp.lib.stride_tricks.as_strided(x[:, :, first * step - ph + top:], (G, last - first, N, rows * W),
-                                            (s[1], step * s[2], s[0], s[3]), writeable=False)
+        X = _compat.as_strided(xp, x[:, :, first * step - ph + top:], (G, last - first, N, rows * W),
+                           (s[1], step * s[2], s[0], s[3]))
         T = band[:, :, top:plan.Rb - bottom].reshape(G, -1, rows * W).swapaxes(1, 2)[:, None]
         _products(xp, X, T, products[:, first:last])
     if m > 1:

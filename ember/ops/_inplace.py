@@ -2,7 +2,7 @@
 tensor in the graph (PyTorch's CopySlices) so that gradients flow to the whole base."""
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
@@ -139,7 +139,7 @@ class _PutFlat(Primitive):
     def forward(ctx, g, index, shape):
         ctx.save_for_backward(index)
         out = ctx.xp.zeros(shape, dtype=g.dtype)
-        ctx.xp.add.at(out.reshape(-1), index.reshape(-1), g.reshape(-1))
+        _compat.ufunc_at(ctx.xp, "add", out.reshape(-1), index.reshape(-1), g.reshape(-1))
         return out
 
     @staticmethod

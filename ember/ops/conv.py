@@ -22,7 +22,7 @@ import weakref
 
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
@@ -52,7 +52,7 @@ def _windows(xp, x, kernel, stride, dilation, out):
     shape = x.shape[:2] + tuple(out) + tuple(kernel)
     view_strides = strides[:2] + tuple(strides[2 + i] * stride[i] for i in range(n)) + \
         tuple(strides[2 + i] * dilation[i] for i in range(n))
-    return xp.lib.stride_tricks.as_strided(x, shape, view_strides, writeable=False)
+    return _compat.as_strided(xp, x, shape, view_strides)
 
 
 def _offset_windows(kernel, stride, dilation, out):

@@ -1,7 +1,7 @@
 """Cumulative ops along one dim: cumsum, cumprod, logcumsumexp, cummax and cummin, each with its gradient."""
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
@@ -109,7 +109,7 @@ class Logcumsumexp(Primitive):
             result = _complex_logcumsumexp(a, dim)
         else:
             wide = a.astype(numpy.float32) if a.dtype.itemsize < 4 else a
-            result = xp.logaddexp.accumulate(wide, axis=dim).astype(a.dtype, copy=False)
+            result = _compat.accumulate(xp, "logaddexp", wide, dim).astype(a.dtype, copy=False)
         ctx.dim = dim
         ctx.save_for_backward(a, result)
         return result
@@ -172,7 +172,7 @@ _cummin = return_type("cummin")
 def _running_extreme(array, axis, smallest):
     """Indices of the running max (min) along ``axis``; ties and NaNs move the index forward, as in PyTorch."""
     xp = xp_of(array)
-    running = (xp.minimum if smallest else xp.maximum).accumulate(array, axis=axis)
+    running = _compat.accumulate(xp, "minimum" if smallest else "maximum", array, axis)
     new_extreme = (array == running) | _nan_mask(array)
     positions = xp.arange(array.shape[axis]).reshape((-1,) + (1,) * (array.ndim - axis - 1))
     return xp.maximum.accumulate(xp.where(new_extreme, positions, 0), axis=axis)

@@ -153,10 +153,11 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
                                       per_sample_weights=per_sample_weights, include_last_offset=include_last_offset,
                                       padding_idx=padding_idx)
     starts = offsets[:-1] if include_last_offset else offsets
-    ends = shape.cat([starts[1:], creation.tensor([indices.numel()], dtype=offsets.dtype)])
+    ends = shape.cat([starts[1:], creation.tensor([indices.numel()], dtype=offsets.dtype,
+                                                       device=offsets.device)])
     bag_size = ends - starts
     if mode == 0:
-        return output, creation.empty(0, dtype=indices.dtype), creation.zeros_like(bag_size), \
+        return output, creation.empty(0, dtype=indices.dtype, device=indices.device), creation.zeros_like(bag_size), \
             creation.zeros_like(bag_size)
     offset2bag = sorting.bucketize(creation.arange(indices.numel()), starts, right=True) - 1
     if mode == 1:

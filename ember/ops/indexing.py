@@ -7,7 +7,7 @@ import warnings
 
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
@@ -113,7 +113,7 @@ def _write(xp, out, key, value, accumulate):
         else:
             target[...] = value
     elif accumulate:
-        xp.add.at(target, advanced, value)
+        _compat.ufunc_at(xp, "add", target, advanced, value)
     else:
         target[advanced] = value
 
@@ -405,8 +405,8 @@ class ScatterReduce(Primitive):
         out = a.copy()
         if not include_self:
             out[where] = _identity(reduce, a.dtype)
-        ufunc = {"sum": xp.add, "mean": xp.add, "prod": xp.multiply, "amax": xp.maximum, "amin": xp.minimum}[reduce]
-        ufunc.at(out, where, values)
+        ufunc = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
+        _compat.ufunc_at(xp, ufunc, out, where, values)
         if reduce == "mean":
             count = xp.full(a.shape, 1 if include_self else 0, dtype=a.dtype)
             xp.add.at(count, where, 1)

@@ -10,7 +10,7 @@ import math
 
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, require_dtype
@@ -243,7 +243,7 @@ def _spread_into(xp, g, which, ranges, disjoint, masked, result):
         xp.equal(which[outputs], k, out=chosen[outputs])
         target, part, where = result[inputs], g[outputs], chosen[outputs]
         if not masked:
-            xp.add(target, part, out=target, where=where)
+            _compat.add_where(xp, target, part, where)
         elif disjoint:
             xp.multiply(part, where, out=target)
         else:

@@ -2,8 +2,9 @@
 
 Every stream is PyTorch's Mersenne Twister (``_mt19937``), and every sampler consumes it as PyTorch's CPU kernel
 does (``_samplers``), so ``manual_seed(s)`` followed by the same calls gives PyTorch's numbers, and states move
-between the two libraries. Samples are drawn on the host and moved to the tensor's device (on CUDA, PyTorch's
-own generator is a different one: there ember gives its CPU numbers).
+between the two libraries. Samples are drawn on the host and moved to the tensor's device, except ``bernoulli_``
+with a scalar probability (dropout's masks) on a CUDA tensor: that draws on the GPU from CuPy's generator, seeded by
+``manual_seed`` (PyTorch's CUDA generator is another one too, so its numbers never equal the CPU stream's).
 """
 import contextlib
 import math
@@ -80,8 +81,26 @@ default_generator.seed()
 
 
 def manual_seed(seed):
-    """Seeds the default generator (so runs repeat exactly) and returns it."""
+    """Seeds the default generator and the GPUs' generators (so runs repeat exactly); returns the default one."""
+    _device_generators.clear()
     return default_generator.manual_seed(seed)
+
+
+_device_generators = {}   # CUDA device index -> CuPy RandomState, started from the default generator's seed
+device_draws = [0]
+"""How many fills have drawn on a GPU's generator (tests compare only the rest with PyTorch's CPU numbers)."""
+
+
+def _device_generator(device):
+    """The generator that draws on CUDA device ``device``, seeded from the last ``manual_seed``."""
+    index = device.index or 0
+    generator = _device_generators.get(index)
+    if generator is None:
+        cupy = _backend._load_cupy()
+        with cupy.cuda.Device(index):
+            generator = _device_generators[index] = cupy.random.RandomState(
+                (default_generator.initial_seed() + index) % 2 ** 63)
+    return generator
 
 
 def seed():
@@ -552,6 +571,10 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if isinstance(p, Tensor):
         return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
+    if self.device.type == "cuda" and generator is None:
+        uniform = _device_generator(self.device).random_sample(shape, dtype=numpy.float32)
+        device_draws[0] += 1
+        return assign_inplace(self, _make((uniform < p).astype(self._data.dtype)))
     return _fill_fast(self, _samplers.bernoulli_scalar(_engine(generator), self.numel(), float(p)))
 
 

@@ -7,7 +7,7 @@ import warnings
 
 import numpy
 
-from .. import _dtype
+from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
@@ -137,7 +137,7 @@ class ScatterAddAlongDim(Primitive):
         ctx.indices, ctx.dim = indices, dim
         xp = ctx.xp
         out = xp.zeros(shape, values.dtype)
-        index = list(xp.indices(indices.shape, sparse=True))
+        index = list(_compat.sparse_indices(xp, indices.shape))
         index[dim] = indices
         xp.add.at(out, tuple(index), values)
         return out
@@ -734,7 +734,7 @@ def _mode_index(array, axis):
     first = xp.ones(xp.take(ordered, [0], axis=axis).shape, bool)
     changed = xp.take(ordered, xp.arange(1, n), axis=axis) != xp.take(ordered, xp.arange(n - 1), axis=axis)
     starts_run = xp.concatenate([first, changed], axis=axis)
-    run_start = xp.maximum.accumulate(xp.where(starts_run, positions, 0), axis=axis)
+    run_start = _compat.accumulate(xp, "maximum", xp.where(starts_run, positions, 0), axis)
     run_length = positions - run_start + 1
     # The first position that reaches the longest run length ends the smallest value's longest run.
     end = xp.expand_dims(xp.argmax(run_length, axis=axis), axis)
@@ -777,7 +777,7 @@ def _quantile_ranks(data, d, levels, ignore_nan, interpolation):
     xp = xp_of(data)
     n = data.shape[d]
     nans = _nan_mask(data).sum(axis=d, keepdims=True)[None]
-    levels = levels.reshape((-1,) + (1,) * data.ndim)
+    levels = xp.asarray(levels).reshape((-1,) + (1,) * data.ndim)
     if ignore_nan:
         masked, count = nans == n, n - nans
     else:

@@ -98,14 +98,24 @@ def view(input, *shape):
 
 
 def _viewable(array, shape):
-    if array.flags.c_contiguous:
+    """Whether ``array`` can be seen with ``shape`` without a copy (PyTorch's computeStride walk over the chunks of
+    dims that are contiguous with each other)."""
+    if array.flags.c_contiguous or not array.size:
         return True
-    try:
-        probe = array.view()
-        probe.shape = shape
-        return True
-    except AttributeError:
-        return False
+    sizes, strides = array.shape, array.strides
+    view_d, view_numel, chunk_numel = len(shape) - 1, 1, 1
+    chunk_stride = strides[-1]
+    for d in range(len(sizes) - 1, -1, -1):
+        chunk_numel *= sizes[d]
+        if d == 0 or (sizes[d - 1] != 1 and strides[d - 1] != chunk_numel * chunk_stride):
+            while view_d >= 0 and (view_numel < chunk_numel or shape[view_d] == 1):
+                view_numel *= shape[view_d]
+                view_d -= 1
+            if view_numel != chunk_numel:
+                return False
+            if d > 0:
+                chunk_stride, chunk_numel, view_numel = strides[d - 1], 1, 1
+    return view_d == -1
 
 
 @tensor_method

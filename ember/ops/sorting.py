@@ -4,6 +4,7 @@ import math
 
 import numpy
 
+from .. import _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
@@ -194,7 +195,7 @@ def _batched_searchsorted(sequence, values, side):
     row_of = xp.repeat(xp.arange(rows), width)
     # For side="left" a query sorts before equal sequence elements, for "right" after them.
     tiebreak = is_query if side == "right" else ~is_query
-    order = xp.lexsort((tiebreak, keys, row_of))
+    order = _compat.lexsort(xp, (tiebreak, keys, row_of))
     query_slots = is_query[order]
     sequence_before = xp.cumsum(~query_slots) - row_of[order] * length
     positions = order[query_slots]

@@ -4,7 +4,10 @@ complex-to-real — and the public functions composed from them, with PyTorch's 
 Gradients follow PyTorch's convention for complex tensors (see complex.py): the adjoint of a DFT is the opposite
 transform with the dual normalization; real-to-complex and complex-to-real adjoints add the halved spectrum's
 mirror images."""
+import numpy
+
 from .. import _dtype
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ._util import wrap_dim, write_out
 from .complex import real
@@ -88,8 +91,7 @@ class FftC2R(Primitive):
 
 
 def _tensor_like(array, like):
-    from .creation import tensor
-    return tensor(array, device=like.device)
+    return _make(array) if like.device.type != "cpu" else _make(numpy.asarray(array))
 
 
 # --- argument handling ------------------------------------------------------------------------------------------

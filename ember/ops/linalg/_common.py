@@ -4,7 +4,7 @@ import math
 
 import numpy
 
-from ... import _dtype
+from ... import _backend, _dtype, _compat
 from ..._tensor import Tensor, _make
 from .._util import write_out
 
@@ -152,7 +152,8 @@ def _check_matrix(A, name, square=True):
 def _lu_info(a):
     """LAPACK getrf's ``info`` per matrix: 1 + the first pivot that is exactly zero, else 0 (a batched LU)."""
     xp = numpy
-    a = numpy.array(numpy.asarray(a), dtype=numpy.result_type(a.dtype, numpy.float64)).reshape((-1,) + a.shape[-2:])
+    a = numpy.array(_backend.move(a, _backend.CPU), dtype=numpy.result_type(a.dtype, numpy.float64)).reshape(
+        (-1,) + a.shape[-2:])
     n = a.shape[-1]
     info = numpy.zeros(a.shape[0], dtype=numpy.int32)
     rows = xp.arange(a.shape[0])
@@ -243,5 +244,5 @@ def _tolerances(A, atol, rtol):
 
 def _kept(magnitudes, atol, rtol, xp):
     """Mask of the singular values (or |eigenvalues|) above max(atol, rtol * largest)."""
-    largest = magnitudes.max(axis=-1, keepdims=True, initial=0)
+    largest = _compat.amax(xp, magnitudes, axis=-1, keepdims=True, initial=0)
     return magnitudes > xp.maximum(atol[..., None], rtol[..., None] * largest)

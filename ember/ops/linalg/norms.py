@@ -4,7 +4,7 @@ import string
 
 import numpy
 
-from ... import _dtype
+from ... import _dtype, _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import quiet, wrap_dim, wrap_dims, write_out
@@ -42,7 +42,7 @@ class VectorNorm(Primitive):
         ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, a.shape
         size = xp.abs(a)
         if ord == math.inf:
-            result = size.max(axis=dims, keepdims=keepdim, initial=0)
+            result = _compat.amax(xp, size, axis=dims, keepdims=keepdim, initial=0)
         elif ord == -math.inf:
             result = size.min(axis=dims, keepdims=keepdim)
         elif ord == 0:

@@ -3,6 +3,7 @@ import collections
 
 import numpy
 
+from ... import _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
@@ -80,7 +81,7 @@ class Solve(Primitive):
     @staticmethod
     def forward(ctx, a, b):
         try:
-            result = ctx.xp.linalg.solve(a, b)
+            result = _compat.solve(ctx.xp, a, b)
         except numpy.linalg.LinAlgError:
             raise _FactorizationFailed() from None
         ctx.save_for_backward(a, result)
@@ -217,7 +218,7 @@ class MatrixExp(Primitive):
         u = scaled @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * identity)
         v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * identity
         result = xp.linalg.solve(v - u, v + u)
-        for step in range(int(squarings.max(initial=0))):
+        for step in range(int(_compat.amax(xp, squarings, initial=0))):
             result = xp.where((step < squarings)[..., None, None], result @ result, result)
         return result.astype(a.dtype, copy=False)
 

@@ -11,6 +11,7 @@ import warnings
 import ember
 
 from . import _pipe, _shared_memory
+from .pin_memory import pin_memory
 from ._fetch import make_fetcher
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
@@ -201,7 +202,8 @@ class _BaseDataLoaderIter:
         self._num_workers = loader.num_workers
         self._collate_fn = loader.collate_fn
         self._timeout = loader.timeout
-        if loader.pin_memory and not _accelerator_available():
+        self._pin_memory = loader.pin_memory and _accelerator_available()
+        if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", stacklevel=4)
         self._reset(loader, first_iter=True)
@@ -217,6 +219,8 @@ class _BaseDataLoaderIter:
 
     def __next__(self):
         data = self._next_data()
+        if self._pin_memory:
+            data = pin_memory(data)
         self._num_yielded += 1
         if self._is_iterable and self._IterableDataset_len_called is not None \
                 and self._num_yielded > self._IterableDataset_len_called:

@@ -1,0 +1,111 @@
+"""Array functions that NumPy and CuPy spell differently, one function each, so ops call one name on ``ctx.xp``
+arrays and never branch on the module themselves. A function CuPy lacks runs on the host for CuPy arrays only where
+it is rare and small (``ufunc_at`` with a ufunc CuPy cannot scatter with)."""
+import numpy
+
+from . import _backend
+
+
+def _on_host(xp):
+    return xp is numpy
+
+
+def sparse_indices(xp, shape):
+    """``numpy.indices(shape, sparse=True)``: one arange per dim, shaped to broadcast against the others."""
+    n = len(shape)
+    return tuple(xp.arange(size).reshape((1,) * i + (size,) + (1,) * (n - i - 1)) for i, size in enumerate(shape))
+
+
+def as_strided(xp, array, shape, strides, writeable=False):
+    """A strided view of ``array`` (read-only on NumPy unless ``writeable``; CuPy has no read-only arrays)."""
+    if _on_host(xp):
+        return numpy.lib.stride_tricks.as_strided(array, shape, strides, writeable=writeable)
+    return xp.lib.stride_tricks.as_strided(array, shape, strides)
+
+
+def accumulate(xp, name, array, axis):
+    """``xp.<name>.accumulate(array, axis=axis)`` for ufuncs ``add``, ``multiply``, ``maximum``, ``minimum`` and
+    ``logaddexp``; on CuPy, max/min/logaddexp scan in log2(n) whole-array steps (Hillis-Steele)."""
+    if _on_host(xp) or name in ("add", "multiply"):
+        return getattr(xp, name).accumulate(array, axis=axis)
+    function = getattr(xp, name)
+    result = xp.moveaxis(array, axis, -1).copy()
+    shift = 1
+    while shift < result.shape[-1]:
+        result[..., shift:] = function(result[..., shift:], result[..., :-shift])
+        shift *= 2
+    return xp.moveaxis(result, -1, axis)
+
+
+_CUPY_ADD_AT = set("iIlLqQefd")   # dtype characters cupy.add.at scatters natively
+
+
+def ufunc_at(xp, name, target, index, values):
+    """``xp.<name>.at(target, index, values)``: unbuffered in-place scatter (repeated indices each count). On CuPy,
+    complex ``add`` scatters its real and imaginary parts, small integer and bool dtypes go through int64, and the
+    ufuncs CuPy cannot scatter with run on the host."""
+    if _on_host(xp):
+        getattr(numpy, name).at(target, index, values)
+        return
+    if name == "add" and target.dtype.kind == "c":
+        values = xp.asarray(values, dtype=target.dtype)
+        ufunc_at(xp, "add", target.real, index, values.real)
+        ufunc_at(xp, "add", target.imag, index, values.imag)
+        return
+    if name in ("add", "maximum", "minimum") and target.dtype.char in _CUPY_ADD_AT:
+        getattr(xp, name).at(target, index, values)
+        return
+    if name in ("add", "maximum", "minimum") and target.dtype.kind in "biu":
+        wide = target.astype(numpy.int64)
+        getattr(xp, name).at(wide, index, xp.asarray(values).astype(numpy.int64))
+        target[...] = wide.astype(target.dtype)
+        return
+    host = _backend.move(target, _backend.CPU)
+    getattr(numpy, name).at(host, _to_host(index), _to_host(values))
+    target[...] = xp.asarray(host)
+
+
+def _to_host(value):
+    if isinstance(value, tuple):
+        return tuple(_to_host(v) for v in value)
+    if isinstance(value, list):
+        return [_to_host(v) for v in value]
+    if hasattr(value, "__cuda_array_interface__"):
+        return _backend.move(value, _backend.CPU)
+    return value
+
+
+def amax(xp, array, axis=None, keepdims=False, initial=None):
+    """``array.max(axis, keepdims=keepdims, initial=initial)``; CuPy's max takes no ``initial``."""
+    if _on_host(xp):
+        return array.max(axis=axis, keepdims=keepdims, initial=initial)
+    if initial is None:
+        return array.max(axis=axis, keepdims=keepdims)
+    if array.size == 0:
+        shape = numpy.empty(array.shape).max(axis=axis, keepdims=keepdims, initial=0).shape
+        return xp.full(shape, initial, dtype=array.dtype)
+    return xp.maximum(array.max(axis=axis, keepdims=keepdims), initial)
+
+
+def add_where(xp, target, values, where):
+    """``target += values`` at the elements where ``where`` is True (NumPy's ufunc ``where=``, which CuPy lacks)."""
+    if _on_host(xp):
+        xp.add(target, values, out=target, where=where)
+    else:
+        target += xp.where(where, values, 0)
+
+
+def lexsort(xp, keys):
+    """``numpy.lexsort(keys)`` (the last key sorts first); CuPy takes the keys stacked in one array."""
+    if _on_host(xp):
+        return numpy.lexsort(keys)
+    return xp.lexsort(xp.stack([xp.asarray(k, dtype=numpy.float64) for k in keys]))
+
+
+def solve(xp, a, b):
+    """``xp.linalg.solve(a, b)`` for a batch of matrices ``b`` (..., M, K) broadcasting against ``a`` (..., M, M);
+    CuPy needs the batch dims spelled out."""
+    if _on_host(xp) or b.ndim < 2:
+        return xp.linalg.solve(a, b)
+    batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:]))
