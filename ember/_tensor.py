@@ -95,8 +95,9 @@ class Tensor:
         base = self._data
         while base.base is not None and isinstance(base.base, type(base)):
             base = base.base
-        return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize \
-            if isinstance(self._data, numpy.ndarray) else 0
+        if not isinstance(self._data, numpy.ndarray):   # a CuPy array: its pointer and its allocation's start
+            return (self._data.data.ptr - self._data.data.mem.ptr) // self._data.itemsize
+        return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
         """True when elements are laid out in row-major order without gaps."""

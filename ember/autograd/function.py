@@ -7,6 +7,7 @@ differentiated again when ``create_graph=True``.
 """
 import numpy
 
+from .. import _backend
 from .._tensor import Tensor, _inference_mode, _make, _wrap
 from .grad_mode import no_grad, state
 
@@ -431,14 +432,17 @@ def _saved_entry(array, args, *results):
 
 
 def _on_one_device(cls, args, arrays):
-    """The array module of a forward whose inputs are not all NumPy arrays (some live on a GPU): 0-d CPU inputs
-    join the GPU ones, as PyTorch treats them as scalars; other CPU inputs raise PyTorch's device error."""
-    gpu = next((a for a in arrays if hasattr(a, "__cuda_array_interface__")), None)
-    if gpu is None:
-        return _xp_of(arrays[0])
-    xp = _xp_of(gpu)
+    """The array module of a forward whose tensor inputs are not all NumPy arrays (some live on a GPU): 0-d CPU
+    tensors join the GPU ones, as PyTorch treats them as scalars; other CPU tensors raise PyTorch's device error.
+    Arguments that are not tensors (host arrays of lengths, indices) reach forward as they are."""
+    for gpu in arrays:
+        if type(gpu) is not _ndarray and hasattr(gpu, "__cuda_array_interface__"):
+            break
+    else:
+        return numpy   # NumPy subclasses (memory maps)
+    xp = _backend._cupy   # loaded: one of its arrays is here
     for n, a in enumerate(arrays):
-        if isinstance(a, numpy.ndarray):
+        if type(a) is _ndarray and isinstance(args[n], Tensor):
             if a.ndim:
                 where = next(t.device for t in args if isinstance(t, Tensor) and t._data is gpu)
                 raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
@@ -452,11 +456,6 @@ def _as_array(value, xp):
     if isinstance(value, numpy.generic) or not hasattr(value, "shape"):
         return xp.asarray(value)
     return value
-
-
-def _xp_of(array):
-    from .._backend import xp_of
-    return xp_of(array)
 
 
 def _broadcast_error(args):

@@ -4,7 +4,7 @@ import collections
 
 from .. import _backend
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
-                     memory_reserved, reset_peak_memory_stats)
+                     memory_reserved, reset_max_memory_allocated, reset_peak_memory_stats)
 from .streams import Event, Stream, current_stream, default_stream, stream
 
 
@@ -95,6 +95,18 @@ def get_device_capability(device=None):
     """The GPU's compute capability as (major, minor)."""
     properties = get_device_properties(device)
     return properties.major, properties.minor
+
+
+def is_bf16_supported(including_emulation=True):
+    """Whether CuPy holds bfloat16 arrays here (through ml_dtypes; CuPy 14 does, though not every kernel takes
+    them)."""
+    if not is_available():
+        return False
+    try:
+        from .. import _dtype
+        return _cupy().zeros(1, dtype=_dtype.bfloat16.numpy) is not None
+    except Exception:
+        return False
 
 
 def manual_seed(seed):

@@ -21,6 +21,9 @@ def reset_peak_memory_stats(device=None):
     _backend._peak_bytes[0] = memory_allocated(device)
 
 
+reset_max_memory_allocated = reset_peak_memory_stats   # PyTorch's older name
+
+
 def memory_reserved(device=None):
     """Bytes of GPU memory held by the allocator, used or cached."""
     return _pool().total_bytes() if _backend.cuda_available() else 0

@@ -12,7 +12,7 @@ import time
 import numpy
 
 from .. import Tensor, from_numpy, no_grad
-from . import _mpi
+from . import _mpi, _nccl
 from ._requests import wait as _wait
 from .errors import DistBackendError
 from .process_group import _resolve
@@ -194,6 +194,21 @@ def _check_list(tensors, pg, name):
         raise ValueError(f"{name} must contain one tensor per rank of the group ({pg.size()}), got {len(tensors)}")
 
 
+def _nccl_usable(pg, tensor, op=None):
+    """Whether NCCL carries this collective (see ``_nccl``): a contiguous CUDA tensor of a dtype and op NCCL has,
+    in a group whose ranks each have their own GPU."""
+    if not isinstance(tensor, Tensor) or tensor.device.type != "cuda" or _nccl.communicator(pg, tensor) is None:
+        return False
+    if op is ReduceOp.AVG and tensor.dtype.is_floating_point is False:
+        return False   # integer AVG truncates toward zero, which NCCL's average does not
+    return _nccl.usable([tensor._data], op)
+
+
+def _on_gpu(pg, stream, what, outputs, async_op):
+    """The Work of a collective NCCL queued on ``stream``: waiting waits for the stream."""
+    return _finish_work(Work([], pg, what, stream.synchronize, outputs), async_op)
+
+
 def _average(array, n):
     if array.dtype.kind in "iu":
         array[...] = (array / n).astype(array.dtype)   # integer AVG truncates toward zero
@@ -211,6 +226,10 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
         return None
     if not isinstance(op, _mpi.RedOpType):
         _mpi.as_op(op)   # raises, saying what op must be
+    if pg.backend == "nccl" and _nccl_usable(pg, tensor, op):
+        if pg.checked:
+            _check_same(pg, "all_reduce", tensor._data, op=op)
+        return _on_gpu(pg, _nccl.all_reduce(pg.nccl, tensor._data, op), "all_reduce", (tensor,), async_op)
     array, copy_back = _array(tensor)
     datatype, mpi_op = _mpi.reduction(op, array.dtype)
     check = _start_check(pg, "all_reduce", array, op=op) if pg.checked else None
@@ -221,8 +240,11 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
 
 
 def _all_reduce_unchecked(tensor, group):
-    """Starts a SUM allreduce of a contiguous CPU tensor without comparing arguments across ranks first (for
+    """Starts a SUM allreduce of a contiguous tensor without comparing arguments across ranks first (for
     DistributedDataParallel, whose buckets agree by construction); returns the Work."""
+    if group.backend == "nccl" and _nccl_usable(group, tensor, ReduceOp.SUM):
+        return _on_gpu(group, _nccl.all_reduce(group.nccl, tensor._data, ReduceOp.SUM), "all_reduce", (tensor,),
+                       True)
     array, copy_back = _array(tensor)
     _, mpi_op = _mpi.reduction(ReduceOp.SUM, array.dtype)
     return _all_reduce_array(group, array, ReduceOp.SUM, _spec(array), mpi_op, True, copy_back, (tensor,))
@@ -246,6 +268,9 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     if pg is None:
         return None
     root = _root(pg, src, group_src, "src")
+    if pg.backend == "nccl" and _nccl_usable(pg, tensor):
+        _check_same(pg, "broadcast", tensor._data, root)
+        return _on_gpu(pg, _nccl.broadcast(pg.nccl, tensor._data, root), "broadcast", (tensor,), async_op)
     array, copy_back = _array(tensor)
     _check_same(pg, "broadcast", array, root)
     request = pg.comm.Ibcast(_spec(array), root=root)
@@ -304,6 +329,12 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
     pg = _resolve(group)
     if pg is None:
         return None
+    if pg.backend == "nccl" and isinstance(output_tensor, Tensor) and _nccl_usable(pg, input_tensor) and \
+            _nccl_usable(pg, output_tensor) and output_tensor.numel() == input_tensor.numel() * pg.size() and \
+            output_tensor.dtype == input_tensor.dtype:
+        _check_same(pg, "all_gather_into_tensor", input_tensor._data)
+        return _on_gpu(pg, _nccl.all_gather(pg.nccl, output_tensor._data, input_tensor._data),
+                       "all_gather_into_tensor", (output_tensor,), async_op)
     array, _ = _array(input_tensor, "input_tensor")
     output, copy_back = _array(output_tensor, "output_tensor")
     if output.size != array.size * pg.size() or output.dtype != array.dtype:

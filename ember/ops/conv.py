@@ -122,6 +122,25 @@ def _batch_first(xp, y, batch_last):
     return _parallel.assign(xp.empty(moved.shape, moved.dtype), moved)
 
 
+def _strided_columns(xp, x, kernel, stride, dilation, out, batch_last):
+    """Every kernel offset's columns (C, *kernel, *out, N) or (C, *kernel, N, *out), copied in one pass from a
+    strided view of the moved, padded x."""
+    n = len(kernel)
+    first = 1 if batch_last else 2   # x's first spatial dim
+    spatial = x.strides[first:first + n]
+    batch = ((x.shape[-1],), (x.strides[-1],)) if batch_last else ((x.shape[1],), (x.strides[1],))
+    at_kernel = tuple(s * d for s, d in zip(spatial, dilation))
+    at_out = tuple(s * t for s, t in zip(spatial, stride))
+    if batch_last:
+        shape, strides = tuple(kernel) + tuple(out) + batch[0], at_kernel + at_out + batch[1]
+    else:
+        shape, strides = tuple(kernel) + batch[0] + tuple(out), at_kernel + batch[1] + at_out
+    view = _compat.as_strided(xp, x, (x.shape[0],) + shape, (x.strides[0],) + strides)
+    columns = xp.empty(view.shape, x.dtype)
+    columns[...] = view
+    return columns
+
+
 def _live_offsets(kernel, stride, dilation, out, padding, size):
     """The kernel offsets, as (flat index, padded spatial slices), that meet the input (not only its padding) at
     some output position: the others add nothing, so their columns are left out (a 3x3 convolution of a 1x1 map,
@@ -142,12 +161,17 @@ def _whole(live, shape):
     return len(live) == 1 and all(w.start == 0 and w.step == 1 and w.stop == n for w, n in zip(live[0][1], shape))
 
 
-def _columns(xp, x, live, out, groups, batch_last):
-    """The moved, padded input x (see ``_moved``) as columns (G, C/G * K, P * N) of the ``live`` offsets."""
+def _columns(xp, x, live, out, groups, batch_last, geometry):
+    """The moved, padded input x (see ``_moved``) as columns (G, C/G * K, P * N) of the ``live`` offsets;
+    ``geometry`` is the (kernel, stride, dilation) they come from."""
     C = x.shape[0]
     spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
     if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
+    if not isinstance(x, numpy.ndarray) and len(live) == math.prod(geometry[0]):
+        # on a GPU each offset's copy is a kernel launch: all offsets at once from one strided view instead
+        columns = _strided_columns(xp, x, *geometry, out, batch_last)
+        return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
     columns = _buffers.empty(xp, _positions((C, len(live)), out, N, batch_last), x.dtype)
     everywhere = tuple(slice(None) for _ in out)
 
@@ -198,7 +222,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
-    source = _columns(xp, source, live, out, groups, batch_last)
+    source = _columns(xp, source, live, out, groups, batch_last, (kernel, stride, dilation))
     weight = _grouped_weight(xp, w, groups, live)
     y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
@@ -248,7 +272,8 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
     if source is None:
-        source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last)
+        source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last,
+                          (weight_shape[2:], stride, dilation))
     # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
     rows = xp.matmul(source, _grouped(xp, g, groups, batch_last).swapaxes(1, 2)).swapaxes(1, 2)
     # a new array of the weight's shape that owns its memory: the engine hands it out as the gradient uncopied

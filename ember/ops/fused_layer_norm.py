@@ -1,5 +1,6 @@
 """Layer normalization as one primitive: the row statistics, the normalization and the affine map in few passes
 over the data, with a backward in three. ``layer_norm`` (in ``normalization``) routes here."""
+from .. import _compat
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import is_grad_enabled
@@ -22,7 +23,7 @@ class NativeLayerNorm(Primitive):
         rows = x.reshape(-1, width)
         mean = rows.mean(1, keepdims=True)
         output = rows - mean
-        rstd = xp.einsum("ij,ij->i", output, output).reshape(-1, 1)
+        rstd = _compat.einsum(xp, "ij,ij->i", output, output).reshape(-1, 1)
         rstd /= width
         rstd += eps
         xp.sqrt(rstd, out=rstd)
@@ -57,13 +58,13 @@ def _arrays_grad(xp, grad, x, weight, mean, rstd, needs):
     width = g.shape[1]
     normalized = x.reshape(-1, width) - mean
     normalized *= rstd
-    grad_w = xp.einsum("ij,ij->j", g, normalized) if needs[1] else None
+    grad_w = _compat.einsum(xp, "ij,ij->j", g, normalized) if needs[1] else None
     grad_b = g.sum(0) if needs[2] else None
     if not needs[0]:
         return None, grad_w, grad_b
     scaled = g * weight.reshape(-1) if weight is not None else g.copy()
     # dx = rstd * (scaled - mean(scaled) - normalized * mean(scaled * normalized)), per row
-    projection = xp.einsum("ij,ij->i", scaled, normalized).reshape(-1, 1)
+    projection = _compat.einsum(xp, "ij,ij->i", scaled, normalized).reshape(-1, 1)
     projection /= width
     normalized *= projection
     scaled -= scaled.mean(1, keepdims=True)

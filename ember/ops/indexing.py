@@ -101,7 +101,13 @@ def advanced_key(key):
 def _read(a, key):
     basic, advanced = key
     view = a[basic]
-    return view if advanced is None else view[advanced]
+    if advanced is None:
+        return view
+    try:
+        return view[advanced]
+    except ValueError:   # CuPy's word for index arrays that do not broadcast; NumPy's (and PyTorch's) is IndexError
+        shapes = " ".join(str(tuple(i.shape)) for i in advanced if hasattr(i, "shape"))
+        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}")
 
 
 def _write(xp, out, key, value, accumulate):

@@ -5,7 +5,7 @@ import math
 
 import numpy
 
-from .. import _backend
+from .. import _backend, _compat
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -131,12 +131,12 @@ def _channels_view(xp, x):
 def _channel_sums(xp, a):
     """Per channel, the sum of an (N, c, S) block: sums of rows in its own type, then over the batch in float64,
     so the error grows with S alone."""
-    return xp.einsum("ncs->nc", a).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
+    return _compat.einsum(xp, "ncs->nc", a).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
 
 
 def _channel_dots(xp, a, b):
     """Per channel, the sum of a * b over an (N, c, S) block, accumulated as ``_channel_sums``."""
-    return xp.einsum("ncs,ncs->nc", a, b).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
+    return _compat.einsum(xp, "ncs,ncs->nc", a, b).sum(0, dtype=xp.float64).astype(a.dtype, copy=False)
 
 
 def _reduced_axes(x):

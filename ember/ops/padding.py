@@ -1,4 +1,5 @@
 """Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
+from .. import _compat
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, require_dtype
 
@@ -47,7 +48,7 @@ class PadBackward(Primitive):
             index = _source_index(xp, size, left, right, mode)
             moved = xp.moveaxis(result, axis, 0)
             summed = xp.zeros((size,) + moved.shape[1:], dtype=g.dtype)
-            xp.add.at(summed, index, moved)
+            _compat.ufunc_at(xp, "add", summed, index, moved)
             result = xp.moveaxis(summed, 0, axis)
         return xp.ascontiguousarray(result)
 

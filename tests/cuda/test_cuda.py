@@ -219,6 +219,19 @@ def test_autocast_cuda_uses_float16_like_pytorch():
         assert ember.nn.functional.linear(a, b).dtype == ember.float16
     with ember.autocast("cuda", dtype=ember.bfloat16):
         assert (a @ b).dtype == ember.bfloat16
+    if torch.cuda.is_available():   # the dtypes PyTorch's CUDA autocast gives, op by op
+        ops = [lambda L, x, y: x @ y, lambda L, x, y: x.exp(), lambda L, x, y: L.cat([x, y.half()]),
+               lambda L, x, y: L.atan2(x, y.half()), lambda L, x, y: x.half().sum(), lambda L, x, y: L.addmm(x, x, y),
+               lambda L, x, y: L.nn.functional.softmax(x.half(), 1), lambda L, x, y: L.nn.functional.gelu(x.half()),
+               lambda L, x, y: L.nn.functional.layer_norm(x.half(), (8,)), lambda L, x, y: L.bmm(x[None], y[None]),
+               lambda L, x, y: L.nn.functional.mse_loss(x.half(), y), lambda L, x, y: L.baddbmm(x[None], x[None], y[None])]
+        ta, tb = torch.tensor(a.cpu().numpy(), device="cuda"), torch.tensor(b.cpu().numpy(), device="cuda")
+        for n, op in enumerate(ops):
+            with ember.autocast("cuda"):
+                got = op(ember, a, b).dtype
+            with torch.autocast("cuda"):
+                want = op(torch, ta, tb).dtype
+            assert str(got).split(".")[-1] == str(want).split(".")[-1], (n, got, want)
     product = (a.half() @ b.half()).float().cpu().numpy()
     numpy.testing.assert_allclose(product, (a @ b).cpu().numpy(), rtol=2e-2, atol=5e-2)
 
@@ -259,7 +272,7 @@ def test_dropout_draws_on_the_gpu_and_repeats_after_seeding():
     y = ember.nn.functional.dropout(x, 0.25)
     kept = (y != 0).float().mean().item()
     assert y.is_cuda and abs(kept - 0.75) < 0.01
-    assert set(numpy.unique(y.cpu().numpy()).round(6)) == {0.0, round(1 / 0.75, 6)}
+    numpy.testing.assert_allclose(numpy.unique(y.cpu().numpy()), [0.0, 1 / 0.75], rtol=1e-6)
     ember.manual_seed(3)
     assert ember.equal(ember.nn.functional.dropout(x, 0.25), y)
 
@@ -289,3 +302,23 @@ def test_array_functions_cupy_spells_differently_match_numpy():
     assert float(_compat.amax(cupy, cupy.zeros((0, 3)), initial=0)) == 0
     keys = (numpy.array([1, 0, 1, 0]), numpy.array([3.0, 3.0, 1.0, 2.0]))
     numpy.testing.assert_array_equal(_compat.lexsort(cupy, tuple(map(cupy.asarray, keys))).get(), numpy.lexsort(keys))
+
+
+def test_einsum_reductions_on_cupy_match_numpy():
+    import cupy
+
+    from ember import _compat
+    rng = numpy.random.default_rng(1)
+    a, b = rng.standard_normal((3, 4, 5)), rng.standard_normal((3, 4, 5))
+    for subscripts, operands in (("ncs->nc", (a,)), ("ncs,ncs->nc", (a, b)), ("ij,ij->i", (a[0], b[0])),
+                                 ("ij,ij->j", (a[0], b[0])), ("ij,jk->ik", (a[0], b[0].T))):
+        got = _compat.einsum(cupy, subscripts, *map(cupy.asarray, operands)).get()
+        numpy.testing.assert_allclose(got, numpy.einsum(subscripts, *operands), rtol=1e-12, err_msg=subscripts)
+
+
+def test_bfloat16_support_is_reported_as_it_is():
+    supported = ember.cuda.is_bf16_supported()
+    assert isinstance(supported, bool)
+    if supported:
+        x = ember.randn(4, 4, device="cuda").to(ember.bfloat16)
+        assert x.dtype == ember.bfloat16 and x.is_cuda

@@ -1,6 +1,7 @@
 """Runs a script as an MPI job under a hard timeout; skips the calling test where mpi4py or mpiexec is missing."""
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -9,6 +10,8 @@ import pytest
 SCRIPTS = pathlib.Path(__file__).resolve().parent / "scripts"
 REPO = pathlib.Path(__file__).resolve().parents[2]
 MPIEXEC = pathlib.Path(sys.executable).parent / "mpiexec"
+if not MPIEXEC.exists() and shutil.which("mpiexec"):   # MPICH installed elsewhere (pip --target, a module system)
+    MPIEXEC = pathlib.Path(shutil.which("mpiexec"))
 
 
 def require_mpi():

@@ -104,3 +104,22 @@ def test_pointwise_edges(monkeypatch):
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=2), sample((2, 4, 4, 8), F64),
               sample((2, 2, 1, 1), F64))
     assert len(calls) >= 3
+
+
+def test_strided_columns_equal_the_per_offset_columns():
+    """The GPU path cuts every offset's columns in one strided copy: the same values as one copy per offset."""
+    from ember.ops import conv
+    rng = numpy.random.default_rng(0)
+    for _ in range(200):
+        n, batch_last = int(rng.integers(1, 4)), bool(rng.integers(0, 2))
+        kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, high, n)) for high in (4, 3, 3))
+        size = tuple(int(k + (k - 1) * (d - 1) + rng.integers(0, 5)) for k, d in zip(kernel, dilation))
+        out = [(s - d * (k - 1) - 1) // t + 1 for s, k, t, d in zip(size, kernel, stride, dilation)]
+        C, N = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        x = rng.standard_normal((C,) + size + (N,) if batch_last else (C, N) + size)
+        live = conv._live_offsets(kernel, stride, dilation, out, (0,) * n, size)
+        if conv._whole(live, size):
+            continue
+        want = conv._columns(numpy, x, live, out, 1, batch_last, (kernel, stride, dilation))
+        got = conv._strided_columns(numpy, x, kernel, stride, dilation, out, batch_last)
+        numpy.testing.assert_array_equal(got.reshape(want.shape), want)

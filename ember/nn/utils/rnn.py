@@ -149,6 +149,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 def _pack_padded_sequence(input, lengths, batch_first):
     """``(data, batch_sizes)`` of a padded batch whose ``lengths`` run longest first: one op, so that a trace
     replays it for other lengths."""
+    if lengths.device.type != "cpu":
+        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got 1D {lengths.device} "
+                           f"{_dtype.scalar_type_name(lengths.dtype)} tensor")
     lengths = lengths.numpy()
     batch_dim = 0 if batch_first else 1
     if (numpy.diff(lengths) > 0).any():

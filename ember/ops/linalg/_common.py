@@ -223,7 +223,7 @@ def _substitute(xp, a, b, upper):
 
 def _solve_array(xp, a, b, upper):
     try:
-        return xp.linalg.solve(a, b)
+        return _compat.solve(xp, a, b)
     except numpy.linalg.LinAlgError:
         return _substitute(xp, a, b, upper)
 

@@ -56,7 +56,7 @@ def _product_except(s, others):
     for j in range(n):
         column = (s.narrow(-1, j, 1)).squeeze(-1)
         factor = column.unsqueeze(-1) * others.narrow(0, j, 1).reshape(n) + \
-            _make(numpy.eye(n, dtype=s._data.dtype)[j])
+            _make(_xp(s).eye(n, dtype=s._data.dtype)[j])
         result = factor if result is None else result * factor
     return result
 
