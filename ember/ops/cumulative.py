@@ -175,7 +175,7 @@ def _running_extreme(array, axis, smallest):
     running = _compat.accumulate(xp, "minimum" if smallest else "maximum", array, axis)
     new_extreme = (array == running) | _nan_mask(array)
     positions = xp.arange(array.shape[axis]).reshape((-1,) + (1,) * (array.ndim - axis - 1))
-    return xp.maximum.accumulate(xp.where(new_extreme, positions, 0), axis=axis)
+    return _compat.accumulate(xp, "maximum", xp.where(new_extreme, positions, 0), axis)
 
 
 def _cumulative_extreme(input, dim, smallest):

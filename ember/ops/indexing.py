@@ -415,7 +415,7 @@ class ScatterReduce(Primitive):
         _compat.ufunc_at(xp, ufunc, out, where, values)
         if reduce == "mean":
             count = xp.full(a.shape, 1 if include_self else 0, dtype=a.dtype)
-            xp.add.at(count, where, 1)
+            _compat.ufunc_at(xp, "add", count, where, 1)
             count = xp.maximum(count, 1)
             out = out / count if a.dtype.kind in "fc" else out // count
             ctx.count = count

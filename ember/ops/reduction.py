@@ -139,7 +139,7 @@ class ScatterAddAlongDim(Primitive):
         out = xp.zeros(shape, values.dtype)
         index = list(_compat.sparse_indices(xp, indices.shape))
         index[dim] = indices
-        xp.add.at(out, tuple(index), values)
+        _compat.ufunc_at(xp, "add", out, tuple(index), values)
         return out
 
     @staticmethod
