@@ -206,7 +206,9 @@ class SpreadOffsets(Primitive):
         if not disjoint and xp is numpy:
             return _spread_by_index(g, which, positions, spatial)
         result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
-        masked = bool(xp.isfinite(g).all())   # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN
+        # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN; on a GPU the check would wait for the
+        # device, so the masked copy, right for any g, is taken there
+        masked = type(g) is numpy.ndarray and bool(xp.isfinite(g).all())
 
         def spread(parts):   # planes (n, c) are independent: parts of them run at once
             index = parts[::-1]
