@@ -38,6 +38,7 @@ def accumulate(xp, name, array, axis):
 
 
 _CUPY_ADD_AT = set("iIlLqQefd")   # dtype characters cupy.add.at scatters natively
+_CUPY_EXTREME_AT = set("iIf")   # and cupy.maximum/minimum.at exactly (float64 ones came back float32-rounded)
 
 
 def ufunc_at(xp, name, target, index, values):
@@ -52,10 +53,11 @@ def ufunc_at(xp, name, target, index, values):
         ufunc_at(xp, "add", target.real, index, values.real)
         ufunc_at(xp, "add", target.imag, index, values.imag)
         return
-    if name in ("add", "maximum", "minimum") and target.dtype.char in _CUPY_ADD_AT:
+    if name == "add" and target.dtype.char in _CUPY_ADD_AT or target.dtype.char in _CUPY_EXTREME_AT and name in (
+            "maximum", "minimum"):
         getattr(xp, name).at(target, index, values)
         return
-    if name in ("add", "maximum", "minimum") and target.dtype.kind in "biu":
+    if name == "add" and target.dtype.kind in "biu":
         wide = target.astype(numpy.int64)
         getattr(xp, name).at(wide, index, xp.asarray(values).astype(numpy.int64))
         target[...] = wide.astype(target.dtype)

@@ -38,7 +38,9 @@ class FrexpMantissa(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a):
-        wide = a.astype(numpy.float32) if a.dtype.itemsize < 4 else a   # bfloat16 and half through float32
+        # 16- and 32-bit floats through float64, where their subnormals are normal (CUDA's float32 frexp flushes
+        # them to zero)
+        wide = a.astype(numpy.float64) if a.dtype.itemsize <= 4 else a
         mantissa, exponent = ctx.xp.frexp(wide)
         ctx.scale = ctx.xp.exp2(-exponent.astype(wide.dtype)).astype(a.dtype)
         return mantissa.astype(a.dtype, copy=False)
@@ -56,7 +58,7 @@ def frexp(input, *, out=None):
     if not input.dtype.is_floating_point:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     data = input._data
-    wide = data.astype(numpy.float32) if data.dtype.itemsize < 4 else data
+    wide = data.astype(numpy.float64) if data.dtype.itemsize <= 4 else data
     if out is not None and out[1].dtype is not _dtype.int32:
         raise RuntimeError(f"torch.frexp() expects exponent to have int dtype but got {out[1].dtype}")
     exponent = _make(xp_of(wide).frexp(wide)[1].astype(numpy.int32))

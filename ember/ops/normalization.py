@@ -248,8 +248,8 @@ class ChannelAffine(Primitive):
                 (grad * x).sum(axes) if needs_scale else None, grad.sum(axes) if needs_shift else None)
 
 
+@composite("layer_norm", trace_inside=True)   # outside: autocast sees the caller's dtype (CUDA's policy: float32)
 @_float32_inside()
-@composite("layer_norm", trace_inside=True)
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalizes over the last ``len(normalized_shape)`` dims, then applies the elementwise affine map."""
     require_dtype("LayerNormKernelImpl", input)
@@ -302,8 +302,8 @@ def _check_rms_shapes(input, normalized_shape, weight):
                            f"[*{', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
 
 
+@composite("group_norm", trace_inside=True)   # outside: autocast sees the caller's dtype (CUDA's policy: float32)
 @_float32_inside()
-@composite("group_norm", trace_inside=True)
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
     require_dtype("GroupNormKernelImpl", input)

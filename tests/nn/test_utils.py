@@ -168,6 +168,7 @@ def test_spectral_norms_match_torch(name, args, shape):
     copy_weights(t_model, e_model)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="torch's DataParallel moves the module to the GPU there")
 def test_data_parallel_wraps_module():
     model = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4))
     wrapped = ember.nn.DataParallel(model)

@@ -347,6 +347,7 @@ def test_dataloader_iterable_dataset_argument_errors(kwargs):
     check_error(lambda lib: data(lib).DataLoader(stream(lib, 3), **kwargs), match="IterableDataset")
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="with a GPU, pin_memory pins (tests/cuda checks that)")
 def test_dataloader_attributes_are_frozen_and_pin_memory_is_a_no_op():
     loader = ember.utils.data.DataLoader(range(4), batch_size=2, pin_memory=True)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):

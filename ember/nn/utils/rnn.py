@@ -121,7 +121,7 @@ def invert_permutation(permutation):
 def _lengths_tensor(lengths):
     """``lengths`` (a list or a 1-D CPU tensor) as an int64 tensor, with PyTorch's check."""
     if not isinstance(lengths, Tensor):
-        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64).reshape(-1))
+        return creation.tensor(numpy.asarray(lengths).astype(numpy.int64).reshape(-1), device="cpu")
     if lengths.ndim != 1 or lengths.device.type != "cpu":
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
                            f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")

@@ -41,7 +41,7 @@ def _cofactor_ratio(a, det_a):
     xp = _xp(a)
     others = _make(1 - xp.eye(n, dtype=s._data.dtype))
     products = _product_except(s, others)
-    sign = _make(xp.asarray(numpy.linalg.det(numpy.asarray(u._data)) * numpy.linalg.det(numpy.asarray(vh._data))))
+    sign = _make(xp.asarray(xp.linalg.det(u._data) * xp.linalg.det(vh._data)))
     adjugate = sign.unsqueeze(-1).unsqueeze(-1) * matmul(_mH(vh) * products.unsqueeze(-2), _mH(u))
     zero = xp.asarray(det_a._data == 0)
     safe = det_a + _make(zero.astype(det_a._data.dtype))
