@@ -147,11 +147,14 @@ def _maximum_into(xp, x, ranges, best, which):
         xp.maximum(maximum, values, out=maximum)   # NaN propagates: it counts as the maximum
     if not choose:
         return
-    if len(full) < len(ranges) and (best == _lowest(xp, x.dtype)).any():
+    # The fix-ups below change nothing where no window needs them; on a GPU asking whether one does would wait for
+    # the device, so there they always run.
+    on_host = type(best) is numpy.ndarray
+    if len(full) < len(ranges) and (not on_host or (best == _lowest(xp, x.dtype)).any()):
         lowest = best == _lowest(xp, x.dtype)   # every real element is the lowest value: the first real one wins
         for k, outputs, _ in reversed(ranges):
             xp.copyto(which[outputs], k, where=lowest[outputs])
-    if _floating(x.dtype) and xp.isnan(best).any():
+    if _floating(x.dtype) and (not on_host or xp.isnan(best).any()):
         for k, outputs, inputs in ranges:   # ascending, so the last NaN wins
             xp.copyto(which[outputs], k, where=xp.isnan(x[inputs]))
 
