@@ -86,9 +86,9 @@ def test_multihead_attention_matches_torch(name, options):
     padding[1, 3:] = True
     blocked = numpy.triu(numpy.ones((4, 5), bool), 1)
     for need_weights in (True, False):
-        check(lambda lib, q, k, v: (t_mha if lib is torch else e_mha)(
+        check(lambda lib, q, k, v: (t_mha if lib is torch else e_mha.to(q.device))(
             q, k, v, need_weights=need_weights, key_padding_mask=lib.tensor(padding)), q, k, v, rtol=1e-4, atol=1e-5)
-        check(lambda lib, q, k, v: (t_mha if lib is torch else e_mha)(
+        check(lambda lib, q, k, v: (t_mha if lib is torch else e_mha.to(q.device))(
             q, k, v, need_weights=need_weights, average_attn_weights=False, attn_mask=lib.tensor(blocked)),
             q, k, v, rtol=1e-4, atol=1e-5)
 
@@ -98,9 +98,9 @@ def test_multihead_attention_self_attention_unbatched_and_causal():
     t_mha, e_mha = torch.nn.MultiheadAttention(6, 3), ember.nn.MultiheadAttention(6, 3)
     copy_weights(t_mha, e_mha)
     x = sample((4, 6), F32, seed=9)
-    check(lambda lib, x: (t_mha if lib is torch else e_mha)(x, x, x), x, rtol=1e-4, atol=1e-5)
+    check(lambda lib, x: (t_mha if lib is torch else e_mha.to(x.device))(x, x, x), x, rtol=1e-4, atol=1e-5)
     mask = torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
-    check(lambda lib, x: (t_mha if lib is torch else e_mha)(
+    check(lambda lib, x: (t_mha if lib is torch else e_mha.to(x.device))(
         x, x, x, attn_mask=lib.tensor(mask), is_causal=True, need_weights=False), sample((4, 2, 6), F32), rtol=1e-4,
         atol=1e-5)
 

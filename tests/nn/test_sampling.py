@@ -33,7 +33,7 @@ def test_interpolate_1d_3d_dtypes_and_modules():
                        ("UpsamplingBilinear2d", ((4, 9),))):
         t_module, e_module = getattr(torch.nn, name)(*args), getattr(ember.nn, name)(*args)
         assert repr(e_module) == repr(t_module)
-        check(lambda lib, x: (t_module if lib is torch else e_module)(x), X4)
+        check(lambda lib, x: (t_module if lib is torch else e_module.to(x.device))(x), X4)
 
 
 def test_interpolate_gradcheck():
@@ -126,8 +126,8 @@ def test_unfold_fold_match_torch():
     t_fold, e_fold = torch.nn.Fold((4, 5), 2), ember.nn.Fold((4, 5), 2)
     t_unfold, e_unfold = torch.nn.Unfold(2, stride=2), ember.nn.Unfold(2, stride=2)
     assert repr(e_fold) == repr(t_fold) and repr(e_unfold) == repr(t_unfold)
-    check(lambda lib, x: (t_fold if lib is torch else e_fold)(x), sample((1, 8, 12)))
-    check(lambda lib, x: (t_unfold if lib is torch else e_unfold)(x), X4)
+    check(lambda lib, x: (t_fold if lib is torch else e_fold.to(x.device))(x), sample((1, 8, 12)))
+    check(lambda lib, x: (t_unfold if lib is torch else e_unfold.to(x.device))(x), X4)
     gradcheck(lambda lib, x: lib.nn.functional.fold(x, (3, 4), 2, padding=1), sample((1, 8, 20), F64))
     gradcheck(lambda lib, x: lib.nn.functional.unfold(x, 2, stride=(1, 2)), sample((1, 2, 3, 4), F64))
     check_error(lambda lib, x: lib.nn.functional.fold(x, (5, 6), 2), sample((2, 12, 12)), match="sliding blocks")
@@ -143,7 +143,7 @@ def test_shuffles_match_torch():
     for name, arg in (("PixelShuffle", 2), ("PixelUnshuffle", 2), ("ChannelShuffle", 4)):
         t_module, e_module = getattr(torch.nn, name)(arg), getattr(ember.nn, name)(arg)
         assert repr(e_module) == repr(t_module)
-        check(lambda lib, x: (t_module if lib is torch else e_module)(x), sample((1, 8, 4, 6)))
+        check(lambda lib, x: (t_module if lib is torch else e_module.to(x.device))(x), sample((1, 8, 4, 6)))
     check_error(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), sample((3, 4, 4)), match="divisible")
     check_error(lambda lib, x: lib.nn.functional.pixel_unshuffle(x, 3), sample((3, 4, 4)), match="divisible")
     check_error(lambda lib, x: lib.nn.functional.pixel_shuffle(x, 2), sample((4, 4)), match="at least 3")
@@ -161,4 +161,4 @@ def test_padding_modules_match_torch(name, args):
     t_module, e_module = getattr(torch.nn, name)(*args), getattr(ember.nn, name)(*args)
     assert repr(e_module) == repr(t_module)
     dims = int(name[-2])
-    check(lambda lib, x: (t_module if lib is torch else e_module)(x), sample((2, 3, 4, 5, 4)[-dims - 2:]))
+    check(lambda lib, x: (t_module if lib is torch else e_module.to(x.device))(x), sample((2, 3, 4, 5, 4)[-dims - 2:]))

@@ -41,11 +41,11 @@ def test_encoder_layer_matches_torch(options):
     t_layer = torch.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, **options)
     e_layer = ember.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, **e_options)
     copy_weights(t_layer, e_layer)
-    check(lambda lib, x: (t_layer if lib is torch else e_layer)(x, src_key_padding_mask=lib.tensor(PADDING)), SRC,
-          rtol=1e-4, atol=1e-5)
+    check(lambda lib, x: (t_layer if lib is torch else e_layer.to(x.device))(
+        x, src_key_padding_mask=lib.tensor(PADDING)), SRC, rtol=1e-4, atol=1e-5)
     causal = torch.nn.Transformer.generate_square_subsequent_mask(5).numpy()
-    check(lambda lib, x: (t_layer if lib is torch else e_layer)(x, src_mask=lib.tensor(causal), is_causal=True), SRC,
-          rtol=1e-4, atol=1e-5)
+    check(lambda lib, x: (t_layer if lib is torch else e_layer.to(x.device))(
+        x, src_mask=lib.tensor(causal), is_causal=True), SRC, rtol=1e-4, atol=1e-5)
     assert e_layer.activation_relu_or_gelu == t_layer.activation_relu_or_gelu
 
 
@@ -54,7 +54,7 @@ def test_decoder_layer_matches_torch():
         t_layer, e_layer = build("TransformerDecoderLayer", 8, 2, 16, dropout=0.0, **options)
         src, tgt = SRC.swapaxes(0, 1).copy(), TGT.swapaxes(0, 1).copy()
         tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
-        check(lambda lib, t, m: (t_layer if lib is torch else e_layer)(
+        check(lambda lib, t, m: (t_layer if lib is torch else e_layer.to(t.device))(
             t, m, tgt_mask=lib.tensor(tgt_mask), memory_key_padding_mask=lib.tensor(PADDING)), tgt, src, rtol=1e-4,
             atol=1e-5)
 
@@ -66,7 +66,7 @@ def test_transformer_matches_torch_train_and_eval():
     tgt_mask = torch.nn.Transformer.generate_square_subsequent_mask(4).numpy()
 
     def run(lib, s, t):
-        return (t_model if lib is torch else e_model)(s, t, tgt_mask=lib.tensor(tgt_mask),
+        return (t_model if lib is torch else e_model.to(s.device))(s, t, tgt_mask=lib.tensor(tgt_mask),
                                                       src_key_padding_mask=lib.tensor(PADDING),
                                                       memory_key_padding_mask=lib.tensor(PADDING))
     check(run, SRC, TGT, rtol=1e-4, atol=1e-5)
