@@ -31,8 +31,8 @@ def fma(a, b, c):
         error = numpy.subtract(c, back, out=back)
         error += product - (total - (total - product))
         error *= total   # positive where the exact sum lies further from zero
-        numpy.add(bits, 1, out=bits, where=tie & (error > 0))
-        numpy.subtract(bits, 1, out=bits, where=tie & (error < 0))
+        bits += tie & (error > 0)   # as operators, not ufunc where=: the polynomials pass CuPy arrays too
+        bits -= tie & (error < 0)
     return total.astype(numpy.float32)
 
 
