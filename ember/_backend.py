@@ -1,6 +1,7 @@
 """Devices and the array module behind them: NumPy for "cpu", CuPy for "cuda".
 
-This is the only file that imports cupy, and only when a CUDA device is first used.
+This is the only core file that imports cupy (``distributed/_nccl`` imports its NCCL binding), and only when a CUDA
+device is first used.
 """
 import numpy
 

@@ -444,7 +444,7 @@ def _on_one_device(cls, args, arrays):
     for n, a in enumerate(arrays):
         if type(a) is _ndarray and isinstance(args[n], Tensor):
             if a.ndim:
-                where = next(t.device for t in args if isinstance(t, Tensor) and t._data is gpu)
+                where = next((t.device for t in args if isinstance(t, Tensor) and t._data is gpu), "cuda")
                 raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
                                    f"{where} and cpu! (when checking argument in {cls.__name__})")
             arrays[n] = xp.asarray(a)
