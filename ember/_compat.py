@@ -98,10 +98,12 @@ def add_where(xp, target, values, where):
 
 
 def lexsort(xp, keys):
-    """``numpy.lexsort(keys)`` (the last key sorts first); CuPy takes the keys stacked in one array."""
+    """``numpy.lexsort(keys)`` (the last key sorts first); CuPy takes the keys stacked in one array of their common
+    dtype."""
     if _on_host(xp):
         return numpy.lexsort(keys)
-    return xp.lexsort(xp.stack([xp.asarray(k, dtype=numpy.float64) for k in keys]))
+    common = numpy.result_type(*(k.dtype for k in keys))   # int64 keys stay int64 unless a float key joins them
+    return xp.lexsort(xp.stack([xp.asarray(k, dtype=common) for k in keys]))
 
 
 def solve(xp, a, b):

@@ -126,11 +126,13 @@ class Logit(Primitive):
 _zeros = {}
 
 
-def _zero(xp, dtype):
-    """A 0-d zero of ``dtype``: NumPy compares and takes maxima against it faster than against the Python 0."""
-    zero = _zeros.get((xp, dtype))
+def _zero(xp, like):
+    """A 0-d zero of ``like``'s dtype on its device: NumPy compares and takes maxima against it faster than against
+    the Python 0."""
+    key = (xp, like.dtype, getattr(like, "device", None))
+    zero = _zeros.get(key)
     if zero is None:
-        zero = _zeros[(xp, dtype)] = xp.zeros((), dtype)
+        zero = _zeros[key] = xp.zeros((), like.dtype)
     return zero
 
 
@@ -138,7 +140,7 @@ class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
         xp = ctx.xp
-        result = xp.asarray(ufunc(xp.maximum, _zero(xp, a.dtype), a))   # zero first: relu(-0.0) is -0.0, as in PyTorch
+        result = xp.asarray(ufunc(xp.maximum, _zero(xp, a), a))   # zero first: relu(-0.0) is -0.0, as in PyTorch
         ctx.save_for_backward(result)
         return result
 
@@ -150,7 +152,7 @@ class Relu(Primitive):
     @staticmethod
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
-        return grad * (result != _zero(ctx.xp, result.dtype))   # as ReluGrad's forward
+        return grad * (result != _zero(ctx.xp, result))   # as ReluGrad's forward
 
 
 class ReluGrad(Primitive):
@@ -160,7 +162,7 @@ class ReluGrad(Primitive):
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.not_equal, result, _zero(ctx.xp, result.dtype)))
+        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.not_equal, result, _zero(ctx.xp, result)))
 
     @staticmethod
     def backward(ctx, grad):
