@@ -164,7 +164,7 @@ def write_out(out, result, name="op"):
     if result._data.dtype != out._data.dtype and not _dtype.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {_dtype.scalar_type_name(result.dtype)} can't be cast to the desired output "
                            f"type {_dtype.scalar_type_name(out.dtype)}")
-    if type(out._data) is not type(result._data) and result._data.ndim:
+    if type(out._data) is not type(result._data) and result._data.ndim and out.device != result.device:
         raise RuntimeError(f"Expected out tensor to have device {result.device}, but got {out.device} instead")
     if out._data.shape == result._data.shape:
         if _function.dispatch_hooks:   # seen by tracing and compiling as an in-place write (ops/_inplace's op)
