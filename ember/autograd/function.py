@@ -442,7 +442,7 @@ def _on_one_device(cls, args, arrays):
         return numpy   # NumPy subclasses (memory maps)
     xp = _backend._cupy   # loaded: one of its arrays is here
     for n, a in enumerate(arrays):
-        if type(a) is _ndarray and isinstance(args[n], Tensor):
+        if isinstance(a, _ndarray) and isinstance(args[n], Tensor):
             if a.ndim:
                 where = next((t.device for t in args if isinstance(t, Tensor) and t._data is gpu), "cuda")
                 raise RuntimeError("Expected all tensors to be on the same device, but found at least two devices, "
