@@ -110,12 +110,49 @@ def is_bf16_supported(including_emulation=True):
 
 
 def manual_seed(seed):
-    """Seeds the random numbers ember draws for CUDA tensors (the shared default generator)."""
+    """Seeds the random numbers ember draws for CUDA tensors: the shared default generator (CUDA tensors' samples
+    come from it) and the GPUs' dropout streams."""
     from ..ops.random import manual_seed as seed_all
     seed_all(seed)
 
 
 manual_seed_all = manual_seed
+
+
+def get_rng_state(device="cuda"):
+    """The GPU's dropout stream state as a CPU ByteTensor (its seed and how many fills it has drawn)."""
+    import numpy
+
+    from ..ops import random
+    from .._tensor import _make
+    index = _index(device)
+    stream = random.device_streams.get(index)
+    if stream is None:   # not drawn from yet: its state is where it would start
+        stream = [(random.default_generator.initial_seed() + index) & ((1 << 64) - 1), 0]
+    return _make(numpy.array(stream, dtype=numpy.uint64).view(numpy.uint8).copy())
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restores a GPU's dropout stream from a ByteTensor that ``get_rng_state`` returned."""
+    import numpy
+
+    from ..ops import random
+    data = new_state.cpu().numpy()
+    if data.dtype != numpy.uint8 or data.size != 16:
+        raise RuntimeError(f"Expected a CUDA RNG state of 16 bytes (ember's), got {data.size} {data.dtype} elements")
+    seed, draws = (int(v) for v in data.view(numpy.uint64))
+    random.device_streams[_index(device)] = [seed, draws]
+
+
+def get_rng_state_all():
+    """Every GPU's ``get_rng_state``."""
+    return [get_rng_state(i) for i in range(device_count())]
+
+
+def set_rng_state_all(new_states):
+    """Restores every GPU's dropout stream from ``get_rng_state_all``'s list."""
+    for i, state in enumerate(new_states):
+        set_rng_state(state, i)
 
 
 from . import amp  # noqa: E402,F401  (ember.cuda.amp: the deprecated AMP aliases)

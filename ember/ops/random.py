@@ -3,8 +3,9 @@
 Every stream is PyTorch's Mersenne Twister (``_mt19937``), and every sampler consumes it as PyTorch's CPU kernel
 does (``_samplers``), so ``manual_seed(s)`` followed by the same calls gives PyTorch's numbers, and states move
 between the two libraries. Samples are drawn on the host and moved to the tensor's device, except ``bernoulli_``
-with a scalar probability (dropout's masks) on a CUDA tensor: that draws on the GPU from CuPy's generator, seeded by
-``manual_seed`` (PyTorch's CUDA generator is another one too, so its numbers never equal the CPU stream's).
+with a scalar probability (dropout's masks) on a CUDA tensor: that hashes (seed, fill number, element index) on the
+GPU (``device_streams``), seeded by ``manual_seed`` (PyTorch's CUDA generator is another one too, so its numbers
+never equal the CPU stream's).
 """
 import contextlib
 import math
@@ -81,26 +82,66 @@ default_generator.seed()
 
 
 def manual_seed(seed):
-    """Seeds the default generator and the GPUs' generators (so runs repeat exactly); returns the default one."""
-    _device_generators.clear()
+    """Seeds the default generator and the GPUs' streams (so runs repeat exactly); returns the default generator."""
+    device_streams.clear()
     return default_generator.manual_seed(seed)
 
 
-_device_generators = {}   # CUDA device index -> CuPy RandomState, started from the default generator's seed
+device_streams = {}
+"""CUDA device index -> [seed, fills drawn]: the stream dropout's masks come from on that GPU. Each fill's uniforms
+are a hash of (seed, fill number, element index) (``_counter_uniform``), so this pair is the whole state: it can be
+saved and restored (``ember.cuda.get_rng_state``, checkpoint's recomputation, ``fork_rng``)."""
 device_draws = [0]
-"""How many fills have drawn on a GPU's generator (tests compare only the rest with PyTorch's CPU numbers)."""
+"""How many fills have drawn on a GPU's stream (tests compare only the rest with PyTorch's CPU numbers)."""
+
+_MASK64 = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1, _MIX2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
 
 
-def _device_generator(device):
-    """The generator that draws on CUDA device ``device``, seeded from the last ``manual_seed``."""
+def _splitmix(x):
+    """splitmix64's finaliser on a Python int (Steele, Lea and Flood's mixing)."""
+    x = (x ^ (x >> 30)) * _MIX1 & _MASK64
+    x = (x ^ (x >> 27)) * _MIX2 & _MASK64
+    return x ^ (x >> 31)
+
+
+def _next_device_key(device):
+    """The key of the next fill on CUDA device ``device``, advancing its stream."""
     index = device.index or 0
-    generator = _device_generators.get(index)
-    if generator is None:
-        cupy = _backend._load_cupy()
-        with cupy.cuda.Device(index):
-            generator = _device_generators[index] = cupy.random.RandomState(
-                (default_generator.initial_seed() + index) % 2 ** 63)
-    return generator
+    stream = device_streams.get(index)
+    if stream is None:
+        stream = device_streams[index] = [(default_generator.initial_seed() + index) & _MASK64, 0]
+    key = _splitmix((stream[0] + _splitmix(stream[1] * _GOLDEN & _MASK64)) & _MASK64)
+    stream[1] += 1
+    device_draws[0] += 1
+    return key
+
+
+def _counter_uniform(xp, shape, key):
+    """float32 uniforms in [0, 1) of ``shape``: splitmix64 of ``key`` plus each element's index times the golden
+    gamma, the top 24 bits scaled. Stateless whole-array integer passes, so the same on NumPy and CuPy."""
+    x = xp.arange(math.prod(shape), dtype=numpy.uint64)
+    x *= numpy.uint64(_GOLDEN)
+    x += numpy.uint64(key)
+    x ^= x >> numpy.uint64(30)
+    x *= numpy.uint64(_MIX1)
+    x ^= x >> numpy.uint64(27)
+    x *= numpy.uint64(_MIX2)
+    x ^= x >> numpy.uint64(31)
+    x >>= numpy.uint64(40)
+    return (x.astype(numpy.float32) * numpy.float32(2.0 ** -24)).reshape(shape)
+
+
+def device_states():
+    """A copy of every GPU stream's state, for ``restore_device_states``."""
+    return {index: list(stream) for index, stream in device_streams.items()}
+
+
+def restore_device_states(states):
+    """Puts GPU streams back as ``device_states`` returned them."""
+    device_streams.clear()
+    device_streams.update({index: list(stream) for index, stream in states.items()})
 
 
 def seed():
@@ -129,11 +170,12 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    saved = get_rng_state()
+    saved, on_devices = get_rng_state(), device_states()
     try:
         yield
     finally:
         set_rng_state(saved)
+        restore_device_states(on_devices)
 
 
 # ember.random mirrors torch.random (manual_seed, seed, fork_rng, ...): this module serves under that name too.
@@ -572,8 +614,7 @@ def bernoulli_(self, p=0.5, *, generator=None):
         return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
     if self.device.type == "cuda" and generator is None:
-        uniform = _device_generator(self.device).random_sample(shape, dtype=numpy.float32)
-        device_draws[0] += 1
+        uniform = _counter_uniform(_backend.xp_of(self._data), shape, _next_device_key(self.device))
         return assign_inplace(self, _make((uniform < p).astype(self._data.dtype)))
     return _fill_fast(self, _samplers.bernoulli_scalar(_engine(generator), self.numel(), float(p)))
 

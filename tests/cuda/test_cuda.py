@@ -322,3 +322,18 @@ def test_bfloat16_support_is_reported_as_it_is():
     if supported:
         x = ember.randn(4, 4, device="cuda").to(ember.bfloat16)
         assert x.dtype == ember.bfloat16 and x.is_cuda
+
+
+def test_checkpointed_dropout_on_the_gpu_recomputes_the_same_masks():
+    layer = ember.nn.Sequential(ember.nn.Linear(16, 16), ember.nn.Dropout(0.5), ember.nn.Linear(16, 1)).cuda()
+    x = ember.randn(32, 16, device="cuda", requires_grad=True)
+    grads = []
+    for checkpointed in (False, True):
+        ember.manual_seed(11)
+        layer.zero_grad()
+        x.grad = None
+        out = ember.utils.checkpoint.checkpoint(layer, x, use_reentrant=False) if checkpointed else layer(x)
+        out.sum().backward()
+        grads.append((x.grad.cpu().numpy(), layer[0].weight.grad.cpu().numpy()))
+    for plain, recomputed in zip(*grads):
+        numpy.testing.assert_allclose(recomputed, plain, rtol=1e-6, atol=1e-7)
