@@ -87,6 +87,7 @@ class GradScaler:
     def _unscale_grads_(self, optimizer, inv_scale, found_inf, allow_fp16):
         """Multiplies every gradient by ``inv_scale`` in place; returns, per device, 1.0 if any was inf/NaN."""
         from ..ops.comparison import isfinite
+        from ..ops.pointwise.rounding import maximum
         found = {}
         with no_grad():
             for group in optimizer.param_groups:
@@ -99,8 +100,8 @@ class GradScaler:
                     device = grad.device
                     if device not in found:
                         found[device] = found_inf.to(device=device, copy=True)
-                    if not bool(isfinite(grad).all()):
-                        found[device].fill_(1.0)
+                    # kept on the device: asking per gradient would wait for a GPU once a parameter
+                    found[device] = maximum(found[device], isfinite(grad).all().logical_not().to(found_inf.dtype))
                     grad.mul_(inv_scale.to(device=device))
         return found
 
