@@ -120,7 +120,7 @@ def check(fn, *args, grad=True, rtol=None, atol=None, check_dtype=True, kwargs=N
     result = None
     on_cuda = CUDA and _has_arrays(args)
     pristine = _copied(args) if on_cuda else args   # the CPU run may write into the arrays it shares
-    random_state = ember.get_rng_state()
+    random_state = ember.get_rng_state() if on_cuda else None
     for device in ("cpu", "cuda") if on_cuda else ("cpu",):
         where = "" if device == "cpu" else "cuda "
         e_args = to_ember(args if device == "cpu" else pristine, grad, device)
