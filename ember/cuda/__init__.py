@@ -119,6 +119,32 @@ def manual_seed(seed):
 manual_seed_all = manual_seed
 
 
+def seed():
+    """Restarts the current GPU's dropout stream from a fresh random seed."""
+    import secrets
+
+    from ..ops import random
+    random.device_streams[current_device()] = [secrets.randbits(64), 0]
+
+
+def seed_all():
+    """Restarts every GPU's dropout stream from a fresh random seed."""
+    import secrets
+
+    from ..ops import random
+    fresh = secrets.randbits(64)
+    for index in range(device_count()):
+        random.device_streams[index] = [(fresh + index) & ((1 << 64) - 1), 0]
+
+
+def initial_seed():
+    """The seed the current GPU's dropout stream started from."""
+    from ..ops import random
+    index = current_device()
+    stream = random.device_streams.get(index)
+    return stream[0] if stream else (random.default_generator.initial_seed() + index) & ((1 << 64) - 1)
+
+
 def get_rng_state(device="cuda"):
     """The GPU's dropout stream state as a CPU ByteTensor (its seed and how many fills it has drawn)."""
     import numpy

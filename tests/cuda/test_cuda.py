@@ -205,8 +205,13 @@ def test_streams_and_events_time_work():
 def test_seeding_makes_cuda_draws_repeat():
     ember.cuda.manual_seed_all(5)
     a = ember.rand(4, device="cuda")
+    assert ember.cuda.initial_seed() == 5
     ember.cuda.manual_seed_all(5)
     assert ember.rand(4, device="cuda").tolist() == a.tolist()
+    ember.cuda.seed()
+    first = ember.cuda.initial_seed()
+    ember.cuda.seed_all()
+    assert ember.cuda.initial_seed() != first
 
 
 def test_autocast_cuda_uses_float16_like_pytorch():
