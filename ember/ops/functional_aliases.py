@@ -159,12 +159,12 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     if mode == 0:
         return output, creation.empty(0, dtype=indices.dtype, device=indices.device), creation.zeros_like(bag_size), \
             creation.zeros_like(bag_size)
-    offset2bag = sorting.bucketize(creation.arange(indices.numel()), starts, right=True) - 1
+    offset2bag = sorting.bucketize(creation.arange(indices.numel(), device=indices.device), starts, right=True) - 1
     if mode == 1:
         return output, offset2bag, bag_size, bag_size.clone()
     rows = weight.detach()[indices]
     winners = shape.stack([indices[int(s) + rows[int(s):int(e)].argmax(0)] if e > s else
-                              creation.zeros(weight.shape[1], dtype=indices.dtype)
+                              creation.zeros(weight.shape[1], dtype=indices.dtype, device=indices.device)
                               for s, e in zip(starts.tolist(), ends.tolist())])
     return output, offset2bag, bag_size, winners
 

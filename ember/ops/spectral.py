@@ -4,8 +4,6 @@ complex-to-real — and the public functions composed from them, with PyTorch's 
 Gradients follow PyTorch's convention for complex tensors (see complex.py): the adjoint of a DFT is the opposite
 transform with the dual normalization; real-to-complex and complex-to-real adjoints add the halved spectrum's
 mirror images."""
-import numpy
-
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
@@ -86,12 +84,8 @@ class FftC2R(Primitive):
         if mirrored > 0:
             weight = ctx.xp.ones(halved, dtype=grad._data.dtype)
             weight[1:1 + mirrored] = 2
-            spectrum = spectrum * _tensor_like(weight, spectrum).reshape((-1,) + (1,) * (spectrum.ndim - dim - 1))
+            spectrum = spectrum * _make(weight).reshape((-1,) + (1,) * (spectrum.ndim - dim - 1))
         return spectrum
-
-
-def _tensor_like(array, like):
-    return _make(array) if like.device.type != "cpu" else _make(numpy.asarray(array))
 
 
 # --- argument handling ------------------------------------------------------------------------------------------

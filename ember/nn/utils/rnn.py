@@ -122,10 +122,15 @@ def _lengths_tensor(lengths):
     """``lengths`` (a list or a 1-D CPU tensor) as an int64 tensor, with PyTorch's check."""
     if not isinstance(lengths, Tensor):
         return creation.tensor(numpy.asarray(lengths).astype(numpy.int64).reshape(-1), device="cpu")
+    _require_cpu_lengths(lengths)
+    return lengths if lengths.dtype is _dtype.int64 else lengths.to(_dtype.int64)
+
+
+def _require_cpu_lengths(lengths):
+    """PyTorch's error unless ``lengths`` is a 1-D CPU tensor."""
     if lengths.ndim != 1 or lengths.device.type != "cpu":
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got {lengths.ndim}D "
                            f"{lengths.device} {_dtype.scalar_type_name(lengths.dtype)} tensor")
-    return lengths if lengths.dtype is _dtype.int64 else lengths.to(_dtype.int64)
 
 
 def _batch_sizes(sorted_lengths):
@@ -149,9 +154,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 def _pack_padded_sequence(input, lengths, batch_first):
     """``(data, batch_sizes)`` of a padded batch whose ``lengths`` run longest first: one op, so that a trace
     replays it for other lengths."""
-    if lengths.device.type != "cpu":
-        raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got 1D {lengths.device} "
-                           f"{_dtype.scalar_type_name(lengths.dtype)} tensor")
+    _require_cpu_lengths(lengths)
     lengths = lengths.numpy()
     batch_dim = 0 if batch_first else 1
     if (numpy.diff(lengths) > 0).any():
