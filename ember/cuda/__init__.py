@@ -3,9 +3,9 @@ CuPy when it is installed."""
 import collections
 
 from .. import _backend
-from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info, memory_allocated,
-                     memory_reserved, reset_max_memory_allocated, reset_peak_memory_stats)
-from .streams import Event, Stream, current_stream, default_stream, stream
+from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info,  # noqa: F401 (public)
+                     memory_allocated, memory_reserved, reset_max_memory_allocated, reset_peak_memory_stats)
+from .streams import Event, Stream, current_stream, default_stream, stream  # noqa: F401 (public)
 
 
 def is_available():
@@ -124,7 +124,7 @@ def seed():
     import secrets
 
     from ..ops import random
-    random.device_streams[current_device()] = [secrets.randbits(64), 0]
+    random.start_device_stream(current_device(), secrets.randbits(64))
 
 
 def seed_all():
@@ -134,15 +134,13 @@ def seed_all():
     from ..ops import random
     fresh = secrets.randbits(64)
     for index in range(device_count()):
-        random.device_streams[index] = [(fresh + index) & ((1 << 64) - 1), 0]
+        random.start_device_stream(index, fresh + index)
 
 
 def initial_seed():
     """The seed the current GPU's dropout stream started from."""
     from ..ops import random
-    index = current_device()
-    stream = random.device_streams.get(index)
-    return stream[0] if stream else (random.default_generator.initial_seed() + index) & ((1 << 64) - 1)
+    return random.device_stream(current_device())[0]
 
 
 def get_rng_state(device="cuda"):
@@ -151,11 +149,7 @@ def get_rng_state(device="cuda"):
 
     from ..ops import random
     from .._tensor import _make
-    index = _index(device)
-    stream = random.device_streams.get(index)
-    if stream is None:   # not drawn from yet: its state is where it would start
-        stream = [(random.default_generator.initial_seed() + index) & ((1 << 64) - 1), 0]
-    return _make(numpy.array(stream, dtype=numpy.uint64).view(numpy.uint8).copy())
+    return _make(numpy.array(random.device_stream(_index(device)), dtype=numpy.uint64).view(numpy.uint8).copy())
 
 
 def set_rng_state(new_state, device="cuda"):
@@ -166,8 +160,8 @@ def set_rng_state(new_state, device="cuda"):
     data = new_state.cpu().numpy()
     if data.dtype != numpy.uint8 or data.size != 16:
         raise RuntimeError(f"Expected a CUDA RNG state of 16 bytes (ember's), got {data.size} {data.dtype} elements")
-    seed, draws = (int(v) for v in data.view(numpy.uint64))
-    random.device_streams[_index(device)] = [seed, draws]
+    seed, drawn = (int(v) for v in data.view(numpy.uint64))
+    random.start_device_stream(_index(device), seed, drawn)
 
 
 def get_rng_state_all():

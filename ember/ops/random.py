@@ -90,7 +90,7 @@ def manual_seed(seed):
 device_streams = {}
 """CUDA device index -> [seed, fills drawn]: the stream dropout's masks come from on that GPU. Each fill's uniforms
 are a hash of (seed, fill number, element index) (``_counter_uniform``), so this pair is the whole state: it can be
-saved and restored (``ember.cuda.get_rng_state``, checkpoint's recomputation, ``fork_rng``)."""
+saved and restored (``ember.cuda.get_rng_state``, checkpoint's recomputation, ``fork_rng``: ``all_states``)."""
 device_draws = [0]
 """How many fills have drawn on a GPU's stream (tests compare only the rest with PyTorch's CPU numbers)."""
 
@@ -106,12 +106,23 @@ def _splitmix(x):
     return x ^ (x >> 31)
 
 
-def _next_device_key(device):
-    """The key of the next fill on CUDA device ``device``, advancing its stream."""
-    index = device.index or 0
+def device_stream(index):
+    """CUDA device ``index``'s stream as [seed, fills drawn]; one not drawn from since ``manual_seed`` starts at
+    that seed plus the index."""
     stream = device_streams.get(index)
     if stream is None:
         stream = device_streams[index] = [(default_generator.initial_seed() + index) & _MASK64, 0]
+    return stream
+
+
+def start_device_stream(index, seed, drawn=0):
+    """Restarts CUDA device ``index``'s stream at ``seed`` (64 bits kept), ``drawn`` fills in."""
+    device_streams[index] = [seed & _MASK64, drawn]
+
+
+def _next_device_key(device):
+    """The key of the next fill on CUDA device ``device``, advancing its stream."""
+    stream = device_stream(device.index or 0)
     key = _splitmix((stream[0] + _splitmix(stream[1] * _GOLDEN & _MASK64)) & _MASK64)
     stream[1] += 1
     device_draws[0] += 1
@@ -133,15 +144,16 @@ def _counter_uniform(xp, shape, key):
     return (x.astype(numpy.float32) * numpy.float32(2.0 ** -24)).reshape(shape)
 
 
-def device_states():
-    """A copy of every GPU stream's state, for ``restore_device_states``."""
-    return {index: list(stream) for index, stream in device_streams.items()}
+def all_states():
+    """The default generator's state and a copy of every GPU stream's, for ``restore_all_states``."""
+    return get_rng_state(), {index: list(stream) for index, stream in device_streams.items()}
 
 
-def restore_device_states(states):
-    """Puts GPU streams back as ``device_states`` returned them."""
+def restore_all_states(states):
+    """Puts the default generator and the GPU streams back as ``all_states`` returned them."""
+    set_rng_state(states[0])
     device_streams.clear()
-    device_streams.update({index: list(stream) for index, stream in states.items()})
+    device_streams.update({index: list(stream) for index, stream in states[1].items()})
 
 
 def seed():
@@ -170,12 +182,11 @@ def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="device
     if not enabled:
         yield
         return
-    saved, on_devices = get_rng_state(), device_states()
+    saved = all_states()
     try:
         yield
     finally:
-        set_rng_state(saved)
-        restore_device_states(on_devices)
+        restore_all_states(saved)
 
 
 # ember.random mirrors torch.random (manual_seed, seed, fork_rng, ...): this module serves under that name too.

@@ -14,7 +14,7 @@ from .. import autograd
 from .._tensor import Tensor
 from ..autograd.function import Function, dispatch_hooks
 from ..autograd.grad_mode import enable_grad
-from ..ops.random import device_states, get_rng_state, restore_device_states, set_rng_state
+from ..ops.random import all_states, restore_all_states
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
 
@@ -28,25 +28,18 @@ def _detach_like(args):
     return tuple(a.detach().requires_grad_(a.requires_grad) if isinstance(a, Tensor) else a for a in args)
 
 
-def _rng_state():
-    """The CPU generator's state and the GPU streams' (dropout on CUDA draws from those)."""
-    return get_rng_state(), device_states()
-
-
 @contextlib.contextmanager
 def _rng_restored(state):
     """Runs the block from the RNG state the forward pass started with, then puts the current state back."""
     if state is None:
         yield
         return
-    current = _rng_state()
-    set_rng_state(state[0])
-    restore_device_states(state[1])
+    current = all_states()   # the CPU generator and the GPU streams (dropout on CUDA draws from those)
+    restore_all_states(state)
     try:
         yield
     finally:
-        set_rng_state(current[0])
-        restore_device_states(current[1])
+        restore_all_states(current)
 
 
 class CheckpointFunction(Function):
@@ -55,7 +48,7 @@ class CheckpointFunction(Function):
     @staticmethod
     def forward(ctx, run_function, preserve_rng_state, *args):
         ctx.run_function = run_function
-        ctx.rng_state = _rng_state() if preserve_rng_state else None
+        ctx.rng_state = all_states() if preserve_rng_state else None
         ctx.inputs = args
         return run_function(*args)
 
@@ -132,7 +125,7 @@ class _SavedOnDemand:
 
 
 def _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs):
-    rng_state = _rng_state() if preserve_rng_state else None
+    rng_state = all_states() if preserve_rng_state else None
     nodes = []
     with _recording(nodes):
         outputs = function(*args, **kwargs)

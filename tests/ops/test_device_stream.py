@@ -45,7 +45,7 @@ def test_fork_rng_and_checkpoint_restore_the_device_streams():
         inside = random._next_device_key(CUDA0)
     assert random._next_device_key(CUDA0) == inside   # the fork's draw did not advance the stream outside
     from ember.utils import checkpoint
-    saved = checkpoint._rng_state()
+    saved = random.all_states()
     expected = random._next_device_key(CUDA0)
     with checkpoint._rng_restored(saved):
         assert random._next_device_key(CUDA0) == expected   # the recomputation draws the forward's masks again
