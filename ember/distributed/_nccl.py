@@ -75,7 +75,6 @@ def all_gather(comm, output, array):
     return stream
 
 
-def usable(arrays, op=None):
-    """Whether NCCL can carry these contiguous arrays (and reduction ``op``)."""
-    return all(a.flags.c_contiguous and dtype_code(a) is not None for a in arrays) and (
-        op is None or op_code(op) is not None)
+def usable(array, op=None):
+    """Whether NCCL can carry this contiguous array (and reduction ``op``)."""
+    return array.flags.c_contiguous and dtype_code(array) is not None and (op is None or op_code(op) is not None)

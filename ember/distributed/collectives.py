@@ -199,9 +199,9 @@ def _nccl_usable(pg, tensor, op=None):
     in a group whose ranks each have their own GPU."""
     if not isinstance(tensor, Tensor) or tensor.device.type != "cuda" or _nccl.communicator(pg, tensor) is None:
         return False
-    if op is ReduceOp.AVG and tensor.dtype.is_floating_point is False:
+    if op is ReduceOp.AVG and not tensor.dtype.is_floating_point:
         return False   # integer AVG truncates toward zero, which NCCL's average does not
-    return _nccl.usable([tensor._data], op)
+    return _nccl.usable(tensor._data, op)
 
 
 def _on_gpu(pg, stream, what, outputs, async_op):

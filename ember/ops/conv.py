@@ -168,7 +168,7 @@ def _columns(xp, x, live, out, groups, batch_last, geometry):
     spatial, N = (x.shape[1:-1], x.shape[-1]) if batch_last else (x.shape[2:], x.shape[1])
     if _whole(live, spatial):
         return x.reshape(groups, C // groups, -1)
-    if not isinstance(x, numpy.ndarray) and len(live) == math.prod(geometry[0]):
+    if xp is not numpy and len(live) == math.prod(geometry[0]):
         # on a GPU each offset's copy is a kernel launch: all offsets at once from one strided view instead
         columns = _strided_columns(xp, x, *geometry, out, batch_last)
         return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)

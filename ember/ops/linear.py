@@ -19,7 +19,7 @@ def _affine(xp, input, weight):
     batch the longer side, which keeps the direct product). cuBLAS (CuPy arrays) takes the direct product."""
     features = weight.shape[0]
     rows = math.prod(input.shape[:-1])
-    if 1 < rows < features and input.dtype == numpy.float32 and type(input) is numpy.ndarray:
+    if 1 < rows < features and input.dtype == numpy.float32 and xp is numpy:
         product = xp.matmul(weight, input.reshape(rows, input.shape[-1]).T).T
         return xp.ascontiguousarray(product).reshape(input.shape[:-1] + (features,))
     return folded_matmul(xp, input, weight.T)

@@ -149,7 +149,7 @@ def _maximum_into(xp, x, ranges, best, which):
         return
     # The fix-ups below change nothing where no window needs them; on a GPU asking whether one does would wait for
     # the device, so there they always run.
-    on_host = type(best) is numpy.ndarray
+    on_host = xp is numpy
     if len(full) < len(ranges) and (not on_host or (best == _lowest(xp, x.dtype)).any()):
         lowest = best == _lowest(xp, x.dtype)   # every real element is the lowest value: the first real one wins
         for k, outputs, _ in reversed(ranges):
@@ -211,7 +211,7 @@ class SpreadOffsets(Primitive):
         result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
         # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN; on a GPU the check would wait for the
         # device, so the masked copy, right for any g, is taken there
-        masked = type(g) is numpy.ndarray and bool(xp.isfinite(g).all())
+        masked = xp is numpy and bool(xp.isfinite(g).all())
 
         def spread(parts):   # planes (n, c) are independent: parts of them run at once
             index = parts[::-1]
