@@ -37,8 +37,9 @@ def accumulate(xp, name, array, axis):
     return xp.moveaxis(result, -1, axis)
 
 
-_CUPY_ADD_AT = set("iIlLqQefd")   # dtype characters cupy.add.at scatters natively
-_CUPY_EXTREME_AT = set("iIf")   # and cupy.maximum/minimum.at exactly (float64 ones came back float32-rounded)
+_CUPY_AT = {"add": "iIlLqQefd", "maximum": "iIf", "minimum": "iIf"}
+"""The dtype characters each ufunc's ``at`` scatters natively and exactly on CuPy (its float64 maximum/minimum came
+back float32-rounded)."""
 
 
 def ufunc_at(xp, name, target, index, values):
@@ -53,8 +54,7 @@ def ufunc_at(xp, name, target, index, values):
         ufunc_at(xp, "add", target.real, index, values.real)
         ufunc_at(xp, "add", target.imag, index, values.imag)
         return
-    if name == "add" and target.dtype.char in _CUPY_ADD_AT or target.dtype.char in _CUPY_EXTREME_AT and name in (
-            "maximum", "minimum"):
+    if target.dtype.char in _CUPY_AT.get(name, ""):
         getattr(xp, name).at(target, index, values)
         return
     if name == "add" and target.dtype.kind in "biu":
@@ -115,8 +115,8 @@ def solve(xp, a, b):
     return xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:]))
 
 
-_EINSUM_AS_SUMS = {"ncs->nc": (1, 2), "ncs,ncs->nc": (2, 2), "ij,ij->i": (2, 1), "ij,ij->j": (2, 0)}
-"""The einsum reductions ember's kernels use, as (operands, axis summed): multiply and sum on CuPy."""
+_EINSUM_AS_SUMS = {"ncs->nc": 2, "ncs,ncs->nc": 2, "ij,ij->i": 1, "ij,ij->j": 0}
+"""The einsum reductions ember's kernels use, by the axis they sum: multiply and sum on CuPy."""
 
 
 def einsum(xp, subscripts, *operands):
@@ -124,6 +124,5 @@ def einsum(xp, subscripts, *operands):
     reductions of ``_EINSUM_AS_SUMS`` run as one multiply and one sum."""
     if _on_host(xp) or subscripts not in _EINSUM_AS_SUMS:
         return xp.einsum(subscripts, *operands)
-    count, axis = _EINSUM_AS_SUMS[subscripts]
-    product = operands[0] if count == 1 else operands[0] * operands[1]
-    return product.sum(axis)
+    product = operands[0] if len(operands) == 1 else operands[0] * operands[1]
+    return product.sum(_EINSUM_AS_SUMS[subscripts])
