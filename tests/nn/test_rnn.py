@@ -316,7 +316,7 @@ def test_pack_and_pad_round_trip_match_torch(lengths, enforce_sorted, batch_firs
 
 def test_pack_padded_sequence_with_tensor_lengths_and_int_data():
     x = numpy.arange(12).reshape(4, 3)
-    check(lambda lib, x, n: lib.nn.utils.rnn.pack_padded_sequence(x, n, enforce_sorted=False).data, x,
+    check(lambda lib, x, n: lib.nn.utils.rnn.pack_padded_sequence(x, n.cpu(), enforce_sorted=False).data, x,
           numpy.array([2, 4, 1]), grad=False)
 
 

@@ -176,7 +176,8 @@ def _pack_padded_sequence(input, lengths, batch_first):
     steps = numpy.repeat(numpy.arange(batch_sizes.size), batch_sizes)
     rows = numpy.arange(steps.size) - numpy.repeat(numpy.cumsum(batch_sizes) - batch_sizes, batch_sizes)
     key = (rows, steps) if batch_first else (steps, rows)
-    return input[tuple(creation.tensor(k, device=input.device) for k in key)], creation.tensor(batch_sizes)
+    data = input[tuple(creation.tensor(k, device=input.device) for k in key)]
+    return data, creation.tensor(batch_sizes, device="cpu")
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -212,7 +213,7 @@ def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, total_le
     if batch_first:
         index = index.T
     padding = creation.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    return shape.cat([data, padding])[creation.tensor(index, device=data.device)], creation.tensor(lengths)
+    return shape.cat([data, padding])[creation.tensor(index, device=data.device)], creation.tensor(lengths, device="cpu")
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):

@@ -129,7 +129,8 @@ _zeros = {}
 def _zero(xp, like):
     """A 0-d zero of ``like``'s dtype on its device: NumPy compares and takes maxima against it faster than against
     the Python 0."""
-    key = (xp, like.dtype, getattr(like, "device", None))
+    device = getattr(like, "device", None)
+    key = (xp, like.dtype, getattr(device, "id", device))   # CuPy's Device is not hashable; its id is
     zero = _zeros.get(key)
     if zero is None:
         zero = _zeros[key] = xp.zeros((), like.dtype)
