@@ -9,7 +9,7 @@ from .. import _backend, _compat
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
-from . import _buffers, _parallel
+from . import _buffers, _fused_cuda, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
 from ._util import quiet, recorded
 from .fused_layer_norm import NativeLayerNorm
@@ -52,6 +52,12 @@ class BatchNormTraining(Primitive):
     def forward(ctx, x, weight, bias, eps):
         xp = ctx.xp
         x3 = _channels_view(xp, x)
+        ctx.save_for_backward(x, weight)
+        if xp is not numpy and _fused_cuda.batch_norm_applies(x3, weight, bias):
+            result, mean, var, invstd = _fused_cuda.batch_norm_forward(x3, weight, bias, eps)
+            ctx.statistics = mean, invstd, eps
+            ctx.mark_non_differentiable(mean, var)
+            return result.reshape(x.shape), mean, var
         N, C, S = x3.shape
         result = _buffers.empty(xp, x3.shape, x3.dtype)
         mean, var = xp.empty(C, x3.dtype), xp.empty(C, x3.dtype)
@@ -68,7 +74,6 @@ class BatchNormTraining(Primitive):
             if bias is not None:
                 out += bias[a:b, None]
         _over_channels(xp, x3, part)
-        ctx.save_for_backward(x, weight)
         ctx.statistics = mean, invstd, eps
         ctx.mark_non_differentiable(mean, var)
         return result.reshape(x.shape), mean, var
@@ -93,6 +98,9 @@ def _batch_norm_arrays_grad(g, x, weight, mean, invstd, needs_x):
     holds x - mean (no temporary of x's size)."""
     xp = _backend.xp_of(g)
     x3, g3 = _channels_view(xp, x), _channels_view(xp, g)
+    if xp is not numpy and _fused_cuda.batch_norm_applies(g3, x3, weight, mean, invstd):
+        grad_x, grad_w, grad_b = _fused_cuda.batch_norm_backward(g3, x3, weight, mean, invstd, needs_x)
+        return (None if grad_x is None else grad_x.reshape(x.shape)), grad_w, grad_b
     N, C, S = x3.shape
     count = N * S
     dtype = xp.result_type(x3, g3, mean, invstd)
