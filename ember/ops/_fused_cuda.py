@@ -12,13 +12,13 @@ def _kernels():
     import cupy
     return {
         "channel_sum": cupy.ReductionKernel(
-            "T x", "float64 y", "x", "a + b", "y = a", "0", "ember_channel_sum", reduce_type="float64"),
+            "T x", "float64 y", "x", "a + b", "y = a", "0", "ember_channel_sum", reduce_type="double"),
         "centered_square_sum": cupy.ReductionKernel(
             "T x, T m", "float64 y", "((double)x - (double)m) * ((double)x - (double)m)", "a + b", "y = a", "0",
-            "ember_centered_square_sum", reduce_type="float64"),
+            "ember_centered_square_sum", reduce_type="double"),
         "centered_dot": cupy.ReductionKernel(
             "T g, T x, T m", "float64 y", "(double)g * ((double)x - (double)m)", "a + b", "y = a", "0",
-            "ember_centered_dot", reduce_type="float64"),
+            "ember_centered_dot", reduce_type="double"),
         "mean": cupy.ElementwiseKernel(
             "float64 s, float64 count", "T mean", "mean = (T)(s / count)", "ember_mean"),
         "scale": cupy.ElementwiseKernel(
