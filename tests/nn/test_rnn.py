@@ -310,7 +310,8 @@ def test_pack_and_pad_round_trip_match_torch(lengths, enforce_sorted, batch_firs
         padded, out_lengths = lib.nn.utils.rnn.pad_packed_sequence(packed, batch_first, padding_value=-2.0,
                                                                    total_length=6)
         indices = [t if t is not None else lib.zeros(0) for t in (packed.sorted_indices, packed.unsorted_indices)]
-        return packed.data, packed.batch_sizes, indices, padded, out_lengths
+        assert packed.batch_sizes.device.type == out_lengths.device.type == "cpu"   # on every device, as torch
+        return packed.data, packed.batch_sizes.to(x.device), indices, padded, out_lengths.to(x.device)
     check(fn, x)
 
 
@@ -346,7 +347,8 @@ def test_pack_sequence_unpack_and_unpad_match_torch():
                 lib.nn.utils.rnn.unpad_sequence(padded, lengths, batch_first=True),
                 lib.nn.utils.rnn.unpad_sequence(padded.transpose(0, 1).clone(), lengths))
     check(fn, *sequences)
-    check(lambda lib, *s: lib.nn.utils.rnn.pack_sequence(list(s)).batch_sizes, *sequences[::-1][1:], grad=False)
+    check(lambda lib, *s: lib.nn.utils.rnn.pack_sequence(list(s)).batch_sizes.to(s[0].device), *sequences[::-1][1:],
+          grad=False)
 
 
 def test_packed_sequence_is_a_namedtuple_and_converts():

@@ -70,7 +70,7 @@ def test_transformer_matches_torch_train_and_eval():
                                                       src_key_padding_mask=lib.tensor(PADDING),
                                                       memory_key_padding_mask=lib.tensor(PADDING))
     check(run, SRC, TGT, rtol=1e-4, atol=1e-5)
-    t_model.eval(), e_model.eval()
+    t_model.eval(), e_model.to("cpu").eval()   # the sample's CUDA run (where a GPU is) moved it
     with torch.no_grad(), ember.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")   # torch warns that nested tensors are a prototype
         # Inference with a padding mask: torch's nested-tensor path gives zeros at padded positions before the norm.
