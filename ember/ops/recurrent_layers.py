@@ -58,7 +58,7 @@ def _previous(xp, sequence, initial, blocks, order):
     batch = initial.shape[0]
     if all(stop - start == batch for start, stop in blocks):
         parts = [initial, sequence[:len(sequence) - batch]] if order is blocks else [sequence[batch:], initial]
-        return xp.concatenate(parts, out=_empty(xp, sequence))
+        return xp.concatenate(parts, out=_empty(xp, sequence) if sequence.dtype == initial.dtype else None)
     result, previous = _empty(xp, sequence), initial
     for start, stop in order:
         result[start:stop] = _entering(xp, previous, initial, stop - start)
