@@ -13,8 +13,9 @@ from . import _parallel
 
 MAX_SHAPES = 64
 """Shapes kept (least recently used dropped first): a training loop uses a few per layer."""
-PER_SHAPE = 4
-"""Arrays kept per shape: how many of one shape can be alive at once and still be reused."""
+PER_SHAPE = 16
+"""Arrays kept per shape: how many of one shape can be alive at once and still be reused (a 2-layer LSTM's training
+step holds ~10 of its (steps x batch, hidden) arrays at once: outputs, cells, their gradients)."""
 MIN_BYTES = 1 << 20
 """Smaller arrays come from the allocator's own free lists, without page faults: they are not pooled."""
 

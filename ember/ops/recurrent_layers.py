@@ -17,7 +17,7 @@ import numpy
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from . import recurrent, shape
+from . import _buffers, recurrent, shape
 from ._blas import small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
@@ -58,8 +58,8 @@ def _previous(xp, sequence, initial, blocks, order):
     batch = initial.shape[0]
     if all(stop - start == batch for start, stop in blocks):
         parts = [initial, sequence[:len(sequence) - batch]] if order is blocks else [sequence[batch:], initial]
-        return xp.concatenate(parts)
-    result, previous = xp.empty_like(sequence), initial
+        return xp.concatenate(parts, out=_empty(xp, sequence) if sequence.dtype == initial.dtype else None)
+    result, previous = _empty(xp, sequence), initial
     for start, stop in order:
         result[start:stop] = _entering(xp, previous, initial, stop - start)
         previous = sequence[start:stop]
@@ -81,9 +81,24 @@ def _final(xp, sequence, initial, blocks, reverse):
     return result
 
 
+def _empty(xp, like, shape=None):
+    """An uninitialised array shaped as ``like`` (or ``shape``), of its dtype: a sequence's large arrays come from the
+    buffer pool, so a training loop does not fault their pages in again every step (``ops/_buffers.py``)."""
+    return _buffers.empty(xp, like.shape if shape is None else shape, like.dtype)
+
+
+def _product(xp, a, b):
+    """``a @ b`` (a matrix times a matrix or a stack of them), into a pooled array where both are float32 or
+    float64 of one dtype (NumPy's own matmul picks the other dtypes' result)."""
+    if a.dtype != b.dtype or a.dtype.char not in "fd":
+        return xp.matmul(a, b)
+    shape = a.shape[:-1] + b.shape[-1:] if b.ndim == 2 else b.shape[:-2] + a.shape[:-1] + b.shape[-1:]
+    return xp.matmul(a, b, out=_empty(xp, a, shape))
+
+
 def _projection(xp, x, w_ih, *biases):
     """x W_ih^T plus the given biases, for all time steps in one GEMM."""
-    projected = xp.matmul(x, w_ih.T)
+    projected = _product(xp, x, w_ih.T)
     for bias in biases:
         if bias is not None:
             projected += bias
@@ -135,7 +150,7 @@ def _gru_weight(xp, weight):
 
 def _gru_projection(xp, x, w_ih, *biases):
     """x W_ih^T plus the biases, gate-major (3, rows, hidden), r and z negated: one GEMM per gate for all steps."""
-    projected = xp.matmul(x, _gru_weight(xp, w_ih))
+    projected = _product(xp, x, _gru_weight(xp, w_ih))
     biases = [b for b in biases if b is not None]
     if biases:
         bias = sum(biases[1:], biases[0]).reshape(3, 1, -1).copy()
@@ -147,7 +162,9 @@ def _gru_projection(xp, x, w_ih, *biases):
 def _row_major(xp, by_gate):
     """(gates, rows, hidden) as the (rows, gates * hidden) array of PyTorch's gate layout."""
     gates, rows, size = by_gate.shape
-    return xp.ascontiguousarray(by_gate.transpose(1, 0, 2)).reshape(rows, gates * size)
+    result = _empty(xp, by_gate, (rows, gates, size))
+    result[...] = by_gate.transpose(1, 0, 2)
+    return result.reshape(rows, gates * size)
 
 
 def _sigmoid_(xp, part):
@@ -170,17 +187,17 @@ class LSTMLayer(Primitive):
             return run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = xp.matmul(x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
+        gates = _product(xp, x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
         biases = [b for b in (b_ih, b_hh) if b is not None]
         if biases:
             bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
             bias[:3] *= 0.5
             gates += bias
         rows, batch = x.shape[0], h0.shape[0]
-        output = xp.empty((rows, h0.shape[1]), x.dtype)
-        cells = xp.empty((rows, size), x.dtype)
-        tanh_cells = xp.empty((rows if keep else batch, size), x.dtype)
-        raw = output if w_hr is None else xp.empty((rows, size), x.dtype)
+        output = _empty(xp, x, (rows, h0.shape[1]))
+        cells = _empty(xp, x, (rows, size))
+        tanh_cells = _empty(xp, x, (rows if keep else batch, size))
+        raw = output if w_hr is None else _empty(xp, x, (rows, size))
         hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
         w_hh_gates = _lstm_weight(xp, w_hh)
         h, c = h0, c0
@@ -214,8 +231,8 @@ class LSTMLayer(Primitive):
         xp, (blocks, order) = ctx.xp, ctx.layout
         grad_output = grad_output._data
         dh, dc = grad_h._data.copy(), grad_c._data.copy()
-        grad_gates = xp.empty_like(gates)
-        grad_states = xp.empty_like(output)   # the gradient of each step's (projected) hidden state
+        grad_gates = _empty(xp, gates)
+        grad_states = _empty(xp, output)   # the gradient of each step's (projected) hidden state
         previous_c = _previous(xp, cells, c0, blocks, order)
         dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
         w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
@@ -269,8 +286,8 @@ class GRULayer(Primitive):
         b_hn = None if b_hh is None else b_hh[2 * size:]   # inside r * (h W_hn^T + b_hn); b_hr, b_hz add to x's
         folded = None if b_hh is None else xp.concatenate([b_hh[:2 * size], xp.zeros_like(b_hn)])
         gates = _gru_projection(xp, x, w_ih, b_ih, folded)   # -r, -z, n; then r, z, n
-        hidden = xp.empty_like(gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
-        output = xp.empty((x.shape[0], size), x.dtype)
+        hidden = _empty(xp, gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
+        output = _empty(xp, x, (x.shape[0], size))
         scratch = xp.empty_like(h0)
         w_hh_gates = _gru_weight(xp, w_hh)
         h = h0
@@ -308,7 +325,7 @@ class GRULayer(Primitive):
         grad_output = grad_output._data
         dh = grad_h._data.copy()
         previous = _previous(xp, output, h0, blocks, order)
-        grad_gi, grad_gh = xp.empty_like(gates), xp.empty_like(gates)
+        grad_gi, grad_gh = _empty(xp, gates), _empty(xp, gates)
         dh_step, scratch, per_gate = xp.empty_like(h0), xp.empty_like(h0), xp.empty((3,) + h0.shape, h0.dtype)
         w_hh_gates = w_hh.reshape(3, -1, w_hh.shape[1])
         with small_products(h0.shape[0] * h0.shape[1] * w_hh.shape[1]):
@@ -369,7 +386,7 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     inputs = numpy.empty((batch, features + 1 + width), x.dtype)
     inputs[:, features] = 1
     inputs[:, features + 1:] = h0
-    output = numpy.empty((x.shape[0], width), x.dtype)
+    output = _empty(numpy, x, (x.shape[0], width))
     gates, cells = numpy.empty((4, batch, size), x.dtype), numpy.empty((2, batch, size), x.dtype)
     raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
     c, steps = c0, range(x.shape[0] // batch)
@@ -394,7 +411,7 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
 
 def _hidden_major_inputs(x, batch, w_ih, biases):
     """W_ih x^T plus the biases, (gates * hidden, rows), and each step's (start, stop) columns in time order."""
-    projected = w_ih @ x.T
+    projected = _product(numpy, w_ih, x.T)
     biases = [b for b in biases if b is not None]
     if biases:
         projected += sum(biases[1:], biases[0])[:, None]
@@ -404,7 +421,9 @@ def _hidden_major_inputs(x, batch, w_ih, biases):
 
 def _hidden_major_outputs(states, batch):
     """The (steps, size, batch) states as the layer's (rows, size) output."""
-    return numpy.ascontiguousarray(states.transpose(0, 2, 1)).reshape(-1, states.shape[1])
+    output = _empty(numpy, states, (states.shape[0], batch, states.shape[1]))
+    output[...] = states.transpose(0, 2, 1)
+    return output.reshape(-1, states.shape[1])
 
 
 @quiet
@@ -412,7 +431,7 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """(output, h_n, c_n) of LSTMLayer's forward for a large layer without gradients, hidden-major."""
     batch, size = c0.shape
     projected, columns = _hidden_major_inputs(x, batch, w_ih, (b_ih, b_hh))
-    states = numpy.empty((len(columns), h0.shape[1], batch), x.dtype)
+    states = _empty(numpy, x, (len(columns), h0.shape[1], batch))
     gates, cells = numpy.empty((4 * size, batch), x.dtype), numpy.empty((2, size, batch), x.dtype)
     raw = numpy.empty((size, batch), x.dtype) if w_hr is not None else None
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
@@ -442,7 +461,7 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     batch, size = h0.shape
     b_rz = None if b_hh is None else numpy.concatenate([b_hh[:2 * size], numpy.zeros(size, b_hh.dtype)])
     projected, columns = _hidden_major_inputs(x, batch, w_ih, (b_ih, b_rz))
-    states = numpy.empty((len(columns), size, batch), x.dtype)
+    states = _empty(numpy, x, (len(columns), size, batch))
     hidden = numpy.empty((3 * size, batch), x.dtype)
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
@@ -506,7 +525,7 @@ class RNNLayer(Primitive):
         xp, (blocks, order) = ctx.xp, ctx.layout
         grad_output = grad_output._data
         dh = grad_h._data.copy()
-        grad_pre = xp.empty_like(output)
+        grad_pre = _empty(xp, output)
         scratch = xp.empty_like(h0)
         with small_products(h0.shape[0] * h0.shape[1] * w_hh.shape[0]):
             for start, stop in reversed(order):
@@ -542,7 +561,7 @@ def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=
 
     k = 1 + len(state_grads)
     rows = _row_major(xp, grad_gi) if needs[0] else None
-    grads = [rows @ weight_layout(w_ih) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
+    grads = [_product(xp, rows, weight_layout(w_ih)) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
         grads.append(weight_layout(product(grad, operand)) if need else None)
