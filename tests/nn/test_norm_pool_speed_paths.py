@@ -52,6 +52,25 @@ def test_hardtanh_inplace_errors_and_no_grad_write():
     check_error(saved_input_changed, sample((3,), F32))
 
 
+def test_inplace_hardtanh_keeps_a_mask_so_later_writes_to_its_result_are_allowed_as_in_torch():
+    def run(lib, x):   # PyTorch keeps a copy of the input of hardtanh_: writing into its result later is no error
+        y = x * 1
+        out = lib.nn.functional.relu6(y, inplace=True)
+        out.mul_(2)
+        return out
+    check(run, numpy.concatenate([EDGES[~numpy.isnan(EDGES)], sample((20,), seed=6) * 4]).astype(F32))
+    x = ember.tensor(sample((4, 5), F32, seed=7) * 4, requires_grad=True)
+    y = ember.nn.functional.hardtanh(x * 1, -1.0, 2.0, inplace=True)
+    saved, = y.grad_fn._saved
+    assert saved[0] == "array" and saved[1].dtype == bool   # a one-byte mask, not a copy of the input
+
+    def second(lib, x):
+        y = lib.nn.functional.relu6(x * 1, inplace=True)
+        gx, = lib.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        return gx
+    check(second, sample((3, 4), F64, seed=8) * 4)
+
+
 def test_hardtanh_integer_and_half_inputs_match_torch():
     check(lambda lib, x: lib.nn.functional.relu6(x), sample((4, 5), numpy.int64, low=-9, high=9))
     check(lambda lib, x: lib.nn.functional.hardtanh(x, -2.5, 3.7), sample((4, 5), numpy.int32, low=-9, high=9))
