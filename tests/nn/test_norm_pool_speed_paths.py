@@ -94,9 +94,13 @@ def test_hardtanh_second_gradient():
 
 
 # --- batch norm ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("repeat_width", [1 << 20, 0], ids=["repeated", "broadcast"])
 @pytest.mark.parametrize("shape", [(1, 3, 5, 5), (2, 1, 7), (5, 4), (3, 6, 1, 1), (2, 3, 3, 4, 5)], ids=str)
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
-def test_batch_norm_training_values_gradients_and_running_statistics(shape, dtype):
+def test_batch_norm_training_values_gradients_and_running_statistics(shape, dtype, repeat_width, monkeypatch):
+    """Per-channel values repeated over the positions (small maps) or broadcast (wide ones)."""
+    from ember.ops import normalization
+    monkeypatch.setattr(normalization, "REPEAT_WIDTH", repeat_width)
     c = shape[1]
     tol = 1e-4 if dtype is F32 else 1e-10
 
@@ -125,9 +129,12 @@ def test_batch_norm_statistics_stay_accurate_far_from_zero():
     numpy.testing.assert_allclose(var.numpy(), exact.var((0, 2, 3), ddof=1), rtol=1e-2)
 
 
+@pytest.mark.parametrize("repeat_width", [1 << 20, 0], ids=["repeated", "broadcast"])
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
-def test_batch_norm_by_running_statistics_values_and_gradients(dtype, affine):
+def test_batch_norm_by_running_statistics_values_and_gradients(dtype, affine, repeat_width, monkeypatch):
+    from ember.ops import normalization
+    monkeypatch.setattr(normalization, "REPEAT_WIDTH", repeat_width)
     c = 4
     mean, var = sample((c,), dtype, seed=11), numpy.abs(sample((c,), dtype, seed=12)) + 0.1
     w, b = (sample((c,), dtype, seed=13), sample((c,), dtype, seed=14)) if affine else (None, None)
