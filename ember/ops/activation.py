@@ -337,16 +337,22 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 class Hardtanh(Primitive):
     """x clamped to [low, high] in one pass, written into x itself with ``into``. Its gradient passes where
-    low < x < high, as PyTorch's hardtanh_backward, read from the saved result: the same test, and nothing of the
-    input needs keeping when the write is in place."""
+    low < x < high, as PyTorch's hardtanh_backward, read from the saved result (the same test). Written in place,
+    it keeps that test's one-byte mask instead: PyTorch keeps a copy of the input there (so a later in-place change
+    of the result is no error), which the mask stands for at a quarter of the memory and without the copy."""
 
     @staticmethod
     def forward(ctx, a, low, high, into):
         xp = ctx.xp
         result = _parallel.map_chunks(lambda out, part: xp.clip(part, low, high, out=out),
                                       a if into else xp.empty_like(a), a)
-        ctx.bounds = low, high
-        ctx.save_for_backward(result)
+        if into and ctx.needs_input_grad[0]:
+            ctx.bounds = None, None
+            ctx.save_for_backward(_parallel.map_chunks(lambda out, r: _inside(xp, r, low, high, out),
+                                                       xp.empty(result.shape, bool), result))
+        else:
+            ctx.bounds = low, high
+            ctx.save_for_backward(result)
         return result
 
     @staticmethod
@@ -382,13 +388,18 @@ HardtanhGrad._node_cls.__name__ = HardtanhGrad._node_cls.__qualname__ = "Hardtan
 
 def _hardtanh_grad(xp, grad, result, low, high):
     """The gradient mask as two one-byte passes (result > low, and result < high) and one product: multiplying
-    by a boolean is several times faster than ``where`` or a masked copy."""
+    by a boolean is several times faster than ``where`` or a masked copy. Without bounds, ``result`` is the mask."""
     def run(out, g, r):
-        inside = xp.greater(r, low)
-        inside &= xp.less(r, high)
-        xp.multiply(g, inside, out=out)
+        xp.multiply(g, r if low is None else _inside(xp, r, low, high), out=out)
     return _parallel.map_chunks(run, xp.empty(xp.broadcast_shapes(grad.shape, result.shape), grad.dtype), grad,
                                 result)
+
+
+def _inside(xp, result, low, high, out=None):
+    """Where low < result < high (not at NaN)."""
+    inside = xp.greater(result, low, out=out)
+    inside &= xp.less(result, high)
+    return inside
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):

@@ -123,3 +123,35 @@ def test_strided_columns_equal_the_per_offset_columns():
         want = conv._columns(numpy, x, live, out, 1, batch_last, (kernel, stride, dilation))
         got = conv._strided_columns(numpy, x, kernel, stride, dilation, out, batch_last)
         numpy.testing.assert_array_equal(got.reshape(want.shape), want)
+
+
+WEIGHT_GRAD_CASES = [   # the general (columns) algorithm: groups, strides, dilation, offsets that meet only padding
+    ("conv2d", (3, 4, 9, 8), (5, 4, 3, 3), {"padding": 1}),
+    ("conv2d", (2, 4, 11, 20), (6, 2, 3, 2), {"stride": (2, 1), "padding": (1, 0), "dilation": (1, 2), "groups": 2}),
+    ("conv2d", (2, 6, 1, 1), (4, 3, 3, 3), {"padding": 1, "groups": 2}),   # only the centre offset is live
+    ("conv1d", (2, 3, 17), (4, 3, 4), {"stride": 3, "padding": 2}),
+    ("conv3d", (2, 2, 4, 5, 4), (3, 2, 3, 2, 3), {"padding": 1}),
+]
+
+
+@pytest.mark.parametrize("long_product", [0, 1 << 40], ids=["columns-left", "gradient-left"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", WEIGHT_GRAD_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(WEIGHT_GRAD_CASES)])
+def test_weight_gradient_orientations_match_torch(name, x_shape, w_shape, options, dtype, long_product, monkeypatch):
+    """The weight gradient as columns @ g^T (transposed into place) or as g @ columns^T (written in place)."""
+    from ember.ops import conv
+    monkeypatch.setattr(conv, "LONG_PRODUCT", long_product)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, rtol=tolerance, atol=tolerance)
+
+
+def test_weight_gradient_owns_its_memory(monkeypatch):
+    from ember.ops import conv
+    monkeypatch.setattr(conv, "LONG_PRODUCT", 1 << 40)
+    x, w = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3, requires_grad=True)
+    ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
+    assert w.grad._data.base is None and w.grad._data.flags.c_contiguous
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1),
+              sample((2, 2, 5, 5), F64, seed=4), sample((3, 2, 3, 3), F64, seed=5))

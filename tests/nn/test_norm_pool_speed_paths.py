@@ -52,6 +52,25 @@ def test_hardtanh_inplace_errors_and_no_grad_write():
     check_error(saved_input_changed, sample((3,), F32))
 
 
+def test_inplace_hardtanh_keeps_a_mask_so_later_writes_to_its_result_are_allowed_as_in_torch():
+    def run(lib, x):   # PyTorch keeps a copy of the input of hardtanh_: writing into its result later is no error
+        y = x * 1
+        out = lib.nn.functional.relu6(y, inplace=True)
+        out.mul_(2)
+        return out
+    check(run, numpy.concatenate([EDGES[~numpy.isnan(EDGES)], sample((20,), seed=6) * 4]).astype(F32))
+    x = ember.tensor(sample((4, 5), F32, seed=7) * 4, requires_grad=True)
+    y = ember.nn.functional.hardtanh(x * 1, -1.0, 2.0, inplace=True)
+    saved, = y.grad_fn._saved
+    assert saved[0] == "array" and saved[1].dtype == bool   # a one-byte mask, not a copy of the input
+
+    def second(lib, x):
+        y = lib.nn.functional.relu6(x * 1, inplace=True)
+        gx, = lib.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        return gx
+    check(second, sample((3, 4), F64, seed=8) * 4)
+
+
 def test_hardtanh_integer_and_half_inputs_match_torch():
     check(lambda lib, x: lib.nn.functional.relu6(x), sample((4, 5), numpy.int64, low=-9, high=9))
     check(lambda lib, x: lib.nn.functional.hardtanh(x, -2.5, 3.7), sample((4, 5), numpy.int32, low=-9, high=9))
@@ -75,9 +94,13 @@ def test_hardtanh_second_gradient():
 
 
 # --- batch norm ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("repeat_width", [1 << 20, 0], ids=["repeated", "broadcast"])
 @pytest.mark.parametrize("shape", [(1, 3, 5, 5), (2, 1, 7), (5, 4), (3, 6, 1, 1), (2, 3, 3, 4, 5)], ids=str)
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
-def test_batch_norm_training_values_gradients_and_running_statistics(shape, dtype):
+def test_batch_norm_training_values_gradients_and_running_statistics(shape, dtype, repeat_width, monkeypatch):
+    """Per-channel values repeated over the positions (small maps) or broadcast (wide ones)."""
+    from ember.ops import normalization
+    monkeypatch.setattr(normalization, "REPEAT_WIDTH", repeat_width)
     c = shape[1]
     tol = 1e-4 if dtype is F32 else 1e-10
 
@@ -106,9 +129,12 @@ def test_batch_norm_statistics_stay_accurate_far_from_zero():
     numpy.testing.assert_allclose(var.numpy(), exact.var((0, 2, 3), ddof=1), rtol=1e-2)
 
 
+@pytest.mark.parametrize("repeat_width", [1 << 20, 0], ids=["repeated", "broadcast"])
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("affine", [True, False], ids=["affine", "plain"])
-def test_batch_norm_by_running_statistics_values_and_gradients(dtype, affine):
+def test_batch_norm_by_running_statistics_values_and_gradients(dtype, affine, repeat_width, monkeypatch):
+    from ember.ops import normalization
+    monkeypatch.setattr(normalization, "REPEAT_WIDTH", repeat_width)
     c = 4
     mean, var = sample((c,), dtype, seed=11), numpy.abs(sample((c,), dtype, seed=12)) + 0.1
     w, b = (sample((c,), dtype, seed=13), sample((c,), dtype, seed=14)) if affine else (None, None)
