@@ -12,8 +12,8 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from ._util import quiet
 from .activation import softmax
-from .creation import empty, ones, zeros, zeros_like
-from .dropout import dropout
+from .creation import ones, zeros, zeros_like
+from .dropout import dropout, scaled_keep
 from .linear import linear
 from .padding import pad
 from .shape import cat
@@ -67,8 +67,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if dropout_p > 0.0:   # the mask dropout() would draw on the weights, drawn the same way
             shape = numpy.broadcast_shapes(tuple(query.shape[:-1]) + (key_len,), tuple(key.shape[:-2]) + (1, 1),
                                            () if bias is None else tuple(bias.shape))
-            keep = empty(shape, dtype=query.dtype, device=query.device)
-            keep = keep.zero_() if dropout_p == 1.0 else keep.bernoulli_(1 - dropout_p).div_(1 - dropout_p)
+            if dropout_p == 1.0:
+                keep = zeros(shape, dtype=query.dtype, device=query.device)
+            else:
+                keep = scaled_keep(shape, query, dropout_p)
         return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale)
     scores = query.matmul(key.transpose(-2, -1)) * scale
     if bias is None:
