@@ -124,6 +124,31 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         grads = _attention_grad(grad, query, key, value, weights, keep, ctx.scale, needs)
         return grads + (None, None)
 
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        """``_attention_grad``'s steps on arrays, the score gradient formed in place in one array."""
+        xp = ctx.xp
+        query, key, value, _, keep = ctx.saved_arrays
+        needs, weights = ctx.needs_input_grad, ctx.weights
+        keep = None if keep is None else xp.swapaxes(keep, -1, -2)
+        grad_value = xp.matmul(weights if keep is None else weights * keep, grad) if needs[2] else None
+        if not (needs[0] or needs[1] or needs[3]):
+            return None, None, grad_value, None, None, None
+        grad_scores = xp.matmul(value, xp.swapaxes(grad, -1, -2))
+        if keep is not None:
+            grad_scores *= keep
+        grad_scores -= (grad_scores * weights).sum(-2, keepdims=True)
+        grad_scores *= weights
+        grad_query = grad_key = None
+        if needs[0]:
+            grad_query = xp.matmul(xp.swapaxes(grad_scores, -1, -2), key)
+            grad_query *= ctx.scale
+        if needs[1]:
+            grad_key = xp.matmul(grad_scores, query)
+            grad_key *= ctx.scale
+        return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
+
 
 def _attention_weights(query, key, bias, scale):
     """The softmax weights of ``ScaledDotProductFlashAttentionForCpu`` in differentiable ops, (..., query, key)."""
