@@ -10,6 +10,7 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
+from . import _buffers
 from ._util import quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
@@ -94,7 +95,9 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     @quiet
     def forward(ctx, query, key, value, bias, keep, scale):
         xp = ctx.xp
-        weights = xp.matmul(key, xp.swapaxes(query, -1, -2))
+        lead = numpy.broadcast_shapes(key.shape[:-2], query.shape[:-2])
+        weights = _buffers.empty(xp, lead + (key.shape[-2], query.shape[-2]), query.dtype)
+        xp.matmul(key, xp.swapaxes(query, -1, -2), out=weights)
         weights *= scale
         if bias is not None:
             weights = weights + xp.swapaxes(bias, -1, -2)
@@ -107,10 +110,13 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         if bias is not None:
             total[total == 0] = 1
         weights /= total
-        dropped = weights if keep is None else weights * xp.swapaxes(keep, -1, -2)
+        dropped = weights
+        if keep is not None:
+            dropped = xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=_buffers.empty(xp, weights.shape,
+                                                                                          weights.dtype))
         ctx.save_for_backward(query, key, value, bias, keep)
-        ctx.weights, ctx.scale = weights, scale
-        return xp.matmul(xp.swapaxes(dropped, -1, -2), value)
+        ctx.weights, ctx.dropped, ctx.scale = weights, dropped, scale
+        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, value, weights.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -132,7 +138,7 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         query, key, value, _, keep = ctx.saved_arrays
         needs, weights = ctx.needs_input_grad, ctx.weights
         keep = None if keep is None else xp.swapaxes(keep, -1, -2)
-        grad_value = xp.matmul(weights if keep is None else weights * keep, grad) if needs[2] else None
+        grad_value = xp.matmul(ctx.dropped, grad) if needs[2] else None
         if not (needs[0] or needs[1] or needs[3]):
             return None, None, grad_value, None, None, None
         grad_scores = xp.matmul(value, xp.swapaxes(grad, -1, -2))
@@ -148,6 +154,17 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
             grad_key = xp.matmul(grad_scores, query)
             grad_key *= ctx.scale
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
+
+
+def _output(xp, query, value, weights_shape):
+    """The (..., heads, query, value dim) output array, pooled. A query whose heads are interleaved in memory, as
+    multi-head attention's views of one projection, (N, L, heads, head_dim), gets an output laid out the same way
+    (as PyTorch's kernel follows the query's layout): the heads' merge after it is then a view, not a copy."""
+    lead = weights_shape[:-2]
+    size, width = weights_shape[-1], value.shape[-1]
+    if xp is numpy and len(lead) >= 1 and query.shape[:-2] == lead and query.strides[-3] < query.strides[-2]:
+        return _buffers.empty(xp, lead[:-1] + (size, lead[-1], width), query.dtype).swapaxes(-3, -2)
+    return _buffers.empty(xp, lead + (size, width), query.dtype)
 
 
 def _attention_weights(query, key, bias, scale):
