@@ -116,7 +116,7 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
                                                                                           weights.dtype))
         ctx.save_for_backward(query, key, value, bias, keep)
         ctx.weights, ctx.dropped, ctx.scale = weights, dropped, scale
-        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, value, weights.shape))
+        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, key, value, weights.shape))
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,15 +156,17 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
 
 
-def _output(xp, query, value, weights_shape):
-    """The (..., heads, query, value dim) output array, pooled. A query whose heads are interleaved in memory, as
-    multi-head attention's views of one projection, (N, L, heads, head_dim), gets an output laid out the same way
-    (as PyTorch's kernel follows the query's layout): the heads' merge after it is then a view, not a copy."""
-    lead = weights_shape[:-2]
-    size, width = weights_shape[-1], value.shape[-1]
-    if xp is numpy and len(lead) >= 1 and query.shape[:-2] == lead and query.strides[-3] < query.strides[-2]:
-        return _buffers.empty(xp, lead[:-1] + (size, lead[-1], width), query.dtype).swapaxes(-3, -2)
-    return _buffers.empty(xp, lead + (size, width), query.dtype)
+def _output(xp, query, key, value, weights_shape):
+    """The (..., heads, query, value dim) output array, pooled. Its axes lie in memory in the order of the query's
+    (PyTorch's kernel makes its output ``empty_like`` the query) when query, key and value share their leading
+    dims and head width: multi-head attention's heads, views of one (N, L, heads, head_dim) projection, then merge
+    as a view."""
+    shape = weights_shape[:-2] + (weights_shape[-1], value.shape[-1])
+    if xp is numpy and query.shape[:-2] == key.shape[:-2] == value.shape[:-2] == weights_shape[:-2] and \
+            value.shape[-1] == query.shape[-1]:
+        order = numpy.argsort([-stride for stride in query.strides], kind="stable")
+        return _buffers.empty(xp, [shape[i] for i in order], query.dtype).transpose(numpy.argsort(order))
+    return _buffers.empty(xp, shape, query.dtype)
 
 
 def _attention_weights(query, key, bias, scale):
