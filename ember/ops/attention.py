@@ -95,8 +95,11 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     @quiet
     def forward(ctx, query, key, value, bias, keep, scale):
         xp = ctx.xp
+        # arrays kept for backward are pooled (fresh ones would fault their pages in on every step); without a
+        # backward, fresh arrays reuse memory just freed, still in cache
+        empty = _buffers.empty if True in ctx.needs_input_grad else _fresh
         lead = numpy.broadcast_shapes(key.shape[:-2], query.shape[:-2])
-        weights = _buffers.empty(xp, lead + (key.shape[-2], query.shape[-2]), query.dtype)
+        weights = empty(xp, lead + (key.shape[-2], query.shape[-2]), query.dtype)
         xp.matmul(key, xp.swapaxes(query, -1, -2), out=weights)
         weights *= scale
         if bias is not None:
@@ -112,11 +115,11 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         weights /= total
         dropped = weights
         if keep is not None:
-            dropped = xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=_buffers.empty(xp, weights.shape,
-                                                                                          weights.dtype))
+            dropped = xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=empty(xp, weights.shape, weights.dtype))
         ctx.save_for_backward(query, key, value, bias, keep)
         ctx.weights, ctx.dropped, ctx.scale = weights, dropped, scale
-        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, key, value, weights.shape))
+        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, key, value, weights.shape,
+                                                                          empty))
 
     @staticmethod
     def backward(ctx, grad):
@@ -156,17 +159,21 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
 
 
-def _output(xp, query, key, value, weights_shape):
-    """The (..., heads, query, value dim) output array, pooled. Its axes lie in memory in the order of the query's
-    (PyTorch's kernel makes its output ``empty_like`` the query) when query, key and value share their leading
-    dims and head width: multi-head attention's heads, views of one (N, L, heads, head_dim) projection, then merge
-    as a view."""
+def _fresh(xp, shape, dtype):
+    return xp.empty(shape, dtype)
+
+
+def _output(xp, query, key, value, weights_shape, empty):
+    """The (..., heads, query, value dim) output array, from ``empty``. Its axes lie in memory in the order of the
+    query's (PyTorch's kernel makes its output ``empty_like`` the query) when query, key and value share their
+    leading dims and head width: multi-head attention's heads, views of one (N, L, heads, head_dim) projection,
+    then merge as a view."""
     shape = weights_shape[:-2] + (weights_shape[-1], value.shape[-1])
     if xp is numpy and query.shape[:-2] == key.shape[:-2] == value.shape[:-2] == weights_shape[:-2] and \
             value.shape[-1] == query.shape[-1]:
         order = numpy.argsort([-stride for stride in query.strides], kind="stable")
-        return _buffers.empty(xp, [shape[i] for i in order], query.dtype).transpose(numpy.argsort(order))
-    return _buffers.empty(xp, shape, query.dtype)
+        return empty(xp, [shape[i] for i in order], query.dtype).transpose(numpy.argsort(order))
+    return empty(xp, shape, query.dtype)
 
 
 def _attention_weights(query, key, bias, scale):
