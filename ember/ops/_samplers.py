@@ -329,16 +329,34 @@ def bernoulli(engine, p, float32_p=False):
     return unit(engine, p.size, numpy.float64) < p
 
 
-def bernoulli_scalar(engine, n, p):
+_BERNOULLI_BLOCK = 1 << 16
+"""Draws per block of ``bernoulli_scalar``: the block's words (512 kB) and masks stay in cache, and no array of the
+draws' size is made (a fresh one of megabytes faults its pages in on every call)."""
+
+
+def bernoulli_scalar(engine, n, p, out=None, one=None):
     """``bernoulli(engine, full(n, p))`` without the floats: the float64 uniform k * 2**-53 (k the low 53 bits of a
-    64-bit output) is below p exactly when the integer k is below ceil(p * 2**53), compared in 32-bit halves."""
-    words = engine.words(2 * n)
-    high, low = words[0::2] & numpy.uint32(0x1FFFFF), words[1::2]
+    64-bit output) is below p exactly when the integer k is below ceil(p * 2**53), compared in 32-bit halves.
+    Returns a bool array, or with ``out`` (a flat float array of n elements) writes ``one`` (a scalar of its dtype,
+    1 by default) where the draw is 1 and 0 elsewhere, into it."""
     threshold = math.ceil(p * 2.0 ** 53)
     high_threshold, low_threshold = numpy.uint32(threshold >> 32), numpy.uint32(threshold & 0xFFFFFFFF)
-    out = high < high_threshold
-    tie = numpy.flatnonzero(high == high_threshold)
-    out[tie] = low[tie] < low_threshold
+    if out is None:
+        out = numpy.empty(n, bool)
+    elif one is None:
+        one = out.dtype.type(1)
+    block = max(1, min(n, _BERNOULLI_BLOCK))
+    high, keep = numpy.empty(block, numpy.uint32), numpy.empty(block, bool)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        words = engine.words(2 * (stop - start))
+        h = numpy.bitwise_and(words[0::2], numpy.uint32(0x1FFFFF), out=high[:stop - start])
+        k = numpy.less(h, high_threshold, out=out[start:stop] if one is None else keep[:stop - start])
+        tie = numpy.flatnonzero(h == high_threshold)
+        if tie.size:
+            k[tie] = words[1::2][tie] < low_threshold
+        if one is not None:
+            numpy.multiply(k, one, out=out[start:stop])
     return out
 
 

@@ -10,10 +10,11 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
+from . import _buffers
 from ._util import quiet
 from .activation import softmax
-from .creation import empty, ones, zeros, zeros_like
-from .dropout import dropout
+from .creation import ones, zeros, zeros_like
+from .dropout import dropout, scaled_keep
 from .linear import linear
 from .padding import pad
 from .shape import cat
@@ -67,8 +68,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         if dropout_p > 0.0:   # the mask dropout() would draw on the weights, drawn the same way
             shape = numpy.broadcast_shapes(tuple(query.shape[:-1]) + (key_len,), tuple(key.shape[:-2]) + (1, 1),
                                            () if bias is None else tuple(bias.shape))
-            keep = empty(shape, dtype=query.dtype, device=query.device)
-            keep = keep.zero_() if dropout_p == 1.0 else keep.bernoulli_(1 - dropout_p).div_(1 - dropout_p)
+            if dropout_p == 1.0:
+                keep = zeros(shape, dtype=query.dtype, device=query.device)
+            else:
+                keep = scaled_keep(shape, query, dropout_p)
         return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale)
     scores = query.matmul(key.transpose(-2, -1)) * scale
     if bias is None:
@@ -92,7 +95,12 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     @quiet
     def forward(ctx, query, key, value, bias, keep, scale):
         xp = ctx.xp
-        weights = xp.matmul(key, xp.swapaxes(query, -1, -2))
+        # arrays kept for backward are pooled (fresh ones would fault their pages in on every step); without a
+        # backward, fresh arrays reuse memory just freed, still in cache
+        empty = _buffers.empty if True in ctx.needs_input_grad else _fresh
+        lead = numpy.broadcast_shapes(key.shape[:-2], query.shape[:-2])
+        weights = empty(xp, lead + (key.shape[-2], query.shape[-2]), query.dtype)
+        xp.matmul(key, xp.swapaxes(query, -1, -2), out=weights)
         weights *= scale
         if bias is not None:
             weights = weights + xp.swapaxes(bias, -1, -2)
@@ -105,10 +113,13 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         if bias is not None:
             total[total == 0] = 1
         weights /= total
-        dropped = weights if keep is None else weights * xp.swapaxes(keep, -1, -2)
+        dropped = weights
+        if keep is not None:
+            dropped = xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=empty(xp, weights.shape, weights.dtype))
         ctx.save_for_backward(query, key, value, bias, keep)
-        ctx.weights, ctx.scale = weights, scale
-        return xp.matmul(xp.swapaxes(dropped, -1, -2), value)
+        ctx.weights, ctx.dropped, ctx.scale = weights, dropped, scale
+        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, key, value, weights.shape,
+                                                                          empty))
 
     @staticmethod
     def backward(ctx, grad):
@@ -121,6 +132,48 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         keep = None if keep is None else keep.transpose(-2, -1)
         grads = _attention_grad(grad, query, key, value, weights, keep, ctx.scale, needs)
         return grads + (None, None)
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        """``_attention_grad``'s steps on arrays, the score gradient formed in place in one array."""
+        xp = ctx.xp
+        query, key, value, _, keep = ctx.saved_arrays
+        needs, weights = ctx.needs_input_grad, ctx.weights
+        keep = None if keep is None else xp.swapaxes(keep, -1, -2)
+        grad_value = xp.matmul(ctx.dropped, grad) if needs[2] else None
+        if not (needs[0] or needs[1] or needs[3]):
+            return None, None, grad_value, None, None, None
+        grad_scores = xp.matmul(value, xp.swapaxes(grad, -1, -2))
+        if keep is not None:
+            grad_scores *= keep
+        grad_scores -= (grad_scores * weights).sum(-2, keepdims=True)
+        grad_scores *= weights
+        grad_query = grad_key = None
+        if needs[0]:
+            grad_query = xp.matmul(xp.swapaxes(grad_scores, -1, -2), key)
+            grad_query *= ctx.scale
+        if needs[1]:
+            grad_key = xp.matmul(grad_scores, query)
+            grad_key *= ctx.scale
+        return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
+
+
+def _fresh(xp, shape, dtype):
+    return xp.empty(shape, dtype)
+
+
+def _output(xp, query, key, value, weights_shape, empty):
+    """The (..., heads, query, value dim) output array, from ``empty``. Its axes lie in memory in the order of the
+    query's (PyTorch's kernel makes its output ``empty_like`` the query) when query, key and value share their
+    leading dims and head width: multi-head attention's heads, views of one (N, L, heads, head_dim) projection,
+    then merge as a view."""
+    shape = weights_shape[:-2] + (weights_shape[-1], value.shape[-1])
+    if xp is numpy and query.shape[:-2] == key.shape[:-2] == value.shape[:-2] == weights_shape[:-2] and \
+            value.shape[-1] == query.shape[-1]:
+        order = numpy.argsort([-stride for stride in query.strides], kind="stable")
+        return empty(xp, [shape[i] for i in order], query.dtype).transpose(numpy.argsort(order))
+    return empty(xp, shape, query.dtype)
 
 
 def _attention_weights(query, key, bias, scale):

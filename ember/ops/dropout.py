@@ -1,6 +1,10 @@
 """Dropout variants: zero random elements (or channels) while training, scaling the rest to keep the mean."""
 import warnings
 
+import numpy
+
+from .. import _dtype
+from ..autograd import function
 from ..autograd.function import composite
 
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout"]
@@ -11,13 +15,29 @@ def _check_p(p):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _apply(input, mask_shape, p, inplace):
+def scaled_keep(shape, like, p):
+    """Dropout's noise ``empty(shape).bernoulli_(1 - p).div_(1 - p)`` in ``like``'s dtype and device, 0 < p < 1.
+    For float32/float64 host tensors outside dispatch hooks, the quotient 1 / (1 - p) is written straight where the
+    draw keeps (the same values and random stream: 1 and 0 divided by 1 - p), into a pooled array: no division
+    pass, and no fresh megabytes faulted in each step."""
     from .creation import empty
+    if function.dispatch_hooks or like.dtype not in (_dtype.float32, _dtype.float64) or \
+            type(like._data) is not numpy.ndarray:
+        return empty(shape, dtype=like.dtype, device=like.device).bernoulli_(1 - p).div_(1 - p)
+    from .._tensor import _make
+    from . import _buffers, _samplers, random
+    dtype = like._data.dtype
+    data = _buffers.empty(numpy, shape, dtype)
+    one = numpy.true_divide(numpy.ones((), dtype), float(1 - p))[()]   # div_'s arithmetic on a kept element
+    _samplers.bernoulli_scalar(random._engine(None), data.size, 1 - p, data.reshape(-1), one)
+    return _make(data)
+
+
+def _apply(input, mask_shape, p, inplace):
     if p == 1.0:
         result = input * 0.0
     else:
-        scale = empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p).div_(1 - p)
-        result = input * scale
+        result = input * scaled_keep(mask_shape, input, p)
     return input.copy_(result) if inplace else result
 
 

@@ -627,7 +627,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     if self.device.type == "cuda" and generator is None:
         uniform = _counter_uniform(_backend.xp_of(self._data), shape, _next_device_key(self.device))
         return assign_inplace(self, _make((uniform < p).astype(self._data.dtype)))
-    return _fill_fast(self, _samplers.bernoulli_scalar(_engine(generator), self.numel(), float(p)))
+    engine, n, p = _engine(generator), self.numel(), float(p)
+    return _fill_in_place(self, lambda out: _samplers.bernoulli_scalar(engine, n, p, out))
 
 
 @tensor_method
