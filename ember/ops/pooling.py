@@ -13,6 +13,7 @@ import numpy
 from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from . import _buffers
 from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import Convolution, _in_parts, _tuple
 from .pool_dtypes import integer_avg_pool, require_adaptive_avg
@@ -208,7 +209,7 @@ class SpreadOffsets(Primitive):
         ctx.save_for_backward(which)
         if not disjoint and xp is numpy:
             return _spread_by_index(g, which, positions, spatial)
-        result = xp.empty(g.shape[:2] + tuple(spatial), dtype=g.dtype)
+        result = _buffers.empty(xp, g.shape[:2] + tuple(spatial), g.dtype)
         # g * chosen is 20x faster than a masked copy, but inf * 0 is NaN; on a GPU the check would wait for the
         # device, so the masked copy, right for any g, is taken there
         masked = xp is numpy and bool(xp.isfinite(g).all())
@@ -241,7 +242,8 @@ def _spread_by_index(g, which, positions, spatial):
 def _spread_into(xp, g, which, ranges, disjoint, masked, result):
     """SpreadOffsets of planes g into ``result``; ``masked``: g is finite everywhere (so multiplying by the mask is
     exact)."""
-    result.fill(0)
+    if not (disjoint and masked and _covers(ranges, result.shape[2:])):   # else every element is written below
+        result.fill(0)
     chosen = xp.empty(which.shape, dtype=bool)
     product = None if disjoint or not masked else xp.empty(g.shape, g.dtype)
     for k, outputs, inputs in ranges:
@@ -253,6 +255,13 @@ def _spread_into(xp, g, which, ranges, disjoint, masked, result):
             xp.multiply(part, where, out=target)
         else:
             xp.add(target, xp.multiply(part, where, out=product[outputs]), out=target)
+
+
+def _covers(ranges, spatial):
+    """Whether disjoint windows' offset ``ranges`` (see ``_offset_ranges``) meet every element of planes of
+    ``spatial`` size (a 2x2 stride-2 pooling of even sizes)."""
+    return sum(math.prod(len(range(n)[r]) for r, n in zip(inputs[1:], spatial)) for _, _, inputs in ranges) \
+        == math.prod(spatial)
 
 
 class SelectOffsets(Primitive):

@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 import ember
-from ember.ops import _conv_depthwise, _conv_pointwise
+from ember.ops import _conv_depthwise, _conv_pointwise, conv
 from tests.oracle import check, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -155,3 +155,30 @@ def test_weight_gradient_owns_its_memory(monkeypatch):
     assert w.grad._data.base is None and w.grad._data.flags.c_contiguous
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1),
               sample((2, 2, 5, 5), F64, seed=4), sample((3, 2, 3, 3), F64, seed=5))
+
+
+SHORT_CASES = [   # batch-first columns (output 16 or more wide) of few rows: one product per sample
+    ("conv2d", (3, 1, 20, 18), (4, 1, 3, 3), {"padding": 1}),
+    ("conv2d", (2, 4, 17, 20), (6, 2, 3, 3), {"groups": 2, "stride": (1, 1)}),
+    ("conv2d", (2, 3, 18, 40), (5, 3, 3, 3), {"stride": (1, 2), "padding": (1, 0), "dilation": (2, 1)}),
+    ("conv1d", (2, 3, 40), (4, 3, 5), {"padding": 2}),
+    ("conv2d", (2, 16, 18, 18), (8, 16, 1, 1), {"stride": 1}),   # a 1x1 convolution's columns are its input
+    ("conv_transpose2d", (2, 3, 9, 9), (3, 2, 3, 3), {"stride": 2, "padding": 1}),
+]
+
+
+@pytest.mark.parametrize("short", [True, False], ids=["per-sample", "one-product"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", SHORT_CASES, ids=[f"{c[0]}-{i}" for i, c in
+                                                                               enumerate(SHORT_CASES)])
+def test_per_sample_forward_product_matches_torch_and_the_one_product(name, x_shape, w_shape, options, dtype, short,
+                                                                      monkeypatch):
+    monkeypatch.setattr(conv, "SHORT_COLUMNS", conv.SHORT_COLUMNS if short else 0)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    args = sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3
+    f = getattr(ember.nn.functional, name)
+    check(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, **options), *args, rtol=tolerance, atol=tolerance)
+    y = f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy()
+    monkeypatch.setattr(conv, "SHORT_COLUMNS", 0)   # the same dot products, but the BLAS may block them otherwise
+    numpy.testing.assert_allclose(y, f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy(),
+                                  rtol=1e-6 if dtype is F32 else 1e-14, atol=1e-6 if dtype is F32 else 1e-14)

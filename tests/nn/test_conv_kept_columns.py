@@ -70,3 +70,23 @@ def test_the_budget_is_shared_and_freed(monkeypatch):
     del y4
     gc.collect()
     assert conv._held[0] == start - 2 * _columns_bytes()   # and by a graph dropped without a backward
+
+
+@pytest.mark.parametrize("name,x_shape,w_shape,options", CASES + [
+    ("conv2d", (3, 2, 20, 20), (3, 2, 3, 3), {"padding": 1}),   # wide map: batch-first columns
+    ("conv2d", (2, 4, 9, 9), (4, 1, 3, 3), {"padding": 1, "groups": 4}),   # depthwise: no shared move
+    ("conv2d", (2, 3, 8, 8), (5, 3, 1, 1), {})], ids=IDS + ["wide", "depthwise", "pointwise"])
+def test_gradients_sharing_the_moved_output_gradient_are_bit_equal_to_the_primitives(name, x_shape, w_shape,
+                                                                                     options):
+    """Without ``create_graph`` both gradients read one move of g; through the primitives (``create_graph``) each
+    moves it: the same arithmetic, the same bits. Each gradient alone too."""
+    f = getattr(ember.nn.functional, name)
+    x = ember.tensor(sample(x_shape, F32, seed=6), requires_grad=True)
+    w = ember.tensor(sample(w_shape, F32, seed=7), requires_grad=True)
+    y = f(x, w, **options)
+    g = ember.tensor(sample(tuple(y.shape), F32, seed=8))
+    shared = ember.autograd.grad(f(x, w, **options), (x, w), g)
+    alone = [ember.autograd.grad(f(x, w, **options), (v,), g)[0] for v in (x, w)]
+    primitives = ember.autograd.grad(f(x, w, **options), (x, w), g, create_graph=True)
+    for a, b, c in zip(shared, alone, primitives):
+        assert a.numpy().tobytes() == b.numpy().tobytes() == c.detach().numpy().tobytes()

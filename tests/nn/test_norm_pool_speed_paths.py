@@ -206,3 +206,42 @@ def test_overlapping_max_pool_gradient_with_infinite_values_matches_torch():
         g[0, 0, 1, 1], g[0, 1, 0, 2] = float("inf"), -float("inf")
         return lib.autograd.grad(y, x, g)[0]
     check(run, x, grad=False)
+
+
+# --- pooled results: ReLU's gradient and disjoint max pooling's gradient -----------------------------------------
+@pytest.mark.parametrize("shape", [(3, 4), (8, 16, 48, 48)], ids=str)   # the larger one takes pooled arrays
+def test_relu_gradient_matches_torch_and_the_plain_product(shape):
+    x = sample(shape, F32, seed=29)
+    x.ravel()[:6] = [0.0, -0.0, numpy.nan, numpy.inf, -numpy.inf, 1e-30]
+    check(lambda lib, x: lib.relu(x) * 3, x[..., 1:] if len(shape) == 2 else x)
+    g = sample(shape, F32, seed=30)
+    t = ember.tensor(x, requires_grad=True)
+    (grad,) = ember.autograd.grad(ember.relu(t), t, ember.tensor(g))
+    result = numpy.maximum(numpy.float32(0), x)
+    assert grad.numpy().tobytes() == (g * (result != 0)).tobytes()
+
+
+def test_pooled_relu_gradients_are_not_shared():
+    x = ember.tensor(sample((8, 16, 48, 48), F32, seed=31), requires_grad=True)
+    grads = []
+    for scale in (1.0, 2.0, 3.0):
+        (ember.relu(x) * scale).sum().backward()
+        grads.append(x.grad.numpy().copy())
+    expected = (x.detach().numpy() > 0).astype(F32)
+    a, b = ember.relu(x), ember.relu(x * 2)
+    ga, gb = ember.autograd.grad((ember.relu(a) + ember.relu(b)).sum(), (a, b))
+    numpy.testing.assert_array_equal(ga.numpy(), expected)
+    numpy.testing.assert_array_equal(gb.numpy(), expected)
+    numpy.testing.assert_array_equal(grads[0], expected)
+    numpy.testing.assert_array_equal(grads[2], expected * 6)
+    numpy.testing.assert_array_equal(x.grad.numpy(), expected * 6)
+
+
+@pytest.mark.parametrize("shape, options", [
+    ((2, 3, 8, 6), dict(kernel_size=2)), ((2, 3, 7, 6), dict(kernel_size=2)), ((1, 2, 6, 9), dict(kernel_size=3)),
+    ((1, 2, 6, 6), dict(kernel_size=2, stride=3)), ((1, 2, 9, 9), dict(kernel_size=3, padding=1)),
+    ((8, 16, 48, 48), dict(kernel_size=2))], ids=str)
+def test_disjoint_max_pool_gradient_covering_or_not_matches_torch(shape, options):
+    x = sample(shape, F32, seed=32)
+    for _ in range(2):   # the second backward reuses the first one's pooled result
+        check(lambda lib, x: lib.nn.functional.max_pool2d(x, **options) * 2, x)

@@ -6,6 +6,7 @@ import numpy
 
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
+from .. import _buffers
 from .._inplace import inplace_method
 from .._kernel_dtypes import require_real_clamp
 from .._parallel import ufunc
@@ -153,7 +154,13 @@ class Relu(Primitive):
     @staticmethod
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
-        return grad * (result != _zero(ctx.xp, result))   # as ReluGrad's forward
+        xp = ctx.xp
+        if xp is numpy and grad.dtype == result.dtype and grad.shape == result.shape and grad.flags.c_contiguous \
+                and result.flags.c_contiguous:
+            # the same product into pooled arrays: fresh ones of this size are paid in page faults every step
+            mask = ufunc(xp.not_equal, result, _zero(xp, result), out=_buffers.empty(xp, result.shape, bool))
+            return ufunc(xp.multiply, grad, mask, out=_buffers.empty(xp, grad.shape, grad.dtype))
+        return grad * (result != _zero(xp, result))   # as ReluGrad's forward
 
 
 class ReluGrad(Primitive):
