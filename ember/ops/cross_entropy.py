@@ -5,6 +5,7 @@ from .._backend import xp_of
 from ..autograd import grad_mode
 from ..autograd.function import Primitive, dispatch_hooks
 from .._tensor import _make
+from . import _buffers
 from ._util import name_node, quiet
 
 __all__ = []
@@ -18,13 +19,18 @@ class CrossEntropyRows(Primitive):
     @quiet
     def forward(ctx, a, target, reduction="none"):
         xp = ctx.xp
-        shifted = a - a.max(axis=1, keepdims=True)
-        exp = xp.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        keep = ctx.needs_input_grad[0]
         rows = xp.arange(target.shape[0])
+        # shifted rows, then their exponentials in place (the targets' entries picked first): one array of the
+        # logits' size, pooled when kept for backward (a fresh one was faulted in again every step)
+        exp = _buffers.empty(xp, a.shape, a.dtype) if keep and a.flags.c_contiguous else xp.empty_like(a)
+        xp.subtract(a, a.max(axis=1, keepdims=True), out=exp)
+        picked = exp[rows, target]
+        xp.exp(exp, out=exp)
+        total = exp.sum(axis=1, keepdims=True)
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
-        losses = -(shifted[rows, target] - xp.log(total)[:, 0])
-        if ctx.needs_input_grad[0]:
+        losses = -(picked - xp.log(total)[:, 0])
+        if keep:
             ctx.save_for_backward(a)
             exp /= total
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
@@ -49,11 +55,13 @@ class CrossEntropyRows(Primitive):
     def array_backward(ctx, grad):
         target = ctx.target
         rows = ctx.xp.arange(target.shape[0])
-        gradient = ctx.probabilities.copy()   # the one forward kept may be read again (retain_graph)
-        gradient[rows, target] -= 1
+        probabilities = ctx.probabilities   # not written: it may be read again (retain_graph)
         if ctx.reduction == "mean":
             grad = grad / float(target.shape[0])
-        gradient *= grad[:, None] if ctx.reduction == "none" else grad
+        # (p - onehot) * grad in one pass: the product everywhere, then the targets' entries again from p - 1
+        gradient = _buffers.empty(ctx.xp, probabilities.shape, probabilities.dtype)
+        ctx.xp.multiply(probabilities, grad[:, None] if ctx.reduction == "none" else grad, out=gradient)
+        gradient[rows, target] = (probabilities[rows, target] - 1) * grad
         return gradient, None, None
 
 

@@ -1,7 +1,10 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
-from .. import _dtype
+import numpy
+
+from .. import _compat, _dtype
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
+from ._util import name_node
 
 __all__ = []
 
@@ -35,7 +38,36 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             tuple(input.shape) + (weight.shape[1],))
     if padding_idx is not None or scale_grad_by_freq:
         weight = _GradientMask.apply(weight, flat, padding_idx, scale_grad_by_freq)
-    return weight.index_select(0, flat).reshape(tuple(input.shape) + (weight.shape[1],))
+    return name_node(_Rows.apply(weight, input._data), "EmbeddingBackward0")
+
+
+class _Rows(Primitive):
+    """The rows of a 2-D ``weight`` at in-range integer ``indices`` (any shape; the result is indices' shape + the
+    row); the gradient sums each index's gradient rows into its weight row, in index order."""
+
+    @staticmethod
+    def forward(ctx, weight, indices):
+        ctx.shape, ctx.indices = weight.shape, indices
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad):   # under create_graph: the adjoint as a differentiable op
+        from .indexing import IndexAccumulate, _key
+        return IndexAccumulate.apply(grad, ctx.shape, _key(0, ctx.indices)), None
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        xp, indices = ctx.xp, ctx.indices
+        out = xp.zeros(ctx.shape, grad.dtype)
+        if xp is numpy:
+            # add.at on the flattened weight at each element's flat index: the same additions in the same order as
+            # add.at on rows, ~3x faster (2,048 rows of 128 into 1,000: 0.64 vs 1.86 ms)
+            width = ctx.shape[1]
+            flat = (indices.reshape(-1, 1).astype(numpy.int64) * width + numpy.arange(width)).reshape(-1)
+            numpy.add.at(out.reshape(-1), flat, grad.reshape(-1))
+        else:
+            _compat.ufunc_at(xp, "add", out, indices.reshape(-1), grad.reshape(-1, ctx.shape[1]))
+        return out, None
 
 
 class _GradientMask(Primitive):

@@ -63,3 +63,41 @@ def test_double_backward_through_the_fused_path():
     y = ember.tensor([2, 0, 1, 1])
     assert ember.autograd.gradcheck(lambda x: ember.nn.functional.cross_entropy(x, y), (x,))
     assert ember.autograd.gradgradcheck(lambda x: ember.nn.functional.cross_entropy(x, y, reduction="sum"), (x,))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_pooled_arrays_keep_the_bits_and_are_not_reused_while_held(reduction, order, monkeypatch):
+    from ember.ops import _buffers
+    monkeypatch.setattr(_buffers, "MIN_BYTES", 0)   # pool every array, however small
+    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
+    x, y = _inputs((33, 17), "float32", seed=3)
+    x = numpy.asarray(x, order=order)
+    shifted = x - x.max(axis=1, keepdims=True)   # the primitive's float steps, written out
+    exp = numpy.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    losses = -(shifted[numpy.arange(33), y] - numpy.log(total)[:, 0])
+    probabilities = exp / total
+    weights = numpy.linspace(0.5, 2, 33).astype(numpy.float32)
+    held = []
+    for _ in range(3):   # earlier losses and gradients stay referenced while the next call runs
+        e = ember.tensor(x, requires_grad=True)
+        out = ember.nn.functional.cross_entropy(e, ember.tensor(y), reduction=reduction)
+        grad = ember.tensor(weights) if reduction == "none" else ember.tensor(numpy.float32(1.5))
+        out.backward(grad, retain_graph=True)
+        first = e.grad.numpy().copy()
+        e.grad = None
+        out.backward(grad)   # the kept probabilities were not written by the first backward
+        held.append((out, e.grad))
+        numpy.testing.assert_array_equal(e.grad.numpy(), first)
+        with ember.no_grad():
+            plain = ember.nn.functional.cross_entropy(ember.tensor(x), ember.tensor(y), reduction=reduction)
+        numpy.testing.assert_array_equal(plain.numpy(), out.detach().numpy())
+    scale = grad.numpy() / (33 if reduction == "mean" else 1)
+    expected_grad = probabilities.copy()
+    expected_grad[numpy.arange(33), y] -= 1
+    expected_grad *= scale[:, None] if reduction == "none" else scale
+    expected = {"none": losses, "sum": losses.sum(), "mean": losses.sum() / numpy.float32(33)}[reduction]
+    for out, gradient in held:
+        numpy.testing.assert_array_equal(out.detach().numpy(), expected)
+        numpy.testing.assert_array_equal(gradient.numpy(), expected_grad)
