@@ -28,7 +28,7 @@ def _default_threads():
     except ValueError:
         wanted = 0
     # One thread unless asked: NumPy's OpenBLAS threads spin on the cores after each product, and a second pool
-    # thread competing with them made every model measured slower (docs/design.md, "Intra-op threads").
+    # thread competing with them made every model measured slower (docs/speed.md, "Intra-op threads").
     return wanted if wanted > 0 else 1
 
 
