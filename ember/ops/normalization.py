@@ -43,37 +43,19 @@ def _shape_for_channels(input):
 
 class BatchNormTraining(Primitive):
     """Batch normalization by the batch's own statistics: y = (x - mean) * invstd * weight + bias per channel (dim
-    1). Also returns the batch mean and biased variance (no gradient) for the running statistics. In five
-    passes over the data: the channels' sums, x - mean into the result, its squares' sums, then scale and shift
-    in place."""
+    1). Also returns the batch mean and biased variance (no gradient) for the running statistics. On the CPU in
+    five passes over the data (``_batch_norm_arrays``), on a GPU in fused kernels (``_fused_cuda``)."""
 
     @staticmethod
     @quiet
     def forward(ctx, x, weight, bias, eps):
         xp = ctx.xp
         x3 = _channels_view(xp, x)
-        ctx.save_for_backward(x, weight)
         if xp is not numpy and _fused_cuda.batch_norm_applies(x3, weight, bias):
             result, mean, var, invstd = _fused_cuda.batch_norm_forward(x3, weight, bias, eps)
-            ctx.statistics = mean, invstd, eps
-            ctx.mark_non_differentiable(mean, var)
-            return result.reshape(x.shape), mean, var
-        N, C, S = x3.shape
-        result = _buffers.empty(xp, x3.shape, x3.dtype)
-        mean, var = xp.empty(C, x3.dtype), xp.empty(C, x3.dtype)
-        invstd = xp.empty(C, x3.dtype)
-
-        def part(a, b):   # channels a:b, each normalized by its own statistics alone
-            block, out = x3[:, a:b], result[:, a:b]
-            mean[a:b] = _channel_sums(xp, block) / (N * S)
-            xp.subtract(block, _per_channel(xp, mean[a:b], S), out=out)
-            var[a:b] = _channel_dots(xp, out, out) / (N * S)
-            invstd[a:b] = 1 / xp.sqrt(var[a:b] + eps)
-            scale = invstd[a:b] if weight is None else invstd[a:b] * weight[a:b]
-            out *= _per_channel(xp, scale, S)
-            if bias is not None:
-                out += _per_channel(xp, bias[a:b], S)
-        _over_channels(xp, x3, part)
+        else:
+            result, mean, var, invstd = _batch_norm_arrays(xp, x3, weight, bias, eps)
+        ctx.save_for_backward(x, weight)
         ctx.statistics = mean, invstd, eps
         ctx.mark_non_differentiable(mean, var)
         return result.reshape(x.shape), mean, var
@@ -89,6 +71,28 @@ class BatchNormTraining(Primitive):
                                                          weight._data, mean, invstd, needs_x)
         return (None if grad_x is None else _make(grad_x), _make(grad_w) if needs_w else None,
                 _make(grad_b) if needs_b else None, None)
+
+
+def _batch_norm_arrays(xp, x3, weight, bias, eps):
+    """BatchNormTraining's forward on an (N, C, S) array: (result, mean, biased variance, invstd), in five passes
+    per channel part: the sums, x - mean into the result, its squares' sums, then scale and shift in place."""
+    N, C, S = x3.shape
+    result = _buffers.empty(xp, x3.shape, x3.dtype)
+    mean, var = xp.empty(C, x3.dtype), xp.empty(C, x3.dtype)
+    invstd = xp.empty(C, x3.dtype)
+
+    def part(a, b):   # channels a:b, each normalized by its own statistics alone
+        block, out = x3[:, a:b], result[:, a:b]
+        mean[a:b] = _channel_sums(xp, block) / (N * S)
+        xp.subtract(block, _per_channel(xp, mean[a:b], S), out=out)
+        var[a:b] = _channel_dots(xp, out, out) / (N * S)
+        invstd[a:b] = 1 / xp.sqrt(var[a:b] + eps)
+        scale = invstd[a:b] if weight is None else invstd[a:b] * weight[a:b]
+        out *= _per_channel(xp, scale, S)
+        if bias is not None:
+            out += _per_channel(xp, bias[a:b], S)
+    _over_channels(xp, x3, part)
+    return result, mean, var, invstd
 
 
 @quiet
