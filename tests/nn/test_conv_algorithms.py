@@ -32,15 +32,24 @@ ALGORITHMS = {   # (BAND_WIDTH, CALL_COST): a band per output row, one per block
     "offsets": (0, 0)}
 
 
+def check_conv(name, x_shape, w_shape, options, dtype, bias_size=None):
+    """``lib.nn.functional.<name>`` of sampled input, weight (and bias) against PyTorch, values and gradients, at
+    the dtype's tolerance; returns the sampled arrays."""
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    arrays = [sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3]
+    if bias_size is not None:
+        arrays.append(sample((bias_size,), dtype, seed=3))
+    check(lambda lib, *a: getattr(lib.nn.functional, name)(*a, **options), *arrays, rtol=tolerance, atol=tolerance)
+    return arrays
+
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name,x_shape,w_shape,options", DEPTHWISE_CASES, ids=IDS)
 def test_depthwise_matches_torch(name, x_shape, w_shape, options, dtype, algorithm, monkeypatch):
     monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", ALGORITHMS[algorithm][0])
     monkeypatch.setattr(_conv_depthwise, "CALL_COST", ALGORITHMS[algorithm][1])
-    tolerance = 1e-4 if dtype is F32 else 1e-10
-    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
-          sample(w_shape, dtype, seed=2) / 3, sample(w_shape[:1], dtype, seed=3), rtol=tolerance, atol=tolerance)
+    check_conv(name, x_shape, w_shape, options, dtype, bias_size=w_shape[0])
 
 
 def test_depthwise_band_is_used_and_matches_offsets(monkeypatch):
@@ -88,10 +97,8 @@ POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions: a ma
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(POINTWISE_CASES)])
 def test_pointwise_matches_torch(name, x_shape, w_shape, options, dtype, min_positions, monkeypatch):
     monkeypatch.setattr(_conv_pointwise, "MIN_POSITIONS", min_positions)
-    tolerance = 1e-4 if dtype is F32 else 1e-10
     bias = w_shape[1] * options.get("groups", 1) if "transpose" in name else w_shape[0]
-    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
-          sample(w_shape, dtype, seed=2) / 3, sample((bias,), dtype, seed=3), rtol=tolerance, atol=tolerance)
+    check_conv(name, x_shape, w_shape, options, dtype, bias_size=bias)
 
 
 def test_pointwise_edges(monkeypatch):
@@ -108,7 +115,6 @@ def test_pointwise_edges(monkeypatch):
 
 def test_strided_columns_equal_the_per_offset_columns():
     """The GPU path cuts every offset's columns in one strided copy: the same values as one copy per offset."""
-    from ember.ops import conv
     rng = numpy.random.default_rng(0)
     for _ in range(200):
         n, batch_last = int(rng.integers(1, 4)), bool(rng.integers(0, 2))
@@ -140,15 +146,11 @@ WEIGHT_GRAD_CASES = [   # the general (columns) algorithm: groups, strides, dila
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(WEIGHT_GRAD_CASES)])
 def test_weight_gradient_orientations_match_torch(name, x_shape, w_shape, options, dtype, long_product, monkeypatch):
     """The weight gradient as columns @ g^T (transposed into place) or as g @ columns^T (written in place)."""
-    from ember.ops import conv
     monkeypatch.setattr(conv, "LONG_PRODUCT", long_product)
-    tolerance = 1e-4 if dtype is F32 else 1e-10
-    check(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, **options), sample(x_shape, dtype, seed=1),
-          sample(w_shape, dtype, seed=2) / 3, rtol=tolerance, atol=tolerance)
+    check_conv(name, x_shape, w_shape, options, dtype)
 
 
 def test_weight_gradient_owns_its_memory(monkeypatch):
-    from ember.ops import conv
     monkeypatch.setattr(conv, "LONG_PRODUCT", 1 << 40)
     x, w = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3, requires_grad=True)
     ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
@@ -174,10 +176,8 @@ SHORT_CASES = [   # batch-first columns (output 16 or more wide) of few rows: on
 def test_per_sample_forward_product_matches_torch_and_the_one_product(name, x_shape, w_shape, options, dtype, short,
                                                                       monkeypatch):
     monkeypatch.setattr(conv, "SHORT_COLUMNS", conv.SHORT_COLUMNS if short else 0)
-    tolerance = 1e-4 if dtype is F32 else 1e-10
-    args = sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3
+    args = check_conv(name, x_shape, w_shape, options, dtype)
     f = getattr(ember.nn.functional, name)
-    check(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, **options), *args, rtol=tolerance, atol=tolerance)
     y = f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy()
     monkeypatch.setattr(conv, "SHORT_COLUMNS", 0)   # the same dot products, but the BLAS may block them otherwise
     numpy.testing.assert_allclose(y, f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy(),
