@@ -4,8 +4,9 @@ One mechanism serves all: *columns* (im2col) of the padded input, shaped (G, C/G
 K kernel offsets and P output positions, built with one strided copy per kernel offset from the input moved to
 (C, N, *s), or to (C, *s, N) for narrow maps (there each copy, and each add of the input gradient's fold, runs
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
-only padding are left out. Two kinds take their own algorithms in the (N, C, *s) layout, with no moves: depthwise
-convolutions (banded matmuls, ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``). The forward
+only padding are left out. Three kinds take their own algorithms: depthwise convolutions (banded matmuls,
+``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``), both in the (N, C, *s) layout with no
+moves, and wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps.
 Each of the three linear maps of a convolution is then one batched matmul:
@@ -26,7 +27,7 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers, _conv_depthwise, _conv_pointwise, _parallel
+from . import _buffers, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
@@ -215,17 +216,29 @@ def _pad(xp, x, padding):
 
 def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
-    columns, which ``_conv_weight`` takes as its ``source`` (None for depthwise and 1x1 convolutions, whose weight
-    gradients read x itself)."""
-    n = w.ndim - 2
-    N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
-    out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(n)]
+    columns (Winograd's transformed input), which ``_conv_weight`` takes as its ``source`` (None for depthwise and
+    1x1 convolutions, whose weight gradients read x itself)."""
+    size, kernel = x.shape[2:], w.shape[2:]
+    out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(len(size))]
     if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
         y = _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding)
         return (y, None) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _conv_pointwise.forward(xp, x, w, groups)
         return (y, None) if keep else y
+    if _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype):
+        if _conv_winograd.finite(x, w):
+            y, source = _conv_winograd.forward(x, w, padding)
+        else:   # the columns' path, keeping nothing: the weight gradient takes Winograd's or cuts its own
+            y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups), None
+    else:
+        y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=True)
+    return (y, source) if keep else y
+
+
+def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False):
+    """``_conv`` by columns (im2col) and one matmul (or one per sample, for a first layer's few column rows)."""
+    N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     batch_last = _batch_last(out, groups, w)
     source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
@@ -250,6 +263,9 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
         return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
+    if isinstance(grouped, list) or grouped is None and _conv_winograd.applies(
+            xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype) and _conv_winograd.finite(g, w):
+        return _conv_winograd.input_grad(g, w, input_shape, padding, grouped)
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
@@ -285,6 +301,12 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
+    if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, x.shape, x.dtype):
+        transformed = grouped if isinstance(grouped, list) else None
+        if transformed is not None or _conv_winograd.finite(x, g):
+            return _conv_winograd.weight_grad(x, g, weight_shape, padding, source, transformed)
+        source = None   # what the forward kept is Winograd's transformed input, not columns
+
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
@@ -379,7 +401,7 @@ class Convolution(Primitive):
         x, w, *source = ctx.saved_tensors
         grouped = None
         if all(ctx.needs_input_grad[:2]) and not is_grad_enabled():
-            grouped = _shared_grouped(ctx.xp, grad._data, tuple(w.shape), tuple(x.shape), *ctx.options)
+            grouped = _shared_grouped(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options)
         if not ctx.needs_input_grad[0]:
             grad_x = None
         elif grouped is not None:   # both gradients read the same moved g: moved once
@@ -399,12 +421,16 @@ class Convolution(Primitive):
 _quiet_weight, _quiet_input = quiet(_conv_weight), quiet(_conv_input)
 
 
-def _shared_grouped(xp, g, weight_shape, input_shape, stride, padding, dilation, groups):
-    """g moved as ``_grouped`` for both gradients of a convolution whose gradients take the columns' path (None
-    for depthwise and 1x1 ones, which read g as it is)."""
+def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
+    """g moved as ``_grouped`` for both gradients of a convolution whose gradients take the columns' path, or
+    transformed for Winograd's (None for depthwise and 1x1 ones, which read g as it is)."""
+    weight_shape = w.shape
     if _depthwise(weight_shape, groups) or (_conv_pointwise.applies(weight_shape, stride, padding, input_shape[2:],
                                                                     groups) and g.shape[2:] == input_shape[2:]):
         return None
+    if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, input_shape,
+                              g.dtype) and _conv_winograd.finite(g, w):
+        return _conv_winograd.transformed_grad(g, input_shape[2:], padding)
     return _grouped(xp, g, groups, _batch_last(g.shape[2:], groups, weight_shape))
 
 

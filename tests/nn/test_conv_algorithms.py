@@ -2,9 +2,10 @@
 values and gradients in float32 and float64 over strides, padding, dilation, depth multipliers and edge shapes."""
 import numpy
 import pytest
+import torch
 
 import ember
-from ember.ops import _conv_depthwise, _conv_pointwise, conv
+from ember.ops import _conv_depthwise, _conv_pointwise, _conv_winograd, conv
 from tests.oracle import check, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -182,3 +183,69 @@ def test_per_sample_forward_product_matches_torch_and_the_one_product(name, x_sh
     monkeypatch.setattr(conv, "SHORT_COLUMNS", 0)   # the same dot products, but the BLAS may block them otherwise
     numpy.testing.assert_allclose(y, f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy(),
                                   rtol=1e-6 if dtype is F32 else 1e-14, atol=1e-6 if dtype is F32 else 1e-14)
+
+
+WINOGRAD_CASES = [   # 3x3 stride-1 ungrouped 2-D convolutions: Winograd's F(2x2, 3x3) where the thresholds allow
+    ("conv2d", (2, 3, 8, 8), (4, 3, 3, 3), {"padding": 1}),                        # even output
+    ("conv2d", (3, 4, 9, 11), (5, 4, 3, 3), {}),                                   # odd output, no padding
+    ("conv2d", (1, 2, 7, 10), (3, 2, 3, 3), {"padding": (2, 1)}),                  # batch 1, padding per dim
+    ("conv2d", (2, 3, 5, 6), (2, 3, 3, 3), {"padding": 3}),                        # padding beyond the kernel's reach
+    ("conv2d", (2, 2, 3, 3), (3, 2, 3, 3), {}),                                    # one output position
+    ("conv2d", (2, 3, 6, 6), (4, 3, 3, 3), {"padding": "same"}),
+    ("conv_transpose2d", (2, 4, 7, 9), (4, 3, 3, 3), {"padding": 1}),              # the input gradient's algorithm
+    ("conv2d", (2, 3, 8, 8), (4, 3, 3, 3), {"dilation": 2, "padding": 2}),         # not Winograd: dilated
+    ("conv2d", (2, 4, 8, 8), (4, 2, 3, 3), {"groups": 2, "padding": 1}),           # not Winograd: grouped
+]
+
+
+@pytest.mark.parametrize("winograd", [True, False], ids=["winograd", "columns"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", WINOGRAD_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(WINOGRAD_CASES)])
+def test_winograd_matches_torch_and_the_columns(name, x_shape, w_shape, options, dtype, winograd, monkeypatch):
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1 if winograd else 1 << 30)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    bias = w_shape[1] if "transpose" in name else w_shape[0]
+    check_conv(name, x_shape, w_shape, options, dtype, bias_size=bias)
+
+
+def test_winograd_is_taken_for_wide_layers_and_differentiates_twice(monkeypatch):
+    calls = []
+    for name in ("forward", "input_grad", "weight_grad", "transformed_grad"):
+        original = getattr(_conv_winograd, name)
+        monkeypatch.setattr(_conv_winograd, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    x = ember.randn(2, 64, 10, 10, requires_grad=True)
+    w = ember.randn(64, 64, 3, 3, requires_grad=True)
+    ember.nn.functional.conv2d(x, w, padding=1).square().sum().backward()
+    assert sorted(calls) == ["forward", "input_grad", "transformed_grad", "weight_grad"]
+    calls.clear()
+    ember.nn.functional.conv2d(x[:, :, :9, :9], w, padding=1).sum().backward()   # 9x9 output: the columns
+    assert calls == []
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), sample((2, 2, 5, 4), F64, seed=6),
+              sample((3, 2, 3, 3), F64, seed=7))
+    assert "forward" in calls and "input_grad" in calls and "weight_grad" in calls
+
+
+def test_winograd_edges(monkeypatch):
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), numpy.zeros((0, 3, 8, 8), F32),
+          sample((4, 3, 3, 3), F32))   # empty batch: the columns' path
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x.transpose(2, 3), w, padding=1), sample((2, 3, 9, 8), F32),
+          sample((4, 3, 3, 3), F32), rtol=1e-4, atol=1e-4)   # non-contiguous input
+    x = sample((2, 3, 9, 9), F32)
+    x[0, 1, 4, 4] = numpy.inf   # an infinity reaches only the outputs whose window holds it, as in PyTorch
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w), x, numpy.abs(sample((4, 3, 3, 3), F32)) + 0.1,
+          grad=False)
+    g = sample((2, 4, 7, 7), F32)
+    g[1, 2, 3, 3] = numpy.inf   # the same for an infinite output gradient: the input gradient's infinities
+    w = numpy.abs(sample((4, 3, 3, 3), F32)) + 0.1
+    grads = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(sample((2, 3, 9, 9), F32), requires_grad=True), lib.tensor(w, requires_grad=True)
+        lib.nn.functional.conv2d(xt, wt).backward(lib.tensor(g))
+        grads.append((xt.grad.numpy(), wt.grad.numpy()))
+    for got, want in zip(*grads):
+        numpy.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)

@@ -1,0 +1,274 @@
+"""Winograd F(2x2, 3x3) convolutions: 3x3, stride-1, ungrouped 2-D convolutions on NumPy with 2.25x fewer
+multiplications than columns (im2col) take.
+
+The output is cut into 2x2 tiles, each computed from a 4x4 tile d of the padded input as
+y = A^T [(G w G^T) * (B^T d B)] A (Lavin and Gray, 2016): with the 16 positions of the transformed 4x4 tiles as a
+batch, the channel sums are 16 matmuls (O x C) @ (C x tiles), over a quarter of the output positions and a ninth of
+the columns' rows. The transforms are adds and subtracts of whole arrays, from the input split by row and column
+parity (so every tile's rows are contiguous), as in ``_transformed_input``.
+
+The two gradients are the adjoints of the same maps: with the output gradient's tiles transformed as A g A^T
+(``transformed_grad``, shared by both), the weight gradient is G^T [sum over tiles of (A g A^T) * (B^T d B)] G
+(16 matmuls (O x tiles) @ (tiles x C)) and the input gradient adds B [(G w G^T) * (A g A^T)] B^T back over the
+overlapping input tiles. Float round-off differs from the columns' path (the transforms add and halve), within the
+dtype's tolerance of PyTorch's results.
+"""
+import numpy
+
+from . import _buffers
+
+B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
+"""The input tile transform B^T (rows: transformed positions; columns: tile positions)."""
+G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
+"""The kernel transform G (4 x 3)."""
+A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
+"""The output tile transform A^T (2 x 4)."""
+
+MIN_CHANNELS = 64
+"""Fewest input and output channels: the transforms' passes grow with the channels and the matmuls they save with
+their product, so thinner convolutions run faster on columns (measured at one thread: a (100, 32, 26, 26) input to
+64 channels takes 1.3x the columns' time, (8, 64, 56, 56) to 64 channels 0.85x, 128 channels at 28x28 0.77x)."""
+MIN_SIZE = 10
+"""Fewest output rows and columns: the grid of 2x2 tiles (one more each way, see ``_transformed_input``) holds 1.56x
+an 8x8 map's positions and 2x a 7x7 one's (forward and gradients at one thread, against the columns: 512 channels
+at 7x7 1.3x; 256 at 8x8 0.92x, but ResNet-18's 64-channel 8x8 stage at batch 32 made its step no faster; 256 at
+14x14 0.85x)."""
+
+
+def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
+    """Whether a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) runs here."""
+    if xp is not numpy or len(weight_shape) != 4 or tuple(weight_shape[2:]) != (3, 3) or groups != 1:
+        return False
+    if any(s != 1 for s in stride) or any(d != 1 for d in dilation) or numpy.dtype(dtype).char not in "fd":
+        return False
+    out = [s + 2 * p - 2 for s, p in zip(input_shape[2:], padding)]
+    return input_shape[0] > 0 and min(weight_shape[:2]) >= MIN_CHANNELS and min(out) >= MIN_SIZE
+
+
+def finite(*arrays):
+    """Whether the arrays hold no infinity or NaN (by their sums: one pass each; an overflowing sum says no). The
+    transforms mix the 16 elements of a tile, so a non-finite element would reach outputs, and input-gradient
+    elements, that its window does not: those convolutions take the columns' path, as PyTorch's reach."""
+    return all(numpy.isfinite(array.sum()) for array in arrays)
+
+
+def _tiles(size, padding):
+    """The number of 2x2 output tiles along each spatial dim (the last one may hang over the output's edge)."""
+    return tuple((s + 2 * p - 1) // 2 for s, p in zip(size, padding))
+
+
+def _parity(first_offset, pad, size, count):
+    """For the padded positions 2i + ``first_offset`` (i < ``count``), the slice of the input positions they take
+    and the slice of the i's that take them (the rest fall in the padding)."""
+    first = (first_offset - pad) % 2
+    start = (first + pad - first_offset) // 2
+    n = max(0, min(count - start, (size - first + 1) // 2))
+    return slice(first, first + 2 * n, 2), slice(start, start + n)
+
+
+def _split(x, padding, grid):
+    """x (N, C, H, W) padded and split by parity: planes (2, 2, C, N, *grid) with planes[a, b][c, n, i, j] the
+    padded x[n, c, 2i + a, 2j + b] (zero in the padding and beyond)."""
+    N, C, H, W = x.shape
+    planes = _buffers.zeros(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
+    moved = x.swapaxes(0, 1)
+    for a in range(2):
+        rows = _parity(a, padding[0], H, grid[0])
+        for b in range(2):
+            columns = _parity(b, padding[1], W, grid[1])
+            planes[a, b, :, :, rows[1], columns[1]] = moved[:, :, rows[0], columns[0]]
+    return planes
+
+
+def _joined(planes, target, padding):
+    """The inverse of ``_split``: the planes' elements that are not padding written into ``target`` (N, C, H, W)."""
+    moved = target.swapaxes(0, 1)
+    H, W = target.shape[2:]
+    for a in range(2):
+        rows = _parity(a, padding[0], H, planes.shape[4])
+        for b in range(2):
+            columns = _parity(b, padding[1], W, planes.shape[5])
+            moved[:, :, rows[0], columns[0]] = planes[a, b, :, :, rows[1], columns[1]]
+    return target
+
+
+def _combine(out, terms):
+    """out = the sum of sign * array over ``terms``, (sign, array) pairs with signs +1 or -1."""
+    (first_sign, first), rest = terms[0], terms[1:]
+    if not rest:
+        numpy.copyto(out, first) if first_sign > 0 else numpy.negative(first, out=out)
+        return out
+    second_sign, second = rest[0]
+    if first_sign > 0:
+        (numpy.add if second_sign > 0 else numpy.subtract)(first, second, out=out)
+    elif second_sign > 0:
+        numpy.subtract(second, first, out=out)
+    else:
+        numpy.add(first, second, out=out)
+        numpy.negative(out, out=out)
+    for sign, array in rest[1:]:
+        (numpy.add if sign > 0 else numpy.subtract)(out, array, out=out)
+    return out
+
+
+def _shifted(flat, shift, length):
+    """The ``length`` elements of a flat array from ``shift`` on."""
+    return flat[..., shift:shift + length]
+
+
+def _transformed_input(x, padding, tiles):
+    """B^T d B of every 4x4 tile d of the padded x (N, C, H, W), as (16, C, N * (th + 1) * (tw + 1)) for the
+    matmuls: every array here keeps a grid one tile longer than the tiles along each dim, so that moving a tile
+    row or column down is a shift of the flat array (whole-array passes instead of short rows); the extra tiles
+    hold finite values that only meet zeros (see ``transformed_grad``) and are cut from the output."""
+    C = x.shape[1]
+    grid = (tiles[0] + 1, tiles[1] + 1)
+    flat = _split(x, padding, grid).reshape(2, 2, -1)
+    length, row = flat.shape[2], grid[1]
+    rows = _buffers.empty(numpy, (4, 2, length), x.dtype)
+    rows[:, :, length - row:] = 0
+    for xi in range(4):   # tile row u of the tiles in row i is plane row i + u // 2 of plane u % 2
+        for q in range(2):
+            _combine(rows[xi, q, :length - row], [(sign, _shifted(flat[u % 2, q], u // 2 * row, length - row))
+                                                  for u, sign in enumerate(B_T[xi]) if sign])
+    result = _buffers.empty(numpy, (4, 4, length), x.dtype)
+    result[:, :, length - 1:] = 0
+    for xi in range(4):
+        for nu in range(4):
+            _combine(result[xi, nu, :length - 1], [(sign, _shifted(rows[xi, v % 2], v // 2, length - 1))
+                                                   for v, sign in enumerate(B_T[nu]) if sign])
+    return result.reshape(16, C, -1)
+
+
+def _kernel_transform(dtype):
+    """G (x) G as a (16, 9) matrix: the transformed kernel is this times the kernel's 9 weights."""
+    return numpy.kron(numpy.array(G, dtype), numpy.array(G, dtype))
+
+
+def _transformed_weight(w):
+    """G w G^T of every (output, input) channel pair's 3x3 kernel, as (16, O, C)."""
+    return numpy.matmul(_kernel_transform(w.dtype), w.reshape(-1, 9).T).reshape((16,) + w.shape[:2])
+
+
+def forward(x, w, padding):
+    """y (N, O, *out) of x (N, C, H, W) and w (O, C, 3, 3), and the transformed input (which the weight gradient
+    takes as its ``source``)."""
+    N, C, H, W = x.shape
+    out_channels = w.shape[0]
+    tiles = _tiles((H, W), padding)
+    source = _transformed_input(x, padding, tiles)
+    products = numpy.matmul(_transformed_weight(w), source,
+                            out=_buffers.empty(numpy, (16, out_channels, source.shape[2]), x.dtype))
+    products = products.reshape(4, 4, -1)
+    _output_rows(products)
+    y = numpy.empty((N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
+    moved = y.swapaxes(0, 1)
+    for a in range(2):   # A^T along the columns, its last add written straight into the output's elements
+        m = [row.reshape(out_channels, N, tiles[0] + 1, tiles[1] + 1) for row in products[a]]
+        for b, last in ((0, numpy.add), (1, numpy.subtract)):
+            target = moved[:, :, a::2, b::2]
+            within = (slice(None), slice(None), slice(target.shape[2]), slice(target.shape[3]))
+            if b == 0:
+                m[0] += m[1]
+                last(m[0][within], m[2][within], out=target)
+            else:
+                m[1] -= m[2]
+                last(m[1][within], m[3][within], out=target)
+    return y, source
+
+
+def _output_rows(m):
+    """A^T applied along the first axis of m (4, ...) in place: m[0] and m[1] become its two rows (whole-array
+    passes in place cost less memory traffic than writing new arrays, and the output transform is bound by it)."""
+    m[0] += m[1]
+    m[0] += m[2]
+    m[1] -= m[2]
+    m[1] -= m[3]
+
+
+def transformed_grad(g, size, padding):
+    """A g A^T of every 2x2 tile of the output gradient g (N, O, *out) of an input of spatial ``size`` and
+    ``padding``, as 16 (sign, (O, N * (th + 1) * (tw + 1)) array) pairs: what both gradients take (half of them are
+    an input plane or a partial sum as it is, so they are not copied). The tiles hanging over the output's edge read
+    zeros, and the extra tiles of the grid are zero, so the finite values the transformed input holds there add
+    nothing."""
+    out_channels = g.shape[1]
+    th, tw = _tiles(size, padding)
+    flat = _split(g, (0, 0), (th + 1, tw + 1)).reshape(2, 2, out_channels, -1)
+    rows = _buffers.empty(numpy, (4, 2) + flat.shape[2:], g.dtype)
+    staged = [[_stage([(A_T[a][xi], flat[a, b]) for a in range(2)], rows[xi, b]) for b in range(2)]
+              for xi in range(4)]
+    result = _buffers.empty(numpy, (4, 4) + flat.shape[2:], g.dtype)
+    return [_stage([(sign * row_sign, row) for (row_sign, row), sign in zip(staged[xi], (A_T[0][nu], A_T[1][nu]))],
+                   result[xi, nu]) for xi in range(4) for nu in range(4)]
+
+
+def _stage(terms, buffer):
+    """One row of a transform as (sign, array): a lone term is its array as it is (no pass), else their sum
+    written into ``buffer``."""
+    terms = [(sign, array) for sign, array in terms if sign]
+    if len(terms) == 1:
+        return terms[0]
+    return 1, _combine(buffer, terms)
+
+
+def _adjoint_rows(m, scratch):
+    """B (the adjoint of B^T) applied along four arrays m in place, with one ``scratch`` array: the four results
+    as (sign, array)."""
+    m0, m1, m2, m3 = m
+    numpy.subtract(m1, m2, out=scratch)
+    scratch += m3          # m1 - m2 + m3
+    m2 += m1
+    m2 -= m0               # -m0 + m1 + m2
+    return [(1, m0), (1, scratch), (1, m2), (-1, m3)]
+
+
+def input_grad(g, w, input_shape, padding, transformed=None):
+    """Adjoint of ``forward`` in x: B [(G w G^T) * (A g A^T)] B^T of every tile, added back over the overlapping
+    4x4 input tiles, as a new array of ``input_shape``; ``transformed``: g as ``transformed_grad`` gives it."""
+    N, C, H, W = input_shape
+    tiles = _tiles((H, W), padding)
+    grid = (tiles[0] + 1, tiles[1] + 1)
+    transformed = transformed_grad(g, (H, W), padding) if transformed is None else transformed
+    weight = _transformed_weight(w).swapaxes(1, 2)
+    products = _buffers.empty(numpy, (16, C, transformed[0][1].shape[1]), g.dtype)
+    for k, (sign, array) in enumerate(transformed):
+        numpy.matmul(weight[k] if sign > 0 else -weight[k], array, out=products[k])
+    products = products.reshape(4, 4, -1)
+    length = products.shape[2]
+    scratch = _buffers.empty(numpy, (8, length), g.dtype)
+    by_nu = [_adjoint_rows(products[:, nu], scratch[nu]) for nu in range(4)]
+    by_u = [_adjoint_rows([by_nu[nu][u][1] for nu in range(4)], scratch[4 + u]) for u in range(4)]
+    planes = _buffers.empty(numpy, (2, 2, length), g.dtype)
+    for p in range(2):
+        for q in range(2):
+            # tile element (u, v) of the tile at (i, j) is element (i + u // 2, j + v // 2) of plane (u % 2, v % 2);
+            # the extra tiles are zero, so what a shift carries past a row's end adds nothing
+            for u, v in ((p, q), (p + 2, q), (p, q + 2), (p + 2, q + 2)):
+                sign = by_nu[0][u][0] * by_u[u][v][0]
+                shift = u // 2 * grid[1] + v // 2
+                target = planes[p, q, shift:]
+                source = by_u[u][v][1][:length - shift]
+                if shift == 0:
+                    numpy.copyto(target, source) if sign > 0 else numpy.negative(source, out=target)
+                else:
+                    (numpy.add if sign > 0 else numpy.subtract)(target, source, out=target)
+    return _joined(planes.reshape((2, 2, C, N) + grid), numpy.empty(input_shape, g.dtype), padding)
+
+
+def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
+    """Adjoint of ``forward`` in w: G^T [sum over tiles of (A g A^T) * (B^T d B)] G, as a new array of
+    ``weight_shape``; ``source``: x transformed as ``forward`` kept it; ``transformed``: g as ``transformed_grad``
+    gives it."""
+    tiles = _tiles(x.shape[2:], padding)
+    source = _transformed_input(x, padding, tiles) if source is None else source
+    transformed = transformed_grad(g, x.shape[2:], padding) if transformed is None else transformed
+    out_channels, C = weight_shape[:2]
+    sums = numpy.empty((16, out_channels, C), source.dtype)
+    for k, (sign, array) in enumerate(transformed):
+        numpy.matmul(array, source[k].T, out=sums[k])
+        if sign < 0:
+            numpy.negative(sums[k], out=sums[k])
+    result = numpy.empty(weight_shape, dtype=sums.dtype)
+    numpy.matmul(sums.reshape(16, -1).T, _kernel_transform(sums.dtype), out=result.reshape(-1, 9))
+    return result
