@@ -530,6 +530,10 @@ def composite(name, trace_inside=False, batch_inside=False):
     cover it), while tracing still records it whole."""
     def register(function):
         import functools
+        previous = registry.get(name)
+        if previous is not None and previous.__module__ != function.__module__:
+            # hooks and the registry key on the name: a second op of that name would replace the first at import
+            raise RuntimeError(f"an op named {name!r} is already registered by {previous.__module__}")
         op = type(name, (Composite,), {"function": staticmethod(function), "__module__": function.__module__,
                                        "trace_inside": trace_inside, "batch_inside": batch_inside})
         registry[name] = op

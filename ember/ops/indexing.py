@@ -3,6 +3,7 @@
 
 Basic indexing (ints, slices, None, Ellipsis) gives views; indexing with tensors, lists or bools gives copies.
 """
+import math
 import warnings
 
 import numpy
@@ -119,9 +120,51 @@ def _write(xp, out, key, value, accumulate):
         else:
             target[...] = value
     elif accumulate:
-        _compat.ufunc_at(xp, "add", target, advanced, value)
+        if xp is not numpy or not _add_at_flat(target, advanced, value):
+            _compat.ufunc_at(xp, "add", target, advanced, value)
     else:
         target[advanced] = value
+
+
+_FLAT_AT_LEAST = 2048   # added elements; below this the flat index costs more than it saves (10 us at 1,024)
+
+
+def _add_at_flat(target, advanced, value):
+    """``numpy.add.at(target, advanced, value)`` as one 1-D ``add.at`` on the flattened target at each element's
+    flat index, when ``advanced`` is one integer index array among full slices: the same additions in the same
+    order (for each target element, its values in index order: add.at visits a 1-D or C-contiguous index in C
+    order), 3-4x faster for whole rows (NumPy's fast path is 1-D). Returns False, doing nothing, otherwise."""
+    arrays = [position for position, item in enumerate(advanced)
+              if not isinstance(item, slice) and item is not Ellipsis]
+    if target.ndim < 2 or not target.flags.c_contiguous or len(arrays) != 1:
+        return False
+    dim = arrays[0]
+    index = advanced[dim]
+    if not isinstance(index, numpy.ndarray) or index.dtype.kind != "i" or \
+            index.ndim > 1 and not index.flags.c_contiguous:   # add.at visits other layouts in memory order
+        return False
+    full = slice(None)
+    if not all(isinstance(item, slice) and item == full for item in advanced[:dim]) or \
+            not all(item is Ellipsis or isinstance(item, slice) and item == full for item in advanced[dim + 1:]):
+        return False
+    shape = target.shape
+    outer, inner = math.prod(shape[:dim]), math.prod(shape[dim + 1:])
+    if index.size * outer * inner < _FLAT_AT_LEAST:
+        return False
+    size = shape[dim]
+    rows = index.reshape(-1)
+    if rows.min() < 0:
+        rows = numpy.where(rows < 0, rows + size, rows)
+    kind = numpy.int32 if target.size < 2 ** 31 else numpy.int64   # half the memory to fill
+    rows = rows.astype(kind)
+    if outer > 1:
+        rows = (numpy.arange(0, outer * size, size, dtype=kind).reshape(-1, 1) + rows).reshape(-1)
+    flat = (rows.reshape(-1, 1) * kind(inner) + numpy.arange(inner, dtype=kind)).reshape(-1) if inner > 1 else rows
+    if numpy.ndim(value):
+        result = shape[:dim] + index.shape + shape[dim + 1:]
+        value = (value if value.shape == result else numpy.broadcast_to(value, result)).reshape(-1)
+    numpy.add.at(target.reshape(-1), flat, value)
+    return True
 
 
 def _consumed(item):

@@ -10,6 +10,7 @@ from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import require_common_dtype, require_dtype
 from ._util import name_node
 from .cross_entropy import fused_cross_entropy
+from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
 from .linalg._common import _CPP_NAMES
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
@@ -431,11 +432,3 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if squeeze:
         loss = loss.squeeze(0)
     return _reduce(loss, reduction)
-
-
-@composite("ctc_loss", trace_inside=True)
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
-    """Connectionist temporal classification loss (forward algorithm in log space, vectorised over the batch)."""
-    from .ctc import ctc_loss as _ctc
-    return _ctc(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
-

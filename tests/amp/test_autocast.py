@@ -93,6 +93,13 @@ def test_every_listed_op_ember_has_is_one_composite_of_that_name():
     assert clashes == []   # no primitive shares a listed name (the hook keys on it)
 
 
+def test_a_second_op_of_a_registered_name_is_refused():
+    from ember.autograd.function import composite
+    with pytest.raises(RuntimeError, match="an op named 'ctc_loss' is already registered by ember.ops.ctc"):
+        composite("ctc_loss")(lambda x: x)
+    assert registry["ctc_loss"] is ember.nn.functional.ctc_loss.op
+
+
 @pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
 def test_decorator_and_bad_arguments(T):
     @T.autocast("cpu")
