@@ -263,7 +263,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
         return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
-    if isinstance(grouped, list) or grouped is None and _conv_winograd.applies(
+    if isinstance(grouped, _conv_winograd.Transformed) or grouped is None and _conv_winograd.applies(
             xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype) and _conv_winograd.finite(g, w):
         return _conv_winograd.input_grad(g, w, input_shape, padding, grouped)
     n = w.ndim - 2
@@ -302,7 +302,7 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
     if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, x.shape, x.dtype):
-        transformed = grouped if isinstance(grouped, list) else None
+        transformed = grouped if isinstance(grouped, _conv_winograd.Transformed) else None
         if transformed is not None or _conv_winograd.finite(x, g):
             return _conv_winograd.weight_grad(x, g, weight_shape, padding, source, transformed)
         source = None   # what the forward kept is Winograd's transformed input, not columns
