@@ -4,8 +4,9 @@ multiplications than columns (im2col) take.
 The output is cut into 2x2 tiles, each computed from a 4x4 tile d of the padded input as
 y = A^T [(G w G^T) * (B^T d B)] A (Lavin and Gray, 2016): with the 16 positions of the transformed 4x4 tiles as a
 batch, the channel sums are 16 matmuls (O x C) @ (C x tiles), over a quarter of the output positions and a ninth of
-the columns' rows. The transforms are adds and subtracts of whole arrays, from the input split by row and column
-parity (so every tile's rows are contiguous), as in ``_transformed_input``.
+the columns' rows. The input's transform is adds and subtracts of whole arrays, from the input split by row and
+column parity (so every tile's rows are contiguous), as in ``_transformed_input``; the others are a small matrix
+times the stacked tiles (``_transform``).
 
 The two gradients are the adjoints of the same maps: with the output gradient's tiles transformed as A g A^T
 (``transformed_grad``, shared by both), the weight gradient is G^T [sum over tiles of (A g A^T) * (B^T d B)] G
@@ -92,23 +93,10 @@ def _joined(planes, target, padding):
     return target
 
 
-def _combine(out, terms):
-    """out = the sum of sign * array over ``terms``, (sign, array) pairs with signs +1 or -1."""
-    (first_sign, first), rest = terms[0], terms[1:]
-    if not rest:
-        numpy.copyto(out, first) if first_sign > 0 else numpy.negative(first, out=out)
-        return out
-    second_sign, second = rest[0]
-    if first_sign > 0:
-        (numpy.add if second_sign > 0 else numpy.subtract)(first, second, out=out)
-    elif second_sign > 0:
-        numpy.subtract(second, first, out=out)
-    else:
-        numpy.add(first, second, out=out)
-        numpy.negative(out, out=out)
-    for sign, array in rest[1:]:
-        (numpy.add if sign > 0 else numpy.subtract)(out, array, out=out)
-    return out
+def _signed_sum(out, terms):
+    """out = s * a + t * b for the two (sign, array) terms of a row of B^T (+1 and -1 signs, never both -1)."""
+    (s, a), (t, b) = sorted(terms, key=lambda term: -term[0])
+    return (numpy.add if t > 0 else numpy.subtract)(a, b, out=out)
 
 
 def _shifted(flat, shift, length):
@@ -129,14 +117,14 @@ def _transformed_input(x, padding, tiles):
     rows[:, :, length - row:] = 0
     for xi in range(4):   # tile row u of the tiles in row i is plane row i + u // 2 of plane u % 2
         for q in range(2):
-            _combine(rows[xi, q, :length - row], [(sign, _shifted(flat[u % 2, q], u // 2 * row, length - row))
-                                                  for u, sign in enumerate(B_T[xi]) if sign])
+            _signed_sum(rows[xi, q, :length - row], [(sign, _shifted(flat[u % 2, q], u // 2 * row, length - row))
+                                                     for u, sign in enumerate(B_T[xi]) if sign])
     result = _buffers.empty(numpy, (4, 4, length), x.dtype)
     result[:, :, length - 1:] = 0
     for xi in range(4):
         for nu in range(4):
-            _combine(result[xi, nu, :length - 1], [(sign, _shifted(rows[xi, v % 2], v // 2, length - 1))
-                                                   for v, sign in enumerate(B_T[nu]) if sign])
+            _signed_sum(result[xi, nu, :length - 1], [(sign, _shifted(rows[xi, v % 2], v // 2, length - 1))
+                                                      for v, sign in enumerate(B_T[nu]) if sign])
     return result.reshape(16, C, -1)
 
 

@@ -249,3 +249,6 @@ def test_winograd_edges(monkeypatch):
         grads.append((xt.grad.numpy(), wt.grad.numpy()))
     for got, want in zip(*grads):
         numpy.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    w = sample((4, 3, 3, 3), F64)
+    w[1, 2, 0, 0] = numpy.inf   # an infinite weight: the forward's columns, then Winograd's weight gradient
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), numpy.abs(sample((2, 3, 9, 9), F64)) + 0.1, w)
