@@ -252,3 +252,30 @@ def test_winograd_edges(monkeypatch):
     w = sample((4, 3, 3, 3), F64)
     w[1, 2, 0, 0] = numpy.inf   # an infinite weight: the forward's columns, then Winograd's weight gradient
     check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), numpy.abs(sample((2, 3, 9, 9), F64)) + 0.1, w)
+
+
+def test_winograd_writes_every_pooled_element_it_reads(monkeypatch):
+    """Scratch arrays come from the pool uninitialised: filled with NaN, the results are the same."""
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    cases = [((2, 3, 9, 8), 1), ((1, 2, 7, 10), 0), ((2, 3, 5, 6), 3)]
+    clean = [_winograd_results(x_shape, padding) for x_shape, padding in cases]
+    empty = _conv_winograd._buffers.empty
+
+    def poisoned(*args):
+        array = empty(*args)
+        array[...] = numpy.nan
+        return array
+    monkeypatch.setattr(_conv_winograd._buffers, "empty", poisoned)
+    for want, (x_shape, padding) in zip(clean, cases):
+        for a, b in zip(want, _winograd_results(x_shape, padding)):
+            numpy.testing.assert_array_equal(a, b)
+
+
+def _winograd_results(x_shape, padding):
+    x, w = ember.tensor(sample(x_shape, F64, seed=8), requires_grad=True), ember.tensor(sample((4, x_shape[1], 3, 3),
+                                                                                             F64, seed=9))
+    w.requires_grad_()
+    y = ember.nn.functional.conv2d(x, w, padding=padding)
+    y.backward(ember.tensor(sample(tuple(y.shape), F64, seed=10)))
+    return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
