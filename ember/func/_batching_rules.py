@@ -340,16 +340,23 @@ def _merged(x, level):
 
 @register("Convolution")
 def convolution(cls, level, args, kwargs):
-    x, w, stride, padding, dilation, groups = args
+    x, w, stride, padding, dilation, groups, *bias = args
+    bias = bias[0] if bias else None
     if not _is_batched(w, level):
         merged, unfold = _merged(x, level)
-        return _out(unfold(cls.apply(merged, w, stride, padding, dilation, groups)), level)
+        if not _is_batched(bias, level):
+            biases = [] if bias is None else [bias]
+            return _out(unfold(cls.apply(merged, w, stride, padding, dilation, groups, *biases)), level)
+        # a per-example bias is added after the convolution, as an unfused one adds it
+        result = unfold(cls.apply(merged, w, stride, padding, dilation, groups))
+        return _out(result + _front(bias, level).reshape(level.size, 1, -1, *(1,) * (result.dim() - 3)), level)
     # per-example weights: one group per example, the batch beside the channels
     xs = _front(x, level)                                                    # B, N, C, ...
     n = x.shape[0]
     xs = xs.movedim(0, 1).reshape(n, level.size * x.shape[1], *x.shape[2:])   # N, B*C, ...
     ws = _front(w, level).reshape(level.size * w.shape[0], *w.shape[1:])      # B*O, C/g, ...
-    result = cls.apply(xs, ws, stride, padding, dilation, groups * level.size)
+    biases = [] if bias is None else [_front(bias, level).reshape(-1)]       # B*O
+    result = cls.apply(xs, ws, stride, padding, dilation, groups * level.size, *biases)
     return _out(result.reshape(n, level.size, w.shape[0], *result.shape[2:]), level, bdim=1)
 
 

@@ -108,7 +108,7 @@ def drop_dropout(graph):
 
 def fold_batch_norm(graph):
     """Folds an eval-mode ``batch_norm`` of constant statistics into the convolution (with constant weight and,
-    optionally, a constant bias added) that feeds it alone."""
+    optionally, a constant bias, its own or added after it) that feeds it alone."""
     uses = {}
     for node in graph.nodes:
         for v in node.inputs:
@@ -119,8 +119,8 @@ def fold_batch_norm(graph):
         node = value.node
         return node.value if node is not None and node.kind == "prim::Constant" else None
 
-    rewritten = set()
-    for node in graph.nodes:
+    rewritten, replaced, dropped = set(), {}, set()
+    for node in list(graph.nodes):
         if node.kind != "ember::batch_norm" or node.keywords or len(node.inputs) != 8:
             continue
         x, mean, var, weight, bias, training, _, eps = node.inputs
@@ -134,6 +134,11 @@ def fold_batch_norm(graph):
                 continue
         if producer is None or producer.kind != "ember::Convolution" or constant(producer.inputs[1]) is None:
             continue
+        fused = len(producer.inputs) > 6   # the convolution adds its own bias (its seventh input)
+        if fused and (conv_bias is not None or constant(producer.inputs[6]) is None):
+            continue
+        if fused:
+            conv_bias = constant(producer.inputs[6])
         w = constant(producer.inputs[1])
         scale = (stats[1] + constant(eps)).rsqrt()
         if constant(weight) is not None:
@@ -142,10 +147,19 @@ def fold_batch_norm(graph):
         if constant(bias) is not None:
             shift = shift + constant(bias)
         producer.inputs[1] = _constant_value(graph, w * scale.reshape((-1,) + (1,) * (w.ndim - 1)))
-        shaped = shift.reshape((-1,) + (1,) * (len(x.type.shape) - 2))
-        node.kind, node.inputs, node.keywords = "ember::Add", [x if conv_bias is None else x.node.inputs[0],
-                                                               _constant_value(graph, shaped)], ()
+        if fused:   # the shift becomes the convolution's bias; the batch norm's uses read the convolution
+            producer.inputs[6] = _constant_value(graph, shift)
+            replaced[node.outputs[0].name] = x
+            dropped.add(id(node))
+        else:
+            shaped = shift.reshape((-1,) + (1,) * (len(x.type.shape) - 2))
+            node.kind, node.inputs, node.keywords = "ember::Add", [x if conv_bias is None else x.node.inputs[0],
+                                                                   _constant_value(graph, shaped)], ()
         rewritten.update(regions_of(producer) + regions_of(node))
+    if replaced:
+        graph.nodes = [node for node in graph.nodes if id(node) not in dropped]
+        _substitute(graph.nodes, replaced)
+        graph.output = replaced.get(graph.output.name, graph.output)
     drop_regions(graph.nodes, rewritten)   # their calls would compute what the graph no longer does
     eliminate_dead_code(graph)
     return graph

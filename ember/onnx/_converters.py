@@ -238,9 +238,11 @@ def _matmul(context, node):
 
 @converter("Convolution")
 def _convolution(context, node):
-    x, weight, stride, padding, dilation, groups = node.inputs
+    x, weight, stride, padding, dilation, groups, *bias = node.inputs   # a seventh input: the bias it adds
     padding = list(context.constant(padding))
-    return context.emit("Conv", [context.tensor(x), context.tensor(weight)], strides=list(context.constant(stride)),
+    inputs = [context.tensor(x), context.tensor(weight)]
+    inputs += [context.tensor(b) for b in bias if not (context.is_constant(b) and context.constant(b) is None)]
+    return context.emit("Conv", inputs, strides=list(context.constant(stride)),
                         pads=padding + padding, dilations=list(context.constant(dilation)),
                         group=int(context.constant(groups)), kernel_shape=list(weight.type.shape[2:]))
 

@@ -8,7 +8,8 @@ only padding are left out. Three kinds take their own algorithms: depthwise conv
 ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``), both in the (N, C, *s) layout with no
 moves, and wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
-from a pool (``_buffers``) reused across steps.
+from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
+place on an output it owns (no second output array).
 Each of the three linear maps of a convolution is then one batched matmul:
 
 - ``_conv``:        y = w @ columns(x)
@@ -214,29 +215,39 @@ def _pad(xp, x, padding):
     return xp.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
 
 
-def _conv(xp, x, w, stride, padding, dilation, groups, keep=False):
-    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out); with ``keep``, also the
-    columns (Winograd's transformed input), which ``_conv_weight`` takes as its ``source`` (None for depthwise and
-    1x1 convolutions, whose weight gradients read x itself)."""
+def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
+    """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out), plus ``bias`` (O,) per output
+    channel if given (added once to the finished sums, as ``y + bias`` would); with ``keep``, also the columns
+    (Winograd's transformed input), which ``_conv_weight`` takes as its ``source`` (None for depthwise and 1x1
+    convolutions, whose weight gradients read x itself)."""
     size, kernel = x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(len(size))]
     if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
-        y = _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding)
+        y = _biased(xp, _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding), bias)
         return (y, None) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
-        y = _conv_pointwise.forward(xp, x, w, groups)
+        y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)
         return (y, None) if keep else y
     if _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype):
         if _conv_winograd.finite(x, w):
             y, source = _conv_winograd.forward(x, w, padding)
+            y = _biased(xp, y, bias)
         else:   # the columns' path, keeping nothing: the weight gradient takes Winograd's or cuts its own
-            y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups), None
+            y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
     else:
-        y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=True)
+        y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=True, bias=bias)
     return (y, source) if keep else y
 
 
-def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False):
+def _biased(xp, y, bias):
+    """y (N, O, *s), a new array of the caller's, with ``bias`` (O,) added in place (nothing if None): in place,
+    a fresh output for the sum (a page fault per 4 KiB) is saved."""
+    if bias is not None:
+        _parallel.ufunc(xp.add, y, bias.reshape((-1,) + (1,) * (y.ndim - 2)), out=y)
+    return y
+
+
+def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, bias=None):
     """``_conv`` by columns (im2col) and one matmul (or one per sample, for a first layer's few column rows)."""
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     batch_last = _batch_last(out, groups, w)
@@ -250,8 +261,11 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False):
         P = math.prod(out)
         xp.matmul(weight, source.reshape(groups, source.shape[1], N, P).transpose(2, 0, 1, 3),
                   out=y.reshape(N, groups, weight.shape[1], P))
+        y = _biased(xp, y, bias)
         return (y, source) if keep else y
     y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
+    if bias is not None:   # before the move: along the product's rows of P * N, 2x faster than rows of P after it
+        _parallel.ufunc(xp.add, y, bias.reshape(groups, -1, 1), out=y)
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source) if keep else y
 
@@ -382,14 +396,17 @@ def _let_go(held):
 
 
 class Convolution(Primitive):
+    """Convolution of x (N, C, *s) with w (O, C/G, *k), plus an optional trailing ``bias`` (O,) added where the
+    output is written (its gradient, the sum of g over the batch and positions, comes back seventh)."""
+
     @staticmethod
     @quiet
-    def forward(ctx, x, w, stride, padding, dilation, groups):
+    def forward(ctx, x, w, stride, padding, dilation, groups, bias=None):
         ctx.options = stride, padding, dilation, groups
         if not ctx.needs_input_grad[1]:
             ctx.save_for_backward(x, w)
-            return _conv(ctx.xp, x, w, stride, padding, dilation, groups)
-        y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True)
+            return _conv(ctx.xp, x, w, stride, padding, dilation, groups, bias=bias)
+        y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True, bias=bias)
         if source is not None and _hold(ctx, source.nbytes):
             ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
         else:
@@ -399,23 +416,33 @@ class Convolution(Primitive):
     @staticmethod
     def backward(ctx, grad):
         x, w, *source = ctx.saved_tensors
+        needs = ctx.needs_input_grad
         grouped = None
-        if all(ctx.needs_input_grad[:2]) and not is_grad_enabled():
+        if needs[0] and needs[1] and not is_grad_enabled():
             grouped = _shared_grouped(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options)
-        if not ctx.needs_input_grad[0]:
+        if not needs[0]:
             grad_x = None
         elif grouped is not None:   # both gradients read the same moved g: moved once
             grad_x = _make(_quiet_input(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options, grouped))
         else:
             grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options)
-        if not ctx.needs_input_grad[1]:
-            return grad_x, None
-        if source:
-            _let_go(ctx.held)
-        if is_grad_enabled():   # differentiating the gradient: through the primitive
-            return grad_x, ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
-        return grad_x, _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options,
-                                           source[0]._data if source else None, grouped))
+        if not needs[1]:
+            grad_w = None
+        else:
+            if source:
+                _let_go(ctx.held)
+            if is_grad_enabled():   # differentiating the gradient: through the primitive
+                grad_w = ConvolutionWeight.apply(x, grad, tuple(w.shape), *ctx.options)
+            else:
+                grad_w = _make(_quiet_weight(ctx.xp, x._data, grad._data, tuple(w.shape), *ctx.options,
+                                             source[0]._data if source else None, grouped))
+        if len(needs) < 7 or not needs[6]:
+            return grad_x, grad_w
+        # the same sum as the gradient of ``y + bias`` reduced by the engine (same bits); a tensor op under
+        # create_graph, so that it can be differentiated again
+        dims = (0,) + tuple(range(2, grad.ndim))
+        grad_b = grad.sum(dims) if is_grad_enabled() else _make(grad._data.sum(axis=dims))
+        return grad_x, grad_w, None, None, None, None, grad_b
 
 
 _quiet_weight, _quiet_input = quiet(_conv_weight), quiet(_conv_input)
@@ -543,10 +570,23 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
     if any(s < k for s, k in zip(sizes, effective)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). Kernel size: "
                            f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
-    output = Convolution.apply(input, weight, stride, padding, dilation, groups)
-    if bias is not None:
-        output = output + bias.reshape((-1,) + (1,) * n)
+    if _fused_bias(input, weight, bias):
+        output = Convolution.apply(input, weight, stride, padding, dilation, groups, bias)
+    else:
+        output = Convolution.apply(input, weight, stride, padding, dilation, groups)
+        if bias is not None:
+            output = output + bias.reshape((-1,) + (1,) * n)
     return output.squeeze(0) if unbatched else output
+
+
+def _fused_bias(input, weight, bias):
+    """Whether the convolution adds ``bias`` itself: a 1-D bias of the output channels in the input's float32 or
+    float64 (other dtypes promote, and 16-bit convolutions round their float32 sums before the add)."""
+    return (bias is not None and bias.dtype is input.dtype and input.dtype in _BIASED_DTYPES and bias.ndim == 1
+            and bias.shape[0] == weight.shape[0])
+
+
+_BIASED_DTYPES = (_dtype.float32, _dtype.float64)
 
 
 @composite("conv1d", trace_inside=True)

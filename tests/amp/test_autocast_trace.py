@@ -246,6 +246,9 @@ def test_regions_follow_the_passes_and_stand_down_where_their_call_would_differ(
         eager, got = model(x), optimized(x)
     _check([got], [eager], exact=[eager])
 
+    # an unbatched input: conv2d's region is unsqueeze, the convolution (which adds the bias) and squeeze
+    _, model = _pair(lambda T: T.nn.Sequential(T.nn.Conv2d(2, 3, 3), T.nn.Flatten(0), T.nn.Linear(12, 5)))
+    x = x[0]
     traced = ember.jit.trace(model, x)
     graph = traced.graph
     convolution = next(node for node in graph.nodes if node.kind == "ember::Convolution")
@@ -258,7 +261,7 @@ def test_regions_follow_the_passes_and_stand_down_where_their_call_would_differ(
     with ember.autocast("cpu", dtype=ember.bfloat16):
         logits, inner = traced(x)
     assert inner.dtype is ember.float32 and logits.dtype is ember.bfloat16   # linear's region still runs as its call
-    expected = ember.nn.functional.conv2d(x, model[0].weight).relu()   # the convolution ran as recorded, in float32
+    expected = ember.nn.functional.conv2d(x[None], model[0].weight, model[0].bias).relu()   # as recorded, in float32
     np.testing.assert_allclose(inner.detach().numpy(), expected.detach().numpy(), rtol=1e-6, atol=1e-6)
 
 

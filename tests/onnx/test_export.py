@@ -293,3 +293,21 @@ def test_norms_reductions_repeat_and_flip():
             return reduced + x.logsumexp(dim=2, keepdim=True) + x.repeat(2, 1, 2, 1).sum(0)[:, 1:4] + x.flip(0, 2)
 
     _check(Model(), _randn(2, 3, 4))
+
+
+@pytest.mark.parametrize("layer, shape", [(lambda: nn.Conv1d(4, 6, 3, padding=1, groups=2), (2, 4, 9)),
+                                          (lambda: nn.Conv2d(3, 5, 3, stride=2), (2, 3, 9, 9)),
+                                          (lambda: nn.Conv2d(4, 4, 3, padding=1, groups=4), (1, 4, 6, 6)),
+                                          (lambda: nn.Conv3d(2, 3, 2), (1, 2, 4, 5, 4))])
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_convolution_exports_its_bias_as_the_conv_input(layer, shape, bias):
+    """The bias the convolution adds itself is ONNX Conv's third input, with no Add after it."""
+    model = layer()
+    if not bias:
+        model.bias = None
+    buffer = io.BytesIO()
+    ember.onnx.export(model.eval(), (ember.randn(*shape),), buffer, input_names=["x"])
+    nodes = onnx.load_from_string(buffer.getvalue()).graph.node
+    assert [node.op_type for node in nodes if node.op_type != "Identity"] == ["Conv"]
+    assert len(nodes[0].input) == (3 if bias else 2)
+    _check(model, _randn(*shape))
