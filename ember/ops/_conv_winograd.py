@@ -147,7 +147,7 @@ def forward(x, w, padding):
     source = _transformed_input(x, padding, tiles)
     products = numpy.matmul(_transformed_weight(w), source,
                             out=_buffers.empty(numpy, (16, out_channels, source.shape[2]), x.dtype))
-    rows = _transform(_pair(A_T, x.dtype), products.reshape(16, -1))
+    rows = _transform(_pair(A_T, x.dtype), products.reshape(16, -1), in_place=True)
     y = numpy.empty((N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
     moved = y.swapaxes(0, 1)
     for a in range(2):
@@ -168,9 +168,16 @@ def _pair(matrix, dtype):
     return numpy.kron(numpy.array(matrix, dtype), numpy.array(matrix, dtype))
 
 
-def _transform(matrix, stacked):
-    """matrix (r, k) @ stacked (k, positions) into a pooled array, in blocks of ``CHUNK`` positions: a transform with
-    the tiles' elements as rows (each result row is a few adds and subtracts of whole rows, read once)."""
+def _transform(matrix, stacked, in_place=False):
+    """matrix (r, k) @ stacked (k, positions) in blocks of ``CHUNK`` positions: a transform with the tiles' elements
+    as rows (each result row is a few adds and subtracts of whole rows, read once). Into a pooled array, or with
+    ``in_place`` (r <= k) into stacked's first r rows, each block through a cache-sized temporary: one scratch
+    array of the stack's size less held at the step's peak."""
+    if in_place:
+        result = stacked[:matrix.shape[0]]
+        for start in range(0, stacked.shape[1], CHUNK):
+            result[:, start:start + CHUNK] = numpy.matmul(matrix, stacked[:, start:start + CHUNK])
+        return result
     result = _buffers.empty(numpy, (matrix.shape[0], stacked.shape[1]), stacked.dtype)
     for start in range(0, stacked.shape[1], CHUNK):
         numpy.matmul(matrix, stacked[:, start:start + CHUNK], out=result[:, start:start + CHUNK])
@@ -205,7 +212,7 @@ def input_grad(g, w, input_shape, padding, transformed=None):
     transformed = transformed_grad(g, (H, W), padding) if transformed is None else transformed
     products = numpy.matmul(_transformed_weight(w).swapaxes(1, 2), transformed.tiles,
                             out=_buffers.empty(numpy, (16, C, transformed.tiles.shape[2]), g.dtype))
-    tiles = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1))   # B dV B^T: each tile's 16 elements
+    tiles = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1), in_place=True)   # B dV B^T per tile
     length = tiles.shape[1]
     planes = _buffers.empty(numpy, (2, 2, length), g.dtype)
     for p in range(2):
