@@ -31,6 +31,43 @@ def _openblas():
     return None
 
 
+_QUIET_TIMEOUT = "19"
+"""OpenBLAS's ``OPENBLAS_THREAD_TIMEOUT`` (log2 of the cycles its threads wait, spinning, for the next product) beside
+ember's intra-op pool: by default (2**28 cycles, ~0.1 s) the BLAS threads spin on the cores after every product and
+a second pool thread competing with them made every model slower; at 2**19 (~0.2 ms) they still catch a training
+step's back-to-back products (at 2**4 each small product waited for its threads to wake: the seeds' MLP step 1.15
+-> 1.45 ms) and leave the cores to the pool between layers (docs/speed.md, "Intra-op threads")."""
+
+
+def _blas_threads_sleep():
+    """Whether NumPy's OpenBLAS threads sleep soon after a product ends (within ~0.2 ms), as ember's intra-op pool
+    needs beside them: by the user's ``OPENBLAS_THREAD_TIMEOUT`` if set, else whether this OpenBLAS can be told so at
+    run time."""
+    chosen = os.environ.get("OPENBLAS_THREAD_TIMEOUT")
+    if chosen is not None:
+        return chosen.strip().isdigit() and int(chosen) <= int(_QUIET_TIMEOUT)
+    found = _openblas()
+    return found is not None and all(hasattr(found[0], name) for name in ("openblas_read_env",
+                                                                          "blas_thread_shutdown_"))
+
+
+@functools.lru_cache(maxsize=None)
+def _quiet_blas_threads():
+    """Makes NumPy's OpenBLAS threads sleep soon after a product ends (``_QUIET_TIMEOUT``), once per process, unless
+    the user chose ``OPENBLAS_THREAD_TIMEOUT``: OpenBLAS reads the variable again and stops its threads, which start
+    with the new timeout at the next product; the variable is removed again, so child processes are as before. Called
+    when ember's pool first starts its threads (no other thread should be inside a BLAS call then)."""
+    if "OPENBLAS_THREAD_TIMEOUT" in os.environ or not _blas_threads_sleep():
+        return
+    library = _openblas()[0]
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = _QUIET_TIMEOUT
+    try:
+        library.openblas_read_env()
+        library.blas_thread_shutdown_()
+    finally:
+        del os.environ["OPENBLAS_THREAD_TIMEOUT"]
+
+
 def set_num_threads(num):
     """Sets PyTorch's intra-op thread count: the threads of ember's parallel kernels and of NumPy's BLAS."""
     if not isinstance(num, int) or num <= 0:

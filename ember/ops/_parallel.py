@@ -2,10 +2,11 @@
 
 NumPy releases the GIL inside ufunc loops and array copies, so the chunks of an elementwise or copy kernel run on
 separate cores, as PyTorch's OpenMP loops do (matrix products are threaded by the BLAS already). The pool has
-``OMP_NUM_THREADS`` threads when that is set, else one (the kernels run whole), and ``ember.set_num_threads``
-changes it; it pays off where the BLAS threads sleep between products (``OPENBLAS_THREAD_TIMEOUT=1``). ``map_chunks`` (and ``ufunc``, ``assign``, ``where`` on it) cut an array
-kernel into parts along one axis; each part computes its elements from the same inputs as the whole call does,
-so results are bit-identical to one thread.
+``OMP_NUM_THREADS`` threads when that is set, else as many as NumPy's BLAS where its threads can be made to sleep
+between products (``_runtime._quiet_blas_threads``: spinning BLAS threads beside a second pool thread made every
+model slower), else one (the kernels run whole); ``ember.set_num_threads`` changes it. ``map_chunks`` (and
+``ufunc``, ``assign``, ``where`` on it) cut an array kernel into parts along one axis; each part computes its
+elements from the same inputs as the whole call does, so results are bit-identical to one thread.
 """
 import contextvars
 import functools
@@ -27,9 +28,12 @@ def _default_threads():
         wanted = int(os.environ.get("OMP_NUM_THREADS", "0"))
     except ValueError:
         wanted = 0
-    # One thread unless asked: NumPy's OpenBLAS threads spin on the cores after each product, and a second pool
-    # thread competing with them made every model measured slower (docs/speed.md, "Intra-op threads").
-    return wanted if wanted > 0 else 1
+    if wanted > 0:
+        return wanted
+    # As many as the BLAS uses, where its threads can be made to sleep after each product (a second pool thread
+    # competing with spinning ones made every model measured slower: docs/speed.md, "Intra-op threads"); else one.
+    from .. import _runtime
+    return max(1, _runtime.get_num_threads()) if _runtime._blas_threads_sleep() else 1
 
 
 def num_threads():
@@ -79,6 +83,8 @@ def _pool():
     if pool is None:
         with _lock:
             if _state["pool"] is None:
+                from .. import _runtime
+                _runtime._quiet_blas_threads()   # before a second thread runs kernels beside the BLAS's
                 _state["pool"] = _Pool(max(1, num_threads() - 1))
             pool = _state["pool"]
     return pool
