@@ -128,14 +128,9 @@ def _transformed_input(x, padding, tiles):
     return result.reshape(16, C, -1)
 
 
-def _kernel_transform(dtype):
-    """G (x) G as a (16, 9) matrix: the transformed kernel is this times the kernel's 9 weights."""
-    return numpy.kron(numpy.array(G, dtype), numpy.array(G, dtype))
-
-
 def _transformed_weight(w):
     """G w G^T of every (output, input) channel pair's 3x3 kernel, as (16, O, C)."""
-    return numpy.matmul(_kernel_transform(w.dtype), w.reshape(-1, 9).T).reshape((16,) + w.shape[:2])
+    return numpy.matmul(_pair(G, w.dtype), w.reshape(-1, 9).T).reshape((16,) + w.shape[:2])
 
 
 def forward(x, w, padding):
@@ -164,7 +159,8 @@ in cache while the product reads it (one matmul over all positions ran 1.8x slow
 
 
 def _pair(matrix, dtype):
-    """M (x) M: the transform of a tile's flattened elements that M applies along both of its axes."""
+    """M (x) M: the transform of a tile's flattened elements that M applies along both of its axes (for G, the
+    (16, 9) matrix that takes a kernel's 9 weights to its transformed 16)."""
     return numpy.kron(numpy.array(matrix, dtype), numpy.array(matrix, dtype))
 
 
@@ -212,8 +208,8 @@ def input_grad(g, w, input_shape, padding, transformed=None):
     transformed = transformed_grad(g, (H, W), padding) if transformed is None else transformed
     products = numpy.matmul(_transformed_weight(w).swapaxes(1, 2), transformed.tiles,
                             out=_buffers.empty(numpy, (16, C, transformed.tiles.shape[2]), g.dtype))
-    tiles = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1), in_place=True)   # B dV B^T per tile
-    length = tiles.shape[1]
+    elements = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1), in_place=True)   # B dV B^T per tile
+    length = elements.shape[1]
     planes = _buffers.empty(numpy, (2, 2, length), g.dtype)
     for p in range(2):
         for q in range(2):
@@ -221,7 +217,7 @@ def input_grad(g, w, input_shape, padding, transformed=None):
             # the extra tiles are zero, so what a shift carries past a row's end adds nothing
             for u, v in ((p, q), (p + 2, q), (p, q + 2), (p + 2, q + 2)):
                 shift = u // 2 * grid[1] + v // 2
-                target, source = planes[p, q, shift:], tiles[4 * u + v, :length - shift]
+                target, source = planes[p, q, shift:], elements[4 * u + v, :length - shift]
                 if shift == 0:
                     numpy.copyto(target, source)
                 else:
@@ -236,8 +232,7 @@ def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
     tiles = _tiles(x.shape[2:], padding)
     source = _transformed_input(x, padding, tiles) if source is None else source
     transformed = transformed_grad(g, x.shape[2:], padding) if transformed is None else transformed
-    out_channels, C = weight_shape[:2]
     sums = numpy.matmul(transformed.tiles, source.swapaxes(1, 2))   # (16, O, C)
     result = numpy.empty(weight_shape, dtype=sums.dtype)
-    numpy.matmul(sums.reshape(16, -1).T, _kernel_transform(sums.dtype), out=result.reshape(-1, 9))
+    numpy.matmul(sums.reshape(16, -1).T, _pair(G, sums.dtype), out=result.reshape(-1, 9))
     return result
