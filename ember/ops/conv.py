@@ -277,8 +277,8 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
         return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
-    if isinstance(grouped, _conv_winograd.Transformed) or grouped is None and _conv_winograd.applies(
-            xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype) and _conv_winograd.finite(g, w):
+    if isinstance(grouped, _conv_winograd.Transformed) or grouped is None and _winograd_grad(
+            xp, g, w, input_shape, stride, padding, dilation, groups):
         return _conv_winograd.input_grad(g, w, input_shape, padding, grouped)
     n = w.ndim - 2
     N, C = input_shape[:2]
@@ -448,6 +448,13 @@ class Convolution(Primitive):
 _quiet_weight, _quiet_input = quiet(_conv_weight), quiet(_conv_input)
 
 
+def _winograd_grad(xp, g, w, input_shape, stride, padding, dilation, groups):
+    """Whether g spreads back onto the input by Winograd's tiles: the convolution qualifies and g and w are finite
+    (the one test for the input gradient alone and for the gradient both share)."""
+    return _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype) \
+        and _conv_winograd.finite(g, w)
+
+
 def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
     """g moved as ``_grouped`` for both gradients of a convolution whose gradients take the columns' path, or
     transformed for Winograd's (None for depthwise and 1x1 ones, which read g as it is)."""
@@ -455,8 +462,7 @@ def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(weight_shape, groups) or (_conv_pointwise.applies(weight_shape, stride, padding, input_shape[2:],
                                                                     groups) and g.shape[2:] == input_shape[2:]):
         return None
-    if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, input_shape,
-                              g.dtype) and _conv_winograd.finite(g, w):
+    if _winograd_grad(xp, g, w, input_shape, stride, padding, dilation, groups):
         return _conv_winograd.transformed_grad(g, input_shape[2:], padding)
     return _grouped(xp, g, groups, _batch_last(g.shape[2:], groups, weight_shape))
 
