@@ -1,26 +1,31 @@
-"""Scratch arrays reused across steps: the large temporaries of convolutions (columns, their products, folds).
+"""Large arrays reused across steps: convolutions' temporaries (columns, products, folds), their outputs and
+gradients, and the results of large elementwise kernels.
 
-A fresh array of tens of megabytes is mapped from the OS on every call and returned on free, so each training step
-would fault its pages in again (profiled, ~14 % of a CNN step's CPU time). The pool hands an array out again only
-once nothing but the pool refers to it (no tensor, view or saved context), which the reference count tells exactly,
-so a buffer still in use is never handed out twice.
+A fresh array of megabytes is mapped from the OS and given back on free (or the heap holding it is trimmed), so each
+training step would fault its pages in again (profiled, ~14 % of a CNN step's CPU time, and with two threads their
+faults contend in the kernel). The pool hands an array out again only once nothing but the pool refers to it (no
+tensor, view or saved context), which the reference count tells exactly, so an array still in use is never handed out
+twice. Free arrays beyond ``MAX_BYTES`` in all are let go, least recently used shapes first, so a program whose
+shapes change (a last, shorter batch) holds at most that much it does not use.
 """
 import sys
 import threading
 from collections import OrderedDict
 
-from . import _parallel
 
-MAX_SHAPES = 64
+MAX_SHAPES = 256
 """Shapes kept (least recently used dropped first): a training loop uses a few per layer."""
 PER_SHAPE = 16
 """Arrays kept per shape: how many of one shape can be alive at once and still be reused (a 2-layer LSTM's training
 step holds ~10 of its (steps x batch, hidden) arrays at once: outputs, cells, their gradients)."""
-MIN_BYTES = 1 << 20
+MIN_BYTES = 1 << 18
 """Smaller arrays come from the allocator's own free lists, without page faults: they are not pooled."""
+MAX_BYTES = 1 << 30
+"""Bytes of pooled arrays, in use or free, beyond which free ones are let go when a new array is made."""
 
 _pool = OrderedDict()   # (array module, shape, dtype) -> [arrays]
 _lock = threading.Lock()
+_held = [0]   # bytes of the arrays in the pool
 _UNUSED = sys.getrefcount(object()) + 2   # the pool's list and the loop's name refer to a free array
 
 
@@ -39,18 +44,36 @@ def empty(xp, shape, dtype):
         if arrays is None:
             arrays = _pool[key] = []
             if len(_pool) > MAX_SHAPES:
-                _pool.popitem(last=False)
+                _held[0] -= sum(a.nbytes for a in _pool.popitem(last=False)[1])
         else:
             _pool.move_to_end(key)
         for array in arrays:
             if sys.getrefcount(array) <= _UNUSED:
                 return array
         array = xp.empty(shape, dtype=dtype)
-        if len(arrays) < PER_SHAPE:
+        if len(arrays) < PER_SHAPE and (_held[0] + size <= MAX_BYTES or _let_go(_held[0] + size - MAX_BYTES)):
             arrays.append(array)
+            _held[0] += size
         return array
 
 
-def zeros(xp, shape, dtype):
-    """A zero-filled array of ``shape`` and ``dtype``, reused from the pool when one is free."""
-    return _parallel.assign(empty(xp, shape, dtype), 0)
+def _let_go(excess):
+    """Drops free arrays, least recently used shapes first, until ``excess`` bytes are gone; whether they are."""
+    for arrays in _pool.values():
+        kept = []
+        for array in arrays:
+            if excess > 0 and sys.getrefcount(array) <= _UNUSED:
+                _held[0] -= array.nbytes
+                excess -= array.nbytes
+            else:
+                kept.append(array)
+        arrays[:] = kept
+        if excess <= 0:
+            return True
+    return False
+
+
+def empty_like(xp, a):
+    """``xp.empty_like(a)``, from the pool when ``a`` is C-contiguous (a new array of another layout keeps a's)."""
+    return empty(xp, a.shape, a.dtype) if a.flags.c_contiguous else xp.empty_like(a)
+

@@ -27,7 +27,7 @@ def padded(xp, x, padding):
     if not any(padding):
         return xp.ascontiguousarray(x)
     shape = x.shape[:2] + tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    result = _buffers.zeros(xp, shape, x.dtype)
+    result = _parallel.zeros(xp, shape, x.dtype)
     _parallel.assign(result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, x.shape[2:]))],
                      x)
     return result
@@ -117,7 +117,7 @@ def forward(xp, x, w, stride, dilation, out, padding=None):
     x = xp.ascontiguousarray(x).reshape(N, G, H, W)
     band = plan.band(xp, w, G, x.dtype, W, pw).reshape(G, -1, plan.Rb, W)
     m, B, Wo = plan.m, plan.B, plan.Wo
-    y = xp.empty((N, G, m, plan.blocks, B * Wo), x.dtype)
+    y = _buffers.empty(xp, (N, G, m, plan.blocks, B * Wo), x.dtype)
     products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
                                                                                 x.dtype)
     step, s = B * plan.sh, x.strides
@@ -174,7 +174,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     spread = _buffers.empty(xp, (N, G, plan.blocks, plan.Rb, plan.Wp), g.dtype)
     products = spread.reshape(N, G, plan.blocks, plan.Rb * plan.Wp).transpose(1, 2, 0, 3)
     _over(xp, G, spread.size, lambda a, b: xp.matmul(rows[a:b], band[a:b, None], out=products[a:b]))
-    result = xp.zeros((N, G, H, W), g.dtype)
+    result = _parallel.zeros(xp, (N, G, H, W), g.dtype)
     step = plan.B * plan.sh
     for r in range(plan.Rb):   # input row k * step + r - ph gets block k's row r
         first = max(0, -(-(ph - r) // step))
@@ -221,7 +221,7 @@ def _forward_offsets(xp, x, w, stride, dilation, out):
     N, G = x.shape[:2]
     m = w.shape[0] // G
     taps = w.reshape((1, G, m, -1) + (1,) * len(out))
-    y = xp.zeros((N, G, m) + tuple(out), x.dtype)
+    y = _parallel.zeros(xp, (N, G, m) + tuple(out), x.dtype)
     product = _buffers.empty(xp, y.shape, x.dtype)
     for k, spatial in enumerate(_offsets(w.shape[2:], stride, dilation, out)):
         y += xp.multiply(x[(slice(None), slice(None), None) + spatial], taps[:, :, :, k], out=product)
@@ -235,13 +235,13 @@ def _input_offsets(xp, g, w, input_shape, padding, stride, dilation):
     m = w.shape[0] // G
     g = g.reshape((N, G, m) + tuple(out))
     taps = w.reshape((1, G, m, -1) + (1,) * len(out))
-    result = _buffers.zeros(xp, (N, G) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)), g.dtype)
+    result = _parallel.zeros(xp, (N, G) + tuple(s + 2 * p for s, p in zip(input_shape[2:], padding)), g.dtype)
     product = _buffers.empty(xp, g.shape, g.dtype)
     for k, spatial in enumerate(_offsets(w.shape[2:], stride, dilation, out)):
         xp.multiply(g, taps[:, :, :, k], out=product)
         result[(slice(None), slice(None)) + spatial] += product.sum(2) if m > 1 else product[:, :, 0]
     inside = result[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:]))]
-    return _parallel.assign(xp.empty(input_shape, g.dtype), inside)
+    return _parallel.assign(_buffers.empty(xp, input_shape, g.dtype), inside)
 
 
 def _weight_offsets(xp, x, g, groups, stride, dilation, kernel):

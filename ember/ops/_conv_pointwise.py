@@ -4,6 +4,8 @@ the input, output and gradients need no transposing copy (over fewer positions, 
 does better, and the general path takes them)."""
 import math
 
+from . import _buffers, _parallel
+
 MIN_POSITIONS = 32
 """Fewest positions per sample for a matmul per sample (measured: at 4x4 maps the two ways cost the same)."""
 
@@ -30,14 +32,14 @@ def _weight(w, groups):
 
 def forward(xp, x, w, groups):
     """y (N, O, *s) = w @ x per sample and group."""
-    y = xp.empty((x.shape[0], w.shape[0]) + x.shape[2:], x.dtype)
+    y = _buffers.empty(xp, (x.shape[0], w.shape[0]) + x.shape[2:], x.dtype)
     xp.matmul(_weight(w, groups), _split(x, groups), out=_split(y, groups))
     return y
 
 
 def input_grad(xp, g, w, input_shape, groups):
     """Adjoint of ``forward`` in x: w^T @ g per sample and group."""
-    result = xp.empty(input_shape, g.dtype)
+    result = _buffers.empty(xp, input_shape, g.dtype)
     xp.matmul(_weight(w, groups).swapaxes(1, 2), _split(g, groups), out=_split(result, groups))
     return result
 
@@ -46,7 +48,7 @@ def weight_grad(xp, x, g, weight_shape, groups):
     """Adjoint of ``forward`` in w: the sum over samples of g[n] @ x[n]^T, as a new array of ``weight_shape``."""
     N = x.shape[0]
     x, g = _split(x, groups), _split(g, groups)
-    result = xp.zeros(weight_shape, g.dtype)
+    result = _parallel.zeros(xp, weight_shape, g.dtype)
     sums = _weight(result, groups)
     step = max(1, WEIGHT_WORK // result.size)
     for start in range(0, N, step):

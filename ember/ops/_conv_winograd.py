@@ -16,7 +16,7 @@ dtype's tolerance of PyTorch's results.
 """
 import numpy
 
-from . import _buffers
+from . import _buffers, _parallel
 
 B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 """The input tile transform B^T (rows: transformed positions; columns: tile positions)."""
@@ -71,7 +71,7 @@ def _split(x, padding, grid):
     """x (N, C, H, W) padded and split by parity: planes (2, 2, C, N, *grid) with planes[a, b][c, n, i, j] the
     padded x[n, c, 2i + a, 2j + b] (zero in the padding and beyond)."""
     N, C, H, W = x.shape
-    planes = _buffers.zeros(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
+    planes = _parallel.zeros(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
     moved = x.swapaxes(0, 1)
     for a in range(2):
         rows = _parity(a, padding[0], H, grid[0])
@@ -143,7 +143,7 @@ def forward(x, w, padding):
     products = numpy.matmul(_transformed_weight(w), source,
                             out=_buffers.empty(numpy, (16, out_channels, source.shape[2]), x.dtype))
     rows = _transform(_pair(A_T, x.dtype), products.reshape(16, -1), in_place=True)
-    y = numpy.empty((N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
+    y = _buffers.empty(numpy, (N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
     moved = y.swapaxes(0, 1)
     for a in range(2):
         for b in range(2):
@@ -222,7 +222,7 @@ def input_grad(g, w, input_shape, padding, transformed=None):
                     numpy.copyto(target, source)
                 else:
                     target += source
-    return _joined(planes.reshape((2, 2, C, N) + grid), numpy.empty(input_shape, g.dtype), padding)
+    return _joined(planes.reshape((2, 2, C, N) + grid), _buffers.empty(numpy, input_shape, g.dtype), padding)
 
 
 def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
@@ -233,6 +233,6 @@ def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
     source = _transformed_input(x, padding, tiles) if source is None else source
     transformed = transformed_grad(g, x.shape[2:], padding) if transformed is None else transformed
     sums = numpy.matmul(transformed.tiles, source.swapaxes(1, 2))   # (16, O, C)
-    result = numpy.empty(weight_shape, dtype=sums.dtype)
+    result = _buffers.empty(numpy, weight_shape, sums.dtype)
     numpy.matmul(sums.reshape(16, -1).T, _pair(G, sums.dtype), out=result.reshape(-1, 9))
     return result

@@ -18,6 +18,8 @@ import threading
 
 import numpy
 
+from . import _buffers
+
 _state = {"threads": None, "pool": None}
 _lock = threading.Lock()
 _inside = threading.local()   # set in the pool's threads: a kernel called from a chunk runs whole, never nests
@@ -217,7 +219,7 @@ def _result(function, operands, kwargs):
         return None
     shape = numpy.broadcast_shapes(*(o.shape for o in operands if isinstance(o, numpy.ndarray)))
     empty = function(*(o.reshape(-1)[:0] if isinstance(o, numpy.ndarray) else o for o in operands), **kwargs)
-    return numpy.empty(shape, empty.dtype)
+    return _buffers.empty(numpy, shape, empty.dtype)
 
 
 BLOCK = 1 << 15
@@ -265,6 +267,12 @@ def _select_into(out, condition, a, b, bits):
 def assign(target, source):
     """``target[...] = source`` (a copy, broadcasting and casting as indexing does), in parts at once when large."""
     return map_chunks(_assign, target, source)
+
+
+def zeros(xp, shape, dtype):
+    """A zero-filled array of ``shape`` and ``dtype`` from the pool of large arrays (``_buffers``), filled in parts
+    at once."""
+    return assign(_buffers.empty(xp, shape, dtype), 0)
 
 
 def _assign(target, source):

@@ -5,7 +5,7 @@ import math
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from . import _parallel
+from . import _buffers, _parallel
 from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import name_node, quiet, tensor_method, wrap_dim
@@ -243,7 +243,7 @@ class LeakyRelu(Primitive):
                 out[...] = xp.where(part > 0, part, part * slope)
             else:
                 pick(part, xp.multiply(part, slope), out=out)
-        result = _parallel.map_chunks(run, a if into else xp.empty_like(a), a)
+        result = _parallel.map_chunks(run, a if into else _buffers.empty_like(xp, a), a)
         ctx.slope, ctx.from_result = slope, into
         ctx.save_for_backward(result if into else a)
         return result
@@ -298,8 +298,8 @@ def _leaky_relu_grad(xp, grad, saved, slope):
             xp.multiply(g, out, out=out)
         else:
             out[...] = xp.where(s > 0, g, g * slope)
-    return _parallel.map_chunks(run, xp.empty(xp.broadcast_shapes(grad.shape, saved.shape), grad.dtype), grad,
-                                saved)
+    out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, saved.shape), grad.dtype)
+    return _parallel.map_chunks(run, out, grad, saved)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -345,11 +345,11 @@ class Hardtanh(Primitive):
     def forward(ctx, a, low, high, into):
         xp = ctx.xp
         result = _parallel.map_chunks(lambda out, part: xp.clip(part, low, high, out=out),
-                                      a if into else xp.empty_like(a), a)
+                                      a if into else _buffers.empty_like(xp, a), a)
         if into and ctx.needs_input_grad[0]:
             ctx.bounds = None, None
             ctx.save_for_backward(_parallel.map_chunks(lambda out, r: _inside(xp, r, low, high, out),
-                                                       xp.empty(result.shape, bool), result))
+                                                       _buffers.empty(xp, result.shape, bool), result))
         else:
             ctx.bounds = low, high
             ctx.save_for_backward(result)
@@ -391,8 +391,8 @@ def _hardtanh_grad(xp, grad, result, low, high):
     by a boolean is several times faster than ``where`` or a masked copy. Without bounds, ``result`` is the mask."""
     def run(out, g, r):
         xp.multiply(g, r if low is None else _inside(xp, r, low, high), out=out)
-    return _parallel.map_chunks(run, xp.empty(xp.broadcast_shapes(grad.shape, result.shape), grad.dtype), grad,
-                                result)
+    out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, result.shape), grad.dtype)
+    return _parallel.map_chunks(run, out, grad, result)
 
 
 def _inside(xp, result, low, high, out=None):

@@ -93,7 +93,7 @@ def _moved(xp, x, padding, batch_last):
     if not any(padding):
         return _parallel.assign(_buffers.empty(xp, moved.shape, x.dtype), moved)
     spatial = x.shape[2:]
-    result = _buffers.zeros(xp, _positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)),
+    result = _parallel.zeros(xp, _positions(moved.shape[:1], tuple(s + 2 * p for s, p in zip(spatial, padding)),
                                            x.shape[0], batch_last), x.dtype)
     _parallel.assign(result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)], moved)
     return result
@@ -128,7 +128,7 @@ def _over(xp, count, size, work):
 def _batch_first(xp, y, batch_last):
     """y (C, *s, N) or (C, N, *s) back as a contiguous (N, C, *s)."""
     moved = xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1)
-    return _parallel.assign(xp.empty(moved.shape, moved.dtype), moved)
+    return _parallel.assign(_buffers.empty(xp, moved.shape, moved.dtype), moved)
 
 
 def _strided_columns(xp, x, kernel, stride, dilation, out, batch_last):
@@ -204,8 +204,9 @@ def _grouped_weight(xp, w, groups, live):
     K = math.prod(w.shape[2:])
     if len(live) < K:
         taken = [k for k, _ in live]
-        w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part),
-                                 xp.empty((O, C, len(live)), w.dtype), w.reshape(O, C, K))
+        # mode "clip": the offsets are in range, and with the default "raise" NumPy writes into a copy of ``out``
+        w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part, mode="clip"),
+                                 _buffers.empty(xp, (O, C, len(live)), w.dtype), w.reshape(O, C, K))
     return w.reshape(groups, O // groups, C * len(live))
 
 
@@ -257,7 +258,7 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
     weight = _grouped_weight(xp, w, groups, live)
     if not batch_last and source.shape[1] <= SHORT_COLUMNS and xp is numpy:
         # one product per sample written in place, (N, O, P): no move of the output afterwards
-        y = xp.empty((N, w.shape[0]) + tuple(out), x.dtype)
+        y = _buffers.empty(xp, (N, w.shape[0]) + tuple(out), x.dtype)
         P = math.prod(out)
         xp.matmul(weight, source.reshape(groups, source.shape[1], N, P).transpose(2, 0, 1, 3),
                   out=y.reshape(N, groups, weight.shape[1], P))
@@ -293,7 +294,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
     else:
-        result = _buffers.zeros(xp, _positions((C,), padded, N, batch_last), g.dtype)
+        result = _parallel.zeros(xp, _positions((C,), padded, N, batch_last), g.dtype)
         everywhere = tuple(slice(None) for _ in out)
 
         def fold(parts):
@@ -312,7 +313,7 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     if _depthwise(weight_shape, groups):
         rows = _conv_depthwise.weight_grad(xp, _conv_depthwise.padded(xp, x, padding), g, groups, stride, dilation,
                                            weight_shape[2:])
-        return _parallel.assign(xp.empty(weight_shape, rows.dtype), rows.reshape(weight_shape))
+        return _parallel.assign(_buffers.empty(xp, weight_shape, rows.dtype), rows.reshape(weight_shape))
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
     if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, x.shape, x.dtype):
@@ -334,7 +335,7 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         # g @ columns^T, in the weight's layout: for a large weight the transposing copy that the other orientation
         # needs costs up to as much as the product (ResNet-18's 512-channel layers)
         if len(live) == K:
-            result = xp.empty(weight_shape, dtype=xp.result_type(g, source))
+            result = _buffers.empty(xp, weight_shape, xp.result_type(g, source))
             xp.matmul(g, source.swapaxes(1, 2), out=result.reshape(groups, g.shape[1], source.shape[1]))
             return result
         rows = xp.matmul(g, source.swapaxes(1, 2))
@@ -342,10 +343,10 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
         rows = xp.matmul(source, g.swapaxes(1, 2)).swapaxes(1, 2)
     if len(live) == K:
-        result = xp.empty(weight_shape, dtype=rows.dtype)
+        result = _buffers.empty(xp, weight_shape, rows.dtype)
         _parallel.assign(result.reshape(rows.shape), rows)
     else:
-        result = xp.empty(weight_shape, dtype=rows.dtype)
+        result = _buffers.empty(xp, weight_shape, rows.dtype)
         taken = [k for k, _ in live]
 
         def scatter(part, rows):

@@ -117,16 +117,21 @@ def _window_maximum(xp, x, ranges, out, choose):
     picks. Whole strided slices, one per offset: no window is copied out and no argmax runs over a few elements.
     Planes (n, c) are independent, so parts of them run at once on the intra-op threads."""
     shape = x.shape[:2] + tuple(out)
-    best = xp.empty(shape, dtype=x.dtype)
-    which = xp.empty(shape, dtype=xp.uint8 if ranges[-1][0] < 256 else xp.int32) if choose else None
+    best = _buffers.empty(xp, shape, x.dtype)
+    which = holds = numbered = None
+    if choose:
+        which = _buffers.empty(xp, shape, xp.uint8 if ranges[-1][0] < 256 else xp.int32)
+        holds, numbered = _buffers.empty(xp, shape, bool), _buffers.empty(xp, shape, which.dtype)
     _in_parts(xp, lambda parts: _maximum_into(xp, x[parts[::-1]], ranges, best[parts[::-1]],
-                                              None if which is None else which[parts[::-1]]),
+                                              *(None if a is None else a[parts[::-1]] for a in (which, holds,
+                                                                                                numbered))),
               shape[1], shape[0], x.size)
     return best, which
 
 
-def _maximum_into(xp, x, ranges, best, which):
-    """``_window_maximum`` of planes x into ``best`` and, unless None, ``which``."""
+def _maximum_into(xp, x, ranges, best, which, holds, numbered):
+    """``_window_maximum`` of planes x into ``best`` and, unless None, ``which`` (``holds`` and ``numbered``:
+    scratch of its shape and dtype, and of bool)."""
     choose, shape = which is not None, best.shape
     everywhere = tuple(slice(0, n) for n in shape[2:])
     full = [r for r in ranges if r[1][1:] == everywhere]
@@ -138,7 +143,6 @@ def _maximum_into(xp, x, ranges, best, which):
     if choose:
         which.fill(0)
         index_type = which.dtype.type
-    holds, numbered = (xp.empty(shape, dtype=bool), xp.empty(shape, dtype=index_type)) if choose else (None, None)
     for k, outputs, inputs in rest:
         values, maximum = x[inputs], best[outputs]
         if choose:   # offsets ascend and ``which`` holds only earlier ones, so a maximum sets it to k (a masked

@@ -8,6 +8,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
+from .. import _buffers
 from .._inplace import inplace_method
 from .._util import quiet, tensor_method, wrap_dim, write_out
 from ._common import (
@@ -35,7 +36,16 @@ def folded_matmul(xp, a, b):
     (NumPy otherwise multiplies matrix by matrix, and with a transposed ``b`` off BLAS: up to 30x slower)."""
     if a.ndim > 2 and b.ndim == 2:
         rows = math.prod(a.shape[:-1])
-        return xp.matmul(a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+        return matrix_product(xp, a.reshape(rows, a.shape[-1]), b).reshape(a.shape[:-1] + b.shape[-1:])
+    return matrix_product(xp, a, b) if a.ndim == 2 and b.ndim == 2 else xp.matmul(a, b)
+
+
+def matrix_product(xp, a, b):
+    """``xp.matmul(a, b)`` of two matrices; a large real floating product of NumPy arrays of one dtype is written
+    into a pooled array (``_buffers``: a fresh one faults its pages in each step)."""
+    if xp is numpy and a.dtype == b.dtype and a.dtype.kind == "f" and \
+            a.shape[0] * b.shape[1] * a.dtype.itemsize >= _buffers.MIN_BYTES:
+        return xp.matmul(a, b, out=_buffers.empty(xp, (a.shape[0], b.shape[1]), a.dtype))
     return xp.matmul(a, b)
 
 

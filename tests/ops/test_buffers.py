@@ -1,0 +1,114 @@
+"""The pool of large arrays (``ops/_buffers.py``): arrays in use are never handed out again, free ones beyond
+``MAX_BYTES`` are let go, and every op that takes its result or scratch from the pool writes each element it reads
+(the pool's arrays come back uninitialised) and gives the same bits as without the pool."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember.ops import _buffers, _conv_depthwise, _parallel
+
+
+@pytest.fixture
+def pool(monkeypatch):
+    """A fresh, empty pool that keeps every array however small."""
+    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
+    monkeypatch.setattr(_buffers, "_held", [0])
+    monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
+    return _buffers
+
+
+def test_free_arrays_beyond_the_budget_are_let_go(pool, monkeypatch):
+    monkeypatch.setattr(pool, "MAX_BYTES", 1000)
+    first = pool.empty(numpy, (100,), numpy.float32)       # 400 bytes
+    second = pool.empty(numpy, (100,), numpy.float32)
+    assert pool._held == [800]
+    del first
+    third = pool.empty(numpy, (50,), numpy.float64)        # 400 more: the free one goes, the one in use stays
+    assert pool._held == [800]
+    assert [len(arrays) for arrays in pool._pool.values()] == [1, 1]
+    assert pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0] is second
+    fourth = pool.empty(numpy, (60,), numpy.float64)       # nothing free to let go: made, but not kept
+    assert pool._held == [800] and all(fourth is not a for arrays in pool._pool.values() for a in arrays)
+    del second
+    again = pool.empty(numpy, (100,), numpy.float32)       # a free array of the shape is handed out again
+    assert pool._held == [800] and again is pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0]
+    assert third.shape == (50,)
+
+
+def test_a_training_step_reuses_the_arrays_of_the_one_before(pool):
+    model, x, y = _model(ember)
+    _step(ember, model, x, y)
+    held = pool._held[0]
+    assert held > 0
+    for _ in range(2):
+        _step(ember, model, x, y)
+        assert pool._held[0] == held   # every pooled array of the step was free again and reused
+
+
+def _poisoned(empty):
+    """``_buffers.empty`` whose arrays are all ones bits (NaN as floats, not 0/1 as bools): an element read before
+    it is written shows."""
+    def poisoned(xp, shape, dtype):
+        array = empty(xp, shape, dtype)
+        array.view(numpy.uint8).fill(0xFF)
+        return array
+    return poisoned
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("banded", [True, False])
+def test_pooled_results_and_scratch_are_written_before_read(pool, monkeypatch, threads, banded):
+    if not banded:
+        monkeypatch.setattr(_conv_depthwise, "BAND_WIDTH", 0)   # depthwise convolutions offset by offset
+    plain = _results(ember)
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)   # the elementwise kernels' results come from the pool too
+    before = _parallel.num_threads()
+    _parallel.set_num_threads(threads)
+    try:
+        monkeypatch.setattr(pool, "empty", _poisoned(pool.empty))
+        pooled = [_results(ember) for _ in range(2)]   # the second from arrays the first left poisoned or used
+    finally:
+        _parallel.set_num_threads(before)
+    for results in pooled:
+        for mine, want in zip(results, plain):
+            numpy.testing.assert_array_equal(mine, want)
+    reference = _results(torch)
+    for mine, want in zip(plain, reference):
+        numpy.testing.assert_allclose(mine, want, rtol=1e-4, atol=1e-5)
+
+
+def _model(lib):
+    """Convolutions with padding, depthwise ones (banded and by offsets), a stride whose kernel offsets partly meet
+    only padding (their weight rows are gathered), batch norm, ReLU, ReLU6, leaky ReLU, max pooling, a 1x1
+    convolution, dropout and linear layers."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU6(),
+                          nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.LeakyReLU(0.1), nn.MaxPool2d(2),
+                          nn.Conv2d(8, 8, 3, stride=2, padding=1, groups=8), nn.ReLU(),
+                          nn.Conv2d(8, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 16, 1),
+                          nn.Flatten(), nn.Dropout(0.25), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 5))
+    rng = numpy.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((6, 3, 8, 8), dtype=numpy.float32))
+    return model, x, lib.tensor(rng.integers(0, 5, 6))
+
+
+def _step(lib, model, x, y):
+    model.zero_grad()
+    lib.manual_seed(1)
+    loss = lib.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    return loss
+
+
+def _results(lib):
+    """Loss, output and every gradient of one training step, then an evaluation, as NumPy arrays."""
+    model, x, y = _model(lib)
+    x.requires_grad_()
+    loss = _step(lib, model, x, y)
+    grads = [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+    model.eval()
+    with lib.no_grad():
+        output = model(x).numpy().copy()
+    return [loss.detach().numpy().copy(), output] + grads
