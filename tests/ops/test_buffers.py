@@ -14,26 +14,31 @@ def pool(monkeypatch):
     """A fresh, empty pool that keeps every array however small."""
     monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
     monkeypatch.setattr(_buffers, "_held", [0])
+    monkeypatch.setattr(_buffers, "_used", {})
     monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
     return _buffers
 
 
-def test_free_arrays_beyond_the_budget_are_let_go(pool, monkeypatch):
+def test_a_full_pool_lets_only_stale_free_arrays_go(pool, monkeypatch):
     monkeypatch.setattr(pool, "MAX_BYTES", 1000)
+    monkeypatch.setattr(pool, "STALE_CALLS", 1)
     first = pool.empty(numpy, (100,), numpy.float32)       # 400 bytes
     second = pool.empty(numpy, (100,), numpy.float32)
     assert pool._held == [800]
     del first
-    third = pool.empty(numpy, (50,), numpy.float64)        # 400 more: the free one goes, the one in use stays
+    third = pool.empty(numpy, (50,), numpy.float64)        # 400 more: the free stale one goes, the one in use stays
     assert pool._held == [800]
     assert [len(arrays) for arrays in pool._pool.values()] == [1, 1]
     assert pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0] is second
     fourth = pool.empty(numpy, (60,), numpy.float64)       # nothing free to let go: made, but not kept
     assert pool._held == [800] and all(fourth is not a for arrays in pool._pool.values() for a in arrays)
+    monkeypatch.setattr(pool, "STALE_CALLS", 100)
     del second
-    again = pool.empty(numpy, (100,), numpy.float32)       # a free array of the shape is handed out again
-    assert pool._held == [800] and again is pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0]
-    assert third.shape == (50,)
+    fifth = pool.empty(numpy, (60,), numpy.float64)        # the free array's shape was asked for lately: it stays
+    assert pool._held == [800] and [len(arrays) for arrays in pool._pool.values()] == [1, 1, 0]
+    again = pool.empty(numpy, (100,), numpy.float32)       # and is handed out again
+    assert again is pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0]
+    assert third.shape == (50,) and fifth.shape == (60,)
 
 
 def test_a_training_step_reuses_the_arrays_of_the_one_before(pool):
