@@ -378,33 +378,46 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step."""
     (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
     stacked = numpy.empty((4, features + 1 + width, size), x.dtype)   # gates i, f, o, g; the sigmoids' halved
-    stacked[:, :features] = w_ih.reshape(4, size, features)[_IFOG].transpose(0, 2, 1)
-    biases = [b for b in (b_ih, b_hh) if b is not None]
-    stacked[:, features] = sum(biases[1:], biases[0]).reshape(4, size)[_IFOG] if biases else 0
-    stacked[:, features + 1:] = w_hh.reshape(4, size, width)[_IFOG].transpose(0, 2, 1)
-    stacked[:3] *= 0.5
+    for k, gate in enumerate(_IFOG):   # per gate: the fancy-indexed copy of all four measured ~3x slower (input 28)
+        rows, scale = slice(gate * size, (gate + 1) * size), 0.5 if k < 3 else 1
+        numpy.multiply(w_ih[rows].T, scale, out=stacked[k, :features])
+        if b_ih is None or b_hh is None:
+            stacked[k, features] = 0 if b_ih is None and b_hh is None else (b_hh if b_ih is None else b_ih)[rows]
+        else:
+            numpy.add(b_ih[rows], b_hh[rows], out=stacked[k, features])
+        stacked[k, features] *= scale
+        numpy.multiply(w_hh[rows].T, scale, out=stacked[k, features + 1:])
     inputs = numpy.empty((batch, features + 1 + width), x.dtype)
     inputs[:, features] = 1
     inputs[:, features + 1:] = h0
+    steps = x.shape[0] // batch
     output = _empty(numpy, x, (x.shape[0], width))
-    gates, cells = numpy.empty((4, batch, size), x.dtype), numpy.empty((2, batch, size), x.dtype)
+    xs, hs = x.reshape(steps, batch, features), output.reshape(steps, batch, width)
+    x_t, h_t = inputs[:, :features], inputs[:, features + 1:]
+    gates, cells = numpy.empty((4, batch, size), x.dtype), tuple(numpy.empty((2, batch, size), x.dtype))
+    i, f, o, g = gates
+    sigmoids = gates[:3]
     raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
-    c, steps = c0, range(x.shape[0] // batch)
+    c, c_next = c0, cells[0]
+    # Every view is made once and every ufunc given its output positionally: ~4 % of the loop's time (hidden 128).
+    tanh, multiply, add, matmul, copyto = numpy.tanh, numpy.multiply, numpy.add, numpy.matmul, numpy.copyto
     with small_products(batch * (features + 1 + width) * size):
-        for k, t in enumerate(reversed(steps) if reverse else steps):
-            rows = slice(t * batch, (t + 1) * batch)
-            inputs[:, :features] = x[rows]
-            numpy.matmul(inputs, stacked, out=gates)
-            i, f, o, g = gates
-            _activate_lstm_gates(numpy, gates)
-            c_next = numpy.multiply(f, c, out=cells[k % 2])
-            c_next += numpy.multiply(i, g, out=i)
-            numpy.tanh(c_next, out=f)
-            h = numpy.multiply(o, f, out=output[rows] if raw is None else raw)
-            if raw is not None:
-                h = numpy.matmul(raw, w_hr.T, out=output[rows])
-            inputs[:, features + 1:] = h
-            c = c_next
+        for k, t in enumerate(range(steps - 1, -1, -1) if reverse else range(steps)):
+            copyto(x_t, xs[t])
+            matmul(inputs, stacked, gates)
+            tanh(gates, gates)   # sigmoid(x) = (1 + tanh(x / 2)) / 2, the sigmoid gates holding x / 2
+            multiply(sigmoids, 0.5, sigmoids)
+            add(sigmoids, 0.5, sigmoids)
+            multiply(f, c, c_next)
+            multiply(i, g, i)
+            add(c_next, i, c_next)
+            tanh(c_next, f)
+            if raw is None:
+                h = multiply(o, f, hs[t])
+            else:
+                h = matmul(multiply(o, f, raw), w_hr.T, hs[t])
+            copyto(h_t, h)
+            c, c_next = c_next, cells[(k + 1) % 2]
     last = slice(0, batch) if reverse else slice(x.shape[0] - batch, x.shape[0])
     return output, output[last].copy(), c.copy()
 

@@ -90,3 +90,37 @@ def test_evaluation_equals_the_recorded_forward(hidden):
     recorded = [oracle.as_numpy(t.detach()) for t in _flat(mine(x))]
     for got, want in zip(fast, recorded):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (1, 5)])   # (steps, batch)
+@pytest.mark.parametrize("extra", [{}, {"bidirectional": True}, {"proj_size": 5, "bidirectional": True}])
+def test_small_lstm_evaluation_at_edge_shapes_matches_torch(shape, extra):
+    """The stacked path at batch 1 and a single step, odd hidden size, both directions, with and without proj_size."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 7, num_layers=2, **extra).eval()
+    mine = ember.nn.LSTM(3, 7, num_layers=2, **extra).eval()
+    mine.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    data = numpy.random.default_rng(6).standard_normal(shape + (3,)).astype(numpy.float32)
+    for got, want in zip(_run(mine, ember, ember.tensor(data)), _run(theirs, torch, torch.tensor(data))):
+        assert got.shape == want.shape
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("present", ["b_ih", "b_hh"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_stacked_lstm_layer_with_one_bias_matches_the_general_path(present, reverse, monkeypatch):
+    """The layer primitive given only one of its two biases: the stacked path folds in just that one."""
+    rng = numpy.random.default_rng(7)
+    arrays = {name: rng.standard_normal(size).astype(numpy.float32) for name, size in
+              (("x", (12, 3)), ("h0", (4, 5)), ("c0", (4, 5)), ("w_ih", (20, 3)), ("w_hh", (20, 5)), ("b", (20,)))}
+    t = {name: ember.tensor(a) for name, a in arrays.items()}
+    biases = {present: t["b"]}
+
+    def layer():
+        with ember.no_grad():
+            return [oracle.as_numpy(r) for r in recurrent_layers.lstm_layer(
+                t["x"], t["h0"], t["c0"], t["w_ih"], t["w_hh"], reverse=reverse, **biases)]
+    fast = layer()
+    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
+    for got, want in zip(fast, layer()):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
