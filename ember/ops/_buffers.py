@@ -5,6 +5,7 @@ would fault its pages in again (profiled, ~14 % of a CNN step's CPU time). The p
 once nothing but the pool refers to it (no tensor, view or saved context), which the reference count tells exactly,
 so a buffer still in use is never handed out twice.
 """
+import contextlib
 import sys
 import threading
 from collections import OrderedDict
@@ -22,6 +23,7 @@ MIN_BYTES = 1 << 20
 _pool = OrderedDict()   # (array module, shape, dtype) -> [arrays]
 _lock = threading.Lock()
 _UNUSED = sys.getrefcount(object()) + 2   # the pool's list and the loop's name refer to a free array
+_scope = threading.local()
 
 
 def empty(xp, shape, dtype):
@@ -54,3 +56,21 @@ def empty(xp, shape, dtype):
 def zeros(xp, shape, dtype):
     """A zero-filled array of ``shape`` and ``dtype``, reused from the pool when one is free."""
     return _parallel.assign(empty(xp, shape, dtype), 0)
+
+
+@contextlib.contextmanager
+def pooled_results():
+    """Inside the block, ops that ask ``pooling()`` (``Cat``) take their large results from the pool: a recurrent
+    module joins its two directions' outputs every call, and a fresh array faulted its pages in each time (~1.4 ms
+    of a BiLSTM 2x128 forward's ~36 ms per join). Scoped, so a user's own large results are not kept by the pool."""
+    previous = getattr(_scope, "on", False)
+    _scope.on = True
+    try:
+        yield
+    finally:
+        _scope.on = previous
+
+
+def pooling():
+    """Whether this thread is inside ``pooled_results``."""
+    return getattr(_scope, "on", False)

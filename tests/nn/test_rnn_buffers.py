@@ -42,3 +42,20 @@ def test_pooled_arrays_are_bit_equal_and_not_reused_while_held(mode, extra, trai
         numpy.testing.assert_array_equal(mine, reference)
     assert all(numpy.array_equal(v.numpy(), a) for v, a in zip(views, held))
     assert _buffers._pool   # the layers did take their arrays from the pool
+
+
+def test_cat_pools_its_result_only_inside_pooled_results(monkeypatch):
+    """``Cat`` takes its result from the pool inside ``pooled_results`` (a recurrent module joining its directions):
+    same values, and a result still held is not handed out again; outside the block its results are fresh."""
+    monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
+    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
+    a, b = ember.arange(6.0).reshape(2, 3), ember.ones(2, 2)
+    outside = ember.cat([a, b], 1)
+    assert not _buffers._pool
+    with _buffers.pooled_results():
+        first = ember.cat([a, b], 1)
+        second = ember.cat([b, a], 1)
+    assert _buffers._pool and first._data is not second._data
+    assert _buffers.pooling() is False
+    numpy.testing.assert_array_equal(first.numpy(), outside.numpy())
+    numpy.testing.assert_array_equal(second.numpy(), numpy.concatenate([b.numpy(), a.numpy()], 1))

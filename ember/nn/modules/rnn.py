@@ -9,7 +9,7 @@ import numbers
 import warnings
 
 from ... import _dtype, ops
-from ...ops import creation, pointwise, recurrent, recurrent_layers, shape
+from ...ops import _buffers, creation, pointwise, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
 from ...autograd.function import composite
@@ -268,7 +268,11 @@ class RNNBase(Module):
                 outputs.append(output)
                 for final, part in zip(finals, state):
                     final.append(part)
-            data = outputs[0] if num_directions == 1 else shape.cat(outputs, 1)
+            if num_directions == 1:
+                data = outputs[0]
+            else:
+                with _buffers.pooled_results():
+                    data = shape.cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 data = _dropout(data, self.dropout, True)
         return data, tuple(shape.stack(final) for final in finals)
