@@ -228,21 +228,24 @@ class LSTMLayer(Primitive):
             return _graph_backward(ctx, "LSTM", saved[:8], (grad_output, grad_h, grad_c))
         x, h0, c0, w_ih, w_hh, _, _, w_hr, gates, cells, tanh_cells, raw, output = \
             (None if t is None else t._data for t in saved)
-        xp, (blocks, order) = ctx.xp, ctx.layout
+        xp, (blocks, order), needs = ctx.xp, ctx.layout, ctx.needs_input_grad
         grad_output = grad_output._data
         dh, dc = grad_h._data.copy(), grad_c._data.copy()
-        grad_gates = _empty(xp, gates)
+        size = c0.shape[1]
+        # The gate gradients of each step are formed gate-major (contiguous passes) and copied row-major, in PyTorch's
+        # gate order i, f, g, o: the step's dh is then one GEMM with W_hh as it is (not four and a sum over gates),
+        # and the weight gradients and dx are single GEMMs on the copy, with no gate reordering of any weight.
+        rows = _empty(xp, gates, (gates.shape[1], 4 * size))
         grad_states = _empty(xp, output)   # the gradient of each step's (projected) hidden state
         previous_c = _previous(xp, cells, c0, blocks, order)
-        dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
-        w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
-        with small_products(dh.shape[0] * dh.shape[1] * w_hh.shape[1]):
+        dc_step, grad_step = xp.empty_like(c0), xp.empty((4,) + c0.shape, gates.dtype)
+        with small_products(dh.shape[0] * dh.shape[1] * w_hh.shape[0]):
             for start, stop in reversed(order):
                 n = stop - start
                 dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
                 if w_hr is not None:
                     dh_step = dh_step @ w_hr
-                g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
+                g, d, tanh_c = gates[:, start:stop], grad_step[:, :n], tanh_cells[start:stop]
                 i, f, o, gg = g
                 d_i, d_f, d_o, d_g = d
                 dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
@@ -263,10 +266,18 @@ class LSTMLayer(Primitive):
                 d_g *= i
                 d_g *= dc_n
                 xp.multiply(dc_n, f, out=dc[:n])
-                xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
-        grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc,
-                              order=_IFOG)
-        return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
+                step_rows = rows[start:stop]
+                by_gate = step_rows.reshape(n, 4, size)
+                xp.copyto(by_gate[:, :2], d[:2].transpose(1, 0, 2))
+                xp.copyto(by_gate[:, 2], d_g)
+                xp.copyto(by_gate[:, 3], d_o)
+                xp.matmul(step_rows, w_hh, out=dh[:n])
+        grads = [_product(xp, rows, w_ih) if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None,
+                 rows.T @ x if needs[3] else None,
+                 rows.T @ _previous(xp, output, h0, blocks, order) if needs[4] else None]
+        bias = rows.sum(0) if needs[5] or needs[6] else None
+        grads += [bias if needs[5] else None, (bias.copy() if needs[5] else bias) if needs[6] else None]
+        return _wrap(grads + [grad_states.T @ raw if needs[7] else None])
 
 
 # --- GRU -------------------------------------------------------------------------------------------------------------
@@ -555,17 +566,14 @@ class RNNLayer(Primitive):
         return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
 
 
-def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
+def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads):
     """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
     ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
-    add up). ``order`` maps the gradients' gates to PyTorch's. Where x needs its gradient, ``grad_gi`` is copied
-    row-major once for that GEMM, and the weights' gradients from it are single GEMMs over all gates (faster than
-    one per gate, and the copy is already paid); otherwise one GEMM per gate, on the gate-major arrays."""
+    add up). Where x needs its gradient, ``grad_gi`` is copied row-major once for that GEMM, and the weights'
+    gradients from it are single GEMMs over all gates (faster than one per gate, and the copy is already paid);
+    otherwise one GEMM per gate, on the gate-major arrays."""
     xp, needs = ctx.xp, ctx.needs_input_grad
     gates, _, size = grad_gi.shape
-
-    def weight_layout(by_rows):   # (gates * hidden, k) in the gradients' gate order, in PyTorch's
-        return by_rows if order is None else by_rows.reshape(gates, size, -1)[order].reshape(gates * size, -1)
 
     def product(grad, operand):   # grad^T operand, (gates * hidden, k)
         if grad is grad_gi and rows is not None:
@@ -574,15 +582,15 @@ def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=
 
     k = 1 + len(state_grads)
     rows = _row_major(xp, grad_gi) if needs[0] else None
-    grads = [_product(xp, rows, weight_layout(w_ih)) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
+    grads = [_product(xp, rows, w_ih) if needs[0] else None]
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
-        grads.append(weight_layout(product(grad, operand)) if need else None)
-    b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
+        grads.append(product(grad, operand) if need else None)
+    b_ih = grad_gi.sum(1).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
     else:
-        grads += [b_ih, weight_layout(grad_gh.sum(1)).reshape(-1) if needs[k + 3] else None]
+        grads += [b_ih, grad_gh.sum(1).reshape(-1) if needs[k + 3] else None]
     return grads
 
 
