@@ -34,7 +34,7 @@ def _run(module, lib, x, hx=None):
 
 def _general(module, x, hx=None, monkeypatch=None):
     """The same module through the general path (the evaluation paths switched off)."""
-    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
+    monkeypatch.setattr(recurrent_layers, "_plain", lambda *args: False)
     try:
         return _run(module, ember, x, hx)
     finally:
@@ -121,6 +121,26 @@ def test_stacked_lstm_layer_with_one_bias_matches_the_general_path(present, reve
             return [oracle.as_numpy(r) for r in recurrent_layers.lstm_layer(
                 t["x"], t["h0"], t["c0"], t["w_ih"], t["w_hh"], reverse=reverse, **biases)]
     fast = layer()
-    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
+    monkeypatch.setattr(recurrent_layers, "_plain", lambda *args: False)
     for got, want in zip(fast, layer()):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("extra", [{}, {"bidirectional": True, "batch_first": True}, {"proj_size": 3},
+                                   {"bias": False}])
+@pytest.mark.parametrize("batch", [1, 4])
+def test_stacked_training_forward_matches_the_general_path(extra, batch, monkeypatch):
+    """A small LSTM layer trained over a plain sequence (input no wider than hidden) runs the stacked GEMM, its
+    gates kept for backward: outputs, states and every gradient as the general path's."""
+    def step():
+        ember.manual_seed(0)
+        module = ember.nn.LSTM(5, 7, num_layers=2, **extra)
+        x = ember.tensor(numpy.random.default_rng(8).standard_normal((6, batch, 5)).astype(numpy.float32),
+                         requires_grad=True)
+        parts = _flat(module(x))
+        sum((p * p).sum() for p in parts).backward()
+        return [p.detach().numpy() for p in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+    stacked = step()
+    monkeypatch.setattr(recurrent_layers, "_lstm_stacked_recorded", recurrent_layers._lstm_general)
+    for got, want in zip(stacked, step()):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
