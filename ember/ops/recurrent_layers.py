@@ -18,7 +18,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import _buffers, recurrent, shape
-from ._blas import small_products
+from ._blas import row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -513,8 +513,10 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
     with small_products(batch * h0.shape[1] * 4 * size):
+        blocks = row_blocks(w_hh, h.shape, gates)
         for k, t in enumerate(steps):
-            numpy.matmul(w_hh, h, out=gates)
+            for weights, block in blocks:
+                numpy.matmul(weights, h, out=block)
             gates += projected[:, columns[t][0]:columns[t][1]]
             i, f, g, o = gates.reshape(4, size, batch)
             _sigmoid_(numpy, gates[:2 * size])
@@ -542,8 +544,11 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
     with small_products(batch * size * 3 * size):
+        blocks = row_blocks(w_hh, h.shape, hidden)
         for t in steps:
-            gh = numpy.matmul(w_hh, h, out=hidden)
+            for weights, block in blocks:
+                numpy.matmul(weights, h, out=block)
+            gh = hidden
             if b_hh is not None:
                 gh[2 * size:] += b_hh[2 * size:, None]
             rz = gh[:2 * size]

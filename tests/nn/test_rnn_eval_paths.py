@@ -144,3 +144,21 @@ def test_stacked_training_forward_matches_the_general_path(extra, batch, monkeyp
     monkeypatch.setattr(recurrent_layers, "_lstm_stacked_recorded", recurrent_layers._lstm_general)
     for got, want in zip(stacked, step()):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_hidden_major_step_products_in_row_blocks_match_torch(mode, monkeypatch):
+    """At batch 20 the hidden-major step's W_hh h runs in row blocks (on OpenBLAS's SkylakeX kernels; forced here
+    elsewhere): same outputs as the general path and PyTorch."""
+    from ember.ops import _blas
+    monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
+    monkeypatch.setattr(_blas, "_controls", lambda: (lambda: 1, None))
+    weight, out = numpy.zeros((4 * HIDDEN, HIDDEN), numpy.float32), numpy.zeros((4 * HIDDEN, 20), numpy.float32)
+    assert len(_blas.row_blocks(weight, (HIDDEN, 20), out)) > 1
+    mine, theirs = _pair(mode, HIDDEN, "float32", bidirectional=True)
+    data = numpy.random.default_rng(9).standard_normal((4, 20, 16)).astype(numpy.float32)
+    fast = _run(mine, ember, ember.tensor(data))
+    general = _general(mine, ember.tensor(data), monkeypatch=monkeypatch)
+    for got, same, want in zip(fast, general, _run(theirs, torch, torch.tensor(data))):
+        numpy.testing.assert_allclose(got, same, rtol=1e-5, atol=1e-5)
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
