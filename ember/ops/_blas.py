@@ -61,17 +61,31 @@ def _small_kernel():
     return corename() == b"SkylakeX"
 
 
+def _block(array, narrow, inner, total):
+    """Rows or columns per block of a product whose narrow side is ``narrow`` (at most 32) and inner dimension
+    ``inner``: small enough for OpenBLAS's small-matrix kernel, where NumPy's OpenBLAS has it and runs one thread;
+    else ``total`` (the product stays whole)."""
+    block = SMALL_KERNEL // max(inner * narrow, 1) // 16 * 16
+    if (type(array) is not numpy.ndarray or array.dtype != numpy.float32 or narrow > 32 or not 16 <= block < total
+            or not _small_kernel()):
+        return total
+    controls = _controls()
+    return block if controls is not None and controls[0]() == 1 else total   # the blocks run on one thread
+
+
 def row_blocks(a, b_shape, out):
     """``a @ b`` into ``out`` (``b`` of ``b_shape``) as the (rows of ``a``, rows of ``out``) pairs to multiply: one
-    pair, or, for float32 with a narrow ``b`` on one OpenBLAS thread with the small-matrix kernel, blocks of rows
-    small enough for that kernel. A recurrent step's W_hh h (a (4096, 1024) weight, a (1024, 20) state) is then
-    0.85x the time of one product, which packs the whole weight again every step (measured, hidden 256-2048 at batch
-    10-32: 0.4-0.9x; at batch 64-100 the blocks lose)."""
-    rows, (inner, width) = a.shape[0], b_shape
-    block = SMALL_KERNEL // max(inner * width, 1) // 16 * 16
-    if a.dtype != numpy.float32 or width > 32 or not 16 <= block < rows or not _small_kernel():
-        return [(a, out)]
-    controls = _controls()
-    if controls is None or controls[0]() != 1:   # the blocks run on one thread, the whole product on several
-        return [(a, out)]
-    return [(a[i:i + block], out[i:i + block]) for i in range(0, rows, block)]
+    pair, or, for float32 with a narrow ``b`` (``_block``), blocks of rows. A recurrent step's W_hh h (a (4096, 1024)
+    weight, a (1024, 20) state) is then 0.85x the time of one product, which packs the whole weight again every step
+    (measured, hidden 256-2048 at batch 10-32: 0.4-0.9x; at batch 64-100 the blocks lose)."""
+    block = _block(a, b_shape[1], b_shape[0], a.shape[0])
+    return [(a[i:i + block], out[i:i + block]) for i in range(0, a.shape[0], block)]
+
+
+def column_ranges(a_shape, b):
+    """The (start, stop) column ranges of ``b`` (..., k, n) to multiply ``a @ b`` by, ``a`` of ``a_shape``: the
+    whole, or, for float32 with few rows of ``a`` (``_block``), blocks of columns (a (20, 1024) state times a
+    gate's transposed (1024, 1024) weight: 0.67x the time of the batched product)."""
+    n = b.shape[-1]
+    block = _block(b, a_shape[0], a_shape[1], n)
+    return [(j, min(j + block, n)) for j in range(0, n, block)]

@@ -18,7 +18,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import _buffers, recurrent, shape
-from ._blas import row_blocks, small_products
+from ._blas import column_ranges, row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -172,6 +172,22 @@ def _sigmoid_(xp, part):
     sigmoid_of_negated_(xp, part)
 
 
+def _gate_products(xp, weights, rows):
+    """The step product ``h @ weights`` ((gates, k, hidden) weights, ``rows`` rows of h) as ``product(h, out)``: one
+    batched matmul, or column blocks of each gate (``_blas.column_ranges``) where OpenBLAS's small-matrix kernel runs
+    them faster. Call inside the loop's ``small_products``, which sets the thread count the choice depends on."""
+    ranges = column_ranges((rows, weights.shape[1]), weights)
+    if len(ranges) == 1:
+        return lambda h, out: xp.matmul(h, weights, out=out)
+    blocks = [(g, start, stop, weights[g, :, start:stop]) for g in range(weights.shape[0]) for start, stop in ranges]
+
+    def product(h, out):
+        for g, start, stop, block in blocks:
+            xp.matmul(h, block, out=out[g, :, start:stop])
+        return out
+    return product
+
+
 def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
     """LSTMLayer's forward over the steps' row blocks in ``order``: the input projection for all steps, then per
     step the hidden projection added and the gates activated. Returns (gates, cells, tanh_cells, raw, output);
@@ -189,13 +205,13 @@ def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
     tanh_cells = _empty(xp, x, (rows if keep else batch, size))
     raw = output if w_hr is None else _empty(xp, x, (rows, size))
     hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
-    w_hh_gates = _lstm_weight(xp, w_hh)
     h, c = h0, c0
     with small_products(h0.shape[0] * h0.shape[1] * size):
+        step_product = _gate_products(xp, _lstm_weight(xp, w_hh), batch)
         for start, stop in order:
             n = stop - start
             g = gates[:, start:stop]
-            g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
+            g += step_product(_entering(xp, h, h0, n), hidden[:, :n])
             i, f, o, gg = g
             _activate_lstm_gates(xp, g)
             c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
@@ -314,13 +330,13 @@ class GRULayer(Primitive):
         hidden = _empty(xp, gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
         output = _empty(xp, x, (x.shape[0], size))
         scratch = xp.empty_like(h0)
-        w_hh_gates = _gru_weight(xp, w_hh)
         h = h0
         with small_products(h0.shape[0] * size * size):
+            step_product = _gate_products(xp, _gru_weight(xp, w_hh), h0.shape[0])
             for start, stop in order:
                 n = stop - start
                 h = _entering(xp, h, h0, n)
-                gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
+                gh = step_product(h, hidden[:, start:stop] if keep else hidden[:, :n])
                 if b_hn is not None:
                     gh[2] += b_hn
                 g = gates[:, start:stop]
