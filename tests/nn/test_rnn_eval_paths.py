@@ -167,13 +167,14 @@ def test_hidden_major_step_products_in_row_blocks_match_torch(mode, monkeypatch)
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("lengths", [None, [3, 2, 2] + [1] * 17])
 def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeypatch):
-    """Training at batch 20, hidden 256: each gate's step product h W^T runs in column blocks (on OpenBLAS's SkylakeX
-    kernels; forced here elsewhere), plain and packed sequences: outputs and gradients as with one product."""
+    """Training at batch 20, hidden 1024: each gate's step product h W^T runs in column blocks (on OpenBLAS's
+    SkylakeX kernels; forced here elsewhere), plain and packed sequences: outputs and gradients as with one product."""
     from ember.ops import _blas
+    hidden = 1024
 
     def step():
         ember.manual_seed(0)
-        module = getattr(ember.nn, mode)(16, HIDDEN)
+        module = getattr(ember.nn, mode)(16, hidden)
         x = ember.tensor(numpy.random.default_rng(10).standard_normal((3, 20, 16)).astype(numpy.float32),
                          requires_grad=True)
         data = x if lengths is None else ember_rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
@@ -182,7 +183,9 @@ def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeyp
         return [p.detach().numpy() for p in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
     monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
     monkeypatch.setattr(_blas, "_controls", lambda: (lambda: 1, None))
-    assert len(_blas.column_ranges((20, HIDDEN), numpy.zeros((4, HIDDEN, HIDDEN), numpy.float32))) > 1
+    weight = numpy.zeros(({"LSTM": 4, "GRU": 3}[mode] * hidden, hidden), numpy.float32)
+    by_gate = {"LSTM": recurrent_layers._lstm_weight, "GRU": recurrent_layers._gru_weight}[mode](numpy, weight)
+    assert recurrent_layers._gate_products(numpy, by_gate, 20).__name__ == "product"   # the blocks
     blocks = step()
     monkeypatch.setattr(recurrent_layers, "column_ranges", lambda a_shape, b: [(0, b.shape[-1])])
     for got, want in zip(blocks, step()):
