@@ -18,7 +18,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import _buffers, recurrent, shape
-from ._blas import small_products
+from ._blas import column_ranges, row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -172,6 +172,61 @@ def _sigmoid_(xp, part):
     sigmoid_of_negated_(xp, part)
 
 
+def _gate_products(xp, weights, rows):
+    """The step product ``h @ weights`` ((gates, k, hidden) weights, ``rows`` rows of h) as ``product(h, out)``: one
+    batched matmul, or column blocks of each gate (``_blas.column_ranges``) where OpenBLAS's small-matrix kernel runs
+    them faster. Call inside the loop's ``small_products``, which sets the thread count the choice depends on.
+    Measured at batch 20 (10-32), blocks against one product: transposed weights 0.49-0.88x from hidden 1024 up,
+    1.09-1.12x at 256-768; contiguous weights 0.81x at 256 but 1.1-2.1x from 512 up: so only the first."""
+    transposed = weights.strides[-2] == weights.itemsize   # each gate's weight a transposed view (large layers)
+    ranges = column_ranges((rows, weights.shape[1]), weights) if transposed and weights.shape[-1] >= 1024 else [None]
+    if len(ranges) == 1:
+        return lambda h, out: xp.matmul(h, weights, out=out)
+    blocks = [(g, start, stop, weights[g, :, start:stop]) for g in range(weights.shape[0]) for start, stop in ranges]
+
+    def product(h, out):
+        for g, start, stop, block in blocks:
+            xp.matmul(h, block, out=out[g, :, start:stop])
+        return out
+    return product
+
+
+def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
+    """LSTMLayer's forward over the steps' row blocks in ``order``: the input projection for all steps, then per
+    step the hidden projection added and the gates activated. Returns (gates, cells, tanh_cells, raw, output);
+    tanh_cells holds every step only when ``keep``."""
+    size = c0.shape[1]
+    gates = _product(xp, x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
+    biases = [b for b in (b_ih, b_hh) if b is not None]
+    if biases:
+        bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
+        bias[:3] *= 0.5
+        gates += bias
+    rows, batch = x.shape[0], h0.shape[0]
+    output = _empty(xp, x, (rows, h0.shape[1]))
+    cells = _empty(xp, x, (rows, size))
+    tanh_cells = _empty(xp, x, (rows if keep else batch, size))
+    raw = output if w_hr is None else _empty(xp, x, (rows, size))
+    hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
+    h, c = h0, c0
+    with small_products(h0.shape[0] * h0.shape[1] * size):
+        step_product = _gate_products(xp, _lstm_weight(xp, w_hh), batch)
+        for start, stop in order:
+            n = stop - start
+            g = gates[:, start:stop]
+            g += step_product(_entering(xp, h, h0, n), hidden[:, :n])
+            i, f, o, gg = g
+            _activate_lstm_gates(xp, g)
+            c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
+            c_next += xp.multiply(i, gg, out=scratch[:n])
+            tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
+            h = xp.multiply(o, tanh_c, out=raw[start:stop])
+            if w_hr is not None:
+                h = xp.matmul(h, w_hr.T, out=output[start:stop])
+            c = c_next
+    return gates, cells, tanh_cells, raw, output
+
+
 # --- LSTM ------------------------------------------------------------------------------------------------------------
 class LSTMLayer(Primitive):
     """(output, h_n, c_n) of one LSTM layer and direction: ``x`` (rows, input), ``h0`` (batch, proj or hidden),
@@ -182,39 +237,17 @@ class LSTMLayer(Primitive):
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, batch_sizes=None, reverse=False):
         xp, size = ctx.xp, c0.shape[1]
         keep = any(ctx.needs_input_grad)   # tanh(c) of every step, for backward
-        if not keep and _evaluation(xp, x, h0, batch_sizes):
+        plain = _plain(xp, x, h0, batch_sizes)
+        if plain and not keep:
             run = _lstm_hidden_major if size >= _HIDDEN_MAJOR_FROM else _lstm_stacked
             return run(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
-        gates = _product(xp, x, _lstm_weight(xp, w_ih))   # i/2, f/2, o/2, g before activation; then i, f, o, g
-        biases = [b for b in (b_ih, b_hh) if b is not None]
-        if biases:
-            bias = sum(biases[1:], biases[0]).reshape(4, 1, size)[_IFOG]
-            bias[:3] *= 0.5
-            gates += bias
-        rows, batch = x.shape[0], h0.shape[0]
-        output = _empty(xp, x, (rows, h0.shape[1]))
-        cells = _empty(xp, x, (rows, size))
-        tanh_cells = _empty(xp, x, (rows if keep else batch, size))
-        raw = output if w_hr is None else _empty(xp, x, (rows, size))
-        hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
-        w_hh_gates = _lstm_weight(xp, w_hh)
-        h, c = h0, c0
-        with small_products(h0.shape[0] * h0.shape[1] * size):
-            for start, stop in order:
-                n = stop - start
-                g = gates[:, start:stop]
-                g += xp.matmul(_entering(xp, h, h0, n), w_hh_gates, out=hidden[:, :n])
-                i, f, o, gg = g
-                _activate_lstm_gates(xp, g)
-                c_next = xp.multiply(f, _entering(xp, c, c0, n), out=cells[start:stop])
-                c_next += xp.multiply(i, gg, out=scratch[:n])
-                tanh_c = xp.tanh(c_next, out=tanh_cells[start:stop] if keep else tanh_cells[:n])
-                h = xp.multiply(o, tanh_c, out=raw[start:stop])
-                if w_hr is not None:
-                    h = xp.matmul(h, w_hr.T, out=output[start:stop])
-                c = c_next
+        # The stacked GEMM measured 0.86x (input 28, hidden 128, batch 100) to 0.96x (input 128) of the general
+        # forward's time, but 1.06x with input 256: there the projection over the sequence is the better GEMM.
+        stacked = plain and size < _HIDDEN_MAJOR_FROM and x.shape[1] <= size
+        run = _lstm_stacked_recorded if stacked else _lstm_general
+        gates, cells, tanh_cells, raw, output = run(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep)
         if keep:
             ctx.save_for_backward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, gates, cells, tanh_cells, raw, output)
             ctx.layout = blocks, order
@@ -228,21 +261,24 @@ class LSTMLayer(Primitive):
             return _graph_backward(ctx, "LSTM", saved[:8], (grad_output, grad_h, grad_c))
         x, h0, c0, w_ih, w_hh, _, _, w_hr, gates, cells, tanh_cells, raw, output = \
             (None if t is None else t._data for t in saved)
-        xp, (blocks, order) = ctx.xp, ctx.layout
+        xp, (blocks, order), needs = ctx.xp, ctx.layout, ctx.needs_input_grad
         grad_output = grad_output._data
         dh, dc = grad_h._data.copy(), grad_c._data.copy()
-        grad_gates = _empty(xp, gates)
+        size = c0.shape[1]
+        # The gate gradients of each step are formed gate-major (contiguous passes) and copied row-major, in PyTorch's
+        # gate order i, f, g, o: the step's dh is then one GEMM with W_hh as it is (not four and a sum over gates),
+        # and the weight gradients and dx are single GEMMs on the copy, with no gate reordering of any weight.
+        rows = _empty(xp, gates, (gates.shape[1], 4 * size))
         grad_states = _empty(xp, output)   # the gradient of each step's (projected) hidden state
         previous_c = _previous(xp, cells, c0, blocks, order)
-        dc_step, per_gate = xp.empty_like(c0), xp.empty((4,) + dh.shape, dh.dtype)
-        w_hh_gates = w_hh.reshape(4, -1, w_hh.shape[1])[_IFOG]
-        with small_products(dh.shape[0] * dh.shape[1] * w_hh.shape[1]):
+        dc_step, grad_step = xp.empty_like(c0), xp.empty((4,) + c0.shape, gates.dtype)
+        with small_products(dh.shape[0] * dh.shape[1] * w_hh.shape[0]):
             for start, stop in reversed(order):
                 n = stop - start
                 dh_step = xp.add(dh[:n], grad_output[start:stop], out=grad_states[start:stop])
                 if w_hr is not None:
                     dh_step = dh_step @ w_hr
-                g, d, tanh_c = gates[:, start:stop], grad_gates[:, start:stop], tanh_cells[start:stop]
+                g, d, tanh_c = gates[:, start:stop], grad_step[:, :n], tanh_cells[start:stop]
                 i, f, o, gg = g
                 d_i, d_f, d_o, d_g = d
                 dc_n = xp.multiply(tanh_c, tanh_c, out=dc_step[:n])   # dc += dh o (1 - tanh(c)^2)
@@ -263,10 +299,18 @@ class LSTMLayer(Primitive):
                 d_g *= i
                 d_g *= dc_n
                 xp.multiply(dc_n, f, out=dc[:n])
-                xp.sum(xp.matmul(d, w_hh_gates, out=per_gate[:, :n]), 0, out=dh[:n])
-        grads = _weight_grads(ctx, grad_gates, grad_gates, x, w_ih, _previous(xp, output, h0, blocks, order), dh, dc,
-                              order=_IFOG)
-        return _wrap(grads + [grad_states.T @ raw if ctx.needs_input_grad[7] else None])
+                step_rows = rows[start:stop]
+                by_gate = step_rows.reshape(n, 4, size)
+                xp.copyto(by_gate[:, :2], d[:2].transpose(1, 0, 2))
+                xp.copyto(by_gate[:, 2], d_g)
+                xp.copyto(by_gate[:, 3], d_o)
+                xp.matmul(step_rows, w_hh, out=dh[:n])
+        grads = [_product(xp, rows, w_ih) if needs[0] else None, dh if needs[1] else None, dc if needs[2] else None,
+                 rows.T @ x if needs[3] else None,
+                 rows.T @ _previous(xp, output, h0, blocks, order) if needs[4] else None]
+        bias = rows.sum(0) if needs[5] or needs[6] else None
+        grads += [bias if needs[5] else None, (bias.copy() if needs[5] else bias) if needs[6] else None]
+        return _wrap(grads + [grad_states.T @ raw if needs[7] else None])
 
 
 # --- GRU -------------------------------------------------------------------------------------------------------------
@@ -279,7 +323,7 @@ class GRULayer(Primitive):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, batch_sizes=None, reverse=False):
         xp, size = ctx.xp, h0.shape[1]
         keep = any(ctx.needs_input_grad)
-        if not keep and size >= _HIDDEN_MAJOR_FROM and _evaluation(xp, x, h0, batch_sizes):
+        if not keep and size >= _HIDDEN_MAJOR_FROM and _plain(xp, x, h0, batch_sizes):
             return _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse)
         blocks = _blocks(x, h0, batch_sizes)
         order = blocks[::-1] if reverse else blocks
@@ -289,13 +333,13 @@ class GRULayer(Primitive):
         hidden = _empty(xp, gates) if keep else xp.empty((3,) + h0.shape, x.dtype)   # h W_hh^T (+ b_hn)
         output = _empty(xp, x, (x.shape[0], size))
         scratch = xp.empty_like(h0)
-        w_hh_gates = _gru_weight(xp, w_hh)
         h = h0
         with small_products(h0.shape[0] * size * size):
+            step_product = _gate_products(xp, _gru_weight(xp, w_hh), h0.shape[0])
             for start, stop in order:
                 n = stop - start
                 h = _entering(xp, h, h0, n)
-                gh = xp.matmul(h, w_hh_gates, out=hidden[:, start:stop] if keep else hidden[:, :n])
+                gh = step_product(h, hidden[:, start:stop] if keep else hidden[:, :n])
                 if b_hn is not None:
                     gh[2] += b_hn
                 g = gates[:, start:stop]
@@ -366,47 +410,98 @@ class GRULayer(Primitive):
 _HIDDEN_MAJOR_FROM = 256
 
 
-def _evaluation(xp, x, h0, batch_sizes):
-    """Whether a layer without gradients takes an evaluation path: on NumPy, in float32 or float64, over a sequence
-    of full steps (a PackedSequence whose batch shrinks takes the general path)."""
+def _plain(xp, x, h0, batch_sizes):
+    """Whether a layer may take a path of its own for plain sequences (without gradients the evaluation paths below;
+    a small LSTM also when training): on NumPy, in float32 or float64, over a sequence of full steps (a
+    PackedSequence whose batch shrinks takes the general path)."""
     return (batch_sizes is None and xp is numpy and h0.shape[0] > 0 and x.dtype in (numpy.float32, numpy.float64)
             and h0.dtype == x.dtype)
+
+
+def _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """The stacked weights and biases of a small LSTM layer, (4, input + 1 + width, hidden) for gates i, f, o, g with
+    the sigmoid gates' halved, and the (batch, input + 1 + width) buffer [x_t, 1, h] holding h0."""
+    (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
+    stacked = numpy.empty((4, features + 1 + width, size), x.dtype)
+    for k, gate in enumerate(_IFOG):   # per gate: the fancy-indexed copy of all four measured ~3x slower (input 28)
+        rows, scale = slice(gate * size, (gate + 1) * size), 0.5 if k < 3 else 1
+        numpy.multiply(w_ih[rows].T, scale, out=stacked[k, :features])
+        if b_ih is None or b_hh is None:
+            stacked[k, features] = 0 if b_ih is None and b_hh is None else (b_hh if b_ih is None else b_ih)[rows]
+        else:
+            numpy.add(b_ih[rows], b_hh[rows], out=stacked[k, features])
+        stacked[k, features] *= scale
+        numpy.multiply(w_hh[rows].T, scale, out=stacked[k, features + 1:])
+    inputs = numpy.empty((batch, features + 1 + width), x.dtype)
+    inputs[:, features] = 1
+    inputs[:, features + 1:] = h0
+    return stacked, inputs
 
 
 @quiet
 def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step."""
     (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
-    stacked = numpy.empty((4, features + 1 + width, size), x.dtype)   # gates i, f, o, g; the sigmoids' halved
-    stacked[:, :features] = w_ih.reshape(4, size, features)[_IFOG].transpose(0, 2, 1)
-    biases = [b for b in (b_ih, b_hh) if b is not None]
-    stacked[:, features] = sum(biases[1:], biases[0]).reshape(4, size)[_IFOG] if biases else 0
-    stacked[:, features + 1:] = w_hh.reshape(4, size, width)[_IFOG].transpose(0, 2, 1)
-    stacked[:3] *= 0.5
-    inputs = numpy.empty((batch, features + 1 + width), x.dtype)
-    inputs[:, features] = 1
-    inputs[:, features + 1:] = h0
+    stacked, inputs = _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    steps = x.shape[0] // batch
     output = _empty(numpy, x, (x.shape[0], width))
-    gates, cells = numpy.empty((4, batch, size), x.dtype), numpy.empty((2, batch, size), x.dtype)
+    xs, hs = x.reshape(steps, batch, features), output.reshape(steps, batch, width)
+    x_t, h_t = inputs[:, :features], inputs[:, features + 1:]
+    gates, cells = numpy.empty((4, batch, size), x.dtype), tuple(numpy.empty((2, batch, size), x.dtype))
+    i, f, o, g = gates
+    sigmoids = gates[:3]
     raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
-    c, steps = c0, range(x.shape[0] // batch)
+    c, c_next = c0, cells[0]
+    # Every view is made once and every ufunc given its output positionally: ~4 % of the loop's time (hidden 128).
+    tanh, multiply, add, matmul, copyto = numpy.tanh, numpy.multiply, numpy.add, numpy.matmul, numpy.copyto
     with small_products(batch * (features + 1 + width) * size):
-        for k, t in enumerate(reversed(steps) if reverse else steps):
-            rows = slice(t * batch, (t + 1) * batch)
-            inputs[:, :features] = x[rows]
-            numpy.matmul(inputs, stacked, out=gates)
-            i, f, o, g = gates
-            _activate_lstm_gates(numpy, gates)
-            c_next = numpy.multiply(f, c, out=cells[k % 2])
-            c_next += numpy.multiply(i, g, out=i)
-            numpy.tanh(c_next, out=f)
-            h = numpy.multiply(o, f, out=output[rows] if raw is None else raw)
-            if raw is not None:
-                h = numpy.matmul(raw, w_hr.T, out=output[rows])
-            inputs[:, features + 1:] = h
-            c = c_next
+        for k, t in enumerate(range(steps - 1, -1, -1) if reverse else range(steps)):
+            copyto(x_t, xs[t])
+            matmul(inputs, stacked, gates)
+            tanh(gates, gates)   # sigmoid(x) = (1 + tanh(x / 2)) / 2, the sigmoid gates holding x / 2
+            multiply(sigmoids, 0.5, sigmoids)
+            add(sigmoids, 0.5, sigmoids)
+            multiply(f, c, c_next)
+            multiply(i, g, i)
+            add(c_next, i, c_next)
+            tanh(c_next, f)
+            if raw is None:
+                h = multiply(o, f, hs[t])
+            else:
+                h = matmul(multiply(o, f, raw), w_hr.T, hs[t])
+            copyto(h_t, h)
+            c, c_next = c_next, cells[(k + 1) % 2]
     last = slice(0, batch) if reverse else slice(x.shape[0] - batch, x.shape[0])
     return output, output[last].copy(), c.copy()
+
+
+@quiet
+def _lstm_stacked_recorded(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
+    """``_lstm_general`` for a small layer over a plain sequence: each step one GEMM of [x_t, 1, h] by the stacked
+    weights, written into the whole sequence's gates (no projection over the sequence, no bias pass, no per-step
+    addition of two projections). Returns (gates, cells, tanh_cells, raw, output), kept for backward."""
+    (batch, size), width = c0.shape, h0.shape[1]
+    stacked, inputs = _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    rows, features = x.shape
+    gates = _empty(numpy, x, (4, rows, size))
+    cells, tanh_cells = _empty(numpy, x, (rows, size)), _empty(numpy, x, (rows, size))
+    output = _empty(numpy, x, (rows, width))
+    raw = output if w_hr is None else _empty(numpy, x, (rows, size))
+    x_t, h_t, scratch, c = inputs[:, :features], inputs[:, features + 1:], numpy.empty((batch, size), x.dtype), c0
+    with small_products(batch * (features + 1 + width) * size):
+        for start, stop in order:
+            g = gates[:, start:stop]
+            numpy.copyto(x_t, x[start:stop])
+            numpy.matmul(inputs, stacked, g)
+            _activate_lstm_gates(numpy, g)
+            i, f, o, gg = g
+            c = numpy.multiply(f, c, cells[start:stop])
+            c += numpy.multiply(i, gg, scratch)
+            h = numpy.multiply(o, numpy.tanh(c, tanh_cells[start:stop]), raw[start:stop])
+            if w_hr is not None:
+                h = numpy.matmul(h, w_hr.T, output[start:stop])
+            numpy.copyto(h_t, h)
+    return gates, cells, tanh_cells, raw, output
 
 
 def _hidden_major_inputs(x, batch, w_ih, biases):
@@ -437,8 +532,10 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
     with small_products(batch * h0.shape[1] * 4 * size):
+        blocks = row_blocks(w_hh, h.shape, gates)
         for k, t in enumerate(steps):
-            numpy.matmul(w_hh, h, out=gates)
+            for weights, block in blocks:
+                numpy.matmul(weights, h, out=block)
             gates += projected[:, columns[t][0]:columns[t][1]]
             i, f, g, o = gates.reshape(4, size, batch)
             _sigmoid_(numpy, gates[:2 * size])
@@ -466,8 +563,11 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
     with small_products(batch * size * 3 * size):
+        blocks = row_blocks(w_hh, h.shape, hidden)
         for t in steps:
-            gh = numpy.matmul(w_hh, h, out=hidden)
+            for weights, block in blocks:
+                numpy.matmul(weights, h, out=block)
+            gh = hidden
             if b_hh is not None:
                 gh[2 * size:] += b_hh[2 * size:, None]
             rz = gh[:2 * size]
@@ -542,17 +642,14 @@ class RNNLayer(Primitive):
         return _wrap(_weight_grads(ctx, grad_pre, grad_pre, x, w_ih, _previous(xp, output, h0, blocks, order), dh))
 
 
-def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=None):
+def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads):
     """The gradients of (x, *states, w_ih, w_hh, b_ih, b_hh) from the gate-major gradients of the input projection
     ``grad_gi`` and of the hidden projection ``grad_gh`` over the whole sequence (the same array where the biases
-    add up). ``order`` maps the gradients' gates to PyTorch's. Where x needs its gradient, ``grad_gi`` is copied
-    row-major once for that GEMM, and the weights' gradients from it are single GEMMs over all gates (faster than
-    one per gate, and the copy is already paid); otherwise one GEMM per gate, on the gate-major arrays."""
+    add up). Where x needs its gradient, ``grad_gi`` is copied row-major once for that GEMM, and the weights'
+    gradients from it are single GEMMs over all gates (faster than one per gate, and the copy is already paid);
+    otherwise one GEMM per gate, on the gate-major arrays."""
     xp, needs = ctx.xp, ctx.needs_input_grad
     gates, _, size = grad_gi.shape
-
-    def weight_layout(by_rows):   # (gates * hidden, k) in the gradients' gate order, in PyTorch's
-        return by_rows if order is None else by_rows.reshape(gates, size, -1)[order].reshape(gates * size, -1)
 
     def product(grad, operand):   # grad^T operand, (gates * hidden, k)
         if grad is grad_gi and rows is not None:
@@ -561,15 +658,15 @@ def _weight_grads(ctx, grad_gi, grad_gh, x, w_ih, previous, *state_grads, order=
 
     k = 1 + len(state_grads)
     rows = _row_major(xp, grad_gi) if needs[0] else None
-    grads = [_product(xp, rows, weight_layout(w_ih)) if needs[0] else None]   # ``order`` is its own inverse (_IFOG swaps two)
+    grads = [_product(xp, rows, w_ih) if needs[0] else None]
     grads += [g if need else None for g, need in zip(state_grads, needs[1:k])]
     for grad, operand, need in ((grad_gi, x, needs[k]), (grad_gh, previous, needs[k + 1])):
-        grads.append(weight_layout(product(grad, operand)) if need else None)
-    b_ih = weight_layout(grad_gi.sum(1)).reshape(-1) if needs[k + 2] else None
+        grads.append(product(grad, operand) if need else None)
+    b_ih = grad_gi.sum(1).reshape(-1) if needs[k + 2] else None
     if grad_gh is grad_gi and b_ih is not None:
         grads += [b_ih, b_ih.copy() if needs[k + 3] else None]
     else:
-        grads += [b_ih, weight_layout(grad_gh.sum(1)).reshape(-1) if needs[k + 3] else None]
+        grads += [b_ih, grad_gh.sum(1).reshape(-1) if needs[k + 3] else None]
     return grads
 
 

@@ -3,6 +3,7 @@ with their input as in PyTorch; copies (cat, repeat, flip, ...) copy."""
 import warnings
 
 from .. import _dtype
+from . import _buffers
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed, inplace_method
@@ -734,6 +735,10 @@ class Cat(Primitive):
         ctx.legacy = [a.shape == (0,) and ndim != 1 for a in arrays]
         kept = [a for a, legacy in zip(arrays, ctx.legacy) if not legacy]
         ctx.dim, ctx.sizes = dim, [a.shape[dim] for a in kept]
+        if kept and kept[0].ndim and sum(a.size for a in kept) * kept[0].itemsize >= _buffers.MIN_BYTES and \
+                len({a.dtype for a in kept}) == 1:   # a large result from the pool, as elementwise kernels' are
+            joined = kept[0].shape[:dim] + (sum(ctx.sizes),) + kept[0].shape[dim + 1:]
+            return ctx.xp.concatenate(kept, axis=dim, out=_buffers.empty(ctx.xp, joined, kept[0].dtype))
         return ctx.xp.concatenate(kept, axis=dim)
 
     @staticmethod

@@ -42,3 +42,16 @@ def test_pooled_arrays_are_bit_equal_and_not_reused_while_held(mode, extra, trai
         numpy.testing.assert_array_equal(mine, reference)
     assert all(numpy.array_equal(v.numpy(), a) for v, a in zip(views, held))
     assert _buffers._pool   # the layers did take their arrays from the pool
+
+
+def test_cat_pools_a_large_result(monkeypatch):
+    """``Cat`` takes a large result from the pool (a bidirectional module joins its directions every call): same
+    values, and a result still held is not handed out again."""
+    monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
+    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
+    a, b = ember.arange(6.0).reshape(2, 3), ember.ones(2, 2)
+    first = ember.cat([a, b], 1)
+    second = ember.cat([b, a], 1)
+    assert _buffers._pool and first._data is not second._data
+    numpy.testing.assert_array_equal(first.numpy(), numpy.concatenate([a.numpy(), b.numpy()], 1))
+    numpy.testing.assert_array_equal(second.numpy(), numpy.concatenate([b.numpy(), a.numpy()], 1))

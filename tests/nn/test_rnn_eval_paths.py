@@ -34,7 +34,7 @@ def _run(module, lib, x, hx=None):
 
 def _general(module, x, hx=None, monkeypatch=None):
     """The same module through the general path (the evaluation paths switched off)."""
-    monkeypatch.setattr(recurrent_layers, "_evaluation", lambda *args: False)
+    monkeypatch.setattr(recurrent_layers, "_plain", lambda *args: False)
     try:
         return _run(module, ember, x, hx)
     finally:
@@ -90,3 +90,103 @@ def test_evaluation_equals_the_recorded_forward(hidden):
     recorded = [oracle.as_numpy(t.detach()) for t in _flat(mine(x))]
     for got, want in zip(fast, recorded):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (1, 5)])   # (steps, batch)
+@pytest.mark.parametrize("extra", [{}, {"bidirectional": True}, {"proj_size": 5, "bidirectional": True}])
+def test_small_lstm_evaluation_at_edge_shapes_matches_torch(shape, extra):
+    """The stacked path at batch 1 and a single step, odd hidden size, both directions, with and without proj_size."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTM(3, 7, num_layers=2, **extra).eval()
+    mine = ember.nn.LSTM(3, 7, num_layers=2, **extra).eval()
+    mine.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    data = numpy.random.default_rng(6).standard_normal(shape + (3,)).astype(numpy.float32)
+    for got, want in zip(_run(mine, ember, ember.tensor(data)), _run(theirs, torch, torch.tensor(data))):
+        assert got.shape == want.shape
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("present", ["b_ih", "b_hh"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_stacked_lstm_layer_with_one_bias_matches_the_general_path(present, reverse, monkeypatch):
+    """The layer primitive given only one of its two biases: the stacked path folds in just that one."""
+    rng = numpy.random.default_rng(7)
+    arrays = {name: rng.standard_normal(size).astype(numpy.float32) for name, size in
+              (("x", (12, 3)), ("h0", (4, 5)), ("c0", (4, 5)), ("w_ih", (20, 3)), ("w_hh", (20, 5)), ("b", (20,)))}
+    t = {name: ember.tensor(a) for name, a in arrays.items()}
+    biases = {present: t["b"]}
+
+    def layer():
+        with ember.no_grad():
+            return [oracle.as_numpy(r) for r in recurrent_layers.lstm_layer(
+                t["x"], t["h0"], t["c0"], t["w_ih"], t["w_hh"], reverse=reverse, **biases)]
+    fast = layer()
+    monkeypatch.setattr(recurrent_layers, "_plain", lambda *args: False)
+    for got, want in zip(fast, layer()):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("extra", [{}, {"bidirectional": True, "batch_first": True}, {"proj_size": 3},
+                                   {"bias": False}])
+@pytest.mark.parametrize("batch", [1, 4])
+def test_stacked_training_forward_matches_the_general_path(extra, batch, monkeypatch):
+    """A small LSTM layer trained over a plain sequence (input no wider than hidden) runs the stacked GEMM, its
+    gates kept for backward: outputs, states and every gradient as the general path's."""
+    def step():
+        ember.manual_seed(0)
+        module = ember.nn.LSTM(5, 7, num_layers=2, **extra)
+        x = ember.tensor(numpy.random.default_rng(8).standard_normal((6, batch, 5)).astype(numpy.float32),
+                         requires_grad=True)
+        parts = _flat(module(x))
+        sum((p * p).sum() for p in parts).backward()
+        return [p.detach().numpy() for p in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+    stacked = step()
+    monkeypatch.setattr(recurrent_layers, "_lstm_stacked_recorded", recurrent_layers._lstm_general)
+    for got, want in zip(stacked, step()):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_hidden_major_step_products_in_row_blocks_match_torch(mode, monkeypatch):
+    """At batch 20 the hidden-major step's W_hh h runs in row blocks (on OpenBLAS's SkylakeX kernels; forced here
+    elsewhere): same outputs as the general path and PyTorch."""
+    from ember.ops import _blas
+    monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
+    monkeypatch.setattr(_blas, "_controls", lambda: (lambda: 1, None))
+    weight, out = numpy.zeros((4 * HIDDEN, HIDDEN), numpy.float32), numpy.zeros((4 * HIDDEN, 20), numpy.float32)
+    assert len(_blas.row_blocks(weight, (HIDDEN, 20), out)) > 1
+    mine, theirs = _pair(mode, HIDDEN, "float32", bidirectional=True)
+    data = numpy.random.default_rng(9).standard_normal((4, 20, 16)).astype(numpy.float32)
+    fast = _run(mine, ember, ember.tensor(data))
+    general = _general(mine, ember.tensor(data), monkeypatch=monkeypatch)
+    for got, same, want in zip(fast, general, _run(theirs, torch, torch.tensor(data))):
+        numpy.testing.assert_allclose(got, same, rtol=1e-5, atol=1e-5)
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("lengths", [None, [3, 2, 2] + [1] * 17])
+def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeypatch):
+    """Training at batch 20, hidden 1024: each gate's step product h W^T runs in column blocks (on OpenBLAS's
+    SkylakeX kernels; forced here elsewhere), plain and packed sequences: outputs and gradients as with one product."""
+    from ember.ops import _blas
+    hidden = 1024
+
+    def step():
+        ember.manual_seed(0)
+        module = getattr(ember.nn, mode)(16, hidden)
+        x = ember.tensor(numpy.random.default_rng(10).standard_normal((3, 20, 16)).astype(numpy.float32),
+                         requires_grad=True)
+        data = x if lengths is None else ember_rnn.pack_padded_sequence(x, lengths, enforce_sorted=False)
+        parts = _flat(module(data))
+        sum((p * p).sum() for p in parts).backward()
+        return [p.detach().numpy() for p in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+    monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
+    monkeypatch.setattr(_blas, "_controls", lambda: (lambda: 1, None))
+    weight = numpy.zeros(({"LSTM": 4, "GRU": 3}[mode] * hidden, hidden), numpy.float32)
+    by_gate = {"LSTM": recurrent_layers._lstm_weight, "GRU": recurrent_layers._gru_weight}[mode](numpy, weight)
+    assert recurrent_layers._gate_products(numpy, by_gate, 20).__name__ == "product"   # the blocks
+    blocks = step()
+    monkeypatch.setattr(recurrent_layers, "column_ranges", lambda a_shape, b: [(0, b.shape[-1])])
+    for got, want in zip(blocks, step()):
+        numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

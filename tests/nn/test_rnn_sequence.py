@@ -195,3 +195,28 @@ def test_large_weights_take_the_view_path(kind, size):
     t, e = _pair(kind, 3, size)
     x = numpy.random.default_rng(8).standard_normal((3, 2, 3))
     _compare(t, e, [x], lambda lib, m, x: m(x))
+
+
+@pytest.mark.parametrize("present", ["b_ih", "b_hh"])
+@pytest.mark.parametrize("batch_sizes", [None, (3, 2, 2, 1)])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_lstm_layer_with_one_bias_gradients(present, batch_sizes, reverse):
+    """LSTMLayer given one of its two biases: every gradient as with the other bias a zero that needs none."""
+    rng = numpy.random.default_rng(9)
+    rows = sum(batch_sizes or (3, 3, 3))
+    arrays = {"x": rng.standard_normal((rows, 3)), "h0": rng.standard_normal((3, 5)), "c0": rng.standard_normal((3, 5)),
+              "w_ih": rng.standard_normal((20, 3)), "w_hh": rng.standard_normal((20, 5)), "b": rng.standard_normal(20)}
+    from ember.ops import recurrent_layers
+    grads = []
+    for with_zero in (False, True):
+        t = {name: ember.tensor(a, requires_grad=True) for name, a in arrays.items()}
+        biases = {present: t["b"]}
+        if with_zero:
+            biases[{"b_ih": "b_hh", "b_hh": "b_ih"}[present]] = ember.zeros(20, dtype=ember.float64)
+        outputs = recurrent_layers.lstm_layer(t["x"], t["h0"], t["c0"], t["w_ih"], t["w_hh"], **biases,
+                                              batch_sizes=batch_sizes, reverse=reverse)
+        loss = sum((o * ember.tensor(numpy.random.default_rng(1).standard_normal(tuple(o.shape)))).sum()
+                   for o in outputs)
+        grads.append(ember.autograd.grad(loss, list(t.values())))
+    for mine, reference in zip(*grads):
+        _close(mine, reference, "grad")
