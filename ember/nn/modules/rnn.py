@@ -8,8 +8,10 @@ import math
 import numbers
 import warnings
 
+import numpy
+
 from ... import _dtype, ops
-from ...ops import creation, pointwise, recurrent, recurrent_layers, shape
+from ...ops import _blas, _parallel, creation, pointwise, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
 from ...autograd.function import composite
@@ -257,15 +259,26 @@ class RNNBase(Module):
         initial = [shape.unbind(part, 0) for part in hx]
         finals = [[] for _ in hx]
         for layer in range(self.num_layers):
-            outputs = []
-            for direction in range(num_directions):
-                index = layer * num_directions + direction
-                suffix = "_reverse" if direction == 1 else ""
-                weights = [named.get(f"{kind}_l{layer}{suffix}")
-                           for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")]
-                output, state = _run_direction(self.mode, data, batch_sizes, tuple(p[index] for p in initial),
-                                               *weights, reverse=direction == 1)
-                outputs.append(output)
+            results = [None] * num_directions
+
+            def run(start, stop, layer=layer, data=data):
+                for direction in range(start, stop):
+                    index = layer * num_directions + direction
+                    suffix = "_reverse" if direction == 1 else ""
+                    weights = [named.get(f"{kind}_l{layer}{suffix}")
+                               for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")]
+                    results[direction] = _run_direction(self.mode, data, batch_sizes,
+                                                        tuple(p[index] for p in initial), *weights,
+                                                        reverse=direction == 1)
+            if num_directions == 2 and _parallel.num_threads() > 1 and type(data._data) is numpy.ndarray:
+                # the directions are independent: one on each intra-op thread, with one BLAS thread each (a
+                # recurrent step's products gain nothing from a second: _blas.small_products)
+                with _blas.small_products(0):
+                    _parallel.parallel_for(2, run)
+            else:
+                run(0, num_directions)
+            outputs = [output for output, _ in results]
+            for _, state in results:
                 for final, part in zip(finals, state):
                     final.append(part)
             data = outputs[0] if num_directions == 1 else shape.cat(outputs, 1)
