@@ -81,12 +81,15 @@ class Mul(Primitive):
 def _product_gradients(ctx, grad, a, b):
     """Mul's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
     needs = ctx.needs_input_grad
-    if type(grad) is _ndarray and type(a) is _ndarray and type(b) is _ndarray and a.dtype.kind != "c" \
-            and b.dtype.kind != "c":   # on arrays: large products in parts at once, into pooled arrays
-        return (binary(numpy.multiply, grad, b) if needs[0] else None,
-                binary(numpy.multiply, grad, a) if needs[1] else None)
-    return (grad * (b if type(b) is _ndarray and b.dtype.kind != "c" else _conj(b)) if needs[0] else None,
-            grad * (a if type(a) is _ndarray and a.dtype.kind != "c" else _conj(a)) if needs[1] else None)
+    return _times(grad, b) if needs[0] else None, _times(grad, a) if needs[1] else None
+
+
+def _times(grad, other):
+    """grad times conj(other); real arrays through ``binary`` (large products in parts at once, into pooled
+    arrays)."""
+    if type(other) is _ndarray and other.dtype.kind != "c":
+        return binary(numpy.multiply, grad, other) if type(grad) is _ndarray else grad * other
+    return grad * _conj(other)
 
 
 class Div(Primitive):
