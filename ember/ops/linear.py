@@ -52,8 +52,8 @@ class Linear(Primitive):
         needs = ctx.needs_input_grad
         grad_input = folded_matmul(ctx.xp, grad, weight) if needs[0] else None
         rows = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-        flat = input.reshape(rows.shape[0], input.shape[-1])
-        grad_weight = matrix_product(ctx.xp, rows.T, flat) if needs[1] else None
+        grad_weight = matrix_product(ctx.xp, rows.T, input.reshape(rows.shape[0], input.shape[-1])) \
+            if needs[1] else None
         grad_bias = None
         if len(needs) > 2 and needs[2]:
             if rows.dtype.itemsize == 2:   # half precision sums accumulate in float32, as Sum's forward
