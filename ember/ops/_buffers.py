@@ -90,4 +90,3 @@ def _let_go(excess):
 def empty_like(xp, a):
     """``xp.empty_like(a)``, from the pool when ``a`` is C-contiguous (a new array of another layout keeps a's)."""
     return empty(xp, a.shape, a.dtype) if a.flags.c_contiguous else xp.empty_like(a)
-

@@ -130,8 +130,8 @@ def _window_maximum(xp, x, ranges, out, choose):
 
 
 def _maximum_into(xp, x, ranges, best, which, holds, numbered):
-    """``_window_maximum`` of planes x into ``best`` and, unless None, ``which`` (``holds`` and ``numbered``:
-    scratch of its shape and dtype, and of bool)."""
+    """``_window_maximum`` of planes x into ``best`` and, unless None, ``which``, with scratch of its shape:
+    ``holds`` (bool) and ``numbered`` (``which``'s dtype)."""
     choose, shape = which is not None, best.shape
     everywhere = tuple(slice(0, n) for n in shape[2:])
     full = [r for r in ranges if r[1][1:] == everywhere]
