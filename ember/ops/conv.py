@@ -28,7 +28,7 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
+from . import _blas, _buffers, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
@@ -112,10 +112,11 @@ def _window(spatial, batch_last, parts=(slice(None), slice(None)), offset=()):
     return (channels,) + offset + (spatial + (batch,) if batch_last else (batch,) + spatial)
 
 
-def _in_parts(xp, work, C, N, size):
-    """Runs ``work((channels, batch))`` on parts of the channels, or of the batch where it is the longer of the two,
-    at once on the intra-op threads when the arrays it touches (``size`` elements) are large."""
-    if C >= N:
+def _in_parts(xp, work, C, N, size, batch_last=False):
+    """Runs ``work((channels, batch))`` on parts of the channels, or of the batch where it is the longer of the two
+    and not the layout's last dim (``batch_last``: cutting it would cut every contiguous run), at once on the
+    intra-op threads when the arrays it touches (``size`` elements) are large."""
+    if C >= N or batch_last and C > 1:
         _over(xp, C, size, lambda a, b: work((slice(a, b), slice(None))))
     else:
         _over(xp, N, size, lambda a, b: work((slice(None), slice(a, b))))
@@ -153,7 +154,7 @@ def _strided_columns(xp, x, kernel, stride, dilation, out, batch_last):
     def cut(parts):
         index = _window(everywhere, batch_last, parts, everywhere)
         columns[index] = view[index]
-    _in_parts(xp, cut, x.shape[0], batch[0][0], columns.size)
+    _in_parts(xp, cut, x.shape[0], batch[0][0], columns.size, batch_last)
     return columns
 
 
@@ -193,7 +194,7 @@ def _columns(xp, x, live, out, groups, batch_last, geometry):
     def cut(parts):
         for i, (_, spatial) in enumerate(live):
             columns[_window(everywhere, batch_last, parts, (i,))] = x[_window(spatial, batch_last, parts)]
-    _in_parts(xp, cut, C, N, columns.size)
+    _in_parts(xp, cut, C, N, columns.size, batch_last)
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
 
 
@@ -266,8 +267,12 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
         # one product per sample written in place, (N, O, P): no move of the output afterwards
         y = _buffers.empty(xp, (N, w.shape[0]) + tuple(out), x.dtype)
         P = math.prod(out)
-        xp.matmul(weight, source.reshape(groups, source.shape[1], N, P).transpose(2, 0, 1, 3),
-                  out=y.reshape(N, groups, weight.shape[1], P))
+        samples = source.reshape(groups, source.shape[1], N, P).transpose(2, 0, 1, 3)
+        products = y.reshape(N, groups, weight.shape[1], P)
+        # the samples in parts at once, each product on one BLAS thread: OpenBLAS's second thread made these
+        # short products slower (a (16, 25) @ (25, 784) product per sample: 0.7 -> 1.1 ms for a batch of 100)
+        with _blas.small_products(0):
+            _over(xp, N, y.size + source.size, lambda a, b: xp.matmul(weight, samples[a:b], out=products[a:b]))
         y = _biased(xp, y, bias)
         return (y, source) if keep else y
     y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
@@ -306,7 +311,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         def fold(parts):
             for i, (_, spatial) in enumerate(live):
                 result[_window(spatial, batch_last, parts)] += columns[_window(everywhere, batch_last, parts, (i,))]
-        _in_parts(xp, fold, C, N, columns.size)
+        _in_parts(xp, fold, C, N, columns.size, batch_last)
     if any(padding):
         result = result[_window(tuple(slice(p, p + s) for p, s in zip(padding, input_shape[2:])), batch_last)]
     return _batch_first(xp, result, batch_last)
