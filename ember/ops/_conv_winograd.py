@@ -16,7 +16,7 @@ dtype's tolerance of PyTorch's results.
 """
 import numpy
 
-from . import _buffers, _parallel
+from . import _blas, _buffers, _parallel
 
 B_T = ((1, 0, -1, 0), (0, 1, 1, 0), (0, -1, 1, 0), (0, 1, 0, -1))
 """The input tile transform B^T (rows: transformed positions; columns: tile positions)."""
@@ -69,15 +69,18 @@ def _parity(first_offset, pad, size, count):
 
 def _split(x, padding, grid):
     """x (N, C, H, W) padded and split by parity: planes (2, 2, C, N, *grid) with planes[a, b][c, n, i, j] the
-    padded x[n, c, 2i + a, 2j + b] (zero in the padding and beyond)."""
+    padded x[n, c, 2i + a, 2j + b] (zero in the padding and beyond); in parts of the channels at once."""
     N, C, H, W = x.shape
-    planes = _parallel.zeros(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
+    planes = _buffers.empty(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
     moved = x.swapaxes(0, 1)
-    for a in range(2):
-        rows = _parity(a, padding[0], H, grid[0])
-        for b in range(2):
-            columns = _parity(b, padding[1], W, grid[1])
-            planes[a, b, :, :, rows[1], columns[1]] = moved[:, :, rows[0], columns[0]]
+    cuts = [(_parity(a, padding[0], H, grid[0]), _parity(b, padding[1], W, grid[1])) for a in range(2)
+            for b in range(2)]
+
+    def split(start, stop):
+        planes[:, :, start:stop] = 0
+        for plane, (rows, columns) in zip(planes.reshape((4,) + planes.shape[2:]), cuts):
+            plane[start:stop, :, rows[1], columns[1]] = moved[start:stop, :, rows[0], columns[0]]
+    _parallel.parts(C, planes.size, split)
     return planes
 
 
@@ -108,23 +111,34 @@ def _transformed_input(x, padding, tiles):
     """B^T d B of every 4x4 tile d of the padded x (N, C, H, W), as (16, C, N * (th + 1) * (tw + 1)) for the
     matmuls: every array here keeps a grid one tile longer than the tiles along each dim, so that moving a tile
     row or column down is a shift of the flat array (whole-array passes instead of short rows); the extra tiles
-    hold finite values that only meet zeros (see ``transformed_grad``) and are cut from the output."""
+    hold finite values that only meet zeros (see ``transformed_grad``) and are cut from the output. In parts of the
+    channels at once, each reading and writing its own channels' range of the flat arrays (the extra tiles at a
+    part's end are zero rather than shifted in from the next channel)."""
     C = x.shape[1]
     grid = (tiles[0] + 1, tiles[1] + 1)
     flat = _split(x, padding, grid).reshape(2, 2, -1)
     length, row = flat.shape[2], grid[1]
+    per_channel = length // C
     rows = _buffers.empty(numpy, (4, 2, length), x.dtype)
-    rows[:, :, length - row:] = 0
-    for xi in range(4):   # tile row u of the tiles in row i is plane row i + u // 2 of plane u % 2
-        for q in range(2):
-            _signed_sum(rows[xi, q, :length - row], [(sign, _shifted(flat[u % 2, q], u // 2 * row, length - row))
-                                                     for u, sign in enumerate(B_T[xi]) if sign])
     result = _buffers.empty(numpy, (4, 4, length), x.dtype)
-    result[:, :, length - 1:] = 0
-    for xi in range(4):
-        for nu in range(4):
-            _signed_sum(result[xi, nu, :length - 1], [(sign, _shifted(rows[xi, v % 2], v // 2, length - 1))
-                                                      for v, sign in enumerate(B_T[nu]) if sign])
+
+    def transform(start, stop):
+        start, stop = start * per_channel, stop * per_channel
+        span = stop - start
+        part, rows_part, result_part = flat[:, :, start:stop], rows[:, :, start:stop], result[:, :, start:stop]
+        rows_part[:, :, span - row:] = 0
+        for xi in range(4):   # tile row u of the tiles in row i is plane row i + u // 2 of plane u % 2
+            for q in range(2):
+                _signed_sum(rows_part[xi, q, :span - row],
+                            [(sign, _shifted(part[u % 2, q], u // 2 * row, span - row))
+                             for u, sign in enumerate(B_T[xi]) if sign])
+        result_part[:, :, span - 1:] = 0
+        for xi in range(4):
+            for nu in range(4):
+                _signed_sum(result_part[xi, nu, :span - 1],
+                            [(sign, _shifted(rows_part[xi, v % 2], v // 2, span - 1))
+                             for v, sign in enumerate(B_T[nu]) if sign])
+    _parallel.parts(C, result.size, transform)
     return result.reshape(16, C, -1)
 
 
@@ -145,11 +159,14 @@ def forward(x, w, padding):
     rows = _transform(_pair(A_T, x.dtype), products.reshape(16, -1), in_place=True)
     y = _buffers.empty(numpy, (N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
     moved = y.swapaxes(0, 1)
-    for a in range(2):
-        for b in range(2):
-            target = moved[:, :, a::2, b::2]
-            grid = rows[2 * a + b].reshape(out_channels, N, tiles[0] + 1, tiles[1] + 1)
-            target[...] = grid[:, :, :target.shape[2], :target.shape[3]]
+    grids = rows.reshape(4, out_channels, N, tiles[0] + 1, tiles[1] + 1)
+
+    def place(start, stop):
+        for a in range(2):
+            for b in range(2):
+                target = moved[start:stop, :, a::2, b::2]
+                target[...] = grids[2 * a + b, start:stop, :, :target.shape[2], :target.shape[3]]
+    _parallel.parts(out_channels, y.size, place)
     return y, source
 
 
@@ -168,15 +185,23 @@ def _transform(matrix, stacked, in_place=False):
     """matrix (r, k) @ stacked (k, positions) in blocks of ``CHUNK`` positions: a transform with the tiles' elements
     as rows (each result row is a few adds and subtracts of whole rows, read once). Into a pooled array, or with
     ``in_place`` (r <= k) into stacked's first r rows, each block through a cache-sized temporary: one scratch
-    array of the stack's size less held at the step's peak."""
+    array of the stack's size less held at the step's peak. The blocks run in parts at once, each product on one
+    BLAS thread."""
+    positions = stacked.shape[1]
     if in_place:
         result = stacked[:matrix.shape[0]]
-        for start in range(0, stacked.shape[1], CHUNK):
-            result[:, start:start + CHUNK] = numpy.matmul(matrix, stacked[:, start:start + CHUNK])
-        return result
-    result = _buffers.empty(numpy, (matrix.shape[0], stacked.shape[1]), stacked.dtype)
-    for start in range(0, stacked.shape[1], CHUNK):
-        numpy.matmul(matrix, stacked[:, start:start + CHUNK], out=result[:, start:start + CHUNK])
+
+        def blocks(first, last):
+            for start in range(first * CHUNK, min(last * CHUNK, positions), CHUNK):
+                result[:, start:start + CHUNK] = numpy.matmul(matrix, stacked[:, start:start + CHUNK])
+    else:
+        result = _buffers.empty(numpy, (matrix.shape[0], positions), stacked.dtype)
+
+        def blocks(first, last):
+            for start in range(first * CHUNK, min(last * CHUNK, positions), CHUNK):
+                numpy.matmul(matrix, stacked[:, start:start + CHUNK], out=result[:, start:start + CHUNK])
+    with _blas.small_products(0):
+        _parallel.parts(-(-positions // CHUNK), stacked.size, blocks)
     return result
 
 

@@ -176,6 +176,22 @@ def test_conv2d_of_maps_smaller_than_the_kernel_keeps_only_live_offsets(split, s
           _random(5, 6, 3, 3))
 
 
+@pytest.mark.parametrize("size,padding", [((9, 7), 1), ((6, 8), 0)])
+def test_winograd_conv2d(split, monkeypatch, size, padding):
+    """Winograd's transforms in parts of the channels (and of the tile blocks): each part's extra tiles hold zeros
+    where one part would hold values shifted in from the next channel; only zeros meet them, so the same bits."""
+    from ember.ops import _conv_winograd
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    monkeypatch.setattr(_conv_winograd, "CHUNK", 16)
+    taken = []
+    forward = _conv_winograd.forward
+    monkeypatch.setattr(_conv_winograd, "forward", lambda *a: taken.append(True) or forward(*a))
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=padding), _random(3, 5, *size),
+          _random(4, 5, 3, 3, seed=1))
+    assert taken
+
+
 def test_sgd_momentum_step(split):
     def build(lib, w):
         w = w.clone().requires_grad_()
