@@ -85,14 +85,17 @@ def _split(x, padding, grid):
 
 
 def _joined(planes, target, padding):
-    """The inverse of ``_split``: the planes' elements that are not padding written into ``target`` (N, C, H, W)."""
+    """The inverse of ``_split``: the planes' elements that are not padding written into ``target`` (N, C, H, W),
+    in parts of the channels at once."""
     moved = target.swapaxes(0, 1)
     H, W = target.shape[2:]
-    for a in range(2):
-        rows = _parity(a, padding[0], H, planes.shape[4])
-        for b in range(2):
-            columns = _parity(b, padding[1], W, planes.shape[5])
-            moved[:, :, rows[0], columns[0]] = planes[a, b, :, :, rows[1], columns[1]]
+    cuts = [(_parity(a, padding[0], H, planes.shape[4]), _parity(b, padding[1], W, planes.shape[5]))
+            for a in range(2) for b in range(2)]
+
+    def join(start, stop):
+        for plane, (rows, columns) in zip(planes.reshape((4,) + planes.shape[2:]), cuts):
+            moved[start:stop, :, rows[0], columns[0]] = plane[start:stop, :, rows[1], columns[1]]
+    _parallel.parts(moved.shape[0], target.size, join)
     return target
 
 
@@ -235,18 +238,24 @@ def input_grad(g, w, input_shape, padding, transformed=None):
                             out=_buffers.empty(numpy, (16, C, transformed.tiles.shape[2]), g.dtype))
     elements = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1), in_place=True)   # B dV B^T per tile
     length = elements.shape[1]
+    per_channel = length // C
     planes = _buffers.empty(numpy, (2, 2, length), g.dtype)
-    for p in range(2):
-        for q in range(2):
-            # tile element (u, v) of the tile at (i, j) is element (i + u // 2, j + v // 2) of plane (u % 2, v % 2);
-            # the extra tiles are zero, so what a shift carries past a row's end adds nothing
-            for u, v in ((p, q), (p + 2, q), (p, q + 2), (p + 2, q + 2)):
-                shift = u // 2 * grid[1] + v // 2
-                target, source = planes[p, q, shift:], elements[4 * u + v, :length - shift]
-                if shift == 0:
-                    numpy.copyto(target, source)
-                else:
-                    target += source
+
+    def gather(first, last):   # the planes of channels first..last-1 (their elements, and shifts from before them)
+        start, stop = first * per_channel, last * per_channel
+        for p in range(2):
+            for q in range(2):
+                # tile element (u, v) of the tile at (i, j) is element (i + u // 2, j + v // 2) of plane
+                # (u % 2, v % 2); the extra tiles are zero, so what a shift carries past a row's end adds nothing
+                for u, v in ((p, q), (p + 2, q), (p, q + 2), (p + 2, q + 2)):
+                    shift = u // 2 * grid[1] + v // 2
+                    begin = max(start, shift)
+                    target, source = planes[p, q, begin:stop], elements[4 * u + v, begin - shift:stop - shift]
+                    if shift == 0:
+                        numpy.copyto(target, source)
+                    else:
+                        target += source
+    _parallel.parts(C, planes.size, gather)
     return _joined(planes.reshape((2, 2, C, N) + grid), _buffers.empty(numpy, input_shape, g.dtype), padding)
 
 
