@@ -148,7 +148,7 @@ def _spans(blocks, step, reach, size, pad):
     cuts = [(max(0, pad - k * step), max(0, k * step + reach - pad - size)) for k in range(blocks)]
     spans = []
     for k, cut in enumerate(cuts):
-        if spans and spans[-1][2:] == cut:
+        if spans and tuple(spans[-1][2:]) == cut:
             spans[-1][1] = k + 1
         else:
             spans.append([k, k + 1, *cut])

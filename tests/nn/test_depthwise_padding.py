@@ -52,3 +52,11 @@ def test_unpadded_forward_reads_a_strided_input():
     expected = torch.nn.functional.conv2d(torch.tensor(strided.copy()), torch.tensor(w), padding=1, groups=3).numpy()
     result = _conv_depthwise.forward(numpy, strided, w, (1, 1), (1, 1), expected.shape[2:], (1, 1))
     numpy.testing.assert_allclose(result, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_blocks_alike_in_their_padding_cuts_run_as_one_product():
+    """The banded forward's blocks are grouped into runs with the same rows cut off at the top and bottom, each run
+    one matmul call: a 3-row kernel over 8 rows padded by 1 is a top block, six middle ones and a bottom one."""
+    _conv_depthwise._spans.cache_clear()
+    assert _conv_depthwise._spans(8, 1, 3, 8, 1) == ((0, 1, 1, 0), (1, 7, 0, 0), (7, 8, 0, 1))
+    assert _conv_depthwise._spans(4, 2, 3, 8, 0) == ((0, 3, 0, 0), (3, 4, 0, 1))
