@@ -10,7 +10,7 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers
+from . import _buffers, _parallel
 from ._util import quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
@@ -96,30 +96,25 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     def forward(ctx, query, key, value, bias, keep, scale):
         xp = ctx.xp
         # arrays kept for backward are pooled (fresh ones would fault their pages in on every step); without a
-        # backward, fresh arrays reuse memory just freed, still in cache
-        empty = _buffers.empty if True in ctx.needs_input_grad else _fresh
-        lead = numpy.broadcast_shapes(key.shape[:-2], query.shape[:-2])
-        weights = empty(xp, lead + (key.shape[-2], query.shape[-2]), query.dtype)
-        xp.matmul(key, xp.swapaxes(query, -1, -2), out=weights)
-        weights *= scale
+        # backward, the weights on the host are only a block's scratch (see ``_in_blocks``)
+        kept = True in ctx.needs_input_grad
+        empty = _buffers.empty if kept else _fresh
+        shape = numpy.broadcast_shapes(key.shape[:-2], query.shape[:-2]) + (key.shape[-2], query.shape[-2])
         if bias is not None:
-            weights = weights + xp.swapaxes(bias, -1, -2)
-        peak = weights.max(-2, keepdims=True)
-        if bias is not None:   # a query masked out everywhere gets zero weights, not 0/0
-            peak[~xp.isfinite(peak)] = 0
-        weights -= peak
-        xp.exp(weights, out=weights)
-        total = weights.sum(-2, keepdims=True)
-        if bias is not None:
-            total[total == 0] = 1
-        weights /= total
-        dropped = weights
-        if keep is not None:
-            dropped = xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=empty(xp, weights.shape, weights.dtype))
+            shape = numpy.broadcast_shapes(shape, bias.shape[:-2] + bias.shape[:-3:-1])
+        out = _output(xp, query, key, value, shape, _buffers.empty)
+        weights = dropped = None
+        if kept or xp is not numpy or len(shape) < 3:
+            weights = empty(xp, shape, query.dtype)
+            dropped = weights if keep is None else empty(xp, shape, query.dtype)
+        arrays = weights, dropped, out, query, key, value, bias, keep
+        if xp is not numpy or len(shape) < 3:
+            _attend(xp, scale, *arrays)
+        else:
+            _in_blocks(lambda *parts: _attend(xp, scale, *parts), shape, query.dtype, arrays)
         ctx.save_for_backward(query, key, value, bias, keep)
         ctx.weights, ctx.dropped, ctx.scale = weights, dropped, scale
-        return xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=_output(xp, query, key, value, weights.shape,
-                                                                          empty))
+        return out
 
     @staticmethod
     def backward(ctx, grad):
@@ -157,6 +152,58 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
             grad_key = xp.matmul(grad_scores, query)
             grad_key *= ctx.scale
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
+
+
+def _attend(xp, scale, weights, dropped, out, query, key, value, bias, keep):
+    """The attention forward into ``weights`` (the softmax weights, transposed: (..., key, query)), ``dropped``
+    (them times keep^T, or weights itself) and ``out``."""
+    xp.matmul(key, xp.swapaxes(query, -1, -2), out=weights)
+    weights *= scale
+    if bias is not None:
+        weights += xp.swapaxes(bias, -1, -2)
+    peak = weights.max(-2, keepdims=True)
+    if bias is not None:   # a query masked out everywhere gets zero weights, not 0/0
+        peak[~xp.isfinite(peak)] = 0
+    weights -= peak
+    xp.exp(weights, out=weights)
+    total = weights.sum(-2, keepdims=True)
+    if bias is not None:
+        total[total == 0] = 1
+    weights /= total
+    if keep is not None:
+        xp.multiply(weights, xp.swapaxes(keep, -1, -2), out=dropped)
+    xp.matmul(xp.swapaxes(dropped, -1, -2), value, out=out)
+
+
+BLOCK = 1 << 18
+"""Score elements per block of the attention forward on the host: each block's scores stay in cache from their
+product through the softmax to the output's product, instead of the whole (batch, heads, key, query) array going
+to memory and back once per step (measured, one (32, 4, 64, 64) call after a training step: 2.02 ms whole, 1.8-1.9 in
+blocks of 2**16 to 2**18 elements at one thread; 1.34 / 1.15 / 1.20 ms at two threads in blocks of 2**16 / 2**18 /
+one block per part)."""
+
+
+def _in_blocks(attend, shape, dtype, arrays):
+    """``attend(*parts)`` on blocks of the first axis of ``shape`` (the scores' shape, with at least one leading dim),
+    each array cut alike where it spans that axis and passed whole where it broadcasts along it; the blocks in parts
+    at once on the intra-op threads. Every step of ``attend`` is elementwise or reduces along the last two axes, so
+    the blocks give the same bits as the whole. Where the weights (and dropped weights, the first two arrays) are
+    None, each part's blocks share scratch arrays for them instead."""
+    count, size = shape[0], math.prod(shape)
+    rows = max(1, BLOCK * count // max(size, 1))
+    scratch = arrays[0] is None
+
+    def run(start, stop):
+        if scratch:
+            weights = numpy.empty((min(rows, stop - start),) + shape[1:], dtype)
+            dropped = weights if arrays[7] is None else numpy.empty_like(weights)
+        for first in range(start, stop, rows):
+            cut = slice(first, min(first + rows, stop))
+            parts = [None if a is None else _parallel._cut(a, -len(shape), count, cut) for a in arrays]
+            if scratch:
+                parts[:2] = weights[:cut.stop - cut.start], dropped[:cut.stop - cut.start]
+            attend(*parts)
+    _parallel.parts(count, 4 * size, run)
 
 
 def _fresh(xp, shape, dtype):

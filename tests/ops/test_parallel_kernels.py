@@ -192,6 +192,21 @@ def test_winograd_conv2d(split, monkeypatch, size, padding):
     assert taken
 
 
+@pytest.mark.parametrize("grad", [True, False], ids=["kept weights", "scratch weights"])
+@pytest.mark.parametrize("mask", [None, "bool", "float"])
+def test_attention_in_blocks(split, monkeypatch, grad, mask):
+    """The attention forward in blocks of its leading dim (each block's scores through softmax to the output),
+    in parts at once: the same bits, PyTorch's values; key and value broadcast over the heads."""
+    from ember.ops import attention
+    monkeypatch.setattr(attention, "BLOCK", 40)
+    masks = {None: None, "bool": _random(6, 7, seed=3) > -0.5, "float": _random(3, 6, 7, seed=3)}
+
+    def build(lib, q, k, v):
+        m = masks[mask]
+        return lib.nn.functional.scaled_dot_product_attention(q, k, v, None if m is None else lib.tensor(m))
+    split(build, _random(5, 3, 6, 4), _random(5, 1, 7, 4, seed=1), _random(5, 1, 7, 2, seed=2), grad=grad)
+
+
 def test_sgd_momentum_step(split):
     def build(lib, w):
         w = w.clone().requires_grad_()
