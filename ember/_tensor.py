@@ -3,6 +3,8 @@
 Tensor methods for ops (add, sum, view, ...) are installed by the modules in ``ember.ops``; this file holds
 only what every tensor is, so it never imports ops.
 """
+import threading
+
 import numpy
 
 from . import _alias, _backend, _dtype
@@ -350,7 +352,7 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
         tensor._base = base._base if base._base is not None else base
     else:
         tensor._version_counter = [0]
-    if _inference_mode[0]:
+    if grad_state.inference:
         tensor._inference = True
     return tensor
 
@@ -370,9 +372,17 @@ def _wrap(array, new=object.__new__, cls=Tensor):
     tensor = new(cls)
     tensor._data = array
     tensor._version_counter = [0]
-    if _inference_mode[0]:
+    if grad_state.inference:
         tensor._inference = True
     return tensor
 
 
-_inference_mode = [False]   # set by autograd's inference_mode: tensors made while on answer is_inference() True
+class _GradState(threading.local):
+    """The grad modes, per thread as in PyTorch (a new thread records a graph, outside inference mode): whether ops
+    record a graph (``no_grad``, ``set_grad_enabled``), and whether inference mode is on (tensors made then answer
+    ``is_inference()`` True). Set by ``autograd.grad_mode``; ember's intra-op threads take their caller's."""
+    enabled = True
+    inference = False
+
+
+grad_state = _GradState()

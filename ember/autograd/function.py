@@ -8,7 +8,7 @@ differentiated again when ``create_graph=True``.
 import numpy
 
 from .. import _backend
-from .._tensor import Tensor, _inference_mode, _make, _wrap
+from .._tensor import Tensor, _make, _wrap, grad_state
 from .grad_mode import no_grad, state
 
 registry = {}
@@ -362,7 +362,7 @@ class Primitive(Function):
         tensor = _new(Tensor)
         tensor._data = output
         tensor._version_counter = [0]
-        if _inference_mode[0]:
+        if grad_state.inference:
             tensor._inference = True
         if edges is None:
             return tensor

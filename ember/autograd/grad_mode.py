@@ -6,15 +6,7 @@ decorated generator function runs every step of the generator under the switch, 
 import functools
 import inspect
 
-from .._tensor import _inference_mode
-
-
-class _State:
-    enabled = True
-    inference = False
-
-
-state = _State()
+from .._tensor import grad_state as state
 
 
 def is_grad_enabled():
@@ -134,11 +126,10 @@ class inference_mode(_GradSwitch):
     def __enter__(self):
         self._previous = state.enabled, state.inference
         state.enabled = not self.inference
-        state.inference = _inference_mode[0] = self.inference
+        state.inference = self.inference
 
     def __exit__(self, *exc):
         state.enabled, state.inference = self._previous
-        _inference_mode[0] = state.inference
         return False
 
     def clone(self):

@@ -18,6 +18,7 @@ import threading
 
 import numpy
 
+from .._tensor import grad_state
 from . import _buffers
 
 _state = {"threads": None, "pool": None}
@@ -97,7 +98,8 @@ def parallel_for(count, work, grain=1):
     ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done.
 
     Ranges are claimed, not assigned: the calling thread runs the first and then any that no pool thread has taken
-    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting."""
+    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting.
+    Pool threads run their ranges in the caller's context variables and grad modes."""
     chunks = min(num_threads(), count // max(grain, 1))
     if chunks <= 1 or getattr(_inside, "active", False):
         work(0, count)
@@ -108,8 +110,10 @@ def parallel_for(count, work, grain=1):
     for lock in done:
         lock.acquire()
     errors = []
+    modes = grad_state.enabled, grad_state.inference
 
     def helper():
+        grad_state.enabled, grad_state.inference = modes   # the caller's grad modes (they are per thread)
         for i in iter(claims.__next__, None):
             if i >= chunks:
                 return
@@ -156,10 +160,10 @@ def parts(count, size, work):
 
 def map_chunks(work, out, *operands):
     """Calls ``work(out_part, *operand_parts)`` on parts of ``out`` cut along its first axis longer than 1, at once
-    when ``out`` is a large NumPy array (other arrays, as CuPy's, are passed whole); each operand (broadcasting against ``out``) is cut alike where it spans
-    that axis and passed whole where it broadcasts. ``work`` must compute each element of its part from the same
-    elements of the operands alone (elementwise, or reducing along other axes): then any cut gives the same bits.
-    Returns ``out``."""
+    when ``out`` is a large NumPy array (other arrays, as CuPy's, are passed whole); each operand (broadcasting
+    against ``out``) is cut alike where it spans that axis and passed whole where it broadcasts. ``work`` must
+    compute each element of its part from the same elements of the operands alone (elementwise, or reducing along
+    other axes): then any cut gives the same bits. Returns ``out``."""
     size = out.size
     if size < 2 * MIN_ELEMENTS or num_threads() == 1 or not isinstance(out, numpy.ndarray):
         work(out, *operands)
