@@ -135,8 +135,8 @@ def _batch_first(xp, y, batch_last):
 
 def _strided_columns(xp, x, kernel, stride, dilation, out, batch_last):
     """Every kernel offset's columns (C, *kernel, *out, N) or (C, *kernel, N, *out), copied from one strided view of
-    the moved, padded x: one copy per part of the channels or batch (on a GPU one kernel launch; on the host one
-    call, where a copy per offset took 1.1-1.6x as long and its parts ran slower on two threads than on one)."""
+    the moved, padded x: one copy per part of the channels or batch (on a GPU one kernel launch; on the host a copy
+    per kernel offset took 1.1-1.6x as long)."""
     n = len(kernel)
     first = 1 if batch_last else 2   # x's first spatial dim
     spatial = x.strides[first:first + n]
