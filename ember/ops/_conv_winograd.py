@@ -73,8 +73,7 @@ def _split(x, padding, grid):
     N, C, H, W = x.shape
     planes = _buffers.empty(numpy, (2, 2, C, N) + tuple(grid), x.dtype)
     moved = x.swapaxes(0, 1)
-    cuts = [(_parity(a, padding[0], H, grid[0]), _parity(b, padding[1], W, grid[1])) for a in range(2)
-            for b in range(2)]
+    cuts = _plane_cuts(padding, (H, W), grid)
 
     def split(start, stop):
         planes[:, :, start:stop] = 0
@@ -84,13 +83,18 @@ def _split(x, padding, grid):
     return planes
 
 
+def _plane_cuts(padding, size, grid):
+    """For each of the four parity planes (a, b) in order, the ``_parity`` row and column slices of an input of
+    spatial ``size`` and ``padding`` on a grid of ``grid`` positions."""
+    return [(_parity(a, padding[0], size[0], grid[0]), _parity(b, padding[1], size[1], grid[1])) for a in range(2)
+            for b in range(2)]
+
+
 def _joined(planes, target, padding):
     """The inverse of ``_split``: the planes' elements that are not padding written into ``target`` (N, C, H, W),
     in parts of the channels at once."""
     moved = target.swapaxes(0, 1)
-    H, W = target.shape[2:]
-    cuts = [(_parity(a, padding[0], H, planes.shape[4]), _parity(b, padding[1], W, planes.shape[5]))
-            for a in range(2) for b in range(2)]
+    cuts = _plane_cuts(padding, target.shape[2:], planes.shape[4:])
 
     def join(start, stop):
         for plane, (rows, columns) in zip(planes.reshape((4,) + planes.shape[2:]), cuts):
@@ -191,18 +195,16 @@ def _transform(matrix, stacked, in_place=False):
     array of the stack's size less held at the step's peak. The blocks run in parts at once, each product on one
     BLAS thread."""
     positions = stacked.shape[1]
-    if in_place:
-        result = stacked[:matrix.shape[0]]
+    result = stacked[:matrix.shape[0]] if in_place else _buffers.empty(numpy, (matrix.shape[0], positions),
+                                                                       stacked.dtype)
 
-        def blocks(first, last):
-            for start in range(first * CHUNK, min(last * CHUNK, positions), CHUNK):
-                result[:, start:start + CHUNK] = numpy.matmul(matrix, stacked[:, start:start + CHUNK])
-    else:
-        result = _buffers.empty(numpy, (matrix.shape[0], positions), stacked.dtype)
-
-        def blocks(first, last):
-            for start in range(first * CHUNK, min(last * CHUNK, positions), CHUNK):
-                numpy.matmul(matrix, stacked[:, start:start + CHUNK], out=result[:, start:start + CHUNK])
+    def blocks(first, last):
+        for start in range(first * CHUNK, min(last * CHUNK, positions), CHUNK):
+            block = slice(start, start + CHUNK)
+            if in_place:   # through a temporary: the product reads the rows it would overwrite
+                result[:, block] = numpy.matmul(matrix, stacked[:, block])
+            else:
+                numpy.matmul(matrix, stacked[:, block], out=result[:, block])
     with _blas.small_products(0):
         _parallel.parts(-(-positions // CHUNK), stacked.size, blocks)
     return result

@@ -188,15 +188,16 @@ def _in_blocks(attend, shape, dtype, arrays):
     each array cut alike where it spans that axis and passed whole where it broadcasts along it; the blocks in parts
     at once on the intra-op threads. Every step of ``attend`` is elementwise or reduces along the last two axes, so
     the blocks give the same bits as the whole. Where the weights (and dropped weights, the first two arrays) are
-    None, each part's blocks share scratch arrays for them instead."""
+    None, each part's blocks share scratch arrays for them instead (one array for both when the last, the dropout
+    keep-mask, is None)."""
     count, size = shape[0], math.prod(shape)
     rows = max(1, BLOCK * count // max(size, 1))
-    scratch = arrays[0] is None
+    scratch, keep = arrays[0] is None, arrays[-1]
 
     def run(start, stop):
         if scratch:
             weights = numpy.empty((min(rows, stop - start),) + shape[1:], dtype)
-            dropped = weights if arrays[7] is None else numpy.empty_like(weights)
+            dropped = weights if keep is None else numpy.empty_like(weights)
         for first in range(start, stop, rows):
             cut = slice(first, min(first + rows, stop))
             parts = [None if a is None else _parallel._cut(a, -len(shape), count, cut) for a in arrays]

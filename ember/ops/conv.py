@@ -353,11 +353,10 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     else:
         # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
         rows = xp.matmul(source, g.swapaxes(1, 2)).swapaxes(1, 2)
+    result = _buffers.empty(xp, weight_shape, rows.dtype)
     if len(live) == K:
-        result = _buffers.empty(xp, weight_shape, rows.dtype)
         _parallel.assign(result.reshape(rows.shape), rows)
     else:
-        result = _buffers.empty(xp, weight_shape, rows.dtype)
         taken = [k for k, _ in live]
 
         def scatter(part, rows):
