@@ -197,7 +197,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     check_nan = anomaly_mode.is_anomaly_enabled()
     # Without create_graph, primitives with an array_backward get and give arrays: a gradient stays an array in
     # ``buffers`` until something needs a Tensor (a backward on Tensors, a hook, a leaf's .grad).
-    fast = not create_graph
+    fast = not create_graph and not dispatch_hooks
     while ready:
         node = ready.pop()
         output_grads = buffers.pop(node)
@@ -205,8 +205,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if node._hooked or wanted_outputs:
             output_grads = _before_node(node, _tensors(output_grads), create_graph, wanted_outputs, captured)
         on_arrays = False
-        if fast and node._num_outputs == 1 and function._array_level and function.array_backward is not None and \
-                not dispatch_hooks:
+        if fast and node._backward_on_arrays and node._num_outputs == 1:
             g = output_grads[0]
             kind = type(g)
             if kind is _ndarray:

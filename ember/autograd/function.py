@@ -34,6 +34,7 @@ class Node:
     _non_differentiable = ()
     _trace = None
     _hooked = False       # set once any hook or retain_grad is registered: the engine's fast path checks only this
+    _backward_on_arrays = False   # a Primitive's node with an array_backward
     materialize_grads = True
     xp = numpy
 
@@ -234,7 +235,8 @@ class _FunctionMeta(type):
         super().__init__(name, bases, namespace)
         array_level = getattr(cls, "_array_level", False)
         cls._node_cls = type(name + ("Backward0" if array_level else "Backward"), (Node,),
-                             {"_function": cls, "__module__": cls.__module__})
+                             {"_function": cls, "__module__": cls.__module__,
+                              "_backward_on_arrays": array_level and getattr(cls, "array_backward", None) is not None})
         if array_level and name != "Primitive":
             registry[name] = cls
 

@@ -6,7 +6,7 @@ import numpy
 
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
-from .. import _buffers
+from .. import _buffers, _parallel
 from .._inplace import inplace_method
 from .._kernel_dtypes import require_real_clamp
 from .._parallel import ufunc
@@ -125,16 +125,23 @@ class Logit(Primitive):
 
 
 _zeros = {}
+_host_zeros = {}   # dtype -> the NumPy zero of _zeros: one lookup on the host
 
 
 def _zero(xp, like):
     """A 0-d zero of ``like``'s dtype on its device: NumPy compares and takes maxima against it faster than against
     the Python 0."""
+    if xp is numpy:
+        zero = _host_zeros.get(like.dtype)
+        if zero is not None:
+            return zero
     device = getattr(like, "device", None)
     key = (xp, like.dtype, getattr(device, "id", device))   # CuPy's Device is not hashable; its id is
     zero = _zeros.get(key)
     if zero is None:
         zero = _zeros[key] = xp.zeros((), like.dtype)
+        if xp is numpy:
+            _host_zeros[like.dtype] = zero
     return zero
 
 
@@ -142,8 +149,10 @@ class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
         xp = ctx.xp
-        result = xp.asarray(ufunc(xp.maximum, _zero(xp, a), a))   # zero first: relu(-0.0) is -0.0, as in PyTorch
-        ctx.save_for_backward(result)
+        result = ufunc(xp.maximum, _zero(xp, a), a)   # zero first: relu(-0.0) is -0.0, as in PyTorch
+        if type(result) is not numpy.ndarray:   # a NumPy scalar from a 0-d input, or a CuPy array
+            result = xp.asarray(result)
+        ctx._saved = (result,)
         return result
 
     @staticmethod
@@ -155,6 +164,8 @@ class Relu(Primitive):
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
         xp = ctx.xp
+        if xp is numpy and grad.size < _parallel.MIN_ELEMENTS:   # small: the plain product (not pooled, not cut)
+            return grad * (result != _zero(xp, result))
         if xp is numpy and grad.dtype == result.dtype and grad.shape == result.shape and grad.flags.c_contiguous \
                 and result.flags.c_contiguous:
             # the same product into pooled arrays: fresh ones of this size are paid in page faults every step
