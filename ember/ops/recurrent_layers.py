@@ -17,8 +17,8 @@ import numpy
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from . import _buffers, recurrent, shape
-from ._blas import column_ranges, row_blocks, small_products
+from . import _buffers, _parallel, recurrent, shape
+from ._blas import SMALL, column_ranges, row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []
@@ -438,26 +438,48 @@ def _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     return stacked, inputs
 
 
+PART_ROWS = 16
+"""Fewest batch rows per part of an evaluation recurrence run in parts (``_in_batch_parts``)."""
+
+
+def _in_batch_parts(batch, multiply_adds, run):
+    """Calls ``run(first, last)`` on row ranges of the batch: in parts on the intra-op threads, each on one BLAS
+    thread, where the step products are small (under ``SMALL`` multiply-adds, one BLAS thread anyway) and each part
+    has ``PART_ROWS`` rows or more, else once on all rows. Without gradients a recurrence is independent from row to
+    row, so each part needs no other (two Python threads each stepping its own rows overlap well: every step is a
+    handful of NumPy calls that release the GIL)."""
+    with small_products(multiply_adds):
+        if multiply_adds < SMALL:
+            _parallel.parallel_for(batch, run, PART_ROWS)
+        else:
+            run(0, batch)
+
+
 @quiet
 def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
-    """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step."""
+    """(output, h_n, c_n) of LSTMLayer's forward without gradients, one GEMM of [x_t, 1, h] per step; with a second
+    intra-op thread, the batch's rows in parts, each part's recurrence on its own thread (``_in_batch_parts``)."""
     (batch, size), features, width = c0.shape, x.shape[1], h0.shape[1]
     stacked, inputs = _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     steps = x.shape[0] // batch
     output = _empty(numpy, x, (x.shape[0], width))
     xs, hs = x.reshape(steps, batch, features), output.reshape(steps, batch, width)
-    x_t, h_t = inputs[:, :features], inputs[:, features + 1:]
-    gates, cells = numpy.empty((4, batch, size), x.dtype), tuple(numpy.empty((2, batch, size), x.dtype))
-    i, f, o, g = gates
-    sigmoids = gates[:3]
-    raw = numpy.empty((batch, size), x.dtype) if w_hr is not None else None
-    c, c_next = c0, cells[0]
-    # Every view is made once and every ufunc given its output positionally: ~4 % of the loop's time (hidden 128).
-    tanh, multiply, add, matmul, copyto = numpy.tanh, numpy.multiply, numpy.add, numpy.matmul, numpy.copyto
-    with small_products(batch * (features + 1 + width) * size):
+    c_n = numpy.empty_like(c0)
+
+    def run(first, last):
+        rows = last - first
+        part = inputs[first:last]
+        x_t, h_t = part[:, :features], part[:, features + 1:]
+        gates, cells = numpy.empty((4, rows, size), x.dtype), tuple(numpy.empty((2, rows, size), x.dtype))
+        i, f, o, g = gates
+        sigmoids = gates[:3]
+        raw = numpy.empty((rows, size), x.dtype) if w_hr is not None else None
+        c, c_next = c0[first:last], cells[0]
+        # Every view is made once and every ufunc given its output positionally: ~4 % of the loop's time (hidden 128).
+        tanh, multiply, add, matmul, copyto = numpy.tanh, numpy.multiply, numpy.add, numpy.matmul, numpy.copyto
         for k, t in enumerate(range(steps - 1, -1, -1) if reverse else range(steps)):
-            copyto(x_t, xs[t])
-            matmul(inputs, stacked, gates)
+            copyto(x_t, xs[t, first:last])
+            matmul(part, stacked, gates)
             tanh(gates, gates)   # sigmoid(x) = (1 + tanh(x / 2)) / 2, the sigmoid gates holding x / 2
             multiply(sigmoids, 0.5, sigmoids)
             add(sigmoids, 0.5, sigmoids)
@@ -466,13 +488,15 @@ def _lstm_stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
             add(c_next, i, c_next)
             tanh(c_next, f)
             if raw is None:
-                h = multiply(o, f, hs[t])
+                h = multiply(o, f, hs[t, first:last])
             else:
-                h = matmul(multiply(o, f, raw), w_hr.T, hs[t])
+                h = matmul(multiply(o, f, raw), w_hr.T, hs[t, first:last])
             copyto(h_t, h)
             c, c_next = c_next, cells[(k + 1) % 2]
+        c_n[first:last] = c
+    _in_batch_parts(batch, batch * (features + 1 + width) * size, run)
     last = slice(0, batch) if reverse else slice(x.shape[0] - batch, x.shape[0])
-    return output, output[last].copy(), c.copy()
+    return output, output[last].copy(), c_n
 
 
 @quiet

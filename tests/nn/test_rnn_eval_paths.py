@@ -7,7 +7,7 @@ import torch
 
 import ember
 from ember.nn.utils import rnn as ember_rnn
-from ember.ops import recurrent_layers
+from ember.ops import _parallel, recurrent_layers
 from tests import oracle
 
 HIDDEN = recurrent_layers._HIDDEN_MAJOR_FROM
@@ -190,3 +190,59 @@ def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeyp
     monkeypatch.setattr(recurrent_layers, "column_ranges", lambda a_shape, b: [(0, b.shape[-1])])
     for got, want in zip(blocks, step()):
         numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported:UserWarning")   # PyTorch's
+@pytest.mark.parametrize("extra", [{}, {"proj_size": 4}, {"bias": False}])
+def test_small_lstm_batch_parts_on_threads_match_one_thread_and_torch(extra, monkeypatch):
+    """Without gradients a small LSTM steps parts of its batch's rows on the intra-op threads: the bits of one
+    thread, PyTorch's values (seven rows in parts of two or more: uneven parts on three threads)."""
+    monkeypatch.setattr(recurrent_layers, "PART_ROWS", 2)
+    calls = []
+    spied = _parallel.parallel_for
+    monkeypatch.setattr(_parallel, "parallel_for", lambda count, work, grain=1: (calls.append(count),
+                                                                                spied(count, work, grain)))
+    mine, theirs = _pair("LSTM", 8, "float32", **extra)
+    data = numpy.random.default_rng(5).standard_normal((5, 7, 16)).astype(numpy.float32)
+    results = _on_threads((1, 3), lambda: _run(mine, ember, ember.tensor(data)))
+    assert 7 in calls   # the batch's rows went to parallel_for
+    for one, three, want in zip(*results, _run(theirs, torch, torch.tensor(data))):
+        numpy.testing.assert_array_equal(one, three)
+        numpy.testing.assert_allclose(three, want, rtol=1e-5, atol=1e-5)
+
+
+def test_small_lstm_batch_parts_in_reverse_match_the_reversed_sequence(monkeypatch):
+    """A reverse direction's rows in parts give the forward direction's results over the time-reversed input."""
+    monkeypatch.setattr(recurrent_layers, "PART_ROWS", 2)
+    rng = numpy.random.default_rng(6)
+    steps, batch, features, hidden = 4, 6, 3, 5
+    x, h0, c0 = (rng.standard_normal(shape).astype(numpy.float32) for shape in
+                 ((steps * batch, features), (batch, hidden), (batch, hidden)))
+    weights = [rng.standard_normal(shape).astype(numpy.float32) for shape in
+               ((4 * hidden, features), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,))]
+    flipped = x.reshape(steps, batch, features)[::-1].reshape(-1, features)
+
+    def layer(source, reverse):
+        with ember.no_grad():
+            output, h, c = recurrent_layers.lstm_layer(ember.tensor(source), ember.tensor(h0), ember.tensor(c0),
+                                                       *map(ember.tensor, weights), reverse=reverse)
+        return [output.numpy(), h.numpy(), c.numpy()]
+    backward_one, backward_three = _on_threads((1, 3), lambda: layer(x, True))
+    forward = layer(flipped, False)
+    forward[0] = forward[0].reshape(steps, batch, hidden)[::-1].reshape(-1, hidden)
+    for one, three, want in zip(backward_one, backward_three, forward):
+        numpy.testing.assert_array_equal(one, three)
+        numpy.testing.assert_array_equal(three, want)
+
+
+def _on_threads(counts, run):
+    """``run()``'s result at each intra-op thread count of ``counts``."""
+    before = _parallel.num_threads()
+    try:
+        results = []
+        for count in counts:
+            _parallel.set_num_threads(count)
+            results.append(run())
+        return results
+    finally:
+        _parallel.set_num_threads(before)
