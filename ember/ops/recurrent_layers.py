@@ -511,12 +511,16 @@ def _lstm_stacked_recorded(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, k
     cells, tanh_cells = _empty(numpy, x, (rows, size)), _empty(numpy, x, (rows, size))
     output = _empty(numpy, x, (rows, width))
     raw = output if w_hr is None else _empty(numpy, x, (rows, size))
-    x_t, h_t, scratch, c = inputs[:, :features], inputs[:, features + 1:], numpy.empty((batch, size), x.dtype), c0
-    with small_products(batch * (features + 1 + width) * size):
-        for start, stop in order:
+
+    def run(first, last):   # rows first:last of every step (``_in_batch_parts``)
+        part = inputs[first:last]
+        x_t, h_t, scratch, c = part[:, :features], part[:, features + 1:], numpy.empty((last - first, size), x.dtype), \
+            c0[first:last]
+        for start, _ in order:
+            start, stop = start + first, start + last
             g = gates[:, start:stop]
             numpy.copyto(x_t, x[start:stop])
-            numpy.matmul(inputs, stacked, g)
+            numpy.matmul(part, stacked, g)
             _activate_lstm_gates(numpy, g)
             i, f, o, gg = g
             c = numpy.multiply(f, c, cells[start:stop])
@@ -525,6 +529,7 @@ def _lstm_stacked_recorded(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, k
             if w_hr is not None:
                 h = numpy.matmul(h, w_hr.T, output[start:stop])
             numpy.copyto(h_t, h)
+    _in_batch_parts(batch, batch * (features + 1 + width) * size, run)
     return gates, cells, tanh_cells, raw, output
 
 

@@ -40,3 +40,36 @@ def _run(mode, extra, packed):
     (output.square().sum() + sum(s.sum() for s in states)).backward()
     return [output.detach().numpy(), *(s.detach().numpy() for s in states), x.grad.numpy(),
             *(p.grad.numpy() for p in module.parameters())]
+
+
+@pytest.mark.parametrize("extra", [{}, {"proj_size": 3}])
+def test_small_lstm_training_forward_in_batch_parts_matches_one_thread(extra, monkeypatch):
+    """A small LSTM's recorded forward steps parts of the batch's rows on the intra-op threads: outputs, states and
+    every gradient are the one-thread bits (seven rows in parts of two or more: uneven parts on three threads)."""
+    from ember.ops import recurrent_layers
+    monkeypatch.setattr(recurrent_layers, "PART_ROWS", 2)
+    calls = []
+    spied = _parallel.parallel_for
+    monkeypatch.setattr(_parallel, "parallel_for", lambda count, work, grain=1: (calls.append(count),
+                                                                                spied(count, work, grain)))
+    before = _parallel.num_threads()
+    results = []
+    try:
+        for threads in (1, 3):
+            _parallel.set_num_threads(threads)
+            ember.manual_seed(0)
+            module = ember.nn.LSTM(5, 6, num_layers=2, batch_first=True, **extra)
+            x = ember.tensor(numpy.random.default_rng(2).standard_normal((7, 4, 5), dtype=numpy.float32),
+                             requires_grad=True)
+            rng = numpy.random.default_rng(3)
+            hx = tuple(ember.tensor(rng.standard_normal((2, 7, size), dtype=numpy.float32))
+                       for size in (extra.get("proj_size", 6), 6))
+            output, (h, c) = module(x, hx)
+            (output.square().sum() + h.sum() + c.sum()).backward()
+            results.append([output.detach().numpy(), h.detach().numpy(), c.detach().numpy(), x.grad.numpy(),
+                            *(p.grad.numpy() for p in module.parameters())])
+    finally:
+        _parallel.set_num_threads(before)
+    assert 7 in calls   # the batch's rows went to parallel_for
+    for one, three in zip(*results):
+        numpy.testing.assert_array_equal(one, three)
