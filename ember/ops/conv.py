@@ -18,6 +18,7 @@ Each of the three linear maps of a convolution is then one batched matmul:
 
 The three primitives below are each other's gradients, so convolutions can be differentiated any number of times.
 """
+import functools
 import itertools
 import math
 import weakref
@@ -38,6 +39,8 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
 def _tuple(value, n, name="value"):
     if isinstance(value, int):
         return (value,) * n
+    if type(value) is tuple and len(value) == n and all(type(v) is int for v in value):   # as modules keep them
+        return value
     value = tuple(int(v) for v in value)
     if len(value) == 1:
         return value * n
@@ -89,7 +92,7 @@ def _batch_last(out, groups, w):
 
 def _moved(xp, x, padding, batch_last):
     """x (N, C, *s) as a contiguous (C, *padded s, N) or (C, N, *padded s) array: the columns' source."""
-    moved = xp.moveaxis(x, 0, -1) if batch_last else x.swapaxes(0, 1)
+    moved = x.transpose(_first_to_last(x.ndim)) if batch_last else x.swapaxes(0, 1)
     if not any(padding):
         return _parallel.assign(_buffers.empty(xp, moved.shape, x.dtype), moved)
     spatial = x.shape[2:]
@@ -97,6 +100,16 @@ def _moved(xp, x, padding, batch_last):
                                            x.shape[0], batch_last), x.dtype)
     _parallel.assign(result[_window(tuple(slice(p, p + s) for p, s in zip(padding, spatial)), batch_last)], moved)
     return result
+
+
+def _first_to_last(ndim):
+    """The axes of ``moveaxis(a, 0, -1)`` as a transpose (``moveaxis`` costs ~3 us of Python a call)."""
+    return tuple(range(1, ndim)) + (0,)
+
+
+def _last_to_first(ndim):
+    """The axes of ``moveaxis(a, -1, 0)`` as a transpose."""
+    return (ndim - 1,) + tuple(range(ndim - 1))
 
 
 def _positions(leading, spatial, batch, batch_last):
@@ -129,7 +142,7 @@ def _over(xp, count, size, work):
 
 def _batch_first(xp, y, batch_last):
     """y (C, *s, N) or (C, N, *s) back as a contiguous (N, C, *s)."""
-    moved = xp.moveaxis(y, -1, 0) if batch_last else y.swapaxes(0, 1)
+    moved = y.transpose(_last_to_first(y.ndim)) if batch_last else y.swapaxes(0, 1)
     return _parallel.assign(_buffers.empty(xp, moved.shape, moved.dtype), moved)
 
 
@@ -162,8 +175,14 @@ def _live_offsets(kernel, stride, dilation, out, padding, size):
     """The kernel offsets, as (flat index, padded spatial slices), that meet the input (not only its padding) at
     some output position: the others add nothing, so their columns are left out (a 3x3 convolution of a 1x1 map,
     as in ResNet's last stage, needs only its centre)."""
-    return [(k, spatial) for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out))
-            if all(_meets(window, p, s) for window, p, s in zip(spatial, padding, size))]
+    return _live_offsets_of(tuple(kernel), tuple(stride), tuple(dilation), tuple(out), tuple(padding), tuple(size))
+
+
+@functools.lru_cache(maxsize=256)
+def _live_offsets_of(kernel, stride, dilation, out, padding, size):
+    """``_live_offsets`` of hashable arguments, once per geometry (a layer asks each step: ~20 us of Python)."""
+    return tuple((k, spatial) for k, spatial in enumerate(_offset_slices(kernel, stride, dilation, out))
+                 if all(_meets(window, p, s) for window, p, s in zip(spatial, padding, size)))
 
 
 def _meets(window, pad, size):
@@ -201,7 +220,7 @@ def _columns(xp, x, live, out, groups, batch_last, geometry):
 def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
-    moved = xp.moveaxis(g, 0, -1) if batch_last else g.swapaxes(0, 1)
+    moved = g.transpose(_first_to_last(g.ndim)) if batch_last else g.swapaxes(0, 1)
     return _parallel.assign(_buffers.empty(xp, moved.shape, g.dtype), moved).reshape(groups, O // groups, -1)
 
 
@@ -582,8 +601,9 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
         else:
             raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
     padding = _tuple(padding, n, "padding")
-    sizes = [input.shape[2 + i] + 2 * padding[i] for i in range(n)]
-    effective = [dilation[i] * (weight.shape[2 + i] - 1) + 1 for i in range(n)]
+    shape, kernel = input._data.shape, weight._data.shape[2:]
+    sizes = [shape[2 + i] + 2 * padding[i] for i in range(n)]
+    effective = [dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
     if any(s < k for s, k in zip(sizes, effective)):
         raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, sizes))}). Kernel size: "
                            f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
