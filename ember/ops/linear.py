@@ -66,23 +66,24 @@ class Linear(Primitive):
 @composite("linear", trace_inside=True)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
-    if weight.ndim != 2 or input.ndim == 0:
+    x, w = input._data, weight._data   # the arrays' shapes and dtypes: no Size or dtype objects on the hot path
+    if w.ndim != 2 or x.ndim == 0:
         output = input.matmul(weight.t())
         return output if bias is None else output + bias
-    if input.shape[-1] != weight.shape[1]:
+    if x.shape[-1] != w.shape[1]:
         rows = 1
         for size in input.shape[:-1]:
             rows *= size
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    if bias is not None and bias.dtype is not weight.dtype:
+    if bias is not None and bias._data.dtype != w.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
                            f"and {_dtype.scalar_type_name(weight.dtype)}")
-    if input.dtype is not weight.dtype:
+    if x.dtype != w.dtype:
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
                            f"{_c_name(weight.dtype)}")
     require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
-    if bias is not None and bias.shape[-1:] not in ((weight.shape[0],), (1,)) or bias is not None and bias.ndim > 1:
+    if bias is not None and (bias._data.shape[-1:] not in ((w.shape[0],), (1,)) or bias._data.ndim > 1):
         return Linear.apply(input, weight).add(bias)
     if bias is None:
         return Linear.apply(input, weight)
