@@ -439,15 +439,15 @@ def _stacked(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 
 
 PART_ROWS = 16
-"""Fewest batch rows per part of an evaluation recurrence run in parts (``_in_batch_parts``)."""
+"""Fewest batch rows per part of a recurrence's forward run in parts (``_in_batch_parts``)."""
 
 
 def _in_batch_parts(batch, multiply_adds, run):
     """Calls ``run(first, last)`` on row ranges of the batch: in parts on the intra-op threads, each on one BLAS
     thread, where the step products are small (under ``SMALL`` multiply-adds, one BLAS thread anyway) and each part
-    has ``PART_ROWS`` rows or more, else once on all rows. Without gradients a recurrence is independent from row to
-    row, so each part needs no other (two Python threads each stepping its own rows overlap well: every step is a
-    handful of NumPy calls that release the GIL)."""
+    has ``PART_ROWS`` rows or more, else once on all rows. A recurrence's forward is independent from row to row, so
+    each part needs no other (two Python threads each stepping their own rows overlap well: every step is a handful
+    of NumPy calls that release the GIL)."""
     with small_products(multiply_adds):
         if multiply_adds < SMALL:
             _parallel.parallel_for(batch, run, PART_ROWS)

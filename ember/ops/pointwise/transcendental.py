@@ -152,7 +152,7 @@ class Relu(Primitive):
         result = ufunc(xp.maximum, _zero(xp, a), a)   # zero first: relu(-0.0) is -0.0, as in PyTorch
         if type(result) is not numpy.ndarray:   # a NumPy scalar from a 0-d input, or a CuPy array
             result = xp.asarray(result)
-        ctx._saved = (result,)
+        ctx.save_for_backward(result)
         return result
 
     @staticmethod
