@@ -246,24 +246,24 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
     """Forward convolution of arrays: x (N, C, *s), w (O, C/G, *k) -> (N, O, *out), plus ``bias`` (O,) per output
     channel if given (added once to the finished sums, as ``y + bias`` would); with ``keep``, also the columns
     (Winograd's transformed input), which ``_conv_weight`` takes as its ``source`` (None for depthwise and 1x1
-    convolutions, whose weight gradients read x itself)."""
+    convolutions, whose weight gradients read x itself), and the weights of the live kernel offsets where some
+    offsets meet only padding, which ``_conv_input`` takes as ``gathered`` (else None)."""
     size, kernel = x.shape[2:], w.shape[2:]
     out = [(size[i] + 2 * padding[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(len(size))]
     if _depthwise(w, groups):   # reads x unpadded (the weight gradient pads it)
         y = _biased(xp, _conv_depthwise.forward(xp, x, w, stride, dilation, out, padding), bias)
-        return (y, None) if keep else y
+        return (y, None, None) if keep else y
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)
-        return (y, None) if keep else y
+        return (y, None, None) if keep else y
     if _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype):
         if _conv_winograd.finite(x, w):
             y, source = _conv_winograd.forward(x, w, padding)
             y = _biased(xp, y, bias)
         else:   # the columns' path, keeping nothing: the weight gradient takes Winograd's or cuts its own
             y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
-    else:
-        y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=True, bias=bias)
-    return (y, source) if keep else y
+        return (y, source, None) if keep else y
+    return _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=keep, bias=bias)
 
 
 def _biased(xp, y, bias):
@@ -282,6 +282,7 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
     source = _columns(xp, source, live, out, groups, batch_last, (kernel, stride, dilation))
     weight = _grouped_weight(xp, w, groups, live)
+    gathered = weight if len(live) < math.prod(kernel) else None
     if not batch_last and source.shape[1] <= SHORT_COLUMNS and xp is numpy:
         # one product per sample written in place, (N, O, P): no move of the output afterwards
         y = _buffers.empty(xp, (N, w.shape[0]) + tuple(out), x.dtype)
@@ -293,17 +294,18 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
         with _blas.small_products(0):
             _over(xp, N, y.size + source.size, lambda a, b: xp.matmul(weight, samples[a:b], out=products[a:b]))
         y = _biased(xp, y, bias)
-        return (y, source) if keep else y
+        return (y, source, gathered) if keep else y
     y = xp.matmul(weight, source, out=_buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype))
     if bias is not None:   # before the move: along the product's rows of P * N, 2x faster than rows of P after it
         _parallel.ufunc(xp.add, y, bias.reshape(groups, -1, 1), out=y)
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
-    return (y, source) if keep else y
+    return (y, source, gathered) if keep else y
 
 
-def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, grouped=None):
+def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, grouped=None, gathered=None):
     """Adjoint of ``_conv`` in x: spreads g (N, O, *out) back onto an input of ``input_shape`` (N, C, *s);
-    ``grouped``: g as ``_grouped`` gives it, if already moved."""
+    ``grouped``: g as ``_grouped`` gives it, if already moved; ``gathered``: the live offsets' weights as the
+    forward gathered them, if it kept them."""
     if _depthwise(w, groups):
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
@@ -317,7 +319,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
     batch_last = _batch_last(out, groups, w)
-    weight = _grouped_weight(xp, w, groups, live).swapaxes(1, 2)
+    weight = (_grouped_weight(xp, w, groups, live) if gathered is None else gathered).swapaxes(1, 2)
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
@@ -432,11 +434,13 @@ class Convolution(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, x, w, stride, padding, dilation, groups, bias=None):
-        ctx.options = stride, padding, dilation, groups
+        ctx.options, ctx.gathered = (stride, padding, dilation, groups), None
         if not ctx.needs_input_grad[1]:
             ctx.save_for_backward(x, w)
             return _conv(ctx.xp, x, w, stride, padding, dilation, groups, bias=bias)
-        y, source = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True, bias=bias)
+        y, source, gathered = _conv(ctx.xp, x, w, stride, padding, dilation, groups, keep=True, bias=bias)
+        if ctx.needs_input_grad[0]:   # a strided gather of the whole weight saved in the input gradient
+            ctx.gathered = gathered
         if source is not None and _hold(ctx, source.nbytes):
             ctx.save_for_backward(x, w, source)   # the columns, for the weight gradient (freed with the graph's)
         else:
@@ -453,7 +457,8 @@ class Convolution(Primitive):
         if not needs[0]:
             grad_x = None
         elif grouped is not None:   # both gradients read the same moved g: moved once
-            grad_x = _make(_quiet_input(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options, grouped))
+            grad_x = _make(_quiet_input(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options, grouped,
+                                        ctx.gathered))
         else:
             grad_x = ConvolutionInput.apply(grad, w, tuple(x.shape), *ctx.options)
         if not needs[1]:

@@ -279,3 +279,23 @@ def _winograd_results(x_shape, padding):
     y = ember.nn.functional.conv2d(x, w, padding=padding)
     y.backward(ember.tensor(sample(tuple(y.shape), F64, seed=10)))
     return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
+
+
+def test_input_gradient_takes_the_live_offsets_weights_the_forward_gathered(monkeypatch):
+    """A convolution whose maps meet only some kernel offsets gathers those offsets' weights once: the input
+    gradient takes the forward's gather (PyTorch's values), and a weight changed in place in between still raises
+    PyTorch's error rather than meeting stale weights."""
+    gathers = []
+    grouped_weight = conv._grouped_weight
+    monkeypatch.setattr(conv, "_grouped_weight", lambda *args: gathers.append(len(args[3])) or grouped_weight(*args))
+    check_conv("conv2d", (2, 6, 1, 1), (4, 6, 3, 3), {"padding": 1}, F64)
+    assert gathers and all(count == 1 for count in gathers)
+    gathers.clear()
+    x, w = ember.randn(2, 6, 1, 1, requires_grad=True), ember.randn(4, 6, 3, 3, requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w, padding=1)
+    y.sum().backward(retain_graph=True)
+    assert gathers == [1]   # the forward's; the backward reused it
+    with ember.no_grad():
+        w.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
