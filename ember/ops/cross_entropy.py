@@ -1,11 +1,13 @@
 """Cross entropy of (N, C) logits and in-range class indices as one primitive: log-softmax and the pick of each row's
 target in one forward, softmax minus the one-hot target in one backward, instead of a dozen small ops each way."""
+import numpy
+
 from .. import _dtype
 from .._backend import xp_of
 from ..autograd import grad_mode
 from ..autograd.function import Primitive, dispatch_hooks
 from .._tensor import _make
-from . import _buffers
+from . import _buffers, _parallel
 from ._util import name_node, quiet
 
 __all__ = []
@@ -24,15 +26,21 @@ class CrossEntropyRows(Primitive):
         # shifted rows, then their exponentials in place (the targets' entries picked first): one array of the
         # logits' size, pooled when kept for backward (a fresh one was faulted in again every step)
         exp = _buffers.empty(xp, a.shape, a.dtype) if keep and a.flags.c_contiguous else xp.empty_like(a)
-        xp.subtract(a, a.max(axis=1, keepdims=True), out=exp)
-        picked = exp[rows, target]
-        xp.exp(exp, out=exp)
-        total = exp.sum(axis=1, keepdims=True)
+        picked, total = xp.empty(a.shape[:1], exp.dtype), xp.empty(a.shape[:1] + (1,), exp.dtype)
+
+        def part(start, stop):   # rows start:stop, each computed from its own row alone: any cut gives the same bits
+            block = exp[start:stop]
+            xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
+            picked[start:stop] = block[rows[start:stop] - start, target[start:stop]]
+            xp.exp(block, out=block)
+            xp.sum(block, axis=1, keepdims=True, out=total[start:stop])
+            if keep:
+                block /= total[start:stop]
+        _parallel.parts(a.shape[0], a.size if isinstance(a, numpy.ndarray) else 0, part)   # host arrays only
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
         losses = -(picked - xp.log(total)[:, 0])
         if keep:
             ctx.save_for_backward(a)
-            exp /= total
             ctx.probabilities, ctx.target, ctx.reduction = exp, target, reduction
         if reduction == "none":
             return losses

@@ -243,3 +243,12 @@ def test_dataloader_workers_run_single_threaded():
         assert _parallel.num_threads() == 2
     finally:
         _parallel.set_num_threads(before)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean"])
+def test_cross_entropy_rows_in_parts(split, reduction):
+    """The fused cross entropy's forward (row maxima, shifted exponentials, their sums, the softmax kept for
+    backward) in parts of the rows: the same bits, PyTorch's values."""
+    target = np.array([3, 0, 6, 2, 6, 1, 5], np.int64)
+    split(lambda lib, logits: lib.nn.functional.cross_entropy(logits, lib.tensor(target), reduction=reduction)
+          .reshape(-1), _random(7, 9) * 4)
