@@ -131,27 +131,50 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     @staticmethod
     @quiet
     def array_backward(ctx, grad):
-        """``_attention_grad``'s steps on arrays, the score gradient formed in place in one array."""
+        """``_attention_grad``'s steps on arrays, the score gradient formed in place in one array; on the host in
+        parts of the leading dim on the intra-op threads (each part's gradients from its own slices: the same bits)."""
         xp = ctx.xp
         query, key, value, _, keep = ctx.saved_arrays
         needs, weights = ctx.needs_input_grad, ctx.weights
         keep = None if keep is None else xp.swapaxes(keep, -1, -2)
-        grad_value = xp.matmul(ctx.dropped, grad) if needs[2] else None
-        if not (needs[0] or needs[1] or needs[3]):
-            return None, None, grad_value, None, None, None
-        grad_scores = xp.matmul(value, xp.swapaxes(grad, -1, -2))
-        if keep is not None:
-            grad_scores *= keep
-        grad_scores -= (grad_scores * weights).sum(-2, keepdims=True)
-        grad_scores *= weights
-        grad_query = grad_key = None
-        if needs[0]:
-            grad_query = xp.matmul(xp.swapaxes(grad_scores, -1, -2), key)
-            grad_query *= ctx.scale
-        if needs[1]:
-            grad_key = xp.matmul(grad_scores, query)
-            grad_key *= ctx.scale
+        shape, dtype = weights.shape, weights.dtype
+        lead = shape[:-2]
+        empty = (lambda *dims: _buffers.empty(xp, dims, dtype))
+        grad_value = empty(*lead, shape[-2], grad.shape[-1]) if needs[2] else None
+        grad_scores = empty(*shape) if needs[0] or needs[1] or needs[3] else None
+        grad_query = empty(*lead, shape[-1], key.shape[-1]) if needs[0] else None
+        grad_key = empty(*lead, shape[-2], query.shape[-1]) if needs[1] else None
+        arrays = grad, ctx.dropped, value, keep, weights, key, query, grad_value, grad_scores, grad_query, grad_key
+        if xp is not numpy or len(shape) < 3:
+            _attention_grad_arrays(xp, ctx.scale, *arrays)
+        else:
+            def run(start, stop):
+                cut = slice(start, stop)
+                _attention_grad_arrays(xp, ctx.scale, *(None if a is None else
+                                                        _parallel._cut(a, -len(shape), shape[0], cut) for a in arrays))
+            _parallel.parts(shape[0], 4 * math.prod(shape), run)
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
+
+
+def _attention_grad_arrays(xp, scale, grad, dropped, value, keep, weights, key, query, grad_value, grad_scores,
+                           grad_query, grad_key):
+    """The attention backward into the gradient arrays given (None: not wanted; ``grad_scores`` is needed for the
+    query's, key's and bias's), from the transposed weights (..., key, query), dropped weights and keep-mask."""
+    if grad_value is not None:
+        xp.matmul(dropped, grad, out=grad_value)
+    if grad_scores is None:
+        return
+    xp.matmul(value, xp.swapaxes(grad, -1, -2), out=grad_scores)
+    if keep is not None:
+        grad_scores *= keep
+    grad_scores -= (grad_scores * weights).sum(-2, keepdims=True)
+    grad_scores *= weights
+    if grad_query is not None:
+        xp.matmul(xp.swapaxes(grad_scores, -1, -2), key, out=grad_query)
+        grad_query *= scale
+    if grad_key is not None:
+        xp.matmul(grad_scores, query, out=grad_key)
+        grad_key *= scale
 
 
 def _attend(xp, scale, weights, dropped, out, query, key, value, bias, keep):
