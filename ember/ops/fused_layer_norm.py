@@ -4,6 +4,7 @@ from .. import _compat
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import is_grad_enabled
+from . import _buffers
 from ._util import quiet
 
 __all__ = []
@@ -22,7 +23,7 @@ class NativeLayerNorm(Primitive):
             width *= size
         rows = x.reshape(-1, width)
         mean = rows.mean(1, keepdims=True)
-        output = rows - mean
+        output = xp.subtract(rows, mean, out=_buffers.empty(xp, rows.shape, rows.dtype))   # pooled: no page faults
         rstd = _compat.einsum(xp, "ij,ij->i", output, output).reshape(-1, 1)
         rstd /= width
         rstd += eps
@@ -56,13 +57,17 @@ def _arrays_grad(xp, grad, x, weight, mean, rstd, needs):
     """the gradients on arrays, each flat per row: (dx, dweight, dbias), None where not needed."""
     g = grad.reshape(mean.shape[0], -1)
     width = g.shape[1]
-    normalized = x.reshape(-1, width) - mean
+    normalized = xp.subtract(x.reshape(-1, width), mean, out=_buffers.empty(xp, g.shape, x.dtype))
     normalized *= rstd
     grad_w = _compat.einsum(xp, "ij,ij->j", g, normalized) if needs[1] else None
     grad_b = g.sum(0) if needs[2] else None
     if not needs[0]:
         return None, grad_w, grad_b
-    scaled = g * weight.reshape(-1) if weight is not None else g.copy()
+    scaled = _buffers.empty(xp, g.shape, g.dtype)
+    if weight is not None:
+        xp.multiply(g, weight.reshape(-1), out=scaled)
+    else:
+        xp.copyto(scaled, g)
     # dx = rstd * (scaled - mean(scaled) - normalized * mean(scaled * normalized)), per row
     projection = _compat.einsum(xp, "ij,ij->i", scaled, normalized).reshape(-1, 1)
     projection /= width

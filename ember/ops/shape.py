@@ -805,8 +805,13 @@ class Stack(Primitive):
     def forward(ctx, *arrays_and_dim):
         *arrays, dim = arrays_and_dim
         ctx.dim = dim
+        first = arrays[0]
+        if len(arrays) * first.size * first.itemsize >= _buffers.MIN_BYTES and len({a.dtype for a in arrays}) == 1 \
+                and len({a.shape for a in arrays}) == 1:   # a large result from the pool, as Cat's
+            joined = first.shape[:dim] + (len(arrays),) + first.shape[dim:]
+            return ctx.xp.stack(arrays, axis=dim, out=_buffers.empty(ctx.xp, joined, first.dtype))
         if dim == 0:   # array() of a list is the quickest stack (DataLoader collates this way for every batch)
-            return ctx.xp.array(arrays, dtype=arrays[0].dtype)
+            return ctx.xp.array(arrays, dtype=first.dtype)
         return ctx.xp.stack(arrays, axis=dim)
 
     @staticmethod
