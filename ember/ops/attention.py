@@ -139,7 +139,9 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         keep = None if keep is None else xp.swapaxes(keep, -1, -2)
         shape, dtype = weights.shape, weights.dtype
         lead = shape[:-2]
-        empty = (lambda *dims: _buffers.empty(xp, dims, dtype))
+
+        def empty(*dims):
+            return _buffers.empty(xp, dims, dtype)
         grad_value = empty(*lead, shape[-2], grad.shape[-1]) if needs[2] else None
         grad_scores = empty(*shape) if needs[0] or needs[1] or needs[3] else None
         grad_query = empty(*lead, shape[-1], key.shape[-1]) if needs[0] else None
