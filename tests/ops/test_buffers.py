@@ -117,3 +117,42 @@ def _results(lib):
     with lib.no_grad():
         output = model(x).numpy().copy()
     return [loss.detach().numpy().copy(), output] + grads
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_transformer_layer_writes_its_pooled_arrays_before_reading(pool, monkeypatch, threads):
+    """Layer norm's output and backward temporaries, multi-head attention's stacks and its backward's gradients, and
+    the cross entropy's rows from a poisoned pool: the bits of the unpooled step, PyTorch's values."""
+    plain = _transformer_results(ember)
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)   # the row and block parts run too
+    before = _parallel.num_threads()
+    _parallel.set_num_threads(threads)
+    try:
+        monkeypatch.setattr(pool, "empty", _poisoned(pool.empty))
+        pooled = [_transformer_results(ember) for _ in range(2)]
+    finally:
+        _parallel.set_num_threads(before)
+    for results in pooled:
+        for mine, want in zip(results, plain):
+            numpy.testing.assert_array_equal(mine, want)
+    for mine, want in zip(plain, _transformer_results(torch)):
+        numpy.testing.assert_allclose(mine, want, rtol=1e-4, atol=1e-5)
+
+
+def _transformer_results(lib):
+    """Loss, every gradient and the input's of one training step of an encoder layer and a classifier (no dropout,
+    so both libraries compute the same function), then an evaluation, as NumPy arrays."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    model = nn.Sequential(nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True),
+                          nn.Flatten(), nn.Linear(40, 7))
+    rng = numpy.random.default_rng(2)
+    x = lib.tensor(rng.standard_normal((6, 5, 8), dtype=numpy.float32), requires_grad=True)
+    y = lib.tensor(rng.integers(0, 7, 6))
+    loss = lib.nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    grads = [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+    model.eval()
+    with lib.no_grad():
+        output = model(x).numpy().copy()
+    return [loss.detach().numpy().copy(), output] + grads
