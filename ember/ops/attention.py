@@ -150,11 +150,7 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
         if xp is not numpy or len(shape) < 3:
             _attention_grad_arrays(xp, ctx.scale, *arrays)
         else:
-            def run(start, stop):
-                cut = slice(start, stop)
-                _attention_grad_arrays(xp, ctx.scale, *(None if a is None else
-                                                        _parallel._cut(a, -len(shape), shape[0], cut) for a in arrays))
-            _parallel.parts(shape[0], 4 * math.prod(shape), run)
+            _in_blocks(lambda *parts: _attention_grad_arrays(xp, ctx.scale, *parts), shape, dtype, arrays)
         return grad_query, grad_key, grad_value, xp.swapaxes(grad_scores, -1, -2) if needs[3] else None, None, None
 
 
@@ -201,20 +197,21 @@ def _attend(xp, scale, weights, dropped, out, query, key, value, bias, keep):
 
 
 BLOCK = 1 << 18
-"""Score elements per block of the attention forward on the host: each block's scores stay in cache from their
-product through the softmax to the output's product, instead of the whole (batch, heads, key, query) array going
-to memory and back once per step (measured, one (32, 4, 64, 64) call after a training step: 2.02 ms whole, 1.8-1.9 in
+"""Score elements per block of the attention forward (and of its backward) on the host: each block's scores stay in
+cache from their product through the softmax to the output's product, instead of the whole (batch, heads, key, query)
+array going to memory and back once per step (measured, one (32, 4, 64, 64) call after a training step: 2.02 ms whole, 1.8-1.9 in
 blocks of 2**16 to 2**18 elements at one thread; 1.34 / 1.15 / 1.20 ms at two threads in blocks of 2**16 / 2**18 /
 one block per part)."""
 
 
 def _in_blocks(attend, shape, dtype, arrays):
-    """``attend(*parts)`` on blocks of the first axis of ``shape`` (the scores' shape, with at least one leading dim),
-    each array cut alike where it spans that axis and passed whole where it broadcasts along it; the blocks in parts
-    at once on the intra-op threads. Every step of ``attend`` is elementwise or reduces along the last two axes, so
-    the blocks give the same bits as the whole. Where the weights (and dropped weights, the first two arrays) are
-    None, each part's blocks share scratch arrays for them instead (one array for both when the last, the dropout
-    keep-mask, is None)."""
+    """``attend(*parts)`` (the forward's ``_attend`` or the backward's ``_attention_grad_arrays``) on blocks of the
+    first axis of ``shape`` (the scores' shape, with at least one leading dim), each array cut alike where it spans
+    that axis and passed whole where it broadcasts along it; the blocks in parts at once on the intra-op threads.
+    Every step is elementwise or reduces along the last two axes, so the blocks give the same bits as the whole.
+    Where the first array is None (the forward's weights, without a backward), each part's blocks share scratch
+    arrays for the first two (weights and dropped weights; one array for both when the last, the dropout keep-mask,
+    is None)."""
     count, size = shape[0], math.prod(shape)
     rows = max(1, BLOCK * count // max(size, 1))
     scratch, keep = arrays[0] is None, arrays[-1]
