@@ -199,9 +199,9 @@ def _attend(xp, scale, weights, dropped, out, query, key, value, bias, keep):
 BLOCK = 1 << 18
 """Score elements per block of the attention forward (and of its backward) on the host: each block's scores stay in
 cache from their product through the softmax to the output's product, instead of the whole (batch, heads, key, query)
-array going to memory and back once per step (measured, one (32, 4, 64, 64) call after a training step: 2.02 ms whole, 1.8-1.9 in
-blocks of 2**16 to 2**18 elements at one thread; 1.34 / 1.15 / 1.20 ms at two threads in blocks of 2**16 / 2**18 /
-one block per part)."""
+array going to memory and back once per step (measured, one (32, 4, 64, 64) call after a training step: 2.02 ms
+whole, 1.8-1.9 in blocks of 2**16 to 2**18 elements at one thread; 1.34 / 1.15 / 1.20 ms at two threads in blocks of
+2**16 / 2**18 / one block per part)."""
 
 
 def _in_blocks(attend, shape, dtype, arrays):
