@@ -22,7 +22,6 @@ class CrossEntropyRows(Primitive):
     def forward(ctx, a, target, reduction="none"):
         xp = ctx.xp
         keep = ctx.needs_input_grad[0]
-        rows = xp.arange(target.shape[0])
         # shifted rows, then their exponentials in place (the targets' entries picked first): one array of the
         # logits' size, pooled when kept for backward (a fresh one was faulted in again every step)
         exp = _buffers.empty(xp, a.shape, a.dtype) if keep and a.flags.c_contiguous else xp.empty_like(a)
@@ -31,7 +30,7 @@ class CrossEntropyRows(Primitive):
         def part(start, stop):   # rows start:stop, each computed from its own row alone: any cut gives the same bits
             block = exp[start:stop]
             xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
-            picked[start:stop] = block[rows[start:stop] - start, target[start:stop]]
+            picked[start:stop] = block[xp.arange(stop - start), target[start:stop]]
             xp.exp(block, out=block)
             xp.sum(block, axis=1, keepdims=True, out=total[start:stop])
             if keep:
