@@ -125,23 +125,19 @@ class Logit(Primitive):
 
 
 _zeros = {}
-_host_zeros = {}   # dtype -> the NumPy zero of _zeros: one lookup on the host
 
 
 def _zero(xp, like):
     """A 0-d zero of ``like``'s dtype on its device: NumPy compares and takes maxima against it faster than against
-    the Python 0."""
+    the Python 0. Kept by dtype on the host (one lookup per call), by dtype and device on a GPU."""
     if xp is numpy:
-        zero = _host_zeros.get(like.dtype)
-        if zero is not None:
-            return zero
-    device = getattr(like, "device", None)
-    key = (xp, like.dtype, getattr(device, "id", device))   # CuPy's Device is not hashable; its id is
+        key = like.dtype
+    else:
+        device = getattr(like, "device", None)
+        key = (xp, like.dtype, getattr(device, "id", device))   # CuPy's Device is not hashable; its id is
     zero = _zeros.get(key)
     if zero is None:
         zero = _zeros[key] = xp.zeros((), like.dtype)
-        if xp is numpy:
-            _host_zeros[like.dtype] = zero
     return zero
 
 
@@ -164,11 +160,10 @@ class Relu(Primitive):
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
         xp = ctx.xp
-        if xp is numpy and grad.size < _parallel.MIN_ELEMENTS:   # small: the plain product (not pooled, not cut)
-            return grad * (result != _zero(xp, result))
-        if xp is numpy and grad.dtype == result.dtype and grad.shape == result.shape and grad.flags.c_contiguous \
-                and result.flags.c_contiguous:
-            # the same product into pooled arrays: fresh ones of this size are paid in page faults every step
+        if xp is numpy and grad.size >= _parallel.MIN_ELEMENTS and grad.dtype == result.dtype and \
+                grad.shape == result.shape and grad.flags.c_contiguous and result.flags.c_contiguous:
+            # the same product into pooled arrays: fresh ones of this size are paid in page faults every step (small
+            # ones take the plain product below: neither pooled nor cut in parts, the pool's bookkeeping saved)
             mask = ufunc(xp.not_equal, result, _zero(xp, result), out=_buffers.empty(xp, result.shape, bool))
             return ufunc(xp.multiply, grad, mask, out=_buffers.empty(xp, grad.shape, grad.dtype))
         return grad * (result != _zero(xp, result))   # as ReluGrad's forward
