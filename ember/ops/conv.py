@@ -29,7 +29,7 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _blas, _buffers, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
+from . import _blas, _buffers, _conv_blocked, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
@@ -217,6 +217,14 @@ def _columns(xp, x, live, out, groups, batch_last, geometry):
     return columns.reshape(groups, C // groups * len(live), math.prod(out) * N)
 
 
+def _blocked(xp, arrays, groups, live, batch_last, kernel):
+    """Whether a convolution's map of ``arrays`` (its two operands) runs a block of samples at a time
+    (``_conv_blocked``): larger maps (the batch-first layout) with every kernel offset live."""
+    first = arrays[0]
+    return (not batch_last and all(a.dtype == first.dtype for a in arrays)
+            and _conv_blocked.applies(xp, first.dtype, first.shape[0], groups, live, kernel))
+
+
 def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
     O = g.shape[1]
@@ -278,8 +286,11 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
     """``_conv`` by columns (im2col) and one matmul (or one per sample, for a first layer's few column rows)."""
     N, size, kernel = x.shape[0], x.shape[2:], w.shape[2:]
     batch_last = _batch_last(out, groups, w)
-    source = _moved(xp, x, padding, batch_last)
     live = _live_offsets(kernel, stride, dilation, out, padding, size)
+    if _blocked(xp, (x, w), groups, live, batch_last, kernel):
+        y = _biased(xp, _conv_blocked.forward(x, w, stride, padding, dilation, out), bias)
+        return (y, None, None) if keep else y
+    source = _moved(xp, x, padding, batch_last)
     source = _columns(xp, source, live, out, groups, batch_last, (kernel, stride, dilation))
     weight = _grouped_weight(xp, w, groups, live)
     gathered = weight if len(live) < math.prod(kernel) else None
@@ -319,6 +330,8 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
     padded = tuple(input_shape[2 + i] + 2 * padding[i] for i in range(n))
     live = _live_offsets(w.shape[2:], stride, dilation, out, padding, input_shape[2:])
     batch_last = _batch_last(out, groups, w)
+    if grouped is None and _blocked(xp, (g, w), groups, live, batch_last, w.shape[2:]):
+        return _conv_blocked.input_grad(g, w, input_shape, stride, padding, dilation, [s for _, s in live])
     weight = (_grouped_weight(xp, w, groups, live) if gathered is None else gathered).swapaxes(1, 2)
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped
     columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
@@ -357,6 +370,8 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
     batch_last = _batch_last(out, groups, weight_shape)
+    if grouped is None and _blocked(xp, (x, g), groups, live, batch_last, weight_shape[2:]):
+        return _conv_blocked.weight_grad(x, g, weight_shape, stride, padding, dilation)
     if source is None:
         source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last,
                           (weight_shape[2:], stride, dilation))
@@ -499,7 +514,11 @@ def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
         return None
     if _winograd_grad(xp, g, w, input_shape, stride, padding, dilation, groups):
         return _conv_winograd.transformed_grad(g, input_shape[2:], padding)
-    return _grouped(xp, g, groups, _batch_last(g.shape[2:], groups, weight_shape))
+    batch_last = _batch_last(g.shape[2:], groups, weight_shape)
+    live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, input_shape[2:])
+    if _blocked(xp, (g, w), groups, live, batch_last, weight_shape[2:]):
+        return None
+    return _grouped(xp, g, groups, batch_last)
 
 
 class ConvolutionInput(Primitive):

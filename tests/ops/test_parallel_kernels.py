@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _parallel
+from ember.ops import _conv_blocked, _parallel
 
 
 @pytest.fixture
@@ -18,6 +18,7 @@ def split(monkeypatch):
     before = _parallel.num_threads()
     monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)
     monkeypatch.setattr(_parallel, "BLOCK", 16)
+    monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", 64)   # a sample a block
     cuts = []
     parallel_for = _parallel.parallel_for
 
