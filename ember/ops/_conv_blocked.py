@@ -9,8 +9,9 @@ samples, cut from the (N, C, *s) input as it is (no move to another layout), tak
 
 - forward: y[n] = w @ columns(x[n]) for each of its samples (one batched matmul into the output's rows),
 - input gradient: columns = w^T @ g[n], added back per kernel offset into the block's own zeroed input gradient,
-- weight gradient: the sum of g[n] @ columns(x[n])^T over its samples, the blocks' sums added in a fixed order
-  (``CHUNKS`` partial sums, whatever the number of threads: the same bits on one thread or several).
+- weight gradient: the sum of columns(x[n]) @ g[n]^T over its samples (the columns as the left operand: 1.1-1.2x
+  OpenBLAS's rate of g[n] @ columns^T on these shapes), the blocks' sums added in a fixed order (``CHUNKS``
+  partial sums, whatever the number of threads: the same bits on one thread or several).
 
 The blocks run at once on the intra-op threads, each product on one BLAS thread: one parallel loop over the batch
 per convolution instead of a hand-off per kernel.
@@ -144,20 +145,20 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
     blocks = -(-N // per_block)
     chunks = min(CHUNKS, blocks)
     bounds = [blocks * i // chunks * per_block for i in range(chunks)] + [N]
-    partial = numpy.empty((chunks, O, rows), dtype)
+    partial = numpy.empty((chunks, rows, O), dtype)
     padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
 
     def work(first_chunk, last_chunk):
         scratch = numpy.zeros((per_block, C) + padded, x.dtype) if any(padding) else None
         columns = numpy.empty((per_block, C) + tuple(kernel) + tuple(out), x.dtype)
-        products = numpy.empty((per_block, O, rows), dtype)
+        products = numpy.empty((per_block, rows, O), dtype)
         for chunk in range(first_chunk, last_chunk):
             total = partial[chunk]
             for start in range(bounds[chunk], bounds[chunk + 1], per_block):
                 stop = min(bounds[chunk + 1], start + per_block)
                 m = stop - start
                 cut = _cut(_padded(x, start, stop, padding, scratch), kernel, stride, dilation, out, columns[:m])
-                product = numpy.matmul(g[start:stop].reshape(m, O, P), cut.reshape(m, rows, P).swapaxes(1, 2),
+                product = numpy.matmul(cut.reshape(m, rows, P), g[start:stop].reshape(m, O, P).swapaxes(1, 2),
                                        out=products[:m])
                 if start == bounds[chunk]:
                     numpy.sum(product, axis=0, out=total)
@@ -169,5 +170,5 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
         with _blas.small_products(0):
             _parallel.parallel_for(chunks, work)
     result = _buffers.empty(numpy, weight_shape, dtype)
-    numpy.sum(partial, axis=0, out=result.reshape(O, rows))
+    numpy.sum(partial, axis=0, out=result.reshape(O, rows).T)
     return result
