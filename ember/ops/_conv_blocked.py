@@ -69,10 +69,9 @@ def _cut(source, kernel, stride, dilation, out, columns):
     """The columns (m, C, *kernel, *out) of the padded samples ``source`` (m, C, *padded), written into
     ``columns`` (one strided copy)."""
     spatial = source.strides[2:]
-    view = numpy.lib.stride_tricks.as_strided(
-        source, source.shape[:2] + tuple(kernel) + tuple(out),
-        source.strides[:2] + tuple(s * d for s, d in zip(spatial, dilation)) + tuple(s * t for s, t in zip(spatial, stride)),
-        writeable=False)
+    strides = tuple(s * d for s, d in zip(spatial, dilation)) + tuple(s * t for s, t in zip(spatial, stride))
+    view = numpy.lib.stride_tricks.as_strided(source, source.shape[:2] + tuple(kernel) + tuple(out),
+                                              source.strides[:2] + strides, writeable=False)
     numpy.copyto(columns, view)
     return columns
 
@@ -80,11 +79,11 @@ def _cut(source, kernel, stride, dilation, out, columns):
 def forward(x, w, stride, padding, dilation, out):
     """y (N, O, *out) = the convolution of x (N, C, *s) with w (O, C, *k)."""
     N, C = x.shape[:2]
-    kernel, O, P = w.shape[2:], w.shape[0], math.prod(out)
+    kernel, outputs, P = w.shape[2:], w.shape[0], math.prod(out)
     dtype = numpy.result_type(x, w)
     rows = C * math.prod(kernel)
-    weight = w.reshape(O, rows)
-    y = _buffers.empty(numpy, (N, O) + tuple(out), dtype)
+    weight = w.reshape(outputs, rows)
+    y = _buffers.empty(numpy, (N, outputs) + tuple(out), dtype)
     per_block = _samples_per_block(rows, P, dtype.itemsize)
     padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
 
@@ -95,7 +94,7 @@ def forward(x, w, stride, padding, dilation, out):
             stop = min(last, start + per_block)
             m = stop - start
             cut = _cut(_padded(x, start, stop, padding, scratch), kernel, stride, dilation, out, columns[:m])
-            numpy.matmul(weight, cut.reshape(m, rows, P), out=y[start:stop].reshape(m, O, P))
+            numpy.matmul(weight, cut.reshape(m, rows, P), out=y[start:stop].reshape(m, outputs, P))
     _over_blocks(N, per_block, work)
     return y
 
@@ -104,11 +103,11 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     """The adjoint in x: g (N, O, *out) spread back onto an input of ``input_shape`` (N, C, *s); ``offsets``: per
     kernel offset, the slices of the padded input it meets at every output position (in the kernel's order)."""
     N, C = input_shape[:2]
-    out, kernel, O = g.shape[2:], w.shape[2:], w.shape[0]
+    out, kernel, outputs = g.shape[2:], w.shape[2:], w.shape[0]
     P, K = math.prod(out), math.prod(kernel)
     dtype = numpy.result_type(g, w)
     rows = C * K
-    weight_t = w.reshape(O, rows).T
+    weight_t = w.reshape(outputs, rows).T
     size = tuple(input_shape[2:])
     padded = tuple(s + 2 * p for s, p in zip(size, padding))
     result = _buffers.empty(numpy, (N, C) + size, dtype)
@@ -122,7 +121,7 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
         for start in range(first, last, per_block):
             stop = min(last, start + per_block)
             m = stop - start
-            cut = numpy.matmul(weight_t, g[start:stop].reshape(m, O, P), out=columns[:m])
+            cut = numpy.matmul(weight_t, g[start:stop].reshape(m, outputs, P), out=columns[:m])
             cut = cut.reshape((m, C, K) + tuple(out))
             spread = scratch[:m] if scratch is not None else result[start:stop]
             spread.fill(0)
@@ -137,7 +136,7 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
 def weight_grad(x, g, weight_shape, stride, padding, dilation):
     """The adjoint in w: x (N, C, *s) correlated with g (N, O, *out) into a new weight of ``weight_shape``."""
     N, C = x.shape[:2]
-    out, kernel, O = g.shape[2:], weight_shape[2:], weight_shape[0]
+    out, kernel, outputs = g.shape[2:], weight_shape[2:], weight_shape[0]
     P = math.prod(out)
     dtype = numpy.result_type(x, g)
     rows = C * math.prod(kernel)
@@ -145,20 +144,20 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
     blocks = -(-N // per_block)
     chunks = min(CHUNKS, blocks)
     bounds = [blocks * i // chunks * per_block for i in range(chunks)] + [N]
-    partial = numpy.empty((chunks, rows, O), dtype)
+    partial = numpy.empty((chunks, rows, outputs), dtype)
     padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
 
     def work(first_chunk, last_chunk):
         scratch = numpy.zeros((per_block, C) + padded, x.dtype) if any(padding) else None
         columns = numpy.empty((per_block, C) + tuple(kernel) + tuple(out), x.dtype)
-        products = numpy.empty((per_block, rows, O), dtype)
+        products = numpy.empty((per_block, rows, outputs), dtype)
         for chunk in range(first_chunk, last_chunk):
             total = partial[chunk]
             for start in range(bounds[chunk], bounds[chunk + 1], per_block):
                 stop = min(bounds[chunk + 1], start + per_block)
                 m = stop - start
                 cut = _cut(_padded(x, start, stop, padding, scratch), kernel, stride, dilation, out, columns[:m])
-                product = numpy.matmul(cut.reshape(m, rows, P), g[start:stop].reshape(m, O, P).swapaxes(1, 2),
+                product = numpy.matmul(cut.reshape(m, rows, P), g[start:stop].reshape(m, outputs, P).swapaxes(1, 2),
                                        out=products[:m])
                 if start == bounds[chunk]:
                     numpy.sum(product, axis=0, out=total)
@@ -170,5 +169,5 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
         with _blas.small_products(0):
             _parallel.parallel_for(chunks, work)
     result = _buffers.empty(numpy, weight_shape, dtype)
-    numpy.sum(partial, axis=0, out=result.reshape(O, rows).T)
+    numpy.sum(partial, axis=0, out=result.reshape(outputs, rows).T)
     return result

@@ -148,6 +148,7 @@ WEIGHT_GRAD_CASES = [   # the general (columns) algorithm: groups, strides, dila
 def test_weight_gradient_orientations_match_torch(name, x_shape, w_shape, options, dtype, long_product, monkeypatch):
     """The weight gradient as columns @ g^T (transposed into place) or as g @ columns^T (written in place)."""
     monkeypatch.setattr(conv, "LONG_PRODUCT", long_product)
+    monkeypatch.setattr(conv, "_blocked", lambda *args: False)   # wider maps: the columns' path, not blocks
     check_conv(name, x_shape, w_shape, options, dtype)
 
 
@@ -177,6 +178,7 @@ SHORT_CASES = [   # batch-first columns (output 16 or more wide) of few rows: on
 def test_per_sample_forward_product_matches_torch_and_the_one_product(name, x_shape, w_shape, options, dtype, short,
                                                                       monkeypatch):
     monkeypatch.setattr(conv, "SHORT_COLUMNS", conv.SHORT_COLUMNS if short else 0)
+    monkeypatch.setattr(conv, "_blocked", lambda *args: False)   # the columns' path (grouped, float16, CuPy)
     args = check_conv(name, x_shape, w_shape, options, dtype)
     f = getattr(ember.nn.functional, name)
     y = f(ember.tensor(args[0]), ember.tensor(args[1]), **options).numpy()

@@ -1,0 +1,104 @@
+"""Convolutions over larger maps a block of samples at a time (``ops/_conv_blocked.py``): PyTorch's values and
+gradients over strides, padding, dilation, 1-3 spatial dims, batch 1, uneven last blocks and transposed
+convolutions; the same as the columns' path it replaces; and the path is the one taken."""
+import numpy
+import pytest
+
+import ember
+from ember.ops import _conv_blocked, conv
+from tests.oracle import check, gradcheck, sample
+
+F32, F64 = numpy.float32, numpy.float64
+
+CASES = [   # (function, input shape, weight shape, options): outputs at least conv.SMALL_WIDTH wide
+    ("conv2d", (5, 3, 20, 18), (4, 3, 3, 3), {"padding": 1}),
+    ("conv2d", (3, 2, 21, 40), (5, 2, 5, 5), {"padding": 2}),                                 # 5x5, padded
+    ("conv2d", (4, 3, 19, 37), (6, 3, 3, 2), {"stride": (1, 2), "padding": (0, 1), "dilation": (2, 1)}),
+    ("conv2d", (1, 4, 17, 33), (3, 4, 4, 4), {"stride": 2, "padding": 3}),                    # batch 1
+    ("conv2d", (3, 2, 18, 40), (3, 2, 1, 1), {"stride": 2}),                                  # strided 1x1
+    ("conv2d", (2, 3, 16, 16), (4, 3, 3, 3), {"padding": "same", "dilation": 2}),
+    ("conv1d", (3, 4, 41), (6, 4, 5), {"padding": 2, "stride": 2}),
+    ("conv3d", (2, 2, 5, 6, 20), (3, 2, 2, 3, 3), {"padding": (1, 0, 1)}),
+    ("conv_transpose2d", (3, 4, 5, 17), (4, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("conv_transpose1d", (2, 3, 20), (3, 5, 4), {"stride": 1, "padding": 1}),
+]
+IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts the calls of the blocked path's three maps."""
+    counted = {}
+    for name in ("forward", "input_grad", "weight_grad"):
+        def counting(*args, _name=name, _original=getattr(_conv_blocked, name)):
+            counted[_name] = counted.get(_name, 0) + 1
+            return _original(*args)
+        monkeypatch.setattr(_conv_blocked, name, counting)
+    return counted
+
+
+def _bias(name, w_shape, dtype):
+    return sample(w_shape[1:2] if "transpose" in name else w_shape[:1], dtype, seed=3)
+
+
+@pytest.mark.parametrize("block_bytes", [1, _conv_blocked.BLOCK_BYTES], ids=["sample-blocks", "default-blocks"])
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
+def test_matches_torch(name, x_shape, w_shape, options, dtype, block_bytes, calls, monkeypatch):
+    monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", block_bytes)
+    tolerance = 1e-4 if dtype is F32 else 1e-10
+    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
+          sample(w_shape, dtype, seed=2) / 3, _bias(name, w_shape, dtype), rtol=tolerance, atol=tolerance)
+    assert calls.get("weight_grad") == 1 and calls.get("forward", 0) + calls.get("input_grad", 0) >= 2
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_matches_the_columns_path(threads, calls, monkeypatch):
+    """Blocks of 1-2 samples on 1 or 3 threads: the columns' values to float round-off (the sums run in another
+    order), and the same bits on any number of threads."""
+    monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", 2 * 3 * 9 * 18 * 17 * 8)   # two samples a block, seven blocks
+    x, w = sample((13, 3, 20, 19), F64, seed=4), sample((5, 3, 3, 3), F64, seed=5)
+    before = ember.get_num_threads()
+
+    def run(blocked):
+        monkeypatch.setattr(conv, "_blocked", conv._blocked if blocked else lambda *args: False)
+        xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        y = ember.nn.functional.conv2d(xt, wt, stride=(1, 1), padding=0)
+        y.backward(ember.tensor(numpy.cos(numpy.arange(y.numel())).reshape(y.shape)))
+        return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()]
+    try:
+        ember.set_num_threads(threads)
+        blocked = run(True)
+        assert calls == {"forward": 1, "input_grad": 1, "weight_grad": 1}
+        ember.set_num_threads(1)
+        one_thread = run(True)
+        columns = run(False)
+    finally:
+        ember.set_num_threads(before)
+    for got, same, want in zip(blocked, one_thread, columns):
+        numpy.testing.assert_array_equal(got, same)
+        numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_second_derivatives(calls):
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1),
+              sample((1, 2, 3, 33), F64, seed=6), sample((3, 2, 3, 3), F64, seed=7))
+    assert calls.get("forward") and calls.get("input_grad") and calls.get("weight_grad")
+
+
+def test_narrow_and_grouped_maps_take_other_paths(calls):
+    """Narrow maps (batch-last columns), grouped convolutions and integer dtypes keep the columns' path."""
+    ember.nn.functional.conv2d(ember.randn(2, 3, 10, 10), ember.randn(4, 3, 3, 3))
+    ember.nn.functional.conv2d(ember.randn(2, 4, 20, 20), ember.randn(4, 2, 3, 3), groups=2)
+    assert not calls
+    assert not _conv_blocked.applies(numpy, numpy.int64, 2, 1, [(0, None)], (1,))
+    ember.nn.functional.conv2d(ember.randn(2, 3, 20, 20), ember.randn(4, 3, 3, 3))
+    assert calls == {"forward": 1}
+
+
+def test_empty_batch():
+    x, w = ember.zeros(0, 3, 20, 20, requires_grad=True), ember.randn(4, 3, 3, 3, requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w, padding=1)
+    y.sum().backward()
+    assert tuple(y.shape) == (0, 4, 20, 20) and tuple(x.grad.shape) == (0, 3, 20, 20)
+    assert not w.grad.numpy().any()
