@@ -25,10 +25,13 @@ G = ((1, 0, 0), (0.5, 0.5, 0.5), (0.5, -0.5, 0.5), (0, 0, 1))
 A_T = ((1, 1, 1, 0), (0, 1, -1, -1))
 """The output tile transform A^T (2 x 4)."""
 
-MIN_CHANNELS = 64
+MIN_CHANNELS = 128
 """Fewest input and output channels: the transforms' passes grow with the channels and the matmuls they save with
 their product, so thinner convolutions run faster on columns (measured at one thread: a (100, 32, 26, 26) input to
-64 channels takes 1.3x the columns' time, (8, 64, 56, 56) to 64 channels 0.85x, 128 channels at 28x28 0.77x)."""
+64 channels takes 1.3x the columns' time, (8, 64, 56, 56) to 64 channels 0.85x, 128 channels at 28x28 0.77x), and
+faster still a block of samples at a time (``_conv_blocked``; forward and both gradients, one thread: (8, 64, 56, 56)
+to 64 channels 80.3 ms here against 73.5 there, two threads 45.4 against 39.6; (32, 64, 16, 16) to 128 47.8 against
+46.2; at 128 channels on 28x28 maps Winograd's 52.8 against 64.4)."""
 MIN_SIZE = 10
 """Fewest output rows and columns: the grid of 2x2 tiles (one more each way, see ``_transformed_input``) holds 1.56x
 an 8x8 map's positions and 2x a 7x7 one's (forward and gradients at one thread, against the columns: 512 channels
