@@ -216,11 +216,13 @@ def test_winograd_is_taken_for_wide_layers_and_differentiates_twice(monkeypatch)
     for name in ("forward", "input_grad", "weight_grad", "transformed_grad"):
         original = getattr(_conv_winograd, name)
         monkeypatch.setattr(_conv_winograd, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
-    x = ember.randn(2, 64, 10, 10, requires_grad=True)
-    w = ember.randn(64, 64, 3, 3, requires_grad=True)
+    x = ember.randn(2, 128, 10, 10, requires_grad=True)
+    w = ember.randn(128, 128, 3, 3, requires_grad=True)
     ember.nn.functional.conv2d(x, w, padding=1).square().sum().backward()
     assert sorted(calls) == ["forward", "input_grad", "transformed_grad", "weight_grad"]
     calls.clear()
+    ember.nn.functional.conv2d(x[:, :64], w[:64, :64], padding=1).sum().backward()   # 64 channels: the columns
+    assert calls == []
     ember.nn.functional.conv2d(x[:, :, :9, :9], w, padding=1).sum().backward()   # 9x9 output: the columns
     assert calls == []
     monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)

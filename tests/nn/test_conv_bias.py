@@ -20,7 +20,7 @@ CASES = [   # (function, input shape, weight shape, options)
     ("conv2d", (2, 8, 12, 12), (6, 4, 3, 3), {"groups": 2, "stride": 2}),
     ("conv2d", (2, 6, 9, 9), (6, 1, 3, 3), {"groups": 6, "padding": 1}),           # depthwise
     ("conv2d", (2, 8, 12, 12), (16, 8, 1, 1), {}),                                 # pointwise
-    ("conv2d", (2, 64, 12, 12), (64, 64, 3, 3), {"padding": 1}),                   # Winograd-sized
+    ("conv2d", (2, 128, 12, 12), (128, 128, 3, 3), {"padding": 1}),                # Winograd-sized
     ("conv2d", (1, 3, 7, 7), (4, 3, 3, 3), {"dilation": 2, "padding": 2}),         # batch 1
     ("conv1d", (2, 8, 12), (16, 4, 3), {"groups": 2, "padding": 1}),
     ("conv3d", (2, 4, 5, 6, 7), (6, 4, 3, 3, 3), {"padding": 1}),
@@ -72,8 +72,8 @@ def test_empty_batch_and_winograd_path(monkeypatch):
     calls = []
     original = _conv_winograd.forward
     monkeypatch.setattr(_conv_winograd, "forward", lambda *a: calls.append(1) or original(*a))
-    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1), sample((2, 64, 12, 12), F32),
-          sample((64, 64, 3, 3), F32) / 20, sample((64,), F32), rtol=1e-4, atol=1e-4)
+    check(lambda lib, x, w, b: lib.nn.functional.conv2d(x, w, b, padding=1), sample((2, 128, 12, 12), F32),
+          sample((128, 128, 3, 3), F32) / 30, sample((128,), F32), rtol=1e-4, atol=1e-4)
     assert calls
 
 
