@@ -473,7 +473,7 @@ class Convolution(Primitive):
             grouped = _shared_grouped(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options)
         if not needs[0]:
             grad_x = None
-        elif grouped is not None:   # both gradients read the same moved g: moved once
+        elif not is_grad_enabled():   # on arrays; with both gradients, g moved once for both (``grouped``)
             grad_x = _make(_quiet_input(ctx.xp, grad._data, w._data, tuple(x.shape), *ctx.options, grouped,
                                         ctx.gathered))
         else:
