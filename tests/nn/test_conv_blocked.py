@@ -3,6 +3,7 @@ gradients over strides, padding, dilation, 1-3 spatial dims, batch 1, uneven las
 convolutions; the same as the columns' path it replaces; and the path is the one taken."""
 import numpy
 import pytest
+import torch
 
 import ember
 from ember.ops import _conv_blocked, conv
@@ -102,3 +103,19 @@ def test_empty_batch():
     y.sum().backward()
     assert tuple(y.shape) == (0, 4, 20, 20) and tuple(x.grad.shape) == (0, 3, 20, 20)
     assert not w.grad.numpy().any()
+
+
+@pytest.mark.parametrize("padding", [0, 2])
+def test_strided_views_of_the_input_and_gradient(padding, calls):
+    """Inputs that are views (transposed, every other row) and a non-contiguous output gradient: PyTorch's values."""
+    x, w = sample((3, 2, 40, 21), F64, seed=8), sample((4, 2, 3, 3), F64, seed=9)
+    g = sample((3, 4, 19 + 2 * padding, 18 + 2 * padding), F64, seed=10)
+    results = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt.transpose(2, 3)[:, :, :, ::2], wt, padding=padding)
+        y.backward(lib.tensor(g).transpose(2, 3).contiguous().transpose(2, 3))
+        results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+    for got, want in zip(*results):
+        numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    assert calls == {"forward": 1, "input_grad": 1, "weight_grad": 1}
