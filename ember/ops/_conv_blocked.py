@@ -38,6 +38,8 @@ def applies(xp, dtype, batch, groups, live, kernel):
 
 
 def _samples_per_block(rows, positions, itemsize):
+    """Samples a block holds: as many as keep its columns (``rows`` x ``positions`` a sample) within
+    ``BLOCK_BYTES``, one at least."""
     return max(1, BLOCK_BYTES // max(rows * positions * itemsize, 1))
 
 
