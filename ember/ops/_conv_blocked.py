@@ -117,6 +117,11 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     interior = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, size))
     everywhere = (slice(None),) * len(out)
 
+    if all(t == 1 for t in stride) and numpy.isfinite(w).all():
+        _over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, kernel, dilation, padded, interior,
+                                                                     result, per_block, first, last))
+        return result
+
     def work(first, last):
         columns = numpy.empty((per_block, rows, P), dtype)
         scratch = numpy.empty((per_block, C) + padded, dtype) if any(padding) else None
@@ -133,6 +138,38 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
                 result[start:stop] = spread[interior]
     _over_blocks(N, per_block, work)
     return result
+
+
+def _spread_wide(g, weight_t, kernel, dilation, padded, interior, result, per_block, first, last):
+    """``input_grad``'s blocks of samples first:last for stride 1, with the output positions laid out as wide as the
+    padded input past its first dim (zeros beyond the output's width): each kernel offset's columns are then one
+    contiguous shift of the flat padded block, added in one pass along rows of whole planes instead of rows as short
+    as the output's width (NumPy's per-row cost: a windowed add of (3, 32, 24, 24) 48 us, the same count contiguous
+    6). The zero columns add exactly zero, the weight being finite (the caller's test)."""
+    outputs = g.shape[1]
+    out, C = g.shape[2:], result.shape[1]
+    rows, kernel_size = weight_t.shape[0], math.prod(kernel)
+    wide = out[0] * math.prod(padded[1:])
+    pitch = [math.prod(padded[i + 1:]) for i in range(len(padded))]
+    shifts = [sum(o * d * p for o, d, p in zip(offset, dilation, pitch)) for offset in numpy.ndindex(*kernel)]
+    length = math.prod(padded)
+    dtype = result.dtype
+    spread = numpy.empty((per_block, C, max(length, max(shifts) + wide)), dtype)
+    grads = numpy.zeros((per_block, outputs, out[0]) + tuple(padded[1:]), dtype)
+    columns = numpy.empty((per_block, rows, wide), dtype)
+    inside = (slice(None), slice(None), slice(None)) + tuple(slice(0, n) for n in out[1:])
+    for start in range(first, last, per_block):
+        stop = min(last, start + per_block)
+        m = stop - start
+        block = grads[:m]
+        block[inside] = g[start:stop]
+        cut = numpy.matmul(weight_t, block.reshape(m, outputs, wide), out=columns[:m]).reshape(m, C, kernel_size, wide)
+        flat = spread[:m]
+        flat.fill(0)
+        for k, shift in enumerate(shifts):
+            target = flat[:, :, shift:shift + wide]
+            numpy.add(target, cut[:, :, k], out=target)
+        result[start:stop] = flat[:, :, :length].reshape((m, C) + tuple(padded))[interior]
 
 
 def weight_grad(x, g, weight_shape, stride, padding, dilation):

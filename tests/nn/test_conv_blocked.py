@@ -119,3 +119,13 @@ def test_strided_views_of_the_input_and_gradient(padding, calls):
     for got, want in zip(*results):
         numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
     assert calls == {"forward": 1, "input_grad": 1, "weight_grad": 1}
+
+
+def test_input_gradient_of_a_non_finite_weight():
+    """A stride-1 input gradient adds its columns as shifts of the flat block, whose columns past the output's width
+    are zero: only for a finite weight (inf times zero is NaN), else per window. Both as PyTorch's."""
+    x, w = sample((2, 2, 6, 20), F64, seed=11), sample((3, 2, 3, 3), F64, seed=12)
+    w[1, 0, 1, 2] = numpy.inf
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), x, w, rtol=1e-10, atol=1e-10)
+    w[1, 0, 1, 2] = 1.5
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), x, w, rtol=1e-10, atol=1e-10)
