@@ -8,7 +8,8 @@ and the input gradient's columns are written by its product only to be read agai
 samples, cut from the (N, C, *s) input as it is (no move to another layout), takes:
 
 - forward: y[n] = w @ columns(x[n]) for each of its samples (one batched matmul into the output's rows),
-- input gradient: columns = w^T @ g[n], added back per kernel offset into the block's own zeroed input gradient,
+- input gradient: columns = w^T @ g[n], added back per kernel offset into the block's own zeroed input gradient
+  (for stride 1 with g laid out as wide as the padded input, so that each offset's add is one contiguous shift),
 - weight gradient: the sum of columns(x[n]) @ g[n]^T over its samples (the columns as the left operand: 1.1-1.2x
   OpenBLAS's rate of g[n] @ columns^T on these shapes), the blocks' sums added in a fixed order (``CHUNKS``
   partial sums, whatever the number of threads: the same bits on one thread or several).
