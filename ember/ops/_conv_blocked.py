@@ -44,39 +44,54 @@ def _samples_per_block(rows, positions, itemsize):
     return max(1, BLOCK_BYTES // max(rows * positions * itemsize, 1))
 
 
-def _over_blocks(batch, per_block, work):
-    """``work(first, last)`` on runs of whole blocks of the batch's samples, at once on the intra-op threads (each
-    BLAS call on one thread) where there are blocks for every thread, else once on all with BLAS as set."""
-    blocks = -(-batch // per_block)
-
-    def run(first_block, last_block):
-        work(first_block * per_block, min(batch, last_block * per_block))
-    if blocks < _parallel.num_threads():
-        run(0, blocks)
+def _at_once(count, work):
+    """``work(first, last)`` on ranges of ``range(count)``, at once on the intra-op threads (each BLAS call on one
+    thread) where there is a unit for every thread, else once on all with BLAS as set."""
+    if count < _parallel.num_threads():
+        work(0, count)
         return
     with _blas.small_products(0):
-        _parallel.parallel_for(blocks, run)
+        _parallel.parallel_for(count, work)
 
 
-def _padded(x, first, last, padding, scratch):
-    """Samples first:last of x, zero-padded: a view of x itself when there is no padding, else copied into the
-    interior of ``scratch`` (whose frame is zero)."""
-    if not any(padding):
-        return x[first:last]
-    block = scratch[:last - first]
-    block[(slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, x.shape[2:]))] = x[first:last]
-    return block
+def _over_blocks(batch, per_block, work):
+    """``work(first, last)`` on runs of whole blocks of the batch's samples (``_at_once``)."""
+    _at_once(-(-batch // per_block), lambda first, last: work(first * per_block, min(batch, last * per_block)))
 
 
-def _cut(source, kernel, stride, dilation, out, columns):
-    """The columns (m, C, *kernel, *out) of the padded samples ``source`` (m, C, *padded), written into
-    ``columns`` (one strided copy)."""
-    spatial = source.strides[2:]
-    strides = tuple(s * d for s, d in zip(spatial, dilation)) + tuple(s * t for s, t in zip(spatial, stride))
-    view = numpy.lib.stride_tricks.as_strided(source, source.shape[:2] + tuple(kernel) + tuple(out),
-                                              source.strides[:2] + strides, writeable=False)
-    numpy.copyto(columns, view)
-    return columns
+def _blocks(first, last, per_block):
+    """The (start, stop) sample ranges of the blocks from ``first`` to ``last``."""
+    return ((start, min(last, start + per_block)) for start in range(first, last, per_block))
+
+
+def _padded_size(spatial, padding):
+    """The spatial sizes with ``padding`` on both sides."""
+    return tuple(s + 2 * p for s, p in zip(spatial, padding))
+
+
+def _cutter(x, kernel, stride, padding, dilation, out, per_block):
+    """``cut(start, stop)``: the columns (m, C, *kernel, *out) of x's samples start:stop, padded (into a scratch
+    block whose frame stays zero; x itself where there is no padding) and cut by one strided copy into a scratch
+    array of the caller's thread."""
+    C = x.shape[1]
+    scratch = numpy.zeros((per_block, C) + _padded_size(x.shape[2:], padding), x.dtype) if any(padding) else None
+    columns = numpy.empty((per_block, C) + tuple(kernel) + tuple(out), x.dtype)
+    interior = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, x.shape[2:]))
+
+    def cut(start, stop):
+        source = x[start:stop]
+        if scratch is not None:
+            padded = scratch[:stop - start]
+            padded[interior] = source
+            source = padded
+        spatial = source.strides[2:]
+        strides = tuple(s * d for s, d in zip(spatial, dilation)) + tuple(s * t for s, t in zip(spatial, stride))
+        view = numpy.lib.stride_tricks.as_strided(source, source.shape[:2] + tuple(kernel) + tuple(out),
+                                                  source.strides[:2] + strides, writeable=False)
+        block = columns[:stop - start]
+        numpy.copyto(block, view)
+        return block
+    return cut
 
 
 def forward(x, w, stride, padding, dilation, out):
@@ -88,16 +103,12 @@ def forward(x, w, stride, padding, dilation, out):
     weight = w.reshape(outputs, rows)
     y = _buffers.empty(numpy, (N, outputs) + tuple(out), dtype)
     per_block = _samples_per_block(rows, P, dtype.itemsize)
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
 
     def work(first, last):
-        scratch = numpy.zeros((per_block, C) + padded, x.dtype) if any(padding) else None
-        columns = numpy.empty((per_block, C) + tuple(kernel) + tuple(out), x.dtype)
-        for start in range(first, last, per_block):
-            stop = min(last, start + per_block)
+        cut = _cutter(x, kernel, stride, padding, dilation, out, per_block)
+        for start, stop in _blocks(first, last, per_block):
             m = stop - start
-            cut = _cut(_padded(x, start, stop, padding, scratch), kernel, stride, dilation, out, columns[:m])
-            numpy.matmul(weight, cut.reshape(m, rows, P), out=y[start:stop].reshape(m, outputs, P))
+            numpy.matmul(weight, cut(start, stop).reshape(m, rows, P), out=y[start:stop].reshape(m, outputs, P))
     _over_blocks(N, per_block, work)
     return y
 
@@ -112,7 +123,7 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     rows = C * K
     weight_t = w.reshape(outputs, rows).T
     size = tuple(input_shape[2:])
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    padded = _padded_size(size, padding)
     result = _buffers.empty(numpy, (N, C) + size, dtype)
     per_block = _samples_per_block(rows, P, dtype.itemsize)
     interior = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, size))
@@ -126,8 +137,7 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     def work(first, last):
         columns = numpy.empty((per_block, rows, P), dtype)
         scratch = numpy.empty((per_block, C) + padded, dtype) if any(padding) else None
-        for start in range(first, last, per_block):
-            stop = min(last, start + per_block)
+        for start, stop in _blocks(first, last, per_block):
             m = stop - start
             cut = numpy.matmul(weight_t, g[start:stop].reshape(m, outputs, P), out=columns[:m])
             cut = cut.reshape((m, C, K) + tuple(out))
@@ -159,8 +169,7 @@ def _spread_wide(g, weight_t, kernel, dilation, padded, interior, result, per_bl
     grads = numpy.zeros((per_block, outputs, out[0]) + tuple(padded[1:]), dtype)
     columns = numpy.empty((per_block, rows, wide), dtype)
     inside = (slice(None), slice(None), slice(None)) + tuple(slice(0, n) for n in out[1:])
-    for start in range(first, last, per_block):
-        stop = min(last, start + per_block)
+    for start, stop in _blocks(first, last, per_block):
         m = stop - start
         block = grads[:m]
         block[inside] = g[start:stop]
@@ -185,29 +194,21 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
     chunks = min(CHUNKS, blocks)
     bounds = [blocks * i // chunks * per_block for i in range(chunks)] + [N]
     partial = numpy.empty((chunks, rows, outputs), dtype)
-    padded = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
 
     def work(first_chunk, last_chunk):
-        scratch = numpy.zeros((per_block, C) + padded, x.dtype) if any(padding) else None
-        columns = numpy.empty((per_block, C) + tuple(kernel) + tuple(out), x.dtype)
+        cut = _cutter(x, kernel, stride, padding, dilation, out, per_block)
         products = numpy.empty((per_block, rows, outputs), dtype)
         for chunk in range(first_chunk, last_chunk):
             total = partial[chunk]
-            for start in range(bounds[chunk], bounds[chunk + 1], per_block):
-                stop = min(bounds[chunk + 1], start + per_block)
+            for start, stop in _blocks(bounds[chunk], bounds[chunk + 1], per_block):
                 m = stop - start
-                cut = _cut(_padded(x, start, stop, padding, scratch), kernel, stride, dilation, out, columns[:m])
-                product = numpy.matmul(cut.reshape(m, rows, P), g[start:stop].reshape(m, outputs, P).swapaxes(1, 2),
-                                       out=products[:m])
+                product = numpy.matmul(cut(start, stop).reshape(m, rows, P),
+                                       g[start:stop].reshape(m, outputs, P).swapaxes(1, 2), out=products[:m])
                 if start == bounds[chunk]:
                     numpy.sum(product, axis=0, out=total)
                 else:
                     total += product.sum(axis=0)
-    if chunks < _parallel.num_threads():
-        work(0, chunks)
-    else:
-        with _blas.small_products(0):
-            _parallel.parallel_for(chunks, work)
+    _at_once(chunks, work)
     result = _buffers.empty(numpy, weight_shape, dtype)
     numpy.sum(partial, axis=0, out=result.reshape(outputs, rows).T)
     return result
