@@ -11,6 +11,8 @@ import functools
 
 import numpy
 
+from . import _parallel
+
 __all__ = []
 
 SMALL = 1 << 23
@@ -41,6 +43,26 @@ def small_products(multiply_adds):
         yield
     finally:
         controls[1](previous)
+
+
+def at_once(count, work):
+    """``work(first, last)`` on ranges of ``range(count)``, at once on the intra-op threads (each BLAS call on one
+    thread) where there is a unit for every thread, else once on all with BLAS as set."""
+    if count < _parallel.num_threads():
+        work(0, count)
+        return
+    with small_products(0):
+        _parallel.parallel_for(count, work)
+
+
+def over_blocks(batch, per_block, work):
+    """``work(first, last)`` on runs of whole blocks of ``per_block`` of the batch's samples (``at_once``)."""
+    at_once(-(-batch // per_block), lambda first, last: work(first * per_block, min(batch, last * per_block)))
+
+
+def blocks(first, last, per_block):
+    """The (start, stop) sample ranges of the blocks from ``first`` to ``last``."""
+    return ((start, min(last, start + per_block)) for start in range(first, last, per_block))
 
 
 SMALL_KERNEL = 10 ** 6

@@ -21,7 +21,7 @@ import math
 
 import numpy
 
-from . import _blas, _buffers, _parallel
+from . import _blas, _buffers
 
 BLOCK_BYTES = 1 << 21
 """Bytes of one block's columns at most (a block holds one sample at least): about what stays in one core's L2
@@ -42,26 +42,6 @@ def _samples_per_block(rows, positions, itemsize):
     """Samples a block holds: as many as keep its columns (``rows`` x ``positions`` a sample) within
     ``BLOCK_BYTES``, one at least."""
     return max(1, BLOCK_BYTES // max(rows * positions * itemsize, 1))
-
-
-def _at_once(count, work):
-    """``work(first, last)`` on ranges of ``range(count)``, at once on the intra-op threads (each BLAS call on one
-    thread) where there is a unit for every thread, else once on all with BLAS as set."""
-    if count < _parallel.num_threads():
-        work(0, count)
-        return
-    with _blas.small_products(0):
-        _parallel.parallel_for(count, work)
-
-
-def _over_blocks(batch, per_block, work):
-    """``work(first, last)`` on runs of whole blocks of the batch's samples (``_at_once``)."""
-    _at_once(-(-batch // per_block), lambda first, last: work(first * per_block, min(batch, last * per_block)))
-
-
-def _blocks(first, last, per_block):
-    """The (start, stop) sample ranges of the blocks from ``first`` to ``last``."""
-    return ((start, min(last, start + per_block)) for start in range(first, last, per_block))
 
 
 def _padded_size(spatial, padding):
@@ -106,10 +86,10 @@ def forward(x, w, stride, padding, dilation, out):
 
     def work(first, last):
         cut = _cutter(x, kernel, stride, padding, dilation, out, per_block)
-        for start, stop in _blocks(first, last, per_block):
+        for start, stop in _blas.blocks(first, last, per_block):
             m = stop - start
             numpy.matmul(weight, cut(start, stop).reshape(m, rows, P), out=y[start:stop].reshape(m, outputs, P))
-    _over_blocks(N, per_block, work)
+    _blas.over_blocks(N, per_block, work)
     return y
 
 
@@ -130,14 +110,14 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     everywhere = (slice(None),) * len(out)
 
     if all(t == 1 for t in stride) and numpy.isfinite(w).all():
-        _over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, kernel, dilation, padded, interior,
-                                                                     result, per_block, first, last))
+        _blas.over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, kernel, dilation, padded,
+                                                                         interior, result, per_block, first, last))
         return result
 
     def work(first, last):
         columns = numpy.empty((per_block, rows, P), dtype)
         scratch = numpy.empty((per_block, C) + padded, dtype) if any(padding) else None
-        for start, stop in _blocks(first, last, per_block):
+        for start, stop in _blas.blocks(first, last, per_block):
             m = stop - start
             cut = numpy.matmul(weight_t, g[start:stop].reshape(m, outputs, P), out=columns[:m])
             cut = cut.reshape((m, C, K) + tuple(out))
@@ -147,7 +127,7 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
                 spread[(slice(None), slice(None)) + spatial] += cut[(slice(None), slice(None), k) + everywhere]
             if scratch is not None:
                 result[start:stop] = spread[interior]
-    _over_blocks(N, per_block, work)
+    _blas.over_blocks(N, per_block, work)
     return result
 
 
@@ -169,7 +149,7 @@ def _spread_wide(g, weight_t, kernel, dilation, padded, interior, result, per_bl
     grads = numpy.zeros((per_block, outputs, out[0]) + tuple(padded[1:]), dtype)
     columns = numpy.empty((per_block, rows, wide), dtype)
     inside = (slice(None), slice(None), slice(None)) + tuple(slice(0, n) for n in out[1:])
-    for start, stop in _blocks(first, last, per_block):
+    for start, stop in _blas.blocks(first, last, per_block):
         m = stop - start
         block = grads[:m]
         block[inside] = g[start:stop]
@@ -200,7 +180,7 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
         products = numpy.empty((per_block, rows, outputs), dtype)
         for chunk in range(first_chunk, last_chunk):
             total = partial[chunk]
-            for start, stop in _blocks(bounds[chunk], bounds[chunk + 1], per_block):
+            for start, stop in _blas.blocks(bounds[chunk], bounds[chunk + 1], per_block):
                 m = stop - start
                 product = numpy.matmul(cut(start, stop).reshape(m, rows, P),
                                        g[start:stop].reshape(m, outputs, P).swapaxes(1, 2), out=products[:m])
@@ -208,7 +188,7 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
                     numpy.sum(product, axis=0, out=total)
                 else:
                     total += product.sum(axis=0)
-    _at_once(chunks, work)
+    _blas.at_once(chunks, work)
     result = _buffers.empty(numpy, weight_shape, dtype)
     numpy.sum(partial, axis=0, out=result.reshape(outputs, rows).T)
     return result

@@ -49,13 +49,6 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
     return input_shape[0] > 0 and min(weight_shape[:2]) >= MIN_CHANNELS and min(out) >= MIN_SIZE
 
 
-def finite(*arrays):
-    """Whether the arrays hold no infinity or NaN (by their sums: one pass each; an overflowing sum says no). The
-    transforms mix the 16 elements of a tile, so a non-finite element would reach outputs, and input-gradient
-    elements, that its window does not: those convolutions take the columns' path, as PyTorch's reach."""
-    return all(numpy.isfinite(array.sum()) for array in arrays)
-
-
 def _tiles(size, padding):
     """The number of 2x2 output tiles along each spatial dim (the last one may hang over the output's edge)."""
     return tuple((s + 2 * p - 1) // 2 for s, p in zip(size, padding))

@@ -31,7 +31,8 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import _blas, _buffers, _conv_blocked, _conv_depthwise, _conv_pointwise, _conv_winograd, _parallel
+from . import (_blas, _buffers, _conv_blocked, _conv_depthwise, _conv_fourier, _conv_pointwise, _conv_winograd,
+               _parallel)
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import quiet
 
@@ -266,9 +267,10 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
     if _conv_pointwise.applies(w, stride, padding, size, groups):
         y = _biased(xp, _conv_pointwise.forward(xp, x, w, groups), bias)
         return (y, None, None) if keep else y
-    if _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype):
-        if _conv_winograd.finite(x, w):
-            y, source = _conv_winograd.forward(x, w, padding)
+    algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype)
+    if algorithm is not None:
+        if _finite(x, w):
+            y, source = algorithm.forward(x, w, padding)
             y = _biased(xp, y, bias)
         else:   # the columns' path, keeping nothing: the weight gradient takes Winograd's or cuts its own
             y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
@@ -323,9 +325,9 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         return _conv_depthwise.input_grad(xp, g, w, input_shape, padding, stride, dilation)
     if _conv_pointwise.applies(w, stride, padding, input_shape[2:], groups) and g.shape[2:] == input_shape[2:]:
         return _conv_pointwise.input_grad(xp, g, w, input_shape, groups)
-    if isinstance(grouped, _conv_winograd.Transformed) or grouped is None and _winograd_grad(
-            xp, g, w, input_shape, stride, padding, dilation, groups):
-        return _conv_winograd.input_grad(g, w, input_shape, padding, grouped)
+    algorithm = _transform(xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype)
+    if algorithm is not None and (isinstance(grouped, algorithm.Transformed) or grouped is None and _finite(g, w)):
+        return algorithm.input_grad(g, w, input_shape, padding, grouped)
     n = w.ndim - 2
     N, C = input_shape[:2]
     out = g.shape[2:]
@@ -363,11 +365,12 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         return _parallel.assign(_buffers.empty(xp, weight_shape, rows.dtype), rows.reshape(weight_shape))
     if _conv_pointwise.applies(weight_shape, stride, padding, x.shape[2:], groups) and g.shape[2:] == x.shape[2:]:
         return _conv_pointwise.weight_grad(xp, x, g, weight_shape, groups)
-    if _conv_winograd.applies(xp, weight_shape, stride, padding, dilation, groups, x.shape, x.dtype):
-        transformed = grouped if isinstance(grouped, _conv_winograd.Transformed) else None
-        if transformed is not None or _conv_winograd.finite(x, g):
-            return _conv_winograd.weight_grad(x, g, weight_shape, padding, source, transformed)
-        source = None   # what the forward kept is Winograd's transformed input, not columns
+    algorithm = _transform(xp, weight_shape, stride, padding, dilation, groups, x.shape, x.dtype)
+    if algorithm is not None:
+        transformed = grouped if isinstance(grouped, algorithm.Transformed) else None
+        if (transformed is not None or _finite(g)) and (source is not None or _finite(x)):
+            return algorithm.weight_grad(x, g, weight_shape, padding, source, transformed)
+        source = None   # what the forward kept is the algorithm's transformed input, not columns
 
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])
@@ -500,11 +503,24 @@ class Convolution(Primitive):
 _quiet_weight, _quiet_input = quiet(_conv_weight), quiet(_conv_input)
 
 
-def _winograd_grad(xp, g, w, input_shape, stride, padding, dilation, groups):
-    """Whether g spreads back onto the input by Winograd's tiles: the convolution qualifies and g and w are finite
-    (the one test for the input gradient alone and for the gradient both share)."""
-    return _conv_winograd.applies(xp, w.shape, stride, padding, dilation, groups, input_shape, g.dtype) \
-        and _conv_winograd.finite(g, w)
+_TRANSFORMS = (_conv_winograd, _conv_fourier)
+
+
+def _transform(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
+    """The transform-domain algorithm a convolution runs by (Winograd's tiles for 3x3 kernels, Fourier's spectra for
+    5x5 and larger), or None; each module offers ``forward``, ``transformed_grad``, ``input_grad``, ``weight_grad``
+    and the ``Transformed`` type of its transformed output gradient."""
+    for algorithm in _TRANSFORMS:
+        if algorithm.applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
+            return algorithm
+    return None
+
+
+def _finite(*arrays):
+    """Whether the arrays hold no infinity or NaN (by their sums: one pass each; an overflowing sum says no). The
+    transforms mix the elements of a tile or a whole map, so a non-finite element would reach outputs, and gradient
+    elements, that its window does not: convolutions of such operands take the columns' path, as PyTorch's reach."""
+    return all(numpy.isfinite(array.sum()) for array in arrays)
 
 
 def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
@@ -514,8 +530,9 @@ def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
     if _depthwise(weight_shape, groups) or (_conv_pointwise.applies(weight_shape, stride, padding, input_shape[2:],
                                                                     groups) and g.shape[2:] == input_shape[2:]):
         return None
-    if _winograd_grad(xp, g, w, input_shape, stride, padding, dilation, groups):
-        return _conv_winograd.transformed_grad(g, input_shape[2:], padding)
+    algorithm = _transform(xp, weight_shape, stride, padding, dilation, groups, input_shape, g.dtype)
+    if algorithm is not None and _finite(g, w):
+        return algorithm.transformed_grad(g, input_shape[2:], padding)
     batch_last = _batch_last(g.shape[2:], groups, weight_shape)
     live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, input_shape[2:])
     if _blocked(xp, (g, w), groups, live, batch_last, weight_shape[2:]):
