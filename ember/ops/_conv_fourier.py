@@ -31,13 +31,22 @@ BLOCK_BYTES = 1 << 21
 transforms and products while they stay in a core's cache, blocks at once on the intra-op threads (a 5x5
 convolution of 16 to 32 channels over 14x14 maps, batch 100, forward at one thread: 5.8 ms whole, 4.3 in blocks of
 25 samples; two threads 4.8 and 2.8)."""
+BALANCE = 4
+"""Blocks come in multiples of this many, of equal size: one thread's share of the blocks is no larger than
+another's on two or four threads, and the blocks are the same on any number of threads (the same bits)."""
 MIN_TAPS = 25
 """Fewest kernel taps (5x5): each output costs ~5 complex multiply-adds per padded row and column of the map in the
 transforms, which 3x3 kernels (left to Winograd's tiles and the columns) do not repay."""
-MIN_SUMS = 8
+MIN_SUMS = 2.5
 """Fewest multiply-adds of the columns' path per output (input channels times taps) per padded row and column of the
-map (measured at one thread: a 5x5 convolution of 16 channels on 14x14 maps (400 per 36) runs 2.2x faster here, of
-one channel on 28x28 maps (25 per 64) 1.6x slower)."""
+map: each output costs a few complex multiply-adds per padded row and column in the transforms (measured at one
+thread, forward and both gradients against the columns: 16 to 32 channels on 14x14 maps (400 sums per 36) 0.46x,
+8 to 16 on 32x32 (200 per 72) 0.58x, 6 to 16 on 14x14 unpadded (150 per 28) 1.03x, 3 to 6 on 32x32 (75 per 64)
+1.24x, 1 to 16 on 28x28 (25 per 64) 3.6x)."""
+MIN_BLOCK = 2
+"""Fewest samples whose spectra fit in ``BLOCK_BYTES``: the products per frequency are (block x C) @ (C x O), which
+run far below the columns' rate for a sample or so (64 to 64 channels on 56x56 maps, a sample a block: 1.24x the
+columns' time; 32 to 64 on 32x32, three a block: 0.64x)."""
 
 
 def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
@@ -48,8 +57,10 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
         return False
     periods = _periods(input_shape[2:], padding)
     out = [n - k + 1 for n, k in zip(periods, weight_shape[2:])]
+    frequencies = periods[0] * (periods[1] // 2 + 1)
     return (input_shape[0] > 0 and min(out) >= 1
-            and weight_shape[1] * math.prod(weight_shape[2:]) >= MIN_SUMS * sum(periods))
+            and weight_shape[1] * math.prod(weight_shape[2:]) >= MIN_SUMS * sum(periods)
+            and _per_block(frequencies, sum(weight_shape[:2]), 2 * numpy.dtype(dtype).itemsize) >= MIN_BLOCK)
 
 
 def _periods(size, padding):
@@ -123,14 +134,20 @@ class _Scratch:
 
 
 def _blockwise(N, per_block, work, nbytes):
-    """``work(start, stop, scratch)`` on the blocks of ``per_block`` of the N samples, at once on the intra-op
-    threads, each thread's blocks sharing one ``_Scratch`` of ``nbytes``."""
+    """``work(start, stop, scratch)`` on equal blocks of at most ``per_block`` of the N samples, a multiple of
+    ``BALANCE`` of them where there is more than one, at once on the intra-op threads, each thread's blocks sharing
+    one ``_Scratch`` of ``nbytes``."""
+    count = -(-N // per_block)
+    if count > 1:
+        count = min(N, -(-count // BALANCE) * BALANCE)
+    size = -(-N // count)
+
     def run(first, last):
         scratch = _Scratch(nbytes)
-        for start, stop in _blas.blocks(first, last, per_block):
+        for start, stop in _blas.blocks(first, last, size):
             scratch.used = 0
             work(start, stop, scratch)
-    _blas.over_blocks(N, per_block, run)
+    _blas.over_blocks(N, size, run)
 
 
 def _per_block(frequencies, channels, itemsize):
@@ -204,8 +221,10 @@ def _products(a, b):
 
 
 def _weight_spectrum(w, periods):
-    """The spectrum of w (O, C, kh, kw) with its taps at the start of each period, (F, O, C)."""
-    return _spectra(w, periods, (0, 0))
+    """The spectrum of w (O, C, kh, kw) with its taps at the start of each period, (F, O, C), on one BLAS thread (its
+    products are small)."""
+    with _blas.small_products(0):
+        return _spectra(w, periods, (0, 0))
 
 
 def forward(x, w, padding):

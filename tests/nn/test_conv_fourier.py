@@ -44,6 +44,7 @@ def _bias(name, w_shape, dtype):
 @pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
 def test_matches_torch(name, x_shape, w_shape, options, dtype, block_bytes, calls, monkeypatch):
     monkeypatch.setattr(_conv_fourier, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(_conv_fourier, "MIN_BLOCK", 1)
     tolerance = 1e-4 if dtype is F32 else 1e-10
     check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
           sample(w_shape, dtype, seed=2) / 3, _bias(name, w_shape, dtype), rtol=tolerance, atol=tolerance)
@@ -54,7 +55,7 @@ def test_matches_torch(name, x_shape, w_shape, options, dtype, block_bytes, call
 def test_matches_the_columns_path(threads, calls, monkeypatch):
     """One or two samples a block on 1 or 3 threads: the columns' values to float round-off, and the same bits on
     any number of threads."""
-    monkeypatch.setattr(_conv_fourier, "BLOCK_BYTES", 2 * 18 * 9 * (16 + 6) * 16)   # two samples a block
+    monkeypatch.setattr(_conv_fourier, "BLOCK_BYTES", 2 * 18 * 10 * (16 + 6) * 16)   # two samples a block
     x, w = sample((13, 16, 14, 14), F64, seed=4), sample((6, 16, 5, 5), F64, seed=5)
     before = ember.get_num_threads()
 
@@ -146,7 +147,7 @@ def test_every_pooled_element_read_is_written(monkeypatch):
         y = ember.nn.functional.conv2d(x, w, padding=(2, 1))
         y.backward(ember.tensor(numpy.sin(numpy.arange(y.numel())).reshape(y.shape)))
         return y.detach().numpy(), x.grad.numpy(), w.grad.numpy()
-    monkeypatch.setattr(_conv_fourier, "BLOCK_BYTES", 2 * 18 * 9 * 22 * 16)
+    monkeypatch.setattr(_conv_fourier, "BLOCK_BYTES", 2 * 15 * 9 * 22 * 16)   # two samples a block
     clean = results()
     empty = _conv_fourier._buffers.empty
 
