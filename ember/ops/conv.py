@@ -6,9 +6,11 @@ K kernel offsets and P output positions, built with one strided copy per kernel 
 along rows of W * N elements rather than W, which keeps NumPy's per-row overhead small). Kernel offsets that meet
 only padding are left out. Four kinds take their own algorithms: depthwise convolutions (banded matmuls,
 ``_conv_depthwise``) and 1x1 ones over larger maps (``_conv_pointwise``), both in the (N, C, *s) layout with no
-moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), and the other ungrouped float32/float64
-ones over larger maps (the batch-first layout below), whose columns are cut, multiplied and added back a block of
-samples at a time while they stay in cache (``_conv_blocked``). The forward
+moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), stride-1 ones of 5x5 and larger
+kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier``; with Winograd's, the
+transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
+batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
+stay in cache (``_conv_blocked``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
