@@ -29,14 +29,16 @@ from . import _blas, _buffers
 BLOCK_BYTES = 1 << 21
 """Bytes of a block's spectra at most (a block holds one sample at least): each block of samples goes through its
 transforms and products while they stay in a core's cache, blocks at once on the intra-op threads (a 5x5
-convolution of 16 to 32 channels over 14x14 maps, batch 100, forward at one thread: 5.8 ms whole, 4.3 in blocks of
-25 samples; two threads 4.8 and 2.8)."""
+convolution of 16 to 32 channels over 14x14 maps, batch 100, forward and both gradients at one / two threads: 15.4 /
+12.8 ms with the whole batch through each step in turn, 15.0 / 11.5 in four blocks)."""
 BALANCE = 4
 """Blocks come in multiples of this many, of equal size: one thread's share of the blocks is no larger than
 another's on two or four threads, and the blocks are the same on any number of threads (the same bits)."""
 MIN_TAPS = 25
-"""Fewest kernel taps (5x5): each output costs ~5 complex multiply-adds per padded row and column of the map in the
-transforms, which 3x3 kernels (left to Winograd's tiles and the columns) do not repay."""
+"""Fewest kernel taps (5x5): the transforms cost the same whatever the kernel, which 3x3 kernels (left to Winograd's
+tiles and the columns) do not repay (forward and both gradients against the other paths, one thread: 1.1-1.9x on
+ResNet-18's and VGG's 3x3 layers over 4x4-26x26 maps, 4.9x for 256 channels on 14x14, 0.8x only for 32 to 32 on
+16x16)."""
 MIN_SUMS = 2.5
 """Fewest multiply-adds of the columns' path per output (input channels times taps) per padded row and column of the
 map: each output costs a few complex multiply-adds per padded row and column in the transforms (measured at one
@@ -44,9 +46,13 @@ thread, forward and both gradients against the columns: 16 to 32 channels on 14x
 8 to 16 on 32x32 (200 per 72) 0.58x, 6 to 16 on 14x14 unpadded (150 per 28) 1.03x, 3 to 6 on 32x32 (75 per 64)
 1.24x, 1 to 16 on 28x28 (25 per 64) 3.6x)."""
 MIN_BLOCK = 2
-"""Fewest samples whose spectra fit in ``BLOCK_BYTES``: the products per frequency are (block x C) @ (C x O), which
-run far below the columns' rate for a sample or so (64 to 64 channels on 56x56 maps, a sample a block: 1.24x the
-columns' time; 32 to 64 on 32x32, three a block: 0.64x)."""
+"""Fewest samples whose spectra fit in ``BLOCK_BYTES``: a 64 to 64 channel convolution over 56x56 maps (a sample a
+block) took 1.24x the columns' time."""
+MAX_PAIRS = 3072
+"""Most channel pairs (input times output channels) per sample of a block: the products per frequency are (block x
+C) @ (C x O), far below the columns' rate when the block is thin beside C and O (measured at one thread, forward and
+both gradients: 5x5, 256 to 256 channels, batch 8, 14x14: 214-275 ms against the columns' 143; 128 to 128 on 8x8, 12
+samples a block: 0.68x the columns'; 32 to 64 on 32x32, 3 a block: 0.58x)."""
 
 
 def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
@@ -58,9 +64,10 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
     periods = _periods(input_shape[2:], padding)
     out = [n - k + 1 for n, k in zip(periods, weight_shape[2:])]
     frequencies = periods[0] * (periods[1] // 2 + 1)
+    block = min(input_shape[0], _per_block(frequencies, sum(weight_shape[:2]), 2 * numpy.dtype(dtype).itemsize))
     return (input_shape[0] > 0 and min(out) >= 1
             and weight_shape[1] * math.prod(weight_shape[2:]) >= MIN_SUMS * sum(periods)
-            and _per_block(frequencies, sum(weight_shape[:2]), 2 * numpy.dtype(dtype).itemsize) >= MIN_BLOCK)
+            and block >= MIN_BLOCK and weight_shape[0] * weight_shape[1] <= MAX_PAIRS * block)
 
 
 def _periods(size, padding):

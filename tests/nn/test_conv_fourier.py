@@ -97,6 +97,11 @@ def test_which_convolutions_take_the_path(calls):
     ember.nn.functional.conv2d(ember.randn(2, 1, 28, 28), ember.randn(16, 1, 5, 5), padding=2)
     assert not calls
     assert not _conv_fourier.applies(numpy, (8, 16, 5, 5), (1, 1), (2, 2), (1, 1), 1, (2, 16, 14, 14), numpy.int64)
+    for w_shape, x_shape in [((256, 256, 5, 5), (8, 256, 14, 14)),   # thin blocks beside the channels
+                             ((64, 64, 5, 5), (8, 64, 56, 56)),       # a sample's spectra fill a block
+                             ((8, 16, 5, 5), (1, 16, 14, 14))]:       # batch 1
+        assert not _conv_fourier.applies(numpy, w_shape, (1, 1), (2, 2), (1, 1), 1, x_shape, numpy.float32)
+    assert _conv_fourier.applies(numpy, (8, 16, 5, 5), (1, 1), (2, 2), (1, 1), 1, (2, 16, 14, 14), numpy.float32)
     ember.nn.functional.conv2d(x, ember.randn(8, 16, 5, 5), padding=2)
     assert calls == {"forward": 1}
 
