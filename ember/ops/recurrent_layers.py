@@ -550,6 +550,27 @@ def _hidden_major_outputs(states, batch):
     return output.reshape(-1, states.shape[1])
 
 
+def _spread(multiply_adds, w_hh, h, out):
+    """Whether a hidden-major recurrence's step products W_hh h (of ``multiply_adds``) run as row blocks spread over
+    the intra-op threads, each on one BLAS thread (``_step_products``), rather than as one product the BLAS threads
+    (which packs the whole weight again every step): for large products, where one thread would make blocks."""
+    if multiply_adds < SMALL or _parallel.num_threads() == 1:
+        return False
+    with small_products(0):
+        return len(row_blocks(w_hh, h.shape, out)) > 1
+
+
+def _step_products(blocks, h, spread):
+    """W_hh h by ``row_blocks``' (weights, out) ``blocks``: at once on the intra-op threads where ``spread``."""
+    def run(first, last):
+        for weights, block in blocks[first:last]:
+            numpy.matmul(weights, h, out=block)
+    if spread:
+        _parallel.parallel_for(len(blocks), run)
+    else:
+        run(0, len(blocks))
+
+
 @quiet
 def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     """(output, h_n, c_n) of LSTMLayer's forward for a large layer without gradients, hidden-major."""
@@ -560,11 +581,11 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     raw = numpy.empty((size, batch), x.dtype) if w_hr is not None else None
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    with small_products(batch * h0.shape[1] * 4 * size):
+    spread = _spread(batch * h0.shape[1] * 4 * size, w_hh, h, gates)
+    with small_products(0 if spread else batch * h0.shape[1] * 4 * size):
         blocks = row_blocks(w_hh, h.shape, gates)
         for k, t in enumerate(steps):
-            for weights, block in blocks:
-                numpy.matmul(weights, h, out=block)
+            _step_products(blocks, h, spread)
             gates += projected[:, columns[t][0]:columns[t][1]]
             i, f, g, o = gates.reshape(4, size, batch)
             _sigmoid_(numpy, gates[:2 * size])
@@ -591,11 +612,11 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     hidden = numpy.empty((3 * size, batch), x.dtype)
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    with small_products(batch * size * 3 * size):
+    spread = _spread(batch * size * 3 * size, w_hh, h, hidden)
+    with small_products(0 if spread else batch * size * 3 * size):
         blocks = row_blocks(w_hh, h.shape, hidden)
         for t in steps:
-            for weights, block in blocks:
-                numpy.matmul(weights, h, out=block)
+            _step_products(blocks, h, spread)
             gh = hidden
             if b_hh is not None:
                 gh[2 * size:] += b_hh[2 * size:, None]

@@ -165,6 +165,29 @@ def test_hidden_major_step_products_in_row_blocks_match_torch(mode, monkeypatch)
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_large_hidden_major_steps_spread_over_threads(mode, monkeypatch):
+    """Hidden 1024 at batch 20: on several threads each step's row blocks run at once, each on one BLAS thread (on
+    OpenBLAS's SkylakeX kernels; forced here elsewhere): the bits of one thread, PyTorch's values."""
+    from ember.ops import _blas
+    monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
+    spread = []
+    original = recurrent_layers._step_products
+    monkeypatch.setattr(recurrent_layers, "_step_products",
+                        lambda blocks, h, on: spread.append(on and len(blocks)) or original(blocks, h, on))
+    mine, theirs = _pair(mode, 1024, "float32")
+    data = numpy.random.default_rng(11).standard_normal((3, 20, 16)).astype(numpy.float32)
+    before = ember.get_num_threads()
+    try:   # the BLAS's threads too: one thread's product is the blocks as well
+        one, three = [ember.set_num_threads(count) or _run(mine, ember, ember.tensor(data)) for count in (1, 3)]
+    finally:
+        ember.set_num_threads(before)
+    assert spread and not any(spread[:len(spread) // 2]) and all(n > 1 for n in spread[len(spread) // 2:])
+    for got, same, want in zip(three, one, _run(theirs, torch, torch.tensor(data))):
+        numpy.testing.assert_array_equal(got, same)
+        numpy.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("lengths", [None, [3, 2, 2] + [1] * 17])
 def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeypatch):
     """Training at batch 20, hidden 1024: each gate's step product h W^T runs in column blocks (on OpenBLAS's
