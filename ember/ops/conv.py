@@ -372,7 +372,8 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         transformed = grouped if isinstance(grouped, algorithm.Transformed) else None
         if (transformed is not None or _finite(g)) and (source is not None or _finite(x)):
             return algorithm.weight_grad(x, g, weight_shape, padding, source, transformed)
-        source = None   # what the forward kept is the algorithm's transformed input, not columns
+        # an infinite x, say: the columns' path, which cuts x's columns and moves g itself
+        source, grouped = None, None if transformed is not None else grouped
 
     out = g.shape[2:]
     live = _live_offsets(weight_shape[2:], stride, dilation, out, padding, x.shape[2:])

@@ -303,3 +303,22 @@ def test_input_gradient_takes_the_live_offsets_weights_the_forward_gathered(monk
         w.mul_(2)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("x_shape,w_shape,padding", [((2, 16, 14, 14), (4, 16, 5, 5), 2),       # Fourier's spectra
+                                                     ((2, 128, 10, 10), (128, 128, 3, 3), 1)],  # Winograd's tiles
+                         ids=["fourier", "winograd"])
+def test_an_infinite_input_with_both_gradients(x_shape, w_shape, padding):
+    """A finite output gradient is transformed once for both gradients; with an infinite input the weight gradient
+    still takes the columns' path (its infinities and NaNs where PyTorch's are), the input gradient the transform."""
+    x = sample(x_shape, F64, seed=21)
+    x[0, 3, 6, 6] = numpy.inf
+    w = numpy.abs(sample(w_shape, F64, seed=22)) + 0.1
+    results = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=padding)
+        y.backward(lib.tensor(numpy.cos(numpy.arange(y.numel())).reshape(tuple(y.shape))))
+        results.append((xt.grad.numpy(), wt.grad.numpy()))
+    for got, want in zip(*results):
+        numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)   # NaN and infinities in the same places
