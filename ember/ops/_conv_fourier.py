@@ -65,7 +65,7 @@ def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dt
     out = [n - k + 1 for n, k in zip(periods, weight_shape[2:])]
     frequencies = periods[0] * (periods[1] // 2 + 1)
     block = min(input_shape[0], _per_block(frequencies, sum(weight_shape[:2]), 2 * numpy.dtype(dtype).itemsize))
-    return (input_shape[0] > 0 and min(out) >= 1
+    return (min(input_shape) > 0 and min(out) >= 1
             and weight_shape[1] * math.prod(weight_shape[2:]) >= MIN_SUMS * sum(periods)
             and block >= MIN_BLOCK and weight_shape[0] * weight_shape[1] <= MAX_PAIRS * block)
 

@@ -718,6 +718,11 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     kernel = weight.shape[2:]
     out = [(input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + output_padding[i]
            + 1 for i in range(n)]
+    if min(out) < 0:
+        sizes = ([1] if n == 1 else []) + list(input.shape[2:])
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, sizes))}). Calculated output size "
+                           f"per channel: ({' x '.join(map(str, ([1] if n == 1 else []) + out))}). Output size is "
+                           "too small")
     shape = (input.shape[0], c_out_group * groups) + tuple(out)
     output = ConvolutionInput.apply(input, weight, shape, stride, padding, dilation, groups)
     if bias is not None:

@@ -46,6 +46,12 @@ def test_convolution_errors_match_torch():
                 sample((32, 1, 3, 3), F32), match=r"expected input\[64, 3, 28, 28\] to have 1 channels")
     check_error(lambda lib, x, w: lib.nn.functional.conv2d(x, w), sample((1, 1, 2, 2), F32),
                 sample((1, 1, 3, 3), F32), match="Kernel size can't be greater than actual input size")
+    for name, x_shape, w_shape, padding in [("conv_transpose1d", (1, 8, 1), (8, 2, 5), 3),
+                                            ("conv_transpose3d", (1, 8, 1, 2, 2), (8, 2, 3, 3, 3), (2, 0, 0))]:
+        check_error(lambda lib, x, w: getattr(lib.nn.functional, name)(x, w, padding=padding), sample(x_shape, F32),
+                    sample(w_shape, F32), match="Output size is too small")
+    check(lambda lib, x, w: lib.nn.functional.conv_transpose2d(x, w, padding=(2, 0)), sample((1, 8, 1, 3), F32),
+          sample((8, 2, 4, 4), F32))   # an output of no rows is no error
 
 
 POOL_CASES = [
