@@ -133,7 +133,8 @@ def test_non_finite_operands_reach_only_their_windows(calls):
     g[1, 2, 3, 3] = numpy.inf
     grads = []
     for lib in (ember, torch):
-        xt, wt = lib.tensor(sample((2, 16, 14, 14), F64, seed=12), requires_grad=True), lib.tensor(w, requires_grad=True)
+        xt = lib.tensor(sample((2, 16, 14, 14), F64, seed=12), requires_grad=True)
+        wt = lib.tensor(w, requires_grad=True)
         lib.nn.functional.conv2d(xt, wt, padding=2).backward(lib.tensor(g))
         grads.append((xt.grad.numpy(), wt.grad.numpy()))
     for got, want in zip(*grads):
