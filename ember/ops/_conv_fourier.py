@@ -76,6 +76,7 @@ def _periods(size, padding):
 
 
 def _complex(dtype):
+    """The complex dtype of a real one's spectra (complex64 for float32, complex128 for float64)."""
     return numpy.result_type(dtype, numpy.complex64)
 
 
