@@ -230,3 +230,46 @@ def noncontiguous(array):
         doubled = numpy.repeat(array, 2)
         return doubled[::2]
     return numpy.ascontiguousarray(array.swapaxes(0, 1)).swapaxes(0, 1)
+
+
+def count_calls(monkeypatch, module, names):
+    """Wraps ``module``'s functions ``names`` so that each call is counted; returns the {name: calls} dict (names
+    not called are absent)."""
+    counted = {}
+    for name in names:
+        def counting(*args, _name=name, _original=getattr(module, name)):
+            counted[_name] = counted.get(_name, 0) + 1
+            return _original(*args)
+        monkeypatch.setattr(module, name, counting)
+    return counted
+
+
+def check_conv(name, x_shape, w_shape, options, dtype, bias_size=None):
+    """``lib.nn.functional.<name>`` of sampled input, weight (and bias) against PyTorch, values and gradients, at
+    the dtype's tolerance; returns the sampled arrays."""
+    tolerance = 1e-4 if dtype == numpy.float32 else 1e-10
+    arrays = [sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3]
+    if bias_size is not None:
+        arrays.append(sample((bias_size,), dtype, seed=3))
+    check(lambda lib, *a: getattr(lib.nn.functional, name)(*a, **options), *arrays, rtol=tolerance, atol=tolerance)
+    return arrays
+
+
+def assert_fast_path_matches(run, threads, calls, expected_calls):
+    """``run(fast)`` returns arrays by a fast path (``fast`` True) or the general one: the fast path's on ``threads``
+    intra-op threads must have the bits of its run on one thread, and the general path's values to 1e-12 (float64
+    round-off); after the first run, ``calls`` (``count_calls``' dict) must be ``expected_calls``. The thread count
+    is restored after."""
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(threads)
+        fast = run(True)
+        assert calls == expected_calls
+        ember.set_num_threads(1)
+        one_thread = run(True)
+        general = run(False)
+    finally:
+        ember.set_num_threads(before)
+    for got, same, want in zip(fast, one_thread, general):
+        numpy.testing.assert_array_equal(got, same)
+        numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

@@ -6,7 +6,7 @@ import torch
 
 import ember
 from ember.ops import _conv_depthwise, _conv_pointwise, _conv_winograd, conv
-from tests.oracle import check, gradcheck, sample
+from tests.oracle import check, check_conv, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
 
@@ -31,17 +31,6 @@ IDS = [f"{c[0]}-{i}" for i, c in enumerate(DEPTHWISE_CASES)]
 ALGORITHMS = {   # (BAND_WIDTH, CALL_COST): a band per output row, one per block of all rows, per kernel offset
     "band-rows": (_conv_depthwise.BAND_WIDTH, 0), "band-blocks": (_conv_depthwise.BAND_WIDTH, 1 << 50),
     "offsets": (0, 0)}
-
-
-def check_conv(name, x_shape, w_shape, options, dtype, bias_size=None):
-    """``lib.nn.functional.<name>`` of sampled input, weight (and bias) against PyTorch, values and gradients, at
-    the dtype's tolerance; returns the sampled arrays."""
-    tolerance = 1e-4 if dtype is F32 else 1e-10
-    arrays = [sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3]
-    if bias_size is not None:
-        arrays.append(sample((bias_size,), dtype, seed=3))
-    check(lambda lib, *a: getattr(lib.nn.functional, name)(*a, **options), *arrays, rtol=tolerance, atol=tolerance)
-    return arrays
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)

@@ -7,7 +7,7 @@ import torch
 
 import ember
 from ember.ops import _conv_blocked, conv
-from tests.oracle import check, gradcheck, sample
+from tests.oracle import assert_fast_path_matches, check, check_conv, count_calls, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
 
@@ -29,17 +29,7 @@ IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 @pytest.fixture
 def calls(monkeypatch):
     """Counts the calls of the blocked path's three maps."""
-    counted = {}
-    for name in ("forward", "input_grad", "weight_grad"):
-        def counting(*args, _name=name, _original=getattr(_conv_blocked, name)):
-            counted[_name] = counted.get(_name, 0) + 1
-            return _original(*args)
-        monkeypatch.setattr(_conv_blocked, name, counting)
-    return counted
-
-
-def _bias(name, w_shape, dtype):
-    return sample(w_shape[1:2] if "transpose" in name else w_shape[:1], dtype, seed=3)
+    return count_calls(monkeypatch, _conv_blocked, ("forward", "input_grad", "weight_grad"))
 
 
 @pytest.mark.parametrize("block_bytes", [1, _conv_blocked.BLOCK_BYTES], ids=["sample-blocks", "default-blocks"])
@@ -47,9 +37,7 @@ def _bias(name, w_shape, dtype):
 @pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
 def test_matches_torch(name, x_shape, w_shape, options, dtype, block_bytes, calls, monkeypatch):
     monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", block_bytes)
-    tolerance = 1e-4 if dtype is F32 else 1e-10
-    check(lambda lib, x, w, b: getattr(lib.nn.functional, name)(x, w, b, **options), sample(x_shape, dtype, seed=1),
-          sample(w_shape, dtype, seed=2) / 3, _bias(name, w_shape, dtype), rtol=tolerance, atol=tolerance)
+    check_conv(name, x_shape, w_shape, options, dtype, bias_size=w_shape[1 if "transpose" in name else 0])
     assert calls.get("weight_grad") == 1 and calls.get("forward", 0) + calls.get("input_grad", 0) >= 2
 
 
@@ -59,7 +47,6 @@ def test_matches_the_columns_path(threads, calls, monkeypatch):
     order), and the same bits on any number of threads."""
     monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", 2 * 3 * 9 * 18 * 17 * 8)   # two samples a block, seven blocks
     x, w = sample((13, 3, 20, 19), F64, seed=4), sample((5, 3, 3, 3), F64, seed=5)
-    before = ember.get_num_threads()
 
     def run(blocked):
         monkeypatch.setattr(conv, "_blocked", conv._blocked if blocked else lambda *args: False)
@@ -67,18 +54,7 @@ def test_matches_the_columns_path(threads, calls, monkeypatch):
         y = ember.nn.functional.conv2d(xt, wt, stride=(1, 1), padding=0)
         y.backward(ember.tensor(numpy.cos(numpy.arange(y.numel())).reshape(y.shape)))
         return [y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()]
-    try:
-        ember.set_num_threads(threads)
-        blocked = run(True)
-        assert calls == {"forward": 1, "input_grad": 1, "weight_grad": 1}
-        ember.set_num_threads(1)
-        one_thread = run(True)
-        columns = run(False)
-    finally:
-        ember.set_num_threads(before)
-    for got, same, want in zip(blocked, one_thread, columns):
-        numpy.testing.assert_array_equal(got, same)
-        numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert_fast_path_matches(run, threads, calls, {"forward": 1, "input_grad": 1, "weight_grad": 1})
 
 
 def test_second_derivatives(calls):
