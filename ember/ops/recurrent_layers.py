@@ -172,12 +172,13 @@ def _sigmoid_(xp, part):
     sigmoid_of_negated_(xp, part)
 
 
-def _gate_products(xp, weights, rows):
+def _gate_products(xp, weights, rows, spread=False):
     """The step product ``h @ weights`` ((gates, k, hidden) weights, ``rows`` rows of h) as ``product(h, out)``: one
     batched matmul, or column blocks of each gate (``_blas.column_ranges``) where OpenBLAS's small-matrix kernel runs
-    them faster. Call inside the loop's ``small_products``, which sets the thread count the choice depends on.
-    Measured at batch 20 (10-32), blocks against one product: transposed weights 0.49-0.88x from hidden 1024 up,
-    1.09-1.12x at 256-768; contiguous weights 0.81x at 256 but 1.1-2.1x from 512 up: so only the first."""
+    them faster, at once on the intra-op threads with ``spread``. Call inside the loop's ``small_products``, which
+    sets the thread count the choice depends on. Measured at batch 20 (10-32), blocks against one product: transposed
+    weights 0.49-0.88x from hidden 1024 up, 1.09-1.12x at 256-768; contiguous weights 0.81x at 256 but 1.1-2.1x from
+    512 up: so only the first."""
     transposed = weights.strides[-2] == weights.itemsize   # each gate's weight a transposed view (large layers)
     ranges = column_ranges((rows, weights.shape[1]), weights) if transposed and weights.shape[-1] >= 1024 else [None]
     if len(ranges) == 1:
@@ -185,10 +186,25 @@ def _gate_products(xp, weights, rows):
     blocks = [(g, start, stop, weights[g, :, start:stop]) for g in range(weights.shape[0]) for start, stop in ranges]
 
     def product(h, out):
-        for g, start, stop, block in blocks:
-            xp.matmul(h, block, out=out[g, :, start:stop])
+        def run(first, last):
+            for g, start, stop, block in blocks[first:last]:
+                xp.matmul(h, block, out=out[g, :, start:stop])
+        if spread:
+            _parallel.parallel_for(len(blocks), run)
+        else:
+            run(0, len(blocks))
         return out
     return product
+
+
+def _spread_gates(xp, multiply_adds, weights, rows):
+    """Whether a training forward's step products (``_gate_products`` of ``multiply_adds``) run as column blocks
+    spread over the intra-op threads, each on one BLAS thread, rather than as products the BLAS threads (which pack
+    each gate's whole weight again every step): for large products, where one thread would make blocks."""
+    if xp is not numpy or multiply_adds < SMALL or _parallel.num_threads() == 1:
+        return False
+    with small_products(0):
+        return _gate_products(xp, weights, rows).__name__ == "product"
 
 
 def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
@@ -209,8 +225,10 @@ def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
     raw = output if w_hr is None else _empty(xp, x, (rows, size))
     hidden, scratch = xp.empty((4, batch, size), x.dtype), xp.empty((batch, size), x.dtype)
     h, c = h0, c0
-    with small_products(h0.shape[0] * h0.shape[1] * size):
-        step_product = _gate_products(xp, _lstm_weight(xp, w_hh), batch)
+    weights, multiply_adds = _lstm_weight(xp, w_hh), h0.shape[0] * h0.shape[1] * size
+    spread = _spread_gates(xp, multiply_adds, weights, batch)
+    with small_products(0 if spread else multiply_adds):
+        step_product = _gate_products(xp, weights, batch, spread)
         for start, stop in order:
             n = stop - start
             g = gates[:, start:stop]
@@ -334,8 +352,10 @@ class GRULayer(Primitive):
         output = _empty(xp, x, (x.shape[0], size))
         scratch = xp.empty_like(h0)
         h = h0
-        with small_products(h0.shape[0] * size * size):
-            step_product = _gate_products(xp, _gru_weight(xp, w_hh), h0.shape[0])
+        weights, multiply_adds = _gru_weight(xp, w_hh), h0.shape[0] * size * size
+        spread = _spread_gates(xp, multiply_adds, weights, h0.shape[0])
+        with small_products(0 if spread else multiply_adds):
+            step_product = _gate_products(xp, weights, h0.shape[0], spread)
             for start, stop in order:
                 n = stop - start
                 h = _entering(xp, h, h0, n)

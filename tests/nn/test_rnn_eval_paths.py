@@ -188,6 +188,34 @@ def test_large_hidden_major_steps_spread_over_threads(mode, monkeypatch):
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_large_training_steps_spread_over_threads(mode, monkeypatch):
+    """Training at hidden 1024, batch 20: on several threads each step's column blocks run at once, each on one BLAS
+    thread (on OpenBLAS's SkylakeX kernels; forced here elsewhere): outputs and gradients with one thread's bits."""
+    from ember.ops import _blas
+    monkeypatch.setattr(_blas, "_small_kernel", lambda: True)
+    spread = []
+    original = recurrent_layers._spread_gates
+    monkeypatch.setattr(recurrent_layers, "_spread_gates", lambda *args: spread.append(original(*args)) or spread[-1])
+
+    def step():
+        ember.manual_seed(0)
+        module = getattr(ember.nn, mode)(16, 1024)
+        x = ember.tensor(numpy.random.default_rng(12).standard_normal((3, 20, 16)).astype(numpy.float32),
+                         requires_grad=True)
+        parts = _flat(module(x))
+        sum((p * p).sum() for p in parts).backward()
+        return [p.detach().numpy() for p in parts] + [x.grad.numpy()] + [p.grad.numpy() for p in module.parameters()]
+    before = ember.get_num_threads()
+    try:
+        one, three = [ember.set_num_threads(count) or step() for count in (1, 3)]
+    finally:
+        ember.set_num_threads(before)
+    assert spread == [False, True]
+    for got, want in zip(three, one):
+        numpy.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
 @pytest.mark.parametrize("lengths", [None, [3, 2, 2] + [1] * 17])
 def test_step_products_in_column_blocks_match_one_product(mode, lengths, monkeypatch):
     """Training at batch 20, hidden 1024: each gate's step product h W^T runs in column blocks (on OpenBLAS's
