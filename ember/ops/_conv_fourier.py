@@ -127,7 +127,8 @@ class _Scratch:
     half a megabyte are mapped from the OS page by page on every call)."""
 
     def __init__(self, nbytes):
-        self.buffer = _buffers.empty(numpy, (max(nbytes, _buffers.MIN_BYTES),), numpy.uint8)
+        # each array starts on a 64-byte boundary: room for the rounding of a block's few arrays
+        self.buffer = _buffers.empty(numpy, (max(nbytes + 1024, _buffers.MIN_BYTES),), numpy.uint8)
         self.used = 0
 
     def array(self, shape, dtype):
@@ -196,13 +197,13 @@ def _block_spectrum(a, periods, starts, conjugate, spectrum, first, scratch):
                  out=target)
 
 
-def _block_signal(spectrum, periods, starts, out, conjugated=False, scratch=None):
+def _block_signal(spectrum, periods, starts, out, conjugated, scratch):
     """Writes into ``out`` (B, C, ch, cw) the real elements at ``starts`` of the signal of ``periods`` whose half
-    spectrum is ``spectrum`` (nh * (nw // 2 + 1), B, C) (its conjugate, if ``conjugated``)."""
+    spectrum is ``spectrum`` (nh * (nw // 2 + 1), B, C) (its conjugate, if ``conjugated``), through ``scratch``
+    (twice the spectrum's bytes)."""
     _, B, C = spectrum.shape
     (nh, nw), (ch, cw) = periods, out.shape[2:]
     half, char = nw // 2 + 1, out.dtype.char
-    scratch = _Scratch(0) if scratch is None else scratch
     rows = numpy.matmul(_inverse_matrix(nh, starts[0], ch, conjugated, char), spectrum.reshape(nh, -1),
                         out=scratch.array((ch, half * B * C), spectrum.dtype))
     moved = scratch.array((B, C, ch, half), spectrum.dtype)
@@ -246,6 +247,8 @@ def forward(x, w, padding):
     source = _spectra(x, periods, padding, conjugate=True, channels=w.shape[0], then=lambda spectrum, *block:
                       _block_map(spectrum, weights, periods, (0, 0), y, *block, conjugated=True))
     return y, source
+
+
 class Transformed:
     """An output gradient as ``transformed_grad`` gives it, ``spectrum`` (F, N, O): its type tells it from the
     columns' moved gradient where a convolution's two gradients share one."""
@@ -286,5 +289,5 @@ def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
     # G^T conj(X) = conj(conj(G)^T X)
     sums = _products(transformed.spectrum.transpose(0, 2, 1), source)
     result = _buffers.empty(numpy, weight_shape, sums.real.dtype)
-    _block_signal(sums, periods, (0, 0), result, conjugated=True)
+    _block_signal(sums, periods, (0, 0), result, conjugated=True, scratch=_Scratch(2 * sums.nbytes))
     return result
