@@ -197,14 +197,20 @@ def _gate_products(xp, weights, rows, spread=False):
     return product
 
 
-def _spread_gates(xp, multiply_adds, weights, rows):
-    """Whether a training forward's step products (``_gate_products`` of ``multiply_adds``) run as column blocks
-    spread over the intra-op threads, each on one BLAS thread, rather than as products the BLAS threads (which pack
-    each gate's whole weight again every step): for large products, where one thread would make blocks."""
-    if xp is not numpy or multiply_adds < SMALL or _parallel.num_threads() == 1:
+def _spread(multiply_adds, blocked):
+    """Whether a recurrence's step products (of ``multiply_adds``) run as blocks spread over the intra-op threads,
+    each on one BLAS thread, rather than as products the BLAS threads (which pack the whole weight again every step):
+    for large products where one BLAS thread makes blocks (``blocked()``, asked at one)."""
+    if multiply_adds < SMALL or _parallel.num_threads() == 1:
         return False
     with small_products(0):
-        return _gate_products(xp, weights, rows).__name__ == "product"
+        return blocked()
+
+
+def _spread_gates(xp, multiply_adds, weights, rows):
+    """``_spread`` for a training forward's ``_gate_products`` (column blocks of each gate)."""
+    return xp is numpy and _spread(multiply_adds,
+                                   lambda: _gate_products(xp, weights, rows).__name__ == "product")
 
 
 def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
@@ -570,16 +576,6 @@ def _hidden_major_outputs(states, batch):
     return output.reshape(-1, states.shape[1])
 
 
-def _spread(multiply_adds, w_hh, h, out):
-    """Whether a hidden-major recurrence's step products W_hh h (of ``multiply_adds``) run as row blocks spread over
-    the intra-op threads, each on one BLAS thread (``_step_products``), rather than as one product the BLAS threads
-    (which packs the whole weight again every step): for large products, where one thread would make blocks."""
-    if multiply_adds < SMALL or _parallel.num_threads() == 1:
-        return False
-    with small_products(0):
-        return len(row_blocks(w_hh, h.shape, out)) > 1
-
-
 def _step_products(blocks, h, spread):
     """W_hh h by ``row_blocks``' (weights, out) ``blocks``: at once on the intra-op threads where ``spread``."""
     def run(first, last):
@@ -601,7 +597,7 @@ def _lstm_hidden_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
     raw = numpy.empty((size, batch), x.dtype) if w_hr is not None else None
     h, c = numpy.ascontiguousarray(h0.T), numpy.ascontiguousarray(c0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    spread = _spread(batch * h0.shape[1] * 4 * size, w_hh, h, gates)
+    spread = _spread(batch * h0.shape[1] * 4 * size, lambda: len(row_blocks(w_hh, h.shape, gates)) > 1)
     with small_products(0 if spread else batch * h0.shape[1] * 4 * size):
         blocks = row_blocks(w_hh, h.shape, gates)
         for k, t in enumerate(steps):
@@ -632,7 +628,7 @@ def _gru_hidden_major(x, h0, w_ih, w_hh, b_ih, b_hh, reverse):
     hidden = numpy.empty((3 * size, batch), x.dtype)
     h = numpy.ascontiguousarray(h0.T)
     steps = range(len(columns) - 1, -1, -1) if reverse else range(len(columns))
-    spread = _spread(batch * size * 3 * size, w_hh, h, hidden)
+    spread = _spread(batch * size * 3 * size, lambda: len(row_blocks(w_hh, h.shape, hidden)) > 1)
     with small_products(0 if spread else batch * size * 3 * size):
         blocks = row_blocks(w_hh, h.shape, hidden)
         for t in steps:
