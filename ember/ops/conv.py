@@ -274,7 +274,7 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         if _finite(x, w):
             y, source = algorithm.forward(x, w, padding)
             y = _biased(xp, y, bias)
-        else:   # the columns' path, keeping nothing: the weight gradient takes Winograd's or cuts its own
+        else:   # the columns' path, keeping nothing: the weight gradient takes the algorithm's or cuts its own
             y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
         return (y, source, None) if keep else y
     return _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=keep, bias=bias)

@@ -179,8 +179,7 @@ def _gate_products(xp, weights, rows, spread=False):
     sets the thread count the choice depends on. Measured at batch 20 (10-32), blocks against one product: transposed
     weights 0.49-0.88x from hidden 1024 up, 1.09-1.12x at 256-768; contiguous weights 0.81x at 256 but 1.1-2.1x from
     512 up: so only the first."""
-    transposed = weights.strides[-2] == weights.itemsize   # each gate's weight a transposed view (large layers)
-    ranges = column_ranges((rows, weights.shape[1]), weights) if transposed and weights.shape[-1] >= 1024 else [None]
+    ranges = _gate_ranges(weights, rows)
     if len(ranges) == 1:
         return lambda h, out: xp.matmul(h, weights, out=out)
     blocks = [(g, start, stop, weights[g, :, start:stop]) for g in range(weights.shape[0]) for start, stop in ranges]
@@ -207,10 +206,15 @@ def _spread(multiply_adds, blocked):
         return blocked()
 
 
+def _gate_ranges(weights, rows):
+    """The column ranges ``_gate_products`` cuts each gate's weight into (one, ``[None]``, where it stays whole)."""
+    transposed = weights.strides[-2] == weights.itemsize   # each gate's weight a transposed view (large layers)
+    return column_ranges((rows, weights.shape[1]), weights) if transposed and weights.shape[-1] >= 1024 else [None]
+
+
 def _spread_gates(xp, multiply_adds, weights, rows):
     """``_spread`` for a training forward's ``_gate_products`` (column blocks of each gate)."""
-    return xp is numpy and _spread(multiply_adds,
-                                   lambda: _gate_products(xp, weights, rows).__name__ == "product")
+    return xp is numpy and _spread(multiply_adds, lambda: len(_gate_ranges(weights, rows)) > 1)
 
 
 def _lstm_general(xp, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, order, keep):
