@@ -80,6 +80,10 @@ def set_num_threads(num):
     if found is not None:
         library, prefix, suffix = found
         getattr(library, f"{prefix}_set_num_threads{suffix}")(num)
+        if num == 1 and hasattr(library, "blas_thread_shutdown_"):
+            # Setting the count starts OpenBLAS's worker threads where none run (a forked DataLoader worker), and
+            # each then spins ~0.1 s on a core; one thread needs none of them.
+            library.blas_thread_shutdown_()
         return
     try:
         from threadpoolctl import threadpool_limits

@@ -44,3 +44,29 @@ def test_workers_run_one_blas_thread(no_leaks):  # noqa: F811
         assert ember.get_num_threads() == 2
     finally:
         ember.set_num_threads(before)
+
+
+class OsThreads(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        import os
+        return len(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc/self/task"), reason="counts threads through /proc")
+@pytest.mark.timeout(120)
+def test_workers_start_no_blas_threads(no_leaks):  # noqa: F811
+    # Setting OpenBLAS's count in a forked worker started its worker thread, which then spun ~0.1 s on a core
+    # while the worker fetched its first batch; one thread needs none.
+    from ember import _runtime
+    found = _runtime._openblas()
+    if found is None or not hasattr(found[0], "blas_thread_shutdown_"):
+        pytest.skip("NumPy's OpenBLAS cannot stop its threads here")
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        assert list(DataLoader(OsThreads(), batch_size=None, num_workers=2)) == [1, 1]
+    finally:
+        ember.set_num_threads(before)
