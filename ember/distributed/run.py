@@ -7,6 +7,7 @@ aborts the whole job. Several machines: run the command once, on node 0, with ``
 (MPI starts the remote ranks itself); the same command on nodes with ``--node-rank`` > 0 has nothing to do.
 """
 import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -56,7 +57,15 @@ def command(args):
         argv += [sys.executable, "-m", "ember.distributed._bootstrap"] + (["-m"] if args.module else [])
         argv += [args.script]
     argv += args.script_args
-    env = dict(os.environ, WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR=args.master_addr,
+    threads = {}
+    if "OMP_NUM_THREADS" not in os.environ and nproc > 1:
+        # torchrun's default: ranks sharing a machine would each take every core (BLAS and ember's intra-op pool)
+        threads = {"OMP_NUM_THREADS": "1"}
+        logging.getLogger(__name__).warning(
+            "\n*****************************************\nSetting OMP_NUM_THREADS environment variable for each "
+            "process to be 1 in default, to avoid your system being overloaded, please further tune the variable "
+            "for optimal performance in your application as needed. \n*****************************************")
+    env = dict(os.environ, **threads, WORLD_SIZE=str(world), LOCAL_WORLD_SIZE=str(nproc), MASTER_ADDR=args.master_addr,
                MASTER_PORT=str(args.master_port), TORCHELASTIC_RUN_ID=args.rdzv_id or uuid.uuid4().hex,
                PYTHONPATH=os.pathsep.join(p for p in [os.getcwd(), os.environ.get("PYTHONPATH", "")] if p))
     return argv, env

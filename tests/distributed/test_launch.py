@@ -73,3 +73,18 @@ def test_rank_queries_before_init_raise_like_torch():
     with pytest.raises(ValueError, match="Invalid backend"):
         dist.Backend("carrier-pigeon")
     assert dist.Backend("GLOO") == "gloo" and dist.Backend("cpu:gloo,cuda:nccl") == "gloo"
+
+
+@pytest.mark.parametrize("nproc, given, expected", [("2", None, "1"), ("1", None, None), ("2", "3", "3")])
+def test_run_gives_each_rank_one_thread_unless_told(monkeypatch, caplog, nproc, given, expected):
+    # torchrun's default: several ranks on a machine each get OMP_NUM_THREADS=1, with its warning
+    from ember.distributed import run as launcher
+    monkeypatch.setattr(launcher, "mpiexec_path", lambda: "mpiexec")
+    if given is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", given)
+    _, environment = launcher.command(launcher.parser().parse_args(["--nproc-per-node", nproc, "train.py"]))
+    assert environment.get("OMP_NUM_THREADS") == expected
+    warned = "Setting OMP_NUM_THREADS environment variable for each process to be 1" in caplog.text
+    assert warned == (given is None and nproc == "2")
