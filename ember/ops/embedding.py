@@ -1,7 +1,10 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
+import numpy
+
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
+from . import _buffers
 from ._util import name_node
 
 __all__ = []
@@ -46,6 +49,9 @@ class _Rows(Primitive):
     @staticmethod
     def forward(ctx, weight, indices):
         ctx.shape, ctx.indices = weight.shape, indices
+        if type(weight) is numpy.ndarray:   # into a pooled result ("clip": the indices are checked, in range)
+            rows = _buffers.empty(numpy, indices.shape + weight.shape[1:], weight.dtype)
+            return numpy.take(weight, indices, axis=0, out=rows, mode="clip")
         return weight[indices]
 
     @staticmethod
