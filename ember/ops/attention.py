@@ -218,8 +218,8 @@ def _in_blocks(attend, shape, dtype, arrays):
 
     def run(start, stop):
         if scratch:
-            weights = _buffers.empty(numpy, (min(rows, stop - start),) + shape[1:], dtype)
-            dropped = weights if keep is None else _buffers.empty(numpy, weights.shape, dtype)
+            weights = numpy.empty((min(rows, stop - start),) + shape[1:], dtype)
+            dropped = weights if keep is None else numpy.empty_like(weights)
         for first in range(start, stop, rows):
             cut = slice(first, min(first + rows, stop))
             parts = [None if a is None else _parallel._cut(a, -len(shape), count, cut) for a in arrays]

@@ -57,23 +57,3 @@ def test_double_backward():
     weight = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda w: ember.nn.functional.embedding(idx, w) ** 2, (weight,))
     assert ember.autograd.gradgradcheck(lambda w: ember.nn.functional.embedding(idx, w) ** 2, (weight,))
-
-
-def test_lookups_come_from_the_buffer_pool_and_are_not_shared(monkeypatch):
-    # the rows are taken into a pooled result (a fresh one faulted its pages in every step): same values, and a
-    # result still held is not handed out again
-    from ember.ops import _buffers
-    monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
-    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
-    rng = numpy.random.default_rng(1)
-    w = rng.standard_normal((50, 4)).astype("float32")
-    idx = rng.integers(0, 50, (3, 6))
-    weight = ember.tensor(w)
-    first = ember.nn.functional.embedding(ember.tensor(idx), weight)
-    second = ember.nn.functional.embedding(ember.tensor(idx[::-1].copy()), weight)
-    assert _buffers._pool and not numpy.shares_memory(first.numpy(), second.numpy())
-    expected = torch.nn.functional.embedding(torch.tensor(idx), torch.tensor(w)).numpy()
-    numpy.testing.assert_array_equal(first.numpy(), expected)
-    numpy.testing.assert_array_equal(second.numpy(), expected[::-1])
-    strided = ember.nn.functional.embedding(ember.tensor(idx), ember.tensor(w.T.copy()).t())   # a transposed view
-    numpy.testing.assert_array_equal(strided.numpy(), expected)
