@@ -56,6 +56,7 @@ class _Compiled:
 
     def __init__(self, function, module, settings):
         self.function, self.module, self.settings = function, module, settings
+        self.guard = None if module is None else _guards.ModuleGuard(module)
         self.cache = {}
         self.limit_hit = False
         _compiled.add(self)
@@ -63,14 +64,16 @@ class _Compiled:
     def __call__(self, *args, **kwargs):
         if self.settings["disable"] or _function.dispatch_hooks or _compiling[0]:
             return self.function(*args, **kwargs)   # autocast, tracing, profiling or an enclosing capture: eager
-        modules = _guards.modules_of(self.module) if self.module is not None else ()
-        if modules and _guards.has_hooks(modules):
-            return self.function(*args, **kwargs)
+        if self.guard is not None:
+            _, state, parameters, hooked = self.guard.state()
+            if hooked:
+                return self.function(*args, **kwargs)
+        else:
+            state, parameters = (), []
         try:
             tensors, arguments = _guards.flatten_arguments(args, kwargs)
         except _guards.Unguardable:
             return self._eager("an argument that cannot be guarded (unhashable)", args, kwargs)
-        state, parameters = _guards.module_state(modules)
         key = (_guards.grad_mode(), _dtype.get_default_dtype(), arguments, state)
         entry = self.cache.get(key)
         if entry is None:

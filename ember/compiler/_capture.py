@@ -12,7 +12,7 @@ into an input, a random draw outside a recorded fill, user ``autograd.Function``
 import numpy
 
 from .. import _dynamo
-from . import _guards
+from . import _array_backward, _guards
 from .._tensor import Tensor, _make
 from ..autograd import engine as _engine
 from ..autograd import function as _function
@@ -51,6 +51,7 @@ class Program:
         self.checks = {}             # id -> (read its place again, tensor) for each constant tensor read
         self.tape = None             # why the backward could not be captured: the forward then replays through
                                      # autograd, each op recording its node as in eager code
+        self.array_plan = None       # the backward as the forward nodes' array_backwards (_array_backward.Plan)
 
 
 class Recorder:
@@ -160,8 +161,9 @@ class Recorder:
                 ctx = o.grad_fn
         needs = tuple(ctx.needs_input_grad) if ctx is not None else (False,) * len(args)
         out_slots = tuple(self.new_slot(o._data) for o in outs)
-        exports = []
+        exports, meta = [], None
         if ctx is not None and self.phase == "forward":
+            meta = (ctx._input_meta, ctx._output_meta, ctx.materialize_grads, self._saved_slots(ctx))
             self.contexts.append(ctx)
             for k, entry in enumerate(ctx._saved or ()):
                 if entry is not None and entry[0] in ("array", "value") and isinstance(entry[1], numpy.ndarray) \
@@ -171,7 +173,19 @@ class Recorder:
                 array = value._data if isinstance(value, Tensor) else value
                 if isinstance(array, numpy.ndarray) and id(array) not in self.slots:
                     exports.append((None, name, self.new_slot(array)))
-        self.steps.append(("primitive", cls, specs, kwspecs, needs, out_slots, isinstance(out, tuple), exports))
+        self.steps.append(("primitive", cls, specs, kwspecs, needs, out_slots, isinstance(out, tuple), exports, meta))
+
+    def _saved_slots(self, ctx):
+        """The slots of the arrays a node saved (its inputs', its outputs'), which no in-place write may change."""
+        slots = set()
+        for entry in ctx._saved or ():
+            if entry is None or entry[0] == "value":
+                continue
+            array = entry[1]._data if entry[0] == "tensor" else entry[1][1] if entry[0] == "output" else entry[1]
+            slot = self.slots.get(id(array))
+            if slot is not None:
+                slots.add(slot)
+        return frozenset(slots)
 
     def _assign(self, args, kwargs, proceed):
         target, result = args
@@ -351,26 +365,54 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
         program.output_slots.append(slot)
         program.output_detached.append(not leaf.requires_grad)
     differentiable = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
-    if state.enabled and differentiable:
+    if state.enabled and differentiable and not _plan_on_arrays(program, leaves, tensors):
         reason = _capture_backward(program, recorder, leaves, tensors, parameters)
         if reason is not None:   # replay the forward through autograd instead (the ops' own backwards)
             program.backward, program.tape = None, reason
     return output, program
 
 
+def _wanted(program, tensors):
+    """(kind, index, tensor) of each input, then each parameter, that requires grad: the gradients backward gives."""
+    return [("input", i, t) for i, t in enumerate(tensors) if t.requires_grad] + \
+           [("parameter", i, p) for i, (_, p) in enumerate(program.parameters) if p.requires_grad]
+
+
+def _differentiable_outputs(leaves):
+    """Each differentiable output once (a tensor returned twice has one gradient slot), by identity."""
+    outputs = []
+    for t in leaves:
+        if t.requires_grad and t.grad_fn is not None and not any(t is o for o in outputs):
+            outputs.append(t)
+    return outputs
+
+
+def _plan_on_arrays(program, leaves, tensors):
+    """Whether the backward runs as the forward nodes' own ``array_backward``s (``_array_backward``); sets the
+    program's plan, ``grad_in`` (no seed slots) and ``wanted`` if so."""
+    wanted = _wanted(program, tensors)
+    if any(t._hooks or t._post_accumulate_grad_hooks for _, _, t in wanted):
+        return False
+    program.grad_in = [(next(i for i, leaf in enumerate(leaves) if leaf is t), None)
+                       for t in _differentiable_outputs(leaves)]
+    slots = [program.inputs[i] if kind == "input" else program.parameters[i][0] for kind, i, _ in wanted]
+    plan = _array_backward.plan(program, slots)
+    if plan is None:
+        program.grad_in = []
+        return False
+    program.array_plan, program.wanted = plan, [(kind, i) for kind, i, _ in wanted]
+    return True
+
+
 def _capture_backward(program, recorder, leaves, tensors, parameters):
     """Records the engine's backward from the outputs to the inputs and parameters that require grad."""
-    wanted = [("input", i, t) for i, t in enumerate(tensors) if t.requires_grad] + \
-             [("parameter", i, p) for i, (_, p) in enumerate(program.parameters) if p.requires_grad]
+    wanted = _wanted(program, tensors)
     for _, _, t in wanted:
         if t._hooks or t._post_accumulate_grad_hooks:
             return "a gradient hook on an input or parameter"
     if recorder.fullgraph:   # a backward that cannot be captured replays through autograd: no error for that
         recorder.fullgraph = False
-    outputs = []   # each differentiable output once: a tensor returned twice has one gradient slot
-    for t in leaves:
-        if t.requires_grad and t.grad_fn is not None and not any(t is o for o in outputs):
-            outputs.append(t)
+    outputs = _differentiable_outputs(leaves)
     recorder.phase = "backward"
     recorder.steps = program.backward = []
     seeds = []

@@ -1,5 +1,6 @@
 """Replay: a captured Program turned into flat lists of array kernels over one value list, and the single autograd
-node a compiled forward records, whose backward runs the captured backward program.
+node a compiled forward records, whose backward runs the forward's own nodes (``_array_backward``, their contexts
+kept in slots past the program's) or the captured backward program.
 
 Each primitive step calls the op's own ``forward(ctx, *arrays)`` with a fresh ctx (so the same kernels run as in
 eager ember, bit for bit), then exports into slots what that ctx kept for the backward program. Random fills call
@@ -8,6 +9,7 @@ the same Tensor method on the slot's array, so the generator's stream advances e
 import numpy
 
 from .._tensor import Tensor, _make, _wrap
+from . import _array_backward
 from ..autograd.function import Node, _as_array, _edge
 from ..autograd.grad_mode import no_grad, state
 
@@ -88,13 +90,13 @@ def _array(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-def _kernel(step):
-    """One step of a program as ``run(env)``."""
+def _kernel(step, ctx_slot=None):
+    """One step of a program as ``run(env)``; a primitive's ctx is kept in ``env[ctx_slot]`` when given."""
     kind = step[0]
     if kind == "composite":
         return _composite_kernel(step, False)
     if kind == "primitive":
-        _, cls, specs, kwspecs, needs, outs, multiple, exports = step
+        _, cls, specs, kwspecs, needs, outs, multiple, exports, _ = step
         arguments = _arguments(specs, kwspecs, _same, _array)
         forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
         saved = tuple((k, slot) for k, name, slot in exports if k is not None)
@@ -116,6 +118,8 @@ def _kernel(step):
             for name, slot in attributes:
                 value = getattr(ctx, name)
                 env[slot] = value._data if isinstance(value, Tensor) else value
+            if ctx_slot is not None:
+                env[ctx_slot] = _array_backward.keep(ctx)
         return run
     if kind == "create":
         _, shape, fill, dtype, slot = step
@@ -156,7 +160,7 @@ def _tape_kernel(step):
     if kind == "composite":
         return _composite_kernel(step, True)
     if kind == "primitive":
-        _, cls, specs, kwspecs, _, outs, multiple, _ = step
+        _, cls, specs, kwspecs, _, outs, multiple, _, _ = step
         arguments = _tape_arguments(specs, kwspecs)
         apply, out = cls._apply, outs[0]
 
@@ -198,9 +202,14 @@ class Executable:
     def __init__(self, program):
         self.program = program
         self.tape = program.tape is not None
-        self.forward = [(_tape_kernel if self.tape else _kernel)(step) for step in program.forward]
-        self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
+        self.plan = program.array_plan
         self.size = program.size
+        if self.tape:
+            self.forward = [_tape_kernel(step) for step in program.forward]
+        else:   # with a plan, each node's ctx is kept in a slot past the program's
+            ctx_slots = {} if self.plan is None else {node[0]: self.size + k for k, node in enumerate(self.plan.nodes)}
+            self.forward = [_kernel(step, ctx_slots.get(index)) for index, step in enumerate(program.forward)]
+        self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
         self.parameters = program.parameters
         self.inputs = program.inputs
         self.checks = list(program.checks.values())
@@ -210,7 +219,7 @@ class Executable:
         program = self.program
         if self.tape:
             return self._run_tape(tensors)
-        env = [None] * self.size
+        env = [None] * (self.size + (0 if self.plan is None else len(self.plan.nodes)))
         for slot, t in zip(self.inputs, tensors):
             env[slot] = t._data
         for slot, p in self.parameters:
@@ -225,12 +234,15 @@ class Executable:
             if key not in wrapped:
                 wrapped[key] = _wrap(env[key[0]])
         outputs = [wrapped[key] for key in zip(program.output_slots, program.output_detached)]
-        if self.backward is None:
+        if self.backward is None and self.plan is None:
             return outputs
         wanted = [tensors[i] if kind == "input" else self.parameters[i][1] for kind, i in program.wanted]
         node = CompiledFunctionBackward()
         node._executable = self
-        node._kept = [(slot, env[slot]) for slot in program.keep]
+        if self.plan is None:
+            node._kept = [(slot, env[slot]) for slot in program.keep]
+        else:
+            node._kept = env[self.size:]   # the nodes' contexts
         node._edges = [_edge(t) for t in wanted]
         node._input_meta = [(t._data.shape, t._data.dtype) for t in wanted]
         node.needs_input_grad = (True,) * len(wanted)
@@ -274,6 +286,8 @@ class CompiledFunction:
         if state.enabled:
             raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
         executable = node._executable
+        if executable.plan is not None:
+            return _array_backward.run(executable.plan, node._kept, [g._data for g in grads])
         program = executable.program
         env = [None] * executable.size
         for slot, array in node._kept:

@@ -107,6 +107,33 @@ def test_each_guard_recompiles():
         compiled(x.double())
 
 
+def test_guards_see_module_changes_made_between_calls():
+    # the module part of the key is worked out again only when a snapshot of the modules differs: each change the
+    # key reads, made after the key was last worked out, is still seen
+    model = ember.nn.Sequential(ember.nn.Linear(3, 3))
+    compiled = ember.compile(model)
+    x = ember.randn(2, 3)
+    compiled(x)
+    compiled(x)
+    cache = compiled._ember_compiled.cache
+    model[0].weight.requires_grad_(False)                     # a parameter's requires_grad
+    compiled(x)
+    assert len(cache) == 2
+    model[0].weight.data = ember.randn(3, 3)                  # new data: the same key, the new values
+    assert numpy.array_equal(compiled(x).detach().numpy(), model(x).detach().numpy()) and len(cache) == 2
+    model[0].register_buffer("extra", ember.zeros(1))         # a buffer added in place
+    compiled(x)
+    assert len(cache) == 3
+    model.add_module("1", ember.nn.ReLU())                    # a child added
+    assert numpy.array_equal(compiled(x).detach().numpy(), model(x).detach().numpy()) and len(cache) == 4
+    model[0].bias = None                                      # a parameter removed
+    assert numpy.array_equal(compiled(x).detach().numpy(), model(x).detach().numpy()) and len(cache) == 5
+    calls = []
+    model[1].register_forward_hook(lambda m, a, o: calls.append(1))   # a hook: eager, hooks and all
+    compiled(x)
+    assert calls == [1] and len(cache) == 5
+
+
 def test_recompile_limit_then_eager_and_fullgraph_error():
     f = ember.compile(lambda x: x * 2, recompile_limit=2)
     for n in range(1, 5):

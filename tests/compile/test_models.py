@@ -90,6 +90,8 @@ def test_compiled_training_is_eager_bit_for_bit_and_matches_torch(name):
     got = _steps(ember, compiled, ember.from_numpy(x), ember.from_numpy(y), 4, True)
     want = _steps(ember, eager, ember.from_numpy(x), ember.from_numpy(y), 4, True)
     assert compiled._ember_compiled.reasons() == []   # captured, not run eagerly
+    trained, = [e for e in compiled._ember_compiled.cache.values() if e.program.grad_in]
+    assert trained.plan is not None   # the backward runs the forward's own nodes (_array_backward)
     for a, b in zip(got[0] + got[1], want[0] + want[1]):
         assert numpy.array_equal(a, b)
     assert got[2].keys() == want[2].keys()
@@ -167,7 +169,37 @@ def test_in_place_relu_and_residual_add():
         for p, q in zip(compiled.parameters(), eager.parameters()):
             assert numpy.array_equal(p.grad.numpy(), q.grad.numpy())
     entry, = compiled._ember_compiled.cache.values()
-    assert not entry.tape   # the backward was captured as an array program
+    assert entry.plan is not None   # each write moves its target to the node of the value written, as eagerly
+
+
+def test_an_in_place_write_into_a_saved_tensor_keeps_the_recorded_backward():
+    nn = ember.nn
+
+    class Square(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 4)
+
+        def forward(self, x):
+            h = self.a(x)
+            h.mul_(h)   # the product's node saved h, which the write then changes: eager saves a copy first
+            return h.sum(1)
+
+    ember.manual_seed(0)
+    model = Square()
+    eager = copy.deepcopy(model)
+    compiled = ember.compile(model)
+    for _ in range(3):
+        x = ember.randn(3, 4)
+        grads = []
+        for m in (compiled, eager):
+            m.zero_grad()
+            m(x).sum().backward()
+            grads.append([p.grad.numpy() for p in m.parameters()])
+        for got, want in zip(*grads):
+            assert numpy.array_equal(got, want)
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.plan is None   # the recorded backward, or a replay through autograd
 
 
 def _detaching(lib, x, w, v):
@@ -271,3 +303,32 @@ def test_an_output_returned_twice_gets_its_whole_gradient():
             (a.sum() + 2 * b.sum()).backward()
             grads.append(x.grad.numpy())
         numpy.testing.assert_array_equal(*grads)
+
+
+def _branches(lib, x, w, b):
+    """A node of three outputs, one unused (its gradient zeros); a parameter reached along three paths (the order
+    its gradients are summed in shows in the last bits); a broadcast bias (its gradient summed back)."""
+    first, second, _ = x.unbind(1)
+    hidden = first * w + b
+    return (hidden * w).sum() + (second * w).exp().sum() + (w * w * w).sum()
+
+
+def test_backward_from_the_forward_nodes_is_the_engines():
+    rng = numpy.random.default_rng(3)
+    x, w, b = rng.standard_normal((4, 3, 5)), rng.standard_normal(5), rng.standard_normal(1)
+    compiled = ember.compile(lambda *a: _branches(ember, *a))
+    for _ in range(3):
+        results = []
+        for run in (compiled, lambda *a: _branches(ember, *a)):
+            inputs = [ember.tensor(a, requires_grad=True) for a in (x, w, b)]
+            out = run(*inputs)
+            out.backward()
+            results.append([out.detach().numpy()] + [t.grad.numpy() for t in inputs])
+        for got, want in zip(*results):
+            numpy.testing.assert_array_equal(got, want)
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.plan is not None
+    inputs = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    _branches(torch, *inputs).backward()
+    for got, t in zip(results[0][1:], inputs):
+        numpy.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12)
