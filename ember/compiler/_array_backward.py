@@ -1,12 +1,13 @@
 """A compiled backward from the forward's own nodes, scheduled as autograd's engine would, on arrays.
 
 When every op of a captured forward that gradients flow through is a primitive (no composite op recorded whole;
-in-place writes followed as ``assign_inplace`` moves their target in the graph), the replay keeps each step's ctx, and the compiled
-node's backward runs their backwards — ``array_backward`` where a one-output primitive has one, else ``backward`` on
-tensors, as the engine chooses without ``create_graph`` — in the engine's order: the same dependency counts, the
-same last-in-first-out ready list, gradients summed in the order they arrive and conformed to their input's shape
-and dtype alike, so every value is eager ember's, bit for bit, without the engine's per-op nodes, edges and checks.
-Other forwards keep the recorded backward program (``_capture._capture_backward``).
+in-place writes followed as ``assign_inplace`` moves their target in the graph), the replay keeps each step's ctx,
+and the compiled node's backward runs their backwards — ``array_backward`` where a one-output primitive has one,
+else ``backward`` on tensors, as the engine chooses without ``create_graph`` — in the engine's order: the same
+dependency counts, the same last-in-first-out ready list, gradients summed in the order they arrive and conformed to
+their input's shape and dtype alike, so every value is eager ember's, bit for bit, without the engine's per-op
+nodes, edges and checks. Other forwards keep the recorded backward program (``_capture._capture_backward``) or
+replay through autograd.
 """
 import numpy
 

@@ -153,23 +153,28 @@ def test_in_place_relu_and_residual_add():
             out += x
             return self.relu(out).sum(1)
 
+    compiled = _compiled_matches_eager(Residual, (5, 6))
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.plan is not None   # each write moves its target to the node of the value written, as eagerly
+
+
+def _compiled_matches_eager(build, shape):
+    """Three training steps' outputs and gradients of ``build()`` compiled and eager, bit-equal; the compiled."""
     ember.manual_seed(0)
-    model = Residual()
+    model = build()
     eager = copy.deepcopy(model)
     compiled = ember.compile(model)
     for _ in range(3):
-        x = ember.randn(5, 6)
-        outputs = []
+        x = ember.randn(*shape)
+        results = []
         for m in (compiled, eager):
             m.zero_grad()
             out = m(x)
             out.sum().backward()
-            outputs.append(out.detach().numpy())
-        assert numpy.array_equal(*outputs)
-        for p, q in zip(compiled.parameters(), eager.parameters()):
-            assert numpy.array_equal(p.grad.numpy(), q.grad.numpy())
-    entry, = compiled._ember_compiled.cache.values()
-    assert entry.plan is not None   # each write moves its target to the node of the value written, as eagerly
+            results.append([out.detach().numpy()] + [p.grad.numpy() for p in m.parameters()])
+        for got, want in zip(*results):
+            assert numpy.array_equal(got, want)
+    return compiled
 
 
 def test_an_in_place_write_into_a_saved_tensor_keeps_the_recorded_backward():
@@ -185,19 +190,7 @@ def test_an_in_place_write_into_a_saved_tensor_keeps_the_recorded_backward():
             h.mul_(h)   # the product's node saved h, which the write then changes: eager saves a copy first
             return h.sum(1)
 
-    ember.manual_seed(0)
-    model = Square()
-    eager = copy.deepcopy(model)
-    compiled = ember.compile(model)
-    for _ in range(3):
-        x = ember.randn(3, 4)
-        grads = []
-        for m in (compiled, eager):
-            m.zero_grad()
-            m(x).sum().backward()
-            grads.append([p.grad.numpy() for p in m.parameters()])
-        for got, want in zip(*grads):
-            assert numpy.array_equal(got, want)
+    compiled = _compiled_matches_eager(Square, (3, 4))
     entry, = compiled._ember_compiled.cache.values()
     assert entry.plan is None   # the recorded backward, or a replay through autograd
 
