@@ -4,6 +4,8 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 (broadcasting is undone here, once, for every op), adds up gradients that meet at a node, runs hooks, and
 accumulates into the ``.grad`` of leaves.
 """
+import threading
+
 from .._backend import xp_of
 from .._tensor import Tensor, _RemovableHandle, _make, _wrap
 from . import anomaly_mode
@@ -153,13 +155,23 @@ def _hooked_leaf_edge_done(leaf, hooked_leaves, leaf_grads, create_graph, handed
         _finish_leaf(*leaf_grads.pop(key), create_graph, handed_out)
 
 
+class _Running(threading.local):
+    """What the backward running on this thread was asked, for a node whose backward runs many ops' backwards (a
+    compiled forward's): whether the graph is kept for another backward (else each op's saved arrays can go at
+    once, as the engine lets its own nodes' go)."""
+    retain_graph = True
+
+
+running = _Running()
+
+
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
-    previous = state.enabled
-    state.enabled = create_graph
+    previous, retained = state.enabled, running.retain_graph
+    state.enabled, running.retain_graph = create_graph, retain_graph
     try:
         return _execute(tensors, grads, retain_graph, create_graph, inputs, capture)
     finally:
-        state.enabled = previous
+        state.enabled, running.retain_graph = previous, retained
 
 
 def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):

@@ -12,6 +12,7 @@ replay through autograd.
 import numpy
 
 from .._tensor import Tensor, _make, _wrap
+from ..autograd import engine as _engine
 from ..autograd.function import _as_array, _saved_entry
 
 
@@ -123,10 +124,13 @@ def run(plan, contexts, grads):
     counts = dict(plan.counts)
     ready = [k for k in dict.fromkeys(k for k, _ in plan.roots) if k not in counts]
     leaves = {}
+    release = not _engine.running.retain_graph
     while ready:
         k = ready.pop()
         _, cls, flows, on_arrays, output_meta, materialize = nodes[k]
         input_grads = _node_backward(cls, contexts[k], buffers.pop(k), on_arrays, output_meta, materialize)
+        if release:   # as the engine frees each node's saved arrays (the buffer pool can hand them out again)
+            contexts[k]._release()
         for i, target, slot, meta in flows:
             g = input_grads[i] if i < len(input_grads) else None
             if g is None:

@@ -436,15 +436,16 @@ def _capture_backward(program, recorder, leaves, tensors, parameters):
         program.grad_out.append(slot)
     produced = set(program.inputs) | {s for s, _ in program.parameters}
     for step in program.forward:
-        produced.update(_outputs_of(step))
+        produced.update(outputs_of(step))
     read = set()
     for step in program.backward:
-        read.update(_inputs_of(step))
+        read.update(inputs_of(step))
     program.keep = tuple(sorted(read & produced))
     return None
 
 
-def _outputs_of(step):
+def outputs_of(step):
+    """The slots a step writes: its outputs, and what a primitive's ctx kept (exported)."""
     kind = step[0]
     if kind == "composite":
         return list(step[4])
@@ -455,7 +456,8 @@ def _outputs_of(step):
     return []
 
 
-def _inputs_of(step):
+def inputs_of(step):
+    """The slots a step reads."""
     kind = step[0]
     if kind in ("primitive", "composite"):
         return _slots_in(list(step[2]) + list(step[3].values()))

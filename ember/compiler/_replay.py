@@ -9,7 +9,8 @@ the same Tensor method on the slot's array, so the generator's stream advances e
 import numpy
 
 from .._tensor import Tensor, _make, _wrap
-from . import _array_backward
+from ..ops import _buffers
+from . import _array_backward, _capture
 from ..autograd.function import Node, _as_array, _edge
 from ..autograd.grad_mode import no_grad, state
 
@@ -121,18 +122,16 @@ def _kernel(step, ctx_slot=None):
             if ctx_slot is not None:
                 env[ctx_slot] = _array_backward.keep(ctx)
         return run
-    if kind == "create":
+    if kind == "create":   # from the buffer pool: a fresh large array faults its pages in at every run
         _, shape, fill, dtype, slot = step
         if fill is None:
             def run(env):
-                env[slot] = numpy.empty(shape, dtype)
-        elif fill == 0:
-            def run(env):
-                env[slot] = numpy.zeros(shape, dtype)
+                env[slot] = _buffers.empty(numpy, shape, dtype)
         else:
             def run(env):
+                array = env[slot] = _buffers.empty(numpy, shape, dtype)
                 with numpy.errstate(over="ignore", invalid="ignore"):
-                    env[slot] = numpy.full(shape, fill, dtype)
+                    numpy.copyto(array, fill, casting="unsafe")   # as numpy.full fills
         return run
     if kind == "fill":
         _, name, slot, args, kwargs = step
@@ -210,6 +209,7 @@ class Executable:
             ctx_slots = {} if self.plan is None else {node[0]: self.size + k for k, node in enumerate(self.plan.nodes)}
             self.forward = [_kernel(step, ctx_slots.get(index)) for index, step in enumerate(program.forward)]
         self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
+        self.release = _last_uses(program, program.tape is not None)
         self.parameters = program.parameters
         self.inputs = program.inputs
         self.checks = list(program.checks.values())
@@ -225,8 +225,10 @@ class Executable:
         for slot, p in self.parameters:
             env[slot] = p._data
         with no_grad():
-            for kernel in self.forward:
+            for kernel, done in zip(self.forward, self.release):
                 kernel(env)
+                for slot in done:
+                    env[slot] = None
         for t in program.written:
             t._version_counter[0] += 1
         wrapped = {}   # an output returned twice is one tensor, as in eager code (a detached copy apart)
@@ -264,10 +266,30 @@ class Executable:
             env[slot] = t
         for slot, p in self.parameters:
             env[slot] = p
-        for kernel in self.forward:
+        for kernel, done in zip(self.forward, self.release):
             kernel(env)
+            for slot in done:
+                env[slot] = None
         return [env[slot].detach() if detached and env[slot].requires_grad else env[slot]
                 for slot, detached in zip(self.program.output_slots, self.program.output_detached)]
+
+
+def _last_uses(program, tape):
+    """Per forward step, the slots it is the last to read or (never read) writes: dropped from the value list once
+    it has run, so that an intermediate array is freed where eager code frees it (and the buffer pool can hand it
+    out again in the same step). Inputs, parameters, outputs and what the backward program reads stay."""
+    kept = set(program.output_slots) | set(program.inputs) | {slot for slot, _ in program.parameters}
+    if not tape:
+        kept |= set(program.keep)
+    last = {}
+    for index, step in enumerate(program.forward):
+        for slot in _capture.outputs_of(step) + _capture.inputs_of(step):
+            last[slot] = index
+    release = [[] for _ in program.forward]
+    for slot, index in last.items():
+        if slot not in kept:
+            release[index].append(slot)
+    return release
 
 
 class CompiledFunction:

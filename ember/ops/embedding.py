@@ -20,8 +20,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % rows
-    if input.numel() and (int(input.max()) >= rows or int(input.min()) < 0):
-        raise IndexError("index out of range in self")
+    if max_norm is not None or sparse and weight.requires_grad:   # these paths index before _Rows checks
+        _check_range(input._data, rows)
     if max_norm is not None:
         with no_grad():
             used = input.reshape(-1).unique()
@@ -39,12 +39,19 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     return name_node(_Rows.apply(weight, input._data), "EmbeddingBackward0")
 
 
+def _check_range(indices, rows):
+    """PyTorch's error for an index outside the weight's ``rows``."""
+    if indices.size and (indices.max() >= rows or indices.min() < 0):
+        raise IndexError("index out of range in self")
+
+
 class _Rows(Primitive):
     """The rows of a 2-D ``weight`` at in-range integer ``indices`` (any shape; the result is indices' shape + the
     row); the gradient sums each index's gradient rows into its weight row, in index order."""
 
     @staticmethod
     def forward(ctx, weight, indices):
+        _check_range(indices, weight.shape[0])   # on the arrays: a compiled capture sees no Python read of them
         ctx.shape, ctx.indices = weight.shape, indices
         return weight[indices]
 

@@ -325,3 +325,27 @@ def test_backward_from_the_forward_nodes_is_the_engines():
     _branches(torch, *inputs).backward()
     for got, t in zip(results[0][1:], inputs):
         numpy.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-12)
+
+
+def test_an_embedding_is_captured_through_its_rows():
+    # embedding checks its indices on the arrays (inside its primitive), so no Python read of them makes the
+    # composite opaque: its rows are a primitive of the capture and the backward runs the forward's nodes
+    nn = ember.nn
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Embedding(20, 6), nn.Flatten(), nn.Linear(18, 4))
+    eager = copy.deepcopy(model)
+    compiled = ember.compile(model)
+    for seed in range(3):
+        tokens = ember.from_numpy(numpy.random.default_rng(seed).integers(0, 20, (5, 3)))
+        results = []
+        for m in (compiled, eager):
+            m.zero_grad()
+            out = m(tokens)
+            out.square().sum().backward()
+            results.append([out.detach().numpy()] + [p.grad.numpy() for p in m.parameters()])
+        for got, want in zip(*results):
+            assert numpy.array_equal(got, want)
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.plan is not None
+    with pytest.raises(IndexError, match="index out of range in self"):
+        compiled(ember.tensor([[0, 1, 20]] * 5))
