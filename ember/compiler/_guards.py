@@ -104,10 +104,11 @@ class ModuleGuard:
 
     def __init__(self, root):
         self.root, self.last = root, None   # last: (snapshot, state), replaced whole (calls from several threads)
+        self.tokens = {}   # module_state key -> a small int standing for it in the call's key (hashed at once)
 
     def state(self):
-        """(modules, key, tensors, hooked): the root and its submodules, ``module_state``'s key and tensors, and
-        ``has_hooks``."""
+        """(modules, token, tensors, hooked): the root and its submodules, a number standing for ``module_state``'s
+        key (equal keys, equal numbers), its tensors, and ``has_hooks``."""
         last = self.last
         if last is not None:
             before, state = last
@@ -115,7 +116,8 @@ class ModuleGuard:
             if len(snapshot) == len(before) and all(map(operator.is_, snapshot, before)):
                 return state
         modules = modules_of(self.root)
-        state = (modules, *module_state(modules), has_hooks(modules))
+        key, tensors = module_state(modules)
+        state = (modules, self.tokens.setdefault(key, len(self.tokens)), tensors, has_hooks(modules))
         self.last = (_snapshot(modules), state)
         return state
 
