@@ -51,7 +51,7 @@ class Program:
         self.checks = {}             # id -> (read its place again, tensor) for each constant tensor read
         self.tape = None             # why the backward could not be captured: the forward then replays through
                                      # autograd, each op recording its node as in eager code
-        self.array_plan = None       # the backward as the forward nodes' array_backwards (_array_backward.Plan)
+        self.array_plan = None       # the backward as the forward nodes' own backwards (_array_backward.Plan)
 
 
 class Recorder:
@@ -388,8 +388,8 @@ def _differentiable_outputs(leaves):
 
 
 def _plan_on_arrays(program, leaves, tensors):
-    """Whether the backward runs as the forward nodes' own ``array_backward``s (``_array_backward``); sets the
-    program's plan, ``grad_in`` (no seed slots) and ``wanted`` if so."""
+    """Whether the backward runs the forward's own nodes (``_array_backward``); sets the program's plan,
+    ``grad_in`` (no seed slots) and ``wanted`` if so."""
     wanted = _wanted(program, tensors)
     if any(t._hooks or t._post_accumulate_grad_hooks for _, _, t in wanted):
         return False

@@ -100,7 +100,8 @@ class ModuleGuard:
     """The module part of a call's guard key (its modules, their ``module_state`` and whether any has hooks), worked
     out again only when something it is made of may have changed: each call compares, by identity, a snapshot of
     every module's attributes, children, parameters and buffers (and their arrays and ``requires_grad``) and its
-    hook counts with the last one (~2 us for a small MLP against ~20 to work the key out)."""
+    hook counts with the last one (12 us a call for the seeds' MLP against 21 to work the key out; ResNet-18 118
+    against 229)."""
 
     def __init__(self, root):
         self.root, self.last = root, None   # last: (snapshot, state), replaced whole (calls from several threads)
