@@ -1,6 +1,7 @@
 """``ember.hub``: download checkpoints into PyTorch's cache (``$TORCH_HOME/hub/checkpoints``, by default
 ``~/.cache/torch/hub/checkpoints``) and load them; a file already there (for instance from torchvision) is used as
-is. File names ending ``-<hex>.<ext>`` carry a SHA-256 prefix that ``check_hash`` verifies."""
+is. File names ending ``-<hex>.<ext>`` carry a SHA-256 prefix that ``check_hash`` verifies. ``load``, ``list`` and
+``help`` run a repository's ``hubconf.py`` entrypoints (``_hub_repos``)."""
 import hashlib
 import os
 import re
@@ -10,7 +11,7 @@ import tempfile
 import uuid
 from urllib.parse import urlparse
 
-__all__ = ["download_url_to_file", "get_dir", "load_state_dict_from_url", "set_dir"]
+__all__ = ["download_url_to_file", "get_dir", "help", "list", "load", "load_state_dict_from_url", "set_dir"]
 
 HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
 _CHUNK = 128 * 1024
@@ -116,3 +117,6 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
         download_url_to_file(url, cached_file, hash_prefix, progress=progress)
     from .serialization import load
     return load(cached_file, map_location=map_location, weights_only=weights_only)
+
+
+from ._hub_repos import help, list, load  # noqa: E402,A004  (after the names it uses from here)
