@@ -8,6 +8,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import _make
+from ..backends.cuda import _sdp as _sdp_backends
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
@@ -50,6 +51,16 @@ def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
         raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
 
 
+def _check_backends(query, key, value, dropout_p):
+    """PyTorch's error where ``nn.attention.sdpa_kernel`` left no CPU kernel for these inputs: the math backend off,
+    and the flash one off or unable to take them (it needs 4-D inputs and no dropout)."""
+    if not _sdp_backends["flash"]:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely due to "
+                           "turning off both the math kernel and the fused kernels.")
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4 or dropout_p > 0.0:
+        raise RuntimeError("No available kernel.  Aborting execution.")
+
+
 @composite("scaled_dot_product_attention", trace_inside=True)
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
@@ -57,6 +68,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
     Rows whose every position is masked out give zeros, as in PyTorch's kernels."""
     _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
+    if not _sdp_backends["math"]:   # sdpa_kernel left out the math backend
+        _check_backends(query, key, value, dropout_p)
     query_len, key_len = query.shape[-2], key.shape[-2]
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     if enable_gqa and query.ndim >= 3:
