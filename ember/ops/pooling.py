@@ -555,13 +555,25 @@ def adaptive_max_pool3d(input, output_size, return_indices=False):
 
 def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum of x^p over windows)^(1/p)."""
-    k = _tuple(kernel_size, 1)
-    pooled = avg_pool1d(input.pow(norm_type), k, stride, 0, ceil_mode)
-    return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+    return _lp_pool(max_pool1d, avg_pool1d, _tuple(kernel_size, 1), input, norm_type, stride, ceil_mode)
 
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """(sum of x^p over 2-D windows)^(1/p)."""
-    k = _tuple(kernel_size, 2)
-    pooled = avg_pool2d(input.pow(norm_type), k, stride, 0, ceil_mode)
+    return _lp_pool(max_pool2d, avg_pool2d, _tuple(kernel_size, 2), input, norm_type, stride, ceil_mode)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """(sum of x^p over 3-D windows)^(1/p)."""
+    return _lp_pool(max_pool3d, avg_pool3d, _tuple(kernel_size, 3), input, norm_type, stride, ceil_mode)
+
+
+def _lp_pool(max_pool, avg_pool, k, input, norm_type, stride, ceil_mode):
+    """The p-norm over windows of ``k`` as PyTorch computes it: through average pooling of x^p, and for p = +-inf
+    the largest (smallest) absolute value."""
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), k, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), k, stride, 0, 1, ceil_mode)
+    pooled = avg_pool(input.pow(norm_type), k, stride, 0, ceil_mode)
     return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)

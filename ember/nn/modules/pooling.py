@@ -187,3 +187,10 @@ class LPPool2d(LPPool1d):
 
     def forward(self, input):
         return P.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool3d(LPPool1d):
+    """Power-average pooling over (N, C, D, H, W) input."""
+
+    def forward(self, input):
+        return P.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)

@@ -1,0 +1,82 @@
+"""Smaller PyTorch names against torch: the max-pooling ``*_with_indices`` forms, the deprecated ``upsample``
+functions, ``lp_pool*`` (including p = +-inf) and ``LPPool3d``, ``triplet_margin_with_distance_loss`` and its module,
+and ``NLLLoss2d``."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import ember
+from tests.oracle import check, check_error
+
+X4 = numpy.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(numpy.float32)
+X5 = numpy.random.default_rng(1).standard_normal((2, 2, 4, 6, 6)).astype(numpy.float32)
+X3 = numpy.random.default_rng(2).standard_normal((2, 3, 8)).astype(numpy.float32)
+
+
+@pytest.mark.parametrize("name,x,args", [("max_pool1d_with_indices", X3, (2,)),
+                                         ("max_pool2d_with_indices", X4, (3, 2, 1)),
+                                         ("max_pool3d_with_indices", X5, (2,)),
+                                         ("adaptive_max_pool1d_with_indices", X3, (3,)),
+                                         ("adaptive_max_pool2d_with_indices", X4, ((4, 2),)),
+                                         ("adaptive_max_pool3d_with_indices", X5, (2,))])
+def test_with_indices_forms(name, x, args):
+    got = getattr(ember.nn.functional, name)(ember.tensor(x, requires_grad=True), *args)
+    want = getattr(torch.nn.functional, name)(torch.tensor(x, requires_grad=True), *args)
+    assert isinstance(got, tuple) and len(got) == 2
+    numpy.testing.assert_array_equal(got[0].detach().numpy(), want[0].detach().numpy())
+    numpy.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
+    assert got[1].dtype == ember.int64
+
+
+@pytest.mark.parametrize("name,kwargs", [("upsample", {"scale_factor": 2}),
+                                         ("upsample", {"size": 9, "mode": "bilinear"}),
+                                         ("upsample_nearest", {"size": (4, 8)}),
+                                         ("upsample_bilinear", {"scale_factor": 2})])
+def test_deprecated_upsample_functions_warn_and_interpolate(name, kwargs):
+    messages = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = getattr(lib.nn.functional, name)(lib.tensor(X4), **kwargs).numpy()
+            messages.append(([str(w.message) for w in caught if "deprecated" in str(w.message)], out))
+    assert messages[0][0] == messages[1][0] and len(messages[0][0]) == 1
+    numpy.testing.assert_allclose(messages[0][1], messages[1][1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("p", [1, 2, 3.5, float("inf"), -float("inf")])
+@pytest.mark.parametrize("n,x", [(1, X3), (2, X4), (3, X5)])
+def test_lp_pool_matches_torch(n, x, p):
+    x = numpy.abs(x) if p == 3.5 else x   # a fractional power of a negative number is nan in both
+    check(lambda lib, t: getattr(lib.nn.functional, f"lp_pool{n}d")(t, p, 2), x, atol=1e-5, rtol=1e-5)
+    check(lambda lib, t: getattr(lib.nn, f"LPPool{n}d")(p, 2, stride=1, ceil_mode=True)(t), x, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("options", [{}, {"swap": True, "margin": 0.5}, {"reduction": "none"}, {"reduction": "sum"},
+                                     {"distance_function": "cosine"}])
+def test_triplet_margin_with_distance_loss(options):
+    rng = numpy.random.default_rng(3)
+    a, p, n = (rng.standard_normal((5, 4)).astype(numpy.float32) for _ in range(3))
+
+    def build(lib, a, p, n):
+        kwargs = dict(options)
+        if kwargs.get("distance_function") == "cosine":
+            kwargs["distance_function"] = lambda x, y: 1 - lib.nn.functional.cosine_similarity(x, y)
+        functional = lib.nn.functional.triplet_margin_with_distance_loss(a, p, n, **kwargs)
+        module = lib.nn.TripletMarginWithDistanceLoss(**kwargs)(a, p, n)
+        return functional + module
+    check(build, a, p, n, atol=1e-5, rtol=1e-5)
+
+
+def test_errors_and_old_names():
+    a = numpy.ones((2, 3), numpy.float32)
+    check_error(lambda lib, a: lib.nn.functional.triplet_margin_with_distance_loss(a, a, a, margin=0), a)
+    check_error(lambda lib, a: lib.nn.functional.triplet_margin_with_distance_loss(a, a, a, reduction="avg"), a)
+    check_error(lambda lib, a: lib.nn.functional.triplet_margin_with_distance_loss(a, a, a[0], reduction="sum"), a)
+    check_error(lambda lib, a: lib.nn.TripletMarginWithDistanceLoss(margin=-1.0), a)
+    logits = numpy.random.default_rng(4).standard_normal((2, 3, 4, 4)).astype(numpy.float32)
+    target = numpy.random.default_rng(5).integers(0, 3, (2, 4, 4))
+    with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead"):
+        check(lambda lib, x, t: lib.nn.NLLLoss2d()(lib.nn.functional.log_softmax(x, 1), t), logits, target)
+    assert issubclass(ember.nn.NLLLoss2d, ember.nn.NLLLoss)
