@@ -49,6 +49,7 @@ class Optimizer:
 
     _in_hooked_step = False
     _scalar_state = frozenset({"step"})   # 0-d state entries shared by a whole update, not one value per element
+    _elementwise = True   # whether _update is elementwise, so that the foreach path may pack parameters
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -147,7 +148,7 @@ class Optimizer:
         for group in self.param_groups:
             self._prepare_group(group)
             params = [p for p in group["params"] if p.grad is not None]
-            if len(params) > 1 and _use_foreach(group, params[0]):
+            if len(params) > 1 and self._elementwise and _use_foreach(group, params[0]):
                 foreach_group(self, group, params)
                 continue
             for p in params:
