@@ -3,6 +3,7 @@ from . import _dtype
 from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, promote_types, set_default_dtype, uint8, uint16, uint32, uint64)
+from ._dtype_info import finfo, iinfo
 from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
