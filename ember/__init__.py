@@ -4,6 +4,7 @@ from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, promote_types, set_default_dtype, uint8, uint16, uint32, uint64)
 from ._dtype_info import finfo, iinfo
+from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
@@ -67,6 +68,9 @@ half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 cfloat, cdouble = complex64, complex128
 dtype = _dtype.dtype
+
+from math import e, inf, nan, pi  # noqa: E402  (PyTorch's constants)
+newaxis = None
 
 __version__ = "0.1.0"
 

@@ -11,9 +11,9 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
            "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
-           "set_default_device", "get_default_device"]
+           "set_default_device", "get_default_device", "set_warn_always", "is_warn_always_enabled"]
 _settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "warn_only": False,
-             "matmul_precision": "highest"}
+             "matmul_precision": "highest", "warn_always": False}
 
 
 @functools.lru_cache(maxsize=None)
@@ -175,3 +175,14 @@ def set_default_device(device):
 def get_default_device():
     """The device factory functions use when given none."""
     return _backend.default_device
+
+
+def set_warn_always(b):
+    """Asks that warnings PyTorch gives once per process be given every time (recorded: ember's warnings use
+    Python's filters)."""
+    _settings["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled():
+    """What ``set_warn_always`` set."""
+    return _settings["warn_always"]

@@ -102,8 +102,11 @@ class Tensor:
         return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):
-        """True when elements are laid out in row-major order without gaps."""
-        return bool(self._data.flags.c_contiguous)
+        """True when elements are laid out without gaps in row-major order, or in ``memory_format``'s."""
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from ._memory_format import is_laid_out
+        return is_laid_out(self._data, memory_format)
 
     def data_ptr(self):
         """The address of the first element."""

@@ -47,6 +47,21 @@ class Clone(Primitive):
         return grad
 
 
+class ToLayout(Primitive):
+    """A copy whose elements lie in memory in the axis ``order`` given (outermost first), as a memory format's."""
+
+    @staticmethod
+    def forward(ctx, a, order):
+        inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
+        out = ctx.xp.empty(tuple(a.shape[i] for i in order), a.dtype).transpose(inverse)
+        out[...] = a
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad, None
+
+
 def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
@@ -74,6 +89,8 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
         result = Cast.apply(result, dtype.numpy)
     if copy and result is self:
         result = clone(self)
+    if memory_format is not None and memory_format.name != "preserve_format":
+        result = contiguous(result, memory_format)
     return result
 
 
@@ -152,7 +169,17 @@ def detach_(self):
 
 @tensor_method
 def contiguous(self, memory_format=None):
-    """Self when already row-major contiguous, otherwise a contiguous copy (in the graph)."""
+    """Self when already contiguous (row-major, or in ``memory_format``'s order), otherwise such a copy (in the
+    graph)."""
+    if memory_format is not None:
+        from .._memory_format import is_laid_out, preserve_format
+        if memory_format is preserve_format:
+            if self._data.flags.c_contiguous:
+                return self
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        order = memory_format.order(self.ndim)
+        if order is not None:
+            return self if is_laid_out(self._data, memory_format) else ToLayout.apply(self, order)
     if self._data.flags.c_contiguous:
         return self
     return clone(self)

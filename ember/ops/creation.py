@@ -10,10 +10,11 @@ from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, composite
 from ._util import shape_arg, tensor_method
 
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty",
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
            "empty_strided", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor", "HalfTensor",
            "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+           "set_default_tensor_type",
            "ComplexFloatTensor", "ComplexDoubleTensor"]
 
 _PYTHON_SCALARS = {bool: _dtype.bool_, int: _dtype.int64, float: None, builtins.complex: None}
@@ -221,6 +222,11 @@ def from_dlpack(ext_tensor):
     if ext_tensor.__dlpack_device__()[0] != 1:  # 1 is kDLCPU; anything else is a GPU array for CuPy
         return _make(_backend._load_cupy().from_dlpack(ext_tensor))
     return _make(numpy.from_dlpack(ext_tensor))
+
+
+def to_dlpack(tensor):
+    """A DLPack capsule sharing the tensor's memory (what ``from_dlpack`` elsewhere takes)."""
+    return tensor._data.__dlpack__()
 
 
 # --- tensors by shape -----------------------------------------------------------------------------------------
@@ -574,6 +580,32 @@ ByteTensor = _legacy_type(_dtype.uint8)
 BoolTensor = _legacy_type(_dtype.bool_)
 ComplexFloatTensor = _legacy_type(_dtype.complex64)
 ComplexDoubleTensor = _legacy_type(_dtype.complex128)
+_LEGACY_BY_NAME = {t.__name__: t for t in (FloatTensor, DoubleTensor, HalfTensor, BFloat16Tensor, LongTensor,
+                                            IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor,
+                                            ComplexFloatTensor, ComplexDoubleTensor)}
+
+
+def set_default_tensor_type(t):
+    """Deprecated (as in PyTorch): makes a floating legacy type's dtype (``FloatTensor``, ``'torch.DoubleTensor'``)
+    the default; ``set_default_dtype`` and ``set_default_device`` are the current forms."""
+    import warnings
+    warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+                  "torch.set_default_dtype() and torch.set_default_device() as alternatives.", UserWarning,
+                  stacklevel=2)
+    cuda = False
+    if isinstance(t, str):
+        name, cuda = t, ".cuda." in t
+        t = _LEGACY_BY_NAME.get(name.rpartition(".")[2])
+        if t is None:
+            raise TypeError(f"invalid type: '{name}'")
+    if not isinstance(t, _LegacyTensorType):
+        raise TypeError(f"invalid type: '{t}'")
+    if not t.dtype.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    if cuda:
+        from .. import _runtime
+        _runtime.set_default_device("cuda")
+    _dtype.set_default_dtype(t.dtype)
 
 
 def as_tensor_arg(value, like=None, dtype=None):

@@ -10,7 +10,8 @@ from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed, inplace_method
 from ._util import _as_view, name_node, promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
-           "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "split", "tensor_split", "unbind", "movedim", "moveaxis",
+           "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit", "dsplit", "chunk", "split",
+           "unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes", "tensor_split", "unbind", "movedim", "moveaxis",
            "diagonal", "as_strided", "repeat_interleave", "tile", "cat", "concat", "concatenate", "stack", "hstack",
            "vstack", "row_stack", "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "rot90", "broadcast_to",
            "broadcast_tensors", "broadcast_shapes", "atleast_1d", "atleast_2d", "atleast_3d", "meshgrid",
@@ -509,6 +510,24 @@ def chunk(input, chunks, dim=0):
     if size == 0:
         return split(input, [0] * chunks, dim)
     return split(input, -(-size // chunks), dim)
+
+
+@tensor_method
+def unsafe_chunk(input, chunks, dim=0):
+    """``chunk`` (PyTorch's form without the views' in-place checks; ember's views have none to skip)."""
+    return chunk(input, chunks, dim)
+
+
+@tensor_method
+def unsafe_split(input, split_size, dim=0):
+    """``split`` (PyTorch's form without the views' in-place checks)."""
+    return split(input, split_size, dim)
+
+
+@tensor_method
+def unsafe_split_with_sizes(input, split_sizes, dim=0):
+    """``split_with_sizes`` (PyTorch's form without the views' in-place checks)."""
+    return split_with_sizes(input, split_sizes, dim)
 
 
 @tensor_method

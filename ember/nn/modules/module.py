@@ -519,14 +519,15 @@ class Module:
         Only floating (and complex) tensors change dtype, as in PyTorch."""
         from ...ops.conversion import _parse_to
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         dtype, device = _parse_to(args, kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
 
         def convert(t):
             target = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else None
-            return t.to(device=device, dtype=target)
+            layout = memory_format if t.dim() in (4, 5) else None   # as PyTorch: 4-D and 5-D tensors only
+            return t.to(device=device, dtype=target, memory_format=layout)
         return self._apply(convert)
 
     def cpu(self):

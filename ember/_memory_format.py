@@ -1,0 +1,46 @@
+"""Memory formats (``contiguous_format``, ``channels_last``, ``channels_last_3d``, ``preserve_format``): the order in
+which a tensor's elements lie in memory. ``channels_last`` keeps a 4-D (N, C, H, W) tensor's elements in (N, H, W, C)
+order, as PyTorch does, so its strides and ``is_contiguous`` answers are PyTorch's."""
+from . import _alias
+
+__all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d", "preserve_format"]
+
+
+class memory_format:
+    """A memory layout of tensor elements (compare with ``is``; the instances are the module's constants)."""
+
+    def __init__(self, name, rank=None):
+        self.name, self.rank = name, rank
+
+    def __repr__(self):
+        return f"{_alias.package()}.{self.name}"
+
+    def __reduce__(self):
+        return (_by_name, (self.name,))
+
+    def order(self, ndim):
+        """The axes in the order their elements lie in memory, outermost first (None: row-major)."""
+        if self.rank is None:
+            return None
+        if ndim != self.rank:
+            raise RuntimeError(f"required rank {self.rank} tensor to use {self.name} format")
+        return (0,) + tuple(range(2, ndim)) + (1,)
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last", 4)
+channels_last_3d = memory_format("channels_last_3d", 5)
+preserve_format = memory_format("preserve_format")
+_BY_NAME = {f.name: f for f in (contiguous_format, channels_last, channels_last_3d, preserve_format)}
+
+
+def _by_name(name):
+    return _BY_NAME[name]
+
+
+def is_laid_out(array, fmt):
+    """Whether ``array``'s elements lie in ``fmt``'s order without gaps (row-major for ``contiguous_format``)."""
+    order = None if fmt is None or fmt is preserve_format else fmt.order(array.ndim)
+    if order is None:
+        return bool(array.flags.c_contiguous)
+    return bool(array.transpose(order).flags.c_contiguous)
