@@ -213,8 +213,15 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
 
 
 def _deprecated(function):
+    """``function`` (``uniform_``) under its old name (``uniform``), warning as PyTorch does."""
+    name = function.__name__[:-1]
+
     def alias(*args, **kwargs):
+        import warnings
+        warnings.warn(f"`nn.init.{name}` is now deprecated in favor of `nn.init.{function.__name__}`.", FutureWarning,
+                      stacklevel=2)
         return function(*args, **kwargs)
+    alias.__name__ = alias.__qualname__ = name
     alias.__doc__ = f"Deprecated alias of ``{function.__name__}``."
     return alias
 
@@ -222,4 +229,4 @@ def _deprecated(function):
 uniform, normal, constant = _deprecated(uniform_), _deprecated(normal_), _deprecated(constant_)
 xavier_uniform, xavier_normal = _deprecated(xavier_uniform_), _deprecated(xavier_normal_)
 kaiming_uniform, kaiming_normal = _deprecated(kaiming_uniform_), _deprecated(kaiming_normal_)
-orthogonal = _deprecated(orthogonal_)
+orthogonal, eye, dirac, sparse = _deprecated(orthogonal_), _deprecated(eye_), _deprecated(dirac_), _deprecated(sparse_)

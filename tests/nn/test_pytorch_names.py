@@ -80,3 +80,18 @@ def test_errors_and_old_names():
     with pytest.warns(FutureWarning, match="`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead"):
         check(lambda lib, x, t: lib.nn.NLLLoss2d()(lib.nn.functional.log_softmax(x, 1), t), logits, target)
     assert issubclass(ember.nn.NLLLoss2d, ember.nn.NLLLoss)
+
+
+@pytest.mark.parametrize("name,shape", [("uniform", (3,)), ("normal", (3,)), ("xavier_uniform", (3, 4)),
+                                        ("kaiming_normal", (3, 4)), ("orthogonal", (3, 4)), ("eye", (3, 4)),
+                                        ("dirac", (2, 2, 3)), ("sparse", (4, 4))])
+def test_deprecated_init_names_warn_as_torch_and_fill_alike(name, shape):
+    filled = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        tensor = lib.empty(*shape)
+        args = (0.5,) if name == "sparse" else ()
+        with pytest.warns(FutureWarning, match=f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`."):
+            getattr(lib.nn.init, name)(tensor, *args)
+        filled.append(tensor.numpy())
+    numpy.testing.assert_allclose(*filled, rtol=1e-6, atol=1e-7)
