@@ -93,3 +93,14 @@ def stack_module_state(models):
             result[name] = value.detach().requires_grad_() if flags == {True} else value
         return result
     return stacked(lambda m: m.named_parameters()), stacked(lambda m: m.named_buffers())
+
+
+def replace_all_batch_norm_modules_(root):
+    """Makes every batch-norm module in ``root`` (itself included) normalize by batch statistics alone: no running
+    mean or variance kept (``track_running_stats=False``), as vmap over a module needs. Returns ``root``."""
+    from ..nn.modules.batchnorm import _BatchNorm
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = module.running_var = module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -275,3 +275,34 @@ def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
 def hessian(func, argnums=0):
     """A function returning the Hessian of ``func``'s output for its ``argnums`` arguments (jacfwd of jacrev)."""
     return jacfwd(jacrev(func, argnums), argnums)
+
+
+def linearize(func, *primals):
+    """(``func(*primals)``, ``jvp_fn``): ``jvp_fn(*tangents)`` gives the Jacobian-vector products of ``func`` at
+    ``primals`` along tangents shaped (and typed) as the primals."""
+    output = func(*primals)
+    flat_primals, _ = _flatten(primals)
+    structure = _structure(primals)
+
+    def jvp_fn(*tangents):
+        if _structure(tangents) != structure:
+            raise RuntimeError(f"Expected the tangents {_structure(tangents)} to have the same argspec as the "
+                               f"primals {structure}")
+        flat_tangents, _ = _flatten(tangents)
+        for index, (t, p) in enumerate(zip(flat_tangents, flat_primals)):
+            for what, mine, theirs in (("shape", t.shape, p.shape), ("device", t.device, p.device),
+                                       ("dtype", t.dtype, p.dtype)):
+                if mine != theirs:
+                    raise RuntimeError(f"tangent:{index} with {what} {mine} in flattened pytree doesn't match the "
+                                       f"{what} {theirs} of the corresponding primal.")
+        return jvp(func, primals, tangents)[1]
+    return output, jvp_fn
+
+
+def _structure(tree):
+    """The nesting of a pytree (containers and their keys, a leaf as ``*``), comparable between two trees."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree).__name__, tuple(_structure(t) for t in tree)
+    if isinstance(tree, dict):
+        return "dict", tuple((k, _structure(v)) for k, v in tree.items())
+    return "*"
