@@ -419,3 +419,58 @@ def test_transformed_families_draw_pytorchs_samples(name):
         lib.manual_seed(3)
         draws.append(build(name, lib, [lib.tensor(p) for p in params]).sample((5,)).numpy())
     numpy.testing.assert_allclose(*draws, rtol=1e-10, atol=1e-12)
+
+
+REGISTRY_CASES = [("real", lambda c: c.real, (4,)), ("positive", lambda c: c.positive, (4,)),
+                  ("nonnegative", lambda c: c.nonnegative, (4,)),
+                  ("greater_than", lambda c: c.greater_than(1.5), (4,)),
+                  ("greater_than_eq", lambda c: c.greater_than_eq(-2.0), (4,)),
+                  ("less_than", lambda c: c.less_than(0.5), (4,)), ("unit_interval", lambda c: c.unit_interval, (4,)),
+                  ("interval", lambda c: c.interval(-1.0, 3.0), (4,)),
+                  ("half_open_interval", lambda c: c.half_open_interval(0.0, 2.0), (4,)),
+                  ("simplex", lambda c: c.simplex, (3, 4)),
+                  ("independent", lambda c: c.independent(c.positive, 1), (3, 4)),
+                  ("lower_cholesky", lambda c: c.lower_cholesky, (2, 3, 3)),
+                  ("positive_definite", lambda c: c.positive_definite, (3, 3))]
+
+
+@pytest.mark.parametrize("name,make,shape", REGISTRY_CASES, ids=[c[0] for c in REGISTRY_CASES])
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+def test_constraint_registries_match_torch(name, make, shape, registry):
+    x = rng.standard_normal(shape)
+    results = []
+    for lib in (ember, torch):
+        try:
+            transform = getattr(lib.distributions, registry)(make(lib.distributions.constraints))
+        except NotImplementedError as error:
+            results.append(("missing", str(error)))
+            continue
+        y = transform(lib.tensor(x))
+        back = transform.inv(y)
+        try:
+            jacobian = transform.log_abs_det_jacobian(lib.tensor(x), y).numpy()
+        except NotImplementedError:
+            jacobian = None
+        results.append((y.numpy(), back.numpy(), jacobian, bool(transform.codomain.check(y).all())))
+    ours, theirs = results
+    if isinstance(ours[0], str) or isinstance(theirs[0], str):
+        assert ours == theirs
+        return
+    for a, b in zip(ours, theirs):
+        if isinstance(a, numpy.ndarray) or isinstance(b, numpy.ndarray):
+            numpy.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+        else:
+            assert a == b
+
+
+def test_constraint_registry_registration_and_errors():
+    class Odd(ember.distributions.constraints.Constraint):
+        pass
+    registry = ember.distributions.constraint_registry.ConstraintRegistry()
+    registry.register(Odd, lambda c: ember.distributions.ExpTransform())
+    assert isinstance(registry(Odd()), ember.distributions.ExpTransform)
+    with pytest.raises(TypeError, match="Expected constraint to be either a Constraint subclass or instance"):
+        registry.register(3, lambda c: None)
+    for lib in (ember, torch):
+        with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
+            lib.distributions.biject_to(lib.distributions.constraints.boolean)

@@ -1,6 +1,7 @@
 """``ember.distributions``: PyTorch's probability distributions (sampling, reparameterised sampling, log densities,
 moments, entropies), constraints, transforms and the KL-divergence registry."""
 from . import constraints, transforms
+from .constraint_registry import biject_to, transform_to
 from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
@@ -40,4 +41,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Di
            "Laplace", "LogNormal", "LowRankMultivariateNormal", "MixtureSameFamily", "Multinomial",
            "MultivariateNormal", "Normal", "OneHotCategorical", "Pareto", "Poisson", "RelaxedBernoulli", "StudentT",
            "TransformedDistribution", "Uniform", "Weibull",
-           "constraints", "kl_divergence", "register_kl", "transforms"] + transforms.__all__
+           "biject_to", "constraints", "kl_divergence", "register_kl", "transform_to",
+           "transforms"] + transforms.__all__

@@ -1,5 +1,5 @@
 """Transforms: invertible maps with log-abs-det-Jacobians, for TransformedDistribution (exp, affine, sigmoid, tanh,
-softplus, power, abs, softmax, stick breaking, and their compositions)."""
+softplus, power, abs, softmax, stick breaking, lower-Cholesky and positive-definite, and their compositions)."""
 import functools
 import math
 import numbers
@@ -637,3 +637,45 @@ class StickBreakingTransform(Transform):
             raise ValueError("Too few dimensions on input")
         return shape[:-1] + (shape[-1] - 1,)
 
+
+
+class LowerCholeskyTransform(Transform):
+    """An unconstrained square matrix to a lower-triangular one with a positive diagonal: the strictly lower part as
+    it is, the diagonal exponentiated."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.lower_cholesky
+
+    def __eq__(self, other):
+        return isinstance(other, LowerCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
+
+    def _inverse(self, y):
+        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """An unconstrained square matrix to a positive-definite one: L L^T of its ``LowerCholeskyTransform`` L."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other):
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        lower = LowerCholeskyTransform()(x)
+        return lower @ lower.mT
+
+    def _inverse(self, y):
+        from ..ops.linalg import linalg_cholesky
+        return LowerCholeskyTransform().inv(linalg_cholesky(y))
+
+
+__all__ += ["LowerCholeskyTransform", "PositiveDefiniteTransform"]
