@@ -109,6 +109,14 @@ CASES.update({
                 _extra.uniform(0.05, 4.0, (4, 3))),
     "InverseGamma": (lambda d, c, r: d.InverseGamma(c, r), [_extra.uniform(2.5, 4.0, 3), _extra.uniform(0.5, 3.0, 3)],
                      _extra.uniform(0.05, 4.0, (4, 3))),
+    "Kumaraswamy": (lambda d, a, b: d.Kumaraswamy(a, b), [_extra.uniform(1.5, 3.0, 3), _extra.uniform(1.5, 3.0, 3)],
+                    _extra.uniform(0.05, 0.95, (4, 3))),
+    "LogisticNormal": (lambda d, a, b: d.LogisticNormal(a, b), [_extra.standard_normal((2, 3)),
+                                                               _extra.uniform(0.5, 2.0, (2, 3))],
+                       (lambda w: w / w.sum(-1, keepdims=True))(_extra.uniform(0.1, 1.0, (4, 2, 4)))),
+    "OneHotCategoricalStraightThrough": (lambda d, p: d.OneHotCategoricalStraightThrough(probs=p),
+                                         [(lambda w: w / w.sum(-1, keepdims=True))(_extra.uniform(0.1, 1.0, (2, 4)))],
+                                         numpy.eye(4)[_extra.integers(0, 4, 6)].reshape(3, 2, 4)),
 })
 
 
@@ -185,7 +193,7 @@ SAMPLING = {
     "LogNormal": 1, "StudentT": 1, "Bernoulli_probs": 1, "Geometric": 1, "Binomial": 1, "Poisson": 1,
     "OneHotCategorical": 1, "Multinomial": 1, "MultivariateNormal_cov": 1, "MultivariateNormal_precision": 1,
     "LowRankMultivariateNormal": 1, "Independent": 1, "MixtureSameFamily": 1,
-    "HalfNormal": 1, "Pareto": 1, "Gumbel": 1, "Weibull": 1, "InverseGamma": 1,
+    "HalfNormal": 1, "Pareto": 1, "Gumbel": 1, "Weibull": 1, "InverseGamma": 1, "Kumaraswamy": 1,
 }
 
 
@@ -215,7 +223,7 @@ def test_categorical_sample_frequencies():
 
 RSAMPLE = ["Normal", "Laplace", "Exponential", "Uniform", "Gamma", "Beta", "Dirichlet", "LogNormal", "StudentT",
            "MultivariateNormal_cov", "MultivariateNormal_tril", "LowRankMultivariateNormal", "Independent",
-           "TransformedDistribution", "HalfNormal", "Pareto", "Gumbel", "Weibull", "InverseGamma"]
+           "TransformedDistribution", "HalfNormal", "Pareto", "Gumbel", "Weibull", "InverseGamma", "Kumaraswamy"]
 
 
 @pytest.mark.parametrize("name", RSAMPLE)
@@ -395,7 +403,8 @@ def test_transforms_round_trip_and_jacobians():
 def test_namespace_matches_torch_distributions():
     wanted = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
               "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Pareto",
-              "Weibull", "Independent", "Laplace", "LogNormal", "LowRankMultivariateNormal",
+              "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
+              "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
               "kl_divergence", "register_kl", "constraints", "transforms", "ExpTransform", "AffineTransform",
@@ -409,7 +418,8 @@ def test_namespace_matches_torch_distributions():
             assert hasattr(ember.distributions.constraints, name), name
 
 
-@pytest.mark.parametrize("name", ["HalfNormal", "HalfCauchy", "Pareto", "Gumbel", "Weibull"])
+@pytest.mark.parametrize("name", ["HalfNormal", "HalfCauchy", "Pareto", "Gumbel", "Weibull", "Kumaraswamy",
+                                  "LogisticNormal", "OneHotCategoricalStraightThrough"])
 def test_transformed_families_draw_pytorchs_samples(name):
     """From the same seed the transformed families give PyTorch's samples (their base distributions draw PyTorch's
     stream; InverseGamma's Gamma base samples by its own rejection sampler, tested by moments)."""
@@ -474,3 +484,17 @@ def test_constraint_registry_registration_and_errors():
     for lib in (ember, torch):
         with pytest.raises(NotImplementedError, match="Cannot transform _Boolean constraints"):
             lib.distributions.biject_to(lib.distributions.constraints.boolean)
+
+
+def test_straight_through_rsample_passes_the_probabilities_gradient():
+    probs = numpy.array([[0.1, 0.2, 0.3, 0.4], [0.25, 0.25, 0.4, 0.1]])
+    weights = numpy.arange(8.0).reshape(2, 4)
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(5)
+        p = lib.tensor(probs, requires_grad=True)
+        sample = lib.distributions.OneHotCategoricalStraightThrough(probs=p).rsample((3,))
+        (sample * lib.tensor(weights)).sum().backward()
+        results.append((sample.detach().numpy(), p.grad.numpy()))
+    for a, b in zip(*results):
+        numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
