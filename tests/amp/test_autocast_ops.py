@@ -159,6 +159,8 @@ FP32 = [
     ("linalg_eigh", lambda T, F, i: T.linalg.eigh(i("spd"))[0], ("spd",)),
     ("linalg_lstsq", lambda T, F, i: T.linalg.lstsq(i("spd"), i("rhs")).solution, ("spd", "rhs")),
     ("linalg_inv_ex", lambda T, F, i: T.linalg.inv_ex(i("spd")).inverse, ("spd",)),
+    ("linalg_tensorinv", lambda T, F, i: T.linalg.tensorinv(i("spd"), ind=1), ("spd",)),
+    ("linalg_tensorsolve", lambda T, F, i: T.linalg.tensorsolve(i("spd"), i("spd")[0]), ("spd",)),
 ]
 
 PROMOTE = [

@@ -5,6 +5,7 @@ import collections
 import math
 
 from ..._tensor import _make
+from ...autograd.function import composite
 from ..creation import ones_like
 from ..cumulative import cumprod
 from ..shape import cat
@@ -16,6 +17,7 @@ __all__ = ["vander", "tensorinv", "tensorsolve", "SolveEx", "solve_ex"]
 SolveEx = collections.namedtuple("linalg_solve_ex", ["result", "info"])
 
 
+@composite("linalg_vander", trace_inside=True)
 def vander(x, *, N=None):
     """The Vandermonde matrix of ``x`` (..., n): columns x^0, x^1, ..., x^(N-1) (N defaults to n), as products."""
     n = x.shape[-1] if N is None and x.ndim else N
@@ -25,6 +27,7 @@ def vander(x, *, N=None):
     return cumprod(cat([ones_like(column), column.expand(*x.shape, n - 1)], -1), -1)
 
 
+@composite("linalg_tensorinv", trace_inside=True)
 def tensorinv(A, ind=2, *, out=None):
     """The tensor X with ``tensordot(X, A, ind)`` the identity: ``A`` read as a (prod(shape[:ind]),
     prod(shape[ind:])) square matrix, inverted, shaped ``shape[ind:] + shape[:ind]``."""
@@ -38,6 +41,7 @@ def tensorinv(A, ind=2, *, out=None):
     return result if out is None else out.copy_(result)
 
 
+@composite("linalg_tensorsolve", trace_inside=True)
 def tensorsolve(A, B, dims=None, *, out=None):
     """X with ``tensordot(A, X, X.ndim) == B``: ``A`` (its ``dims`` moved last first) read as a square matrix over
     B's elements."""
@@ -53,6 +57,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
     return result if out is None else out.copy_(result)
 
 
+@composite("linalg_solve_ex", trace_inside=True)
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``linalg.solve`` and a LAPACK-style ``info`` per matrix (nonzero where A is singular) instead of raising
     (unless ``check_errors``); where it is nonzero the result is not meaningful."""
