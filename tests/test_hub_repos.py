@@ -12,6 +12,7 @@ import torch.hub
 
 import ember
 import ember.hub
+from tests.test_hub import FakeResponse
 
 HUBCONF = '''
 dependencies = ["json"]
@@ -28,31 +29,13 @@ def _private():
 '''
 
 
-class Response:
-    def __init__(self, payload):
-        self.stream, self.length = io.BytesIO(payload), len(payload)
+class Response(FakeResponse):
+    """test_hub's fake response, with the headers GitHub's API answers are decoded by."""
 
-        class Headers:
-            def get_content_charset(self, default):
-                return default
-        self.headers = Headers()
-
-    def info(self):
-        length = str(self.length)
-
-        class Meta:
-            def get_all(self, name):
-                return [length] if name == "Content-Length" else None
-        return Meta()
-
-    def read(self, size=-1):
-        return self.stream.read(size)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    class headers:
+        @staticmethod
+        def get_content_charset(default):
+            return default
 
 
 def _archive(files, top="owner-repo-abc123/"):
