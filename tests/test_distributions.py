@@ -117,6 +117,16 @@ CASES.update({
     "OneHotCategoricalStraightThrough": (lambda d, p: d.OneHotCategoricalStraightThrough(probs=p),
                                          [(lambda w: w / w.sum(-1, keepdims=True))(_extra.uniform(0.1, 1.0, (2, 4)))],
                                          numpy.eye(4)[_extra.integers(0, 4, 6)].reshape(3, 2, 4)),
+    # a zero total count puts all mass on zero (PyTorch's masked normalisation)
+    "NegativeBinomial": (lambda d, n, p: d.NegativeBinomial(n, probs=p), [numpy.array([2.5, 0.0, 4.0]),
+                                                                          _extra.uniform(0.1, 0.8, 3)],
+                         numpy.array([[0.0, 0.0, 3.0], [1.0, 0.0, 0.0], [5.0, 0.0, 2.0], [2.0, 0.0, 7.0]])),
+    "NegativeBinomial_logits": (lambda d, n, lg: d.NegativeBinomial(n, logits=lg), [_extra.uniform(0.5, 5.0, 3),
+                                                                                   _extra.standard_normal(3)],
+                                _extra.integers(0, 8, (4, 3)).astype(float)),
+    "FisherSnedecor": (lambda d, a, b: d.FisherSnedecor(a, b), [_extra.uniform(2.5, 8.0, 3),
+                                                               _extra.uniform(9.0, 14.0, 3)],
+                       _extra.uniform(0.05, 4.0, (4, 3))),
 })
 
 
@@ -194,6 +204,7 @@ SAMPLING = {
     "OneHotCategorical": 1, "Multinomial": 1, "MultivariateNormal_cov": 1, "MultivariateNormal_precision": 1,
     "LowRankMultivariateNormal": 1, "Independent": 1, "MixtureSameFamily": 1,
     "HalfNormal": 1, "Pareto": 1, "Gumbel": 1, "Weibull": 1, "InverseGamma": 1, "Kumaraswamy": 1,
+    "NegativeBinomial_logits": 1, "FisherSnedecor": 1,
 }
 
 
@@ -223,7 +234,8 @@ def test_categorical_sample_frequencies():
 
 RSAMPLE = ["Normal", "Laplace", "Exponential", "Uniform", "Gamma", "Beta", "Dirichlet", "LogNormal", "StudentT",
            "MultivariateNormal_cov", "MultivariateNormal_tril", "LowRankMultivariateNormal", "Independent",
-           "TransformedDistribution", "HalfNormal", "Pareto", "Gumbel", "Weibull", "InverseGamma", "Kumaraswamy"]
+           "TransformedDistribution", "HalfNormal", "Pareto", "Gumbel", "Weibull", "InverseGamma", "Kumaraswamy",
+           "FisherSnedecor"]
 
 
 @pytest.mark.parametrize("name", RSAMPLE)
@@ -404,6 +416,7 @@ def test_namespace_matches_torch_distributions():
     wanted = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
               "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Pareto",
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
+              "NegativeBinomial", "FisherSnedecor",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",

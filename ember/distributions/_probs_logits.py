@@ -21,6 +21,21 @@ def _set_probs_or_logits(dist, probs, logits, is_binary):
     return Size() if is_scalar else param.size()
 
 
+def _set_count_and_probs_or_logits(dist, total_count, probs, logits):
+    """Stores ``total_count`` and exactly one of ``probs``/``logits`` on ``dist``, broadcast together, the count in
+    the parameter's dtype; returns the batch shape."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        dist.total_count, dist.probs = broadcast_all(total_count, probs)
+        dist._param = dist.probs
+    else:
+        dist.total_count, dist.logits = broadcast_all(total_count, logits)
+        dist._param = dist.logits
+    dist.total_count = dist.total_count.type_as(dist._param)
+    return dist._param.size()
+
+
 class BinaryProbsLogits:
     """Mixin: ``probs`` and ``logits`` of a binary event, each derived lazily from the other."""
 

@@ -4,9 +4,9 @@ from ..autograd.grad_mode import no_grad
 from ..ops.creation import arange
 from ..ops.special import binomial, lgamma
 from . import constraints
-from ._probs_logits import BinaryProbsLogits
+from ._probs_logits import BinaryProbsLogits, _set_count_and_probs_or_logits
 from .distribution import Distribution
-from .utils import _expand, broadcast_all
+from .utils import _expand
 
 __all__ = ["Binomial"]
 
@@ -23,16 +23,8 @@ class Binomial(BinaryProbsLogits, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.type_as(self.probs)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.type_as(self.logits)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(self._param.size(), validate_args=validate_args)
+        batch_shape = _set_count_and_probs_or_logits(self, total_count, probs, logits)
+        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = _expand(self, Binomial, batch_shape, _instance, ("total_count", "probs", "logits"))
