@@ -127,6 +127,13 @@ CASES.update({
     "FisherSnedecor": (lambda d, a, b: d.FisherSnedecor(a, b), [_extra.uniform(2.5, 8.0, 3),
                                                                _extra.uniform(9.0, 14.0, 3)],
                        _extra.uniform(0.05, 4.0, (4, 3))),
+    "RelaxedOneHotCategorical": (lambda d, t, p: d.RelaxedOneHotCategorical(t, probs=p),
+                                 [numpy.array([0.7]), (lambda w: w / w.sum(-1, keepdims=True))(
+                                     _extra.uniform(0.1, 1.0, (2, 4)))],
+                                 (lambda w: w / w.sum(-1, keepdims=True))(_extra.uniform(0.05, 1.0, (3, 2, 4)))),
+    "RelaxedOneHotCategorical_logits": (lambda d, t, lg: d.RelaxedOneHotCategorical(t, logits=lg),
+                                        [numpy.array(1.3), _extra.standard_normal((2, 3))],
+                                        (lambda w: w / w.sum(-1, keepdims=True))(_extra.uniform(0.05, 1.0, (2, 3)))),
 })
 
 
@@ -416,7 +423,7 @@ def test_namespace_matches_torch_distributions():
     wanted = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
               "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Pareto",
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
-              "NegativeBinomial", "FisherSnedecor",
+              "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
@@ -432,7 +439,8 @@ def test_namespace_matches_torch_distributions():
 
 
 @pytest.mark.parametrize("name", ["HalfNormal", "HalfCauchy", "Pareto", "Gumbel", "Weibull", "Kumaraswamy",
-                                  "LogisticNormal", "OneHotCategoricalStraightThrough"])
+                                  "LogisticNormal", "OneHotCategoricalStraightThrough", "RelaxedOneHotCategorical",
+                                  "RelaxedOneHotCategorical_logits"])
 def test_transformed_families_draw_pytorchs_samples(name):
     """From the same seed the transformed families give PyTorch's samples (their base distributions draw PyTorch's
     stream; InverseGamma's Gamma base samples by its own rejection sampler, tested by moments)."""
@@ -511,3 +519,18 @@ def test_straight_through_rsample_passes_the_probabilities_gradient():
         results.append((sample.detach().numpy(), p.grad.numpy()))
     for a, b in zip(*results):
         numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_relaxed_one_hot_rsample_gradients_match_torch():
+    """From the same seed the Gumbel-softmax samples are PyTorch's, so their gradients in the logits and the
+    temperature must be too."""
+    grads, start = [], rng.standard_normal((2, 4))
+    for lib in (ember, torch):
+        lib.manual_seed(5)
+        logits = lib.tensor(start, requires_grad=True)
+        temperature = lib.tensor([0.6], dtype=lib.float64, requires_grad=True)
+        sample = lib.distributions.RelaxedOneHotCategorical(temperature, logits=logits).rsample((3,))
+        (sample * lib.arange(4.0, dtype=lib.float64)).sum().backward()
+        grads.append((logits.grad.numpy(), temperature.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
