@@ -1,5 +1,6 @@
 """Parameter initialisation (``nn.init``): in-place fills with PyTorch's formulas for fan-in, fan-out and gain."""
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -58,8 +59,6 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fills with N(mean, std^2) values truncated to [a, b], by PyTorch's rejection sampling (so seeded draws
     match PyTorch's): redrawn normals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]."""
-    import warnings
-
     from ..ops.creation import empty_like
     from ..ops.creation import tensor as make_tensor
     from ..ops.pointwise import where
@@ -157,6 +156,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan)."""
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan))   # PyTorch's rounding order
@@ -166,6 +166,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
@@ -217,7 +218,6 @@ def _deprecated(function):
     name = function.__name__[:-1]
 
     def alias(*args, **kwargs):
-        import warnings
         warnings.warn(f"`nn.init.{name}` is now deprecated in favor of `nn.init.{function.__name__}`.", FutureWarning,
                       stacklevel=2)
         return function(*args, **kwargs)

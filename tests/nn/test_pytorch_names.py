@@ -95,3 +95,11 @@ def test_deprecated_init_names_warn_as_torch_and_fill_alike(name, shape):
             getattr(lib.nn.init, name)(tensor, *args)
         filled.append(tensor.numpy())
     numpy.testing.assert_allclose(*filled, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["kaiming_uniform_", "kaiming_normal_"])
+def test_kaiming_of_a_zero_element_tensor_warns_as_torch(name):
+    for lib in (ember, torch):
+        tensor = lib.empty(0, 4)
+        with pytest.warns(UserWarning, match="^Initializing zero-element tensors is a no-op$"):
+            assert getattr(lib.nn.init, name)(tensor) is tensor
