@@ -24,6 +24,7 @@ from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_no
 from ..ops.padding import pad  # noqa: F401
 from ..ops.sampling import (affine_grid, channel_shuffle, fold, grid_sample, interpolate,  # noqa: F401
                              pixel_shuffle, pixel_unshuffle, unfold)
+from ..ops.fractional_pooling import fractional_max_pool2d, fractional_max_pool3d  # noqa: F401
 from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d,  # noqa: F401
                            adaptive_max_pool1d, adaptive_max_pool2d, adaptive_max_pool3d, avg_pool1d, avg_pool2d,
                            avg_pool3d, lp_pool1d, lp_pool2d, lp_pool3d, max_pool1d, max_pool2d, max_pool3d,
@@ -137,6 +138,18 @@ def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
     """``adaptive_max_pool3d`` and the indices of its maxima, always both."""
     return adaptive_max_pool3d(input, output_size, return_indices=True)
+
+
+def fractional_max_pool2d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """``fractional_max_pool2d`` and the indices of its maxima, always both."""
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                                       _random_samples=None):
+    """``fractional_max_pool3d`` and the indices of its maxima, always both."""
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

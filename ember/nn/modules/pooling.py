@@ -1,5 +1,5 @@
 """Pooling layers wrapping ``ember.ops.pooling``."""
-from ...ops import pooling as P
+from ...ops import fractional_pooling as FP, pooling as P
 from .module import Module
 
 
@@ -194,3 +194,45 @@ class LPPool3d(LPPool1d):
 
     def forward(self, input):
         return P.lp_pool3d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+def _repeat(value, n):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _FractionalMaxPoolNd(Module):
+    _dims = None
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None):
+        super().__init__()
+        n = self._dims
+        self.kernel_size = _repeat(kernel_size, n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _repeat(output_size, n) if output_size is not None else None
+        self.output_ratio = _repeat(output_ratio, n) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"FractionalMaxPool{n}d requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        function = FP.fractional_max_pool2d if self._dims == 2 else FP.fractional_max_pool3d
+        return function(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                        _random_samples=self._random_samples)
+
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (N, C, H, W) input: windows at pseudo-random starts giving ``output_size`` or
+    ``output_ratio`` of the input's size."""
+
+    _dims = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (N, C, D, H, W) input."""
+
+    _dims = 3
