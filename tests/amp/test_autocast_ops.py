@@ -188,6 +188,10 @@ UNLISTED = [   # not in PyTorch's CPU lists: they keep their inputs' dtypes
     ("linalg_matrix_power (copy)", lambda T, F, i: T.linalg.matrix_power(i("sq"), 1), ()),
     ("outer", lambda T, F, i: T.outer(i("v"), i("u")), ()),
     ("interpolate", lambda T, F, i: F.interpolate(i("x1"), scale_factor=2, mode="linear"), ("x1",)),
+    ("fractional_max_pool2d", lambda T, F, i: F.fractional_max_pool2d(
+        i("img"), 2, output_size=3, _random_samples=T.full((1, 2, 2), 0.4).half()), ("img",)),
+    ("fractional_max_pool3d", lambda T, F, i: F.fractional_max_pool3d(
+        i("x3"), 2, output_size=2, _random_samples=T.full((1, 2, 3), 0.6).half()), ("x3",)),
 ]
 
 ROWS = [row + ("lower",) for row in LOWER] + [row + ("fp32",) for row in FP32] + \
