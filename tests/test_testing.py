@@ -110,3 +110,29 @@ def test_make_tensor_options_and_errors():
         make(3, dtype=ember.int32, device="cpu", requires_grad=True)
     with pytest.raises(TypeError):
         make(3, dtype=ember.float32)
+
+
+ALLCLOSE_CASES = [
+    lambda lib: (t(lib, [1.0, 2.0]), t(lib, [1.0, 2.00015]), {}),           # inside its float32 rtol of 1e-4
+    lambda lib: (t(lib, [1.0, 2.0]), t(lib, [1.0, 2.0003]), {}),            # outside it
+    lambda lib: (t(lib, [nan, 1.0]), t(lib, [nan, 1.0]), {}),               # NaNs equal by default
+    lambda lib: (t(lib, [1.0, 2.0]), t(lib, [1.0, 2.0], "float64"), {}),    # dtypes not compared
+    lambda lib: (t(lib, [1.0, 2.0]), [1.0, 2.1], {"rtol": 0.1, "atol": 0.0}),
+    lambda lib: ([1, 2], [1, 3], {"msg": "custom"}),
+    lambda lib: (t(lib, [1.0, 2.0], "float64"), t(lib, [1.0, 2.00003], "float64"), {}),
+]
+
+
+@pytest.mark.parametrize("case", ALLCLOSE_CASES)
+def test_deprecated_assert_allclose_decides_reports_and_warns_as_torch(case):
+    outcomes = []
+    for lib in (torch, ember):
+        actual, expected, kwargs = case(lib)
+        with pytest.warns(FutureWarning, match=r"`torch.testing.assert_allclose\(\)` is deprecated since 1.12"):
+            try:
+                lib.testing.assert_allclose(actual, expected, **kwargs)
+            except AssertionError as error:
+                outcomes.append(str(error).replace("torch.", "ember."))
+            else:
+                outcomes.append(None)
+    assert outcomes[0] == outcomes[1]

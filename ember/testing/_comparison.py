@@ -8,7 +8,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 
-__all__ = ["assert_close"]
+__all__ = ["assert_allclose", "assert_close"]
 
 # dtype -> (rtol, atol); dtypes not listed (integers, bool) compare exactly
 _DEFAULT_TOLERANCES = {"float16": (1e-3, 1e-5), "bfloat16": (1.6e-2, 1e-5), "float32": (1.3e-6, 1e-5),
@@ -23,8 +23,12 @@ class _Mismatch(AssertionError):
         self.message, self.path = message, path
 
 
-def _tolerances(*dtypes):
-    pairs = [_DEFAULT_TOLERANCES.get(d.name if hasattr(d, "name") else str(d), (0.0, 0.0)) for d in dtypes]
+# the older table ``assert_allclose`` keeps
+_ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def _tolerances(*dtypes, table=_DEFAULT_TOLERANCES):
+    pairs = [table.get(d.name if hasattr(d, "name") else str(d), (0.0, 0.0)) for d in dtypes]
     return max(p[0] for p in pairs), max(p[1] for p in pairs)
 
 
@@ -205,3 +209,21 @@ def assert_close(actual, expected, *, allow_subclasses=True, rtol=None, atol=Non
         elif msg is not None:
             message = msg
         raise AssertionError(message) from None
+
+
+def assert_allclose(actual, expected, rtol=None, atol=None, equal_nan=True, msg=""):
+    """The deprecated form of ``assert_close`` (warns): NaNs equal, dtypes not compared, and its own default
+    tolerances (float32: rtol 1e-4, atol 1e-5)."""
+    import warnings
+    warnings.warn("`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a future release. "
+                  "Please use `torch.testing.assert_close()` instead. You can find detailed upgrade instructions in "
+                  "https://github.com/pytorch/pytorch/issues/61844.", FutureWarning, stacklevel=2)
+    from ..ops.creation import tensor
+    if not isinstance(actual, Tensor):
+        actual = tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        rtol, atol = _tolerances(actual.dtype, expected.dtype, table=_ALLCLOSE_TOLERANCES)
+    assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_device=True, check_dtype=False,
+                 check_stride=False, msg=msg or None)
