@@ -9,6 +9,7 @@ from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import require_common_dtype, require_dtype
 from ._util import name_node
+from .activation import softplus
 from .cross_entropy import fused_cross_entropy
 from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
 from .linalg._common import _CPP_NAMES
@@ -260,7 +261,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
     require_dtype("log_sigmoid_cpu", input)
-    softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()   # log(1 + exp(-x))
+    # log(1 + exp(-x)) by softplus, smooth at 0 (max(-x, 0) + log1p(exp(-|x|)) has the right values but gives the
+    # logit 0 a gradient of -t, not sigmoid(0) - t); its linear cut is where the dropped term is below the dtype's ulp
+    softplus_neg = softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:

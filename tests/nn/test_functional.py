@@ -309,3 +309,18 @@ def test_gumbel_softmax_draws_pytorchs_sample(hard, dim, tau):
 def test_gumbel_softmax_eps_is_deprecated():
     with pytest.warns(UserWarning, match="deprecated"):
         ember.nn.functional.gumbel_softmax(ember.zeros(2, 3), eps=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_bce_with_logits_at_zero_and_far_logits_matches_torch(dtype):
+    """Logits exactly 0 (a zero-initialised head) get sigmoid(0) - t, not -t, and logits far out on both sides keep
+    their values: with and without pos_weight and weight."""
+    logits = numpy.array([[0.0, 0.0, -0.0, 30.0], [-30.0, 45.0, -45.0, 1e-3]], dtype=dtype)
+    target = numpy.array([[0.0, 0.3, 1.0, 0.0], [1.0, 0.5, 0.2, 1.0]], dtype=dtype)
+    weights = numpy.array([0.5, 2.0, 1.0, 3.0], dtype=dtype)
+    check(lambda lib, x, t: lib.nn.functional.binary_cross_entropy_with_logits(x, t, reduction="none"), logits,
+          target)
+    check(lambda lib, x, t, w: lib.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=w.detach()),
+          logits, target, weights)
+    check(lambda lib, x, t, w: lib.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w.detach()),
+          logits, target, weights)
