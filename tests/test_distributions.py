@@ -127,6 +127,11 @@ CASES.update({
     "FisherSnedecor": (lambda d, a, b: d.FisherSnedecor(a, b), [_extra.uniform(2.5, 8.0, 3),
                                                                _extra.uniform(9.0, 14.0, 3)],
                        _extra.uniform(0.05, 4.0, (4, 3))),
+    # probabilities on both sides of the Taylor window (0.499, 0.501] and inside it
+    "ContinuousBernoulli": (lambda d, p: d.ContinuousBernoulli(probs=p), [numpy.array([0.2, 0.4995, 0.5, 0.8])],
+                            _extra.uniform(0.02, 0.98, (3, 4))),
+    "ContinuousBernoulli_logits": (lambda d, lg: d.ContinuousBernoulli(logits=lg), [_extra.standard_normal(3)],
+                                   _extra.uniform(0.02, 0.98, (4, 3))),
     "RelaxedOneHotCategorical": (lambda d, t, p: d.RelaxedOneHotCategorical(t, probs=p),
                                  [numpy.array([0.7]), (lambda w: w / w.sum(-1, keepdims=True))(
                                      _extra.uniform(0.1, 1.0, (2, 4)))],
@@ -170,7 +175,8 @@ def test_moments_mode_and_entropy(name):
               rtol=1e-9, atol=1e-9)
 
 
-CDF_CASES = ["Normal", "Laplace", "Cauchy", "Exponential", "Uniform", "Gamma", "LogNormal", "TransformedDistribution",
+CDF_CASES = ["ContinuousBernoulli", "ContinuousBernoulli_logits",
+             "Normal", "Laplace", "Cauchy", "Exponential", "Uniform", "Gamma", "LogNormal", "TransformedDistribution",
              "MixtureSameFamily", "Tanh_Exp_Power", "HalfNormal", "HalfCauchy", "Pareto", "Weibull"]
 
 
@@ -211,7 +217,7 @@ SAMPLING = {
     "OneHotCategorical": 1, "Multinomial": 1, "MultivariateNormal_cov": 1, "MultivariateNormal_precision": 1,
     "LowRankMultivariateNormal": 1, "Independent": 1, "MixtureSameFamily": 1,
     "HalfNormal": 1, "Pareto": 1, "Gumbel": 1, "Weibull": 1, "InverseGamma": 1, "Kumaraswamy": 1,
-    "NegativeBinomial_logits": 1, "FisherSnedecor": 1,
+    "NegativeBinomial_logits": 1, "FisherSnedecor": 1, "ContinuousBernoulli": 1,
 }
 
 
@@ -242,7 +248,7 @@ def test_categorical_sample_frequencies():
 RSAMPLE = ["Normal", "Laplace", "Exponential", "Uniform", "Gamma", "Beta", "Dirichlet", "LogNormal", "StudentT",
            "MultivariateNormal_cov", "MultivariateNormal_tril", "LowRankMultivariateNormal", "Independent",
            "TransformedDistribution", "HalfNormal", "Pareto", "Gumbel", "Weibull", "InverseGamma", "Kumaraswamy",
-           "FisherSnedecor"]
+           "FisherSnedecor", "ContinuousBernoulli_logits"]
 
 
 @pytest.mark.parametrize("name", RSAMPLE)
@@ -423,7 +429,8 @@ def test_namespace_matches_torch_distributions():
     wanted = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Dirichlet", "Distribution",
               "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Pareto",
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
-              "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical",
+              "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical", "ContinuousBernoulli",
+              "ExponentialFamily",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
@@ -440,7 +447,7 @@ def test_namespace_matches_torch_distributions():
 
 @pytest.mark.parametrize("name", ["HalfNormal", "HalfCauchy", "Pareto", "Gumbel", "Weibull", "Kumaraswamy",
                                   "LogisticNormal", "OneHotCategoricalStraightThrough", "RelaxedOneHotCategorical",
-                                  "RelaxedOneHotCategorical_logits"])
+                                  "RelaxedOneHotCategorical_logits", "ContinuousBernoulli"])
 def test_transformed_families_draw_pytorchs_samples(name):
     """From the same seed the transformed families give PyTorch's samples (their base distributions draw PyTorch's
     stream; InverseGamma's Gamma base samples by its own rejection sampler, tested by moments)."""
@@ -534,3 +541,16 @@ def test_relaxed_one_hot_rsample_gradients_match_torch():
         grads.append((logits.grad.numpy(), temperature.grad.numpy()))
     for ours, theirs in zip(*grads):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("logits", [[-2.0, 0.3, 1.5], [0.0005, -0.0005, 0.0]])
+def test_exponential_family_entropy_is_the_bregman_form_and_torchs(logits):
+    """ExponentialFamily.entropy (from the log normaliser's gradient) against the closed form and torch's, both in
+    and outside the Taylor window around p = 1/2."""
+    ours = ember.distributions.ContinuousBernoulli(logits=ember.tensor(logits, dtype=ember.float64))
+    theirs = torch.distributions.ContinuousBernoulli(logits=torch.tensor(logits, dtype=torch.float64))
+    assert isinstance(ours, ember.distributions.ExponentialFamily)
+    bregman = ember.distributions.ExponentialFamily.entropy(ours)
+    expected = torch.distributions.ExponentialFamily.entropy(theirs)
+    numpy.testing.assert_allclose(bregman.detach().numpy(), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+    numpy.testing.assert_allclose(bregman.detach().numpy(), ours.entropy().numpy(), rtol=1e-6, atol=1e-6)
