@@ -251,6 +251,13 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+def _softplus_of_negative(input):
+    """log(1 + exp(-x)), stable and smooth at 0 (max(-x, 0) + log1p(exp(-|x|)) has the right values but a kink
+    there, giving a logit of 0 the gradient -1 instead of -1/2); the linear cut is where the dropped term is below
+    the dtype's ulp."""
+    return softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
+
+
 @_node_named("BinaryCrossEntropyWithLogitsBackward0")
 @composite("binary_cross_entropy_with_logits", trace_inside=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -261,9 +268,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
     require_dtype("log_sigmoid_cpu", input)
-    # log(1 + exp(-x)) by softplus, smooth at 0 (max(-x, 0) + log1p(exp(-|x|)) has the right values but gives the
-    # logit 0 a gradient of -t, not sigmoid(0) - t); its linear cut is where the dropped term is below the dtype's ulp
-    softplus_neg = softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
+    softplus_neg = _softplus_of_negative(input)
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:
@@ -380,7 +385,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """Mean over classes of the binary cross entropy of sigmoid(input) against ``target``."""
     require_dtype("log_sigmoid_cpu", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    softplus_neg = (-input).clamp(min=0) + (-(input.abs())).exp().log1p()
+    softplus_neg = _softplus_of_negative(input)
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
     if weight is not None:
         loss = loss * weight

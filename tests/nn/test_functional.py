@@ -324,3 +324,9 @@ def test_bce_with_logits_at_zero_and_far_logits_matches_torch(dtype):
           logits, target, weights)
     check(lambda lib, x, t, w: lib.nn.functional.binary_cross_entropy_with_logits(x, t, weight=w.detach()),
           logits, target, weights)
+
+
+def test_multilabel_soft_margin_loss_at_zero_logits_matches_torch():
+    logits = numpy.array([[0.0, 1.5, -0.0], [-30.0, 0.0, 45.0]], dtype=F32)
+    target = numpy.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=F32)
+    check(lambda lib, x, t: lib.nn.functional.multilabel_soft_margin_loss(x, t), logits, target)
