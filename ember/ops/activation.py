@@ -451,9 +451,10 @@ def softsign(input):
 
 
 def logsigmoid(input):
-    """log(sigmoid(x)), computed stably as -softplus(-x)."""
+    """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
+    log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""
     require_dtype("log_sigmoid_cpu", input)
-    return -softplus(-input)
+    return -softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
 
 
 def tanhshrink(input):

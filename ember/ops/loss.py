@@ -9,7 +9,7 @@ from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import require_common_dtype, require_dtype
 from ._util import name_node
-from .activation import softplus
+from .activation import logsigmoid
 from .cross_entropy import fused_cross_entropy
 from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
 from .linalg._common import _CPP_NAMES
@@ -251,13 +251,6 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
-def _softplus_of_negative(input):
-    """log(1 + exp(-x)), stable and smooth at 0 (max(-x, 0) + log1p(exp(-|x|)) has the right values but a kink
-    there, giving a logit of 0 the gradient -1 instead of -1/2); the linear cut is where the dropped term is below
-    the dtype's ulp."""
-    return softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
-
-
 @_node_named("BinaryCrossEntropyWithLogitsBackward0")
 @composite("binary_cross_entropy_with_logits", trace_inside=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -268,7 +261,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
     require_dtype("log_sigmoid_cpu", input)
-    softplus_neg = _softplus_of_negative(input)
+    softplus_neg = -logsigmoid(input)   # log(1 + exp(-x)), smooth at 0 (see logsigmoid)
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
     else:
@@ -385,7 +378,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     """Mean over classes of the binary cross entropy of sigmoid(input) against ``target``."""
     require_dtype("log_sigmoid_cpu", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    softplus_neg = _softplus_of_negative(input)
+    softplus_neg = -logsigmoid(input)   # log(1 + exp(-x)), smooth at 0 (see logsigmoid)
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
     if weight is not None:
         loss = loss * weight

@@ -330,3 +330,8 @@ def test_multilabel_soft_margin_loss_at_zero_logits_matches_torch():
     logits = numpy.array([[0.0, 1.5, -0.0], [-30.0, 0.0, 45.0]], dtype=F32)
     target = numpy.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=F32)
     check(lambda lib, x, t: lib.nn.functional.multilabel_soft_margin_loss(x, t), logits, target)
+
+
+def test_logsigmoid_keeps_float64_precision_far_out():
+    x = numpy.array([-25.0, -38.0, -45.0, 0.0, 30.0])
+    check(lambda lib, x: lib.nn.functional.logsigmoid(x), x, rtol=1e-15, atol=1e-14)
