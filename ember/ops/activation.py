@@ -332,7 +332,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if training:   # PyTorch multiplies every element by its noise: 1 above zero, a random slope at or below
         from .random import _rrelu_noise
         return input * _rrelu_noise(input.detach(), lower, upper)
-    return input.where(input >= 0, input * ((lower + upper) / 2))
+    return input.where(input > 0, input * ((lower + upper) / 2))   # zero takes the slope's gradient, as PyTorch
 
 
 class Hardtanh(Primitive):
@@ -418,19 +418,19 @@ def relu6(input, inplace=False):
 
 
 def hardsigmoid(input, inplace=False):
-    """relu6(x + 3) / 6."""
+    """relu6(x + 3) / 6 (its gradient zero from |x| = 3 on, as PyTorch's)."""
     require_dtype("hardsigmoid_cpu", input)
     if inplace:
         return _write_into(input, hardsigmoid)
-    return (input + 3).clamp(0, 6) / 6
+    return relu6(input + 3) / 6
 
 
 def hardswish(input, inplace=False):
-    """x * relu6(x + 3) / 6."""
+    """x * relu6(x + 3) / 6 (its gradient 0 at x = -3 and 1 at x = 3, as PyTorch's)."""
     require_dtype("hardswish_cpu", input)
     if inplace:
         return _write_into(input, hardswish)
-    return input * (input + 3).clamp(0, 6) / 6
+    return input * relu6(input + 3) / 6
 
 
 @composite("softplus", trace_inside=True)

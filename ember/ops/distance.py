@@ -3,6 +3,7 @@ from .. import _dtype
 from ..autograd.function import composite
 from ._kernel_dtypes import require_dtype
 from ._util import wrap_dim
+from .shape import broadcast_tensors
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
 
@@ -20,11 +21,14 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
                            f"{_dtype.scalar_type_name(common)}")
     x1, x2 = x1.to(common), x2.to(common)
-    dim = wrap_dim(dim, max(x1.ndim, x2.ndim))
-    dot = (x1 * x2).sum(dim)
-    norm1 = (x1 * x1).sum(dim).sqrt().clamp(min=eps)
-    norm2 = (x2 * x2).sum(dim).sqrt().clamp(min=eps)
-    return dot / (norm1 * norm2)
+    if x1.shape != x2.shape:
+        x1, x2 = broadcast_tensors(x1, x2)
+    dim = wrap_dim(dim, x1.ndim)
+    # each side divided by its own clamped norm, as PyTorch: a zero vector gets the finite gradient x2 / (eps |x2|)
+    # (sqrt of a zero sum of squares would give 0 * inf = NaN)
+    unit1 = x1 / x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    unit2 = x2 / x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return (unit1 * unit2).sum(dim)
 
 
 @composite("pdist", trace_inside=True)

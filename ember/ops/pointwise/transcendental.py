@@ -69,7 +69,9 @@ class Atan2(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        scale = grad / (a * a + b * b)
+        denominator = a * a + b * b
+        nonzero = denominator != 0   # PyTorch's gradient is zero where a^2 + b^2 is (or underflows to) zero
+        scale = (grad / denominator.where(nonzero, 1)).where(nonzero, 0)
         return (scale * b if ctx.needs_input_grad[0] else None,
                 scale * -a if ctx.needs_input_grad[1] else None)
 
