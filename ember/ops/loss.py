@@ -399,7 +399,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         input, target = input.unsqueeze(0), target.reshape(1)
     classes = input.shape[1]
     correct = input.gather(1, target.unsqueeze(1))
-    margins = (margin - correct + input).clamp(min=0)
+    margins = (margin - correct + input).relu()   # PyTorch's kernel: no gradient at a margin of exactly 0
     if p == 2:
         margins = margins * margins
     if weight is not None:
@@ -427,7 +427,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     hits = zeros(input.shape, dtype=_dtype.int64, device=input.device)
     is_target = hits.scatter_add(1, target.where(valid, 0), valid.to(_dtype.int64)) > 0
     picked = input.gather(1, target.where(valid, 0))
-    hinge = (1 - picked.unsqueeze(2) + input.unsqueeze(1)).clamp(min=0)
+    hinge = (1 - picked.unsqueeze(2) + input.unsqueeze(1)).relu()   # as multi_margin_loss: none at exactly 0
     mask = valid.unsqueeze(2) & (~is_target).unsqueeze(1)
     loss = (hinge * mask).sum((1, 2)) / classes
     if squeeze:

@@ -575,7 +575,10 @@ class PowerNorm(Primitive):
         if p == 2:
             return grad * a / safe * (1 - zero)
         sign = _constant(xp_of(a._data).sign(a._data))
-        return grad * sign * _abs(a) ** (p - 1) / safe ** (p - 1) * (1 - zero)
+        magnitude = _abs(a)
+        if p < 1:   # |a|^(p - 1) is infinite at zeros, whose gradient is 0 (the sign), as PyTorch's
+            magnitude = magnitude + _constant((a._data == 0).astype(a._data.dtype))
+        return grad * sign * magnitude ** (p - 1) / safe ** (p - 1) * (1 - zero)
 
 
 def _vector_norm(input, p, dims, keepdim):

@@ -51,3 +51,21 @@ def test_cosine_similarity_broadcasts_like_torch():
     theirs = torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(b), dim=-1)
     assert tuple(ours.shape) == tuple(theirs.shape) == (4, 5)
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name,function", [
+    ("multi_margin_loss", lambda lib, x: lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 1]), reduction="sum")),
+    ("multilabel_margin_loss", lambda lib, x: lib.nn.functional.multilabel_margin_loss(
+        x, lib.tensor([[0, -1, 1], [1, -1, 0]]), reduction="sum")),
+    ("norm p = 0.5", lambda lib, x: x.norm(0.5, dim=1).sum()),
+    ("linalg.vector_norm ord = 0.5", lambda lib, x: lib.linalg.vector_norm(x, 0.5, dim=1).sum()),
+])
+def test_margins_of_exactly_zero_and_small_p_norms_of_zeros_match_torch(name, function):
+    """A hinge exactly at its margin takes no gradient in PyTorch's kernels; a p < 1 norm's zero entries get 0."""
+    values = [[0.0, 0.0, 0.0], [1.0, 0.0, -1.0]]
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        function(lib, x).backward()
+        grads.append(x.grad.numpy())
+    numpy.testing.assert_allclose(*grads, rtol=1e-12, atol=1e-12, err_msg=name)

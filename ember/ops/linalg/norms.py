@@ -77,10 +77,11 @@ class VectorNorm(Primitive):
             mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
             return _sgn(a) * grad * _make(mask.astype(norm._data.dtype))
         size = a.abs()
-        scaled = _sgn(a) * size ** (ord - 1)
-        if ord < 1:
-            scaled = scaled * _make((a._data != 0).astype(norm._data.dtype))
+        if ord < 1:   # |a|^(ord - 1) is infinite at zeros, whose gradient is 0 (sgn), as PyTorch's
+            nonzero = _make((a._data != 0).astype(norm._data.dtype))
+            scaled = _sgn(a) * size.where(nonzero.bool(), 1) ** (ord - 1)
             return scaled * grad * norm ** (1 - ord)
+        scaled = _sgn(a) * size ** (ord - 1)
         zero = (norm._data == 0).astype(norm._data.dtype)
         return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(1 - zero)
 
