@@ -430,7 +430,8 @@ def test_namespace_matches_torch_distributions():
               "Exponential", "Gamma", "Geometric", "Gumbel", "HalfCauchy", "HalfNormal", "InverseGamma", "Pareto",
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
               "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical", "ContinuousBernoulli",
-              "ExponentialFamily", "GeneralizedPareto",
+              "ExponentialFamily", "GeneralizedPareto", "CatTransform", "StackTransform", "ReshapeTransform",
+              "CorrCholeskyTransform", "CumulativeDistributionTransform",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
@@ -582,3 +583,61 @@ def test_generalized_pareto_matches_torch_in_float32():
     double = ember.distributions.GeneralizedPareto(*[ember.tensor(p.astype(numpy.float64)) for p in params])
     numpy.testing.assert_allclose(double.log_prob(ember.tensor([1.0, 0.0, 3.0], dtype=ember.float64)).numpy(),
                                   theirs["log_prob"], rtol=1e-5)
+
+
+STRUCTURED = {
+    "Reshape": (lambda d: d.ReshapeTransform((2, 3), (3, 2)), (4, 2, 3)),
+    "CorrCholesky": (lambda d: d.CorrCholeskyTransform(), (4, 6)),
+    "Cat": (lambda d: d.CatTransform([d.ExpTransform(), d.AffineTransform(1.0, 2.0), d.SigmoidTransform()], dim=1,
+                                     lengths=[2, 1, 2]), (3, 5)),
+    "Cat_events": (lambda d: d.CatTransform([d.IndependentTransform(d.ExpTransform(), 1), d.SigmoidTransform()],
+                                            dim=-1, lengths=[2, 3]), (3, 5)),
+    "Stack": (lambda d: d.StackTransform([d.ExpTransform(), d.TanhTransform(), d.AffineTransform(0.0, -1.5)], dim=1),
+              (4, 3)),
+    "CumulativeDistribution": (lambda d: d.CumulativeDistributionTransform(d.Normal(0.5, 2.0)), (6,)),
+}
+
+
+@pytest.mark.parametrize("name", STRUCTURED)
+def test_structured_transforms_match_torch(name):
+    """Forward, inverse of the result, log-abs-det-Jacobian (values and gradients), shapes and (co)domains against
+    torch's transforms; the Jacobian of the corr-Cholesky map is also checked against autograd's."""
+    make, shape = STRUCTURED[name]
+    x = numpy.random.default_rng(3).uniform(-1.5, 1.5, shape)
+    check(lambda lib, v: make(lib.distributions)(v), x, rtol=1e-10, atol=1e-12)
+    check(lambda lib, v: make(lib.distributions).inv(make(lib.distributions)(v).detach()), x, rtol=1e-10, atol=1e-12)
+    check(lambda lib, v: make(lib.distributions).log_abs_det_jacobian(v, make(lib.distributions)(v)), x,
+          rtol=1e-10, atol=1e-12)
+    ours, theirs = make(ember.distributions), make(torch.distributions)
+    assert ours.bijective == theirs.bijective
+    assert (ours.domain.event_dim, ours.codomain.event_dim) == (theirs.domain.event_dim, theirs.codomain.event_dim)
+    assert type(ours.codomain).__name__ == type(theirs.codomain).__name__
+    if hasattr(theirs, "forward_shape") and name in ("Reshape", "CorrCholesky"):
+        assert tuple(ours.forward_shape(shape)) == tuple(theirs.forward_shape(shape))
+        out_shape = tuple(theirs(torch.tensor(x)).shape)
+        assert tuple(ours.inverse_shape(out_shape)) == tuple(theirs.inverse_shape(out_shape))
+    if name == "CorrCholesky":   # a 3 x 3 factor from 3 numbers: the Jacobian's log-determinant by autograd
+        v = ember.tensor(x[0, :3], requires_grad=True)
+        jacobian = ember.autograd.functional.jacobian(
+            lambda t: ember.distributions.utils.tril_matrix_to_vec(ours(t), diag=-1), v)
+        numpy.testing.assert_allclose(numpy.linalg.slogdet(jacobian.numpy())[1],
+                                      float(ours.log_abs_det_jacobian(v, ours(v))), rtol=1e-9)
+        y = ours(ember.tensor(x)).numpy()
+        numpy.testing.assert_allclose((y * y).sum(-1), 1.0, rtol=1e-12)   # unit rows: a correlation's factor
+
+
+def test_structured_transform_errors_match_torch():
+    for make, value in [(lambda d: d.CatTransform([d.ExpTransform()], dim=0, lengths=[2]), numpy.zeros(3)),
+                        (lambda d: d.StackTransform([d.ExpTransform()] * 2, dim=0), numpy.zeros((3, 2))),
+                        (lambda d: d.CatTransform([d.ExpTransform()], dim=3), numpy.zeros(1))]:
+        messages = []
+        for lib in (ember, torch):
+            with pytest.raises(AssertionError) as caught:
+                make(lib.distributions)(lib.tensor(value))
+            messages.append(str(caught.value))
+        assert messages[0] == messages[1]
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="in_shape, out_shape have different numbers of elements"):
+            lib.distributions.ReshapeTransform((2, 3), (4,))
+        with pytest.raises(ValueError, match="cannot be expressed as the lower triangular part"):
+            lib.distributions.utils.vec_to_tril_matrix(lib.zeros(5))

@@ -679,3 +679,263 @@ class PositiveDefiniteTransform(Transform):
 
 
 __all__ += ["LowerCholeskyTransform", "PositiveDefiniteTransform"]
+
+
+class ReshapeTransform(Transform):
+    """Reshapes the rightmost dims from ``in_shape`` to ``out_shape`` (a unit Jacobian)."""
+
+    bijective = True
+
+    def __init__(self, in_shape, out_shape, cache_size=0):
+        from .._tensor import Size
+        self.in_shape, self.out_shape = Size(in_shape), Size(out_shape)
+        if self.in_shape.numel() != self.out_shape.numel():
+            raise ValueError("in_shape, out_shape have different numbers of elements")
+        super().__init__(cache_size=cache_size)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.independent(constraints.real, len(self.in_shape))
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.independent(constraints.real, len(self.out_shape))
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return ReshapeTransform(self.in_shape, self.out_shape, cache_size=cache_size)
+
+    def _call(self, x):
+        return x.reshape(tuple(x.shape[:x.dim() - len(self.in_shape)]) + tuple(self.out_shape))
+
+    def _inverse(self, y):
+        return y.reshape(tuple(y.shape[:y.dim() - len(self.out_shape)]) + tuple(self.in_shape))
+
+    def log_abs_det_jacobian(self, x, y):
+        return x.new_zeros(tuple(x.shape[:x.dim() - len(self.in_shape)]))
+
+    def forward_shape(self, shape):
+        return self._reshaped(shape, self.in_shape, self.out_shape)
+
+    def inverse_shape(self, shape):
+        return self._reshaped(shape, self.out_shape, self.in_shape)
+
+    @staticmethod
+    def _reshaped(shape, source, target):
+        if len(shape) < len(source):
+            raise ValueError("Too few dimensions on input")
+        cut = len(shape) - len(source)
+        if tuple(shape[cut:]) != tuple(source):
+            raise ValueError(f"Shape mismatch: expected {shape[cut:]} but got {source}")
+        return tuple(shape[:cut]) + tuple(target)
+
+
+class CorrCholeskyTransform(Transform):
+    """A vector of D(D-1)/2 reals to the Cholesky factor of a D x D correlation matrix: tanh to (-1, 1), then stick
+    breaking along each row so every row has unit norm."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other):
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x):
+        from ..ops.creation import eye
+        from .utils import vec_to_tril_matrix
+        eps = float(numpy.finfo(x.dtype.numpy).eps)
+        r = vec_to_tril_matrix(x.tanh().clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        remaining = (1 - r ** 2).sqrt().cumprod(-1)
+        r = r + eye(r.shape[-1], dtype=r.dtype, device=r.device)
+        return r * F.pad(remaining[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y):
+        from .utils import tril_matrix_to_vec
+        left = 1 - (y * y).cumsum(-1)
+        left_shifted = F.pad(left[..., :-1], [1, 0], value=1)
+        t = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(left_shifted, diag=-1).sqrt()
+        return (t.log1p() - (-t).log1p()) / 2
+
+    def log_abs_det_jacobian(self, x, y, intermediates=None):
+        from .utils import tril_matrix_to_vec
+        left = tril_matrix_to_vec(1 - (y * y).cumsum(-1), diag=-2)
+        stick_breaking = 0.5 * left.log().sum(-1)
+        tanh = -2 * (x + F.softplus(-2 * x) - math.log(2.0)).sum(-1)
+        return stick_breaking + tanh
+
+    def forward_shape(self, shape):
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return tuple(shape[:-1]) + (d, d)
+
+    def inverse_shape(self, shape):
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return tuple(shape[:-2]) + (d * (d - 1) // 2,)
+
+
+def _check_dim(z, dim, size, what, label, owner):
+    """PyTorch's checks of the blocked dim: in range for ``z`` (named ``owner``), of length ``size``."""
+    if not -z.dim() <= dim < z.dim():
+        raise AssertionError(f"dim {dim} out of range for {owner} with {z.dim()} dimensions")
+    if z.size(dim) != size:
+        raise AssertionError(f"{label}.size({dim}) = {z.size(dim)} must equal {what} {size}")
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th block of ``lengths[i]`` entries along ``dim`` and concatenates the results."""
+
+    def __init__(self, tseq, dim=0, lengths=None, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = list(lengths) if lengths is not None else [1] * len(self.transforms)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms ({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self):
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self):
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _blocks(self, z, label, owner):
+        _check_dim(z, self.dim, self.length, "length", label, owner)
+        start = 0
+        for transform, length in zip(self.transforms, self.lengths):
+            yield transform, z.narrow(self.dim, start, length)
+            start += length
+
+    def _call(self, x):
+        from ..ops.shape import cat
+        return cat([t(block) for t, block in self._blocks(x, "x", "tensor")], dim=self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import cat
+        return cat([t.inv(block) for t, block in self._blocks(y, "y", "tensor")], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import cat
+        parts = []
+        for (transform, x_block), (_, y_block) in zip(self._blocks(x, "x", "x"), self._blocks(y, "y", "y")):
+            part = transform.log_abs_det_jacobian(x_block, y_block)
+            if transform.event_dim < self.event_dim:
+                part = _sum_rightmost(part, self.event_dim - transform.event_dim)
+            parts.append(part)
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return cat(parts, dim=dim) if dim < 0 else sum(parts)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[i]`` to the i-th slice along ``dim`` and stacks the results."""
+
+    def __init__(self, tseq, dim=0, cache_size=0):
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slices(self, z, label, owner):
+        _check_dim(z, self.dim, len(self.transforms), "len(transforms)", label, owner)
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _call(self, x):
+        from ..ops.shape import stack
+        return stack([t(s) for s, t in zip(self._slices(x, "x", "tensor"), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y):
+        from ..ops.shape import stack
+        return stack([t.inv(s) for s, t in zip(self._slices(y, "y", "tensor"), self.transforms)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x, y):
+        from ..ops.shape import stack
+        return stack([t.log_abs_det_jacobian(xs, ys) for xs, ys, t in
+                      zip(self._slices(x, "x", "x"), self._slices(y, "y", "y"), self.transforms)], dim=self.dim)
+
+    @property
+    def bijective(self):
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self):
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self):
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """A distribution's cdf as a transform onto (0, 1) (its inverse the icdf, its Jacobian the density)."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1
+
+    def __init__(self, distribution, cache_size=0):
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self):
+        return self.distribution.support
+
+    def _call(self, x):
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y):
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x, y):
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size=1):
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)
+
+
+__all__ += ["CatTransform", "CorrCholeskyTransform", "CumulativeDistributionTransform", "ReshapeTransform",
+            "StackTransform"]

@@ -6,7 +6,8 @@ import numpy
 from .._dtype import get_default_dtype
 from .._tensor import Tensor
 
-__all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property", "euler_constant"]
+__all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs", "lazy_property", "euler_constant",
+           "tril_matrix_to_vec", "vec_to_tril_matrix"]
 
 euler_constant = 0.57721566490153286060
 
@@ -96,3 +97,30 @@ def _standard_normal(shape, dtype, device):
     """Standard normal samples, drawn as PyTorch draws them (``empty(shape).normal_()``)."""
     from ..ops.creation import empty
     return empty(shape, dtype=dtype, device=device).normal_()
+
+
+def _tril_mask(n, diag, device):
+    from ..ops.creation import arange
+    index = arange(n, device=device)
+    return index < index.view(-1, 1) + (diag + 1)
+
+
+def vec_to_tril_matrix(vec, diag=0):
+    """A (..., n, n) matrix holding ``vec``'s last dim, row by row, in its lower triangle from diagonal ``diag``."""
+    size = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * size + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > float(numpy.finfo(vec.dtype.numpy).eps):
+        raise ValueError(f"The size of last dimension is {size} which cannot be expressed as the lower triangular "
+                         f"part of a square D x D matrix.")
+    n = round(n)
+    matrix = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    matrix[..., _tril_mask(n, diag, vec.device)] = vec
+    return matrix
+
+
+def tril_matrix_to_vec(mat, diag=0):
+    """The lower triangle of ``mat`` from diagonal ``diag``, row by row, as its last dim."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag, mat.device)]
