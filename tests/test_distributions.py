@@ -431,7 +431,7 @@ def test_namespace_matches_torch_distributions():
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
               "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical", "ContinuousBernoulli",
               "ExponentialFamily", "GeneralizedPareto", "CatTransform", "StackTransform", "ReshapeTransform",
-              "CorrCholeskyTransform", "CumulativeDistributionTransform",
+              "CorrCholeskyTransform", "CumulativeDistributionTransform", "LKJCholesky",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
@@ -641,3 +641,23 @@ def test_structured_transform_errors_match_torch():
             lib.distributions.ReshapeTransform((2, 3), (4,))
         with pytest.raises(ValueError, match="cannot be expressed as the lower triangular part"):
             lib.distributions.utils.vec_to_tril_matrix(lib.zeros(5))
+
+
+def test_lkj_cholesky_log_prob_matches_torch_and_samples_have_lkj_marginals():
+    concentration = numpy.array([0.5, 1.0, 3.0])
+    torch.manual_seed(0)
+    values = torch.distributions.LKJCholesky(3, torch.tensor(concentration)).sample((4,)).numpy()
+    check(lambda lib, c: lib.distributions.LKJCholesky(3, c).log_prob(lib.tensor(values)), concentration,
+          rtol=1e-12, atol=1e-12)
+    ember.manual_seed(0)
+    dist = ember.distributions.LKJCholesky(3, ember.tensor(concentration))
+    factors = dist.sample((20000,)).numpy()
+    assert factors.shape == (20000, 3, 3, 3) and bool(dist.support.check(ember.tensor(factors)).all())
+    correlations = numpy.einsum("...ij,...kj->...ik", factors, factors)
+    numpy.testing.assert_allclose(numpy.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-12)
+    # each off-diagonal correlation has (r + 1) / 2 ~ Beta(eta + (d - 2) / 2, the same): variance 1 / (2 eta + d - 1)
+    numpy.testing.assert_allclose(correlations[..., 0, 1].var(0), 1 / (2 * concentration + 2), rtol=0.05)
+    numpy.testing.assert_allclose(correlations[..., 1, 2].mean(0), 0.0, atol=0.02)
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="Expected dim to be an integer greater than or equal to 2. Found dim=1."):
+            lib.distributions.LKJCholesky(1)
