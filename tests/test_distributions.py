@@ -3,6 +3,8 @@ sampling by moments with fixed seeds; reparameterised gradients by the gradient 
 validation errors."""
 import math
 
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -431,7 +433,7 @@ def test_namespace_matches_torch_distributions():
               "Weibull", "Kumaraswamy", "LogisticNormal", "OneHotCategoricalStraightThrough", "Independent",
               "NegativeBinomial", "FisherSnedecor", "RelaxedOneHotCategorical", "ContinuousBernoulli",
               "ExponentialFamily", "GeneralizedPareto", "CatTransform", "StackTransform", "ReshapeTransform",
-              "CorrCholeskyTransform", "CumulativeDistributionTransform", "LKJCholesky", "VonMises",
+              "CorrCholeskyTransform", "CumulativeDistributionTransform", "LKJCholesky", "VonMises", "Wishart",
               "Laplace", "LogNormal", "LowRankMultivariateNormal",
               "MixtureSameFamily", "Multinomial", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
               "RelaxedBernoulli", "StudentT", "TransformedDistribution", "Uniform",
@@ -687,3 +689,34 @@ def test_von_mises_matches_torch_and_quadrature():
                                                     lib.tensor(kappa, dtype=getattr(lib, dtype))).sample((6,)).numpy())
         numpy.testing.assert_array_equal(*draws)
     assert tuple(dist.expand((2, 3)).batch_shape) == (2, 3)
+
+
+@pytest.mark.parametrize("parameter", ["covariance_matrix", "precision_matrix", "scale_tril"])
+def test_wishart_matches_torch_and_samples_have_its_mean(parameter):
+    """log_prob (and its gradients), entropy (closed form and the exponential family's Bregman form), mean, mode
+    and variance against torch for each parameterisation; Bartlett samples average to df * covariance."""
+    a = numpy.random.default_rng(0).standard_normal((2, 3, 3))
+    covariance = a @ a.transpose(0, 2, 1) + 3 * numpy.eye(3)
+    matrix = numpy.linalg.cholesky(covariance) if parameter == "scale_tril" else covariance
+    df = numpy.array([4.5, 7.0])
+    torch.manual_seed(0)
+    with warnings.catch_warnings():   # PyTorch 2.13 warns "Singular sample detected." for every non-singular draw
+        warnings.simplefilter("ignore")
+        values = torch.distributions.Wishart(torch.tensor(df), covariance_matrix=torch.tensor(covariance)).sample(
+            (3,)).numpy()
+
+    def build(lib, d, m):
+        return lib.distributions.Wishart(d, **{parameter: m})
+    check(lambda lib, d, m: build(lib, d, m).log_prob(lib.tensor(values)), df, matrix, rtol=1e-10, atol=1e-10)
+    for statistic in ("entropy", "mean", "mode", "variance"):
+        def stat(lib, d, m, statistic=statistic):
+            value = getattr(build(lib, d, m), statistic)
+            return value() if callable(value) else value
+        check(stat, df, matrix, rtol=1e-10, atol=1e-10, grad=False)
+    ours = build(ember, ember.tensor(df), ember.tensor(matrix))
+    numpy.testing.assert_allclose(ember.distributions.ExponentialFamily.entropy(ours).detach().numpy(),
+                                  ours.entropy().numpy(), rtol=1e-10)
+    ember.manual_seed(0)
+    samples = ours.rsample((20000,)).numpy()
+    assert bool(ours.support.check(ember.tensor(samples)).all())
+    numpy.testing.assert_allclose(samples.mean(0), ours.mean.numpy(), rtol=0.03, atol=0.1)
