@@ -89,3 +89,27 @@ def test_unsafe_splits_dlpack_and_warn_always():
         assert ember.is_warn_always_enabled()
     finally:
         ember.set_warn_always(False)
+
+
+@pytest.mark.parametrize("format_name,shape", [("channels_last", (2, 3, 4, 5)), ("channels_last_3d", (2, 3, 2, 4, 5)),
+                                               ("contiguous_format", (2, 3, 4, 5))])
+def test_clone_lays_out_in_the_memory_format_asked_for(format_name, shape):
+    values = numpy.random.default_rng(0).standard_normal(shape)
+    ours = ember.tensor(values).clone(memory_format=getattr(ember, format_name))
+    theirs = torch.tensor(values).clone(memory_format=getattr(torch, format_name))
+    assert ours.stride() == theirs.stride()
+    numpy.testing.assert_array_equal(ours.numpy(), values)
+
+
+def test_convert_conv_weight_memory_format_matches_torch():
+    def model(nn):
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Sequential(nn.ConvTranspose2d(4, 2, 2)),
+                             nn.Conv3d(1, 2, 2), nn.Linear(3, 2))
+    ours, theirs = model(ember.nn), model(torch.nn)
+    assert ember.nn.utils.convert_conv2d_weight_memory_format(ours, ember.channels_last) is ours
+    torch.nn.utils.convert_conv2d_weight_memory_format(theirs, torch.channels_last)
+    ember.nn.utils.convert_conv3d_weight_memory_format(ours, ember.channels_last_3d)
+    torch.nn.utils.convert_conv3d_weight_memory_format(theirs, torch.channels_last_3d)
+    for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert a.stride() == b.stride(), name
+        assert isinstance(a, ember.nn.Parameter)

@@ -147,8 +147,10 @@ def cuda(self, device=None, non_blocking=False, memory_format=None):
 
 @tensor_method
 def clone(input, *, memory_format=None):
-    """A copy of the tensor that stays in the graph (gradients flow back to ``input``)."""
-    return Clone.apply(input)
+    """A copy of the tensor that stays in the graph (gradients flow back to ``input``), row-major or laid out in
+    ``memory_format``'s order (``channels_last``, ``channels_last_3d``)."""
+    order = None if memory_format is None else memory_format.order(input.ndim)
+    return Clone.apply(input) if order is None else ToLayout.apply(input, order)
 
 
 @tensor_method
