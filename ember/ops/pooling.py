@@ -576,4 +576,8 @@ def _lp_pool(max_pool, avg_pool, k, input, norm_type, stride, ceil_mode):
     if norm_type == -float("inf"):
         return -max_pool(-input.abs(), k, stride, 0, 1, ceil_mode)
     pooled = avg_pool(input.pow(norm_type), k, stride, 0, ceil_mode)
-    return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+    total = (pooled.sign() * pooled.abs().relu()).mul(math.prod(k))
+    # an all-zero window: its root's infinite slope would meet relu's zero mask as inf * 0 = NaN; PyTorch's
+    # threshold_backward selects 0 there, so the root is taken away from zeros and its gradient selected out
+    nonzero = total != 0
+    return total.where(nonzero, 1).pow(1.0 / norm_type).where(nonzero, 0)

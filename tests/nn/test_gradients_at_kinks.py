@@ -69,3 +69,16 @@ def test_margins_of_exactly_zero_and_small_p_norms_of_zeros_match_torch(name, fu
         function(lib, x).backward()
         grads.append(x.grad.numpy())
     numpy.testing.assert_allclose(*grads, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 3.0, 1.5])
+def test_lp_pool_of_an_all_zero_window_has_torchs_zero_gradient(norm_type):
+    values = numpy.array([[[0.0, 0.0, 1.0, -2.0, 0.0, 0.0, 0.5, 0.5]]])
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(values, requires_grad=True)
+        out = lib.nn.functional.lp_pool1d(x, norm_type, 2)
+        (out * lib.arange(1.0, 5.0, dtype=lib.float64)).sum().backward()
+        grads.append((out.detach().numpy(), x.grad.numpy()))
+    for a, b in zip(*grads):
+        numpy.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, equal_nan=True)
