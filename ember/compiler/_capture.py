@@ -365,8 +365,14 @@ def capture(function, args, kwargs, tensors, parameters, constants, fullgraph):
         program.output_slots.append(slot)
         program.output_detached.append(not leaf.requires_grad)
     differentiable = [t for t in leaves if t.requires_grad and t.grad_fn is not None]
-    if state.enabled and differentiable and not _plan_on_arrays(program, leaves, tensors):
-        reason = _capture_backward(program, recorder, leaves, tensors, parameters)
+    if state.enabled and differentiable:
+        wanted = _wanted(program, tensors)
+        if any(t._hooks or t._post_accumulate_grad_hooks for _, _, t in wanted):
+            reason = "a gradient hook on an input or parameter"
+        elif _plan_on_arrays(program, leaves, wanted):
+            reason = None
+        else:
+            reason = _capture_backward(program, recorder, leaves, wanted)
         if reason is not None:   # replay the forward through autograd instead (the ops' own backwards)
             program.backward, program.tape = None, reason
     return output, program
@@ -387,12 +393,9 @@ def _differentiable_outputs(leaves):
     return outputs
 
 
-def _plan_on_arrays(program, leaves, tensors):
+def _plan_on_arrays(program, leaves, wanted):
     """Whether the backward runs the forward's own nodes (``_array_backward``); sets the program's plan,
     ``grad_in`` (no seed slots) and ``wanted`` if so."""
-    wanted = _wanted(program, tensors)
-    if any(t._hooks or t._post_accumulate_grad_hooks for _, _, t in wanted):
-        return False
     program.grad_in = [(next(i for i, leaf in enumerate(leaves) if leaf is t), None)
                        for t in _differentiable_outputs(leaves)]
     slots = [program.inputs[i] if kind == "input" else program.parameters[i][0] for kind, i, _ in wanted]
@@ -404,12 +407,8 @@ def _plan_on_arrays(program, leaves, tensors):
     return True
 
 
-def _capture_backward(program, recorder, leaves, tensors, parameters):
-    """Records the engine's backward from the outputs to the inputs and parameters that require grad."""
-    wanted = _wanted(program, tensors)
-    for _, _, t in wanted:
-        if t._hooks or t._post_accumulate_grad_hooks:
-            return "a gradient hook on an input or parameter"
+def _capture_backward(program, recorder, leaves, wanted):
+    """Records the engine's backward from the outputs to the ``wanted`` inputs and parameters (``_wanted``)."""
     if recorder.fullgraph:   # a backward that cannot be captured replays through autograd: no error for that
         recorder.fullgraph = False
     outputs = _differentiable_outputs(leaves)
