@@ -117,10 +117,7 @@ def run(plan, contexts, grads):
     """The gradients (tensors or None) of the wanted inputs and parameters, from the outputs' gradient arrays."""
     nodes, buffers = plan.nodes, {}
     for (k, nr), g in zip(plan.roots, grads):
-        buffer = buffers.get(k)
-        if buffer is None:
-            buffer = buffers[k] = [None] * (1 if nodes[k][4] is None else len(nodes[k][4]))
-        buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+        _add_into(buffers, nodes, k, nr, g)
     counts = dict(plan.counts)
     ready = [k for k in dict.fromkeys(k for k, _ in plan.roots) if k not in counts]
     leaves = {}
@@ -147,14 +144,19 @@ def run(plan, contexts, grads):
                 leaves[slot] = g if previous is None else previous + g
                 continue
             k, nr = target
-            buffer = buffers.get(k)
-            if buffer is None:
-                buffer = buffers[k] = [None] * (1 if nodes[k][4] is None else len(nodes[k][4]))
-            buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
+            _add_into(buffers, nodes, k, nr, g)
             counts[k] -= 1
             if counts[k] == 0:
                 ready.append(k)
     return tuple(None if slot not in leaves else _make(leaves[slot]) for slot in plan.wanted)
+
+
+def _add_into(buffers, nodes, k, nr, g):
+    """Adds ``g`` to the gradient of node ``k``'s output ``nr`` (in arrival order, as the engine sums)."""
+    buffer = buffers.get(k)
+    if buffer is None:
+        buffer = buffers[k] = [None] * (1 if nodes[k][4] is None else len(nodes[k][4]))
+    buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
 
 def _node_backward(cls, ctx, output_grads, on_arrays, output_meta, materialize):
