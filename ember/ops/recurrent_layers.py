@@ -188,12 +188,18 @@ def _gate_products(xp, weights, rows, spread=False):
         def run(first, last):
             for g, start, stop, block in blocks[first:last]:
                 xp.matmul(h, block, out=out[g, :, start:stop])
-        if spread:
-            _parallel.parallel_for(len(blocks), run)
-        else:
-            run(0, len(blocks))
+        _over_blocks(len(blocks), run, spread)
         return out
     return product
+
+
+def _over_blocks(count, run, spread):
+    """``run(first, last)`` over ``count`` step-product blocks: split over the intra-op threads where ``spread``,
+    else all at once on this thread."""
+    if spread:
+        _parallel.parallel_for(count, run)
+    else:
+        run(0, count)
 
 
 def _spread(multiply_adds, blocked):
@@ -585,10 +591,7 @@ def _step_products(blocks, h, spread):
     def run(first, last):
         for weights, block in blocks[first:last]:
             numpy.matmul(weights, h, out=block)
-    if spread:
-        _parallel.parallel_for(len(blocks), run)
-    else:
-        run(0, len(blocks))
+    _over_blocks(len(blocks), run, spread)
 
 
 @quiet
