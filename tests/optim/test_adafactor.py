@@ -5,23 +5,13 @@ import pytest
 import torch
 
 import ember
+from tests.optim._steps import converted, run_steps
 
 SHAPES = [(4, 3), (3,), (2, 3, 5)]
 
 
 def _run(lib, steps, dtype="float32", state=None, **options):
-    rng = numpy.random.default_rng(0)
-    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
-    grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(steps)]
-    params = [lib.nn.Parameter(lib.tensor(a)) for a in init]
-    optimizer = lib.optim.Adafactor(params, **options)
-    if state is not None:
-        optimizer.load_state_dict(state)
-    for step in grads:
-        for p, g in zip(params, step):
-            p.grad = lib.tensor(g)
-        optimizer.step()
-    return [p.detach().numpy() for p in params], optimizer
+    return run_steps(lib, "Adafactor", SHAPES, steps, dtype, state, **options)
 
 
 @pytest.mark.parametrize("options", [{}, {"lr": 0.05, "weight_decay": 0.01}, {"maximize": True},
@@ -43,18 +33,11 @@ def test_steps_match_torch(options):
             assert got[name].dtype == getattr(ember, str(want[name].dtype).split(".")[-1])
 
 
-def _converted(state_dict, lib):
-    """An optimizer state_dict with its tensors as ``lib``'s (what saving in one library and loading in the other
-    gives)."""
-    return {"state": {k: {n: lib.tensor(v.numpy()) for n, v in s.items()} for k, s in state_dict["state"].items()},
-            "param_groups": state_dict["param_groups"]}
-
-
 def test_state_dicts_load_both_ways():
     _, mine = _run(ember, 3)
     _, reference = _run(torch, 3)
-    ours, _ = _run(ember, 2, state=_converted(reference.state_dict(), ember))   # PyTorch's state, two more steps
-    theirs, _ = _run(torch, 2, state=_converted(mine.state_dict(), torch))
+    ours, _ = _run(ember, 2, state=converted(reference.state_dict(), ember))   # PyTorch's state, two more steps
+    theirs, _ = _run(torch, 2, state=converted(mine.state_dict(), torch))
     for a, b in zip(ours, theirs):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 

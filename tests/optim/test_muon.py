@@ -7,23 +7,13 @@ import torch
 
 import ember
 from ember.optim import muon as ember_muon
+from tests.optim._steps import converted, run_steps
 
 SHAPES = [(6, 4), (3, 8), (5, 5)]
 
 
 def _run(lib, steps, dtype="float32", state=None, **options):
-    rng = numpy.random.default_rng(0)
-    init = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
-    grads = [[rng.standard_normal(s).astype(dtype) for s in SHAPES] for _ in range(steps)]
-    params = [lib.nn.Parameter(lib.tensor(a)) for a in init]
-    optimizer = lib.optim.Muon(params, **options)
-    if state is not None:
-        optimizer.load_state_dict(state)
-    for step in grads:
-        for p, g in zip(params, step):
-            p.grad = lib.tensor(g)
-        optimizer.step()
-    return [p.detach().numpy() for p in params], optimizer
+    return run_steps(lib, "Muon", SHAPES, steps, dtype, state, **options)
 
 
 @pytest.mark.parametrize("options", [{}, {"lr": 0.02, "nesterov": False}, {"adjust_lr_fn": "match_rms_adamw"},
@@ -57,16 +47,11 @@ def test_newton_schulz_is_torchs_bfloat16_iteration(shape):
     assert singular_values.min() > 0.5 and singular_values.max() < 1.5   # near-orthogonal, as the method promises
 
 
-def _converted(state_dict, lib):
-    return {"state": {k: {n: lib.tensor(v.numpy()) for n, v in s.items()} for k, s in state_dict["state"].items()},
-            "param_groups": state_dict["param_groups"]}
-
-
 def test_state_dicts_load_both_ways():
     _, mine = _run(ember, 3)
     _, reference = _run(torch, 3)
-    ours, _ = _run(ember, 2, state=_converted(reference.state_dict(), ember))
-    theirs, _ = _run(torch, 2, state=_converted(mine.state_dict(), torch))
+    ours, _ = _run(ember, 2, state=converted(reference.state_dict(), ember))
+    theirs, _ = _run(torch, 2, state=converted(mine.state_dict(), torch))
     for a, b in zip(ours, theirs):
         numpy.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
