@@ -3,7 +3,7 @@ as row and column means (factored), updates scaled by the parameter's RMS and cl
 import numpy
 
 from .._backend import xp_of
-from .optimizer import Optimizer, _state_tensor, _step_tensor
+from .optimizer import Optimizer, _lerp_, _state_tensor, _step_tensor
 
 
 class Adafactor(Optimizer):
@@ -86,12 +86,3 @@ def _norm(xp, a, axis=None):
     if axis is None:
         return float(xp.sqrt(xp.sum(xp.square(a, dtype=numpy.float64))))
     return xp.sqrt(xp.sum(xp.square(a), axis=axis, keepdims=True))
-
-
-def _lerp_(start, end, weight):
-    """start += weight * (end - start) in place, with PyTorch's lerp arithmetic (from ``end`` for weights of 0.5 and
-    more)."""
-    if abs(weight) < 0.5:
-        start += weight * (end - start)
-    else:
-        start[...] = end - (end - start) * (1 - weight)

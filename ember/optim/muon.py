@@ -5,8 +5,7 @@ import math
 import numpy
 
 from .._backend import xp_of
-from .adafactor import _lerp_
-from .optimizer import Optimizer, _state_tensor
+from .optimizer import Optimizer, _lerp_, _zeros_state
 
 EPS = 1e-7
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.7750, 2.0315
@@ -91,7 +90,7 @@ class Muon(Optimizer):
                 raise RuntimeError("Muon does not support sparse gradients")
 
     def _init_state(self, group, param, state):
-        state["momentum_buffer"] = _state_tensor(xp_of(param.grad._data).zeros_like(param.grad._data))
+        state["momentum_buffer"] = _zeros_state(param)
 
     def _update(self, group, param, grad, state):
         xp = xp_of(param)

@@ -298,4 +298,13 @@ def _zeros_state(param):
     return _state_tensor(xp_of(param._data).zeros_like(param._data))
 
 
+def _lerp_(start, end, weight):
+    """start += weight * (end - start) in place, with PyTorch's lerp arithmetic (from ``end`` for weights of 0.5 and
+    more)."""
+    if abs(weight) < 0.5:
+        start += weight * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - weight)
+
+
 __all__ = ["Optimizer", "required"]
