@@ -7,6 +7,7 @@ from .. import autograd
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from . import _vmap
+from ..utils._pytree import tree_flatten
 from ._pytree import _flatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -281,14 +282,13 @@ def linearize(func, *primals):
     """(``func(*primals)``, ``jvp_fn``): ``jvp_fn(*tangents)`` gives the Jacobian-vector products of ``func`` at
     ``primals`` along tangents shaped (and typed) as the primals."""
     output = func(*primals)
-    flat_primals, _ = _flatten(primals)
-    structure = _structure(primals)
+    flat_primals, structure = tree_flatten(primals)
 
     def jvp_fn(*tangents):
-        if _structure(tangents) != structure:
-            raise RuntimeError(f"Expected the tangents {_structure(tangents)} to have the same argspec as the "
-                               f"primals {structure}")
-        flat_tangents, _ = _flatten(tangents)
+        flat_tangents, tangent_structure = tree_flatten(tangents)
+        if tangent_structure != structure:
+            raise RuntimeError(f"Expected the tangents {tangent_structure} to have the same argspec as the primals "
+                               f"{structure}")
         for index, (t, p) in enumerate(zip(flat_tangents, flat_primals)):
             for what, mine, theirs in (("shape", t.shape, p.shape), ("device", t.device, p.device),
                                        ("dtype", t.dtype, p.dtype)):
@@ -298,11 +298,3 @@ def linearize(func, *primals):
         return jvp(func, primals, tangents)[1]
     return output, jvp_fn
 
-
-def _structure(tree):
-    """The nesting of a pytree (containers and their keys, a leaf as ``*``), comparable between two trees."""
-    if isinstance(tree, (tuple, list)):
-        return type(tree).__name__, tuple(_structure(t) for t in tree)
-    if isinstance(tree, dict):
-        return "dict", tuple((k, _structure(v)) for k, v in tree.items())
-    return "*"
