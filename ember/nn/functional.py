@@ -9,6 +9,7 @@ from ..ops.attention import multi_head_attention_forward, scaled_dot_product_att
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d)
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
+from ..ops.loss import _reduce
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,  # noqa: F401
                         cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
                         l1_loss, margin_ranking_loss, mse_loss, multi_margin_loss, multilabel_margin_loss,
@@ -191,7 +192,4 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     positive_distance, negative_distance = distance(anchor, positive), distance(anchor, negative)
     if swap:
         negative_distance = negative_distance.minimum(distance(positive, negative))
-    loss = (margin + positive_distance - negative_distance).clamp_min(0)
-    if reduction == "sum":
-        return loss.sum()
-    return loss.mean() if reduction == "mean" else loss
+    return _reduce((margin + positive_distance - negative_distance).clamp_min(0), reduction)
