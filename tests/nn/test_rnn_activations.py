@@ -22,6 +22,13 @@ def _pair(kind, dtype, **config):
     return t, e
 
 
+def _same_grad(e, t, tol, path):
+    """Gradients through saturated gates are sums of large terms: their float32 rounding (one BLAS's summation
+    order against another's) scales with the largest entry, so the absolute tolerance does too."""
+    scale = max(1.0, float(t.detach().abs().max())) if t is not None and t.numel() else 1.0
+    assert_same(e, t, tol, tol * scale, path=path)
+
+
 def _run(lib, module, x, state):
     leaf = lib.tensor(x).requires_grad_(True)
     initial = None if state is None else tuple(lib.tensor(s).requires_grad_(True) for s in state)
@@ -59,12 +66,12 @@ def test_saturated_gates_match_torch(kind, dtype, batch, config, with_state):
         assert_same(eo, to, tol, tol, path=f"output[{i}]")
     sum((o * torch.tensor(w)).sum() for o, w in zip(t_outs, weights)).backward()
     sum((o * ember.tensor(w)).sum() for o, w in zip(e_outs, weights)).backward()
-    assert_same(e_leaf.grad, t_leaf.grad, tol, tol, path="input.grad")
+    _same_grad(e_leaf.grad, t_leaf.grad, tol, path="input.grad")
     for i, (ei, ti) in enumerate(zip(e_init or (), t_init or ())):
-        assert_same(ei.grad, ti.grad, tol, tol, path=f"state[{i}].grad")
+        _same_grad(ei.grad, ti.grad, tol, path=f"state[{i}].grad")
     e_params = dict(e.named_parameters())
     for name, tp in t.named_parameters():
-        assert_same(e_params[name].grad, tp.grad, tol, tol, path=f"{name}.grad")
+        _same_grad(e_params[name].grad, tp.grad, tol, path=f"{name}.grad")
 
 
 @pytest.mark.filterwarnings("ignore:LSTM with projections is not supported:UserWarning")
@@ -89,6 +96,6 @@ def test_saturated_gates_over_packed_sequences_match_torch(kind, config, dtype):
     (t_outs, t_grad, t_params), (e_outs, e_grad, e_params) = results
     for i, (eo, to) in enumerate(zip(e_outs, t_outs)):
         assert_same(eo, to, tol, tol, path=f"output[{i}]")
-    assert_same(e_grad, t_grad, tol, tol, path="input.grad")
+    _same_grad(e_grad, t_grad, tol, path="input.grad")
     for name, grad in t_params.items():
-        assert_same(e_params[name], grad, tol, tol, path=f"{name}.grad")
+        _same_grad(e_params[name], grad, tol, path=f"{name}.grad")
