@@ -357,6 +357,27 @@ def test_clamp_tensor_bounds_gradients_match_torch_including_crossed_bounds():
     check(lambda lib, a, hi: lib.clamp(a, max=hi), x, high)
 
 
+EDGES = [-0.0, 0.0, numpy.nan, -numpy.inf, numpy.inf, 1.5, -1.5, 2.0]
+
+
+@pytest.mark.parametrize("dtype", (F16, F32, F64))
+@pytest.mark.parametrize("repeats", (1, 1000))   # 8 elements take maxima/minima, 8000 NumPy's clip (float16: both)
+def test_clamp_and_relu_keep_torchs_bits_at_signed_zeros_nans_and_crossed_bounds(dtype, repeats):
+    x = numpy.tile(numpy.array(EDGES, dtype), repeats)
+    bits = {F16: numpy.uint16, F32: numpy.uint32, F64: numpy.uint64}[dtype]
+
+    def same(call):
+        got, want = call(ember, ember.tensor(x)).numpy(), call(torch, torch.tensor(x)).numpy()
+        numpy.testing.assert_array_equal(got.view(bits), want.view(bits))
+    same(lambda lib, t: t.relu())
+    for low in EDGES + [None]:
+        for high in EDGES + [None]:
+            if low is not None or high is not None:
+                same(lambda lib, t: lib.clamp(t, low, high))
+                if low is not None and high is not None:
+                    same(lambda lib, t: lib.clamp(t, lib.tensor(low, dtype=t.dtype), lib.tensor(high, dtype=t.dtype)))
+
+
 def test_where_gradients_flow_to_the_selected_side():
     c = numpy.array([True, False, True])
     check(lambda lib, cond, a, b: lib.where(cond, a, b), c, numpy.ones(3), numpy.full((2, 1, 3), 2.0))

@@ -237,12 +237,41 @@ fmin = _binary_tensor_op("fmin", Fmin)
 fmin.__doc__ = "Elementwise minimum of two tensors, ignoring a NaN when the other value is a number."
 
 
+CLIP_ELEMENTS = 4096
+"""Elements from which ``clipped`` takes NumPy's clip: its vector loop runs 3.4x faster than maximum against a
+scalar (1M float32: 112 against 384 us, which has none), below this its Python wrapper costs more than it saves."""
+
+_infinities = {}
+
+
+def _infinity(dtype, sign):
+    """A 0-d infinity of a floating ``dtype``, +inf or -inf by ``sign``."""
+    key = dtype, sign
+    infinity = _infinities.get(key)
+    if infinity is None:
+        infinity = _infinities[key] = numpy.full((), sign * numpy.inf, dtype)
+    return infinity
+
+
+def clipped(xp, a, low, high):
+    """``a`` limited to [low, high] (either may be None) as PyTorch's clamp: a bound replaces an element only where
+    it lies strictly beyond it (clamp(-0.0, min=0.0) keeps -0.0), NaN stays NaN, and high wins where low > high."""
+    char = a.dtype.char
+    if xp is numpy and char in "efd" and (a.size >= CLIP_ELEMENTS or char == "e") and \
+            (low is None or getattr(low, "size", 1) == 1) and (high is None or getattr(high, "size", 1) == 1):
+        return ufunc(numpy.clip, a, _infinity(a.dtype, -1) if low is None else low,
+                     _infinity(a.dtype, 1) if high is None else high)
+    # the bound first: NumPy's float32/float64 maxima then keep a's element where the two are equal (its float16
+    # loop keeps the first, so float16 always takes clip above)
+    result = a if low is None else ufunc(xp.maximum, low, a)
+    return result if high is None else ufunc(xp.minimum, high, result)
+
+
 class Clamp(Primitive):
     @staticmethod
     def forward(ctx, a, low, high):
         ctx.save_for_backward(a, low, high)
-        result = a if low is None else ufunc(ctx.xp.maximum, a, low)
-        return result if high is None else ufunc(ctx.xp.minimum, result, high)
+        return clipped(ctx.xp, a, low, high)
 
     @staticmethod
     def backward(ctx, grad):

@@ -14,7 +14,7 @@ from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
-from .rounding import where
+from .rounding import clipped, where
 
 __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt", "sin", "cos", "tan", "asin",
            "arcsin", "acos", "arccos", "atan", "arctan", "atan2", "arctan2", "sinh", "cosh", "tanh", "asinh",
@@ -147,7 +147,7 @@ class Relu(Primitive):
     @staticmethod
     def forward(ctx, a):
         xp = ctx.xp
-        result = ufunc(xp.maximum, _zero(xp, a), a)   # zero first: relu(-0.0) is -0.0, as in PyTorch
+        result = clipped(xp, a, _zero(xp, a), None)   # relu(-0.0) is -0.0, as in PyTorch
         if type(result) is not numpy.ndarray:   # a NumPy scalar from a 0-d input, or a CuPy array
             result = xp.asarray(result)
         ctx.save_for_backward(result)
