@@ -2,10 +2,13 @@
 composed from pointwise ops."""
 import math
 
+import numpy
+
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from . import _buffers, _parallel
+from . import _buffers, _gelu_float32, _parallel
 from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
 from ._util import name_node, quiet, tensor_method, wrap_dim
@@ -127,6 +130,8 @@ class Gelu(Primitive):
         if approximate == "tanh":
             inner = math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)
             return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
+        if _gelu_float32.applies(a):
+            return _gelu_float32.gelu(a)
         result = (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
         if a.dtype == xp.float32 and a.size > 1 and a.flags.c_contiguous:
             # PyTorch's vectorised float32 kernel (contiguous tensors of 2 or more elements) gives NaN at +inf;
@@ -137,6 +142,10 @@ class Gelu(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
+        if ctx.approximate == "none" and not state.enabled and _gelu_float32.applies(a._data) and \
+                grad._data.shape == a._data.shape and grad._data.dtype == a._data.dtype:
+            derivative = _gelu_float32.gelu_derivative(a._data)   # a pooled array of its own: multiplied in place
+            return _make(_parallel.ufunc(numpy.multiply, grad._data, derivative, out=derivative))
         if ctx.approximate == "tanh":
             k = math.sqrt(2 / math.pi)
             inner = k * (a + 0.044715 * a ** 3)

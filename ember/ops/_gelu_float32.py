@@ -1,0 +1,107 @@
+"""GELU and its derivative for large float32 NumPy arrays, in cache-sized blocks on the intra-op threads.
+
+The exact GELU is x * Phi(x), Phi the standard normal CDF. Written as relu(x) - |x| * Q(|x|), Q(z) = 1 - Phi(z) =
+erfc(z / sqrt 2) / 2, it needs the normal tail only, which Numerical Recipes' ``erfcc`` fit gives as
+t * exp(-z^2 + P(t)), t = 1 / (1 + z / 2), P of degree 9, within 1.2e-7 of its value for every z >= 0: one formula,
+no branch to select per element (NumPy's ``where`` on a random mask costs ~3.7 ms per million elements), and no
+cancellation for negative x, where 1 + erf(x) loses digits. Float32 evaluation keeps the result within ~2.5e-7 of
+the exact GELU (PyTorch's float32 kernel: ~1.2e-6) at ~2 us per thousand elements, where the float64 rational erf
+took ~50. The derivative, Phi(x) + x phi(x), shares the tail: 1/2 + sign(x) (1/2 - Q(|x|)) + x phi(x).
+"""
+import math
+
+import numpy
+
+from . import _buffers, _parallel
+
+__all__ = []
+
+MIN_ELEMENTS = 4096
+"""Float32 arrays from this size take these kernels; smaller ones the float64 erf (few passes either way)."""
+
+BLOCK = 65536
+"""Elements per block: the block's scratch arrays stay in the core's L2 cache through the ~30 passes (smaller blocks
+pay more in per-call overhead, which two threads contend for under the GIL: 16,384 ran 1.9x slower on two)."""
+
+_TAIL = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+         -0.82215223, 0.17087277)
+"""Numerical Recipes' erfcc coefficients: erfc(z) = t exp(-z^2 + sum(c_k t^k))."""
+
+_F = numpy.float32
+_HALF_SQRT2 = _F(math.sqrt(0.5))
+_INV_SQRT2PI = _F(1 / math.sqrt(2 * math.pi))
+_COEFFICIENTS = tuple(_F(c) for c in _TAIL)
+
+
+def _tail(x, magnitude, tail, scratch):
+    """Writes |x| into ``magnitude`` and Q(|x|) = erfc(|x| / sqrt 2) / 2 into ``tail``."""
+    z, t = scratch
+    numpy.abs(x, out=magnitude)
+    numpy.multiply(magnitude, _HALF_SQRT2, out=z)             # z = |x| / sqrt 2
+    numpy.multiply(z, _F(0.5), out=t)
+    t += _F(1)
+    numpy.divide(_F(1), t, out=t)                             # t = 1 / (1 + z / 2)
+    numpy.multiply(t, _COEFFICIENTS[-1], out=tail)
+    for c in _COEFFICIENTS[-2:0:-1]:
+        tail += c
+        tail *= t
+    tail += _COEFFICIENTS[0]
+    z *= z
+    tail -= z
+    numpy.exp(tail, out=tail)
+    tail *= t
+    tail *= _F(0.5)
+
+
+def _in_blocks(kernel, x, out):
+    """Runs ``kernel(x_block, out_block, scratch)`` over cache-sized blocks of flat ``x``, the blocks spread over the
+    intra-op threads; ``scratch`` holds four float32 arrays of a block's length."""
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+
+    def run(start, stop):
+        scratch = [numpy.empty(min(BLOCK, stop - start), _F) for _ in range(4)]
+        for first in range(start, stop, BLOCK):
+            last = min(stop, first + BLOCK)
+            kernel(flat_x[first:last], flat_out[first:last], [s[:last - first] for s in scratch])
+    _parallel.parts(flat_x.size, flat_x.size, run)
+    return out
+
+
+def _gelu_block(x, out, scratch):
+    magnitude, tail, z, t = scratch
+    _tail(x, magnitude, tail, (z, t))
+    tail *= magnitude                                         # |x| Q(|x|)
+    numpy.greater(x, _F(0), out=z)                            # relu as x * (x > 0): -0.0 below zero, as PyTorch's
+    numpy.multiply(x, z, out=out)
+    out -= tail
+
+
+def _derivative_block(x, out, scratch):
+    magnitude, tail, z, t = scratch
+    _tail(x, magnitude, tail, (z, t))
+    numpy.subtract(_F(0.5), tail, out=tail)                   # Phi(x) = 1/2 + sign(x) (1/2 - Q(|x|)), 1/2 at +-0
+    numpy.sign(x, out=t)
+    tail *= t
+    numpy.add(tail, _F(0.5), out=out)
+    numpy.multiply(x, x, out=t)                               # + x phi(x)
+    t *= _F(-0.5)
+    numpy.exp(t, out=t)
+    t *= _INV_SQRT2PI
+    t *= x
+    out += t
+
+
+def applies(x):
+    """Whether ``x`` takes these kernels: a C-contiguous float32 NumPy array of ``MIN_ELEMENTS`` or more."""
+    return type(x) is numpy.ndarray and x.dtype == _F and x.size >= MIN_ELEMENTS and x.flags.c_contiguous
+
+
+def gelu(x):
+    """GELU of a C-contiguous float32 array (a new pooled array)."""
+    return _in_blocks(_gelu_block, x, _buffers.empty(numpy, x.shape, _F))
+
+
+def gelu_derivative(x):
+    """d GELU / dx of a C-contiguous float32 array (a new pooled array)."""
+    with numpy.errstate(all="ignore"):   # x * x overflows to inf beyond 1.8e19: phi is then 0, as it should be
+        return _in_blocks(_derivative_block, x, _buffers.empty(numpy, x.shape, _F))
