@@ -648,3 +648,24 @@ def test_shift_errors(call):
     with pytest.raises(type(error)) as torch_error:
         call(torch, torch.tensor([1, -8, 5]))
     assert str(error) == str(torch_error.value)
+
+
+@pytest.mark.parametrize("dtype", (F32, F64))
+@pytest.mark.parametrize("exponent", (2, 2.0, 3, -2, -0.5, -1, 0.5, 1.5, 4))
+def test_number_powers_of_large_arrays_match_torch(dtype, exponent):
+    # 2, 3, -2, -0.5 and -1 are products and quotients (PyTorch's own kernels for them: the same bits); 0.5 is
+    # sqrt (correctly rounded, PyTorch's vectorised pow within 1 ulp of it); others NumPy's power
+    rng = numpy.random.default_rng(4)
+    specials = [0.0, -0.0, numpy.inf, -numpy.inf, numpy.nan, 1e-30, 1e30, -1e20, -3.0]
+    x = numpy.concatenate([rng.standard_normal(20_000) * 3, specials]).astype(dtype)
+    got, want = (ember.tensor(x) ** exponent).numpy(), (torch.tensor(x) ** exponent).numpy()
+    assert got.dtype == want.dtype
+    numpy.testing.assert_array_equal(numpy.isnan(got), numpy.isnan(want))
+    finite = numpy.isfinite(want)
+    numpy.testing.assert_array_equal(got[~finite & ~numpy.isnan(want)], want[~finite & ~numpy.isnan(want)])
+    if exponent in (2, 3, -2, -0.5, -1):
+        numpy.testing.assert_array_equal(got[finite], want[finite])
+        numpy.testing.assert_array_equal(numpy.signbit(got[finite]), numpy.signbit(want[finite]))
+    else:
+        ulps = numpy.abs(got[finite] - want[finite]) / numpy.spacing(numpy.abs(want[finite]).astype(dtype))
+        assert ulps.max() <= 1
