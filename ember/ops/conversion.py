@@ -4,6 +4,7 @@ import numpy
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
+from . import _buffers, _parallel
 from ._util import tensor_method
 
 __all__ = ["clone", "detach", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero", "numel",
@@ -37,9 +38,16 @@ class ToDevice(Primitive):
         return grad.to(ctx.source), None
 
 
+COPY_IN_PARTS = 1 << 14
+"""Elements from which a non-contiguous clone (``contiguous()``, ``clone()``) copies through ``_parallel.assign``."""
+
+
 class Clone(Primitive):
     @staticmethod
     def forward(ctx, a):
+        if ctx.xp is numpy and a.ndim > 1 and a.size >= COPY_IN_PARTS and not a.flags.c_contiguous:
+            # a transposed or permuted copy: in parts at once, each in L1-friendly chunks (``_parallel.assign``)
+            return _parallel.assign(_buffers.empty(numpy, a.shape, a.dtype), a)
         return a.copy()
 
     @staticmethod
@@ -53,9 +61,8 @@ class ToLayout(Primitive):
     @staticmethod
     def forward(ctx, a, order):
         inverse = tuple(sorted(range(len(order)), key=order.__getitem__))
-        out = ctx.xp.empty(tuple(a.shape[i] for i in order), a.dtype).transpose(inverse)
-        out[...] = a
-        return out
+        out = _buffers.empty(ctx.xp, tuple(a.shape[i] for i in order), a.dtype).transpose(inverse)
+        return _parallel.assign(out, a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -145,11 +152,30 @@ def cuda(self, device=None, non_blocking=False, memory_format=None):
         device, (str, _backend.device)) else device)
 
 
+def _dense_order(array):
+    """The axes of ``array`` from the largest stride to the smallest where its elements fill their memory without gaps
+    or overlaps and it is not row-major (PyTorch's non-overlapping and dense tensor, permuted), else None."""
+    if array.ndim < 2 or array.flags.c_contiguous:
+        return None
+    expected = array.itemsize
+    for stride, size in sorted((stride, size) for stride, size in zip(array.strides, array.shape) if size != 1):
+        if stride != expected:
+            return None
+        expected *= size
+    return tuple(sorted(range(array.ndim), key=lambda axis: -array.strides[axis]))
+
+
 @tensor_method
 def clone(input, *, memory_format=None):
-    """A copy of the tensor that stays in the graph (gradients flow back to ``input``), row-major or laid out in
-    ``memory_format``'s order (``channels_last``, ``channels_last_3d``)."""
-    order = None if memory_format is None else memory_format.order(input.ndim)
+    """A copy of the tensor that stays in the graph (gradients flow back to ``input``): laid out as ``input`` where
+    its elements fill their memory densely (a transposed or permuted tensor stays so, as PyTorch's
+    ``preserve_format``), else row-major, or in ``memory_format``'s order (``contiguous_format``,
+    ``channels_last``, ``channels_last_3d``)."""
+    from .._memory_format import preserve_format
+    if memory_format is None or memory_format is preserve_format:
+        order = _dense_order(input._data)
+    else:
+        order = memory_format.order(input.ndim)
     return Clone.apply(input) if order is None else ToLayout.apply(input, order)
 
 
@@ -184,7 +210,7 @@ def contiguous(self, memory_format=None):
             return self if is_laid_out(self._data, memory_format) else ToLayout.apply(self, order)
     if self._data.flags.c_contiguous:
         return self
-    return clone(self)
+    return Clone.apply(self)
 
 
 @tensor_method

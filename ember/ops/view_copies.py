@@ -1,5 +1,6 @@
 """The ``*_copy`` functions (``torch.view_copy``, ``permute_copy``, ...): each view op's result as a fresh tensor
 with its own memory, differentiable as the view, with ``out=``. Exported and functionalized programs call them."""
+from .._memory_format import contiguous_format
 from .._tensor import Tensor
 from ._util import write_out
 from .complex import view_as_complex, view_as_real
@@ -35,9 +36,9 @@ _VIEWS = {
 def _copy_function(name, view):
     def function(input, *args, out=None, **kwargs):
         result = view(input, *args, **kwargs)
-        if isinstance(result, (tuple, list)):
-            return _write_tuple(out, tuple(part.clone() for part in result))
-        return write_out(out, result.clone(), name)
+        if isinstance(result, (tuple, list)):   # new row-major memory, as PyTorch's copies
+            return _write_tuple(out, tuple(part.clone(memory_format=contiguous_format) for part in result))
+        return write_out(out, result.clone(memory_format=contiguous_format), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = f"A copy of ``{name[:-5]}``'s result in new memory (differentiable as the view)."
     return function

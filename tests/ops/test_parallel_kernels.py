@@ -253,3 +253,35 @@ def test_cross_entropy_rows_in_parts(split, reduction):
     target = np.array([3, 0, 6, 2, 6, 1, 5], np.int64)
     split(lambda lib, logits: lib.nn.functional.cross_entropy(logits, lib.tensor(target), reduction=reduction)
           .reshape(-1), _random(7, 9) * 4)
+
+
+@pytest.mark.parametrize("shape, axes", [((256, 1024), (1, 0)), ((8, 16, 32, 32), (0, 2, 3, 1)),
+                                         ((16, 8, 32, 32), (1, 2, 3, 0)), ((100, 300), (1, 0)),
+                                         ((4, 64, 8, 8), (0, 2, 3, 1)), ((64, 2048), (1, 0))])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int8])
+def test_permuted_copies_in_cache_friendly_chunks_equal_numpys_copy(shape, axes, dtype):
+    source = np.arange(np.prod(shape)).astype(dtype).reshape(shape).transpose(axes)
+    if source.ndim == 2:
+        source = source[::-1]   # a negative stride as well
+    target = np.empty(source.shape, dtype)
+    _parallel._assign(target, source)
+    np.testing.assert_array_equal(target, source)
+    chunk = _parallel._aliasing_chunk(target, source)
+    power = abs(source.strides[-1]) & -abs(source.strides[-1])
+    assert (chunk is not None) == (power >= 512 and source.shape[-1] > 8 * 4096 // min(power, 4096))
+
+
+def test_copies_of_transposed_and_permuted_tensors_match_torch_strides_and_values():
+    x = np.random.default_rng(0).standard_normal((256, 1024)).astype(np.float32)
+    calls = [lambda lib, t: t.t().contiguous(), lambda lib, t: t.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).clone(),
+             lambda lib, t: t.t().clone(memory_format=lib.contiguous_format), lambda lib, t: t.t().clone(),
+             lambda lib, t: t[:, :100].clone(), lambda lib, t: t.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).contiguous(),
+             lambda lib, t: lib.transpose_copy(t, 0, 1), lambda lib, t: t.t().unsqueeze(1).clone(),
+             lambda lib, t: t.t().clone(memory_format=lib.preserve_format)]
+    for call in calls:
+        got, want = call(ember, ember.tensor(x)), call(torch, torch.tensor(x))
+        assert got.is_contiguous() == want.is_contiguous() and tuple(got.stride()) == tuple(want.stride())
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    t = ember.tensor(x, requires_grad=True)   # still a copy in the graph
+    t.t().clone().mul(2).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), np.full_like(x, 2))

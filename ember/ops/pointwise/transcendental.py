@@ -82,14 +82,18 @@ def sigmoid_of_negated_(xp, array):
     relative accuracy everywhere (exp overflows to inf, giving 0), twenty times faster than through logaddexp."""
     xp.exp(array, out=array)
     array += 1
-    xp.reciprocal(array, out=array)
+    xp.divide(1, array, out=array)   # the same bits as reciprocal, which NumPy runs at half the speed here
 
 
 class Sigmoid(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a):
-        result = ctx.xp.asarray(ctx.xp.negative(a))
+        xp = ctx.xp
+        if xp is numpy and a.size >= _parallel.MIN_ELEMENTS and a.dtype.char in "fd":   # pooled: no page faults
+            result = xp.negative(a, out=_buffers.empty(xp, a.shape, a.dtype))
+        else:
+            result = xp.asarray(xp.negative(a))
         if result.dtype.itemsize < 4:   # exp overflows half precision from -11 on: compute in float32, as PyTorch
             result = result.astype(numpy.float32)
         sigmoid_of_negated_(ctx.xp, result)
