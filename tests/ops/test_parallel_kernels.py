@@ -275,7 +275,8 @@ def test_copies_of_transposed_and_permuted_tensors_match_torch_strides_and_value
     x = np.random.default_rng(0).standard_normal((256, 1024)).astype(np.float32)
     calls = [lambda lib, t: t.t().contiguous(), lambda lib, t: t.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).clone(),
              lambda lib, t: t.t().clone(memory_format=lib.contiguous_format), lambda lib, t: t.t().clone(),
-             lambda lib, t: t[:, :100].clone(), lambda lib, t: t.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).contiguous(),
+             lambda lib, t: t[:, :100].clone(),
+             lambda lib, t: t.reshape(16, 16, 32, 32).permute(0, 2, 3, 1).contiguous(),
              lambda lib, t: lib.transpose_copy(t, 0, 1), lambda lib, t: t.t().unsqueeze(1).clone(),
              lambda lib, t: t.t().clone(memory_format=lib.preserve_format)]
     for call in calls:
