@@ -115,7 +115,7 @@ def solve(xp, a, b):
     return xp.linalg.solve(xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:]))
 
 
-_EINSUM_AS_SUMS = {"ncs->nc": 2, "ncs,ncs->nc": 2, "ij,ij->i": 1, "ij,ij->j": 0}
+_EINSUM_AS_SUMS = {"ncs->nc": 2, "ncs,ncs->nc": 2, "ij->i": 1, "ij,ij->i": 1, "ij,ij->j": 0}
 """The einsum reductions ember's kernels use, by the axis they sum: multiply and sum on CuPy."""
 
 

@@ -22,7 +22,7 @@ class NativeLayerNorm(Primitive):
         for size in x.shape[x.ndim - count:]:
             width *= size
         rows = x.reshape(-1, width)
-        mean = rows.mean(1, keepdims=True)
+        mean = _row_means(xp, rows)
         output = xp.subtract(rows, mean, out=_buffers.empty(xp, rows.shape, rows.dtype))   # pooled: no page faults
         rstd = _compat.einsum(xp, "ij,ij->i", output, output).reshape(-1, 1)
         rstd /= width
@@ -52,6 +52,20 @@ class NativeLayerNorm(Primitive):
         return tuple(None if g is None else _make(g.reshape(s)) for g, s in zip(grads, shapes)) + (None, None)
 
 
+ROW_SUM_WIDTH = 4096
+"""Rows up to this wide are summed by einsum (3x NumPy's pairwise sum along a row here; its float32 running sums
+lose more digits on long rows, which keep the pairwise sum)."""
+
+
+def _row_means(xp, rows):
+    """The mean of each row of a 2-D array, as a column."""
+    if rows.shape[1] > ROW_SUM_WIDTH:
+        return rows.mean(1, keepdims=True)
+    means = _compat.einsum(xp, "ij->i", rows).reshape(-1, 1)
+    means /= rows.shape[1]
+    return means
+
+
 @quiet
 def _arrays_grad(xp, grad, x, weight, mean, rstd, needs):
     """the gradients on arrays, each flat per row: (dx, dweight, dbias), None where not needed."""
@@ -72,7 +86,7 @@ def _arrays_grad(xp, grad, x, weight, mean, rstd, needs):
     projection = _compat.einsum(xp, "ij,ij->i", scaled, normalized).reshape(-1, 1)
     projection /= width
     normalized *= projection
-    scaled -= scaled.mean(1, keepdims=True)
+    scaled -= _row_means(xp, scaled)
     scaled -= normalized
     scaled *= rstd
     return scaled, grad_w, grad_b
