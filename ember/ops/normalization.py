@@ -11,7 +11,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import quiet, recorded
+from ._util import name_node, quiet, recorded
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -334,11 +334,22 @@ def _check_rms_shapes(input, normalized_shape, weight):
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
     require_dtype("GroupNormKernelImpl", input)
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}")
     N, C = input.shape[:2]
+    size = [N * C // num_groups, num_groups] + list(input.shape[2:])   # PyTorch's F.group_norm checks this first
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
     grouped = input.reshape(N, num_groups, -1)
+    if input.numel() and input.ndim > 2 and weight is not None and bias is not None and \
+            weight.dtype is input.dtype is bias.dtype and tuple(weight.shape) == tuple(bias.shape) == (C,):
+        # each group's statistics as layer norm's over the group's row, then the channels' affine map: two
+        # primitives with array backwards, in place of eight ops over the whole input
+        normalized = NativeLayerNorm.apply(grouped, None, None, 1, eps).reshape(input.shape)
+        return name_node(ChannelAffine.apply(normalized, weight, bias), "NativeGroupNormBackward0")
     mean = grouped.mean(-1, keepdim=True)
     var = grouped.var(-1, keepdim=True, correction=0)
     result = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
