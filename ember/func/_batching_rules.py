@@ -103,6 +103,12 @@ def gather_like(cls, level, args, kwargs):
     return _out(cls.apply(*[_front(t, level) if isinstance(t, Tensor) else t for t in tensors], dim + 1), level)
 
 
+@register("IndexSelect")
+def index_select(cls, level, args, kwargs):
+    input, index, dim = args
+    return _out(cls.apply(_front(input, level), index, dim + 1), level)
+
+
 @register("Cat", "Stack")
 def cat_like(cls, level, args, kwargs):
     *tensors, dim = args

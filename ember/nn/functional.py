@@ -1,5 +1,4 @@
 """``ember.nn.functional``: the layer functions. Thin: each name is an op from ``ember.ops``."""
-from ..autograd.function import composite as _composite
 from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,  # noqa: F401
                               leaky_relu, log_softmax, logsigmoid, mish, prelu, relu6, rrelu, selu, silu, softmax,
                               softmin, softplus, softshrink, softsign, tanhshrink, threshold)
@@ -19,7 +18,7 @@ from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout
                            feature_alpha_dropout)
 from ..ops.linear import linear  # noqa: F401
 from ..ops.functional_aliases import bilinear  # noqa: F401
-from ..ops.embedding import embedding, embedding_bag  # noqa: F401
+from ..ops.embedding import embedding, embedding_bag, one_hot  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
 from ..ops.padding import pad  # noqa: F401
@@ -50,22 +49,6 @@ def tanh(input):
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input divided by its p-norm along ``dim`` (clamped at ``eps``)."""
     return input / input.norm(p, dim=dim, keepdim=True).clamp(min=eps).expand_as(input)
-
-
-@_composite("one_hot")   # seen whole at dispatch: vmap batches it, traces record one node (ONNX OneHot)
-def one_hot(tensor, num_classes=-1):
-    """Class indices as one-hot int64 vectors in a new last dim."""
-    from .. import _dtype
-    from ..ops.creation import arange
-    if tensor.dtype is not _dtype.int64:
-        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
-    if num_classes == -1:
-        num_classes = int(tensor.max()) + 1 if tensor.numel() else 0
-    elif tensor.numel() and int(tensor.max()) >= num_classes:
-        raise RuntimeError("Class values must be smaller than num_classes.")
-    if tensor.numel() and int(tensor.min()) < 0:
-        raise RuntimeError("Class values must be non-negative.")
-    return (tensor.unsqueeze(-1) == arange(num_classes, device=tensor.device)).to(_dtype.int64)
 
 
 def relu_(input):

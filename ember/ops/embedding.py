@@ -1,10 +1,33 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
 from .. import _dtype
+from .._backend import xp_of
+from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
 from ._util import name_node
 
 __all__ = []
+
+
+@composite("one_hot")   # seen whole at dispatch: vmap batches it, traces record one node (ONNX OneHot)
+def one_hot(tensor, num_classes=-1):
+    """Class indices as one-hot int64 vectors in a new last dim."""
+    if tensor.dtype is not _dtype.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    classes = tensor._data.reshape(-1)
+    if not classes.size and num_classes <= 0:
+        raise RuntimeError("Can not infer total number of classes from empty tensor.")
+    if classes.size:
+        if int(classes.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        high = int(classes.max())
+        num_classes = high + 1 if num_classes == -1 else num_classes
+        if high >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    xp = xp_of(classes)
+    out = xp.zeros(tensor._data.shape + (num_classes,), classes.dtype)
+    out.reshape(-1)[xp.arange(0, out.size, num_classes) + classes] = 1
+    return _make(out)
 
 
 @composite("embedding")

@@ -359,13 +359,47 @@ class Gather(Primitive):
     def forward(ctx, a, index, dim):
         ctx.shape, ctx.dim = a.shape, dim
         ctx.save_for_backward(index)
+        if ctx.xp is numpy and a.flags.c_contiguous and index.ndim == a.ndim:   # one 1-D take: 2x faster
+            return a.reshape(-1).take(_flat_along(a.shape, index, dim))
         return a[_along(ctx.xp, index, dim)]
 
     @staticmethod
     def backward(ctx, grad):
         index, = ctx.saved_tensors
-        zeros = _make(ctx.xp.zeros(ctx.shape, grad._data.dtype))
-        return ScatterReduce.apply(zeros, index, grad, ctx.dim, "sum", True), None
+        return GatherAccumulate.apply(grad, index, ctx.dim, ctx.shape), None
+
+
+class GatherAccumulate(Primitive):
+    """Zeros of ``shape`` with ``grad`` summed in at ``index`` along ``dim``: the adjoint of Gather."""
+
+    @staticmethod
+    def forward(ctx, grad, index, dim, shape):
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        out = ctx.xp.zeros(shape, grad.dtype)
+        if ctx.xp is numpy and index.ndim == len(shape):   # 1-D add.at is NumPy's fast one; same sums, order
+            numpy.add.at(out.reshape(-1), _flat_along(shape, index, dim).reshape(-1), grad.reshape(-1))
+        else:
+            _compat.ufunc_at(ctx.xp, "add", out, _along(ctx.xp, index, dim), grad)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, = ctx.saved_tensors
+        return Gather.apply(grad, index, ctx.dim), None, None, None
+
+
+def _flat_along(shape, index, dim):
+    """The flat positions, in a C-contiguous array of ``shape``, of the elements ``_along(index, dim)`` picks (the
+    indices in range and not negative)."""
+    strides = [math.prod(shape[d + 1:]) for d in range(len(shape))]
+    base = 0   # the position of each index element's line along dim, broadcast
+    for d, n in enumerate(index.shape):
+        if d != dim and n > 1:
+            base = base + numpy.arange(0, n * strides[d], strides[d]).reshape((-1,) + (1,) * (index.ndim - d - 1))
+    if strides[dim] == 1:
+        return numpy.add(index, base, dtype=numpy.int64)
+    return numpy.add(numpy.multiply(index, strides[dim], dtype=numpy.int64), base)
 
 
 def _check_index_op(name, input, dim, index, src=None):
@@ -384,8 +418,16 @@ def _check_index_op(name, input, dim, index, src=None):
             if src is not None and index.shape[d] > src.shape[d]:
                 raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                                    f"no larger than src {list(src.shape)}")
-        _check_range(index._data, input.shape[dim], dim, RuntimeError)
+        _check_positions(index._data, input.shape[dim], dim)
     return dim
+
+
+def _check_positions(index, size, dim):
+    """PyTorch's error for an index of gather or a scatter outside [0, size) (negative ones included), naming the
+    first such index."""
+    if int(index.min()) < 0 or int(index.max()) >= size:
+        bad = index.reshape(-1)[((index < 0) | (index >= size)).reshape(-1).argmax()]
+        raise RuntimeError(f"index {int(bad)} is out of bounds for dimension {dim} with size {size}")
 
 
 def _flat_if_scalar(function):
@@ -602,6 +644,20 @@ def _key(dim, index):
     return advanced_key((slice(None),) * dim + (index, Ellipsis))
 
 
+class IndexSelect(Primitive):
+    """The slices of ``a`` at the int64 ``index`` along ``dim`` (``take``: NumPy indexes ``a[:, index]`` ~5x
+    slower)."""
+
+    @staticmethod
+    def forward(ctx, a, index, dim):
+        ctx.shape, ctx.key = a.shape, _key(dim, index)
+        return ctx.xp.take(a, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return IndexAccumulate.apply(grad, ctx.shape, ctx.key)
+
+
 @tensor_method
 @composite("index_select", batch_inside=True)   # seen whole: a trace records the index as an input
 def index_select(input, dim, index, *, out=None):
@@ -610,7 +666,7 @@ def index_select(input, dim, index, *, out=None):
     if input.ndim == 0:
         return write_out(out, reshape(Index.apply(reshape(input, 1), advanced_key((array,))), index.shape),
                          "index_select")
-    return write_out(out, Index.apply(input, _key(dim, array)), "index_select")
+    return write_out(out, IndexSelect.apply(input, array, dim), "index_select")
 
 
 def _check_source(name, input, dim, array, source, error=RuntimeError):

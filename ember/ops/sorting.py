@@ -8,6 +8,7 @@ from .. import _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
+from . import _parallel
 from ._util import tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
@@ -66,15 +67,54 @@ def msort(input, *, out=None):
     return write_out(out, sort(input, 0).values, "msort")
 
 
-def _leading(input, dim, count, indices):
-    """The first ``count`` positions of sort ``indices`` along ``dim``, and the matching input values."""
-    d = wrap_dim(dim, input.ndim)
-    source = input if input.ndim else input.reshape(1)
-    chosen = xp_of(indices).take(indices, xp_of(indices).arange(count), axis=d)
-    values = TakeAlongDim.apply(source, chosen, d)
-    if input.ndim == 0:
-        return values.reshape(()), _make(chosen.reshape(()))
-    return values, _make(chosen)
+def _top_indices(array, axis, k, largest):
+    """int64 indices of the ``k`` largest (or smallest) elements along ``axis`` in sorted order (NaN largest, equal
+    values by index); past half the axis, the first ``k`` of a full stable sort."""
+    n, xp = array.shape[axis], xp_of(array)
+    if array.dtype.kind not in "iuf" or xp is not numpy or not 0 < k <= n // 2 or not array.size:
+        order = _sort_indices(array, axis, largest).astype(_INT64, copy=False)
+        return xp.ascontiguousarray(order[(slice(None),) * axis + (slice(k),)])
+    moved = numpy.moveaxis(array, axis, -1)
+    if axis != array.ndim - 1:   # NumPy partitions and gathers along a strided axis several times slower
+        moved = _parallel.assign(numpy.empty(moved.shape, array.dtype), moved)
+    rows = moved.reshape(-1, n)
+    found = _candidates(rows, k, largest)
+    chosen = _partitioned(rows if found is None else numpy.take_along_axis(rows, found, 1), k, largest)
+    if found is not None:
+        chosen = numpy.take_along_axis(found, chosen, 1)
+    chosen.sort(axis=1)   # the stable sort below then orders equal values by index
+    order = _sort_indices(numpy.take_along_axis(rows, chosen, 1), 1, largest)
+    chosen = numpy.take_along_axis(chosen, order, 1).astype(_INT64, copy=False)
+    return numpy.ascontiguousarray(numpy.moveaxis(chosen.reshape(moved.shape[:-1] + (k,)), -1, axis))
+
+
+def _partitioned(rows, k, largest):
+    """Indices in each row of its ``k`` largest (or smallest) values, in no particular order."""
+    n = rows.shape[1]
+    if largest:
+        return numpy.argpartition(rows, n - k, axis=1)[:, n - k:]
+    return numpy.argpartition(rows, k - 1, axis=1)[:, :k]
+
+
+def _candidates(rows, k, largest):
+    """Indices in each row of a subset holding its ``k`` largest (smallest) values, about 2 sqrt(k n) of its n; None
+    where that is not much less than n.
+
+    The first ``depth * groups`` positions form ``groups`` strided groups (position i in group i % groups): the k
+    groups with the largest maxima hold k values at least as large as any value outside them, so those groups and
+    the positions after them suffice.
+    """
+    count, n = rows.shape
+    groups = math.isqrt(k * n)   # k n / groups candidates in the groups, under groups after them: fewest here
+    if 4 * groups > n:
+        return None
+    depth = n // groups
+    # fmin skips NaN (which counts as largest), so a group's NaN does not hide its small values
+    extreme = numpy.maximum if largest else numpy.fmin
+    keys = extreme.reduce(rows[:, :depth * groups].reshape(count, depth, groups), axis=1)
+    members = _partitioned(keys, k, largest)[:, :, None] + groups * numpy.arange(depth)
+    rest = numpy.broadcast_to(numpy.arange(depth * groups, n), (count, n - depth * groups))
+    return numpy.concatenate([members.reshape(count, k * depth), rest], axis=1)
 
 
 @tensor_method
@@ -85,10 +125,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
-    source = input._data if input.ndim else input._data.reshape(1)
-    indices = _sort_indices(source, d, largest).astype(_INT64, copy=False)
+    source = input if input.ndim else input.reshape(1)
     count = k if input.ndim else 1   # PyTorch returns the element of a 0-d input for k=0 too
-    return _write_tuple(out, _topk(*_leading(input, d, count, indices)))
+    indices = _top_indices(source._data, d, count, largest)
+    values = TakeAlongDim.apply(source, indices, d)
+    if input.ndim == 0:
+        values, indices = values.reshape(()), indices.reshape(())
+    return _write_tuple(out, _topk(values, _make(indices)))
 
 
 @tensor_method

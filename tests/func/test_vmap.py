@@ -230,6 +230,24 @@ def test_jacobians_compose_with_vmap():
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-7, atol=1e-10)
 
 
+def test_gradients_of_gather_and_index_select_under_vmap_match_torch():
+    def f(lib):
+        index = lib.tensor([[0, 2, 4], [3, 3, 1], [1, 0, 0]])
+        return lambda a: (a.gather(1, index) ** 2).sum() + a.index_select(1, lib.tensor([0, 4, 4])).sin().sum()
+
+    def rows(lib):
+        return lambda a: a.gather(1, lib.tensor([[0, 2], [4, 4], [1, 0]]))
+    calls = dict(_vmap.fallback_calls)
+    for transform, torch_transform in ((grad, torch.func.grad), (jacrev, torch.func.jacrev)):
+        ours = vmap(transform(f(ember)))(ember.tensor(X))
+        theirs = torch.func.vmap(torch_transform(f(torch)))(torch.tensor(X))
+        numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+    ours = vmap(jacrev(rows(ember)))(ember.tensor(X))
+    numpy.testing.assert_array_equal(ours.numpy(), torch.func.vmap(torch.func.jacrev(rows(torch)))(
+        torch.tensor(X)).numpy())
+    assert _vmap.fallback_calls == calls
+
+
 def _scalar(a):
     return (a.sin() * a.sum()).sum()
 

@@ -255,6 +255,27 @@ def test_embedding_and_dropout():
     assert ember.nn.functional.dropout(x, 0.3, training=False) is x
 
 
+@pytest.mark.parametrize("classes, num_classes", [
+    (numpy.random.default_rng(0).integers(0, 100, 4096), 100), (numpy.array([[0, 3], [2, 2]]), -1),
+    (numpy.array([[0, 3], [2, 2]]), 6), (numpy.array(2), 3), (numpy.zeros((0, 2), numpy.int64), 4),
+])
+def test_one_hot_matches_torch(classes, num_classes):
+    check(lambda lib, t: lib.nn.functional.one_hot(t, num_classes), classes.astype(numpy.int64))
+
+
+@pytest.mark.parametrize("classes, num_classes", [
+    (numpy.array([-1, 10]), 5), (numpy.array([3]), 3), (numpy.array([1]), -2), (numpy.array([1]), 0),
+    (numpy.zeros(0, numpy.int64), -1), (numpy.zeros(0, numpy.int64), 0), (numpy.array([[1.0]]), 2),
+])
+def test_one_hot_errors_match_torch(classes, num_classes):
+    def call(lib, t):
+        return lib.nn.functional.one_hot(t, num_classes)
+    error = check_error(call, classes)
+    with pytest.raises(RuntimeError) as expected:
+        call(torch, torch.tensor(classes))
+    assert str(error) == str(expected.value)
+
+
 def test_dropout2d_legacy_ranks_match_torch():
     x = numpy.ones((4, 6), dtype=F32)
     for lib in (torch, ember):

@@ -1,12 +1,14 @@
 """Sorting, selection, unique and searchsorted against PyTorch: values, indices, dtypes and gradients."""
 import numpy
 import pytest
+import torch
 
 import ember
 from tests import oracle
 from tests.oracle import check, check_error, sample
 
 F32, F64, I64, I32, U8, BOOL = numpy.float32, numpy.float64, numpy.int64, numpy.int32, numpy.uint8, numpy.bool_
+F16 = numpy.float16
 NAN = float("nan")
 
 SHAPES = {"0d": (), "1d": (6,), "2d": (3, 5), "3d": (2, 3, 4), "empty": (0, 3)}
@@ -162,3 +164,62 @@ def test_errors_match_torch(call, args):
 def test_topk_message():
     with pytest.raises(RuntimeError, match="selected index k out of range"):
         ember.ones(2).topk(3)
+
+
+def distinct(shape, dtype, seed=0):
+    """Distinct values in a random order, so the elements topk picks and their order are unique."""
+    count = int(numpy.prod(shape))
+    return (numpy.random.default_rng(seed).permutation(count) - count // 2).reshape(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("shape, k, dim", [
+    ((6, 1000), 5, -1), ((6, 1000), 40, 1), ((300, 5), 3, 0), ((3, 200, 2), 7, -2), ((4, 64), 20, -1),
+    ((4, 64), 32, 1), ((4, 64), 33, 1), ((4, 64), 64, -1), ((4, 64), 0, -1), ((2, 3, 400), 1, 2),
+])
+@pytest.mark.parametrize("dtype", [F32, F64, I64, I32])
+def test_topk_partitions_match_torch(shape, k, dim, dtype):
+    """k at most half the dim partitions (over strided groups' extremes first when k is much smaller); the rest
+    sorts whole: the same values, indices and gradients as PyTorch either way."""
+    check(lambda L, x: [x.topk(k, dim), L.topk(x, k, dim, largest=False),
+                        x.topk(k, dim, sorted=False).values.sort(dim).values], distinct(shape, dtype))
+
+
+def test_topk_of_a_transposed_tensor_matches_torch():
+    x = oracle.noncontiguous(distinct((6, 1000), F32))
+    check(lambda L, x: [x.topk(4), x.topk(3, 0, largest=False), x.t().topk(2, 0)], x)
+
+
+def _assert_topk_like_torch(array, k, dim, largest):
+    """PyTorch's values; indices that point at them, distinct in each slice (which of tied elements is picked is
+    unspecified); the gradient flows to those indices."""
+    x = ember.tensor(array, requires_grad=array.dtype.kind == "f")
+    values, indices = x.topk(k, dim, largest)
+    expected = torch.tensor(array).topk(k, dim, largest)
+    numpy.testing.assert_array_equal(values.detach().numpy(), expected.values.numpy())
+    picked = indices.numpy()
+    numpy.testing.assert_array_equal(numpy.take_along_axis(array, picked, dim), values.detach().numpy())
+    assert (numpy.diff(numpy.sort(picked, dim), axis=dim) > 0).all()
+    if x.requires_grad:
+        values.sum().backward()
+        ones = numpy.zeros(array.shape, array.dtype)
+        numpy.put_along_axis(ones, picked, 1, dim)
+        numpy.testing.assert_array_equal(x.grad.numpy(), ones)
+
+
+@pytest.mark.parametrize("largest", [True, False])
+@pytest.mark.parametrize("k, dim", [(3, -1), (30, 1), (400, -1), (1000, 1), (2, 0), (10, -2)])
+@pytest.mark.parametrize("dtype", [F32, F16, I64, U8, numpy.int8])
+def test_topk_ties_and_nans_pick_torchs_values(k, dim, largest, dtype):
+    array = numpy.random.default_rng(3).integers(0, 5, (40, 1000)).astype(dtype)
+    array[1] = 2
+    if dtype in (F32, F16):
+        array[0, ::7] = NAN
+        array[2] = NAN
+        array[3, :5] = NAN
+    _assert_topk_like_torch(array, k, dim, largest)
+
+
+@pytest.mark.parametrize("shape, k, dim", [((0, 1000), 5, 1), ((1000, 0), 0, 1), ((0, 1000), 0, 0), ((), 0, 0),
+                                           ((), 1, -1), ((1000,), 1000, 0), ((1000,), 0, -1)])
+def test_topk_empty_scalar_and_whole_dim_match_torch(shape, k, dim):
+    check(lambda L, x: [x.topk(k, dim), x.topk(k, dim, largest=False)], distinct(shape, F32))
