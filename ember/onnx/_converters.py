@@ -589,6 +589,27 @@ def _layer_norm(context, node):
     return result
 
 
+@converter("Hardsigmoid")
+def _hardsigmoid(context, node):
+    """ONNX's HardSigmoid: max(0, min(1, x / 6 + 1 / 2))."""
+    return context.emit("HardSigmoid", [context.tensor(node.inputs[0])], alpha=1 / 6, beta=0.5)
+
+
+@converter("Hardswish")
+def _hardswish(context, node):
+    """ONNX's HardSwish: x * max(0, min(1, x / 6 + 1 / 2))."""
+    return context.emit("HardSwish", [context.tensor(node.inputs[0])])
+
+
+@converter("ChannelAffine")
+def _channel_affine(context, node):
+    """x * scale + shift with one scale and shift per channel (dim 1), each reshaped to (C, 1, ...)."""
+    x, scale, shift = node.inputs
+    per_channel = context.ints([-1] + [1] * (_rank(x) - 2))
+    result = context.emit("Mul", [context.tensor(x), context.emit("Reshape", [context.tensor(scale), per_channel])])
+    return context.emit("Add", [result, context.emit("Reshape", [context.tensor(shift), per_channel])])
+
+
 @converter("ScaledDotProductFlashAttentionForCpu")
 def _attention(context, node):
     """softmax(q k^T * scale + bias) v; a query masked out everywhere gets zero weights, as in ember and PyTorch."""

@@ -427,11 +427,95 @@ def relu6(input, inplace=False):
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
+def _shifted_relu6(xp, a):
+    """relu6(a + 3) as a new (pooled) array, in two passes."""
+    out = xp.add(a, 3, out=_buffers.empty(xp, a.shape, a.dtype))
+    return xp.clip(out, 0, 6, out=out)
+
+
+class Hardsigmoid(Primitive):
+    """relu6(x + 3) / 6 in three passes over one array (PyTorch's arithmetic, the same bits); the gradient grad / 6
+    where -3 < x < 3 (and for NaN), else 0."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        out = _shifted_relu6(ctx.xp, a)
+        out /= 6
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * ~((a <= -3) | (a >= 3)) * _ONE_SIXTH   # NaN passes, as PyTorch's
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        a, = ctx.saved_arrays
+        xp = ctx.xp
+        passes = xp.less_equal(a, -3)
+        passes |= xp.greater_equal(a, 3)
+        xp.logical_not(passes, out=passes)
+        out = xp.multiply(grad, passes, out=_buffers.empty(xp, a.shape, grad.dtype))
+        out *= out.dtype.type(_ONE_SIXTH)
+        return out
+
+
+_ONE_SIXTH = float(numpy.float32(1 / 6))
+"""PyTorch's hardsigmoid gradient multiplies by 1/6 rounded to float32 (``1.0f / 6.0f``), in float64 too; its
+forward divides by 6."""
+
+
+class Hardswish(Primitive):
+    """x * relu6(x + 3) / 6 in four passes over one array (the same bits as PyTorch's); the gradient 0 for x <= -3,
+    grad for x >= 3, grad * (x / 3 + 0.5) between (and for NaN), as PyTorch's."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a):
+        xp = ctx.xp
+        ctx.save_for_backward(a)
+        out = _shifted_relu6(xp, a)
+        xp.multiply(a, out, out=out)
+        out /= 6
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        return grad * (a / 3 + 0.5).where(~(a >= 3), 1.0).where(~(a <= -3), 0.0)   # NaN takes the slope (NaN)
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        a, = ctx.saved_arrays
+        xp = ctx.xp
+        # x / 3 + 1/2 on x clipped to [-3, 3] (-1/2 and 3/2 at the ends), times (x > -3), minus (x >= 3) / 2:
+        # PyTorch's slope inside, 0 and 1 outside, NaN for NaN, with no select per element
+        slope = xp.clip(a, -3, 3, out=_buffers.empty(xp, a.shape, a.dtype))
+        slope /= 3
+        slope += 0.5
+        mask = xp.greater(a, -3, out=_buffers.empty(xp, a.shape, a.dtype))
+        slope *= mask
+        xp.greater_equal(a, 3, out=mask)
+        mask *= 0.5
+        slope -= mask
+        return xp.multiply(grad, slope, out=slope)
+
+
+Hardsigmoid._node_cls.__name__ = Hardsigmoid._node_cls.__qualname__ = "HardsigmoidBackward0"
+Hardswish._node_cls.__name__ = Hardswish._node_cls.__qualname__ = "HardswishBackward0"
+
+
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6 (its gradient zero from |x| = 3 on, as PyTorch's)."""
     require_dtype("hardsigmoid_cpu", input)
     if inplace:
         return _write_into(input, hardsigmoid)
+    if input._data.dtype.char in "fd":
+        return Hardsigmoid.apply(input)
     return relu6(input + 3) / 6
 
 
@@ -440,6 +524,8 @@ def hardswish(input, inplace=False):
     require_dtype("hardswish_cpu", input)
     if inplace:
         return _write_into(input, hardswish)
+    if input._data.dtype.char in "fd":
+        return Hardswish.apply(input)
     return input * relu6(input + 3) / 6
 
 
