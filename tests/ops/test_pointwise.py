@@ -693,3 +693,90 @@ def test_erf_family_of_large_arrays_in_blocks_matches_small_arrays_and_torch(nam
     numpy.testing.assert_array_equal(whole[~finite & ~numpy.isnan(want)], want[~finite & ~numpy.isnan(want)])
     ulps = numpy.abs(whole[finite].astype(numpy.float64) - want[finite]) / numpy.spacing(numpy.abs(want[finite]))
     assert ulps.max() <= (2 if dtype == F32 else 256)   # float64: Cephes' erfc tail reaches ~1e-14 relative
+
+
+MODULO_EDGES = numpy.array([0.0, -0.0, 1.0, -1.0, numpy.inf, -numpy.inf, numpy.nan, 1e-45, -1e-45, 3e38, -3e38, 0.7,
+                            -0.7, 2.1, -2.1, 2.0 ** 21, 2.0 ** 28, 16777215.0, 1e-38])
+
+
+def _modulo_operands(dtype, seed=0):
+    """Float operands over 26 decades and every pair of edge values, as one (n,) dividend and divisor."""
+    rng = numpy.random.default_rng(seed)
+    wide = [(rng.standard_normal(6000) * numpy.exp(rng.uniform(-30, 30, 6000))).astype(dtype) for _ in range(2)]
+    edges = MODULO_EDGES.astype(dtype)
+    multiples = (rng.integers(-50, 50, 300) * dtype(0.7)).astype(dtype)   # remainders that come out zero
+    return (numpy.concatenate([wide[0], numpy.repeat(edges, edges.size), multiples]),
+            numpy.concatenate([wide[1], numpy.tile(edges, edges.size), numpy.full(300, 0.7, dtype)]))
+
+
+def _assert_bits_equal(expected, actual, a, b):
+    """Equal dtypes, NaN places and bits elsewhere, leaving out where a / b overflows a finite ``a``: there
+    PyTorch's vectorized fmod (Sleef) gives NaN and its scalar tail the true value, which ember gives."""
+    expected, actual = expected.numpy(), actual.numpy()
+    assert expected.dtype == actual.dtype and expected.shape == actual.shape
+    with numpy.errstate(all="ignore"):
+        quotient = numpy.asarray(a, expected.dtype) / numpy.asarray(b, expected.dtype)
+    keep = numpy.broadcast_to(~(numpy.isinf(quotient) & numpy.isfinite(a) & (b != 0)), expected.shape)
+    expected, actual = expected[keep], actual[keep]
+    nan = numpy.isnan(expected)
+    assert numpy.array_equal(nan, numpy.isnan(actual))
+    integers = numpy.dtype(f"i{expected.itemsize}")
+    assert numpy.array_equal(expected[~nan].view(integers), actual[~nan].view(integers))
+
+
+@pytest.mark.parametrize("name", ["remainder", "fmod", "floor_divide"])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_modulo_and_floor_divide_are_bit_identical_to_torch(name, dtype):
+    a, b = _modulo_operands(dtype)
+    t_op, e_op = getattr(torch, name), getattr(ember, name)
+    _assert_bits_equal(t_op(torch.tensor(a), torch.tensor(b)), e_op(ember.tensor(a), ember.tensor(b)), a, b)
+    for divisor in (0.7, -0.7, 3.0, 1e-3, 1e5, 1e-40, 0.0, -0.0, numpy.inf, -numpy.inf, numpy.nan):
+        _assert_bits_equal(t_op(torch.tensor(a), divisor), e_op(ember.tensor(a), divisor), a, dtype(divisor))
+    column, row = a[:300, None], b[:200]
+    _assert_bits_equal(t_op(torch.tensor(column), torch.tensor(row)), e_op(ember.tensor(column), ember.tensor(row)),
+                       column, row)
+    if name != "fmod":
+        for number in (2.5, -7.0, 0.0):
+            _assert_bits_equal(t_op(number, torch.tensor(b)), e_op(number, ember.tensor(b)), dtype(number), b)
+
+
+@pytest.mark.parametrize("call", [lambda lib, a, b: a % b, lambda lib, a, b: lib.fmod(a, b), lambda lib, a, b: a // b])
+def test_modulo_of_empty_zero_d_and_integer_tensors(call):
+    for dtype in (F32, F64, I64, I32):
+        check(call, sample((0, 3), dtype, 1, 5), sample((3,), dtype, 1, 5), grad=False)
+        check(call, numpy.asarray(sample((), dtype, -9, 9)), numpy.asarray(sample((), dtype, 1, 5, seed=1)),
+              grad=False)
+    x = numpy.arange(-300, 300, dtype=I64) * 7919
+    for divisor in (7, -7, 1000):
+        check(lambda lib, a: call(lib, a, divisor), x, grad=False)
+        check(lambda lib, a: call(lib, a, divisor), x.astype(I32), grad=False)
+
+
+def test_remainder_and_fmod_gradients_on_large_float32():
+    x, y = sample((40, 50), F32, -30, 30), sample((40, 50), F32, 0.5, 2, seed=1)
+    check(lambda lib, a, b: a % b, x, y)
+    check(lambda lib, a, b: lib.fmod(a, b), x, y)
+    check(lambda lib, a: a % -0.7, x)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_logaddexp_and_hypot_on_edges_and_large_inputs(dtype):
+    edges = numpy.array([0.0, -0.0, 1.0, -1.0, numpy.inf, -numpy.inf, numpy.nan, 1e-45, 3e38, -3e38, 88.0, -100.0],
+                        dtype)
+    rng = numpy.random.default_rng(2)
+    a = numpy.concatenate([numpy.repeat(edges, edges.size), (rng.standard_normal(5000) * 30).astype(dtype)])
+    b = numpy.concatenate([numpy.tile(edges, edges.size), (rng.standard_normal(5000) * 30).astype(dtype)])
+    for args in ((a, b), (a[:50, None], b[:40]), (numpy.asarray(a[200]), numpy.asarray(b[200])), (a[:0], b[:0])):
+        t_args, e_args = [torch.tensor(v) for v in args], [ember.tensor(v) for v in args]
+        expected, actual = torch.logaddexp(*t_args).numpy(), ember.logaddexp(*e_args).numpy()
+        assert expected.dtype == actual.dtype
+        # NumPy's exp and log1p are not PyTorch's (Sleef): the same formula, within an ulp of the larger input
+        numpy.testing.assert_allclose(actual, expected, rtol=0, atol=float(numpy.finfo(dtype).eps) * 64)
+        assert numpy.array_equal(numpy.isinf(actual), numpy.isinf(expected))
+        assert numpy.array_equal(actual[numpy.isinf(actual)], expected[numpy.isinf(expected)])
+        expected, actual = torch.hypot(*t_args).numpy(), ember.hypot(*e_args).numpy()
+        if dtype == F32:   # float64's hypot is NumPy's (libm) and PyTorch's Sleef loop: an ulp apart at times
+            assert numpy.array_equal(expected, actual, equal_nan=True)
+        numpy.testing.assert_allclose(actual, expected, rtol=4e-16)
+    check(lambda lib, x, y: [lib.logaddexp(x, y), lib.hypot(x, y)], sample((30, 40), dtype, -5, 5),
+          sample((40,), dtype, -5, 5, seed=1))

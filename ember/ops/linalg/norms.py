@@ -29,9 +29,40 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
     _check_scalar_type(x1, x2)
-    _batch_shape(x1.shape[:-2], x2.shape[:-2])
+    batch = _batch_shape(x1.shape[:-2], x2.shape[:-2])
+    rows1, rows2 = x1.shape[-2], x2.shape[-2]
+    by_product = compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary" and (rows1 > 25 or rows2 > 25))
+    if p == 2 and by_product and x1.numel() and x2.numel():
+        batch = tuple(batch)
+        result = EuclideanDist.apply(x1.expand(batch + x1.shape[-2:]), x2.expand(batch + x2.shape[-2:]))
+        return result.view(result.shape)   # PyTorch's result is a view (its grad_fn ViewBackward0)
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return vector_norm(difference, p, -1)
+
+
+class EuclideanDist(Primitive):
+    """PyTorch's ``_euclidean_dist``: sqrt(max(|a|^2 - 2 a.b + |b|^2, 0)) as one matrix product of ``a`` and ``b``
+    padded with their squared norms and ones."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = ctx.xp
+        norms_a, norms_b = (xp.einsum("...i,...i->...", x, x)[..., None] for x in (a, b))
+        left = xp.concatenate([a * -2, norms_a, xp.ones_like(norms_a)], axis=-1)
+        right = xp.concatenate([b, xp.ones_like(norms_b), norms_b], axis=-1)
+        result = xp.matmul(left, xp.swapaxes(right, -1, -2))
+        xp.maximum(result, 0, out=result)
+        xp.sqrt(result, out=result)
+        ctx.save_for_backward(a, b, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, result = ctx.saved_tensors
+        ratio = (grad / result).masked_fill(result == 0, 0)   # a zero distance's subgradient 0, as PyTorch's
+        return (a * ratio.sum(-1, keepdim=True) - ratio.matmul(b) if ctx.needs_input_grad[0] else None,
+                b * ratio.sum(-2).unsqueeze(-1) - ratio.mT.matmul(a) if ctx.needs_input_grad[1] else None)
 
 
 class VectorNorm(Primitive):

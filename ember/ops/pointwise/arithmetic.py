@@ -7,6 +7,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
+from .. import _buffers
 from .._inplace import assign_inplace, inplace_method
 from .._parallel import binary
 from .._util import name_node, promote_pair, tensor_method, write_out
@@ -135,7 +136,8 @@ class RoundedDiv(Primitive):
         xp = ctx.xp
         integral = xp.asarray(a).dtype.kind in "iub" and xp.asarray(b).dtype.kind in "iub"
         if rounding_mode == "floor":
-            return xp.floor_divide(a, b)
+            operands = _float32_operands(xp, a, b)
+            return xp.floor_divide(a, b) if operands is None else _floor_divide32(*operands)
         if not integral:
             return xp.trunc(xp.true_divide(a, b))
         quotient = xp.floor_divide(a, b)
@@ -261,12 +263,86 @@ def floor_divide(input, other, *, out=None):
 tensor_method("__rfloordiv__")(lambda self, other: floor_divide(other, self))
 
 
+def _float32_operands(xp, a, b):
+    """``a`` and ``b`` as float32 NumPy arrays where a float op on them computes in float32 on NumPy and gives a
+    nonempty result of at least one dimension; else None."""
+    if xp is not numpy or numpy.result_type(a, b) != numpy.float32:
+        return None
+    a, b = numpy.asarray(a, numpy.float32), numpy.asarray(b, numpy.float32)
+    return (a, b) if (a.ndim or b.ndim) and a.size and b.size else None
+
+
+def _float64_quotient(a, b, rounding, limit):
+    """``rounding(a / b)`` of float32 arrays computed in float64, and a mask of where |result| is not below ``limit``
+    (huge, infinite or NaN) or ``b`` is infinite, the elements the caller's float64 shortcut leaves to NumPy (None if
+    there are none)."""
+    quotient = _buffers.empty(numpy, numpy.broadcast_shapes(a.shape, b.shape), numpy.float64)
+    numpy.divide(a, b, out=quotient, dtype=numpy.float64)
+    rounding(quotient, out=quotient)
+    # Reductions (NaN fails them) spare the masks' passes and page faults in the common case
+    if -limit < quotient.min() and quotient.max() < limit and numpy.isfinite(b.min()) and numpy.isfinite(b.max()):
+        return quotient, None
+    slow = numpy.abs(quotient) >= limit
+    slow |= numpy.isnan(quotient)
+    slow |= numpy.isinf(b)
+    return quotient, slow
+
+
+def _with_numpy_at(result, slow, function, a, b):
+    """``result`` with ``function(a, b)`` written where ``slow`` is set (when it is not None)."""
+    if slow is not None and slow.any():
+        a, b = numpy.broadcast_arrays(a, b)
+        result[slow] = function(a[slow], b[slow])
+    return result
+
+
+def _fmod32(a, b):
+    """fmod of float32 arrays without libm's loop: where |a / b| < 2**28 the float64 quotient cannot round across an
+    integer, so ``a - trunc(a / b) * b`` is exact in float64 (as fmod's result is exact)."""
+    quotient, slow = _float64_quotient(a, b, numpy.trunc, 2.0 ** 28)
+    quotient *= b
+    remainder = numpy.subtract(a, quotient, out=quotient)
+    result = numpy.copysign(remainder, a, out=_buffers.empty(numpy, quotient.shape, numpy.float32))
+    return _with_numpy_at(result, slow, numpy.fmod, a, b)
+
+
+def _remainder(a, b, fmod):
+    """PyTorch's float remainder of NumPy arrays: ``fmod(a, b)``, plus ``b`` where that has the other sign than ``b``
+    (a zero keeps fmod's sign, where NumPy's remainder gives it ``b``'s)."""
+    result = numpy.asarray(fmod(a, b))
+    if b.ndim:
+        add = (result != 0) & ((b < 0) != (result < 0))
+    else:
+        add = result > 0 if b < 0 else result < 0
+    if not result.ndim:
+        return result + b if add else result
+    # numpy.where and a ufunc's where= take ~30x longer on a random mask than bit operations: add b where ``add``
+    # is set and -0.0 (which leaves every value, zeros too, as it is) elsewhere, chosen bitwise
+    integers = numpy.dtype(f"i{result.itemsize}")
+    select = numpy.negative(add, dtype=integers, out=_buffers.empty(numpy, result.shape, integers))
+    step = numpy.bitwise_and(b.view(integers), select, out=_buffers.empty(numpy, result.shape, integers))
+    numpy.invert(select, out=select)
+    select &= numpy.asarray(-0.0, result.dtype).view(integers)
+    step |= select
+    return numpy.add(result, step.view(result.dtype), out=result)
+
+
+def _floor_divide32(a, b):
+    """PyTorch's ``div_floor`` of float32 arrays: while |a / b| < 2**21 its rounding steps land on the exact
+    floor(a / b), which float64 gives directly (zeros signed as a / b)."""
+    quotient, slow = _float64_quotient(a, b, numpy.floor, 2.0 ** 21)
+    result = _buffers.empty(numpy, quotient.shape, numpy.float32)
+    numpy.copyto(result, quotient, casting="same_kind")
+    return _with_numpy_at(result, slow, numpy.floor_divide, a, b)
+
+
 class Fmod(Primitive):
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return ctx.xp.fmod(a, b)
+        operands = _float32_operands(ctx.xp, a, b)
+        return ctx.xp.fmod(a, b) if operands is None else _fmod32(*operands)
 
     @staticmethod
     def backward(ctx, grad):
@@ -279,6 +355,11 @@ class Remainder(Primitive):
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        operands = _float32_operands(ctx.xp, a, b)
+        if operands is not None:
+            return _remainder(*operands, _fmod32)
+        if ctx.xp is numpy and numpy.result_type(a, b) == numpy.float64:
+            return _remainder(numpy.asarray(a), numpy.asarray(b), numpy.fmod)
         return ctx.xp.remainder(a, b)
 
     @staticmethod
