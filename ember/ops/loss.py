@@ -8,7 +8,8 @@ import numpy
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import require_common_dtype, require_dtype
-from ._util import name_node
+from . import _buffers, _parallel
+from ._util import name_node, quiet
 from .activation import logsigmoid
 from .cross_entropy import fused_cross_entropy
 from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
@@ -82,6 +83,56 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _reduce(loss if weight is None else loss * weight, _legacy_reduction(size_average, reduce, reduction))
 
 
+class HuberElements(Primitive):
+    """The elementwise smooth L1 (``scaled``: divided by ``beta``) or Huber loss of input against target in a few
+    passes over one array, and its gradient as the difference clipped to [-beta, beta] (PyTorch's arithmetic)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, input, target, beta, scaled):
+        xp = ctx.xp
+        difference = xp.subtract(input, target, out=_buffers.empty(xp, input.shape, input.dtype))
+        ctx.save_for_backward(input, target, difference)
+        ctx.beta, ctx.scaled = beta, scaled
+        size = xp.abs(difference)
+        half = xp.multiply(size, 0.5, out=_buffers.empty(xp, input.shape, input.dtype))
+        half *= size                                        # 0.5 z z
+        if scaled:
+            half /= beta                                    # smooth L1: 0.5 z z / beta, else z - 0.5 beta
+            linear = xp.subtract(size, 0.5 * beta, out=size)
+        else:
+            linear = xp.subtract(size, 0.5 * beta, out=size)   # Huber: 0.5 z z, else delta (z - 0.5 delta)
+            linear *= beta
+        return _parallel.where(xp, xp.abs(difference) < beta, half, linear)
+
+    @staticmethod
+    def backward(ctx, grad):
+        input, target, _ = ctx.saved_tensors
+        clipped = (input - target).clamp(-ctx.beta, ctx.beta)   # in the graph, for the gradient's own gradient
+        g = grad * clipped / ctx.beta if ctx.scaled else grad * clipped
+        return g, -g, None, None
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        difference = ctx.saved_arrays[2]
+        xp = ctx.xp
+        g = xp.clip(difference, -ctx.beta, ctx.beta, out=_buffers.empty(xp, difference.shape, difference.dtype))
+        xp.multiply(grad, g, out=g)
+        if ctx.scaled:
+            g /= ctx.beta
+        needs = ctx.needs_input_grad
+        return g if needs[0] else None, xp.negative(g) if needs[1] else None, None, None
+
+
+def _huber_elements(input, target, beta, scaled):
+    """The elementwise loss by ``HuberElements`` where input and target are float arrays of one shape, else None."""
+    if tuple(input.shape) == tuple(target.shape) and input.numel() and input._data.dtype.char in "fd" and \
+            type(input._data) is numpy.ndarray and type(target._data) is numpy.ndarray:
+        return HuberElements.apply(input, target, beta, scaled)
+    return None
+
+
 @_node_named("SmoothL1LossBackward0")
 @composite("smooth_l1_loss", trace_inside=True)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -90,11 +141,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     input, target = _promoted("smooth_l1_cpu", input, target)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
-    diff = (input - target).abs()
-    if beta == 0:
-        loss = diff
-    else:
-        loss = (0.5 * diff * diff / beta).where(diff < beta, diff - 0.5 * beta)
+    loss = _huber_elements(input, target, float(beta), True) if beta > 0 else None
+    if loss is None:
+        diff = (input - target).abs()
+        loss = diff if beta == 0 else (0.5 * diff * diff / beta).where(diff < beta, diff - 0.5 * beta)
     return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
@@ -104,8 +154,10 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
     _check_same_size(input, target, "huber_loss")
     require_common_dtype("huber_cpu", input, target)
-    diff = (input - target).abs()
-    loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
+    loss = _huber_elements(input, target, float(delta), False) if delta > 0 else None
+    if loss is None:
+        diff = (input - target).abs()
+        loss = (0.5 * diff * diff).where(diff < delta, delta * (diff - 0.5 * delta))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
