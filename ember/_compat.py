@@ -37,6 +37,21 @@ def accumulate(xp, name, array, axis):
     return xp.moveaxis(result, -1, axis)
 
 
+def reduceat(xp, name, array, starts):
+    """``xp.<name>.reduceat(array, starts, axis=0)`` for increasing ``starts`` (each segment non-empty); on CuPy,
+    each segment's first row scattered into by ``ufunc_at`` with the rest."""
+    if _on_host(xp):
+        return getattr(numpy, name).reduceat(array, starts, axis=0)
+    segment = xp.zeros(array.shape[0], xp.int64)
+    segment[starts[1:]] = 1
+    segment = xp.cumsum(segment)
+    rest = xp.ones(array.shape[0], bool)
+    rest[starts] = False
+    out = array[starts].copy()
+    ufunc_at(xp, name, out, segment[rest], array[rest])
+    return out
+
+
 _CUPY_AT = {"add": "iIlLqQefd", "maximum": "iIf", "minimum": "iIf"}
 """The dtype characters each ufunc's ``at`` scatters natively and exactly on CuPy (its float64 maximum/minimum came
 back float32-rounded)."""

@@ -1,5 +1,5 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
-from .. import _dtype
+from .. import _compat, _dtype
 from .._backend import xp_of
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
@@ -118,39 +118,176 @@ class _GradientMask(Primitive):
 def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
                   sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
     """Sums, means or maxes of embedding rows over bags given as rows of a 2-D input or by 1-D ``offsets``."""
-    from .creation import arange, zeros
     if mode not in ("sum", "mean", "max"):
         raise ValueError("mode has to be one of sum, mean or max")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
                                   f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
                                   "GitHub.")
+    if input.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{_dtype.scalar_type_name(input.dtype)}Tensor instead (while "
+                           "checking arguments for embedding_bag)")
+    ids = input._data
+    xp = xp_of(ids)
     if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
         bags, length = input.shape
-        offsets = arange(0, bags * length, length, device=input.device)
-        input = input.reshape(-1)
+        starts = xp.arange(0, bags * length, length)
+        ids = ids.reshape(-1)
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights.reshape(-1)
     elif offsets is None:
         raise ValueError("offsets has to be a 1D Tensor but got None")
-    if include_last_offset:
-        offsets = offsets[:-1]
-    bags = offsets.shape[0]
-    rows = embedding(input, weight, None, max_norm, norm_type, scale_grad_by_freq)
-    keep = (input != padding_idx) if padding_idx is not None else None
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.unsqueeze(1)
-    positions = arange(input.shape[0], device=input.device)
-    bag_of = (positions.unsqueeze(1) >= offsets.unsqueeze(0)).sum(1) - 1
-    if keep is not None:
-        rows = rows * keep.unsqueeze(1).to(rows.dtype)
+    else:
+        starts = offsets._data[:-1] if include_last_offset else offsets._data
+        if starts.size and int(starts[0]) != 0:
+            raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                               f"position 0. However, got {int(starts[0])}")
+    rows = weight.shape[0]
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, -{rows} through {rows - 1}, "
+                               f"but got {padding_idx}")
+        padding_idx %= rows
+    if ids.size and (int(ids.min()) < 0 or int(ids.max()) >= rows):
+        bad = int(((ids < 0) | (ids >= rows)).argmax())
+        raise RuntimeError(f"Index {bad} of input takes value {int(ids[bad])} which is not in the valid range "
+                           f"[0, {rows})")
+    if max_norm is not None:
+        embedding(_make(ids), weight, None, max_norm, norm_type)   # renormalizes the used rows in place
+    if scale_grad_by_freq:
+        weight = _GradientMask.apply(weight, _make(ids), None, True)
+    return EmbeddingBag.apply(weight, per_sample_weights, *_bags(xp, ids, starts, padding_idx), mode)
+
+
+def _bags(xp, ids, starts, padding_idx):
+    """The ids that count (padding dropped), each one's bag, each bag's start among them, each bag's size, and the
+    positions kept (None when all are)."""
+    starts = starts.astype(xp.int64, copy=False)
+    ends = xp.concatenate([starts[1:], xp.asarray([ids.size], dtype=xp.int64)])
+    sizes = xp.maximum(ends - starts, 0)
+    bag_of = xp.repeat(xp.arange(starts.size), sizes)
+    if padding_idx is None:
+        return ids, bag_of, starts, sizes, None
+    kept = xp.flatnonzero(ids != padding_idx)
+    bag_of = bag_of[kept]
+    sizes = xp.bincount(bag_of, minlength=starts.size)
+    return ids[kept], bag_of, xp.cumsum(sizes) - sizes, sizes, kept
+
+
+class EmbeddingBag(Primitive):
+    """Bags of weight rows at ``ids`` (bag ``bag_of``, starting at ``starts``, ``sizes`` long) summed, averaged or
+    maxed; empty bags give zeros. The gradient scatters back with add.at in id order; max sends each column's
+    gradient to its bag's first maximum."""
+
+    @staticmethod
+    def forward(ctx, weight, per_sample_weights, ids, bag_of, starts, sizes, kept, mode):
+        xp = ctx.xp
+        ctx.shape, ctx.mode, ctx.keys = weight.shape, mode, (ids, bag_of, starts, sizes, kept)
+        ctx.save_for_backward(weight, per_sample_weights)
+        factors = None
+        if per_sample_weights is not None:
+            factors = per_sample_weights if kept is None else per_sample_weights[kept]
+        bags, width = starts.size, weight.shape[1]
+        length = ids.size // bags if bags else 0
+        if length and int(sizes.min()) == int(sizes.max()) == length:
+            return _equal_bags(ctx, weight, factors, ids.reshape(bags, length), mode)
+        picked = weight.take(ids, axis=0)
+        if factors is not None:
+            picked *= factors[:, None]
+        out = xp.zeros((bags, width), weight.dtype)
+        ctx.winners = xp.zeros(0, xp.int64)
+        if not picked.size:
+            return out
+        if mode == "max":
+            out[sizes > 0] = _compat.reduceat(xp, "maximum", picked, starts[sizes > 0])
+            ctx.winners = _first_maxima(xp, picked, out, bag_of, starts, sizes, ids)
+            return out
+        from .indexing import _key, _write
+        _write(xp, out, _key(0, bag_of), picked, True)   # in id order, as PyTorch adds (reduceat adds pairwise)
+        if mode == "mean":
+            out /= xp.maximum(sizes, 1).astype(out.dtype)[:, None]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from .indexing import IndexAccumulate, IndexSelect, _key, advanced_key
+        ids, bag_of, starts, sizes, kept = ctx.keys
+        weight, per_sample_weights = ctx.saved_tensors
+        if ctx.mode == "max":
+            bags, width = grad.shape
+            filled = grad if sizes.all() else grad[_make(sizes > 0)]
+            flat = IndexAccumulate.apply(filled.reshape(-1), (ctx.shape[0] * width,), advanced_key((ctx.winners,)))
+            return flat.reshape(ctx.shape), None
+        if ctx.mode == "mean":
+            grad = grad / _make(ctx.xp.maximum(sizes, 1).astype(grad._data.dtype)[:, None])
+        spread = IndexSelect.apply(grad, bag_of, 0)
+        grad_weights = None
+        if per_sample_weights is not None:
+            factors = per_sample_weights if kept is None else IndexSelect.apply(per_sample_weights, kept, 0)
+            if ctx.needs_input_grad[1]:
+                grad_weights = (spread * IndexSelect.apply(weight, ids, 0)).sum(1)
+                if kept is not None:
+                    grad_weights = IndexAccumulate.apply(grad_weights, per_sample_weights.shape, _key(0, kept))
+            spread = spread * factors.unsqueeze(1)
+        grad_weight = IndexAccumulate.apply(spread, ctx.shape, _key(0, ids)) if ctx.needs_input_grad[0] else None
+        return grad_weight, grad_weights
+
+    @staticmethod
+    def array_backward(ctx, grad):
+        from .indexing import _key, _write
+        xp = ctx.xp
+        ids, bag_of, starts, sizes, kept = ctx.keys
+        weight, per_sample_weights = ctx.saved_arrays
+        out = xp.zeros(ctx.shape, grad.dtype)
+        if ctx.mode == "max":
+            filled = grad if sizes.all() else grad[sizes > 0]
+            _write(xp, out.reshape(-1), _key(0, ctx.winners), filled.reshape(-1), True)
+            return out, None
+        if ctx.mode == "mean":
+            grad = grad / xp.maximum(sizes, 1).astype(grad.dtype)[:, None]
+        spread = grad.take(bag_of, axis=0)
+        grad_weights = None
+        if per_sample_weights is not None:
+            factors = per_sample_weights if kept is None else per_sample_weights[kept]
+            if ctx.needs_input_grad[1]:
+                grad_weights = (spread * weight.take(ids, axis=0)).sum(1)
+                if kept is not None:
+                    grad_weights, grad_kept = xp.zeros(per_sample_weights.shape, grad.dtype), grad_weights
+                    grad_weights[kept] = grad_kept
+            spread *= factors[:, None]
+        if ctx.needs_input_grad[0]:
+            _write(xp, out, _key(0, ids), spread, True)
+        return out, grad_weights
+
+
+def _equal_bags(ctx, weight, factors, ids, mode):
+    """The bags of a (bags, length) ``ids`` reduced from their rows taken position-major, (length, bags, width): a
+    reduction over the leading axis adds whole rows in order, as PyTorch does, and fast."""
+    xp = ctx.xp
+    bags, length = ids.shape
+    picked = weight.take(ids.T.reshape(-1), axis=0).reshape(length, bags, -1)
+    if factors is not None:
+        picked *= factors.reshape(bags, length).T[:, :, None]
     if mode == "max":
-        out = zeros(bags, weight.shape[1], dtype=weight.dtype, device=weight.device) - float("inf")
-        out = out.scatter_reduce(0, bag_of.unsqueeze(1).expand_as(rows), rows, "amax", include_self=True)
-        return out.where(out > float("-inf"), 0.0)
-    summed = zeros(bags, weight.shape[1], dtype=weight.dtype, device=weight.device).index_add(0, bag_of, rows)
-    if mode == "sum":
-        return summed
-    counts = zeros(bags, dtype=weight.dtype, device=weight.device).index_add(
-        0, bag_of, keep.to(weight.dtype) if keep is not None else rows.new_ones(rows.shape[0]))
-    return summed / counts.clamp(min=1).unsqueeze(1)
+        out = picked.max(axis=0)
+        first = xp.where(picked == out, xp.arange(length)[:, None, None], length).min(axis=0) % length   # NaN: 0
+        ctx.winners = (xp.take_along_axis(ids, first, axis=1) * weight.shape[1] + xp.arange(weight.shape[1]))
+        ctx.winners = ctx.winners.reshape(-1)
+        return out
+    out = picked.sum(axis=0)
+    if mode == "mean":
+        out /= out.dtype.type(length)
+    return out
+
+
+def _first_maxima(xp, picked, maxima, bag_of, starts, sizes, ids):
+    """For each non-empty bag and column, the flat weight position of the first row holding the bag's maximum."""
+    width = picked.shape[1]
+    count = picked.shape[0]
+    position = xp.where(picked == maxima.take(bag_of, axis=0), xp.arange(count)[:, None], count)
+    first = xp.minimum(_compat.reduceat(xp, "minimum", position, starts[sizes > 0]), count - 1)   # NaN maxima
+    return (ids.take(first) * width + xp.arange(width)).reshape(-1)

@@ -457,7 +457,11 @@ class Scatter(Primitive):
         ctx.dim, ctx.src_shape = dim, src.shape if isinstance(src, ctx.xp.ndarray) else None
         ctx.save_for_backward(index)
         out = a.copy()
-        out[_along(ctx.xp, index, dim)] = _head(src, index) if ctx.src_shape is not None else src
+        values = _head(src, index) if ctx.src_shape is not None else src
+        if ctx.xp is numpy and index.ndim == a.ndim:   # one 1-D write at flat positions: 3x faster, same order
+            out.reshape(-1)[_flat_along(a.shape, index, dim)] = values
+        else:
+            out[_along(ctx.xp, index, dim)] = values
         return out
 
     @staticmethod
@@ -491,16 +495,19 @@ class ScatterReduce(Primitive):
     def forward(ctx, a, index, src, dim, reduce, include_self):
         xp = ctx.xp
         ctx.dim, ctx.reduce, ctx.include_self, ctx.src_shape = dim, reduce, include_self, src.shape
-        where = _along(xp, index, dim)
         values = _head(src, index)
         out = a.copy()
+        target, where = out, _along(xp, index, dim)
+        if xp is numpy and index.ndim == a.ndim:   # NumPy's 1-D ufunc.at is its fast one; the same order (C order)
+            target, where = out.reshape(-1), _flat_along(a.shape, index, dim).reshape(-1)
+            values = numpy.ascontiguousarray(values).reshape(-1)
         if not include_self:
-            out[where] = _identity(reduce, a.dtype)
+            target[where] = _identity(reduce, a.dtype)
         ufunc = {"sum": "add", "mean": "add", "prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
-        _compat.ufunc_at(xp, ufunc, out, where, values)
+        _compat.ufunc_at(xp, ufunc, target, where, values)
         if reduce == "mean":
             count = xp.full(a.shape, 1 if include_self else 0, dtype=a.dtype)
-            _compat.ufunc_at(xp, "add", count, where, 1)
+            _compat.ufunc_at(xp, "add", count.reshape(-1) if target is not out else count, where, 1)
             count = xp.maximum(count, 1)
             out = out / count if a.dtype.kind in "fc" else out // count
             ctx.count = count

@@ -356,3 +356,72 @@ def test_multilabel_soft_margin_loss_at_zero_logits_matches_torch():
 def test_logsigmoid_keeps_float64_precision_far_out():
     x = numpy.array([-25.0, -38.0, -45.0, 0.0, 30.0])
     check(lambda lib, x: lib.nn.functional.logsigmoid(x), x, rtol=1e-15, atol=1e-14)
+
+
+BAG_IDS = numpy.array([1, 2, 2, 3, 5, 1, 7, 7], dtype=numpy.int64)
+BAG_CASES = [
+    (BAG_IDS, numpy.array([0, 2, 2, 8]), dict(mode="sum")),   # empty bags, in the middle and at the end
+    (BAG_IDS, numpy.array([0, 2, 2, 8]), dict(mode="mean")),
+    (BAG_IDS, numpy.array([0, 2, 2, 8]), dict(mode="max")),
+    (BAG_IDS, numpy.array([0, 3, 5]), dict(mode="max", padding_idx=2)),
+    (BAG_IDS, numpy.array([0, 3, 5]), dict(mode="mean", padding_idx=-19)),
+    (BAG_IDS, numpy.array([0, 2, 2, 8]), dict(mode="max", include_last_offset=True)),
+    (BAG_IDS.astype(numpy.int32), numpy.array([0, 4], dtype=numpy.int32), dict(mode="mean")),   # equal bags
+    (BAG_IDS, numpy.array([0, 4]), dict(mode="max")),
+    (numpy.zeros(0, numpy.int64), numpy.array([0, 0]), dict(mode="mean")),
+    (numpy.zeros(0, numpy.int64), numpy.array([0]), dict(mode="max")),
+    (BAG_IDS.reshape(2, 4), None, dict(mode="sum", include_last_offset=True)),
+    (BAG_IDS.reshape(4, 2), None, dict(mode="max", padding_idx=7)),
+    (numpy.array([[7, 7], [7, 1]]), None, dict(mode="max", padding_idx=7)),   # a bag of padding only
+]
+
+
+@pytest.mark.parametrize("ids, offsets, options", BAG_CASES)
+def test_embedding_bag_matches_torch(ids, offsets, options):
+    weight = sample((20, 3), F32, seed=4)
+    if offsets is None:
+        check(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, **options), ids, weight)
+    else:
+        check(lambda lib, i, w, o: lib.nn.functional.embedding_bag(i, w, o, **options), ids, weight, offsets)
+
+
+@pytest.mark.parametrize("ids, offsets", [(BAG_IDS, numpy.array([0, 3, 3, 6])), (BAG_IDS.reshape(2, 4), None)])
+def test_embedding_bag_per_sample_weights(ids, offsets):
+    weight = sample((20, 3), F32, seed=4)
+    scales = sample(ids.shape, F32, seed=5)
+    for padding_idx in (None, 2):
+        check(lambda lib, i, w, o, p: lib.nn.functional.embedding_bag(i, w, o, mode="sum", per_sample_weights=p,
+                                                                      padding_idx=padding_idx),
+              ids, weight, offsets, scales)
+
+
+@pytest.mark.parametrize("offsets", [numpy.arange(0, 4096, 64), numpy.sort(numpy.random.default_rng(3).integers(
+    0, 4096, 50)) * numpy.r_[0, numpy.ones(49, numpy.int64)]])
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_large_is_exact(offsets, mode):
+    weight = sample((500, 16), F32, seed=6)
+    ids = numpy.random.default_rng(2).integers(0, 500, 4096)
+    w_e, w_t = ember.tensor(weight, requires_grad=True), torch.tensor(weight, requires_grad=True)
+    out_e = ember.nn.functional.embedding_bag(ember.tensor(ids), w_e, ember.tensor(offsets), mode=mode)
+    out_t = torch.nn.functional.embedding_bag(torch.tensor(ids), w_t, torch.tensor(offsets), mode=mode)
+    numpy.testing.assert_array_equal(out_e.detach().numpy(), out_t.detach().numpy())
+    grad = sample(tuple(out_t.shape), F32, seed=7)
+    out_e.backward(ember.tensor(grad))
+    out_t.backward(torch.tensor(grad))
+    numpy.testing.assert_allclose(w_e.grad.numpy(), w_t.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_embedding_bag_double_backward_and_errors():
+    weight = sample((20, 3), numpy.float64, seed=4)
+    gradcheck(lambda lib, w: lib.nn.functional.embedding_bag(lib.tensor([1, 2, 2, 9]), w, lib.tensor([0, 1, 1]),
+                                                             mode="mean"), weight)
+    gradcheck(lambda lib, w, p: lib.nn.functional.embedding_bag(lib.tensor([1, 2, 2, 9]), w, lib.tensor([0, 1]),
+                                                                mode="sum", per_sample_weights=p, padding_idx=9),
+              weight, sample((4,), numpy.float64, seed=5))
+    w = sample((6, 2), F32)
+    ids = numpy.array([1, 2])
+    check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([1])), ids, w)
+    check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0])), numpy.array([1, 9]), w)
+    check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0]), padding_idx=7), ids, w)
+    check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0])), ids.astype(F32), w)
+    check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0])), ids.reshape(1, 2), w)

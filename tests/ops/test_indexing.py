@@ -463,3 +463,34 @@ def test_integer_index_of_a_vector_is_a_zero_dim_view(dtype):
     item.fill_(1)   # a view, as PyTorch's
     t[1].fill_(1)
     numpy.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_add_flat_path_is_exact(dim):
+    rng = numpy.random.default_rng(8)
+    x = sample((40, 300), seed=8)
+    src = noncontiguous(sample((60, 320), seed=9))[:40, :300]   # larger and strided: the head lines up
+    index = rng.integers(0, x.shape[dim], (40, 250))             # many repeats along dim
+    out_e = ember.tensor(x).scatter_add(dim, ember.tensor(index), ember.tensor(src))
+    out_t = torch.tensor(x).scatter_add(dim, torch.tensor(index), torch.tensor(src))
+    numpy.testing.assert_array_equal(out_e.numpy(), out_t.numpy())
+    check(lambda L, x, i, s: x.scatter_add(dim, i, s), x, index, noncontiguous(src[:, :250].copy()))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+def test_scatter_reduce_flat_path_matches_torch(reduce):
+    index = numpy.random.default_rng(9).integers(0, 5, (3, 6, 4))
+    check(lambda L, x, i, s: x.scatter_reduce(1, i, s, reduce, include_self=False), sample((3, 5, 4), seed=1),
+          index, sample((3, 6, 4), seed=2) / 2)
+    check(lambda L, x, i, s: x.scatter_reduce(1, i, s, reduce), sample((3, 5, 4), numpy.int64, seed=1),
+          index, sample((3, 6, 4), numpy.int64, seed=2))
+
+
+def test_scatter_flat_path_matches_torch():
+    rng = numpy.random.default_rng(10)
+    index = numpy.stack([rng.permutation(50)[:30] for _ in range(20)])   # no repeats: which write wins is unspecified
+    check(lambda L, x, i, s: x.scatter(1, i, s), sample((20, 50)), index, noncontiguous(sample((20, 30), seed=3)))
+    check(lambda L, x, i: x.scatter(1, i, 2.5), sample((20, 50)), index)
+    check(lambda L, x, i: x.scatter(0, i, -1.0), sample((50, 20)), index.T.copy())
+    check_error(lambda L, x, i, s: x.scatter_add(1, i, s), sample((2, 5)), ints(0, 5).reshape(1, 2), sample((1, 2)))
+    check_error(lambda L, x, i, s: x.scatter_add(1, i, s), sample((2, 5)), ints(-1, 0).reshape(1, 2), sample((1, 2)))
