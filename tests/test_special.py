@@ -117,3 +117,21 @@ def test_special_namespace_covers_torch_special():
     not_yet = {n for n in missing if "polynomial" in n or n in ("airy_ai", "bessel_y0", "bessel_y1") or
                "modified_bessel" in n}
     assert set(missing) == not_yet - {"Tensor"}, missing
+
+
+@pytest.mark.parametrize("name", ["lgamma", "digamma", "special.erfcx", "special.ndtri", "special.i0",
+                                  "special.log_ndtr"])
+def test_large_arrays_evaluated_in_blocks_give_the_bits_of_small_ones(name):
+    # from 2 * FLOAT64_BLOCK elements the float64 evaluation runs a block at a time, its selects on the bits, and
+    # erfcx's continued fraction only where it is taken
+    from ember.ops.pointwise.transcendental import FLOAT64_BLOCK
+    rng = numpy.random.default_rng(0)
+    count = 2 * FLOAT64_BLOCK + 999
+    x = rng.uniform(0, 1, count) if name == "special.ndtri" else rng.standard_normal(count) * 6
+    x[:4] = [0.0, 1.0, numpy.nan, numpy.inf] if name == "special.ndtri" else [0.0, -2.0, numpy.nan, numpy.inf]
+    function = eval("ember." + name)
+    whole = function(ember.tensor(x)).numpy()
+    pieces = numpy.concatenate([function(ember.tensor(part)).numpy() for part in numpy.array_split(x, 300)])
+    numpy.testing.assert_array_equal(whole, pieces)
+    want = eval("torch." + name)(torch.tensor(x)).numpy()
+    numpy.testing.assert_allclose(whole, want, rtol=1e-8, atol=1e-12)
