@@ -42,8 +42,11 @@ class Sign(Primitive):
         xp = ctx.xp
         if a.dtype.kind == "b":
             return a.copy()
-        result = xp.sign(a)
-        return xp.where(xp.isnan(result), 0, result).astype(a.dtype, copy=False) if a.dtype.kind == "f" else result
+        if a.dtype.kind == "f":   # (a > 0) - (a < 0): 0 for NaN and +-0, as PyTorch; no per-element branch
+            result = xp.greater(a, 0).astype(a.dtype)
+            result -= xp.less(a, 0)
+            return result
+        return xp.sign(a)
 
     @staticmethod
     def backward(ctx, grad):
