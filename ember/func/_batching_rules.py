@@ -65,6 +65,7 @@ Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag
 Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Hardtanh HardtanhGrad Remainder Round
 RoundedDiv Rsqrt Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
+Hardswish Hardsigmoid HuberElements
 ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
 bitwise_left_shift bitwise_right_shift floor_divide isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
 
@@ -72,6 +73,13 @@ bitwise_left_shift bitwise_right_shift floor_divide isnan isinf isposinf isnegin
 @register(*POINTWISE)
 def pointwise(cls, level, args, kwargs):
     return _out(cls.apply(*_aligned(args, level), **kwargs), level)
+
+
+@register("ToLayout")
+def to_layout(cls, level, args, kwargs):
+    """A copy laid out in ``order``: the batch dim first, outermost, and the example's axes after it."""
+    x, order = args
+    return _out(cls.apply(_front(x, level), (0,) + tuple(axis + 1 for axis in order)), level)
 
 
 # --- ops with dim arguments -----------------------------------------------------------------------------------------

@@ -371,3 +371,14 @@ def test_fallback_batches_nested_results():
         numpy.testing.assert_allclose(hist[i].numpy(), want.hist.numpy())
         for d in range(2):
             numpy.testing.assert_allclose(edges[d][i].numpy(), want.bin_edges[d].numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [lambda lib, a, b: a.t().clone() * 2,
+                                  lambda lib, a, b: lib.nn.functional.hardswish(a) + lib.nn.functional.hardsigmoid(b),
+                                  lambda lib, a, b: lib.nn.functional.huber_loss(a, b, reduction="none")])
+def test_layout_copies_and_new_pointwise_primitives_have_batching_rules(call):
+    # warnings are errors here: a per-example fallback would warn about its performance drop
+    x, y = (numpy.random.default_rng(seed).standard_normal((3, 4, 5)).astype(numpy.float32) for seed in (0, 1))
+    got, want = (lib.func.vmap(lambda a, b: call(lib, a, b))(lib.tensor(x), lib.tensor(y)) for lib in (ember, torch))
+    assert tuple(got.stride()) == tuple(want.stride())
+    numpy.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
