@@ -181,11 +181,14 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""
     xp = xp_of(input._data)
-    if dim is None:
-        values, inverse, counts = xp.unique(input._data.reshape(-1), return_inverse=True, return_counts=True,
-                                            equal_nan=False)  # every NaN is distinct, as in torch
-        return _unique_result(_make(values), _make(inverse.reshape(input.shape).astype(_INT64)),
-                              _make(counts.astype(_INT64)), return_inverse, return_counts)
+    if dim is None:   # only what is asked for: NumPy's inverse takes a stable argsort, the values alone a sort
+        found = xp.unique(input._data.reshape(-1), return_inverse=return_inverse, return_counts=return_counts,
+                          equal_nan=False)   # every NaN is distinct, as in torch
+        found = list(found) if isinstance(found, tuple) else [found]
+        values = found.pop(0)
+        inverse = _make(found.pop(0).reshape(input.shape).astype(_INT64)) if return_inverse else None
+        counts = _make(found.pop(0).astype(_INT64)) if return_counts else None
+        return _unique_result(_make(values), inverse, counts, return_inverse, return_counts)
     d = wrap_dim(dim, input.ndim)
     rows, moved_shape = _rows_along(input._data, d)
     if rows.shape[0] == 0:
