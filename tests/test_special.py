@@ -122,9 +122,9 @@ def test_special_namespace_covers_torch_special():
 @pytest.mark.parametrize("name", ["lgamma", "digamma", "special.erfcx", "special.ndtri", "special.i0",
                                   "special.log_ndtr"])
 def test_large_arrays_evaluated_in_blocks_give_the_bits_of_small_ones(name):
-    # from 2 * FLOAT64_BLOCK elements the float64 evaluation runs a block at a time, its selects on the bits, and
-    # erfcx's continued fraction only where it is taken
-    from ember.ops.pointwise.transcendental import FLOAT64_BLOCK
+    # from 2 * FLOAT64_BLOCK elements the float64 evaluation runs a block at a time, and erfcx's continued fraction
+    # only where it is taken
+    from ember.ops._parallel import FLOAT64_BLOCK
     rng = numpy.random.default_rng(0)
     count = 2 * FLOAT64_BLOCK + 999
     x = rng.uniform(0, 1, count) if name == "special.ndtri" else rng.standard_normal(count) * 6

@@ -226,6 +226,29 @@ def _result(function, operands, kwargs):
     return _buffers.empty(numpy, shape, empty.dtype)
 
 
+FLOAT64_BLOCK = 1 << 16
+"""Elements per block of ``in_float64_blocks``: the ~100 passes of a rational fit (erf's) then run on data in the
+core's L2 cache instead of memory (erf of a million float32 elements 53 -> 13 ms at one thread)."""
+
+
+def in_float64_blocks(function, *arrays):
+    """``function`` of float64 copies of NumPy arrays of one shape, elementwise, a ``FLOAT64_BLOCK`` at a time on the
+    intra-op threads, as an array of the first one's dtype; None unless they are such arrays of two blocks or more."""
+    first = arrays[0]
+    if type(first) is not _ndarray or first.ndim == 0 or first.size < 2 * FLOAT64_BLOCK or \
+            any(type(a) is not _ndarray or a.shape != first.shape for a in arrays):
+        return None
+    flats = [numpy.ascontiguousarray(a).reshape(-1) for a in arrays]
+    out = _buffers.empty(numpy, flats[0].shape, first.dtype)
+
+    def run(start, stop):
+        for low in range(start, stop, FLOAT64_BLOCK):
+            high = min(stop, low + FLOAT64_BLOCK)
+            out[low:high] = function(*(flat[low:high].astype(numpy.float64) for flat in flats))
+    parts(out.size, out.size, run)
+    return out.reshape(first.shape)
+
+
 BLOCK = 1 << 15
 """Elements per block of a kernel that has no ``out`` (``where``): each block's result is copied into place while
 it is still in cache."""

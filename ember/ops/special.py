@@ -9,12 +9,11 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from . import _buffers, _parallel
+from . import _parallel
 from ._inplace import inplace_method
 from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
-from .pointwise.transcendental import FLOAT64_BLOCK, _select
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial",
            "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet"]
@@ -33,26 +32,12 @@ def _floating(input):
 
 
 def _in_float64(function, *arrays):
-    """Runs an elementwise array function in float64 and returns its result in the first array's dtype; large NumPy
-    arrays of one shape a cache-sized block at a time on the intra-op threads (as ``erf``'s evaluation)."""
-    dtype, first = arrays[0].dtype, arrays[0]
-    if type(first) is not numpy.ndarray or first.size < 2 * FLOAT64_BLOCK or \
-            any(type(a) is not numpy.ndarray or a.shape != first.shape for a in arrays):
-        return function(*(a.astype(numpy.float64, copy=False) for a in arrays)).astype(dtype, copy=False)
-    flats = [numpy.ascontiguousarray(a).reshape(-1) for a in arrays]
-    out = _buffers.empty(numpy, flats[0].shape, dtype)
-
-    def run(start, stop):
-        for low in range(start, stop, FLOAT64_BLOCK):
-            high = min(stop, low + FLOAT64_BLOCK)
-            out[low:high] = function(*(f[low:high].astype(numpy.float64) for f in flats))
-    _parallel.parts(out.size, out.size, run)
-    return out.reshape(first.shape)
-
-
-def _where(xp, condition, a, b):
-    """``where(condition, a, b)``, on the values' bits for NumPy arrays (``numpy.where`` branches per element)."""
-    return _select(xp, condition, a, b)
+    """Runs an elementwise array function in float64 and returns its result in the first array's dtype (large NumPy
+    arrays of one shape a cache-sized block at a time on the intra-op threads: ``_parallel.in_float64_blocks``)."""
+    result = _parallel.in_float64_blocks(function, *arrays)
+    if result is not None:
+        return result
+    return function(*(a.astype(numpy.float64, copy=False) for a in arrays)).astype(arrays[0].dtype, copy=False)
 
 
 def _xp(array):
@@ -68,32 +53,32 @@ def _abs_sinpi(xp, x):
 
 def _lgamma64(x):
     xp = _xp(x)
-    z = _where(xp, x < 0.5, 1.0 - x, x) - 1.0
+    z = xp.where(x < 0.5, 1.0 - x, x) - 1.0
     series = _LANCZOS[0] + sum(c / (z + i) for i, c in enumerate(_LANCZOS[1:], 1))
     t = z + 7.5
     positive = 0.5 * math.log(2 * math.pi) + (z + 0.5) * xp.log(t) - t + xp.log(series)
     reflected = math.log(math.pi) - xp.log(_abs_sinpi(xp, x)) - positive
-    result = _where(xp, x < 0.5, reflected, positive)
-    return _where(xp, xp.isinf(x), math.inf, result)
+    result = xp.where(x < 0.5, reflected, positive)
+    return xp.where(xp.isinf(x), math.inf, result)
 
 
 def _digamma64(x):
     xp = _xp(x)
     reflect = x < 0.5
-    y = _where(xp, reflect, 1.0 - x, x)
+    y = xp.where(reflect, 1.0 - x, x)
     shift = xp.zeros_like(y)
     for _ in range(10):   # psi(y) = psi(y + 1) - 1 / y until y >= 10, where the asymptotic series is exact
         small = y < 10.0
-        shift = shift + _where(xp, small, 1.0 / y, 0.0)
-        y = _where(xp, small, y + 1.0, y)
+        shift = shift + xp.where(small, 1.0 / y, 0.0)
+        y = xp.where(small, y + 1.0, y)
     w = 1.0 / (y * y)
     tail = w * (1 / 12 - w * (1 / 120 - w * (1 / 252 - w * (1 / 240 - w * (1 / 132 - w * (691 / 32760 - w / 12))))))
     result = xp.log(y) - 0.5 / y - tail - shift
     reduced = x - xp.round(x)
     cot = xp.cos(math.pi * reduced) / xp.sin(math.pi * reduced)
-    result = _where(xp, reflect, result - math.pi * cot, result)
-    result = _where(xp, (x <= 0) & (x == xp.floor(x)), math.nan, result)
-    return _where(xp, x == 0, xp.copysign(math.inf, -xp.copysign(1.0, x)), _where(xp, x == math.inf, math.inf, result))
+    result = xp.where(reflect, result - math.pi * cot, result)
+    result = xp.where((x <= 0) & (x == xp.floor(x)), math.nan, result)
+    return xp.where(x == 0, xp.copysign(math.inf, -xp.copysign(1.0, x)), xp.where(x == math.inf, math.inf, result))
 
 
 def _zeta64(s, q):
@@ -107,9 +92,9 @@ def _zeta64(s, q):
         active = (a <= 9.0) | (steps < 9)
         if steps >= 9 and not active.any():
             break
-        a = _where(xp, active, a + 1.0, a)
+        a = xp.where(active, a + 1.0, a)
         b = a ** -s
-        total = total + _where(xp, active, b, 0.0)
+        total = total + xp.where(active, b, 0.0)
         steps += 1
     total = total + b * a / (s - 1.0) - 0.5 * b
     factor, k = xp.ones_like(s), 0.0
@@ -121,10 +106,10 @@ def _zeta64(s, q):
         factor = factor * (s + k)
         b = b / a
         k += 1.0
-    total = _where(xp, s == 1.0, math.inf, total)
-    total = _where(xp, s < 1.0, math.nan, total)
+    total = xp.where(s == 1.0, math.inf, total)
+    total = xp.where(s < 1.0, math.nan, total)
     at_pole = (q <= 0) & (q == xp.floor(q))
-    return _where(xp, at_pole & (s >= 1.0), math.inf, _where(xp, (q <= 0) & (s != xp.floor(s)), math.nan, total))
+    return xp.where(at_pole & (s >= 1.0), math.inf, xp.where((q <= 0) & (s != xp.floor(s)), math.nan, total))
 
 
 def _polygamma64(n, x):
@@ -208,7 +193,7 @@ def _bessel_i_scaled(order, x):
         term = term * -(mu - (2 * k - 1) ** 2) / (k * 8.0 * large)
         total = total + term
     asymptotic = total / xp.sqrt(2 * math.pi * large)
-    return _where(xp, ax <= 30.0, series, asymptotic)
+    return xp.where(ax <= 30.0, series, asymptotic)
 
 
 def _i0e64(x):
@@ -279,7 +264,7 @@ def _erfcx64(x):
             result[places] = _laplace_fraction(x.reshape(-1)[places])
             result = result.reshape(x.shape)
         return result
-    return _where(xp, far, _laplace_fraction(xp.clip(x, 2.0, math.inf)), result)
+    return xp.where(far, _laplace_fraction(xp.clip(x, 2.0, math.inf)), result)
 
 
 def _laplace_fraction(x):
@@ -294,7 +279,7 @@ def _log_ndtr64(x):
     xp = _xp(x)
     lower = xp.log(0.5 * _erfcx64(-xp.minimum(x, 0.0) / math.sqrt(2))) - xp.minimum(x, 0.0) ** 2 / 2
     upper = xp.log1p(-0.5 * _erfc_array(xp.maximum(x, 0.0) / math.sqrt(2)))
-    return _where(xp, x < 0, lower, upper)
+    return xp.where(x < 0, lower, upper)
 
 
 def _ndtri64(p):
@@ -302,19 +287,19 @@ def _ndtri64(p):
     converges monotonically from the left), mirrored for p > 1/2."""
     xp = _xp(p)
     q = xp.clip(xp.minimum(p, 1.0 - p), 1e-300, 0.5)
-    z = _where(xp, q > 1e-3, -math.sqrt(2) * _erfinv_array(1.0 - 2.0 * q), -xp.sqrt(-2.0 * xp.log(q)))
+    z = xp.where(q > 1e-3, -math.sqrt(2) * _erfinv_array(1.0 - 2.0 * q), -xp.sqrt(-2.0 * xp.log(q)))
     log_q = xp.log(q)
     moving = xp.ones(xp.shape(z), bool)
     for _ in range(8):   # each element until its step is below double precision (two or three from erfinv's start)
         step = (_log_ndtr64(z) - log_q) * _erfcx64(-z / math.sqrt(2)) / math.sqrt(2 / math.pi)
-        z = z - _where(xp, moving, step, 0.0)
+        z = z - xp.where(moving, step, 0.0)
         moving &= xp.abs(step) > 1e-15 * (xp.abs(z) + 1.0)
         if not bool(moving.any()):
             break
-    z = _where(xp, p > 0.5, -z, z)
-    z = _where(xp, p == 0.5, 0.0, z)
-    z = _where(xp, p == 0, -math.inf, _where(xp, p == 1, math.inf, z))
-    return _where(xp, (p < 0) | (p > 1) | xp.isnan(p), math.nan, z)
+    z = xp.where(p > 0.5, -z, z)
+    z = xp.where(p == 0.5, 0.0, z)
+    z = xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, z))
+    return xp.where((p < 0) | (p > 1) | xp.isnan(p), math.nan, z)
 
 
 def _erfinv_array(y):
@@ -341,18 +326,18 @@ def _igamma_parts(a, x):
     xp = _xp(a)
     a, x = (xp.array(v, dtype=numpy.float64) for v in xp.broadcast_arrays(a, x))
     use_q = x >= a + 1.0
-    prefactor = xp.exp(a * xp.log(_where(xp, x > 0, x, 1.0)) - x - _lgamma64(a))
+    prefactor = xp.exp(a * xp.log(xp.where(x > 0, x, 1.0)) - x - _lgamma64(a))
     lower = ~use_q
     series, fraction = xp.zeros_like(a), xp.zeros_like(a)
     series[lower] = _igamma_series(xp, a[lower], x[lower])
     fraction[use_q] = _igammac_fraction(xp, a[use_q], x[use_q])
     p, q = prefactor * series, prefactor * fraction
-    return _where(xp, use_q, 1.0 - q, p), _where(xp, use_q, q, 1.0 - p), use_q
+    return xp.where(use_q, 1.0 - q, p), xp.where(use_q, q, 1.0 - p), use_q
 
 
 def _igamma_series(xp, a, x):
     """sum over n of x^n / (a (a + 1) ... (a + n)): P(a, x) = x^a e^-x / Gamma(a) times this."""
-    term = 1.0 / _where(xp, a > 0, a, 1.0)
+    term = 1.0 / xp.where(a > 0, a, 1.0)
     total = term.copy()
     denominator = a.copy()
     for _ in range(5000):
@@ -369,15 +354,15 @@ def _igammac_fraction(xp, a, x):
     tiny = 1e-300
     b = x + 1.0 - a
     c = xp.full_like(b, 1.0 / tiny)
-    d = 1.0 / _where(xp, b == 0, tiny, b)
+    d = 1.0 / xp.where(b == 0, tiny, b)
     h = d.copy()
     for i in range(1, 5000):
         an = -i * (i - a)
         b = b + 2.0
         d = an * d + b
-        d = _where(xp, xp.abs(d) < tiny, tiny, d)
+        d = xp.where(xp.abs(d) < tiny, tiny, d)
         c = b + an / c
-        c = _where(xp, xp.abs(c) < tiny, tiny, c)
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
         d = 1.0 / d
         delta = d * c
         h = h * delta
@@ -388,9 +373,9 @@ def _igammac_fraction(xp, a, x):
 
 def _igamma_domain(a, x, value, at_zero_x):
     xp = _xp(a)
-    value = _where(xp, x == 0, at_zero_x, value)
-    value = _where(xp, xp.isinf(x) & (x > 0), 1.0 - at_zero_x, value)
-    return _where(xp, (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), math.nan, value)
+    value = xp.where(x == 0, at_zero_x, value)
+    value = xp.where(xp.isinf(x) & (x > 0), 1.0 - at_zero_x, value)
+    return xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), math.nan, value)
 
 
 def _igamma64(a, x):
@@ -526,7 +511,7 @@ def _standard_gamma_grad64(alpha, x):
     p_up, q_up, _ = _igamma_parts(alpha + h, x)
     p_down, q_down, _ = _igamma_parts(alpha - h, x)
     use_q = x >= alpha + 1.0
-    dp = _where(xp, use_q, q_down - q_up, p_up - p_down) / (2 * h)
+    dp = xp.where(use_q, q_down - q_up, p_up - p_down) / (2 * h)
     log_density = (alpha - 1.0) * xp.log(x) - x - _lgamma64(alpha)
     return -dp / xp.exp(log_density)
 

@@ -237,32 +237,18 @@ def _erfc_large(xp, ax):
     ax = xp.clip(ax, 0.0, 40.0)   # erfc underflows to 0 long before; keeps inf out of the ratios
     near = _polynomial(ax, _ERFC_P) / _polynomial(ax, _ERFC_Q)
     far = _polynomial(ax, _ERFC_R) / _polynomial(ax, _ERFC_S)
-    return xp.exp(-ax * ax) * _select(xp, ax < 8.0, near, far)
-
-
-def _select(xp, condition, a, b):
-    """``where(condition, a, b)`` for these functions' arrays, on the values' bits for NumPy arrays (NumPy's
-    ``where`` branches per element: ~5 ms per million float64 on a random condition)."""
-    if getattr(condition, "ndim", 0) == 0:
-        return xp.where(condition, a, b)
-    if xp is numpy:
-        out = numpy.empty(numpy.broadcast_shapes(condition.shape, numpy.shape(a), numpy.shape(b)),
-                          numpy.result_type(a, b))
-        if out.dtype.itemsize in _parallel._BITS:
-            _parallel._select_into(out, condition, a, b, _parallel._BITS[out.dtype.itemsize])
-            return out
-    return _parallel.where(xp, condition, a, b)
+    return xp.exp(-ax * ax) * xp.where(ax < 8.0, near, far)
 
 
 def _erf64(xp, x):
     ax = xp.abs(x)
-    return _select(xp, ax <= 1.0, _erf_small(x), xp.copysign(1.0 - _erfc_large(xp, ax), x))
+    return xp.where(ax <= 1.0, _erf_small(x), xp.copysign(1.0 - _erfc_large(xp, ax), x))
 
 
 def _erfc64(xp, x):
     ax = xp.abs(x)
     tail = _erfc_large(xp, ax)
-    return _select(xp, ax < 1.0, 1.0 - _erf_small(x), _select(xp, x < 0, 2.0 - tail, tail))
+    return xp.where(ax < 1.0, 1.0 - _erf_small(x), xp.where(x < 0, 2.0 - tail, tail))
 
 
 def _erfinv64(xp, y, steps=4):
@@ -271,12 +257,11 @@ def _erfinv64(xp, y, steps=4):
     w = -xp.log((1.0 - y) * (1.0 + y))
     central = _polynomial(w - 2.5, _ERFINV_CENTRAL)
     tail = _polynomial(xp.sqrt(w) - 3.0, _ERFINV_TAIL)
-    x = _select(xp, w < 5.0, central, tail) * y
+    x = xp.where(w < 5.0, central, tail) * y
     ay, sign = xp.abs(y), xp.sign(y)
     for _ in range(steps):
-        x = _select(xp, ay <= 0.5, _erf_newton_step(xp, x, y),
-                    sign * _log_erfc_newton_step(xp, xp.abs(x), 1.0 - ay))
-    return _select(xp, ay == 1.0, sign * math.inf, x)
+        x = xp.where(ay <= 0.5, _erf_newton_step(xp, x, y), sign * _log_erfc_newton_step(xp, xp.abs(x), 1.0 - ay))
+    return xp.where(ay == 1.0, sign * math.inf, x)
 
 
 def _erf_newton_step(xp, x, y):
@@ -290,25 +275,14 @@ def _log_erfc_newton_step(xp, ax, target):
     return ax - (xp.log(tail) - xp.log(target)) / slope
 
 
-FLOAT64_BLOCK = 1 << 16
-"""Elements per block of a large NumPy array's float64 evaluation: the ~100 passes of erf's rational fits then run
-on data in the core's L2 cache instead of memory (erf of a million float32 elements 53 -> 13 ms at one thread)."""
-
-
 def _in_float64(function, xp, a):
     """Runs an elementwise array function in float64 and returns the result in a's dtype (large NumPy arrays a
-    cache-sized block at a time, the blocks spread over the intra-op threads)."""
-    if xp is not numpy or a.ndim == 0 or a.size < 2 * FLOAT64_BLOCK:
-        return function(xp, a.astype(numpy.float64, copy=False)).astype(a.dtype, copy=False)
-    flat = numpy.ascontiguousarray(a).reshape(-1)
-    out = _buffers.empty(numpy, flat.shape, a.dtype)
-
-    def run(start, stop):
-        for first in range(start, stop, FLOAT64_BLOCK):
-            last = min(stop, first + FLOAT64_BLOCK)
-            out[first:last] = function(numpy, flat[first:last].astype(numpy.float64))
-    _parallel.parts(flat.size, flat.size, run)
-    return out.reshape(a.shape)
+    cache-sized block at a time on the intra-op threads: ``_parallel.in_float64_blocks``)."""
+    if xp is numpy:
+        result = _parallel.in_float64_blocks(lambda x: function(numpy, x), a)
+        if result is not None:
+            return result
+    return function(xp, a.astype(numpy.float64, copy=False)).astype(a.dtype, copy=False)
 
 
 Erf = _unary("Erf", lambda xp, a: _in_float64(_erf64, xp, a),
