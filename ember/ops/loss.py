@@ -95,15 +95,15 @@ class HuberElements(Primitive):
         ctx.save_for_backward(input, target, difference)
         ctx.beta, ctx.scaled = beta, scaled
         size = xp.abs(difference)
+        inside = size < beta
         half = xp.multiply(size, 0.5, out=_buffers.empty(xp, input.shape, input.dtype))
         half *= size                                        # 0.5 z z
+        linear = xp.subtract(size, 0.5 * beta, out=size)    # z - 0.5 beta
         if scaled:
             half /= beta                                    # smooth L1: 0.5 z z / beta, else z - 0.5 beta
-            linear = xp.subtract(size, 0.5 * beta, out=size)
         else:
-            linear = xp.subtract(size, 0.5 * beta, out=size)   # Huber: 0.5 z z, else delta (z - 0.5 delta)
-            linear *= beta
-        return _parallel.where(xp, xp.abs(difference) < beta, half, linear)
+            linear *= beta                                  # Huber: 0.5 z z, else delta (z - 0.5 delta)
+        return _parallel.where(xp, inside, half, linear)
 
     @staticmethod
     def backward(ctx, grad):
