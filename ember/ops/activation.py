@@ -433,6 +433,11 @@ def _shifted_relu6(xp, a):
     return xp.clip(out, 0, 6, out=out)
 
 
+_ONE_SIXTH = float(numpy.float32(1 / 6))
+"""PyTorch's hardsigmoid gradient multiplies by 1/6 rounded to float32 (``1.0f / 6.0f``), in float64 too; its
+forward divides by 6."""
+
+
 class Hardsigmoid(Primitive):
     """relu6(x + 3) / 6 in three passes over one array (PyTorch's arithmetic, the same bits); the gradient grad / 6
     where -3 < x < 3 (and for NaN), else 0."""
@@ -461,11 +466,6 @@ class Hardsigmoid(Primitive):
         out = xp.multiply(grad, passes, out=_buffers.empty(xp, a.shape, grad.dtype))
         out *= out.dtype.type(_ONE_SIXTH)
         return out
-
-
-_ONE_SIXTH = float(numpy.float32(1 / 6))
-"""PyTorch's hardsigmoid gradient multiplies by 1/6 rounded to float32 (``1.0f / 6.0f``), in float64 too; its
-forward divides by 6."""
 
 
 class Hardswish(Primitive):

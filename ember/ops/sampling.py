@@ -4,7 +4,8 @@ Interpolation is separable: along each spatial axis the output is a weighted sum
 input, with indices and weights computed once per axis from PyTorch's source-index formulas; antialiased resizing
 applies a per-axis matrix of filter weights instead. grid_sample gathers
 the corners around each sampling point and weights them with Tensor ops, so gradients reach both the input and the
-grid. Unfold and Fold are each other's adjoints, written as two primitives.
+grid (2-D bilinear sampling with zeros or border padding runs as one primitive, ``_grid_sample_2d``, whose double
+backward is these ops'). Unfold and Fold are each other's adjoints, written as two primitives.
 """
 import functools
 import itertools
