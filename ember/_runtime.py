@@ -36,7 +36,7 @@ _QUIET_TIMEOUT = "19"
 ember's intra-op pool: by default (2**28 cycles, ~0.1 s) the BLAS threads spin on the cores after every product and
 a second pool thread competing with them made every model slower; at 2**19 (~0.2 ms) they still catch a training
 step's back-to-back products (at 2**4 each small product waited for its threads to wake: the seeds' MLP step 1.15
--> 1.45 ms) and leave the cores to the pool between layers (docs/speed.md, "Intra-op threads")."""
+-> 1.45 ms) and leave the cores to the pool between layers (docs/speed_threads.md, "Intra-op threads")."""
 
 
 def _blas_threads_sleep():

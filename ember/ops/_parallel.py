@@ -34,7 +34,8 @@ def _default_threads():
     if wanted > 0:
         return wanted
     # As many as the BLAS uses, where its threads can be made to sleep after each product (a second pool thread
-    # competing with spinning ones made every model measured slower: docs/speed.md, "Intra-op threads"); else one.
+    # competing with spinning ones made every model measured slower: docs/speed_threads.md, "Intra-op threads");
+    # else one.
     from .. import _runtime
     return max(1, _runtime.get_num_threads()) if _runtime._blas_threads_sleep() else 1
 
