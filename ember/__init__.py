@@ -24,6 +24,7 @@ from .ops import random  # noqa: E402  (ember.random, as torch.random)
 from .ops.reduction import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.rearrange import *  # noqa: F401,F403
 from .ops.sorting import *  # noqa: F401,F403
 from .ops.calculus import *  # noqa: F401,F403  (issue 15: more of torch's namespace)
 from .ops.floating_point import *  # noqa: F401,F403

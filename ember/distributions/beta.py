@@ -3,7 +3,7 @@ from numbers import Number, Real
 
 from .._tensor import Size
 from ..ops.creation import tensor
-from ..ops.shape import stack
+from ..ops.rearrange import stack
 from . import constraints
 from .dirichlet import Dirichlet
 from .distribution import Distribution

@@ -7,7 +7,7 @@ from .._tensor import Size
 from ..autograd.grad_mode import no_grad
 from ..ops.creation import arange, full
 from ..ops.random import multinomial
-from ..ops.shape import broadcast_tensors
+from ..ops.rearrange import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
 from .utils import _expand, lazy_property, logits_to_probs, probs_to_logits

@@ -5,7 +5,7 @@ import warnings
 
 from .. import linalg
 from ..nn import functional as F
-from ..ops.shape import broadcast_shapes
+from ..ops.rearrange import broadcast_shapes
 from ..ops.special import digamma, lgamma
 from .bernoulli import Bernoulli
 from .beta import Beta

@@ -6,7 +6,7 @@ from .._dtype_info import finfo
 from .._tensor import Size
 from ..ops.creation import arange
 from ..ops.random import randn
-from ..ops.shape import cat
+from ..ops.rearrange import cat
 from ..ops.special import lgamma, mvlgamma
 from . import constraints
 from .beta import Beta

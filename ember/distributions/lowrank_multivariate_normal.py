@@ -4,7 +4,7 @@ import math
 from .. import linalg
 from .._tensor import Size
 from ..ops.creation import eye
-from ..ops.shape import broadcast_tensors
+from ..ops.rearrange import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
 from .multivariate_normal import _batch_mahalanobis, _batch_mv

@@ -4,7 +4,7 @@ import math
 from .. import linalg
 from .._tensor import Size
 from ..ops.creation import eye
-from ..ops.shape import broadcast_shapes
+from ..ops.rearrange import broadcast_shapes
 from . import constraints
 from .distribution import Distribution
 from .utils import _standard_normal, lazy_property

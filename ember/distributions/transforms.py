@@ -383,7 +383,7 @@ class PowerTransform(Transform):
         return (self.exponent * y / x).abs().log()
 
     def forward_shape(self, shape):
-        from ..ops.shape import broadcast_shapes
+        from ..ops.rearrange import broadcast_shapes
         return broadcast_shapes(shape, getattr(self.exponent, "shape", ()))
 
     inverse_shape = forward_shape
@@ -563,11 +563,11 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape):
-        from ..ops.shape import broadcast_shapes
+        from ..ops.rearrange import broadcast_shapes
         return broadcast_shapes(shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ()))
 
     def inverse_shape(self, shape):
-        from ..ops.shape import broadcast_shapes
+        from ..ops.rearrange import broadcast_shapes
         return broadcast_shapes(shape, getattr(self.loc, "shape", ()), getattr(self.scale, "shape", ()))
 
 
@@ -829,15 +829,15 @@ class CatTransform(Transform):
             start += length
 
     def _call(self, x):
-        from ..ops.shape import cat
+        from ..ops.rearrange import cat
         return cat([t(block) for t, block in self._blocks(x, "x", "tensor")], dim=self.dim)
 
     def _inverse(self, y):
-        from ..ops.shape import cat
+        from ..ops.rearrange import cat
         return cat([t.inv(block) for t, block in self._blocks(y, "y", "tensor")], dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..ops.shape import cat
+        from ..ops.rearrange import cat
         parts = []
         for (transform, x_block), (_, y_block) in zip(self._blocks(x, "x", "x"), self._blocks(y, "y", "y")):
             part = transform.log_abs_det_jacobian(x_block, y_block)
@@ -882,15 +882,15 @@ class StackTransform(Transform):
         return [z.select(self.dim, i) for i in range(z.size(self.dim))]
 
     def _call(self, x):
-        from ..ops.shape import stack
+        from ..ops.rearrange import stack
         return stack([t(s) for s, t in zip(self._slices(x, "x", "tensor"), self.transforms)], dim=self.dim)
 
     def _inverse(self, y):
-        from ..ops.shape import stack
+        from ..ops.rearrange import stack
         return stack([t.inv(s) for s, t in zip(self._slices(y, "y", "tensor"), self.transforms)], dim=self.dim)
 
     def log_abs_det_jacobian(self, x, y):
-        from ..ops.shape import stack
+        from ..ops.rearrange import stack
         return stack([t.log_abs_det_jacobian(xs, ys) for xs, ys, t in
                       zip(self._slices(x, "x", "x"), self._slices(y, "y", "y"), self.transforms)], dim=self.dim)
 

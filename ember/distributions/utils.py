@@ -22,7 +22,7 @@ def broadcast_all(*values):
         raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
                          "implementing __torch_function__.")
     from ..ops.creation import tensor
-    from ..ops.shape import broadcast_tensors
+    from ..ops.rearrange import broadcast_tensors
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         return tuple(tensor(float(v), dtype=get_default_dtype()) for v in values)

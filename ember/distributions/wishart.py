@@ -10,7 +10,7 @@ from ..ops import linalg
 from ..ops.creation import arange, eye, tensor
 from ..ops.indices import tril_indices
 from ..ops.random import randn
-from ..ops.shape import broadcast_shapes
+from ..ops.rearrange import broadcast_shapes
 from ..ops.special import digamma, mvlgamma
 from . import constraints
 from .chi2 import Chi2

@@ -1,5 +1,5 @@
 """ember's ops, one module per family; importing this package installs every Tensor method."""
 from . import (comparison, complex, conversion, creation, cumulative, indexing, linalg, pointwise, random,  # noqa: F401
-               reduction, shape, sorting)
+               rearrange, reduction, shape, sorting)
 from . import calculus, floating_point, indices, integer_math, statistics, tensor_utilities, view_copies  # noqa: F401
 from .linalg import lu  # noqa: F401

@@ -18,7 +18,7 @@ from .creation import ones, zeros, zeros_like
 from .dropout import dropout, scaled_keep
 from .linear import linear
 from .padding import pad
-from .shape import cat
+from .rearrange import cat
 
 __all__ = []
 

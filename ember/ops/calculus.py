@@ -6,8 +6,8 @@ from .. import _dtype
 from .._tensor import Tensor
 from ._util import tensor_method, wrap_dim, wrap_dims, write_out
 from .cumulative import cumsum
+from .rearrange import cat
 from .reduction import sum
-from .shape import cat
 
 __all__ = ["diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid", "vander"]
 

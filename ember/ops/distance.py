@@ -3,7 +3,7 @@ from .. import _dtype
 from ..autograd.function import composite
 from ._kernel_dtypes import require_dtype
 from ._util import wrap_dim
-from .shape import broadcast_tensors
+from .rearrange import broadcast_tensors
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
 

@@ -147,13 +147,13 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
                   include_last_offset=False, padding_idx=None):
     """``torch.embedding_bag``: (bags reduced by ``mode`` 0 sum / 1 mean / 2 max, offset2bag, bag_size,
     max_indices), the last three as PyTorch's CPU kernel reports them."""
-    from . import creation, shape, sorting
+    from . import creation, rearrange, sorting
     output = _embedding.embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
                                       mode=("sum", "mean", "max")[mode], sparse=sparse,
                                       per_sample_weights=per_sample_weights, include_last_offset=include_last_offset,
                                       padding_idx=padding_idx)
     starts = offsets[:-1] if include_last_offset else offsets
-    ends = shape.cat([starts[1:], creation.tensor([indices.numel()], dtype=offsets.dtype,
+    ends = rearrange.cat([starts[1:], creation.tensor([indices.numel()], dtype=offsets.dtype,
                                                        device=offsets.device)])
     bag_size = ends - starts
     if mode == 0:
@@ -163,7 +163,7 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     if mode == 1:
         return output, offset2bag, bag_size, bag_size.clone()
     rows = weight.detach()[indices]
-    winners = shape.stack([indices[int(s) + rows[int(s):int(e)].argmax(0)] if e > s else
+    winners = rearrange.stack([indices[int(s) + rows[int(s):int(e)].argmax(0)] if e > s else
                               creation.zeros(weight.shape[1], dtype=indices.dtype, device=indices.device)
                               for s, e in zip(starts.tolist(), ends.tolist())])
     return output, offset2bag, bag_size, winners

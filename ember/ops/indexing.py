@@ -15,7 +15,8 @@ from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
-from .shape import SliceBackward, broadcast_tensors, expand, reshape, sliced
+from .rearrange import broadcast_tensors
+from .shape import SliceBackward, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",

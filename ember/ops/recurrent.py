@@ -7,7 +7,7 @@ The recurrent layers loop over time calling these, which replaces about fifteen 
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from . import shape
+from . import rearrange, shape
 from ._util import quiet
 from .pointwise.transcendental import sigmoid_of_negated_
 
@@ -102,7 +102,7 @@ class _Tensors:
 
     @staticmethod
     def cat(parts):
-        return shape.cat(parts, 1)
+        return rearrange.cat(parts, 1)
 
     @staticmethod
     def t(tensor):

@@ -17,7 +17,7 @@ import numpy
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
-from . import _buffers, _parallel, recurrent, shape
+from . import _buffers, _parallel, rearrange, recurrent
 from ._blas import SMALL, column_ranges, row_blocks, small_products
 from .pointwise.transcendental import sigmoid_of_negated_
 
@@ -750,12 +750,12 @@ def _wrap(grads):
 # --- create_graph: the backward as Tensor ops ------------------------------------------------------------------------
 def _rows_then(rows, full):
     """``full`` with its first rows replaced by ``rows``."""
-    return rows if rows.shape[0] == full.shape[0] else shape.cat([rows, full[rows.shape[0]:]])
+    return rows if rows.shape[0] == full.shape[0] else rearrange.cat([rows, full[rows.shape[0]:]])
 
 
 def _entering_tensor(previous, initial, rows):
     have = previous.shape[0]
-    return previous[:rows] if have >= rows else shape.cat([previous, initial[have:rows]])
+    return previous[:rows] if have >= rows else rearrange.cat([previous, initial[have:rows]])
 
 
 def _graph_backward(ctx, mode, inputs, grads):
@@ -814,7 +814,7 @@ def _graph_backward(ctx, mode, inputs, grads):
         grad_gi[start] = g_gi
         grad_w_hh = grad_w_hh + g_w
     needs = ctx.needs_input_grad
-    grad_gi = shape.cat([grad_gi[start] for start, _ in blocks]) if blocks else gi * 0
+    grad_gi = rearrange.cat([grad_gi[start] for start, _ in blocks]) if blocks else gi * 0
     b_ih = grad_gi.sum(0)
     result = [grad_gi.matmul(w_ih), dh] + ([dc] if lstm else []) + \
         [grad_gi.t().matmul(x), grad_w_hh, b_ih, grad_b_hh if gru else b_ih] + ([grad_w_hr] if lstm else [])

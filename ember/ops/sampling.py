@@ -393,7 +393,7 @@ def affine_grid(theta, size, align_corners=None):
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
     from .creation import linspace, ones, tensor
-    from .shape import meshgrid, stack
+    from .rearrange import meshgrid, stack
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "

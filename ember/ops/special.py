@@ -447,7 +447,7 @@ def polygamma(n, input=None, *, out=None):
 @tensor_method
 def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma function of dimension ``p``, elementwise."""
-    from .shape import stack
+    from .rearrange import stack
     input = _floating(input)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")

@@ -1,6 +1,6 @@
 """L-BFGS: quasi-Newton steps from a limited history of updates, with an optional strong-Wolfe line search."""
 from ..autograd.grad_mode import enable_grad, no_grad
-from ..ops.shape import cat
+from ..ops.rearrange import cat
 from .optimizer import Optimizer, _check_non_negative
 
 

@@ -2,7 +2,7 @@
 tail a low-rank projection, so large vocabularies cost little per example."""
 import collections
 
-from ...ops.shape import cat
+from ...ops.rearrange import cat
 from .. import functional as F
 from .container import ModuleList, Sequential
 from .linear import Linear

@@ -11,7 +11,7 @@ import warnings
 import numpy
 
 from ... import _dtype, ops
-from ...ops import _blas, _parallel, creation, pointwise, recurrent, recurrent_layers, shape
+from ...ops import _blas, _parallel, creation, pointwise, rearrange, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
 from ...autograd.function import composite
@@ -281,10 +281,10 @@ class RNNBase(Module):
             for _, state in results:
                 for final, part in zip(finals, state):
                     final.append(part)
-            data = outputs[0] if num_directions == 1 else shape.cat(outputs, 1)
+            data = outputs[0] if num_directions == 1 else rearrange.cat(outputs, 1)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 data = _dropout(data, self.dropout, True)
-        return data, tuple(shape.stack(final) for final in finals)
+        return data, tuple(rearrange.stack(final) for final in finals)
 
     def extra_repr(self):
         s = "{input_size}, {hidden_size}"

@@ -96,7 +96,7 @@ def _pick(value, i, count, dim):
 
 
 def _gather(outputs, device, dim):
-    from ...ops.shape import cat
+    from ...ops.rearrange import cat
     first = outputs[0]
     if isinstance(first, Tensor):
         if first.ndim == 0:   # scalars (a loss per chunk) become a vector, as in PyTorch

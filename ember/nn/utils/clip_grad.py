@@ -5,7 +5,7 @@ import warnings
 from ... import _dtype
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import tensor
-from ...ops.shape import stack
+from ...ops.rearrange import stack
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 

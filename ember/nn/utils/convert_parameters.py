@@ -10,7 +10,7 @@ def _check_same_device(param, device):
 
 def parameters_to_vector(parameters):
     """All ``parameters`` flattened and concatenated into one 1-D tensor."""
-    from ...ops.shape import cat
+    from ...ops.rearrange import cat
     device = None
     pieces = []
     for param in parameters:

@@ -11,7 +11,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import Tensor
 from ...autograd.function import composite
-from ...ops import creation, indexing, shape, sorting
+from ...ops import creation, indexing, rearrange, shape, sorting
 
 __all__ = ["PackedSequence", "invert_permutation", "pack_padded_sequence", "pad_packed_sequence", "pad_sequence",
            "unpad_sequence", "pack_sequence", "unpack_sequence"]
@@ -213,7 +213,8 @@ def _pad_packed_sequence(data, batch_sizes, batch_first, padding_value, total_le
     if batch_first:
         index = index.T
     padding = creation.full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
-    return shape.cat([data, padding])[creation.tensor(index, device=data.device)], creation.tensor(lengths, device="cpu")
+    return (rearrange.cat([data, padding])[creation.tensor(index, device=data.device)],
+            creation.tensor(lengths, device="cpu"))
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
@@ -243,7 +244,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     index = numpy.where((steps >= 0) & (steps < lengths[:, None]), starts[:, None] + steps, lengths.sum())
     padding = creation.full((1,) + tuple(first.shape[1:]), padding_value, dtype=first.dtype, device=first.device)
     pieces = [s if s.dtype is first.dtype else s.to(first.dtype) for s in sequences]
-    padded = shape.cat(pieces + [padding])[creation.tensor(index if batch_first else index.T, device=first.device)]
+    padded = rearrange.cat(pieces + [padding])[creation.tensor(index if batch_first else index.T, device=first.device)]
     return padded
 
 

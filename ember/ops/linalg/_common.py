@@ -47,7 +47,7 @@ def _const(x, array):
 
 def _diag_embed(v):
     """Square matrices with ``v`` on the diagonal of the last two dims."""
-    from ..shape import diag_embed
+    from ..rearrange import diag_embed
     return diag_embed(v)
 
 

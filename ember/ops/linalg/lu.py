@@ -7,8 +7,8 @@ import numpy
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
+from ..rearrange import cat
 from ..reduction import _write_tuple
-from ..shape import cat
 from ._common import _batch_shape, _check_floating, _mH, _name, _xp
 from .products import matmul
 from .solvers import solve_triangular

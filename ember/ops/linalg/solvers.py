@@ -226,7 +226,7 @@ class MatrixExp(Primitive):
     def backward(ctx, grad):
         # The adjoint of the derivative at A is the top-right block of exp([[A^H, G], [0, A^H]]) (Mathias 1996).
         a, = ctx.saved_tensors
-        from ..shape import cat
+        from ..rearrange import cat
         a_h = _mH(a).expand(tuple(grad.shape))
         block = cat([cat([a_h, grad], -1), cat([a_h * 0, a_h], -1)], -2)
         n = a.shape[-1]

@@ -8,7 +8,7 @@ from ..._tensor import _make
 from ...autograd.function import composite
 from ..creation import ones_like
 from ..cumulative import cumprod
-from ..shape import cat
+from ..rearrange import cat
 from ._common import _check_matrix, _lu_info, _xp
 from .solvers import inv, solve
 
