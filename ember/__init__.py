@@ -43,6 +43,7 @@ from . import fft  # noqa: E402,F401
 from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
+from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401

@@ -11,7 +11,8 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get
            "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
            "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
-           "set_default_device", "get_default_device", "set_warn_always", "is_warn_always_enabled"]
+           "set_default_device", "get_default_device", "set_warn_always", "is_warn_always_enabled", "init_num_threads",
+           "get_device_module"]
 _settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "warn_only": False,
              "matmul_precision": "highest", "warn_always": False}
 
@@ -106,6 +107,30 @@ def get_num_threads():
         return os.cpu_count() or 1
     counts = [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
     return counts[0] if counts else os.cpu_count() or 1
+
+
+def init_num_threads():
+    """PyTorch's per-thread set-up of its OpenMP threads; ember's intra-op pool serves every calling thread as it
+    is, so there is nothing to set up."""
+
+
+def get_device_module(device=None):
+    """The module of a device's type (``ember.cpu``, ``ember.cuda``); for None, the current accelerator's, else
+    ``ember.cpu``."""
+    import ember
+    if isinstance(device, _backend.device):
+        name = device.type
+    elif isinstance(device, str):
+        name = _backend.device(device).type
+    elif device is None:
+        accelerator = ember.accelerator.current_accelerator()
+        name = "cpu" if accelerator is None else accelerator.type
+    else:
+        raise RuntimeError(f"Invalid value of device '{device}', expect torch.device, str, or None")
+    module = getattr(ember, name, None)
+    if not isinstance(module, type(ember)):
+        raise RuntimeError(f"Device '{name}' does not have a corresponding module registered as 'torch.{name}'.")
+    return module
 
 
 def set_num_interop_threads(num):

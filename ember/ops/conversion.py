@@ -7,8 +7,8 @@ from ..autograd.function import Primitive
 from . import _buffers, _parallel
 from ._util import tensor_method
 
-__all__ = ["clone", "detach", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero", "numel",
-           "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
+__all__ = ["clone", "detach", "detach_", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero",
+           "numel", "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
 
 
 class Cast(Primitive):

@@ -13,7 +13,7 @@ from ._util import shape_arg, tensor_method
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
-           "empty_strided", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor", "HalfTensor",
+           "empty_strided", "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor", "HalfTensor",
            "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
            "set_default_tensor_type",
            "ComplexFloatTensor", "ComplexDoubleTensor"]
@@ -276,6 +276,27 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     xp = _backend.xp_of(buffer)
     array = xp.lib.stride_tricks.as_strided(buffer, shape, tuple(s * buffer.itemsize for s in stride))
     return _finish(array, requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None, requires_grad=False,
+                   pin_memory=False):
+    """An uninitialised tensor of shape ``size`` laid out in memory in the dim order ``physical_layout`` (outermost
+    first): ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last."""
+    shape, order = shape_arg((size,)), tuple(physical_layout)
+    if len(shape) != len(order):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the physical_layout; i.e. "
+                           f"len(size) = {len(shape)} is not equal to len(physical_layout) = {len(order)}")
+    for index, dim in enumerate(order):
+        if not 0 <= dim < len(order):
+            raise RuntimeError(f"Dimension out of range (expected to be between 0 and {len(order) - 1}, but got {dim} "
+                               f"at index {index}).  NB: negative dims not currently supported; file an issue if you "
+                               f"want it.")
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    stored = empty(tuple(shape[d] for d in order), dtype=dtype, device=device)
+    inverse = sorted(builtins.range(len(order)), key=order.__getitem__)
+    result = stored.permute(inverse)
+    return result.requires_grad_() if requires_grad else result
 
 
 def _fill_dtype(fill_value):

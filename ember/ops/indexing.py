@@ -20,7 +20,7 @@ from .shape import SliceBackward, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
-           "nonzero", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter", "diagonal_scatter"]
+           "nonzero", "nonzero_static", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter", "diagonal_scatter"]
 
 _INDEX_KINDS = "iub"
 
@@ -874,6 +874,24 @@ def nonzero(input, *, out=None, as_tuple=False):
         return tuple(_make(i) for i in found)
     result = xp.stack(found, axis=1) if input.ndim else xp.zeros((found[0].shape[0], 0), dtype=xp.int64)
     return write_out(out, _make(result), "nonzero")
+
+
+@tensor_method
+def nonzero_static(input, *, size, fill_value=-1):
+    """``nonzero``'s (size, ndim) indices, cut to ``size`` rows or padded with ``fill_value`` rows up to it (a shape
+    known without reading the data, for export)."""
+    for name, value in (("size", size), ("fill_value", fill_value)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"nonzero_static(): argument '{name}' must be int, not {type(value).__name__}")
+    if size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    if input.ndim == 0:
+        return _make(xp_of(input._data).zeros((size, 0), dtype="int64"))
+    found = nonzero(input.detach())._data[:size]
+    xp = xp_of(found)
+    result = xp.full((size, input.ndim), fill_value, dtype=xp.int64)
+    result[:found.shape[0]] = found
+    return _make(result)
 
 
 @tensor_method

@@ -15,7 +15,7 @@ from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
-__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "sinc", "igamma", "igammac", "binomial",
+__all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "igamma", "igammac", "binomial",
            "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet"]
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
@@ -497,6 +497,7 @@ def igammac(input, other, *, out=None):
 Tensor.i0 = i0
 for _function in (lgamma, digamma, i0, sinc, igamma, igammac, mvlgamma):
     inplace_method(_function)
+i0_, sinc_ = Tensor.i0_, Tensor.sinc_   # torch.i0_(x) is x.i0_()
 inplace_method(lambda self, n: polygamma(n, self), "polygamma_")
 
 

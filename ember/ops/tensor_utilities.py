@@ -16,7 +16,7 @@ from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
 
-__all__ = ["frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename"]
+__all__ = ["addmv_", "frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename"]
 
 
 @tensor_method
@@ -178,3 +178,8 @@ def is_inference(input):
     tensors)."""
     root = input._base if input._base is not None else input
     return root._inference
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):
+    """``torch.addmv_``: ``input.addmv_(mat, vec)``, beta * input + alpha * (mat @ vec) written into ``input``."""
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)

@@ -28,7 +28,7 @@ from .transcendental import log
 
 __all__ = ["add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "floor_divide", "fmod",
            "remainder", "neg", "negative", "positive", "reciprocal", "square", "lerp", "addcmul", "addcdiv", "pow",
-           "float_power", "conj", "conj_physical"]
+           "float_power", "conj", "conj_physical", "fill"]
 
 _ndarray = numpy.ndarray
 
@@ -617,14 +617,20 @@ class CopyFrom(Primitive):
         return _zero_grad(grad) if ctx.needs_input_grad[0] else None, grad
 
 
-def fill_(self, value):
-    """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow)."""
+def fill(input, value):
+    """A new tensor shaped like ``input`` with every element ``value`` (a number or a 0-d tensor, through which
+    gradients flow)."""
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions.")
-        value = value.to(self.device)
-    return assign_inplace(self, Fill.apply(self, value))
+        value = value.to(input.device)
+    return Fill.apply(input, value)
+
+
+def fill_(self, value):
+    """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow)."""
+    return assign_inplace(self, fill(self, value))
 
 
 def zero_(self):
