@@ -13,10 +13,9 @@ from ._util import shape_arg, tensor_method
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
-           "empty_strided", "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor", "HalfTensor",
-           "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
-           "set_default_tensor_type",
-           "ComplexFloatTensor", "ComplexDoubleTensor"]
+           "empty_strided", "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor",
+           "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+           "BoolTensor", "set_default_tensor_type", "ComplexFloatTensor", "ComplexDoubleTensor"]
 
 _PYTHON_SCALARS = {bool: _dtype.bool_, int: _dtype.int64, float: None, builtins.complex: None}
 

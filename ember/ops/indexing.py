@@ -20,7 +20,8 @@ from .shape import SliceBackward, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
-           "nonzero", "nonzero_static", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter", "diagonal_scatter"]
+           "nonzero", "nonzero_static", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter",
+           "diagonal_scatter"]
 
 _INDEX_KINDS = "iub"
 
