@@ -17,6 +17,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
 from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout3d,  # noqa: F401
                            feature_alpha_dropout)
 from ..ops.linear import linear  # noqa: F401
+from ..ops.linear_cross_entropy import linear_cross_entropy  # noqa: F401
 from ..ops.functional_aliases import bilinear  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag, one_hot  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
