@@ -14,9 +14,11 @@ from ._inplace import assign_inplace
 from ._util import tensor_method, wrap_dim
 from .creation import complex, linspace
 from .linalg.norms import vector_norm
+from .lowrank import pca_lowrank, svd_lowrank
 from .reduction import _write_tuple, return_type
 
-__all__ = ["cov", "corrcoef", "histogram", "histogramdd", "dist", "renorm"]
+# svd_lowrank and pca_lowrank live in ops/lowrank.py; listed here so that ``torch``'s namespace has them
+__all__ = ["cov", "corrcoef", "histogram", "histogramdd", "dist", "renorm", "svd_lowrank", "pca_lowrank"]
 
 
 def _check_weights(weights, name, observations, integral):
