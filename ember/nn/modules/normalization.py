@@ -1,8 +1,9 @@
-"""Normalization layers: BatchNorm, InstanceNorm, LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm."""
+"""Normalization layers: BatchNorm, InstanceNorm, LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm, CrossMapLRN2d."""
 import numbers
 
 from ... import _dtype, ops
 from ...ops import normalization as N
+from ...ops.cross_map_lrn import cross_map_lrn2d
 from .. import init
 from ..parameter import Parameter
 from .module import Module
@@ -213,6 +214,20 @@ class LocalResponseNorm(Module):
 
     def forward(self, input):
         return N.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """Legacy cross-channel LRN of 4-D input, with the values and gradients of PyTorch's legacy Function."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
