@@ -31,6 +31,7 @@ from .ops.floating_point import *  # noqa: F401,F403
 from .ops.indices import *  # noqa: F401,F403
 from .ops.integer_math import *  # noqa: F401,F403
 from .ops.linalg.lu import *  # noqa: F401,F403
+from .ops.linalg.householder import *  # noqa: F401,F403
 from .ops.statistics import *  # noqa: F401,F403
 from .ops.tensor_utilities import *  # noqa: F401,F403
 from .ops.view_copies import *  # noqa: F401,F403
@@ -45,6 +46,7 @@ from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
 from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
+from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401  (Tensor.untyped_storage(), .storage())
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401

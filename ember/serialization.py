@@ -28,6 +28,7 @@ import numpy
 from . import _backend, _dtype, _safe_globals
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
+from .storage import TypedStorage
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
 __all__ = ["save", "load"]
@@ -377,29 +378,13 @@ class _StorageType:
         self.dtype, self.name = dtype, name
 
 
-class Storage:
+class Storage(TypedStorage):
     """A loaded storage: a flat array of one dtype on one device. ``map_location`` callables receive one."""
 
-    __slots__ = ("data",)
-
-    def __init__(self, data):
-        self.data = data
-
     @property
-    def dtype(self):
-        return _dtype.from_numpy(self.data.dtype)
-
-    @property
-    def device(self):
-        return _backend.device_of(self.data)
-
-    def nbytes(self):
-        """The size in bytes."""
-        return self.data.nbytes
-
-    def size(self):
-        """The number of elements."""
-        return self.data.size
+    def data(self):
+        """The flat array."""
+        return self._data
 
     def to(self, device):
         """This storage on ``device`` (itself when already there)."""

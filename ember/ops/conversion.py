@@ -253,8 +253,9 @@ def is_tensor(obj):
 
 
 def is_storage(obj):
-    """False: ember tensors own their memory and expose no separate storage objects."""
-    return False
+    """True for storages (``Tensor.untyped_storage()``, ``Tensor.storage()``, what ``load`` hands ``map_location``)."""
+    from ..storage import UntypedStorage
+    return isinstance(obj, UntypedStorage)
 
 
 @tensor_method

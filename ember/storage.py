@@ -1,0 +1,102 @@
+"""The memory a tensor views, as PyTorch hands it out: ``Tensor.untyped_storage()`` (its bytes) and the deprecated
+``Tensor.storage()`` (its elements in the tensor's dtype). Each wraps a flat array over the owning allocation, with
+no copy, so ``data_ptr()`` and ``nbytes()`` tell which tensors share memory, as in PyTorch."""
+import warnings
+
+import numpy
+
+from . import _backend, _dtype
+from ._tensor import Tensor
+
+__all__ = ["UntypedStorage", "TypedStorage"]
+
+
+class UntypedStorage:
+    """The bytes of one allocation: ``data_ptr()``, ``nbytes()``, ``size()`` (bytes), ``device``, and its values."""
+
+    def __init__(self, data):
+        self._data = data
+
+    def data_ptr(self):
+        """The address of the first byte."""
+        data = self._data
+        return data.__array_interface__["data"][0] if isinstance(data, numpy.ndarray) else data.data.ptr
+
+    def nbytes(self):
+        """The size in bytes."""
+        return int(self._data.nbytes)
+
+    def size(self):
+        """The number of elements (bytes, for an untyped storage)."""
+        return int(self._data.size)
+
+    def __len__(self):
+        return self.size()
+
+    def element_size(self):
+        """The bytes per element (1, for an untyped storage)."""
+        return int(self._data.itemsize)
+
+    @property
+    def device(self):
+        """The device holding the memory."""
+        return _backend.device_of(self._data)
+
+    def tolist(self):
+        """The elements as a list of Python numbers."""
+        return _on_host(self._data).tolist()
+
+    def __getitem__(self, index):
+        value = self._data[index]
+        return (value if isinstance(value, numpy.generic) else _on_host(value)).tolist()
+
+    def __repr__(self):
+        values = "\n".join(f" {v}" for v in self.tolist()[:20]) + ("\n ..." if self.size() > 20 else "")
+        return f"{values}\n[{type(self).__module__}.{type(self).__name__}(device={self.device}) of size {self.size()}]"
+
+
+class TypedStorage(UntypedStorage):
+    """The elements of one allocation in a dtype (PyTorch's deprecated storage type)."""
+
+    @property
+    def dtype(self):
+        """The element type."""
+        return _dtype.from_numpy(self._data.dtype)
+
+    def untyped(self):
+        """The same memory as bytes."""
+        return UntypedStorage(self._data.view(numpy.uint8))
+
+
+def _on_host(array):
+    return _backend.move(array, _backend.device("cpu"))
+
+
+def _allocation(array):
+    """``array``'s owning allocation as a flat array of its dtype (followed through views, as ``storage_offset``)."""
+    root = array
+    while isinstance(root.base, type(array)):
+        root = root.base
+    if not isinstance(array, numpy.ndarray):   # a CuPy array: its whole memory block
+        memory = array.data.mem
+        xp = _backend.xp_of(array)
+        return xp.ndarray((memory.size // array.itemsize,), array.dtype, xp.cuda.MemoryPointer(memory, 0))
+    return numpy.ravel(root, order="K")
+
+
+def untyped_storage(self):
+    """The bytes of the memory this tensor views (shared with every tensor viewing the same allocation)."""
+    return UntypedStorage(_allocation(self._data).view(numpy.uint8))
+
+
+def storage(self):
+    """The memory this tensor views, as elements of its dtype (deprecated in PyTorch: use ``untyped_storage``)."""
+    warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+                  "storage class. This should only matter to you if you are using storages directly.  To access "
+                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()", UserWarning,
+                  stacklevel=2)
+    return TypedStorage(_allocation(self._data))
+
+
+Tensor.untyped_storage = untyped_storage
+Tensor.storage = storage
