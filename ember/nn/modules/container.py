@@ -1,9 +1,35 @@
-"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict, and the deprecated Container."""
 import operator
+import warnings
 from collections import OrderedDict
 
 from ..parameter import Parameter
 from .module import Module
+
+
+_CONTAINER_DEPRECATED = ("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
+                         "Subclass that instead.")
+
+
+class Container(Module):
+    """Deprecated: a Module with each keyword argument as a submodule. Warns (FutureWarning) when made and when
+    subclassed, as PyTorch's ``typing_extensions.deprecated`` class does."""
+
+    __deprecated__ = _CONTAINER_DEPRECATED
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Container:   # instances of subclasses do not warn: their class statement did
+            warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        return super().__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        warnings.warn(_CONTAINER_DEPRECATED, FutureWarning, stacklevel=2)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
 
 
 class _NumberedModules(Module):
