@@ -1,9 +1,11 @@
 """``ember.nn.utils``: gradient clipping, parameter/vector conversion, parametrizations, weight/spectral norm,
-batch-norm folding (``fusion``), convolution weights' memory format, and the packed-sequence helpers of ``rnn``."""
+batch-norm folding (``fusion``), convolution weights' memory format, the packed-sequence helpers of ``rnn``, and
+``skip_init``."""
 from . import fusion, memory_format, parametrizations, parametrize, rnn  # noqa: F401
 from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,  # noqa: F401
                         get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
+from .init import skip_init  # noqa: F401
 from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format  # noqa: F401
 from .fusion import fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval, fuse_linear_bn_weights  # noqa: F401
 from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
