@@ -14,14 +14,14 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
-from ._util import tensor_method, wrap_dim, write_out
+from ._util import name_node, tensor_method, wrap_dim, write_out
 from .rearrange import broadcast_tensors
 from .shape import SliceBackward, expand, reshape, sliced
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
            "nonzero", "nonzero_static", "argwhere", "index_put_", "put", "select_scatter", "slice_scatter",
-           "diagonal_scatter"]
+           "diagonal_scatter", "as_strided_scatter"]
 
 _INDEX_KINDS = "iub"
 
@@ -855,6 +855,19 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """A copy of ``input`` with ``src`` written at the slice ``start:end:step`` of dim ``dim``."""
     dim = wrap_dim(dim, input.ndim)
     return _embed(input, src, lambda t: t[(slice(None),) * dim + (slice(start, end, step),)])
+
+
+@tensor_method
+def as_strided_scatter(input, src, size, stride, storage_offset=None):
+    """A copy of ``input`` (keeping its dense layout) with ``src`` written where ``as_strided(size, stride,
+    storage_offset)`` of that copy's memory reaches."""
+    result = input.clone()
+    target = result.as_strided(size, stride, storage_offset)
+    if tuple(target.shape) != tuple(src.shape):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
+                           f"slice size = {list(target.shape)}")
+    target.copy_(src)
+    return name_node(result, "AsStridedScatterBackward0")
 
 
 @tensor_method

@@ -213,8 +213,8 @@ def expand(input, *sizes):
     for i in range(input.ndim):
         if input.shape[i] != 1 and input.shape[i] != shape[i + lead]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the existing size "
-                               f"({input.shape[i]}) at non-singleton dimension {i + lead}.  Target sizes: {list(sizes)}."
-                               f"  Tensor sizes: {list(input.shape)}")
+                               f"({input.shape[i]}) at non-singleton dimension {i + lead}.  Target sizes: "
+                               f"{list(sizes)}.  Tensor sizes: {list(input.shape)}")
     if shape == input._data.shape:
         return _view_of_shape(input, shape)
     return _as_view(Expand.apply(input, shape), input)
@@ -737,5 +737,5 @@ def _restriding(function, name):
 
 
 for _name, _function in (("squeeze_", squeeze), ("unsqueeze_", unsqueeze), ("t_", t), ("transpose_", transpose),
-                         ("swapaxes_", transpose), ("swapdims_", transpose)):
+                         ("swapaxes_", transpose), ("swapdims_", transpose), ("as_strided_", as_strided)):
     _restriding(_function, _name)

@@ -1,6 +1,7 @@
 """Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``frombuffer``, ``sum_to_size``,
-in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``, ``hardshrink``/``prelu`` methods, the
-predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``, ``is_inference`` and ``typename``."""
+in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``, ``hardshrink``/``prelu`` methods,
+``as_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``,
+``is_inference``, ``typename`` and the ``is_<backend>`` flags of tensor kinds ember does not have."""
 import warnings
 
 import numpy
@@ -10,7 +11,7 @@ from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state
 from . import activation
 from ._inplace import assign_inplace
-from ._util import shape_arg, tensor_method
+from ._util import name_node, shape_arg, tensor_method
 from .creation import _legacy_array
 from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
@@ -141,6 +142,39 @@ def map_(self, tensor, callable):
     other = numpy.broadcast_to(tensor._data, self._data.shape)
     function = numpy.frompyfunc(callable, 2, 1)
     return assign_inplace(self, _make(function(self._data, other).astype(self._data.dtype)))
+
+
+@tensor_method
+def map2_(self, x, y, callable):
+    """Replaces each element ``a`` by ``callable(a, b, c)`` with ``b`` and ``c`` from ``x`` and ``y`` broadcast to
+    self's shape."""
+    _python_callable_check(self, "map2_")
+    b, c = (numpy.broadcast_to(t._data, self._data.shape) for t in (x, y))
+    function = numpy.frompyfunc(callable, 3, 1)
+    return assign_inplace(self, _make(function(self._data, b, c).astype(self._data.dtype)))
+
+
+@tensor_method
+def as_subclass(self, cls):
+    """This tensor's data as an instance of ``cls`` (a Tensor subclass), sharing memory; gradients flow back
+    through it (``AliasBackward0``)."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
+                        "Make sure your class inherits from Tensor.")
+    result = name_node(self.view_as(self), "AliasBackward0")
+    result.__class__ = cls
+    return result
+
+
+@tensor_method
+def module_load(self, other, assign=False):
+    """What ``load_state_dict`` swaps in for this parameter or buffer given the state dict's ``other``: ``other``
+    itself (detached) with ``assign``, else ``other`` copied into self (detached)."""
+    return other.detach() if assign else self.copy_(other).detach()
+
+
+for _kind in ("nested", "mkldnn", "xla", "ipu", "maia", "mps", "mtia", "vulkan"):
+    setattr(Tensor, f"is_{_kind}", property(lambda self: False, doc=f"False: ember has no {_kind} tensors."))
 
 
 def is_signed(input):

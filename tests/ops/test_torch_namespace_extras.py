@@ -94,3 +94,52 @@ def test_get_device_module_and_init_num_threads():
     assert ember.init_num_threads() is None
     check_error(lambda lib: lib.get_device_module("meta"), match="does not have a corresponding module")
     check_error(lambda lib: lib.get_device_module(3), match="Invalid value of device")
+
+
+def test_as_strided_scatter_values_and_layout():
+    check(lambda lib, x, s: lib.as_strided_scatter(x, s, (2, 2), (1, 2), 1), sample((6,)), sample((2, 2)),
+          grad=False)
+    check(lambda lib, x, s: lib.as_strided_scatter(x.reshape(2, 3).t(), s, (2,), (1,)), sample((6,)), sample((2,)),
+          grad=False)   # the copy keeps the transposed layout, so the positions are those of its memory
+    check_error(lambda lib, x, s: lib.as_strided_scatter(x, s, (2, 2), (1, 2)), sample((6,)), sample((3,)),
+                match="expected src to have a size equal to the slice of self")
+
+
+def test_as_strided_scatter_gradients_by_finite_differences():
+    # PyTorch 2.13's AsStridedScatterBackward0 gives the input the gradient of the positions src replaced and
+    # zero elsewhere, the complement of the derivative; ember's are the derivatives (gradcheck) and src's as torch's
+    from tests.oracle import gradcheck
+    gradcheck(lambda lib, x, s: lib.as_strided_scatter(x * 1, s, (2, 2), (1, 2), 1), sample((6,)).astype(numpy.float64),
+              sample((2, 2)).astype(numpy.float64))
+    e = ember.as_strided_scatter(ember.zeros(6), ember.ones(2, 2, requires_grad=True), (2, 2), (1, 2))
+    assert e.grad_fn.name() == "AsStridedScatterBackward0"
+
+
+def test_as_strided_inplace():
+    for lib in (ember, torch):
+        a = lib.arange(6.0)
+        assert a.as_strided_((2, 2), (1, 2), 1) is a
+        assert a.tolist() == [[1.0, 3.0], [2.0, 4.0]] and a.stride() == (1, 2)
+
+
+def test_as_subclass_shares_memory_and_gradient():
+    class Marked(ember.Tensor):
+        pass
+    x = ember.ones(3, requires_grad=True)
+    y = x.as_subclass(Marked)
+    assert type(y) is Marked and y.data_ptr() == x.data_ptr() and y.grad_fn.name() == "AliasBackward0"
+    (y * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    check_error(lambda lib, x: x.as_subclass(int), x2, match="does not inherit from Tensor")
+
+
+def test_map2_module_load_and_kind_flags():
+    for lib in (ember, torch):
+        c = lib.ones(3)
+        c.map2_(lib.ones(3) * 2, lib.tensor([3.0]), lambda a, b, d: a + b * d)
+        assert c.tolist() == [7.0] * 3
+        target = lib.zeros(3)
+        loaded = target.module_load(lib.full((3,), 2.0))
+        assert loaded.tolist() == target.tolist() == [2.0] * 3
+        assert target.module_load(lib.ones(2), assign=True).tolist() == [1.0, 1.0]
+        assert not any(getattr(lib.ones(1), f"is_{kind}") for kind in ("nested", "mkldnn", "xla", "mps", "vulkan"))
