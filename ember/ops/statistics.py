@@ -13,12 +13,15 @@ from ..autograd.function import composite
 from ._inplace import assign_inplace
 from ._util import tensor_method, wrap_dim
 from .creation import complex, linspace
+from .deprecated_norms import frobenius_norm, nuclear_norm
 from .linalg.norms import vector_norm
 from .lowrank import pca_lowrank, svd_lowrank
 from .reduction import _write_tuple, return_type
 
-# svd_lowrank and pca_lowrank live in ops/lowrank.py; listed here so that ``torch``'s namespace has them
-__all__ = ["cov", "corrcoef", "histogram", "histogramdd", "dist", "renorm", "svd_lowrank", "pca_lowrank"]
+# the low-rank SVD/PCA (ops/lowrank.py) and the deprecated norms (ops/deprecated_norms.py) are listed here so that
+# ``torch``'s namespace has them
+__all__ = ["cov", "corrcoef", "histogram", "histogramdd", "dist", "renorm", "svd_lowrank", "pca_lowrank",
+           "frobenius_norm", "nuclear_norm"]
 
 
 def _check_weights(weights, name, observations, integral):
