@@ -161,6 +161,10 @@ FP32 = [
     ("linalg_inv_ex", lambda T, F, i: T.linalg.inv_ex(i("spd")).inverse, ("spd",)),
     ("linalg_tensorinv", lambda T, F, i: T.linalg.tensorinv(i("spd"), ind=1), ("spd",)),
     ("linalg_tensorsolve", lambda T, F, i: T.linalg.tensorsolve(i("spd"), i("spd")[0]), ("spd",)),
+    ("geqrf", lambda T, F, i: T.geqrf(i("x")).a, ("x",)),
+    ("orgqr", lambda T, F, i: T.orgqr(i("pair"), i("a")), ("pair", "a")),
+    ("linalg_householder_product", lambda T, F, i: T.linalg.householder_product(i("pair"), i("a")), ("pair", "a")),
+    ("ormqr", lambda T, F, i: T.ormqr(i("pair"), i("pair")[0], i("c"), transpose=True), ("pair", "c")),
 ]
 
 PROMOTE = [
