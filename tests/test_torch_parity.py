@@ -216,6 +216,7 @@ def _constructible_layers():
 
 
 @pytest.mark.parametrize("cls, args", _constructible_layers())
+@pytest.mark.filterwarnings("ignore:`nn.Container` is deprecated:FutureWarning")   # unpickling one warns, as torch's
 def test_whole_model_save_load_round_trip(cls, args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
