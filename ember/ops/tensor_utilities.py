@@ -10,6 +10,7 @@ from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state
 from . import activation
+from . import dim_order as _dim_order  # noqa: F401 (installs Tensor.dim_order, const_data_ptr and mutable_data_ptr)
 from ._inplace import assign_inplace
 from ._util import name_node, shape_arg, tensor_method
 from .creation import _legacy_array
