@@ -4,8 +4,11 @@ falling back to eager code for anything the capture cannot record (see "Compile"
 import functools
 
 from ._api import compile, is_compiling, reset
+from ._stance import set_stance
 
-__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "list_backends", "reset"]
+__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "list_backends", "reset", "set_stance",
+           "allow_in_graph", "assume_constant_result", "nested_compile_region", "is_exporting",
+           "cudagraph_mark_step_begin"]
 
 
 def is_dynamo_compiling():
@@ -34,3 +37,30 @@ def disable(fn=None, recursive=True, *, reason=None):
         return fn(*args, **kwargs)
     eager._torchdynamo_disable = True
     return eager
+
+
+def allow_in_graph(fn):
+    """Lets a capture record ``fn``'s ops as they run (ember records every op at the dispatch point, so ``fn``, or
+    each of a list of functions, comes back unchanged)."""
+    return fn
+
+
+def assume_constant_result(fn):
+    """Marks ``fn``'s result as a constant of the capture (ember records ops, not Python values, so a Python value
+    ``fn`` returns is a constant already): ``fn`` comes back unchanged."""
+    return fn
+
+
+def nested_compile_region(fn=None, options=None):
+    """Marks ``fn`` as a region compiled once and reused (ember captures whole calls; ``fn`` comes back unchanged).
+    Works with or without arguments."""
+    return (lambda f: f) if fn is None else fn
+
+
+def is_exporting():
+    """True while ``torch.export`` captures a program; ember has no ``torch.export``, so False."""
+    return False
+
+
+def cudagraph_mark_step_begin():
+    """Marks the start of a CUDA-graph step; ember replays no CUDA graphs, so there is nothing to mark."""

@@ -6,7 +6,7 @@ import weakref
 
 from .. import _dtype, _dynamo
 from ..autograd import function as _function
-from . import _capture, _guards
+from . import _capture, _guards, _stance
 from ._replay import Executable
 
 log = logging.getLogger("ember._dynamo")
@@ -59,10 +59,13 @@ class _Compiled:
         self.guard = None if module is None else _guards.ModuleGuard(module)
         self.cache = {}
         self.limit_hit = False
+        self.called = False
         _compiled.add(self)
 
     def __call__(self, *args, **kwargs):
-        if self.settings["disable"] or _function.dispatch_hooks or _compiling[0]:
+        stance, first, self.called = _stance.current["stance"], not self.called, True
+        if self.settings["disable"] or _function.dispatch_hooks or _compiling[0] or stance == "force_eager" or \
+                first and stance in ("eager_then_compile", "aot_eager_then_compile"):
             return self.function(*args, **kwargs)   # autocast, tracing, profiling or an enclosing capture: eager
         if self.guard is not None:
             _, state, parameters, hooked = self.guard.state()
@@ -93,6 +96,10 @@ class _Compiled:
         return self.function(*args, **kwargs)
 
     def _compile(self, key, args, kwargs, tensors, parameters):
+        if self.cache and _stance.current["stance"] == "eager_on_recompile":
+            return self.function(*args, **kwargs)
+        if self.cache and _stance.current["stance"] == "fail_on_recompile":
+            _stance.recompile_refused(self.function)
         limit = self.settings["recompile_limit"] or _dynamo.config.recompile_limit
         if len(self.cache) >= limit:
             if self.settings["fullgraph"]:

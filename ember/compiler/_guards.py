@@ -1,8 +1,9 @@
 """Guards: the key under which a capture is valid — each tensor input's shape, dtype, device and requires_grad,
 the other arguments' values, grad mode, and for a module every submodule's plain attributes (``training``, ``p``)
 and tensor attributes' identities, and the identity, requires_grad, shape and dtype of every parameter and buffer;
-a function's global and closure tensors that the capture read are checked by identity. A call whose key has no capture recompiles (up to
-``ember._dynamo.config.recompile_limit`` captures), then runs eagerly."""
+a function's global and closure tensors that the capture read are checked by identity. A call whose key has no
+capture recompiles (up to ``ember._dynamo.config.recompile_limit`` captures, and as ``compiler.set_stance`` allows),
+then runs eagerly."""
 import operator
 
 import numpy
