@@ -99,3 +99,25 @@ def test_chrome_trace_export(tmp_path):
     trace = json.loads(path.read_text())
     names = [e["name"] for e in trace["traceEvents"]]
     assert names.count("aten::mul") == 3 and all(e["ph"] == "X" and e["dur"] >= 0 for e in trace["traceEvents"])
+
+
+@pytest.mark.parametrize("use_gzip", [False, True])
+def test_tensorboard_trace_handler_writes_each_saved_trace(tmp_path, use_gzip):
+    import gzip
+    logdir = tmp_path / "log" / "run"   # created by the handler, as torch's does
+    sched = ember.profiler.schedule(wait=0, warmup=0, active=1, repeat=2)
+    handler = ember.profiler.tensorboard_trace_handler(str(logdir), worker_name="w0", use_gzip=use_gzip)
+    with ember.profiler.profile(schedule=sched, on_trace_ready=handler) as prof:
+        for _ in range(3):
+            workload(ember, ember.ones(3))
+            prof.step()
+    files = sorted(logdir.iterdir())
+    suffix = ".pt.trace.json" + (".gz" if use_gzip else "")
+    assert len(files) == 2 and all(f.name.startswith("w0.") and f.name.endswith(suffix) for f in files)
+    text = gzip.open(files[0], "rt").read() if use_gzip else files[0].read_text()
+    assert [e["name"] for e in json.loads(text)["traceEvents"]].count("aten::mul") == 3
+
+
+def test_profiler_capability_queries():
+    assert ember.profiler.supported_activities() == {ember.profiler.ProfilerActivity.CPU}
+    assert ember.profiler.kineto_available() is False

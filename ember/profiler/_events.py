@@ -160,5 +160,11 @@ class EventList(list):
         events = [{"name": e.name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total, "tid": e.thread, "pid": 0,
                    "cat": "user_annotation" if e.is_user_annotation else "cpu_op",
                    "args": {"Input Dims": e.input_shapes} if e.input_shapes else {}} for e in self]
-        with open(path, "w") as f:
-            json.dump({"traceEvents": events, "displayTimeUnit": "ms"}, f)
+        text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms"})
+        if str(path).endswith(".gz"):   # as PyTorch's: a path ending in .gz is written gzip-compressed
+            import gzip
+            with gzip.open(path, "wt") as f:
+                f.write(text)
+        else:
+            with open(path, "w") as f:
+                f.write(text)

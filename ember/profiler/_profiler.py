@@ -140,8 +140,8 @@ class _KinetoStyleProfile:
     def table(self, *args, **kwargs):
         return self._events.table(*args, **kwargs)
 
-    def export_chrome_trace(self, path):
-        """Writes the events as a Chrome trace-event JSON file."""
+    def export_chrome_trace(self, path, use_python_export=False):
+        """Writes the events as a Chrome trace-event JSON file (gzip-compressed where ``path`` ends in ``.gz``)."""
         self._events.export_chrome_trace(path)
 
     def self_cpu_time_total(self):
@@ -230,3 +230,31 @@ class record_function:
             with record_function(self.name):
                 return function(*args, **kwargs)
         return wrapper
+
+
+def supported_activities():
+    """The activities ember can profile: host (CPU) time; GPU kernels are timed as their host calls."""
+    return {ProfilerActivity.CPU}
+
+
+def kineto_available():
+    """Whether PyTorch's Kineto tracer is built in: ember records at its own dispatch point, so False."""
+    return False
+
+
+def tensorboard_trace_handler(dir_name, worker_name=None, use_gzip=False, use_python_export=False):
+    """An ``on_trace_ready`` handler writing each trace to ``dir_name/<worker>.<ns>.pt.trace.json[.gz]``, the files
+    TensorBoard's profiler plugin reads; ``worker_name`` defaults to ``<hostname>_<pid>``."""
+    import os
+    import socket
+
+    def handler(prof):
+        nonlocal worker_name
+        try:
+            os.makedirs(dir_name, exist_ok=True)
+        except OSError as error:
+            raise RuntimeError("Can't create directory: " + dir_name) from error
+        worker_name = worker_name or f"{socket.gethostname()}_{os.getpid()}"
+        name = f"{worker_name}.{time.time_ns()}.pt.trace.json" + (".gz" if use_gzip else "")
+        prof.export_chrome_trace(os.path.join(dir_name, name), use_python_export=use_python_export)
+    return handler
