@@ -1,5 +1,10 @@
 """``backends.cudnn``: the flags PyTorch programs set; ember has no cuDNN, so they change nothing."""
+import sys
+
+from ._switches import switched
+
 benchmark = False
+benchmark_limit = 10
 deterministic = False
 enabled = True
 allow_tf32 = True
@@ -13,3 +18,10 @@ def is_available():
 def version():
     """None: no cuDNN library is loaded."""
     return None
+
+
+def flags(enabled=False, benchmark=False, benchmark_limit=10, deterministic=False, allow_tf32=True,
+          fp32_precision="none", depthwise_kernel="auto"):
+    """Sets the flags for a ``with`` block."""
+    return switched(sys.modules[__name__], enabled=enabled, benchmark=benchmark, benchmark_limit=benchmark_limit,
+                    deterministic=deterministic, allow_tf32=allow_tf32)
