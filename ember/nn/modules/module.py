@@ -56,6 +56,10 @@ class _WrappedHook:
             self.module = weakref.ref(state["module"])
 
 
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_NEVER_CALLED = ("that should never be called. Please file an issue at "
+                 "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug.")
+
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 _HOOK_SETS = ("_non_persistent_buffers_set", "_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
@@ -316,6 +320,17 @@ class Module:
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def get_extra_state(self):
+        """The extra (picklable) state ``state_dict`` stores under ``"_extra_state"``; subclasses that have some
+        override it and ``set_extra_state``."""
+        raise RuntimeError(f"Reached a code path in Module.get_extra_state() {_NEVER_CALLED}")
+
+    def set_extra_state(self, state):
+        """Restores what ``get_extra_state`` returned, from a loaded state dict."""
+        raise RuntimeError(f"Reached a code path in Module.set_extra_state() {_NEVER_CALLED}")
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """An OrderedDict of every parameter and persistent buffer, keyed by dotted name."""
@@ -380,11 +395,19 @@ class Module:
                         self._buffers[name] = value
                 else:
                     param.copy_(value)
+        extra_state_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_state_key in state_dict:
+                self.set_extra_state(state_dict[extra_state_key])
+            elif strict:
+                missing_keys.append(extra_state_key)
+        elif strict and extra_state_key in state_dict:
+            unexpected_keys.append(extra_state_key)
         if strict:
             for key in state_dict:
-                if key.startswith(prefix):
+                if key.startswith(prefix) and key != extra_state_key:
                     input_name = key[len(prefix):].split(".", 1)
-                    if input_name[0] not in self._modules and input_name[0] not in local_state:
+                    if input_name[0] not in (self._modules if len(input_name) > 1 else local_state):
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
