@@ -92,10 +92,18 @@ class Module:
 
     training: bool
     _version = 1
+    dump_patches = False
+    """Unused; kept for code that reads it, as PyTorch does."""
+    call_super_init = False
+    """Set True in a subclass to have ``Module.__init__`` pass its arguments on to the next class in the MRO."""
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
+        if not self.call_super_init and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if not self.call_super_init and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} were "
+                            "given")
         set_ = object.__setattr__
         set_(self, "training", True)
         set_(self, "_parameters", OrderedDict())
@@ -105,6 +113,8 @@ class Module:
             set_(self, name, OrderedDict())
         for name in _HOOK_SETS:
             set_(self, name, set())
+        if self.call_super_init:
+            super().__init__(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -148,7 +158,8 @@ class Module:
         if not isinstance(name, str):
             raise TypeError(f"module name should be a string. Got {type(name).__name__}")
         if "." in name or name == "":
-            raise KeyError(f'module name can\'t contain ".", got: {name}' if name else 'module name can\'t be empty string ""')
+            raise KeyError(f'module name can\'t contain ".", got: {name}' if name
+                           else 'module name can\'t be empty string ""')
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
         self._modules[name] = module
@@ -165,6 +176,21 @@ class Module:
             if not isinstance(module, Module):
                 raise AttributeError(f"`{item}` is not an nn.Module")
         return module
+
+    def set_submodule(self, target, module, strict=False):
+        """Puts ``module`` at a dotted path, replacing the submodule there or, unless ``strict``, adding it to an
+        existing parent."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path) if "." in target else self
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target):
         """The parameter at a dotted path such as ``"layer1.0.weight"``."""
@@ -536,6 +562,12 @@ class Module:
                     self._buffers[name] = fn(buffer)
         return self
 
+    def to_empty(self, *, device, recurse=True):
+        """Replaces every parameter and buffer by uninitialised memory of its shape and dtype on ``device``
+        (parameters stay the same objects)."""
+        from ...ops.creation import empty_like
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+
     def to(self, *args, **kwargs):
         """Moves and/or casts parameters and buffers: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``.
 
@@ -545,7 +577,8 @@ class Module:
         memory_format = kwargs.pop("memory_format", None)
         dtype, device = _parse_to(args, kwargs)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
-            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired dtype={dtype}")
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={dtype}")
 
         def convert(t):
             target = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else None
