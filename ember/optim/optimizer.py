@@ -35,6 +35,18 @@ class _RemovableHandle:
         self._hooks.pop(self.id, None)
 
 
+_STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                     "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks")
+
+
+def _add_hook(hooks, hook, prepend=False):
+    handle = _RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
 def _loss_of(closure):
     """The loss a ``step(closure)`` returns: the closure run with gradients enabled, or None without one."""
     if closure is None:
@@ -57,6 +69,8 @@ class Optimizer:
         self.param_groups = []
         self._step_pre_hooks = OrderedDict()
         self._step_post_hooks = OrderedDict()
+        for name in _STATE_DICT_HOOKS:
+            setattr(self, name, OrderedDict())
         if isinstance(params, Tensor):
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
                             f"got {type(params).__name__}")
@@ -75,6 +89,8 @@ class Optimizer:
         self.__dict__.update(state)
         self.__dict__.setdefault("_step_pre_hooks", OrderedDict())
         self.__dict__.setdefault("_step_post_hooks", OrderedDict())
+        for name in _STATE_DICT_HOOKS:
+            self.__dict__.setdefault(name, OrderedDict())
 
     def __repr__(self):
         lines = [type(self).__name__ + " ("]
@@ -136,6 +152,28 @@ class Optimizer:
         self._step_post_hooks[handle.id] = hook
         return handle
 
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        """Calls ``hook(optimizer)`` before ``state_dict`` builds its result (first of all when ``prepend``)."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        """Calls ``hook(optimizer, state_dict)`` on ``state_dict``'s result; a dict the hook returns replaces it."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        """Calls ``hook(optimizer, state_dict)`` with a shallow copy of what ``load_state_dict`` was given, before
+        loading it; a dict the hook returns is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        """Calls ``hook(optimizer)`` once ``load_state_dict`` has loaded the state."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    @staticmethod
+    def profile_hook_step(func):
+        """Wraps a ``step`` function so that the optimizer's step pre- and post-hooks run around it."""
+        return _with_step_hooks(func)
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
@@ -183,6 +221,8 @@ class Optimizer:
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):
         """``{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}`` as PyTorch writes it."""
+        for hook in self._optimizer_state_dict_pre_hooks.values():
+            hook(self)
         index = {}
         groups = []
         for group in self.param_groups:
@@ -195,10 +235,20 @@ class Optimizer:
             packed["params"] = ids
             groups.append(packed)
         state = {index[id(p)]: s for p, s in self.state.items() if id(p) in index and s}
-        return {"state": state, "param_groups": groups}
+        state_dict = {"state": state, "param_groups": groups}
+        for hook in self._optimizer_state_dict_post_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict):
         """Restores options and state saved by ``state_dict`` (from ember or PyTorch)."""
+        state_dict = state_dict.copy()
+        for hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         state_dict = deepcopy(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -221,6 +271,8 @@ class Optimizer:
             group["params"] = params
             for name, default in self.defaults.items():
                 group.setdefault(name, default)
+        for hook in self._optimizer_load_state_dict_post_hooks.values():
+            hook(self)
 
     @staticmethod
     def _cast_state(param, key, value):
