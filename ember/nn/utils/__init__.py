@@ -1,7 +1,7 @@
 """``ember.nn.utils``: gradient clipping, parameter/vector conversion, parametrizations, weight/spectral norm,
 batch-norm folding (``fusion``), convolution weights' memory format, the packed-sequence helpers of ``rnn``,
-pruning (``prune``) and ``skip_init``."""
-from . import fusion, memory_format, parametrizations, parametrize, prune, rnn  # noqa: F401
+pruning (``prune``), the deprecated ``stateless.functional_call`` and ``skip_init``."""
+from . import fusion, memory_format, parametrizations, parametrize, prune, rnn, stateless  # noqa: F401
 from .clip_grad import (clip_grad_norm, clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_,  # noqa: F401
                         get_total_norm)
 from .convert_parameters import parameters_to_vector, vector_to_parameters  # noqa: F401
