@@ -14,8 +14,9 @@ def _owner(module, path):
 
 
 @contextlib.contextmanager
-def _swapped(module, tensors, strict):
-    """Puts ``tensors`` (name -> tensor) in place of the module's parameters/buffers, restoring them on exit."""
+def _swapped(module, tensors, strict, reassigned=None):
+    """Puts ``tensors`` (name -> tensor) in place of the module's parameters/buffers, restoring them on exit; what
+    the block assigned in place of one of them goes into ``reassigned`` (name -> tensor) when given."""
     if strict:
         expected = {name for name, _ in module.named_parameters()} | {name for name, _ in module.named_buffers()}
         missing, unexpected = sorted(expected - set(tensors)), sorted(set(tensors) - expected)
@@ -34,14 +35,16 @@ def _swapped(module, tensors, strict):
             for store in ("_parameters", "_buffers"):
                 table = owner.__dict__[store]
                 if name in table:
-                    saved.append((table, name, table[name]))
+                    saved.append((path, table, name, table[name]))
                     table[name] = value
                     break
             else:
                 raise AttributeError(f"'{type(owner).__name__}' object has no parameter or buffer '{name}'")
         yield
     finally:
-        for table, name, original in reversed(saved):
+        for path, table, name, original in reversed(saved):
+            if reassigned is not None and table.get(name) is not tensors[path]:
+                reassigned[path] = table.get(name)
             table[name] = original
 
 
@@ -66,8 +69,12 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         args = ()
     elif not isinstance(args, tuple):
         args = (args,)
-    with _swapped(module, tensors, strict):
-        return module(*args, **(kwargs or {}))
+    reassigned = {}
+    with _swapped(module, tensors, strict, reassigned):
+        output = module(*args, **(kwargs or {}))
+    if isinstance(dicts, dict):   # as PyTorch: a buffer the forward reassigned goes back into the caller's dict
+        dicts.update(reassigned)
+    return output
 
 
 def stack_module_state(models):

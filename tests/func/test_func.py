@@ -118,3 +118,22 @@ def test_functional_call_swaps_parameters_for_one_call():
         assert_same(e, t)
     with pytest.raises(RuntimeError, match="Unexpected key"):
         ember.func.functional_call(ember.nn.Linear(2, 2), {"nope": ember.ones(1)}, (ember.ones(2),), strict=True)
+
+
+def test_functional_call_writes_reassigned_buffers_back_into_a_dict():
+    def make(lib):
+        class Counter(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("count", lib.zeros(1))
+
+            def forward(self, x):
+                self.count = self.count + 1   # reassigned, not updated in place
+                return x
+        return Counter()
+    for lib in (ember, torch):
+        model, given, merged = make(lib), {"count": lib.zeros(1)}, {"count": lib.zeros(1)}
+        lib.func.functional_call(model, given, (lib.ones(1),))
+        lib.func.functional_call(model, (merged, {}), (lib.ones(1),))   # a sequence of dicts is merged: no write
+        assert given["count"].tolist() == [1.0] and merged["count"].tolist() == [0.0]
+        assert model.count.tolist() == [0.0]
