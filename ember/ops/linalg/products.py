@@ -7,8 +7,8 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor, _make
-from ...autograd.function import Primitive, composite
-from .. import _buffers
+from ...autograd.function import Primitive, composite, dispatch_hooks
+from .. import _buffers, _parallel
 from .._inplace import inplace_method
 from .._util import quiet, tensor_method, wrap_dim, write_out
 from ._common import (
@@ -215,6 +215,47 @@ def inner(input, other, *, out=None):
     return write_out(out, tensordot(input, other, ([-1], [-1])), "inner")
 
 
+UNBUFFERED_ROW = 256
+"""Row length from which ``outer_product`` turns NumPy's buffering off (shorter rows: per-row calls cost more)."""
+
+
+def outer_product(xp, a, b):
+    """``a[:, None] * b`` of two vectors. NumPy 2.4 iterates a broadcast product with rows under half its buffer
+    (8192 elements) through copies into its buffers: 1024 x 1024 float32 0.29 ms, against 0.10 ms with the
+    buffer size set below the row length (0.19 against 0.29 at 4096 x 256; rows under 256 gain nothing)."""
+    if xp is not numpy or b.shape[0] < UNBUFFERED_ROW or a.size * b.size < 1 << 15:
+        return xp.multiply(a[:, None], b)
+    out = _buffers.empty(xp, a.shape + b.shape, numpy.result_type(a, b))
+
+    def rows(part, column, row):
+        size = numpy.setbufsize(16)   # the smallest NumPy allows; a context variable: this thread's call only
+        try:
+            numpy.multiply(column, row, out=part)
+        finally:
+            numpy.setbufsize(size)
+    return _parallel.map_chunks(rows, out, a[:, None], b)
+
+
+class Outer(Primitive):
+    """``outer_product`` of two vectors of one dtype; the gradients are matrix-vector products (grad @ conj(b) and
+    conj(a) @ grad), shown as PyTorch's MulBackward0 (its outer is a broadcast product)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return outer_product(ctx.xp, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return (Matmul.apply(grad, _conj(b).unsqueeze(1)).squeeze(1) if ctx.needs_input_grad[0] else None,
+                Matmul.apply(_conj(a).unsqueeze(0), grad).squeeze(0) if ctx.needs_input_grad[1] else None)
+
+
+Outer._node_cls.__name__ = Outer._node_cls.__qualname__ = "MulBackward0"
+
+
 @tensor_method
 def outer(input, vec2, *, out=None):
     """Outer product of two vectors; the dtypes promote."""
@@ -222,6 +263,10 @@ def outer(input, vec2, *, out=None):
         raise RuntimeError(f"outer: Expected 1-D argument self, but got {input.ndim}-D")
     if vec2.ndim != 1:
         raise RuntimeError(f"outer: Expected 1-D argument vec2, but got {vec2.ndim}-D")
+    kind = input._data.dtype
+    if not dispatch_hooks and input.dtype is vec2.dtype and (kind.kind in "biu" or kind.char in "fdFD"):
+        return write_out(out, Outer.apply(input, vec2), "outer")
+    # mixed or 16-bit float dtypes, and tracing, vmap and autocast: the broadcast product they know
     return write_out(out, input.unsqueeze(1) * vec2.unsqueeze(0), "outer")
 
 
