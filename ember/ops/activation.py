@@ -600,12 +600,65 @@ def hardswish(input, inplace=False):
     return input * relu6(input + 3) / 6
 
 
+class Softplus(Primitive):
+    """PyTorch's softplus of float32 and float64 arrays: log1p(exp(beta * x)) / beta, x itself where
+    beta * x > threshold; the gradient z / (z + 1), z = exp(beta * x) (NaN where z overflows, as PyTorch's), 1 past
+    the threshold. The values past the threshold are written by a masked copy only where there are any (it costs
+    ~0.15 ms a million when few, up to ~5 ms when half the elements are; the passes here ~0.1-0.9 ms each)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, beta, threshold):
+        xp = ctx.xp
+        ctx.constants = beta, threshold
+        ctx.save_for_backward(a)
+
+        def run(out, x):
+            scaled = x if beta == 1 else xp.multiply(x, beta, out=out)
+            linear = xp.greater(scaled, threshold)
+            xp.exp(scaled, out=out)
+            xp.log1p(out, out=out)
+            if beta != 1:
+                out /= beta
+            if linear.any():
+                xp.copyto(out, x, where=linear)
+        return _parallel.map_chunks(run, _buffers.empty(xp, a.shape, a.dtype), a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, = ctx.saved_tensors
+        beta, threshold = ctx.constants
+        scaled = a * beta
+        z = scaled.clamp(max=threshold).exp()   # clamped: past the threshold exp's gradient stays finite
+        return grad * (z / (z + 1)).where(~(scaled > threshold), 1.0), None, None
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        a, = ctx.saved_arrays
+        beta, threshold = ctx.constants
+        xp = ctx.xp
+
+        def run(out, g, x):
+            xp.multiply(x, beta, out=out)
+            linear = xp.greater(out, threshold)
+            xp.exp(out, out=out)
+            xp.divide(out, out + 1, out=out)
+            if linear.any():
+                xp.copyto(out, 1, where=linear)
+            out *= g
+        out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, a.shape), grad.dtype)
+        return _parallel.map_chunks(run, out, grad, a), None, None
+
+
 @composite("softplus", trace_inside=True)
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     require_dtype("softplus_cpu", input)
     if input.dtype.is_floating_point and input.dtype.itemsize == 2:   # as PyTorch: in float32, rounded once
         return softplus(input.float(), beta, threshold).to(input.dtype)
+    if not dispatch_hooks and input._data.dtype.char in "fd":
+        return Softplus.apply(input, float(beta), float(threshold))
     scaled = input * beta
     linear = scaled > threshold
     # zeroed where not taken, so that branch's gradient stays finite (0 * exp(inf) would be NaN); NaN passes through

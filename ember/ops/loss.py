@@ -6,7 +6,8 @@ import warnings
 import numpy
 
 from .. import _dtype
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, composite, dispatch_hooks
+from ..autograd.grad_mode import state
 from ._kernel_dtypes import require_common_dtype, require_dtype
 from . import _buffers, _parallel
 from ._util import name_node, quiet
@@ -14,6 +15,7 @@ from .activation import logsigmoid
 from .cross_entropy import fused_cross_entropy
 from .ctc import ctc_loss  # noqa: F401  (reached as loss.ctc_loss; ctc.py registers the one op of that name)
 from .linalg._common import _CPP_NAMES
+from .pointwise.transcendental import sigmoid_of_negated_
 
 __all__ = []   # losses are reached through ember.nn.functional, as in PyTorch
 
@@ -303,6 +305,94 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+def _log_sigmoid(xp, x):
+    """PyTorch's log_sigmoid of an array: min(x, 0) - log1p(exp(-|x|))."""
+    tail = xp.abs(x, out=xp.empty_like(x))   # an array for 0-d x too (NumPy returns a scalar), written in place
+    xp.negative(tail, out=tail)
+    xp.exp(tail, out=tail)
+    xp.log1p(tail, out=tail)
+    return xp.subtract(xp.clip(x, -xp.inf, 0), tail, out=tail)
+
+
+class BinaryCrossEntropyWithLogits(Primitive):
+    """PyTorch's elementwise BCE on logits x of float32 or float64 arrays (target, weight and pos_weight of that
+    dtype, the last two broadcasting to x or None): (1 - t) x - w log_sigmoid(x), w = 1 + (pos_weight - 1) t, with
+    log_sigmoid(x) = min(x, 0) - log1p(exp(-|x|)), times ``weight``; its formulas and gradients, in passes over
+    whole arrays (the composed form took ~3x PyTorch's time)."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, x, t, weight, pos_weight):
+        xp = ctx.xp
+        ctx.save_for_backward(x, t, weight, pos_weight)
+
+        def run(out, x, t, weight, pos_weight):
+            log_sigmoid = _log_sigmoid(xp, x)
+            if pos_weight is not None:
+                xp.multiply(pos_weight - 1, t, out=out)
+                out += 1
+                log_sigmoid *= out
+            xp.subtract(1, t, out=out)
+            out *= x
+            out -= log_sigmoid
+            if weight is not None:
+                out *= weight
+        return _parallel.map_chunks(run, _buffers.empty(xp, x.shape, x.dtype), x, t, weight, pos_weight)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, t, weight, pos_weight = ctx.saved_tensors
+        if weight is not None:
+            grad = grad * weight
+        sigmoid = x.sigmoid()
+        if pos_weight is None:
+            grad_x, grad_t = sigmoid - t, -x
+        else:
+            positive = pos_weight * t
+            grad_x = (positive + 1 - t) * sigmoid - positive
+            grad_t = logsigmoid(-x) - pos_weight * logsigmoid(x)
+        return (grad_x * grad if ctx.needs_input_grad[0] else None,
+                grad_t * grad if ctx.needs_input_grad[1] else None, None, None)
+
+    @staticmethod
+    @quiet
+    def array_backward(ctx, grad):
+        x, t, weight, pos_weight = ctx.saved_arrays
+        xp = ctx.xp
+        if weight is not None:
+            grad = grad * weight
+        sigmoid = xp.negative(x, out=_buffers.empty(xp, x.shape, x.dtype))
+        sigmoid_of_negated_(xp, sigmoid)
+        grad_t = None
+        if ctx.needs_input_grad[1]:
+            grad_t = -x if pos_weight is None else _log_sigmoid(xp, -x) - pos_weight * _log_sigmoid(xp, x)
+            grad_t *= grad
+        if not ctx.needs_input_grad[0]:
+            return None, grad_t, None, None
+        if pos_weight is None:
+            sigmoid -= t
+        else:
+            positive = pos_weight * t
+            sigmoid *= positive + 1 - t
+            sigmoid -= positive
+        sigmoid *= grad
+        return sigmoid, grad_t, None, None
+
+
+def _fused_logits_loss(input, target, weight, pos_weight):
+    """``BinaryCrossEntropyWithLogits`` of the tensors when it applies: no dispatch hook active, float32 or float64
+    tensors of one dtype, weights that broadcast to the input and need no gradient; None otherwise."""
+    if dispatch_hooks or input._data.dtype.char not in "fd":
+        return None
+    for extra in (weight, pos_weight):
+        if extra is not None and (extra.dtype is not input.dtype or extra.requires_grad and state.enabled or
+                                  numpy.broadcast_shapes(extra.shape, input.shape) != tuple(input.shape)):
+            return None
+    if target.dtype is not input.dtype:
+        return None
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight)
+
+
 @_node_named("BinaryCrossEntropyWithLogitsBackward0")
 @composite("binary_cross_entropy_with_logits", trace_inside=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -313,6 +403,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
     require_dtype("log_sigmoid_cpu", input)
+    loss = _fused_logits_loss(input, target, weight, pos_weight)
+    if loss is not None:
+        return _reduce(loss, reduction)
     softplus_neg = -logsigmoid(input)   # log(1 + exp(-x)), smooth at 0 (see logsigmoid)
     if pos_weight is not None:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
