@@ -476,19 +476,55 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     engine = _engine(generator)
     if not replacement or num_samples == 1:
         # PyTorch's Gumbel-style race: argmax / top-k of p / q with q ~ Exp(1) in p's dtype.
-        q = _samplers.exponential(engine, weights.size, 1.0).astype(weights.dtype).reshape(weights.shape)
+        if weights.dtype == numpy.float32:
+            q = _exponential_float32(engine, weights.size).reshape(weights.shape)
+        else:
+            q = _samplers.exponential(engine, weights.size, 1.0).astype(weights.dtype).reshape(weights.shape)
         with numpy.errstate(divide="ignore", invalid="ignore"):
             keys = weights / q
-        indices = numpy.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
+        indices = numpy.argmax(keys, axis=1)[:, None] if num_samples == 1 else _largest(keys, num_samples)
     else:
         cdf = numpy.cumsum(weights, axis=1, dtype=weights.dtype)
         cdf /= cdf[:, -1:]
         cdf[:, -1] = 1
         draws = _samplers.unit(engine, weights.shape[0] * num_samples, numpy.float64).reshape(-1, num_samples)
-        indices = numpy.stack([numpy.searchsorted(row.astype(numpy.float64), u, side="left")
-                               for row, u in zip(cdf, draws)])
+        indices = numpy.stack([numpy.searchsorted(row, u, side="left")
+                               for row, u in zip(cdf.astype(numpy.float64), draws)])
     indices = indices.reshape(input.shape[:-1] + (num_samples,))
     return write_out(out, _place(indices, _dtype.int64, input.device), "multinomial")
+
+
+def _largest(keys, k):
+    """The first ``k`` columns of ``numpy.argsort(-keys, axis=1, kind="stable")`` (each row's largest keys, ties in
+    column order; a key is NaN only where the row's weight and draw are both 0): for k up to half a row, the rows'
+    k-th largest keys by a partition, then a stable sort of the keys at or above them alone (64 rows of 1000,
+    k = 10: 0.6 ms against 3.2 ms)."""
+    if 2 * k > keys.shape[1]:
+        return numpy.argsort(-keys, axis=1, kind="stable")[:, :k]
+    kth = -numpy.partition(-keys, k - 1, axis=1)[:, k - 1:k]
+    rows, columns = numpy.nonzero(keys >= kth)   # row by row, in column order
+    counts = numpy.bincount(rows, minlength=keys.shape[0])
+    if (counts < k).any():   # NaN keys among a row's k largest
+        return numpy.argsort(-keys, axis=1, kind="stable")[:, :k]
+    order = numpy.lexsort((-keys[rows, columns], rows))   # by row, then key descending; stable
+    starts = numpy.cumsum(counts) - counts
+    return columns[order][starts[:, None] + numpy.arange(k)]
+
+
+def _exponential_float32(engine, n):
+    """``_samplers.exponential(engine, n, 1.0)`` rounded to float32, the same values and draws: NumPy's float64
+    log1p (SIMD, off the C library's in the last bits of ~7 % of values, but 64 Ki of them in 0.45 ms against ~5 ms
+    one by one through ``math``) rounds to the C library's float32 wherever it lies more than 2**-40 (relative)
+    from a float32 rounding boundary; the rest (about 1 in 2**16, and powers of two, whose boundary below is
+    nearer) are recomputed through the C library's."""
+    u = _samplers.unit(engine, n, numpy.float64)
+    exact = -numpy.log1p(-u)
+    q = exact.astype(numpy.float32)
+    unsure = numpy.spacing(q).astype(numpy.float64) / 2 - numpy.abs(exact - q) <= exact * 2.0 ** -40
+    unsure |= q.view(numpy.int32) & 0x7FFFFF == 0
+    unsure = numpy.flatnonzero(unsure)
+    q[unsure] = -1.0 * _samplers._libm(math.log1p, -u[unsure])
+    return q
 
 
 def poisson(input, generator=None):
