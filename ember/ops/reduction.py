@@ -250,6 +250,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1"), "mean")
 
 
+@quiet   # a zero and an inf along the axis: inf * 0 is NaN, silently, as in PyTorch
 def _exclusive_products(a, axis):
     """For each element, the product of the other elements along ``axis`` (exact when some are zero)."""
     xp = xp_of(a)
@@ -261,12 +262,42 @@ def _exclusive_products(a, axis):
     return before * after
 
 
+_PRODUCT_COLUMNS = 64   # columns of partial products (at least) in _product
+
+
+def _product(a, dim, keepdim, dtype):
+    """``a.prod(dim, keepdims=keepdim, dtype=dtype)``. Along a contiguous axis NumPy multiplies one element at a time
+    (0.87 ms for (1024, 1024) float32 along dim 1, PyTorch 0.05 ms): there, for floats, a product of column blocks
+    into the first (0.36 ms), whose columns are then halved. NumPy's int64 multiply is not vectorized: no gain."""
+    xp = xp_of(a)
+    n = a.size if dim is None else a.shape[dim]
+    if (xp is not numpy or a.dtype.kind != "f" or a.dtype.itemsize < 4 or (dtype or a.dtype) != a.dtype
+            or n < 2 * _PRODUCT_COLUMNS or a.size < 1 << 14 or dim not in (None, a.ndim - 1)):
+        return xp.asarray(a.prod(axis=dim, keepdims=keepdim, dtype=dtype))
+    rows = a.reshape(-1, n)
+    width = _PRODUCT_COLUMNS if n < 64 * _PRODUCT_COLUMNS else n // 64   # (this module's max is the op)
+    partial = rows[:, :width].copy()
+    whole = n - n % width
+    for start in range(width, whole, width):
+        numpy.multiply(partial, rows[:, start:start + width], out=partial)
+    numpy.multiply(partial[:, :n - whole], rows[:, whole:], out=partial[:, :n - whole])
+    while width > 1:
+        half = width // 2
+        numpy.multiply(partial[:, :half], partial[:, half:2 * half], out=partial[:, :half])
+        if width % 2:
+            partial[:, 0] *= partial[:, width - 1]
+        width = half
+    if dim is None:
+        return partial[0, :1].reshape((1,) * a.ndim if keepdim else ())
+    return partial[:, 0].copy().reshape(a.shape[:-1] + (1,) if keepdim else a.shape[:-1])
+
+
 class Prod(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim, keepdim, dtype):
         ctx.dim, ctx.keepdim = dim, keepdim
-        result = ctx.xp.asarray(a.prod(axis=dim, keepdims=keepdim, dtype=dtype))
+        result = _product(a, dim, keepdim, dtype)
         ctx.save_for_backward(a, result)
         return result
 
