@@ -720,31 +720,68 @@ _mode = return_type("mode")
 
 
 def _median_index(array, axis, ignore_nan):
-    """Index of the lower median along ``axis``; a NaN's index where the slice has NaNs unless ``ignore_nan``."""
+    """Index of the lower median along ``axis`` (keepdims): of tied elements, the one a stable sort puts in the middle,
+    as PyTorch picks; the first NaN's where the slice has NaNs (all NaNs with ``ignore_nan``)."""
     xp = xp_of(array)
-    order = _stable_argsort(array, axis)
     n = array.shape[axis]
-    nans = _nan_mask(array).sum(axis=axis, keepdims=True)
+    nan = _nan_mask(array) if array.dtype.kind not in "biu" else None
+    nans = 0 if nan is None else nan.sum(axis=axis, keepdims=True)
     if ignore_nan:
         position = xp.maximum((n - nans - 1) // 2, 0)
     else:
         position = xp.where(nans > 0, n - nans, (n - 1) // 2)
-    return xp.take_along_axis(order, position, axis)
+    position = xp.broadcast_to(position, array.shape[:axis] + (1,) + array.shape[axis + 1:])
+    if xp is not numpy or array.dtype.kind not in "fiu":
+        return xp.take_along_axis(_stable_argsort(array, axis), position, axis)
+    # (1024, 1024) float32: a stable argsort takes 48-59 ms, a partitioned copy 5.5 (axis last) to 9 ms (with the
+    # transposing copy: partitioning along a leading axis takes 16.5 ms); sorted NaNs come last.
+    moved, position = numpy.moveaxis(array, axis, -1), numpy.moveaxis(position, axis, -1)
+    ordered = moved.copy(order="C")
+    ordered.partition(numpy.unique(position), axis=-1)
+    value = numpy.take_along_axis(ordered, position, -1)
+    equal = moved == value
+    before = (moved < value).sum(axis=-1, keepdims=True)   # elements a stable sort puts before the ties
+    if nan is not None and nans.any():   # a NaN median: its index is the first NaN's, after every number
+        nan_value = value != value
+        equal |= numpy.moveaxis(nan, axis, -1) & nan_value
+        before = numpy.where(nan_value, n - numpy.moveaxis(nans, axis, -1), before)
+    rank = position - before   # which of the ties, in their order
+    if rank.any():
+        equal = equal.cumsum(axis=-1) > rank
+    return numpy.moveaxis(equal.argmax(axis=-1, keepdims=True), -1, axis)
+
+
+class MedianAll(Amax):
+    """The lower median of all elements, NaN where there is one (where all are, with ``ignore_nan``); the gradient
+    is split evenly among the elements equal to it (Amax's backward), as PyTorch splits it."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, ignore_nan):
+        ctx.dims, ctx.keepdim, ctx.nan_ties = tuple(range(a.ndim)), False, True
+        flat = a.reshape(-1)
+        nans = int(_nan_mask(flat).sum()) if a.dtype.kind not in "biu" else 0
+        if nans == flat.size or (nans and not ignore_nan):
+            result = ctx.xp.full((), numpy.nan, a.dtype)
+        else:   # NaNs sort last
+            k = (flat.size - nans - 1) // 2
+            result = ctx.xp.asarray(ctx.xp.partition(flat, k)[k])
+        ctx.save_for_backward(a, result)
+        return result
 
 
 def _median(name, input, dim, keepdim, out, ignore_nan, kind):
     require_dtype("median_cpu" if dim is None else "median_out", input, FLOATING + "liu")
-
-    def index_of(array, axis):
-        return _median_index(array, axis, ignore_nan)
+    node = "Nanmedian" if ignore_nan else "Median"
     if dim is None:
         if input.numel() == 0:
             return write_out(out, _make(xp_of(input._data).full((), numpy.nan, input._data.dtype)), name)
-        return write_out(out, pick_along(input.reshape(-1), 0, False, index_of)[0], name)
+        return write_out(out, name_node(MedianAll.apply(input, ignore_nan), node + "Backward0"), name)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
-    return _write_tuple(out, kind(*pick_along(input, d, keepdim, index_of)))
+    values, indices = pick_along(input, d, keepdim, lambda array, axis: _median_index(array, axis, ignore_nan))
+    return _write_tuple(out, kind(name_node(values, node + "Backward1"), indices))
 
 
 @tensor_method
