@@ -4,6 +4,8 @@ Tensor methods for ops (add, sum, view, ...) are installed by the modules in ``e
 only what every tensor is, so it never imports ops.
 """
 import threading
+import weakref
+from collections import OrderedDict
 
 import numpy
 
@@ -196,9 +198,8 @@ class Tensor:
         if self.grad_fn is not None:
             return self.grad_fn._register_output_hook(self._output_nr, hook)
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _RemovableHandle(self._hooks, hook)
+            self._hooks = OrderedDict()
+        return add_hook(self._hooks, hook)
 
     # --- conversion to Python and NumPy -----------------------------------------------------------
     def numpy(self, *, force=False):
@@ -324,15 +325,55 @@ class Size(tuple):
         return Size(tuple(other) + tuple(self))
 
 
-class _RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+class RemovableHandle:
+    """What every ``register_*_hook`` returns (``torch.utils.hooks.RemovableHandle``): ``remove()``, or leaving a
+    ``with`` block, takes the hook out of its ``hooks_dict`` (an OrderedDict keyed by ``id``) and ``extra_dict``."""
 
-    def __init__(self, hooks, hook):
-        self._hooks, self._hook = hooks, hook
+    __module__ = "ember.utils.hooks"
+    id: int
+    next_id = 0
+
+    def __init__(self, hooks_dict, *, extra_dict=None):
+        self.hooks_dict_ref = weakref.ref(hooks_dict)
+        self.id = RemovableHandle.next_id
+        RemovableHandle.next_id += 1
+        self.extra_dict_ref = ()
+        if isinstance(extra_dict, dict):
+            self.extra_dict_ref = (weakref.ref(extra_dict),)
+        elif isinstance(extra_dict, list):
+            self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
 
     def remove(self):
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
+        """Unregisters the hook; does nothing the second time."""
+        for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
+            hooks = ref()
+            if hooks is not None and self.id in hooks:
+                del hooks[self.id]
+
+    def __getstate__(self):
+        return (self.hooks_dict_ref(), self.id, tuple(ref() for ref in self.extra_dict_ref))
+
+    def __setstate__(self, state):
+        self.hooks_dict_ref = weakref.ref(OrderedDict() if state[0] is None else state[0])
+        self.id = state[1]
+        RemovableHandle.next_id = max(RemovableHandle.next_id, self.id + 1)
+        extra = state[2] if len(state) > 2 and state[2] is not None else ()
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extra)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def add_hook(hooks, hook, prepend=False):
+    """Registers ``hook`` in the OrderedDict ``hooks`` (first when ``prepend``); returns its RemovableHandle."""
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
 
 
 def _wrap_dim(dim, ndim):

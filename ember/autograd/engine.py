@@ -5,9 +5,10 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 accumulates into the ``.grad`` of leaves.
 """
 import threading
+from collections import OrderedDict
 
 from .._backend import xp_of
-from .._tensor import Tensor, _RemovableHandle, _make, _wrap
+from .._tensor import Tensor, _make, _wrap, add_hook
 from . import anomaly_mode
 from .function import Node, _as_array, _ndarray, dispatch_hooks, registry
 from .grad_mode import state
@@ -251,7 +252,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if node._hooked and "_post_hooks" in node.__dict__:
             if on_arrays:
                 input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
-            for hook in node._post_hooks:
+            for hook in node._post_hooks.values():
                 hook(input_grads, tuple(_tensors(output_grads)))
         if not retain_graph and node._saved is not None:
             node._release()
@@ -362,7 +363,7 @@ def _finish_leaf(leaf, g, create_graph, handed_out):
 
 
 def _run_post_accumulate_hooks(leaf):
-    for hook in list(leaf._post_accumulate_grad_hooks):
+    for hook in list(leaf._post_accumulate_grad_hooks.values()):
         hook(leaf)
 
 
@@ -375,7 +376,7 @@ def _deliver_to_leaf(leaf_grads, leaf, g):
 
 
 def _run_leaf_hooks(leaf, g):
-    for hook in leaf._hooks:
+    for hook in leaf._hooks.values():
         replaced = hook(g)
         if replaced is not None:
             g = replaced
@@ -397,13 +398,13 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
             g = output_grads[nr]
             if g is None:
                 continue
-            for hook in list(hooks):
+            for hook in list(hooks.values()):
                 replaced = hook(g)
                 if replaced is not None:
                     g = replaced
             output_grads[nr] = g
     if "_pre_hooks" in node.__dict__:
-        for hook in node._pre_hooks:
+        for hook in node._pre_hooks.values():
             replaced = hook(tuple(output_grads))
             if replaced is not None:
                 output_grads = list(replaced)
@@ -478,10 +479,9 @@ def _register_post_accumulate_grad_hook(self, hook):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     if self.grad_fn is not None:
         raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
-    if not self._post_accumulate_grad_hooks:
-        self._post_accumulate_grad_hooks = []
-    self._post_accumulate_grad_hooks.append(hook)
-    return _RemovableHandle(self._post_accumulate_grad_hooks, hook)
+    if self._post_accumulate_grad_hooks is None:
+        self._post_accumulate_grad_hooks = OrderedDict()
+    return add_hook(self._post_accumulate_grad_hooks, hook)
 
 
 Tensor.backward = _tensor_backward

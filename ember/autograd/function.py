@@ -5,10 +5,12 @@ arrays of ``ctx.xp``; user code subclasses ``Function``, whose forward receives 
 a ``Node`` (the ``ctx``) when an input requires grad. Backwards are written with Tensor ops, so they can be
 differentiated again when ``create_graph=True``.
 """
+from collections import OrderedDict
+
 import numpy
 
 from .. import _backend
-from .._tensor import Tensor, _make, _wrap, grad_state
+from .._tensor import Tensor, _make, _wrap, add_hook, grad_state
 from .grad_mode import no_grad, state
 
 registry = {}
@@ -125,13 +127,11 @@ class Node:
 
     # --- hooks ----------------------------------------------------------------------------------
     def _register_output_hook(self, output_nr, hook):
-        from .._tensor import _RemovableHandle
         if self._output_hooks is None:
             self._output_hooks = {}
-        hooks = self._output_hooks.setdefault(output_nr, [])
-        hooks.append(hook)
+        hooks = self._output_hooks.setdefault(output_nr, OrderedDict())
         self._hooked = True
-        return _RemovableHandle(hooks, hook)
+        return add_hook(hooks, hook)
 
     def _retain(self, tensor):
         import weakref
@@ -142,19 +142,15 @@ class Node:
 
     def register_hook(self, hook):
         """Calls ``hook(grad_inputs, grad_outputs)`` after this node's backward ran."""
-        from .._tensor import _RemovableHandle
-        hooks = self.__dict__.setdefault("_post_hooks", [])
-        hooks.append(hook)
+        hooks = self.__dict__.setdefault("_post_hooks", OrderedDict())
         self._hooked = True
-        return _RemovableHandle(hooks, hook)
+        return add_hook(hooks, hook)
 
     def register_prehook(self, hook):
         """Calls ``hook(grad_outputs)`` before this node's backward runs; a returned tuple replaces them."""
-        from .._tensor import _RemovableHandle
-        hooks = self.__dict__.setdefault("_pre_hooks", [])
-        hooks.append(hook)
+        hooks = self.__dict__.setdefault("_pre_hooks", OrderedDict())
         self._hooked = True
-        return _RemovableHandle(hooks, hook)
+        return add_hook(hooks, hook)
 
     # --- lifetime -------------------------------------------------------------------------------
     def _release(self):

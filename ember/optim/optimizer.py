@@ -6,12 +6,11 @@ elementwise, so the foreach path (``_foreach.py``) runs it once over packed smal
 ``foreach=False``.
 """
 import functools
-import itertools
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
 from .._backend import xp_of
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, add_hook
 from ..autograd.grad_mode import no_grad
 from ._foreach import foreach_group
 
@@ -24,27 +23,8 @@ class _Required:
 required = _Required()
 
 
-class _RemovableHandle:
-    _ids = itertools.count()
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = next(self._ids)
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
-
-
 _STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
                      "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks")
-
-
-def _add_hook(hooks, hook, prepend=False):
-    handle = _RemovableHandle(hooks)
-    hooks[handle.id] = hook
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
 
 
 def _loss_of(closure):
@@ -142,32 +122,28 @@ class Optimizer:
 
     def register_step_pre_hook(self, hook):
         """Calls ``hook(optimizer, args, kwargs)`` before each step."""
-        handle = _RemovableHandle(self._step_pre_hooks)
-        self._step_pre_hooks[handle.id] = hook
-        return handle
+        return add_hook(self._step_pre_hooks, hook)
 
     def register_step_post_hook(self, hook):
         """Calls ``hook(optimizer, args, kwargs)`` after each step."""
-        handle = _RemovableHandle(self._step_post_hooks)
-        self._step_post_hooks[handle.id] = hook
-        return handle
+        return add_hook(self._step_post_hooks, hook)
 
     def register_state_dict_pre_hook(self, hook, prepend=False):
         """Calls ``hook(optimizer)`` before ``state_dict`` builds its result (first of all when ``prepend``)."""
-        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
 
     def register_state_dict_post_hook(self, hook, prepend=False):
         """Calls ``hook(optimizer, state_dict)`` on ``state_dict``'s result; a dict the hook returns replaces it."""
-        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
 
     def register_load_state_dict_pre_hook(self, hook, prepend=False):
         """Calls ``hook(optimizer, state_dict)`` with a shallow copy of what ``load_state_dict`` was given, before
         loading it; a dict the hook returns is loaded instead."""
-        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
 
     def register_load_state_dict_post_hook(self, hook, prepend=False):
         """Calls ``hook(optimizer)`` once ``load_state_dict`` has loaded the state."""
-        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+        return add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     @staticmethod
     def profile_hook_step(func):

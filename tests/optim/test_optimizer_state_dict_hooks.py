@@ -50,6 +50,7 @@ def _hook_order_story(lib):
         handle.remove()
     handles[0].remove()   # a second removal does nothing
     optimizer.load_state_dict(optimizer.state_dict())
+    log.append([type(h) is lib.utils.hooks.RemovableHandle for h in handles])
     return log
 
 
@@ -105,6 +106,17 @@ def test_pre_hook_edits_in_place():
     result = _edit_in_place_story(ember)
     assert result == _edit_in_place_story(torch)
     assert result[0] == pytest.approx(0.15)
+
+
+@pytest.mark.parametrize("name", LIBS)
+def test_handles_work_as_context_managers(name):
+    lib = LIBS[name]
+    optimizer = _optimizer(lib)
+    calls = []
+    with optimizer.register_state_dict_pre_hook(lambda o: calls.append(1)) as handle:
+        optimizer.state_dict()
+    optimizer.state_dict()
+    assert calls == [1] and isinstance(handle, lib.utils.hooks.RemovableHandle)
 
 
 @pytest.mark.parametrize("name", LIBS)

@@ -3,7 +3,7 @@ form) are PyTorch's, so checkpoints and code written for PyTorch work unchanged.
 import itertools
 from collections import OrderedDict, namedtuple
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, add_hook
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter, is_lazy
 
@@ -64,26 +64,6 @@ _HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_back
                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
 _HOOK_SETS = ("_non_persistent_buffers_set", "_forward_pre_hooks_with_kwargs", "_forward_hooks_with_kwargs",
               "_forward_hooks_always_called")
-
-
-class _RemovableHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, hooks_dict, extra=None):
-        self._dicts = [hooks_dict] + ([extra] if extra is not None else [])
-        self.id = next(self._next_id)
-
-    def remove(self):
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
 
 
 class Module:
@@ -473,29 +453,24 @@ class Module:
                 type(self).__name__, "\n\t".join(errors)))
         return _IncompatibleKeys(missing, unexpected)
 
-    def _add_hook(self, hooks, hook):
-        handle = _RemovableHandle(hooks)
-        hooks[handle.id] = hook
-        return handle
-
     def register_state_dict_pre_hook(self, hook):
         """Calls ``hook(module, prefix, keep_vars)`` before ``state_dict`` collects this module's entries."""
-        return self._add_hook(self._state_dict_pre_hooks, hook)
+        return add_hook(self._state_dict_pre_hooks, hook)
 
     def register_state_dict_post_hook(self, hook):
         """Calls ``hook(module, state_dict, prefix, local_metadata)`` after ``state_dict`` collected this module's
         entries; the hook edits ``state_dict`` in place and returns None."""
         hook._from_public_api = True
-        return self._add_hook(self._state_dict_hooks, hook)
+        return add_hook(self._state_dict_hooks, hook)
 
     def _register_state_dict_hook(self, hook):
         """Like ``register_state_dict_post_hook``, but a dict the hook returns replaces the state dict."""
-        return self._add_hook(self._state_dict_hooks, hook)
+        return add_hook(self._state_dict_hooks, hook)
 
     def _register_load_state_dict_pre_hook(self, hook, with_module=False):
         """Calls ``hook([module,] state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
         error_msgs)`` before this module loads its entries (the module first when ``with_module``)."""
-        return self._add_hook(self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None))
+        return add_hook(self._load_state_dict_pre_hooks, _WrappedHook(hook, self if with_module else None))
 
     def register_load_state_dict_pre_hook(self, hook):
         """Calls ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
@@ -505,7 +480,7 @@ class Module:
     def register_load_state_dict_post_hook(self, hook):
         """Calls ``hook(module, incompatible_keys)`` once this module and its children have loaded; the hook may
         edit ``incompatible_keys.missing_keys`` / ``unexpected_keys`` in place (before strict checking)."""
-        return self._add_hook(self._load_state_dict_post_hooks, hook)
+        return add_hook(self._load_state_dict_post_hooks, hook)
 
     # --- modes and conversion -------------------------------------------------------------------
     def train(self, mode=True):
@@ -621,41 +596,27 @@ class Module:
     # --- hooks ----------------------------------------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Calls ``hook(module, args)`` before forward; a returned value replaces the arguments."""
-        handle = _RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+        handle = add_hook(self._forward_pre_hooks, hook, prepend)
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs.add(handle.id)
-        if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """Calls ``hook(module, args, output)`` after forward; a returned value replaces the output."""
-        handle = _RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+        handle = add_hook(self._forward_hooks, hook, prepend)
         if with_kwargs:
             self._forward_hooks_with_kwargs.add(handle.id)
         if always_call:
             self._forward_hooks_always_called.add(handle.id)
-        if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_full_backward_hook(self, hook, prepend=False):
         """Calls ``hook(module, grad_input, grad_output)`` when gradients w.r.t. the module inputs are computed."""
-        handle = _RemovableHandle(self._backward_hooks)
-        self._backward_hooks[handle.id] = hook
-        if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(self, hook, prepend=False):
         """Calls ``hook(module, grad_output)`` before the module's input gradients are computed."""
-        handle = _RemovableHandle(self._backward_pre_hooks)
-        self._backward_pre_hooks[handle.id] = hook
-        if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
+        return add_hook(self._backward_pre_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
         """Legacy name; behaves like ``register_full_backward_hook``."""
