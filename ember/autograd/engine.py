@@ -4,22 +4,23 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 (broadcasting is undone here, once, for every op), adds up gradients that meet at a node, runs hooks, and
 accumulates into the ``.grad`` of leaves.
 """
+import itertools
 import threading
 from collections import OrderedDict
 
 from .._backend import xp_of
 from .._tensor import Tensor, _make, _wrap, add_hook
 from . import anomaly_mode
-from .function import Node, _as_array, _ndarray, dispatch_hooks, registry
+from .function import AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, dispatch_hooks, registry
 from .grad_mode import state
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Computes the gradients of ``tensors`` with respect to the graph's leaves and accumulates them in ``.grad``."""
-    tensors = (tensors,) if isinstance(tensors, Tensor) else tuple(tensors)
+    tensors = (tensors,) if isinstance(tensors, (Tensor, GradientEdge)) else tuple(tensors)
     grads = _root_grads(tensors, grad_tensors)
     if inputs is not None:
-        inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+        inputs = (inputs,) if isinstance(inputs, (Tensor, GradientEdge)) else tuple(inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     _run(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs, capture=False)
@@ -27,12 +28,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
-    """Returns the gradients of ``outputs`` with respect to ``inputs`` without touching any ``.grad``."""
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    single_input = isinstance(inputs, Tensor)
+    """Returns the gradients of ``outputs`` with respect to ``inputs`` without touching any ``.grad``. Outputs and
+    inputs may be ``autograd.graph.GradientEdge``s (the gradient flowing along that edge of the graph)."""
+    outputs = (outputs,) if isinstance(outputs, (Tensor, GradientEdge)) else tuple(outputs)
+    single_input = isinstance(inputs, (Tensor, GradientEdge))
     inputs = (inputs,) if single_input else tuple(inputs)
     for t in inputs:
-        if not t.requires_grad:
+        if not isinstance(t, GradientEdge) and not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
@@ -49,6 +51,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {index} appears to not have been used in the "
                                    "graph. Set allow_unused=True if this is the desired behavior.")
             if materialize_grads:
+                if isinstance(t, GradientEdge):
+                    raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
                 g = t.new_zeros(t.shape) if hasattr(t, "new_zeros") else _make(t._data * 0)
         results.append(g)
     return tuple(results)
@@ -84,6 +88,9 @@ def _root_grads(tensors, grad_tensors):
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     grads = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if isinstance(t, GradientEdge):
+            grads.append(_edge_root_grad(i, t, g))
+            continue
         if not t.requires_grad:
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
         if g is None:
@@ -101,6 +108,30 @@ def _root_grads(tensors, grad_tensors):
 
 def _ones_like(array):
     return xp_of(array).ones_like(array)
+
+
+def _edge_root_grad(i, edge, g):
+    """The gradient a backward starts with at a ``GradientEdge`` output: ``g``, or ones where the node recorded
+    that output's shape and it has one element (ember's single-output nodes record no shapes)."""
+    node = edge.node
+    if isinstance(node, AccumulateGrad) or not isinstance(node, Node):
+        raise RuntimeError(f"element {i} of tensors is a GradientEdge to a {type(node).__name__}; only the edges of "
+                           "nodes that ops recorded can start a backward")
+    meta = node._output_meta[edge.output_nr] if node._output_meta else None
+    if g is None:
+        if meta is None:
+            raise RuntimeError(f"grad_outputs must be given for the GradientEdge at index {i}: its node does not "
+                               "record the shape of its outputs")
+        shape, dtype = meta
+        if any(size != 1 for size in shape):
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return _make(node.xp.ones(shape, dtype))
+    if not isinstance(g, Tensor):
+        raise TypeError("gradients can be either Tensors or None, but got " + type(g).__name__)
+    if meta is not None and g._data.shape != meta[0]:
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
+                           f"has a shape of {tuple(meta[0])}.")
+    return g
 
 
 def _dependencies(roots):
@@ -159,28 +190,119 @@ def _hooked_leaf_edge_done(leaf, hooked_leaves, leaf_grads, create_graph, handed
 class _Running(threading.local):
     """What the backward running on this thread was asked, for a node whose backward runs many ops' backwards (a
     compiled forward's): whether the graph is kept for another backward (else each op's saved arrays can go at
-    once, as the engine lets its own nodes' go)."""
+    once, as the engine lets its own nodes' go); and that backward's ``GraphTask``, or the parts ``current_task``
+    makes it of on first request (None outside a backward)."""
     retain_graph = True
+    task = None
 
 
 running = _Running()
+_task_ids = itertools.count()
+
+
+class GraphTask:
+    """One backward call, as ``autograd.graph`` asks about it: an id, whether it will run a node, and callbacks to
+    run once it has finished (after every gradient is accumulated)."""
+
+    __slots__ = ("id", "callbacks", "_roots", "_root_leaves", "_counts", "_wanted_leaves", "_wanted_outputs",
+                 "_leaves", "_needed")
+
+    def __init__(self, roots, root_leaves, counts, wanted_leaves, wanted_outputs):
+        self.id = next(_task_ids)
+        self.callbacks = []
+        self._roots, self._root_leaves, self._counts = set(roots), root_leaves, counts
+        self._wanted_leaves, self._wanted_outputs = wanted_leaves, wanted_outputs
+        self._leaves = self._needed = None
+
+    def will_execute(self, node):
+        """Whether PyTorch's engine would run ``node`` (an ``AccumulateGrad``: accumulate into its leaf) in this
+        backward: reachable from the outputs and, when ``inputs`` were given, on a path to one of them."""
+        if isinstance(node, AccumulateGrad):
+            leaf = id(node.variable)
+            if self._wanted_leaves is not None and leaf not in self._wanted_leaves:
+                return False
+            return leaf in self._reachable_leaves()
+        if node not in self._counts and node not in self._roots:
+            return False
+        return self._wanted_leaves is None or node in self._needed_nodes()
+
+    def _reachable_leaves(self):
+        if self._leaves is None:
+            leaves = set(self._root_leaves)
+            for node in itertools.chain(self._roots, self._counts):
+                for edge in node._edges:
+                    if edge is not None and not isinstance(edge[0], Node):
+                        leaves.add(id(edge[0]))
+            self._leaves = leaves
+        return self._leaves
+
+    def _needed_nodes(self):
+        """The nodes on a path to an input: each node is decided after the nodes its edges lead to."""
+        if self._needed is None:
+            order, seen = [], set()
+            stack = [(root, False) for root in self._roots]
+            while stack:
+                node, expanded = stack.pop()
+                if expanded:
+                    order.append(node)
+                    continue
+                if node in seen:
+                    continue
+                seen.add(node)
+                stack.append((node, True))
+                for edge in node._edges:
+                    if edge is not None and isinstance(edge[0], Node) and edge[0] not in seen:
+                        stack.append((edge[0], False))
+            needed = {node for node, _ in self._wanted_outputs}
+            for node in order:
+                for edge in node._edges:
+                    if edge is not None and (edge[0] in needed if isinstance(edge[0], Node)
+                                             else id(edge[0]) in self._wanted_leaves):
+                        needed.add(node)
+                        break
+            self._needed = needed
+        return self._needed
+
+
+def current_task():
+    """The ``GraphTask`` of the backward running on this thread (made on first request), or None outside one."""
+    task = running.task
+    if type(task) is tuple:
+        task = running.task = GraphTask(*task)
+    return task
 
 
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
-    previous, retained = state.enabled, running.retain_graph
+    previous, retained, task = state.enabled, running.retain_graph, running.task
     state.enabled, running.retain_graph = create_graph, retain_graph
     try:
         return _execute(tensors, grads, retain_graph, create_graph, inputs, capture)
     finally:
-        state.enabled, running.retain_graph = previous, retained
+        state.enabled, running.retain_graph, running.task = previous, retained, task
+
+
+def _input_keys(inputs):
+    """What the engine looks for per input: ``{id(leaf): index}`` and ``{(node, output_nr): index}`` (a
+    ``GradientEdge`` names its node and output; one to an ``AccumulateGrad`` names that leaf)."""
+    leaves, outputs = {}, {}
+    for i, t in enumerate(inputs):
+        if isinstance(t, GradientEdge):
+            if isinstance(t.node, AccumulateGrad):
+                leaves[id(t.node.variable)] = i
+            else:
+                outputs[(t.node, t.output_nr)] = i
+        elif t.grad_fn is None:
+            leaves[id(t)] = i
+        else:
+            outputs[(t.grad_fn, t._output_nr)] = i
+    return leaves, outputs
 
 
 def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     wanted_leaves = wanted_outputs = captured = None
     if inputs is not None:
         captured = [None] * len(inputs)
-        wanted_leaves = {id(t): i for i, t in enumerate(inputs) if t.grad_fn is None}
-        wanted_outputs = {(t.grad_fn, t._output_nr): i for i, t in enumerate(inputs) if t.grad_fn is not None}
+        wanted_leaves, wanted_outputs = _input_keys(inputs)
     handed_out = set()   # ids of gradient arrays already stored somewhere: copy for another
     for g in grads:
         handed_out.add(id(g._data))
@@ -188,19 +310,24 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
 
     buffers = {}
     roots = []
+    root_leaves = []
     for t, g in zip(tensors, grads):
-        node = t.grad_fn
+        if isinstance(t, GradientEdge):
+            node, nr = t.node, t.output_nr
+        else:
+            node, nr = t.grad_fn, t._output_nr
         if node is None:
             _deliver_to_leaf(leaf_grads, t, g)
+            root_leaves.append(id(t))
             continue
         buffer = buffers.get(node)
         if buffer is None:
             buffer = buffers[node] = [None] * node._num_outputs
             roots.append(node)
-        nr = t._output_nr
         buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
     counts, hooked_leaves = _dependencies(roots)
+    running.task = (roots, root_leaves, counts, wanted_leaves, wanted_outputs)
     if inputs is not None:
         hooked_leaves = {}
     ready = []
@@ -253,7 +380,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if on_arrays:
                 input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
             for hook in node._post_hooks.values():
-                hook(input_grads, tuple(_tensors(output_grads)))
+                replaced = hook(input_grads, tuple(_tensors(output_grads)))
+                if replaced is not None:
+                    input_grads = _replaced_grads(hook, replaced, input_grads, edges)
         if not retain_graph and node._saved is not None:
             node._release()
         i = -1
@@ -300,27 +429,31 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if count == 0:
                 ready.append(target)
     for leaf, g in leaf_grads.values():   # g: a Tensor, or an array from an array_backward
+        if wanted_leaves is not None:   # a leaf that is not an input: PyTorch runs neither its hooks nor anything
+            index = wanted_leaves.get(id(leaf))
+            if index is None:
+                continue
         if leaf._hooks:
             g = _run_leaf_hooks(leaf, g if isinstance(g, Tensor) else _wrap(g))
         if wanted_leaves is not None:
             if not isinstance(g, Tensor):
                 g = _wrap(g)
-            index = wanted_leaves.get(id(leaf))
             if capture:
-                if index is not None:
-                    captured[index] = g if captured[index] is None else captured[index] + g
-                continue
-            if index is None:
+                captured[index] = g if captured[index] is None else captured[index] + g
                 continue
         _accumulate(leaf, g, create_graph, handed_out)
         if leaf._post_accumulate_grad_hooks:
             _run_post_accumulate_hooks(leaf)
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
-            if captured[i] is not None:
+            if captured[i] is not None and not isinstance(inputs[i], GradientEdge):
                 if inputs[i].grad_fn is not None:
                     inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
+    task = running.task
+    if type(task) is GraphTask:
+        for callback in task.callbacks:
+            callback()
     return captured
 
 
@@ -330,6 +463,21 @@ def _tensors(grads):
         if g is not None and not isinstance(g, Tensor):
             return [_wrap(g) if g is not None and not isinstance(g, Tensor) else g for g in grads]
     return grads
+
+
+def _replaced_grads(hook, replaced, input_grads, edges):
+    """A node hook's returned gradients, checked as PyTorch checks them (ember's nodes may also have an edge per
+    non-tensor argument: a hook may leave out those trailing Nones)."""
+    if not isinstance(replaced, tuple):
+        raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
+    missing = len(input_grads) - len(replaced)
+    if missing > 0 and all(edge is None for edge in edges[len(replaced):]):
+        return replaced + (None,) * missing
+    if missing:
+        name = getattr(hook, "__name__", repr(hook))
+        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but "
+                           f"expected {len(input_grads)})")
+    return replaced
 
 
 def _wrap_all(arrays, xp):

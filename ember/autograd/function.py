@@ -5,6 +5,8 @@ arrays of ``ctx.xp``; user code subclasses ``Function``, whose forward receives 
 a ``Node`` (the ``ctx``) when an input requires grad. Backwards are written with Tensor ops, so they can be
 differentiated again when ``create_graph=True``.
 """
+import collections
+import threading
 from collections import OrderedDict
 
 import numpy
@@ -21,6 +23,51 @@ dispatch_hooks = []
 
 _ndarray = numpy.ndarray
 _new = object.__new__
+
+
+class _SavedTensorsHooks(threading.local):
+    """Per thread, as PyTorch's: the stack of ``(pack_hook, unpack_hook)`` pairs ops pack what they save with
+    (innermost last; ``None`` is a level without hooks, such as a checkpointed region's), the message
+    ``disable_saved_tensors_hooks`` set, and the tensor an in-place method is about to overwrite."""
+    stack = ()
+    disabled = None
+    overwriting = None
+
+
+saved_tensors_hooks_state = _SavedTensorsHooks()
+_pushed = 0   # levels pushed on any thread: the one test the op path makes before reading its thread's stack
+_pushed_lock = threading.Lock()
+
+
+def push_saved_tensors_hooks(hooks):
+    """Makes ``hooks`` (a ``(pack_hook, unpack_hook)`` pair, or None for none) the innermost on this thread."""
+    global _pushed
+    state = saved_tensors_hooks_state
+    if state.disabled is not None:
+        raise RuntimeError(state.disabled)
+    state.stack = state.stack + (hooks,)
+    with _pushed_lock:
+        _pushed += 1
+
+
+def pop_saved_tensors_hooks():
+    """Removes this thread's innermost level of saved-tensor hooks."""
+    global _pushed
+    state = saved_tensors_hooks_state
+    state.stack = state.stack[:-1]
+    with _pushed_lock:
+        _pushed -= 1
+
+
+def overwriting(tensor, function, args, kwargs):
+    """``function(tensor, *args, **kwargs)`` for an in-place method that will write its result into ``tensor``:
+    ops that save ``tensor`` meanwhile pack a copy of it (PyTorch's in-place ops save the original's clone)."""
+    state = saved_tensors_hooks_state
+    previous, state.overwriting = state.overwriting, tensor
+    try:
+        return function(tensor, *args, **kwargs)
+    finally:
+        state.overwriting = previous
 
 
 class Node:
@@ -102,6 +149,9 @@ class Node:
                 if counter[0] != version:
                     _check_version(self, counter, version)
                 arrays.append(array)
+            elif kind == "packed":
+                unpacked = _unpack_packed(self, value)
+                arrays.append(unpacked if unpacked.is_sparse else unpacked._data)
             else:
                 arrays.append(value)
         return arrays
@@ -160,15 +210,30 @@ class Node:
             self._freed = True
 
     def _snapshot_input(self, tensor):
-        """Replaces saved references to ``tensor`` by a copy: an in-place op is about to overwrite its memory."""
+        """Replaces saved references to ``tensor`` by a copy: an in-place op is about to overwrite its memory.
+        What saved-tensor hooks packed from ``tensor`` itself is packed again from the copy."""
         if not self._saved:
             return
         entries = list(self._saved)
         for i, entry in enumerate(entries):
-            if entry is not None and entry[0] == "tensor" and entry[1] is tensor:
+            if entry is None:
+                continue
+            if entry[0] == "tensor" and entry[1] is tensor:
                 copy = _make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("tensor", copy, 0)
+            elif entry[0] == "packed" and entry[1].source == id(tensor):
+                copy = _make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+                entries[i] = ("packed", _pack(entry[1].hooks, copy, "tensor", self, None), 0)
         self._saved = tuple(entries)
+
+
+class GradientEdge(collections.namedtuple("GradientEdge", ("node", "output_nr", "ownership_token"), defaults=(None,))):
+    """An edge of the autograd graph: output ``output_nr`` of ``node`` (for a leaf, its ``AccumulateGrad`` and 0),
+    where a tensor's gradient is computed. ``autograd.grad`` and ``backward`` take these as outputs and inputs.
+    ``ownership_token`` is there for PyTorch's signature; ember's edges hold their node, which holds its graph."""
+
+    __slots__ = ()
+    __module__ = "ember.autograd.graph"
 
 
 class AccumulateGrad:
@@ -183,6 +248,13 @@ class AccumulateGrad:
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    # made afresh on each request (PyTorch keeps one per leaf): two for the same leaf are the same node
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return hash(id(self.variable))
 
 
 def _freed_error():
@@ -205,9 +277,173 @@ def _unpack(node, entry):
         return _make(value)
     if kind == "value":
         return value
+    if kind == "packed":
+        return _unpack_packed(node, value)
     counter, array, nr = value   # an output of the node itself
     _check_version(node, counter, version)
     return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
+
+
+class _Packed:
+    """A saved tensor as a pack hook packed it: what the hook returned, the hooks, and where the unpacked tensor's
+    gradient goes (``how``: "node" an output ``nr`` of ``link``, "leaf" the leaf ``link``, "constant" nowhere);
+    ``source`` is the id of the tensor packed when an in-place write into it may follow."""
+
+    __slots__ = ("value", "hooks", "how", "link", "nr", "source")
+
+
+def _pack_saved(ctx, outputs):
+    """Packs what ``ctx`` saved with this thread's innermost saved-tensor hooks, as PyTorch packs every tensor an
+    op saves for backward (Python numbers and other non-tensors stay as they are). A Primitive's arrays kept as
+    ``ctx`` attributes (indices, statistics, masks) are what PyTorch's own ops save too: they are packed as well."""
+    state = saved_tensors_hooks_state
+    if not state.stack:
+        return
+    hooks = state.stack[-1]
+    if hooks is None:
+        return
+    attributes = _array_attributes(ctx) if ctx._function._array_level else None
+    if not ctx._saved and not attributes:
+        return
+    entries = list(ctx._saved or ())
+    for i, entry in enumerate(entries):
+        if entry is None:
+            continue
+        kind, value, _ = entry
+        if kind == "tensor":
+            if value is state.overwriting:
+                copy = _make(value._data.copy(), value.requires_grad, value.grad_fn, value._output_nr)
+                entries[i] = ("packed", _pack(hooks, copy, kind, ctx, None), 0)
+            else:
+                entries[i] = ("packed", _pack(hooks, value, kind, ctx, id(value)), 0)
+        elif kind == "output":
+            entries[i] = ("packed", _pack(hooks, outputs[value[2]], kind, ctx, None), 0)
+        elif kind == "array":
+            entries[i] = ("packed", _pack(hooks, _make(value), kind, ctx, None), 0)
+    ctx._saved = entries
+    ctx._backward_on_arrays = False   # the backward on tensors: an unpacked tensor may not be what was saved
+    if attributes:
+        ctx._packed_attributes = {name: _pack_arrays(hooks, ctx.__dict__.pop(name), ctx) for name in attributes}
+        ctx.__class__ = _with_packed_attributes(type(ctx))
+
+
+def _is_array(value):
+    return isinstance(value, _ndarray) or hasattr(value, "__cuda_array_interface__")
+
+
+def _holds_arrays(value):
+    if isinstance(value, (tuple, list)):
+        return any(_holds_arrays(v) for v in value)
+    return _is_array(value)
+
+
+def _array_attributes(ctx):
+    """The names of a node's attributes set by its forward that hold arrays (also inside tuples and lists)."""
+    names = []
+    for name, value in ctx.__dict__.items():
+        if name[0] != "_" and name not in ("needs_input_grad", "xp", "materialize_grads") and _holds_arrays(value):
+            names.append(name)
+    return names
+
+
+def _pack_arrays(hooks, value, ctx):
+    """``value`` with each array in it (in tuples and lists too) packed."""
+    if isinstance(value, (tuple, list)):
+        return type(value)(_pack_arrays(hooks, v, ctx) for v in value)
+    if _is_array(value):
+        return _pack(hooks, _make(value), "array", ctx, None)
+    return value
+
+
+def _unpack_arrays(node, value):
+    if isinstance(value, (tuple, list)):
+        return type(value)(_unpack_arrays(node, v) for v in value)
+    if isinstance(value, _Packed):
+        return _unpack_packed(node, value)._data
+    return value
+
+
+_hooked_node_classes = {}
+
+
+def _with_packed_attributes(cls):
+    """``cls`` (a node class) with its packed attributes unpacked when read; made once per class."""
+    hooked = _hooked_node_classes.get(cls)
+    if hooked is None:
+        hooked = type(cls.__name__, (cls,), {"__getattr__": _packed_attribute, "_release": _release_packed,
+                                             "__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        _hooked_node_classes[cls] = hooked
+    return hooked
+
+
+def _packed_attribute(node, name):
+    """An attribute the forward set and a pack hook packed: unpacked on every read, as saved tensors are."""
+    packed = node.__dict__.get("_packed_attributes")
+    if packed is None or name not in packed:
+        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+    if packed[name] is None:
+        raise _freed_error()
+    return _unpack_arrays(node, packed[name])
+
+
+def _release_packed(node):
+    """``Node._release`` for a node with packed attributes: they go too."""
+    Node._release(node)
+    node._freed = True
+    node._packed_attributes = dict.fromkeys(node._packed_attributes)
+
+
+def _pack(hooks, tensor, kind, node, source):
+    """One saved tensor packed with ``hooks`` (the hook runs with grad recording off, as PyTorch's)."""
+    packed = _Packed()
+    packed.hooks, packed.source, packed.nr = hooks, source, tensor._output_nr
+    if kind == "output":
+        packed.how, packed.link = "node", node
+    elif tensor.grad_fn is not None:
+        packed.how, packed.link = "node", tensor.grad_fn
+    elif tensor.requires_grad:
+        packed.how, packed.link = "leaf", tensor
+    else:
+        packed.how, packed.link = "constant", None
+    version = tensor._version_counter[0]
+    with no_grad():
+        packed.value = hooks[0](tensor)
+    if tensor._version_counter[0] != version:
+        raise RuntimeError("A saved tensor pack hook is modifying its input in place. Tensors provided as input to "
+                           "pack hook cannot be modified by in-place operations as this can lead to unexpected "
+                           "side-effects. Please open an issue if you need to perform in-place operations on the "
+                           "input to a pack hook.")
+    return packed
+
+
+def _unpack_packed(node, packed):
+    """The unpack hook's tensor, joined to the graph where the saved tensor was (as PyTorch's unpacked tensors):
+    gradients through it reach the saved tensor's producer or leaf, not whatever the hook returned."""
+    tensor = packed.hooks[1](packed.value)
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got result of type "
+                        f"{_type_name(tensor)}")
+    if tensor.is_sparse:
+        return tensor
+    how = packed.how
+    if how == "node":
+        return _make(tensor._data, True, packed.link, packed.nr)
+    if how == "leaf":
+        leaf = packed.link
+        edge = _SavedLeaf._node_cls()
+        edge.needs_input_grad = (True,)
+        edge._edges = ((leaf, 0),)
+        edge._input_meta = ((leaf._data.shape, leaf._data.dtype),)
+        return _make(tensor._data, True, edge, 0)
+    return _make(tensor._data)
+
+
+def _type_name(value):
+    """A type's name as CPython's ``tp_name`` spells it in messages (``int``, ``numpy.ndarray``, ``MyClass``)."""
+    kind = type(value)
+    if kind.__flags__ & (1 << 9) or kind.__module__ == "builtins":   # Py_TPFLAGS_HEAPTYPE: a class defined in Python
+        return kind.__name__
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _check_version(node, counter, version):
@@ -305,7 +541,18 @@ class Function(metaclass=_FunctionMeta):
         ctx._input_meta = tuple((a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs))
         ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in results)
         ctx._saved = tuple(None if t is None else ("tensor", t, t._version_counter[0]) for t in ctx._saved or ())
+        if _pushed and ctx._saved:
+            _pack_saved(ctx, results)
         return results[0] if single else tuple(results)
+
+
+class _SavedLeaf(Function):
+    """Where gradients through an unpacked saved leaf go: to the leaf (PyTorch's unpacked leaf shares the leaf's
+    gradient accumulator; an ember leaf is its own edge, so the unpacked tensor reaches it through this node)."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
 
 
 class Primitive(Function):
@@ -375,6 +622,8 @@ class Primitive(Function):
             for array in saved:
                 entries.append(_saved_entry(array, args, tensor))
             ctx._saved = entries
+        if _pushed:
+            _pack_saved(ctx, (tensor,))
         return tensor
 
 
@@ -401,6 +650,8 @@ def _connect(ctx, args, edges, meta, outputs):
         ctx._output_meta = [(r._data.shape, r._data.dtype) for r in results]
     if ctx._saved:
         ctx._saved = [_saved_entry(array, args, *results) for array in ctx._saved]
+    if _pushed:
+        _pack_saved(ctx, results)
     return results
 
 

@@ -64,9 +64,11 @@ class _Compiled:
 
     def __call__(self, *args, **kwargs):
         stance, first, self.called = _stance.current["stance"], not self.called, True
+        # eager under autocast, tracing, profiling, an enclosing capture, or saved-tensor hooks (a replay packs nothing)
         if self.settings["disable"] or _function.dispatch_hooks or _compiling[0] or stance == "force_eager" or \
-                first and stance in ("eager_then_compile", "aot_eager_then_compile"):
-            return self.function(*args, **kwargs)   # autocast, tracing, profiling or an enclosing capture: eager
+                first and stance in ("eager_then_compile", "aot_eager_then_compile") or \
+                _function.saved_tensors_hooks_state.stack:
+            return self.function(*args, **kwargs)
         if self.guard is not None:
             _, state, parameters, hooked = self.guard.state()
             if hooked:

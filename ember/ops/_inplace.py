@@ -5,6 +5,7 @@ import numpy
 from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from .complex import ViewAsComplex, ViewAsReal
@@ -16,6 +17,8 @@ def inplace_method(function, name=None):
     if op is not None and op.trace_inside:   # autocast casts out-of-place calls only, as PyTorch's lists do
         function = op.function
     def method(self, *args, **kwargs):
+        if _function._pushed:   # saved-tensor hooks: ops saving self pack its value before the write
+            return assign_inplace(self, _function.overwriting(self, function, args, kwargs))
         return assign_inplace(self, function(self, *args, **kwargs))
     method.__name__ = name or function.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."

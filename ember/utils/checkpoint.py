@@ -14,6 +14,7 @@ from .. import autograd
 from .._tensor import Tensor
 from ..autograd.function import Function, dispatch_hooks
 from ..autograd.grad_mode import enable_grad
+from ..autograd.graph import _without_saved_tensors_hooks
 from ..ops.random import all_states, restore_all_states
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError"]
@@ -99,7 +100,7 @@ class _Recomputation:
             return
         self.done = True
         replayed = []
-        with _rng_restored(self.rng_state), enable_grad(), _recording(replayed):
+        with _rng_restored(self.rng_state), enable_grad(), _recording(replayed), _without_saved_tensors_hooks():
             self.function(*_detach_like(self.args), **self.kwargs)
         if len(replayed) < len(self.nodes) or any(type(a) is not type(b) for a, b in zip(self.nodes, replayed)):
             raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "
@@ -127,7 +128,7 @@ class _SavedOnDemand:
 def _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs):
     rng_state = all_states() if preserve_rng_state else None
     nodes = []
-    with _recording(nodes):
+    with _recording(nodes), _without_saved_tensors_hooks():   # as PyTorch's: outer hooks see nothing saved inside
         outputs = function(*args, **kwargs)
     recomputation = _Recomputation(function, args, kwargs, rng_state, nodes)
     for node in nodes:
