@@ -196,6 +196,18 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
+def _unstructured_mask(amount, t, default_mask, scores, largest):
+    """``default_mask`` with the ``amount`` entries of ``scores()`` (largest or smallest first) zeroed; ``scores`` is
+    called only when something is pruned (a random draw must not move the generator otherwise)."""
+    tensor_size = t.nelement()
+    nparams_toprune = _compute_nparams_toprune(amount, tensor_size)
+    _validate_pruning_amount(nparams_toprune, tensor_size)
+    mask = default_mask.clone(memory_format=ember.contiguous_format)
+    if nparams_toprune != 0:
+        mask.view(-1)[_topk_indices(scores().view(-1), nparams_toprune, largest=largest)] = 0
+    return mask
+
+
 class RandomUnstructured(BasePruningMethod):
     """Prunes ``amount`` (a count, or a fraction in [0, 1]) of the unpruned entries, chosen at random."""
 
@@ -207,14 +219,7 @@ class RandomUnstructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         """``default_mask`` with the entries of the ``amount`` largest draws of ``rand_like(t)`` zeroed."""
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone(memory_format=ember.contiguous_format)
-        if nparams_toprune != 0:
-            prob = ember.rand_like(t)
-            mask.view(-1)[_topk_indices(prob.view(-1), nparams_toprune, largest=True)] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda: ember.rand_like(t), largest=True)
 
     @classmethod
     def apply(cls, module, name, amount):
@@ -233,13 +238,7 @@ class L1Unstructured(BasePruningMethod):
 
     def compute_mask(self, t, default_mask):
         """``default_mask`` with the ``amount`` entries of smallest ``|t|`` zeroed (ties as ``torch.topk`` on CPU)."""
-        tensor_size = t.nelement()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone(memory_format=ember.contiguous_format)
-        if nparams_toprune != 0:
-            mask.view(-1)[_topk_indices(ember.abs(t).view(-1), nparams_toprune, largest=False)] = 0
-        return mask
+        return _unstructured_mask(self.amount, t, default_mask, lambda: ember.abs(t), largest=False)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):

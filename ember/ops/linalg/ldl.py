@@ -179,10 +179,8 @@ def _write_exact(out, results):
     return type(results)(*out)
 
 
-def _factor(A, hermitian, name):
-    if not isinstance(A, Tensor):
-        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
-    label = "torch.linalg.ldl_factor_ex"
+def _check_square_matrices(A, label):
+    """PyTorch's checks that ``A`` is a batch of square floating or complex matrices, naming the op ``label``."""
     if A.ndim < 2:
         raise RuntimeError(f"{label}: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
@@ -190,6 +188,12 @@ def _factor(A, hermitian, name):
                            f"{A.shape[-1]} matrices")
     if not (A.dtype.is_floating_point or A.dtype.is_complex):
         raise RuntimeError(f"{label}: Expected a floating point or complex tensor as input. Got {_name(A)}")
+
+
+def _factor(A, hermitian, name):
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(A).__name__}")
+    _check_square_matrices(A, "torch.linalg.ldl_factor_ex")
     if A.numel():
         require_dtype("ldl_factor_kernel_cpu", A, "fc")
     return LDLFactor.apply(A, bool(hermitian))
@@ -355,13 +359,7 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
             raise TypeError(f"linalg_ldl_solve(): argument '{argument}' (position {position}) must be Tensor, not "
                             f"{type(value).__name__}")
     label = "torch.linalg.ldl_solve"
-    if LD.ndim < 2:
-        raise RuntimeError(f"{label}: The input tensor A must have at least 2 dimensions.")
-    if LD.shape[-1] != LD.shape[-2]:
-        raise RuntimeError(f"{label}: A must be batches of square matrices, but they are {LD.shape[-2]} by "
-                           f"{LD.shape[-1]} matrices")
-    if not (LD.dtype.is_floating_point or LD.dtype.is_complex):
-        raise RuntimeError(f"{label}: Expected a floating point or complex tensor as input. Got {_name(LD)}")
+    _check_square_matrices(LD, label)
     if B.dtype is not LD.dtype:
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type {_name(B)} and A of type "
                            f"{_name(LD)} instead.")
