@@ -209,9 +209,9 @@ class Node:
             self._saved = None
             self._freed = True
 
-    def _snapshot_input(self, tensor):
-        """Replaces saved references to ``tensor`` by a copy: an in-place op is about to overwrite its memory.
-        What saved-tensor hooks packed from ``tensor`` itself is packed again from the copy."""
+    def _snapshot_input(self, tensor, copy_array):
+        """Replaces saved references to ``tensor`` by a copy (made by ``copy_array``): an in-place op is about to
+        overwrite its memory. What saved-tensor hooks packed from ``tensor`` itself is packed again from the copy."""
         if not self._saved:
             return
         entries = list(self._saved)
@@ -219,10 +219,10 @@ class Node:
             if entry is None:
                 continue
             if entry[0] == "tensor" and entry[1] is tensor:
-                copy = _make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+                copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("tensor", copy, 0)
             elif entry[0] == "packed" and entry[1].source == id(tensor):
-                copy = _make(tensor._data.copy(), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
+                copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("packed", _pack(entry[1].hooks, copy, "tensor", self, None), 0)
         self._saved = tuple(entries)
 

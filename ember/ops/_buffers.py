@@ -13,6 +13,8 @@ import sys
 import threading
 from collections import OrderedDict
 
+from .._backend import xp_of
+
 
 MAX_SHAPES = 256
 """Shapes kept (least recently used dropped first): a training loop uses a few per layer."""
@@ -66,6 +68,13 @@ def empty(xp, shape, dtype):
             arrays.append(array)
             _held[0] += size
         return array
+
+
+def copy(array):
+    """A C-contiguous copy of ``array`` (as ``array.copy()``), in a pooled array when large."""
+    result = empty(xp_of(array), array.shape, array.dtype)
+    result[...] = array
+    return result
 
 
 def _let_go(excess):

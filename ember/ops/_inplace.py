@@ -8,6 +8,7 @@ from .._tensor import Tensor, _make
 from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
+from . import _buffers
 from .complex import ViewAsComplex, ViewAsReal
 
 
@@ -60,7 +61,7 @@ def assign_inplace(self, result):
             result = result.to(target)
     node = result.grad_fn
     if node is not None:
-        node._snapshot_input(self)
+        node._snapshot_input(self, _buffers.copy)
     root = self._base
     if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
         return _assign_through_view(self, root, result)
