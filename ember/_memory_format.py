@@ -39,7 +39,10 @@ def _by_name(name):
 
 
 def is_laid_out(array, fmt):
-    """Whether ``array``'s elements lie in ``fmt``'s order without gaps (row-major for ``contiguous_format``)."""
+    """Whether ``array``'s elements lie in ``fmt``'s order without gaps (row-major for ``contiguous_format``; False
+    for a channels-last format of another rank, as PyTorch answers)."""
+    if fmt is not None and fmt.rank is not None and array.ndim != fmt.rank:
+        return False
     order = None if fmt is None or fmt is preserve_format else fmt.order(array.ndim)
     if order is None:
         return bool(array.flags.c_contiguous)

@@ -209,8 +209,8 @@ class Recorder:
 
     # --- patched entry points while capturing ----------------------------------------------------
     def factory(self, original):
-        def create(shape, fill, dtype, device, requires_grad):
-            out = original(shape, fill, dtype, device, requires_grad)
+        def create(shape, fill, dtype, device, requires_grad, *layout):
+            out = original(shape, fill, dtype, device, requires_grad, *layout)   # replayed row-major: same values
             if not self.inside and self.reason is None:
                 self.steps.append(("create", tuple(int(s) for s in shape), fill, out._data.dtype,
                                    self.new_slot(out._data)))

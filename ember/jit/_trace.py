@@ -275,8 +275,8 @@ class _Tracer:
     def creation(self, factory):
         """ember's tensor factory, recording a tensor whose shape holds sizes of the trace as ``aten::full`` (or
         ``aten::empty``), so it follows the inputs' sizes."""
-        def create(shape, fill, dtype, device, requires_grad):
-            out = factory(tuple(int(s) for s in shape), fill, dtype, device, requires_grad)
+        def create(shape, fill, dtype, device, requires_grad, *layout):
+            out = factory(tuple(int(s) for s in shape), fill, dtype, device, requires_grad, *layout)
             if not self.depth and any(isinstance(s, SymInt) for s in shape):
                 sizes = self.graph.add_node(Node("prim::ListConstruct", [
                     s.value() if isinstance(s, SymInt) else self.constant(int(s)) for s in shape]), ["int[]"])[0]

@@ -230,20 +230,47 @@ def to_dlpack(tensor):
 
 
 # --- tensors by shape -----------------------------------------------------------------------------------------
-def _factory(shape, fill, dtype, device, requires_grad):
+def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides=None):
+    """A new tensor of ``shape`` filled with ``fill`` (None: uninitialised), its axes laid out in memory in ``order``
+    (outermost first; None: row-major), with exactly ``like_strides`` (in elements) when given."""
     d = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     xp = _backend.xp_for(_backend.as_device(device))
+    stored = shape if order is None else tuple(shape[axis] for axis in order)
     if fill is None:
-        array = xp.empty(shape, d.numpy)
+        array = xp.empty(stored, d.numpy)
     elif fill == 0:
-        array = xp.zeros(shape, d.numpy)
+        array = xp.zeros(stored, d.numpy)
     else:
         with numpy.errstate(over="ignore", invalid="ignore"):
-            array = xp.full(shape, fill, d.numpy)
+            array = xp.full(stored, fill, d.numpy)
+    if order is not None:
+        array = array.transpose(sorted(builtins.range(len(order)), key=order.__getitem__))
+        if like_strides is not None:   # a size-1 dim's stride is free: PyTorch keeps the input's own
+            array = _backend.xp_of(array).lib.stride_tricks.as_strided(
+                array, shape, tuple(s * array.itemsize for s in like_strides))
     return _finish(array, requires_grad)
+
+
+def _order_of(memory_format, ndim):
+    """The memory order of a new tensor in ``memory_format``: the format's own, or None (row-major)."""
+    from .._memory_format import preserve_format
+    if memory_format is preserve_format:
+        raise RuntimeError("unsupported memory format Preserve")
+    return None if memory_format is None else memory_format.order(ndim)
+
+
+def _like_layout(input, memory_format):
+    """(order, strides) for a ``*_like`` factory: a dense input's own strides under ``preserve_format`` (the
+    default), else the format's order."""
+    from .._memory_format import preserve_format
+    if memory_format is None or memory_format is preserve_format:
+        from .conversion import _dense_order
+        order = _dense_order(input._data)
+        return order, None if order is None else input.stride()
+    return memory_format.order(input.ndim), None
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -261,8 +288,9 @@ def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=Fa
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
-    """An uninitialised tensor of the given shape."""
-    return _factory(shape_arg(size), None, dtype, device, requires_grad)
+    """An uninitialised tensor of the given shape (laid out in ``memory_format``'s order when given)."""
+    shape = shape_arg(size)
+    return _factory(shape, None, dtype, device, requires_grad, _order_of(memory_format, len(shape)))
 
 
 def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False):
@@ -330,22 +358,26 @@ def _like(input, dtype, device):
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, 0, *_like(input, dtype, device), requires_grad)
+    return _factory(input.shape, 0, *_like(input, dtype, device), requires_grad,
+                    *_like_layout(input, memory_format))
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Ones with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, 1, *_like(input, dtype, device), requires_grad)
+    return _factory(input.shape, 1, *_like(input, dtype, device), requires_grad,
+                    *_like_layout(input, memory_format))
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """An uninitialised tensor with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, None, *_like(input, dtype, device), requires_grad)
+    return _factory(input.shape, None, *_like(input, dtype, device), requires_grad,
+                    *_like_layout(input, memory_format))
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, _number(fill_value), *_like(input, dtype, device), requires_grad)
+    return _factory(input.shape, _number(fill_value), *_like(input, dtype, device), requires_grad,
+                    *_like_layout(input, memory_format))
 
 
 def _new_factory(fill, name, doc):

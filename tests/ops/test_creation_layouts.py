@@ -1,0 +1,54 @@
+"""Factories' memory formats against torch: ``empty(memory_format=)``, the ``*_like`` factories keeping a dense
+input's layout (``preserve_format``) or taking the one asked for, and ``is_contiguous`` of other ranks."""
+import pytest
+import torch
+
+import ember
+
+
+def _inputs(lib):
+    base = lib.arange(120.0).reshape(2, 3, 4, 5)
+    return {"contiguous": base, "channels_last": base.to(memory_format=lib.channels_last),
+            "transposed": lib.arange(12.0).reshape(3, 4).t(), "permuted": base.permute(3, 1, 0, 2),
+            "strided": lib.arange(24.0).reshape(4, 6)[:, ::2], "expanded": lib.ones(3, 1).expand(3, 4),
+            "size_one": lib.ones(1, 3, 1, 5).permute(0, 2, 3, 1), "scalar": lib.tensor(2.0)}
+
+
+@pytest.mark.parametrize("kind", sorted(_inputs(torch)))
+@pytest.mark.parametrize("factory", ["empty_like", "zeros_like", "ones_like", "full_like"])
+@pytest.mark.parametrize("fmt", [None, "preserve_format", "contiguous_format", "channels_last"])
+def test_like_factories_lay_out_as_torch(kind, factory, fmt):
+    def make(lib):
+        x = _inputs(lib)[kind]
+        args = (x, 7.0) if factory == "full_like" else (x,)
+        kwargs = {} if fmt is None else {"memory_format": getattr(lib, fmt)}
+        return getattr(lib, factory)(*args, **kwargs)
+    try:
+        expected = make(torch)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error).split(" format")[0]):
+            make(ember)
+        return
+    result = make(ember)
+    assert tuple(result.shape) == tuple(expected.shape) and result.stride() == expected.stride()
+    if factory != "empty_like":
+        assert result.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (2, 3, 4), (1, 2, 3, 4, 5)])
+@pytest.mark.parametrize("fmt", ["contiguous_format", "channels_last", "channels_last_3d", "preserve_format"])
+def test_empty_with_a_memory_format(shape, fmt):
+    try:
+        expected = torch.empty(shape, memory_format=getattr(torch, fmt))
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error)):
+            ember.empty(shape, memory_format=getattr(ember, fmt))
+        return
+    assert ember.empty(shape, memory_format=getattr(ember, fmt)).stride() == expected.stride()
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (2, 3, 4, 5), (2, 3, 4, 5, 6)])
+@pytest.mark.parametrize("fmt", ["channels_last", "channels_last_3d", "contiguous_format"])
+def test_is_contiguous_in_a_format_of_another_rank_is_false(shape, fmt):
+    assert ember.empty(shape).is_contiguous(memory_format=getattr(ember, fmt)) == \
+        torch.empty(shape).is_contiguous(memory_format=getattr(torch, fmt))
