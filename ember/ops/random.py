@@ -355,25 +355,44 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return write_out(out, _place(perm, d, device, requires_grad), "randperm")
 
 
+def _laid_out_like(input, dtype, device, memory_format):
+    """An uninitialised tensor like ``input`` for a ``*_like`` sampler when its layout is not row-major (a dense
+    permuted input under ``preserve_format``, or a format asked for), else None. PyTorch fills such a tensor in
+    memory order, as ember's in-place fills do, so filling this one gives PyTorch's values."""
+    from .creation import _like_layout, empty_like
+    if _like_layout(input, memory_format)[0] is None:
+        return None
+    return empty_like(input, dtype=dtype or input.dtype, device=device or input.device, memory_format=memory_format)
+
+
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
               generator=None):
-    """Uniform samples from [0, 1) with the shape (and by default dtype and device) of ``input``."""
+    """Uniform samples from [0, 1) with the shape (and by default dtype, device and layout) of ``input``."""
+    out = _laid_out_like(input, dtype, device, memory_format)
+    if out is not None:
+        return out.uniform_(generator=generator).requires_grad_(requires_grad)
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
                generator=None):
-    """Standard normal samples with the shape (and by default dtype and device) of ``input``."""
+    """Standard normal samples with the shape (and by default dtype, device and layout) of ``input``."""
+    out = _laid_out_like(input, dtype, device, memory_format)
+    if out is not None:
+        return out.normal_(generator=generator).requires_grad_(requires_grad)
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None, requires_grad=False,
                  memory_format=None, generator=None):
-    """Integers from [low, high) with the shape (and by default dtype and device) of ``input``."""
+    """Integers from [low, high) with the shape (and by default dtype, device and layout) of ``input``."""
     if high is None:
         low, high = 0, low
+    out = _laid_out_like(input, dtype, device, memory_format)
+    if out is not None:
+        return out.random_(low, high, generator=generator).requires_grad_(requires_grad)
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype,
                    device=device or input.device, requires_grad=requires_grad)
 

@@ -52,3 +52,24 @@ def test_empty_with_a_memory_format(shape, fmt):
 def test_is_contiguous_in_a_format_of_another_rank_is_false(shape, fmt):
     assert ember.empty(shape).is_contiguous(memory_format=getattr(ember, fmt)) == \
         torch.empty(shape).is_contiguous(memory_format=getattr(torch, fmt))
+
+
+@pytest.mark.parametrize("kind", ["contiguous", "channels_last", "transposed", "permuted", "strided"])
+@pytest.mark.parametrize("sampler", ["rand_like", "randn_like", "randint_like"])
+@pytest.mark.parametrize("fmt", [None, "contiguous_format", "channels_last"])
+def test_like_samplers_lay_out_and_draw_as_torch(kind, sampler, fmt):
+    """A sampler over a permuted layout draws in memory order: the same seed gives PyTorch's values there too."""
+    def make(lib):
+        x = _inputs(lib)[kind]
+        kwargs = {} if fmt is None else {"memory_format": getattr(lib, fmt)}
+        lib.manual_seed(3)
+        args = (x, 10) if sampler == "randint_like" else (x,)
+        return getattr(lib, sampler)(*args, **kwargs)
+    try:
+        expected = make(torch)
+    except RuntimeError as error:
+        with pytest.raises(RuntimeError, match=str(error).split(" format")[0]):
+            make(ember)
+        return
+    result = make(ember)
+    assert result.stride() == expected.stride() and result.tolist() == expected.tolist()
