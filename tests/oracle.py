@@ -10,6 +10,7 @@ Where a CUDA device is at hand (``ember.cuda.is_available()``; ``EMBER_TEST_CUDA
 """
 import contextlib
 import os
+import re
 
 import numpy
 import torch
@@ -200,6 +201,14 @@ def check_error(fn, *args, match=None, kwargs=None):
         with pytest.raises(type(torch_error.value), match=match), _default_device("cuda"):
             fn(ember, *to_ember(_copied(args), device="cuda"), **kwargs)
     return ember_error.value
+
+
+def check_same_error(fn, *args, kwargs=None):
+    """Asserts that ember raises what torch raises for ``fn(lib, *args)``: the same type and the same message."""
+    import pytest
+    with pytest.raises(Exception) as expected:
+        fn(torch, *to_torch(args), **(kwargs or {}))
+    return check_error(fn, *args, match="^" + re.escape(str(expected.value)) + "$", kwargs=kwargs)
 
 
 def gradcheck(fn, *arrays, eps=1e-6, atol=1e-5, rtol=1e-3, gradgrad=True):
