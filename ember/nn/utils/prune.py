@@ -9,6 +9,8 @@ import numpy
 
 import ember
 
+from ._hooks import remove_pre_hook
+
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
            "RandomStructured", "LnStructured", "CustomFromMask", "identity", "random_unstructured", "l1_unstructured",
            "random_structured", "ln_structured", "global_unstructured", "custom_from_mask", "remove", "is_pruned"]
@@ -409,11 +411,8 @@ def custom_from_mask(module, name, mask):
 def remove(module, name):
     """Makes the pruning of ``module.<name>`` permanent and drops its hook, ``<name>_orig`` and ``<name>_mask``;
     returns ``module``."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
+    if remove_pre_hook(module, BasePruningMethod, name, "_tensor_name"):
+        return module
     raise ValueError(f"Parameter '{name}' of module {module} has to be pruned before pruning can be removed")
 
 

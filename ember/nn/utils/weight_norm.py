@@ -2,6 +2,7 @@
 import warnings
 
 from ..parameter import Parameter
+from ._hooks import remove_pre_hook
 from ._norms import norm_except_dim, weight_norm_value
 
 __all__ = ["WeightNorm", "weight_norm", "remove_weight_norm"]
@@ -56,9 +57,6 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undoes :func:`weight_norm`."""
-    for key, hook in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
+    if remove_pre_hook(module, WeightNorm, name):
+        return module
     raise ValueError(f"weight_norm of '{name}' not found in {module}")
