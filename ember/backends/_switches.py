@@ -1,5 +1,5 @@
-"""The ``flags(...)`` context manager PyTorch's backend modules share: set some of a module's switches for a block,
-then put the previous values back."""
+"""What PyTorch's backend modules share: the ``flags(...)`` context manager (set some of a module's switches for a
+block, then put the previous values back) and the ``verbose`` blocks of libraries ember does not call."""
 import contextlib
 
 
@@ -14,3 +14,13 @@ def switched(module, **values):
     finally:
         for name, value in previous.items():
             setattr(module, name, value)
+
+
+class Silent:
+    """A ``verbose(...)`` block of a library ember does not call: there is nothing to print, so it does nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False

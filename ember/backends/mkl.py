@@ -1,4 +1,6 @@
 """``backends.mkl``: ember's BLAS is NumPy's (OpenBLAS), not oneMKL."""
+from ._switches import Silent
+
 VERBOSE_OFF, VERBOSE_ON = 0, 1
 
 
@@ -7,14 +9,8 @@ def is_available():
     return False
 
 
-class verbose:
+class verbose(Silent):
     """oneMKL's on-demand verbose output for a ``with`` block: ember calls no oneMKL, so nothing is printed."""
 
     def __init__(self, enable):
         self.enable = enable
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False

@@ -2,7 +2,7 @@
 change nothing."""
 import sys
 
-from ._switches import switched
+from ._switches import Silent, switched
 
 enabled = True
 deterministic = False
@@ -20,14 +20,8 @@ def flags(enabled=False, deterministic=False, allow_tf32=True, fp32_precision="n
     return switched(sys.modules[__name__], enabled=enabled, deterministic=deterministic, allow_tf32=allow_tf32)
 
 
-class verbose:
+class verbose(Silent):
     """oneDNN's on-demand verbose output for a ``with`` block: ember runs no oneDNN kernels, so nothing is printed."""
 
     def __init__(self, level):
         self.level = level
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
