@@ -7,9 +7,11 @@ import numbers
 import numpy
 
 from .. import _alias, _backend, _dtype
+from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, composite
 from ._util import shape_arg, tensor_method
+from .conversion import _dense_order
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
@@ -256,7 +258,6 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
 
 def _order_of(memory_format, ndim):
     """The memory order of a new tensor in ``memory_format``: the format's own, or None (row-major)."""
-    from .._memory_format import preserve_format
     if memory_format is preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
     return None if memory_format is None else memory_format.order(ndim)
@@ -265,9 +266,7 @@ def _order_of(memory_format, ndim):
 def _like_layout(input, memory_format):
     """(order, strides) for a ``*_like`` factory: a dense input's own strides under ``preserve_format`` (the
     default), else the format's order."""
-    from .._memory_format import preserve_format
     if memory_format is None or memory_format is preserve_format:
-        from .conversion import _dense_order
         order = _dense_order(input._data)
         return order, None if order is None else input.stride()
     return memory_format.order(input.ndim), None
@@ -356,28 +355,30 @@ def _like(input, dtype, device):
     return (input.dtype if dtype is None else dtype), (input.device if device is None else device)
 
 
+def _new_like(input, fill, dtype, device, requires_grad, memory_format):
+    """A new tensor shaped (and by default typed, placed and laid out) like ``input``, filled with ``fill``."""
+    return _factory(input.shape, fill, *_like(input, dtype, device), requires_grad,
+                    *_like_layout(input, memory_format))
+
+
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Zeros with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, 0, *_like(input, dtype, device), requires_grad,
-                    *_like_layout(input, memory_format))
+    return _new_like(input, 0, dtype, device, requires_grad, memory_format)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """Ones with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, 1, *_like(input, dtype, device), requires_grad,
-                    *_like_layout(input, memory_format))
+    return _new_like(input, 1, dtype, device, requires_grad, memory_format)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """An uninitialised tensor with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, None, *_like(input, dtype, device), requires_grad,
-                    *_like_layout(input, memory_format))
+    return _new_like(input, None, dtype, device, requires_grad, memory_format)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
-    return _factory(input.shape, _number(fill_value), *_like(input, dtype, device), requires_grad,
-                    *_like_layout(input, memory_format))
+    return _new_like(input, _number(fill_value), dtype, device, requires_grad, memory_format)
 
 
 def _new_factory(fill, name, doc):

@@ -21,6 +21,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import state
 from . import _samplers
+from .creation import _factory, _like, _like_layout
 from ._inplace import assign_inplace
 from ._mt19937 import STATE_BYTES, Engine
 from ._util import shape_arg, tensor_method, write_out
@@ -359,10 +360,10 @@ def _laid_out_like(input, dtype, device, memory_format):
     """An uninitialised tensor like ``input`` for a ``*_like`` sampler when its layout is not row-major (a dense
     permuted input under ``preserve_format``, or a format asked for), else None. PyTorch fills such a tensor in
     memory order, as ember's in-place fills do, so filling this one gives PyTorch's values."""
-    from .creation import _like_layout, empty_like
-    if _like_layout(input, memory_format)[0] is None:
+    order, strides = _like_layout(input, memory_format)
+    if order is None:
         return None
-    return empty_like(input, dtype=dtype or input.dtype, device=device or input.device, memory_format=memory_format)
+    return _factory(input.shape, None, *_like(input, dtype, device), False, order, strides)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None,
