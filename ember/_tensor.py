@@ -12,6 +12,13 @@ import numpy
 from . import _alias, _backend, _dtype
 
 
+def _owner(array):
+    """The array owning ``array``'s memory: ``array`` followed through the arrays it is a view of."""
+    while isinstance(array.base, type(array)):
+        array = array.base
+    return array
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
 
@@ -96,11 +103,9 @@ class Tensor:
 
     def storage_offset(self):
         """Offset in elements of the first element from the start of the underlying storage."""
-        base = self._data
-        while base.base is not None and isinstance(base.base, type(base)):
-            base = base.base
         if not isinstance(self._data, numpy.ndarray):   # a CuPy array: its pointer and its allocation's start
             return (self._data.data.ptr - self._data.data.mem.ptr) // self._data.itemsize
+        base = _owner(self._data)
         return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
 
     def is_contiguous(self, memory_format=None):

@@ -6,7 +6,7 @@ import warnings
 import numpy
 
 from . import _backend, _dtype
-from ._tensor import Tensor
+from ._tensor import Tensor, _owner
 
 __all__ = ["UntypedStorage", "TypedStorage"]
 
@@ -73,15 +73,12 @@ def _on_host(array):
 
 
 def _allocation(array):
-    """``array``'s owning allocation as a flat array of its dtype (followed through views, as ``storage_offset``)."""
-    root = array
-    while isinstance(root.base, type(array)):
-        root = root.base
+    """``array``'s owning allocation as a flat array of its dtype (the owner ``storage_offset`` counts from)."""
     if not isinstance(array, numpy.ndarray):   # a CuPy array: its whole memory block
         memory = array.data.mem
         xp = _backend.xp_of(array)
         return xp.ndarray((memory.size // array.itemsize,), array.dtype, xp.cuda.MemoryPointer(memory, 0))
-    return numpy.ravel(root, order="K")
+    return numpy.ravel(_owner(array), order="K")
 
 
 def untyped_storage(self):
