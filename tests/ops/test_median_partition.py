@@ -4,7 +4,7 @@ import numpy
 import pytest
 
 import ember
-from ember.ops import reduction
+from ember.ops import order_statistics as reduction
 
 from ..oracle import check, gradcheck, noncontiguous, sample
 
