@@ -18,7 +18,7 @@ import typing
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.modules.module import Module
-from . import _recurrent
+from . import _language, _recurrent
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
 from ._torchscript import _BINARY, _COMPARE, _Compiler, _ModuleRef
@@ -94,6 +94,11 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     """Compiles a function or a Module (its ``forward`` and ``@jit.export`` methods) from source into the IR."""
     if isinstance(obj, ScriptModule) or isinstance(obj, ScriptFunction):
         return obj
+    with _language.scripting():   # calls folded while compiling see is_scripting() True
+        return _compiled(obj)
+
+
+def _compiled(obj):
     if isinstance(obj, Module):
         compiled = mirror(obj)
         compiler = _ScriptCompiler(obj)
@@ -149,6 +154,7 @@ class _ScriptCompiler(_Compiler):
     def __init__(self, root):
         super().__init__(None, ())
         self.root, self.record, self.globals = root, "", {}
+        self.depth = 0   # how many input-dependent branches or loops enclose the statement being compiled
         self.paths = {id(m): name for name, m in root.named_modules()} if root is not None else {}
 
     def compile_method(self, name):
@@ -505,10 +511,13 @@ class _ScriptCompiler(_Compiler):
         return self.literal(eval(compile(ast.Expression(node), self.record, "eval"), dict(self.globals), scope))
 
     def block(self, statements, env, inputs=()):
+        self.depth += 1
         try:
             return super().block(statements, env, inputs)
         except _Returned:
             raise self.error(statements[0], "a return inside a branch or loop that depends on the inputs") from None
+        finally:
+            self.depth -= 1
 
     def branch(self, node, env, condition=None):
         """An ``if`` on a run-time condition: a ``prim::If`` yielding each name either branch changes (a dict with
@@ -600,6 +609,8 @@ class _ScriptCompiler(_Compiler):
         base = self.expression_or_module(node.value, env)
         if isinstance(base, _ModuleRef):
             return self.member(base, node.attr, node)
+        if isinstance(base, _Container) and base.kind is list and node.attr in ("append", "extend"):
+            return _Static(functools.partial(_ListMethod, base, node.attr))
         if isinstance(base, _Mapping):
             if node.attr not in ("items", "keys", "values"):
                 raise self.error(node, f"the dict method {node.attr!r}")
@@ -657,6 +668,9 @@ class _ScriptCompiler(_Compiler):
             ref, name = target.obj.args
             return self.inline(ref, name, args, keywords)
         if isinstance(target, _Static) and isinstance(target.obj, functools.partial) and \
+                target.obj.func is _ListMethod:
+            return self.grow(node, *target.obj.args, args)
+        if isinstance(target, _Static) and isinstance(target.obj, functools.partial) and \
                 target.obj.func is _MappingView:
             mapping, view = target.obj.args
             keys = [self.literal(key) for key in mapping.items]
@@ -670,6 +684,9 @@ class _ScriptCompiler(_Compiler):
                 return self.emit(f"method::{target.name}", inputs, keywords=tuple(keywords)).outputs[0]
             raise self.error(node, f"the Tensor method {target.name!r}")
         known, function = self.known(target)
+        if known and function is _language.annotate and len(args) == 2:   # the value itself, a list growable
+            value_known, value = self.known(args[1])
+            return _Container(self.items(args[1]), list) if value_known and isinstance(value, list) else args[1]
         if known and len(args) == 1 and isinstance(args[0], _Container) and not keywords:
             if function is len:
                 return self.constant(len(args[0].items))
@@ -681,7 +698,7 @@ class _ScriptCompiler(_Compiler):
                  list: "prim::list"}
         if known and any(function is c for c in casts) and len(args) == 1 and not self.known(args[0])[0]:
             return self.emit(casts[function], [self.value(args[0], node)]).outputs[0]
-        if function is isinstance and len(args) == 2 and not self.known(args[0])[0]:
+        if function in (isinstance, _language.isinstance) and len(args) == 2 and not self.known(args[0])[0]:
             return self.literal(issubclass(Tensor, self.known(args[1])[1]))   # graph values are tensors here
         if not known or not callable(function):
             raise self.error(node, "a call of something that is not a function")
@@ -697,6 +714,20 @@ class _ScriptCompiler(_Compiler):
                                    "of ember's tensor functions")
         inputs = [self.value(a, node) for a in args] + [self.value(v, node) for v in keywords.values()]
         return self.emit(f"fn::{name}", inputs, keywords=tuple(keywords)).outputs[0]
+
+    def grow(self, node, container, method, args):
+        """``list.append`` / ``list.extend`` on a list whose length is known: its items grow while compiling, which
+        is only right outside branches and loops that depend on the inputs."""
+        if self.depth:
+            raise self.error(node, f"list.{method} inside a branch or loop that depends on the inputs")
+        if method == "append":
+            container.items.append(args[0])
+        else:
+            items = self.items(args[0])
+            if items is None:
+                raise self.error(node, "list.extend with a sequence of unknown length")
+            container.items.extend(items)
+        return self.literal(None)
 
     def error(self, node, what):
         return RuntimeError(f"ember.jit.script: {what} is not supported ({self.record}:"
@@ -727,6 +758,10 @@ def _is_constant(obj):
 
 class _MappingView:
     """Marks ``items``/``keys``/``values`` of a dict with known keys (compiled to their items, never called)."""
+
+
+class _ListMethod:
+    """Marks ``append``/``extend`` of a list being compiled (applied to its items, never called)."""
 
 
 class _BoundMethod:

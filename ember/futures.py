@@ -1,0 +1,102 @@
+"""``ember.futures``: PyTorch's ``torch.futures`` — a Future holds a value (or an error) that arrives later, runs
+callbacks when it does, and chains with ``then``. ``jit.fork`` returns one."""
+import threading
+import traceback
+
+__all__ = ["Future", "collect_all", "wait_all"]
+
+
+class Future:
+    """A value or an exception set once, later; ``wait`` blocks until it is set (thread-safe)."""
+
+    def __init__(self, *, devices=None):
+        self._condition = threading.Condition()
+        self._done = False
+        self._result = None
+        self._exception = None
+        self._callbacks = []
+
+    def __repr__(self):
+        return f"<ember.jit.Future object at {hex(id(self))}>"
+
+    def done(self):
+        """True once a result or an exception has been set."""
+        return self._done
+
+    def wait(self):
+        """Blocks until the Future completes; returns its value or raises its exception."""
+        with self._condition:
+            self._condition.wait_for(lambda: self._done)
+        return self.value()
+
+    def value(self):
+        """The value of a completed Future (its exception is raised); does not block."""
+        if self._exception is not None:
+            raise self._exception
+        return self._result
+
+    def set_result(self, result):
+        """Completes the Future with ``result`` and runs its callbacks."""
+        self._complete(result, None)
+
+    def set_exception(self, result):
+        """Completes the Future with the exception ``result``, raised by ``wait`` and ``value``."""
+        assert isinstance(result, Exception), f"{result} is of type {type(result)}, not an Exception."
+        self._complete(None, result)
+
+    def then(self, callback):
+        """A new Future completed with ``callback(self)`` once this one completes (or with the error it raised)."""
+        chained = Future()
+
+        def run(future):
+            try:
+                chained.set_result(callback(future))
+            except Exception as error:
+                where = "".join(traceback.format_tb(error.__traceback__))
+                chained.set_exception(RuntimeError(f"Got the following error when running the callback: "
+                                                   f"{type(error).__name__}: {error}\n\nAt:\n{where}"))
+        self.add_done_callback(run)
+        return chained
+
+    def add_done_callback(self, callback):
+        """Runs ``callback(self)`` when the Future completes (at once if it already has)."""
+        with self._condition:
+            if not self._done:
+                self._callbacks.append(callback)
+                return
+        callback(self)
+
+    def _complete(self, result, exception):
+        with self._condition:
+            if self._done:
+                raise RuntimeError("Attempting to mark a completed Future as complete again. Note that a Future can "
+                                   "only be marked completed once.")
+            self._result, self._exception, self._done = result, exception, True
+            callbacks, self._callbacks = self._callbacks, []
+            self._condition.notify_all()
+        for callback in callbacks:
+            callback(self)
+
+
+def collect_all(futures):
+    """A Future completed with the list of ``futures`` once every one of them has completed."""
+    collected = Future()
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def arrived(_):
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:
+            collected.set_result(list(futures))
+    if not futures:
+        collected.set_result([])
+    for future in futures:
+        future.add_done_callback(arrived)
+    return collected
+
+
+def wait_all(futures):
+    """Waits for every Future and returns their values; the first error met is raised."""
+    return [future.wait() for future in futures]
