@@ -9,7 +9,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Primitive
-from . import _parallel
+from . import _ndtri, _parallel
 from ._inplace import inplace_method
 from ._unary import unary_primitive
 from ._util import promote_pair, quiet, tensor_method, write_out
@@ -212,9 +212,10 @@ def _i1_64(x):
     return _i1e64(x) * _xp(x).exp(_xp(x).abs(x))
 
 
-def _unary(name, public_name, array_function, derivative, doc):
-    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function."""
-    primitive = unary_primitive(name, __name__, lambda xp, a: _in_float64(array_function, a),
+def _unary(name, public_name, array_function, derivative, doc, forward=None):
+    """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function: the
+    forward is ``array_function`` in float64 (``_in_float64``), or ``forward(xp, a)`` where given."""
+    primitive = unary_primitive(name, __name__, forward or (lambda xp, a: _in_float64(array_function, a)),
                                 lambda grad, a, result: grad * derivative(a, result), saves="both")
     primitive.__doc__ = doc
 
@@ -282,30 +283,11 @@ def _log_ndtr64(x):
     return xp.where(x < 0, lower, upper)
 
 
-def _ndtri64(p):
-    """The standard normal quantile: Newton's method on log ndtr(z) = log(q) in the lower tail (concave, so it
-    converges monotonically from the left), mirrored for p > 1/2."""
-    xp = _xp(p)
-    q = xp.clip(xp.minimum(p, 1.0 - p), 1e-300, 0.5)
-    z = xp.where(q > 1e-3, -math.sqrt(2) * _erfinv_array(1.0 - 2.0 * q), -xp.sqrt(-2.0 * xp.log(q)))
-    log_q = xp.log(q)
-    moving = xp.ones(xp.shape(z), bool)
-    for _ in range(8):   # each element until its step is below double precision (two or three from erfinv's start)
-        step = (_log_ndtr64(z) - log_q) * _erfcx64(-z / math.sqrt(2)) / math.sqrt(2 / math.pi)
-        z = z - xp.where(moving, step, 0.0)
-        moving &= xp.abs(step) > 1e-15 * (xp.abs(z) + 1.0)
-        if not bool(moving.any()):
-            break
-    z = xp.where(p > 0.5, -z, z)
-    z = xp.where(p == 0.5, 0.0, z)
-    z = xp.where(p == 0, -math.inf, xp.where(p == 1, math.inf, z))
-    return xp.where((p < 0) | (p > 1) | xp.isnan(p), math.nan, z)
-
-
-def _erfinv_array(y):
-    from .._tensor import _make
-    from .pointwise import erfinv
-    return erfinv(_make(y))._data
+def _ndtri_array(xp, p):
+    """PyTorch's float32 and float64 ndtri (``_ndtri``); other floating dtypes through float32."""
+    if p.dtype in (numpy.float32, numpy.float64):
+        return _ndtri.ndtri(p)
+    return _ndtri.ndtri(p.astype(numpy.float32)).astype(p.dtype)
 
 
 SpecialErfcx, erfcx = _unary("SpecialErfcx", "special_erfcx", _erfcx64,
@@ -314,9 +296,9 @@ SpecialErfcx, erfcx = _unary("SpecialErfcx", "special_erfcx", _erfcx64,
 SpecialLogNdtr, log_ndtr = _unary("SpecialLogNdtr", "special_log_ndtr", _log_ndtr64,
                                   lambda a, result: math.sqrt(2 / math.pi) / erfcx(-a / math.sqrt(2)),
                                   "log of the standard normal CDF, accurate far into both tails.")
-SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", _ndtri64,
+SpecialNdtri, ndtri = _unary("SpecialNdtri", "special_ndtri", None,
                              lambda a, result: math.sqrt(2 * math.pi) * exp(result * result / 2),
-                             "The standard normal quantile function (inverse of ndtr).")
+                             "The standard normal quantile function (inverse of ndtr).", forward=_ndtri_array)
 
 
 # --- regularised incomplete gamma ----------------------------------------------------------------------------------
