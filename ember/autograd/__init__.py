@@ -5,9 +5,9 @@ from .engine import backward, grad
 from .function import Function, once_differentiable
 from .grad_mode import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402  (the function shadows the module, as in PyTorch)
-from . import functional, graph  # noqa: E402
+from . import forward_ad, functional, graph  # noqa: E402
 from .variable import Variable  # noqa: E402, F401
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "detect_anomaly", "set_detect_anomaly", "once_differentiable", "gradcheck", "gradgradcheck", "functional",
-           "graph"]
+           "graph", "forward_ad"]

@@ -99,6 +99,10 @@ class Node:
         """Keeps inputs or outputs (arrays in a Primitive, Tensors in a Function) for backward."""
         self._saved = values
 
+    def save_for_forward(self, *tensors):
+        """Keeps tensors for a custom Function's ``jvp`` (forward-mode AD), which reads them as ``saved_tensors``."""
+        self._saved_for_forward = tensors
+
     def mark_non_differentiable(self, *outputs):
         """Declares outputs that have no gradient (indices, masks)."""
         self._non_differentiable = tuple(id(o) for o in outputs)

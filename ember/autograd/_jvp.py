@@ -1,0 +1,258 @@
+"""The dispatch hook of forward-mode AD: the tangents of each op's outputs, computed eagerly when it runs with a
+dual input, from rules that hold for every op.
+
+- An op whose output aliases its one tensor input (a view) is linear: its tangent is the same op on the input's
+  tangent, a view of that tangent, as in PyTorch.
+- An in-place write (``AssignInplace``) writes the result's tangent into the target's tangent in place (a target
+  without one, or a view of a base without one, gets zeros first, so the base's tangent sees the write).
+- Every other op takes its Jacobian-vector product from its backward: the vector-Jacobian product ``u -> J^T u``
+  is linear in ``u``, so differentiating it with respect to ``u`` along the tangents gives ``J v``.
+- Composites pass through (the primitives inside them dispatch here; views they make directly get views of the
+  tangent); ``autograd.Function``s of user code need their own ``jvp``, as in PyTorch.
+"""
+import contextlib
+
+from .._backend import xp_of
+from .._tensor import Tensor, _make, grad_state
+from . import _dual as _fw
+from .engine import grad as _grad
+from .function import Composite, Function, Primitive
+
+_state = {"suspended": 0}
+
+
+@contextlib.contextmanager
+def suspended():
+    """Ops run inside compute no tangents (the hook's own work, aliases ``unpack_dual`` hands out)."""
+    _state["suspended"] += 1
+    try:
+        yield
+    finally:
+        _state["suspended"] -= 1
+
+
+def forward_hook(cls, args, kwargs, proceed):
+    """Runs the op and gives its outputs their tangents when an input has one."""
+    if _state["suspended"] or grad_state.inference:
+        return proceed(args, kwargs)
+    tangents = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            tangent = _fw.tangent_of(a)
+            if tangent is not None:
+                if tangents is None:
+                    tangents = {}
+                tangents[i] = tangent
+    if tangents is None:
+        return proceed(args, kwargs)
+    if cls.__name__ == "AssignInplace" and issubclass(cls, Composite):
+        return _assign(args, kwargs, proceed, tangents)
+    if not issubclass(cls, Function):
+        return _composite(args, kwargs, proceed, tangents)
+    if not issubclass(cls, Primitive) and not cls.__module__.startswith("ember."):
+        return _custom_function(cls, args, kwargs, proceed, tangents)
+    return _primitive(args, kwargs, proceed, tangents)
+
+
+def _composite(args, kwargs, proceed, tangents):
+    """A composite's outputs: the ops inside it gave them their tangents, except views it made of a dual input
+    directly (a fast path outside any primitive), which get the matching view of that input's tangent."""
+    output = proceed(args, kwargs)
+    for out in output if isinstance(output, tuple) else (output,):
+        if isinstance(out, Tensor) and out._data.dtype.kind in "fc" and _fw.tangent_of(out) is None:
+            for i, tangent in tangents.items():
+                source = args[i]._data
+                if xp_of(source).may_share_memory(out._data, source):
+                    view = _fw.view_of_tangent(out, args[i], tangent)
+                    if view is not None:
+                        _fw.set_tangent(out, view)
+                        break
+    return output
+
+
+def _primitive(args, kwargs, proceed, tangents):
+    """A primitive's outputs with their tangents: a view op's from the op on the tangent, others from J v."""
+    user_graph = grad_state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    leaves, inner = {}, list(args)
+    for i, a in enumerate(args):
+        if i in tangents:
+            leaves[i] = inner[i] = _make(a._data, requires_grad=True)
+        elif isinstance(a, Tensor) and a.requires_grad:
+            inner[i] = _make(a._data)
+    previous, grad_state.enabled = grad_state.enabled, True
+    try:
+        recorded = proceed(tuple(inner), kwargs)
+    finally:
+        grad_state.enabled = previous
+    single = not isinstance(recorded, tuple)
+    recorded_outputs = (recorded,) if single else recorded
+    if user_graph:
+        output = proceed(args, kwargs)
+    else:
+        output = _detached(recorded) if single else tuple(_detached(o) for o in recorded)
+    outputs = (output,) if single else output
+    if len(tangents) == 1 and _is_view(recorded_outputs, args, tangents):
+        (i, tangent), = tangents.items()
+        with suspended():
+            viewed = proceed(args[:i] + (tangent,) + args[i + 1:], kwargs)
+        for out, t in zip(outputs, (viewed,) if single else viewed):
+            if isinstance(out, Tensor) and isinstance(t, Tensor) and out._data.dtype.kind in "fc":
+                t._version_counter = tangent._version_counter
+                t._base = tangent._base if tangent._base is not None else tangent
+                _fw.set_tangent(out, t)
+        return output
+    for out, t in zip(outputs, _jvp(recorded_outputs, leaves, tangents)):
+        if t is not None:
+            _fw.set_tangent(out, t)
+    return output
+
+
+def _jvp(outputs, leaves, tangents):
+    """Per output, ``J v`` (None for outputs that are not differentiable), by differentiating the backward."""
+    differentiable = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
+    if not differentiable:
+        return [None] * len(outputs)
+    graph = grad_state.enabled and any(t.requires_grad for t in tangents.values())
+    positions = list(leaves)
+    with suspended():
+        previous, grad_state.enabled = grad_state.enabled, True
+        try:
+            dummies = [_make(xp_of(o._data).zeros_like(o._data), requires_grad=True) for o in differentiable]
+            vjps = _grad(differentiable, [leaves[i] for i in positions], dummies, create_graph=True,
+                         allow_unused=True)
+            pairs = [(g, _cast(tangents[i], g)) for g, i in zip(vjps, positions) if g is not None and g.requires_grad]
+            grad_state.enabled = graph
+            jvps = _grad([g for g, _ in pairs], dummies, [v for _, v in pairs], create_graph=graph,
+                         allow_unused=True) if pairs else [None] * len(dummies)
+        finally:
+            grad_state.enabled = previous
+    results, n = [], 0
+    for o in outputs:
+        if isinstance(o, Tensor) and o.requires_grad:
+            t = jvps[n]
+            results.append(_make(xp_of(o._data).zeros_like(o._data)) if t is None else t)
+            n += 1
+        else:
+            results.append(None)
+    return results
+
+
+def _assign(args, kwargs, proceed, tangents):
+    """An in-place write: the primal written, then the result's tangent (zeros if none) into the target's."""
+    target = args[0]
+    with suspended():
+        written = proceed(args, kwargs)
+    source = tangents.get(1)
+    tangent = tangents.get(0)
+    if tangent is None:
+        tangent = _new_tangent(target)
+    if tangent is None:   # no tangent storage shared with the base: the target gets one of its own
+        tangent = _make(xp_of(target._data).zeros_like(target._data))
+        _fw.set_tangent(target, tangent)
+    with suspended():
+        if source is None:
+            tangent._data[...] = 0
+            tangent._version_counter[0] += 1
+        elif grad_state.enabled and (source.requires_grad or tangent.requires_grad):
+            tangent.copy_(source)
+        else:
+            tangent._data[...] = source._data
+            tangent._version_counter[0] += 1
+    if written is not target:
+        _fw.set_tangent(written, tangent)
+    return written
+
+
+def _new_tangent(target):
+    """Zeros as the tangent of ``target`` that is about to be written into; for a view, the view of a tangent of
+    its base (zeros too, if the base had none), so the base sees the write as in PyTorch."""
+    base = target._base
+    if base is None:
+        tangent = _make(xp_of(target._data).zeros_like(target._data))
+        _fw.set_tangent(target, tangent)
+        return tangent
+    base_tangent = _fw.tangent_of(base)
+    if base_tangent is None:
+        base_tangent = _make(xp_of(base._data).zeros_like(base._data))
+        _fw.set_tangent(base, base_tangent)
+    return _fw.tangent_of(target)
+
+
+def _custom_function(cls, args, kwargs, proceed, tangents):
+    """A user ``autograd.Function`` with a dual input: forward, then its ``jvp`` on the ctx forward filled."""
+    if "jvp" not in _defined(cls):
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
+    leaves, inner = {}, list(args)
+    for i in tangents:
+        leaves[i] = inner[i] = _make(args[i]._data, requires_grad=True)
+    user_graph = grad_state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
+    previous, grad_state.enabled = grad_state.enabled, True
+    try:
+        with suspended():
+            recorded = proceed(tuple(inner), kwargs)
+    finally:
+        grad_state.enabled = previous
+    single = not isinstance(recorded, tuple)
+    recorded_outputs = (recorded,) if single else recorded
+    ctx = next(o.grad_fn for o in recorded_outputs if isinstance(o, Tensor) and o.grad_fn is not None)
+    originals = {id(leaf): args[i] for i, leaf in leaves.items()}
+    with suspended():
+        result = cls.jvp(_ForwardContext(ctx, originals), *(tangents.get(i) for i in range(len(args))))
+    if user_graph:
+        output = proceed(args, kwargs)
+    else:
+        output = _detached(recorded) if single else tuple(_detached(o) for o in recorded)
+    for out, t in zip((output,) if single else output, (result,) if single else result):
+        if isinstance(out, Tensor) and isinstance(t, Tensor):
+            _fw.set_tangent(out, t)
+    return output
+
+
+class _ForwardContext:
+    """The ctx a custom ``jvp`` receives: forward's ctx, whose ``saved_tensors`` are what ``save_for_forward`` kept."""
+
+    def __init__(self, ctx, originals):
+        self.__dict__["_ctx"] = ctx
+        self.__dict__["_originals"] = originals   # the inputs forward saw as requiring grad, by their stand-ins
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+    def __setattr__(self, name, value):
+        setattr(self._ctx, name, value)
+
+    @property
+    def saved_tensors(self):
+        saved = self._ctx.__dict__.get("_saved_for_forward", ())
+        return tuple(self._originals.get(id(t), t) for t in saved)
+
+
+def _defined(cls):
+    names = set()
+    for klass in cls.__mro__:
+        if klass is Function:
+            break
+        names.update(vars(klass))
+    return names
+
+
+def _is_view(outputs, args, tangents):
+    """Whether the op returned views of its one dual input (its only tensor argument)."""
+    (i,) = tangents
+    if sum(isinstance(a, Tensor) for a in args) != 1:
+        return False
+    source = args[i]._data
+    xp = xp_of(source)
+    for o in outputs:
+        if isinstance(o, Tensor) and o._data.size and xp.may_share_memory(o._data, source):
+            return True
+    return False
+
+
+def _detached(value):
+    return _make(value._data) if isinstance(value, Tensor) else value
+
+
+def _cast(tangent, like):
+    return tangent if tangent._data.dtype == like._data.dtype else tangent.to(like.dtype)
