@@ -44,6 +44,7 @@ from .ops.windows import *  # noqa: F401,F403,E402
 from . import fft  # noqa: E402,F401
 from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
+from .ops.removed import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
 from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
@@ -76,6 +77,8 @@ cfloat, cdouble = complex64, complex128
 dtype = _dtype.dtype
 
 from math import e, inf, nan, pi  # noqa: E402  (PyTorch's constants)
+has_lapack = has_spectral = True   # NumPy's LAPACK and FFT
+has_mkl, has_openmp = backends.mkl.is_available(), backends.openmp.is_available()
 newaxis = None
 
 __version__ = "0.1.0"
@@ -83,7 +86,7 @@ __version__ = "0.1.0"
 
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
-_LAZY_SUBMODULES = ("distributions", "func", "futures", "hub", "jit", "onnx", "testing") + _LAZY_CORE
+_LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "hub", "jit", "onnx", "testing") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
                "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn"}

@@ -12,7 +12,7 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get
            "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
            "get_deterministic_debug_mode", "set_float32_matmul_precision", "get_float32_matmul_precision",
            "set_default_device", "get_default_device", "set_warn_always", "is_warn_always_enabled", "init_num_threads",
-           "get_device_module"]
+           "get_device_module", "set_flush_denormal"]
 _settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "warn_only": False,
              "matmul_precision": "highest", "warn_always": False}
 
@@ -211,3 +211,15 @@ def set_warn_always(b):
 def is_warn_always_enabled():
     """What ``set_warn_always`` set."""
     return _settings["warn_always"]
+
+
+def set_flush_denormal(mode):
+    """Makes float arithmetic treat denormal numbers as zero (``mode`` True) or not, on the calling thread and
+    ember's intra-op threads; returns False, changing nothing, where the CPU offers no such switch (off x86)."""
+    from . import _float_env
+    if not _float_env.supported():
+        return False
+    from .ops import _parallel
+    _float_env.set_flush(mode)
+    _parallel.on_each_worker(lambda: _float_env.set_flush(mode))
+    return True

@@ -94,6 +94,25 @@ def _pool():
     return pool
 
 
+def on_each_worker(function):
+    """Runs ``function()`` once on every pool thread that has started (for per-thread state such as the float
+    environment); returns when all have. A pool thread started later is created by a thread that already holds
+    that state, and inherits it."""
+    pool = _state["pool"]
+    if pool is None:
+        return
+    gate = threading.Barrier(pool.workers + 1)   # each worker takes one job: it waits here until all have theirs
+
+    def job():
+        try:
+            function()
+        finally:
+            gate.wait()
+    for _ in range(pool.workers):
+        pool.submit(job)
+    gate.wait()
+
+
 def parallel_for(count, work, grain=1):
     """Calls ``work(start, stop)`` on disjoint ranges that cover ``range(count)``, at once on up to
     ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done.
