@@ -1,0 +1,207 @@
+"""Tangents of ops under autograd.forward_ad against torch.autograd.forward_ad (primals and tangents, None where
+torch gives None), and against central differences where torch has no forward derivative."""
+import warnings
+
+import numpy
+import pytest
+import torch
+import torch.autograd.forward_ad as tfw
+
+import ember
+import ember.autograd.forward_ad as efw
+
+with warnings.catch_warnings():   # torch's make_dual imports these on first use, with a DeprecationWarning
+    warnings.simplefilter("ignore")
+    import torch._decomp.decompositions_for_jvp  # noqa: F401
+
+rng = numpy.random.default_rng(1)
+A, B = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+P = numpy.abs(A) + 0.5
+M, S = rng.standard_normal((4, 5)), rng.standard_normal((4, 4))
+SPD = S @ S.T + 4 * numpy.eye(4)
+X4, W4 = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
+C = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
+LSTM_W = rng.standard_normal((8, 4))
+
+CASES = [
+    ("sin", lambda L, x: x.sin(), [A]),
+    ("exp", lambda L, x: x.exp(), [A]),
+    ("log", lambda L, x: x.log(), [P]),
+    ("tanh", lambda L, x: L.tanh(x), [A]),
+    ("sigmoid", lambda L, x: L.sigmoid(x), [A]),
+    ("relu", lambda L, x: L.relu(x), [A]),
+    ("pow", lambda L, x, y: x ** y, [P, B]),
+    ("pow2", lambda L, x: x ** 2, [A]),
+    ("div", lambda L, x, y: x / y, [A, P]),
+    ("mul", lambda L, x, y: x * y, [A, B]),
+    ("add_bcast", lambda L, x, y: x + y, [A, B[0]]),
+    ("sub", lambda L, x, y: x - y, [A, B]),
+    ("abs", lambda L, x: x.abs(), [A]),
+    ("sqrt", lambda L, x: x.sqrt(), [P]),
+    ("clamp", lambda L, x: x.clamp(-0.5, 0.5), [A]),
+    ("where", lambda L, x, y: L.where(x > 0, x, y), [A, B]),
+    ("maximum", lambda L, x, y: L.maximum(x, y), [A, B]),
+    ("atan2", lambda L, x, y: L.atan2(x, y), [A, B]),
+    ("erf", lambda L, x: L.erf(x), [A]),
+    ("lgamma", lambda L, x: L.lgamma(x), [P]),
+    ("sum", lambda L, x: x.sum(), [A]),
+    ("sum_dim", lambda L, x: x.sum(1, keepdim=True), [A]),
+    ("mean", lambda L, x: x.mean(0), [A]),
+    ("prod", lambda L, x: x.prod(1), [A]),
+    ("max_dim", lambda L, x: x.max(1), [A]),
+    ("amax", lambda L, x: x.amax(0), [A]),
+    ("logsumexp", lambda L, x: L.logsumexp(x, 1), [A]),
+    ("var", lambda L, x: x.var(1), [A]),
+    ("std", lambda L, x: x.std(), [A]),
+    ("norm", lambda L, x: x.norm(), [A]),
+    ("softmax", lambda L, x: L.softmax(x, 1), [A]),
+    ("log_softmax", lambda L, x: L.log_softmax(x, 0), [A]),
+    ("cumsum", lambda L, x: x.cumsum(1), [A]),
+    ("cumprod", lambda L, x: x.cumprod(1), [A]),
+    ("sort", lambda L, x: x.sort(1), [A]),
+    ("topk", lambda L, x: x.topk(2, 1), [A]),
+    ("median", lambda L, x: x.median(1), [A]),
+    ("matmul", lambda L, x, y: x @ y, [A, M]),
+    ("mm_one", lambda L, x, y: L.mm(x, y), [A, M]),
+    ("bmm", lambda L, x, y: L.bmm(x, y), [X4[0], X4[1]]),
+    ("einsum", lambda L, x, y: L.einsum("ij,jk->ik", x, y), [A, M]),
+    ("matvec", lambda L, x, y: x @ y, [A, M[:, 0]]),
+    ("view", lambda L, x: x.view(12), [A]),
+    ("t", lambda L, x: x.t(), [A]),
+    ("permute", lambda L, x: x.permute(2, 0, 1, 3), [X4]),
+    ("slice", lambda L, x: x[1:, ::2], [A]),
+    ("expand", lambda L, x: x[:, :1].expand(3, 5), [A]),
+    ("squeeze", lambda L, x: x[None].squeeze(0), [A]),
+    ("reshape", lambda L, x: x.t().reshape(12), [A]),
+    ("narrow", lambda L, x: x.narrow(1, 1, 2), [A]),
+    ("select", lambda L, x: x.select(0, 1), [A]),
+    ("chunk", lambda L, x: x.chunk(2, 1), [A]),
+    ("unbind", lambda L, x: x.unbind(0), [A]),
+    ("diagonal", lambda L, x: x.diagonal(), [S]),
+    ("cat", lambda L, x, y: L.cat([x, y], 0), [A, B]),
+    ("stack", lambda L, x, y: L.stack([x, y], 1), [A, B]),
+    ("index_select", lambda L, x: x.index_select(1, L.tensor([0, 2, 2])), [A]),
+    ("gather", lambda L, x: x.gather(1, L.tensor([[0, 1], [2, 2], [3, 0]])), [A]),
+    ("adv_index", lambda L, x: x[L.tensor([0, 2]), L.tensor([1, 3])], [A]),
+    ("masked_fill", lambda L, x: x.masked_fill(x > 0, 0.0), [A]),
+    ("linear", lambda L, x, w, b: L.nn.functional.linear(x, w, b), [A, M.T[:, :4], M[0]]),
+    ("conv2d", lambda L, x, w: L.nn.functional.conv2d(x, w, padding=1), [X4, W4]),
+    ("conv1d", lambda L, x, w: L.nn.functional.conv1d(x, w, stride=2), [X4[:, :, 0], W4[:, :, 0]]),
+    ("max_pool2d", lambda L, x: L.nn.functional.max_pool2d(x, 2), [X4]),
+    ("avg_pool2d", lambda L, x: L.nn.functional.avg_pool2d(x, 3, 1, 1), [X4]),
+    ("adaptive_avg", lambda L, x: L.nn.functional.adaptive_avg_pool2d(x, 1), [X4]),
+    ("batch_norm_train", lambda L, x, w, b: L.nn.functional.batch_norm(x, None, None, w, b, training=True),
+     [X4, A[0, :3], B[0, :3]]),
+    ("batch_norm_eval",
+     lambda L, x, w, b: L.nn.functional.batch_norm(x, L.zeros(3, dtype=L.float64), L.ones(3, dtype=L.float64), w, b,
+                                                   training=False),
+     [X4, A[0, :3], B[0, :3]]),
+    ("layer_norm", lambda L, x, w, b: L.nn.functional.layer_norm(x, (4,), w, b), [A, B[0], B[1]]),
+    ("group_norm", lambda L, x: L.nn.functional.group_norm(x, 3), [X4]),
+    ("embedding", lambda L, w: L.nn.functional.embedding(L.tensor([1, 0, 2]), w), [A]),
+    ("gelu", lambda L, x: L.nn.functional.gelu(x), [A]),
+    ("silu", lambda L, x: L.nn.functional.silu(x), [A]),
+    ("softplus", lambda L, x: L.nn.functional.softplus(x), [A]),
+    ("elu", lambda L, x: L.nn.functional.elu(x), [A]),
+    ("leaky_relu", lambda L, x: L.nn.functional.leaky_relu(x, 0.1), [A]),
+    ("hardtanh", lambda L, x: L.nn.functional.hardtanh(x), [A]),
+    ("interpolate", lambda L, x: L.nn.functional.interpolate(x, scale_factor=2, mode="bilinear"), [X4]),
+    ("dropout0", lambda L, x: L.nn.functional.dropout(x, 0.0), [A]),
+    ("mse", lambda L, x, y: L.nn.functional.mse_loss(x, y), [A, B]),
+    ("l1", lambda L, x, y: L.nn.functional.l1_loss(x, y), [A, B]),
+    ("smooth_l1", lambda L, x, y: L.nn.functional.smooth_l1_loss(x, y), [A, B]),
+    ("huber", lambda L, x, y: L.nn.functional.huber_loss(x, y), [A, B]),
+    ("cross_entropy", lambda L, x: L.nn.functional.cross_entropy(x, L.tensor([0, 3, 1])), [A]),
+    ("nll", lambda L, x: L.nn.functional.nll_loss(L.log_softmax(x, 1), L.tensor([0, 3, 1])), [A]),
+    ("bce", lambda L, x, y: L.nn.functional.binary_cross_entropy(L.sigmoid(x), L.sigmoid(y)), [A, B]),
+    ("bce_logits", lambda L, x, y: L.nn.functional.binary_cross_entropy_with_logits(x, L.sigmoid(y)), [A, B]),
+    ("kl_div", lambda L, x, y: L.nn.functional.kl_div(L.log_softmax(x, 1), L.softmax(y, 1), reduction="batchmean"),
+     [A, B]),
+    ("inv", lambda L, x: L.linalg.inv(x), [SPD]),
+    ("det", lambda L, x: L.linalg.det(x), [S]),
+    ("solve", lambda L, x, y: L.linalg.solve(x, y), [SPD, M]),
+    ("eigh_vals", lambda L, x: L.linalg.eigvalsh(x), [SPD]),
+    ("svdvals", lambda L, x: L.linalg.svdvals(x), [A]),
+    ("qr_r", lambda L, x: L.linalg.qr(x)[1], [M.T]),
+    ("c_abs", lambda L, x: x.abs(), [C]),
+    ("c_mul", lambda L, x, y: x * y, [C, C.conj()]),
+    pytest.param("c_exp", lambda L, x: x.exp(), [C], id="c_exp", marks=pytest.mark.xfail(
+        strict=True, reason="ember's reverse-mode gradients of complex exp, sin, log, sqrt, tanh... lack PyTorch's "
+                            "conjugate (grad * f'(z) instead of grad * conj(f'(z))), and the tangent comes from them")),
+    ("c_real", lambda L, x: x.real, [C]),
+    ("c_view_as_real", lambda L, x: L.view_as_real(x), [C]),
+    ("c_angle", lambda L, x: x.angle(), [C]),
+    ("c_conj", lambda L, x: x.conj() * 1, [C]),
+    ("c_matmul", lambda L, x, y: x @ y, [C, C.T.copy()]),
+    ("c_sum", lambda L, x: (x * x).sum(), [C]),
+    ("to_f32", lambda L, x: x.float(), [A]),
+    ("clone", lambda L, x: x.clone(), [A]),
+    ("contiguous", lambda L, x: x.t().contiguous(), [A]),
+    ("flip", lambda L, x: x.flip(0), [A]),
+    ("roll", lambda L, x: x.roll(1, 1), [A]),
+    ("repeat", lambda L, x: x.repeat(2, 1), [A]),
+    ("tril", lambda L, x: x.tril(), [S]),
+    ("pad", lambda L, x: L.nn.functional.pad(x, (1, 2)), [A]),
+    ("trace", lambda L, x: x.trace(), [S]),
+    ("fft", lambda L, x: L.fft.rfft(x).abs(), [A]),
+    ("lstm_cell", lambda L, x, w: L.lstm_cell(x, (x[:, :2] * 1, x[:, :2] * 1), w, w[:, :2] * 1),
+     [A[:, :4], LSTM_W]),
+]
+
+
+def tangents_for(arrays, seed=0):
+    generator = numpy.random.default_rng(seed)
+    return [generator.standard_normal(a.shape) + (1j * generator.standard_normal(a.shape) if a.dtype.kind == "c"
+                                                  else 0) for a in arrays]
+
+
+def run(lib, fw, call, arrays, tangents):
+    """Primal and tangent arrays of each output of ``call(lib, *duals)`` (tangent None where there is none)."""
+    with fw.dual_level():
+        duals = [fw.make_dual(lib.tensor(a), lib.tensor(t)) for a, t in zip(arrays, tangents)]
+        out = call(lib, *duals)
+        outs = out if isinstance(out, (tuple, list)) else (out,)
+        results = []
+        for o in outs:
+            primal, tangent = fw.unpack_dual(o)
+            results.append((primal.detach().numpy().copy(), None if tangent is None else tangent.detach().numpy()))
+        return results
+
+
+@pytest.mark.parametrize("name, call, arrays", CASES, ids=[case[0] if isinstance(case, tuple) else case.id
+                                                           for case in CASES])
+def test_tangents_match_torch(name, call, arrays):
+    tangents = tangents_for(arrays)
+    expected = run(torch, tfw, call, arrays, tangents)
+    got = run(ember, efw, call, arrays, tangents)
+    assert len(got) == len(expected)
+    for (primal, tangent), (want_primal, want_tangent) in zip(got, expected):
+        numpy.testing.assert_allclose(primal, want_primal, rtol=1e-6, atol=1e-9)
+        assert (tangent is None) == (want_tangent is None)
+        if want_tangent is not None:
+            assert tangent.shape == want_tangent.shape
+            numpy.testing.assert_allclose(tangent, want_tangent, rtol=1e-6, atol=1e-9)
+
+
+def test_cholesky_along_a_symmetric_tangent():
+    tangent = rng.standard_normal((4, 4))
+    tangent = tangent + tangent.T
+    call = lambda lib, x: lib.linalg.cholesky(x)  # noqa: E731
+    (_, got), = run(ember, efw, call, [SPD], [tangent])
+    (_, want), = run(torch, tfw, call, [SPD], [tangent])
+    numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("call, arrays", [
+    (lambda lib, x, y: lib.cdist(x, y), [A, B]),
+    (lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q), [X4]),
+    (lambda lib, x: lib.special.i0(x) * lib.special.entr(lib.sigmoid(x)), [A]),
+], ids=["cdist", "scaled_dot_product_attention", "special"])
+def test_tangents_match_central_differences(call, arrays):
+    """Ops whose forward derivative PyTorch does not implement: the tangent is the directional derivative."""
+    tangents = tangents_for(arrays)
+    (_, got), = run(ember, efw, call, arrays, tangents)
+    eps = 1e-6
+    plus = call(ember, *[ember.tensor(a + eps * t) for a, t in zip(arrays, tangents)]).numpy()
+    minus = call(ember, *[ember.tensor(a - eps * t) for a, t in zip(arrays, tangents)]).numpy()
+    numpy.testing.assert_allclose(got, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
