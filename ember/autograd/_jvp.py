@@ -88,6 +88,7 @@ def _primitive(args, kwargs, proceed, tangents):
     recorded_outputs = (recorded,) if single else recorded
     if user_graph:
         output = proceed(args, kwargs)
+        _save_outputs_as_tensors(output)
     else:
         output = _detached(recorded) if single else tuple(_detached(o) for o in recorded)
     outputs = (output,) if single else output
@@ -105,6 +106,19 @@ def _primitive(args, kwargs, proceed, tangents):
         if t is not None:
             _fw.set_tangent(out, t)
     return output
+
+
+def _save_outputs_as_tensors(output):
+    """Makes the node of ``output`` keep its outputs as the tensors themselves where it saved them, so a backward
+    run inside the level (forward over reverse) reads them with their tangents; a saved output is otherwise read
+    back as a fresh tensor on its array."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    node = next((o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None), None)
+    saved = getattr(node, "_saved", None)
+    if not saved or not any(entry is not None and entry[0] == "output" for entry in saved):
+        return
+    node._saved = [("tensor", outputs[entry[1][2]], entry[2]) if entry is not None and entry[0] == "output" else entry
+                   for entry in saved]
 
 
 def _jvp(outputs, leaves, tangents):

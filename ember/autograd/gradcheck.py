@@ -4,6 +4,8 @@ Both compare the Jacobian that autograd computes (one vector-Jacobian product pe
 central differences give. Complex tensors are treated as pairs of reals: a complex input perturbed along its real
 and imaginary parts, a complex output seen through ``grad_output = 1`` and ``grad_output = 1j``; under PyTorch's
 convention for complex gradients this makes both Jacobians the real Jacobian of the real-ified function.
+``check_forward_ad`` builds the Jacobian from forward-mode AD too (one tangent per input element), which needs no
+convention: a complex input moves along 1 and 1j.
 """
 import warnings
 
@@ -11,6 +13,7 @@ import numpy
 
 from .._backend import xp_of
 from .._tensor import Tensor, _make
+from . import forward_ad
 from .engine import grad as _grad
 from .function import Function
 
@@ -28,13 +31,20 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
     """Checks the gradients of ``func`` at ``inputs`` against central finite differences; True when they match.
 
     Use float64 (or complex128) inputs. ``fast_mode`` compares one random projection ``v^T J u`` instead of the
-    whole Jacobian. ``masked`` is accepted for PyTorch compatibility (ember has no sparse tensors).
+    whole Jacobian. ``check_forward_ad`` checks the Jacobian forward-mode AD gives too (one Jacobian-vector product
+    per input element, or along one random direction in ``fast_mode``). ``masked`` is accepted for PyTorch
+    compatibility (ember has no sparse tensors).
     """
-    _refuse_forward_ad(check_forward_ad or check_batched_forward_grad)
+    if not (check_forward_ad or check_backward_ad):
+        raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad to be True")
+    if check_batched_grad and not check_backward_ad:
+        raise AssertionError("Setting check_batched_grad=True requires check_backward_ad to be True")
+    if check_batched_forward_grad and not check_forward_ad:
+        raise AssertionError("Setting check_batched_forward_grad=True requires check_forward_ad to be True")
     inputs = _as_tuple(inputs)
     try:
         _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-                   check_batched_grad, check_backward_ad, fast_mode)
+                   check_batched_grad, check_backward_ad, fast_mode, check_forward_ad, check_batched_forward_grad)
     except GradcheckError:
         if raise_exception:
             raise
@@ -56,7 +66,6 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
         raise AssertionError("Setting check_undefined_grad=True requires check_rev_over_rev to be True")
     if check_batched_grad and not check_rev_over_rev:
         raise AssertionError("Setting check_batched_grad=True requires check_rev_over_rev to be True")
-    _refuse_forward_ad(check_fwd_over_rev)
     inputs = _as_tuple(inputs)
     if grad_outputs is None:
         outputs = _differentiable_outputs(func(*inputs))
@@ -76,22 +85,26 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=
     return gradcheck(input_gradients, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception, nondet_tol=nondet_tol, check_undefined_grad=check_undefined_grad,
                      check_grad_dtypes=check_grad_dtypes, check_batched_grad=check_batched_grad, fast_mode=fast_mode,
-                     masked=masked)
+                     check_forward_ad=check_fwd_over_rev, check_backward_ad=check_rev_over_rev, masked=masked)
 
 
 # --- the checks -------------------------------------------------------------------------------------------------
 def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, check_grad_dtypes,
-               check_batched_grad, check_backward_ad, fast_mode):
+               check_batched_grad, check_backward_ad, fast_mode, check_forward_ad, check_batched_forward_grad):
     wrt = _differentiable_inputs(inputs)
     all_outputs = _as_tuple(func(*inputs))
     outputs = _differentiable_outputs(all_outputs)
     if not outputs:
         _check_no_differentiable_outputs(func, inputs, wrt, eps)
         return
+    selected = [i for i, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
+    if check_forward_ad:
+        _check_forward_ad(func, inputs, wrt, selected, eps, atol, rtol, fast_mode)
+    if check_batched_forward_grad:
+        _check_forward_ad_linear(func, inputs, wrt, selected)
     if not check_backward_ad:
         return
     wrt_tensors = [inputs[i] for i in wrt]
-    selected = [i for i, o in enumerate(all_outputs) if isinstance(o, Tensor) and o.requires_grad]
     if fast_mode:
         _check_projection(func, inputs, wrt, outputs, selected, eps, atol, rtol, nondet_tol)
     else:
@@ -109,13 +122,13 @@ def _gradcheck(func, inputs, eps, atol, rtol, nondet_tol, check_undefined_grad, 
         _check_batched_grads(outputs, wrt_tensors)
 
 
-def _compare(analytical, numerical, output_index, input_index, atol, rtol):
+def _compare(analytical, numerical, output_index, input_index, atol, rtol, mode=""):
     if numpy.allclose(analytical, numerical, rtol=rtol, atol=atol):
         return
     gap = numpy.abs(analytical - numerical)
     at = numpy.unravel_index(numpy.argmax(gap), gap.shape)
     raise GradcheckError(
-        f"Jacobian mismatch for output {output_index} with respect to input {input_index},\n"
+        f"Jacobian {mode}mismatch for output {output_index} with respect to input {input_index},\n"
         f"numerical:{numerical}\nanalytical:{analytical}\n"
         f"largest difference {gap[at]:.6g} at (input element {at[0]}, output element {at[1]}) "
         f"(atol={atol}, rtol={rtol})")
@@ -226,6 +239,67 @@ def _projected_vjp(output, wrt_tensors, v, j, u):
     return 0.0 if g is None else float(numpy.dot(_real_flat(g._data), _real_flat(u._data)))
 
 
+def _check_forward_ad(func, inputs, wrt, selected, eps, atol, rtol, fast_mode):
+    """The Jacobian forward-mode AD gives (or its product with a random direction) against central differences."""
+    mode = "computed with forward mode "
+    for j, position in enumerate(wrt):
+        x = inputs[position]._data
+        if fast_mode:
+            direction = _random_like(inputs[position])._data
+            numerical = _directional_derivative(func, inputs, position, direction, eps)
+            analytical = _tangents(func, inputs, position, direction)
+            for o, nr in enumerate(selected):
+                _compare(analytical[nr][None], numerical[nr][None], o, j, atol, rtol, mode)
+            continue
+        numerical = _numerical_jacobians(func, inputs, [position], eps)
+        rows = []
+        for index in numpy.ndindex(x.shape):
+            for unit in ((1, 1j) if x.dtype.kind == "c" else (1,)):
+                direction = xp_of(x).zeros_like(x)
+                direction[index] = unit
+                rows.append(_tangents(func, inputs, position, direction))
+        for o, nr in enumerate(selected):
+            _compare(_rows([r[nr] for r in rows], numerical[nr][0].shape[1]), numerical[nr][0], o, j, atol, rtol,
+                     mode)
+
+
+def _check_forward_ad_linear(func, inputs, wrt, selected):
+    """``check_batched_forward_grad``: PyTorch vmaps the Jacobian-vector product over two directions; ember's
+    vmap lives above autograd, so this checks what batching relies on, that the tangent along a combination of two
+    random directions is that combination of their tangents."""
+    for j, position in enumerate(wrt):
+        first, second = (_random_like(inputs[position])._data for _ in range(2))
+        expected = [None if a is None else 2 * a - 3 * b for a, b in zip(_tangents(func, inputs, position, first),
+                                                                         _tangents(func, inputs, position, second))]
+        got = _tangents(func, inputs, position, 2 * first - 3 * second)
+        for o, nr in enumerate(selected):
+            if not numpy.allclose(got[nr], expected[nr]):
+                raise GradcheckError(f"For output {o} and input {j}: the tangent along a combination of two "
+                                     f"directions {got[nr]} differs from that combination of their tangents "
+                                     f"{expected[nr]}.")
+
+
+def _tangents(func, inputs, position, direction):
+    """Per output of ``func``, its tangent as a flat real vector (None for outputs that are not float or complex)
+    when input ``position`` moves along ``direction``; zeros where forward-mode AD gives none."""
+    with forward_ad.dual_level():
+        args = []
+        for i, x in enumerate(inputs):
+            if isinstance(x, Tensor):
+                x = x.detach().requires_grad_(x.requires_grad)
+                if i == position:
+                    x = forward_ad.make_dual(x, _make(direction.copy()))   # in-place ops write into it
+            args.append(x)
+        results = []
+        for out in _as_tuple(func(*args)):
+            if not (isinstance(out, Tensor) and out._data.dtype.kind in "fc"):
+                results.append(None)
+                continue
+            tangent = forward_ad.unpack_dual(out).tangent
+            results.append(_real_flat(out._data) * 0 if tangent is None else _real_flat(tangent._data))
+        return results
+
+
 # --- Jacobians ----------------------------------------------------------------------------------------------------
 def _numerical_jacobians(func, inputs, wrt, eps):
     """Per output, per differentiable input: the (input elements, output elements) central-difference Jacobian.
@@ -303,12 +377,6 @@ def _gradient_vector(g, x, check_grad_dtypes):
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------
-def _refuse_forward_ad(requested):
-    if requested:
-        raise ValueError("ember has no forward-mode automatic differentiation: check_forward_ad, "
-                         "check_batched_forward_grad and check_fwd_over_rev must be False")
-
-
 def _as_tuple(value):
     if isinstance(value, tuple):
         return value

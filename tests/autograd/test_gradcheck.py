@@ -255,11 +255,6 @@ def test_complex_multiplication_gradient():
     assert ember.autograd.gradcheck(lambda z, w: z * w, complex_pair(ember))
 
 
-def test_forward_ad_checks_are_refused_clearly():
-    with pytest.raises(ValueError, match="no forward-mode automatic differentiation"):
-        ember.autograd.gradcheck(lambda x: x * 2, (double((2,)),), check_forward_ad=True)
-
-
 def test_gradgradcheck_argument_assertions_like_torch():
     for lib in (torch, ember):
         with pytest.raises(AssertionError, match="Expected at least one of check_fwd_over_rev or check_rev_over_rev"):
