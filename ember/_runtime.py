@@ -14,7 +14,7 @@ __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads", "get
            "set_default_device", "get_default_device", "set_warn_always", "is_warn_always_enabled", "init_num_threads",
            "get_device_module", "set_flush_denormal"]
 _settings = {"interop_threads": os.cpu_count() or 1, "deterministic": False, "warn_only": False,
-             "matmul_precision": "highest", "warn_always": False}
+             "matmul_precision": "highest", "warn_always": False, "fill_uninitialized_memory": True}
 
 
 @functools.lru_cache(maxsize=None)
@@ -150,6 +150,18 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
     if not isinstance(mode, bool):
         raise TypeError(f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}")
     _settings["deterministic"], _settings["warn_only"] = mode, warn_only
+
+
+def uninitialized_fill(dtype):
+    """What new uninitialised memory of NumPy ``dtype`` is filled with (NaN, the largest integer, True), or None
+    when it is left as it is: PyTorch fills it while deterministic algorithms are on, unless
+    ``utils.deterministic.fill_uninitialized_memory`` is off."""
+    if not (_settings["deterministic"] and _settings["fill_uninitialized_memory"]):
+        return None
+    import numpy
+    if dtype.kind in "fc" or dtype.name == "bfloat16":
+        return float("nan")
+    return True if dtype.kind == "b" else numpy.iinfo(dtype).max
 
 
 def are_deterministic_algorithms_enabled():

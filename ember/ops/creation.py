@@ -6,7 +6,7 @@ import numbers
 
 import numpy
 
-from .. import _alias, _backend, _dtype
+from .. import _alias, _backend, _dtype, _runtime
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, composite
@@ -223,7 +223,20 @@ def from_dlpack(ext_tensor):
         ext_tensor = _Capsule(ext_tensor)
     if ext_tensor.__dlpack_device__()[0] != 1:  # 1 is kDLCPU; anything else is a GPU array for CuPy
         return _make(_backend._load_cupy().from_dlpack(ext_tensor))
-    return _make(numpy.from_dlpack(ext_tensor))
+    array = numpy.from_dlpack(ext_tensor)
+    if isinstance(ext_tensor, _Capsule) and not array.flags.writeable:
+        array = numpy.asarray(_Writable(array))   # a legacy capsule has no read-only flag: PyTorch writes through
+    return _make(array)
+
+
+class _Writable:
+    """A writable view's source for an array NumPy marked read-only (it keeps the array, so its memory, alive)."""
+
+    def __init__(self, array):
+        self._array = array
+        interface = dict(array.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
 
 
 def to_dlpack(tensor):
@@ -241,6 +254,8 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     xp = _backend.xp_for(_backend.as_device(device))
     stored = shape if order is None else tuple(shape[axis] for axis in order)
+    if fill is None:
+        fill = _runtime.uninitialized_fill(d.numpy)
     if fill is None:
         array = xp.empty(stored, d.numpy)
     elif fill == 0:

@@ -1,7 +1,11 @@
 """``Tensor.resize_`` / ``resize_as_``: a new shape over the first elements (row-major) of the tensor's data;
-growing appends zero elements (PyTorch leaves them uninitialised)."""
+growing appends zero elements (PyTorch leaves them uninitialised; both fill them as ``empty`` does while
+deterministic algorithms are on). The deprecated out-of-place ``resize`` / ``resize_as`` reshape, keeping the number
+of elements."""
 import math
+import warnings
 
+from .. import _runtime
 from .._backend import xp_of
 from ._util import shape_arg, tensor_method
 
@@ -17,7 +21,8 @@ def resize_(self, *sizes, memory_format=None):
     data, count = self._data, math.prod(shape)
     flat = data.reshape(-1)
     if count > flat.size:
-        grown = xp_of(flat).zeros(count, data.dtype)
+        fill = _runtime.uninitialized_fill(data.dtype)
+        grown = xp_of(flat).zeros(count, data.dtype) if fill is None else xp_of(flat).full(count, fill, data.dtype)
         grown[:flat.size] = flat
         flat = grown
     self._data = flat[:count].reshape(shape)
@@ -29,3 +34,25 @@ def resize_(self, *sizes, memory_format=None):
 def resize_as_(self, the_template, memory_format=None):
     """Gives this tensor the shape of ``the_template`` (see ``resize_``); returns self."""
     return resize_(self, *the_template.shape)
+
+
+@tensor_method
+def resize(self, *sizes):
+    """Deprecated: this tensor's elements in the shape ``sizes``, which must hold as many (differentiable)."""
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    shape = tuple(shape_arg(sizes))
+    if math.prod(shape) != self.numel():
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, shape))} ({math.prod(shape)} elements in total), "
+                           f"but the given tensor has a size of {'x'.join(map(str, self.shape))} ({self.numel()} "
+                           f"elements). autograd's resize can only change the shape of a given tensor, while "
+                           f"preserving the number of elements. ")
+    return self.contiguous().view(shape)
+
+
+@tensor_method
+def resize_as(self, tensor):
+    """Deprecated: this tensor's elements in the shape of ``tensor`` (see ``resize``)."""
+    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return resize(self, *tensor.shape)

@@ -7,6 +7,7 @@ import weakref
 from . import data  # noqa: F401
 from . import checkpoint  # noqa: F401,E402
 from . import hooks  # noqa: F401
+from . import deterministic, dlpack  # noqa: F401,E402
 from .._tensor import Tensor
 from ..autograd.function import Node
 
