@@ -254,7 +254,7 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
     xp = _backend.xp_for(_backend.as_device(device))
     stored = shape if order is None else tuple(shape[axis] for axis in order)
-    if fill is None:
+    if fill is None and _runtime._settings["deterministic"]:
         fill = _runtime.uninitialized_fill(d.numpy)
     if fill is None:
         array = xp.empty(stored, d.numpy)
