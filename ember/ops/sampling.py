@@ -4,8 +4,8 @@ Interpolation is separable: along each spatial axis the output is a weighted sum
 input, with indices and weights computed once per axis from PyTorch's source-index formulas; antialiased resizing
 applies a per-axis matrix of filter weights instead. grid_sample gathers
 the corners around each sampling point and weights them with Tensor ops, so gradients reach both the input and the
-grid (2-D bilinear sampling with zeros or border padding runs as one primitive, ``_grid_sample_2d``, whose double
-backward is these ops'). Unfold and Fold are each other's adjoints, written as two primitives.
+grid (bilinear and nearest sampling of NumPy arrays runs as one primitive, ``_grid_sample``, whose double backward
+is these ops'). Unfold and Fold are each other's adjoints, written as two primitives.
 """
 import functools
 import itertools
@@ -17,7 +17,7 @@ import numpy
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
-from . import _grid_sample_2d
+from . import _grid_sample
 from ._kernel_dtypes import FLOATING, require_dtype
 from .conv import _pad, _tuple, _windows
 
@@ -267,15 +267,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                       "grid_sample for details.", stacklevel=2)
         align_corners = False
     _check_grid_sample(input, grid, mode)
-    if not dispatch_hooks and _grid_sample_2d.applies(input, grid, mode, padding_mode):
+    if not dispatch_hooks and _grid_sample.applies(input, grid, mode, padding_mode):
         composed = functools.partial(_composed_grid_sample, mode=mode, padding_mode=padding_mode,
                                      align_corners=align_corners)
-        return _grid_sample_2d.GridSampler2D.apply(input, grid, padding_mode, align_corners, composed)
+        primitive = _grid_sample.GridSampler2D if input.ndim == 4 else _grid_sample.GridSampler3D
+        return primitive.apply(input, grid, mode, padding_mode, align_corners, composed)
     return _composed_grid_sample(input, grid, mode, padding_mode, align_corners)
 
 
 def _composed_grid_sample(input, grid, mode, padding_mode, align_corners):
-    """grid_sample from differentiable ops: every mode, padding and rank (the fused 2-D bilinear primitive's
+    """grid_sample from differentiable ops: every mode, padding and rank (the fused primitive's
     definition and its double backward)."""
     spatial = input.shape[2:]
     d = len(spatial)
