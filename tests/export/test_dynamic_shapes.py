@@ -1,0 +1,165 @@
+"""dynamic_shapes against torch.export: the same specs raise the same error types and messages, dynamic sizes accept
+new values within their range, static ones and broken constraints fail the same guards."""
+import pytest
+import torch
+
+import ember
+from ember.export import Dim, dims, export
+from tests.export.models import close, same_inputs, torch_export
+
+
+def _affine(lib):
+    class Affine(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(4, 3)
+
+        def forward(self, x, y):
+            return self.fc(x) + y
+    return Affine()
+
+
+def _pair():
+    ember_module, torch_module = _affine(ember), _affine(torch)
+    torch_module.load_state_dict({k: torch.from_numpy(v.detach().numpy().copy())
+                                  for k, v in ember_module.state_dict().items()})
+    return ember_module, torch_module
+
+
+def _message(error):
+    return str(error).split("\n\nThe error above occurred")[0].replace("ember.Size", "torch.Size")
+
+
+def _raises_as_torch(ember_call, torch_call):
+    """Both calls raise: the same type (by name, and ember's derives from what torch's derives from), same text."""
+    with pytest.raises(Exception) as expected:
+        torch_call()
+    with pytest.raises(Exception) as got:
+        ember_call()
+    assert type(got.value).__name__ == type(expected.value).__name__
+    assert type(got.value).__mro__[1].__name__ == type(expected.value).__mro__[1].__name__
+    assert _message(got.value) == _message(expected.value)
+
+
+def _dims(lib_name):
+    """The same Dim objects built by either library (names, ranges)."""
+    export_module = torch.export if lib_name == "torch" else ember.export
+    return {"b": export_module.Dim("b", min=2, max=10), "b11": export_module.Dim("b", min=2, max=11),
+            "u": export_module.Dim("u"), "v": export_module.Dim("v"), "high": export_module.Dim("b", min=4, max=10),
+            "AUTO": export_module.Dim.AUTO, "DYNAMIC": export_module.Dim.DYNAMIC}
+
+
+SPECS = [
+    lambda d: {"z": {0: d["b"]}, "y": None},                 # top-level keys are not the arg names
+    lambda d: ({0: d["b"]}, None, None),                     # three specs for two inputs
+    lambda d: ({0: d["b"]}, 5),                              # a spec that is no dict, tuple or list
+    lambda d: ({0: d["b"]}, [d["b"]]),                       # a list spec of the wrong length
+    lambda d: ({0: d["b"]}, [d["b"], "q"]),                  # a list entry of the wrong type
+    lambda d: ({0: "a"}, None),                              # a dict entry of the wrong type
+    lambda d: ({5: d["b"]}, None),                           # a dim out of range
+    lambda d: ({0: 4}, None),                                # a static size that is not the example's
+    lambda d: ({0: d["high"]}, {0: d["high"]}),              # the example outside the Dim's range
+    lambda d: ({0: d["b"], 1: d["b"]}, None),                # one Dim on two sizes that differ
+    lambda d: ({0: d["b"]}, {0: d["b11"]}),                  # one name, two ranges
+    lambda d: ({1: d["b"]}, None),                           # a Dim on a size the program fixes
+    lambda d: ({1: d["DYNAMIC"]}, None),                     # Dim.DYNAMIC on a size the program fixes
+    lambda d: ({0: d["u"]}, {0: d["v"]}),                    # two Dims the program makes equal
+    lambda d: ({0: d["b"]}, None),                           # a dynamic size the program ties to a static one
+    lambda d: 5,                                             # not a spec at all
+]
+
+
+@pytest.mark.parametrize("spec", range(len(SPECS)))
+def test_bad_specs_raise_as_torch(spec):
+    ember_module, torch_module = _pair()
+    (x, y), (tx, ty) = same_inputs((3, 4), (3, 3))
+    _raises_as_torch(lambda: export(ember_module, (x, y), dynamic_shapes=SPECS[spec](_dims("ember"))),
+                     lambda: torch_export(torch_module, (tx, ty), dynamic_shapes=SPECS[spec](_dims("torch"))))
+
+
+def test_bad_arguments_raise_as_torch():
+    ember_module, torch_module = _pair()
+    (x, y), (tx, ty) = same_inputs((3, 4), (3, 3))
+    _raises_as_torch(lambda: export(ember_module, [x, y]), lambda: torch_export(torch_module, [tx, ty]))
+    _raises_as_torch(lambda: export(lambda a: a, (x,)), lambda: torch_export(lambda a: a, (tx,)))
+    with pytest.raises(torch._dynamo.exc.UserError):
+        torch_export(torch_module, tx)
+    with pytest.raises(ember._dynamo.exc.UserError, match="Expecting `args` to be a tuple"):
+        export(ember_module, x)
+
+
+def test_sizes_of_one_cannot_be_named_dims_as_in_torch():
+    ember_module, torch_module = _pair()
+    (x, y), (tx, ty) = same_inputs((1, 4), (1, 3))
+    _raises_as_torch(lambda: export(ember_module, (x, y), dynamic_shapes=({0: Dim("u")}, {0: Dim("u")})),
+                     lambda: torch_export(torch_module, (tx, ty), dynamic_shapes=(
+                         {0: torch.export.Dim("u")}, {0: torch.export.Dim("u")})))
+
+
+def test_dim_checks_and_reprs_match_torch():
+    for name, low, high in (("b", 5, 2), ("b", 1, 1), ("1b", None, None)):
+        _raises_as_torch(lambda: Dim(name, min=low, max=high), lambda: torch.export.Dim(name, min=low, max=high))
+    for args in (("b",), ("b", 1, 10), ("b", 2, 10), ("b", 0, None), ("b", 2, None)):
+        options = dict(zip(("min", "max"), args[1:]))
+        assert repr(Dim(args[0], **options)) == repr(torch.export.Dim(args[0], **options))
+    assert [repr(h) for h in (Dim.AUTO, Dim.STATIC, Dim.DYNAMIC, Dim.DYNAMIC(max=64))] == \
+        [repr(h) for h in (torch.export.Dim.AUTO, torch.export.Dim.STATIC, torch.export.Dim.DYNAMIC,
+                           torch.export.Dim.DYNAMIC(max=64))]
+    assert repr(dims("a", "b", min=2)) == repr(torch.export.dims("a", "b", min=2))
+
+
+def _both(spec_of, shapes=((3, 4), (3, 3))):
+    ember_module, torch_module = _pair()
+    (x, y), (tx, ty) = same_inputs(*shapes)
+    ep = export(ember_module, (x, y), dynamic_shapes=spec_of(_dims("ember")))
+    tep = torch_export(torch_module, (tx, ty), dynamic_shapes=spec_of(_dims("torch")))
+    return ep, tep
+
+
+@pytest.mark.parametrize("spec_of", [lambda d: ({0: d["b"]}, {0: d["b"]}), lambda d: ({0: d["AUTO"]}, {0: d["AUTO"]}),
+                                     lambda d: {"x": [d["DYNAMIC"], None], "y": (d["DYNAMIC"], 3)}])
+def test_dynamic_batch_accepts_new_sizes_as_torch(spec_of):
+    ep, tep = _both(spec_of)
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    module, torch_module = ep.module(), tep.module()
+    for batch in (2, 7):
+        (x, y), (tx, ty) = same_inputs((batch, 4), (batch, 3))
+        close(module(x, y), torch_module(tx, ty))
+    (x, y), (tx, ty) = same_inputs((5, 4), (6, 3))
+    _raises_as_torch(lambda: module(x, y), lambda: torch_module(tx, ty))
+
+
+def test_static_and_range_guards_fail_as_torch():
+    ep, tep = _both(lambda d: ({0: d["b"]}, {0: d["b"]}))
+    module, torch_module = ep.module(), tep.module()
+    for shapes in (((3, 5), (3, 3)), ((11, 4), (11, 3)), ((3, 4), (3, 2))):
+        (x, y), (tx, ty) = same_inputs(*shapes)
+        _raises_as_torch(lambda: module(x, y), lambda: torch_module(tx, ty))
+    ep, tep = _both(lambda d: ({0: d["high"]}, {0: d["high"]}), ((5, 4), (5, 3)))
+    (x, y), (tx, ty) = same_inputs((3, 4), (3, 3))
+    _raises_as_torch(lambda: ep.module()(x, y), lambda: tep.module()(tx, ty))
+
+
+def test_static_program_refuses_another_batch_as_torch():
+    ep, tep = _both(lambda d: None)
+    (x, y), (tx, ty) = same_inputs((4, 4), (4, 3))
+    _raises_as_torch(lambda: ep.module()(x, y), lambda: tep.module()(tx, ty))
+    _raises_as_torch(lambda: ep.module()(x), lambda: tep.module()(tx))
+    _raises_as_torch(lambda: ep.module()([x, y]), lambda: tep.module()([tx, ty]))
+    assert ep.range_constraints == {} and tep.range_constraints == {}
+
+
+def test_nested_inputs_guard_with_their_paths_as_torch():
+    class Pair:
+        def __init__(self, lib):
+            class Module(lib.nn.Module):
+                def forward(self, xs):
+                    return xs[0] + xs[1]
+            self.module = Module()
+    (a, b), (ta, tb) = same_inputs((3, 4), (3, 4))
+    ep = export(Pair(ember).module, ((a, b),), dynamic_shapes=(({0: Dim("u")}, {0: Dim("u")}),))
+    tep = torch_export(Pair(torch).module, ((ta, tb),), dynamic_shapes=(
+        ({0: torch.export.Dim("u")}, {0: torch.export.Dim("u")}),))
+    for shapes in (((4, 4), (5, 4)), ((4, 4), (4, 5))):
+        (a, b), (ta, tb) = same_inputs(*shapes)
+        _raises_as_torch(lambda: ep.module()((a, b)), lambda: tep.module()((ta, tb)))
