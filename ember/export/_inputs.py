@@ -21,8 +21,8 @@ class Leaf:
 
     @property
     def graph_name(self):
-        """The name of its graph input (``xs_0``, ``d_a``)."""
-        return re.sub(r"\W", "_", "_".join([self.argument, *map(str, self.keys)]))
+        """The name of its graph input (``xs_0``, ``d_a``): its path's keys, lowercase, joined by ``_``."""
+        return "_".join(re.sub(r"[^a-zA-Z0-9]", "_", str(key)).lower() for key in (self.argument, *self.keys))
 
     @property
     def source(self):

@@ -143,18 +143,36 @@ def _lift(graph, state, tensors):
     the lifted inputs' specs."""
     read = {node.value: node.outputs[0] for node in graph.nodes if node.kind == "prim::GetAttr"}
     graph.nodes = [node for node in graph.nodes if node.kind != "prim::GetAttr"]
+    for leaf, value in zip(tensors, graph.inputs):
+        value.name = leaf.graph_name
+    taken = {value.name for value in graph.inputs}   # user inputs keep their names; state takes a suffix
     inputs, specs = [], []
     for target, (tensor, kind, persistent) in state.items():
         if kind is InputKind.CONSTANT_TENSOR and target not in read:
             continue
         value = read.get(target) or graph.fresh(TensorType.of(tensor))
-        value.node, value.name = None, _PREFIX[kind] + target.replace(".", "_")
+        value.node, value.name = None, _unique(_PREFIX[kind] + _placeholder_name(target), taken)
         inputs.append(value)
         specs.append(InputSpec(kind, TensorArgument(value.name), target, persistent))
-    for leaf, value in zip(tensors, graph.inputs):
-        value.name = leaf.graph_name
     graph.inputs = inputs + graph.inputs
     return specs
+
+
+def _placeholder_name(target):
+    """PyTorch's name for the state at ``target``: a leading ``self_`` dropped, other characters than letters and
+    digits as ``_``, lowercase (``self_attn.in_proj_weight`` -> ``attn_in_proj_weight``)."""
+    name = target[len("self_"):] if target.startswith("self_") else target
+    return re.sub(r"[^a-zA-Z0-9]", "_", name).lower()
+
+
+def _unique(base, taken):
+    """``base``, or ``base_1``, ``base_2``, ... whichever is free first; marks it taken."""
+    name, k = base, 0
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    taken.add(name)
+    return name
 
 
 def _output_specs(graph, out_spec, constants, mutations, lifted_specs):
@@ -195,14 +213,6 @@ def _name_values(graph, written):
     for repeats (a value ``written`` into a buffer or input after its in-place op: ``add_``), the returned tuple
     ``output``; constants and containers keep their numbers."""
     taken = {v.name for v in graph.inputs}
-
-    def unique(base):
-        name, k = base, 0
-        while name in taken:
-            k += 1
-            name = f"{base}_{k}"
-        taken.add(name)
-        return name
     for node in graph.nodes:
         for i, value in enumerate(node.outputs):
             if node is graph.output.node:
@@ -211,7 +221,7 @@ def _name_values(graph, written):
                 base = _base_name(node, i) + ("_" if value.name in written else "")
             else:
                 base = value.name
-            value.name = unique(base)
+            value.name = _unique(base, taken)
     graph._names = taken
 
 

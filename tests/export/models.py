@@ -66,6 +66,11 @@ def recurrent(lib):
     return Recurrent()
 
 
+def encoder(lib):
+    """A Transformer encoder layer (its attention is ``self_attn``: PyTorch drops the ``self_`` from input names)."""
+    return lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True)
+
+
 def pair(builder, train=False):
     """(ember module, torch module) with the same weights and buffers, both in train or eval mode."""
     ember_module = builder(ember)

@@ -5,7 +5,7 @@ import torch
 
 import ember
 from ember.export import Dim, dims, export
-from tests.export.models import close, same_inputs, torch_export
+from tests.export.models import close, encoder, pair, same_inputs, torch_export
 
 
 def _affine(lib):
@@ -163,3 +163,17 @@ def test_nested_inputs_guard_with_their_paths_as_torch():
     for shapes in (((4, 4), (5, 4)), ((4, 4), (4, 5))):
         (a, b), (ta, tb) = same_inputs(*shapes)
         _raises_as_torch(lambda: ep.module()((a, b)), lambda: tep.module()((ta, tb)))
+
+
+def test_attention_with_dynamic_batch_and_sequence_equals_torch():
+    ember_module, torch_module = pair(encoder)
+    (x,), (tx,) = same_inputs((2, 5, 8))
+    ep = export(ember_module, (x,), dynamic_shapes=({0: Dim("batch"), 1: Dim("seq", max=64)},))
+    tep = torch_export(torch_module, (tx,), dynamic_shapes=(
+        {0: torch.export.Dim("batch"), 1: torch.export.Dim("seq", max=64)},))
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    for shape in ((3, 7, 8), (1, 2, 8)):
+        (y,), (ty,) = same_inputs(shape)
+        close(ep.module()(y), tep.module()(ty))
+    (y,), (ty,) = same_inputs((2, 65, 8))
+    _raises_as_torch(lambda: ep.module()(y), lambda: tep.module()(ty))

@@ -5,7 +5,7 @@ import torch
 
 import ember
 from ember.export import ExportedProgram, InputKind, OutputKind, export
-from tests.export.models import buffered, close, cnn, mlp, pair, recurrent, same_inputs, torch_export
+from tests.export.models import buffered, close, cnn, encoder, mlp, pair, recurrent, same_inputs, torch_export
 
 
 def _specs(signature):
@@ -39,7 +39,8 @@ def test_buffers_and_keyword_inputs_equal_torch():
     assert [n for n, _ in ep.named_buffers()] == [n for n, _ in tep.named_buffers()]
 
 
-@pytest.mark.parametrize("builder, shape", [(mlp, (5, 6)), (cnn, (2, 3, 8, 8)), (recurrent, (2, 3, 4))])
+@pytest.mark.parametrize("builder, shape", [(mlp, (5, 6)), (cnn, (2, 3, 8, 8)), (recurrent, (2, 3, 4)),
+                                            (encoder, (2, 5, 8))])
 def test_input_specs_equal_torch(builder, shape):
     ember_module, torch_module = pair(builder)
     (x,), (tx,) = same_inputs(shape)
