@@ -14,10 +14,10 @@ from ..ops.random import fork_rng
 from ..utils import _pytree
 from ..jit._interpreter import Interpreter
 from ..jit._ir import Graph, Node, TensorType, regions_of, value_type
-from ..jit._trace import eliminate_dead_code, run_traced
+from ..jit._trace import TracerWarning, eliminate_dead_code, run_traced
 from . import _constraints
 from ._inputs import flatten
-from .dynamic_shapes import combine_args, read_dynamic_shapes
+from .dynamic_shapes import GuardOnDataDependentSymNode, combine_args, read_dynamic_shapes
 from .graph_signature import (ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec,
                               TensorArgument)
 
@@ -114,8 +114,10 @@ def _trace(mod, in_spec, leaves, positions, state):
     # each input its own tensor object, so an input passed twice is two graph inputs
     example = tuple(leaves[p].value.detach().requires_grad_(leaves[p].value.requires_grad) for p in positions)
     written = [tensor for tensor, kind, _ in state.values() if kind is not InputKind.PARAMETER] + list(example)
-    with _restored(written), fork_rng():
+    with _restored(written), fork_rng(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         output, tracer = run_traced(call, example, graph, attributes, list(mod.named_modules()))
+    _refuse_conversions(caught)
     out_leaves, out_spec = _pytree.tree_flatten(output)
     outputs = [tracer.input(leaf) for leaf in out_leaves if isinstance(leaf, Tensor)]
     constants = {i: leaf for i, leaf in enumerate(out_leaves) if not isinstance(leaf, Tensor)}
@@ -132,6 +134,26 @@ def _trace(mod, in_spec, leaves, positions, state):
     graph.output, = graph.add_node(node, [value_type(tuple(out_leaves))], ["output"])
     eliminate_dead_code(graph)
     return graph, out_spec, constants, mutations
+
+
+def _refuse_conversions(caught):
+    """Raises where the traced code took a Python value out of a tensor computed from the inputs (the jit's tracer
+    warns and keeps the value; an exported program must not): a ``bool`` as PyTorch's data-dependent guard error,
+    a number as ``Unsupported``. Other warnings are issued again."""
+    from .._dynamo.exc import Unsupported
+    for warning in caught:
+        text = str(warning.message)
+        if issubclass(warning.category, TracerWarning) and text.startswith("Converting a tensor to"):
+            kind = text[len("Converting a tensor to "):].split(" might")[0]
+            if kind == "a Python boolean":
+                raise GuardOnDataDependentSymNode(
+                    "Could not guard on data-dependent expression: the program branches on a tensor's value "
+                    "computed from the inputs (bool() of a tensor), which ember's export cannot record; compute "
+                    "both branches with tensor ops (torch.where) instead")
+            raise Unsupported(f"ember.export cannot record converting a tensor computed from the inputs to {kind} "
+                              "(.item(), int(), float(), .tolist()): the program would keep the example's value; "
+                              "keep the computation in tensor ops")
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 _PREFIX = {InputKind.PARAMETER: "p_", InputKind.BUFFER: "b_", InputKind.CONSTANT_TENSOR: "c_"}

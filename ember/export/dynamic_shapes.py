@@ -12,7 +12,7 @@ import math
 from .._tensor import Tensor
 from ..utils import _pytree
 
-__all__ = ["Dim", "dims", "ConstraintViolationError"]
+__all__ = ["Dim", "dims", "ConstraintViolationError", "GuardOnDataDependentSymNode"]
 
 int_oo = math.inf   # PyTorch's unbounded maximum of a Dim
 
@@ -20,6 +20,11 @@ int_oo = math.inf   # PyTorch's unbounded maximum of a Dim
 class ConstraintViolationError(RuntimeError):
     """An example input breaks its own spec (a static size or a Dim's range); PyTorch's
     ``torch.fx.experimental.symbolic_shapes.ConstraintViolationError``."""
+
+
+class GuardOnDataDependentSymNode(RuntimeError):
+    """The program branches in Python on a value computed from the inputs; PyTorch's
+    ``torch.fx.experimental.symbolic_shapes.GuardOnDataDependentSymNode``."""
 
 
 class _DimHintType(enum.Enum):

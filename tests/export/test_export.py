@@ -217,3 +217,26 @@ def test_writes_into_an_input_reach_the_caller_as_in_torch():
     close(out, torch_out)
     close(x, tx)
     assert [(s.kind.name, s.target) for s in ep.graph_signature.output_specs][1:] == [("USER_INPUT_MUTATION", "x")]
+
+
+def test_branching_on_a_computed_value_raises_as_torch():
+    class Branch:
+        def __init__(self, lib):
+            class Module(lib.nn.Module):
+                def forward(self, x):
+                    return x + 1 if x.sum() > 0 else x - 1
+            self.module = Module()
+    with pytest.raises(RuntimeError) as expected:
+        torch_export(Branch(torch).module, (torch.ones(3),))
+    with pytest.raises(RuntimeError) as got:
+        export(Branch(ember).module, (ember.ones(3),))
+    assert type(got.value).__name__ == type(expected.value).__name__ == "GuardOnDataDependentSymNode"
+    assert str(got.value).startswith("Could not guard on data-dependent expression")
+
+
+def test_a_number_read_from_a_computed_tensor_is_refused():
+    class Scale(ember.nn.Module):
+        def forward(self, x):
+            return x * x.sum().item()
+    with pytest.raises(ember._dynamo.exc.Unsupported, match="cannot record converting a tensor"):
+        export(Scale(), (ember.ones(3),))
