@@ -62,7 +62,7 @@ from .sparse import (layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_c
                      strided)
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
-from . import amp, cpu  # noqa: E402
+from . import amp, cpu, mps, xpu  # noqa: E402
 from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_increment_nesting,  # noqa: E402,F401
                                 clear_autocast_cache, get_autocast_cpu_dtype, get_autocast_dtype,
                                 get_autocast_gpu_dtype, is_autocast_cache_enabled, is_autocast_cpu_enabled,
@@ -86,7 +86,8 @@ __version__ = "0.1.0"
 
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
-_LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "hub", "jit", "onnx", "testing") + _LAZY_CORE
+_LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "hub", "jit", "library", "onnx",
+                    "testing") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
                "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn"}

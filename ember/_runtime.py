@@ -120,8 +120,8 @@ def get_device_module(device=None):
     import ember
     if isinstance(device, _backend.device):
         name = device.type
-    elif isinstance(device, str):
-        name = _backend.device(device).type
+    elif isinstance(device, str):   # an accelerator ember lacks still has its module (ember.xpu, ember.mps)
+        name = device.partition(":")[0] if device.partition(":")[0] in ("xpu", "mps") else _backend.device(device).type
     elif device is None:
         accelerator = ember.accelerator.current_accelerator()
         name = "cpu" if accelerator is None else accelerator.type

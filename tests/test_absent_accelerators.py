@@ -1,0 +1,40 @@
+"""ember.xpu and ember.mps answer as PyTorch's CPU build does: nothing available, and the calls that need the device
+raise PyTorch's errors."""
+import pytest
+import torch
+
+import ember
+
+CALLS = {
+    "xpu": ["is_available()", "device_count()", "is_initialized()", "memory_allocated()", "max_memory_allocated()",
+            "memory_reserved()", "is_bf16_supported()", "get_arch_list()", "empty_cache()", "manual_seed(1)",
+            "manual_seed_all(1)", "seed()", "seed_all()", "current_device()", "synchronize()", "get_device_name()",
+            "get_device_properties()", "get_device_capability()", "init()", "initial_seed()", "get_rng_state()",
+            "set_device(0)", "set_rng_state(library.zeros(1, dtype=library.uint8))"],
+    "mps": ["is_available()", "device_count()", "manual_seed(1)", "synchronize()", "empty_cache()", "seed()",
+            "get_rng_state()", "current_allocated_memory()", "driver_allocated_memory()", "recommended_max_memory()",
+            "set_per_process_memory_fraction(0.5)", "set_per_process_memory_fraction(1)"],
+}
+
+
+def _outcome(library, module, call):
+    try:
+        return "value", eval(f"library.{module}.{call}", {"library": library})
+    except Exception as error:
+        return type(error).__name__, str(error)
+
+
+@pytest.mark.parametrize("module, call", [(m, c) for m, calls in CALLS.items() for c in calls])
+def test_answers_as_pytorch(module, call):
+    assert _outcome(ember, module, call) == _outcome(torch, module, call)
+
+
+def test_device_modules_are_found_by_name():
+    for name in ("xpu", "mps", "xpu:0"):
+        assert ember.get_device_module(name).__name__ == torch.get_device_module(name).__name__.replace("torch",
+                                                                                                          "ember")
+    with ember.xpu.device(None), ember.xpu.device_of(ember.ones(1)):
+        pass
+    with pytest.raises(AssertionError, match="Torch not compiled with XPU enabled"):
+        with ember.xpu.device(0):
+            pass
