@@ -2,7 +2,7 @@
 import contextlib
 import enum
 
-from ..backends import cuda as _cuda
+from ...backends import cuda as _cuda
 
 __all__ = ["SDPBackend", "sdpa_kernel"]
 
