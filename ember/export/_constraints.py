@@ -8,7 +8,8 @@ restored) with that symbol's dims resized. A symbol whose run fails is one the p
 resizing it together with another symbol of the same size succeeds, which makes the two one symbol (an error for two
 named Dims, as PyTorch's "must always be equal"). Every other dim is static.
 """
-from .dynamic_shapes import ConstraintViolationError, Dim, _DimHint, _DimHintType, _user_error, int_oo
+from .dynamic_shapes import (ConstraintViolationError, Dim, _DerivedDim, _DimHintType, _user_error, int_oo,
+                             linear_name)
 
 _DYNAMIC_HELP = ("If you're using mark_dynamic, either remove it or use maybe_mark_dynamic. If you're using "
                  "Dim.DYNAMIC, replace it with either Dim.STATIC or Dim.AUTO.")
@@ -37,18 +38,40 @@ class SymbolName(str):
 
 
 class Symbol:
-    """Dims that share one dynamic size: ``slots`` as (tensor leaf index, dim), its range and how it was marked
-    (``Dim`` name, or ``AUTO``/``DYNAMIC`` of a hint)."""
+    """Dims that share one dynamic size: ``slots`` as (tensor leaf index, dim, scale, offset), each dim being
+    ``scale * size + offset`` (1 and 0 but for a derived Dim such as ``2 * n``); ``example`` is the size the examples
+    give it; its range and how it was marked (``Dim`` name, or ``AUTO``/``DYNAMIC`` of a hint)."""
 
     def __init__(self, name, named, kind, lower, upper, slots, example):
         self.name, self.named, self.kind = name, named, kind
         self.lower, self.upper, self.slots, self.example = lower, upper, list(slots), example
 
 
+def _root(spec):
+    """(root Dim, scale, offset) of a named or derived Dim."""
+    return (spec.root, spec.scale, spec.offset) if isinstance(spec, _DerivedDim) else (spec, 1, 0)
+
+
+def _root_values(entries, tensors):
+    """Each Dim root's size in the examples: from its first direct use, else solved from its first derived one;
+    PyTorch's UserError where a derived size has no integer root."""
+    values = {}
+    for index, dim, spec in sorted(entries, key=lambda entry: isinstance(entry[2], _DerivedDim)):   # direct first
+        root, scale, offset = _root(spec)
+        if root.__name__ in values:
+            continue
+        size = tensors[index].value.shape[dim]
+        values[root.__name__], remainder = divmod(size - offset, scale)
+        if remainder:
+            raise _user_error(f"Expected shape[{dim}] = {size} of input Tensor to be of the form {spec.__name__}, "
+                              f"where {root.__name__} is an integer", None)
+    return values
+
+
 def symbols_of(tensors, marked):
     """The symbols ``marked`` (``{id(tensor): (path, {dim: spec})}``) makes of the tensor leaves ``tensors``,
     after PyTorch's checks of the example sizes against the spec."""
-    symbols, by_name, specialized = [], {}, []
+    symbols, by_name, specialized, named = [], {}, [], []
     for index, leaf in enumerate(tensors):
         if id(leaf.value) not in marked:
             continue
@@ -58,33 +81,37 @@ def symbols_of(tensors, marked):
                 if spec != size:
                     raise ConstraintViolationError(f"Static shape constraint of {spec} does not match input size of "
                                                    f"{size}, for {where}")
-                continue
-            if isinstance(spec, Dim):
+            elif isinstance(spec, Dim):
                 if not spec.min <= size <= spec.max:
                     top = "int_oo" if spec.max == int_oo else spec.max
                     raise ConstraintViolationError(f"{size} not in range [{spec.min}, {top}]")
-                if spec.__name__ in by_name:
-                    symbol = by_name[spec.__name__]
-                    first_index, first_dim = symbol.slots[0]
-                    if symbol.example != size:
-                        raise _user_error(f"{where} = {size} is not equal to {tensors[first_index].local}.size()"
-                                          f"[{first_dim}] = {symbol.example}", None)
-                    symbol.slots.append((index, dim))
-                    if size < 2:
-                        specialized.append(_specialized_line(symbol, where, size))
-                    continue
-                symbol = Symbol(spec.__name__, True, "DYNAMIC", spec.min, spec.max, [(index, dim)], size)
-                by_name[spec.__name__] = symbol
-            else:
-                low = 2 if spec.min is None else spec.min
-                symbol = Symbol(f"s{len(symbols)}", False, spec.type.name, low,
-                                int_oo if spec.max is None else spec.max, [(index, dim)], size)
-                if isinstance(spec, _DimHint) and spec.type is _DimHintType.AUTO and size < 2:
-                    continue   # PyTorch specializes sizes 0 and 1
-            if size < 2:
-                specialized.append(_specialized_line(symbol, where, size))
-                continue
+                named.append((index, dim, spec))
+            elif spec.type is not _DimHintType.AUTO or size >= 2:   # PyTorch specializes AUTO sizes 0 and 1
+                symbol = Symbol(f"s{len(symbols)}", False, spec.type.name, 2 if spec.min is None else spec.min,
+                                int_oo if spec.max is None else spec.max, [(index, dim, 1, 0)], size)
+                if size < 2:
+                    specialized.append(_specialized_line(symbol, where, size))
+                else:
+                    symbols.append(symbol)
+    roots = _root_values(named, tensors)
+    for index, dim, spec in named:
+        root, scale, offset = _root(spec)
+        size, where = tensors[index].value.shape[dim], f"{tensors[index].local}.size()[{dim}]"
+        symbol = by_name.get(root.__name__)
+        if symbol is None:
+            symbol = by_name[root.__name__] = Symbol(root.__name__, True, "DYNAMIC", root.min, root.max, [],
+                                                     roots[root.__name__])
             symbols.append(symbol)
+        if scale * symbol.example + offset != size:
+            if isinstance(spec, _DerivedDim) or any((a, b) != (1, 0) for _, _, a, b in symbol.slots):
+                raise _user_error(f"Expected input {where} to be equal to {spec.__name__}, where {root.__name__} = "
+                                  f"{symbol.example}, but got {size}", None)
+            first_index, first_dim = symbol.slots[0][:2]
+            raise _user_error(f"{where} = {size} is not equal to {tensors[first_index].local}.size()[{first_dim}] = "
+                              f"{symbol.example}", None)
+        symbol.slots.append((index, dim, scale, offset))
+        if size < 2:
+            specialized.append(_specialized_line(symbol, where, size))
     if specialized:
         raise _violated([s for s, _ in specialized], [line for _, line in specialized])
     return symbols
@@ -122,7 +149,8 @@ def decide(symbols, tensors, runs):
     graph runs with the dims in ``sizes`` ({(leaf index, dim): size}) resized."""
     def resized(group):
         size = _probe_size(group)
-        return size is not None and runs({slot: size for s in group for slot in s.slots})
+        return size is not None and runs({(index, dim): scale * size + offset for s in group
+                                          for index, dim, scale, offset in s.slots})
     kept, done, problems = [], set(), []
     for symbol in symbols:
         if id(symbol) in done:
@@ -135,13 +163,13 @@ def decide(symbols, tensors, runs):
                         and resized([symbol, other])), None)
         if partner is None:
             if symbol.kind != "AUTO":
-                index, dim = symbol.slots[0]
+                index, dim = symbol.slots[0][:2]
                 problems.append(_specialized_line(symbol, f"{tensors[index].local}.size()[{dim}]", symbol.example))
             continue
         done.add(id(partner))
         if symbol.named and partner.named:
             first, second = (symbol, partner)
-            (i, d), (j, e) = first.slots[0], second.slots[0]
+            (i, d), (j, e) = first.slots[0][:2], second.slots[0][:2]
             problems.append(((second.name, (second.name, first.name)),
                              f"  - The values of {second.name} = {tensors[j].local}.size()[{e}] and {first.name} = "
                              f"{tensors[i].local}.size()[{d}] must always be equal."))
@@ -158,35 +186,43 @@ def decide(symbols, tensors, runs):
 
 def guards(leaves, tensor_indices, symbols):
     """The checks the exported module makes on the leaves of each call, as JSON-ready lists: ``["size", leaf, dim,
-    op, size]`` (op ``==``, ``>=`` or ``<=``), ``["same", leaf, dim, other leaf, other dim]``, ``["value", leaf,
-    value]``."""
+    op, size]`` (op ``==``, ``>=`` or ``<=``), ``["same", leaf, dim, scale, offset, first leaf, first dim, its
+    scale, its offset]`` (a dim of a symbol agrees with the symbol's first dim), ``["value", leaf, value]``."""
     checks, dynamic = [], {}
     for symbol in symbols:
-        for slot in symbol.slots:
-            dynamic[slot] = symbol
+        for index, dim, scale, offset in symbol.slots:
+            dynamic[index, dim] = (symbol, scale, offset)
     for position, leaf in enumerate(leaves):
         if position not in tensor_indices:
             checks.append(["value", position, leaf.value])
             continue
         index = tensor_indices[position]
         for dim, size in enumerate(leaf.value.shape):
-            symbol = dynamic.get((index, dim))
-            if symbol is None:
+            if (index, dim) not in dynamic:
                 checks.append(["size", position, dim, "==", size])
                 continue
-            first = symbol.slots[0]
-            if first != (index, dim):
-                checks.append(["same", position, dim, _position(tensor_indices, first[0]), first[1]])
+            symbol, scale, offset = dynamic[index, dim]
+            first_index, first_dim, first_scale, first_offset = symbol.slots[0]
+            if (first_index, first_dim) != (index, dim):
+                checks.append(["same", position, dim, scale, offset, _position(tensor_indices, first_index),
+                               first_dim, first_scale, first_offset])
                 continue
-            if symbol.lower > 2:
-                checks.append(["size", position, dim, ">=", symbol.lower])
+            if scale * symbol.lower + offset > 2:
+                checks.append(["size", position, dim, ">=", scale * symbol.lower + offset])
             if symbol.upper != int_oo:
-                checks.append(["size", position, dim, "<=", symbol.upper])
+                checks.append(["size", position, dim, "<=", scale * symbol.upper + offset])
     return checks
 
 
 def _position(tensor_indices, index):
     return next(position for position, i in tensor_indices.items() if i == index)
+
+
+def _solved(text, scale, offset):
+    """The symbol in terms of a dim ``text`` that is ``scale * symbol + offset``, as sympy prints it."""
+    if scale != 1:
+        return f"({text} - {offset})/{scale}" if offset else f"{text}/{scale}"
+    return f"{-offset} + {text}" if offset else text
 
 
 def check(checks, sources, values):
@@ -200,9 +236,14 @@ def check(checks, sources, values):
         size = values[entry[1]].size()[entry[2]]
         text = f"{sources[entry[1]]}.size()[{entry[2]}]"
         if entry[0] == "same":
-            other = values[entry[3]].size()[entry[4]]
-            if size != other:
-                raise AssertionError(f"Guard failed: {text} == {sources[entry[3]]}.size()[{entry[4]}]")
+            _, _, _, scale, offset, first, first_dim, first_scale, first_offset = entry
+            first_text = f"{sources[first]}.size()[{first_dim}]"
+            root = (values[first].size()[first_dim] - first_offset) / first_scale
+            if size != scale * root + offset:
+                solved = _solved(first_text, first_scale, first_offset)
+                expected = text if (scale, offset) == (1, 0) else linear_name(f"({solved})", scale, offset)
+                raise AssertionError(f"Guard failed: {text} == {first_text}" if solved == first_text and
+                                     expected == text else f"Guard failed: {solved} == {expected}")
             continue
         op, bound = entry[3], entry[4]
         if not (size == bound if op == "==" else size >= bound if op == ">=" else size <= bound):

@@ -17,7 +17,7 @@ from ..jit._ir import Graph, Node, TensorType, regions_of, value_type
 from ..jit._trace import TracerWarning, eliminate_dead_code, run_traced
 from . import _constraints
 from ._inputs import flatten
-from .dynamic_shapes import GuardOnDataDependentSymNode, combine_args, read_dynamic_shapes
+from .dynamic_shapes import GuardOnDataDependentSymNode, combine_args, int_oo, linear_name, read_dynamic_shapes
 from .graph_signature import (ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec,
                               TensorArgument)
 
@@ -52,10 +52,21 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
     symbols = _constraints.decide(symbols, tensors, lambda sizes: _runs(interpreter, lifted, tensors, sizes))
     call = CallPlan(in_spec, out_spec, output_constants, [leaf.source for leaf in leaves],
                     _constraints.guards(leaves, positions, symbols), sorted(positions), mutations)
-    ranges = {_constraints.SymbolName(s.name): _constraints.ValueRanges(s.lower, s.upper) for s in symbols}
     tensors_of = {target: tensor for target, (tensor, _, _) in state.items()}
-    return ExportedProgram(graph, signature, tensors_of, ranges, (args, kwargs), call,
-                           {s.name: [(i, d) for i, d in s.slots] for s in symbols})
+    return ExportedProgram(graph, signature, tensors_of, _ranges(symbols), (args, kwargs), call,
+                           {s.name: [list(slot) for slot in s.slots] for s in symbols})
+
+
+def _ranges(symbols):
+    """range_constraints: each symbol's range, and that of each derived size of it (``n + 1: VR[3, 21]``)."""
+    ranges = {}
+    for symbol in symbols:
+        for _, _, scale, offset in symbol.slots:
+            upper = int_oo if symbol.upper == int_oo else scale * symbol.upper + offset
+            ranges[_constraints.SymbolName(linear_name(symbol.name, scale, offset))] = _constraints.ValueRanges(
+                scale * symbol.lower + offset, upper)
+        ranges.setdefault(_constraints.SymbolName(symbol.name), _constraints.ValueRanges(symbol.lower, symbol.upper))
+    return ranges
 
 
 def _state(mod):

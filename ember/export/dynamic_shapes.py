@@ -15,6 +15,7 @@ from ..utils import _pytree
 __all__ = ["Dim", "dims", "ConstraintViolationError", "GuardOnDataDependentSymNode"]
 
 int_oo = math.inf   # PyTorch's unbounded maximum of a Dim
+_LINEAR_ONLY = "(Only increasing linear operations with integer coefficients are supported.)"
 
 
 class ConstraintViolationError(RuntimeError):
@@ -77,6 +78,36 @@ class Dim:
             raise AssertionError(f"Dim name must be a valid identifier, got {name}")
         self.__name__, self.min, self.max = name, low, high
 
+    def __add__(self, other):
+        if type(other) is not int:
+            raise NotImplementedError(f"Attempted to add {other} to {self.__name__}, where an integer was expected. "
+                                      f"{_LINEAR_ONLY}")
+        return self._derive(1, other)
+
+    def __radd__(self, other):
+        return self + other
+
+    def __sub__(self, other):
+        if type(other) is not int:
+            raise NotImplementedError(f"Attempted to subtract {other} from {self.__name__}, where an integer was "
+                                      f"expected. {_LINEAR_ONLY}")
+        return self._derive(1, -other)
+
+    def __rsub__(self, other):
+        raise NotImplementedError(f"Attempted to negate {self.__name__}. {_LINEAR_ONLY}")
+
+    def __mul__(self, other):
+        if type(other) is not int or other <= 0:
+            raise NotImplementedError(f"Attempted to multiply {other} with {self.__name__}, where a positive integer "
+                                      f"was expected. {_LINEAR_ONLY}")
+        return self._derive(other, 0)
+
+    def __rmul__(self, other):
+        return self * other
+
+    def _derive(self, scale, offset):
+        return _DerivedDim(self, scale, offset)
+
     @staticmethod
     def _readable(name, low, high):
         low = None if low == 2 else low
@@ -86,6 +117,38 @@ class Dim:
 
     def __repr__(self):
         return Dim._readable(self.__name__, self.min, self.max)
+
+
+class _DerivedDim(Dim):
+    """``scale * root + offset`` of a named Dim (``2 * n``, ``n + 1``): its range follows the root's."""
+
+    def __init__(self, root, scale, offset):
+        self.root, self.scale, self.offset = root, scale, offset
+        self.__name__ = linear_name(root.__name__, scale, offset)
+
+    @property
+    def min(self):
+        low = self.scale * self.root.min + self.offset
+        if low < 0:
+            raise AssertionError(f"Expected derived min value of {self.__name__} to be >= 0. Please specify an "
+                                 f"appropriate min value for {self.root.__name__} (currently {self.root.min}).")
+        return low
+
+    @property
+    def max(self):
+        return int_oo if self.root.max == int_oo else self.scale * self.root.max + self.offset
+
+    def _derive(self, scale, offset):
+        return _DerivedDim(self.root, self.scale * scale, self.offset * scale + offset)
+
+    def __repr__(self):
+        return self.__name__
+
+
+def linear_name(root, scale, offset):
+    """``scale * root + offset`` as sympy prints it: ``2*n + 1``, ``n - 1``, ``n``."""
+    term = root if scale == 1 else f"{scale}*{root}"
+    return term if not offset else f"{term} {'+' if offset > 0 else '-'} {abs(offset)}"
 
 
 def dims(*names, min=None, max=None):

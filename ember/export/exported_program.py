@@ -4,6 +4,7 @@ import collections
 
 from ..nn.modules.module import Module
 from ..jit._interpreter import Interpreter
+from .dynamic_shapes import linear_name
 from .graph_signature import InputKind, TensorArgument
 
 _SHORT_DTYPES = {"float32": "f32", "float64": "f64", "float16": "f16", "bfloat16": "bf16", "int64": "i64",
@@ -74,7 +75,7 @@ class ExportedProgram:
         self._range_constraints = dict(range_constraints)
         self._example_inputs = example_inputs
         self._call = call
-        self._symbols = {name: [tuple(slot) for slot in slots] for name, slots in symbols.items()}
+        self._symbols = {name: [list(slot) for slot in slots] for name, slots in symbols.items()}
 
     @property
     def graph(self):
@@ -162,8 +163,8 @@ class ExportedProgram:
                  and isinstance(s.arg, TensorArgument)]
         shapes = {}
         for symbol, slots in self._symbols.items():
-            for index, dim in slots:
-                shapes.setdefault(users[index], {})[dim] = symbol
+            for index, dim, scale, offset in slots:
+                shapes.setdefault(users[index], {})[dim] = linear_name(symbol, scale, offset)
         return shapes
 
     def __call__(self, *args, **kwargs):

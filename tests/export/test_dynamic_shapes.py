@@ -177,3 +177,43 @@ def test_attention_with_dynamic_batch_and_sequence_equals_torch():
         close(ep.module()(y), tep.module()(ty))
     (y,), (ty,) = same_inputs((2, 65, 8))
     _raises_as_torch(lambda: ep.module()(y), lambda: tep.module()(ty))
+
+
+def _shifted(lib):
+    class Shifted(lib.nn.Module):
+        def forward(self, x, y):
+            return x[1:] + y
+    return Shifted()
+
+
+def _derived_pair(spec_of, x_rows=5, y_rows=4):
+    (x, y), (tx, ty) = same_inputs((x_rows, 2), (y_rows, 2))
+    n, tn = Dim("n", min=2, max=20), torch.export.Dim("n", min=2, max=20)
+    return (lambda: export(_shifted(ember), (x, y), dynamic_shapes=spec_of(n))), \
+        (lambda: torch_export(_shifted(torch), (tx, ty), dynamic_shapes=spec_of(tn)))
+
+
+def test_derived_dims_export_and_guard_as_torch():
+    make, torch_make = _derived_pair(lambda n: ({0: n + 1}, {0: n}))
+    ep, tep = make(), torch_make()
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    assert [str(k) for k in ep.range_constraints] == ["n + 1", "n"]
+    (x, y), (tx, ty) = same_inputs((8, 2), (7, 2))
+    close(ep.module()(x, y), tep.module()(tx, ty))
+    for shapes in (((7, 2), (5, 2)), ((22, 2), (21, 2))):
+        (x, y), (tx, ty) = same_inputs(*shapes)
+        _raises_as_torch(lambda: ep.module()(x, y), lambda: tep.module()(tx, ty))
+
+
+@pytest.mark.parametrize("spec_of, rows", [(lambda n: ({0: n + 2}, {0: n}), (5, 4)),
+                                           (lambda n: ({0: 2 * n}, {0: n + 2}), (7, 6))])
+def test_derived_dims_that_the_examples_break_raise_as_torch(spec_of, rows):
+    _raises_as_torch(*_derived_pair(spec_of, *rows))
+
+
+def test_dim_arithmetic_matches_torch():
+    n, tn = Dim("n", min=2, max=20), torch.export.Dim("n", min=2, max=20)
+    for make in (lambda d: 2 * d, lambda d: d + 1, lambda d: d - 1, lambda d: 2 * d + 1, lambda d: 2 * (d + 1)):
+        assert (repr(make(n)), make(n).min, make(n).max) == (repr(make(tn)), make(tn).min, make(tn).max)
+    for make in (lambda d: d * 1.5, lambda d: 1 - d, lambda d: d + 1.0, lambda d: d * -1):
+        _raises_as_torch(lambda: make(n), lambda: make(tn))
