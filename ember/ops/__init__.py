@@ -3,3 +3,17 @@ from . import (comparison, complex, conversion, creation, cumulative, indexing, 
                rearrange, reduction, shape, sorting)
 from . import calculus, floating_point, indices, integer_math, statistics, tensor_utilities, view_copies  # noqa: F401
 from .linalg import householder, lu  # noqa: F401
+
+
+def __getattr__(name):
+    """``torch.ops``: ``ember.ops.<namespace>`` for a namespace ``ember.library`` defined operators in (only once
+    it is loaded, so ember's own modules are never shadowed), and ``load_library``."""
+    import sys
+    library = sys.modules.get("ember.library._ops")
+    if name in ("load_library", "loaded_libraries"):
+        from ..library import _ops
+        return getattr(_ops, name)
+    namespace = library.namespace(name) if library is not None and not name.startswith("__") else None
+    if namespace is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return namespace
