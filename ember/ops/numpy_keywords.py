@@ -17,6 +17,7 @@ def accepting_numpy_keywords(function):
     parameters = code.co_varnames[:code.co_argcount + code.co_kwonlyargcount]  # read from the code: fast at import
     aliases = {alias: name for alias, name in _ALIASES.items() if name in parameters and alias not in parameters}
     sizes = bool(code.co_flags & inspect.CO_VARARGS) and code.co_varnames[len(parameters)] == "size"
+    bound = 1 if code.co_argcount and parameters[0] == "self" else 0   # a Tensor method's self precedes the sizes
     if not aliases and not sizes:
         return function
 
@@ -29,9 +30,9 @@ def accepting_numpy_keywords(function):
                         raise TypeError(f"{function.__name__}() got multiple values for argument '{name}'")
                     kwargs[name] = kwargs.pop(alias)
             if sizes and "size" in kwargs:
-                if args:
+                if len(args) > bound:
                     raise TypeError(f"{function.__name__}() got multiple values for argument 'size'")
-                args = (kwargs.pop("size"),)
+                args = args[:bound] + (kwargs.pop("size"),)
         return function(*args, **kwargs)
     _wrapped[function] = wrapper
     return wrapper
