@@ -73,12 +73,14 @@ def _composite(args, kwargs, proceed, tangents):
 def _primitive(args, kwargs, proceed, tangents):
     """A primitive's outputs with their tangents: a view op's from the op on the tangent, others from J v."""
     user_graph = grad_state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
-    leaves, inner = {}, list(args)
+    leaves, inner, connected = {}, list(args), {}
     for i, a in enumerate(args):
         if i in tangents:
             leaves[i] = inner[i] = _make(a._data, requires_grad=True)
         elif isinstance(a, Tensor) and a.requires_grad:
-            inner[i] = _make(a._data)
+            inner[i] = _make(a._data, requires_grad=user_graph)
+        if user_graph and isinstance(a, Tensor) and a.requires_grad:
+            connected[i] = inner[i]   # the tangents depend on it (reverse over forward): see _Reconnect
     previous, grad_state.enabled = grad_state.enabled, True
     try:
         recorded = proceed(tuple(inner), kwargs)
@@ -102,10 +104,29 @@ def _primitive(args, kwargs, proceed, tangents):
                 t._base = tangent._base if tangent._base is not None else tangent
                 _fw.set_tangent(out, t)
         return output
-    for out, t in zip(outputs, _jvp(recorded_outputs, leaves, tangents)):
+    for out, t in zip(outputs, _jvp(recorded_outputs, leaves, tangents, bool(connected))):
         if t is not None:
+            if connected and t.requires_grad:
+                with suspended():
+                    t = _Reconnect.apply(t, [connected[i] for i in connected], *(args[i] for i in connected))
             _fw.set_tangent(out, t)
     return output
+
+
+class _Reconnect(Function):
+    """A tangent computed from stand-ins of the op's inputs, joined to the inputs themselves: its gradient reaches
+    each input requiring grad through the stand-in's, as PyTorch's tangents are differentiable in the primals."""
+
+    @staticmethod
+    def forward(ctx, tangent, standins, *inputs):
+        ctx.tangent, ctx.standins = tangent, standins
+        return _make(tangent._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        grads = _grad(ctx.tangent, ctx.standins, grad, retain_graph=True, allow_unused=True,
+                      create_graph=grad_state.enabled)
+        return (grad, None) + tuple(grads)
 
 
 def _save_outputs_as_tensors(output):
@@ -121,12 +142,13 @@ def _save_outputs_as_tensors(output):
                    for entry in saved]
 
 
-def _jvp(outputs, leaves, tangents):
-    """Per output, ``J v`` (None for outputs that are not differentiable), by differentiating the backward."""
+def _jvp(outputs, leaves, tangents, connected=False):
+    """Per output, ``J v`` (None for outputs that are not differentiable), by differentiating the backward; with
+    its own graph where a tangent requires grad or ``connected`` inputs do."""
     differentiable = [o for o in outputs if isinstance(o, Tensor) and o.requires_grad]
     if not differentiable:
         return [None] * len(outputs)
-    graph = grad_state.enabled and any(t.requires_grad for t in tangents.values())
+    graph = grad_state.enabled and (connected or any(t.requires_grad for t in tangents.values()))
     positions = list(leaves)
     with suspended():
         previous, grad_state.enabled = grad_state.enabled, True

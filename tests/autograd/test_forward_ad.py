@@ -314,3 +314,18 @@ def test_custom_function_jvp_reads_save_for_forward():
 def test_detach_and_data_drop_the_tangent_clone_keeps_it():
     x, t = arrays()
     compare(lambda lib, d: (d.detach(), d.data, d.clone(), d.contiguous()), (x, t))
+
+
+def test_reverse_over_forward_tangent_is_differentiable_in_the_primals():
+    x, t = arrays()
+    w = numpy.array([0.7, 0.2, -0.4])
+    grads = []
+    for lib, fw in LIBS:
+        leaves = [lib.tensor(a, requires_grad=True) for a in (x, w, t)]
+        with fw.dual_level():
+            dual = fw.make_dual(leaves[0], leaves[2])
+            out = ((dual * leaves[1]).sin() * dual.exp() + dual.t() @ dual).sum()
+            fw.unpack_dual(out).tangent.backward()
+        grads.append([leaf.grad.numpy() for leaf in leaves])
+    for got, want in zip(grads[1], grads[0]):
+        numpy.testing.assert_allclose(got, want, rtol=1e-10)
