@@ -6,10 +6,11 @@ to inputs, PyTorch's graph signature, guards on the input shapes, the sizes ``dy
 """
 from ._serialize import load, save
 from ._trace import export
-from .dynamic_shapes import Dim, dims
+from .dynamic_shapes import AdditionalInputs, Dim, ShapesCollection, dims
 from .exported_program import ExportedProgram
 from .graph_signature import (ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec,
                               TensorArgument)
 
-__all__ = ["ConstantArgument", "Dim", "ExportGraphSignature", "ExportedProgram", "InputKind", "InputSpec",
-           "OutputKind", "OutputSpec", "TensorArgument", "dims", "export", "load", "save"]
+__all__ = ["AdditionalInputs", "ConstantArgument", "Dim", "ExportGraphSignature", "ExportedProgram", "InputKind",
+           "InputSpec", "OutputKind", "OutputSpec", "ShapesCollection", "TensorArgument", "dims", "export", "load",
+           "save"]

@@ -17,7 +17,8 @@ from ..jit._ir import Graph, Node, TensorType, regions_of, value_type
 from ..jit._trace import TracerWarning, eliminate_dead_code, run_traced
 from . import _constraints
 from ._inputs import flatten
-from .dynamic_shapes import GuardOnDataDependentSymNode, combine_args, int_oo, linear_name, read_dynamic_shapes
+from .dynamic_shapes import (AdditionalInputs, GuardOnDataDependentSymNode, ShapesCollection, combine_args, int_oo,
+                             linear_name, read_dynamic_shapes)
 from .graph_signature import (ConstantArgument, ExportGraphSignature, InputKind, InputSpec, OutputKind, OutputSpec,
                               TensorArgument)
 
@@ -34,6 +35,8 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
         raise UserError(UserErrorType.INVALID_INPUT,
                         f"Expecting `args` to be a tuple of example positional inputs, got {type(args)}")
     kwargs = {} if kwargs is None else kwargs
+    if isinstance(dynamic_shapes, (ShapesCollection, AdditionalInputs)):
+        dynamic_shapes = dynamic_shapes.dynamic_shapes(mod, args, kwargs)
     marked = read_dynamic_shapes(combine_args(mod, args, kwargs), dynamic_shapes)
     in_spec, leaves = flatten(mod, args, kwargs)
     positions = {p: i for i, p in enumerate(p for p, leaf in enumerate(leaves) if isinstance(leaf.value, Tensor))}

@@ -12,7 +12,8 @@ import math
 from .._tensor import Tensor
 from ..utils import _pytree
 
-__all__ = ["Dim", "dims", "ConstraintViolationError", "GuardOnDataDependentSymNode"]
+__all__ = ["AdditionalInputs", "ConstraintViolationError", "Dim", "GuardOnDataDependentSymNode", "ShapesCollection",
+           "dims"]
 
 int_oo = math.inf   # PyTorch's unbounded maximum of a Dim
 _LINEAR_ONLY = "(Only increasing linear operations with integer coefficients are supported.)"
@@ -307,3 +308,86 @@ def _normalized(shape, ndim):
         if dim is not None and dim != Dim.STATIC:
             dims[i % ndim] = dim
     return dims
+
+
+class ShapesCollection:
+    """Builds a ``dynamic_shapes`` spec from shapes assigned to the input tensors themselves
+    (``shapes[x] = {0: batch}``), for inputs nested too deep to mirror by hand."""
+
+    def __init__(self):
+        self._shapes = {}
+
+    def __setitem__(self, t, shape):
+        if not isinstance(t, Tensor):
+            raise AssertionError(f"Cannot assign shape to non-tensor or non-_IntWrapper type {type(t)}")
+        if id(t) in self._shapes and self._shapes[id(t)] != shape:
+            raise AssertionError(f"Shapes assigned to input do not match: expected {self._shapes[id(t)]}, got {shape}")
+        self._shapes.setdefault(id(t), shape)
+
+    def __getitem__(self, t):
+        return self._shapes.setdefault(id(t), {})
+
+    def __len__(self):
+        return len(self._shapes)
+
+    def dynamic_shapes(self, m, args, kwargs=None):
+        """The spec mirroring ``m.forward``'s bound arguments, each tensor's assigned shape in its place."""
+        found = set()
+
+        def shape_of(t):
+            if id(t) in self._shapes:
+                found.add(id(t))
+                return self._shapes[id(t)]
+            return None
+        spec = _pytree.tree_map(shape_of, dict(combine_args(m, args, kwargs or {})))
+        if set(self._shapes) - found:
+            raise ValueError("Some tensors that were assigned shapes were not found in args. Maybe such tensors were "
+                             "copied when passing them as args? Maybe such tensors are contained in classes that were "
+                             "not registered with pytree?")
+        return spec
+
+
+class AdditionalInputs:
+    """Infers ``dynamic_shapes`` from more example inputs: a size that differs between them is ``Dim.DYNAMIC``, one
+    that never does is static; ``verify`` checks an exported program accepts each of them."""
+
+    def __init__(self):
+        self._examples = []
+
+    def add(self, args, kwargs=None):
+        """Adds one more set of example inputs."""
+        if type(args) is not tuple:
+            raise AssertionError(f"Representative args {args} must be a tuple")
+        if kwargs is not None and type(kwargs) is not dict:
+            raise AssertionError(f"Representative kwargs {kwargs} must be None or a dict")
+        self._examples.append((args, kwargs))
+
+    def dynamic_shapes(self, m, args, kwargs=None):
+        """The spec that marks dynamic every size differing between ``(args, kwargs)`` and the added inputs."""
+        first, *others = [_pytree.tree_map(lambda t: tuple(t.shape) if isinstance(t, Tensor) else t,
+                                           dict(combine_args(m, a, k or {})))
+                          for a, k in [(args, kwargs), *self._examples]]
+
+        def dynamism(value, *other_values):
+            if not all(type(value) is type(other) for other in other_values):
+                raise ValueError("The following inputs were found to have differing types, so they cannot be marked "
+                                 f"as dynamic: {(value,) + other_values}.")
+            if isinstance(value, int) and not isinstance(value, bool):
+                return None if all(other == value for other in other_values) else Dim.DYNAMIC
+            if not all(other == value for other in other_values):
+                raise ValueError("The following inputs were found to have differing values, but they cannot be "
+                                 f"marked as dynamic: {(value,) + other_values}.")
+            return None
+        return _pytree.tree_map(dynamism, first, *others, is_leaf=lambda i: type(i) is int)
+
+    def verify(self, ep):
+        """Checks that ``ep``'s module accepts every added input (its structure and guards), without running it;
+        RuntimeError, as PyTorch's, naming the first guard an input fails."""
+        from ._constraints import check
+        from ._inputs import matched
+        for args, kwargs in self._examples:
+            try:
+                check(ep._call.checks, ep._call.sources, matched(ep._call.in_spec, args, kwargs or {}))
+            except AssertionError as error:
+                raise RuntimeError(f"{error}. If you meant for this dimension to be dynamic, please re-export and "
+                                   "specify dynamic_shapes (e.g. with Dim.DYNAMIC)") from None

@@ -217,3 +217,39 @@ def test_dim_arithmetic_matches_torch():
         assert (repr(make(n)), make(n).min, make(n).max) == (repr(make(tn)), make(tn).min, make(tn).max)
     for make in (lambda d: d * 1.5, lambda d: 1 - d, lambda d: d + 1.0, lambda d: d * -1):
         _raises_as_torch(lambda: make(n), lambda: make(tn))
+
+
+def test_shapes_collection_builds_the_spec_as_torch():
+    (x, y), (tx, ty) = same_inputs((3, 4), (3, 3))
+    shapes, torch_shapes = ember.export.ShapesCollection(), torch.export.ShapesCollection()
+    shapes[x], torch_shapes[tx] = {0: Dim("b")}, {0: torch.export.Dim("b")}
+    assert repr(shapes.dynamic_shapes(_affine(ember), (x, y))) == repr(torch_shapes.dynamic_shapes(_affine(torch),
+                                                                                                   (tx, ty)))
+    shapes[y], torch_shapes[ty] = {0: Dim("b")}, {0: torch.export.Dim("b")}
+    ember_module, torch_module = _pair()
+    ep, tep = export(ember_module, (x, y), dynamic_shapes=shapes), torch_export(torch_module, (tx, ty),
+                                                                                dynamic_shapes=torch_shapes)
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    _raises_as_torch(lambda: shapes.dynamic_shapes(_affine(ember), (x.clone(), y)),
+                     lambda: torch_shapes.dynamic_shapes(_affine(torch), (tx.clone(), ty)))
+    _raises_as_torch(lambda: shapes.__setitem__(3, {}), lambda: torch_shapes.__setitem__(3, {}))
+
+
+def test_additional_inputs_mark_the_sizes_that_vary_as_torch():
+    ember_module, torch_module = _pair()
+    (x, y, x2, y2), (tx, ty, tx2, ty2) = same_inputs((3, 4), (3, 3), (5, 4), (5, 3))
+    extra, torch_extra = ember.export.AdditionalInputs(), torch.export.AdditionalInputs()
+    extra.add((x2, y2))
+    torch_extra.add((tx2, ty2))
+    assert repr(extra.dynamic_shapes(ember_module, (x, y))) == repr(torch_extra.dynamic_shapes(torch_module, (tx, ty)))
+    ep = export(ember_module, (x, y), dynamic_shapes=extra)
+    tep = torch_export(torch_module, (tx, ty), dynamic_shapes=torch_extra)
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    extra.verify(ep)
+    torch_extra.verify(tep)
+    static, torch_static = export(ember_module, (x, y)), torch_export(torch_module, (tx, ty))
+    with pytest.raises(RuntimeError, match="please re-export"):
+        torch_extra.verify(torch_static)
+    with pytest.raises(RuntimeError, match=r"Guard failed: x.size\(\)\[0\] == 3. If you meant"):
+        extra.verify(static)
+    _raises_as_torch(lambda: extra.add([x]), lambda: torch_extra.add([tx]))
