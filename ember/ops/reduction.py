@@ -7,7 +7,7 @@ import warnings
 
 import numpy
 
-from .. import _dtype, _compat
+from .. import _dtype, _compat, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
@@ -23,8 +23,8 @@ _INT64 = numpy.dtype(numpy.int64)
 
 
 def return_type(name, fields=("values", "indices")):
-    """A named tuple type like ``torch.return_types.<name>``."""
-    return collections.namedtuple(name, fields, module="ember.return_types")
+    """The named tuple type ``ember.return_types.<name>``, as ``torch.return_types.<name>``."""
+    return return_types.structseq(name, fields)
 
 
 # --- shared helpers -------------------------------------------------------------------------------------------

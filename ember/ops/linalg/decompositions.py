@@ -1,8 +1,8 @@
 """Decompositions with gradients: Cholesky, QR, SVD and eigendecompositions."""
-import collections
 
 import numpy
 
+from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import recorded, tensor_method, write_out
@@ -31,7 +31,7 @@ __all__ = ["CholeskyExResult", "Cholesky", "linalg_cholesky", "cholesky_ex", "ch
            "eigvals"]
 
 
-CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
+CholeskyExResult = return_types.structseq("linalg_cholesky_ex", ["L", "info"])
 
 
 _NOT_PD = ("The factorization could not be completed because the input is not positive-definite (the leading "
@@ -180,7 +180,7 @@ def cholesky_inverse(input, upper=False, *, out=None):
     return write_out(out, CholeskySolve.apply(identity, input, upper), "cholesky_inverse")
 
 
-QRResult = collections.namedtuple("linalg_qr", ["Q", "R"])
+QRResult = return_types.structseq("linalg_qr", ["Q", "R"])
 
 
 class QR(Primitive):
@@ -250,10 +250,10 @@ def qr(input, some=True, *, out=None):
     return _write_outs(out, QRResult(*QR.apply(input, "reduced" if some else "complete")), "qr")
 
 
-SVDResult = collections.namedtuple("linalg_svd", ["U", "S", "Vh"])
+SVDResult = return_types.structseq("linalg_svd", ["U", "S", "Vh"])
 
 
-LegacySVDResult = collections.namedtuple("svd", ["U", "S", "V"])
+LegacySVDResult = return_types.structseq("svd", ["U", "S", "V"])
 
 
 class SVD(Primitive):
@@ -375,10 +375,10 @@ def svd(input, some=True, compute_uv=True, *, out=None):
     return _write_outs(out, LegacySVDResult(u, s, _mH(vh)), "svd")
 
 
-EighResult = collections.namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EighResult = return_types.structseq("linalg_eigh", ["eigenvalues", "eigenvectors"])
 
 
-EigResult = collections.namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+EigResult = return_types.structseq("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 
 class Eigh(Primitive):

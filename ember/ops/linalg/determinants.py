@@ -1,8 +1,8 @@
 """Determinants: det, slogdet and logdet."""
-import collections
 
 import numpy
 
+from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
 from .._util import tensor_method
@@ -14,7 +14,7 @@ from .solvers import inv
 __all__ = ["SlogdetResult", "Det", "det", "Slogdet", "slogdet", "logdet"]
 
 
-SlogdetResult = collections.namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+SlogdetResult = return_types.structseq("linalg_slogdet", ["sign", "logabsdet"])
 
 
 class Det(Primitive):

@@ -1,7 +1,6 @@
 """Householder reflectors: geqrf's compact QR, linalg.householder_product (orgqr) and ormqr, with gradients."""
-import collections
 
-from ... import _dtype
+from ... import _dtype, return_types
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
 from .._kernel_dtypes import require_dtype
@@ -13,7 +12,7 @@ from .solvers import solve_triangular
 
 __all__ = ["geqrf", "orgqr", "ormqr"]
 
-GeqrfResult = collections.namedtuple("geqrf", ["a", "tau"])
+GeqrfResult = return_types.structseq("geqrf", ["a", "tau"])
 
 
 def _require_tensor(value, op, argument, position):

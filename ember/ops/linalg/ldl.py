@@ -1,11 +1,10 @@
 """LDL factorization of symmetric or Hermitian indefinite matrices (Bunch-Kaufman, LAPACK sytrf/hetrf) and its solve:
 linalg.ldl_factor / ldl_factor_ex / ldl_solve."""
-import collections
 import math
 
 import numpy
 
-from ... import _backend, _dtype
+from ... import _backend, _dtype, return_types
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .._kernel_dtypes import require_dtype
@@ -14,8 +13,8 @@ from ._common import _batch_shape, _CPP_NAMES, _name
 
 __all__ = []   # torch.linalg names only: ember.linalg re-exports them
 
-LDLFactorResult = collections.namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-LDLFactorExResult = collections.namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+LDLFactorResult = return_types.structseq("linalg_ldl_factor", ["LD", "pivots"])
+LDLFactorExResult = return_types.structseq("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 _ALPHA = (1 + math.sqrt(17)) / 8   # Bunch-Kaufman's pivot threshold, LAPACK's ALPHA
 

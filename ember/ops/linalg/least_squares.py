@@ -1,9 +1,9 @@
 """The pseudo-inverse, matrix rank, condition number and least-squares solutions."""
-import collections
 import math
 
 import numpy
 
+from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
@@ -101,7 +101,7 @@ def cond(A, p=None, *, out=None):
                      "linalg.cond")
 
 
-LstsqResult = collections.namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+LstsqResult = return_types.structseq("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 @composite("linalg_lstsq", trace_inside=True)

@@ -1,9 +1,9 @@
 """LU factorization with partial pivoting (A = P L U, batched, square or rectangular) and what uses it:
 linalg.lu_factor / lu_factor_ex / lu / lu_solve, and the older torch.lu, lu_unpack, lu_solve and triangular_solve."""
-import collections
 
 import numpy
 
+from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
@@ -15,12 +15,12 @@ from .solvers import solve_triangular
 
 __all__ = ["lu", "lu_unpack", "lu_solve", "triangular_solve"]
 
-LUFactor = collections.namedtuple("linalg_lu_factor", ["LU", "pivots"])
-LUFactorEx = collections.namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-LUWithInfo = collections.namedtuple("_lu_with_info", ["LU", "pivots", "info"])
-PLU = collections.namedtuple("linalg_lu", ["P", "L", "U"])
-LUUnpack = collections.namedtuple("lu_unpack", ["P", "L", "U"])
-TriangularSolve = collections.namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+LUFactor = return_types.structseq("linalg_lu_factor", ["LU", "pivots"])
+LUFactorEx = return_types.structseq("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LUWithInfo = return_types.structseq("_lu_with_info", ["LU", "pivots", "info"])
+PLU = return_types.structseq("linalg_lu", ["P", "L", "U"])
+LUUnpack = return_types.structseq("lu_unpack", ["P", "L", "U"])
+TriangularSolve = return_types.structseq("triangular_solve", ["solution", "cloned_coefficient"])
 
 
 def _getrf(xp, a):

@@ -1,9 +1,8 @@
 """Inverses, linear and triangular solves, and matrix functions (matrix_power, matrix_exp)."""
-import collections
 
 import numpy
 
-from ... import _compat
+from ... import _compat, return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import tensor_method, write_out
@@ -26,7 +25,7 @@ __all__ = ["InvEx", "Inv", "inv", "inv_ex", "inverse", "Solve", "solve", "SolveT
            "matrix_power", "MatrixExp", "matrix_exp"]
 
 
-InvEx = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
+InvEx = return_types.structseq("linalg_inv_ex", ["inverse", "info"])
 
 
 class Inv(Primitive):

@@ -1,9 +1,9 @@
 """``linalg.vander``, ``tensorinv``, ``tensorsolve`` and ``solve_ex``: PyTorch's compositions of the matrix solvers
 and products (Vandermonde matrices, inverses and solves of tensors read as matrices, a solve that reports singular
 systems instead of raising)."""
-import collections
 import math
 
+from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import composite
 from ..creation import ones_like
@@ -14,7 +14,7 @@ from .solvers import inv, solve
 
 __all__ = ["vander", "tensorinv", "tensorsolve", "SolveEx", "solve_ex"]
 
-SolveEx = collections.namedtuple("linalg_solve_ex", ["result", "info"])
+SolveEx = return_types.structseq("linalg_solve_ex", ["result", "info"])
 
 
 @composite("linalg_vander", trace_inside=True)
