@@ -73,8 +73,8 @@ def _ranges(symbols):
 
 
 def _state(mod):
-    """The module's tensors by target: parameters, then buffers, then tensor attributes, each as (tensor, kind,
-    persistent); a tensor reachable by two paths keeps its first."""
+    """The module's tensors by target: parameters, then buffers (in ``named_buffers`` order), then tensor
+    attributes, each as (tensor, kind, persistent); a tensor reachable by two paths keeps its first."""
     state, seen = {}, set()
     for target, parameter in mod.named_parameters():
         state[target] = (parameter, InputKind.PARAMETER, None)
@@ -90,12 +90,7 @@ def _state(mod):
             if isinstance(value, Tensor) and id(value) not in seen:
                 seen.add(id(value))
                 state[f"{prefix}.{name}" if prefix else name] = (value, InputKind.CONSTANT_TENSOR, None)
-    buffers = [target for target, entry in state.items() if entry[1] is InputKind.BUFFER]
-    order = list(mod.named_buffers())   # named_buffers' order: a module's own buffers before its children's
-    rank = {target: i for i, (target, _) in enumerate(order)}
-    buffers.sort(key=lambda target: rank.get(target, len(rank)))
-    return {**{t: e for t, e in state.items() if e[1] is InputKind.PARAMETER}, **{t: state[t] for t in buffers},
-            **{t: e for t, e in state.items() if e[1] is InputKind.CONSTANT_TENSOR}}
+    return state
 
 
 @contextlib.contextmanager
