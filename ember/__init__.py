@@ -87,7 +87,7 @@ __version__ = "0.1.0"
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "hub", "jit", "library", "onnx",
-                    "testing") + _LAZY_CORE
+                    "testing", "types") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
                "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn"}
