@@ -16,6 +16,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make, grad_state
 from . import _dual as _fw
 from .engine import grad as _grad
+from . import function as _function
 from .function import Composite, Function, Primitive
 
 _state = {"suspended": 0}
@@ -29,6 +30,20 @@ def suspended():
         yield
     finally:
         _state["suspended"] -= 1
+
+
+@contextlib.contextmanager
+def _unpacked():
+    """The hook's own runs of ops save nothing through the user's saved-tensor hooks (they see the user's graph)."""
+    state = _function.saved_tensors_hooks_state
+    if not _function._pushed or not state.stack or state.stack[-1] is None:
+        yield
+        return
+    stack, state.stack = state.stack, state.stack + (None,)
+    try:
+        yield
+    finally:
+        state.stack = stack
 
 
 def forward_hook(cls, args, kwargs, proceed):
@@ -83,7 +98,8 @@ def _primitive(args, kwargs, proceed, tangents):
             connected[i] = inner[i]   # the tangents depend on it (reverse over forward): see _Reconnect
     previous, grad_state.enabled = grad_state.enabled, True
     try:
-        recorded = proceed(tuple(inner), kwargs)
+        with _unpacked():
+            recorded = proceed(tuple(inner), kwargs)
     finally:
         grad_state.enabled = previous
     single = not isinstance(recorded, tuple)
@@ -104,10 +120,12 @@ def _primitive(args, kwargs, proceed, tangents):
                 t._base = tangent._base if tangent._base is not None else tangent
                 _fw.set_tangent(out, t)
         return output
-    for out, t in zip(outputs, _jvp(recorded_outputs, leaves, tangents, bool(connected))):
+    with _unpacked():
+        jvps = _jvp(recorded_outputs, leaves, tangents, bool(connected))
+    for out, t in zip(outputs, jvps):
         if t is not None:
             if connected and t.requires_grad:
-                with suspended():
+                with suspended(), _unpacked():
                     t = _Reconnect.apply(t, [connected[i] for i in connected], *(args[i] for i in connected))
             _fw.set_tangent(out, t)
     return output
@@ -225,7 +243,7 @@ def _custom_function(cls, args, kwargs, proceed, tangents):
     user_graph = grad_state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
     previous, grad_state.enabled = grad_state.enabled, True
     try:
-        with suspended():
+        with suspended(), _unpacked():
             recorded = proceed(tuple(inner), kwargs)
     finally:
         grad_state.enabled = previous

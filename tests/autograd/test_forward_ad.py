@@ -329,3 +329,21 @@ def test_reverse_over_forward_tangent_is_differentiable_in_the_primals():
         grads.append([leaf.grad.numpy() for leaf in leaves])
     for got, want in zip(grads[1], grads[0]):
         numpy.testing.assert_allclose(got, want, rtol=1e-10)
+
+
+def test_saved_tensor_hooks_see_only_the_users_graph():
+    def packed_shapes(lib, fw, requires_grad, dual):
+        packed = []
+        x = lib.tensor([0.3, 0.5], requires_grad=requires_grad)
+        with fw.dual_level():
+            with lib.autograd.graph.saved_tensors_hooks(lambda t: packed.append(tuple(t.shape)) or t, lambda t: t):
+                d = fw.make_dual(x, lib.ones(2)) if dual else x * 1
+                y = (d.exp() * d).sum()
+            if requires_grad:
+                y.backward()
+                numpy.testing.assert_allclose(x.grad.numpy(), numpy.exp([0.3, 0.5]) * (1 + numpy.array([0.3, 0.5])),
+                                              rtol=1e-6)
+        return packed
+    for lib, fw in LIBS:
+        assert packed_shapes(lib, fw, False, True) == []
+    assert packed_shapes(ember, efw, True, True) == packed_shapes(ember, efw, True, False)
