@@ -66,33 +66,38 @@ def _convert(arg, value):
     return value
 
 
-class BindError(RuntimeError):
-    """Arguments that do not fit a schema (PyTorch raises RuntimeError)."""
-
-
 def bind(op, args, kwargs):
     """``(args, kwargs)`` for the kernels: positional parameters positional, keyword-only ones as keywords, and
-    trailing values equal to their defaults left out, as PyTorch's dispatcher hands them to Python kernels."""
+    trailing values equal to their defaults left out, as PyTorch's dispatcher hands them to Python kernels.
+    Raises PyTorch's RuntimeError for arguments that do not fit the schema."""
+    bound = _bind(op, args, kwargs)
+    if isinstance(bound, str):
+        raise RuntimeError(bound)
+    return bound
+
+
+def _bind(op, args, kwargs):
+    """``bind``'s result, or the message of its error."""
     schema = op._schema
     name = f"{op.namespace}::{op._opname}"
     positional = [a for a in schema.arguments if not a.kwarg_only]
     if len(args) > len(positional):
-        raise BindError(f"{name}() expected at most {len(schema.arguments)} argument(s) but received {len(args)} "
-                        f"argument(s). Declaration: {schema}")
+        return (f"{name}() expected at most {len(schema.arguments)} argument(s) but received {len(args)} "
+                f"argument(s). Declaration: {schema}")
     values = dict(zip((a.name for a in positional), args))
     values.update(kwargs)
     bound_args, bound_kwargs = [], {}
     for position, arg in enumerate(schema.arguments):
         if arg.name not in values:
             if not arg.has_default:
-                raise BindError(f"{name}() is missing value for argument '{arg.name}'. Declaration: {schema}")
+                return f"{name}() is missing value for argument '{arg.name}'. Declaration: {schema}"
             value, given = arg.default_value, False
         else:
             value, given = values[arg.name], True
             if not _matches(arg, value):
-                raise BindError(f"{name}() Expected a value of type '{_type_name(arg)}' for argument '{arg.name}' "
-                                f"but instead found type '{type(value).__name__}'.\nPosition: {position}\n"
-                                f"Value: {value!r}\nDeclaration: {schema}")
+                return (f"{name}() Expected a value of type '{_type_name(arg)}' for argument '{arg.name}' but "
+                        f"instead found type '{type(value).__name__}'.\nPosition: {position}\nValue: {value!r}\n"
+                        f"Declaration: {schema}")
             value = _convert(arg, value)
         is_default = arg.has_default and (not given or _equal(value, arg.default_value))
         if arg.kwarg_only:
@@ -103,7 +108,7 @@ def bind(op, args, kwargs):
     known = {a.name for a in schema.arguments}
     for key in kwargs:
         if key not in known:
-            raise BindError(f"Unknown keyword argument '{key}' for operator '{name}'. Schema: {schema}")
+            return f"Unknown keyword argument '{key}' for operator '{name}'. Schema: {schema}"
     while bound_args and bound_args[-1][1]:
         bound_args.pop()
     return tuple(value for value, _ in bound_args), bound_kwargs
@@ -130,12 +135,10 @@ def call_packet(packet, overloads, args, kwargs):
         return call(overloads[0], args, kwargs)
     errors = []
     for op in overloads:
-        try:
-            bound = bind(op, args, kwargs)
-        except BindError as error:
-            errors.append(str(error))
-            continue
-        return run(op, *bound)
+        bound = _bind(op, args, kwargs)
+        if not isinstance(bound, str):
+            return run(op, *bound)
+        errors.append(bound)
     raise RuntimeError("Overloaded torch operator invoked from Python failed to match any schema:\n"
                        + "".join(f"{e}\n\n" for e in errors))
 

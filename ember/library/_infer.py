@@ -36,16 +36,11 @@ SUPPORTED_PARAM_TYPES = dict(
 SUPPORTED_RETURN_TYPES = {Tensor: "Tensor", typing.List[Tensor]: "Tensor[]", list[Tensor]: "Tensor[]",  # noqa: UP006
                           int: "SymInt", float: "float", bool: "bool", Number: "Scalar"}
 
-# string annotations without a module resolve as PyTorch's do: torch names and typing's containers
-_STRING_NAMES = {"Tensor": Tensor, "dtype": dtype, "device": device, "Optional": typing.Optional,
-                 "List": typing.List, "Sequence": typing.Sequence, "Union": typing.Union}
-
-
 def infer_schema(prototype_function, /, *, mutates_args, op_name=None):
     """The schema of ``prototype_function`` from its type hints, such as ``(Tensor x, SymInt n) -> Tensor``;
     ``mutates_args`` names the Tensor arguments it writes (or is "unknown": all of them)."""
     sig = inspect.signature(prototype_function)
-    namespace = {**_STRING_NAMES, **prototype_function.__globals__}
+    namespace = prototype_function.__globals__
     if type(mutates_args) is not str:
         mutates_args = tuple(mutates_args)
 

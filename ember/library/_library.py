@@ -68,12 +68,12 @@ class Library:
 
     def define(self, schema, alias_analysis="", *, tags=()):
         """Defines an operator from a schema string such as ``"foo(Tensor x, *, float alpha=1) -> Tensor"``;
-        returns its name."""
+        returns its name as written, without the overload."""
         if alias_analysis not in ("", "FROM_SCHEMA", "CONSERVATIVE"):
             raise RuntimeError(f"Invalid alias_analysis type {alias_analysis}")
         self._check_alive()
         parsed = parse_schema(schema)
-        written_name = parsed.name + (f".{parsed.overload_name}" if parsed.overload_name else "")
+        written_name = parsed.name
         if self.kind == "IMPL":
             raise RuntimeError(f'def("{parsed.name}"): Cannot define an operator inside of a TORCH_LIBRARY_IMPL '
                                f'block.  All def()s should be placed in the (unique) TORCH_LIBRARY block for their '
@@ -95,8 +95,8 @@ class Library:
                 f"Tried to register an operator ({parsed}) with the same name and overload name multiple times. "
                 f"Each overload's schema should only be registered with a single call to def(). Duplicate "
                 f"registration: registered at {self._location}. Original registration: registered at "
-                f"{existing._library._location}")
-        op = _ops.OpOverload(self.ns, parsed, self)
+                f"{existing.location}")
+        op = _ops.OpOverload(self.ns, parsed, self._location)
         op.tags = tuple(tags) if isinstance(tags, (tuple, list)) else (tags,)
         op.kernels = kernel_table(op.name())
         _ops.operators.setdefault(parsed.name, {})[parsed.overload_name] = op

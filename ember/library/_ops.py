@@ -10,17 +10,16 @@ loaded_libraries = set()
 
 
 class OpOverload:
-    """One overload of an operator: its schema, its kernels by dispatch key, a fake kernel, and the
+    """One overload of an operator: its schema, its kernels by dispatch key, where it was defined, and the
     ``CustomOpDef`` that made it, if any. Calling it dispatches (``library._dispatch.call``)."""
 
-    def __init__(self, namespace, schema, library):
+    def __init__(self, namespace, schema, location):
         self.namespace = namespace
         self._schema = schema
         self._opname = schema.name.split("::")[-1]
         self._overloadname = schema.overload_name or "default"
-        self._library = library
+        self.location = location
         self.kernels = {}
-        self.fake = None
         self.opdef = None
 
     def name(self):
