@@ -7,6 +7,7 @@ computes each op's output tangents. As in PyTorch there is at most one level at 
 from typing import NamedTuple, Optional
 
 from .._backend import xp_of
+from .._compat import as_strided
 from .._tensor import Tensor, _make
 from . import function as _function
 from ._dual import same_layout, set_tangent, tangent_of, tangents as _tangents
@@ -118,8 +119,16 @@ class dual_level(_GradSwitch):
 
 
 def _laid_out_like(primal, tangent):
-    """A copy of ``tangent`` in ``primal``'s element order (dense layouts kept; gaps closed)."""
-    copy = xp_of(primal._data).empty_like(primal._data, dtype=tangent._data.dtype, order="K")
+    """A copy of ``tangent`` with ``primal``'s strides (for a primal with gaps, inside zeros spanning them, as
+    PyTorch's tangents are; one with negative strides gets its dense element order)."""
+    array, xp = primal._data, xp_of(primal._data)
+    dtype = tangent._data.dtype
+    if all(s >= 0 for s in array.strides) and array.size:
+        extent = 1 + sum((n - 1) * s // array.itemsize for n, s in zip(array.shape, array.strides))
+        strides = tuple(s // array.itemsize * dtype.itemsize for s in array.strides)
+        copy = as_strided(xp, xp.zeros(extent, dtype), array.shape, strides, writeable=True)
+    else:
+        copy = xp.empty_like(array, dtype=dtype, order="K")
     copy[...] = tangent._data
     return _make(copy)
 

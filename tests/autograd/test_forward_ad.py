@@ -140,6 +140,24 @@ def test_make_dual_is_differentiable_in_reverse_mode():
         numpy.testing.assert_allclose(primal.grad.numpy(), 2 * x)
 
 
+@pytest.mark.parametrize("make", [
+    lambda lib: (lib.arange(4.0)[::2], lib.ones(2)),
+    lambda lib: (lib.arange(4.0), lib.arange(8.0)[::2]),
+    lambda lib: (lib.arange(12.0).reshape(3, 4).t(), lib.ones(4, 3)),
+    lambda lib: (lib.arange(12.0).reshape(3, 4)[:, 1:3], lib.ones(3, 2)),
+    lambda lib: (lib.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1)[::2], lib.arange(12.0).reshape(2, 2, 3)),
+], ids=["gaps", "strided-tangent", "transposed", "columns", "permuted-gaps"])
+def test_tangent_copied_into_the_primals_strides(make):
+    strides = []
+    for lib, fw in LIBS:
+        primal, tangent = make(lib)
+        with fw.dual_level():
+            got = fw.unpack_dual(fw.make_dual(primal, tangent)).tangent
+            assert bool((got == tangent).all())
+            strides.append(got.stride())
+    assert strides[1] == strides[0]
+
+
 def test_tangent_layout_follows_the_primal():
     x = numpy.arange(6.0).reshape(2, 3)
     for lib, fw in LIBS:
