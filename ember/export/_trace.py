@@ -3,6 +3,7 @@ graph into PyTorch's exported form: parameters, buffers and tensor attributes be
 ``b_bn_running_mean``, ``c_t``) ahead of the user inputs, values are named after their ops (``linear``, ``relu_1``),
 and writes into buffers or inputs (``self.count.add_(1)``) become extra outputs that the module copies back."""
 import contextlib
+import os
 import re
 import warnings
 
@@ -146,13 +147,16 @@ def _trace(mod, in_spec, leaves, positions, state):
 
 
 def _refuse_conversions(caught):
-    """Raises where the traced code took a Python value out of a tensor computed from the inputs (the jit's tracer
-    warns and keeps the value; an exported program must not): a ``bool`` as PyTorch's data-dependent guard error,
-    a number as ``Unsupported``. Other warnings are issued again."""
+    """Raises where the program's own code took a Python value out of a tensor computed from the inputs (the jit's
+    tracer warns and keeps the value; an exported program must not): a ``bool`` as PyTorch's data-dependent guard
+    error, a number as ``Unsupported``. Other warnings, those of conversions inside ember's own functions (checks
+    of their arguments, as the jit's traces keep them) included, are issued again."""
     from .._dynamo.exc import Unsupported
+    library = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     for warning in caught:
         text = str(warning.message)
-        if issubclass(warning.category, TracerWarning) and text.startswith("Converting a tensor to"):
+        if issubclass(warning.category, TracerWarning) and text.startswith("Converting a tensor to") \
+                and not os.path.abspath(warning.filename).startswith(library):
             kind = text[len("Converting a tensor to "):].split(" might")[0]
             if kind == "a Python boolean":
                 raise GuardOnDataDependentSymNode(
