@@ -104,3 +104,23 @@ def test_argument_assertions_like_torch(kwargs, message):
     for lib in (torch, ember):
         with pytest.raises(AssertionError, match=message):
             lib.autograd.gradcheck(lambda x: x * 2, inputs(lib, (2,)), **kwargs)
+
+
+SECOND_ORDER = [
+    ("softmax", lambda lib, x: lib.nn.functional.log_softmax(x, 1) * lib.nn.functional.softmax(x, 0), [(2, 3)]),
+    ("conv", lambda lib, x, w: lib.nn.functional.conv2d(x, w).tanh(), [(1, 2, 4, 4), (2, 2, 3, 3)]),
+    ("norms", lambda lib, x: lib.nn.functional.layer_norm(x, (3,)) + lib.nn.functional.batch_norm(
+        x, None, None, training=True), [(4, 3)]),
+    ("losses", lambda lib, x, y: lib.nn.functional.mse_loss(x, y) + lib.nn.functional.cross_entropy(
+        x, lib.tensor([0, 2, 1, 1])), [(4, 3), (4, 3)]),
+    ("max_pool", lambda lib, x: lib.nn.functional.max_pool2d(x, 2).exp(), [(1, 1, 4, 4)]),
+    ("reductions", lambda lib, x: (x.logsumexp(1), x.std(1), x.norm(), x.cumprod(0)), [(2, 3)]),
+    ("inverse", lambda lib, x: lib.linalg.inv(x + 3 * lib.eye(3, dtype=lib.float64)), [(3, 3)]),
+]
+
+
+@pytest.mark.parametrize("name, call, shapes", SECOND_ORDER, ids=[f[0] for f in SECOND_ORDER])
+def test_gradgradcheck_forward_over_reverse_for_ops(name, call, shapes):
+    for lib in (torch, ember):
+        assert lib.autograd.gradgradcheck(lambda *xs: call(lib, *xs), inputs(lib, *shapes), check_fwd_over_rev=True,
+                                          check_rev_over_rev=False, check_undefined_grad=False)
