@@ -96,6 +96,9 @@ def _axis_corners(position, floor, size, stride, steps, mode):
 
 
 class GridSampler2D(Primitive):
+    """grid_sample of a 4-D input (``GridSampler3D``: 5-D) with mode ``"bilinear"`` or ``"nearest"``; ``composed``
+    is the composed path, differentiated when the gradient's own graph is wanted."""
+
     @staticmethod
     @quiet
     def forward(ctx, input, grid, mode, padding_mode, align_corners, composed):
