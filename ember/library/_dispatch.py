@@ -143,12 +143,20 @@ def call_packet(packet, overloads, args, kwargs):
                        + "".join(f"{e}\n\n" for e in errors))
 
 
+def fallthrough_kernel():
+    """A marker to register with ``Library.impl``: at an Autograd key the op skips autograd (its kernel runs as
+    called, with no fallback warning); at a backend key that kernel counts as absent. Never called."""
+    raise NotImplementedError("fallthrough_kernel() should never be called.")
+
+
 def run(op, args, kwargs):
     """Dispatches bound arguments: Autograd kernel, backend kernel (below the autograd fallback), or
     CompositeImplicitAutograd kernel."""
     kernels = op.kernels
     device = device_type(args, kwargs)
     autograd = kernels.get("AutogradCUDA" if device == "cuda" else "AutogradCPU") or kernels.get("Autograd")
+    if autograd is fallthrough_kernel:
+        return below_autograd(op, args, kwargs)
     if autograd is not None:
         return autograd(*args, **kwargs)
     if _backend_kernel(op, device) is None and "CompositeImplicitAutograd" in kernels:
@@ -176,7 +184,10 @@ def _leaves(args, kwargs):
 
 
 def _backend_kernel(op, device):
-    return op.kernels.get(device.upper()) or op.kernels.get("CompositeExplicitAutograd")
+    kernel = op.kernels.get(device.upper())
+    if kernel is None or kernel is fallthrough_kernel:
+        kernel = op.kernels.get("CompositeExplicitAutograd")
+    return None if kernel is fallthrough_kernel else kernel
 
 
 def below_autograd(op, args, kwargs):

@@ -232,3 +232,43 @@ def test_load_library_of_an_existing_file_explains(tmp_path):
     path.write_bytes(b"")
     with pytest.raises(RuntimeError, match="cannot load"):
         ember.ops.load_library(str(path))
+
+
+def test_fallthrough_at_the_autograd_key():
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        library = lib.library.Library(ns, "DEF")
+        library.define("a(Tensor x) -> Tensor")
+        library.define("b(Tensor x) -> Tensor")
+        library.impl("a", lambda x: x * 2, "CPU")
+        library.impl("b", lambda x: lib.from_numpy(numpy.sin(x.detach().numpy())), "CPU")
+        for name in "ab":
+            library.impl(name, lib.library.fallthrough_kernel, "Autograd")
+        x = lib.ones(2, requires_grad=True)
+        ops = getattr(lib.ops, ns)
+        a, b = ops.a(x), ops.b(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            a.sum().backward()
+        results.append((type(a.grad_fn).__name__, b.requires_grad, x.grad.tolist(),
+                        raised(lambda: lib.library.fallthrough_kernel())))
+        library._destroy()
+    assert results[0] == results[1]
+
+
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs a CUDA GPU and CuPy")
+def test_kernels_per_device_type_on_a_gpu():
+    ns = namespace()
+
+    @ember.library.custom_op(f"{ns}::where", mutates_args=(), device_types="cpu")
+    def where(x: ember.Tensor) -> ember.Tensor:
+        return x * 0
+
+    @where.register_kernel("cuda")
+    def _(x):
+        return x * 0 + 1
+
+    assert where(ember.ones(2)).tolist() == [0.0, 0.0]
+    out = where(ember.ones(2, device="cuda"))
+    assert out.device.type == "cuda" and out.cpu().tolist() == [1.0, 1.0]
