@@ -71,6 +71,27 @@ def encoder(lib):
     return lib.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.1, batch_first=True)
 
 
+def language(lib):
+    """Embedding, attention with a padding mask, LayerNorm, a GRU and a log-softmax head over token ids."""
+    nn = lib.nn
+
+    class Language(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(20, 8, padding_idx=0)
+            self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+            self.norm = nn.LayerNorm(8)
+            self.gru = nn.GRU(8, 8, batch_first=True)
+            self.out = nn.Linear(8, 20)
+
+        def forward(self, tokens, mask):
+            x = self.emb(tokens)
+            attended, _ = self.attn(x, x, x, key_padding_mask=mask)
+            hidden, _ = self.gru(self.norm(x + attended))
+            return lib.nn.functional.log_softmax(self.out(hidden), -1)
+    return Language()
+
+
 def pair(builder, train=False):
     """(ember module, torch module) with the same weights and buffers, both in train or eval mode."""
     ember_module = builder(ember)

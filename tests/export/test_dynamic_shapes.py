@@ -1,11 +1,12 @@
 """dynamic_shapes against torch.export: the same specs raise the same error types and messages, dynamic sizes accept
 new values within their range, static ones and broken constraints fail the same guards."""
+import numpy
 import pytest
 import torch
 
 import ember
 from ember.export import Dim, dims, export
-from tests.export.models import close, encoder, pair, same_inputs, torch_export
+from tests.export.models import close, encoder, language, pair, same_inputs, torch_export
 
 
 def _affine(lib):
@@ -253,3 +254,29 @@ def test_additional_inputs_mark_the_sizes_that_vary_as_torch():
     with pytest.raises(RuntimeError, match=r"Guard failed: x.size\(\)\[0\] == 3. If you meant"):
         extra.verify(static)
     _raises_as_torch(lambda: extra.add([x]), lambda: torch_extra.add([tx]))
+
+
+def test_token_model_with_dynamic_batch_equals_torch():
+    ember_module, torch_module = pair(language)
+    tokens = numpy.random.randint(1, 20, (2, 5))
+    spec = ({0: "batch"}, {0: "batch"})   # torch 2.13 specializes the sequence length of this model
+    ep = export(ember_module, (ember.tensor(tokens), ember.zeros(2, 5, dtype=ember.bool)),
+                dynamic_shapes=[{i: Dim(n) for i, n in s.items()} for s in spec])
+    tep = torch_export(torch_module, (torch.tensor(tokens), torch.zeros(2, 5, dtype=torch.bool)),
+                       dynamic_shapes=[{i: torch.export.Dim(n) for i, n in s.items()} for s in spec])
+    assert [repr(v) for v in ep.range_constraints.values()] == [repr(v) for v in tep.range_constraints.values()]
+    tokens, mask = numpy.random.randint(1, 20, (3, 5)), numpy.zeros((3, 5), dtype=bool)
+    mask[0, -2:] = True
+    close(ep.module()(ember.tensor(tokens), ember.tensor(mask)), tep.module()(torch.tensor(tokens),
+                                                                          torch.tensor(mask)), atol=1e-4)
+
+
+def test_token_model_with_dynamic_sequence_equals_eager_torch():
+    ember_module, torch_module = pair(language)
+    tokens = numpy.random.randint(1, 20, (2, 5))
+    spec = [{0: Dim("batch"), 1: Dim("seq")}] * 2
+    ep = export(ember_module, (ember.tensor(tokens), ember.zeros(2, 5, dtype=ember.bool)), dynamic_shapes=spec)
+    tokens, mask = numpy.random.randint(1, 20, (3, 7)), numpy.zeros((3, 7), dtype=bool)
+    mask[0, -2:] = True
+    close(ep.module()(ember.tensor(tokens), ember.tensor(mask)), torch_module(torch.tensor(tokens),
+                                                                           torch.tensor(mask)), atol=1e-4)
