@@ -1,10 +1,20 @@
-"""``nn.attention``: which backends ``scaled_dot_product_attention`` may use (``sdpa_kernel``), as PyTorch's."""
+"""``nn.attention``: which backends ``scaled_dot_product_attention`` may use (``sdpa_kernel``), the fused-kernel
+checks and the flash-attention implementation registry, as PyTorch's; ``bias`` and ``flex_attention`` are
+submodules, imported on first use."""
 import contextlib
 import enum
+import warnings
 
 from ...backends import cuda as _cuda
+from ._registry import (activate_flash_attention_impl, current_flash_attention_impl,  # noqa: F401
+                        list_flash_attention_impls, register_flash_attention_impl, restore_flash_attention_impl)
 
-__all__ = ["SDPBackend", "sdpa_kernel"]
+__all__ = ["SDPBackend", "sdpa_kernel", "WARN_FOR_UNFUSED_KERNELS", "register_flash_attention_impl",
+           "activate_flash_attention_impl", "list_flash_attention_impls", "current_flash_attention_impl",
+           "restore_flash_attention_impl"]
+
+# Set to True to be warned when a bias subclass (``bias.CausalBias``) falls back to the math kernel, and why.
+WARN_FOR_UNFUSED_KERNELS = False
 
 
 class SDPBackend(enum.IntEnum):
@@ -17,6 +27,37 @@ class SDPBackend(enum.IntEnum):
     EFFICIENT_ATTENTION = 2
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
+
+
+class SDPAParams:
+    """The arguments of one ``scaled_dot_product_attention`` call, as the ``can_use_*`` checks take them."""
+
+    def __init__(self, query, key, value, attn_mask, dropout, is_causal, enable_gqa):
+        self.query, self.key, self.value, self.attn_mask = query, key, value, attn_mask
+        self.dropout, self.is_causal, self.enable_gqa = float(dropout), bool(is_causal), bool(enable_gqa)
+
+
+
+def can_use_flash_attention(params, debug=False):
+    """Whether the fused CUDA FlashAttention kernel could run ``params``: ember has no such kernel, so False, as
+    PyTorch's CPU build answers (silently, even with ``debug``)."""
+    return False
+
+
+def can_use_efficient_attention(params, debug=False):
+    """Whether the fused CUDA memory-efficient kernel could run ``params``: False, as ``can_use_flash_attention``."""
+    return False
+
+
+def _raise_kernel_warnings(params):
+    """With ``WARN_FOR_UNFUSED_KERNELS`` set, warns that neither fused kernel takes ``params``."""
+    if WARN_FOR_UNFUSED_KERNELS:
+        if not can_use_efficient_attention(params):
+            warnings.warn("Efficient attention can't be used because:", stacklevel=2)
+            can_use_efficient_attention(params, True)
+        if not can_use_flash_attention(params):
+            warnings.warn("Flash attention can't be used because:", stacklevel=2)
+            can_use_flash_attention(params, True)
 
 
 _FLAGS = {SDPBackend.MATH: "math", SDPBackend.FLASH_ATTENTION: "flash", SDPBackend.EFFICIENT_ATTENTION: "mem_efficient",
@@ -39,3 +80,7 @@ def sdpa_kernel(backends, set_priority=False):
     finally:
         _cuda._sdp.update(previous)
 
+
+def _get_flash_version():
+    """The flash-attention release PyTorch's bundled kernel matches."""
+    return "2.5.7"
