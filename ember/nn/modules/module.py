@@ -3,7 +3,7 @@ form) are PyTorch's, so checkpoints and code written for PyTorch work unchanged.
 import itertools
 from collections import OrderedDict, namedtuple
 
-from ..._tensor import Tensor, add_hook
+from ..._tensor import RemovableHandle, Tensor, add_hook
 from ...autograd.function import Function
 from ..parameter import Buffer, Parameter, is_lazy
 
@@ -59,6 +59,32 @@ class _WrappedHook:
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 _NEVER_CALLED = ("that should never be called. Please file an issue at "
                  "https://github.com/pytorch/pytorch/issues/new?template=bug-report.yml to report this bug.")
+
+_global_forward_pre_hooks = OrderedDict()
+_global_forward_hooks = OrderedDict()
+_global_forward_hooks_with_kwargs = OrderedDict()   # handle id -> True: the handle removes its key
+_global_forward_hooks_always_called = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook):
+    """Calls ``hook(module, args)`` before every module's forward (before its own pre-hooks); a returned value
+    replaces the arguments. Returns a handle whose ``remove()`` unregisters it."""
+    return add_hook(_global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(hook, *, with_kwargs=False, always_call=False):
+    """Calls ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` ``with_kwargs``) after every
+    module's forward, before its own hooks, and also when forward raises if ``always_call``; a returned value
+    replaces the output."""
+    handle = RemovableHandle(_global_forward_hooks, extra_dict=[_global_forward_hooks_with_kwargs,
+                                                                _global_forward_hooks_always_called])
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
                "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
@@ -632,14 +658,15 @@ class Module:
     def __call__(self, *args, **kwargs):
         if self._compiled_call_impl is not None:
             return self._compiled_call_impl(*args, **kwargs)
-        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks
+                or _global_forward_pre_hooks or _global_forward_hooks):
             return self.forward(*args, **kwargs)
         return self._call_with_hooks(args, kwargs)
 
     _call_impl = __call__
 
     def _call_with_hooks(self, args, kwargs):
-        for hook_id, hook in list(self._forward_pre_hooks.items()):
+        for hook_id, hook in [*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()]:
             if hook_id in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
@@ -652,9 +679,14 @@ class Module:
         if backward_hooks:
             state = _BackwardHookState(self)
             args = state.wrap_inputs(args)
-        output = self.forward(*args, **kwargs)
-        for hook_id, hook in list(self._forward_hooks.items()):
-            if hook_id in self._forward_hooks_with_kwargs:
+        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
+        try:
+            output = self.forward(*args, **kwargs)
+        except Exception:
+            self._run_always_called_hooks(forward_hooks, args, kwargs)
+            raise
+        for hook_id, hook in forward_hooks:
+            if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
                 result = hook(self, args, kwargs, output)
             else:
                 result = hook(self, args, output)
@@ -663,6 +695,23 @@ class Module:
         if backward_hooks:
             output = state.wrap_outputs(output)
         return output
+
+    def _run_always_called_hooks(self, forward_hooks, args, kwargs):
+        """After forward raised: the forward hooks registered with ``always_call``, given output None; their own
+        errors become warnings, as in PyTorch, so that forward's error is the one raised."""
+        import warnings
+        for hook_id, hook in forward_hooks:
+            is_global = hook_id in _global_forward_hooks_always_called
+            if not is_global and hook_id not in self._forward_hooks_always_called:
+                continue
+            try:
+                if hook_id in self._forward_hooks_with_kwargs:
+                    hook(self, args, kwargs, None)
+                else:
+                    hook(self, args, None)
+            except Exception as error:
+                warnings.warn(f"{'global ' if is_global else ''}module forward hook with ``always_call=True`` raised "
+                              f"an exception that was silenced as another error was raised in forward: {error}")
 
     # --- printing -------------------------------------------------------------------------------
     def extra_repr(self):
