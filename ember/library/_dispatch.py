@@ -58,9 +58,11 @@ def _matches(arg, value):
 
 
 def _convert(arg, value):
-    """The value as PyTorch's kernels receive it: ints for SymInt, floats for float."""
+    """The value as PyTorch's kernels receive it: ints for SymInt, floats for float, devices for Device."""
     if arg.base == "float" and isinstance(value, numbers.Real) and not arg.is_list:
         return float(value)
+    if arg.base == "Device" and isinstance(value, (str, int)):
+        return _device(value)
     if arg.base in ("SymInt", "int") and isinstance(value, bool):
         return int(value)
     return value
@@ -197,6 +199,9 @@ def below_autograd(op, args, kwargs):
     kernel = _backend_kernel(op, device)
     if kernel is None:
         kernel = op.kernels.get("CompositeImplicitAutograd")
+    if kernel is None and op.opdef is not None and not any(a.is_tensor_like for a in op._schema.arguments):
+        raise RuntimeError(f"{op._opname} does not have a kernel registered for {device}. Please use "
+                           f"register_kernel to do so.")
     if kernel is None:
         key = device.upper()
         raise NotImplementedError(

@@ -46,11 +46,6 @@ class Argument:
         """Whether the (non-optional) type is a list (``int[]``, ``Tensor?[]``)."""
         return self._suffix.rstrip("?").endswith("]")
 
-    @property
-    def is_optional(self):
-        """Whether None is accepted."""
-        return self._suffix.endswith("?")
-
     def type_str(self):
         """The type as PyTorch prints it, with its alias annotation after the element type."""
         alias = str(self.alias_info) if self.alias_info else ""
@@ -173,15 +168,6 @@ def parse_schema(text):
         overload = _ident(tokens)
     if tokens.peek()[1] != "(":
         tokens.fail("expected eof")
-    schema = _parse_signature(tokens, name, overload)
-    if tokens.peek()[0] != "eof":
-        tokens.fail("expected eof")
-    return schema
-
-
-def parse_signature(text, name, overload=""):
-    """Parses ``(args) -> returns`` (a schema without its name), as ``custom_op``'s inferred schemas are."""
-    tokens = _Tokens(text)
     schema = _parse_signature(tokens, name, overload)
     if tokens.peek()[0] != "eof":
         tokens.fail("expected eof")

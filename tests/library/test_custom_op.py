@@ -284,11 +284,14 @@ def test_factory_without_tensor_inputs_needs_a_device_argument():
             return lib.ones(n)
 
         def with_device(n: int, device: lib.device) -> lib.Tensor:
+            seen.append(type(device).__name__)
             return lib.ones(n)
 
+        seen = []
         error = raised(lambda: lib.library.custom_op(f"{ns}::a", mutates_args=(), device_types="cpu")(no_device))
         op = lib.library.custom_op(f"{ns}::b", mutates_args=(), device_types="cpu")(with_device)
-        results.append((error, op(2, "cpu").tolist()))
+        results.append((error, op(2, "cpu").tolist(), op(1, lib.device("cpu")).tolist(), seen,
+                        raised(lambda: op(2, "cuda"))))
     assert results[0] == results[1]
 
 
@@ -298,3 +301,29 @@ def test_grad_mode_off_or_no_grad_inputs_records_nothing(lib):
     assert not op(lib.ones(2)).requires_grad
     with lib.no_grad():
         assert not op(lib.ones(2, requires_grad=True)).requires_grad
+
+
+def test_keyword_only_arguments_reach_setup_context():
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        @lib.library.custom_op(f"{ns}::scaled", mutates_args=())
+        def scaled(x: lib.Tensor, *, scale: float = 2.0) -> lib.Tensor:
+            return x * scale
+
+        def setup_context(ctx, inputs, keyword_only_inputs, output):
+            ctx.scale = keyword_only_inputs["scale"]
+            ctx.inputs = len(inputs)
+
+        def backward(ctx, grad):
+            return grad * ctx.scale
+
+        scaled.register_autograd(backward, setup_context=setup_context)
+        x = lib.ones(2, requires_grad=True)
+        scaled(x, scale=3.0).sum().backward()
+        y = lib.ones(2, requires_grad=True)
+        out = scaled(y)
+        out.sum().backward()
+        results.append((x.grad.tolist(), y.grad.tolist(), out.grad_fn.inputs,   # the node is the ctx in both
+                        str(getattr(lib.ops, ns).scaled.default._schema)))
+    assert results[0] == results[1]
