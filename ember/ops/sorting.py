@@ -190,10 +190,11 @@ def _unique_by_counting(xp, flat, return_inverse, return_counts):
     span = high - low + 1
     if span > max(COUNTING_SPAN * flat.size, COUNTING_MIN_SPAN):
         return None
-    offsets = xp.subtract(flat, low, dtype=numpy.intp) if low else flat.astype(numpy.intp, copy=False)
+    wide = numpy.uint64 if flat.dtype == numpy.uint64 else numpy.int64   # holds every offset and ``low`` itself
+    offsets = xp.subtract(flat, wide(low), dtype=wide).astype(numpy.intp, copy=False)
     counts = xp.bincount(offsets, minlength=span)
     present = counts > 0
-    found = [(xp.flatnonzero(present) + low).astype(flat.dtype)]
+    found = [xp.flatnonzero(present).astype(flat.dtype) + flat.dtype.type(low)]   # wraps back into range
     if return_inverse:
         found.append((xp.cumsum(present) - 1).take(offsets))
     return found + [counts[present]] if return_counts else found

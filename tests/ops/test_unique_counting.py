@@ -41,9 +41,10 @@ def test_spans_either_side_of_the_cut_over_and_uint64(flags):
     narrow = rng.integers(-count, count, count) + 3 * 2 ** 40   # span 2 * count: counted
     wide = numpy.append(narrow, 2 ** 50)   # beyond: sorted
     for array in (narrow, wide, rng.integers(0, 2 ** 63, 50, dtype=numpy.uint64),
-                  numpy.array([2 ** 64 - 1, 0, 5], dtype=numpy.uint64), narrow[:, None].repeat(3, 1)[::2, 1]):
-        if array.dtype == numpy.uint64 and "uint64" not in str(torch.from_numpy(array).dtype):
-            continue
+                  numpy.array([2 ** 64 - 1, 0, 5], dtype=numpy.uint64),
+                  numpy.array([2 ** 64 - 1, 2 ** 64 - 3, 2 ** 64 - 1], dtype=numpy.uint64),
+                  numpy.array([-128, 127, 0, -128], dtype=numpy.int8), numpy.array([255, 0, 7], dtype=numpy.uint8),
+                  numpy.array([-2 ** 63, -2 ** 63 + 2], dtype=numpy.int64), narrow[:, None].repeat(3, 1)[::2, 1]):
         _same(array, **flags)
     assert sorting._unique_by_counting(numpy, narrow, True, True) is not None
     assert sorting._unique_by_counting(numpy, wide, True, True) is None
