@@ -67,6 +67,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value; a boolean ``attn_mask`` marks the positions to attend to.
 
     Rows whose every position is masked out give zeros, as in PyTorch's kernels."""
+    if hasattr(attn_mask, "__torch_function__"):   # a bias subclass (nn.attention.bias.CausalBias) applies itself
+        return type(attn_mask).__torch_function__(
+            scaled_dot_product_attention, (type(attn_mask),), (query, key, value, attn_mask),
+            {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale, "enable_gqa": enable_gqa})
     _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
     if not _sdp_backends["math"]:   # sdpa_kernel left out the math backend
         _check_backends(query, key, value, dropout_p)
