@@ -6,12 +6,13 @@ from .._backend import xp_of
 from .._compat import as_strided
 from .._tensor import _make
 
-tangents = {}   # id(primal) -> (weak reference to the primal, tangent)
+tangents = {}   # id(primal) -> (weak reference to the primal, tangent, whether earlier views share it)
 
 
 def tangent_of(tensor):
-    """The tangent of ``tensor`` at the open level, or None. A view of a dual tensor made before its base got a
-    tangent answers with the matching view of the base's tangent (made once, then kept), as in PyTorch."""
+    """The tangent of ``tensor`` at the open level, or None. A view made before its base got a tangent by an
+    in-place write answers with the matching view of the base's tangent (made once, then kept), as in PyTorch;
+    views made later got theirs when they were made."""
     entry = tangents.get(id(tensor))
     if entry is not None and entry[0]() is tensor:
         return entry[1]
@@ -19,7 +20,7 @@ def tangent_of(tensor):
     if base is None:
         return None
     entry = tangents.get(id(base))
-    if entry is None or entry[0]() is not base:
+    if entry is None or not entry[2] or entry[0]() is not base:
         return None
     view = view_of_tangent(tensor, base, entry[1])
     if view is not None:
@@ -27,10 +28,11 @@ def tangent_of(tensor):
     return view
 
 
-def set_tangent(tensor, tangent):
-    """Stores ``tangent`` as ``tensor``'s tangent until the tensor dies or the level exits."""
+def set_tangent(tensor, tangent, shared=False):
+    """Stores ``tangent`` as ``tensor``'s tangent until the tensor dies or the level exits; ``shared``: views of
+    ``tensor`` made before now see it too (a tangent that an in-place write gave)."""
     key = id(tensor)
-    tangents[key] = (weakref.ref(tensor, lambda _, key=key: tangents.pop(key, None)), tangent)
+    tangents[key] = (weakref.ref(tensor, lambda _, key=key: tangents.pop(key, None)), tangent, shared)
 
 
 def view_of_tangent(view, base, base_tangent):

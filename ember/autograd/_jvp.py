@@ -223,12 +223,12 @@ def _new_tangent(target):
     base = target._base
     if base is None:
         tangent = _make(xp_of(target._data).zeros_like(target._data))
-        _fw.set_tangent(target, tangent)
+        _fw.set_tangent(target, tangent, shared=True)
         return tangent
     base_tangent = _fw.tangent_of(base)
     if base_tangent is None:
         base_tangent = _make(xp_of(base._data).zeros_like(base._data))
-        _fw.set_tangent(base, base_tangent)
+        _fw.set_tangent(base, base_tangent, shared=True)
     return _fw.tangent_of(target)
 
 

@@ -134,8 +134,13 @@ def _laid_out_like(primal, tangent):
 
 
 def _alias(tensor):
-    """A view of ``tensor`` (same memory and version counter) that gradients flow through, without its tangent."""
+    """A view of ``tensor`` (same memory and version counter) that gradients flow through, without a tangent (not
+    even one found through a dual base)."""
     if tensor.requires_grad:
         with suspended():
-            return tensor.view_as(tensor)
-    return _make(tensor._data, base=tensor)
+            alias = tensor.view_as(tensor)
+    else:
+        alias = _make(tensor._data, base=tensor)
+    if _current_level >= 0:
+        set_tangent(alias, None)
+    return alias

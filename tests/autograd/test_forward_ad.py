@@ -127,6 +127,17 @@ def test_make_dual_aliases_primal_and_keeps_tangent_as_is():
         assert fw.unpack_dual(dual).primal is dual
 
 
+def test_primal_of_an_op_result_is_not_dual():
+    x, t = arrays()
+    for lib, fw in LIBS:
+        with fw.dual_level():
+            out = fw.make_dual(lib.tensor(x), lib.tensor(t)) * 2
+            primal = fw.unpack_dual(out).primal
+            assert fw.unpack_dual(primal).tangent is None
+            assert fw.unpack_dual(primal[1:]).tangent is None
+            assert fw.unpack_dual(out[1:]).tangent is not None
+
+
 def test_make_dual_is_differentiable_in_reverse_mode():
     x, t = arrays()
     for lib, fw in LIBS:
