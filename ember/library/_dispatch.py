@@ -131,15 +131,15 @@ def call(op, args, kwargs):
     return run(op, args, kwargs)
 
 
-def call_packet(packet, overloads, args, kwargs):
+def call_packet(overloads, args, kwargs):
     """Calls the first overload whose schema the arguments fit, or raises PyTorch's error listing them all."""
     if len(overloads) == 1:
-        return call(overloads[0], args, kwargs)
+        return overloads[0](*args, **kwargs)
     errors = []
     for op in overloads:
         bound = _bind(op, args, kwargs)
         if not isinstance(bound, str):
-            return run(op, *bound)
+            return op(*args, **kwargs)
         errors.append(bound)
     raise RuntimeError("Overloaded torch operator invoked from Python failed to match any schema:\n"
                        + "".join(f"{e}\n\n" for e in errors))

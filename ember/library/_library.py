@@ -99,7 +99,7 @@ class Library:
         op = _ops.OpOverload(self.ns, parsed, self._location)
         op.tags = tuple(tags) if isinstance(tags, (tuple, list)) else (tags,)
         op.kernels = kernel_table(op.name())
-        _ops.operators.setdefault(parsed.name, {})[parsed.overload_name] = op
+        _ops.add(op)
         self._op_defs.add((parsed.name, parsed.overload_name))
         return written_name
 
@@ -151,10 +151,7 @@ def _remove(def_namespace, op_defs, op_impls):
             del table[key]
     op_impls.clear()
     for name, overload in op_defs:
-        overloads = _ops.operators.get(name, {})
-        overloads.pop(overload, None)
-        if not overloads:
-            _ops.operators.pop(name, None)
+        _ops.remove(name, overload)
     op_defs.clear()
     if def_namespace is not None:
         _def_libraries.pop(def_namespace, None)

@@ -2,6 +2,9 @@
 ``OpOverloadPacket`` (an op's overloads by name) and the namespace objects ``ember.ops`` hands out."""
 import os
 
+from ..autograd.function import Composite, registry
+from ._dispatch import call, call_packet
+
 operators = {}
 """``"ns::name"`` -> {overload name ("" for the default) -> OpOverload}, for every defined operator."""
 
@@ -11,7 +14,8 @@ loaded_libraries = set()
 
 class OpOverload:
     """One overload of an operator: its schema, its kernels by dispatch key, where it was defined, and the
-    ``CustomOpDef`` that made it, if any. Calling it dispatches (``library._dispatch.call``)."""
+    ``CustomOpDef`` that made it, if any. Calling it goes through ember's dispatch point as one op named
+    ``ns::op`` (so tracing records the call, not the kernel's insides), then ``library._dispatch.call``."""
 
     def __init__(self, namespace, schema, location):
         self.namespace = namespace
@@ -21,6 +25,11 @@ class OpOverload:
         self.location = location
         self.kernels = {}
         self.opdef = None
+        self.dispatched = type(self.name(), (Composite,), {"function": staticmethod(self._call),
+                                                           "__module__": __name__})
+
+    def _call(self, *args, **kwargs):
+        return call(self, args, kwargs)
 
     def name(self):
         """``ns::op`` or ``ns::op.overload``, as the dispatcher names it."""
@@ -43,8 +52,7 @@ class OpOverload:
         return f"{self.namespace}.{self._opname}.{self._overloadname}"
 
     def __call__(self, *args, **kwargs):
-        from ._dispatch import call
-        return call(self, args, kwargs)
+        return self.dispatched.apply(*args, **kwargs)
 
 
 class OpOverloadPacket:
@@ -83,8 +91,7 @@ class OpOverloadPacket:
         return hash(self._qualified_op_name)
 
     def __call__(self, *args, **kwargs):
-        from ._dispatch import call_packet
-        return call_packet(self, list(self._overloads().values()), args, kwargs)
+        return call_packet(list(self._overloads().values()), args, kwargs)
 
 
 class OpNamespace:
@@ -112,6 +119,23 @@ def namespace(name):
     if any(q.startswith(prefix) for q in operators):
         return OpNamespace(name)
     return None
+
+
+def add(op):
+    """Registers ``op``: reachable through ``torch.ops`` and, by its name, in ember's op registry (tracing and
+    loading traced programs find it there)."""
+    operators.setdefault(op._schema.name, {})[op._schema.overload_name] = op
+    registry[op.name()] = op.dispatched
+
+
+def remove(name, overload):
+    """Unregisters the overload ``overload`` of ``name`` ("ns::op")."""
+    overloads = operators.get(name, {})
+    op = overloads.pop(overload, None)
+    if not overloads:
+        operators.pop(name, None)
+    if op is not None and registry.get(op.name()) is op.dispatched:
+        del registry[op.name()]
 
 
 def lookup(qualname):

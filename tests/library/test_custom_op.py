@@ -327,3 +327,31 @@ def test_keyword_only_arguments_reach_setup_context():
         results.append((x.grad.tolist(), y.grad.tolist(), out.grad_fn.inputs,   # the node is the ctx in both
                         str(getattr(lib.ops, ns).scaled.default._schema)))
     assert results[0] == results[1]
+
+
+def test_tracing_records_the_op_whole():
+    """A traced custom op is one node (its NumPy kernel is not frozen into the trace) and runs again when the
+    traced program is saved and loaded."""
+    import io
+    ns = namespace()
+    op = make_numpy_sin(ember, ns)
+    traced = ember.jit.trace(lambda t: op(t) + getattr(ember.ops, ns).numpy_sin(t), (ember.ones(3),))
+    assert [n.kind for n in traced.graph.nodes].count(f"ember::{ns}::numpy_sin") == 2
+    buffer = io.BytesIO()
+    ember.jit.save(traced, buffer)
+    buffer.seek(0)
+    loaded = ember.jit.load(buffer)
+    x = ember.tensor([0.0, 0.5, 1.0])
+    numpy.testing.assert_allclose(loaded(x).numpy(), 2 * numpy.sin(x.numpy()), rtol=1e-6)
+
+
+def test_compile_differentiates_through_the_op():
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        op = make_numpy_sin(lib, ns)
+        x = lib.tensor([0.1, 0.2, 0.3], requires_grad=True)
+        options = {"backend": "eager"} if lib is torch else {}
+        lib.compile(lambda t: op(t * 2).sum(), **options)(x).backward()
+        results.append(x.grad.numpy())
+    numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)
