@@ -61,7 +61,8 @@ class Library:
         self._op_defs = set()
         self._op_impls = []
         self._destroyed = False
-        weakref.finalize(self, _remove, ns if kind == "DEF" else None, self._op_defs, self._op_impls)
+        self._finalizer = weakref.finalize(self, _remove, ns if kind == "DEF" else None, self._op_defs,
+                                           self._op_impls)
 
     def __repr__(self):
         return f"Library(kind={self.kind}, ns={self.ns}, dispatch_key={self.dispatch_key})>"
@@ -96,9 +97,8 @@ class Library:
                 f"Each overload's schema should only be registered with a single call to def(). Duplicate "
                 f"registration: registered at {self._location}. Original registration: registered at "
                 f"{existing.location}")
-        op = _ops.OpOverload(self.ns, parsed, self._location)
+        op = _ops.OpOverload(self.ns, parsed, self._location, kernel_table(f"{parsed.name}.{parsed.overload_name}"))
         op.tags = tuple(tags) if isinstance(tags, (tuple, list)) else (tags,)
-        op.kernels = kernel_table(op.name())
         _ops.add(op)
         self._op_defs.add((parsed.name, parsed.overload_name))
         return written_name
@@ -124,9 +124,7 @@ class Library:
                 raise RuntimeError(f"This is not allowed since there's already a kernel registered from python "
                                    f"overriding {name.split('::')[-1]}'s behavior for {dispatch_key} dispatch key "
                                    f"and {self.ns} namespace.")
-            warnings.warn(f"Warning only once for all operators,  other operators may also be overridden.\n"
-                          f"  Overriding a previously registered kernel for the same operator and the same dispatch "
-                          f"key\n  operator: {qualname}\n  dispatch key: {key}", UserWarning, stacklevel=2)
+            _warn_override(qualname, key)
         table[key] = fn
         self._op_impls.append((table, key, fn))
 
@@ -140,9 +138,20 @@ class Library:
 
     def _destroy(self):
         """Removes every definition and kernel this library registered."""
-        if not self._destroyed:
-            _remove(self.ns if self.kind == "DEF" else None, self._op_defs, self._op_impls)
+        self._finalizer()   # runs once: garbage collection later removes nothing more
         self._destroyed = True
+
+
+_override_warned = []
+
+
+def _warn_override(qualname, key):
+    """PyTorch's warning for a kernel replacing another, given once per process as PyTorch gives it."""
+    if not _override_warned:
+        _override_warned.append(True)
+        warnings.warn(f"Warning only once for all operators,  other operators may also be overridden.\n  Overriding "
+                      f"a previously registered kernel for the same operator and the same dispatch key\n  operator: "
+                      f"{qualname}\n  dispatch key: {key}", UserWarning, stacklevel=3)
 
 
 def _remove(def_namespace, op_defs, op_impls):

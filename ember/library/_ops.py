@@ -17,13 +17,12 @@ class OpOverload:
     ``CustomOpDef`` that made it, if any. Calling it goes through ember's dispatch point as one op named
     ``ns::op`` (so tracing records the call, not the kernel's insides), then ``library._dispatch.call``."""
 
-    def __init__(self, namespace, schema, location):
+    def __init__(self, namespace, schema, location, kernels):
         self.namespace = namespace
         self._schema = schema
         self._opname = schema.name.split("::")[-1]
         self._overloadname = schema.overload_name or "default"
-        self.location = location
-        self.kernels = {}
+        self.location, self.kernels = location, kernels
         self.opdef = None
         self.dispatched = type(self.name(), (Composite,), {"function": staticmethod(self._call),
                                                            "__module__": __name__})

@@ -272,3 +272,16 @@ def test_kernels_per_device_type_on_a_gpu():
     assert where(ember.ones(2)).tolist() == [0.0, 0.0]
     out = where(ember.ones(2, device="cuda"))
     assert out.device.type == "cuda" and out.cpu().tolist() == [1.0, 1.0]
+
+
+def test_destroyed_then_collected_library_keeps_a_newer_definition():
+    ns = namespace()
+    for lib in LIBS:
+        first = lib.library.Library(ns, "DEF")
+        first._destroy()
+        second = lib.library.Library(ns, "DEF")
+        del first
+        gc.collect()
+        with pytest.raises(RuntimeError, match="Only a single TORCH_LIBRARY"):
+            lib.library.Library(ns, "DEF")
+        second._destroy()
