@@ -26,11 +26,11 @@ def opcheck(op, args, kwargs=None, *, test_utils=DEFAULT_TEST_UTILS, raise_excep
     if isinstance(op, CustomOpDef):
         op = op._opoverload
     if isinstance(op, _ops.OpOverloadPacket):
-        overloads = op.overloads()
+        overloads = list(_ops.operators.get(op._qualified_op_name, {}))
         if len(overloads) != 1:
-            raise ValueError(f"opcheck(op, ...): op has multiple overloads ({overloads}); please pass one of them, "
-                             f"e.g. {op}.{overloads[0]}")
-        op = getattr(op, overloads[0])
+            raise RuntimeError(f"opcheck can only test operators without overloads. Got the following overloads "
+                               f"for {op._qualified_op_name}: {overloads}")
+        op = getattr(op, overloads[0] or "default")
     if not isinstance(op, _ops.OpOverload):
         raise ValueError(f"opcheck(op, ...): op must be instance of torch._ops.OpOverload, e.g. "
                          f"torch.ops.aten.sin.default, got {type(op)}")

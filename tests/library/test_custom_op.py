@@ -1,6 +1,8 @@
 """custom_op against torch.library.custom_op: the "Python custom operators" tutorial's ops (numpy_sin with a fake
 kernel and an autograd formula, a mutating op, a multi-output op, list inputs) give equal values and gradients;
 what the op body sees, version bumps, and the errors of misuse equal torch's."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -241,6 +243,9 @@ def test_misuse_errors():
         def noreturn(x: T):
             return x
 
+        def plain(x: T) -> T:
+            return x.clone()
+
         def kwonly(x: T, *, y: T) -> T:
             return x
 
@@ -260,6 +265,10 @@ def test_misuse_errors():
         case.append(raised(lambda: lib.library.custom_op(f"{ns}::i", mutates_args="all")(scalar_mutated)))
         case.append(raised(lambda: lib.library.custom_op(f"{ns}::j", mutates_args=(),
                                                          schema="(Tensor(a!) x) -> ()")(noreturn)))
+        case.append(raised(lambda: lib.library.custom_op("no_namespace", mutates_args=())(kwonly)))
+        good = lib.library.custom_op(f"{ns}::k", mutates_args=())(plain)
+        case.append(raised(lambda: good(3))[1].splitlines()[0])   # torch adds cast details
+        case.append(raised(lambda: good(lib.ones(1), lib.ones(1))))
         errors.append(case)
     for t, e in zip(*errors):
         assert t == e
@@ -354,4 +363,15 @@ def test_compile_differentiates_through_the_op():
         options = {"backend": "eager"} if lib is torch else {}
         lib.compile(lambda t: op(t * 2).sum(), **options)(x).backward()
         results.append(x.grad.numpy())
+    numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_vmap_runs_the_op_per_example():
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        op = make_numpy_sin(lib, ns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # ember warns that no batching rule exists (torch says so in C++)
+            results.append(lib.func.vmap(op)(lib.tensor([[0.5, 1.0], [1.5, 2.0]])).numpy())
     numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)

@@ -129,3 +129,17 @@ def test_argument_errors(lib):
         lib.library.opcheck(op, (x,), test_utils="test_nothing")
     with pytest.raises(ValueError, match="op must be instance of torch._ops.OpOverload"):
         lib.library.opcheck(lambda x: x, (x,))
+
+
+def test_packet_with_overloads_is_refused():
+    ns = namespace()
+    errors = []
+    for lib in LIBS:
+        library = lib.library.Library(ns, "DEF")
+        library.define("f(Tensor x) -> Tensor")
+        library.define("f.scaled(Tensor x, float s) -> Tensor")
+        with pytest.raises(RuntimeError) as error:
+            lib.library.opcheck(getattr(lib.ops, ns).f, (lib.ones(1),))
+        errors.append(str(error.value))
+        library._destroy()
+    assert errors[0] == errors[1]
