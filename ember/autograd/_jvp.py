@@ -171,7 +171,8 @@ def _jvp(outputs, leaves, tangents, connected=False):
     with suspended():
         previous, grad_state.enabled = grad_state.enabled, True
         try:
-            dummies = [_make(xp_of(o._data).zeros_like(o._data), requires_grad=True) for o in differentiable]
+            # ones, not zeros: J^T u is linear in u, but a backward may compute it through log|u| (logcumsumexp's)
+            dummies = [_make(xp_of(o._data).ones_like(o._data), requires_grad=True) for o in differentiable]
             vjps = _grad(differentiable, [leaves[i] for i in positions], dummies, create_graph=True,
                          allow_unused=True)
             pairs = [(g, _cast(tangents[i], g)) for g, i in zip(vjps, positions) if g is not None and g.requires_grad]

@@ -22,6 +22,13 @@ SPD = S @ S.T + 4 * numpy.eye(4)
 X4, W4 = rng.standard_normal((2, 3, 6, 6)), rng.standard_normal((4, 3, 3, 3))
 C = rng.standard_normal((3, 4)) + 1j * rng.standard_normal((3, 4))
 LSTM_W = rng.standard_normal((8, 4))
+more = numpy.random.default_rng(2)
+A2, B2, S2 = more.standard_normal((3, 4)), more.standard_normal((3, 4)), more.standard_normal((4, 4))
+SPD2 = S2 @ S2.T + 4 * numpy.eye(4)
+X4B, X3 = more.standard_normal((2, 4, 6, 6)), more.standard_normal((2, 4, 7))
+FOLD, PRELU_W, CONVT_W = more.standard_normal((2, 16, 9)), more.standard_normal(4), more.standard_normal((4, 3, 3, 3))
+GROUPED_W, BILINEAR_W, BATCH3 = (more.standard_normal((4, 2, 3)), more.standard_normal((2, 4, 4)),
+                                 more.standard_normal((2, 3, 3)))
 
 CASES = [
     ("sin", lambda L, x: x.sin(), [A]),
@@ -146,6 +153,88 @@ CASES = [
     ("fft", lambda L, x: L.fft.rfft(x).abs(), [A]),
     ("lstm_cell", lambda L, x, w: L.lstm_cell(x, (x[:, :2] * 1, x[:, :2] * 1), w, w[:, :2] * 1),
      [A[:, :4], LSTM_W]),
+    ("svd_S", lambda L, x: L.linalg.svd(x, full_matrices=False)[1], [A2]),
+    ("svd_recon", lambda L, x: (lambda u, s, vh: (u * s) @ vh)(*L.linalg.svd(x, full_matrices=False)), [A2]),
+    ("eigh_vals", lambda L, x: L.linalg.eigh(x)[0], [SPD2]),
+    ("qr_q", lambda L, x: L.linalg.qr(x)[0], [S2]),
+    ("pinv", lambda L, x: L.linalg.pinv(x), [A2]),
+    ("matrix_exp", lambda L, x: L.linalg.matrix_exp(x * 0.3), [S2]),
+    ("slogdet", lambda L, x: L.linalg.slogdet(x)[1], [S2]),
+    ("lstsq", lambda L, x, y: L.linalg.lstsq(x, y).solution, [SPD2, A2.T.copy()]),
+    ("lu_solve", lambda L, x, y: L.linalg.solve(x, y, left=False), [SPD2, A2]),
+    ("matrix_norm", lambda L, x: L.linalg.matrix_norm(x, "nuc"), [A2]),
+    ("vector_norm3", lambda L, x: L.linalg.vector_norm(x, 3, dim=1), [A2]),
+    ("unfold", lambda L, x: L.nn.functional.unfold(x, 3, padding=1), [X4B]),
+    ("fold", lambda L, x: L.nn.functional.fold(x, (4, 4), 2), [FOLD]),
+    ("pixel_shuffle", lambda L, x: L.nn.functional.pixel_shuffle(x, 2), [X4B]),
+    ("instance_norm", lambda L, x: L.nn.functional.instance_norm(x), [X4B]),
+    ("lrn", lambda L, x: L.nn.functional.local_response_norm(x, 3), [X4B]),
+    ("cosine_sim", lambda L, x, y: L.nn.functional.cosine_similarity(x, y), [A2, B2]),
+    ("pairwise", lambda L, x, y: L.nn.functional.pairwise_distance(x, y), [A2, B2]),
+    ("triplet", lambda L, x, y: L.nn.functional.triplet_margin_loss(x, y, x.flip(0)), [A2, B2]),
+    ("poisson_nll", lambda L, x, y: L.nn.functional.poisson_nll_loss(x, y.abs()), [A2, B2]),
+    ("gaussian_nll", lambda L, x, y: L.nn.functional.gaussian_nll_loss(x, y, x.abs() + 1), [A2, B2]),
+    ("margin_rank", lambda L, x, y: L.nn.functional.margin_ranking_loss(x, y, L.ones(3, 4, dtype=L.float64)), [A2, B2]),
+    ("ml_soft_margin", lambda L, x: L.nn.functional.multilabel_soft_margin_loss(x, L.ones(3, 4, dtype=L.float64)),
+     [A2]),
+    ("soft_margin", lambda L, x: L.nn.functional.soft_margin_loss(x, L.ones(3, 4, dtype=L.float64)), [A2]),
+    ("nll2d", lambda L, x: L.nn.functional.nll_loss(L.log_softmax(x, 1), L.zeros(2, 6, 6, dtype=L.long)), [X4B]),
+    ("adaptive_max", lambda L, x: L.nn.functional.adaptive_max_pool2d(x, 2), [X4B]),
+    ("lp_pool", lambda L, x: L.nn.functional.lp_pool2d(x.abs() + 0.1, 2, 2), [X4B]),
+    ("nearest", lambda L, x: L.nn.functional.interpolate(x, scale_factor=2), [X4B]),
+    ("bicubic", lambda L, x: L.nn.functional.interpolate(x, size=(9, 9), mode="bicubic"), [X4B]),
+    ("prelu", lambda L, x, w: L.nn.functional.prelu(x, w), [X4B, PRELU_W]),
+    ("glu", lambda L, x: L.nn.functional.glu(x, 1), [A2]),
+    ("activations", lambda L, x: tuple(getattr(L.nn.functional, name)(x) for name in (
+        "logsigmoid", "softsign", "tanhshrink", "celu", "selu", "mish", "hardswish", "hardsigmoid")), [A2]),
+    ("softmin", lambda L, x: L.nn.functional.softmin(x, 1), [A2]),
+    ("conv_t", lambda L, x, w: L.nn.functional.conv_transpose2d(x, w, stride=2), [X4B, CONVT_W]),
+    ("grouped_conv1d", lambda L, x, w: L.nn.functional.conv1d(x, w, groups=2), [X3, GROUPED_W]),
+    ("avg1d", lambda L, x: L.nn.functional.avg_pool1d(x, 3), [X3]),
+    ("max1d", lambda L, x: L.nn.functional.max_pool1d(x, 2), [X3]),
+    ("bilinear", lambda L, x, y, w: L.nn.functional.bilinear(x, y, w), [A2, B2, BILINEAR_W]),
+    ("std_mean", lambda L, x: L.std_mean(x, 1), [A2]),
+    ("var_mean", lambda L, x: L.var_mean(x, 0), [A2]),
+    ("kthvalue", lambda L, x: L.kthvalue(x, 2, 1), [A2]),
+    ("cummax", lambda L, x: L.cummax(x, 1), [A2]),
+    ("logcumsumexp", lambda L, x: L.logcumsumexp(x, 1), [A2]),
+    ("nansum", lambda L, x: L.nansum(x), [A2]),
+    ("diff", lambda L, x: L.diff(x, dim=1), [A2]),
+    ("kron", lambda L, x, y: L.kron(x, y), [A2[:2, :2], B2[:2, :2]]),
+    ("outer", lambda L, x, y: L.outer(x, y), [A2[0], B2[1]]),
+    ("cross", lambda L, x, y: L.linalg.cross(x, y), [A2[:, :3], B2[:, :3]]),
+    ("addmm", lambda L, c, x, y: L.addmm(c, x, y), [A2, A2, S2]),
+    ("baddbmm", lambda L, x: L.baddbmm(x, x, x.transpose(1, 2)), [BATCH3]),
+    ("tensordot", lambda L, x, y: L.tensordot(x, y, 1), [A2, S2]),
+    ("trapz", lambda L, x: L.trapezoid(x), [A2]),
+    ("heaviside_mask", lambda L, x: x * (x > 0), [A2]),
+    ("sign", lambda L, x: x.sign() * x, [A2]),
+    ("lerp", lambda L, x, y: L.lerp(x, y, 0.3), [A2, B2]),
+    ("addcmul", lambda L, x, y: L.addcmul(x, x, y, value=0.5), [A2, B2]),
+    ("hypot", lambda L, x, y: L.hypot(x, y), [A2, B2]),
+    ("logaddexp", lambda L, x, y: L.logaddexp(x, y), [A2, B2]),
+    ("xlogy", lambda L, x, y: L.xlogy(x, y.abs() + 0.1), [A2, B2]),
+    ("fmod", lambda L, x: L.fmod(x, 0.7), [A2]),
+    ("polygamma", lambda L, x: L.polygamma(1, x.abs() + 0.5), [A2]),
+    ("digamma", lambda L, x: L.digamma(x.abs() + 0.5), [A2]),
+    ("erfinv", lambda L, x: L.erfinv(x.tanh() * 0.9), [A2]),
+    ("sinc", lambda L, x: L.sinc(x), [A2]),
+    ("logit", lambda L, x: L.logit(x.sigmoid()), [A2]),
+    ("expm1_log1p", lambda L, x: L.log1p(L.expm1(x).abs()), [A2]),
+    ("complex_polar", lambda L, x, y: L.view_as_real(L.polar(x.abs() + 0.1, y)), [A2, B2]),
+    ("c_fft", lambda L, x: L.view_as_real(L.fft.fft(x)), [A2]),
+    ("irfft", lambda L, x: L.fft.irfft(L.fft.rfft(x) * 2), [A2]),
+    ("stft_like", lambda L, x: L.fft.fft2(x).abs(), [A2]),
+    ("roll_unfold", lambda L, x: x.unfold(1, 2, 1).sum(-1), [A2]),
+    ("movedim", lambda L, x: L.movedim(x, 0, 1) * 1, [A2]),
+    ("take_along", lambda L, x: L.take_along_dim(x, L.tensor([[0], [1], [3]]), 1), [A2]),
+    ("scatter_add", lambda L, x, y: x.scatter_add(1, L.tensor([[0, 1], [1, 2], [3, 3]]), y[:, :2]), [A2, B2]),
+    ("index_put", lambda L, x, y: x.index_put((L.tensor([0, 2]),), y[:2]), [A2, B2]),
+    ("masked_scatter", lambda L, x, y: x.masked_scatter(x > 0, y), [A2, B2]),
+    ("where_scalar", lambda L, x: L.where(x > 0, x, 0.5), [A2]),
+    ("clamp_tensor", lambda L, x, y: x.clamp(min=y), [A2, B2]),
+    ("block_diag", lambda L, x, y: L.block_diag(x, y), [A2, B2]),
+    ("cdist_p1", lambda L, x: (x - x.flip(0)).abs().sum(), [A2]),
 ]
 
 
@@ -196,7 +285,8 @@ def test_cholesky_along_a_symmetric_tangent():
     (lambda lib, x, y: lib.cdist(x, y), [A, B]),
     (lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q), [X4]),
     (lambda lib, x: lib.special.i0(x) * lib.special.entr(lib.sigmoid(x)), [A]),
-], ids=["cdist", "scaled_dot_product_attention", "special"])
+    (lambda lib, w: lib.nn.functional.embedding_bag(lib.tensor([0, 2, 1, 1]), w, lib.tensor([0, 2])), [A]),
+], ids=["cdist", "scaled_dot_product_attention", "special", "embedding_bag"])
 def test_tangents_match_central_differences(call, arrays):
     """Ops whose forward derivative PyTorch does not implement: the tangent is the directional derivative."""
     tangents = tangents_for(arrays)
