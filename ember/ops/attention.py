@@ -7,7 +7,7 @@ import math
 import numpy
 
 from .. import _dtype
-from .._tensor import _make
+from .._tensor import Tensor, _make
 from ..backends.cuda import _sdp as _sdp_backends
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
@@ -67,7 +67,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value; a boolean ``attn_mask`` marks the positions to attend to.
 
     Rows whose every position is masked out give zeros, as in PyTorch's kernels."""
-    if hasattr(attn_mask, "__torch_function__"):   # a bias subclass (nn.attention.bias.CausalBias) applies itself
+    if isinstance(attn_mask, Tensor) and hasattr(attn_mask, "__torch_function__"):
+        # a bias subclass (nn.attention.bias.CausalBias) applies itself
         return type(attn_mask).__torch_function__(
             scaled_dot_product_attention, (type(attn_mask),), (query, key, value, attn_mask),
             {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale, "enable_gqa": enable_gqa})
