@@ -26,9 +26,11 @@ def applies(input, grid, mode, padding_mode):
             input._data.dtype.char in "fd" and input.numel() > 0 and grid.numel() > 0)
 
 
-def _source(coordinate, size, align_corners, padding_mode):
+def _source(coordinate, size, align_corners, padding_mode, volume):
     """Pixel positions of normalized coordinates along one axis, padded, and d position / d coordinate (PyTorch's
-    ``*_set_grad`` helpers: 0 where clipping holds a position on the map's edge)."""
+    ``*_set_grad`` helpers: 0 where clipping holds a position on the map's edge). Clipping takes a NaN position to 0
+    as PyTorch's vectorised 2-D kernel does, or for a ``volume`` to the far edge, as its scalar 3-D kernel's
+    ``std::min(size - 1, std::max(NaN, 0))``."""
     scale = (size - 1) / 2 if align_corners else size / 2
     position = (coordinate + 1) * scale if align_corners else (coordinate + 1) * scale - 0.5
     slope = numpy.full_like(position, scale)
@@ -37,7 +39,10 @@ def _source(coordinate, size, align_corners, padding_mode):
         slope *= sign
     if padding_mode != "zeros":
         slope *= (position > 0) & (position < size - 1)
-        position = numpy.minimum(numpy.fmax(position, 0), size - 1)   # NaN to 0, as PyTorch's vectorised clip
+        if volume:
+            position = numpy.fmin(numpy.maximum(position, 0), size - 1)
+        else:
+            position = numpy.minimum(numpy.fmax(position, 0), size - 1)
     return position, slope
 
 
@@ -57,8 +62,9 @@ def _reflect(position, twice_low, twice_high):
 
 def _corners(positions, sizes, mode):
     """(floors, offsets, weights, indices, inside) of each point's corners: offsets lists each corner's 0/1 step per
-    axis in PyTorch's order (the last axis fastest), weights are (N, K, P) and 0 outside the map (NaN where a
-    position is NaN), indices the corners' flat positions in a map, clipped into it."""
+    axis in PyTorch's order (the last axis fastest), weights are (N, K, P) and 0 outside the map (where a position is
+    NaN: NaN in 2-D, as PyTorch's vectorised kernel; 0 in 3-D, whose scalar kernel skips the corners), indices the
+    corners' flat positions in a map, clipped into it."""
     floors = [numpy.round(p) if mode == "nearest" else numpy.floor(p) for p in positions]
     steps = (0,) if mode == "nearest" else (0, 1)
     offsets = list(itertools.product(steps, repeat=len(sizes)))
@@ -73,6 +79,8 @@ def _corners(positions, sizes, mode):
         for other_factor, other_index, other_within in parts[1:]:
             factor, index, within = factor * other_factor, index + other_index, within & other_within
         numpy.multiply(factor, within, out=weights[:, k])
+        if len(sizes) == 3:
+            numpy.copyto(weights[:, k], 0, where=~within)
         indices[:, k], inside[:, k] = index, within
     return floors, offsets, weights, indices, inside
 
@@ -105,7 +113,7 @@ class GridSampler2D(Primitive):
         N, C, *sizes = input.shape
         d = len(sizes)
         points = grid.reshape(N, -1, d)
-        sources = [_source(points[..., d - 1 - a], sizes[a], align_corners, padding_mode) for a in range(d)]
+        sources = [_source(points[..., d - 1 - a], sizes[a], align_corners, padding_mode, d == 3) for a in range(d)]
         positions = [position for position, _ in sources]
         floors, offsets, weights, indices, inside = _corners(positions, sizes, mode)
         K, P = weights.shape[1:]

@@ -55,11 +55,16 @@ def test_maps_of_size_one(mode, padding_mode, align_corners):
         numpy.testing.assert_allclose(e, t, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("mode,padding_mode", [("bilinear", "zeros"), ("nearest", "zeros"), ("nearest", "border"),
-                                               ("bilinear", "border"), ("bilinear", "reflection")])
-def test_nan_and_infinite_coordinates_as_torch(mode, padding_mode):
-    image, grid, _ = _case("float32", (3, 4, 9, 11), (5, 7), seed=1)
-    grid[1, 2, :3] = [[0.0, numpy.nan], [numpy.nan, numpy.nan], [numpy.inf, 0.0]]
+@pytest.mark.parametrize("mode,padding_mode", [m[:2] for m in MODES[::2]])
+@pytest.mark.parametrize("volume", [False, True])
+def test_nan_and_infinite_coordinates_as_torch(mode, padding_mode, volume):
+    # PyTorch's 2-D kernel is vectorised, its 3-D one scalar: they differ at NaN
+    if volume:
+        image, grid, _ = _case("float32", (2, 3, 5, 6, 7), (4, 3, 5), seed=1)
+        grid[1, 2, 1, :3] = [[0.0, numpy.nan, 0.1], [numpy.nan, numpy.nan, numpy.nan], [numpy.inf, 0.0, -numpy.inf]]
+    else:
+        image, grid, _ = _case("float32", (3, 4, 9, 11), (5, 7), seed=1)
+        grid[1, 2, :3] = [[0.0, numpy.nan], [numpy.nan, numpy.nan], [numpy.inf, 0.0]]
     got, want = (lib.nn.functional.grid_sample(lib.tensor(image), lib.tensor(grid), mode=mode,
                                                padding_mode=padding_mode, align_corners=False).numpy()
                  for lib in (ember, torch))
@@ -72,10 +77,8 @@ def test_empty_grid_and_non_contiguous_input():
     for lib in (ember, torch):
         assert tuple(lib.nn.functional.grid_sample(lib.tensor(image), lib.tensor(grid[:, :0]),
                                                    align_corners=True).shape) == (2, 3, 0, 4)
-    strided = image.transpose(0, 1, 3, 2)
     got, want = (lib.nn.functional.grid_sample(lib.tensor(image).transpose(2, 3), lib.tensor(grid[:, ::2]),
                                                align_corners=False).numpy() for lib in (ember, torch))
-    assert strided.shape[2:] == (5, 6)
     numpy.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
