@@ -4,8 +4,10 @@
 Where PyTorch vmaps a mod over (batch, head, q_idx, kv_idx) scalars, ember calls it once with index tensors shaped
 (B,1,1,1), (1,H,1,1), (1,1,Q,1), (1,1,1,KV) that broadcast against the (B, H, Q, KV) scores, so mods written with
 tensor ops (arithmetic, comparisons, ``where``, indexing captured tensors) give the same values, and gradients
-reach query, key, value and the tensors a mod captures. Unlike PyTorch's CPU build, the backward pass and
-``AuxRequest(max_scores=True)`` work on every device."""
+reach query, key, value and the tensors a mod captures. Index a captured tensor in one subscript
+(``table[q_idx, kv_idx]``): a chained ``table[q_idx][kv_idx]``, which PyTorch's scalars allow, indexes a broadcast
+dimension here. Unlike PyTorch's CPU build, the backward pass and ``AuxRequest(max_scores=True)`` work on every
+device."""
 import inspect
 import math
 import warnings
