@@ -375,3 +375,24 @@ def test_vmap_runs_the_op_per_example():
             warnings.simplefilter("ignore")   # ember warns that no batching rule exists (torch says so in C++)
             results.append(lib.func.vmap(op)(lib.tensor([[0.5, 1.0], [1.5, 2.0]])).numpy())
     numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_list_outputs_and_gradient_structure():
+    """A list input's gradient must be a list: torch checks the structure of what backward returns."""
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        @lib.library.custom_op(f"{ns}::chunks", mutates_args=())
+        def chunks(x: lib.Tensor, others: list[lib.Tensor], n: int) -> list[lib.Tensor]:
+            return [c.clone() for c in x.chunk(n)]
+
+        x = lib.arange(6.0, requires_grad=True)
+        others = [lib.ones(1, requires_grad=True), lib.ones(1, requires_grad=True)]
+        chunks.register_autograd(lambda ctx, grads: (lib.cat(grads), None, None))
+        error = raised(lambda: sum(o.sum() for o in chunks(x, others, 3)).backward())
+        chunks.register_autograd(lambda ctx, grads: (lib.cat(grads), [None, grads[0][:1]], None))
+        out = chunks(x, others, 3)
+        (out[0].sum() + 2 * out[2].sum()).backward()
+        results.append((type(out).__name__, len(out), x.grad.tolist(),
+                        [None if o.grad is None else o.grad.tolist() for o in others], error))
+    assert results[0] == results[1]
