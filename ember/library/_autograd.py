@@ -2,7 +2,6 @@
 autograd inside an ``autograd.Function`` that ember's dispatch point records, whose backward is the registered
 one (or raises PyTorch's error when none is). Lists of tensors are flattened into the Function's inputs."""
 from .._tensor import Tensor
-from ..utils._pytree import tree_flatten, tree_unflatten
 from ..autograd.function import Function
 from ._dispatch import below_autograd, requires_grad
 
@@ -11,11 +10,9 @@ class _Metadata:
     """The Function's last input: keyword-only arguments, the structure of the inputs, and (after forward) of
     the outputs."""
 
-    def __init__(self, args, kwargs, flat, input_spec):
-        self.kwargs, self.input_spec = kwargs, input_spec
+    def __init__(self, kwargs, flat, input_spec, gradient_spec):
+        self.kwargs, self.input_spec, self.gradient_spec = kwargs, input_spec, gradient_spec
         self.is_tensor = [isinstance(v, Tensor) for v in flat]
-        # what backward's gradients (and a None for this input) must look like, as PyTorch checks them
-        self.gradient_spec = tree_flatten((*args, None), is_leaf=_not_list_of_tensor)[1]
         self.output_spec = self.single = None
 
 
@@ -51,6 +48,7 @@ def fill_defaults(schema, args, kwargs):
 def make_autograd_impl(op, info):
     """The Autograd kernel of ``op``; ``info`` holds ``_backward_fn`` and ``_setup_context_fn`` (read at each
     call, so registering later takes effect)."""
+    from ..utils._pytree import tree_flatten, tree_unflatten   # ember.utils loads the data stack: on first use
     name = f"GeneratedBackwardFor_{op.namespace}_{op._opname}_{op._overloadname}"
     schema = op._schema
     has_kwarg_only = any(a.kwarg_only for a in schema.arguments)
@@ -102,7 +100,8 @@ def make_autograd_impl(op, info):
         if not requires_grad(args, {}):
             return below_autograd(op, args, kwargs)
         flat, spec = tree_flatten(args, is_leaf=_not_list_of_tensor)
-        metadata = _Metadata(args, kwargs, flat, spec)
+        # gradient_spec: what backward's gradients (and a None for the metadata) must look like, as PyTorch checks
+        metadata = _Metadata(kwargs, flat, spec, tree_flatten((*args, None), is_leaf=_not_list_of_tensor)[1])
         result = generated.apply(*flat, metadata)
         outputs = tree_unflatten(list(result) if isinstance(result, tuple) else [result], metadata.output_spec)
         return outputs[0] if metadata.single else outputs
