@@ -138,7 +138,7 @@ def create_mask(mod_fn, B, H, Q_LEN, KV_LEN, device=None):
     if _positional_count(mod_fn) == 5:
         out = _full(mod_fn(zeros(B, H, Q_LEN, KV_LEN, device=device), *indices), (B, H, Q_LEN, KV_LEN))
         return out.isneginf().logical_not()
-    return _full(mod_fn(*indices), (B, H, Q_LEN, KV_LEN))
+    return _full(mod_fn(*indices), (B, H, Q_LEN, KV_LEN)).contiguous()   # its own memory, as vmap gives
 
 
 def _convert_mask_to_block_mask(mask, Q_BLOCK_SIZE=_DEFAULT_SPARSE_BLOCK_SIZE,
