@@ -5,15 +5,18 @@ from .collectives import (P2POp, Work, all_gather, all_gather_into_tensor, all_r
                           barrier, batch_isend_irecv, broadcast, gather, irecv, isend, monitored_barrier, recv, reduce,
                           reduce_scatter, reduce_scatter_tensor, scatter, send)
 from .objects import all_gather_object, broadcast_object_list, gather_object, scatter_object_list
-from .errors import DistBackendError, DistError, DistNetworkError
+from .errors import DistBackendError, DistError, DistNetworkError, DistStoreError
+from .file_store import FileStore
 from .process_group import (Backend, GroupMember, ProcessGroup, default_pg_timeout, destroy_process_group,
                             get_backend, get_global_rank, get_group_rank, get_process_group_ranks, get_rank,
                             get_world_size, group, init_process_group, is_available, is_gloo_available,
                             is_initialized, is_mpi_available, is_nccl_available, is_torchelastic_launched, new_group)
+from .store import HashStore, PrefixStore, Store, TCPStore
 
-__all__ = ["Backend", "DistBackendError", "DistError", "DistNetworkError", "GroupMember", "P2POp", "ProcessGroup",
-           "ReduceOp", "Work", "batch_isend_irecv", "all_gather", "all_gather_into_tensor", "all_gather_object",
-           "all_reduce", "all_to_all", "all_to_all_single", "barrier", "broadcast", "broadcast_object_list",
+__all__ = ["Backend", "DistBackendError", "DistError", "DistNetworkError", "DistStoreError", "FileStore",
+           "GroupMember", "HashStore", "P2POp", "PrefixStore", "ProcessGroup", "ReduceOp", "Store", "TCPStore", "Work",
+           "all_gather", "all_gather_into_tensor", "all_gather_object", "all_reduce", "all_to_all",
+           "all_to_all_single", "barrier", "batch_isend_irecv", "broadcast", "broadcast_object_list",
            "default_pg_timeout", "destroy_process_group", "gather", "gather_object", "get_backend", "get_global_rank",
            "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
            "irecv", "is_available", "is_gloo_available", "is_initialized", "is_mpi_available", "is_nccl_available",

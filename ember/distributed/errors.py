@@ -1,5 +1,5 @@
 """The errors ember.distributed raises, with torch.distributed's names."""
-__all__ = ["DistBackendError", "DistError", "DistNetworkError"]
+__all__ = ["DistBackendError", "DistError", "DistNetworkError", "DistStoreError"]
 
 
 class DistError(RuntimeError):
@@ -12,3 +12,7 @@ class DistBackendError(DistError):
 
 class DistNetworkError(DistError):
     """The ranks could not reach each other."""
+
+
+class DistStoreError(DistError):
+    """A store operation failed: a key did not appear within the store's timeout, or its file could not be used."""
