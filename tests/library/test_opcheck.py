@@ -143,3 +143,18 @@ def test_packet_with_overloads_is_refused():
         errors.append(str(error.value))
         library._destroy()
     assert errors[0] == errors[1]
+
+
+def test_declared_mutation_passes():
+    ns = namespace()
+    results = []
+    for lib in LIBS:
+        @lib.library.custom_op(f"{ns}::sin_", mutates_args={"x"})
+        def sin_(x: lib.Tensor) -> None:
+            x.copy_(x.sin())
+
+        x = lib.randn(3)
+        before = x.clone()
+        results.append(lib.library.opcheck(sin_, (x,)))
+        assert lib.equal(x, before)   # opcheck works on copies of the arguments
+    assert results[0] == results[1]
