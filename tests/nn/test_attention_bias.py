@@ -2,6 +2,7 @@
 (values and gradients, both variants, query longer or shorter than the keys), its materialized mask, repr and
 shape, its warnings, and PyTorch's errors for misuse."""
 import importlib
+import pickle
 import warnings
 
 import numpy
@@ -129,3 +130,17 @@ def test_autocast_keeps_the_bias():
         outputs.append(out.float().numpy())
     numpy.testing.assert_allclose(outputs[1], outputs[0], rtol=2e-2, atol=2e-2)
     assert not outputs[1][:, :, :2].any()   # the first two query rows see no key
+
+
+def test_pickling_keeps_the_bias_as_torch():
+    fields = []
+    for module in (torch_bias, bias):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            made = module.causal_lower_right(5, 3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            loaded = pickle.loads(pickle.dumps(made))
+        fields.append((type(loaded).__name__, int(loaded.variant), loaded.seq_len_q, loaded.seq_len_kv,
+                       tuple(loaded.shape), repr(loaded)))
+    assert fields[0] == fields[1]

@@ -72,8 +72,21 @@ class CausalBias(Tensor):
         or a move leaves it as it is."""
         return self
 
+    def __reduce_ex__(self, protocol):
+        return _rebuild, (self.variant, self.seq_len_q, self.seq_len_kv)
+
+    def __deepcopy__(self, memo):
+        return _rebuild(self.variant, self.seq_len_q, self.seq_len_kv)
+
     def __repr__(self):
         return repr(self._materialize())
+
+
+def _rebuild(variant, seq_len_q, seq_len_kv):
+    """A CausalBias made again from its fields (for pickle and deepcopy), without the construction warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return CausalBias(variant, seq_len_q, seq_len_kv)
 
 
 def causal_upper_left(*size):
