@@ -180,6 +180,8 @@ def _check_reachable(ns):
     """``ember.ops`` is both ember's ops package and ``torch.ops``: a namespace named as one of its modules or
     attributes could not be reached as ``torch.ops.<ns>``, so ember refuses it."""
     ops = sys.modules.get("ember.ops")
+    if not ns.isidentifier():   # no module or attribute has such a name
+        return
     if (ops is not None and ns in vars(ops)) or importlib.util.find_spec(f"ember.ops.{ns}") is not None:
         raise ValueError(f"ember.library: the namespace {ns!r} is the name of a module of ember.ops, so its "
                          f"operators could not be reached as torch.ops.{ns}; please use another namespace.")
