@@ -7,7 +7,7 @@ import logging
 from .._tensor import Tensor
 from ._autograd import make_autograd_impl
 from ._infer import infer_schema
-from ._library import Library
+from ._library import _DEVICE_KEYS, Library
 from ._ops import lookup
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class CustomOpDef:
             kinds = [device_types] if device_types is None or isinstance(device_types, str) else list(device_types)
             for kind in kinds:
                 if kind not in self._backend_fns:
-                    key = "CompositeExplicitAutograd" if kind is None else kind.upper()
+                    key = "CompositeExplicitAutograd" if kind is None else _DEVICE_KEYS.get(kind, kind)
                     self._lib.impl(self._name, self._backend_impl(kind), key)
                 self._backend_fns[kind] = self._wrapped(kind, fn)
             return fn

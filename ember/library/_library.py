@@ -20,6 +20,9 @@ _DISPATCH_KEYS = {"", "CPU", "CUDA", "Meta", "CompositeExplicitAutograd", "Compo
                   "FuncTorchBatched", "AutocastCPU", "AutocastCUDA", "XLA", "MPS", "XPU", "HPU", "Lazy",
                   "PrivateUse1", "AutogradXLA", "AutogradMPS", "AutogradXPU", "AutogradPrivateUse1"}
 
+_DEVICE_KEYS = {"default": "CompositeExplicitAutograd", "cpu": "CPU", "cuda": "CUDA", "meta": "Meta", "xla": "XLA",
+                "mps": "MPS", "xpu": "XPU", "hpu": "HPU", "lazy": "Lazy", "privateuseone": "PrivateUse1"}
+
 _kernel_tables = {}
 """``ns::op.overload`` (no ``.overload`` for the default) -> {dispatch key -> kernel}; an op may get kernels
 before its definition, as in PyTorch."""

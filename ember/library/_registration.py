@@ -5,12 +5,10 @@ import re
 from . import _ops
 from ._autograd import make_autograd_impl
 from ._custom_op import CustomOpDef
-from ._library import _DISPATCH_KEYS, Library
+from ._library import _DEVICE_KEYS, _DISPATCH_KEYS, Library
 
 _keep_alive = []   # libraries made for registrations given no ``lib``: they live as long as the process
 _NAMELESS_SCHEMA = re.compile(r"\(.*\) -> .*")
-_DEVICE_KEYS = {"default": "CompositeExplicitAutograd", "cpu": "CPU", "cuda": "CUDA", "meta": "Meta", "xla": "XLA",
-                "mps": "MPS", "xpu": "XPU", "hpu": "HPU", "lazy": "Lazy", "privateuseone": "PrivateUse1"}
 
 
 def parse_namespace(qualname):
