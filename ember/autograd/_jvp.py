@@ -253,7 +253,8 @@ def _custom_function(cls, args, kwargs, proceed, tangents):
     ctx = next(o.grad_fn for o in recorded_outputs if isinstance(o, Tensor) and o.grad_fn is not None)
     originals = {id(leaf): args[i] for i, leaf in leaves.items()}
     with suspended():
-        result = cls.jvp(_ForwardContext(ctx, originals), *(tangents.get(i) for i in range(len(args))))
+        result = cls.jvp(_ForwardContext(ctx, originals), *(_input_tangent(a, tangents.get(i))
+                                                              for i, a in enumerate(args)))
     if user_graph:
         output = proceed(args, kwargs)
     else:
@@ -262,6 +263,14 @@ def _custom_function(cls, args, kwargs, proceed, tangents):
         if isinstance(out, Tensor) and isinstance(t, Tensor):
             _fw.set_tangent(out, t)
     return output
+
+
+def _input_tangent(arg, tangent):
+    """What a custom ``jvp`` receives for one input: its tangent, zeros for a float or complex tensor without one
+    (PyTorch materializes them), None for anything else."""
+    if tangent is None and isinstance(arg, Tensor) and arg._data.dtype.kind in "fc":
+        return _make(xp_of(arg._data).zeros_like(arg._data))
+    return tangent
 
 
 class _ForwardContext:

@@ -392,3 +392,23 @@ def test_vmap_over_tangents_matches_torchs_tangents_one_by_one():
     for b in range(2):
         numpy.testing.assert_allclose(batched[b].numpy(), jvp(torch, tfw, torch.tensor(directions[b])).numpy(),
                                       rtol=1e-10)
+
+
+def test_custom_function_jvp_gets_zeros_for_tensors_without_tangent():
+    received = []
+    for lib, fw in LIBS:
+        def jvp(ctx, tx, ty, tk):
+            received.append((ty.numpy().tolist(), tk))
+            x, y = ctx.saved_tensors
+            return tx * y + x * ty, tx + ty
+
+        def forward(ctx, x, y, k):
+            ctx.save_for_forward(x, y)
+            return x * y * k, x + y
+        function = type("Product", (lib.autograd.Function,), {
+            "forward": staticmethod(forward), "jvp": staticmethod(jvp),
+            "backward": staticmethod(lambda ctx, a, b: (None, None, None))})
+        with fw.dual_level():
+            first, second = function.apply(fw.make_dual(lib.ones(2), lib.ones(2) * 3), lib.ones(2) * 5, 2.0)
+            received.append((tangent_array(fw, first).tolist(), tangent_array(fw, second).tolist()))
+    assert received[2:] == received[:2]
