@@ -1,15 +1,18 @@
 """Collectives of picklable Python objects: each object is pickled into bytes, the byte counts are exchanged, then
 the bytes travel in one MPI collective (so these respect the group's timeout like the tensor collectives). Like those,
-they first check that every rank called the same collective with the same root."""
+they first check that every rank called the same collective with the same root. ``send_object_list`` and
+``recv_object_list`` send the counts, then the bytes, as two point-to-point messages."""
 import pickle
 
 import numpy
 
+from .. import empty, from_numpy, int64, uint8
 from ._requests import wait as _wait
-from .collectives import _check_same, _root
+from .collectives import _check_same, _root, recv, send
 from .process_group import _resolve
 
-__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list"]
+__all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "recv_object_list",
+           "scatter_object_list", "send_object_list"]
 
 
 def _dumps(obj):
@@ -107,3 +110,52 @@ def scatter_object_list(scatter_object_output_list, scatter_object_input_list=No
     spec = [send, (counts.tolist(), _displacements(counts))] if is_root else None
     _wait([pg.comm.Iscatterv(spec, received, root=root)], pg, "scatter_object_list")
     scatter_object_output_list[0] = _loads(received)
+
+
+def _peer(pg, rank, group_rank, kind):
+    """The group rank of a point-to-point peer, with torch's errors."""
+    if group_rank is not None:
+        if rank is not None:
+            raise ValueError("Can't specify both group_rank and global_rank")
+        if not 0 <= group_rank < pg.size():
+            raise ValueError(f"Group rank {group_rank} is not part of group {pg.ranks}")
+    elif rank is None:
+        raise ValueError("Must specify global_rank or group_rank")
+    else:
+        group_rank = pg.group_rank(rank, "Global rank")
+    if group_rank == pg.rank():
+        raise ValueError(f"Invalid {kind} rank: {kind} rank should not be the same as the rank of the current "
+                         f"process.")
+    return group_rank
+
+
+def send_object_list(object_list, dst=None, group=None, device=None, group_dst=None, use_batch=False):
+    """Sends the picklable objects of ``object_list`` to rank ``dst``, which receives them with
+    ``recv_object_list`` into a list of the same length. ``device`` and ``use_batch`` are accepted; the bytes
+    travel through host memory either way."""
+    pg = _resolve(group)
+    if pg is None:
+        return
+    peer = _peer(pg, dst, group_dst, "destination")
+    payloads = [_dumps(obj) for obj in object_list]
+    send(from_numpy(numpy.array([p.size for p in payloads], numpy.int64)), group=group, group_dst=peer)
+    send(from_numpy(numpy.concatenate(payloads) if payloads else numpy.empty(0, numpy.uint8)), group=group,
+         group_dst=peer)
+
+
+def recv_object_list(object_list, src=None, group=None, device=None, group_src=None, use_batch=False):
+    """Fills ``object_list`` with the objects rank ``src`` sends with ``send_object_list``; returns ``src``'s
+    global rank (-1 when this rank is not in ``group``)."""
+    pg = _resolve(group)
+    if pg is None:
+        return -1
+    peer = _peer(pg, src, group_src, "source")
+    sizes = empty(len(object_list), dtype=int64)
+    sender = recv(sizes, group=group, group_src=peer)
+    payload = empty(int(sizes.sum()), dtype=uint8)
+    recv(payload, group=group, group_src=peer)
+    data, offset = payload.numpy(), 0
+    for i, size in enumerate(sizes.tolist()):
+        object_list[i] = _loads(data[offset:offset + size])
+        offset += size
+    return sender

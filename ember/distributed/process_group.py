@@ -9,13 +9,13 @@ import os
 import sys
 import traceback
 
-from . import _mpi
+from . import _mpi, debug
 from ._requests import wait
 
-__all__ = ["Backend", "GroupMember", "ProcessGroup", "destroy_process_group", "get_backend", "get_global_rank",
-           "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
-           "is_available", "is_initialized", "is_mpi_available", "is_gloo_available", "is_nccl_available",
-           "new_group"]
+__all__ = ["Backend", "BackendConfig", "GroupMember", "ProcessGroup", "destroy_process_group", "get_backend",
+           "get_global_rank", "get_group_rank", "get_process_group_ranks", "get_rank", "get_world_size", "group",
+           "init_process_group", "is_available", "is_initialized", "is_mpi_available", "is_gloo_available",
+           "is_nccl_available", "new_group"]
 
 default_pg_timeout = datetime.timedelta(minutes=30)
 
@@ -37,15 +37,49 @@ class Backend(str):
         return str.__new__(cls, value)
 
 
+class BackendConfig:
+    """The backend each device type uses in a group: ``"gloo"`` means ``cpu:gloo,cuda:gloo``; a
+    ``"cpu:gloo,cuda:nccl"`` string names them one by one; no backend picks the machine's accelerator's default."""
+    capability = {Backend.GLOO: ["cpu", "cuda"], Backend.NCCL: ["cuda"], Backend.MPI: ["cpu", "cuda"]}
+
+    def __init__(self, backend):
+        backend = str(backend).lower()
+        if backend == Backend.UNDEFINED:
+            from .. import cuda
+            device = "cuda" if cuda.is_available() else "cpu"
+            self.device_backend_map = {device: Backend("nccl" if device == "cuda" else "gloo")}
+        elif ":" in backend:
+            self.device_backend_map = {}
+            for pair in backend.split(","):
+                if pair.count(":") != 1:
+                    raise ValueError(f"Invalid device:backend pairing: {pair}. The backend string must be in the "
+                                     f"format \"<device_type1>:<backend1>,<device_type2>:<backend2>...\"")
+                device, name = pair.split(":")
+                if device in self.device_backend_map:
+                    raise ValueError(f"Duplicate device type {device} in backend string: {backend}.")
+                self.device_backend_map[device] = Backend(name)
+        else:
+            name = Backend(backend)
+            self.device_backend_map = dict.fromkeys(self.capability[name], name)
+
+    def get_device_backend_map(self):
+        """The {device type: backend} map."""
+        return self.device_backend_map
+
+    def __repr__(self):
+        return ",".join(f"{device}:{backend}" for device, backend in self.device_backend_map.items())
+
+
 class ProcessGroup:
     """A set of ranks sharing an MPI communicator. ``rank()`` and ``size()`` are this process's place in it."""
 
     def __init__(self, comm, ranks, backend, timeout):
         self.comm, self.ranks, self.backend, self.timeout = comm, list(ranks), Backend(backend), timeout
+        self.backend_config = repr(BackendConfig(backend))
         # Whether collectives first compare their arguments across ranks (one rank cannot disagree with itself).
-        # TORCH_DISTRIBUTED_DEBUG is read once, when the group is made, as torch reads it once: looking it up on every
+        # The debug level is read once, when the group is made, as torch reads it once: looking it up on every
         # call cost more than the rest of a small call.
-        self.checked = len(self.ranks) > 1 and os.environ.get("TORCH_DISTRIBUTED_DEBUG", "").upper() != "OFF"
+        self.checked = len(self.ranks) > 1 and debug.checks_collectives()
         self._group_rank = {global_rank: i for i, global_rank in enumerate(self.ranks)}
         self.nccl = None   # the NCCL communicator, made on first use on CUDA tensors
 
@@ -78,6 +112,7 @@ class _NonGroupMember:
 
 NON_GROUP_MEMBER = _NonGroupMember()
 _world = None
+_group_count = 0   # groups made since init_process_group, members or not (torch's get_pg_count)
 
 
 class _WorldMeta(type):
@@ -132,10 +167,12 @@ def is_torchelastic_launched():
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
     """Joins this process to the job's default group. Rank and world size come from MPI; any given here (or in the
-    ``RANK``/``WORLD_SIZE`` environment of ``env://``) must agree with them."""
-    global _world
+    ``RANK``/``WORLD_SIZE`` environment of ``env://``) must agree with them. A ``store`` needs ``rank`` and
+    ``world_size`` as in torch but is not used: MPI, not the store, brings the ranks together."""
+    global _world, _group_count
     if _world is not None:
         raise ValueError("trying to initialize the default process group twice!")
+    config = repr(BackendConfig(backend if backend is not None else Backend.UNDEFINED))
     backend = Backend(backend if backend is not None else "gloo")
     if timeout is None:
         timeout = default_pg_timeout
@@ -143,6 +180,11 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise TypeError(f"Expected timeout argument to be of type datetime.timedelta, got {type(timeout).__name__}")
     if store is not None and init_method is not None:
         raise ValueError("Cannot specify both init_method and store.")
+    if store is not None:   # MPI meets the ranks; a store is accepted and left unused, as the docstring says
+        if world_size <= 0:
+            raise AssertionError("world_size must be positive if using store")
+        if rank < 0:
+            raise AssertionError("rank must be non-negative if using store")
     if init_method is None or init_method.startswith("env://"):
         rank = rank if rank != -1 else int(os.environ.get("RANK", -1))
         world_size = world_size if world_size != -1 else int(os.environ.get("WORLD_SIZE", -1))
@@ -159,6 +201,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
     # every rank must arrive within the timeout before the blocking Dup
     wait([comm.Ibarrier()], ProcessGroup(comm, range(comm.Get_size()), backend, timeout), "init_process_group")
     _world = ProcessGroup(comm.Dup(), range(comm.Get_size()), backend, timeout)
+    _world.backend_config, _group_count = config, 1
 
 
 def _check_matches(comm, rank, world_size):
@@ -244,6 +287,7 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
               group_desc=None, device_id=None):
     """A group of the given global ranks (all ranks by default). Every rank must call it, as in torch; ranks outside
     the group get ``GroupMember.NON_GROUP_MEMBER``."""
+    global _group_count
     world = _resolve(None)
     size = world.size()
     ranks = sorted(range(size) if ranks is None else ranks)
@@ -256,17 +300,18 @@ def new_group(ranks=None, timeout=None, backend=None, pg_options=None, use_local
     MPI = _mpi.mpi()
     member = world.rank() in ranks
     comm = world.comm.Split(0 if member else MPI.UNDEFINED, world.rank())
+    _group_count += 1
     if not member:
         return NON_GROUP_MEMBER
-    return ProcessGroup(comm, ranks, backend or world.backend, timeout or world.timeout)
+    return ProcessGroup(comm, ranks, backend or world.backend_config, timeout or world.timeout)
 
 
 def destroy_process_group(group=None):
     """Frees ``group``'s communicator; with no argument, leaves the default group (``is_initialized()`` is False)."""
-    global _world
+    global _world, _group_count
     pg = _resolve(group)
     if pg is None:
         return
     pg.comm.Free()
     if pg is _world:
-        _world = None
+        _world, _group_count = None, 0

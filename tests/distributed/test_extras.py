@@ -1,0 +1,116 @@
+"""torch.distributed's less common calls (subgroups, object point-to-point, coalesced collectives, the group count,
+backend queries, a store given to init_process_group): one program on 2 ranks, run on ember under mpiexec and on
+torch's gloo backend, must give the same results on each rank. The single-process calls are checked here."""
+import json
+import socket
+import sys
+import threading
+
+import pytest
+
+import ember.distributed as dist
+
+from .launch import SCRIPTS, mpiexec, ok, run
+
+torch_dist = pytest.importorskip("torch.distributed")
+
+
+def _results(result, ranks=2):
+    ok(result, ranks)
+    found = [json.loads(line[len("RESULT "):]) for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    return sorted(found, key=lambda r: r["rank"])
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _torch_job(tmp_path):
+    """The program on torch: two ranks meeting through env:// on a free local port."""
+    port, outputs = _free_port(), {}
+
+    def rank(r):
+        env = {"RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        outputs[r] = run(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable, str(SCRIPTS / "extras.py"),
+                          "torch", str(tmp_path / "torch-store")], timeout=120)
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    combined = outputs[0]
+    combined.stdout, combined.stderr = outputs[0].stdout + outputs[1].stdout, outputs[0].stderr + outputs[1].stderr
+    combined.returncode = outputs[0].returncode or outputs[1].returncode
+    return combined
+
+
+def test_program_gives_torchs_results(tmp_path):
+    ours = _results(mpiexec("extras.py", 2, "ember", tmp_path / "ember-store", timeout=120))
+    theirs = _results(_torch_job(tmp_path))
+    ours = [json.loads(json.dumps(r).replace("ember.", "torch.")) for r in ours]   # dtype names in messages
+    for mine, torchs in zip(ours, theirs):
+        assert mine.keys() == torchs.keys()
+        for key in torchs:
+            assert mine[key] == torchs[key], (mine["rank"], key)
+
+
+def test_debug_level_matches_torch(monkeypatch):
+    assert ({name: level.value for name, level in dist.DebugLevel.__members__.items()} ==
+            {name: level.value for name, level in torch_dist.DebugLevel.__members__.items()})
+    assert repr(dist.DebugLevel.INFO) == repr(torch_dist.DebugLevel.INFO)
+    before = torch_dist.get_debug_level()
+    try:
+        for value in ("info", "DETAIL", "off", "bad"):
+            monkeypatch.setenv("TORCH_DISTRIBUTED_DEBUG", value)
+            outcomes = []
+            for module in (dist, torch_dist):
+                try:
+                    module.set_debug_level_from_env()
+                    outcomes.append(module.get_debug_level().name)
+                except ValueError as error:
+                    outcomes.append(str(error))
+            assert outcomes[0] == outcomes[1], value
+        dist.set_debug_level(dist.DebugLevel.DETAIL)
+        assert dist.get_debug_level() is dist.DebugLevel.DETAIL
+        with pytest.raises(TypeError):
+            dist.set_debug_level("DETAIL")
+        with pytest.raises(TypeError):
+            torch_dist.set_debug_level("DETAIL")
+    finally:
+        torch_dist.set_debug_level(before)
+        dist.set_debug_level(dist.DebugLevel.OFF)
+        dist.debug._level = None   # back to "the environment decides", as at import
+
+
+def test_debug_level_off_turns_the_collective_check_off(monkeypatch):
+    monkeypatch.delenv("TORCH_DISTRIBUTED_DEBUG", raising=False)
+    try:
+        assert dist.get_debug_level() is dist.DebugLevel.OFF and dist.debug.checks_collectives()
+        dist.set_debug_level(dist.DebugLevel.OFF)
+        assert not dist.debug.checks_collectives()
+        dist.set_debug_level(dist.DebugLevel.INFO)
+        assert dist.debug.checks_collectives()
+    finally:
+        dist.debug._level = None
+
+
+def test_backend_queries_without_a_group():
+    for device in ("cpu", "cuda", "mps", "xpu"):
+        assert dist.get_default_backend_for_device(device) == torch_dist.get_default_backend_for_device(device)
+    with pytest.raises(ValueError, match="Default backend not registered for device : meta"):
+        dist.get_default_backend_for_device("meta")
+    with pytest.raises(RuntimeError):
+        dist.get_default_backend_for_device("foo")
+    for config in ("gloo", "nccl", "mpi", "cpu:gloo,cuda:nccl", "GLOO"):
+        assert repr(dist.BackendConfig(config)) == repr(torch_dist.distributed_c10d.BackendConfig(config))
+    with pytest.raises(ValueError, match="Duplicate device type cpu"):
+        dist.BackendConfig("cpu:gloo,cpu:mpi")
+    assert dist.is_backend_available("mpi") == dist.is_mpi_available()
+    for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR", "PREMUL_SUM"):
+        assert dist.supports_complex(getattr(dist.ReduceOp, op)) == torch_dist.supports_complex(
+            getattr(torch_dist.ReduceOp, op))
+    assert dist.get_pg_count() == 0
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        dist.get_backend_config()
