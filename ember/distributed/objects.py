@@ -6,7 +6,7 @@ import pickle
 
 import numpy
 
-from .. import empty, from_numpy, int64, uint8
+from .. import empty, from_numpy, int64, uint8, zeros
 from ._requests import wait as _wait
 from .collectives import _check_same, _root, recv, send
 from .process_group import _resolve
@@ -138,24 +138,30 @@ def send_object_list(object_list, dst=None, group=None, device=None, group_dst=N
         return
     peer = _peer(pg, dst, group_dst, "destination")
     payloads = [_dumps(obj) for obj in object_list]
-    send(from_numpy(numpy.array([p.size for p in payloads], numpy.int64)), group=group, group_dst=peer)
+    header = numpy.array([len(payloads)] + [p.size for p in payloads], numpy.int64)   # the count, then the sizes
+    send(from_numpy(header), group=group, group_dst=peer)
     send(from_numpy(numpy.concatenate(payloads) if payloads else numpy.empty(0, numpy.uint8)), group=group,
          group_dst=peer)
 
 
 def recv_object_list(object_list, src=None, group=None, device=None, group_src=None, use_batch=False):
     """Fills ``object_list`` with the objects rank ``src`` sends with ``send_object_list``; returns ``src``'s
-    global rank (-1 when this rank is not in ``group``)."""
+    global rank (-1 when this rank is not in ``group``). A list shorter than what was sent is an MPI truncation
+    error; a longer one, a ValueError."""
     pg = _resolve(group)
     if pg is None:
         return -1
     peer = _peer(pg, src, group_src, "source")
-    sizes = empty(len(object_list), dtype=int64)
-    sender = recv(sizes, group=group, group_src=peer)
-    payload = empty(int(sizes.sum()), dtype=uint8)
+    header = zeros(len(object_list) + 1, dtype=int64)
+    sender = recv(header, group=group, group_src=peer)
+    count, sizes = int(header[0]), header[1:].tolist()
+    payload = empty(sum(sizes), dtype=uint8)
     recv(payload, group=group, group_src=peer)
+    if count != len(object_list):
+        raise ValueError(f"recv_object_list: rank {sender} sent {count} objects but object_list has "
+                         f"{len(object_list)} entries")
     data, offset = payload.numpy(), 0
-    for i, size in enumerate(sizes.tolist()):
+    for i, size in enumerate(sizes):
         object_list[i] = _loads(data[offset:offset + size])
         offset += size
     return sender

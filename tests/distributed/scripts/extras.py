@@ -59,6 +59,8 @@ record("empty", lambda: dist.new_subgroups_by_enumeration([]))
 if rank == 0:
     dist.send_object_list(["foo", 12, {1: 2}, torch.tensor([1.5, 2.5]), None], dst=1)
     dist.send_object_list([(3, "x")], group_dst=1, use_batch=True)
+    if sys.argv[1] == "ember":   # a receiving list longer than what was sent: torch leaves this undefined
+        dist.send_object_list(["one"], dst=1)
     record("send_to_self", lambda: dist.send_object_list([1], dst=0))
     record("send_nowhere", lambda: dist.send_object_list([1]))
     record("send_both", lambda: dist.send_object_list([1], dst=1, group_dst=1))
@@ -70,6 +72,12 @@ else:
     objects = [None]
     results["received_batched"] = [dist.recv_object_list(objects, group_src=0, use_batch=True), list(objects[0])]
     record("recv_from_anyone", lambda: dist.recv_object_list([None]))
+    if sys.argv[1] == "ember":
+        try:
+            dist.recv_object_list([None, None], src=0)
+            raise AssertionError("a longer receiving list must fail")
+        except ValueError as error:
+            assert "sent 1 objects but object_list has 2 entries" in str(error), error
 
 # the coalesced collectives, with their deprecation warnings
 with warnings.catch_warnings(record=True) as caught:
