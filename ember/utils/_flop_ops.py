@@ -3,8 +3,11 @@
 PyTorch's counter sees ATen ops below autograd: ``linear`` arrives as ``addmm``, ``matmul`` as ``mm`` or ``bmm``
 (or ``mv``, which has no formula), and each backward node runs its own ATen ops. Ember's public ops are its
 composites (``linear``, ``matmul``, ``conv2d``, ...), so each rule here takes one composite call and says which
-ATen calls PyTorch's CPU kernels would make for it: the forward's, and the backward's (per input that requires
-grad). A call is ``(key, args, kwargs, out)`` with shapes in place of tensors, the way the formulas read them.
+ATen calls PyTorch's CPU kernels would make for it. A call is ``(key, args, kwargs, out)`` with shapes in place
+of tensors, the way the formulas read them. A rule returns the forward's calls and a function
+``backward(needed) -> calls``, or None: ``needed(i)`` says whether the backward that runs wants the gradient of
+input ``i`` of the op's main node (the first ``MAIN`` primitive it ran), as PyTorch's backward kernels compute
+only the gradients their graph task needs.
 """
 import math
 from collections import namedtuple
@@ -74,9 +77,12 @@ def _product_backward(key, left, right, needs_left, needs_right):
     return calls
 
 
-def _product(key, left, right, needs_left, needs_right, extra=()):
-    """Forward and backward calls of one product (``extra``: the leading ``self`` of addmm/baddbmm)."""
-    return [(key, (*extra, left, right), {}, None)], _product_backward(key, left, right, needs_left, needs_right)
+def _product(key, left, right, extra=()):
+    """Forward calls and backward of one product whose operands are the main node's inputs 0 and 1 (``extra``:
+    the leading ``self`` of addmm/baddbmm)."""
+    def backward(needed):
+        return _product_backward(key, left, right, needed(0), needed(1))
+    return [(key, (*extra, left, right), {}, None)], backward
 
 
 def _arg(args, kwargs, index, name, default=None):
@@ -93,36 +99,36 @@ def _shape(t):
 
 def mm_rule(args, kwargs, out, frame):
     a, b = args[0], args[1]
-    return _product("aten.mm", _shape(a), _shape(b), _needs(a), _needs(b))
+    return _product("aten.mm", _shape(a), _shape(b))
 
 
 def bmm_rule(args, kwargs, out, frame):
     a, b = args[0], args[1]
-    return _product("aten.bmm", _shape(a), _shape(b), _needs(a), _needs(b))
+    return _product("aten.bmm", _shape(a), _shape(b))
 
 
 def addmm_rule(args, kwargs, out, frame):
     bias, a, b = args[:3]
-    return _product("aten.addmm", _shape(a), _shape(b), _needs(a), _needs(b), (_shape(bias),))
+    return _product("aten.addmm", _shape(a), _shape(b), (_shape(bias),))
 
 
 def baddbmm_rule(args, kwargs, out, frame):
     bias, a, b = args[:3]
-    return _product("aten.baddbmm", _shape(a), _shape(b), _needs(a), _needs(b), (_shape(bias),))
+    return _product("aten.baddbmm", _shape(a), _shape(b), (_shape(bias),))
 
 
 def addbmm_rule(args, kwargs, out, frame):
     """PyTorch's addbmm kernel has no formula, but its backward runs two ``bmm``s."""
     _, a, b = args[:3]
-    return [], _product_backward("aten.bmm", _shape(a), _shape(b), _needs(a), _needs(b))
+    return [], _product("aten.bmm", _shape(a), _shape(b))[1]
 
 
 def matmul_rule(args, kwargs, out, frame):
     a, b = _operand(args[0]), _operand(args[1])
     product = matmul_product(a, b)
     if product is None:
-        return [], []
-    return _product(*product, a.requires_grad, b.requires_grad)
+        return [], None
+    return _product(*product)
 
 
 def matmul_primitive_rule(args, kwargs, out, frame):
@@ -130,9 +136,9 @@ def matmul_primitive_rule(args, kwargs, out, frame):
     ``bmm`` over the broadcast batch, as their PyTorch kernels; products of vectors are not counted."""
     a, b = args[0], args[1]
     if a.ndim < 2 or b.ndim < 2:
-        return [], []
+        return [], None
     if a.ndim == 2 and b.ndim == 2:
-        return _product("aten.mm", _shape(a), _shape(b), _needs(a), _needs(b))
+        return _product("aten.mm", _shape(a), _shape(b))
     return matmul_rule(args, kwargs, out, frame)
 
 
@@ -140,11 +146,11 @@ def tensordot_rule(args, kwargs, out, frame):
     """``at::tensordot``: one ``mm`` of the operands permuted and reshaped to matrices (a 1 x 1 result, a full
     contraction, is PyTorch's ``dot``: not counted)."""
     if not frame.calls:
-        return [], []
+        return [], None
     left, right = (tuple(t.shape) for t in frame.calls[0][1][:2])
     if left[0] == 1 and right[-1] == 1:
-        return [], []
-    return _product("aten.mm", left, right, _needs(args[0]), _needs(args[1]))
+        return [], None
+    return _product("aten.mm", left, right)
 
 
 def einsum_rule(args, kwargs, out, frame):
@@ -165,8 +171,7 @@ def einsum_rule(args, kwargs, out, frame):
     last = {label: i for i, subs in enumerate(labels) for label in subs}
     kept = set(output)
     current = {label: size for label, size in sizes[0].items() if label in kept or last[label] > 0}
-    needs_current = _needs(operands[0])
-    forward, backward = [], []
+    forward, products = [], []
     for i in range(1, len(operands)):
         right = {label: size for label, size in sizes[i].items()
                  if label in kept or last[label] > i or label in current}
@@ -178,15 +183,18 @@ def einsum_rule(args, kwargs, out, frame):
             m = math.prod(size for c, size in current.items() if c not in summed and c not in batch)
             k = math.prod(current[c] for c in contracted)
             n = math.prod(size for c, size in right.items() if c not in summed and c not in batch)
-            more_forward, more_backward = _product("aten.bmm", (b, m, k), (b, k, n), needs_current,
-                                                   _needs(operands[i]))
-            forward += more_forward
-            backward = more_backward + backward
+            forward.append(("aten.bmm", ((b, m, k), (b, k, n)), {}, None))
+            products.append((i, (b, m, k), (b, k, n)))
         for label, size in right.items():
             current[label] = max(current.get(label, 1), size)
         for label in summed:
             del current[label]
-        needs_current = needs_current or _needs(operands[i])
+
+    def backward(needed):   # operand i is the Einsum node's input i; the running product needs any before it
+        calls = []
+        for i, left, right in reversed(products):
+            calls += _product_backward("aten.bmm", left, right, any(needed(j) for j in range(i)), needed(i))
+        return calls
     return forward, backward
 
 
@@ -218,12 +226,11 @@ def linear_rule(args, kwargs, out, frame):
     if bias is not None and weight.ndim == 2 and (input.ndim == 2 or input.is_contiguous() and
                                                   (input.ndim == 3 or bias.ndim == 1)):
         rows = (math.prod(input.shape[:-1]), input.shape[-1])
-        return _product("aten.addmm", rows, _shape(weight)[::-1], _needs(input), _needs(weight), (_shape(bias),))
-    a, b = _operand(input), _operand(weight, transposed=weight.ndim >= 2)
-    product = matmul_product(a, b)
+        return _product("aten.addmm", rows, _shape(weight)[::-1], (_shape(bias),))
+    product = matmul_product(_operand(input), _operand(weight, transposed=weight.ndim >= 2))
     if product is None:
-        return [], []
-    return _product(*product, a.requires_grad, b.requires_grad)
+        return [], None
+    return _product(*product)
 
 
 def convolution_rule(args, kwargs, out, frame):
@@ -239,11 +246,12 @@ def convolution_rule(args, kwargs, out, frame):
         output_padding = (output_padding,) * (w.ndim - 2)
     options = (stride, padding, dilation, transposed, tuple(output_padding), groups)
     forward = [("aten.convolution", (_shape(x), _shape(w), _shape(bias), *options), {}, _shape(result))]
-    mask = [_needs(x), _needs(w), _needs(bias)]
-    if not any(mask):
-        return forward, []
-    outs = (_shape(x), _shape(w), _shape(bias))
-    backward = [("aten.convolution_backward", (_shape(result), _shape(x), _shape(w), _shape(bias), *options, mask),
+    fused_bias = not transposed and len(inner) > 6   # the bias is the node's input 6, else added after it
+
+    def backward(needed):
+        mask = [needed(0), needed(1), needed(6) if fused_bias else _needs(bias)]
+        outs = (_shape(x), _shape(w), _shape(bias))
+        return [("aten.convolution_backward", (_shape(result), _shape(x), _shape(w), _shape(bias), *options, mask),
                  {}, outs)]
     return forward, backward
 
@@ -274,30 +282,39 @@ def sdpa_rule(args, kwargs, out, frame):
     attn_mask = _arg(args, kwargs, 3, "attn_mask")
     dropout_p = _arg(args, kwargs, 4, "dropout_p", 0.0)
     enable_gqa = _arg(args, kwargs, 7, "enable_gqa", False)
-    needs = [_needs(query), _needs(key), _needs(value)]
+    # the attention primitive's inputs are query, key, value and the mask; the 16-bit path's first node is the
+    # product of query and key alone
+    fused = bool(frame.calls) and frame.calls[0][0].__name__ == "ScaledDotProductFlashAttentionForCpu"
+
+    def wanted(needed):
+        return (needed(0), needed(1), needed(2) if fused else _needs(value),
+                needed(3) if fused else _needs(attn_mask))
     if query.device.type == "cuda":
-        fused = "flash" if query.dtype in (_dtype.float16, _dtype.bfloat16) and attn_mask is None else "efficient"
-        name = f"aten._scaled_dot_product_{fused}_attention"
+        kernel = "flash" if query.dtype in (_dtype.float16, _dtype.bfloat16) and attn_mask is None else "efficient"
+        name = f"aten._scaled_dot_product_{kernel}_attention"
         shapes = (_shape(query), _shape(key), _shape(value))
-        backward = [(name + "_backward", (_shape(out),) + shapes, {}, None)] if any(needs) else []
-        return [(name, shapes, {}, _shape(out))], backward
+
+        def fused_backward(needed):
+            return [(name + "_backward", (_shape(out),) + shapes, {}, None)] if any(wanted(needed)[:3]) else []
+        return [(name, shapes, {}, _shape(out))], fused_backward
     if _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
-        return [], []
+        return [], None
     k_shape = _shape(key)
     if enable_gqa and query.ndim >= 3:
         k_shape = k_shape[:-3] + (query.shape[-3],) + k_shape[-2:]
-    scores = _Operand(_shape(query), _contiguous(_shape(query)), needs[0])
-    keys_t = _Operand(k_shape[:-2] + k_shape[:-3:-1], _contiguous(k_shape[:-2] + k_shape[:-3:-1]), needs[1])
-    first = matmul_product(scores, keys_t)
-    forward, backward = _product(*first, needs[0], needs[1]) if first else ([], [])
     v_shape = _shape(value)[:-3] + k_shape[-3:-2] + _shape(value)[-2:] if enable_gqa else _shape(value)
-    weights_shape = tuple(numpy.broadcast_shapes(scores.shape[:-2], keys_t.shape[:-2])) + \
-        (scores.shape[-2], keys_t.shape[-1])
-    weights = _Operand(weights_shape, _contiguous(weights_shape), needs[0] or needs[1] or _needs(attn_mask))
-    second = matmul_product(weights, _Operand(v_shape, _contiguous(v_shape), needs[2]))
-    if second:
-        more_forward, more_backward = _product(*second, weights.requires_grad, needs[2])
-        forward, backward = forward + more_forward, more_backward + backward
+    keys_t = k_shape[:-2] + k_shape[:-3:-1]
+    first = matmul_product(_Operand(_shape(query), _contiguous(_shape(query)), _needs(query)),
+                           _Operand(keys_t, _contiguous(keys_t), _needs(key)))
+    weights = tuple(numpy.broadcast_shapes(query.shape[:-2], keys_t[:-2])) + (query.shape[-2], keys_t[-1])
+    second = matmul_product(_Operand(weights, _contiguous(weights), True),
+                            _Operand(v_shape, _contiguous(v_shape), _needs(value)))
+    forward = [(product[0], product[1:], {}, None) for product in (first, second) if product]
+
+    def backward(needed):
+        q, k, v, mask = wanted(needed)
+        calls = _product_backward(*second, q or k or mask, v) if second else []
+        return calls + (_product_backward(*first, q, k) if first else [])
     return forward, backward
 
 
@@ -311,7 +328,7 @@ def _contiguous(shape):
 
 def no_count_rule(args, kwargs, out, frame):
     """Ops PyTorch runs as one kernel without a formula (``mv``, ``dot``, ``addmv``, ``outer``): nothing."""
-    return [], []
+    return [], None
 
 
 COMPOSITES = {
@@ -322,7 +339,7 @@ COMPOSITES = {
     "scaled_dot_product_attention": sdpa_rule,
     "mv": no_count_rule, "dot": no_count_rule, "vdot": no_count_rule, "addmv": no_count_rule, "addr": no_count_rule,
 }
-"""Composite op name -> rule ``(args, kwargs, out, frame) -> (forward calls, backward calls)``."""
+"""Composite op name -> rule ``(args, kwargs, out, frame) -> (forward calls, backward or None)``."""
 
 PRIMITIVES = {"Matmul": matmul_primitive_rule}
 """Primitives counted where they run outside the composites above (multi_dot's and chain_matmul's products)."""

@@ -12,7 +12,8 @@ from functools import wraps
 from math import prod
 
 from .._tensor import Tensor
-from ..autograd.function import Function, dispatch_hooks, registry
+from ..autograd import engine
+from ..autograd.function import AccumulateGrad, Function, Node, dispatch_hooks, registry
 from . import _flop_ops
 from ._pytree import tree_map
 from .module_tracker import ModuleTracker
@@ -325,7 +326,8 @@ class _Frame:
 
 class _FlopCounterHook:
     """The dispatch hook of one active FlopCounterMode: counts the ops it has rules for, and nothing inside
-    them or inside the backward of the nodes they recorded but what their rules say."""
+    them or inside the backward of the nodes they recorded but what their rules say (the first such node counts
+    the op's backward)."""
 
     def __init__(self, counter):
         self.counter = counter
@@ -353,17 +355,18 @@ class _FlopCounterHook:
         forward, backward = rule(args, kwargs, out, frame)
         for key, call_args, call_kwargs, call_out in forward:
             self.counter._count_flops(key, call_out, call_args, call_kwargs)
-        nodes = [node for node in (_node(o) for _, _, o in frame.calls) if node is not None] or \
-            [node for node in (_node(out),) if node is not None and backward]
+        nodes = [_node(o) for _, _, o in frame.calls] if frame.calls else [_node(out)] if backward else []
         for i, node in enumerate(nodes):
-            self._attach(node, backward if i == 0 else ())
+            if node is not None:
+                self._attach(node, backward if i == 0 else None)
         return out
 
     def _attach(self, node, backward):
-        """Counts ``backward`` when ``node``'s backward runs, and nothing run inside that backward."""
+        """Counts ``backward``'s calls when ``node``'s backward runs, and nothing run inside that backward."""
         def pre(grad_outputs):
-            for key, call_args, call_kwargs, call_out in backward:
-                self.counter._count_flops(key, call_out, call_args, call_kwargs)
+            if backward is not None:
+                for key, call_args, call_kwargs, call_out in backward(_wanted(node)):
+                    self.counter._count_flops(key, call_out, call_args, call_kwargs)
             self.quiet += 1
 
         def post(grad_inputs, grad_outputs):
@@ -376,6 +379,20 @@ class _FlopCounterHook:
             handle.remove()
         self.handles.clear()
         self.quiet = 0
+
+
+def _wanted(node):
+    """``needed(i)``: whether the running backward wants the gradient of the node's input ``i`` (PyTorch's
+    ``should_compute_output``: the input leads to something this backward computes)."""
+    task = engine.current_task()
+    edges = node._edges or ()
+
+    def needed(i):
+        edge = edges[i] if i < len(edges) else None
+        if edge is None or task is None:
+            return edge is not None
+        return task.will_execute(edge[0] if isinstance(edge[0], Node) else AccumulateGrad(edge[0]))
+    return needed
 
 
 def _node(out):
@@ -402,7 +419,7 @@ def _rules(formulas):
 
 def _whole(key):
     def rule(args, kwargs, out, frame):
-        return [(key, args, kwargs, out)], []
+        return [(key, args, kwargs, out)], None
     return rule
 
 

@@ -409,3 +409,39 @@ def test_register_flop_formula_raw_gets_tensors_and_rejects_other_targets():
 ])
 def test_formulas_match_torch(name, args, kwargs):
     assert getattr(flop_counter, name)(*args, **kwargs) == getattr(torch.utils.flop_counter, name)(*args, **kwargs)
+
+
+def _grad_of_input_only(lib):
+    # not a leaf: PyTorch's module tracker cannot hook a module's leaf input under autograd.grad
+    x = lib.tensor(_r(2, 3, 8, 8), requires_grad=True) * 1
+    conv = lib.nn.Conv2d(3, 4, 3, padding=1)
+    (grad,) = lib.autograd.grad(lib.nn.functional.linear(conv(x).flatten(1), lib.ones(5, 256)).sum(), x)
+    return grad
+
+
+def _double_backward(lib):
+    a, b = lib.tensor(_r(3, 4), requires_grad=True), lib.tensor(_r(4, 5), requires_grad=True)
+    (grad,) = lib.autograd.grad(lib.mm(a, b).pow(2).sum(), a, create_graph=True)
+    grad.sum().backward()
+
+
+def _attention_bfloat16(lib, shapes):
+    q, k, v = (lib.tensor(_r(*shape)).to(lib.bfloat16).requires_grad_() for shape in shapes)
+    lib.nn.functional.scaled_dot_product_attention(q, k, v).float().sum().backward()
+
+
+@pytest.mark.parametrize("run", [
+    _grad_of_input_only, _double_backward,
+    lambda lib: _attention_bfloat16(lib, [(2, 4, 8, 16), (2, 4, 10, 16), (2, 4, 10, 16)]),
+    lambda lib: _attention_bfloat16(lib, [(4, 8, 16), (4, 10, 16), (4, 10, 16)]),
+], ids=["grad-of-input-only", "double-backward", "sdpa-bfloat16-flash", "sdpa-bfloat16-math"])
+def test_backward_counts_only_what_the_backward_computes(run):
+    """PyTorch's backward kernels compute the gradients their graph task needs (autograd.grad's inputs, a
+    second backward through a first one's graph): so are they counted."""
+    counts = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        with _counter(lib)(display=False) as counter:
+            run(lib)
+        counts.append(_plain(counter.get_flop_counts()))
+    assert counts[0] == counts[1]
