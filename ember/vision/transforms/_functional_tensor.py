@@ -352,9 +352,16 @@ def _grid_sample(img, x, y, mode):
 
 
 def _apply_grid_transform(img, matrix, ow, oh, mode, fill):
+    return sample_at(img, lambda w, h, np_dtype: _source_coordinates(matrix, w, h, ow, oh, np_dtype), mode, fill)
+
+
+def sample_at(img, coordinates, mode, fill):
+    """``img`` sampled at the input pixel coordinates (x, y) that ``coordinates(w, h, numpy dtype)`` returns (each
+    of the output's shape), ``fill`` (or zero where None) outside the image; shared by affine, rotate, perspective
+    and elastic."""
     dtype = img.dtype if img.is_floating_point() else ember.float32
     img, need_cast, need_squeeze, out_dtype = _cast_squeeze_in(img, [dtype])
-    x, y = _source_coordinates(matrix, img.shape[-1], img.shape[-2], ow, oh, _NUMPY_FLOATS.get(dtype, numpy.float32))
+    x, y = coordinates(img.shape[-1], img.shape[-2], _NUMPY_FLOATS.get(dtype, numpy.float32))
     if fill is not None:
         # A channel of ones, sampled alongside, tells how much of each output pixel came from inside the image.
         img = ember.cat((img, ember.ones_like(img[:, :1])), dim=1)

@@ -1,0 +1,188 @@
+"""Miscellaneous v2 transforms: Identity, Lambda, Normalize, GaussianBlur, ToDtype, ConvertImageDtype and
+SanitizeBoundingBoxes."""
+import warnings
+
+import ember
+
+from ...tv_tensors import BoundingBoxes, Image, Mask, Video, wrap
+from ..transforms import _setup_size
+from . import functional as F
+from .functional._misc import _valid_boxes
+from .functional._utils import is_pil_image, is_pure_tensor
+from ._transform import Transform
+from ._utils import _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes, has_any, tree_flatten, \
+    tree_unflatten
+
+__all__ = ["Identity", "Lambda", "Normalize", "GaussianBlur", "ToDtype", "ConvertImageDtype",
+           "SanitizeBoundingBoxes"]
+
+
+class Identity(Transform):
+    """Returns its inputs unchanged."""
+
+    def transform(self, inpt, params):
+        return inpt
+
+
+class Lambda(Transform):
+    """Applies ``lambd`` to the inputs of ``types`` (every input by default)."""
+
+    _transformed_types = (object,)
+
+    def __init__(self, lambd, *types):
+        super().__init__()
+        self.lambd = lambd
+        self.types = types or self._transformed_types
+
+    def transform(self, inpt, params):
+        return self.lambd(inpt) if isinstance(inpt, self.types) else inpt
+
+    def extra_repr(self):
+        extras = []
+        name = getattr(self.lambd, "__name__", None)
+        if name:
+            extras.append(name)
+        extras.append(f"types={[type.__name__ for type in self.types]}")
+        return ", ".join(extras)
+
+
+class Normalize(Transform):
+    """(input - mean) / std per channel of tensor images and videos."""
+
+    def __init__(self, mean, std, inplace=False):
+        super().__init__()
+        self.mean = list(mean)
+        self.std = list(std)
+        self.inplace = inplace
+
+    def check_inputs(self, flat_inputs):
+        if has_any(flat_inputs, is_pil_image):
+            raise TypeError(f"{type(self).__name__}() does not support PIL images.")
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.normalize, inpt, mean=self.mean, std=self.std, inplace=self.inplace)
+
+
+class GaussianBlur(Transform):
+    """Gaussian blur of ``kernel_size`` with sigma fixed or drawn uniformly from a (min, max) range."""
+
+    def __init__(self, kernel_size, sigma=(0.1, 2.0)):
+        super().__init__()
+        self.kernel_size = _setup_size(kernel_size, "Kernel size should be a tuple/list of two integers")
+        for ks in self.kernel_size:
+            if ks <= 0 or ks % 2 == 0:
+                raise ValueError("Kernel size value should be an odd and positive number.")
+        self.sigma = _setup_number_or_seq(sigma, "sigma")
+        if not 0.0 < self.sigma[0] <= self.sigma[1]:
+            raise ValueError(f"sigma values should be positive and of the form (min, max). Got {self.sigma}")
+
+    def make_params(self, flat_inputs):
+        sigma = ember.empty(1).uniform_(self.sigma[0], self.sigma[1]).item()
+        return dict(sigma=[sigma, sigma])
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.gaussian_blur, inpt, self.kernel_size, **params)
+
+
+class ToDtype(Transform):
+    """Converts images and videos to ``dtype`` (or each input type to ``dtype[type]``, "others" for the rest);
+    ``scale`` rescales image values between the dtypes' ranges."""
+
+    _transformed_types = (ember.Tensor,)
+
+    def __init__(self, dtype, scale=False):
+        super().__init__()
+        if not isinstance(dtype, (dict, ember.dtype)):
+            raise ValueError(f"dtype must be a dict or a torch.dtype, got {type(dtype)} instead")
+        if isinstance(dtype, dict) and ember.Tensor in dtype and any(cls in dtype for cls in (Image, Video)):
+            warnings.warn("Got `dtype` values for `torch.Tensor` and either `tv_tensors.Image` or "
+                          "`tv_tensors.Video`. Note that a plain `torch.Tensor` will *not* be transformed by this "
+                          "(or any other transformation) in case a `tv_tensors.Image` or `tv_tensors.Video` is "
+                          "present in the input.")
+        self.dtype = dtype
+        self.scale = scale
+
+    def transform(self, inpt, params):
+        supports_scaling = is_pure_tensor(inpt) or isinstance(inpt, (Image, Video))
+        if isinstance(self.dtype, ember.dtype):
+            if not supports_scaling:   # a single dtype converts images and videos only (ConvertImageDtype's rule)
+                return inpt
+            dtype = self.dtype
+        elif type(inpt) in self.dtype:
+            dtype = self.dtype[type(inpt)]
+        elif "others" in self.dtype:
+            dtype = self.dtype["others"]
+        else:
+            raise ValueError(f"No dtype was specified for type {type(inpt)}. If you only need to convert the dtype "
+                             "of images or videos, you can just pass e.g. dtype=torch.float32. If you're passing a "
+                             "dict as dtype, you can use \"others\" as a catch-all key e.g. dtype={tv_tensors.Mask: "
+                             "torch.int64, \"others\": None} to pass-through the rest of the inputs.")
+        if dtype is None:
+            if self.scale and supports_scaling:
+                warnings.warn("scale was set to True but no dtype was specified for images or videos: no scaling "
+                              "will be done.")
+            return inpt
+        return self._call_kernel(F.to_dtype, inpt, dtype=dtype, scale=self.scale)
+
+
+class ConvertImageDtype(Transform):
+    """Converts images to ``dtype``, rescaling values (v1's transform)."""
+
+    def __init__(self, dtype=ember.float32):
+        super().__init__()
+        self.dtype = dtype
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.to_dtype, inpt, dtype=self.dtype, scale=True)
+
+
+class SanitizeBoundingBoxes(Transform):
+    """Removes degenerate or out-of-canvas boxes (smaller than ``min_size`` or ``min_area``), with the matching
+    masks and labels (found by ``labels_getter``)."""
+
+    def __init__(self, min_size=1.0, min_area=1.0, labels_getter="default"):
+        super().__init__()
+        if min_size < 1:
+            raise ValueError(f"min_size must be >= 1, got {min_size}.")
+        if min_area < 1:
+            raise ValueError(f"min_area must be >= 1, got {min_area}.")
+        self.min_size = min_size
+        self.min_area = min_area
+        self.labels_getter = labels_getter
+        self._labels_getter = _parse_labels_getter(labels_getter)
+
+    def forward(self, *inputs):
+        """The inputs with only the valid boxes and their labels and masks."""
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        labels = self._labels_getter(inputs)
+        if labels is not None:
+            message = "The labels in the input to forward() must be a tensor or None, got {type} instead."
+            if isinstance(labels, ember.Tensor):
+                labels = (labels,)
+            elif isinstance(labels, (tuple, list)):
+                for entry in labels:
+                    if not isinstance(entry, ember.Tensor):
+                        raise ValueError(message.format(type=type(entry)))
+            else:
+                raise ValueError(message.format(type=type(labels)))
+        flat_inputs, spec = tree_flatten(inputs)
+        boxes = get_bounding_boxes(flat_inputs)
+        if labels is not None:
+            for label in labels:
+                if boxes.shape[0] != label.shape[0]:
+                    raise ValueError(f"Number of boxes (shape={boxes.shape}) and must match the number of labels."
+                                     f"Found labels with shape={label.shape}).")
+        valid = _valid_boxes(boxes.as_subclass(ember.Tensor), boxes.format, boxes.canvas_size, self.min_size,
+                             self.min_area)
+        params = dict(valid=valid, labels=labels)
+        return tree_unflatten([self.transform(inpt, params) for inpt in flat_inputs], spec)
+
+    def transform(self, inpt, params):
+        is_label = params["labels"] is not None and any(inpt is label for label in params["labels"])
+        if not (is_label or isinstance(inpt, (BoundingBoxes, Mask))):
+            return inpt
+        try:
+            output = inpt[params["valid"]]
+        except IndexError:
+            return inpt
+        return output if is_label else wrap(output, like=inpt)
