@@ -15,7 +15,7 @@ import contextlib
 from .._backend import xp_of
 from .._tensor import Tensor, _make, grad_state
 from . import _dual as _fw
-from .engine import grad as _grad
+from .engine import _conform, grad as _grad
 from . import function as _function
 from .function import Composite, Function, Primitive
 
@@ -173,8 +173,7 @@ def _jvp(outputs, leaves, tangents, connected=False):
         try:
             # ones, not zeros: J^T u is linear in u, but a backward may compute it through log|u| (logcumsumexp's)
             dummies = [_make(xp_of(o._data).ones_like(o._data), requires_grad=True) for o in differentiable]
-            vjps = _grad(differentiable, [leaves[i] for i in positions], dummies, create_graph=True,
-                         allow_unused=True)
+            vjps = _node_vjps(outputs, dummies, [leaves[i] for i in positions], positions)
             pairs = [(g, _cast(tangents[i], g)) for g, i in zip(vjps, positions) if g is not None and g.requires_grad]
             grad_state.enabled = graph
             jvps = _grad([g for g, _ in pairs], dummies, [v for _, v in pairs], create_graph=graph,
@@ -190,6 +189,24 @@ def _jvp(outputs, leaves, tangents, connected=False):
         else:
             results.append(None)
     return results
+
+
+def _node_vjps(outputs, dummies, leaves, positions):
+    """``J^T u`` for the leaves: the one node the stand-in forward recorded, run with a graph (as the engine would
+    run it, without the engine's set-up: its output gradients, then each input's summed back to its shape)."""
+    node = next(o.grad_fn for o in outputs if isinstance(o, Tensor) and o.requires_grad)
+    grads, n = [], 0
+    for o in outputs:
+        if isinstance(o, Tensor) and o.requires_grad:
+            grads.append(dummies[n])
+            n += 1
+        else:
+            grads.append(None if not isinstance(o, Tensor) or not node.materialize_grads
+                         else _make(xp_of(o._data).zeros_like(o._data)))
+    vjps = node._function.backward(node, *grads)
+    vjps = vjps if isinstance(vjps, tuple) else (vjps,)
+    return [None if vjps[i] is None else _conform(vjps[i], leaf._data.shape, leaf._data.dtype, node, i)
+            for i, leaf in zip(positions, leaves)]
 
 
 def _assign(args, kwargs, proceed, tangents):
