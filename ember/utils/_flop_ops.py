@@ -16,6 +16,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..backends.cuda import _sdp
 
 _Operand = namedtuple("_Operand", "shape strides requires_grad")
 
@@ -259,7 +260,6 @@ def convolution_rule(args, kwargs, out, frame):
 def _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
     """Whether PyTorch's CPU dispatch picks ``_scaled_dot_product_flash_attention_for_cpu`` (a kernel without a
     FLOP formula) over the math path (``bmm``s), by the conditions of its sdp_utils_cpp."""
-    from ..backends.cuda import _sdp
     if not _sdp["flash"] or dropout_p > 0.0 or not query.ndim == key.ndim == value.ndim == 4:
         return False
     if attn_mask is not None and attn_mask.ndim not in (2, 4):
@@ -319,6 +319,7 @@ def sdpa_rule(args, kwargs, out, frame):
 
 
 def _contiguous(shape):
+    """Row-major strides of ``shape`` (the math path's intermediate products are fresh, contiguous tensors)."""
     strides, step = [], 1
     for size in reversed(shape):
         strides.append(step)
@@ -327,7 +328,7 @@ def _contiguous(shape):
 
 
 def no_count_rule(args, kwargs, out, frame):
-    """Ops PyTorch runs as one kernel without a formula (``mv``, ``dot``, ``addmv``, ``outer``): nothing."""
+    """Ops PyTorch runs as one kernel without a formula (``mv``, ``dot``, ``vdot``, ``addmv``, ``addr``): nothing."""
     return [], None
 
 
@@ -344,7 +345,6 @@ COMPOSITES = {
 PRIMITIVES = {"Matmul": matmul_primitive_rule}
 """Primitives counted where they run outside the composites above (multi_dot's and chain_matmul's products)."""
 
-MAIN = ("Matmul", "Einsum", "Linear", "Convolution", "ConvolutionInput", "ConvolutionWeight",
-        "ScaledDotProductFlashAttentionForCpu")
+MAIN = ("Matmul", "Einsum", "Linear", "Convolution", "ConvolutionInput", "ScaledDotProductFlashAttentionForCpu")
 """The primitives whose nodes a counted op's backward runs in: the first one a composite runs carries its
 backward's count, and the backward of every one of them is counted only that way."""

@@ -43,12 +43,14 @@ def shape_wrapper(f):
 
 
 def _is_target(target):
-    return isinstance(target, str) or isinstance(target, type) and issubclass(target, Function)
+    return isinstance(target, str) or isinstance(target, type) and issubclass(target, Function) or \
+        hasattr(target, "_qualified_op_name")
 
 
 def register_flop_formula(targets, get_raw=False):
     """Decorator: the formula counts the FLOPs of ``targets`` (an op key such as ``"aten.gelu"``, a custom
-    ``autograd.Function`` class, or a list of them); it gets shapes, or the tensors themselves with ``get_raw``."""
+    operator ``ember.ops.<ns>.<op>``, a custom ``autograd.Function`` class, or a list of them); it gets shapes, or
+    the tensors themselves with ``get_raw``."""
     def register_fun(flop_formula):
         if not get_raw:
             flop_formula = shape_wrapper(flop_formula)
@@ -56,8 +58,8 @@ def register_flop_formula(targets, get_raw=False):
         def register(target):
             if not _is_target(target):
                 raise ValueError(f"register_flop_formula(targets): expected each target to be an op key (i.e. "
-                                 f"'aten.mm') or an autograd.Function subclass, got {target} which is of type "
-                                 f"{type(target)}")
+                                 f"'aten.mm'), OpOverloadPacket (i.e. torch.ops.mylib.foo) or autograd.Function "
+                                 f"subclass, got {target} which is of type {type(target)}")
             if target in flop_registry:
                 raise RuntimeError(f"duplicate registrations for {target}")
             flop_registry[target] = flop_formula
@@ -221,8 +223,9 @@ def convert_to_percent_str(num, denom):
 
 
 def _label(key):
-    """A count's key as the table shows it: the op key, or a custom Function's qualified name."""
-    return key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}"
+    """A count's key as the table shows it: the op key or operator (``mylib.foo``), or a Function's qualified
+    name."""
+    return f"{key.__module__}.{key.__qualname__}" if isinstance(key, type) else str(key)
 
 
 class FlopCounterMode:
@@ -410,8 +413,12 @@ def _rules(formulas):
     by_key = {"aten." + (_snake(name) if getattr(cls, "_array_level", False) else name): cls
               for name, cls in registry.items()}
     for key in formulas:
-        if not isinstance(key, str):
+        if isinstance(key, type):
             rules[key] = _whole(key)
+        elif not isinstance(key, str):   # a custom operator: each of its overloads is a composite "ns::op[.name]"
+            for name, cls in registry.items():
+                if name == key._qualified_op_name or name.startswith(key._qualified_op_name + "."):
+                    rules[cls] = _whole(key)
         elif key not in _BUILTIN_KEYS and key in by_key:
             rules[by_key[key]] = _whole(key)
     return rules, {registry[name] for name in _flop_ops.MAIN if name in registry}
