@@ -87,10 +87,17 @@ __version__ = "0.1.0"
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "hub", "jit", "library", "onnx",
-                    "testing", "types") + _LAZY_CORE
+                    "testing", "types", "ao", "quantization") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
-               "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn"}
+               "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn",
+               **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",
+                                "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",
+                                "per_channel_affine_float_qparams"), "_dtype"),   # quantization: ember.ao
+               **dict.fromkeys(("quantize_per_tensor", "quantize_per_channel", "dequantize",
+                                "_make_per_tensor_quantized_tensor"), "ao._qtensor"),
+               **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
+                               "ao._fake_quantize")}
 
 
 def __getattr__(name):

@@ -42,6 +42,8 @@ class dtype:
 
     @property
     def is_signed(self):
+        if self in QUANTIZED:
+            raise RuntimeError("isSignedType not supported for quantized types")
         return not self.name.startswith("uint") and self.name != "bool"
 
     def to_real(self):
@@ -77,12 +79,18 @@ complex128 = dtype("complex128", numpy.dtype(numpy.complex128), _COMPLEX, 16)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128, uint16,
        uint32, uint64)
+# Quantized types: the integer storage of ``ember.ao`` quantized tensors; never a plain tensor's dtype.
+qint8 = dtype("qint8", numpy.dtype(numpy.int8), _INT, 1)
+quint8 = dtype("quint8", numpy.dtype(numpy.uint8), _INT, 1)
+qint32 = dtype("qint32", numpy.dtype(numpy.int32), _INT, 4)
+quint4x2 = dtype("quint4x2", numpy.dtype(numpy.uint8), _INT, 1)
+QUANTIZED = (qint8, quint8, qint32, quint4x2)
 _BAREBONES_UNSIGNED = (uint16, uint32, uint64)   # PyTorch promotes these only with themselves and floating types
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128,
            "chalf": complex64}
 
-_BY_NAME = {d.name: d for d in ALL}
+_BY_NAME = {d.name: d for d in ALL + QUANTIZED}
 _BY_NUMPY = {d._numpy: d for d in ALL if d._numpy is not None}
 
 
@@ -103,6 +111,31 @@ def from_numpy(numpy_dtype):
         raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
                         "uint64, uint32, uint16, uint8, and bool.")
+
+
+class qscheme:
+    """A quantization scheme, such as ``ember.per_tensor_affine`` (``torch.qscheme``)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"{_alias.package()}.{self.name}"
+
+    def __reduce__(self):
+        return (_qscheme_by_name, (self.name,))
+
+
+per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric, \
+    per_channel_affine_float_qparams = QSCHEMES = tuple(
+        qscheme(name) for name in ("per_tensor_affine", "per_channel_affine", "per_tensor_symmetric",
+                                   "per_channel_symmetric", "per_channel_affine_float_qparams"))
+
+
+def _qscheme_by_name(name):
+    return next(q for q in QSCHEMES if q.name == name)
 
 
 _default_float = [float32]
@@ -224,7 +257,8 @@ def as_dtype(value):
 _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                       "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                       "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-                      "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+                      "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "qint8": "QInt8",
+                      "quint8": "QUInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2"}
 
 
 def scalar_type_name(d):

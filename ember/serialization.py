@@ -40,7 +40,8 @@ _LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."  # pic
 _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage", "int16": "ShortStorage",
                   "int32": "IntStorage", "int64": "LongStorage", "float16": "HalfStorage",
                   "bfloat16": "BFloat16Storage", "float32": "FloatStorage", "float64": "DoubleStorage",
-                  "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage"}
+                  "complex64": "ComplexFloatStorage", "complex128": "ComplexDoubleStorage", "qint8": "QInt8Storage",
+                  "quint8": "QUInt8Storage", "qint32": "QInt32Storage"}
 
 
 # --- saving -----------------------------------------------------------------------------------------
@@ -183,6 +184,10 @@ class _Pickler(pickle._Pickler):
         if torch_reduce is not None:
             (module, name), args = torch_reduce()
             return _TorchGlobal(module, name), args
+        torch_reduce = getattr(obj, "_torch_reduce_with_storages", None)   # quantized tensors: over a storage
+        if torch_reduce is not None:
+            (module, name), args = torch_reduce(self._storages.locate)
+            return _TorchGlobal(module, name), args
         if isinstance(obj, Tensor):
             if getattr(obj, "_pickles_itself", False):   # a lazy module's uninitialized parameter: no data to store
                 return obj.__reduce_ex__(self.proto)
@@ -213,11 +218,12 @@ class _Pickler(pickle._Pickler):
             self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
         self.memoize(obj)
 
-    def _save_dtype(self, obj):
+    def _save_dtype(self, obj):   # dtypes and qschemes: torch.<name>
         self.save(_TorchGlobal("torch", obj.name))
 
     dispatch[_TorchGlobal] = _save_torch_global
     dispatch[_dtype.dtype] = _save_dtype
+    dispatch[_dtype.qscheme] = _save_dtype
 
 
 def _write_record(archive, name, data):
@@ -481,6 +487,12 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     return _rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
 
 
+def _rebuild_qtensor(*args):
+    """torch._utils._rebuild_qtensor: a quantized tensor (``ember.ao``) over a QInt8Storage or kin."""
+    from .ao._qtensor import rebuild_qtensor
+    return rebuild_qtensor(*args)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     """torch._utils._rebuild_parameter: a Parameter around a loaded tensor."""
     from .nn.parameter import Parameter
@@ -536,7 +548,10 @@ def _torch_globals():
              ("torch", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage")}
     from .sparse._layout import TORCH_GLOBALS as sparse_globals
     table.update(sparse_globals)
-    for d in _dtype.ALL:
+    table["torch._utils", "_rebuild_qtensor"] = _rebuild_qtensor
+    for q in _dtype.QSCHEMES:
+        table["torch", q.name] = q
+    for d in _dtype.ALL + _dtype.QUANTIZED:
         table["torch", d.name] = d
         if d.name in _STORAGE_NAMES:
             table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d, _STORAGE_NAMES[d.name])
