@@ -1,0 +1,117 @@
+"""The names generated code and graph printouts give functions, as torch.fx gives them (``torch.relu``,
+``torch.nn.functional.relu``, ``torch._C._nn.gelu``, ``operator.add``), and the object through which generated code
+reaches ember's functions by those names.
+
+The package root prints as ``torch`` under the torch alias (``ember run``) and as ``ember`` otherwise."""
+import builtins
+import importlib
+import types
+
+from .. import _alias
+from ._torch_names import TORCH_QUALIFIED_NAMES
+
+# ember's public op namespaces, in the order a function found in several is named by.
+_NAMESPACES = ("", "nn.functional", "linalg", "fft", "special")
+_public_paths = None
+
+
+def _namespace(suffix):
+    return importlib.import_module("ember" + ("." + suffix if suffix else ""))
+
+
+def public_functions():
+    """``{id(function): (function, 'torch.<path>')}`` for the functions of ember's public op namespaces."""
+    global _public_paths
+    if _public_paths is None:
+        paths = {}
+        for suffix in _NAMESPACES:
+            module = _namespace(suffix)
+            prefix = "torch." + suffix + "." if suffix else "torch."
+            for name, value in list(vars(module).items()):
+                if (not name.startswith("_") and isinstance(value, types.FunctionType)
+                        and value.__module__.startswith("ember")):
+                    paths.setdefault(id(value), (value, prefix + name))
+        _public_paths = paths
+    return _public_paths
+
+
+def is_from_ember(obj):
+    """True for objects defined in ember, which generated code names through the package root."""
+    module = getattr(obj, "__module__", None) or ""
+    return module == "ember" or module.startswith("ember.")
+
+
+def qualified_name(func):
+    """The dotted name torch.fx gives ``func`` (``getattr``, ``torch.relu``, ``__main__.my_fn``)."""
+    name = func.__name__
+    if getattr(builtins, name, None) is func:
+        return name
+    entry = public_functions().get(id(func))
+    if entry is not None and entry[0] is func:
+        path = TORCH_QUALIFIED_NAMES.get(entry[1], entry[1])
+        return _alias.package() + path[len("torch"):]
+    if isinstance(func, type) and vars(importlib.import_module("ember")).get(name) is func:
+        return f"{_alias.package()}.{name}"
+    fixed = getattr(func, "_fx_qualified_name", None)
+    if fixed is not None:
+        return _alias.package() + fixed[len("torch"):]
+    module = func.__module__
+    if module == "ember" or module.startswith("ember."):
+        module = _alias.package() + module[len("ember"):]
+    return f"{module}.{name}"
+
+
+def pretty_target(target):
+    """A node's target as graph printouts show it: ``builtins.getattr``, ``operator.add``, ``torch.relu``."""
+    if isinstance(target, str):
+        return target
+    module = getattr(target, "__module__", None)
+    if module == "builtins":
+        return f"builtins.{target.__name__}"
+    if module == "_operator":
+        return f"operator.{target.__name__}"
+    return qualified_name(target)
+
+
+class PackageRoot:
+    """What the package root (``torch`` or ``ember``) means in generated code: ember's modules, plus the
+    functions torch.fx names by a private path (``torch._C._nn.gelu`` reaches ``ember.nn.functional.gelu``)."""
+
+    def __init__(self, path="torch"):
+        self._path = path   # spelled with torch's root whatever the printed root, as the private names are
+
+    def __getattr__(self, name):
+        path = f"{self._path}.{name}"
+        private, prefixes = _private_paths()
+        if path in private:
+            return _resolve(private[path])
+        return PackageRoot(path) if path in prefixes else _resolve(path)
+
+    def __repr__(self):
+        return f"<fx package root {self._path}>"
+
+
+_reverse = None
+
+
+def _private_paths():
+    """torch.fx's printed names -> the public paths they stand for, and the set of their dotted prefixes."""
+    global _reverse
+    if _reverse is None:
+        private = {}
+        for public, printed in TORCH_QUALIFIED_NAMES.items():
+            private.setdefault(printed, public)
+        private["torch._assert"] = "torch.fx._symbolic_trace._assert"   # torch._assert, ember's lives in fx
+        prefixes = {key.rsplit(".", i)[0] for key in private for i in range(1, key.count("."))}
+        _reverse = private, prefixes
+    return _reverse
+
+
+def _resolve(path):
+    obj = importlib.import_module("ember")
+    for part in path.split(".")[1:]:
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            obj = importlib.import_module(f"{obj.__name__}.{part}")
+    return obj

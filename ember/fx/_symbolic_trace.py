@@ -1,0 +1,397 @@
+"""Symbolic tracing: ``Tracer`` runs a module's ``forward`` on Proxies and records a ``Graph``; ``symbolic_trace``
+wraps the result in a ``GraphModule``; ``wrap`` keeps a function as one node.
+
+PyTorch's Proxy meets torch functions through ``__torch_function__``. ember's functions have no such hook, so while
+a trace runs the tracer puts recording wrappers in their place: in ember's public namespaces (``ember.relu``,
+``ember.nn.functional.relu``, ...) and in the globals of each traced ``forward`` (``from ember import flatten``),
+as torch.fx does for ``math``'s functions. A wrapper records a node when an argument is a Proxy and otherwise
+calls the function."""
+import builtins
+import collections
+import functools
+import inspect
+import math
+import types
+import warnings
+
+from ..nn import Module, Parameter, Sequential
+from .._tensor import Tensor
+from ._names import _NAMESPACES, _namespace, public_functions
+from .graph import Graph
+from .graph_module import GraphModule
+from .node import map_aggregate
+from .proxy import ParameterProxy, Proxy, Scope, ScopeContextManager, TracerBase
+
+__all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "is_fx_tracing"]
+
+_is_fx_tracing_flag = False
+
+
+def is_fx_tracing():
+    """True while a symbolic trace is running."""
+    return _is_fx_tracing_flag
+
+
+class PHBase:
+    """A placeholder marker for ``concrete_args``: the argument stays an input of the graph."""
+
+    def __repr__(self):
+        return "PH"
+
+
+PH = PHBase()
+
+
+def _assert(condition, message):
+    """torch._assert: raises ``AssertionError(message)`` when ``condition`` is false (recorded by concrete_args)."""
+    if not condition:
+        raise AssertionError(message)
+
+
+_assert._fx_qualified_name = "torch._assert"
+
+
+def _find_proxy(*objects):
+    found = []
+    map_aggregate(objects, lambda x: found.append(x) if isinstance(x, Proxy) and not found else None)
+    return found[0] if found else None
+
+
+def _create_wrapped_func(orig_fn, mark_wrapped=True):
+    """A stand-in for ``orig_fn`` that records a call_function node when given a Proxy."""
+    @functools.wraps(orig_fn)
+    def wrapped(*args, **kwargs):
+        proxy = _find_proxy(args, kwargs)
+        if proxy is not None:
+            result = proxy.tracer.create_proxy("call_function", orig_fn, args, kwargs)
+            if mark_wrapped:
+                result.node.meta["is_wrapped"] = True
+            return result
+        return orig_fn(*args, **kwargs)
+    return wrapped
+
+
+class _Patcher:
+    """Replaces dict entries and class attributes for the duration of a trace and puts the originals back."""
+
+    def __init__(self):
+        self.patches = []
+        self.visited = set()
+
+    def patch(self, frame_dict, name, new_fn):
+        """Sets ``frame_dict[name] = new_fn`` (a builtin name when absent) until the trace ends."""
+        if name not in frame_dict and hasattr(builtins, name):
+            self.patches.append((frame_dict, name, None, True))
+        elif getattr(frame_dict[name], "_fx_already_patched", False):
+            return
+        else:
+            self.patches.append((frame_dict, name, frame_dict[name], False))
+        new_fn._fx_already_patched = True
+        frame_dict[name] = new_fn
+
+    def patch_method(self, cls, name, new_fn):
+        """Sets ``cls.name = new_fn`` until the trace ends."""
+        self.patches.append((cls, name, cls.__dict__[name], None))
+        setattr(cls, name, new_fn)
+
+    def visit_once(self, thing):
+        """True the first time ``thing`` is seen."""
+        if id(thing) in self.visited:
+            return False
+        self.visited.add(id(thing))
+        return True
+
+    def revert(self):
+        """Puts every original back, last patch first."""
+        for target, name, original, delete in reversed(self.patches):
+            if delete is None:
+                setattr(target, name, original)
+            elif delete:
+                target.pop(name, None)
+            else:
+                target[name] = original
+        self.patches.clear()
+
+
+# (id(globals), name) -> globals: the functions ``wrap`` registered, patched during every trace.
+_wrapped_fns_to_patch = {}
+
+
+def wrap(fn_or_name):
+    """Called at module scope with a function (or its name), makes traces record calls to that global function
+    as one ``call_function`` node instead of tracing through it. Returns its argument."""
+    if not callable(fn_or_name) and not isinstance(fn_or_name, str):
+        raise RuntimeError("Unsupported type for global function! Must be either a callable or string name")
+    fn_name = fn_or_name if isinstance(fn_or_name, str) else fn_or_name.__name__
+    f = inspect.currentframe().f_back
+    if f.f_code.co_name != "<module>":
+        raise NotImplementedError("wrap must be called at the top level of a module")
+    _wrapped_fns_to_patch[(id(f.f_globals), fn_name)] = f.f_globals
+    return fn_or_name
+
+
+@wrap
+def _assert_is_none(value, msg):
+    if value is not None:
+        raise AssertionError(msg)
+
+
+def _patch_function(fn, nargs):
+    # The function with *args/**kwargs turned into plain positional parameters, so each receives one Proxy.
+    co = fn.__code__
+    flags = co.co_flags & ~(inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
+    code = co.replace(co_argcount=nargs, co_posonlyargcount=0, co_kwonlyargcount=0, co_flags=flags)
+    return types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+class Tracer(TracerBase):
+    """Records a module's ``forward`` (or a function) as a ``Graph``. Override ``is_leaf_module`` to choose which
+    submodules stay single ``call_module`` nodes, ``create_proxy``/``create_node`` to annotate nodes."""
+
+    def __init__(self, autowrap_modules=(math,), autowrap_functions=(), param_shapes_constant=False):
+        super().__init__()
+        self._autowrap_function_ids = {id(value) for module in autowrap_modules
+                                       for name, value in module.__dict__.items()
+                                       if not name.startswith("_") and callable(value)}
+        self._autowrap_function_ids.update(id(f) for f in autowrap_functions)
+        self._autowrap_search = list(autowrap_modules)
+        self.param_shapes_constant = param_shapes_constant
+        self.submodule_paths = None
+        self.root_module_name = ""
+        self.scope = Scope("", None)
+        self.module_stack = collections.OrderedDict()
+        self.num_calls = {}
+        self.node_name_to_scope = {}
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        """Appends a node and notes the module scope it was recorded in."""
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        self.node_name_to_scope[node.name] = (self.scope.module_path, self.scope.module_type)
+        return node
+
+    def get_fresh_qualname(self, prefix):
+        """An attribute name of the root not yet taken: ``prefix`` followed by a number."""
+        i = 0
+        while hasattr(self.root, f"{prefix}{i}"):
+            i += 1
+        return f"{prefix}{i}"
+
+    def create_arg(self, a):
+        """As ``TracerBase.create_arg``, plus: parameters, buffers and tensor attributes of the root become
+        ``get_attr`` nodes; other tensors are stored on the root as ``_tensor_constant<N>``."""
+        if isinstance(a, Parameter):
+            for n, p in self.root.named_parameters():
+                if a is p:
+                    return self.create_node("get_attr", n, (), {})
+            raise NameError("parameter is not a member of this module")
+        if isinstance(a, Tensor):
+            for n, p in self.root.named_buffers():
+                if a is p:
+                    return self.create_node("get_attr", n, (), {})
+        elif isinstance(a, Module):
+            for n, p in self.root.named_modules():
+                if a is p:
+                    return self.create_node("get_attr", n, (), {})
+        if isinstance(a, tuple) and hasattr(a, "_fields"):
+            return self.create_node("call_function", type(a), tuple(self.create_arg(e) for e in a), {})
+        if isinstance(a, Tensor):
+            qualname = self.tensor_attrs.get(a)
+            if not qualname:
+                qualname = self.get_fresh_qualname("_tensor_constant")
+                self.tensor_attrs[a] = qualname
+                setattr(self.root, qualname, a)
+            return self.create_node("get_attr", qualname, (), {})
+        return super().create_arg(a)
+
+    def is_leaf_module(self, m, module_qualified_name):
+        """True for ember's own layers (``ember.nn``, except ``Sequential``): they stay ``call_module`` nodes."""
+        return m.__module__.startswith("ember.nn") and not isinstance(m, Sequential)
+
+    def path_of_module(self, mod):
+        """The dotted path of submodule ``mod`` in the root (``"layer1.0.conv1"``)."""
+        if self.submodule_paths:
+            path = self.submodule_paths.get(mod)
+            if path is None:
+                raise NameError("module is not installed as a submodule")
+            return path
+        for n, p in self.root.named_modules():
+            if mod is p:
+                return n
+        raise NameError("module is not installed as a submodule")
+
+    def call_module(self, m, forward, args, kwargs):
+        """Records a ``call_module`` node for a leaf module, else traces through ``forward``."""
+        module_qualified_name = self.path_of_module(m)
+        with ScopeContextManager(self.scope, Scope(module_qualified_name, type(m))) as scope:
+            num_calls = self.num_calls.get(module_qualified_name, 0)
+            module_key = f"{scope.module_path}@{num_calls}" if num_calls > 0 else scope.module_path
+            self.module_stack[module_key] = (module_qualified_name, scope.module_type)
+            self.num_calls[module_qualified_name] = num_calls + 1
+            if not self.is_leaf_module(m, module_qualified_name):
+                result = forward(*args, **kwargs)
+            else:
+                result = self.create_proxy("call_module", module_qualified_name, args, kwargs)
+            self.module_stack.popitem(last=True)
+        return result
+
+    def getattr(self, attr, attr_val, parameter_proxy_cache):
+        """What reading a module attribute gives during a trace: a ``get_attr`` Proxy for parameters (and
+        buffers when ``proxy_buffer_attributes``), the value itself otherwise."""
+        def proxy_for(collection):
+            for n, p in collection:
+                if attr_val is p:
+                    if n not in parameter_proxy_cache:
+                        factory = None
+                        if self.param_shapes_constant and isinstance(attr_val, Parameter):
+                            factory = lambda node: ParameterProxy(self, node, n, attr_val)  # noqa: E731
+                        parameter_proxy_cache[n] = self.create_proxy("get_attr", n, (), {},
+                                                                     proxy_factory_fn=factory)
+                    return parameter_proxy_cache[n]
+            return None
+        if isinstance(attr_val, Parameter):
+            proxy = proxy_for(self.root.named_parameters())
+            if proxy is not None:
+                return proxy
+        if self.proxy_buffer_attributes and isinstance(attr_val, Tensor):
+            proxy = proxy_for(self.root.named_buffers())
+            if proxy is not None:
+                return proxy
+        return attr_val
+
+    def create_args_for_root(self, root_fn, is_module, concrete_args=None):
+        """Placeholder Proxies for the parameters of ``root_fn`` (after ``self``), concrete values for those in
+        ``concrete_args``; returns the function to call and its arguments."""
+        fn = inspect.unwrap(root_fn)
+        co = fn.__code__
+        total_args = co.co_argcount + co.co_kwonlyargcount
+        names = iter(co.co_varnames)
+        args = []
+        skip = 0
+        if is_module:
+            if total_args == 0:
+                raise RuntimeError("``self`` argument cannot be part of *args expansion!")
+            skip = 1
+            next(names)
+            args.append(self.root)
+        sig = inspect.signature(fn)
+        arg_names = [next(names) for _ in range(skip, total_args)]
+        if isinstance(concrete_args, tuple):
+            if len(arg_names) != len(concrete_args):
+                raise RuntimeError(f"Tracing expected {len(arg_names)} arguments but got {len(concrete_args)} "
+                                   "concrete arguments")
+            concrete_args = dict(zip(arg_names, concrete_args))
+        args.extend(self._proxy_placeholder(name, concrete_args, sig, fn) for name in arg_names)
+        if co.co_kwonlyargcount > 0 or co.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS):
+            if co.co_flags & inspect.CO_VARARGS:
+                args.append(self._proxy_placeholder("*" + next(names), concrete_args, sig, fn))
+            if co.co_flags & inspect.CO_VARKEYWORDS:
+                args.append(self._proxy_placeholder("**" + next(names), concrete_args, sig, fn))
+            root_fn = _patch_function(root_fn, len(args))
+        return root_fn, args
+
+    def _proxy_placeholder(self, name, concrete_args, sig, fn):
+        if concrete_args is not None and name in concrete_args:
+            x = concrete_args[name]
+            param = sig.parameters[name]
+            default = () if param.default is inspect.Parameter.empty else (param.default,)
+            out = self.create_proxy("placeholder", f"{name}_1", default, {})
+            if isinstance(x, PHBase):
+                return out
+            if type(x) in (bool, int, float, complex, str):
+                self.create_proxy("call_function", _assert, (out == x, f"{name} has been specialized to have "
+                                                              f"value {x} but got another value"), {})
+            elif x is None:
+                self.create_proxy("call_function", _assert_is_none,
+                                  (out, f"{name} has been specialized to have value None but got another value"), {})
+            else:
+                warnings.warn(f"Was not able to add assertion to guarantee correct input {name} to specialized "
+                              "function. It is up to the user to make sure that your inputs match the inputs you "
+                              "specialized the function with.", stacklevel=2)
+            return x
+        if name[0] == "*":
+            default = ()
+        else:
+            param = sig.parameters[name]
+            default = () if param.default is inspect.Parameter.empty else (param.default,)
+        return self.create_proxy("placeholder", name, default, {},
+                                 type_expr=fn.__annotations__.get(name, None))
+
+    def _autowrap(self, patcher, frame_dict):
+        # Recording stand-ins for math's functions (and autowrap_functions) and ember's, in one scope.
+        if patcher.visit_once(frame_dict):
+            ember_ids = public_functions()
+            for name, value in list(frame_dict.items()):
+                if name.startswith("_") or not callable(value):
+                    continue
+                if id(value) in self._autowrap_function_ids:
+                    patcher.patch(frame_dict, name, _create_wrapped_func(value))
+                elif id(value) in ember_ids and ember_ids[id(value)][0] is value:
+                    patcher.patch(frame_dict, name, _create_wrapped_func(value, mark_wrapped=False))
+
+    def trace(self, root, concrete_args=None):
+        """Traces ``root`` (a Module's ``forward``, or a function) and returns the ``Graph``."""
+        global _is_fx_tracing_flag
+        old_flag, _is_fx_tracing_flag = _is_fx_tracing_flag, True
+        try:
+            if isinstance(root, Module):
+                self.root = root
+                fn = getattr(type(root), self.traced_func_name)
+                self.root_module_name = root._get_name()
+                self.submodule_paths = {mod: name for name, mod in root.named_modules()}
+            else:
+                self.root = Module()
+                fn = root
+            self.graph = Graph(tracer_cls=type(self))
+            self.tensor_attrs = {}
+
+            def collect_tensor_attrs(m, prefix):
+                for k, v in m.__dict__.items():
+                    if isinstance(v, Tensor):
+                        self.tensor_attrs[v] = ".".join(prefix + [k])
+                for k, v in m.named_children():
+                    collect_tensor_attrs(v, prefix + [k])
+            collect_tensor_attrs(self.root, [])
+            fn_globals = fn.__globals__
+            fn, args = self.create_args_for_root(fn, isinstance(root, Module), concrete_args)
+            parameter_proxy_cache = {}
+            original_getattr, original_call = Module.__getattr__, Module.__call__
+
+            def module_getattr_wrapper(mod, attr):
+                return self.getattr(attr, original_getattr(mod, attr), parameter_proxy_cache)
+
+            def module_call_wrapper(mod, *args, **kwargs):
+                def forward(*args, **kwargs):
+                    return original_call(mod, *args, **kwargs)
+                self._autowrap(patcher, getattr(getattr(mod, "forward", mod), "__globals__", {}))
+                return self.call_module(mod, forward, args, kwargs)
+
+            patcher = _Patcher()
+            try:
+                patcher.patch_method(Module, "__getattr__", module_getattr_wrapper)
+                patcher.patch_method(Module, "__call__", module_call_wrapper)
+                for (_, name), frame_dict in list(_wrapped_fns_to_patch.items()):
+                    orig = getattr(builtins, name) if name not in frame_dict and hasattr(builtins, name) \
+                        else frame_dict[name]
+                    patcher.patch(frame_dict, name, _create_wrapped_func(orig))
+                self._autowrap(patcher, fn_globals)
+                for module in [*self._autowrap_search, *(_namespace(s) for s in _NAMESPACES)]:
+                    self._autowrap(patcher, module.__dict__)
+                result = fn(*args)
+                self.create_node("output", "output", (self.create_arg(result),), {},
+                                 type_expr=fn.__annotations__.get("return", None))
+            finally:
+                patcher.revert()
+            self.submodule_paths = None
+        finally:
+            _is_fx_tracing_flag = old_flag
+        return self.graph
+
+
+def symbolic_trace(root, concrete_args=None):
+    """Traces a Module (or function) into a ``GraphModule``: the recorded graph, its generated ``forward``, and
+    the parameters and submodules it uses. ``concrete_args`` fixes some inputs to values (e.g. flags that decide
+    control flow), ``PH`` keeps one an input."""
+    tracer = Tracer()
+    graph = tracer.trace(root, concrete_args)
+    name = type(root).__name__ if isinstance(root, Module) else root.__name__
+    return GraphModule(tracer.root, graph, name)
