@@ -25,18 +25,15 @@ def greedy_nms(boxes, scores, threshold):
     """nms by its definition: visit boxes by decreasing score (stable), keep one unless a kept box overlaps it."""
     order = sorted(range(len(scores)), key=lambda i: -scores[i])
     keep = []
+    area = numpy.prod(boxes[:, 2:] - boxes[:, :2], axis=1)
     for i in order:
-        suppressed = False
-        for j in keep:
-            lt = numpy.maximum(boxes[i, :2], boxes[j, :2])
-            rb = numpy.minimum(boxes[i, 2:], boxes[j, 2:])
-            inter = numpy.prod(numpy.maximum(rb - lt, 0))
-            union = numpy.prod(boxes[i, 2:] - boxes[i, :2]) + numpy.prod(boxes[j, 2:] - boxes[j, :2]) - inter
-            if inter / union > threshold:
-                suppressed = True
-                break
-        if not suppressed:
-            keep.append(i)
+        kept = boxes[keep]
+        lt = numpy.maximum(boxes[i, :2], kept[:, :2])
+        rb = numpy.minimum(boxes[i, 2:], kept[:, 2:])
+        inter = numpy.prod(numpy.maximum(rb - lt, 0), axis=1)
+        with numpy.errstate(invalid="ignore"):
+            if not (inter / (area[i] + area[keep] - inter) > threshold).any():
+                keep.append(i)
     return keep
 
 
@@ -49,6 +46,19 @@ def test_nms_matches_the_greedy_definition(dtype, threshold):
         keep = E.nms(ember.tensor(boxes), ember.tensor(scores), threshold)
         assert keep.dtype == ember.int64
         assert keep.tolist() == greedy_nms(boxes.astype(numpy.float64), scores, threshold)
+
+
+def test_nms_across_blocks_of_rows():
+    # the kernel works through the sorted boxes a block of rows at a time; suppression must carry across blocks
+    from ember.vision.ops.boxes import _greedy
+    boxes = random_boxes(80, 9)
+    for block in (1, 7, 512):
+        assert _greedy(boxes, 0.3, block=block).tolist() == greedy_nms(boxes, -numpy.arange(80.0), 0.3)
+    many = random_boxes(1500, 11)
+    many += numpy.tile(numpy.random.default_rng(13).uniform(0, 200, (1500, 2)), 2)
+    scores = numpy.random.default_rng(12).uniform(size=1500)
+    keep = E.nms(ember.tensor(many), ember.tensor(scores), 0.2).tolist()
+    assert len(keep) > 512 and keep == greedy_nms(many, scores, 0.2)
 
 
 def test_nms_ties_keep_input_order():

@@ -78,7 +78,8 @@ def test_squeeze_excitation(kwargs):
     same_output(ours, theirs, (2, 8, 5, 6))
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"norm_layer": nn.LayerNorm, "dropout": 0.2}, {"bias": False, "inplace": False}])
+@pytest.mark.parametrize("kwargs", [{}, {"norm_layer": nn.LayerNorm, "dropout": 0.2},
+                                    {"bias": False, "inplace": False}])
 def test_mlp(kwargs):
     ours = E.MLP(6, [10, 7, 3], **kwargs)
     theirs = T.MLP(6, [10, 7, 3], **torch_kwargs(kwargs))

@@ -264,6 +264,19 @@ def test_misuse_errors(op):
         op(x, ember.zeros(3, 5, dtype=ember.float64), 2)
 
 
+def test_dtypes_the_cpu_kernels_take():
+    x, rois = ember.randn(1, 4, 6, 6), ember.tensor([[0, 0.5, 0.5, 4, 5]])
+    for op in (E.roi_align, E.ps_roi_align):  # these kernels also run float16
+        half = op(x.half(), rois.half(), 2)
+        assert half.dtype == ember.float16
+        numpy.testing.assert_allclose(half.float().numpy(), op(x, rois, 2).numpy(), atol=2e-3)
+        with pytest.raises(RuntimeError, match="_forward_kernel\" not implemented for 'Long'"):
+            op(x.long(), rois.long(), 2)
+    for op in (E.roi_pool, E.ps_roi_pool):
+        with pytest.raises(RuntimeError, match="only supports float and double types"):
+            op(x.half(), rois.half(), 2)
+
+
 @pytest.mark.parametrize("op", [E.ps_roi_align, E.ps_roi_pool])
 def test_position_sensitive_channels_must_divide(op):
     with pytest.raises(RuntimeError, match="input channels must be a multiple of pooling height \\* pooling width"):

@@ -67,3 +67,9 @@ def _rois(boxes):
     """Checks ``boxes`` and returns them as a ``Tensor[K, 5]``."""
     check_roi_boxes_shape(boxes)
     return boxes if isinstance(boxes, ember.Tensor) else convert_boxes_to_roi_format(boxes)
+
+
+def _dtype_name(dtype):
+    """PyTorch's scalar-type name in kernel errors ('Long', 'Int', 'Half', ...)."""
+    return {ember.int64: "Long", ember.int32: "Int", ember.int16: "Short", ember.int8: "Char", ember.uint8: "Byte",
+            ember.float16: "Half", ember.bfloat16: "BFloat16", ember.bool: "Bool"}.get(dtype, str(dtype))

@@ -5,7 +5,7 @@ import numpy as np
 
 import ember
 
-from ._utils import _upcast
+from ._utils import _dtype_name, _upcast
 
 _AXIS_ALIGNED = ("xyxy", "xywh", "cxcywh")
 _ROTATED = ("cxcywhr", "xywhr", "xyxyxyxy")
@@ -37,22 +37,32 @@ def nms(boxes, scores, iou_threshold):
     return ember.as_tensor(order_np[keep], device=boxes.device)
 
 
-def _greedy(boxes, threshold):
-    """Positions kept among ``boxes`` already sorted by score: each kept box suppresses the later boxes it overlaps."""
+def _greedy(boxes, threshold, block=512):
+    """Positions kept among ``boxes`` already sorted by score: each kept box suppresses the later boxes it overlaps.
+
+    A block of rows at a time, IoUs are computed against the boxes still alive (``block x alive``); the walk through
+    a block is the only loop."""
     x1, y1, x2, y2 = boxes.T
     areas = (x2 - x1) * (y2 - y1)
-    remaining = np.arange(len(boxes))
+    n = len(boxes)
+    suppressed = np.zeros(n, dtype=bool)
     keep = []
     with np.errstate(invalid="ignore", divide="ignore"):
-        while remaining.size:
-            i, rest = remaining[0], remaining[1:]
-            keep.append(i)
-            w = np.maximum(np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]), 0)
-            h = np.maximum(np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]), 0)
+        for start in range(0, n, block):
+            cols = start + np.flatnonzero(~suppressed[start:])
+            rows = cols[:np.searchsorted(cols, start + block)]
+            w = np.maximum(np.minimum(x2[rows, None], x2[cols]) - np.maximum(x1[rows, None], x1[cols]), 0)
+            h = np.maximum(np.minimum(y2[rows, None], y2[cols]) - np.maximum(y1[rows, None], y1[cols]), 0)
             inter = w * h
-            iou = inter / (areas[i] + areas[rest] - inter)
+            iou = inter / (areas[rows, None] + areas[cols] - inter)
             # compared in double, as the kernel's `ovr > iou_threshold`; a NaN IoU suppresses nothing
-            remaining = rest[~(iou.astype(np.float64) > threshold)]
+            over = iou.astype(np.float64) > threshold
+            dead = np.zeros(len(cols), dtype=bool)
+            for p in range(len(rows)):
+                if not dead[p]:
+                    keep.append(rows[p])
+                    dead |= over[p]
+            suppressed[cols[dead]] = True
     return np.asarray(keep, dtype=np.int64)
 
 
@@ -292,8 +302,3 @@ def masks_to_boxes(masks):
     boxes[empty] = 0
     return boxes
 
-
-def _dtype_name(dtype):
-    """PyTorch's scalar-type name in kernel errors ('Long', 'Int', 'Half', ...)."""
-    return {ember.int64: "Long", ember.int32: "Int", ember.int16: "Short", ember.int8: "Char", ember.uint8: "Byte",
-            ember.float16: "Half", ember.bfloat16: "BFloat16", ember.bool: "Bool"}.get(dtype, str(dtype))

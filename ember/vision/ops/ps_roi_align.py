@@ -11,7 +11,7 @@ def ps_roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1
     input channel ``c * PH * PW + ph * PW + pw``."""
     rois = _rois(boxes)
     output_size = _pair(output_size)
-    _check_inputs("ps_roi_align", input, rois, output_size)
+    _check_inputs("ps_roi_align", input, rois, output_size, half=True)
     ay, ax = bilinear_weights(input, rois, output_size, spatial_scale, sampling_ratio, aligned=True)
     return separable_pool(input, rois, ay, ax, position_sensitive=True)
 

@@ -3,17 +3,19 @@ import ember
 from ember import nn
 
 from ._sampling import axis_weights, separable_pool
-from ._utils import _pair, _rois
+from ._utils import _dtype_name, _pair, _rois
 
 
-def _check_inputs(name, input, rois, pooled=None):
+def _check_inputs(name, input, rois, pooled=None, half=False):
     """The kernels' argument checks (RuntimeError, as torchvision's TORCH_CHECKs); ``pooled``: position-sensitive
-    ops' ``(PH, PW)``, which must divide the channels."""
+    ops' ``(PH, PW)``, which must divide the channels; ``half``: the op's CPU kernel also takes float16."""
     if input.dim() != 4:
         raise RuntimeError(f"{name}: input should be a 4d tensor (N, C, H, W), got {input.dim()}D")
     if input.dtype != rois.dtype:
         raise RuntimeError("input and rois must have the same dtype")
-    if input.dtype not in (ember.float32, ember.float64, ember.float16):
+    if input.dtype not in (ember.float32, ember.float64) + ((ember.float16,) if half else ()):
+        if half:
+            raise RuntimeError(f"\"{name}_forward_kernel\" not implemented for '{_dtype_name(input.dtype)}'")
         raise RuntimeError(f"{name} only supports float and double types")
     if pooled is not None and input.shape[1] % (pooled[0] * pooled[1]):
         raise RuntimeError("input channels must be a multiple of pooling height * pooling width")
@@ -25,7 +27,7 @@ def roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, a
     ``boxes`` is a ``Tensor[K, 5]`` (image index, x1, y1, x2, y2) or a list of per-image ``Tensor[L, 4]``;
     ``sampling_ratio <= 0`` samples ``ceil(bin size)`` points per bin axis; ``aligned`` shifts boxes by -0.5 pixel."""
     rois = _rois(boxes)
-    _check_inputs("roi_align", input, rois)
+    _check_inputs("roi_align", input, rois, half=True)
     ay, ax = bilinear_weights(input, rois, _pair(output_size), spatial_scale, sampling_ratio, aligned)
     return separable_pool(input, rois, ay, ax)
 
