@@ -1,9 +1,9 @@
 """One 2-rank program on torch.distributed's less common calls, run on ember (under mpiexec) or on torch (gloo, ranks
 started by the test with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT): subgroups, object point-to-point, the coalesced
-collectives, the group count and backend config, and init_process_group(store=FileStore). Each rank prints its
-results as JSON, for the test to compare ember's with torch's.
+collectives, the group count and backend config, and init_process_group(store=FileStore). Each rank writes its
+results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
 
-    python extras.py ember|torch STORE_PATH
+    python extras.py ember|torch STORE_PATH OUT_DIR
 """
 import datetime
 import json
@@ -115,5 +115,6 @@ dist.all_reduce(value)
 results["with_store"] = [dist.get_world_size(), value.tolist()]
 dist.destroy_process_group()
 
-print("RESULT " + json.dumps(results, sort_keys=True), flush=True)
+with open(os.path.join(sys.argv[3], f"{sys.argv[1]}-{rank}.json"), "w") as file:   # files: ranks' stdout interleave
+    json.dump(results, file, sort_keys=True)
 print(f"rank {rank} ok", flush=True)
