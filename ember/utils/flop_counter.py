@@ -15,7 +15,6 @@ from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.function import AccumulateGrad, Function, Node, dispatch_hooks, registry
 from . import _flop_ops
-from ._pytree import tree_map
 from .module_tracker import ModuleTracker
 
 __all__ = ["FlopCounterMode", "register_flop_formula"]
@@ -37,9 +36,21 @@ def shape_wrapper(f):
     ``out_val`` the ``out_shape`` keyword."""
     @wraps(f)
     def nf(*args, out_val=None, **kwargs):
-        args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out_val))
-        return f(*args, out_shape=out_shape, **kwargs)
+        return f(*_shapes(args), out_shape=_shapes(out_val), **_shapes(kwargs))
     return nf
+
+
+def _shapes(value):
+    """``value`` with every tensor in its lists, tuples and dicts replaced by its shape (what ``tree_map`` with
+    ``get_shape`` gives, without its per-leaf cost: the counter calls formulas on every counted op)."""
+    if isinstance(value, Tensor):
+        return value.shape
+    if isinstance(value, (list, tuple)):
+        return type(value)([_shapes(v) for v in value]) if type(value) in (list, tuple) else \
+            tuple(_shapes(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _shapes(v) for k, v in value.items()}
+    return value
 
 
 def _is_target(target):
@@ -410,8 +421,7 @@ def _rules(formulas):
     given formulas of their own (each counted whole); and the main primitives' classes."""
     rules = {registry[name]: rule for name, rule in _flop_ops.COMPOSITES.items() if name in registry}
     rules.update({registry[name]: rule for name, rule in _flop_ops.PRIMITIVES.items() if name in registry})
-    by_key = {"aten." + (_snake(name) if getattr(cls, "_array_level", False) else name): cls
-              for name, cls in registry.items()}
+    by_key = None
     for key in formulas:
         if isinstance(key, type):
             rules[key] = _whole(key)
@@ -419,8 +429,12 @@ def _rules(formulas):
             for name, cls in registry.items():
                 if name == key._qualified_op_name or name.startswith(key._qualified_op_name + "."):
                     rules[cls] = _whole(key)
-        elif key not in _BUILTIN_KEYS and key in by_key:
-            rules[by_key[key]] = _whole(key)
+        elif key not in _BUILTIN_KEYS:
+            if by_key is None:   # ember's ops by PyTorch's name: composites by theirs, primitives snake_cased
+                by_key = {"aten." + (_snake(name) if getattr(cls, "_array_level", False) else name): cls
+                          for name, cls in registry.items()}
+            if key in by_key:
+                rules[by_key[key]] = _whole(key)
     return rules, {registry[name] for name in _flop_ops.MAIN if name in registry}
 
 
