@@ -151,7 +151,7 @@ class QTensor(Tensor):
         xp = _backend.xp_of(self._int)
         scales = xp.asarray(self._scales).reshape(shape)
         zero_points = xp.asarray(self._zero_points).reshape(shape)
-        return _make(dequantize_array(self._int, scales, zero_points))
+        return _make(dequantize_array(self._int, scales, zero_points, numpy.float64))
 
     # --- copies and views that keep the quantization ----------------------------------------------------------------
     def _like(self, values):
@@ -272,14 +272,16 @@ def _from_qparams(values, qdtype, qparams):
 
 
 # --- the arithmetic --------------------------------------------------------------------------------------------------
-def quantize_array(x, scale, zero_point, qdtype):
+def quantize_array(x, scale, zero_point, qdtype, fused=None):
     """Integers of ``qdtype``'s storage for the float32 array ``x``; ``scale`` and ``zero_point`` are numbers or
-    arrays broadcasting against ``x``."""
+    arrays broadcasting against ``x``. ``fused`` (fbgemm's per-tensor 8-bit kernel) defaults by dtype."""
     xp = _backend.xp_of(x)
     qmin, qmax = RANGES[qdtype.name]
     with numpy.errstate(all="ignore"):
         inverse = numpy.float32(1.0) / xp.asarray(scale, dtype=numpy.float32)
-        if qdtype in (_dtype.qint8, _dtype.quint8):   # fbgemm: one fused multiply-add, rounded once
+        if fused is None:
+            fused = qdtype in (_dtype.qint8, _dtype.quint8)
+        if fused:   # fbgemm: one fused multiply-add, rounded once
             scaled = (x.astype(numpy.float64) * inverse.astype(numpy.float64) + zero_point).astype(numpy.float32)
         else:
             scaled = x * inverse + xp.asarray(zero_point).astype(numpy.float32)
@@ -291,11 +293,12 @@ def quantize_array(x, scale, zero_point, qdtype):
     return values.astype(qdtype.numpy)
 
 
-def dequantize_array(values, scale, zero_point):
-    """Reals of the integers ``values``: ``float32(q - zero_point) * float32(scale)``."""
+def dequantize_array(values, scale, zero_point, precision=numpy.float32):
+    """Reals of the integers ``values``: ``(q - zero_point) * scale`` in ``precision`` (float32 per tensor, float64
+    per channel, as PyTorch's kernels), rounded to float32."""
     xp = _backend.xp_of(values)
     shifted = values.astype(numpy.int64) - xp.asarray(zero_point, dtype=numpy.int64)
-    return shifted.astype(numpy.float32) * xp.asarray(scale, dtype=numpy.float32)
+    return (shifted.astype(precision) * xp.asarray(scale, dtype=precision)).astype(numpy.float32, copy=False)
 
 
 # --- the public functions ------------------------------------------------------------------------------------------
@@ -355,7 +358,7 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
     shape[axis] = -1
     xp = _backend.xp_of(input.detach()._data)
     values = quantize_array(input.detach()._data, xp.asarray(scales_array).reshape(shape),
-                            xp.asarray(zero_points_array).reshape(shape), dtype)
+                            xp.asarray(zero_points_array).reshape(shape), dtype, fused=False)
     return make_qtensor(values, dtype, _dtype.per_channel_affine, scales=scales_array, zero_points=zero_points_array,
                         axis=axis)
 
