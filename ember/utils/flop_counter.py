@@ -346,12 +346,14 @@ class _FlopCounterHook:
     def __init__(self, counter):
         self.counter = counter
         self.rules, self.main = _rules(counter.flop_registry)
-        self.quiet = 0
+        self.quiet = 0   # inside a counted op's forward
+        self.node_depth, self.node_task = 0, None   # inside the backward of a node a counted op recorded
         self.frame = None
         self.handles = []
 
     def hook(self, cls, args, kwargs, proceed):
-        if self.quiet:
+        # a backward that raised inside a node leaves node_depth behind: it counts only within its own task
+        if self.quiet or self.node_depth and engine.running.task is self.node_task:
             out = proceed(args, kwargs)
             if self.frame is not None and cls in self.main:
                 self.frame.calls.append((cls, args, out))
@@ -381,10 +383,13 @@ class _FlopCounterHook:
             if backward is not None:
                 for key, call_args, call_kwargs, call_out in backward(_wanted(node)):
                     self.counter._count_flops(key, call_out, call_args, call_kwargs)
-            self.quiet += 1
+            task = engine.current_task()
+            if task is not self.node_task:
+                self.node_depth, self.node_task = 0, task
+            self.node_depth += 1
 
         def post(grad_inputs, grad_outputs):
-            self.quiet -= 1
+            self.node_depth -= 1
         self.handles += [node.register_prehook(pre), node.register_hook(post)]
 
     def release(self):
@@ -392,7 +397,6 @@ class _FlopCounterHook:
         for handle in self.handles:
             handle.remove()
         self.handles.clear()
-        self.quiet = 0
 
 
 def _wanted(node):

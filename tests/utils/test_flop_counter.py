@@ -444,3 +444,15 @@ def test_backward_counts_only_what_the_backward_computes(run):
             run(lib)
         counts.append(_plain(counter.get_flop_counts()))
     assert counts[0] == counts[1]
+
+
+def test_a_backward_that_raises_does_not_silence_later_counts():
+    a = ember.randn(3, 3, requires_grad=True)
+    with flop_counter.FlopCounterMode(display=False) as counter:
+        out = ember.mm(a, a)
+        out.grad_fn.register_prehook(lambda grads: 1 / 0)   # after the counter's own pre-hook on that node
+        with pytest.raises(ZeroDivisionError):
+            out.sum().backward()
+        before = counter.get_total_flops()
+        ember.mm(a, a @ a).sum().backward()
+    assert counter.get_total_flops() - before == 2 * 54 + 2 * 108
