@@ -1,9 +1,10 @@
 """``ember.vision.ops``: torchvision's detection and building-block operators — boxes and non-maximum suppression,
-IoU losses, RoI pooling (RoIAlign, RoIPool and their position-sensitive forms, multi-scale RoIAlign), stochastic
-depth, DropBlock, the feature pyramid network and the conv-norm-activation blocks."""
+IoU losses, deformable convolution, RoI pooling (RoIAlign, RoIPool and their position-sensitive forms, multi-scale
+RoIAlign), stochastic depth, DropBlock, the feature pyramid network and the conv-norm-activation blocks."""
 from .boxes import (batched_nms, box_area, box_convert, box_iou, clip_boxes_to_image, complete_box_iou,
                     distance_box_iou, generalized_box_iou, masks_to_boxes, nms, remove_small_boxes)
 from .ciou_loss import complete_box_iou_loss
+from .deform_conv import DeformConv2d, deform_conv2d
 from .diou_loss import distance_box_iou_loss
 from .drop_block import DropBlock2d, DropBlock3d, drop_block2d, drop_block3d
 from .feature_pyramid_network import FeaturePyramidNetwork
@@ -18,7 +19,8 @@ from .roi_pool import RoIPool, roi_pool
 from .stochastic_depth import StochasticDepth, stochastic_depth
 
 __all__ = [
-    "masks_to_boxes", "nms", "batched_nms", "remove_small_boxes", "clip_boxes_to_image", "box_convert", "box_area",
+    "masks_to_boxes", "deform_conv2d", "DeformConv2d", "nms", "batched_nms", "remove_small_boxes",
+    "clip_boxes_to_image", "box_convert", "box_area",
     "box_iou", "generalized_box_iou", "distance_box_iou", "complete_box_iou", "roi_align", "RoIAlign", "roi_pool",
     "RoIPool", "ps_roi_align", "PSRoIAlign", "ps_roi_pool", "PSRoIPool", "MultiScaleRoIAlign",
     "FeaturePyramidNetwork", "sigmoid_focal_loss", "stochastic_depth", "StochasticDepth", "FrozenBatchNorm2d",
