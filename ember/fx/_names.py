@@ -5,10 +5,11 @@ reaches ember's functions by those names.
 The package root prints as ``torch`` under the torch alias (``ember run``) and as ``ember`` otherwise."""
 import builtins
 import importlib
+import inspect
 import types
 
 from .. import _alias
-from ._torch_names import TORCH_QUALIFIED_NAMES
+from ._torch_names import TORCH_CALL_FORMS, TORCH_QUALIFIED_NAMES
 
 # ember's public op namespaces, in the order a function found in several is named by.
 _NAMESPACES = ("", "nn.functional", "linalg", "fft", "special")
@@ -59,6 +60,33 @@ def qualified_name(func):
     if module == "ember" or module.startswith("ember."):
         module = _alias.package() + module[len("ember"):]
     return f"{module}.{name}"
+
+
+_signatures = {}
+
+
+def recorded_call(func, args, kwargs):
+    """The ``(args, kwargs)`` torch.fx records for a call of ``func``: as passed, except for the functions torch
+    writes in Python, whose calls it records in one fixed form (``F.relu(x)`` as ``relu(x, inplace=False)``)."""
+    entry = public_functions().get(id(func))
+    form = TORCH_CALL_FORMS.get(entry[1]) if entry is not None and entry[0] is func else None
+    if form is None:
+        return args, kwargs
+    params, positional, keywords = form
+    if params not in _signatures:
+        _signatures[params] = inspect.signature(eval(f"lambda {params}: None"))  # noqa: S307  (table text)
+    try:
+        bound = _signatures[params].bind(*args, **kwargs)
+    except TypeError:
+        return args, kwargs
+    bound.apply_defaults()
+    values = bound.arguments
+    new_args = tuple(values[name] for name in positional.split(", ") if name)
+    new_kwargs = {}
+    for item in filter(None, keywords.split(", ")):
+        key, _, param = item.partition("=")
+        new_kwargs[key] = values[param or key]
+    return new_args, new_kwargs
 
 
 def pretty_target(target):

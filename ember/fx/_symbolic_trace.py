@@ -16,7 +16,7 @@ import warnings
 
 from ..nn import Module, Parameter, Sequential
 from .._tensor import Tensor
-from ._names import _NAMESPACES, _namespace, public_functions
+from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import map_aggregate
@@ -58,11 +58,14 @@ def _find_proxy(*objects):
 
 
 def _create_wrapped_func(orig_fn, mark_wrapped=True):
-    """A stand-in for ``orig_fn`` that records a call_function node when given a Proxy."""
+    """A stand-in for ``orig_fn`` that records a call_function node when given a Proxy (for ember's functions,
+    ``mark_wrapped`` False, in the form torch records them)."""
     @functools.wraps(orig_fn)
     def wrapped(*args, **kwargs):
         proxy = _find_proxy(args, kwargs)
         if proxy is not None:
+            if not mark_wrapped:
+                args, kwargs = recorded_call(orig_fn, args, kwargs)
             result = proxy.tracer.create_proxy("call_function", orig_fn, args, kwargs)
             if mark_wrapped:
                 result.node.meta["is_wrapped"] = True

@@ -1,7 +1,8 @@
-"""How PyTorch 2.13 prints the functions of its public namespaces where the name differs from the path they are
-reached by (``torch.nn.functional.gelu`` is ``torch._C._nn.gelu``), limited to names ember also has.
+"""Data about PyTorch 2.13's public functions that torch.fx shows, limited to names ember also has: how it prints
+those whose name differs from the path they are reached by (``torch.nn.functional.gelu`` is ``torch._C._nn.gelu``),
+and how it records calls of its Python-level functions.
 
-Data taken from torch.fx (``tests/fx/test_names.py`` checks it against the installed torch)."""
+Taken from torch (``tests/fx/test_names.py`` checks both tables against the installed torch)."""
 
 TORCH_QUALIFIED_NAMES = {'torch.atleast_1d': 'torch.functional.atleast_1d',
                          'torch.atleast_2d': 'torch.functional.atleast_2d',
@@ -203,3 +204,314 @@ TORCH_QUALIFIED_NAMES = {'torch.atleast_1d': 'torch.functional.atleast_1d',
                          'torch.vmap': 'torch.func.vmap',
                          'torch.while_loop': 'torch._higher_order_ops.while_loop.while_loop'}
 """public path -> the qualified name torch.fx prints for it."""
+
+
+# How torch records a call of its Python-level functions seen with a Proxy argument: handle_torch_function passes
+# the arguments in a fixed form (``F.relu(x)`` is recorded as ``relu(x, inplace=False)``). public path ->
+# (torch's parameter list, the parameters passed positionally, those passed by keyword as ``key`` or ``key=param``).
+TORCH_CALL_FORMS = {
+    'torch.cdist': ("x1, x2, p=2.0, compute_mode='use_mm_for_euclid_dist_if_necessary'", 'x1, x2', 'p, compute_mode'),
+    'torch.lu': ('A, pivot=True, get_infos=False, out=None', 'A', 'pivot, get_infos, out'),
+    'torch.nn.functional.adaptive_avg_pool2d': ('input, output_size', 'input, output_size', ''),
+    'torch.nn.functional.adaptive_avg_pool3d': ('input, output_size', 'input, output_size', ''),
+    'torch.nn.functional.adaptive_max_pool1d': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.adaptive_max_pool1d_with_indices': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.adaptive_max_pool2d': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.adaptive_max_pool2d_with_indices': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.adaptive_max_pool3d': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.adaptive_max_pool3d_with_indices': (
+        'input, output_size, return_indices=False',
+        'input, output_size',
+        'return_indices'),
+    'torch.nn.functional.affine_grid': ('theta, size, align_corners=None', 'theta, size', 'align_corners'),
+    'torch.nn.functional.alpha_dropout': (
+        'input, p=0.5, training=False, inplace=False',
+        'input',
+        'p, training, inplace'),
+    'torch.nn.functional.batch_norm': (
+        'input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-05',
+        'input, running_mean, running_var',
+        'weight, bias, training, momentum, eps'),
+    'torch.nn.functional.binary_cross_entropy': (
+        "input, target, weight=None, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'weight, size_average, reduce, reduction'),
+    'torch.nn.functional.binary_cross_entropy_with_logits': (
+        "input, target, weight=None, size_average=None, reduce=None, reduction='mean', pos_weight=None",
+        'input, target',
+        'weight, size_average, reduce, reduction, pos_weight'),
+    'torch.nn.functional.celu': ('input, alpha=1.0, inplace=False', 'input', 'alpha, inplace'),
+    'torch.nn.functional.cosine_embedding_loss': (
+        "input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean'",
+        'input1, input2, target',
+        'margin, size_average, reduce, reduction'),
+    'torch.nn.functional.cross_entropy': (
+        "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean', "
+        'label_smoothing=0.0',
+        'input, target',
+        'weight, size_average, ignore_index, reduce, reduction, label_smoothing'),
+    'torch.nn.functional.ctc_loss': (
+        "log_probs, targets, input_lengths, target_lengths, blank=0, reduction='mean', zero_infinity=False",
+        'log_probs, targets, input_lengths, target_lengths',
+        'blank, reduction, zero_infinity'),
+    'torch.nn.functional.dropout': ('input, p=0.5, training=True, inplace=False', 'input', 'p, training, inplace'),
+    'torch.nn.functional.dropout1d': ('input, p=0.5, training=True, inplace=False', 'input', 'p, training, inplace'),
+    'torch.nn.functional.dropout2d': ('input, p=0.5, training=True, inplace=False', 'input', 'p, training, inplace'),
+    'torch.nn.functional.dropout3d': ('input, p=0.5, training=True, inplace=False', 'input', 'p, training, inplace'),
+    'torch.nn.functional.elu': ('input, alpha=1.0, inplace=False', 'input', 'alpha, inplace'),
+    'torch.nn.functional.embedding': (
+        'input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False',
+        'input, weight',
+        'padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse'),
+    'torch.nn.functional.embedding_bag': (
+        "input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode='mean', "
+        'sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None',
+        'input, weight',
+        'offsets, max_norm, norm_type, scale_grad_by_freq, mode, sparse, per_sample_weights, include_last_offset, '
+        'padding_idx'),
+    'torch.nn.functional.feature_alpha_dropout': (
+        'input, p=0.5, training=False, inplace=False',
+        'input',
+        'p, training, inplace'),
+    'torch.nn.functional.fold': (
+        'input, output_size, kernel_size, dilation=1, padding=0, stride=1',
+        'input, output_size, kernel_size',
+        'dilation, padding, stride'),
+    'torch.nn.functional.fractional_max_pool2d': (
+        'input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None',
+        'input, kernel_size',
+        'output_size, output_ratio, return_indices, _random_samples'),
+    'torch.nn.functional.fractional_max_pool2d_with_indices': (
+        'input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None',
+        'input, kernel_size',
+        'output_size, output_ratio, return_indices, _random_samples'),
+    'torch.nn.functional.fractional_max_pool3d': (
+        'input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None',
+        'input, kernel_size',
+        'output_size, output_ratio, return_indices, _random_samples'),
+    'torch.nn.functional.fractional_max_pool3d_with_indices': (
+        'input, kernel_size, output_size=None, output_ratio=None, return_indices=False, _random_samples=None',
+        'input, kernel_size',
+        'output_size, output_ratio, return_indices, _random_samples'),
+    'torch.nn.functional.gaussian_nll_loss': (
+        "input, target, var, full=False, eps=1e-06, reduction='mean'",
+        'input, target, var',
+        'full, eps, reduction'),
+    'torch.nn.functional.glu': ('input, dim=-1', 'input', 'dim'),
+    'torch.nn.functional.grid_sample': (
+        "input, grid, mode='bilinear', padding_mode='zeros', align_corners=None",
+        'input, grid',
+        'mode, padding_mode, align_corners'),
+    'torch.nn.functional.group_norm': (
+        'input, num_groups, weight=None, bias=None, eps=1e-05',
+        'input, num_groups',
+        'weight, bias, eps'),
+    'torch.nn.functional.gumbel_softmax': (
+        'logits, tau=1, hard=False, eps=1e-10, dim=-1',
+        'logits',
+        'tau, hard, eps, dim'),
+    'torch.nn.functional.hardsigmoid': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.hardswish': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.hardtanh': (
+        'input, min_val=-1.0, max_val=1.0, inplace=False',
+        'input',
+        'min_val, max_val, inplace'),
+    'torch.nn.functional.hinge_embedding_loss': (
+        "input, target, margin=1.0, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'margin, size_average, reduce, reduction'),
+    'torch.nn.functional.huber_loss': (
+        "input, target, reduction='mean', delta=1.0, weight=None",
+        'input, target',
+        'reduction, delta, weight'),
+    'torch.nn.functional.instance_norm': (
+        'input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1, '
+        'eps=1e-05',
+        'input',
+        'running_mean, running_var, weight, bias, use_input_stats, momentum, eps'),
+    'torch.nn.functional.interpolate': (
+        "input, size=None, scale_factor=None, mode='nearest', align_corners=None, recompute_scale_factor=None, "
+        'antialias=False',
+        'input',
+        'size, scale_factor, mode, align_corners, recompute_scale_factor, antialias'),
+    'torch.nn.functional.kl_div': (
+        "input, target, size_average=None, reduce=None, reduction='mean', log_target=False",
+        'input, target',
+        'size_average, reduce, reduction, log_target'),
+    'torch.nn.functional.l1_loss': (
+        "input, target, size_average=None, reduce=None, reduction='mean', weight=None",
+        'input, target',
+        'size_average, reduce, reduction'),
+    'torch.nn.functional.layer_norm': (
+        'input, normalized_shape, weight=None, bias=None, eps=1e-05',
+        'input, normalized_shape',
+        'weight, bias, eps'),
+    'torch.nn.functional.leaky_relu': ('input, negative_slope=0.01, inplace=False', 'input', 'negative_slope, inplace'),
+    'torch.nn.functional.linear_cross_entropy': (
+        "input, linear_weight, target, *, linear_bias=None, weight=None, reduction='mean', ignore_index=None, "
+        'label_smoothing=0.0, options=None',
+        'input, linear_weight, target',
+        'linear_bias, weight, reduction, ignore_index, label_smoothing, options'),
+    'torch.nn.functional.local_response_norm': (
+        'input, size, alpha=0.0001, beta=0.75, k=1.0',
+        'input, size',
+        'alpha, beta, k'),
+    'torch.nn.functional.log_softmax': (
+        'input, dim=None, _stacklevel=3, dtype=None',
+        'input',
+        'dim, _stacklevel, dtype'),
+    'torch.nn.functional.lp_pool1d': (
+        'input, norm_type, kernel_size, stride=None, ceil_mode=False',
+        'input, norm_type, kernel_size',
+        'stride, ceil_mode'),
+    'torch.nn.functional.lp_pool2d': (
+        'input, norm_type, kernel_size, stride=None, ceil_mode=False',
+        'input, norm_type, kernel_size',
+        'stride, ceil_mode'),
+    'torch.nn.functional.lp_pool3d': (
+        'input, norm_type, kernel_size, stride=None, ceil_mode=False',
+        'input, norm_type, kernel_size',
+        'stride, ceil_mode'),
+    'torch.nn.functional.margin_ranking_loss': (
+        "input1, input2, target, margin=0, size_average=None, reduce=None, reduction='mean'",
+        'input1, input2, target',
+        'margin, size_average, reduce, reduction'),
+    'torch.nn.functional.max_pool1d': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_pool1d_with_indices': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_pool2d': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_pool2d_with_indices': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_pool3d': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_pool3d_with_indices': (
+        'input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False',
+        'input, kernel_size',
+        'stride, padding, dilation, ceil_mode, return_indices'),
+    'torch.nn.functional.max_unpool1d': (
+        'input, indices, kernel_size, stride=None, padding=0, output_size=None',
+        'input, indices, kernel_size',
+        'stride, padding, output_size'),
+    'torch.nn.functional.max_unpool2d': (
+        'input, indices, kernel_size, stride=None, padding=0, output_size=None',
+        'input, indices, kernel_size',
+        'stride, padding, output_size'),
+    'torch.nn.functional.max_unpool3d': (
+        'input, indices, kernel_size, stride=None, padding=0, output_size=None',
+        'input, indices, kernel_size',
+        'stride, padding, output_size'),
+    'torch.nn.functional.mish': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.mse_loss': (
+        "input, target, size_average=None, reduce=None, reduction='mean', weight=None",
+        'input, target',
+        'size_average, reduce, reduction, weight'),
+    'torch.nn.functional.multi_head_attention_forward': (
+        'query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, '
+        'add_zero_attn, dropout_p, out_proj_weight, out_proj_bias, training=True, key_padding_mask=None, '
+        'need_weights=True, attn_mask=None, use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None, '
+        'v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True, is_causal=False',
+        'query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v, '
+        'add_zero_attn, dropout_p, out_proj_weight, out_proj_bias',
+        'training, key_padding_mask, need_weights, attn_mask, is_causal, use_separate_proj_weight, q_proj_weight, '
+        'k_proj_weight, v_proj_weight, static_k, static_v, average_attn_weights'),
+    'torch.nn.functional.multi_margin_loss': (
+        "input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'p, margin, weight, size_average, reduce, reduction'),
+    'torch.nn.functional.multilabel_margin_loss': (
+        "input, target, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'size_average, reduce, reduction'),
+    'torch.nn.functional.multilabel_soft_margin_loss': (
+        "input, target, weight=None, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'weight, size_average, reduce, reduction'),
+    'torch.nn.functional.nll_loss': (
+        "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction='mean'",
+        'input, target',
+        'weight, size_average, ignore_index, reduce, reduction'),
+    'torch.nn.functional.normalize': ('input, p=2.0, dim=1, eps=1e-12, out=None', 'input', 'p, dim, eps, out'),
+    'torch.nn.functional.pad': ("input, pad, mode='constant', value=None", 'input, pad', 'mode, value'),
+    'torch.nn.functional.poisson_nll_loss': (
+        "input, target, log_input=True, full=False, size_average=None, eps=1e-08, reduce=None, reduction='mean'",
+        'input, target',
+        'log_input, full, size_average, eps, reduce, reduction'),
+    'torch.nn.functional.relu': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.relu6': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.rms_norm': (
+        'input, normalized_shape, weight=None, eps=None',
+        'input, normalized_shape',
+        'weight, eps'),
+    'torch.nn.functional.rrelu': (
+        'input, lower=0.125, upper=0.3333333333333333, training=False, inplace=False',
+        'input',
+        'lower, upper, training, inplace'),
+    'torch.nn.functional.selu': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.silu': ('input, inplace=False', 'input', 'inplace'),
+    'torch.nn.functional.smooth_l1_loss': (
+        "input, target, size_average=None, reduce=None, reduction='mean', beta=1.0",
+        'input, target',
+        'size_average, reduce, reduction, beta'),
+    'torch.nn.functional.soft_margin_loss': (
+        "input, target, size_average=None, reduce=None, reduction='mean'",
+        'input, target',
+        'size_average, reduce, reduction'),
+    'torch.nn.functional.softmax': ('input, dim=None, _stacklevel=3, dtype=None', 'input', 'dim, _stacklevel, dtype'),
+    'torch.nn.functional.softmin': ('input, dim=None, _stacklevel=3, dtype=None', 'input', 'dim, _stacklevel, dtype'),
+    'torch.nn.functional.softsign': ('input', 'input', ''),
+    'torch.nn.functional.tanhshrink': ('input', 'input', ''),
+    'torch.nn.functional.threshold': ('input, threshold, value, inplace=False', 'input, threshold, value', 'inplace'),
+    'torch.nn.functional.triplet_margin_loss': (
+        'anchor, positive, negative, margin=1.0, p=2, eps=1e-06, swap=False, size_average=None, reduce=None, '
+        "reduction='mean'",
+        'anchor, positive, negative',
+        'margin, p, eps, swap, size_average, reduce, reduction'),
+    'torch.nn.functional.triplet_margin_with_distance_loss': (
+        "anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False, reduction='mean'",
+        'anchor, positive, negative',
+        'distance_function, margin, swap, reduction'),
+    'torch.nn.functional.unfold': (
+        'input, kernel_size, dilation=1, padding=0, stride=1',
+        'input, kernel_size',
+        'dilation, padding, stride'),
+    'torch.norm': (
+        "input, p='fro', dim=None, keepdim=False, out=None, dtype=None",
+        'input',
+        'p, dim, keepdim, out, dtype'),
+    'torch.split': ('tensor, split_size_or_sections, dim=0', 'tensor, split_size_or_sections', 'dim'),
+    'torch.stft': (
+        "input, n_fft, hop_length=None, win_length=None, window=None, center=True, pad_mode='reflect', "
+        'normalized=False, onesided=None, return_complex=None, align_to_window=None',
+        'input, n_fft',
+        'hop_length, win_length, window, center, pad_mode, normalized, onesided, return_complex, align_to_window'),
+    'torch.tensordot': ('a, b, dims=2, out=None', 'a, b', 'dims, out'),
+    'torch.unravel_index': ('indices, shape', 'indices', 'shape'),
+}
+"""public path -> how torch.fx records a call of it."""

@@ -63,7 +63,7 @@ def _addindent(s, num_spaces):
     lines = s.split("\n")
     if len(lines) == 1:
         return s
-    return lines[0] + "\n" + "\n".join(num_spaces * " " + line for line in lines[1:])
+    return lines[0] + "\n" + "\n".join(num_spaces * " " + line if line.strip() else "" for line in lines[1:])
 
 
 class GraphModule(Module):

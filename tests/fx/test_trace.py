@@ -1,0 +1,134 @@
+"""symbolic_trace beside torch.fx: the same models give the same graph printouts, node lists, generated code,
+readable form and outputs."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember import _alias
+from ember.vision.models import resnet18
+
+from .models import as_torch_text, copy_weights, pair
+
+INPUTS = {"MLP": (2, 8), "CNN": (2, 3, 8, 8), "Constants": (2, 3), "Wrapped": (2, 3)}
+
+
+def node_rows(gm):
+    return [(n.op, n.name, n.target if isinstance(n.target, str) else str(n._pretty_print_target(n.target)),
+             len(n.users)) for n in gm.graph.nodes]
+
+
+def assert_same_trace(t_gm, e_gm):
+    assert as_torch_text(str(e_gm.graph)) == str(t_gm.graph)
+    assert as_torch_text(e_gm.code) == t_gm.code
+    assert [(op, name, as_torch_text(target), users) for op, name, target, users in node_rows(e_gm)] == \
+        node_rows(t_gm)
+    assert as_torch_text(e_gm.print_readable(print_output=False)) == t_gm.print_readable(print_output=False)
+
+
+def assert_same_values(t_out, e_out):
+    if isinstance(t_out, torch.Tensor):
+        numpy.testing.assert_allclose(e_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-5, atol=1e-5)
+    elif isinstance(t_out, (tuple, list)):
+        assert len(t_out) == len(e_out)
+        for t, e in zip(t_out, e_out):
+            assert_same_values(t, e)
+    elif isinstance(t_out, dict):
+        assert list(t_out) == list(e_out)
+        for k in t_out:
+            assert_same_values(t_out[k], e_out[k])
+    else:
+        assert t_out == e_out
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_models_trace_as_torch(name):
+    t_model, e_model = pair(name)
+    t_gm, e_gm = torch.fx.symbolic_trace(t_model), ember.fx.symbolic_trace(e_model)
+    assert_same_trace(t_gm, e_gm)
+    x = numpy.random.randn(*INPUTS[name]).astype(numpy.float32)
+    t_out, e_out = t_gm(torch.from_numpy(x)), e_gm(ember.from_numpy(x))
+    assert_same_values(t_out, e_out)
+    assert_same_values(t_model(torch.from_numpy(x)), e_out)
+    assert type(e_gm).__name__ == type(t_gm).__name__ == name
+    assert isinstance(e_gm, ember.fx.GraphModule) and isinstance(e_gm, ember.nn.Module)
+    assert sorted(e_gm.state_dict()) == sorted(t_gm.state_dict())
+    assert [n for n, _ in e_gm.named_parameters()] == [n for n, _ in t_gm.named_parameters()]
+    assert as_torch_text(str(e_gm)) == str(t_gm)
+
+
+def test_code_prints_torch_under_the_alias(monkeypatch):
+    t_model, e_model = pair("CNN")
+    monkeypatch.setattr(_alias, "installed", True)
+    e_gm = ember.fx.symbolic_trace(e_model)
+    t_gm = torch.fx.symbolic_trace(t_model)
+    assert e_gm.code == t_gm.code and str(e_gm.graph) == str(t_gm.graph)
+    x = numpy.random.randn(2, 3, 8, 8).astype(numpy.float32)
+    assert_same_values(t_gm(torch.from_numpy(x)), e_gm(ember.from_numpy(x)))
+
+
+def test_resnet18_traces_as_torchvision_layout():
+    torch.manual_seed(0)
+    t_model = pair("ResNet")[0].eval()
+    e_model = copy_weights(t_model, resnet18()).eval()
+    t_gm, e_gm = torch.fx.symbolic_trace(t_model), ember.fx.symbolic_trace(e_model)
+    assert_same_trace(t_gm, e_gm)
+    x = numpy.random.randn(1, 3, 32, 32).astype(numpy.float32)
+    numpy.testing.assert_allclose(e_gm(ember.from_numpy(x)).detach().numpy(),
+                                  t_gm(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("concrete", [{"flag": True}, {"flag": False, "scale": None}, {"flag": True, "scale": 2.0}])
+def test_concrete_args_specialize_control_flow(concrete):
+    t_model, e_model = pair("ControlFlow")
+    t_gm = torch.fx.symbolic_trace(t_model, concrete_args=concrete)
+    e_gm = ember.fx.symbolic_trace(e_model, concrete_args=concrete)
+    assert_same_trace(t_gm, e_gm)
+    x = numpy.random.randn(2, 4).astype(numpy.float32)
+    rest = list(concrete.values())
+    assert_same_values(t_gm(torch.from_numpy(x), *rest), e_gm(ember.from_numpy(x), *rest))
+    if concrete.get("scale", 0) is None:
+        with pytest.raises(AssertionError, match="scale has been specialized to have value None"):
+            e_gm(ember.from_numpy(x), concrete["flag"], 1.0)
+    with pytest.raises(AssertionError, match="flag has been specialized"):
+        e_gm(ember.from_numpy(x), not concrete["flag"])
+
+
+def test_trace_a_function_and_math():
+    import math
+
+    def f(a, b):
+        return ember.relu(a) * math.sqrt(b.shape[0]) + b.sum()
+
+    def g(a, b):
+        return torch.relu(a) * math.sqrt(b.shape[0]) + b.sum()
+    g.__name__ = "f"
+    e_gm, t_gm = ember.fx.symbolic_trace(f), torch.fx.symbolic_trace(g)
+    assert as_torch_text(e_gm.code) == t_gm.code
+    assert as_torch_text(str(e_gm.graph)) == str(t_gm.graph)
+    a, b = numpy.random.randn(3).astype(numpy.float32), numpy.random.randn(4).astype(numpy.float32)
+    assert_same_values(t_gm(torch.from_numpy(a), torch.from_numpy(b)), e_gm(ember.from_numpy(a), ember.from_numpy(b)))
+
+
+def test_varargs_and_tuple_unpacking():
+    class M(ember.nn.Module):
+        def forward(self, *args, **kwargs):
+            a, b = args[0].chunk(2)
+            return a + b + kwargs["k"]
+
+    gm = ember.fx.symbolic_trace(M())
+    assert [n.target for n in gm.graph.nodes if n.op == "placeholder"] == ["*args", "**kwargs"]
+    x = ember.arange(4.0)
+    assert gm(x, k=ember.tensor(1.0)).tolist() == [3.0, 5.0]
+
+
+def test_tracer_leaf_modules_and_scope():
+    class Tracer(ember.fx.Tracer):
+        def is_leaf_module(self, m, qualname):
+            return qualname == "head" or super().is_leaf_module(m, qualname)
+    e_model = pair("CNN")[1]
+    graph = Tracer().trace(e_model)
+    assert [n.target for n in graph.nodes if n.op == "call_module"] == ["conv", "bn", "head"]
+    e_gm = ember.fx.GraphModule(e_model, graph)
+    assert type(e_gm).__name__ == "GraphModule"
+    assert graph.find_nodes(op="call_module", target="head")[0].meta["nn_module_stack"] == {"head": ("head", ember.nn.Sequential)}
