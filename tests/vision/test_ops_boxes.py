@@ -1,5 +1,7 @@
 """ember.vision.ops' box functions: nms and batched_nms against the greedy definition (NumPy, as torchvision's CPU
 kernel runs it), the IoU family, conversions, clipping and masks_to_boxes against torchvision's Python code."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -224,3 +226,95 @@ def test_masks_to_boxes():
     for m in [masks, masks.astype(numpy.uint8), masks.astype(numpy.float32)]:
         close(E.masks_to_boxes(ember.tensor(m)), T.masks_to_boxes(torch.tensor(m)))
     close(E.masks_to_boxes(ember.zeros(0, 5, 5)), T.masks_to_boxes(torch.zeros(0, 5, 5)))
+
+
+def clip_polygon(subject, clipper):
+    """Sutherland-Hodgman: the part of convex polygon ``subject`` inside convex ``clipper`` (both counter-clockwise
+    in their own frame; orientation is fixed up by the caller)."""
+    def side(p, a, b):
+        return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0])
+    out = list(subject)
+    for a, b in zip(clipper, clipper[1:] + clipper[:1]):
+        points, out = out, []
+        for p, q in zip(points, points[1:] + points[:1]):
+            sp, sq = side(p, a, b), side(q, a, b)
+            if sp >= 0:
+                out.append(p)
+            if sp * sq < 0:
+                t = sp / (sp - sq)
+                out.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+        if not out:
+            return []
+    return out
+
+
+def polygon_area(points):
+    return 0.5 * sum(p[0] * q[1] - q[0] * p[1] for p, q in zip(points, points[1:] + points[:1]))
+
+
+def rotated_iou_reference(boxes1, boxes2):
+    """IoUs of rotated boxes by clipping their corner polygons (corners from torchvision's box_convert)."""
+    def polygons(boxes):
+        corners = T.box_convert(torch.tensor(boxes, dtype=torch.float64), "cxcywhr", "xyxyxyxy").numpy()
+        result = []
+        for c in corners:
+            poly = [(c[2 * k], c[2 * k + 1]) for k in range(4)]
+            result.append(poly if polygon_area(poly) >= 0 else poly[::-1])
+        return result
+    out = numpy.zeros((len(boxes1), len(boxes2)))
+    for i, p in enumerate(polygons(boxes1)):
+        for j, q in enumerate(polygons(boxes2)):
+            a1, a2 = boxes1[i, 2] * boxes1[i, 3], boxes2[j, 2] * boxes2[j, 3]
+            if a1 < 1e-14 or a2 < 1e-14:
+                continue
+            inter = abs(polygon_area(clip_polygon(p, q)))
+            out[i, j] = inter / (a1 + a2 - inter)
+    return out
+
+
+def random_rotated(n, seed):
+    rng = numpy.random.default_rng(seed)
+    boxes = numpy.concatenate([rng.uniform(0, 6, (n, 2)), rng.uniform(0.5, 5, (n, 2)), rng.uniform(-180, 180, (n, 1))],
+                              1)
+    if n > 4:
+        boxes[1] = boxes[0]                                # identical
+        boxes[2, :2], boxes[2, 2:4] = boxes[0, :2], 0.3    # small box near the middle of another
+        boxes[3, 4] = boxes[0, 4] + 90                     # right angles
+        boxes[4, 2] = 0                                    # no area
+    return boxes
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_box_iou_of_rotated_boxes(dtype):
+    a, b = random_rotated(9, 1), numpy.concatenate([random_rotated(9, 1)[:3], random_rotated(8, 2)])
+    ours = E.box_iou(ember.tensor(a.astype(dtype)), ember.tensor(b.astype(dtype)), fmt="cxcywhr")
+    assert ours.dtype == ember.float32 and ours.shape == (9, 11)
+    numpy.testing.assert_allclose(ours.numpy(), rotated_iou_reference(a, b), atol=2e-5 if dtype == numpy.float32 else
+                                  1e-6)
+    # the other rotated formats convert to cxcywhr first
+    for fmt in ("xywhr", "xyxyxyxy"):
+        ea = E.box_convert(ember.tensor(a), "cxcywhr", fmt)
+        eb = E.box_convert(ember.tensor(b), "cxcywhr", fmt)
+        numpy.testing.assert_allclose(E.box_iou(ea, eb, fmt=fmt).numpy(), ours.numpy(), atol=1e-5)
+
+
+def test_box_iou_of_rotated_boxes_known_values_and_errors():
+    square = [0.0, 0.0, 1.0, 1.0]
+    boxes = ember.tensor([square + [0.0], square + [45.0], [0.0, 0.0, 2.0, 1.0, 90.0]])
+    iou = E.box_iou(boxes, boxes, fmt="cxcywhr").numpy()
+    numpy.testing.assert_allclose(iou[0, 1], math.sqrt(2) / 2, rtol=1e-6)  # the square and its 45 degree turn
+    numpy.testing.assert_allclose(iou[0, 2], 0.5, rtol=1e-6)
+    numpy.testing.assert_allclose(numpy.diag(iou), 1.0, rtol=1e-6)
+    assert E.box_iou(ember.zeros(0, 5), boxes, fmt="cxcywhr").shape == (0, 3)
+    with pytest.raises(RuntimeError, match=r"boxes1 should have shape \(N, 5\), got \[3, 4\]"):
+        E.box_iou(ember.zeros(3, 4), boxes, fmt="cxcywhr")
+    with pytest.raises(RuntimeError, match="boxes1 and boxes2 must have the same dtype"):
+        E.box_iou(boxes.double(), boxes, fmt="cxcywhr")
+
+
+def test_box_iou_of_many_rotated_pairs():
+    a, b = random_rotated(40, 3), random_rotated(40, 4)
+    b[5:10, 4] = a[5:10, 4] + 1e-7  # nearly parallel edges
+    b[10:15] = a[10:15] + [0.5, 0, 0, 0, 0]  # shifted copies
+    numpy.testing.assert_allclose(E.box_iou(ember.tensor(a), ember.tensor(b), fmt="cxcywhr").numpy(),
+                                  rotated_iou_reference(a, b), atol=1e-6)

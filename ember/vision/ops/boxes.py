@@ -5,6 +5,7 @@ import numpy as np
 
 import ember
 
+from ._box_iou_rotated import box_iou_rotated
 from ._utils import _dtype_name, _upcast
 
 _AXIS_ALIGNED = ("xyxy", "xywh", "cxcywh")
@@ -223,13 +224,16 @@ def _box_inter_union(boxes1, boxes2, fmt="xyxy"):
 
 
 def box_iou(boxes1, boxes2, fmt="xyxy"):
-    """Pairwise intersection-over-union of two sets of axis-aligned boxes, ``[..., N, M]``."""
+    """Pairwise intersection-over-union, ``[..., N, M]``, of axis-aligned boxes (``xyxy``, ``xywh``, ``cxcywh``) or
+    of rotated boxes ``[N, 5|8]`` (``cxcywhr``, ``xywhr``, ``xyxyxyxy``; float32 IoUs, no gradient)."""
     if fmt in _AXIS_ALIGNED:
         inter, union = _box_inter_union(boxes1, boxes2, fmt=fmt)
         return inter / union
     if fmt in _ROTATED:
-        raise RuntimeError(f"box_iou of rotated boxes ({fmt}) needs torchvision's compiled box_iou_rotated kernel, "
-                           "which ember does not have")
+        if fmt != "cxcywhr":
+            boxes1 = box_convert(boxes1, in_fmt=fmt, out_fmt="cxcywhr")
+            boxes2 = box_convert(boxes2, in_fmt=fmt, out_fmt="cxcywhr")
+        return box_iou_rotated(boxes1, boxes2)
     raise ValueError(f"Unsupported format '{fmt}'. Supported axis-aligned formats: {_AXIS_ALIGNED}. "
                      f"Supported rotated formats: {_ROTATED}.")
 
