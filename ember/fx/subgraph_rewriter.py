@@ -9,7 +9,8 @@ __all__ = ["Match", "replace_pattern"]
 
 
 class Match(NamedTuple):
-    """One occurrence: the graph node the pattern's output matched, and pattern node -> graph node."""
+    """One occurrence: the pattern node it was found from (the one the pattern returns), and pattern node ->
+    graph node."""
 
     anchor: Node
     nodes_map: dict
@@ -21,6 +22,11 @@ def _as_graph(fn):
 
 
 def _match_arg(pattern_arg, graph_arg, nodes_map):
+    if isinstance(pattern_arg, Node) and pattern_arg.op == "placeholder" and not isinstance(graph_arg, Node):
+        if pattern_arg in nodes_map:   # a pattern input may stand for a constant argument too
+            return type(nodes_map[pattern_arg]) is type(graph_arg) and nodes_map[pattern_arg] == graph_arg
+        nodes_map[pattern_arg] = graph_arg
+        return True
     if isinstance(pattern_arg, Node):
         return isinstance(graph_arg, Node) and _match_node(pattern_arg, graph_arg, nodes_map)
     if isinstance(pattern_arg, (list, tuple)):
@@ -36,7 +42,7 @@ def _match_node(pn, gn, nodes_map):
     if pn in nodes_map:
         return nodes_map[pn] is gn
     if pn.op == "placeholder":
-        if gn in nodes_map.values():
+        if any(value is gn for value in nodes_map.values()):
             return False
         nodes_map[pn] = gn
         return True
@@ -59,7 +65,7 @@ def _find_matches(graph, pattern):
         nodes_map = {}
         if node.op in ("placeholder", "output") or not _match_node(returned, node, nodes_map):
             continue
-        inner = [gn for pn, gn in nodes_map.items() if pn.op != "placeholder"]
+        inner = [gn for pn, gn in nodes_map.items() if pn.op != "placeholder" and isinstance(gn, Node)]
         # Nodes computed inside the match may be used only inside it (the returned one excepted).
         inside = set(inner)
         if any(user not in inside for gn in inner if gn is not node for user in gn.users):
@@ -67,7 +73,7 @@ def _find_matches(graph, pattern):
         if inside & taken:
             continue
         taken |= inside
-        matches.append(Match(anchor=node, nodes_map=nodes_map))
+        matches.append(Match(anchor=returned, nodes_map=nodes_map))
     return matches
 
 
@@ -80,12 +86,20 @@ def replace_pattern(gm, pattern, replacement):
     matches = _find_matches(graph, pattern_graph)
     pattern_inputs = [n for n in pattern_graph.nodes if n.op == "placeholder"]
     replacement_inputs = [n for n in replacement_graph.nodes if n.op == "placeholder"]
+    replaced = {}   # a replaced anchor -> what replaced it, for later matches that read it
     for match in matches:
+        for pn, gn in match.nodes_map.items():
+            if pn.op == "placeholder" and isinstance(gn, Node):
+                while gn in replaced:
+                    gn = replaced[gn]
+                match.nodes_map[pn] = gn
         val_map = {r: match.nodes_map[p] for r, p in zip(replacement_inputs, pattern_inputs)}
-        with graph.inserting_before(match.anchor):
+        anchor = match.nodes_map[match.anchor]
+        with graph.inserting_before(anchor):
             result = graph.graph_copy(replacement_graph, val_map)
         if isinstance(result, Node):
-            match.anchor.replace_all_uses_with(result)
+            anchor.replace_all_uses_with(result)
+            replaced[anchor] = result
         matched = [gn for pn, gn in match.nodes_map.items() if pn.op != "placeholder"]
         for node in reversed(list(graph.nodes)):
             if node in matched and not node.users:

@@ -131,4 +131,5 @@ def test_tracer_leaf_modules_and_scope():
     assert [n.target for n in graph.nodes if n.op == "call_module"] == ["conv", "bn", "head"]
     e_gm = ember.fx.GraphModule(e_model, graph)
     assert type(e_gm).__name__ == "GraphModule"
-    assert graph.find_nodes(op="call_module", target="head")[0].meta["nn_module_stack"] == {"head": ("head", ember.nn.Sequential)}
+    head = graph.find_nodes(op="call_module", target="head")[0]
+    assert head.meta["nn_module_stack"] == {"head": ("head", ember.nn.Sequential)}
