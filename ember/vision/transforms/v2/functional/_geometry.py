@@ -308,6 +308,14 @@ _register(affine, _affine_image, _affine_mask, _affine_boxes)
 
 
 def _rotate_image(image, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
+    if isinstance(image, ember.Tensor) and center is None:
+        # Quarter turns about the center are exact transposes (torchvision v2's fast path); v1's grid sampling would
+        # also grow an expanded canvas by a pixel of float error, away from the boxes' canvas.
+        turn = angle % 360
+        if turn == 0:
+            return image.clone()
+        if turn == 180 or (turn in (90, 270) and (expand or image.shape[-1] == image.shape[-2])):
+            return ember.rot90(image, int(turn) // 90, dims=(-2, -1))
     return F1.rotate(image, angle, interpolation, expand, center, fill)
 
 
