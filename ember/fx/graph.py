@@ -9,6 +9,9 @@ from .node import Node, map_aggregate, map_arg
 __all__ = ["Graph", "PythonCode", "CodeGen"]
 
 
+_legal_ops = ("call_function", "call_method", "get_attr", "call_module", "placeholder", "output")
+
+
 class _InsertPoint:
     """The context ``inserting_before``/``inserting_after`` return: new nodes go there until it exits."""
 
@@ -89,6 +92,8 @@ class Graph:
     # --- building ------------------------------------------------------------------------------------------
     def create_node(self, op, target, args=None, kwargs=None, name=None, type_expr=None):
         """Inserts a new node at the insertion point, named ``name`` or after its target, made unique."""
+        if op not in _legal_ops:
+            raise AssertionError(f"op '{op}' is not in _legal_ops")
         args = () if args is None else args
         kwargs = {} if kwargs is None else kwargs
         if not isinstance(args, tuple):
