@@ -8,6 +8,7 @@ from .ops import activation as _activation
 from .ops import pointwise as _pointwise
 from .ops import reduction as _reduction
 from .ops import special as _special
+from .ops._kernel_dtypes import refuse_complex as _refuse_complex
 from .ops._util import promote_pair as _promote_pair
 from .ops._util import write_out as _write_out
 from .ops.bessel import float_only as _float_only
@@ -98,11 +99,13 @@ def multigammaln(input, p, *, out=None):
 
 def ndtr(input, *, out=None):
     """The standard normal cumulative distribution function."""
+    _refuse_complex("erf_vml_cpu", input)
     return _write_out(out, 0.5 * _pointwise.erfc(_float(input) * -math.sqrt(0.5)), "ndtr")
 
 
 def entr(input, *, out=None):
     """Elementwise entropy term: -x log(x) for x > 0, 0 at 0 and -inf for x < 0."""
+    _refuse_complex("entr_cpu", input)
     input = _float(input)
     safe = _pointwise.where(input > 0, input, 1.0)
     result = _pointwise.where(input > 0, -safe * safe.log(), _pointwise.where(input == 0, 0.0, -math.inf))
@@ -116,6 +119,7 @@ def xlog1py(input, other, *, out=None):
     if not isinstance(other, Tensor):
         other = _as_tensor_arg(other, like=input)
     input, other = _promote_pair(input, other)
+    _refuse_complex("xlog1py_cpu", input)
     input, other = _float(input), _float(other)
     safe = _pointwise.where(input == 0, 0.0, other)
     result = _pointwise.where((input == 0) & ~other.isnan(), 0.0, input * safe.log1p())

@@ -26,6 +26,13 @@ def require_dtype(kernel, input, dtypes=FLOATING):
         raise _not_implemented(kernel, input)
 
 
+def refuse_complex(kernel, input):
+    """Raises PyTorch's NotImplementedError for ``kernel`` when ``input`` is a complex tensor (real-only functions,
+    which would otherwise drop the imaginary part)."""
+    if isinstance(input, Tensor) and input.dtype.is_complex:
+        raise _not_implemented(kernel, input)
+
+
 def require_common_dtype(kernel, input, other, dtypes=FLOATING):
     """``require_dtype`` for a kernel that runs in the promoted dtype of two tensors."""
     if isinstance(input, Tensor) and isinstance(other, Tensor):

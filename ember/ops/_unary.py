@@ -26,10 +26,16 @@ def unary_primitive(name, module, array_function, gradient, saves="input", silen
         ctx.save_for_backward(a, result)
         return result
 
+    # ``gradient`` gives grad * f'(z); for complex z PyTorch's convention is grad * conj(f'(z)) (every function made
+    # here is holomorphic), which is conj(gradient(conj(grad), ...)).
     def backward(ctx, grad):
+        if grad.is_complex():
+            return gradient(grad.conj(), *ctx.saved_tensors).conj()
         return gradient(grad, *ctx.saved_tensors)
 
     def array_backward(ctx, grad):
+        if grad.dtype.kind == "c":
+            return gradient(grad.conj(), *ctx.saved_arrays).conj()
         return gradient(grad, *ctx.saved_arrays)
 
     forward = {"input": save_input, "result": save_result, "both": save_both}[saves]

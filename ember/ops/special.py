@@ -12,6 +12,7 @@ from ..autograd.function import Primitive
 from . import _ndtri, _parallel
 from ._inplace import inplace_method
 from ._unary import unary_primitive
+from ._kernel_dtypes import refuse_complex
 from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
@@ -27,8 +28,12 @@ _BERNOULLI = ((1, 6), (-1, 30), (1, 42), (-1, 30), (5, 66), (-691, 2730), (7, 6)
 _ZETA_A = tuple(math.factorial(2 * k + 2) * den / num for k, (num, den) in enumerate(_BERNOULLI))
 
 
-def _floating(input):
-    return input if input.dtype.is_floating_point else input.to(_dtype.get_default_dtype())
+def _floating(input, kernel=None):
+    """``input`` in a floating dtype (integers in the default one); a complex input raises PyTorch's error for
+    ``kernel``, the real-only kernel it would reach."""
+    if kernel is not None:
+        refuse_complex(kernel, input)
+    return input if input.dtype.is_floating_point or input.dtype.is_complex else input.to(_dtype.get_default_dtype())
 
 
 def _in_float64(function, *arrays):
@@ -212,15 +217,17 @@ def _i1_64(x):
     return _i1e64(x) * _xp(x).exp(_xp(x).abs(x))
 
 
-def _unary(name, public_name, array_function, derivative, doc, forward=None):
+def _unary(name, public_name, array_function, derivative, doc, forward=None, kernel=None):
     """A float-valued unary primitive whose gradient is ``grad * derivative(input, result)``, and its function: the
-    forward is ``array_function`` in float64 (``_in_float64``), or ``forward(xp, a)`` where given."""
+    forward is ``array_function`` in float64 (``_in_float64``), or ``forward(xp, a)`` where given; complex inputs
+    raise PyTorch's error for ``kernel`` (by default ``<name>_cpu``)."""
+    kernel = kernel or f"{public_name.removeprefix('special_')}_cpu"
     primitive = unary_primitive(name, __name__, forward or (lambda xp, a: _in_float64(array_function, a)),
                                 lambda grad, a, result: grad * derivative(a, result), saves="both")
     primitive.__doc__ = doc
 
     def function(input, *, out=None):
-        return write_out(out, primitive.apply(_floating(input)), public_name)
+        return write_out(out, primitive.apply(_floating(input, kernel)), public_name)
     function.__name__ = function.__qualname__ = public_name
     function.__doc__ = doc
     return primitive, function
@@ -235,7 +242,7 @@ def _i1e_derivative(a, result):
 
 
 I0, i0 = _unary("I0", "i0", _i0_64, lambda a, result: special_i1(a),
-                "Modified Bessel function of the first kind, order 0.")
+                "Modified Bessel function of the first kind, order 0.", kernel="i0_vml_cpu")
 SpecialI0E, special_i0e = _unary("SpecialI0E", "special_i0e", _i0e64,
                                  lambda a, result: special_i1e(a) - sign(a) * result,
                                  "Exponentially scaled modified Bessel function of order 0: exp(-|x|) * i0(x).")
@@ -407,13 +414,13 @@ class Igammac(Primitive):
 @tensor_method
 def lgamma(input, *, out=None):
     """Natural logarithm of the absolute value of the gamma function."""
-    return write_out(out, Lgamma.apply(_floating(input)), "lgamma")
+    return write_out(out, Lgamma.apply(_floating(input, "lgamma_vml_cpu")), "lgamma")
 
 
 @tensor_method
 def digamma(input, *, out=None):
     """The logarithmic derivative of the gamma function, psi(x)."""
-    return write_out(out, Digamma.apply(_floating(input)), "digamma")
+    return write_out(out, Digamma.apply(_floating(input, "digamma")), "digamma")
 
 
 @tensor_method
@@ -423,14 +430,15 @@ def polygamma(n, input=None, *, out=None):
         n, input = input, n
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
-    return write_out(out, Polygamma.apply(_floating(input), int(n)), "polygamma")
+    kernel = {0: "digamma", 1: "trigamma"}.get(int(n), "polygamma")
+    return write_out(out, Polygamma.apply(_floating(input, kernel), int(n)), "polygamma")
 
 
 @tensor_method
 def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma function of dimension ``p``, elementwise."""
     from .rearrange import stack
-    input = _floating(input)
+    input = _floating(input, "arange_cpu")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     terms = stack([lgamma(input - j / 2) for j in range(p)], -1).sum(-1)
@@ -439,7 +447,7 @@ def mvlgamma(input, p, *, out=None):
 
 @tensor_method
 def sinc(input, *, out=None):
-    """sin(pi x) / (pi x), with the limit 1 at 0."""
+    """sin(pi x) / (pi x), with the limit 1 at 0 (complex inputs too)."""
     input = _floating(input)
     safe = where(input == 0, 1.0, input)
     scaled = safe * math.pi
@@ -448,31 +456,31 @@ def sinc(input, *, out=None):
 
 def zeta(input, other, *, out=None):
     """The Hurwitz zeta function: sum over k >= 0 of (k + other) ** -input."""
-    input, other = _float_pair(input, other)
+    input, other = _float_pair(input, other, "zeta_cpu")
     return write_out(out, Zeta.apply(input, other), "zeta")
 
 
-def _float_pair(input, other):
+def _float_pair(input, other, kernel):
     from .creation import tensor
     if not isinstance(input, Tensor):
         input = tensor(input, dtype=other.dtype if other.dtype.is_floating_point else None)
     if not isinstance(other, Tensor):
         other = tensor(other, dtype=input.dtype if input.dtype.is_floating_point else None)
     input, other = promote_pair(input, other)
-    return _floating(input), _floating(other)
+    return _floating(input, kernel), _floating(other, kernel)
 
 
 @tensor_method
 def igamma(input, other, *, out=None):
     """The regularised lower incomplete gamma function P(input, other)."""
-    input, other = _float_pair(input, other)
+    input, other = _float_pair(input, other, "igamma_cpu")
     return write_out(out, Igamma.apply(input, other), "igamma")
 
 
 @tensor_method
 def igammac(input, other, *, out=None):
     """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
-    input, other = _float_pair(input, other)
+    input, other = _float_pair(input, other, "igammac_cpu")
     return write_out(out, Igammac.apply(input, other), "igammac")
 
 

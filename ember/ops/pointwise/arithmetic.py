@@ -1,5 +1,6 @@
 """Arithmetic with broadcasting (add, sub, mul, div, remainders, powers, lerp, addcmul) and the in-place
 helpers fill_/zero_/copy_ and conj."""
+import cmath
 import math
 
 import numpy
@@ -538,16 +539,21 @@ class Pow(Primitive):
 
 def _pow_base_grad(grad, a, b):
     if not isinstance(b, Tensor):
-        return _zero_grad(grad) if b == 0 else grad * (b * a ** (b - 1))
-    return where(b == 0, 0.0, grad * (b * a ** (b - 1)))
+        return _zero_grad(grad) if b == 0 else grad * _conj(b * a ** (b - 1))
+    return where(b == 0, 0.0, grad * _conj(b * a ** (b - 1)))
 
 
 def _pow_exponent_grad(grad, a, b, result):
-    """d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's convention)."""
+    """d(a**b)/db = a**b * log(a), taken as 0 where a == 0 and b >= 0 (PyTorch's convention; b's real part for a
+    complex b)."""
+    nonnegative = (b.real if b.is_complex() else b) >= 0
     if not isinstance(a, Tensor):
-        log_a = math.log(a) if a > 0 else float("nan") if a < 0 else float("-inf")
-        return grad * where(b >= 0, 0.0, result * log_a) if a == 0 else grad * (result * log_a)
-    return grad * where((a == 0) & (b >= 0), 0.0, result * log(a))
+        if isinstance(a, complex) or b.is_complex():
+            log_a = cmath.log(a) if a != 0 else float("-inf")
+        else:
+            log_a = math.log(a) if a > 0 else float("nan") if a < 0 else float("-inf")
+        return grad * _conj(where(nonnegative, 0.0, result * log_a)) if a == 0 else grad * _conj(result * log_a)
+    return grad * _conj(where((a == 0) & nonnegative, 0.0, result * log(a)))
 
 
 @tensor_method("__pow__")

@@ -8,7 +8,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
-from .._kernel_dtypes import require_real_clamp
+from .._kernel_dtypes import refuse_complex, require_real_clamp
 from .._parallel import ufunc
 from .._unary import unary_primitive
 from .._util import name_node, promote_pair, tensor_method, write_out
@@ -55,7 +55,8 @@ Cosh = _unary("Cosh", lambda xp, a: xp.cosh(a), lambda grad, a: grad * sinh(a))
 Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, result: grad * (1 - result * result), saves="result",
               silent=False, on_arrays=True)
 Asinh = _unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda grad, a: grad * rsqrt(a * a + 1))
-Acosh = _unary("Acosh", lambda xp, a: xp.arccosh(a), lambda grad, a: grad * rsqrt(a * a - 1))
+Acosh = _unary("Acosh", lambda xp, a: xp.arccosh(a),   # complex: the principal branch's 1 / (sqrt(z-1) sqrt(z+1))
+               lambda grad, a: grad * (rsqrt(a - 1) * rsqrt(a + 1) if a.is_complex() else rsqrt(a * a - 1)))
 Atanh = _unary("Atanh", lambda xp, a: xp.arctanh(a), lambda grad, a: grad / (1 - a * a))
 
 
@@ -104,12 +105,16 @@ class Sigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         result, = ctx.saved_tensors
+        if result.is_complex():   # grad * conj(sigmoid'(z)), PyTorch's convention for holomorphic functions
+            return grad * (result * (1 - result)).conj()
         return grad * result * (1 - result)
 
     @staticmethod
     @_quiet
     def array_backward(ctx, grad):
         result, = ctx.saved_arrays
+        if result.dtype.kind == "c":
+            return grad * (result * (1 - result)).conj()
         return grad * result * (1 - result)
 
 
@@ -294,10 +299,13 @@ Erfinv = _unary("Erfinv", lambda xp, a: _in_float64(
                 lambda grad, result: grad * (math.sqrt(math.pi) / 2 * exp(result * result)), saves="result")
 
 
-def _float_unary(primitive, name, doc, named=False):
+def _float_unary(primitive, name, doc, named=False, real_only=False):
     """Defines the public function of a float-valued unary primitive, its Tensor method and in-place variant;
-    ``named``: registered as the composite op ``name`` (for autocast's per-op policies)."""
+    ``named``: registered as the composite op ``name`` (for autocast's per-op policies); ``real_only``: a complex
+    input raises PyTorch's error for its ``<name>_vml_cpu`` kernel."""
     def function(input, *, out=None):
+        if real_only:
+            refuse_complex(f"{name}_vml_cpu", input)
         return write_out(out, primitive.apply(_floating(input)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
@@ -330,9 +338,9 @@ asinh = _float_unary(Asinh, "asinh", "Inverse hyperbolic sine.")
 acosh = _float_unary(Acosh, "acosh", "Inverse hyperbolic cosine.")
 atanh = _float_unary(Atanh, "atanh", "Inverse hyperbolic tangent.")
 sigmoid = _float_unary(Sigmoid, "sigmoid", "1 / (1 + exp(-input)), computed without overflow.")
-erf = _float_unary(Erf, "erf", "The Gauss error function.")
-erfc = _float_unary(Erfc, "erfc", "1 - erf(input), accurate where erf(input) is near 1.")
-erfinv = _float_unary(Erfinv, "erfinv", "The inverse of erf, on [-1, 1].", named=True)
+erf = _float_unary(Erf, "erf", "The Gauss error function.", real_only=True)
+erfc = _float_unary(Erfc, "erfc", "1 - erf(input), accurate where erf(input) is near 1.", real_only=True)
+erfinv = _float_unary(Erfinv, "erfinv", "The inverse of erf, on [-1, 1].", named=True, real_only=True)
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
 for _alias, _function in (("arcsin", asin), ("arccos", acos), ("arctan", atan), ("arcsinh", asinh),
                           ("arccosh", acosh), ("arctanh", atanh)):
@@ -358,6 +366,7 @@ inplace_method(atan2, "arctan2_")
 @tensor_method
 def logit(input, eps=None, *, out=None):
     """log(p / (1 - p)); with ``eps``, p is first clamped to [eps, 1 - eps]."""
+    refuse_complex("logit_cpu", input)
     return write_out(out, Logit.apply(_floating(input), eps), "logit")
 
 
@@ -528,6 +537,7 @@ def logaddexp2(input, other, *, out=None):
 def xlogy(input, other, *, out=None):
     """input * log(other), taken as 0 where input == 0 (unless other is NaN); either may be a number."""
     input, other = _promote_to_float(input, other)
+    refuse_complex("xlogy_cpu", input if isinstance(input, Tensor) else other)
     return write_out(out, Xlogy.apply(input, other), "xlogy")
 
 
