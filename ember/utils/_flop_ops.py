@@ -257,6 +257,44 @@ def convolution_rule(args, kwargs, out, frame):
     return forward, backward
 
 
+def _t(shape):
+    return (shape[1], shape[0]) + tuple(shape[2:])
+
+
+def _convolution_call(x, w, out, transposed, options):
+    stride, padding, dilation, groups = options
+    return ("aten.convolution", (x, w, None, stride, padding, dilation, transposed, (0,) * (len(w) - 2), groups),
+            {}, out)
+
+
+def gradient_convolution_rule(cls, args, out):
+    """The backward of a convolution a backward ran under ``create_graph`` (a second-order gradient): each
+    gradient one ``aten.convolution``, as PyTorch's convolution double backward computes them. ``Convolution(x,
+    w)``, ``ConvolutionInput(g, w)`` (its input gradient) and ``ConvolutionWeight(x, g)`` (its weight gradient)
+    are each other's gradients."""
+    name = cls.__name__
+    if name == "Convolution":
+        x, w, options = _shape(args[0]), _shape(args[1]), args[2:6]
+        g = _shape(out)
+    elif name == "ConvolutionInput":
+        g, w, x, options = _shape(args[0]), _shape(args[1]), tuple(args[2]), args[3:7]
+    else:
+        x, g, w, options = _shape(args[0]), _shape(args[1]), tuple(args[2]), args[3:7]
+    groups = options[3]
+    input_grad = [_convolution_call(g, w, x, True, options)]      # of g with w, into x's shape
+    # the weight gradient per group, batch and channels swapped (PyTorch runs one convolution per group)
+    x_group, g_group = x[:1] + (x[1] // groups,) + x[2:], g[:1] + (g[1] // groups,) + g[2:]
+    w_group = (w[0] // groups,) + w[1:]
+    weight_grad = [_convolution_call(_t(x_group), _t(g_group), _t(w_group), False, options)] * groups
+    output_grad = [_convolution_call(x, w, g, False, options)]    # of x-shaped with w-shaped, into g's shape
+    calls = {"Convolution": (input_grad, weight_grad), "ConvolutionInput": (output_grad, weight_grad),
+             "ConvolutionWeight": (input_grad, output_grad)}[name]
+
+    def backward(needed):
+        return [call for i, part in enumerate(calls) if needed(i) for call in part]
+    return backward
+
+
 def _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
     """Whether PyTorch's CPU dispatch picks ``_scaled_dot_product_flash_attention_for_cpu`` (a kernel without a
     FLOP formula) over the math path (``bmm``s), by the conditions of its sdp_utils_cpp."""
@@ -344,6 +382,11 @@ COMPOSITES = {
 
 PRIMITIVES = {"Matmul": matmul_primitive_rule}
 """Primitives counted where they run outside the composites above (multi_dot's and chain_matmul's products)."""
+
+GRADIENTS = {"Convolution": gradient_convolution_rule, "ConvolutionInput": gradient_convolution_rule,
+             "ConvolutionWeight": gradient_convolution_rule}
+"""Primitives a counted node's backward runs under ``create_graph`` whose own backward PyTorch counts, by their
+rule ``(cls, args, out) -> backward``."""
 
 MAIN = ("Matmul", "Einsum", "Linear", "Convolution", "ConvolutionInput", "ScaledDotProductFlashAttentionForCpu")
 """The primitives whose nodes a counted op's backward runs in: the first one a composite runs carries its

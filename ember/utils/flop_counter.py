@@ -14,6 +14,7 @@ from math import prod
 from .._tensor import Tensor
 from ..autograd import engine
 from ..autograd.function import AccumulateGrad, Function, Node, dispatch_hooks, registry
+from ..autograd.grad_mode import is_grad_enabled
 from . import _flop_ops
 from .module_tracker import ModuleTracker
 
@@ -346,6 +347,7 @@ class _FlopCounterHook:
     def __init__(self, counter):
         self.counter = counter
         self.rules, self.main = _rules(counter.flop_registry)
+        self.gradients = {registry[name]: rule for name, rule in _flop_ops.GRADIENTS.items() if name in registry}
         self.quiet = 0   # inside a counted op's forward
         self.node_depth, self.node_task = 0, None   # inside the backward of a node a counted op recorded
         self.frame = None
@@ -355,8 +357,13 @@ class _FlopCounterHook:
         # a backward that raised inside a node leaves node_depth behind: it counts only within its own task
         if self.quiet or self.node_depth and engine.running.task is self.node_task:
             out = proceed(args, kwargs)
-            if self.frame is not None and cls in self.main:
-                self.frame.calls.append((cls, args, out))
+            if self.frame is not None:
+                if cls in self.main:
+                    self.frame.calls.append((cls, args, out))
+            elif cls in self.gradients and is_grad_enabled():   # a backward's own graph (create_graph)
+                node = _node(out)
+                if node is not None:
+                    self._attach(node, self.gradients[cls](cls, args, out))
             return out
         rule = self.rules.get(cls)
         if rule is None:

@@ -458,3 +458,26 @@ def test_a_backward_that_raises_does_not_silence_later_counts():
         before = counter.get_total_flops()
         ember.mm(a, a @ a).sum().backward()
     assert counter.get_total_flops() - before == 2 * 54 + 2 * 108
+
+
+@pytest.mark.parametrize("conv, x, w, options", [
+    ("conv2d", (1, 2, 5, 5), (3, 2, 3, 3), {}),
+    ("conv2d", (2, 2, 7, 7), (3, 2, 3, 3), {"stride": 2, "padding": 1}),
+    ("conv2d", (2, 4, 7, 7), (6, 2, 3, 3), {"groups": 2}),
+    ("conv1d", (2, 3, 9), (4, 3, 3), {"dilation": 2}),
+    ("conv_transpose2d", (2, 3, 4, 4), (3, 2, 3, 3), {"stride": 2}),
+    ("conv_transpose2d", (2, 4, 4, 4), (4, 3, 3, 3), {"stride": 2, "groups": 2}),
+])
+@pytest.mark.parametrize("wrt", ["input", "weight", "both"])
+def test_convolution_double_backward_matches_torch(conv, x, w, options, wrt):
+    """A gradient penalty: the second backward runs the convolutions of the first one's gradients."""
+    counts = []
+    for lib in (ember, torch):
+        inputs = lib.tensor(_r(*x), requires_grad=True), lib.tensor(_r(*w), requires_grad=True)
+        with _counter(lib)(display=False) as counter:
+            y = getattr(lib.nn.functional, conv)(*inputs, **options)
+            targets = {"input": inputs[:1], "weight": inputs[1:], "both": inputs}[wrt]
+            grads = lib.autograd.grad(y.pow(2).sum(), targets, create_graph=True)
+            sum(g.pow(2).sum() for g in grads).backward()
+        counts.append(_plain(counter.get_flop_counts()))
+    assert counts[0] == counts[1]
