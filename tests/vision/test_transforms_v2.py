@@ -250,3 +250,29 @@ def test_misuse_raises_as_torchvision():
 def test_extra_repr():
     assert repr(v2.RandomHorizontalFlip(0.3)) == "RandomHorizontalFlip(p=0.3)"
     assert "size=[17]" in repr(v2.Resize(17))
+
+
+def test_jpeg_noise_temporal_and_linear_transforms():
+    uint8, pil = images()["uint8"], images()["pil"]
+    ember.manual_seed(0)
+    out = v2.JPEG((40, 60))(tv_tensors.Image(uint8))
+    ember.manual_seed(0)
+    quality = int(ember.randint(40, 61, ()).item())
+    assert type(out) is tv_tensors.Image
+    assert_same(out.as_subclass(ember.Tensor), ember.tensor(numpy.asarray(F.jpeg(pil, quality)).transpose(2, 0, 1)))
+    with pytest.raises(ValueError, match="quality must be an integer"):
+        v2.JPEG(0)
+    ember.manual_seed(1)
+    noisy = v2.GaussianNoise(sigma=0.2, clip=False)(images()["float"])
+    ember.manual_seed(1)
+    numpy.testing.assert_allclose(noisy.numpy(), (images()["float"] + ember.randn(3, 24, 31) * 0.2).numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="not implemented for PIL"):
+        v2.GaussianNoise()(pil)
+    video = tv_tensors.Video(ember.arange(10.0)[:, None, None, None].expand(10, 1, 2, 2))
+    assert v2.UniformTemporalSubsample(4)(video)[:, 0, 0, 0].tolist() == [0.0, 3.0, 6.0, 9.0]
+    matrix, mean = ember.rand(12, 12), ember.rand(12)
+    image = ember.rand(3, 2, 2)
+    expected = ((image.reshape(1, 12) - mean) @ matrix).reshape(3, 2, 2)
+    assert_same(v2.LinearTransformation(matrix, mean)(image), expected)
+    with pytest.raises(ValueError, match="should be square"):
+        v2.LinearTransformation(ember.rand(3, 4), ember.rand(3))

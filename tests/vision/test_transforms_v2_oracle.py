@@ -116,3 +116,21 @@ def test_auto_augment_draws_as_torchvision(make):
         theirs = make(tv2)(tv_tv_tensors.Image(torch.tensor(image))).numpy().astype(int)
         # same ops and magnitudes; v1's uint8 color kernels round a few pixels one or two levels apart from v2's
         assert numpy.abs(ours - theirs).max() <= 2
+
+
+def test_noise_temporal_and_linear_transforms_match_torchvision():
+    image = numpy.random.default_rng(2).integers(0, 256, (2, 3, 6, 7), dtype=numpy.uint8)
+    for make, convert in ((lambda m: m.GaussianNoise(sigma=0.3), lambda a: a.astype(numpy.float32) / 255),
+                          (lambda m: m.GaussianNoise(mean=0.1), lambda a: a),
+                          (lambda m: m.UniformTemporalSubsample(3), lambda a: a.astype(numpy.float32))):
+        ember.manual_seed(4)
+        ours = make(v2)(tv_tensors.Video(ember.tensor(convert(image))))
+        torch.manual_seed(4)
+        theirs = make(tv2)(tv_tv_tensors.Video(torch.tensor(convert(image))))
+        numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-5)
+    matrix = numpy.random.default_rng(3).random((3 * 6 * 7, 3 * 6 * 7), numpy.float32)
+    mean = numpy.random.default_rng(4).random(3 * 6 * 7, numpy.float32)
+    flat = image[0].astype(numpy.float32)
+    numpy.testing.assert_allclose(
+        v2.LinearTransformation(ember.tensor(matrix), ember.tensor(mean))(ember.tensor(flat)).numpy(),
+        tv2.LinearTransformation(torch.tensor(matrix), torch.tensor(mean))(torch.tensor(flat)).numpy(), rtol=1e-4)

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 import ember
 
 from ...tv_tensors import BoundingBoxes, Image, Mask, Video, wrap
-from ..transforms import _random_area_and_ratio
+from ..transforms import _check_sequence_input, _random_area_and_ratio
 from . import functional as F
 from .functional._utils import is_pil_image, is_pure_tensor
 from ._transform import Transform, _RandomApplyTransform
 from ._utils import _parse_labels_getter, has_any, query_chw, query_size, tree_flatten, tree_unflatten
 
-__all__ = ["RandomErasing", "MixUp", "CutMix"]
+__all__ = ["RandomErasing", "MixUp", "CutMix", "JPEG"]
 
 
 class RandomErasing(_RandomApplyTransform):
@@ -173,3 +173,25 @@ class CutMix(_BaseMixUpCutMix):
             output[..., y1:y2, x1:x2] = batch.roll(1, 0)[..., y1:y2, x1:x2]
             return output
         return self._mix(inpt, params, cut)
+
+
+class JPEG(Transform):
+    """Compresses images through JPEG at a quality drawn from ``quality`` (an int, or a (min, max) range)."""
+
+    def __init__(self, quality):
+        super().__init__()
+        if isinstance(quality, int):
+            if isinstance(quality, bool):
+                raise TypeError("quality can't be bool")
+            quality = [quality, quality]
+        else:
+            _check_sequence_input(quality, "quality", req_sizes=(2,))
+        if not (1 <= quality[0] <= quality[1] <= 100 and isinstance(quality[0], int) and isinstance(quality[1], int)):
+            raise ValueError(f"quality must be an integer from 1 to 100, got {quality=}")
+        self.quality = quality
+
+    def make_params(self, flat_inputs):
+        return dict(quality=int(ember.randint(self.quality[0], self.quality[1] + 1, ()).item()))
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.jpeg, inpt, quality=params["quality"])

@@ -3,7 +3,7 @@ from ...tv_tensors import BoundingBoxes, BoundingBoxFormat
 from . import functional as F
 from ._transform import Transform
 
-__all__ = ["ConvertBoundingBoxFormat", "ClampBoundingBoxes"]
+__all__ = ["ConvertBoundingBoxFormat", "ClampBoundingBoxes", "SetClampingMode"]
 
 
 class ConvertBoundingBoxFormat(Transform):
@@ -30,3 +30,20 @@ class ClampBoundingBoxes(Transform):
 
     def transform(self, inpt, params):
         return F.clamp_bounding_boxes(inpt, clamping_mode=self.clamping_mode)
+
+
+class SetClampingMode(Transform):
+    """BoundingBoxes copied with ``clamping_mode`` ("soft", "hard" or None) for the transforms that follow."""
+
+    _transformed_types = (BoundingBoxes,)
+
+    def __init__(self, clamping_mode):
+        super().__init__()
+        if clamping_mode not in (None, "soft", "hard"):
+            raise ValueError(f"clamping_mode must be soft, hard or None, got {clamping_mode}")
+        self.clamping_mode = clamping_mode
+
+    def transform(self, inpt, params):
+        out = inpt.clone()
+        out.clamping_mode = self.clamping_mode
+        return out

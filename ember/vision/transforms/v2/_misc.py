@@ -13,8 +13,8 @@ from ._transform import Transform
 from ._utils import _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes, has_any, tree_flatten, \
     tree_unflatten
 
-__all__ = ["Identity", "Lambda", "Normalize", "GaussianBlur", "ToDtype", "ConvertImageDtype",
-           "SanitizeBoundingBoxes"]
+__all__ = ["Identity", "Lambda", "Normalize", "GaussianBlur", "GaussianNoise", "LinearTransformation", "ToDtype",
+           "ConvertImageDtype", "SanitizeBoundingBoxes"]
 
 
 class Identity(Transform):
@@ -82,6 +82,59 @@ class GaussianBlur(Transform):
 
     def transform(self, inpt, params):
         return self._call_kernel(F.gaussian_blur, inpt, self.kernel_size, **params)
+
+
+class GaussianNoise(Transform):
+    """Adds normal noise of ``mean`` and ``sigma`` to images and videos, clipped to the valid range with ``clip``."""
+
+    def __init__(self, mean=0.0, sigma=0.1, clip=True):
+        super().__init__()
+        self.mean = mean
+        self.sigma = sigma
+        self.clip = clip
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.gaussian_noise, inpt, mean=self.mean, sigma=self.sigma, clip=self.clip)
+
+
+class LinearTransformation(Transform):
+    """Flattens each image, subtracts ``mean_vector`` and multiplies by ``transformation_matrix`` (whitening)."""
+
+    _transformed_types = (is_pure_tensor, Image, Video)
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        size = tuple(transformation_matrix.shape)
+        if size[0] != size[1]:
+            raise ValueError(f"transformation_matrix should be square. Got {size} rectangular matrix.")
+        if mean_vector.size(0) != size[0]:
+            raise ValueError(f"mean_vector should have the same length {mean_vector.size(0)} as any one of the "
+                             f"dimensions of the transformation_matrix [{size}]")
+        if transformation_matrix.device != mean_vector.device:
+            raise ValueError(f"Input tensors should be on the same device. Got {transformation_matrix.device} and "
+                             f"{mean_vector.device}")
+        if transformation_matrix.dtype != mean_vector.dtype:
+            raise ValueError(f"Input tensors should have the same dtype. Got {transformation_matrix.dtype} and "
+                             f"{mean_vector.dtype}")
+        self.transformation_matrix = transformation_matrix
+        self.mean_vector = mean_vector
+
+    def check_inputs(self, flat_inputs):
+        if has_any(flat_inputs, is_pil_image):
+            raise TypeError(f"{type(self).__name__}() does not support PIL images.")
+
+    def transform(self, inpt, params):
+        shape = inpt.shape
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError("Input tensor and transformation matrix have incompatible shape."
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != {self.transformation_matrix.shape[0]}")
+        if inpt.device.type != self.mean_vector.device.type:
+            raise ValueError("Input tensor should be on the same device as transformation matrix and mean vector. "
+                             f"Got {inpt.device} vs {self.mean_vector.device}")
+        flat = inpt.as_subclass(ember.Tensor).reshape(-1, n) - self.mean_vector
+        output = ember.mm(flat, self.transformation_matrix.to(flat.dtype)).reshape(shape)
+        return wrap(output, like=inpt) if isinstance(inpt, (Image, Video)) else output
 
 
 class ToDtype(Transform):

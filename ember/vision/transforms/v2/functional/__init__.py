@@ -7,3 +7,4 @@ from ._misc import *  # noqa: F401,F403
 from ._type_conversion import *  # noqa: F401,F403
 from ._utils import is_pure_tensor, register_kernel  # noqa: F401
 from ...functional import InterpolationMode  # noqa: F401
+from ._augment import *  # noqa: F401,F403,E402
