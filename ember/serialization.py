@@ -620,7 +620,8 @@ def _constructors():
     """Every callable a weights-only load may call, mapped to its argument-checking form."""
     from .nn.parameter import Parameter
     table = dict(BUILTIN_CONSTRUCTORS)
-    table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name)})
+    table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name,
+                                                               _rebuild_qtensor)})
     table.update({Size: _size, _backend.device: _device, Parameter: _parameter})
     from .sparse._layout import TORCH_GLOBALS as sparse_globals   # each checks its own arguments
     table.update({f: _checked(f) for f in sparse_globals.values()})

@@ -1,0 +1,2 @@
+"""``ember.ao.nn`` (``torch.ao.nn``): quantized modules."""
+from . import quantized  # noqa: F401

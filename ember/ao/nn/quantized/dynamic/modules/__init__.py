@@ -1,0 +1,4 @@
+"""Dynamically quantized modules (``torch.ao.nn.quantized.dynamic.modules``)."""
+from .linear import Linear
+
+__all__ = ["Linear"]

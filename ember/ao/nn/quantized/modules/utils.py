@@ -1,0 +1,26 @@
+"""Helpers of the quantized modules (``torch.ao.nn.quantized.modules.utils``)."""
+import numpy
+
+import ember
+
+from ...._qtensor import RANGES
+
+__all__ = []
+
+
+def _quantize_weight(float_wt, observer):
+    """``float_wt`` quantized to qint8 with the qparams ``observer`` computed after seeing it (per tensor or per
+    channel), clamped to the observer's range where that is narrower than qint8's."""
+    scales, zero_points = observer.calculate_qparams()
+    if observer.qscheme in (ember.per_tensor_symmetric, ember.per_tensor_affine):
+        qweight = ember.quantize_per_tensor(float_wt, float(scales), int(zero_points), ember.qint8)
+    elif observer.qscheme in (ember.per_channel_symmetric, ember.per_channel_affine):
+        qweight = ember.quantize_per_channel(float_wt, scales.double(), zero_points.long(), observer.ch_axis,
+                                             ember.qint8)
+    else:
+        raise ValueError(f"Unexpected qscheme {observer.qscheme}")
+    observer = getattr(observer, "activation_post_process", observer)
+    low, high = RANGES[qweight.dtype.name]
+    if observer.quant_min > low or observer.quant_max < high:
+        qweight._int = numpy.clip(qweight._int, observer.quant_min, observer.quant_max).astype(qweight._int.dtype)
+    return qweight

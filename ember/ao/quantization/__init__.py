@@ -1,0 +1,38 @@
+"""``ember.ao.quantization`` (``torch.ao.quantization``, also ``torch.quantization``): observers, fake quantization,
+qconfigs, stubs and dynamic quantization (``quantize_dynamic``) of ``nn.Linear`` layers."""
+from ..._dtype import (per_channel_affine, per_channel_affine_float_qparams, per_channel_symmetric,  # noqa: F401
+                       per_tensor_affine, per_tensor_symmetric)
+from .fake_quantize import (FakeQuantize, FakeQuantizeBase, default_dynamic_fake_quant, default_fake_quant,
+                            default_per_channel_weight_fake_quant, default_weight_fake_quant, disable_fake_quant,
+                            disable_observer, enable_fake_quant, enable_observer)
+from .histogram_observer import HistogramObserver
+from .observer import (MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
+                       NoopObserver, ObserverBase, PerChannelMinMaxObserver, PlaceholderObserver,
+                       UniformQuantizationObserverBase, default_dynamic_quant_observer, default_float_qparams_observer,
+                       default_observer, default_per_channel_weight_observer, default_placeholder_observer,
+                       default_weight_observer)
+from .qconfig import (QConfig, QConfigDynamic, default_activation_only_qconfig, default_dynamic_qat_qconfig,
+                      default_dynamic_qconfig, default_per_channel_qconfig, default_qat_qconfig, default_qconfig,
+                      default_weight_only_qconfig, float16_dynamic_qconfig, float16_static_qconfig,
+                      float_qparams_weight_only_qconfig, get_default_qat_qconfig, get_default_qconfig,
+                      per_channel_dynamic_qconfig)
+from .quantization_mappings import (get_default_dynamic_quant_module_mappings,
+                                    get_default_qconfig_propagation_list, get_default_static_quant_module_mappings,
+                                    get_dynamic_quant_module_class)
+from .quantize import convert, propagate_qconfig_, quantize_dynamic, swap_module
+from .stubs import DeQuantStub, QuantStub, QuantWrapper
+
+__all__ = ["FakeQuantize", "FakeQuantizeBase", "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
+           "MovingAveragePerChannelMinMaxObserver", "NoopObserver", "ObserverBase", "PerChannelMinMaxObserver",
+           "PlaceholderObserver", "UniformQuantizationObserverBase", "QConfig", "QConfigDynamic", "QuantStub",
+           "DeQuantStub", "QuantWrapper", "convert", "propagate_qconfig_", "quantize_dynamic", "swap_module",
+           "default_fake_quant", "default_weight_fake_quant", "default_dynamic_fake_quant",
+           "default_per_channel_weight_fake_quant", "disable_fake_quant", "disable_observer", "enable_fake_quant",
+           "enable_observer", "default_observer", "default_weight_observer", "default_per_channel_weight_observer",
+           "default_dynamic_quant_observer", "default_float_qparams_observer", "default_placeholder_observer",
+           "default_qconfig", "default_per_channel_qconfig", "default_dynamic_qconfig", "default_qat_qconfig",
+           "default_dynamic_qat_qconfig", "default_weight_only_qconfig", "default_activation_only_qconfig",
+           "float16_dynamic_qconfig", "float16_static_qconfig", "float_qparams_weight_only_qconfig",
+           "per_channel_dynamic_qconfig", "get_default_qconfig", "get_default_qat_qconfig",
+           "get_default_dynamic_quant_module_mappings", "get_default_static_quant_module_mappings",
+           "get_default_qconfig_propagation_list", "get_dynamic_quant_module_class"]

@@ -1,0 +1,157 @@
+"""Fake quantization modules (``torch.ao.quantization.fake_quantize``): an observer updates the scale and zero
+point, then the input is quantized and dequantized with a straight-through gradient, for quantization-aware
+training."""
+import ember
+from ember import nn
+
+from .observer import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, _with_args
+from .utils import is_per_channel, is_per_tensor
+
+__all__ = ["FakeQuantizeBase", "FakeQuantize", "default_fake_quant", "default_weight_fake_quant",
+           "default_dynamic_fake_quant", "default_per_channel_weight_fake_quant", "disable_fake_quant",
+           "enable_fake_quant", "disable_observer", "enable_observer"]
+
+
+class FakeQuantizeBase(nn.Module):
+    """What fake quantizers share: the ``fake_quant_enabled`` and ``observer_enabled`` switches (uint8 buffers)."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("fake_quant_enabled", ember.tensor([1], dtype=ember.uint8))
+        self.register_buffer("observer_enabled", ember.tensor([1], dtype=ember.uint8))
+
+    def enable_fake_quant(self, enabled=True):
+        """Turns fake quantization on (or off)."""
+        self.fake_quant_enabled[0] = 1 if enabled else 0
+
+    def disable_fake_quant(self):
+        """Turns fake quantization off: the module passes its input through."""
+        self.enable_fake_quant(False)
+
+    def enable_observer(self, enabled=True):
+        """Turns the observer on (or off)."""
+        self.observer_enabled[0] = 1 if enabled else 0
+
+    def disable_observer(self):
+        """Freezes the scale and zero point."""
+        self.enable_observer(False)
+
+    @classmethod
+    def with_args(cls, **kwargs):
+        """This class's constructor with arguments bound (a factory for qconfigs)."""
+        return _with_args(cls, **kwargs)
+
+
+class FakeQuantize(FakeQuantizeBase):
+    """``(clamp(round(x / scale + zero_point), quant_min, quant_max) - zero_point) * scale``, with scale and
+    zero point from ``observer`` (kept in the ``scale``/``zero_point`` buffers)."""
+
+    def __init__(self, observer=MovingAverageMinMaxObserver, quant_min=None, quant_max=None, is_dynamic=False,
+                 **observer_kwargs):
+        super().__init__()
+        if quant_min is not None and quant_max is not None:
+            if quant_min > quant_max:
+                raise AssertionError("quant_min must be less than or equal to quant_max")
+            dtype = observer_kwargs.get("dtype", ember.quint8)
+            dtype = getattr(getattr(observer, "p", None), "keywords", {}).get("dtype", dtype)
+            low, high = _integer_range(dtype)
+            if low > quant_min:
+                raise AssertionError("quant_min out of bound")
+            if quant_max > high:
+                raise AssertionError("quant_max out of bound")
+            observer_kwargs.update(quant_min=quant_min, quant_max=quant_max)
+        observer_kwargs["is_dynamic"] = is_dynamic
+        self.activation_post_process = observer(**observer_kwargs)
+        self.quant_min = self.activation_post_process.quant_min
+        self.quant_max = self.activation_post_process.quant_max
+        self.is_dynamic = self.activation_post_process.is_dynamic
+        float_qparams = self.activation_post_process.qscheme is ember.per_channel_affine_float_qparams
+        self.register_buffer("scale", ember.tensor([1.0], dtype=ember.float32))
+        self.register_buffer("zero_point", ember.tensor([0], dtype=ember.float32 if float_qparams else ember.int32))
+        self.dtype = self.activation_post_process.dtype
+        self.qscheme = self.activation_post_process.qscheme
+        self.ch_axis = getattr(self.activation_post_process, "ch_axis", -1)
+        if not (is_per_channel(self.qscheme) or is_per_tensor(self.qscheme)):
+            raise AssertionError("Only per channel and per tensor quantization are supported in fake quantize got "
+                                 f"qscheme: {self.qscheme}")
+        self.is_per_channel = is_per_channel(self.qscheme)
+
+    def calculate_qparams(self):
+        """The observer's (scale, zero_point)."""
+        return self.activation_post_process.calculate_qparams()
+
+    def forward(self, X):
+        """Observes ``X`` (when enabled), then fake-quantizes it (when enabled)."""
+        if self.observer_enabled[0] == 1:
+            self.activation_post_process(X.detach())
+            scale, zero_point = self.calculate_qparams()
+            if self.scale.shape != scale.shape:
+                self.scale.resize_(scale.shape)
+                self.zero_point.resize_(zero_point.shape)
+            self.scale.copy_(scale)
+            self.zero_point.copy_(zero_point)
+        if self.fake_quant_enabled[0] == 1:
+            observer = self.activation_post_process
+            if self.is_per_channel:
+                X = ember.fake_quantize_per_channel_affine(X, self.scale, self.zero_point, self.ch_axis,
+                                                           observer.quant_min, observer.quant_max)
+            else:
+                X = ember.fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, observer.quant_min,
+                                                          observer.quant_max)
+        return X
+
+    def extra_repr(self):
+        return (f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+                f"quant_min={self.activation_post_process.quant_min}, "
+                f"quant_max={self.activation_post_process.quant_max}, dtype={self.dtype}, qscheme={self.qscheme}, "
+                f"ch_axis={self.ch_axis}, scale={self.scale}, zero_point={self.zero_point}")
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        for name in ("scale", "zero_point"):   # the buffers take the saved number of channels
+            if prefix + name in state_dict:
+                getattr(self, name).resize_(state_dict[prefix + name].shape)
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
+
+def _integer_range(dtype):
+    return {"qint8": (-128, 127), "quint8": (0, 255), "qint32": (-2 ** 31, 2 ** 31 - 1), "quint4x2": (0, 15),
+            "int8": (-128, 127), "uint8": (0, 255), "int16": (-2 ** 15, 2 ** 15 - 1), "uint16": (0, 2 ** 16 - 1),
+            "int32": (-2 ** 31, 2 ** 31 - 1)}[dtype.name]
+
+
+def disable_fake_quant(mod):
+    """``mod.disable_fake_quant()`` for fake quantizers (use with ``model.apply``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.disable_fake_quant()
+
+
+def enable_fake_quant(mod):
+    """``mod.enable_fake_quant()`` for fake quantizers (use with ``model.apply``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.enable_fake_quant()
+
+
+def disable_observer(mod):
+    """``mod.disable_observer()`` for fake quantizers (use with ``model.apply``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.disable_observer()
+
+
+def enable_observer(mod):
+    """``mod.enable_observer()`` for fake quantizers (use with ``model.apply``)."""
+    if isinstance(mod, FakeQuantizeBase):
+        mod.enable_observer()
+
+
+default_fake_quant = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                            dtype=ember.quint8, qscheme=ember.per_tensor_affine, reduce_range=True)
+default_weight_fake_quant = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=-128,
+                                                   quant_max=127, dtype=ember.qint8,
+                                                   qscheme=ember.per_tensor_symmetric, reduce_range=False)
+default_dynamic_fake_quant = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                                    is_dynamic=True, dtype=ember.quint8, averaging_constant=1)
+default_per_channel_weight_fake_quant = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=ember.qint8,
+    qscheme=ember.per_channel_symmetric, reduce_range=False, ch_axis=0)
