@@ -309,13 +309,13 @@ class FlopCounterMode:
         self.flop_counts.clear()
         self.mod_tracker.__enter__()
         self.mode = _FlopCounterHook(self)
-        dispatch_hooks.append(self.mode.hook)
+        dispatch_hooks.append(self.mode)
         return self
 
     def __exit__(self, *args):
         if self.mode is None:
             raise AssertionError("Internal error: FlopCounter.__exit__ called but mode is None")
-        dispatch_hooks.remove(self.mode.hook)
+        dispatch_hooks.remove(self.mode)
         self.mode.release()
         self.mode = None
         self.mod_tracker.__exit__()
@@ -353,7 +353,9 @@ class _FlopCounterHook:
         self.frame = None
         self.handles = []
 
-    def hook(self, cls, args, kwargs, proceed):
+    keys_on_op_names = True   # traced graphs run each recorded composite call as that call, which the rules know
+
+    def __call__(self, cls, args, kwargs, proceed):
         # a backward that raised inside a node leaves node_depth behind: it counts only within its own task
         if self.quiet or self.node_depth and engine.running.task is self.node_task:
             out = proceed(args, kwargs)

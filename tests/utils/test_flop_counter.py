@@ -481,3 +481,19 @@ def test_convolution_double_backward_matches_torch(conv, x, w, options, wrt):
             sum(g.pow(2).sum() for g in grads).backward()
         counts.append(_plain(counter.get_flop_counts()))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "transformer-encoder"])
+def test_traced_module_counts_as_eager(name):
+    """A traced graph runs each composite it recorded as that call while the counter is active (it keys on op
+    names, as autocast), so ``jit.trace``'s module counts as the module does (PyTorch's traced convolutions count
+    as ``aten._convolution``, its eager ones as ``aten.convolution``, as ember's both)."""
+    ember.manual_seed(0)
+    model, shape = MODELS[name](ember.nn)
+    x = ember.tensor(_r(2, *shape))
+    counts = []
+    for module in (model, ember.jit.trace(model, x, check_trace=False)):
+        with flop_counter.FlopCounterMode(display=False) as counter:
+            module(x).sum().backward()
+        counts.append(counter.get_flop_counts())
+    assert counts[0]["Global"] == counts[1]["Global"] and counts[0]["Global"]
