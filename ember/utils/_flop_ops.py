@@ -246,14 +246,15 @@ def convolution_rule(args, kwargs, out, frame):
     if not isinstance(output_padding, (tuple, list)):
         output_padding = (output_padding,) * (w.ndim - 2)
     options = (stride, padding, dilation, transposed, tuple(output_padding), groups)
-    forward = [("aten.convolution", (_shape(x), _shape(w), _shape(bias), *options), {}, _shape(result))]
+    shapes = (_shape(x), _shape(w), _shape(bias))
+    out_shape = _shape(result)
+    forward = [("aten.convolution", (*shapes, *options), {}, out_shape)]
     fused_bias = not transposed and len(inner) > 6   # the bias is the node's input 6, else added after it
+    bias_needs = _needs(bias)
 
     def backward(needed):
-        mask = [needed(0), needed(1), needed(6) if fused_bias else _needs(bias)]
-        outs = (_shape(x), _shape(w), _shape(bias))
-        return [("aten.convolution_backward", (_shape(result), _shape(x), _shape(w), _shape(bias), *options, mask),
-                 {}, outs)]
+        mask = [needed(0), needed(1), needed(6) if fused_bias else bias_needs]
+        return [("aten.convolution_backward", (out_shape, *shapes, *options, mask), {}, shapes)]
     return forward, backward
 
 
@@ -323,18 +324,18 @@ def sdpa_rule(args, kwargs, out, frame):
     # the attention primitive's inputs are query, key, value and the mask; the 16-bit path's first node is the
     # product of query and key alone
     fused = bool(frame.calls) and frame.calls[0][0].__name__ == "ScaledDotProductFlashAttentionForCpu"
+    value_needs, mask_needs = _needs(value), _needs(attn_mask)
 
     def wanted(needed):
-        return (needed(0), needed(1), needed(2) if fused else _needs(value),
-                needed(3) if fused else _needs(attn_mask))
+        return (needed(0), needed(1), needed(2) if fused else value_needs, needed(3) if fused else mask_needs)
     if query.device.type == "cuda":
         kernel = "flash" if query.dtype in (_dtype.float16, _dtype.bfloat16) and attn_mask is None else "efficient"
         name = f"aten._scaled_dot_product_{kernel}_attention"
-        shapes = (_shape(query), _shape(key), _shape(value))
+        shapes, out_shape = (_shape(query), _shape(key), _shape(value)), _shape(out)
 
         def fused_backward(needed):
-            return [(name + "_backward", (_shape(out),) + shapes, {}, None)] if any(wanted(needed)[:3]) else []
-        return [(name, shapes, {}, _shape(out))], fused_backward
+            return [(name + "_backward", (out_shape,) + shapes, {}, None)] if any(wanted(needed)[:3]) else []
+        return [(name, shapes, {}, out_shape)], fused_backward
     if _flash_cpu(query, key, value, attn_mask, dropout_p, enable_gqa):
         return [], None
     k_shape = _shape(key)
