@@ -74,6 +74,30 @@ def _create_wrapped_func(orig_fn, mark_wrapped=True):
     return wrapped
 
 
+# Tensor operators torch.fx records as a call of another method name when a Proxy is their other operand
+# (``__rtruediv__`` keeps its name: torch's ``__rdiv__`` is no ember method).
+_TENSOR_OPERATOR_METHODS = {
+    "__add__": "add", "__radd__": "add", "__sub__": "sub", "__mul__": "mul", "__rmul__": "mul", "__truediv__": "div",
+    "__rtruediv__": "__rtruediv__", "__matmul__": "matmul", "__pow__": "pow", "__mod__": "remainder", "__lt__": "lt",
+    "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__eq__": "eq", "__ne__": "ne", "__floordiv__": "__floordiv__",
+    "__and__": "__and__", "__or__": "__or__", "__xor__": "__xor__", "__lshift__": "__lshift__",
+    "__rshift__": "__rshift__", "__getitem__": "__getitem__", "__rsub__": "__rsub__", "__rpow__": "__rpow__",
+    "__rmatmul__": "__rmatmul__", "__rfloordiv__": "__rfloordiv__", "__rmod__": "__rmod__",
+}
+
+
+def _tensor_method_stand_in(original, recorded_name):
+    """A Tensor method that records a call_method node when an argument is a Proxy (``c.add(proxy)``,
+    ``c * proxy``), as torch.fx records such calls of a concrete tensor."""
+    @functools.wraps(original)
+    def method(self, *args, **kwargs):
+        proxy = _find_proxy(args, kwargs)
+        if proxy is not None:
+            return proxy.tracer.create_proxy("call_method", recorded_name, (self,) + args, kwargs)
+        return original(self, *args, **kwargs)
+    return method
+
+
 class _Patcher:
     """Replaces dict entries and class attributes for the duration of a trace and puts the originals back."""
 
@@ -372,6 +396,11 @@ class Tracer(TracerBase):
             try:
                 patcher.patch_method(Module, "__getattr__", module_getattr_wrapper)
                 patcher.patch_method(Module, "__call__", module_call_wrapper)
+                for name, method in list(vars(Tensor).items()):
+                    if isinstance(method, types.FunctionType) and (not name.startswith("_")
+                                                                   or name in _TENSOR_OPERATOR_METHODS):
+                        patcher.patch_method(Tensor, name, _tensor_method_stand_in(
+                            method, _TENSOR_OPERATOR_METHODS.get(name, name)))
                 for (_, name), frame_dict in list(_wrapped_fns_to_patch.items()):
                     orig = getattr(builtins, name) if name not in frame_dict and hasattr(builtins, name) \
                         else frame_dict[name]

@@ -60,6 +60,17 @@ def build(lib):
             y = (x + self.c) * self.w - self.b + lib.tensor([1.0, 2.0, 3.0])
             return y[:, 1:].sum(1), y.transpose(0, 1).reshape(-1)
 
+    class TensorOperands(nn.Module):
+        """Concrete tensors with a Proxy operand: torch records them as method calls of the tensor."""
+
+        def __init__(self):
+            super().__init__()
+            self.c = lib.linspace(-1.0, 1.0, 3)
+
+        def forward(self, x):
+            y = self.c * x + lib.ones(3) - x + self.c.add(x, alpha=2) + 2 ** x
+            return y + (self.c < x) + self.c.__rsub__(x + 3)
+
     class Wrapped(nn.Module):
         def forward(self, x):
             return leaf_fn(lib.sigmoid(x), 3)
@@ -118,7 +129,8 @@ def build(lib):
         def forward(self, x):
             return self._forward_impl(x)
 
-    return dict(MLP=MLP, CNN=CNN, ControlFlow=ControlFlow, Constants=Constants, Wrapped=Wrapped, ResNet=ResNet)
+    return dict(MLP=MLP, CNN=CNN, ControlFlow=ControlFlow, Constants=Constants, Wrapped=Wrapped, ResNet=ResNet,
+                TensorOperands=TensorOperands)
 
 
 TORCH, EMBER = build(torch), build(ember)
