@@ -497,3 +497,26 @@ def test_traced_module_counts_as_eager(name):
             module(x).sum().backward()
         counts.append(counter.get_flop_counts())
     assert counts[0]["Global"] == counts[1]["Global"] and counts[0]["Global"]
+
+
+def test_attention_on_cuda_counts_the_fused_kernels():
+    """On CUDA tensors PyTorch runs its fused kernels, which have formulas (the CPU here: the rule alone, on
+    stand-ins for CUDA tensors)."""
+    from types import SimpleNamespace
+
+    from ember.utils import _flop_ops
+
+    def cuda(shape, dtype=ember.float32):
+        return SimpleNamespace(shape=shape, dtype=dtype, device=SimpleNamespace(type="cuda"), ndim=len(shape))
+    q, k, v, out = cuda((2, 4, 8, 16)), cuda((2, 4, 10, 16)), cuda((2, 4, 10, 16)), cuda((2, 4, 8, 16))
+    frame = flop_counter._Frame()
+    forward, backward = _flop_ops.sdpa_rule((q, k, v), {}, out, frame)
+    assert forward == [("aten._scaled_dot_product_efficient_attention", (q.shape, k.shape, v.shape), {}, out.shape)]
+    (key, args, kwargs, out_val), = backward(lambda i: i == 0)
+    assert key == "aten._scaled_dot_product_efficient_attention_backward"
+    assert flop_counter.flop_registry[key](*args, out_val=out_val) == \
+        torch.utils.flop_counter.sdpa_backward_flop_count(out.shape, q.shape, k.shape, v.shape)
+    assert backward(lambda i: False) == []
+    half = [cuda(t.shape, ember.float16) for t in (q, k, v, out)]
+    assert _flop_ops.sdpa_rule(tuple(half[:3]), {}, half[3], frame)[0][0][0] == \
+        "aten._scaled_dot_product_flash_attention"
