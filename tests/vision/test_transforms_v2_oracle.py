@@ -134,3 +134,43 @@ def test_noise_temporal_and_linear_transforms_match_torchvision():
     numpy.testing.assert_allclose(
         v2.LinearTransformation(ember.tensor(matrix), ember.tensor(mean))(ember.tensor(flat)).numpy(),
         tv2.LinearTransformation(torch.tensor(matrix), torch.tensor(mean))(torch.tensor(flat)).numpy(), rtol=1e-4)
+
+
+KERNELS = {
+    "horizontal_flip_bounding_boxes": lambda f, b, t, xyxy: f.horizontal_flip_bounding_boxes(b, xyxy, (H, W)),
+    "vertical_flip_bounding_boxes": lambda f, b, t, xyxy: f.vertical_flip_bounding_boxes(b, xyxy, (H, W)),
+    "resize_bounding_boxes": lambda f, b, t, xyxy: f.resize_bounding_boxes(b, (H, W), [8, 30]),
+    "crop_bounding_boxes": lambda f, b, t, xyxy: f.crop_bounding_boxes(b, xyxy, 2, 3, 10, 12),
+    "center_crop_bounding_boxes": lambda f, b, t, xyxy: f.center_crop_bounding_boxes(b, xyxy, (H, W), [9, 8]),
+    "resized_crop_bounding_boxes":
+        lambda f, b, t, xyxy: f.resized_crop_bounding_boxes(b, xyxy, 2, 3, 10, 12, [7, 9]),
+    "pad_bounding_boxes": lambda f, b, t, xyxy: f.pad_bounding_boxes(b, xyxy, (H, W), [1, 2]),
+    "affine_bounding_boxes":
+        lambda f, b, t, xyxy: f.affine_bounding_boxes(b, xyxy, (H, W), 20.0, [1, 2], 1.1, [3.0, 0.0]),
+    "rotate_bounding_boxes": lambda f, b, t, xyxy: f.rotate_bounding_boxes(b, xyxy, (H, W), 25.0, expand=True),
+    "perspective_bounding_boxes": lambda f, b, t, xyxy: f.perspective_bounding_boxes(b, xyxy, (H, W), START, END),
+    "elastic_bounding_boxes": lambda f, b, t, xyxy: f.elastic_bounding_boxes(b, xyxy, (H, W), t(DISPLACEMENT)),
+    "affine_mask": lambda f, m, t, xyxy: f.affine_mask(m, 20.0, [1, 2], 1.1, [3.0, 0.0]),
+    "rotate_mask": lambda f, m, t, xyxy: f.rotate_mask(m, 90.0, expand=True),
+    "resize_mask": lambda f, m, t, xyxy: f.resize_mask(m, [7, 9]),
+    "pad_mask": lambda f, m, t, xyxy: f.pad_mask(m, [1, 2], 3),
+    "resized_crop_mask": lambda f, m, t, xyxy: f.resized_crop_mask(m, 2, 3, 10, 12, [7, 9]),
+    "center_crop_mask": lambda f, m, t, xyxy: f.center_crop_mask(m, [20, 25]),
+    "horizontal_flip_mask": lambda f, m, t, xyxy: f.horizontal_flip_mask(m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_per_type_kernels_match_torchvision(name):
+    if name.endswith("_mask"):
+        array = numpy.zeros((H, W), numpy.uint8)
+        array[3:12, 2:10], array[1:9, 15:20] = 1, 2
+    else:
+        array = XYXY
+    ours = KERNELS[name](F, ember.tensor(array), ember.tensor, tv_tensors.BoundingBoxFormat.XYXY)
+    theirs = KERNELS[name](TF, torch.tensor(array), torch.tensor, tv_tv_tensors.BoundingBoxFormat.XYXY)
+    if isinstance(theirs, tuple):
+        assert tuple(ours[1]) == tuple(theirs[1])
+        ours, theirs = ours[0], theirs[0]
+    assert type(ours) is ember.Tensor and tuple(ours.shape) == tuple(theirs.shape)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-4)

@@ -11,7 +11,7 @@ from ._meta import _check_unrotated, _clamp_bounding_boxes, _from_xyxy, _to_xyxy
 from ._utils import PIL_IMAGE, _dispatch, _register_kernel_internal
 
 __all__ = ["horizontal_flip", "hflip", "vertical_flip", "vflip", "resize", "crop", "center_crop", "resized_crop",
-           "pad", "affine", "rotate", "perspective", "elastic", "five_crop", "ten_crop"]
+           "pad", "affine", "rotate", "perspective", "elastic", "elastic_transform", "five_crop", "ten_crop"]
 
 
 def _check_interpolation(interpolation):
