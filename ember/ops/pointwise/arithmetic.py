@@ -243,8 +243,9 @@ def div(input, other, *, rounding_mode=None, out=None):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
                            f"'{rounding_mode}'")
     input, other = promote_pair(input, other)
-    if _is_bool(input) or _is_bool(other):
-        raise _not_implemented("div_" + rounding_mode + "_cpu", input if _is_bool(input) else other)
+    refused = _refused_operand(input, other)
+    if refused is not None:
+        raise _not_implemented("div_" + rounding_mode + "_cpu", refused)
     _check_nonzero_divisor(other)
     return write_out(out, RoundedDiv.apply(input, other, rounding_mode), "div")
 
@@ -369,11 +370,20 @@ class Remainder(Primitive):
         return grad, -grad * div(a, b, rounding_mode="floor") if ctx.needs_input_grad[1] else None
 
 
+def _refused_operand(input, other):
+    """The operand (after promotion) whose dtype the rounding kernels (floor and trunc division, fmod, remainder)
+    do not dispatch on, bool or complex; None if neither is."""
+    for operand in (input, other):
+        if isinstance(operand, Tensor) and (operand.dtype.is_complex or _is_bool(operand)):
+            return operand
+    return None
+
+
 def _modulo(name, primitive, input, other, out):
     input, other = promote_pair(input, other)
-    bool_operand = input if _is_bool(input) else other if _is_bool(other) else None
-    if bool_operand is not None:
-        raise _not_implemented(name + "_cpu", bool_operand)
+    refused = _refused_operand(input, other)
+    if refused is not None:
+        raise _not_implemented(name + "_cpu", refused)
     _check_nonzero_divisor(other)
     if not isinstance(input, Tensor):   # number % tensor: PyTorch has no derivative for it
         return write_out(out, _without_derivative(name, primitive.apply, input, other), name)
@@ -480,7 +490,7 @@ def _lerp(input, end, weight):
 @tensor_method
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` is a number or a tensor of input's dtype."""
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise _not_implemented("lerp_kernel_scalar", input)
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)

@@ -8,7 +8,7 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
-from .._kernel_dtypes import require_real_clamp
+from .._kernel_dtypes import require_common_dtype, require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
@@ -97,6 +97,9 @@ Tensor.absolute = abs
 @tensor_method
 def sign(input, *, out=None):
     """-1, 0 or 1 by the sign of each element (0 for NaN, as in PyTorch)."""
+    if input.dtype.is_complex:
+        raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
+                                  "torch.sgn instead.")
     return write_out(out, Sign.apply(input), "sign")
 
 
@@ -110,7 +113,9 @@ def sgn(input, *, out=None):
 
 
 def _rounding(mode, input, decimals=0):
-    if _is_bool(input):
+    if input.dtype.is_complex and mode != "round":
+        raise NotImplementedError(f"{mode} is not supported for complex inputs")
+    if _is_bool(input) or input.dtype.is_complex and not decimals:
         raise _not_implemented(f"{mode}_vml_cpu", input)
     if decimals and not input.dtype.is_floating_point:
         raise _not_implemented(f"{mode}_cpu", input)
@@ -154,9 +159,21 @@ def frac(input, *, out=None):
     return write_out(out, Frac.apply(input), "frac")
 
 
-for _function in (abs, sign, sgn, floor, ceil, trunc, round, frac):
+def _abs_inplace(name):
+    write = inplace_method(abs, name)
+
+    def method(self):
+        if self.dtype.is_complex:   # the magnitude is real: it cannot be written back into a complex tensor
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
+        return write(self)
+    method.__name__, method.__doc__ = write.__name__, write.__doc__
+    setattr(Tensor, name, method)
+
+
+for _function in (sign, sgn, floor, ceil, trunc, round, frac):
     inplace_method(_function)
-inplace_method(abs, "absolute_")
+_abs_inplace("abs_")
+_abs_inplace("absolute_")
 inplace_method(trunc, "fix_")
 
 
@@ -225,6 +242,8 @@ def _binary_tensor_op(name, primitive):
     def function(input, other, *, out=None):
         _require_tensors(name, input, other)
         input, other = promote_pair(input, other)
+        if input.dtype.is_complex:
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
         return write_out(out, primitive.apply(input, other), name)
     function.__name__ = function.__qualname__ = name
     return tensor_method(function)
@@ -307,9 +326,14 @@ clip = clamp
 Tensor.clip = clamp
 
 
+_REAL_LETTERS = "fhBliub"
+"""Every dtype but complex (see ``_kernel_dtypes``): a tensor bound clamps by PyTorch's maximum/minimum kernels."""
+
+
 @tensor_method
 def clamp_min(input, min, *, out=None):
     """Each element limited from below by ``min``."""
+    require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)
     result = name_node(clamp(input, min, None), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
     return write_out(out, result, "clamp_min")
 
@@ -317,6 +341,7 @@ def clamp_min(input, min, *, out=None):
 @tensor_method
 def clamp_max(input, max, *, out=None):
     """Each element limited from above by ``max``."""
+    require_common_dtype("minimum_cpu", input, max, _REAL_LETTERS)
     result = name_node(clamp(input, None, max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
     return write_out(out, result, "clamp_max")
 

@@ -354,6 +354,7 @@ def atan2(input, other, *, out=None):
     """The angle of the point (other, input), in (-pi, pi]."""
     _require_tensors("atan2", input, other)
     input, other = _promote_to_float(input, other)
+    refuse_complex("atan2_cpu", input)
     return write_out(out, Atan2.apply(input, other), "atan2")
 
 
@@ -381,15 +382,22 @@ def relu(input):
     return Relu.apply(input)
 
 
+def _refuse_complex_angle(name, input):
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name} is not supported for complex tensors.")
+
+
 @tensor_method
 def deg2rad(input, *, out=None):
     """Degrees to radians."""
+    _refuse_complex_angle("deg2rad", input)
     return write_out(out, name_node(_floating(input) * (math.pi / 180), "Deg2RadBackward0"), "deg2rad")
 
 
 @tensor_method
 def rad2deg(input, *, out=None):
     """Radians to degrees."""
+    _refuse_complex_angle("rad2deg", input)
     return write_out(out, name_node(_floating(input) * (180 / math.pi), "Rad2DegBackward0"), "rad2deg")
 
 
@@ -441,6 +449,8 @@ class Logaddexp(Primitive):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         xp = ctx.xp
+        if a.dtype.kind == "c":
+            return _complex_logaddexp(xp, a, b)
         if a.dtype not in (numpy.float32, numpy.float64):
             return xp.logaddexp(a, b)
         # PyTorch's formula, ~10x faster than NumPy's logaddexp loop; log1p's NaN (a and b the same infinity) made 0
@@ -456,8 +466,21 @@ class Logaddexp(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return (grad / (1 + exp(b - a)) if ctx.needs_input_grad[0] else None,
-                grad / (1 + exp(a - b)) if ctx.needs_input_grad[1] else None)
+        return (grad / _conj(1 + exp(b - a)) if ctx.needs_input_grad[0] else None,
+                grad / _conj(1 + exp(a - b)) if ctx.needs_input_grad[1] else None)
+
+
+def _complex_logaddexp(xp, a, b):
+    """PyTorch's complex logaddexp: the operand of larger real part plus log1p(exp(the other minus it))."""
+    a, b = xp.broadcast_arrays(a, b)
+    first = a.real >= b.real
+    larger, smaller = xp.where(first, a, b), xp.where(first, b, a)
+    return xp.asarray(larger + xp.log1p(xp.exp(smaller - larger)))
+
+
+def _conj(derivative):
+    """A complex derivative conjugated (PyTorch's gradients are grad * conj(f'(z))); a real one as it is."""
+    return derivative.conj() if derivative.is_complex() else derivative
 
 
 class Logaddexp2(Primitive):
@@ -507,10 +530,10 @@ class Copysign(Primitive):
                 _zero_grad(grad) if ctx.needs_input_grad[1] else None)
 
 
-def _float_binary(name, primitive, input, other, out):
+def _float_binary(name, primitive, input, other, out, complex_too=False):
     _require_tensors(name, input, other)
     input, other = promote_pair(input, other)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or complex_too and input.dtype.is_complex):
         raise _not_implemented(name + "_cpu", input)
     return write_out(out, primitive.apply(input, other), name)
 
@@ -524,7 +547,7 @@ def hypot(input, other, *, out=None):
 @tensor_method
 def logaddexp(input, other, *, out=None):
     """log(exp(input) + exp(other)) without overflow."""
-    return _float_binary("logaddexp", Logaddexp, input, other, out)
+    return _float_binary("logaddexp", Logaddexp, input, other, out, complex_too=True)
 
 
 @tensor_method
@@ -548,6 +571,7 @@ def copysign(input, other, *, out=None):
         raise TypeError(f"copysign() received an invalid combination of arguments - got ({type(input).__name__}, "
                         f"{type(other).__name__}), but expected (Tensor input, Tensor other, *, Tensor out = None)")
     input, other = _promote_to_float(input, other)
+    refuse_complex("copysign_cpu", input)
     return write_out(out, Copysign.apply(input, other), "copysign")
 
 
