@@ -276,3 +276,31 @@ def test_jpeg_noise_temporal_and_linear_transforms():
     assert_same(v2.LinearTransformation(matrix, mean)(image), expected)
     with pytest.raises(ValueError, match="should be square"):
         v2.LinearTransformation(ember.rand(3, 4), ember.rand(3))
+
+
+def test_register_kernel_for_a_custom_tv_tensor():
+    class Heatmap(tv_tensors.TVTensor):
+        def __new__(cls, data):
+            return ember.as_tensor(data).as_subclass(cls)
+
+    seen = []
+
+    @F.register_kernel(F.horizontal_flip, Heatmap)
+    def flip_heatmap(heatmap):
+        seen.append(type(heatmap))
+        return tv_tensors.wrap(heatmap.as_subclass(ember.Tensor).flip(-1), like=heatmap)
+
+    heatmap = Heatmap(ember.arange(6.0).reshape(2, 3))
+    out = v2.RandomHorizontalFlip(p=1.0)(tv_tensors.Image(ember.zeros(1, 2, 3)), heatmap)[1]
+    assert seen == [Heatmap] and type(out) is Heatmap and out[0].tolist() == [2.0, 1.0, 0.0]
+    assert v2.RandomVerticalFlip(p=1.0)(heatmap) is heatmap   # no kernel: passes through, never Tensor's kernel
+    with pytest.raises(TypeError, match="supports inputs of type"):
+        F.vertical_flip(heatmap)
+    with pytest.raises(ValueError, match="builtin tv_tensor classes"):
+        F.register_kernel(F.resize, tv_tensors.Image)
+    with pytest.raises(ValueError, match="subclasses of torchvision.tv_tensors.TVTensor"):
+        F.register_kernel(F.resize, ember.Tensor)
+    with pytest.raises(ValueError, match="only be registered on functionals"):
+        F.register_kernel(lambda x: x, Heatmap)
+    F.register_kernel("vertical_flip", Heatmap)(lambda heatmap: heatmap)
+    assert F.vertical_flip(heatmap) is heatmap

@@ -60,8 +60,14 @@ def _register_kernel_internal(functional, input_type, *, tv_tensor_wrapper=True)
 
 
 def register_kernel(functional, tv_tensor_cls):
-    """Decorator: registers a kernel for ``functional`` on the custom TVTensor type ``tv_tensor_cls``; the kernel
-    receives the TVTensor itself and returns the output."""
+    """Decorator: registers a kernel for ``functional`` (a v2 functional or its name) on the custom TVTensor type
+    ``tv_tensor_cls``; the kernel receives the TVTensor itself and returns the output."""
+    if isinstance(functional, str):
+        from .. import functional as namespace
+        functional = getattr(namespace, functional, None)
+    if not (callable(functional) and functional in _KERNEL_REGISTRY):
+        raise ValueError("Kernels can only be registered on functionals from the torchvision.transforms.v2."
+                         f"functional namespace, but got {functional}.")
     if not (isinstance(tv_tensor_cls, type) and issubclass(tv_tensor_cls, TVTensor)):
         raise ValueError(f"Kernels can only be registered for subclasses of torchvision.tv_tensors.TVTensor, "
                          f"but got {tv_tensor_cls}.")
