@@ -157,7 +157,7 @@ class QTensor(Tensor):
     def _like(self, values):
         out = object.__new__(QTensor)
         out._version_counter = [0]
-        out._int, out._qdtype, out._qscheme = values, self._qdtype, self._qscheme
+        out._int, out._qdtype, out._qscheme = _as_array(values), self._qdtype, self._qscheme
         for name in ("_scale", "_zero_point", "_scales", "_zero_points", "_axis"):
             if name in self.__dict__:
                 setattr(out, name, self.__dict__[name])
@@ -245,11 +245,16 @@ class _StorageView:
         self._data, self.dtype, self.device = array, dtype, _backend.device_of(array)
 
 
+def _as_array(values):
+    """``values`` as an array (indexing to 0-d and NumPy reductions give scalars)."""
+    return numpy.asarray(values) if isinstance(values, numpy.generic) else values
+
+
 def make_qtensor(values, qdtype, qscheme, scale=None, zero_point=None, scales=None, zero_points=None, axis=None):
     """A quantized tensor over the integer array ``values`` with the given parameters (no checks)."""
     out = object.__new__(QTensor)
     out._version_counter = [0]
-    out._int, out._qdtype, out._qscheme = values, qdtype, qscheme
+    out._int, out._qdtype, out._qscheme = _as_array(values), qdtype, qscheme
     if qscheme is _dtype.per_tensor_affine:
         out._scale, out._zero_point = float(scale), int(zero_point)
     else:
@@ -298,7 +303,7 @@ def dequantize_array(values, scale, zero_point, precision=numpy.float32):
     per channel, as PyTorch's kernels), rounded to float32."""
     xp = _backend.xp_of(values)
     shifted = values.astype(numpy.int64) - xp.asarray(zero_point, dtype=numpy.int64)
-    return (shifted.astype(precision) * xp.asarray(scale, dtype=precision)).astype(numpy.float32, copy=False)
+    return xp.asarray((shifted.astype(precision) * xp.asarray(scale, dtype=precision)).astype(numpy.float32))
 
 
 # --- the public functions ------------------------------------------------------------------------------------------
