@@ -6,6 +6,7 @@ from math import prod
 import numpy as np
 import pytest
 import torch
+from torch.utils import flop_counter as torch_flop_counter
 
 import ember
 from ember.autograd.function import dispatch_hooks
@@ -409,7 +410,7 @@ def test_register_flop_formula_raw_gets_tensors_and_rejects_other_targets():
     ("convert_to_percent_str", (1, 3), {}), ("convert_to_percent_str", (1, 0), {}), ("normalize_tuple", (3,), {}),
 ])
 def test_formulas_match_torch(name, args, kwargs):
-    assert getattr(flop_counter, name)(*args, **kwargs) == getattr(torch.utils.flop_counter, name)(*args, **kwargs)
+    assert getattr(flop_counter, name)(*args, **kwargs) == getattr(torch_flop_counter, name)(*args, **kwargs)
 
 
 def _grad_of_input_only(lib):
@@ -515,7 +516,7 @@ def test_attention_on_cuda_counts_the_fused_kernels():
     (key, args, kwargs, out_val), = backward(lambda i: i == 0)
     assert key == "aten._scaled_dot_product_efficient_attention_backward"
     assert flop_counter.flop_registry[key](*args, out_val=out_val) == \
-        torch.utils.flop_counter.sdpa_backward_flop_count(out.shape, q.shape, k.shape, v.shape)
+        torch_flop_counter.sdpa_backward_flop_count(out.shape, q.shape, k.shape, v.shape)
     assert backward(lambda i: False) == []
     half = [cuda(t.shape, ember.float16) for t in (q, k, v, out)]
     assert _flop_ops.sdpa_rule(tuple(half[:3]), {}, half[3], frame)[0][0][0] == \
