@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from .. import _alias, device
+from .. import Tensor, _alias, device
 from ._names import PackageRoot, is_from_ember, qualified_name
 from .node import Node, _type_repr
 
@@ -141,7 +141,7 @@ class CodeGen:
                 return f"{add_global(qualified_name(type(arg)), type(arg))}{repr(tuple(arg))}"
             if isinstance(arg, enum.Enum):
                 return f"{add_global(type(arg).__name__, type(arg))}.{arg.name}"
-            if _is_tensor(arg):
+            if isinstance(arg, Tensor):
                 return f"{_alias.package()}.Tensor(size={list(arg.shape)}, dtype={str(arg.dtype).split('.')[-1]})"
             if isinstance(arg, tuple):
                 inner = ", ".join(get_repr(a) for a in arg)
@@ -254,8 +254,3 @@ class CodeGen:
 _DTYPE_ABBRS = {"bfloat16": "bf16", "float64": "f64", "float32": "f32", "float16": "f16", "complex32": "c32",
                 "complex64": "c64", "complex128": "c128", "int8": "i8", "int16": "i16", "int32": "i32",
                 "int64": "i64", "bool": "b8", "uint8": "u8", "uint16": "u16", "uint32": "u32", "uint64": "u64"}
-
-
-def _is_tensor(arg):
-    from .._tensor import Tensor
-    return isinstance(arg, Tensor)

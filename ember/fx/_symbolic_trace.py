@@ -15,7 +15,7 @@ import types
 import warnings
 
 from ..nn import Module, Parameter, Sequential
-from .._tensor import Tensor
+from .. import Tensor
 from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
@@ -231,8 +231,10 @@ class Tracer(TracerBase):
         return super().create_arg(a)
 
     def is_leaf_module(self, m, module_qualified_name):
-        """True for ember's own layers (``ember.nn``, except ``Sequential``): they stay ``call_module`` nodes."""
-        return m.__module__.startswith("ember.nn") and not isinstance(m, Sequential)
+        """True for ember's own layers (``ember.nn`` and ``ember.ao.nn``, except ``Sequential``): they stay
+        ``call_module`` nodes."""
+        return (m.__module__.startswith("ember.nn") or m.__module__.startswith("ember.ao.nn")) \
+            and not isinstance(m, Sequential)
 
     def path_of_module(self, mod):
         """The dotted path of submodule ``mod`` in the root (``"layer1.0.conv1"``)."""

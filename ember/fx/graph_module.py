@@ -6,7 +6,7 @@ import linecache
 
 from .. import _alias
 from ..nn import Module, Parameter
-from .._tensor import Tensor
+from .. import Tensor
 from .graph import Graph
 
 __all__ = ["GraphModule"]

@@ -7,6 +7,7 @@ import enum
 import inspect
 import operator
 
+from .. import Size, Tensor, device, dtype, layout, memory_format
 from ._codegen import magic_methods, reflectable_magic_methods
 from .graph import Graph
 from .node import map_arg
@@ -42,9 +43,9 @@ class ScopeContextManager:
         self._scope.module_type = self._prev_scope.module_type
 
 
-def _base_types():
-    from .. import Size, device, dtype, layout, memory_format
-    return (str, int, float, bool, complex, type(None), type(...), dtype, device, memory_format, layout, Size, range)
+# Argument values recorded as they are.
+_base_types = (str, int, float, bool, complex, type(None), type(...), dtype, device, memory_format, layout, Size,
+               enum.Enum, Tensor)
 
 
 class TracerBase:
@@ -102,8 +103,7 @@ class TracerBase:
             return slice(self.create_arg(a.start), self.create_arg(a.stop), self.create_arg(a.step))
         if isinstance(a, range):
             return range(self.create_arg(a.start), self.create_arg(a.stop), self.create_arg(a.step))
-        from .._tensor import Tensor
-        if isinstance(a, (*_base_types(), enum.Enum, Tensor)):
+        if isinstance(a, _base_types):
             return a
         raise NotImplementedError(f"argument of type: {type(a)}")
 
