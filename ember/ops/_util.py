@@ -41,6 +41,25 @@ def quiet(forward):
     return quiet_forward
 
 
+def conj_if_complex(derivative):
+    """A complex derivative conjugated (PyTorch's gradients are grad * conj(f'(z))); a real one as it is."""
+    return derivative.conj() if derivative.is_complex() else derivative
+
+
+def holomorphic_backward(backward):
+    """Decorator for a backward written as grad * f'(z), right for real inputs: for a complex gradient it returns
+    PyTorch's grad * conj(f'(z)), conj(backward(conj(grad))), the inputs' gradients of the same op all conjugated."""
+    @functools.wraps(backward)
+    def conjugated(ctx, grad):
+        if not grad.is_complex():
+            return backward(ctx, grad)
+        grads = backward(ctx, grad.conj())
+        if isinstance(grads, tuple):
+            return tuple(None if g is None else g.conj() for g in grads)
+        return grads.conj()
+    return conjugated
+
+
 def tensor_method(*names):
     """Decorator: installs the function as a Tensor method under its own name and any extra ``names``."""
     def install(function):

@@ -8,7 +8,8 @@ from .._backend import xp_of
 from .._tensor import _make
 from . import _buffers
 from ..autograd.function import Primitive, composite
-from ._util import name_node, quiet, tensor_method, wrap_dim, write_out
+from ._kernel_dtypes import refuse_complex
+from ._util import holomorphic_backward, name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
@@ -109,6 +110,7 @@ class Cumprod(Primitive):
         return result
 
     @staticmethod
+    @holomorphic_backward
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
         if not (a._data == 0).any():
@@ -292,6 +294,7 @@ class ScatterRuns(ScatterAddAlongDim):
 
 
 def _cumulative_extreme(input, dim, smallest):
+    refuse_complex("cummin_cpu" if smallest else "cummax_cpu", input)
     d = wrap_dim(dim, input.ndim)
     source = input if input.ndim else input.reshape(1)
     running, indices = _running_extreme(source._data, d, smallest)

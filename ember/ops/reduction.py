@@ -11,7 +11,8 @@ from .. import _dtype, _compat, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
-from ._util import _as_view, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
+from ._kernel_dtypes import refuse_complex
+from ._util import _as_view, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
@@ -296,6 +297,7 @@ class Prod(Primitive):
         return result
 
     @staticmethod
+    @holomorphic_backward
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
         dims = tuple(range(a.ndim)) if ctx.dim is None else (ctx.dim,)
@@ -349,6 +351,7 @@ class Amax(Primitive):
 
 
 def _extreme(name, input, dim, keepdim, smallest):
+    refuse_complex("min_values_cpu" if smallest else "max_values_cpu", input)
     _check_keepdim(name, keepdim)
     if input.numel() == 0 and dim in ((), [], None):
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
@@ -385,6 +388,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         result = input.minimum(dim) if smallest else input.maximum(dim)
         return write_out(out, result, name)
     if dim is None:
+        refuse_complex(name + "_all", input)
         if input.numel() == 0:
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
                                "the reduction dim with the 'dim' argument.")
@@ -392,6 +396,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         return write_out(out, name_node(result, name.capitalize() + "Backward1"), name)
     _check_keepdim(name, keepdim)
     d = wrap_dim(dim, input.ndim)
+    _refuse_complex_index(name, input)
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
@@ -418,6 +423,7 @@ def min(input, dim=None, keepdim=False, *, out=None):
 @tensor_method
 def aminmax(input, *, dim=None, keepdim=False, out=None):
     """(min, max) over ``dim`` (all dims when None)."""
+    refuse_complex("aminmax_cpu", input)
     dims = _reduction_dims(input, dim)
     if input.numel() == 0 and (dim is None or input.ndim == 0):
         raise RuntimeError("aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
@@ -427,7 +433,14 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
     return _write_tuple(out, result)
 
 
+def _refuse_complex_index(name, input):
+    """PyTorch's error for the ops that return indices of extremes (complex numbers have no order)."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f"{name}(): does not support complex input")
+
+
 def _argextreme_reduction(name, input, dim, keepdim, smallest):
+    _refuse_complex_index(name, input)
     if dim is None:
         if input.numel() == 0:
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
@@ -481,7 +494,7 @@ def _mean_scale(input):
 
 
 def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _correction(dim, unbiased, correction)
     dims = _reduction_dims(input, dim)
@@ -489,9 +502,9 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
     if count - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
-    if input.dtype.is_complex:
-        centered = input - mean(input, dims, keepdim=True)
-        squares = sum(centered * centered, dims, keepdim)
+    if input.dtype.is_complex:   # PyTorch's: the real part's variance plus the imaginary part's
+        squares = (SquaredDeviations.apply(input.real, dims, keepdim, scale)
+                   + SquaredDeviations.apply(input.imag, dims, keepdim, scale))
     else:
         squares = SquaredDeviations.apply(input, dims, keepdim, scale)
     if count - correction > 0:
@@ -663,6 +676,7 @@ class Logsumexp(Primitive):
         return result
 
     @staticmethod
+    @holomorphic_backward
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
         return (_unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
@@ -722,9 +736,15 @@ class ZeroNan(Primitive):
         return grad * _constant(ctx.kept.astype(grad._data.dtype))
 
 
+def _refuse_complex_nansum(input):
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
+
+
 @tensor_method
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` treating NaNs as zero."""
+    _refuse_complex_nansum(input)
     cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
     return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0"), "nansum")
 
@@ -732,6 +752,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 @tensor_method
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean over ``dim`` of the non-NaN elements."""
+    _refuse_complex_nansum(input)
     if dtype is not None:
         input = input.to(dtype)
     if not input.dtype.is_floating_point:
@@ -767,6 +788,8 @@ def bincount(input, weights=None, minlength=0):
 @composite("histc")   # seen whole at dispatch: computed on the arrays
 def histc(input, bins=100, min=0, max=0, *, out=None):
     """Histogram of ``bins`` equal-width bins between ``min`` and ``max`` (the data's range when both are 0)."""
+    if min == max:   # the range comes first, from PyTorch's aminmax kernel
+        refuse_complex("aminmax_cpu", input)
     if not input.dtype.is_floating_point:
         raise NotImplementedError(f"\"histogram_cpu\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     if bins <= 0:

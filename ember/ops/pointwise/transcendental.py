@@ -11,7 +11,7 @@ from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex, require_real_clamp
 from .._parallel import ufunc
 from .._unary import unary_primitive
-from .._util import name_node, promote_pair, tensor_method, write_out
+from .._util import conj_if_complex, name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
 from .rounding import clipped, where
@@ -466,8 +466,8 @@ class Logaddexp(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        return (grad / _conj(1 + exp(b - a)) if ctx.needs_input_grad[0] else None,
-                grad / _conj(1 + exp(a - b)) if ctx.needs_input_grad[1] else None)
+        return (grad / conj_if_complex(1 + exp(b - a)) if ctx.needs_input_grad[0] else None,
+                grad / conj_if_complex(1 + exp(a - b)) if ctx.needs_input_grad[1] else None)
 
 
 def _complex_logaddexp(xp, a, b):
@@ -476,11 +476,6 @@ def _complex_logaddexp(xp, a, b):
     first = a.real >= b.real
     larger, smaller = xp.where(first, a, b), xp.where(first, b, a)
     return xp.asarray(larger + xp.log1p(xp.exp(smaller - larger)))
-
-
-def _conj(derivative):
-    """A complex derivative conjugated (PyTorch's gradients are grad * conj(f'(z))); a real one as it is."""
-    return derivative.conj() if derivative.is_complex() else derivative
 
 
 class Logaddexp2(Primitive):
