@@ -17,6 +17,14 @@ tv_roi_align = __import__("torchvision.ops.roi_align", fromlist=["_roi_align"])
 TV_ROI_ALIGN = getattr(tv_roi_align._roi_align, "__wrapped__", tv_roi_align._roi_align)
 
 
+@pytest.fixture(params=["dense", "gather"])
+def path(request, monkeypatch):
+    """Runs a test through both ways of pooling bilinear samples (dense products, gathered pixels)."""
+    from ember.vision.ops import _sampling
+    monkeypatch.setattr(_sampling, "GATHER_COST", 0 if request.param == "gather" else 10 ** 9)
+    return request.param
+
+
 def bilinear(image, y, x):
     """torchvision's kernel: 0 outside [-1, size], clamped near the border."""
     height, width = image.shape[-2:]
@@ -138,7 +146,7 @@ CASES = [((2, 3, 10, 12), 3, 4, 1.0), ((1, 2, 9, 9), 2, 2, 0.5), ((3, 1, 7, 15),
 @pytest.mark.parametrize("shape,ph,pw,scale", CASES)
 @pytest.mark.parametrize("sampling_ratio", [-1, 1, 2])
 @pytest.mark.parametrize("aligned", [False, True])
-def test_roi_align_matches_the_kernel_loops(shape, ph, pw, scale, sampling_ratio, aligned):
+def test_roi_align_matches_the_kernel_loops(shape, ph, pw, scale, sampling_ratio, aligned, path):
     x = features(shape)
     rois = random_rois(9, shape[0], shape[2] / scale, shape[3] / scale)
     out = E.roi_align(ember.tensor(x), ember.tensor(rois), (ph, pw), scale, sampling_ratio, aligned)
@@ -149,7 +157,7 @@ def test_roi_align_matches_the_kernel_loops(shape, ph, pw, scale, sampling_ratio
 
 @pytest.mark.parametrize("sampling_ratio", [-1, 2])
 @pytest.mark.parametrize("aligned", [False, True])
-def test_roi_align_matches_torchvision_inside_the_image(sampling_ratio, aligned):
+def test_roi_align_matches_torchvision_inside_the_image(sampling_ratio, aligned, path):
     # torchvision's Python RoIAlign skips its kernel's out-of-image test, so the boxes stay well inside
     x = features((2, 4, 16, 20)).astype(numpy.float32)
     rng = numpy.random.default_rng(3)
@@ -168,7 +176,7 @@ def test_roi_align_matches_torchvision_inside_the_image(sampling_ratio, aligned)
     numpy.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_roi_align_takes_a_list_of_boxes_per_image():
+def test_roi_align_takes_a_list_of_boxes_per_image(path):
     x = features((3, 2, 8, 8))
     per_image = [random_rois(n, 1, 8, 8, seed=n)[:, 1:] for n in (2, 0, 3)]
     ours = E.roi_align(ember.tensor(x), [ember.tensor(b) for b in per_image], 2, sampling_ratio=2)
@@ -202,7 +210,7 @@ def test_roi_pool_gradient_goes_to_each_bins_first_maximum():
 
 
 @pytest.mark.parametrize("sampling_ratio", [-1, 2])
-def test_ps_roi_align_matches_the_kernel_loops(sampling_ratio):
+def test_ps_roi_align_matches_the_kernel_loops(sampling_ratio, path):
     x = features((2, 12, 9, 11))
     rois = random_rois(7, 2, 9, 11, seed=5)
     # every RoI at least a sample wide: the kernel divides an empty one's zero sum by zero samples
@@ -233,7 +241,7 @@ OPS = [
 
 
 @pytest.mark.parametrize("name,op", OPS, ids=[n for n, _ in OPS])
-def test_gradients_by_finite_differences(name, op):
+def test_gradients_by_finite_differences(name, op, path):
     x = ember.tensor(features((2, 4, 4, 5)), requires_grad=True)
     rois = ember.tensor(random_rois(4, 2, 6, 7, seed=7))
     assert ember.autograd.gradcheck(lambda t: op(t, rois), (x,))
@@ -241,7 +249,7 @@ def test_gradients_by_finite_differences(name, op):
 
 
 @pytest.mark.parametrize("name,op", OPS, ids=[n for n, _ in OPS])
-def test_no_rois_and_float32(name, op):
+def test_no_rois_and_float32(name, op, path):
     x = ember.tensor(features((2, 4, 6, 7)).astype(numpy.float32), requires_grad=True)
     empty = op(x, ember.zeros(0, 5))
     assert empty.shape[0] == 0 and empty.dtype == ember.float32

@@ -1,7 +1,7 @@
 """Position-sensitive RoIAlign (R-FCN): each output bin averages bilinear samples of its own group of channels."""
 from ember import nn
 
-from ._sampling import separable_pool
+from ._sampling import sampled_pool
 from ._utils import _pair, _rois
 from .roi_align import _check_inputs, bilinear_weights
 
@@ -12,8 +12,8 @@ def ps_roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1
     rois = _rois(boxes)
     output_size = _pair(output_size)
     _check_inputs("ps_roi_align", input, rois, output_size, half=True)
-    ay, ax = bilinear_weights(input, rois, output_size, spatial_scale, sampling_ratio, aligned=True)
-    return separable_pool(input, rois, ay, ax, position_sensitive=True)
+    ys, xs = bilinear_weights(input, rois, output_size, spatial_scale, sampling_ratio, aligned=True)
+    return sampled_pool(input, rois, ys, xs, position_sensitive=True)
 
 
 class PSRoIAlign(nn.Module):

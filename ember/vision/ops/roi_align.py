@@ -2,7 +2,7 @@
 import ember
 from ember import nn
 
-from ._sampling import axis_weights, separable_pool
+from ._sampling import axis_weights, sampled_pool
 from ._utils import _dtype_name, _pair, _rois
 
 
@@ -28,17 +28,17 @@ def roi_align(input, boxes, output_size, spatial_scale=1.0, sampling_ratio=-1, a
     ``sampling_ratio <= 0`` samples ``ceil(bin size)`` points per bin axis; ``aligned`` shifts boxes by -0.5 pixel."""
     rois = _rois(boxes)
     _check_inputs("roi_align", input, rois, half=True)
-    ay, ax = bilinear_weights(input, rois, _pair(output_size), spatial_scale, sampling_ratio, aligned)
-    return separable_pool(input, rois, ay, ax)
+    ys, xs = bilinear_weights(input, rois, _pair(output_size), spatial_scale, sampling_ratio, aligned)
+    return sampled_pool(input, rois, ys, xs)
 
 
 def bilinear_weights(input, rois, output_size, spatial_scale, sampling_ratio, aligned):
-    """RoIAlign's per-axis weights ``[K, PH, H]`` and ``[K, PW, W]`` (no grad: RoIs get no gradient)."""
+    """RoIAlign's sparse per-axis weights, rows then columns (no grad: RoIs get no gradient)."""
     with ember.no_grad():
         boxes = rois.detach() * spatial_scale
-        ay = axis_weights(boxes[:, 2], boxes[:, 4], output_size[0], input.shape[2], sampling_ratio, aligned)
-        ax = axis_weights(boxes[:, 1], boxes[:, 3], output_size[1], input.shape[3], sampling_ratio, aligned)
-    return ay, ax
+        ys = axis_weights(boxes[:, 2], boxes[:, 4], output_size[0], input.shape[2], sampling_ratio, aligned)
+        xs = axis_weights(boxes[:, 1], boxes[:, 3], output_size[1], input.shape[3], sampling_ratio, aligned)
+    return ys, xs
 
 
 class RoIAlign(nn.Module):
