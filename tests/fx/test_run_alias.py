@@ -1,0 +1,72 @@
+"""An unmodified torch.fx program prints the same under ``ember run`` as under PyTorch."""
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+ROOT = str(pathlib.Path(__file__).resolve().parents[2])
+
+PROGRAM = """
+    import operator
+    import torch
+    import torch.fx
+    import torch.nn.functional as F
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(1, 2, 3)
+            self.fc = torch.nn.Linear(8, 3)
+
+        def forward(self, x):
+            y = torch.relu(self.conv(x))
+            return self.fc(F.max_pool2d(y, 2).flatten(1)).softmax(-1)
+
+    gm = torch.fx.symbolic_trace(Net())
+    print(gm.graph)
+    print(gm.code)
+    for node in gm.graph.nodes:
+        if node.target is torch.relu:
+            with gm.graph.inserting_after(node):
+                new = gm.graph.call_function(F.gelu, node.args)
+            node.replace_all_uses_with(new)
+            gm.graph.erase_node(node)
+    gm.recompile()
+    ShapeProp(gm).propagate(torch.zeros(2, 1, 6, 6))
+    gm.print_readable()
+    print([(n.name, tuple(n.meta["tensor_meta"].shape)) for n in gm.graph.nodes if "tensor_meta" in n.meta])
+    print(gm(torch.zeros(2, 1, 6, 6)).shape, type(gm).__name__)
+"""
+
+
+def run(tmp_path, *args):
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_fx_program_prints_as_under_pytorch(tmp_path):
+    (tmp_path / "prog.py").write_text(textwrap.dedent(PROGRAM))
+    under_torch = run(tmp_path, "prog.py")
+    under_ember = run(tmp_path, "-m", "ember", "run", "prog.py")
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert under_ember.returncode == 0, under_ember.stderr
+    assert under_ember.stdout == under_torch.stdout
+
+
+def test_torchvision_feature_extraction_under_ember_run(tmp_path):
+    (tmp_path / "fe.py").write_text(textwrap.dedent("""
+        import torch
+        from torchvision.models import resnet18
+        from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
+        model = resnet18().eval()
+        print(get_graph_node_names(model)[1][:6])
+        features = create_feature_extractor(model, {"layer2": "mid", "avgpool": "pooled"})(torch.zeros(1, 3, 64, 64))
+        print({k: tuple(v.shape) for k, v in features.items()})
+    """))
+    result = run(tmp_path, "-m", "ember", "run", "fe.py")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["['x', 'conv1', 'bn1', 'relu', 'maxpool', 'layer1.0.conv1']",
+                                          "{'mid': (1, 128, 8, 8), 'pooled': (1, 512, 1, 1)}"]
