@@ -74,10 +74,9 @@ def _check_range(quant_min, quant_max, zero_points):
         raise RuntimeError("`zero_point` must be between `quant_min` and `quant_max`.")
 
 
-def _check_input(input):
-    if not input.dtype.is_floating_point:
-        raise RuntimeError('"fake_quantize_tensor_cachemask_kernel_type_handling" not implemented for '
-                           f"'{_dtype.scalar_type_name(input.dtype)}'")
+def _check_input(input, kernel="fake_quantize_tensor_cachemask_kernel_type_handling"):
+    if not input.dtype.is_floating_point:   # PyTorch's dtype dispatch raises NotImplementedError
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
 
 
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
@@ -86,12 +85,9 @@ def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_m
     _check_input(input)
     tensor_qparams = isinstance(scale, Tensor)
     if tensor_qparams:
-        if zero_point.dtype not in (_dtype.int32, _dtype.float32, _dtype.float16):
-            raise RuntimeError(f"Zero-point must be Int32, Float or Half, found "
-                               f"{_dtype.scalar_type_name(zero_point.dtype)}")
         scale, zero_point = float(scale.item()), zero_point.item()
-    zero_point = int(zero_point)
-    _check_range(quant_min, quant_max, [zero_point])
+    zero_point = int(zero_point)   # a float zero point tensor is truncated, as PyTorch reads it
+    _check_range(quant_min, quant_max, [] if tensor_qparams else [zero_point])   # PyTorch checks only numbers
     op = FakeQuantizePerTensorAffineCachemaskTensorQparams if tensor_qparams else FakeQuantizePerTensorAffineCachemask
     return op.apply(input, scale, zero_point, quant_min, quant_max)
 
@@ -99,7 +95,7 @@ def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_m
 def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, quant_max):
     """``input`` quantized with one scale (float32 tensor) and zero point (int32 or float tensor) per index of
     dimension ``axis``, and dequantized; straight-through gradient as in the per-tensor form."""
-    _check_input(input)
+    _check_input(input, "fake_quantize_channel_cachemask_cpu_type_handling")
     if scale.dtype not in (_dtype.float32, _dtype.bfloat16):
         raise RuntimeError(f"Scale must be Float or BFloat16, found {_dtype.scalar_type_name(scale.dtype)}")
     if zero_point.dtype not in (_dtype.int32, _dtype.float32, _dtype.float16):
