@@ -9,6 +9,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel
+from ._kernel_dtypes import refuse_complex
 from ._util import tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
@@ -32,9 +33,16 @@ def _sort_indices(array, axis, descending):
     return n - 1 - xp.flip(backwards, axis)
 
 
+def _refuse_complex_order(op, input):
+    """PyTorch's error for sorting (``op`` "Sort" or "topk") complex numbers, which have no order."""
+    if input.dtype.is_complex:
+        raise RuntimeError(f" {op} does not support complex dtypes on CPU")
+
+
 def _sorted_along(input, dim, descending):
     """(sorted values, indices) along ``dim``; 0-d inputs are sorted as one element."""
     d = wrap_dim(dim, input.ndim)
+    _refuse_complex_order("Sort", input)
     source = input if input.ndim else input.reshape(1)
     indices = _sort_indices(source._data, d, descending).astype(_INT64, copy=False)
     values = TakeAlongDim.apply(source, indices, d)
@@ -56,6 +64,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
 def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim``."""
     d = wrap_dim(dim, input.ndim)
+    _refuse_complex_order("Sort", input)
     if input.ndim == 0:
         return _make(xp_of(input._data).zeros((), _INT64))
     return _make(_sort_indices(input._data, d, descending).astype(_INT64, copy=False))
@@ -125,6 +134,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
+    _refuse_complex_order("topk", input)
     source = input if input.ndim else input.reshape(1)
     count = k if input.ndim else 1   # PyTorch returns the element of a 0-d input for k=0 too
     indices = _top_indices(source._data, d, count, largest)
@@ -139,6 +149,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
     d = wrap_dim(dim, input.ndim)
+    refuse_complex("kthvalue_cpu", input)
     if input.ndim:
         _check_nonempty_dims("kthvalue():", input, (d,))
     size = input.shape[d] if input.ndim else 1
@@ -294,6 +305,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """Indices where ``input`` values would be inserted into the innermost dim of ``sorted_sequence`` to keep it
     sorted."""
     side = _side(right, side)
+    refuse_complex("searchsorted_out_cpu", sorted_sequence)
+    refuse_complex("searchsorted_out_cpu", input)
     scalar = not isinstance(input, Tensor)
     values = xp_of(sorted_sequence._data).asarray(input, dtype=sorted_sequence._data.dtype) if scalar \
         else input._data
