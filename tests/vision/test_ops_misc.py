@@ -221,3 +221,18 @@ def test_drop_block3d():
     assert E.DropBlock3d(0.1, 3).eval()(x) is x
     with pytest.raises(ValueError, match="input should be 5 dimensional. Got 4 dimensions."):
         E.drop_block3d(x[0], 0.1, 3)
+
+
+def test_split_normalization_params():
+    from ember.vision.ops._utils import split_normalization_params
+    from torchvision.ops._utils import split_normalization_params as theirs_split
+    ours = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Sequential(nn.Linear(4, 2), nn.LayerNorm(2)),
+                         nn.GroupNorm(2, 4))
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
+                                 torch.nn.Sequential(torch.nn.Linear(4, 2), torch.nn.LayerNorm(2)),
+                                 torch.nn.GroupNorm(2, 4))
+    shapes = lambda groups: [[tuple(p.shape) for p in g] for g in groups]  # noqa: E731
+    assert shapes(split_normalization_params(ours)) == shapes(theirs_split(theirs))
+    assert shapes(split_normalization_params(ours, [nn.Linear])) == shapes(theirs_split(theirs, [torch.nn.Linear]))
+    with pytest.raises(ValueError, match="is not a subclass of nn.Module"):
+        split_normalization_params(ours, [int])

@@ -1,5 +1,6 @@
-"""Helpers shared by the box functions, the losses and the RoI ops."""
+"""Helpers shared by the box functions, the losses and the RoI ops, and torchvision's ``split_normalization_params``."""
 import ember
+from ember import nn
 
 
 def _upcast(t):
@@ -73,3 +74,26 @@ def _dtype_name(dtype):
     """PyTorch's scalar-type name in kernel errors ('Long', 'Int', 'Half', ...)."""
     return {ember.int64: "Long", ember.int32: "Int", ember.int16: "Short", ember.int8: "Char", ember.uint8: "Byte",
             ember.float16: "Half", ember.bfloat16: "BFloat16", ember.bool: "Bool"}.get(dtype, str(dtype))
+
+
+def split_normalization_params(model, norm_classes=None):
+    """``(norm_params, other_params)``: the trainable parameters of ``model``'s normalization layers (batch, layer,
+    group, instance and local response norms by default) and the rest, e.g. to exempt norms from weight decay."""
+    if not norm_classes:
+        norm_classes = [nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm, nn.LazyBatchNorm1d,
+                        nn.LazyBatchNorm2d, nn.LazyBatchNorm3d, nn.LayerNorm, nn.GroupNorm, nn.InstanceNorm1d,
+                        nn.InstanceNorm2d, nn.InstanceNorm3d, nn.LazyInstanceNorm1d, nn.LazyInstanceNorm2d,
+                        nn.LazyInstanceNorm3d, nn.LocalResponseNorm]
+    for t in norm_classes:
+        if not issubclass(t, nn.Module):
+            raise ValueError(f"Class {t} is not a subclass of nn.Module.")
+    classes = tuple(norm_classes)
+    norm_params, other_params = [], []
+    for module in model.modules():
+        if next(module.children(), None):
+            other_params.extend(p for p in module.parameters(recurse=False) if p.requires_grad)
+        elif isinstance(module, classes):
+            norm_params.extend(p for p in module.parameters() if p.requires_grad)
+        else:
+            other_params.extend(p for p in module.parameters() if p.requires_grad)
+    return norm_params, other_params
