@@ -210,3 +210,21 @@ def test_multi_crops_refuse_boxes_and_masks():
 def test_pad_modes_other_than_constant_refuse_boxes():
     with pytest.raises(ValueError, match="not supported with bounding boxes"):
         F.pad(boxes(), 2, padding_mode="reflect")
+
+
+def test_keypoints_move_with_the_image():
+    points = tv_tensors.KeyPoints([[2.0, 3.0], [20.0, 15.0]], canvas_size=(H, W))
+    flipped = F.horizontal_flip(points)
+    assert flipped.tolist() == [[W - 1 - 2.0, 3.0], [W - 1 - 20.0, 15.0]]   # pixel indices: W - 1 - x
+    moved = F.pad(points, [1, 2])
+    assert moved.canvas_size == (H + 4, W + 2) and moved.tolist() == [[3.0, 5.0], [21.0, 17.0]]
+    turned = F.rotate(points, 90.0, expand=True)
+    assert turned.canvas_size == (W, H)
+    numpy.testing.assert_allclose(turned.numpy(), [[3.0, W - 2.0], [15.0, W - 20.0]], atol=1e-5)
+    clamped = v2.ClampKeyPoints()(F.crop(points, 0, 5, H, 10))
+    assert clamped.tolist() == [[0.0, 3.0], [9.0, 15.0]]
+    groups = tv_tensors.KeyPoints([[[1, 1], [2, 2]], [[1, 1], [30, 2]], [[0, 0], [5, 5]]], canvas_size=(H, W))
+    out = v2.SanitizeKeyPoints(labels_getter="default")({"points": groups, "labels": ember.tensor([7, 8, 9])})
+    assert out["points"].shape == (2, 2, 2) and out["labels"].tolist() == [7, 9]   # whole groups go
+    with pytest.raises(ValueError, match="No keypoints were found"):
+        v2.SanitizeKeyPoints()(boxes())

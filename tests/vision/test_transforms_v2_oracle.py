@@ -174,3 +174,48 @@ def test_per_type_kernels_match_torchvision(name):
         ours, theirs = ours[0], theirs[0]
     assert type(ours) is ember.Tensor and tuple(ours.shape) == tuple(theirs.shape)
     numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-4)
+
+
+POINTS = numpy.array([[[2.0, 3.0], [10.5, 12.0]], [[0.0, 0.0], [20.0, 15.0]], [[15.2, 1.0], [5.0, 9.7]]],
+                     numpy.float32)
+POINT_CALLS = {
+    "hflip": lambda f, p, t: f.horizontal_flip(p), "vflip": lambda f, p, t: f.vertical_flip(p),
+    "resize": lambda f, p, t: f.resize(p, [30, 11]), "resize_short": lambda f, p, t: f.resize(p, 9),
+    "crop": lambda f, p, t: f.crop(p, 2, 3, 10, 12), "center_crop": lambda f, p, t: f.center_crop(p, [9, 8]),
+    "resized_crop": lambda f, p, t: f.resized_crop(p, 2, 3, 10, 12, [7, 9]),
+    "pad": lambda f, p, t: f.pad(p, [1, 2, 3, 4]),
+    "affine": lambda f, p, t: f.affine(p, 30.0, [2, -1], 1.2, [10.0, 5.0]),
+    "rotate": lambda f, p, t: f.rotate(p, 33.0), "rotate_expand": lambda f, p, t: f.rotate(p, 33.0, expand=True),
+    "perspective": lambda f, p, t: f.perspective(p, START, END),
+    "elastic": lambda f, p, t: f.elastic(p, t(DISPLACEMENT)),
+    "clamp": lambda f, p, t: f.clamp_keypoints(f.pad(p, [-4, -3, 0, 0])),
+    "sanitize": lambda f, p, t: f.sanitize_keypoints(f.pad(p, [-4, -3, 0, 0]))[0],
+}
+
+
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.int64])
+@pytest.mark.parametrize("name", sorted(POINT_CALLS))
+def test_keypoint_kernels_match_torchvision(name, dtype):
+    ours = tv_tensors.KeyPoints(ember.tensor(POINTS.astype(dtype)), canvas_size=(H, W))
+    theirs = tv_tv_tensors.KeyPoints(torch.tensor(POINTS.astype(dtype)), canvas_size=(H, W))
+    out, expected = POINT_CALLS[name](F, ours, ember.tensor), POINT_CALLS[name](TF, theirs, torch.tensor)
+    assert type(out) is tv_tensors.KeyPoints and out.canvas_size == expected.canvas_size
+    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), atol=1e-4)
+
+
+def test_seeded_keypoint_pipeline_as_torchvision():
+    def sample(mod, tensor):
+        return {"image": mod.Image(tensor(numpy.zeros((3, H, W), numpy.uint8))),
+                "points": mod.KeyPoints(tensor(POINTS), canvas_size=(H, W)), "labels": tensor(numpy.arange(3))}
+
+    def pipeline(m):
+        return m.Compose([m.RandomAffine(20, translate=(0.1, 0.1)), m.RandomHorizontalFlip(),
+                          m.RandomResizedCrop(12), m.SanitizeKeyPoints(labels_getter="default")])
+    for seed in range(10):
+        ember.manual_seed(seed)
+        ours = pipeline(v2)(sample(tv_tensors, ember.tensor))
+        torch.manual_seed(seed)
+        theirs = pipeline(tv2)(sample(tv_tv_tensors, torch.tensor))
+        numpy.testing.assert_allclose(ours["points"].numpy(), theirs["points"].numpy(), atol=1e-4)
+        numpy.testing.assert_array_equal(ours["labels"].numpy(), theirs["labels"].numpy())

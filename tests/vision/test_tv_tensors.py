@@ -129,3 +129,15 @@ def test_gradients_flow_through_a_tv_tensor():
     data = ember.rand(3, 2, 2, requires_grad=True)
     (Image(data) * 2).sum().backward()
     numpy.testing.assert_array_equal(data.grad.numpy(), numpy.full((3, 2, 2), 2.0, numpy.float32))
+
+
+def test_keypoints():
+    points = tv_tensors.KeyPoints([3, 4], canvas_size=(10, 12))
+    assert points.shape == (1, 2) and points.canvas_size == (10, 12)
+    assert repr(points).endswith(", canvas_size=(10, 12))")
+    with pytest.raises(ValueError, match="shape \\(..., 2\\)"):
+        tv_tensors.KeyPoints(ember.zeros(2, 3), canvas_size=(1, 1))
+    assert type(points + 1) is ember.Tensor and type(points.clone()) is tv_tensors.KeyPoints
+    with tv_tensors.set_return_type("TVTensor"):
+        assert (points * 2).canvas_size == (10, 12)
+    assert pickle.loads(pickle.dumps(points)).canvas_size == (10, 12)

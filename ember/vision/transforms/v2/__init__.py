@@ -8,9 +8,9 @@ from ._auto_augment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, 
 from ._color import *  # noqa: F401,F403
 from ._container import Compose, RandomApply, RandomChoice, RandomOrder  # noqa: F401
 from ._geometry import *  # noqa: F401,F403
-from ._meta import ClampBoundingBoxes, ConvertBoundingBoxFormat, SetClampingMode  # noqa: F401
+from ._meta import ClampBoundingBoxes, ClampKeyPoints, ConvertBoundingBoxFormat, SetClampingMode  # noqa: F401
 from ._temporal import UniformTemporalSubsample  # noqa: F401
 from ._misc import *  # noqa: F401,F403
 from ._type_conversion import PILToTensor, ToImage, ToPILImage, ToPureTensor, ToTensor  # noqa: F401
-from ._utils import check_type, get_bounding_boxes, has_all, has_any, query_chw, query_size  # noqa: F401
+from ._utils import check_type, get_bounding_boxes, get_keypoints, has_all, has_any, query_chw, query_size  # noqa: F401
 from .functional import InterpolationMode  # noqa: F401

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import ember
 
-from ...tv_tensors import BoundingBoxes, Image, Mask, Video, wrap
+from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
 from ..transforms import _check_sequence_input, _random_area_and_ratio
 from . import functional as F
 from .functional._utils import is_pil_image, is_pure_tensor
@@ -45,7 +45,7 @@ class RandomErasing(_RandomApplyTransform):
         self.inplace = inplace
 
     def _call_kernel(self, functional, inpt, *args, **kwargs):
-        if isinstance(inpt, (BoundingBoxes, Mask)):
+        if isinstance(inpt, (BoundingBoxes, KeyPoints, Mask)):
             warnings.warn(f"{type(self).__name__}() is currently passing through inputs of type "
                           f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.")
         return super()._call_kernel(functional, inpt, *args, **kwargs)
@@ -89,7 +89,7 @@ class _BaseMixUpCutMix(Transform):
         inputs = inputs if len(inputs) > 1 else inputs[0]
         flat_inputs, spec = tree_flatten(inputs)
         needs_transform_list = self._needs_transform_list(flat_inputs)
-        if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask):
+        if has_any(flat_inputs, is_pil_image, BoundingBoxes, Mask, KeyPoints):
             raise ValueError(f"{type(self).__name__}() does not support PIL images, bounding boxes, keypoints and "
                              "masks.")
         labels = self._labels_getter(inputs)

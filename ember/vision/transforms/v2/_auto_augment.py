@@ -5,7 +5,7 @@ from enum import Enum
 
 import ember
 
-from ...tv_tensors import BoundingBoxes, Image, Mask, Video, wrap
+from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
 from .. import _functional_tensor as F_t
 from . import functional as F
 from .functional import InterpolationMode
@@ -108,7 +108,7 @@ class _AutoAugmentBase(Transform):
         for idx, (inpt, needs_transform) in enumerate(zip(flat_inputs, needs_transform_list)):
             if needs_transform and check_type(inpt, (Image, is_pil_image, is_pure_tensor, Video)):
                 found.append((idx, inpt))
-            elif isinstance(inpt, (BoundingBoxes, Mask)):
+            elif isinstance(inpt, (BoundingBoxes, Mask, KeyPoints)):
                 raise TypeError(f"Inputs of type {type(inpt).__name__} are not supported by {type(self).__name__}()")
         if not found:
             raise TypeError("Found no image in the sample.")

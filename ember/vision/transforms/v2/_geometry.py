@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import ember
 
-from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask
+from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, KeyPoints, Mask
 from ..transforms import _check_sequence_input, _random_area_and_ratio, _setup_angle, _setup_size
 from . import functional as F
 from .functional import InterpolationMode
@@ -116,7 +116,7 @@ class RandomResizedCrop(Transform):
 
 class _MultiCrop(Transform):
     def _call_kernel(self, functional, inpt, *args, **kwargs):
-        if isinstance(inpt, (BoundingBoxes, Mask)):
+        if isinstance(inpt, (BoundingBoxes, KeyPoints, Mask)):
             warnings.warn(f"{type(self).__name__}() is currently passing through inputs of type "
                           f"tv_tensors.{type(inpt).__name__}. This will likely change in the future.")
         return super()._call_kernel(functional, inpt, *args, **kwargs)

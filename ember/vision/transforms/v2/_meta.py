@@ -1,9 +1,9 @@
 """Bounding-box format conversion and clamping as transforms."""
-from ...tv_tensors import BoundingBoxes, BoundingBoxFormat
+from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, KeyPoints
 from . import functional as F
 from ._transform import Transform
 
-__all__ = ["ConvertBoundingBoxFormat", "ClampBoundingBoxes", "SetClampingMode"]
+__all__ = ["ConvertBoundingBoxFormat", "ClampBoundingBoxes", "SetClampingMode", "ClampKeyPoints"]
 
 
 class ConvertBoundingBoxFormat(Transform):
@@ -47,3 +47,12 @@ class SetClampingMode(Transform):
         out = inpt.clone()
         out.clamping_mode = self.clamping_mode
         return out
+
+
+class ClampKeyPoints(Transform):
+    """Clamps KeyPoints to their canvas' pixel indices."""
+
+    _transformed_types = (KeyPoints,)
+
+    def transform(self, inpt, params):
+        return F.clamp_keypoints(inpt)

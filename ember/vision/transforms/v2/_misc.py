@@ -4,17 +4,18 @@ import warnings
 
 import ember
 
-from ...tv_tensors import BoundingBoxes, Image, Mask, Video, wrap
+from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
 from ..transforms import _setup_size
 from . import functional as F
+from .functional._keypoints import _valid_keypoints
 from .functional._misc import _valid_boxes
 from .functional._utils import is_pil_image, is_pure_tensor
 from ._transform import Transform
-from ._utils import _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes, has_any, tree_flatten, \
-    tree_unflatten
+from ._utils import _parse_labels_getter, _setup_number_or_seq, get_bounding_boxes, get_keypoints, has_any, \
+    tree_flatten, tree_unflatten
 
 __all__ = ["Identity", "Lambda", "Normalize", "GaussianBlur", "GaussianNoise", "LinearTransformation", "ToDtype",
-           "ConvertImageDtype", "SanitizeBoundingBoxes"]
+           "ConvertImageDtype", "SanitizeBoundingBoxes", "SanitizeKeyPoints"]
 
 
 class Identity(Transform):
@@ -206,36 +207,63 @@ class SanitizeBoundingBoxes(Transform):
 
     def forward(self, *inputs):
         """The inputs with only the valid boxes and their labels and masks."""
-        inputs = inputs if len(inputs) > 1 else inputs[0]
-        labels = self._labels_getter(inputs)
-        if labels is not None:
-            message = "The labels in the input to forward() must be a tensor or None, got {type} instead."
-            if isinstance(labels, ember.Tensor):
-                labels = (labels,)
-            elif isinstance(labels, (tuple, list)):
-                for entry in labels:
-                    if not isinstance(entry, ember.Tensor):
-                        raise ValueError(message.format(type=type(entry)))
-            else:
-                raise ValueError(message.format(type=type(labels)))
-        flat_inputs, spec = tree_flatten(inputs)
-        boxes = get_bounding_boxes(flat_inputs)
-        if labels is not None:
-            for label in labels:
-                if boxes.shape[0] != label.shape[0]:
-                    raise ValueError(f"Number of boxes (shape={boxes.shape}) and must match the number of labels."
-                                     f"Found labels with shape={label.shape}).")
-        valid = _valid_boxes(boxes.as_subclass(ember.Tensor), boxes.format, boxes.canvas_size, self.min_size,
-                             self.min_area)
-        params = dict(valid=valid, labels=labels)
-        return tree_unflatten([self.transform(inpt, params) for inpt in flat_inputs], spec)
+        return _sanitize(self, inputs, get_bounding_boxes, lambda boxes: _valid_boxes(
+            boxes.as_subclass(ember.Tensor), boxes.format, boxes.canvas_size, self.min_size, self.min_area), "boxes")
 
     def transform(self, inpt, params):
-        is_label = params["labels"] is not None and any(inpt is label for label in params["labels"])
-        if not (is_label or isinstance(inpt, (BoundingBoxes, Mask))):
-            return inpt
-        try:
-            output = inpt[params["valid"]]
-        except IndexError:
-            return inpt
-        return output if is_label else wrap(output, like=inpt)
+        return _keep_valid(inpt, params, (BoundingBoxes, Mask))
+
+
+class SanitizeKeyPoints(Transform):
+    """Removes keypoints (or groups of them) that leave the canvas, with their labels (found by
+    ``labels_getter``, None by default)."""
+
+    def __init__(self, labels_getter=None):
+        super().__init__()
+        self.labels_getter = labels_getter
+        self._labels_getter = _parse_labels_getter(labels_getter)
+
+    def forward(self, *inputs):
+        """The inputs with only the valid keypoints and their labels."""
+        return _sanitize(self, inputs, get_keypoints,
+                         lambda points: _valid_keypoints(points.as_subclass(ember.Tensor), points.canvas_size),
+                         "kepyoints")
+
+    def transform(self, inpt, params):
+        return _keep_valid(inpt, params, (KeyPoints,))
+
+
+def _sanitize(transform, inputs, find, validity, what):
+    """The sanitizers' forward: finds the labels and the boxes or points, computes which are valid, filters."""
+    inputs = inputs if len(inputs) > 1 else inputs[0]
+    labels = transform._labels_getter(inputs)
+    if labels is not None:
+        message = "The labels in the input to forward() must be a tensor or None, got {type} instead."
+        if isinstance(labels, ember.Tensor):
+            labels = (labels,)
+        elif isinstance(labels, (tuple, list)):
+            for entry in labels:
+                if not isinstance(entry, ember.Tensor):
+                    raise ValueError(message.format(type=type(entry)))
+        else:
+            raise ValueError(message.format(type=type(labels)))
+    flat_inputs, spec = tree_flatten(inputs)
+    found = find(flat_inputs)
+    if labels is not None:
+        for label in labels:
+            if found.shape[0] != label.shape[0]:
+                raise ValueError(f"Number of {what} (shape={found.shape}) {'and ' if what == 'boxes' else ''}must "
+                                 f"match the number of labels.Found labels with shape={label.shape}).")
+    params = dict(valid=validity(found), labels=labels)
+    return tree_unflatten([transform.transform(inpt, params) for inpt in flat_inputs], spec)
+
+
+def _keep_valid(inpt, params, types):
+    is_label = params["labels"] is not None and any(inpt is label for label in params["labels"])
+    if not (is_label or isinstance(inpt, types)):
+        return inpt
+    try:
+        output = inpt[params["valid"]]
+    except IndexError:
+        return inpt
+    return output if is_label else wrap(output, like=inpt)

@@ -4,7 +4,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 
-from ...tv_tensors import BoundingBoxes, Image, Mask, Video
+from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video
 from .functional import get_dimensions, get_size, is_pure_tensor
 from .functional._utils import is_pil_image
 
@@ -64,6 +64,14 @@ def get_bounding_boxes(flat_inputs):
         raise ValueError("No bounding boxes were found in the sample") from None
 
 
+def get_keypoints(flat_inputs):
+    """The sample's KeyPoints (one per sample)."""
+    try:
+        return next(inpt for inpt in flat_inputs if isinstance(inpt, KeyPoints))
+    except StopIteration:
+        raise ValueError("No keypoints were found in the sample") from None
+
+
 def _sizes_repr(sizes):
     sizes = [str(s) for s in sorted(sizes)]
     return sizes[0] if len(sizes) == 1 else f"{', '.join(sizes[:-1])}, and {sizes[-1]}"
@@ -83,9 +91,9 @@ def query_chw(flat_inputs):
 def query_size(flat_inputs):
     """(H, W) shared by the sample's images, videos, masks and boxes' canvas."""
     sizes = {tuple(get_size(inpt)) for inpt in flat_inputs
-             if check_type(inpt, (is_pure_tensor, Image, is_pil_image, Video, Mask, BoundingBoxes))}
+             if check_type(inpt, (is_pure_tensor, Image, is_pil_image, Video, Mask, BoundingBoxes, KeyPoints))}
     if not sizes:
-        raise TypeError("No image, video, mask or bounding box was found in the sample")
+        raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
     if len(sizes) > 1:
         raise ValueError(f"Found multiple HxW dimensions in the sample: {_sizes_repr(sizes)}")
     return sizes.pop()
