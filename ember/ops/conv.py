@@ -36,7 +36,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from . import (_blas, _buffers, _conv_blocked, _conv_depthwise, _conv_fourier, _conv_pointwise, _conv_winograd,
                _parallel)
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import quiet
+from ._util import holomorphic_backward, quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -471,6 +471,7 @@ class Convolution(Primitive):
         return y
 
     @staticmethod
+    @holomorphic_backward   # bilinear: complex gradients take the conjugated other operand
     def backward(ctx, grad):
         x, w, *source = ctx.saved_tensors
         needs = ctx.needs_input_grad
@@ -554,6 +555,7 @@ class ConvolutionInput(Primitive):
         return _conv_input(ctx.xp, g, w, input_shape, stride, padding, dilation, groups)
 
     @staticmethod
+    @holomorphic_backward
     def backward(ctx, grad):
         g, w = ctx.saved_tensors
         grad_g = _cropped(Convolution.apply(grad, w, *ctx.options), g.shape) if ctx.needs_input_grad[0] else None
@@ -572,6 +574,7 @@ class ConvolutionWeight(Primitive):
         return _conv_weight(ctx.xp, x, g, weight_shape, stride, padding, dilation, groups)
 
     @staticmethod
+    @holomorphic_backward
     def backward(ctx, grad):
         x, g = ctx.saved_tensors
         grad_x = ConvolutionInput.apply(g, grad, tuple(x.shape), *ctx.options) if ctx.needs_input_grad[0] else None

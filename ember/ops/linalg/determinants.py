@@ -103,6 +103,6 @@ def logdet(input):
     _check_matrix(input, "logdet")
     sign, logabsdet = Slogdet.apply(input)
     xp = _xp(input)
-    if input.dtype.is_complex:
-        return logabsdet + _make(xp.log(sign._data))
+    if input.dtype.is_complex:   # the phase too is differentiable: log(sign) is i arg(det)
+        return logabsdet + sign.log()
     return logabsdet + _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))
