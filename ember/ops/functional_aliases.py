@@ -255,8 +255,8 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
     return loss.poisson_nll_loss(input, target, log_input, full, eps=eps, reduction=_reduction(reduction))
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=1):
-    """``torch.triplet_margin_loss`` with an integer ``reduction``."""
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0):
+    """``torch.triplet_margin_loss`` with an integer ``reduction``, none (0) by default as there."""
     return loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                     reduction=_reduction(reduction))
 
