@@ -21,6 +21,7 @@ from .quantization_mappings import (get_default_dynamic_quant_module_mappings,
                                     get_dynamic_quant_module_class)
 from .quantize import convert, propagate_qconfig_, quantize_dynamic, swap_module
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
+import ember.nn.quantized  # noqa: E402,F401  (torch.nn.quantized: reachable as an attribute, as in torch)
 
 __all__ = ["FakeQuantize", "FakeQuantizeBase", "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
            "MovingAveragePerChannelMinMaxObserver", "NoopObserver", "ObserverBase", "PerChannelMinMaxObserver",

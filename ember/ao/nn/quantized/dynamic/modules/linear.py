@@ -38,6 +38,8 @@ class Linear(nn.Module):
         """The layer's output for float ``x`` (..., in_features), in ``x``'s dtype."""
         weight, bias = self._packed_params._packed_params
         if self._packed_params.dtype is ember.qint8:
+            if x.dim() < 2:
+                raise RuntimeError("The dimension of input tensor should be larger than or equal to 2")
             data = x.detach().float().numpy()
             out = linear_dynamic(data, weight, None if bias is None else bias.numpy(),
                                  reduce_range=self.version is not None and self.version >= 4)

@@ -1,0 +1,171 @@
+"""quantize_dynamic against torch's: swapped module types, printed models, outputs of an MLP and a small text
+classifier (equal bit for bit to torch's fbgemm/x86 kernel), per-channel weights, state dicts saved by one and
+loaded by the other, and misuse errors."""
+import io
+
+import numpy
+import pytest
+import torch
+
+import ember
+
+pytestmark = pytest.mark.filterwarnings("ignore:torch.ao.quantization is deprecated:DeprecationWarning",
+                                        "ignore:torch.quantize_per_tensor:UserWarning",
+                                        "ignore:TypedStorage is deprecated:UserWarning")   # torch's deepcopy
+
+
+def _mlp(lib):
+    # ReLU, not tanh: libm's tanh may differ from torch's in the last bit, which is not what is tested here
+    return lib.nn.Sequential(lib.nn.Linear(20, 64), lib.nn.ReLU(), lib.nn.Linear(64, 32), lib.nn.ReLU(),
+                             lib.nn.Linear(32, 4))
+
+
+class _TextClassifier:
+    """The text classification tutorial's model (EmbeddingBag then Linear), built in either library."""
+
+    @staticmethod
+    def build(lib, vocab=100, embed=16, classes=4):
+        class TextClassificationModel(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embedding = lib.nn.EmbeddingBag(vocab, embed)
+                self.hidden = lib.nn.Linear(embed, 24)
+                self.fc = lib.nn.Linear(24, classes)
+
+            def forward(self, text, offsets):
+                return self.fc(lib.relu(self.hidden(self.embedding(text, offsets))))
+        return TextClassificationModel()
+
+
+def _copy_weights(torch_model, ember_model):
+    ember_model.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in torch_model.state_dict().items()})
+
+
+def _pair(builder):
+    torch.manual_seed(0)
+    torch_model = builder(torch)
+    ember_model = builder(ember)
+    _copy_weights(torch_model, ember_model)
+    return torch_model, ember_model
+
+
+@pytest.mark.parametrize("alias", ["ao.quantization", "quantization"])
+def test_mlp_types_printing_and_outputs(alias):
+    torch_model, ember_model = _pair(_mlp)
+    quantize_t = eval(f"torch.{alias}.quantize_dynamic")
+    quantize_e = eval(f"ember.{alias}.quantize_dynamic")
+    tq = quantize_t(torch_model, {torch.nn.Linear}, dtype=torch.qint8)
+    eq = quantize_e(ember_model, {ember.nn.Linear}, dtype=ember.qint8)
+    assert type(eq[0]) is ember.ao.nn.quantized.dynamic.Linear is ember.nn.quantized.dynamic.Linear
+    assert type(ember_model[0]) is ember.nn.Linear and ember_model.training   # not in place
+    assert not eq.training
+    assert repr(eq).replace("ember", "torch") == repr(tq)
+    rng = numpy.random.default_rng(0)
+    for shape in [(1, 20), (7, 20), (3, 5, 20), (0, 20)]:
+        x = (rng.standard_normal(shape) * rng.uniform(0.1, 10)).astype(numpy.float32)
+        numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(), tq(torch.from_numpy(x)).detach().numpy())
+    assert repr(eq[0].weight()).replace("ember", "torch") == repr(tq[0].weight())
+    numpy.testing.assert_array_equal(eq[0].bias().numpy(), tq[0].bias().detach().numpy())
+
+
+def test_text_classifier_outputs_and_default_spec():
+    torch_model, ember_model = _pair(_TextClassifier.build)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model)
+    eq = ember.ao.quantization.quantize_dynamic(ember_model)
+    assert repr(eq).replace("ember", "torch") == repr(tq)
+    rng = numpy.random.default_rng(1)
+    for _ in range(5):
+        text = rng.integers(0, 100, 40)
+        offsets = numpy.sort(rng.choice(numpy.arange(1, 40), 7, replace=False))
+        offsets = numpy.concatenate([[0], offsets])
+        expected = tq(torch.from_numpy(text), torch.from_numpy(offsets)).detach().numpy()
+        got = eq(ember.tensor(text), ember.tensor(offsets)).numpy()
+        numpy.testing.assert_array_equal(got, expected)
+
+
+def test_per_channel_and_named_qconfigs():
+    torch_model, ember_model = _pair(_mlp)
+    tq = torch.ao.quantization.quantize_dynamic(
+        torch_model, {"0": torch.ao.quantization.per_channel_dynamic_qconfig,
+                      "4": torch.ao.quantization.default_dynamic_qconfig})
+    eq = ember.ao.quantization.quantize_dynamic(
+        ember_model, {"0": ember.ao.quantization.per_channel_dynamic_qconfig,
+                      "4": ember.ao.quantization.default_dynamic_qconfig})
+    assert repr(eq).replace("ember", "torch") == repr(tq)
+    assert type(eq[2]) is ember.nn.Linear
+    x = numpy.random.default_rng(2).standard_normal((6, 20)).astype(numpy.float32)
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(), tq(torch.from_numpy(x)).detach().numpy())
+
+
+def test_inputs_that_are_all_zero_or_tiny():
+    torch_model, ember_model = _pair(_mlp)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model)
+    eq = ember.ao.quantization.quantize_dynamic(ember_model)
+    for x in (numpy.zeros((2, 20), numpy.float32), numpy.full((2, 20), 1e-7, numpy.float32),
+              numpy.full((2, 20), -3.0, numpy.float32), numpy.linspace(1e-6, 2e-6, 40, dtype=numpy.float32)
+              .reshape(2, 20)):
+        numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(), tq(torch.from_numpy(x)).detach().numpy())
+
+
+def test_state_dicts_move_between_ember_and_torch():
+    torch_model, ember_model = _pair(_mlp)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model)
+    eq = ember.ao.quantization.quantize_dynamic(ember_model)
+    state = eq.state_dict()
+    assert list(state) == list(tq.state_dict())
+    assert state._metadata == tq.state_dict()._metadata
+    x = numpy.random.default_rng(3).standard_normal((5, 20)).astype(numpy.float32)
+    expected = tq(torch.from_numpy(x)).numpy()
+
+    buffer = io.BytesIO()
+    ember.save(state, buffer)
+    other_t = torch.ao.quantization.quantize_dynamic(_mlp(torch))
+    other_t.load_state_dict(torch.load(io.BytesIO(buffer.getvalue())))
+    numpy.testing.assert_array_equal(other_t(torch.from_numpy(x)).numpy(), expected)
+
+    buffer = io.BytesIO()
+    torch.save(tq.state_dict(), buffer)
+    other_e = ember.ao.quantization.quantize_dynamic(_mlp(ember))
+    other_e.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    numpy.testing.assert_array_equal(other_e(ember.tensor(x)).numpy(), expected)
+
+    buffer = io.BytesIO()
+    ember.save(state, buffer)
+    again = ember.ao.quantization.quantize_dynamic(_mlp(ember))
+    again.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    numpy.testing.assert_array_equal(again(ember.tensor(x)).numpy(), expected)
+
+
+def test_inplace_and_warnings():
+    model = _mlp(ember)
+    with pytest.warns(DeprecationWarning, match="torch.ao.quantization is deprecated"):
+        out = ember.ao.quantization.quantize_dynamic(model, inplace=True)
+    assert out is model and type(model[0]) is ember.ao.nn.quantized.dynamic.Linear
+    with pytest.warns(UserWarning, match="no dynamically quantized LSTM"):
+        quantized = ember.ao.quantization.quantize_dynamic(
+            ember.nn.Sequential(ember.nn.LSTM(4, 4), ember.nn.Linear(4, 2)), {ember.nn.LSTM, ember.nn.Linear})
+    assert type(quantized[0]) is ember.nn.LSTM
+
+
+def test_misuse_errors_match_torch():
+    cases = [lambda lib: lib.ao.quantization.quantize_dynamic(_mlp(lib), dtype=lib.int8),
+             lambda lib: lib.ao.quantization.quantize_dynamic(_mlp(lib), {lib.nn.Linear}, dtype=lib.int8),
+             lambda lib: lib.ao.quantization.QConfig(activation=lib.ao.quantization.MinMaxObserver(),
+                                                     weight=lib.ao.quantization.default_weight_observer),
+             lambda lib: lib.ao.nn.quantized.dynamic.Linear.from_float(lib.nn.Linear(2, 2)),
+             lambda lib: lib.ao.nn.quantized.dynamic.Linear(2, 2, dtype=lib.quint8),
+             lambda lib: lib.ao.quantization.quantize_dynamic(_mlp(lib))(lib.ones(20))]
+    for case in cases:
+        with pytest.raises(Exception) as expected:
+            case(torch)
+        with pytest.raises(type(expected.value)) as got:
+            case(ember)
+        assert str(got.value).replace("ember", "torch") == str(expected.value)
+
+
+def test_dynamic_linear_constructed_directly():
+    layer_t = torch.ao.nn.quantized.dynamic.Linear(3, 2)
+    layer_e = ember.ao.nn.quantized.dynamic.Linear(3, 2)
+    assert repr(layer_e).replace("ember", "torch") == repr(layer_t)
+    assert list(layer_e.state_dict()) == list(layer_t.state_dict())   # torch's weight is uninitialized memory
+    assert layer_e(ember.ones(2, 3)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
