@@ -304,3 +304,13 @@ def test_register_kernel_for_a_custom_tv_tensor():
         F.register_kernel(lambda x: x, Heatmap)
     F.register_kernel("vertical_flip", Heatmap)(lambda heatmap: heatmap)
     assert F.vertical_flip(heatmap) is heatmap
+
+
+def test_v1_get_params_are_offered():
+    image = images()["uint8"]
+    ember.manual_seed(0)
+    expected = v1.RandomResizedCrop.get_params(image, (0.08, 1.0), (0.75, 4 / 3))
+    ember.manual_seed(0)
+    assert v2.RandomResizedCrop.get_params(image, (0.08, 1.0), (0.75, 4 / 3)) == expected
+    for name in ("RandomCrop", "ColorJitter", "RandomRotation", "RandomAffine", "GaussianBlur", "RandomErasing"):
+        assert getattr(v2, name).get_params is getattr(v1, name).get_params

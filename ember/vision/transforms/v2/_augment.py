@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import ember
 
 from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
+from .. import transforms as _v1
 from ..transforms import _check_sequence_input, _random_area_and_ratio
 from . import functional as F
 from .functional._utils import is_pil_image, is_pure_tensor
@@ -19,6 +20,8 @@ __all__ = ["RandomErasing", "MixUp", "CutMix", "JPEG"]
 class RandomErasing(_RandomApplyTransform):
     """Erases a random rectangle of images and videos with probability ``p`` (Zhong et al., 2017); ``value`` is a
     number, one per channel, or "random" for normal noise."""
+
+    _v1_transform_cls = _v1.RandomErasing
 
     def __init__(self, p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0.0, inplace=False):
         super().__init__(p=p)

@@ -3,6 +3,7 @@ import collections.abc
 
 import ember
 
+from .. import transforms as _v1
 from . import functional as F
 from ._transform import Transform, _RandomApplyTransform
 from ._utils import query_chw
@@ -49,6 +50,8 @@ def _uniform(low, high):
 
 class ColorJitter(Transform):
     """Random brightness, contrast, saturation and hue changes, applied in a random order (None: unchanged)."""
+
+    _v1_transform_cls = _v1.ColorJitter
 
     def __init__(self, brightness=None, contrast=None, saturation=None, hue=None):
         super().__init__()

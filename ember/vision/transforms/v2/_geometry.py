@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import ember
 
 from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, KeyPoints, Mask
+from .. import transforms as _v1
 from ..transforms import _check_sequence_input, _random_area_and_ratio, _setup_angle, _setup_size
 from . import functional as F
 from .functional import InterpolationMode
@@ -74,6 +75,8 @@ class CenterCrop(Transform):
 
 class RandomResizedCrop(Transform):
     """A crop of random area (``scale``) and aspect ratio (``ratio``), resized to ``size``."""
+
+    _v1_transform_cls = _v1.RandomResizedCrop
 
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):
@@ -195,6 +198,8 @@ class RandomZoomOut(_RandomApplyTransform):
 class RandomRotation(Transform):
     """Rotates by a random angle in ``degrees`` (a number d means (-d, d))."""
 
+    _v1_transform_cls = _v1.RandomRotation
+
     def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=0):
         super().__init__()
         self.degrees = _setup_angle(degrees, name="degrees", req_sizes=(2,))
@@ -216,6 +221,8 @@ class RandomRotation(Transform):
 
 class RandomAffine(Transform):
     """A random affine map: rotation in ``degrees``, translation fractions, ``scale`` range and ``shear``."""
+
+    _v1_transform_cls = _v1.RandomAffine
 
     def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
                  fill=0, center=None):
@@ -264,6 +271,8 @@ class RandomAffine(Transform):
 
 class RandomCrop(Transform):
     """A random ``size`` window, after optional ``padding`` (and padding up to ``size`` when ``pad_if_needed``)."""
+
+    _v1_transform_cls = _v1.RandomCrop
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         super().__init__()

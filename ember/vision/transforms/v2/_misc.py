@@ -5,6 +5,7 @@ import warnings
 import ember
 
 from ...tv_tensors import BoundingBoxes, Image, KeyPoints, Mask, Video, wrap
+from .. import transforms as _v1
 from ..transforms import _setup_size
 from . import functional as F
 from .functional._keypoints import _valid_keypoints
@@ -66,6 +67,8 @@ class Normalize(Transform):
 
 class GaussianBlur(Transform):
     """Gaussian blur of ``kernel_size`` with sigma fixed or drawn uniformly from a (min, max) range."""
+
+    _v1_transform_cls = _v1.GaussianBlur
 
     def __init__(self, kernel_size, sigma=(0.1, 2.0)):
         super().__init__()

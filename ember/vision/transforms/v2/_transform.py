@@ -17,6 +17,13 @@ class Transform(nn.Module):
 
     # Types (or checks) of the inputs a transform touches; the rest pass through.
     _transformed_types = (ember.Tensor, is_pil_image)
+    # The v1 transform this one replaces, whose static get_params it offers (torchvision's compatibility).
+    _v1_transform_cls = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._v1_transform_cls is not None and hasattr(cls._v1_transform_cls, "get_params"):
+            cls.get_params = staticmethod(cls._v1_transform_cls.get_params)
 
     def check_inputs(self, flat_inputs):
         """Raises if the flattened sample cannot be transformed (nothing by default)."""
