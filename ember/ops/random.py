@@ -18,7 +18,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, dispatch_hooks
 from ..autograd.grad_mode import state
 from . import _samplers
 from .creation import _factory, _like, _like_layout
@@ -574,9 +574,10 @@ def _memory_order(data):
 
 def _direct_target(self):
     """self's array when samples can be written straight into it (a contiguous host array outside autograd's
-    view), else None. Parameter initialisation takes this path: it skips a copy and keeps building models quick."""
+    view, and no dispatch hook (tracing, forward AD, profiling) that must see the write), else None. Parameter
+    initialisation takes this path: it skips a copy and keeps building models quick."""
     data = self._data
-    if type(data) is not numpy.ndarray or not data.flags.c_contiguous or not data.flags.writeable:
+    if type(data) is not numpy.ndarray or not data.flags.c_contiguous or not data.flags.writeable or dispatch_hooks:
         return None
     if state.enabled and (self.requires_grad or (self._base is not None and self._base.requires_grad)):
         return None
