@@ -108,8 +108,15 @@ def roi_pool_ref(x, rois, ph, pw, scale):
     for k in range(len(rois)):
         for i, j, hs, he, ws, we in pool_bins(rois, k, scale, ph, pw, *x.shape[2:], plus_one=1, limit=0):
             if he > hs and we > ws:
-                out[k, :, i, j] = x[int(rois[k, 0]), :, hs:he, ws:we].reshape(x.shape[1], -1).max(1)
+                for c in range(x.shape[1]):
+                    # the kernel's running maximum starts at -FLT_MAX and takes only greater values (never NaN)
+                    region = x[int(rois[k, 0]), c, hs:he, ws:we].ravel()
+                    region = region[region > -FLT_MAX]
+                    out[k, c, i, j] = region.max() if region.size else -FLT_MAX
     return out
+
+
+FLT_MAX = float(numpy.finfo(numpy.float32).max)
 
 
 def ps_roi_pool_ref(x, rois, ph, pw, scale):
@@ -197,6 +204,17 @@ def test_roi_pool_matches_the_kernel_loops(shape, ph, pw, scale):
     module = E.RoIPool((ph, pw), scale)
     numpy.testing.assert_array_equal(module(ember.tensor(x), ember.tensor(rois)).numpy(), out.numpy())
     assert repr(module) == f"RoIPool(output_size={(ph, pw)}, spatial_scale={scale})"
+
+
+def test_roi_pool_skips_nan_and_starts_below_every_float():
+    x = features((1, 2, 6, 6))
+    x[0, 0, :3, :3] = numpy.nan
+    x[0, 0, 1, 1] = -1.0
+    x[0, 1, :3, :3] = -numpy.inf
+    rois = numpy.array([[0.0, 0, 0, 2, 2], [0, 0, 0, 5, 5]])
+    out = E.roi_pool(ember.tensor(x), ember.tensor(rois), 1).numpy()
+    numpy.testing.assert_array_equal(out, roi_pool_ref(x, rois, 1, 1, 1.0))
+    assert out[0, 0, 0, 0] == -1.0 and out[0, 1, 0, 0] == -FLT_MAX
 
 
 def test_roi_pool_gradient_goes_to_each_bins_first_maximum():

@@ -2,27 +2,32 @@
 import ember
 from ember import nn
 
-from ._sampling import chunks, group_by_image, pool_bounds
+from ._sampling import group_by_image, pool_bounds
 from ._utils import _pair, _rois
 from .roi_align import _check_inputs
 
+_FLT_MAX = 3.4028234663852886e38  # the kernel starts each bin's maximum at -FLT_MAX, in float and double alike
+
 
 def _bin_argmax(image, hlo, hhi, wlo, whi):
-    """Flat ``H*W`` positions ``[C, M, PH, PW]`` of each bin's first maximum in ``image [C, H, W]`` (no grad)."""
+    """Flat ``H*W`` positions ``[C, M, PH, PW]`` of each bin's first maximum in ``image [C, H, W]`` (-1 where no
+    value beats -FLT_MAX, as in the kernel), stepping through the bins' pixels in row-major order."""
     c, height, width = image.shape
-    m = hlo.shape[0]
-    span_h = max(int((hhi - hlo).max().item()), 1)
-    span_w = max(int((whi - wlo).max().item()), 1)
-    ys = hlo[:, :, None] + ember.arange(span_h, device=image.device)
-    xs = wlo[:, :, None] + ember.arange(span_w, device=image.device)
-    inside = (ys < hhi[:, :, None])[:, :, None, :, None] & (xs < whi[:, :, None])[:, None, :, None, :]
-    flat = ys.clamp(max=height - 1)[:, :, None, :, None] * width + xs.clamp(max=width - 1)[:, None, :, None, :]
-    flat = flat.reshape(m, hlo.shape[1], wlo.shape[1], span_h * span_w)
-    inside = inside.reshape(flat.shape)
-    values = image.reshape(c, height * width)[:, flat]
-    values = ember.where(inside, values, ember.full_like(values, -float("inf")))
-    best = values.argmax(dim=-1, keepdim=True)
-    return ember.gather(flat.expand(c, *flat.shape), -1, best).squeeze(-1)
+    flat_image = image.reshape(c, height * width)
+    shape = (c, hlo.shape[0], hlo.shape[1], wlo.shape[1])
+    best = ember.full(shape, -_FLT_MAX, dtype=image.dtype, device=image.device)
+    where = ember.full(shape, -1, dtype=ember.int64, device=image.device)
+    for dy in range(max(int((hhi - hlo).max().item()), 0)):
+        ys = hlo + dy
+        for dx in range(max(int((whi - wlo).max().item()), 0)):
+            xs = wlo + dx
+            inside = (ys < hhi)[:, :, None] & (xs < whi)[:, None, :]
+            flat = ys.clamp(max=height - 1)[:, :, None] * width + xs.clamp(max=width - 1)[:, None, :]
+            values = flat_image[:, flat]
+            better = inside & (values > best)  # strictly greater: the first maximum keeps its place
+            best = ember.where(better, values, best)
+            where = ember.where(better, flat.expand(shape), where)
+    return where
 
 
 def roi_pool(input, boxes, output_size, spatial_scale=1.0):
@@ -42,20 +47,17 @@ def roi_pool(input, boxes, output_size, spatial_scale=1.0):
         hlo, hhi = pool_bounds(boxes[:, 2], boxes[:, 4], ph, height)
         wlo, whi = pool_bounds(boxes[:, 1], boxes[:, 3], pw, width)
         empty = ((hhi <= hlo)[:, :, None] | (whi <= wlo)[:, None, :])[:, None]
-        index = ember.zeros(k, c, ph, pw, dtype=ember.int64, device=input.device)
+        index = ember.full((k, c, ph, pw), -1, dtype=ember.int64, device=input.device)
         groups, _ = group_by_image(rois[:, 0].detach().long(), n)
-        image_stride = c * height * width
         channel_offset = (ember.arange(c, device=input.device) * (height * width))[:, None, None, None]
-        per_roi = c * ph * pw * int((hhi - hlo).max().item() + 1) * int((whi - wlo).max().item() + 1)
-        for image, positions in groups:
-            data = input[image].detach()
-            for a, b in chunks(positions.shape[0], per_roi):
-                p = positions[a:b]
-                best = _bin_argmax(data, hlo[p], hhi[p], wlo[p], whi[p]) + channel_offset + image * image_stride
-                index[p] = best.permute(1, 0, 2, 3)
-        index = ember.where(empty, ember.zeros_like(index), index)
-    values = input.reshape(-1)[index]
-    return ember.where(empty, ember.zeros_like(values), values)
+        for image, p in groups:
+            best = _bin_argmax(input[image].detach(), hlo[p], hhi[p], wlo[p], whi[p])
+            best = ember.where(best >= 0, best + channel_offset + image * c * height * width, best)
+            index[p] = best.permute(1, 0, 2, 3)
+        found = index >= 0
+    values = input.reshape(-1)[index.clamp(min=0)]
+    fill = ember.where(empty, ember.zeros_like(values), ember.full_like(values, -_FLT_MAX))
+    return ember.where(found, values, fill)
 
 
 class RoIPool(nn.Module):
