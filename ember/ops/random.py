@@ -23,6 +23,7 @@ from ..autograd.grad_mode import state
 from . import _samplers
 from .creation import _factory, _like, _like_layout
 from ._inplace import assign_inplace
+from ._kernel_dtypes import refuse_complex
 from ._mt19937 import STATE_BYTES, Engine
 from ._util import shape_arg, tensor_method, write_out
 
@@ -468,6 +469,7 @@ def _bernoulli_tensor(engine, shape, p, order=None):
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples (in ``input``'s dtype) that are 1 with probability ``input`` (or ``p`` when given)."""
     shape = tuple(input.shape)
+    refuse_complex("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_", input)
     if p is None:
         samples = _bernoulli_tensor(_engine(generator), shape, input).reshape(shape)
     else:
@@ -549,6 +551,7 @@ def _exponential_float32(engine, n):
 
 def poisson(input, generator=None):
     """Samples from Poisson distributions with rates ``input`` (in ``input``'s dtype)."""
+    refuse_complex("poisson_cpu", input)
     rates = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
     if (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -660,6 +663,10 @@ def _random_upper(d):
 @tensor_method
 def random_(self, *args, generator=None, **kwargs):
     """Fills self with integers: ``random_()`` over the dtype's range, ``random_(to)`` or ``random_(from, to)``."""
+    if self.dtype.is_complex:
+        if args or kwargs:
+            raise RuntimeError("check_random_bounds handles only integral, floating-point and boolean types")
+        refuse_complex("random_kernel_cpu", self)
     if len(args) == 1 and "to" not in kwargs and "from" not in kwargs:
         args = (0, args[0])
     engine, n = _engine(generator), self.numel()
@@ -678,7 +685,9 @@ def random_(self, *args, generator=None, **kwargs):
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fills self with 0/1 samples that are 1 with probability ``p`` (a number or a broadcastable tensor)."""
     shape = tuple(self.shape)
+    refuse_complex("bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_", self)
     if isinstance(p, Tensor):
+        refuse_complex("bernoulli_tensor_cpu_p_", p)
         return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
     if self.device.type == "cuda" and generator is None:
@@ -688,11 +697,26 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill_in_place(self, lambda out: _samplers.bernoulli_scalar(engine, n, p, out))
 
 
+_CPP_TYPE_NAMES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "int64": "long int",
+                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                   "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
+                   "bool": "bool"}
+"""The C++ names of the dtypes, as cauchy_'s error spells them."""
+
+
+def _require_continuous(distribution, self, type_name):
+    """PyTorch's error for filling a tensor not of a floating dtype from a continuous distribution."""
+    if not self.dtype.is_floating_point:
+        raise RuntimeError(f"{distribution} distribution is a continuous probability distribution. dtype must be a "
+                           f"floating point but you specified {type_name}")
+
+
 @tensor_method
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fills self with samples from the exponential distribution of rate ``lambd``."""
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    _require_continuous("Exponential", self, _dtype.scalar_type_name(self.dtype))
     n = _float_fill(self, "exponential_cpu")
     return _fill(self, _samplers.exponential(_engine(generator), n, float(lambd)))
 
@@ -702,12 +726,14 @@ def geometric_(self, p, *, generator=None):
     """Fills self with the number of Bernoulli(p) trials up to and including the first success."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    refuse_complex("geometric_cpu", self)
     return _fill(self, _samplers.geometric(_engine(generator), self.numel(), float(p)))
 
 
 @tensor_method
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
+    _require_continuous("Cauchy", self, _CPP_TYPE_NAMES.get(self.dtype.name))
     n = _float_fill(self, "cauchy_cpu")
     return _fill(self, _samplers.cauchy(_engine(generator), n, float(median), float(sigma)))
 
@@ -717,6 +743,7 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills self with samples whose logarithm is N(mean, std**2)."""
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    refuse_complex("log_normal_cpu", self)
     n = _float_fill(self, "log_normal_cpu")
     return _fill(self, _samplers.log_normal(_engine(generator), n, float(mean), float(std)))
 
