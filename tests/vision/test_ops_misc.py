@@ -236,3 +236,18 @@ def test_split_normalization_params():
     assert shapes(split_normalization_params(ours, [nn.Linear])) == shapes(theirs_split(theirs, [torch.nn.Linear]))
     with pytest.raises(ValueError, match="is not a subclass of nn.Module"):
         split_normalization_params(ours, [int])
+
+
+@pytest.mark.parametrize("name,args", [("stochastic_depth", (0.3, "row")), ("stochastic_depth", (0.5, "batch")),
+                                       ("stochastic_depth", (1.0, "row")), ("drop_block2d", (0.3, 3)),
+                                       ("drop_block2d", (0.1, 5)), ("drop_block2d", (0.2, 7)),
+                                       ("drop_block3d", (0.3, 3))])
+def test_random_drops_match_torchvision_seed_for_seed(name, args):
+    # ember's generator draws torch's numbers for a seed, so the masks agree exactly
+    shape = (4, 3, 5, 6, 7) if name == "drop_block3d" else (4, 3, 9, 8)
+    x = numpy.random.default_rng(0).normal(size=shape).astype(numpy.float32)
+    ember.manual_seed(11)
+    torch.manual_seed(11)
+    ours = getattr(E, name)(ember.tensor(x), *args)
+    theirs = getattr(T, name)(torch.tensor(x), *args)
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
