@@ -37,9 +37,12 @@ def public_functions():
 
 
 def is_from_ember(obj):
-    """True for objects defined in ember, which generated code names through the package root."""
+    """True for objects of ember's core (torch's namespace), which generated code names through the package root;
+    not for satellites such as ``ember.vision`` (torchvision's), which it names by a global as torch.fx does."""
     module = getattr(obj, "__module__", None) or ""
-    return module == "ember" or module.startswith("ember.")
+    if not (module == "ember" or module.startswith("ember.")):
+        return False
+    return _alias.public_name(module).split(".")[0] == "torch"
 
 
 def qualified_name(func):
@@ -57,8 +60,8 @@ def qualified_name(func):
     if fixed is not None:
         return _alias.package() + fixed[len("torch"):]
     module = func.__module__
-    if module == "ember" or module.startswith("ember."):
-        module = _alias.package() + module[len("ember"):]
+    if _alias.package() == "torch" and (module == "ember" or module.startswith("ember.")):
+        module = _alias.public_name(module)
     return f"{module}.{name}"
 
 

@@ -11,6 +11,7 @@ import collections
 import functools
 import inspect
 import math
+import sys
 import types
 import warnings
 
@@ -91,7 +92,7 @@ def _tensor_method_stand_in(original, recorded_name):
     ``c * proxy``), as torch.fx records such calls of a concrete tensor."""
     @functools.wraps(original)
     def method(self, *args, **kwargs):
-        proxy = _find_proxy(args, kwargs)
+        proxy = _find_proxy(self, args, kwargs)
         if proxy is not None:
             return proxy.tracer.create_proxy("call_method", recorded_name, (self,) + args, kwargs)
         return original(self, *args, **kwargs)
@@ -357,6 +358,20 @@ class Tracer(TracerBase):
                 elif id(value) in ember_ids and ember_ids[id(value)][0] is value:
                     patcher.patch(frame_dict, name, _create_wrapped_func(value, mark_wrapped=False))
 
+    def _call_watching_globals(self, patcher, fn, args):
+        # Each Python function the traced code enters gets its module's references to ember's functions replaced
+        # before its body runs (a profile hook sees the call first), so helpers in other modules that imported
+        # them by name record too, as torch's __torch_function__ sees every call.
+        def profile(frame, event, arg):
+            if event == "call":
+                self._autowrap(patcher, frame.f_globals)
+        previous = sys.getprofile()
+        sys.setprofile(profile)
+        try:
+            return fn(*args)
+        finally:
+            sys.setprofile(previous)
+
     def trace(self, root, concrete_args=None):
         """Traces ``root`` (a Module's ``forward``, or a function) and returns the ``Graph``."""
         global _is_fx_tracing_flag
@@ -410,7 +425,7 @@ class Tracer(TracerBase):
                 self._autowrap(patcher, fn_globals)
                 for module in [*self._autowrap_search, *(_namespace(s) for s in _NAMESPACES)]:
                     self._autowrap(patcher, module.__dict__)
-                result = fn(*args)
+                result = self._call_watching_globals(patcher, fn, args)
                 self.create_node("output", "output", (self.create_arg(result),), {},
                                  type_expr=fn.__annotations__.get("return", None))
             finally:

@@ -3,6 +3,8 @@ import torch
 
 import ember
 
+from . import helpers
+
 
 def leaf_fn(x, n):
     """Traced as one node: ``len`` of a Proxy's shape would fail inside a trace."""
@@ -73,7 +75,8 @@ def build(lib):
 
     class Wrapped(nn.Module):
         def forward(self, x):
-            return leaf_fn(lib.sigmoid(x), 3)
+            gate = helpers.gate_torch if lib is torch else helpers.gate_ember
+            return leaf_fn(gate(lib.sigmoid(x)), 3)
 
     class BasicBlock(nn.Module):
         def __init__(self, inplanes, planes, stride=1, downsample=None):
