@@ -108,3 +108,12 @@ def test_argument_errors_match_torchvision(torchvision_fe, models):
         with pytest.raises(ValueError) as e_info:
             create_feature_extractor(e_model, **kwargs)
         assert str(e_info.value) == str(t_info.value)
+
+
+def test_torchvision_ops_blocks_are_leaves():
+    # torchvision.ops.misc.Conv2dNormActivation is a leaf of torchvision's tracer; ember's models' copy is too.
+    from ember.vision.models import mobilenet_v2
+    names = get_graph_node_names(mobilenet_v2())[1]
+    assert names[:8] == ["x", "features.0", "features.1.conv.0", "features.1.conv.1", "features.1.conv.2",
+                         "features.2.conv.0", "features.2.conv.1", "features.2.conv.2"]
+    assert names[-3:] == ["flatten", "classifier.0", "classifier.1"]
