@@ -249,25 +249,25 @@ def test_ps_roi_pool_matches_the_kernel_loops():
     assert repr(E.PSRoIAlign(2, 0.5, -1)) == "PSRoIAlign(output_size=2, spatial_scale=0.5, sampling_ratio=-1)"
 
 
-OPS = [
+ALIGN_OPS = [
     ("roi_align", lambda x, r: E.roi_align(x, r, (2, 3), 0.7, -1, False)),
     ("roi_align_aligned", lambda x, r: E.roi_align(x, r, 2, 0.7, 2, True)),
-    ("roi_pool", lambda x, r: E.roi_pool(x, r, (2, 3), 0.7)),
     ("ps_roi_align", lambda x, r: E.ps_roi_align(x, r, 2, 0.7, 2)),
+]
+POOL_OPS = [
+    ("roi_pool", lambda x, r: E.roi_pool(x, r, (2, 3), 0.7)),
     ("ps_roi_pool", lambda x, r: E.ps_roi_pool(x, r, 2, 0.7)),
 ]
 
 
-@pytest.mark.parametrize("name,op", OPS, ids=[n for n, _ in OPS])
-def test_gradients_by_finite_differences(name, op, path):
+def check_gradients(op):
     x = ember.tensor(features((2, 4, 4, 5)), requires_grad=True)
     rois = ember.tensor(random_rois(4, 2, 6, 7, seed=7))
     assert ember.autograd.gradcheck(lambda t: op(t, rois), (x,))
     assert ember.autograd.gradgradcheck(lambda t: op(t, rois), (x,))
 
 
-@pytest.mark.parametrize("name,op", OPS, ids=[n for n, _ in OPS])
-def test_no_rois_and_float32(name, op, path):
+def check_empty_and_float32(op):
     x = ember.tensor(features((2, 4, 6, 7)).astype(numpy.float32), requires_grad=True)
     empty = op(x, ember.zeros(0, 5))
     assert empty.shape[0] == 0 and empty.dtype == ember.float32
@@ -275,6 +275,26 @@ def test_no_rois_and_float32(name, op, path):
     assert x.grad.shape == x.shape and float(x.grad.abs().sum()) == 0.0
     out = op(x, ember.tensor(random_rois(4, 2, 6, 7).astype(numpy.float32)))
     assert out.dtype == ember.float32
+
+
+@pytest.mark.parametrize("name,op", ALIGN_OPS, ids=[n for n, _ in ALIGN_OPS])
+def test_align_gradients_by_finite_differences(name, op, path):
+    check_gradients(op)
+
+
+@pytest.mark.parametrize("name,op", POOL_OPS, ids=[n for n, _ in POOL_OPS])
+def test_pool_gradients_by_finite_differences(name, op):
+    check_gradients(op)
+
+
+@pytest.mark.parametrize("name,op", ALIGN_OPS + POOL_OPS, ids=[n for n, _ in ALIGN_OPS + POOL_OPS])
+def test_no_rois_and_float32(name, op):
+    check_empty_and_float32(op)
+
+
+def test_align_no_rois_through_the_gather(path):
+    for _, op in ALIGN_OPS:
+        check_empty_and_float32(op)
 
 
 @pytest.mark.parametrize("op", [E.roi_align, E.roi_pool, E.ps_roi_align, E.ps_roi_pool])
