@@ -12,6 +12,7 @@ from ..backends.cuda import _sdp as _sdp_backends
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
+from ._kernel_dtypes import refuse_complex
 from ._util import quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
@@ -45,6 +46,7 @@ def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
                            f"{_dtype.scalar_type_name(query.dtype).lower()} instead.")
     if is_causal and attn_mask is not None:
         raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    refuse_complex("softmax_lastdim_kernel_impl", query)   # where PyTorch's math backend first meets the dtype
     if not query.dtype.is_floating_point:
         raise RuntimeError(f"expected scalar type Float but found {_dtype.scalar_type_name(query.dtype)}")
     if enable_gqa and query.ndim >= 3 and (query.shape[-3] % key.shape[-3] or query.shape[-3] % value.shape[-3]):

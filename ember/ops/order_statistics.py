@@ -135,20 +135,20 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile_levels(name, input, q):
+def _quantile_levels(input, q):
     """q as a float64 array of levels, and whether it was a scalar; PyTorch's checks on q."""
     xp = xp_of(input._data)
     if isinstance(q, Tensor):
         if q.ndim > 1:
-            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         if q.dtype is not input.dtype:
-            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+            raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
         levels, scalar = q._data.astype(numpy.float64).reshape(-1), q.ndim == 0
     else:
         levels, scalar = xp.asarray([float(q)]), True
     outside = (levels < 0) | (levels > 1)
     if outside.any():
-        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {float(levels[outside][0]):g}")
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {float(levels[outside][0]):g}")
     return levels, scalar
 
 
@@ -177,15 +177,16 @@ def _quantile_ranks(data, d, levels, ignore_nan, interpolation):
     return below, above, weights.astype(data.dtype), raw, rank_slope
 
 
-def _quantile(name, input, q, dim, keepdim, interpolation, ignore_nan):
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
+    """quantile's (or, ``ignore_nan``, nanquantile's) values; the errors name quantile() for both, as PyTorch's."""
     if input.dtype not in (_dtype.float32, _dtype.float64):
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
     if interpolation not in _INTERPOLATIONS:
-        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. Got "
-                           f"{interpolation}")
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, but "
+                           f"got {interpolation}")
     if input.numel() == 0:
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
-    levels, scalar = _quantile_levels(name, input, q)
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    levels, scalar = _quantile_levels(input, q)
     original = input.shape
     if dim is None:
         d = 0
@@ -220,11 +221,11 @@ def _quantile_level_term(q, levels, raw, rank_slope, stacked, d):
 @composite("quantile")   # seen whole: the order of the values is computed on the arrays
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim`` (the flattened input when None); NaN where a slice has NaNs."""
-    return write_out(out, _quantile("quantile", input, q, dim, keepdim, interpolation, False), "quantile")
+    return write_out(out, _quantile(input, q, dim, keepdim, interpolation, False), "quantile")
 
 
 @tensor_method
 @composite("nanquantile")   # seen whole: the order of the values is computed on the arrays
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """The q-th quantiles over ``dim``, ignoring NaNs."""
-    return write_out(out, _quantile("nanquantile", input, q, dim, keepdim, interpolation, True), "nanquantile")
+    return write_out(out, _quantile(input, q, dim, keepdim, interpolation, True), "nanquantile")

@@ -98,12 +98,21 @@ def _norm(norm):
     return norm
 
 
+_REAL_INPUT_ERRORS = {"rfft2": "rfftn expects a real-valued input tensor, but got {type}",
+                      "rfftn": "rfftn expects a real-valued input tensor, but got {type}",
+                      "ihfft2": "Only supports floating-point dtypes, but found: {type}",
+                      "ihfftn": "Only supports floating-point dtypes, but found: {type}"}
+"""PyTorch's errors for a complex input to its multi-dimensional real-input transforms (rfft's and ihfft's
+name themselves)."""
+
+
 def _floating(input, name, complex_ok=True):
     """The input as a float or complex tensor PyTorch's FFTs accept (integers go to the default dtype)."""
     dtype = input.dtype
     if dtype.is_complex:
         if not complex_ok:
-            raise RuntimeError(f"{name} expects a real input tensor, but got {_dtype.scalar_type_name(dtype)}")
+            raise RuntimeError(_REAL_INPUT_ERRORS.get(name, "{name} expects a real input tensor, but got {type}")
+                               .format(name=name, type=_dtype.scalar_type_name(dtype)))
         return input
     if not dtype.is_floating_point:
         return input.to(_dtype.get_default_dtype())
