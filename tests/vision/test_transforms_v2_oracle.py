@@ -219,3 +219,26 @@ def test_seeded_keypoint_pipeline_as_torchvision():
         theirs = pipeline(tv2)(sample(tv_tv_tensors, torch.tensor))
         numpy.testing.assert_allclose(ours["points"].numpy(), theirs["points"].numpy(), atol=1e-4)
         numpy.testing.assert_array_equal(ours["labels"].numpy(), theirs["labels"].numpy())
+
+
+def test_seeded_pil_detection_pipeline_as_torchvision():
+    from PIL import Image as PILImage
+    picture = PILImage.fromarray(numpy.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=numpy.uint8))
+    boxes = numpy.array([[5, 5, 25, 20], [30, 20, 48, 38]], numpy.float32)
+
+    def pipeline(m, float32):
+        return m.Compose([m.RandomPhotometricDistort(p=1.0), m.RandomZoomOut(fill=(123, 117, 104)), m.RandomIoUCrop(),
+                          m.RandomHorizontalFlip(), m.Resize(30), m.RandomRotation(20), m.RandomAffine(10, shear=5),
+                          m.RandomPerspective(p=0.5), m.SanitizeBoundingBoxes(), m.PILToTensor(),
+                          m.ToDtype(float32, scale=True)])
+    for seed in range(10):
+        ember.manual_seed(seed)
+        image, target = pipeline(v2, ember.float32)(picture, {"boxes": tv_tensors.BoundingBoxes(
+            ember.tensor(boxes), format="XYXY", canvas_size=(40, 50)), "labels": ember.tensor([1, 2])})
+        torch.manual_seed(seed)
+        expected_image, expected = pipeline(tv2, torch.float32)(picture, {"boxes": tv_tv_tensors.BoundingBoxes(
+            torch.tensor(boxes), format="XYXY", canvas_size=(40, 50)), "labels": torch.tensor([1, 2])})
+        numpy.testing.assert_allclose(target["boxes"].numpy(), expected["boxes"].numpy(), atol=1e-3)
+        numpy.testing.assert_array_equal(target["labels"].numpy(), expected["labels"].numpy())
+        # PIL kernels on both sides; the photometric steps are v1's (a uint8 level apart at most)
+        numpy.testing.assert_allclose(image.numpy(), expected_image.numpy(), atol=0.02)
