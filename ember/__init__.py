@@ -97,7 +97,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn
                **dict.fromkeys(("quantize_per_tensor", "quantize_per_channel", "dequantize",
                                 "_make_per_tensor_quantized_tensor"), "ao._qtensor"),
                **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
-                               "ao._fake_quantize")}
+                               "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams"}
 
 
 def __getattr__(name):

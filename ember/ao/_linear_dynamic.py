@@ -7,37 +7,8 @@ sum of 8-bit products exactly), then each output is ``fma(float32(acc), float32(
 import numpy
 
 from . import _qtensor
+from ._choose_qparams import choose_qparams
 from .. import _dtype
-
-_SMALL_SCALE = numpy.float32(6.1e-5)
-
-
-def choose_qparams(low, high, qmin, qmax, reduce_range):
-    """(scale, zero_point) mapping [low, high] (widened to hold 0) onto [qmin, qmax], as PyTorch's
-    ``ChooseQuantizationParams``: the scale computed in float64 and kept as float32, tiny scales raised to 6.1e-5,
-    the zero point from whichever end loses less, rounded half to even."""
-    if reduce_range:
-        qmin, qmax = qmin // 2, qmax // 2
-    low, high = min(numpy.float32(low), numpy.float32(0)), max(numpy.float32(high), numpy.float32(0))
-    scale = (numpy.float64(high) - numpy.float64(low)) / (qmax - qmin)
-    with numpy.errstate(all="ignore"):
-        if numpy.float32(scale) == 0 or numpy.isinf(numpy.float32(1) / numpy.float32(scale)):
-            scale = 0.1
-    if scale < _SMALL_SCALE:
-        original, scale = numpy.float32(scale), numpy.float64(_SMALL_SCALE)
-        if low == 0:
-            high = numpy.float32(_SMALL_SCALE * (qmax - qmin))
-        elif high == 0:
-            low = numpy.float32(-_SMALL_SCALE * (qmax - qmin))
-        else:
-            amplifier = numpy.float32(_SMALL_SCALE / original)
-            low, high = numpy.float32(low * amplifier), numpy.float32(high * amplifier)
-    from_min, from_max = qmin - low / scale, qmax - high / scale
-    error_min, error_max = abs(qmin) - abs(low / scale), abs(qmax) - abs(high / scale)
-    initial = from_min if error_min < error_max else from_max
-    zero_point = qmin if initial < qmin else qmax if initial > qmax else int(numpy.rint(initial))
-    return float(numpy.float32(scale)), zero_point
-
 
 def linear_dynamic(x, weight, bias, reduce_range=True):
     """``x @ weight.T + bias`` for a float32 array ``x`` (..., K), a qint8 ``QTensor`` weight (N, K) quantized per

@@ -210,3 +210,30 @@ def test_checkpoints_move_between_ember_and_torch(dtype):
     loaded = ember.load(io.BytesIO(buffer.getvalue()))
     assert repr(loaded["q"]) == repr(e) and repr(loaded["c"]) == repr(ec)
     assert loaded["s"] is ember.per_channel_affine
+
+
+def test_quantize_per_tensor_dynamic_matches_torch():
+    rng = numpy.random.default_rng(9)
+    for _ in range(100):
+        x = (rng.standard_normal(int(rng.integers(1, 80))) * rng.uniform(1e-7, 10)
+             + rng.uniform(-1, 1) * rng.random()).astype(numpy.float32)
+        for dtype in ("quint8", "qint8"):
+            for reduce_range in (True, False):
+                t = torch.quantize_per_tensor_dynamic(torch.from_numpy(x), getattr(torch, dtype), reduce_range)
+                e = ember.quantize_per_tensor_dynamic(ember.tensor(x), getattr(ember, dtype), reduce_range)
+                assert repr(e).replace("ember", "torch") == repr(t)
+                numpy.testing.assert_array_equal(e.int_repr().numpy(), t.int_repr().numpy())
+    half = ember.quantize_per_tensor_dynamic(ember.tensor([1.0, 2.0]), ember.float16, False)
+    assert half.dtype is ember.float16
+    for lib_args in [lambda lib: (lib.ones(3), lib.qint32, False), lambda lib: (lib.ones(3).double(), lib.qint8, 0)]:
+        expected, got = _error(lambda: torch.quantize_per_tensor_dynamic(*lib_args(torch)),
+                               lambda: ember.quantize_per_tensor_dynamic(*lib_args(ember)))
+        assert got == expected
+
+
+def test_dtype_and_qscheme_objects_pickle_as_themselves():
+    for value in (ember.qint8, ember.quint8, ember.qint32, ember.quint4x2, ember.per_tensor_affine,
+                  ember.per_channel_affine_float_qparams):
+        assert pickle.loads(pickle.dumps(value)) is value
+    assert isinstance(ember.per_tensor_symmetric, ember.qscheme)
+    assert ember.qint8 not in ember._dtype.ALL and ember._dtype.from_numpy(numpy.dtype(numpy.int8)) is ember.int8
