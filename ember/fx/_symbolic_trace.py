@@ -20,7 +20,7 @@ from .. import Tensor
 from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
-from .node import map_aggregate
+from .node import has_side_effect, map_aggregate
 from .proxy import ParameterProxy, Proxy, Scope, ScopeContextManager, TracerBase
 
 __all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "is_fx_tracing"]
@@ -50,6 +50,7 @@ def _assert(condition, message):
 
 
 _assert._fx_qualified_name = "torch._assert"
+has_side_effect(_assert)
 
 
 def _find_proxy(*objects):

@@ -1,11 +1,14 @@
 """``Node``: one operation of a ``Graph`` (torch.fx's ``Node``), and the helpers that walk its arguments."""
 import types
 
-from ._names import pretty_target
+from ._names import pretty_target, public_functions
 
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
 
 _side_effectful_functions = set()
+# Random functions change the generator's state, so dead-code elimination keeps them (torch's _RANDOM_FUNCTIONS).
+_RANDOM_FUNCTIONS = {f"torch.{name}" for name in ("rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+                                                   "randint_like", "normal", "poisson", "bernoulli", "multinomial")}
 
 
 def has_side_effect(fn):
@@ -183,12 +186,14 @@ class Node:
         self._update_args_kwargs(map_arg(self._args, swap), map_arg(self._kwargs, swap))
 
     def is_impure(self):
-        """True for nodes dead-code elimination must keep: placeholders, the output, calls of functions marked
-        with ``has_side_effect`` and of modules whose ``_is_impure`` is true."""
+        """True for nodes dead-code elimination must keep: placeholders, the output, calls of random functions, of
+        functions marked with ``has_side_effect`` and of modules whose ``_is_impure`` is true."""
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
-            return self.target in _side_effectful_functions
+            entry = public_functions().get(id(self.target))
+            return self.target in _side_effectful_functions or (
+                entry is not None and entry[0] is self.target and entry[1] in _RANDOM_FUNCTIONS)
         if self.op == "call_module":
             module = self.graph.owning_module
             if module is None:

@@ -158,3 +158,20 @@ def test_replace_pattern():
     x, w = numpy.random.randn(4).astype(numpy.float32), numpy.float32(0.5)
     numpy.testing.assert_allclose(e_gm(ember.from_numpy(x), ember.tensor(w)).numpy(),
                                   t_gm(torch.from_numpy(x), torch.tensor(w)).numpy(), rtol=1e-6)
+
+
+def test_dead_code_elimination_keeps_side_effects_as_torch():
+    def make(lib):
+        class M(lib.nn.Module):
+            def forward(self, x, flag):
+                lib.randn(2)          # concrete: no node
+                lib.rand_like(x)      # random: kept
+                lib.sigmoid(x)        # pure and unused: removed
+                return x + 1
+        gm = lib.fx.symbolic_trace(M(), concrete_args={"flag": True})
+        assert gm.graph.eliminate_dead_code()
+        gm.recompile()
+        return gm
+    t_gm, e_gm = make(torch), make(ember)
+    assert as_torch_text(e_gm.code) == t_gm.code
+    assert [n.name for n in e_gm.graph.nodes] == ["x", "flag_1", "eq", "_assert", "rand_like", "add", "output"]
