@@ -173,7 +173,8 @@ def test_roi_align_matches_torchvision_inside_the_image(sampling_ratio, aligned,
     rois = rois.astype(numpy.float32)
     ex = ember.tensor(x, requires_grad=True)
     tx = torch.tensor(x, requires_grad=True)
-    ours = E.roi_align(ex, ember.tensor(rois), 3, 0.8, sampling_ratio, aligned)
+    boxes = ember.tensor(rois, requires_grad=True)  # RoIs get no gradient, as from torchvision's kernel
+    ours = E.roi_align(ex, boxes, 3, 0.8, sampling_ratio, aligned)
     theirs = TV_ROI_ALIGN(tx, torch.tensor(rois), 0.8, 3, 3, sampling_ratio, aligned)
     assert ours.dtype == ember.float32
     numpy.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -181,6 +182,7 @@ def test_roi_align_matches_torchvision_inside_the_image(sampling_ratio, aligned,
     (ours * ember.tensor(weight)).sum().backward()
     (theirs * torch.tensor(weight)).sum().backward()
     numpy.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert boxes.grad is None
 
 
 def test_roi_align_takes_a_list_of_boxes_per_image(path):
@@ -341,9 +343,17 @@ def test_multi_scale_roi_align_matches_torchvision(monkeypatch):
     image_shapes = [(128, 128), (120, 100)]
     ours = E.MultiScaleRoIAlign(["p2", "p4", "p5"], 3, 2)
     theirs = tv.ops.MultiScaleRoIAlign(["p2", "p4", "p5"], 3, 2)
-    out = ours({k: ember.tensor(v) for k, v in feats.items()}, [ember.tensor(b) for b in boxes], image_shapes)
-    ref = theirs({k: torch.tensor(v) for k, v in feats.items()}, [torch.tensor(b) for b in boxes], image_shapes)
-    numpy.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-5, atol=1e-6)
+    ours_in = {k: ember.tensor(v, requires_grad=True) for k, v in feats.items()}
+    theirs_in = {k: torch.tensor(v, requires_grad=True) for k, v in feats.items()}
+    out = ours(ours_in, [ember.tensor(b) for b in boxes], image_shapes)
+    ref = theirs(theirs_in, [torch.tensor(b) for b in boxes], image_shapes)
+    numpy.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=1e-5, atol=1e-6)
+    weight = rng.normal(size=tuple(ref.shape)).astype(numpy.float32)
+    (out * ember.tensor(weight)).sum().backward()
+    (ref * torch.tensor(weight)).sum().backward()
+    for key in ("p2", "p4", "p5"):
+        numpy.testing.assert_allclose(ours_in[key].grad.numpy(), theirs_in[key].grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert ours_in["p3"].grad is None
     assert ours.scales == theirs.scales
     assert (ours.map_levels.k_min, ours.map_levels.k_max) == (theirs.map_levels.k_min, theirs.map_levels.k_max)
     assert repr(ours) == repr(theirs)
