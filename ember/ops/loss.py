@@ -217,6 +217,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, ...) and class indices or class probabilities ``target``."""
+    if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
+        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
+                           f"{_dtype.scalar_type_name(target.dtype)}")
     require_dtype("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -226,9 +229,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return fused
     class_dim = 0 if input.ndim == 1 else 1
     log_probs = input.log_softmax(class_dim)
-    if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
-        raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
-                           f"{_dtype.scalar_type_name(target.dtype)}")
     if tuple(target.shape) == tuple(input.shape):  # class probabilities, as PyTorch decides
         classes = input.shape[class_dim]
         if label_smoothing:

@@ -557,6 +557,10 @@ def _sample_dirichlet(input, generator=None):
 
 def binomial(count, prob, generator=None):
     """Samples the number of successes in ``count`` trials of probability ``prob`` (in ``count``'s dtype)."""
+    for name, operand in (("count", count), ("prob", prob)):
+        if not operand.dtype.is_floating_point:
+            raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
+                             f"{_dtype.scalar_type_name(operand.dtype)}")
     from .. import _backend
     from .._tensor import _make
     n, p = (_backend.move(t._data, _backend.CPU) for t in (count, prob))

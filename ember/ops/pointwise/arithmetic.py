@@ -601,10 +601,12 @@ def float_power(input, exponent, *, out=None):
 
 
 def float_power_(self, exponent):
-    """In-place float_power; self must already be float64."""
-    if self.dtype is not _dtype.float64:
+    """In-place float_power; self must already be float64 (complex128 where self or the exponent is complex)."""
+    exponent_complex = isinstance(exponent, complex) or isinstance(exponent, Tensor) and exponent.dtype.is_complex
+    required = _dtype.complex128 if self.dtype.is_complex or exponent_complex else _dtype.float64
+    if self.dtype is not required:
         raise RuntimeError(f"the base given to float_power_ has dtype {_dtype.scalar_type_name(self.dtype)} but "
-                           "the operation's result requires dtype Double")
+                           f"the operation's result requires dtype {_dtype.scalar_type_name(required)}")
     return self.pow_(_as_float64(exponent))
 
 
