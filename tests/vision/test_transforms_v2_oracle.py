@@ -72,6 +72,7 @@ PIPELINES = {
     "rotate": lambda m: m.RandomRotation(35, expand=True),
     "resized_crop": lambda m: m.Compose([m.RandomResizedCrop(32), m.SanitizeBoundingBoxes()]),
     "crop": lambda m: m.RandomCrop(30, padding=4),
+    "crop_one_dim": lambda m: m.Compose([m.RandomCrop((40, 30)), m.RandomCrop((20, 30))]),   # one draw each
     "sizes": lambda m: m.Compose([m.RandomShortestSize([20, 30, 60], max_size=80), m.ScaleJitter((40, 40))]),
     "perspective": lambda m: m.RandomPerspective(0.4, p=1.0),
     "elastic": lambda m: m.ElasticTransform(alpha=20.0, sigma=3.0),
