@@ -243,3 +243,19 @@ def test_seeded_pil_detection_pipeline_as_torchvision():
         numpy.testing.assert_array_equal(target["labels"].numpy(), expected["labels"].numpy())
         # PIL kernels on both sides; the photometric steps are v1's (a uint8 level apart at most)
         numpy.testing.assert_allclose(image.numpy(), expected_image.numpy(), atol=0.02)
+
+
+@pytest.mark.parametrize("old", ["XYWHR", "CXCYWHR", "XYXYXYXY"])
+@pytest.mark.parametrize("new", ["XYWHR", "CXCYWHR", "XYXYXYXY"])
+def test_rotated_format_conversions_match_torchvision(old, new):
+    centered = numpy.array([[10, 8, 6, 4, 30.0], [5, 5, 2, 7, -45.0], [12, 3, 5, 5, 120.0]], numpy.float32)
+    ours = F.convert_bounding_box_format(tv_tensors.BoundingBoxes(ember.tensor(centered), format="CXCYWHR",
+                                                                  canvas_size=(20, 30)), new_format=old)
+    theirs = TF.convert_bounding_box_format(tv_tv_tensors.BoundingBoxes(torch.tensor(centered), format="CXCYWHR",
+                                                                        canvas_size=(20, 30)), new_format=old)
+    out, expected = F.convert_bounding_box_format(ours, new_format=new), TF.convert_bounding_box_format(
+        theirs, new_format=new)
+    assert out.format.name == new and out.shape == tuple(expected.shape)
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), atol=1e-4)
+    with pytest.raises(ValueError, match="unrotated bounding boxes only"):
+        F.horizontal_flip(out)

@@ -1,4 +1,6 @@
 """Sizes of inputs, and bounding-box format conversion and clamping."""
+import math
+
 import ember
 
 from ....tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, Video, is_rotated_bounding_format, wrap
@@ -57,7 +59,7 @@ _register_kernel_internal(get_size, BoundingBoxes, tv_tensor_wrapper=False)(_get
 
 
 def _check_unrotated(format):
-    if is_rotated_bounding_format(format):
+    if is_rotated_bounding_format(format):   # converting between rotated formats works; moving them does not yet
         raise ValueError(f"ember's v2 transforms handle unrotated bounding boxes only, got format {format.name}.")
 
 
@@ -83,12 +85,45 @@ def _from_xyxy(boxes, format):
     return boxes
 
 
+def _rotated_to_xywhr(boxes, format):
+    """Rotated boxes as (x1, y1, w, h, angle): the first corner, the sides and the angle in degrees
+    (counter-clockwise on screen, y pointing down)."""
+    if format is BoundingBoxFormat.XYWHR:
+        return boxes.clone()
+    if format is BoundingBoxFormat.CXCYWHR:
+        cx, cy, w, h, angle = boxes.unbind(-1)
+        radians = angle * (math.pi / 180.0)
+        cos, sin = radians.cos(), radians.sin()
+        half_w, half_h = w.div(-2).abs(), h.div(-2).abs()
+        return ember.stack([cx - half_w * cos - half_h * sin, cy + half_w * sin - half_h * cos, w, h, angle], dim=-1)
+    corners = boxes if boxes.dtype in (ember.float32, ember.float64) else boxes.float()
+    x1, y1, x2, y2, x3, y3 = corners.unbind(-1)[:6]
+    angle = ember.atan2(y1 - y2, x2 - x1) * (180.0 / math.pi)
+    width = ((x2 - x1) ** 2 + (y2 - y1) ** 2).sqrt()
+    height = ((x3 - x2) ** 2 + (y3 - y2) ** 2).sqrt()
+    return ember.stack([x1, y1, width, height, angle], dim=-1).to(boxes.dtype)
+
+
+def _xywhr_to_rotated(boxes, format):
+    if format is BoundingBoxFormat.XYWHR:
+        return boxes
+    x1, y1, w, h, angle = boxes.unbind(-1)
+    radians = angle * (math.pi / 180.0)
+    cos, sin = radians.cos(), radians.sin()
+    if format is BoundingBoxFormat.CXCYWHR:
+        half_w, half_h = w.div(-2).abs(), h.div(-2).abs()
+        return ember.stack([x1 + half_w * cos + half_h * sin, y1 - half_w * sin + half_h * cos, w, h, angle], dim=-1)
+    return ember.stack([x1, y1, x1 + w * cos, y1 - w * sin, x1 + w * cos + h * sin, y1 - w * sin + h * cos,
+                        x1 + h * sin, y1 + h * cos], dim=-1)
+
+
 def _convert_bounding_box_format(boxes, old_format, new_format):
     if new_format == old_format:
         return boxes
     if is_rotated_bounding_format(old_format) ^ is_rotated_bounding_format(new_format):
         raise ValueError("Cannot convert between rotated and unrotated bounding boxes.")
-    _check_unrotated(old_format)
+    if is_rotated_bounding_format(old_format):
+        return _xywhr_to_rotated(_rotated_to_xywhr(boxes, old_format), new_format)
     if old_format is BoundingBoxFormat.XYWH and new_format is BoundingBoxFormat.CXCYWH:
         x, y, w, h = boxes.unbind(-1)
         rounding_mode = None if boxes.is_floating_point() else "floor"

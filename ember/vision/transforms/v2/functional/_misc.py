@@ -3,7 +3,7 @@ import ember
 
 from ....tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, Video, wrap
 from ... import functional as F1
-from ._meta import _convert_bounding_box_format
+from ._meta import _check_unrotated, _convert_bounding_box_format
 from ._utils import PIL_IMAGE, _dispatch, _register_kernel_internal, is_pure_tensor
 
 __all__ = ["normalize", "gaussian_blur", "to_dtype", "convert_image_dtype", "erase", "sanitize_bounding_boxes"]
@@ -84,6 +84,7 @@ def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_s
 
 def _valid_boxes(boxes, format, canvas_size, min_size, min_area):
     """Boxes at least ``min_size`` wide and tall and ``min_area`` large, every corner within the canvas."""
+    _check_unrotated(format)
     xyxy = _convert_bounding_box_format(boxes, format, BoundingBoxFormat.XYXY)
     width, height = xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]
     valid = (width >= min_size) & (height >= min_size) & (xyxy >= 0).all(dim=-1) & (width * height >= min_area)
