@@ -15,7 +15,8 @@ def _rebuild(cls, rebuild, args, metadata):
 
 
 class TVTensor(ember.Tensor):
-    """Base class of ``Image``, ``Video``, ``Mask`` and ``BoundingBoxes``; subclass it for custom TVTensors."""
+    """Base class of ``Image``, ``Video``, ``Mask``, ``BoundingBoxes`` and ``KeyPoints``; subclass it for custom
+    TVTensors."""
 
     def __init__(self, *args, **kwargs):
         pass   # construction happens in __new__; Tensor.__init__ is the legacy constructor
