@@ -8,6 +8,7 @@ as torch.fx does for ``math``'s functions. A wrapper records a node when an argu
 calls the function."""
 import builtins
 import collections
+import contextlib
 import functools
 import inspect
 import math
@@ -59,21 +60,36 @@ def _find_proxy(*objects):
     return found[0] if found else None
 
 
-def _create_wrapped_func(orig_fn, mark_wrapped=True):
-    """A stand-in for ``orig_fn`` that records a call_function node when given a Proxy (for ember's functions,
-    ``mark_wrapped`` False, in the form torch records them)."""
-    @functools.wraps(orig_fn)
-    def wrapped(*args, **kwargs):
+class _StandIn:
+    """A recording stand-in for a function while tracing: calls it, or records a call_function node when an
+    argument is a Proxy (ember's functions, ``mark_wrapped`` False, in the form torch records them). It compares
+    and hashes as the function, so ``node.target == ember.relu`` holds while it is in place."""
+
+    def __init__(self, fn, mark_wrapped=True):
+        functools.update_wrapper(self, fn)
+        self._fx_original = fn
+        self._mark_wrapped = mark_wrapped
+
+    def __call__(self, *args, **kwargs):
+        fn = self._fx_original
         proxy = _find_proxy(args, kwargs)
-        if proxy is not None:
-            if not mark_wrapped:
-                args, kwargs = recorded_call(orig_fn, args, kwargs)
-            result = proxy.tracer.create_proxy("call_function", orig_fn, args, kwargs)
-            if mark_wrapped:
-                result.node.meta["is_wrapped"] = True
-            return result
-        return orig_fn(*args, **kwargs)
-    return wrapped
+        if proxy is None:
+            return fn(*args, **kwargs)
+        if not self._mark_wrapped:
+            args, kwargs = recorded_call(fn, args, kwargs)
+        result = proxy.tracer.create_proxy("call_function", fn, args, kwargs)
+        if self._mark_wrapped:
+            result.node.meta["is_wrapped"] = True
+        return result
+
+    def __eq__(self, other):
+        return getattr(other, "_fx_original", other) is self._fx_original
+
+    def __hash__(self):
+        return hash(self._fx_original)
+
+    def __repr__(self):
+        return repr(self._fx_original)
 
 
 # Tensor operators torch.fx records as a call of another method name when a Proxy is their other operand
@@ -355,21 +371,31 @@ class Tracer(TracerBase):
                 if name.startswith("_") or not callable(value):
                     continue
                 if id(value) in self._autowrap_function_ids:
-                    patcher.patch(frame_dict, name, _create_wrapped_func(value))
+                    patcher.patch(frame_dict, name, _StandIn(value))
                 elif id(value) in ember_ids and ember_ids[id(value)][0] is value:
-                    patcher.patch(frame_dict, name, _create_wrapped_func(value, mark_wrapped=False))
+                    patcher.patch(frame_dict, name, _StandIn(value, mark_wrapped=False))
 
-    def _call_watching_globals(self, patcher, fn, args):
-        # Each Python function the traced code enters gets its module's references to ember's functions replaced
-        # before its body runs (a profile hook sees the call first), so helpers in other modules that imported
-        # them by name record too, as torch's __torch_function__ sees every call.
+    @contextlib.contextmanager
+    def recording_ember_functions(self, patcher):
+        """While open, ember's functions and Tensor methods record nodes when given a Proxy: stand-ins replace
+        them in ember's namespaces, on ``Tensor``, and in the globals of every function entered (a profile hook
+        sees each call before its body runs, so helpers that imported them by name record too), as torch's
+        ``__torch_function__`` sees every call. ``patcher.revert()`` puts the originals back."""
+        for name, method in list(vars(Tensor).items()):
+            if isinstance(method, types.FunctionType) and (not name.startswith("_")
+                                                           or name in _TENSOR_OPERATOR_METHODS):
+                patcher.patch_method(Tensor, name, _tensor_method_stand_in(
+                    method, _TENSOR_OPERATOR_METHODS.get(name, name)))
+        for module in [*self._autowrap_search, *(_namespace(s) for s in _NAMESPACES)]:
+            self._autowrap(patcher, module.__dict__)
+
         def profile(frame, event, arg):
             if event == "call":
                 self._autowrap(patcher, frame.f_globals)
         previous = sys.getprofile()
         sys.setprofile(profile)
         try:
-            return fn(*args)
+            yield
         finally:
             sys.setprofile(previous)
 
@@ -414,19 +440,13 @@ class Tracer(TracerBase):
             try:
                 patcher.patch_method(Module, "__getattr__", module_getattr_wrapper)
                 patcher.patch_method(Module, "__call__", module_call_wrapper)
-                for name, method in list(vars(Tensor).items()):
-                    if isinstance(method, types.FunctionType) and (not name.startswith("_")
-                                                                   or name in _TENSOR_OPERATOR_METHODS):
-                        patcher.patch_method(Tensor, name, _tensor_method_stand_in(
-                            method, _TENSOR_OPERATOR_METHODS.get(name, name)))
                 for (_, name), frame_dict in list(_wrapped_fns_to_patch.items()):
                     orig = getattr(builtins, name) if name not in frame_dict and hasattr(builtins, name) \
                         else frame_dict[name]
-                    patcher.patch(frame_dict, name, _create_wrapped_func(orig))
+                    patcher.patch(frame_dict, name, _StandIn(orig))
                 self._autowrap(patcher, fn_globals)
-                for module in [*self._autowrap_search, *(_namespace(s) for s in _NAMESPACES)]:
-                    self._autowrap(patcher, module.__dict__)
-                result = self._call_watching_globals(patcher, fn, args)
+                with self.recording_ember_functions(patcher):
+                    result = fn(*args)
                 self.create_node("output", "output", (self.create_arg(result),), {},
                                  type_expr=fn.__annotations__.get("return", None))
             finally:

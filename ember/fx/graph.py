@@ -100,6 +100,7 @@ class Graph:
             raise AssertionError("args must be a tuple")
         if not isinstance(kwargs, dict):
             raise AssertionError("kwargs must be a dict")
+        target = getattr(target, "_fx_original", target)   # a tracing stand-in records the function itself
         candidate = name if name is not None else self._target_to_str(target)
         node = Node(self, self._graph_namespace.create_name(candidate, None), op, target, args, kwargs, type_expr)
         self._insert(node)

@@ -170,8 +170,15 @@ class Transformer(Interpreter):
         return self.tracer.create_proxy("call_function", target, args, kwargs)
 
     def transform(self):
-        """Runs the transformation and returns the resulting ``GraphModule``."""
-        result = super().run(enable_io_processing=False)
+        """Runs the transformation and returns the resulting ``GraphModule``; ember functions called on Proxies
+        in the overridden methods record nodes (``ember.neg(*args)``), as torch functions do in torch.fx."""
+        from ._symbolic_trace import _Patcher
+        patcher = _Patcher()
+        try:
+            with self.tracer.recording_ember_functions(patcher):
+                result = super().run(enable_io_processing=False)
+        finally:
+            patcher.revert()
         if result is not None:
             self.new_graph.output(map_aggregate(result, lambda a: a.node if isinstance(a, Proxy) else a))
         return GraphModule(self.module, self.new_graph)

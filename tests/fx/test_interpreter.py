@@ -60,7 +60,7 @@ def test_transformer_rewrites_into_a_new_graph_module():
     def make(lib):
         class ReluToGelu(lib.fx.Transformer):
             def call_function(self, target, args, kwargs):
-                if target is lib.relu:
+                if target == lib.relu:   # ember.relu is a recording stand-in here: compare with ==
                     target = lib.nn.functional.gelu
                 return super().call_function(target, args, kwargs)
 
@@ -107,3 +107,24 @@ def test_graph_module_made_from_a_dict_root():
     assert gm(ember.ones(1, 2)).shape == (1, 2)
     with pytest.raises(RuntimeError, match="referenced target scale but that target was not provided"):
         ember.fx.GraphModule({"sub.lin": ember.nn.Linear(2, 2)}, graph)
+
+
+def test_transformer_methods_may_call_library_functions_on_proxies():
+    # torch.fx's documentation example: ember's functions on Proxies record nodes inside transform() too.
+    def make(lib):
+        class NegSigmSwap(lib.fx.Transformer):
+            def call_function(self, target, args, kwargs):
+                if target == lib.relu:   # ember.relu is a recording stand-in here: compare with ==
+                    return lib.neg(*args, **kwargs)
+                return super().call_function(target, args, kwargs)
+
+            def call_method(self, target, args, kwargs):
+                if target == "softmax":
+                    return lib.sigmoid(args[0])
+                return super().call_method(target, args, kwargs)
+        return NegSigmSwap
+    (t_model, e_model), (tx, ex) = pair("MLP"), inputs(3, 8)
+    t_new = make(torch)(torch.fx.symbolic_trace(t_model)).transform()
+    e_new = make(ember)(ember.fx.symbolic_trace(e_model)).transform()
+    assert as_torch_text(e_new.code) == t_new.code
+    numpy.testing.assert_allclose(e_new(ex).detach().numpy(), t_new(tx).detach().numpy(), rtol=1e-5)
