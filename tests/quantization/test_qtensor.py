@@ -225,7 +225,8 @@ def test_quantize_per_tensor_dynamic_matches_torch():
                 numpy.testing.assert_array_equal(e.int_repr().numpy(), t.int_repr().numpy())
     half = ember.quantize_per_tensor_dynamic(ember.tensor([1.0, 2.0]), ember.float16, False)
     assert half.dtype is ember.float16
-    for lib_args in [lambda lib: (lib.ones(3), lib.qint32, False), lambda lib: (lib.ones(3).double(), lib.qint8, False)]:
+    for lib_args in [lambda lib: (lib.ones(3), lib.qint32, False),
+                     lambda lib: (lib.ones(3).double(), lib.qint8, False)]:
         expected, got = _error(lambda: torch.quantize_per_tensor_dynamic(*lib_args(torch)),
                                lambda: ember.quantize_per_tensor_dynamic(*lib_args(ember)))
         assert got == expected

@@ -141,10 +141,10 @@ def test_inplace_and_warnings():
     with pytest.warns(DeprecationWarning, match="torch.ao.quantization is deprecated"):
         out = ember.ao.quantization.quantize_dynamic(model, inplace=True)
     assert out is model and type(model[0]) is ember.ao.nn.quantized.dynamic.Linear
-    with pytest.warns(UserWarning, match="no dynamically quantized LSTM"):
+    with pytest.warns(UserWarning, match="no dynamically quantized LSTMCell"):
         quantized = ember.ao.quantization.quantize_dynamic(
-            ember.nn.Sequential(ember.nn.LSTM(4, 4), ember.nn.Linear(4, 2)), {ember.nn.LSTM, ember.nn.Linear})
-    assert type(quantized[0]) is ember.nn.LSTM
+            ember.nn.Sequential(ember.nn.LSTMCell(4, 4), ember.nn.Linear(4, 2)), {ember.nn.LSTMCell, ember.nn.Linear})
+    assert type(quantized[0]) is ember.nn.LSTMCell
 
 
 def test_misuse_errors_match_torch():
@@ -169,3 +169,56 @@ def test_dynamic_linear_constructed_directly():
     assert repr(layer_e).replace("ember", "torch") == repr(layer_t)
     assert list(layer_e.state_dict()) == list(layer_t.state_dict())   # torch's weight is uninitialized memory
     assert layer_e(ember.ones(2, 3)).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+RNN_OPTIONS = [{}, dict(num_layers=2), dict(bidirectional=True), dict(num_layers=2, bidirectional=True,
+                                                                        batch_first=True)]
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("options", RNN_OPTIONS, ids=["plain", "layers", "bidirectional", "all"])
+def test_recurrent_layers_against_torch(mode, options):
+    """The gates' sigmoid/tanh come from different libm code than torch's, so outputs agree to a few ulps; the
+    quantized projections themselves are bit-equal (tested on Linear)."""
+    def build(lib):
+        return lib.nn.Sequential(getattr(lib.nn, mode)(6, 5, **options))
+    torch_model, ember_model = _pair(build)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model, {getattr(torch.nn, mode)})
+    eq = ember.ao.quantization.quantize_dynamic(ember_model, {getattr(ember.nn, mode)})
+    assert type(eq[0]) is getattr(ember.nn.quantized.dynamic, mode)
+    assert repr(eq).replace("ember", "torch") == repr(tq)
+    rng = numpy.random.default_rng(4)
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    x = rng.standard_normal((4, 3, 6)).astype(numpy.float32)
+    h0 = rng.standard_normal((layers, 4 if options.get("batch_first") else 3, 5)).astype(numpy.float32)
+    hidden_t = (torch.from_numpy(h0), torch.from_numpy(h0 * 0.5)) if mode == "LSTM" else torch.from_numpy(h0)
+    hidden_e = (ember.tensor(h0), ember.tensor(h0 * 0.5)) if mode == "LSTM" else ember.tensor(h0)
+    for args_t, args_e in [((torch.from_numpy(x),), (ember.tensor(x),)),
+                           ((torch.from_numpy(x), hidden_t), (ember.tensor(x), hidden_e))]:
+        out_t, state_t = tq[0](*args_t)
+        out_e, state_e = eq[0](*args_e)
+        numpy.testing.assert_allclose(out_e.numpy(), out_t.detach().numpy(), rtol=0, atol=3e-7)
+        for got, expected in zip(state_e if mode == "LSTM" else [state_e], state_t if mode == "LSTM" else [state_t]):
+            numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)
+    weights_t, weights_e = tq[0].get_weight(), eq[0].get_weight()
+    assert list(weights_e) == list(weights_t)
+    for name in weights_t:
+        assert repr(weights_e[name]).replace("ember", "torch") == repr(weights_t[name])
+
+
+def test_recurrent_errors_and_state_dict_round_trip():
+    model = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(ember.nn.LSTM(6, 5)))
+    torch_model = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(torch.nn.LSTM(6, 5)))
+    for args in [lambda lib: (lib.ones(4, 6),), lambda lib: (lib.ones(4, 3, 7),),
+                 lambda lib: (lib.ones(4, 3, 6), (lib.zeros(1, 2, 5), lib.zeros(1, 3, 5)))]:
+        with pytest.raises(RuntimeError) as expected:
+            torch_model[0](*args(torch))
+        with pytest.raises(RuntimeError) as got:
+            model[0](*args(ember))
+        assert str(got.value) == str(expected.value)
+    buffer = io.BytesIO()
+    ember.save(model.state_dict(), buffer)
+    other = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(ember.nn.LSTM(6, 5)))
+    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    x = ember.randn(4, 3, 6)
+    numpy.testing.assert_array_equal(other(x)[0].numpy(), model(x)[0].numpy())

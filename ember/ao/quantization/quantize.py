@@ -112,8 +112,8 @@ def _warn_unmapped(model, qconfig_spec, mapping):
 
 def quantize_dynamic(model, qconfig_spec=None, dtype=ember.qint8, mapping=None, inplace=False):
     """A copy of ``model`` (``model`` itself with ``inplace``) in eval mode with the layers ``qconfig_spec`` names
-    (a set of types, or a dict of type or submodule name -> qconfig; by default every ``nn.Linear``) swapped for
-    their dynamically quantized versions (``nn.quantized.dynamic.Linear``)."""
+    (a set of types, or a dict of type or submodule name -> qconfig; by default Linear, LSTM and GRU) swapped for
+    their dynamically quantized versions (``nn.quantized.dynamic.Linear``, ``LSTM``, ``GRU``)."""
     warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
     if qconfig_spec is None:
         qconfig_spec = _default_qconfig_spec(dtype)
