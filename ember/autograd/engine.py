@@ -4,6 +4,7 @@ Each node's backward returns one gradient per input; the engine sums it back to 
 (broadcasting is undone here, once, for every op), adds up gradients that meet at a node, runs hooks, and
 accumulates into the ``.grad`` of leaves.
 """
+import heapq
 import itertools
 import threading
 from collections import OrderedDict
@@ -156,6 +157,25 @@ def _dependencies(roots):
             elif target._post_accumulate_grad_hooks:
                 hooked_leaves[id(target)] = hooked_leaves.get(id(target), 0) + 1
     return counts, hooked_leaves
+
+
+class _Ready:
+    """Nodes whose gradients are complete, run latest-recorded first (PyTorch's order: a node's sequence number, the
+    most recently made ready first among equal ones), so hooks run and gradients add up in PyTorch's order."""
+
+    __slots__ = ("heap", "order")
+
+    def __init__(self):
+        self.heap, self.order = [], itertools.count(0, -1)
+
+    def append(self, node):
+        heapq.heappush(self.heap, (-node._sequence, next(self.order), node))
+
+    def pop(self):
+        return heapq.heappop(self.heap)[2]
+
+    def __bool__(self):
+        return bool(self.heap)
 
 
 def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads, create_graph, handed_out):
@@ -330,7 +350,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     running.task = (roots, root_leaves, counts, wanted_leaves, wanted_outputs)
     if inputs is not None:
         hooked_leaves = {}
-    ready = []
+    ready = _Ready()
     for node in roots:
         if node not in counts:
             ready.append(node)

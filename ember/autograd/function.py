@@ -6,6 +6,7 @@ a ``Node`` (the ``ctx``) when an input requires grad. Backwards are written with
 differentiated again when ``create_graph=True``.
 """
 import collections
+import itertools
 import threading
 from collections import OrderedDict
 
@@ -18,6 +19,7 @@ from .grad_mode import no_grad, state
 registry = {}
 """Op name -> Primitive class, for autocast, tracing and export."""
 
+_sequence = itertools.count(1)   # recording order of graph nodes (PyTorch's sequence numbers)
 dispatch_hooks = []
 """Callables ``hook(cls, args, kwargs, proceed)`` wrapping every apply while active (autocast, tracing, anomaly)."""
 
@@ -84,12 +86,17 @@ class Node:
     _trace = None
     _hooked = False       # set once any hook or retain_grad is registered: the engine's fast path checks only this
     _backward_on_arrays = False   # a Primitive's node with an array_backward
+    _sequence = 0         # when the node was recorded (later: larger); the engine runs ready nodes latest first
     materialize_grads = True
     xp = numpy
 
     def name(self):
         """The node's name, such as ``MulBackward0``."""
         return type(self).__name__
+
+    def _sequence_nr(self):
+        """The node's place in recording order, which sets the order backward runs nodes in (later first)."""
+        return self._sequence
 
     def __repr__(self):
         return f"<{self.name()} object at {hex(id(self))}>"
@@ -528,6 +535,7 @@ class Function(metaclass=_FunctionMeta):
         if not any(needs):
             ctx._saved = None
             return output
+        ctx._sequence = next(_sequence)
         inputs = {id(a) for a in args if isinstance(a, Tensor)}
         results = []
         for nr, out in enumerate(outputs):
@@ -597,6 +605,7 @@ class Primitive(Function):
             ctx.needs_input_grad = _NO_GRADS[i] if i < 8 else (False,) * i
         else:
             ctx.needs_input_grad = needs
+            ctx._sequence = next(_sequence)
         try:
             output = cls.forward(ctx, *arrays, **kwargs)
         except ValueError as error:
