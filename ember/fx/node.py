@@ -2,6 +2,7 @@
 import types
 
 from ._names import pretty_target, public_functions
+from .immutable_collections import immutable_dict, immutable_list
 
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
 
@@ -18,14 +19,15 @@ def has_side_effect(fn):
 
 
 def map_aggregate(a, fn):
-    """Applies ``fn`` to each leaf of ``a``, rebuilding tuples (named ones too), lists, dicts and slices."""
+    """Applies ``fn`` to each leaf of ``a``, rebuilding tuples (named ones too), lists and dicts (as immutable
+    ones) and slices."""
     if isinstance(a, tuple):
         values = tuple(map_aggregate(elem, fn) for elem in a)
         return type(a)(*values) if hasattr(a, "_fields") else values
     if isinstance(a, list):
-        return [map_aggregate(elem, fn) for elem in a]
+        return immutable_list(map_aggregate(elem, fn) for elem in a)
     if isinstance(a, dict):
-        return {k: map_aggregate(v, fn) for k, v in a.items()}
+        return immutable_dict((k, map_aggregate(v, fn)) for k, v in a.items())
     if isinstance(a, slice):
         return slice(map_aggregate(a.start, fn), map_aggregate(a.stop, fn), map_aggregate(a.step, fn))
     return fn(a)
