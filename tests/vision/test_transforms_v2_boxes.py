@@ -228,3 +228,24 @@ def test_keypoints_move_with_the_image():
     assert out["points"].shape == (2, 2, 2) and out["labels"].tolist() == [7, 9]   # whole groups go
     with pytest.raises(ValueError, match="No keypoints were found"):
         v2.SanitizeKeyPoints()(boxes())
+
+
+@pytest.mark.skipif(not ember.cuda.is_available(), reason="needs a GPU")
+def test_boxes_masks_and_keypoints_on_the_gpu_match_the_cpu():
+    def sample(device):
+        mask = ember.zeros(H, W, dtype=ember.uint8)
+        mask[3:12, 2:10] = 1
+        return {"image": tv_tensors.Image(ember.rand(3, H, W, generator=ember.Generator().manual_seed(0))).to(device),
+                "boxes": boxes().to(device), "masks": Mask(mask).to(device),
+                "points": tv_tensors.KeyPoints([[2.0, 3.0], [10.0, 12.0]], canvas_size=(H, W)).to(device)}
+    pipeline = v2.Compose([v2.RandomZoomOut(p=1.0), v2.RandomAffine(20, translate=(0.1, 0.1), shear=5),
+                           v2.RandomRotation(30, expand=True), v2.RandomResizedCrop(24), v2.RandomPerspective(p=1.0),
+                           v2.ElasticTransform(alpha=10.0, sigma=2.0), v2.ColorJitter(0.3, 0.3, 0.3, 0.05),
+                           v2.RandomErasing(1.0), v2.SanitizeBoundingBoxes(labels_getter=None)])
+    ember.manual_seed(0)
+    on_cpu = pipeline(sample("cpu"))
+    ember.manual_seed(0)
+    on_gpu = pipeline(sample("cuda"))
+    for key in ("image", "boxes", "masks", "points"):
+        assert on_gpu[key].device.type == "cuda" and type(on_gpu[key]) is type(on_cpu[key])
+        numpy.testing.assert_allclose(on_gpu[key].cpu().numpy(), on_cpu[key].numpy(), atol=1e-3)

@@ -76,6 +76,8 @@ class RandomErasing(_RandomApplyTransform):
     def transform(self, inpt, params):
         if params["v"] is None:
             return inpt
+        if isinstance(inpt, ember.Tensor):   # v is drawn on the CPU, as torchvision draws it
+            params = dict(params, v=params["v"].to(inpt.device))
         return self._call_kernel(F.erase, inpt, **params, inplace=self.inplace)
 
 

@@ -61,7 +61,7 @@ def uniform_temporal_subsample(inpt, num_samples):
 
 def uniform_temporal_subsample_video(video, num_samples):
     """``uniform_temporal_subsample`` of a (..., T, C, H, W) tensor."""
-    indices = ember.linspace(0, video.shape[-4] - 1, num_samples).long()
+    indices = ember.linspace(0, video.shape[-4] - 1, num_samples, device=video.device).long()
     return ember.index_select(video, -4, indices)
 
 

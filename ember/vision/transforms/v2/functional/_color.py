@@ -96,7 +96,8 @@ def _adjust_sharpness_image(image, sharpness_factor):
     batch = image.reshape(-1, num_channels, height, width)
     floats = batch if batch.is_floating_point() else batch.float()
     a, b = 1.0 / 13.0, 5.0 / 13.0   # ones around a five, normalized
-    kernel = ember.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=floats.dtype).expand(num_channels, 1, 3, 3)
+    kernel = ember.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=floats.dtype, device=floats.device)
+    kernel = kernel.expand(num_channels, 1, 3, 3)
     blurred = ember.nn.functional.conv2d(floats, kernel, groups=num_channels)
     if not batch.is_floating_point():
         blurred = blurred.round()

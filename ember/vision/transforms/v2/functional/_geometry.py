@@ -139,7 +139,7 @@ def _resize_boxes(boxes, format, canvas_size, size, interpolation=None, max_size
     height, width = _output_size(canvas_size, size, max_size)
     if (height, width) == tuple(canvas_size):
         return boxes, canvas_size
-    ratios = ember.tensor([width / canvas_size[1], height / canvas_size[0]] * 2)
+    ratios = ember.tensor([width / canvas_size[1], height / canvas_size[0]] * 2, device=boxes.device)
     return boxes.mul(ratios).to(boxes.dtype), (height, width)
 
 
@@ -156,7 +156,7 @@ _register(resize, resize_image, resize_mask, _resize_boxes)
 def _crop_boxes(boxes, format, canvas_size, top, left, height, width, clamping_mode="soft"):
     _check_unrotated(format)
     shift = [left, top, left, top] if format is BoundingBoxFormat.XYXY else [left, top, 0, 0]
-    boxes = boxes - ember.tensor(shift, dtype=boxes.dtype)
+    boxes = boxes - ember.tensor(shift, dtype=boxes.dtype, device=boxes.device)
     return _clamp_bounding_boxes(boxes, format, (height, width), clamping_mode), (height, width)
 
 
@@ -235,7 +235,7 @@ def _pad_boxes(boxes, format, canvas_size, padding, fill=None, padding_mode="con
     _check_unrotated(format)
     left, top, right, bottom = _ltrb(padding)
     shift = [left, top, left, top] if format is BoundingBoxFormat.XYXY else [left, top, 0, 0]
-    boxes = boxes + ember.tensor(shift, dtype=boxes.dtype)
+    boxes = boxes + ember.tensor(shift, dtype=boxes.dtype, device=boxes.device)
     canvas_size = (canvas_size[0] + top + bottom, canvas_size[1] + left + right)
     return _clamp_bounding_boxes(boxes, format, canvas_size, clamping_mode), canvas_size
 
@@ -268,10 +268,11 @@ def _affine_points(points, canvas_size, angle, translate, scale, shear, center=N
     center = [width * 0.5, height * 0.5] if center is None else list(center)
     shear = F1._shear_pair(shear)
     forward = F1._get_inverse_affine_matrix(center, angle, list(translate), scale, shear, inverted=False)
-    matrix = ember.tensor(forward, dtype=points.dtype).reshape(2, 3)
+    matrix = ember.tensor(forward, dtype=points.dtype, device=points.device).reshape(2, 3)
     points = points @ matrix[:, :2].T + matrix[:, 2]
     if expand:
-        frame = ember.tensor([[0.0, 0.0], [0.0, height], [width, height], [width, 0.0]], dtype=points.dtype)
+        frame = ember.tensor([[0.0, 0.0], [0.0, height], [width, height], [width, 0.0]], dtype=points.dtype,
+                             device=points.device)
         points = points - (frame @ matrix[:, :2].T + matrix[:, 2]).amin(dim=0)
         inverse = F1._get_inverse_affine_matrix(center, angle, list(translate), scale, shear)
         new_width, new_height = F_t._compute_affine_output_size(inverse, width, height)
@@ -386,7 +387,8 @@ def _perspective_points(points, canvas_size, startpoints, endpoints, coefficient
     if coeffs[0] * coeffs[4] - coeffs[1] * coeffs[3] == 0:
         raise RuntimeError(f"Provided perspective_coeffs {coeffs} can not be inverted to transform bounding boxes.")
     homography = numpy.linalg.inv(numpy.asarray(coeffs + [1.0], numpy.float64).reshape(3, 3))
-    homography = ember.tensor((homography / homography[2, 2]).astype(numpy.float32), dtype=points.dtype)
+    homography = ember.tensor((homography / homography[2, 2]).astype(numpy.float32), dtype=points.dtype,
+                              device=points.device)
     mapped = points @ homography[:, :2].T + homography[:, 2]
     return mapped[:, :2] / mapped[:, 2:], canvas_size
 
@@ -465,7 +467,8 @@ def _elastic_boxes(boxes, format, canvas_size, displacement, interpolation=None,
     gx, gy = _identity_grid(height, width, numpy.float64)
     moved = numpy.stack([(gx - shift[..., 0])[iy, ix], (gy - shift[..., 1])[iy, ix]], axis=-1)
     moved = (moved + 1) * 0.5 * numpy.asarray([width, height]) - 0.5
-    moved = ember.tensor(moved.reshape(-1, 4, 2), dtype=boxes.dtype if boxes.is_floating_point() else ember.float32)
+    moved = ember.tensor(moved.reshape(-1, 4, 2), dtype=boxes.dtype if boxes.is_floating_point() else ember.float32,
+                         device=boxes.device)
     out = ember.cat([moved.amin(dim=1), moved.amax(dim=1)], dim=1).to(boxes.dtype)
     out = _clamp_bounding_boxes(out, BoundingBoxFormat.XYXY, canvas_size, clamping_mode)
     return _from_xyxy(out, format).reshape(boxes.shape), canvas_size

@@ -35,13 +35,13 @@ def resize_keypoints(keypoints, size, canvas_size, max_size=None):
     height, width = G._output_size(canvas_size, size, max_size)
     if (height, width) == tuple(canvas_size):
         return keypoints, canvas_size
-    ratios = ember.tensor([width / canvas_size[1], height / canvas_size[0]])
+    ratios = ember.tensor([width / canvas_size[1], height / canvas_size[0]], device=keypoints.device)
     return keypoints.mul(ratios).to(keypoints.dtype), (height, width)
 
 
 def crop_keypoints(keypoints, top, left, height, width):
     """(points, canvas_size) relative to the window at (top, left)."""
-    return keypoints - ember.tensor([left, top], dtype=keypoints.dtype), (height, width)
+    return keypoints - ember.tensor([left, top], dtype=keypoints.dtype, device=keypoints.device), (height, width)
 
 
 def center_crop_keypoints(inpt, canvas_size, output_size):
@@ -61,7 +61,7 @@ def pad_keypoints(keypoints, canvas_size, padding, padding_mode="constant"):
         raise ValueError(f"Padding mode '{padding_mode}' is not supported with KeyPoints (supported modes are "
                          "constant)")
     left, top, right, bottom = G._ltrb(padding)
-    return (keypoints + ember.tensor([left, top], dtype=keypoints.dtype),
+    return (keypoints + ember.tensor([left, top], dtype=keypoints.dtype, device=keypoints.device),
             (canvas_size[0] + top + bottom, canvas_size[1] + left + right))
 
 
@@ -101,7 +101,7 @@ def elastic_keypoints(keypoints, canvas_size, displacement):
     moved = numpy.stack([(gx - shift[..., 0])[iy, ix], (gy - shift[..., 1])[iy, ix]], axis=-1)
     moved = (moved + 1) * 0.5 * numpy.asarray([width, height]) - 0.5
     dtype = keypoints.dtype if keypoints.is_floating_point() else ember.float32
-    return ember.tensor(moved, dtype=dtype).to(keypoints.dtype).reshape(keypoints.shape)
+    return ember.tensor(moved, dtype=dtype, device=keypoints.device).to(keypoints.dtype).reshape(keypoints.shape)
 
 
 def get_size_keypoints(keypoints):
