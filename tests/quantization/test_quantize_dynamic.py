@@ -222,3 +222,28 @@ def test_recurrent_errors_and_state_dict_round_trip():
     other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
     x = ember.randn(4, 3, 6)
     numpy.testing.assert_array_equal(other(x)[0].numpy(), model(x)[0].numpy())
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("options", RNN_OPTIONS[1:], ids=["layers", "bidirectional", "all"])
+def test_recurrent_layers_on_packed_sequences(mode, options):
+    def build(lib):
+        return lib.nn.Sequential(getattr(lib.nn, mode)(6, 5, **options))
+    torch_model, ember_model = _pair(build)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model, {getattr(torch.nn, mode)})[0]
+    eq = ember.ao.quantization.quantize_dynamic(ember_model, {getattr(ember.nn, mode)})[0]
+    batch_first = options.get("batch_first", False)
+    rng = numpy.random.default_rng(5)
+    x = rng.standard_normal((3, 5, 6) if batch_first else (5, 3, 6)).astype(numpy.float32)
+    lengths = [2, 5, 3]
+    packed_t = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), torch.tensor(lengths),
+                                                       batch_first=batch_first, enforce_sorted=False)
+    packed_e = ember.nn.utils.rnn.pack_padded_sequence(ember.tensor(x), ember.tensor(lengths),
+                                                       batch_first=batch_first, enforce_sorted=False)
+    out_t, state_t = tq(packed_t)
+    out_e, state_e = eq(packed_e)
+    assert type(out_e) is ember.nn.utils.rnn.PackedSequence
+    numpy.testing.assert_array_equal(out_e.batch_sizes.numpy(), out_t.batch_sizes.numpy())
+    numpy.testing.assert_allclose(out_e.data.numpy(), out_t.data.detach().numpy(), rtol=0, atol=3e-7)
+    for got, expected in zip(state_e if mode == "LSTM" else [state_e], state_t if mode == "LSTM" else [state_t]):
+        numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)

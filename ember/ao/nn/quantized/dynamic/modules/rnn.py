@@ -1,7 +1,8 @@
 """Dynamically quantized LSTM and GRU (``torch.ao.nn.quantized.dynamic.LSTM``/``GRU``): qint8 weights, float
 inputs, states and outputs, computed as PyTorch's ``quantized_lstm``/``quantized_gru`` on x86: per layer and
-direction the input projection runs once over the whole sequence (one set of input qparams), the hidden projection
-at each step, both through the fbgemm-style dynamic linear product; the gates are float32 arithmetic.
+direction the input projection runs once over the whole sequence or all packed rows (one set of input qparams),
+the hidden projection at each step, both through the fbgemm-style dynamic linear product; the gates are float32
+arithmetic.
 
 The packed cell parameters are kept as ``((w_ih, b_ih), (w_hh, b_hh))`` per layer and direction, so state dicts
 save and load within ember but not into PyTorch's TorchScript-class cell parameters.
@@ -56,6 +57,38 @@ def _gru_cell(igates, hgates, h):
     reset, update = _sigmoid(hr + ir), _sigmoid(hz + iz)
     new = numpy.tanh(in_ + hn * reset)
     return (h - new) * update + new
+
+
+def _packed_forward(data, batch_sizes, state, step):
+    """Steps forward through packed (projected) rows; sequences that end leave their final state behind (ATen's
+    PackedLayer)."""
+    offset, outputs, finished, last = 0, [], [], batch_sizes[0] if batch_sizes else 0
+    for size in batch_sizes:
+        if size < last:
+            finished.append(tuple(s[size:last] for s in state))
+            state = tuple(s[:size] for s in state)
+        x, offset, last = data[offset:offset + size], offset + size, size
+        state = step(x, state)
+        outputs.append(state[0])
+    finished.append(state)
+    finished.reverse()
+    final = tuple(numpy.concatenate([f[k] for f in finished]) for k in range(len(state)))
+    return numpy.concatenate(outputs) if outputs else data[:, :0], final
+
+
+def _packed_backward(data, batch_sizes, full_state, step):
+    """Steps backward through packed (projected) rows, taking each sequence's initial state in as it starts (ATen's
+    ReversedPackedLayer)."""
+    offset, outputs, last = data.shape[0], [], batch_sizes[-1] if batch_sizes else 0
+    state = tuple(s[:last] for s in full_state)
+    for size in reversed(batch_sizes):
+        if size > last:
+            state = tuple(numpy.concatenate([s, f[last:size]]) for s, f in zip(state, full_state))
+        x, offset, last = data[offset - size:offset], offset - size, size
+        state = step(x, state)
+        outputs.append(state[0])
+    outputs.reverse()
+    return numpy.concatenate(outputs) if outputs else data[:, :0], state
 
 
 class RNNBase(nn.Module):
@@ -141,6 +174,62 @@ class RNNBase(nn.Module):
                 layer_input = ember.nn.functional.dropout(ember.from_numpy(layer_input), self.dropout).numpy()
         return layer_input, finals
 
+    def _run_packed(self, data, batch_sizes, states, cell_step):
+        """The recurrence over packed rows ``data`` (N, F) with ``batch_sizes``; the input projection runs once over
+        all rows, as for tensors."""
+        layer_input, finals = data, []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(self._directions()):
+                index = layer * self._directions() + direction
+                (w_ih, b_ih), (w_hh, b_hh) = self._all_weight_values[index].param
+                biases = b_ih.numpy(), b_hh.numpy()
+
+                def step(projected, state):
+                    return cell_step(projected, state, w_hh, biases[1])
+                run = _packed_backward if direction else _packed_forward
+                projected = linear_dynamic(layer_input, w_ih, biases[0])
+                output, final = run(projected, batch_sizes, states[index], step)
+                outputs.append(output)
+                finals.append(final)
+            layer_input = numpy.concatenate(outputs, axis=-1)
+            if self.training and self.dropout and layer < self.num_layers - 1:
+                layer_input = ember.nn.functional.dropout(ember.from_numpy(layer_input), self.dropout).numpy()
+        return layer_input, finals
+
+    def _states(self, hx, batch, sorted_indices, names):
+        """The initial states as one tuple of arrays per layer-direction (zeros when ``hx`` is None), checked
+        against the batch and put in the packed batch's order."""
+        shape = (self.num_layers * self._directions(), batch, self.hidden_size)
+        hx = tuple(ember.zeros(shape) for _ in names) if hx is None else hx
+        for tensor, name in zip(hx, names):
+            self._check_hidden(tensor, batch, f"Expected {name} size {{}}, got {{}}")
+        arrays = [tensor.detach().float().numpy() for tensor in hx]
+        if sorted_indices is not None:
+            arrays = [a[:, sorted_indices.numpy()] for a in arrays]
+        return [tuple(a[i] for a in arrays) for i in range(shape[0])]
+
+    def _forward(self, input, hx, cell_step, names):
+        """(output, final states stacked per state kind) for a tensor or a PackedSequence input."""
+        from ember.nn.utils.rnn import PackedSequence
+        if isinstance(input, PackedSequence):
+            if input.data.dim() != 2:
+                raise RuntimeError(f"input must have 2 dimensions, got {input.data.dim()}")
+            sizes = [int(n) for n in input.batch_sizes.tolist()]
+            states = self._states(hx, sizes[0] if sizes else 0, input.sorted_indices, names)
+            output, finals = self._run_packed(input.data.detach().float().numpy(), sizes, states, cell_step)
+            stacked = [numpy.stack([state[k] for state in finals]) for k in range(len(names))]
+            if input.unsorted_indices is not None:
+                stacked = [a[:, input.unsorted_indices.numpy()] for a in stacked]
+            output = PackedSequence(ember.from_numpy(output).to(input.data.dtype), input.batch_sizes,
+                                    input.sorted_indices, input.unsorted_indices)
+            return output, [ember.from_numpy(a).to(input.data.dtype) for a in stacked]
+        data = self._float_input(input)
+        output, finals = self._run(data, self._states(hx, data.shape[1], None, names), cell_step)
+        stacked = [ember.from_numpy(numpy.stack([state[k] for state in finals])).to(input.dtype)
+                   for k in range(len(names))]
+        return self._output(output, input), stacked
+
     def _float_input(self, input):
         self._check_input(input)
         data = input.detach().float().numpy()
@@ -217,22 +306,12 @@ class LSTM(RNNBase):
         return "DynamicQuantizedLSTM"
 
     def forward(self, input, hx=None):
-        """Runs the layers over ``input`` (T, B, input_size), or (B, T, input_size) with ``batch_first``."""
-        data = self._float_input(input)
-        shape = (self.num_layers * self._directions(), data.shape[1], self.hidden_size)
-        if hx is None:
-            hx = (ember.zeros(shape), ember.zeros(shape))
-        self._check_hidden(hx[0], data.shape[1], "Expected hidden[0] size {}, got {}")
-        self._check_hidden(hx[1], data.shape[1], "Expected hidden[1] size {}, got {}")
-        h0, c0 = hx[0].detach().float().numpy(), hx[1].detach().float().numpy()
-
+        """Runs the layers over ``input`` (T, B, input_size), (B, T, input_size) with ``batch_first``, or a
+        PackedSequence; returns the output (of the input's kind) and ``(h_n, c_n)``."""
         def step(projected, state, w_hh, b_hh):
             return _lstm_cell(linear_dynamic(state[0], w_hh, b_hh) + projected, state)
-        output, finals = self._run(data, [(h0[i], c0[i]) for i in range(shape[0])], step)
-        h_n = numpy.stack([state[0] for state in finals])
-        c_n = numpy.stack([state[1] for state in finals])
-        return self._output(output, input), (ember.from_numpy(h_n).to(input.dtype),
-                                             ember.from_numpy(c_n).to(input.dtype))
+        output, (h_n, c_n) = self._forward(input, hx, step, ("hidden[0]", "hidden[1]"))
+        return output, (h_n, c_n)
 
 
 class GRU(RNNBase):
@@ -247,15 +326,9 @@ class GRU(RNNBase):
         return "DynamicQuantizedGRU"
 
     def forward(self, input, hx=None):
-        """Runs the layers over ``input`` (T, B, input_size), or (B, T, input_size) with ``batch_first``."""
-        data = self._float_input(input)
-        shape = (self.num_layers * self._directions(), data.shape[1], self.hidden_size)
-        hx = ember.zeros(shape) if hx is None else hx
-        self._check_hidden(hx, data.shape[1], "Expected hidden size {}, got {}")
-        h0 = hx.detach().float().numpy()
-
+        """Runs the layers over ``input`` (T, B, input_size), (B, T, input_size) with ``batch_first``, or a
+        PackedSequence; returns the output (of the input's kind) and ``h_n``."""
         def step(projected, state, w_hh, b_hh):
             return (_gru_cell(projected, linear_dynamic(state[0], w_hh, b_hh), state[0]),)
-        output, finals = self._run(data, [(h0[i],) for i in range(shape[0])], step)
-        h_n = numpy.stack([state[0] for state in finals])
-        return self._output(output, input), ember.from_numpy(h_n).to(input.dtype)
+        output, (h_n,) = self._forward(input, None if hx is None else (hx,), step, ("hidden",))
+        return output, h_n
