@@ -86,7 +86,9 @@ class Graph:
         return _node_list(self)
 
     def find_nodes(self, *, op, target=None, sort=True):
-        """The nodes with this ``op`` (and ``target``, when given), in program order."""
+        """The nodes with this ``op`` (and ``target``, required for call_function), in program order."""
+        if op == "call_function" and target is None:
+            raise AssertionError("target must not be None for call_function op")
         return [n for n in self.nodes if n.op == op and (target is None or n.target == target)]
 
     # --- building ------------------------------------------------------------------------------------------
