@@ -1,6 +1,7 @@
 """Shape ops that are views (view, reshape, expand, permute, slicing, diagonal, as_strided, ...): they share memory
 and the version counter with their input as in PyTorch; the shape ops that copy (cat, repeat, flip, ...) are in
 rearrange.py."""
+import math
 import warnings
 
 from .. import _dtype
@@ -34,6 +35,9 @@ def _infer_shape(shape, numel):
                 raise RuntimeError(f"invalid shape dimension {s}")
             known *= s
     if -1 in shape:
+        if known == 0 and numel == 0:
+            raise RuntimeError(f"cannot reshape tensor of 0 elements into shape {shape} because the unspecified "
+                               f"dimension size -1 can be any value and is ambiguous")
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{shape}' is invalid for input of size {numel}")
         shape[shape.index(-1)] = numel // known
@@ -140,7 +144,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     if start == end:
         return input
     shape = input.shape
-    return reshape(input, shape[:start] + (-1,) + shape[end + 1:])
+    merged = math.prod(shape[start:end + 1]) if 0 in shape else -1   # -1 is ambiguous among zero sizes
+    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
 
 
 @tensor_method
