@@ -83,6 +83,9 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
                            f"{_c_name(weight.dtype)}")
     require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
+    if x.dtype.kind == "c":   # by matmul, whose gradients take the conjugate transposes Linear's do not
+        output = input.matmul(weight.t())
+        return output if bias is None else output + bias
     if bias is not None and (bias._data.shape[-1:] not in ((w.shape[0],), (1,)) or bias._data.ndim > 1):
         return Linear.apply(input, weight).add(bias)
     if bias is None:
