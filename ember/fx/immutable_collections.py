@@ -6,6 +6,7 @@ __all__ = ["immutable_list", "immutable_dict"]
 _help_mutation = """
 If you are attempting to modify the kwargs or args of a torch.fx.Node object,
 instead create a new copy of it and assign the copy to the node:
+
     new_args = ...  # copy and mutate args
     node.args = new_args
 """.strip()
