@@ -21,7 +21,7 @@ from .. import Tensor
 from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
-from .node import has_side_effect, map_aggregate
+from .node import has_side_effect
 from .proxy import ParameterProxy, Proxy, Scope, ScopeContextManager, TracerBase
 
 __all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "is_fx_tracing"]
@@ -55,9 +55,19 @@ has_side_effect(_assert)
 
 
 def _find_proxy(*objects):
-    found = []
-    map_aggregate(objects, lambda x: found.append(x) if isinstance(x, Proxy) and not found else None)
-    return found[0] if found else None
+    """A Proxy inside the argument structures ``objects``, or None (nothing is rebuilt on the way)."""
+    stack = list(objects)
+    while stack:
+        a = stack.pop()
+        if isinstance(a, Proxy):
+            return a
+        if isinstance(a, (tuple, list)):
+            stack.extend(a)
+        elif isinstance(a, dict):
+            stack.extend(a.values())
+        elif isinstance(a, slice):
+            stack.extend((a.start, a.stop, a.step))
+    return None
 
 
 class _StandIn:
