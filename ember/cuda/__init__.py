@@ -176,3 +176,18 @@ def set_rng_state_all(new_states):
 
 
 from . import amp  # noqa: E402,F401  (ember.cuda.amp: the deprecated AMP aliases)
+
+
+class _OutOfMemoryError(RuntimeError):
+    """A CUDA allocation failed (where CuPy is not installed, nothing raises it)."""
+
+
+def __getattr__(name):
+    """``OutOfMemoryError``: CuPy's own error where CuPy is installed (so ``except cuda.OutOfMemoryError`` catches
+    what a failed allocation raises), else a RuntimeError subclass."""
+    if name == "OutOfMemoryError":
+        from importlib.util import find_spec
+        if find_spec("cupy") is not None:
+            return _backend._load_cupy().cuda.memory.OutOfMemoryError
+        return _OutOfMemoryError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
