@@ -455,6 +455,8 @@ class Tracer(TracerBase):
                         else frame_dict[name]
                     patcher.patch(frame_dict, name, _StandIn(orig))
                 self._autowrap(patcher, fn_globals)
+                for module in self.root.modules():   # functions kept as attributes (self.act = ember.relu)
+                    self._autowrap(patcher, module.__dict__)
                 with self.recording_ember_functions(patcher):
                     result = fn(*args)
                 self.create_node("output", "output", (self.create_arg(result),), {},

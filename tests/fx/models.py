@@ -23,9 +23,10 @@ def build(lib):
         def __init__(self):
             super().__init__()
             self.fc1, self.fc2 = nn.Linear(8, 16), nn.Linear(16, 4)
+            self.act = F.silu   # a function kept as an attribute
 
         def forward(self, x):
-            return self.fc2(lib.relu(self.fc1(x))).softmax(dim=-1)
+            return self.fc2(self.act(lib.relu(self.fc1(x)))).softmax(dim=-1)
 
     class CNN(nn.Module):
         def __init__(self):
