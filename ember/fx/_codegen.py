@@ -5,6 +5,7 @@ import enum
 import keyword
 import math
 import re
+import typing
 from dataclasses import dataclass
 
 from .. import Tensor, _alias, device
@@ -30,6 +31,9 @@ inplace_methods = {
 """In-place operators, written as statements when a graph calls them."""
 
 
+# typing's names for the builtin generics, as annotations are written (list[int] as List[int]).
+_origin_type_map = {list: typing.List, dict: typing.Dict, set: typing.Set, frozenset: typing.FrozenSet,
+                    tuple: typing.Tuple}
 # Names generated code uses without importing them (both package roots among them), and what they stand for.
 _custom_builtins = {"inf": math.inf, "nan": math.nan, "NoneType": type(None), "device": device,
                     "torch": PackageRoot(), "ember": PackageRoot()}
@@ -156,7 +160,16 @@ class CodeGen:
             return ", ".join([get_repr(a) for a in args] + [f"{k} = {get_repr(v)}" for k, v in kwargs.items()])
 
         def type_repr(o):
-            return add_global(_type_repr(o), o)
+            if o == ():
+                return "()"
+            origin = getattr(o, "__origin__", None)
+            if origin is None:
+                return add_global(_type_repr(o), o)
+            if isinstance(o, typing._GenericAlias):
+                origin = _origin_type_map.get(origin, origin)
+            origin_name = add_global(_type_repr(origin), origin)
+            args = typing.get_args(o)
+            return f"{origin_name}[{','.join(type_repr(arg) for arg in args)}]" if args else origin_name
 
         last_uses = {}
         seen = set()

@@ -45,6 +45,14 @@ def is_from_ember(obj):
     return _alias.public_name(module).split(".")[0] == "torch"
 
 
+def public_class_name(cls):
+    """``'ember.Tensor'`` (``'torch.Tensor'`` under the alias) for a class of ember's top-level namespace, else
+    None."""
+    if isinstance(cls, type) and vars(importlib.import_module("ember")).get(cls.__name__) is cls:
+        return f"{_alias.package()}.{cls.__name__}"
+    return None
+
+
 def qualified_name(func):
     """The dotted name torch.fx gives ``func`` (``getattr``, ``torch.relu``, ``__main__.my_fn``)."""
     name = func.__name__
@@ -54,8 +62,8 @@ def qualified_name(func):
     if entry is not None and entry[0] is func:
         path = TORCH_QUALIFIED_NAMES.get(entry[1], entry[1])
         return _alias.package() + path[len("torch"):]
-    if isinstance(func, type) and vars(importlib.import_module("ember")).get(name) is func:
-        return f"{_alias.package()}.{name}"
+    if isinstance(func, type) and public_class_name(func) is not None:
+        return public_class_name(func)
     fixed = getattr(func, "_fx_qualified_name", None)
     if fixed is not None:
         return _alias.package() + fixed[len("torch"):]

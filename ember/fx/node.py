@@ -1,7 +1,8 @@
 """``Node``: one operation of a ``Graph`` (torch.fx's ``Node``), and the helpers that walk its arguments."""
 import types
+import typing
 
-from ._names import pretty_target, public_functions
+from ._names import pretty_target, public_class_name, public_functions
 from .immutable_collections import immutable_dict, immutable_list
 
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
@@ -41,14 +42,29 @@ def map_arg(a, fn):
 
 
 def _type_repr(obj):
-    """A type annotation as printouts show it: ``int``, ``ember.Tensor``; other objects by ``repr``."""
+    """A type annotation as printouts show it: ``int``, ``torch.Tensor``, ``typing.Optional[torch.Tensor]``;
+    other objects by ``repr``. ember's public classes print by their public name."""
     if isinstance(obj, type) and not isinstance(obj, types.GenericAlias):
-        return obj.__qualname__ if obj.__module__ == "builtins" else f"{obj.__module__}.{obj.__qualname__}"
+        if obj.__module__ == "builtins":
+            return obj.__qualname__
+        public = public_class_name(obj)
+        return public if public is not None else f"{obj.__module__}.{obj.__qualname__}"
     if obj is ...:
         return "..."
     if isinstance(obj, types.FunctionType):
         return obj.__name__
-    return repr(obj)
+    text = repr(obj)
+    for arg in _type_args(obj):
+        public = public_class_name(arg)
+        if public is not None:
+            text = text.replace(f"{arg.__module__}.{arg.__qualname__}", public)
+    return text
+
+
+def _type_args(obj):
+    for arg in typing.get_args(obj):
+        yield arg
+        yield from _type_args(arg)
 
 
 def _format_arg(arg):

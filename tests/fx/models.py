@@ -1,4 +1,6 @@
 """The same small models written once for torch and once for ember (``build(lib)``), for tracing side by side."""
+from typing import Optional, Tuple
+
 import torch
 
 import ember
@@ -74,6 +76,10 @@ def build(lib):
             y = self.c * x + lib.ones(3) - x + self.c.add(x, alpha=2) + 2 ** x
             return y + (self.c < x) + self.c.__rsub__(x + 3)
 
+    class Annotated(nn.Module):
+        def forward(self, x: lib.Tensor, n: int = 2, y: Optional[lib.Tensor] = None) -> Tuple[lib.Tensor, int]:
+            return x * n, n
+
     class Wrapped(nn.Module):
         def forward(self, x):
             gate = helpers.gate_torch if lib is torch else helpers.gate_ember
@@ -134,7 +140,7 @@ def build(lib):
             return self._forward_impl(x)
 
     return dict(MLP=MLP, CNN=CNN, ControlFlow=ControlFlow, Constants=Constants, Wrapped=Wrapped, ResNet=ResNet,
-                TensorOperands=TensorOperands)
+                TensorOperands=TensorOperands, Annotated=Annotated)
 
 
 TORCH, EMBER = build(torch), build(ember)
