@@ -136,6 +136,15 @@ def test_state_dicts_move_between_ember_and_torch():
     numpy.testing.assert_array_equal(again(ember.tensor(x)).numpy(), expected)
 
 
+def test_quantized_models_copy_and_pickle():
+    import copy
+    import pickle
+    model = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.LSTM(2, 2)))
+    x = ember.randn(4, 1, 3)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        numpy.testing.assert_array_equal(clone(x)[0].numpy(), model(x)[0].numpy())
+
+
 def test_inplace_and_warnings():
     model = _mlp(ember)
     with pytest.warns(DeprecationWarning, match="torch.ao.quantization is deprecated"):

@@ -10,8 +10,9 @@ from .utils import calculate_qmin_qmax, check_min_max_valid, is_per_channel, is_
 
 __all__ = ["ObserverBase", "UniformQuantizationObserverBase", "MinMaxObserver", "MovingAverageMinMaxObserver",
            "PerChannelMinMaxObserver", "MovingAveragePerChannelMinMaxObserver", "PlaceholderObserver",
-           "NoopObserver", "default_observer", "default_weight_observer", "default_per_channel_weight_observer",
-           "default_dynamic_quant_observer", "default_float_qparams_observer", "default_placeholder_observer"]
+           "NoopObserver", "HistogramObserver", "default_observer", "default_weight_observer",
+           "default_per_channel_weight_observer", "default_dynamic_quant_observer", "default_float_qparams_observer",
+           "default_placeholder_observer"]
 
 _EPS = 1.1920928955078125e-07   # ember.finfo(ember.float32).eps
 
@@ -349,3 +350,9 @@ default_dynamic_quant_observer = PlaceholderObserver.with_args(dtype=ember.quint
                                                                is_dynamic=True)
 default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
     dtype=ember.quint8, qscheme=ember.per_channel_affine_float_qparams, ch_axis=0)
+
+
+# HistogramObserver lives in its own module (size) but belongs here, where PyTorch defines it.
+from .histogram_observer import HistogramObserver  # noqa: E402
+
+HistogramObserver.__module__ = __name__
