@@ -256,3 +256,27 @@ def test_recurrent_layers_on_packed_sequences(mode, options):
     numpy.testing.assert_allclose(out_e.data.numpy(), out_t.data.detach().numpy(), rtol=0, atol=3e-7)
     for got, expected in zip(state_e if mode == "LSTM" else [state_e], state_t if mode == "LSTM" else [state_t]):
         numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)
+
+
+def test_linear_is_bit_equal_over_random_shapes_scales_and_schemes():
+    """Sizes on and off the kernels' vector widths, weights and inputs over many magnitudes, with and without bias,
+    per-tensor and per-channel weights: every output equal to torch's."""
+    rng = numpy.random.default_rng(11)
+    for trial in range(60):
+        K, N, M = int(rng.integers(1, 200)), int(rng.integers(1, 130)), int(rng.integers(1, 20))
+        bias, per_channel = bool(rng.random() < 0.8), bool(rng.random() < 0.4)
+        torch.manual_seed(trial)
+        linear_t = torch.nn.Linear(K, N, bias=bias)
+        with torch.no_grad():
+            linear_t.weight.mul_(float(rng.uniform(0.01, 100)))
+        linear_e = ember.nn.Linear(K, N, bias=bias)
+        _copy_weights(linear_t, linear_e)
+        name = "per_channel_dynamic_qconfig" if per_channel else "default_dynamic_qconfig"
+        tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear_t),
+                                                    {torch.nn.Linear: getattr(torch.ao.quantization, name)})
+        eq = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(linear_e),
+                                                    {ember.nn.Linear: getattr(ember.ao.quantization, name)})
+        x = (rng.standard_normal((M, K)) * rng.uniform(1e-3, 1e3) + rng.uniform(-5, 5) * rng.random()).astype(
+            numpy.float32)
+        numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(),
+                                         tq(torch.from_numpy(x)).detach().numpy())
