@@ -150,10 +150,10 @@ def test_inplace_and_warnings():
     with pytest.warns(DeprecationWarning, match="torch.ao.quantization is deprecated"):
         out = ember.ao.quantization.quantize_dynamic(model, inplace=True)
     assert out is model and type(model[0]) is ember.ao.nn.quantized.dynamic.Linear
-    with pytest.warns(UserWarning, match="no dynamically quantized LSTMCell"):
+    with pytest.warns(UserWarning, match="no dynamically quantized Embedding"):
         quantized = ember.ao.quantization.quantize_dynamic(
-            ember.nn.Sequential(ember.nn.LSTMCell(4, 4), ember.nn.Linear(4, 2)), {ember.nn.LSTMCell, ember.nn.Linear})
-    assert type(quantized[0]) is ember.nn.LSTMCell
+            ember.nn.Sequential(ember.nn.Embedding(4, 4), ember.nn.Linear(4, 2)), {ember.nn.Embedding, ember.nn.Linear})
+    assert type(quantized[0]) is ember.nn.Embedding
 
 
 def test_misuse_errors_match_torch():
@@ -280,3 +280,41 @@ def test_linear_is_bit_equal_over_random_shapes_scales_and_schemes():
             numpy.float32)
         numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(),
                                          tq(torch.from_numpy(x)).detach().numpy())
+
+
+@pytest.mark.parametrize("mode", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_recurrent_cells_against_torch(mode):
+    extra = [{}, {"nonlinearity": "relu"}] if mode == "RNNCell" else [{}]
+    for options in extra:
+        torch_model, ember_model = _pair(lambda lib: lib.nn.Sequential(getattr(lib.nn, mode)(6, 5, **options)))
+        tq = torch.ao.quantization.quantize_dynamic(torch_model)
+        eq = ember.ao.quantization.quantize_dynamic(ember_model)
+        assert type(eq[0]) is getattr(ember.nn.quantized.dynamic, mode)
+        assert repr(eq).replace("ember", "torch") == repr(tq)
+        rng = numpy.random.default_rng(6)
+        x, h = rng.standard_normal((3, 6)).astype(numpy.float32), rng.standard_normal((3, 5)).astype(numpy.float32)
+        if mode == "LSTMCell":
+            pairs = [(tq[0](torch.from_numpy(x), (torch.from_numpy(h), torch.from_numpy(h * 2))),
+                      eq[0](ember.tensor(x), (ember.tensor(h), ember.tensor(h * 2)))),
+                     (tq[0](torch.from_numpy(x)), eq[0](ember.tensor(x)))]
+            pairs = [(t, e) for pt, pe in pairs for t, e in zip(pt, pe)]
+        else:
+            pairs = [(tq[0](torch.from_numpy(x), torch.from_numpy(h)), eq[0](ember.tensor(x), ember.tensor(h))),
+                     (tq[0](torch.from_numpy(x)), eq[0](ember.tensor(x)))]
+        for expected, got in pairs:
+            numpy.testing.assert_allclose(got.numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)
+        weights_t, weights_e = tq[0].get_weight(), eq[0].get_weight()
+        assert repr(weights_e["weight_ih"]).replace("ember", "torch") == repr(weights_t["weight_ih"])
+    with pytest.raises(RuntimeError) as expected:
+        tq[0](torch.ones(3, 7))
+    with pytest.raises(RuntimeError) as got:
+        eq[0](ember.ones(3, 7))
+    assert str(got.value) == str(expected.value)
+    buffer = io.BytesIO()
+    ember.save(eq.state_dict(), buffer)
+    other = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(getattr(ember.nn, mode)(6, 5, **options)))
+    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    first = other[0](ember.tensor(x))
+    numpy.testing.assert_array_equal((first[0] if mode == "LSTMCell" else first).numpy(),
+                                     (eq[0](ember.tensor(x))[0] if mode == "LSTMCell" else eq[0](ember.tensor(x)))
+                                     .numpy())

@@ -9,10 +9,11 @@ __all__ = ["DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS", "DEFAULT_STATIC_QUANT_MODULE
            "get_default_dynamic_quant_module_mappings", "get_default_static_quant_module_mappings",
            "get_dynamic_quant_module_class", "get_default_qconfig_propagation_list"]
 
-# ember has quantized counterparts for these only (no cells, embeddings or convolutions)
+# ember has quantized counterparts for these only (no embeddings or convolutions)
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {nn.Linear: nnqd.Linear,
                                          nn.modules.linear.NonDynamicallyQuantizableLinear: nnqd.Linear,
-                                         nn.LSTM: nnqd.LSTM, nn.GRU: nnqd.GRU}
+                                         nn.LSTM: nnqd.LSTM, nn.GRU: nnqd.GRU, nn.LSTMCell: nnqd.LSTMCell,
+                                         nn.GRUCell: nnqd.GRUCell, nn.RNNCell: nnqd.RNNCell}
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {QuantStub: Quantize, DeQuantStub: DeQuantize}
 
 
