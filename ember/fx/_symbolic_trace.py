@@ -2,10 +2,10 @@
 wraps the result in a ``GraphModule``; ``wrap`` keeps a function as one node.
 
 PyTorch's Proxy meets torch functions through ``__torch_function__``. ember's functions have no such hook, so while
-a trace runs the tracer puts recording wrappers in their place: in ember's public namespaces (``ember.relu``,
-``ember.nn.functional.relu``, ...) and in the globals of each traced ``forward`` (``from ember import flatten``),
-as torch.fx does for ``math``'s functions. A wrapper records a node when an argument is a Proxy and otherwise
-calls the function."""
+a trace runs the tracer puts recording stand-ins in their place: in ember's public namespaces (``ember.relu``,
+``ember.nn.functional.relu``, ...), in the traced modules' attributes, in the globals of every function the traced
+code enters (``from ember import flatten``), as torch.fx does for ``math``'s functions, and on ``Tensor``'s methods.
+A stand-in records a node when an argument is a Proxy and otherwise calls the function."""
 import builtins
 import collections
 import contextlib
@@ -16,8 +16,8 @@ import sys
 import types
 import warnings
 
-from ..nn import Module, Parameter, Sequential
 from .. import Tensor
+from ..nn import Module, Parameter, Sequential
 from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
