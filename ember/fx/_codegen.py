@@ -118,6 +118,14 @@ class CodeGen:
             free_vars.insert(0, "self")
         return f"def {self._func_name}({', '.join(free_vars)}){maybe_return_annotation}:"
 
+    def process_inputs(self, *args):
+        """The graph's inputs from the function's arguments (the same, for this code generator)."""
+        return args
+
+    def process_outputs(self, outputs):
+        """The function's result from the graph's output (the same, for this code generator)."""
+        return outputs
+
     def generate_output(self, output_args, repr_fn=repr):
         """The ``return`` line."""
         return f"return {repr_fn(output_args)}"

@@ -277,6 +277,18 @@ class Graph:
                                        f"{node.target}")
 
     # --- output ---------------------------------------------------------------------------------------------
+    def set_codegen(self, codegen):
+        """Sets the ``CodeGen`` that writes this graph's Python."""
+        self._codegen = codegen
+
+    def process_inputs(self, *args):
+        """The graph's inputs from a call's arguments, as the code generator defines them."""
+        return self._codegen.process_inputs(*args)
+
+    def process_outputs(self, out):
+        """A call's result from the graph's output, as the code generator defines it."""
+        return self._codegen.process_outputs(out)
+
     def python_code(self, root_module, *, verbose=False):
         """The Python source of this graph as a ``forward`` method (``root_module``: the name of ``self``) and the
         globals it needs, as a ``PythonCode``; ``verbose`` adds stack-trace comments and shape annotations."""

@@ -36,6 +36,8 @@ class Interpreter:
         """Runs the graph on ``args`` and returns its output; ``initial_env`` maps nodes to values already known
         (those nodes are not run)."""
         self.env = initial_env if initial_env is not None else {}
+        if enable_io_processing:
+            args = self.graph.process_inputs(*args)
         self.args_iter = iter(args)
         for node in self.graph.nodes:
             if node in self.env:
@@ -55,7 +57,8 @@ class Interpreter:
                 for to_delete in self.user_to_last_uses.get(node, []):
                     del self.env[to_delete]
             if node.op == "output":
-                return self.env[node]
+                output = self.env[node]
+                return self.graph.process_outputs(output) if enable_io_processing else output
         return None
 
     def boxed_run(self, args_list):
@@ -138,6 +141,7 @@ class Transformer(Interpreter):
         super().__init__(module)
         from ._symbolic_trace import Tracer
         self.new_graph = Graph()
+        self.new_graph.set_codegen(module.graph._codegen)
 
         class TransformerTracer(Tracer):
             def __init__(self, graph):
