@@ -286,7 +286,10 @@ class Tensor:
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, protocol):
-        return (_rebuild_from_array, (_backend.move(self._data, _backend.CPU), self.requires_grad, str(self.device)))
+        array = _backend.move(self._data, _backend.CPU)
+        if type(self) is not Tensor:   # a subclass keeps its type and its own attributes, as PyTorch's
+            return (_rebuild_subclass, (type(self), array, self.requires_grad, str(self.device), subclass_state(self)))
+        return (_rebuild_from_array, (array, self.requires_grad, str(self.device)))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -409,6 +412,23 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
 def _rebuild_from_array(array, requires_grad, device):
     """Rebuilds a tensor pickled by ``Tensor.__reduce_ex__`` (plain pickle, copy, multiprocessing)."""
     return _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad)
+
+
+_AUTOGRAD_ATTRIBUTES = frozenset(("requires_grad", "grad_fn", "grad"))
+
+
+def subclass_state(tensor):
+    """A Tensor subclass instance's own public attributes (a bounding box's ``format``...), which pickling and
+    DataLoader workers carry beside its data; autograd's attributes are not among them."""
+    return {key: value for key, value in vars(tensor).items()
+            if not key.startswith("_") and key not in _AUTOGRAD_ATTRIBUTES}
+
+
+def _rebuild_subclass(cls, array, requires_grad, device, state):
+    """Rebuilds a Tensor subclass instance pickled by ``Tensor.__reduce_ex__``: its class, data and attributes."""
+    tensor = _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad, cls=cls)
+    tensor.__dict__.update(state)
+    return tensor
 
 
 def _make(array, requires_grad=False, grad_fn=None, output_nr=0, base=None, cls=Tensor):

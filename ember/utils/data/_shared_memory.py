@@ -18,21 +18,23 @@ import numpy
 
 import ember
 
+from ..._tensor import _make, subclass_state
 from .collate import _rebuild_mapping
 
 _ALIGNMENT = 64
 
 
 class _SharedArray:
-    """Where one array of a packed batch lies in the batch's shared-memory block."""
+    """Where one array of a packed batch lies in the batch's shared-memory block, and what it was: an array
+    (``tensor_type`` None) or a tensor of ``tensor_type`` (a subclass with its attributes ``state``)."""
 
-    __slots__ = ("offset", "shape", "dtype", "is_tensor")
+    __slots__ = ("offset", "shape", "dtype", "tensor_type", "state")
 
-    def __init__(self, offset, shape, dtype, is_tensor):
-        self.offset, self.shape, self.dtype, self.is_tensor = offset, shape, dtype, is_tensor
+    def __init__(self, offset, shape, dtype, tensor_type, state):
+        self.offset, self.shape, self.dtype, self.tensor_type, self.state = offset, shape, dtype, tensor_type, state
 
     def __reduce__(self):
-        return _SharedArray, (self.offset, self.shape, self.dtype, self.is_tensor)
+        return _SharedArray, (self.offset, self.shape, self.dtype, self.tensor_type, self.state)
 
 
 class PackedBatch:
@@ -77,7 +79,9 @@ class BlockWriter:
             array = numpy.asarray(leaf.detach()) if is_tensor else leaf
             offset = _aligned(arrays[-1][0] + arrays[-1][1].nbytes) if arrays else 0
             arrays.append((offset, array))
-            return _SharedArray(offset, array.shape, array.dtype, is_tensor)
+            kind = type(leaf) if is_tensor else None
+            state = subclass_state(leaf) if is_tensor and kind is not ember.Tensor else None
+            return _SharedArray(offset, array.shape, array.dtype, kind, state)
 
         structure = _map_leaves(batch, (ember.Tensor, numpy.ndarray), place)
         if not arrays:
@@ -148,7 +152,12 @@ class BlockPool:
             view = numpy.ndarray(placeholder.shape, placeholder.dtype, buffer=block, offset=placeholder.offset)
             array = view.copy()
             del view
-            return ember.from_numpy(array) if placeholder.is_tensor else array
+            if placeholder.tensor_type is None:
+                return array
+            tensor = _make(array, cls=placeholder.tensor_type)
+            if placeholder.state:
+                tensor.__dict__.update(placeholder.state)
+            return tensor
 
         return _map_leaves(packed.structure, _SharedArray, restore)
 

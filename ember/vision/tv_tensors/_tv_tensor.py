@@ -8,12 +8,6 @@ import ember
 from ember.autograd import function as _function
 
 
-def _rebuild(cls, rebuild, args, metadata):
-    tensor = rebuild(*args).as_subclass(cls)
-    tensor.__dict__.update(metadata)
-    return tensor
-
-
 class TVTensor(ember.Tensor):
     """Base class of ``Image``, ``Video``, ``Mask``, ``BoundingBoxes`` and ``KeyPoints``; subclass it for custom
     TVTensors."""
@@ -63,11 +57,6 @@ class TVTensor(ember.Tensor):
     def _make_repr(self, **kwargs):
         extra = ", ".join(f"{key}={value}" for key, value in kwargs.items())
         return f"{ember.Tensor.__repr__(self)[:-1]}, {extra})"
-
-    def __reduce_ex__(self, protocol):
-        rebuild, args = ember.Tensor.__reduce_ex__(self, protocol)
-        metadata = {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
-        return _rebuild, (type(self), rebuild, args, metadata)
 
     def __deepcopy__(self, memo):
         return self.detach().clone().requires_grad_(self.requires_grad)
