@@ -202,9 +202,8 @@ class CodeGen:
 
         def append_stacktrace_summary(node):
             if node.op not in ("placeholder", "output"):
-                trace = node.meta.get("stack_trace")
-                last_line = trace.strip().splitlines()[-1] if trace else "No stacktrace found for following nodes"
-                text = f"\n# {last_line}\n"
+                parsed = _parse_stack_trace(node.meta.get("stack_trace"))
+                text = f"\n# {parsed or 'No stacktrace found for following nodes'}\n"
                 if text != summary[0]:
                     summary[0] = text
                     body.append(text)
@@ -270,6 +269,22 @@ class CodeGen:
         code = "".join(body).lstrip("\n")
         code = "\n".join("    " + line for line in code.split("\n"))
         return PythonCode(f"\n{wrap_stmts}\n\n{prologue}\n{code}", globals_)
+
+
+_STACK_LINE = re.compile(r"^File \"(.+)\", line (\d+), in (.+)$")
+
+
+def _parse_stack_trace(stack_trace):
+    """``File: path:line in function, code: source`` for a stack trace's innermost frame (None without one)."""
+    if stack_trace is None:
+        return None
+    lines = stack_trace.strip().split("\n")
+    for idx in range(len(lines) - 2, -1, -1):
+        match = _STACK_LINE.match(lines[idx].strip())
+        if match:
+            file, lineno, name = match.groups()
+            return f"File: {file}:{lineno} in {name}, code: {lines[idx + 1].strip()}"
+    return None
 
 
 _DTYPE_ABBRS = {"bfloat16": "bf16", "float64": "f64", "float32": "f32", "float16": "f16", "complex32": "c32",

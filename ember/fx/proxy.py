@@ -6,6 +6,8 @@ import dis
 import enum
 import inspect
 import operator
+import os
+import traceback
 
 from .. import Size, Tensor, device, dtype, layout, memory_format
 from ._codegen import magic_methods, reflectable_magic_methods
@@ -65,7 +67,19 @@ class TracerBase:
         module_stack = getattr(self, "module_stack", None)
         if module_stack:
             node.meta["nn_module_stack"] = copy.copy(module_stack)
+        if self.record_stack_traces and not node.stack_trace:
+            frames = self._filter_traceback_frames(traceback.extract_stack())
+            if frames:
+                node.stack_trace = "".join(frames.format()).strip()
         return node
+
+    def _filter_traceback_frames(self, user_stack_summary):
+        """The user's frames of a stack: from the first ``forward`` on, without fx's and Module's own."""
+        first = next((i for i, frame in enumerate(user_stack_summary) if frame.name == "forward"), None)
+        if first is None:
+            return traceback.StackSummary.from_list([])
+        return traceback.StackSummary.from_list([frame for frame in user_stack_summary[first:]
+                                                 if not _is_uninteresting(frame.filename)])
 
     def proxy(self, node):
         """The Proxy standing for ``node``."""
@@ -121,6 +135,15 @@ class TracerBase:
     def keys(self, obj):
         """Called for ``**proxy``: records a ``keys()`` method call."""
         return Attribute(obj, "keys")()
+
+
+_FX_DIR = os.path.dirname(os.path.abspath(__file__))
+_MODULE_FILE = os.path.join(os.path.dirname(_FX_DIR), "nn", "modules", "module.py")
+
+
+def _is_uninteresting(filename):
+    filename = os.path.abspath(filename)
+    return filename.startswith(_FX_DIR + os.sep) or filename == _MODULE_FILE
 
 
 def _no_nodes_error(arg):

@@ -1,5 +1,7 @@
 """symbolic_trace beside torch.fx: the same models give the same graph printouts, node lists, generated code,
 readable form and outputs."""
+import pathlib
+
 import numpy
 import pytest
 import torch
@@ -8,6 +10,7 @@ import ember
 from ember import _alias
 from ember.vision.models import resnet18
 
+from . import models
 from .models import as_torch_text, copy_weights, pair
 
 INPUTS = {"MLP": (2, 8), "CNN": (2, 3, 8, 8), "Constants": (2, 3), "Wrapped": (2, 3), "TensorOperands": (2, 3),
@@ -134,3 +137,18 @@ def test_tracer_leaf_modules_and_scope():
     assert type(e_gm).__name__ == "GraphModule"
     head = graph.find_nodes(op="call_module", target="head")[0]
     assert head.meta["nn_module_stack"] == {"head": ("head", ember.nn.Sequential)}
+
+
+def test_recorded_stack_traces_show_in_print_readable():
+    e_model = pair("CNN")[1]
+    tracer = ember.fx.Tracer()
+    tracer.record_stack_traces = True
+    gm = ember.fx.GraphModule(e_model, tracer.trace(e_model), "CNN")
+    conv = gm.graph.find_nodes(op="call_module", target="conv")[0]
+    assert conv.stack_trace.splitlines()[-1].strip() == "y = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)"
+    source = pathlib.Path(models.__file__)
+    line = next(i for i, text in enumerate(source.read_text().splitlines(), 1) if "y = F.max_pool2d" in text)
+    readable = gm.print_readable(print_output=False).splitlines()
+    assert readable[2] == (f"        # File: {source}:{line} in forward, code: "
+                           "y = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)")
+    assert readable[3] == "        conv = self.conv(x);  x = None"
