@@ -1,15 +1,13 @@
 """Model architectures with torchvision's names, signatures, layer order and initialisation, so
 ``model.state_dict()`` keys and shapes match torchvision's and torchvision checkpoints load.
 
-Nothing is downloaded: every builder takes ``weights=None`` (and raises ValueError for anything else). To use
-pretrained weights, build the model and load a checkpoint file yourself::
-
-    model = ember.vision.models.resnet18()
-    model.load_state_dict(ember.load("resnet18-f37072fd.pth"))
-"""
-from ._utils import get_model, get_model_builder, list_models  # noqa: F401
+``weights=`` takes torchvision's weights enums (``resnet18(weights=ResNet18_Weights.DEFAULT)``, or a member's name):
+the checkpoint is downloaded from torchvision's URL into the hub cache through ``ember.hub.load_state_dict_from_url``
+with its hash checked, and ``weights.transforms()`` is the evaluation preprocessing it expects."""
+from .alexnet import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from . import lenet, mobilenetv2, resnet, vgg  # noqa: F401
+from ._api import Weights, WeightsEnum, get_model, get_model_builder, get_model_weights, get_weight, list_models  # noqa: F401,E501

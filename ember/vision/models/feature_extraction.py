@@ -96,10 +96,8 @@ def _warn_graph_differences(train_tracer, eval_tracer):
 
 
 def _get_leaf_modules_for_ops():
-    # torchvision.ops' modules, and the models' own copies of torchvision.ops.misc blocks (_layers).
     from .. import ops
-    from . import _layers
-    return [obj for module in (ops, _layers) for _, obj in inspect.getmembers(module)
+    return [obj for _, obj in inspect.getmembers(ops)
             if inspect.isclass(obj) and issubclass(obj, nn.Module) and obj is not nn.Module]
 
 

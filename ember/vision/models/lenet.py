@@ -7,7 +7,8 @@ ReLU and max pooling replace the paper's scaled tanh and trainable subsampling, 
 padding on the first convolution turns a 28x28 input into the paper's 32x32 field. Layers keep PyTorch's default
 initialisation. 61,706 parameters with ``num_classes=10``."""
 from ... import flatten, nn
-from ._utils import _check_weights, register_model
+from ._api import register_model
+from ._utils import handle_legacy_interface
 
 __all__ = ["LeNet", "lenet5"]
 
@@ -31,8 +32,11 @@ class LeNet(nn.Module):
         return self.classifier(flatten(self.features(x), 1))
 
 
-@register_model
+@register_model()
+@handle_legacy_interface(weights=("pretrained", None))
 def lenet5(*, weights=None, progress=True, **kwargs):
-    """LeNet-5 for 1x28x28 inputs; ``kwargs`` go to :class:`LeNet`. ``weights`` must be None."""
-    _check_weights("lenet5", weights, kwargs)
+    """LeNet-5 for 1x28x28 inputs; ``kwargs`` go to :class:`LeNet`. There are no pretrained weights: ``weights``
+    must be None."""
+    if weights is not None:
+        raise ValueError(f"No weights available for model lenet5 (got weights={weights!r})")
     return LeNet(**kwargs)

@@ -1,11 +1,17 @@
 """MobileNetV2 (arXiv:1801.04381) with torchvision's layout: ``features`` (Conv2dNormActivation and
 InvertedResidual blocks) and ``classifier`` (dropout, linear)."""
+from functools import partial
+from typing import Optional
+
 from ... import flatten, nn
 from ...nn import functional as F
-from ._layers import Conv2dNormActivation
-from ._utils import _check_weights, _make_divisible, register_model
+from ..ops.misc import Conv2dNormActivation
+from ..transforms._presets import ImageClassification
+from ._api import Weights, WeightsEnum, register_model
+from ._meta import _IMAGENET_CATEGORIES
+from ._utils import _load_weights, _make_divisible, _ovewrite_named_param, handle_legacy_interface
 
-__all__ = ["MobileNetV2", "InvertedResidual", "mobilenet_v2"]
+__all__ = ["MobileNetV2", "InvertedResidual", "MobileNet_V2_Weights", "mobilenet_v2"]
 
 
 class InvertedResidual(nn.Module):
@@ -106,8 +112,53 @@ class MobileNetV2(nn.Module):
         return self._forward_impl(x)
 
 
-@register_model
-def mobilenet_v2(*, weights=None, progress=True, **kwargs):
-    """MobileNetV2 (arXiv:1801.04381); ``kwargs`` go to :class:`MobileNetV2`. ``weights`` must be None."""
-    _check_weights("mobilenet_v2", weights, kwargs)
-    return MobileNetV2(**kwargs)
+_COMMON_META = {"num_params": 3504872, "min_size": (1, 1), "categories": _IMAGENET_CATEGORIES}
+
+
+class MobileNet_V2_Weights(WeightsEnum):
+    """Pretrained weights of ``mobilenet_v2``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/mobilenet_v2-b0353104.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#mobilenetv2",
+            "_metrics": {"ImageNet-1K": {"acc@1": 71.878, "acc@5": 90.286}},
+            "_ops": 0.301,
+            "_file_size": 13.555,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe-with-reg-tuning",
+            "_metrics": {"ImageNet-1K": {"acc@1": 72.154, "acc@5": 90.822}},
+            "_ops": 0.301,
+            "_file_size": 13.598,
+            "_docs": """
+                These weights improve upon the results of the original paper by using a modified version of TorchVision's
+                `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,  # noqa: E501
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+
+def _mobilenet_v2(weights, progress, **kwargs):
+    if weights is not None:
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+    return _load_weights(MobileNetV2(**kwargs), weights, progress)
+
+
+@register_model()
+@handle_legacy_interface(weights=("pretrained", MobileNet_V2_Weights.IMAGENET1K_V1))
+def mobilenet_v2(*, weights: Optional[MobileNet_V2_Weights] = None, progress=True, **kwargs):
+    """MobileNetV2 (arXiv:1801.04381); ``kwargs`` go to :class:`MobileNetV2`."""
+    weights = MobileNet_V2_Weights.verify(weights)
+    return _mobilenet_v2(weights, progress, **kwargs)

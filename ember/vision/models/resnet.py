@@ -1,11 +1,20 @@
 """ResNet, ResNeXt and Wide ResNet with torchvision's module names, so torchvision checkpoints load.
 
 The bottleneck puts its stride on the 3x3 convolution (ResNet v1.5), as torchvision does."""
-from ... import flatten, nn
-from ._utils import _check_weights, _overwrite_named_param, register_model
+from functools import partial
+from typing import Optional
 
-__all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
-           "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2"]
+from ... import flatten, nn
+from ..transforms._presets import ImageClassification
+from ._api import Weights, WeightsEnum, register_model
+from ._meta import _IMAGENET_CATEGORIES
+from ._utils import _load_weights, _ovewrite_named_param, handle_legacy_interface
+
+__all__ = ["ResNet", "BasicBlock", "Bottleneck", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights",
+           "ResNet101_Weights", "ResNet152_Weights", "ResNeXt50_32X4D_Weights", "ResNeXt101_32X8D_Weights",
+           "ResNeXt101_64X4D_Weights", "Wide_ResNet50_2_Weights", "Wide_ResNet101_2_Weights", "resnet18", "resnet34",
+           "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d",
+           "wide_resnet50_2", "wide_resnet101_2"]
 
 
 def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
@@ -156,72 +165,402 @@ class ResNet(nn.Module):
         return self._forward_impl(x)
 
 
-def _resnet(name, block, layers, weights, kwargs):
-    _check_weights(name, weights, kwargs)
-    return ResNet(block, layers, **kwargs)
+_COMMON_META = {"min_size": (1, 1), "categories": _IMAGENET_CATEGORIES}
 
 
-@register_model
-def resnet18(*, weights=None, progress=True, **kwargs):
-    """ResNet-18 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`. ``weights`` must be None (no downloads)."""
-    return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
+class ResNet18_Weights(WeightsEnum):
+    """Pretrained weights of ``resnet18``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnet18-f37072fd.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 11689512,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnet",
+            "_metrics": {"ImageNet-1K": {"acc@1": 69.758, "acc@5": 89.078}},
+            "_ops": 1.814,
+            "_file_size": 44.661,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    DEFAULT = IMAGENET1K_V1
 
 
-@register_model
-def resnet34(*, weights=None, progress=True, **kwargs):
+class ResNet34_Weights(WeightsEnum):
+    """Pretrained weights of ``resnet34``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnet34-b627a593.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 21797672,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnet",
+            "_metrics": {"ImageNet-1K": {"acc@1": 73.314, "acc@5": 91.42}},
+            "_ops": 3.664,
+            "_file_size": 83.275,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class ResNet50_Weights(WeightsEnum):
+    """Pretrained weights of ``resnet50``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnet50-0676ba61.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 25557032,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnet",
+            "_metrics": {"ImageNet-1K": {"acc@1": 76.13, "acc@5": 92.862}},
+            "_ops": 4.089,
+            "_file_size": 97.781,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/resnet50-11ad3fa6.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 25557032,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#issuecomment-1013906621",
+            "_metrics": {"ImageNet-1K": {"acc@1": 80.858, "acc@5": 95.434}},
+            "_ops": 4.089,
+            "_file_size": 97.79,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet101_Weights(WeightsEnum):
+    """Pretrained weights of ``resnet101``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnet101-63fe2227.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 44549160,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnet",
+            "_metrics": {"ImageNet-1K": {"acc@1": 77.374, "acc@5": 93.546}},
+            "_ops": 7.801,
+            "_file_size": 170.511,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/resnet101-cd907fc2.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 44549160,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe",
+            "_metrics": {"ImageNet-1K": {"acc@1": 81.886, "acc@5": 95.78}},
+            "_ops": 7.801,
+            "_file_size": 170.53,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNet152_Weights(WeightsEnum):
+    """Pretrained weights of ``resnet152``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnet152-394f9c45.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 60192808,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnet",
+            "_metrics": {"ImageNet-1K": {"acc@1": 78.312, "acc@5": 94.046}},
+            "_ops": 11.514,
+            "_file_size": 230.434,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/resnet152-f82ba261.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 60192808,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe",
+            "_metrics": {"ImageNet-1K": {"acc@1": 82.284, "acc@5": 96.002}},
+            "_ops": 11.514,
+            "_file_size": 230.474,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt50_32X4D_Weights(WeightsEnum):
+    """Pretrained weights of ``resnext50_32x4d``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnext50_32x4d-7cdf4587.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 25028904,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnext",
+            "_metrics": {"ImageNet-1K": {"acc@1": 77.618, "acc@5": 93.698}},
+            "_ops": 4.23,
+            "_file_size": 95.789,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/resnext50_32x4d-1a0047aa.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 25028904,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe",
+            "_metrics": {"ImageNet-1K": {"acc@1": 81.198, "acc@5": 95.34}},
+            "_ops": 4.23,
+            "_file_size": 95.833,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_32X8D_Weights(WeightsEnum):
+    """Pretrained weights of ``resnext101_32x8d``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnext101_32x8d-8ba56ff5.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 88791336,
+            "recipe": "https://github.com/pytorch/vision/tree/main/references/classification#resnext",
+            "_metrics": {"ImageNet-1K": {"acc@1": 79.312, "acc@5": 94.526}},
+            "_ops": 16.414,
+            "_file_size": 339.586,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/resnext101_32x8d-110c445d.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 88791336,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe-with-fixres",
+            "_metrics": {"ImageNet-1K": {"acc@1": 82.834, "acc@5": 96.228}},
+            "_ops": 16.414,
+            "_file_size": 339.673,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class ResNeXt101_64X4D_Weights(WeightsEnum):
+    """Pretrained weights of ``resnext101_64x4d``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/resnext101_64x4d-173b62eb.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 83455272,
+            "recipe": "https://github.com/pytorch/vision/pull/5935",
+            "_metrics": {"ImageNet-1K": {"acc@1": 83.246, "acc@5": 96.454}},
+            "_ops": 15.46,
+            "_file_size": 319.318,
+            "_docs": """
+                These weights were trained from scratch by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V1
+
+
+class Wide_ResNet50_2_Weights(WeightsEnum):
+    """Pretrained weights of ``wide_resnet50_2``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/wide_resnet50_2-95faca4d.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 68883240,
+            "recipe": "https://github.com/pytorch/vision/pull/912#issue-445437439",
+            "_metrics": {"ImageNet-1K": {"acc@1": 78.468, "acc@5": 94.086}},
+            "_ops": 11.398,
+            "_file_size": 131.82,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/wide_resnet50_2-9ba9bcbe.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 68883240,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe-with-fixres",
+            "_metrics": {"ImageNet-1K": {"acc@1": 81.602, "acc@5": 95.758}},
+            "_ops": 11.398,
+            "_file_size": 263.124,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+class Wide_ResNet101_2_Weights(WeightsEnum):
+    """Pretrained weights of ``wide_resnet101_2``: the members' url, transforms and meta are torchvision's."""
+
+    IMAGENET1K_V1 = Weights(
+        url="https://download.pytorch.org/models/wide_resnet101_2-32ee1156.pth",
+        transforms=partial(ImageClassification, crop_size=224),
+        meta={
+            **_COMMON_META,
+            "num_params": 126886696,
+            "recipe": "https://github.com/pytorch/vision/pull/912#issue-445437439",
+            "_metrics": {"ImageNet-1K": {"acc@1": 78.848, "acc@5": 94.284}},
+            "_ops": 22.753,
+            "_file_size": 242.896,
+            "_docs": "These weights reproduce closely the results of the paper using a simple training recipe.",
+        },
+    )
+    IMAGENET1K_V2 = Weights(
+        url="https://download.pytorch.org/models/wide_resnet101_2-d733dc28.pth",
+        transforms=partial(ImageClassification, crop_size=224, resize_size=232),
+        meta={
+            **_COMMON_META,
+            "num_params": 126886696,
+            "recipe": "https://github.com/pytorch/vision/issues/3995#new-recipe",
+            "_metrics": {"ImageNet-1K": {"acc@1": 82.51, "acc@5": 96.02}},
+            "_ops": 22.753,
+            "_file_size": 484.747,
+            "_docs": """
+                These weights improve upon the results of the original paper by using TorchVision's `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """,
+        },
+    )
+    DEFAULT = IMAGENET1K_V2
+
+
+
+def _resnet(block, layers, weights, progress, **kwargs):
+    if weights is not None:
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+    return _load_weights(ResNet(block, layers, **kwargs), weights, progress)
+
+
+def _grouped(layers, groups, width_per_group, weights, progress, kwargs):
+    _ovewrite_named_param(kwargs, "groups", groups)
+    _ovewrite_named_param(kwargs, "width_per_group", width_per_group)
+    return _resnet(Bottleneck, layers, weights, progress, **kwargs)
+
+
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNet18_Weights.IMAGENET1K_V1))
+def resnet18(*, weights: Optional[ResNet18_Weights] = None, progress=True, **kwargs):
+    """ResNet-18 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`."""
+    weights = ResNet18_Weights.verify(weights)
+    return _resnet(BasicBlock, [2, 2, 2, 2], weights, progress, **kwargs)
+
+
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNet34_Weights.IMAGENET1K_V1))
+def resnet34(*, weights: Optional[ResNet34_Weights] = None, progress=True, **kwargs):
     """ResNet-34 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`."""
-    return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
+    weights = ResNet34_Weights.verify(weights)
+    return _resnet(BasicBlock, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@register_model
-def resnet50(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNet50_Weights.IMAGENET1K_V1))
+def resnet50(*, weights: Optional[ResNet50_Weights] = None, progress=True, **kwargs):
     """ResNet-50 v1.5 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`."""
-    return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
+    weights = ResNet50_Weights.verify(weights)
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, progress, **kwargs)
 
 
-@register_model
-def resnet101(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNet101_Weights.IMAGENET1K_V1))
+def resnet101(*, weights: Optional[ResNet101_Weights] = None, progress=True, **kwargs):
     """ResNet-101 v1.5 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`."""
-    return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
+    weights = ResNet101_Weights.verify(weights)
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, progress, **kwargs)
 
 
-@register_model
-def resnet152(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNet152_Weights.IMAGENET1K_V1))
+def resnet152(*, weights: Optional[ResNet152_Weights] = None, progress=True, **kwargs):
     """ResNet-152 v1.5 (arXiv:1512.03385); ``kwargs`` go to :class:`ResNet`."""
-    return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
+    weights = ResNet152_Weights.verify(weights)
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, progress, **kwargs)
 
 
-def _grouped(name, layers, groups, width_per_group, weights, kwargs):
-    _overwrite_named_param(kwargs, "groups", groups)
-    _overwrite_named_param(kwargs, "width_per_group", width_per_group)
-    return _resnet(name, Bottleneck, layers, weights, kwargs)
-
-
-@register_model
-def resnext50_32x4d(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNeXt50_32X4D_Weights.IMAGENET1K_V1))
+def resnext50_32x4d(*, weights: Optional[ResNeXt50_32X4D_Weights] = None, progress=True, **kwargs):
     """ResNeXt-50 32x4d (arXiv:1611.05431)."""
-    return _grouped("resnext50_32x4d", [3, 4, 6, 3], 32, 4, weights, kwargs)
+    weights = ResNeXt50_32X4D_Weights.verify(weights)
+    return _grouped([3, 4, 6, 3], 32, 4, weights, progress, kwargs)
 
 
-@register_model
-def resnext101_32x8d(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNeXt101_32X8D_Weights.IMAGENET1K_V1))
+def resnext101_32x8d(*, weights: Optional[ResNeXt101_32X8D_Weights] = None, progress=True, **kwargs):
     """ResNeXt-101 32x8d (arXiv:1611.05431)."""
-    return _grouped("resnext101_32x8d", [3, 4, 23, 3], 32, 8, weights, kwargs)
+    weights = ResNeXt101_32X8D_Weights.verify(weights)
+    return _grouped([3, 4, 23, 3], 32, 8, weights, progress, kwargs)
 
 
-@register_model
-def resnext101_64x4d(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", ResNeXt101_64X4D_Weights.IMAGENET1K_V1))
+def resnext101_64x4d(*, weights: Optional[ResNeXt101_64X4D_Weights] = None, progress=True, **kwargs):
     """ResNeXt-101 64x4d (arXiv:1611.05431)."""
-    return _grouped("resnext101_64x4d", [3, 4, 23, 3], 64, 4, weights, kwargs)
+    weights = ResNeXt101_64X4D_Weights.verify(weights)
+    return _grouped([3, 4, 23, 3], 64, 4, weights, progress, kwargs)
 
 
-@register_model
-def wide_resnet50_2(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", Wide_ResNet50_2_Weights.IMAGENET1K_V1))
+def wide_resnet50_2(*, weights: Optional[Wide_ResNet50_2_Weights] = None, progress=True, **kwargs):
     """Wide ResNet-50-2 (arXiv:1605.07146): bottlenecks twice as wide."""
-    return _grouped("wide_resnet50_2", [3, 4, 6, 3], 1, 64 * 2, weights, kwargs)
+    weights = Wide_ResNet50_2_Weights.verify(weights)
+    return _grouped([3, 4, 6, 3], 1, 64 * 2, weights, progress, kwargs)
 
 
-@register_model
-def wide_resnet101_2(*, weights=None, progress=True, **kwargs):
+@register_model()
+@handle_legacy_interface(weights=("pretrained", Wide_ResNet101_2_Weights.IMAGENET1K_V1))
+def wide_resnet101_2(*, weights: Optional[Wide_ResNet101_2_Weights] = None, progress=True, **kwargs):
     """Wide ResNet-101-2 (arXiv:1605.07146): bottlenecks twice as wide."""
-    return _grouped("wide_resnet101_2", [3, 4, 23, 3], 1, 64 * 2, weights, kwargs)
+    weights = Wide_ResNet101_2_Weights.verify(weights)
+    return _grouped([3, 4, 23, 3], 1, 64 * 2, weights, progress, kwargs)
