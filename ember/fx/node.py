@@ -67,6 +67,15 @@ def _type_args(obj):
         yield from _type_args(arg)
 
 
+def _typename(obj):
+    """An object's type as torch.typename names it (``str``, ``len``, ``ember.nn.modules.linear.Linear``)."""
+    module = getattr(obj, "__module__", "") or ""
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if qualname is None:
+        module, qualname = type(obj).__module__, type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
+
+
 def _format_arg(arg):
     """An argument as the graph printout shows it: nodes as ``%name``, containers element by element."""
     if isinstance(arg, list):
@@ -84,14 +93,16 @@ class Node:
     its inputs (other nodes among them); ``users`` the nodes that read its value."""
 
     def __init__(self, graph, name, op, target, args, kwargs, return_type=None):
-        if op not in ("placeholder", "call_method", "call_module", "call_function", "get_attr", "output", "root"):
-            raise ValueError(f"Unsupported op {op}")
-        if op == "call_function" and not callable(target):
-            raise ValueError(f"Node [graph = {graph}, name = '{name}'] target {target} has type "
-                             f"{type(target)} but a Callable is expected")
-        if op in ("call_method", "call_module", "get_attr", "placeholder", "output") and not isinstance(target, str):
-            raise ValueError(f"Node [graph = {graph}, name = '{name}'] target {target} has type "
-                             f"{type(target)} but a str is expected")
+        if op == "call_function":
+            if not callable(target):
+                raise ValueError(f"Node [graph = {graph}, name = '{name}'] target {target} has type "
+                                 f"{_typename(target)} but a Callable is expected")
+        else:
+            if op not in ("placeholder", "call_method", "call_module", "get_attr", "output", "root"):
+                raise AssertionError(f"op '{op}' is not in _legal_ops")
+            if not isinstance(target, str):
+                raise ValueError(f"Node [graph = {graph}, name = '{name}'] target {target} has type "
+                                 f"{_typename(target)} but a str is expected")
         self.graph, self.name, self.op, self.target = graph, name, op, target
         self._input_nodes = {}
         self.users = {}
