@@ -1,0 +1,76 @@
+"""The architectures added beside ResNet/VGG/MobileNetV2 against torchvision's (loaded through tv_oracle): state_dict
+keys, shapes and dtypes, the module tree, parameter counts against the weights' published ``num_params``, and eval
+outputs after loading the torchvision model's (randomised) weights into ember's."""
+import numpy
+import pytest
+
+import ember
+from ember.vision import models
+
+from . import tv_oracle
+
+tv = tv_oracle.load()
+torch = pytest.importorskip("torch")
+import torchvision.models as tvm  # noqa: E402
+
+# builders whose full-size layout (and parameter count) is compared
+LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1"]
+
+# (builder, kwargs, input shape) for the outputs with the same weights
+FORWARD = [
+    ("alexnet", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("squeezenet1_0", {"num_classes": 10}, (2, 3, 48, 48)),
+    ("squeezenet1_1", {"num_classes": 10}, (2, 3, 48, 48)),
+]
+
+
+def _keys_shapes_dtypes(model):
+    return [(k, tuple(v.shape), str(v.dtype).split(".")[-1]) for k, v in model.state_dict().items()]
+
+
+def _repr(model):
+    """The module tree as printed, without the ``bias=`` that torch 2.13's norm reprs gained."""
+    return str(model).replace(", bias=True, track_running_stats", ", track_running_stats").replace(
+        ", elementwise_affine=True, bias=True)", ", elementwise_affine=True)")
+
+
+def _randomize(torch_model):
+    """Non-trivial norm statistics and affine terms, so eval outputs test them."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in torch_model.modules():
+            if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
+                if m.weight is not None:
+                    m.weight.uniform_(0.5, 1.5, generator=generator)
+                    m.bias.uniform_(-0.2, 0.2, generator=generator)
+                if getattr(m, "running_mean", None) is not None:
+                    m.running_mean.uniform_(-0.2, 0.2, generator=generator)
+                    m.running_var.uniform_(0.5, 1.5, generator=generator)
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_layout_and_parameter_count_equal_torchvisions(name):
+    ours, theirs = models.get_model(name), tvm.get_model(name)
+    assert _keys_shapes_dtypes(ours) == _keys_shapes_dtypes(theirs)
+    assert _repr(ours) == _repr(theirs)
+    count = sum(p.numel() for p in ours.parameters())
+    assert count == models.get_model_weights(name).DEFAULT.meta["num_params"]
+
+
+@pytest.mark.parametrize("name, kwargs, shape", FORWARD, ids=[f"{c[0]}-{i}" for i, c in enumerate(FORWARD)])
+def test_eval_outputs_equal_torchvisions_with_the_same_weights(name, kwargs, shape):
+    torch.manual_seed(0)
+    theirs = tvm.get_model(name, **kwargs).eval()
+    _randomize(theirs)
+    ours = models.get_model(name, **kwargs).eval()
+    state = {k: ember.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    assert ours.load_state_dict(state) == ([], [])
+    x = numpy.random.default_rng(0).standard_normal(shape).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        expected = theirs(torch.from_numpy(x))
+        out = ours(ember.from_numpy(x))
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_registry_holds_the_architectures():
+    assert set(models.list_models()) >= {name for name, _, _ in FORWARD} | set(LAYOUTS)
