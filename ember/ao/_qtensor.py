@@ -151,6 +151,8 @@ class QTensor(Tensor):
         xp = _backend.xp_of(self._int)
         scales = xp.asarray(self._scales).reshape(shape)
         zero_points = xp.asarray(self._zero_points).reshape(shape)
+        if self._qscheme is _dtype.per_channel_affine_float_qparams:   # (float32(q) - zero_point) * scale
+            return _make(xp.asarray((self._int.astype(numpy.float32) - zero_points) * scales))
         return _make(dequantize_array(self._int, scales, zero_points, numpy.float64))
 
     # --- copies and views that keep the quantization ----------------------------------------------------------------
@@ -223,7 +225,8 @@ class QTensor(Tensor):
         """The quantizer parameters as torch pickles them."""
         if self._qscheme is _dtype.per_tensor_affine:
             return (self._qscheme, self._scale, self._zero_point)
-        return (self._qscheme, self.q_per_channel_scales(), self.q_per_channel_zero_points(), self._axis)
+        # torch names float qparams per_channel_affine too; the zero points' dtype tells them apart on load
+        return (_dtype.per_channel_affine, self.q_per_channel_scales(), self.q_per_channel_zero_points(), self._axis)
 
     def _torch_reduce_with_storages(self, locate):
         """What torch.save writes: torch._utils._rebuild_qtensor over a QInt8Storage (or kin) of the integers."""
@@ -271,8 +274,12 @@ def _from_qparams(values, qdtype, qparams):
     qscheme = qparams[0]
     if qscheme is _dtype.per_tensor_affine:
         return make_qtensor(values, qdtype, qscheme, scale=qparams[1], zero_point=qparams[2])
-    scales = numpy.asarray(qparams[1].numpy() if isinstance(qparams[1], Tensor) else qparams[1], numpy.float64)
-    zero_points = numpy.asarray(qparams[2].numpy() if isinstance(qparams[2], Tensor) else qparams[2], numpy.int64)
+    zero_points = qparams[2].numpy() if isinstance(qparams[2], Tensor) else numpy.asarray(qparams[2])
+    float_qparams = qscheme is _dtype.per_channel_affine_float_qparams or zero_points.dtype.kind == "f"
+    qscheme = _dtype.per_channel_affine_float_qparams if float_qparams else _dtype.per_channel_affine
+    scales = numpy.asarray(qparams[1].numpy() if isinstance(qparams[1], Tensor) else qparams[1],
+                           numpy.float32 if float_qparams else numpy.float64)
+    zero_points = numpy.asarray(zero_points, numpy.float32 if float_qparams else numpy.int64)
     return make_qtensor(values, qdtype, qscheme, scales=scales, zero_points=zero_points, axis=int(qparams[3]))
 
 
@@ -352,10 +359,12 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
     if scales.numel() != input.shape[axis]:
         raise RuntimeError(f"length of scales must equal to channel, expected {input.shape[axis]} got, "
                            f"{scales.numel()}")
-    scales_array = numpy.asarray(scales.detach().numpy(), numpy.float64).reshape(-1)
-    zero_points_array = numpy.asarray(zero_points.detach().numpy(), numpy.int64).reshape(-1)
+    float_qparams = zero_points.dtype.is_floating_point   # PyTorch's per_channel_affine_float_qparams, in float32
+    scales_array = numpy.asarray(scales.detach().numpy(), numpy.float32 if float_qparams else numpy.float64).reshape(-1)
+    zero_points_array = numpy.asarray(zero_points.detach().numpy(),
+                                      numpy.float32 if float_qparams else numpy.int64).reshape(-1)
     qmin, qmax = RANGES[dtype.name]
-    if (zero_points_array > qmax).any() or (zero_points_array < qmin).any():
+    if not float_qparams and ((zero_points_array > qmax).any() or (zero_points_array < qmin).any()):
         bound = "above upper" if (zero_points_array > qmax).any() else "below lower"
         raise RuntimeError(f"quantize_tensor_per_channel_affine zero_point {bound} bound.")
     _warn_deprecated()
@@ -364,8 +373,8 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
     xp = _backend.xp_of(input.detach()._data)
     values = quantize_array(input.detach()._data, xp.asarray(scales_array).reshape(shape),
                             xp.asarray(zero_points_array).reshape(shape), dtype, fused=False)
-    return make_qtensor(values, dtype, _dtype.per_channel_affine, scales=scales_array, zero_points=zero_points_array,
-                        axis=axis)
+    qscheme = _dtype.per_channel_affine_float_qparams if float_qparams else _dtype.per_channel_affine
+    return make_qtensor(values, dtype, qscheme, scales=scales_array, zero_points=zero_points_array, axis=axis)
 
 
 def dequantize(tensor):

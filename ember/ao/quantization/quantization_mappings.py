@@ -1,7 +1,7 @@
 """Which quantized module replaces which float module (``torch.ao.quantization.quantization_mappings``)."""
 from ember import nn
 
-from ..nn.quantized import DeQuantize, Quantize
+from ..nn.quantized import DeQuantize, Embedding, EmbeddingBag, Quantize
 from ..nn.quantized import dynamic as nnqd
 from .stubs import DeQuantStub, QuantStub
 
@@ -9,11 +9,11 @@ __all__ = ["DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS", "DEFAULT_STATIC_QUANT_MODULE
            "get_default_dynamic_quant_module_mappings", "get_default_static_quant_module_mappings",
            "get_dynamic_quant_module_class", "get_default_qconfig_propagation_list"]
 
-# ember has quantized counterparts for these only (no embeddings or convolutions)
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {nn.Linear: nnqd.Linear,
                                          nn.modules.linear.NonDynamicallyQuantizableLinear: nnqd.Linear,
                                          nn.LSTM: nnqd.LSTM, nn.GRU: nnqd.GRU, nn.LSTMCell: nnqd.LSTMCell,
-                                         nn.GRUCell: nnqd.GRUCell, nn.RNNCell: nnqd.RNNCell}
+                                         nn.GRUCell: nnqd.GRUCell, nn.RNNCell: nnqd.RNNCell,
+                                         nn.Embedding: Embedding, nn.EmbeddingBag: EmbeddingBag}
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {QuantStub: Quantize, DeQuantStub: DeQuantize}
 
 

@@ -101,19 +101,11 @@ def _default_qconfig_spec(dtype):
     raise ValueError(f"Don't know how to quantize with default settings for {dtype}. Provide full qconfig please")
 
 
-def _warn_unmapped(model, qconfig_spec, mapping):
-    """Names the float layers the spec asks for that ember cannot quantize (they stay float)."""
-    asked = {key for key in qconfig_spec if isinstance(key, type)}
-    left = sorted({type(m).__name__ for m in model.modules() if type(m) in asked and type(m) not in mapping})
-    if left:
-        warnings.warn(f"ember has no dynamically quantized {', '.join(left)}: those layers stay in floating point "
-                      "(PyTorch would swap in its quantized versions)", UserWarning, stacklevel=3)
-
-
 def quantize_dynamic(model, qconfig_spec=None, dtype=ember.qint8, mapping=None, inplace=False):
     """A copy of ``model`` (``model`` itself with ``inplace``) in eval mode with the layers ``qconfig_spec`` names
     (a set of types, or a dict of type or submodule name -> qconfig; by default Linear, LSTM and GRU) swapped for
-    their dynamically quantized versions (``nn.quantized.dynamic.Linear``, ``LSTM``, ``GRU``)."""
+    their dynamically quantized versions (``nn.quantized.dynamic.Linear``, ``LSTM``, ``GRU``, the cells; with
+    ``dtype=quint8``, ``nn.quantized.Embedding``/``EmbeddingBag``)."""
     warnings.warn(DEPRECATION_WARNING, DeprecationWarning, stacklevel=2)
     if qconfig_spec is None:
         qconfig_spec = _default_qconfig_spec(dtype)
@@ -127,7 +119,6 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=ember.qint8, mapping=None, 
     if not inplace:
         model = copy.deepcopy(model)
     model.eval()
-    _warn_unmapped(model, qconfig_spec, mapping)
     propagate_qconfig_(model, qconfig_spec)
     _convert(model, mapping, {})
     _remove_qconfig(model)

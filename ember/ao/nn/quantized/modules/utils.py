@@ -9,14 +9,17 @@ __all__ = []
 
 
 def _quantize_weight(float_wt, observer):
-    """``float_wt`` quantized to qint8 with the qparams ``observer`` computed after seeing it (per tensor or per
-    channel), clamped to the observer's range where that is narrower than qint8's."""
+    """``float_wt`` quantized with the qparams ``observer`` computed after seeing it (qint8 per tensor or per channel;
+    the observer's dtype with float qparams), clamped to the observer's range where that is narrower."""
     scales, zero_points = observer.calculate_qparams()
     if observer.qscheme in (ember.per_tensor_symmetric, ember.per_tensor_affine):
         qweight = ember.quantize_per_tensor(float_wt, float(scales), int(zero_points), ember.qint8)
     elif observer.qscheme in (ember.per_channel_symmetric, ember.per_channel_affine):
         qweight = ember.quantize_per_channel(float_wt, scales.double(), zero_points.long(), observer.ch_axis,
                                              ember.qint8)
+    elif observer.qscheme is ember.per_channel_affine_float_qparams:
+        qweight = ember.quantize_per_channel(float_wt, scales.float(), zero_points.float(), observer.ch_axis,
+                                             observer.dtype)
     else:
         raise ValueError(f"Unexpected qscheme {observer.qscheme}")
     observer = getattr(observer, "activation_post_process", observer)
