@@ -114,7 +114,9 @@ def pretty_target(target):
 
 class PackageRoot:
     """What the package root (``torch`` or ``ember``) means in generated code: ember's modules, plus the
-    functions torch.fx names by a private path (``torch._C._nn.gelu`` reaches ``ember.nn.functional.gelu``)."""
+    functions torch.fx names by a private path (``torch._C._nn.gelu`` reaches ``ember.nn.functional.gelu``).
+    Functions are looked up on every call, so stand-ins put in place by a trace are seen when a GraphModule is
+    traced again; namespaces are looked up once."""
 
     def __init__(self, path="torch"):
         self._path = path   # spelled with torch's root whatever the printed root, as the private names are
@@ -124,7 +126,11 @@ class PackageRoot:
         private, prefixes = _private_paths()
         if path in private:
             return _resolve(private[path])
-        return PackageRoot(path) if path in prefixes else _resolve(path)
+        if path in prefixes:
+            child = PackageRoot(path)
+            object.__setattr__(self, name, child)
+            return child
+        return _resolve(path)
 
     def __repr__(self):
         return f"<fx package root {self._path}>"
@@ -146,11 +152,24 @@ def _private_paths():
     return _reverse
 
 
+_owners = {}   # dotted path -> the ember module (or class) it names
+
+
 def _resolve(path):
-    obj = importlib.import_module("ember")
-    for part in path.split(".")[1:]:
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            obj = importlib.import_module(f"{obj.__name__}.{part}")
-    return obj
+    """The object at a torch-rooted dotted path in ember (``torch.nn.functional.relu``)."""
+    parent, _, name = path.rpartition(".")
+    owner = _owners.get(parent)
+    if owner is None:
+        owner = importlib.import_module("ember")
+        for part in parent.split(".")[1:]:
+            try:
+                owner = getattr(owner, part)
+            except AttributeError:
+                owner = importlib.import_module(f"{owner.__name__}.{part}")
+        _owners[parent] = owner
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        if not isinstance(owner, types.ModuleType):
+            raise
+        return importlib.import_module(f"{owner.__name__}.{name}")

@@ -152,3 +152,10 @@ def test_recorded_stack_traces_show_in_print_readable():
     assert readable[2] == (f"        # File: {source}:{line} in forward, code: "
                            "y = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)")
     assert readable[3] == "        conv = self.conv(x);  x = None"
+
+
+def test_a_graph_module_traces_again_as_torch():
+    t_model, e_model = pair("CNN")
+    t_gm = torch.fx.symbolic_trace(torch.fx.symbolic_trace(t_model))
+    e_gm = ember.fx.symbolic_trace(ember.fx.symbolic_trace(e_model))
+    assert_same_trace(t_gm, e_gm)
