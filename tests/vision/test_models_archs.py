@@ -1,6 +1,8 @@
 """The architectures added beside ResNet/VGG/MobileNetV2 against torchvision's (loaded through tv_oracle): state_dict
 keys, shapes and dtypes, the module tree, parameter counts against the weights' published ``num_params``, and eval
 outputs after loading the torchvision model's (randomised) weights into ember's."""
+import re
+
 import numpy
 import pytest
 
@@ -14,13 +16,15 @@ torch = pytest.importorskip("torch")
 import torchvision.models as tvm  # noqa: E402
 
 # builders whose full-size layout (and parameter count) is compared
-LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1"]
+LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201"]
 
 # (builder, kwargs, input shape) for the outputs with the same weights
 FORWARD = [
     ("alexnet", {"num_classes": 10}, (2, 3, 64, 64)),
     ("squeezenet1_0", {"num_classes": 10}, (2, 3, 48, 48)),
     ("squeezenet1_1", {"num_classes": 10}, (2, 3, 48, 48)),
+    ("densenet121", {"num_classes": 10}, (1, 3, 40, 40)),
+    ("densenet161", {"num_classes": 10, "drop_rate": 0.2}, (1, 3, 32, 32)),
 ]
 
 
@@ -74,3 +78,26 @@ def test_eval_outputs_equal_torchvisions_with_the_same_weights(name, kwargs, sha
 
 def test_registry_holds_the_architectures():
     assert set(models.list_models()) >= {name for name, _, _ in FORWARD} | set(LAYOUTS)
+
+
+def test_densenet_loads_old_checkpoint_keys_and_checkpoints_memory(tmp_path, monkeypatch):
+    from ember import hub
+    monkeypatch.setattr(hub, "_hub_dir", str(tmp_path))
+    source = models.densenet121()
+    old = {re.sub(r"(denselayer\d+\.(?:norm|relu|conv))([12])\.", r"\1.\2.", k): v
+           for k, v in source.state_dict().items() if not k.endswith("num_batches_tracked")}  # as the old files
+    assert "features.denseblock1.denselayer1.norm.1.weight" in old
+    (tmp_path / "checkpoints").mkdir()
+    ember.save(old, tmp_path / "checkpoints" / models.DenseNet121_Weights.DEFAULT.url.rsplit("/", 1)[1])
+    model = models.densenet121(weights="DEFAULT")
+    for key, value in source.state_dict().items():
+        numpy.testing.assert_array_equal(model.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+    x = ember.randn(2, 3, 32, 32, requires_grad=True)
+    lean = models.densenet121(num_classes=4, memory_efficient=True)
+    plain = models.densenet121(num_classes=4)
+    plain.load_state_dict(lean.state_dict())
+    lean(x).sum().backward()
+    grad = x.grad.clone()
+    x.grad = None
+    plain(x).sum().backward()
+    numpy.testing.assert_allclose(grad.numpy(), x.grad.numpy(), rtol=1e-5, atol=1e-6)

@@ -5,6 +5,7 @@
 the checkpoint is downloaded from torchvision's URL into the hub cache through ``ember.hub.load_state_dict_from_url``
 with its hash checked, and ``weights.transforms()`` is the evaluation preprocessing it expects."""
 from .alexnet import *  # noqa: F401,F403
+from .densenet import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
