@@ -76,6 +76,21 @@ def build(lib):
             y = self.c * x + lib.ones(3) - x + self.c.add(x, alpha=2) + 2 ** x
             return y + (self.c < x) + self.c.__rsub__(x + 3)
 
+    class Containers(nn.Module):
+        """A submodule called twice, ModuleList and ModuleDict, a keyword call, a nested parameter read."""
+
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+            self.blocks = nn.ModuleList([nn.Linear(3, 3), nn.Tanh()])
+            self.heads = nn.ModuleDict({"a": nn.Linear(3, 2), "b": nn.Identity()})
+
+        def forward(self, x):
+            y = self.lin(self.lin(x))
+            for block in self.blocks:
+                y = block(input=y)
+            return self.heads["a"](y) + self.blocks[0].bias[:2], self.heads["b"](y)
+
     class Annotated(nn.Module):
         def forward(self, x: lib.Tensor, n: int = 2, y: Optional[lib.Tensor] = None) -> Tuple[lib.Tensor, int]:
             return x * n, n
@@ -140,7 +155,8 @@ def build(lib):
             return self._forward_impl(x)
 
     return dict(MLP=MLP, CNN=CNN, ControlFlow=ControlFlow, Constants=Constants, Wrapped=Wrapped, ResNet=ResNet,
-                TensorOperands=TensorOperands, Annotated=Annotated)
+                TensorOperands=TensorOperands, Annotated=Annotated,
+                Containers=Containers)
 
 
 TORCH, EMBER = build(torch), build(ember)

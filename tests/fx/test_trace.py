@@ -14,7 +14,7 @@ from . import models
 from .models import as_torch_text, copy_weights, pair
 
 INPUTS = {"MLP": (2, 8), "CNN": (2, 3, 8, 8), "Constants": (2, 3), "Wrapped": (2, 3), "TensorOperands": (2, 3),
-          "Annotated": (2, 3)}
+          "Annotated": (2, 3), "Containers": (2, 3)}
 
 
 def node_rows(gm):
