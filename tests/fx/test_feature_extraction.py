@@ -49,6 +49,7 @@ def models():
 
 def test_node_names_match_torchvision(torchvision_fe, models):
     t_model, e_model = models
+    e_model.train()
     t_train, t_eval = torchvision_fe.get_graph_node_names(t_model)
     e_train, e_eval = get_graph_node_names(e_model)
     assert e_train == t_train and e_eval == t_eval
