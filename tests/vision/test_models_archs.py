@@ -16,7 +16,8 @@ torch = pytest.importorskip("torch")
 import torchvision.models as tvm  # noqa: E402
 
 # builders whose full-size layout (and parameter count) is compared
-LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201"]
+LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
+           "mobilenet_v3_large", "mobilenet_v3_small"]
 
 # (builder, kwargs, input shape) for the outputs with the same weights
 FORWARD = [
@@ -25,6 +26,10 @@ FORWARD = [
     ("squeezenet1_1", {"num_classes": 10}, (2, 3, 48, 48)),
     ("densenet121", {"num_classes": 10}, (1, 3, 40, 40)),
     ("densenet161", {"num_classes": 10, "drop_rate": 0.2}, (1, 3, 32, 32)),
+    ("mobilenet_v3_large", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("mobilenet_v3_large", {"num_classes": 10, "width_mult": 0.75, "reduced_tail": True, "dilated": True},
+     (1, 3, 48, 48)),
+    ("mobilenet_v3_small", {"num_classes": 10}, (2, 3, 64, 64)),
 ]
 
 
@@ -33,9 +38,11 @@ def _keys_shapes_dtypes(model):
 
 
 def _repr(model):
-    """The module tree as printed, without the ``bias=`` that torch 2.13's norm reprs gained."""
+    """The module tree as printed, without the ``bias=`` that torch 2.13's norm reprs gained, and without the
+    ``inplace=True`` that ember's Hardswish prints (torch's prints none)."""
     return str(model).replace(", bias=True, track_running_stats", ", track_running_stats").replace(
-        ", elementwise_affine=True, bias=True)", ", elementwise_affine=True)")
+        ", elementwise_affine=True, bias=True)", ", elementwise_affine=True)").replace(
+        "Hardswish(inplace=True)", "Hardswish()")
 
 
 def _randomize(torch_model):
