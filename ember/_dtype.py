@@ -42,8 +42,6 @@ class dtype:
 
     @property
     def is_signed(self):
-        if self in QUANTIZED:
-            raise RuntimeError("isSignedType not supported for quantized types")
         return not self.name.startswith("uint") and self.name != "bool"
 
     def to_real(self):
@@ -79,11 +77,28 @@ complex128 = dtype("complex128", numpy.dtype(numpy.complex128), _COMPLEX, 16)
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128, uint16,
        uint32, uint64)
-# Quantized types: the integer storage of ``ember.ao`` quantized tensors; never a plain tensor's dtype.
-qint8 = dtype("qint8", numpy.dtype(numpy.int8), _INT, 1)
-quint8 = dtype("quint8", numpy.dtype(numpy.uint8), _INT, 1)
-qint32 = dtype("qint32", numpy.dtype(numpy.int32), _INT, 4)
-quint4x2 = dtype("quint4x2", numpy.dtype(numpy.uint8), _INT, 1)
+
+
+class _quantized_dtype(dtype):
+    """A quantized type (``ember.ao``'s quantized tensors hold its integer storage, ``_numpy``): never a plain
+    tensor's dtype, so asking for its NumPy type (what making a plain tensor of it does) raises as PyTorch."""
+
+    __slots__ = ()
+
+    @property
+    def numpy(self):
+        raise RuntimeError("empty_strided not supported on quantized tensors yet see "
+                           "https://github.com/pytorch/pytorch/issues/74540")
+
+    @property
+    def is_signed(self):
+        raise RuntimeError("isSignedType not supported for quantized types")
+
+
+qint8 = _quantized_dtype("qint8", numpy.dtype(numpy.int8), _INT, 1)
+quint8 = _quantized_dtype("quint8", numpy.dtype(numpy.uint8), _INT, 1)
+qint32 = _quantized_dtype("qint32", numpy.dtype(numpy.int32), _INT, 4)
+quint4x2 = _quantized_dtype("quint4x2", numpy.dtype(numpy.uint8), _INT, 1)
 QUANTIZED = (qint8, quint8, qint32, quint4x2)
 _BAREBONES_UNSIGNED = (uint16, uint32, uint64)   # PyTorch promotes these only with themselves and floating types
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,

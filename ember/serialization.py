@@ -223,6 +223,7 @@ class _Pickler(pickle._Pickler):
 
     dispatch[_TorchGlobal] = _save_torch_global
     dispatch[_dtype.dtype] = _save_dtype
+    dispatch[type(_dtype.qint8)] = _save_dtype   # the quantized dtypes' class
     dispatch[_dtype.qscheme] = _save_dtype
 
 
@@ -553,8 +554,9 @@ def _torch_globals():
         table["torch", q.name] = q
     for d in _dtype.ALL + _dtype.QUANTIZED:
         table["torch", d.name] = d
-        if d.name in _STORAGE_NAMES:
-            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(d, _STORAGE_NAMES[d.name])
+        if d.name in _STORAGE_NAMES:   # a QInt8Storage loads as the int8 it stores (_rebuild_qtensor knows)
+            stored = _dtype.from_numpy(d._numpy) if d in _dtype.QUANTIZED else d
+            table["torch", _STORAGE_NAMES[d.name]] = _StorageType(stored, _STORAGE_NAMES[d.name])
     return table
 
 

@@ -302,7 +302,7 @@ def quantize_array(x, scale, zero_point, qdtype, fused=None):
         if nan.any():   # fbgemm turns NaN into the top of the range, the plain kernel into the bottom
             scaled[nan] = qmax if qmax < 2 ** 31 - 1 else qmin
         values = xp.clip(scaled.astype(numpy.float64), qmin, qmax)
-    return values.astype(qdtype.numpy)
+    return values.astype(qdtype._numpy)
 
 
 def dequantize_array(values, scale, zero_point, precision=numpy.float32):

@@ -238,3 +238,11 @@ def test_dtype_and_qscheme_objects_pickle_as_themselves():
         assert pickle.loads(pickle.dumps(value)) is value
     assert isinstance(ember.per_tensor_symmetric, ember.qscheme)
     assert ember.qint8 not in ember._dtype.ALL and ember._dtype.from_numpy(numpy.dtype(numpy.int8)) is ember.int8
+
+
+def test_plain_tensors_of_quantized_dtypes_are_refused():
+    for make in (lambda lib: lib.ones(2).to(lib.qint8), lambda lib: lib.tensor([1.0], dtype=lib.quint8)):
+        with pytest.raises(RuntimeError):
+            make(torch)
+        with pytest.raises(RuntimeError, match="not supported on quantized tensors"):
+            make(ember)
