@@ -230,6 +230,9 @@ class QTensor(Tensor):
 
     def _torch_reduce_with_storages(self, locate):
         """What torch.save writes: torch._utils._rebuild_qtensor over a QInt8Storage (or kin) of the integers."""
+        if self._qdtype is _dtype.quint4x2:
+            raise RuntimeError("ember saves qint8, quint8 and qint32 tensors; a quint4x2 tensor's packed storage "
+                               "cannot be saved yet (save its int_repr() and qparams instead)")
         ref, offset, stride = locate(_StorageView(self._int, self._qdtype))
         return ("torch._utils", "_rebuild_qtensor"), (ref, offset, tuple(self.shape), stride, self._qparams(),
                                                       False, {})

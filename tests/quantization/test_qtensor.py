@@ -117,6 +117,8 @@ def test_quint4x2_packs_two_values_a_byte():
     e = ember.quantize_per_tensor(ember.arange(5.0), 1.0, 0, ember.quint4x2)
     numpy.testing.assert_array_equal(e.int_repr().numpy(), t.int_repr().numpy())
     assert repr(e).replace("ember", "torch") == repr(t)
+    with pytest.raises(RuntimeError, match="quint4x2 tensor's packed storage cannot be saved"):
+        ember.save(e, io.BytesIO())
 
 
 def test_dequantize_functions():
