@@ -41,6 +41,61 @@ PROGRAM = """
 """
 
 
+FUSER = """
+    # PyTorch's "Building a Convolution/Batch Norm fuser in FX" tutorial, shortened.
+    import copy
+    import torch
+    import torch.fx as fx
+    import torch.nn as nn
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    def _parent_name(target):
+        *parent, name = target.rsplit(".", 1)
+        return parent[0] if parent else "", name
+
+    def replace_node_module(node, modules, new_module):
+        parent_name, name = _parent_name(node.target)
+        setattr(modules[parent_name], name, new_module)
+
+    def fuse(model):
+        model = copy.deepcopy(model)
+        fx_model = fx.symbolic_trace(model)
+        modules = dict(fx_model.named_modules())
+        for node in fx_model.graph.nodes:
+            if node.op != "call_module":
+                continue
+            if type(modules[node.target]) is nn.BatchNorm2d and type(modules[node.args[0].target]) is nn.Conv2d:
+                if len(node.args[0].users) > 1:
+                    continue
+                conv, bn = modules[node.args[0].target], modules[node.target]
+                replace_node_module(node.args[0], modules, fuse_conv_bn_eval(conv, bn))
+                node.replace_all_uses_with(node.args[0])
+                fx_model.graph.erase_node(node)
+        fx_model.graph.lint()
+        fx_model.delete_all_unused_submodules()
+        fx_model.recompile()
+        return fx_model
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU())
+            self.conv = nn.Conv2d(4, 4, 1)
+            self.bn = nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            return self.bn(self.conv(self.block(x))).mean()
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    fused = fuse(model)
+    print(fused.code)
+    print(fused)
+    x = torch.randn(2, 3, 8, 8)
+    print(torch.allclose(fused(x), model(x), atol=1e-5), [n for n, _ in fused.named_modules()])
+"""
+
+
 def run(tmp_path, *args):
     env = {**os.environ, "PYTHONPATH": ROOT}
     return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -54,6 +109,16 @@ def test_fx_program_prints_as_under_pytorch(tmp_path):
     assert under_torch.returncode == 0, under_torch.stderr
     assert under_ember.returncode == 0, under_ember.stderr
     assert under_ember.stdout == under_torch.stdout
+
+
+def test_conv_bn_fuser_tutorial_prints_as_under_pytorch(tmp_path):
+    (tmp_path / "fuser.py").write_text(textwrap.dedent(FUSER))
+    under_torch = run(tmp_path, "fuser.py")
+    under_ember = run(tmp_path, "-m", "ember", "run", "fuser.py")
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert under_ember.returncode == 0, under_ember.stderr
+    assert under_ember.stdout == under_torch.stdout
+    assert "True" in under_ember.stdout
 
 
 def test_torchvision_feature_extraction_under_ember_run(tmp_path):
