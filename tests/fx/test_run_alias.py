@@ -96,6 +96,44 @@ FUSER = """
 """
 
 
+DOC_EXAMPLES = """
+    # torch.fx documentation examples: retargeting nodes, and decomposition through Proxies on a fresh graph.
+    import operator
+    import torch
+    import torch.fx as fx
+    import torch.nn.functional as F
+
+    class M(torch.nn.Module):
+        def forward(self, x, y):
+            return F.relu(torch.add(x, y)) + torch.add(x, 2)
+
+    traced = fx.symbolic_trace(M())
+    for node in traced.graph.nodes:
+        if node.op == "call_function" and node.target == torch.add:
+            node.target = torch.mul
+    traced.recompile()
+    print(traced.code)
+
+    def relu_decomposition(x):
+        return (x > 0) * x
+
+    rules = {F.relu: relu_decomposition}
+    graph, new_graph, env = traced.graph, fx.Graph(), {}
+    tracer = torch.fx.proxy.GraphAppendingTracer(new_graph)
+    for node in graph.nodes:
+        if node.op == "call_function" and node.target in rules:
+            args = [fx.Proxy(env[a.name], tracer) if isinstance(a, fx.Node) else a for a in node.args]
+            env[node.name] = rules[node.target](*args).node
+        else:
+            env[node.name] = new_graph.node_copy(node, lambda a: env[a.name])
+    decomposed = fx.GraphModule(traced, new_graph)
+    print(decomposed.code)
+    print(new_graph)
+    x, y = torch.tensor([-1.0, 2.0]), torch.tensor([3.0, -4.0])
+    print(decomposed(x, y), traced(x, y))
+"""
+
+
 def run(tmp_path, *args):
     env = {**os.environ, "PYTHONPATH": ROOT}
     return subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -119,6 +157,15 @@ def test_conv_bn_fuser_tutorial_prints_as_under_pytorch(tmp_path):
     assert under_ember.returncode == 0, under_ember.stderr
     assert under_ember.stdout == under_torch.stdout
     assert "True" in under_ember.stdout
+
+
+def test_documentation_examples_print_as_under_pytorch(tmp_path):
+    (tmp_path / "docs.py").write_text(textwrap.dedent(DOC_EXAMPLES))
+    under_torch = run(tmp_path, "docs.py")
+    under_ember = run(tmp_path, "-m", "ember", "run", "docs.py")
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert under_ember.returncode == 0, under_ember.stderr
+    assert under_ember.stdout == under_torch.stdout
 
 
 def test_torchvision_feature_extraction_under_ember_run(tmp_path):
