@@ -35,6 +35,8 @@ def _fake_quantize(ctx, x, scale, zero_point, quant_min, quant_max, per_channel=
 
 
 class FakeQuantizePerTensorAffineCachemask(Primitive):
+    """Fake quantization with one scale and zero point; backward passes the gradient where the value was in range."""
+
     @staticmethod
     def forward(ctx, x, scale, zero_point, quant_min, quant_max):
         out, mask = _fake_quantize(ctx, x, numpy.float32(scale), zero_point, quant_min, quant_max)
@@ -48,10 +50,12 @@ class FakeQuantizePerTensorAffineCachemask(Primitive):
 
 
 class FakeQuantizePerTensorAffineCachemaskTensorQparams(FakeQuantizePerTensorAffineCachemask):
-    pass
+    """The same, for scale and zero point given as tensors (PyTorch's node name differs)."""
 
 
 class FakeQuantizePerChannelAffineCachemask(Primitive):
+    """Fake quantization with one scale and zero point per index along ``axis``; the same straight-through mask."""
+
     @staticmethod
     def forward(ctx, x, scale, zero_point, axis, quant_min, quant_max):
         shape = [1] * x.ndim

@@ -23,9 +23,10 @@ _DEPRECATED = ("torch.quantize_per_tensor, torch.quantize_per_channel and other 
 _warned = []
 
 
-def _backend_error(op):
+def _backend_error(op=None):
+    name = "this operator" if op is None else f"'{op}'"   # ops reading ``_data`` do not say which they are
     return NotImplementedError(
-        f"Could not run '{op}' with arguments from the 'QuantizedCPU' backend. This could be because the operator "
+        f"Could not run {name} with arguments from the 'QuantizedCPU' backend. This could be because the operator "
         "doesn't exist for this backend, or was omitted during the selective/custom build process (if using custom "
         "build).")
 
@@ -41,42 +42,52 @@ class QTensor(Tensor):
 
     @property
     def _data(self):
-        raise _backend_error("aten::op")
+        raise _backend_error()
 
     # --- what the tensor is ---------------------------------------------------------------------------------------
     @property
     def shape(self):
+        """The size of each dimension."""
         return Size(self._int.shape)
 
     def size(self, dim=None):
+        """The shape, or the size of dimension ``dim``."""
         return Size(self._int.shape) if dim is None else self._int.shape[_wrap_dim(dim, self._int.ndim)]
 
     @property
     def dtype(self):
+        """The quantized dtype (qint8, quint8, qint32, quint4x2)."""
         return self._qdtype
 
     @property
     def device(self):
+        """The device holding the integers."""
         return _backend.device_of(self._int)
 
     @property
     def ndim(self):
+        """The number of dimensions."""
         return self._int.ndim
 
     def dim(self):
+        """The number of dimensions."""
         return self._int.ndim
 
     def numel(self):
+        """The number of elements."""
         return self._int.size
 
     def element_size(self):
+        """Bytes per element of the quantized dtype."""
         return self._qdtype.itemsize
 
     def stride(self, dim=None):
+        """Strides in elements."""
         strides = tuple(s // self._int.itemsize for s in self._int.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._int.ndim)]
 
     def is_contiguous(self, memory_format=None):
+        """True when the integers are laid out row-major without gaps."""
         return bool(self._int.flags.c_contiguous)
 
     def __len__(self):
@@ -86,6 +97,7 @@ class QTensor(Tensor):
 
     @property
     def is_quantized(self):
+        """True."""
         return True
 
     # --- quantization parameters ----------------------------------------------------------------------------------
@@ -205,9 +217,11 @@ class QTensor(Tensor):
         return self
 
     def numpy(self, *, force=False):
+        """Refused, as in PyTorch: use ``int_repr()`` or ``dequantize()`` first."""
         raise TypeError(f"Got unsupported ScalarType {_dtype.scalar_type_name(self._qdtype)}")
 
     def tolist(self):
+        """Refused, as in PyTorch: use ``int_repr()`` or ``dequantize()`` first."""
         raise RuntimeError("load_scalar: invalid type")
 
     def __repr__(self, *, tensor_contents=None):
