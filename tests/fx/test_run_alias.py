@@ -131,6 +131,17 @@ DOC_EXAMPLES = """
     print(new_graph)
     x, y = torch.tensor([-1.0, 2.0]), torch.tensor([3.0, -4.0])
     print(decomposed(x, y), traced(x, y))
+
+    class Cats(torch.nn.Module):   # replace_pattern's documentation example
+        def forward(self, x, w1, w2):
+            m1 = torch.cat([w1, w2]).sum()
+            m2 = torch.cat([w1, w2]).sum()
+            return x + torch.max(m1) + torch.max(m2)
+
+    cats = fx.symbolic_trace(Cats())
+    matches = fx.replace_pattern(cats, lambda w1, w2: torch.cat([w1, w2]), lambda w1, w2: torch.stack([w1, w2]))
+    print([(m.anchor.name, sorted((k.name, v.name) for k, v in m.nodes_map.items())) for m in matches])
+    print(cats.code, cats(torch.ones(1), torch.ones(2), torch.ones(2)))
 """
 
 
