@@ -17,7 +17,8 @@ import torchvision.models as tvm  # noqa: E402
 
 # builders whose full-size layout (and parameter count) is compared
 LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
-           "mobilenet_v3_large", "mobilenet_v3_small"]
+           "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"]
 
 # (builder, kwargs, input shape) for the outputs with the same weights
 FORWARD = [
@@ -30,6 +31,9 @@ FORWARD = [
     ("mobilenet_v3_large", {"num_classes": 10, "width_mult": 0.75, "reduced_tail": True, "dilated": True},
      (1, 3, 48, 48)),
     ("mobilenet_v3_small", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("efficientnet_b0", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("efficientnet_b5", {"num_classes": 10}, (1, 3, 40, 40)),
+    ("efficientnet_v2_s", {"num_classes": 10}, (1, 3, 64, 64)),
 ]
 
 

@@ -6,6 +6,7 @@ the checkpoint is downloaded from torchvision's URL into the hub cache through `
 with its hash checked, and ``weights.transforms()`` is the evaluation preprocessing it expects."""
 from .alexnet import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
+from .efficientnet import *  # noqa: F401,F403
 from .lenet import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
 from .mobilenetv3 import *  # noqa: F401,F403
