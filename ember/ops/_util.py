@@ -51,7 +51,7 @@ def holomorphic_backward(backward):
     PyTorch's grad * conj(f'(z)), conj(backward(conj(grad))), the inputs' gradients of the same op all conjugated."""
     @functools.wraps(backward)
     def conjugated(ctx, grad):
-        if not grad.is_complex():
+        if grad._data.dtype.kind != "c":
             return backward(ctx, grad)
         grads = backward(ctx, grad.conj())
         if isinstance(grads, tuple):

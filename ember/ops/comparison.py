@@ -96,7 +96,7 @@ def _value_test(name, test, doc, complex_error=None):
     """A bool-valued elementwise test; ``complex_error``, ``(type, message)``, is PyTorch's error for a complex
     input where it refuses one."""
     def function(input):
-        if complex_error is not None and input.dtype.is_complex:
+        if complex_error is not None and input._data.dtype.kind == "c":
             raise complex_error[0](complex_error[1])
         return _make(xp_of(input._data).asarray(test(xp_of(input._data), input._data)))
     function.__name__ = function.__qualname__ = name

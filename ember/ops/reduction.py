@@ -435,7 +435,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
 
 def _refuse_complex_index(name, input):
     """PyTorch's error for the ops that return indices of extremes (complex numbers have no order)."""
-    if input.dtype.is_complex:
+    if input._data.dtype.kind == "c":
         raise RuntimeError(f"{name}(): does not support complex input")
 
 
@@ -737,7 +737,7 @@ class ZeroNan(Primitive):
 
 
 def _refuse_complex_nansum(input):
-    if input.dtype.is_complex:
+    if input._data.dtype.kind == "c":
         raise RuntimeError("nansum on CPU does not support complex inputs")
 
 

@@ -35,7 +35,7 @@ def _sort_indices(array, axis, descending):
 
 def _refuse_complex_order(op, input):
     """PyTorch's error for sorting (``op`` "Sort" or "topk") complex numbers, which have no order."""
-    if input.dtype.is_complex:
+    if input._data.dtype.kind == "c":
         raise RuntimeError(f" {op} does not support complex dtypes on CPU")
 
 

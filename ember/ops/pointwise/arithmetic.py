@@ -374,7 +374,7 @@ def _refused_operand(input, other):
     """The operand (after promotion) whose dtype the rounding kernels (floor and trunc division, fmod, remainder)
     do not dispatch on, bool or complex; None if neither is."""
     for operand in (input, other):
-        if isinstance(operand, Tensor) and (operand.dtype.is_complex or _is_bool(operand)):
+        if isinstance(operand, Tensor) and operand._data.dtype.kind in "bc":
             return operand
     return None
 
@@ -490,7 +490,7 @@ def _lerp(input, end, weight):
 @tensor_method
 def lerp(input, end, weight, *, out=None):
     """input + weight * (end - input); ``weight`` is a number or a tensor of input's dtype."""
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+    if input._data.dtype.kind not in "fc" and not input.dtype.is_floating_point:   # bfloat16's kind is "V"
         raise _not_implemented("lerp_kernel_scalar", input)
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)

@@ -97,7 +97,7 @@ Tensor.absolute = abs
 @tensor_method
 def sign(input, *, out=None):
     """-1, 0 or 1 by the sign of each element (0 for NaN, as in PyTorch)."""
-    if input.dtype.is_complex:
+    if input._data.dtype.kind == "c":
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                                   "torch.sgn instead.")
     return write_out(out, Sign.apply(input), "sign")
@@ -113,9 +113,10 @@ def sgn(input, *, out=None):
 
 
 def _rounding(mode, input, decimals=0):
-    if input.dtype.is_complex and mode != "round":
+    kind = input._data.dtype.kind
+    if kind == "c" and mode != "round":
         raise NotImplementedError(f"{mode} is not supported for complex inputs")
-    if _is_bool(input) or input.dtype.is_complex and not decimals:
+    if kind == "b" or kind == "c" and not decimals:
         raise _not_implemented(f"{mode}_vml_cpu", input)
     if decimals and not input.dtype.is_floating_point:
         raise _not_implemented(f"{mode}_cpu", input)
@@ -163,7 +164,7 @@ def _abs_inplace(name):
     write = inplace_method(abs, name)
 
     def method(self):
-        if self.dtype.is_complex:   # the magnitude is real: it cannot be written back into a complex tensor
+        if self._data.dtype.kind == "c":   # the magnitude is real: it cannot be written back into a complex tensor
             raise RuntimeError("In-place abs is not supported for complex tensors.")
         return write(self)
     method.__name__, method.__doc__ = write.__name__, write.__doc__
@@ -242,7 +243,7 @@ def _binary_tensor_op(name, primitive):
     def function(input, other, *, out=None):
         _require_tensors(name, input, other)
         input, other = promote_pair(input, other)
-        if input.dtype.is_complex:
+        if input._data.dtype.kind == "c":
             raise RuntimeError(f"{name} not implemented for complex tensors.")
         return write_out(out, primitive.apply(input, other), name)
     function.__name__ = function.__qualname__ = name

@@ -383,7 +383,7 @@ def relu(input):
 
 
 def _refuse_complex_angle(name, input):
-    if input.dtype.is_complex:
+    if input._data.dtype.kind == "c":
         raise RuntimeError(f"{name} is not supported for complex tensors.")
 
 
