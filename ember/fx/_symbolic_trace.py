@@ -24,7 +24,7 @@ from .graph_module import GraphModule
 from .node import has_side_effect
 from .proxy import ParameterProxy, Proxy, Scope, ScopeContextManager, TracerBase
 
-__all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "is_fx_tracing"]
+__all__ = ["Tracer", "symbolic_trace", "wrap", "PH", "PHBase", "ProxyableClassMeta", "is_fx_tracing"]
 
 _is_fx_tracing_flag = False
 
@@ -32,6 +32,27 @@ _is_fx_tracing_flag = False
 def is_fx_tracing():
     """True while a symbolic trace is running."""
     return _is_fx_tracing_flag
+
+
+_proxyable_classes = {}
+
+
+class ProxyableClassMeta(type):
+    """A metaclass whose classes are recorded as one ``call_function`` node when constructed from Proxies during a
+    trace; instances built outside become ``get_attr`` constants."""
+
+    def __init__(cls, name, bases, attrs):
+        _proxyable_classes.setdefault(cls)
+        super().__init__(name, bases, attrs)
+
+    def __call__(cls, *args, **kwargs):
+        instance = cls.__new__(cls)
+        if is_fx_tracing():
+            proxy = _find_proxy(args, kwargs)
+            if proxy is not None:
+                return proxy.tracer.create_proxy("call_function", cls, args, kwargs)
+        cls.__init__(instance, *args, **kwargs)
+        return instance
 
 
 class PHBase:
@@ -255,6 +276,10 @@ class Tracer(TracerBase):
                 qualname = self.get_fresh_qualname("_tensor_constant")
                 self.tensor_attrs[a] = qualname
                 setattr(self.root, qualname, a)
+            return self.create_node("get_attr", qualname, (), {})
+        if type(a) in _proxyable_classes:
+            qualname = self.get_fresh_qualname(f"_{type(a).__name__}_constant_")
+            setattr(self.root, qualname, a)
             return self.create_node("get_attr", qualname, (), {})
         return super().create_arg(a)
 

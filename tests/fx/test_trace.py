@@ -159,3 +159,20 @@ def test_a_graph_module_traces_again_as_torch():
     t_gm = torch.fx.symbolic_trace(torch.fx.symbolic_trace(t_model))
     e_gm = ember.fx.symbolic_trace(ember.fx.symbolic_trace(e_model))
     assert_same_trace(t_gm, e_gm)
+
+
+def test_proxyable_classes_are_recorded_as_torch():
+    def make(lib):
+        class TensorPair(metaclass=lib.fx.ProxyableClassMeta):
+            def __init__(self, left, right):
+                self.left, self.right = left, right
+
+            def add(self, other):
+                return TensorPair(self.left + other.left, self.right + other.right)
+
+        def use_pair(x, y):
+            return TensorPair(x, y).add(TensorPair(x, y))
+        use_pair.__name__ = "use_pair"
+        return lib.fx.symbolic_trace(use_pair)
+    t_gm, e_gm = make(torch), make(ember)
+    assert [(n.op, n.name) for n in e_gm.graph.nodes] == [(n.op, n.name) for n in t_gm.graph.nodes]
