@@ -18,7 +18,8 @@ import torchvision.models as tvm  # noqa: E402
 # builders whose full-size layout (and parameter count) is compared
 LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
            "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
-    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"]
+    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
 
 # (builder, kwargs, input shape) for the outputs with the same weights
 FORWARD = [
@@ -34,6 +35,8 @@ FORWARD = [
     ("efficientnet_b0", {"num_classes": 10}, (2, 3, 64, 64)),
     ("efficientnet_b5", {"num_classes": 10}, (1, 3, 40, 40)),
     ("efficientnet_v2_s", {"num_classes": 10}, (1, 3, 64, 64)),
+    ("shufflenet_v2_x0_5", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("shufflenet_v2_x1_5", {"num_classes": 10}, (1, 3, 48, 48)),
 ]
 
 
