@@ -29,3 +29,12 @@ def linear_dynamic(x, weight, bias, reduce_range=True):
     if bias is not None:
         out += bias.astype(numpy.float64)
     return out.astype(numpy.float32).reshape(x.shape[:-1] + (weight._int.shape[0],))
+
+
+def project(x, weight, bias):
+    """``x @ weight.T + bias`` as the dynamic recurrent kernels compute it: the quantized product above for a qint8
+    weight (a ``QTensor``), a float32 product over float16-rounded weights for a float16 layer (a float tensor)."""
+    if isinstance(weight, _qtensor.QTensor):
+        return linear_dynamic(x, weight, bias)
+    out = x @ weight.numpy().T
+    return out if bias is None else out + bias

@@ -317,3 +317,19 @@ def test_recurrent_cells_against_torch(mode):
     numpy.testing.assert_array_equal((first[0] if mode == "LSTMCell" else first).numpy(),
                                      (eq[0](ember.tensor(x))[0] if mode == "LSTMCell" else eq[0](ember.tensor(x)))
                                      .numpy())
+
+
+@pytest.mark.parametrize("mode", ["Linear", "LSTM", "GRU", "LSTMCell", "GRUCell", "RNNCell"])
+def test_float16_dynamic_quantization(mode):
+    def build(lib):
+        layer = getattr(lib.nn, mode)
+        return lib.nn.Sequential(layer(6, 5, num_layers=2, bidirectional=True) if mode == "LSTM" else layer(6, 5))
+    torch_model, ember_model = _pair(build)
+    tq = torch.ao.quantization.quantize_dynamic(torch_model, {getattr(torch.nn, mode)}, dtype=torch.float16)
+    eq = ember.ao.quantization.quantize_dynamic(ember_model, {getattr(ember.nn, mode)}, dtype=ember.float16)
+    assert repr(eq).replace("ember", "torch") == repr(tq)
+    shape = (3, 6) if mode in ("Linear", "LSTMCell", "GRUCell", "RNNCell") else (4, 3, 6)
+    x = numpy.random.default_rng(7).standard_normal(shape).astype(numpy.float32)
+    expected, got = tq(torch.from_numpy(x)), eq(ember.tensor(x))
+    expected, got = (expected[0], got[0]) if isinstance(expected, tuple) else (expected, got)
+    numpy.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)

@@ -15,7 +15,7 @@ import numpy
 import ember
 from ember import nn
 
-from ....._linear_dynamic import linear_dynamic
+from ....._linear_dynamic import project
 from ....._qtensor import make_qtensor
 from ...modules.utils import _quantize_weight
 
@@ -91,6 +91,14 @@ def _packed_backward(data, batch_sizes, full_state, step):
     return numpy.concatenate(outputs) if outputs else data[:, :0], state
 
 
+def _zero_weight(rows, columns, dtype):
+    """A placeholder weight: qint8 zeros (scale 1), or float zeros for a float16 layer."""
+    if dtype is ember.float16:
+        return ember.zeros(rows, columns)
+    return make_qtensor(numpy.zeros((rows, columns), numpy.int8), ember.qint8, ember.per_tensor_affine, scale=1.0,
+                        zero_point=0)
+
+
 class RNNBase(nn.Module):
     """What the dynamically quantized LSTM and GRU share: sizes, options and the packed parameters."""
 
@@ -108,7 +116,7 @@ class RNNBase(nn.Module):
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           stacklevel=2)
-        if dtype is not ember.qint8:
+        if dtype not in (ember.qint8, ember.float16):
             raise RuntimeError("Unsupported dtype specified for dynamic quantized LSTM!")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
@@ -119,9 +127,7 @@ class RNNBase(nn.Module):
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self._directions()
             for _ in range(self._directions()):
-                w_ih, w_hh = (make_qtensor(numpy.zeros((gate_size, n), numpy.int8), ember.qint8,
-                                           ember.per_tensor_affine, scale=1.0, zero_point=0)
-                              for n in (layer_input, hidden_size))
+                w_ih, w_hh = (_zero_weight(gate_size, n, dtype) for n in (layer_input, hidden_size))
                 values.append(PackedParameter(((w_ih, ember.zeros(gate_size)), (w_hh, ember.zeros(gate_size)))))
         self._all_weight_values = nn.ModuleList(values)
 
@@ -160,7 +166,7 @@ class RNNBase(nn.Module):
             for direction in range(self._directions()):
                 index = layer * self._directions() + direction
                 (w_ih, b_ih), (w_hh, b_hh) = self._all_weight_values[index].param
-                projected = linear_dynamic(layer_input, w_ih, b_ih.numpy())
+                projected = project(layer_input, w_ih, b_ih.numpy())
                 state, steps = states[index], range(layer_input.shape[0])
                 hidden_steps = [None] * layer_input.shape[0]
                 for t in (reversed(steps) if direction else steps):
@@ -188,7 +194,7 @@ class RNNBase(nn.Module):
                 def step(projected, state):
                     return cell_step(projected, state, w_hh, biases[1])
                 run = _packed_backward if direction else _packed_forward
-                projected = linear_dynamic(layer_input, w_ih, biases[0])
+                projected = project(layer_input, w_ih, biases[0])
                 output, final = run(projected, batch_sizes, states[index], step)
                 outputs.append(output)
                 finals.append(final)
@@ -271,7 +277,7 @@ class RNNBase(nn.Module):
             from ember.ao.quantization.qconfig import default_dynamic_qconfig
             make_observer = default_dynamic_qconfig.weight
         dtype = make_observer().dtype
-        if dtype is not ember.qint8:
+        if dtype not in (ember.qint8, ember.float16):
             raise RuntimeError(f"Unsupported dtype for dynamic RNN quantization: {dtype}")
         if not mod.bias:
             raise AssertionError("mod.bias must be True")
@@ -280,6 +286,8 @@ class RNNBase(nn.Module):
             mod.bidirectional, dtype)
 
         def quantize(weight):
+            if dtype is ember.float16:   # PyTorch's fp16 packing rounds the weight to float16
+                return weight.detach().half().float()
             observer = make_observer()
             observer(weight)
             return _quantize_weight(weight.float(), observer)
@@ -309,7 +317,7 @@ class LSTM(RNNBase):
         """Runs the layers over ``input`` (T, B, input_size), (B, T, input_size) with ``batch_first``, or a
         PackedSequence; returns the output (of the input's kind) and ``(h_n, c_n)``."""
         def step(projected, state, w_hh, b_hh):
-            return _lstm_cell(linear_dynamic(state[0], w_hh, b_hh) + projected, state)
+            return _lstm_cell(project(state[0], w_hh, b_hh) + projected, state)
         output, (h_n, c_n) = self._forward(input, hx, step, ("hidden[0]", "hidden[1]"))
         return output, (h_n, c_n)
 
@@ -329,6 +337,6 @@ class GRU(RNNBase):
         """Runs the layers over ``input`` (T, B, input_size), (B, T, input_size) with ``batch_first``, or a
         PackedSequence; returns the output (of the input's kind) and ``h_n``."""
         def step(projected, state, w_hh, b_hh):
-            return (_gru_cell(projected, linear_dynamic(state[0], w_hh, b_hh), state[0]),)
+            return (_gru_cell(projected, project(state[0], w_hh, b_hh), state[0]),)
         output, (h_n,) = self._forward(input, None if hx is None else (hx,), step, ("hidden",))
         return output, h_n

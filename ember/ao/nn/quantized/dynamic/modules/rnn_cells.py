@@ -10,10 +10,9 @@ import numpy
 import ember
 from ember import nn
 
-from ....._linear_dynamic import linear_dynamic
-from ....._qtensor import make_qtensor
+from ....._linear_dynamic import project
 from ...modules.utils import _quantize_weight
-from .rnn import _gru_cell, _lstm_cell
+from .rnn import _gru_cell, _lstm_cell, _zero_weight
 
 __all__ = ["RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -23,14 +22,13 @@ class RNNCellBase(nn.Module):
 
     def __init__(self, input_size, hidden_size, bias=True, num_chunks=4, dtype=ember.qint8):
         super().__init__()
-        if dtype is not ember.qint8:
+        if dtype not in (ember.qint8, ember.float16):
             raise RuntimeError(f"Unsupported dtype for dynamic RNN quantization: {dtype}")
         self.input_size, self.hidden_size, self.bias, self.weight_dtype = input_size, hidden_size, bias, dtype
 
         def zero_pair(columns):
-            weight = make_qtensor(numpy.zeros((num_chunks * hidden_size, columns), numpy.int8), ember.qint8,
-                                  ember.per_tensor_affine, scale=1.0, zero_point=0)
-            return weight, ember.zeros(num_chunks * hidden_size) if bias else None
+            return _zero_weight(num_chunks * hidden_size, columns, dtype), \
+                ember.zeros(num_chunks * hidden_size) if bias else None
         self._packed_weight_ih, self._packed_weight_hh = zero_pair(input_size), zero_pair(hidden_size)
 
     def _get_name(self):
@@ -59,8 +57,8 @@ class RNNCellBase(nn.Module):
     def _projections(self, input, h):
         """(input projection, hidden projection) as float32 arrays, each through the dynamic product."""
         (w_ih, b_ih), (w_hh, b_hh) = self._packed_weight_ih, self._packed_weight_hh
-        return (linear_dynamic(input, w_ih, None if b_ih is None else b_ih.numpy()),
-                linear_dynamic(h, w_hh, None if b_hh is None else b_hh.numpy()))
+        return (project(input, w_ih, None if b_ih is None else b_ih.numpy()),
+                project(h, w_hh, None if b_hh is None else b_hh.numpy()))
 
     def _zeros(self, input):
         return ember.zeros(input.size(0), self.hidden_size, dtype=input.dtype)
@@ -110,7 +108,7 @@ class RNNCellBase(nn.Module):
             from ember.ao.quantization.qconfig import default_dynamic_qconfig
             make_observer = default_dynamic_qconfig.weight
         dtype = make_observer().dtype
-        if dtype is not ember.qint8:
+        if dtype not in (ember.qint8, ember.float16):
             raise RuntimeError(f"Unsupported dtype for dynamic RNN quantization: {dtype}")
         extra = {"nonlinearity": mod.nonlinearity} if type(mod) is nn.RNNCell else {}
         quantized = kinds[type(mod)](mod.input_size, mod.hidden_size, bias=mod.bias, dtype=dtype, **extra)
@@ -118,6 +116,8 @@ class RNNCellBase(nn.Module):
             raise AssertionError("mod.bias must be True")
 
         def quantize(weight):
+            if dtype is ember.float16:   # PyTorch's fp16 packing rounds the weight to float16
+                return weight.detach().half().float()
             observer = make_observer()
             observer(weight)
             return _quantize_weight(weight.float(), observer)
