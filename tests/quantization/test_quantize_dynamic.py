@@ -333,3 +333,28 @@ def test_float16_dynamic_quantization(mode):
     expected, got = tq(torch.from_numpy(x)), eq(ember.tensor(x))
     expected, got = (expected[0], got[0]) if isinstance(expected, tuple) else (expected, got)
     numpy.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_affine_weight_observers(per_channel):
+    """Weights with nonzero zero points (affine observers): the exact integer sum of (x_q - x_zp)(w_q - w_zp)."""
+    rng = numpy.random.default_rng(3)
+    for trial in range(10):
+        K, N = int(rng.integers(1, 100)), int(rng.integers(1, 50))
+        torch.manual_seed(trial)
+        linear_t = torch.nn.Linear(K, N)
+        with torch.no_grad():
+            linear_t.weight.add_(float(rng.uniform(-0.5, 0.5)))
+        linear_e = ember.nn.Linear(K, N)
+        _copy_weights(linear_t, linear_e)
+
+        def qconfig(lib):
+            q = lib.ao.quantization
+            weight = q.PerChannelMinMaxObserver.with_args(dtype=lib.qint8, qscheme=lib.per_channel_affine) \
+                if per_channel else q.MinMaxObserver.with_args(dtype=lib.qint8)
+            return q.QConfig(activation=q.default_dynamic_quant_observer, weight=weight)
+        tq = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(linear_t), {torch.nn.Linear: qconfig(torch)})
+        eq = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(linear_e), {ember.nn.Linear: qconfig(ember)})
+        x = (rng.standard_normal((5, K)) * 3).astype(numpy.float32)
+        numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(),
+                                         tq(torch.from_numpy(x)).detach().numpy())
