@@ -89,7 +89,8 @@ _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "seriali
 _LAZY_SUBMODULES = ("distributions", "export", "func", "futures", "fx", "hub", "jit", "library", "onnx",
                     "testing", "types", "ao", "quantization") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
-_LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn.modules.rnn",
+_LAZY_NAMES = {"load": "serialization", "save": "serialization", "_assert": "fx._symbolic_trace",
+               "gru_cell": "nn.modules.rnn",
                "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn",
                **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",
                                 "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",
@@ -97,7 +98,8 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "gru_cell": "nn
                **dict.fromkeys(("quantize_per_tensor", "quantize_per_channel", "dequantize",
                                 "_make_per_tensor_quantized_tensor"), "ao._qtensor"),
                **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
-                               "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams"}
+                               "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
+               "ScriptObject": "ao._script_object"}
 
 
 def __getattr__(name):

@@ -358,3 +358,25 @@ def test_affine_weight_observers(per_channel):
         x = (rng.standard_normal((5, K)) * 3).astype(numpy.float32)
         numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(),
                                          tq(torch.from_numpy(x)).detach().numpy())
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "LSTMCell", "GRUCell", "RNNCell"])
+def test_torch_recurrent_state_dicts_load_into_ember(mode):
+    """PyTorch saves TorchScript-class packed parameters: weights-only loads refuse them (in PyTorch too), full
+    loads read their states into ember's layers."""
+    def build(lib):
+        layer = getattr(lib.nn, mode)
+        return lib.nn.Sequential(layer(6, 5, num_layers=2, bidirectional=True) if mode == "LSTM" else layer(6, 5))
+    torch.manual_seed(0)
+    tq = torch.ao.quantization.quantize_dynamic(build(torch), {getattr(torch.nn, mode)})
+    eq = ember.ao.quantization.quantize_dynamic(build(ember), {getattr(ember.nn, mode)})
+    buffer = io.BytesIO()
+    torch.save(tq.state_dict(), buffer)
+    with pytest.raises(Exception, match="Weights only load failed"):
+        ember.load(io.BytesIO(buffer.getvalue()))
+    eq.load_state_dict(ember.load(io.BytesIO(buffer.getvalue()), weights_only=False))
+    shape = (3, 6) if "Cell" in mode else (4, 3, 6)
+    x = numpy.random.default_rng(8).standard_normal(shape).astype(numpy.float32)
+    expected, got = tq(torch.from_numpy(x)), eq(ember.tensor(x))
+    expected, got = (expected[0], got[0]) if isinstance(expected, tuple) else (expected, got)
+    numpy.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)

@@ -4,8 +4,9 @@ direction the input projection runs once over the whole sequence or all packed r
 the hidden projection at each step, both through the fbgemm-style dynamic linear product; the gates are float32
 arithmetic.
 
-The packed cell parameters are kept as ``((w_ih, b_ih), (w_hh, b_hh))`` per layer and direction, so state dicts
-save and load within ember but not into PyTorch's TorchScript-class cell parameters.
+The packed cell parameters are kept as ``((w_ih, b_ih), (w_hh, b_hh))`` per layer and direction: state dicts save
+and load within ember, and PyTorch's (TorchScript-class cell parameters, loaded with ``weights_only=False``) load
+into ember, but ember's do not load into PyTorch.
 """
 import numbers
 import warnings
@@ -17,6 +18,7 @@ from ember import nn
 
 from ....._linear_dynamic import project
 from ....._qtensor import make_qtensor
+from ....._script_object import cell_params
 from ...modules.utils import _quantize_weight
 
 __all__ = ["LSTM", "GRU", "PackedParameter"]
@@ -35,7 +37,7 @@ class PackedParameter(nn.Module):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
-        self.param = state_dict.pop(prefix + "param")
+        self.param = cell_params(state_dict.pop(prefix + "param"))   # PyTorch's CellParamsBase read as ember's
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
                                       error_msgs)
 

@@ -2,8 +2,8 @@
 step with qint8 weights, both projections through the fbgemm-style dynamic linear product (each call quantizes its
 own input and hidden state; the biases are the packed ones).
 
-The packed weights are kept as ``(weight, bias)`` pairs, so state dicts save and load within ember but not into
-PyTorch's TorchScript-class packed parameters.
+The packed weights are kept as ``(weight, bias)`` pairs: state dicts save and load within ember, PyTorch's
+(TorchScript-class packed parameters, loaded with ``weights_only=False``) load into ember, ember's not into PyTorch.
 """
 import numpy
 
@@ -11,6 +11,7 @@ import ember
 from ember import nn
 
 from ....._linear_dynamic import project
+from ....._script_object import weight_bias
 from ...modules.utils import _quantize_weight
 from .rnn import _gru_cell, _lstm_cell, _zero_weight
 
@@ -88,8 +89,8 @@ class RNNCellBase(nn.Module):
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
-        self._packed_weight_ih = state_dict.pop(prefix + "_packed_weight_ih")
-        self._packed_weight_hh = state_dict.pop(prefix + "_packed_weight_hh")
+        self._packed_weight_ih = weight_bias(state_dict.pop(prefix + "_packed_weight_ih"))   # PyTorch's read too
+        self._packed_weight_hh = weight_bias(state_dict.pop(prefix + "_packed_weight_hh"))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
                                       error_msgs)
 
