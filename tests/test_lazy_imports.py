@@ -71,3 +71,14 @@ print(json.dumps([sorted({"nn", "optim", "utils", "distributed", "multiprocessin
                   nn.Linear.__name__, sorted({"nn", "optim", "utils", "save", "jit", "compile"} - set(dir(ember)))]))
 """
     assert run(code) == [[], "Linear", []]
+
+
+def test_private_assert_as_pytorch():
+    import pytest
+    import torch
+
+    import ember
+    for library in (ember, torch):
+        library._assert(True, "fine")
+        with pytest.raises(AssertionError, match="bad shape"):
+            library._assert(False, "bad shape")
