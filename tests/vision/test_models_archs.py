@@ -19,7 +19,9 @@ import torchvision.models as tvm  # noqa: E402
 LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
            "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"]
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "googlenet", "inception_v3"]
+# builders that warn about their initialisation unless it is chosen
+INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
 
 # (builder, kwargs, input shape) for the outputs with the same weights
 FORWARD = [
@@ -37,6 +39,12 @@ FORWARD = [
     ("efficientnet_v2_s", {"num_classes": 10}, (1, 3, 64, 64)),
     ("shufflenet_v2_x0_5", {"num_classes": 10}, (2, 3, 64, 64)),
     ("shufflenet_v2_x1_5", {"num_classes": 10}, (1, 3, 48, 48)),
+    ("googlenet", {"num_classes": 10, "init_weights": True}, (2, 3, 64, 64)),
+    ("googlenet", {"num_classes": 10, "init_weights": False, "aux_logits": False, "transform_input": True},
+     (1, 3, 40, 40)),
+    ("inception_v3", {"num_classes": 10, "init_weights": False}, (1, 3, 75, 75)),
+    ("inception_v3", {"num_classes": 10, "init_weights": False, "transform_input": True, "aux_logits": False},
+     (1, 3, 80, 80)),
 ]
 
 
@@ -68,10 +76,11 @@ def _randomize(torch_model):
 
 @pytest.mark.parametrize("name", LAYOUTS)
 def test_layout_and_parameter_count_equal_torchvisions(name):
-    ours, theirs = models.get_model(name), tvm.get_model(name)
+    ours, theirs = models.get_model(name, **INIT.get(name, {})), tvm.get_model(name, **INIT.get(name, {}))
     assert _keys_shapes_dtypes(ours) == _keys_shapes_dtypes(theirs)
     assert _repr(ours) == _repr(theirs)
-    count = sum(p.numel() for p in ours.parameters())
+    # GoogLeNet's published count leaves out the auxiliary heads its pretrained model drops
+    count = sum(p.numel() for k, p in ours.named_parameters() if not k.startswith(("aux1.", "aux2.")))
     assert count == models.get_model_weights(name).DEFAULT.meta["num_params"]
 
 
@@ -115,3 +124,46 @@ def test_densenet_loads_old_checkpoint_keys_and_checkpoints_memory(tmp_path, mon
     x.grad = None
     plain(x).sum().backward()
     numpy.testing.assert_allclose(grad.numpy(), x.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name, kwargs, shape", [
+    ("googlenet", {"dropout": 0.0, "dropout_aux": 0.0}, (2, 3, 64, 64)),
+    ("inception_v3", {"dropout": 0.0}, (2, 3, 299, 299))])
+def test_training_outputs_with_auxiliary_heads_equal_torchvisions(name, kwargs, shape):
+    theirs = tvm.get_model(name, num_classes=5, init_weights=False, **kwargs).double().train()
+    _randomize(theirs)
+    ours = models.get_model(name, num_classes=5, init_weights=False, **kwargs).double().train()
+    ours.load_state_dict({k: ember.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()})
+    x = numpy.random.default_rng(1).standard_normal(shape)
+    out, expected = ours(ember.from_numpy(x)), theirs(torch.from_numpy(x))
+    assert type(out).__name__ == type(expected).__name__ and out._fields == expected._fields
+    for o, e in zip(out, expected):
+        numpy.testing.assert_allclose(o.detach().numpy(), e.detach().numpy(), rtol=1e-8, atol=1e-8)
+    for key, value in theirs.state_dict().items():  # the running statistics after the training step
+        numpy.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("name, heads, kept_by_default", [("googlenet", ("aux1", "aux2"), False),
+                                                      ("inception_v3", ("AuxLogits",), True)])
+def test_pretrained_auxiliary_heads_as_torchvision(tmp_path, monkeypatch, name, heads, kept_by_default):
+    from ember import hub
+    monkeypatch.setattr(hub, "_hub_dir", str(tmp_path))
+    weights = models.get_model_weights(name).DEFAULT
+    (tmp_path / "checkpoints").mkdir()
+    source = models.get_model(name, aux_logits=True, init_weights=False)
+    ember.save(source.state_dict(), tmp_path / "checkpoints" / weights.url.rsplit("/", 1)[1])
+    warns = pytest.warns(UserWarning, match="NOT pretrained") if name == "googlenet" else _nothing()
+    with warns if kept_by_default else _nothing():
+        model = models.get_model(name, weights=weights)
+    assert model.transform_input and model.aux_logits == kept_by_default
+    assert all((getattr(model, h) is not None) == kept_by_default for h in heads)
+    with warns:
+        kept = models.get_model(name, weights=weights, aux_logits=True, transform_input=False)
+    assert kept.aux_logits and not kept.transform_input and all(getattr(kept, h) is not None for h in heads)
+    with pytest.raises(ValueError, match="The parameter 'aux_logits' expected value True but got False instead."):
+        models.get_model(name, weights=weights, aux_logits=False)  # as torchvision's builders
+
+
+def _nothing():
+    import contextlib
+    return contextlib.nullcontext()
