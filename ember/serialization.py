@@ -29,6 +29,7 @@ from . import _backend, _dtype, _safe_globals
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
 from .storage import TypedStorage
+from .ao._script_object import ScriptObject
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
 __all__ = ["save", "load"]
@@ -221,10 +222,19 @@ class _Pickler(pickle._Pickler):
     def _save_dtype(self, obj):   # dtypes and qschemes: torch.<name>
         self.save(_TorchGlobal("torch", obj.name))
 
+    def _save_script_object(self, obj):   # as torch pickles one: made empty, then BUILD with (state, class name)
+        self.save(_TorchGlobal("torch", "ScriptObject"))
+        self.save(())
+        self.write(pickle.NEWOBJ)
+        self.memoize(obj)
+        self.save(obj.__getstate__())
+        self.write(pickle.BUILD)
+
     dispatch[_TorchGlobal] = _save_torch_global
     dispatch[_dtype.dtype] = _save_dtype
     dispatch[type(_dtype.qint8)] = _save_dtype   # the quantized dtypes' class
     dispatch[_dtype.qscheme] = _save_dtype
+    dispatch[ScriptObject] = _save_script_object
 
 
 def _write_record(archive, name, data):

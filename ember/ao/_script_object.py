@@ -1,15 +1,22 @@
 """``torch.ScriptObject`` as checkpoints hold it: a TorchScript custom-class object, pickled as its state and its
-class's qualified name. The quantized recurrent layers read their packed parameters out of such objects when a
-PyTorch state dict is loaded with ``weights_only=False`` (PyTorch's weights-only loader refuses them too)."""
+class's qualified name. The quantized recurrent layers save their packed parameters as PyTorch's such objects and
+read PyTorch's back (loads need ``weights_only=False``: PyTorch's weights-only loader refuses them too)."""
 
-__all__ = ["ScriptObject"]
+__all__ = ["ScriptObject", "pack_linear", "pack_cell", "weight_bias", "cell_params"]
 
 _LINEAR = "__torch__.torch.classes.quantized.LinearPackedParamsBase"
 _CELL = "__torch__.torch.classes.rnn.CellParamsBase"
 
 
 class ScriptObject:
-    """A TorchScript custom-class object read from a checkpoint: its ``qualified_name`` and pickled ``state``."""
+    """A TorchScript custom-class object as checkpoints hold it: its ``qualified_name`` and pickled ``state``
+    (``torch.save`` writes it as PyTorch does: ``torch.ScriptObject`` made empty, then given both)."""
+
+    def __init__(self, state=None, qualified_name=None):
+        self.state, self.qualified_name = state, qualified_name
+
+    def __getstate__(self):
+        return self.state, self.qualified_name
 
     def __setstate__(self, state):
         self.state, self.qualified_name = state
@@ -41,3 +48,14 @@ def cell_params(param):
                                "weights in fbgemm's packed fp16 format")
         return weight_bias(packed[0]), weight_bias(packed[1])
     return param
+
+
+def pack_linear(weight, bias):
+    """PyTorch's LinearPackedParamsBase holding a qint8 ``weight`` and a float ``bias``."""
+    return ScriptObject((weight, bias), _LINEAR)
+
+
+def pack_cell(pair_ih, pair_hh):
+    """PyTorch's CellParamsBase of a qint8 dynamic layer-direction (reduce_range on, as PyTorch's version 2)."""
+    return ScriptObject(("quantized_dynamic", [pair_ih[1], pair_hh[1]], [], [1],
+                         [pack_linear(*pair_ih), pack_linear(*pair_hh)]), _CELL)

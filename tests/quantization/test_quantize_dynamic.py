@@ -227,7 +227,7 @@ def test_recurrent_errors_and_state_dict_round_trip():
     buffer = io.BytesIO()
     ember.save(model.state_dict(), buffer)
     other = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(ember.nn.LSTM(6, 5)))
-    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue()), weights_only=False))   # ScriptObjects
     x = ember.randn(4, 3, 6)
     numpy.testing.assert_array_equal(other(x)[0].numpy(), model(x)[0].numpy())
 
@@ -312,7 +312,7 @@ def test_recurrent_cells_against_torch(mode):
     buffer = io.BytesIO()
     ember.save(eq.state_dict(), buffer)
     other = ember.ao.quantization.quantize_dynamic(ember.nn.Sequential(getattr(ember.nn, mode)(6, 5, **options)))
-    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue())))
+    other.load_state_dict(ember.load(io.BytesIO(buffer.getvalue()), weights_only=False))
     first = other[0](ember.tensor(x))
     numpy.testing.assert_array_equal((first[0] if mode == "LSTMCell" else first).numpy(),
                                      (eq[0](ember.tensor(x))[0] if mode == "LSTMCell" else eq[0](ember.tensor(x)))
@@ -361,9 +361,9 @@ def test_affine_weight_observers(per_channel):
 
 
 @pytest.mark.parametrize("mode", ["LSTM", "GRU", "LSTMCell", "GRUCell", "RNNCell"])
-def test_torch_recurrent_state_dicts_load_into_ember(mode):
-    """PyTorch saves TorchScript-class packed parameters: weights-only loads refuse them (in PyTorch too), full
-    loads read their states into ember's layers."""
+def test_recurrent_state_dicts_move_between_torch_and_ember(mode):
+    """Both save TorchScript-class packed parameters (``ScriptObject``): weights-only loads refuse them (in PyTorch
+    too), full loads read them in either direction."""
     def build(lib):
         layer = getattr(lib.nn, mode)
         return lib.nn.Sequential(layer(6, 5, num_layers=2, bidirectional=True) if mode == "LSTM" else layer(6, 5))
@@ -380,3 +380,11 @@ def test_torch_recurrent_state_dicts_load_into_ember(mode):
     expected, got = tq(torch.from_numpy(x)), eq(ember.tensor(x))
     expected, got = (expected[0], got[0]) if isinstance(expected, tuple) else (expected, got)
     numpy.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=0, atol=3e-7)
+    buffer = io.BytesIO()
+    ember.save(eq.state_dict(), buffer)
+    torch.manual_seed(1)
+    other = torch.ao.quantization.quantize_dynamic(build(torch), {getattr(torch.nn, mode)})
+    other.load_state_dict(torch.load(io.BytesIO(buffer.getvalue()), weights_only=False))
+    again = other(torch.from_numpy(x))
+    again = again[0] if isinstance(again, tuple) else again
+    numpy.testing.assert_array_equal(again.detach().numpy(), expected.detach().numpy())

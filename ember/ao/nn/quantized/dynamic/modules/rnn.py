@@ -4,9 +4,9 @@ direction the input projection runs once over the whole sequence or all packed r
 the hidden projection at each step, both through the fbgemm-style dynamic linear product; the gates are float32
 arithmetic.
 
-The packed cell parameters are kept as ``((w_ih, b_ih), (w_hh, b_hh))`` per layer and direction: state dicts save
-and load within ember, and PyTorch's (TorchScript-class cell parameters, loaded with ``weights_only=False``) load
-into ember, but ember's do not load into PyTorch.
+The packed cell parameters are kept as ``((w_ih, b_ih), (w_hh, b_hh))`` per layer and direction and saved as
+PyTorch's TorchScript-class cell parameters (``ScriptObject``), so qint8 state dicts move both ways (loads need
+``weights_only=False``, in PyTorch too); float16 layers save plain pairs, readable by ember only.
 """
 import numbers
 import warnings
@@ -17,8 +17,8 @@ import ember
 from ember import nn
 
 from ....._linear_dynamic import project
-from ....._qtensor import make_qtensor
-from ....._script_object import cell_params
+from ....._qtensor import QTensor, make_qtensor
+from ....._script_object import cell_params, pack_cell
 from ...modules.utils import _quantize_weight
 
 __all__ = ["LSTM", "GRU", "PackedParameter"]
@@ -33,7 +33,9 @@ class PackedParameter(nn.Module):
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "param"] = self.param
+        pairs = self.param   # a qint8 layer saves PyTorch's CellParamsBase; float16 weights stay plain pairs
+        qint8 = isinstance(pairs[0][0], QTensor)
+        destination[prefix + "param"] = pack_cell(*pairs) if qint8 else pairs
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):

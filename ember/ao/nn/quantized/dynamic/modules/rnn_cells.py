@@ -2,8 +2,8 @@
 step with qint8 weights, both projections through the fbgemm-style dynamic linear product (each call quantizes its
 own input and hidden state; the biases are the packed ones).
 
-The packed weights are kept as ``(weight, bias)`` pairs: state dicts save and load within ember, PyTorch's
-(TorchScript-class packed parameters, loaded with ``weights_only=False``) load into ember, ember's not into PyTorch.
+The packed weights are kept as ``(weight, bias)`` pairs and saved as PyTorch's TorchScript-class packed parameters
+(``ScriptObject``), so qint8 state dicts move both ways (loads need ``weights_only=False``, in PyTorch too).
 """
 import numpy
 
@@ -11,7 +11,8 @@ import ember
 from ember import nn
 
 from ....._linear_dynamic import project
-from ....._script_object import weight_bias
+from ....._qtensor import QTensor
+from ....._script_object import pack_linear, weight_bias
 from ...modules.utils import _quantize_weight
 from .rnn import _gru_cell, _lstm_cell, _zero_weight
 
@@ -84,8 +85,9 @@ class RNNCellBase(nn.Module):
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "_packed_weight_ih"] = self._packed_weight_ih
-        destination[prefix + "_packed_weight_hh"] = self._packed_weight_hh
+        for name in ("_packed_weight_ih", "_packed_weight_hh"):   # qint8: PyTorch's LinearPackedParamsBase
+            pair = getattr(self, name)
+            destination[prefix + name] = pack_linear(*pair) if isinstance(pair[0], QTensor) else pair
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
