@@ -19,7 +19,8 @@ import torchvision.models as tvm  # noqa: E402
 LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
            "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "googlenet", "inception_v3"]
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny",
+    "convnext_small", "convnext_base", "convnext_large"]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
 
@@ -45,6 +46,8 @@ FORWARD = [
     ("inception_v3", {"num_classes": 10, "init_weights": False}, (1, 3, 75, 75)),
     ("inception_v3", {"num_classes": 10, "init_weights": False, "transform_input": True, "aux_logits": False},
      (1, 3, 80, 80)),
+    ("convnext_tiny", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("convnext_small", {"num_classes": 10, "stochastic_depth_prob": 0.3}, (1, 3, 32, 32)),
 ]
 
 
@@ -61,9 +64,12 @@ def _repr(model):
 
 
 def _randomize(torch_model):
-    """Non-trivial norm statistics and affine terms, so eval outputs test them."""
+    """Non-trivial norm statistics, affine terms and layer scales, so eval outputs test them."""
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
+        for name, p in torch_model.named_parameters():
+            if name.endswith("layer_scale"):
+                p.uniform_(0.5, 1.5, generator=generator)
         for m in torch_model.modules():
             if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
                 if m.weight is not None:

@@ -5,6 +5,7 @@
 the checkpoint is downloaded from torchvision's URL into the hub cache through ``ember.hub.load_state_dict_from_url``
 with its hash checked, and ``weights.transforms()`` is the evaluation preprocessing it expects."""
 from .alexnet import *  # noqa: F401,F403
+from .convnext import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
 from .efficientnet import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
