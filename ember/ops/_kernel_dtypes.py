@@ -1,6 +1,8 @@
 """The dtypes PyTorch's CPU kernels dispatch on, and its errors for the others: ``require_dtype(kernel, input)``
 at the top of an op raises the NotImplementedError PyTorch's AT_DISPATCH gives (``"kernel" not implemented for
 'Long'``), before any conversion."""
+import numpy
+
 from .. import _dtype
 from .._tensor import Tensor
 
@@ -31,6 +33,37 @@ def refuse_complex(kernel, input):
     which would otherwise drop the imaginary part)."""
     if isinstance(input, Tensor) and input._data.dtype.kind == "c":   # the array's dtype: cheaper than Tensor.dtype
         raise _not_implemented(kernel, input)
+
+
+_CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                   "complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "int64": "long int",
+                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+                   "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
+                   "bool": "bool"}
+
+
+def cpp_type_name(dtype):
+    """The C++ name of ``dtype`` that PyTorch's dtype-mismatch errors print (float, c10::Half, long int...)."""
+    return _CPP_TYPE_NAMES.get(dtype.name, dtype.name)
+
+
+_SCALAR_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+                      "int64": "int64_t", "int32": "int", "int16": "int16_t", "int8": "int8_t", "uint8": "uint8_t",
+                      "uint16": "uint16_t", "uint32": "uint32_t", "uint64": "uint64_t"}
+
+
+def real_scalar(value, dtype):
+    """``value`` as a number for a tensor of ``dtype`` (fill_, masked_fill, full): a complex number with an imaginary
+    part raises PyTorch's error for a real dtype (NumPy would drop the part with a warning), one without becomes its
+    real part, and bool tensors take any complex number (nonzero or not); other values pass through."""
+    if not isinstance(value, (complex, numpy.complexfloating)) or dtype.is_complex:
+        return value
+    if dtype is _dtype.bool_:
+        return value != 0
+    if value.imag != 0:
+        raise RuntimeError(f"value cannot be converted to type {_SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)} "
+                           "without overflow")
+    return value.real
 
 
 def require_common_dtype(kernel, input, other, dtypes=FLOATING):

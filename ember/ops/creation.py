@@ -10,6 +10,7 @@ from .. import _alias, _backend, _dtype, _runtime
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, composite
+from ._kernel_dtypes import real_scalar
 from ._util import shape_arg, tensor_method
 from .conversion import _dense_order
 
@@ -358,6 +359,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     fill_value = _number(fill_value)
     if dtype is None:
         dtype = _fill_dtype(fill_value)
+    else:
+        fill_value = real_scalar(fill_value, _dtype.as_dtype(dtype))
     return _factory(shape_arg((size,)), fill_value, dtype, device, requires_grad)
 
 
@@ -617,20 +620,26 @@ class Complex(Primitive):
                 (grad * -1j).to(real) if ctx.needs_input_grad[1] else None)
 
 
+def _check_parts(first, second):
+    """PyTorch's errors for the two real operands of complex and polar: one floating dtype."""
+    if not (first.dtype.is_floating_point and second.dtype.is_floating_point):
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_dtype.scalar_type_name(first.dtype)} and {_dtype.scalar_type_name(second.dtype)}")
+    if first.dtype is not second.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(first.dtype)} but got scalar "
+                           f"type {_dtype.scalar_type_name(second.dtype)} for second argument")
+
+
 def complex(real, imag, *, out=None):
     """A complex tensor from real and imaginary parts of the same floating dtype."""
-    if not (real.dtype.is_floating_point and imag.dtype.is_floating_point):
-        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
-                           f"{_dtype.scalar_type_name(real.dtype)} and {_dtype.scalar_type_name(imag.dtype)}")
-    if real.dtype is not imag.dtype:
-        raise RuntimeError(f"Expected object of scalar type {_dtype.scalar_type_name(real.dtype)} but got scalar "
-                           f"type {_dtype.scalar_type_name(imag.dtype)} for second argument")
+    _check_parts(real, imag)
     return Complex.apply(real, imag)
 
 
 @composite("polar", trace_inside=True)
 def polar(abs, angle, *, out=None):
     """A complex tensor from magnitudes and angles: ``abs * (cos(angle) + i sin(angle))``."""
+    _check_parts(abs, angle)
     return complex(abs * angle.cos(), abs * angle.sin())
 
 

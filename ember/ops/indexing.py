@@ -14,6 +14,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
+from ._kernel_dtypes import cpp_type_name, real_scalar
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .rearrange import broadcast_tensors
 from .shape import SliceBackward, expand, reshape, sliced
@@ -716,6 +717,8 @@ def index_fill(input, dim, index, value):
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s).")
+    if isinstance(value, (complex, numpy.complexfloating)) and not input.dtype.is_complex:
+        raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
     value = value.to(input.dtype) if isinstance(value, Tensor) else input._data.dtype.type(value)
     if input.ndim == 0:
         return reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
@@ -730,11 +733,7 @@ for _function in (index_add, index_copy, index_fill):
 def _bool_mask(name, mask):
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
-                           f"{_TYPE_NAMES.get(mask.dtype.name, mask.dtype.name)}")
-
-
-_TYPE_NAMES = {"int64": "long int", "int32": "int", "int16": "short int", "int8": "signed char",
-               "uint8": "unsigned char", "float32": "float", "float64": "double", "float16": "c10::Half"}
+                           f"{cpp_type_name(mask.dtype)}")
 
 
 @tensor_method
@@ -746,8 +745,11 @@ def masked_fill(input, mask, value):
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s).")
+        if value._data.dtype.kind == "c":
+            real_scalar(value.item(), input.dtype)   # raises for an imaginary part
         value = value.to(input.dtype)
     else:
+        value = real_scalar(value, input.dtype)
         value = _make(xp_of(input._data).asarray(value).astype(input._data.dtype))
     return where(mask, value, input)
 

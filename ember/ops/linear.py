@@ -5,7 +5,7 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import FLOATING, require_dtype
+from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import quiet
 from .linalg.products import folded_matmul, matrix_product
 
@@ -80,8 +80,8 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
                            f"and {_dtype.scalar_type_name(weight.dtype)}")
     if x.dtype != w.dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(input.dtype)} != "
-                           f"{_c_name(weight.dtype)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} != "
+                           f"{cpp_type_name(weight.dtype)}")
     require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
     if x.dtype.kind == "c":   # by matmul, whose gradients take the conjugate transposes Linear's do not
         output = input.matmul(weight.t())
@@ -91,9 +91,3 @@ def linear(input, weight, bias=None):
     if bias is None:
         return Linear.apply(input, weight)
     return Linear.apply(input, weight, bias)
-
-
-def _c_name(dtype):
-    """The C type name PyTorch's matmul errors use (float, double, c10::Half, ...)."""
-    return {"float32": "float", "float64": "double", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
-            "int64": "long int", "int32": "int"}.get(str(dtype).split(".")[-1], str(dtype).split(".")[-1])

@@ -10,7 +10,8 @@ from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ._util import name_node, quiet
-from .linear import _c_name, linear
+from ._kernel_dtypes import cpp_type_name
+from .linear import linear
 from .loss import cross_entropy
 
 __all__ = []
@@ -198,8 +199,8 @@ def _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignor
         raise RuntimeError(f"linear_cross_entropy supports float32 acc_dtype with float16/bfloat16 inputs, but got "
                            f"{acc} acc_dtype and {dtype} inputs.")
     if linear_weight.dtype is not dtype:
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_c_name(dtype)} != "
-                           f"{_c_name(linear_weight.dtype)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(dtype)} != "
+                           f"{cpp_type_name(linear_weight.dtype)}")
     result = LinearCrossEntropyChunked.apply(input, linear_weight, target, linear_bias, weight, reduction,
                                              ignore_index, options.batch_chunk_size, acc.numpy,
                                              options.allow_retain_graph)

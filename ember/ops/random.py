@@ -23,7 +23,7 @@ from ..autograd.grad_mode import state
 from . import _samplers
 from .creation import _factory, _like, _like_layout
 from ._inplace import assign_inplace
-from ._kernel_dtypes import refuse_complex
+from ._kernel_dtypes import cpp_type_name, refuse_complex
 from ._mt19937 import STATE_BYTES, Engine
 from ._util import shape_arg, tensor_method, write_out
 
@@ -697,13 +697,6 @@ def bernoulli_(self, p=0.5, *, generator=None):
     return _fill_in_place(self, lambda out: _samplers.bernoulli_scalar(engine, n, p, out))
 
 
-_CPP_TYPE_NAMES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>", "int64": "long int",
-                   "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-                   "uint16": "short unsigned int", "uint32": "unsigned int", "uint64": "long unsigned int",
-                   "bool": "bool"}
-"""The C++ names of the dtypes, as cauchy_'s error spells them."""
-
-
 def _require_continuous(distribution, self, type_name):
     """PyTorch's error for filling a tensor not of a floating dtype from a continuous distribution."""
     if not self.dtype.is_floating_point:
@@ -733,7 +726,7 @@ def geometric_(self, p, *, generator=None):
 @tensor_method
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
-    _require_continuous("Cauchy", self, _CPP_TYPE_NAMES.get(self.dtype.name))
+    _require_continuous("Cauchy", self, cpp_type_name(self.dtype))
     n = _float_fill(self, "cauchy_cpu")
     return _fill(self, _samplers.cauchy(_engine(generator), n, float(median), float(sigma)))
 

@@ -522,7 +522,10 @@ def cross(input, other, dim=None, *, out=None):
     """The 3-vector cross product along ``dim`` (the first dim of size 3 when None), broadcasting."""
     if input.ndim != other.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    input, other = broadcast_tensors(*promote(input, other))
+    if input.dtype is not other.dtype:   # no promotion, as PyTorch's kernel
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                           f"{_dtype.scalar_type_name(other.dtype)}")
+    input, other = broadcast_tensors(input, other)
     if dim is None:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "

@@ -268,3 +268,46 @@ def test_complex_inputs_as_pytorch(name, dtype):
 def test_the_sweep_covers_the_namespaces():
     found = {name.split(".")[0] for name in OPS}
     assert {"torch", "Tensor", "F", "linalg", "fft", "special"} <= found and len(OPS) > 900
+
+
+def _real(lib):
+    return lib.tensor([[0.25, 0.5, 0.75], [1.5, 2.0, 2.5]])
+
+
+MIXED = {
+    "fill_ 1+1j": lambda lib: _real(lib).fill_(1 + 1j),
+    "fill_ 1+0j": lambda lib: _real(lib).fill_(1 + 0j),
+    "long fill_": lambda lib: _real(lib).long().fill_(2 + 1j),
+    "bool fill_": lambda lib: _real(lib).bool().fill_(1j),
+    "masked_fill": lambda lib: _real(lib).masked_fill(_real(lib) > 1, 2 + 1j),
+    "masked_fill 0-d tensor": lambda lib: _real(lib).masked_fill(_real(lib) > 1, lib.tensor(1j)),
+    "masked_fill 2+0j": lambda lib: _real(lib).masked_fill(_real(lib) > 1, 2 + 0j),
+    "index_fill": lambda lib: _real(lib).index_fill(0, lib.tensor([1]), 1 + 0j),
+    "full float32": lambda lib: lib.full((2,), 1 + 1j, dtype=lib.float32),
+    "full float16": lambda lib: lib.full((2,), 1 + 1j, dtype=lib.float16),
+    "clamp by a complex tensor": lambda lib: lib.clamp(_real(lib), _real(lib) * 1j),
+    "clamp_min of complex by a tensor": lambda lib: lib.clamp_min(_real(lib) * 1j, _real(lib)),
+    "clamp of complex by a tensor": lambda lib: lib.clamp(_real(lib) * 1j, _real(lib)),
+    "cross of complex and real": lambda lib: lib.cross(_real(lib) * 1j, _real(lib), dim=1),
+    "cross of float and double": lambda lib: lib.cross(_real(lib), _real(lib).double(), dim=1),
+    "polar of complex": lambda lib: lib.polar(_real(lib) * 1j, _real(lib)),
+    "polar of float and double": lambda lib: lib.polar(_real(lib), _real(lib).double()),
+    "lerp of complex to real": lambda lib: lib.lerp(_real(lib) * 1j, _real(lib), 0.5),
+    "lerp of float to half": lambda lib: lib.lerp(_real(lib), _real(lib).half(), 0.5),
+    "linear of float by complex": lambda lib: lib.nn.functional.linear(_real(lib), _real(lib) * 1j),
+    "logaddexp of complex and real": lambda lib: lib.logaddexp(_real(lib) * (1 + 1j), _real(lib)),
+    "maximum of real and complex": lambda lib: lib.maximum(_real(lib), _real(lib) * 1j),
+    "fmod of real by complex": lambda lib: lib.fmod(_real(lib), _real(lib) * 1j),
+    "remainder of a number by complex": lambda lib: 2 % (_real(lib) * 1j),
+}
+"""Complex numbers and tensors beside real ones: written into real tensors, or promoting with them."""
+
+
+@pytest.mark.parametrize("name", MIXED)
+def test_complex_beside_real_as_pytorch(name):
+    theirs, ours = _run(torch, MIXED[name], []), _run(ember, MIXED[name], [])
+    if theirs[0] == "raised":
+        assert ours == theirs
+    else:
+        assert ours[0] == "ok", ours
+        assert_same(ours[1], theirs[1])

@@ -10,6 +10,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .. import _buffers
 from .._inplace import assign_inplace, inplace_method
+from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
@@ -475,8 +476,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
 
 def _check_same_dtype(name, input, value):
     if isinstance(value, Tensor) and value.dtype is not input.dtype:
-        raise RuntimeError(f"expected dtype {_dtype.scalar_type_name(input.dtype).lower()} for `{name}` but got "
-                           f"dtype {_dtype.scalar_type_name(value.dtype).lower()}")
+        raise RuntimeError(f"expected dtype {cpp_type_name(input.dtype)} for `{name}` but got dtype "
+                           f"{cpp_type_name(value.dtype)}")
 
 
 def _lerp(input, end, weight):
@@ -643,6 +644,8 @@ def fill(input, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions.")
         value = value.to(input.device)
+    else:
+        value = real_scalar(value, input.dtype)
     return Fill.apply(input, value)
 
 

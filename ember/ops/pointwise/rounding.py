@@ -311,10 +311,16 @@ class Clamp(Primitive):
         return where(inside, grad, 0.0) if ctx.needs_input_grad[0] else None, grad_low, grad_high
 
 
+_REAL_LETTERS = "fhBliub"
+"""Every dtype but complex (see ``_kernel_dtypes``): a tensor bound clamps by PyTorch's maximum/minimum kernels."""
+
+
 @tensor_method
 def clamp(input, min=None, max=None, *, out=None):
     """Each element limited to [min, max]; bounds are numbers or tensors, and either may be None."""
     require_real_clamp(input)
+    require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)
+    require_common_dtype("minimum_cpu", input, max, _REAL_LETTERS)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input, low, high = promote(input, min, max)
@@ -327,14 +333,10 @@ clip = clamp
 Tensor.clip = clamp
 
 
-_REAL_LETTERS = "fhBliub"
-"""Every dtype but complex (see ``_kernel_dtypes``): a tensor bound clamps by PyTorch's maximum/minimum kernels."""
-
-
 @tensor_method
 def clamp_min(input, min, *, out=None):
     """Each element limited from below by ``min``."""
-    require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)
+    require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)   # before clamp's check of a complex input
     result = name_node(clamp(input, min, None), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
     return write_out(out, result, "clamp_min")
 
