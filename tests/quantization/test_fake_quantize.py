@@ -189,6 +189,6 @@ def test_quantization_aware_training_tracks_torch():
         optimizer_e.zero_grad()
         loss_e.backward()
         optimizer_e.step()
-        assert abs(float(loss_e) - float(loss_t)) < 1e-6
+        assert abs(loss_e.item() - loss_t.item()) < 1e-6
         for p_t, p_e in zip(tm.parameters(), em.parameters()):
             numpy.testing.assert_allclose(p_e.detach().numpy(), p_t.detach().numpy(), rtol=0, atol=1e-6)
