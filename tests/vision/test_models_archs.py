@@ -20,7 +20,8 @@ LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet
            "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
     "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
     "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny",
-    "convnext_small", "convnext_base", "convnext_large"]
+    "convnext_small", "convnext_base", "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf",
+    "regnet_y_3_2gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf"]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
 
@@ -48,6 +49,9 @@ FORWARD = [
      (1, 3, 80, 80)),
     ("convnext_tiny", {"num_classes": 10}, (2, 3, 64, 64)),
     ("convnext_small", {"num_classes": 10, "stochastic_depth_prob": 0.3}, (1, 3, 32, 32)),
+    ("regnet_y_400mf", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("regnet_x_400mf", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("regnet_y_1_6gf", {"num_classes": 10}, (1, 3, 32, 32)),
 ]
 
 
@@ -173,3 +177,18 @@ def test_pretrained_auxiliary_heads_as_torchvision(tmp_path, monkeypatch, name, 
 def _nothing():
     import contextlib
     return contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("name", tvm.list_models(include="regnet_*"))
+def test_regnet_block_params_equal_torchvisions(name, monkeypatch):
+    """Every RegNet's stages (depths, widths, groups, strides, SE ratio), without building the large ones."""
+    from ember.vision.models import regnet
+    from torchvision.models import regnet as tv_regnet
+    captured = {}
+    for module, key in ((regnet, "ours"), (tv_regnet, "theirs")):
+        monkeypatch.setattr(module, "_regnet",
+                            lambda params, *args, key=key, **kwargs: captured.setdefault(key, params))
+        getattr(module, name)()
+    ours, theirs = captured["ours"], captured["theirs"]
+    for field in ("depths", "widths", "group_widths", "bottleneck_multipliers", "strides", "se_ratio"):
+        assert getattr(ours, field) == getattr(theirs, field), field

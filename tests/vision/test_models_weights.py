@@ -75,7 +75,8 @@ def test_registry_answers_equal_torchvisions():
                              ("wide_*", "*101*")]:
         theirs = tvm.list_models(include=include, exclude=exclude)
         assert models.list_models(include=include, exclude=exclude) == [n for n in theirs if n in ours]
-    assert models.list_models(models.resnet) == [n for n in tvm.list_models(tvm.resnet)]
+    assert models.list_models(models) == models.list_models()  # the module is a package: models' own builders
+    assert models.list_models(models.resnet) == tvm.list_models(tvm.resnet) == []
     assert models.get_model_builder("ResNet18") is models.resnet18
     assert models.get_model_weights(models.vgg16) is models.VGG16_Weights
     for call, lib in [(lambda m: m.get_model("nonexistent"), (ValueError, "Unknown model nonexistent")),
