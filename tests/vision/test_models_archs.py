@@ -16,12 +16,14 @@ torch = pytest.importorskip("torch")
 import torchvision.models as tvm  # noqa: E402
 
 # builders whose full-size layout (and parameter count) is compared
-LAYOUTS = ["alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
-           "mobilenet_v3_large", "mobilenet_v3_small"] + [f"efficientnet_b{i}" for i in range(8)] + [
-    "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny",
-    "convnext_small", "convnext_base", "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf",
-    "regnet_y_3_2gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf"]
+LAYOUTS = [
+    "alexnet", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
+    "mobilenet_v3_large", "mobilenet_v3_small", *[f"efficientnet_b{i}" for i in range(8)], "efficientnet_v2_s",
+    "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+    "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny", "convnext_small", "convnext_base",
+    "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf",
+    "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "vit_b_16", "vit_b_32", "vit_l_16",
+]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
 
@@ -52,6 +54,8 @@ FORWARD = [
     ("regnet_y_400mf", {"num_classes": 10}, (2, 3, 64, 64)),
     ("regnet_x_400mf", {"num_classes": 10}, (2, 3, 64, 64)),
     ("regnet_y_1_6gf", {"num_classes": 10}, (1, 3, 32, 32)),
+    ("vit_b_16", {"num_classes": 10, "image_size": 32}, (2, 3, 32, 32)),
+    ("vit_b_32", {"num_classes": 10, "image_size": 64, "representation_size": 16}, (1, 3, 64, 64)),
 ]
 
 
@@ -74,6 +78,8 @@ def _randomize(torch_model):
         for name, p in torch_model.named_parameters():
             if name.endswith("layer_scale"):
                 p.uniform_(0.5, 1.5, generator=generator)
+            elif not p.any():  # zero-initialised heads and tokens
+                p.normal_(0, 0.05, generator=generator)
         for m in torch_model.modules():
             if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)):
                 if m.weight is not None:
@@ -192,3 +198,35 @@ def test_regnet_block_params_equal_torchvisions(name, monkeypatch):
     ours, theirs = captured["ours"], captured["theirs"]
     for field in ("depths", "widths", "group_widths", "bottleneck_multipliers", "strides", "se_ratio"):
         assert getattr(ours, field) == getattr(theirs, field), field
+
+
+def test_vit_conv_stem_old_mlp_keys_and_interpolated_embeddings():
+    from ember.vision.models import vision_transformer as ours_vit
+    from torchvision.models import vision_transformer as tv_vit
+    stem = [(8, 3, 2), (16, 3, 2)]
+    ours = ours_vit.VisionTransformer(16, 4, 2, 2, 16, 32, num_classes=3,
+                                      conv_stem_configs=[ours_vit.ConvStemConfig(*c) for c in stem]).eval()
+    theirs = tv_vit.VisionTransformer(16, 4, 2, 2, 16, 32, num_classes=3,
+                                      conv_stem_configs=[tv_vit.ConvStemConfig(*c) for c in stem]).eval()
+    _randomize(theirs)
+    assert _keys_shapes_dtypes(ours) == _keys_shapes_dtypes(theirs)
+    state = {k: ember.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
+    old = {re.sub(r"mlp\.([03])\.", lambda m: f"mlp.linear_{int(m.group(1)) // 3 + 1}.", k): v
+           for k, v in state.items()}
+    assert "encoder.layers.encoder_layer_0.mlp.linear_2.bias" in old
+    metadata = {"encoder.layers.encoder_layer_0.mlp": {"version": 1}, "encoder.layers.encoder_layer_1.mlp": {}}
+    old = type("State", (dict,), {})(old)
+    old._metadata = metadata
+    ours.load_state_dict(old)
+    x = numpy.random.default_rng(2).standard_normal((2, 3, 16, 16)).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        numpy.testing.assert_allclose(ours(ember.from_numpy(x)).numpy(), theirs(torch.from_numpy(x)).numpy(),
+                                      rtol=1e-4, atol=1e-5)
+    with pytest.raises(AssertionError, match="Wrong image height! Expected 16 but got 20!"):
+        ours(ember.zeros(1, 3, 20, 16))
+    for reset in (False, True):
+        mine = ours_vit.interpolate_embeddings(24, 4, dict(state), reset_heads=reset)
+        expected = tv_vit.interpolate_embeddings(24, 4, dict(theirs.state_dict()), reset_heads=reset)
+        assert list(mine) == list(expected)
+        numpy.testing.assert_allclose(mine["encoder.pos_embedding"].numpy(),
+                                      expected["encoder.pos_embedding"].numpy(), rtol=1e-5, atol=1e-6)
