@@ -5,6 +5,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor
+from ..autograd.grad_mode import is_grad_enabled
 
 
 def _not_implemented(kernel, input):
@@ -64,6 +65,17 @@ def real_scalar(value, dtype):
         raise RuntimeError(f"value cannot be converted to type {_SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)} "
                            "without overflow")
     return value.real
+
+
+def refuse_complex_selection(kernel, name, input):
+    """PyTorch's errors for picking elements of a complex tensor by their order (kthvalue, mode, cummax, cummin):
+    its kernel's; a 0-d input it returns itself, refusing only to differentiate it."""
+    if input._data.dtype.kind != "c":
+        return
+    if input.ndim:
+        raise _not_implemented(kernel, input)
+    if input.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"{name} does not support automatic differentiation for outputs with complex dtype.")
 
 
 def require_common_dtype(kernel, input, other, dtypes=FLOATING):

@@ -8,7 +8,7 @@ from .._backend import xp_of
 from .._tensor import _make
 from . import _buffers
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import refuse_complex
+from ._kernel_dtypes import refuse_complex_selection
 from ._util import holomorphic_backward, name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
 
@@ -294,8 +294,8 @@ class ScatterRuns(ScatterAddAlongDim):
 
 
 def _cumulative_extreme(input, dim, smallest):
-    refuse_complex("cummin_cpu" if smallest else "cummax_cpu", input)
     d = wrap_dim(dim, input.ndim)
+    refuse_complex_selection("cummin_cpu" if smallest else "cummax_cpu", "cummin" if smallest else "cummax", input)
     source = input if input.ndim else input.reshape(1)
     running, indices = _running_extreme(source._data, d, smallest)
     values = RunningExtreme.apply(source, indices, d, running)

@@ -7,7 +7,7 @@ from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
-from ._kernel_dtypes import FLOATING, refuse_complex, require_dtype
+from ._kernel_dtypes import FLOATING, refuse_complex_selection, require_dtype
 from ._util import name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import (_INT64, Amax, TakeAlongDim, _check_nonempty_dims, _constant, _dropped_shape, _kept_shape,
                         _nan_mask, _write_tuple, pick_along, return_type)
@@ -126,7 +126,7 @@ def _mode_index(array, axis):
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the smallest most frequent value along ``dim``."""
     d = wrap_dim(dim, input.ndim)
-    refuse_complex("mode_cpu", input)
+    refuse_complex_selection("mode_cpu", "mode", input)
     if input.ndim:
         _check_nonempty_dims("mode():", input, (d,))
     return _write_tuple(out, _mode(*pick_along(input, d, keepdim, _mode_index)))

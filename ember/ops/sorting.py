@@ -9,7 +9,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel
-from ._kernel_dtypes import refuse_complex
+from ._kernel_dtypes import refuse_complex, refuse_complex_selection
 from ._util import tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
@@ -149,7 +149,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
     d = wrap_dim(dim, input.ndim)
-    refuse_complex("kthvalue_cpu", input)
+    refuse_complex_selection("kthvalue_cpu", "kthvalue", input)
     if input.ndim:
         _check_nonempty_dims("kthvalue():", input, (d,))
     size = input.shape[d] if input.ndim else 1

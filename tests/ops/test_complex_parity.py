@@ -311,3 +311,33 @@ def test_complex_beside_real_as_pytorch(name):
     else:
         assert ours[0] == "ok", ours
         assert_same(ours[1], theirs[1])
+
+
+ZERO_DIM = {
+    **{f"vector_norm {ord}": (lambda ord: lambda lib, x: lib.linalg.vector_norm(x, ord))(ord)
+       for ord in (2, 1, 3, 0.5, -1, float("inf"), -float("inf"))},
+    "kthvalue": lambda lib, x: lib.kthvalue(x, 1).values, "mode": lambda lib, x: lib.mode(x).values,
+    "cummax": lambda lib, x: lib.cummax(x, 0).values, "cummin": lambda lib, x: lib.cummin(x, 0).values,
+}
+"""Ops on 0-d inputs: PyTorch returns a 0-d input of kthvalue, mode, cummax and cummin itself, complex or not."""
+
+
+def _zero_dim_result(lib, call, value):
+    """(y, x.grad) of ``call`` on a 0-d tensor that requires grad."""
+    x = lib.tensor(value, requires_grad=True)
+    y = call(lib, x)
+    (y.abs() if y.is_complex() else y).backward()
+    return y, x.grad
+
+
+@pytest.mark.parametrize("value", [-0.5, 0.3 + 0.4j], ids=["real", "complex"])
+@pytest.mark.parametrize("name", ZERO_DIM)
+def test_zero_dim_inputs_as_pytorch(name, value):
+    theirs = _run(torch, lambda lib: _zero_dim_result(lib, ZERO_DIM[name], value), [])
+    ours = _run(ember, lambda lib: _zero_dim_result(lib, ZERO_DIM[name], value), [])
+    if theirs[0] == "raised":
+        assert ours == theirs
+    else:
+        assert ours[0] == "ok", ours
+        assert_same(ours[1][0], theirs[1][0])
+        assert_same(ours[1][1], theirs[1][1], path="grad")

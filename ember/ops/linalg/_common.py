@@ -31,8 +31,8 @@ def _sgn(x):
     xp = _xp(x)
     if data.dtype.kind == "c":
         size = xp.abs(data)
-        return _make(xp.where(size == 0, 0, data / xp.where(size == 0, 1, size)).astype(data.dtype))
-    return _make(xp.sign(data))
+        return _make(xp.asarray(xp.where(size == 0, 0, data / xp.where(size == 0, 1, size)).astype(data.dtype)))
+    return _make(xp.asarray(xp.sign(data)))   # asarray: a 0-d input gives a NumPy scalar
 
 
 def _xp(x):

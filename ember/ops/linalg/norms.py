@@ -99,22 +99,22 @@ class VectorNorm(Primitive):
         if ord == 0:
             return grad * 0 * a
         if ord == 2:
-            zero = _make((norm._data == 0).astype(norm._data.dtype))
+            zero = _make(xp.asarray(norm._data == 0).astype(norm._data.dtype))
             return a * (grad / (norm + zero))
         if ord == 1:
             return _sgn(a) * grad
         if ord in (math.inf, -math.inf):
             hit = xp.abs(a._data) == norm._data
             mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
-            return _sgn(a) * grad * _make(mask.astype(norm._data.dtype))
+            return _sgn(a) * grad * _make(xp.asarray(mask).astype(norm._data.dtype))
         size = a.abs()
         if ord < 1:   # |a|^(ord - 1) is infinite at zeros, whose gradient is 0 (sgn), as PyTorch's
-            nonzero = _make((a._data != 0).astype(norm._data.dtype))
+            nonzero = _make(xp.asarray(a._data != 0).astype(norm._data.dtype))
             scaled = _sgn(a) * size.where(nonzero.bool(), 1) ** (ord - 1)
             return scaled * grad * norm ** (1 - ord)
         scaled = _sgn(a) * size ** (ord - 1)
-        zero = (norm._data == 0).astype(norm._data.dtype)
-        return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(1 - zero)
+        zero = xp.asarray(norm._data == 0).astype(norm._data.dtype)
+        return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(xp.asarray(1 - zero))
 
 
 @composite("linalg_vector_norm", trace_inside=True)
