@@ -128,3 +128,15 @@ def test_printoptions_context_manager_restores():
 def test_size_and_dtype_repr():
     assert repr(ember.zeros(2, 3).shape) == "ember.Size([2, 3])"
     assert repr(ember.float64) == "ember.float64"
+
+
+def test_module_list_groups_children_that_print_alike_as_pytorch():
+    def build(library):
+        nn = library.nn
+        return [nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 3), nn.Linear(2, 3),
+                               nn.Linear(2, 3)]),
+                nn.ModuleList(), nn.ModuleList([nn.ReLU()]),
+                nn.ModuleList([nn.Sequential(nn.Linear(2, 3), nn.ReLU()), nn.Sequential(nn.Linear(2, 3), nn.ReLU())]),
+                nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 3, enable_nested_tensor=False)]
+    for ours, theirs in zip(build(ember), build(torch)):
+        assert repr(ours) == repr(theirs)

@@ -121,6 +121,21 @@ class Sequential(_NumberedModules):
 class ModuleList(_NumberedModules):
     """Holds submodules in a list; indexing, iteration, append, extend and insert work as on a list."""
 
+    def __repr__(self):
+        """PyTorch's printed form: runs of children that print alike are one line, ``(3-5): 3 x Linear(...)``."""
+        texts = [repr(module) for module in self._modules.values()]
+        if not texts:
+            return self._get_name() + "()"
+        runs = []   # [first index, last index, text]
+        for index, text in enumerate(texts):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = index
+            else:
+                runs.append([index, index, text])
+        lines = [(f"({first}): " if first == last else f"({first}-{last}): {last - first + 1} x ") +
+                 text.replace("\n", "\n  ") for first, last, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def __init__(self, modules=None):
         super().__init__()
         if modules is not None:
