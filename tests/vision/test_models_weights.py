@@ -248,3 +248,36 @@ def test_pretrained_true_means_the_legacy_default_weights(monkeypatch):
         models.lenet5(pretrained=True)
     with pytest.raises(ValueError, match="No weights available for model lenet5"):
         models.lenet5(weights="DEFAULT")
+
+
+def test_transfer_learning_start_runs_unmodified_under_ember_run(tmp_path):
+    """The tutorial's opening lines under ``ember run``: the checkpoint comes from the hub cache ($TORCH_HOME)."""
+    import os
+    import pathlib
+    import subprocess
+    import sys
+    import textwrap
+    checkpoints = tmp_path / "torch_home" / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    source = models.resnet18()
+    ember.save(source.state_dict(), checkpoints / "resnet18-f37072fd.pth")
+    expected = float(source.fc.weight.detach().sum())
+    (tmp_path / "script.py").write_text(textwrap.dedent('''
+        import torch
+        import torchvision
+        from PIL import Image
+        from torchvision.models import ResNet18_Weights, resnet18
+        weights = ResNet18_Weights.DEFAULT
+        model = resnet18(weights=weights)
+        legacy = torchvision.models.resnet18(pretrained=True)
+        model.fc = torch.nn.Linear(model.fc.in_features, 2)
+        batch = weights.transforms()(Image.new("RGB", (300, 260), (10, 120, 200))).unsqueeze(0)
+        print(type(model).__module__, tuple(model(batch).shape), weights.meta["categories"][1],
+              round(float(legacy.fc.weight.sum()), 3))
+    '''))
+    root = str(pathlib.Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": root, "TORCH_HOME": str(tmp_path / "torch_home")}
+    result = subprocess.run([sys.executable, "-W", "ignore", "-m", "ember", "run", "script.py"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ember.vision.models.resnet", "(1,", "2)", "goldfish", str(round(expected, 3))]
