@@ -427,24 +427,3 @@ def rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, req
     if qdtype is None:
         raise pickle.UnpicklingError(f"_rebuild_qtensor expects a quantized storage, got {values.dtype}")
     return _from_qparams(values.detach()._data.copy(), qdtype, quantizer_params)
-
-
-def _plain_dequantize(self):
-    """A float tensor's ``dequantize()``: itself when float32, else a float32 copy."""
-    return self if self.dtype is _dtype.float32 else self.to(_dtype.float32)
-
-
-def _not_quantized(op):
-    def method(self, *args, **kwargs):
-        raise NotImplementedError(f"Could not run '{op}' with arguments from the 'CPU' backend. This could be because "
-                                  "the operator doesn't exist for this backend, or was omitted during the "
-                                  "selective/custom build process (if using custom build).")
-    method.__name__ = op.split("::")[1]
-    method.__doc__ = f"Quantized tensors only ({op})."
-    return method
-
-
-Tensor.dequantize = _plain_dequantize
-for _name in ("int_repr", "q_scale", "q_zero_point", "q_per_channel_scales", "q_per_channel_zero_points",
-              "q_per_channel_axis", "qscheme"):
-    setattr(Tensor, _name, _not_quantized(f"aten::{_name}"))

@@ -218,3 +218,25 @@ def is_inference(input):
 def addmv_(input, mat, vec, *, beta=1, alpha=1):
     """``torch.addmv_``: ``input.addmv_(mat, vec)``, beta * input + alpha * (mat @ vec) written into ``input``."""
     return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+@tensor_method
+def dequantize(self):
+    """A float tensor's ``dequantize()``: itself when float32, else a float32 copy (quantized tensors override it)."""
+    return self if self.dtype is _dtype.float32 else self.to(_dtype.float32)
+
+
+def _quantized_only(op):
+    """A Tensor method that only quantized tensors have (they override it): PyTorch's error for other tensors."""
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(f"Could not run '{op}' with arguments from the 'CPU' backend. This could be because "
+                                  "the operator doesn't exist for this backend, or was omitted during the "
+                                  "selective/custom build process (if using custom build).")
+    method.__name__ = method.__qualname__ = op.split("::")[1]
+    method.__doc__ = f"Quantized tensors only ({op})."
+    return method
+
+
+for _name in ("int_repr", "q_scale", "q_zero_point", "q_per_channel_scales", "q_per_channel_zero_points",
+              "q_per_channel_axis", "qscheme"):
+    setattr(Tensor, _name, _quantized_only(f"aten::{_name}"))
