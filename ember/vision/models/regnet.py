@@ -294,6 +294,19 @@ _COMMON_SWAG_META = {
     "recipe": "https://github.com/facebookresearch/SWAG",
     "license": "https://github.com/facebookresearch/SWAG/blob/main/LICENSE",
 }
+_NEW_RECIPE_DOCS = """
+                These weights improve upon the results of the original paper by using a modified version of TorchVision's
+                `new training recipe
+                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
+            """  # noqa: E501
+_SWAG_E2E_DOCS = """
+                These weights are learnt via transfer learning by end-to-end fine-tuning the original
+                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.
+            """
+_SWAG_LINEAR_DOCS = """
+                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk
+                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.
+            """
 
 
 class RegNet_Y_400MF_Weights(WeightsEnum):
@@ -322,11 +335,7 @@ class RegNet_Y_400MF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 75.804, "acc@5": 92.742}},
             "_ops": 0.402,
             "_file_size": 16.806,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -358,11 +367,7 @@ class RegNet_Y_800MF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 78.828, "acc@5": 94.502}},
             "_ops": 0.834,
             "_file_size": 24.774,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -394,11 +399,7 @@ class RegNet_Y_1_6GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 80.876, "acc@5": 95.444}},
             "_ops": 1.612,
             "_file_size": 43.152,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -430,11 +431,7 @@ class RegNet_Y_3_2GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 81.982, "acc@5": 95.972}},
             "_ops": 3.176,
             "_file_size": 74.567,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -466,11 +463,7 @@ class RegNet_Y_8GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 82.828, "acc@5": 96.33}},
             "_ops": 8.473,
             "_file_size": 150.701,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -502,11 +495,7 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 82.886, "acc@5": 96.328}},
             "_ops": 15.912,
             "_file_size": 319.49,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
@@ -520,10 +509,7 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 86.012, "acc@5": 98.054}},
             "_ops": 46.735,
             "_file_size": 319.49,
-            "_docs": """
-                These weights are learnt via transfer learning by end-to-end fine-tuning the original
-                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_E2E_DOCS,
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
@@ -538,10 +524,7 @@ class RegNet_Y_16GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 83.976, "acc@5": 97.244}},
             "_ops": 15.912,
             "_file_size": 319.49,
-            "_docs": """
-                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk
-                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_LINEAR_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -573,11 +556,7 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 83.368, "acc@5": 96.498}},
             "_ops": 32.28,
             "_file_size": 554.076,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     IMAGENET1K_SWAG_E2E_V1 = Weights(
@@ -591,10 +570,7 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 86.838, "acc@5": 98.362}},
             "_ops": 94.826,
             "_file_size": 554.076,
-            "_docs": """
-                These weights are learnt via transfer learning by end-to-end fine-tuning the original
-                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_E2E_DOCS,
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
@@ -609,10 +585,7 @@ class RegNet_Y_32GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 84.622, "acc@5": 97.48}},
             "_ops": 32.28,
             "_file_size": 554.076,
-            "_docs": """
-                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk
-                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_LINEAR_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -632,10 +605,7 @@ class RegNet_Y_128GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 88.228, "acc@5": 98.682}},
             "_ops": 374.57,
             "_file_size": 2461.564,
-            "_docs": """
-                These weights are learnt via transfer learning by end-to-end fine-tuning the original
-                `SWAG <https://arxiv.org/abs/2201.08371>`_ weights on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_E2E_DOCS,
         },
     )
     IMAGENET1K_SWAG_LINEAR_V1 = Weights(
@@ -650,10 +620,7 @@ class RegNet_Y_128GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 86.068, "acc@5": 97.844}},
             "_ops": 127.518,
             "_file_size": 2461.564,
-            "_docs": """
-                These weights are composed of the original frozen `SWAG <https://arxiv.org/abs/2201.08371>`_ trunk
-                weights and a linear classifier learnt on top of them trained on ImageNet-1K data.
-            """,
+            "_docs": _SWAG_LINEAR_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_SWAG_E2E_V1
@@ -685,11 +652,7 @@ class RegNet_X_400MF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 74.864, "acc@5": 92.322}},
             "_ops": 0.414,
             "_file_size": 21.257,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -721,11 +684,7 @@ class RegNet_X_800MF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 77.522, "acc@5": 93.826}},
             "_ops": 0.8,
             "_file_size": 27.945,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -757,11 +716,7 @@ class RegNet_X_1_6GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 79.668, "acc@5": 94.922}},
             "_ops": 1.603,
             "_file_size": 35.339,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -793,11 +748,7 @@ class RegNet_X_3_2GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 81.196, "acc@5": 95.43}},
             "_ops": 3.177,
             "_file_size": 58.756,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -829,11 +780,7 @@ class RegNet_X_8GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 81.682, "acc@5": 95.678}},
             "_ops": 7.995,
             "_file_size": 151.456,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -865,11 +812,7 @@ class RegNet_X_16GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 82.716, "acc@5": 96.196}},
             "_ops": 15.941,
             "_file_size": 207.627,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
@@ -901,11 +844,7 @@ class RegNet_X_32GF_Weights(WeightsEnum):
             "_metrics": {"ImageNet-1K": {"acc@1": 83.014, "acc@5": 96.288}},
             "_ops": 31.736,
             "_file_size": 412.039,
-            "_docs": """
-                These weights improve upon the results of the original paper by using a modified version of TorchVision's
-                `new training recipe
-                <https://pytorch.org/blog/how-to-train-state-of-the-art-models-using-torchvision-latest-primitives/>`_.
-            """,  # noqa: E501
+            "_docs": _NEW_RECIPE_DOCS,
         },
     )
     DEFAULT = IMAGENET1K_V2
