@@ -1,6 +1,6 @@
 """``torch.compiler`` and ``torch.compile``: capture a module's or function's forward and backward once at the
 single dispatch point and replay them as flat programs of array kernels, guarded on inputs and module state,
-falling back to eager code for anything the capture cannot record (see "Compile" in docs/design.md)."""
+falling back to eager code for anything the capture cannot record (see "Compile" in docs/design_programs.md)."""
 import functools
 
 from ._api import compile, is_compiling, reset
