@@ -67,6 +67,15 @@ def real_scalar(value, dtype):
     return value.real
 
 
+def refuse_complex_autograd(name, *tensors):
+    """PyTorch's error for recording an op it has no complex derivative for (silu, nan_to_num, embedding...): a
+    complex tensor among ``tensors``, the inputs whose dtype the output takes, while one requires grad."""
+    tensors = [t for t in tensors if isinstance(t, Tensor)]
+    if any(t._data.dtype.kind == "c" for t in tensors) and any(t.requires_grad for t in tensors) and \
+            is_grad_enabled():
+        raise RuntimeError(f"{name} does not support automatic differentiation for outputs with complex dtype.")
+
+
 def refuse_complex_selection(kernel, name, input):
     """PyTorch's errors for picking elements of a complex tensor by their order (kthvalue, mode, cummax, cummin):
     its kernel's; a 0-d input it returns itself, refusing only to differentiate it."""
@@ -74,8 +83,7 @@ def refuse_complex_selection(kernel, name, input):
         return
     if input.ndim:
         raise _not_implemented(kernel, input)
-    if input.requires_grad and is_grad_enabled():
-        raise RuntimeError(f"{name} does not support automatic differentiation for outputs with complex dtype.")
+    refuse_complex_autograd(name, input)
 
 
 def require_common_dtype(kernel, input, other, dtypes=FLOATING):

@@ -10,7 +10,7 @@ from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from . import _buffers, _gelu_float32, _parallel
 from .creation import empty_like, zeros_like
-from ._kernel_dtypes import FLOATING, hardtanh_limits, require_dtype, require_prelu_dtypes
+from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
 from ._util import name_node, quiet, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu",
@@ -197,6 +197,7 @@ def _into_input(input, primitive, *args):
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
     require_dtype("silu_cpu", input, FLOATING + "c")
+    refuse_complex_autograd("silu", input)
     if inplace:
         return _write_into(input, silu)
     return input * input.sigmoid()

@@ -4,6 +4,7 @@ from .._backend import xp_of
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
+from ._kernel_dtypes import refuse_complex_autograd
 from ._util import name_node
 
 __all__ = []
@@ -38,6 +39,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got torch.{_dtype.scalar_type_name(input.dtype)}Tensor instead (while "
                            "checking arguments for embedding)")
+    refuse_complex_autograd("embedding", weight)
     rows = weight.shape[0]
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:

@@ -2,7 +2,7 @@
 ``torch.dropout``, ``torch.batch_norm``, ``torch.softmax``, ...), with those entry points' own signatures: ATen's
 argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
-from ._kernel_dtypes import FLOATING, require_dtype
+from ._kernel_dtypes import FLOATING, refuse_complex_autograd, require_dtype
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .pooling import adaptive_avg_pool1d
@@ -127,6 +127,7 @@ channel_shuffle = native_channel_shuffle
 def bilinear(input1, input2, weight, bias=None):
     """``torch.bilinear``: x1^T W x2 + b for every output feature (weight: out x in1 x in2)."""
     require_dtype("bmm", input1, FLOATING + "liuc")
+    refuse_complex_autograd("_trilinear", input1, input2, weight)
     from .linalg import einsum
     output = einsum("...i,oij,...j->...o", input1, weight, input2)
     return output if bias is None else output + bias

@@ -14,7 +14,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
-from ._kernel_dtypes import cpp_type_name, real_scalar
+from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .rearrange import broadcast_tensors
 from .shape import SliceBackward, expand, reshape, sliced
@@ -855,6 +855,7 @@ def select_scatter(input, src, dim, index):
 @tensor_method
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """A copy of ``input`` with ``src`` written at the slice ``start:end:step`` of dim ``dim``."""
+    refuse_complex_autograd("slice_scatter", input, src)
     dim = wrap_dim(dim, input.ndim)
     return _embed(input, src, lambda t: t[(slice(None),) * dim + (slice(start, end, step),)])
 

@@ -2,12 +2,14 @@
 with its own memory, differentiable as the view, with ``out=``. Exported and functionalized programs call them."""
 from .._memory_format import contiguous_format
 from .._tensor import Tensor
+from ._kernel_dtypes import refuse_complex_autograd
 from ._util import write_out
 from .complex import view_as_complex, view_as_real
 from .reduction import _write_tuple
 
 
 def _slice(input, dim=0, start=None, end=None, step=1):
+    refuse_complex_autograd("slice_copy", input)
     return input[(slice(None),) * (dim % input.ndim) + (slice(start, end, step),)]
 
 

@@ -3,7 +3,7 @@
 from ... import _dtype, return_types
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
-from .._kernel_dtypes import require_dtype
+from .._kernel_dtypes import refuse_complex_autograd, require_dtype
 from .._util import name_node, tensor_method, write_out
 from ..rearrange import diag_embed
 from ._common import _mH, _name, _write_outs, _xp
@@ -51,6 +51,7 @@ def geqrf(input, *, out=None):
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     require_dtype("geqrf_cpu", input, "fc")
+    refuse_complex_autograd("geqrf", input)
     return _write_outs(out, GeqrfResult(*Geqrf.apply(input)), "geqrf")
 
 

@@ -8,7 +8,7 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .._inplace import inplace_method
-from .._kernel_dtypes import require_common_dtype, require_real_clamp
+from .._kernel_dtypes import refuse_complex_autograd, require_common_dtype, require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import name_node, promote, promote_pair, tensor_method, write_out
@@ -408,7 +408,9 @@ class NanToNum(Primitive):
 @tensor_method
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (default: the dtype's extremes)."""
-    if not input.dtype.is_floating_point:
+    if input._data.dtype.kind == "c":   # each part on its own, as PyTorch's; no derivative there
+        refuse_complex_autograd("nan_to_num", input)
+    elif not input.dtype.is_floating_point:
         return write_out(out, input.clone(), "nan_to_num")
     return write_out(out, NanToNum.apply(input, nan, posinf, neginf), "nan_to_num")
 
