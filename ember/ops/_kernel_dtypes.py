@@ -70,9 +70,12 @@ def real_scalar(value, dtype):
 def refuse_complex_autograd(name, *tensors):
     """PyTorch's error for recording an op it has no complex derivative for (silu, nan_to_num, embedding...): a
     complex tensor among ``tensors``, the inputs whose dtype the output takes, while one requires grad."""
-    tensors = [t for t in tensors if isinstance(t, Tensor)]
-    if any(t._data.dtype.kind == "c" for t in tensors) and any(t.requires_grad for t in tensors) and \
-            is_grad_enabled():
+    for t in tensors:   # a plain loop: silu and embedding pay ~0.1 us for a real input
+        if isinstance(t, Tensor) and t._data.dtype.kind == "c":
+            break
+    else:
+        return
+    if is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors):
         raise RuntimeError(f"{name} does not support automatic differentiation for outputs with complex dtype.")
 
 
