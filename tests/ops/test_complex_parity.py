@@ -30,7 +30,11 @@ I/O and compilation."""
 
 _FORMS = {"x": lambda x, y, z: (x,), "x, y": lambda x, y, z: (x, y), "x, y, z": lambda x, y, z: (x, y, z),
           "x, 1": lambda x, y, z: (x, 1), "x, 0.5": lambda x, y, z: (x, 0.5), "x, y, 0.5": lambda x, y, z: (x, y, 0.5),
-          "x, 2": lambda x, y, z: (x, 2), "x, [3]": lambda x, y, z: (x, [3])}
+          "x, 2": lambda x, y, z: (x, 2), "x, [3]": lambda x, y, z: (x, [3]),
+          "x 4-d, 1": lambda x, y, z: (x.reshape(1, 2, 3, 3), 1),
+          "x 4-d, y 4-d": lambda x, y, z: (x.reshape(1, 2, 3, 3), y.reshape(2, 1, 3, 3)),
+          "x, 0, index": lambda x, y, z: (x, 0, (x.real > 0.5).long()[:1]),
+          "x, 1, index, y": lambda x, y, z: (x, 1, (x.real * 2).long() % 3, y)}
 
 
 def _namespaces(lib):
