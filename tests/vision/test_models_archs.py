@@ -2,6 +2,7 @@
 keys, shapes and dtypes, the module tree, parameter counts against the weights' published ``num_params``, and eval
 outputs after loading the torchvision model's (randomised) weights into ember's."""
 import re
+from collections import OrderedDict
 
 import numpy
 import pytest
@@ -23,6 +24,7 @@ LAYOUTS = [
     "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny", "convnext_small", "convnext_base",
     "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf",
     "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "vit_b_16", "vit_b_32", "vit_l_16",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
 ]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
@@ -56,6 +58,8 @@ FORWARD = [
     ("regnet_y_1_6gf", {"num_classes": 10}, (1, 3, 32, 32)),
     ("vit_b_16", {"num_classes": 10, "image_size": 32}, (2, 3, 32, 32)),
     ("vit_b_32", {"num_classes": 10, "image_size": 64, "representation_size": 16}, (1, 3, 64, 64)),
+    ("mnasnet0_5", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("mnasnet1_3", {"num_classes": 10, "dropout": 0.5}, (1, 3, 48, 48)),
 ]
 
 
@@ -90,6 +94,13 @@ def _randomize(torch_model):
                     m.running_var.uniform_(0.5, 1.5, generator=generator)
 
 
+def _ember_state(torch_state):
+    """A torch state dict as ember tensors, with its ``_metadata`` (module versions) kept."""
+    state = OrderedDict((k, ember.from_numpy(v.detach().numpy().copy())) for k, v in torch_state.items())
+    state._metadata = torch_state._metadata
+    return state
+
+
 @pytest.mark.parametrize("name", LAYOUTS)
 def test_layout_and_parameter_count_equal_torchvisions(name):
     ours, theirs = models.get_model(name, **INIT.get(name, {})), tvm.get_model(name, **INIT.get(name, {}))
@@ -106,8 +117,7 @@ def test_eval_outputs_equal_torchvisions_with_the_same_weights(name, kwargs, sha
     theirs = tvm.get_model(name, **kwargs).eval()
     _randomize(theirs)
     ours = models.get_model(name, **kwargs).eval()
-    state = {k: ember.from_numpy(v.detach().numpy().copy()) for k, v in theirs.state_dict().items()}
-    assert ours.load_state_dict(state) == ([], [])
+    assert ours.load_state_dict(_ember_state(theirs.state_dict())) == ([], [])
     x = numpy.random.default_rng(0).standard_normal(shape).astype(numpy.float32)
     with ember.no_grad(), torch.no_grad():
         expected = theirs(torch.from_numpy(x))
@@ -230,3 +240,32 @@ def test_vit_conv_stem_old_mlp_keys_and_interpolated_embeddings():
         assert list(mine) == list(expected)
         numpy.testing.assert_allclose(mine["encoder.pos_embedding"].numpy(),
                                       expected["encoder.pos_embedding"].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_mnasnet_version_1_checkpoints_load_with_the_old_stem():
+    from torchvision.models import mnasnet as tv_mnasnet
+    old = tvm.mnasnet0_5(num_classes=4).eval()
+    m = tv_mnasnet._BN_MOMENTUM
+    stem = [torch.nn.Conv2d(3, 32, 3, padding=1, stride=2, bias=False), torch.nn.BatchNorm2d(32, momentum=m),
+            torch.nn.ReLU(inplace=True), torch.nn.Conv2d(32, 32, 3, padding=1, stride=1, groups=32, bias=False),
+            torch.nn.BatchNorm2d(32, momentum=m), torch.nn.ReLU(inplace=True),
+            torch.nn.Conv2d(32, 16, 1, padding=0, stride=1, bias=False), torch.nn.BatchNorm2d(16, momentum=m),
+            tv_mnasnet._stack(16, 16, 3, 2, 3, 3, m)]
+    for i, layer in enumerate(stem):
+        old.layers[i] = layer
+    _randomize(old)
+    state = old.state_dict()
+    state._metadata[""]["version"] = 1
+    theirs, ours = tvm.mnasnet0_5(num_classes=4).eval(), models.mnasnet0_5(num_classes=4).eval()
+    with pytest.warns(UserWarning, match="A new version of MNASNet model has been implemented"):
+        theirs.load_state_dict(state)
+    with pytest.warns(UserWarning, match="A new version of MNASNet model has been implemented"):
+        ours.load_state_dict(_ember_state(state))
+    assert _keys_shapes_dtypes(ours) == _keys_shapes_dtypes(theirs) and ours._version == 1
+    x = numpy.random.default_rng(3).standard_normal((1, 3, 48, 48)).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        numpy.testing.assert_allclose(ours(ember.from_numpy(x)).numpy(), theirs(torch.from_numpy(x)).numpy(),
+                                      rtol=1e-4, atol=1e-5)
+    state._metadata[""]["version"] = 3
+    with pytest.raises(ValueError, match="version should be set to 1 or 2 instead of 3"):
+        models.mnasnet1_0(num_classes=4).load_state_dict(_ember_state(state))
