@@ -18,13 +18,27 @@ def inplace_method(function, name=None):
     if op is not None and op.trace_inside:   # autocast casts out-of-place calls only, as PyTorch's lists do
         function = op.function
     def method(self, *args, **kwargs):
-        if _function._pushed:   # saved-tensor hooks: ops saving self pack its value before the write
-            return assign_inplace(self, _function.overwriting(self, function, args, kwargs))
-        return assign_inplace(self, function(self, *args, **kwargs))
+        try:
+            if _function._pushed:   # saved-tensor hooks: ops saving self pack its value before the write
+                return assign_inplace(self, _function.overwriting(self, function, args, kwargs))
+            return assign_inplace(self, function(self, *args, **kwargs))
+        except NotImplementedError:
+            _check_castable(self, args)
+            raise
     method.__name__ = name or function.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."
     setattr(Tensor, method.__name__, method)
     return method
+
+
+def _check_castable(self, args):
+    """PyTorch's error for an in-place op whose result type (complex, from a complex operand) self cannot hold: it
+    comes before the kernel's refusal of that type, which is all the op itself raised."""
+    if self._data.dtype.kind != "c" and any(isinstance(a, (complex, numpy.complexfloating)) or
+                                            isinstance(a, Tensor) and a._data.dtype.kind == "c" for a in args):
+        result = _dtype.result_type(self, *args)
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(result)} can't be cast to the desired output type "
+                           f"{_dtype.scalar_type_name(self.dtype)}")
 
 
 def check_inplace_allowed(self):

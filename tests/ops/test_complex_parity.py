@@ -309,6 +309,12 @@ MIXED = {
     "maximum of real and complex": lambda lib: lib.maximum(_real(lib), _real(lib) * 1j),
     "fmod of real by complex": lambda lib: lib.fmod(_real(lib), _real(lib) * 1j),
     "remainder of a number by complex": lambda lib: 2 % (_real(lib) * 1j),
+    "fmod_ of real by complex": lambda lib: _real(lib).fmod_(_real(lib) * 1j),
+    "remainder_ of double by a complex number": lambda lib: _real(lib).double().remainder_(2j),
+    "atan2_ of real by complex": lambda lib: _real(lib).atan2_(_real(lib) * 1j),
+    "clamp_min_ of real by complex": lambda lib: _real(lib).clamp_min_(_real(lib) * 1j),
+    "fmod_ of long by a complex number": lambda lib: _real(lib).long().fmod_(1j),
+    "fmod_ of complex by real": lambda lib: (_real(lib) * 1j).fmod_(_real(lib)),
 }
 """Complex numbers and tensors beside real ones: written into real tensors, or promoting with them."""
 
