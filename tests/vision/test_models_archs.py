@@ -24,7 +24,7 @@ LAYOUTS = [
     "shufflenet_v2_x2_0", "googlenet", "inception_v3", "convnext_tiny", "convnext_small", "convnext_base",
     "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf",
     "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "vit_b_16", "vit_b_32", "vit_l_16",
-    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "swin_t", "swin_s", "swin_v2_t", "swin_v2_b",
 ]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
@@ -60,6 +60,10 @@ FORWARD = [
     ("vit_b_32", {"num_classes": 10, "image_size": 64, "representation_size": 16}, (1, 3, 64, 64)),
     ("mnasnet0_5", {"num_classes": 10}, (2, 3, 64, 64)),
     ("mnasnet1_3", {"num_classes": 10, "dropout": 0.5}, (1, 3, 48, 48)),
+    ("swin_t", {"num_classes": 10}, (2, 3, 64, 64)),
+    ("swin_t", {"num_classes": 10}, (1, 3, 72, 56)),
+    ("swin_v2_t", {"num_classes": 10}, (1, 3, 64, 64)),
+    ("swin_v2_s", {"num_classes": 10}, (1, 3, 40, 48)),
 ]
 
 
@@ -269,3 +273,18 @@ def test_mnasnet_version_1_checkpoints_load_with_the_old_stem():
     state._metadata[""]["version"] = 3
     with pytest.raises(ValueError, match="version should be set to 1 or 2 instead of 3"):
         models.mnasnet1_0(num_classes=4).load_state_dict(_ember_state(state))
+
+
+@pytest.mark.parametrize("name", ["alexnet", "squeezenet1_1", "densenet121", "mobilenet_v3_small", "efficientnet_b0",
+                                  "shufflenet_v2_x0_5", "googlenet", "inception_v3", "regnet_y_400mf", "mnasnet0_5"])
+def test_feature_extraction_node_names_equal_torchvisions(name):
+    """Graph node names (train and eval) as torchvision's feature extraction lists them, so
+    ``create_feature_extractor`` takes the same ``return_nodes``."""
+    import warnings
+    from ember.vision.models.feature_extraction import get_graph_node_names
+    from torchvision.models.feature_extraction import get_graph_node_names as tv_get_graph_node_names
+    kwargs = INIT.get(name, {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # both warn alike where the train and eval graphs differ
+        assert get_graph_node_names(models.get_model(name, **kwargs)) == \
+            tv_get_graph_node_names(tvm.get_model(name, **kwargs))

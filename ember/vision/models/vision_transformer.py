@@ -37,6 +37,9 @@ def _assert(condition, message):
         raise AssertionError(message)
 
 
+ember.fx.wrap("_assert")  # a graph node under fx tracing, as torch._assert
+
+
 class ConvStemConfig(NamedTuple):
     """One conv-norm-activation layer of an optional convolutional stem (arXiv:2106.14881)."""
 
