@@ -12,8 +12,9 @@ from . import _buffers
 from .complex import ViewAsComplex, ViewAsReal
 
 
-def inplace_method(function, name=None):
-    """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self."""
+def inplace_method(function, name=None, promotes=True):
+    """Installs ``Tensor.<name>_``: computes ``function(self, ...)`` and writes the result into self. ``promotes``:
+    the op's result takes its operands' promoted dtype (comparisons' does not), which self must be able to hold."""
     op = getattr(function, "op", None)
     if op is not None and op.trace_inside:   # autocast casts out-of-place calls only, as PyTorch's lists do
         function = op.function
@@ -23,7 +24,8 @@ def inplace_method(function, name=None):
                 return assign_inplace(self, _function.overwriting(self, function, args, kwargs))
             return assign_inplace(self, function(self, *args, **kwargs))
         except NotImplementedError:
-            _check_castable(self, args)
+            if promotes:
+                _check_castable(self, args)
             raise
     method.__name__ = name or function.__name__ + "_"
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."

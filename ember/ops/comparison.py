@@ -34,7 +34,7 @@ def _comparison(name, function, symbol):
     compare.__doc__ = f"Elementwise ``input {symbol} other`` as a bool tensor, broadcasting."
     compare = composite(name)(compare)
     tensor_method(f"__{name}__")(compare)
-    inplace_method(lambda self, other: compare(self, other).to(self.dtype), name + "_")
+    inplace_method(lambda self, other: compare(self, other).to(self.dtype), name + "_", promotes=False)
     return compare
 
 

@@ -315,6 +315,7 @@ MIXED = {
     "clamp_min_ of real by complex": lambda lib: _real(lib).clamp_min_(_real(lib) * 1j),
     "fmod_ of long by a complex number": lambda lib: _real(lib).long().fmod_(1j),
     "fmod_ of complex by real": lambda lib: (_real(lib) * 1j).fmod_(_real(lib)),
+    "ge_ of real by complex": lambda lib: _real(lib).ge_(_real(lib) * 1j),
 }
 """Complex numbers and tensors beside real ones: written into real tensors, or promoting with them."""
 
