@@ -25,6 +25,7 @@ LAYOUTS = [
     "convnext_large", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf",
     "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "vit_b_16", "vit_b_32", "vit_l_16",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3", "swin_t", "swin_s", "swin_v2_t", "swin_v2_b",
+    "maxvit_t",
 ]
 # builders that warn about their initialisation unless it is chosen
 INIT = {"googlenet": {"init_weights": True}, "inception_v3": {"init_weights": True}}
@@ -64,6 +65,7 @@ FORWARD = [
     ("swin_t", {"num_classes": 10}, (1, 3, 72, 56)),
     ("swin_v2_t", {"num_classes": 10}, (1, 3, 64, 64)),
     ("swin_v2_s", {"num_classes": 10}, (1, 3, 40, 48)),
+    ("maxvit_t", {"num_classes": 10}, (1, 3, 224, 224)),
 ]
 
 

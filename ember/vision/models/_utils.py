@@ -103,6 +103,12 @@ def _ovewrite_value_param(param, actual, expected):
     return expected
 
 
+def _assert(condition, message):
+    """Raises AssertionError with ``message`` unless ``condition`` (torch._assert; fx-wrap it where traced)."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def _load_weights(model, weights, progress):
     """Loads ``weights``' checkpoint (downloaded with its hash checked) into ``model``; returns the model."""
     if weights is not None:

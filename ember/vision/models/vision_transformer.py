@@ -14,7 +14,7 @@ from ..transforms._presets import ImageClassification
 from ..transforms.functional import InterpolationMode
 from ._api import Weights, WeightsEnum, register_model
 from ._meta import _IMAGENET_CATEGORIES
-from ._utils import _ovewrite_named_param, handle_legacy_interface
+from ._utils import _assert, _ovewrite_named_param, handle_legacy_interface
 
 __all__ = [
     "VisionTransformer",
@@ -29,12 +29,6 @@ __all__ = [
     "vit_l_32",
     "vit_h_14",
 ]
-
-
-def _assert(condition, message):
-    """Raises AssertionError with ``message`` unless ``condition`` (torch._assert)."""
-    if not condition:
-        raise AssertionError(message)
 
 
 ember.fx.wrap("_assert")  # a graph node under fx tracing, as torch._assert
