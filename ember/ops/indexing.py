@@ -559,10 +559,13 @@ def _prod_grads(grad, a, index, src, out, dim, include_self):
 
 
 def _scatter_src(input, src, value):
+    """The values a scatter writes: a tensor of input's dtype (PyTorch does not promote), or a number as one."""
     src = value if src is None else src
     if isinstance(src, Tensor):
-        return src.to(input.dtype) if src.dtype is not input.dtype else src
-    return input._data.dtype.type(src)
+        if src.dtype is not input.dtype:
+            raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+        return src
+    return input._data.dtype.type(real_scalar(src, input.dtype))
 
 
 @tensor_method
@@ -694,8 +697,10 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_add", input, dim, index)
     _check_source("index_add_", input, dim, array, source)
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
+                           f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
     source = source if alpha == 1 else source * alpha
-    source = source.to(input.dtype) if source.dtype is not input.dtype else source
     return write_out(out, IndexPut.apply(input, source, _key(dim, array), True), "index_add")
 
 
@@ -705,7 +710,10 @@ def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_copy", input, dim, index)
     _check_source("index_copy_", input, dim, array, source, IndexError)
-    source = source.to(input.dtype) if source.dtype is not input.dtype else source
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+                           f"{_dtype.scalar_type_name(input.dtype)} and (source) "
+                           f"{_dtype.scalar_type_name(source.dtype)}")
     return write_out(out, IndexPut.apply(input, source, _key(dim, array), False), "index_copy")
 
 

@@ -316,6 +316,12 @@ MIXED = {
     "fmod_ of long by a complex number": lambda lib: _real(lib).long().fmod_(1j),
     "fmod_ of complex by real": lambda lib: (_real(lib) * 1j).fmod_(_real(lib)),
     "ge_ of real by complex": lambda lib: _real(lib).ge_(_real(lib) * 1j),
+    "scatter of complex into real": lambda lib: _real(lib).scatter(1, lib.tensor([[2, 0, 1]] * 2), _real(lib) * 1j),
+    "scatter of a complex number": lambda lib: _real(lib).scatter(1, lib.tensor([[2, 0, 1]] * 2), 1j),
+    "scatter_add of double into float": lambda lib: _real(lib).scatter_add(1, lib.tensor([[2, 0, 1]] * 2),
+                                                                         _real(lib).double()),
+    "index_add of complex into real": lambda lib: _real(lib).index_add(1, lib.tensor([2, 0, 1]), _real(lib) * 1j),
+    "index_copy of complex into real": lambda lib: _real(lib).index_copy(1, lib.tensor([2, 0, 1]), _real(lib) * 1j),
 }
 """Complex numbers and tensors beside real ones: written into real tensors, or promoting with them."""
 
