@@ -620,7 +620,9 @@ def _check_conv(input, weight, n, groups, name):
 
 
 def _legacy(t):
-    return f"torch.{_dtype.scalar_type_name(t.dtype)}Tensor"
+    """The type name PyTorch's convolution dtype errors print (CPUComplexFloatType for complex tensors)."""
+    name = _dtype.scalar_type_name(t.dtype)
+    return f"CPU{name}Type" if t.dtype.is_complex else f"torch.{name}Tensor"
 
 
 def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
@@ -703,6 +705,11 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     if input.ndim != n + 2 or weight.ndim != n + 2:
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to conv_transpose{n}d, but "
                            f"got input of size: {list(input.shape)}")
+    if input.dtype is not weight.dtype:   # PyTorch's two messages, by which operand is complex
+        if input.dtype.is_complex:
+            raise RuntimeError(f"Input type ({_legacy(input)}) and weight type ({_legacy(weight)}) should be the same")
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                           f"{_dtype.scalar_type_name(weight.dtype)}")
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "

@@ -322,6 +322,14 @@ MIXED = {
                                                                          _real(lib).double()),
     "index_add of complex into real": lambda lib: _real(lib).index_add(1, lib.tensor([2, 0, 1]), _real(lib) * 1j),
     "index_copy of complex into real": lambda lib: _real(lib).index_copy(1, lib.tensor([2, 0, 1]), _real(lib) * 1j),
+    "conv2d of complex by real": lambda lib: lib.nn.functional.conv2d(_real(lib)[None, None] * 1j,
+                                                                      _real(lib)[None, None, :, :2]),
+    "conv_transpose2d of real by complex": lambda lib: lib.nn.functional.conv_transpose2d(
+        _real(lib)[None, None], _real(lib)[None, None, :, :2] * 1j),
+    "conv_transpose2d of complex by real": lambda lib: lib.nn.functional.conv_transpose2d(
+        _real(lib)[None, None] * 1j, _real(lib)[None, None, :, :2]),
+    "conv_transpose1d of double by float": lambda lib: lib.nn.functional.conv_transpose1d(
+        _real(lib)[None].double(), _real(lib)[:, None]),
 }
 """Complex numbers and tensors beside real ones: written into real tensors, or promoting with them."""
 
