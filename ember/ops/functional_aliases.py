@@ -225,24 +225,24 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return normalization.rms_norm(input, normalized_shape, weight, eps)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=1):
-    """``torch.binary_cross_entropy_with_logits``: BCE on logits, ``reduction`` 0/1/2 = none/mean/sum."""
+def binary_cross_entropy_with_logits(input, target, weight=None, pos_weight=None, reduction=0):
+    """``torch.binary_cross_entropy_with_logits``: BCE on logits, ``reduction`` 0/1/2 = none (the default)/mean/sum."""
     return loss.binary_cross_entropy_with_logits(input, target, weight, reduction=_reduction(reduction),
                                                  pos_weight=pos_weight)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=1):
-    """``torch.cosine_embedding_loss`` with an integer ``reduction``."""
+def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0):
+    """``torch.cosine_embedding_loss`` with an integer ``reduction``, none (0) by default as there."""
     return loss.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
-def hinge_embedding_loss(input, target, margin=1.0, reduction=1):
-    """``torch.hinge_embedding_loss`` with an integer ``reduction``."""
+def hinge_embedding_loss(input, target, margin=1.0, reduction=0):
+    """``torch.hinge_embedding_loss`` with an integer ``reduction``, none (0) by default as there."""
     return loss.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
-def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=1):
-    """``torch.margin_ranking_loss`` with an integer ``reduction``."""
+def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0):
+    """``torch.margin_ranking_loss`` with an integer ``reduction``, none (0) by default as there."""
     return loss.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
@@ -262,7 +262,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6,
                                     reduction=_reduction(reduction))
 
 
-def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=1, zero_infinity=False):
-    """``torch.ctc_loss`` with an integer ``reduction``."""
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):
+    """``torch.ctc_loss`` with an integer ``reduction``, none (0) by default as there."""
     return loss.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, _reduction(reduction), zero_infinity)
 
