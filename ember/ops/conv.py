@@ -600,7 +600,8 @@ def _check_conv(input, weight, n, groups, name):
     if weight.ndim != n + 2:
         raise RuntimeError("weight should have at least three dimensions" if n == 1 and weight.ndim < 3 else
                            f"Expected {n + 2}-dimensional weight for {n + 2}-dimensional input "
-                           f"{list(input.shape)}, but got {weight.ndim}-dimensional weight of size {list(weight.shape)}")
+                           f"{list(input.shape)}, but got {weight.ndim}-dimensional weight of size "
+                           f"{list(weight.shape)}")
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
                            f"size: {list(input.shape)}")

@@ -1,7 +1,6 @@
 """Reductions over dims: sum, mean, max, var, norm, logsumexp and friends, each with PyTorch's ``dim``/``keepdim``
 arguments (median, mode and quantile are in ``order_statistics``). Ops that pick elements (max with dim, cummax)
 return input values gathered at int64 indices, so gradients scatter back to the picked positions."""
-import collections
 import math
 import warnings
 

@@ -1,7 +1,5 @@
 """Determinants: det, slogdet and logdet."""
 
-import numpy
-
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
