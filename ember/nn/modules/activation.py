@@ -1,4 +1,6 @@
 """Activation layers: each wraps the function of the same name in ``nn.functional``."""
+import warnings
+
 from ... import ops
 from .. import functional as F
 from ..parameter import Parameter
@@ -17,7 +19,6 @@ Tanh = _simple("Tanh", ops.pointwise.tanh, "Applies the hyperbolic tangent eleme
 Softsign = _simple("Softsign", F.softsign, "Applies x / (1 + |x|) elementwise.")
 Tanhshrink = _simple("Tanhshrink", F.tanhshrink, "Applies x - tanh(x) elementwise.")
 LogSigmoid = _simple("LogSigmoid", F.logsigmoid, "Applies log(sigmoid(x)) elementwise.")
-Mish = _simple("Mish", F.mish, "Applies x * tanh(softplus(x)) elementwise.")
 
 
 class _Inplace(Module):
@@ -52,18 +53,31 @@ class SiLU(_Inplace):
         return F.silu(input, self.inplace)
 
 
+class Mish(_Inplace):
+    """Applies x * tanh(softplus(x)) elementwise."""
+
+    def forward(self, input):
+        return F.mish(input, self.inplace)
+
+
 class Hardsigmoid(_Inplace):
-    """Applies relu6(x + 3) / 6 elementwise."""
+    """Applies relu6(x + 3) / 6 elementwise (printed without its ``inplace`` flag, as PyTorch's)."""
 
     def forward(self, input):
         return F.hardsigmoid(input, self.inplace)
 
+    def extra_repr(self):
+        return ""
+
 
 class Hardswish(_Inplace):
-    """Applies x * relu6(x + 3) / 6 elementwise."""
+    """Applies x * relu6(x + 3) / 6 elementwise (printed without its ``inplace`` flag, as PyTorch's)."""
 
     def forward(self, input):
         return F.hardswish(input, self.inplace)
+
+    def extra_repr(self):
+        return ""
 
 
 class SELU(_Inplace):
@@ -125,8 +139,17 @@ class GELU(Module):
 class Hardtanh(Module):
     """Clamps to [min_val, max_val]."""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
+        assert max_val > min_val, f"max_val ({max_val}) must be greater than min_val ({min_val})"
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
