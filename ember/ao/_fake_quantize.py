@@ -9,7 +9,7 @@ import numpy
 
 from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.function import Primitive
+from ..autograd.function import Primitive, composite
 
 __all__ = ["fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"]
 
@@ -83,6 +83,7 @@ def _check_input(input, kernel="fake_quantize_tensor_cachemask_kernel_type_handl
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(input.dtype)}\'')
 
 
+@composite("fake_quantize_per_tensor_affine")   # autocast's CPU float32 list names it
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
     """``input`` quantized with one scale and zero point (numbers, or 0-d float32/int32 tensors) and dequantized;
     the gradient passes where the quantized value is inside [quant_min, quant_max]."""

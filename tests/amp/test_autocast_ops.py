@@ -165,6 +165,8 @@ FP32 = [
     ("orgqr", lambda T, F, i: T.orgqr(i("pair"), i("a")), ("pair", "a")),
     ("linalg_householder_product", lambda T, F, i: T.linalg.householder_product(i("pair"), i("a")), ("pair", "a")),
     ("ormqr", lambda T, F, i: T.ormqr(i("pair"), i("pair")[0], i("c"), transpose=True), ("pair", "c")),
+    ("fake_quantize_per_tensor_affine", lambda T, F, i: T.fake_quantize_per_tensor_affine(i("x"), 0.1, 0, 0, 255),
+     ("x",)),
 ]
 
 PROMOTE = [
