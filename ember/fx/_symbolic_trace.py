@@ -323,11 +323,12 @@ class Tracer(TracerBase):
             for n, p in collection:
                 if attr_val is p:
                     if n not in parameter_proxy_cache:
-                        factory = None
-                        if self.param_shapes_constant and isinstance(attr_val, Parameter):
-                            factory = lambda node: ParameterProxy(self, node, n, attr_val)  # noqa: E731
-                        parameter_proxy_cache[n] = self.create_proxy("get_attr", n, (), {},
-                                                                     proxy_factory_fn=factory)
+                        extra = {}   # an override of create_proxy may not take the factory (as PyTorch checks)
+                        if "proxy_factory_fn" in inspect.signature(self.create_proxy).parameters:
+                            extra["proxy_factory_fn"] = None
+                            if self.param_shapes_constant and isinstance(attr_val, Parameter):
+                                extra["proxy_factory_fn"] = lambda node: ParameterProxy(self, node, n, attr_val)
+                        parameter_proxy_cache[n] = self.create_proxy("get_attr", n, (), {}, **extra)
                     return parameter_proxy_cache[n]
             return None
         if isinstance(attr_val, Parameter):

@@ -118,3 +118,16 @@ def test_torchvision_ops_blocks_are_leaves():
     assert names[:8] == ["x", "features.0", "features.1.conv.0", "features.1.conv.1", "features.1.conv.2",
                          "features.2.conv.0", "features.2.conv.1", "features.2.conv.2"]
     assert names[-3:] == ["flatten", "classifier.0", "classifier.1"]
+
+
+def test_models_with_parameters_read_in_forward_trace():
+    """A tracer whose create_proxy takes no proxy_factory_fn (feature extraction's) still traces modules that read
+    parameters in forward (ViT's class token, ConvNeXt's layer scale), as PyTorch's tracer checks the signature."""
+    from ember.vision.models import VisionTransformer
+    ember.manual_seed(0)
+    model = VisionTransformer(image_size=32, patch_size=16, num_layers=1, num_heads=2, hidden_dim=16,
+                              mlp_dim=32).eval()
+    last = get_graph_node_names(model)[1][-1]
+    x = ember.randn(2, 3, 32, 32)
+    features = create_feature_extractor(model, return_nodes=[last])(x)
+    assert (features[last] - model(x)).abs().max().item() == 0
