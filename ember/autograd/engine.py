@@ -159,26 +159,18 @@ def _dependencies(roots):
     return counts, hooked_leaves
 
 
-class _Ready:
-    """Nodes whose gradients are complete, run latest-recorded first (PyTorch's order: a node's sequence number, the
-    most recently made ready first among equal ones), so hooks run and gradients add up in PyTorch's order."""
+def _ready_queue():
+    """(heap, push) for nodes whose gradients are complete: popped latest-recorded first (PyTorch's order: a node's
+    sequence number, the most recently made ready first among equal ones), so hooks run and gradients add up in
+    PyTorch's order. ``heappop(heap)[2]`` is the next node."""
+    heap, order = [], itertools.count(0, -1)
 
-    __slots__ = ("heap", "order")
-
-    def __init__(self):
-        self.heap, self.order = [], itertools.count(0, -1)
-
-    def append(self, node):
-        heapq.heappush(self.heap, (-node._sequence, next(self.order), node))
-
-    def pop(self):
-        return heapq.heappop(self.heap)[2]
-
-    def __bool__(self):
-        return bool(self.heap)
+    def push(node):
+        heapq.heappush(heap, (-node._sequence, next(order), node))
+    return heap, push
 
 
-def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads, create_graph, handed_out):
+def _without_gradient(target, counts, buffers, push, hooked_leaves, leaf_grads, create_graph, handed_out):
     """An edge into ``target`` carried no gradient (a backward returned None for it): one dependency fewer. A node
     left with none and no gradient at all passes the same on along its edges, so a node that other paths do reach
     still runs."""
@@ -193,7 +185,7 @@ def _without_gradient(target, counts, buffers, ready, hooked_leaves, leaf_grads,
         counts[target] = count
         if count == 0:
             if target in buffers:
-                ready.append(target)
+                push(target)
             else:
                 stack.extend(edge[0] for edge in target._edges if edge is not None)
 
@@ -350,16 +342,17 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     running.task = (roots, root_leaves, counts, wanted_leaves, wanted_outputs)
     if inputs is not None:
         hooked_leaves = {}
-    ready = _Ready()
+    ready, push = _ready_queue()
+    pop = heapq.heappop
     for node in roots:
         if node not in counts:
-            ready.append(node)
+            push(node)
     check_nan = anomaly_mode.is_anomaly_enabled()
     # Without create_graph, primitives with an array_backward get and give arrays: a gradient stays an array in
     # ``buffers`` until something needs a Tensor (a backward on Tensors, a hook, a leaf's .grad).
     fast = not create_graph and not dispatch_hooks
     while ready:
-        node = ready.pop()
+        node = pop(ready)[2]
         output_grads = buffers.pop(node)
         function = node._function
         if node._hooked or wanted_outputs:
@@ -411,7 +404,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             if edge is None:
                 continue
             if g is None:   # the target waits for one gradient fewer
-                _without_gradient(edge[0], counts, buffers, ready, hooked_leaves, leaf_grads, create_graph,
+                _without_gradient(edge[0], counts, buffers, push, hooked_leaves, leaf_grads, create_graph,
                                   handed_out)
                 continue
             if on_arrays:
@@ -447,7 +440,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             count = counts[target] - 1
             counts[target] = count
             if count == 0:
-                ready.append(target)
+                push(target)
     for leaf, g in leaf_grads.values():   # g: a Tensor, or an array from an array_backward
         if wanted_leaves is not None:   # a leaf that is not an input: PyTorch runs neither its hooks nor anything
             index = wanted_leaves.get(id(leaf))
