@@ -482,9 +482,25 @@ def adaptive_avg_pool1d(input, output_size):
     return _adaptive_avg(1, input, output_size)
 
 
+def _global_mean(n, input, output_size):
+    """PyTorch's path for an all-ones output: a mean over the last ``n`` dims, taken before the rank check (so any
+    input of ``n`` dims or more), or None for other outputs. A tuple output first needs more than ``n`` dims."""
+    if not isinstance(output_size, int):
+        if input.ndim <= len(output_size):
+            raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
+        output_size = _adaptive_sizes(input, n, output_size)
+    if output_size != 1 and output_size != (1,) * n:
+        return None
+    return input.mean(tuple(range(-n, 0)), keepdim=True)
+
+
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H, W) output, windows chosen as in PyTorch."""
     require_adaptive_avg(2, input, output_size)
+    if input.ndim not in (3, 4):
+        pooled = _global_mean(2, input, output_size)
+        if pooled is not None:
+            return pooled
     return _adaptive_avg(2, input, output_size)
 
 
@@ -492,6 +508,10 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling to a fixed (D, H, W) output."""
     require_adaptive_avg(3, input, output_size)
+    if input.ndim not in (4, 5):
+        pooled = _global_mean(3, input, output_size)
+        if pooled is not None:
+            return pooled
     return _adaptive_avg(3, input, output_size)
 
 

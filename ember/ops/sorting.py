@@ -216,6 +216,7 @@ def _unique_by_counting(xp, flat, return_inverse, return_counts):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""
+    refuse_complex("unique" if dim is None else "unique_dim", input)
     xp = xp_of(input._data)
     if dim is None:   # only what is asked for: NumPy's inverse takes a stable argsort, the values alone a sort
         flat = input._data.reshape(-1)
@@ -249,6 +250,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 @composite("unique_consecutive")   # seen whole at dispatch: its sizes come from the data
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapses runs of equal consecutive elements (or slices along ``dim``) into one."""
+    refuse_complex("unique", input)
     xp = xp_of(input._data)
     if dim is None:
         rows, moved_shape, d = input._data.reshape(-1, 1), (input._data.size,), None

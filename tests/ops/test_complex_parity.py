@@ -172,11 +172,6 @@ unique up to a phase: their values are compared here), each with inputs shaped f
 tensors of shape (2, 3, 3)."""
 
 KNOWN = {
-    "torch.unique(x)": "unique's code paths belong to another change: complex inputs are not refused yet",
-    "torch.unique_consecutive(x)": "unique's code paths belong to another change: complex inputs are not refused yet",
-    "Tensor.unique(x)": "unique's code paths belong to another change: complex inputs are not refused yet",
-    "Tensor.unique_consecutive(x)": "unique's code paths belong to another change: complex inputs are not refused yet",
-    "F.adaptive_avg_pool3d(x, 1)": "a 3-d input to adaptive_avg_pool3d: ember refuses it for every dtype",
 }
 """Differences that remain, with the reason."""
 
