@@ -4,6 +4,8 @@ PyTorch's are, so programs that set them run unchanged, and change nothing in wh
 import contextlib
 import warnings
 
+from ._language import _deprecated
+
 __all__ = ["optimized_execution", "fuser", "set_fusion_strategy", "enable_onednn_fusion", "onednn_fusion_enabled",
            "strict_fusion"]
 
@@ -35,8 +37,7 @@ def fuser(name):
 
 def set_fusion_strategy(strategy):
     """Sets the (kind, depth) list of specializations the fuser may compile; returns the previous list."""
-    warnings.warn("`torch.jit.set_fusion_strategy` is deprecated. Please use `torch.compile` instead.",
-                  DeprecationWarning)
+    _deprecated("set_fusion_strategy")
     for kind, _ in strategy:
         if kind not in ("STATIC", "DYNAMIC"):
             raise ValueError(f"FusionBehavior only supported 'STATIC' or 'DYNAMIC', got: {kind}")
