@@ -288,7 +288,8 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         array = _backend.move(self._data, _backend.CPU)
         if type(self) is not Tensor:   # a subclass keeps its type and its own attributes, as PyTorch's
-            return (_rebuild_subclass, (type(self), array, self.requires_grad, str(self.device), subclass_state(self)))
+            return (_rebuild_from_array,
+                    (array, self.requires_grad, str(self.device), type(self), subclass_state(self)))
         return (_rebuild_from_array, (array, self.requires_grad, str(self.device)))
 
     def __deepcopy__(self, memo):
@@ -409,9 +410,13 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
     return tensor
 
 
-def _rebuild_from_array(array, requires_grad, device):
-    """Rebuilds a tensor pickled by ``Tensor.__reduce_ex__`` (plain pickle, copy, multiprocessing)."""
-    return _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad)
+def _rebuild_from_array(array, requires_grad, device, cls=None, state=None):
+    """Rebuilds a tensor pickled by ``Tensor.__reduce_ex__`` (plain pickle, copy, multiprocessing): a subclass
+    instance (``cls``) gets its attributes ``state`` back."""
+    tensor = _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad, cls=cls or Tensor)
+    if state:
+        tensor.__dict__.update(state)
+    return tensor
 
 
 _AUTOGRAD_ATTRIBUTES = frozenset(("requires_grad", "grad_fn", "grad"))
@@ -423,12 +428,6 @@ def subclass_state(tensor):
     return {key: value for key, value in vars(tensor).items()
             if not key.startswith("_") and key not in _AUTOGRAD_ATTRIBUTES}
 
-
-def _rebuild_subclass(cls, array, requires_grad, device, state):
-    """Rebuilds a Tensor subclass instance pickled by ``Tensor.__reduce_ex__``: its class, data and attributes."""
-    tensor = _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad, cls=cls)
-    tensor.__dict__.update(state)
-    return tensor
 
 
 def _make(array, requires_grad=False, grad_fn=None, output_nr=0, base=None, cls=Tensor):
