@@ -73,12 +73,25 @@ class device:
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __enter__(self):
+        """``with device("cuda"):`` makes factory functions and new modules' tensors default to this device until
+        the block ends (the default before it comes back, however the blocks nest)."""
+        global default_device
+        _outer_defaults.append(default_device)
+        default_device = self
+        return self
+
+    def __exit__(self, *exc_info):
+        global default_device
+        default_device = _outer_defaults.pop()
+
 
 CPU = device("cpu")
 
 
 default_device = CPU
 """Where factory functions put tensors when given no device (``ember.set_default_device``)."""
+_outer_defaults = []
 
 
 def as_device(value):
@@ -94,6 +107,8 @@ def xp_for(dev):
     """The array module (numpy or cupy) that holds tensors on ``dev``."""
     if dev.type == "cpu":
         return numpy
+    if dev.type == "meta":
+        raise RuntimeError("ember has no meta device: its tensors always hold their data (make them on 'cpu')")
     return _load_cupy()
 
 

@@ -328,6 +328,25 @@ def test_set_default_device_moves_factories():
     assert ember.zeros(1).device == ember.device("cpu")
 
 
+def test_device_as_context_manager_sets_the_default_for_factories_and_modules():
+    def run(lib):
+        seen = []
+        outer = lib.device("cpu", 0) if lib is ember else torch.device("cpu", 0)
+        with outer as entered:
+            seen += [entered is outer, str(lib.get_default_device())]
+            with lib.device("cpu"):
+                seen += [str(lib.get_default_device()), str(lib.zeros(1).device)]
+            seen += [str(lib.get_default_device()), str(lib.nn.Linear(2, 2).weight.device),
+                     str(lib.tensor([1.0]).device), str(lib.zeros(1, device="cpu").device)]
+        return seen + [str(lib.get_default_device())]
+    assert run(ember) == run(torch)
+
+
+def test_meta_device_is_refused_by_name():
+    with pytest.raises(RuntimeError, match="meta device"):
+        ember.zeros(2, device="meta")
+
+
 def test_accelerator_and_backends_modules():
     assert both(lambda lib: (lib.accelerator.is_available(), lib.accelerator.device_count(),
                              lib.accelerator.current_accelerator(), lib.backends.mps.is_available(),
