@@ -42,6 +42,11 @@ def test_backends_that_run_match_torch(names, case):
 def test_switches_are_restored_and_checked():
     cuda = ember.backends.cuda
     assert {b.name: int(b) for b in SDPBackend} == {b.name: int(b) for b in TorchBackend.__members__.values()}
+    for name in ("MATH", "CUDNN_ATTENTION"):
+        ours, theirs = getattr(SDPBackend, name), getattr(TorchBackend, name)
+        assert (repr(ours), str(ours), f"{ours}", ours == int(ours), ours == type(ours)(int(ours)), "abcde"[ours]) \
+            == (repr(theirs), str(theirs), f"{theirs}", theirs == int(theirs), theirs == type(theirs)(int(theirs)),
+                "abcde"[theirs])
     with ember.nn.attention.sdpa_kernel(SDPBackend.FLASH_ATTENTION):
         assert (cuda.flash_sdp_enabled(), cuda.math_sdp_enabled(), cuda.mem_efficient_sdp_enabled(),
                 cuda.cudnn_sdp_enabled()) == (True, False, False, False)

@@ -17,9 +17,9 @@ __all__ = ["SDPBackend", "sdpa_kernel", "WARN_FOR_UNFUSED_KERNELS", "register_fl
 WARN_FOR_UNFUSED_KERNELS = False
 
 
-class SDPBackend(enum.IntEnum):
+class SDPBackend(enum.Enum):
     """The backends of ``scaled_dot_product_attention``; on the CPU, ``FLASH_ATTENTION`` (4-D inputs, no dropout)
-    and ``MATH`` apply."""
+    and ``MATH`` apply. As PyTorch's, a member converts to an int but does not equal one."""
 
     ERROR = -1
     MATH = 0
@@ -27,6 +27,11 @@ class SDPBackend(enum.IntEnum):
     EFFICIENT_ATTENTION = 2
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
+
+    def __int__(self):
+        return self.value
+
+    __index__ = __int__
 
 
 class SDPAParams:
