@@ -22,7 +22,7 @@ def _alias(t):
     if levels:
         leaf = _plain_alias(_vmap.physical(t, levels))
         alias = _vmap.rewrap(leaf, levels)
-        alias._leaf = leaf
+        alias._leaf, alias._levels = leaf, levels
         return alias
     return _plain_alias(t)
 
@@ -44,11 +44,28 @@ def _autograd_grad(outputs, inputs, grad_outputs, *, is_grads_batched=False, **o
         rows = [_autograd_grad(outputs, inputs, [g[b] for g in grad_outputs], **options)
                 for b in range(grad_outputs[0].shape[0])]
         return [None if row[0] is None else stack(list(row)) for row in zip(*rows)]
-    physical = [_vmap.physical(o, levels) for o in outputs]
     cotangents = [_vmap.physical(c if c is not None else o.new_ones(o.shape), levels)
                   for o, c in zip(outputs, grad_outputs)]
+    made = getattr(inputs[0], "_levels", []) if inputs else levels
+    if len(made) < len(levels):
+        return _outside_grad(outputs, inputs, cotangents, made, levels, options)
+    physical = [_vmap.physical(o, levels) for o in outputs]
     grads = autograd.grad(physical, [i._leaf for i in inputs], cotangents, **options)
     return [None if g is None else _vmap.rewrap(g, levels) for g in grads]
+
+
+def _outside_grad(outputs, inputs, cotangents, made, levels, options):
+    """Gradients for inputs made under only the outer ``made`` of the active vmap ``levels`` (``vjp_fn`` called
+    inside a vmap entered after ``vjp``): the graph holds no examples of the inner levels, so it is differentiated once
+    per inner example of the cotangents."""
+    outer, inner = len(made), len(levels) - len(made)
+    front, back = list(range(inner)), list(range(outer, outer + inner))
+    physical = [_vmap.physical(o, made) if made else o for o in outputs]
+    flat = [c.movedim(back, front).reshape((-1,) + tuple(p.shape)) for p, c in zip(physical, cotangents)]
+    grads = autograd.grad(physical, [i._leaf if made else i for i in inputs], flat, is_grads_batched=True, **options)
+    sizes = tuple(level.size for level in levels[outer:])
+    return [None if g is None else _vmap.rewrap(g.reshape(sizes + tuple(g.shape[1:])).movedim(front, back), levels)
+            for g in grads]
 
 
 def _outer_tracking(leaves):
@@ -207,18 +224,28 @@ def _jacobian(func, argnums, has_aux, name, column_products):
     def wrapper(*args):
         single, nums = _argnums_tuple(argnums, len(args), name)
         args = list(args)
-        outer = _outer_tracking([args[n] for n in nums])
+        outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
         with enable_grad():
-            aliases = [_alias(args[n]) for n in nums]
-            for n, alias in zip(nums, aliases):
-                args[n] = alias
+            aliases, rebuilds = [], []
+            for n in nums:
+                leaves, rebuild = _flatten(args[n])
+                args[n] = rebuild([_alias(t) for t in leaves])
+                aliases += _flatten(args[n])[0]
+                rebuilds.append((len(leaves), rebuild))
             result = func(*args)
             aux = None
             if has_aux:
                 result, aux = result
             out_leaves, out_rebuild = _flatten(result)
             per_output = [column_products(out, aliases, outer) for out in out_leaves]
-        jac = out_rebuild([blocks[0] if single else tuple(blocks) for blocks in per_output])
+
+        def per_argument(blocks):   # the blocks of one output, arranged as the differentiated arguments
+            trees, start = [], 0
+            for count, rebuild in rebuilds:
+                trees.append(rebuild(blocks[start:start + count]))
+                start += count
+            return trees[0] if single else tuple(trees)
+        jac = out_rebuild([per_argument(blocks) for blocks in per_output])
         return (jac, _detach_unless(aux, outer)) if has_aux else jac
     return wrapper
 

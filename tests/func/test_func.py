@@ -137,3 +137,45 @@ def test_functional_call_writes_reassigned_buffers_back_into_a_dict():
         lib.func.functional_call(model, (merged, {}), (lib.ones(1),))   # a sequence of dicts is merged: no write
         assert given["count"].tolist() == [1.0] and merged["count"].tolist() == [0.0]
         assert model.count.tolist() == [0.0]
+
+
+def test_jacobians_of_pytree_arguments():
+    """jacrev / jacfwd of dict and tuple arguments give one block per leaf, arranged as the argument (the NTK
+    tutorial's ``vmap(jacrev(f), (None, 0))(params, x)``)."""
+    w, b = numpy.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]]), numpy.array([0.1, -0.2])
+    x = numpy.array([[0.3, 1.2, -0.7], [2.0, 0.1, 0.4]])
+
+    def f(params, x):
+        return (params["w"] @ x + params["b"][0]).tanh()
+
+    for name in ("jacrev", "jacfwd"):
+        results = []
+        for lib in (ember, torch):
+            params = {"w": lib.tensor(w), "b": (lib.tensor(b),)}
+            transform = getattr(lib.func, name)
+            results.append((lib.func.vmap(transform(f), (None, 0))(params, lib.tensor(x)),
+                            transform(f, argnums=(0, 1))(params, lib.tensor(x[0]))))
+        (e_one, e_both), (t_one, t_both) = results
+        assert set(e_one) == {"w", "b"} and isinstance(e_one["b"], tuple)
+        assert_same(e_one["w"], t_one["w"]) and assert_same(e_one["b"][0], t_one["b"][0])
+        assert_same(e_both[0]["w"], t_both[0]["w"]) and assert_same(e_both[1], t_both[1])
+
+
+def test_vjp_fn_called_inside_vmap():
+    """A ``vjp_fn`` made outside vmap (or under fewer vmap levels) gives one product per cotangent when vmapped: the
+    Jacobian by ``vmap(vjp_fn)(eye)`` and the NTK tutorial's vjp-then-jvp inside nested vmaps."""
+    w, x, v = numpy.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]]), numpy.array([0.3, 1.2, -0.7]), numpy.eye(2)
+    results = []
+    for lib in (ember, torch):
+        _, vjp_fn = lib.func.vjp(lambda x: (lib.tensor(w) @ x).sin(), lib.tensor(x))
+        rows, = lib.func.vmap(vjp_fn)(lib.tensor(v))
+
+        def ntk(x1, x2):
+            out, vjp_fn = lib.func.vjp(lambda p: (p @ x1).tanh(), lib.tensor(w))
+            basis = lib.eye(out.numel(), dtype=out.dtype)
+            return lib.func.vmap(lambda vec: lib.func.jvp(lambda p: (p @ x2).tanh(), (lib.tensor(w),),
+                                                          vjp_fn(vec))[1])(basis)
+        pairs = lib.func.vmap(lib.func.vmap(ntk, (None, 0)), (0, None))(lib.tensor(Y * 0.5), lib.tensor(Y))
+        results.append((rows, pairs))
+    assert_same(results[0][0], results[1][0])
+    assert_same(results[0][1], results[1][1])
