@@ -9,7 +9,7 @@ import numpy
 from .. import _alias, _backend, _dtype, _runtime
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, _type_name, composite
 from ._kernel_dtypes import real_scalar
 from ._util import shape_arg, tensor_method
 from .conversion import _dense_order
@@ -32,10 +32,17 @@ def _python_scalar_dtype(kind):
     return d
 
 
-def _infer_dtype(data):
-    """The dtype PyTorch infers for nested data: the promotion of every element's own dtype, where Python scalars
-    count as bool, int64, the default float or the default complex, and NumPy scalars, arrays and tensors keep
-    their dtype."""
+def _is_sequence(data):
+    """CPython's ``PySequence_Check``, which PyTorch reads nested data with: any object whose type indexes by
+    position (lists, tuples, ranges, deques, arrays, ``__getitem__`` classes), not dicts, tensors or NumPy
+    scalars."""
+    if isinstance(data, (dict, Tensor, numpy.generic)):
+        return False
+    slots = [vars(kind) for kind in type(data).__mro__]   # the type's own methods, not its metaclass's (an Enum's)
+    return any("__getitem__" in s for s in slots) and any("__len__" in s for s in slots)
+
+
+def _infer(data):
     if isinstance(data, Tensor):
         return data.dtype
     if isinstance(data, (numpy.ndarray, numpy.generic)):
@@ -43,9 +50,16 @@ def _infer_dtype(data):
     if type(data) in _PYTHON_SCALARS:
         return _python_scalar_dtype(type(data))
     if not isinstance(data, (list, tuple)):
-        if isinstance(data, numbers.Number):
-            return _dtype.scalar_dtype(data)
-        raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
+        if isinstance(data, (str, bytes)):
+            raise TypeError(f"new(): invalid data type '{_type_name(data)}'")
+        for kind in _PYTHON_SCALARS:   # subclasses of Python's number types (bool first: it subclasses int)
+            if isinstance(data, kind):
+                return _python_scalar_dtype(kind)
+        if not _is_sequence(data):
+            raise RuntimeError(f"Could not infer dtype of {_type_name(data)}")
+        data = list(data)
+    if not data:
+        return _dtype.get_default_dtype()
     result = None
     kinds = set(map(type, data))
     for kind in kinds & _PYTHON_SCALARS.keys():
@@ -54,37 +68,92 @@ def _infer_dtype(data):
     if kinds - _PYTHON_SCALARS.keys():
         for item in data:
             if type(item) not in _PYTHON_SCALARS:
-                d = _infer_dtype(item)
+                d = _infer(item)
                 result = d if result is None else _dtype.promote_types(result, d)
     return result
 
 
+def _infer_dtype(data):
+    """The dtype PyTorch infers for nested data: the promotion of every element's own dtype, where Python scalars
+    count as bool, int64, the default float or the default complex, NumPy scalars, arrays and tensors keep their
+    dtype, and an empty sequence counts as the default float. PyTorch's errors for what is no number: a string
+    (a ValueError where the first elements lead to it, since PyTorch reads the shape first), other objects."""
+    try:
+        return _infer(data)
+    except TypeError:
+        if isinstance(data, (str, bytes)):
+            raise
+        _sizes(data)
+        raise
+
+
+def _sizes(data):
+    """PyTorch's compute_sizes: the shape read along the first elements of nested sequences (a string nests
+    without end)."""
+    sizes = []
+    while _is_sequence(data):
+        if isinstance(data, str):
+            raise ValueError(f"too many dimensions '{_type_name(data)}'")
+        sizes.append(len(data))
+        if not sizes[-1]:
+            break
+        data = data[0]
+    return sizes
+
+
 def _host_arrays(data):
-    """``data`` with every tensor inside replaced by a NumPy array, so NumPy can read the nesting."""
+    """``data`` with every tensor inside replaced by a NumPy array and every other sequence by a list, so NumPy
+    can read the nesting."""
     if isinstance(data, Tensor):  # inside a sequence a tensor stands for its one element, as in PyTorch
         if data.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
         array = _backend.move(data._data, _backend.CPU).reshape(())
         return array.astype(numpy.float32) if data.dtype is _dtype.bfloat16 else array
-    if isinstance(data, (list, tuple)) and any(isinstance(x, (Tensor, list, tuple)) for x in data):
+    if isinstance(data, (list, tuple)):
+        if set(map(type, data)) <= _PYTHON_SCALARS.keys():
+            return data
         return [_host_arrays(x) for x in data]
-    return data
+    if isinstance(data, (numpy.ndarray, numpy.generic, str, bytes)) or not _is_sequence(data):
+        return data
+    return [_host_arrays(x) for x in data]
 
 
-def _ragged_error(data):
-    """PyTorch's ValueError for nested lists whose lengths disagree."""
-    def walk(item, dim, expected):
-        if not isinstance(item, (list, tuple)):
+def _host_nested(data, ndim):
+    """``data`` as lists ``ndim`` levels deep, iterating whatever stands there (PyTorch reads a tensor of several
+    elements where its first elements' shape puts a sequence), and as ``_host_arrays`` below."""
+    if not ndim:
+        return _host_arrays(data)
+    return [_host_nested(x, ndim - 1) for x in data]
+
+
+def _store_error(data, sizes, dtype):
+    """The error PyTorch's recursive_store raises for data whose nesting disagrees with ``sizes``, the shape of its
+    first elements: a length that differs, a scalar where a sequence belongs, or a sequence (or a tensor of several
+    elements) where a number belongs, worded by how the target dtype reads a number; None where it stores all."""
+    integral = dtype._category == _dtype._INT or dtype is _dtype.bool_
+
+    def walk(item, dim):
+        if dim == len(sizes):
+            if isinstance(item, Tensor) and item.numel() != 1:
+                return (TypeError("only integer tensors of a single element can be converted to an index")
+                        if integral else ValueError("only one element tensors can be converted to Python scalars"))
+            if _is_sequence(item):
+                name = _type_name(item)
+                return TypeError(f"'{name}' object cannot be interpreted as an integer" if integral
+                                 else f"must be real number, not {name}")
             return None
-        if dim in expected and expected[dim] != len(item):
-            return ValueError(f"expected sequence of length {expected[dim]} at dim {dim} (got {len(item)})")
-        expected.setdefault(dim, len(item))
-        for x in item:
-            error = walk(x, dim + 1, expected)
+        try:
+            items = list(item)
+        except TypeError:
+            return TypeError("not a sequence")
+        if len(items) != sizes[dim]:
+            return ValueError(f"expected sequence of length {sizes[dim]} at dim {dim} (got {len(items)})")
+        for x in items:
+            error = walk(x, dim + 1)
             if error is not None:
                 return error
         return None
-    return walk(data, 0, {}) or TypeError("not a sequence")
+    return walk(data, 0)
 
 
 def _natural_numpy(d):
@@ -127,8 +196,8 @@ def _to_numpy(data, dtype):
     natural = _natural_numpy(inferred)
     if dtype is _dtype.uint64 and inferred._category == _dtype._INT:
         natural = dtype.numpy   # Python ints above int64's range fit uint64
-    host = _host_arrays(data)
     try:
+        host = _host_arrays(data)
         array = numpy.array(host, dtype=natural)
     except OverflowError:
         if numpy.dtype(natural) == numpy.uint64:
@@ -137,7 +206,13 @@ def _to_numpy(data, dtype):
                 from None
         raise ValueError("Overflow when unpacking long long") from None
     except ValueError:
-        raise _ragged_error(data) from None
+        sizes = _sizes(data)
+        if 0 in sizes:   # PyTorch stores nothing into an empty tensor, so it never looks past the first elements
+            return numpy.zeros(sizes, dtype.numpy)
+        error = _store_error(data, sizes, dtype)
+        if error is not None:
+            raise error from None
+        array = numpy.array(_host_nested(data, len(sizes)), dtype=natural)
     if array.dtype != dtype.numpy:
         _check_fits(array, dtype)
         with numpy.errstate(over="ignore", invalid="ignore"):

@@ -1,4 +1,9 @@
 """Creation ops against torch: dtype inference, values, shapes, memory sharing, legacy constructors, errors."""
+import array
+import collections
+import decimal
+import enum
+import fractions
 import math
 
 import numpy
@@ -113,7 +118,8 @@ def test_polar_and_complex_gradients():
     if not hasattr(ember.Tensor, "cos"):
         pytest.skip("cos/sin are not written yet")
     oracle.check(lambda lib, a, b: lib.polar(a, b), oracle.sample((3,), low=0.1), oracle.sample((3,), seed=1))
-    oracle.check(lambda lib, a, b: lib.complex(a, b), oracle.sample((2, 3), numpy.float64), oracle.sample((3,), numpy.float64, seed=1))
+    oracle.check(lambda lib, a, b: lib.complex(a, b), oracle.sample((2, 3), numpy.float64),
+                 oracle.sample((3,), numpy.float64, seed=1))
 
 
 @pytest.mark.parametrize("fn", {
@@ -293,3 +299,60 @@ def test_logspace_is_bit_identical_to_torch(dtype):
             numpy.testing.assert_allclose(actual, expected, rtol=4e-16)
         else:
             assert numpy.array_equal(actual, expected), (start, end, steps, base)
+
+
+class _Sequence:
+    """A sequence by __len__ and __getitem__ alone, as PyTorch reads any."""
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        if i >= 2:
+            raise IndexError(i)
+        return (1.5, 2)[i]
+
+
+@pytest.mark.parametrize("make", {
+    "deque": lambda lib: lib.tensor(collections.deque([1, 2.5])),
+    "range": lambda lib: lib.tensor(range(3)),
+    "array_double": lambda lib: lib.tensor(array.array("d", [1, 2])),
+    "array_int": lambda lib: lib.tensor(array.array("i", [1, 2])),
+    "bytearray": lambda lib: lib.tensor(bytearray(b"ab")),
+    "memoryview": lambda lib: lib.tensor(memoryview(b"ab")),
+    "user_sequence": lambda lib: lib.tensor(_Sequence()),
+    "nested": lambda lib: lib.tensor([collections.deque([1, 2]), range(3, 5)]),
+    "as_tensor_deque": lambda lib: lib.as_tensor(collections.deque([1, 2]), dtype=lib.float64),
+    "legacy_range": lambda lib: lib.FloatTensor(range(3)),
+    "new_tensor_range": lambda lib: lib.tensor([1.0]).new_tensor(range(2)),
+    "int_subclass": lambda lib: lib.tensor([enum.IntEnum("E", "A B").B]),
+    "empty_then_int": lambda lib: lib.tensor([[], [1]]),
+    "empty_first_ragged": lambda lib: lib.tensor([[], [1, [2]]], dtype=lib.int64),
+    "tensor_where_a_sequence_is": lambda lib: lib.tensor([[1, 2], lib.tensor([3, 4])]),
+}.items(), ids=lambda item: item[0])
+def test_tensor_reads_any_sequence_as_torch(make):
+    oracle.check(make[1], grad=False)
+
+
+@pytest.mark.parametrize("fn", {
+    "generator": lambda lib: lib.tensor(x for x in [1]),
+    "set": lambda lib: lib.tensor({1, 2}),
+    "dict": lambda lib: lib.tensor({1: 2}),
+    "fraction": lambda lib: lib.tensor(fractions.Fraction(1, 2)),
+    "decimal": lambda lib: lib.tensor([decimal.Decimal(1)]),
+    "none": lambda lib: lib.tensor([None]),
+    "str_first": lambda lib: lib.tensor(["a"]),
+    "str_later": lambda lib: lib.tensor([1, "a"]),
+    "bytes_nested": lambda lib: lib.tensor([b"a"]),
+    "list_for_int": lambda lib: lib.tensor([1, [2]]),
+    "list_for_float": lambda lib: lib.tensor([1.0, [2]]),
+    "deque_for_int": lambda lib: lib.tensor([1, collections.deque([2])]),
+    "tuple_for_double": lambda lib: lib.tensor([1, (2,)], dtype=lib.float64),
+    "deeper_later": lambda lib: lib.tensor([[1], [[2]]], dtype=lib.bool),
+    "scalar_for_sequence": lambda lib: lib.tensor([[1, 2], 3]),
+    "ragged_range": lambda lib: lib.tensor([range(2), range(3)]),
+    "tensors_for_int": lambda lib: lib.tensor([lib.tensor([1.0, 2.0])], dtype=lib.int32),
+    "tensors_for_float": lambda lib: lib.tensor([lib.tensor([1, 2])], dtype=lib.float32),
+}.items(), ids=lambda item: item[0])
+def test_tensor_data_errors_match_torch(fn):
+    oracle.check_same_error(fn[1])
