@@ -99,7 +99,10 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "_assert": "fx.
                                 "_make_per_tensor_quantized_tensor"), "ao._qtensor"),
                **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
-               "ScriptObject": "ao._script_object"}
+               "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
+               "SymInt": "jit._symbolic",
+               **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
+                                "sym_sum"), "_sym_functions")}
 
 
 def __getattr__(name):

@@ -359,3 +359,23 @@ def test_accelerator_and_backends_modules():
     ember.backends.cudnn.benchmark = True
     assert importlib.import_module("ember.backends.cudnn").benchmark
     ember.backends.cudnn.benchmark = False
+
+
+@pytest.mark.parametrize("name, args", [("sym_int", (3.7,)), ("sym_int", (-3.7,)), ("sym_int", (5,)),
+                                        ("sym_float", (2,)), ("sym_max", (2, 3.0)), ("sym_max", (True, 2)),
+                                        ("sym_max", (4, 3)), ("sym_min", (2.0, 1)), ("sym_min", (2, 3)),
+                                        ("sym_not", (True,)), ("sym_ite", (False, 1, 2)), ("sym_sqrt", (4,)),
+                                        ("sym_sum", ([1.0, 2],)), ("sym_sum", ([],)), ("sym_sum", ((1, 2, 3),))])
+def test_sym_functions_on_plain_numbers(name, args):
+    ours, theirs = getattr(ember, name)(*args), getattr(torch, name)(*args)
+    assert type(ours) is type(theirs) and ours == theirs
+
+
+def test_sym_max_refuses_what_is_not_a_number():
+    check_error(lambda lib: lib.sym_max("a", 2))
+
+
+def test_top_level_aliases_of_grad_scaler_and_out_of_memory_error():
+    assert ember.GradScaler is ember.amp.GradScaler and torch.GradScaler is torch.amp.GradScaler
+    assert ember.OutOfMemoryError is ember.cuda.OutOfMemoryError
+    assert issubclass(ember.OutOfMemoryError, RuntimeError) == issubclass(torch.OutOfMemoryError, RuntimeError)
