@@ -303,6 +303,9 @@ class _ForwardContext:
     def __setattr__(self, name, value):
         setattr(self._ctx, name, value)
 
+    def __delattr__(self, name):
+        delattr(self._ctx, name)
+
     @property
     def saved_tensors(self):
         saved = self._ctx.__dict__.get("_saved_for_forward", ())

@@ -340,6 +340,30 @@ def test_custom_function_jvp_reads_save_for_forward():
             assert not fw.unpack_dual(out).tangent.requires_grad
 
 
+def test_custom_function_jvp_reads_and_deletes_ctx_attributes():
+    """Attributes forward sets on ctx are read, and may be deleted, in jvp (the forward-AD tutorial's ``Fn``)."""
+    seen = []
+
+    def forward(ctx, x):
+        ctx.result = x.exp()
+        return ctx.result
+
+    def jvp(ctx, tangent):
+        out = tangent * ctx.result
+        del ctx.result
+        seen.append(hasattr(ctx, "result"))
+        return out
+
+    x, t = arrays()
+    for lib, fw in LIBS:
+        function = type("Exp", (lib.autograd.Function,), {"forward": staticmethod(forward), "jvp": staticmethod(jvp),
+                                                          "backward": staticmethod(lambda ctx, g: g)})
+        with fw.dual_level():
+            out = function.apply(fw.make_dual(lib.tensor(x), lib.tensor(t)))
+            numpy.testing.assert_allclose(tangent_array(fw, out), t * numpy.exp(x))
+    assert seen == [False, False]
+
+
 def test_detach_and_data_drop_the_tangent_clone_keeps_it():
     x, t = arrays()
     compare(lambda lib, d: (d.detach(), d.data, d.clone(), d.contiguous()), (x, t))
