@@ -6,7 +6,7 @@ import numpy
 from .. import _dtype
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
-from ._util import quiet
+from ._util import name_node, quiet
 from .linalg.products import folded_matmul, matrix_product
 
 __all__ = []
@@ -85,9 +85,25 @@ def linear(input, weight, bias=None):
     require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
     if x.dtype.kind == "c":   # by matmul, whose gradients take the conjugate transposes Linear's do not
         output = input.matmul(weight.t())
-        return output if bias is None else output + bias
-    if bias is not None and (bias._data.shape[-1:] not in ((w.shape[0],), (1,)) or bias._data.ndim > 1):
-        return Linear.apply(input, weight).add(bias)
+        return output if bias is None else name_node(output + bias, _biased_node_name(input, bias))
     if bias is None:
-        return Linear.apply(input, weight)
-    return Linear.apply(input, weight, bias)
+        return name_node(Linear.apply(input, weight), _UNBIASED_NODE_NAMES[min(x.ndim, 3)])
+    if bias._data.shape[-1:] not in ((w.shape[0],), (1,)) or bias._data.ndim > 1:
+        return name_node(Linear.apply(input, weight).add(bias), _biased_node_name(input, bias))
+    return name_node(Linear.apply(input, weight, bias), _biased_node_name(input, bias))
+
+
+_UNBIASED_NODE_NAMES = {1: "SqueezeBackward4", 2: "MmBackward0", 3: "UnsafeViewBackward0"}
+"""PyTorch's node for ``linear`` without a bias by the input's rank (3: or more): matmul's by ``weight.t()``."""
+
+
+def _biased_node_name(input, bias):
+    """PyTorch's node for ``linear`` with a bias: addmm's for a matrix input; the view of an addmm of the flattened
+    input where that is contiguous and the bias a contiguous vector (or squeezes to one); else matmul's result with
+    the bias added in place."""
+    if input.ndim == 2:
+        return "AddmmBackward0"
+    shape = bias._data.shape
+    if (len(shape) == 1 or len(shape) - shape.count(1) == 1) and bias.is_contiguous() and input.is_contiguous():
+        return "ViewBackward0"
+    return "AddBackward0"

@@ -10,7 +10,7 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite, dispatch_hooks
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
-from .._util import quiet, tensor_method, wrap_dim, write_out
+from .._util import name_node, quiet, tensor_method, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
     _batch_shape,
@@ -90,7 +90,7 @@ def matmul(input, other, *, out=None):
         if a.shape[1] != b.shape[0]:
             _check_mm_shapes(a, b)
         _check_not_bool(a, "addmm_impl_cpu_")
-        return write_out(out, Matmul.apply(a, b), "matmul")
+        return write_out(out, name_node(Matmul.apply(a, b), "MmBackward0"), "matmul")
     if a.ndim == 1 and b.ndim == 1:
         return write_out(out, dot(a, b), "matmul")
     if b.ndim <= 2 and (a.ndim >= 3 or b.ndim == 1):
@@ -99,21 +99,24 @@ def matmul(input, other, *, out=None):
 
 
 def _fold_matmul(a, b):
-    """``a`` (..., n, k) or (n, k) times a matrix or vector ``b``: checked as one 2-D product, as PyTorch folds it."""
+    """``a`` (..., n, k) or (n, k) times a matrix or vector ``b``: checked as one 2-D product, as PyTorch folds it.
+    The result's node has PyTorch's name: mv's, the in-place squeeze_ of a vector times a matrix, or the
+    ``_unsafe_view`` of a folded product."""
     rows = math.prod(a.shape[:-1])
     if b.ndim == 1:
         folded = _Folded((rows, a.shape[-1]), a.dtype)
         _check_mv(folded, b)
         _check_not_bool(a, "addmv_impl_cpu")
-        return (Matmul.apply(a, b.unsqueeze(-1))).squeeze(-1)
+        result = (Matmul.apply(a, b.unsqueeze(-1))).squeeze(-1)
+        return name_node(result, "MvBackward0" if a.ndim == 2 else "UnsafeViewBackward0")
     if a.ndim == 1:
         _check_mm_dtypes(a, b)
         _check_mm_shapes(_Folded((1, a.shape[0])), b)
-        return (Matmul.apply(a.unsqueeze(0), b)).squeeze(-2)
+        return name_node((Matmul.apply(a.unsqueeze(0), b)).squeeze(-2), "SqueezeBackward4")
     _check_mm_dtypes(a, b)
     _check_mm_shapes(_Folded((rows, a.shape[-1])), b)
     _check_not_bool(a, "addmm_impl_cpu_")
-    return Matmul.apply(a, b)
+    return name_node(Matmul.apply(a, b), "UnsafeViewBackward0")
 
 
 class _Folded:
@@ -136,7 +139,27 @@ def _batched_matmul(a, b):
         result = result.squeeze(-2)
     if b_vector:
         result = result.squeeze(-1)
-    return result
+    return name_node(result, _batched_node_name(a, b))
+
+
+def _batched_node_name(a, b):
+    """The name of the node PyTorch's matmul ends a product with a stack of matrices with: the ``_unsafe_view`` of
+    its bmm, except for a vector times a matrix, and where it folds a matrix that requires grad times a stack (a
+    3-D operand with one batch beside a longer batch first loses it) into one product and transposes the result
+    back, which ``contiguous`` copies unless a side is 1."""
+    if b.ndim == 2:   # a vector times a matrix: the product of its row, squeezed in place
+        return "SqueezeBackward4"
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] != b.shape[0]:
+        if a.shape[0] == 1 and a.requires_grad:
+            a = a[0]
+        elif b.shape[0] == 1 and b.requires_grad:
+            return "UnsafeViewBackward0"
+    if a.ndim == 2 and a.requires_grad:
+        rows, columns = a.shape[0], b.shape[-1]
+        if rows <= 1 or columns <= 1 or 0 in b.shape[:-2]:
+            return "TransposeBackward0"
+        return "CloneBackward0"
+    return "UnsafeViewBackward0"
 
 
 tensor_method("__rmatmul__")(lambda self, other: matmul(other, self))
@@ -155,7 +178,7 @@ def mm(input, mat2, *, out=None):
     _check_mm_dtypes(input, mat2)
     _check_mm_shapes(input, mat2)
     _check_not_bool(input, "addmm_impl_cpu_")
-    return write_out(out, Matmul.apply(input, mat2), "mm")
+    return write_out(out, name_node(Matmul.apply(input, mat2), "MmBackward0"), "mm")
 
 
 @tensor_method
@@ -171,7 +194,7 @@ def bmm(input, mat2, *, out=None):
                            f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _check_scalar_type(input, mat2)
     _check_not_bool(input, "bmm")
-    return write_out(out, Matmul.apply(input, mat2), "bmm")
+    return write_out(out, name_node(Matmul.apply(input, mat2), "BmmBackward0"), "bmm")
 
 
 @tensor_method
@@ -182,7 +205,7 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     _check_mv(input, vec)
     _check_not_bool(input, "addmv_impl_cpu")
-    return write_out(out, (Matmul.apply(input, vec.unsqueeze(-1))).squeeze(-1), "mv")
+    return write_out(out, name_node(Matmul.apply(input, vec.unsqueeze(-1)).squeeze(-1), "MvBackward0"), "mv")
 
 
 @tensor_method
@@ -190,7 +213,7 @@ def mv(input, vec, *, out=None):
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of the same dtype (no conjugation)."""
     _check_dot(input, tensor)
-    return write_out(out, Matmul.apply(input, tensor), "dot")
+    return write_out(out, name_node(Matmul.apply(input, tensor), "DotBackward0"), "dot")
 
 
 @tensor_method
@@ -198,7 +221,7 @@ def dot(input, tensor, *, out=None):
 def vdot(input, other, *, out=None):
     """Inner product of two 1-D tensors, conjugating the first."""
     _check_dot(input, other)
-    return write_out(out, Matmul.apply(_conj(input), other), "vdot")
+    return write_out(out, name_node(Matmul.apply(_conj(input), other), "VdotBackward0"), "vdot")
 
 
 @tensor_method
@@ -277,12 +300,15 @@ Tensor.ger = outer
 
 
 def _scaled_sum(name, input, product, beta, alpha):
-    """beta * input + alpha * product, with beta == 0 ignoring input (even NaNs) as PyTorch does."""
+    """beta * input + alpha * product, with beta == 0 ignoring input (even NaNs) as PyTorch does; its node is
+    PyTorch's for the op ``name`` (``AddmmBackward0``)."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        return product + input * 0 if input.requires_grad else product.expand(_broadcast(input, product))
-    return product + (input if beta == 1 else input * beta)
+        result = product + input * 0 if input.requires_grad else product.expand(_broadcast(input, product))
+    else:
+        result = product + (input if beta == 1 else input * beta)
+    return name_node(result, name.capitalize() + "Backward0")
 
 
 def _broadcast(input, product):
@@ -599,7 +625,7 @@ def multi_dot(tensors, *, out=None):
         result = result.squeeze(1)
     if first.ndim == 1:
         result = result.squeeze(0)
-    return write_out(out, result, "multi_dot")
+    return write_out(out, name_node(result, "ViewBackward0"), "multi_dot")
 
 
 def _chain_order(matrices):
@@ -633,6 +659,11 @@ def chain_matmul(*matrices, out=None):
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
                   "parameters.", UserWarning, stacklevel=2)
-    if len(matrices) == 1:
-        return matrices[0]
+    for matrix in matrices:
+        if matrix.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {matrix.ndim}, expected 2 instead.")
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more matrices")
+    if len(matrices) == 1:   # a copy, as PyTorch's
+        return write_out(out, matrices[0].clone(), "chain_matmul")
     return multi_dot(matrices, out=out)
