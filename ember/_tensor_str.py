@@ -196,6 +196,11 @@ def _add_suffixes(text, suffixes, indent):
     return "".join(parts)
 
 
+tangent_of = None
+"""Installed by ``autograd._dual``: a tensor's tangent at the open dual level, or None; the repr shows it as
+``tangent=`` after the autograd information, as PyTorch's."""
+
+
 def tensor_repr(tensor, tensor_contents=None):
     """The full repr: values, then device, size, dtype and autograd information where PyTorch shows them."""
     cls_name = type(tensor).__name__
@@ -224,4 +229,7 @@ def tensor_repr(tensor, tensor_contents=None):
         suffixes.append(f"grad_fn=<{type(tensor.grad_fn).__name__}>")
     elif tensor.requires_grad:
         suffixes.append("requires_grad=True")
+    tangent = tangent_of(tensor) if tangent_of is not None else None
+    if tangent is not None:
+        suffixes.append(f"tangent={tangent}")
     return _add_suffixes(prefix + text, suffixes, indent)

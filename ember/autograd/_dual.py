@@ -4,6 +4,7 @@ import weakref
 
 from .._backend import xp_of
 from .._compat import as_strided
+from .. import _tensor_str
 from .._tensor import _make
 
 tangents = {}   # id(primal) -> (weak reference to the primal, tangent, whether earlier views share it)
@@ -26,6 +27,9 @@ def tangent_of(tensor):
     if view is not None:
         set_tangent(tensor, view)
     return view
+
+
+_tensor_str.tangent_of = tangent_of
 
 
 def set_tangent(tensor, tangent, shared=False):

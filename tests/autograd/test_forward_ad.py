@@ -436,3 +436,17 @@ def test_custom_function_jvp_gets_zeros_for_tensors_without_tangent():
             first, second = function.apply(fw.make_dual(lib.ones(2), lib.ones(2) * 3), lib.ones(2) * 5, 2.0)
             received.append((tangent_array(fw, first).tolist(), tangent_array(fw, second).tolist()))
     assert received[2:] == received[:2]
+
+
+def test_repr_shows_the_tangent():
+    """A dual tensor prints its tangent after the autograd information (``tangent=`` and the tangent's own repr; a
+    0-d tangent as its number), and nothing once the level has exited."""
+    x, t = arrays((2, 3))
+    reprs = []
+    for lib, fw in LIBS:
+        with fw.dual_level():
+            dual = fw.make_dual(lib.tensor(x, dtype=lib.float32), lib.tensor(t, dtype=lib.float32))
+            leaf = fw.make_dual(lib.tensor(x[0], requires_grad=True), lib.tensor(t[0]))
+            shown = [repr(dual), repr(dual * 2), repr(dual[0, 1]), str(dual.double()), repr(leaf)]
+        reprs.append(shown + [repr(dual)])
+    assert [r.replace("ember.", "torch.") for r in reprs[1]] == reprs[0]
