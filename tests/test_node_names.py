@@ -172,3 +172,16 @@ def test_renamed_node_keeps_its_backward():
     x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x.mean().backward()
     numpy.testing.assert_allclose(x.grad.numpy(), [1 / 3] * 3)
+
+
+INDEXING = ["[0]", "[-1]", "[0, 1]", "[:, 0]", "[1:]", "[:]", "[None, 0]", "[..., 0]", "[0][1]", "[None]", "[:, None]",
+            "[0, 1:]", "[...]", "[0, :]", "[0, ...]", "[:, :]", "[:, :100]", "[:, 1:][0]", "[None, :]", "[::2]",
+            "[True]", "[[0, 1]]", ".select(1, 2)", ".narrow(0, 1, 1)"]
+
+
+@pytest.mark.parametrize("key", INDEXING)
+def test_basic_indexing_names_its_last_view(key):
+    """``x[key]`` shows PyTorch's node for the last view its indexing applies: Select for an int, Unsqueeze for None,
+    Slice for a slice other than the whole dim (a lone slice always), Alias for none."""
+    (torch_name, _), (ember_name, _) = _names(lambda L, x: eval("x" + key))
+    assert ember_name == torch_name

@@ -249,11 +249,37 @@ def _getitem(self, key):
     if type(key) is int and self._data.ndim and -self._data.shape[0] <= key < self._data.shape[0]:
         if not (self.requires_grad and state.enabled):   # the per-sample path of every DataLoader
             return _make(self._data[key, ...], base=self)   # [key, ...]: a 0-d array, not a NumPy scalar
-        return sliced(self, (key, Ellipsis))
-    key = _normalize_key(self, key)
-    if key[1] is None:
-        return sliced(self, key[0])
-    return Index.apply(self, key)
+        return name_node(sliced(self, (key, Ellipsis)), "SelectBackward0")
+    items, advanced = _normalize_key(self, key)
+    if advanced is None:
+        view = sliced(self, items)
+        if view.grad_fn is not None:
+            name = _view_node_name(items, self._data.shape, not isinstance(key, tuple))
+            if name != "SliceBackward0":
+                name_node(view, name)
+        return view
+    return Index.apply(self, (items, advanced))
+
+
+def _view_node_name(items, shape, single):
+    """PyTorch's node name for the view ``self[key]`` (``items``: its basic key): the last op PyTorch's indexing
+    applies, left to right — select for an int, unsqueeze for None, slice for a slice other than the whole dim (a
+    lone slice always slices) — or alias when none applies."""
+    if single and isinstance(items[0], slice):
+        return "SliceBackward0"
+    name, dim = "AliasBackward0", 0
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - sum(1 for i in items if i is not None and i is not Ellipsis)
+        elif item is None:
+            name = "UnsqueezeBackward0"
+        elif isinstance(item, int):
+            name, dim = "SelectBackward0", dim + 1
+        else:
+            if item.indices(shape[dim]) != (0, shape[dim], 1):
+                name = "SliceBackward0"
+            dim += 1
+    return name
 
 
 Tensor.__getitem__ = composite("getitem")(_getitem)

@@ -417,7 +417,7 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension "
                          f"{dim}")
-    return sliced(input, (slice(None),) * dim + (index, Ellipsis))
+    return name_node(sliced(input, (slice(None),) * dim + (index, Ellipsis)), "SelectBackward0")
 
 
 class Split(Primitive):
