@@ -13,6 +13,7 @@ from collections import OrderedDict
 import numpy
 
 from .. import _backend
+from .._warnings import transparent
 from .._tensor import Tensor, _make, _wrap, add_hook, grad_state
 from .grad_mode import no_grad, state
 
@@ -800,6 +801,7 @@ def composite(name, trace_inside=False, batch_inside=False):
                                        "trace_inside": trace_inside, "batch_inside": batch_inside})
         registry[name] = op
 
+        @transparent
         @functools.wraps(function)
         def dispatched(*args, **kwargs):
             if dispatch_hooks:

@@ -4,6 +4,7 @@ import math
 
 import numpy
 
+from .._warnings import warn
 from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
@@ -24,9 +25,8 @@ def _softmax_dim(ndim):
 
 def _resolve_dim(input, dim, name):
     if dim is None:
-        import warnings
-        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                      "as an argument.", UserWarning, stacklevel=3)
+        warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+             "as an argument.", UserWarning, stacklevel=3)
         dim = _softmax_dim(input.ndim)
     return wrap_dim(dim, input.ndim)
 
@@ -110,8 +110,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     """A sample of the Gumbel-softmax distribution over ``dim``: softmax((logits + Gumbel noise) / tau); with
     ``hard``, one-hot in the forward pass and the soft sample's gradient (straight-through)."""
     if eps != 1e-10:
-        import warnings
-        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+        warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
     gumbels = -empty_like(logits).exponential_().log()   # PyTorch's draw, so seeded streams agree
     soft = softmax((logits + gumbels) / tau, dim)
     if not hard:

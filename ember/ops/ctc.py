@@ -8,6 +8,7 @@ sequence (targets interleaved with blanks) at once. The gradient is PyTorch's: w
 import numpy
 
 from .. import _dtype
+from .._warnings import warn
 from .._tensor import Tensor
 from ..autograd.function import Primitive, composite
 from . import creation
@@ -112,6 +113,9 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     """Connectionist temporal classification loss of ``log_probs`` ((T, N, C) or unbatched (T, C)) against
     ``targets`` (padded (N, S) or concatenated 1-D), as ``torch.nn.functional.ctc_loss``; one op to tracing (the
     targets and lengths are its inputs) and to autocast (float32)."""
+    if reduction == "elementwise_mean":
+        warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=2)
+        reduction = "mean"
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     if log_probs.dtype not in (_dtype.float32, _dtype.float64):

@@ -1,8 +1,8 @@
 """Dropout variants: zero random elements (or channels) while training, scaling the rest to keep the mean."""
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _dtype
 from ..autograd import function
 from ..autograd.function import composite
@@ -66,17 +66,17 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, H, W) input with probability ``p``; other ranks follow PyTorch's legacy rule."""
     _check_p(p)
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
-                      "inputs).", stacklevel=2)
+        warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and will result "
+             "in an error in a future release. To retain the behavior and silence this warning, please use "
+             "dropout instead. Note that dropout2d exists to provide channel-wise dropout on inputs with 2 "
+             "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 3D or 4D "
+             "inputs).", stacklevel=2)
     if input.ndim == 3:
-        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
-                      "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
-                      "will change in a future release to interpret the input as one without a batch dimension, i.e. "
-                      "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", stacklevel=2)
+        warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
+             "is desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior "
+             "will change in a future release to interpret the input as one without a batch dimension, i.e. "
+             "shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+             "dropout1d instead.", stacklevel=2)
     return _channel_dropout(input, p, training, inplace, batched=True)
 
 
@@ -85,11 +85,11 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
     """Zeroes whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
     _check_p(p)
     if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
-                      "in an error in a future release. To retain the behavior and silence this warning, please use "
-                      "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
-                      "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
-                      "inputs).", stacklevel=2)
+        warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and will result "
+             "in an error in a future release. To retain the behavior and silence this warning, please use "
+             "dropout instead. Note that dropout3d exists to provide channel-wise dropout on inputs with 3 "
+             "spatial dimensions, a channel dimension, and an optional batch dimension (i.e. 4D or 5D "
+             "inputs).", stacklevel=2)
     return _channel_dropout(input, p, training, inplace, batched=input.ndim == 5)
 
 

@@ -1,7 +1,7 @@
 """``Tensor.grad`` as PyTorch reads it: reading the unset ``.grad`` of a non-leaf tensor that does not retain its
 gradient warns, since backward never fills it (a common mistake)."""
-import warnings
 
+from .._warnings import warn
 from .._tensor import Tensor
 
 _NON_LEAF_MESSAGE = (
@@ -14,7 +14,7 @@ _NON_LEAF_MESSAGE = (
 def _get_grad(self):
     grad = self.__dict__.get("grad")
     if grad is None and self.grad_fn is not None and not self._retains_grad:
-        warnings.warn(_NON_LEAF_MESSAGE, UserWarning, stacklevel=2)
+        warn(_NON_LEAF_MESSAGE, UserWarning, stacklevel=2)
     return grad
 
 

@@ -1,11 +1,11 @@
 """Loss functions, composed from other ops, with PyTorch's ``reduction``, ``weight`` and ``ignore_index`` rules."""
 import functools
 import math
-import warnings
 
 import numpy
 
 from .. import _dtype
+from .._warnings import transparent, warn
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._kernel_dtypes import require_common_dtype, require_dtype
@@ -34,6 +34,7 @@ def _node_named(name):
     """Shows the final node of the decorated loss under PyTorch's name for it (``NllLossBackward0``, ...): the
     loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does."""
     def decorate(loss_function):
+        @transparent
         @functools.wraps(loss_function)
         def named(*args, **kwargs):
             return name_node(loss_function(*args, **kwargs), name)
@@ -42,11 +43,19 @@ def _node_named(name):
 
 
 def _legacy_reduction(size_average, reduce, reduction):
+    """``reduction``, or the one the deprecated ``size_average`` / ``reduce`` flags name, with PyTorch's warnings
+    for those flags and for the old name 'elementwise_mean' (pointing at the loss function or module that took them)."""
     if size_average is None and reduce is None:
+        if reduction == "elementwise_mean":
+            warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.", stacklevel=2)
+            return "mean"
         return reduction
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    return ("mean" if size_average else "sum") if reduce else "none"
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+         stacklevel=2)
+    return reduction
 
 
 def _promoted(kernel, input, target):
@@ -61,9 +70,9 @@ def _promoted(kernel, input, target):
 
 def _check_same_size(input, target, name):
     if tuple(input.shape) != tuple(target.shape):
-        warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
-                      "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
-                      "same size.", UserWarning, stacklevel=3)
+        warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+             "This will likely lead to incorrect results due to broadcasting. Please ensure they have the "
+             "same size.", UserWarning, stacklevel=3)
 
 
 @_node_named("MseLossBackward0")
@@ -156,6 +165,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
     _check_same_size(input, target, "huber_loss")
     require_common_dtype("huber_cpu", input, target)
+    reduction = _legacy_reduction(None, None, reduction)
     loss = _huber_elements(input, target, float(delta), False) if delta > 0 else None
     if loss is None:
         diff = (input - target).abs()
@@ -423,7 +433,12 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         raise RuntimeError("kl_div: Complex inputs not supported.")
     if not (input.dtype.is_floating_point and target.dtype.is_floating_point):
         raise RuntimeError("kl_div: Integral inputs not supported.")
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean" and size_average is None and reduce is None:
+        warn("reduction: 'mean' divides the total loss by both the batch size and the support size.'batchmean' "
+             "divides only by the batch size, and aligns with the KL div math definition.'mean' will be changed to "
+             "behave the same as 'batchmean' in the next major release.", stacklevel=2)
+    if reduction != "batchmean" or size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -437,7 +452,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
                      reduction="mean"):
     """Negative log likelihood of ``target`` under a Poisson distribution with rate ``input`` (or exp(input))."""
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
         stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
@@ -461,6 +479,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
     return _reduce(loss, reduction)
 
 
@@ -522,12 +542,15 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Mean over classes of the binary cross entropy of sigmoid(input) against ``target``."""
     require_dtype("log_sigmoid_cpu", input)
-    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce, reduction)
     softplus_neg = -logsigmoid(input)   # log(1 + exp(-x)), smooth at 0 (see logsigmoid)
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
     if weight is not None:
         loss = loss * weight
     loss = loss.sum(-1) / input.shape[-1] if input.ndim > 0 else loss
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
     return _reduce(loss, reduction)
 
 

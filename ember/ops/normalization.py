@@ -6,6 +6,7 @@ import math
 import numpy
 
 from .. import _backend, _compat
+from .._warnings import transparent
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
@@ -23,6 +24,7 @@ def _float32_inside(kernel=None):
     the result rounded once to its dtype, as PyTorch's CPU kernels accumulate (statistics of rounded
     intermediates would drift by a 16-bit ulp per step)."""
     def decorate(norm):
+        @transparent
         @functools.wraps(norm)
         def run(input, *args, **kwargs):
             if isinstance(input, Tensor):

@@ -3,6 +3,8 @@
 import functools
 import inspect
 
+from .._warnings import transparent
+
 _ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 _wrapped = {}
 
@@ -21,6 +23,7 @@ def accepting_numpy_keywords(function):
     if not aliases and not sizes:
         return function
 
+    @transparent
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
         if kwargs:

@@ -12,10 +12,10 @@ import math
 import numbers
 import secrets
 import sys
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
@@ -305,10 +305,10 @@ def _from_to(d, low, high):
     if name in _FLOAT_LIMITS:
         for value, what in ((low, "from"), (high - 1, "to - 1")):
             if abs(value) > 1 << digits:
-                warnings.warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
-                              f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
-                              "range. This warning will become an error in version 1.7 release, please fix the "
-                              "code in advance", UserWarning, stacklevel=3)
+                warn(f"{what} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision limitations "
+                     f"{_CPP_NAMES[name]} can support discrete uniform distribution only within this "
+                     "range. This warning will become an error in version 1.7 release, please fix the "
+                     "code in advance", UserWarning, stacklevel=3)
     return low, high - low
 
 

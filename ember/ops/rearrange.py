@@ -1,6 +1,6 @@
 """Shape ops that copy: joining, repeating, flipping and rolling, broadcasting, triangles and diagonals, kron/cross."""
-import warnings
 
+from .._warnings import warn
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
@@ -366,8 +366,8 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
-                      UserWarning, stacklevel=2)
+        warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+             UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
@@ -527,9 +527,9 @@ def cross(input, other, dim=None, *, out=None):
                            f"{_dtype.scalar_type_name(other.dtype)}")
     input, other = broadcast_tensors(input, other)
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+             "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+             "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
         dim = next((d for d, s in enumerate(input.shape) if s == 3), -1)
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] != 3 or other.shape[dim] != 3:

@@ -2,10 +2,10 @@
 arguments (median, mode and quantile are in ``order_statistics``). Ops that pick elements (max with dim, cummax)
 return input values gathered at int64 indices, so gradients scatter back to the picked positions."""
 import math
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _dtype, _compat, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
@@ -499,8 +499,8 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
     dims = _reduction_dims(input, dim)
     count = _count(input, dims)
     if count - correction <= 0:
-        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                      "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+        warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+             "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
     if input.dtype.is_complex:   # PyTorch's: the real part's variance plus the imaginary part's
         squares = (SquaredDeviations.apply(input.real, dims, keepdim, scale)
                    + SquaredDeviations.apply(input.imag, dims, keepdim, scale))

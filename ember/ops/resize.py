@@ -5,6 +5,7 @@ of elements."""
 import math
 import warnings
 
+from .._warnings import warn
 from .. import _runtime
 from .._backend import xp_of
 from ._util import shape_arg, tensor_method
@@ -39,7 +40,7 @@ def resize_as_(self, the_template, memory_format=None):
 @tensor_method
 def resize(self, *sizes):
     """Deprecated: this tensor's elements in the shape ``sizes``, which must hold as many (differentiable)."""
-    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    warn("non-inplace resize is deprecated", stacklevel=2)
     shape = tuple(shape_arg(sizes))
     if math.prod(shape) != self.numel():
         raise RuntimeError(f"requested resize to {'x'.join(map(str, shape))} ({math.prod(shape)} elements in total), "
@@ -52,7 +53,7 @@ def resize(self, *sizes):
 @tensor_method
 def resize_as(self, tensor):
     """Deprecated: this tensor's elements in the shape of ``tensor`` (see ``resize``)."""
-    warnings.warn("non-inplace resize_as is deprecated", stacklevel=2)
+    warn("non-inplace resize_as is deprecated", stacklevel=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return resize(self, *tensor.shape)

@@ -10,10 +10,10 @@ is these ops'). Unfold and Fold are each other's adjoints, written as two primit
 import functools
 import itertools
 import math
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
@@ -262,9 +262,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
     if align_corners is None:
-        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
-                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
-                      "grid_sample for details.", stacklevel=2)
+        warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+             "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+             "grid_sample for details.", stacklevel=2)
         align_corners = False
     _check_grid_sample(input, grid, mode)
     if not dispatch_hooks and _grid_sample.applies(input, grid, mode, padding_mode):
@@ -376,9 +376,9 @@ def _gather(flat, positions, spatial, out_shape, padding_mode, align_corners):
 def affine_grid(theta, size, align_corners=None):
     """The (N, H, W, 2) (or (N, D, H, W, 3)) sampling grid of the affine maps ``theta`` over an output of ``size``."""
     if align_corners is None:
-        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
-                      "Please specify align_corners=True if the old behavior is desired. See the documentation of "
-                      "grid_sample for details.", stacklevel=2)
+        warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since 1.3.0. "
+             "Please specify align_corners=True if the old behavior is desired. See the documentation of "
+             "grid_sample for details.", stacklevel=2)
         align_corners = False
     if not theta.dtype.is_floating_point:
         raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
@@ -397,9 +397,9 @@ def affine_grid(theta, size, align_corners=None):
     from .rearrange import meshgrid, stack
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
-        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
-                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
-                      "affine_grid for details.", stacklevel=2)
+        warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+             "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
+             "affine_grid for details.", stacklevel=2)
     axes = []
     for steps in spatial:
         if steps <= 1:

@@ -2,10 +2,10 @@
 (counts, not differentiable); dist and renorm, which measure and cap p-norms."""
 import math
 import numbers
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make
@@ -73,8 +73,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm_factor = total - (correction if aweights is None or correction == 0
                                else correction * (weights * aweights).sum() / total)
     if float(norm_factor) <= 0:
-        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
-                      "observations.", UserWarning, stacklevel=2)
+        warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+             "observations.", UserWarning, stacklevel=2)
         norm_factor = norm_factor * 0 if isinstance(norm_factor, Tensor) else 0
     centered = x - mean
     weighted = centered if weights is None else centered * weights

@@ -1,7 +1,7 @@
 """The short-time Fourier transform and its inverse, composed from framing (``unfold``), the FFT primitives and
 overlap-add (``fold``), so they are differentiable through every argument that requires grad."""
-import warnings
 
+from .._warnings import warn
 from .. import _dtype
 from ..autograd.function import composite
 from ._util import tensor_method
@@ -62,10 +62,10 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if not 0 < n_fft <= length:
         raise RuntimeError(f"stft: expected 0 < n_fft < {length}, but got n_fft={n_fft}")
     if window is None:
-        warnings.warn("A window was not provided. A rectangular window will be applied,which is known to cause "
-                      "spectral leakage. Other windows such as torch.hann_window or torch.hamming_window are "
-                      "recommended to reduce spectral leakage.To suppress this warning and use a rectangular "
-                      "window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning, stacklevel=2)
+        warn("A window was not provided. A rectangular window will be applied,which is known to cause "
+             "spectral leakage. Other windows such as torch.hann_window or torch.hamming_window are "
+             "recommended to reduce spectral leakage.To suppress this warning and use a rectangular "
+             "window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning, stacklevel=2)
     window = _window(window, win_length, n_fft, signal, "stft")
     if align_to_window:   # frames hold the window's win_length points, placed where the window sits in n_fft
         left = (n_fft - win_length) // 2
@@ -84,10 +84,10 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         spectrum = spectrum.squeeze(0)
     if return_complex:
         return spectrum
-    warnings.warn("stft with return_complex=False is deprecated. In a future pytorch release, stft will return "
-                  "complex tensors for all inputs, and return_complex=False will raise an error.\nNote: you can "
-                  "still call torch.view_as_real on the complex output to recover the old return format.",
-                  UserWarning, stacklevel=2)
+    warn("stft with return_complex=False is deprecated. In a future pytorch release, stft will return "
+         "complex tensors for all inputs, and return_complex=False will raise an error.\nNote: you can "
+         "still call torch.view_as_real on the complex output to recover the old return format.",
+         UserWarning, stacklevel=2)
     return view_as_real(spectrum)
 
 
@@ -116,10 +116,10 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         raise RuntimeError(f"istft: expected the frequency dimension (3rd to the last) of the input tensor to match "
                            f"n_fft when onesided=False, but got {bins}")
     if window is None:
-        warnings.warn("A window was not provided. A rectangular window will be applied.Please provide the same "
-                      "window used by stft to make the inversion lossless.To suppress this warning and use a "
-                      "rectangular window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning,
-                      stacklevel=2)
+        warn("A window was not provided. A rectangular window will be applied.Please provide the same "
+             "window used by stft to make the inversion lossless.To suppress this warning and use a "
+             "rectangular window, explicitly set `window=torch.ones(n_fft, device=<device>)`.", UserWarning,
+             stacklevel=2)
     window = _window(window, win_length, n_fft, spectrum, "istft")
     if not return_complex and window.dtype.is_complex:
         raise RuntimeError("istft: complex windows require return_complex=True")
@@ -145,8 +145,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         raise RuntimeError("istft: window overlap add min: 0")
     signal = signal / envelope
     if length is not None and signal.shape[-1] < length:
-        warnings.warn("The length of signal is shorter than the length parameter. Result is being padded with zeros "
-                      "in the tail. Please check your center and hop_length settings.", UserWarning, stacklevel=2)
+        warn("The length of signal is shorter than the length parameter. Result is being padded with zeros "
+             "in the tail. Please check your center and hop_length settings.", UserWarning, stacklevel=2)
         signal = pad(signal, (0, int(length) - signal.shape[-1]))
     return signal.squeeze(0) if input.ndim == 2 else signal
 

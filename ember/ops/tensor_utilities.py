@@ -2,10 +2,10 @@
 in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``, ``hardshrink``/``prelu`` methods,
 ``as_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``,
 ``is_inference``, ``typename`` and the ``is_<backend>`` flags of tensor kinds ember does not have."""
-import warnings
 
 import numpy
 
+from .._warnings import warn
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state
@@ -59,10 +59,10 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
                          f"not be greater than actual buffer length ({length} bytes)")
     array = numpy.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
     if not array.flags.writeable:
-        warnings.warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
-                      "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
-                      "may want to copy the buffer to protect its data or make it writable before converting it to "
-                      "a tensor.", UserWarning, stacklevel=2)
+        warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+             "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+             "may want to copy the buffer to protect its data or make it writable before converting it to "
+             "a tensor.", UserWarning, stacklevel=2)
     return _make(array, requires_grad=requires_grad)
 
 

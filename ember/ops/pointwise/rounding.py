@@ -1,8 +1,8 @@
 """Sign, magnitude and rounding; binary maxima and minima, clamping, where and nan_to_num."""
-import warnings
 
 import numpy
 
+from ..._warnings import warn
 from ... import _dtype
 from ..._backend import xp_of
 from ..._tensor import Tensor, _make
@@ -376,8 +376,8 @@ def where(condition, input=None, other=None, *, out=None):
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
     if condition.dtype is _dtype.uint8:
-        warnings.warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
-                      "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
+        warn("where received a uint8 condition tensor. This behavior is deprecated and will be removed in "
+             "a future version of PyTorch. Use a boolean condition instead.", UserWarning, stacklevel=2)
         condition = condition.to(_dtype.bool_)
     elif condition.dtype is not _dtype.bool_:
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "

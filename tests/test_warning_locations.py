@@ -1,0 +1,48 @@
+"""Warnings name the frame PyTorch's name: the caller of the op, not one of ember's wrappers (a composite op's
+dispatch, NumPy keyword renaming, a loss's node naming). Both libraries run the same call from this file."""
+import warnings
+
+import pytest
+import torch
+
+import ember
+
+
+def _recorded(fn, lib):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn(lib)
+    # PyTorch's C++ warnings end in where they were raised; the message is what precedes it
+    return [(w.filename, w.category, str(w.message).split(" (Triggered internally at")[0]) for w in caught]
+
+
+CALLS = {
+    "dropout2d on 2-D input": lambda t: t.nn.functional.dropout2d(t.ones(2, 3)),
+    "dropout2d on 3-D input": lambda t: t.nn.functional.dropout2d(t.ones(2, 3, 4)),
+    "dropout3d on 2-D input": lambda t: t.nn.functional.dropout3d(t.ones(2, 3)),
+    "cross without dim": lambda t: t.cross(t.ones(3, 3), t.ones(3, 3)),
+    "grid_sample default align_corners": lambda t: t.nn.functional.grid_sample(t.ones(1, 1, 3, 3),
+                                                                               t.zeros(1, 2, 2, 2)),
+    "softmax without dim": lambda t: t.nn.functional.softmax(t.ones(2, 2)),
+    "log_softmax without dim": lambda t: t.nn.functional.log_softmax(t.ones(2, 2)),
+    "mse_loss of other shapes": lambda t: t.nn.functional.mse_loss(t.ones(2, 3), t.ones(3)),
+    "var with no degrees of freedom": lambda t: t.var(t.ones(1), 0),
+    "Tensor.std with no degrees of freedom": lambda t: t.ones(1).std(),
+    "kl_div mean": lambda t: t.nn.functional.kl_div(t.zeros(2, 2), t.ones(2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", CALLS)
+def test_warning_points_at_the_caller_as_pytorchs(name):
+    expected = _recorded(CALLS[name], torch)
+    got = _recorded(CALLS[name], ember)
+    assert expected and [w[0] for w in expected] == [__file__] * len(expected)
+    assert [(f, c, m.replace("torch.", "ember.")) for f, c, m in expected] == [
+        (f, c, m.replace("torch.", "ember.")) for f, c, m in got]
+
+
+def test_dropout2d_module_warning_points_at_the_module():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.nn.Dropout2d()(ember.ones(2, 3))
+    assert caught[0].filename.endswith("nn/modules/dropout.py")
