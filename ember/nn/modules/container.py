@@ -2,6 +2,7 @@
 import operator
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 from ..parameter import Parameter
 from .module import Module
@@ -212,25 +213,29 @@ class ModuleDict(Module):
 
 
 class ParameterList(Module):
-    """Holds parameters in a list; tensors appended become Parameters."""
+    """Holds parameters in a list; tensors added become Parameters, other objects are kept as they are (modules as
+    submodules)."""
 
     def __init__(self, values=None):
         super().__init__()
         self._size = 0
         if values is not None:
-            self.extend(values)
+            self += values
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ParameterList([self[i] for i in range(len(self))[index]])
+    def _attribute(self, index):
+        """The attribute name that holds entry ``index`` (negative counts from the end)."""
         index = operator.index(index)
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} is out of range")
-        return getattr(self, str(index % len(self)))
+        return str(index % len(self))
 
-    def __setitem__(self, index, param):
-        index = operator.index(index) % max(len(self), 1)
-        setattr(self, str(index), _as_parameter(param))
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self.__class__().extend([self[i] for i in range(len(self))[index]])
+        return getattr(self, self._attribute(index))
+
+    def __setitem__(self, index, value):
+        setattr(self, self._attribute(index), _as_parameter(value))
 
     def __len__(self):
         return self._size
@@ -238,30 +243,37 @@ class ParameterList(Module):
     def __iter__(self):
         return iter(self[i] for i in range(len(self)))
 
-    def __iadd__(self, parameters):
-        return self.extend(parameters)
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def __dir__(self):
+        return [key for key in super().__dir__() if not key.isdigit()]
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
 
     def append(self, value):
-        """Adds a parameter at the end."""
+        """Adds ``value`` at the end."""
         self._size += 1
         self[self._size - 1] = value
         return self
 
     def extend(self, values):
-        """Adds parameters at the end."""
+        """Adds each of ``values`` at the end."""
+        from ..._tensor import Tensor
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got {type(values).__name__}")
         for value in values:
             self.append(value)
         return self
 
     def extra_repr(self):
-        lines = []
-        for i, p in enumerate(self):
-            lines.append(f"({i}): Parameter containing: [{_tensor_type(p)} of size {'x'.join(map(str, p.shape))}]")
-        return "\n".join(lines)
+        return _entries_repr(enumerate(self), lambda p: str(p.dtype).replace("ember.", "torch."))
 
 
 class ParameterDict(Module):
-    """Holds parameters in an ordered dict; tensors stored become Parameters."""
+    """Holds parameters by string key, in insertion order; tensors stored become Parameters, other objects are kept
+    as they are. A plain dict given to the constructor or ``update`` is added in sorted key order, as PyTorch's."""
 
     def __init__(self, parameters=None):
         super().__init__()
@@ -269,16 +281,23 @@ class ParameterDict(Module):
         if parameters is not None:
             self.update(parameters)
 
+    @staticmethod
+    def _attribute(key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not a string (type is "
+                            f"'{type(key).__name__}'). Open an issue on github if you need non-string keys.")
+        return key
+
     def __getitem__(self, key):
-        return getattr(self, key)
+        return getattr(self, self._attribute(key))
 
     def __setitem__(self, key, value):
         self._keys[key] = None
-        setattr(self, key, _as_parameter(value))
+        setattr(self, self._attribute(key), _as_parameter(value))
 
     def __delitem__(self, key):
         del self._keys[key]
-        delattr(self, key)
+        delattr(self, self._attribute(key))
 
     def __len__(self):
         return len(self._keys)
@@ -286,35 +305,99 @@ class ParameterDict(Module):
     def __iter__(self):
         return iter(self._keys)
 
+    def __reversed__(self):
+        return reversed(self._keys)
+
     def __contains__(self, key):
         return key in self._keys
 
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
+
+    def __or__(self, other):
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def copy(self):
+        """A new ParameterDict holding the same parameters."""
+        return ParameterDict(OrderedDict(self.items()))
+
+    def fromkeys(self, keys, default=None):
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
+        return ParameterDict((key, default) for key in keys)
+
     def keys(self):
+        """The keys, in order."""
         return self._keys.keys()
 
     def items(self):
+        """(key, value) pairs, in order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self):
+        """The values, in order."""
         return (self[k] for k in self._keys)
 
     def get(self, key, default=None):
+        """The value at ``key``, or ``default``."""
         return self[key] if key in self else default
 
+    def setdefault(self, key, default=None):
+        """The value at ``key``, first storing ``default`` there if the key is absent."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
     def pop(self, key):
+        """Removes ``key`` and returns its value."""
         value = self[key]
         del self[key]
         return value
 
+    def popitem(self):
+        """Removes the last entry and returns it as (key, value)."""
+        key = next(reversed(self._keys))
+        return key, self.pop(key)
+
+    def clear(self):
+        """Removes every entry."""
+        for key in list(self._keys):
+            del self[key]
+
     def update(self, parameters):
-        """Adds parameters from a mapping or an iterable of (name, tensor) pairs."""
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in items:
+        """Adds entries from a mapping (a plain dict in sorted key order) or an iterable of (key, value) pairs."""
+        if not isinstance(parameters, Iterable):
+            raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
+                            + type(parameters).__name__)
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            pairs = parameters.items()
+        elif isinstance(parameters, Mapping):
+            pairs = sorted(parameters.items())
+        else:
+            pairs = []
+            for j, pair in enumerate(parameters):
+                if not isinstance(pair, Iterable):
+                    raise TypeError(f"ParameterDict update sequence element #{j} should be Iterable; is"
+                                    + type(pair).__name__)
+                if len(pair) != 2:
+                    raise ValueError(f"ParameterDict update sequence element #{j} has length {len(pair)}; "
+                                     "2 is required")
+                pairs.append(pair)
+        for key, value in pairs:
             self[key] = value
 
     def extra_repr(self):
-        return "\n".join(f"({k}): Parameter containing: [{_tensor_type(p)} of size {'x'.join(map(str, p.shape))}]"
-                         for k, p in self.items())
+        return _entries_repr(self.items(), _tensor_type)
 
 
 def _as_parameter(value):
@@ -322,6 +405,22 @@ def _as_parameter(value):
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         return Parameter(value)
     return value
+
+
+def _entries_repr(entries, type_name):
+    """ParameterList's and ParameterDict's lines: each tensor's kind, type and size (and a CUDA device), each other
+    object's class name."""
+    from ..._tensor import Tensor
+    lines = []
+    for key, value in entries:
+        if isinstance(value, Tensor):
+            kind = "Parameter" if isinstance(value, Parameter) else "Tensor"
+            where = f" ({value.device})" if value.device.type == "cuda" else ""
+            lines.append(f"  ({key}): {kind} containing: [{type_name(value)} of size "
+                         f"{'x'.join(map(str, value.shape))}{where}]")
+        else:
+            lines.append(f"  ({key}): Object of type: {type(value).__name__}")
+    return "\n".join(lines)
 
 
 def _tensor_type(p):

@@ -112,9 +112,9 @@ class Module:
                             "given")
         set_ = object.__setattr__
         set_(self, "training", True)
-        set_(self, "_parameters", OrderedDict())
-        set_(self, "_buffers", OrderedDict())
-        set_(self, "_modules", OrderedDict())
+        set_(self, "_parameters", {})
+        set_(self, "_buffers", {})
+        set_(self, "_modules", {})
         for name in _HOOK_DICTS:
             set_(self, name, OrderedDict())
         for name in _HOOK_SETS:
