@@ -1,6 +1,6 @@
 """Sparse COO and CSR tensors against PyTorch: construction, repr, conversions, coalesce, sparse.mm/sum/softmax,
 gradients to values and dense operands, save/load both ways, nn.Embedding(sparse=True) and optim.SparseAdam."""
-import io
+import re
 
 import numpy
 import pytest
@@ -110,6 +110,62 @@ def test_gradients_match_torch():
                                  dense.grad.numpy(), values.grad.numpy()]
     for ours, theirs in zip(results["ember"], results["torch"]):
         numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("product", {
+    "matmul": lambda lib, d, s: d @ s,
+    "mm": lambda lib, d, s: lib.mm(d, s),
+    "method": lambda lib, d, s: d.mm(s),
+    "csr": lambda lib, d, s: lib.matmul(d, s.detach().to_sparse_csr()),
+    "vector": lambda lib, d, s: d[0, :2] @ s,
+}.items(), ids=lambda item: item[0])
+def test_dense_times_sparse_is_dense_as_in_torch(product):
+    d = numpy.random.default_rng(1).standard_normal((4, 2))
+    results = []
+    for lib in (ember, torch):
+        dense = lib.tensor(d, requires_grad=True)
+        s = lib.tensor(DENSE, dtype=lib.float64).to_sparse().requires_grad_()
+        out = product[1](lib, dense, s)
+        assert out.layout is lib.strided
+        (out.sin().sum()).backward()
+        grads = [dense.grad.numpy()] + ([s.grad.numpy()] if s.grad is not None else [])
+        assert s.grad is None or not s.grad.is_sparse   # a leaf sparse operand's gradient is dense, as torch.mm's
+        results.append([out.detach().numpy()] + grads)
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", {
+    "sparse_at_dense_shape": lambda lib, s: s @ lib.ones(2, 3),
+    "mm_shape": lambda lib, s: lib.mm(s, lib.ones(2, 3)),
+    "sparse_mm_shape": lambda lib, s: lib.sparse.mm(s, lib.ones(2, 3)),
+    "dense_at_sparse_shape": lambda lib, s: lib.ones(2, 3) @ s,
+    "vector_shape": lambda lib, s: lib.ones(3) @ s,
+    "dense_at_sparse_dtype": lambda lib, s: lib.ones(2, 2, dtype=lib.float64) @ s,
+    "sparse_at_dense_dtype": lambda lib, s: s @ lib.ones(3, 2, dtype=lib.float64),
+    "leaf_sparse_shape": lambda lib, s: lib.mm(s.requires_grad_(), lib.ones(2, 3)),
+    "mm_batch": lambda lib, s: lib.mm(lib.ones(2, 2, 2), s),
+}.items(), ids=lambda item: item[0])
+def test_sparse_product_errors_match_torch(call):
+    with pytest.raises(RuntimeError) as expected:
+        call[1](torch, torch.tensor(DENSE, dtype=torch.float32).to_sparse())
+    with pytest.raises(RuntimeError, match="^" + re.escape(str(expected.value)) + "$"):
+        call[1](ember, ember.tensor(DENSE, dtype=ember.float32).to_sparse())
+
+
+def test_dense_batch_times_sparse_matches_torch():
+    d = numpy.random.default_rng(2).standard_normal((4, 2, 2))
+    ours = ember.tensor(d) @ ember.tensor(DENSE).to_sparse()
+    theirs = torch.tensor(d) @ torch.tensor(DENSE).to_sparse()
+    assert ours.shape == theirs.shape
+    numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+def test_layouts_print_torch_under_the_alias(monkeypatch):
+    from ember import _alias
+    monkeypatch.setattr(_alias, "installed", True)
+    assert repr(ember.sparse_coo) == repr(torch.sparse_coo) and str(ember.strided) == str(torch.strided)
+    assert repr(ember.tensor(DENSE).to_sparse()) == repr(torch.tensor(DENSE).to_sparse())
 
 
 @pytest.mark.parametrize("layout", ["coo", "csr"])

@@ -1,6 +1,7 @@
 """``ember.sparse``: sparse COO and CSR tensors and the ops on them, as ``torch.sparse``."""
 import numpy
 
+from .. import _dtype
 from .._tensor import Tensor, _make
 from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tensor, to_dense, to_sparse
 from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
@@ -16,8 +17,10 @@ def _check_mm(sparse, dense):
     if dense.dim() != 2:
         raise RuntimeError("mat2 must be a matrix")
     if sparse.shape[1] != dense.shape[0]:
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({sparse.shape[0]}x{sparse.shape[1]} and "
-                           f"{dense.shape[0]}x{dense.shape[1]})")
+        raise RuntimeError(f"addmm: Argument #3 (dense): Expected dim 0 size {sparse.shape[1]}, got {dense.shape[0]}")
+    if sparse.dtype is not dense.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(sparse.dtype)} but found "
+                           f"{_dtype.scalar_type_name(dense.dtype)}")
 
 
 def _product(sparse, dense):
@@ -26,8 +29,6 @@ def _product(sparse, dense):
     from .. import zeros
     _check_mm(sparse, dense)
     values = sparse._values_
-    if values.dtype is not dense.dtype:
-        raise RuntimeError(f"expected mat1 and mat2 to have the same dtype, but got: {values.dtype} != {dense.dtype}")
     rows, cols = (_make(r) for r in sparse._indices_._data)
     out = zeros((sparse.shape[0], dense.shape[1]), dtype=dense.dtype, device=dense.device)
     return out.index_add(0, rows, values.unsqueeze(1) * dense.index_select(0, cols))
@@ -49,10 +50,29 @@ def dense_product(mat1, mat2):
     """torch.mm / torch.matmul with a sparse COO mat1: a dense result, and a dense gradient for a leaf mat1 (as
     PyTorch's mm gives), collected through a dense stand-in of mat1."""
     if mat1.requires_grad and mat1.is_leaf:
+        _check_mm(mat1, mat2)
         stand_in = mat1.to_dense().detach().requires_grad_(True)
         stand_in.register_hook(mat1._collect_dense_grad)
         return stand_in.mm(mat2.to_dense() if mat2.is_sparse else mat2)
     return _product(mat1, mat2.to_dense() if mat2.is_sparse else mat2)
+
+
+def dense_times_sparse(mat1, mat2, fold=False):
+    """torch.mm / torch.matmul of a dense mat1 (a matrix; a vector or a batch where ``fold``, for matmul) by a sparse
+    mat2: a dense result, computed as PyTorch does, (mat2ᵀ @ mat1ᵀ)ᵀ from mat2's stored entries (so its errors name
+    that product's operands); a leaf mat2 gets a dense gradient, as PyTorch's mm gives it."""
+    if mat1.dim() != 2:   # a vector, or a batch of matrices folded into rows (matmul)
+        if not fold:
+            raise RuntimeError(f"addmm: matrices expected, got {mat1.dim()}D tensor")
+        rows = mat1.reshape(-1, mat1.shape[-1])
+        return dense_times_sparse(rows, mat2, fold).reshape(tuple(mat1.shape[:-1]) + (mat2.shape[-1],))
+    coo = (mat2 if mat2.is_sparse else mat2.to_sparse()).t()
+    _check_mm(coo, mat1.t())
+    if mat2.requires_grad and mat2.is_leaf and mat2.is_sparse:
+        stand_in = mat2.to_dense().detach().requires_grad_(True)
+        stand_in.register_hook(mat2._collect_dense_grad)
+        return mat1.mm(stand_in)
+    return _product(coo, mat1.t()).t()
 
 
 spmm = mm

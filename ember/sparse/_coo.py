@@ -267,6 +267,12 @@ class SparseTensor(SparseBase):
 
     matmul = __matmul__ = mm
 
+    def _dense_mm(self, dense, fold=False):
+        """``dense @ self`` (a dense result), for mm and (``fold``: vectors and batches too) matmul with a sparse
+        second operand."""
+        from . import dense_times_sparse
+        return dense_times_sparse(dense, self, fold)
+
     def __repr__(self):
         return _repr(self)
 

@@ -2,6 +2,8 @@
 torch's format (``torch._utils._rebuild_sparse_tensor`` with ``torch.serialization._get_layout``)."""
 import pickle
 
+from .. import _alias
+
 __all__ = ["layout", "strided", "sparse_coo", "sparse_csr"]
 
 
@@ -14,7 +16,7 @@ class layout:
         self.name = name
 
     def __repr__(self):
-        return f"ember.{self.name}"
+        return f"{_alias.package()}.{self.name}"
 
     def __reduce__(self):
         return get_layout, (f"torch.{self.name}",)

@@ -81,6 +81,8 @@ def matmul(input, other, *, out=None):
     """Matrix product with PyTorch's rules for 1-D operands (vectors) and broadcast batch dims."""
     if type(input) is not Tensor and (input.is_sparse or getattr(input, "is_sparse_csr", False)):   # sparse
         return input.mm(other)
+    if type(other) is not Tensor and (other.is_sparse or getattr(other, "is_sparse_csr", False)):   # dense @ sparse
+        return other._dense_mm(input, fold=True)
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
@@ -171,6 +173,8 @@ def mm(input, mat2, *, out=None):
     """Product of two 2-D matrices (no broadcasting)."""
     if type(input) is not Tensor and (input.is_sparse or getattr(input, "is_sparse_csr", False)):   # sparse
         return input.mm(mat2)
+    if type(mat2) is not Tensor and (mat2.is_sparse or getattr(mat2, "is_sparse_csr", False)):   # dense @ sparse
+        return mat2._dense_mm(input)
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
