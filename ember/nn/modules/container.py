@@ -101,10 +101,34 @@ class Sequential(_NumberedModules):
         setattr(self, key, module)
 
     def __add__(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but {type(other)} is given.")
         return Sequential(*self, *other)
+
+    def _factor(self, other):
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return other
+
+    def __mul__(self, other):
+        """A Sequential of this one's modules (the same objects) ``other`` times over."""
+        return Sequential(*(list(self) * self._factor(other)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other):
+        modules = list(self) * self._factor(other)
+        self._renumber(modules)
+        return self
 
     def insert(self, index, module):
         """Inserts a module before ``index``."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Index out of range: {index}")
         super().insert(index, module)
         return self
 
@@ -155,6 +179,12 @@ class ModuleList(_NumberedModules):
 
     def __add__(self, other):
         return ModuleList(list(self) + list(other))
+
+    def extend(self, modules):
+        """Adds modules at the end."""
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}")
+        return super().extend(modules)
 
     def pop(self, index=-1):
         module = self[index]

@@ -1,6 +1,7 @@
-"""ParameterList and ParameterDict beside PyTorch's: what they hold (tensors become Parameters, other objects kept,
-modules registered), their dict and list methods, their printed form and their errors; Modules keep their
-parameters, buffers and children in plain dicts as PyTorch 2.x does."""
+"""Containers beside PyTorch's: ParameterList and ParameterDict (what they hold: tensors become Parameters, other
+objects kept, modules registered; their dict and list methods, printed form and errors), Sequential's arithmetic and
+insert checks, ModuleList.extend's check; Modules keep their parameters, buffers and children in plain dicts as
+PyTorch 2.x does."""
 import pytest
 import torch
 
@@ -75,3 +76,35 @@ def test_module_registries_are_plain_dicts():
     ours, theirs = ember.nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
     for name in ("_parameters", "_buffers", "_modules", "_forward_hooks", "_forward_pre_hooks"):
         assert type(getattr(ours, name)) is type(getattr(theirs, name)), name
+
+
+def _sequential_story(lib):
+    relu, tanh = lib.nn.ReLU(), lib.nn.Tanh()
+    seq = lib.nn.Sequential(relu, tanh)
+    doubled, left = seq * 2, 3 * seq
+    joined = seq + lib.nn.Sequential(lib.nn.ELU())
+    same = seq
+    seq *= 3
+    seq.insert(-1, lib.nn.ELU()).insert(len(seq), lib.nn.GELU())
+    return [repr(doubled), doubled[2] is relu, len(left), left[5] is tanh, repr(joined), same is seq, repr(seq),
+            seq[4] is relu]
+
+
+def test_sequential_arithmetic_and_insert_as_pytorch():
+    assert _sequential_story(ember) == _sequential_story(torch)
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.nn.Sequential(lib.nn.ReLU()) + lib.nn.ModuleList(),
+                                  lambda lib: lib.nn.Sequential(lib.nn.ReLU()) * 1.5,
+                                  lambda lib: 0 * lib.nn.Sequential(lib.nn.ReLU()),
+                                  lambda lib: lib.nn.Sequential(lib.nn.ReLU()).__imul__(-1),
+                                  lambda lib: lib.nn.Sequential(lib.nn.ReLU()).insert(0, 3),
+                                  lambda lib: lib.nn.Sequential(lib.nn.ReLU()).insert(2, lib.nn.ReLU()),
+                                  lambda lib: lib.nn.Sequential(lib.nn.ReLU()).insert(-2, lib.nn.ReLU()),
+                                  lambda lib: lib.nn.ModuleList().extend(lib.nn.ReLU())])
+def test_sequential_and_module_list_errors(call):
+    with pytest.raises(Exception) as expected:
+        call(torch)
+    with pytest.raises(type(expected.value)) as raised:
+        call(ember)
+    assert str(raised.value) == str(expected.value).replace("<class 'torch.", "<class 'ember.")
