@@ -7,6 +7,7 @@ import numbers
 import numpy
 
 from .. import _alias, _backend, _dtype, _runtime
+from .._warnings import warn
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, _type_name, composite
@@ -230,8 +231,19 @@ def _finish(array, requires_grad):
     return out
 
 
+_COPY_CONSTRUCT = ("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                   "sourceTensor.detach().clone().requires_grad_(True), rather than {}(sourceTensor).")
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors)."""
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors; a tensor with PyTorch's
+    warning to copy it with ``detach().clone()`` instead)."""
+    if isinstance(data, Tensor):
+        warn(_COPY_CONSTRUCT.format("torch.tensor"), stacklevel=2)
+    return _copied(data, dtype, device, requires_grad)
+
+
+def _copied(data, dtype, device, requires_grad):
     dtype = _infer_dtype(data) if dtype is None else _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.get_default_dtype()
@@ -248,7 +260,7 @@ def as_tensor(data, dtype=None, device=None):
     if isinstance(data, numpy.ndarray) and (device is None or _backend.as_device(device).type == "cpu"):
         if dtype is None or _dtype.as_dtype(dtype).numpy == data.dtype:
             return from_numpy(data)
-    return tensor(data, dtype=dtype, device=device)
+    return _copied(data, dtype, device, False)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
@@ -503,8 +515,10 @@ def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_g
 
 @tensor_method
 def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
-    """A copy of ``data`` with this tensor's dtype and device unless given."""
-    return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    """A copy of ``data`` with this tensor's dtype and device unless given (a tensor with PyTorch's warning)."""
+    if isinstance(data, Tensor):
+        warn(_COPY_CONSTRUCT.format("tensor.new_tensor"), stacklevel=2)
+    return _copied(data, dtype or self.dtype, device or self.device, requires_grad)
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):

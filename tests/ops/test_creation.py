@@ -5,6 +5,7 @@ import decimal
 import enum
 import fractions
 import math
+import warnings
 
 import numpy
 import pytest
@@ -166,11 +167,25 @@ def test_tensor_of_list_of_arrays_keeps_their_dtype():
 
 def test_tensor_of_tensor_copies_and_detaches():
     source = ember.tensor([1.0, 2.0], requires_grad=True)
-    copy = ember.tensor(source)
-    assert not copy.requires_grad and copy.data_ptr() != source.data_ptr()
-    scalar = ember.tensor(ember.tensor(3.0))
-    assert scalar.shape == () and scalar.item() == 3.0
-    assert ember.tensor(ember.tensor([1, 2]), dtype=ember.float64).dtype is ember.float64
+    with pytest.warns(UserWarning, match="To copy construct from a tensor"):
+        copy = ember.tensor(source)
+        assert not copy.requires_grad and copy.data_ptr() != source.data_ptr()
+        scalar = ember.tensor(ember.tensor(3.0))
+        assert scalar.shape == () and scalar.item() == 3.0
+        assert ember.tensor(ember.tensor([1, 2]), dtype=ember.float64).dtype is ember.float64
+
+
+@pytest.mark.parametrize("make", [lambda t, a: t.tensor(a), lambda t, a: t.tensor(a[0]),
+                                  lambda t, a: t.tensor(a, dtype=t.float64), lambda t, a: a.new_tensor(a),
+                                  lambda t, a: t.tensor([a[0], a[1]]), lambda t, a: t.as_tensor(a),
+                                  lambda t, a: t.tensor(a.numpy()), lambda t, a: a.new_tensor([1.0])])
+def test_copy_constructing_from_a_tensor_warns_as_pytorch(make):
+    def caught(lib):
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            make(lib, lib.tensor([1.0, 2.0]))
+        return [(w.filename, w.category, str(w.message)) for w in records]
+    assert caught(ember) == caught(torch)
 
 
 def test_from_numpy_shares_memory_both_ways():
