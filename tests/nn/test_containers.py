@@ -2,6 +2,8 @@
 objects kept, modules registered; their dict and list methods, printed form and errors), Sequential's arithmetic and
 insert checks, ModuleList.extend's check; Modules keep their parameters, buffers and children in plain dicts as
 PyTorch 2.x does."""
+import re
+
 import pytest
 import torch
 
@@ -103,8 +105,22 @@ def test_sequential_arithmetic_and_insert_as_pytorch():
                                   lambda lib: lib.nn.Sequential(lib.nn.ReLU()).insert(-2, lib.nn.ReLU()),
                                   lambda lib: lib.nn.ModuleList().extend(lib.nn.ReLU())])
 def test_sequential_and_module_list_errors(call):
+    _same_error_naming_ember(call)
+
+
+def _same_error_naming_ember(call):
+    """torch's exception type and message, with ember's package name where torch's names a class or tensor type."""
     with pytest.raises(Exception) as expected:
         call(torch)
     with pytest.raises(type(expected.value)) as raised:
         call(ember)
-    assert str(raised.value) == str(expected.value).replace("<class 'torch.", "<class 'ember.")
+    assert str(raised.value) == re.sub(r"(<class '|')torch\.", r"\1ember.", str(expected.value))
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.nn.Module().register_buffer("b", 3),
+                                  lambda lib: lib.nn.Module().register_parameter("p", lib.ones(1)),
+                                  lambda lib: setattr(lib.nn.Linear(1, 1), "weight", lib.ones(1, dtype=lib.int64)),
+                                  lambda lib: setattr(lib.nn.Sequential(lib.nn.ReLU()), "0", lib.ones(1)),
+                                  lambda lib: setattr(lib.nn.BatchNorm1d(1), "running_mean", "text")])
+def test_wrong_attribute_values_are_named_by_torch_typename(call):
+    _same_error_naming_ember(call)
