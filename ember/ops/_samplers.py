@@ -83,7 +83,10 @@ def unit(engine, n, np_dtype, out=None):
 
 def fma64(a, b, c):
     """``a * b + c`` in float64 rounded once, as an FMA instruction computes it: the product split exactly
-    (Dekker), the sum split exactly (Knuth's two-sum), and the pieces added smallest first."""
+    (Dekker), the sum split exactly (Knuth's two-sum), and the pieces added smallest first. Scalars ``b`` and
+    ``c`` near float64's maximum are scaled down by a power of two first (exact), as the split would overflow."""
+    if numpy.ndim(b) == 0 and numpy.ndim(c) == 0 and max(abs(b), abs(c)) >= 2.0 ** 990:
+        return fma64(a, b * 2.0 ** -64, c * 2.0 ** -64) * 2.0 ** 64
     split = 134217729.0 * a
     a_hi = split - (split - a)
     split = 134217729.0 * b

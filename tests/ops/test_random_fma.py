@@ -88,3 +88,16 @@ def test_normal_scalings_whose_sums_are_exact_skip_the_midpoint_check():
             got = block.copy()
             _scale_shift(got, std, mean)
             numpy.testing.assert_array_equal(got.view(numpy.int32), _cephes.fma(block, std, mean).view(numpy.int32))
+
+
+def test_float64_fills_near_the_maximum():
+    """uniform_ / normal_ on float64 with bounds or a mean near float64's maximum give PyTorch's values (the exact
+    product's split overflowed to NaN)."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        results.append([lib.empty(5, dtype=lib.float64).uniform_(-5e307, 5e307).numpy(),
+                        lib.empty(20, dtype=lib.float64).normal_(-1e307, 1e307).numpy(),
+                        lib.empty(3, dtype=lib.float64).normal_(1e307, 1e306).numpy()])
+    for got, want in zip(results[1], results[0]):
+        numpy.testing.assert_array_equal(got, want)
