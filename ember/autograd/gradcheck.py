@@ -198,7 +198,7 @@ def _check_batched_grads(outputs, wrt_tensors):
     """Gradients for a batch of grad_outputs (``is_grads_batched=True``) must match one backward per sample."""
     batch = 2
     for o, out in enumerate(outputs):
-        samples = [_random_like(out) for _ in range(batch)]
+        samples = [_normal_like(out) for _ in range(batch)]
         expected = [_grad(out, wrt_tensors, s, retain_graph=True, allow_unused=True) for s in samples]
         stacked = _make(xp_of(out._data).stack([s._data for s in samples]))
         try:
@@ -217,8 +217,8 @@ def _check_batched_grads(outputs, wrt_tensors):
 
 def _check_projection(func, inputs, wrt, outputs, selected, eps, atol, rtol, nondet_tol):
     """Fast mode: compares ``v^T J u`` for random ``u`` (per input) and ``v`` (per output) both ways."""
-    directions = [_random_like(inputs[i]) for i in wrt]
-    weights = [_random_like(o) for o in outputs]
+    directions = [_direction_like(inputs[i]) for i in wrt]
+    weights = [_direction_like(o) for o in outputs]
     for j, (position, u) in enumerate(zip(wrt, directions)):
         derivatives = _directional_derivative(func, inputs, position, u._data, eps)
         for o, (nr, v) in enumerate(zip(selected, weights)):
@@ -245,7 +245,7 @@ def _check_forward_ad(func, inputs, wrt, selected, eps, atol, rtol, fast_mode):
     for j, position in enumerate(wrt):
         x = inputs[position]._data
         if fast_mode:
-            direction = _random_like(inputs[position])._data
+            direction = _direction_like(inputs[position])._data
             numerical = _directional_derivative(func, inputs, position, direction, eps)
             analytical = _tangents(func, inputs, position, direction)
             for o, nr in enumerate(selected):
@@ -268,7 +268,7 @@ def _check_forward_ad_linear(func, inputs, wrt, selected):
     vmap lives above autograd, so this checks what batching relies on, that the tangent along a combination of two
     random directions is that combination of their tangents."""
     for j, position in enumerate(wrt):
-        first, second = (_random_like(inputs[position])._data for _ in range(2))
+        first, second = (_normal_like(inputs[position])._data for _ in range(2))
         expected = [None if a is None else 2 * a - 3 * b for a, b in zip(_tangents(func, inputs, position, first),
                                                                          _tangents(func, inputs, position, second))]
         got = _tangents(func, inputs, position, 2 * first - 3 * second)
@@ -411,18 +411,41 @@ def _differentiable_outputs(outputs):
 
 
 def _random_like(tensor, noncontiguous=False):
-    """Uniform values in [-1, 1) shaped like ``tensor`` (float64 unless it is floating or complex)."""
+    """Uniform values in [-1, 1) shaped like ``tensor`` (float64 unless it is floating or complex), drawn from the
+    default generator as PyTorch's ``make_tensor`` draws them (a complex tensor's real and imaginary parts
+    interleaved), so a seeded program's later draws match PyTorch's."""
     dtype = tensor._data.dtype if tensor._data.dtype.kind in "fc" else numpy.dtype(numpy.float64)
     shape = tensor._data.shape
-    values = numpy.random.uniform(-1, 1, shape)
-    if dtype.kind == "c":
-        values = values + 1j * numpy.random.uniform(-1, 1, shape)
     xp = xp_of(tensor._data)
-    if noncontiguous:
-        spread = xp.zeros(shape + (2,), dtype)
-        spread[..., 0] = xp.asarray(values, dtype)
-        return _make(spread[..., 0])
-    return _make(xp.asarray(values, dtype))
+    noncontiguous = noncontiguous and tensor._data.size > 1
+    if noncontiguous:   # make_tensor draws twice the last dim and keeps every second element from the second on
+        shape = shape[:-1] + (2 * shape[-1],)
+    if dtype.kind == "c":
+        parts = _make(xp.empty(shape + (2,), xp.finfo(dtype).dtype)).uniform_(-1, 1)._data
+        values = parts.view(dtype)[..., 0]
+    else:
+        values = _make(xp.empty(shape, dtype)).uniform_(-1, 1)._data
+    return _make(values[..., 1::2] if noncontiguous else values)
+
+
+def _normal_like(tensor):
+    """Standard normal values shaped and typed like ``tensor``, from the default generator (PyTorch's
+    ``randn_like``, which its batched-gradient checks draw)."""
+    return _make(xp_of(tensor._data).empty_like(tensor._data)).normal_()
+
+
+def _direction_like(tensor):
+    """Fast mode's random direction for ``tensor``: uniform in [-1, 1), from a generator of gradcheck's own (as
+    PyTorch's fast mode uses a private generator), so neither the default generator nor NumPy's global state moves."""
+    dtype = tensor._data.dtype if tensor._data.dtype.kind in "fc" else numpy.dtype(numpy.float64)
+    shape = tensor._data.shape
+    values = _directions.uniform(-1, 1, shape)
+    if dtype.kind == "c":
+        values = values + 1j * _directions.uniform(-1, 1, shape)
+    return _make(xp_of(tensor._data).asarray(values, dtype))
+
+
+_directions = numpy.random.default_rng(67280421310721)
 
 
 def _zeros_like(tensor):

@@ -283,3 +283,22 @@ def test_check_batched_grad(name):
     lib = torch if name == "torch" else ember
     x = lib.tensor(sample((3,), numpy.float64), requires_grad=True)
     assert lib.autograd.gradcheck(lambda x: (x.exp() * x, (x * x).sum()), (x,), check_batched_grad=True)
+
+
+@pytest.mark.parametrize("dtype, options", [("float64", {}), ("complex128", {}),
+                                            ("float64", {"check_batched_grad": True}),
+                                            ("float64", {"gen_non_contig_grad_outputs": True}),
+                                            ("float64", {"fast_mode": True})])
+def test_checks_draw_from_the_default_generator_as_torch(dtype, options):
+    """gradgradcheck's random grad_outputs (make_tensor's uniform draws) and the batched check's randn_like come from
+    the default generator as PyTorch's, so a seeded program's later draws agree; fast mode's directions come from a
+    generator of its own, moving neither the default generator nor NumPy's global state."""
+    draws = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        numpy.random.seed(0)
+        x = lib.rand(2, 3, dtype=getattr(lib, dtype), requires_grad=True)
+        assert lib.autograd.gradgradcheck(lambda t: (t * t.sin()).sum(0), (x,), **options)
+        draws.append((lib.rand(4).numpy(), numpy.random.uniform(size=2)))
+    numpy.testing.assert_array_equal(draws[1][0], draws[0][0])
+    numpy.testing.assert_array_equal(draws[1][1], draws[0][1])
