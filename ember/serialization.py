@@ -19,6 +19,7 @@ import struct
 import sys
 import threading
 import time
+import types
 import zipfile
 import zlib
 from collections import Counter, OrderedDict
@@ -230,11 +231,50 @@ class _Pickler(pickle._Pickler):
         self.save(obj.__getstate__())
         self.write(pickle.BUILD)
 
+    def save_global(self, obj, name=None):
+        """Writes a class or function of ember's PyTorch-facing modules under torch's name, so torch can load a whole
+        pickled model (``ember.nn.modules.conv.Conv2d`` as ``torch.nn.modules.conv.Conv2d``); loading maps it back."""
+        torch_name = _public_global(obj) if name is None else None
+        if torch_name is None:
+            super().save_global(obj, name)
+        else:
+            self.save(_TorchGlobal(*torch_name))
+
+    dispatch[type] = dispatch[types.FunctionType] = save_global
     dispatch[_TorchGlobal] = _save_torch_global
     dispatch[_dtype.dtype] = _save_dtype
     dispatch[type(_dtype.qint8)] = _save_dtype   # the quantized dtypes' class
     dispatch[_dtype.qscheme] = _save_dtype
     dispatch[ScriptObject] = _save_script_object
+
+
+# Public namespaces that hold functions defined in ember's op layer, with PyTorch's names for them.
+_PUBLIC_NAMESPACES = ("ember.nn.functional", "ember", "ember.linalg", "ember.special", "ember.fft")
+
+
+def _public_global(obj):
+    """``(module, name)`` under which torch finds the ember class or function ``obj``, or None to pickle it by its
+    own name. ember's files mirror torch's, except its op layer (``ember.ops``, which torch has not) and some private
+    modules, so the first found of: a public namespace holding ``obj`` (``torch.nn.functional.gelu``,
+    ``torch.tanh``), for a private module the nearest public package holding it
+    (``torchvision.transforms.v2.ToTensor``), then its own module (``torch.nn.modules.conv.Conv2d``)."""
+    module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not (isinstance(module, str) and isinstance(name, str)) or "." in name \
+            or not (module == "ember" or module.startswith("ember.")):
+        return None
+    from ._alias import public_name
+    parts = module.split(".")
+    candidates = list(_PUBLIC_NAMESPACES)
+    private = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
+    if private is not None:
+        candidates += [".".join(parts[:end]) for end in range(private, 1, -1)]
+    candidates.append(module)
+    for candidate in candidates:
+        if candidate == "ember.ops" or candidate.startswith("ember.ops."):
+            continue
+        if getattr(sys.modules.get(candidate), name, None) is obj:
+            return public_name(candidate), name
+    return None
 
 
 def _write_record(archive, name, data):
@@ -658,6 +698,8 @@ class _FullUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         mapped_module, mapped_name = _map_name(module, name)
         found = _torch_global(mapped_module, mapped_name)
+        if found is None:
+            found = _torch_builtin(mapped_module, mapped_name)
         if found is not None:
             return found
         from ._alias import ember_name  # torch.nn.modules.linear.Linear -> ember.nn.modules.linear.Linear
@@ -665,6 +707,29 @@ class _FullUnpickler(pickle.Unpickler):
 
     def persistent_load(self, saved_id):
         return self._load_storage(saved_id)
+
+
+# torch's C namespaces that pickled builtin functions name -> (ember namespace, prefix torch's name carries)
+_TORCH_C_NAMESPACES = {"torch._C._nn": ("ember.nn.functional", ""), "torch._C._special": ("ember.special", "special_"),
+                       "torch._C._linalg": ("ember.linalg", "linalg_"), "torch._C._fft": ("ember.fft", "fft_")}
+
+
+def _torch_builtin(module, name):
+    """The ember object for a global naming one of torch's C functions or classes (a whole pickled model keeps
+    ``F.gelu`` as ``torch._C._nn.gelu``, ``torch.tanh`` as ``getattr(torch._C._VariableFunctionsClass, 'tanh')``);
+    None for other names."""
+    import importlib
+    if module == "torch._C":
+        if name == "_VariableFunctionsClass":
+            return importlib.import_module("ember")
+        if name in ("TensorBase", "_TensorBase"):
+            return Tensor
+        return None
+    namespace, prefix = _TORCH_C_NAMESPACES.get(module, (None, ""))
+    if namespace is None or not name.startswith(prefix):
+        return None
+    name = "logsigmoid" if (module, name) == ("torch._C._nn", "log_sigmoid") else name[len(prefix):]
+    return getattr(importlib.import_module(namespace), name, None)
 
 
 def _parse_storage_id(saved_id, legacy=False):

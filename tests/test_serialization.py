@@ -135,7 +135,7 @@ def test_whole_module_needs_weights_only_false():
     buffer = io.BytesIO()
     ember.save(model, buffer)
     buffer.seek(0)
-    with pytest.raises(pickle.UnpicklingError, match="ember.nn.modules.container.Sequential"):
+    with pytest.raises(pickle.UnpicklingError, match="torch.nn.modules.container.Sequential"):
         ember.load(buffer)
     buffer.seek(0)
     loaded = ember.load(buffer, weights_only=False)
@@ -216,6 +216,73 @@ def test_state_dict_from_ember_loads_into_torch_model(tmp_path):
     numpy.testing.assert_allclose(target(torch.tensor(x)).detach().numpy(), as_numpy(model(ember.tensor(x))),
                                   rtol=1e-5, atol=1e-5)
     assert target[1].num_batches_tracked.item() == 1
+
+
+class _Activations:
+    """Functions a model keeps as attributes (TransformerEncoderLayer keeps F.relu or F.gelu)."""
+
+    def __init__(self, lib):
+        self.functions = [lib.nn.functional.relu, lib.nn.functional.gelu, lib.nn.functional.softplus,
+                          lib.nn.functional.logsigmoid, lib.tanh, lib.special.expit, lib.linalg.vector_norm,
+                          lib.nn.init.normal_]
+
+
+def _whole_model(lib):
+    nn = lib.nn
+    conv = nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.InstanceNorm2d(3, affine=True),
+                         nn.ChannelShuffle(3), nn.ReLU())
+    return nn.ModuleDict({"conv": conv, "attention": nn.MultiheadAttention(4, 2),
+                          "layer": nn.TransformerEncoderLayer(4, 2, 8, activation="gelu")})
+
+
+def _run_whole_model(model, lib, images, tokens):
+    model.eval()
+    return [model["conv"](lib.tensor(images)), model["attention"](*[lib.tensor(tokens)] * 3)[0],
+            model["layer"](lib.tensor(tokens))]
+
+
+def test_whole_model_from_ember_loads_into_torch(tmp_path):
+    # Classes and functions are pickled under torch's names, so torch builds its own modules from the file.
+    model, images, tokens = _whole_model(ember), numpy.random.randn(2, 2, 5, 5), numpy.random.randn(3, 2, 4)
+    model.extra = _Activations(ember)
+    images, tokens = images.astype(numpy.float32), tokens.astype(numpy.float32)
+    path = tmp_path / "model.pt"
+    ember.save(model, path)
+    loaded = torch.load(path, weights_only=False)
+    assert all(type(m).__module__.startswith("torch.") for m in loaded.modules())
+    assert [type(m).__module__ for m in loaded["conv"]][1:4] == ["torch.nn.modules.batchnorm",
+                                                                 "torch.nn.modules.instancenorm",
+                                                                 "torch.nn.modules.channelshuffle"]
+    assert loaded.extra.functions[:5] == [torch.nn.functional.relu, torch.nn.functional.gelu,
+                                          torch.nn.functional.softplus, torch.nn.functional.logsigmoid, torch.tanh]
+    assert loaded.extra.functions[6:] == [torch.linalg.vector_norm, torch.nn.init.normal_]
+    outputs = zip(_run_whole_model(loaded, torch, images, tokens), _run_whole_model(model, ember, images, tokens))
+    for got, want in outputs:
+        numpy.testing.assert_allclose(got.detach().numpy(), as_numpy(want), rtol=1e-5, atol=1e-5)
+
+
+def test_whole_model_from_torch_loads_into_ember(tmp_path):
+    # torch names builtin functions by its C namespaces (torch._C._nn.gelu, torch._C._VariableFunctionsClass.tanh).
+    model, images, tokens = _whole_model(torch), numpy.random.randn(2, 2, 5, 5), numpy.random.randn(3, 2, 4)
+    model.extra = _Activations(torch)
+    images, tokens = images.astype(numpy.float32), tokens.astype(numpy.float32)
+    loaded = _torch_to_ember(model, tmp_path, weights_only=False)
+    assert all(type(m).__module__.startswith("ember.") for m in loaded.modules())
+    F = ember.nn.functional
+    assert loaded.extra.functions == [F.relu, F.gelu, F.softplus, F.logsigmoid, ember.tanh, ember.special.expit,
+                                      ember.linalg.vector_norm, ember.nn.init.normal_]
+    outputs = zip(_run_whole_model(loaded, ember, images, tokens), _run_whole_model(model, torch, images, tokens))
+    for got, want in outputs:
+        numpy.testing.assert_allclose(as_numpy(got), want.detach().numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_classes_live_in_torchs_files():
+    # Pickles name a class by its module: each nn class and optimizer says the file PyTorch's says.
+    for namespace in ("nn", "optim"):
+        for name in dir(getattr(torch, namespace)):
+            theirs, ours = getattr(getattr(torch, namespace), name), getattr(getattr(ember, namespace), name, None)
+            if isinstance(theirs, type) and isinstance(ours, type) and theirs.__module__.startswith("torch."):
+                assert ours.__module__ == "ember" + theirs.__module__[len("torch"):], name
 
 
 def test_state_dict_from_torch_loads_into_ember_model(tmp_path):

@@ -3,7 +3,8 @@ from . import lr_scheduler, swa_utils  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .adafactor import Adafactor  # noqa: F401
 from .adagrad import Adagrad  # noqa: F401
-from .adam import Adam, AdamW  # noqa: F401
+from .adam import Adam  # noqa: F401
+from .adamw import AdamW  # noqa: F401
 from .adamax import Adamax  # noqa: F401
 from .asgd import ASGD  # noqa: F401
 from .lbfgs import LBFGS  # noqa: F401
@@ -18,3 +19,4 @@ from .sparse_adam import SparseAdam  # noqa: F401
 from ._stateless import swap_in_optimizer_params_and_state  # noqa: F401
 
 swap_in_optimizer_params_and_state.__module__ = __name__   # as PyTorch shows it: torch.optim's
+Adafactor.__module__ = Muon.__module__ = __name__   # PyTorch's classes say torch.optim (pickles name it)

@@ -41,3 +41,4 @@ from . import activation as _activation, batchnorm, channelshuffle, instancenorm
 # Classes PyTorch defines in another module than ember does: pickles and safe_globals name them by PyTorch's path.
 _activation.MultiheadAttention = MultiheadAttention
 _linear.NonDynamicallyQuantizableLinear = NonDynamicallyQuantizableLinear
+MultiheadAttention.__module__, NonDynamicallyQuantizableLinear.__module__ = _activation.__name__, _linear.__name__

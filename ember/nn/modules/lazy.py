@@ -214,3 +214,4 @@ for _module, _names in ((_conv, ("LazyConv1d", "LazyConv2d", "LazyConv3d", "Lazy
                         (_instancenorm, ("LazyInstanceNorm1d", "LazyInstanceNorm2d", "LazyInstanceNorm3d"))):
     for _name in _names:
         setattr(_module, _name, globals()[_name])
+        globals()[_name].__module__ = _module.__name__   # as PyTorch's classes say

@@ -73,3 +73,4 @@ class SyncBatchNorm(_BatchNorm):
 from ..modules import batchnorm as _batchnorm  # noqa: E402
 
 _batchnorm.SyncBatchNorm = SyncBatchNorm   # torch.nn.modules.batchnorm.SyncBatchNorm is where pickles name it
+SyncBatchNorm.__module__ = _batchnorm.__name__
