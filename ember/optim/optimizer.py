@@ -9,6 +9,7 @@ import functools
 from collections import OrderedDict, defaultdict
 from copy import deepcopy
 
+from .. import _dtype
 from .._backend import xp_of
 from .._tensor import Tensor, _make, add_hook
 from ..autograd.grad_mode import no_grad
@@ -305,9 +306,11 @@ def _state_tensor(array):
 
 
 def _step_tensor(value=0.0):
-    """PyTorch keeps the step count as a 0-d float32 tensor."""
+    """PyTorch keeps the step count (and ASGD's eta and mu, NAdam's mu_product) as a 0-d float32 tensor, float64 while
+    the default dtype is float64 (its ``_get_scalar_dtype``)."""
     import numpy
-    return _make(numpy.array(value, dtype=numpy.float32))
+    return _make(numpy.array(value, dtype=numpy.float64 if _dtype.get_default_dtype() is _dtype.float64 else
+                             numpy.float32))
 
 
 def _check_non_negative(name, value):

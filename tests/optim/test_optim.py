@@ -354,3 +354,25 @@ def test_invalid_options_raise_like_torch(name, kwargs, message):
     for lib in (ember, torch):
         with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(".", r"\.")):
             getattr(lib.optim, name)([lib.nn.Parameter(lib.ones(1))], **kwargs)
+
+
+@pytest.mark.parametrize("name,options", [case for case in CASES if case[0] not in ("SGD",)][::2])
+def test_float64_default_dtype_keeps_scalar_state_in_float64(name, options):
+    """Under ``set_default_dtype(float64)`` PyTorch keeps the step (and ASGD's eta/mu, NAdam's mu_product) in
+    float64; the state dicts match in dtypes and values after a few float64 steps."""
+    values = [v.astype(numpy.float64) for v in _parameters()]
+    states = []
+    for lib in (ember, torch):
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(lib.float64)
+        try:
+            params = [lib.nn.Parameter(lib.tensor(v)) for v in values]
+            optimizer = getattr(lib.optim, name)(params, **options)
+            for step in range(3):
+                for p, g in zip(params, _gradients(step, values)):
+                    p.grad = lib.tensor(g.astype(numpy.float64))
+                optimizer.step()
+        finally:
+            lib.set_default_dtype(previous)
+        states.append(optimizer.state_dict())
+    _assert_same_state_dict(*states)
