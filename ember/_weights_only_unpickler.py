@@ -10,11 +10,16 @@ checks, which raise ``RuntimeError`` as torch's own checks do.
 import codecs
 import pickle
 import pickletools
+import re
 import struct
 from collections import Counter, OrderedDict
 
-UNSAFE_MESSAGE = ("Re-running `ember.load` with `weights_only` set to `False` will likely succeed, but it can result "
-                  "in arbitrary code execution. Do it only if you got the file from a trusted source.")
+UNSAFE_MESSAGE = ("In PyTorch 2.6, we changed the default value of the `weights_only` argument in `{0}.load` from "
+                  "`False` to `True`. Re-running `{0}.load` with `weights_only` set to `False` will likely succeed, "
+                  "but it can result in arbitrary code execution. Do it only if you got the file from a trusted "
+                  "source.")
+DOCS_MESSAGE = ("\n\nCheck the documentation of torch.load to learn more about types accepted by default with "
+                "weights_only https://pytorch.org/docs/stable/generated/torch.load.html.")
 
 
 class Budget:
@@ -33,8 +38,19 @@ class Budget:
 
 
 def weights_only_error(message):
-    """The UnpicklingError a weights-only load raises, in torch's wording, with ``message`` as the reason."""
-    return pickle.UnpicklingError(f"Weights only load failed. {UNSAFE_MESSAGE}\n\tWeightsUnpickler error: {message}")
+    """The UnpicklingError a weights-only load raises, in torch's wording, with ``message`` as the reason: for a
+    global that is not allowed, the two ways to load the file; for anything else, torch's request for an issue."""
+    from ._alias import package
+    unsafe = UNSAFE_MESSAGE.format(package())
+    if re.search(r"GLOBAL (\S+) was not an allowed global by default.", message):
+        text = ("Weights only load failed. This file can still be loaded, to do so you have two options, \033[1mdo "
+                f"those steps only if you trust the source of the checkpoint\033[0m. \n\t(1) {unsafe}\n\t(2) "
+                "Alternatively, to load with `weights_only=True` please check the recommended steps in the following "
+                f"error message.\n\tWeightsUnpickler error: {message}")
+    else:
+        text = (f"Weights only load failed. {unsafe}\nPlease file an issue with the following so that we can make "
+                f"`weights_only=True` compatible with your use case: WeightsUnpickler error: \n\n{message}")
+    return pickle.UnpicklingError(text + DOCS_MESSAGE)
 
 
 # --- allowed constructors: each checks its arguments, then builds -----------------------------------------------

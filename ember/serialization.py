@@ -642,7 +642,12 @@ def _find_allowed_global(module, name):
     if found is None:
         found = _safe_globals.find_marked(*mapped)
     if found is None:
-        raise weights_only_error(f"Unsupported global: GLOBAL {'.'.join(mapped)} was not an allowed global by default.")
+        from ._alias import package
+        path = mapped[1] if mapped[0] == "builtins" else ".".join(mapped)   # torch names builtins bare
+        raise weights_only_error(
+            f"Unsupported global: GLOBAL {path} was not an allowed global by default. Please use "
+            f"`{package()}.serialization.add_safe_globals([{path}])` or the `{package()}.serialization.safe_globals("
+            f"[{path}])` context manager to allowlist this global if you trust this class/function.")
     return found
 
 

@@ -452,6 +452,22 @@ def test_weights_only_refuses_globals_in_torch_files(tmp_path):
         ember.load(path)
 
 
+@pytest.mark.parametrize("make", [lambda lib: {"model": lib.nn.Linear(2, 2)}, lambda lib: [print]],
+                         ids=["module", "builtin"])
+def test_weights_only_refusal_reads_as_torchs(make, tmp_path, monkeypatch):
+    # The whole message: the two ways to load the file, and the add_safe_globals call for the global named.
+    from ember import _alias
+    monkeypatch.setattr(_alias, "installed", True)   # under `ember run`, where messages say torch
+    torch.save(make(torch), tmp_path / "torch.pt")
+    ember.save(make(ember), tmp_path / "ember.pt")
+    with pytest.raises(pickle.UnpicklingError) as theirs:
+        torch.load(tmp_path / "torch.pt")
+    for path in (tmp_path / "torch.pt", tmp_path / "ember.pt"):
+        with pytest.raises(pickle.UnpicklingError) as ours:
+            ember.load(path)
+        assert str(ours.value) == str(theirs.value)
+
+
 def test_layouts_outside_the_storage_are_refused(monkeypatch):
     original = serialization._Pickler._reduce_tensor
 
