@@ -55,6 +55,8 @@ from . import accelerator  # noqa: E402,F401
 from ._runtime import *  # noqa: E402,F401,F403
 from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), Tensor)
+from .ops import deprecated_signatures as _deprecated_signatures  # noqa: E402
+_deprecated_signatures.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
 from . import profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)

@@ -2,6 +2,9 @@
 
 The base of ``ops``: it imports no other op module."""
 import functools
+import os
+import sys
+import warnings
 
 import numpy
 
@@ -12,6 +15,21 @@ from ..autograd.grad_mode import state
 
 _ndarray = numpy.ndarray
 _FLOAT = _dtype._FLOAT
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_warned = set()
+"""The call sites that have warned: PyTorch warns once per process from each of its C++ sites (TORCH_WARN_ONCE)."""
+
+
+def warn_once(site, message):
+    """Warns the first time ``site`` is reached, attributed to the caller's line outside ember (as PyTorch's C++
+    warnings are, whatever wrappers lie between)."""
+    if site in _warned:
+        return
+    _warned.add(site)
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def recorded(*tensors):
@@ -76,6 +94,7 @@ def _as_view(result, input):
     """Marks ``result`` as a view of ``input``: same version counter, same base."""
     result._version_counter = input._version_counter
     result._base = input._base if input._base is not None else input
+    result._view_version = input._version_counter[0]
     return result
 
 

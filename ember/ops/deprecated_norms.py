@@ -1,12 +1,9 @@
 """PyTorch's deprecated ATen norms kept for JIT compatibility: ``frobenius_norm`` and ``nuclear_norm``."""
 import operator
-import os
-import sys
-import warnings
 
 from .. import _dtype
 from ..autograd.function import composite
-from ._util import wrap_dim, wrap_dims, write_out
+from ._util import warn_once, wrap_dim, wrap_dims, write_out
 from .linalg._common import _CPP_NAMES
 from .linalg.norms import matrix_norm, vector_norm
 
@@ -16,23 +13,6 @@ _FROBENIUS_WARNING = ("at::frobenius_norm is deprecated and it is just left for 
                       "in a future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead")
 _NUCLEAR_WARNING = ("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in "
                     "a future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
-_warned = set()
-"""The call sites that have warned: PyTorch warns once per process from each of its C++ sites (TORCH_WARN_ONCE)."""
-
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _warn_once(site, message):
-    """Warns the first time ``site`` is reached, attributed to the caller's line outside ember (as PyTorch's C++
-    warnings are, whatever wrappers lie between)."""
-    if site in _warned:
-        return
-    _warned.add(site)
-    frame, level = sys._getframe(0), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _int_list(dim, name, length):
@@ -61,7 +41,7 @@ def frobenius_norm(input, dim, keepdim=False, *, out=None):
     """Deprecated (PyTorch keeps it for TorchScript): the 2-norm of ``input`` over at most two dims ``dim``, as
     ``linalg.vector_norm(input, 2, dim, keepdim)``; warns once, as PyTorch."""
     dims = _int_list(dim, "frobenius_norm", 1)
-    _warn_once(("frobenius_norm", out is not None), _FROBENIUS_WARNING)
+    warn_once(("frobenius_norm", out is not None), _FROBENIUS_WARNING)
     if len(dims) > 2:
         raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
@@ -85,7 +65,7 @@ def nuclear_norm(input, dim=None, keepdim=False, *, out=None):
         dim, keepdim = None, dim
     dims = [-2, -1] if dim is None else _int_list(dim, "nuclear_norm", 2)
     # PyTorch's sites: both overloads share one, and each overload's out= form has its own
-    _warn_once(("nuclear_norm",) if out is None else ("nuclear_norm", "out", dim is not None), _NUCLEAR_WARNING)
+    warn_once(("nuclear_norm",) if out is None else ("nuclear_norm", "out", dim is not None), _NUCLEAR_WARNING)
     if input.ndim < 2:
         raise RuntimeError("linalg.matrix_norm: The input tensor A must have at least 2 dimensions.")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

@@ -8,7 +8,7 @@ import numpy
 import pytest
 
 import ember
-from ember.ops import deprecated_norms
+from ember.ops import _util
 
 from ..oracle import check, check_error, sample
 
@@ -26,11 +26,11 @@ def quiet(fn):
 @pytest.fixture(autouse=True)
 def fresh_sites():
     """Each test starts as a fresh process would: no site has warned yet."""
-    saved = set(deprecated_norms._warned)
-    deprecated_norms._warned.clear()
+    saved = set(_util._warned)
+    _util._warned.clear()
     yield
-    deprecated_norms._warned.clear()
-    deprecated_norms._warned.update(saved)
+    _util._warned.clear()
+    _util._warned.update(saved)
 
 
 X = sample((2, 3, 4), numpy.float64)
