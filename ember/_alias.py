@@ -118,6 +118,14 @@ class _Loader:
             module.__spec__ = self._own_spec  # the import system set the alias's spec; keep the module's own
         _add_missing_name_errors()
 
+    def get_code(self, fullname):
+        """The ember module's code, for ``python -m torch.distributed.run`` and other aliased ``-m`` runs (runpy
+        executes a module's code in ``__main__``)."""
+        spec = importlib.util.find_spec(self.target)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "get_code"):
+            raise ImportError(f"No code object available for {fullname}", name=fullname)
+        return spec.loader.get_code(self.target)
+
 
 class _Finder:
     """A meta-path finder placed first, so no installed torch/torchvision/... is ever loaded beside ember."""
@@ -127,7 +135,20 @@ class _Finder:
         ember = ember_name(fullname)
         if ember is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Loader(ember), is_package=True)
+        return importlib.machinery.ModuleSpec(fullname, _Loader(ember), is_package=_is_package(ember))
+
+
+def _is_package(target):
+    """Whether the ember module ``target`` is a package (runpy looks for ``__main__`` in a package); True where it
+    cannot tell (a name ember lacks: the import then fails naming it)."""
+    module = sys.modules.get(target)
+    if module is not None:
+        return hasattr(module, "__path__")
+    try:
+        spec = importlib.util.find_spec(target)
+    except (ImportError, ValueError):
+        return True
+    return spec is None or spec.submodule_search_locations is not None
 
 
 def _missing_name_hook(module, original):
@@ -199,6 +220,8 @@ def install_torch_alias():
     sys.meta_path.insert(0, _Finder)
     _pass_alias_to_children()
     _add_missing_name_errors()
+    from ._tensor import Tensor
+    Tensor.__module__ = "torch"   # type(x) prints <class 'torch.Tensor'>, as in PyTorch
     installed = True
 
 

@@ -23,6 +23,7 @@ class Tensor:
     """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
 
     __slots__ = ("_data", "_version_counter", "__weakref__", "__dict__")
+    __module__ = "ember"   # as torch.Tensor's is 'torch': the class prints as <class 'ember.Tensor'>
     # Defaults live on the class so that making a tensor sets only its data and version counter.
     requires_grad = False
     grad = None

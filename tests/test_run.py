@@ -166,6 +166,17 @@ def test_run_module_with_dash_m(tmp_path):
     assert result.stdout.split() == ["ember.nn.modules.linear", "['a',", "'-b']", "pkg.mod"]
 
 
+def test_aliased_modules_run_with_dash_m_as_torchs(tmp_path):
+    """``python -m torch.distributed.run`` (torchrun) runs ember's launcher: the alias's spec says a plain module
+    is no package, and its loader hands runpy the module's code."""
+    for name, package in (("torch.distributed.run", False), ("torch.nn", True), ("torch.nn.functional", False)):
+        assert (_alias._Finder.find_spec(name).submodule_search_locations is not None) is package
+    mine = ember_run(tmp_path, "-m", "torch.distributed.run", "--help")
+    theirs = python(tmp_path, "-m", "torch.distributed.run", "--help")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr
+    assert "--nproc-per-node" in mine.stdout and "--nproc-per-node" in theirs.stdout
+
+
 @pytest.mark.parametrize("source", ["import sys\nsys.exit(3)\n", "import sys\nsys.exit('bye')\n",
                                     "def f():\n    raise ValueError('boom')\n\nf()\n",
                                     "raise KeyboardInterrupt\n", "print('done')\n"])

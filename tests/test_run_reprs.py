@@ -10,6 +10,7 @@ def test_reprs_under_ember_run_print_what_pytorch_prints(tmp_path):
         x = torch.ones(2, 3)
         print(x.shape, repr(x.size()), x.shape[1:], [x.shape], f"{torch.Size([4])}")
         print(x.dtype, torch.int64, repr(torch.bfloat16), x.type(), torch.FloatTensor, torch.zeros(2, dtype=torch.int32))
+        print(type(x), torch.Tensor, x.layout, torch.sparse_coo, torch.Tensor.__module__)
         ''')
     mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
     assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
@@ -20,3 +21,29 @@ def test_reprs_under_ember_run_print_what_pytorch_prints(tmp_path):
 def test_reprs_without_the_alias_name_ember():
     x = ember.ones(2, 3)
     assert (repr(x.shape), repr(x.dtype), x.type()) == ("ember.Size([2, 3])", "ember.float32", "ember.FloatTensor")
+    assert (repr(type(x)), repr(x.layout)) == ("<class 'ember.Tensor'>", "ember.strided")
+
+
+def test_custom_function_nodes_print_as_pytorch_classes(tmp_path):
+    """A custom autograd.Function's node prints as a Python class of torch.autograd.function (built-in nodes print
+    their bare name), as in PyTorch; without the alias it names ember."""
+    write(tmp_path, "prog.py", '''
+        import torch
+        class Double(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+        y = Double.apply(torch.ones(2, requires_grad=True))
+        print(repr(y.grad_fn).split(" object at ")[0], repr(y.sum().grad_fn).split(" object at ")[0], y)
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<torch.autograd.function.DoubleBackward <SumBackward0" in mine.stdout
+    node = type("Triple", (ember.autograd.Function,), {"forward": staticmethod(lambda ctx, x: x * 3),
+                                                       "backward": staticmethod(lambda ctx, g: g * 3)})
+    assert repr(node.apply(ember.ones(1, requires_grad=True)).grad_fn).startswith(
+        "<ember.autograd.function.TripleBackward object at ")
