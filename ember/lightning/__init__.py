@@ -1,35 +1,29 @@
 """A Lightning-compatible training loop on ember: ``import ember.lightning as pl`` runs PyTorch Lightning 2.x code
 (``LightningModule``, ``LightningDataModule``, ``Trainer``, callbacks, loggers) unchanged."""
-import random
+import logging
+import warnings
 
-from . import callbacks, loggers, strategies, tuner
-from .callbacks import Callback
-from .datamodule import LightningDataModule
-from .module import LightningModule
-from .trainer import Trainer
+from .utilities import warnings as _warnings
+
+# Lightning's messages (device info, fit stopped, checkpoints restored, the model summary) go to this logger at INFO,
+# to stderr through its own handler unless the root logger has one; warnings raised from inside Lightning print as
+# "file:line: message"
+_logger = logging.getLogger(__name__)
+_logger.setLevel(logging.INFO)
+if not logging.getLogger().hasHandlers():
+    _logger.addHandler(logging.StreamHandler())
+    _logger.propagate = False
+warnings.formatwarning = _warnings._custom_format_warning
+
+from . import callbacks, loggers, strategies, tuner, utilities  # noqa: E402
+from .callbacks import Callback  # noqa: E402
+from .datamodule import LightningDataModule  # noqa: E402
+from .module import LightningModule  # noqa: E402
+from .trainer import Trainer  # noqa: E402
+from .utilities.seed import seed_everything  # noqa: E402
 
 __version__ = "2.6.0"   # the Lightning API version this module follows
 
 
-def seed_everything(seed=None, workers=False, verbose=True):
-    """Seeds Python's, NumPy's and ember's random generators; returns the seed."""
-    import os
-
-    import numpy
-
-    import ember
-    if seed is None:
-        seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
-    seed = int(seed)
-    os.environ["PL_GLOBAL_SEED"] = str(seed)
-    os.environ["PL_SEED_WORKERS"] = str(int(workers))
-    random.seed(seed)
-    numpy.random.seed(seed % 2**32)
-    ember.manual_seed(seed)
-    if verbose:
-        print(f"Seed set to {seed}")
-    return seed
-
-
 __all__ = ["Callback", "LightningDataModule", "LightningModule", "Trainer", "callbacks", "loggers", "seed_everything",
-           "strategies", "tuner"]
+           "strategies", "tuner", "utilities"]

@@ -3,18 +3,7 @@ bookkeeping it shares with LightningModule (``save_hyperparameters``, ``hparams`
 import copy
 import inspect
 
-
-class AttributeDict(dict):
-    """A dict whose keys also read and write as attributes (``hparams.lr``)."""
-
-    def __getattr__(self, key):
-        try:
-            return self[key]
-        except KeyError as error:
-            raise AttributeError(f"Missing attribute \"{key}\"") from error
-
-    def __setattr__(self, key, value):
-        self[key] = value
+from .utilities.parsing import AttributeDict
 
 
 class HyperparametersMixin:

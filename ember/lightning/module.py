@@ -202,6 +202,28 @@ class LightningModule(HyperparametersMixin, nn.Module):
             parameter.requires_grad_(requires_grad)
         self._toggled = {}
 
+    # --- modes around evaluation (the loops restore the modes they found unless a *_model_train hook is
+    # overridden)
+    def on_validation_model_eval(self):
+        """Called when the validation loop starts: puts the model in eval mode."""
+        self.trainer.model.eval()
+
+    def on_validation_model_train(self):
+        """Called when the validation loop ends, only where overridden (else the loop restores each module's mode)."""
+        self.trainer.model.train()
+
+    def on_test_model_eval(self):
+        """Called when the test loop starts: puts the model in eval mode."""
+        self.trainer.model.eval()
+
+    def on_test_model_train(self):
+        """Called when the test loop ends, only where overridden (else the loop restores each module's mode)."""
+        self.trainer.model.train()
+
+    def on_predict_model_eval(self):
+        """Called when the predict loop starts: puts the model in eval mode."""
+        self.trainer.model.eval()
+
     # --- freezing and checkpoints -----------------------------------------------------------------------------
     def freeze(self):
         """Stops gradients for every parameter and switches to eval mode."""
@@ -261,8 +283,7 @@ _HOOKS = ("on_fit_start", "on_fit_end", "on_train_start", "on_train_end", "on_va
           "on_train_batch_start", "on_train_batch_end", "on_validation_batch_start", "on_validation_batch_end",
           "on_test_batch_start", "on_test_batch_end", "on_predict_batch_start", "on_predict_batch_end",
           "on_before_backward", "on_after_backward", "on_before_optimizer_step", "on_before_zero_grad",
-          "on_validation_model_eval", "on_validation_model_train", "on_test_model_eval", "setup", "teardown",
-          "prepare_data")
+          "setup", "teardown", "prepare_data")
 
 
 def _make_hook(name):

@@ -16,6 +16,8 @@ from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
 from .strategies import DDPStrategy, strategy_for
 from .tuner.exit import TunerExit
+from .utilities.rank_zero import rank_zero_info, rank_zero_warn
+from .utilities.warnings import PossibleUserWarning
 
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
@@ -96,6 +98,10 @@ class Trainer:
                 isinstance(c, ModelSummary) for c in callbacks):
             callbacks.append(ModelSummary())
         self.callbacks = _checkpoints_last(callbacks)
+        self._log_device_info()
+        if fast_dev_run:
+            rank_zero_info(f"Running in `fast_dev_run` mode: will run the requested loop using {self.fast_dev_run} "
+                           "batch(es). Logging and checkpointing is suppressed.")
 
         self.current_epoch = 0
         self.global_step = 0
@@ -121,6 +127,16 @@ class Trainer:
         self.val_dataloaders = None
         self.test_dataloaders = None
         self.predict_dataloaders = None
+
+    def _log_device_info(self):
+        """Lightning's lines on the accelerators found and used (ember's Trainer runs on the CPU)."""
+        gpu_available = ember.cuda.is_available()
+        rank_zero_info(f"GPU available: {gpu_available}{' (cuda)' if gpu_available else ''}, used: "
+                       f"{self.strategy.root_device.type == 'cuda'}")
+        rank_zero_info("TPU available: False, using: 0 TPU cores")
+        if gpu_available and self.strategy.root_device.type != "cuda":
+            rank_zero_warn("GPU available but not used. You can set it by doing `Trainer(accelerator='gpu')`.",
+                           category=PossibleUserWarning)
 
     # --- properties users read ------------------------------------------------------------------------------
     @staticmethod
@@ -232,6 +248,7 @@ class Trainer:
         except TunerExit:   # a Tuner's finder ran in on_fit_start and ends the fit (Lightning's _TunerExitException)
             self._end_fit()
             return
+        ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
         if ckpt_path is not None:
             self._restore(ckpt_path)
         with self._anomaly():
@@ -255,7 +272,16 @@ class Trainer:
     def _run_training(self):
         """The fit loop: epochs until max_epochs/max_steps or a stop, between on_train_start and on_train_end."""
         self.training = True
-        self.lightning_module.train()
+        if self.loggers and self.num_training_batches < self.log_every_n_steps and not self.fast_dev_run:
+            rank_zero_warn(f"The number of training batches ({self.num_training_batches}) is smaller than the logging "
+                           f"interval Trainer(log_every_n_steps={self.log_every_n_steps}). Set a lower value for "
+                           "log_every_n_steps if you want to see logs for the training epoch.",
+                           category=PossibleUserWarning)
+        eval_modules = [name for name, module in self.lightning_module.named_modules() if not module.training]
+        if eval_modules:   # Lightning leaves each module's mode as the user set it
+            rank_zero_warn(f"Found {len(eval_modules)} module(s) in eval mode at the start of training. This may "
+                           "lead to unexpected behavior during training. If this is intentional, you can ignore this "
+                           "warning.", category=PossibleUserWarning)
         self._call_hook("on_train_start")
         while not self._fit_done():
             self._train_epoch(self.train_dataloader, _as_list(self.val_dataloaders))
@@ -287,13 +313,17 @@ class Trainer:
             datamodule, dataloaders = dataloaders, None
         if self._must_launch():
             return launch(self, "predict", model, dataloaders, datamodule, return_predictions, ckpt_path)
+        if model is None and self.lightning_module is None:
+            self._attach(None, datamodule, "predict")   # raises Lightning's TypeError
+        ckpt_path = self._select_ckpt_path("predict", ckpt_path, model_provided=model is not None)
         model = self._attach(model or self.lightning_module, datamodule, "predict")
+        self._reset_metrics()
         self._load_weights(ckpt_path)
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
         loaders = [self._distribute(loader, predict=True) for loader in loaders]
         self.predict_dataloaders = loaders
         results = []
-        model.eval()
+        modes = self._model_eval("on_predict_model_eval")
         with ember.no_grad():
             self._call_hook("on_predict_start")
             self._call_hook("on_predict_epoch_start")
@@ -308,6 +338,7 @@ class Trainer:
                 results.append(outputs)
             self._call_hook("on_predict_epoch_end")
             self._call_hook("on_predict_end")
+        self._model_train(None, modes)
         self._detach("predict")
         return results[0] if len(results) == 1 else results
 
@@ -315,7 +346,8 @@ class Trainer:
     def _attach(self, model, datamodule, stage):
         from .module import LightningModule
         if model is None:
-            raise ValueError(f"`Trainer.{stage}()` requires a `LightningModule`, got: None")
+            raise TypeError(f"`Trainer.{stage}()` requires a `LightningModule` when it hasn't been passed in a "
+                            "previous run")
         if not isinstance(model, LightningModule):
             raise TypeError(f"`model` must be a `LightningModule`, got `{type(model).__qualname__}`")
         self.strategy.setup_environment()
@@ -459,9 +491,15 @@ class Trainer:
 
     # --- training -------------------------------------------------------------------------------------------
     def _fit_done(self):
+        """Whether fit ends here; says why, as Lightning's fit loop does."""
+        if self.num_training_batches == 0:
+            rank_zero_info("`Trainer.fit` stopped: No training batches.")
+            return True
         if self.max_steps != -1 and self.global_step >= self.max_steps:
+            rank_zero_info(f"`Trainer.fit` stopped: `max_steps={self.max_steps!r}` reached.")
             return True
         if self.max_epochs != -1 and self.current_epoch >= self.max_epochs:
+            rank_zero_info(f"`Trainer.fit` stopped: `max_epochs={self.max_epochs!r}` reached.")
             return True
         if self.should_stop:
             can_stop = (self.min_epochs is None or self.current_epoch >= self.min_epochs) and (
@@ -504,7 +542,6 @@ class Trainer:
                 self._step_pending = True
             if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
                 self._validation_loop(val_loaders)
-                model.train()
             self._step_pending = False
             if self._fit_done_mid_epoch():
                 break
@@ -636,7 +673,7 @@ class Trainer:
     def _validation_loop(self, loaders, limit=None):
         model = self.lightning_module
         training_results, self._results = self._results, self._new_results()
-        self._call_module("on_validation_model_eval")
+        modes = self._model_eval("on_validation_model_eval")
         with ember.no_grad():
             self._call_hook("on_validation_start")
             self._call_hook("on_validation_epoch_start")
@@ -646,7 +683,25 @@ class Trainer:
             self._epoch_end_metrics(self._results, "validation", log=not self.sanity_checking)
             self._call_hook("on_validation_end")
         self._results = training_results
-        model.train()
+        self._model_train("on_validation_model_train", modes)
+
+    def _model_eval(self, hook):
+        """Calls the ``on_*_model_eval`` hook (which puts the model in eval mode); returns each module's mode before."""
+        modes = {name: module.training for name, module in self.lightning_module.named_modules()}
+        self._call_module(hook)
+        return modes
+
+    def _model_train(self, hook, modes):
+        """Undoes ``_model_eval``: the ``on_*_model_train`` hook where the user overrides it, else each module gets
+        its mode back."""
+        from .module import LightningModule
+        model = self.lightning_module
+        if hook is not None and getattr(type(model), hook) is not getattr(LightningModule, hook):
+            self._call_module(hook)
+            return
+        for name, module in model.named_modules():
+            if name in modes:
+                module.training = modes[name]
 
     def _run_batches(self, stage, loaders, limit, model):
         self._results.multiple_dataloaders = len(loaders) > 1
@@ -663,9 +718,11 @@ class Trainer:
     def _evaluate(self, stage, model, dataloaders, ckpt_path, verbose, datamodule):
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
-        fitted = model is None
+        if model is None and self.lightning_module is None:
+            self._attach(None, datamodule, stage)   # raises Lightning's TypeError
+        ckpt_path = self._select_ckpt_path(stage, ckpt_path, model_provided=model is not None)
         model = self._attach(model or self.lightning_module, datamodule, stage)
-        self._load_weights(ckpt_path if ckpt_path is not None or not fitted else None)
+        self._load_weights(ckpt_path)
         hook = "val_dataloader" if stage == "validate" else "test_dataloader"
         loaders = [self._distribute(loader) for loader in
                    _as_list(dataloaders if dataloaders is not None else self._loader(hook))]
@@ -674,7 +731,7 @@ class Trainer:
         self._results = self._new_results()
         self._reset_metrics()
         self.state = "validating" if stage == "validate" else "testing"
-        model.eval()
+        modes = self._model_eval(f"on_{'validation' if stage == 'validate' else 'test'}_model_eval")
         with ember.no_grad():
             self._call_hook(f"on_{step}_start")
             self._call_hook(f"on_{step}_epoch_start")
@@ -682,6 +739,7 @@ class Trainer:
             self._call_hook(f"on_{step}_epoch_end")
             metrics = self._epoch_end_metrics(self._results, step)
             self._call_hook(f"on_{step}_end")
+        self._model_train(f"on_{step}_model_train", modes)
         results = []
         for index in range(len(loaders)):
             suffix = f"/dataloader_idx_{index}"
@@ -696,9 +754,9 @@ class Trainer:
     def _load_weights(self, ckpt_path):
         if ckpt_path is None:
             return
-        path = self._checkpoint_path(ckpt_path)
-        checkpoint = ember.load(path)
+        checkpoint = self._load_checkpoint(ckpt_path)
         self.lightning_module.load_state_dict(checkpoint["state_dict"])
+        rank_zero_info(f"Loaded model weights from the checkpoint at {ckpt_path}")
 
     # --- batches and metrics --------------------------------------------------------------------------------
     def _reset_metrics(self):
@@ -797,26 +855,58 @@ class Trainer:
                                               "is_last_batch": processed >= self.num_training_batches},
                 "global_step": self.global_step}
 
-    def _checkpoint_path(self, ckpt_path):
-        callback = self.checkpoint_callback
+    def _select_ckpt_path(self, fn, ckpt_path, model_provided):
+        """The checkpoint file ``fn`` loads, as Lightning chooses it: none for a model passed in without
+        ``ckpt_path``; the best checkpoint (with a warning) for the model of a previous fit; "best" and "last"
+        resolved through the ModelCheckpoint callbacks ("last": the newest ``last*.ckpt`` in their folders, or none
+        with a warning)."""
+        if model_provided and ckpt_path is None:
+            return None
+        if self.lightning_module is not None and ckpt_path is None:
+            ckpt_path = "best"
+            rank_zero_warn(f"`.{fn}(ckpt_path=None)` was called without a model. The best model of the previous "
+                           f"`fit` call will be used. You can pass `.{fn}(ckpt_path='best')` to use the best model or "
+                           f"`.{fn}(ckpt_path='last')` to use the last model. If you pass a value, this warning will "
+                           "be silenced.")
         if ckpt_path == "best":
-            if callback is None or not callback.best_model_path:
-                raise ValueError('`ckpt_path="best"` is set but `ModelCheckpoint` is not configured to save the best '
-                                 "model.")
+            if len(self.checkpoint_callbacks) > 1:
+                rank_zero_warn(f'`.{fn}(ckpt_path="best")` is called with Trainer configured with multiple '
+                               "`ModelCheckpoint` callbacks. It will use the best checkpoint path from first "
+                               "checkpoint callback.")
+            callback = self.checkpoint_callback
+            if callback is None:
+                raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured.')
+            if not callback.best_model_path:
+                if self.fast_dev_run:
+                    raise ValueError(f'You cannot execute `.{fn}(ckpt_path="best")` with `fast_dev_run=True`. Please '
+                                     f"pass an exact checkpoint path to `.{fn}(ckpt_path=...)`")
+                raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured to save '
+                                 "the best model.")
             return callback.best_model_path
         if ckpt_path == "last":
-            if callback is None or not callback.last_model_path:
-                raise ValueError('`ckpt_path="last"` is set but there is no last checkpoint')
-            return callback.last_model_path
+            candidates = set()
+            for callback in self.checkpoint_callbacks:
+                candidates |= callback._find_last_checkpoints(self)
+            candidates = {path: os.path.getmtime(path) for path in candidates if os.path.exists(path)}
+            if not candidates:
+                rank_zero_warn(f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
+                               "checkpoint will be loaded. HINT: Set `ModelCheckpoint(..., save_last=True)`.")
+                return None
+            return max(candidates, key=candidates.get)
+        return ckpt_path
+
+    def _load_checkpoint(self, ckpt_path):
+        rank_zero_info(f"Restoring states from the checkpoint path at {ckpt_path}")
         if not os.path.exists(ckpt_path):
             raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
-        return ckpt_path
+        return ember.load(ckpt_path, weights_only=False)
 
     def _restore(self, ckpt_path):
         """Restores weights, epoch and step, optimizers, schedulers and callbacks from a checkpoint saved at the end
         of an epoch, so training carries on as if it had not stopped."""
-        checkpoint = ember.load(self._checkpoint_path(ckpt_path))
+        checkpoint = self._load_checkpoint(ckpt_path)
         self._restore_state(checkpoint)
+        rank_zero_info(f"Restored all states from the checkpoint at {ckpt_path}")
         self.current_epoch = checkpoint["epoch"] + 1
         self.global_step = checkpoint["global_step"]
         self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
@@ -861,10 +951,6 @@ class Trainer:
             if callback.state_key in states:
                 callback.load_state_dict(states[callback.state_key])
             callback.on_load_checkpoint(self, model, checkpoint)
-
-
-class PossibleUserWarning(UserWarning):
-    """Warns about a setting that may well be a mistake (Lightning's PossibleUserWarning)."""
 
 
 def _nothing(*args, **kwargs):
@@ -941,17 +1027,39 @@ def _manual_output(output):
 
 
 def _print_results(stage, results):
-    for index, metrics in enumerate(results):
-        if not metrics:
-            continue
-        title = f"{'Validate' if stage == 'validate' else 'Test'} metric"
-        width = max(len(title), *(len(name) for name in metrics)) + 2
-        rule = "─" * (width + 24)
-        suffix = f" DataLoader {index}" if len(results) > 1 else f" DataLoader {index}"
-        print(rule)
-        print(f"{title:^{width}}{suffix:^24}")
-        print(rule)
-        for name, value in metrics.items():
-            print(f"{name:^{width}}{value:^24.6g}")
-        print(rule)
-
+    """Prints the metrics of each dataloader as Lightning's table without rich: one row per metric name (sorted,
+    the dataloader suffix removed), one column per dataloader, as wide as the terminal (120 when unknown)."""
+    import shutil
+    import sys
+    results = [{name.split("/dataloader_idx_")[0]: value for name, value in result.items()} for result in results]
+    names = sorted({name for result in results for name in result})
+    if not names:
+        return
+    headers = [f"DataLoader {i}" for i in range(len(results))]
+    term_size = shutil.get_terminal_size(fallback=(120, 30)).columns or 120
+    width = int(min(max(len(max(names, key=len)), len(max(headers, key=len)), 25), term_size / 2))
+    rows = [[f"{result[name]}" if name in result else " " for result in results] for name in names]
+    num_cols = int((term_size - width) / width)
+    try:
+        if sys.stdout.encoding is not None:
+            "─".encode(sys.stdout.encoding)
+    except UnicodeEncodeError:
+        bar = "-" * term_size
+    else:
+        bar = "─" * term_size
+    half = int(term_size / 2)
+    for i in range(0, len(headers), num_cols):
+        table_headers = [f"{stage} Metric".capitalize(), *headers[i:i + num_cols]]
+        row_format = f"{{:^{width}}}" * len(table_headers)
+        lines = [bar, row_format.format(*table_headers).rstrip(), bar]
+        for name, row in zip(names, rows):
+            row = row[i:i + num_cols]
+            if len(name) > half:   # a long name wraps, its values repeated on each piece
+                while len(name) > half:
+                    lines.append(row_format.format(name[:half], *row).rstrip())
+                    name = name[half:]
+                lines.append(row_format.format(name, " ").rstrip())
+            else:
+                lines.append(row_format.format(name, *row).rstrip())
+        lines.append(bar)
+        print(os.linesep.join(lines))

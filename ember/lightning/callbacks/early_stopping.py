@@ -1,9 +1,13 @@
 """EarlyStopping: stops fitting when a monitored metric has stopped improving (Lightning 2.x's rules)."""
+import logging
 import math
 
 import ember
 
+from ..utilities.rank_zero import rank_prefixed_message
 from .callback import Callback
+
+log = logging.getLogger(__name__)
 
 
 class EarlyStopping(Callback):
@@ -24,6 +28,7 @@ class EarlyStopping(Callback):
         self.best_score = ember.tensor(math.inf if mode == "min" else -math.inf)
         self.stopping_reason_message = None
         self._check_on_train_epoch_end = check_on_train_epoch_end
+        self.log_rank_zero_only = log_rank_zero_only
 
     @property
     def state_key(self):
@@ -74,7 +79,9 @@ class EarlyStopping(Callback):
             self.stopped_epoch = trainer.current_epoch
             self.stopping_reason_message = reason
         if reason and self.verbose:
-            print(reason)
+            rank = trainer.global_rank if trainer.world_size > 1 else None
+            if rank is None or not self.log_rank_zero_only or rank == 0:
+                log.info(rank_prefixed_message(reason, rank))
 
     def _evaluate_stopping_criteria(self, current):
         value = float(current)

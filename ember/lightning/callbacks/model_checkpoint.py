@@ -6,6 +6,7 @@ import re
 
 import ember
 
+from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from .callback import Callback
 
 
@@ -56,14 +57,31 @@ class ModelCheckpoint(Callback):
     # --- where and when -------------------------------------------------------------------------------------
     def setup(self, trainer, pl_module, stage):
         if self.dirpath is None:
-            if trainer.loggers:
-                logger = trainer.loggers[0]
-                version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
-                self.dirpath = os.path.join(logger.save_dir or trainer.default_root_dir, str(logger.name), version,
-                                            "checkpoints")
-            else:
-                self.dirpath = os.path.join(trainer.default_root_dir, "checkpoints")
-            self.dirpath = trainer.strategy.broadcast(self.dirpath)   # rank 0's logger version names it
+            self.dirpath = trainer.strategy.broadcast(self._resolve_ckpt_dir(trainer))   # rank 0's logger version
+        if trainer.is_global_zero and stage == "fit" and self.save_top_k != 0 and os.path.isdir(self.dirpath) \
+                and os.listdir(self.dirpath):
+            rank_zero_warn(f"Checkpoint directory {self.dirpath} exists and is not empty.")
+
+    def _resolve_ckpt_dir(self, trainer):
+        """The folder checkpoints go to: ``dirpath``, else the first logger's version folder's ``checkpoints``."""
+        if self.dirpath is not None:
+            return self.dirpath
+        if trainer.loggers:
+            logger = trainer.loggers[0]
+            version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+            return os.path.join(logger.save_dir or trainer.default_root_dir, str(logger.name), version,
+                                "checkpoints")
+        return os.path.join(trainer.default_root_dir, "checkpoints")
+
+    def _find_last_checkpoints(self, trainer):
+        """The ``last*.ckpt`` files in the checkpoint folder (what ``ckpt_path="last"`` chooses from)."""
+        folder = self._resolve_ckpt_dir(trainer)
+        pattern = rf"^{self.CHECKPOINT_NAME_LAST}(-(\d+))?"
+        if not os.path.isdir(folder):
+            return set()
+        return {os.path.normpath(os.path.join(folder, name)) for name in os.listdir(folder)
+                if os.path.splitext(name)[1] == self.FILE_EXTENSION
+                and re.match(pattern, os.path.splitext(name)[0])}
 
     def _should_save_on_train_epoch_end(self, trainer):
         if self._save_on_train_epoch_end is not None:
@@ -121,8 +139,8 @@ class ModelCheckpoint(Callback):
         if self.check_monitor_top_k(current):
             self._update_best_and_save(current, trainer, candidates)
         elif self.verbose:
-            print(f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: {self.monitor!r} was not "
-                  f"in top {self.save_top_k}")
+            rank_zero_info(f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: {self.monitor!r} "
+                           f"was not in top {self.save_top_k}")
 
     def check_monitor_top_k(self, current):
         """Whether ``current`` belongs among the best ``save_top_k`` scores so far."""
@@ -149,9 +167,9 @@ class ModelCheckpoint(Callback):
         self.best_model_path = (min if self.mode == "min" else max)(self.best_k_models, key=score)
         self.best_model_score = self.best_k_models[self.best_model_path]
         if self.verbose:
-            print(f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: {self.monitor!r} reached "
-                  f"{float(current):0.5f} (best {float(self.best_model_score):0.5f}), saving model to "
-                  f"{filepath!r} as top {k}")
+            rank_zero_info(f"Epoch {trainer.current_epoch:d}, global step {trainer.global_step:d}: {self.monitor!r} "
+                           f"reached {float(current):0.5f} (best {float(self.best_model_score):0.5f}), saving model to "
+                           f"{filepath!r} as top {k}")
         self._write(trainer, filepath)
         if removed is not None and removed != filepath:
             self._remove(trainer, removed)
