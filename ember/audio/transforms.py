@@ -10,7 +10,9 @@ from . import functional as F
 
 __all__ = ["Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "InverseMelScale", "MelSpectrogram", "MFCC",
            "LFCC", "AmplitudeToDB", "Resample", "FrequencyMasking", "TimeMasking", "TimeStretch", "Vol", "Fade",
-           "ComputeDeltas", "MuLawEncoding", "MuLawDecoding"]
+           "ComputeDeltas", "MuLawEncoding", "MuLawDecoding", "SpecAugment", "Loudness", "SlidingWindowCmn",
+           "SpectralCentroid", "PitchShift", "Convolve", "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise",
+           "Preemphasis", "Deemphasis"]
 
 
 def _make_window(window_fn, win_length, wkwargs):
@@ -414,3 +416,9 @@ class MuLawDecoding(nn.Module):
     def forward(self, x_mu):
         """Values in [-1, 1], same shape."""
         return F.mu_law_decoding(x_mu, self.quantization_channels)
+
+
+# the augmentation and measurement transforms live in their own module (it builds Speed on Resample above)
+from ._transforms_effects import (AddNoise, Convolve, Deemphasis, FFTConvolve, Loudness, PitchShift,  # noqa: E402
+                                  Preemphasis, SlidingWindowCmn, SpecAugment, SpectralCentroid, Speed,
+                                  SpeedPerturbation)

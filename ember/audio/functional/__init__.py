@@ -1,3 +1,7 @@
-"""``ember.audio.functional``: torchaudio.functional's spectral features, resampling and filters."""
+"""``ember.audio.functional``: torchaudio.functional's spectral features, resampling, filters, effects,
+convolutions and measurements."""
+from .analysis import *  # noqa: F401,F403
+from .convolution import *  # noqa: F401,F403
+from .effects import *  # noqa: F401,F403
 from .filtering import *  # noqa: F401,F403
 from .functional import *  # noqa: F401,F403
