@@ -39,7 +39,8 @@ class Budget:
 
 def weights_only_error(message):
     """The UnpicklingError a weights-only load raises, in torch's wording, with ``message`` as the reason: for a
-    global that is not allowed, the two ways to load the file; for anything else, torch's request for an issue."""
+    global that is not allowed, the two ways to load the file; for one of a blocked module, the reason alone; for
+    anything else, torch's request for an issue."""
     from ._alias import package
     unsafe = UNSAFE_MESSAGE.format(package())
     if re.search(r"GLOBAL (\S+) was not an allowed global by default.", message):
@@ -47,6 +48,8 @@ def weights_only_error(message):
                 f"those steps only if you trust the source of the checkpoint\033[0m. \n\t(1) {unsafe}\n\t(2) "
                 "Alternatively, to load with `weights_only=True` please check the recommended steps in the following "
                 f"error message.\n\tWeightsUnpickler error: {message}")
+    elif re.search(r"whose module (\S+) is blocked", message):
+        text = f"Weights only load failed. {unsafe}\n\n\n{message}"
     else:
         text = (f"Weights only load failed. {unsafe}\nPlease file an issue with the following so that we can make "
                 f"`weights_only=True` compatible with your use case: WeightsUnpickler error: \n\n{message}")

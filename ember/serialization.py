@@ -633,9 +633,16 @@ def _map_name(module, name):
     return _compat_pickle.NAME_MAPPING.get((module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
 
 
+_BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+"""Modules none of whose globals a weights-only load takes (torch's ``_blocklisted_modules``)."""
+
+
 def _find_allowed_global(module, name):
     """The object a weights-only load may name as ``module.name``; UnpicklingError for every other global."""
     mapped = _map_name(module, name)
+    if mapped[0] in _BLOCKED_MODULES:   # refused even when marked safe, as torch refuses them
+        raise weights_only_error(f"Trying to load unsupported GLOBAL {'.'.join(mapped)} whose module {mapped[0]} is "
+                                 "blocked.")
     found = _torch_global(*mapped)
     if found is None:
         found = _SAFE_GLOBALS.get(mapped)

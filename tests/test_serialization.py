@@ -437,7 +437,7 @@ def test_weights_only_refuses_code_execution(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pt"
     ember.save({"weights": ember.ones(2), "payload": _RunsCommand(f"touch {marker}")}, path)
-    with pytest.raises(pickle.UnpicklingError, match=r"Unsupported global: GLOBAL posix\.system"):
+    with pytest.raises(pickle.UnpicklingError, match=r"unsupported GLOBAL posix\.system whose module posix is blocked"):
         ember.load(path)
     assert not marker.exists()
     with pytest.raises(pickle.UnpicklingError):
@@ -452,8 +452,8 @@ def test_weights_only_refuses_globals_in_torch_files(tmp_path):
         ember.load(path)
 
 
-@pytest.mark.parametrize("make", [lambda lib: {"model": lib.nn.Linear(2, 2)}, lambda lib: [print]],
-                         ids=["module", "builtin"])
+@pytest.mark.parametrize("make", [lambda lib: {"model": lib.nn.Linear(2, 2)}, lambda lib: [print],
+                                  lambda lib: [_RunsCommand("true")]], ids=["module", "builtin", "blocked module"])
 def test_weights_only_refusal_reads_as_torchs(make, tmp_path, monkeypatch):
     # The whole message: the two ways to load the file, and the add_safe_globals call for the global named.
     from ember import _alias
