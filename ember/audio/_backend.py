@@ -55,15 +55,24 @@ def _backend(backend):
     return backend
 
 
+def _bits_and_encoding(reader):
+    """(bits per sample, torchaudio encoding) of an open soundfile.SoundFile."""
+    bits, encoding = _SUBTYPES.get(reader.subtype, (0, reader.subtype))
+    return bits, "FLAC" if reader.format == "FLAC" else encoding
+
+
+def _wave_source(uri):
+    """What ``wave.open`` takes: a file-like object as it is, a path as a string."""
+    return uri if hasattr(uri, "read") or hasattr(uri, "write") else os.fspath(uri)
+
+
 def info(uri, format=None, buffer_size=4096, backend=None):
     """Sample rate, frame and channel counts, bits per sample and encoding of an audio file."""
     if _backend(backend) == "soundfile":
-        meta = _soundfile().info(uri)
-        bits, encoding = _SUBTYPES.get(meta.subtype, (0, meta.subtype))
-        if meta.format == "FLAC":
-            encoding = "FLAC"
-        return AudioMetaData(meta.samplerate, meta.frames, meta.channels, bits, encoding)
-    with wave.open(os.fspath(uri), "rb") as reader:
+        with _soundfile().SoundFile(uri) as reader:
+            bits, encoding = _bits_and_encoding(reader)
+            return AudioMetaData(reader.samplerate, reader.frames, reader.channels, bits, encoding)
+    with wave.open(_wave_source(uri), "rb") as reader:
         bits = 8 * reader.getsampwidth()
         return AudioMetaData(reader.getframerate(), reader.getnframes(), reader.getnchannels(), bits,
                              "PCM_U" if bits == 8 else "PCM_S")
@@ -91,18 +100,20 @@ def load(uri, frame_offset=0, num_frames=-1, normalize=True, channels_first=True
 
 
 def _load_soundfile(uri, frame_offset, num_frames, normalize):
-    soundfile = _soundfile()
-    meta = info(uri, backend="soundfile")
-    native = None if normalize else _native_dtype(meta.bits_per_sample, meta.encoding)
-    read_as = "float32" if native is None else ("int16" if native == "uint8" else native)
-    data, sample_rate = soundfile.read(uri, frames=num_frames, start=frame_offset, dtype=read_as, always_2d=True)
+    # one open file for the metadata and the samples, so that a file-like object is read once, from where it is
+    with _soundfile().SoundFile(uri) as reader:
+        native = None if normalize else _native_dtype(*_bits_and_encoding(reader))
+        read_as = "float32" if native is None else ("int16" if native == "uint8" else native)
+        if frame_offset:
+            reader.seek(min(frame_offset, reader.frames))
+        data, sample_rate = reader.read(frames=num_frames, dtype=read_as, always_2d=True), reader.samplerate
     if native == "uint8":   # soundfile has no unsigned reads: 8-bit samples come back scaled to 16 bits
         data = ((data.astype(numpy.int32) >> 8) + 128).astype(numpy.uint8)
     return data, sample_rate
 
 
 def _load_wave(uri, frame_offset, num_frames, normalize):
-    with wave.open(os.fspath(uri), "rb") as reader:
+    with wave.open(_wave_source(uri), "rb") as reader:
         width, channels, sample_rate = reader.getsampwidth(), reader.getnchannels(), reader.getframerate()
         reader.setpos(min(frame_offset, reader.getnframes()))
         count = reader.getnframes() - reader.tell() if num_frames < 0 else num_frames
@@ -139,6 +150,8 @@ def save(uri, src, sample_rate, channels_first=True, format=None, encoding=None,
     encoding = encoding or default_encoding
     bits = bits_per_sample or (default_bits if encoding == default_encoding else
                                {"PCM_S": 16, "PCM_U": 8, "PCM_F": 32, "ULAW": 8, "ALAW": 8}[encoding])
+    if format is None and hasattr(uri, "write"):
+        raise RuntimeError("`format` is required when saving to file object.")
     extension = (format or os.path.splitext(os.fspath(uri))[1].lstrip(".")).lower()
     if _backend(backend) == "soundfile":
         _save_soundfile(uri, data, sample_rate, extension, encoding, bits)
@@ -150,13 +163,18 @@ def _save_soundfile(uri, data, sample_rate, extension, encoding, bits):
     soundfile = _soundfile()
     if extension in ("ogg", "vorbis"):
         subtype, file_format = "VORBIS", "OGG"
+    elif extension == "mp3":
+        subtype, file_format = "MPEG_LAYER_III", "MP3"
     else:
         subtype = _ENCODINGS.get((encoding, bits))
         if subtype is None:
             raise ValueError(f"Encoding {encoding} with {bits} bits per sample is not supported.")
-        file_format = {"wav": "WAV", "flac": "FLAC"}.get(extension, extension.upper())
+        # sph is NIST SPHERE, amb the Ambisonic B-format WAVE (WAVE_FORMAT_EXTENSIBLE)
+        file_format = {"wav": "WAV", "flac": "FLAC", "sph": "NIST", "amb": "WAVEX"}.get(extension, extension.upper())
         if file_format == "FLAC" and subtype in ("FLOAT", "DOUBLE", "PCM_32"):
             subtype = "PCM_24"
+        elif file_format == "NIST" and subtype in ("FLOAT", "DOUBLE"):   # SPHERE holds integers only
+            subtype = "PCM_32"
     if data.dtype == numpy.uint8:
         data = (data.astype(numpy.int16) - 128) << 8
     soundfile.write(uri, data, sample_rate, subtype=subtype, format=file_format)
@@ -180,7 +198,7 @@ def _save_wave(uri, data, sample_rate, extension, encoding, bits):
         raw = (samples.astype("<i4").view(numpy.uint8).reshape(-1, 4)[:, :3]).tobytes()
     else:
         raw = samples.astype({16: "<i2", 32: "<i4"}[bits]).tobytes()
-    with wave.open(os.fspath(uri), "wb") as writer:
+    with wave.open(_wave_source(uri), "wb") as writer:
         writer.setnchannels(data.shape[1])
         writer.setsampwidth(bits // 8)
         writer.setframerate(int(sample_rate))

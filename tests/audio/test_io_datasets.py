@@ -1,6 +1,7 @@
 """ember.audio load/save/info through soundfile and the wave fallback, checked against scipy.io.wavfile, and the
 datasets on layouts the tests write (checksum checks through local file:// archives)."""
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -102,6 +103,49 @@ def test_save_float_and_flac_through_soundfile(tmp_path):
         audio.save(tmp_path / "float2.wav", signal, 22050, backend="wave")
     with pytest.raises(ValueError, match="2D"):
         audio.save(tmp_path / "bad.wav", ember.zeros(10), 8000)
+
+
+@pytest.mark.parametrize("backend", ["soundfile", "wave"])
+def test_file_like_objects_load_info_and_save(tmp_path, backend):
+    data = SAMPLES["int16"]
+    path = tmp_path / "x.wav"
+    wavfile.write(path, 8000, data)
+    with open(path, "rb") as f:    # info and samples read from one pass over the stream
+        assert audio.info(f, backend=backend).num_frames == 400
+    with open(path, "rb") as f:
+        waveform, rate = audio.load(f, backend=backend)
+    numpy.testing.assert_allclose(waveform.numpy(), normalized(data).T, rtol=1e-6)
+    with open(path, "rb") as f:
+        part, _ = audio.load(f, frame_offset=100, num_frames=50, backend=backend)
+    numpy.testing.assert_array_equal(part.numpy(), waveform.numpy()[:, 100:150])
+    with tarfile.open(tmp_path / "a.tar", "w") as archive:
+        archive.add(path, arcname="inside/x.wav")
+    with tarfile.open(tmp_path / "a.tar") as archive:
+        numpy.testing.assert_array_equal(audio.load(archive.extractfile("inside/x.wav"), backend=backend)[0].numpy(),
+                                         waveform.numpy())
+    buffer = io.BytesIO()
+    audio.save(buffer, ember.from_numpy(data.T.copy()), 8000, format="wav", backend=backend)
+    buffer.seek(0)
+    assert buffer.read(4) == b"RIFF"
+    buffer.seek(0)
+    numpy.testing.assert_array_equal(wavfile.read(buffer)[1], data)
+    with pytest.raises(RuntimeError, match="`format` is required when saving to file object."):
+        audio.save(io.BytesIO(), waveform, 8000, backend=backend)
+
+
+@pytest.mark.parametrize("fmt, encoding, bits", [("sph", "PCM_S", 32), ("amb", "PCM_F", 32), ("mp3", "MP3", 0)])
+def test_save_sph_amb_mp3_through_soundfile(tmp_path, fmt, encoding, bits):
+    if fmt == "mp3" and "MP3" not in soundfile.available_formats():
+        pytest.skip("this libsndfile has no MP3")
+    t = numpy.arange(8000) / 8000
+    signal = ember.tensor(numpy.stack([numpy.sin(2 * numpy.pi * 440 * t)] * 2).astype(numpy.float32) * 0.5)
+    audio.save(tmp_path / f"x.{fmt}", signal, 8000)
+    meta = audio.info(tmp_path / f"x.{fmt}")
+    assert (meta.sample_rate, meta.num_channels, meta.bits_per_sample, meta.encoding) == (8000, 2, bits, encoding)
+    loaded, rate = audio.load(tmp_path / f"x.{fmt}")
+    assert rate == 8000 and loaded.shape[0] == 2
+    if fmt != "mp3":   # lossless
+        numpy.testing.assert_allclose(loaded.numpy(), signal.numpy(), atol=1e-7)
 
 
 def test_import_ember_audio_loads_no_soundfile():
