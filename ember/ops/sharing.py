@@ -6,8 +6,9 @@ exits). A shared tensor pickled for another process (through ``multiprocessing``
 other tensors travel as a copy of their data. Under 'fork' the children simply inherit the mapping.
 """
 import atexit
+import mmap
 import os
-from multiprocessing import resource_tracker, shared_memory
+from multiprocessing import shared_memory
 from multiprocessing.reduction import ForkingPickler
 
 import numpy
@@ -62,12 +63,29 @@ def is_shared(self):
     return _block_of(self._data)[0] is not None
 
 
+class _Mapping:
+    """Another process's shared-memory block mapped into this one, left out of multiprocessing's resource tracker:
+    the creator, not this process, unlinks it. (``SharedMemory(name=)`` registers every mapping; a tracker of this
+    process's own would unlink the block when it exits, and the tracker a spawned or forked child shares with its
+    parent keeps one entry per name, so unregistering here made the creator's own unlink fail in the tracker with a
+    KeyError traceback on stderr.)"""
+
+    def __init__(self, name):
+        from multiprocessing.shared_memory import _posixshmem
+        fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
+        try:
+            self.size = os.fstat(fd).st_size
+            self._mmap = mmap.mmap(fd, self.size)
+        finally:
+            os.close(fd)
+        self.name = name
+        self.buf = memoryview(self._mmap)
+
+
 def _attach(name):
     block = _attached.get(name) or _owned.get(name)
     if block is None:
-        block = shared_memory.SharedMemory(name=name)
-        resource_tracker.unregister(block._name, "shared_memory")   # the creator, not this process, unlinks it
-        _attached[name] = block
+        block = _attached[name] = _Mapping(name)
     return block
 
 
