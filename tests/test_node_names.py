@@ -1,4 +1,7 @@
 """grad_fn names as PyTorch prints them (``MeanBackward0``, ``SumBackward1``, ...), for the ops users print most."""
+import math
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -185,3 +188,42 @@ def test_basic_indexing_names_its_last_view(key):
     Slice for a slice other than the whole dim (a lone slice always), Alias for none."""
     (torch_name, _), (ember_name, _) = _names(lambda L, x: eval("x" + key))
     assert ember_name == torch_name
+
+
+LINALG = {
+    "solve": lambda L, a, s, b, v: L.linalg.solve(a, b), "solve_vector": lambda L, a, s, b, v: L.linalg.solve(a, v),
+    "solve_right": lambda L, a, s, b, v: L.linalg.solve(a, b.mT, left=False),
+    "inv": lambda L, a, s, b, v: L.linalg.inv(a), "inverse": lambda L, a, s, b, v: L.inverse(a),
+    "det": lambda L, a, s, b, v: L.det(a), "slogdet": lambda L, a, s, b, v: L.linalg.slogdet(a)[1],
+    "logdet": lambda L, a, s, b, v: L.logdet(s), "cholesky": lambda L, a, s, b, v: L.linalg.cholesky(s),
+    "cholesky_legacy": lambda L, a, s, b, v: L.cholesky(s), "qr": lambda L, a, s, b, v: L.linalg.qr(a)[0],
+    "eigh": lambda L, a, s, b, v: L.linalg.eigh(s)[1], "eigvalsh": lambda L, a, s, b, v: L.linalg.eigvalsh(s),
+    "eig": lambda L, a, s, b, v: L.linalg.eigvals(a), "svd": lambda L, a, s, b, v: L.linalg.svd(a)[2],
+    "svdvals": lambda L, a, s, b, v: L.linalg.svdvals(a), "pinv": lambda L, a, s, b, v: L.linalg.pinv(a),
+    "matrix_exp": lambda L, a, s, b, v: L.matrix_exp(a), "vector_norm": lambda L, a, s, b, v: L.linalg.vector_norm(v),
+    "matrix_norm_fro": lambda L, a, s, b, v: L.linalg.matrix_norm(a),
+    "matrix_norm_2": lambda L, a, s, b, v: L.linalg.matrix_norm(a, 2),
+    "matrix_norm_-2": lambda L, a, s, b, v: L.linalg.matrix_norm(a, -2),
+    "norm_1": lambda L, a, s, b, v: L.linalg.norm(a, 1), "norm_-inf": lambda L, a, s, b, v: L.linalg.norm(a, -math.inf),
+    "dist": lambda L, a, s, b, v: L.dist(a, b[:, :1]), "cdist": lambda L, a, s, b, v: L.cdist(a, a, p=1),
+    "lstsq": lambda L, a, s, b, v: L.linalg.lstsq(a, b).solution, "cross": lambda L, a, s, b, v: L.cross(a, a, dim=1),
+    "linalg_cross": lambda L, a, s, b, v: L.linalg.cross(a, a), "trace": lambda L, a, s, b, v: L.trace(a),
+    "triu": lambda L, a, s, b, v: a.triu(), "tril": lambda L, a, s, b, v: a.tril(1),
+    "kron": lambda L, a, s, b, v: L.kron(a, b), "solve_triangular": lambda L, a, s, b, v: L.linalg.solve_triangular(
+        a.triu(), b, upper=True), "lu_factor": lambda L, a, s, b, v: L.linalg.lu_factor(a)[0],
+    "lu_L": lambda L, a, s, b, v: L.linalg.lu(a)[1], "lu_U": lambda L, a, s, b, v: L.linalg.lu(a)[2],
+}
+
+
+@pytest.mark.parametrize("case", list(LINALG))
+def test_linalg_names_match_torch(case):
+    """Decompositions, solvers, norms and the matrix helpers show PyTorch's nodes (LinalgSolveExBackward0, ...)."""
+    rng = numpy.random.default_rng(0)
+    a = rng.standard_normal((3, 3)) + 3 * numpy.eye(3)
+    arrays = (a, a @ a.T, rng.standard_normal((3, 2)), rng.standard_normal(3))
+    names = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            names.append(LINALG[case](lib, *(lib.tensor(x, requires_grad=True) for x in arrays)).grad_fn.name())
+    assert names[1] == names[0]

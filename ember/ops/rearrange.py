@@ -6,7 +6,7 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers
 from ._inplace import inplace_method
-from ._util import promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import name_node, promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten, reshape,
                     split, transpose, unbind)
 
@@ -410,7 +410,8 @@ def _triangle(input, diagonal, upper, out):
     name = "triu" if upper else "tril"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    return write_out(out, Triangle.apply(input, int(diagonal), upper), name)
+    return write_out(out, name_node(Triangle.apply(input, int(diagonal), upper), "TriuBackward0" if upper else
+                                    "TrilBackward0"), name)
 
 
 @tensor_method
@@ -477,7 +478,7 @@ def trace(input):
     """The sum of the main diagonal of a matrix."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return diagonal(input).sum()
+    return name_node(diagonal(input).sum(), "TraceBackward0")
 
 
 # --- products that build structure ----------------------------------------------------------------------------------
@@ -490,7 +491,8 @@ def kron(input, other, *, out=None):
     spread_a = reshape(a, [n for s in a.shape for n in (s, 1)])
     spread_b = reshape(b, [n for s in b.shape for n in (1, s)])
     product = spread_a * spread_b
-    return write_out(out, reshape(product, [x * y for x, y in zip(a.shape, b.shape)]), "kron")
+    return write_out(out, name_node(reshape(product, [x * y for x, y in zip(a.shape, b.shape)]), "UnsafeViewBackward0"),
+                     "kron")
 
 
 def block_diag(*tensors):
@@ -536,4 +538,4 @@ def cross(input, other, dim=None, *, out=None):
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
                            f"{other.shape[dim]}")
     result = roll(input, -1, dim) * roll(other, -2, dim) - roll(input, -2, dim) * roll(other, -1, dim)
-    return write_out(out, result, "cross")
+    return write_out(out, name_node(result, "LinalgCrossBackward0"), "cross")

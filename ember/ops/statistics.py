@@ -11,7 +11,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from ._inplace import assign_inplace
-from ._util import tensor_method, wrap_dim
+from ._util import name_node, tensor_method, wrap_dim
 from .creation import complex, linspace
 from .deprecated_norms import frobenius_norm, nuclear_norm
 from .linalg.norms import vector_norm
@@ -106,7 +106,7 @@ def dist(input, other, p=2):
     if not (difference.dtype.is_floating_point or difference.dtype.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                            f"{_dtype.scalar_type_name(difference.dtype)} instead.")
-    return vector_norm(difference, p)
+    return name_node(vector_norm(difference, p), "DistBackward0")
 
 
 @tensor_method

@@ -5,7 +5,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import recorded, tensor_method, write_out
+from .._util import name_node, recorded, tensor_method, write_out
 from ._common import (
     LinAlgError,
     _adjoint,
@@ -89,6 +89,9 @@ class Cholesky(Primitive):
         return solve_triangular(lower, grad_a, upper=False, left=False)
 
 
+Cholesky._node_cls.__name__ = Cholesky._node_cls.__qualname__ = "LinalgCholeskyExBackward0"   # PyTorch's name
+
+
 def _cholesky(A, upper, name):
     _check_matrix(A, name)
     try:
@@ -127,7 +130,7 @@ def cholesky(input, upper=False, *, out=None):
     import warnings
     warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
                   "PyTorch release.", UserWarning, stacklevel=2)
-    return write_out(out, _cholesky(input, upper, "cholesky"), "cholesky")
+    return write_out(out, name_node(_cholesky(input, upper, "cholesky"), "CholeskyBackward0"), "cholesky")
 
 
 class CholeskySolve(Primitive):
@@ -228,6 +231,9 @@ class QR(Primitive):
         return grad_a + matmul(q, grad_r) if grad_r is not None else grad_a
 
 
+QR._node_cls.__name__ = QR._node_cls.__qualname__ = "LinalgQrBackward0"   # PyTorch's name
+
+
 @composite("linalg_qr", trace_inside=True)
 def linalg_qr(A, mode="reduced", *, out=None):
     """Q with orthonormal columns and upper-triangular R with A = Q R; ``mode`` is 'reduced', 'complete' or 'r'
@@ -278,6 +284,9 @@ class SVD(Primitive):
         if vh.shape[-2] != k:
             vh, grad_vh = vh.narrow(-2, 0, k), None if grad_vh is None else grad_vh.narrow(-2, 0, k)
         return _svd_backward(grad_u, grad_s, grad_vh, u, s, vh)
+
+
+SVD._node_cls.__name__ = SVD._node_cls.__qualname__ = "LinalgSvdBackward0"   # PyTorch's name
 
 
 def _svd_backward(grad_u, grad_s, grad_vh, u, s, vh):
@@ -398,6 +407,9 @@ class Eigh(Primitive):
         return _eig_backward(grad_values, grad_vectors, values, vectors, True)
 
 
+Eigh._node_cls.__name__ = Eigh._node_cls.__qualname__ = "LinalgEighBackward0"   # PyTorch's name
+
+
 class Eig(Primitive):
     @staticmethod
     def forward(ctx, a):
@@ -418,6 +430,9 @@ class Eig(Primitive):
         values, vectors = ctx.saved_tensors
         grad = _eig_backward(grad_values, grad_vectors, values, vectors, False)
         return _real(grad) if grad is not None and ctx.real_input else grad
+
+
+Eig._node_cls.__name__ = Eig._node_cls.__qualname__ = "LinalgEigBackward0"   # PyTorch's name
 
 
 def _eig_backward(grad_values, grad_vectors, values, vectors, hermitian):

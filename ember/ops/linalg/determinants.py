@@ -3,7 +3,7 @@
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
-from .._util import tensor_method
+from .._util import name_node, tensor_method
 from ._common import _check_matrix, _conj, _mH, _xp
 from .decompositions import SVD
 from .products import matmul
@@ -27,6 +27,9 @@ class Det(Primitive):
         a, result = ctx.saved_tensors
         scale = (grad * _conj(result)).unsqueeze(-1).unsqueeze(-1)
         return scale * _mH(_cofactor_ratio(a, result))
+
+
+Det._node_cls.__name__ = Det._node_cls.__qualname__ = "LinalgDetBackward0"   # PyTorch's name
 
 
 def _cofactor_ratio(a, det_a):
@@ -88,6 +91,9 @@ class Slogdet(Primitive):
         return grad.unsqueeze(-1).unsqueeze(-1) * _mH(inv(a))
 
 
+Slogdet._node_cls.__name__ = Slogdet._node_cls.__qualname__ = "LinalgSlogdetBackward0"   # PyTorch's name
+
+
 @tensor_method
 def slogdet(input):
     """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
@@ -103,4 +109,5 @@ def logdet(input):
     xp = _xp(input)
     if input.dtype.is_complex:   # the phase too is differentiable: log(sign) is i arg(det)
         return logabsdet + sign.log()
-    return logabsdet + _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))
+    nan_where_negative = _make(xp.where(sign._data < 0, xp.nan, 0).astype(logabsdet._data.dtype))
+    return name_node(logabsdet + nan_where_negative, "WhereBackward0")   # PyTorch's where(sign < 0, nan, logabsdet)

@@ -6,7 +6,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import tensor_method, write_out
+from .._util import name_node, tensor_method, write_out
 from ._common import _adjoint, _check_floating, _check_matrix, _kept, _mH, _name, _real, _tolerances, _xp
 from .decompositions import eigvalsh, svdvals
 from .norms import matrix_norm, vector_norm
@@ -48,6 +48,9 @@ class Pinv(Primitive):
         pinv_h_k = matmul(pinv_h, k)
         return (-_mH(matmul(k, pinv_a)) + matmul(matmul(grad_h - matmul(a, k), pinv_a), pinv_h) + pinv_h_k
                 - matmul(matmul(pinv_h_k, pinv_a), a))
+
+
+Pinv._node_cls.__name__ = Pinv._node_cls.__qualname__ = "LinalgPinvBackward0"   # PyTorch's name
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
@@ -132,4 +135,5 @@ def lstsq(A, B, rcond=None, *, driver=None):
         residuals = vector_norm(matmul(A, solution) - matrix_b, 2, -2) ** 2
     rank = _make(xp.zeros((0,), dtype=numpy.int64)) if driver == "gels" else _make(xp.asarray(ranks))
     singular_values = values if driver in ("gelsd", "gelss") else empty_real
-    return LstsqResult(solution.squeeze(-1) if vector else solution, residuals, rank, singular_values)
+    solution = name_node(solution.squeeze(-1) if vector else solution, "LinalgLstsqBackward0")
+    return LstsqResult(solution, residuals, rank, singular_values)

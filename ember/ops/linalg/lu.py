@@ -6,7 +6,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import tensor_method, write_out
+from .._util import name_node, tensor_method, write_out
 from ..rearrange import cat
 from ..reduction import _write_tuple
 from ._common import _batch_shape, _check_floating, _mH, _name, _xp
@@ -87,6 +87,9 @@ class LUFactorPrimitive(Primitive):
         return matmul(_make(ctx.permutation), _lu_backward(L, U, grad_l, grad_u, m, n, k))
 
 
+LUFactorPrimitive._node_cls.__name__ = LUFactorPrimitive._node_cls.__qualname__ = "LinalgLuFactorExBackward0"
+
+
 class PivotPermutation(Primitive):
     """The permutation matrices P (of dtype ``dtype_name``) that LAPACK's 1-based row ``pivots`` describe: an op of
     its own, so a trace records P as computed from the pivots."""
@@ -163,7 +166,8 @@ def lu_factor(A, *, pivot=True, out=None):
 def linalg_lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U: a permutation, unit lower-triangular L (m x k) and upper-triangular U (k x n)."""
     lu, pivots, _ = _factor(A, pivot, "linalg.lu")
-    return _write_tuple(out, PLU(*lu_unpack(lu, pivots)))
+    p, lower, upper = lu_unpack(lu, pivots)
+    return _write_tuple(out, PLU(p, name_node(lower, "LinalgLuBackward0"), name_node(upper, "LinalgLuBackward0")))
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=None):

@@ -7,7 +7,7 @@ import numpy
 from ... import _dtype, _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import quiet, wrap_dim, wrap_dims, write_out
+from .._util import name_node, quiet, wrap_dim, wrap_dims, write_out
 from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
 from .decompositions import svdvals
 from .products import einsum
@@ -38,7 +38,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         result = EuclideanDist.apply(x1.expand(batch + x1.shape[-2:]), x2.expand(batch + x2.shape[-2:]))
         return result.view(result.shape)   # PyTorch's result is a view (its grad_fn ViewBackward0)
     difference = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return vector_norm(difference, p, -1)
+    return name_node(vector_norm(difference, p, -1), "CdistBackward0")
 
 
 class EuclideanDist(Primitive):
@@ -117,6 +117,9 @@ class VectorNorm(Primitive):
         return scaled * (grad / (norm + _make(zero)) ** (ord - 1)) * _make(xp.asarray(1 - zero))
 
 
+VectorNorm._node_cls.__name__ = VectorNorm._node_cls.__qualname__ = "LinalgVectorNormBackward0"   # PyTorch's name
+
+
 @composite("linalg_vector_norm", trace_inside=True)
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all elements when None), treating it as a vector."""
@@ -164,13 +167,15 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
         if keepdim:
             for d in sorted((d0, d1)):
                 result = result.unsqueeze(d)
+        elif ord != "nuc":   # PyTorch's amax / amin of the singular values
+            name_node(result, "AmaxBackward0" if ord == 2 else "AminBackward0")
         return write_out(out, result, "linalg.matrix_norm")
     sum_dim, max_dim = (d0, d1) if abs(ord) == 1 else (d1, d0)
     sums = vector_norm(A, 1, sum_dim, keepdim=True)
     result = vector_norm(sums, math.inf if ord > 0 else -math.inf, max_dim, keepdim=True)
     if not keepdim:
         result = result.reshape(tuple(s for i, s in enumerate(result.shape) if i not in (d0, d1)))
-    return write_out(out, result, "linalg.matrix_norm")
+    return write_out(out, name_node(result, "AmaxBackward0" if ord > 0 else "AminBackward0"), "linalg.matrix_norm")
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -217,8 +222,8 @@ def cross(input, other, *, dim=-1, out=None):
     letters = string.ascii_letters[:len(shape)]
     subs = [letters[:dim] + v + letters[dim + 1:] for v in "XYZ"]
     epsilon = _make(_xp(input).asarray(levi_civita))
-    return write_out(out, einsum(f"{subs[0]},{subs[1]},XYZ->{subs[2]}", input.expand(shape), other.expand(shape),
-                                 epsilon), "linalg.cross")
+    product = einsum(f"{subs[0]},{subs[1]},XYZ->{subs[2]}", input.expand(shape), other.expand(shape), epsilon)
+    return write_out(out, name_node(product, "LinalgCrossBackward0"), "linalg.cross")
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

@@ -5,7 +5,7 @@ import numpy
 from ... import _compat, return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import tensor_method, write_out
+from .._util import name_node, tensor_method, write_out
 from ._common import (
     LinAlgError,
     _batch_shape,
@@ -47,7 +47,7 @@ def inv(A, *, out=None):
     """The inverse of each square matrix; LinAlgError for singular ones."""
     _check_matrix(A, "linalg.inv")
     try:
-        return write_out(out, Inv.apply(A), "linalg.inv")
+        return write_out(out, name_node(Inv.apply(A), "LinalgInvExBackward0"), "linalg.inv")
     except numpy.linalg.LinAlgError:
         _raise_singular(A, "linalg.inv", "The diagonal element {} is zero, the inversion could not be completed "
                                          "because the input matrix is singular.")
@@ -61,7 +61,7 @@ def inv_ex(A, *, check_errors=False, out=None):
     if check_errors and info.any():
         inv(A)
     if not info.any():
-        inverse = Inv.apply(A)
+        inverse = name_node(Inv.apply(A), "LinalgInvExBackward0")
     else:
         safe = _xp(A).where(_xp(A).asarray(info != 0)[..., None, None], _xp(A).eye(A.shape[-1], dtype=A._data.dtype),
                             A._data)
@@ -120,7 +120,7 @@ def solve(A, B, *, left=True, out=None):
         raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
     if not left:
         result = result.mT
-    return write_out(out, result.squeeze(-1) if vector else result, "linalg.solve")
+    return write_out(out, name_node(result.squeeze(-1) if vector else result, "LinalgSolveExBackward0"), "linalg.solve")
 
 
 class SolveTriangular(Primitive):
@@ -166,7 +166,8 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({shapes})")
     _batch_shape(A.shape[:-2], B.shape[:-2])
-    return write_out(out, SolveTriangular.apply(A, B, upper, left, unitriangular), "linalg.solve_triangular")
+    return write_out(out, name_node(SolveTriangular.apply(A, B, upper, left, unitriangular),
+                                    "LinalgSolveTriangularBackward0"), "linalg.solve_triangular")
 
 
 @tensor_method
@@ -236,4 +237,4 @@ class MatrixExp(Primitive):
 def matrix_exp(input):
     """The matrix exponential of each square matrix (scaling and squaring with a Padé approximant)."""
     _check_matrix(input, "linalg.matrix_exp")
-    return MatrixExp.apply(input)
+    return name_node(MatrixExp.apply(input), "LinalgMatrixExpBackward0")
