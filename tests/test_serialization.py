@@ -276,6 +276,41 @@ def test_whole_model_from_torch_loads_into_ember(tmp_path):
         numpy.testing.assert_allclose(as_numpy(got), want.detach().numpy(), rtol=1e-5, atol=1e-5)
 
 
+def _recurrent_and_padded(lib):
+    lib.manual_seed(0)
+    return lib.nn.ModuleDict({"lstm": lib.nn.LSTM(3, 4, 2), "gru": lib.nn.GRU(3, 4, bidirectional=True),
+                              "rnn": lib.nn.RNN(3, 4, nonlinearity="relu", bias=False),
+                              "reflect": lib.nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"),
+                              "same": lib.nn.Conv1d(2, 3, 4, padding="same", padding_mode="circular")})
+
+
+def _run_recurrent_and_padded(model, lib, sequence, images):
+    sequence, images = lib.tensor(sequence), lib.tensor(images)
+    return [model["lstm"](sequence)[0], model["gru"](sequence)[1], model["rnn"](sequence)[0],
+            model["reflect"](images), model["same"](images[:, :, 0])]
+
+
+@pytest.mark.parametrize("source", ["ember", "torch"])
+def test_whole_recurrent_and_padded_conv_modules_cross_over(source, tmp_path):
+    # torch's RNNs read the list _flat_weights from their pickled state, its convolutions
+    # _reversed_padding_repeated_twice; ember's state carries both, and drops the former when it loads torch's
+    libs = (ember, torch) if source == "ember" else (torch, ember)
+    model = _recurrent_and_padded(libs[0])
+    sequence, images = numpy.random.randn(5, 2, 3).astype(numpy.float32), numpy.random.randn(2, 2, 6, 6)
+    libs[0].save(model, tmp_path / "model.pt")
+    loaded = libs[1].load(tmp_path / "model.pt", weights_only=False)
+    loaded["lstm"].flatten_parameters()
+    images = images.astype(numpy.float32)
+    for got, want in zip(_run_recurrent_and_padded(loaded, libs[1], sequence, images),
+                         _run_recurrent_and_padded(model, libs[0], sequence, images)):
+        numpy.testing.assert_allclose(as_numpy(got.detach()), as_numpy(want.detach()), rtol=1e-5, atol=1e-6)
+    if source == "torch":
+        assert "_flat_weights" not in vars(loaded["lstm"]) and len(loaded["lstm"]._flat_weights) == 8
+        clone = copy.deepcopy(loaded["lstm"])
+        assert clone._flat_weights[0] is clone.weight_ih_l0
+        assert clone.weight_ih_l0 is not loaded["lstm"].weight_ih_l0
+
+
 def test_classes_live_in_torchs_files():
     # Pickles name a class by its module: each nn class and optimizer says the file PyTorch's says.
     for namespace in ("nn", "optim"):

@@ -40,6 +40,13 @@ class _ConvNd(Module):
         self.output_padding = C._tuple(output_padding, n)
         self.groups = groups
         self.padding_mode = padding_mode
+        # F.pad's widths (last dim first) for the padding modes other than zeros, under PyTorch's name: torch's
+        # forward reads it from a module ember pickled
+        if isinstance(self.padding, str):
+            pairs = C._same_padding(self.kernel_size, self.dilation) if self.padding == "same" else [(0, 0)] * n
+        else:
+            pairs = [(p, p) for p in self.padding]
+        self._reversed_padding_repeated_twice = [w for left, right in reversed(pairs) for w in (left, right)]
         if self._transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
@@ -79,14 +86,8 @@ class _ConvNd(Module):
     def _conv_forward(self, input, weight, bias):
         function = getattr(C, f"conv{self._dims}d")
         if self.padding_mode != "zeros":
-            if isinstance(self.padding, str):
-                pairs = C._same_padding(self.kernel_size, self.dilation) if self.padding == "same" else \
-                    [(0, 0)] * self._dims
-            else:
-                pairs = [(p, p) for p in self.padding]
-            widths = [w for left, right in reversed(pairs) for w in (left, right)]
-            return function(pad(input, widths, mode=self.padding_mode), weight, bias, self.stride, 0,
-                            self.dilation, self.groups)
+            return function(pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode), weight, bias,
+                            self.stride, 0, self.dilation, self.groups)
         return function(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
 
     def forward(self, input):

@@ -139,6 +139,18 @@ class RNNBase(Module):
     def _flat_weights(self):
         return [getattr(self, name, None) for name in self._flat_weights_names]
 
+    def __getstate__(self):
+        """The state with the parameters' list ``_flat_weights``, which torch's ``__setstate__`` and forward read
+        from a module ember pickled."""
+        state = super().__getstate__()
+        state["_flat_weights"] = self._flat_weights
+        return state
+
+    def __setstate__(self, state):
+        """Drops the lists of parameters (and weak references) torch pickles beside them: here a property."""
+        state = {k: v for k, v in state.items() if k not in ("_flat_weights", "_flat_weight_refs")}
+        super().__setstate__(state)
+
     @property
     def all_weights(self):
         """The parameters, one list per layer and direction."""
