@@ -1,5 +1,6 @@
 """SummaryWriter's event files, read back with TensorBoard's own EventAccumulator: every value is what was logged."""
 import os
+import socket
 import warnings
 
 import numpy
@@ -146,3 +147,21 @@ def test_add_graph_writes_the_traced_graph_with_pytorchs_scopes(tmp_path):
         warnings.simplefilter("ignore", DeprecationWarning)   # torch.jit.trace's deprecation notice
         reference = torch_graph(build(torch.nn), (torch.randn(5, 4),))[0]
     assert scopes(nodes) == scopes(node.name for node in reference.node)
+
+
+def test_event_files_are_named_as_pytorch_names_them(tmp_path):
+    import re
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+
+    def names(writer_class, folder):
+        with writer_class(folder / "a", filename_suffix=".x") as writer:
+            writer.add_scalar("s", 1.0, 0)
+            writer.add_scalars("main", {"one": 1.0, "two": 2.0}, 0)
+        host = re.escape(socket.gethostname())
+        shape = r"events\.out\.tfevents\.\d{10}\." + host + rf"\.{os.getpid()}\.\d+\.x$"
+        found = sorted(os.path.relpath(os.path.join(root, name), folder) for root, _, files in os.walk(folder)
+                       for name in files)
+        assert all(re.match(shape, os.path.basename(name)) for name in found), found
+        return [os.path.dirname(name) for name in found]
+
+    assert names(SummaryWriter, tmp_path / "ember") == names(torch_tensorboard.SummaryWriter, tmp_path / "torch")

@@ -1,5 +1,6 @@
 """``SummaryWriter`` with PyTorch's API, writing standard TensorBoard event files through tensorboardX's writer (an
 optional extra: ``pip install ember[tensorboard]``). ember tensors are handed over as NumPy arrays."""
+import itertools
 import os
 import socket
 from datetime import datetime
@@ -29,6 +30,15 @@ def _writer_class():
     return writer
 
 
+_file_ids = itertools.count()
+
+
+def _event_file_suffix(filename_suffix=""):
+    """What tensorboardX's ``events.out.tfevents.<time>.<host>`` needs after it to be PyTorch's event file name:
+    ``.<pid>.<n>`` (n counts the event files this process opened) and the user's suffix."""
+    return f".{os.getpid()}.{next(_file_ids)}{filename_suffix}"
+
+
 class SummaryWriter:
     """Writes scalars, histograms, images, figures, text, hyperparameters and embeddings for TensorBoard under
     ``log_dir`` (default ``runs/<date>_<host><comment>``, as PyTorch names it)."""
@@ -39,8 +49,9 @@ class SummaryWriter:
             log_dir = os.path.join("runs", stamp + "_" + socket.gethostname() + comment)
         self.log_dir = os.fspath(log_dir)
         self._writer = _writer_class()(logdir=self.log_dir, purge_step=purge_step, max_queue=max_queue,
-                                       flush_secs=flush_secs, filename_suffix=filename_suffix)
+                                       flush_secs=flush_secs, filename_suffix=_event_file_suffix(filename_suffix))
         self._runs, self._max_queue, self._flush_secs = {}, max_queue, flush_secs   # add_scalars' runs
+        self.filename_suffix = filename_suffix
 
     def get_logdir(self):
         """The folder the event files go to."""
@@ -57,7 +68,8 @@ class SummaryWriter:
         for tag, value in tag_scalar_dict.items():
             run = os.path.join(self.log_dir, main_tag.replace("/", "_") + "_" + tag)
             if run not in self._runs:
-                self._runs[run] = _writer_class()(logdir=run, max_queue=self._max_queue, flush_secs=self._flush_secs)
+                self._runs[run] = _writer_class()(logdir=run, max_queue=self._max_queue, flush_secs=self._flush_secs,
+                                                  filename_suffix=_event_file_suffix(self.filename_suffix))
             value = value.item() if isinstance(value, ember.Tensor) else value
             self._runs[run].add_scalar(main_tag, value, global_step, walltime)
 
