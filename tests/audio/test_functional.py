@@ -241,6 +241,41 @@ def test_resample_matches_the_windowed_sinc_formula(orig, new, method, kwargs):
     assert "kernel" not in transform.state_dict()
 
 
+def _torch_sinc_kernel(torch, orig, new, width, rolloff, method, beta, dtype):
+    """torchaudio's resampling kernel, op for op in PyTorch (its float32 beta tensor included)."""
+    base = min(orig, new) * rolloff
+    half = math.ceil(width * orig / base)
+    idx = torch.arange(-half, half + orig, dtype=dtype if dtype is not None else torch.float64)[None, None] / orig
+    t = torch.arange(0, -new, -1, dtype=dtype)[:, None, None] / new + idx
+    t *= base
+    t = t.clamp_(-width, width)
+    if method == "sinc_interp_hann":
+        window = torch.cos(t * math.pi / width / 2) ** 2
+    else:
+        beta_tensor = torch.tensor(float(beta))
+        window = torch.i0(beta_tensor * torch.sqrt(1 - (t / width) ** 2)) / torch.i0(beta_tensor)
+    t *= math.pi
+    kernels = torch.where(t == 0, torch.tensor(1.0).to(t), t.sin() / t)
+    kernels *= window * (base / orig)
+    return kernels.to(torch.float32) if dtype is None else kernels
+
+
+@pytest.mark.parametrize("method,beta", [("sinc_interp_hann", None), ("sinc_interp_kaiser", 14.769656459379492),
+                                         ("sinc_interp_kaiser", 8.555504641634386)])
+@pytest.mark.parametrize("dtype", ["float64", "float32", None])
+def test_resample_kernel_matches_torch_op_for_op(method, beta, dtype):
+    torch = pytest.importorskip("torch")
+    expected = _torch_sinc_kernel(torch, 3, 2, 16, 0.85, method, beta, dtype and getattr(torch, dtype))
+    kernel, width = AF.functional._sinc_resample_kernel(48000, 32000, 16000, 16, 0.85, method, beta,
+                                                       dtype=dtype and getattr(ember, dtype))
+    assert width == math.ceil(16 * 3 / (2 * 0.85))
+    assert kernel.dtype == (ember.float32 if dtype is None else getattr(ember, dtype))
+    if dtype == "float64":
+        numpy.testing.assert_allclose(kernel.numpy(), expected.numpy(), rtol=1e-13, atol=1e-15)
+    else:   # float32: NumPy's and PyTorch's cos / sin / sqrt may round the last bit differently
+        numpy.testing.assert_allclose(kernel.numpy(), expected.numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_resample_keeps_a_band_limited_tone_and_checks_arguments():
     t = numpy.arange(4410) / 44100
     tone = numpy.sin(2 * math.pi * 440 * t).astype(numpy.float32)

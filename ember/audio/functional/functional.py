@@ -236,21 +236,25 @@ def _sinc_resample_kernel(orig_freq, new_freq, gcd, lowpass_filter_width=6, roll
         raise ValueError("Low pass filter width should be positive.")
     base_freq = min(orig_freq, new_freq) * rolloff
     width = math.ceil(lowpass_filter_width * orig_freq / base_freq)
-    # computed in the requested dtype, as torchaudio does (float64 when none is given)
+    # computed in the requested dtype step by step as torchaudio does (float64 when none is given; then the output
+    # phases are an integer arange divided in the default dtype, as torch's true division of int64 gives)
     work = numpy.float64 if dtype is None else ember.empty(0, dtype=dtype).numpy().dtype.type
+    phase_dtype = numpy.dtype(ember.get_default_dtype().numpy).type if dtype is None else work
     idx = numpy.arange(-width, width + orig_freq, dtype=work)[None, None] / work(orig_freq)
-    t = numpy.arange(0, -new_freq, -1, dtype=work)[:, None, None] / work(new_freq) + idx
+    phases = numpy.arange(0, -new_freq, -1, dtype=phase_dtype)[:, None, None] / phase_dtype(new_freq)
+    t = phases.astype(numpy.result_type(phase_dtype, work)) + idx
     t = numpy.clip(t * work(base_freq), -lowpass_filter_width, lowpass_filter_width).astype(work)
     if resampling_method == "sinc_interp_hann":
-        window = numpy.cos(t * work(math.pi / lowpass_filter_width / 2)) ** 2
+        window = numpy.cos(t * work(math.pi) / work(lowpass_filter_width) / work(2)) ** 2
     else:
-        beta = 14.769656459379492 if beta is None else float(beta)
-        beta = work(beta)
-        window = (numpy.i0(beta * numpy.sqrt(1 - (t / work(lowpass_filter_width)) ** 2)) / numpy.i0(beta)).astype(work)
+        # torchaudio makes beta a float32 tensor whatever the dtype: its value and i0(beta) are float32's
+        beta = numpy.float32(14.769656459379492 if beta is None else float(beta))
+        argument = work(beta) * numpy.sqrt(1 - (t / work(lowpass_filter_width)) ** 2)
+        window = ember.i0(ember.from_numpy(argument)).numpy() / ember.i0(ember.tensor(beta)).numpy().astype(work)
     t = t * work(math.pi)
     with numpy.errstate(invalid="ignore", divide="ignore"):
         kernels = numpy.where(t == 0, work(1.0), numpy.sin(t) / numpy.where(t == 0, work(1.0), t))
-    kernels = kernels * window * work(base_freq / orig_freq)
+    kernels = kernels * (window * work(base_freq / orig_freq))
     return ember.tensor(kernels, dtype=dtype or ember.float32, device=device), width
 
 
