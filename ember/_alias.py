@@ -43,6 +43,14 @@ def public_name(ember_module_name):
     return alias + ember_module_name[len(prefix):]
 
 
+def object_repr(obj):
+    """``object.__repr__`` as the PyTorch-family class prints: ``<torch.nn.utils.prune.L1Unstructured object at
+    0x...>`` once the alias is installed (the class's module under its public name), its ember module otherwise."""
+    kind = type(obj)
+    module = public_name(kind.__module__) if installed else kind.__module__
+    return f"<{module}.{kind.__qualname__} object at {hex(id(obj))}>"
+
+
 def _not_implemented(fullname, target):
     return ModuleNotFoundError(f"No module named '{fullname}': ember does not implement {fullname} (it would be "
                                f"{target}); {REPORT}", name=fullname)

@@ -24,26 +24,24 @@ def test_reprs_without_the_alias_name_ember():
     assert (repr(type(x)), repr(x.layout)) == ("<class 'ember.Tensor'>", "ember.strided")
 
 
-def test_custom_function_nodes_print_as_pytorch_classes(tmp_path):
-    """A custom autograd.Function's node prints as a Python class of torch.autograd.function (built-in nodes print
-    their bare name), as in PyTorch; without the alias it names ember."""
+def test_python_object_reprs_name_the_pytorch_class(tmp_path):
+    """Objects printed by object.__repr__ in PyTorch (pruning methods, benchmark Measurements, Generators) name the
+    PyTorch-family class under ``ember run``, ember's without the alias."""
     write(tmp_path, "prog.py", '''
+        import re
         import torch
-        class Double(torch.autograd.Function):
-            @staticmethod
-            def forward(ctx, x):
-                return x * 2
-            @staticmethod
-            def backward(ctx, grad):
-                return grad * 2
-        y = Double.apply(torch.ones(2, requires_grad=True))
-        print(repr(y.grad_fn).split(" object at ")[0], repr(y.sum().grad_fn).split(" object at ")[0], y)
+        import torch.nn.utils.prune as prune
+        from torch.utils.benchmark import Timer
+        layer = torch.nn.Linear(2, 2)
+        prune.l1_unstructured(layer, "weight", amount=1)
+        measurement = Timer("1 + 1").timeit(1)
+        for shown in (layer._forward_pre_hooks, repr(measurement).splitlines()[0], torch.Generator()):
+            print(re.sub("0x[0-9a-f]+", "0x", str(shown)))
         ''')
     mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
     assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
     assert mine.stdout == theirs.stdout
-    assert "<torch.autograd.function.DoubleBackward <SumBackward0" in mine.stdout
-    node = type("Triple", (ember.autograd.Function,), {"forward": staticmethod(lambda ctx, x: x * 3),
-                                                       "backward": staticmethod(lambda ctx, g: g * 3)})
-    assert repr(node.apply(ember.ones(1, requires_grad=True)).grad_fn).startswith(
-        "<ember.autograd.function.TripleBackward object at ")
+    assert "<torch.utils.benchmark.utils.common.Measurement object at 0x>" in mine.stdout
+    method = ember.nn.utils.prune.L1Unstructured(amount=1)
+    assert repr(method).startswith("<ember.nn.utils.prune.L1Unstructured object at 0x")
+    assert repr(ember.Generator()).startswith("<ember.Generator object at 0x")

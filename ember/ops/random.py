@@ -16,7 +16,7 @@ import sys
 import numpy
 
 from .._warnings import warn
-from .. import _backend, _dtype
+from .. import _alias, _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
 from ..autograd.grad_mode import state
@@ -76,7 +76,7 @@ class Generator:
         return self
 
     def __repr__(self):
-        return f"<ember.Generator object at {hex(id(self))}>"
+        return f"<{'torch._C' if _alias.installed else 'ember'}.Generator object at {hex(id(self))}>"
 
 
 default_generator = Generator()

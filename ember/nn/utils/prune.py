@@ -9,6 +9,7 @@ import numpy
 
 import ember
 
+from ... import _alias
 from ._hooks import remove_pre_hook
 
 __all__ = ["BasePruningMethod", "PruningContainer", "Identity", "RandomUnstructured", "L1Unstructured",
@@ -21,6 +22,9 @@ class BasePruningMethod(ABC):
     'unstructured', 'structured' or 'global')."""
 
     _tensor_name: str
+
+    def __repr__(self):
+        return _alias.object_repr(self)
 
     def __call__(self, module, inputs):
         """Forward pre-hook: sets ``module.<name>`` to ``<name>_orig`` times ``<name>_mask``."""

@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 
 import ember
+from .... import _alias
 
 __all__ = ["TaskSpec", "Measurement", "select_unit", "unit_to_english", "trim_sigfig", "ordered_unique",
            "set_torch_threads"]
@@ -195,7 +196,7 @@ class Measurement:
         self._lazy_init()
         count = len(self._sorted_times)
         unit, scale = select_unit(self._median)
-        lines = [object.__repr__(self), self.task_spec.summarize(),
+        lines = [_alias.object_repr(self), self.task_spec.summarize(),
                  f"  {'Median: ' if count > 1 else ''}{self._median / scale:.2f} {unit}"]
         if count >= 4:
             lines.append(f"  IQR:    {self.iqr / scale:.2f} {unit} "
