@@ -1,6 +1,6 @@
 """``ember.distributed``: PyTorch's ``torch.distributed`` on MPI (mpi4py). Every backend name (gloo, mpi, nccl) runs on
 MPI; start the ranks with ``mpiexec``, ``python -m ember.distributed.run`` or ``ember.multiprocessing.spawn``."""
-from ._mpi import ReduceOp
+from ._mpi import ReduceOp, reduce_op
 from .collectives import (P2POp, Work, all_gather, all_gather_into_tensor, all_reduce, all_to_all, all_to_all_single,
                           barrier, batch_isend_irecv, broadcast, gather, irecv, isend, monitored_barrier, recv, reduce,
                           reduce_scatter, reduce_scatter_tensor, scatter, send)
@@ -30,6 +30,6 @@ __all__ = ["Backend", "BackendConfig", "DebugLevel", "DistBackendError", "DistEr
            "get_pg_count", "get_process_group_ranks", "get_rank", "get_world_size", "group", "init_process_group",
            "irecv", "is_available", "is_backend_available", "is_gloo_available", "is_initialized", "is_mpi_available",
            "is_nccl_available", "is_torchelastic_launched", "isend", "monitored_barrier", "new_group", "new_subgroups",
-           "new_subgroups_by_enumeration", "recv", "recv_object_list", "reduce", "reduce_scatter",
+           "new_subgroups_by_enumeration", "recv", "recv_object_list", "reduce", "reduce_op", "reduce_scatter",
            "reduce_scatter_tensor", "scatter", "scatter_object_list", "send", "send_object_list", "set_debug_level",
            "set_debug_level_from_env", "supports_complex"]

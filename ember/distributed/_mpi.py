@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 
 import numpy
 
@@ -66,7 +67,6 @@ class RedOpType(enum.Enum):
     BOR = 6
     BXOR = 7
     PREMUL_SUM = 8
-    UNUSED = 9
 
     def __repr__(self):
         return f"<RedOpType.{self.name}: {self.value}>"
@@ -78,8 +78,25 @@ class ReduceOp:
     """PyTorch's ``ReduceOp`` namespace: ``ReduceOp.SUM``, ``ReduceOp.AVG``, ... (members of ``RedOpType``)."""
     RedOpType = RedOpType
     SUM, AVG, PRODUCT, MIN, MAX = RedOpType.SUM, RedOpType.AVG, RedOpType.PRODUCT, RedOpType.MIN, RedOpType.MAX
-    BAND, BOR, BXOR, PREMUL_SUM, UNUSED = (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR, RedOpType.PREMUL_SUM,
-                                           RedOpType.UNUSED)
+    BAND, BOR, BXOR, PREMUL_SUM = RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR, RedOpType.PREMUL_SUM
+
+
+class _reduce_op:
+    """Deprecated enum-like namespace, PyTorch's ``torch.distributed.reduce_op``: the members of ``RedOpType``
+    (``reduce_op.SUM``, ...); every attribute read warns (FutureWarning) to use ``ReduceOp`` instead."""
+
+    def __init__(self):
+        for name, member in RedOpType.__members__.items():
+            setattr(self, name, member)
+        self.__members__ = RedOpType.__members__
+
+    def __getattribute__(self, key):
+        warnings.warn("`torch.distributed.reduce_op` is deprecated, please use `torch.distributed.ReduceOp` instead",
+                      FutureWarning, stacklevel=2)
+        return object.__getattribute__(self, key)
+
+
+reduce_op = _reduce_op()
 
 
 _BITWISE = (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR)
@@ -96,7 +113,7 @@ _UFUNCS = {RedOpType.SUM: numpy.add, RedOpType.AVG: numpy.add, RedOpType.PRODUCT
 def as_op(op):
     """``op`` as a RedOpType, with torch's errors for what cannot be reduced."""
     if isinstance(op, RedOpType):
-        if op in (RedOpType.PREMUL_SUM, RedOpType.UNUSED):
+        if op is RedOpType.PREMUL_SUM:
             raise ValueError(f"ReduceOp.{op.name} is not supported by ember.distributed")
         return op
     raise TypeError(f"op must be a torch.distributed.ReduceOp, got {type(op).__name__}")
@@ -151,9 +168,11 @@ abort, and without the pause the error sometimes never reaches the terminal (see
 
 
 def abort_job(comm, message, code=1):
-    """Writes ``message`` to stderr under this rank's number and aborts every rank of the job with ``code``."""
-    rank = comm.Get_rank()
-    sys.stderr.write(f"[rank {rank}] {message}[rank {rank}] aborting the job\n")
+    """Writes ``message`` (if any) to stderr under this rank's number and aborts every rank of the job with
+    ``code``."""
+    if message:
+        rank = comm.Get_rank()
+        sys.stderr.write(f"[rank {rank}] {message}[rank {rank}] aborting the job\n")
     sys.stderr.flush()
     time.sleep(_FORWARD_SECONDS)
     comm.Abort(code)

@@ -5,9 +5,9 @@ all start the ranks through MPI, so ``init_process_group`` only checks that the 
 agree with MPI's, then waits (up to ``timeout``) for every rank to arrive.
 """
 import datetime
+import io
 import os
 import sys
-import traceback
 
 from . import _mpi, debug
 from ._requests import wait
@@ -218,14 +218,22 @@ def _check_matches(comm, rank, world_size):
 
 
 def _install_abort_on_error(MPI):
-    """An uncaught exception on one rank prints it with the rank and aborts the whole job: under plain ``mpiexec``
-    the other ranks would otherwise wait forever in their next collective."""
+    """An uncaught exception on one rank prints as PyTorch's excepthook prints it (what the previous hook writes,
+    every line under ``[rank<r>]: ``) and aborts the whole job: under plain ``mpiexec`` the other ranks would
+    otherwise wait forever in their next collective."""
     previous = sys.excepthook
 
     def abort(kind, value, tb):
         if kind is KeyboardInterrupt or MPI.Is_finalized():
             return previous(kind, value, tb)
-        _mpi.abort_job(MPI.COMM_WORLD, "".join(traceback.format_exception(kind, value, tb)))
+        stderr, sys.stderr = sys.stderr, io.StringIO()
+        try:
+            previous(kind, value, tb)
+        finally:
+            text, sys.stderr = sys.stderr.getvalue(), stderr
+        rank = MPI.COMM_WORLD.Get_rank()
+        sys.stderr.write("\n".join(f"[rank{rank}]: {line}" if line else "" for line in text.split("\n")))
+        _mpi.abort_job(MPI.COMM_WORLD, "")
 
     sys.excepthook = abort
 

@@ -114,3 +114,16 @@ def test_backend_queries_without_a_group():
     assert dist.get_pg_count() == 0
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         dist.get_backend_config()
+
+
+def test_deprecated_reduce_op_namespace_warns_as_torchs():
+    """``dist.reduce_op`` (old tutorials' spelling): ReduceOp's members, each attribute read a FutureWarning."""
+    for lib in (dist, torch_dist):
+        with pytest.warns(FutureWarning) as caught:
+            members = list(lib.reduce_op.__members__)
+            total = lib.reduce_op.SUM
+        assert [str(w.message) for w in caught] == ["`torch.distributed.reduce_op` is deprecated, please use "
+                                                    "`torch.distributed.ReduceOp` instead"] * 2
+        assert caught[0].filename == __file__
+        assert members == ["SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR", "PREMUL_SUM"]
+        assert total == lib.ReduceOp.SUM and str(total) == "RedOpType.SUM" and not hasattr(lib.ReduceOp, "UNUSED")

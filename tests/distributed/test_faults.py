@@ -56,10 +56,11 @@ def test_a_failing_rank_ends_the_job(mode, expected, tmp_path):
     assert expected in result.stdout + result.stderr, result.stdout + result.stderr
     if mode in ("raise", "kill"):
         assert stamp.exists()   # the failure happened after init, as planned
-    if mode == "raise":
-        assert "[rank 1]" in result.stderr
+    if mode == "raise":   # PyTorch's excepthook format: every line of the traceback under "[rank1]: "
+        assert "[rank1]: Traceback (most recent call last):" in result.stderr
+        assert "[rank1]: RuntimeError: rank 1 fails on purpose" in result.stderr
     if mode == "late-init":
         assert "in init_process_group" in result.stderr
     if mode.startswith("hang"):
-        assert "[rank 0]" in result.stderr or "[Rank 0]" in result.stderr
+        assert "[rank0]: " in result.stderr or "[Rank 0]" in result.stderr
     assert _leftovers(str(tmp_path)) == []
