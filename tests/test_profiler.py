@@ -121,3 +121,24 @@ def test_tensorboard_trace_handler_writes_each_saved_trace(tmp_path, use_gzip):
 def test_profiler_capability_queries():
     assert ember.profiler.supported_activities() == {ember.profiler.ProfilerActivity.CPU}
     assert ember.profiler.kineto_available() is False
+
+
+def test_profile_memory_columns_and_sort_keys_match_torch():
+    """``profile_memory=True`` adds PyTorch's "CPU Mem" / "Self CPU Mem" columns before the call count; the rows sort
+    by (self_)cpu_memory_usage; an op's memory is the bytes it allocated net of those released while it ran (the
+    children's only in the total), in PyTorch's KB/MB format."""
+    tables, usage = [], []
+    for lib in (ember, torch):
+        x = lib.ones(1000)
+        with lib.profiler.profile(activities=[lib.profiler.ProfilerActivity.CPU], profile_memory=True) as prof:
+            with lib.profiler.record_function("block"):
+                (x * x).exp()
+        averages = {a.key: a for a in prof.key_averages()}
+        usage.append([(averages[k].cpu_memory_usage, averages[k].self_cpu_memory_usage)
+                      for k in ("aten::mul", "aten::exp", "block")])
+        tables.append([prof.key_averages().table(sort_by=key, row_limit=3)
+                       for key in ("self_cpu_memory_usage", "cpu_memory_usage")])
+    assert usage[0] == usage[1] == [(4000, 4000), (4000, 4000), (0, -8000)]   # the block freed both
+    for ours, theirs in zip(*tables):
+        assert ours.splitlines()[1].split() == theirs.splitlines()[1].split()   # the headers
+        assert ours.splitlines()[3].split()[-5:] == theirs.splitlines()[3].split()[-5:]   # memory and calls

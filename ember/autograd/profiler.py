@@ -12,7 +12,7 @@ class profile(_KinetoStyleProfile):
     def __init__(self, enabled=True, *, use_cuda=False, use_device=None, record_shapes=False, with_flops=False,
                  profile_memory=False, with_stack=False, with_modules=False, use_kineto=False, use_cpu=True,
                  experimental_config=None, acc_events=False, custom_trace_id_callback=None):
-        super().__init__(record_shapes, enabled)
+        super().__init__(record_shapes, enabled, profile_memory)
 
     def __enter__(self):
         if self.enabled:

@@ -15,6 +15,14 @@ def _format_time(time_us):
     return f"{time_us:.3f}us"
 
 
+def _format_memory(nbytes):
+    """PyTorch's memory format: GB, MB or KB with two decimals, or bytes."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if abs(nbytes) >= size:
+            return f"{nbytes / size:.2f} {unit}"
+    return f"{nbytes} B"
+
+
 class FunctionEvent:
     """One recorded interval: an op call (``aten::mul``) or a ``record_function`` block, with its children."""
 
@@ -26,6 +34,8 @@ class FunctionEvent:
         self.cpu_children = []
         self.cpu_parent = None
         self.count = 1
+        self.cpu_memory_usage = 0   # bytes allocated in the interval, children included (``profile_memory``)
+        self.stack = []             # PyTorch 2.13 records none on op events, even ``with_stack``
 
     @property
     def key(self):
@@ -43,6 +53,11 @@ class FunctionEvent:
 
     cpu_time = cpu_time_total
 
+    @property
+    def self_cpu_memory_usage(self):
+        """Bytes allocated in the interval outside recorded children."""
+        return self.cpu_memory_usage - sum(child.cpu_memory_usage for child in self.cpu_children)
+
     def __repr__(self):
         return (f"<FunctionEvent id={self.id} name={self.name} cpu_time={_format_time(self.cpu_time_total)} "
                 f"start_us={self.start_us:.3f} end_us={self.end_us:.3f} "
@@ -59,13 +74,20 @@ class FunctionEventAvg:
         self.count = 0
         self.cpu_time_total = 0.0
         self.self_cpu_time_total = 0.0
+        self.cpu_memory_usage = 0
+        self.self_cpu_memory_usage = 0
         self.is_user_annotation = False
+        self.stack = None
 
     def add(self, event):
-        """Adds one event's count and times."""
+        """Adds one event's count, times and memory; the stack is the first event's."""
+        if self.stack is None:
+            self.stack = event.stack
         self.count += event.count
         self.cpu_time_total += event.cpu_time_total
         self.self_cpu_time_total += event.self_cpu_time_total
+        self.cpu_memory_usage += event.cpu_memory_usage
+        self.self_cpu_memory_usage += event.self_cpu_memory_usage
         self.is_user_annotation = event.is_user_annotation
         return self
 
@@ -92,17 +114,29 @@ class FunctionEventAvg:
 
 
 class EventList(list):
-    """A list of events with PyTorch's summaries: ``key_averages()``, ``table()``, ``export_chrome_trace()``."""
+    """A list of events with PyTorch's summaries: ``key_averages()``, ``table()``, ``export_chrome_trace()``;
+    ``profile_memory``: the table has PyTorch's memory columns."""
+
+    def __init__(self, events=(), profile_memory=False):
+        super().__init__(events)
+        self._profile_memory = profile_memory
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0):
-        """One FunctionEventAvg per name (and input shapes), in order of first appearance."""
+        """One FunctionEventAvg per name (and input shapes, and first ``group_by_stack_n`` stack entries), in order
+        of first appearance."""
         groups = OrderedDict()
         for event in self:
-            key = (event.key, str(event.input_shapes)) if group_by_input_shape else event.key
+            key = (event.key,)
+            if group_by_input_shape:
+                key += (str(event.input_shapes),)
+            if group_by_stack_n > 0:
+                key += tuple(event.stack[:group_by_stack_n])
             if key not in groups:
                 groups[key] = FunctionEventAvg(event.key, event.input_shapes if group_by_input_shape else None)
             groups[key].add(event)
-        return EventList(groups.values())
+        for average in groups.values():
+            average.stack = average.stack[:group_by_stack_n]
+        return EventList(groups.values(), self._profile_memory)
 
     def total_average(self):
         """All events summed into one FunctionEventAvg keyed 'Total'."""
@@ -116,7 +150,8 @@ class EventList(list):
 
     def table(self, sort_by=None, row_limit=100, max_src_column_width=75, max_name_column_width=55,
               max_shapes_column_width=80, header=None, top_level_events_only=False):
-        """PyTorch's text table: name, self and total CPU time (and shares), average and number of calls."""
+        """PyTorch's text table: name, self and total CPU time (and shares), average, memory (``profile_memory``),
+        number of calls and input shapes (grouped by them)."""
         rows = list(self)
         if top_level_events_only:
             rows = [r for r in rows if getattr(r, "cpu_parent", None) is None]
@@ -128,8 +163,11 @@ class EventList(list):
             any(isinstance(r, FunctionEventAvg) and r.input_shapes is not None for r in rows)
         name_width = min(max([len(r.key) for r in rows] + [4]) + 4, max_name_column_width)
         total = self.self_cpu_time_total() or 1.0
-        headers = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg", "# of Calls"]
-        widths = [name_width] + [12] * 6
+        headers = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        if self._profile_memory:
+            headers += ["CPU Mem", "Self CPU Mem"]
+        headers.append("# of Calls")
+        widths = [name_width] + [12] * (len(headers) - 1)
         if with_shapes:
             shapes_width = min(max(len(str(r.input_shapes)) for r in rows) + 4, max_shapes_column_width)
             headers.append("Input Shapes")
@@ -137,19 +175,23 @@ class EventList(list):
         line = "".join("-" * w + "  " for w in widths)
 
         def row(values):
-            return "".join(str(v).rjust(w)[:max(w, len(str(v)))] + "  " for v, w in zip(values, widths))
+            return "".join(str(v).rjust(w) + "  " for v, w in zip(values, widths))
         out = [line]
         if header is not None:
-            out = ["=" * len(line), header] + out
+            out = ["=" * (len(line) - 2), header] + out
         out += [row(headers), line]
         for r in rows:
-            name = r.key if len(r.key) <= name_width else r.key[:name_width - 3] + "..."
+            name = r.key
+            if max_name_column_width is not None and len(name) >= max_name_column_width - 3:
+                name = name[:max_name_column_width - 3] + "..."
             values = [name, f"{r.self_cpu_time_total / total * 100:.2f}%", _format_time(r.self_cpu_time_total),
                       f"{r.cpu_time_total / total * 100:.2f}%", _format_time(r.cpu_time_total),
-                      _format_time(r.cpu_time),
-                      r.count]
+                      _format_time(r.cpu_time)]
+            if self._profile_memory:
+                values += [_format_memory(r.cpu_memory_usage), _format_memory(r.self_cpu_memory_usage)]
+            values.append(r.count)
             if with_shapes:
-                values.append(str(r.input_shapes))
+                values.append(str(r.input_shapes)[:shapes_width])
             out.append(row(values))
         out.append(line)
         out.append(f"Self CPU time total: {_format_time(self.self_cpu_time_total())}")

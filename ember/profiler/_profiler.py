@@ -5,6 +5,7 @@ import functools
 import re
 import threading
 import time
+import weakref
 
 from .._tensor import Tensor
 from ..autograd.function import dispatch_hooks
@@ -27,12 +28,16 @@ def _op_name(cls):
 
 
 class _Recorder:
-    """Events of one profiling session, nested by a per-thread stack of open intervals."""
+    """Events of one profiling session, nested by a per-thread stack of open intervals; ``profile_memory``: each op
+    event counts the bytes of the arrays it returns that own their memory and no event counted before, and the
+    event open when such an array is released counts its bytes off (NumPy's temporaries inside an op are not
+    seen)."""
 
-    def __init__(self, record_shapes):
-        self.record_shapes = record_shapes
+    def __init__(self, record_shapes, profile_memory=False):
+        self.record_shapes, self.profile_memory = record_shapes, profile_memory
         self.events = []
         self.local = threading.local()
+        self.counted = {}   # id -> weak reference of each array whose bytes an event counted
 
     def open(self, name, input_shapes=None, is_user_annotation=False):
         stack = self.local.__dict__.setdefault("stack", [])
@@ -45,21 +50,48 @@ class _Recorder:
         self.events.append(event)
         return event
 
-    def close(self, event):
+    def close(self, event, result=None):
         event.end_us = _now_us()
+        if self.profile_memory:   # the frees seen while it was open are already subtracted
+            event.cpu_memory_usage += self._allocated(result) + sum(c.cpu_memory_usage for c in event.cpu_children)
         stack = self.local.stack
         if stack and stack[-1] is event:
             stack.pop()
+
+    def _allocated(self, result):
+        """Bytes of the arrays in ``result`` that own their memory and were not counted before; each is watched, so
+        that its release counts against the event open at that moment (PyTorch reports allocations net of frees)."""
+        tensors = result if isinstance(result, (tuple, list)) else (result,)
+        total = 0
+        for tensor in tensors:
+            array = tensor._data if isinstance(tensor, Tensor) else None
+            if array is None or getattr(array, "base", None) is not None or id(array) in self.counted:
+                continue
+            key = id(array)
+            try:
+                self.counted[key] = weakref.ref(array, lambda _, key=key, size=array.nbytes: self._freed(key, size))
+            except TypeError:   # an array type without weak references: counted, never released
+                self.counted[key] = array
+            total += array.nbytes
+        return total
+
+    def _freed(self, key, size):
+        self.counted.pop(key, None)
+        stack = getattr(self.local, "stack", None)
+        if stack:
+            stack[-1].cpu_memory_usage -= size
 
     def hook(self, cls, args, kwargs, proceed):
         if cls.__dict__.get("trace_inside"):   # named only for autocast: its inner ops are the events
             return proceed(args, kwargs)
         shapes = [list(a.shape) if isinstance(a, Tensor) else [] for a in args] if self.record_shapes else None
         event = self.open(_op_name(cls), shapes)
+        result = None
         try:
-            return proceed(args, kwargs)
+            result = proceed(args, kwargs)
+            return result
         finally:
-            self.close(event)
+            self.close(event, result)
 
 
 class ProfilerActivity(enum.Enum):
@@ -107,14 +139,15 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0):
 class _KinetoStyleProfile:
     """Shared body of both ``profile`` classes: start/stop recording, the events, their averages."""
 
-    def __init__(self, record_shapes=False, enabled=True):
+    def __init__(self, record_shapes=False, enabled=True, profile_memory=False):
         self.record_shapes = record_shapes
         self.enabled = enabled
+        self.profile_memory = profile_memory
         self._recorder = None
-        self._events = EventList()
+        self._events = EventList(profile_memory=profile_memory)
 
     def _start(self):
-        self._recorder = _Recorder(self.record_shapes)
+        self._recorder = _Recorder(self.record_shapes, self.profile_memory)
         dispatch_hooks.append(self._recorder.hook)
         _active.append(self._recorder)
 
@@ -124,7 +157,7 @@ class _KinetoStyleProfile:
             return
         dispatch_hooks.remove(recorder.hook)
         _active.remove(recorder)
-        self._events = EventList(self._events + recorder.events)
+        self._events = EventList(self._events + recorder.events, self.profile_memory)
         self._recorder = None
 
     def events(self):
@@ -156,7 +189,7 @@ class profile(_KinetoStyleProfile):
                  profile_memory=False, with_stack=False, with_flops=False, with_modules=False,
                  experimental_config=None, execution_trace_observer=None, acc_events=False, use_cuda=None,
                  custom_trace_id_callback=None):
-        super().__init__(record_shapes)
+        super().__init__(record_shapes, profile_memory=profile_memory)
         self.activities = activities
         self.schedule = schedule
         self.on_trace_ready = on_trace_ready
@@ -188,12 +221,13 @@ class profile(_KinetoStyleProfile):
             if self.on_trace_ready is not None:
                 self.on_trace_ready(self)
             if not self.acc_events:
-                self._events = EventList()
+                self._events = EventList(profile_memory=self.profile_memory)
         elif previous in (ProfilerAction.RECORD, ProfilerAction.WARMUP) and current == ProfilerAction.NONE:
             self._stop()
         if current in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE) and self._recorder is None:
             if current is not previous or previous == ProfilerAction.RECORD_AND_SAVE:
-                self._events = EventList() if not self.acc_events else self._events
+                self._events = EventList(profile_memory=self.profile_memory) if not self.acc_events else \
+                    self._events
             self._start()
 
     def __enter__(self):
