@@ -393,8 +393,11 @@ def affine_grid(theta, size, align_corners=None):
                                   f"respectively. Got size {size}.")
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
-    from .creation import linspace, ones, tensor
-    from .rearrange import meshgrid, stack
+    if theta.shape[0] != size[0]:   # PyTorch's batched product of the base grid and theta says so
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
+                           f"{len(size) - 1}] but got: [{theta.shape[0]}, {len(size) - 1}].")
+    from .creation import linspace, tensor
+    from .rearrange import meshgrid
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
         warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
@@ -406,13 +409,18 @@ def affine_grid(theta, size, align_corners=None):
             axis = tensor([0.0] * steps, dtype=theta.dtype, device=theta.device)
         else:
             axis = linspace(-1, 1, steps, dtype=theta.dtype, device=theta.device)
-            if not align_corners:
-                axis = axis * ((steps - 1) / steps)
+            if not align_corners:   # two roundings, as PyTorch's (a grid point off by an ulp moves its gradient)
+                axis = axis * (steps - 1) / steps
         axes.append(axis)
-    grids = meshgrid(*axes, indexing="ij")
-    base = stack(list(reversed(grids)) + [ones(spatial, dtype=theta.dtype, device=theta.device)], -1)
-    grid = base.reshape(1, -1, len(spatial) + 1).matmul(theta.transpose(1, 2))
-    return grid.reshape([size[0]] + spatial + [len(spatial)])
+    # x * theta[:, :, 0] + y * theta[:, :, 1] (+ z * ...) + theta[:, :, -1], summed in this order with a rounding
+    # after each step, as PyTorch's product of the base grid and theta computes it: bit for bit the same grid.
+    rows = len(spatial)
+    columns = theta.transpose(1, 2).reshape([theta.shape[0]] + [1] * rows + [rows + 1, rows])
+    grid = None
+    for k, coordinate in enumerate(reversed(meshgrid(*axes, indexing="ij"))):
+        term = coordinate.unsqueeze(-1) * columns[..., k, :]
+        grid = term if grid is None else grid + term
+    return grid + columns[..., rows, :]
 
 
 # --- unfold / fold ----------------------------------------------------------------------------------------------

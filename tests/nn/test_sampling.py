@@ -118,6 +118,33 @@ def test_affine_grid_matches_torch():
     check_error(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 3, 4), align_corners=False), sample((2, 2, 3)))
 
 
+@pytest.mark.parametrize("size", [(2, 1, 28, 28), (1, 3, 7, 5), (2, 1, 5, 6, 7), (1, 1, 33, 17)])
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_affine_grid_is_bitwise_torchs(size, dtype):
+    # Bilinear sampling's gradient jumps where a grid point crosses a pixel, so the grid must be torch's to the bit:
+    # an identity theta puts points exactly on pixel centres (a spatial transformer's first step).
+    rows = len(size) - 2
+    for theta in (numpy.tile(numpy.eye(rows, rows + 1), (size[0], 1, 1)), sample((size[0], rows, rows + 1))):
+        for corners in (False, True):
+            ours = ember.nn.functional.affine_grid(ember.tensor(theta.astype(dtype)), size, align_corners=corners)
+            theirs = torch.nn.functional.affine_grid(torch.tensor(theta.astype(dtype)), size, align_corners=corners)
+            numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_grid_sample_of_affine_grid_gradient_matches_torch():
+    x, grad = sample((2, 1, 28, 28), seed=3), sample((2, 1, 28, 28), seed=4)
+    theta = numpy.tile(numpy.eye(2, 3, dtype=F32), (2, 1, 1))
+
+    def theta_grad(lib):
+        t = lib.tensor(theta, requires_grad=True)
+        grid = lib.nn.functional.affine_grid(t, (2, 1, 28, 28), align_corners=False)
+        lib.nn.functional.grid_sample(lib.tensor(x), grid, align_corners=False).backward(lib.tensor(grad))
+        return t.grad.numpy()
+    numpy.testing.assert_allclose(theta_grad(ember), theta_grad(torch), rtol=1e-4, atol=1e-3)
+    check_error(lambda lib, t: lib.nn.functional.affine_grid(t, (2, 1, 4, 4), align_corners=False),
+                sample((1, 2, 3)), match="batch2")
+
+
 def test_unfold_fold_match_torch():
     check(lambda lib, x: lib.nn.functional.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), X4)
     check(lambda lib, x: lib.nn.functional.unfold(x, 2), noncontiguous(X4[0]))
