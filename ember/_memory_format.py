@@ -38,6 +38,24 @@ def _by_name(name):
     return _BY_NAME[name]
 
 
+def suggested(array):
+    """The format PyTorch's ``suggest_memory_format`` reads from ``array``'s strides: ``channels_last``
+    (``channels_last_3d``) for a 4-D (5-D) array whose strides put the channels innermost, the spatial dims next and
+    the batch outermost (an ambiguous N1HW or N111 array counts as contiguous, as in PyTorch), else
+    ``contiguous_format``."""
+    if array.ndim not in (4, 5):
+        return contiguous_format
+    sizes, strides = array.shape, [s // array.itemsize for s in array.strides]
+    if strides[1] == 0:
+        return contiguous_format
+    smallest = 0
+    for d in (1, 3, 2, 0) if array.ndim == 4 else (1, 4, 3, 2, 0):
+        if sizes[d] == 0 or strides[d] < smallest or (d == 0 and smallest == strides[1]):
+            return contiguous_format
+        smallest = strides[d] * max(sizes[d], 1)
+    return channels_last if array.ndim == 4 else channels_last_3d
+
+
 def is_laid_out(array, fmt):
     """Whether ``array``'s elements lie in ``fmt``'s order without gaps (row-major for ``contiguous_format``; False
     for a channels-last format of another rank, as PyTorch answers)."""

@@ -36,7 +36,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from . import (_blas, _buffers, _conv_blocked, _conv_depthwise, _conv_fourier, _conv_pointwise, _conv_winograd,
                _parallel)
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import holomorphic_backward, quiet
+from ._util import holomorphic_backward, name_node, quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
@@ -664,8 +664,23 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
     else:
         output = Convolution.apply(input, weight, stride, padding, dilation, groups)
         if bias is not None:
-            output = output + bias.reshape((-1,) + (1,) * n)
-    return output.squeeze(0) if unbatched else output
+            output = name_node(output + bias.reshape((-1,) + (1,) * n), "ConvolutionBackward0")
+    if unbatched:
+        return output.squeeze(0)
+    return _in_channels_last(output, input, weight) if n == 2 else output
+
+
+def _in_channels_last(output, input, weight):
+    """``output`` of a 2-d convolution laid out channels-last when the input's or the weight's strides suggest it
+    (PyTorch's CPU convolutions then compute in that layout; its 3-d ones do not), keeping its node's name."""
+    from .._memory_format import contiguous_format, suggested
+    layout = suggested(input._data)
+    layout = suggested(weight._data) if layout is contiguous_format else layout
+    if layout is contiguous_format:
+        return output
+    name = output.grad_fn.name() if output.grad_fn is not None else None
+    output = output.contiguous(memory_format=layout)
+    return name_node(output, name) if name is not None else output
 
 
 def _fused_bias(input, weight, bias):
@@ -738,7 +753,10 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     output = ConvolutionInput.apply(input, weight, shape, stride, padding, dilation, groups)
     if bias is not None:
         output = output + bias.reshape((-1,) + (1,) * n)
-    return output.squeeze(0) if unbatched else output
+    name_node(output, "ConvolutionBackward0")   # PyTorch's one convolution node, bias included
+    if unbatched:
+        return output.squeeze(0)
+    return _in_channels_last(output, input, weight) if n == 2 else output
 
 
 @composite("conv_transpose1d", trace_inside=True)

@@ -5,7 +5,7 @@ from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive
 from . import _buffers, _parallel
-from ._util import tensor_method
+from ._util import name_node, tensor_method
 
 __all__ = ["clone", "detach", "detach_", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero",
            "numel", "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
@@ -69,6 +69,9 @@ class ToLayout(Primitive):
         return grad, None
 
 
+ToLayout._node_cls.__name__ = ToLayout._node_cls.__qualname__ = "CloneBackward0"   # clone / contiguous in a format
+
+
 def _parse_to(args, kwargs):
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
@@ -97,7 +100,11 @@ def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs
     if copy and result is self:
         result = clone(self)
     if memory_format is not None and memory_format.name != "preserve_format":
-        result = contiguous(result, memory_format)
+        from .._memory_format import suggested
+        order = memory_format.order(result.ndim)
+        if suggested(result._data) is not memory_format:   # PyTorch restrides unless the strides suggest the format
+            result = ToLayout.apply(result, order) if order is not None else Clone.apply(result)
+            name_node(result, "ToCopyBackward0")
     return result
 
 

@@ -77,3 +77,43 @@ def test_like_samplers_lay_out_and_draw_as_torch(kind, sampler, fmt):
         return
     result, expected = made
     assert result.stride() == expected.stride() and result.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (4, 1, 4, 4), (2, 3, 1, 1), (2, 1, 1, 1), (3, 4)])
+@pytest.mark.parametrize("first, then", [("channels_last", "channels_last"), ("channels_last", "contiguous_format"),
+                                         ("contiguous_format", "channels_last")])
+def test_to_restrides_unless_the_strides_suggest_the_format(shape, first, then):
+    """``to(memory_format=)`` copies (ToCopyBackward0) unless the strides already suggest the format, so an
+    ambiguous N1HW tensor gets channels-last strides (``contiguous()`` keeps it); 2-D tensors refuse channels_last."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.arange(float(torch.Size(shape).numel())).reshape(shape).requires_grad_()
+        try:
+            y = x.to(memory_format=getattr(lib, first)) if len(shape) == 4 or first != "channels_last" else x
+            z = y.to(memory_format=getattr(lib, then))
+        except RuntimeError as error:
+            results.append(str(error))
+            continue
+        results.append((y.stride(), z.stride(), z is y, None if z.grad_fn is None else z.grad_fn.name(),
+                         x.contiguous(memory_format=getattr(lib, then)).stride() if len(shape) == 4 else None))
+    assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("layouts", [("contiguous_format", "contiguous_format"), ("channels_last", "contiguous_format"),
+                                     ("contiguous_format", "channels_last")])
+def test_convolutions_follow_a_channels_last_input_or_weight(transposed, layouts):
+    """A 2-d convolution computes channels-last when its input's or weight's strides suggest it (ConvolutionBackward0
+    either way, bias included); 3-d ones stay contiguous."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        x, w = lib.randn(2, 3, 5, 5, requires_grad=True), lib.randn(3, 3, 2, 2, requires_grad=True)
+        x, w = (t.to(memory_format=getattr(lib, f)) for t, f in zip((x, w), layouts))
+        convolve = lib.nn.functional.conv_transpose2d if transposed else lib.nn.functional.conv2d
+        out = convolve(x, w, lib.ones(3))
+        volume = lib.nn.functional.conv3d(lib.randn(1, 2, 3, 4, 4).to(memory_format=lib.channels_last_3d),
+                                          lib.randn(3, 2, 2, 2, 2))
+        results.append((out.stride(), out.grad_fn.name(), out.detach().numpy(), volume.stride()))
+    assert results[1][:2] == results[0][:2] and results[1][3] == results[0][3]
+    assert abs(results[1][2] - results[0][2]).max() < 1e-5
