@@ -36,6 +36,24 @@ def test_autograd_variable():
     check_error(lambda lib: lib.autograd.Variable([1.0]))
 
 
+def test_autograd_variable_volatile_and_empty():
+    # Old programs pass volatile=True (the pre-0.4 no_grad) and read .volatile: no effect beyond torch's warnings.
+    def run(lib):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            made = lib.autograd.Variable(lib.ones(2), volatile=True)
+            empty = lib.autograd.Variable()
+            results = [made.requires_grad, made.tolist(), tuple(empty.shape), str(empty.dtype), made.volatile]
+            try:
+                lib.autograd.Variable(lib.ones(2), requires_grad=True, volatile=True)
+            except ValueError as error:
+                results.append(str(error))
+        return results, [(w.category, str(w.message)) for w in caught]
+    ours, theirs = run(ember), run(torch)
+    assert ours[0][:3] + ours[0][4:] == theirs[0][:3] + theirs[0][4:] and ours[0][3] == "ember.float32"
+    assert ours[1] == theirs[1] and len(ours[1]) == 3
+
+
 @pytest.mark.parametrize("call", [lambda lib, x: x[range(1, 3)], lambda lib, x: x[range(2), range(1, 3)],
                                   lambda lib, x: x[:, range(0, 3, 2)], lambda lib, x: x[numpy.int64(1)],
                                   lambda lib, x: x[numpy.int64(1)].clone().fill_(x[0, numpy.int32(2)])])
