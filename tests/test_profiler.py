@@ -142,3 +142,24 @@ def test_profile_memory_columns_and_sort_keys_match_torch():
     for ours, theirs in zip(*tables):
         assert ours.splitlines()[1].split() == theirs.splitlines()[1].split()   # the headers
         assert ours.splitlines()[3].split()[-5:] == theirs.splitlines()[3].split()[-5:]   # memory and calls
+
+
+@pytest.mark.parametrize("name", ["emit_itt", "emit_nvtx"])
+def test_emit_itt_and_nvtx_enter_as_torch_on_a_cpu(name):
+    """The annotation contexts exist (the tuning guide turns them off); disabled they yield None, enabled emit_itt
+    refuses a second entry and emit_nvtx needs CUDA, as PyTorch's on a CPU-only machine."""
+    outcomes = []
+    for lib in (ember, torch):
+        kind = getattr(lib.autograd.profiler, name)
+        with kind(enabled=False) as context:
+            outcome = [context]
+        annotation = kind(record_shapes=True)
+        try:
+            with annotation:
+                with pytest.raises(RuntimeError, match="annotation context manager is not reentrant"):
+                    annotation.__enter__()
+                outcome.append("entered")
+        except AssertionError:
+            outcome.append("AssertionError")
+        outcomes.append(outcome)
+    assert outcomes[0] == outcomes[1]

@@ -1,9 +1,10 @@
 """``ember.autograd.profiler``: the older profiling API (``profile(enabled=...)``, ``record_function``), on the
 same recorder as ``ember.profiler``."""
+from .. import _backend
 from ..profiler._events import EventList, FunctionEvent, FunctionEventAvg
 from ..profiler._profiler import _KinetoStyleProfile, record_function
 
-__all__ = ["profile", "record_function", "EventList", "FunctionEvent", "FunctionEventAvg"]
+__all__ = ["profile", "record_function", "emit_nvtx", "emit_itt", "EventList", "FunctionEvent", "FunctionEventAvg"]
 
 
 class profile(_KinetoStyleProfile):
@@ -22,3 +23,41 @@ class profile(_KinetoStyleProfile):
     def __exit__(self, *exc):
         self._stop()
         return False
+
+
+class emit_itt:
+    """Context manager that, in PyTorch, marks each op's range for Intel's VTune (ITT). ember emits no ITT ranges:
+    entering checks only, as PyTorch's does, that the context is not entered twice."""
+
+    _kind = "ITT"
+
+    def __init__(self, enabled=True, record_shapes=False):
+        self.enabled, self.record_shapes, self.entered = enabled, record_shapes, False
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        if self.entered:
+            raise RuntimeError(f"{self._kind} annotation context manager is not reentrant")
+        self.entered = True
+        self._synchronize()
+        return self
+
+    def __exit__(self, *exc):
+        if not self.enabled:
+            return None
+        self._synchronize()
+        return False
+
+    def _synchronize(self):
+        pass
+
+
+class emit_nvtx(emit_itt):
+    """Context manager that, in PyTorch, marks each op's range for NVIDIA's profilers (NVTX). ember emits no NVTX
+    ranges: entering and leaving synchronize the GPU, as PyTorch's do (raising where there is no CUDA)."""
+
+    _kind = "NVTX"
+
+    def _synchronize(self):
+        _backend._load_cupy().cuda.runtime.deviceSynchronize()
