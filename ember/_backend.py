@@ -47,7 +47,11 @@ class device:
     def __init__(self, type, index=None):
         if isinstance(type, device):
             type, index = type.type, type.index
-        elif isinstance(type, int):
+        elif isinstance(type, int) and not isinstance(type, bool):   # an index of the current accelerator
+            if type < 0:
+                raise RuntimeError("Device index must not be negative")
+            if not cuda_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
             type, index = "cuda", type
         elif ":" in type:
             type, _, number = type.partition(":")
@@ -56,6 +60,8 @@ class device:
             index = int(number)
         if type not in ("cpu", "cuda", "meta"):
             raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
+        if index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
         self.type = type
         self.index = index
 

@@ -19,7 +19,7 @@ CALLS = {
 
 def _outcome(library, module, call):
     try:
-        return "value", eval(f"library.{module}.{call}", {"library": library})
+        return "value", eval(f"library.{module}.{call}" if module else f"library.{call}", {"library": library})
     except Exception as error:
         return type(error).__name__, str(error)
 
@@ -38,3 +38,13 @@ def test_device_modules_are_found_by_name():
     with pytest.raises(AssertionError, match="Torch not compiled with XPU enabled"):
         with ember.xpu.device(0):
             pass
+
+
+@pytest.mark.parametrize("call", ["device(0)", "device(-1)", "device('cuda', -1)", "zeros(1, device=0)",
+                                  "ones(2).to(1)", "nn.Linear(2, 2).to(0)", "device('cuda', 0)"])
+def test_integer_devices_need_an_accelerator_as_in_pytorch(call):
+    """An int names an index of the current accelerator: without one, PyTorch's CPU build refuses it."""
+    if ember.cuda.is_available():
+        pytest.skip("a GPU is present: ember has the accelerator PyTorch's CPU build lacks")
+    ours, theirs = _outcome(ember, "", call), _outcome(torch, "", call)
+    assert (ours[0], repr(ours[1])) == (theirs[0], repr(theirs[1]))
