@@ -536,6 +536,48 @@ def _number(x):
     return x.item() if isinstance(x, Tensor) else x
 
 
+_ARANGE_GRAIN = 32768   # ATen's internal::GRAIN_SIZE, below which parallel_for runs one chunk
+
+
+def _fma(a, b, c):
+    """a * b + c rounded once (as the compiler's fused multiply-add): Dekker's exact product and a two-sum, float64."""
+    product = a * b
+    a_split, b_split = a * 134217729.0, b * 134217729.0   # Veltkamp: 2 ** 27 + 1
+    a_high, b_high = a_split - (a_split - a), b_split - (b_split - b)
+    a_low, b_low = a - a_high, b - b_high
+    product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = product + c
+    shifted = total - product
+    sum_error = (product - (total - shifted)) + (c - shifted)
+    return total + (sum_error + product_error)
+
+
+def _cpu_float_arange(start, step, count, dtype):
+    """float32 / float64 values rounded as PyTorch's CPU arange kernel rounds them, bit for bit.
+
+    The kernel (RangeFactoriesKernel.cpp) runs in parallel_for chunks; within a chunk, pairs of 32-byte vectors
+    (8 floats, 4 doubles) hold T(base) + j * step with base = start + step * i, and the tail after the last pair
+    holds start + step * i, all in double with fused multiply-adds and rounded to T. So a fractional step's values
+    can differ from start + step * i rounded once by an ulp, and a phase vocoder's float32 time steps show it."""
+    exact_limit = 2.0 ** (24 if dtype == numpy.float32 else 53)
+    if start == int(start) and step == int(step) and abs(start) + abs(step) * count < exact_limit:
+        return (start + step * numpy.arange(count, dtype=numpy.float64)).astype(dtype)   # every value exact
+    lanes = 32 // numpy.dtype(dtype).itemsize
+    if count < _ARANGE_GRAIN or _runtime.get_num_threads() == 1:
+        chunk = max(count, 1)
+    else:
+        chunk = -(-count // min(_runtime.get_num_threads(), -(-count // _ARANGE_GRAIN)))
+    out = numpy.empty(count, dtype)
+    for begin in builtins.range(0, count, chunk):
+        end = min(begin + chunk, count)
+        vector_end = begin + (end - begin) // (2 * lanes) * (2 * lanes)
+        bases = _fma(step, numpy.arange(begin, vector_end, lanes, dtype=numpy.float64), start)
+        bases = bases.astype(dtype).astype(numpy.float64)[:, None]
+        out[begin:vector_end] = _fma(numpy.arange(lanes, dtype=numpy.float64), step, bases).reshape(-1)
+        out[vector_end:end] = _fma(step, numpy.arange(vector_end, end, dtype=numpy.float64), start)
+    return out
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` up to (not including) ``end`` spaced by ``step``; int64 unless any bound is a float.
 
@@ -556,6 +598,8 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     count = max(int(numpy.ceil((float(end) - float(start)) / float(step))), 0)
     xp = _backend.xp_for(_backend.as_device(device))
+    if xp is numpy and dtype.numpy in (numpy.float32, numpy.float64):
+        return _finish(_cpu_float_arange(float(start), float(step), count, dtype.numpy), requires_grad)
     if dtype.is_floating_point or dtype.is_complex:
         array = float(start) + float(step) * xp.arange(count, dtype=numpy.float64)
     else:

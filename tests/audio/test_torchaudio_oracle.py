@@ -123,9 +123,9 @@ def test_audio_matches_torchaudio(tmp_path):
     assert result.returncode == 0, result.stderr
     expected = numpy.load(tmp_path / "oracle.npz")
     namespace = {"A": ember.audio, "torch": ember, "x": ember.tensor(x)}
-    # TimeStretch and pitch_shift accumulate phases over frames: the phase vocoder's float32 time steps
-    # (torch.arange with a fractional step, whose CPU kernel rounds vector lanes in float32) differ from ember's in
-    # the last bit, which the float32 cumulative sum amplifies to ~1e-3.
+    # TimeStretch and pitch_shift accumulate phases over frames: the phase vocoder's float32 angles (atan2, whose
+    # last bit NumPy and PyTorch's SLEEF round differently) shift by an ulp, which the float32 cumulative sum of
+    # phases near 100 rad amplifies to ~1e-3.
     rtol = dict.fromkeys(CASES, 1e-4) | {"time_stretch": 2e-3, "pitch_shift": 2e-3,
                                                 "pitch_shift_module": 2e-3}
     failures = []

@@ -115,6 +115,28 @@ def test_creation_matches_torch(name):
     oracle.check(ROWS[name], grad=False)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_arange_fractional_steps_are_bitwise_torchs(dtype):
+    # PyTorch's CPU kernel fills 32-byte vectors from a rounded base with fused multiply-adds and the tail
+    # directly, per parallel chunk: an ulp away from start + i * step in places (a phase vocoder's time steps)
+    rng = numpy.random.default_rng(0)
+    cases = [(0, 40, 1.3), (0.5, 4000, 0.37), (5, -3, -0.3), (0, 1, 0.1), (-3, 50000, 0.731), (0, 80000, 1.1)]
+    cases += [(float(a), float(a) + float(b) * int(c), float(b))
+              for a, b, c in zip(rng.normal(0, 100, 40), rng.uniform(0.001, 3, 40), rng.integers(1, 3000, 40))]
+    torch_threads, ember_threads = torch.get_num_threads(), ember.get_num_threads()
+    try:
+        for threads in (1, 2):   # ranges over 32768 values run in one chunk per thread
+            torch.set_num_threads(threads)
+            ember.set_num_threads(threads)
+            for start, end, step in cases:
+                expected = torch.arange(start, end, step, dtype=getattr(torch, dtype)).numpy()
+                actual = ember.arange(start, end, step, dtype=getattr(ember, dtype)).numpy()
+                numpy.testing.assert_array_equal(actual, expected, err_msg=f"arange({start}, {end}, {step})")
+    finally:
+        torch.set_num_threads(torch_threads)
+        ember.set_num_threads(ember_threads)
+
+
 def test_polar_and_complex_gradients():
     if not hasattr(ember.Tensor, "cos"):
         pytest.skip("cos/sin are not written yet")
