@@ -114,8 +114,12 @@ def xp_for(dev):
     if dev.type == "cpu":
         return numpy
     if dev.type == "meta":
-        raise RuntimeError("ember has no meta device: its tensors always hold their data (make them on 'cpu')")
+        _refuse_meta()
     return _load_cupy()
+
+
+def _refuse_meta():
+    raise RuntimeError("ember has no meta device: its tensors always hold their data (make them on 'cpu')")
 
 
 def xp_of(array):
@@ -134,6 +138,8 @@ def move(array, dev):
     """Copies ``array`` to ``dev`` (or returns it unchanged when it already lives there)."""
     if dev.type == "cpu":
         return array if isinstance(array, numpy.ndarray) else array.get()
+    if dev.type == "meta":
+        _refuse_meta()
     cupy = _load_cupy()
     with cupy.cuda.Device(dev.index or 0):
         return cupy.asarray(array)
