@@ -179,6 +179,23 @@ def test_functional_known_values():
             call()
 
 
+def test_data_functional_pipelines_and_map_style_datasets():
+    from ember.text.data import functional as data_functional
+    from ember.text.data import to_map_style_dataset
+    items = ((label, f"text {label}") for label in range(5))   # a one-pass iterable, like an iterable dataset
+    mapped = to_map_style_dataset(items)
+    assert isinstance(mapped, ember.utils.data.Dataset) and len(mapped) == 5 and mapped[3] == (3, "text 3")
+    train, valid = ember.utils.data.random_split(mapped, [4, 1], generator=ember.Generator().manual_seed(0))
+    assert sorted([item[0] for item in train] + [item[0] for item in valid]) == [0, 1, 2, 3, 4]
+    replace = data_functional.custom_replace([(r"<.*?>", ""), (r"\s+", " ")])
+    assert list(replace(["a <b>bold</b>   word", "x\ty"])) == ["a bold word", "x y"]
+    assert list(data_functional.simple_space_split(["a b  c", " d "])) == [["a", "b", "c"], ["d"]]
+    v = Vocab(["<unk>", "a", "b"])
+    v.set_default_index(0)
+    ids = data_functional.numericalize_tokens_from_iterator(v, [["a", "b", "z"], ["b", "<unk>"]], ["<unk>"])
+    assert [list(line) for line in ids] == [[1, 2, 0], [2]]
+
+
 def test_transform_pipeline():
     v = build_vocab_from_iterator([["hello", "world", "hello"]], specials=["<pad>", "<bos>", "<unk>"])
     v.set_default_index(v["<unk>"])
