@@ -379,3 +379,44 @@ def test_utils_errors_match_torch():
     check_error(lambda lib, a, b: lib.nn.utils.rnn.pad_sequence([a, b]), numpy.ones((2, 3)), numpy.ones((3, 2)))
     check_error(lambda lib, a: lib.nn.utils.rnn.pad_sequence([a], padding_side="up"), numpy.ones(2),
                 match="padding_side")
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("options", [{}, {"num_layers": 2}, {"bidirectional": True}, {"batch_first": True},
+                                     {"proj_size": 2}, {"dtype": "float64"}, {"dtype": "bfloat16"}, {"packed": True},
+                                     {"unbatched": True}], ids=str)
+def test_output_and_state_nodes_are_named_as_torchs(kind, options):
+    # PyTorch's CPU kernels end the output with the steps' stack, the directions' cat, a transpose (in place for
+    # GRU and RNN), oneDNN's LSTM layer or, for packed input, a cat; ember's ends it with a reshape
+    options = dict(options)
+    if "proj_size" in options and kind != "LSTM":
+        pytest.skip("proj_size is an LSTM option")
+    dtype, packed, unbatched = options.pop("dtype", "float32"), options.pop("packed", False), \
+        options.pop("unbatched", False)
+    names = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, kind)(3, 4, **options).to(getattr(lib, dtype))
+        x = lib.randn(2, 5, 3) if options.get("batch_first") else lib.randn(5, 3) if unbatched else lib.randn(5, 2, 3)
+        x = x.to(getattr(lib, dtype))
+        if packed:
+            x = lib.nn.utils.rnn.pack_padded_sequence(x, [5, 3])
+        output, state = layer(x)
+        output = output.data if packed else output
+        states = state if kind == "LSTM" else (state,)
+        names.append([type(t.grad_fn).__name__ for t in (output,) + tuple(states)])
+        assert "grad_fn=<" + names[-1][0] + ">" in repr(output)
+    assert names[1] == names[0]
+
+
+def test_lstm_projection_warning_is_torchs_once_per_process(monkeypatch):
+    from ember.nn.modules import rnn as rnn_module
+    monkeypatch.setattr(rnn_module, "_warned_projections", [])
+    layer = nn.LSTM(3, 4, proj_size=2)
+    with pytest.warns(UserWarning) as caught:
+        layer(ember.randn(5, 2, 3))
+        layer(ember.randn(5, 2, 3))
+        nn.LSTM(3, 4, proj_size=2, dtype=ember.float64)(ember.randn(5, 3, dtype=ember.float64))
+    assert [str(w.message) for w in caught] == [
+        "LSTM with projections is not supported with oneDNN. Using default implementation."]
+    assert caught[0].filename == rnn_module.__file__

@@ -172,8 +172,12 @@ def test_dropout_between_layers_in_training_is_differentiable(kind):
 
 @pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
 def test_grad_fn_names(kind):
-    for batch_first, bidirectional, name in ((False, False, "ViewBackward0"), (True, False, "TransposeBackward0"),
-                                             (True, True, "TransposeBackward0")):
+    # PyTorch's CPU names: oneDNN's LSTM layer or the steps' stack; a batch_first transpose, in place (transpose_,
+    # TransposeBackward1) for GRU and RNN
+    stacked = "MkldnnRnnLayerBackward0" if kind == "LSTM" else "StackBackward0"
+    transposed = "TransposeBackward0" if kind == "LSTM" else "TransposeBackward1"
+    for batch_first, bidirectional, name in ((False, False, stacked), (True, False, transposed),
+                                             (True, True, transposed)):
         layer = getattr(nn, kind)(3, 4, batch_first=batch_first, bidirectional=bidirectional)
         output, hidden = layer(ember.randn(2, 5, 3))
         assert output.grad_fn.name() == name

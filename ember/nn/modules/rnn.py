@@ -14,6 +14,7 @@ from ... import _dtype, ops
 from ...ops import _blas, _parallel, creation, pointwise, rearrange, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
+from ...ops._util import name_node
 from ...autograd.function import composite
 from .. import init
 from ..parameter import Parameter
@@ -238,19 +239,33 @@ class RNNBase(Module):
             steps, batch = sequence.shape[:2]
             sizes = [batch] * steps
             data = sequence.reshape(steps * batch, self.input_size)
+        if lstm and self.proj_size > 0 and data.device.type == "cpu":
+            _warn_projections_once()
         output, hidden = _LAYERS[self.mode](data, hx if lstm else (hx,), self._flat_weights, self, sizes)
         if padded:
             output = output.reshape(steps, batch, output.shape[-1])
-            if self.batch_first:
-                output = output.transpose(0, 1)
+            if self.batch_first:   # PyTorch's LSTM transposes a copy, its GRU and RNN in place (transpose_)
+                output = name_node(output.transpose(0, 1), "TransposeBackward0" if lstm else "TransposeBackward1")
+            else:
+                output = name_node(output, self._output_node(data))
             if not batched:
                 output = output.squeeze(batch_dim)
                 hidden = tuple(h.squeeze(1) for h in hidden)
         else:
-            output = PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices)
+            output = PackedSequence(name_node(output, "CatBackward0"), batch_sizes, sorted_indices, unsorted_indices)
         hidden = self.permute_hidden(hidden, unsorted_indices) if lstm else \
             self.permute_hidden(hidden[0], unsorted_indices)
         return output, hidden
+
+    def _output_node(self, data):
+        """The node PyTorch's CPU kernels end a padded sequence's output with: the two directions' cat, oneDNN's
+        LSTM layer (float32 and bfloat16, without projections), else the stack of the steps."""
+        if self.bidirectional:
+            return "CatBackward0"
+        if self.mode == "LSTM" and self.proj_size == 0 and data.dtype in (_dtype.float32, _dtype.bfloat16) and \
+                data.device.type == "cpu":
+            return "MkldnnRnnLayerBackward0"
+        return "StackBackward0"
 
     def _default_hidden(self, input, batch):
         num_directions = 2 if self.bidirectional else 1
@@ -338,6 +353,17 @@ def _check_config(mode, input_size, hidden_size, num_layers, bias, batch_first, 
         raise ValueError("proj_size has to be smaller than hidden_size")
     if mode not in _GATES:
         raise ValueError("Unrecognized RNN mode: " + mode)
+
+
+_warned_projections = []
+
+
+def _warn_projections_once():
+    """PyTorch's CPU LSTM warns once per process that oneDNN does not take projections."""
+    if not _warned_projections:
+        _warned_projections.append(True)
+        warnings.warn("LSTM with projections is not supported with oneDNN. Using default implementation.",
+                      stacklevel=2)
 
 
 def _unsqueeze_hidden(hx, batched, lstm):
