@@ -114,6 +114,37 @@ def name_node(result, name):
     return result
 
 
+def keeps_layout(function):
+    """Decorates an op PyTorch computes in its input's memory format (normalization, pooling, resampling, padding,
+    dropout): where the 4-d (5-d) input is channels-last, so are the results of its rank (strides and
+    ``is_contiguous(memory_format=...)`` answer as PyTorch's); a result's node keeps its name. Row-major inputs, the
+    common case, pass through at the cost of one flag check."""
+    @functools.wraps(function)
+    def run(input, *args, **kwargs):
+        result = function(input, *args, **kwargs)
+        data = getattr(input, "_data", None)
+        if data is None or data.ndim not in (4, 5) or data.flags.c_contiguous:
+            return result
+        from .._memory_format import contiguous_format, suggested
+        layout = suggested(data)
+        if layout is contiguous_format:
+            return result
+        if isinstance(result, tuple):
+            return type(result)(_in_layout(r, layout) for r in result) if type(result) is tuple else \
+                type(result)(*(_in_layout(r, layout) for r in result))
+        return _in_layout(result, layout)
+    return run
+
+
+def _in_layout(tensor, layout):
+    from .._memory_format import suggested
+    if not isinstance(tensor, Tensor) or tensor._data.ndim != layout.rank or suggested(tensor._data) is layout:
+        return tensor
+    name = tensor.grad_fn.name() if tensor.grad_fn is not None else None
+    tensor = tensor.clone(memory_format=layout)   # a copy even where (N, C, 1, 1) passes for both: its strides
+    return name_node(tensor, name) if name is not None else tensor
+
+
 def promote(*operands):
     """Casts tensor operands to the dtype PyTorch's promotion gives them; Python scalars stay scalars.
 

@@ -12,7 +12,7 @@ from ._inplace import assign_inplace, check_inplace_allowed
 from . import _buffers, _gelu_float32, _parallel
 from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
-from ._util import name_node, quiet, tensor_method, wrap_dim
+from ._util import keeps_layout, name_node, quiet, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu",
            "leaky_relu", "prelu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu",
@@ -590,6 +590,7 @@ def hardsigmoid(input, inplace=False):
     return relu6(input + 3) / 6
 
 
+@keeps_layout
 def hardswish(input, inplace=False):
     """x * relu6(x + 3) / 6 (its gradient 0 at x = -3 and 1 at x = 3, as PyTorch's)."""
     require_dtype("hardswish_cpu", input)

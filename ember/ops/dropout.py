@@ -6,6 +6,7 @@ from .._warnings import warn
 from .. import _dtype
 from ..autograd import function
 from ..autograd.function import composite
+from ._util import keeps_layout
 
 __all__ = ["dropout", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -42,6 +43,7 @@ def _apply(input, mask_shape, p, inplace):
 
 
 @composite("dropout")
+@keeps_layout
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability ``p`` while training and scales the rest by 1 / (1 - p)."""
     _check_p(p)

@@ -12,7 +12,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import name_node, quiet, recorded
+from ._util import keeps_layout, name_node, quiet, recorded
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -196,6 +196,7 @@ def _check_channels(channels, **tensors):
 
 @composite("batch_norm")
 @_float32_inside("batch_norm")
+@keeps_layout
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) by batch statistics when training (updating the running ones), else by the
     running statistics."""
@@ -333,6 +334,7 @@ def _check_rms_shapes(input, normalized_shape, weight):
 
 @composite("group_norm", trace_inside=True)   # outside: autocast sees the caller's dtype (CUDA's policy: float32)
 @_float32_inside()
+@keeps_layout
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalizes each group of channels over the group's channels and spatial positions."""
     require_dtype("GroupNormKernelImpl", input)

@@ -2,6 +2,7 @@
 from .. import _compat
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, require_dtype
+from ._util import keeps_layout
 
 __all__ = []
 
@@ -70,6 +71,7 @@ def _source_index(xp, size, left, right, mode):
 
 
 @composite("pad", trace_inside=True)
+@keeps_layout
 def pad(input, pad, mode="constant", value=None):
     """Pads the last dims: ``pad`` lists (left, right) widths starting from the last dim."""
     if len(pad) % 2:

@@ -15,6 +15,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from . import _buffers
 from ._kernel_dtypes import FLOATING, require_dtype
+from ._util import keeps_layout
 from .conv import Convolution, _in_parts, _tuple
 from .pool_dtypes import integer_avg_pool, require_adaptive_avg
 
@@ -312,6 +313,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 @composite("max_pool2d")
+@keeps_layout
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; with ``return_indices``, also flat argmax positions."""
     require_dtype("max_pool2d", input, FLOATING + "liu")
@@ -319,6 +321,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 @composite("max_pool3d")
+@keeps_layout
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, D, H, W) input."""
     require_dtype("max_pool3d", input, FLOATING + "liu")
@@ -406,6 +409,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     return _avg_pool(1, "avg_pool1d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
 
+@keeps_layout
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input."""
@@ -417,6 +421,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 @composite("avg_pool3d", trace_inside=True)
+@keeps_layout
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, D, H, W) input."""
@@ -494,6 +499,7 @@ def _global_mean(n, input, output_size):
     return input.mean(tuple(range(-n, 0)), keepdim=True)
 
 
+@keeps_layout
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H, W) output, windows chosen as in PyTorch."""
     require_adaptive_avg(2, input, output_size)
@@ -560,6 +566,7 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 
 @composite("adaptive_max_pool2d")
+@keeps_layout
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """Max pooling to a fixed (H, W) output."""
     require_dtype("adaptive_max_pool2d", input)

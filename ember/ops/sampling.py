@@ -19,6 +19,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from . import _grid_sample
 from ._kernel_dtypes import FLOATING, require_dtype
+from ._util import keeps_layout
 from .conv import _pad, _tuple, _windows
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
@@ -28,6 +29,7 @@ _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 # --- interpolate --------------------------------------------------------------------------------------------------
 @composite("interpolate")
+@keeps_layout
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resizes the spatial dims of (N, C, *spatial) ``input`` to ``size`` or by ``scale_factor``."""
