@@ -17,7 +17,7 @@ from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .rearrange import broadcast_tensors
-from .shape import SliceBackward, expand, reshape, sliced
+from .shape import SliceBackward, expand, reshape, sliced, view
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "index_select", "index_add", "index_copy",
            "index_fill", "index_put", "masked_fill", "masked_select", "masked_scatter", "take", "take_along_dim",
@@ -436,10 +436,12 @@ def _check_index_op(name, input, dim, index, src=None):
     if index.dtype not in (_dtype.int64, _dtype.int32):
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     dim = wrap_dim(dim, input.ndim)
-    if index.ndim != input.ndim and index.numel() and input.ndim:
+    if index.ndim != input.ndim and index.numel():
         raise RuntimeError("Index tensor must have the same number of dimensions as "
                            f"{'input' if name == 'gather' else 'self'} tensor")
-    if input.ndim and index.numel():
+    if src is not None and src.ndim != index.ndim and index.numel():
+        raise RuntimeError("Index tensor must have the same number of dimensions as src tensor")
+    if index.numel():
         for d in range(input.ndim):
             if d != dim and index.shape[d] > input.shape[d]:
                 raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
@@ -460,12 +462,22 @@ def _check_positions(index, size, dim):
 
 
 def _flat_if_scalar(function):
-    """Runs an index op on 0-d tensors as 1-element 1-d tensors, then restores 0-d results."""
+    """Runs gather or a scatter with its 0-d tensors (input, index, src) as 1-element 1-d ones, as PyTorch's kernels
+    take them (``ensure_nonempty_dim``), then gives the result its shape: the index's for gather, the input's for
+    the scatters."""
     def run(input, dim, index, *args, **kwargs):
-        if input.ndim or index.ndim:
+        src = kwargs.get("src")
+        if input.ndim and index.ndim and not (isinstance(src, Tensor) and src.ndim == 0) and \
+                not any(isinstance(a, Tensor) and a.ndim == 0 for a in args):
             return function(input, dim, index, *args, **kwargs)
+        shape = (index if function.__name__ == "gather" else input).shape
+        out = kwargs.pop("out", None)
         args = [reshape(a, 1) if isinstance(a, Tensor) and a.ndim == 0 else a for a in args]
-        return reshape(function(reshape(input, 1), dim, reshape(index, 1), *args, **kwargs), ())
+        if isinstance(src, Tensor) and src.ndim == 0:
+            kwargs["src"] = reshape(src, 1)
+        result = function(input if input.ndim else reshape(input, 1), dim, index if index.ndim else reshape(index, 1),
+                          *args, **kwargs)
+        return write_out(out, reshape(result, shape), function.__name__)
     run.__name__, run.__doc__ = function.__name__, function.__doc__
     return run
 
@@ -836,8 +848,8 @@ def take(input, index):
 @tensor_method
 def take_along_dim(input, indices, dim=None, *, out=None):
     """Values of ``input`` at ``indices`` along ``dim`` (broadcasting the other dims); flat when dim is None."""
-    if dim is None:
-        return write_out(out, take(input, reshape(indices, -1)), "take_along_dim")
+    if dim is None:   # PyTorch's input.view(-1).gather(0, indices.view(-1))
+        return write_out(out, gather(view(input, -1), 0, view(indices, -1)), "take_along_dim")
     dim = wrap_dim(dim, input.ndim)
     if indices.ndim != input.ndim:
         raise RuntimeError("torch.take_along_dim(): input and indices should have the same number of dimensions, but "

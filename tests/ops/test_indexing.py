@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 import ember
-from tests.oracle import check, check_error, gradcheck, noncontiguous, sample
+from tests.oracle import check, check_error, check_same_error, gradcheck, noncontiguous, sample
 
 A = sample((2, 3, 4))
 M = sample((3, 4), seed=1)
@@ -494,3 +494,38 @@ def test_scatter_flat_path_matches_torch():
     check(lambda L, x, i: x.scatter(0, i, -1.0), sample((50, 20)), index.T.copy())
     check_error(lambda L, x, i, s: x.scatter_add(1, i, s), sample((2, 5)), ints(0, 5).reshape(1, 2), sample((1, 2)))
     check_error(lambda L, x, i, s: x.scatter_add(1, i, s), sample((2, 5)), ints(-1, 0).reshape(1, 2), sample((1, 2)))
+
+
+ZERO_D_INDEX_OPS = [
+    ("scatter_ value", lambda L, x: x.detach().clone().scatter_(0, L.tensor(3), value=1.0), (V,)),
+    ("scatter number", lambda L, x: x.scatter(0, L.tensor(3), 1.0), (V,)),
+    ("scatter 0-d src", lambda L, x, s: x.scatter(0, L.tensor(3), s), (V, S)),
+    ("scatter 1-d index 0-d src", lambda L, x, s: x.scatter(0, L.tensor([3]), s), (V, S)),
+    ("scatter_add 0-d src", lambda L, x, s: x.scatter_add(0, L.tensor(3), s), (V, S)),
+    ("scatter_reduce 0-d src", lambda L, x, s: x.scatter_reduce(0, L.tensor(3), s, "amax"), (V, S)),
+    ("gather 0-d index", lambda L, x: x.gather(0, L.tensor(3)), (V,)),
+    ("gather 0-d input", lambda L, x: x.gather(0, L.tensor([0, 0])), (S,)),
+    ("scatter 0-d input", lambda L, x: x.scatter(0, L.tensor([0]), 1.0), (S,)),
+    ("take_along_dim flat", lambda L, x: L.take_along_dim(x, L.tensor([[1, 5]])), (M,)),
+]
+
+
+@pytest.mark.parametrize("name, fn, args", ZERO_D_INDEX_OPS, ids=[c[0] for c in ZERO_D_INDEX_OPS])
+def test_gather_and_scatters_take_0d_tensors_as_one_element(name, fn, args):
+    """PyTorch's kernels count a 0-d input, index or src as 1-d (the one-hot target transform of the tutorials:
+    ``zeros(10).scatter_(0, tensor(y), value=1)``); the result has the index's (gather) or input's shape."""
+    check(fn, *args)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: L.tensor(2.0).gather(0, L.tensor([[0, 0]])),
+    lambda L: L.tensor(2.0).scatter(0, L.tensor([[0]]), 1.0),
+    lambda L: L.zeros(3, 4).gather(0, L.tensor(1)),
+    lambda L: L.zeros(3, 4).scatter(0, L.tensor(1), 1.0),
+    lambda L: L.zeros(3).scatter(0, L.tensor([0]), L.ones(1, 1)),
+    lambda L: L.zeros(3).gather(0, L.tensor(3)),
+    lambda L: L.take_along_dim(L.arange(6.0).reshape(2, 3).t(), L.tensor([1])),
+    lambda L: L.take_along_dim(L.arange(6.0).reshape(2, 3), L.tensor([7])),
+])
+def test_gather_and_scatter_rank_errors_match_torch(fn):
+    check_same_error(fn)
