@@ -30,6 +30,7 @@ class Tensor:
     grad_fn = None
     _output_nr = 0
     _base = None
+    _view_version = 0   # a view's: its base's version when the view's grad_fn was set
     _retains_grad = False
     _hooks = None
 
@@ -404,6 +405,7 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
     if base is not None:
         tensor._version_counter = base._version_counter
         tensor._base = base._base if base._base is not None else base
+        tensor._view_version = base._version_counter[0]
     else:
         tensor._version_counter = [0]
     if grad_state.inference:

@@ -7,6 +7,7 @@ differentiated again when ``create_graph=True``.
 """
 import collections
 import itertools
+import re
 import threading
 from collections import OrderedDict
 
@@ -154,12 +155,13 @@ class Node:
             kind, value, version = entry
             if kind == "tensor":
                 if value._version_counter[0] != version:
-                    _check_version(self, value._version_counter, version)
+                    raise _modified_error(value, value._version_counter, version)
                 arrays.append(value._data)
             elif kind == "output":
-                counter, array, _ = value
+                counter, array, nr = value
                 if counter[0] != version:
-                    _check_version(self, counter, version)
+                    output = _make(array, requires_grad=True, grad_fn=self, output_nr=nr)
+                    raise _modified_error(output, counter, version)
                 arrays.append(array)
             elif kind == "packed":
                 unpacked = _unpack_packed(self, value)
@@ -283,7 +285,7 @@ def _unpack(node, entry):
     kind, value, version = entry
     if kind == "tensor":
         if value._version_counter[0] != version:
-            _check_version(node, value._version_counter, version)
+            raise _modified_error(value, value._version_counter, version)
         return value
     if kind == "array":
         return _make(value)
@@ -292,8 +294,10 @@ def _unpack(node, entry):
     if kind == "packed":
         return _unpack_packed(node, value)
     counter, array, nr = value   # an output of the node itself
-    _check_version(node, counter, version)
-    return _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
+    tensor = _make(array, requires_grad=True, grad_fn=node, output_nr=nr)
+    if counter[0] != version:
+        raise _modified_error(tensor, counter, version)
+    return tensor
 
 
 class _Packed:
@@ -458,17 +462,33 @@ def _type_name(value):
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def _check_version(node, counter, version):
-    if counter[0] != version:
-        raise RuntimeError(
-            "one of the variables needed for gradient computation has been modified by an inplace operation: "
-            f"output of {node.name()} is at version {counter[0]}; expected version {version} instead. Hint: enable "
-            "anomaly detection to find the operation that failed to compute its gradient, with "
-            "torch.autograd.set_detect_anomaly(True).")
+def _modified_error(tensor, counter, version):
+    """PyTorch's error for a saved tensor changed in place since it was saved, naming it by type and size and, where
+    it has one, by the op whose output it now is (``which is output 0 of Exp``)."""
+    made_by = ""
+    if tensor.grad_fn is not None:
+        op = re.sub(r"Backward[0-9]*$", "", tensor.grad_fn.name())
+        made_by = f", which is output {tensor._output_nr} of {op},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"[{tensor.type()} {list(tensor.shape)}]{made_by} is at version {counter[0]}; expected version {version} "
+        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+def relink_view(view):
+    """Points a view whose base changed in place since its grad_fn was set at "its elements of the base as it is
+    now", as PyTorch regenerates such a view's grad_fn (``ops._inplace`` installs the function that does it)."""
+    _relink_view[0](view)
+
+
+_relink_view = [None]
 
 
 def _edge(tensor):
     """Where the gradient for ``tensor`` goes: its grad_fn output, or the leaf itself."""
+    if tensor._base is not None and tensor._version_counter[0] != tensor._view_version:
+        relink_view(tensor)
     if tensor.grad_fn is not None:
         return (tensor.grad_fn, tensor._output_nr)
     return (tensor, 0)
@@ -594,6 +614,8 @@ class Primitive(Function):
                     if edges is None:
                         edges, meta, needs = [None] * len(args), [None] * len(args), [False] * len(args)
                     needs[i] = True
+                    if a._base is not None and a._version_counter[0] != a._view_version:
+                        relink_view(a)
                     node = a.grad_fn
                     edges[i] = (a, 0) if node is None else (node, a._output_nr)
                     meta[i] = (data.shape, data.dtype)

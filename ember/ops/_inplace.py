@@ -9,6 +9,7 @@ from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from . import _buffers
+from ._util import name_node
 from .complex import ViewAsComplex, ViewAsReal
 
 
@@ -98,12 +99,35 @@ def _assign_through_view(view, root, result):
         space = ViewAsReal.apply(root)
     index = _make(_flat_index(view, space))
     new_space = _WriteThroughView.apply(space, result.to(view.dtype), index)
-    new_root = new_space if space is root else ViewAsComplex.apply(new_space)
+    if space is root:
+        new_root = name_node(new_space, "CopySlices")
+    else:
+        new_root = ViewAsComplex.apply(new_space)
     root._data[...] = new_root._data
     root._version_counter[0] += 1
     root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
-    view.grad_fn, view._output_nr, view.requires_grad = _TakeFlat.apply(new_space, index).grad_fn, 0, True
+    view.grad_fn, view._output_nr, view.requires_grad = _elements(new_space, index).grad_fn, 0, True
+    view._view_version = root._version_counter[0]
     return view
+
+
+def _elements(space, index):
+    """The elements of ``space`` at flat positions ``index``, shown as PyTorch's regenerated view node."""
+    return name_node(_TakeFlat.apply(space, index), "AsStridedBackward0")
+
+
+def _relink_view(view):
+    """A view whose base changed in place after the view's grad_fn was set becomes the view's elements of the base
+    as it is now, so gradients through it follow the in-place change (PyTorch regenerates the view's grad_fn)."""
+    root = view._base
+    view._view_version = view._version_counter[0]
+    if not (root.requires_grad and state.enabled):
+        return
+    space = root if view._data.dtype == root._data.dtype else ViewAsReal.apply(root)
+    view.grad_fn, view._output_nr = _elements(space, _make(_flat_index(view, space))).grad_fn, 0
+
+
+_function._relink_view[0] = _relink_view
 
 
 def _flat_index(view, root):

@@ -29,7 +29,8 @@ class Linear(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, input, weight, bias=None):
-        ctx.save_for_backward(input, weight)
+        needs = ctx.needs_input_grad   # each operand only where the other's gradient is wanted, as PyTorch's addmm
+        ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
         output = _affine(ctx.xp, input, weight)
         if bias is not None:
             output += bias

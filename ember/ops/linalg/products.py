@@ -53,20 +53,25 @@ class Matmul(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # each operand only where the other's gradient is wanted, as PyTorch saves them: changing the other in place
+        # before backward is then no error
+        needs = ctx.needs_input_grad
+        ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
+        ctx.ranks = (a.ndim, b.ndim)
         return folded_matmul(ctx.xp, a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        if a.ndim == 1 and b.ndim == 1:   # dot
+        a_rank, b_rank = ctx.ranks
+        if a_rank == 1 and b_rank == 1:   # dot
             return (grad * _conj(b) if ctx.needs_input_grad[0] else None,
                     grad * _conj(a) if ctx.needs_input_grad[1] else None)
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = Matmul.apply(grad, _mH(b))
         if ctx.needs_input_grad[1]:
-            if b.ndim == 2 and a.ndim > 2:
+            if b_rank == 2 and a.ndim > 2:
                 # Fold the batch into the rows: one (k x rows) @ (rows x n) product instead of a batch to sum.
                 rows = math.prod(a.shape[:-1])   # explicit: reshape cannot infer -1 when a's last dim is 0
                 grad_b = Matmul.apply(_mH(a.reshape(rows, a.shape[-1])), grad.reshape(rows, grad.shape[-1]))
