@@ -12,7 +12,7 @@ from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, _type_name, composite
 from ._kernel_dtypes import real_scalar
-from ._util import shape_arg, tensor_method
+from ._util import shape_arg, tensor_method, warn_once
 from .conversion import _dense_order
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
@@ -43,11 +43,33 @@ def _is_sequence(data):
     return any("__getitem__" in s for s in slots) and any("__len__" in s for s in slots)
 
 
+def _numpy_dtype(array):
+    """The dtype of a NumPy array or scalar of any byte order (PyTorch maps the type, then checks the order)."""
+    kind = array.dtype
+    return _dtype.from_numpy(kind if kind.isnative else kind.newbyteorder("="))
+
+
+def _check_numpy(ndarray):
+    """PyTorch's checks on a NumPy array read whole (``from_numpy``, ``tensor(ndarray)``): a supported type, then
+    strides of whole, non-negative elements, then the native byte order."""
+    _numpy_dtype(ndarray)
+    if any(stride % ndarray.itemsize for stride in ndarray.strides):
+        raise ValueError("given numpy array strides not a multiple of the element byte size. Copy the numpy array to "
+                         "reallocate the memory.")
+    if any(stride < 0 for stride in ndarray.strides):
+        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
+                         "strides are not currently supported. (You can probably work around this by making a copy "
+                         "of your array  with array.copy().) ")
+    if not ndarray.dtype.isnative:
+        raise ValueError("given numpy array has byte order different from the native byte order. Conversion between "
+                         "byte orders is currently not supported.")
+
+
 def _infer(data):
     if isinstance(data, Tensor):
         return data.dtype
     if isinstance(data, (numpy.ndarray, numpy.generic)):
-        return _dtype.from_numpy(data.dtype)
+        return _numpy_dtype(data)
     if type(data) in _PYTHON_SCALARS:
         return _python_scalar_dtype(type(data))
     if not isinstance(data, (list, tuple)):
@@ -102,9 +124,9 @@ def _sizes(data):
     return sizes
 
 
-def _host_arrays(data):
+def _host_arrays(data, arrays=None):
     """``data`` with every tensor inside replaced by a NumPy array and every other sequence by a list, so NumPy
-    can read the nesting."""
+    can read the nesting; NumPy arrays found inside a sequence are appended to ``arrays``."""
     if isinstance(data, Tensor):  # inside a sequence a tensor stands for its one element, as in PyTorch
         if data.numel() != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -113,10 +135,14 @@ def _host_arrays(data):
     if isinstance(data, (list, tuple)):
         if set(map(type, data)) <= _PYTHON_SCALARS.keys():
             return data
-        return [_host_arrays(x) for x in data]
-    if isinstance(data, (numpy.ndarray, numpy.generic, str, bytes)) or not _is_sequence(data):
+        return [_host_arrays(x, arrays) for x in data]
+    if isinstance(data, numpy.ndarray):
+        if arrays is not None:
+            arrays.append(data)
         return data
-    return [_host_arrays(x) for x in data]
+    if isinstance(data, (numpy.generic, str, bytes)) or not _is_sequence(data):
+        return data
+    return [_host_arrays(x, arrays) for x in data]
 
 
 def _host_nested(data, ndim):
@@ -197,8 +223,9 @@ def _to_numpy(data, dtype):
     natural = _natural_numpy(inferred)
     if dtype is _dtype.uint64 and inferred._category == _dtype._INT:
         natural = dtype.numpy   # Python ints above int64's range fit uint64
+    arrays = []
     try:
-        host = _host_arrays(data)
+        host = _host_arrays(data, arrays)
         array = numpy.array(host, dtype=natural)
     except OverflowError:
         if numpy.dtype(natural) == numpy.uint64:
@@ -214,6 +241,12 @@ def _to_numpy(data, dtype):
         if error is not None:
             raise error from None
         array = numpy.array(_host_nested(data, len(sizes)), dtype=natural)
+    if arrays:
+        _sizes(data)   # a 0-d array where PyTorch reads the shape has no len()
+        if array.size:
+            warn_once("tensor from a list of arrays", "Creating a tensor from a list of numpy.ndarrays is extremely "
+                      "slow. Please consider converting the list to a single numpy.ndarray with numpy.array() before "
+                      "converting to a tensor.")
     if array.dtype != dtype.numpy:
         _check_fits(array, dtype)
         with numpy.errstate(over="ignore", invalid="ignore"):
@@ -244,6 +277,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 
 def _copied(data, dtype, device, requires_grad):
+    if isinstance(data, numpy.ndarray):
+        _check_numpy(data)
     dtype = _infer_dtype(data) if dtype is None else _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.get_default_dtype()
@@ -281,10 +316,7 @@ def from_numpy(ndarray):
     """A tensor sharing memory with the NumPy array: changes to one show in the other."""
     if not isinstance(ndarray, numpy.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    if any(s < 0 for s in ndarray.strides):
-        raise ValueError("At least one stride in the given numpy array is negative, and tensors with negative "
-                         "strides are not currently supported. (You can probably work around this by making a copy "
-                         "of your array  with array.copy().) ")
+    _check_numpy(ndarray)
     if _dtype.from_numpy(ndarray.dtype).numpy != ndarray.dtype:
         raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "

@@ -182,6 +182,7 @@ def test_requires_grad_factories():
         assert t.requires_grad and t.is_leaf
 
 
+@pytest.mark.filterwarnings("ignore:Creating a tensor from a list of numpy.ndarrays is extremely slow")
 def test_tensor_of_list_of_arrays_keeps_their_dtype():
     t = ember.tensor([numpy.array([1.0, 2.0]), numpy.array([3.0, 4.0])])
     assert t.dtype is ember.float64 and t.tolist() == [[1.0, 2.0], [3.0, 4.0]]
@@ -393,3 +394,39 @@ def test_tensor_reads_any_sequence_as_torch(make):
 }.items(), ids=lambda item: item[0])
 def test_tensor_data_errors_match_torch(fn):
     oracle.check_same_error(fn[1])
+
+
+_BIG_ENDIAN = numpy.array([1, 2], dtype=">i4")
+
+
+@pytest.mark.parametrize("fn", {
+    "tensor_big_endian": lambda lib: lib.tensor(_BIG_ENDIAN),
+    "as_tensor_big_endian": lambda lib: lib.as_tensor(_BIG_ENDIAN),
+    "from_numpy_big_endian": lambda lib: lib.from_numpy(_BIG_ENDIAN),
+    "tensor_negative_strides": lambda lib: lib.tensor(numpy.arange(3)[::-1]),
+    "tensor_negative_strides_big_endian": lambda lib: lib.tensor(_BIG_ENDIAN[::-1]),
+    "from_numpy_str_reversed": lambda lib: lib.from_numpy(numpy.array(["a", "b"])[::-1]),
+    "tensor_partial_element_strides": lambda lib: lib.tensor(
+        numpy.lib.stride_tricks.as_strided(numpy.zeros(4, numpy.int32), (2,), (2,))),
+    "zero_d_arrays_first": lambda lib: lib.tensor([numpy.array(1.0), numpy.array(2.0)]),
+}.items(), ids=lambda item: item[0])
+def test_numpy_sources_errors_match_torch(fn):
+    oracle.check_same_error(fn[1])
+
+
+def test_arrays_inside_lists_as_torch():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # the list-of-arrays note, checked below
+        oracle.check(lambda lib: lib.tensor([_BIG_ENDIAN, _BIG_ENDIAN[::-1]]), grad=False)
+        oracle.check(lambda lib: lib.tensor([1.0, numpy.array(2.0)]), grad=False)
+    from ember.ops import _util
+    _util._warned.discard("tensor from a list of arrays")
+    with pytest.warns(UserWarning) as caught:   # once per process, as PyTorch's TORCH_WARN_ONCE
+        ember.tensor([1.0, numpy.array(2.0)])   # a 0-d array standing for a number counts too
+        ember.tensor([numpy.array([2.0])])
+    assert [str(w.message) for w in caught] == [
+        "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider converting the list to a "
+        "single numpy.ndarray with numpy.array() before converting to a tensor."]
+    _util._warned.discard("tensor from a list of arrays")
+    assert ember.tensor([numpy.zeros(0)]).shape == (1, 0)   # nothing stored: no warning (warnings are errors here)
+
