@@ -399,24 +399,23 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError("Factor should be < 1.0.")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-        self.optimizer, self.factor = optimizer, factor
+        self.factor, self.optimizer = factor, optimizer   # attributes in PyTorch's order: its state_dict's keys
         groups = optimizer.param_groups
         if isinstance(min_lr, (list, tuple)):
             if len(min_lr) != len(groups):
                 raise ValueError(f"expected {len(groups)} min_lrs, got {len(min_lr)}")
-            self.min_lrs, self.default_min_lr = list(min_lr), None
+            self.default_min_lr, self.min_lrs = None, list(min_lr)
         else:
-            self.min_lrs, self.default_min_lr = [min_lr] * len(groups), min_lr
+            self.default_min_lr, self.min_lrs = min_lr, [min_lr] * len(groups)
         self.patience, self.cooldown, self.eps = patience, cooldown, eps
+        self.last_epoch = 0
+        self._last_lr = [group["lr"] for group in groups]
         if mode not in ("min", "max"):
             raise ValueError("mode " + mode + " is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError("threshold mode " + threshold_mode + " is unknown!")
-        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.mode_worse = math.inf if mode == "min" else -math.inf
-        self.cooldown_counter = 0
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in groups]
+        self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self._reset()
 
     def _reset(self):

@@ -74,14 +74,11 @@ class Optimizer:
             self.__dict__.setdefault(name, OrderedDict())
 
     def __repr__(self):
-        lines = [type(self).__name__ + " ("]
-        for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
-            for key in sorted(group):
-                if key != "params":
-                    lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+        text = type(self).__name__ + " ("
+        for i, group in enumerate(self.param_groups):   # each group's lines end in a newline: a blank line between
+            text += f"\nParameter Group {i}\n"
+            text += "".join(f"    {key}: {group[key]}\n" for key in sorted(group) if key != "params")
+        return text + ")"
 
     def add_param_group(self, param_group):
         """Adds a group of parameters with its own options (unset options take the defaults)."""

@@ -83,6 +83,7 @@ def test_reduce_on_plateau_matches_torch():
         e_sched.step(loss)
         t_sched.step(loss)
         assert e_opt.param_groups[0]["lr"] == pytest.approx(t_opt.param_groups[0]["lr"], rel=1e-12)
+    assert list(e_sched.state_dict()) == list(t_sched.state_dict())   # the same keys, in the same order
 
 
 def test_state_dict_resumes_schedule():

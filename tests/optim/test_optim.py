@@ -376,3 +376,12 @@ def test_float64_default_dtype_keeps_scalar_state_in_float64(name, options):
             lib.set_default_dtype(previous)
         states.append(optimizer.state_dict())
     _assert_same_state_dict(*states)
+
+
+@pytest.mark.parametrize("groups", [1, 3])
+def test_optimizer_prints_as_pytorchs(groups):
+    def printed(lib):
+        layers = [lib.nn.Linear(2, 2) for _ in range(groups)]
+        params = [{"params": layer.parameters(), "lr": 0.1 * (i + 1)} for i, layer in enumerate(layers)]
+        return [repr(lib.optim.SGD(params, lr=0.5, momentum=0.9)), repr(lib.optim.AdamW(params, amsgrad=True))]
+    assert printed(ember) == printed(torch)
