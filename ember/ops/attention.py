@@ -300,7 +300,7 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
     if check_other and other_type is not None and mask.dtype is not other_type:
         import warnings
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
-                      "instead.")
+                      "instead.", stacklevel=2)   # at the caller, as PyTorch's
     if mask.dtype is _dtype.bool_:
         return zeros_like(mask, dtype=target_type).masked_fill(mask, float("-inf"))
     return mask

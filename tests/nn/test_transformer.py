@@ -95,3 +95,16 @@ def test_stacks_are_deep_copies_and_checks():
         model(ember.ones(2, 3, 8), ember.ones(2, 3, 4))
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         ember.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+def test_mismatched_mask_warning_names_the_masks_caller():
+    # PyTorch warns from _canonical_mask at stacklevel 2: the line of the forward that canonicalizes the masks
+    for lib in (torch, ember):
+        layer = lib.nn.MultiheadAttention(8, 2)
+        x = lib.randn(3, 1, 8)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(x, x, x, key_padding_mask=lib.zeros(1, 3, dtype=lib.bool), attn_mask=lib.zeros(3, 3))
+        assert [str(w.message) for w in caught] == [
+            "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead."]
+        assert caught[0].filename == type(layer).forward.__code__.co_filename
