@@ -37,8 +37,7 @@ class Spectrogram(nn.Module):
         if return_complex is not None:
             warnings.warn("`return_complex` argument is now deprecated and is not effective."
                           "`torchaudio.transforms.Spectrogram(power=None)` always returns a tensor with "
-                          "complex dtype. Please remove the argument in the function call.", UserWarning,
-                          stacklevel=2)
+                          "complex dtype. Please remove the argument in the function call.", UserWarning)
 
     def forward(self, waveform):
         """(..., time) -> (..., freq, frames)."""
@@ -145,7 +144,7 @@ class MelSpectrogram(nn.Module):
         super().__init__()
         if onesided is not None:
             warnings.warn("Argument 'onesided' has been deprecated and has no influence on the behavior of this "
-                          "module.", UserWarning, stacklevel=2)
+                          "module.", UserWarning)
         self.sample_rate, self.n_fft, self.n_mels = sample_rate, n_fft, n_mels
         self.win_length = win_length if win_length is not None else n_fft
         self.hop_length = hop_length if hop_length is not None else self.win_length // 2
@@ -315,7 +314,7 @@ class TimeStretch(nn.Module):
         """(..., freq, time) complex -> (..., freq, ceil(time / rate))."""
         if not complex_specgrams.is_complex():
             warnings.warn("The input to TimeStretch must be complex type. Providing non-complex tensor produces "
-                          "invalid results.", stacklevel=2)
+                          "invalid results.", stacklevel=3)
         if overriding_rate is None:
             if self.fixed_rate is None:
                 raise ValueError("If no fixed_rate is specified, must pass a valid rate to the forward method.")

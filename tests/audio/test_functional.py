@@ -1,6 +1,7 @@
 """ember.audio.functional and transforms against librosa and scipy.signal (torchaudio's own test references):
 shapes, dtypes, values (1e-5 relative in float64, 1e-4 in float32) and gradients by gradcheck."""
 import math
+import sys
 import warnings
 
 import numpy
@@ -107,6 +108,29 @@ def test_melscale_fbanks_warns_on_empty_filters_and_checks_arguments():
         AF.melscale_fbanks(201, 0.0, 8000.0, 40, SR, mel_scale="bark")
     with pytest.raises(ValueError, match="f_min"):
         T.MelScale(f_min=9000.0)
+
+
+def test_warnings_have_torchaudios_text_and_location():
+    # torchaudio warns from its own line (default stacklevel), except TimeStretch, which points at the caller
+    import os
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AF.mu_law_encoding(ember.tensor([0, 1]), 256)
+        T.MelSpectrogram(onesided=True)
+        T.Spectrogram(return_complex=True)
+        T.TimeStretch(fixed_rate=1.2)(ember.zeros(1, 201, 5)); line = sys._getframe().f_lineno  # noqa: E702
+    found = {str(w.message): (os.path.basename(w.filename), w.lineno) for w in caught}
+    assert found["The input Tensor must be of floating type.             This will be an error in the v0.12 "
+                 "release."][0] == "functional.py"
+    assert found["Argument 'onesided' has been deprecated and has no influence on the behavior of this module."][0] \
+        == "transforms.py"
+    assert found["At least one mel filterbank has all zero values. The value for `n_mels` (128) may be set too "
+                 "high. Or, the value for `n_freqs` (201) may be set too low."][0] == "functional.py"
+    assert found["`return_complex` argument is now deprecated and is not effective.`torchaudio.transforms."
+                 "Spectrogram(power=None)` always returns a tensor with complex dtype. Please remove the argument in "
+                 "the function call."][0] == "transforms.py"
+    assert found["The input to TimeStretch must be complex type. Providing non-complex tensor produces invalid "
+                 "results."] == (os.path.basename(__file__), line)
 
 
 @pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])

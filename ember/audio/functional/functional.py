@@ -29,7 +29,7 @@ def spectrogram(waveform, pad, window, n_fft, hop_length, win_length, power, nor
     if return_complex is not None:
         warnings.warn("`return_complex` argument is now deprecated and is not effective."
                       "`torchaudio.functional.spectrogram(power=None)` always returns a tensor with complex dtype."
-                      "Please remove the argument in the function call.", UserWarning, stacklevel=2)
+                      "Please remove the argument in the function call.", UserWarning)
     if pad > 0:
         waveform = F.pad(waveform, (pad, pad), "constant")
     frame_length_norm, window_norm = _spec_norms(normalized)
@@ -137,7 +137,7 @@ def melscale_fbanks(n_freqs, f_min, f_max, n_mels, sample_rate, norm=None, mel_s
     if (fb.max(axis=0) == 0.0).any():
         warnings.warn("At least one mel filterbank has all zero values. The value for `n_mels` "
                       f"({n_mels}) may be set too high. Or, the value for `n_freqs` ({n_freqs}) may be set too low.",
-                      UserWarning, stacklevel=2)
+                      UserWarning)
     return ember.tensor(fb, dtype=ember.float32)
 
 
@@ -188,8 +188,9 @@ def mu_law_encoding(x, quantization_channels):
     """mu-law companding of x in [-1, 1] to integers in [0, quantization_channels)."""
     mu = quantization_channels - 1.0
     if not x.is_floating_point():
-        warnings.warn("The input Tensor must be of floating type. This will be an error in the v0.12 release.",
-                      UserWarning, stacklevel=2)
+        # torchaudio's message keeps the indentation of its continued string line
+        warnings.warn("The input Tensor must be of floating type.             This will be an error in the v0.12 "
+                      "release.", UserWarning)
         x = x.to(ember.float32)
     mu = ember.tensor(mu, dtype=x.dtype)
     x_mu = ember.sign(x) * ember.log1p(mu * ember.abs(x)) / ember.log1p(mu)
