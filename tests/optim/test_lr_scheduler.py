@@ -98,3 +98,24 @@ def test_state_dict_resumes_schedule():
     resumed = ember.optim.lr_scheduler.StepLR(other_opt, step_size=2, gamma=0.5, last_epoch=0)
     resumed.load_state_dict(state)
     assert resumed.last_epoch == 3 and resumed.get_last_lr() == scheduler.get_last_lr()
+
+
+@pytest.mark.parametrize("three_phase", [False, True])
+def test_one_cycle_state_dict_loads_into_the_other_library(three_phase):
+    options = dict(max_lr=1.0, total_steps=12, three_phase=three_phase)
+    e_opt, t_opt = _optimizers("SGD")
+    e_sched = ember.optim.lr_scheduler.OneCycleLR(e_opt, **options)
+    t_sched = torch.optim.lr_scheduler.OneCycleLR(t_opt, **options)
+    for _ in range(4):
+        e_opt.step(), t_opt.step(), e_sched.step(), t_sched.step()
+    assert e_sched.state_dict() == t_sched.state_dict()
+    e_other, t_other = _optimizers("SGD")
+    e_other.load_state_dict(e_opt.state_dict())
+    t_other.load_state_dict(t_opt.state_dict())
+    e_resumed = ember.optim.lr_scheduler.OneCycleLR(e_other, last_epoch=3, **options)
+    t_resumed = torch.optim.lr_scheduler.OneCycleLR(t_other, last_epoch=3, **options)
+    e_resumed.load_state_dict(t_sched.state_dict())
+    t_resumed.load_state_dict(e_sched.state_dict())
+    for _ in range(6):
+        e_other.step(), t_other.step(), e_resumed.step(), t_resumed.step()
+        assert _group_values(e_other)[:2] == pytest.approx(_group_values(t_other)[:2], rel=1e-12)
