@@ -309,3 +309,17 @@ def promote_types(type1, type2):
 
 get_default_dtype = _dtype.get_default_dtype
 set_default_dtype = _dtype.set_default_dtype
+
+
+def __array_wrap__(self, array):
+    """What a NumPy function given a tensor returns (``numpy.transpose(t, (1, 2, 0))``, ``numpy.exp(t)``): its result
+    as a tensor sharing the array's memory, bool as uint8, as PyTorch's. Like PyTorch's it takes no ``context`` or
+    ``return_scalar``, so NumPy 2 warns as it does for torch."""
+    from .creation import from_numpy
+    if array.dtype == bool:
+        array = array.astype("uint8")
+    return from_numpy(array)
+
+
+Tensor.__array_wrap__ = __array_wrap__
+Tensor.__array_priority__ = 1000   # NumPy defers binary operators to the tensor's, as for PyTorch's
