@@ -354,6 +354,9 @@ class RemovableHandle:
         elif isinstance(extra_dict, list):
             self.extra_dict_ref = tuple(weakref.ref(d) for d in extra_dict)
 
+    def __repr__(self):
+        return _alias.object_repr(self)
+
     def remove(self):
         """Unregisters the hook; does nothing the second time."""
         for ref in (self.hooks_dict_ref, *self.extra_dict_ref):

@@ -45,3 +45,32 @@ def test_python_object_reprs_name_the_pytorch_class(tmp_path):
     method = ember.nn.utils.prune.L1Unstructured(amount=1)
     assert repr(method).startswith("<ember.nn.utils.prune.L1Unstructured object at 0x")
     assert repr(ember.Generator()).startswith("<ember.Generator object at 0x")
+
+
+def test_custom_function_nodes_print_as_pytorch_classes(tmp_path):
+    """A custom autograd.Function's node prints as a Python class of torch.autograd.function (built-in nodes print
+    their bare name), and a hook's handle as torch.utils.hooks.RemovableHandle, as in PyTorch; without the alias they
+    name ember."""
+    write(tmp_path, "prog.py", '''
+        import torch
+        class Double(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+        y = Double.apply(torch.ones(2, requires_grad=True))
+        handle = y.register_hook(lambda g: g)
+        print(repr(y.grad_fn).split(" object at ")[0], repr(y.sum().grad_fn).split(" object at ")[0], y)
+        print(repr(handle).split(" object at ")[0])
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<torch.autograd.function.DoubleBackward <SumBackward0" in mine.stdout
+    assert "<torch.utils.hooks.RemovableHandle" in mine.stdout
+    node = type("Triple", (ember.autograd.Function,), {"forward": staticmethod(lambda ctx, x: x * 3),
+                                                       "backward": staticmethod(lambda ctx, g: g * 3)})
+    assert repr(node.apply(ember.ones(1, requires_grad=True)).grad_fn).startswith(
+        "<ember.autograd.function.TripleBackward object at ")

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 import numpy
 
-from .. import _backend
+from .. import _alias, _backend
 from .._warnings import transparent
 from .._tensor import Tensor, _make, _wrap, add_hook, grad_state
 from .grad_mode import no_grad, state
@@ -88,6 +88,7 @@ class Node:
     _trace = None
     _hooked = False       # set once any hook or retain_grad is registered: the engine's fast path checks only this
     _backward_on_arrays = False   # a Primitive's node with an array_backward
+    _python_function = False      # the node of a user's autograd.Function
     _sequence = 0         # when the node was recorded (later: larger); the engine runs ready nodes latest first
     materialize_grads = True
     xp = numpy
@@ -100,7 +101,28 @@ class Node:
         """The node's place in recording order, which sets the order backward runs nodes in (later first)."""
         return self._sequence
 
+    def __getattr__(self, name):
+        """PyTorch's ``_saved_<name>`` attributes of an op's node: what its primitive saved for backward, under the
+        names the primitive's ``saved_names`` give them (``_saved_self``, ``_saved_other``, ``_saved_result``, ...);
+        None for one this call did not need. Reading one unpacks it as backward does."""
+        if name.startswith("_saved_"):
+            names = getattr(self._function, "saved_names", ())
+            key = name[7:]
+            if key in names:
+                if self._freed:
+                    raise _freed_error()
+                index, saved = names.index(key), self._saved
+                entry = saved[index] if saved and index < len(saved) else None
+                return None if entry is None else _unpack(self, entry)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __dir__(self):
+        names = getattr(self._function, "saved_names", ())
+        return sorted(set(super().__dir__()) | {"_saved_" + n for n in names})
+
     def __repr__(self):
+        if self._python_function:   # a custom Function's node is a Python class of autograd.function, as PyTorch's
+            return f"<{_alias.package()}.autograd.function.{type(self).__qualname__} object at {hex(id(self))}>"
         return f"<{self.name()} object at {hex(id(self))}>"
 
     # --- what forward records -----------------------------------------------------------------
@@ -396,7 +418,7 @@ def _packed_attribute(node, name):
     """An attribute the forward set and a pack hook packed: unpacked on every read, as saved tensors are."""
     packed = node.__dict__.get("_packed_attributes")
     if packed is None or name not in packed:
-        raise AttributeError(f"'{type(node).__name__}' object has no attribute '{name}'")
+        return Node.__getattr__(node, name)
     if packed[name] is None:
         raise _freed_error()
     return _unpack_arrays(node, packed[name])
@@ -499,7 +521,8 @@ class _FunctionMeta(type):
         super().__init__(name, bases, namespace)
         array_level = getattr(cls, "_array_level", False)
         cls._node_cls = type(name + ("Backward0" if array_level else "Backward"), (Node,),
-                             {"_function": cls, "__module__": cls.__module__,
+                             {"_function": cls, "__module__": cls.__module__ if array_level else __name__,
+                              "_python_function": not array_level,
                               "_backward_on_arrays": array_level and getattr(cls, "array_backward", None) is not None})
         if array_level and name != "Primitive":
             registry[name] = cls

@@ -40,7 +40,8 @@ def unary_primitive(name, module, array_function, gradient, saves="input", silen
 
     forward = {"input": save_input, "result": save_result, "both": save_both}[saves]
     namespace = {"forward": staticmethod(quiet(forward) if silent else forward), "backward": staticmethod(backward),
-                 "__module__": module}
+                 "__module__": module, "saved_names": {"input": ("self",), "result": ("result",),
+                                                       "both": ("self", "result")}[saves]}
     if on_arrays:   # quiet as the Tensor ops backward runs are
         namespace["array_backward"] = staticmethod(quiet(array_backward))
     return type(name, (Primitive,), namespace)

@@ -63,12 +63,14 @@ class Sub(Primitive):
 
 
 class Mul(Primitive):
+    saved_names = ("other", "self")   # PyTorch's names for what forward saves (the node's _saved_* attributes)
+
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
         needs = ctx.needs_input_grad
-        if needs[0] or needs[1]:
-            ctx._saved = (a if needs[1] else None, b if needs[0] else None)   # only what backward reads
+        if needs[0] or needs[1]:   # only what backward reads, other first (the order PyTorch packs and unpacks them)
+            ctx._saved = (b if needs[0] else None, a if needs[1] else None)
         return binary(ctx.xp.multiply, a, b)
 
     @staticmethod
@@ -81,8 +83,9 @@ class Mul(Primitive):
         return _product_gradients(ctx, grad, *ctx.saved_arrays)
 
 
-def _product_gradients(ctx, grad, a, b):
-    """Mul's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
+def _product_gradients(ctx, grad, b, a):
+    """Mul's gradients from what its forward saved (b, then a): tensors (backward) or arrays (array_backward)
+    alike."""
     needs = ctx.needs_input_grad
     return _times(grad, b) if needs[0] else None, _times(grad, a) if needs[1] else None
 
@@ -96,6 +99,8 @@ def _times(grad, other):
 
 
 class Div(Primitive):
+    saved_names = ("self", "other")   # PyTorch's names for what forward saves (the node's _saved_* attributes)
+
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
@@ -523,6 +528,8 @@ _SPECIAL_POWERS = {
 
 
 class Pow(Primitive):
+    saved_names = ("self", "exponent", "result")   # PyTorch's names of the saved values (_saved_* attributes)
+
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
@@ -534,7 +541,7 @@ class Pow(Primitive):
             special = _SPECIAL_POWERS.get(b) if type(b) in (float, int) and getattr(a, "dtype", None) is not None \
                 and a.dtype.kind == "f" else None
             result = xp.asarray(a ** b if special is None else special(xp, a))
-        ctx.save_for_backward(a, b, result)
+        ctx.save_for_backward(a, b, result if hasattr(b, "shape") else None)   # kept for tensor exponents, as PyTorch
         return result
 
     @staticmethod
