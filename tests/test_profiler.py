@@ -163,3 +163,15 @@ def test_emit_itt_and_nvtx_enter_as_torch_on_a_cpu(name):
             outcome.append("AssertionError")
         outcomes.append(outcome)
     assert outcomes[0] == outcomes[1]
+
+
+def test_composite_ops_are_named_as_torch_names_them():
+    """An op ember builds from others (max_pool2d, batch_norm) is one aten:: event under PyTorch's name."""
+    keys = []
+    for lib in (ember, torch):
+        x = lib.ones(2, 3, 4, 4)
+        with lib.profiler.profile() as prof:
+            lib.nn.functional.batch_norm(lib.nn.functional.max_pool2d(x, 2), None, None, training=True)
+        keys.append({a.key for a in prof.key_averages()})
+    for name in ("aten::max_pool2d", "aten::batch_norm"):
+        assert name in keys[0] and name in keys[1]

@@ -8,7 +8,7 @@ import time
 import weakref
 
 from .._tensor import Tensor
-from ..autograd.function import dispatch_hooks
+from ..autograd.function import Composite, dispatch_hooks
 from ._events import EventList, FunctionEvent
 
 __all__ = ["profile", "record_function", "ProfilerActivity", "ProfilerAction", "schedule"]
@@ -21,10 +21,14 @@ def _now_us():
 
 
 def _op_name(cls):
-    """PyTorch-style event name: ``aten::mul`` for ember's primitive ``Mul``; a user Function keeps its class name."""
+    """PyTorch-style event name: ``aten::mul`` for ember's primitive ``Mul``, ``aten::batch_norm`` for a composite op
+    named as PyTorch's (lowercase); a user Function and ember's own composites (``AssignInplace``) keep their name."""
+    name = cls.__name__
     if getattr(cls, "_array_level", False):
-        return "aten::" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    return cls.__name__
+        return "aten::" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    if issubclass(cls, Composite) and name[:1].islower():
+        return "aten::" + name
+    return name
 
 
 class _Recorder:
