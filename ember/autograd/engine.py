@@ -606,8 +606,10 @@ def _accumulate(leaf, g, create_graph, handed_out):
     else:
         data, g = g, None
     if grad is None:
-        if id(data) in handed_out or not data.flags.owndata or not getattr(data.flags, "writeable", True):
-            data = data.copy()
+        variable = leaf._data
+        if id(data) in handed_out or not data.flags.owndata or not getattr(data.flags, "writeable", True) or (
+                data.strides != variable.strides and _other_layout(data, variable)):
+            data = _laid_out_as(data, variable)
             g = _make(data, g.requires_grad, g.grad_fn, g._output_nr) if create_graph else _make(data)
         elif g is None or not create_graph:
             g = _make(data)
@@ -618,6 +620,33 @@ def _accumulate(leaf, g, create_graph, handed_out):
     else:
         grad._data += data
         grad._version_counter[0] += 1
+
+
+def _other_layout(data, variable):
+    """Whether the gradient ``data`` lies in memory otherwise than the dense ``variable`` it is for (strides of
+    size-1 dims aside)."""
+    if data.dtype != variable.dtype or data.shape != variable.shape or not _dense(variable):
+        return False
+    return any(a != b for a, b, n in zip(data.strides, variable.strides, data.shape) if n != 1)
+
+
+def _dense(array):
+    expected = array.itemsize
+    for stride, size in sorted((abs(s), n) for s, n in zip(array.strides, array.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def _laid_out_as(data, variable):
+    """A copy of the gradient ``data`` with the dense ``variable``'s strides (PyTorch's gradient layout contract: a
+    channels-last or transposed parameter gets a gradient laid out as itself), row-major for other variables."""
+    if data.shape != variable.shape or data.dtype != variable.dtype or not _dense(variable):
+        return data.copy()
+    out = xp_of(data).empty_like(variable)
+    out[...] = data
+    return out
 
 
 def _sum_to(g, shape, node, index):

@@ -451,3 +451,19 @@ def test_autograd_grad_is_grads_batched():
         batch = lib.tensor(sample((4, 3), numpy.float64, seed=7))
         return lib.autograd.grad(y, x, batch, is_grads_batched=True)
     both(scenario)
+
+
+def test_leaf_gradients_take_the_leaf_layout():
+    """PyTorch's gradient layout contract: a dense leaf's first .grad has the leaf's strides (a channels-last conv
+    weight gets a channels-last gradient, a transposed leaf a transposed one); other leaves get row-major ones."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        conv = lib.nn.Conv2d(3, 4, 3).to(memory_format=lib.channels_last)
+        conv(lib.randn(1, 3, 5, 5)).sum().backward()
+        transposed = lib.randn(4, 3).t().detach().requires_grad_()
+        (transposed @ lib.randn(4, 2)).sum().backward()
+        sliced = lib.randn(4, 6)[:, ::2].detach().requires_grad_()
+        (sliced * 2).sum().backward()
+        results.append([t.grad.stride() for t in (conv.weight, conv.bias, transposed, sliced)])
+    assert results[1] == results[0]
