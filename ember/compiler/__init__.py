@@ -3,7 +3,7 @@ single dispatch point and replay them as flat programs of array kernels, guarded
 falling back to eager code for anything the capture cannot record (see "Compile" in docs/design_programs.md)."""
 import functools
 
-from ._api import compile, is_compiling, reset
+from ._api import compile, is_compiling, is_exporting, reset
 from ._stance import set_stance
 
 __all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "list_backends", "reset", "set_stance",
@@ -55,11 +55,6 @@ def nested_compile_region(fn=None, options=None):
     """Marks ``fn`` as a region compiled once and reused (ember captures whole calls; ``fn`` comes back unchanged).
     Works with or without arguments."""
     return (lambda f: f) if fn is None else fn
-
-
-def is_exporting():
-    """True while ``torch.export`` captures a program; ember has no ``torch.export``, so False."""
-    return False
 
 
 def cudagraph_mark_step_begin():

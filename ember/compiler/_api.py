@@ -2,6 +2,7 @@
 wrapper of a function, and the per-callable cache of captures keyed by guards."""
 import functools
 import logging
+import sys
 import weakref
 
 from .. import _dtype, _dynamo
@@ -202,5 +203,11 @@ def reset():
 
 
 def is_compiling():
-    """True while ``compile`` captures a program."""
-    return bool(_compiling[0])
+    """True while ``compile`` captures a program or ``export`` traces one (PyTorch's both run Dynamo)."""
+    return bool(_compiling[0]) or is_exporting()
+
+
+def is_exporting():
+    """True while ``export`` traces a program."""
+    trace = sys.modules.get("ember.export._trace")   # not loaded: nothing is exporting
+    return trace is not None and trace.exporting[0]

@@ -61,6 +61,19 @@ def export(mod, args, kwargs=None, *, dynamic_shapes=None, strict=False, preserv
                            {s.name: [list(slot) for slot in s.slots] for s in symbols})
 
 
+exporting = [False]
+"""Whether ``export`` is tracing a module now (``compiler.is_exporting``)."""
+
+
+@contextlib.contextmanager
+def _exporting():
+    outer, exporting[0] = exporting[0], True
+    try:
+        yield
+    finally:
+        exporting[0] = outer
+
+
 def _ranges(symbols):
     """range_constraints: each symbol's range, and that of each derived size of it (``n + 1: VR[3, 21]``)."""
     ranges = {}
@@ -124,7 +137,7 @@ def _trace(mod, in_spec, leaves, positions, state):
     # each input its own tensor object, so an input passed twice is two graph inputs
     example = tuple(leaves[p].value.detach().requires_grad_(leaves[p].value.requires_grad) for p in positions)
     written = [tensor for tensor, kind, _ in state.values() if kind is not InputKind.PARAMETER] + list(example)
-    with _restored(written), fork_rng(), warnings.catch_warnings(record=True) as caught:
+    with _restored(written), fork_rng(), warnings.catch_warnings(record=True) as caught, _exporting():
         warnings.simplefilter("always")
         output, tracer = run_traced(call, example, graph, attributes, list(mod.named_modules()))
     _refuse_conversions(caught)

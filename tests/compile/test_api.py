@@ -311,3 +311,41 @@ def test_default_dtype_is_guarded():
         ember.set_default_dtype(before)
     assert compiled(ember.ones(3)).dtype == ember.float32
     assert len(compiled._ember_compiled.cache) == 3
+
+
+def test_dynamo_graph_break_is_compiling_and_dimension_marks():
+    def broken(x):
+        y = x + 1
+        ember._dynamo.graph_break()
+        return y * 2
+
+    compiled = ember.compile(broken)
+    assert numpy.array_equal(compiled(ember.ones(2)).numpy(), [4.0, 4.0])
+    assert len(compiled._ember_compiled.reasons()) == 1
+    with pytest.raises(_dynamo.exc.Unsupported):
+        ember.compile(broken, fullgraph=True)(ember.ones(2))
+
+    def marks(lib):
+        t = lib.ones(3, 4)
+        lib._dynamo.mark_dynamic(t, 0)
+        lib._dynamo.maybe_mark_dynamic(t, [1])
+        lib._dynamo.mark_static(t)
+        return t._dynamo_dynamic_indices, t._dynamo_weak_dynamic_indices, t._dynamo_static_indices
+
+    assert marks(ember) == marks(torch)
+
+    def seen(lib):
+        calls = []
+
+        class Probe(lib.nn.Module):
+            def forward(self, x):
+                calls.append((lib.compiler.is_exporting(), lib.compiler.is_compiling(), lib._dynamo.is_compiling()))
+                return x * 2
+
+        probe = Probe()
+        lib.export.export(probe, (lib.ones(2),))
+        probe(lib.ones(2))
+        return calls[0], calls[-1]
+
+    assert seen(ember) == seen(torch)
+    assert ember._dynamo.OptimizedModule is ember.compile(ember.nn.Linear(1, 1)).__class__
