@@ -144,6 +144,18 @@ def test_whole_module_needs_weights_only_false():
     numpy.testing.assert_allclose(as_numpy(loaded(x)), as_numpy(model(x)))
 
 
+@pytest.mark.parametrize("name", ["add", "addmm", "Tensor.add", "Tensor.add_", "Tensor.sub_", "Tensor.addcmul_",
+                                  "Tensor.relu_", "Tensor.mul_"])
+@pytest.mark.parametrize("protocol", [2, pickle.HIGHEST_PROTOCOL])
+def test_plain_pickle_finds_functions_and_in_place_methods_by_reference(name, protocol):
+    # torch's pickle by reference; ember's in-place methods are made by a factory, some functions are wrappers
+    for lib in (torch, ember):
+        function = lib
+        for part in name.split("."):
+            function = getattr(function, part)
+        assert pickle.loads(pickle.dumps(function, protocol=protocol)) is function
+
+
 def test_plain_pickle_and_copy_keep_tensor_types():
     tensor = ember.randn(2, 3).requires_grad_()
     parameter = ember.nn.Parameter(ember.randn(3))

@@ -98,5 +98,8 @@ def install(namespace, cls):
     by forms that also take the deprecated signatures."""
     for op in _OPS:
         namespace[op] = _accepting(namespace[op], op, op, method=False)
+        namespace[op].__module__, namespace[op].__qualname__ = namespace["__name__"], op   # pickled by reference
         for name in (op, op + "_"):
             setattr(cls, name, _accepting(getattr(cls, name), op, name, method=True))
+            method = getattr(cls, name)
+            method.__module__, method.__qualname__ = cls.__module__, f"{cls.__qualname__}.{name}"
