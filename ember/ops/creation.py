@@ -3,6 +3,7 @@ ranges (arange, linspace, logspace), and the legacy typed constructors (FloatTen
 import builtins
 import math
 import numbers
+import operator
 
 import numpy
 
@@ -153,18 +154,32 @@ def _host_nested(data, ndim):
     return [_host_nested(x, ndim - 1) for x in data]
 
 
-def _store_error(data, sizes, dtype):
+def _readable(item, integral, complex_target):
+    """Whether PyTorch's store reads ``item`` as a number of the target kind (integers through ``__index__``,
+    floats through ``__float__``; a Python complex only into a complex dtype)."""
+    if isinstance(item, (bool, int, float, numpy.generic, Tensor)):
+        return True
+    kind = type(item)
+    if isinstance(item, builtins.complex):
+        return complex_target
+    return hasattr(kind, "__index__") if integral else hasattr(kind, "__float__") or (
+        complex_target and hasattr(kind, "__complex__"))
+
+
+def _store_error(data, sizes, dtype, numbers=False):
     """The error PyTorch's recursive_store raises for data whose nesting disagrees with ``sizes``, the shape of its
     first elements: a length that differs, a scalar where a sequence belongs, or a sequence (or a tensor of several
-    elements) where a number belongs, worded by how the target dtype reads a number; None where it stores all."""
+    elements; with ``numbers``, any object the dtype cannot read) where a number belongs, worded by how the target
+    dtype reads a number; None where it stores all."""
     integral = dtype._category == _dtype._INT or dtype is _dtype.bool_
+    complex_target = dtype.is_complex
 
     def walk(item, dim):
         if dim == len(sizes):
             if isinstance(item, Tensor) and item.numel() != 1:
                 return (TypeError("only integer tensors of a single element can be converted to an index")
                         if integral else ValueError("only one element tensors can be converted to Python scalars"))
-            if _is_sequence(item):
+            if _is_sequence(item) or numbers and not _readable(item, integral, complex_target):
                 name = _type_name(item)
                 return TypeError(f"'{name}' object cannot be interpreted as an integer" if integral
                                  else f"must be real number, not {name}")
@@ -213,16 +228,53 @@ def _check_fits(array, target):
         raise RuntimeError(f"value cannot be converted to type {target.name} without overflow")
 
 
-def _to_numpy(data, dtype):
-    """Converts nested Python data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``."""
+def _as_numbers(data, ndim, dtype):
+    """``data`` as nested lists whose leaves PyTorch's store can take, objects read through ``__index__`` /
+    ``__float__`` / ``__complex__`` replaced by the numbers they give."""
+    if ndim:
+        return [_as_numbers(x, ndim - 1, dtype) for x in data]
+    if isinstance(data, (bool, int, float, builtins.complex, numpy.generic, Tensor)):
+        return data
+    if dtype._category == _dtype._INT or dtype is _dtype.bool_:
+        return operator.index(data)
+    return builtins.complex(data) if dtype.is_complex and hasattr(type(data), "__complex__") else float(data)
+
+
+def _read_as(data, dtype):
+    """Nested data read by an explicit dtype, as PyTorch reads it without inferring one: its store's errors for what
+    the dtype cannot read, numbers for what it reads; None where the shape holds nothing (nothing is read)."""
+    sizes = _sizes(data)
+    if 0 in sizes:
+        return None
+    error = _store_error(data, sizes, dtype, numbers=True)
+    if error is not None:
+        raise error
+    return _as_numbers(data, len(sizes), dtype)
+
+
+def _to_numpy(data, dtype, infer=True):
+    """Converts nested Python data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``; without
+    ``infer`` (an explicit dtype, legacy constructors) data the dtype cannot read raises PyTorch's store errors."""
     if isinstance(data, (Tensor, numpy.ndarray)):
         array = _backend.move(data._data, _backend.CPU) if isinstance(data, Tensor) else data
         with numpy.errstate(over="ignore", invalid="ignore"):  # 1e308 to float32 is inf, silently, as in torch
             return array.astype(dtype.numpy)
-    inferred = _infer_dtype(data) or dtype
+    try:
+        inferred = _infer_dtype(data) or dtype
+    except (RuntimeError, TypeError):
+        if infer or isinstance(data, (str, bytes)):   # a string is refused before anything is read
+            raise
+        inferred = None
+    if not infer and (inferred is None or inferred.is_complex and not dtype.is_complex):
+        read = _read_as(data, dtype)
+        if read is None:
+            return numpy.zeros(_sizes(data), dtype.numpy)
+        data, inferred = read, _infer_dtype(read) or dtype
     natural = _natural_numpy(inferred)
     if dtype is _dtype.uint64 and inferred._category == _dtype._INT:
         natural = dtype.numpy   # Python ints above int64's range fit uint64
+    elif not infer and inferred._category == _dtype._INT and (dtype.is_floating_point or dtype.is_complex):
+        natural = numpy.float64   # an explicit floating dtype reads ints as doubles, however large
     arrays = []
     try:
         host = _host_arrays(data, arrays)
@@ -279,13 +331,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 def _copied(data, dtype, device, requires_grad):
     if isinstance(data, numpy.ndarray):
         _check_numpy(data)
-    dtype = _infer_dtype(data) if dtype is None else _dtype.as_dtype(dtype)
+    infer = dtype is None
+    dtype = _infer_dtype(data) if infer else _dtype.as_dtype(dtype)
     if dtype is None:
         dtype = _dtype.get_default_dtype()
     dev = _backend.as_device(device if device is not None else (data.device if isinstance(data, Tensor) else None))
     if isinstance(data, Tensor) and dev == data.device:
         return _finish(data._data.astype(dtype.numpy, copy=True), requires_grad)
-    return _finish(_backend.move(_to_numpy(data, dtype), dev), requires_grad)
+    return _finish(_backend.move(_to_numpy(data, dtype, infer), dev), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
@@ -823,7 +876,7 @@ def _legacy_array(args, dtype, device):
         if data.dtype is not dtype and dtype is not _dtype.get_default_dtype():
             raise TypeError(f"expected {dtype} (got {data.dtype})")
         return data._data
-    return _backend.move(_to_numpy(data, dtype), device)
+    return _backend.move(_to_numpy(data, dtype, infer=False), device)
 
 
 def _tensor_init(self, *args, device=None):

@@ -430,3 +430,39 @@ def test_arrays_inside_lists_as_torch():
     _util._warned.discard("tensor from a list of arrays")
     assert ember.tensor([numpy.zeros(0)]).shape == (1, 0)   # nothing stored: no warning (warnings are errors here)
 
+
+
+@pytest.mark.parametrize("make", {
+    "fraction_as_double": lambda lib: lib.tensor([fractions.Fraction(1, 2)], dtype=lib.float64),
+    "decimal_as_float": lambda lib: lib.tensor([decimal.Decimal("2.5")], dtype=lib.float32),
+    "fraction_scalar": lambda lib: lib.tensor(fractions.Fraction(1, 2), dtype=lib.float32),
+    "fraction_as_complex": lambda lib: lib.tensor([fractions.Fraction(1, 2)], dtype=lib.complex64),
+    "huge_int_as_float": lambda lib: lib.tensor([1, 2 ** 70], dtype=lib.float32),
+    "legacy_fraction": lambda lib: lib.Tensor([fractions.Fraction(1, 2)]),
+    "empty_first_holds_none": lambda lib: lib.tensor([[], [None]], dtype=lib.float32),
+}.items(), ids=lambda item: item[0])
+def test_explicit_dtype_reads_numbers_without_inferring(make):
+    """With a dtype given (and in the legacy constructors) PyTorch infers none: objects read through __float__ /
+    __index__ are numbers."""
+    oracle.check(make[1], grad=False)
+
+
+@pytest.mark.parametrize("fn", {
+    "none_as_float": lambda lib: lib.tensor([None], dtype=lib.float32),
+    "none_scalar": lambda lib: lib.tensor(None, dtype=lib.float32),
+    "str_as_long": lambda lib: lib.tensor([1, "a"], dtype=lib.int64),
+    "fraction_as_long": lambda lib: lib.tensor([fractions.Fraction(3, 2)], dtype=lib.int64),
+    "complex_as_float": lambda lib: lib.tensor([1 + 2j], dtype=lib.float32),
+    "complex_as_long": lambda lib: lib.tensor([1j, 2], dtype=lib.int64),
+    "none_for_a_sequence": lambda lib: lib.tensor([[1], None], dtype=lib.float32),
+    "legacy_none": lambda lib: lib.Tensor([None]),
+    "legacy_long_none": lambda lib: lib.LongTensor([None]),
+    "legacy_bool_none": lambda lib: lib.BoolTensor([None]),
+    "legacy_object": lambda lib: lib.FloatTensor([object()]),
+    "legacy_long_decimal": lambda lib: lib.LongTensor([decimal.Decimal(3)]),
+    "legacy_str_later": lambda lib: lib.Tensor([1, "a"]),
+    "legacy_str": lambda lib: lib.Tensor("ab"),
+    "new_tensor_none": lambda lib: lib.tensor([1.0]).new_tensor([None]),
+}.items(), ids=lambda item: item[0])
+def test_explicit_dtype_errors_match_torch(fn):
+    oracle.check_same_error(fn[1])
