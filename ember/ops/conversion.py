@@ -315,10 +315,9 @@ def __array_wrap__(self, array):
     """What a NumPy function given a tensor returns (``numpy.transpose(t, (1, 2, 0))``, ``numpy.exp(t)``): its result
     as a tensor sharing the array's memory, bool as uint8, as PyTorch's. Like PyTorch's it takes no ``context`` or
     ``return_scalar``, so NumPy 2 warns as it does for torch."""
-    from .creation import from_numpy
     if array.dtype == bool:
         array = array.astype("uint8")
-    return from_numpy(array)
+    return _make(array)
 
 
 Tensor.__array_wrap__ = __array_wrap__
