@@ -54,6 +54,15 @@ def test_autograd_variable_volatile_and_empty():
     assert ours[1] == theirs[1] and len(ours[1]) == 3
 
 
+def test_torch_functional_module():
+    # The transfer-learning tutorial's ``from torch.functional import F``; the functions PyTorch defines there.
+    import ember.functional
+    import torch.functional
+    assert ember.functional.__all__ == torch.functional.__all__
+    assert ember.functional.F is ember.nn.functional and ember.functional.norm is ember.norm
+    check(lambda lib, x: lib.functional.split(x, 2), sample((5, 3)))
+
+
 @pytest.mark.parametrize("function", [lambda t: numpy.transpose(t, (1, 2, 0)), numpy.exp, numpy.sqrt,
                                       lambda t: numpy.greater(t, 2), lambda t: numpy.reshape(t, (4, 3)), numpy.cumsum,
                                       lambda t: numpy.multiply(t, 2.5), numpy.isnan, lambda t: numpy.repeat(t, 2)],
