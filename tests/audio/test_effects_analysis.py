@@ -11,7 +11,8 @@ import ember.audio.functional as AF
 import ember.audio.transforms as T
 
 scipy_signal = pytest.importorskip("scipy.signal")
-import scipy.linalg  # noqa: E402  (installed with scipy.signal)
+import scipy.fft  # noqa: E402  (installed with scipy.signal)
+import scipy.linalg  # noqa: E402
 
 RNG = numpy.random.default_rng(1)
 X = RNG.standard_normal((2, 3, 600)) * 0.1
@@ -232,3 +233,30 @@ def test_edit_and_frechet_distances():
     assert out.item() == pytest.approx(expected, rel=1e-9)
     with pytest.raises(ValueError, match="mu_x must be one-dimensional"):
         AF.frechet_distance(ember.ones(2, 2), ember.ones(2, 2), ember.ones(2), ember.ones(2, 2))
+
+
+# --- Kaldi-compatible features ------------------------------------------------------------------------------
+
+def test_kaldi_spectrogram_fbank_mfcc_against_numpy():
+    kaldi = pytest.importorskip("ember.audio.compliance.kaldi")
+    wave = RNG.standard_normal((1, 4000)) * 0.1
+    plain = dict(window_type="rectangular", preemphasis_coefficient=0.0, remove_dc_offset=False,
+                 energy_floor=0.0)
+    spec = kaldi.spectrogram(ember.tensor(wave), **plain)
+    frames = numpy.stack([wave[0, i * 160:i * 160 + 400] for i in range(1 + (4000 - 400) // 160)])
+    power = numpy.abs(numpy.fft.rfft(numpy.pad(frames, ((0, 0), (0, 112))), axis=1)) ** 2
+    close(spec[:, 1:], numpy.log(power[:, 1:]), rtol=1e-9)
+    close(spec[:, 0], numpy.log((frames ** 2).sum(1)), rtol=1e-9)   # column 0: the frame's log energy
+    fbank = kaldi.fbank(ember.tensor(wave), num_mel_bins=23, **plain)
+    banks = kaldi.get_mel_banks(23, 512, 16000.0, 20.0, 0.0, 100.0, -500.0, 1.0)[0].numpy()
+    close(fbank, numpy.log(power @ numpy.pad(banks, ((0, 0), (0, 1))).T), rtol=1e-5)
+    mfcc = kaldi.mfcc(ember.tensor(wave), num_ceps=13, **plain)
+    dct = scipy.fft.dct(numpy.eye(23), norm="ortho", axis=0)[:13].T
+    lifter = 1 + 11 * numpy.sin(numpy.pi * numpy.arange(13) / 22)
+    # (create_dct is float32, as torchaudio's, so the float64 MFCCs carry its rounding)
+    close(mfcc, fbank.numpy() @ dct * lifter, rtol=1e-5, atol=1e-6 * numpy.abs(mfcc.numpy()).max())
+    # frames centred on multiples of the shift when edges are not snipped
+    assert kaldi.fbank(ember.tensor(wave), snip_edges=False).shape == ((4000 + 80) // 160, 23)
+    assert kaldi.fbank(ember.tensor(wave.astype(numpy.float32))).dtype == ember.float32
+    with pytest.raises(AssertionError, match="Invalid channel 1 for size 1"):
+        kaldi.fbank(ember.tensor(wave), channel=1)

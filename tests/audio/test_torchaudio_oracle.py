@@ -100,6 +100,19 @@ CASES = {
     "speed_lengths": "A.transforms.Speed(16000, 0.9)(x, torch.tensor([[1000, 500, 3], [7, 8, 9]]))[1]",
     "pitch_shift_module": "A.transforms.PitchShift(16000, -2, n_fft=128)(x)",
     "spectral_centroid_module": "A.transforms.SpectralCentroid(16000, n_fft=100, pad=3)(x)",
+    "kaldi_fbank": "A.compliance.kaldi.fbank(x[0].repeat(1, 4), num_mel_bins=40, channel=1)",
+    "kaldi_fbank_options": "A.compliance.kaldi.fbank(x[1] * 3, num_mel_bins=12, sample_frequency=8000, "
+                           "frame_length=20.0, frame_shift=7.5, snip_edges=False, use_energy=True, "
+                           "htk_compat=True, window_type='hamming', dither=0.0, use_power=False, low_freq=60.0, "
+                           "high_freq=-200.0, vtln_warp=1.1, subtract_mean=True, raw_energy=False)",
+    "kaldi_spectrogram": "A.compliance.kaldi.spectrogram(x[0].repeat(1, 3), window_type='blackman', "
+                         "remove_dc_offset=False, round_to_power_of_two=False, frame_length=20.0)",
+    "kaldi_mfcc": "A.compliance.kaldi.mfcc(x[0].repeat(1, 4), num_ceps=13, use_energy=True)",
+    "kaldi_mfcc_htk": "A.compliance.kaldi.mfcc(x[1], sample_frequency=8000, htk_compat=True, num_mel_bins=20, "
+                      "num_ceps=10, window_type='hanning', preemphasis_coefficient=0.0, energy_floor=0.0, "
+                      "cepstral_lifter=0.0)",
+    "kaldi_dither": "(torch.manual_seed(6), A.compliance.kaldi.fbank(x[0].repeat(1, 3), dither=1.0))[1]",
+    "kaldi_mel_banks": "A.compliance.kaldi.get_mel_banks(30, 512, 16000.0, 20.0, 7000.0, 300.0, -1200.0, 0.9)[0]",
 }
 
 ORACLE = textwrap.dedent("""
