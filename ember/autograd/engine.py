@@ -6,7 +6,9 @@ accumulates into the ``.grad`` of leaves.
 """
 import heapq
 import itertools
+import sys
 import threading
+import warnings
 from collections import OrderedDict
 
 from .._backend import xp_of
@@ -25,7 +27,17 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = (inputs,) if isinstance(inputs, (Tensor, GradientEdge)) else tuple(inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+    if create_graph and not _warned_create_graph:
+        _warned_create_graph.append(True)   # once per process, as PyTorch's
+        warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter and "
+                      "its gradient which can cause a memory leak. We recommend using autograd.grad when creating the "
+                      "graph to avoid this. If you have to use this function, make sure to reset the .grad fields of "
+                      "your parameters to None after use to break the cycle and avoid the leak.", UserWarning,
+                      stacklevel=3 if sys._getframe(1).f_code is _tensor_backward.__code__ else 2)
     _run(tensors, grads, create_graph if retain_graph is None else retain_graph, create_graph, inputs, capture=False)
+
+
+_warned_create_graph = []
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,

@@ -467,3 +467,24 @@ def test_leaf_gradients_take_the_leaf_layout():
         (sliced * 2).sum().backward()
         results.append([t.grad.stride() for t in (conv.weight, conv.bias, transposed, sliced)])
     assert results[1] == results[0]
+
+
+def test_backward_with_create_graph_warns_once_per_process():
+    """backward(create_graph=True) warns about the parameter-gradient reference cycle once per process, as PyTorch's
+    engine does (autograd.grad never does): compared with torch in fresh processes."""
+    import subprocess
+    import sys
+    code = """
+import warnings, {lib} as L
+x = L.ones(2, requires_grad=True)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    L.autograd.grad((x * x).sum(), x, create_graph=True)
+    (x * x).sum().backward(create_graph=True)
+    L.autograd.backward((x * x).sum(), create_graph=True)
+    (x * 2).sum().backward()
+print([(w.category.__name__, str(w.message).split(" (Triggered internally")[0]) for w in caught])
+"""
+    outputs = [subprocess.run([sys.executable, "-c", code.format(lib=lib)], capture_output=True, text=True,
+                              check=True).stdout for lib in ("torch", "ember")]
+    assert outputs[1] == outputs[0] and "reference cycle" in outputs[0]
