@@ -1,7 +1,7 @@
 """``ember.nn``: modules, parameters, initialisation and the functional layer API."""
 import importlib as _importlib
 
-from . import functional, init  # noqa: F401
+from . import functional, grad, init  # noqa: F401
 from .modules import *  # noqa: F401,F403
 from .modules import Module  # noqa: F401
 from . import parallel, utils  # noqa: F401,E402

@@ -311,3 +311,21 @@ def test_an_infinite_input_with_both_gradients(x_shape, w_shape, padding):
         results.append((xt.grad.numpy(), wt.grad.numpy()))
     for got, want in zip(*results):
         numpy.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)   # NaN and infinities in the same places
+
+
+@pytest.mark.parametrize("n, x_shape, w_shape, options", [
+    (1, (2, 4, 11), (6, 2, 3), dict(stride=2, padding=1, dilation=2, groups=2)),
+    (2, (2, 4, 9, 8), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)),
+    (2, (1, 3, 7, 7), (5, 3, 5, 5), dict(padding=2)),
+    (3, (1, 2, 5, 6, 5), (3, 2, 2, 3, 2), dict(stride=(1, 2, 2), padding=1)),
+])
+def test_nn_grad_functions_match_torch(n, x_shape, w_shape, options):
+    rng = numpy.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    conv = getattr(torch.nn.functional, f"conv{n}d")
+    g = rng.standard_normal(conv(torch.tensor(x), torch.tensor(w), **options).shape)
+    for name, args in ((f"conv{n}d_input", lambda lib: (x_shape, lib.tensor(w), lib.tensor(g))),
+                       (f"conv{n}d_weight", lambda lib: (lib.tensor(x), w_shape, lib.tensor(g)))):
+        ours = getattr(ember.nn.grad, name)(*args(ember), **options)
+        theirs = getattr(torch.nn.grad, name)(*args(torch), **options)
+        numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
