@@ -233,3 +233,24 @@ def test_librispeech_reads_flac_and_transcripts(tmp_path):
         audio.datasets.LIBRISPEECH(tmp_path, url="dev-dirty")
     with pytest.raises(RuntimeError, match="not found"):
         audio.datasets.LIBRISPEECH(tmp_path, url="test-clean")
+
+
+def test_download_asset_uses_the_hub_cache_and_checks_the_hash(tmp_path, monkeypatch):
+    from ember.audio.utils import _download_asset, download_asset
+    monkeypatch.setattr(ember.hub, "get_dir", lambda: str(tmp_path))
+    fetched = []
+
+    def fake_download(url, dst, hash_prefix=None, progress=True):
+        fetched.append(url)
+        with open(dst, "wb") as f:
+            f.write(b"asset")
+
+    monkeypatch.setattr(ember.hub, "download_url_to_file", fake_download)
+    key = "tutorial-assets/steam-train-whistle-daniel_simon.wav"
+    path = download_asset(key)
+    assert path == str(tmp_path / "torchaudio" / key) and fetched == [f"https://download.pytorch.org/torchaudio/{key}"]
+    digest = hashlib.sha256(b"asset").hexdigest()
+    assert _download_asset(key, hash=digest) == path and len(fetched) == 1   # cached: no second download
+    with pytest.raises(ValueError, match="does not match the provided hash value, '00'"):
+        download_asset(key, hash="00")
+    assert download_asset("x.wav", path=tmp_path / "here.wav").endswith("here.wav") and len(fetched) == 2
