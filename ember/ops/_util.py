@@ -136,6 +136,21 @@ def keeps_layout(function):
     return run
 
 
+def row_major_result(function):
+    """Decorates an op whose PyTorch kernel writes a row-major result whatever its input's layout (softmax, the
+    cumulative ops, instance norm), where ember's NumPy code follows the input's order: a result that is not
+    row-major is copied so (its node keeps its name). Row-major results pass at the cost of one flag check."""
+    @functools.wraps(function)
+    def run(input, *args, **kwargs):
+        result = function(input, *args, **kwargs)
+        if not isinstance(result, Tensor) or result._data.flags.c_contiguous or kwargs.get("out") is not None:
+            return result
+        name = result.grad_fn.name() if result.grad_fn is not None else None
+        result = result.contiguous()
+        return name_node(result, name) if name is not None else result
+    return run
+
+
 def _in_layout(tensor, layout):
     from .._memory_format import suggested
     if not isinstance(tensor, Tensor) or tensor._data.ndim != layout.rank or suggested(tensor._data) is layout:

@@ -12,7 +12,7 @@ from ._inplace import assign_inplace, check_inplace_allowed
 from . import _buffers, _gelu_float32, _parallel
 from .creation import empty_like, zeros_like
 from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
-from ._util import keeps_layout, name_node, quiet, tensor_method, wrap_dim
+from ._util import keeps_layout, name_node, quiet, row_major_result, tensor_method, wrap_dim
 
 __all__ = ["softmax", "log_softmax", "softmin", "gumbel_softmax", "gelu", "silu", "mish", "elu", "selu", "celu",
            "leaky_relu", "prelu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "softplus", "softsign", "glu",
@@ -87,6 +87,7 @@ class LogSoftmax(Primitive):
 
 @tensor_method
 @composite("softmax", trace_inside=True)
+@row_major_result
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably."""
     dim = _resolve_dim(input, dim, "softmax")
@@ -95,6 +96,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 @tensor_method
 @composite("log_softmax", trace_inside=True)
+@row_major_result
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably."""
     dim = _resolve_dim(input, dim, "log_softmax")
@@ -202,6 +204,7 @@ def silu(input, inplace=False):
     return input * input.sigmoid()
 
 
+@keeps_layout
 def mish(input, inplace=False):
     """x * tanh(softplus(x))."""
     require_dtype("mish_cpu", input)
@@ -282,6 +285,7 @@ def _elu(input, alpha, scale, input_scale):
     return (input * scale if scale != 1 else input).where(input > 0, negative)
 
 
+@keeps_layout
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
     require_dtype("elu_cpu", input)
@@ -290,6 +294,7 @@ def elu(input, alpha=1.0, inplace=False):
     return _elu(input, float(alpha), 1.0, 1.0)
 
 
+@keeps_layout
 def selu(input, inplace=False):
     """scale * elu(x, alpha) with the self-normalising constants."""
     require_dtype("elu_cpu", input)
@@ -298,6 +303,7 @@ def selu(input, inplace=False):
     return _elu(input, 1.6732632423543772848170429916717, 1.0507009873554804934193349852946, 1.0)
 
 
+@keeps_layout
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     require_dtype("elu_cpu", input)
@@ -383,6 +389,7 @@ def _leaky_relu_grad(xp, grad, saved, slope):
     return _parallel.map_chunks(run, out, grad, saved)
 
 
+@keeps_layout
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
     require_dtype("leaky_relu_cpu", input)
@@ -405,6 +412,7 @@ def prelu(input, weight):
     return input.where(input > 0, input * weight)
 
 
+@row_major_result
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
     require_dtype("rrelu_with_noise_out_cpu", input, "fB") if training else require_dtype("leaky_relu_cpu", input)
@@ -580,6 +588,7 @@ Hardsigmoid._node_cls.__name__ = Hardsigmoid._node_cls.__qualname__ = "Hardsigmo
 Hardswish._node_cls.__name__ = Hardswish._node_cls.__qualname__ = "HardswishBackward0"
 
 
+@keeps_layout
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6 (its gradient zero from |x| = 3 on, as PyTorch's)."""
     require_dtype("hardsigmoid_cpu", input)
@@ -653,6 +662,7 @@ class Softplus(Primitive):
 
 
 @composite("softplus", trace_inside=True)
+@keeps_layout
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
     require_dtype("softplus_cpu", input)
@@ -671,6 +681,7 @@ def softsign(input):
     return input / (1 + input.abs())
 
 
+@row_major_result
 def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
     log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""

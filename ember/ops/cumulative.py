@@ -9,7 +9,7 @@ from .._tensor import _make
 from . import _buffers
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import refuse_complex_selection
-from ._util import holomorphic_backward, name_node, quiet, tensor_method, wrap_dim, write_out
+from ._util import holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim, write_out
 from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
@@ -149,6 +149,7 @@ def _cumulative(primitive, input, dim, dtype):
 
 @tensor_method
 @composite("cumsum", trace_inside=True)
+@row_major_result
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along ``dim``."""
     return write_out(out, _cumulative(Cumsum, input, dim, dtype), "cumsum")
@@ -156,6 +157,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
 
 @tensor_method
 @composite("cumprod", trace_inside=True)
+@row_major_result
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; the gradient is exact also where inputs are zero."""
     return write_out(out, _cumulative(Cumprod, input, dim, dtype), "cumprod")
@@ -218,6 +220,7 @@ def _reverse_logcumsumexp(input, dim):
 
 @tensor_method
 @composite("logcumsumexp", trace_inside=True)
+@row_major_result
 def logcumsumexp(input, dim, *, out=None):
     """log(cumsum(exp(input))) along ``dim``, without overflow."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

@@ -12,7 +12,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import keeps_layout, name_node, quiet, recorded
+from ._util import keeps_layout, name_node, quiet, recorded, row_major_result
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -366,6 +366,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 @_float32_inside("batch_norm")
+@row_major_result
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each channel of each sample over its spatial positions."""

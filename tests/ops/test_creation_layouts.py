@@ -117,3 +117,34 @@ def test_convolutions_follow_a_channels_last_input_or_weight(transposed, layouts
         results.append((out.stride(), out.grad_fn.name(), out.detach().numpy(), volume.stride()))
     assert results[1][:2] == results[0][:2] and results[1][3] == results[0][3]
     assert abs(results[1][2] - results[0][2]).max() < 1e-5
+
+
+LAYOUT_OPS = {
+    "softmax": lambda L, x: x.softmax(1), "log_softmax": lambda L, x: x.log_softmax(-1),
+    "softmin": lambda L, x: L.nn.functional.softmin(x, 0), "cumsum": lambda L, x: x.cumsum(1),
+    "cumprod": lambda L, x: x.cumprod(2), "logcumsumexp": lambda L, x: x.logcumsumexp(1),
+    "instance_norm": lambda L, x: L.nn.functional.instance_norm(x), "rrelu": lambda L, x: L.nn.functional.rrelu(x),
+    "logsigmoid": lambda L, x: L.nn.functional.logsigmoid(x), "elu": lambda L, x: L.nn.functional.elu(x),
+    "selu": lambda L, x: L.nn.functional.selu(x), "celu": lambda L, x: L.nn.functional.celu(x),
+    "softplus": lambda L, x: L.nn.functional.softplus(x), "hardsigmoid": lambda L, x: L.nn.functional.hardsigmoid(x),
+    "mish": lambda L, x: L.nn.functional.mish(x), "leaky_relu": lambda L, x: L.nn.functional.leaky_relu(x),
+}
+
+
+ROW_MAJOR = ("softmax", "log_softmax", "softmin", "cumsum", "cumprod", "logcumsumexp", "instance_norm", "rrelu",
+             "logsigmoid")
+
+
+@pytest.mark.parametrize("op, layout", [(op, "channels_last") for op in LAYOUT_OPS] +
+                         [(op, "transposed") for op in ROW_MAJOR])
+def test_ops_lay_out_their_results_as_torch(op, layout):
+    """Softmax, the cumulative ops, instance norm, rrelu and logsigmoid write row-major results whatever the input's
+    layout; ELU and the other pointwise activations keep a channels-last input's layout, as PyTorch's kernels."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.linspace(-2, 2, 120).reshape(2, 4, 3, 5)
+        x = x.to(memory_format=lib.channels_last) if layout == "channels_last" else x.transpose(2, 3)
+        out = LAYOUT_OPS[op](lib, x.requires_grad_())
+        results.append((out.stride(), out.detach().numpy()))
+    assert results[1][0] == results[0][0]
+    assert abs(results[1][1] - results[0][1]).max() < 1e-5
