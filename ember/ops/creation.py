@@ -143,7 +143,7 @@ def _host_arrays(data, arrays=None):
         return data
     if isinstance(data, (numpy.generic, str, bytes)) or not _is_sequence(data):
         return data
-    return [_host_arrays(x, arrays) for x in data]
+    return _host_arrays(list(data), arrays)   # as a list, so a sequence of numbers takes the fast path
 
 
 def _host_nested(data, ndim):
