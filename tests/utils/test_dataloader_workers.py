@@ -231,6 +231,30 @@ def test_worker_seeds_are_distinct_and_reproducible(no_leaks):
     assert other_epoch != first
 
 
+class DrawsOf(RandomDraws):
+    """RandomDraws through ``lib``'s own RNG and worker info."""
+
+    def __init__(self, lib):
+        self.lib = lib
+
+    def __getitem__(self, i):
+        info = self.lib.utils.data.get_worker_info()
+        return info.id, random.random(), float(numpy.random.rand()), float(self.lib.rand(()).item())
+
+
+@pytest.mark.timeout(300)
+def test_worker_seeds_match_torchs(no_leaks):
+    # Each worker seeds Python's, NumPy's and the library's RNG as torch's do (the data-loading tutorial's
+    # numpy.random crops in workers): same draws in every worker.
+    import torch.utils.data
+
+    def draws(lib):
+        lib.manual_seed(3)
+        loader = lib.utils.data.DataLoader(DrawsOf(lib), batch_size=2, num_workers=2)
+        return [[v.tolist() for v in batch] for batch in loader]
+    assert draws(ember) == draws(torch)
+
+
 @pytest.mark.timeout(300)
 def test_get_worker_info_and_worker_init_fn(no_leaks):
     ember.manual_seed(0)

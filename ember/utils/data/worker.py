@@ -100,7 +100,7 @@ def _seed_worker(base_seed, worker_id):
     seed = base_seed + worker_id
     random.seed(seed)
     ember.manual_seed(seed)
-    numpy.random.seed(numpy.random.SeedSequence([base_seed, worker_id]).generate_state(4))
+    numpy.random.seed(numpy.random.SeedSequence([worker_id, base_seed]).generate_state(4))   # torch's _generate_state
     return seed
 
 
