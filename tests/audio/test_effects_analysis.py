@@ -260,3 +260,23 @@ def test_kaldi_spectrogram_fbank_mfcc_against_numpy():
     assert kaldi.fbank(ember.tensor(wave.astype(numpy.float32))).dtype == ember.float32
     with pytest.raises(AssertionError, match="Invalid channel 1 for size 1"):
         kaldi.fbank(ember.tensor(wave), channel=1)
+
+
+def test_flanger_phaser_dither_known_cases():
+    wave = ember.tensor(X.astype(numpy.float32))
+    # no delayed signal mixed in: the input itself; no feedback: input * gain_in * gain_out
+    close(AF.flanger(wave, 8000, width=0.0), numpy.clip(X.astype(numpy.float32), -1, 1))
+    close(AF.phaser(wave, 8000, gain_in=0.5, gain_out=0.8, decay=0.0),
+          (X.astype(numpy.float32) * numpy.float32(0.5) * numpy.float32(0.8)))
+    flanged = AF.flanger(wave * 8, 8000, regen=50.0)
+    assert flanged.shape == wave.shape and flanged.abs().max().item() <= 1.0 and not numpy.allclose(flanged, X * 8)
+    with pytest.raises(ValueError, match="Max 4 channels"):
+        AF.flanger(ember.zeros(5, 100), 8000)
+    ember.manual_seed(0)
+    dithered = AF.dither(wave)
+    assert numpy.allclose(dithered.numpy() * 32768, numpy.round(dithered.numpy() * 32768))   # 16-bit steps
+    assert numpy.abs(dithered.numpy() - X).max() < 3 / 32768
+    ember.manual_seed(0)
+    assert ember.equal(AF.dither(wave), dithered)
+    shaped = AF.dither(wave, "RPDF", noise_shaping=True)
+    assert shaped.shape == wave.shape and shaped.dtype == ember.float32

@@ -100,6 +100,14 @@ CASES = {
     "speed_lengths": "A.transforms.Speed(16000, 0.9)(x, torch.tensor([[1000, 500, 3], [7, 8, 9]]))[1]",
     "pitch_shift_module": "A.transforms.PitchShift(16000, -2, n_fft=128)(x)",
     "spectral_centroid_module": "A.transforms.SpectralCentroid(16000, n_fft=100, pad=3)(x)",
+    "flanger": "A.functional.flanger(x, 8000, delay=2.0, regen=30.0, phase=40.0)",
+    "flanger_quadratic": "A.functional.flanger(x[0].double(), 8000, depth=5.0, speed=2.0, "
+                         "modulation='triangular', interpolation='quadratic')",
+    "phaser": "A.functional.phaser(x, 8000)",
+    "phaser_triangle": "A.functional.phaser(x[1], 16000, 0.6, 0.9, 4.0, 0.7, 1.5, False)",
+    "dither": "(torch.manual_seed(7), A.functional.dither(x.clone()))[1]",
+    "dither_rpdf": "(torch.manual_seed(8), A.functional.dither(x.clone(), 'RPDF', noise_shaping=True))[1]",
+    "dither_gpdf": "(torch.manual_seed(9), A.functional.dither(x.clone(), 'GPDF'))[1]",
     "kaldi_fbank": "A.compliance.kaldi.fbank(x[0].repeat(1, 4), num_mel_bins=40, channel=1)",
     "kaldi_fbank_options": "A.compliance.kaldi.fbank(x[1] * 3, num_mel_bins=12, sample_frequency=8000, "
                            "frame_length=20.0, frame_shift=7.5, snip_edges=False, use_energy=True, "
