@@ -29,8 +29,7 @@ def inplace_method(function, name=None, promotes=True):
                 _check_castable(self, args)
             raise
     method.__name__ = name or function.__name__ + "_"
-    method.__qualname__ = f"{Tensor.__qualname__}.{method.__name__}"   # pickled by reference, as torch's methods
-    method.__module__ = Tensor.__module__
+    method.__qualname__ = f"Tensor.{method.__name__}"   # this module's Tensor.<name>: pickled by reference, as torch's
     method.__doc__ = f"In-place version of :func:`{function.__name__}`."
     setattr(Tensor, method.__name__, method)
     return method

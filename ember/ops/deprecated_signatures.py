@@ -97,9 +97,13 @@ def install(namespace, cls):
     """Replaces the ops' functions in a module's namespace dict, and their methods and in-place methods on ``cls``,
     by forms that also take the deprecated signatures."""
     for op in _OPS:
-        namespace[op] = _accepting(namespace[op], op, op, method=False)
-        namespace[op].__module__, namespace[op].__qualname__ = namespace["__name__"], op   # pickled by reference
+        # each wrapper is named as this module's <op> or Tensor.<name>: pickled by reference (as torch's functions),
+        # and still an op of ember.ops to the script compiler
+        namespace[op] = globals()[op] = _named(_accepting(namespace[op], op, op, method=False), op)
         for name in (op, op + "_"):
-            setattr(cls, name, _accepting(getattr(cls, name), op, name, method=True))
-            method = getattr(cls, name)
-            method.__module__, method.__qualname__ = cls.__module__, f"{cls.__qualname__}.{name}"
+            setattr(cls, name, _named(_accepting(getattr(cls, name), op, name, method=True), f"Tensor.{name}"))
+
+
+def _named(wrapper, qualname):
+    wrapper.__module__, wrapper.__qualname__ = __name__, qualname
+    return wrapper
