@@ -227,3 +227,21 @@ def test_linalg_names_match_torch(case):
             warnings.simplefilter("ignore")
             names.append(LINALG[case](lib, *(lib.tensor(x, requires_grad=True) for x in arrays)).grad_fn.name())
     assert names[1] == names[0]
+
+
+ACTIVATIONS = {
+    "mish": lambda L, x: L.nn.functional.mish(x), "logsigmoid": lambda L, x: L.nn.functional.logsigmoid(x),
+    "softshrink": lambda L, x: L.nn.functional.softshrink(x), "hardshrink": lambda L, x: L.nn.functional.hardshrink(x),
+    "silu": lambda L, x: L.nn.functional.silu(x), "rrelu": lambda L, x: L.nn.functional.rrelu(x),
+    "rrelu_training": lambda L, x: L.nn.functional.rrelu(x, training=True),
+    "threshold": lambda L, x: L.nn.functional.threshold(x, 0.9, 0.0),
+    "prelu": lambda L, x: L.nn.functional.prelu(x, L.tensor([0.2], dtype=x.dtype)),
+    "instance_norm": lambda L, x: L.nn.functional.instance_norm(x.unsqueeze(0)),
+    "instance_norm_affine": lambda L, x: L.nn.InstanceNorm1d(2, affine=True).double()(x.unsqueeze(0)),
+}
+
+
+@pytest.mark.parametrize("case", list(ACTIVATIONS))
+def test_activation_and_instance_norm_names_match_torch(case):
+    (torch_name, _), (ember_name, _) = _names(ACTIVATIONS[case])
+    assert ember_name == torch_name

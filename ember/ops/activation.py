@@ -201,7 +201,7 @@ def silu(input, inplace=False):
     refuse_complex_autograd("silu", input)
     if inplace:
         return _write_into(input, silu)
-    return input * input.sigmoid()
+    return name_node(input * input.sigmoid(), "SiluBackward0")
 
 
 @keeps_layout
@@ -210,7 +210,7 @@ def mish(input, inplace=False):
     require_dtype("mish_cpu", input)
     if inplace:
         return _write_into(input, mish)
-    return input * softplus(input).tanh()
+    return name_node(input * softplus(input).tanh(), "MishBackward0")
 
 
 class Elu(Primitive):
@@ -409,7 +409,7 @@ def prelu(input, weight):
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{weight.numel()} and channel size = {input.shape[1] if input.ndim > 1 else 1}.")
         weight = weight.reshape((-1,) + (1,) * (input.ndim - 2))
-    return input.where(input > 0, input * weight)
+    return name_node(input.where(input > 0, input * weight), "PreluKernelBackward0")
 
 
 @row_major_result
@@ -420,8 +420,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return _write_into(input, rrelu, lower, upper, training)
     if training:   # PyTorch multiplies every element by its noise: 1 above zero, a random slope at or below
         from .random import _rrelu_noise
-        return input * _rrelu_noise(input.detach(), lower, upper)
-    return input.where(input > 0, input * ((lower + upper) / 2))   # zero takes the slope's gradient, as PyTorch
+        return name_node(input * _rrelu_noise(input.detach(), lower, upper), "RreluWithNoiseBackward0")
+    slope = input * ((lower + upper) / 2)   # zero takes the slope's gradient, as PyTorch
+    return name_node(input.where(input > 0, slope), "RreluWithNoiseBackward0")
 
 
 class Hardtanh(Primitive):
@@ -686,7 +687,7 @@ def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
     log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""
     require_dtype("log_sigmoid_cpu", input)
-    return -softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
+    return name_node(-softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0), "LogSigmoidBackward0")
 
 
 def tanhshrink(input):
@@ -697,13 +698,14 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
     require_dtype("softshrink_check", input)
-    return input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0)
+    return name_node(input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0),
+                     "SoftshrinkBackward0")
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
     require_dtype("hardshrink_cpu", input)
-    return input.where(input.abs() > lambd, 0.0)
+    return name_node(input.where(input.abs() > lambd, 0.0), "HardshrinkBackward0")
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -711,7 +713,7 @@ def threshold(input, threshold, value, inplace=False):
     require_dtype("threshold_cpu", input, FLOATING + "liu")
     if inplace:
         return _write_into(input, lambda x: x.where(~(x <= threshold), value))
-    return input.where(~(input <= threshold), value)
+    return name_node(input.where(~(input <= threshold), value), "ThresholdBackward0")
 
 
 def glu(input, dim=-1):

@@ -388,7 +388,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         result = result * weight.reshape(shape)
     if bias is not None:
         result = result + bias.reshape(shape)
-    return result
+    return name_node(result, "ViewBackward0")   # PyTorch's batch norm of the (1, N*C, ...) view, viewed back
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
