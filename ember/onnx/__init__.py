@@ -51,7 +51,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     from ..jit._passes import fold_constants
     from ..jit._serialization import copy_graph
     from ..nn.modules.module import Module
-    from ._export import export_graph, training_mode
+    from ._graph_export import export_graph, training_mode
     opset = 17 if opset_version is None else opset_version
     if not 17 <= opset <= 20:
         raise ValueError(f"ember.onnx.export supports opset versions 17 to 20, got {opset}")

@@ -5,7 +5,7 @@ import math
 import numpy
 
 from .._tensor import Tensor
-from ._export import element_type
+from ._graph_export import element_type
 from .errors import OnnxExporterError
 
 CONVERTERS = {}
@@ -167,7 +167,7 @@ def _one_hot(context, node):
 
 @converter("Cast")
 def _cast(context, node):
-    from ._export import element_type
+    from ._graph_export import element_type
     return context.emit("Cast", [context.tensor(node.inputs[0])], to=element_type(context.constant(node.inputs[1])))
 
 

@@ -7,7 +7,7 @@ import numpy
 
 from .. import _dtype
 from ._converters import _args, _cast_to, _dtype_of, _index, _rank, converter, key_items, mask_positions
-from ._export import element_type
+from ._graph_export import element_type
 from .errors import OnnxExporterError
 
 _END = 2 ** 62   # a Slice end past any dim

@@ -312,3 +312,11 @@ def test_a_convolution_exports_its_bias_as_the_conv_input(layer, shape, bias):
     assert [node.op_type for node in nodes if node.op_type != "Identity"] == ["Conv"]
     assert len(nodes[0].input) == (3 if bias else 2)
     _check(model, _randn(*shape))
+
+
+def test_no_private_export_function():
+    # torch.onnx._export (PyTorch < 2's exporter, which the fast-neural-style example still calls) is gone: an
+    # AttributeError, as in PyTorch, not ember's exporter module.
+    for lib in (ember, torch):
+        with pytest.raises(AttributeError, match="has no attribute '_export'"):
+            lib.onnx._export
