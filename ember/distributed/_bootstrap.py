@@ -24,12 +24,19 @@ def main(argv):
         else:
             sys.argv = argv
             sys.path.insert(0, os.path.dirname(os.path.abspath(argv[0])))
-            runpy.run_path(argv[0], run_name="__main__")
+            runpy.run_path(os.path.abspath(argv[0]), run_name="__main__")   # as python gives __main__ its path
     except SystemExit as error:
         if error.code not in (None, 0):
             abort_job(comm, f"exited with {error.code!r}\n", error.code if isinstance(error.code, int) else 1)
-    except BaseException:
-        abort_job(comm, traceback.format_exc())
+    except BaseException as error:
+        tb = error.__traceback__   # from the script's own frames, as python would print it
+        while tb is not None and tb.tb_frame.f_code.co_filename in (__file__, runpy.__file__, "<frozen runpy>"):
+            tb = tb.tb_next
+        error.__traceback__ = tb   # Python's hook prints the exception's own traceback
+        group = sys.modules.get("ember.distributed.process_group")
+        if group is not None and group.is_initialized():
+            sys.excepthook(type(error), error, tb)   # init_process_group's hook: PyTorch's format, then the abort
+        abort_job(comm, "".join(traceback.format_exception(type(error), error, tb)))
 
 
 if __name__ == "__main__":

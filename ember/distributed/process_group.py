@@ -226,16 +226,21 @@ def _install_abort_on_error(MPI):
     def abort(kind, value, tb):
         if kind is KeyboardInterrupt or MPI.Is_finalized():
             return previous(kind, value, tb)
-        stderr, sys.stderr = sys.stderr, io.StringIO()
-        try:
-            previous(kind, value, tb)
-        finally:
-            text, sys.stderr = sys.stderr.getvalue(), stderr
-        rank = MPI.COMM_WORLD.Get_rank()
-        sys.stderr.write("\n".join(f"[rank{rank}]: {line}" if line else "" for line in text.split("\n")))
+        write_as_torch(previous, MPI.COMM_WORLD.Get_rank(), kind, value, tb)
         _mpi.abort_job(MPI.COMM_WORLD, "")
 
     sys.excepthook = abort
+
+
+def write_as_torch(hook, rank, kind, value, tb):
+    """Writes an uncaught exception as PyTorch's distributed excepthook does: what ``hook`` prints, every line under
+    ``[rank<r>]: ``."""
+    stderr, sys.stderr = sys.stderr, io.StringIO()
+    try:
+        hook(kind, value, tb)
+    finally:
+        text, sys.stderr = sys.stderr.getvalue(), stderr
+    sys.stderr.write("\n".join(f"[rank{rank}]: {line}" if line else "" for line in text.split("\n")))
 
 
 def _resolve(group):

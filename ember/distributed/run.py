@@ -13,6 +13,7 @@ import subprocess
 import sys
 import uuid
 
+from .. import _alias
 from ..multiprocessing.spawn import mpiexec_path
 from ._mpi import INSTALL_HINT
 
@@ -54,7 +55,9 @@ def command(args):
     if args.no_python:
         argv += [sys.executable, "-m", "ember.distributed._bootstrap", "--exec", args.script]
     else:
-        argv += [sys.executable, "-m", "ember.distributed._bootstrap"] + (["-m"] if args.module else [])
+        # launched under `ember run` (the torch alias installed), the ranks run their script under it too
+        runner = ["-m", "ember", "run"] if _alias.installed else []
+        argv += [sys.executable, *runner, "-m", "ember.distributed._bootstrap"] + (["-m"] if args.module else [])
         argv += [args.script]
     argv += args.script_args
     threads = {}

@@ -88,3 +88,24 @@ def test_run_gives_each_rank_one_thread_unless_told(monkeypatch, caplog, nproc, 
     assert environment.get("OMP_NUM_THREADS") == expected
     warned = "Setting OMP_NUM_THREADS environment variable for each process to be 1" in caplog.text
     assert warned == (given is None and nproc == "2")
+
+
+def test_torchrun_under_ember_run_runs_the_ranks_on_ember(tmp_path):
+    """``ember run -m torch.distributed.run``: the ranks import torch as ember too, and a rank's uncaught error
+    prints from the script's frames in PyTorch's excepthook format."""
+    require_mpi()
+    (tmp_path / "prog.py").write_text(
+        "import sys\nimport torch\nimport torch.distributed as dist\n"
+        "dist.init_process_group('gloo')\n"
+        "print('rank', dist.get_rank(), type(dist.get_rank).__module__, dist.get_rank.__module__, flush=True)\n"
+        "dist.barrier()\n"
+        "if dist.get_rank() == 1:\n    raise RuntimeError('rank 1 fails')\n"
+        "dist.barrier()\n")
+    result = run([sys.executable, "-m", "ember", "run", "-m", "torch.distributed.run", "--nproc-per-node", "2",
+                  "prog.py"], timeout=120, cwd=tmp_path)
+    assert result.returncode != 0
+    for rank in (0, 1):
+        assert f"rank {rank} builtins ember.distributed.process_group" in result.stdout, result.stdout + result.stderr
+    assert ("[rank1]: Traceback (most recent call last):\n"
+            f"[rank1]:   File \"{tmp_path / 'prog.py'}\", line 8, in <module>\n") in result.stderr, result.stderr
+    assert "[rank1]: RuntimeError: rank 1 fails" in result.stderr
