@@ -123,7 +123,7 @@ def keeps_layout(function):
     def run(input, *args, **kwargs):
         result = function(input, *args, **kwargs)
         data = getattr(input, "_data", None)
-        if data is None or data.ndim not in (4, 5) or data.flags.c_contiguous:
+        if data is None or data.ndim not in (4, 5) or data.flags.c_contiguous or kwargs.get("out") is not None:
             return result
         from .._memory_format import contiguous_format, suggested
         layout = suggested(data)
@@ -143,12 +143,20 @@ def row_major_result(function):
     @functools.wraps(function)
     def run(input, *args, **kwargs):
         result = function(input, *args, **kwargs)
-        if not isinstance(result, Tensor) or result._data.flags.c_contiguous or kwargs.get("out") is not None:
+        if kwargs.get("out") is not None:
             return result
-        name = result.grad_fn.name() if result.grad_fn is not None else None
-        result = result.contiguous()
-        return name_node(result, name) if name is not None else result
+        if isinstance(result, tuple):   # (values, indices) pairs
+            return type(result)(*(_row_major(r) for r in result))
+        return _row_major(result)
     return run
+
+
+def _row_major(tensor):
+    if not isinstance(tensor, Tensor) or tensor._data.flags.c_contiguous:
+        return tensor
+    name = tensor.grad_fn.name() if tensor.grad_fn is not None else None
+    tensor = tensor.contiguous()
+    return name_node(tensor, name) if name is not None else tensor
 
 
 def _in_layout(tensor, layout):

@@ -310,6 +310,7 @@ def _cumulative_extreme(input, dim, smallest):
 
 @tensor_method
 @composite("cummax")   # seen whole at dispatch: its indices come from the data
+@row_major_result
 def cummax(input, dim, *, out=None):
     """(values, indices) of the running maximum along ``dim``."""
     return _write_tuple(out, _cumulative_extreme(input, dim, False))
@@ -317,6 +318,7 @@ def cummax(input, dim, *, out=None):
 
 @tensor_method
 @composite("cummin")   # seen whole at dispatch: its indices come from the data
+@row_major_result
 def cummin(input, dim, *, out=None):
     """(values, indices) of the running minimum along ``dim``."""
     return _write_tuple(out, _cumulative_extreme(input, dim, True))

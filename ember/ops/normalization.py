@@ -391,6 +391,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return name_node(result, "ViewBackward0")   # PyTorch's batch norm of the (1, N*C, ...) view, viewed back
 
 
+@keeps_layout
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Divides each value by a power of the summed squares of ``size`` neighbouring channels."""
     from .padding import pad

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel
 from ._kernel_dtypes import refuse_complex, refuse_complex_selection
-from ._util import tensor_method, wrap_dim, write_out
+from ._util import keeps_layout, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
@@ -53,6 +53,7 @@ def _sorted_along(input, dim, descending):
 
 @tensor_method
 @composite("sort")   # seen whole at dispatch: its indices come from the data
+@keeps_layout
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of ``input`` sorted along ``dim``; always stable here, NaN sorts as largest."""
     values, indices = _sorted_along(input, dim, descending)

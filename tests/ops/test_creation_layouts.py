@@ -128,11 +128,14 @@ LAYOUT_OPS = {
     "selu": lambda L, x: L.nn.functional.selu(x), "celu": lambda L, x: L.nn.functional.celu(x),
     "softplus": lambda L, x: L.nn.functional.softplus(x), "hardsigmoid": lambda L, x: L.nn.functional.hardsigmoid(x),
     "mish": lambda L, x: L.nn.functional.mish(x), "leaky_relu": lambda L, x: L.nn.functional.leaky_relu(x),
+    "sort_values": lambda L, x: x.sort(1)[0], "sort_indices": lambda L, x: x.sort(1)[1].double(),
+    "cummax_values": lambda L, x: x.cummax(1)[0], "cummin_indices": lambda L, x: x.cummin(1)[1].double(),
+    "local_response_norm": lambda L, x: L.nn.functional.local_response_norm(x, 2),
 }
 
 
 ROW_MAJOR = ("softmax", "log_softmax", "softmin", "cumsum", "cumprod", "logcumsumexp", "instance_norm", "rrelu",
-             "logsigmoid")
+             "logsigmoid", "cummax_values", "cummin_indices")
 
 
 @pytest.mark.parametrize("op, layout", [(op, "channels_last") for op in LAYOUT_OPS] +
