@@ -14,7 +14,7 @@ from .functional.convolution import _check_convolve_mode
 from .functional.functional import _apply_sinc_resample_kernel, _sinc_resample_kernel
 
 __all__ = ["SpecAugment", "Loudness", "SlidingWindowCmn", "SpectralCentroid", "PitchShift", "Convolve",
-           "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise", "Preemphasis", "Deemphasis"]
+           "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise", "Preemphasis", "Deemphasis", "Vad"]
 
 
 class SpecAugment(nn.Module):
@@ -226,3 +226,31 @@ class Deemphasis(nn.Module):
     def forward(self, waveform):
         """The de-emphasized waveform, same shape."""
         return F.deemphasis(waveform, coeff=self.coeff)
+
+
+class Vad(nn.Module):
+    """F.vad as a module: trims the silence before the first speech (SoX's voice activity detector)."""
+
+    def __init__(self, sample_rate, trigger_level=7.0, trigger_time=0.25, search_time=1.0, allowed_gap=0.25,
+                 pre_trigger_time=0.0, boot_time=0.35, noise_up_time=0.1, noise_down_time=0.01,
+                 noise_reduction_amount=1.35, measure_freq=20.0, measure_duration=None, measure_smooth_time=0.4,
+                 hp_filter_freq=50.0, lp_filter_freq=6000.0, hp_lifter_freq=150.0, lp_lifter_freq=2000.0):
+        super().__init__()
+        self.sample_rate, self.trigger_level, self.trigger_time = sample_rate, trigger_level, trigger_time
+        self.search_time, self.allowed_gap, self.pre_trigger_time = search_time, allowed_gap, pre_trigger_time
+        self.boot_time, self.noise_up_time, self.noise_down_time = boot_time, noise_up_time, noise_down_time
+        self.noise_reduction_amount, self.measure_freq = noise_reduction_amount, measure_freq
+        self.measure_duration, self.measure_smooth_time = measure_duration, measure_smooth_time
+        self.hp_filter_freq, self.lp_filter_freq = hp_filter_freq, lp_filter_freq
+        self.hp_lifter_freq, self.lp_lifter_freq = hp_lifter_freq, lp_lifter_freq
+
+    def forward(self, waveform):
+        """(channels, time) or (time,) -> the waveform from shortly before the first speech."""
+        return F.vad(waveform=waveform, sample_rate=self.sample_rate, trigger_level=self.trigger_level,
+                     trigger_time=self.trigger_time, search_time=self.search_time, allowed_gap=self.allowed_gap,
+                     pre_trigger_time=self.pre_trigger_time, boot_time=self.boot_time,
+                     noise_up_time=self.noise_up_time, noise_down_time=self.noise_down_time,
+                     noise_reduction_amount=self.noise_reduction_amount, measure_freq=self.measure_freq,
+                     measure_duration=self.measure_duration, measure_smooth_time=self.measure_smooth_time,
+                     hp_filter_freq=self.hp_filter_freq, lp_filter_freq=self.lp_filter_freq,
+                     hp_lifter_freq=self.hp_lifter_freq, lp_lifter_freq=self.lp_lifter_freq)

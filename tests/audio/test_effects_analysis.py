@@ -280,3 +280,19 @@ def test_flanger_phaser_dither_known_cases():
     assert ember.equal(AF.dither(wave), dithered)
     shaped = AF.dither(wave, "RPDF", noise_shaping=True)
     assert shaped.shape == wave.shape and shaped.dtype == ember.float32
+
+
+def test_vad_trims_the_silence_before_a_voiced_sound():
+    t = numpy.arange(16000) / 8000
+    voiced = sum(numpy.sin(2 * math.pi * 150 * k * t) / k for k in range(1, 20)) * 0.3
+    signal = numpy.concatenate([RNG.standard_normal(4000) * 0.001, voiced]).astype(numpy.float32)
+    trimmed = AF.vad(ember.tensor(signal), 8000)
+    # speech starts at sample 4000; SoX keeps up to search_time (1 s) of measures before the trigger point
+    assert 16000 <= trimmed.shape[0] < 20000
+    numpy.testing.assert_array_equal(trimmed.numpy(), signal[-trimmed.shape[0]:])
+    stereo = T.Vad(8000)(ember.tensor(numpy.stack([signal, signal])))
+    assert stereo.shape == (2, trimmed.shape[0])
+    quiet = ember.tensor(RNG.standard_normal(8000).astype(numpy.float32) * 0.001)
+    assert AF.vad(quiet, 8000, pre_trigger_time=0.1).shape == (800,)   # nothing triggers: the pre-trigger part
+    with pytest.warns(UserWarning, match="Batch semantics is not supported"):
+        AF.vad(ember.zeros(1, 1, 4000), 8000)

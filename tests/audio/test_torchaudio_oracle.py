@@ -108,6 +108,12 @@ CASES = {
     "dither": "(torch.manual_seed(7), A.functional.dither(x.clone()))[1]",
     "dither_rpdf": "(torch.manual_seed(8), A.functional.dither(x.clone(), 'RPDF', noise_shaping=True))[1]",
     "dither_gpdf": "(torch.manual_seed(9), A.functional.dither(x.clone(), 'GPDF'))[1]",
+    "vad": "A.functional.vad(torch.cat([x[0].flatten() * 0.005, x[1, 0] * 0.005, sum(torch.sin(6.283185307179586 "
+           "* 150 * k * torch.arange(16000.0) / 8000) / k for k in range(1, 20)) * 0.3]), 8000)",
+    "vad_module": "A.transforms.Vad(8000, trigger_level=4.0, pre_trigger_time=0.05, allowed_gap=0.1, "
+                  "boot_time=0.2)(torch.stack([torch.cat([x[0].flatten() * 0.002, sum(torch.sin("
+                  "6.283185307179586 * 110 * k * torch.arange(12000.0) / 8000) / k for k in range(1, 30)) * 0.2]), "
+                  "torch.cat([x[1].flatten() * 0.002, torch.zeros(12000)])]))",
     "kaldi_fbank": "A.compliance.kaldi.fbank(x[0].repeat(1, 4), num_mel_bins=40, channel=1)",
     "kaldi_fbank_options": "A.compliance.kaldi.fbank(x[1] * 3, num_mel_bins=12, sample_frequency=8000, "
                            "frame_length=20.0, frame_shift=7.5, snip_edges=False, use_energy=True, "
