@@ -226,3 +226,19 @@ def test_old_pickled_modules_gain_new_hook_dicts():
     revived.__setstate__(state)
     revived.load_state_dict(pickle.loads(pickle.dumps(model)).state_dict())
     assert revived.state_dict().keys() == model.state_dict().keys()
+
+
+def test_full_backward_hook_without_input_gradients_warns_as_torch():
+    """A full backward hook on a module none of whose inputs require grad fires on the output gradients with one
+    None per positional input, after PyTorch's UserWarning, attributed to the line that called backward()."""
+    import warnings
+    results = []
+    for lib in (torch, ember):
+        seen = []
+        layer = lib.nn.Bilinear(2, 2, 3)
+        layer.register_full_backward_hook(lambda m, gin, gout: seen.append((gin, tuple(gout[0].shape))))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            layer(lib.ones(4, 2), lib.ones(4, 2)).sum().backward()
+        results.append((seen, [(w.category, str(w.message), w.filename) for w in caught]))
+    assert results[1] == results[0] and results[0][1][0][2] == __file__

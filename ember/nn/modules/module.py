@@ -1,6 +1,9 @@
 """Module: the base of every layer. Its contracts (attribute registration, ``state_dict`` keys, hooks, printed
 form) are PyTorch's, so checkpoints and code written for PyTorch work unchanged."""
 import itertools
+import os
+import sys
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ..._tensor import RemovableHandle, Tensor, add_hook
@@ -778,6 +781,18 @@ class _BackwardHook(Function):
         return (None,) + tuple(replaced if replaced is not None else grads)
 
 
+def _outside_ember():
+    """The stacklevel of the first frame outside ember (the user's ``backward()`` call, where PyTorch's warnings
+    from inside the engine point)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
+
+
 class _BackwardHookState:
     """Connects a module's full backward hooks: gradients of its outputs, then of its inputs."""
 
@@ -785,10 +800,11 @@ class _BackwardHookState:
         self.module = module
         self.grad_outputs = None
         self.input_positions = []
+        self.n_inputs = 1
 
     def wrap_inputs(self, args):
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        self.input_positions = positions
+        self.input_positions, self.n_inputs = positions, len(args)
         if not positions:
             return args
         wrapped = _BackwardHook.apply(self._on_input_grads, *(args[i] for i in positions))
@@ -819,8 +835,12 @@ class _BackwardHookState:
                 grads = tuple(result)
         self.grad_outputs = grads
         if not self.input_positions:
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          UserWarning, stacklevel=_outside_ember())
             for hook in self.module._backward_hooks.values():
-                hook(self.module, (None,), grads)
+                hook(self.module, (None,) * self.n_inputs, grads)
         return grads
 
     def _on_input_grads(self, grads):
