@@ -58,12 +58,21 @@ def _matches(arg, value):
 
 
 def _convert(arg, value):
-    """The value as PyTorch's kernels receive it: ints for SymInt, floats for float, devices for Device."""
-    if arg.base == "float" and isinstance(value, numbers.Real) and not arg.is_list:
+    """The value as PyTorch's kernels receive it: ints for SymInt, floats for float, devices for Device, and a list
+    for a list argument given as a tuple (its elements converted so)."""
+    if arg.is_list:
+        if isinstance(value, (list, tuple)):
+            return [_convert_one(arg.base, v) for v in value]
+        return value
+    return _convert_one(arg.base, value)
+
+
+def _convert_one(base, value):
+    if base == "float" and isinstance(value, numbers.Real):
         return float(value)
-    if arg.base == "Device" and isinstance(value, (str, int)):
+    if base == "Device" and isinstance(value, (str, int)):
         return _device(value)
-    if arg.base in ("SymInt", "int") and isinstance(value, bool):
+    if base in ("SymInt", "int") and isinstance(value, bool):
         return int(value)
     return value
 

@@ -396,3 +396,33 @@ def test_list_outputs_and_gradient_structure():
         results.append((type(out).__name__, len(out), x.grad.tolist(),
                         [None if o.grad is None else o.grad.tolist() for o in others], error))
     assert results[0] == results[1]
+
+
+def test_list_arguments_reach_the_kernel_and_autograd_as_lists():
+    """A tuple for an ``int[]`` / ``float[]`` argument reaches the kernel and setup_context as a list (float
+    elements as floats), as PyTorch's dispatcher hands it, so a registered backward returning one gradient per
+    argument works (the custom-ops tutorial's crop(img, (10, 10, 50, 50)) failed: the tuple was spread out)."""
+    from typing import Sequence
+    results = []
+    for lib in (torch, ember):
+        seen = []
+
+        @lib.library.custom_op(f"{namespace()}::crop", mutates_args=())
+        def crop(x: lib.Tensor, box: Sequence[int], scales: list[float]) -> lib.Tensor:
+            seen.append((type(box).__name__, box, scales))
+            return x[box[0]:box[1]] * scales[0]
+
+        def setup_context(ctx, inputs, output):
+            seen.append(tuple(type(i).__name__ for i in inputs))
+            ctx.box, ctx.shape, ctx.scale = inputs[1], inputs[0].shape, inputs[2][0]
+
+        def backward(ctx, grad):
+            full = grad.new_zeros(ctx.shape)
+            full[ctx.box[0]:ctx.box[1]] = grad * ctx.scale
+            return full, None, None
+
+        crop.register_autograd(backward, setup_context=setup_context)
+        x = lib.arange(5.0, requires_grad=True)
+        crop(x, (1, 3), (2,)).sum().backward()
+        results.append((seen, x.grad.tolist()))
+    assert results[1] == results[0]
