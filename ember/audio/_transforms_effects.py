@@ -14,7 +14,8 @@ from .functional.convolution import _check_convolve_mode
 from .functional.functional import _apply_sinc_resample_kernel, _sinc_resample_kernel
 
 __all__ = ["SpecAugment", "Loudness", "SlidingWindowCmn", "SpectralCentroid", "PitchShift", "Convolve",
-           "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise", "Preemphasis", "Deemphasis", "Vad"]
+           "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise", "Preemphasis", "Deemphasis", "Vad", "PSD",
+           "RTFMVDR", "SoudenMVDR"]
 
 
 class SpecAugment(nn.Module):
@@ -254,3 +255,35 @@ class Vad(nn.Module):
                      measure_duration=self.measure_duration, measure_smooth_time=self.measure_smooth_time,
                      hp_filter_freq=self.hp_filter_freq, lp_filter_freq=self.lp_filter_freq,
                      hp_lifter_freq=self.hp_lifter_freq, lp_lifter_freq=self.lp_lifter_freq)
+
+
+class PSD(nn.Module):
+    """F.psd as a module; ``multi_mask`` averages a (..., channel, freq, time) mask over channels first."""
+
+    def __init__(self, multi_mask=False, normalize=True, eps=1e-15):
+        super().__init__()
+        self.multi_mask, self.normalize, self.eps = multi_mask, normalize, eps
+
+    def forward(self, specgram, mask=None):
+        """(..., channel, freq, time) complex -> (..., freq, channel, channel)."""
+        if mask is not None and self.multi_mask:
+            mask = mask.mean(dim=-3)
+        return F.psd(specgram, mask, self.normalize, self.eps)
+
+
+class RTFMVDR(nn.Module):
+    """MVDR beamforming from a relative transfer function and the noise covariance."""
+
+    def forward(self, specgram, rtf, psd_n, reference_channel, diagonal_loading=True, diag_eps=1e-7, eps=1e-8):
+        """(..., channel, freq, time) complex -> the enhanced (..., freq, time)."""
+        weights = F.mvdr_weights_rtf(rtf, psd_n, reference_channel, diagonal_loading, diag_eps, eps)
+        return F.apply_beamforming(weights, specgram)
+
+
+class SoudenMVDR(nn.Module):
+    """Souden's MVDR beamforming from the speech and noise covariances."""
+
+    def forward(self, specgram, psd_s, psd_n, reference_channel, diagonal_loading=True, diag_eps=1e-7, eps=1e-8):
+        """(..., channel, freq, time) complex -> the enhanced (..., freq, time)."""
+        weights = F.mvdr_weights_souden(psd_s, psd_n, reference_channel, diagonal_loading, diag_eps, eps)
+        return F.apply_beamforming(weights, specgram)

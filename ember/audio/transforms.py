@@ -12,7 +12,7 @@ __all__ = ["Spectrogram", "InverseSpectrogram", "GriffinLim", "MelScale", "Inver
            "LFCC", "AmplitudeToDB", "Resample", "FrequencyMasking", "TimeMasking", "TimeStretch", "Vol", "Fade",
            "ComputeDeltas", "MuLawEncoding", "MuLawDecoding", "SpecAugment", "Loudness", "SlidingWindowCmn",
            "SpectralCentroid", "PitchShift", "Convolve", "FFTConvolve", "Speed", "SpeedPerturbation", "AddNoise",
-           "Preemphasis", "Deemphasis", "Vad"]
+           "Preemphasis", "Deemphasis", "Vad", "PSD", "RTFMVDR", "SoudenMVDR"]
 
 
 def _make_window(window_fn, win_length, wkwargs):
@@ -418,6 +418,6 @@ class MuLawDecoding(nn.Module):
 
 
 # the augmentation and measurement transforms live in their own module (it builds Speed on Resample above)
-from ._transforms_effects import (AddNoise, Convolve, Deemphasis, FFTConvolve, Loudness, PitchShift,  # noqa: E402
-                                  Preemphasis, SlidingWindowCmn, SpecAugment, SpectralCentroid, Speed,
-                                  SpeedPerturbation, Vad)
+from ._transforms_effects import (PSD, RTFMVDR, AddNoise, Convolve, Deemphasis, FFTConvolve, Loudness,  # noqa: E402
+                                  PitchShift, Preemphasis, SlidingWindowCmn, SoudenMVDR, SpecAugment,
+                                  SpectralCentroid, Speed, SpeedPerturbation, Vad)

@@ -296,3 +296,26 @@ def test_vad_trims_the_silence_before_a_voiced_sound():
     assert AF.vad(quiet, 8000, pre_trigger_time=0.1).shape == (800,)   # nothing triggers: the pre-trigger part
     with pytest.warns(UserWarning, match="Batch semantics is not supported"):
         AF.vad(ember.zeros(1, 1, 4000), 8000)
+
+
+def test_beamforming_against_numpy():
+    spec = RNG.standard_normal((2, 3, 5, 7)) + 1j * RNG.standard_normal((2, 3, 5, 7))   # (batch, channel, freq, time)
+    mask = RNG.uniform(size=(2, 5, 7))
+    psd_n = AF.psd(ember.tensor(spec), ember.tensor(mask))
+    weights = mask / (mask.sum(-1, keepdims=True) + 1e-10)
+    expected = numpy.einsum("bcft,bdft,bft->bfcd", spec, spec.conj(), weights)
+    close(psd_n, expected, rtol=1e-10)
+    psd_s = AF.psd(ember.tensor(spec[:, :, :, ::-1].copy()))
+    s, n = psd_s.numpy(), psd_n.numpy()
+    loaded = n + (numpy.trace(n, axis1=-2, axis2=-1).real * 1e-7 + 1e-8)[..., None, None] * numpy.eye(3)
+    phi = numpy.linalg.solve(loaded, s)
+    souden = (phi / (numpy.trace(phi, axis1=-2, axis2=-1)[..., None, None] + 1e-8))[..., :, 1]
+    close(AF.mvdr_weights_souden(psd_s, psd_n, 1), souden, rtol=1e-9)
+    enhanced = T.SoudenMVDR()(ember.tensor(spec), psd_s, psd_n, 1)
+    close(enhanced, numpy.einsum("bfc,bcft->bft", souden.conj(), spec), rtol=1e-9)
+    close(AF.rtf_power(psd_s, psd_n, 2, n_iter=1), (loaded @ phi[..., :, 2:3])[..., 0], rtol=1e-9)
+    top = AF.rtf_evd(psd_s).numpy()
+    vectors = numpy.linalg.eigh(s)[1][..., -1]
+    close(numpy.abs(numpy.einsum("...c,...c->...", top.conj(), vectors)), numpy.ones((2, 5)), rtol=1e-9)
+    with pytest.raises(TypeError, match="must be ``torch.cfloat`` or ``torch.cdouble``"):
+        AF.mvdr_weights_souden(psd_s.real, psd_n.real, 0)

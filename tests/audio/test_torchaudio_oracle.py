@@ -114,6 +114,18 @@ CASES = {
                   "boot_time=0.2)(torch.stack([torch.cat([x[0].flatten() * 0.002, sum(torch.sin("
                   "6.283185307179586 * 110 * k * torch.arange(12000.0) / 8000) / k for k in range(1, 30)) * 0.2]), "
                   "torch.cat([x[1].flatten() * 0.002, torch.zeros(12000)])]))",
+    "psd_mask": "A.transforms.PSD(multi_mask=True)(_stft(x), x.abs()[:, :, :65].reshape(2, 3, 65, 1)"
+                ".expand(2, 3, 65, 16))",
+    "souden_mvdr": "A.transforms.SoudenMVDR()(_stft(x), A.functional.psd(_stft(x)), A.functional.psd("
+                   "_stft(x.flip(-1))) + 0.1 * torch.eye(3), 1)",
+    "souden_soft_reference": "A.functional.mvdr_weights_souden(A.functional.psd(_stft(x)), A.functional.psd("
+                             "_stft(x.flip(-1))), torch.tensor([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]]))",
+    "rtf_mvdr": "A.transforms.RTFMVDR()(_stft(x), A.functional.rtf_power(A.functional.psd(_stft(x)), "
+                "A.functional.psd(_stft(x.flip(-1))), 0, n_iter=4), A.functional.psd(_stft(x.flip(-1))), "
+                "torch.tensor([[0.0, 1.0, 0.0], [0.5, 0.5, 0.0]]))",
+    "rtf_power_one": "A.functional.rtf_power(A.functional.psd(_stft(x)), A.functional.psd(_stft(x.flip(-1))), "
+                     "torch.tensor([0.0, 0.0, 1.0]), n_iter=1)",
+    "rtf_evd_abs": "A.functional.rtf_evd(A.functional.psd(_stft(x).to(torch.complex128))).abs()",
     "kaldi_fbank": "A.compliance.kaldi.fbank(x[0].repeat(1, 4), num_mel_bins=40, channel=1)",
     "kaldi_fbank_options": "A.compliance.kaldi.fbank(x[1] * 3, num_mel_bins=12, sample_frequency=8000, "
                            "frame_length=20.0, frame_shift=7.5, snip_edges=False, use_energy=True, "
@@ -133,6 +145,7 @@ ORACLE = textwrap.dedent("""
     import sys, numpy, torch, torchaudio as A
     inputs = numpy.load(sys.argv[1])
     x = torch.tensor(inputs["x"])
+    _stft = lambda w: A.transforms.Spectrogram(n_fft=128, hop_length=64, power=None)(w)
     results = {}
     for name, expression in eval(sys.argv[3]).items():
         out = eval(expression)
@@ -149,7 +162,8 @@ def test_audio_matches_torchaudio(tmp_path):
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     expected = numpy.load(tmp_path / "oracle.npz")
-    namespace = {"A": ember.audio, "torch": ember, "x": ember.tensor(x)}
+    namespace = {"A": ember.audio, "torch": ember, "x": ember.tensor(x),
+                 "_stft": lambda w: ember.audio.transforms.Spectrogram(n_fft=128, hop_length=64, power=None)(w)}
     # TimeStretch and pitch_shift accumulate phases over frames: the phase vocoder's float32 angles (atan2, whose
     # last bit NumPy and PyTorch's SLEEF round differently) shift by an ulp, which the float32 cumulative sum of
     # phases near 100 rad amplifies to ~1e-3.
