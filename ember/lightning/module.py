@@ -93,6 +93,59 @@ class LightningModule(HyperparametersMixin, nn.Module):
         """The trainer's loggers."""
         return self._trainer.loggers if self._trainer is not None else []
 
+    @property
+    def on_gpu(self):
+        """Whether the module's parameters are on a CUDA device."""
+        return self.device.type == "cuda"
+
+    @property
+    def global_rank(self):
+        """This process's rank among all (0 without a trainer)."""
+        return self._trainer.global_rank if self._trainer is not None else 0
+
+    @property
+    def local_rank(self):
+        """This process's rank on its machine (0 without a trainer)."""
+        return self._trainer.local_rank if self._trainer is not None else 0
+
+    # --- export ---------------------------------------------------------------------------------------------
+    def to_torchscript(self, file_path=None, method="script", example_inputs=None, **kwargs):
+        """The module compiled by ``ember.jit.script`` (or traced with ``example_inputs``, default the
+        ``example_input_array``, when ``method="trace"``), saved to ``file_path`` when given; the mode is kept.
+        Deprecated in Lightning, with its warning."""
+        from .utilities.rank_zero import rank_zero_deprecation
+        rank_zero_deprecation("`LightningModule.to_torchscript` has been deprecated in v2.7 and will be removed in "
+                              "v2.8. TorchScript is deprecated in PyTorch. Use `torch.export.export()` for model "
+                              "exporting instead. See https://pytorch.org/docs/stable/export.html for more "
+                              "information.")
+        mode = self.training
+        if method == "script":
+            compiled = ember.jit.script(self.eval(), **kwargs)
+        elif method == "trace":
+            if example_inputs is None:
+                if self.example_input_array is None:
+                    raise ValueError("Choosing method=`trace` requires either `example_inputs` or "
+                                     "`model.example_input_array` to be defined.")
+                example_inputs = self.example_input_array
+            compiled = ember.jit.trace(func=self.eval(), example_inputs=example_inputs, **kwargs)
+        else:
+            raise ValueError(f"The 'method' parameter only supports 'script' or 'trace', but value given was: {method}")
+        self.train(mode)
+        if file_path is not None:
+            ember.jit.save(compiled, file_path)
+        return compiled
+
+    def to_onnx(self, file_path, input_sample=None, **kwargs):
+        """Exports the module to ONNX at ``file_path`` with ``input_sample`` (default the ``example_input_array``)."""
+        mode = self.training
+        if input_sample is None:
+            if self.example_input_array is None:
+                raise ValueError("Could not export to ONNX since neither `input_sample` nor "
+                                 "`model.example_input_array` attribute is set.")
+            input_sample = self.example_input_array
+        ember.onnx.export(self.eval(), input_sample, file_path, **kwargs)
+        self.train(mode)
+
     # --- logging --------------------------------------------------------------------------------------------
     def log(self, name, value, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
             enable_graph=False, sync_dist=False, sync_dist_group=None, add_dataloader_idx=True, batch_size=None,
@@ -122,9 +175,13 @@ class LightningModule(HyperparametersMixin, nn.Module):
         return self.trainer.strategy.all_gather(data, group=group, sync_grads=sync_grads)
 
     def print(self, *args, **kwargs):
-        """Prints (once per process group, on rank 0)."""
+        """Prints once per process group (on rank 0), through the progress bar when one is shown."""
         if self._trainer is None or self._trainer.is_global_zero:
-            print(*args, **kwargs)
+            bar = self._trainer.progress_bar_callback if self._trainer is not None else None
+            if bar is not None and bar.is_enabled:
+                bar.print(*args, **kwargs)
+            else:
+                print(*args, **kwargs)
 
     # --- what the user defines --------------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -169,6 +226,47 @@ class LightningModule(HyperparametersMixin, nn.Module):
         else:
             raise ValueError(f"`gradient_clip_algorithm` {gradient_clip_algorithm!r} is invalid. "
                              "Allowed algorithms: ['value', 'norm'].")
+
+    # --- steps of the loop a module may override (Lightning's defaults) ---------------------------------------
+    def configure_model(self):
+        """Called after ``setup`` in every stage, to build layers lazily."""
+
+    def backward(self, loss, *args, **kwargs):
+        """Runs the backward pass of ``loss`` (automatic and manual optimization both come here)."""
+        loss.backward(*args, **kwargs)
+
+    def optimizer_step(self, epoch, batch_idx, optimizer, optimizer_closure=None):
+        """Steps ``optimizer`` (a LightningOptimizer) with the closure that runs the training step and backward;
+        override to act around every step (a learning-rate warm-up, for one)."""
+        optimizer.step(closure=optimizer_closure)
+
+    def optimizer_zero_grad(self, epoch, batch_idx, optimizer):
+        """Clears ``optimizer``'s gradients before the backward pass of the first batch of each accumulation."""
+        optimizer.zero_grad()
+
+    def lr_scheduler_step(self, scheduler, metric):
+        """Steps ``scheduler`` (with ``metric`` for ReduceLROnPlateau) when its interval and frequency say."""
+        if metric is None:
+            scheduler.step()
+        else:
+            scheduler.step(metric)
+
+    def on_validation_model_zero_grad(self):
+        """Called during fit before each validation run: releases the gradients."""
+        self.zero_grad()
+
+    def on_before_batch_transfer(self, batch, dataloader_idx):
+        """Changes a batch before it moves to the device; returns it."""
+        return batch
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx):
+        """Moves the tensors in ``batch`` (nested in lists, tuples and dicts) to ``device``."""
+        from .utilities import move_data_to_device
+        return move_data_to_device(batch, device)
+
+    def on_after_batch_transfer(self, batch, dataloader_idx):
+        """Changes a batch once it is on the device (augmentations there, for one); returns it."""
+        return batch
 
     # --- manual optimization ----------------------------------------------------------------------------------
     def optimizers(self, use_pl_optimizer=True):

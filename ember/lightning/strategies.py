@@ -75,7 +75,15 @@ class Strategy:
         """Unwraps the model."""
 
 
-SingleDeviceStrategy = Strategy
+class SingleDeviceStrategy(Strategy):
+    """One process on one device: what ``strategy="auto"`` and ``"single_device"`` choose on one device (ember's
+    Trainer runs on the CPU)."""
+
+    def __init__(self, device="cpu", accelerator=None, checkpoint_io=None, precision_plugin=None):
+        super().__init__()
+        if ember.device(device).type != "cpu":
+            raise ValueError(f"ember's Trainer runs on the CPU; SingleDeviceStrategy(device={device!r}) is not "
+                             "supported")
 
 
 class DDPStrategy(Strategy):
@@ -191,12 +199,12 @@ def strategy_for(strategy, devices, num_nodes):
     if isinstance(strategy, Strategy):
         chosen = strategy
     elif strategy in ("auto", None):
-        chosen = DDPStrategy() if count > 1 or num_nodes > 1 else Strategy()
+        chosen = DDPStrategy() if count > 1 or num_nodes > 1 else SingleDeviceStrategy()
     elif strategy == "single_device":
         if count > 1 or num_nodes > 1:
             raise ValueError(f"strategy='single_device' runs one device, but devices={devices!r} and "
                              f"num_nodes={num_nodes} were given")
-        chosen = Strategy()
+        chosen = SingleDeviceStrategy()
     elif strategy in _DDP_NAMES:
         chosen = DDPStrategy(find_unused_parameters=strategy.endswith("_true"),
                              start_method="spawn" if "spawn" in strategy else "popen")

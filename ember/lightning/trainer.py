@@ -2,6 +2,7 @@
 order, logging, gradient accumulation and clipping, checkpoints and resuming."""
 import contextlib
 import importlib.util
+import inspect
 import math
 import os
 import warnings
@@ -11,7 +12,7 @@ import ember
 from . import _results
 from ._launch import launch
 from ._optimizers import configure_optimizers
-from .callbacks import ModelCheckpoint, ModelSummary, TQDMProgressBar
+from .callbacks import ModelCheckpoint, ModelSummary, ProgressBar, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
 from .strategies import DDPStrategy, strategy_for
@@ -41,12 +42,22 @@ class Trainer:
         self.strategy = strategy_for(strategy, devices, num_nodes)
         self.num_nodes, self.use_distributed_sampler = num_nodes, use_distributed_sampler
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
+        if str(precision) in ("16", "bf16"):
+            rank_zero_warn(f"`precision={precision}` is supported for historical reasons but its usage is discouraged. "
+                           f"Please set your precision to {self.precision} instead!")
         if self.precision is None:
             raise ValueError(f"Precision {precision!r} is invalid. Allowed precision values: "
                              "('16-mixed', 'bf16-mixed', '32-true', '64-true', '32', '16', 'bf16', '64')")
         if self.precision in ("16-mixed", "bf16-mixed") and not hasattr(ember, "autocast"):
             raise ValueError(f"precision={precision!r} needs ember.autocast (mixed precision), which this ember does "
                              "not have yet; use precision='32-true' or '64-true'")
+        if self.precision == "16-mixed" and self.strategy.root_device.type == "cpu":
+            rank_zero_warn("You passed `Trainer(accelerator='cpu', precision='16-mixed')` but AMP with fp16 is not "
+                           "supported on CPU. Using `precision='bf16-mixed'` instead.")
+            self.precision = "bf16-mixed"
+        if self.precision in ("16-mixed", "bf16-mixed"):
+            rank_zero_info(f"Using {'16bit' if self.precision == '16-mixed' else 'bfloat16'} Automatic Mixed "
+                           "Precision (AMP)")
         self.fast_dev_run = int(fast_dev_run)
         if fast_dev_run:
             limit_train_batches = limit_val_batches = limit_test_batches = limit_predict_batches = self.fast_dev_run
@@ -92,7 +103,7 @@ class Trainer:
             raise ValueError("Trainer was configured with `enable_checkpointing=False` but found `ModelCheckpoint` "
                              "in callbacks list.")
         if enable_progress_bar is not False and not barebones and not any(
-                isinstance(c, TQDMProgressBar) for c in callbacks):
+                isinstance(c, ProgressBar) for c in callbacks):
             callbacks.append(TQDMProgressBar())
         if enable_model_summary is not False and not barebones and not any(
                 isinstance(c, ModelSummary) for c in callbacks):
@@ -120,9 +131,14 @@ class Trainer:
         # where the epoch is, for checkpoints' loop state: batches completed, inside on_train_batch_end, a stepped
         # batch counted before validation (Lightning counts it after), the batch a mid-epoch resume starts at
         self._batches_completed, self._in_batch_end, self._step_pending, self._resume_batch = 0, False, False, 0
+        # optimizer and scheduler steps at the epoch's start, scheduler steps and the last validation's batches in
+        # all (the checkpoint's per-epoch and total progress counters)
+        self._epoch_start_step = self._scheduler_steps = self._epoch_start_scheduler_steps = 0
+        self._val_batches_run = 0
         self._epoch_stage = 0   # 0 between epochs, 1 running one, 2 its batches done (on_train_epoch_end)
         self.num_training_batches = 0
         self.num_val_batches = []
+        self.num_test_batches, self.num_predict_batches = [], []
         self.train_dataloader = None
         self.val_dataloaders = None
         self.test_dataloaders = None
@@ -212,7 +228,12 @@ class Trainer:
     @property
     def progress_bar_callback(self):
         """The progress bar callback, or None."""
-        return next((c for c in self.callbacks if isinstance(c, TQDMProgressBar)), None)
+        return next((c for c in self.callbacks if isinstance(c, ProgressBar)), None)
+
+    @property
+    def num_sanity_val_batches(self):
+        """How many batches of each validation dataloader the sanity check runs."""
+        return [min(self.num_sanity_val_steps, batches) for batches in self.num_val_batches]
 
     @property
     def model(self):
@@ -233,6 +254,7 @@ class Trainer:
             datamodule, train_dataloaders = train_dataloaders, None
         if self._must_launch():
             return launch(self, "fit", model, train_dataloaders, val_dataloaders, datamodule, ckpt_path)
+        ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
         self._attach(model, datamodule, "fit")
         self._reset_metrics()
         self.state = "fitting"
@@ -241,6 +263,11 @@ class Trainer:
         if model.hparams and getattr(model, "_log_hyperparams", True):
             for logger in self._rank_zero_loggers():
                 logger.log_hyperparams(model.hparams_initial)
+        # as Lightning: weights and callbacks come back before the optimizers are configured and on_fit_start runs
+        # (a finetuning callback rebuilds its param groups there), the optimizers' and loops' state after
+        checkpoint = self._load_checkpoint(ckpt_path) if ckpt_path is not None else None
+        if checkpoint is not None:
+            self._restore_modules_and_callbacks(checkpoint)
         self._runner = self.strategy.connect(model)
         self._setup_optimizers(model)
         try:
@@ -248,9 +275,8 @@ class Trainer:
         except TunerExit:   # a Tuner's finder ran in on_fit_start and ends the fit (Lightning's _TunerExitException)
             self._end_fit()
             return
-        ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
-        if ckpt_path is not None:
-            self._restore(ckpt_path)
+        if checkpoint is not None:
+            self._restore(checkpoint, ckpt_path)
         with self._anomaly():
             val_loaders = _as_list(self.val_dataloaders)
             if self.num_sanity_val_steps and val_loaders and self.current_epoch == 0 and self.global_step == 0:
@@ -321,6 +347,7 @@ class Trainer:
         self._load_weights(ckpt_path)
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
         loaders = [self._distribute(loader, predict=True) for loader in loaders]
+        self.num_predict_batches = [_limit(loader, self.limit_predict_batches) for loader in loaders]
         self.predict_dataloaders = loaders
         results = []
         modes = self._model_eval("on_predict_model_eval")
@@ -331,6 +358,7 @@ class Trainer:
                 outputs = []
                 for batch_idx, batch in self._batches(loader, self.limit_predict_batches):
                     extra = (index,) if len(loaders) > 1 else ()
+                    batch = self._transfer(batch, index)
                     self._call_hook("on_predict_batch_start", batch, batch_idx, *extra)
                     output = self._step(model, "predict_step", batch, batch_idx, extra)
                     self._call_hook("on_predict_batch_end", output, batch, batch_idx, *extra)
@@ -355,24 +383,29 @@ class Trainer:
         model.trainer = self
         if datamodule is not None:
             datamodule.trainer = self
-            datamodule.prepare_data()
-            datamodule.setup(stage)
-        model.prepare_data()
+        # Lightning's order: the module's callbacks, prepare_data (datamodule, module), setup (datamodule,
+        # callbacks, module), configure_model
         self.callbacks = _checkpoints_last(self.callbacks + [c for c in _as_list(model.configure_callbacks())
                                                              if c not in self.callbacks])
+        if datamodule is not None:
+            datamodule.prepare_data()
+        model.prepare_data()
         if self.precision == "64-true":
             model.double()
+        if datamodule is not None:
+            datamodule.setup(stage)
         for callback in self.callbacks:
             callback.setup(self, model, stage)
-        model.setup(stage)
+        self._call_module("setup", stage)
+        self._call_module("configure_model")
         return model
 
     def _detach(self, stage):
-        for callback in self.callbacks:
-            callback.teardown(self, self.lightning_module, stage)
-        self.lightning_module.teardown(stage)
         if self.datamodule is not None:
             self.datamodule.teardown(stage)
+        for callback in self.callbacks:
+            callback.teardown(self, self.lightning_module, stage)
+        self._call_module("teardown", stage)
         for logger in self._rank_zero_loggers():
             logger.finalize("success")
 
@@ -470,10 +503,18 @@ class Trainer:
             model._current_fx = previous
 
     def _step(self, model, name, batch, batch_idx, extra=()):
-        """Runs a step hook; in fit under DDP, through the DDP wrapper so that its backward averages gradients."""
+        """Runs a step hook, with ``batch_idx`` only where its signature takes it (as Lightning decides); in fit
+        under DDP, through the DDP wrapper so that its backward averages gradients."""
+        args = (batch, batch_idx, *extra) if _takes_batch_idx(getattr(model, name)) else (batch, *extra)
         if self._runner is not None and self._runner is not self.lightning_module:
-            return self._runner(name, batch, batch_idx, *extra)
-        return self._call_module(name, batch, batch_idx, *extra)
+            return self._runner(name, *args)
+        return self._call_module(name, *args)
+
+    def _transfer(self, batch, dataloader_idx):
+        """The module's batch-transfer hooks, as Lightning runs them on every batch before its batch-start hooks."""
+        batch = self._call_module("on_before_batch_transfer", batch, dataloader_idx)
+        batch = self._call_module("transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx)
+        return self._call_module("on_after_batch_transfer", batch, dataloader_idx)
 
     @contextlib.contextmanager
     def _anomaly(self):
@@ -516,12 +557,15 @@ class Trainer:
         if hasattr(getattr(loader, "sampler", None), "set_epoch"):
             loader.sampler.set_epoch(self.current_epoch)
         start, self._resume_batch = self._resume_batch, 0
+        self._epoch_start_step = self.global_step - math.ceil(start / self.accumulate_grad_batches)
+        self._epoch_start_scheduler_steps = self._scheduler_steps
         if not start:   # a mid-epoch resume continues the epoch: it has started already
             self._call_hook("on_train_epoch_start")
         last = self.num_training_batches - 1
         validate_every = self._validation_batches()
         self._batches_completed = start
         for batch_idx, batch in self._batches(loader, self.limit_train_batches, start):
+            batch = self._transfer(batch, 0)
             self._results.batch_size = _results.extract_batch_size(batch)
             if self._call_hook("on_train_batch_start", batch, batch_idx) == -1:
                 break
@@ -530,6 +574,7 @@ class Trainer:
             else:
                 with self._autocast():
                     output = _manual_output(self._step(model, "training_step", batch, batch_idx))
+            self._refresh_step_metrics()
             self._in_batch_end = True
             self._call_hook("on_train_batch_end", output, batch, batch_idx)
             self._in_batch_end = False
@@ -541,6 +586,7 @@ class Trainer:
                 self._batches_that_stepped += 1
                 self._step_pending = True
             if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
+                self._call_module("on_validation_model_zero_grad")
                 self._validation_loop(val_loaders)
             self._step_pending = False
             if self._fit_done_mid_epoch():
@@ -584,14 +630,16 @@ class Trainer:
             loss = _training_loss(output)
             if batch_idx % self.accumulate_grad_batches == 0:
                 self._call_hook("on_before_zero_grad", optimizer)
-                optimizer.zero_grad()
+                self._call_module("optimizer_zero_grad", self.current_epoch, batch_idx, optimizer)
             if loss is None:
                 return None
             self._backward(loss / self.accumulate_grad_batches)
             return loss
 
-        if stepping:
-            self._optimizer_step(optimizer, closure)
+        if stepping:   # through the module's optimizer_step, which a user may override
+            from .module import LightningOptimizer
+            self._call_module("optimizer_step", self.current_epoch, batch_idx, LightningOptimizer(optimizer, self),
+                              closure)
             self._step_schedulers("step", plateau=False, batch_idx=batch_idx)
         else:
             with self.strategy.block_backward_sync():
@@ -609,10 +657,12 @@ class Trainer:
                 **{k: v.detach() if isinstance(v, ember.Tensor) else v for k, v in extra.items() if k != "loss"}}
 
     def _backward(self, loss, *args, **kwargs):
-        self._call_hook("on_before_backward", loss)
+        """The backward pass as Lightning's precision plugin runs it: the loss scaled (16-bit mixed precision), the
+        on_before_backward hooks, the module's ``backward``, the on_after_backward hooks."""
         if self._scaler is not None:
             loss = self._scaler.scale(loss)
-        loss.backward(*args, **kwargs)
+        self._call_hook("on_before_backward", loss)
+        self._call_module("backward", loss, *args, **kwargs)
         self._call_hook("on_after_backward")
 
     def _optimizer_step(self, optimizer, closure=None, **kwargs):
@@ -633,7 +683,8 @@ class Trainer:
         self.global_step += 1
 
     def _step_schedulers(self, interval, plateau, batch_idx=None):
-        if interval == "step" and batch_idx is None:
+        """Steps the schedulers due at this point; under manual optimization none (the user steps them)."""
+        if interval == "step" and batch_idx is None or not self.lightning_module.automatic_optimization:
             return
         for config in self.lr_scheduler_configs:
             if config.reduce_on_plateau != plateau or config.interval != interval:
@@ -651,12 +702,10 @@ class Trainer:
                     warnings.warn(f"ReduceLROnPlateau conditioned on metric {config.monitor} which is not available "
                                   "but strict is set to `False`. Skipping learning rate update.")
                     continue
-                self._call_module("lr_scheduler_step", config.scheduler, value) if hasattr(
-                    self.lightning_module, "lr_scheduler_step") else config.scheduler.step(value)
-            elif hasattr(self.lightning_module, "lr_scheduler_step"):
-                self._call_module("lr_scheduler_step", config.scheduler, None)
+                self._call_module("lr_scheduler_step", config.scheduler, value)
             else:
-                config.scheduler.step()
+                self._call_module("lr_scheduler_step", config.scheduler, None)
+            self._scheduler_steps += 1
 
     # --- validation and test --------------------------------------------------------------------------------
     def _sanity_check(self, loaders):
@@ -677,7 +726,8 @@ class Trainer:
         with ember.no_grad():
             self._call_hook("on_validation_start")
             self._call_hook("on_validation_epoch_start")
-            self._run_batches("validation", loaders, limit if limit is not None else self.limit_val_batches, model)
+            self._val_batches_run = self._run_batches("validation", loaders,
+                                                      limit if limit is not None else self.limit_val_batches, model)
             self._epoch_end_metrics(self._results, "validation", log=False)
             self._call_hook("on_validation_epoch_end")
             self._epoch_end_metrics(self._results, "validation", log=not self.sanity_checking)
@@ -704,16 +754,21 @@ class Trainer:
                 module.training = modes[name]
 
     def _run_batches(self, stage, loaders, limit, model):
+        """Runs ``{stage}_step`` over the loaders' batches (up to ``limit`` each); returns how many ran."""
         self._results.multiple_dataloaders = len(loaders) > 1
+        count = 0
         for index, loader in enumerate(loaders):
             self._results.dataloader_idx = index
             for batch_idx, batch in self._batches(loader, limit):
                 extra = (index,) if len(loaders) > 1 else ()
+                batch = self._transfer(batch, index)
                 self._results.batch_size = _results.extract_batch_size(batch)
                 self._call_hook(f"on_{stage}_batch_start", batch, batch_idx, *extra)
                 with self._autocast():
                     output = self._step(model, f"{stage}_step", batch, batch_idx, extra)
                 self._call_hook(f"on_{stage}_batch_end", output, batch, batch_idx, *extra)
+                count += 1
+        return count
 
     def _evaluate(self, stage, model, dataloaders, ckpt_path, verbose, datamodule):
         if isinstance(dataloaders, LightningDataModule):
@@ -728,6 +783,10 @@ class Trainer:
                    _as_list(dataloaders if dataloaders is not None else self._loader(hook))]
         step = "validation" if stage == "validate" else "test"
         limit = self.limit_val_batches if stage == "validate" else self.limit_test_batches
+        if stage == "validate":
+            self.num_val_batches = [_limit(loader, limit) for loader in loaders]
+        else:
+            self.num_test_batches = [_limit(loader, limit) for loader in loaders]
         self._results = self._new_results()
         self._reset_metrics()
         self.state = "validating" if stage == "validate" else "testing"
@@ -773,14 +832,20 @@ class Trainer:
                 break
             yield batch_idx, batch
 
-    def _log_step(self, to_loggers=True):
+    def _refresh_step_metrics(self):
+        """Puts what this step logged into callback/logged/progress-bar metrics (the bar's as floats), so that hooks
+        later in the step see it, as Lightning's metrics properties do; returns it."""
         step = self._results.step_metrics()
         for name, plain, value, prog_bar, logger in step:
             self.callback_metrics[name] = self.callback_metrics[plain] = value
             if prog_bar:
-                self.progress_bar_metrics[name] = value
+                self.progress_bar_metrics[name] = _scalar(value)
             if logger:
                 self.logged_metrics[name] = value
+        return step
+
+    def _log_step(self, to_loggers=True):
+        step = self._refresh_step_metrics()
         should_log = (self._batches_that_stepped + 1) % self.log_every_n_steps == 0 or self.should_stop
         to_log = {name: float(value) for name, _, value, _, logger in step if logger}
         if to_log and should_log and to_loggers:
@@ -795,7 +860,7 @@ class Trainer:
             metrics[name] = value
             self.callback_metrics[name] = self.callback_metrics[plain] = value
             if prog_bar:
-                self.progress_bar_metrics[name] = value
+                self.progress_bar_metrics[name] = _scalar(value)
             if logger:
                 self.logged_metrics[name] = value
                 to_log[name] = float(value)
@@ -817,7 +882,12 @@ class Trainer:
         model = self.lightning_module
         checkpoint = {"epoch": self.current_epoch, "global_step": self.global_step,
                       "pytorch-lightning_version": "2.6.0", "state_dict": model.state_dict(),
-                      "loops": {"fit_loop": self._loop_state()}}
+                      "loops": {"fit_loop": self._loop_state(),
+                                **{name: {"state_dict": {}, "batch_progress": {
+                                    "total": dict.fromkeys(("ready", "completed", "started", "processed"), 0),
+                                    "current": dict.fromkeys(("ready", "completed", "started", "processed"), 0),
+                                    **({"is_last_batch": False} if name != "predict_loop" else {})}}
+                                   for name in ("validate_loop", "test_loop", "predict_loop")}}}
         if not weights_only:
             checkpoint["callbacks"] = {c.state_key: c.state_dict() for c in self.callbacks if c.state_dict()}
             checkpoint["optimizer_states"] = [o.state_dict() for o in self.optimizers]
@@ -835,25 +905,45 @@ class Trainer:
         return checkpoint
 
     def _loop_state(self):
-        """The fit loop's progress in Lightning's checkpoint layout: the batch counters tell a restore whether the
-        checkpoint was taken inside ``on_train_batch_end`` (completed = processed - 1), mid-epoch or at its end."""
+        """The fit loop's progress in Lightning's checkpoint layout (its keys, in its order): the batch counters tell a
+        restore whether the checkpoint was taken inside ``on_train_batch_end`` (completed = processed - 1), mid-epoch
+        or at its end; ``current`` counts this epoch, ``total`` the whole fit."""
+        def progress(total, current, started=True, processed=True):
+            def one(n, done):
+                out = {"ready": n, "completed": done}
+                if started:
+                    out["started"] = n
+                if processed:
+                    out["processed"] = n
+                return out
+            return {"total": one(*total), "current": one(*current)}
+
         processed = self._batches_completed + self._in_batch_end
-        current = {"ready": processed, "started": processed, "processed": processed,
-                   "completed": self._batches_completed}
         before, epoch, stage = self.current_epoch * self.num_training_batches, self.current_epoch, self._epoch_stage
-        epochs = {"ready": epoch + (stage > 0), "started": epoch + (stage > 0), "processed": epoch + (stage == 2),
-                  "completed": epoch}
-        steps = {"ready": self.global_step, "completed": self.global_step}
-        return {"state_dict": {}, "epoch_progress": {"total": dict(epochs), "current": epochs},
-                "epoch_loop.automatic_optimization.optim_progress": {"optimizer": {
-                    "step": {"total": dict(steps), "current": dict(steps)},
-                    "zero_grad": {"total": {**steps, "started": self.global_step},
-                                  "current": {**steps, "started": self.global_step}}}},
+        batches = progress((processed + before, self._batches_completed + before), (processed, self._batches_completed))
+        epochs = {"ready": epoch + (stage > 0), "completed": epoch, "started": epoch + (stage > 0),
+                  "processed": epoch + (stage == 2)}
+        step, epoch_steps = self.global_step, self.global_step - self._epoch_start_step
+        automatic = self.lightning_module is None or self.lightning_module.automatic_optimization
+        auto_steps = (step, step, epoch_steps, epoch_steps) if automatic else (0, 0, 0, 0)
+        manual_steps = (0, 0, 0, 0) if automatic else (step,) * 4   # Lightning does not reset it each epoch
+        schedulers = self._scheduler_steps, self._scheduler_steps - self._epoch_start_scheduler_steps
+        val = self._val_batches_run
+        return {"state_dict": {},
                 "epoch_loop.state_dict": {"_batches_that_stepped": self._batches_that_stepped - self._step_pending},
-                "epoch_loop.batch_progress": {"total": {k: v + before for k, v in current.items()},
-                                              "current": current,
-                                              "is_last_batch": processed >= self.num_training_batches},
-                "global_step": self.global_step}
+                "epoch_loop.batch_progress": {**batches, "is_last_batch": processed >= self.num_training_batches},
+                "epoch_loop.scheduler_progress": progress(schedulers[:1] * 2, schedulers[1:] * 2, False, False),
+                "epoch_loop.automatic_optimization.state_dict": {},
+                "epoch_loop.automatic_optimization.optim_progress": {"optimizer": {
+                    "step": progress(auto_steps[:2], auto_steps[2:], False, False),
+                    "zero_grad": progress(auto_steps[:2], auto_steps[2:], True, False)}},
+                "epoch_loop.manual_optimization.state_dict": {},
+                "epoch_loop.manual_optimization.optim_step_progress": progress(manual_steps[:2], manual_steps[2:],
+                                                                               False, False),
+                "epoch_loop.val_loop.state_dict": {},
+                "epoch_loop.val_loop.batch_progress": {**progress((val, val), (val, val)),
+                                                       "is_last_batch": bool(val) and val >= sum(self.num_val_batches)},
+                "epoch_progress": {"total": dict(epochs), "current": epochs}}
 
     def _select_ckpt_path(self, fn, ckpt_path, model_provided):
         """The checkpoint file ``fn`` loads, as Lightning chooses it: none for a model passed in without
@@ -901,11 +991,10 @@ class Trainer:
             raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
         return ember.load(ckpt_path, weights_only=False)
 
-    def _restore(self, ckpt_path):
-        """Restores weights, epoch and step, optimizers, schedulers and callbacks from a checkpoint saved at the end
-        of an epoch, so training carries on as if it had not stopped."""
-        checkpoint = self._load_checkpoint(ckpt_path)
-        self._restore_state(checkpoint)
+    def _restore(self, checkpoint, ckpt_path):
+        """Restores epoch and step, optimizers, schedulers and the loops' position from a checkpoint whose weights and
+        callbacks are back already, so training carries on as if it had not stopped."""
+        self._restore_training_state(checkpoint)
         rank_zero_info(f"Restored all states from the checkpoint at {ckpt_path}")
         self.current_epoch = checkpoint["epoch"] + 1
         self.global_step = checkpoint["global_step"]
@@ -934,9 +1023,23 @@ class Trainer:
 
     def _restore_state(self, checkpoint):
         """Loads weights, optimizers, schedulers, the grad scaler and callbacks' state from ``checkpoint``."""
+        self._restore_modules_and_callbacks(checkpoint)
+        self._restore_training_state(checkpoint)
+
+    def _restore_modules_and_callbacks(self, checkpoint):
+        """Loads the weights (after the module's ``on_load_checkpoint``) and the callbacks' state."""
         model = self.lightning_module
         model.on_load_checkpoint(checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
+        for callback in self.callbacks:   # every on_load_checkpoint, then every load_state_dict, as Lightning
+            callback.on_load_checkpoint(self, model, checkpoint)
+        states = checkpoint.get("callbacks", {})
+        for callback in self.callbacks:
+            if callback.state_key in states:
+                callback.load_state_dict(states[callback.state_key])
+
+    def _restore_training_state(self, checkpoint):
+        """Loads the optimizers', schedulers' and grad scaler's state."""
         if "optimizer_states" not in checkpoint:
             raise KeyError("Trying to restore optimizer state but checkpoint contains only the model. This is "
                            "probably due to `ModelCheckpoint.save_weights_only` being set to `True`.")
@@ -946,11 +1049,6 @@ class Trainer:
             config.scheduler.load_state_dict(state)
         if self._scaler is not None and "MixedPrecision" in checkpoint:
             self._scaler.load_state_dict(checkpoint["MixedPrecision"])
-        states = checkpoint.get("callbacks", {})
-        for callback in self.callbacks:
-            if callback.state_key in states:
-                callback.load_state_dict(states[callback.state_key])
-            callback.on_load_checkpoint(self, model, checkpoint)
 
 
 def _nothing(*args, **kwargs):
@@ -996,6 +1094,21 @@ class _Unrepeated:
     def __len__(self):
         total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
         return len(range(rank, total, replicas))
+
+
+def _scalar(value):
+    """A logged value as the progress bar holds it: a one-element tensor becomes a Python number."""
+    return value.item() if isinstance(value, ember.Tensor) and value.numel() == 1 else value
+
+
+def _takes_batch_idx(hook):
+    """Whether Lightning passes ``batch_idx`` to a step hook: it names it, takes ``*args``, or takes two arguments."""
+    try:
+        spec = inspect.getfullargspec(hook)
+    except TypeError:
+        return True
+    names = spec.args[1:]   # Lightning drops the first (``self`` of the bound method)
+    return "batch_idx" in names or spec.varargs is not None or len(names) >= 2
 
 
 def _training_loss(output):

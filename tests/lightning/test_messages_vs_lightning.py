@@ -210,3 +210,174 @@ def test_module_modes_are_kept_through_fit_and_restored_after_evaluation_as_ligh
     exec(compile(EMBER_IMPORTS + program, "program", "exec"), {})
     ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert ours == theirs
+
+
+MANUAL = """
+import contextlib, io, json, re, warnings
+warnings.simplefilter("ignore")
+
+
+class Pair(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.automatic_optimization = False
+        self.a, self.b = nn.Linear(4, 2), nn.Linear(2, 1)
+
+    def training_step(self, batch):   # no batch_idx: Lightning passes only what the signature takes
+        opt_a, opt_b = self.optimizers()
+        loss = self.b(self.a(batch[0])).pow(2).mean()
+        for opt in (opt_a, opt_b):
+            opt.zero_grad()
+        self.manual_backward(loss)
+        opt_a.step()
+        opt_b.step()
+        self.log_dict({"loss": loss, "half": loss / 2}, prog_bar=True)
+
+    def validation_step(self, batch):
+        self.log("val", self.b(self.a(batch[0])).mean(), prog_bar=True)
+
+    def configure_optimizers(self):
+        opt_a = torch.optim.SGD(self.a.parameters(), lr=0.1)
+        opt_b = torch.optim.SGD(self.b.parameters(), lr=0.1)
+        return [opt_a, opt_b], [torch.optim.lr_scheduler.StepLR(opt_a, 1, 0.5)]
+
+
+torch.manual_seed(0)
+loader = DataLoader(TensorDataset(torch.randn(12, 4)), batch_size=4)
+model = Pair()
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    trainer = pl.Trainer(max_epochs=2, logger=CSVLogger("logs"), enable_model_summary=False, log_every_n_steps=1,
+                         callbacks=[ModelCheckpoint(dirpath="ckpts")])
+    trainer.fit(model, loader, loader)
+bars = re.sub(r"\\x1b\\[[0-9;]*[A-Za-z]", "", out.getvalue())   # cursor moves
+bars = re.sub(r"\\[[^\\]]*\\]", "[]", bars)   # elapsed times and rates vary
+checkpoint = torch.load(trainer.checkpoint_callback.best_model_path, weights_only=False)
+print(json.dumps({"bars": bars.split("\\r"), "loops": checkpoint["loops"], "keys": sorted(checkpoint),
+                  "global_step": trainer.global_step, "lr": trainer.optimizers[0].param_groups[0]["lr"],
+                  "pbar": {k: type(v).__name__ for k, v in trainer.progress_bar_metrics.items()},
+                  "model": [type(pl.core.LightningModule).__name__]}, default=str))
+"""
+
+
+def test_progress_bar_manual_optimization_and_checkpoint_loops_match_lightning(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    imports = "from {0}.loggers import CSVLogger\n"
+    theirs = run_lightning(TORCH_IMPORTS + imports.format("pytorch_lightning") + MANUAL, tmp_path)
+    for path in (tmp_path / "ckpts").glob("*"):
+        path.unlink()
+    exec(compile(EMBER_IMPORTS + imports.format("ember.lightning") + MANUAL, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("loops", "keys", "global_step", "lr", "pbar", "model"):
+        assert ours[key] == theirs[key], key
+    def drawn(bars):   # tqdm pads to the length of the previous (timed) line
+        return [bar.strip() for bar in bars]
+
+    assert drawn(ours["bars"]) == drawn(theirs["bars"])
+
+
+HOOK_ORDER = """
+import json, warnings
+warnings.simplefilter("ignore")
+calls = []
+
+
+def recorder(base, prefix, name):
+    def hook(self, *args, **kwargs):
+        calls.append(prefix + name)
+        return getattr(base, name)(self, *args, **kwargs)
+    return hook
+
+
+class Recorder(pl.Callback):
+    pass
+
+
+for name in dir(pl.Callback):
+    if name.startswith("on_") or name in ("setup", "teardown"):
+        setattr(Recorder, name, recorder(pl.Callback, "cb.", name))
+
+
+class Model(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+
+    def training_step(self, batch, batch_idx):
+        calls.append("m.training_step")
+        return self.layer(batch[0]).pow(2).mean()
+
+    def validation_step(self, batch, batch_idx):
+        calls.append("m.validation_step")
+
+    def test_step(self, batch, batch_idx):
+        calls.append("m.test_step")
+
+    def predict_step(self, batch, batch_idx):
+        return self.layer(batch[0])
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+MODULE_HOOKS = ("setup", "teardown", "prepare_data", "configure_callbacks", "configure_model", "lr_scheduler_step",
+                "optimizer_step", "optimizer_zero_grad", "backward", "configure_gradient_clipping",
+                "on_before_batch_transfer", "transfer_batch_to_device", "on_after_batch_transfer")
+for name in dir(pl.LightningModule):
+    if (name.startswith("on_") or name in MODULE_HOOKS) and callable(getattr(pl.LightningModule, name)) \\
+            and name != "on_validation_model_train":
+        setattr(Model, name, recorder(pl.LightningModule, "m.", name))
+
+loader = DataLoader(TensorDataset(torch.randn(4, 2)), batch_size=2)
+trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                     enable_model_summary=False, callbacks=[Recorder()], limit_val_batches=1, num_sanity_val_steps=1,
+                     gradient_clip_val=1.0, accumulate_grad_batches=2)
+model = Model()
+trainer.fit(model, loader, loader)
+calls.append("--- test")
+trainer.test(model, loader, verbose=False)
+calls.append("--- predict")
+trainer.predict(model, loader)
+print(json.dumps(calls))
+"""
+
+
+def test_hooks_run_in_lightnings_order(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    theirs = run_lightning(TORCH_IMPORTS + HOOK_ORDER, tmp_path)
+    exec(compile(EMBER_IMPORTS + HOOK_ORDER, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert ours == theirs
+
+
+PRECISION = """
+import json, logging, warnings
+messages = []
+
+
+class Collect(logging.Handler):
+    def emit(self, record):
+        messages.append(record.getMessage())
+
+
+logging.getLogger(LOGGER).addHandler(Collect())
+chosen = {}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for value in ("32", 32, "64", "16", 16, "bf16", "32-true", "64-true", "16-mixed", "bf16-mixed"):
+        trainer = pl.Trainer(precision=value, logger=False, enable_progress_bar=False, accelerator="cpu")
+        chosen[str(value) + type(value).__name__] = [trainer.precision, type(trainer.strategy).__name__]
+print(json.dumps({"chosen": chosen, "messages": [m for m in messages if "available" not in m],
+                  "warnings": [str(w.message) for w in caught if "LeafSpec" not in str(w.message)]}))
+"""
+
+
+def test_precision_choices_on_the_cpu_match_lightning(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    theirs = run_lightning(TORCH_IMPORTS + PRECISION, tmp_path)
+    exec(compile(EMBER_IMPORTS + PRECISION, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    theirs["messages"] = _without_tips(theirs["messages"])
+    assert ours == theirs

@@ -246,3 +246,21 @@ def test_mixed_precision_runs_on_autocast_or_says_what_is_missing():
     trainer = quiet_trainer(max_epochs=1, precision="bf16-mixed", logger=False, enable_checkpointing=False)
     trainer.fit(model, DataLoader(make_data(), batch_size=25))
     assert trainer.global_step == 2 and all(p.dtype == ember.float32 for p in model.parameters())
+
+
+def test_module_helpers_lightning_programs_use(tmp_path):
+    from ember.lightning.utilities import move_data_to_device
+    from ember.lightning.utilities.rank_zero import LightningDeprecationWarning
+    model = Classifier()
+    model.example_input_array = ember.randn(2, 4)
+    assert (model.on_gpu, model.global_rank, model.local_rank) == (False, 0, 0)
+    expected = model(model.example_input_array)
+    for method in ("script", "trace"):
+        with pytest.warns(LightningDeprecationWarning, match="to_torchscript` has been deprecated in v2.7"):
+            compiled = model.to_torchscript(file_path=tmp_path / f"{method}.pt", method=method)
+        numpy.testing.assert_allclose(compiled(model.example_input_array).detach().numpy(),
+                                      expected.detach().numpy(), rtol=1e-6)
+        assert model.training and (tmp_path / f"{method}.pt").exists()
+    batch = {"x": [ember.ones(2)], "y": (ember.zeros(1), 3)}
+    moved = move_data_to_device(batch, ember.device("cpu"))
+    assert moved.keys() == batch.keys() and isinstance(moved["y"], tuple) and moved["y"][1] == 3

@@ -1,57 +1,358 @@
-"""TQDMProgressBar: a tqdm bar per training epoch (with the ``prog_bar`` metrics) and per validation run."""
+"""Progress bars: ``ProgressBar`` (the base: totals, descriptions, the metrics shown) and ``TQDMProgressBar``,
+Lightning's default: tqdm bars on stdout for the sanity check, training (one bar reset each epoch, with the
+``prog_bar`` metrics and ``v_num``), validation, test and prediction."""
+import math
 import sys
 
 from .callback import Callback
 
+_PAD_SIZE = 5
 
-class TQDMProgressBar(Callback):
-    """Shows training and validation progress with tqdm (an optional extra); silent without it."""
 
-    def __init__(self, refresh_rate=1, leave=False):
-        self.refresh_rate, self.leave = refresh_rate, leave
-        self.train_progress_bar = self.val_progress_bar = None
+class ProgressBar(Callback):
+    """The base of progress bars: what to count to, what to call each stage and which metrics to show."""
 
-    @staticmethod
-    def _tqdm(**kwargs):
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return None
-        return tqdm(file=sys.stderr, dynamic_ncols=True, **kwargs)
+    def __init__(self):
+        self._trainer = None
+        self._current_eval_dataloader_idx = None
+
+    @property
+    def trainer(self):
+        if self._trainer is None:
+            raise TypeError(f"The `{self.__class__.__name__}._trainer` reference has not been set yet.")
+        return self._trainer
+
+    @property
+    def sanity_check_description(self):
+        return "Sanity Checking"
+
+    @property
+    def train_description(self):
+        return "Training"
+
+    @property
+    def validation_description(self):
+        return "Validation"
+
+    @property
+    def test_description(self):
+        return "Testing"
+
+    @property
+    def predict_description(self):
+        return "Predicting"
+
+    @property
+    def total_train_batches(self):
+        """The training bar's total: the epoch's batches (fewer when max_steps ends training first)."""
+        trainer = self.trainer
+        if trainer.max_epochs == -1 and trainer.max_steps is not None and trainer.max_steps > 0:
+            return min(trainer.num_training_batches, trainer.max_steps - trainer.global_step)
+        return trainer.num_training_batches
+
+    @property
+    def total_val_batches_current_dataloader(self):
+        trainer = self.trainer
+        batches = trainer.num_sanity_val_batches if trainer.sanity_checking else trainer.num_val_batches
+        return batches[self._current_eval_dataloader_idx] if isinstance(batches, list) else batches
+
+    @property
+    def total_test_batches_current_dataloader(self):
+        batches = self.trainer.num_test_batches
+        return batches[self._current_eval_dataloader_idx] if isinstance(batches, list) else batches
+
+    @property
+    def total_predict_batches_current_dataloader(self):
+        return self.trainer.num_predict_batches[self._current_eval_dataloader_idx]
+
+    @property
+    def total_val_batches(self):
+        batches = self.trainer.num_val_batches
+        return sum(batches) if isinstance(batches, list) else batches
+
+    def has_dataloader_changed(self, dataloader_idx):
+        previous, self._current_eval_dataloader_idx = self._current_eval_dataloader_idx, dataloader_idx
+        return previous != dataloader_idx
+
+    def reset_dataloader_idx_tracker(self):
+        self._current_eval_dataloader_idx = None
+
+    def disable(self):
+        raise NotImplementedError
+
+    def enable(self):
+        raise NotImplementedError
+
+    def print(self, *args, **kwargs):
+        """Prints without breaking the bars."""
+        print(*args, **kwargs)
+
+    def setup(self, trainer, pl_module, stage):
+        self._trainer = trainer
+        if not trainer.is_global_zero:
+            self.disable()
 
     def get_metrics(self, trainer, pl_module):
-        """What the bar shows: the ``prog_bar`` metrics and the logger's version as ``v_num``."""
-        metrics = {name: f"{float(value):.3g}" for name, value in trainer.progress_bar_metrics.items()}
-        if trainer.logger is not None and trainer.logger.version is not None:
-            metrics["v_num"] = trainer.logger.version
-        return metrics
+        """What the bar shows: ``v_num`` (the logger's version) and the ``prog_bar`` metrics."""
+        standard = get_standard_metrics(trainer)
+        pbar = trainer.progress_bar_metrics
+        duplicates = list(standard.keys() & pbar.keys())
+        if duplicates:
+            from ..utilities.rank_zero import rank_zero_warn
+            rank_zero_warn(f"The progress bar already tracks a metric with the name(s) '{', '.join(duplicates)}' and "
+                           f"`self.log('{duplicates[0]}', ..., prog_bar=True)` will overwrite this value.  If this is "
+                           "undesired, change the name or override `get_metrics()` in the progress bar callback.")
+        return {**standard, **pbar}
 
-    def on_train_epoch_start(self, trainer, pl_module):
-        self.train_progress_bar = self._tqdm(total=trainer.num_training_batches, desc=f"Epoch {trainer.current_epoch}",
-                                             leave=True,
-                                             disable=self.refresh_rate == 0 or not trainer.is_global_zero)
+
+def get_standard_metrics(trainer):
+    """``{"v_num": version}`` of the loggers (a string's last 4 characters), or nothing without a logger."""
+    items = {}
+    if trainer.loggers:
+        loggers = trainer.loggers
+        version = loggers[0].version if len(loggers) == 1 else "_".join(
+            dict.fromkeys(str(logger.version) for logger in loggers))
+        if version not in ("", None):
+            items["v_num"] = version[-4:] if isinstance(version, str) else version
+    return items
+
+
+def _tqdm_class():
+    from tqdm import tqdm
+
+    class Tqdm(tqdm):
+        """tqdm whose numbers are padded with zeros to five characters, so the bar does not flicker."""
+
+        @staticmethod
+        def format_num(n):
+            padded = isinstance(n, (float, str))
+            if not isinstance(n, str):
+                n = tqdm.format_num(n)
+            if padded and "e" not in n:
+                if "." not in n and len(n) < _PAD_SIZE:
+                    try:
+                        float(n)
+                    except ValueError:
+                        return n
+                    n += "."
+                n += "0" * (_PAD_SIZE - len(n))
+            return n
+
+    return Tqdm
+
+
+def _convert_inf(x):
+    return None if x is None or math.isinf(x) or math.isnan(x) else x
+
+
+def _update_n(bar, value):
+    if not bar.disable:
+        bar.n = value
+        bar.refresh()
+
+
+class TQDMProgressBar(ProgressBar):
+    """Lightning's default progress bar (tqdm, an optional extra: without it no bar is shown)."""
+
+    BAR_FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}, {rate_noinv_fmt}{postfix}]"
+
+    def __init__(self, refresh_rate=1, process_position=0, leave=False):
+        super().__init__()
+        self._refresh_rate = refresh_rate
+        self._process_position = process_position
+        self._enabled = True
+        self._leave = leave
+        self._train_progress_bar = self._val_progress_bar = None
+        self._test_progress_bar = self._predict_progress_bar = None
+
+    def __getstate__(self):
+        return {k: v if not hasattr(v, "refresh") else None for k, v in vars(self).items()}
+
+    def _bar(name):
+        def get(self):
+            bar = getattr(self, f"_{name}")
+            if bar is None:
+                raise TypeError(f"The `{self.__class__.__name__}._{name}` reference has not been set yet.")
+            return bar
+
+        def set_(self, bar):
+            setattr(self, f"_{name}", bar)
+        return property(get, set_)
+
+    train_progress_bar = _bar("train_progress_bar")
+    val_progress_bar = _bar("val_progress_bar")
+    test_progress_bar = _bar("test_progress_bar")
+    predict_progress_bar = _bar("predict_progress_bar")
+    del _bar
+
+    @property
+    def refresh_rate(self):
+        return self._refresh_rate
+
+    @property
+    def process_position(self):
+        return self._process_position
+
+    @property
+    def is_enabled(self):
+        return self._enabled and self.refresh_rate > 0 and _tqdm_available()
+
+    @property
+    def is_disabled(self):
+        return not self.is_enabled
+
+    def disable(self):
+        self._enabled = False
+
+    def enable(self):
+        self._enabled = True
+
+    def _new(self, desc, position, leave, **kwargs):
+        if not _tqdm_available():
+            return _NoBar()
+        return _tqdm_class()(desc=desc, position=position, disable=self.is_disabled, leave=leave, dynamic_ncols=True,
+                             file=sys.stdout, bar_format=self.BAR_FORMAT, **kwargs)
+
+    def init_sanity_tqdm(self):
+        """The bar of the sanity check."""
+        return self._new(self.sanity_check_description, 2 * self.process_position, False)
+
+    def init_train_tqdm(self):
+        """The training bar."""
+        return self._new(self.train_description, 2 * self.process_position, True, smoothing=0)
+
+    def init_predict_tqdm(self):
+        """The prediction bar."""
+        return self._new(self.predict_description, 2 * self.process_position, True, smoothing=0)
+
+    def init_validation_tqdm(self):
+        """The validation bar (below the training bar during fit)."""
+        has_main_bar = self.trainer.state != "validating"
+        return self._new(self.validation_description, 2 * self.process_position + has_main_bar, not has_main_bar)
+
+    def init_test_tqdm(self):
+        """The test bar."""
+        return self._new("Testing", 2 * self.process_position, True)
+
+    def on_sanity_check_start(self, *_):
+        self.val_progress_bar = self.init_sanity_tqdm()
+        self.train_progress_bar = _NoBar() if not _tqdm_available() else _tqdm_class()(disable=True)
+
+    def on_sanity_check_end(self, *_):
+        self.val_progress_bar.close()
+        self.train_progress_bar.close()
+
+    def on_train_start(self, *_):
+        self.train_progress_bar = self.init_train_tqdm()
+
+    def on_train_epoch_start(self, trainer, *_):
+        if self._leave:
+            self.train_progress_bar = self.init_train_tqdm()
+        self.train_progress_bar.reset()
+        self.train_progress_bar.total = _convert_inf(self.total_train_batches)
+        self.train_progress_bar.initial = 0
+        self.train_progress_bar.set_description(f"Epoch {trainer.current_epoch}")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
-        if self.train_progress_bar is not None and (batch_idx + 1) % max(self.refresh_rate, 1) == 0:
-            self.train_progress_bar.update(batch_idx + 1 - self.train_progress_bar.n)
+        n = batch_idx + 1
+        if self._train_progress_bar is not None and self._should_update(n, self.train_progress_bar.total):
+            _update_n(self.train_progress_bar, n)
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
 
     def on_train_epoch_end(self, trainer, pl_module):
-        if self.train_progress_bar is not None:
+        if not self.train_progress_bar.disable:
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
+        if self._leave:
             self.train_progress_bar.close()
-            self.train_progress_bar = None
+
+    def on_train_end(self, *_):
+        self.train_progress_bar.close()
 
     def on_validation_start(self, trainer, pl_module):
-        self.val_progress_bar = self._tqdm(total=sum(trainer.num_val_batches) or None, leave=self.leave,
-                                           desc="Sanity Checking" if trainer.sanity_checking else "Validation",
-                                           disable=self.refresh_rate == 0 or not trainer.is_global_zero)
+        if not trainer.sanity_checking:
+            self.val_progress_bar = self.init_validation_tqdm()
+
+    def _eval_batch_start(self, bar, total, description, dataloader_idx):
+        """A new dataloader restarts ``bar`` at 0 of its ``total`` (the name of the property that counts it)."""
+        if not self.has_dataloader_changed(dataloader_idx):
+            return
+        bar.reset()
+        bar.total = _convert_inf(getattr(self, total))
+        bar.initial = 0
+        bar.set_description(f"{description} DataLoader {dataloader_idx}")
+
+    def _eval_batch_end(self, bar, batch_idx):
+        n = batch_idx + 1
+        if bar is not None and self._should_update(n, bar.total):
+            _update_n(bar, n)
+
+    def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        description = self.sanity_check_description if trainer.sanity_checking else self.validation_description
+        self._eval_batch_start(self.val_progress_bar, "total_val_batches_current_dataloader", description,
+                               dataloader_idx)
 
     def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
-        if self.val_progress_bar is not None:
-            self.val_progress_bar.update(1)
+        self._eval_batch_end(self._val_progress_bar, batch_idx)
 
     def on_validation_end(self, trainer, pl_module):
-        if self.val_progress_bar is not None:
-            self.val_progress_bar.close()
-            self.val_progress_bar = None
+        self.val_progress_bar.close()
+        self.reset_dataloader_idx_tracker()
+        if self._train_progress_bar is not None and trainer.state == "fitting":
+            self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
+
+    def on_test_start(self, trainer, pl_module):
+        self.test_progress_bar = self.init_test_tqdm()
+
+    def on_test_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        self._eval_batch_start(self.test_progress_bar, "total_test_batches_current_dataloader",
+                               self.test_description, dataloader_idx)
+
+    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._eval_batch_end(self._test_progress_bar, batch_idx)
+
+    def on_test_end(self, trainer, pl_module):
+        self.test_progress_bar.close()
+        self.reset_dataloader_idx_tracker()
+
+    def on_predict_start(self, trainer, pl_module):
+        self.predict_progress_bar = self.init_predict_tqdm()
+
+    def on_predict_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0):
+        self._eval_batch_start(self.predict_progress_bar, "total_predict_batches_current_dataloader",
+                               self.predict_description, dataloader_idx)
+
+    def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):
+        self._eval_batch_end(self._predict_progress_bar, batch_idx)
+
+    def on_predict_end(self, trainer, pl_module):
+        self.predict_progress_bar.close()
+        self.reset_dataloader_idx_tracker()
+
+    def print(self, *args, sep=" ", **kwargs):
+        """Prints through the active bar (``tqdm.write``), so the bar is redrawn below the text."""
+        for bar in (self._train_progress_bar, self._val_progress_bar, self._test_progress_bar,
+                    self._predict_progress_bar):
+            if bar is not None and not bar.disable:
+                bar.write(sep.join(map(str, args)), **kwargs)
+                return
+
+    def _should_update(self, current, total):
+        return self.is_enabled and (current % self.refresh_rate == 0 or current == total)
+
+
+def _tqdm_available():
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _NoBar:
+    """Stands in for a tqdm bar where tqdm is not installed."""
+
+    disable = True
+    total = n = initial = None
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
