@@ -2,6 +2,7 @@
 n-grams, Vocab and its factories, word vectors, transforms, functional and the datasets on files the tests write."""
 import csv
 import hashlib
+import math
 import os
 import subprocess
 import sys
@@ -194,6 +195,23 @@ def test_data_functional_pipelines_and_map_style_datasets():
     v.set_default_index(0)
     ids = data_functional.numericalize_tokens_from_iterator(v, [["a", "b", "z"], ["b", "<unk>"]], ["<unk>"])
     assert [list(line) for line in ids] == [[1, 2, 0], [2]]
+
+
+def test_bleu_score_matches_torchtexts_documented_values():
+    from ember.text.data.metrics import bleu_score
+    candidates = [["My", "full", "pytorch", "test"], ["Another", "Sentence"]]
+    references = [[["My", "full", "pytorch", "test"], ["Completely", "Different"]], [["No", "Match"]]]
+    # torchtext's docstring: 0.8408964276313782 (float32 precisions; (2/3 * 3/4) ** (1/4) exactly)
+    assert bleu_score(candidates, references) == pytest.approx(0.8408964276313782, rel=1e-6)
+    assert bleu_score(candidates, references, max_n=2, weights=[0.5, 0.5]) == pytest.approx(
+        math.sqrt(4 / 6 * 3 / 4), rel=1e-6)
+    # the brevity penalty: a short candidate against its closest reference length
+    short = bleu_score([["the", "cat", "sat"]], [[["the", "cat", "sat", "on", "a", "mat"], list("abcde")]],
+                       max_n=2, weights=[0.5, 0.5])
+    assert short == pytest.approx(math.exp(1 - 5 / 3), rel=1e-6)
+    assert bleu_score([["a", "b"]], [[["c", "d"]]]) == 0.0
+    with pytest.raises(AssertionError, match="has be equal to max_n"):
+        bleu_score(candidates, references, max_n=3)
 
 
 def test_transform_pipeline():
