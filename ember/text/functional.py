@@ -2,7 +2,7 @@
 import ember
 from ember.nn.utils.rnn import pad_sequence
 
-__all__ = ["to_tensor", "truncate", "add_token"]
+__all__ = ["to_tensor", "truncate", "add_token", "str_to_int"]
 
 
 def _is_list_of(value, kind):
@@ -40,4 +40,13 @@ def add_token(input, token_id, begin=True):
         return [token_id] + input if begin else input + [token_id]
     if _is_nested(input):
         return [[token_id] + ids if begin else ids + [token_id] for ids in input]
+    raise TypeError("Input type not supported")
+
+
+def str_to_int(input):
+    """A list of numeric strings (or a batch of such lists) as ints."""
+    if _is_list_of(input, str):
+        return [int(element) for element in input]
+    if _is_nested(input) and all(_is_list_of(ids, str) for ids in input):
+        return [[int(element) for element in ids] for ids in input]
     raise TypeError("Input type not supported")

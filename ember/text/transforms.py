@@ -1,11 +1,14 @@
 """torchtext.transforms: composable text pipelines as modules."""
+import re
+
 import ember
 from ember import nn
 
 from . import functional as F
 from .vocab import Vocab
 
-__all__ = ["Sequential", "VocabTransform", "ToTensor", "LabelToIndex", "Truncate", "AddToken", "PadTransform"]
+__all__ = ["Sequential", "VocabTransform", "ToTensor", "LabelToIndex", "Truncate", "AddToken", "PadTransform",
+           "StrToIntTransform", "RegexTokenizer"]
 
 
 class Sequential(nn.Sequential):
@@ -114,3 +117,33 @@ class PadTransform(nn.Module):
         if length < self.max_length:
             x = nn.functional.pad(x, (0, self.max_length - length), value=self.pad_value)
         return x
+
+
+class StrToIntTransform(nn.Module):
+    """Numeric strings (or a batch of lists of them) to ints."""
+
+    def forward(self, input):
+        """The ints, shaped like the input."""
+        return F.str_to_int(input)
+
+
+class RegexTokenizer(nn.Module):
+    """Applies each (pattern, replacement) of ``patterns_list`` in order over the whole string, then splits on
+    spaces, dropping empty tokens (torchtext's RE2-based tokenizer)."""
+
+    def __init__(self, patterns_list):
+        super().__init__()
+        self._patterns = [(re.compile(pattern), replacement) for pattern, replacement in patterns_list]
+
+    def _tokenize(self, line):
+        for pattern, replacement in self._patterns:
+            line = pattern.sub(replacement, line)
+        return [token for token in line.split(" ") if token]
+
+    def forward(self, input):
+        """Tokens of a string, or a list of token lists for a list of strings."""
+        if isinstance(input, str):
+            return self._tokenize(input)
+        if F._is_list_of(input, str):
+            return [self._tokenize(line) for line in input]
+        raise TypeError("Input type not supported")

@@ -214,6 +214,18 @@ def test_bleu_score_matches_torchtexts_documented_values():
         bleu_score(candidates, references, max_n=3)
 
 
+def test_str_to_int_and_regex_tokenizer():
+    assert transforms.StrToIntTransform()(["1", "20", "-3"]) == [1, 20, -3]
+    assert functional.str_to_int([["4", "5"], ["6"]]) == [[4, 5], [6]]
+    with pytest.raises(TypeError, match="Input type not supported"):
+        functional.str_to_int([1, 2])
+    tokenizer = transforms.RegexTokenizer([(r"\'", " '  "), (r"\"", ""), (r"([.,!?])", r" \1 ")])
+    assert tokenizer("Basic Regex Tokenization for a Line of Text.") == ["Basic", "Regex", "Tokenization", "for", "a",
+                                                                         "Line", "of", "Text", "."]
+    assert tokenizer(['He said "hi", then left!', "it's\tok"]) == [["He", "said", "hi", ",", "then", "left", "!"],
+                                                                   ["it", "'", "s\tok"]]
+
+
 def test_transform_pipeline():
     v = build_vocab_from_iterator([["hello", "world", "hello"]], specials=["<pad>", "<bos>", "<unk>"])
     v.set_default_index(v["<unk>"])
