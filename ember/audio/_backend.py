@@ -1,6 +1,5 @@
 """Audio files: torchaudio's ``load`` / ``save`` / ``info`` through ``soundfile`` (WAV, FLAC, OGG, ...) when it is
 installed, and the standard library's ``wave`` (integer PCM WAV) otherwise."""
-import dataclasses
 import os
 import wave
 
@@ -11,15 +10,21 @@ import ember
 __all__ = ["AudioMetaData", "info", "load", "save", "list_audio_backends"]
 
 
-@dataclasses.dataclass
 class AudioMetaData:
-    """What ``info`` reports about an audio file."""
+    """What ``info`` reports about an audio file (a plain class as torchaudio's: printed by ``__str__``, compared by
+    identity)."""
 
-    sample_rate: int
-    num_frames: int
-    num_channels: int
-    bits_per_sample: int
-    encoding: str
+    def __init__(self, sample_rate, num_frames, num_channels, bits_per_sample, encoding):
+        self.sample_rate = sample_rate
+        self.num_frames = num_frames
+        self.num_channels = num_channels
+        self.bits_per_sample = bits_per_sample
+        self.encoding = encoding
+
+    def __str__(self):
+        return (f"AudioMetaData(sample_rate={self.sample_rate}, num_frames={self.num_frames}, "
+                f"num_channels={self.num_channels}, bits_per_sample={self.bits_per_sample}, "
+                f"encoding={self.encoding})")
 
 
 # soundfile subtype -> (bits per sample, torchaudio encoding)

@@ -57,6 +57,9 @@ def test_load_matches_scipy_wavfile(tmp_path, backend, kind):
     encoding = {"int16": "PCM_S", "int32": "PCM_S", "uint8": "PCM_U", "float32": "PCM_F"}[kind]
     assert (meta.sample_rate, meta.num_frames, meta.num_channels, meta.bits_per_sample, meta.encoding) == (
         8000, 400, 2, bits, encoding)
+    # torchaudio prints the encoding unquoted (its __str__; the audio I/O tutorial prints info's result)
+    assert str(meta) == (f"AudioMetaData(sample_rate=8000, num_frames=400, num_channels=2, bits_per_sample={bits}, "
+                         f"encoding={encoding})")
 
 
 @pytest.mark.parametrize("backend", ["soundfile", "wave"])
