@@ -63,7 +63,7 @@ def _special_matrices():
     """Matrices whose pivots exercise every branch: 2x2 blocks, interchanges, ties, zero columns (info > 0)."""
     rng = numpy.random.default_rng(7)
     fixed = [numpy.zeros((3, 3)), numpy.array([[0.0, 1], [1, 0]]), numpy.array([[0.0, 1, 2], [1, 0, 3], [2, 3, 0]]),
-             numpy.diag([1.0, 0, 2]), numpy.ones((4, 4)), numpy.array([[1.0, 2], [2, 4]]), numpy.eye(3)[::-1],
+             numpy.diag([1.0, 0, 2]), numpy.ones((4, 4)), numpy.array([[1.0, 2], [2, 4]]), numpy.eye(3)[::-1].copy(),
              numpy.array([[0.0, 0, 1], [0, 0, 0], [1, 0, 0]]), numpy.diag([0.0, 0, 5])]
     for _ in range(6):
         m = rng.integers(-2, 3, (6, 6)).astype(float)
