@@ -319,3 +319,15 @@ def test_beamforming_against_numpy():
     close(numpy.abs(numpy.einsum("...c,...c->...", top.conj(), vectors)), numpy.ones((2, 5)), rtol=1e-9)
     with pytest.raises(TypeError, match="must be ``torch.cfloat`` or ``torch.cdouble``"):
         AF.mvdr_weights_souden(psd_s.real, psd_n.real, 0)
+
+
+def test_merge_tokens_into_spans():
+    tokens = ember.tensor([0, 0, 3, 3, 3, 0, 5, 5, 2, 0, 0, 2])
+    scores = ember.linspace(0, 1, 12)
+    spans = AF.merge_tokens(tokens, scores)
+    assert [(s.token, s.start, s.end) for s in spans] == [(3, 2, 5), (5, 6, 8), (2, 8, 9), (2, 11, 12)]
+    assert spans[0].score == pytest.approx(scores[2:5].mean().item()) and len(spans[0]) == 3
+    assert spans[1] == AF.TokenSpan(token=5, start=6, end=8, score=scores[6:8].mean().item())
+    assert [s.token for s in AF.merge_tokens(tokens, scores, blank=3)] == [0, 0, 5, 2, 0, 2]
+    with pytest.raises(ValueError, match="must be the same length"):
+        AF.merge_tokens(tokens, scores[:5])

@@ -1,5 +1,6 @@
 """``ember.audio.functional``: torchaudio.functional's spectral features, resampling, filters, effects,
 convolutions, measurements and voice activity detection."""
+from .alignment import *  # noqa: F401,F403
 from .analysis import *  # noqa: F401,F403
 from .beamforming import *  # noqa: F401,F403
 from .convolution import *  # noqa: F401,F403
