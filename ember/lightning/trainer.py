@@ -255,7 +255,7 @@ class Trainer:
         if self._must_launch():
             return launch(self, "fit", model, train_dataloaders, val_dataloaders, datamodule, ckpt_path)
         ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
-        self._attach(model, datamodule, "fit")
+        self._attach(model, datamodule, "fit", val_given=val_dataloaders is not None)
         self._reset_metrics()
         self.state = "fitting"
         self._fit_sources = train_dataloaders, val_dataloaders
@@ -289,6 +289,8 @@ class Trainer:
         """(Re)loads the fit's dataloaders: those given to ``fit`` or the module's/datamodule's hooks."""
         train, val = self._fit_sources
         train = train if train is not None else self._loader("train_dataloader")
+        if not getattr(self, "_has_val_step", True):
+            val = []   # no validation_step: Lightning skips the validation loop and never asks for its data
         val = val if val is not None else self._loader("val_dataloader", True)
         self.train_dataloader = self._distribute(train, shuffle=True)
         self.val_dataloaders = [self._distribute(loader) for loader in _as_list(val)] or val
@@ -371,7 +373,7 @@ class Trainer:
         return results[0] if len(results) == 1 else results
 
     # --- set-up ---------------------------------------------------------------------------------------------
-    def _attach(self, model, datamodule, stage):
+    def _attach(self, model, datamodule, stage, val_given=False):
         from .module import LightningModule
         if model is None:
             raise TypeError(f"`Trainer.{stage}()` requires a `LightningModule` when it hasn't been passed in a "
@@ -387,6 +389,7 @@ class Trainer:
         # callbacks, module), configure_model
         self.callbacks = _checkpoints_last(self.callbacks + [c for c in _as_list(model.configure_callbacks())
                                                              if c not in self.callbacks])
+        self._verify_loop_configuration(stage, val_given)
         if datamodule is not None:
             datamodule.prepare_data()
         model.prepare_data()
@@ -399,6 +402,50 @@ class Trainer:
         self._call_module("setup", stage)
         self._call_module("configure_model")
         return model
+
+    def _verify_loop_configuration(self, stage, val_given):
+        """Lightning's checks of what the module defines for ``stage``: the steps it needs, the validation loop
+        skipped (with a warning) when the step or the data is missing, the ``*_epoch_end`` hooks removed in 2.0."""
+        from .module import LightningModule
+        from .utilities.exceptions import MisconfigurationException
+        model = self.lightning_module
+        name = type(model).__name__
+        removed = ("Support for `{0}` has been removed in v2.0.0. `{1}` implements this method. You can use the "
+                   "`on_{0}` hook instead. To access outputs, save them in-memory as instance attributes. You can "
+                   "find migration examples in https://github.com/Lightning-AI/pytorch-lightning/pull/16520.")
+        if stage == "fit":
+            for step in ("training_step", "configure_optimizers"):
+                if not _is_overridden(step, model, LightningModule):
+                    raise MisconfigurationException(
+                        f"No `{step}()` method defined. Lightning `Trainer` expects as minimum a `training_step()`, "
+                        "`train_dataloader()` and `configure_optimizers()` to be defined.")
+            if self.datamodule is not None:
+                from .datamodule import LightningDataModule
+                has_val_loader = _is_overridden("val_dataloader", self.datamodule, LightningDataModule)
+            else:
+                has_val_loader = _is_overridden("val_dataloader", model, LightningModule)
+            has_val_loader = has_val_loader or val_given
+            self._has_val_step = _is_overridden("validation_step", model, LightningModule)
+            if has_val_loader and not self._has_val_step:
+                rank_zero_warn("You passed in a `val_dataloader` but have no `validation_step`. Skipping val loop.")
+            if self._has_val_step and not has_val_loader:
+                rank_zero_warn("You defined a `validation_step` but have no `val_dataloader`. Skipping val loop.",
+                               category=PossibleUserWarning)
+            for hook in ("training_epoch_end", "validation_epoch_end"):
+                if callable(getattr(model, hook, None)):
+                    raise NotImplementedError(removed.format(hook, name).replace(
+                        "`on_training_epoch_end`", "`on_train_epoch_end`"))
+        elif stage == "predict":
+            if not _is_overridden("predict_step", model, LightningModule) and not _is_overridden(
+                    "forward", model, LightningModule):
+                raise MisconfigurationException("`Trainer.predict` requires `forward` method to run.")
+        else:
+            step = "validation_step" if stage == "validate" else "test_step"
+            if not _is_overridden(step, model, LightningModule):
+                raise MisconfigurationException(f"No `{step}()` method defined to run `Trainer.{stage}`.")
+            hook = "validation_epoch_end" if stage == "validate" else "test_epoch_end"
+            if callable(getattr(model, hook, None)):
+                raise NotImplementedError(removed.format(hook, name))
 
     def _detach(self, stage):
         if self.datamodule is not None:
@@ -1094,6 +1141,17 @@ class _Unrepeated:
     def __len__(self):
         total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
         return len(range(rank, total, replicas))
+
+
+def _is_overridden(name, obj, parent):
+    """Whether ``obj``'s ``name`` is other code than ``parent``'s (an attribute set on the instance counts), as
+    Lightning's ``is_overridden`` decides."""
+    attr, base = getattr(obj, name, None), getattr(parent, name, None)
+    if attr is None:
+        return False
+    if base is None:
+        return True
+    return getattr(attr, "__code__", None) is not getattr(base, "__code__", None)
 
 
 def _scalar(value):

@@ -381,3 +381,70 @@ def test_precision_choices_on_the_cpu_match_lightning(tmp_path, monkeypatch, cap
     ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     theirs["messages"] = _without_tips(theirs["messages"])
     assert ours == theirs
+
+
+CONFIGURATION = """
+import json, warnings
+
+
+class Base(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(2, 1)
+        self.seen = []
+
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    def on_validation_start(self):
+        self.seen.append("validation")
+
+
+class WithValidation(Base):
+    def validation_step(self, batch, batch_idx):
+        pass
+
+
+class OldStyle(Base):
+    def training_epoch_end(self, outputs):
+        pass
+
+
+class NoOptimizers(pl.LightningModule):
+    def training_step(self, batch, batch_idx):
+        pass
+
+
+loader = DataLoader(TensorDataset(torch.randn(4, 2)), batch_size=2)
+out = {}
+for name, cls, val in (("no_val_step", Base, loader), ("no_val_loader", WithValidation, None),
+                       ("old_style", OldStyle, None), ("no_optimizers", NoOptimizers, None), ("test", Base, "test")):
+    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
+    model = cls()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if val == "test":
+                trainer.test(model, loader)
+            else:
+                trainer.fit(model, loader, val)
+            error = None
+        except Exception as e:
+            error = [type(e).__name__, str(e)]
+    out[name] = {"error": error, "seen": getattr(model, "seen", None),
+                 "warnings": [str(w.message) for w in caught if "LeafSpec" not in str(w.message)
+                              and "logging interval" not in str(w.message)]}
+print(json.dumps(out))
+"""
+
+
+def test_loop_configuration_checks_match_lightning(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    theirs = run_lightning(TORCH_IMPORTS + CONFIGURATION, tmp_path)
+    exec(compile(EMBER_IMPORTS + CONFIGURATION, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert ours == theirs

@@ -123,6 +123,9 @@ def test_lr_find_needs_an_lr_attribute_and_one_fit_method():
             super().__init__()
             self.layer = ember.nn.Linear(2, 1)
 
+        def training_step(self, batch, batch_idx):   # without one, fit refuses the module before the finder runs
+            return self.layer(batch[0]).sum()
+
         def configure_optimizers(self):
             return ember.optim.SGD(self.parameters(), lr=0.1)
 
