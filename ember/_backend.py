@@ -5,6 +5,9 @@ device is first used.
 """
 import numpy
 
+from . import _meta
+from ._meta import MetaArray
+
 _cupy = None
 _peak_bytes = [0]
 
@@ -74,7 +77,9 @@ class device:
         return hash((self.type, self.index))
 
     def __repr__(self):
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
@@ -93,6 +98,7 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")
 
 
 default_device = CPU
@@ -110,36 +116,42 @@ def as_device(value):
 
 
 def xp_for(dev):
-    """The array module (numpy or cupy) that holds tensors on ``dev``."""
+    """The array module (numpy or cupy) that holds tensors on ``dev``; on "meta", NumPy making MetaArrays."""
     if dev.type == "cpu":
         return numpy
     if dev.type == "meta":
-        _refuse_meta()
+        return _meta.xp
     return _load_cupy()
 
 
-def _refuse_meta():
-    raise RuntimeError("ember has no meta device: its tensors always hold their data (make them on 'cpu')")
-
-
 def xp_of(array):
-    """The array module an array belongs to."""
-    return numpy if type(array) is numpy.ndarray or isinstance(array, numpy.ndarray) else _load_cupy()
+    """The array module an array belongs to (for a meta tensor's, NumPy making MetaArrays)."""
+    if type(array) is numpy.ndarray:
+        return numpy
+    if isinstance(array, numpy.ndarray):
+        return _meta.xp if isinstance(array, MetaArray) else numpy
+    return _load_cupy()
 
 
 def device_of(array):
     """The device an array lives on."""
-    if isinstance(array, numpy.ndarray):
+    if type(array) is numpy.ndarray:
         return CPU
+    if isinstance(array, numpy.ndarray):
+        return META if isinstance(array, MetaArray) else CPU
     return device("cuda", array.device.id)
 
 
 def move(array, dev):
     """Copies ``array`` to ``dev`` (or returns it unchanged when it already lives there)."""
     if dev.type == "cpu":
+        if type(array) is MetaArray:
+            _meta.refuse_copy()
         return array if isinstance(array, numpy.ndarray) else array.get()
     if dev.type == "meta":
-        _refuse_meta()
+        return _meta.like(array) if isinstance(array, numpy.ndarray) else _meta.empty(array.shape, array.dtype)
+    if type(array) is MetaArray:
+        _meta.refuse_copy()
     cupy = _load_cupy()
     with cupy.cuda.Device(dev.index or 0):
         return cupy.asarray(array)

@@ -9,7 +9,7 @@ from collections import OrderedDict
 
 import numpy
 
-from . import _alias, _backend, _dtype
+from . import _alias, _backend, _dtype, _meta
 
 
 def _owner(array):
@@ -70,6 +70,11 @@ class Tensor:
         return self.device.type == "cpu"
 
     @property
+    def is_meta(self):
+        """True for a tensor on the meta device: a shape and a dtype, no data."""
+        return type(self._data) is _backend.MetaArray
+
+    @property
     def ndim(self):
         """The number of dimensions."""
         return self._data.ndim
@@ -100,7 +105,10 @@ class Tensor:
 
     def stride(self, dim=None):
         """Strides in elements (not bytes), as PyTorch reports them."""
-        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        if type(self._data) is _backend.MetaArray:   # no memory: row-major strides (ember/_meta.py)
+            strides = _meta.strides(self._data)
+        else:
+            strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self._data.ndim)]
 
     def storage_offset(self):
@@ -112,6 +120,8 @@ class Tensor:
 
     def is_contiguous(self, memory_format=None):
         """True when elements are laid out without gaps in row-major order, or in ``memory_format``'s."""
+        if type(self._data) is _backend.MetaArray:
+            return memory_format is None or memory_format.name in ("contiguous_format", "preserve_format")
         if memory_format is None:
             return bool(self._data.flags.c_contiguous)
         from ._memory_format import is_laid_out
@@ -119,6 +129,8 @@ class Tensor:
 
     def data_ptr(self):
         """The address of the first element."""
+        if type(self._data) is _backend.MetaArray:   # no memory, as PyTorch's meta tensors
+            return 0
         if isinstance(self._data, numpy.ndarray):
             return self._data.__array_interface__["data"][0]
         return self._data.data.ptr
@@ -150,10 +162,6 @@ class Tensor:
 
     @property
     def is_quantized(self):
-        return False
-
-    @property
-    def is_meta(self):
         return False
 
     @property
@@ -213,8 +221,8 @@ class Tensor:
         """The data as a NumPy array sharing memory (CPU tensors only)."""
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
-        if not isinstance(self._data, numpy.ndarray):
-            if not force:
+        if not isinstance(self._data, numpy.ndarray) or type(self._data) is _backend.MetaArray:
+            if not force or type(self._data) is _backend.MetaArray:
                 raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
                                 "copy the tensor to host memory first.")
             return self._data.get()
@@ -249,6 +257,8 @@ class Tensor:
         return self._data.shape[0]
 
     def __bool__(self):
+        if type(self._data) is _backend.MetaArray:
+            self._data.item()   # PyTorch's error: no values
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._data.reshape(()))
@@ -288,7 +298,7 @@ class Tensor:
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, protocol):
-        array = _backend.move(self._data, _backend.CPU)
+        array = self._data if type(self._data) is _backend.MetaArray else _backend.move(self._data, _backend.CPU)
         if type(self) is not Tensor:   # a subclass keeps its type and its own attributes, as PyTorch's
             return (_rebuild_from_array,
                     (array, self.requires_grad, str(self.device), type(self), subclass_state(self)))

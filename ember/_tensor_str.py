@@ -211,7 +211,12 @@ def tensor_repr(tensor, tensor_contents=None):
         suffixes.append(f"device='{tensor.device}'")
     d = tensor.dtype
     default = _dtype.get_default_dtype()
-    if tensor.numel() == 0:
+    if tensor.device.type == "meta":   # no values to show: PyTorch's "..." with the size, and any other dtype
+        suffixes.append(f"size={tuple(tensor.shape)}")
+        if d is not default:
+            suffixes.append(f"dtype={d!r}")
+        text = "..."
+    elif tensor.numel() == 0:
         if tensor.dim() != 1:
             suffixes.append(f"size={tuple(tensor.shape)}")
         if d is not default:

@@ -26,7 +26,7 @@ from collections import Counter, OrderedDict
 
 import numpy
 
-from . import _backend, _dtype, _safe_globals
+from . import _backend, _dtype, _meta, _safe_globals
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
 from .storage import TypedStorage
@@ -205,6 +205,9 @@ class _Pickler(pickle._Pickler):
         if isinstance(tensor, Parameter):
             return _TorchGlobal("torch._utils", "_rebuild_parameter"), (_make(tensor._data), tensor.requires_grad,
                                                                          OrderedDict())
+        if tensor.is_meta:   # no data: dtype, size and strides, as PyTorch writes a meta tensor
+            return _TorchGlobal("torch._utils", "_rebuild_meta_tensor_no_storage"), (
+                tensor.dtype, tuple(tensor.shape), tensor.stride(), tensor.requires_grad)
         ref, offset, stride = self._storages.locate(tensor)
         layout = (ref, offset, tuple(tensor.shape), stride, tensor.requires_grad, OrderedDict())
         if tensor.dtype.name not in _STORAGE_NAMES:   # dtypes without a typed storage: bytes plus the dtype
@@ -474,7 +477,8 @@ def _device_for(location):
 
 
 def _restore_location(storage, location, map_location):
-    """Moves a freshly read storage where ``map_location`` says (torch's rules for None, str, device, dict, callable)."""
+    """Moves a freshly read storage where ``map_location`` says (torch's rules for None, str, device, dict,
+    callable)."""
     if map_location is None:
         return storage.to(location)
     if isinstance(map_location, dict):
@@ -544,6 +548,16 @@ def _rebuild_qtensor(*args):
     return rebuild_qtensor(*args)
 
 
+def _rebuild_meta_tensor_no_storage(dtype, size, stride, requires_grad):
+    """torch._utils._rebuild_meta_tensor_no_storage: a meta tensor (shape and dtype, no data)."""
+    if not isinstance(dtype, _dtype.dtype) or not isinstance(size, (tuple, list)) or \
+            not all(type(n) is int and n >= 0 for n in size) or type(requires_grad) is not bool:
+        raise pickle.UnpicklingError("_rebuild_meta_tensor_no_storage takes a dtype, a size of non-negative ints, "
+                                     f"strides and a bool, got {type(dtype).__name__}, {type(size).__name__} and "
+                                     f"{type(requires_grad).__name__}")
+    return _make(_meta.empty(size, dtype.numpy), requires_grad=requires_grad)
+
+
 def _rebuild_parameter(data, requires_grad, backward_hooks):
     """torch._utils._rebuild_parameter: a Parameter around a loaded tensor."""
     from .nn.parameter import Parameter
@@ -574,7 +588,7 @@ def _rebuild_from_type_v2(func, new_type, args, state):
 
 
 _REBUILD_FUNCTIONS = (_rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3, _rebuild_parameter,
-                      _rebuild_parameter_with_state)
+                      _rebuild_parameter_with_state, _rebuild_meta_tensor_no_storage)
 
 
 def _name_of(obj):
@@ -591,6 +605,7 @@ def _torch_globals():
              ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
              ("torch.storage", "UntypedStorage"): _StorageType(_dtype.uint8, "UntypedStorage"),
              ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+             ("torch._utils", "_rebuild_meta_tensor_no_storage"): _rebuild_meta_tensor_no_storage,
              ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
              ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
              ("torch", "Size"): Size, ("torch", "device"): _backend.device,

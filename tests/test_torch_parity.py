@@ -386,14 +386,6 @@ def test_device_as_context_manager_sets_the_default_for_factories_and_modules():
     assert run(ember) == run(torch)
 
 
-def test_meta_device_is_refused_by_name():
-    with pytest.raises(RuntimeError, match="meta device"):
-        ember.zeros(2, device="meta")
-    for move in (lambda: ember.ones(2).to("meta"), lambda: ember.nn.Linear(2, 2).to("meta")):   # not a CuPy error
-        with pytest.raises(RuntimeError, match="meta device"):
-            move()
-
-
 def test_accelerator_and_backends_modules():
     assert both(lambda lib: (lib.accelerator.is_available(), lib.accelerator.device_count(),
                              lib.accelerator.current_accelerator(), lib.backends.mps.is_available(),

@@ -13,7 +13,8 @@ from collections import OrderedDict
 
 import numpy
 
-from .. import _alias, _backend
+from .. import _alias, _backend, _meta
+from .._meta import MetaArray as _MetaArray
 from .._warnings import transparent
 from .._tensor import Tensor, _make, _wrap, add_hook, grad_state
 from .grad_mode import no_grad, state
@@ -615,6 +616,7 @@ class Primitive(Function):
     """Base of ember's own ops: forward receives and returns arrays of ``ctx.xp`` (NumPy or CuPy)."""
 
     _array_level = True
+    meta_passthrough = False   # True: forward takes meta inputs' MetaArrays as they are (moving between devices)
 
     @classmethod
     def _apply(cls, args, kwargs):
@@ -647,6 +649,9 @@ class Primitive(Function):
             i += 1
         if off_host:
             ctx.xp = _on_one_device(cls, args, arrays)
+            if ctx.xp is None:   # meta tensors among the inputs: shapes and dtypes only
+                return _meta_apply(cls, ctx, args, arrays, kwargs, edges, meta if edges else None,
+                                   needs if edges else None)
         if edges is None:
             ctx.needs_input_grad = _NO_GRADS[i] if i < 8 else (False,) * i
         else:
@@ -747,6 +752,9 @@ def _on_one_device(cls, args, arrays):
         if type(gpu) is not _ndarray and hasattr(gpu, "__cuda_array_interface__"):
             break
     else:
+        for a in arrays:
+            if type(a) is _MetaArray:
+                return None   # the meta device: _meta_apply
         return numpy   # NumPy subclasses (memory maps)
     xp = _backend._cupy   # loaded: one of its arrays is here
     for n, a in enumerate(arrays):
@@ -757,6 +765,56 @@ def _on_one_device(cls, args, arrays):
                                    f"{where} and cpu! (when checking argument in {cls.__name__})")
             arrays[n] = xp.asarray(a)
     return xp
+
+
+def _meta_apply(cls, ctx, args, arrays, kwargs, edges, meta, needs):
+    """A primitive with meta inputs (``ember/_meta.py``): forward runs on plain zero-stride stand-ins of them, and
+    its array results (and the arrays it saved) become MetaArrays of the same shapes and dtypes. A CPU tensor beside
+    them (not 0-d: PyTorch takes those as scalars) raises PyTorch's device error; a primitive with
+    ``meta_passthrough`` (moving between devices) gets the MetaArrays themselves."""
+    expected = None
+    for n, a in enumerate(args):
+        if isinstance(a, Tensor) and arrays[n].ndim:
+            device = _backend.device_of(arrays[n])
+            if expected is None:
+                expected = device
+            elif device != expected:
+                raise _meta.device_error(device, expected)
+    originals = {}
+    if not cls.meta_passthrough:
+        for n, a in enumerate(arrays):
+            if type(a) is _MetaArray:
+                arrays[n] = stand = _meta.standin(a)
+                originals[id(stand)] = a
+    ctx.xp = numpy
+    if edges is None:
+        ctx.needs_input_grad = (False,) * len(args)
+    else:
+        ctx.needs_input_grad = needs
+        ctx._sequence = next(_sequence)
+    try:
+        output = cls.forward(ctx, *arrays, **kwargs)
+    except ValueError as error:
+        raise _broadcast_error(args) or error
+    ctx.xp = _meta.xp   # what backward makes is meta too, computed on tensors (no array_backward)
+    ctx._backward_on_arrays = False
+    single = type(output) is not tuple
+    raw = (output,) if single else output
+    outputs = [_meta.to_meta(_as_array(o, numpy)) for o in raw]
+    if ctx._saved:
+        for o, m in zip(raw, outputs):
+            originals[id(o)] = m
+        ctx._saved = [originals[id(a)] if id(a) in originals else _meta.to_meta(a) for a in ctx._saved]
+    if edges is None:
+        results = [_wrap(o) for o in outputs]
+    else:
+        for name, value in vars(ctx).items():   # arrays kept for backward (probabilities, indices) are meta too
+            if isinstance(value, (tuple, list)):
+                setattr(ctx, name, type(value)(_meta.to_meta(v) for v in value))
+            elif isinstance(value, numpy.ndarray):
+                setattr(ctx, name, _meta.to_meta(value))
+        results = _connect(ctx, args, edges, meta, outputs)
+    return results[0] if single else tuple(results)
 
 
 def _as_array(value, xp):

@@ -68,6 +68,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
+    if tensor.is_meta:   # no values, no numbers drawn
+        return tensor
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
             low, high = (make_tensor(v, dtype=tensor.dtype).item() for v in (a, b))
@@ -100,6 +102,8 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 def constant_(tensor, val):
     """Fills with ``val``."""
+    if tensor.is_meta:   # nothing to fill (a fill of a meta tensor would still compute one at full size)
+        return tensor
     with no_grad():
         return tensor.fill_(val)
 
@@ -118,6 +122,8 @@ def eye_(tensor):
     """Fills a 2-D tensor with the identity matrix."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     from ..ops.creation import eye
     with no_grad():
         return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
@@ -129,6 +135,8 @@ def dirac_(tensor, groups=1):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
     out_per_group = tensor.shape[0] // groups
     smallest = min(out_per_group, tensor.shape[1])
+    if tensor.is_meta:
+        return tensor
     with no_grad():
         tensor.zero_()
         data = tensor._data
@@ -176,7 +184,7 @@ def orthogonal_(tensor, gain=1, generator=None):
     """Fills with a (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix."""
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     import numpy
 
@@ -200,6 +208,8 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     """Fills a 2-D tensor as a sparse matrix: each column has ``sparsity`` of its entries zero, the rest N(0, std)."""
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     import math as _math
     rows, cols = tensor.shape
     zeros = int(_math.ceil(sparsity * rows))

@@ -3,7 +3,7 @@ tensor in the graph (PyTorch's CopySlices) so that gradients flow to the whole b
 import numpy
 
 from .. import _dtype, _compat
-from .._backend import xp_of
+from .._backend import MetaArray, xp_of
 from .._tensor import Tensor, _make
 from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
@@ -83,7 +83,7 @@ def assign_inplace(self, result):
     root = self._base
     if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
         return _assign_through_view(self, root, result)
-    if result._data is not self._data:
+    if result._data is not self._data and type(self._data) is not MetaArray:   # a meta tensor has nothing to write
         self._data[...] = result._data
     self._version_counter[0] += 1
     if node is not None:
@@ -104,7 +104,8 @@ def _assign_through_view(view, root, result):
         new_root = name_node(new_space, "CopySlices")
     else:
         new_root = ViewAsComplex.apply(new_space)
-    root._data[...] = new_root._data
+    if type(root._data) is not MetaArray:
+        root._data[...] = new_root._data
     root._version_counter[0] += 1
     root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
     view.grad_fn, view._output_nr, view.requires_grad = _elements(new_space, index).grad_fn, 0, True

@@ -8,7 +8,7 @@ import warnings
 
 import numpy
 
-from .. import _dtype
+from .. import _backend, _dtype, _meta
 from .._tensor import Tensor, _make, _wrap_dim
 from ..autograd import function as _function
 from ..autograd.grad_mode import state
@@ -223,6 +223,9 @@ def check_same_device(*tensors):
     """RuntimeError naming both devices when tensors live on different devices (0-d CPU tensors excepted)."""
     devices = {t.device for t in tensors if isinstance(t, Tensor) and not (t.ndim == 0 and t.device.type == "cpu")}
     if len(devices) > 1:
+        if _backend.META in devices:   # PyTorch's meta kernels name the first tensor's device as the expected one
+            order = [t.device for t in tensors if isinstance(t, Tensor) and t.device in devices]
+            raise _meta.device_error(next(d for d in order if d != order[0]), order[0])
         a, b = sorted(str(d) for d in devices)[::-1][:2]
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two devices, {a} and "
                            f"{b}!")

@@ -28,6 +28,8 @@ Cast._node_cls.__name__ = Cast._node_cls.__qualname__ = "ToCopyBackward0"   # Py
 
 
 class ToDevice(Primitive):
+    meta_passthrough = True   # a meta tensor moved elsewhere raises PyTorch's "no data" error
+
     @staticmethod
     def forward(ctx, a, device):
         ctx.source = _backend.device_of(a)

@@ -204,10 +204,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     mask = target != ignore_index
     safe_target = target.where(mask, 0)
     bad = (safe_target < 0) | (safe_target >= classes)
-    if bool(bad.any()):
+    meta = target.is_meta   # no values to check, as PyTorch's meta kernel
+    if not meta and bool(bad.any()):
         raise IndexError(f"Target {int(safe_target[bad].reshape(-1)[0])} is out of bounds.")
     picked = -input.gather(class_dim, safe_target.unsqueeze(class_dim)).squeeze(class_dim)
-    has_ignored = not bool(mask.all())
+    has_ignored = not meta and not bool(mask.all())
     if has_ignored:  # selected away, not multiplied by 0: an ignored position's NaN or inf must not leak
         picked = picked.where(mask, 0)
     w = _class_weights(weight, safe_target, mask if has_ignored else None)

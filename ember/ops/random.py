@@ -16,7 +16,7 @@ import sys
 import numpy
 
 from .._warnings import warn
-from .. import _alias, _backend, _dtype
+from .. import _alias, _backend, _dtype, _meta
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
 from ..autograd.grad_mode import state
@@ -25,7 +25,7 @@ from .creation import _factory, _like, _like_layout
 from ._inplace import assign_inplace
 from ._kernel_dtypes import cpp_type_name, refuse_complex
 from ._mt19937 import STATE_BYTES, Engine
-from ._util import shape_arg, tensor_method, write_out
+from ._util import check_same_device, shape_arg, tensor_method, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
@@ -227,6 +227,18 @@ def _place(array, d, device, requires_grad=False):
     return out.requires_grad_(True) if requires_grad else out
 
 
+def _on_meta(device):
+    """True when ``device`` (None: the default device) is the meta device: samplers there draw no numbers, as
+    PyTorch's (its generator does not advance)."""
+    return (_backend.default_device if device is None else _backend.as_device(device)).type == "meta"
+
+
+def _meta_samples(shape, d, requires_grad=False):
+    """A sampler's result on the meta device: shape and dtype, no numbers drawn."""
+    out = _make(_meta.empty(shape, d.numpy))
+    return out.requires_grad_(True) if requires_grad else out
+
+
 def _new(shape, d, samples):
     """Host samples (flat, in fill order, of ``d``'s real dtype for complex ``d``) shaped as a new tensor."""
     samples = numpy.ascontiguousarray(samples)
@@ -318,6 +330,8 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     """Uniform samples from [0, 1) of the given shape."""
     d = _float_dtype(dtype, "check_uniform_bounds")
     shape = shape_arg(size)
+    if _on_meta(device):
+        return write_out(out, _meta_samples(shape, d, requires_grad), "rand")
     samples = _uniform(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
     return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "rand")
 
@@ -327,6 +341,8 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     """Standard normal samples of the given shape."""
     d = _float_dtype(dtype, "normal_kernel_cpu")
     shape = shape_arg(size)
+    if _on_meta(device):
+        return write_out(out, _meta_samples(shape, d, requires_grad), "randn")
     samples = _normal(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
     return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "randn")
 
@@ -343,6 +359,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
     low, span = _from_to(d, int(low), int(high))
     shape = shape_arg((size,))
+    if _on_meta(device):
+        return write_out(out, _meta_samples(shape, d, requires_grad), "randint")
     samples = _samplers.from_to(_engine(generator), _numel(shape), low, span).reshape(shape)
     return write_out(out, _place(samples, d, device, requires_grad), "randint")
 
@@ -353,6 +371,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
+    if _on_meta(device):
+        return write_out(out, _meta_samples((int(n),), d, requires_grad), "randperm")
     perm = _samplers.randperm(_engine(generator), int(n))
     return write_out(out, _place(perm, d, device, requires_grad), "randperm")
 
@@ -417,6 +437,10 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     """Normal samples: elementwise from tensors of means and/or standard deviations (broadcast), or of ``size``
     from scalar ``mean`` and ``std``. As in PyTorch, ``mean`` and ``std`` receive zero gradients."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if any(t.is_meta for t in tensors):
+        check_same_device(*tensors)
+        shape = tuple(numpy.broadcast_shapes(*(t.shape for t in tensors)))
+        return write_out(out, _meta_samples(shape, tensors[0].dtype), "normal")
     if not tensors:
         if size is None:
             raise TypeError("normal() missing required argument 'size' when mean and std are numbers")
@@ -424,6 +448,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
             raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         d = _float_dtype(dtype, "normal_kernel_cpu")
         shape = shape_arg((size,))
+        if _on_meta(device):
+            return write_out(out, _meta_samples(shape, d, requires_grad), "normal")
         samples = _normal(_engine(generator), _numel(shape, d), d, float(mean), float(std))
         return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "normal")
     if isinstance(std, Tensor):
@@ -470,6 +496,8 @@ def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples (in ``input``'s dtype) that are 1 with probability ``input`` (or ``p`` when given)."""
     shape = tuple(input.shape)
     refuse_complex("bernoulli_tensor_cpu_self_" if p is None else "bernoulli_scalar_cpu_", input)
+    if input.is_meta:
+        return write_out(out, _meta_samples(shape, input.dtype), "bernoulli")
     if p is None:
         samples = _bernoulli_tensor(_engine(generator), shape, input).reshape(shape)
     else:
@@ -486,6 +514,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if num_samples <= 0:
         raise RuntimeError("cannot sample n_sample <= 0 samples")
+    if input.is_meta:
+        return write_out(out, _meta_samples(tuple(input.shape[:-1]) + (num_samples,), _dtype.int64), "multinomial")
     host = _backend.move(input._data, _backend.CPU)
     weights = host.reshape(-1, input.shape[-1])
     categories = weights.shape[1]
@@ -552,6 +582,8 @@ def _exponential_float32(engine, n):
 def poisson(input, generator=None):
     """Samples from Poisson distributions with rates ``input`` (in ``input``'s dtype)."""
     refuse_complex("poisson_cpu", input)
+    if input.is_meta:
+        return _meta_samples(tuple(input.shape), input.dtype)
     rates = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
     if (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -562,6 +594,8 @@ def poisson(input, generator=None):
 # --- in-place fills -------------------------------------------------------------------------------------------
 def _fill(self, samples):
     """Writes flat host samples into self in the order PyTorch's kernels visit elements: memory order."""
+    if self.is_meta:
+        return self
     data = self._data
     if self.dtype.is_complex:
         samples = numpy.ascontiguousarray(samples).view(self.dtype.numpy)
@@ -600,6 +634,8 @@ def _fill_fast(self, samples):
 def _fill_in_place(self, sample):
     """Fills self with ``sample(out)``: float32 and float64 samplers write straight into self's array (``out``)
     when the direct path applies, others return their samples (``out`` None) for ``_fill_fast``."""
+    if self.is_meta:   # no data to fill, no numbers drawn
+        return self
     data = _direct_target(self)
     if data is None or self.dtype not in (_dtype.float32, _dtype.float64):
         return _fill_fast(self, sample(None))
@@ -669,6 +705,8 @@ def random_(self, *args, generator=None, **kwargs):
         refuse_complex("random_kernel_cpu", self)
     if len(args) == 1 and "to" not in kwargs and "from" not in kwargs:
         args = (0, args[0])
+    if self.is_meta:
+        return self
     engine, n = _engine(generator), self.numel()
     if not args and not kwargs:
         return _fill(self, _samplers.default_int(engine, n, self.dtype.numpy))
@@ -688,6 +726,8 @@ def bernoulli_(self, p=0.5, *, generator=None):
     refuse_complex("bernoulli_tensor_cpu_self_" if isinstance(p, Tensor) else "bernoulli_scalar_cpu_", self)
     if isinstance(p, Tensor):
         refuse_complex("bernoulli_tensor_cpu_p_", p)
+        if self.is_meta:
+            return self
         return _fill(self, _bernoulli_tensor(_engine(generator), shape, p, _memory_order(self._data)))
     _check_probabilities(numpy.float64(p))
     if self.device.type == "cuda" and generator is None:
@@ -711,6 +751,8 @@ def exponential_(self, lambd=1.0, *, generator=None):
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
     _require_continuous("Exponential", self, _dtype.scalar_type_name(self.dtype))
     n = _float_fill(self, "exponential_cpu")
+    if self.is_meta:
+        return self
     return _fill(self, _samplers.exponential(_engine(generator), n, float(lambd)))
 
 
@@ -720,6 +762,8 @@ def geometric_(self, p, *, generator=None):
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
     refuse_complex("geometric_cpu", self)
+    if self.is_meta:
+        return self
     return _fill(self, _samplers.geometric(_engine(generator), self.numel(), float(p)))
 
 
@@ -728,6 +772,8 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
     _require_continuous("Cauchy", self, cpp_type_name(self.dtype))
     n = _float_fill(self, "cauchy_cpu")
+    if self.is_meta:
+        return self
     return _fill(self, _samplers.cauchy(_engine(generator), n, float(median), float(sigma)))
 
 
@@ -738,6 +784,8 @@ def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
     refuse_complex("log_normal_cpu", self)
     n = _float_fill(self, "log_normal_cpu")
+    if self.is_meta:
+        return self
     return _fill(self, _samplers.log_normal(_engine(generator), n, float(mean), float(std)))
 
 

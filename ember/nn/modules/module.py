@@ -588,7 +588,14 @@ class Module:
         def convert(t):
             target = dtype if dtype is not None and (t.is_floating_point() or t.is_complex()) else None
             layout = memory_format if t.dim() in (4, 5) else None   # as PyTorch: 4-D and 5-D tensors only
-            return t.to(device=device, dtype=target, memory_format=layout)
+            try:
+                return t.to(device=device, dtype=target, memory_format=layout)
+            except NotImplementedError as error:
+                if "Cannot copy out of meta tensor" in str(error):
+                    raise NotImplementedError(f"{error} Please use torch.nn.Module.to_empty() instead of "
+                                              "torch.nn.Module.to() when moving module from meta to a different "
+                                              "device.") from None
+                raise
         return self._apply(convert)
 
     def cpu(self):
