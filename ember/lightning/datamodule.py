@@ -100,5 +100,20 @@ class LightningDataModule(HyperparametersMixin):
         """State to save in checkpoints."""
         return {}
 
+    @classmethod
+    def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, **kwargs):
+        """A new datamodule built from the checkpoint's datamodule hyperparameters (``kwargs`` override them), with
+        its saved state."""
+        import ember
+        checkpoint = ember.load(checkpoint_path, map_location=map_location, weights_only=False)
+        hparams = dict(checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY, {}))
+        signature = inspect.signature(cls.__init__)
+        if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+            hparams = {k: v for k, v in hparams.items() if k in signature.parameters}
+        datamodule = cls(**{**hparams, **kwargs})
+        if cls.__qualname__ in checkpoint:
+            datamodule.load_state_dict(checkpoint[cls.__qualname__])
+        return datamodule
+
     def load_state_dict(self, state_dict):
         """Restores what ``state_dict`` returned."""

@@ -260,9 +260,7 @@ class Trainer:
         self.state = "fitting"
         self._fit_sources = train_dataloaders, val_dataloaders
         self._load_fit_data()
-        if model.hparams and getattr(model, "_log_hyperparams", True):
-            for logger in self._rank_zero_loggers():
-                logger.log_hyperparams(model.hparams_initial)
+        self._log_hyperparams()
         # as Lightning: weights and callbacks come back before the optimizers are configured and on_fit_start runs
         # (a finetuning callback rebuilds its param groups there), the optimizers' and loops' state after
         checkpoint = self._load_checkpoint(ckpt_path) if ckpt_path is not None else None
@@ -402,6 +400,34 @@ class Trainer:
         self._call_module("setup", stage)
         self._call_module("configure_model")
         return model
+
+    def _log_hyperparams(self):
+        """Gives the loggers the module's and the datamodule's saved hyperparameters, merged (a key both hold with
+        different values is an error), as Lightning does when fitting starts."""
+        if not self.loggers:
+            return
+        model, datamodule = self.lightning_module, self.datamodule
+        model_logs = getattr(model, "_log_hyperparams", True)
+        datamodule_logs = getattr(datamodule, "_log_hyperparams", True) if datamodule is not None else False
+        hparams = None
+        if model_logs and datamodule_logs:
+            ours, theirs = model.hparams_initial, datamodule.hparams_initial
+            inconsistent = [key for key in ours.keys() & theirs.keys() if key != "_class_path" and (
+                type(ours[key]) is not type(theirs[key]) or (isinstance(ours[key], ember.Tensor) and ours[key] is not
+                                                             theirs[key]) or ours[key] != theirs[key])]
+            if inconsistent:
+                raise RuntimeError(f"Error while merging hparams: the keys {inconsistent} are present in both the "
+                                   "LightningModule's and LightningDataModule's hparams but have different values.")
+            hparams = {**ours, **theirs}
+        elif model_logs:
+            hparams = model.hparams_initial
+        elif datamodule_logs:
+            hparams = datamodule.hparams_initial
+        for logger in self._rank_zero_loggers():
+            if hparams is not None:
+                logger.log_hyperparams({k: v for k, v in hparams.items() if k != "_class_path"})
+            logger.log_graph(model)
+            logger.save()
 
     def _verify_loop_configuration(self, stage, val_given):
         """Lightning's checks of what the module defines for ``stage``: the steps it needs, the validation loop
@@ -943,6 +969,10 @@ class Trainer:
                 checkpoint["MixedPrecision"] = self._scaler.state_dict()
             for callback in self.callbacks:
                 callback.on_save_checkpoint(self, model, checkpoint)
+        if self.datamodule is not None and not weights_only:
+            state = self.datamodule.state_dict()
+            if state:
+                checkpoint[type(self.datamodule).__qualname__] = state
         for owner in (model, self.datamodule):
             if owner is not None and owner.hparams:
                 if getattr(owner, "_hparams_name", None):
@@ -1078,6 +1108,8 @@ class Trainer:
         model = self.lightning_module
         model.on_load_checkpoint(checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
+        if self.datamodule is not None and type(self.datamodule).__qualname__ in checkpoint:
+            self.datamodule.load_state_dict(checkpoint[type(self.datamodule).__qualname__])
         for callback in self.callbacks:   # every on_load_checkpoint, then every load_state_dict, as Lightning
             callback.on_load_checkpoint(self, model, checkpoint)
         states = checkpoint.get("callbacks", {})

@@ -448,3 +448,60 @@ def test_loop_configuration_checks_match_lightning(tmp_path, monkeypatch, capsys
     exec(compile(EMBER_IMPORTS + CONFIGURATION, "program", "exec"), {})
     ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert ours == theirs
+
+
+HPARAMS = """
+import json, os, warnings
+warnings.simplefilter("ignore")
+
+
+class Model(pl.LightningModule):
+    def __init__(self, hidden=4, lr=0.1, name="x", layers=(1, 2), net=None):
+        super().__init__()
+        self.save_hyperparameters(ignore=["net"])
+        self.layer = nn.Linear(2, hidden)
+
+    def training_step(self, batch, batch_idx):
+        return self.layer(batch[0]).sum()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
+
+
+class Data(pl.LightningDataModule):
+    def __init__(self, batch_size=2):
+        super().__init__()
+        self.save_hyperparameters()
+        self.seen = 0
+
+    def train_dataloader(self):
+        return DataLoader(TensorDataset(torch.randn(4, 2)), batch_size=self.hparams.batch_size)
+
+    def state_dict(self):
+        return {"seen": 7}
+
+    def load_state_dict(self, state):
+        self.seen = state["seen"]
+
+
+model = Model(hidden=3, name="y", net=nn.Linear(1, 1))
+trainer = pl.Trainer(max_epochs=1, logger=CSVLogger("logs"), enable_progress_bar=False, enable_model_summary=False)
+trainer.fit(model, datamodule=Data())
+path = trainer.checkpoint_callback.best_model_path
+checkpoint = torch.load(path, weights_only=False)
+loaded = Model.load_from_checkpoint(path, lr=0.5)
+data = Data.load_from_checkpoint(path)
+with open(os.path.join(trainer.logger.log_dir, "hparams.yaml")) as file:
+    yaml_text = file.read()
+print(json.dumps({"printed": repr(model.hparams), "keys": sorted(checkpoint), "yaml": yaml_text,
+                  "loaded": repr(loaded.hparams), "data": [repr(data.hparams), data.seen]}))
+"""
+
+
+def test_hyperparameters_reach_loggers_and_checkpoints_as_lightnings(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    imports = "from {0}.loggers import CSVLogger\n"
+    theirs = run_lightning(TORCH_IMPORTS + imports.format("pytorch_lightning") + HPARAMS, tmp_path)
+    exec(compile(EMBER_IMPORTS + imports.format("ember.lightning") + HPARAMS, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert ours == theirs

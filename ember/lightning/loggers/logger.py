@@ -1,6 +1,7 @@
 """Logger: where the Trainer sends metrics and hyperparameters."""
 import json
 import os
+import warnings
 
 
 class Logger:
@@ -68,6 +69,15 @@ def save_hparams_to_yaml(path, hparams):
         except ImportError:
             for key, value in hparams.items():
                 file.write(f"{key}: {json.dumps(value, default=str)}\n")
-        else:
-            yaml.dump({k: v if isinstance(v, (bool, int, float, str, list, dict, type(None))) else str(v)
-                       for k, v in hparams.items()}, file)
+        else:   # as Lightning: each value YAML can dump as it is (tuples tagged); others left out with a warning
+            import enum
+            allowed = {}
+            for key, value in dict(hparams).items():
+                value = value.name if isinstance(value, enum.Enum) else value
+                try:
+                    yaml.dump(value)
+                except (TypeError, ValueError):   # left out of the file, as Lightning's writer leaves it
+                    warnings.warn(f"Skipping '{key}' parameter because it is not possible to safely dump to YAML.")
+                else:
+                    allowed[key] = value
+            yaml.dump(allowed, file)
