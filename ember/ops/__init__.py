@@ -3,6 +3,7 @@ from . import (comparison, complex, conversion, creation, cumulative, indexing, 
                rearrange, reduction, shape, sorting)
 from . import calculus, floating_point, indices, integer_math, statistics, tensor_utilities, view_copies  # noqa: F401
 from .linalg import householder, lu  # noqa: F401
+from . import operators  # noqa: F401,E402  (last: wraps the operators the modules above installed)
 
 
 def __getattr__(name):

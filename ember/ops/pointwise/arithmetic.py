@@ -222,23 +222,6 @@ def mul(input, other, *, out=None):
 multiply = mul
 
 
-def _operator(function, primitive):
-    """``function`` as a Tensor operator that goes straight to ``primitive`` when both operands are tensors of one
-    dtype and array type (operands ``promote_pair`` returns unchanged): the common case, one frame shorter."""
-    def operator(input, other):
-        if type(other) is Tensor and input._data.dtype is other._data.dtype and \
-                type(input._data) is type(other._data):
-            return primitive.apply(input, other)
-        return function(input, other)
-    operator.__name__ = operator.__qualname__ = f"__{function.__name__}__"
-    operator.__doc__ = function.__doc__
-    return operator
-
-
-Tensor.__add__ = _operator(add, Add)
-Tensor.__mul__ = _operator(mul, Mul)
-
-
 @tensor_method("__truediv__")
 def div(input, other, *, rounding_mode=None, out=None):
     """input / other; integer inputs give a float result unless ``rounding_mode`` is 'trunc' or 'floor'."""
