@@ -242,8 +242,14 @@ class Tensor:
         return data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        """The data as a NumPy array (NumPy's protocol): shared with a CPU tensor unless ``copy`` is True (as
+        ``numpy.array`` asks) or ``dtype`` needs a conversion, which ``copy=False`` refuses."""
         data = _backend.move(self._data, _backend.CPU)
-        return data if dtype is None else data.astype(dtype, copy=False)
+        if dtype is not None and numpy.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError("Unable to avoid copy while creating an array as requested.")
+            return data.astype(dtype)
+        return data.copy() if copy and data is self._data else data
 
     def __dlpack__(self, stream=None, **kwargs):
         return self._data.__dlpack__(**kwargs) if stream is None else self._data.__dlpack__(stream=stream, **kwargs)

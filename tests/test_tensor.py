@@ -1,4 +1,6 @@
 """Tensor basics against torch: Python conversions, metadata on views, dtype conversions, autograd flags."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -23,6 +25,21 @@ def test_numpy_shares_memory():
     with pytest.raises(RuntimeError, match="requires grad"):
         ember.zeros(1, requires_grad=True).numpy()
     assert ember.zeros(1, requires_grad=True).numpy(force=True).shape == (1,)
+
+
+@pytest.mark.parametrize("convert", [numpy.array, lambda a: numpy.array(a, dtype=numpy.float64),
+                                     lambda a: numpy.asarray(a, copy=True), numpy.asarray])
+def test_numpy_array_copies_unless_asked_not_to(convert):
+    # numpy.array and asarray(copy=True) copy a tensor's data; asarray alone shares it, as with PyTorch's tensors
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor([1.0, 2.0, 3.0])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # PyTorch's __array__ takes no copy keyword
+            array = convert(t)
+        array[0] = 9
+        results.append(t.tolist())
+    assert results[0] == results[1]
 
 
 @pytest.mark.parametrize("values", [[1.5, -2.0], [[1, 2], [3, 4]], [True, False], [1 + 2j], 3.5, 7, []])
