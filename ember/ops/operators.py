@@ -62,7 +62,7 @@ def _equal(function):
 
 
 def _install(name, operator, function):
-    operator.__name__ = operator.__qualname__ = name
+    operator.__name__, operator.__qualname__ = name, f"Tensor.{name}"   # pickles by reference, as torch's do
     operator.__doc__ = function.__doc__
     setattr(Tensor, name, operator)
 

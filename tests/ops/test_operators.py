@@ -55,3 +55,9 @@ def test_equality_with_other_operands(other):
                 for lib in (ember, torch)]
     assert outcomes[0] == outcomes[1]
 
+
+
+def test_operators_pickle_by_reference():
+    import pickle
+    for name in ("__add__", "__sub__", "__rtruediv__", "__eq__", "__ilshift__"):
+        assert pickle.loads(pickle.dumps(getattr(ember.Tensor, name))) is getattr(ember.Tensor, name)
