@@ -4,6 +4,7 @@ and no numbers drawn from the generator."""
 import copy
 import io
 import pickle
+import warnings
 
 import numpy
 import pytest
@@ -197,6 +198,16 @@ def test_load_state_dict_assign_replaces_meta_parameters():
     numpy.testing.assert_allclose(e[2], t[2], rtol=1e-5, atol=1e-6)
 
 
+def test_load_state_dict_without_assign_warns_and_keeps_meta():
+    def flow(lib):
+        model = lib.nn.Linear(2, 3, device="meta")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = model.load_state_dict(lib.nn.Linear(2, 3).state_dict())
+        return str(result), described(model.weight), [(w.category.__name__, str(w.message)) for w in caught]
+    same(flow)
+
+
 def test_skip_init_goes_through_meta():
     torch.manual_seed(0)
     ember.manual_seed(0)
@@ -242,6 +253,8 @@ def test_shape_inference_through_a_transformer_layer_and_attention():
     lambda lib, F: F.cross_entropy(M(lib, 4, 6), lib.zeros(4, dtype=lib.long, device="meta")),
     lambda lib, F: M(lib, 4, 6).topk(2)[1],
     lambda lib, F: M(lib, 4, 6).max(1)[1],
+    lambda lib, F: M(lib, 4, 6).argmax(),
+    lambda lib, F: M(lib, 4, 6).argmin(keepdim=True),
     lambda lib, F: M(lib, 4, 6) > 0,
     lambda lib, F: lib.where(M(lib, 4, 6) > 0, M(lib, 4, 6), 0.0),
     lambda lib, F: lib.einsum("ij,kj->ik", M(lib, 4, 6), M(lib, 3, 6)),

@@ -11,7 +11,6 @@ import threading
 import warnings
 from collections import OrderedDict
 
-from .. import _backend
 from .._backend import xp_of
 from .._tensor import Tensor, _make, _wrap, add_hook
 from . import anomaly_mode
@@ -111,8 +110,7 @@ def _root_grads(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            xp = _xp_making(t._data)
-            g = _make(xp.array(1, t._data.dtype).reshape(t._data.shape))   # numpy.ones runs Python code
+            g = _make(xp_of(t._data).array(1, t._data.dtype).reshape(t._data.shape))   # numpy.ones runs Python code
         elif not isinstance(g, Tensor):
             g = _make(_ones_like(t._data) * g)
         elif g._data.shape != t._data.shape:
@@ -123,12 +121,7 @@ def _root_grads(tensors, grad_tensors):
 
 
 def _ones_like(array):
-    return _xp_making(array).ones_like(array)
-
-
-def _xp_making(array):
-    """The array module that makes new arrays on ``array``'s device (on "meta", MetaArrays)."""
-    return _backend.xp_for(_backend.device_of(array))
+    return xp_of(array).ones_like(array)
 
 
 def _edge_root_grad(i, edge, g):

@@ -6,7 +6,7 @@ import math
 import numpy
 
 from .._warnings import warn
-from .. import _dtype, _compat, return_types
+from .. import _dtype, _compat, _meta, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
@@ -445,6 +445,8 @@ def _argextreme_reduction(name, input, dim, keepdim, smallest):
             raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
         flat = input._data.reshape(-1)
         index = _argextreme(flat, 0, smallest).astype(_INT64).reshape(())
+        if input.is_meta:   # NumPy's argmax gives a plain scalar: the index of a meta tensor is meta too
+            index = _meta.like(index)
         return _make(index.reshape((1,) * input.ndim) if keepdim else index)
     d = wrap_dim(dim, input.ndim)
     if input.ndim:

@@ -421,6 +421,11 @@ class Module:
                 error_msgs.append(f"size mismatch for {key}: copying a param with shape {_size(value.shape)} from "
                                   f"checkpoint, the shape in current model is {_size(param.shape)}.")
                 continue
+            if param.is_meta and not value.is_meta and not assign:
+                warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a meta parameter in "
+                              "the current model, which is a no-op. (Did you mean to pass `assign=True` to assign "
+                              "items in the state dictionary to their corresponding key in the module instead of "
+                              "copying them in place?)")
             from ...autograd.grad_mode import no_grad
             with no_grad():
                 if assign:
