@@ -244,6 +244,8 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         """The data as a NumPy array (NumPy's protocol): shared with a CPU tensor unless ``copy`` is True (as
         ``numpy.array`` asks) or ``dtype`` needs a conversion, which ``copy=False`` refuses."""
+        if type(self._data) is _backend.MetaArray:
+            self.numpy()   # PyTorch's TypeError: a meta tensor has no data to hand NumPy
         data = _backend.move(self._data, _backend.CPU)
         if dtype is not None and numpy.dtype(dtype) != data.dtype:
             if copy is False:

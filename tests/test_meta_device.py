@@ -104,6 +104,7 @@ def test_empty_like_to_another_device_and_views():
     lambda lib: M(lib, 1).item(),
     lambda lib: M(lib, 2, 3).tolist(),
     lambda lib: M(lib, 2, 3).numpy(),
+    lambda lib: numpy.asarray(M(lib, 2, 3)),
     lambda lib: M(lib, 2, 3).cpu(),
     lambda lib: M(lib, 2, 3).to("cpu"),
     lambda lib: float(M(lib, 2, 3)[0, 0]),
