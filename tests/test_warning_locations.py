@@ -1,5 +1,7 @@
 """Warnings name the frame PyTorch's name: the caller of the op, not one of ember's wrappers (a composite op's
 dispatch, NumPy keyword renaming, a loss's node naming). Both libraries run the same call from this file."""
+import subprocess
+import sys
 import warnings
 
 import pytest
@@ -29,6 +31,7 @@ CALLS = {
     "var with no degrees of freedom": lambda t: t.var(t.ones(1), 0),
     "Tensor.std with no degrees of freedom": lambda t: t.ones(1).std(),
     "kl_div mean": lambda t: t.nn.functional.kl_div(t.zeros(2, 2), t.ones(2, 2)),
+    "scatter with reduce": lambda t: t.zeros(3).scatter(0, t.tensor([0, 1]), t.ones(2), reduce="add"),
 }
 
 
@@ -46,3 +49,25 @@ def test_dropout2d_module_warning_points_at_the_module():
         warnings.simplefilter("always")
         ember.nn.Dropout2d()(ember.ones(2, 3))
     assert caught[0].filename.endswith("nn/modules/dropout.py")
+
+
+_ONCE = """
+import sys, warnings
+warnings.simplefilter("always")
+import {lib} as t
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for _ in range(2):
+        t.cholesky(t.eye(2)); t.cholesky(t.eye(2), upper=True); t.qr(t.eye(2)); t.qr(t.eye(2), some=False)
+        t.chain_matmul(t.eye(2), t.eye(2))
+for w in caught:
+    print(repr(str(w.message).split(" (Triggered internally at")[0]))
+"""
+
+
+def test_deprecated_linalg_functions_warn_once_with_pytorchs_messages():
+    def run(lib):   # a fresh process each: PyTorch's C++ warnings are once per process
+        return subprocess.run([sys.executable, "-c", _ONCE.format(lib=lib)], capture_output=True, text=True,
+                              timeout=120).stdout
+    expected = run("torch")
+    assert expected.count("deprecated") == 3 and run("ember") == expected

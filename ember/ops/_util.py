@@ -10,6 +10,7 @@ import numpy
 
 from .. import _backend, _dtype, _meta
 from .._tensor import Tensor, _make, _wrap_dim
+from .._warnings import transparent
 from ..autograd import function as _function
 from ..autograd.grad_mode import state
 
@@ -119,6 +120,7 @@ def keeps_layout(function):
     dropout): where the 4-d (5-d) input is channels-last, so are the results of its rank (strides and
     ``is_contiguous(memory_format=...)`` answer as PyTorch's); a result's node keeps its name. Row-major inputs, the
     common case, pass through at the cost of one flag check."""
+    @transparent
     @functools.wraps(function)
     def run(input, *args, **kwargs):
         result = function(input, *args, **kwargs)
@@ -140,6 +142,7 @@ def row_major_result(function):
     """Decorates an op whose PyTorch kernel writes a row-major result whatever its input's layout (softmax, the
     cumulative ops, instance norm), where ember's NumPy code follows the input's order: a result that is not
     row-major is copied so (its node keeps its name). Row-major results pass at the cost of one flag check."""
+    @transparent
     @functools.wraps(function)
     def run(input, *args, **kwargs):
         result = function(input, *args, **kwargs)

@@ -4,11 +4,11 @@
 Basic indexing (ints, slices, None, Ellipsis) gives views; indexing with tensors, lists or bools gives copies.
 """
 import math
-import warnings
 
 import numpy
 
 from .. import _dtype, _compat
+from .._warnings import transparent, warn
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
@@ -465,6 +465,7 @@ def _flat_if_scalar(function):
     """Runs gather or a scatter with its 0-d tensors (input, index, src) as 1-element 1-d ones, as PyTorch's kernels
     take them (``ensure_nonempty_dim``), then gives the result its shape: the index's for gather, the input's for
     the scatters."""
+    @transparent
     def run(input, dim, index, *args, **kwargs):
         src = kwargs.get("src")
         if input.ndim and index.ndim and not (isinstance(src, Tensor) and src.ndim == 0) and \
@@ -622,9 +623,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     if isinstance(src, Tensor):
-        warnings.warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a "
-                      "future PyTorch release. Use torch.scatter_reduce instead for more reduction options.",
-                      UserWarning, stacklevel=2)
+        warn("The reduce argument of torch.scatter with Tensor src is deprecated and will be removed in a future "
+             "PyTorch release. Use torch.scatter_reduce instead for more reduction options.", UserWarning, stacklevel=2)
     else:
         src = _make(xp_of(input._data).full(index.shape, src, dtype=input._data.dtype))
     return write_out(out, ScatterReduce.apply(input, index, src, dim, "sum" if reduce == "add" else "prod", True),

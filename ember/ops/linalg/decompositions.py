@@ -5,7 +5,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import name_node, recorded, tensor_method, write_out
+from .._util import name_node, recorded, tensor_method, warn_once, write_out
 from ._common import (
     LinAlgError,
     _adjoint,
@@ -127,9 +127,10 @@ def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
 @composite("cholesky", trace_inside=True)
 def cholesky(input, upper=False, *, out=None):
     """The Cholesky factor of each positive-definite matrix (deprecated: use ``linalg.cholesky``)."""
-    import warnings
-    warnings.warn("torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future "
-                  "PyTorch release.", UserWarning, stacklevel=2)
+    warn_once("cholesky", "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a "
+              "future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\n"
+              "and\nU = torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\n"
+              "This transform will produce equivalent results for all valid (symmetric positive definite) inputs.")
     return write_out(out, name_node(_cholesky(input, upper, "cholesky"), "CholeskyBackward0"), "cholesky")
 
 
@@ -249,9 +250,10 @@ def linalg_qr(A, mode="reduced", *, out=None):
 @composite("qr", trace_inside=True)
 def qr(input, some=True, *, out=None):
     """Q R factorization of each matrix, reduced unless ``some=False`` (deprecated: use ``linalg.qr``)."""
-    import warnings
-    warnings.warn("torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
-                  "release.", UserWarning, stacklevel=2)
+    warn_once("qr", "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch "
+              "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
+              "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
+              "'complete')")
     _check_matrix(input, "linalg.qr", square=False)
     return _write_outs(out, QRResult(*QR.apply(input, "reduced" if some else "complete")), "qr")
 

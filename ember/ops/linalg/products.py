@@ -10,7 +10,7 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite, dispatch_hooks
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
-from .._util import name_node, quiet, tensor_method, wrap_dim, write_out
+from .._util import name_node, quiet, tensor_method, warn_once, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
     _batch_shape,
@@ -664,10 +664,9 @@ def _chain_product(matrices, i, j, split):
 @composite("chain_matmul", trace_inside=True)
 def chain_matmul(*matrices, out=None):
     """Deprecated alias of ``linalg.multi_dot`` taking the matrices as arguments."""
-    import warnings
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
-                  "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
-                  "parameters.", UserWarning, stacklevel=2)
+    warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+              "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than multiple "
+              "parameters.")
     for matrix in matrices:
         if matrix.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {matrix.ndim}, expected 2 instead.")
