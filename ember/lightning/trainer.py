@@ -110,9 +110,17 @@ class Trainer:
             callbacks.append(ModelSummary())
         self.callbacks = _checkpoints_last(callbacks)
         self._log_device_info()
+        _check_batch_limit(overfit_batches, "overfit_batches")
         if fast_dev_run:
             rank_zero_info(f"Running in `fast_dev_run` mode: will run the requested loop using {self.fast_dev_run} "
                            "batch(es). Logging and checkpointing is suppressed.")
+        else:
+            given = [("limit_test_batches", limit_test_batches), ("limit_predict_batches", limit_predict_batches)]
+            if not overfit_batches:
+                given = [("limit_train_batches", limit_train_batches), ("limit_val_batches", limit_val_batches),
+                         *given]
+            for name, value in given + [("val_check_interval", val_check_interval)]:
+                _check_batch_limit(value, name)
 
         self.current_epoch = 0
         self.global_step = 0
@@ -1173,6 +1181,26 @@ class _Unrepeated:
     def __len__(self):
         total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
         return len(range(rank, total, replicas))
+
+
+def _check_batch_limit(batches, name):
+    """Lightning's note on what a limit of exactly 1 or 1.0 means (set explicitly), and its error for a value that is
+    neither a fraction in [0, 1] nor a whole number."""
+    if batches is None or name == "val_check_interval" and not isinstance(batches, (int, float)):
+        return   # a time-based val_check_interval ("HH:MM:SS", a dict, a timedelta)
+    if isinstance(batches, int) and not isinstance(batches, bool) and batches == 1:
+        message = {"limit_train_batches": "1 batch per epoch will be used.",
+                   "val_check_interval": "validation will run after every batch."}.get(name, "1 batch will be used.")
+        rank_zero_info(f"`Trainer({name}=1)` was configured so {message}")
+    elif isinstance(batches, float) and batches == 1.0:
+        message = {"limit_train_batches": "100% of the batches per epoch will be used.",
+                   "val_check_interval": "validation will run at the end of the training epoch."}.get(
+            name, "100% of the batches will be used.")
+        rank_zero_info(f"`Trainer({name}=1.0)` was configured so {message}.")
+    if not isinstance(batches, (int, float)) or not (0 <= batches <= 1 or batches > 1 and batches % 1.0 == 0):
+        from .utilities.exceptions import MisconfigurationException
+        raise MisconfigurationException(f"You have passed invalid value {batches} for {name}, it has to be in "
+                                        "[0.0, 1.0] or an int.")
 
 
 def _is_overridden(name, obj, parent):

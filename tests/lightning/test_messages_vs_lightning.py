@@ -505,3 +505,36 @@ def test_hyperparameters_reach_loggers_and_checkpoints_as_lightnings(tmp_path, m
     exec(compile(EMBER_IMPORTS + imports.format("ember.lightning") + HPARAMS, "program", "exec"), {})
     ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert ours == theirs
+
+
+LIMITS = """
+import json, logging, warnings
+warnings.simplefilter("ignore")
+messages = []
+
+
+class Collect(logging.Handler):
+    def emit(self, record):
+        messages.append(record.getMessage())
+
+
+logging.getLogger(LOGGER).addHandler(Collect())
+errors = []
+for kwargs in ({"limit_train_batches": 1, "limit_val_batches": 1.0, "limit_test_batches": 1, "val_check_interval": 1},
+               {"limit_predict_batches": 1.0, "val_check_interval": 1.0, "overfit_batches": 1, "limit_val_batches": 1},
+               {"limit_val_batches": 2.5}, {"limit_test_batches": -1}):
+    try:
+        pl.Trainer(logger=False, enable_progress_bar=False, **kwargs)
+    except Exception as error:
+        errors.append([type(error).__name__, str(error)])
+print(json.dumps({"messages": [m for m in messages if "available" not in m], "errors": errors}))
+"""
+
+
+def test_batch_limit_notes_and_errors_match_lightning(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    theirs = run_lightning(TORCH_IMPORTS + LIMITS, tmp_path)
+    exec(compile(EMBER_IMPORTS + LIMITS, "program", "exec"), {})
+    ours = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    theirs["messages"] = _without_tips(theirs["messages"])
+    assert ours == theirs
