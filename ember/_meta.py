@@ -27,6 +27,18 @@ class MetaArray(numpy.ndarray):
     def __bool__(self):   # an op's data checks (`if (index < 0).any(): raise`) find nothing, as meta kernels check
         return False      # nothing; bool() of a meta tensor raises in Tensor.__bool__
 
+    # An op's own data checks find nothing wrong, as PyTorch's meta kernels check nothing: whole-array any() is
+    # False and all() is True (`if (index < 0).any(): raise`, `if not divisor.all(): raise`); along axes, meta.
+    def any(self, axis=None, out=None, keepdims=False, **kwargs):
+        if axis is None and out is None and not keepdims:
+            return numpy.False_
+        return like(numpy.ndarray.any(self.view(numpy.ndarray), axis=axis, keepdims=keepdims, **kwargs))
+
+    def all(self, axis=None, out=None, keepdims=False, **kwargs):
+        if axis is None and out is None and not keepdims:
+            return numpy.True_
+        return like(numpy.ndarray.all(self.view(numpy.ndarray), axis=axis, keepdims=keepdims, **kwargs))
+
     def tolist(self):
         raise NotImplementedError(_COPY_OUT)
 
@@ -61,11 +73,21 @@ def like(array, dtype=None):
     return empty(numpy.shape(array), numpy.result_type(array) if dtype is None else dtype)
 
 
-def standin(array):
-    """A plain zero-stride array shaped like the MetaArray ``array`` (what a forward computes on): its element is
-    zero for integers and booleans (a valid index) and one for other types (no division by zero)."""
-    one = numpy.zeros(1, array.dtype) if array.dtype.kind in "biu" else numpy.ones(1, array.dtype)
-    return numpy.lib.stride_tricks.as_strided(one, array.shape, (0,) * array.ndim)
+_IDENTITY_LIMIT = 1 << 22
+"""Elements up to which a matrix's second stand-in is an identity (the memory it takes)."""
+
+
+def standin(array, second=False):
+    """A plain array shaped like the MetaArray ``array``, what a forward computes on: zero strides over one element,
+    zero for integers and booleans (a valid index), one for other types (no division by zero). The ``second``,
+    for a forward the first failed: ones for integers, and for floating matrices identities (strided over one
+    matrix), so factorizations succeed."""
+    shape, dtype = array.shape, array.dtype
+    if second and dtype.kind in "fc" and array.ndim >= 2 and shape[-2] * shape[-1] <= _IDENTITY_LIMIT:
+        eye = numpy.eye(shape[-2], shape[-1], dtype=dtype)
+        return numpy.lib.stride_tricks.as_strided(eye, shape, (0,) * (array.ndim - 2) + eye.strides)
+    one = numpy.zeros(1, dtype) if dtype.kind in "biu" and not second else numpy.ones(1, dtype)
+    return numpy.lib.stride_tricks.as_strided(one, shape, (0,) * array.ndim)
 
 
 def to_meta(value):

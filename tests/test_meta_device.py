@@ -268,6 +268,18 @@ def test_shape_inference_through_a_transformer_layer_and_attention():
     lambda lib, F: M(lib, 2, 3, 8, 8).permute(0, 2, 3, 1).contiguous(),
     lambda lib, F: lib.cat([M(lib, 4, 6), M(lib, 2, 6)]),
     lambda lib, F: M(lib, 4, 6).long() + 1.5,
+    lambda lib, F: M(lib, 3, dtype=lib.long) // M(lib, 3, dtype=lib.long),
+    lambda lib, F: M(lib, 3, dtype=lib.long) % M(lib, 3, dtype=lib.long),
+    lambda lib, F: lib.linalg.inv(M(lib, 2, 3, 3)),
+    lambda lib, F: lib.linalg.solve(M(lib, 3, 3), M(lib, 3, 2)),
+    lambda lib, F: lib.linalg.cholesky(M(lib, 3, 3)),
+    lambda lib, F: lib.linalg.svd(M(lib, 3, 4))[1],
+    lambda lib, F: lib.linalg.qr(M(lib, 4, 3))[0],
+    lambda lib, F: lib.linalg.eigh(M(lib, 3, 3))[0],
+    lambda lib, F: lib.linalg.det(M(lib, 3, 3)),
+    lambda lib, F: M(lib, 3).log() + M(lib, 3).acosh() + M(lib, 3).erfinv(),
+    lambda lib, F: M(lib, 3).any(),
+    lambda lib, F: M(lib, 2, 3).all(dim=1),
 ])
 def test_op_results_are_meta_with_torchs_shape_and_dtype(op):
     same(lambda lib: described(op(lib, lib.nn.functional)))

@@ -780,22 +780,33 @@ def _meta_apply(cls, ctx, args, arrays, kwargs, edges, meta, needs):
                 expected = device
             elif device != expected:
                 raise _meta.device_error(device, expected)
-    originals = {}
-    if not cls.meta_passthrough:
-        for n, a in enumerate(arrays):
-            if type(a) is _MetaArray:
-                arrays[n] = stand = _meta.standin(a)
-                originals[id(stand)] = a
-    ctx.xp = numpy
-    if edges is None:
-        ctx.needs_input_grad = (False,) * len(args)
-    else:
-        ctx.needs_input_grad = needs
-        ctx._sequence = next(_sequence)
-    try:
-        output = cls.forward(ctx, *arrays, **kwargs)
-    except ValueError as error:
-        raise _broadcast_error(args) or error
+    given, failure = list(arrays), None
+    # A forward that fails on the stand-ins' values (integer zeros divide nothing, equal elements make singular
+    # matrices) runs once more on others: integer ones, identity matrices.
+    for second in (False, True) if not cls.meta_passthrough else (False,):
+        originals = {}
+        if not cls.meta_passthrough:
+            for n, a in enumerate(given):
+                if type(a) is _MetaArray:
+                    arrays[n] = stand = _meta.standin(a, second)
+                    originals[id(stand)] = a
+        if second:
+            ctx = cls._node_cls()   # a fresh node: the failed forward may have filled the first
+        ctx.xp = numpy
+        if edges is None:
+            ctx.needs_input_grad = (False,) * len(args)
+        else:
+            ctx.needs_input_grad = needs
+            ctx._sequence = next(_sequence)
+        try:
+            output = cls.forward(ctx, *arrays, **kwargs)
+            break
+        except Exception as error:
+            if isinstance(error, ValueError) and _broadcast_error(args) is not None:
+                raise _broadcast_error(args) from None
+            if second or cls.meta_passthrough:
+                raise failure or error   # the first attempt's error
+            failure = error
     ctx.xp = _meta.xp   # what backward makes is meta too, computed on tensors (no array_backward)
     ctx._backward_on_arrays = False
     single = type(output) is not tuple
