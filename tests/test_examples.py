@@ -9,11 +9,14 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def _run(name, tmp_path, *args):
+def _run(name, tmp_path, *args, logged=None):
+    """The example's stdout; its stderr too goes into the list ``logged`` when given (Lightning logs there)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True, text=True,
                             timeout=240, cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
+    if logged is not None:
+        logged.append(result.stderr)
     return result.stdout
 
 
@@ -73,11 +76,13 @@ def test_demo_data_links_the_debian_copy(tmp_path, monkeypatch):
 
 @pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="needs Debian's Fashion-MNIST")
 def test_lightning_transfer_tests_the_best_checkpoint(tmp_path):
+    logged = []
     out = _run("lightning_transfer.py", tmp_path, "--arch", "resnet18", "--image-size", "32", "--per-class", "6",
-               "--epochs", "2")
+               "--epochs", "2", logged=logged)
     best = next(line for line in out.splitlines() if line.startswith("best checkpoint: "))
     path, score = best[len("best checkpoint: "):].rsplit(" (val_accuracy ", 1)
-    assert (tmp_path / path).is_file() and "5.1 K     Trainable params" in out
+    # the model summary goes to Lightning's logger, which writes to stderr
+    assert (tmp_path / path).is_file() and "5.1 K     Trainable params" in logged[0]
     accuracy = float(out.strip().splitlines()[-1].split("test_accuracy: ")[1])
     # tested on the validation folder with the best checkpoint's weights: its validation accuracy again
     assert accuracy == pytest.approx(float(score.rstrip(")")), abs=1e-4) and accuracy > 0.1
