@@ -97,7 +97,9 @@ def test_torchrun_under_ember_run_runs_the_ranks_on_ember(tmp_path):
     (tmp_path / "prog.py").write_text(
         "import sys\nimport torch\nimport torch.distributed as dist\n"
         "dist.init_process_group('gloo')\n"
-        "print('rank', dist.get_rank(), type(dist.get_rank).__module__, dist.get_rank.__module__, flush=True)\n"
+        # one write per line: the ranks share the pipe, and print() writes its arguments one by one when unbuffered
+        "sys.stdout.write(f'rank {dist.get_rank()} {type(dist.get_rank).__module__} {dist.get_rank.__module__}\\n')\n"
+        "sys.stdout.flush()\n"
         "dist.barrier()\n"
         "if dist.get_rank() == 1:\n    raise RuntimeError('rank 1 fails')\n"
         "dist.barrier()\n")
@@ -107,5 +109,5 @@ def test_torchrun_under_ember_run_runs_the_ranks_on_ember(tmp_path):
     for rank in (0, 1):
         assert f"rank {rank} builtins ember.distributed.process_group" in result.stdout, result.stdout + result.stderr
     assert ("[rank1]: Traceback (most recent call last):\n"
-            f"[rank1]:   File \"{tmp_path / 'prog.py'}\", line 8, in <module>\n") in result.stderr, result.stderr
+            f"[rank1]:   File \"{tmp_path / 'prog.py'}\", line 9, in <module>\n") in result.stderr, result.stderr
     assert "[rank1]: RuntimeError: rank 1 fails" in result.stderr
