@@ -365,3 +365,43 @@ def test_iterable_dataset_longer_than_its_len_warns():
 
 def test_get_worker_info_in_main_process_is_none():
     assert ember.utils.data.get_worker_info() is None
+
+
+DATA_CLASSES = ["Dataset", "IterableDataset", "Subset", "ConcatDataset", "ChainDataset", "StackDataset",
+                "TensorDataset", "DataLoader", "Sampler", "SequentialSampler", "RandomSampler", "BatchSampler",
+                "SubsetRandomSampler", "WeightedRandomSampler", "DistributedSampler"]
+
+
+@pytest.mark.parametrize("name", DATA_CLASSES)
+def test_data_classes_subscript_like_torch(name):
+    """Typed subclasses (`class S(Sampler[list[int]])`, as timm writes) need the generic bases torch has; the
+    concrete ones stay non-generic."""
+    def subscript(lib):
+        return getattr(data(lib), name)[int]
+    try:
+        subscript(torch)
+    except TypeError:
+        check_error(subscript)
+        return
+    alias = subscript(ember)
+    assert alias.__origin__ is getattr(ember.utils.data, name)
+
+
+def test_typed_sampler_and_dataset_subclasses_iterate():
+    for lib in (torch, ember):
+        class Pairs(data(lib).Dataset[tuple]):
+            def __len__(self):
+                return 3
+
+            def __getitem__(self, i):
+                return (i, i * i)
+
+        class Batches(data(lib).Sampler[list]):
+            def __iter__(self):
+                return iter([[0, 2], [1]])
+
+            def __len__(self):
+                return 2
+        loader = data(lib).DataLoader(Pairs(), batch_sampler=Batches())
+        got = [[b.tolist() for b in batch] for batch in loader]
+        assert got == [[[0, 2], [0, 4]], [[1], [1]]]

@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 import warnings
+from typing import Generic, TypeVar
 
 import ember
 
@@ -17,6 +18,8 @@ from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, draw_seed
 from .worker import ExceptionWrapper, IterableExhausted, ResumeIteration, Resumed, _worker_loop
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["DataLoader"]
 
@@ -32,7 +35,7 @@ class _InfiniteConstantSampler(Sampler):
         return itertools.repeat(None)
 
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterates over ``dataset`` in batches: samples chosen by a sampler, collated by ``collate_fn``, and read by
     ``num_workers`` worker processes (0: in the main process), delivered in order."""
 

@@ -3,14 +3,17 @@ import bisect
 import itertools
 import math
 import warnings
+from typing import Generic, TypeVar
 
 import ember
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset", "ChainDataset", "Subset",
            "random_split"]
 
 
-class Dataset:
+class Dataset(Generic[_T_co]):
     """A map from keys (usually ``0..len-1``) to samples; subclasses define ``__getitem__`` and often ``__len__``."""
 
     def __getitem__(self, index):
@@ -20,7 +23,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co]):
     """A stream of samples; subclasses define ``__iter__``. With workers, each worker iterates its own copy."""
 
     def __iter__(self):
@@ -45,7 +48,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].size(0)
 
 
-class StackDataset(Dataset):
+class StackDataset(Dataset[_T_co]):
     """Zips datasets of equal length: samples are tuples (positional datasets) or dicts (keyword datasets)."""
 
     def __init__(self, *args, **kwargs):
@@ -86,7 +89,7 @@ def _fetch_many(dataset, indices):
     return [dataset[index] for index in indices]
 
 
-class ConcatDataset(Dataset):
+class ConcatDataset(Dataset[_T_co]):
     """The samples of several map-style datasets one after another."""
 
     @staticmethod
@@ -115,7 +118,7 @@ class ConcatDataset(Dataset):
         return self.datasets[dataset_idx][sample_idx]
 
 
-class ChainDataset(IterableDataset):
+class ChainDataset(IterableDataset[_T_co]):
     """The samples of several iterable datasets one after another, chained lazily."""
 
     def __init__(self, datasets):
@@ -139,7 +142,7 @@ def _check_iterable(dataset):
         raise AssertionError("ChainDataset only supports IterableDataset")
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``, in that order."""
 
     def __init__(self, dataset, indices):

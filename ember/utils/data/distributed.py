@@ -2,8 +2,11 @@
 import math
 
 import numpy
+from typing import TypeVar
 
 from .sampler import Sampler
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["DistributedSampler"]
 
@@ -19,7 +22,7 @@ def _torch_randperm(n, seed):
     return indices
 
 
-class DistributedSampler(Sampler):
+class DistributedSampler(Sampler[_T_co]):
     """Indices of ``dataset`` for rank ``rank`` of ``num_replicas``: shuffled per epoch by ``seed + epoch`` (call
     ``set_epoch``), padded by repeating indices so every rank gets the same count, or trimmed with ``drop_last``."""
 

@@ -1,7 +1,10 @@
 """Samplers: iterables of dataset indices (or of index batches) that decide the order a DataLoader reads in."""
 import itertools
+from typing import Generic, TypeVar
 
 import ember
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]
@@ -13,7 +16,7 @@ def draw_seed(generator=None):
     return int(ember.empty((), dtype=ember.int64).random_(generator=generator))
 
 
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class: subclasses define ``__iter__`` over indices and, where the count is known, ``__len__``."""
 
     def __init__(self, data_source=None):
