@@ -205,3 +205,25 @@ def _done(jit):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return jit.fork(int)
+
+
+def test_annotations_module_names_match_torch():
+    """`from torch.jit.annotations import List, Optional, Tuple` (timm's densenet) gives the typing objects."""
+    import typing
+
+    import torch.jit.annotations as torch_annotations
+
+    import ember.jit.annotations as ember_annotations
+    for name in ("Any", "Dict", "List", "Optional", "Tuple", "Union"):
+        assert getattr(ember_annotations, name) is getattr(torch_annotations, name) is getattr(typing, name)
+    assert ember_annotations.BroadcastingList2[int] is torch_annotations.BroadcastingList2[int] is None
+    assert ember_annotations.Future is ember.jit.Future
+
+
+def test_script_with_annotations_module_types():
+    from ember.jit.annotations import List, Tuple
+
+    def pairs(x: List[ember.Tensor]) -> Tuple[ember.Tensor, int]:
+        return ember.cat(x), len(x)
+    out, n = ember.jit.script(pairs)([ember.ones(2), ember.zeros(1)])
+    assert out.tolist() == [1.0, 1.0, 0.0] and n == 2
