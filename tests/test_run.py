@@ -211,6 +211,25 @@ def test_missing_names_say_ember_lacks_them(tmp_path):
     assert "ember does not implement torch.nn.NotALayer" in result.stderr
 
 
+def test_torch_c_usage_logging_that_libraries_call(tmp_path):
+    # torchmetrics' Metric.__init__ and Lightning call torch._C._log_api_usage_once: a no-op taking one string
+    write(tmp_path, "usage.py", '''
+        import torch
+        import torch._C
+        from torch._C import _log_api_usage_once
+        print(torch._C._log_api_usage_once("mylib.metric.Accuracy"), _log_api_usage_once("") is None)
+        try:
+            torch._C._log_api_usage_once(3)
+        except TypeError as error:
+            print("TypeError", error)
+        ''')
+    mine, theirs = ember_run(tmp_path, "usage.py"), python(tmp_path, "usage.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout == "None True\nTypeError bad argument type for built-in operation\n"
+    import ember
+    assert ember._C._log_api_usage_once("x") is None   # ``import ember as torch`` programs reach it too
+
+
 def test_install_torch_alias_for_notebooks(tmp_path):
     write(tmp_path, "notebook.py", '''
         import sys, types
