@@ -272,12 +272,14 @@ class Tensor:
         return bool(self._data.reshape(()))
 
     def __float__(self):
+        _warn_if_requires_grad(self)
         return float(self.item())
 
     def __int__(self):
         return int(self.item())
 
     def __complex__(self):
+        _warn_if_requires_grad(self)
         return complex(self.item())
 
     def __index__(self):
@@ -406,6 +408,16 @@ def add_hook(hooks, hook, prepend=False):
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle
+
+
+def _warn_if_requires_grad(tensor):
+    """PyTorch's warning (once per process) when ``float()``/``complex()`` reads a tensor that autograd tracks."""
+    if tensor.requires_grad:
+        from .autograd.grad_mode import state
+        if state.enabled:
+            from .ops._util import warn_once
+            warn_once("scalar of requires_grad", "Converting a tensor with requires_grad=True to a scalar may lead "
+                      "to unexpected behavior.\nConsider using tensor.detach() first.")
 
 
 def _wrap_dim(dim, ndim):

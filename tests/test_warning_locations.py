@@ -71,3 +71,30 @@ def test_deprecated_linalg_functions_warn_once_with_pytorchs_messages():
                               timeout=120).stdout
     expected = run("torch")
     assert expected.count("deprecated") == 3 and run("ember") == expected
+
+
+_SCALAR = """
+import warnings
+warnings.simplefilter("always")
+import {lib} as t
+x = t.ones((), requires_grad=True)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with t.no_grad():
+        float(x)
+    int(x); x.item(); bool(x); x.tolist(); format(x, ".1f"); float(x.detach())
+    print(len(caught))
+    complex(x * 2); float(x); float(x)
+for w in caught:
+    print(w.lineno, w.category.__name__, repr(str(w.message).split(" (Triggered internally at")[0]))
+"""
+
+
+def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch():
+    """float()/complex() of a tensor autograd tracks warns once per process (with grad mode on); item(), int(),
+    bool() and formatting do not."""
+    def run(lib):
+        return subprocess.run([sys.executable, "-c", _SCALAR.format(lib=lib)], capture_output=True, text=True,
+                              timeout=120).stdout
+    expected = run("torch")
+    assert expected.startswith("0\n") and expected.count("UserWarning") == 1 and run("ember") == expected
