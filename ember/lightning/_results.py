@@ -2,6 +2,7 @@
 where each one goes (progress bar, loggers, callback metrics), as Lightning 2.x computes them."""
 import math
 import numbers
+import sys
 
 import ember
 
@@ -23,6 +24,13 @@ def _as_tensor(name, value):
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
         return ember.tensor(float(value))
     raise ValueError(f"`self.log({name}, {value})` was called, but `{type(value).__name__}` values cannot be logged")
+
+
+def is_torchmetric(value):
+    """Whether ``value`` is a ``torchmetrics.Metric`` object (known only once the program imported torchmetrics;
+    ember never imports it)."""
+    module = sys.modules.get("torchmetrics.metric")
+    return module is not None and isinstance(value, module.Metric)
 
 
 def extract_batch_size(batch):
@@ -90,6 +98,25 @@ class _Metric:
         return name, name, name
 
 
+class _MetricObject(_Metric):
+    """A ``torchmetrics.Metric`` logged as an object, as Lightning treats one: its step value is what its last
+    ``forward`` returned (none after a bare ``update``), its epoch value its ``compute()``, and the metric itself is
+    reset once the epoch's values are taken (``reset_metric_objects``). It syncs its own states across processes."""
+
+    def update(self, value, batch_size):
+        self.total = value
+        cache = value._forward_cache
+        self.value = None if cache is None else cache.detach()
+        self.updated = cache is not None
+
+    def epoch_value(self):
+        computed = self.total.compute()
+        if not isinstance(computed, ember.Tensor):
+            raise ValueError(f"The `.compute()` return of the metric logged as {self.name!r} must be a tensor. "
+                             f"Found {computed}")
+        return computed.detach()
+
+
 class ResultCollection:
     """Every metric logged in one stage (train, validate, test), with the trainer's three views of them."""
 
@@ -120,7 +147,9 @@ class ResultCollection:
                 reduce_fx = label
         if reduce_fx not in _REDUCTIONS:
             raise ValueError(f"Only `self.log(..., reduce_fx={{min,max,mean,sum}})` are supported, got {reduce_fx!r}")
-        value = _as_tensor(name, value)
+        kind = _MetricObject if is_torchmetric(value) else _Metric
+        if kind is _Metric:
+            value = _as_tensor(name, value)
         if batch_size is None:
             batch_size = self.batch_size if self.batch_size is not None else 1
         idx = self.dataloader_idx if (add_dataloader_idx and self.multiple_dataloaders) else None
@@ -131,7 +160,7 @@ class ResultCollection:
                 if other.name == name and other.dataloader_idx == idx and other.fx != fx:
                     raise RuntimeError(f"You called `self.log({name}, ...)` twice in `{fx}` and `{other.fx}` with "
                                        "the same name: each logged key must be unique")
-            metric = self.metrics[key] = _Metric(fx, name, on_step, on_epoch, reduce_fx, prog_bar,
+            metric = self.metrics[key] = kind(fx, name, on_step, on_epoch, reduce_fx, prog_bar,
                                                  True if logger is None else logger, idx,
                                                  self.sync if sync_dist else None)
         metric.update(value, batch_size)
@@ -161,6 +190,12 @@ class ResultCollection:
 
     def reset(self):
         self.metrics = {}
+
+    def reset_metric_objects(self):
+        """Resets every ``torchmetrics.Metric`` logged as an object, at the end of its epoch (Lightning's rule)."""
+        for metric in self.metrics.values():
+            if isinstance(metric, _MetricObject):
+                metric.total.reset()
 
 
 def is_finite(value):

@@ -678,6 +678,7 @@ class Trainer:
         self._call_hook("on_train_epoch_end", monitoring=False)
         self._call_hook("on_train_epoch_end", monitoring=True)
         self._epoch_end_metrics(self._results, "train")
+        self._results.reset_metric_objects()
         self._step_schedulers("epoch", plateau=True)
         self._epoch_stage = 0
 
@@ -812,6 +813,7 @@ class Trainer:
             self._epoch_end_metrics(self._results, "validation", log=False)
             self._call_hook("on_validation_epoch_end")
             self._epoch_end_metrics(self._results, "validation", log=not self.sanity_checking)
+            self._results.reset_metric_objects()
             self._call_hook("on_validation_end")
         self._results = training_results
         self._model_train("on_validation_model_train", modes)
@@ -878,6 +880,7 @@ class Trainer:
             self._run_batches(step, loaders, limit, model)
             self._call_hook(f"on_{step}_epoch_end")
             metrics = self._epoch_end_metrics(self._results, step)
+            self._results.reset_metric_objects()
             self._call_hook(f"on_{step}_end")
         self._model_train(f"on_{step}_model_train", modes)
         results = []

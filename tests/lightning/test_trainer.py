@@ -264,3 +264,80 @@ def test_module_helpers_lightning_programs_use(tmp_path):
     batch = {"x": [ember.ones(2)], "y": (ember.zeros(1), 3)}
     moved = move_data_to_device(batch, ember.device("cpu"))
     assert moved.keys() == batch.keys() and isinstance(moved["y"], tuple) and moved["y"][1] == 3
+
+
+def test_logging_a_torchmetrics_metric_object(monkeypatch):
+    # Lightning logs a torchmetrics.Metric object by its last forward's value per step and its compute() per epoch,
+    # then resets it; a stand-in torchmetrics module (the suite does not need torchmetrics) holds such a Metric
+    import sys
+    import types
+
+    class Metric(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.reset()
+
+        def reset(self):
+            self.total, self.count, self._forward_cache = 0.0, 0, None
+
+        def update(self, values):
+            self.total, self.count = self.total + values.sum().item(), self.count + values.numel()
+
+        def compute(self):
+            return ember.tensor(self.total / self.count)
+
+        def forward(self, values):
+            self.update(values)
+            self._forward_cache = values.mean()
+            return self._forward_cache
+
+    module = types.ModuleType("torchmetrics.metric")
+    module.Metric = Metric
+    monkeypatch.setitem(sys.modules, "torchmetrics.metric", module)
+    batches = [ember.tensor([float(i), float(i + 1)]) for i in range(3)]
+
+    class Model(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(ember.ones(1))
+            self.mean, self.updated, self.val_mean = Metric(), Metric(), Metric()
+
+        def training_step(self, batch, batch_idx):
+            values = batch[0] * self.w.detach() * (self.current_epoch + 1)
+            self.mean(values)
+            self.log("mean", self.mean, on_step=True, on_epoch=True)
+            self.updated.update(values)   # no forward: no step value, only the epoch's compute()
+            self.log("updated", self.updated, on_step=True, on_epoch=True)
+            return (self.w * 0).sum()
+
+        def validation_step(self, batch, batch_idx):
+            self.val_mean.update(batch[0])
+            self.log("val_mean", self.val_mean)
+
+        def configure_optimizers(self):
+            return ember.optim.SGD(self.parameters(), lr=0.1)
+
+    seen = []
+
+    class Record(pl.Callback):
+        def on_train_batch_end(self, trainer, model, *args):
+            seen.append({k: round(float(v), 4) for k, v in sorted(trainer.callback_metrics.items())})
+
+        def on_train_epoch_end(self, trainer, model):
+            seen.append(({k: round(float(v), 4) for k, v in sorted(trainer.callback_metrics.items())},
+                         model.mean.count))
+
+    loader = DataLoader(TensorDataset(ember.cat(batches)), batch_size=2)
+    trainer = pl.Trainer(max_epochs=2, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[Record()], num_sanity_val_steps=0)
+    model = Model()
+    trainer.fit(model, loader, loader)
+    assert seen[0] == {"mean": 0.5, "mean_step": 0.5}
+    assert seen[2] == {"mean": 2.5, "mean_step": 2.5}
+    assert seen[3] == ({"mean": 1.5, "mean_epoch": 1.5, "mean_step": 2.5, "updated": 1.5, "updated_epoch": 1.5,
+                        "val_mean": 1.5}, 6)
+    # epoch 2 doubles the values; the metrics were reset after epoch 1, so its epoch mean is 3.0, not 2.25
+    assert seen[7] == ({"mean": 3.0, "mean_epoch": 3.0, "mean_step": 5.0, "updated": 3.0, "updated_epoch": 3.0,
+                        "val_mean": 1.5}, 6)
+    assert model.mean.count == model.val_mean.count == 0
+    assert trainer.validate(model, loader, verbose=False) == [{"val_mean": 1.5}]
