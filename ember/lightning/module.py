@@ -7,6 +7,7 @@ import warnings
 import ember
 from ember import nn
 
+from . import _results
 from .datamodule import HyperparametersMixin
 
 
@@ -157,9 +158,25 @@ class LightningModule(HyperparametersMixin, nn.Module):
             return
         if self._current_fx is None:
             raise RuntimeError("You are trying to `self.log()` outside of a hook the Trainer calls.")
+        if metric_attribute is None and _results.is_torchmetric(value):
+            self._find_metric_attribute(name, value)
         self._trainer._results.log(self._current_fx, name, value, prog_bar=prog_bar, logger=logger,
                                    on_step=on_step, on_epoch=on_epoch, reduce_fx=reduce_fx, sync_dist=sync_dist,
                                    add_dataloader_idx=add_dataloader_idx, batch_size=batch_size)
+
+    def _find_metric_attribute(self, name, value):
+        """The name of the submodule a logged ``torchmetrics.Metric`` is; Lightning's error when it is none."""
+        attributes = {id(module): path for path, module in self.named_modules() if _results.is_torchmetric(module)}
+        message = "Could not find the `LightningModule` attribute for the `torchmetrics.Metric` logged."
+        from .utilities.exceptions import MisconfigurationException
+        if not attributes:
+            raise MisconfigurationException(f"{message} You can fix this by setting an attribute for the metric in "
+                                            "your `LightningModule`.")
+        if id(value) not in attributes:
+            raise MisconfigurationException(f"{message} You can fix this by calling `self.log({name}, ..., "
+                                            f"metric_attribute=name)` where `name` is one of "
+                                            f"{list(attributes.values())}")
+        return attributes[id(value)]
 
     def log_dict(self, dictionary, prog_bar=False, logger=None, on_step=None, on_epoch=None, reduce_fx="mean",
                  enable_graph=False, sync_dist=False, sync_dist_group=None, add_dataloader_idx=True, batch_size=None,

@@ -341,3 +341,16 @@ def test_logging_a_torchmetrics_metric_object(monkeypatch):
                         "val_mean": 1.5}, 6)
     assert model.mean.count == model.val_mean.count == 0
     assert trainer.validate(model, loader, verbose=False) == [{"val_mean": 1.5}]
+
+    class Stray(Model):
+        def training_step(self, batch, batch_idx):
+            metric = Metric()   # not an attribute of the module: Lightning cannot name it
+            metric(batch[0])
+            self.log("stray", metric)
+            return (self.w * 0).sum()
+
+    from ember.lightning.utilities.exceptions import MisconfigurationException
+    with pytest.raises(MisconfigurationException, match=r"metric_attribute=name\)` where `name` is one of "
+                                                        r"\['mean', 'updated', 'val_mean'\]"):
+        pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                   enable_model_summary=False).fit(Stray(), loader)
