@@ -145,6 +145,36 @@ class _Finder:
             return None
         return importlib.machinery.ModuleSpec(fullname, _Loader(ember), is_package=_is_package(ember))
 
+    @staticmethod
+    def find_distributions(context=None):
+        """The package metadata of an aliased PyTorch package that has an API version (``torch``, ``torchvision``),
+        found before any installed one: ``importlib.metadata.version("torch")`` is ``torch.__version__``, so
+        libraries' version checks (lightning_utilities' ``RequirementCache("torch>=2.1")``, transformers'
+        ``is_torch_available``) see the PyTorch ember stands for, installed or not. Listing every distribution
+        (no name asked) leaves them out."""
+        name = getattr(context, "name", None)
+        if name is None:
+            return iter(())
+        wanted = name.lower().replace("-", "_").replace(".", "_")
+        return iter([_distribution(key, version) for key, version in API_VERSIONS.items() if key == wanted])
+
+
+def _distribution(name, version):
+    """An ``importlib.metadata.Distribution`` with only a name and a version (imported here: ``import ember`` stays
+    quick)."""
+    import importlib.metadata
+
+    class AliasDistribution(importlib.metadata.Distribution):
+        def read_text(self, filename):
+            if filename == "METADATA":
+                return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+            return None
+
+        def locate_file(self, path):
+            return None
+
+    return AliasDistribution()
+
 
 def _is_package(target):
     """Whether the ember module ``target`` is a package (runpy looks for ``__main__`` in a package); True where it

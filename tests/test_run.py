@@ -230,6 +230,25 @@ def test_torch_c_usage_logging_that_libraries_call(tmp_path):
     assert ember._C._log_api_usage_once("x") is None   # ``import ember as torch`` programs reach it too
 
 
+def test_package_metadata_reports_the_api_versions(tmp_path):
+    # libraries check importlib.metadata.version("torch") (lightning_utilities' RequirementCache, transformers):
+    # under ember run it is the PyTorch version ember follows, installed or not, as torch.__version__ is
+    write(tmp_path, "meta.py", '''
+        import importlib.metadata as metadata
+        from packaging.version import Version
+        import torch
+        version = metadata.version("torch")
+        print(version == torch.__version__, Version(version) >= Version("2.1"), Version(version) < Version("2.6"),
+              metadata.distribution("torch").metadata["Name"], metadata.version("numpy") != "")
+        ''')
+    mine, theirs = ember_run(tmp_path, "meta.py"), python(tmp_path, "meta.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout == "True True False torch True\n"
+    versions = ember_run(tmp_path, "-c", "import importlib.metadata as m; print(m.version('torch'), "
+                                          "m.version('torchvision'))")
+    assert versions.stdout.split() == [_alias.API_VERSIONS["torch"], _alias.API_VERSIONS["torchvision"]]
+
+
 def test_install_torch_alias_for_notebooks(tmp_path):
     write(tmp_path, "notebook.py", '''
         import sys, types
