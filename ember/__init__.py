@@ -119,6 +119,10 @@ def __getattr__(name):
         return value
     if name == "__all__":   # ``from ember import *``: every public name, those that load on first use included
         return sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY_NAMES) | set(_LAZY_CORE))
+    if name.startswith("_foreach_"):   # torch._foreach_add_ and kin: loops over tensor lists
+        from . import _foreach
+        if hasattr(_foreach, name):
+            return getattr(_foreach, name)
     if name in ("compiler", "_dynamo"):   # torch.compile and its namespaces load on first use
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
