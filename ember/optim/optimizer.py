@@ -148,6 +148,22 @@ class Optimizer:
         """Wraps a ``step`` function so that the optimizer's step pre- and post-hooks run around it."""
         return _with_step_hooks(func)
 
+    @staticmethod
+    def _group_tensors_by_device_and_dtype(tensorlistlist, with_indices=False):
+        """Groups parallel tensor lists (params, grads, states...) by the first list's device and dtype, as
+        foreach optimizer code does: ``{(device, dtype): (tensorlistlist of that group, indices)}``; the indices
+        into the original lists are filled only ``with_indices``."""
+        groups = {}
+        with no_grad():
+            for i, first in enumerate(tensorlistlist[0]):
+                lists, indices = groups.setdefault((first.device, first.dtype),
+                                                   ([[] for _ in tensorlistlist], []))
+                for column, tensors in zip(lists, tensorlistlist):
+                    column.append(tensors[i])
+                if with_indices:
+                    indices.append(i)
+        return groups
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:

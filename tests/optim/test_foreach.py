@@ -92,3 +92,16 @@ def test_foreach_keeps_state_tensors_and_parameter_storage(monkeypatch):
     # each buffer owns its memory: changing one leaves the others alone
     buffers[0].zero_()
     assert float(buffers[1].abs().sum()) > 0
+
+
+def test_group_tensors_by_device_and_dtype_as_pytorch():
+    """The static helper foreach optimizers outside torch (timm's ADOPT) call to bucket their tensor lists."""
+    def groups(lib, with_indices):
+        a = [lib.ones(2), lib.ones(2, dtype=lib.float64), lib.full((3,), 2.0)]
+        b = [lib.zeros(2), None, lib.zeros(3)]
+        out = lib.optim.Optimizer._group_tensors_by_device_and_dtype([a, b], with_indices=with_indices)
+        return {(str(device), str(dtype).split(".")[-1]): ([[None if t is None else t.tolist() for t in column]
+                                                             for column in lists], indices)
+                for (device, dtype), (lists, indices) in out.items()}
+    for with_indices in (False, True):
+        assert groups(ember, with_indices) == groups(torch, with_indices)
