@@ -13,7 +13,7 @@ _UNARY = ("abs", "acos", "asin", "atan", "ceil", "cos", "cosh", "erf", "erfc", "
           "lgamma", "log", "log10", "log1p", "log2", "neg", "reciprocal", "round", "rsqrt", "sigmoid", "sign", "sin",
           "sinh", "sqrt", "tan", "tanh", "trunc")
 _BINARY = ("add", "sub", "mul", "div", "pow", "clamp_min", "clamp_max", "maximum", "minimum")
-_NO_INPLACE = ("maximum", "minimum")   # ember spells the in-place forms through out=
+_NO_INPLACE = ("maximum", "minimum")   # no in-place method: written through out=; a scalar operand clamps
 
 
 def _check(tensors, *others):
@@ -50,6 +50,8 @@ def _unary(name):
 
 def _binary(name):
     def call(t, o, kwargs, inplace):
+        if name in _NO_INPLACE and not isinstance(o, ember.Tensor):   # a scalar bound: clamp
+            o = ember.tensor(o, dtype=t.dtype)
         if inplace:
             if name in _NO_INPLACE:
                 return getattr(ember, name)(t, o, out=t)

@@ -25,9 +25,6 @@ def test_unary(name):
 @pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "clamp_min", "clamp_max", "maximum",
                                   "minimum"])
 def test_binary(name, other):
-    if name in ("maximum", "minimum") and other != "tensors":
-        pytest.skip("PyTorch's maximum/minimum take tensor lists only")
-
     def fn(lib, a0, a1, b0, b1):
         operand = {"scalar": 1.5, "scalars": [0.5, 2.0], "tensors": [b0, b1], "tensor": lib.tensor(2.0)}[other]
         base = [b0, b1] if name == "pow" else [a0, a1]
@@ -72,6 +69,7 @@ def _inplace(lib):
     lib._foreach_addcmul_(a, b, b, value=0.5)
     lib._foreach_addcdiv_(a, b, b, lib.tensor([1.0, 2.0]))
     lib._foreach_maximum_(a, b)
+    lib._foreach_minimum_(a, 1.5)   # a scalar bound, as timm's ADOPT passes
     lib._foreach_lerp_(a, b, [0.1, 0.2])
     lib._foreach_sqrt_(a)
     lib._foreach_clamp_max_(a, 1.2)
