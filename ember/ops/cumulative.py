@@ -69,7 +69,10 @@ def _scan_blocks(ufunc, a, n):
 
 
 def _accumulate(name, a, dim, dtype):
-    """``_scan`` in ``dtype`` (when given), as NumPy's cumsum/cumprod with ``dtype`` accumulate."""
+    """``_scan`` in ``dtype`` (when given), as NumPy's cumsum/cumprod with ``dtype`` accumulate. 16-bit floats
+    accumulate in float32, each output rounded once, as PyTorch's CPU scans do."""
+    if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
+        return _scan(name, a.astype(numpy.float32), dim).astype(a.dtype)
     return _scan(name, a if dtype is None else a.astype(dtype, copy=False), dim)
 
 
@@ -93,7 +96,7 @@ class ReverseCumsum(Primitive):
     def forward(ctx, a, dim):
         ctx.dim = dim
         xp = ctx.xp
-        return xp.flip(_scan("add", xp.flip(a, dim), dim), dim)
+        return xp.flip(_accumulate("add", xp.flip(a, dim), dim, None), dim)
 
     @staticmethod
     def backward(ctx, grad):

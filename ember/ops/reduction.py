@@ -586,6 +586,14 @@ def _abs(input):
     return input * input.sign()   # sign's gradient is 0: the product's is sign(input)
 
 
+def _widened(array):
+    """``array`` in float32 when 16-bit (float16, bfloat16): PyTorch's CPU reductions accumulate those in float32
+    and round the result once."""
+    if array.dtype.itemsize == 2 and (array.dtype.kind == "f" or array.dtype.name == "bfloat16"):
+        return array.astype(numpy.float32)
+    return array
+
+
 class PowerNorm(Primitive):
     """(sum |a|^p)^(1/p) over dims for finite p other than 0 and 1; gradient 0 where the norm is 0."""
 
@@ -594,11 +602,12 @@ class PowerNorm(Primitive):
     def forward(ctx, a, p, dims, keepdim):
         ctx.p, ctx.dims, ctx.keepdim = p, dims, keepdim
         xp = ctx.xp
+        wide = _widened(a)
         with numpy.errstate(divide="ignore", over="ignore"):
             if p == 2:
-                result = xp.sqrt((a * a).sum(axis=dims, keepdims=keepdim))
+                result = xp.sqrt((wide * wide).sum(axis=dims, keepdims=keepdim))
             else:
-                result = (xp.abs(a) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
+                result = (xp.abs(wide) ** p).sum(axis=dims, keepdims=keepdim) ** (1.0 / p)
         result = xp.asarray(result).astype(a.dtype, copy=False)
         ctx.save_for_backward(a, result)
         return result
@@ -663,13 +672,14 @@ class Logsumexp(Primitive):
     def forward(ctx, a, dims, keepdim):
         xp = ctx.xp
         ctx.dims, ctx.keepdim = dims, keepdim
+        wide = _widened(a)
         with numpy.errstate(divide="ignore"):
             if a.size == 0:
-                result = xp.log(xp.exp(a).sum(axis=dims, keepdims=keepdim))
+                result = xp.log(xp.exp(wide).sum(axis=dims, keepdims=keepdim))
             else:
-                peak = a.max(axis=dims, keepdims=True)
+                peak = wide.max(axis=dims, keepdims=True)
                 peak = xp.where(xp.isfinite(peak), peak, 0)   # an all -inf (or inf) slice must not give inf - inf
-                result = xp.log(xp.exp(a - peak).sum(axis=dims, keepdims=True)) + peak
+                result = xp.log(xp.exp(wide - peak).sum(axis=dims, keepdims=True)) + peak
                 if not keepdim:
                     result = result.reshape(_dropped_shape(a.shape, dims))
         result = xp.asarray(result).astype(a.dtype, copy=False)

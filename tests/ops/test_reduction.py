@@ -304,3 +304,39 @@ def test_reductions_property(shape, data):
         check(lambda L, x: x.mean(dims, keepdim=keepdim), x)
     if all(shape[d] for d in dims) and (dims or math.prod(shape)):
         check(lambda L, x: x.amax(dims, keepdim=keepdim), x)
+
+
+SIXTEEN_BIT_REDUCTIONS = {
+    "norm": lambda t, x: x.norm(),
+    "norm dims": lambda t, x: x.reshape(10, 100).norm(2, dim=(-2, -1), keepdim=True),
+    "norm 3": lambda t, x: x.norm(3),
+    "vector_norm": lambda t, x: t.linalg.vector_norm(x),
+    "vector_norm 3": lambda t, x: t.linalg.vector_norm(x, 3),
+    "matrix_norm": lambda t, x: t.linalg.matrix_norm(x.reshape(10, 100)),
+    "logsumexp": lambda t, x: x.logsumexp(0),
+    "cumsum": lambda t, x: x.cumsum(0),
+    "cumprod": lambda t, x: (x * 1.001).cumprod(0),
+}
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("name", SIXTEEN_BIT_REDUCTIONS)
+def test_sixteen_bit_reductions_accumulate_in_float32(name, dtype):
+    """1000 ones: a 16-bit accumulator stalls at 256 (bfloat16) or 2048 (float16); PyTorch's CPU reductions and
+    scans accumulate in float32 and round once."""
+    import torch
+    fn = SIXTEEN_BIT_REDUCTIONS[name]
+    expected = fn(torch, torch.ones(1000, dtype=getattr(torch, dtype))).float().numpy()
+    got = fn(ember, ember.ones(1000, dtype=getattr(ember, dtype))).float().numpy()
+    # a product's float32 association order may differ: one 16-bit rounding step at most
+    numpy.testing.assert_allclose(got, expected, rtol=1e-3 if name == "cumprod" else 0)
+
+
+def test_sixteen_bit_cumsum_gradient():
+    import torch
+    grads = []
+    for lib in (torch, ember):
+        x = lib.ones(600, dtype=lib.bfloat16, requires_grad=True)
+        x.cumsum(0).sum().backward()
+        grads.append(x.grad.float().numpy())
+    numpy.testing.assert_array_equal(grads[1], grads[0])

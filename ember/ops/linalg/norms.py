@@ -72,6 +72,9 @@ class VectorNorm(Primitive):
         xp = ctx.xp
         ctx.ord, ctx.dims, ctx.keepdim, ctx.shape = ord, dims, keepdim, a.shape
         size = xp.abs(a)
+        real = size.dtype
+        if real.itemsize == 2 and real.kind in "fV":   # 16-bit (V: ml_dtypes' bfloat16): PyTorch sums in float32
+            size = size.astype("float32")
         if ord == math.inf:
             result = _compat.amax(xp, size, axis=dims, keepdims=keepdim, initial=0)
         elif ord == -math.inf:
@@ -84,7 +87,7 @@ class VectorNorm(Primitive):
             result = xp.sqrt((size * size).sum(axis=dims, keepdims=keepdim))
         else:
             result = ((size ** ord).sum(axis=dims, keepdims=keepdim)) ** (1.0 / ord)
-        result = xp.asarray(result, dtype=size.dtype)
+        result = xp.asarray(result, dtype=real)
         ctx.save_for_backward(a, result)
         return result
 
