@@ -410,14 +410,17 @@ def add_hook(hooks, hook, prepend=False):
     return handle
 
 
+_scalar_warned = []
+
+
 def _warn_if_requires_grad(tensor):
-    """PyTorch's warning (once per process) when ``float()``/``complex()`` reads a tensor that autograd tracks."""
-    if tensor.requires_grad:
-        from .autograd.grad_mode import state
-        if state.enabled:
-            from .ops._util import warn_once
-            warn_once("scalar of requires_grad", "Converting a tensor with requires_grad=True to a scalar may lead "
-                      "to unexpected behavior.\nConsider using tensor.detach() first.")
+    """PyTorch's warning (once per process, TORCH_WARN_ONCE) when ``float()``/``complex()`` reads a tensor that
+    autograd tracks, attributed to the line converting it."""
+    if tensor.requires_grad and grad_state.enabled and not _scalar_warned:
+        _scalar_warned.append(True)
+        import warnings
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
 
 def _wrap_dim(dim, ndim):
