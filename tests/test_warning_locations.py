@@ -22,7 +22,6 @@ CALLS = {
     "dropout2d on 2-D input": lambda t: t.nn.functional.dropout2d(t.ones(2, 3)),
     "dropout2d on 3-D input": lambda t: t.nn.functional.dropout2d(t.ones(2, 3, 4)),
     "dropout3d on 2-D input": lambda t: t.nn.functional.dropout3d(t.ones(2, 3)),
-    "cross without dim": lambda t: t.cross(t.ones(3, 3), t.ones(3, 3)),
     "grid_sample default align_corners": lambda t: t.nn.functional.grid_sample(t.ones(1, 1, 3, 3),
                                                                                t.zeros(1, 2, 2, 2)),
     "softmax without dim": lambda t: t.nn.functional.softmax(t.ones(2, 2)),
@@ -63,6 +62,25 @@ with warnings.catch_warnings(record=True) as caught:
 for w in caught:
     print(repr(str(w.message).split(" (Triggered internally at")[0]))
 """
+
+
+_CROSS = """
+import warnings
+import {lib} as t
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    t.cross(t.ones(3, 3), t.ones(3, 3))
+for w in caught:
+    print(w.filename, w.lineno, w.category.__name__, repr(str(w.message).split(" (Triggered internally at")[0]))
+"""
+
+
+def test_cross_without_dim_warns_at_the_caller_once_per_process():
+    def run(lib):   # a fresh process each: PyTorch warns once per process, so an earlier test may have taken it
+        return subprocess.run([sys.executable, "-c", _CROSS.format(lib=lib)], capture_output=True, text=True,
+                              timeout=120).stdout
+    expected = run("torch")
+    assert expected.startswith("<string> 6 UserWarning") and run("ember") == expected
 
 
 def test_deprecated_linalg_functions_warn_once_with_pytorchs_messages():
