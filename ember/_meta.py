@@ -11,7 +11,8 @@ of meta tensors keep their view's strides).
 """
 import numpy
 
-__all__ = ["MetaArray", "is_meta", "empty", "like", "standin", "to_meta", "refuse_copy", "xp"]
+__all__ = ["MetaArray", "is_meta", "empty", "like", "standin", "to_meta", "refuse_copy", "refuse_data_dependent",
+           "xp"]
 
 
 _COPY_OUT = "Cannot copy out of meta tensor; no data!"
@@ -109,6 +110,25 @@ def strides(array):
 def refuse_copy():
     """PyTorch's error for reading a meta tensor's values."""
     raise NotImplementedError(_COPY_OUT)
+
+
+_NONZERO = ("The register_meta function for torch.nonzero() raises unimplemented by default, as a correct "
+            "data-independent implementation does not exist. This implementation returns a fake value, assuming all "
+            "elements of the tensor are non-zero. To enable this registration, please set "
+            "'torch.fx.experimental._config.meta_nonzero_assume_all_nonzero' to True.")
+
+
+def refuse_data_dependent(op, *tensors):
+    """PyTorch's NotImplementedError for an op whose result's size or value comes from the data (``nonzero``,
+    boolean masks, ``unique``, ``masked_select``, ``equal``) when a meta tensor is among ``tensors``."""
+    if any(isinstance(getattr(t, "_data", t), MetaArray) for t in tensors):
+        raise NotImplementedError(_NONZERO if op == "nonzero" else
+                                  f"aten::{op}: attempted to run this operator with Meta tensors, but there was no "
+                                  "fake impl or Meta kernel registered. You may have run into this message while "
+                                  "using an operator with PT2 compilation APIs (torch.compile/torch.export); in order "
+                                  "to use this operator with those APIs you'll need to add a fake impl. Please see "
+                                  "the following for next steps:  "
+                                  "https://pytorch.org/tutorials/advanced/custom_ops_landing_page.html")
 
 
 def device_error(found, expected):

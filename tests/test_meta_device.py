@@ -331,3 +331,18 @@ def test_meta_tensors_hold_no_memory():
     assert x.is_meta and x.numel() == 1 << 40 and x.nbytes == 4 << 40
     low, high = numpy.lib.array_utils.byte_bounds(x._data)   # the memory its elements span: one element
     assert high - low == 4
+
+
+@pytest.mark.parametrize("call", [lambda t, x: x.nonzero(), lambda t, x: x.nonzero(as_tuple=True),
+                                  lambda t, x: t.where(x > 0), lambda t, x: x[x > 0],
+                                  lambda t, x: x.masked_select(x > 0), lambda t, x: t.unique(x),
+                                  lambda t, x: t.unique(x, dim=0), lambda t, x: t.unique_consecutive(x),
+                                  lambda t, x: t.equal(x, x), lambda t, x: t.allclose(x, x)],
+                         ids=["nonzero", "nonzero tuple", "where", "mask", "masked_select", "unique", "unique dim",
+                              "unique_consecutive", "equal", "allclose"])
+def test_ops_sized_or_valued_by_the_data_refuse_meta_tensors_as_pytorch(call):
+    with pytest.raises(Exception) as expected:
+        call(torch, torch.ones(3, device="meta"))
+    with pytest.raises(type(expected.value)) as raised:
+        call(ember, ember.ones(3, device="meta"))
+    assert str(raised.value) == str(expected.value)

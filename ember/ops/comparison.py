@@ -1,5 +1,5 @@
 """Elementwise comparisons and value tests (isnan, isclose, ...); results are bool tensors outside the graph."""
-from .. import _dtype
+from .. import _dtype, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import _broadcast_error, composite
@@ -54,6 +54,7 @@ for _alias, _function in (("greater", gt), ("greater_equal", ge), ("less", lt), 
 @tensor_method
 def equal(input, other):
     """True when both tensors have the same shape and the same values (a Python bool)."""
+    _meta.refuse_data_dependent("equal", input, other)
     if input.shape != other.shape:
         return False
     return bool(eq(input, other)._data.all())
@@ -89,7 +90,10 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 @tensor_method
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True when every element of ``input`` is close to ``other`` (see ``isclose``)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+    close = isclose(input, other, rtol, atol, equal_nan)._data
+    if isinstance(close, _meta.MetaArray):
+        close.item()   # PyTorch's error: a meta tensor has no values to read
+    return bool(close.all())
 
 
 def _value_test(name, test, doc, complex_error=None):

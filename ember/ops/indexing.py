@@ -7,7 +7,7 @@ import math
 
 import numpy
 
-from .. import _dtype, _compat
+from .. import _compat, _dtype, _meta
 from .._warnings import transparent, warn
 from .._backend import xp_of
 from .._tensor import Tensor, _make
@@ -87,6 +87,8 @@ def _split_key(items, xp):
             basic.append(None)
             advanced.append(xp.zeros(1 if item else 0, dtype=xp.int64))
         elif hasattr(item, "dtype"):
+            if item.dtype.kind == "b":   # a mask: its size comes from the data
+                _meta.refuse_data_dependent("nonzero", item)
             basic.extend([slice(None)] * (item.ndim if item.dtype.kind == "b" else 1))
             advanced.append(item)
         elif isinstance(item, int):
@@ -806,6 +808,7 @@ def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True (broadcasting), as a 1-d tensor."""
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
+    _meta.refuse_data_dependent("masked_select", input, mask)
     input, mask = broadcast_tensors(input, mask)
     return Index.apply(input, advanced_key((mask._data,)))
 
@@ -930,6 +933,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
 @composite("nonzero")   # its size comes from the data: seen whole, so traces record it
 def nonzero(input, *, out=None, as_tuple=False):
     """Indices of nonzero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one 1-d tensor per dim."""
+    _meta.refuse_data_dependent("nonzero", input)
     data = input._data.reshape(1) if input.ndim == 0 else input._data
     xp = xp_of(data)
     found = [i.astype(xp.int64, copy=False) for i in xp.nonzero(data)]

@@ -4,7 +4,7 @@ import math
 
 import numpy
 
-from .. import _compat
+from .. import _compat, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
@@ -218,6 +218,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     """The distinct elements in ascending order (or distinct slices along ``dim``), optionally with the inverse
     mapping and the counts."""
     refuse_complex("unique" if dim is None else "unique_dim", input)
+    _meta.refuse_data_dependent("_unique2" if dim is None else "unique_dim", input)
     xp = xp_of(input._data)
     if dim is None:   # only what is asked for: NumPy's inverse takes a stable argsort, the values alone a sort
         flat = input._data.reshape(-1)
@@ -252,6 +253,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapses runs of equal consecutive elements (or slices along ``dim``) into one."""
     refuse_complex("unique", input)
+    _meta.refuse_data_dependent("unique_consecutive", input)
     xp = xp_of(input._data)
     if dim is None:
         rows, moved_shape, d = input._data.reshape(-1, 1), (input._data.size,), None
