@@ -14,8 +14,8 @@ from collections import OrderedDict
 from .._backend import xp_of
 from .._tensor import Tensor, _make, _wrap, add_hook
 from . import anomaly_mode
-from .function import (AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, dispatch_hooks, registry,
-                       relink_view)
+from .function import (AccumulateGrad, GradientEdge, Node, _as_array, _ndarray, current_grad_fn, dispatch_hooks,
+                       registry)
 from .grad_mode import state
 
 
@@ -306,13 +306,6 @@ def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
         state.enabled, running.retain_graph, running.task = previous, retained, task
 
 
-def _current_node(tensor):
-    """``tensor.grad_fn``, re-linked first where it is a view whose base changed in place since."""
-    if tensor._base is not None and tensor._version_counter[0] != tensor._view_version:
-        relink_view(tensor)
-    return tensor.grad_fn
-
-
 def _input_keys(inputs):
     """What the engine looks for per input: ``{id(leaf): index}`` and ``{(node, output_nr): index}`` (a
     ``GradientEdge`` names its node and output; one to an ``AccumulateGrad`` names that leaf)."""
@@ -323,7 +316,7 @@ def _input_keys(inputs):
                 leaves[id(t.node.variable)] = i
             else:
                 outputs[(t.node, t.output_nr)] = i
-        elif _current_node(t) is None:
+        elif current_grad_fn(t) is None:
             leaves[id(t)] = i
         else:
             outputs[(t.grad_fn, t._output_nr)] = i
@@ -347,7 +340,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if isinstance(t, GradientEdge):
             node, nr = t.node, t.output_nr
         else:
-            node, nr = _current_node(t), t._output_nr
+            node, nr = current_grad_fn(t), t._output_nr
         if node is None:
             _deliver_to_leaf(leaf_grads, t, g)
             root_leaves.append(id(t))

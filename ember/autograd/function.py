@@ -508,12 +508,19 @@ def relink_view(view):
 _relink_view = [None]
 
 
-def _edge(tensor):
-    """Where the gradient for ``tensor`` goes: its grad_fn output, or the leaf itself."""
+def current_grad_fn(tensor):
+    """``tensor.grad_fn``, re-linked first where it is a view whose base changed in place since (Primitive._apply
+    makes the same check inline, on its hot path)."""
     if tensor._base is not None and tensor._version_counter[0] != tensor._view_version:
         relink_view(tensor)
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_nr)
+    return tensor.grad_fn
+
+
+def _edge(tensor):
+    """Where the gradient for ``tensor`` goes: its grad_fn output, or the leaf itself."""
+    node = current_grad_fn(tensor)
+    if node is not None:
+        return (node, tensor._output_nr)
     return (tensor, 0)
 
 
