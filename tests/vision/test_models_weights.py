@@ -281,3 +281,32 @@ def test_transfer_learning_start_runs_unmodified_under_ember_run(tmp_path):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ember.vision.models.resnet", "(1,", "2)", "goldfish", str(round(expected, 3))]
+
+
+def test_segmentation_video_flow_detection_presets_equal_torchvisions():
+    from PIL import Image
+    from torchvision.transforms import _presets as tv_presets
+
+    from ember.vision.transforms import _presets
+    array = _image(size=(3, 60, 50))
+    cases = [("SemanticSegmentation", {"resize_size": 40}, (array,)),
+             ("SemanticSegmentation", {"resize_size": None}, (Image.fromarray(array.transpose(1, 2, 0)),)),
+             ("VideoClassification", {"crop_size": (24, 20), "resize_size": (30, 40)},
+              (numpy.stack([array, _image(1, (3, 60, 50))]),)),
+             ("VideoClassification", {"crop_size": (16, 16), "resize_size": (20,)},
+              (numpy.stack([array] * 3)[None],)),
+             ("OpticalFlow", {}, (array, _image(2, (3, 60, 50)))),
+             ("ObjectDetection", {}, (array,))]
+    for name, kwargs, inputs in cases:
+        ours, theirs = getattr(_presets, name)(**kwargs), getattr(tv_presets, name)(**kwargs)
+        assert repr(ours) == repr(theirs)
+        if hasattr(theirs, "describe"):
+            assert ours.describe() == theirs.describe()
+        out = ours(*[ember.from_numpy(x) if isinstance(x, numpy.ndarray) else x for x in inputs])
+        expected = theirs(*[torch.from_numpy(x) if isinstance(x, numpy.ndarray) else x for x in inputs])
+        for o, e in zip(out if isinstance(out, tuple) else (out,), expected if isinstance(expected, tuple) else
+                        (expected,)):
+            assert o.dtype == ember.float32 and tuple(o.shape) == tuple(e.shape), name
+            # an antialiased uint8 resize may round a rare pixel one step (1/255) away from torch's
+            numpy.testing.assert_allclose(o.numpy(), e.numpy(), atol=1 / 255 / 0.2 + 1e-5, err_msg=name)
+            assert (numpy.abs(o.numpy() - e.numpy()) > 1e-5).mean() < 1e-3, name

@@ -1,10 +1,44 @@
 """Helpers shared by the model builders: the legacy ``pretrained=``/positional interface, checks of parameters
-the weights fix, and channel rounding."""
+the weights fix, channel rounding, and ``IntermediateLayerGetter`` (a backbone's intermediate feature maps)."""
 import functools
 import inspect
 import warnings
+from collections import OrderedDict
+
+from ember import nn
 
 from ._api import WeightsEnum
+
+
+class IntermediateLayerGetter(nn.ModuleDict):
+    """``model``'s direct children up to the last one named in ``return_layers``, run in registration order; the
+    forward returns an OrderedDict of the named children's outputs under their new names (``{"layer4": "out"}``).
+
+    Only direct children can be returned, and the model must call its children in the order it registered them."""
+
+    _version = 2
+    __annotations__ = {"return_layers": dict[str, str]}
+
+    def __init__(self, model, return_layers):
+        if not set(return_layers).issubset([name for name, _ in model.named_children()]):
+            raise ValueError("return_layers are not present in model")
+        wanted = {str(k) for k in return_layers}
+        layers = OrderedDict()
+        for name, module in model.named_children():
+            layers[name] = module
+            wanted.discard(name)
+            if not wanted:
+                break
+        super().__init__(layers)
+        self.return_layers = return_layers
+
+    def forward(self, x):
+        out = OrderedDict()
+        for name, module in self.items():
+            x = module(x)
+            if name in self.return_layers:
+                out[self.return_layers[name]] = x
+        return out
 
 
 def _sequence_to_str(seq, separate_last=""):
