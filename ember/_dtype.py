@@ -1,6 +1,6 @@
 """Dtype objects and PyTorch's type-promotion rules.
 
-bfloat16 is backed by ml_dtypes, an optional dependency loaded the first time bfloat16 is used.
+bfloat16 and the float8 types are backed by ml_dtypes, an optional dependency loaded the first time one is used.
 """
 import numpy
 
@@ -27,8 +27,9 @@ class dtype:
             try:
                 import ml_dtypes
             except ImportError as error:
-                raise TypeError("bfloat16 needs the optional dependency ml_dtypes (pip install ml_dtypes)") from error
-            self._numpy = numpy.dtype(ml_dtypes.bfloat16)
+                raise TypeError(f"{self.name} needs the optional dependency ml_dtypes (pip install ml_dtypes)") \
+                    from error
+            self._numpy = numpy.dtype(getattr(ml_dtypes, self.name))
             _BY_NUMPY[self._numpy] = self
         return self._numpy
 
@@ -42,7 +43,7 @@ class dtype:
 
     @property
     def is_signed(self):
-        return not self.name.startswith("uint") and self.name != "bool"
+        return not self.name.startswith("uint") and self.name not in ("bool", "float8_e8m0fnu")
 
     def to_real(self):
         """The real counterpart of a complex dtype (float32 for complex64)."""
@@ -75,6 +76,15 @@ float64 = dtype("float64", numpy.dtype(numpy.float64), _FLOAT, 8)
 complex64 = dtype("complex64", numpy.dtype(numpy.complex64), _COMPLEX, 8)
 complex128 = dtype("complex128", numpy.dtype(numpy.complex128), _COMPLEX, 16)
 
+# The 8-bit floats: stored and converted (ml_dtypes' types, PyTorch's rounding), refused by arithmetic kernels and
+# by type promotion with any other dtype, as PyTorch's CPU kernels do
+float8_e4m3fn = dtype("float8_e4m3fn", None, _FLOAT, 1)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", None, _FLOAT, 1)
+float8_e5m2 = dtype("float8_e5m2", None, _FLOAT, 1)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", None, _FLOAT, 1)
+float8_e8m0fnu = dtype("float8_e8m0fnu", None, _FLOAT, 1)
+FLOAT8 = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128, uint16,
        uint32, uint64)
 
@@ -100,12 +110,26 @@ quint8 = _quantized_dtype("quint8", numpy.dtype(numpy.uint8), _INT, 1)
 qint32 = _quantized_dtype("qint32", numpy.dtype(numpy.int32), _INT, 4)
 quint4x2 = _quantized_dtype("quint4x2", numpy.dtype(numpy.uint8), _INT, 1)
 QUANTIZED = (qint8, quint8, qint32, quint4x2)
+
+
+class _packed_dtype(dtype):
+    """A sub-byte type packing two values in a byte (``float4_e2m1fn_x2``): a name libraries map formats to; ember
+    makes no tensors of it."""
+
+    __slots__ = ()
+
+    @property
+    def numpy(self):
+        raise TypeError(f"ember does not implement tensors of dtype {self!r}")
+
+
+float4_e2m1fn_x2 = _packed_dtype("float4_e2m1fn_x2", None, _FLOAT, 1)
 _BAREBONES_UNSIGNED = (uint16, uint32, uint64)   # PyTorch promotes these only with themselves and floating types
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128,
            "chalf": complex64}
 
-_BY_NAME = {d.name: d for d in ALL + QUANTIZED}
+_BY_NAME = {d.name: d for d in ALL + QUANTIZED + FLOAT8 + (float4_e2m1fn_x2,)}
 _BY_NUMPY = {d._numpy: d for d in ALL if d._numpy is not None}
 
 
@@ -121,8 +145,9 @@ def from_numpy(numpy_dtype):
         numpy_dtype = numpy.dtype(numpy_dtype)
         if numpy_dtype in _BY_NUMPY:
             return _BY_NUMPY[numpy_dtype]
-        if numpy_dtype.name == "bfloat16":
-            return bfloat16 if bfloat16.numpy == numpy_dtype else None
+        lazy = _BY_NAME.get(numpy_dtype.name)
+        if lazy in (bfloat16,) + FLOAT8:   # an ml_dtypes type not used yet
+            return lazy if lazy.numpy == numpy_dtype else None
         raise TypeError(f"can't convert np.ndarray of type numpy.{numpy_dtype.type.__name__}. The only supported "
                         "types are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
                         "uint64, uint32, uint16, uint8, and bool.")
@@ -177,6 +202,9 @@ def promote_types(a, b):
     if a is b:
         return a
     ca, cb = a._category, b._category
+    if a in FLOAT8 or b in FLOAT8:
+        raise RuntimeError(f"Promotion for Float8 Types is not supported, attempted to promote "
+                           f"{scalar_type_name(a)} and {scalar_type_name(b)}")
     if a in _BAREBONES_UNSIGNED or b in _BAREBONES_UNSIGNED:
         if _FLOAT in (ca, cb):
             return a if ca == _FLOAT else b
@@ -273,7 +301,10 @@ _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": 
                       "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                       "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
                       "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64", "qint8": "QInt8",
-                      "quint8": "QUInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2"}
+                      "quint8": "QUInt8", "qint32": "QInt32", "quint4x2": "QUInt4x2",
+                      "float8_e4m3fn": "Float8_e4m3fn", "float8_e4m3fnuz": "Float8_e4m3fnuz",
+                      "float8_e5m2": "Float8_e5m2", "float8_e5m2fnuz": "Float8_e5m2fnuz",
+                      "float8_e8m0fnu": "Float8_e8m0fnu", "float4_e2m1fn_x2": "Float4_e2m1fn_x2"}
 
 
 def scalar_type_name(d):

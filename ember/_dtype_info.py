@@ -1,4 +1,6 @@
 """``finfo`` and ``iinfo``: the numerical limits of a floating or integer dtype, as PyTorch reports them."""
+import math
+
 import numpy
 
 from . import _dtype
@@ -20,8 +22,10 @@ class finfo:
         limits = _numpy_finfo(d.numpy)
         self.bits, self.dtype = d.itemsize * 8, d.name
         self.eps, self.max, self.min = float(limits.eps), float(limits.max), float(limits.min)
+        if d.name == "float8_e5m2fnuz":
+            self.eps = 0.125   # PyTorch's numeric_limits (ml_dtypes: 0.25, the spacing above 1)
         self.tiny = self.smallest_normal = float(limits.smallest_normal)
-        self.resolution = 10.0 ** -int(limits.precision)
+        self.resolution = 10.0 ** -int(limits.nmant * math.log10(2))   # 10 ** -digits10
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -44,8 +48,8 @@ class iinfo:
 
 
 def _numpy_finfo(numpy_dtype):
-    """NumPy's finfo, or ml_dtypes' for bfloat16 (which NumPy does not know)."""
-    if numpy_dtype.name == "bfloat16":
+    """NumPy's finfo, or ml_dtypes' for bfloat16 and the float8 types (which NumPy does not know)."""
+    if numpy_dtype.name == "bfloat16" or numpy_dtype.name.startswith("float8"):
         import ml_dtypes
         return ml_dtypes.finfo(numpy_dtype)
     return numpy.finfo(numpy_dtype)

@@ -4,6 +4,7 @@ import itertools
 import pickle
 import warnings
 
+import numpy
 import pytest
 import torch
 
@@ -143,3 +144,39 @@ def test_uint64_beyond_int64_and_unsupported_numpy_types():
         with pytest.raises(TypeError) as ember_error:
             ember.from_numpy(array)
         assert str(ember_error.value) == str(torch_error.value)
+
+
+FLOAT8 = ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu"]
+
+
+@pytest.mark.parametrize("name", FLOAT8 + ["float4_e2m1fn_x2"])
+def test_float8_dtype_properties(name):
+    ours, theirs = getattr(ember, name), getattr(torch, name)
+    for attribute in ("itemsize", "is_floating_point", "is_complex", "is_signed"):
+        assert getattr(ours, attribute) == getattr(theirs, attribute), attribute
+    assert repr(ours).split(".")[1] == repr(theirs).split(".")[1]
+    assert pickle.loads(pickle.dumps(ours)) is ours
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+@pytest.mark.parametrize("other", ["float32", "bfloat16", "int64", "bool"])
+def test_float8_promotion_is_refused(name, other):
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as error:
+            lib.promote_types(getattr(lib, name), getattr(lib, other))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+    assert ember.promote_types(getattr(ember, name), getattr(ember, name)) is getattr(ember, name)
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz"])
+def test_float8_tensors_round_and_convert_as_torch(name):
+    values = [440., 460, 470, 1000, 1e6, float("inf"), -float("inf"), 60000, 70000, 1e-9, 0.3, -0.0, -1.7,
+              float("nan"), 2.7]
+    ours = ember.tensor(values).to(getattr(ember, name))
+    theirs = torch.tensor(values).to(getattr(torch, name))
+    assert ours.dtype is getattr(ember, name) and ours.element_size() == 1
+    numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+    assert str(ember.zeros(2, dtype=getattr(ember, name))).replace("ember", "torch") == str(
+        torch.zeros(2, dtype=getattr(torch, name)))

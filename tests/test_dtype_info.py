@@ -5,7 +5,8 @@ import torch
 
 import ember
 
-FLOATS = ["float16", "bfloat16", "float32", "float64", "complex64", "complex128"]
+FLOATS = ["float16", "bfloat16", "float32", "float64", "complex64", "complex128", "float8_e4m3fn", "float8_e4m3fnuz",
+          "float8_e5m2", "float8_e5m2fnuz", "float8_e8m0fnu"]
 INTEGERS = ["uint8", "int8", "int16", "int32", "int64"]
 
 

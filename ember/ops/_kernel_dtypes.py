@@ -15,10 +15,11 @@ def _not_implemented(kernel, input):
 
 
 # The dtypes a kernel dispatches on, as letters: f float32/float64, h float16, B bfloat16, c complex, l int64,
-# i the other signed integers, u unsigned integers, b bool
+# i the other signed integers, u unsigned integers, b bool, 8 the float8 types
 _DTYPE_LETTER = {d: "b" if d is _dtype.bool_ else "l" if d is _dtype.int64 else "h" if d is _dtype.float16 else
                  "B" if d is _dtype.bfloat16 else "c" if d.is_complex else "f" if d.is_floating_point else
                  "i" if d.is_signed else "u" for d in _dtype.ALL}
+_DTYPE_LETTER.update(dict.fromkeys(_dtype.FLOAT8, "8"))
 FLOATING = "fhB"   # AT_DISPATCH_FLOATING_TYPES_AND2(Half, BFloat16): most of PyTorch's CPU nn kernels
 
 

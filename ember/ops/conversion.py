@@ -16,6 +16,8 @@ class Cast(Primitive):
     def forward(ctx, a, dtype):
         if a.dtype.kind == "c" and numpy.dtype(dtype).kind != "c":
             a = a.real  # complex to real keeps the real part, as PyTorch does
+        if dtype.name == "float8_e4m3fn" and a.dtype.kind in "fiu":
+            a = ctx.xp.clip(a.astype(numpy.float32), -448, 448)   # PyTorch's cast saturates (ml_dtypes' gives NaN)
         with numpy.errstate(invalid="ignore", over="ignore"):  # NaN or out-of-range to int: PyTorch is silent too
             return a.astype(dtype)
 
