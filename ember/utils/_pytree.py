@@ -2,24 +2,77 @@
 named tuples flattened to their leaves and a ``TreeSpec`` that rebuilds them; other container types register a
 flatten and an unflatten function (``register_pytree_node``). ``None`` is a leaf, as in PyTorch 2.13."""
 import collections
+import dataclasses
 import functools
 
-__all__ = ["LeafSpec", "SUPPORTED_NODES", "TreeSpec", "register_pytree_node", "tree_all", "tree_all_only",
-           "tree_any", "tree_any_only", "tree_flatten", "tree_is_leaf", "tree_iter", "tree_leaves", "tree_map",
-           "tree_map_", "tree_map_only", "tree_map_only_", "tree_structure", "tree_unflatten", "treespec_leaf"]
+__all__ = ["GetAttrKey", "LeafSpec", "MappingKey", "SUPPORTED_NODES", "SequenceKey", "TreeSpec", "key_get",
+           "keystr", "register_pytree_node", "tree_all", "tree_all_only", "tree_any", "tree_any_only",
+           "tree_flatten", "tree_flatten_with_path", "tree_is_leaf", "tree_iter", "tree_leaves",
+           "tree_leaves_with_path", "tree_map", "tree_map_", "tree_map_only", "tree_map_only_", "tree_map_with_path",
+           "tree_structure", "tree_unflatten", "treespec_leaf"]
 
-NodeDef = collections.namedtuple("NodeDef", ["type", "flatten_fn", "unflatten_fn"])
+NodeDef = collections.namedtuple("NodeDef", ["type", "flatten_fn", "unflatten_fn", "flatten_with_keys_fn"])
 SUPPORTED_NODES = {}
-"""Container type -> its ``NodeDef``: ``flatten_fn(node) -> (children, context)`` and
-``unflatten_fn(children, context) -> node``."""
+"""Container type -> its ``NodeDef``: ``flatten_fn(node) -> (children, context)``,
+``unflatten_fn(children, context) -> node`` and, for key paths, ``flatten_with_keys_fn(node) -> ([(key, child)],
+context)`` (None where not given)."""
 
 
 def register_pytree_node(cls, flatten_fn, unflatten_fn, *, serialized_type_name=None, to_dumpable_context=None,
                          from_dumpable_context=None, flatten_with_keys_fn=None):
-    """Makes instances of ``cls`` pytree nodes, flattened by ``flatten_fn`` and rebuilt by ``unflatten_fn``."""
+    """Makes instances of ``cls`` pytree nodes, flattened by ``flatten_fn`` and rebuilt by ``unflatten_fn``;
+    ``flatten_with_keys_fn`` also names each child (for ``tree_flatten_with_path``)."""
     if cls in SUPPORTED_NODES:
         raise ValueError(f"{cls} is already registered as pytree node.")
-    SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn)
+    SUPPORTED_NODES[cls] = NodeDef(cls, flatten_fn, unflatten_fn, flatten_with_keys_fn)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MappingKey:
+    """The key of a child in a mapping (printed ``['key']``)."""
+    key: object
+
+    def __str__(self):
+        return f"[{self.key!r}]"
+
+    def get(self, mapping):
+        return mapping[self.key]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SequenceKey:
+    """The index of a child in a sequence (printed ``[0]``)."""
+    idx: int
+
+    def __str__(self):
+        return f"[{self.idx!r}]"
+
+    def get(self, sequence):
+        return sequence[self.idx]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GetAttrKey:
+    """The attribute holding a child (a named tuple's field; printed ``.name``)."""
+    name: str
+
+    def __str__(self):
+        return f".{self.name}"
+
+    def get(self, obj):
+        return getattr(obj, self.name)
+
+
+def keystr(kp):
+    """A key path printed: its keys one after another (``['a'][1].x``)."""
+    return "".join(str(k) for k in kp)
+
+
+def key_get(obj, kp):
+    """The value at key path ``kp`` inside ``obj``."""
+    for k in kp:
+        obj = k.get(obj)
+    return obj
 
 
 def _is_namedtuple(node):
@@ -152,6 +205,42 @@ def tree_flatten(tree, is_leaf=None):
     return leaves, spec(tree)
 
 
+def _generate_key_paths(key_path, tree, is_leaf=None):
+    if is_leaf and is_leaf(tree):
+        yield key_path, tree
+        return
+    kind = _node_type(tree)
+    if kind is None:
+        yield key_path, tree
+        return
+    if kind is collections.namedtuple:
+        key_children = [(GetAttrKey(field), child) for field, child in zip(type(tree)._fields, tree)]
+    elif SUPPORTED_NODES[kind].flatten_with_keys_fn is None:
+        raise ValueError(f"Did not find a flatten_with_keys_fn for type: {kind}. Please pass a flatten_with_keys_fn "
+                         "argument to register_pytree_node.")
+    else:
+        key_children = SUPPORTED_NODES[kind].flatten_with_keys_fn(tree)[0]
+    for key, child in key_children:
+        yield from _generate_key_paths((*key_path, key), child, is_leaf)
+
+
+def tree_flatten_with_path(tree, is_leaf=None):
+    """(a (key path, leaf) pair per leaf in order, the ``TreeSpec``), as ``tree_flatten`` with each leaf's path."""
+    return list(_generate_key_paths((), tree, is_leaf)), tree_flatten(tree, is_leaf)[1]
+
+
+def tree_leaves_with_path(tree, is_leaf=None):
+    """A (key path, leaf) pair per leaf of ``tree``, in order."""
+    return list(_generate_key_paths((), tree, is_leaf))
+
+
+def tree_map_with_path(func, tree, *rests, is_leaf=None):
+    """``tree_map`` whose ``func`` also takes each leaf's key path first: ``func(path, leaf, *rests' leaves)``."""
+    keypath_leaves, spec = tree_flatten_with_path(tree, is_leaf)
+    others = [_flatten_up_to(spec, rest) for rest in rests]
+    return spec.unflatten(func(path, leaf, *values) for (path, leaf), *values in zip(keypath_leaves, *others))
+
+
 def tree_unflatten(leaves, treespec):
     """The pytree ``treespec`` describes, holding ``leaves``."""
     if not isinstance(treespec, TreeSpec):
@@ -250,14 +339,55 @@ def tree_any_only(type_or_types, pred, tree, is_leaf=None):
     return any(pred(x) for x in tree_iter(tree, is_leaf) if isinstance(x, types))
 
 
-register_pytree_node(tuple, lambda node: (list(node), None), lambda children, _: tuple(children))
-register_pytree_node(list, lambda node: (list(node), None), lambda children, _: list(children))
-register_pytree_node(dict, lambda node: (list(node.values()), list(node)),
-                     lambda children, keys: dict(zip(keys, children)))
-register_pytree_node(collections.OrderedDict, lambda node: (list(node.values()), list(node)),
-                     lambda children, keys: collections.OrderedDict(zip(keys, children)))
-register_pytree_node(collections.defaultdict,
-                     lambda node: (list(node.values()), [node.default_factory, list(node)]),
-                     lambda children, context: collections.defaultdict(context[0], zip(context[1], children)))
-register_pytree_node(collections.deque, lambda node: (list(node), node.maxlen),
-                     lambda children, maxlen: collections.deque(children, maxlen=maxlen))
+def _sequence_flatten(node):
+    return list(node), None
+
+
+def _sequence_flatten_with_keys(node):
+    return [(SequenceKey(i), child) for i, child in enumerate(node)], None
+
+
+def _dict_flatten(d):
+    return list(d.values()), list(d.keys())
+
+
+def _dict_unflatten(values, context):
+    return dict(zip(context, values, strict=True))
+
+
+def _dict_flatten_with_keys(d):
+    values, context = _dict_flatten(d)
+    return [(MappingKey(k), v) for k, v in zip(context, values, strict=True)], context
+
+
+def _defaultdict_flatten(d):
+    return list(d.values()), [d.default_factory, list(d)]
+
+
+def _defaultdict_flatten_with_keys(d):
+    values, context = _defaultdict_flatten(d)
+    return [(MappingKey(k), v) for k, v in zip(context[1], values, strict=True)], context
+
+
+def _deque_flatten(d):
+    return list(d), d.maxlen
+
+
+def _deque_flatten_with_keys(d):
+    return [(SequenceKey(i), child) for i, child in enumerate(d)], d.maxlen
+
+
+register_pytree_node(tuple, _sequence_flatten, lambda children, _: tuple(children),
+                     flatten_with_keys_fn=_sequence_flatten_with_keys)
+register_pytree_node(list, _sequence_flatten, lambda children, _: list(children),
+                     flatten_with_keys_fn=_sequence_flatten_with_keys)
+register_pytree_node(dict, _dict_flatten, _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys)
+register_pytree_node(collections.OrderedDict, _dict_flatten,
+                     lambda children, keys: collections.OrderedDict(zip(keys, children)),
+                     flatten_with_keys_fn=_dict_flatten_with_keys)
+register_pytree_node(collections.defaultdict, _defaultdict_flatten,
+                     lambda children, context: collections.defaultdict(context[0], zip(context[1], children)),
+                     flatten_with_keys_fn=_defaultdict_flatten_with_keys)
+register_pytree_node(collections.deque, _deque_flatten,
+                     lambda children, maxlen: collections.deque(children, maxlen=maxlen),
+                     flatten_with_keys_fn=_deque_flatten_with_keys)

@@ -117,3 +117,61 @@ def test_unflatten_errors_match_torch():
         ours.tree_unflatten([1], [1])
     with pytest.raises(TypeError, match="Expected `treespec` to be an instance of PyTreeSpec"):
         theirs.tree_unflatten([1], [1])
+
+
+def _paths(pairs):
+    return [(ours.keystr(path), repr(path), leaf) for path, leaf in pairs]
+
+
+def _torch_paths(pairs):
+    return [(theirs.keystr(path), repr(path), leaf) for path, leaf in pairs]
+
+
+@pytest.mark.parametrize("tree", TREES + [_dd()], ids=range(len(TREES) + 1))
+def test_key_paths_match_torch(tree):
+    pairs, spec = ours.tree_flatten_with_path(tree)
+    torch_pairs, torch_spec = theirs.tree_flatten_with_path(tree)
+    assert _paths(pairs) == _torch_paths(torch_pairs)
+    assert _paths(ours.tree_leaves_with_path(tree)) == _torch_paths(theirs.tree_leaves_with_path(tree))
+    for path, leaf in pairs:
+        assert ours.key_get(tree, path) == leaf
+    add = lambda path, x, y: (ours.keystr(path), x, y)  # noqa: E731
+    assert ours.tree_map_with_path(add, tree, tree) == theirs.tree_map_with_path(
+        lambda path, x, y: (theirs.keystr(path), x, y), tree, tree)
+
+
+def test_dict_helpers_and_keyed_custom_nodes_match_torch():
+    d = {"b": 1, "a": [2]}
+    assert ours._dict_flatten(d) == theirs._dict_flatten(d)
+    assert ours._dict_unflatten(*ours._dict_flatten(d)) == d
+    assert repr(ours._dict_flatten_with_keys(d)) == repr(theirs._dict_flatten_with_keys(d))
+    assert str(ours.MappingKey("x")) + str(ours.SequenceKey(2)) + str(ours.GetAttrKey("f")) == "['x'][2].f"
+
+    class Box(dict):   # a dict subclass registered with the dict's keyed flattening (transformers' ModelOutput)
+        pass
+
+    for lib in (ours, theirs):
+        lib.register_pytree_node(Box, lib._dict_flatten, lambda values, keys: Box(lib._dict_unflatten(values, keys)),
+                                 flatten_with_keys_fn=lib._dict_flatten_with_keys)
+    try:
+        tree = [Box(x=1, y=(2, 3))]
+        assert _paths(ours.tree_flatten_with_path(tree)[0]) == _torch_paths(theirs.tree_flatten_with_path(tree)[0])
+    finally:
+        del ours.SUPPORTED_NODES[Box]
+        theirs._deregister_pytree_node(Box)
+
+    class Bare:
+        pass
+
+    ours.register_pytree_node(Bare, lambda b: ([], None), lambda children, _: Bare())
+    theirs.register_pytree_node(Bare, lambda b: ([], None), lambda children, _: Bare())
+    try:
+        messages = []
+        for lib in (ours, theirs):
+            with pytest.raises(ValueError) as error:
+                lib.tree_flatten_with_path([Bare()])
+            messages.append(str(error.value))
+        assert messages[0] == messages[1]
+    finally:
+        del ours.SUPPORTED_NODES[Bare]
+        theirs._deregister_pytree_node(Bare)
