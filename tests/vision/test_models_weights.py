@@ -75,7 +75,9 @@ def test_registry_answers_equal_torchvisions():
                              ("wide_*", "*101*")]:
         theirs = tvm.list_models(include=include, exclude=exclude)
         assert models.list_models(include=include, exclude=exclude) == [n for n in theirs if n in ours]
-    assert models.list_models(models) == models.list_models()  # the module is a package: models' own builders
+    # a package's own builders: models' classification ones, not those of its subpackages
+    assert models.list_models(models) == [n for n in models.list_models() if n in tvm.list_models(tvm) + ["lenet5"]]
+    assert models.list_models(models.segmentation) == tvm.list_models(tvm.segmentation)
     assert models.list_models(models.resnet) == tvm.list_models(tvm.resnet) == []
     assert models.get_model_builder("ResNet18") is models.resnet18
     assert models.get_model_weights(models.vgg16) is models.VGG16_Weights
