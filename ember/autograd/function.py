@@ -91,6 +91,7 @@ class Node:
     _backward_on_arrays = False   # a Primitive's node with an array_backward
     _python_function = False      # the node of a user's autograd.Function
     _sequence = 0         # when the node was recorded (later: larger); the engine runs ready nodes latest first
+    _shown_positions = None   # which inputs next_functions lists (None: as the class's graph_inputs give them)
     materialize_grads = True
     xp = numpy
 
@@ -195,9 +196,21 @@ class Node:
 
     @property
     def next_functions(self):
-        """Per input, the node its gradient flows to and that node's output number."""
+        """Per input of the op as PyTorch's node lists them (its differentiable tensor inputs: a Primitive's
+        ``graph_inputs``, a Function's tensor arguments), the node its gradient flows to and that node's output
+        number; ``(None, 0)`` for an input that needs no gradient. A composite op's node lists the composite's
+        inputs (``shown_inputs``), not the inner ops it recorded."""
+        edges = self.__dict__.get("_shown_edges")
+        if edges is None:
+            edges = self._edges
+            positions = self._shown_positions
+            if positions is None and self._function is not None and self._function._array_level:
+                positions = _graph_inputs(self._function)
+            if positions is not None:
+                edges = edges[positions] if type(positions) is slice else \
+                    [edges[i] for i in positions if i < len(edges)]   # trailing defaults were not passed
         functions = []
-        for edge in self._edges:
+        for edge in edges:
             if edge is None:
                 functions.append((None, 0))
             elif isinstance(edge[0], Tensor):
@@ -499,6 +512,34 @@ def _modified_error(tensor, counter, version):
         "torch.autograd.set_detect_anomaly(True, check_nan=False).")
 
 
+_TENSOR_PARAMETERS = frozenset((
+    "a", "b", "x", "w", "g", "grad", "input", "other", "weight", "bias", "p", "t", "target", "src", "source",
+    "real", "imag", "query", "value", "h", "c", "h0", "c0", "gi", "w_ih", "w_hh", "b_ih", "b_hh", "w_hr",
+    "log_probs", "pos_weight", "per_sample_weights", "linear_weight", "linear_bias", "result", "saved", "columns",
+    "s", "q", "ld", "root", "factor", "values", "samples"))
+"""Names of a Primitive's forward parameters that are tensors PyTorch's node lists in ``next_functions``, for the
+classes that do not declare ``graph_inputs``."""
+
+_graph_inputs_of = {}
+
+
+def _graph_inputs(cls):
+    """The positions of ``cls.forward``'s arguments its nodes list in ``next_functions``: ``cls.graph_inputs`` where
+    declared, else the parameters named as tensors (all but the last of a ``*args``); found once per class."""
+    positions = _graph_inputs_of.get(cls)
+    if positions is None:
+        positions = cls.graph_inputs
+        if positions is None:
+            import inspect
+            parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+            if parameters and parameters[0].kind is inspect.Parameter.VAR_POSITIONAL:
+                positions = slice(None, -1)
+            else:
+                positions = tuple(i for i, p in enumerate(parameters) if p.name in _TENSOR_PARAMETERS)
+        _graph_inputs_of[cls] = positions
+    return positions
+
+
 def relink_view(view):
     """Points a view whose base changed in place since its grad_fn was set at "its elements of the base as it is
     now", as PyTorch regenerates such a view's grad_fn (``ops._inplace`` installs the function that does it)."""
@@ -602,6 +643,8 @@ class Function(metaclass=_FunctionMeta):
             results.append(out)
         ctx._num_outputs = len(outputs)
         ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
+        if len(inputs) < len(args):   # next_functions lists the tensor arguments only, as PyTorch's
+            ctx._shown_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         ctx._input_meta = tuple((a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs))
         ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in results)
         ctx._saved = tuple(None if t is None else ("tensor", t, t._version_counter[0]) for t in ctx._saved or ())
@@ -624,6 +667,10 @@ class Primitive(Function):
 
     _array_level = True
     meta_passthrough = False   # True: forward takes meta inputs' MetaArrays as they are (moving between devices)
+    graph_inputs = None
+    """The positions of forward's arguments that PyTorch's node for the op lists in ``next_functions`` (its
+    differentiable tensor inputs, in its order; a slice for a variable number), or None: the parameters named as
+    tensors (``_TENSOR_PARAMETERS``). Read only by ``next_functions``, never on the op's path."""
 
     @classmethod
     def _apply(cls, args, kwargs):

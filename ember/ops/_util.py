@@ -102,9 +102,12 @@ def _as_view(result, input):
 _renamed_nodes = {}
 
 
-def name_node(result, name):
+def name_node(result, name, inputs=None):
     """Shows the node that just made ``result`` under PyTorch's name for the op (``MeanBackward0`` for a mean built
-    from a sum and a division); its backward stays that of the primitive. Returns ``result``."""
+    from a sum and a division); its backward stays that of the primitive. ``inputs``, where given, are the tensors
+    PyTorch's node for the op takes (None for an absent one): the node's ``next_functions`` then lists where their
+    gradients go, as PyTorch's single node does, rather than the inner ops a composite recorded (which still run
+    its backward; hooks registered on the node see the last inner op's gradients). Returns ``result``."""
     node = result.grad_fn
     if node is not None:
         base = type(node)
@@ -112,7 +115,23 @@ def name_node(result, name):
         if renamed is None:
             renamed = _renamed_nodes[(base, name)] = type(name, (base,), {"__module__": base.__module__})
         node.__class__ = renamed
+        if inputs is not None:
+            shown_inputs(node, inputs)
     return result
+
+
+def shown_inputs(node, inputs):
+    """Makes ``node``'s ``next_functions`` list the edges of ``inputs`` (tensors, or None for an absent one): the
+    inputs of the whole composite op ``node`` stands for. A node made by one of the inputs is left as it is."""
+    edges = []
+    for tensor in inputs:
+        if isinstance(tensor, Tensor) and tensor.requires_grad:
+            if tensor.grad_fn is node:
+                return
+            edges.append(_function._edge(tensor))
+        else:
+            edges.append(None)
+    node._shown_edges = tuple(edges)
 
 
 def keeps_layout(function):

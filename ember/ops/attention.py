@@ -110,6 +110,8 @@ class ScaledDotProductFlashAttentionForCpu(Primitive):
     """softmax(query @ key^T * scale + bias) * keep @ value, with ``bias`` (an additive float mask) and ``keep``
     (dropout's scaled keep-mask) optional. The scores are formed transposed, (..., key, query), so that softmax
     reduces across rows, which NumPy vectorizes, rather than along rows as short as the key length."""
+    graph_inputs = (0, 1, 2)   # query, key, value: what PyTorch's node lists
+
 
     @staticmethod
     @quiet

@@ -30,14 +30,16 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _node_named(name):
+def _node_named(name, inputs=("input", "target")):
     """Shows the final node of the decorated loss under PyTorch's name for it (``NllLossBackward0``, ...): the
-    loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does."""
+    loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does, its
+    ``next_functions`` listing the arguments named in ``inputs`` (those PyTorch's node takes)."""
     def decorate(loss_function):
         @transparent
         @functools.wraps(loss_function)
         def named(*args, **kwargs):
-            return name_node(loss_function(*args, **kwargs), name)
+            tensors = [args[i] if i < len(args) else kwargs.get(key) for i, key in enumerate(inputs)]
+            return name_node(loss_function(*args, **kwargs), name, tensors)
         return named
     return decorate
 
@@ -181,7 +183,7 @@ def _class_weights(weight, target, mask):
     return w
 
 
-@_node_named("NllLossBackward0")
+@_node_named("NllLossBackward0", ("input",))
 @composite("nll_loss", trace_inside=True)   # seen whole by autocast and vmap: it checks targets against data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
@@ -515,7 +517,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return _reduce(loss, reduction)
 
 
-@_node_named("SoftMarginLossBackward0")
+@_node_named("SoftMarginLossBackward0", ("input",))
 @composite("soft_margin_loss", trace_inside=True)
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * x))."""
@@ -555,7 +557,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
-@_node_named("MultiMarginLossBackward0")
+@_node_named("MultiMarginLossBackward0", ("input",))
 @composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""
@@ -581,7 +583,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     return _reduce(loss, reduction)
 
 
-@_node_named("MultilabelMarginLossBackward0")
+@_node_named("MultilabelMarginLossBackward0", ("input",))
 @composite("multilabel_margin_loss", trace_inside=True)
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""

@@ -8,6 +8,8 @@ __all__ = []
 
 
 class Pad(Primitive):
+    graph_inputs = (0,)   # the input (value is the fill number)
+
     @staticmethod
     def forward(ctx, a, widths, mode, value):
         ctx.widths = widths

@@ -241,7 +241,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     count = _count(input, dims)
     total = sum(input, dims, keepdim)
     result = total / count if count else total * float("nan")
-    return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1"), "mean")
+    return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1", (input,)), "mean")
 
 
 @quiet   # a zero and an inf along the axis: inf * 0 is NaN, silently, as in PyTorch
@@ -369,7 +369,7 @@ def amax(input, dim=(), keepdim=False, *, out=None):
 @tensor_method
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Smallest value over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return write_out(out, name_node(_extreme("amin", input, dim, keepdim, True), "AminBackward0"), "amin")
+    return write_out(out, name_node(_extreme("amin", input, dim, keepdim, True), "AminBackward0", (input,)), "amin")
 
 
 _max = return_type("max")
@@ -392,14 +392,14 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
             raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
                                "the reduction dim with the 'dim' argument.")
         result = Amax.apply(input, tuple(range(input.ndim)), False, smallest, True)
-        return write_out(out, name_node(result, name.capitalize() + "Backward1"), name)
+        return write_out(out, name_node(result, name.capitalize() + "Backward1", (input,)), name)
     _check_keepdim(name, keepdim)
     d = wrap_dim(dim, input.ndim)
     _refuse_complex_index(name, input)
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
-    name_node(values, name.capitalize() + "Backward0")
+    name_node(values, name.capitalize() + "Backward0", (input,))
     return _write_tuple(out, (_min if smallest else _max)(values, indices))
 
 
@@ -554,30 +554,30 @@ class SqrtOfVariance(Primitive):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; legacy ``unbiased`` also accepted)."""
     variance = _variance("var", input, dim, unbiased, keepdim, correction)[0]
-    return write_out(out, name_node(variance, "VarBackward0"), "var")
+    return write_out(out, name_node(variance, "VarBackward0", (input,)), "var")
 
 
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
     deviation = SqrtOfVariance.apply(_variance("std", input, dim, unbiased, keepdim, correction)[0])
-    return write_out(out, name_node(deviation, "StdBackward0"), "std")
+    return write_out(out, name_node(deviation, "StdBackward0", (input,)), "std")
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(variance, mean) over ``dim``."""
     scale = _mean_scale(input)
     variance, dims = _variance("var_mean", input, dim, unbiased, keepdim, correction, scale)
-    return _write_tuple(out, (name_node(variance, "VarMeanBackward0"),
-                              name_node(mean(input * scale, dims, keepdim) / scale, "VarMeanBackward0")))
+    return _write_tuple(out, (name_node(variance, "VarMeanBackward0", (input,)),
+                              name_node(mean(input * scale, dims, keepdim) / scale, "VarMeanBackward0", (input,))))
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(standard deviation, mean) over ``dim``."""
     scale = _mean_scale(input)
     variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction, scale)
-    return _write_tuple(out, (name_node(SqrtOfVariance.apply(variance), "StdMeanBackward0"),
-                              name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0")))
+    return _write_tuple(out, (name_node(SqrtOfVariance.apply(variance), "StdMeanBackward0", (input,)),
+                              name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0", (input,))))
 
 
 # --- norms and logsumexp --------------------------------------------------------------------------------------
@@ -663,7 +663,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     if (p < 0 or p == math.inf) and _count(input, dims) == 0:
         raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "
                            "does not have an identity")
-    return write_out(out, name_node(_vector_norm(input, p, dims, keepdim), "LinalgVectorNormBackward0"), "norm")
+    result = _vector_norm(input, p, dims, keepdim)
+    return write_out(out, name_node(result, "LinalgVectorNormBackward0", (input,)), "norm")
 
 
 class Logsumexp(Primitive):
@@ -757,7 +758,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` treating NaNs as zero."""
     _refuse_complex_nansum(input)
     cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
-    return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0"), "nansum")
+    return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0", (input,)), "nansum")
 
 
 @tensor_method

@@ -606,6 +606,8 @@ Tensor.float_power_ = float_power_
 
 # --- filling and copying in place ------------------------------------------------------------------------------------
 class Fill(Primitive):
+    graph_inputs = (0,)   # the input (value is the fill number)
+
     @staticmethod
     def forward(ctx, a, value):
         return ctx.xp.full(a.shape, value, dtype=a.dtype)

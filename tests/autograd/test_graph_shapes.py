@@ -1,0 +1,167 @@
+"""The autograd graph's shape as PyTorch's: from a result's ``grad_fn``, the nodes' names and their
+``next_functions`` (one entry per input PyTorch's node takes, ``(None, 0)`` for one needing no gradient, leaves as
+``AccumulateGrad`` of the very tensor), compared recursively with PyTorch's for the same tiny graph."""
+import warnings
+
+import numpy
+import pytest
+import torch
+
+import ember
+
+
+def _shape(node, leaves, depth=0):
+    """The graph below ``node`` as nested tuples: (type name, name(), children), a leaf by its index in
+    ``leaves``."""
+    if node is None:
+        return None
+    if "AccumulateGrad" in node.name():
+        return ("leaf", next((i for i, leaf in enumerate(leaves) if leaf is node.variable), "other"))
+    if depth > 10:
+        return (node.name(), "...")
+    children = tuple(None if child is None else (_shape(child, leaves, depth + 1), nr)
+                     for child, nr in node.next_functions)
+    return (type(node).__name__, node.name(), children)
+
+
+_RNG = numpy.random.default_rng(0)
+
+
+def _n(*shape):
+    return _RNG.standard_normal(shape)
+
+
+def _p(*shape):
+    return _RNG.uniform(0.2, 0.9, shape)
+
+
+X = _n(2, 3)
+TARGET = numpy.array([0, 2])
+CASES = {}   # name -> (arrays, which require grad, function of (library, *tensors))
+
+
+def _case(name, arrays, function, grads=None):
+    CASES[name] = (arrays, grads or [i == 0 for i in range(len(arrays))], function)
+
+
+def F(L):
+    return L.nn.functional
+
+
+for _r in ("mean", "sum", "none"):
+    _case(f"mse_loss_{_r}", [X, _n(2, 3)], lambda L, a, b, r=_r: F(L).mse_loss(a, b, reduction=r))
+    _case(f"mse_loss_both_{_r}", [X, _n(2, 3)], lambda L, a, b, r=_r: F(L).mse_loss(a, b, reduction=r), [True, True])
+    _case(f"l1_loss_{_r}", [X, _n(2, 3)], lambda L, a, b, r=_r: F(L).l1_loss(a, b, reduction=r))
+    _case(f"smooth_l1_loss_{_r}", [X, _n(2, 3)], lambda L, a, b, r=_r: F(L).smooth_l1_loss(a, b, reduction=r))
+    _case(f"huber_loss_{_r}", [X, _n(2, 3)], lambda L, a, b, r=_r: F(L).huber_loss(a, b, reduction=r))
+    _case(f"nll_loss_{_r}", [X, TARGET], lambda L, a, t, r=_r: F(L).nll_loss(a, t, reduction=r))
+    _case(f"binary_cross_entropy_{_r}", [_p(2, 3), _p(2, 3)],
+          lambda L, a, b, r=_r: F(L).binary_cross_entropy(a, b, reduction=r))
+    _case(f"binary_cross_entropy_with_logits_{_r}", [X, _p(2, 3)],
+          lambda L, a, b, r=_r: F(L).binary_cross_entropy_with_logits(a, b, reduction=r))
+    _case(f"kl_div_{_r}", [X, _p(2, 3)], lambda L, a, b, r=_r: F(L).kl_div(a, b, reduction=r))
+    _case(f"soft_margin_loss_{_r}", [X, numpy.sign(_n(2, 3))],
+          lambda L, a, b, r=_r: F(L).soft_margin_loss(a, b, reduction=r))
+_case("nll_loss_weight", [X, TARGET, _p(3)], lambda L, a, t, w: F(L).nll_loss(a, t, weight=w))
+_case("poisson_nll_loss", [X, _p(2, 3)], lambda L, a, b: F(L).poisson_nll_loss(a, b))
+_case("multi_margin_loss", [X, TARGET], lambda L, a, t: F(L).multi_margin_loss(a, t))
+for _act in ("relu", "relu6", "elu", "selu", "celu", "gelu", "softplus", "softsign", "tanhshrink", "hardtanh",
+             "hardswish", "hardsigmoid", "leaky_relu", "sigmoid", "tanh"):
+    _case(f"activation_{_act}", [X], lambda L, a, act=_act: getattr(F(L), act)(a))
+_case("softmax", [X], lambda L, a: F(L).softmax(a, 1))
+_case("log_softmax", [X], lambda L, a: F(L).log_softmax(a, 0))
+_case("conv2d", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b), [True, True, True])
+_case("conv2d_input_only", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b))
+_case("layer_norm", [X, _p(3), _n(3)], lambda L, x, w, b: F(L).layer_norm(x, (3,), w, b), [True, True, True])
+_case("embedding", [numpy.array([0, 2]), _n(4, 3)], lambda L, i, w: F(L).embedding(i, w), [False, True])
+_case("dropout_eval", [X], lambda L, a: F(L).dropout(a, 0.5, training=False))
+for _red in ("sum", "mean", "prod", "amax", "amin", "std", "var", "norm", "nansum"):
+    _case(f"{_red}", [X], lambda L, a, red=_red: getattr(a, red)())
+    _case(f"{_red}_dim", [X], lambda L, a, red=_red: getattr(a, red)(1))
+_case("logsumexp", [X], lambda L, a: a.logsumexp(1))
+_case("max_dim", [X], lambda L, a: a.max(1)[0])
+_case("median", [X], lambda L, a: a.median())
+_case("cumsum", [X], lambda L, a: a.cumsum(1))
+_case("var_mean", [X], lambda L, a: ember_or_torch_var_mean(L, a))
+_case("index_select", [X], lambda L, a: a.index_select(1, L.tensor([0, 2])))
+_case("gather", [X], lambda L, a: a.gather(1, L.tensor([[0, 1], [2, 0]])))
+_case("scatter", [X, _n(2, 2)], lambda L, a, s: a.scatter(1, L.tensor([[0, 1], [2, 0]]), s), [True, True])
+_case("where", [X, _n(2, 3)], lambda L, a, b: L.where(a > 0, a, b), [True, True])
+_case("where_one", [X, _n(2, 3)], lambda L, a, b: L.where(a > 0, a, b), [False, True])
+_case("where_scalar", [X], lambda L, a: L.where(a > 0, a, 0.0))
+for _view, _call in {"view": lambda a: a.view(3, 2), "reshape": lambda a: a.reshape(-1), "t": lambda a: a.t(),
+                     "flatten": lambda a: a.flatten(), "unflatten": lambda a: a.unflatten(1, (3, 1)),
+                     "permute": lambda a: a.permute(1, 0), "transpose": lambda a: a.transpose(0, 1),
+                     "expand": lambda a: a[:1].expand(2, 3), "repeat": lambda a: a.repeat(2, 1),
+                     "squeeze": lambda a: a[:, None].squeeze(1), "unsqueeze": lambda a: a.unsqueeze(1),
+                     "chunk": lambda a: a.chunk(3, 1)[1], "split": lambda a: a.split(1, 1)[2],
+                     "unbind": lambda a: a.unbind(1)[2], "roll": lambda a: a.roll(1, 1), "flip": lambda a: a.flip(1),
+                     "diagonal": lambda a: a.diagonal(), "tril": lambda a: a.tril(),
+                     "contiguous": lambda a: a.t().contiguous(), "clone": lambda a: a.clone(),
+                     "float": lambda a: a.float()}.items():
+    _case(_view, [X], lambda L, a, call=_call: call(a))
+_case("cat", [X, _n(2, 3)], lambda L, a, b: L.cat([a, b]), [True, True])
+_case("cat_three", [X, _n(2, 3), _n(1, 3)], lambda L, a, b, c: L.cat([a, b, c]), [True, False, True])
+_case("stack", [X, _n(2, 3)], lambda L, a, b: L.stack([a, b]), [False, True])
+_case("matmul", [X, _n(3, 2)], lambda L, a, b: a @ b, [True, True])
+_case("matmul_one", [X, _n(3, 2)], lambda L, a, b: a @ b, [False, True])
+_case("bmm", [_n(2, 2, 3), _n(2, 3, 2)], lambda L, a, b: a.bmm(b), [True, True])
+_case("add", [X, _n(2, 3)], lambda L, a, b: a + b, [True, True])
+_case("add_one", [X, _n(2, 3)], lambda L, a, b: a + b, [False, True])
+_case("mul_scalar", [X], lambda L, a: a * 2)
+_case("mul_0d", [X, numpy.array(2.0)], lambda L, a, b: a * b)
+_case("pow", [_p(2, 3), _n(2, 3)], lambda L, a, b: a ** b, [True, True])
+_case("clamp", [X], lambda L, a: a.clamp(-0.5, 0.5))
+_case("mean_subtracted", [X], lambda L, a: a - a.mean())
+_case("inplace_relu", [X], lambda L, a: (a * 1).relu_())
+_case("inplace_mul", [X, _n(2, 3)], lambda L, a, b: (a * 1).mul_(b), [True, True])
+_case("inplace_clamp", [X], lambda L, a: (a * 1).clamp_(0, 1))
+
+
+def ember_or_torch_var_mean(L, a):
+    return L.var_mean(a, 1)[0]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_graph_shape_matches_torch(case):
+    arrays, grads, function = CASES[case]
+    shapes = []
+    for L in (torch, ember):
+        leaves = [L.tensor(a, requires_grad=g) if a.dtype.kind == "f" else L.tensor(a) for a, g in zip(arrays, grads)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            shapes.append(_shape(function(L, *leaves).grad_fn, leaves))
+    assert shapes[1] == shapes[0]
+
+
+def test_custom_function_lists_its_tensor_arguments_only():
+    """A Function's node lists its tensor arguments (``(None, 0)`` for one needing no gradient), not its other
+    arguments, as PyTorch's."""
+    shapes = []
+    for L in (torch, ember):
+        class Scale(L.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, factor, y, nothing):
+                return x * factor + y
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad, None, grad, None
+
+        x = L.ones(2, requires_grad=True)
+        shapes.append(_shape(Scale.apply(x, 3, L.ones(2), None).grad_fn, [x]))
+    assert shapes[1] == shapes[0]
+    assert len(shapes[1][2]) == 2
+
+
+def test_composite_node_keeps_its_gradients():
+    """A loss built from several ops lists the loss's inputs; backward still runs through what it recorded."""
+    x = ember.tensor([[0.5, -1.0], [2.0, 0.0]], requires_grad=True)
+    t = ember.tensor([[1.0, 0.0], [0.0, 1.0]], requires_grad=True)
+    loss = ember.nn.functional.mse_loss(x, t)
+    assert [f.variable for f, _ in loss.grad_fn.next_functions] == [x, t]
+    loss.backward()
+    tx, tt = (torch.tensor(v.detach().numpy(), requires_grad=True) for v in (x, t))
+    torch.nn.functional.mse_loss(tx, tt).backward()
+    numpy.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    numpy.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy())
