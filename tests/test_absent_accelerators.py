@@ -48,3 +48,12 @@ def test_integer_devices_need_an_accelerator_as_in_pytorch(call):
         pytest.skip("a GPU is present: ember has the accelerator PyTorch's CPU build lacks")
     ours, theirs = _outcome(ember, "", call), _outcome(torch, "", call)
     assert (ours[0], repr(ours[1])) == (theirs[0], repr(theirs[1]))
+
+
+def test_cuda_graph_and_stream_context_names_answer_as_pytorch_cpu_build():
+    for call in ("cuda.CUDAGraph()", "cuda.graphs.CUDAGraph()"):
+        assert _outcome(ember, "", call) == _outcome(torch, "", call)
+    assert issubclass(ember.cuda.graph, object) and ember.cuda.CUDAGraph.__name__ == "CUDAGraph"
+    for library in (ember, torch):
+        with library.cuda.StreamContext(None) as entered:   # no stream: a no-op, as PyTorch's
+            assert entered is None

@@ -1,11 +1,13 @@
 """``torch._dynamo``'s user-facing basics: ``reset``, ``config`` (the recompile limit), ``exc``, ``list_backends``,
-``is_compiling``, ``graph_break`` and the dimension marks (``mark_dynamic``, ``maybe_mark_dynamic``, ``mark_static``).
+``is_compiling``, ``graph_break``, the dimension marks (``mark_dynamic``, ``maybe_mark_dynamic``, ``mark_static``,
+``mark_static_address``) and the function marks (``allow_in_graph``, ``assume_constant_result``).
 ember's ``compile`` guards on every input shape and keeps one program per shape seen, so the marks are recorded on the
 tensor, where PyTorch keeps them, and change no result."""
 from . import config, exc
 
-__all__ = ["config", "disable", "exc", "graph_break", "is_compiling", "list_backends", "mark_dynamic", "mark_static",
-           "maybe_mark_dynamic", "reset", "OptimizedModule"]
+__all__ = ["allow_in_graph", "assume_constant_result", "config", "disable", "exc", "graph_break", "is_compiling",
+           "list_backends", "mark_dynamic", "mark_static", "mark_static_address", "maybe_mark_dynamic", "reset",
+           "OptimizedModule"]
 
 BACKENDS = ("cudagraphs", "inductor", "openxla", "tvm")
 DEBUG_BACKENDS = ("aot_eager", "aot_eager_decomp_partition", "aot_eager_default_partitioner", "eager",
@@ -65,6 +67,27 @@ def mark_static(t, index=None):
     dims = range(t.dim()) if index is None else _dims(index)
     t.__dict__.setdefault("_dynamo_static_indices", set()).update(dims)
     t._has_dynamo_dim_marking = True
+
+
+def mark_static_address(t, guard=False):
+    """Marks ``t``'s memory as fixed across calls of a compiled function (for CUDA graphs): recorded in
+    ``t._dynamo_static_input_type`` ("guarded" or "unguarded"), where PyTorch keeps it."""
+    from .._tensor import Tensor
+    if not isinstance(t, Tensor):
+        raise TypeError(f"mark_static_address expects a tensor but received {type(t)}")
+    t._dynamo_static_input_type = "guarded" if guard else "unguarded"
+
+
+def allow_in_graph(fn):
+    """Lets a capture record ``fn``'s ops as they run: ``fn`` comes back unchanged (as ``compiler.allow_in_graph``)."""
+    from ..compiler import allow_in_graph as allow
+    return allow(fn)
+
+
+def assume_constant_result(fn):
+    """Marks ``fn``'s result as a constant of the capture (``fn._dynamo_marked_constant``); ``fn`` comes back."""
+    fn._dynamo_marked_constant = True
+    return fn
 
 
 def __getattr__(name):

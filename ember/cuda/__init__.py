@@ -5,7 +5,8 @@ import collections
 from .. import _backend
 from .memory import (empty_cache, max_memory_allocated, max_memory_reserved, mem_get_info,  # noqa: F401 (public)
                      memory_allocated, memory_reserved, reset_max_memory_allocated, reset_peak_memory_stats)
-from .streams import Event, Stream, current_stream, default_stream, stream  # noqa: F401 (public)
+from .streams import Event, Stream, StreamContext, current_stream, default_stream, stream  # noqa: F401 (public)
+from .graphs import CUDAGraph, graph, is_current_stream_capturing  # noqa: F401 (public)
 
 
 def is_available():

@@ -95,6 +95,25 @@ def default_stream(device=None):
     return Stream(device, _cupy_stream=_backend._load_cupy().cuda.Stream.null)
 
 
+class StreamContext:
+    """Issues the GPU work inside the ``with`` block to ``stream`` (``torch.cuda.StreamContext``); no-op for None."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self._entered = None
+
+    def __enter__(self):
+        if self.stream is not None:
+            self._entered = self.stream._stream
+            self._entered.__enter__()
+
+    def __exit__(self, *exc):
+        if self._entered is not None:
+            self._entered.__exit__(*exc)
+            self._entered = None
+        return False
+
+
 @contextlib.contextmanager
 def stream(stream):
     """Issues the GPU work inside the ``with`` block to ``stream`` (no-op for None)."""

@@ -349,3 +349,39 @@ def test_dynamo_graph_break_is_compiling_and_dimension_marks():
 
     assert seen(ember) == seen(torch)
     assert ember._dynamo.OptimizedModule is ember.compile(ember.nn.Linear(1, 1)).__class__
+
+
+def test_dynamo_function_marks_and_static_address_match_torch():
+    def marks(lib):
+        t, u = lib.ones(2), lib.ones(2)
+        lib._dynamo.mark_static_address(t)
+        lib._dynamo.mark_static_address(u, guard=True)
+
+        def fn(x):
+            return x
+
+        constant = lib._dynamo.assume_constant_result(fn)
+        allowed = lib._dynamo.allow_in_graph(fn)
+        return (t._dynamo_static_input_type, u._dynamo_static_input_type, constant is fn,
+                fn._dynamo_marked_constant, allowed(3))
+
+    assert marks(ember) == marks(torch)
+    with pytest.raises(TypeError, match="mark_static_address expects a tensor but received <class 'int'>"):
+        ember._dynamo.mark_static_address(1)
+
+
+def test_transform_getitem_to_index_leaves_indexing_by_index_tensors_as_torch():
+    from torch._dynamo._trace_wrapped_higher_order_op import TransformGetItemToIndex as Theirs
+
+    from ember._dynamo._trace_wrapped_higher_order_op import TransformGetItemToIndex as Ours
+
+    def mask(lib, transform):
+        table = lib.tensor([0.0, 2.0, 4.0, 6.0])
+        with transform():
+            inner = lib.vmap(lambda q, kv: (kv <= q) & (table[q] > 1), in_dims=(None, 0))
+            return lib.vmap(inner, in_dims=(0, None))(lib.arange(4), lib.arange(4)).numpy()
+
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # ember's vmap warns that getitem has no batching rule
+        assert numpy.array_equal(mask(ember, Ours), mask(torch, Theirs))
