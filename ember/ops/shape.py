@@ -4,7 +4,7 @@ rearrange.py."""
 import math
 import warnings
 
-from .. import _dtype
+from .. import _backend, _dtype, _meta
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, registry
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
@@ -87,17 +87,72 @@ def _view_of_shape(input, shape):
 
 
 @tensor_method
-def view(input, *shape):
-    """The same memory seen with a new shape; raises when the layout does not allow a view."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) and hasattr(shape[0], "numpy"):
-        return input.to(shape[0])
+def view(input, *shape, dtype=None):
+    """The same memory seen with a new shape; raises when the layout does not allow a view. ``view(dtype)`` sees
+    the same bytes as elements of another dtype (see ``_view_dtype``)."""
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
-        raise RuntimeError("view(dtype) is not supported by ember; use .to(dtype)")
+        shape, dtype = (), shape[0]
+    if dtype is not None:
+        if shape:
+            raise TypeError("view() received an invalid combination of arguments - got (tuple, dtype=torch.dtype), "
+                            "but expected one of:\n * (torch.dtype dtype)\n * (tuple of ints size)")
+        return _view_dtype(input, dtype)
     shape = _infer_shape(shape_arg(shape), input._data.size)
     if not _viewable(input._data, shape):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at least one dimension "
                            "spans across two contiguous subspaces). Use .reshape(...) instead.")
     return name_node(_as_view(Reshape.apply(input, shape), input), "ViewBackward0")
+
+
+def _view_dtype(input, dtype):
+    """``input``'s bytes read as elements of ``dtype``, as PyTorch's ``view(dtype)``: with a wider or narrower dtype
+    the last dim (which must have stride 1) grows or shrinks by the size ratio. The result shares memory and the
+    version counter with ``input`` but is outside the graph and no view in autograd's sense (no ``_base``), as in
+    PyTorch, whose view_dtype has no derivative."""
+    dtype = _dtype.as_dtype(dtype)
+    array, old = input._data, input.dtype
+    shape = list(array.shape)
+    if dtype.itemsize != old.itemsize:
+        where = (f"to view {_dtype.scalar_type_name(old)} as {_dtype.scalar_type_name(dtype)} (different element "
+                 "sizes)")
+        if array.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {where}")
+        strides = input.stride() if array.size else _empty_strides(array.shape)
+        if dtype.itemsize < old.itemsize:
+            if strides[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {where}, but got {strides[-1]}")
+            shape[-1] *= old.itemsize // dtype.itemsize
+        else:
+            ratio = dtype.itemsize // old.itemsize
+            if shape[-1] % ratio:
+                raise RuntimeError(f"self.size(-1) must be divisible by {ratio} {where}, but got {shape[-1]}")
+            if strides[-1] != 1:
+                raise RuntimeError(f"self.stride(-1) must be 1 {where}, but got {strides[-1]}")
+            if input.storage_offset() % ratio:
+                raise RuntimeError(f"self.storage_offset() must be divisible by {ratio} {where}, but got "
+                                   f"{input.storage_offset()}")
+            for d, stride in enumerate(strides[:-1]):
+                if stride % ratio:
+                    raise RuntimeError(f"self.stride({d}) must be divisible by {ratio} {where}, but got {stride}")
+            shape[-1] //= ratio
+    if _meta.is_meta(array):
+        result = _make(_meta.empty(tuple(shape), dtype.numpy))
+    elif array.size == 0 and dtype.itemsize != old.itemsize:   # no bytes to share
+        result = _make(_backend.xp_of(array).empty(tuple(shape), dtype.numpy))
+    else:
+        result = _make(array.view(dtype.numpy))
+    result._version_counter = input._version_counter
+    return result
+
+
+def _empty_strides(shape):
+    """PyTorch's row-major strides for an empty tensor (NumPy gives an empty array zero strides): each dim's stride
+    is the product of the later sizes, a zero size counting as one."""
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return strides[::-1]
 
 
 def _viewable(array, shape):
