@@ -1,6 +1,8 @@
 """The memory a tensor views, as PyTorch hands it out: ``Tensor.untyped_storage()`` (its bytes) and the deprecated
 ``Tensor.storage()`` (its elements in the tensor's dtype). Each wraps a flat array over the owning allocation, with
 no copy, so ``data_ptr()`` and ``nbytes()`` tell which tensors share memory, as in PyTorch."""
+import mmap
+import os
 import warnings
 
 import numpy
@@ -14,8 +16,49 @@ __all__ = ["UntypedStorage", "TypedStorage"]
 class UntypedStorage:
     """The bytes of one allocation: ``data_ptr()``, ``nbytes()``, ``size()`` (bytes), ``device``, and its values."""
 
+    filename = None   # the file a storage from ``from_file(..., shared=True)`` writes through to
+    _mapped = False   # whether the memory is a file mapping (``from_file``)
+
     def __init__(self, data):
         self._data = data
+
+    @classmethod
+    def from_file(cls, filename, shared=False, nbytes=0):
+        """The first ``nbytes`` bytes of a file, memory-mapped: with ``shared`` writes reach the file (which is
+        created, or grown, to ``nbytes``); otherwise the mapping is private, copy-on-write."""
+        mode = "read-write" if shared else "read-only"
+        try:
+            fd = os.open(filename, os.O_RDWR | os.O_CREAT if shared else os.O_RDONLY, 0o600)
+        except OSError as error:
+            raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: {error.strerror} "
+                               f"({error.errno})") from None
+        try:
+            size = os.fstat(fd).st_size
+            if size < nbytes:
+                if not shared:
+                    raise RuntimeError(f"file <{filename}> size <{size}> is smaller than the required mapping size "
+                                       f"<{nbytes}>")
+                os.ftruncate(fd, nbytes)
+            if nbytes:
+                access = mmap.ACCESS_WRITE if shared else mmap.ACCESS_COPY
+                data = numpy.frombuffer(mmap.mmap(fd, nbytes, access=access), numpy.uint8)
+            else:
+                data = numpy.empty(0, numpy.uint8)
+        finally:
+            os.close(fd)
+        storage = cls(data)
+        storage._mapped = True
+        if shared:
+            storage.filename = os.fsdecode(filename)
+        return storage
+
+    def untyped(self):
+        """This storage (already untyped)."""
+        return self
+
+    def is_shared(self):
+        """Whether other processes can see this memory: a file mapping's can."""
+        return self._mapped
 
     def data_ptr(self):
         """The address of the first byte."""
@@ -47,8 +90,23 @@ class UntypedStorage:
         return _on_host(self._data).tolist()
 
     def __getitem__(self, index):
+        """An element as a Python number, or for a slice (step 1) a storage over that part of the memory, no copy;
+        a tensor made from it sees that part as a whole storage, as PyTorch's does."""
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self._data))
+            if step != 1:
+                raise RuntimeError("slices with steps are not supported by storages")
+            part = self._data[start:max(start, stop)]
+            if type(part) is numpy.ndarray:
+                part = numpy.asarray(_Region(part))   # its own owner: a tensor over it reports this storage
+            storage = type(self)(part)
+            storage._mapped = self._mapped
+            return storage
         value = self._data[index]
         return (value if isinstance(value, numpy.generic) else _on_host(value)).tolist()
+
+    def __setitem__(self, index, value):
+        self._data[index] = value
 
     def __repr__(self):
         values = "\n".join(f" {v}" for v in self.tolist()[:20]) + ("\n ..." if self.size() > 20 else "")
@@ -66,6 +124,15 @@ class TypedStorage(UntypedStorage):
     def untyped(self):
         """The same memory as bytes."""
         return UntypedStorage(self._data.view(numpy.uint8))
+
+
+class _Region:
+    """Presents part of an array as a separate allocation (the array a tensor's storage is read from stops at it),
+    keeping the memory it views alive."""
+
+    def __init__(self, array):
+        self._array = array
+        self.__array_interface__ = array.__array_interface__
 
 
 def _on_host(array):

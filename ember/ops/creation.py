@@ -16,11 +16,11 @@ from ._kernel_dtypes import real_scalar
 from ._util import shape_arg, tensor_method, warn_once
 from .conversion import _dense_order
 
-__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace", "logspace", "eye",
-           "empty_strided", "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor", "DoubleTensor",
-           "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
-           "BoolTensor", "set_default_tensor_type", "ComplexFloatTensor", "ComplexDoubleTensor"]
+__all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones",
+           "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange", "range", "linspace",
+           "logspace", "eye", "empty_strided", "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor",
+           "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+           "ByteTensor", "BoolTensor", "set_default_tensor_type", "ComplexFloatTensor", "ComplexDoubleTensor"]
 
 _PYTHON_SCALARS = {bool: _dtype.bool_, int: _dtype.int64, float: None, builtins.complex: None}
 
@@ -352,10 +352,20 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
-    """``obj`` as a tensor, sharing memory when possible (``copy=False`` demands it, ``copy=True`` forbids it)."""
+    """``obj`` as a tensor, sharing memory when possible (``copy=False`` demands it, ``copy=True`` forbids it).
+    A storage's or a Python buffer's (bytes, bytearray, memoryview, array) bytes are read as elements of ``dtype``
+    (for an untyped storage int64 by default, for a buffer the default float dtype), as in PyTorch."""
+    if not isinstance(obj, (Tensor, numpy.ndarray, numpy.generic)):
+        shared = _from_storage(obj, dtype, copy)
+        if shared is None and _is_buffer(obj):
+            shared = _make(_buffer_array(obj, dtype if dtype is not None else _dtype.get_default_dtype(),
+                                         stacklevel=3))
+        if shared is not None:
+            return asarray(shared, device=device, copy=copy, requires_grad=requires_grad)
     result = as_tensor(obj, dtype=dtype, device=device)
-    shares = isinstance(obj, (Tensor, numpy.ndarray)) and numpy.shares_memory(
-        _backend.move(result._data, _backend.CPU), obj._data if isinstance(obj, Tensor) else obj)
+    source = obj._data if isinstance(obj, Tensor) else obj
+    shares = result._data is source or isinstance(obj, (Tensor, numpy.ndarray)) and _on_host(result._data) and \
+        _on_host(source) and numpy.shares_memory(result._data, source)
     if copy is False and not shares:
         raise ValueError("can't alias tensor from the given object: it needs a copy (dtype or device change)")
     if copy and shares:
@@ -363,6 +373,71 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     elif shares and isinstance(obj, Tensor) and result is obj and requires_grad:
         result = obj.detach()
     return result.requires_grad_(True) if requires_grad else result
+
+
+def _on_host(array):
+    """Whether ``array`` is in host memory (a NumPy array, not a meta tensor's)."""
+    return isinstance(array, numpy.ndarray) and not isinstance(array, _backend.MetaArray)
+
+
+def _from_storage(obj, dtype, copy):
+    """A 1-D tensor over a storage's memory (its whole elements of ``dtype``), or None for other objects."""
+    from ..storage import TypedStorage, UntypedStorage
+    if not isinstance(obj, UntypedStorage):
+        return None
+    if copy is False:
+        raise ValueError("can't alias arbitrary sequence into a tensor.")
+    data = obj._data
+    if isinstance(obj, TypedStorage):
+        if dtype is not None and _dtype.as_dtype(dtype) is not obj.dtype:
+            raise RuntimeError(f"Expected a Storage of type {_dtype.scalar_type_name(_dtype.as_dtype(dtype))} or an "
+                               f"UntypedStorage, but got {_dtype.scalar_type_name(obj.dtype)}")
+        return _make(data)
+    dtype = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
+    itemsize = dtype.itemsize
+    return _make(data[:len(data) // itemsize * itemsize].view(dtype.numpy))
+
+
+def _is_buffer(obj):
+    """Whether ``obj`` speaks Python's buffer protocol."""
+    try:
+        memoryview(obj)
+    except TypeError:
+        return False
+    return True
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
+    ``dtype`` from byte ``offset`` (all that fit when -1)."""
+    return _make(_buffer_array(buffer, dtype, count, offset, stacklevel=3), requires_grad=requires_grad)
+
+
+def _buffer_array(buffer, dtype, count=-1, offset=0, stacklevel=2):
+    """``frombuffer``'s array; a read-only buffer's warning names the frame ``stacklevel`` levels up."""
+    dtype = _dtype.as_dtype(dtype)
+    length, itemsize = memoryview(buffer).nbytes, dtype.numpy.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if not 0 <= offset < length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
+                         "bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
+                             f"multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must "
+                         f"not be greater than actual buffer length ({length} bytes)")
+    array = numpy.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
+    if not array.flags.writeable:
+        warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
+             "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
+             "may want to copy the buffer to protect its data or make it writable before converting it to "
+             "a tensor.", UserWarning, stacklevel=stacklevel)
+    return array
+
 
 
 def from_numpy(ndarray):

@@ -1,11 +1,10 @@
-"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``frombuffer``, ``sum_to_size``,
+"""Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``,
 in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``, ``hardshrink``/``prelu`` methods,
 ``as_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``,
 ``is_inference``, ``typename`` and the ``is_<backend>`` flags of tensor kinds ember does not have."""
 
 import numpy
 
-from .._warnings import warn
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import state
@@ -13,7 +12,7 @@ from . import activation
 from . import dim_order as _dim_order  # noqa: F401 (installs Tensor.dim_order, const_data_ptr and mutable_data_ptr)
 from ._inplace import assign_inplace
 from ._util import name_node, shape_arg, tensor_method
-from .creation import _legacy_array
+from .creation import _legacy_array, frombuffer  # noqa: F401 (frombuffer is public here as in PyTorch's docs)
 from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
@@ -37,33 +36,6 @@ def new(self, *args, device=None):
     if array.dtype != self.dtype.numpy:
         array = array.astype(self.dtype.numpy)
     return _make(array)
-
-
-def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
-    """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
-    ``dtype`` from byte ``offset`` (all that fit when -1)."""
-    dtype = _dtype.as_dtype(dtype)
-    length, itemsize = memoryview(buffer).nbytes, dtype.numpy.itemsize
-    if length <= 0 or count == 0:
-        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
-    if not 0 <= offset < length:
-        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than buffer length ({length} "
-                         "bytes) minus 1")
-    if count < 0:
-        if (length - offset) % itemsize:
-            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} bytes) must be a "
-                             f"multiple of element size ({itemsize})")
-        count = (length - offset) // itemsize
-    elif offset + count * itemsize > length:
-        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset ({offset} bytes) must "
-                         f"not be greater than actual buffer length ({length} bytes)")
-    array = numpy.frombuffer(buffer, dtype=dtype.numpy, count=count, offset=offset)
-    if not array.flags.writeable:
-        warn("The given buffer is not writable, and PyTorch does not support non-writable tensors. This "
-             "means you can write to the underlying (supposedly non-writable) buffer using the tensor. You "
-             "may want to copy the buffer to protect its data or make it writable before converting it to "
-             "a tensor.", UserWarning, stacklevel=2)
-    return _make(array, requires_grad=requires_grad)
 
 
 def _is_integer(value):
