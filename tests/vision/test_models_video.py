@@ -1,0 +1,121 @@
+"""ember.vision.models.video against torchvision's (loaded through tv_oracle): state_dict keys and shapes, module
+trees, parameter counts against the weights' published ``num_params``, eval outputs and a training step's gradients
+with the same weights, on small clips ``(N, C, T, H, W)``."""
+import numpy
+import pytest
+
+import ember
+from ember.vision import models
+
+from . import tv_oracle
+
+tv = tv_oracle.load()
+torch = pytest.importorskip("torch")
+import torchvision.models as tvm  # noqa: E402
+
+from .test_models_archs import _ember_state, _repr  # noqa: E402
+
+BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"]
+
+
+def _randomize(torch_model):
+    """Non-trivial 3-D norm statistics and affine terms, so eval outputs test them."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for m in torch_model.modules():
+            if isinstance(m, (torch.nn.BatchNorm3d, torch.nn.LayerNorm)):
+                m.weight.uniform_(0.5, 1.5, generator=generator)
+                m.bias.uniform_(-0.2, 0.2, generator=generator)
+                if isinstance(m, torch.nn.BatchNorm3d):
+                    m.running_mean.uniform_(-0.2, 0.2, generator=generator)
+                    m.running_var.uniform_(0.5, 1.5, generator=generator)
+            elif isinstance(m, torch.nn.Linear) and m.bias is not None:
+                m.bias.normal_(0, 0.05, generator=generator)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_layout_and_parameter_count_equal_torchvisions(name):
+    ours, theirs = models.get_model(name), tvm.get_model(name)
+    assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
+        [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    assert _repr(ours) == _repr(theirs)
+    assert sum(p.numel() for p in ours.parameters()) == models.get_model_weights(name).DEFAULT.meta["num_params"]
+    assert name in models.list_models(models.video) and type(ours).__module__.startswith("ember.vision.models.video.")
+
+
+@pytest.mark.parametrize("name, shape", [("r3d_18", (2, 3, 4, 32, 32)), ("mc3_18", (1, 3, 5, 24, 40)),
+                                         ("r2plus1d_18", (2, 3, 4, 32, 32))])
+def test_eval_outputs_equal_torchvisions_with_the_same_weights(name, shape):
+    torch.manual_seed(0)
+    theirs = tvm.get_model(name, num_classes=7).eval()
+    _randomize(theirs)
+    ours = models.get_model(name, num_classes=7).eval()
+    assert ours.load_state_dict(_ember_state(theirs.state_dict())) == ([], [])
+    x = numpy.random.default_rng(0).standard_normal(shape).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        expected, out = theirs(torch.from_numpy(x)), ours(ember.from_numpy(x))
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_s3d_eval_outputs_equal_torchvisions_at_its_smallest_clip():
+    torch.manual_seed(0)
+    theirs = tvm.video.s3d(num_classes=5).eval()
+    _randomize(theirs)
+    ours = models.video.s3d(num_classes=5).eval()
+    assert ours.load_state_dict(_ember_state(theirs.state_dict())) == ([], [])
+    x = numpy.random.default_rng(0).standard_normal((1, 3, 8, 64, 64)).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():  # the features of a small clip, then the head at the (2, 7, 7) minimum
+        numpy.testing.assert_allclose(ours.features(ember.from_numpy(x)).numpy(),
+                                      theirs.features(torch.from_numpy(x)).numpy(), rtol=1e-4, atol=1e-4)
+        features = numpy.random.default_rng(1).standard_normal((2, 1024, 3, 7, 8)).astype(numpy.float32)
+        expected = theirs.classifier(theirs.avgpool(torch.from_numpy(features))).mean(dim=(2, 3, 4))
+        out = ours.classifier(ours.avgpool(ember.from_numpy(features))).mean(dim=(2, 3, 4))
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["r2plus1d_18", "mc3_18"])
+def test_training_step_gradients_equal_torchvisions(name):
+    torch.manual_seed(0)
+    theirs = tvm.get_model(name, num_classes=4).double().train()
+    ours = models.get_model(name, num_classes=4).double().train()
+    ours.load_state_dict(_ember_state(theirs.state_dict()))
+    rng = numpy.random.default_rng(1)
+    x, target = rng.standard_normal((2, 3, 4, 24, 24)), rng.integers(0, 4, 2)
+    losses = []
+    for lib, model in ((torch, theirs), (ember, ours)):
+        loss = lib.nn.functional.cross_entropy(model(lib.from_numpy(x)), lib.from_numpy(target))
+        loss.backward()
+        losses.append(float(loss))
+    numpy.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
+    our_params, their_params = dict(ours.named_parameters()), dict(theirs.named_parameters())
+    names = list(their_params)
+    for key in names[:3] + names[len(names) // 2:len(names) // 2 + 2] + names[-3:]:
+        numpy.testing.assert_allclose(our_params[key].grad.numpy(), their_params[key].grad.numpy(), rtol=1e-7,
+                                      atol=1e-10, err_msg=key)
+    for key, value in theirs.state_dict().items():
+        numpy.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-8, atol=1e-10,
+                                      err_msg=key)
+
+
+def test_s3d_training_step_gradients_equal_torchvisions():
+    """S3D's features in a training step (batch statistics with its momentum 0.001), on a small clip, up to the
+    blocks whose maps are 1x1x1 there: batch norm over two values makes their gradients rounding noise."""
+    torch.manual_seed(0)
+    theirs, ours = tvm.video.s3d(num_classes=3).double().train(), models.video.s3d(num_classes=3).double().train()
+    ours.load_state_dict(_ember_state(theirs.state_dict()))
+    x = numpy.random.default_rng(2).standard_normal((2, 3, 8, 32, 32))
+    for lib, model in ((torch, theirs), (ember, ours)):
+        (model.features[:14](lib.from_numpy(x)) ** 2).mean().backward()
+    our_params, their_params = dict(ours.named_parameters()), dict(theirs.named_parameters())
+    for key in ["features.0.0.0.weight", "features.5.branch1.1.1.1.weight", "features.12.branch3.1.0.weight"]:
+        numpy.testing.assert_allclose(our_params[key].grad.numpy(), their_params[key].grad.numpy(), rtol=1e-7,
+                                      atol=1e-12, err_msg=key)
+    key = "features.12.branch0.1.running_var"
+    numpy.testing.assert_allclose(ours.state_dict()[key].numpy(), theirs.state_dict()[key].numpy(), rtol=1e-10)
+
+
+def test_builders_refuse_a_num_classes_the_weights_fix():
+    for lib in (models, tvm):
+        for builder in (lib.video.r3d_18, lib.video.s3d):
+            with pytest.raises(ValueError, match="The parameter 'num_classes' expected value 400 but got 10"):
+                builder(weights="DEFAULT", num_classes=10)
