@@ -13,6 +13,7 @@ dual input, from rules that hold for every op.
 import contextlib
 
 from .._backend import xp_of
+from .._dtype import promote_types
 from .._tensor import Tensor, _make, grad_state
 from . import _dual as _fw
 from .engine import _conform, grad as _grad
@@ -60,13 +61,16 @@ def forward_hook(cls, args, kwargs, proceed):
                 tangents[i] = tangent
     if tangents is None:
         return proceed(args, kwargs)
+    unsupported = _NO_FORWARD_AD.get(cls.__name__)
+    if unsupported is not None:
+        _refuse(unsupported, args, kwargs)
     if cls.__name__ == "AssignInplace" and issubclass(cls, Composite):
         return _assign(args, kwargs, proceed, tangents)
     if not issubclass(cls, Function):
         return _composite(args, kwargs, proceed, tangents)
     if not issubclass(cls, Primitive) and not cls.__module__.startswith("ember."):
         return _custom_function(cls, args, kwargs, proceed, tangents)
-    return _primitive(args, kwargs, proceed, tangents)
+    return _primitive(cls, args, kwargs, proceed, tangents)
 
 
 def _composite(args, kwargs, proceed, tangents):
@@ -85,7 +89,7 @@ def _composite(args, kwargs, proceed, tangents):
     return output
 
 
-def _primitive(args, kwargs, proceed, tangents):
+def _primitive(cls, args, kwargs, proceed, tangents):
     """A primitive's outputs with their tangents: a view op's from the op on the tangent, others from J v."""
     user_graph = grad_state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)
     leaves, inner, connected = {}, list(args), {}
@@ -122,9 +126,15 @@ def _primitive(args, kwargs, proceed, tangents):
         return output
     with _unpacked():
         jvps = _jvp(recorded_outputs, leaves, tangents, bool(connected))
+    widen = _widened_dtype(args, tangents)
+    # PyTorch's formulas for products reference the other factor's primal: their tangents join the inputs' graph
+    # (with zero gradients where the value does not depend on them), as every tangent that depends on them does
+    joined = connected and cls.__name__ in _PRODUCTS and (cls.__name__ != "Div" or isinstance(args[1], Tensor))
     for out, t in zip(outputs, jvps):
         if t is not None:
-            if connected and t.requires_grad:
+            if widen is not None:
+                t = _widen(t, widen)
+            if connected and (t.requires_grad or joined):
                 with suspended(), _unpacked():
                     t = _Reconnect.apply(t, [connected[i] for i in connected], *(args[i] for i in connected))
             _fw.set_tangent(out, t)
@@ -133,7 +143,8 @@ def _primitive(args, kwargs, proceed, tangents):
 
 class _Reconnect(Function):
     """A tangent computed from stand-ins of the op's inputs, joined to the inputs themselves: its gradient reaches
-    each input requiring grad through the stand-in's, as PyTorch's tangents are differentiable in the primals."""
+    each input requiring grad through the stand-in's (zeros where the tangent does not depend on one), as PyTorch's
+    tangents are differentiable in the primals."""
 
     @staticmethod
     def forward(ctx, tangent, standins, *inputs):
@@ -142,9 +153,79 @@ class _Reconnect(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        grads = _grad(ctx.tangent, ctx.standins, grad, retain_graph=True, allow_unused=True,
-                      create_graph=grad_state.enabled)
-        return (grad, None) + tuple(grads)
+        grads = [None] * len(ctx.standins)
+        if ctx.tangent.requires_grad:
+            grads = _grad(ctx.tangent, ctx.standins, grad, retain_graph=True, allow_unused=True,
+                          create_graph=grad_state.enabled)
+        zeros = [_make(xp_of(s._data).zeros_like(s._data)) if g is None else g for g, s in zip(grads, ctx.standins)]
+        return (grad if ctx.tangent.requires_grad else None, None) + tuple(zeros)
+
+
+# primitives whose tangents PyTorch computes from the other factor's primal (``self_t * other_p + other_t * self_p``);
+# a division by a Python number is left out: it is how mean divides its sum (PyTorch's mean references no primal)
+_PRODUCTS = frozenset(("Mul", "Div", "Matmul", "Linear", "Outer", "Einsum"))
+
+
+def _widened_dtype(args, tangents):
+    """The dtype an op's output tangents take when a tangent's dtype is not its primal's (PyTorch keeps a float64
+    tangent of a float32 primal in float64 through every formula), or None when all match."""
+    widest = None
+    for i, tangent in tangents.items():
+        mine, theirs = tangent._data.dtype, args[i]._data.dtype
+        if mine != theirs and mine.kind == "f" and theirs.kind == "f":
+            widest = tangent.dtype if widest is None else promote_types(widest, tangent.dtype)
+    return widest
+
+
+def _widen(tangent, dtype):
+    """``tangent`` promoted with ``dtype`` (a float tangent only: complex results keep theirs)."""
+    if tangent._data.dtype.kind != "f":
+        return tangent
+    target = promote_types(tangent.dtype, dtype)
+    if target is tangent.dtype:
+        return tangent
+    with suspended():
+        return tangent.to(target)
+
+
+# ops PyTorch has no forward derivative for: the ATen name its error gives (a function of the arguments where it
+# depends on them); names in "aten::" form are ops without any derivative, with the shorter message
+def _cdist_name(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or compute_mode in (
+        None, "use_mm_for_euclid_dist_if_necessary") and (x1.shape[-2] > 25 or x2.shape[-2] > 25))
+    return "_euclidean_dist" if mm else "_cdist_forward"
+
+
+def _grid_name(input, *args, **kwargs):
+    return "grid_sampler_3d" if input.dim() == 5 else "grid_sampler_2d"
+
+
+def _unique_name(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    return "_unique2" if dim is None else "unique_dim"
+
+
+_NO_FORWARD_AD = {
+    "cdist": _cdist_name, "pdist": "_pdist_forward", "embedding_bag": "_embedding_bag", "unique": _unique_name,
+    "unique_consecutive": "unique_consecutive", "ctc_loss": "_ctc_loss", "multi_margin_loss": "multi_margin_loss",
+    "multilabel_margin_loss": "multilabel_margin_loss_forward", "GridSampler2D": _grid_name,
+    "GridSampler3D": _grid_name, "grid_sampler": _grid_name, "Igamma": "igamma", "Igammac": "igammac",
+    "Zeta": "special_zeta", "ormqr": "ormqr", "Geqrf": "geqrf", "bincount": "aten::bincount",
+    "histogram": "aten::histogram", "histogramdd": "aten::_histogramdd_bin_edges",
+    "LDLFactor": "aten::linalg_ldl_factor_ex",
+}
+
+
+def _refuse(name, args, kwargs):
+    """PyTorch's error for an op without a forward derivative run on a dual tensor."""
+    if callable(name):
+        name = name(*args, **kwargs)
+    if name.startswith("aten::"):
+        raise NotImplementedError(f"Trying to use forward AD with {name} that does not support it.")
+    raise NotImplementedError(f"Trying to use forward AD with {name} that does not support it because it has not "
+                              "been implemented yet.\nPlease file an issue to PyTorch at "
+                              "https://github.com/pytorch/pytorch/issues/new?template=feature-request.yml so that we "
+                              "can prioritize its implementation or submit a PR adding the implementation to "
+                              "derivatives.yaml")
 
 
 def _save_outputs_as_tensors(output):

@@ -283,16 +283,95 @@ def test_cholesky_along_a_symmetric_tangent():
 
 
 @pytest.mark.parametrize("call, arrays", [
-    (lambda lib, x, y: lib.cdist(x, y), [A, B]),
     (lambda lib, q: lib.nn.functional.scaled_dot_product_attention(q, q, q), [X4]),
     (lambda lib, x: lib.special.i0(x) * lib.special.entr(lib.sigmoid(x)), [A]),
-    (lambda lib, w: lib.nn.functional.embedding_bag(lib.tensor([0, 2, 1, 1]), w, lib.tensor([0, 2])), [A]),
-], ids=["cdist", "scaled_dot_product_attention", "special", "embedding_bag"])
+], ids=["scaled_dot_product_attention", "special"])
 def test_tangents_match_central_differences(call, arrays):
-    """Ops whose forward derivative PyTorch does not implement: the tangent is the directional derivative."""
+    """Ops whose tangents are compared with central differences: the tangent is the directional derivative."""
     tangents = tangents_for(arrays)
     (_, got), = run(ember, efw, call, arrays, tangents)
     eps = 1e-6
     plus = call(ember, *[ember.tensor(a + eps * t) for a, t in zip(arrays, tangents)]).numpy()
     minus = call(ember, *[ember.tensor(a - eps * t) for a, t in zip(arrays, tangents)]).numpy()
     numpy.testing.assert_allclose(got, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
+
+
+def _error(lib, fw, call, arrays):
+    with fw.dual_level():
+        duals = [fw.make_dual(lib.tensor(a), lib.tensor(t)) for a, t in zip(arrays, tangents_for(arrays))]
+        with pytest.raises(Exception) as caught:
+            call(lib, *duals)
+    return type(caught.value).__name__, str(caught.value)
+
+
+@pytest.mark.parametrize("call, arrays", [
+    (lambda lib, x, y: lib.cdist(x, y), [A, B]),
+    (lambda lib, x, y: lib.cdist(x.repeat(10, 1), y), [A, B]),
+    (lambda lib, x: lib.nn.functional.pdist(x), [A]),
+    (lambda lib, w: lib.nn.functional.embedding_bag(lib.tensor([0, 2, 1, 1]), w, lib.tensor([0, 2])), [A]),
+    (lambda lib, x: lib.unique(x), [A]),
+    (lambda lib, x: lib.unique(x, dim=0), [A]),
+    (lambda lib, x: lib.unique_consecutive(x), [A]),
+    (lambda lib, x: lib.nn.functional.multi_margin_loss(x, lib.tensor([0, 1, 2])), [A]),
+    (lambda lib, x: lib.nn.functional.multilabel_margin_loss(x, lib.zeros(3, 4, dtype=lib.long)), [A]),
+    (lambda lib, x: lib.nn.functional.grid_sample(x[None, None], lib.zeros(1, 2, 2, 2), align_corners=False), [A]),
+    (lambda lib, x: lib.special.gammainc(lib.ones(3, 4), x.abs() + 1), [A]),
+    (lambda lib, x: lib.special.zeta(x.abs() + 2, 1.0), [A]),
+    (lambda lib, x: lib.bincount(lib.tensor([0, 1]), x[0, :2]), [A]),
+    (lambda lib, x: lib.histogram(x.reshape(-1)), [A]),
+    (lambda lib, x: lib.geqrf(x), [A]),
+], ids=["cdist", "cdist_mm", "pdist", "embedding_bag", "unique", "unique_dim", "unique_consecutive",
+        "multi_margin_loss", "multilabel_margin_loss", "grid_sample", "igamma", "zeta", "bincount", "histogram",
+        "geqrf"])
+def test_ops_without_forward_derivative_refuse_as_torch(call, arrays):
+    """Ops PyTorch has no forward derivative for raise its NotImplementedError (type and message) on a dual input."""
+    assert _error(ember, efw, call, arrays) == _error(torch, tfw, call, arrays)
+
+
+@pytest.mark.parametrize("primal, tangent, op", [
+    *[("float32", "float64", op) for op in ("mul", "exp", "sq", "add_tensor", "relu", "view",
+                                            "select")],
+    *[(primal, tangent, op) for primal, tangent in (("float64", "float32"), ("float32", "float16"))
+      for op in ("mul", "exp", "sq", "relu", "view", "select")],
+])
+def test_tangent_dtype_as_torch(primal, tangent, op):
+    """A tangent of another float dtype than its primal: the output tangents' dtypes are PyTorch's (a float64 tangent
+    of a float32 primal stays float64; results of ops whose derivative reads a primal take the wider dtype)."""
+    calls = {"mul": lambda lib, d: d * 2, "exp": lambda lib, d: d.exp(), "sq": lambda lib, d: d * d,
+             "add_tensor": lambda lib, d: d + lib.ones(4, dtype=d.dtype), "relu": lambda lib, d: d.relu(),
+             "matmul_weight": lambda lib, d: lib.ones(2, 3, dtype=d.dtype) @ d, "view": lambda lib, d: d.view(12),
+             "select": lambda lib, d: d[0]}
+    results = []
+    for lib, fw in ((torch, tfw), (ember, efw)):
+        with fw.dual_level():
+            dual = fw.make_dual(lib.tensor(A, dtype=getattr(lib, primal)), lib.tensor(B, dtype=getattr(lib, tangent)))
+            out = fw.unpack_dual(calls[op](lib, dual)).tangent
+            results.append((str(out.dtype).split(".")[-1], out.double().numpy()))
+    assert results[1][0] == results[0][0]
+    numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("op", ["mul_scalar", "mul_tensor", "matmul", "linear", "sin", "add", "neg", "mean", "select",
+                                "sum", "clone"])
+def test_tangent_requires_grad_as_torch(op):
+    """Tangents of outputs whose formula reads a primal that requires grad join the graph (PyTorch's products
+    reference the other factor, so their tangents require grad even where the value does not depend on it); linear
+    ops' tangents do not; gradients through them agree."""
+    calls = {"mul_scalar": lambda lib, d, q: d * 2, "mul_tensor": lambda lib, d, q: d * q,
+             "matmul": lambda lib, d, q: q.T @ d, "linear": lambda lib, d, q: lib.nn.functional.linear(q, d),
+             "sin": lambda lib, d, q: d.sin(), "add": lambda lib, d, q: d + q, "neg": lambda lib, d, q: -d,
+             "mean": lambda lib, d, q: d.mean(), "select": lambda lib, d, q: d[0], "sum": lambda lib, d, q: d.sum(),
+             "clone": lambda lib, d, q: d.clone()}
+    results = []
+    for lib, fw in ((torch, tfw), (ember, efw)):
+        weight = lib.tensor(A, requires_grad=True)
+        with fw.dual_level():
+            out = calls[op](lib, fw.make_dual(weight, lib.tensor(B)), lib.tensor(B))
+            tangent = fw.unpack_dual(out).tangent
+            grad = lib.autograd.grad(tangent.sum(), weight)[0] if tangent.requires_grad else None
+            grad = None if grad is None else (grad.numpy(force=True) if lib is torch else grad.numpy())
+            results.append((tangent.requires_grad, tangent.detach().numpy(), grad))
+    assert results[1][0] == results[0][0]
+    numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-9)
+    if results[0][2] is not None:
+        numpy.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6, atol=1e-9)
