@@ -10,6 +10,7 @@ from ._memory_format import channels_last, channels_last_3d, contiguous_format, 
 from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
+from . import overrides  # noqa: E402,F401  (the __torch_function__ protocol: Tensor.__torch_function__)
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
@@ -134,8 +135,11 @@ def __getattr__(name):
     if name == "vmap":   # torch.vmap is torch.func.vmap
         from .func import vmap
         return vmap
+    if name == "torch":   # torch.torch is torch (libraries annotate with torch.torch.Tensor)
+        import sys
+        return sys.modules[__name__]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES) | {"compile", "vmap"})
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | set(_LAZY_NAMES) | {"compile", "vmap", "torch"})

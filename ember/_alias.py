@@ -88,7 +88,8 @@ class AliasModule(types.ModuleType):
         target = self.__dict__["__ember_module__"]
         if name == "__all__":
             return getattr(target, "__all__", [n for n in dir(target) if not n.startswith("_")])
-        return getattr(target, name)
+        value = getattr(target, name)
+        return self if value is target else value   # torch.torch is torch, the alias itself
 
     def __setattr__(self, name, value):
         if name.startswith("__") and name.endswith("__"):

@@ -354,3 +354,16 @@ def test_torch_multiprocessing_spawn_shares_tensors_and_raises_child_errors(tmp_
     assert result.stdout.splitlines() == [
         "[10.0, 11.0] file_descriptor",
         "ProcessRaisedException 1 -- Process 1 terminated with the following error: ValueError: bad rank"]
+
+
+def test_torch_torch_is_torch(tmp_path):
+    # kornia annotates with torch.torch.Tensor: in PyTorch the package is an attribute of itself
+    write(tmp_path, "selfref.py", '''
+        import torch
+        print(torch.torch is torch, torch.torch.torch.Tensor is torch.Tensor, "torch" in dir(torch))
+        ''')
+    mine, theirs = ember_run(tmp_path, "selfref.py"), python(tmp_path, "selfref.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout == "True True True\n"
+    import ember
+    assert ember.torch is ember
