@@ -84,12 +84,39 @@ def assign_inplace(self, result):
     if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
         return _assign_through_view(self, root, result)
     if result._data is not self._data and type(self._data) is not MetaArray:   # a meta tensor has nothing to write
-        self._data[...] = result._data
+        try:
+            self._data[...] = result._data
+        except ValueError:   # a read-only NumPy view: an expanded tensor or a part of one
+            writeable(self._data)[...] = result._data
     self._version_counter[0] += 1
     if node is not None:
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
     return self
+
+
+OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                   "location. Please clone() the tensor before performing the operation.")
+
+
+def overlaps(array):
+    """Whether two elements of ``array`` share memory (a dim of stride 0 and size > 1: PyTorch's internal overlap)."""
+    return any(stride == 0 and size > 1 for stride, size in zip(array.strides, array.shape))
+
+
+def writeable(array, check_overlap=True):
+    """A writeable NumPy view of read-only ``array``'s memory, for a write PyTorch allows: ``broadcast_to`` (expand)
+    makes read-only views, but PyTorch refuses only a write where two elements share memory, with its error
+    (``check_overlap=False``: the caller checks the part it writes); other read-only arrays raise NumPy's."""
+    if check_overlap and overlaps(array):
+        raise RuntimeError(OVERLAP_MESSAGE)
+    owner = array
+    while isinstance(owner.base, numpy.ndarray):
+        owner = owner.base
+    if type(array) is not numpy.ndarray or owner is array or not owner.flags.writeable:
+        raise ValueError("assignment destination is read-only")
+    offset = array.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return numpy.ndarray(array.shape, array.dtype, buffer=owner, offset=offset, strides=array.strides)
 
 
 def _assign_through_view(view, root, result):

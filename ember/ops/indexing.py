@@ -13,7 +13,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
-from ._inplace import assign_inplace, check_inplace_allowed, inplace_method
+from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
 from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .rearrange import broadcast_tensors
@@ -343,7 +343,17 @@ def _setitem(self, key, value):
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:
         check_inplace_allowed(self)
-        _write(xp_of(self._data), self._data, key, value._data if isinstance(value, Tensor) else value, False)
+        data = value._data if isinstance(value, Tensor) else value
+        try:
+            _write(xp_of(self._data), self._data, key, data, False)
+        except ValueError:   # a read-only view (expanded): PyTorch writes unless the written elements overlap
+            if key[1] is None and overlaps(self._data[key[0]]):
+                raise RuntimeError(OVERLAP_MESSAGE) from None
+            if key[1] is not None and overlaps(self._data):
+                warn("Use of index_put_ on expanded tensors is deprecated. Please clone() the tensor before "
+                     "performing this operation. This also applies to advanced indexing e.g. tensor[indices] = "
+                     "tensor", UserWarning, stacklevel=2)
+            _write(numpy, writeable(self._data, check_overlap=False), key, data, False)
         self._version_counter[0] += 1
         return
     assign_inplace(self, IndexPut.apply(self, value, key, False))

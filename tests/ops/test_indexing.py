@@ -529,3 +529,34 @@ def test_gather_and_scatters_take_0d_tensors_as_one_element(name, fn, args):
 ])
 def test_gather_and_scatter_rank_errors_match_torch(fn):
     check_same_error(fn)
+
+
+EXPANDED_WRITES = ["t.copy_(lib.arange(4).reshape(1, 4))", "t.add_(1)", "t[0] = 5", "t[0, 2] = 9", "t[-1] = 3",
+                   "t[:, 0] = 2", "t[..., 1:] = lib.ones(3, dtype=lib.int64)"]
+
+
+@pytest.mark.parametrize("sizes", [(1, -1), (3, 4), (2, 1, 4)])
+@pytest.mark.parametrize("write", EXPANDED_WRITES)
+def test_writes_into_expanded_tensors_match_torch(sizes, write):
+    """PyTorch writes through an expanded view (a buffer registered as arange(n).expand(1, -1), as transformers'
+    position_ids) and refuses only writes whose elements share memory."""
+    outcomes = []
+    for lib in (torch, ember):
+        base = lib.zeros(4, dtype=lib.int64)
+        t = base.expand(*sizes)
+        try:
+            exec(write, {"t": t, "lib": lib})
+            outcomes.append(("ok", base.tolist(), t.tolist()))
+        except Exception as error:
+            outcomes.append((type(error).__name__, str(error).split(" (Triggered")[0], base.tolist()))
+    assert outcomes[0] == outcomes[1]
+
+
+def test_advanced_index_write_into_expanded_tensor_warns_as_torch():
+    results = []
+    for lib in (torch, ember):
+        base = lib.zeros(1, 4)
+        with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors is deprecated"):
+            base.expand(3, 4)[[0, 1]] = 1
+        results.append(base.tolist())
+    assert results[0] == results[1]
