@@ -15,7 +15,7 @@ import torchvision.models as tvm  # noqa: E402
 
 from .test_models_archs import _ember_state, _repr  # noqa: E402
 
-BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d"]
+BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s"]
 
 
 def _randomize(torch_model):
@@ -119,3 +119,87 @@ def test_builders_refuse_a_num_classes_the_weights_fix():
         for builder in (lib.video.r3d_18, lib.video.s3d):
             with pytest.raises(ValueError, match="The parameter 'num_classes' expected value 400 but got 10"):
                 builder(weights="DEFAULT", num_classes=10)
+
+
+# --- MViT ----------------------------------------------------------------------------------------------------------
+def _small_mvit(lib, version, spatial_size, **kwargs):
+    """A four-block MViT of ``version`` 1 or 2 (the builders' flags) on a small clip grid."""
+    config = lib.video.mvit.MSBlockConfig
+    if version == 1:
+        setting = [config(1, 16, 32, [], [3, 3, 3], [], [1, 4, 4]),
+                   config(2, 32, 32, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 2, 2]),
+                   config(2, 32, 64, [], [3, 3, 3], [], [1, 2, 2]),
+                   config(4, 64, 64, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 1, 1])]
+        flags = {"residual_pool": False, "residual_with_cls_embed": False, "rel_pos_embed": False,
+                 "proj_after_attn": False}
+    else:
+        setting = [config(1, 16, 16, [3, 3, 3], [3, 3, 3], [1, 1, 1], [1, 4, 4]),
+                   config(2, 16, 32, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 2, 2]),
+                   config(2, 32, 32, [3, 3, 3], [3, 3, 3], [1, 1, 1], [1, 2, 2]),
+                   config(4, 32, 64, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 1, 1])]
+        flags = {"residual_pool": True, "residual_with_cls_embed": version == 3, "rel_pos_embed": True,
+                 "proj_after_attn": True}
+    return lib.video.MViT(spatial_size=spatial_size, temporal_size=4, block_setting=setting, num_classes=5,
+                          **flags, **kwargs)
+
+
+@pytest.mark.parametrize("version, spatial_size", [(1, (32, 32)), (2, (32, 32)), (2, (36, 44)), (3, (32, 32))],
+                         ids=["v1", "v2", "v2-odd-grid", "v2-cls-residual"])
+def test_mvit_eval_outputs_equal_torchvisions(version, spatial_size):
+    """Small MViTs with each variant's flags; the odd grid (9 x 11 patches) makes the strided poolings round up, so
+    the relative-position tables are resampled."""
+    torch.manual_seed(0)
+    theirs = _small_mvit(tvm, version, spatial_size).eval()
+    _randomize(theirs)
+    ours = _small_mvit(models, version, spatial_size).eval()
+    assert _repr(ours) == _repr(theirs)
+    assert ours.load_state_dict(_ember_state(theirs.state_dict())) == ([], [])
+    x = numpy.random.default_rng(0).standard_normal((2, 3, 4, *spatial_size)).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        expected, out = theirs(torch.from_numpy(x)), ours(ember.from_numpy(x))
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_mvit_training_step_gradients_equal_torchvisions(version):
+    """A seeded training step with stochastic depth and attention dropout drawing the same numbers."""
+    torch.manual_seed(0)
+    kwargs = {"stochastic_depth_prob": 0.3, "attention_dropout": 0.1, "dropout": 0.2}
+    theirs = _small_mvit(tvm, version, (32, 32), **kwargs).double().train()
+    ours = _small_mvit(models, version, (32, 32), **kwargs).double().train()
+    ours.load_state_dict(_ember_state(theirs.state_dict()))
+    rng = numpy.random.default_rng(1)
+    x, target = rng.standard_normal((3, 3, 4, 32, 32)), rng.integers(0, 5, 3)
+    losses = []
+    for lib, model in ((torch, theirs), (ember, ours)):
+        lib.manual_seed(3)
+        loss = lib.nn.functional.cross_entropy(model(lib.from_numpy(x)), lib.from_numpy(target))
+        loss.backward()
+        losses.append(float(loss))
+    numpy.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
+    our_params = dict(ours.named_parameters())
+    for key, p in theirs.named_parameters():
+        numpy.testing.assert_allclose(our_params[key].grad.numpy(), p.grad.numpy(), rtol=1e-7, atol=1e-12,
+                                      err_msg=key)
+
+
+def test_mvit_takes_images_as_one_frame_clips():
+    torch.manual_seed(0)
+    config = tvm.video.mvit.MSBlockConfig
+    theirs = tvm.video.MViT((32, 32), 1, [config(2, 16, 16, [], [], [], [])] * 2, False, True, False, False,
+                            num_classes=3, patch_embed_kernel=(1, 7, 7), patch_embed_stride=(1, 4, 4),
+                            patch_embed_padding=(0, 3, 3)).eval()
+    config = models.video.mvit.MSBlockConfig
+    ours = models.video.MViT((32, 32), 1, [config(2, 16, 16, [], [], [], [])] * 2, False, True, False, False,
+                             num_classes=3, patch_embed_kernel=(1, 7, 7), patch_embed_stride=(1, 4, 4),
+                             patch_embed_padding=(0, 3, 3)).eval()
+    ours.load_state_dict(_ember_state(theirs.state_dict()))
+    x = numpy.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        numpy.testing.assert_allclose(ours(ember.from_numpy(x)).numpy(), theirs(torch.from_numpy(x)).numpy(),
+                                      rtol=1e-4, atol=1e-5)
+    for lib in (models, tvm):
+        with pytest.raises(ValueError, match="Unsupported input dimension"):
+            (ours if lib is models else theirs)(ember.zeros(2, 32, 32) if lib is models else torch.zeros(2, 32, 32))
+        with pytest.raises(ValueError, match="The configuration parameter can't be empty."):
+            lib.video.MViT((32, 32), 4, [], False, True, False, False)
