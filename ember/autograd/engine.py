@@ -75,6 +75,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads):
     """``is_grads_batched``: one backward per index of the grad_outputs' leading dim, results stacked along it."""
     grad_outputs = (grad_outputs,) if isinstance(grad_outputs, Tensor) else tuple(grad_outputs)
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if isinstance(t, Tensor) and isinstance(g, Tensor) and g._data.shape[1:] != t._data.shape:
+            raise RuntimeError("If `is_grads_batched=True`, we interpret the first dimension of each grad_output as "
+                               "the batch dimension. The sizes of the remaining dimensions are expected to match the "
+                               f"shape of corresponding output, but a mismatch was detected: grad_output[{i}] has a "
+                               f"shape of {type(g.shape)(g.shape[1:])} and output[{i}] has a shape of {t.shape}. If "
+                               "you only want some tensors in `grad_output` to be considered batched, consider using "
+                               "vmap.")
     size = grad_outputs[0]._data.shape[0]
     keep = create_graph if retain_graph is None else retain_graph
     samples = [grad(outputs, inputs, [g[b] if create_graph else _make(g._data[b]) for g in grad_outputs],
@@ -114,8 +122,8 @@ def _root_grads(tensors, grad_tensors):
         elif not isinstance(g, Tensor):
             g = _make(_ones_like(t._data) * g)
         elif g._data.shape != t._data.shape:
-            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
-                               f"has a shape of {tuple(t.shape)}.")
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                               f"shape of {t.shape}.")
         grads.append(g)
     return grads
 
@@ -143,8 +151,8 @@ def _edge_root_grad(i, edge, g):
     if not isinstance(g, Tensor):
         raise TypeError("gradients can be either Tensors or None, but got " + type(g).__name__)
     if meta is not None and g._data.shape != meta[0]:
-        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} and output[{i}] "
-                           f"has a shape of {tuple(meta[0])}.")
+        raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] has a "
+                           f"shape of {type(g.shape)(meta[0])}.")
     return g
 
 

@@ -1,13 +1,15 @@
 """The differentiation transforms of ``ember.func``. Each differentiated argument enters the function as a fresh
 alias that requires grad (a leaf at the outermost level, a view of the outer alias when nested), and gradients are
 taken with ``create_graph`` whenever an enclosing transform is differentiating, so transforms nest."""
+import contextlib
 import functools
 
 from .. import autograd
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from . import _vmap
-from ..utils._pytree import tree_flatten
+from .._dtype import promote_types
+from ..utils._pytree import tree_flatten, treespec_pprint
 from ._pytree import _flatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -72,17 +74,47 @@ def _outer_tracking(leaves):
     return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
 
 
-def _argnums_tuple(argnums, count, name):
+def _argnums_tuple(argnums, count, name=None):
+    """``(single, argnums as a tuple of non-negative positions)``, with PyTorch's checks and messages."""
+    if not isinstance(argnums, (int, tuple)):
+        raise RuntimeError(f"argnums must be int or Tuple[int, ...], got: {type(argnums)}")
     single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    if not nums:
-        raise RuntimeError(f"{name}: argnums must be non-empty")
+    nums = (argnums,) if single else argnums
+    wrapped = []
     for n in nums:
         if not isinstance(n, int):
-            raise RuntimeError(f"{name}: argnums must be int or Tuple[int, ...], got: {type(n)}")
+            raise RuntimeError(f"argnum must be int, got: {type(n)}")
         if not -count <= n < count:
             raise RuntimeError(f"Got argnum={n}, but only {count} positional inputs")
-    return single, tuple(n % count for n in nums)
+        wrapped.append(n % count)
+    if not single:
+        if not wrapped:
+            raise RuntimeError("argnums must be non-empty")
+        if len(set(wrapped)) != len(wrapped):
+            raise RuntimeError(f"argnums elements must be unique, got {tuple(wrapped)}")
+    return single, tuple(wrapped)
+
+
+def _tensor_outputs(leaves, api):
+    """PyTorch's check that a transformed function returned tensors (and something)."""
+    if (len(leaves) == 1 and leaves[0] is None) or not leaves:
+        raise RuntimeError(f"{api}: Expected f to be a function that has non-empty output (got output = {leaves})")
+    for o in leaves:
+        if not isinstance(o, Tensor):
+            raise RuntimeError(f"{api}: expected f(*primals) to return only tensors, got unsupported type {type(o)}")
+
+
+def _split_aux(result, api):
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise RuntimeError(f"{api}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return result
+
+
+def _refuse_complex(name, tree, is_input):
+    for index, leaf in enumerate(_flatten(tree)[0]):
+        if isinstance(leaf, Tensor) and leaf.is_complex():
+            raise RuntimeError(f"{name}: Expected all {'inputs' if is_input else 'outputs'} to be real but received "
+                               f"complex tensor at flattened input idx: {index}")
 
 
 def _grads(outputs, inputs, cotangents, create_graph):
@@ -168,62 +200,100 @@ def vjp(func, *primals, has_aux=False):
         result = func(*rebuild(aliases))
         aux = None
         if has_aux:
-            result, aux = result
-    out_leaves, _ = _flatten(result)
+            result, aux = _split_aux(result, "vjp(f, *primals)")
+    out_leaves, out_spec = tree_flatten(result)
+    _tensor_outputs(out_leaves, "vjp(f, *primals)")
+    for o in out_leaves:
+        if not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
+                               f"with dtype {o.dtype}")
 
-    def vjp_fn(cotangents):
-        cot_leaves, _ = _flatten(cotangents)
-        if len(cot_leaves) != len(out_leaves):
-            raise RuntimeError(f"Expected pytree structure of cotangents to be the same as pytree structure of "
-                               f"outputs to the function. cotangents: {len(cot_leaves)} leaves, primal output: "
-                               f"{len(out_leaves)} leaves")
-        for c, o in zip(cot_leaves, out_leaves):
-            if tuple(c.shape) != tuple(o.shape):
-                raise RuntimeError(f"Mismatch in shape: grad_output[0] has a shape of {tuple(c.shape)} and output[0] "
-                                   f"has a shape of {tuple(o.shape)}.")
+    def vjp_fn(cotangents, retain_graph=True, create_graph=None):
+        cot_leaves, cot_spec = tree_flatten(cotangents)
+        if cot_spec != out_spec:
+            raise RuntimeError("Expected pytree structure of cotangents to be the same as pytree structure of outputs "
+                               f"to the function. cotangents: {treespec_pprint(cot_spec)}, primal output: "
+                               f"{treespec_pprint(out_spec)}")
+        if create_graph is None:
+            create_graph = outer or _outer_tracking(cot_leaves)
         with enable_grad():
-            grads = _grads(out_leaves, aliases, cot_leaves, create_graph=outer or _outer_tracking(cot_leaves))
+            grads = _grads(out_leaves, aliases, cot_leaves, create_graph=create_graph)
         return rebuild(grads)
     result = _detach_unless(result, outer)
     return (result, vjp_fn, _detach_unless(aux, outer)) if has_aux else (result, vjp_fn)
+
+
+_JVP = "jvp(f, primals, tangents)"
 
 
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """(``func(*primals)``, the Jacobian-vector product along ``tangents``), by differentiating the linear map
     u -> J^T u with respect to u."""
     if not isinstance(primals, tuple):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals to be a tuple. E.g. it should be valid to call "
-                           "f(*primals).")
-    leaves, rebuild = _flatten(primals)
-    tangent_leaves, _ = _flatten(tangents)
-    if len(leaves) != len(tangent_leaves):
-        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to have the same python "
-                           "structure.")
-    for p, t in zip(leaves, tangent_leaves):
-        if tuple(p.shape) != tuple(t.shape):
-            raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same shape, "
-                               f"got primal of shape {tuple(p.shape)} and tangent of shape {tuple(t.shape)}.")
-    outer = _outer_tracking(leaves + tangent_leaves)
+        raise RuntimeError(f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals).")
+    leaves, spec = tree_flatten(primals)
+    rebuild = spec.unflatten
+    tangent_leaves, tangent_spec = tree_flatten(tangents)
+    if spec != tangent_spec:
+        raise RuntimeError(f"{_JVP}: Expected primals and tangents to have the same python structure. For example, "
+                           f"if primals is a tuple of 3 tensors, tangents also must be. Got primals with structure "
+                           f"{spec} and tangents with structure {tangent_spec}")
+    for name, values in (("primals", leaves), ("tangents", tangent_leaves)):
+        if not values:
+            raise RuntimeError(f"{_JVP}: Expected {name} to contain at least one Tensor.")
+        for value in values:
+            if not isinstance(value, Tensor):
+                raise RuntimeError(f"{_JVP}: Expected {name} to only contain Tensors, got {type(value)}")
+    for p, t in zip(leaves, tangent_leaves):   # make_dual's checks, in its order
+        for what, value in (("primal", p), ("tangent", t)):
+            if not (value.is_floating_point() or value.is_complex()):
+                raise ValueError(f"Expected {what} to be floating point or complex, but got: {value.dtype}")
+        if p.shape != t.shape:
+            raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
+                               f"Tensor, this is not supported. Tensor is of size {list(p.shape)} while the given "
+                               f"forward gradient is of size {list(t.shape)}.")
+    outer = _outer_tracking(leaves)
+    differentiating = outer or _outer_tracking(tangent_leaves)
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
         result = func(*rebuild(aliases))
         aux = None
         if has_aux:
-            result, aux = result
-        out_leaves, out_rebuild = _flatten(result)
+            result, aux = _split_aux(result, _JVP)
+        out_leaves, out_spec = tree_flatten(result)
+        _tensor_outputs(out_leaves, _JVP)
+        if strict and not any(o.requires_grad for o in out_leaves):
+            raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. "
+                               "This is not allowed with strict=True.")
         dummies = [_alias(o.detach().new_zeros(o.shape)) for o in out_leaves]
         vjps = _grads(out_leaves, aliases, dummies, create_graph=True)
-        tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=outer)
-    outputs = (_detach_unless(result, outer), out_rebuild(tangents_out))
+        tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=differentiating)
+    widest = _widest_tangent(leaves, tangent_leaves)
+    if widest is not None:
+        tangents_out = [t.to(promote_types(t.dtype, widest)) if t.is_floating_point() else t for t in tangents_out]
+    outputs = (_detach_unless(result, outer), out_spec.unflatten(tangents_out))
     return outputs + (_detach_unless(aux, outer),) if has_aux else outputs
 
 
+def _widest_tangent(primals, tangents):
+    """The widest float dtype of tangents whose dtype differs from their primal's (None when all match): PyTorch's
+    tangent outputs take it (a float64 tangent of a float32 primal gives float64 products)."""
+    widest = None
+    for p, t in zip(primals, tangents):
+        if t.dtype != p.dtype and t.is_floating_point() and p.is_floating_point():
+            widest = t.dtype if widest is None else promote_types(widest, t.dtype)
+    return widest
+
+
 # --- Jacobians --------------------------------------------------------------------------------------------------------
-def _jacobian(func, argnums, has_aux, name, column_products):
+def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
+    api = "vjp(f, *primals)" if name == "jacrev" else _JVP   # PyTorch's jacrev is made of vjp, jacfwd of jvp
+
     @functools.wraps(func)
     def wrapper(*args):
         single, nums = _argnums_tuple(argnums, len(args), name)
         args = list(args)
+        _refuse_complex(name, [args[n] for n in nums], True)
         outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
         with enable_grad():
             aliases, rebuilds = [], []
@@ -232,11 +302,14 @@ def _jacobian(func, argnums, has_aux, name, column_products):
                 args[n] = rebuild([_alias(t) for t in leaves])
                 aliases += _flatten(args[n])[0]
                 rebuilds.append((len(leaves), rebuild))
-            result = func(*args)
+            with _random_draws(randomness):
+                result = func(*args)
             aux = None
             if has_aux:
-                result, aux = result
+                result, aux = _split_aux(result, api)
             out_leaves, out_rebuild = _flatten(result)
+            _tensor_outputs(out_leaves, api)
+            _refuse_complex(name, out_leaves, False)
             per_output = [column_products(out, aliases, outer) for out in out_leaves]
 
         def per_argument(blocks):   # the blocks of one output, arranged as the differentiated arguments
@@ -291,13 +364,32 @@ def _forward_blocks(out, inputs, create_graph):
 def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_copy=False):
     """A function returning the Jacobian of ``func`` for its ``argnums`` arguments, by reverse mode: entry shape
     ``output.shape + input.shape``."""
+    if not (chunk_size is None or chunk_size > 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
     return _jacobian(func, argnums, has_aux, "jacrev", _reverse_blocks)
 
 
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """A function returning the Jacobian of ``func`` for its ``argnums`` arguments, column by column (forward
-    products): entry shape ``output.shape + input.shape``."""
-    return _jacobian(func, argnums, has_aux, "jacfwd", _forward_blocks)
+    products): entry shape ``output.shape + input.shape``. ``randomness`` is vmap's (PyTorch vmaps the products):
+    'error' refuses random ops in ``func``; ember runs ``func`` once, so 'different' draws as 'same' does."""
+    return _jacobian(func, argnums, has_aux, "jacfwd", _forward_blocks, randomness)
+
+
+@contextlib.contextmanager
+def _random_draws(randomness):
+    """Random draws in the function jacfwd differentiates, as vmap's ``randomness`` allows them."""
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. Got {randomness}")
+    if randomness != "error":
+        yield
+        return
+    from ..ops import random
+    random.draw_hooks.append(_vmap.refuse_random)
+    try:
+        yield
+    finally:
+        random.draw_hooks.remove(_vmap.refuse_random)
 
 
 def hessian(func, argnums=0):

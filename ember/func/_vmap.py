@@ -391,13 +391,17 @@ def _random_check():
     all examples, which only 'same' asks for."""
     mode = _levels[-1].randomness
     if mode == "error":
-        raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the "
-                           "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
-                           "of vmap")
+        refuse_random()
     if mode == "different" and not batched_draw_depth[0]:
         raise RuntimeError("vmap: randomness='different' in ember draws per example only for random ops applied to a "
                            "batched tensor (dropout and its variants); draw this tensor outside vmap, or use "
                            "randomness='same'")
+
+
+def refuse_random():
+    """vmap's error for a random draw in randomness='error' mode."""
+    raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
+                       "'different' randomness flags on vmap or perform the randomness operation out of vmap")
 
 
 def _unwrap_outputs(name, output, out_dims, level):

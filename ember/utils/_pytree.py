@@ -9,7 +9,7 @@ __all__ = ["GetAttrKey", "LeafSpec", "MappingKey", "SUPPORTED_NODES", "SequenceK
            "keystr", "register_pytree_node", "tree_all", "tree_all_only", "tree_any", "tree_any_only",
            "tree_flatten", "tree_flatten_with_path", "tree_is_leaf", "tree_iter", "tree_leaves",
            "tree_leaves_with_path", "tree_map", "tree_map_", "tree_map_only", "tree_map_only_", "tree_map_with_path",
-           "tree_structure", "tree_unflatten", "treespec_leaf"]
+           "tree_structure", "tree_unflatten", "treespec_leaf", "treespec_pprint"]
 
 NodeDef = collections.namedtuple("NodeDef", ["type", "flatten_fn", "unflatten_fn", "flatten_with_keys_fn"])
 SUPPORTED_NODES = {}
@@ -260,6 +260,16 @@ def tree_iter(tree, is_leaf=None):
 def tree_leaves(tree, is_leaf=None):
     """The leaves of ``tree`` in order."""
     return list(tree_iter(tree, is_leaf))
+
+
+class _Asterisk(str):
+    def __repr__(self):
+        return "*"
+
+
+def treespec_pprint(treespec):
+    """The structure ``treespec`` describes, printed as its pytree with ``*`` for each leaf (``(*, [*, *])``)."""
+    return repr(tree_unflatten([_Asterisk("*")] * treespec.num_leaves, treespec))
 
 
 def tree_structure(tree, is_leaf=None):

@@ -179,3 +179,75 @@ def test_vjp_fn_called_inside_vmap():
         results.append((rows, pairs))
     assert_same(results[0][0], results[1][0])
     assert_same(results[0][1], results[1][1])
+
+
+def _raised(call):
+    with pytest.raises(Exception) as caught:
+        call()
+    return type(caught.value).__name__, str(caught.value).replace("ember.", "torch.")
+
+
+def _same_error(call):
+    """``call(lib)`` raises the same exception type and message in torch and ember."""
+    assert _raised(lambda: call(ember)) == _raised(lambda: call(torch))
+
+
+def _t(lib, *shape, dtype=None):
+    return lib.arange(float(numpy.prod(shape) or 1))[:int(numpy.prod(shape))].reshape(shape).to(
+        dtype or lib.float32) / 7 + 0.1
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=())(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=1.0)(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=[0, 1])(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=(0, 1.0))(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=(0, -2))(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.grad(lambda x, y: (x * y).sum(), argnums=2)(_t(lib, 3), _t(lib, 3)),
+    lambda lib: lib.func.jacrev(lambda x: x, argnums=())(_t(lib, 3)),
+    lambda lib: lib.func.vjp(lib.sin, _t(lib, 3))[1](lib.ones(4)),
+    lambda lib: lib.func.vjp(lib.sin, _t(lib, 3))[1]((lib.ones(3), lib.ones(3))),
+    lambda lib: lib.func.vjp(lambda x: 3, _t(lib, 3)),
+    lambda lib: lib.func.vjp(lambda x: (x > 0), _t(lib, 3)),
+    lambda lib: lib.func.vjp(lib.sin, _t(lib, 3), has_aux=True),
+    lambda lib: lib.func.jvp(lib.sin, (_t(lib, 3),), _t(lib, 3)),
+    lambda lib: lib.func.jvp(lambda x, y: x * y, (_t(lib, 3), _t(lib, 3)), (_t(lib, 3),)),
+    lambda lib: lib.func.jvp(lib.sin, (_t(lib, 3),), (_t(lib, 4),)),
+    lambda lib: lib.func.jvp(lambda x: 1.0, (_t(lib, 3),), (_t(lib, 3),)),
+    lambda lib: lib.func.jvp(lambda x: x, (1.0,), (1.0,)),
+    lambda lib: lib.func.jvp(lambda x: x, (lib.arange(3),), (lib.arange(3),)),
+    lambda lib: lib.func.jvp(lambda x: x, (_t(lib, 3),), (lib.arange(3),)),
+    lambda lib: lib.func.jvp(lambda x: x, (), ()),
+    lambda lib: lib.func.jvp(lib.sin, (_t(lib, 3),), (_t(lib, 3),), has_aux=True),
+    lambda lib: lib.func.jvp(lambda x: lib.ones(3), (_t(lib, 3),), (_t(lib, 3),), strict=True),
+    lambda lib: lib.func.jacrev(lib.sin, chunk_size=0)(_t(lib, 3)),
+    lambda lib: lib.func.jacrev(lambda x: 3.0)(_t(lib, 3)),
+    lambda lib: lib.func.jacfwd(lambda x: 3.0)(_t(lib, 3)),
+    lambda lib: lib.func.jacrev(lib.sin)(_t(lib, 3, dtype=lib.complex64)),
+    lambda lib: lib.func.jacfwd(lambda x: x * lib.rand(3))(_t(lib, 3)),
+    lambda lib: lib.func.jacfwd(lib.sin, randomness="sometimes")(_t(lib, 3)),
+    lambda lib: lib.func.hessian(lambda x: lib.nn.functional.dropout(x, 0.5).sum())(_t(lib, 3)),
+], ids=["argnums_empty", "argnums_float", "argnums_list", "argnums_float_element", "argnums_duplicate",
+        "argnum_range", "jacrev_argnums_empty", "vjp_fn_shape", "vjp_fn_structure", "vjp_not_tensor",
+        "vjp_integer_output", "vjp_aux", "jvp_tangents_not_tuple", "jvp_structure", "jvp_shape", "jvp_not_tensor_out",
+        "jvp_not_tensor_primal", "jvp_integer_primal", "jvp_integer_tangent", "jvp_empty", "jvp_aux", "jvp_strict",
+        "jacrev_chunk_size", "jacrev_not_tensor", "jacfwd_not_tensor", "jacrev_complex", "jacfwd_random",
+        "jacfwd_randomness", "hessian_dropout"])
+def test_transform_errors_as_torch(call):
+    """Argument and output checks of the transforms: PyTorch's exception types and messages."""
+    _same_error(call)
+
+
+def test_jvp_tangent_dtype_and_graph_as_torch():
+    """A float64 tangent of a float32 primal gives float64 output tangents; a tangent requiring grad makes the output
+    tangent differentiable, not the primal output."""
+    for dtypes in ((ember.float32, ember.float64), (ember.float64, ember.float32)):
+        results = []
+        for lib in (ember, torch):
+            primal, tangent = (getattr(lib, str(d).split(".")[-1]) for d in dtypes)
+            out, jvp_out = lib.func.jvp(lib.sin, (_t(lib, 3, dtype=primal),), (_t(lib, 3, dtype=tangent),))
+            results.append((str(out.dtype).split(".")[-1], str(jvp_out.dtype).split(".")[-1]))
+        assert results[0] == results[1]
+    for lib in (ember, torch):
+        out, jvp_out = lib.func.jvp(lib.sin, (_t(lib, 3),), (_t(lib, 3).requires_grad_(),))
+        assert (out.requires_grad, jvp_out.requires_grad) == (False, True)

@@ -175,3 +175,10 @@ def test_dict_helpers_and_keyed_custom_nodes_match_torch():
     finally:
         del ours.SUPPORTED_NODES[Bare]
         theirs._deregister_pytree_node(Bare)
+
+
+def test_treespec_pprint_as_torch():
+    import torch.utils._pytree as tp
+    import ember.utils._pytree as ep
+    for tree in (1, (1, 2), [1], {"a": [1, (2, 3)]}, (None, [1, {"b": 2}])):
+        assert ep.treespec_pprint(ep.tree_structure(tree)) == tp.treespec_pprint(tp.tree_structure(tree))
