@@ -49,7 +49,7 @@ def tanh(input):
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input divided by its p-norm along ``dim`` (clamped at ``eps``)."""
-    return input / input.norm(p, dim=dim, keepdim=True).clamp(min=eps).expand_as(input)
+    return input / input.norm(p, dim=dim, keepdim=True).clamp_min(eps).expand_as(input)
 
 
 def relu_(input):

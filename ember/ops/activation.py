@@ -201,7 +201,7 @@ def silu(input, inplace=False):
     refuse_complex_autograd("silu", input)
     if inplace:
         return _write_into(input, silu)
-    return name_node(input * input.sigmoid(), "SiluBackward0")
+    return name_node(input * input.sigmoid(), "SiluBackward0", (input,))
 
 
 @keeps_layout
@@ -210,7 +210,7 @@ def mish(input, inplace=False):
     require_dtype("mish_cpu", input)
     if inplace:
         return _write_into(input, mish)
-    return name_node(input * softplus(input).tanh(), "MishBackward0")
+    return name_node(input * softplus(input).tanh(), "MishBackward0", (input,))
 
 
 class Elu(Primitive):
@@ -408,8 +408,9 @@ def prelu(input, weight):
         if input.ndim < 2 or input.shape[1] != weight.numel():
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{weight.numel()} and channel size = {input.shape[1] if input.ndim > 1 else 1}.")
-        weight = weight.reshape((-1,) + (1,) * (input.ndim - 2))
-    return name_node(input.where(input > 0, input * weight), "PreluKernelBackward0")
+    # PyTorch's kernel takes the weight viewed as (1, C, 1, ...) against inputs of two dims or more
+    slopes = weight.reshape((1, weight.numel()) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
+    return name_node(input.where(input > 0, input * slopes), "PreluKernelBackward0", (input, slopes))
 
 
 @row_major_result
@@ -420,9 +421,9 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return _write_into(input, rrelu, lower, upper, training)
     if training:   # PyTorch multiplies every element by its noise: 1 above zero, a random slope at or below
         from .random import _rrelu_noise
-        return name_node(input * _rrelu_noise(input.detach(), lower, upper), "RreluWithNoiseBackward0")
+        return name_node(input * _rrelu_noise(input.detach(), lower, upper), "RreluWithNoiseBackward0", (input,))
     slope = input * ((lower + upper) / 2)   # zero takes the slope's gradient, as PyTorch
-    return name_node(input.where(input > 0, slope), "RreluWithNoiseBackward0")
+    return name_node(input.where(input > 0, slope), "RreluWithNoiseBackward0", (input,))
 
 
 class Hardtanh(Primitive):
@@ -687,7 +688,8 @@ def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
     log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""
     require_dtype("log_sigmoid_cpu", input)
-    return name_node(-softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0), "LogSigmoidBackward0")
+    result = -softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
+    return name_node(result, "LogSigmoidBackward0", (input,))
 
 
 def tanhshrink(input):
@@ -699,13 +701,13 @@ def softshrink(input, lambd=0.5):
     """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
     require_dtype("softshrink_check", input)
     return name_node(input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0),
-                     "SoftshrinkBackward0")
+                     "SoftshrinkBackward0", (input,))
 
 
 def hardshrink(input, lambd=0.5):
     """x where |x| > lambd, else 0."""
     require_dtype("hardshrink_cpu", input)
-    return name_node(input.where(input.abs() > lambd, 0.0), "HardshrinkBackward0")
+    return name_node(input.where(input.abs() > lambd, 0.0), "HardshrinkBackward0", (input,))
 
 
 def threshold(input, threshold, value, inplace=False):
@@ -713,7 +715,7 @@ def threshold(input, threshold, value, inplace=False):
     require_dtype("threshold_cpu", input, FLOATING + "liu")
     if inplace:
         return _write_into(input, lambda x: x.where(~(x <= threshold), value))
-    return name_node(input.where(~(input <= threshold), value), "ThresholdBackward0")
+    return name_node(input.where(~(input <= threshold), value), "ThresholdBackward0", (input,))
 
 
 def glu(input, dim=-1):
@@ -723,5 +725,5 @@ def glu(input, dim=-1):
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
     a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    return name_node(a * b.sigmoid(), "GluBackward0", (input,))
 

@@ -495,7 +495,7 @@ def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None,
     dot = (input1 * input2).sum(-1)
     norms = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
     cos = dot / norms.sqrt()
-    loss = (1 - cos).where(target == 1, 0.0) + (cos - margin).clamp(min=0).where(target == -1, 0.0)
+    loss = (1 - cos).where(target == 1, 0.0) + (cos - margin).clamp_min(0).where(target == -1, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -512,7 +512,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     reduction = _legacy_reduction(size_average, reduce, reduction)
     zero = input.new_zeros(())
     # margin in the input's dtype, as PyTorch's kernel computes (an integer input keeps its dtype)
-    margin_terms = (input.new_full((), margin) - input).clamp(min=0).where(target != 1, zero)
+    margin_terms = (input.new_full((), margin) - input).clamp_min(0).where(target != 1, zero)
     loss = margin_terms + input.where(target != -1, zero)
     return _reduce(loss, reduction)
 

@@ -177,7 +177,9 @@ def _alpha(other, alpha):
 @tensor_method("__add__", "__radd__")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
-    input, other = promote_pair(input, other if alpha == 1 else other * alpha)
+    if alpha != 1:   # one node of input and other, as PyTorch's
+        return name_node(add(input, other * alpha, out=out), "AddBackward0", (input, other))
+    input, other = promote_pair(input, other)
     result = Add.apply(input, other)
     return result if out is None else write_out(out, result, "add")
 
@@ -196,8 +198,11 @@ def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other, broadcasting."""
     if _is_bool_operand(input) or _is_bool_operand(other):
         _check_bool_subtraction(input, other)
+    operands = input, other
     input, other = promote_pair(input, _alpha(other, alpha))
     result = Sub.apply(input, other)
+    if alpha != 1:   # one node of input and other, as PyTorch's
+        name_node(result, "SubBackward0", operands)
     return result if out is None else write_out(out, result, "sub")
 
 
@@ -208,7 +213,9 @@ subtract = sub
 def rsub(input, other, *, alpha=1):
     """other - alpha * input."""
     result = sub(other, input, alpha=alpha)
-    return name_node(result, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
+    if isinstance(other, Tensor):
+        return name_node(result, "RsubBackward0", (input, other))
+    return name_node(result, "RsubBackward1", (input,))
 
 
 @tensor_method("__mul__", "__rmul__")
@@ -445,7 +452,8 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
     # PyTorch's order, (value * tensor1) * tensor2: the product of two huge factors need not overflow first
-    return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0"), "addcmul")
+    return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0",
+                                     (input, tensor1, tensor2)), "addcmul")
 
 
 @tensor_method
@@ -459,7 +467,8 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
                            "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
                            "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
                            "for all dtypes.")
-    return write_out(out, name_node(add(input, div(mul(tensor1, value), tensor2)), "AddcdivBackward0"), "addcdiv")
+    return write_out(out, name_node(add(input, div(mul(tensor1, value), tensor2)), "AddcdivBackward0",
+                                     (input, tensor1, tensor2)), "addcdiv")
 
 
 def _check_same_dtype(name, input, value):
@@ -484,7 +493,8 @@ def lerp(input, end, weight, *, out=None):
     _check_same_dtype("end", input, end)
     _check_same_dtype("weight", input, weight)
     variant = 1 if isinstance(weight, Tensor) else 0
-    result = name_node(_lerp(input, end, weight), f"LerpBackward{variant}")
+    result = name_node(_lerp(input, end, weight), f"LerpBackward{variant}",
+                       (input, end, weight) if variant else (input, end))
     return write_out(out, result, "lerp")
 
 
@@ -569,9 +579,11 @@ def pow(input, exponent, *, out=None):
         raise RuntimeError("Integers to negative integer powers are not allowed.")
     result = Pow.apply(input, exponent)
     if not isinstance(input, Tensor):
-        name_node(result, "PowBackward2")
+        name_node(result, "PowBackward2", (exponent,))
     elif isinstance(exponent, Tensor):
         name_node(result, "PowBackward1")
+    elif result.grad_fn is not None:
+        result.grad_fn._shown_positions = (0,)   # PowBackward0 lists the input only
     return write_out(out, result, "pow")
 
 

@@ -326,7 +326,9 @@ def clamp(input, min=None, max=None, *, out=None):
     input, low, high = promote(input, min, max)
     result = Clamp.apply(input, low, high)
     tensor_bounds = isinstance(min, Tensor) or isinstance(max, Tensor)
-    return write_out(out, name_node(result, "ClampBackward0" if tensor_bounds else "ClampBackward1"), "clamp")
+    if tensor_bounds:   # PyTorch's node lists the input and both bounds
+        return write_out(out, name_node(result, "ClampBackward0", (input, min, max)), "clamp")
+    return write_out(out, name_node(result, "ClampBackward1"), "clamp")
 
 
 clip = clamp
@@ -337,7 +339,9 @@ Tensor.clip = clamp
 def clamp_min(input, min, *, out=None):
     """Each element limited from below by ``min``."""
     require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)   # before clamp's check of a complex input
-    result = name_node(clamp(input, min, None), "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
+    result = clamp(input, min, None)
+    result = name_node(result, "ClampMinBackward1", (input, min)) if isinstance(min, Tensor) else \
+        name_node(result, "ClampMinBackward0")
     return write_out(out, result, "clamp_min")
 
 
@@ -345,7 +349,9 @@ def clamp_min(input, min, *, out=None):
 def clamp_max(input, max, *, out=None):
     """Each element limited from above by ``max``."""
     require_common_dtype("minimum_cpu", input, max, _REAL_LETTERS)
-    result = name_node(clamp(input, None, max), "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
+    result = clamp(input, None, max)
+    result = name_node(result, "ClampMaxBackward1", (input, max)) if isinstance(max, Tensor) else \
+        name_node(result, "ClampMaxBackward0")
     return write_out(out, result, "clamp_max")
 
 
