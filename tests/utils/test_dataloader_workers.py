@@ -10,6 +10,7 @@ import random
 import signal
 import threading
 import time
+import warnings
 
 import numpy
 import pytest
@@ -99,6 +100,17 @@ class Slow(Dataset):
 
     def __getitem__(self, i):
         time.sleep(self.delay)
+        return i
+
+
+class SlowFirst(Dataset):
+    """Index 0 takes a while, so the other worker's batches arrive before it."""
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        time.sleep(1.0 if i == 0 else 0.0)
         return i
 
 
@@ -343,6 +355,31 @@ def test_persistent_workers_survive_epochs(no_leaks):
     assert [as_plain(b) for b in plain] == [as_plain(b) for b in plain] == [as_plain(b) for b in
                                                                            DataLoader(Samples(10), batch_size=3)]
     del loader, plain
+
+
+@pytest.mark.timeout(300)
+def test_in_order_false_yields_batches_as_they_arrive(no_leaks):
+    import torch.utils.data
+    for lib in (ember, torch):
+        in_order = [b.item() for b in lib.utils.data.DataLoader(SlowFirst(), num_workers=2)]
+        loader = lib.utils.data.DataLoader(SlowFirst(), num_workers=2, in_order=False, persistent_workers=True)
+        assert loader.in_order is False and in_order == list(range(8))
+        for _ in range(2):
+            arrived = [b.item() for b in loader]
+            assert sorted(arrived) == list(range(8)) and arrived[0] != 0
+        del loader
+
+
+def test_pin_memory_device_is_deprecated_as_in_torch():
+    import torch.utils.data
+    for lib in (ember, torch):
+        loader = lib.utils.data.DataLoader(range(4), batch_size=2, pin_memory=True, pin_memory_device="cuda")
+        assert loader.pin_memory_device == "cuda"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert [b.tolist() for b in loader] == [[0, 1], [2, 3]]
+        assert [str(w.message) for w in caught][0] == ("pin_memory_device is deprecated, the current accelerator will "
+                                                       "be used as the device,ignore pin_memory_device='cuda'.")
 
 
 @pytest.mark.timeout(300)

@@ -37,13 +37,15 @@ class _InfiniteConstantSampler(Sampler):
 
 class DataLoader(Generic[_T_co]):
     """Iterates over ``dataset`` in batches: samples chosen by a sampler, collated by ``collate_fn``, and read by
-    ``num_workers`` worker processes (0: in the main process), delivered in order."""
+    ``num_workers`` worker processes (0: in the main process), delivered in order (with ``in_order=False``, worker
+    batches as they arrive)."""
 
     __initialized = False
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False):
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True):
         _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers)
         is_iterable = isinstance(dataset, IterableDataset)
         if is_iterable:
@@ -82,6 +84,8 @@ class DataLoader(Generic[_T_co]):
         self.generator = generator
         self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
         self.persistent_workers = persistent_workers
+        self.pin_memory_device = pin_memory_device   # deprecated in PyTorch: the current accelerator is used
+        self.in_order = in_order
         self._IterableDataset_len_called = None
         self._iterator = None
         self.__initialized = True
@@ -206,6 +210,9 @@ class _BaseDataLoaderIter:
         self._collate_fn = loader.collate_fn
         self._timeout = loader.timeout
         self._pin_memory = loader.pin_memory and _accelerator_available()
+        if loader.pin_memory and loader.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                          f"ignore pin_memory_device='{loader.pin_memory_device}'.", stacklevel=4)
         if loader.pin_memory and not self._pin_memory:
             warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
                           "memory won't be used.", stacklevel=4)
@@ -254,7 +261,8 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 
 class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Hands index batches round-robin to worker processes (``prefetch_factor`` per worker in flight) and yields
-    their results in sampler order, holding early arrivals in a reorder buffer."""
+    their results in sampler order, holding early arrivals in a reorder buffer (``in_order=False``: yielding
+    them at once)."""
 
     def __init__(self, loader):
         self._workers, self._shutdown = [], False
@@ -262,6 +270,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         super().__init__(loader)
         self._prefetch_factor = loader.prefetch_factor
         self._persistent_workers = loader.persistent_workers
+        self._in_order = loader.in_order
         context = loader.multiprocessing_context or _default_context()
         self._done_event = context.Event()
         self._index_queues, readers = [], []
@@ -351,11 +360,15 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             elif idx == self._rcvd_idx:
                 return self._deliver(payload)
             elif idx in self._task_workers:
+                if not self._in_order:
+                    return self._deliver(payload, idx)
                 self._reorder_buffer[idx] = payload
 
-    def _deliver(self, payload):
-        del self._task_workers[self._rcvd_idx]
-        self._rcvd_idx += 1
+    def _deliver(self, payload, idx=None):
+        """Yields task ``idx``'s result (the next in order by default) and sends the next task."""
+        del self._task_workers[self._rcvd_idx if idx is None else idx]
+        while self._rcvd_idx < self._send_idx and self._rcvd_idx not in self._task_workers:
+            self._rcvd_idx += 1   # past the tasks already yielded out of order
         self._try_put_index()
         if isinstance(payload, ExceptionWrapper):
             payload.reraise()
