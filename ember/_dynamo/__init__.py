@@ -94,4 +94,7 @@ def __getattr__(name):
     if name == "OptimizedModule":
         from ..compiler._module import OptimizedModule
         return OptimizedModule
+    if name == "eval_frame":   # torch._dynamo imports it with the package; here on first use
+        import importlib
+        return importlib.import_module(".eval_frame", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

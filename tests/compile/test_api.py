@@ -385,3 +385,12 @@ def test_transform_getitem_to_index_leaves_indexing_by_index_tensors_as_torch():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # ember's vmap warns that getitem has no batching rule
         assert numpy.array_equal(mask(ember, Ours), mask(torch, Theirs))
+
+
+def test_eval_frame_optimized_module_is_what_compile_returns():
+    for lib in (ember, torch):
+        compiled = lib.compile(lib.nn.Linear(2, 2))
+        assert isinstance(compiled, lib._dynamo.eval_frame.OptimizedModule)
+        assert not isinstance(lib.nn.Linear(2, 2), lib._dynamo.eval_frame.OptimizedModule)
+        assert lib._dynamo.eval_frame.OptimizedModule is lib._dynamo.OptimizedModule
+    assert ember._dynamo.eval_frame.is_dynamo_supported() == torch._dynamo.eval_frame.is_dynamo_supported()
