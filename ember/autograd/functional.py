@@ -163,7 +163,9 @@ def _jacobian_of_output(i, out, inputs, create_graph, strict):
 
 
 def _forward_jacobian(func, inputs, create_graph, strict, vectorize):
-    """Jacobian from one Jacobian-vector product per input element (PyTorch's ``strategy="forward-mode"``)."""
+    """Jacobian from one forward-mode product per input element (PyTorch's ``strategy="forward-mode"``: dual inputs
+    carrying one basis direction each, the outputs' tangents as columns). The blocks keep the tangents' graph, and
+    come back as PyTorch's lists where inputs or outputs are tuples."""
     if create_graph:
         raise NotImplementedError("torch.autograd.functional.jacobian: `create_graph=True` and "
                                   '`strategy="forward-mode"` are not supported together (yet). Please either set '
@@ -171,33 +173,43 @@ def _forward_jacobian(func, inputs, create_graph, strict, vectorize):
     if strict:
         raise RuntimeError('torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` are not '
                            'supported together (yet). Please either set `strict=False` or `strategy="reverse-mode"`.')
+    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
     if not vectorize:
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse Hessian isonly "
                                   "implemented for `vectorize=True`.")
-    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    columns = []
-    outputs_are_tuple = False
+    from . import forward_ad
+    columns, outputs, outputs_are_tuple = [], None, False
     for j, x in enumerate(inputs):
-        per_element = []
         for k in range(x.nelement()):
-            tangents = tuple(_basis(y, k) if m == j else _zeros_like(y) for m, y in enumerate(inputs))
-            outputs, products = jvp(func, tuple(y.detach() for y in inputs), tangents)
-            outputs_are_tuple = isinstance(outputs, tuple)
-            per_element.append(products if outputs_are_tuple else (products,))
-        columns.append((x, per_element))
+            with forward_ad.dual_level():
+                duals = tuple(forward_ad.make_dual(y, _basis(y, k) if m == j else _zeros_like(y))
+                              for m, y in enumerate(inputs))
+                outputs_are_tuple, outs = _as_tuple(func(*duals), "outputs", None)
+                column, outputs = [], []
+                for out in outs:
+                    primal, tangent = forward_ad.unpack_dual(out)
+                    outputs.append(primal)
+                    column.append(_zeros_like(primal) if tangent is None else tangent)
+            columns.append(column)
     blocks = []
-    for i, out in enumerate(outputs if outputs_are_tuple else (outputs,)):
-        blocks.append(tuple(_columns_to_block([e[i] for e in per_element], out, x) for x, per_element in columns))
-    return _unpack_nested(tuple(blocks), outputs_are_tuple, inputs_are_tuple)
+    for i, out in enumerate(outputs):
+        stacked = _stacked([c[i] for c in columns], 0)
+        per_input, start = [], 0
+        for x in inputs:
+            part = stacked[start:start + x.nelement()]
+            start += x.nelement()
+            per_input.append(part.permute(*range(1, part.dim()), 0).reshape(tuple(out.shape) + tuple(x.shape)))
+        blocks.append(per_input)
+    if not inputs_are_tuple:
+        blocks = tuple(b[0] for b in blocks)
+    return blocks if outputs_are_tuple else blocks[0]
 
 
-def _columns_to_block(columns, out, x):
-    """Jacobian-vector products along each input element, as the ``out.shape + x.shape`` block (no graph)."""
-    xp = xp_of(out._data)
-    if not columns:
-        return _make(xp.zeros(out._data.shape + x._data.shape, out._data.dtype))
-    data = xp.stack([c._data for c in columns], axis=-1)
-    return _make(data.reshape(out._data.shape + x._data.shape))
+def _stacked(tensors, dim):
+    """``tensors`` stacked along ``dim``, through the graph where one requires grad."""
+    if any(t.requires_grad for t in tensors):
+        return registry["Stack"].apply(*tensors, dim)   # ops register Stack; autograd sits below them
+    return _make(xp_of(tensors[0]._data).stack([t._data for t in tensors], axis=dim))
 
 
 def _basis(x, k):
@@ -210,12 +222,14 @@ def _basis(x, k):
 def _rows_to_block(rows, out, x, create_graph):
     """Vector-Jacobian products for each output element, as the ``out.shape + x.shape`` block."""
     shape = tuple(out.shape) + tuple(x.shape)
+    if not rows:   # PyTorch stacks the rows of an output without elements
+        raise RuntimeError("stack expects a non-empty TensorList")
     if create_graph and len(rows) == 1:
         return rows[0].reshape(shape)
     if create_graph and rows:
         return registry["Stack"].apply(*rows, 0).reshape(shape)   # ops register Stack; autograd sits below them
     xp = xp_of(x._data)
-    data = xp.stack([r._data for r in rows]) if rows else xp.zeros((0,) + x._data.shape, x._data.dtype)
+    data = xp.stack([r._data for r in rows])
     return _make(data.reshape(shape))
 
 

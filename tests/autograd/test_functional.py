@@ -187,3 +187,34 @@ def test_strict_vhp_on_linear_function():
         with pytest.raises(RuntimeError, match="jacobian of the user-provided function with respect to input 0 is "
                                                "independent"):
             lib.autograd.functional.vhp(lambda x: (x * 2).sum(), lib.tensor(X), lib.tensor(V), strict=True)
+
+
+def _kinds(value):
+    """The container types and each tensor's requires_grad of a result, to compare with torch's."""
+    if isinstance(value, (tuple, list)):
+        return type(value).__name__, [_kinds(v) for v in value]
+    return value.requires_grad
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # torch's forward-mode path calls torch.jit.script
+@pytest.mark.parametrize("call", [
+    lambda F, x, y: F.jacobian(pair, (x, y), vectorize=True, strategy="forward-mode"),
+    lambda F, x, y: F.jacobian(lambda x: pair(x, x), x, vectorize=True, strategy="forward-mode"),
+    lambda F, x, y: F.jacobian(lambda x, y: x.exp() * y.sum(), (x, y), vectorize=True, strategy="forward-mode"),
+    lambda F, x, y: F.jacobian(pointwise, x, vectorize=True, strategy="forward-mode"),
+    lambda F, x, y: F.hessian(scalar, x, vectorize=True, outer_jacobian_strategy="forward-mode"),
+    lambda F, x, y: F.hessian(scalar_of_two, (x, x), vectorize=True, outer_jacobian_strategy="forward-mode"),
+], ids=["tuples", "tuple_outputs", "tuple_inputs", "tensors", "hessian", "hessian_tuples"])
+def test_forward_mode_results_as_torch(call):
+    """Forward-mode Jacobians and Hessians: PyTorch's lists where inputs or outputs are tuples, and its
+    requires_grad (a forward-over-reverse Hessian keeps the tangents' graph)."""
+    expected = call(torch.autograd.functional, *to_torch((X, X)))
+    got = call(ember.autograd.functional, *to_ember((X, X)))
+    assert_same(got, expected)
+    assert _kinds(got) == _kinds(expected)
+
+
+def test_jacobian_of_an_output_without_elements_raises_as_torch():
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="stack expects a non-empty TensorList"):
+            lib.autograd.functional.jacobian(lambda x: x * 2, lib.ones(0))
