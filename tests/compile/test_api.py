@@ -387,6 +387,7 @@ def test_transform_getitem_to_index_leaves_indexing_by_index_tensors_as_torch():
         assert numpy.array_equal(mask(ember, Ours), mask(torch, Theirs))
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # torch._dynamo's first import (torch.jit.script_method)
 def test_eval_frame_optimized_module_is_what_compile_returns():
     for lib in (ember, torch):
         compiled = lib.compile(lib.nn.Linear(2, 2))
