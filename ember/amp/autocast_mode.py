@@ -16,7 +16,11 @@ from ..autograd import grad_mode
 from ..autograd.function import Composite, dispatch_hooks
 from . import policy
 
-_DEVICE_TYPES = ("cpu", "cuda")
+# PyTorch keeps autocast state for each device type with an autocast dispatch key, and its default lower dtype;
+# ember's tensors live on cpu and cuda only, so on the others a region only sets the state libraries query
+_DEFAULT_DTYPES = {"cpu": "bfloat16", "cuda": "float16", "mps": "float16", "xpu": "float16", "hpu": "bfloat16",
+                   "xla": "bfloat16", "ipu": "float16", "mtia": "float16", "maia": "bfloat16"}
+_DEVICE_TYPES = tuple(_DEFAULT_DTYPES)
 _LISTED = policy.LISTED
 _POLICIES = policy.POLICIES
 _ndarray = numpy.ndarray
@@ -28,7 +32,7 @@ _KNOWN_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl"
 class _State(threading.local):
     def __init__(self):
         self.enabled = dict.fromkeys(_DEVICE_TYPES, False)
-        self.dtype = {"cpu": _dtype.bfloat16, "cuda": _dtype.float16}
+        self.dtype = {kind: getattr(_dtype, name) for kind, name in _DEFAULT_DTYPES.items()}
         self.cache_enabled = True
         self.nesting = 0
         self.cache = {}          # id(fp32 leaf) -> (leaf, its cast): the leaf is kept so its id is not reused
@@ -51,7 +55,7 @@ def _check_device_type(device_type):
 
 
 def is_autocast_available(device_type):
-    """Whether autocast works on ``device_type`` in ember ("cpu" and "cuda")."""
+    """Whether PyTorch has autocast for ``device_type`` (ember's tensors, and so its casts, are on cpu and cuda)."""
     return _check_device_type(device_type) in _DEVICE_TYPES
 
 
@@ -62,20 +66,28 @@ def _supported(device_type):
     return kind
 
 
+def _autocast_key(device_type):
+    """The device type whose autocast state a query reads or sets (PyTorch's error where it has none)."""
+    kind = _check_device_type(device_type)
+    if kind not in _DEVICE_TYPES:
+        raise RuntimeError("unknown device type for autocast in get_autocast_dispatch_key_from_device_type")
+    return kind
+
+
 def _deprecated(old, new):
     warnings.warn(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, stacklevel=3)
 
 
 def is_autocast_enabled(device_type=None):
     """Whether autocast is on for ``device_type`` (CUDA when omitted, as in PyTorch)."""
-    return _state.enabled[_supported(device_type or "cuda")]
+    return _state.enabled[_autocast_key(device_type or "cuda")]
 
 
 def set_autocast_enabled(device_type, enabled=None):
     """Turns autocast on or off for ``device_type`` in this thread (``set_autocast_enabled(bool)``: CUDA)."""
     if enabled is None:
         device_type, enabled = "cuda", device_type
-    kind = _supported(device_type)
+    kind = _autocast_key(device_type)
     enabled = bool(enabled)
     if _state.enabled[kind] != enabled:
         _state.enabled[kind] = enabled
@@ -89,12 +101,12 @@ def set_autocast_enabled(device_type, enabled=None):
 
 def get_autocast_dtype(device_type):
     """The dtype autocast casts lower-precision ops to on ``device_type`` (bfloat16 on CPU, float16 on CUDA)."""
-    return _state.dtype[_supported(device_type)]
+    return _state.dtype[_autocast_key(device_type)]
 
 
 def set_autocast_dtype(device_type, dtype):
     """Sets the dtype autocast uses on ``device_type`` in this thread."""
-    _state.dtype[_supported(device_type)] = dtype
+    _state.dtype[_autocast_key(device_type)] = dtype
 
 
 def is_autocast_cache_enabled():
@@ -166,6 +178,7 @@ class autocast:
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
             raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")  # noqa: TRY004 (as PyTorch)
+        _supported(device_type)
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self.device = device_type
         self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None else cache_enabled

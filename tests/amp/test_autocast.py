@@ -119,6 +119,27 @@ def test_decorator_and_bad_arguments(T):
         assert not T.is_autocast_enabled("cpu")
 
 
+@pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
+def test_other_device_types_keep_autocast_state(T):
+    # kornia asks is_autocast_enabled for cpu, cuda, mps and xpu: PyTorch keeps state for every autocast device type
+    defaults = {"mps": T.float16, "xpu": T.float16, "hpu": T.bfloat16, "xla": T.bfloat16, "ipu": T.float16,
+                "mtia": T.float16, "maia": T.bfloat16}
+    for kind, dtype in defaults.items():
+        assert not T.is_autocast_enabled(kind) and T.get_autocast_dtype(kind) is dtype
+        assert T.amp.is_autocast_available(kind)
+    with T.autocast("mps", dtype=T.bfloat16):
+        assert T.is_autocast_enabled("mps") and T.get_autocast_dtype("mps") is T.bfloat16
+        assert not T.is_autocast_enabled("cpu") and T.mm(T.ones(2, 2), T.ones(2, 2)).dtype is T.float32
+    assert not T.is_autocast_enabled("mps") and T.get_autocast_dtype("mps") is T.float16
+    assert not T.amp.is_autocast_available("hip")
+    with pytest.raises(RuntimeError, match="unknown device type for autocast in get_autocast_dispatch_key"):
+        T.is_autocast_enabled("hip")
+    with pytest.raises(RuntimeError, match="unknown device type for autocast in get_autocast_dispatch_key"):
+        T.set_autocast_enabled("meta", True)
+    with pytest.raises(RuntimeError, match="User specified an unsupported autocast device_type 'hip'"):
+        T.autocast("hip")
+
+
 def test_cuda_region_without_a_gpu_warns_and_disables():
     if ember.cuda.is_available():
         pytest.skip("a GPU is present")
