@@ -206,7 +206,9 @@ class Node:
             positions = self._shown_positions
             if positions is None and self._function is not None and self._function._array_level:
                 positions = _graph_inputs(self._function)
-            if positions is not None:
+            if callable(positions):   # a layout of PyTorch's nodes for the op, made once per node
+                edges = self._shown_edges = tuple(positions(self, edges))
+            elif positions is not None:
                 edges = edges[positions] if type(positions) is slice else \
                     [edges[i] for i in positions if i < len(edges)]   # trailing defaults were not passed
         functions = []
@@ -275,6 +277,25 @@ class Node:
                 copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("packed", _pack(entry[1].hooks, copy, "tensor", self, None), 0)
         self._saved = tuple(entries)
+
+
+_shown_node_classes = {}
+
+
+def shown_node(name, edges):
+    """A node named ``name`` whose ``next_functions`` lists ``edges``, or None where every edge is None: one of the
+    nodes PyTorch records for an op that ember computes as one primitive (``TBackward0`` of Linear's weight under
+    its ``AddmmBackward0``), shown where a primitive's ``graph_inputs`` lays out PyTorch's nodes. It is never run:
+    the primitive's own node computes the gradients, so hooks registered on it are not called."""
+    if all(edge is None for edge in edges):
+        return None
+    cls = _shown_node_classes.get(name)
+    if cls is None:
+        cls = _shown_node_classes[name] = type(name, (Node,), {"__module__": __name__})
+    node = cls()
+    node._edges = tuple(edges)
+    node._shown_edges = node._edges
+    return node
 
 
 class GradientEdge(collections.namedtuple("GradientEdge", ("node", "output_nr", "ownership_token"), defaults=(None,))):
@@ -670,7 +691,9 @@ class Primitive(Function):
     graph_inputs = None
     """The positions of forward's arguments that PyTorch's node for the op lists in ``next_functions`` (its
     differentiable tensor inputs, in its order; a slice for a variable number), or None: the parameters named as
-    tensors (``_TENSOR_PARAMETERS``). Read only by ``next_functions``, never on the op's path."""
+    tensors (``_TENSOR_PARAMETERS``); or a function of the node and its edges (one per argument) giving the edges to
+    list, where PyTorch records the op as several nodes (``shown_node``). Read only by ``next_functions``, never on
+    the op's path."""
 
     @classmethod
     def _apply(cls, args, kwargs):

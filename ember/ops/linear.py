@@ -4,7 +4,7 @@ import math
 import numpy
 
 from .. import _dtype
-from ..autograd.function import Primitive, composite
+from ..autograd.function import Primitive, composite, shown_node
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import name_node, quiet
 from .linalg.products import folded_matmul, matrix_product
@@ -25,7 +25,34 @@ def _affine(xp, input, weight):
     return folded_matmul(xp, input, weight.T)
 
 
+def _torch_nodes(node, edges):
+    """Linear's node as PyTorch records linear, for ``next_functions``: ``addmm(bias, input, weight.t())`` of a
+    matrix input (``mm`` without a bias), of the input viewed as one (and the result viewed back) otherwise."""
+    input, weight = edges[0], edges[1]
+    bias = edges[2] if len(edges) > 2 else None
+    weight_t = _shown("TBackward0", weight)
+    name = node.name()
+    if name == "AddmmBackward0":
+        return bias, input, weight_t
+    if name == "MmBackward0":
+        return input, weight_t
+    if name == "ViewBackward0":
+        return (_shown("AddmmBackward0", bias, _shown("ViewBackward0", input), weight_t),)
+    if name == "UnsafeViewBackward0":
+        return (_shown("MmBackward0", _shown("ViewBackward0", input), weight_t),)
+    if name == "SqueezeBackward4":
+        return (_shown("MmBackward0", _shown("UnsqueezeBackward0", input), weight_t),)
+    return edges
+
+
+def _shown(name, *edges):
+    node = shown_node(name, edges)
+    return None if node is None else (node, 0)
+
+
 class Linear(Primitive):
+    graph_inputs = staticmethod(_torch_nodes)
+
     @staticmethod
     @quiet
     def forward(ctx, input, weight, bias=None):

@@ -78,6 +78,19 @@ _case("normalize", [X], lambda L, a: F(L).normalize(a))
 _case("hinge_embedding_loss", [X, numpy.sign(_n(2, 3))], lambda L, a, b: F(L).hinge_embedding_loss(a, b))
 _case("softmax", [X], lambda L, a: F(L).softmax(a, 1))
 _case("log_softmax", [X], lambda L, a: F(L).log_softmax(a, 0))
+_case("linear", [X, _n(4, 3), _n(4)], lambda L, x, w, b: F(L).linear(x, w, b), [True, True, True])
+_case("linear_weight_and_bias", [X, _n(4, 3), _n(4)], lambda L, x, w, b: F(L).linear(x, w, b), [False, True, True])
+_case("linear_input_only", [X, _n(4, 3), _n(4)], lambda L, x, w, b: F(L).linear(x, w, b))
+_case("linear_without_bias", [X, _n(4, 3)], lambda L, x, w: F(L).linear(x, w), [True, True])
+_case("linear_3d", [_n(2, 2, 3), _n(4, 3), _n(4)], lambda L, x, w, b: F(L).linear(x, w, b), [True, True, True])
+_case("linear_vector", [_n(3), _n(4, 3), _n(4)], lambda L, x, w, b: F(L).linear(x, w, b), [True, True, True])
+_case("linear_vector_without_bias", [_n(3), _n(4, 3)], lambda L, x, w: F(L).linear(x, w), [True, True])
+_case("linear_3d_without_bias", [_n(2, 2, 3), _n(4, 3)], lambda L, x, w: F(L).linear(x, w), [True, True])
+_case("linear_module", [X], lambda L, x: _seeded(L).nn.Linear(3, 2).double()(x))
+_case("mlp", [X], lambda L, x: _mlp(L)(x).sum())
+for _cell in ("rnn_tanh_cell", "rnn_relu_cell"):
+    _case(_cell, [X, _n(2, 4), _n(4, 3), _n(4, 4), _n(4), _n(4)],
+          lambda L, x, h, wi, wh, bi, bh, cell=_cell: getattr(L, cell)(x, h, wi, wh, bi, bh), [True] * 6)
 _case("conv2d", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b), [True, True, True])
 _case("conv2d_input_only", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b))
 _case("layer_norm", [X, _p(3), _n(3)], lambda L, x, w, b: F(L).layer_norm(x, (3,), w, b), [True, True, True])
@@ -138,6 +151,15 @@ _case("inplace_mul", [X, _n(2, 3)], lambda L, a, b: (a * 1).mul_(b), [True, True
 _case("inplace_clamp", [X], lambda L, a: (a * 1).clamp_(0, 1))
 
 
+def _seeded(L):
+    L.manual_seed(0)
+    return L
+
+
+def _mlp(L):
+    return _seeded(L).nn.Sequential(L.nn.Linear(3, 4), L.nn.ReLU(), L.nn.Linear(4, 2)).double()
+
+
 def ember_or_torch_var_mean(L, a):
     return L.var_mean(a, 1)[0]
 
@@ -152,6 +174,19 @@ def test_graph_shape_matches_torch(case):
             warnings.simplefilter("ignore")
             shapes.append(_shape(function(L, *leaves).grad_fn, leaves))
     assert shapes[1] == shapes[0]
+
+
+def test_linear_weight_shows_under_a_transpose_node():
+    """Linear's weight is listed under ``TBackward0``, as PyTorch's addmm takes ``weight.t()``; the same node on every
+    read, and gradients still reach the leaves."""
+    x, w, b = (ember.ones(2, 3, requires_grad=True), ember.ones(4, 3, requires_grad=True),
+               ember.ones(4, requires_grad=True))
+    node = ember.nn.functional.linear(x, w, b).grad_fn
+    transposed = node.next_functions[2][0]
+    assert transposed is node.next_functions[2][0]
+    assert transposed.name() == "TBackward0" and transposed.next_functions[0][0].variable is w
+    ember.nn.functional.linear(x, w, b).sum().backward()
+    assert w.grad.tolist() == [[2.0] * 3] * 4 and b.grad.tolist() == [2.0] * 4
 
 
 def test_custom_function_lists_its_tensor_arguments_only():

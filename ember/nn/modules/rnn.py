@@ -27,12 +27,12 @@ _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
 # --- one time step: ``gi`` is the input projection (with its bias) of the running rows, ``state`` a tuple ----------
-def _tanh_step(gi, state, w_hh, b_hh, w_hr):
-    return (pointwise.tanh(gi + linear(state[0], w_hh, b_hh)),)
+def _tanh_step(gi, state, w_hh, b_hh, w_hr):   # the hidden term first, as PyTorch's cells add them
+    return (pointwise.tanh(linear(state[0], w_hh, b_hh) + gi),)
 
 
 def _relu_step(gi, state, w_hh, b_hh, w_hr):
-    return (pointwise.relu(gi + linear(state[0], w_hh, b_hh)),)
+    return (pointwise.relu(linear(state[0], w_hh, b_hh) + gi),)
 
 
 def _lstm_step(gi, state, w_hh, b_hh, w_hr):
