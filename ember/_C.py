@@ -1,7 +1,19 @@
 """The few names of PyTorch's C extension module ``torch._C`` that third-party libraries call (``ember run`` maps
 ``torch._C`` here). ember has no C extension: these are the Python-level behaviors of those names."""
 
+from ._tensor import _TensorMeta  # noqa: F401
+from .overrides import (DisableTorchFunction, DisableTorchFunctionSubclass, _disabled_torch_function_impl,  # noqa: F401
+                        _is_torch_function_enabled, _is_torch_function_mode_enabled, _len_torch_function_stack,
+                        _pop_mode as _pop_torch_function_stack, _push_mode as _push_on_torch_function_stack)
+
 __all__ = ["_log_api_usage_once"]
+
+
+def __getattr__(name):
+    if name in ("PyTorchFileReader", "PyTorchFileWriter"):   # the zip archive classes load on first use
+        from . import file_archive
+        return getattr(file_archive, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _log_api_usage_once(event):

@@ -11,6 +11,7 @@ from ._tensor import Size, Tensor
 from ._tensor_str import set_printoptions
 from . import autograd, ops
 from . import overrides  # noqa: E402,F401  (the __torch_function__ protocol: Tensor.__torch_function__)
+from . import overrides  # noqa: E402,F401  (the __torch_function__ protocol: Tensor.__torch_function__)
 from .autograd import enable_grad, inference_mode, no_grad, set_grad_enabled
 from .autograd.anomaly_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, set_anomaly_enabled
 from .autograd.grad_mode import is_grad_enabled, is_inference_mode_enabled
@@ -94,7 +95,8 @@ _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "seriali
 _LAZY_SUBMODULES = ("distributions", "export", "func", "functional", "futures", "fx", "hub", "jit", "library",
                     "onnx", "testing", "types", "ao", "quantization", "_C") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
-_LAZY_NAMES = {"load": "serialization", "save": "serialization", "_assert": "fx._symbolic_trace",
+_LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileReader": "file_archive",
+               "PyTorchFileWriter": "file_archive", "_assert": "fx._symbolic_trace",
                "gru_cell": "nn.modules.rnn",
                "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn",
                **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",

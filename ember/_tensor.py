@@ -12,6 +12,20 @@ import numpy
 from . import _alias, _backend, _dtype, _meta
 
 
+subclass_hooks = []
+"""Called with each new Tensor subclass (registered by ``ember.overrides``, a higher layer)."""
+
+
+def all_subclasses():
+    """Every Tensor subclass defined so far."""
+    found, pending = [], list(Tensor.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
 def _owner(array):
     """The array owning ``array``'s memory: ``array`` followed through the arrays it is a view of."""
     while isinstance(array.base, type(array)):
@@ -19,7 +33,11 @@ def _owner(array):
     return array
 
 
-class Tensor:
+class _TensorMeta(type):
+    """The metaclass of Tensor and its subclasses (``torch._C._TensorMeta``)."""
+
+
+class Tensor(metaclass=_TensorMeta):
     """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
 
     __slots__ = ("_data", "_version_counter", "__weakref__", "__dict__")
@@ -36,6 +54,11 @@ class Tensor:
 
     def __new__(cls, *args, **kwargs):
         return object.__new__(cls)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for hook in subclass_hooks:   # ember.overrides: a subclass with __torch_function__ starts its dispatch
+            hook(cls)
 
     # __init__, PyTorch's legacy constructor, is installed by ops.creation with the other ways to make tensors.
 
@@ -334,6 +357,8 @@ class Tensor:
 
 class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``ember.Size([2, 3])``."""
+
+    __module__ = "ember"   # <class 'torch.Size'> under the alias, as torch's
 
     def __repr__(self):
         return f"{_alias.package()}.Size({list(self)})"

@@ -640,7 +640,8 @@ _SAFE_GLOBALS = {("collections", "OrderedDict"): OrderedDict, ("collections", "C
                  ("_codecs", "encode"): codecs.encode, ("builtins", "bytearray"): bytearray,
                  ("builtins", "bytes"): bytes, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
                  ("builtins", "complex"): complex, ("ember._dtype", "_by_name"): _dtype._by_name,
-                 ("ember._tensor", "Size"): Size, ("ember._backend", "device"): _backend.device}
+                 ("ember._tensor", "Size"): Size, ("ember", "Size"): Size,
+                 ("ember._backend", "device"): _backend.device}
 
 
 def _map_name(module, name):

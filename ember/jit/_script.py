@@ -18,6 +18,7 @@ import typing
 from .. import _dtype
 from .._tensor import Tensor
 from ..nn.modules.module import Module
+from ..overrides import unwrapped
 from . import _language, _recurrent
 from ._ir import Block, Graph, Value
 from ._module import ScriptFunction, ScriptModule, mirror
@@ -124,7 +125,7 @@ def _functions():
         if not isinstance(module, types.ModuleType):
             continue
         for name in dir(module):
-            function = getattr(module, name)
+            function = unwrapped(getattr(module, name))
             home = getattr(function, "__module__", "") or ""
             if not name.startswith("_") and callable(function) and not isinstance(function, type) and \
                     (home.startswith("ember.ops") or home == "ember.nn.functional"):
@@ -139,7 +140,7 @@ def function_named(name):
 
 def tensor_method(name):
     """A caller of the Tensor method ``name`` when it is an op (installed by ``ember.ops``), else None."""
-    method = getattr(Tensor, name, None)
+    method = unwrapped(getattr(Tensor, name, None))
     home = getattr(method, "__module__", "") or ""
     if name.startswith("_") or not callable(method) or not (home.startswith("ember.ops") or name in _SAFE_METHODS):
         return None
@@ -706,9 +707,9 @@ class _ScriptCompiler(_Compiler):
         if all(k for k, _ in values):
             return self.literal(function(*[o for _, o in values[:len(args)]],
                                          **dict(zip(keywords, (o for _, o in values[len(args):])))))
-        if isinstance(function, types.FunctionType) and not _functions()[1].get(id(function)):
+        name = _functions()[1].get(id(unwrapped(function)))
+        if isinstance(function, types.FunctionType) and not name:
             return self.inline_function(function, args, None, keywords)
-        name = _functions()[1].get(id(function))
         if name is None:
             raise self.error(node, f"a call of {getattr(function, '__qualname__', function)!r}, which is not one "
                                    "of ember's tensor functions")

@@ -1,5 +1,6 @@
 """Parameter: a tensor that a Module registers as learnable; Buffer: a tensor it registers as state."""
 from .._tensor import Tensor, _make
+from ..overrides import _disabled_torch_function_impl
 
 
 class Parameter(Tensor):
@@ -15,6 +16,8 @@ class Parameter(Tensor):
 
     def __init__(self, data=None, requires_grad=True):
         pass
+
+    __torch_function__ = _disabled_torch_function_impl   # ops on a parameter give plain tensors, as in PyTorch
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
@@ -43,6 +46,8 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+    __torch_function__ = _disabled_torch_function_impl
 
 
 _UNINITIALIZED_SHAPE_ERROR = (

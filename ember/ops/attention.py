@@ -69,7 +69,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     """softmax(query @ key^T * scale + mask) @ value; a boolean ``attn_mask`` marks the positions to attend to.
 
     Rows whose every position is masked out give zeros, as in PyTorch's kernels."""
-    if isinstance(attn_mask, Tensor) and hasattr(attn_mask, "__torch_function__"):
+    if getattr(type(attn_mask), "_applies_itself", False):
         # a bias subclass (nn.attention.bias.CausalBias) applies itself
         return type(attn_mask).__torch_function__(
             scaled_dot_product_attention, (type(attn_mask),), (query, key, value, attn_mask),
@@ -311,7 +311,6 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
 def _none_or_dtype(input):
     if input is None:
         return None
-    from .._tensor import Tensor
     if isinstance(input, Tensor):
         return input.dtype
     raise RuntimeError("input to _none_or_dtype() must be None or torch.Tensor")

@@ -7,6 +7,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...ops.attention import scaled_dot_product_attention
 from ...ops.creation import ones
+from ...overrides import DisableTorchFunctionSubclass
 from . import SDPAParams, _raise_kernel_warnings
 
 __all__ = ["causal_upper_left", "causal_lower_right", "CausalVariant", "CausalBias"]
@@ -59,13 +60,16 @@ class CausalBias(Tensor):
                                                 enable_gqa=enable_gqa)
         raise ValueError(f"CausalBias.variant must be a CausalVariant type, but found: {attn_mask.variant}")
 
+    _applies_itself = True   # scaled_dot_product_attention hands itself to __torch_function__
+
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         """``scaled_dot_product_attention`` given this bias as ``attn_mask`` computes through ``_dispatch``."""
         kwargs = kwargs or {}
-        if func is scaled_dot_product_attention:
+        if getattr(func, "__wrapped__", func) is scaled_dot_product_attention:
             return cls._dispatch(*args, **kwargs)
-        return func(*args, **kwargs)
+        with DisableTorchFunctionSubclass():
+            return func(*args, **kwargs)
 
     def to(self, *args, **kwargs):
         """The bias itself: it stands for a mask, not for its placeholder values, so a cast (autocast's included)

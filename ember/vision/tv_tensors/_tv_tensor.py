@@ -15,6 +15,13 @@ class TVTensor(ember.Tensor):
     def __init__(self, *args, **kwargs):
         pass   # construction happens in __new__; Tensor.__init__ is the legacy constructor
 
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        """Ops give plain tensors, for TVTensor subclasses defined by users too (the few that keep the type do
+        so through the dispatch hook below), as torchvision's."""
+        with ember._C.DisableTorchFunctionSubclass():
+            return func(*args, **(kwargs or {}))
+
     @staticmethod
     def _to_tensor(data, dtype=None, device=None, requires_grad=None):
         if requires_grad is None:

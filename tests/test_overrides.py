@@ -1,0 +1,293 @@
+"""The __torch_function__ protocol (torch.overrides): Tensor subclasses, tensor-likes and TorchFunctionMode, each
+program run on torch and on ember with the same observations expected."""
+import pickle
+
+import numpy as np
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+
+def _name(lib, func):
+    name = lib.overrides.resolve_name(func)
+    return None if name is None else name.replace("ember.", "torch.", 1)
+
+
+def _torch_named(message):
+    """ember's messages name its functions ``ember.add`` outside ``ember run``; torch's, ``torch.add``."""
+    return message.replace("'ember.", "'torch.").replace("test_overrides.", "")
+
+
+def _type_name(value):
+    return type(value).__name__
+
+
+def subclass_results(lib):
+    class MyTensor(lib.Tensor):
+        pass
+
+    x = lib.arange(6.0).reshape(2, 3).as_subclass(MyTensor)
+    y = lib.ones(2, 3)
+    results = [x + 1, 1 + x, x * y, y * x, lib.add(x, y), lib.mul(y, x), x.sum(), x.sum(0), x[0], x[:, 1:], x.t(),
+               x.reshape(3, 2), lib.relu(x), lib.nn.functional.softmax(x, dim=1), lib.cat([y, x]), lib.stack([x, y]),
+               x.detach(), x.clone(), x.data, x.T, x @ x.t(), -x, abs(x), x > 1, x.to(lib.float64), x.float(),
+               lib.where(x > 2, x, y), x.mean(), x.exp(), x.view(-1), x.unsqueeze(0)]
+    types = [_type_name(r) for r in results]
+    values, indices = lib.max(x, 1)
+    split = lib.split(x, 1)
+    types += [_type_name(lib.max(x, 1)), _type_name(values), _type_name(indices), _type_name(split),
+              _type_name(split[0]), _type_name(x.tolist()), _type_name(x.sum().item()), _type_name(x.shape),
+              _type_name(len(x)), _type_name(repr(x)), repr(x)]
+    return types
+
+
+def test_subclass_results_keep_the_subclass():
+    assert subclass_results(ember) == subclass_results(torch)
+
+
+def subclass_gradients(lib):
+    class MyTensor(lib.Tensor):
+        pass
+
+    lib.manual_seed(0)
+    leaf = lib.randn(3, 4, requires_grad=True)
+    weight = lib.randn(2, 4, requires_grad=True)
+    x = leaf.as_subclass(MyTensor)
+    out = lib.nn.functional.linear(x, weight).tanh()
+    loss = (out * out).sum()
+    loss.backward()
+    return [type(out).__name__, type(loss).__name__, out.grad_fn.name(), type(leaf.grad).__name__,
+            leaf.grad.detach().numpy().copy(), weight.grad.detach().numpy().copy()]
+
+
+def test_subclass_gradients_flow_to_the_leaf():
+    ours, theirs = subclass_gradients(ember), subclass_gradients(torch)
+    assert ours[:4] == theirs[:4]
+    np.testing.assert_allclose(ours[4], theirs[4], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours[5], theirs[5], rtol=1e-5, atol=1e-6)
+
+
+def logged_calls(lib):
+    seen = []
+
+    class Logged(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append((_name(lib, func), [t.__name__ for t in types]))
+            return super().__torch_function__(func, types, args, kwargs)
+
+    x = lib.ones(2, 2).as_subclass(Logged)
+    seen.clear()
+    lib.mul(x, 2)
+    x.add(1)
+    x - 1
+    1 - x
+    x[0]
+    lib.nn.functional.relu(x)
+    lib.matmul(x, lib.ones(2, 2))
+    x.sum(dim=0, keepdim=True)
+    return seen
+
+
+def test_a_subclass_handler_sees_each_public_call_once():
+    assert logged_calls(ember) == logged_calls(torch)
+
+
+def mode_calls(lib):
+    seen = []
+
+    class Recorder(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(_name(lib, func))
+            return func(*args, **(kwargs or {}))
+
+    x = lib.ones(2)
+    i = lib.ones(2, dtype=lib.int64)
+    with Recorder() as mode:
+        current = lib.overrides._get_current_function_mode() is mode
+        x + 1; 1 + x; x - 1; 1 - x; x * 2; 2 * x; x / 2; 2 / x; x // 2; x % 2; x ** 2; 2 ** x  # noqa: E702
+        x @ x; -x; abs(x); x == 1; x < 1; x <= 1; x > 1; x >= 1; x != 1; +x  # noqa: E702
+        i & 1; i | 1; i ^ 1; ~i; i << 1; i >> 1; 1 & i  # noqa: E702
+        x[0]; x[0] = 1; len(x)  # noqa: E702
+        x += 1; x -= 1; x *= 2; x /= 2  # noqa: E702
+        lib.zeros(3); lib.nn.functional.gelu(x); x.relu().sum(); lib.linalg.norm(x); lib.fft.fft(x)  # noqa: E702
+    return current, lib.overrides._get_current_function_mode(), seen
+
+
+def test_a_mode_sees_public_calls_factories_and_operators():
+    assert mode_calls(ember) == mode_calls(torch)
+
+
+def nested_modes(lib):
+    seen = []
+
+    class Named(lib.overrides.TorchFunctionMode):
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append((self.name, _name(lib, func), len(lib.overrides._get_current_function_mode_stack())))
+            if self.name == "inner" and _name(lib, func) == "torch.add":
+                return lib.sub(*args)   # reaches the outer mode, not this one
+            return func(*args, **(kwargs or {}))
+
+    with Named("outer"), Named("inner"):
+        result = lib.add(lib.full((2,), 5.0), 2)
+    return seen, result.tolist()
+
+
+def test_nested_modes_each_see_the_calls_of_the_ones_above():
+    assert nested_modes(ember) == nested_modes(torch)
+
+
+def not_implemented_errors(lib):
+    class Refuses(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return NotImplemented
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return NotImplemented
+
+    messages = []
+    x = lib.ones(1)
+    r = x.as_subclass(Refuses)
+    for call in (lambda: lib.add(r, 1), lambda: r.mul(2)):
+        with pytest.raises(TypeError) as error:
+            call()
+        messages.append(str(error.value))
+    with pytest.raises(TypeError) as error:
+        with Mode():
+            lib.add(x, 1)
+    messages.append(str(error.value).split(" object at ")[0])
+    return messages
+
+
+def test_every_handler_refusing_raises_torchs_type_error():
+    ours = [_torch_named(m) for m in not_implemented_errors(ember)]
+    theirs = [_torch_named(m) for m in not_implemented_errors(torch)]
+    assert ours == theirs
+
+
+def queries(lib):
+    class Sub(lib.Tensor):
+        pass
+
+    class Like:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return "handled"
+
+    x = lib.ones(1)
+    s = x.as_subclass(Sub)
+    p = lib.nn.Parameter(lib.ones(1))
+    o = lib.overrides
+    answers = [o.has_torch_function((x,)), o.has_torch_function((s,)), o.has_torch_function((p,)),
+               o.has_torch_function((1, Like())), o.has_torch_function_unary(s), o.has_torch_function_variadic(x, 1),
+               o.is_tensor_like(x), o.is_tensor_like(Like()), o.is_tensor_like(Like), o.is_tensor_like(1),
+               o.is_tensor_method_or_property(lib.Tensor.add), o.is_tensor_method_or_property(lib.add),
+               _name(lib, lib.nn.functional.relu), _name(lib, lib.Tensor.add), _name(lib, lib.Tensor.__add__),
+               lib.add in o.get_ignored_functions(), lib.manual_seed in o.get_ignored_functions(),
+               lib.add in o.get_overridable_functions()[lib], lib._C._is_torch_function_enabled(),
+               lib._C._is_torch_function_mode_enabled(), lib.mean(Like())]
+    with lib._C.DisableTorchFunctionSubclass():
+        answers += [type(s + 1).__name__, lib._C._is_torch_function_enabled()]
+    answers += [type(p * 2).__name__, type(lib.nn.Parameter(lib.ones(1)) + x.as_subclass(Sub)).__name__]
+    return answers
+
+
+def test_queries_and_switches_answer_as_torch():
+    assert queries(ember) == queries(torch)
+
+
+def scalar_tensor_example(lib):
+    """The tensor-like of PyTorch's "Extending torch" notes: a diagonal matrix that handles torch.mean and
+    torch.add itself."""
+    handled = {}
+
+    def implements(torch_function):
+        def decorate(function):
+            handled[torch_function] = function
+            return function
+        return decorate
+
+    class ScalarTensor:
+        def __init__(self, n, value):
+            self._n, self._value = n, value
+
+        def tensor(self):
+            return self._value * lib.eye(self._n)
+
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            if func not in handled or not all(issubclass(t, (lib.Tensor, ScalarTensor)) for t in types):
+                return NotImplemented
+            return handled[func](*args, **(kwargs or {}))
+
+    @implements(lib.mean)
+    def mean(input):
+        return float(input._value) / input._n
+
+    @implements(lib.add)
+    def add(input, other):
+        if isinstance(input, ScalarTensor) and isinstance(other, ScalarTensor):
+            return ScalarTensor(input._n, input._value + other._value)
+        return lib.add(input.tensor() if isinstance(input, ScalarTensor) else input,
+                       other.tensor() if isinstance(other, ScalarTensor) else other)
+
+    d = ScalarTensor(5, 2)
+    results = [lib.mean(d), lib.add(d, d)._value, lib.add(d, lib.ones(5, 5)).sum().item()]
+    with pytest.raises(TypeError) as error:
+        lib.sub(d, 1)
+    return results, _torch_named(str(error.value))
+
+
+def test_tensor_likes_handle_the_functions_they_implement():
+    assert scalar_tensor_example(ember) == scalar_tensor_example(torch)
+
+
+def user_dispatching_function(lib):
+    o = lib.overrides
+
+    def scale(x, factor=2):
+        if o.has_torch_function_unary(x):
+            return o.handle_torch_function(scale, (x,), x, factor=factor)
+        return x * factor
+
+    seen = []
+
+    class Tracked(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(getattr(func, "__name__", None))
+            return super().__torch_function__(func, types, args, kwargs)
+
+    out = scale(lib.ones(2).as_subclass(Tracked), factor=3)
+    return seen, type(out).__name__, out.tolist(), scale(lib.ones(2)).tolist()
+
+
+def test_functions_written_with_handle_torch_function_dispatch():
+    assert user_dispatching_function(ember) == user_dispatching_function(torch)
+
+
+def test_dispatching_functions_and_methods_pickle_by_reference():
+    class Sub(ember.Tensor):   # makes sure the dispatching wrappers are in place
+        pass
+
+    for function in (ember.add, ember.nn.functional.relu, ember.Tensor.add, ember.Tensor.__add__, ember.linalg.norm):
+        assert pickle.loads(pickle.dumps(function)) is function
+    assert ember.overrides.unwrapped(ember.add).__name__ == "add"
+
+
+def test_internal_subclasses_keep_their_own_rules():
+    class Sub(ember.Tensor):
+        pass
+
+    p = ember.nn.Parameter(ember.ones(2))
+    buffer = ember.nn.Buffer(ember.ones(2))
+    assert type(p + 1) is ember.Tensor and type(buffer * 2) is ember.Tensor
+    assert type(ember.nn.functional.linear(ember.ones(1, 2).as_subclass(Sub), p.reshape(1, 2))) is Sub
