@@ -131,10 +131,12 @@ class group(metaclass=_WorldMeta):
 
 
 def is_available():
-    """True when mpi4py (the transport) can be imported."""
+    """True when mpi4py (the transport) is installed. MPI itself is not loaded here: mpi4py loaded by ember waits
+    for ``init_process_group`` to start MPI, and a library asking first (Lightning's MPI environment probe) would
+    find it stopped."""
     try:
-        _mpi.mpi()
-    except RuntimeError:
+        import mpi4py  # noqa: F401  (the package only; its MPI module starts MPI)
+    except ImportError:
         return False
     return True
 

@@ -111,3 +111,12 @@ def test_torchrun_under_ember_run_runs_the_ranks_on_ember(tmp_path):
     assert ("[rank1]: Traceback (most recent call last):\n"
             f"[rank1]:   File \"{tmp_path / 'prog.py'}\", line 9, in <module>\n") in result.stderr, result.stderr
     assert "[rank1]: RuntimeError: rank 1 fails" in result.stderr
+
+
+def test_is_available_leaves_mpi_for_other_libraries_to_start():
+    # Lightning's MPI environment probe imports mpi4py.MPI after asking torch.distributed.is_available()
+    code = ("import ember.distributed as dist\nprint(dist.is_available())\n"
+            "from mpi4py import MPI\nprint(MPI.Is_initialized(), MPI.COMM_WORLD.Get_size())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env(),
+                            cwd=REPO)
+    assert result.stdout.splitlines() == ["True", "True 1"], result.stderr
