@@ -68,10 +68,10 @@ class device:
         self.type = type
         self.index = index
 
-    def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+    def __eq__(self, other):   # a device equals devices only: device("cpu") == "cpu" is False, as in PyTorch
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))

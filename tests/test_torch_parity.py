@@ -372,6 +372,16 @@ def test_set_default_device_moves_factories():
     assert ember.zeros(1).device == ember.device("cpu")
 
 
+def test_devices_equal_devices_only_as_in_torch():
+    # accelerate's normalize_device asks `device == "npu"`: a string never equals a device (nor raises)
+    for lib in (ember, torch):
+        cpu = lib.device("cpu")
+        assert [cpu == "cpu", cpu == "npu", cpu != "cpu", cpu == 0, cpu == None, cpu in ["cpu"]] == [  # noqa: E711
+            False, False, True, False, False, False]
+        assert cpu == lib.device("cpu", None) and cpu != lib.device("meta") and cpu in [lib.device("cpu")]
+        assert hash(cpu) == hash(lib.device("cpu"))
+
+
 def test_device_as_context_manager_sets_the_default_for_factories_and_modules():
     def run(lib):
         seen = []
