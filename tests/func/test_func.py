@@ -251,3 +251,53 @@ def test_jvp_tangent_dtype_and_graph_as_torch():
     for lib in (ember, torch):
         out, jvp_out = lib.func.jvp(lib.sin, (_t(lib, 3),), (_t(lib, 3).requires_grad_(),))
         assert (out.requires_grad, jvp_out.requires_grad) == (False, True)
+
+
+def _tied(lib):
+    class Tied(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(3, 3, bias=False)
+            self.b = lib.nn.Linear(3, 3, bias=False)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(self.a(x))
+    return Tied()
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3) * 2}, (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, {"b.weight": lib.eye(3) * 2}, (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3) * 2}, (x,), tie_weights=False),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3) * 2}, (x,), strict=True),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3), "b.weight": lib.eye(3)}, (x,)),
+    lambda lib, m, x: (lambda w: lib.func.functional_call(m, {"a.weight": w, "b.weight": w}, (x,)))(lib.eye(3) * 3),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3), "scale": lib.ones(1)}, (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": lib.eye(3), "scale": lib.ones(1)}, (x,), strict=True),
+    lambda lib, m, x: lib.func.functional_call(m, {"a.weight": 3.0}, (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, ({"a.weight": lib.eye(3)}, [1]), (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, ({"a.weight": lib.eye(3)}, {"a.weight": lib.eye(3)}), (x,)),
+    lambda lib, m, x: lib.func.functional_call(m, lib.eye(3), (x,)),
+], ids=["tied_first", "tied_second", "untied", "tied_strict", "tied_both_differ", "tied_both_same", "unexpected",
+        "unexpected_strict", "not_tensor", "not_dict", "repeated", "not_dicts"])
+def test_functional_call_tied_weights_and_keys_as_torch(call):
+    """Tied weights take one value together (PyTorch's tie_weights), names the module lacks become attributes for
+    the call (an error only when strict), and PyTorch's errors; the module is left as it was."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        module, x = _tied(lib), lib.arange(6.0).reshape(2, 3)
+        before = module.a.weight.detach().clone()
+        try:
+            out = call(lib, module, x)
+            results.append(("ok", out.detach().numpy()))
+        except Exception as error:
+            results.append((type(error).__name__, str(error).replace("ember.", "torch.")))
+        assert module.b.weight is module.a.weight and (module.a.weight == before).all()
+        assert not hasattr(module, "scale")
+    assert results[0][0] == results[1][0]
+    if results[0][0] == "ok":
+        numpy.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
+    else:
+        assert results[0][1] == results[1][1]
