@@ -3,8 +3,8 @@ from . import _dtype
 from ._backend import device
 from ._dtype import (bfloat16, complex64, complex128, float16, float32, float64, get_default_dtype, int8, int16,
                      int32, int64, promote_types, set_default_dtype, uint8, uint16, uint32, uint64)
-from ._dtype import (float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz,  # noqa: F401
-                     float8_e8m0fnu)
+from ._dtype import (complex32, float4_e2m1fn_x2, float8_e4m3fn, float8_e4m3fnuz, float8_e5m2,  # noqa: F401
+                     float8_e5m2fnuz, float8_e8m0fnu)
 from ._dtype_info import finfo, iinfo
 from ._memory_format import channels_last, channels_last_3d, contiguous_format, memory_format, preserve_format
 from ._tensor import Size, Tensor
@@ -79,7 +79,7 @@ from .amp.autocast_mode import (autocast, autocast_decrement_nesting, autocast_i
 bool = _dtype.bool_
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
-cfloat, cdouble = complex64, complex128
+cfloat, cdouble, chalf = complex64, complex128, complex32
 dtype = _dtype.dtype
 
 from math import e, inf, nan, pi  # noqa: E402  (PyTorch's constants)

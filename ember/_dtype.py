@@ -47,7 +47,7 @@ class dtype:
 
     def to_real(self):
         """The real counterpart of a complex dtype (float32 for complex64)."""
-        return {complex64: float32, complex128: float64}.get(self, self)
+        return {complex32: float16, complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self):
         """The complex counterpart of a floating dtype (complex64 for float32)."""
@@ -113,8 +113,8 @@ QUANTIZED = (qint8, quint8, qint32, quint4x2)
 
 
 class _packed_dtype(dtype):
-    """A sub-byte type packing two values in a byte (``float4_e2m1fn_x2``): a name libraries map formats to; ember
-    makes no tensors of it."""
+    """A type ember makes no tensors of, a name libraries map formats to and test for: ``float4_e2m1fn_x2`` (two
+    values packed in a byte) and ``complex32`` (NumPy has no half-precision complex)."""
 
     __slots__ = ()
 
@@ -124,12 +124,13 @@ class _packed_dtype(dtype):
 
 
 float4_e2m1fn_x2 = _packed_dtype("float4_e2m1fn_x2", None, _FLOAT, 1)
+complex32 = _packed_dtype("complex32", None, _COMPLEX, 4)
 _BAREBONES_UNSIGNED = (uint16, uint32, uint64)   # PyTorch promotes these only with themselves and floating types
 ALIASES = {"bool": bool_, "half": float16, "float": float32, "double": float64, "short": int16,
            "int": int32, "long": int64, "cfloat": complex64, "cdouble": complex128,
-           "chalf": complex64}
+           "chalf": complex32}
 
-_BY_NAME = {d.name: d for d in ALL + QUANTIZED + FLOAT8 + (float4_e2m1fn_x2,)}
+_BY_NAME = {d.name: d for d in ALL + QUANTIZED + FLOAT8 + (float4_e2m1fn_x2, complex32)}
 _BY_NUMPY = {d._numpy: d for d in ALL if d._numpy is not None}
 
 

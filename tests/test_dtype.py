@@ -158,6 +158,18 @@ def test_float8_dtype_properties(name):
     assert pickle.loads(pickle.dumps(ours)) is ours
 
 
+def test_complex32_is_a_dtype_ember_makes_no_tensors_of():
+    # kornia lists torch.complex32 among the dtypes it accepts; ember has the name, not the tensors
+    for attribute in ("itemsize", "is_floating_point", "is_complex", "is_signed"):
+        assert getattr(ember.complex32, attribute) == getattr(torch.complex32, attribute), attribute
+    assert ember.chalf is ember.complex32 and torch.chalf is torch.complex32
+    assert ember.complex32.to_real() is ember.float16 and torch.complex32.to_real() is torch.float16
+    assert ember.complex32 not in (ember.complex64, ember.float16) and repr(ember.complex32) == "ember.complex32"
+    assert pickle.loads(pickle.dumps(ember.complex32)) is ember.complex32
+    with pytest.raises(TypeError, match="ember does not implement tensors of dtype ember.complex32"):
+        ember.zeros(2, dtype=ember.complex32)
+
+
 @pytest.mark.parametrize("name", FLOAT8)
 @pytest.mark.parametrize("other", ["float32", "bfloat16", "int64", "bool"])
 def test_float8_promotion_is_refused(name, other):
