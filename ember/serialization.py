@@ -937,7 +937,7 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
         count = struct.unpack("<q", file.read(8))[0]
         if count != data.size or file.readinto(memoryview(data.view(numpy.uint8))) != data.nbytes:
             raise RuntimeError(f"legacy checkpoint is truncated or corrupt at storage {key}")
-    if any(location != "cpu" for _, location in storages.values()) or map_location not in (None, "cpu"):
+    if any(location != "cpu" for _, location in storages.values()) or map_location not in (None, "cpu", _backend.CPU):
         raise RuntimeError("ember reads legacy (pre-zip) torch checkpoints onto the CPU only; re-save the file with "
                            "torch.save to use map_location")
     return result

@@ -407,6 +407,7 @@ def test_ember_reads_torch_legacy_format(tmp_path):
                _use_new_zipfile_serialization=False)
     loaded = ember.load(path)
     assert loaded["view"].tolist() == [1.0, 2.0, 3.0] and loaded["ints"].dtype is ember.int64
+    assert ember.load(path, map_location=ember.device("cpu"))["ints"].tolist() == [1, 2]
     loaded["base"].zero_()
     assert loaded["view"].tolist() == [0.0, 0.0, 0.0]
 
