@@ -121,17 +121,31 @@ def name_node(result, name, inputs=None):
 
 
 def shown_inputs(node, inputs):
-    """Makes ``node``'s ``next_functions`` list the edges of ``inputs`` (tensors, or None for an absent one): the
-    inputs of the whole composite op ``node`` stands for. A node made by one of the inputs is left as it is."""
+    """Makes ``node``'s ``next_functions`` list the edges of ``inputs`` (tensors, None for an absent one, or edges
+    made by ``shown_edge``): the inputs of the whole composite op ``node`` stands for. A node made by one of the
+    inputs is left as it is."""
     edges = []
     for tensor in inputs:
-        if isinstance(tensor, Tensor) and tensor.requires_grad:
-            if tensor.grad_fn is node:
-                return
-            edges.append(_function._edge(tensor))
-        else:
-            edges.append(None)
+        if isinstance(tensor, Tensor) and tensor.grad_fn is node:
+            return
+        edges.append(_input_edge(tensor))
     node._shown_edges = tuple(edges)
+
+
+def shown_edge(name, inputs):
+    """An edge to a node named ``name`` listing ``inputs`` (as ``shown_inputs`` takes them), for ``name_node``'s
+    inputs where PyTorch records an op as several nodes (the mv of a stack viewed as a matrix); it is only shown,
+    never run. None where no input needs a gradient."""
+    node = _function.shown_node(name, [_input_edge(x) for x in inputs])
+    return None if node is None else (node, 0)
+
+
+def _input_edge(x):
+    if type(x) is tuple:
+        return x
+    if isinstance(x, Tensor) and x.requires_grad:
+        return _function._edge(x)
+    return None
 
 
 def keeps_layout(function):

@@ -7,10 +7,10 @@ import numpy
 
 from ... import _dtype
 from ..._tensor import Tensor, _make
-from ...autograd.function import Primitive, composite, dispatch_hooks
+from ...autograd.function import Primitive, composite, dispatch_hooks, shown_node
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
-from .._util import name_node, quiet, tensor_method, warn_once, wrap_dim, write_out
+from .._util import name_node, quiet, shown_edge, tensor_method, warn_once, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
     _batch_shape,
@@ -49,7 +49,30 @@ def matrix_product(xp, a, b):
     return xp.matmul(a, b)
 
 
+_FOLDED, _EXPANDED = 1, 2
+
+
+def _torch_nodes(node, edges):
+    """Matmul's node as PyTorch records the product, for ``next_functions``: the mm of an input of more dims viewed
+    as a matrix (``_layout`` _FOLDED), the bmm of both stacks expanded to the batch and viewed (_EXPANDED), else
+    the two operands."""
+    layout = node.__dict__.get("_layout")
+    if layout == _FOLDED:
+        return (_shown("MmBackward0", _shown("ViewBackward0", edges[0]), edges[1]),)
+    if layout == _EXPANDED:
+        return (_shown("BmmBackward0", _shown("ViewBackward0", _shown("ExpandBackward0", edges[0])),
+                       _shown("ViewBackward0", _shown("ExpandBackward0", edges[1]))),)
+    return edges
+
+
+def _shown(name, *edges):
+    node = shown_node(name, edges)
+    return None if node is None else (node, 0)
+
+
 class Matmul(Primitive):
+    graph_inputs = staticmethod(_torch_nodes)
+
     @staticmethod
     @quiet
     def forward(ctx, a, b):
@@ -115,15 +138,21 @@ def _fold_matmul(a, b):
         _check_mv(folded, b)
         _check_not_bool(a, "addmv_impl_cpu")
         result = (Matmul.apply(a, b.unsqueeze(-1))).squeeze(-1)
-        return name_node(result, "MvBackward0" if a.ndim == 2 else "UnsafeViewBackward0")
+        if a.ndim == 2:
+            return name_node(result, "MvBackward0", (a, b))
+        mv = shown_edge("MvBackward0", (shown_edge("ViewBackward0", (a,)), b))   # of the stack viewed as a matrix
+        return name_node(result, "UnsafeViewBackward0", (mv,))
     if a.ndim == 1:
         _check_mm_dtypes(a, b)
         _check_mm_shapes(_Folded((1, a.shape[0])), b)
-        return name_node((Matmul.apply(a.unsqueeze(0), b)).squeeze(-2), "SqueezeBackward4")
+        return name_node(name_node(Matmul.apply(a.unsqueeze(0), b), "MmBackward0").squeeze(-2), "SqueezeBackward4")
     _check_mm_dtypes(a, b)
     _check_mm_shapes(_Folded((rows, a.shape[-1])), b)
     _check_not_bool(a, "addmm_impl_cpu_")
-    return name_node(Matmul.apply(a, b), "UnsafeViewBackward0")
+    result = Matmul.apply(a, b)
+    if result.grad_fn is not None:
+        result.grad_fn._layout = _FOLDED   # PyTorch's mm of the input viewed as a matrix
+    return name_node(result, "UnsafeViewBackward0")
 
 
 class _Folded:
@@ -142,6 +171,11 @@ def _batched_matmul(a, b):
     _check_scalar_type(a3, b3)
     _check_not_bool(a, "bmm")
     result = Matmul.apply(a3, b3)
+    if result.grad_fn is not None:
+        if a_vector and b.ndim == 2:   # PyTorch's mm of the vector as a row
+            name_node(result, "MmBackward0")
+        elif not (a_vector or b_vector) and _batched_node_name(a, b) == "UnsafeViewBackward0":
+            result.grad_fn._layout = _EXPANDED   # PyTorch's bmm of both stacks expanded to the batch
     if a_vector:
         result = result.squeeze(-2)
     if b_vector:
@@ -214,7 +248,8 @@ def mv(input, vec, *, out=None):
         raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
     _check_mv(input, vec)
     _check_not_bool(input, "addmv_impl_cpu")
-    return write_out(out, name_node(Matmul.apply(input, vec.unsqueeze(-1)).squeeze(-1), "MvBackward0"), "mv")
+    return write_out(out, name_node(Matmul.apply(input, vec.unsqueeze(-1)).squeeze(-1), "MvBackward0", (input, vec)),
+                     "mv")
 
 
 @tensor_method
@@ -308,16 +343,16 @@ ger = outer
 Tensor.ger = outer
 
 
-def _scaled_sum(name, input, product, beta, alpha):
+def _scaled_sum(name, input, product, beta, alpha, operands):
     """beta * input + alpha * product, with beta == 0 ignoring input (even NaNs) as PyTorch does; its node is
-    PyTorch's for the op ``name`` (``AddmmBackward0``)."""
+    PyTorch's for the op ``name`` (``AddmmBackward0``), listing ``input`` and the product's two ``operands``."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
         result = product + input * 0 if input.requires_grad else product.expand(_broadcast(input, product))
     else:
         result = product + (input if beta == 1 else input * beta)
-    return name_node(result, name.capitalize() + "Backward0")
+    return name_node(result, name.capitalize() + "Backward0", (input,) + operands)
 
 
 def _broadcast(input, product):
@@ -342,7 +377,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
     _check_mm_shapes(mat1, mat2)
     _expand_input(input, (mat1.shape[0], mat2.shape[1]))
-    return write_out(out, _scaled_sum("addmm", input, Matmul.apply(mat1, mat2), beta, alpha), "addmm")
+    return write_out(out, _scaled_sum("addmm", input, Matmul.apply(mat1, mat2), beta, alpha, (mat1, mat2)), "addmm")
 
 
 @tensor_method
@@ -357,7 +392,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     _check_mv(mat, vec)
     _expand_input(input, (mat.shape[0],))
     product = (Matmul.apply(mat, vec.unsqueeze(-1))).squeeze(-1)
-    return write_out(out, _scaled_sum("addmv", input, product, beta, alpha), "addmv")
+    return write_out(out, _scaled_sum("addmv", input, product, beta, alpha, (mat, vec)), "addmv")
 
 
 @tensor_method
@@ -381,7 +416,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     # The batch sum is a single (n x b*m) @ (b*m x p) product.
     left = batch1.permute((1, 0, 2)).reshape(batch1.shape[1], -1)
     right = batch2.reshape(-1, batch2.shape[2])
-    return write_out(out, _scaled_sum("addbmm", input, Matmul.apply(left, right), beta, alpha), "addbmm")
+    return write_out(out, _scaled_sum("addbmm", input, Matmul.apply(left, right), beta, alpha,
+                                          (batch1, batch2)), "addbmm")
 
 
 @tensor_method
@@ -397,7 +433,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
                            f"{_CPP_NAMES[batch1.dtype.name]}, batch2: {_CPP_NAMES[batch2.dtype.name]}")
     product = bmm(batch1, batch2)
     _expand_input(input, product.shape)
-    return write_out(out, _scaled_sum("baddbmm", input, product, beta, alpha), "baddbmm")
+    return write_out(out, _scaled_sum("baddbmm", input, product, beta, alpha, (batch1, batch2)), "baddbmm")
 
 
 @tensor_method
@@ -412,7 +448,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     if product.dtype is _dtype.bool_ and input.dtype is _dtype.bool_:
         product = product if alpha else product & False
         return write_out(out, product | input if beta else product, "addr")
-    return write_out(out, _scaled_sum("addr", input, product, beta, alpha), "addr")
+    return write_out(out, _scaled_sum("addr", input, product, beta, alpha, (vec1, vec2)), "addr")
 
 
 for _function in (addmm, addmv, addbmm, baddbmm, addr):
