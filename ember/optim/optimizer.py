@@ -288,7 +288,9 @@ def _with_step_hooks(step):
     """Wraps a ``step`` so that the step pre/post hooks run around it, once even when it calls ``super().step``."""
     @functools.wraps(step)
     def hooked_step(self, *args, **kwargs):
-        if self._in_hooked_step:
+        if self._in_hooked_step or "_step_pre_hooks" not in self.__dict__:
+            # a subclass that never ran Optimizer.__init__ (accelerate's AcceleratedOptimizer wraps another
+            # optimizer) has no hooks: PyTorch hooks a class's step from Optimizer.__init__ only
             return step(self, *args, **kwargs)
         # as in PyTorch, hooks see the optimizer as args[0] and may replace the arguments
         args = (self, *args)

@@ -175,6 +175,27 @@ def test_step_hooks_and_closure():
     assert calls == ["pre", "post", "pre"]
 
 
+def test_wrapper_subclass_without_optimizer_init_steps_its_inner_optimizer():
+    # accelerate's AcceleratedOptimizer subclasses Optimizer, skips its __init__ and delegates step
+    def run(lib):
+        class Wrapper(lib.optim.Optimizer):
+            def __init__(self, optimizer):
+                self.optimizer = optimizer
+
+            def step(self, closure=None):
+                return self.optimizer.step(closure)
+
+        a = lib.nn.Parameter(lib.tensor([2.0]))
+        inner = lib.optim.SGD([a], lr=0.1)
+        calls = []
+        inner.register_step_pre_hook(lambda o, args, kwargs: calls.append("inner pre"))
+        wrapper = Wrapper(inner)
+        (a * a).sum().backward()
+        wrapper.step()
+        return a.item(), calls
+    assert run(ember) == run(torch) == (pytest.approx(1.6), ["inner pre"])
+
+
 def _to_torch_state_dict(state_dict):
     def convert(value):
         if isinstance(value, ember.Tensor):
