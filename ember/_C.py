@@ -16,6 +16,12 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _are_functorch_transforms_active():
+    """Whether a ``torch.func`` transform (vmap, grad, vjp, jvp, functionalize, ...) is running its function."""
+    from .func._active import transforms_active
+    return transforms_active()
+
+
 def _log_api_usage_once(event):
     """Notes a use of an API for PyTorch's usage logging (``torch._C._log_api_usage_once``, called by torchmetrics,
     Lightning and others when a class is constructed). PyTorch logs nothing unless a logging handler is set by its

@@ -8,6 +8,7 @@ import numpy
 
 from .._tensor import Tensor
 from ..utils._pytree import tree_leaves, tree_map
+from . import _active
 
 __all__ = ["functionalize", "debug_unwrap"]
 
@@ -28,7 +29,8 @@ def functionalize(func, *, remove="mutations"):
     def functionalized(*args, **kwargs):
         inputs = [leaf for leaf in tree_leaves((args, kwargs)) if isinstance(leaf, Tensor)]
         versions = [tensor._version for tensor in inputs]
-        outputs = func(*args, **kwargs)
+        with _active.running():
+            outputs = func(*args, **kwargs)
         # Functionalized, a mutated input is a new value: views of it are computed from that, not aliases of it.
         kept = [] if remove == "mutations_and_views" else \
             [tensor for tensor, version in zip(inputs, versions) if tensor._version == version]

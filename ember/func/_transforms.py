@@ -7,7 +7,7 @@ import functools
 from .. import autograd
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad, is_grad_enabled
-from . import _vmap
+from . import _active, _vmap
 from .._dtype import promote_types
 from ..utils._pytree import tree_flatten, treespec_pprint
 from ._pytree import _flatten
@@ -150,7 +150,8 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 aliases = [_alias(t) for t in leaves]
                 rebuilds[n] = (aliases, rebuild)
                 args[n] = rebuild(aliases)
-            result = func(*args, **kwargs)
+            with _active.running():
+                result = func(*args, **kwargs)
             aux = None
             if has_aux:
                 if not (isinstance(result, tuple) and len(result) == 2):
@@ -197,7 +198,8 @@ def vjp(func, *primals, has_aux=False):
     outer = _outer_tracking(leaves)
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
-        result = func(*rebuild(aliases))
+        with _active.running():
+            result = func(*rebuild(aliases))
         aux = None
         if has_aux:
             result, aux = _split_aux(result, "vjp(f, *primals)")
@@ -256,7 +258,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     differentiating = outer or _outer_tracking(tangent_leaves)
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
-        result = func(*rebuild(aliases))
+        with _active.running():
+            result = func(*rebuild(aliases))
         aux = None
         if has_aux:
             result, aux = _split_aux(result, _JVP)
@@ -302,7 +305,7 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
                 args[n] = rebuild([_alias(t) for t in leaves])
                 aliases += _flatten(args[n])[0]
                 rebuilds.append((len(leaves), rebuild))
-            with _random_draws(randomness):
+            with _random_draws(randomness), _active.running():
                 result = func(*args)
             aux = None
             if has_aux:

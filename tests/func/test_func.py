@@ -301,3 +301,22 @@ def test_functional_call_tied_weights_and_keys_as_torch(call):
         numpy.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-6)
     else:
         assert results[0][1] == results[1][1]
+
+
+@pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
+def test_functorch_transforms_active_inside_each_transform(T):
+    # kornia skips its label-range assert where torch._C._are_functorch_transforms_active()
+    seen = []
+
+    def f(x):
+        seen.append(T._C._are_functorch_transforms_active())
+        return (x * x).sum()
+    x = T.ones(2, 3)
+    T.func.vmap(f)(x)
+    T.func.grad(f)(x)
+    T.func.vjp(f, x)
+    T.func.jvp(f, (x,), (x,))
+    T.func.functionalize(f)(x)
+    T.func.jacrev(f)(x)
+    T.func.vmap(T.func.grad(f))(x)
+    assert seen == [True] * 7 and not T._C._are_functorch_transforms_active()
