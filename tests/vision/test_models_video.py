@@ -15,7 +15,7 @@ import torchvision.models as tvm  # noqa: E402
 
 from .test_models_archs import _ember_state, _repr  # noqa: E402
 
-BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s"]
+BUILDERS = ["r3d_18", "mc3_18", "r2plus1d_18", "s3d", "mvit_v1_b", "mvit_v2_s", "swin3d_t", "swin3d_s", "swin3d_b"]
 
 
 def _randomize(torch_model):
@@ -35,7 +35,8 @@ def _randomize(torch_model):
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_layout_and_parameter_count_equal_torchvisions(name):
-    ours, theirs = models.get_model(name), tvm.get_model(name)
+    with ember.device("meta"), torch.device("meta"):  # layouts without the full-size initialisation
+        ours, theirs = models.get_model(name), tvm.get_model(name)
     assert [(k, tuple(v.shape)) for k, v in ours.state_dict().items()] == \
         [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
     assert _repr(ours) == _repr(theirs)
@@ -80,7 +81,7 @@ def test_training_step_gradients_equal_torchvisions(name):
     ours = models.get_model(name, num_classes=4).double().train()
     ours.load_state_dict(_ember_state(theirs.state_dict()))
     rng = numpy.random.default_rng(1)
-    x, target = rng.standard_normal((2, 3, 4, 24, 24)), rng.integers(0, 4, 2)
+    x, target = rng.standard_normal((2, 3, 2, 24, 24)), rng.integers(0, 4, 2)
     losses = []
     for lib, model in ((torch, theirs), (ember, ours)):
         loss = lib.nn.functional.cross_entropy(model(lib.from_numpy(x)), lib.from_numpy(target))
@@ -203,3 +204,49 @@ def test_mvit_takes_images_as_one_frame_clips():
             (ours if lib is models else theirs)(ember.zeros(2, 32, 32) if lib is models else torch.zeros(2, 32, 32))
         with pytest.raises(ValueError, match="The configuration parameter can't be empty."):
             lib.video.MViT((32, 32), 4, [], False, True, False, False)
+
+
+# --- Video Swin ----------------------------------------------------------------------------------------------------
+def _small_swin3d(lib, window_size, **kwargs):
+    return lib.video.SwinTransformer3d(patch_size=[2, 4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 4],
+                                       window_size=window_size, num_classes=5, **kwargs)
+
+
+@pytest.mark.parametrize("window_size, shape", [([2, 3, 3], (2, 3, 4, 24, 24)), ([2, 3, 3], (1, 3, 5, 26, 30)),
+                                                ([8, 7, 7], (1, 3, 4, 24, 28))],
+                         ids=["shifted", "padded", "window-larger-than-clip"])
+def test_swin3d_eval_outputs_equal_torchvisions(window_size, shape):
+    """Shifted windows with their masks, clips padded to whole patches and windows, and windows shrunk to a clip
+    smaller than them (no shift there)."""
+    torch.manual_seed(0)
+    theirs = _small_swin3d(tvm, window_size).eval()
+    _randomize(theirs)
+    ours = _small_swin3d(models, window_size).eval()
+    assert _repr(ours) == _repr(theirs)
+    assert ours.load_state_dict(_ember_state(theirs.state_dict())) == ([], [])
+    x = numpy.random.default_rng(0).standard_normal(shape).astype(numpy.float32)
+    with ember.no_grad(), torch.no_grad():
+        expected, out = theirs(torch.from_numpy(x)), ours(ember.from_numpy(x))
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_swin3d_training_step_gradients_equal_torchvisions():
+    torch.manual_seed(0)
+    kwargs = {"stochastic_depth_prob": 0.3, "attention_dropout": 0.1, "dropout": 0.1}
+    theirs = _small_swin3d(tvm, [2, 3, 3], **kwargs).double().train()
+    ours = _small_swin3d(models, [2, 3, 3], **kwargs).double().train()
+    ours.load_state_dict(_ember_state(theirs.state_dict()))
+    rng = numpy.random.default_rng(1)
+    x, target = rng.standard_normal((2, 3, 4, 24, 24)), rng.integers(0, 5, 2)
+    losses = []
+    for lib, model in ((torch, theirs), (ember, ours)):
+        lib.manual_seed(3)
+        loss = lib.nn.functional.cross_entropy(model(lib.from_numpy(x)), lib.from_numpy(target))
+        loss.backward()
+        losses.append(float(loss))
+    numpy.testing.assert_allclose(losses[1], losses[0], rtol=1e-10)
+    our_params = dict(ours.named_parameters())
+    for key, p in theirs.named_parameters():
+        numpy.testing.assert_allclose(our_params[key].grad.numpy(), p.grad.numpy(), rtol=1e-7, atol=1e-12,
+                                      err_msg=key)
+    assert ours.features[0][1].attn.relative_position_index.dtype == ember.int64
