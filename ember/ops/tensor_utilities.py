@@ -1,7 +1,8 @@
 """Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``,
 in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``, ``hardshrink``/``prelu`` methods,
 ``as_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``,
-``is_inference``, ``typename`` and the ``is_<backend>`` flags of tensor kinds ember does not have."""
+``is_inference``, ``typename``, the ``is_<backend>`` flags of tensor kinds ember does not have, and
+``_assert_async``."""
 
 import numpy
 
@@ -17,7 +18,8 @@ from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
 
-__all__ = ["addmv_", "frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename"]
+__all__ = ["addmv_", "frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename",
+           "_assert_async"]
 
 
 @tensor_method
@@ -83,6 +85,17 @@ _inplace_cumulative(cumprod)
 
 Tensor.hardshrink = activation.hardshrink   # the functional ops themselves, so autocast and traces see them
 Tensor.prelu = activation.prelu
+
+
+def _assert_async(input, assert_msg=None):
+    """Raises ``RuntimeError`` unless the one-element ``input`` is nonzero (``torch._assert_async``, which a CUDA
+    kernel checks later; on the CPU, as here, at once), with ``assert_msg`` when given."""
+    count = input.numel()
+    if count != 1:
+        raise RuntimeError(f"Boolean value of Tensor with {'no values' if count == 0 else 'more than one value'} is "
+                           "ambiguous")
+    if input.item() == 0:
+        raise RuntimeError(assert_msg or "Expected Tensor with single nonzero value, but got zero")
 
 
 @tensor_method

@@ -129,3 +129,17 @@ def test_typename_and_is_conj_match_torch():
                  lambda L: L.nn.Linear):
         assert ember.typename(make(ember)).replace("ember", "torch") == torch.typename(make(torch))
     assert ember.is_conj(ember.ones(2)) is torch.is_conj(torch.ones(2))
+
+
+def test_assert_async_raises_as_torch_on_the_cpu():
+    # kornia's class-label check: torch._assert_async(low >= 0, "Class values must be non-negative.")
+    samples = [((True,), {}), ((False,), {}), ((False, "msg x"), {}), ((0.0,), {}), ((2,), {}), ((float("nan"),), {}),
+               (([1, 1],), {}), (([],), {}), ((1 + 0j,), {}), ((0j,), {})]
+    for (value, *rest), _ in samples:
+        outcomes = []
+        for lib in (torch, ember):
+            try:
+                outcomes.append(lib._assert_async(lib.tensor(value), *rest))
+            except RuntimeError as error:
+                outcomes.append(str(error))
+        assert outcomes[0] == outcomes[1], value
