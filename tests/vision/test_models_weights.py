@@ -77,7 +77,8 @@ def test_registry_answers_equal_torchvisions():
         assert models.list_models(include=include, exclude=exclude) == [n for n in theirs if n in ours]
     # a package's own builders: models' classification ones, not those of its subpackages
     assert models.list_models(models) == [n for n in models.list_models() if n in tvm.list_models(tvm) + ["lenet5"]]
-    assert models.list_models(models.segmentation) == tvm.list_models(tvm.segmentation)
+    for package in ("segmentation", "video"):
+        assert models.list_models(getattr(models, package)) == tvm.list_models(getattr(tvm, package))
     assert models.list_models(models.resnet) == tvm.list_models(tvm.resnet) == []
     assert models.get_model_builder("ResNet18") is models.resnet18
     assert models.get_model_weights(models.vgg16) is models.VGG16_Weights
