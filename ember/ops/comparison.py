@@ -1,4 +1,6 @@
 """Elementwise comparisons and value tests (isnan, isclose, ...); results are bool tensors outside the graph."""
+import numbers
+
 from .. import _dtype, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
@@ -49,6 +51,14 @@ for _alias, _function in (("greater", gt), ("greater_equal", ge), ("less", lt), 
                           ("not_equal", ne)):
     setattr(Tensor, _alias, _function)
     setattr(Tensor, _alias + "_", getattr(Tensor, _function.__name__ + "_"))
+
+
+@tensor_method
+def __contains__(self, element):
+    """``element in tensor``: whether any element equals ``element`` (a number, or a tensor compared broadcasting)."""
+    if not isinstance(element, (Tensor, numbers.Number)):
+        raise RuntimeError(f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a {type(element)}.")
+    return eq(self, element).any().item()
 
 
 @tensor_method

@@ -2,7 +2,8 @@
 import numpy
 import pytest
 
-from tests.oracle import check, check_error, noncontiguous, sample
+import ember
+from tests.oracle import check, check_error, check_same_error, noncontiguous, sample
 
 F32, F64, I64, BOOL = numpy.float32, numpy.float64, numpy.int64, numpy.bool_
 SPECIAL = numpy.array([0.0, -0.0, 1.5, -2.0, numpy.inf, -numpy.inf, numpy.nan, -numpy.nan])
@@ -47,6 +48,18 @@ def test_comparison_with_none_and_broadcast_errors():
     check(lambda lib, x: x != None, sample((3,), F32), grad=False)  # noqa: E711
     check_error(lambda lib, x, y: x < y, sample((2, 3), F32), sample((2, 4), F32),
                 match=r"The size of tensor a \(3\) must match the size of tensor b \(4\) at non-singleton dimension 1")
+
+
+def test_contains_matches_torch():
+    # transformers asks `pad_token_id in input_ids[:, [-1, 0]]`
+    for element in (3, 7, 2.0, True, numpy.int64(4), lambda L: L.tensor(2), lambda L: L.tensor([1, 2]),
+                    lambda L: L.tensor([[9], [3]])):
+        check(lambda L, x, e=element: e(L) in x if callable(e) else e in x,
+              numpy.array([[1, 2], [3, 4]]), grad=False)
+    assert (float("nan") in ember.tensor([float("nan")])) is False
+    for element in ("a", [1], None):
+        check_same_error(lambda L, x, e=element: e in x, numpy.array([1, 2]))
+    check_same_error(lambda L: 3 in L.ones(2, device="meta"))
 
 
 def test_equal():
