@@ -266,6 +266,8 @@ def _running_extreme(array, axis, smallest):
 class RunningExtreme(TakeAlongDim):
     """TakeAlongDim whose values, the running extremes, are already at hand: its forward returns them."""
 
+    graph_inputs = (0,)   # the input (values are the forward's own result)
+
     @staticmethod
     def forward(ctx, a, indices, dim, values):
         ctx.shape, ctx.indices, ctx.dim = a.shape, indices, dim

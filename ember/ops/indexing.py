@@ -629,9 +629,13 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
     if src is None and value is None:
         raise TypeError("scatter() missing 1 required positional argument: 'src' or 'value'")
     dim = _check_index_op("scatter", input, dim, index, src if isinstance(src, Tensor) else None)
+    scalar = not isinstance(src, Tensor)
     src = _scatter_src(input, src, value)
     if reduce is None:
-        return write_out(out, Scatter.apply(input, index, src, dim), "scatter")
+        result = Scatter.apply(input, index, src, dim)
+        if scalar:   # PyTorch's scatter of a value: one input
+            name_node(result, "ScatterBackward1", (input,))
+        return write_out(out, result, "scatter")
     if reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
     if isinstance(src, Tensor):
@@ -649,8 +653,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
 def scatter_add(input, dim, index, src, *, out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
     dim = _check_index_op("scatter_add", input, dim, index, src)
-    return write_out(out, ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, "sum", True),
-                     "scatter_add")
+    result = ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, "sum", True)
+    return write_out(out, name_node(result, "ScatterAddBackward0", (input, src)), "scatter_add")
 
 
 @tensor_method
@@ -750,8 +754,8 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
-    source = source if alpha == 1 else source * alpha
-    return write_out(out, IndexPut.apply(input, source, _key(dim, array), True), "index_add")
+    result = IndexPut.apply(input, source if alpha == 1 else source * alpha, _key(dim, array), True)
+    return write_out(out, name_node(result, "IndexAddBackward0", (input, source)), "index_add")
 
 
 @tensor_method
@@ -764,7 +768,8 @@ def index_copy(input, dim, index, source, *, out=None):
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_dtype.scalar_type_name(input.dtype)} and (source) "
                            f"{_dtype.scalar_type_name(source.dtype)}")
-    return write_out(out, IndexPut.apply(input, source, _key(dim, array), False), "index_copy")
+    result = IndexPut.apply(input, source, _key(dim, array), False)
+    return write_out(out, name_node(result, "IndexCopyBackward0", (input, source)), "index_copy")
 
 
 @tensor_method
@@ -777,10 +782,13 @@ def index_fill(input, dim, index, value):
                            f"{value.ndim} dimension(s).")
     if isinstance(value, (complex, numpy.complexfloating)) and not input.dtype.is_complex:
         raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
+    inputs = (input, value) if isinstance(value, Tensor) else (input,)
     value = value.to(input.dtype) if isinstance(value, Tensor) else input._data.dtype.type(value)
     if input.ndim == 0:
-        return reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
-    return IndexPut.apply(input, value, _key(dim, array), False)
+        result = reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
+    else:
+        result = IndexPut.apply(input, value, _key(dim, array), False)
+    return name_node(result, f"IndexFillBackward{len(inputs) - 1}", inputs)
 
 
 for _function in (index_add, index_copy, index_fill):
@@ -799,6 +807,7 @@ def masked_fill(input, mask, value):
     """A copy of ``input`` with ``value`` (a number or 0-d tensor) where ``mask`` is True (broadcasting)."""
     from .pointwise import where
     _bool_mask("masked_fill_", mask)
+    inputs = (input, value) if isinstance(value, Tensor) else (input,)
     if isinstance(value, Tensor):
         if value.ndim:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -809,7 +818,7 @@ def masked_fill(input, mask, value):
     else:
         value = real_scalar(value, input.dtype)
         value = _make(xp_of(input._data).asarray(value).astype(input._data.dtype))
-    return where(mask, value, input)
+    return name_node(where(mask, value, input), f"MaskedFillBackward{len(inputs) - 1}", inputs)
 
 
 @tensor_method
@@ -819,8 +828,9 @@ def masked_select(input, mask):
     if mask.dtype is not _dtype.bool_:
         raise RuntimeError("masked_select: expected BoolTensor for mask")
     _meta.refuse_data_dependent("masked_select", input, mask)
+    original = input
     input, mask = broadcast_tensors(input, mask)
-    return Index.apply(input, advanced_key((mask._data,)))
+    return name_node(Index.apply(input, advanced_key((mask._data,))), "MaskedSelectBackward0", (original,))
 
 
 @tensor_method
@@ -828,13 +838,15 @@ def masked_select(input, mask):
 def masked_scatter(input, mask, source):
     """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True."""
     _bool_mask("masked_scatter_", mask)
+    original = input
     input, mask = broadcast_tensors(input, mask)
     count = int(mask._data.sum())
     if count > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     values = reshape(source, -1)[:count]
     values = values.to(input.dtype) if values.dtype is not input.dtype else values
-    return IndexPut.apply(input, values, advanced_key((mask._data,)), False)
+    return name_node(IndexPut.apply(input, values, advanced_key((mask._data,)), False), "MaskedScatterBackward0",
+                     (original, source))
 
 
 for _function in (masked_fill, masked_scatter):
@@ -855,7 +867,8 @@ def _flat_index(input, index):
 @composite("take", batch_inside=True)   # seen whole: a trace records the index as an input
 def take(input, index):
     """The elements of the flattened ``input`` at ``index``, shaped like ``index``."""
-    return Index.apply(reshape(input, -1), advanced_key((_flat_index(input, index),)))
+    result = Index.apply(reshape(input, -1), advanced_key((_flat_index(input, index),)))
+    return name_node(result, "TakeBackward0", (input,))
 
 
 @tensor_method
@@ -881,9 +894,9 @@ def _put(input, index, source, accumulate=False):
     if array.size != source.numel():
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")
-    source = source.to(input.dtype) if source.dtype is not input.dtype else source
-    flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), advanced_key((array,)), bool(accumulate))
-    return reshape(flat, input.shape)
+    values = source.to(input.dtype) if source.dtype is not input.dtype else source
+    flat = IndexPut.apply(reshape(input, -1), reshape(values, -1), advanced_key((array,)), bool(accumulate))
+    return name_node(reshape(flat, input.shape), "PutBackward0", (input, source))
 
 
 put = composite("put", batch_inside=True)(_put)   # seen whole: a trace records the index as an input

@@ -87,7 +87,7 @@ def _median(name, input, dim, keepdim, out, ignore_nan, kind):
     if input.ndim:
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda array, axis: _median_index(array, axis, ignore_nan))
-    return _write_tuple(out, kind(name_node(values, node + "Backward1"), indices))
+    return _write_tuple(out, kind(name_node(values, node + "Backward1", (input,)), indices))
 
 
 @tensor_method
@@ -129,7 +129,8 @@ def mode(input, dim=-1, keepdim=False, *, out=None):
     refuse_complex_selection("mode_cpu", "mode", input)
     if input.ndim:
         _check_nonempty_dims("mode():", input, (d,))
-    return _write_tuple(out, _mode(*pick_along(input, d, keepdim, _mode_index)))
+    values, indices = pick_along(input, d, keepdim, _mode_index)
+    return _write_tuple(out, _mode(name_node(values, "ModeBackward0", (input,)), indices))
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")

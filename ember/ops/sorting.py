@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel
 from ._kernel_dtypes import refuse_complex, refuse_complex_selection
-from ._util import keeps_layout, tensor_method, wrap_dim, write_out
+from ._util import keeps_layout, name_node, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
@@ -57,7 +57,7 @@ def _sorted_along(input, dim, descending):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of ``input`` sorted along ``dim``; always stable here, NaN sorts as largest."""
     values, indices = _sorted_along(input, dim, descending)
-    return _write_tuple(out, _sort(values, _make(indices)))
+    return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)))
 
 
 @tensor_method
@@ -142,7 +142,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
-    return _write_tuple(out, _topk(values, _make(indices)))
+    return _write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)))
 
 
 @tensor_method
@@ -164,7 +164,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(input.shape) if i != d)
         values, indices = values.reshape(shape), indices.reshape(shape)
-    return _write_tuple(out, _kthvalue(values, _make(indices)))
+    return _write_tuple(out, _kthvalue(name_node(values, "KthvalueBackward0", (input,)), _make(indices)))
 
 
 # --- unique ----------------------------------------------------------------------------------------------------

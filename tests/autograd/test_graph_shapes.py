@@ -107,6 +107,28 @@ _case("var_mean", [X], lambda L, a: ember_or_torch_var_mean(L, a))
 _case("index_select", [X], lambda L, a: a.index_select(1, L.tensor([0, 2])))
 _case("gather", [X], lambda L, a: a.gather(1, L.tensor([[0, 1], [2, 0]])))
 _case("scatter", [X, _n(2, 2)], lambda L, a, s: a.scatter(1, L.tensor([[0, 1], [2, 0]]), s), [True, True])
+for _name, _call in {"sort": lambda a: a.sort(1, descending=True)[0], "topk": lambda a: a.topk(2)[0],
+                     "kthvalue": lambda a: a.kthvalue(2)[0], "kthvalue_keepdim": lambda a: a.kthvalue(2, 1, True)[0],
+                     "median_dim": lambda a: a.median(1)[0], "nanmedian_dim": lambda a: a.nanmedian(1)[0],
+                     "mode": lambda a: a.mode(1)[0], "cummax": lambda a: a.cummax(1)[0],
+                     "cummin": lambda a: a.cummin(0)[0], "min_dim": lambda a: a.min(1)[0],
+                     "masked_fill": lambda a: a.masked_fill(a > 0, 0.0),
+                     "masked_fill_": lambda a: (a * 1).masked_fill_(a > 0, 1.0),
+                     "masked_select": lambda a: a.masked_select(a > 0),
+                     "index_fill": lambda a: a.index_fill(1, _index(a, [0, 2]), 2.0),
+                     "take": lambda a: a.take(_index(a, [0, 3])),
+                     "scatter_value": lambda a: a.scatter(1, _index(a, [[0, 1], [2, 0]]), 2.0)}.items():
+    _case(_name, [X], lambda L, a, call=_call: call(a))
+for _name, _call in {"scatter_add": lambda a, s: a.scatter_add(1, _index(a, [[0, 1], [2, 0]]), s),
+                     "scatter_reduce": lambda a, s: a.scatter_reduce(1, _index(a, [[0, 1], [2, 0]]), s, "amax"),
+                     "index_add": lambda a, s: a.index_add(1, _index(a, [0, 2]), s, alpha=2),
+                     "index_add_": lambda a, s: (a * 1).index_add_(1, _index(a, [0, 2]), s),
+                     "index_copy": lambda a, s: a.index_copy(1, _index(a, [0, 2]), s),
+                     "put": lambda a, s: a.put(_index(a, [0, 3]), s[0]),
+                     "masked_scatter": lambda a, s: a.masked_scatter(a > 0, s.repeat(2, 2))}.items():
+    _case(_name, [X, _n(2, 2)], lambda L, a, s, call=_call: call(a, s), [True, True])
+_case("masked_fill_tensor", [X, numpy.array(2.0)], lambda L, a, v: a.masked_fill(a > 0, v), [True, True])
+_case("index_fill_tensor", [X, numpy.array(2.0)], lambda L, a, v: a.index_fill(1, L.tensor([0, 2]), v), [True, True])
 _case("where", [X, _n(2, 3)], lambda L, a, b: L.where(a > 0, a, b), [True, True])
 _case("where_one", [X, _n(2, 3)], lambda L, a, b: L.where(a > 0, a, b), [False, True])
 _case("where_scalar", [X], lambda L, a: L.where(a > 0, a, 0.0))
@@ -160,6 +182,11 @@ _case("mean_subtracted", [X], lambda L, a: a - a.mean())
 _case("inplace_relu", [X], lambda L, a: (a * 1).relu_())
 _case("inplace_mul", [X, _n(2, 3)], lambda L, a, b: (a * 1).mul_(b), [True, True])
 _case("inplace_clamp", [X], lambda L, a: (a * 1).clamp_(0, 1))
+
+
+def _index(like, values):
+    """An int64 index tensor of ``like``'s library."""
+    return (torch if isinstance(like, torch.Tensor) else ember).tensor(values)
 
 
 def _seeded(L):
