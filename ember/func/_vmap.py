@@ -70,8 +70,8 @@ class BatchedTensor(Tensor):
 
     def __bool__(self):
         raise RuntimeError("vmap: It looks like you're attempting to use a Tensor in some data-dependent control "
-                           "flow. We don't support that yet, please shout over at "
-                           "https://github.com/pytorch/functorch/issues/257 .")
+                           "flow. We don't support that yet, please file an issue at "
+                           "https://github.com/pytorch/pytorch/issues .")
 
     def tolist(self):
         self.item()
@@ -291,7 +291,8 @@ def _broadcast_dims(dims, tree):
     """The flat per-leaf dims of prefix tree ``dims`` over ``tree``; None when their structures do not match."""
     if dims is None or isinstance(dims, int):
         return [dims] * len(_flatten(tree)[0])
-    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree):
+    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree) \
+            and isinstance(dims, list) == isinstance(tree, list):
         parts = [_broadcast_dims(d, t) for d, t in zip(dims, tree)]
         return None if any(p is None for p in parts) else [d for p in parts for d in p]
     if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
@@ -310,7 +311,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         name = _name(func)
-        if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
+        if not isinstance(in_dims, (int, tuple)):
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
                              f"(potentially nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
         if not args:
@@ -319,8 +320,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         flat_args, rebuild = _flatten(list(args))
         flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims, list(args))
         if flat_dims is None:
+            from ..utils._pytree import tree_flatten
             raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
-                             "structure of `inputs`.")
+                             f"structure of `inputs`. in_dims has structure {tree_flatten(in_dims)[1]} but inputs has "
+                             f"structure {tree_flatten(args)[1]}.")
         for arg, dim in zip(flat_args, flat_dims):
             if dim is None:
                 continue
@@ -375,6 +378,7 @@ def _enter(level):
         _function.dispatch_hooks.append(_batching_hook)
         from ..ops import random
         random.draw_hooks.append(_random_check)
+        random.factory_hooks.append(_sampling)
     _levels.append(level)
 
 
@@ -384,6 +388,75 @@ def _exit(level):
         _function.dispatch_hooks.remove(_batching_hook)
         from ..ops import random
         random.draw_hooks.remove(_random_check)
+        random.factory_hooks.remove(_sampling)
+
+
+def _sampling(function, args, kwargs):
+    """A sampling function (rand, randn, randint, randperm, normal, bernoulli, poisson, an in-place fill) called
+    inside vmap. With randomness='different' every example gets its own samples, drawn as PyTorch draws them: one
+    draw with the batch in front of the size, on the tensor arguments with their batch in front, or into the whole
+    batched tensor being filled; 'same' draws one example's samples for all (and refuses batched tensor arguments of
+    the out-of-place samplers, as PyTorch); 'error' refuses at the draw."""
+    level = _levels[-1]
+    name = function.__name__
+    if batched_draw_depth[0] or level.randomness == "error":
+        return function(*args, **kwargs)
+    if name.endswith("_"):
+        return _fill_inplace(function, level, args, kwargs)
+    batched_args = _top_level(args, kwargs) == level.number
+    if level.randomness == "same":
+        if batched_args:
+            raise RuntimeError("Vmap does not currently support same randomness with a batched tensor input. Please "
+                               "file an issue with functorch")
+        return function(*args, **kwargs)
+    from ._batching_rules import _front, batched_draws
+    with batched_draws():
+        if any(isinstance(a, Tensor) for a in args + tuple(kwargs.values())):
+            def front(a):
+                return _front(a, level) if isinstance(a, Tensor) else a
+            return batched(function(*map(front, args), **{k: front(v) for k, v in kwargs.items()}), 0, level.number)
+        levels = _different_levels()   # the examples of every enclosing vmap drawing differently, at once
+        sizes = tuple(lv.size for lv in levels)
+        if name == "randperm":   # as PyTorch: one permutation after another, the outermost level's examples fastest
+            from .. import stack
+            perms = stack([function(*args, **kwargs) for _ in range(int(numpy.prod(sizes)))])
+            order = tuple(reversed(range(len(sizes)))) + (len(sizes),)
+            return rewrap(perms.reshape(*reversed(sizes), -1).permute(*order), levels)
+        from ..ops.random import with_leading_size
+        for size in reversed(sizes):
+            args, kwargs = with_leading_size(function, size, args, kwargs)
+        return rewrap(function(*args, **kwargs), levels)
+
+
+def _different_levels():
+    """The innermost vmap levels whose randomness is 'different' (up to one that is not)."""
+    levels = []
+    for level in reversed(_levels):
+        if level.randomness != "different":
+            break
+        levels.insert(0, level)
+    return levels
+
+
+def _fill_inplace(function, level, args, kwargs):
+    """An in-place random fill inside vmap: 'different' fills the whole batched tensor (its physical memory, in
+    order); 'same' fills one example and writes it into every one."""
+    self, rest = args[0], args[1:]
+    mine = type(self) is BatchedTensor and self._level == level.number
+    if level.randomness == "different":
+        if not mine:
+            raise RuntimeError("vmap: Cannot ask for different inplace randomness on an unbatched tensor. This will "
+                               "appear like same randomness. If this is necessary for your usage, please file an issue "
+                               "with functorch.")
+        from ._batching_rules import batched_draws
+        with batched_draws():
+            function(self._value, *rest, **kwargs)
+        return self
+    if not mine:
+        return function(self, *rest, **kwargs)
+    from .. import zeros
+    self[...] = function(zeros(self.shape, dtype=self.dtype, device=self.device), *rest, **kwargs)
+    return self
 
 
 def _random_check():
@@ -412,8 +485,10 @@ def _unwrap_outputs(name, output, out_dims, level):
     else:
         flat_dims = _broadcast_dims(out_dims, output)
     if flat_dims is None or len(flat_dims) != len(leaves):
+        from ..utils._pytree import tree_flatten
         raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
-                         "structure of `outputs`.")
+                         f"structure of `outputs`. out_dims has structure {tree_flatten(out_dims)[1]} but outputs has "
+                         f"structure {tree_flatten(output)[1]}.")
     results = []
     for leaf, dim in zip(leaves, flat_dims):
         if dim is not None and not isinstance(dim, int):

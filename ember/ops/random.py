@@ -325,6 +325,36 @@ def _from_to(d, low, high):
 
 
 # --- sampling functions ---------------------------------------------------------------------------------------
+factory_hooks = []
+"""vmap's hook ``hook(function, args, kwargs)``, run in place of a sampling function (rand, randn, randint, randperm,
+normal, bernoulli, poisson, the in-place fills) called inside vmap, so that randomness='different' draws every
+example's samples at once."""
+
+
+def _vmappable(function):
+    """Lets the hook in ``factory_hooks`` (installed by vmap) run ``function``."""
+    def run(*args, **kwargs):
+        if factory_hooks:
+            return factory_hooks[-1](function, args, kwargs)
+        return function(*args, **kwargs)
+    run.__name__, run.__qualname__, run.__doc__, run.__wrapped__ = (function.__name__, function.__qualname__,
+                                                                    function.__doc__, function)
+    return run
+
+
+def with_leading_size(function, size, args, kwargs):
+    """The arguments of a call to the sampling function ``function`` drawing ``size`` times its samples: its
+    ``size`` argument with ``size`` put in front (what vmap's randomness='different' draws)."""
+    name = getattr(function, "__name__", "")
+    if kwargs.get("size") is not None:
+        return args, dict(kwargs, size=(size, *shape_arg((kwargs["size"],))))
+    if name in ("rand", "randn"):
+        return ((size, *shape_arg(args)),), kwargs
+    at = {"randint": len(args) - 1, "normal": 2}[name]
+    return args[:at] + ((size, *shape_arg((args[at],))),) + args[at + 1:], kwargs
+
+
+@_vmappable
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform samples from [0, 1) of the given shape."""
@@ -336,6 +366,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, 
     return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "rand")
 
 
+@_vmappable
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal samples of the given shape."""
@@ -347,6 +378,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
     return write_out(out, _place(_new(shape, d, samples), d, device, requires_grad), "randn")
 
 
+@_vmappable
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
@@ -365,6 +397,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     return write_out(out, _place(samples, d, device, requires_grad), "randint")
 
 
+@_vmappable
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of 0..n-1 (PyTorch's shuffle, so the same seed gives PyTorch's permutation)."""
@@ -432,6 +465,7 @@ class _Normal(Primitive):
         return None, zero if ctx.needs_input_grad[1] else None, zero if ctx.needs_input_grad[2] else None
 
 
+@_vmappable
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
            pin_memory=False, requires_grad=False):
     """Normal samples: elementwise from tensors of means and/or standard deviations (broadcast), or of ``size``
@@ -492,6 +526,7 @@ def _bernoulli_tensor(engine, shape, p, order=None):
 
 
 @tensor_method
+@_vmappable
 def bernoulli(input, p=None, *, generator=None, out=None):
     """0/1 samples (in ``input``'s dtype) that are 1 with probability ``input`` (or ``p`` when given)."""
     shape = tuple(input.shape)
@@ -579,6 +614,7 @@ def _exponential_float32(engine, n):
     return q
 
 
+@_vmappable
 def poisson(input, generator=None):
     """Samples from Poisson distributions with rates ``input`` (in ``input``'s dtype)."""
     refuse_complex("poisson_cpu", input)
@@ -653,6 +689,7 @@ def _float_fill(self, kernel):
 
 
 @tensor_method
+@_vmappable
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
     """Fills self with samples from N(mean, std**2)."""
     if std < 0:
@@ -677,6 +714,7 @@ def _bounds(args, kwargs, defaults):
 
 
 @tensor_method
+@_vmappable
 def uniform_(self, *args, generator=None, **kwargs):
     """Fills self with samples from the uniform distribution on [from, to) (default [0, 1))."""
     low, high = _bounds(args, kwargs, (0.0, 1.0))
@@ -697,6 +735,7 @@ def _random_upper(d):
 
 
 @tensor_method
+@_vmappable
 def random_(self, *args, generator=None, **kwargs):
     """Fills self with integers: ``random_()`` over the dtype's range, ``random_(to)`` or ``random_(from, to)``."""
     if self.dtype.is_complex:
@@ -720,6 +759,7 @@ def random_(self, *args, generator=None, **kwargs):
 
 
 @tensor_method
+@_vmappable
 def bernoulli_(self, p=0.5, *, generator=None):
     """Fills self with 0/1 samples that are 1 with probability ``p`` (a number or a broadcastable tensor)."""
     shape = tuple(self.shape)
@@ -745,6 +785,7 @@ def _require_continuous(distribution, self, type_name):
 
 
 @tensor_method
+@_vmappable
 def exponential_(self, lambd=1.0, *, generator=None):
     """Fills self with samples from the exponential distribution of rate ``lambd``."""
     if lambd <= 0:
@@ -757,6 +798,7 @@ def exponential_(self, lambd=1.0, *, generator=None):
 
 
 @tensor_method
+@_vmappable
 def geometric_(self, p, *, generator=None):
     """Fills self with the number of Bernoulli(p) trials up to and including the first success."""
     if not 0 < p < 1:
@@ -768,6 +810,7 @@ def geometric_(self, p, *, generator=None):
 
 
 @tensor_method
+@_vmappable
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
     """Fills self with samples from the Cauchy distribution."""
     _require_continuous("Cauchy", self, cpp_type_name(self.dtype))
@@ -778,6 +821,7 @@ def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
 
 
 @tensor_method
+@_vmappable
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
     """Fills self with samples whose logarithm is N(mean, std**2)."""
     if std <= 0:

@@ -347,9 +347,9 @@ def test_index_made_from_a_batched_tensor_raises_instead_of_using_the_first_exam
     generator = numpy.random.default_rng(5)
     x, mask = generator.standard_normal((3, 3, 4)).astype(numpy.float32), generator.random((3, 3, 4)) < 0.5
     value = generator.standard_normal(3).astype(numpy.float32)
-    for lib, vmap in ((ember, ember.func.vmap), (torch, torch.vmap)):
+    for lib, mapper in ((ember, ember.func.vmap), (torch, torch.vmap)):
         with pytest.raises(RuntimeError):   # PyTorch: dynamic shapes cannot be batched
-            vmap(lambda x, m, v: x.index_put((m,), v))(*(lib.tensor(a) for a in (x, mask, value)))
+            mapper(lambda x, m, v: x.index_put((m,), v))(*(lib.tensor(a) for a in (x, mask, value)))
 
 
 def test_named_tuple_outputs_keep_their_type():
@@ -382,3 +382,77 @@ def test_layout_copies_and_new_pointwise_primitives_have_batching_rules(call):
     got, want = (lib.func.vmap(lambda a, b: call(lib, a, b))(lib.tensor(x), lib.tensor(y)) for lib in (ember, torch))
     assert tuple(got.stride()) == tuple(want.stride())
     numpy.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("randomness", ["same", "different"])
+@pytest.mark.parametrize("call", [
+    lambda m, a: m.rand(2, 3) + a[0],
+    lambda m, a: m.randn(20) + a.sum(),
+    lambda m, a: m.rand(size=(2,), dtype=m.float64),
+    lambda m, a: m.rand(()),
+    lambda m, a: m.randint(10, (2,)),
+    lambda m, a: m.randint(3, 10, size=(2,)),
+    lambda m, a: m.normal(0.0, 2.0, (3,)),
+    lambda m, a: m.randn_like(a),
+    lambda m, a: m.rand_like(a, dtype=m.float64),
+    lambda m, a: m.randperm(3),
+    lambda m, a: m.normal(a, 1.0),
+    lambda m, a: m.bernoulli(a.sigmoid()),
+    lambda m, a: m.poisson(a.abs() + 1),
+    lambda m, a: a.clone().uniform_(),
+    lambda m, a: a.clone().normal_(),
+    lambda m, a: a.clone().bernoulli_(0.5),
+    lambda m, a: m.zeros(3).uniform_() + a,
+], ids=["rand", "randn_blocked", "rand_size_kw", "rand_scalar", "randint_high", "randint_low_high", "normal_size",
+        "randn_like", "rand_like", "randperm", "normal_tensor", "bernoulli", "poisson", "uniform_", "normal_",
+        "bernoulli_", "uniform_unbatched"])
+def test_random_samples_as_torch(call, randomness):
+    """Random ops inside vmap draw PyTorch's numbers: 'different' draws every example's samples at once (the batch in
+    front of the size, of the tensor arguments, or the whole batched tensor filled in place), 'same' one example's
+    for all; PyTorch's errors where it refuses (batched arguments with 'same', in-place fills of unbatched tensors
+    with 'different')."""
+    results = []
+    for lib, mapper in ((ember, vmap), (torch, torch.func.vmap)):
+        lib.manual_seed(5)
+        x = lib.tensor(numpy.linspace(-1, 1, 12).reshape(4, 3))
+        try:
+            results.append(mapper(lambda a: call(lib, a), randomness=randomness)(x).numpy())
+        except RuntimeError as error:
+            results.append(str(error))
+    if isinstance(results[1], str):
+        assert results[0] == results[1]
+    else:
+        numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+def test_random_samples_of_nested_and_chunked_vmaps_as_torch():
+    for call in (lambda m, v: v(v(lambda a: m.rand(2), randomness="different"), randomness="different"),
+                 lambda m, v: v(v(lambda a: m.randperm(3), randomness="different"), randomness="different"),
+                 lambda m, v: v(v(lambda a: m.rand(2), randomness="different"), randomness="same"),
+                 lambda m, v: v(lambda a: m.rand(3) + a[0], randomness="different", chunk_size=1),
+                 lambda m, v: v(lambda a: a.uniform_(), in_dims=1, randomness="different")):
+        results = []
+        for lib, mapper in ((ember, vmap), (torch, torch.func.vmap)):
+            lib.manual_seed(5)
+            results.append(call(lib, mapper)(lib.zeros(2, 4, 3)).numpy())
+        numpy.testing.assert_allclose(results[0], results[1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, v: v(m.sin, in_dims=None)(m.ones(4, 3)),
+    lambda m, v: v(m.add, in_dims=(0,))(m.ones(4, 3), m.ones(4, 3)),
+    lambda m, v: v(lambda a, b: a + b, in_dims=([0, 0],))((m.ones(4, 3), m.ones(4, 3))),
+    lambda m, v: v(lambda a: (a, a), out_dims=(0, 0, 0))(m.ones(4, 3)),
+    lambda m, v: v(lambda a: (a, a), out_dims=[0, 0])(m.ones(4, 3)),
+    lambda m, v: v(lambda a: {"a": a}, out_dims={"b": 0})(m.ones(4, 3)),
+    lambda m, v: v(lambda a: a if a.sum() > 0 else -a)(m.ones(4, 3)),
+], ids=["in_dims_none", "in_dims_structure", "in_dims_list", "out_dims_structure", "out_dims_list", "out_dims_dict",
+        "control_flow"])
+def test_structure_errors_as_torch(call):
+    """PyTorch's messages, with the TreeSpecs it prints."""
+    messages = []
+    for lib, mapper in ((ember, vmap), (torch, torch.func.vmap)):
+        with pytest.raises(Exception) as caught:
+            call(lib, mapper)
+        messages.append((type(caught.value).__name__, str(caught.value)))
+    assert messages[0] == messages[1]
