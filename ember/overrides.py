@@ -239,8 +239,8 @@ def _install():
     if _installed:
         return
     _installed = True
-    from ._alias import package
-    root = package()
+    from . import _alias
+    root = _alias.package()
     wrapped = {}
     for suffix in _NAMESPACES:
         module = importlib.import_module("ember" + ("." + suffix if suffix else ""))
@@ -250,19 +250,20 @@ def _install():
                     or not value.__module__.startswith("ember")):
                 continue
             if id(value) not in wrapped:
-                wrapped[id(value)] = _overridable(value, f"{prefix}.{name}", module.__name__, name)
+                home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
+                wrapped[id(value)] = _overridable(value, f"{prefix}.{name}", home, name)
             setattr(module, name, wrapped[id(value)])
     methods = [(name, value) for name, value in vars(Tensor).items()
                if name not in _TENSOR_NOT_DISPATCHED and isinstance(value, types.FunctionType)
                and (not name.startswith("_") or name.startswith("__") and name.endswith("__"))]
     for name, value in sorted(methods, key=lambda item: item[0] in _OPERATOR_METHODS):   # named methods first
         public = vars(Tensor).get(_OPERATOR_METHODS.get(name))
-        setattr(Tensor, name, _overridable(value, f"{root}.Tensor.{name}", "ember", f"Tensor.{name}",
+        setattr(Tensor, name, _overridable(value, f"{root}.Tensor.{name}", root, f"Tensor.{name}",
                                            public if public in _names else None))
     for name in _TENSOR_PROPERTIES:
         value = vars(Tensor).get(name)
         if isinstance(value, property):
-            getter = _overridable(value.fget, f"{root}.Tensor.{name}.__get__", "ember", f"Tensor.{name}")
+            getter = _overridable(value.fget, f"{root}.Tensor.{name}.__get__", root, f"Tensor.{name}")
             setattr(Tensor, name, property(getter, value.fset, value.fdel, value.__doc__))
 
 

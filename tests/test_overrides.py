@@ -291,3 +291,24 @@ def test_internal_subclasses_keep_their_own_rules():
     buffer = ember.nn.Buffer(ember.ones(2))
     assert type(p + 1) is ember.Tensor and type(buffer * 2) is ember.Tensor
     assert type(ember.nn.functional.linear(ember.ones(1, 2).as_subclass(Sub), p.reshape(1, 2))) is Sub
+
+
+def empty_init(lib):
+    """Lightning Fabric's ``init_module(empty_init=True)``: a mode that skips the nn.init functions."""
+    class SkipInit(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if getattr(func, "__module__", None) == lib.nn.init.__name__:
+                return args[0] if args else kwargs.get("tensor")
+            return func(*args, **(kwargs or {}))
+
+    lib.manual_seed(3)
+    with SkipInit():
+        layer = lib.nn.Linear(4, 3)
+    after = lib.randn(3)   # no random numbers were drawn for the skipped initialisation
+    return tuple(layer.weight.shape), after.tolist()
+
+
+def test_a_mode_can_skip_parameter_initialisation():
+    ours, theirs = empty_init(ember), empty_init(torch)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
