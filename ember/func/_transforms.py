@@ -375,8 +375,53 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """A function returning the Jacobian of ``func`` for its ``argnums`` arguments, column by column (forward
     products): entry shape ``output.shape + input.shape``. ``randomness`` is vmap's (PyTorch vmaps the products):
-    'error' refuses random ops in ``func``; ember runs ``func`` once, so 'different' draws as 'same' does."""
+    'error' refuses random ops in ``func``, 'same' runs it once; 'different' vmaps ``jvp`` over the columns as
+    PyTorch does, so each column draws its own numbers."""
+    if randomness == "different":
+        return _vmapped_jacfwd(func, argnums, has_aux)
     return _jacobian(func, argnums, has_aux, "jacfwd", _forward_blocks, randomness)
+
+
+def _vmapped_jacfwd(func, argnums, has_aux):
+    """jacfwd as PyTorch computes it: ``jvp`` vmapped (randomness='different') over the standard basis."""
+    from .. import eye
+
+    @functools.wraps(func)
+    def wrapper(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        _refuse_complex("jacfwd", [args[n] for n in nums], True)
+        primals = tuple(args[n] for n in nums)
+        flat, spec = tree_flatten(primals)
+        sizes = [p.numel() for p in flat]
+        total = sum(sizes)
+        basis, start = [], 0
+        for p, size in zip(flat, sizes):
+            basis.append(eye(total, dtype=p.dtype, device=p.device)[:, start:start + size].reshape(total, *p.shape))
+            start += size
+
+        def push(*tangents):
+            def partial(*diff):
+                full = list(args)
+                for n, value in zip(nums, diff):
+                    full[n] = value
+                return func(*full)
+            out = jvp(partial, primals, spec.unflatten(tangents), has_aux=has_aux)
+            return (out[1], out[2]) if has_aux else out[1]
+        results = _vmap.vmap(push, randomness="different")(*basis)
+        aux = None
+        if has_aux:
+            results, aux = results
+            aux = _flatten(aux)[1]([a[0] for a in _flatten(aux)[0]])
+        leaves, out_rebuild = _flatten(results)
+        blocks = []
+        for leaf in leaves:
+            columns = leaf.movedim(0, -1).split(sizes, dim=-1)
+            per_input = [c.reshape(*c.shape[:-1], *p.shape) for c, p in zip(columns, flat)]
+            per_arg = spec.unflatten(per_input)
+            blocks.append(per_arg[0] if single else per_arg)
+        jac = out_rebuild(blocks)
+        return (jac, aux) if has_aux else jac
+    return wrapper
 
 
 @contextlib.contextmanager

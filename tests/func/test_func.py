@@ -320,3 +320,24 @@ def test_functorch_transforms_active_inside_each_transform(T):
     T.func.jacrev(f)(x)
     T.func.vmap(T.func.grad(f))(x)
     assert seen == [True] * 7 and not T._C._are_functorch_transforms_active()
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x, y: lib.func.jacfwd(lambda x: x * lib.rand(3), randomness="different")(x),
+    lambda lib, x, y: lib.func.jacfwd(lambda x, y: (y @ x) * lib.randn(2), argnums=(0, 1),
+                                      randomness="different")(x, y),
+    lambda lib, x, y: lib.func.jacfwd(lambda x: (x.sin() * lib.rand(()), {"a": x.sum()}), has_aux=True,
+                                      randomness="different")(x),
+    lambda lib, x, y: lib.func.jacfwd(lambda d: d["a"] * lib.rand(3), randomness="different")({"a": x}),
+    lambda lib, x, y: lib.func.jacfwd(lambda x: x * lib.rand(3), randomness="same")(x),
+], ids=["different", "argnums", "aux", "pytree", "same"])
+def test_jacfwd_randomness_as_torch(call):
+    """jacfwd's randomness is vmap's over the Jacobian's columns: 'different' draws for each column as PyTorch."""
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        leaves = lib.utils._pytree.tree_leaves(call(lib, lib.linspace(-1, 1, 3), lib.linspace(0, 2, 6).reshape(2, 3)))
+        results.append([leaf.detach().numpy() for leaf in leaves])
+    assert len(results[0]) == len(results[1])
+    for got, want in zip(*results):
+        numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
