@@ -454,6 +454,9 @@ class Convolution(Primitive):
     """Convolution of x (N, C, *s) with w (O, C/G, *k), plus an optional trailing ``bias`` (O,) added where the
     output is written (its gradient, the sum of g over the batch and positions, comes back seventh)."""
 
+    # PyTorch's node lists input, weight and bias, (None, 0) for a bias not given
+    graph_inputs = staticmethod(lambda node, edges: (edges[0], edges[1], edges[6] if len(edges) > 6 else None))
+
     @staticmethod
     @quiet
     def forward(ctx, x, w, stride, padding, dilation, groups, bias=None):
@@ -664,7 +667,7 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
     else:
         output = Convolution.apply(input, weight, stride, padding, dilation, groups)
         if bias is not None:
-            output = name_node(output + bias.reshape((-1,) + (1,) * n), "ConvolutionBackward0")
+            output = name_node(output + bias.reshape((-1,) + (1,) * n), "ConvolutionBackward0", (input, weight, bias))
     if unbatched:
         return output.squeeze(0)
     return _in_channels_last(output, input, weight) if n == 2 else output
@@ -753,7 +756,7 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     output = ConvolutionInput.apply(input, weight, shape, stride, padding, dilation, groups)
     if bias is not None:
         output = output + bias.reshape((-1,) + (1,) * n)
-    name_node(output, "ConvolutionBackward0")   # PyTorch's one convolution node, bias included
+    name_node(output, "ConvolutionBackward0", (input, weight, bias))   # PyTorch's one node, bias included
     if unbatched:
         return output.squeeze(0)
     return _in_channels_last(output, input, weight) if n == 2 else output

@@ -12,7 +12,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
 from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import keeps_layout, name_node, quiet, recorded, row_major_result
+from ._util import keeps_layout, name_node, quiet, recorded, row_major_result, shown_edge
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -210,6 +210,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{list(input.shape)}".replace("[", "torch.Size([").replace("]", "])"))
         result, mean, var = BatchNormTraining.apply(input, weight, bias, eps)
+        name_node(result, "NativeBatchNormBackward0")
         if running_mean is not None:
             with no_grad():
                 running_mean.mul_(1 - momentum).add_(mean * momentum)
@@ -219,7 +220,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if not recorded(input, running_mean, running_var, weight, bias) and input.dtype.is_floating_point and \
             running_var.dtype.is_floating_point:
         scale, shift = _running_affine(running_mean._data, running_var._data, _data_of(weight), _data_of(bias), eps)
-        return ChannelAffine.apply(input, scale, shift)
+        return name_node(ChannelAffine.apply(input, scale, shift), "NativeBatchNormBackward0", (input, weight, bias))
     scale = (running_var + eps).rsqrt()
     if weight is not None:
         scale = scale * weight
@@ -227,8 +228,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         shift = shift + bias
     if input.dtype.is_floating_point and scale.dtype.is_floating_point:
-        return ChannelAffine.apply(input, scale, shift)
-    return input * scale.reshape(shape) + shift.reshape(shape)
+        result = ChannelAffine.apply(input, scale, shift)
+    else:
+        result = input * scale.reshape(shape) + shift.reshape(shape)
+    return name_node(result, "NativeBatchNormBackward0", (input, weight, bias))
 
 
 def _data_of(tensor):
@@ -312,7 +315,8 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if eps is None:
         import numpy
         eps = float(numpy.finfo(input.dtype.numpy).eps)
-    result = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    mean = input.pow(2).mean(dims, keepdim=True)
+    result = input * name_node(mean + eps, "AddBackward1", (mean,)).rsqrt()   # PyTorch's add of a number
     return result if weight is None else result * weight
 
 
@@ -353,7 +357,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         # each group's statistics as layer norm's over the group's row, then the channels' affine map: two
         # primitives with array backwards, in place of eight ops over the whole input
         normalized = NativeLayerNorm.apply(grouped, None, None, 1, eps).reshape(input.shape)
-        return name_node(ChannelAffine.apply(normalized, weight, bias), "NativeGroupNormBackward0")
+        return name_node(ChannelAffine.apply(normalized, weight, bias), "NativeGroupNormBackward0",
+                         (input, weight, bias))
     mean = grouped.mean(-1, keepdim=True)
     var = grouped.var(-1, keepdim=True, correction=0)
     result = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
@@ -362,7 +367,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         result = result * weight.reshape(shape)
     if bias is not None:
         result = result + bias.reshape(shape)
-    return result
+    return name_node(result, "NativeGroupNormBackward0", (input, weight, bias))
 
 
 @_float32_inside("batch_norm")
@@ -388,7 +393,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         result = result * weight.reshape(shape)
     if bias is not None:
         result = result + bias.reshape(shape)
-    return name_node(result, "ViewBackward0")   # PyTorch's batch norm of the (1, N*C, ...) view, viewed back
+    # PyTorch's batch norm of the (1, N*C, ...) view, with the weight and bias repeated per sample, viewed back
+    norm = shown_edge("NativeBatchNormBackward0", (shown_edge("ViewBackward0", (input,)),
+                                                   shown_edge("RepeatBackward0", (weight,)),
+                                                   shown_edge("RepeatBackward0", (bias,))))
+    return name_node(result, "ViewBackward0", (norm,))
 
 
 @keeps_layout

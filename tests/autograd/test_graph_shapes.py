@@ -94,6 +94,25 @@ for _cell in ("rnn_tanh_cell", "rnn_relu_cell"):
 _case("conv2d", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b), [True, True, True])
 _case("conv2d_input_only", [_n(1, 2, 4, 4), _n(3, 2, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv2d(x, w, b))
 _case("layer_norm", [X, _p(3), _n(3)], lambda L, x, w, b: F(L).layer_norm(x, (3,), w, b), [True, True, True])
+_case("conv2d_without_bias", [_n(1, 2, 4, 4), _n(3, 2, 2, 2)], lambda L, x, w: F(L).conv2d(x, w), [True, True])
+_case("conv1d_unbatched", [_n(2, 5), _n(3, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv1d(x, w, b), [True, True, True])
+_case("conv_transpose2d", [_n(1, 2, 3, 3), _n(2, 3, 2, 2), _n(3)], lambda L, x, w, b: F(L).conv_transpose2d(x, w, b),
+      [True, False, True])
+_case("conv_transpose1d_without_bias", [_n(1, 2, 3), _n(2, 3, 2)], lambda L, x, w: F(L).conv_transpose1d(x, w),
+      [True, True])
+_case("batch_norm_training", [_n(3, 2), _n(2), _p(2), _p(2), _n(2)],
+      lambda L, x, m, v, w, b: F(L).batch_norm(x, m, v, w, b, training=True), [True, False, False, True, True])
+_case("batch_norm_eval", [_n(3, 2), _n(2), _p(2), _p(2), _n(2)],
+      lambda L, x, m, v, w, b: F(L).batch_norm(x, m, v, w, b), [True, False, False, True, True])
+_case("batch_norm_without_affine", [_n(3, 2, 4)], lambda L, x: F(L).batch_norm(x, None, None, training=True))
+_case("batch_norm_module_eval", [_n(3, 2, 4)], lambda L, x: L.nn.BatchNorm1d(2).double().eval()(x))
+_case("group_norm", [_n(2, 4, 3), _p(4), _n(4)], lambda L, x, w, b: F(L).group_norm(x, 2, w, b), [True, True, True])
+_case("group_norm_without_affine", [_n(2, 4, 3)], lambda L, x: F(L).group_norm(x, 2))
+_case("instance_norm", [_n(2, 3, 4)], lambda L, x: F(L).instance_norm(x))
+_case("instance_norm_affine", [_n(2, 3, 4), _p(3), _n(3)], lambda L, x, w, b: F(L).instance_norm(x, weight=w, bias=b),
+      [True, True, True])
+_case("rms_norm", [X, _p(3)], lambda L, x, w: F(L).rms_norm(x, (3,), w), [True, True])
+_case("rms_norm_without_weight", [X], lambda L, x: F(L).rms_norm(x, (3,)))
 _case("embedding", [numpy.array([0, 2]), _n(4, 3)], lambda L, i, w: F(L).embedding(i, w), [False, True])
 _case("dropout_eval", [X], lambda L, a: F(L).dropout(a, 0.5, training=False))
 for _red in ("sum", "mean", "prod", "amax", "amin", "std", "var", "norm", "nansum"):
