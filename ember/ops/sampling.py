@@ -319,11 +319,11 @@ def _check_grid_sample(input, grid, mode):
                            f"grid with sizes {list(grid.shape)}")
     if mode == "bicubic" and input.ndim != 4:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    # PyTorch checks shapes, then dispatches on the input's dtype, then compares the grid's
+    # PyTorch checks shapes, then dispatches on the input's dtype, then its CPU kernel reads the grid as that type
     require_dtype("grid_sampler3d_cpu" if input.ndim == 5 else "grid_sampler_2d_cpu_kernel_impl", input)
     if input.dtype is not grid.dtype:
-        raise RuntimeError(f"grid_sampler(): expected input and grid to have same dtype, but input has "
-                           f"{input.dtype} and grid has {grid.dtype}")
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                           f"{_dtype.scalar_type_name(grid.dtype)}")
 
 
 def _unnormalize(coord, size, align_corners, padding_mode):

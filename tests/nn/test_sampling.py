@@ -103,6 +103,10 @@ def test_grid_sample_3d_gradcheck_and_errors():
                 match="expected mode")
     check_error(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, align_corners=False), X4, GRID[:1],
                 match="same batch size")
+    # a grid of another float dtype: the CPU kernel's scalar-type error (RAFT run in float64 meets it)
+    for x, g in ((X4.astype(F64), GRID), (X4, GRID.astype(F64)), (X5, sample((1, 2, 3, 4, 3), F64))):
+        check_error(lambda lib, x, g: lib.nn.functional.grid_sample(x, g, align_corners=True), x, g,
+                    match="expected scalar type")
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
         ember.nn.functional.grid_sample(ember.tensor(X4), ember.tensor(GRID))
 
