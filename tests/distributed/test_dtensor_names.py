@@ -1,0 +1,40 @@
+"""torch.distributed.tensor's names as a run without a device mesh sees them: placement values print, compare and
+hash as PyTorch's, DTensor is a Tensor subclass no tensor is an instance of, and building a DTensor needs a mesh."""
+import pytest
+import torch
+import torch.distributed.tensor as theirs
+import torch.distributed.tensor.placement_types as their_types
+
+import ember
+import ember.distributed.tensor as ours
+import ember.distributed.tensor.placement_types as our_types
+
+PLACEMENTS = ["Shard(0)", "Shard(2)", "Replicate()", "Partial()", "Partial('max')", "_StridedShard(1, split_factor=2)"]
+
+
+@pytest.mark.parametrize("made", PLACEMENTS)
+def test_placements_print_and_answer_as_torch(made):
+    mine, torchs = eval(made, vars(our_types)), eval(made, vars(their_types))
+    assert (repr(mine), str(mine)) == (repr(torchs), str(torchs))
+    questions = ("is_shard()", "is_shard(0)", "is_shard(1)", "is_replicate()", "is_partial()", "is_partial('sum')")
+    assert [eval(f"p.{q}", {"p": mine}) for q in questions] == [eval(f"p.{q}", {"p": torchs}) for q in questions]
+
+
+def test_placements_compare_and_hash_as_torch():
+    for lib in (our_types, their_types):
+        assert lib.Shard(1) == lib.Shard(1) and lib.Shard(1) != lib.Shard(0) and lib.Shard(0) != lib.Replicate()
+        assert hash(lib.Shard(1)) == hash(lib.Shard(1)) and len({lib.Replicate(), lib.Replicate()}) == 1
+        assert lib.Partial() == lib.Partial("sum") != lib.Partial("max")
+        assert isinstance(lib.Shard(0), lib.Placement) and isinstance(lib.Partial(), lib.Placement)
+    assert sorted(ours.__all__) == sorted(theirs.__all__)
+
+
+def test_no_tensor_is_a_dtensor():
+    for lib, module in ((ember, ours), (torch, theirs)):
+        assert issubclass(module.DTensor, lib.Tensor)
+        values = [lib.ones(2), lib.nn.Parameter(lib.ones(2)), lib.nn.Linear(2, 2).weight]
+        assert not any(isinstance(v, module.DTensor) for v in values)
+    with pytest.raises(NotImplementedError, match="needs a DeviceMesh"):
+        ours.DTensor.from_local(ember.ones(2))
+    with pytest.raises(NotImplementedError, match="needs a DeviceMesh"):
+        ours.distribute_tensor(ember.ones(2))
