@@ -109,7 +109,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
                "SymInt": "jit._symbolic",
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
-                                "sym_sum"), "_sym_functions")}
+                                "sym_sum", "SymFloat", "SymBool"), "_sym_functions")}
 
 
 def __getattr__(name):

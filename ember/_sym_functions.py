@@ -5,9 +5,19 @@ import builtins
 import math
 import numbers
 
-__all__ = ["sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt", "sym_sum"]
+__all__ = ["SymFloat", "SymBool", "sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
+           "sym_sum"]
 
 _NUMBERS = (numbers.Integral, numbers.Real)
+
+
+class SymFloat:
+    """PyTorch's symbolic float of dynamic-shape tracing. ember's traces record sizes as ints (``SymInt``) and make no
+    symbolic floats, so no value is one: ``isinstance(x, torch.SymFloat)`` is False, as on an eager PyTorch run."""
+
+
+class SymBool:
+    """PyTorch's symbolic bool of dynamic-shape tracing; as with ``SymFloat``, ember makes none."""
 
 
 def _number(value):

@@ -420,6 +420,15 @@ def test_sym_functions_on_plain_numbers(name, args):
     assert type(ours) is type(theirs) and ours == theirs
 
 
+def test_symbolic_number_types_hold_no_plain_number():
+    # kornia tests isinstance(data, (int, float, torch.SymInt, torch.SymFloat)) on eager values
+    for name in ("SymInt", "SymFloat", "SymBool"):
+        ours, theirs = getattr(ember, name), getattr(torch, name)
+        assert isinstance(ours, type) and isinstance(theirs, type)
+        for value in (1.5, True, 3, ember.tensor(1.0)):
+            assert isinstance(value, ours) is isinstance(value, theirs) is False, (name, value)
+
+
 def test_sym_max_refuses_what_is_not_a_number():
     check_error(lambda lib: lib.sym_max("a", 2))
 
