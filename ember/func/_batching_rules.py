@@ -8,6 +8,7 @@ writes. A rule returns NotImplemented for a case it does not cover, and the per-
 """
 import contextlib
 
+from .. import _dtype
 from .._tensor import Tensor
 from . import _vmap
 from ._vmap import BatchedTensor, batched
@@ -109,6 +110,18 @@ for _name, _position in {"Sum": 1, "Amax": 1, "Logsumexp": 1, "Softmax": 1, "Log
 def gather_like(cls, level, args, kwargs):
     *tensors, dim = args
     return _out(cls.apply(*[_front(t, level) if isinstance(t, Tensor) else t for t in tensors], dim + 1), level)
+
+
+@register("index_select")
+def index_select_by_index(cls, level, args, kwargs):
+    """A batched index: each example's rows picked by advanced indexing (the getitem rule); otherwise the composite
+    runs, its IndexSelect batched below."""
+    bound = dict(zip(("input", "dim", "index"), args), **kwargs)
+    input, dim, index = bound["input"], bound["dim"], bound["index"]
+    if not _is_batched(index, level) or kwargs.get("out") is not None:
+        return cls._apply(args, kwargs)
+    dim = dim % max(input.dim(), 1)
+    return input.movedim(dim, 0)[index.reshape(-1)].movedim(0, dim)
 
 
 @register("IndexSelect")
@@ -274,6 +287,16 @@ def getitem(cls, level, args, kwargs):
         if _basic(key) or (advanced and advanced == list(range(advanced[0], advanced[-1] + 1))
                            and not any(isinstance(k, int) for k in key)):
             return _out(cls.apply(_front(input, level), (slice(None), *key)), level)
+    tensors = [i for i, k in enumerate(key) if isinstance(k, Tensor)]
+    if tensors and tensors == list(range(len(tensors))) and all(
+            key[i].dtype in (_dtype.int64, _dtype.int32) for i in tensors) and all(
+            k is Ellipsis or isinstance(k, slice) for k in key[len(tensors):]):
+        # batched integer indices leading the key: one advanced index with the examples' positions in front
+        from .. import arange
+        rank = max(key[i].dim() for i in tensors)
+        positions = arange(level.size, device=input.device).reshape(level.size, *(1,) * rank)
+        fronted = [_front_at_rank(key[i], level, rank) for i in tensors]
+        return _out(cls.apply(_front(input, level), (positions, *fronted, *key[len(tensors):])), level)
     return NotImplemented
 
 

@@ -461,7 +461,9 @@ def _check_index_op(name, input, dim, index, src=None):
             if src is not None and index.shape[d] > src.shape[d]:
                 raise RuntimeError(f"Size does not match at dimension {d} expected index {list(index.shape)} to be "
                                    f"no larger than src {list(src.shape)}")
-        _check_positions(index._data, input.shape[dim], dim)
+        if type(index._data) is numpy.ndarray or not isinstance(index._data, numpy.ndarray):
+            # stand-ins of meta tensors and of vmap's examples (ndarray subclasses) hold no positions to check
+            _check_positions(index._data, input.shape[dim], dim)
     return dim
 
 

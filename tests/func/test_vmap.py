@@ -456,3 +456,28 @@ def test_structure_errors_as_torch(call):
             call(lib, mapper)
         messages.append((type(caught.value).__name__, str(caught.value)))
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("call, in_dims", [
+    (lambda a, k: a[k], (0, 0)),
+    (lambda a, k: a[k[0], :2], (0, 0)),
+    (lambda a, k: a[k, k], (0, 0)),
+    (lambda a, k: a[k], (None, 0)),
+    (lambda a, k: a[k, ...], (0, 0)),
+    (lambda a, k: a[:, 0].gather(0, k), (0, 0)),
+    (lambda a, k: a.gather(1, k[None]), (0, 0)),
+    (lambda a, k: a.index_select(0, k), (0, 0)),
+    (lambda a, k: a.index_select(1, k), (0, 0)),
+], ids=["getitem", "getitem_slice", "getitem_two", "getitem_unbatched_input", "getitem_ellipsis", "gather",
+        "gather_dim1", "index_select", "index_select_dim1"])
+def test_batched_integer_indices_as_torch(call, in_dims):
+    """Indices that differ per example (getitem, gather, index_select) batch without the per-example fallback."""
+    rng = numpy.random.default_rng(3)
+    x, index = rng.standard_normal((4, 3, 5)), numpy.array([[0, 1], [2, 2], [1, 0], [0, 0]])
+    results = []
+    for lib, mapper in ((ember, vmap), (torch, torch.func.vmap)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            source = lib.tensor(x) if in_dims[0] == 0 else lib.tensor(x[0])
+            results.append(mapper(call, in_dims=in_dims)(source, lib.tensor(index)).numpy())
+    numpy.testing.assert_allclose(results[0], results[1])
