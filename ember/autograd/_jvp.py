@@ -137,6 +137,8 @@ def _primitive(cls, args, kwargs, proceed, tangents):
             if connected and (t.requires_grad or joined):
                 with suspended(), _unpacked():
                     t = _Reconnect.apply(t, [connected[i] for i in connected], *(args[i] for i in connected))
+                if joined:   # PyTorch's node for a product's tangent: the sum of its two terms
+                    t.grad_fn.__class__ = _product_node()
             _fw.set_tangent(out, t)
     return output
 
@@ -159,6 +161,17 @@ class _Reconnect(Function):
                           create_graph=grad_state.enabled)
         zeros = [_make(xp_of(s._data).zeros_like(s._data)) if g is None else g for g, s in zip(grads, ctx.standins)]
         return (grad if ctx.tangent.requires_grad else None, None) + tuple(zeros)
+
+
+_product_nodes = []
+
+
+def _product_node():
+    """The class of a product's tangent node: ``_Reconnect``'s, shown under PyTorch's name ``AddBackward0``."""
+    if not _product_nodes:
+        base = _Reconnect._node_cls
+        _product_nodes.append(type("AddBackward0", (base,), {"_python_function": False, "__module__": base.__module__}))
+    return _product_nodes[0]
 
 
 # primitives whose tangents PyTorch computes from the other factor's primal (``self_t * other_p + other_t * self_p``);

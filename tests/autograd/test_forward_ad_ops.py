@@ -362,16 +362,20 @@ def test_tangent_requires_grad_as_torch(op):
              "sin": lambda lib, d, q: d.sin(), "add": lambda lib, d, q: d + q, "neg": lambda lib, d, q: -d,
              "mean": lambda lib, d, q: d.mean(), "select": lambda lib, d, q: d[0], "sum": lambda lib, d, q: d.sum(),
              "clone": lambda lib, d, q: d.clone()}
-    results = []
+    results, names = [], []
     for lib, fw in ((torch, tfw), (ember, efw)):
         weight = lib.tensor(A, requires_grad=True)
         with fw.dual_level():
             out = calls[op](lib, fw.make_dual(weight, lib.tensor(B)), lib.tensor(B))
             tangent = fw.unpack_dual(out).tangent
+            names.append(None if tangent.grad_fn is None or "Reconnect" in tangent.grad_fn.name() else
+                         tangent.grad_fn.name())
             grad = lib.autograd.grad(tangent.sum(), weight)[0] if tangent.requires_grad else None
             grad = None if grad is None else (grad.numpy(force=True) if lib is torch else grad.numpy())
             results.append((tangent.requires_grad, tangent.detach().numpy(), grad))
     assert results[1][0] == results[0][0]
+    if op in ("mul_scalar", "mul_tensor", "matmul", "linear"):   # products' tangent nodes are named as PyTorch's
+        assert names[1] == names[0]
     numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-6, atol=1e-9)
     if results[0][2] is not None:
         numpy.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-6, atol=1e-9)
