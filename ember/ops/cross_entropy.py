@@ -5,7 +5,7 @@ import numpy
 from .. import _dtype
 from .._backend import xp_of
 from ..autograd import grad_mode
-from ..autograd.function import Primitive, dispatch_hooks
+from ..autograd.function import Primitive, dispatch_hooks, shown_node
 from .._tensor import _make
 from . import _buffers, _parallel
 from ._util import name_node, quiet
@@ -16,6 +16,9 @@ __all__ = []
 class CrossEntropyRows(Primitive):
     """Per-row losses -log_softmax(a)[i, target[i]], reduced by ``reduction`` ('none', 'sum' or 'mean') with the
     float steps of ``sum()`` and ``mean()``; ``target`` is an int64 array of valid class indices."""
+
+    # PyTorch's nll_loss of log_softmax: the loss node lists the log-softmax's node, which lists the logits
+    graph_inputs = staticmethod(lambda node, edges: (_shown("LogSoftmaxBackward0", edges[0]),))
 
     @staticmethod
     @quiet
@@ -70,6 +73,11 @@ class CrossEntropyRows(Primitive):
         ctx.xp.multiply(probabilities, grad[:, None] if ctx.reduction == "none" else grad, out=gradient)
         gradient[rows, target] = (probabilities[rows, target] - 1) * grad
         return gradient, None, None
+
+
+def _shown(name, edge):
+    node = shown_node(name, (edge,))
+    return None if node is None else (node, 0)
 
 
 def fused_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing):

@@ -256,7 +256,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return total
         if reduction != "mean":
             raise ValueError(f"{reduction} is not a valid value for reduction")
-        return name_node(total / (input.numel() / classes if input.ndim > 0 else 1), "DivBackward1")
+        return name_node(total / (input.numel() / classes if input.ndim > 0 else 1), "DivBackward1", (total,))
     nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     if not label_smoothing:
         return nll

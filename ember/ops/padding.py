@@ -2,7 +2,7 @@
 from .. import _compat
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import keeps_layout
+from ._util import keeps_layout, name_node
 
 __all__ = []
 
@@ -99,4 +99,9 @@ def pad(input, pad, mode="constant", value=None):
         if mode != "circular":
             require_dtype(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{padded_dims}d", input,
                           FLOATING + "liuc")
-    return Pad.apply(input, tuple(widths), mode, 0.0 if value is None else value)
+    result = Pad.apply(input, tuple(widths), mode, 0.0 if value is None else value)
+    if mode == "constant":
+        return name_node(result, "ConstantPadNdBackward0")
+    if mode != "circular":   # PyTorch's kernel node (its circular padding is a graph of slice copies)
+        return name_node(result, f"{'Reflection' if mode == 'reflect' else 'Replication'}Pad{len(pad) // 2}DBackward0")
+    return result

@@ -15,7 +15,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from . import _buffers
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import keeps_layout
+from ._util import keeps_layout, name_node, shown_edge
 from .conv import Convolution, _in_parts, _tuple
 from .pool_dtypes import integer_avg_pool, require_adaptive_avg
 
@@ -297,12 +297,25 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, dilation,
                                                              ceil_mode, name)
     unbatched = input.ndim == n + 1
+    original = input
     if unbatched:
         input = input.unsqueeze(0)
     result = MaxPool.apply(input, kernel, stride, padding, dilation, out, return_indices)
     if unbatched:
         result = tuple(r.squeeze(0) for r in result) if return_indices else result.squeeze(0)
+    _pool_node(result[0] if return_indices else result, n, "MaxPool{}DWithIndicesBackward0", original)
     return result
+
+
+def _pool_node(result, n, name, input):
+    """Shows ``result``'s node as PyTorch's pooling node ``name`` (its rank filled in) of ``input``: for one spatial
+    dim, its 2-d pooling of the input unsqueezed, squeezed back."""
+    if result.grad_fn is None:
+        return result
+    if n == 1:
+        pooled = shown_edge(name.format(2), (shown_edge("UnsqueezeBackward0", (input,)),))
+        return name_node(result, "SqueezeBackward1", (pooled,))
+    return name_node(result, name.format(n), (input,))
 
 
 @composite("max_pool1d")
@@ -369,6 +382,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, 1, ceil_mode,
                                                              name)
+    original = input
     unbatched = input.ndim == n + 1
     if unbatched:
         input = input.unsqueeze(0)
@@ -398,7 +412,7 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
         divisor = Convolution.apply(counted, weight, stride, (0,) * n, (1,) * n, 1)
         result = sums / divisor
     result = result.reshape((N, C) + tuple(out))
-    return result.squeeze(0) if unbatched else result
+    return _pool_node(result.squeeze(0) if unbatched else result, n, "AvgPool{}DBackward0", original)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -461,6 +475,13 @@ def _adaptive_avg(n, input, output_size):
         raise RuntimeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, but got "
                            f"{list(input.shape)}")
     sizes = _adaptive_sizes(input, n, output_size)
+    result = _adaptive_mean(n, input, sizes)
+    # PyTorch's adaptive pooling node; a mean over the map for an output of ones
+    return _pool_node(result, n, "MeanBackward1" if all(s == 1 for s in sizes) else "AdaptiveAvgPool{}DBackward0",
+                      input)
+
+
+def _adaptive_mean(n, input, sizes):
     spatial = input.shape[input.ndim - n:]
     if input.numel() and input.dtype.is_floating_point and all(s and not size % s for size, s in zip(spatial, sizes)):
         # equal windows that tile the input: one mean over a reshaped view (global pooling: over one flat,
@@ -528,6 +549,7 @@ def _adaptive_max(n, input, output_size, return_indices):
                                f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")
     sizes = _adaptive_sizes(input, n, output_size)
     unbatched = input.ndim == n + 1
+    original = input
     if unbatched:
         input = input.unsqueeze(0)
     spatial = input.shape[2:]
@@ -555,6 +577,7 @@ def _adaptive_max(n, input, output_size, return_indices):
         values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
+    _pool_node(values, n, "AdaptiveMaxPool{}DBackward0", original)
     return (values, index.long()) if return_indices else values
 
 

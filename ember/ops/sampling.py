@@ -19,7 +19,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from . import _grid_sample
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import keeps_layout
+from ._util import keeps_layout, name_node
 from .conv import _pad, _tuple, _windows
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
@@ -51,15 +51,29 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     kernel, dtypes = _interpolate_kernel(mode, dim, antialias)
     require_dtype(kernel, input, dtypes)
     if mode in ("nearest", "nearest-exact"):
-        return _resample(input, output_size, scales,
-                         lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
+        result = _resample(input, output_size, scales,
+                           lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
+        return _upsample_node(result, mode, dim, input, antialias)
     if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch resamples in fixed point
         raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' (PyTorch's rounds in fixed "
                            "point); convert the input to a floating dtype first")
     if antialias:
-        return _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
+        result = _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
+        return _upsample_node(result, mode, dim, input, antialias)
     taps = _cubic_taps if mode == "bicubic" else _linear_taps
-    return _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
+    result = _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
+    return _upsample_node(result, mode, dim, input, antialias)
+
+
+_UPSAMPLE_NODES = {"nearest": "UpsampleNearest{}D", "nearest-exact": "UpsampleNearestExact{}D",
+                   "linear": "UpsampleLinear{}D", "bilinear": "UpsampleBilinear{}D", "bicubic": "UpsampleBicubic{}D",
+                   "trilinear": "UpsampleTrilinear{}D"}
+
+
+def _upsample_node(result, mode, dim, input, antialias):
+    """``result`` shown as PyTorch's one upsampling node of ``input`` (``UpsampleBilinear2DBackward0``, ...)."""
+    name = _UPSAMPLE_NODES[mode].format(dim) + ("Aa" if antialias else "") + "Backward0"
+    return name_node(result, name, (input,))
 
 
 def _interpolate_kernel(mode, dim, antialias):

@@ -114,6 +114,36 @@ _case("instance_norm_affine", [_n(2, 3, 4), _p(3), _n(3)], lambda L, x, w, b: F(
 _case("rms_norm", [X, _p(3)], lambda L, x, w: F(L).rms_norm(x, (3,), w), [True, True])
 _case("rms_norm_without_weight", [X], lambda L, x: F(L).rms_norm(x, (3,)))
 _case("embedding", [numpy.array([0, 2]), _n(4, 3)], lambda L, i, w: F(L).embedding(i, w), [False, True])
+_case("cross_entropy", [X, TARGET], lambda L, a, t: F(L).cross_entropy(a, t))
+_case("cross_entropy_none", [X, TARGET], lambda L, a, t: F(L).cross_entropy(a, t, reduction="none"))
+_case("cross_entropy_weight", [X, TARGET, _p(3)], lambda L, a, t, w: F(L).cross_entropy(a, t, weight=w))
+_case("cross_entropy_probabilities", [X, _p(2, 3)], lambda L, a, t: F(L).cross_entropy(a, t))
+_X1, _X2, _X3 = _n(1, 2, 6), _n(1, 2, 4, 4), _n(1, 1, 4, 4, 4)
+for _name, (_call, _x) in {
+        "max_pool1d": (lambda F, x: F.max_pool1d(x, 2), _X1), "max_pool2d": (lambda F, x: F.max_pool2d(x, 2), _X2),
+        "max_pool2d_indices": (lambda F, x: F.max_pool2d(x, 2, return_indices=True)[0], _X2),
+        "max_pool2d_unbatched": (lambda F, x: F.max_pool2d(x[0], 2), _X2),
+        "max_pool3d": (lambda F, x: F.max_pool3d(x, 2), _X3), "avg_pool1d": (lambda F, x: F.avg_pool1d(x, 2), _X1),
+        "avg_pool2d": (lambda F, x: F.avg_pool2d(x, 2), _X2), "avg_pool3d": (lambda F, x: F.avg_pool3d(x, 2), _X3),
+        "adaptive_avg_pool1d": (lambda F, x: F.adaptive_avg_pool1d(x, 3), _X1),
+        "adaptive_avg_pool1d_one": (lambda F, x: F.adaptive_avg_pool1d(x, 1), _X1),
+        "adaptive_avg_pool2d_one": (lambda F, x: F.adaptive_avg_pool2d(x, 1), _X2),
+        "adaptive_avg_pool2d": (lambda F, x: F.adaptive_avg_pool2d(x, 3), _X2),
+        "adaptive_avg_pool3d": (lambda F, x: F.adaptive_avg_pool3d(x, 2), _X3),
+        "adaptive_max_pool1d": (lambda F, x: F.adaptive_max_pool1d(x, 3), _X1),
+        "adaptive_max_pool2d": (lambda F, x: F.adaptive_max_pool2d(x, 2), _X2),
+        "pad": (lambda F, x: F.pad(x, (1, 2)), _X1), "pad_reflect": (lambda F, x: F.pad(x, (1, 1), "reflect"), _X1),
+        "pad_replicate": (lambda F, x: F.pad(x, (1, 1, 1, 1), "replicate"), _X2),
+        "interpolate_nearest": (lambda F, x: F.interpolate(x, scale_factor=2), _X2),
+        "interpolate_nearest_exact": (lambda F, x: F.interpolate(x, scale_factor=2, mode="nearest-exact"), _X1),
+        "interpolate_linear": (lambda F, x: F.interpolate(x, scale_factor=2, mode="linear"), _X1),
+        "interpolate_bilinear": (lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"), _X2),
+        "interpolate_bicubic": (lambda F, x: F.interpolate(x, size=(3, 5), mode="bicubic"), _X2),
+        "interpolate_trilinear": (lambda F, x: F.interpolate(x, scale_factor=2, mode="trilinear"), _X3),
+        "interpolate_area": (lambda F, x: F.interpolate(x, size=(2, 2), mode="area"), _X2),
+        "interpolate_antialias": (lambda F, x: F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True),
+                                  _X2)}.items():
+    _case(_name, [_x], lambda L, x, call=_call: call(F(L), x))
 _case("dropout_eval", [X], lambda L, a: F(L).dropout(a, 0.5, training=False))
 for _red in ("sum", "mean", "prod", "amax", "amin", "std", "var", "norm", "nansum"):
     _case(f"{_red}", [X], lambda L, a, red=_red: getattr(a, red)())
