@@ -14,7 +14,8 @@ import types
 ALIASES = {"torch": "ember", "torchvision": "ember.vision", "torchaudio": "ember.audio", "torchtext": "ember.text",
            "lightning.pytorch": "ember.lightning", "lightning": "ember.lightning",
            "pytorch_lightning": "ember.lightning", "torchsummary": "ember.utils.summary.torchsummary",
-           "torchinfo": "ember.utils.summary", "functorch": "ember.functorch"}
+           "torchinfo": "ember.utils.summary", "functorch": "ember.functorch",
+           "lightning.fabric": "lightning_fabric"}   # the unified package's Fabric is lightning_fabric itself
 API_VERSIONS = {"torch": "2.13.0", "torchvision": "0.28.0"}
 """The versions of PyTorch's packages whose API ember follows (what ``torch.__version__`` reports under the alias)."""
 

@@ -71,3 +71,13 @@ def test_fabric_program_prints_what_it_prints_on_torch(tmp_path):
         assert ours[key] == expected[key], key
     np.testing.assert_allclose(ours["first"], expected["first"], rtol=1e-5)
     np.testing.assert_allclose(ours["losses"], expected["losses"], rtol=2e-2, atol=1e-3)
+
+
+def test_the_unified_packages_fabric_is_lightning_fabric(tmp_path):
+    script = tmp_path / "program.py"
+    script.write_text("import lightning.fabric, lightning_fabric, torch\n"
+                      "from lightning.fabric import Fabric\n"
+                      "print(lightning.fabric is lightning_fabric, Fabric is lightning_fabric.Fabric)\n")
+    result = subprocess.run([sys.executable, "-m", "ember", "run", str(script)], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": ROOT}, capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["True", "True"], result.stderr[-3000:]
