@@ -5,7 +5,7 @@ import math
 
 import numpy
 
-from ... import _dtype
+from ... import _backend, _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .. import _buffers
@@ -71,6 +71,8 @@ class Mul(Primitive):
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:   # only what backward reads, other first (the order PyTorch packs and unpacks them)
             ctx._saved = (b if needs[0] else None, a if needs[1] else None)
+        if type(b) is float and _is_reduced(a):
+            return _in_float32(ctx.xp.multiply, a, b)
         return binary(ctx.xp.multiply, a, b)
 
     @staticmethod
@@ -95,7 +97,30 @@ def _times(grad, other):
     arrays)."""
     if type(other) is _ndarray and other.dtype.kind != "c":
         return binary(numpy.multiply, grad, other) if type(grad) is _ndarray else grad * other
+    if type(other) is float and type(grad) is _ndarray and _is_reduced(grad):
+        return _in_float32(numpy.multiply, grad, other)
     return grad * _conj(other)
+
+
+def _is_reduced(array):
+    """Whether ``array`` holds 16-bit floats (float16, bfloat16: ml_dtypes' kind is 'V')."""
+    return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
+
+
+def _in_float32(function, a, b):
+    """``function(a, b)`` of a 16-bit float array and a Python number as PyTorch's CPU kernels compute a product or
+    quotient with a scalar: in float32, the number in float32 (not rounded to 16 bits first, as NumPy and ml_dtypes
+    do), rounded once to the array's dtype."""
+    xp = _backend.xp_of(a)
+    return function(a.astype(xp.float32), xp.float32(b)).astype(a.dtype)
+
+
+def _reduced_scalar(input, other):
+    """``other`` as the float a 16-bit float tensor ``input`` is multiplied or divided by (see ``_in_float32``), or
+    None when these are other operands."""
+    if type(other) in (float, int) and isinstance(input, Tensor) and _is_reduced(input._data):
+        return float(other)
+    return None
 
 
 class Div(Primitive):
@@ -105,6 +130,8 @@ class Div(Primitive):
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
+        if type(b) is float and _is_reduced(a):
+            return _in_float32(ctx.xp.true_divide, a, b)
         return binary(ctx.xp.true_divide, a, b)
 
     @staticmethod
@@ -119,7 +146,10 @@ class Div(Primitive):
 
 def _quotient_gradients(ctx, grad, a, b):
     """Div's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
-    grad_a = grad / _conj(b)
+    if type(b) is float and type(grad) is _ndarray and _is_reduced(grad):
+        grad_a = _in_float32(numpy.true_divide, grad, b)
+    else:
+        grad_a = grad / _conj(b)
     return (grad_a if ctx.needs_input_grad[0] else None,
             -grad_a * _conj(a / b) if ctx.needs_input_grad[1] else None)
 
@@ -221,7 +251,8 @@ def rsub(input, other, *, alpha=1):
 @tensor_method("__mul__", "__rmul__")
 def mul(input, other, *, out=None):
     """input * other, broadcasting."""
-    input, other = promote_pair(input, other)
+    scalar = _reduced_scalar(input, other)
+    input, other = (input, scalar) if scalar is not None else promote_pair(input, other)
     result = Mul.apply(input, other)
     return result if out is None else write_out(out, result, "mul")
 
@@ -233,7 +264,8 @@ multiply = mul
 def div(input, other, *, rounding_mode=None, out=None):
     """input / other; integer inputs give a float result unless ``rounding_mode`` is 'trunc' or 'floor'."""
     if rounding_mode is None:
-        input, other = _promote_to_float(input, other)
+        scalar = _reduced_scalar(input, other)
+        input, other = (input, scalar) if scalar is not None else _promote_to_float(input, other)
         return write_out(out, Div.apply(input, other), "div")
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
