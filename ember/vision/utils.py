@@ -1,4 +1,5 @@
-"""Image utilities in torchvision's shape: ``make_grid`` tiles a batch into one image, ``save_image`` writes it."""
+"""Image utilities in torchvision's shape: ``make_grid`` tiles a batch into one image, ``save_image`` writes it,
+``flow_to_image`` colours an optical flow field."""
 import functools
 import math
 
@@ -6,7 +7,7 @@ import numpy
 
 import ember
 
-__all__ = ["make_grid", "save_image"]
+__all__ = ["make_grid", "save_image", "flow_to_image"]
 
 
 @functools.lru_cache(maxsize=None)   # a per-sample check (``to_tensor``) asks for it: skip the import machinery
@@ -93,3 +94,58 @@ def save_image(tensor, fp, format=None, **kwargs):
     # Adding 0.5 after scaling to [0, 255] rounds to the nearest integer.
     array = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to("cpu", ember.uint8).numpy()
     _pil_image().fromarray(array).save(fp, format=format)
+
+
+# Baker et al.'s flow colour wheel ("A Database and Evaluation Methodology for Optical Flow", ICCV 2007): six hue
+# segments of (steps, the channel held at 255, the channel ramped, whether it ramps up)
+_COLORWHEEL_SEGMENTS = [(15, 0, 1, True), (6, 1, 0, False), (4, 1, 2, True), (11, 2, 1, False), (13, 2, 0, True),
+                        (6, 0, 2, False)]
+
+
+def _make_colorwheel():
+    """The 55 x 3 wheel of colours (0-255 floats) that flow directions index."""
+    wheel = ember.zeros((sum(seg[0] for seg in _COLORWHEEL_SEGMENTS), 3))
+    start = 0
+    for steps, held, ramped, up in _COLORWHEEL_SEGMENTS:
+        ramp = ember.floor(255 * ember.arange(0, steps) / steps)
+        wheel[start:start + steps, held] = 255
+        wheel[start:start + steps, ramped] = ramp if up else 255 - ramp
+        start += steps
+    return wheel
+
+
+def _normalized_flow_to_image(normalized_flow):
+    """``(N, 2, H, W)`` flow of norm at most 1 as uint8 ``(N, 3, H, W)`` images: the direction picks a colour of the
+    wheel (interpolated between its two nearest entries), the norm its saturation (0: white)."""
+    with ember.no_grad():
+        n, _, h, w = normalized_flow.shape
+        flow_image = ember.zeros((n, 3, h, w), dtype=ember.uint8, device=normalized_flow.device)
+        wheel = _make_colorwheel().to(normalized_flow.device)
+        num_cols = wheel.shape[0]
+        norm = ember.sum(normalized_flow.pow(2), dim=1).sqrt()
+        angle = ember.atan2(-normalized_flow[:, 1, :, :], -normalized_flow[:, 0, :, :]) / ember.pi
+        fk = (angle + 1) / 2 * (num_cols - 1)
+        k0 = ember.floor(fk).to(ember.long)
+        k1 = k0 + 1
+        k1[k1 == num_cols] = 0
+        f = fk - k0
+        for c in range(wheel.shape[1]):
+            col0, col1 = wheel[:, c][k0] / 255.0, wheel[:, c][k1] / 255.0
+            col = (1 - f) * col0 + f * col1
+            flow_image[:, c, :, :] = ember.floor(255 * (1 - norm * (1 - col)))
+        return flow_image
+
+
+def flow_to_image(flow):
+    """An optical flow ``(N, 2, H, W)`` or ``(2, H, W)`` (float32) as uint8 RGB images ``(N, 3, H, W)`` or ``(3, H,
+    W)``: hue from each vector's direction, saturation from its norm over the largest norm in the batch."""
+    if flow.dtype != ember.float:
+        raise ValueError(f"Flow should be of dtype torch.float, got {flow.dtype}.")
+    orig_shape = flow.shape
+    if flow.ndim == 3:
+        flow = flow[None]
+    if flow.ndim != 4 or flow.shape[1] != 2:
+        raise ValueError(f"Input flow should have shape (2, H, W) or (N, 2, H, W), got {orig_shape}.")
+    max_norm = ember.sum(flow.pow(2), dim=1).sqrt().max()
+    img = _normalized_flow_to_image(flow / (max_norm + ember.finfo(flow.dtype).eps))
+    return img[0] if len(orig_shape) == 3 else img

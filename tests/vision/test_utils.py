@@ -1,4 +1,4 @@
-"""ember.vision.utils.make_grid and save_image against torchvision.utils."""
+"""ember.vision.utils.make_grid, save_image and flow_to_image against torchvision.utils."""
 import numpy
 import pytest
 import torch
@@ -72,3 +72,22 @@ def test_save_image_to_file_object():
     buffer = io.BytesIO()
     EU.save_image(ember.ones(3, 2, 2), buffer, format="png")
     assert numpy.asarray(Image.open(io.BytesIO(buffer.getvalue()))).min() == 255
+
+
+@pytest.mark.parametrize("shape", [(2, 2, 9, 11), (2, 30, 40)])
+def test_flow_to_image_matches_torchvision(shape):
+    flow = numpy.random.default_rng(3).normal(scale=4.0, size=shape).astype(numpy.float32)
+    flow[..., 0, 0] = 0.0  # a still pixel: white
+    ours = EU.flow_to_image(ember.from_numpy(flow))
+    theirs = tv.utils.flow_to_image(torch.from_numpy(flow))
+    assert ours.dtype == ember.uint8 and tuple(ours.shape) == tuple(theirs.shape)
+    numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    numpy.testing.assert_array_equal(EU._make_colorwheel().numpy(), tv.utils._make_colorwheel().numpy())
+
+
+def test_flow_to_image_errors_match_torchvision():
+    for lib, utils in ((ember, EU), (torch, tv.utils)):
+        with pytest.raises(ValueError, match=r"Flow should be of dtype torch.float, got (torch|ember).float64."):
+            utils.flow_to_image(lib.zeros(2, 3, 3, dtype=lib.float64))
+        with pytest.raises(ValueError, match=r"Input flow should have shape \(2, H, W\) or \(N, 2, H, W\), got"):
+            utils.flow_to_image(lib.zeros(3, 3, 3))
