@@ -312,3 +312,12 @@ def test_a_mode_can_skip_parameter_initialisation():
     ours, theirs = empty_init(ember), empty_init(torch)
     assert ours[0] == theirs[0]
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+def test_transformer_layers_recognise_relu_and_gelu_after_dispatch_is_installed():
+    class Sub(ember.Tensor):   # installs the dispatching wrappers (F.relu is a wrapper from here on)
+        pass
+
+    assert ember.nn.TransformerEncoderLayer(8, 2).activation_relu_or_gelu == 1
+    assert ember.nn.TransformerEncoderLayer(8, 2, activation=ember.nn.functional.gelu).activation_relu_or_gelu == 2
+    assert ember.nn.TransformerDecoderLayer(8, 2, activation="gelu").activation_relu_or_gelu == 2

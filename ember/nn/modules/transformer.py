@@ -5,6 +5,7 @@ import warnings
 from ... import _dtype, ops
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops.attention import _canonical_mask, _none_or_dtype
+from ...overrides import unwrapped
 from .. import functional as F, init
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
@@ -202,9 +203,10 @@ def _activation(activation):
     """The activation callable and PyTorch's activation_relu_or_gelu code (1 relu, 2 gelu, 0 other)."""
     if isinstance(activation, str):
         activation = _get_activation_fn(activation)
-    if activation is F.relu or isinstance(activation, ReLU):
+    function = unwrapped(activation)   # F.relu given before or after __torch_function__ dispatch was installed
+    if function is unwrapped(F.relu) or isinstance(activation, ReLU):
         return activation, 1
-    if activation is F.gelu or isinstance(activation, GELU):
+    if function is unwrapped(F.gelu) or isinstance(activation, GELU):
         return activation, 2
     return activation, 0
 
