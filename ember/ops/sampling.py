@@ -184,7 +184,10 @@ def _source_position(xp, in_size, out_size, scale, align_corners, real, cubic):
     positions = xp.arange(out_size).astype(real)
     if align_corners:
         return step * positions
-    source = step * (positions + real(0.5)) - real(0.5)
+    # PyTorch's CPU kernels compute scale * (i + 0.5) - 0.5 as one fused multiply-add: the float32 product is exact
+    # in float64, so one rounding of the float64 result gives the same source (two float32 roundings moved some
+    # rows' weights by ~1e-6)
+    source = (numpy.float64(step) * (positions.astype(numpy.float64) + 0.5) - 0.5).astype(real)
     return source if cubic else xp.maximum(source, real(0))
 
 

@@ -36,6 +36,21 @@ def test_interpolate_1d_3d_dtypes_and_modules():
         check(lambda lib, x: (t_module if lib is torch else e_module.to(x.device))(x), X4)
 
 
+def test_linear_interpolation_source_positions_are_torchs_fused_multiply_add():
+    # PyTorch computes scale * (i + 0.5) - 0.5 with one rounding; two float32 roundings moved some rows' weights
+    # (96 -> 80 rows: row 53's source 63.700005 instead of 63.7)
+    rng = numpy.random.default_rng(0)
+    for mode, shape, scale in (("bilinear", (1, 2, 96, 128), 80 / 96), ("linear", (1, 2, 101), 0.41),
+                               ("trilinear", (1, 1, 26, 35, 9), 1 / 3)):
+        x = rng.random(shape, dtype=F32)
+        for recompute in (True, None):
+            ours = ember.nn.functional.interpolate(ember.tensor(x), scale_factor=scale, mode=mode,
+                                                   recompute_scale_factor=recompute)
+            theirs = torch.nn.functional.interpolate(torch.tensor(x), scale_factor=scale, mode=mode,
+                                                     recompute_scale_factor=recompute)
+            numpy.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=0, atol=3e-7)
+
+
 def test_interpolate_gradcheck():
     x = sample((1, 2, 3, 4), F64, seed=3)
     gradcheck(lambda lib, x: lib.nn.functional.interpolate(x, size=(5, 3), mode="bilinear"), x)
