@@ -125,7 +125,7 @@ class Node:
     def __repr__(self):
         if self._python_function:   # a custom Function's node is a Python class of autograd.function, as PyTorch's
             return f"<{_alias.package()}.autograd.function.{type(self).__qualname__} object at {hex(id(self))}>"
-        return f"<{self.name()} object at {hex(id(self))}>"
+        return f"<{type(self).__name__} object at {hex(id(self))}>"   # CopySlices, whose name() is qualified
 
     # --- what forward records -----------------------------------------------------------------
     def save_for_backward(self, *values):

@@ -128,7 +128,7 @@ def _assign_through_view(view, root, result):
     index = _make(_flat_index(view, space))
     new_space = _WriteThroughView.apply(space, result.to(view.dtype), index)
     if space is root:
-        new_root = name_node(new_space, "CopySlices")
+        new_root = name_node(new_space, "torch::autograd::CopySlices")
     else:
         new_root = ViewAsComplex.apply(new_space)
     if type(root._data) is not MetaArray:
@@ -172,8 +172,21 @@ def _flat_index(view, root):
     return index
 
 
+def _copy_slices_inputs(node, edges):
+    """What PyTorch's CopySlices lists: the root, then the in-place op's other inputs (those after the view it
+    wrote into), as the node that made the written ``value`` lists them."""
+    value = edges[1]
+    if value is None:
+        return edges[:1]
+    if isinstance(value[0], Tensor):   # a leaf written as it is
+        return edges[0], value
+    return (edges[0],) + tuple(value[0].next_functions[1:])
+
+
 class _WriteThroughView(Primitive):
     """``root`` with the elements at flat positions ``index`` replaced by ``value``."""
+
+    graph_inputs = staticmethod(_copy_slices_inputs)
 
     @staticmethod
     def forward(ctx, root, value, index):

@@ -113,11 +113,20 @@ def name_node(result, name, inputs=None):
         base = type(node)
         renamed = _renamed_nodes.get((base, name))
         if renamed is None:
-            renamed = _renamed_nodes[(base, name)] = type(name, (base,), {"__module__": base.__module__})
+            renamed = _renamed_nodes[(base, name)] = _renamed_class(base, name)
         node.__class__ = renamed
         if inputs is not None:
             shown_inputs(node, inputs)
     return result
+
+
+def _renamed_class(base, name):
+    """``base`` under the name ``name``; a qualified name (``torch::autograd::CopySlices``, PyTorch's nodes written in
+    C++ by hand) is the class's last part and the whole of ``name()``."""
+    namespace = {"__module__": base.__module__}
+    if "::" in name:
+        namespace["name"] = lambda self: name
+    return type(name.rpartition("::")[2], (base,), namespace)
 
 
 def shown_inputs(node, inputs):

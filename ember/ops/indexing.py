@@ -339,7 +339,7 @@ def _setitem(self, key, value):
         assign_inplace(self, _written(self, key, value))
         return
     key = _normalize_key(self, key)
-    value = _value_for(self, value, key)
+    given, value = value, _value_for(self, value, key)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:
         check_inplace_allowed(self)
@@ -356,7 +356,10 @@ def _setitem(self, key, value):
             _write(numpy, writeable(self._data, check_overlap=False), key, data, False)
         self._version_counter[0] += 1
         return
-    assign_inplace(self, IndexPut.apply(self, value, key, False))
+    result = IndexPut.apply(self, value, key, False)
+    if key[1] is None:   # basic indexing: PyTorch copies into the view self[key], recorded as CopySlices
+        name_node(result, "torch::autograd::CopySlices", (self, given if isinstance(given, Tensor) else None))
+    assign_inplace(self, result)
 
 
 Tensor.__setitem__ = _setitem

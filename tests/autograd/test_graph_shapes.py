@@ -246,6 +246,35 @@ def _seeded(L):
 def _mlp(L):
     return _seeded(L).nn.Sequential(L.nn.Linear(3, 4), L.nn.ReLU(), L.nn.Linear(4, 2)).double()
 
+_case("fill", [X], lambda L, a: L.fill(a * 1, 2.0))
+_case("fill_", [X], lambda L, a: (a * 1).fill_(2.0))
+_case("fill_tensor_", [X, numpy.array(2.0)], lambda L, a, v: (a * 1).fill_(v), [True, True])
+_case("zero_", [X], lambda L, a: (a * 1).zero_())
+_case("copy_", [X, _n(2, 3)], lambda L, a, s: (a * 1).copy_(s), [True, True])
+_case("copy_constant", [X, _n(2, 3)], lambda L, a, s: (a * 1).copy_(s))
+_case("setitem_number", [X], lambda L, a: _set(a * 1, 0, 2.0))
+_case("setitem_tensor", [X, _n(3)], lambda L, a, v: _set(a * 1, 0, v), [True, True])
+_case("setitem_slice", [X, _n(2, 2)], lambda L, a, v: _set(a * 1, (slice(None), slice(1, None)), v), [True, True])
+_case("setitem_mask", [X], lambda L, a: _set(a * 1, a > 0, 0.0))
+_case("setitem_other_dtype", [X, _n(3)], lambda L, a, v: _set(a.detach().clone(), 0, v.float()), [False, True])
+_case("view_mul_", [X], lambda L, a: _view_op(a, lambda v: v.mul_(2))[1])
+_case("view_mul_base", [X], lambda L, a: _view_op(a, lambda v: v.mul_(2))[0])
+_case("view_add_", [X, _n(3)], lambda L, a, s: _view_op(a, lambda v: v.add_(s))[0], [True, True])
+_case("view_zero_", [X], lambda L, a: _view_op(a, lambda v: v.zero_(), (slice(None), 0))[0])
+_case("view_clamp_", [X], lambda L, a: _view_op(a, lambda v: v.clamp_(0, 1))[0])
+
+
+def _set(tensor, key, value):
+    tensor[key] = value
+    return tensor
+
+
+def _view_op(a, op, key=0):
+    base = a * 1
+    view = base[key]
+    op(view)
+    return base, view
+
 
 def ember_or_torch_var_mean(L, a):
     return L.var_mean(a, 1)[0]

@@ -680,19 +680,19 @@ def fill(input, value):
             raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with {value.ndim} "
                                "dimensions.")
         value = value.to(input.device)
-    else:
-        value = real_scalar(value, input.dtype)
-    return Fill.apply(input, value)
+        return name_node(Fill.apply(input, value), "FillBackward1", (input, value))
+    return name_node(Fill.apply(input, real_scalar(value, input.dtype)), "FillBackward0")
 
 
 def fill_(self, value):
     """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow)."""
-    return assign_inplace(self, fill(self, value))
+    result = fill(self, value)   # PyTorch's in-place fill nodes: FillBackward2 (a number), FillBackward3 (a tensor)
+    return assign_inplace(self, name_node(result, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"))
 
 
 def zero_(self):
     """Sets every element to zero."""
-    return fill_(self, 0)
+    return assign_inplace(self, name_node(fill(self, 0), "ZeroBackward0"))
 
 
 def copy_(self, src, non_blocking=False):
@@ -704,7 +704,7 @@ def copy_(self, src, non_blocking=False):
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
                            f"{list(broadcast)}")
     src = src.to(self.device)
-    return assign_inplace(self, CopyFrom.apply(self, src))
+    return assign_inplace(self, name_node(CopyFrom.apply(self, src), "torch::autograd::CopyBackwards"))
 
 
 def _broadcastable(a, b):
