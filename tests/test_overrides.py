@@ -320,4 +320,3 @@ def test_transformer_layers_recognise_relu_and_gelu_after_dispatch_is_installed(
 
     assert ember.nn.TransformerEncoderLayer(8, 2).activation_relu_or_gelu == 1
     assert ember.nn.TransformerEncoderLayer(8, 2, activation=ember.nn.functional.gelu).activation_relu_or_gelu == 2
-    assert ember.nn.TransformerDecoderLayer(8, 2, activation="gelu").activation_relu_or_gelu == 2
