@@ -74,6 +74,38 @@ def _outer_tracking(leaves):
     return is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in leaves)
 
 
+def _captured_tracking(outputs, aliases, grad_enabled):
+    """Whether ``outputs`` depend on a tensor requiring grad that is none of this transform's ``aliases`` (a module
+    parameter the function captured): PyTorch's results then stay in the caller's graph (a gradient penalty
+    differentiates ``grad``'s result with respect to the parameters), so the gradients are taken with a graph."""
+    if not grad_enabled:   # grad mode outside the transform
+        return False
+    inner = {id(getattr(a, "_leaf", a)) for a in aliases}
+    stack, seen = [], set()
+    for o in outputs:
+        if isinstance(o, Tensor) and o.requires_grad:
+            if o.grad_fn is None:
+                if id(getattr(o, "_value", o)) not in inner:
+                    return True
+            else:
+                stack.append(o.grad_fn)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for edge in getattr(node, "_edges", None) or ():
+            if edge is None:
+                continue
+            target = edge[0]
+            if isinstance(target, Tensor):
+                if id(target) not in inner:
+                    return True
+            elif target is not None:
+                stack.append(target)
+    return False
+
+
 def _argnums_tuple(argnums, count, name=None):
     """``(single, argnums as a tuple of non-negative positions)``, with PyTorch's checks and messages."""
     if not isinstance(argnums, (int, tuple)):
@@ -143,6 +175,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
         single, nums = _argnums_tuple(argnums, len(args), "grad_and_value")
         args = list(args)
         outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
+        grad_enabled = is_grad_enabled()
         with enable_grad():
             rebuilds = {}
             for n in nums:
@@ -165,6 +198,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got tensor "
                                    f"with {result.dim()} dims. Maybe you wanted to use the vjp or jacrev APIs instead?")
             inputs = [a for n in nums for a in rebuilds[n][0]]
+            outer = outer or _captured_tracking([result], inputs, grad_enabled)
             grads = _grads([result], inputs, [None], create_graph=outer)
         out, start = [], 0
         for n in nums:
@@ -196,6 +230,7 @@ def vjp(func, *primals, has_aux=False):
     primal."""
     leaves, rebuild = _flatten(primals)
     outer = _outer_tracking(leaves)
+    grad_enabled = is_grad_enabled()
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
         with _active.running():
@@ -205,6 +240,7 @@ def vjp(func, *primals, has_aux=False):
             result, aux = _split_aux(result, "vjp(f, *primals)")
     out_leaves, out_spec = tree_flatten(result)
     _tensor_outputs(out_leaves, "vjp(f, *primals)")
+    outer = outer or _captured_tracking(out_leaves, aliases, grad_enabled)
     for o in out_leaves:
         if not (o.is_floating_point() or o.is_complex()):
             raise RuntimeError(f"vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got Tensor "
@@ -256,6 +292,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
                                f"forward gradient is of size {list(t.shape)}.")
     outer = _outer_tracking(leaves)
     differentiating = outer or _outer_tracking(tangent_leaves)
+    grad_enabled = is_grad_enabled()
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
         with _active.running():
@@ -268,6 +305,8 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
         if strict and not any(o.requires_grad for o in out_leaves):
             raise RuntimeError("jvp(f, primals, tangents, strict=True): The output of f is independent of the inputs. "
                                "This is not allowed with strict=True.")
+        if _captured_tracking(out_leaves, aliases, grad_enabled):
+            outer = differentiating = True
         dummies = [_alias(o.detach().new_zeros(o.shape)) for o in out_leaves]
         vjps = _grads(out_leaves, aliases, dummies, create_graph=True)
         tangents_out = _grads(vjps, dummies, tangent_leaves, create_graph=differentiating)
@@ -298,6 +337,7 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
         args = list(args)
         _refuse_complex(name, [args[n] for n in nums], True)
         outer = _outer_tracking(_flatten([args[n] for n in nums])[0])
+        grad_enabled = is_grad_enabled()
         with enable_grad():
             aliases, rebuilds = [], []
             for n in nums:
@@ -313,6 +353,7 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
             out_leaves, out_rebuild = _flatten(result)
             _tensor_outputs(out_leaves, api)
             _refuse_complex(name, out_leaves, False)
+            outer = outer or _captured_tracking(out_leaves, aliases, grad_enabled)
             per_output = [column_products(out, aliases, outer) for out in out_leaves]
 
         def per_argument(blocks):   # the blocks of one output, arranged as the differentiated arguments

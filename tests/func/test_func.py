@@ -341,3 +341,34 @@ def test_jacfwd_randomness_as_torch(call):
     assert len(results[0]) == len(results[1])
     for got, want in zip(*results):
         numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, f, x: lib.func.grad(f)(x),
+    lambda lib, f, x: lib.func.grad_and_value(f)(x),
+    lambda lib, f, x: lib.func.vjp(f, x)[1](lib.tensor(1.0, dtype=lib.float64)),
+    lambda lib, f, x: lib.func.jvp(f, (x,), (lib.ones_like(x),)),
+    lambda lib, f, x: lib.func.jacrev(f)(x),
+    lambda lib, f, x: lib.func.jacfwd(f)(x),
+    lambda lib, f, x: lib.func.hessian(f)(x[0]),
+    lambda lib, f, x: lib.func.vmap(lib.func.grad(f))(x),
+    lambda lib, f, x: lib.func.grad(lambda y: (lib.func.grad(f)(y) ** 2).sum())(x),
+], ids=["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap_grad", "grad_grad"])
+@pytest.mark.parametrize("grad_mode", [True, False])
+def test_results_keep_the_graph_of_captured_parameters_as_torch(call, grad_mode):
+    """A function capturing tensors that require grad (a module's parameters): the transforms' results stay in their
+    graph (PyTorch's functorch levels), so a gradient penalty reaches the parameters; not under no_grad."""
+    flags, grads = [], []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 1)).double()
+        x = lib.tensor(numpy.linspace(-1, 1, 6).reshape(2, 3))
+        with lib.set_grad_enabled(grad_mode):
+            leaves = lib.utils._pytree.tree_leaves(call(lib, lambda y: model(y).sum(), x))
+        flags.append([leaf.requires_grad for leaf in leaves])
+        if grad_mode:
+            total = sum((leaf ** 2).sum() for leaf in leaves if leaf.requires_grad)
+            grads.append(lib.autograd.grad(total, list(model.parameters()), allow_unused=True, materialize_grads=True))
+    assert flags[0] == flags[1]
+    for got, want in zip(*grads) if grads else ():
+        numpy.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
