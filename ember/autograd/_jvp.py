@@ -132,6 +132,7 @@ def _primitive(cls, args, kwargs, proceed, tangents):
     joined = connected and cls.__name__ in _PRODUCTS and (cls.__name__ != "Div" or isinstance(args[1], Tensor))
     for out, t in zip(outputs, jvps):
         if t is not None:
+            t = _own(t, tangents)
             if widen is not None:
                 t = _widen(t, widen)
             if connected and (t.requires_grad or joined):
@@ -177,6 +178,20 @@ def _product_node():
 # primitives whose tangents PyTorch computes from the other factor's primal (``self_t * other_p + other_t * self_p``);
 # a division by a Python number is left out: it is how mean divides its sum (PyTorch's mean references no primal)
 _PRODUCTS = frozenset(("Mul", "Div", "Matmul", "Linear", "Outer", "Einsum"))
+
+
+def _own(tangent, tangents):
+    """``tangent``, copied where it shares memory with an input's tangent (an op whose backward passes the gradient
+    through, clone's or an addition's, gives the input's tangent itself): an in-place op on the output must not
+    write into the input's tangent, as in PyTorch."""
+    xp = xp_of(tangent._data)
+    for other in tangents.values():
+        if xp.may_share_memory(tangent._data, other._data):
+            if tangent.requires_grad:
+                with suspended():
+                    return tangent.clone()
+            return _make(tangent._data.copy())
+    return tangent
 
 
 def _widened_dtype(args, tangents):

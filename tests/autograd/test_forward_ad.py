@@ -450,3 +450,25 @@ def test_repr_shows_the_tangent():
             shown = [repr(dual), repr(dual * 2), repr(dual[0, 1]), str(dual.double()), repr(leaf)]
         reprs.append(shown + [repr(dual)])
     assert [r.replace("ember.", "torch.") for r in reprs[1]] == reprs[0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib, a: a.clone(),
+    lambda lib, a: a + lib.ones(3),
+    lambda lib, a: a.contiguous().clone(),
+    lambda lib, a: a * 1,
+    lambda lib, a: a.to(lib.float64).to(lib.float32),
+], ids=["clone", "add", "contiguous_clone", "mul_one", "casts"])
+def test_in_place_ops_on_a_copy_leave_the_source_tangent_as_torch(make):
+    """An output whose tangent the op passed through (clone, an addition) owns its tangent: in-place ops on it leave
+    the input's tangent alone."""
+    results = []
+    for lib, fw in LIBS:
+        with fw.dual_level():
+            a = fw.make_dual(lib.ones(3), lib.full((3,), 2.0))
+            b = make(lib, a)
+            b.mul_(a).add_(1)
+            b.view(3, 1).exp_()
+            results.append((tangent_array(fw, a), tangent_array(fw, b)))
+    for got, want in zip(results[1], results[0]):
+        numpy.testing.assert_allclose(got, want, rtol=1e-6)
