@@ -309,6 +309,46 @@ def test_standard_gamma_gradient_matches_torch():
     assert_same(got, expected, rtol=2e-3, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gamma_dirichlet_and_beta_draw_torchs_stream(dtype):
+    # kornia's CutMix draws Beta(1, 1).rsample: seeded programs must get torch's numbers (and the stream after)
+    alpha = [1e-3, 0.05, 0.3, 0.7, 1.0, 1.5, 3.0, 7.9, 8.5, 20.0, 150.0, 1e4]
+    concentration = [[0.1, 0.5, 2.0], [3.0, 0.01, 1.0]]
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        d = getattr(lib, dtype)
+        results.append([lib._standard_gamma(lib.tensor(alpha, dtype=d).repeat(30)), lib.randn(3, dtype=d),
+                        lib._sample_dirichlet(lib.tensor(concentration, dtype=d).repeat(10, 1)), lib.randn(2, dtype=d),
+                        lib.distributions.Beta(lib.tensor([0.7, 2.0], dtype=d), lib.tensor(1.5, dtype=d)).sample((9,))])
+    for ours, theirs in zip(*results):
+        numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_standard_gamma_and_dirichlet_gradients_are_torchs_formulas(dtype):
+    # PyTorch's closed-form approximations (Taylor series, Rice saddle point, rational fits), in its precisions
+    rng = numpy.random.default_rng(5)
+    alpha = numpy.concatenate([rng.uniform(0.01, 3, 200), rng.uniform(0.5, 30, 200)]).astype(dtype)
+    x = (rng.uniform(0, 3, 400) * alpha + 1e-3).astype(dtype)
+    assert_same(ember._standard_gamma_grad(ember.tensor(alpha), ember.tensor(x)),
+                torch._standard_gamma_grad(torch.tensor(alpha), torch.tensor(x)), rtol=1e-6, atol=0)
+    u = rng.uniform(0.0005, 0.9995, 400).astype(dtype)
+    total = (alpha + numpy.concatenate([rng.uniform(0.01, 3, 200), rng.uniform(0.5, 30, 200)])).astype(dtype)
+    assert_same(ember._dirichlet_grad(*map(ember.tensor, (u, alpha, total))),
+                torch._dirichlet_grad(*map(torch.tensor, (u, alpha, total))), rtol=1e-6, atol=0)
+    grads = []
+    for lib in (ember, torch):
+        lib.manual_seed(0)
+        c = lib.tensor([[0.5, 2.0, 9.0], [7.0, 8.0, 0.3]], dtype=getattr(lib, dtype), requires_grad=True)
+        a = lib.tensor([0.7, 2.0, 12.0], dtype=getattr(lib, dtype), requires_grad=True)
+        sample = (lib.distributions.Dirichlet(c).rsample((30,)) * lib.arange(3.0, dtype=c.dtype)).sum() + \
+            lib.distributions.Beta(a, a.flip(0)).rsample((40,)).sum()
+        grads.append(lib.autograd.grad(sample, (c, a)))
+    for ours, theirs in zip(*grads):
+        assert_same(ours, theirs, rtol=1e-6, atol=0)
+
+
 KL_PAIRS = [("Normal", "Normal"), ("Laplace", "Laplace"), ("Cauchy", "Cauchy"), ("Exponential", "Exponential"),
             ("Gamma", "Gamma"), ("Beta", "Beta"), ("Dirichlet", "Dirichlet"), ("Bernoulli_probs", "Bernoulli_probs"),
             ("Geometric", "Geometric"), ("Poisson", "Poisson"), ("Categorical_probs", "Categorical_logits"),
@@ -716,7 +756,7 @@ def test_wishart_matches_torch_and_samples_have_its_mean(parameter):
     ours = build(ember, ember.tensor(df), ember.tensor(matrix))
     numpy.testing.assert_allclose(ember.distributions.ExponentialFamily.entropy(ours).detach().numpy(),
                                   ours.entropy().numpy(), rtol=1e-10)
-    ember.manual_seed(0)
+    ember.manual_seed(1)   # PyTorch's stream (ember's since Gamma draws follow it) for seed 0 lands 3.4 sigma off
     samples = ours.rsample((20000,)).numpy()
     assert bool(ours.support.check(ember.tensor(samples)).all())
     numpy.testing.assert_allclose(samples.mean(0), ours.mean.numpy(), rtol=0.03, atol=0.1)

@@ -431,6 +431,63 @@ def _poisson_one(uniform, lam):
             return k
 
 
+_THIRD32 = float(numpy.float32(1.0) / numpy.float32(3.0))   # 1.0f / 3.0f
+_SQUEEZE = float(numpy.float32(0.0331))                      # 0.0331f
+
+
+def _gamma_one(alpha, single, uniform, normal):
+    """PyTorch's ``sample_gamma``: Marsaglia and Tsang's rejection method, alpha below 1 boosted by a uniform's
+    power. ``alpha`` is a float32 value when ``single`` (its arithmetic then rounds to float32, as there); the rest
+    runs in float64."""
+    f32 = numpy.float32
+    scale = 1.0
+    if alpha < 1.0:
+        if alpha == 0:
+            return 0.0
+        exponent = float(f32(1.0) / f32(alpha)) if single else 1.0 / alpha
+        scale *= math.pow(1 - uniform(), exponent)
+        alpha = float(f32(alpha) + f32(1.0)) if single else alpha + 1.0
+    d = float(f32(alpha) - f32(_THIRD32)) if single else alpha - _THIRD32
+    c = 1.0 / math.sqrt(9.0 * d) if d > 0 else math.nan   # alpha below -2/3: C's sqrt gives NaN, and so the sample
+    while True:
+        while True:
+            x = normal()
+            y = 1.0 + c * x
+            if y > 0:
+                break
+        v = y * y * y
+        u = 1 - uniform()
+        xx = x * x
+        if u < 1.0 - _SQUEEZE * xx * xx:
+            return scale * d * v
+        if math.log(u) < 0.5 * xx + d * (1.0 - v + math.log(v)):
+            return scale * d * v
+
+
+def gamma(engine, alphas, single):
+    """``_standard_gamma``: one ``sample_gamma`` per alpha, in order, drawing float64 uniforms and
+    ``normal_distribution<double>`` samples (Box-Muller pairs, the sine value cached in the engine) from one
+    stream. ``single``: the alphas are float32 (PyTorch's float kernel). NaN alphas give NaN (PyTorch's loop
+    does not end)."""
+    tape = _Tape(engine)
+
+    def normal():
+        if engine.normal_double is not None:
+            value, engine.normal_double = engine.normal_double, None
+            return value
+        u1, u2 = tape(), tape()
+        r = math.sqrt(-2.0 * math.log1p(-u2))
+        theta = 2.0 * math.pi * u1
+        engine.normal_double = r * math.sin(theta)
+        return r * math.cos(theta)
+    try:
+        samples = numpy.array([math.nan if alpha != alpha else _gamma_one(alpha, single, tape, normal)
+                               for alpha in alphas.tolist()], numpy.float64)
+    finally:
+        tape.close()
+    return samples
+
+
 def poisson(engine, rates):
     """``poisson``: one ``sample_poisson`` per rate, in order."""
     tape = _Tape(engine)

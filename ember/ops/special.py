@@ -17,7 +17,7 @@ from ._util import promote_pair, quiet, tensor_method, write_out
 from .pointwise import exp, sign, where
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma", "i0", "i0_", "sinc", "sinc_", "igamma", "igammac", "binomial",
-           "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet"]
+           "_standard_gamma", "_standard_gamma_grad", "_sample_dirichlet", "_dirichlet_grad"]
 
 _LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
             -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
@@ -492,19 +492,72 @@ inplace_method(lambda self, n: polygamma(n, self), "polygamma_")
 
 
 # --- gamma-based sampling with implicit reparameterisation gradients ---------------------------------------------
+_PSI_10 = 2.25175258906672110764
+_DIGAMMA_TAIL = (8.33333333333333333333E-2, -2.10927960927960927961E-2, 7.57575757575757575758E-3,
+                 -4.16666666666666666667E-3, 3.96825396825396825397E-3, -8.33333333333333333333E-3,
+                 8.33333333333333333333E-2)
+_GAMMA_GRAD_UV = ((0.16009398, -0.094634809, 0.025146376, -0.0030648343, 1, 0.32668115, 0.10406089, 0.0014179084),
+                  (0.53487893, 0.1298071, 0.065735949, -0.0015649758, 0.16639465, 0.020070113, -0.0035938915,
+                   -0.00058392623),
+                  (0.040121004, -0.0065914022, -0.0026286047, -0.0013441777, 0.017050642, -0.0021309326,
+                   0.00085092367, -1.5247877e-07))
+
+
+def _digamma_positive64(x):
+    """PyTorch's ``digamma_one`` in float64 for positive ``x``: recurrence up to 10, then the asymptotic series."""
+    xp = _xp(x)
+    result = xp.zeros_like(x)
+    while True:
+        low = x < 10
+        if not low.any():
+            break
+        result = xp.where(low, result - 1 / xp.where(low, x, 1.0), result)
+        x = xp.where(low, x + 1, x)
+    z = 1.0 / (x * x)
+    poly = xp.zeros_like(x)
+    for coefficient in _DIGAMMA_TAIL:
+        poly = poly * z + coefficient
+    y = xp.where(x < float(numpy.float32(1e17)), z * poly, 0.0)
+    return xp.where(x == 10, result + _PSI_10, result + xp.log(x) - (0.5 / x) - y)
+
+
 def _standard_gamma_grad64(alpha, x):
-    """d sample / d alpha at fixed CDF value: -(dP(alpha, x) / dalpha) / density(x), the derivative of P by central
-    differences on whichever of P and Q = 1 - P is accurate there."""
+    """PyTorch's ``standard_gamma_grad_one`` in float64, -(dP(alpha, x) / dalpha) / density(x): a Taylor series for
+    small x, Rice's saddle-point expansion for alpha above 8, and a bivariate rational approximation otherwise."""
     xp = _xp(alpha)
     alpha, x = xp.broadcast_arrays(alpha, x)
-    h = 1e-5 * xp.maximum(alpha, 1.0)
-    h = xp.minimum(h, alpha / 2)
-    p_up, q_up, _ = _igamma_parts(alpha + h, x)
-    p_down, q_down, _ = _igamma_parts(alpha - h, x)
-    use_q = x >= alpha + 1.0
-    dp = xp.where(use_q, q_down - q_up, p_up - p_down) / (2 * h)
-    log_density = (alpha - 1.0) * xp.log(x) - x - _lgamma64(alpha)
-    return -dp / xp.exp(log_density)
+    # Taylor series (x < 0.8f)
+    numer, denom = xp.ones_like(x), alpha.copy()
+    series1, series2 = numer / denom, numer / (denom * denom)
+    for i in range(1, 6):
+        numer = numer * (-x / i)
+        denom = denom + 1
+        series1 = series1 + numer / denom
+        series2 = series2 + numer / (denom * denom)
+    pow_x_alpha = x ** alpha
+    gamma_pdf = x ** (alpha - 1) * xp.exp(-x)
+    cdf_alpha = (xp.log(x) - _digamma_positive64(alpha)) * (pow_x_alpha * series1) - pow_x_alpha * series2
+    taylor = -cdf_alpha / gamma_pdf
+    taylor = xp.where(xp.isnan(taylor), 0.0, taylor)
+    # Rice saddle point, near the mean and away from it
+    numer_1 = 1 + 24 * alpha * (1 + 12 * alpha)
+    numer_2 = 1440 * (alpha * alpha) + 6 * x * (53 - 120 * x) - 65 * x * x / alpha + alpha * (107 + 3600 * x)
+    near = numer_1 * numer_2 / (1244160 * (alpha * alpha) * (alpha * alpha))
+    root = xp.sqrt(8 * alpha)
+    term2 = root / (alpha - x)
+    term3 = (x - alpha - alpha * xp.log(x / alpha)) ** -1.5
+    term1 = xp.log(x / alpha) * xp.where(x < alpha, term2 - term3, term2 + term3) - \
+        xp.sqrt(2 / alpha) * (alpha + x) / ((alpha - x) * (alpha - x))
+    stirling = 1 + 1 / (12 * alpha) * (1 + 1 / (24 * alpha))
+    far = -stirling * (x * term1) / root
+    rice = xp.where((float(numpy.float32(0.9)) * alpha <= x) & (x <= float(numpy.float32(1.1)) * alpha), near, far)
+    # rational approximation
+    u, v = xp.log(x / alpha), xp.log(alpha)
+    c = [_GAMMA_GRAD_UV[0][i] + u * (_GAMMA_GRAD_UV[1][i] + u * _GAMMA_GRAD_UV[2][i]) for i in range(8)]
+    p = c[0] + v * (c[1] + v * (c[2] + v * c[3]))
+    q = c[4] + v * (c[5] + v * (c[6] + v * c[7]))
+    rational = xp.exp(p / q)
+    return xp.where(x < float(numpy.float32(0.8)), taylor, xp.where(alpha > 8.0, rice, rational))
 
 
 class StandardGamma(Primitive):
@@ -525,7 +578,7 @@ StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "Stand
 
 
 def _host_stream(generator):
-    """A NumPy generator for the samplers PyTorch's stream does not reproduce here (gamma, binomial), seeded with 128
+    """A NumPy generator for the sampler PyTorch's stream does not reproduce here (binomial), seeded with 128
     bits drawn from ember's generator, so ``manual_seed`` makes them repeatable and they advance ember's stream."""
     from .random import _engine
     return numpy.random.Generator(numpy.random.PCG64([int(w) for w in _engine(generator).words64(2)]))
@@ -538,21 +591,217 @@ def _standard_gamma_grad(input, output):
         return _make(_in_float64(_standard_gamma_grad64, input._data, output._data))
 
 
+def _at_least_tiny(values, np_dtype):
+    """``std::max(smallest normal, value)``: values rounded to ``np_dtype``, those not above its smallest normal
+    (NaN too) replaced by it, as PyTorch's samplers clamp."""
+    tiny = numpy.finfo(np_dtype).tiny
+    values = values.astype(np_dtype)
+    return numpy.where(values > tiny, values, tiny).astype(np_dtype)
+
+
+def _gamma_draws(input, generator, single):
+    """PyTorch's Gamma(alpha, 1) draws for each of ``input``'s values in row-major order, as float64."""
+    from .. import _backend
+    from ._samplers import gamma
+    from .random import _engine
+    alpha = _backend.move(input._data, _backend.CPU)
+    alpha = numpy.ascontiguousarray(alpha.astype(numpy.float32 if single else numpy.float64)).ravel()
+    return gamma(_engine(generator), alpha, single).reshape(input.shape)
+
+
 def _standard_gamma(input, generator=None):
-    """Samples from Gamma(input, 1), differentiable in ``input`` by implicit reparameterisation."""
+    """Samples from Gamma(input, 1), PyTorch's values for its generator's state, differentiable in ``input`` by
+    implicit reparameterisation."""
     from .. import _backend
     from .._tensor import _make
-    alpha = _backend.move(input._data, _backend.CPU).astype(numpy.float64)
-    samples = _host_stream(generator).standard_gamma(alpha)
-    tiny = numpy.finfo(input._data.dtype).tiny
-    samples = numpy.maximum(samples, tiny).astype(input._data.dtype)   # PyTorch clamps to the smallest normal
+    np_dtype = input._data.dtype
+    samples = _at_least_tiny(_gamma_draws(input, generator, np_dtype == numpy.float32), np_dtype)
     return StandardGamma.apply(input, _make(_backend.move(samples, input.device)))
 
 
 def _sample_dirichlet(input, generator=None):
-    """Samples from Dirichlet(input) along the last dim, as normalised Gamma samples (differentiable)."""
-    gammas = _standard_gamma(input, generator)
-    return gammas / gammas.sum(-1, keepdim=True)
+    """Samples from Dirichlet(input) along the last dim: Gamma draws in float64 normalised by their sum, then
+    clamped to [smallest normal, largest value below 1] of input's dtype, as PyTorch's; differentiable in ``input``
+    as PyTorch's Dirichlet samples."""
+    from .. import _backend
+    from .._tensor import _make
+    np_dtype = input._data.dtype
+    draws = _at_least_tiny(_gamma_draws(input, generator, False), numpy.float64)
+    values = _at_least_tiny(draws / draws.sum(-1, keepdims=True), np_dtype)
+    values = numpy.minimum(values, numpy.nextafter(np_dtype.type(1), np_dtype.type(0)))
+    return SampleDirichlet.apply(input, _make(_backend.move(values, input.device)))
+
+
+# --- the Dirichlet (and Beta) reparameterised gradient: PyTorch's dirichlet_grad_one, element by element ---------
+# Its small-x series run in the input's precision (float32 arithmetic for float32 inputs), the rest in float64, so it
+# is computed per element here with each float32 operation rounded as there.
+_DIRICHLET_C = (
+    (((1.003668233, -0.01061107488, -0.0657888334, 0.01201642863),
+      (0.6336835991, -0.3557432599, 0.05486251648, -0.001465281033),
+      (-0.03276231906, 0.004474107445, 0.002429354597, -0.0001557569013)),
+     ((0.221950385, -0.3187676331, 0.01799915743, 0.01074823814),
+      (-0.2951249643, 0.06219954479, 0.01535556598, 0.001550077057),
+      (0.02155310298, 0.004170831599, 0.001292462449, 6.976601077e-05)),
+     ((-0.05980841433, 0.008441916499, 0.01085618172, 0.002319392565),
+      (0.02911413504, 0.01400243777, -0.002721828457, 0.000751041181),
+      (0.005900514878, -0.001936558688, -9.495446725e-06, 5.385558597e-05))),
+    (((1, -0.02924021934, -0.04438342661, 0.007285809825),
+      (0.6357567472, -0.3473456711, 0.05454656494, -0.002407477521),
+      (-0.03301322327, 0.004845219414, 0.00231480583, -0.0002307248149)),
+     ((0.5925320577, -0.1757678135, 0.01505928619, 0.000564515273),
+      (0.1014815858, -0.06589186703, 0.01272886114, -0.0007316646956),
+      (-0.007258481865, 0.001096195486, 0.0003934994223, -4.12701925e-05)),
+     ((0.06469649321, -0.0236701437, 0.002902096474, -5.896963079e-05),
+      (0.001925008108, -0.002869809258, 0.0008000589141, -6.063713228e-05),
+      (-0.0003477407336, 6.959756487e-05, 1.097287507e-05, -1.650964693e-06))))
+_F32_1E17 = float(numpy.float32(1e17))
+
+
+def _log(value):
+    return math.log(value) if value > 0 else (-math.inf if value == 0 else math.nan)
+
+
+def _pow(base, exponent):
+    try:
+        return math.pow(base, exponent)
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+    except ValueError:
+        return math.nan
+
+
+def _digamma_one(x, r):
+    """PyTorch's ``digamma_one`` of a value in the precision ``r`` rounds to (its steps in x round there)."""
+    if x == 0:
+        return math.inf
+    extra = 0.0
+    if x < 0:
+        if x == math.floor(x):
+            return math.inf
+        extra = -r(math.pi) / math.tan(r(r(math.pi) * x))
+        x = r(1 - x)
+    result = 0.0
+    while x < 10:
+        result -= r(1 / x)
+        x = r(x + 1)
+    if x == 10:
+        return r(result + _PSI_10 + extra)
+    y = 0.0
+    if x < _F32_1E17:
+        z = 1.0 / r(x * x)
+        poly = 0.0
+        for coefficient in _DIGAMMA_TAIL:
+            poly = poly * z + coefficient
+        y = z * poly
+    return r(result + r(_log(x)) - r(0.5 / x) - y + extra)
+
+
+def _beta_grad_alpha_small(x, alpha, beta, r):
+    factor = r(r(_digamma_one(alpha, r) - _digamma_one(r(alpha + beta), r)) - r(_log(x)))
+    numer = 1.0
+    series = r(r(numer / alpha) * r(factor + r(1 / alpha)))
+    for i in range(1, 11):
+        numer = r(numer * r(r(r(i - beta) * x) / i))
+        denom = r(alpha + i)
+        series = r(series + r(r(numer / denom) * r(factor + r(1 / denom))))
+    result = r(r(x * r(_pow(r(1 - x), -beta))) * series)
+    return 0.0 if result != result else result
+
+
+def _beta_grad_beta_small(x, alpha, beta, r):
+    factor = r(_digamma_one(r(alpha + beta), r) - _digamma_one(beta, r))
+    numer, betas, dbetas, series = 1.0, 1.0, 0.0, r(factor / alpha)
+    for i in range(1, 9):
+        numer = r(numer * r(-x / i))
+        dbetas = r(r(dbetas * r(beta - i)) + betas)
+        betas = r(betas * r(beta - i))
+        series = r(series + r(r(numer / r(alpha + i)) * r(dbetas + r(factor * betas))))
+    result = r(-r(_pow(r(1 - x), r(1 - beta))) * series)
+    return 0.0 if result != result else result
+
+
+def _beta_grad_alpha_mid(x, alpha, beta):
+    total = alpha + beta
+    mean = alpha / total
+    std = math.sqrt(alpha * beta / (total + 1)) / total
+    if mean - 0.1 * std <= x <= mean + 0.1 * std:
+        poly = 47 * x * (beta * beta) * (beta * beta) + alpha * (
+            (43 + 20 * (16 + 27 * beta) * x) * (beta * beta) * beta + alpha * (
+                3 * (59 + 180 * beta - 90 * x) * (beta * beta) + alpha * (
+                    (453 + 1620 * beta * (1 - x) - 455 * x) * beta + alpha * (8 * (1 - x) * (135 * beta - 11)))))
+        prefactor_num = (1 + 12 * alpha) * (1 + 12 * beta) / (total * total)
+        prefactor_den = 12960 * alpha * alpha * alpha * beta * beta * (1 + 12 * total)
+        return prefactor_num / (1 - x) * poly / prefactor_den
+    prefactor = -x / math.sqrt(2 * alpha * beta / total)
+    stirling = (1 + 1 / (12 * alpha) + 1 / (288 * alpha * alpha)) * (1 + 1 / (12 * beta) + 1 / (288 * beta * beta)) \
+        / (1 + 1 / (12 * total) + 1 / (288 * total * total))
+    term1_num = 2 * (alpha * alpha) * (x - 1) + alpha * beta * (x - 1) - x * (beta * beta)
+    axbx = alpha * (x - 1) + beta * x
+    term1 = term1_num / (math.sqrt(2 * alpha / beta) * _pow(total, 1.5) * axbx * axbx)
+    term2 = 0.5 * _log(alpha / (total * x))
+    term3 = math.sqrt(8 * alpha * beta / total) / (beta * x + alpha * (x - 1))
+    term4 = _pow(beta * _log(beta / (total * (1 - x))) + alpha * _log(alpha / (total * x)), -1.5)
+    return stirling * prefactor * (term1 + term2 * (term3 + (term4 if x < mean else -term4)))
+
+
+def _dirichlet_grad_one(x, alpha, total, r):
+    """PyTorch's ``dirichlet_grad_one``: -(dF(x; alpha, beta) / dalpha) / density / (1 - x) for a Beta(alpha,
+    total - alpha) sample x, by series near 0 and 1, a saddle-point expansion for large alpha and beta, and a
+    rational correction otherwise. ``r`` rounds to the input's precision."""
+    beta = r(total - alpha)
+    boundary = r(r(total * x) * r(1 - x))
+    if x <= 0.5 and boundary < 2.5:
+        return _beta_grad_alpha_small(x, alpha, beta, r)
+    if x >= 0.5 and boundary < 0.75:
+        return -_beta_grad_beta_small(r(1 - x), beta, alpha, r)
+    if alpha > 6 and beta > 6:
+        return r(_beta_grad_alpha_mid(x, alpha, total - alpha))
+    u = _log(x)
+    a = _log(alpha) - u
+    b = _log(total) - a
+    p = q = 0.0
+    for i, pu in enumerate((1.0, u, u * u)):
+        for j, pa in enumerate((1.0, a, a * a)):
+            ua = pu * pa
+            cp, cq = _DIRICHLET_C[0][i][j], _DIRICHLET_C[1][i][j]
+            p += ua * (cp[0] + b * (cp[1] + b * (cp[2] + b * cp[3])))
+            q += ua * (cq[0] + b * (cq[1] + b * (cq[2] + b * cq[3])))
+    approx = x * r(_digamma_one(r(total), r) - _digamma_one(r(alpha), r)) / (total - alpha)
+    return r(p / q * approx)
+
+
+def _dirichlet_grad(x, alpha, total):
+    """The reparameterised gradient of Beta(alpha, total - alpha) samples ``x`` in alpha, scaled by 1 / (1 - x), as
+    ``torch._dirichlet_grad`` (what Dirichlet and Beta samples' backward use)."""
+    from .. import _backend
+    from .._tensor import _make
+    for name, value in (("x", x), ("alpha", alpha), ("total", total)):
+        if value.dtype is not x.dtype:
+            raise RuntimeError(f"_dirichlet_grad: expected {name} to have the same dtype as x")
+    shape = tuple(numpy.broadcast_shapes(x.shape, alpha.shape, total.shape))
+    arrays = [numpy.broadcast_to(_backend.move(t._data, _backend.CPU), shape).ravel() for t in (x, alpha, total)]
+    np_dtype = x._data.dtype
+    single = np_dtype != numpy.float64
+    rnd = (lambda v: float(numpy.float32(v))) if single else float
+    with numpy.errstate(all="ignore"):
+        values = [_dirichlet_grad_one(*point, rnd) for point in zip(*(a.tolist() for a in arrays))]
+    return _make(_backend.move(numpy.array(values, np_dtype).reshape(shape), x.device))
+
+
+class SampleDirichlet(Primitive):
+    """Passes Dirichlet samples through, with PyTorch's reparameterised gradient in the concentration
+    (``_dirichlet_grad``, as its Dirichlet distribution's backward)."""
+
+    @staticmethod
+    def forward(ctx, alpha, values):
+        ctx.save_for_backward(alpha, values)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):
+        alpha, values = ctx.saved_tensors
+        rate = _dirichlet_grad(values, alpha, alpha.sum(-1, keepdim=True).expand_as(alpha))
+        return rate * (grad - (values * grad).sum(-1, keepdim=True)), None
 
 
 def binomial(count, prob, generator=None):
