@@ -1,6 +1,10 @@
 """The __torch_function__ protocol (torch.overrides): Tensor subclasses, tensor-likes and TorchFunctionMode, each
 program run on torch and on ember with the same observations expected."""
+import pathlib
 import pickle
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -8,6 +12,7 @@ import pytest
 import ember
 
 torch = pytest.importorskip("torch")
+ROOT = str(pathlib.Path(__file__).resolve().parent.parent)
 
 
 def _name(lib, func):
@@ -320,3 +325,25 @@ def test_transformer_layers_recognise_relu_and_gelu_after_dispatch_is_installed(
 
     assert ember.nn.TransformerEncoderLayer(8, 2).activation_relu_or_gelu == 1
     assert ember.nn.TransformerEncoderLayer(8, 2, activation=ember.nn.functional.gelu).activation_relu_or_gelu == 2
+
+
+def test_fx_names_dispatching_wrappers_as_the_functions_they_wrap():
+    # in a fresh process: fx's table of ember's functions is made before the wrappers replace them
+    code = textwrap.dedent("""
+        import ember
+
+        class Net(ember.nn.Module):
+            def forward(self, x):
+                return ember.nn.functional.gelu(ember.relu(x)).sum()
+
+        before = ember.fx.symbolic_trace(Net()).code
+
+        class Sub(ember.Tensor):   # installs the dispatching wrappers
+            pass
+
+        traced = ember.fx.symbolic_trace(Net())
+        x = ember.randn(3)
+        print(traced.code == before, "ember._C._nn.gelu(" in traced.code, bool(ember.equal(traced(x), Net()(x))))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]

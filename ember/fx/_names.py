@@ -9,6 +9,7 @@ import inspect
 import types
 
 from .. import _alias
+from ..overrides import unwrapped
 from ._torch_names import TORCH_CALL_FORMS, TORCH_QUALIFIED_NAMES
 
 # ember's public op namespaces, in the order a function found in several is named by.
@@ -21,7 +22,8 @@ def _namespace(suffix):
 
 
 def public_functions():
-    """``{id(function): (function, 'torch.<path>')}`` for the functions of ember's public op namespaces."""
+    """``{id(function): (function, 'torch.<path>')}`` for the functions of ember's public op namespaces (the functions
+    themselves, not their __torch_function__ dispatching wrappers)."""
     global _public_paths
     if _public_paths is None:
         paths = {}
@@ -29,11 +31,20 @@ def public_functions():
             module = _namespace(suffix)
             prefix = "torch." + suffix + "." if suffix else "torch."
             for name, value in list(vars(module).items()):
+                value = unwrapped(value)
                 if (not name.startswith("_") and isinstance(value, types.FunctionType)
                         and value.__module__.startswith("ember")):
                     paths.setdefault(id(value), (value, prefix + name))
         _public_paths = paths
     return _public_paths
+
+
+def public_entry(func):
+    """``(function, 'torch.<path>')`` for one of ember's public op functions (or its __torch_function__ dispatching
+    wrapper), else None."""
+    original = unwrapped(func)
+    entry = public_functions().get(id(original))
+    return entry if entry is not None and entry[0] is original else None
 
 
 def is_from_ember(obj):
@@ -58,8 +69,8 @@ def qualified_name(func):
     name = func.__name__
     if getattr(builtins, name, None) is func:
         return name
-    entry = public_functions().get(id(func))
-    if entry is not None and entry[0] is func:
+    entry = public_entry(func)
+    if entry is not None:
         path = TORCH_QUALIFIED_NAMES.get(entry[1], entry[1])
         return _alias.package() + path[len("torch"):]
     if isinstance(func, type) and public_class_name(func) is not None:
@@ -79,8 +90,8 @@ _signatures = {}
 def recorded_call(func, args, kwargs):
     """The ``(args, kwargs)`` torch.fx records for a call of ``func``: as passed, except for the functions torch
     writes in Python, whose calls it records in one fixed form (``F.relu(x)`` as ``relu(x, inplace=False)``)."""
-    entry = public_functions().get(id(func))
-    form = TORCH_CALL_FORMS.get(entry[1]) if entry is not None and entry[0] is func else None
+    entry = public_entry(func)
+    form = TORCH_CALL_FORMS.get(entry[1]) if entry is not None else None
     if form is None:
         return args, kwargs
     params, positional, keywords = form

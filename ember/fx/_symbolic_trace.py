@@ -18,7 +18,7 @@ import warnings
 
 from .. import Tensor
 from ..nn import Module, Parameter, Sequential
-from ._names import _NAMESPACES, _namespace, public_functions, recorded_call
+from ._names import _NAMESPACES, _namespace, public_entry, recorded_call
 from .graph import Graph
 from .graph_module import GraphModule
 from .node import has_side_effect
@@ -402,13 +402,12 @@ class Tracer(TracerBase):
     def _autowrap(self, patcher, frame_dict):
         # Recording stand-ins for math's functions (and autowrap_functions) and ember's, in one scope.
         if patcher.visit_once(frame_dict):
-            ember_ids = public_functions()
             for name, value in list(frame_dict.items()):
                 if name.startswith("_") or not callable(value):
                     continue
                 if id(value) in self._autowrap_function_ids:
                     patcher.patch(frame_dict, name, _StandIn(value))
-                elif id(value) in ember_ids and ember_ids[id(value)][0] is value:
+                elif public_entry(value) is not None:
                     patcher.patch(frame_dict, name, _StandIn(value, mark_wrapped=False))
 
     @contextlib.contextmanager

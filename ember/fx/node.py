@@ -2,7 +2,7 @@
 import types
 import typing
 
-from ._names import pretty_target, public_class_name, public_functions
+from ._names import pretty_target, public_class_name, public_entry
 from .immutable_collections import immutable_dict, immutable_list
 
 __all__ = ["Node", "map_arg", "map_aggregate", "has_side_effect"]
@@ -220,9 +220,8 @@ class Node:
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
-            entry = public_functions().get(id(self.target))
-            return self.target in _side_effectful_functions or (
-                entry is not None and entry[0] is self.target and entry[1] in _RANDOM_FUNCTIONS)
+            entry = public_entry(self.target)
+            return self.target in _side_effectful_functions or (entry is not None and entry[1] in _RANDOM_FUNCTIONS)
         if self.op == "call_module":
             module = self.graph.owning_module
             if module is None:
