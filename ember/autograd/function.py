@@ -106,20 +106,42 @@ class Node:
     def __getattr__(self, name):
         """PyTorch's ``_saved_<name>`` attributes of an op's node: what its primitive saved for backward, under the
         names the primitive's ``saved_names`` give them (``_saved_self``, ``_saved_other``, ``_saved_result``, ...);
-        None for one this call did not need. Reading one unpacks it as backward does."""
+        None for one this call did not need. Reading one unpacks it as backward does. The primitive's
+        ``saved_values`` add PyTorch's saved arguments (``_saved_dim``, ``_saved_alpha``: a value, or a function of
+        the node); a composite's node shows what PyTorch's node for the whole op saves (``name_node``'s ``saved``)."""
         if name.startswith("_saved_"):
-            names = getattr(self._function, "saved_names", ())
             key = name[7:]
-            if key in names:
-                if self._freed:
-                    raise _freed_error()
-                index, saved = names.index(key), self._saved
-                entry = saved[index] if saved and index < len(saved) else None
-                return None if entry is None else _unpack(self, entry)
+            shown = self.__dict__.get("_shown_saved")
+            if shown is not None:
+                if key in shown:
+                    value = shown[key]
+                    if value is RELEASED:
+                        raise _freed_error()
+                    return value
+            else:
+                names = getattr(self._function, "saved_names", ())
+                if key in names:
+                    if self._freed:
+                        raise _freed_error()
+                    index, saved = names.index(key), self._saved
+                    entry = saved[index] if saved and index < len(saved) else None
+                    return None if entry is None else _unpack(self, entry)
+                values = getattr(self._function, "saved_values", None)
+                if callable(values):
+                    values = values(self)
+                if values and key in values:
+                    value = values[key]
+                    return value(self) if callable(value) else value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __dir__(self):
-        names = getattr(self._function, "saved_names", ())
+        shown = self.__dict__.get("_shown_saved")
+        if shown is not None:
+            names = tuple(shown)
+        else:
+            values = getattr(self._function, "saved_values", None)
+            names = tuple(getattr(self._function, "saved_names", ())) + tuple((values(self) if callable(values)
+                                                                               else values) or ())
         return sorted(set(super().__dir__()) | {"_saved_" + n for n in names})
 
     def __repr__(self):
@@ -296,6 +318,10 @@ def shown_node(name, edges):
     node._edges = tuple(edges)
     node._shown_edges = node._edges
     return node
+
+
+RELEASED = type("Released", (), {"__slots__": (), "__repr__": lambda self: "RELEASED"})()
+"""In place of a tensor a composite's node showed as saved (``_shown_saved``), once backward freed the graph."""
 
 
 class GradientEdge(collections.namedtuple("GradientEdge", ("node", "output_nr", "ownership_token"), defaults=(None,))):

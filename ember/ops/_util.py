@@ -102,12 +102,14 @@ def _as_view(result, input):
 _renamed_nodes = {}
 
 
-def name_node(result, name, inputs=None):
+def name_node(result, name, inputs=None, saved=None):
     """Shows the node that just made ``result`` under PyTorch's name for the op (``MeanBackward0`` for a mean built
     from a sum and a division); its backward stays that of the primitive. ``inputs``, where given, are the tensors
     PyTorch's node for the op takes (None for an absent one): the node's ``next_functions`` then lists where their
     gradients go, as PyTorch's single node does, rather than the inner ops a composite recorded (which still run
-    its backward; hooks registered on the node see the last inner op's gradients). Returns ``result``."""
+    its backward; hooks registered on the node see the last inner op's gradients). ``saved``, where given, is what
+    PyTorch's node saves (``{"self": input, "reduction": 1}``), shown as its ``_saved_*`` attributes; its tensors
+    are let go when backward frees the graph, as PyTorch's. Returns ``result``."""
     node = result.grad_fn
     if node is not None:
         base = type(node)
@@ -117,7 +119,18 @@ def name_node(result, name, inputs=None):
         node.__class__ = renamed
         if inputs is not None:
             shown_inputs(node, inputs)
+        if saved is not None:
+            node._shown_saved = saved
+            if any(isinstance(value, Tensor) for value in saved.values()):
+                node._release = functools.partial(_release_shown, node)   # this node's own: no cost to others
     return result
+
+
+def _release_shown(node):
+    type(node)._release(node)
+    node._freed = True
+    node._shown_saved = {key: _function.RELEASED if isinstance(value, Tensor) else value
+                         for key, value in node._shown_saved.items()}
 
 
 def _renamed_class(base, name):

@@ -40,6 +40,9 @@ def _cast_for(input, dtype, name, dim):
 
 
 class Softmax(Primitive):
+    saved_names = ("result",)   # PyTorch's names of what forward saves and of its arguments (_saved_* attributes)
+    saved_values = {"dim": lambda node: node.dim}
+
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
@@ -63,6 +66,9 @@ class Softmax(Primitive):
 
 
 class LogSoftmax(Primitive):
+    saved_names = ("result",)   # PyTorch's names of what forward saves and of its arguments (_saved_* attributes)
+    saved_values = {"dim": lambda node: node.dim}
+
     @staticmethod
     @quiet
     def forward(ctx, a, dim):

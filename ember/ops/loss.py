@@ -1,5 +1,6 @@
 """Loss functions, composed from other ops, with PyTorch's ``reduction``, ``weight`` and ``ignore_index`` rules."""
 import functools
+import inspect
 import math
 
 import numpy
@@ -30,18 +31,42 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _node_named(name, inputs=("input", "target")):
+def _node_named(name, inputs=("input", "target"), saved=("self", "target", "reduction")):
     """Shows the final node of the decorated loss under PyTorch's name for it (``NllLossBackward0``, ...): the
     loss is composed from other ops, but its ``grad_fn`` reads as PyTorch's fused loss does, its
-    ``next_functions`` listing the arguments named in ``inputs`` (those PyTorch's node takes)."""
+    ``next_functions`` listing the arguments named in ``inputs`` (those PyTorch's node takes) and its ``_saved_*``
+    attributes the arguments PyTorch's node saves (``saved``: ``self`` is the input, ``reduction`` its enum)."""
     def decorate(loss_function):
+        signature = inspect.signature(loss_function)
+
         @transparent
         @functools.wraps(loss_function)
         def named(*args, **kwargs):
-            tensors = [args[i] if i < len(args) else kwargs.get(key) for i, key in enumerate(inputs)]
-            return name_node(loss_function(*args, **kwargs), name, tensors)
+            result = loss_function(*args, **kwargs)
+            if result.grad_fn is None:
+                return result
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            arguments = bound.arguments
+            return name_node(result, name, [arguments[key] for key in inputs],
+                             {key: _saved_argument(arguments, key) for key in saved})
         return named
     return decorate
+
+
+def _saved_argument(arguments, key):
+    """A loss node's saved argument ``key`` as PyTorch's shows it."""
+    if key == "self":
+        return arguments["input"]
+    if key == "reduction":   # PyTorch's Reduction enum, legacy flags included
+        if arguments.get("reduce") is False:
+            return 0
+        if arguments.get("size_average") is False:
+            return 2
+        return {"none": 0, "sum": 2}.get(arguments["reduction"], 1)
+    if key == "ignore_index":   # PyTorch shows the int64 as unsigned
+        return arguments[key] % 2 ** 64
+    return arguments[key]
 
 
 def _legacy_reduction(size_average, reduce, reduction):
@@ -146,7 +171,7 @@ def _huber_elements(input, target, beta, scaled):
     return None
 
 
-@_node_named("SmoothL1LossBackward0")
+@_node_named("SmoothL1LossBackward0", saved=("self", "target", "reduction", "beta"))
 @composite("smooth_l1_loss", trace_inside=True)
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below ``beta``, absolute error above (scaled so both meet smoothly)."""
@@ -161,7 +186,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(loss, _legacy_reduction(size_average, reduce, reduction))
 
 
-@_node_named("HuberLossBackward0")
+@_node_named("HuberLossBackward0", saved=("self", "target", "reduction", "delta"))
 @composite("huber_loss", trace_inside=True)
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """Squared error below ``delta``, ``delta``-scaled absolute error above."""
@@ -183,7 +208,7 @@ def _class_weights(weight, target, mask):
     return w
 
 
-@_node_named("NllLossBackward0", ("input",))
+@_node_named("NllLossBackward0", ("input",), ("self", "target", "weight", "reduction", "ignore_index"))
 @composite("nll_loss", trace_inside=True)   # seen whole by autocast and vmap: it checks targets against data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
@@ -297,7 +322,7 @@ class BinaryCrossEntropy(Primitive):
         return grad_p, grad_t
 
 
-@_node_named("BinaryCrossEntropyBackward0")
+@_node_named("BinaryCrossEntropyBackward0", saved=("self", "target", "weight", "reduction"))
 @composite("binary_cross_entropy", trace_inside=True)
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input``; logs clamped at -100 as in PyTorch."""
@@ -406,7 +431,8 @@ def _fused_logits_loss(input, target, weight, pos_weight):
     return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight)
 
 
-@_node_named("BinaryCrossEntropyWithLogitsBackward0")
+@_node_named("BinaryCrossEntropyWithLogitsBackward0",
+              saved=("self", "target", "weight", "pos_weight", "reduction"))
 @composite("binary_cross_entropy_with_logits", trace_inside=True)
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
@@ -557,7 +583,7 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
-@_node_named("MultiMarginLossBackward0", ("input",))
+@_node_named("MultiMarginLossBackward0", ("input",), ("self", "target", "p", "margin", "weight", "reduction"))
 @composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Multi-class hinge loss: sum over wrong classes of max(0, margin - x[y] + x[i])^p / C."""

@@ -18,6 +18,8 @@ __all__ = ["repeat_interleave", "tile", "cat", "concat", "concatenate", "stack",
 
 # --- joining --------------------------------------------------------------------------------------------------------
 class Cat(Primitive):
+    saved_values = {"dim": lambda node: node.dim}   # PyTorch's saved argument (_saved_dim)
+
     @staticmethod
     def forward(ctx, *arrays_and_dim):
         *arrays, dim = arrays_and_dim

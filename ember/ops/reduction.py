@@ -171,7 +171,17 @@ def _nan_mask(array):
 
 
 # --- sum, mean, prod ------------------------------------------------------------------------------------------
+def _sum_saved(node):
+    """What PyTorch's sum nodes save: the input's sizes, and the dims and keepdim of a sum over dims."""
+    values = {"self_sym_sizes": tuple(node.shape)}
+    if node.name() == "SumBackward1":
+        values.update(dim=tuple(node.dims), keepdim=node.keepdim)
+    return values
+
+
 class Sum(Primitive):
+    saved_values = staticmethod(_sum_saved)   # PyTorch's saved arguments (_saved_* attributes)
+
     @staticmethod
     @quiet   # a sum that overflows is inf, silently, as in PyTorch
     def forward(ctx, a, dims, keepdim, dtype):

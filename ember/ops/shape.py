@@ -47,6 +47,8 @@ def _infer_shape(shape, numel):
 
 
 class Reshape(Primitive):
+    saved_values = {"self_sym_sizes": lambda node: tuple(node.shape)}   # PyTorch's view node saves the input's sizes
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape

@@ -336,3 +336,47 @@ def test_composite_node_keeps_its_gradients():
     torch.nn.functional.mse_loss(tx, tt).backward()
     numpy.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
     numpy.testing.assert_allclose(t.grad.numpy(), tt.grad.numpy())
+
+
+def _saved(node, leaves):
+    """A node's ``_saved_*`` attributes: tensors by the leaf they are (or their shape), other values as they are."""
+    values = {}
+    for name in dir(node):
+        if name.startswith("_saved_"):
+            value = getattr(node, name)
+            if hasattr(value, "shape") and hasattr(value, "dtype"):
+                value = next((("leaf", i) for i, leaf in enumerate(leaves) if leaf is value),
+                             ("tensor", tuple(value.shape)))
+            values[name] = value
+    return values
+
+
+SAVED = ["mse_loss_mean", "mse_loss_both_sum", "smooth_l1_loss_none", "huber_loss_mean", "binary_cross_entropy_mean",
+         "binary_cross_entropy_with_logits_none", "soft_margin_loss_sum", "multi_margin_loss", "activation_relu",
+         "activation_sigmoid", "activation_tanh", "softmax", "log_softmax", "cat", "cat_three", "view", "reshape",
+         "sum", "sum_dim", "add", "add_one", "bmm", "pow", "mean_subtracted"]
+
+
+@pytest.mark.parametrize("case", SAVED)
+def test_saved_attributes_match_torch(case):
+    """The ``_saved_*`` attributes PyTorch's node shows (names, the very input tensors, the arguments' values)."""
+    arrays, grads, function = CASES[case]
+    saved = []
+    for L in (torch, ember):
+        leaves = [L.tensor(a, requires_grad=g) if a.dtype.kind == "f" else L.tensor(a) for a, g in zip(arrays, grads)]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            saved.append(_saved(function(L, *leaves).grad_fn, leaves))
+    assert saved[1] == saved[0]
+
+
+def test_saved_tensors_of_a_composite_node_are_freed_by_backward():
+    """After backward, a loss node's saved tensors raise PyTorch's error (they are let go), its numbers remain."""
+    for L in (torch, ember):
+        x = L.ones(2, 3, requires_grad=True)
+        loss = L.nn.functional.mse_loss(x, L.zeros(2, 3))
+        assert loss.grad_fn._saved_self is x
+        loss.backward()
+        assert loss.grad_fn._saved_reduction == 1
+        with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+            loss.grad_fn._saved_self

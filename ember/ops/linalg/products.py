@@ -72,6 +72,7 @@ def _shown(name, *edges):
 
 class Matmul(Primitive):
     graph_inputs = staticmethod(_torch_nodes)
+    saved_names = ("self", "mat2")   # PyTorch's mm and bmm names of what forward saves (_saved_* attributes)
 
     @staticmethod
     @quiet

@@ -37,6 +37,8 @@ _ndarray = numpy.ndarray
 
 # --- arithmetic ----------------------------------------------------------------------------------------------------
 class Add(Primitive):
+    saved_values = {"alpha": 1}   # PyTorch's saved argument (an alpha other than 1 is a product before the add)
+
     @staticmethod
     @_quiet
     def forward(ctx, a, b):
@@ -50,6 +52,8 @@ class Add(Primitive):
 
 
 class Sub(Primitive):
+    saved_values = {"alpha": 1}
+
     @staticmethod
     @_quiet
     def forward(ctx, a, b):

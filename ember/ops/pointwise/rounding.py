@@ -22,6 +22,8 @@ __all__ = ["abs", "absolute", "sign", "sgn", "floor", "ceil", "round", "trunc", 
 
 # --- sign, magnitude and rounding --------------------------------------------------------------------------------
 class Abs(Primitive):
+    saved_names = ("self",)   # PyTorch's names of what forward saves (the node's _saved_* attributes)
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)

@@ -87,6 +87,8 @@ def sigmoid_of_negated_(xp, array):
 
 
 class Sigmoid(Primitive):
+    saved_names = ("result",)   # PyTorch's names of what forward saves (the node's _saved_* attributes)
+
     @staticmethod
     @_quiet
     def forward(ctx, a):
@@ -153,6 +155,8 @@ def _zero(xp, like):
 
 
 class Relu(Primitive):
+    saved_names = ("result",)   # PyTorch's names of what forward saves (the node's _saved_* attributes)
+
     @staticmethod
     def forward(ctx, a):
         xp = ctx.xp
