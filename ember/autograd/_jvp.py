@@ -64,6 +64,11 @@ def forward_hook(cls, args, kwargs, proceed):
     unsupported = _NO_FORWARD_AD.get(cls.__name__)
     if unsupported is not None:
         _refuse(unsupported, args, kwargs)
+    constant = _CONSTANT_IN.get(cls.__name__)
+    if constant is not None:   # PyTorch's formula is zeros for these inputs: no J v computed (no -0.0 from 0 * v)
+        tangents = {i: t for i, t in tangents.items() if i not in constant}
+        if not tangents:
+            return _zero_tangents(proceed(args, kwargs))
     if cls.__name__ == "AssignInplace" and issubclass(cls, Composite):
         return _assign(args, kwargs, proceed, tangents)
     if not issubclass(cls, Function):
@@ -241,6 +246,17 @@ _NO_FORWARD_AD = {
     "histogram": "aten::histogram", "histogramdd": "aten::_histogramdd_bin_edges",
     "LDLFactor": "aten::linalg_ldl_factor_ex",
 }
+
+
+# primitives whose output does not vary with the inputs at these positions (PyTorch: zeros_like tangents)
+_CONSTANT_IN = {"Fill": (0,), "CopyFrom": (0,), "Round": (0,), "Sign": (0,)}
+
+
+def _zero_tangents(output):
+    for out in output if isinstance(output, tuple) else (output,):
+        if isinstance(out, Tensor) and out._data.dtype.kind in "fc":
+            _fw.set_tangent(out, _make(xp_of(out._data).zeros_like(out._data)))
+    return output
 
 
 def _refuse(name, args, kwargs):

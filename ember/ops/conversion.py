@@ -3,6 +3,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd import _dual
 from ..autograd.function import Primitive
 from . import _buffers, _parallel
 from ._util import name_node, tensor_method
@@ -200,9 +201,11 @@ def detach(input):
 
 @tensor_method
 def detach_(self):
-    """Cuts this tensor from the graph in place, making it a leaf."""
+    """Cuts this tensor from the graph in place, making it a leaf (and dropping its forward-mode tangent)."""
     self.grad_fn = None
     self.requires_grad = False
+    if _dual.tangents and _dual.tangent_of(self) is not None:
+        _dual.set_tangent(self, None)
     return self
 
 

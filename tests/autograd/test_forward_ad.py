@@ -472,3 +472,26 @@ def test_in_place_ops_on_a_copy_leave_the_source_tangent_as_torch(make):
             results.append((tangent_array(fw, a), tangent_array(fw, b)))
     for got, want in zip(results[1], results[0]):
         numpy.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, d: d.clone().zero_(),
+    lambda lib, d: d.clone().fill_(3.0),
+    lambda lib, d: d.clone().copy_(lib.ones(2, 3)),
+    lambda lib, d: lib.zeros(2, 3).copy_(d),
+    lambda lib, d: d.round(),
+    lambda lib, d: d.floor(),
+    lambda lib, d: d.sign(),
+    lambda lib, d: d.clone().detach_(),
+], ids=["zero_", "fill_", "copy_plain", "copy_dual", "round", "floor", "sign", "detach_"])
+def test_constant_and_detached_outputs_tangents_as_torch(call):
+    """Outputs constant in a dual input have PyTorch's zero tangents (+0.0, printed as torch prints them), and
+    detach_ drops the tangent."""
+    results = []
+    for lib, fw in LIBS:
+        with fw.dual_level():
+            dual = fw.make_dual(lib.tensor([[1.5, -2.5, 0.3], [-0.7, 2.2, -1.1]]),
+                                lib.tensor([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]]))
+            tangent = fw.unpack_dual(call(lib, dual)).tangent
+            results.append(None if tangent is None else str(tangent).replace("ember.", "torch."))
+    assert results[1] == results[0]
