@@ -4,13 +4,30 @@ from ..autograd.function import Primitive
 from ._util import quiet
 
 
+def is_reduced(array):
+    """Whether ``array`` holds 16-bit floats (float16, bfloat16: ml_dtypes' kind is 'V'), which PyTorch's CPU kernels
+    compute on in float32 ("opmath"), rounding once at the end."""
+    return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
+
+
+def in_float32(xp, function, a, *args):
+    """``function(xp, a, *args)`` of a 16-bit float array computed in float32 and rounded once to its dtype, as
+    PyTorch's kernels do (several 16-bit steps would round after each)."""
+    return xp.asarray(function(xp, a.astype(xp.float32), *args)).astype(a.dtype)
+
+
 def unary_primitive(name, module, array_function, gradient, saves="input", silent=True, on_arrays=False):
     """A Primitive named ``name`` (as a class statement in ``module`` would define it): forward returns
-    ``array_function(xp, a)`` (NumPy's floating-point warnings off when ``silent``), backward returns
+    ``array_function(xp, a)`` (NumPy's floating-point warnings off when ``silent``; for 16-bit floats in float32,
+    rounded once), backward returns
     ``gradient(grad, *saved)`` where ``saved`` is the input, the result or both (input first). ``on_arrays``: the
     gradient is plain arithmetic, valid on arrays too, and also serves as the ``array_backward``."""
     if saves not in ("input", "result", "both"):
         raise ValueError(f"saves must be 'input', 'result' or 'both', got {saves!r}")
+    compute = array_function
+
+    def array_function(xp, a):
+        return in_float32(xp, compute, a) if is_reduced(a) else compute(xp, a)
 
     def save_input(ctx, a):
         ctx.save_for_backward(a)

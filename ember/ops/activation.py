@@ -11,6 +11,7 @@ from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
 from . import _buffers, _gelu_float32, _parallel
 from .creation import empty_like, zeros_like
+from ._unary import in_float32, is_reduced
 from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
 from ._util import keeps_layout, name_node, quiet, row_major_result, tensor_method, wrap_dim
 
@@ -46,15 +47,7 @@ class Softmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        xp = ctx.xp
-        if a.ndim and a.size:
-            result = a - a.max(axis=dim, keepdims=True)   # exponentiated and normalised in place: no temporaries
-            xp.exp(result, out=result)
-            result /= result.sum(axis=dim, keepdims=True)
-        else:   # 0-d arithmetic gives scalars, which cannot be written in place
-            shifted = a - a.max(axis=dim, keepdims=True) if a.size else a
-            exp = xp.exp(shifted)
-            result = exp / exp.sum(axis=dim, keepdims=True)
+        result = in_float32(ctx.xp, _softmax, a, dim) if is_reduced(a) else _softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -65,6 +58,28 @@ class Softmax(Primitive):
         return result * (grad - (grad * result).sum(ctx.dim, keepdim=True))
 
 
+def _softmax(xp, a, dim):
+    if a.ndim and a.size:
+        result = a - a.max(axis=dim, keepdims=True)   # exponentiated and normalised in place: no temporaries
+        xp.exp(result, out=result)
+        result /= result.sum(axis=dim, keepdims=True)
+        return result
+    shifted = a - a.max(axis=dim, keepdims=True) if a.size else a   # 0-d arithmetic gives scalars: not in place
+    exp = xp.exp(shifted)
+    return exp / exp.sum(axis=dim, keepdims=True)
+
+
+def _log_softmax(xp, a, dim):
+    if a.size == 0:
+        return a.copy()
+    if a.ndim == 0:
+        shifted = a - a.max(axis=dim, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
+    result = a - a.max(axis=dim, keepdims=True)
+    result -= xp.log(xp.exp(result).sum(axis=dim, keepdims=True))
+    return result
+
+
 class LogSoftmax(Primitive):
     saved_names = ("result",)   # PyTorch's names of what forward saves and of its arguments (_saved_* attributes)
     saved_values = {"dim": lambda node: node.dim}
@@ -72,15 +87,7 @@ class LogSoftmax(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, dim):
-        xp = ctx.xp
-        if a.size == 0:
-            result = a.copy()
-        elif a.ndim == 0:
-            shifted = a - a.max(axis=dim, keepdims=True)
-            result = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
-        else:
-            result = a - a.max(axis=dim, keepdims=True)
-            result -= xp.log(xp.exp(result).sum(axis=dim, keepdims=True))
+        result = in_float32(ctx.xp, _log_softmax, a, dim) if is_reduced(a) else _log_softmax(ctx.xp, a, dim)
         ctx.dim = dim
         ctx.save_for_backward(result)
         return result
@@ -131,38 +138,49 @@ class Gelu(Primitive):
     @staticmethod
     @quiet
     def forward(ctx, a, approximate):
-        xp = ctx.xp
         ctx.approximate = approximate
         ctx.save_for_backward(a)
-        if approximate == "tanh":
-            inner = math.sqrt(2 / math.pi) * (a + 0.044715 * (a * a * a))   # NumPy's ** 3 calls libm per element
-            return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
-        if _gelu_float32.applies(a):
-            return _gelu_float32.gelu(a)
-        result = (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
-        if a.dtype == xp.float32 and a.size > 1 and a.flags.c_contiguous:
-            # PyTorch's vectorised float32 kernel (contiguous tensors of 2 or more elements) gives NaN at +inf;
-            # its scalar loop (one element, strided or expanded inputs) gives inf, as here
-            result[a == xp.inf] = xp.nan
-        return result
+        if is_reduced(a):
+            return in_float32(ctx.xp, _gelu, a, approximate)
+        return _gelu(ctx.xp, a, approximate)
 
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        if ctx.approximate == "none" and not state.enabled and _gelu_float32.applies(a._data) and \
-                grad._data.shape == a._data.shape and grad._data.dtype == a._data.dtype:
-            derivative = _gelu_float32.gelu_derivative(a._data)   # a pooled array of its own: multiplied in place
-            return _make(_parallel.ufunc(numpy.multiply, grad._data, derivative, out=derivative))
-        if ctx.approximate == "tanh":
-            k = math.sqrt(2 / math.pi)
-            inner = k * (a + 0.044715 * a ** 3)
-            t = inner.tanh()
-            derivative = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
-        else:
-            cdf = 0.5 * (1 + (a / math.sqrt(2)).erf())
-            pdf = (-0.5 * a * a).exp() / math.sqrt(2 * math.pi)
-            derivative = cdf + a * pdf
-        return grad * derivative
+        if is_reduced(a._data):   # in float32, rounded once, as PyTorch's GeluBackward kernel
+            return _gelu_backward(ctx.approximate, a.float(), grad.float()).to(grad.dtype)
+        return _gelu_backward(ctx.approximate, a, grad)
+
+
+def _gelu(xp, a, approximate):
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (a + 0.044715 * (a * a * a))   # NumPy's ** 3 calls libm per element
+        return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
+    if _gelu_float32.applies(a):
+        return _gelu_float32.gelu(a)
+    result = (0.5 * a * (1 + _erf(xp, a / math.sqrt(2)))).astype(a.dtype, copy=False)
+    if a.dtype == xp.float32 and a.size > 1 and a.flags.c_contiguous:
+        # PyTorch's vectorised float32 kernel (contiguous tensors of 2 or more elements) gives NaN at +inf;
+        # its scalar loop (one element, strided or expanded inputs) gives inf, as here
+        result[a == xp.inf] = xp.nan
+    return result
+
+
+def _gelu_backward(approximate, a, grad):
+    if approximate == "none" and not state.enabled and _gelu_float32.applies(a._data) and \
+            grad._data.shape == a._data.shape and grad._data.dtype == a._data.dtype:
+        derivative = _gelu_float32.gelu_derivative(a._data)   # a pooled array of its own: multiplied in place
+        return _make(_parallel.ufunc(numpy.multiply, grad._data, derivative, out=derivative))
+    if approximate == "tanh":
+        k = math.sqrt(2 / math.pi)
+        inner = k * (a + 0.044715 * a ** 3)
+        t = inner.tanh()
+        derivative = 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * k * (1 + 3 * 0.044715 * a * a)
+    else:
+        cdf = 0.5 * (1 + (a / math.sqrt(2)).erf())
+        pdf = (-0.5 * a * a).exp() / math.sqrt(2 * math.pi)
+        derivative = cdf + a * pdf
+    return grad * derivative
 
 
 def _erf(xp, x):
@@ -207,6 +225,8 @@ def silu(input, inplace=False):
     refuse_complex_autograd("silu", input)
     if inplace:
         return _write_into(input, silu)
+    if is_reduced(input._data):   # in float32, rounded once, as PyTorch's kernel
+        return name_node(silu(input.float()).to(input.dtype), "SiluBackward0", (input,))
     return name_node(input * input.sigmoid(), "SiluBackward0", (input,))
 
 

@@ -12,6 +12,7 @@ from .. import _buffers
 from .._inplace import assign_inplace, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
+from .._unary import is_reduced
 from .._util import name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
@@ -75,7 +76,7 @@ class Mul(Primitive):
         needs = ctx.needs_input_grad
         if needs[0] or needs[1]:   # only what backward reads, other first (the order PyTorch packs and unpacks them)
             ctx._saved = (b if needs[0] else None, a if needs[1] else None)
-        if type(b) is float and _is_reduced(a):
+        if type(b) is float and is_reduced(a):
             return _in_float32(ctx.xp.multiply, a, b)
         return binary(ctx.xp.multiply, a, b)
 
@@ -101,14 +102,9 @@ def _times(grad, other):
     arrays)."""
     if type(other) is _ndarray and other.dtype.kind != "c":
         return binary(numpy.multiply, grad, other) if type(grad) is _ndarray else grad * other
-    if type(other) is float and type(grad) is _ndarray and _is_reduced(grad):
+    if type(other) is float and type(grad) is _ndarray and is_reduced(grad):
         return _in_float32(numpy.multiply, grad, other)
     return grad * _conj(other)
-
-
-def _is_reduced(array):
-    """Whether ``array`` holds 16-bit floats (float16, bfloat16: ml_dtypes' kind is 'V')."""
-    return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
 
 
 def _in_float32(function, a, b):
@@ -122,7 +118,7 @@ def _in_float32(function, a, b):
 def _reduced_scalar(input, other):
     """``other`` as the float a 16-bit float tensor ``input`` is multiplied or divided by (see ``_in_float32``), or
     None when these are other operands."""
-    if type(other) in (float, int) and isinstance(input, Tensor) and _is_reduced(input._data):
+    if type(other) in (float, int) and isinstance(input, Tensor) and is_reduced(input._data):
         return float(other)
     return None
 
@@ -134,7 +130,7 @@ class Div(Primitive):
     @_quiet
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        if type(b) is float and _is_reduced(a):
+        if type(b) is float and is_reduced(a):
             return _in_float32(ctx.xp.true_divide, a, b)
         return binary(ctx.xp.true_divide, a, b)
 
@@ -150,7 +146,7 @@ class Div(Primitive):
 
 def _quotient_gradients(ctx, grad, a, b):
     """Div's gradients from what its forward saved: tensors (backward) or arrays (array_backward) alike."""
-    if type(b) is float and type(grad) is _ndarray and _is_reduced(grad):
+    if type(b) is float and type(grad) is _ndarray and is_reduced(grad):
         grad_a = _in_float32(numpy.true_divide, grad, b)
     else:
         grad_a = grad / _conj(b)
@@ -567,9 +563,7 @@ class Pow(Primitive):
             # PyTorch's integer powers: negative exponents give 0 except for bases 1 and -1; NumPy raises.
             result = xp.where((b < 0) & (xp.abs(a) != 1), 0, xp.power(a, xp.abs(b))).astype(b.dtype, copy=False)
         else:
-            special = _SPECIAL_POWERS.get(b) if type(b) in (float, int) and getattr(a, "dtype", None) is not None \
-                and a.dtype.kind == "f" else None
-            result = xp.asarray(a ** b if special is None else special(xp, a))
+            result = _scalar_power(xp, a, b)
         ctx.save_for_backward(a, b, result if hasattr(b, "shape") else None)   # kept for tensor exponents, as PyTorch
         return result
 
@@ -582,6 +576,21 @@ class Pow(Primitive):
         if ctx.needs_input_grad[1]:
             grad_b = _pow_exponent_grad(grad, a, b, result)
         return grad_a, grad_b
+
+
+def _scalar_power(xp, a, b):
+    """``a ** b``, through ``_SPECIAL_POWERS`` for floating arrays (bfloat16's exponent comes as its NumPy scalar)."""
+    if type(b) is not float and type(b) is not int and getattr(b, "ndim", None) == 0 and b.dtype.kind == "V":
+        b = float(b)
+    special = _SPECIAL_POWERS.get(b) if type(b) in (float, int) and getattr(a, "dtype", None) is not None \
+        and a.dtype.kind in "fV" else None
+    if special is None:
+        return xp.asarray(a ** b)
+    if a.dtype == xp.float16 or b == -0.5 and a.dtype.kind == "V":
+        # PyTorch computes these in float32 and rounds once for float16, and bfloat16's -0.5 (its rsqrt); its
+        # bfloat16 products and quotients round each step
+        return xp.asarray(special(xp, a.astype(xp.float32))).astype(a.dtype)
+    return xp.asarray(special(xp, a))
 
 
 def _pow_base_grad(grad, a, b):
