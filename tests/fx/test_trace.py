@@ -176,3 +176,20 @@ def test_proxyable_classes_are_recorded_as_torch():
         return lib.fx.symbolic_trace(use_pair)
     t_gm, e_gm = make(torch), make(ember)
     assert [(n.op, n.name) for n in e_gm.graph.nodes] == [(n.op, n.name) for n in t_gm.graph.nodes]
+
+
+@pytest.mark.parametrize("base, shape", [("Conv1d", (2, 3, 9)), ("Conv2d", (2, 3, 8, 8)), ("Conv3d", (1, 3, 4, 6, 6)),
+                                         ("ConvTranspose2d", (2, 3, 5, 5))])
+def test_convolution_subclasses_trace_through_as_torch(base, shape):
+    """A subclass of a convolution is no fx leaf (torchvision's Conv3DSimple): its forward's functional call is
+    recorded, as torch records F.conv3d."""
+    def model(lib):
+        lib.manual_seed(0)
+        cls = type("Sub" + base, (getattr(lib.nn, base),), {})
+        return lib.nn.Sequential(cls(3, 4, 3, padding=1), lib.nn.ReLU())
+    t_model, e_model = model(torch), model(ember)
+    copy_weights(t_model, e_model)
+    t_gm, e_gm = torch.fx.symbolic_trace(t_model), ember.fx.symbolic_trace(e_model)
+    assert_same_trace(t_gm, e_gm)
+    x = numpy.random.randn(*shape).astype(numpy.float32)
+    assert_same_values(t_gm(torch.from_numpy(x)), e_gm(ember.from_numpy(x)))
