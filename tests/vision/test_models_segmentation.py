@@ -182,3 +182,14 @@ def test_semantic_segmentation_usage_runs_unmodified_under_ember_run(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["ember.vision.models.segmentation.fcn (1, 21, 50, 60) 12 (60, 50)",
                                           "['aux', 'out'] True"]
+
+
+@pytest.mark.parametrize("name", ["fcn_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large"])
+def test_feature_extraction_node_names_equal_torchvisions(name):
+    from torchvision.models.feature_extraction import get_graph_node_names as tv_get_graph_node_names
+
+    from ember.vision.models.feature_extraction import get_graph_node_names
+    kwargs = {**NO_DOWNLOAD, **({} if name.startswith("lraspp") else {"aux_loss": True})}
+    with ember.device("meta"), torch.device("meta"):
+        ours, theirs = models.get_model(name, **kwargs), tvm.get_model(name, **kwargs)
+    assert get_graph_node_names(ours) == tv_get_graph_node_names(theirs)

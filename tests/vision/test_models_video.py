@@ -250,3 +250,19 @@ def test_swin3d_training_step_gradients_equal_torchvisions():
         numpy.testing.assert_allclose(our_params[key].grad.numpy(), p.grad.numpy(), rtol=1e-7, atol=1e-12,
                                       err_msg=key)
     assert ours.features[0][1].attn.relative_position_index.dtype == ember.int64
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "r2plus1d_18", "s3d", "mvit-v1", "mvit-v2", "swin3d_t"])
+def test_feature_extraction_node_names_equal_torchvisions(name):
+    """Graph node names (train and eval) as torchvision's feature extraction lists them: the same helpers are fx
+    leaves, the convolution subclasses are traced through, and the graph keeps torchvision's order (the MViTs in
+    their small configurations: 16 blocks trace slowly)."""
+    from torchvision.models.feature_extraction import get_graph_node_names as tv_get_graph_node_names
+
+    from ember.vision.models.feature_extraction import get_graph_node_names
+    with ember.device("meta"), torch.device("meta"):
+        if name.startswith("mvit"):
+            ours, theirs = (_small_mvit(lib, int(name[-1]), (32, 32)) for lib in (models, tvm))
+        else:
+            ours, theirs = models.get_model(name), tvm.get_model(name)
+    assert get_graph_node_names(ours) == tv_get_graph_node_names(theirs)

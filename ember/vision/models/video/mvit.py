@@ -74,7 +74,7 @@ class Pool(nn.Module):
 
     def forward(self, x, thw):
         x, tensor_dim = _unsqueeze(x, 4, 1)
-        class_token, x = x[:, :, :1], x[:, :, 1:]
+        class_token, x = ember.tensor_split(x, indices=(1,), dim=2)
         x = x.transpose(2, 3)
         B, N, C = x.shape[:3]
         x = x.reshape((B * N, C) + tuple(thw)).contiguous()

@@ -160,9 +160,10 @@ class ShiftedWindowAttention3d(nn.Module):
         _, t, h, w, _ = x.shape
         window_size, shift_size = _get_window_and_shift_size(self.shift_size.copy(), [t, h, w],
                                                              self.window_size.copy())
+        relative_position_bias = self.get_relative_position_bias(window_size)  # first: fx graphs keep this order
         return shifted_window_attention_3d(
-            x, self.qkv.weight, self.proj.weight, self.get_relative_position_bias(window_size), window_size,
-            self.num_heads, shift_size=shift_size, attention_dropout=self.attention_dropout, dropout=self.dropout,
+            x, self.qkv.weight, self.proj.weight, relative_position_bias, window_size, self.num_heads,
+            shift_size=shift_size, attention_dropout=self.attention_dropout, dropout=self.dropout,
             qkv_bias=self.qkv.bias, proj_bias=self.proj.bias, training=self.training)
 
 
