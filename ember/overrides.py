@@ -24,6 +24,7 @@ import types
 
 from ._tensor import Tensor
 from . import _tensor
+from ._warnings import transparent
 
 __all__ = ["get_ignored_functions", "get_overridable_functions", "get_testing_overrides", "handle_torch_function",
            "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic", "is_tensor_like",
@@ -190,6 +191,7 @@ def _needs_dispatch(args, kwargs):
     return bool(kwargs) and _needs_dispatch(tuple(kwargs.values()), None)
 
 
+@transparent
 def _dispatch(public, args, kwargs, relevant=None):
     """Calls the top mode's, then each overloaded argument type's ``__torch_function__`` until one returns something
     other than NotImplemented. ``relevant``: the arguments to look at, where not all of ``args`` and ``kwargs``."""
@@ -223,6 +225,7 @@ def _overridable(function, name, home, qualname, public=None):
     """``function`` as a public function that dispatches through the protocol when an argument or a mode asks;
     handlers are given ``public`` as the function called (default: the wrapper itself). ``home`` and ``qualname``
     say where it is found, so that pickle finds it there."""
+    @transparent   # warnings name the caller's line, as PyTorch's (no such frame there)
     def dispatching(*args, **kwargs):
         if _needs_dispatch(args, kwargs):
             return _dispatch(public or dispatching, args, kwargs)
@@ -252,6 +255,8 @@ def _install():
             if id(value) not in wrapped:
                 home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
                 wrapped[id(value)] = _overridable(value, f"{prefix}.{name}", home, name)
+                if value.__module__ == module.__name__ and value.__qualname__ == name:
+                    value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
             setattr(module, name, wrapped[id(value)])
     methods = [(name, value) for name, value in vars(Tensor).items()
                if name not in _TENSOR_NOT_DISPATCHED and isinstance(value, types.FunctionType)
@@ -289,6 +294,7 @@ def _on_subclass(cls):
 
 # --- PyTorch's public helpers ----------------------------------------------------------------------------------
 
+@transparent
 def _tensor_torch_function(cls, func, types, args=(), kwargs=None):
     """The default ``__torch_function__`` of Tensor subclasses: runs ``func`` with subclass dispatch off and returns
     its tensors (also inside lists and tuples) as ``cls``."""

@@ -261,11 +261,14 @@ def _public_global(obj):
     modules, so the first found of: a public namespace holding ``obj`` (``torch.nn.functional.gelu``,
     ``torch.tanh``), for a private module the nearest public package holding it
     (``torchvision.transforms.v2.ToTensor``), then its own module (``torch.nn.modules.conv.Conv2d``)."""
+    from ._alias import public_name
+    from .overrides import unwrapped
     module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if isinstance(name, str) and name.endswith(".__wrapped__"):   # behind a __torch_function__ dispatching wrapper
+        name = name[:-len(".__wrapped__")]
     if not (isinstance(module, str) and isinstance(name, str)) or "." in name \
             or not (module == "ember" or module.startswith("ember.")):
         return None
-    from ._alias import public_name
     parts = module.split(".")
     candidates = list(_PUBLIC_NAMESPACES)
     private = next((i for i, part in enumerate(parts) if part.startswith("_")), None)
@@ -275,7 +278,7 @@ def _public_global(obj):
     for candidate in candidates:
         if candidate == "ember.ops" or candidate.startswith("ember.ops."):
             continue
-        if getattr(sys.modules.get(candidate), name, None) is obj:
+        if unwrapped(getattr(sys.modules.get(candidate), name, None)) is unwrapped(obj):
             return public_name(candidate), name
     return None
 

@@ -347,3 +347,26 @@ def test_fx_names_dispatching_wrappers_as_the_functions_they_wrap():
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert result.stdout.split() == ["True", "True", "True"], result.stderr[-2000:]
+
+
+def test_functions_kept_from_before_dispatch_was_installed_still_pickle(tmp_path):
+    # a layer holding F.relu made before the wrappers replaced it: plain pickle and ember.save -> torch.load
+    code = textwrap.dedent(f"""
+        import pickle
+        import ember
+
+        layer = ember.nn.TransformerEncoderLayer(8, 2)
+
+        class Sub(ember.Tensor):   # installs the dispatching wrappers
+            pass
+
+        again = pickle.loads(pickle.dumps(layer))
+        ember.save(layer, {str(tmp_path / "layer.pt")!r})
+        x = ember.randn(3, 1, 8)
+        layer.eval(), again.eval()
+        print(again.activation is layer.activation, bool(ember.equal(again(x), layer(x))))
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.stdout.split() == ["True", "True"], result.stderr[-2000:]
+    loaded = torch.load(tmp_path / "layer.pt", weights_only=False)
+    assert loaded.activation is torch.nn.functional.relu
