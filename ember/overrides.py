@@ -12,7 +12,9 @@ methods are replaced by dispatching wrappers (``_install``) the first time a Ten
 inherits a ``__torch_function__`` that is not ``_disabled_torch_function_impl``, or a mode is entered. From then on
 each call checks its arguments' types (a dict lookup per argument). A tensor-like class that is not a Tensor
 subclass is dispatched once the wrappers are installed: ``import ember.overrides`` does not install them, but any of
-these do, and so does ``handle_torch_function`` or ``enable_torch_function_dispatch()``. ember's own subclasses
+these do, and so do ``has_torch_function`` finding one, ``handle_torch_function`` and
+``enable_torch_function_dispatch()``. Until then a tensor-like passed straight to an ember function gets that
+function's type error. ember's own subclasses
 (Parameter, Buffer, vmap's BatchedTensor, quantized and sparse tensors, torchvision's TVTensors) are never
 dispatched, as PyTorch's Parameter is not: they keep their own mechanisms.
 """
@@ -319,18 +321,21 @@ def _convert(result, cls):
 
 def has_torch_function(relevant_args):
     """True when a mode is active or an element of ``relevant_args`` takes over calls (a Tensor subclass with
-    ``__torch_function__``, or a tensor-like)."""
-    return _needs_dispatch(tuple(relevant_args), None)
+    ``__torch_function__``, or a tensor-like). A True answer installs the dispatch (a tensor-like seen)."""
+    found = _needs_dispatch(tuple(relevant_args), None)
+    if found and not _installed:
+        _install()
+    return found
 
 
 def has_torch_function_unary(argument):
     """``has_torch_function((argument,))``."""
-    return _needs_dispatch((argument,), None)
+    return has_torch_function((argument,))
 
 
 def has_torch_function_variadic(*arguments):
     """``has_torch_function(arguments)``."""
-    return _needs_dispatch(arguments, None)
+    return has_torch_function(arguments)
 
 
 def handle_torch_function(public_api, relevant_args, *args, **kwargs):
