@@ -34,11 +34,42 @@ def scaled_keep(shape, like, p):
     return _make(data)
 
 
+def _memory_order(input):
+    """The axes of ``input`` from outermost to innermost in memory where its layout is not row-major but is one
+    PyTorch's ``empty_like`` keeps (dense, or channels-last): dropout's noise is ``empty_like(input)`` filled in
+    memory order there, so its draws land in that order. None for row-major inputs."""
+    data = input._data
+    if data.ndim < 2 or data.flags.c_contiguous:
+        return None
+    ones = [a for a in range(data.ndim) if data.shape[a] == 1]
+    order = sorted((a for a in range(data.ndim) if data.shape[a] != 1), key=lambda a: -data.strides[a])
+    step = data.itemsize
+    for axis in reversed(order):
+        if data.strides[axis] != step:
+            break
+        step *= data.shape[axis]
+    else:
+        return ones + order
+    from .._memory_format import channels_last, channels_last_3d, suggested
+    layout = suggested(data)
+    if layout is channels_last or layout is channels_last_3d:
+        return [0] + list(range(2, data.ndim)) + [1]
+    return None
+
+
+def _noise(input, mask_shape, draw):
+    """``draw(shape)``'s noise for ``input``, drawn in ``input``'s memory order when the noise has its shape."""
+    order = _memory_order(input) if mask_shape == tuple(input.shape) else None
+    if order is None:
+        return draw(mask_shape)
+    return draw(tuple(mask_shape[a] for a in order)).permute(*numpy.argsort(order).tolist())
+
+
 def _apply(input, mask_shape, p, inplace):
     if p == 1.0:
         result = input * 0.0
     else:
-        result = input * scaled_keep(mask_shape, input, p)
+        result = input * _noise(input, mask_shape, lambda shape: scaled_keep(shape, input, p))
     return input.copy_(result) if inplace else result
 
 
@@ -114,7 +145,8 @@ def _alpha(input, p, training, mask_shape):
     if p == 1.0:
         return input * 0.0
     from .creation import empty
-    keep = empty(mask_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
+    keep = _noise(input, mask_shape,
+                  lambda shape: empty(shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p))
     a = 1.0 / ((_ALPHA * _ALPHA * p + 1) * (1 - p)) ** 0.5
     # PyTorch's operation order, so results round as PyTorch's do: input * (keep * a) + (keep - 1) * alpha * a + ...
     shift = keep.add(-1).mul_(_ALPHA * a).add_(_ALPHA * a * p)

@@ -292,6 +292,24 @@ def test_dropout_masks(name, args):
     numpy.testing.assert_array_equal(got, expected)
 
 
+@pytest.mark.parametrize("name, args", [("dropout", (0.3,)), ("alpha_dropout", (0.3, True)),
+                                        ("dropout2d", (0.4,))])
+@pytest.mark.parametrize("layout", ["channels_last", "transposed", "permuted_3d", "sliced"])
+def test_dropout_masks_follow_the_inputs_memory_order(name, args, layout):
+    # PyTorch's noise is empty_like(input) filled in memory order: kornia's HardNet drops channels-last activations
+    x = numpy.random.default_rng(0).standard_normal((4, 6, 5, 3)).astype(numpy.float32)
+
+    def make(lib):
+        t = lib.tensor(x)
+        t = {"channels_last": lambda: t.contiguous(memory_format=lib.channels_last), "transposed": lambda: t[0, 0].t(),
+             "permuted_3d": lambda: t[0].permute(2, 0, 1), "sliced": lambda: t[:, ::2]}[layout]()
+        return getattr(lib.nn.functional, name)(t, *args)
+    if name == "dropout2d" and layout in ("transposed", "permuted_3d"):
+        return
+    got, expected = _both(make)
+    numpy.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_rrelu_slopes(dtype):
     x = numpy.random.default_rng(0).standard_normal((50, 40))
