@@ -295,7 +295,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     grad_enabled = is_grad_enabled()
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
-        with _active.running():
+        with _active.running(forward=True):
             result = func(*rebuild(aliases))
         aux = None
         if has_aux:
@@ -345,7 +345,8 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
                 args[n] = rebuild([_alias(t) for t in leaves])
                 aliases += _flatten(args[n])[0]
                 rebuilds.append((len(leaves), rebuild))
-            with _random_draws(randomness), _active.running():
+            with _random_draws(randomness), _active.running(forward=name == "jacfwd",
+                                                                        vmapped=name == "jacfwd"):
                 result = func(*args)
             aux = None
             if has_aux:

@@ -227,6 +227,10 @@ def _batching_hook(cls, args, kwargs, proceed):
     level = next(lv for lv in _levels if lv.number == number)
     if _holds_example(args) or _holds_example(tuple(kwargs.values())):
         raise _unbatchable(f"{cls.__name__} with an index")
+    if cls.__module__ is not None and not cls.__module__.startswith("ember."):
+        from . import _active
+        if _active.user_function(cls):
+            return _custom_function(cls, level, args, kwargs)
     rule = rules.get(cls.__name__)
     if rule is not None:
         result = rule(cls, level, args, kwargs)
@@ -235,6 +239,40 @@ def _batching_hook(cls, args, kwargs, proceed):
     elif getattr(cls, "trace_inside", False) or getattr(cls, "batch_inside", False):   # batch its inner ops
         return proceed(args, kwargs)
     return fallback(cls, level, args, kwargs)
+
+
+class _VmapInfo:
+    """What a Function's ``vmap`` staticmethod receives first: the batch size and the randomness mode."""
+
+    def __init__(self, batch_size, randomness):
+        self.batch_size, self.randomness = batch_size, randomness
+
+    def __repr__(self):
+        return f"VmapInfo(batch_size={self.batch_size}, randomness='{self.randomness}')"
+
+
+def _custom_function(cls, level, args, kwargs):
+    """A user ``autograd.Function`` applied to batched tensors, as PyTorch's vmap applies it: its ``vmap``
+    staticmethod on the examples' tensors (with their batch dims), or, with ``generate_vmap_rule=True``, its forward on
+    every example; otherwise PyTorch's errors."""
+    from . import _active
+    _active.check_setup_context(cls)
+    if _active.defines(cls, "vmap") and not (_grad_on() and any(
+            isinstance(a, Tensor) and a.requires_grad for a in args)):
+        in_dims = tuple(a._bdim if type(a) is BatchedTensor and a._level == level.number else None for a in args)
+        values = [a._value if d is not None else a for a, d in zip(args, in_dims)]
+        output, out_dims = cls.vmap(_VmapInfo(level.size, level.randomness), in_dims, *values, **kwargs)
+        if isinstance(output, tuple):
+            dims = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(output)
+            return tuple(o if d is None else batched(o, d, level.number) for o, d in zip(output, dims))
+        return output if out_dims is None else batched(output, out_dims, level.number)
+    _active.check_vmap_support(cls)
+    return _per_example(cls, level, args, kwargs)
+
+
+def _grad_on():
+    from ..autograd.grad_mode import is_grad_enabled
+    return is_grad_enabled()
 
 
 _warned = set()
@@ -251,6 +289,12 @@ def fallback(cls, level, args, kwargs):
         warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
                       f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
                       UserWarning, stacklevel=4)
+    return _per_example(cls, level, args, kwargs)
+
+
+def _per_example(cls, level, args, kwargs):
+    """The op run once per example, the results stacked."""
+    name = cls.__name__
     per_example = []
     for b in range(level.size):
         def pick(a):

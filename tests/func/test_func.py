@@ -1,5 +1,7 @@
 """ember.func against torch.func: grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian (nested too) and
 functional_call."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -372,3 +374,84 @@ def test_results_keep_the_graph_of_captured_parameters_as_torch(call, grad_mode)
     assert flags[0] == flags[1]
     for got, want in zip(*grads) if grads else ():
         numpy.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _functions(lib):
+    """User autograd.Functions of each style, defined against ``lib``."""
+    class Old(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class New(lib.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return x * 2
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    class Generated(New):
+        generate_vmap_rule = True
+
+    class WithVmap(New):
+        calls = []
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            WithVmap.calls.append((info.batch_size, in_dims, info.randomness))
+            return x * 2, in_dims[0]
+
+    class WithJvp(New):
+        @staticmethod
+        def jvp(ctx, t):
+            return t * 2
+    return {"Old": Old, "New": New, "Generated": Generated, "WithVmap": WithVmap, "WithJvp": WithJvp}
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, F, x: lib.func.vmap(F["Old"].apply)(x),
+    lambda lib, F, x: lib.func.vmap(F["New"].apply)(x),
+    lambda lib, F, x: lib.func.vmap(F["Generated"].apply)(x),
+    lambda lib, F, x: (lib.func.vmap(F["WithVmap"].apply, in_dims=1)(x), F["WithVmap"].calls),
+    lambda lib, F, x: lib.func.grad(lambda a: F["Old"].apply(a).sum())(x),
+    lambda lib, F, x: lib.func.grad(lambda a: F["New"].apply(a).sum())(x),
+    lambda lib, F, x: lib.func.vjp(F["Old"].apply, x)[1](x),
+    lambda lib, F, x: lib.func.jvp(F["New"].apply, (x,), (x,)),
+    lambda lib, F, x: lib.func.jvp(F["WithJvp"].apply, (x,), (x,)),
+    lambda lib, F, x: lib.func.jacfwd(F["New"].apply)(x[0]),
+    lambda lib, F, x: lib.func.vmap(lib.func.grad(lambda a: F["Generated"].apply(a).sum()))(x),
+    lambda lib, F, x: F["Old"].apply(x),
+], ids=["vmap_old", "vmap_no_rule", "vmap_generated", "vmap_staticmethod", "grad_old", "grad_new", "vjp_old",
+        "jvp_without_jvp", "jvp_with_jvp", "jacfwd_without_jvp", "vmap_grad_generated", "outside"])
+def test_custom_functions_in_transforms_as_torch(call):
+    """User autograd.Functions inside transforms: PyTorch's requirements (setup_context, a vmap rule, jvp for forward
+    mode) and errors, its vmap staticmethod called with the batch dims, and no performance warning."""
+    results = []
+    for lib in (ember, torch):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", UserWarning)   # no "performance drop" warning
+                out = call(lib, _functions(lib), lib.tensor(numpy.linspace(-1, 1, 12).reshape(4, 3)))
+            leaves = lib.utils._pytree.tree_leaves(out)
+            results.append([leaf.numpy() if isinstance(leaf, lib.Tensor) else leaf for leaf in leaves])
+        except Exception as error:
+            results.append((type(error).__name__, str(error)))
+    if isinstance(results[1], tuple):
+        assert results[0] == results[1]
+    else:
+        assert len(results[0]) == len(results[1])
+        for got, want in zip(*results):
+            if isinstance(want, numpy.ndarray):
+                numpy.testing.assert_allclose(got, want)
+            else:
+                assert got == want
