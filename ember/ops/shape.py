@@ -589,9 +589,38 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0):
     return split_with_sizes(input, split_sizes, dim)
 
 
+_TENSOR_SPLIT_SIGNATURES = (" * (Tensor input, tuple of ints indices, int dim = 0)\n"
+                            " * (Tensor input, Tensor tensor_indices_or_sections, int dim = 0)\n"
+                            " * (Tensor input, int sections, int dim = 0)\n")
+
+
+def _tensor_split_arg(indices_or_sections, dim, keywords):
+    """The one split argument, given positionally or as PyTorch's ``indices``/``sections``/
+    ``tensor_indices_or_sections`` keyword of the matching type; PyTorch's TypeError otherwise."""
+    given = {k: v for k, v in keywords.items() if v is not None}
+    kinds = {"indices": (list, tuple), "sections": (int,), "tensor_indices_or_sections": (Tensor,)}
+    if (indices_or_sections is None) == (len(given) == 1) and len(given) <= 1 and \
+            all(isinstance(v, kinds[k]) and not isinstance(v, bool) for k, v in given.items()):
+        return indices_or_sections if indices_or_sections is not None else next(iter(given.values()))
+    def kind(v):
+        return "Tensor" if isinstance(v, Tensor) else type(v).__name__
+    got = ["Tensor"] + ([kind(indices_or_sections)] if indices_or_sections is not None else [])
+    got += [f"dim={kind(dim)}"] if dim != 0 else []
+    got += [f"{k}={kind(v)}" for k, v in given.items()]
+    raise TypeError(f"tensor_split() received an invalid combination of arguments - got ({', '.join(got)}), but "
+                    f"expected one of:\n{_TENSOR_SPLIT_SIGNATURES}")
+
+
 @tensor_method
-def tensor_split(input, indices_or_sections, dim=0):
-    """Views split into ``n`` near-equal sections, or at the given indices, along ``dim`` (as numpy.array_split)."""
+def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sections=None,
+                 tensor_indices_or_sections=None):
+    """Views split into ``n`` near-equal sections, or at the given indices, along ``dim`` (as numpy.array_split).
+    The split may also be given by PyTorch's keywords: ``indices`` (a sequence), ``sections`` (an int) or
+    ``tensor_indices_or_sections``."""
+    if indices_or_sections is None or indices is not None or sections is not None or \
+            tensor_indices_or_sections is not None:
+        indices_or_sections = _tensor_split_arg(indices_or_sections, dim, {
+            "indices": indices, "sections": sections, "tensor_indices_or_sections": tensor_indices_or_sections})
     if input.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     dim = wrap_dim(dim, input.ndim)
