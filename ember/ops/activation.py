@@ -714,7 +714,10 @@ def logsigmoid(input):
     """log(sigmoid(x)), computed stably as -softplus(-x): smooth at 0, its linear cut where the dropped term
     log1p(exp(x)) is below the dtype's ulp (float64 keeps it to x = -40)."""
     require_dtype("log_sigmoid_cpu", input)
-    result = -softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
+    if input.dtype.is_floating_point and input.dtype.itemsize == 2:   # as PyTorch: in float32, rounded once
+        return name_node(logsigmoid(input.float()).to(input.dtype), "LogSigmoidBackward0", (input,))
+    # 0 - softplus: where log1p(exp(-x)) vanishes the result is +0.0, as PyTorch's min(x, 0) - log1p(exp(-|x|))
+    result = 0.0 - softplus(-input, 1.0, 20.0 if input.dtype.itemsize <= 4 else 40.0)
     return name_node(result, "LogSigmoidBackward0", (input,))
 
 

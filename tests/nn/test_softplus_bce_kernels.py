@@ -31,6 +31,16 @@ def test_logsigmoid_far_out_matches_torch(dtype):
     check(lambda lib, x: lib.nn.functional.logsigmoid(x), x)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_logsigmoid_signed_zeros_match_torch(dtype):
+    # a vanishing log1p(exp(-x)) gives +0.0 (printed "0."), a tiny negative one rounded to half precision -0.0
+    values = [110.0, 200.0, 50.0, 20.0, 0.0, -0.0, -5.0, float("inf"), float("-inf")]
+    ours = ember.nn.functional.logsigmoid(ember.tensor(values, dtype=getattr(ember, dtype))).float().numpy()
+    theirs = torch.nn.functional.logsigmoid(torch.tensor(values, dtype=getattr(torch, dtype))).float().numpy()
+    numpy.testing.assert_array_equal(ours, theirs)
+    numpy.testing.assert_array_equal(numpy.signbit(ours), numpy.signbit(theirs))
+
+
 def test_softplus_with_half_of_the_elements_past_the_threshold():
     x = sample((4000,), numpy.float32, low=-40, high=40, seed=4)
     check(lambda lib, x: lib.nn.functional.softplus(x, beta=3.0, threshold=5.0), x)
