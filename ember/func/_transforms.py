@@ -313,8 +313,38 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     widest = _widest_tangent(leaves, tangent_leaves)
     if widest is not None:
         tangents_out = [t.to(promote_types(t.dtype, widest)) if t.is_floating_point() else t for t in tangents_out]
+    if outer:
+        tangents_out = [_joined(t, o, aliases) for t, o in zip(tangents_out, out_leaves)]
     outputs = (_detach_unless(result, outer), out_spec.unflatten(tangents_out))
     return outputs + (_detach_unless(aux, outer),) if has_aux else outputs
+
+
+def _joined(tangent, output, aliases):
+    """``tangent`` joined to the graph of the primals (zero gradients) where PyTorch's would be: its forward
+    formulas for products read the other factor's primal, so a product's tangent requires grad even where its value
+    does not depend on the primals (a linear layer's tangent along its weights)."""
+    if tangent.requires_grad or not output.requires_grad or not _has_product(output):
+        return tangent
+    from ..autograd._jvp import _Reconnect, _product_node
+    joined = _Reconnect.apply(tangent, aliases, *aliases)
+    joined.grad_fn.__class__ = _product_node()
+    return joined
+
+
+def _has_product(output):
+    """Whether ``output``'s graph holds a product (mul, matmul, linear, ...)."""
+    from ..autograd._jvp import _PRODUCTS
+    stack, seen = [output.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if getattr(getattr(node, "_function", None), "__name__", None) in _PRODUCTS:
+            return True
+        stack.extend(edge[0] for edge in getattr(node, "_edges", None) or () if edge is not None
+                     and not isinstance(edge[0], Tensor))
+    return False
 
 
 def _widest_tangent(primals, tangents):

@@ -455,3 +455,29 @@ def test_custom_functions_in_transforms_as_torch(call):
                 numpy.testing.assert_allclose(got, want)
             else:
                 assert got == want
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, w, b, x: lib.nn.functional.linear(x, w, b),
+    lambda lib, w, b, x: (w * 2).sum() + b,
+    lambda lib, w, b, x: w.sum() + b,
+    lambda lib, w, b, x: (w.sin() @ x.T).sum(1) + b,
+], ids=["linear", "scaled", "sum", "nonlinear"])
+def test_jvp_tangents_of_primals_requiring_grad_as_torch(call):
+    """jvp at primals requiring grad: the tangent requires grad where PyTorch's forward formulas read a primal
+    (products, nonlinear ops), and its gradients agree."""
+    results = []
+    for lib in (ember, torch):
+        w = lib.tensor(numpy.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        b = lib.tensor([0.5, -0.5], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor(numpy.linspace(0, 1, 9).reshape(3, 3))
+        out, tangent = lib.func.jvp(lambda w, b: call(lib, w, b, x), (w, b), (lib.ones_like(w), lib.ones_like(b)))
+        grads = None
+        if tangent.requires_grad:
+            grads = [g.numpy(force=True) if lib is torch else g.numpy() for g in lib.autograd.grad(
+                (tangent ** 2).sum(), (w, b), allow_unused=True, materialize_grads=True)]
+        results.append((out.requires_grad, tangent.requires_grad, tangent.detach().numpy(), grads))
+    assert results[0][:2] == results[1][:2]
+    numpy.testing.assert_allclose(results[0][2], results[1][2])
+    for got, want in zip(results[0][3] or (), results[1][3] or ()):
+        numpy.testing.assert_allclose(got, want, atol=1e-12)
