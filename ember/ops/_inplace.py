@@ -56,8 +56,10 @@ def check_inplace_allowed(self):
 
 
 @composite("AssignInplace")
-def assign_inplace(self, result):
-    """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph."""
+def assign_inplace(self, result, overlap_ok=False):
+    """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph.
+    ``overlap_ok``: self may be expanded so that elements share memory (``fill_``, which PyTorch lets write one
+    value everywhere); other writes into such a tensor raise PyTorch's error."""
     check_inplace_allowed(self)
     if result._data.shape != self._data.shape:
         try:
@@ -87,7 +89,7 @@ def assign_inplace(self, result):
         try:
             self._data[...] = result._data
         except ValueError:   # a read-only NumPy view: an expanded tensor or a part of one
-            writeable(self._data)[...] = result._data
+            writeable(self._data, check_overlap=not overlap_ok)[...] = result._data
     self._version_counter[0] += 1
     if node is not None:
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True

@@ -532,14 +532,15 @@ def test_gather_and_scatter_rank_errors_match_torch(fn):
 
 
 EXPANDED_WRITES = ["t.copy_(lib.arange(4).reshape(1, 4))", "t.add_(1)", "t[0] = 5", "t[0, 2] = 9", "t[-1] = 3",
-                   "t[:, 0] = 2", "t[..., 1:] = lib.ones(3, dtype=lib.int64)"]
+                   "t[:, 0] = 2", "t[..., 1:] = lib.ones(3, dtype=lib.int64)", "t.fill_(4)", "t.zero_()",
+                   "t[:, 1].fill_(6)"]
 
 
 @pytest.mark.parametrize("sizes", [(1, -1), (3, 4), (2, 1, 4)])
 @pytest.mark.parametrize("write", EXPANDED_WRITES)
 def test_writes_into_expanded_tensors_match_torch(sizes, write):
     """PyTorch writes through an expanded view (a buffer registered as arange(n).expand(1, -1), as transformers'
-    position_ids) and refuses only writes whose elements share memory."""
+    position_ids) and refuses only writes whose elements share memory (fill_ writes one value there too)."""
     outcomes = []
     for lib in (torch, ember):
         base = lib.zeros(4, dtype=lib.int64)

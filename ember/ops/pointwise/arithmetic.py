@@ -698,14 +698,16 @@ def fill(input, value):
 
 
 def fill_(self, value):
-    """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow)."""
+    """Sets every element to ``value`` (a number or a 0-d tensor, through which gradients flow); also where elements
+    share memory (an expanded tensor), as PyTorch's fill_."""
     result = fill(self, value)   # PyTorch's in-place fill nodes: FillBackward2 (a number), FillBackward3 (a tensor)
-    return assign_inplace(self, name_node(result, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"))
+    return assign_inplace(self, name_node(result, "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"),
+                          overlap_ok=True)
 
 
 def zero_(self):
-    """Sets every element to zero."""
-    return assign_inplace(self, name_node(fill(self, 0), "ZeroBackward0"))
+    """Sets every element to zero (also where elements share memory, as ``fill_``)."""
+    return assign_inplace(self, name_node(fill(self, 0), "ZeroBackward0"), overlap_ok=True)
 
 
 def copy_(self, src, non_blocking=False):
