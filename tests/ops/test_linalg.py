@@ -515,3 +515,17 @@ def test_cdist_by_matrix_product_gives_zero_distances_a_zero_gradient():
         assert not x1.grad.numpy().any() and not x2.grad.numpy().any()
     # away from duplicates (whose distances are rounding noise, ~sqrt(eps) apart) values and gradients match
     check(lambda L, x1, x2: L.cdist(x1, x2)[:, 5:], a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("bcwd,bcdh->bcwh", [(3, 4, 5, 6), (3, 4, 6, 7)]), ("ij,jk->ik", [(5, 6), (6, 7)]),
+    ("bij,bjk->bik", [(4, 5, 6), (4, 6, 7)]), ("bhqd,bhkd->bhqk", [(2, 3, 5, 4), (2, 3, 6, 4)]),
+    ("ij,kj->ik", [(5, 6), (7, 6)]), ("bi,bj->bij", [(5, 6), (5, 7)]), ("ab,bc,cd->ad", [(2, 3), (3, 4), (4, 5)])])
+def test_einsum_products_are_row_major_as_torch(equation, shapes):
+    """Code views einsum's product (Longformer: context.view(batch, heads, seq, dim)); PyTorch's is row-major in
+    these orders."""
+    arrays = [sample(shape, seed=i) for i, shape in enumerate(shapes)]
+    ours = ember.einsum(equation, *[ember.tensor(a) for a in arrays])
+    theirs = torch.einsum(equation, *[torch.tensor(a) for a in arrays])
+    assert ours.stride() == theirs.stride() and ours.is_contiguous()
+    numpy.testing.assert_allclose(ours.view(-1).numpy(), theirs.view(-1).numpy(), rtol=1e-5, atol=1e-6)

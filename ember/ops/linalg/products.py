@@ -464,7 +464,12 @@ class Einsum(Primitive):
         equation, operands = args[-1], args[:-1]
         ctx.equation = equation
         ctx.save_for_backward(*operands)
-        return ctx.xp.einsum(equation, *operands, optimize=len(operands) > 1)
+        if len(operands) == 1:   # a view where the equation only permutes or takes a diagonal, as PyTorch's
+            return ctx.xp.einsum(equation, *operands)
+        # PyTorch's products give row-major results in the common orders ("bij,bjk->bik"), which code views
+        # (Longformer's context.view(...)); NumPy's come out in its contraction's own layout
+        result = ctx.xp.einsum(equation, *operands, optimize=True)
+        return ctx.xp.ascontiguousarray(result) if getattr(result, "ndim", 0) > 1 else result
 
     @staticmethod
     def backward(ctx, grad):
