@@ -74,11 +74,10 @@ class BatchedTensor(Tensor):
                            "https://github.com/pytorch/pytorch/issues .")
 
     def tolist(self):
-        self.item()
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")   # PyTorch's message
 
     def numpy(self, *, force=False):
-        raise RuntimeError("vmap: It looks like you're calling .numpy() on a Tensor. We don't support vmap over "
-                           "converting a Tensor to NumPy.")
+        raise RuntimeError("Cannot access data pointer of Tensor that doesn't have storage")
 
     def __array__(self, dtype=None, copy=None):
         return self.numpy()

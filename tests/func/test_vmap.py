@@ -446,8 +446,11 @@ def test_random_samples_of_nested_and_chunked_vmaps_as_torch():
     lambda m, v: v(lambda a: (a, a), out_dims=[0, 0])(m.ones(4, 3)),
     lambda m, v: v(lambda a: {"a": a}, out_dims={"b": 0})(m.ones(4, 3)),
     lambda m, v: v(lambda a: a if a.sum() > 0 else -a)(m.ones(4, 3)),
+    lambda m, v: v(lambda a: a.sum().item())(m.ones(4, 3)),
+    lambda m, v: v(lambda a: a.tolist())(m.ones(4, 3)),
+    lambda m, v: v(lambda a: a.numpy())(m.ones(4, 3)),
 ], ids=["in_dims_none", "in_dims_structure", "in_dims_list", "out_dims_structure", "out_dims_list", "out_dims_dict",
-        "control_flow"])
+        "control_flow", "item", "tolist", "numpy"])
 def test_structure_errors_as_torch(call):
     """PyTorch's messages, with the TreeSpecs it prints."""
     messages = []
