@@ -1,6 +1,7 @@
 """Higher-level autograd on functions: vjp, jvp, jacobian, hessian, vhp and hvp, as ``torch.autograd.functional``.
 
-All are built from reverse mode. ``jvp`` and ``hvp`` use the double-backward trick: the vector-Jacobian product
+All are built from reverse mode, except ``strategy="forward-mode"`` Jacobians (forward-mode AD, as PyTorch's).
+``jvp`` and ``hvp`` use the double-backward trick: the vector-Jacobian product
 ``u -> J^T u`` is linear in ``u``, so differentiating it with respect to ``u`` along ``v`` gives ``J v``. Results
 come back as a single Tensor or a tuple exactly where PyTorch returns one.
 """
@@ -75,8 +76,28 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
             raise RuntimeError("torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
                                "supported together. Please either set `strict=False` or `vectorize=False`.")
         result = tuple(_jacobian_of_output(i, out, inputs, create_graph, strict) for i, out in enumerate(outputs))
+        if vectorize and create_graph:
+            result = _one_tensor_per_input(result, outputs, inputs)
         result = tuple(_grad_postprocess(per_input, create_graph) for per_input in result)
         return _unpack_nested(result, outputs_are_tuple, inputs_are_tuple)
+
+
+def _one_tensor_per_input(blocks, outputs, inputs):
+    """The blocks of each input as views of one tensor of all outputs' rows, as PyTorch's vectorized Jacobian splits
+    them (so with ``create_graph`` a block that is zero still requires grad when another of its input does)."""
+    columns = []
+    for j, x in enumerate(inputs):
+        parts = [blocks[i][j].reshape((out.nelement(),) + tuple(x.shape)) for i, out in enumerate(outputs)]
+        if not any(p.requires_grad for p in parts) or not all(out.nelement() for out in outputs):
+            columns.append([blocks[i][j] for i in range(len(outputs))])
+            continue
+        rows = registry["Cat"].apply(*parts, 0) if len(parts) > 1 else parts[0]   # ops register Cat
+        start, column = 0, []
+        for out in outputs:
+            column.append(rows[start:start + out.nelement()].reshape(tuple(out.shape) + tuple(x.shape)))
+            start += out.nelement()
+        columns.append(column)
+    return tuple(tuple(column[i] for column in columns) for i in range(len(outputs)))
 
 
 def hessian(func, inputs, create_graph=False, strict=False, vectorize=False, outer_jacobian_strategy="reverse-mode"):

@@ -218,3 +218,17 @@ def test_jacobian_of_an_output_without_elements_raises_as_torch():
     for lib in (torch, ember):
         with pytest.raises(RuntimeError, match="stack expects a non-empty TensorList"):
             lib.autograd.functional.jacobian(lambda x: x * 2, lib.ones(0))
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x, y: F.hessian(lambda a, b: (a * b.exp()).sum(), (x, y), create_graph=True, vectorize=True),
+    lambda F, x, y: F.jacobian(lambda a, b: (a * 2, b.sin()), (x, y), create_graph=True, vectorize=True),
+    lambda F, x, y: F.jacobian(lambda a, b: (a * 2, b.sin()), (x, y), create_graph=True),
+], ids=["hessian", "jacobian", "not_vectorized"])
+def test_vectorized_blocks_with_graph_as_torch(call):
+    """Vectorized Jacobians with create_graph: each input's blocks come from one tensor (PyTorch splits it), so a
+    zero block requires grad where another block of its input does."""
+    expected = call(torch.autograd.functional, *to_torch((X, V)))
+    got = call(ember.autograd.functional, *to_ember((X, V)))
+    assert_same(got, expected)
+    assert _kinds(got) == _kinds(expected)
