@@ -13,7 +13,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
 from ._kernel_dtypes import refuse_complex
-from ._util import quiet
+from ._util import name_node, quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
 from .dropout import dropout, scaled_keep
@@ -93,6 +93,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             else:
                 keep = scaled_keep(shape, query, dropout_p)
         return ScaledDotProductFlashAttentionForCpu.apply(query, key, value, bias, keep, scale)
+    if query.dtype is key.dtype is value.dtype and query.dtype in (_dtype.float16, _dtype.bfloat16) and \
+            dropout_p == 0.0:
+        return _reduced_attention(query, key, value, bias, scale)
     scores = query.matmul(key.transpose(-2, -1)) * scale
     if bias is None:
         weights = softmax(scores, -1)
@@ -104,6 +107,25 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if dropout_p > 0.0:
         weights = dropout(weights, dropout_p, training=True)
     return weights.matmul(value)
+
+
+def _reduced_attention(query, key, value, bias, scale):
+    """Attention of 16-bit floats as PyTorch's CPU flash kernel computes it: scores, their softmax's exponentials
+    and its sums in float32; the exponentials rounded to the inputs' dtype before the product with ``value``
+    (accumulated in float32), divided by the sums and rounded once. (Its vectorized exp is an approximation: rows
+    of 8 or more keys may round an element the other way.)"""
+    dtype = query.dtype
+    scores = query.float().matmul(key.float().transpose(-2, -1)) * scale
+    dead = None
+    if bias is not None:
+        scores = scores + bias.float()
+        dead = (scores.detach() == float("-inf")).all(-1, keepdim=True)   # fully masked rows give zeros
+        scores = scores.masked_fill(dead, 0.0)
+    exps = (scores - scores.detach().amax(-1, keepdim=True)).exp()
+    out = exps.to(dtype).float().matmul(value.float()) / exps.sum(-1, keepdim=True)
+    if dead is not None:
+        out = out.masked_fill(dead, 0.0)
+    return name_node(out.to(dtype), "ScaledDotProductFlashAttentionForCpuBackward0", (query, key, value))
 
 
 class ScaledDotProductFlashAttentionForCpu(Primitive):

@@ -46,6 +46,26 @@ def test_sdpa_gradcheck_and_dropout():
     assert tuple(out.shape) == (2, 4, 5, 3)
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("mask", [None, "causal", "float", "bool"])
+def test_sdpa_of_16_bit_floats_rounds_as_torchs_flash_kernel(dtype, mask):
+    # short rows (under a vector of keys): PyTorch's kernel takes the exact exp there, so every bit matches
+    rng = numpy.random.default_rng(4)
+    q, k, v = (rng.standard_normal(shape).astype(numpy.float32) for shape in ((2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 8)))
+    bias = rng.standard_normal((4, 6)).astype(numpy.float32)
+    keep = rng.random((4, 6)) > 0.3
+    keep[:, 0] = True
+    results = []
+    for lib in (ember, torch):
+        low = getattr(lib, dtype)
+        options = {"causal": {"is_causal": True}, "float": {"attn_mask": lib.tensor(bias).to(low)},
+                   "bool": {"attn_mask": lib.tensor(keep), "scale": 0.3}}.get(mask, {})
+        out = lib.nn.functional.scaled_dot_product_attention(*(lib.tensor(a).to(low) for a in (q, k, v)), **options)
+        assert out.dtype == low
+        results.append(out.view(lib.int16).tolist())
+    assert results[0] == results[1]
+
+
 def test_sdpa_errors_match_torch():
     check_error(lambda lib, q, k, v: lib.nn.functional.scaled_dot_product_attention(q, k, v), Q.astype(numpy.float64),
                 K, V, match="same dtype")
