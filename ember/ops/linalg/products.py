@@ -10,6 +10,7 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite, dispatch_hooks, shown_node
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
+from .._unary import is_reduced
 from .._util import name_node, quiet, shown_edge, tensor_method, warn_once, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
@@ -378,6 +379,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
     _check_mm_shapes(mat1, mat2)
     _expand_input(input, (mat1.shape[0], mat2.shape[1]))
+    if is_reduced(mat2._data):   # 16-bit floats: product and sum in float32, rounded once, as PyTorch's kernel
+        result = _scaled_sum("addmm", input.float(), Matmul.apply(mat1.float(), mat2.float()), beta, alpha,
+                             (mat1, mat2)).to(mat2.dtype)
+        return write_out(out, name_node(result, "AddmmBackward0", (input, mat1, mat2)), "addmm")
     return write_out(out, _scaled_sum("addmm", input, Matmul.apply(mat1, mat2), beta, alpha, (mat1, mat2)), "addmm")
 
 
