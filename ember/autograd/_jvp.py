@@ -259,6 +259,13 @@ def _zero_tangents(output):
     return output
 
 
+def refuse_duals(name, *tensors):
+    """PyTorch's error for an op without a forward derivative (``name``, ATen's) when a tensor has a tangent; for
+    ops written outside the dispatch point (a function, not a composite). Nothing is looked up outside a level."""
+    if _fw.tangents and any(isinstance(t, Tensor) and _fw.tangent_of(t) is not None for t in tensors):
+        _refuse(name, (), {})
+
+
 def _refuse(name, args, kwargs):
     """PyTorch's error for an op without a forward derivative run on a dual tensor."""
     if callable(name):

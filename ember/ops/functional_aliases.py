@@ -2,6 +2,7 @@
 ``torch.dropout``, ``torch.batch_norm``, ``torch.softmax``, ...), with those entry points' own signatures: ATen's
 argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
+from ..autograd._jvp import refuse_duals
 from ._kernel_dtypes import FLOATING, refuse_complex_autograd, require_dtype
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .distance import cosine_similarity, pairwise_distance, pdist
@@ -135,6 +136,7 @@ def bilinear(input1, input2, weight, bias=None):
 
 def conv_tbc(input, weight, bias, pad=0):
     """``torch.conv_tbc``: 1-d convolution of a (time, batch, channels) input with a (kernel, in, out) weight."""
+    refuse_duals("conv_tbc", input, weight, bias)   # PyTorch has no forward derivative for it
     return conv.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad).permute(2, 0, 1)
 
 

@@ -7,6 +7,7 @@ import numpy
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
+from ..autograd._jvp import refuse_duals
 from ..autograd.function import composite
 from ._inplace import assign_inplace, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
@@ -122,6 +123,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     scatter_reduce."""
     if reduce not in ("prod", "mean", "amax", "amin"):
         raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin but got {reduce}.")
+    refuse_duals("index_reduce", input, source)   # PyTorch has no forward derivative for it
     if index.dtype not in (_dtype.int32, _dtype.int64):
         raise RuntimeError(f"index_reduce_(): Expected dtype int32/int64 for index but got: "
                            f"{_dtype.scalar_type_name(index.dtype)}")

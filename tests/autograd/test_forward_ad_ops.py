@@ -320,9 +320,11 @@ def _error(lib, fw, call, arrays):
     (lambda lib, x: lib.bincount(lib.tensor([0, 1]), x[0, :2]), [A]),
     (lambda lib, x: lib.histogram(x.reshape(-1)), [A]),
     (lambda lib, x: lib.geqrf(x), [A]),
+    (lambda lib, x: lib.zeros(3, 4, dtype=x.dtype).index_reduce(0, lib.tensor([0, 0, 1]), x, "prod"), [A]),
+    (lambda lib, x: lib.conv_tbc(x[None], lib.ones(1, 4, 2, dtype=x.dtype), lib.zeros(2, dtype=x.dtype)), [A]),
 ], ids=["cdist", "cdist_mm", "pdist", "embedding_bag", "unique", "unique_dim", "unique_consecutive",
         "multi_margin_loss", "multilabel_margin_loss", "grid_sample", "igamma", "zeta", "bincount", "histogram",
-        "geqrf"])
+        "geqrf", "index_reduce", "conv_tbc"])
 def test_ops_without_forward_derivative_refuse_as_torch(call, arrays):
     """Ops PyTorch has no forward derivative for raise its NotImplementedError (type and message) on a dual input."""
     assert _error(ember, efw, call, arrays) == _error(torch, tfw, call, arrays)
