@@ -48,7 +48,7 @@ def test_flow_predictions_equal_torchvisions_with_the_same_weights(name, updates
     assert isinstance(out, list) and len(out) == len(expected) == updates
     for o, e in zip(out, expected):
         assert tuple(o.shape) == (1, 2, 128, 128)
-        numpy.testing.assert_allclose(o.numpy(), e.numpy(), rtol=1e-3, atol=1e-3)
+        numpy.testing.assert_allclose(o.numpy(), e.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def _narrow_raft(raft, nn):
