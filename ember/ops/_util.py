@@ -136,7 +136,7 @@ def _release_shown(node):
 def _renamed_class(base, name):
     """``base`` under the name ``name``; a qualified name (``torch::autograd::CopySlices``, PyTorch's nodes written in
     C++ by hand) is the class's last part and the whole of ``name()``."""
-    namespace = {"__module__": base.__module__}
+    namespace = {"__module__": base.__module__, "name": _function.Node.name}   # a qualified base's name() too
     if "::" in name:
         namespace["name"] = lambda self: name
     return type(name.rpartition("::")[2], (base,), namespace)

@@ -2,7 +2,7 @@
 from .. import _dtype
 from ..autograd.function import composite
 from ._kernel_dtypes import require_dtype
-from ._util import wrap_dim
+from ._util import name_node, wrap_dim
 from .rearrange import broadcast_tensors
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -10,7 +10,9 @@ __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last dim."""
-    return (x1 - x2 + eps).norm(p, dim=-1, keepdim=keepdim)
+    difference = x1 - x2
+    shifted = name_node(difference + eps, "AddBackward1", (difference,))   # PyTorch's add of a number
+    return name_node(shifted.norm(p, dim=-1, keepdim=keepdim), "NormBackward1", (shifted,))
 
 
 @composite("cosine_similarity", trace_inside=True)

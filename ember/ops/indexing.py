@@ -947,7 +947,7 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
         raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = {list(src.shape)}, "
                            f"slice size = {list(target.shape)}")
     target.copy_(src)
-    return name_node(result, "AsStridedScatterBackward0")
+    return name_node(result, "AsStridedScatterBackward0", (input, src))
 
 
 @tensor_method

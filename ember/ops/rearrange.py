@@ -6,7 +6,7 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers
 from ._inplace import inplace_method
-from ._util import name_node, promote, shape_arg, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims, write_out
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten, reshape,
                     split, transpose, unbind)
 
@@ -143,9 +143,19 @@ def column_stack(tensors, *, out=None):
 def _atleast(tensors, shape_of):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         return tuple(_atleast(tuple(tensors[0]), shape_of))
-    results = tuple(t if t.ndim >= len(shape_of(t.shape)) else _view_of_shape(t, shape_of(t.shape))
-                    for t in tensors)
+    results = tuple(t if t.ndim >= len(shape_of(t.shape)) else _atleast_view(t, shape_of(t.shape)) for t in tensors)
     return results[0] if len(results) == 1 else results
+
+
+def _atleast_view(tensor, shape):
+    """``tensor`` viewed as ``shape``, shown as PyTorch's nodes: a view of a 0-d tensor, unsqueezes of others."""
+    view = _view_of_shape(tensor, shape)
+    if view.grad_fn is None:
+        return view
+    if tensor.ndim == 0:
+        return name_node(view, "ViewBackward0")
+    inner = tensor if len(shape) - tensor.ndim == 1 else shown_edge("UnsqueezeBackward0", (tensor,))
+    return name_node(view, "UnsqueezeBackward0", (inner,))
 
 
 def atleast_1d(*tensors):

@@ -8,7 +8,7 @@ from .. import _backend, _dtype, _meta
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, registry
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
-from ._util import _as_view, name_node, shape_arg, tensor_method, wrap_dim, wrap_dims
+from ._util import _as_view, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit",
@@ -75,8 +75,12 @@ def reshape(input, *shape):
     shape = _infer_shape(shape_arg(shape), input._data.size)
     result = Reshape.apply(input, shape)
     if result._data.base is not None and _shares_memory(result._data, input._data):
-        return name_node(_as_view(result, input), "ViewBackward0")
-    return name_node(result, "UnsafeViewBackward0")
+        # PyTorch's reshape of a non-contiguous input that can be viewed is its _reshape_alias
+        return name_node(_as_view(result, input), "ViewBackward0" if input._data.flags.c_contiguous else
+                         "ReshapeAliasBackward0")
+    if result.grad_fn is None:
+        return result
+    return name_node(result, "UnsafeViewBackward0", (shown_edge("CloneBackward0", (input,)),))   # PyTorch copies
 
 
 def _shares_memory(a, b):
@@ -521,7 +525,9 @@ def split(tensor, split_size_or_sections, dim=0):
         if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [min(step, size - start) for start in range(0, size, step)] if step else [0]
-    return _split_at(tensor, dim, _bounds(sizes))
+        return _split_at(tensor, dim, _bounds(sizes))
+    pieces = _split_at(tensor, dim, _bounds(sizes))
+    return pieces if not pieces else (name_node(pieces[0], "SplitWithSizesBackward0"),) + pieces[1:]
 
 
 @tensor_method

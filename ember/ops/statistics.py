@@ -106,7 +106,7 @@ def dist(input, other, p=2):
     if not (difference.dtype.is_floating_point or difference.dtype.is_complex):
         raise RuntimeError("norm(): input dtype should be either floating point or complex. Got "
                            f"{_dtype.scalar_type_name(difference.dtype)} instead.")
-    return name_node(vector_norm(difference, p), "DistBackward0")
+    return name_node(vector_norm(difference, p), "DistBackward0", (input, other))
 
 
 @tensor_method

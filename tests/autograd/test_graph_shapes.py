@@ -192,6 +192,19 @@ for _view, _call in {"view": lambda a: a.view(3, 2), "reshape": lambda a: a.resh
                      "contiguous": lambda a: a.t().contiguous(), "clone": lambda a: a.clone(),
                      "float": lambda a: a.float()}.items():
     _case(_view, [X], lambda L, a, call=_call: call(a))
+for _name, _call in {"reshape_transposed": lambda a: a.t().reshape(-1),
+                     "reshape_alias": lambda a: a.t().reshape(3, 2, 1), "reshape_slice": lambda a: a[:, :1].reshape(2),
+                     "flatten_transposed": lambda a: a.t().flatten(),
+                     "split_with_sizes": lambda a: a.split([1, 2], 1)[1],
+                     "atleast_3d": lambda a: L_atleast(a, 3), "atleast_3d_vector": lambda a: L_atleast(a[0], 3),
+                     "atleast_2d_scalar": lambda a: L_atleast(a.sum(), 2)}.items():
+    _case(_name, [X], lambda L, a, call=_call: call(a))
+_case("vstack", [_n(3), _n(3)], lambda L, a, b: L.vstack([a, b]), [True, True])
+_case("dstack", [X, X], lambda L, a, b: L.dstack([a, b]), [True, True])
+_case("dist", [X, _n(2, 3)], lambda L, a, b: L.dist(a, b), [True, True])
+_case("pairwise_distance", [X, _n(2, 3)], lambda L, a, b: F(L).pairwise_distance(a, b), [True, True])
+_case("as_strided_scatter", [_n(6), _n(2, 2)], lambda L, a, s: L.as_strided_scatter(a * 1, s, (2, 2), (1, 2), 1),
+      [True, True])
 _case("cat", [X, _n(2, 3)], lambda L, a, b: L.cat([a, b]), [True, True])
 _case("cat_three", [X, _n(2, 3), _n(1, 3)], lambda L, a, b, c: L.cat([a, b, c]), [True, False, True])
 _case("stack", [X, _n(2, 3)], lambda L, a, b: L.stack([a, b]), [False, True])
@@ -236,6 +249,11 @@ _case("inplace_clamp", [X], lambda L, a: (a * 1).clamp_(0, 1))
 def _index(like, values):
     """An int64 index tensor of ``like``'s library."""
     return (torch if isinstance(like, torch.Tensor) else ember).tensor(values)
+
+
+def L_atleast(tensor, rank):
+    """``torch.atleast_<rank>d`` of ``tensor``'s library."""
+    return getattr(torch if isinstance(tensor, torch.Tensor) else ember, f"atleast_{rank}d")(tensor)
 
 
 def _seeded(L):
