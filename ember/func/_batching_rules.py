@@ -66,7 +66,7 @@ Erfc Erfinv Exp Exp2 Expm1 Fmax Fmin Fmod Frac Gelu Hypot I0 Igamma Igammac Imag
 Logaddexp2 Logit Maximum Minimum Mul NanToNum Neg Polygamma Pow Real Relu ReluGrad Hardtanh HardtanhGrad Remainder Round
 RoundedDiv Rsqrt Sigmoid Sign Sin Sinh Sqrt Sub Tan Tanh Where Xlogy ZeroNan Zeta SpecialErfcx SpecialI0E SpecialI1 SpecialI1E
 SpecialLogNdtr SpecialNdtri SqrtOfVariance Cast Clone ToDevice BinaryCrossEntropy Triangle eq ne lt le gt ge
-Hardswish Hardsigmoid HuberElements
+Hardswish Hardsigmoid HuberElements Lerp
 ViewAsReal ViewAsComplex logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not
 bitwise_left_shift bitwise_right_shift floor_divide isnan isinf isposinf isneginf isfinite isreal signbit isclose""".split()
 

@@ -780,3 +780,24 @@ def test_logaddexp_and_hypot_on_edges_and_large_inputs(dtype):
         numpy.testing.assert_allclose(actual, expected, rtol=4e-16)
     check(lambda lib, x, y: [lib.logaddexp(x, y), lib.hypot(x, y)], sample((30, 40), dtype, -5, 5),
           sample((40,), dtype, -5, 5, seed=1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_lerp_rounds_once_as_torchs_fused_multiply_add(dtype):
+    # PyTorch's lerp is fma(weight, end - start, start) (or from end): plain arithmetic differed in ~25 % of floats
+    rng = numpy.random.default_rng(7)
+    a, b = rng.standard_normal(4000).astype(F32), rng.standard_normal(4000).astype(F32)
+    w = rng.uniform(-0.2, 1.2, 4000).astype(F32)
+    for weight in (0.3, 0.7, 0.5, 0.1, 1, "tensor", "broadcast"):
+        results = []
+        for lib in (ember, torch):
+            d = getattr(lib, dtype)
+            x, y = lib.tensor(a).to(d), lib.tensor(b).to(d)
+            wt = {"tensor": lambda: lib.tensor(w).to(d), "broadcast": lambda: lib.tensor(w[:1]).to(d)}.get(
+                weight, lambda: weight)()
+            results.append([lib.lerp(x, y, wt).float().numpy(), x.clone().lerp_(y, wt).float().numpy()])
+        for ours, theirs in zip(*results):
+            numpy.testing.assert_array_equal(ours, theirs, err_msg=str(weight))
+    check(lambda lib, x, y, z: lib.lerp(x, y, z), sample((3, 4), F32), sample((4,), F32, seed=1),
+          sample((3, 1), F32, 0, 1, seed=2))
+    check(lambda lib, x, y: lib.lerp(x, y, 0.6), sample((3, 4), F32), sample((3, 4), F32, seed=1))

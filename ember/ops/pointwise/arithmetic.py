@@ -512,9 +512,46 @@ def _check_same_dtype(name, input, value):
 def _lerp(input, end, weight):
     """PyTorch's lerp arithmetic: from ``input`` for weights below 0.5 in magnitude, from ``end`` otherwise (so
     ``lerp(1, inf, 0.5)`` is NaN and ``lerp(-inf, 1, 0.5)`` is -inf, as there)."""
+    if input.dtype.is_floating_point and input.dtype is not _dtype.float64:
+        return Lerp.apply(input, end, weight if isinstance(weight, Tensor) else float(weight))
     if not isinstance(weight, Tensor):
         return input + weight * (end - input) if abs(weight) < 0.5 else end - (end - input) * (1 - weight)
     return where(weight.abs() < 0.5, input + weight * (end - input), end - (end - input) * (1 - weight))
+
+
+def _fused_lerp(xp, start, end, weight):
+    """PyTorch's CPU lerp kernel for float32 and the half types (computed in float32): ``weight * (end - start) +
+    start`` below 0.5, ``end - (end - start) * (1 - weight)`` otherwise, each a fused multiply-add rounded once. The
+    float32 product is exact in float64, so the sum in float64 rounded to float32 is the fused result."""
+    f32, f64 = numpy.float32, numpy.float64
+    begin, stop = start.astype(f32, copy=False), end.astype(f32, copy=False)
+    diff = (stop - begin).astype(f64)
+    if isinstance(weight, float):
+        w = f32(weight)
+        out = begin.astype(f64) + float(w) * diff if abs(w) < 0.5 else stop.astype(f64) - diff * float(f32(1) - w)
+    else:
+        w = weight.astype(f32, copy=False)
+        out = xp.where(xp.abs(w) < 0.5, begin.astype(f64) + w.astype(f64) * diff,
+                       stop.astype(f64) - diff * (f32(1) - w).astype(f64))
+    return out.astype(f32).astype(start.dtype, copy=False)
+
+
+class Lerp(Primitive):
+    """lerp of float32 and half-precision tensors, with PyTorch's fused multiply-adds (``_fused_lerp``)."""
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        return _fused_lerp(ctx.xp, *ctx.xp.broadcast_arrays(start, end), weight) if isinstance(weight, float) \
+            else _fused_lerp(ctx.xp, *ctx.xp.broadcast_arrays(start, end, weight))
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad * (1 - weight) if needs[0] else None, grad * weight if needs[1] else None,
+                grad * (end - start) if len(needs) > 2 and needs[2] else None)
 
 
 @tensor_method
