@@ -193,3 +193,20 @@ def test_feature_extraction_node_names_equal_torchvisions(name):
     with ember.device("meta"), torch.device("meta"):
         ours, theirs = models.get_model(name, **kwargs), tvm.get_model(name, **kwargs)
     assert get_graph_node_names(ours) == tv_get_graph_node_names(theirs)
+
+
+def test_default_backbone_weights_load_into_the_backbone(monkeypatch):
+    """Without ``weights``, the builders load the backbone's ImageNet weights by default (here a stand-in
+    checkpoint), and ``pretrained_backbone=True`` means the same."""
+    import warnings
+    source = models.mobilenet_v3_large()
+    seen = []
+    monkeypatch.setattr(models.WeightsEnum, "get_state_dict",
+                        lambda self, *a, **k: seen.append(self) or source.state_dict())
+    for kwargs in ({}, {"pretrained_backbone": True}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = models.segmentation.lraspp_mobilenet_v3_large(num_classes=3, **kwargs)
+        assert seen.pop() is models.MobileNet_V3_Large_Weights.IMAGENET1K_V1
+        numpy.testing.assert_array_equal(model.backbone["0"][0].weight.detach().numpy(),
+                                         source.features[0][0].weight.detach().numpy())
