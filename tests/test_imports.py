@@ -41,7 +41,8 @@ def _resolve(path, level, module):
 
 
 # The core's layers, lowest first (docs/design.md). A module may import its own layer and those before it.
-LAYERS = [("ember._backend", "ember._dtype", "ember._meta"), ("ember._tensor", "ember._tensor_str"),
+LAYERS = [("ember._backend", "ember._dtype", "ember._meta"),
+          ("ember._tensor", "ember._tensor_str", "ember._arg_parser"),
           ("ember.autograd",),
           ("ember.ops", "ember.linalg"), ("ember.nn",), ("ember.optim",), ("ember.utils.data",),
           ("ember.serialization",)]

@@ -1025,7 +1025,12 @@ def composite(name, trace_inside=False, batch_inside=False):
                 if len(dispatch_hooks) == 1:
                     return dispatch_hooks[0](op, args, kwargs, op._apply)
                 return _dispatch(op, args, kwargs, 0)
-            return function(*args, **kwargs)
+            try:
+                return function(*args, **kwargs)
+            except Exception:   # arguments of the wrong types get PyTorch's TypeError
+                from .. import _arg_parser   # (loaded on errors only)
+                _arg_parser.check_call(function, args, kwargs)
+                raise
         dispatched.op = op
         return dispatched
     return register

@@ -2,6 +2,7 @@
 
 The base of ``ops``: it imports no other op module."""
 import functools
+import operator
 import os
 import sys
 import warnings
@@ -236,7 +237,12 @@ def promote(*operands):
         dtype, array_type = first._data.dtype, type(first._data)
         if all(isinstance(o, Tensor) and o._data.dtype == dtype and type(o._data) is array_type for o in operands):
             return list(operands)
-    target = _dtype.result_type(*operands)
+    try:
+        target = _dtype.result_type(*operands)
+    except TypeError:   # an operand that is neither a tensor nor a number
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
     return [_cast(o, target) for o in operands]
 
 
@@ -250,7 +256,12 @@ def promote_pair(input, other):
                 return input, other
     elif type(other) is float and isinstance(input, Tensor) and input._data.dtype.kind in "fc":
         return input, other
-    target = _dtype.result_type(input, other)
+    try:
+        target = _dtype.result_type(input, other)
+    except TypeError:   # an operand that is neither a tensor nor a number
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
     return _cast(input, target), _cast(other, target)
 
 
@@ -289,9 +300,23 @@ def check_same_device(*tensors):
                            f"{b}!")
 
 
+_DIMS = [tuple(range(max(ndim, 1))) for ndim in range(65)]
+
+
 def wrap_dim(dim, ndim):
     """A dim in 0..ndim-1 from a possibly negative one, with PyTorch's IndexError when out of range."""
-    return _wrap_dim(dim, ndim)
+    try:   # indexing a tuple wraps negative dims and refuses what is not an integer, at no cost for an int
+        return _DIMS[ndim][dim]
+    except (TypeError, IndexError):
+        pass
+    if not isinstance(dim, (int, numpy.integer)):
+        try:
+            dim = operator.index(dim)
+        except TypeError:   # not an integer: PyTorch's TypeError for the op being run
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.check()
+            raise TypeError(f"expected an int as dim, got {type(dim).__name__}") from None
+    return _wrap_dim(int(dim), ndim)   # out of range (or more than 64 dims)
 
 
 def wrap_dims(dim, ndim):
@@ -299,8 +324,13 @@ def wrap_dims(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, (int, numpy.integer)):
-        return (_wrap_dim(int(dim), ndim),)
-    dims = tuple(_wrap_dim(int(d), ndim) for d in dim)
+        return (wrap_dim(dim, ndim),)
+    try:
+        dims = tuple(wrap_dim(d, ndim) for d in dim)
+    except TypeError:   # not a sequence
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
     if len(set(dims)) != len(dims):
         repeated = next(d for d in dims if dims.count(d) > 1)
         raise RuntimeError(f"dim {repeated} appears multiple times in the list of dims")
@@ -336,8 +366,13 @@ def shape_arg(size):
         size = size[0]
     try:
         # int subclasses (a trace's symbolic sizes) pass as they are
-        return tuple(s if isinstance(s, int) and not isinstance(s, bool) else int(s) for s in size)
-    except TypeError as error:
+        return tuple(s if isinstance(s, int) and not isinstance(s, bool) else operator.index(s) for s in size)
+    except TypeError:
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()   # PyTorch's error for the op's size argument
+    try:
+        return tuple(int(s) for s in size)
+    except (TypeError, ValueError) as error:
         raise TypeError(f"expected a sequence of integers as size, got {size!r}") from error
 
 

@@ -36,7 +36,12 @@ def accepting_numpy_keywords(function):
                 if len(args) > bound:
                     raise TypeError(f"{function.__name__}() got multiple values for argument 'size'")
                 args = args[:bound] + (kwargs.pop("size"),)
-        return function(*args, **kwargs)
+        try:
+            return function(*args, **kwargs)
+        except Exception:   # arguments of the wrong types get PyTorch's TypeError
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.check_call(function, args, kwargs)
+            raise
     _wrapped[function] = wrapper
     return wrapper
 

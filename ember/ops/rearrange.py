@@ -301,7 +301,12 @@ class Roll(Primitive):
 @tensor_method
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened tensor when None)."""
-    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    try:
+        shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    except (TypeError, ValueError):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
     if dims is None:
         if len(shifts) != 1:
             raise RuntimeError(f"`shifts` required to be of length 1 when `dims` is None, got {len(shifts)}")

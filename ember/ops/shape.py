@@ -6,6 +6,7 @@ import warnings
 
 from .. import _backend, _dtype, _meta
 from .._tensor import Size, Tensor, _make
+from .._warnings import transparent
 from ..autograd.function import Primitive, registry
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
 from ._util import _as_view, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
@@ -236,6 +237,7 @@ def unflatten(input, dim, sizes):
 def _method_with_separate_dims(function):
     """Decorator: installs ``function`` as a Tensor method that also takes its dims as separate ints
     (``x.flip(0, 1)``, ``x.tile(2, 2)``), as PyTorch's methods do; the function itself takes one sequence."""
+    @transparent   # (argument errors read the call from the function's frame and this method's caller)
     def method(self, *dims, **kwargs):
         return function(self, dims if len(dims) > 1 else dims[0], **kwargs) if dims else function(self, **kwargs)
     method.__name__ = method.__qualname__ = function.__name__
@@ -320,12 +322,14 @@ def _permuted(input, dims):
 @tensor_method
 def permute(input, *dims):
     """The dims reordered as ``dims`` (a view)."""
-    dims = _dims_arg(dims)
-    if len(dims) != input.ndim:
+    order = _dims_arg(dims)   # (``dims`` kept as called: argument errors read it)
+    if len(order) != input.ndim:
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            f"of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to "
-                           f"len(dims) = {len(dims)}")
-    wrapped = [wrap_dim(d, input.ndim) for d in dims]
+                           f"len(dims) = {len(order)}")
+    wrapped = [wrap_dim(d, input.ndim) for d in order]
     if len(set(wrapped)) != len(wrapped):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _permuted(input, wrapped)

@@ -12,8 +12,13 @@ from .._util import promote_pair
 # --- argument checks shared by many ops -------------------------------------------------------------------------
 def _floating(input):
     """Integer and bool inputs of float-valued ops become the default float dtype, as in PyTorch."""
-    if input.dtype.is_floating_point or input.dtype.is_complex:
-        return input
+    try:
+        if input.dtype.is_floating_point or input.dtype.is_complex:
+            return input
+    except AttributeError:   # not a tensor
+        from ... import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
     return input.to(_dtype.get_default_dtype())
 
 

@@ -1,0 +1,217 @@
+"""Calls with arguments of the wrong types raise PyTorch's TypeError, message included (its argument parser's
+``argument 'other' (position 1) must be Tensor, not str``, ``received an invalid combination of arguments``, ...):
+each call is run on torch and on ember and the exceptions compared. Where PyTorch lists the signatures it expected,
+the first line is compared. Calls whose arguments fit keep the op's own error."""
+import numpy
+import pytest
+import torch
+
+import ember
+
+CALLS = [
+    't.add("s")',
+    't.add([1, 2])',
+    'T.add(t, "s")',
+    'T.add("s", t)',
+    't.mul("s")',
+    't.sub("a")',
+    't.div("a")',
+    't.pow("a")',
+    'T.pow(t, "a")',
+    't.matmul("a")',
+    'T.matmul(t, 3)',
+    'T.mm(t, 3)',
+    't.mm([1])',
+    'T.bmm(t, "a")',
+    'T.exp("a")',
+    'T.exp([1.0])',
+    'T.exp(None)',
+    'T.sin(3.0)',
+    't.clamp("a")',
+    't.clamp(min="a")',
+    'T.eq(t, "a")',
+    'T.sqrt([4.0])',
+    'T.log(2)',
+    'T.sigmoid(None)',
+    'T.tanh("x")',
+    't.sum("a")',
+    't.sum(dim="a")',
+    't.sum(1.5)',
+    't.sum(dim=[0.5])',
+    'T.sum(t, "a")',
+    'T.sum(t, dim=1, keepdim="a")',
+    't.mean("a")',
+    't.mean(dim=1.0)',
+    't.max("a")',
+    't.max(dim=1.5)',
+    't.min(dim="x")',
+    't.argmax("a")',
+    't.argmax(dim=1.0)',
+    't.std(dim="a")',
+    't.var("a")',
+    't.prod("a")',
+    't.prod(dim=0.5)',
+    't.cumsum("a")',
+    't.cumsum(dim=1.5)',
+    't.softmax("a")',
+    't.softmax(dim=1.5)',
+    'T.softmax(t, "a")',
+    't.log_softmax(1.0)',
+    't.all("a")',
+    't.any(dim=1.5)',
+    't.logsumexp("a")',
+    't.view("a")',
+    't.view(2.0, 3)',
+    't.view([2.0, 3])',
+    't.view(None)',
+    't.reshape("a")',
+    't.reshape(2.0, 3)',
+    't.reshape((2, "a"))',
+    't.permute("a")',
+    't.permute(1.0, 0)',
+    't.permute([1.0, 0])',
+    't.transpose("a", 0)',
+    't.transpose(0, 1.0)',
+    't.expand("a")',
+    't.expand(2.0, 3)',
+    't.repeat("a")',
+    't.repeat(2.0, 1)',
+    't.squeeze("a")',
+    't.squeeze(1.0)',
+    't.unsqueeze("a")',
+    't.unsqueeze(1.0)',
+    't.unsqueeze(None)',
+    't.flatten("a")',
+    't.flatten(0.0)',
+    't.narrow("a", 0, 1)',
+    't.select(0.0, 1)',
+    't.chunk("a")',
+    't.split("a")',
+    't.flip("a")',
+    't.roll("a")',
+    't.index_select(0, [0])',
+    't.index_select("a", t.long())',
+    't.gather(1, [0])',
+    't.gather(1.0, t.long())',
+    't.topk("a")',
+    't.topk(1.5)',
+    't.sort("a")',
+    't.sort(dim=1.0)',
+    'T.cat([t, "a"])',
+    'T.cat([t, 1])',
+    'T.cat([t, [1, 2]])',
+    'T.cat([t, t], "a")',
+    'T.cat([t, t], dim=1.0)',
+    'T.stack([t, t], dim="a")',
+    'T.stack([t, t], 1.0)',
+    'T.split(t, "a")',
+    'T.zeros(2.0)',
+    'T.zeros(2.0, 3)',
+    'T.zeros("a")',
+    'T.zeros((2, 3.0))',
+    'T.zeros([2, None])',
+    'T.zeros(None)',
+    'T.ones(2, "a")',
+    'T.ones(2, device=3.5)',
+    'T.empty(1.5)',
+    'T.full((2.0,), 1.0)',
+    'T.rand(2.0)',
+    'T.randn("a")',
+    'F.linear(t, "a")',
+    'F.linear("a", t)',
+    'F.linear(t, t, "a")',
+    'F.conv2d(t, "a")',
+    'F.layer_norm(t, "a")',
+    'F.pad(t, "a")',
+    'F.max_pool2d(t.view(1, 1, 2, 3), "a")',
+    'F.max_pool2d(t.view(1, 1, 2, 3), 1.5)',
+    'F.one_hot([1, 2])',
+    'F.one_hot(t.long(), "a")',
+    't.add_("s")',
+    't.size("a")',
+    't.size(1.0)',
+    't.new_zeros("a")',
+    't.new_zeros(2.0)',
+    't.new_ones((2, "a"))',
+    't.new_empty(None)',
+    't.masked_select([True])',
+    't.dot("a")',
+    'T.dot(t, [1])',
+    'T.max(t, "a")',
+    'T.max(t, 1.5)',
+    'T.min("a")',
+    'T.argmax("a")',
+    'T.sort("a")',
+    'T.topk(t, "a")',
+    'T.squeeze(t, "a")',
+    'T.unsqueeze(t, "a")',
+    'T.transpose(t, "a", 1)',
+    'T.permute(t, "a")',
+    'T.narrow(t, "a", 0, 1)',
+    'T.gather(t, 1, "a")',
+    'T.index_select(t, 0, "a")',
+    'T.flip(t, "a")',
+    'T.roll(t, 1.5)',
+    'T.allclose(t, "a")',
+    'T.isclose(t, "a")',
+    'T.nonzero("a")',
+    'T.chunk(t, "a")',
+    'T.broadcast_to(t, "a")',
+    'T.bincount("a")',
+    'T.histc("a")',
+    'T.cumsum(t, "a")',
+    'T.mean(t, "a")',
+    'T.std(t, "a")',
+    'T.var(t, 1.5)',
+    'T.log_softmax(t, "a")',
+    'T.addmm(t, t, "a")',
+    'T.baddbmm(t, "a", t)',
+    'T.nn.Linear(2.5, 2)',
+    'T.nn.Embedding("a", 2)',
+    'T.nn.Linear(3, 2)("a")',
+    't.mul_("a")',
+    't.div_("a")',
+    'T.swapaxes(t, "a", 1)',
+    't.ge_("a")',
+    'T.concat([t, 1])',
+    't.swapdims(0, 1.5)',
+    'T.amax(t, "a")',
+    't.unflatten("a", (1, 3))',
+    'T.argsort(t, "a")',
+    'T.cumprod(t, 1.5)',
+    'T.kthvalue(t, "a")',
+    'T.median(t, "a")',
+    'T.logsumexp(t, 1.5)'
+]
+
+
+def _raised(lib, call):
+    T, F, t = lib, lib.nn.functional, lib.arange(6.0).reshape(2, 3)  # noqa: F841 (names the calls use)
+    with pytest.raises(Exception) as error:
+        eval(call)  # noqa: S307 (the calls above)
+    return error.value
+
+
+@pytest.mark.parametrize("call", CALLS)
+def test_wrong_argument_types_raise_torchs_error(call):
+    expected, got = _raised(torch, call), _raised(ember, call)
+    assert type(got) is type(expected)
+    if "invalid combination of arguments" in str(expected):
+        assert str(got).split("\n")[0] == str(expected).split("\n")[0]
+    else:
+        assert str(got) == str(expected)
+
+
+@pytest.mark.parametrize("call", ["T.sum(t, 5)", "t.unsqueeze(4)", "T.cat([t, t[0]])", "t.view(4, 2)",
+                                  "T.zeros(-1)", "t.permute(0)", "T.adaptive_max_pool1d(t.to(T.complex64), 1)",
+                                  "T.frexp(t, out=(t, t))", "t.split(0)", "T.linalg.norm(t, 'a')"])
+def test_calls_that_fit_keep_the_ops_own_error(call):
+    expected, got = _raised(torch, call), _raised(ember, call)
+    assert type(got) is type(expected)
+
+
+def test_integer_like_dims_and_sizes_pass():
+    t = ember.arange(6.0).reshape(2, 3)
+    for dim in (numpy.int64(1), numpy.int32(-1)):
+        assert t.sum(dim).shape == (2,)
+    assert ember.zeros(numpy.int32(2), ember.tensor(3)).shape == (2, 3)
