@@ -266,3 +266,13 @@ def test_feature_extraction_node_names_equal_torchvisions(name):
         else:
             ours, theirs = models.get_model(name), tvm.get_model(name)
     assert get_graph_node_names(ours) == tv_get_graph_node_names(theirs)
+
+
+def test_video_resnet_model_urls_warn_as_torchvision():
+    import torchvision.models.video.resnet as tv_resnet
+
+    from ember.vision.models.video import resnet
+    assert dict(resnet.model_urls) == dict(tv_resnet.model_urls)
+    for table in (resnet.model_urls, tv_resnet.model_urls):
+        with pytest.warns(UserWarning, match="Accessing the model URLs via the internal dictionary"):
+            assert table["r3d_18"].endswith("r3d_18-b3b3357e.pth")

@@ -150,6 +150,16 @@ def _load_weights(model, weights, progress):
     return model
 
 
+class _ModelURLs(dict):
+    """The pre-0.13 ``model_urls`` dicts some modules keep: reading one warns to use the weights enums."""
+
+    def __getitem__(self, item):
+        warnings.warn("Accessing the model URLs via the internal dictionary of the module is deprecated since 0.13 "
+                      "and may be removed in the future. Please access them via the appropriate Weights Enum "
+                      "instead.")
+        return super().__getitem__(item)
+
+
 def _make_divisible(v, divisor, min_value=None):
     """Rounds a channel count to a multiple of ``divisor`` without dropping more than 10% (TensorFlow's rule)."""
     if min_value is None:

@@ -10,7 +10,7 @@ from ember import nn
 from ...transforms._presets import VideoClassification
 from .._api import Weights, WeightsEnum, register_model
 from .._meta import _KINETICS400_CATEGORIES
-from .._utils import _load_weights, _ovewrite_named_param, handle_legacy_interface
+from .._utils import _load_weights, _ModelURLs, _ovewrite_named_param, handle_legacy_interface
 
 __all__ = ["VideoResNet", "R3D_18_Weights", "MC3_18_Weights", "R2Plus1D_18_Weights", "r3d_18", "mc3_18",
            "r2plus1d_18"]
@@ -259,3 +259,11 @@ def r2plus1d_18(*, weights: Optional[R2Plus1D_18_Weights] = None, progress: bool
     :class:`VideoResNet`."""
     weights = R2Plus1D_18_Weights.verify(weights)
     return _video_resnet(BasicBlock, [Conv2Plus1D] * 4, [2, 2, 2, 2], R2Plus1dStem, weights, progress, **kwargs)
+
+
+# torchvision still keeps this pre-0.13 table for the video ResNets (reading it warns)
+model_urls = _ModelURLs({
+    "r3d_18": R3D_18_Weights.KINETICS400_V1.url,
+    "mc3_18": MC3_18_Weights.KINETICS400_V1.url,
+    "r2plus1d_18": R2Plus1D_18_Weights.KINETICS400_V1.url,
+})
