@@ -216,6 +216,8 @@ for _a, _b in (((2, 3), (3,)), ((3,), (3, 2)), ((2, 2, 3), (3, 2)), ((2, 2, 3), 
                ((2, 2, 2, 3), (2, 2, 3, 2))):
     _case(f"matmul_{len(_a)}d_{len(_b)}d", [_n(*_a), _n(*_b)], lambda L, a, b: a @ b, [True, True])
 _case("matmul_4d_4d_one", [_n(2, 2, 2, 3), _n(2, 2, 3, 2)], lambda L, a, b: a @ b, [False, True])
+_case("outer", [_n(3), _n(2)], lambda L, a, b: L.outer(a, b), [True, True])
+_case("outer_half", [_n(3), _n(2)], lambda L, a, b: L.outer(a.half(), b.half()), [True, True])
 _case("addmm", [_n(2), X, _n(3, 2)], lambda L, c, a, b: L.addmm(c, a, b), [True, True, True])
 _case("addmm_scaled", [_n(2), X, _n(3, 2)], lambda L, c, a, b: L.addmm(c, a, b, beta=0.5, alpha=2), [True, False, True])
 _case("addmv", [_n(2), X, _n(3)], lambda L, c, a, b: L.addmv(c, a, b), [True, True, True])

@@ -307,7 +307,9 @@ def outer_product(xp, a, b):
 
 class Outer(Primitive):
     """``outer_product`` of two vectors of one dtype; the gradients are matrix-vector products (grad @ conj(b) and
-    conj(a) @ grad), shown as PyTorch's MulBackward0 (its outer is a broadcast product)."""
+    conj(a) @ grad), shown as PyTorch's MulBackward0 (its outer is a broadcast product of ``a`` viewed as a column)."""
+
+    graph_inputs = staticmethod(lambda node, edges: (_shown("ViewBackward0", edges[0]), edges[1]))
 
     @staticmethod
     @quiet
@@ -336,7 +338,7 @@ def outer(input, vec2, *, out=None):
     if not dispatch_hooks and input.dtype is vec2.dtype and (kind.kind in "biu" or kind.char in "fdFD"):
         return write_out(out, Outer.apply(input, vec2), "outer")
     # mixed or 16-bit float dtypes, and tracing, vmap and autocast: the broadcast product they know
-    return write_out(out, input.unsqueeze(1) * vec2.unsqueeze(0), "outer")
+    return write_out(out, input.reshape(-1, 1) * vec2, "outer")   # as PyTorch's: the input viewed as a column
 
 
 ger = outer
