@@ -495,7 +495,7 @@ def trace(input):
     """The sum of the main diagonal of a matrix."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return name_node(diagonal(input).sum(), "TraceBackward0")
+    return name_node(diagonal(input).sum(), "TraceBackward0", (input,))
 
 
 # --- products that build structure ----------------------------------------------------------------------------------

@@ -525,7 +525,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                            "but its components must be at least one.")
     require_dtype("im2col_out_cpu", input, FLOATING + "bc")
     columns = Unfold.apply(x, kernel, dilation, padding, stride)
-    return columns.squeeze(0) if unbatched else columns
+    return columns.squeeze(0) if unbatched else name_node(columns, "Im2ColBackward0")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -550,7 +550,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"{out[0] * out[1]}, but got input.size(2)={columns.shape[2]}.")
     require_dtype("col2im_out_cpu", input, FLOATING + "bc")
     output = Fold.apply(columns, output_size, kernel, dilation, padding, stride)
-    return output.squeeze(0) if unbatched else output
+    return output.squeeze(0) if unbatched else name_node(output, "Col2ImBackward0")
 
 
 # --- shuffles ---------------------------------------------------------------------------------------------------
@@ -570,7 +570,7 @@ def pixel_shuffle(input, upscale_factor):
     n = len(batch)
     x = input.reshape(batch + (c // (r * r), r, r, h, w))
     x = x.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return x.reshape(batch + (c // (r * r), h * r, w * r))
+    return name_node(x.reshape(batch + (c // (r * r), h * r, w * r)), "PixelShuffleBackward0", (input,))
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -592,7 +592,7 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(batch)
     x = input.reshape(batch + (c, h // r, r, w // r, r))
     x = x.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return x.reshape(batch + (c * r * r, h // r, w // r))
+    return name_node(x.reshape(batch + (c * r * r, h // r, w // r)), "PixelUnshuffleBackward0", (input,))
 
 
 def channel_shuffle(input, groups):

@@ -294,10 +294,15 @@ def expand_as(input, other):
     return expand(input, other.shape)
 
 
-@tensor_method
 def broadcast_to(input, size):
     """``input.expand(size)``."""
     return expand(input, size)
+
+
+@tensor_method("broadcast_to")
+def _broadcast_to_method(self, *size):
+    """``self.expand(size)``; the method takes the sizes as separate arguments too, as PyTorch's."""
+    return expand(self, shape_arg(size))
 
 
 # --- permuting views ------------------------------------------------------------------------------------------------
