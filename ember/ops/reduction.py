@@ -242,15 +242,19 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of elements over ``dim`` (all dims when None); floating inputs only, as in PyTorch."""
     if keepdim is not False:
         _check_keepdim("mean", keepdim)
-    if dtype is not None:
+    half = (dtype or input.dtype) in (_dtype.float16, _dtype.bfloat16)
+    if dtype is not None and not half:
         input = input.to(dtype)
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+    if not half and not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {_dtype.scalar_type_name(input.dtype)}")
     dims = _reduction_dims(input, dim)
     count = _count(input, dims)
-    total = sum(input, dims, keepdim)
+    # as PyTorch's CPU kernel: a half-precision mean is a float32 sum divided in float32, rounded once at the end
+    total = sum(input.float() if half else input, dims, keepdim)
     result = total / count if count else total * float("nan")
+    if half:
+        result = result.to(dtype or input.dtype)
     return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1", (input,)), "mean")
 
 

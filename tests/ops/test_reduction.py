@@ -340,3 +340,21 @@ def test_sixteen_bit_cumsum_gradient():
         x.cumsum(0).sum().backward()
         grads.append(x.grad.float().numpy())
     numpy.testing.assert_array_equal(grads[1], grads[0])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_mean_is_a_float32_mean_rounded_once(dtype):
+    # PyTorch's CPU mean of half types: float32 sum, float32 division, one rounding (ember rounded the sum first)
+    import torch
+    x = numpy.random.default_rng(0).random((4, 37, 53)).astype(numpy.float32)
+    results = []
+    for lib in (torch, ember):
+        d = getattr(lib, dtype)
+        y = lib.tensor(x).to(d)
+        z = y.clone().requires_grad_(True)
+        z.mean(1).sum().backward()
+        results.append([y.mean(), y.mean((1, 2)), y.mean(1, keepdim=True), lib.tensor(x).mean(1, dtype=d),
+                        lib.tensor(x).double().mean(0, dtype=d), z.grad])
+    for theirs, ours in zip(*results):
+        assert ours.dtype == getattr(ember, dtype) and tuple(ours.shape) == tuple(theirs.shape)
+        numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
