@@ -168,6 +168,7 @@ def _check_detections(theirs, ours, dtype="float32"):
         with lib.no_grad():
             outputs.append(model(images))
     ref, out = outputs
+    _check_detections.last_reference = ref
     assert len(out) == len(ref) == 2 and sum(len(r["boxes"]) for r in ref) > 0
     for o, r in zip(out, ref):
         assert list(o) == list(r)
@@ -200,6 +201,43 @@ def test_mask_rcnn_trains_and_detects_as_torchvision():
     _check_training(theirs, ours)
     out = _check_detections(theirs, ours)
     assert all(len(o["boxes"]) == 12 for o in out)
+
+
+def _small_keypoint_rcnn(vision):
+    """Keypoint R-CNN on the same narrow ResNet-18 FPN, 3 keypoints, a narrow keypoint head."""
+    models = vision.models
+    resnet = models.resnet18(weights=None, norm_layer=vision.ops.misc.FrozenBatchNorm2d)
+    backbone = models.detection.backbone_utils.BackboneWithFPN(
+        resnet, {"layer1": "0", "layer2": "1", "layer3": "2", "layer4": "3"}, [64, 128, 256, 512], 32)
+    return models.detection.KeypointRCNN(
+        backbone, box_head=models.detection.faster_rcnn.TwoMLPHead(32 * 7 * 7, 64),
+        box_predictor=models.detection.faster_rcnn.FastRCNNPredictor(64, 3),
+        keypoint_roi_pool=vision.ops.MultiScaleRoIAlign(["0", "1"], 7, 2),
+        keypoint_head=models.detection.keypoint_rcnn.KeypointRCNNHeads(32, (16, 16)),
+        keypoint_predictor=models.detection.keypoint_rcnn.KeypointRCNNPredictor(16, 3), **SMALL)
+
+
+def test_keypoint_rcnn_trains_and_detects_as_torchvision(monkeypatch):
+    keypoints = [numpy.array([[[30.0, 20, 1], [50, 40, 0], [60, 55, 1]], [[100, 60, 1], [140, 110, 1], [90, 70, 1]]],
+                             numpy.float32), numpy.array([[[12.0, 30, 1], [90, 70, 1], [60, 40, 2]]], numpy.float32)]
+    original = _data
+
+    def with_keypoints():
+        images, targets = original()
+        for target, points in zip(targets, keypoints):
+            target["keypoints"] = points
+        return images, targets
+
+    monkeypatch.setitem(globals(), "_data", with_keypoints)
+    theirs, ours = _pair(lambda: _small_keypoint_rcnn(tv), lambda: _small_keypoint_rcnn(ember.vision))
+    _check_training(theirs, ours, masks=False)
+    out = _check_detections(theirs, ours)
+    ref = _check_detections.last_reference
+    for o, r in zip(out, ref):
+        assert tuple(o["keypoints"].shape) == tuple(r["keypoints"].shape)
+        numpy.testing.assert_allclose(o["keypoints"].numpy(), r["keypoints"].numpy(), rtol=1e-4, atol=1e-3)
+        numpy.testing.assert_allclose(o["keypoints_scores"].numpy(), r["keypoints_scores"].numpy(), rtol=1e-4,
+                                      atol=1e-4)
 
 
 def _tutorial_faster_rcnn(vision):
@@ -252,7 +290,8 @@ def test_maskrcnn_resnet50_fpn_as_in_the_tutorial():
 
 # --- builders: layouts, frozen layers, argument checks -------------------------------------------------------------
 BUILDERS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fasterrcnn_mobilenet_v3_large_fpn",
-            "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2"]
+            "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
+            "keypointrcnn_resnet50_fpn"]
 
 
 def _name(dtype):
