@@ -1,7 +1,10 @@
 """Calls with arguments of the wrong types raise PyTorch's TypeError, message included (its argument parser's
 ``argument 'other' (position 1) must be Tensor, not str``, ``received an invalid combination of arguments``, ...):
 each call is run on torch and on ember and the exceptions compared. Where PyTorch lists the signatures it expected,
-the first line is compared. Calls whose arguments fit keep the op's own error."""
+the first line is compared. Calls whose arguments fit keep the op's own error, and NumPy-keyword forms pickle."""
+import io
+import pickle
+
 import numpy
 import pytest
 import torch
@@ -215,3 +218,15 @@ def test_integer_like_dims_and_sizes_pass():
     for dim in (numpy.int64(1), numpy.int32(-1)):
         assert t.sum(dim).shape == (2,)
     assert ember.zeros(numpy.int32(2), ember.tensor(3)).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "softmax", "zeros", "cat", "std"])
+def test_numpy_keyword_forms_pickle_as_themselves(name):
+    function = getattr(ember, name)
+    assert pickle.loads(pickle.dumps(function)) is function
+    method = getattr(ember.Tensor, name, function)
+    assert pickle.loads(pickle.dumps(method)) is method
+    buffer = io.BytesIO()
+    ember.save({"f": function}, buffer)
+    buffer.seek(0)
+    assert torch.load(buffer, weights_only=False)["f"] is getattr(torch, name)

@@ -126,7 +126,7 @@ def _functions():
             continue
         for name in dir(module):
             function = unwrapped(getattr(module, name))
-            home = getattr(function, "__module__", "") or ""
+            home = getattr(inspect.unwrap(function), "__module__", "") or ""   # (NumPy-keyword forms live in ember)
             if not name.startswith("_") and callable(function) and not isinstance(function, type) and \
                     (home.startswith("ember.ops") or home == "ember.nn.functional"):
                 table.setdefault(f"{home[6:]}.{getattr(function, '__name__', name)}", function)
@@ -141,7 +141,7 @@ def function_named(name):
 def tensor_method(name):
     """A caller of the Tensor method ``name`` when it is an op (installed by ``ember.ops``), else None."""
     method = unwrapped(getattr(Tensor, name, None))
-    home = getattr(method, "__module__", "") or ""
+    home = getattr(inspect.unwrap(method), "__module__", "") if callable(method) else ""
     if name.startswith("_") or not callable(method) or not (home.startswith("ember.ops") or name in _SAFE_METHODS):
         return None
     return lambda tensor, *args, **kwargs: getattr(tensor, name)(*args, **kwargs)

@@ -47,10 +47,22 @@ def accepting_numpy_keywords(function):
 
 
 def install(namespace, cls):
-    """Replaces the functions of a module's namespace dict and the methods of ``cls`` by their accepting forms."""
+    """Replaces the functions of a module's namespace dict and the methods of ``cls`` by their accepting forms.
+
+    A wrapper names the namespace (or ``cls`` there) as its home, where pickle finds it as the object it pickles
+    (the wrapped function's module holds the function itself)."""
+    homed = set()
     for name, value in list(namespace.items()):
         if inspect.isfunction(value) and not name.startswith("_"):
             namespace[name] = accepting_numpy_keywords(value)
+            _home(namespace[name], value, namespace["__name__"], name, homed)
     for name, value in list(vars(cls).items()):
         if inspect.isfunction(value) and not name.startswith("__"):
             setattr(cls, name, accepting_numpy_keywords(value))
+            _home(vars(cls)[name], value, namespace["__name__"], f"{cls.__name__}.{name}", homed)
+
+
+def _home(wrapper, function, module, qualname, homed):
+    if wrapper is not function and id(wrapper) not in homed:
+        homed.add(id(wrapper))
+        wrapper.__module__, wrapper.__qualname__ = module, qualname
