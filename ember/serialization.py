@@ -503,8 +503,12 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     _check_layout(storage, storage_offset, size, stride)
     data, itemsize = storage.data, storage.data.itemsize
     xp = _backend.xp_of(data)
-    view = xp.lib.stride_tricks.as_strided(data[storage_offset:], shape=size, strides=[s * itemsize for s in stride])
-    return _make(view)
+    data = data[storage_offset:]
+    if data.dtype.isbuiltin == 2:   # ml_dtypes' types: as_strided cannot name some (float8_e5m2's "<f1") to NumPy
+        bits = data.view(f"u{itemsize}")
+        return _make(xp.lib.stride_tricks.as_strided(bits, shape=size, strides=[s * itemsize for s in stride])
+                     .view(data.dtype))
+    return _make(xp.lib.stride_tricks.as_strided(data, shape=size, strides=[s * itemsize for s in stride]))
 
 
 def _check_layout(storage, offset, size, stride):
@@ -620,7 +624,7 @@ def _torch_globals():
     table["torch._utils", "_rebuild_qtensor"] = _rebuild_qtensor
     for q in _dtype.QSCHEMES:
         table["torch", q.name] = q
-    for d in _dtype.ALL + _dtype.QUANTIZED:
+    for d in _dtype.ALL + _dtype.QUANTIZED + _dtype.FLOAT8:
         table["torch", d.name] = d
         if d.name in _STORAGE_NAMES:   # a QInt8Storage loads as the int8 it stores (_rebuild_qtensor knows)
             stored = _dtype.from_numpy(d._numpy) if d in _dtype.QUANTIZED else d

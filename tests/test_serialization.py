@@ -649,3 +649,16 @@ def test_unsigned_dtypes_use_untyped_storage_both_ways(tmp_path, name):
     torch.save(torch.arange(4).to(getattr(torch, name)), path)
     back = ember.load(path)
     assert back.dtype == getattr(ember, name) and back.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz"])
+def test_float8_dtypes_use_untyped_storage_both_ways(tmp_path, name):
+    """Float8 checkpoints (quantized models' weights) load in both libraries, views and strides kept."""
+    path = tmp_path / "f8.pt"
+    values = [1.5, -2.0, 0.25, 3.0, -0.5, 1.0]
+    ember.save({"w": ember.tensor(values).to(getattr(ember, name)).reshape(2, 3)[:, 1:]}, path)
+    loaded = torch.load(path)["w"]
+    assert loaded.dtype == getattr(torch, name) and loaded.float().tolist() == [[-2.0, 0.25], [-0.5, 1.0]]
+    torch.save({"w": torch.tensor(values).to(getattr(torch, name))[::2]}, path)
+    back = ember.load(path)["w"]
+    assert back.dtype is getattr(ember, name) and back.float().tolist() == [1.5, 0.25, -0.5]
