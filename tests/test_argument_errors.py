@@ -184,7 +184,15 @@ CALLS = [
     'T.cumprod(t, 1.5)',
     'T.kthvalue(t, "a")',
     'T.median(t, "a")',
-    'T.logsumexp(t, 1.5)'
+    'T.logsumexp(t, 1.5)',
+    'T.zeros_like("a")',
+    'T.zeros_like([1, 2])',
+    'T.full_like(t, "a")',
+    'T.empty_like(None)',
+    'T.ones_like(3)',
+    't.new_full((2,), "a")',
+    'T.full((2,), "a")',
+    'T.full((2,), None)'
 ]
 
 

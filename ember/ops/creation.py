@@ -509,8 +509,13 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
     elif fill == 0:
         array = xp.zeros(stored, d.numpy)
     else:
-        with numpy.errstate(over="ignore", invalid="ignore"):
-            array = xp.full(stored, fill, d.numpy)
+        try:
+            with numpy.errstate(over="ignore", invalid="ignore"):
+                array = xp.full(stored, fill, d.numpy)
+        except (TypeError, ValueError):   # a fill value that is not a number
+            from .. import _arg_parser   # (loaded on errors only)
+            _arg_parser.check()
+            raise
     if order is not None:
         array = array.transpose(sorted(builtins.range(len(order)), key=order.__getitem__))
         if like_strides is not None:   # a size-1 dim's stride is free: PyTorch keeps the input's own
@@ -598,6 +603,8 @@ def _fill_dtype(fill_value):
         return _dtype.get_default_dtype()
     if isinstance(fill_value, numbers.Complex):
         return _dtype.default_complex()
+    from .. import _arg_parser   # (loaded on errors only)
+    _arg_parser.check()   # PyTorch's error names the argument's position where it was passed by position
     raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
 
 
@@ -622,8 +629,13 @@ def _like(input, dtype, device):
 
 def _new_like(input, fill, dtype, device, requires_grad, memory_format):
     """A new tensor shaped (and by default typed, placed and laid out) like ``input``, filled with ``fill``."""
-    return _factory(input.shape, fill, *_like(input, dtype, device), requires_grad,
-                    *_like_layout(input, memory_format))
+    try:
+        shape = input.shape
+    except AttributeError:   # not a tensor
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.check()
+        raise
+    return _factory(shape, fill, *_like(input, dtype, device), requires_grad, *_like_layout(input, memory_format))
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
