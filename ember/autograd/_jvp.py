@@ -259,11 +259,26 @@ def _zero_tangents(output):
     return output
 
 
+forward_transforms = [0]
+"""How many forward-mode function transforms (``func.jvp``, ``func.jacfwd``) are running their function: there the
+tensors requiring grad stand for PyTorch's dual tensors (``func`` counts them)."""
+
+
 def refuse_duals(name, *tensors):
-    """PyTorch's error for an op without a forward derivative (``name``, ATen's) when a tensor has a tangent; for
-    ops written outside the dispatch point (a function, not a composite). Nothing is looked up outside a level."""
-    if _fw.tangents and any(isinstance(t, Tensor) and _fw.tangent_of(t) is not None for t in tensors):
+    """PyTorch's error for an op without a forward derivative (``name``, ATen's) when a tensor has a tangent (or,
+    inside a forward-mode transform, requires grad); for ops written outside the dispatch point (a function, not a
+    composite). Nothing is looked up outside a level or a transform."""
+    if _fw.tangents and any(isinstance(t, Tensor) and _fw.tangent_of(t) is not None for t in tensors) or \
+            forward_transforms[0] and any(isinstance(t, Tensor) and t.requires_grad for t in tensors):
         _refuse(name, (), {})
+
+
+def refuse_in_transform(cls, args, kwargs):
+    """Inside a forward-mode transform: PyTorch's error for an op without a forward derivative on an argument that
+    requires grad."""
+    unsupported = _NO_FORWARD_AD.get(cls.__name__)
+    if unsupported is not None and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        _refuse(unsupported, args, kwargs)
 
 
 def _refuse(name, args, kwargs):

@@ -3,7 +3,7 @@ or a grad, vjp, jvp or functionalize call is running its function (jacrev, jacfw
 While one runs, a dispatch hook checks the user ``autograd.Function``s it applies, as PyTorch's transforms do."""
 import contextlib
 
-from ..autograd import function as _function
+from ..autograd import _jvp, function as _function
 from . import _vmap
 
 _depth = [0]   # grad / vjp / jvp / functionalize calls now running their function
@@ -21,12 +21,14 @@ def running(forward=False, vmapped=False):
         _function.dispatch_hooks.append(_check_functions)
     _depth[0] += 1
     _forward[0] += forward
+    _jvp.forward_transforms[0] += forward
     _vmapped[0] += vmapped
     try:
         yield
     finally:
         _depth[0] -= 1
         _forward[0] -= forward
+        _jvp.forward_transforms[0] -= forward
         _vmapped[0] -= vmapped
         if not _depth[0]:
             _function.dispatch_hooks.remove(_check_functions)
@@ -68,7 +70,10 @@ def defines(cls, name):
 
 
 def _check_functions(cls, args, kwargs, proceed):
-    """The dispatch hook while a transform runs: user Functions need ``setup_context`` (and ``jvp`` under jvp)."""
+    """The dispatch hook while a transform runs: user Functions need ``setup_context`` (and ``jvp`` under jvp);
+    under jvp, ops PyTorch has no forward derivative for raise its error."""
+    if _forward[0]:
+        _jvp.refuse_in_transform(cls, args, kwargs)
     if user_function(cls):
         check_setup_context(cls)
         if _vmapped[0]:

@@ -9,6 +9,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor, _make
 from ..backends.cuda import _sdp as _sdp_backends
+from ..autograd._jvp import refuse_duals
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel
@@ -17,6 +18,7 @@ from ._util import name_node, quiet
 from .activation import softmax
 from .creation import ones, zeros, zeros_like
 from .dropout import dropout, scaled_keep
+from .linalg.products import baddbmm, bmm
 from .linear import linear
 from .padding import pad
 from .rearrange import cat
@@ -75,6 +77,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             scaled_dot_product_attention, (type(attn_mask),), (query, key, value, attn_mask),
             {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale, "enable_gqa": enable_gqa})
     _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
+    if query.ndim == 4 and _sdp_backends["flash"] and query.device.type == "cpu":
+        # PyTorch runs 4-d CPU attention in its flash kernel, which has no forward derivative
+        refuse_duals("_scaled_dot_product_flash_attention_for_cpu", query, key, value)
     if not _sdp_backends["math"]:   # sdpa_kernel left out the math backend
         _check_backends(query, key, value, dropout_p)
     query_len, key_len = query.shape[-2], key.shape[-2]
@@ -486,13 +491,17 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if not training:
         dropout_p = 0.0
     if need_weights:
-        scores = (q * math.sqrt(1.0 / head_dim)).matmul(k.transpose(-2, -1))
-        if attn_mask is not None:
-            scores = scores + attn_mask
+        scaled = q * math.sqrt(1.0 / head_dim)   # PyTorch's products: baddbmm with the mask, else bmm
+        if attn_mask is not None and attn_mask.dtype.is_floating_point and attn_mask.ndim == 3:
+            scores = baddbmm(attn_mask, scaled, k.transpose(-2, -1))
+        else:
+            scores = bmm(scaled, k.transpose(-2, -1))
+            if attn_mask is not None:
+                scores = scores + attn_mask
         weights = softmax(scores, -1)
         if dropout_p > 0.0:
             weights = dropout(weights, dropout_p)
-        output = weights.matmul(v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        output = bmm(weights, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         output = linear(output, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
         if average_attn_weights:

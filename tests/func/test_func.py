@@ -481,3 +481,31 @@ def test_jvp_tangents_of_primals_requiring_grad_as_torch(call):
     numpy.testing.assert_allclose(results[0][2], results[1][2])
     for got, want in zip(results[0][3] or (), results[1][3] or ()):
         numpy.testing.assert_allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.func.jvp(lambda a: lib.cdist(a, a), (x,), (x,)),
+    lambda lib, x: lib.func.jvp(lambda a: lib.nn.functional.scaled_dot_product_attention(a, a, a), (x[None],),
+                                (x[None],)),
+    lambda lib, x: lib.func.jvp(lambda a: lib.nn.functional.scaled_dot_product_attention(a, a, a), (x[0],),
+                                (x[0],)),
+    lambda lib, x: lib.func.jacfwd(lambda a: lib.unique(a))(x),
+    lambda lib, x: lib.func.jvp(lambda a: lib.zeros(2, 3, 4, dtype=a.dtype).index_reduce(0, lib.tensor([0, 1]), a,
+                                                                                          "prod"), (x,), (x,)),
+    lambda lib, x: lib.func.vjp(lambda a: lib.cdist(a, a), x)[1](lib.ones(2, 3, 3, dtype=x.dtype)),
+], ids=["cdist", "attention_4d", "attention_3d", "jacfwd_unique", "index_reduce", "vjp_cdist"])
+def test_forward_mode_transforms_refuse_ops_without_forward_derivative_as_torch(call):
+    """jvp and jacfwd raise PyTorch's NotImplementedError for ops it has no forward derivative for (4-d CPU attention
+    among them); reverse-mode transforms do not."""
+    results = []
+    for lib in (ember, torch):
+        try:
+            out = call(lib, lib.tensor(numpy.linspace(-1, 1, 24).reshape(2, 3, 4)))
+            results.append([leaf.detach().numpy() for leaf in lib.utils._pytree.tree_leaves(out)])
+        except NotImplementedError as error:
+            results.append(str(error))
+    if isinstance(results[1], str):
+        assert results[0] == results[1]
+    else:
+        for got, want in zip(*results):
+            numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
