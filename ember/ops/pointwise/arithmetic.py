@@ -483,9 +483,39 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
             raise _not_implemented("addcmul_cpu_out", operand)
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
+    if type(value) in (float, int) and all(isinstance(t, Tensor) and t._data.dtype == numpy.float32
+                                           for t in (input, tensor1, tensor2)):
+        return write_out(out, Addcmul.apply(input, tensor1, tensor2, float(value)), "addcmul")
     # PyTorch's order, (value * tensor1) * tensor2: the product of two huge factors need not overflow first
     return write_out(out, name_node(add(input, mul(mul(tensor1, value), tensor2)), "AddcmulBackward0",
                                      (input, tensor1, tensor2)), "addcmul")
+
+
+class Addcmul(Primitive):
+    """addcmul of float32 tensors as PyTorch's CPU kernel computes it: ``value * tensor1`` rounded to float32, then
+    one fused multiply-add with ``tensor2`` and ``input``. The float32 product is exact in float64, so the sum in
+    float64 rounded to float32 is the fused result (as in ``_fused_lerp``)."""
+    graph_inputs = (0, 1, 2)
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, input, tensor1, tensor2, value):
+        ctx.value = value
+        ctx.save_for_backward(tensor1 if ctx.needs_input_grad[2] else None,
+                              tensor2 if ctx.needs_input_grad[1] else None)
+        f64 = numpy.float64
+        scaled = (ctx.xp.float32(value) * tensor1).astype(f64)
+        return ctx.xp.asarray(input.astype(f64) + scaled * tensor2.astype(f64)).astype(numpy.float32)
+
+    @staticmethod
+    def backward(ctx, grad):
+        tensor1, tensor2 = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        return (grad if needs[0] else None, grad * (tensor2 * ctx.value) if needs[1] else None,
+                grad * (tensor1 * ctx.value) if needs[2] else None)
+
+
+Addcmul._node_cls.__name__ = Addcmul._node_cls.__qualname__ = "AddcmulBackward0"
 
 
 @tensor_method
