@@ -57,12 +57,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch resamples in fixed point
         raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' (PyTorch's rounds in fixed "
                            "point); convert the input to a floating dtype first")
+    # half types: positions, weights and sums in float32, rounded at the end, as PyTorch's opmath kernels (whose
+    # half-precision weight buffers and separable passes still leave results an ulp or two apart at places)
+    wide = input.float() if input.dtype in (_dtype.float16, _dtype.bfloat16) else input
     if antialias:
-        result = _antialiased_resample(input, output_size, scales, align_corners, mode == "bicubic")
-        return _upsample_node(result, mode, dim, input, antialias)
-    taps = _cubic_taps if mode == "bicubic" else _linear_taps
-    result = _resample(input, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, input.dtype))
-    return _upsample_node(result, mode, dim, input, antialias)
+        result = _antialiased_resample(wide, output_size, scales, align_corners, mode == "bicubic")
+    else:
+        taps = _cubic_taps if mode == "bicubic" else _linear_taps
+        result = _resample(wide, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, wide.dtype))
+    return _upsample_node(result.to(input.dtype), mode, dim, input, antialias)
 
 
 _UPSAMPLE_NODES = {"nearest": "UpsampleNearest{}D", "nearest-exact": "UpsampleNearestExact{}D",
@@ -79,7 +82,7 @@ def _upsample_node(result, mode, dim, input, antialias):
 def _interpolate_kernel(mode, dim, antialias):
     """The CPU kernel PyTorch's interpolate dispatches on for ``mode``, and the dtype letters it takes."""
     if antialias:
-        return "compute_index_ranges_weights", FLOATING + "u"
+        return "compute_index_ranges_weights", "fu"   # float32, float64 and uint8: no half types
     if mode in ("nearest", "nearest-exact"):
         return "upsample_nearest2d_channels_last" if dim == 2 else "compute_indices_weights_nearest", FLOATING + "u"
     if mode == "bilinear":

@@ -208,3 +208,20 @@ def test_padding_modules_match_torch(name, args):
     assert repr(e_module) == repr(t_module)
     dims = int(name[-2])
     check(lambda lib, x: (t_module if lib is torch else e_module.to(x.device))(x), sample((2, 3, 4, 5, 4)[-dims - 2:]))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_interpolation_computes_in_float32(dtype):
+    # source positions in half precision drifted by whole pixels (a quarter of kornia's bf16 resize was off by 25 %);
+    # PyTorch's kernels compute in float32 and round at the end (its weight buffers differ at most by an ulp or two)
+    x = numpy.random.default_rng(0).random((2, 3, 37, 53)).astype(numpy.float32)
+    cases = [dict(scale_factor=1.5, mode="bilinear"), dict(size=(20, 30), mode="bilinear", align_corners=True),
+             dict(scale_factor=0.37, mode="bicubic"), dict(scale_factor=1.7, mode="nearest")]
+    for kwargs in cases:
+        ours = ember.nn.functional.interpolate(ember.tensor(x).to(getattr(ember, dtype)), **kwargs)
+        theirs = torch.nn.functional.interpolate(torch.tensor(x).to(getattr(torch, dtype)), **kwargs)
+        assert ours.dtype == getattr(ember, dtype)
+        ulp = 2.0 ** -7 if dtype == "bfloat16" else 2.0 ** -10
+        numpy.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=2 * ulp, atol=2 * ulp)
+    check_error(lambda lib: lib.nn.functional.interpolate(lib.ones(1, 1, 8, 8, dtype=getattr(lib, dtype)),
+                                                          scale_factor=0.5, mode="bilinear", antialias=True))
