@@ -192,7 +192,14 @@ CALLS = [
     'T.ones_like(3)',
     't.new_full((2,), "a")',
     'T.full((2,), "a")',
-    'T.full((2,), None)'
+    'T.full((2,), None)',
+    'T.relu("x")',
+    'T.floor(1.5)',
+    'T.sign("a")',
+    'T.flatten("a")',
+    'T.ceil([1.0])',
+    'T.trunc(2)',
+    'T.flatten(t, 0, 1.5)'
 ]
 
 

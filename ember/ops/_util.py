@@ -300,6 +300,13 @@ def check_same_device(*tensors):
                            f"{b}!")
 
 
+def argument_error():
+    """On an error path: raises PyTorch's TypeError where the op being run got arguments of the wrong types
+    (``_arg_parser.check``); returns otherwise, for the caller to raise its own error."""
+    from .. import _arg_parser   # (loaded on errors only)
+    _arg_parser.check(2)
+
+
 _DIMS = [tuple(range(max(ndim, 1))) for ndim in range(65)]
 
 

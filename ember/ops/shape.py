@@ -9,7 +9,7 @@ from .._tensor import Size, Tensor, _make
 from .._warnings import transparent
 from ..autograd.function import Primitive, registry
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
-from ._util import _as_view, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
+from ._util import _as_view, argument_error, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit",
@@ -198,7 +198,12 @@ def reshape_as(input, other):
 @tensor_method
 def flatten(input, start_dim=0, end_dim=-1):
     """Merges dims ``start_dim..end_dim`` into one (a view when the layout allows)."""
-    start, end = wrap_dim(start_dim, input.ndim), wrap_dim(end_dim, input.ndim)
+    try:
+        ndim = input.ndim
+    except AttributeError:   # not a tensor
+        argument_error()
+        raise
+    start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if input.ndim == 0:

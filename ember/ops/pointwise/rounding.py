@@ -11,7 +11,7 @@ from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex_autograd, require_common_dtype, require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
-from .._util import name_node, promote, promote_pair, tensor_method, write_out
+from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ..comparison import isfinite, isnan
 from ._checks import _is_bool, _not_implemented, _require_tensors, _zero_grad
@@ -99,7 +99,12 @@ Tensor.absolute = abs
 @tensor_method
 def sign(input, *, out=None):
     """-1, 0 or 1 by the sign of each element (0 for NaN, as in PyTorch)."""
-    if input._data.dtype.kind == "c":
+    try:
+        complex_input = input._data.dtype.kind == "c"
+    except AttributeError:   # not a tensor
+        argument_error()
+        raise
+    if complex_input:
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                                   "torch.sgn instead.")
     return write_out(out, Sign.apply(input), "sign")
@@ -115,7 +120,11 @@ def sgn(input, *, out=None):
 
 
 def _rounding(mode, input, decimals=0):
-    kind = input._data.dtype.kind
+    try:
+        kind = input._data.dtype.kind
+    except AttributeError:   # not a tensor
+        argument_error()
+        raise
     if kind == "c" and mode != "round":
         raise NotImplementedError(f"{mode} is not supported for complex inputs")
     if kind == "b" or kind == "c" and not decimals:
