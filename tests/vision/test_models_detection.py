@@ -240,6 +240,31 @@ def test_keypoint_rcnn_trains_and_detects_as_torchvision(monkeypatch):
                                       atol=1e-4)
 
 
+def _small_retinanet(vision, v2):
+    """RetinaNet on a ResNet-18 FPN of 32 channels (P3-P7), its heads group-normed (v2) or not."""
+    models = vision.models
+    resnet = models.resnet18(weights=None, norm_layer=vision.ops.misc.FrozenBatchNorm2d)
+    backbone = models.detection.backbone_utils.BackboneWithFPN(
+        resnet, {"layer2": "0", "layer3": "1", "layer4": "2"}, [128, 256, 512], 32,
+        extra_blocks=vision.ops.feature_pyramid_network.LastLevelP6P7(32, 32))
+    lib = torch if vision is tv else ember
+    norm = (lambda channels: lib.nn.GroupNorm(8, channels)) if v2 else None
+    head = models.detection.retinanet.RetinaNetHead(32, 9, 3, norm_layer=norm)
+    if v2:
+        head.regression_head._loss_type = "giou"
+    with lib.no_grad():  # spread the untrained scores (all near the prior, 0.01) so their order is clear
+        head.classification_head.cls_logits.weight.mul_(30)
+    return models.detection.RetinaNet(backbone, 3, head=head, min_size=96, max_size=160, topk_candidates=100,
+                                      detections_per_img=12, score_thresh=0.005)
+
+
+@pytest.mark.parametrize("v2", [False, True])
+def test_retinanet_trains_and_detects_as_torchvision(v2):
+    theirs, ours = _pair(lambda: _small_retinanet(tv, v2), lambda: _small_retinanet(ember.vision, v2))
+    _check_training(theirs, ours, masks=False)
+    _check_detections(theirs, ours)
+
+
 def _tutorial_faster_rcnn(vision):
     """As the tutorial's second model: a classifier's features as a one-level backbone (MobileNetV3-Small's here,
     smaller than its MobileNetV2), its own anchors and pooler."""
@@ -291,7 +316,7 @@ def test_maskrcnn_resnet50_fpn_as_in_the_tutorial():
 # --- builders: layouts, frozen layers, argument checks -------------------------------------------------------------
 BUILDERS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fasterrcnn_mobilenet_v3_large_fpn",
             "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
-            "keypointrcnn_resnet50_fpn"]
+            "keypointrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2"]
 
 
 def _name(dtype):
@@ -311,7 +336,11 @@ def test_builder_layout_equals_torchvisions(name):
         n for n, p in theirs.named_parameters() if p.requires_grad]
     assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
     assert repr(ours.transform) == repr(theirs.transform)
-    assert ours.rpn._pre_nms_top_n == theirs.rpn._pre_nms_top_n and ours.rpn.score_thresh == theirs.rpn.score_thresh
+    if hasattr(theirs, "rpn"):
+        assert ours.rpn._pre_nms_top_n == theirs.rpn._pre_nms_top_n
+        assert ours.rpn.score_thresh == theirs.rpn.score_thresh
+    else:
+        assert ours.head.regression_head._loss_type == theirs.head.regression_head._loss_type
 
 
 def test_coco_weights_load_into_the_builder(monkeypatch):
