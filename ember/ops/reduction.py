@@ -508,7 +508,9 @@ def _mean_scale(input):
     return 2.0 ** -math.frexp(largest)[1] if largest > 2.0 ** 1000 else 1.0
 
 
-def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
+def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0, root=False, stacklevel=3):
+    """The variance over ``dim`` (a half-precision input's standard deviation directly when ``root``), and the
+    reduced dims."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError("std and var only support floating point and complex dtypes")
     dim, correction = _correction(dim, unbiased, correction)
@@ -516,7 +518,9 @@ def _variance(name, input, dim, unbiased, keepdim, correction, scale=1.0):
     count = _count(input, dims)
     if count - correction <= 0:
         warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-             "factor (input numel divided by output numel).", UserWarning, stacklevel=3)
+             "factor (input numel divided by output numel).", UserWarning, stacklevel=stacklevel)
+    if input.dtype in (_dtype.float16, _dtype.bfloat16):
+        return HalfVariance.apply(input, dims, keepdim, count - correction, root), dims
     if input.dtype.is_complex:   # PyTorch's: the real part's variance plus the imaginary part's
         squares = (SquaredDeviations.apply(input.real, dims, keepdim, scale)
                    + SquaredDeviations.apply(input.imag, dims, keepdim, scale))
@@ -547,6 +551,34 @@ class SquaredDeviations(Primitive):
         return 2 * _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * centered
 
 
+class HalfVariance(Primitive):
+    """The variance (or with ``root``, the standard deviation) of a float16/bfloat16 input as PyTorch's CPU kernels:
+    accumulated in float32 and rounded once; the gradient ``(2 / dof) * grad * (x - mean)`` (after std's
+    ``grad / (2 std)``) in the input's precision, as PyTorch's var_backward and std_backward."""
+
+    @staticmethod
+    @quiet
+    def forward(ctx, a, dims, keepdim, dof, root=False):
+        ctx.dims, ctx.keepdim, ctx.dof, ctx.root = dims, keepdim, dof, root
+        wide = a.astype(numpy.float32)
+        count = math.prod(a.shape[d] for d in dims)
+        centered = wide - wide.sum(axis=dims, keepdims=True) / numpy.float32(count)
+        squares = ctx.xp.asarray((centered * centered).sum(axis=dims, keepdims=keepdim))
+        variance = squares / numpy.float32(dof if dof > 0 else 0)
+        result = (ctx.xp.sqrt(variance) if root else variance).astype(a.dtype)
+        ctx.save_for_backward(a, result)
+        return result
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, result = ctx.saved_tensors
+        if ctx.root:
+            grad = (grad / (result * 2)).masked_fill(result == 0, 0)
+        grad = _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim)
+        scaled = (2.0 / ctx.dof) * grad if ctx.dof > 0 else float("inf")
+        return scaled * (a - mean(a, ctx.dims, keepdim=True)), None, None, None, None
+
+
 class SqrtOfVariance(Primitive):
     """sqrt whose gradient is 0 (not 0 * inf) where the variance is 0, as PyTorch's std backward."""
 
@@ -564,6 +596,14 @@ class SqrtOfVariance(Primitive):
         return grad * (1 - zero) / (2 * (result + zero))
 
 
+def _deviation(name, input, dim, unbiased, keepdim, correction, scale=1.0):
+    """The standard deviation over ``dim`` and the reduced dims."""
+    if input.dtype in (_dtype.float16, _dtype.bfloat16):
+        return _variance(name, input, dim, unbiased, keepdim, correction, root=True, stacklevel=4)
+    variance, dims = _variance(name, input, dim, unbiased, keepdim, correction, scale, stacklevel=4)
+    return SqrtOfVariance.apply(variance), dims
+
+
 @tensor_method
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 by default; legacy ``unbiased`` also accepted)."""
@@ -574,7 +614,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
 @tensor_method
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 by default)."""
-    deviation = SqrtOfVariance.apply(_variance("std", input, dim, unbiased, keepdim, correction)[0])
+    deviation = _deviation("std", input, dim, unbiased, keepdim, correction)[0]
     return write_out(out, name_node(deviation, "StdBackward0", (input,)), "std")
 
 
@@ -589,8 +629,8 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
     """(standard deviation, mean) over ``dim``."""
     scale = _mean_scale(input)
-    variance, dims = _variance("std_mean", input, dim, unbiased, keepdim, correction, scale)
-    return _write_tuple(out, (name_node(SqrtOfVariance.apply(variance), "StdMeanBackward0", (input,)),
+    deviation, dims = _deviation("std_mean", input, dim, unbiased, keepdim, correction, scale)
+    return _write_tuple(out, (name_node(deviation, "StdMeanBackward0", (input,)),
                               name_node(mean(input * scale, dims, keepdim) / scale, "StdMeanBackward0", (input,))))
 
 

@@ -358,3 +358,20 @@ def test_half_precision_mean_is_a_float32_mean_rounded_once(dtype):
     for theirs, ours in zip(*results):
         assert ours.dtype == getattr(ember, dtype) and tuple(ours.shape) == tuple(theirs.shape)
         numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_variance_accumulates_in_float32(dtype):
+    # var, std, var_mean and std_mean of half types: float32 arithmetic, one rounding, as PyTorch's CPU kernels
+    import torch
+    x = numpy.random.default_rng(1).random((4, 37, 53)).astype(numpy.float32)
+    results = []
+    for lib in (torch, ember):
+        y = lib.tensor(x).to(getattr(lib, dtype))
+        z = y.clone().requires_grad_(True)
+        z.std(1).sum().backward()
+        results.append([y.var(1), y.std(2), y.var(), lib.var_mean(y, 1)[0], lib.std_mean(y, (0, 2), correction=0)[0],
+                        z.grad])
+    for theirs, ours in zip(*results):
+        assert ours.dtype == getattr(ember, dtype)
+        numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
