@@ -16,12 +16,15 @@ def in_float32(xp, function, a, *args):
     return xp.asarray(function(xp, a.astype(xp.float32), *args)).astype(a.dtype)
 
 
-def unary_primitive(name, module, array_function, gradient, saves="input", silent=True, on_arrays=False):
+def unary_primitive(name, module, array_function, gradient, saves="input", silent=True, on_arrays=False,
+                    float32_gradient=False):
     """A Primitive named ``name`` (as a class statement in ``module`` would define it): forward returns
     ``array_function(xp, a)`` (NumPy's floating-point warnings off when ``silent``; for 16-bit floats in float32,
     rounded once), backward returns
     ``gradient(grad, *saved)`` where ``saved`` is the input, the result or both (input first). ``on_arrays``: the
-    gradient is plain arithmetic, valid on arrays too, and also serves as the ``array_backward``."""
+    gradient is plain arithmetic, valid on arrays too, and also serves as the ``array_backward``.
+    ``float32_gradient``: PyTorch has a backward kernel of its own for the op (tanh_backward), which computes 16-bit
+    floats in float32 and rounds once; so does the gradient here."""
     if saves not in ("input", "result", "both"):
         raise ValueError(f"saves must be 'input', 'result' or 'both', got {saves!r}")
     compute = array_function
@@ -48,11 +51,16 @@ def unary_primitive(name, module, array_function, gradient, saves="input", silen
     def backward(ctx, grad):
         if grad.is_complex():
             return gradient(grad.conj(), *ctx.saved_tensors).conj()
+        if float32_gradient and is_reduced(grad._data):
+            return gradient(grad.float(), *(saved.float() for saved in ctx.saved_tensors)).to(grad.dtype)
         return gradient(grad, *ctx.saved_tensors)
 
     def array_backward(ctx, grad):
         if grad.dtype.kind == "c":
             return gradient(grad.conj(), *ctx.saved_arrays).conj()
+        if float32_gradient and is_reduced(grad):
+            wide = (saved.astype(ctx.xp.float32) for saved in ctx.saved_arrays)
+            return ctx.xp.asarray(gradient(grad.astype(ctx.xp.float32), *wide)).astype(grad.dtype)
         return gradient(grad, *ctx.saved_arrays)
 
     forward = {"input": save_input, "result": save_result, "both": save_both}[saves]

@@ -88,3 +88,17 @@ def test_gelu_gradient_in_float32_as_torch(dtype, approximate):
         lib.nn.functional.gelu(x, approximate=approximate).backward(lib.ones_like(x) * 0.75)
         grads.append(x.grad)
     _assert_rounded_alike(grads[0], grads[1], exact=False)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("op", ["tanh", "sigmoid"])
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_backward_kernels_round_as_torch(dtype, op, create_graph):
+    # tanh_backward computes both 16-bit types in float32; sigmoid_backward bfloat16 in float32, float16 in steps
+    values, grad = (numpy.random.default_rng(seed).standard_normal(4096).astype(numpy.float32) for seed in (5, 6))
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(values).to(getattr(lib, dtype)).requires_grad_()
+        y = getattr(lib, op)(x)
+        grads.append(lib.autograd.grad(y, x, lib.tensor(grad).to(x.dtype), create_graph=create_graph)[0])
+    assert _bits(grads[0].detach()) == _bits(grads[1].detach())

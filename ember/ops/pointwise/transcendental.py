@@ -22,8 +22,8 @@ __all__ = ["exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsq
            "hypot", "logaddexp", "logaddexp2", "xlogy", "copysign", "deg2rad", "rad2deg"]
 
 
-def _unary(name, array_function, gradient, saves="input", silent=True, on_arrays=False):
-    return unary_primitive(name, __name__, array_function, gradient, saves, silent, on_arrays)
+def _unary(name, array_function, gradient, saves="input", silent=True, on_arrays=False, float32_gradient=False):
+    return unary_primitive(name, __name__, array_function, gradient, saves, silent, on_arrays, float32_gradient)
 
 
 # --- exponentials and logarithms -------------------------------------------------------------------------------------
@@ -53,7 +53,7 @@ Atan = _unary("Atan", lambda xp, a: xp.arctan(a), lambda grad, a: grad / (1 + a 
 Sinh = _unary("Sinh", lambda xp, a: xp.sinh(a), lambda grad, a: grad * cosh(a))
 Cosh = _unary("Cosh", lambda xp, a: xp.cosh(a), lambda grad, a: grad * sinh(a))
 Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda grad, result: grad * (1 - result * result), saves="result",
-              silent=False, on_arrays=True)
+              silent=False, on_arrays=True, float32_gradient=True)
 Asinh = _unary("Asinh", lambda xp, a: xp.arcsinh(a), lambda grad, a: grad * rsqrt(a * a + 1))
 Acosh = _unary("Acosh", lambda xp, a: xp.arccosh(a),   # complex: the principal branch's 1 / (sqrt(z-1) sqrt(z+1))
                lambda grad, a: grad * (rsqrt(a - 1) * rsqrt(a + 1) if a.is_complex() else rsqrt(a * a - 1)))
@@ -109,7 +109,9 @@ class Sigmoid(Primitive):
         result, = ctx.saved_tensors
         if result.is_complex():   # grad * conj(sigmoid'(z)), PyTorch's convention for holomorphic functions
             return grad * (result * (1 - result)).conj()
-        return grad * result * (1 - result)
+        if result._data.dtype.kind == "V":   # bfloat16: PyTorch's sigmoid_backward in float32 (float16 in steps)
+            return (grad.float() * (1 - result.float()) * result.float()).to(grad.dtype)
+        return grad * (1 - result) * result   # sigmoid_backward's order
 
     @staticmethod
     @_quiet
@@ -117,7 +119,10 @@ class Sigmoid(Primitive):
         result, = ctx.saved_arrays
         if result.dtype.kind == "c":
             return grad * (result * (1 - result)).conj()
-        return grad * result * (1 - result)
+        if result.dtype.kind == "V":   # bfloat16 (ml_dtypes' kind), as in backward
+            wide = result.astype(numpy.float32)
+            return (grad.astype(numpy.float32) * (1 - wide) * wide).astype(result.dtype)
+        return grad * (1 - result) * result
 
 
 class Logit(Primitive):
