@@ -396,14 +396,16 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
     flat_pad = []
     for i in reversed(range(n)):
         flat_pad += [padding[i], padding[i] + extra[i]]
-    x = pad(input.reshape((N * C, 1) + tuple(spatial)), flat_pad)
+    # half types: window sums and division in float32, rounded once, as PyTorch's opmath kernels
+    half = input.dtype in (_dtype.float16, _dtype.bfloat16)
+    x = pad((input.float() if half else input).reshape((N * C, 1) + tuple(spatial)), flat_pad)
     from .creation import ones
-    weight = ones((1, 1) + kernel, dtype=input.dtype, device=input.device)
+    weight = ones((1, 1) + kernel, dtype=x.dtype, device=input.device)
     sums = Convolution.apply(x, weight, stride, (0,) * n, (1,) * n, 1)
     if divisor_override:
         result = sums / divisor_override
     else:
-        counted = ones((1, 1) + tuple(spatial), dtype=input.dtype, device=input.device)
+        counted = ones((1, 1) + tuple(spatial), dtype=x.dtype, device=input.device)
         if count_include_pad:
             counted = pad(counted, [p for i in reversed(range(n)) for p in (padding[i], padding[i])], value=1.0)
             counted = pad(counted, [p for i in reversed(range(n)) for p in (0, extra[i])])
@@ -412,6 +414,8 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
         divisor = Convolution.apply(counted, weight, stride, (0,) * n, (1,) * n, 1)
         result = sums / divisor
     result = result.reshape((N, C) + tuple(out))
+    if half:
+        result = result.to(input.dtype)
     return _pool_node(result.squeeze(0) if unbatched else result, n, "AvgPool{}DBackward0", original)
 
 

@@ -245,3 +245,18 @@ def test_disjoint_max_pool_gradient_covering_or_not_matches_torch(shape, options
     x = sample(shape, F32, seed=32)
     for _ in range(2):   # the second backward reuses the first one's pooled result
         check(lambda lib, x: lib.nn.functional.max_pool2d(x, **options) * 2, x)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_avg_pool_sums_and_divides_in_float32(dtype):
+    # PyTorch's CPU avg_pool of half types rounds once: ember rounded the window sums before dividing
+    x = numpy.random.default_rng(0).standard_normal((2, 4, 17, 23)).astype(numpy.float32)
+    for lib_args in [dict(kernel_size=3), dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, ceil_mode=True),
+                     dict(kernel_size=3, stride=2, padding=1, count_include_pad=False)]:
+        outs = []
+        for lib in (torch, ember):
+            y = lib.tensor(x).to(getattr(lib, dtype))
+            outs.append([lib.nn.functional.avg_pool2d(y, **lib_args), lib.nn.functional.avg_pool1d(y[0], **lib_args)])
+        for theirs, ours in zip(*outs):
+            assert ours.dtype == getattr(ember, dtype)
+            numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy(), err_msg=str(lib_args))
