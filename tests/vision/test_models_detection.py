@@ -8,6 +8,7 @@ torchvision's compiled nms does not register beside CPU torch here, so its nms i
 Python implementation (with adaptive sampling, RoI by RoI: the vectorized form samples every pixel row and column
 for every RoI, minutes for the masks' targets)."""
 import importlib
+from collections import OrderedDict
 
 import numpy
 import pytest
@@ -288,6 +289,32 @@ def test_fcos_trains_and_detects_as_torchvision():
     _check_detections(theirs, ours, "float64")
 
 
+def _small_ssd(vision):
+    """SSD on a three-map conv backbone without ``out_channels`` (measured on an image), 128x96 inputs."""
+    nn = (torch if vision is tv else ember).nn
+
+    class Tiny(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Sequential(nn.Conv2d(3, 8, 3, stride=4, padding=1), nn.ReLU())
+            self.b = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.ReLU())
+            self.c = nn.Sequential(nn.Conv2d(16, 16, 3, stride=2, padding=1), nn.ReLU())
+
+        def forward(self, x):
+            a = self.a(x)
+            b = self.b(a)
+            return OrderedDict([("0", a), ("1", b), ("2", self.c(b))])
+
+    boxes = vision.models.detection.anchor_utils.DefaultBoxGenerator([[2], [2, 3], [2]], steps=[4, 8, 16])
+    return vision.models.detection.ssd.SSD(Tiny(), boxes, (128, 96), 3, topk_candidates=50, detections_per_img=12)
+
+
+def test_ssd_trains_and_detects_as_torchvision():
+    theirs, ours = _pair(lambda: _small_ssd(tv), lambda: _small_ssd(ember.vision))
+    _check_training(theirs, ours, masks=False)
+    _check_detections(theirs, ours)
+
+
 def _tutorial_faster_rcnn(vision):
     """As the tutorial's second model: a classifier's features as a one-level backbone (MobileNetV3-Small's here,
     smaller than its MobileNetV2), its own anchors and pooler."""
@@ -339,7 +366,8 @@ def test_maskrcnn_resnet50_fpn_as_in_the_tutorial():
 # --- builders: layouts, frozen layers, argument checks -------------------------------------------------------------
 BUILDERS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fasterrcnn_mobilenet_v3_large_fpn",
             "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
-            "keypointrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn"]
+            "keypointrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn",
+            "ssd300_vgg16"]
 
 
 def _name(dtype):
@@ -359,7 +387,9 @@ def test_builder_layout_equals_torchvisions(name):
         n for n, p in theirs.named_parameters() if p.requires_grad]
     assert [type(m).__name__ for m in ours.modules()] == [type(m).__name__ for m in theirs.modules()]
     assert repr(ours.transform) == repr(theirs.transform)
-    if hasattr(theirs, "rpn"):
+    if isinstance(theirs, tvd.ssd.SSD):
+        assert repr(ours.anchor_generator) == repr(theirs.anchor_generator)
+    elif hasattr(theirs, "rpn"):
         assert ours.rpn._pre_nms_top_n == theirs.rpn._pre_nms_top_n
         assert ours.rpn.score_thresh == theirs.rpn.score_thresh
     elif hasattr(theirs.head.regression_head, "_loss_type"):
