@@ -9,6 +9,7 @@ import collections
 import itertools
 import re
 import threading
+import weakref
 from collections import OrderedDict
 
 import numpy
@@ -334,14 +335,59 @@ class GradientEdge(collections.namedtuple("GradientEdge", ("node", "output_nr", 
 
 
 class AccumulateGrad:
-    """Stands for a leaf tensor in ``next_functions``: gradients reaching it accumulate into ``.grad``."""
+    """Stands for a leaf tensor in ``next_functions``: gradients reaching it accumulate into ``.grad``. As
+    PyTorch's, a leaf has one while anything holds it (the leaf keeps it weakly), so graph walkers can compare
+    nodes by identity; its hooks are the leaf's gradient hooks (``register_prehook``) and post-accumulate hooks
+    (``register_hook``)."""
 
-    def __init__(self, variable):
-        self.variable = variable
-        self.next_functions = ()
+    _live = {}   # id(variable) -> a weak reference to its accumulator
+
+    def __new__(cls, variable):
+        key = id(variable)
+        ref = cls._live.get(key)
+        node = None if ref is None else ref()
+        if node is not None and node.variable is variable:
+            return node
+        node = object.__new__(cls)
+        node.variable = variable
+        node.next_functions = ()
+        live = cls._live
+        live[key] = weakref.ref(node, lambda ref, key=key: live.pop(key, None) if live.get(key) is ref else None)
+        return node
 
     def name(self):
         return "torch::autograd::AccumulateGrad"   # PyTorch's name, which graph-walking tools compare against
+
+    def _sequence_nr(self):
+        return 2 ** 64 - 1   # PyTorch's: an accumulator is not recorded in sequence (UINT64_MAX)
+
+    @property
+    def metadata(self):
+        if "_metadata" not in self.__dict__:
+            self._metadata = {}
+        return self._metadata
+
+    def register_prehook(self, hook):
+        """Calls ``hook(grad_outputs)`` with the leaf's gradient before it accumulates into ``.grad``; a returned
+        tuple replaces it."""
+        def run(grad):
+            replaced = hook((grad,))
+            return None if replaced is None else replaced[0]
+        return self.variable.register_hook(run)
+
+    def register_hook(self, hook):
+        """Calls ``hook(grad_inputs, grad_outputs)``, ``()`` and the leaf's gradient, once it accumulated into
+        ``.grad``."""
+        variable, arrived = self.variable, []
+
+        def after(tensor):
+            hook((), (arrived.pop() if arrived else None,))
+        handle = variable.register_post_accumulate_grad_hook(after)
+        if variable._hooks is None:
+            variable._hooks = OrderedDict()
+        variable._hooks[handle.id] = arrived.append   # the gradient as it arrives, under the same handle
+        handle.extra_dict_ref = (weakref.ref(variable._hooks),)
+        return handle
 
     def __repr__(self):
         return f"<AccumulateGrad object at {hex(id(self))}>"

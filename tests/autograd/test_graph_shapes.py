@@ -406,3 +406,25 @@ def test_saved_tensors_of_a_composite_node_are_freed_by_backward():
         assert loss.grad_fn._saved_reduction == 1
         with pytest.raises(RuntimeError, match="backward through the graph a second time"):
             loss.grad_fn._saved_self
+
+
+def test_a_leaf_has_one_accumulator_with_pytorchs_hooks():
+    """A leaf's AccumulateGrad is the same object from every graph while held; its prehook sees (and may replace)
+    the gradient before it accumulates, its hook ``((), (grad,))`` after; removing them stops both."""
+    calls = {}
+    for L in (torch, ember):
+        x = L.ones(2, requires_grad=True)
+        first = (x * 2).grad_fn.next_functions[0][0]
+        seen = []
+        assert (x * 3).grad_fn.next_functions[0][0] is first
+        assert first.variable is x and first._sequence_nr() == 2 ** 64 - 1 and first.metadata == {}
+        pre = first.register_prehook(lambda grads: (seen.append(("pre", grads[0].tolist())), (grads[0] * 10,))[1])
+        post = first.register_hook(lambda inputs, grads: seen.append(("post", inputs, grads[0].tolist())))
+        (x * 2).sum().backward()
+        seen.append(x.grad.tolist())
+        pre.remove()
+        post.remove()
+        (x * 2).sum().backward()
+        seen.append(x.grad.tolist())
+        calls[L] = seen
+    assert calls[ember] == calls[torch]
