@@ -19,8 +19,30 @@ class UntypedStorage:
     filename = None   # the file a storage from ``from_file(..., shared=True)`` writes through to
     _mapped = False   # whether the memory is a file mapping (``from_file``)
 
-    def __init__(self, data):
+    def __init__(self, data=(), *, device=None):
+        """``UntypedStorage(size)`` (zeroed bytes), ``UntypedStorage([byte, ...])`` or ``UntypedStorage()`` as in
+        PyTorch, on ``device``; ember passes the array itself."""
+        if not isinstance(data, numpy.ndarray) and not hasattr(data, "__cuda_array_interface__"):
+            data = self._allocate(data, _backend.as_device(device) if device is not None else _backend.CPU)
         self._data = data
+
+    @classmethod
+    def _allocate(cls, data, device):
+        where = f"torch.{cls.__name__}()"
+        if isinstance(data, int) and not isinstance(data, bool):
+            if data < 0:
+                raise RuntimeError(f"{where}: the size must be non-negative, got {data}")
+            array = numpy.zeros(data, numpy.uint8)
+        else:
+            if not hasattr(data, "__iter__") or not hasattr(data, "__len__"):
+                raise RuntimeError(f"{where}: Expected a sequence type, but got {type(data).__name__}")
+            for item in data:
+                if not isinstance(item, int):
+                    raise RuntimeError(f"{where}: tried to construct a storage from a sequence "
+                                       f"({type(data).__name__}), but one of the items was of type "
+                                       f"{type(item).__name__} instead of int")
+            array = numpy.array(list(data), numpy.int64).astype(numpy.uint8)   # wrapping, as PyTorch's byte casts
+        return _backend.move(array, device) if device.type != "cpu" else array
 
     @classmethod
     def from_file(cls, filename, shared=False, nbytes=0):
@@ -116,6 +138,20 @@ class UntypedStorage:
 class TypedStorage(UntypedStorage):
     """The elements of one allocation in a dtype (PyTorch's deprecated storage type)."""
 
+    def __init__(self, data=(), *, device=None, dtype=None):
+        """``TypedStorage(size)`` (zeros) or ``TypedStorage(sequence)`` of ``dtype`` (the default dtype when
+        None), with PyTorch's deprecation warning; ember passes the array itself."""
+        if not isinstance(data, numpy.ndarray) and not hasattr(data, "__cuda_array_interface__"):
+            warnings.warn(_DEPRECATED, UserWarning, stacklevel=2)
+            kind = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+            if isinstance(data, int) and not isinstance(data, bool):
+                array = numpy.zeros(data, kind.numpy)
+            else:
+                array = numpy.array(list(data), kind.numpy)
+            device = _backend.as_device(device) if device is not None else _backend.CPU
+            data = _backend.move(array, device) if device.type != "cpu" else array
+        self._data = data
+
     @property
     def dtype(self):
         """The element type."""
@@ -124,6 +160,11 @@ class TypedStorage(UntypedStorage):
     def untyped(self):
         """The same memory as bytes."""
         return UntypedStorage(self._data.view(numpy.uint8))
+
+
+_DEPRECATED = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
+               "storage class. This should only matter to you if you are using storages directly.  To access "
+               "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
 
 
 class _Region:
@@ -155,10 +196,7 @@ def untyped_storage(self):
 
 def storage(self):
     """The memory this tensor views, as elements of its dtype (deprecated in PyTorch: use ``untyped_storage``)."""
-    warnings.warn("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
-                  "storage class. This should only matter to you if you are using storages directly.  To access "
-                  "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()", UserWarning,
-                  stacklevel=2)
+    warnings.warn(_DEPRECATED, UserWarning, stacklevel=2)
     return TypedStorage(_allocation(self._data))
 
 

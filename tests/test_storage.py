@@ -165,3 +165,24 @@ def test_asarray_of_buffers_reads_their_bytes_as_torch():
     with pytest.warns(UserWarning, match="not writable") as caught:
         ember.asarray(b"1234", dtype=ember.uint8)
     assert caught[0].filename == __file__
+
+
+def test_storage_constructors_as_torch():
+    for args, kwargs in (((4,), {}), (([1, 2, 255, 256],), {}), ((), {}), (((3, 4),), {}), (([True],), {})):
+        e, t = ember.UntypedStorage(*args, **kwargs), torch.UntypedStorage(*args, **kwargs)
+        assert (e.nbytes(), e.tolist() if args != (4,) else e.nbytes()) == (t.nbytes(), t.tolist() if args != (4,)
+                                                                              else t.nbytes())
+    meta = ember.UntypedStorage(3, device="meta")
+    assert meta.device.type == "meta" and meta.nbytes() == 3
+    for bad in ("a", [1, 2.5], [1, None], 2.5, None):
+        with pytest.raises(RuntimeError) as expected:
+            torch.UntypedStorage(bad)
+        with pytest.raises(RuntimeError, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
+            ember.UntypedStorage(bad)
+    for lib in (ember, torch):   # torch warns once per process, ember each time (as Tensor.storage() does)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            typed = lib.TypedStorage([1.5, 2], dtype=lib.float64)
+            assert str(lib.TypedStorage(3).dtype).endswith("float32")
+        assert typed.tolist() == [1.5, 2.0] and str(typed.dtype).endswith("float64")
+        assert lib is torch or all("TypedStorage is deprecated" in str(w.message) for w in caught) and caught
