@@ -315,6 +315,17 @@ def test_ssd_trains_and_detects_as_torchvision():
     _check_detections(theirs, ours)
 
 
+def test_ssdlite320_mobilenet_v3_large_trains_and_detects_as_torchvision():
+    # float64: batch norm in training mode; 320-pixel inputs are the model's fixed size
+    def build(lib_det):
+        return lib_det.ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=3,
+                                                     detections_per_img=12, topk_candidates=50)
+
+    theirs, ours = _pair(lambda: build(tvd), lambda: build(det), "float64")
+    _check_training(theirs, ours, "float64", masks=False, grad_rtol=1e-6)
+    _check_detections(theirs, ours, "float64")
+
+
 def _tutorial_faster_rcnn(vision):
     """As the tutorial's second model: a classifier's features as a one-level backbone (MobileNetV3-Small's here,
     smaller than its MobileNetV2), its own anchors and pooler."""
@@ -367,7 +378,7 @@ def test_maskrcnn_resnet50_fpn_as_in_the_tutorial():
 BUILDERS = ["fasterrcnn_resnet50_fpn", "fasterrcnn_resnet50_fpn_v2", "fasterrcnn_mobilenet_v3_large_fpn",
             "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2",
             "keypointrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "retinanet_resnet50_fpn_v2", "fcos_resnet50_fpn",
-            "ssd300_vgg16"]
+            "ssd300_vgg16", "ssdlite320_mobilenet_v3_large"]
 
 
 def _name(dtype):
