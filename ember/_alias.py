@@ -260,8 +260,11 @@ def install_torch_alias():
     sys.meta_path.insert(0, _Finder)
     _pass_alias_to_children()
     _add_missing_name_errors()
-    from ._tensor import Tensor
-    Tensor.__module__ = "torch"   # type(x) prints <class 'torch.Tensor'>, as in PyTorch
+    from ._backend import device
+    from ._dtype import dtype
+    from ._tensor import Size, Tensor
+    for cls in (Tensor, Size, device, dtype):
+        cls.__module__ = "torch"   # type(x) prints <class 'torch.Tensor'> (torch.Size, ...), as in PyTorch
     installed = True
 
 

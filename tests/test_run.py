@@ -367,3 +367,19 @@ def test_torch_torch_is_torch(tmp_path):
     assert mine.stdout == theirs.stdout == "True True True\n"
     import ember
     assert ember.torch is ember
+
+
+def test_core_classes_print_under_torchs_names_and_pickle(tmp_path):
+    program = tmp_path / "types.py"
+    program.write_text(textwrap.dedent("""
+        import pickle
+        import torch
+        x = torch.ones(2)
+        print(type(x), type(x.shape), type(x.device), type(x.dtype))
+        print(pickle.loads(pickle.dumps((x.shape, x.device, x.dtype))))
+        torch.save({"s": x.shape, "d": x.device, "t": x.dtype}, "saved.pt")
+        print(torch.load("saved.pt"))
+    """))
+    ours, theirs = ember_run(tmp_path, str(program)), python(tmp_path, str(program))
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    assert ours.stdout == theirs.stdout
