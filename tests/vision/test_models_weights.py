@@ -80,7 +80,7 @@ def test_registry_answers_equal_torchvisions():
         assert models.list_models(include=include, exclude=exclude) == [n for n in theirs if n in ours]
     # a package's own builders: models' classification ones, not those of its subpackages
     assert models.list_models(models) == [n for n in models.list_models() if n in tvm.list_models(tvm) + ["lenet5"]]
-    for package in ("optical_flow", "segmentation", "video"):
+    for package in ("detection", "optical_flow", "segmentation", "video"):
         assert models.list_models(getattr(models, package)) == tvm.list_models(getattr(tvm, package))
     assert models.list_models(models.resnet) == tvm.list_models(tvm.resnet) == []
     assert models.get_model_builder("ResNet18") is models.resnet18
