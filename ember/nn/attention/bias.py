@@ -7,7 +7,7 @@ from ... import _dtype
 from ..._tensor import Tensor
 from ...ops.attention import scaled_dot_product_attention
 from ...ops.creation import ones
-from ...overrides import DisableTorchFunctionSubclass
+from ...overrides import DisableTorchFunctionSubclass, unwrapped
 from . import SDPAParams, _raise_kernel_warnings
 
 __all__ = ["causal_upper_left", "causal_lower_right", "CausalVariant", "CausalBias"]
@@ -66,7 +66,7 @@ class CausalBias(Tensor):
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         """``scaled_dot_product_attention`` given this bias as ``attn_mask`` computes through ``_dispatch``."""
         kwargs = kwargs or {}
-        if getattr(func, "__wrapped__", func) is scaled_dot_product_attention:
+        if unwrapped(func) is scaled_dot_product_attention:
             return cls._dispatch(*args, **kwargs)
         with DisableTorchFunctionSubclass():
             return func(*args, **kwargs)
