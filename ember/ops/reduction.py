@@ -255,7 +255,13 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     result = total / count if count else total * float("nan")
     if half:
         result = result.to(dtype or input.dtype)
-    return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1", (input,)), "mean")
+    if result.grad_fn is None:
+        return write_out(out, result, "mean")
+    saved = {"self_sym_numel": input.numel(), "self_sym_sizes": tuple(input.shape)}   # PyTorch's node saves these
+    if dim is not None:
+        saved.update(dim=dims, keepdim=keepdim)
+    return write_out(out, name_node(result, "MeanBackward0" if dim is None else "MeanBackward1", (input,), saved),
+                     "mean")
 
 
 @quiet   # a zero and an inf along the axis: inf * 0 is NaN, silently, as in PyTorch

@@ -48,7 +48,9 @@ def _infer_shape(shape, numel):
 
 
 class Reshape(Primitive):
-    saved_values = {"self_sym_sizes": lambda node: tuple(node.shape)}   # PyTorch's view node saves the input's sizes
+    # PyTorch's view nodes save the input's sizes (an unsqueeze saves its dim instead)
+    saved_values = staticmethod(lambda node: {} if node.name() == "UnsqueezeBackward0" else
+                                {"self_sym_sizes": tuple(node.shape)})
 
     @staticmethod
     def forward(ctx, a, shape):
@@ -261,8 +263,11 @@ def squeeze(input, dim=None):
     shape = input.shape
     drop = {d for d in dims if shape[d] == 1}
     variant = 0 if dim is None else 1 if isinstance(dim, int) else 2
-    result = _view_of_shape(input, [s for i, s in enumerate(shape) if i not in drop])
-    return name_node(result, f"SqueezeBackward{variant}")
+    result = name_node(_view_of_shape(input, [s for i, s in enumerate(shape) if i not in drop]),
+                       f"SqueezeBackward{variant}")
+    if variant and result.grad_fn is not None:   # PyTorch's node saves the dims given
+        result.grad_fn._saved_dim = (dims[0] if dims else 0) if variant == 1 else tuple(dims)
+    return result
 
 
 @tensor_method
@@ -270,7 +275,10 @@ def unsqueeze(input, dim):
     """Inserts a dim of size 1 at position ``dim``."""
     dim = wrap_dim(dim, input.ndim + 1)
     shape = input.shape
-    return name_node(_view_of_shape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
+    result = name_node(_view_of_shape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
+    if result.grad_fn is not None:
+        result.grad_fn._saved_dim = dim   # what PyTorch's node saves
+    return result
 
 
 @tensor_method

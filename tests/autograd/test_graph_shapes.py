@@ -380,7 +380,8 @@ def _saved(node, leaves):
 SAVED = ["mse_loss_mean", "mse_loss_both_sum", "smooth_l1_loss_none", "huber_loss_mean", "binary_cross_entropy_mean",
          "binary_cross_entropy_with_logits_none", "soft_margin_loss_sum", "multi_margin_loss", "activation_relu",
          "activation_sigmoid", "activation_tanh", "softmax", "log_softmax", "cat", "cat_three", "view", "reshape",
-         "sum", "sum_dim", "add", "add_one", "bmm", "pow", "mean_subtracted"]
+         "sum", "sum_dim", "add", "add_one", "bmm", "pow", "mean_subtracted", "mean", "mean_dim", "squeeze",
+         "unsqueeze", "flatten", "reshape_transposed", "reshape_alias"]
 
 
 @pytest.mark.parametrize("case", SAVED)
