@@ -1,13 +1,15 @@
 """Image utilities in torchvision's shape: ``make_grid`` tiles a batch into one image, ``save_image`` writes it,
-``flow_to_image`` colours an optical flow field."""
+``flow_to_image`` colours an optical flow field, ``draw_bounding_boxes`` and ``draw_segmentation_masks`` draw
+detections on an image."""
 import functools
 import math
+import warnings
 
 import numpy
 
 import ember
 
-__all__ = ["make_grid", "save_image", "flow_to_image"]
+__all__ = ["make_grid", "save_image", "flow_to_image", "draw_bounding_boxes", "draw_segmentation_masks"]
 
 
 @functools.lru_cache(maxsize=None)   # a per-sample check (``to_tensor``) asks for it: skip the import machinery
@@ -149,3 +151,139 @@ def flow_to_image(flow):
     max_norm = ember.sum(flow.pow(2), dim=1).sqrt().max()
     img = _normalized_flow_to_image(flow / (max_norm + ember.finfo(flow.dtype).eps))
     return img[0] if len(orig_shape) == 3 else img
+
+
+def _generate_color_palette(num_objects):
+    """torchvision's automatic colours: object ``i`` gets ``i * (2**25 - 1, 2**15 - 1, 2**21 - 1) % 255``."""
+    return [tuple(i * p % 255 for p in (2 ** 25 - 1, 2 ** 15 - 1, 2 ** 21 - 1)) for i in range(num_objects)]
+
+
+def _parse_colors(colors, *, num_objects, dtype=ember.uint8):
+    """One RGB triple per object from ``colors``: None (the palette), one colour (a name or a triple) for all, or a
+    list with at least one per object; in [0, 1] for floating ``dtype``."""
+    if colors is None:
+        colors = _generate_color_palette(num_objects)
+    elif isinstance(colors, list):
+        if len(colors) < num_objects:
+            raise ValueError(f"Number of colors must be equal or larger than the number of objects, but got "
+                             f"{len(colors)} < {num_objects}.")
+    elif not isinstance(colors, (tuple, str)):
+        raise ValueError(f"colors must be a tuple or a string, or a list thereof, but got {colors}.")
+    elif isinstance(colors, tuple) and len(colors) != 3:
+        raise ValueError(f"If passed as tuple, colors should be an RGB triplet, but got {colors}.")
+    else:
+        colors = [colors] * num_objects
+    from PIL import ImageColor
+    colors = [ImageColor.getrgb(color) if isinstance(color, str) else color for color in colors]
+    if dtype.is_floating_point:
+        colors = [tuple(v / 255 for v in color) for color in colors]
+    return colors
+
+
+def _check_drawable(image):
+    if not (image.dtype == ember.uint8 or image.is_floating_point()):
+        raise ValueError(f"The image dtype must be uint8 or float, got {image.dtype}")
+    if image.dim() != 3:
+        raise ValueError("Pass individual images, not batches")
+
+
+@ember.no_grad()
+def draw_bounding_boxes(image, boxes, labels=None, colors=None, fill=False, width=1, font=None, font_size=None,
+                        label_colors=None, label_background_colors=None, fill_labels=False):
+    """``image`` (``[C, H, W]``, uint8 or float, 1 or 3 channels) with ``boxes`` (``[N, 4]``, x1 y1 x2 y2, rounded
+    down to pixels) drawn by Pillow, outlines ``width`` wide in ``colors`` (palette by default), translucent
+    interiors with ``fill``, ``labels`` written at the top-left corners (Pillow's default font unless ``font``, a
+    TrueType file, at ``font_size``), on ``label_background_colors`` boxes with ``fill_labels``. Returns a new
+    image of the input's dtype."""
+    from PIL import ImageDraw, ImageFont
+
+    from .transforms.v2 import functional as F
+    if not isinstance(image, ember.Tensor):
+        raise TypeError(f"Tensor expected, got {type(image)}")
+    _check_drawable(image)
+    if image.size(0) not in {1, 3}:
+        raise ValueError("Only grayscale and RGB images are supported")
+    if boxes.shape[-1] == 4 and ((boxes[:, 0] > boxes[:, 2]).any() or (boxes[:, 1] > boxes[:, 3]).any()):
+        raise ValueError("Boxes need to be in (xmin, ymin, xmax, ymax) format. Use torchvision.ops.box_convert to "
+                         "convert them")
+    if boxes.shape[-1] != 4:
+        raise NotImplementedError("ember's draw_bounding_boxes draws (xmin, ymin, xmax, ymax) boxes only; rotated "
+                                  "boxes of 8 coordinates are not supported")
+    num_boxes = boxes.shape[0]
+    if num_boxes == 0:
+        warnings.warn("boxes doesn't contain any box. No box was drawn")
+        return image
+    if labels is None:
+        labels = [None] * num_boxes
+    elif len(labels) != num_boxes:
+        raise ValueError(f"Number of boxes ({num_boxes}) and labels ({len(labels)}) mismatch. Please specify labels "
+                         f"for each box.")
+    colors = _parse_colors(colors, num_objects=num_boxes)
+    if label_colors or fill_labels:
+        label_colors = _parse_colors(label_colors if label_colors else "black", num_objects=num_boxes)
+    else:
+        label_colors = colors.copy()
+    if fill_labels and label_background_colors:
+        label_background_colors = _parse_colors(label_background_colors, num_objects=num_boxes)
+    else:
+        label_background_colors = colors.copy()
+    if font is None:
+        if font_size is not None:
+            warnings.warn("Argument 'font_size' will be ignored since 'font' is not set.")
+        txt_font = ImageFont.load_default()
+    else:
+        txt_font = ImageFont.truetype(font=font, size=font_size or 10)
+    if image.size(0) == 1:
+        image = ember.tile(image, (3, 1, 1))
+    original_dtype = image.dtype
+    if original_dtype.is_floating_point:
+        image = F.to_dtype(image, dtype=ember.uint8, scale=True)
+    canvas = F.to_pil_image(image)
+    draw = ImageDraw.Draw(canvas, "RGBA" if fill else None)
+    for box, color, label, label_color, label_bg_color in zip(boxes.to(ember.int64).tolist(), colors, labels,
+                                                              label_colors, label_background_colors):
+        draw.rectangle(box, width=width, outline=color, fill=tuple(color) + (100,) if fill else None)
+        if label is not None:
+            box_margin = 1
+            margin = width + box_margin
+            if fill_labels:
+                left, top, right, bottom = draw.textbbox((box[0] + margin, box[1] + margin), label, font=txt_font)
+                draw.rectangle((left - box_margin, top - box_margin, right + box_margin, bottom + box_margin),
+                               fill=label_bg_color)
+            draw.text((box[0] + margin, box[1] + margin), label, fill=label_color, font=txt_font)
+    out = F.pil_to_tensor(canvas)
+    if original_dtype.is_floating_point:
+        out = F.to_dtype(out, dtype=original_dtype, scale=True)
+    return out
+
+
+@ember.no_grad()
+def draw_segmentation_masks(image, masks, alpha=0.8, colors=None):
+    """``image`` (``[3, H, W]``, uint8 or float) blended with ``masks`` (bool, ``[N, H, W]`` or ``[H, W]``), each in
+    its colour (palette by default) at opacity ``alpha``; pixels under several masks blend with black."""
+    if not isinstance(image, ember.Tensor):
+        raise TypeError(f"The image must be a tensor, got {type(image)}")
+    _check_drawable(image)
+    if image.size()[0] != 3:
+        raise ValueError("Pass an RGB image. Other Image formats are not supported")
+    if masks.ndim == 2:
+        masks = masks[None, :, :]
+    if masks.ndim != 3:
+        raise ValueError("masks must be of shape (H, W) or (batch_size, H, W)")
+    if masks.dtype != ember.bool:
+        raise ValueError(f"The masks must be of dtype bool. Got {masks.dtype}")
+    if masks.shape[-2:] != image.shape[-2:]:
+        raise ValueError("The image and the masks must have the same height and width")
+    num_masks = masks.size()[0]
+    overlapping_masks = masks.sum(dim=0) > 1
+    if num_masks == 0:
+        warnings.warn("masks doesn't contain any mask. No mask was drawn")
+        return image
+    original_dtype = image.dtype
+    colors = [ember.tensor(color, dtype=original_dtype, device=image.device)
+              for color in _parse_colors(colors, num_objects=num_masks, dtype=original_dtype)]
+    img_to_draw = image.detach().clone()
+    for mask, color in zip(masks, colors):
+        img_to_draw[:, mask] = color[:, None]
+    img_to_draw[:, overlapping_masks] = 0
+    return (image * (1 - alpha) + img_to_draw * alpha).to(original_dtype)
