@@ -417,11 +417,14 @@ def _rebuild(frame, site):
     if wrapper is not site and wrapper.f_code in _wrapper_codes:   # the arguments as the wrapper received them
         while wrapper.f_back is not site:
             wrapper = wrapper.f_back
-        values = wrapper.f_locals
-        args, kwargs = values.get("args"), values.get("kwargs")
-        if isinstance(args, tuple) and isinstance(kwargs, dict):
-            method = shape is not None and len(args) == shape[0] + 1 and isinstance(args[0], _tensor_class())
-            return args, kwargs, method
+        if wrapper.f_code.co_argcount:   # named parameters before *args (keeps_layout's run(input, *args)):
+            frame = wrapper              # read them as an op's own
+        else:
+            values = wrapper.f_locals
+            args, kwargs = values.get("args"), values.get("kwargs")
+            if isinstance(args, tuple) and isinstance(kwargs, dict):
+                method = shape is not None and len(args) == shape[0] + 1 and isinstance(args[0], _tensor_class())
+                return args, kwargs, method
     code, values = frame.f_code, frame.f_locals
     count = code.co_argcount
     parameters = code.co_varnames[:count]

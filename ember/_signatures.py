@@ -1165,6 +1165,10 @@ METHODS = {
 
 # nn.functional's Python forms of ops with other parameters than PyTorch's binding (F.kl_div's reduction='mean')
 PYTHON_FORMS = {
+    'adaptive_avg_pool2d',   # F's adaptive pools take None in output_size (the input's size there)
+    'adaptive_avg_pool3d',
+    'adaptive_max_pool2d',
+    'adaptive_max_pool3d',
     'alpha_dropout',
     'batch_norm',
     'binary_cross_entropy',
