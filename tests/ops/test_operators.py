@@ -25,6 +25,8 @@ def _outcome(call):
             return type(error).__name__, str(error)
     if isinstance(result, (ember.Tensor, torch.Tensor)):
         return "tensor", str(result.dtype).split(".")[-1], result.tolist()
+    if isinstance(result, list):   # list += tensor: the list extended by the tensor's elements
+        return "list", [(type(v).__name__, v.tolist()) if hasattr(v, "tolist") else v for v in result]
     return type(result).__name__, result
 
 
@@ -34,9 +36,10 @@ def _outcome(call):
                          ids=["str", "None", "list", "object", "float64 array", "float32 array", "int64 array"])
 def test_float_tensor_operators_with_other_operands(op, other):
     outcomes = []
+    fresh = (lambda: list(other)) if isinstance(other, list) else (lambda: other)   # list += tensor extends it
     for lib in (ember, torch):
-        outcomes.append((_outcome(lambda: op(lib.tensor([1.5, 2.0]), other)),
-                         _outcome(lambda: op(other, lib.tensor([1.5, 2.0])))))
+        outcomes.append((_outcome(lambda: op(lib.tensor([1.5, 2.0]), fresh())),
+                         _outcome(lambda: op(fresh(), lib.tensor([1.5, 2.0])))))
     if isinstance(other, object) and type(other) is object:   # the object's address is in no message
         assert [o[0][0] for o in outcomes[0]] == [o[0][0] for o in outcomes[1]]
     assert outcomes[0] == outcomes[1] or type(other) is object
