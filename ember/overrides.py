@@ -108,8 +108,10 @@ def _takes_over(cls):
     if found is None:
         handler = getattr(cls, "__torch_function__", None)
         function = getattr(handler, "__func__", handler)
+        root = (cls.__module__ or "").split(".")[0]
         found = handler is not None and function is not _DISABLED and not (
-            issubclass(cls, Tensor) and (cls is Tensor or cls.__module__.split(".")[0] == "ember"))
+            issubclass(cls, Tensor) and (cls is Tensor or root == "ember")) and not (
+            root == "torch" and not issubclass(cls, Tensor))   # real PyTorch's tensors given to ember: data
         _dispatched[cls] = found
     return found
 

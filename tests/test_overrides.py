@@ -370,3 +370,13 @@ def test_functions_kept_from_before_dispatch_was_installed_still_pickle(tmp_path
     assert result.stdout.split() == ["True", "True"], result.stderr[-2000:]
     loaded = torch.load(tmp_path / "layer.pt", weights_only=False)
     assert loaded.activation is torch.nn.functional.relu
+
+
+def test_real_pytorch_tensors_given_to_ember_are_data_not_tensor_likes():
+    class Sub(ember.Tensor):   # installs the dispatching wrappers
+        pass
+
+    theirs = torch.arange(4.0)
+    assert ember.from_dlpack(theirs).tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert ember.add(ember.as_tensor(theirs.numpy()), 1).tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert not ember.overrides.has_torch_function((theirs,))

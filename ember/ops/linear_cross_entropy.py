@@ -2,12 +2,12 @@
 ``cross_entropy``; with options (a ``LinearCrossEntropyOptions``) the rows run in chunks through one primitive, so the
 (N, C) logits are only ever held one chunk of rows at a time, as PyTorch's chunked path does."""
 import math
-import warnings
 
 import numpy
 
 from .. import _dtype
 from .._tensor import _make
+from .._warnings import warn
 from ..autograd.function import Primitive
 from ._util import name_node, quiet
 from ._kernel_dtypes import cpp_type_name
@@ -174,7 +174,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         if chunked:
             return _chunked(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, options)
         bias_shape = tuple(linear_bias.shape) if linear_bias is not None else None
-        warnings.warn("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+        warn("linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
                       "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, out_features == (). Got "
                       f"reduction={reduction!r}, label_smoothing={label_smoothing}, target.dtype={target.dtype}, "
                       f"out_features={out_features}, tracing=False, linear_bias.shape={bias_shape}.", stacklevel=2)
