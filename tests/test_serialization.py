@@ -576,9 +576,12 @@ def test_new_file_permissions_follow_the_umask(tmp_path):
 
 
 _SLOW_SAVE = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     import ember
     from ember import serialization
+
+    # Python's own SIGINT handling, also where the test runs under a shell that started it with SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     class SlowStream(serialization._Stream):
         def __init__(self, file):
