@@ -18,7 +18,6 @@ function's type error. ember's own subclasses
 (Parameter, Buffer, vmap's BatchedTensor, quantized and sparse tensors, torchvision's TVTensors) are never
 dispatched, as PyTorch's Parameter is not: they keep their own mechanisms.
 """
-import collections
 import functools
 import importlib
 import threading
@@ -159,9 +158,9 @@ def _overloaded(args, kwargs):
         cls = type(value)
         if cls is list or cls is tuple:
             for item in value:
-                if _dispatched.get(type(item)) is not False and _takes_over(type(item)):
+                if _takes_over(type(item)):
                     _add(found, item)
-        elif _dispatched.get(cls) is not False and _takes_over(cls):
+        elif _takes_over(cls):
             _add(found, value)
     return found
 
@@ -240,6 +239,25 @@ def _overridable(function, name, home, qualname, public=None):
     return dispatching
 
 
+def _namespaces():
+    """ember's op namespaces whose public functions dispatch (``ember``, ``ember.nn.functional``, ...)."""
+    return [importlib.import_module("ember" + ("." + suffix if suffix else "")) for suffix in _NAMESPACES]
+
+
+def _dispatched_functions(module):
+    """``(name, function)`` of ``module``'s public functions that dispatch (wrapped or not yet)."""
+    return [(name, value) for name, value in list(vars(module).items())
+            if not name.startswith("_") and name not in _NOT_DISPATCHED and isinstance(value, types.FunctionType)
+            and (unwrapped(value).__module__ or "").startswith("ember")]
+
+
+def _dispatched_methods():
+    """``(name, function)`` of Tensor's methods and operators that dispatch."""
+    return [(name, value) for name, value in vars(Tensor).items()
+            if name not in _TENSOR_NOT_DISPATCHED and isinstance(value, types.FunctionType)
+            and (not name.startswith("_") or name.startswith("__") and name.endswith("__"))]
+
+
 def _install():
     """Replaces the public functions of ember's namespaces and Tensor's methods by dispatching wrappers (once)."""
     global _installed
@@ -249,23 +267,16 @@ def _install():
     from . import _alias
     root = _alias.package()
     wrapped = {}
-    for suffix in _NAMESPACES:
-        module = importlib.import_module("ember" + ("." + suffix if suffix else ""))
-        prefix = root + ("." + suffix if suffix else "")
-        for name, value in list(vars(module).items()):
-            if (name.startswith("_") or name in _NOT_DISPATCHED or not isinstance(value, types.FunctionType)
-                    or not value.__module__.startswith("ember")):
-                continue
+    for module in _namespaces():
+        prefix = root + module.__name__[len("ember"):]
+        for name, value in _dispatched_functions(module):
             if id(value) not in wrapped:
                 home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
                 wrapped[id(value)] = _overridable(value, f"{prefix}.{name}", home, name)
                 if value.__module__ == module.__name__ and value.__qualname__ == name:
                     value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
             setattr(module, name, wrapped[id(value)])
-    methods = [(name, value) for name, value in vars(Tensor).items()
-               if name not in _TENSOR_NOT_DISPATCHED and isinstance(value, types.FunctionType)
-               and (not name.startswith("_") or name.startswith("__") and name.endswith("__"))]
-    for name, value in sorted(methods, key=lambda item: item[0] in _OPERATOR_METHODS):   # named methods first
+    for name, value in sorted(_dispatched_methods(), key=lambda item: item[0] in _OPERATOR_METHODS):   # named first
         public = vars(Tensor).get(_OPERATOR_METHODS.get(name))
         setattr(Tensor, name, _overridable(value, f"{root}.Tensor.{name}", root, f"Tensor.{name}",
                                            public if public in _names else None))
@@ -370,8 +381,7 @@ def resolve_name(f):
     qualname = getattr(f, "__qualname__", None)
     if module and qualname and module.split(".")[0] == "ember":
         from ._alias import public_name
-        for suffix in _NAMESPACES:
-            namespace = importlib.import_module("ember" + ("." + suffix if suffix else ""))
+        for namespace in _namespaces():
             if getattr(namespace, f.__name__, None) is f:
                 return public_name(namespace.__name__) + "." + f.__name__
         if vars(Tensor).get(f.__name__) is f:
@@ -381,28 +391,16 @@ def resolve_name(f):
 
 def get_ignored_functions():
     """The public functions no argument can take over (settings, seeds, save/load, ...)."""
-    ignored = set()
-    for suffix in _NAMESPACES:
-        module = importlib.import_module("ember" + ("." + suffix if suffix else ""))
-        ignored.update(value for name, value in vars(module).items()
-                       if name in _NOT_DISPATCHED and callable(value) and not isinstance(value, type))
-    return ignored
+    return {value for module in _namespaces() for name, value in vars(module).items()
+            if name in _NOT_DISPATCHED and callable(value) and not isinstance(value, type)}
 
 
 def get_overridable_functions():
     """``{namespace: [functions]}`` of the functions that dispatch through ``__torch_function__`` (the namespaces'
     public functions and Tensor's methods)."""
-    result = collections.defaultdict(list)
-    for suffix in _NAMESPACES:
-        module = importlib.import_module("ember" + ("." + suffix if suffix else ""))
-        for name, value in vars(module).items():
-            if not name.startswith("_") and name not in _NOT_DISPATCHED and isinstance(value, types.FunctionType):
-                result[module].append(value)
-    for name, value in vars(Tensor).items():
-        if name not in _TENSOR_NOT_DISPATCHED and isinstance(value, types.FunctionType) and (
-                not name.startswith("_") or name.startswith("__")):
-            result[Tensor].append(value)
-    return dict(result)
+    result = {module: [value for _, value in _dispatched_functions(module)] for module in _namespaces()}
+    result[Tensor] = [value for _, value in _dispatched_methods()]
+    return result
 
 
 def get_testing_overrides():
