@@ -240,8 +240,7 @@ def promote(*operands):
     try:
         target = _dtype.result_type(*operands)
     except TypeError:   # an operand that is neither a tensor nor a number
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     return [_cast(o, target) for o in operands]
 
@@ -259,8 +258,7 @@ def promote_pair(input, other):
     try:
         target = _dtype.result_type(input, other)
     except TypeError:   # an operand that is neither a tensor nor a number
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     return _cast(input, target), _cast(other, target)
 
@@ -320,8 +318,7 @@ def wrap_dim(dim, ndim):
         try:
             dim = operator.index(dim)
         except TypeError:   # not an integer: PyTorch's TypeError for the op being run
-            from .. import _arg_parser   # (loaded on errors only)
-            _arg_parser.check()
+            argument_error()
             raise TypeError(f"expected an int as dim, got {type(dim).__name__}") from None
     return _wrap_dim(int(dim), ndim)   # out of range (or more than 64 dims)
 
@@ -335,8 +332,7 @@ def wrap_dims(dim, ndim):
     try:
         dims = tuple(wrap_dim(d, ndim) for d in dim)
     except TypeError:   # not a sequence
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     if len(set(dims)) != len(dims):
         repeated = next(d for d in dims if dims.count(d) > 1)
@@ -375,8 +371,7 @@ def shape_arg(size):
         # int subclasses (a trace's symbolic sizes) pass as they are
         return tuple(s if isinstance(s, int) and not isinstance(s, bool) else operator.index(s) for s in size)
     except TypeError:
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()   # PyTorch's error for the op's size argument
+        argument_error()   # PyTorch's error for the op's size argument
     try:
         return tuple(int(s) for s in size)
     except (TypeError, ValueError) as error:

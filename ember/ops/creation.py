@@ -13,7 +13,7 @@ from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
 from ..autograd.function import Primitive, _type_name, composite
 from ._kernel_dtypes import real_scalar
-from ._util import shape_arg, tensor_method, warn_once
+from ._util import argument_error, shape_arg, tensor_method, warn_once
 from .conversion import _dense_order
 
 __all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones",
@@ -513,8 +513,7 @@ def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides
             with numpy.errstate(over="ignore", invalid="ignore"):
                 array = xp.full(stored, fill, d.numpy)
         except (TypeError, ValueError):   # a fill value that is not a number
-            from .. import _arg_parser   # (loaded on errors only)
-            _arg_parser.check()
+            argument_error()
             raise
     if order is not None:
         array = array.transpose(sorted(builtins.range(len(order)), key=order.__getitem__))
@@ -603,8 +602,7 @@ def _fill_dtype(fill_value):
         return _dtype.get_default_dtype()
     if isinstance(fill_value, numbers.Complex):
         return _dtype.default_complex()
-    from .. import _arg_parser   # (loaded on errors only)
-    _arg_parser.check()   # PyTorch's error names the argument's position where it was passed by position
+    argument_error()   # PyTorch's error names the argument's position where it was passed by position
     raise TypeError(f"full(): argument 'fill_value' must be Number, not {type(fill_value).__name__}")
 
 
@@ -632,8 +630,7 @@ def _new_like(input, fill, dtype, device, requires_grad, memory_format):
     try:
         shape = input.shape
     except AttributeError:   # not a tensor
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     return _factory(shape, fill, *_like(input, dtype, device), requires_grad, *_like_layout(input, memory_format))
 

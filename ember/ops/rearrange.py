@@ -6,7 +6,8 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers
 from ._inplace import inplace_method
-from ._util import name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import (argument_error, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims,
+                    write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten, reshape,
                     split, transpose, unbind)
 
@@ -304,8 +305,7 @@ def roll(input, shifts, dims=None):
     try:
         shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
     except (TypeError, ValueError):
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     if dims is None:
         if len(shifts) != 1:

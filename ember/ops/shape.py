@@ -342,8 +342,7 @@ def permute(input, *dims):
     """The dims reordered as ``dims`` (a view)."""
     order = _dims_arg(dims)   # (``dims`` kept as called: argument errors read it)
     if len(order) != input.ndim:
-        from .. import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise RuntimeError("permute(sparse_coo): number of dimensions in the tensor input does not match the length "
                            f"of the desired ordering of dimensions i.e. input.dim() = {input.ndim} is not equal to "
                            f"len(dims) = {len(order)}")

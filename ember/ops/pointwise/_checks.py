@@ -6,7 +6,7 @@ from ..._tensor import Tensor
 from ...autograd.function import Primitive
 from ...autograd.grad_mode import no_grad
 from .._kernel_dtypes import _not_implemented  # noqa: F401 (shared with the elementwise ops)
-from .._util import promote_pair
+from .._util import argument_error, promote_pair
 
 
 # --- argument checks shared by many ops -------------------------------------------------------------------------
@@ -16,8 +16,7 @@ def _floating(input):
         if input.dtype.is_floating_point or input.dtype.is_complex:
             return input
     except AttributeError:   # not a tensor
-        from ... import _arg_parser   # (loaded on errors only)
-        _arg_parser.check()
+        argument_error()
         raise
     return input.to(_dtype.get_default_dtype())
 
