@@ -127,10 +127,8 @@ class Node:
                     index, saved = names.index(key), self._saved
                     entry = saved[index] if saved and index < len(saved) else None
                     return None if entry is None else _unpack(self, entry)
-                values = getattr(self._function, "saved_values", None)
-                if callable(values):
-                    values = values(self)
-                if values and key in values:
+                values = _saved_arguments(self)
+                if key in values:
                     value = values[key]
                     return value(self) if callable(value) else value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
@@ -140,9 +138,7 @@ class Node:
         if shown is not None:
             names = tuple(shown)
         else:
-            values = getattr(self._function, "saved_values", None)
-            names = tuple(getattr(self._function, "saved_names", ())) + tuple((values(self) if callable(values)
-                                                                               else values) or ())
+            names = tuple(getattr(self._function, "saved_names", ())) + tuple(_saved_arguments(self))
         return sorted(set(super().__dir__()) | {"_saved_" + n for n in names})
 
     def __repr__(self):
@@ -300,6 +296,12 @@ class Node:
                 copy = _make(copy_array(tensor._data), tensor.requires_grad, tensor.grad_fn, tensor._output_nr)
                 entries[i] = ("packed", _pack(entry[1].hooks, copy, "tensor", self, None), 0)
         self._saved = tuple(entries)
+
+
+def _saved_arguments(node):
+    """The primitive's ``saved_values`` for ``node`` (declared as a dict, or a function of the node giving one)."""
+    values = getattr(node._function, "saved_values", None)
+    return (values(node) if callable(values) else values) or {}
 
 
 _shown_node_classes = {}
