@@ -2,7 +2,6 @@
 ``torch._C``): the records of a ``torch.save`` checkpoint or TorchScript archive, read or written one by one.
 Records are stored uncompressed with their data on 64-byte boundaries, as ``torch.save`` writes them."""
 import os
-import struct
 import sys
 import zipfile
 
@@ -11,7 +10,7 @@ import numpy
 from . import _dtype
 from ._tensor import _wrap
 from .storage import TypedStorage, UntypedStorage
-from .serialization import _LOCAL_HEADER_SIZE, _serialization_id, _Stream, _write_record
+from .serialization import _record_data_start, _serialization_id, _Stream, _write_record
 
 __all__ = ["PyTorchFileReader", "PyTorchFileWriter"]
 
@@ -71,12 +70,7 @@ class PyTorchFileReader:
 
     def get_record_offset(self, name):
         """Where record ``name``'s data starts in the file."""
-        info = self._info(name)
-        position = self._file.tell()
-        self._file.seek(info.header_offset + 26)
-        name_length, extra_length = struct.unpack("<HH", self._file.read(4))
-        self._file.seek(position)
-        return info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        return _record_data_start(self._file, self._info(name))
 
     def get_storage_from_record(self, name, numel, dtype):
         """An empty tensor of ``dtype`` whose storage holds record ``name``'s first ``numel`` elements."""

@@ -873,12 +873,20 @@ class _ZipCheckpoint:
     def _data_offset(self, info):
         if info.compress_type != zipfile.ZIP_STORED:
             raise RuntimeError(f"{self.name}: record {info.filename} is compressed and cannot be memory-mapped")
-        self._file.seek(info.header_offset + 26)
-        name_length, extra_length = struct.unpack("<HH", self._file.read(4))
-        offset = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        offset = _record_data_start(self._file, info)
         if offset + info.file_size > os.fstat(self._file.fileno()).st_size:
             raise RuntimeError(f"{self.name}: record {info.filename} reaches past the end of the file")
         return offset
+
+
+def _record_data_start(file, info):
+    """Where the data of the zip record ``info`` starts in ``file`` (past its local header, whose name and extra
+    field lengths are read from the file); the file's position is kept."""
+    position = file.tell()
+    file.seek(info.header_offset + 26)
+    name_length, extra_length = struct.unpack("<HH", file.read(4))
+    file.seek(position)
+    return info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
 
 
 def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
