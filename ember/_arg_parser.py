@@ -503,13 +503,17 @@ def _check_frame(op):
         return
     args, kwargs, method = call
     shape = _call_shape(site)
-    name = _op_name(op, shape[2] if shape else None)
+    _raise_for_call(_op_name(op, shape[2] if shape else None), args, kwargs, method, op.f_code)
+
+
+def _raise_for_call(name, args, kwargs, method, code):
+    """``raise_for`` the op ``name`` called with ``args`` (self first for a method) by a function of ``code``."""
     from . import _signatures as table
     if method and table.RENAMED.get(name, (name, False))[1]:   # PyTorch's method calls the function form
         method = False
     elif method and _signatures(name, True) is None:
         return
-    raise_for(name, args[1:] if method else args, kwargs, method, bool(op.f_code.co_flags & inspect.CO_VARARGS))
+    raise_for(name, args[1:] if method else args, kwargs, method, bool(code.co_flags & inspect.CO_VARARGS))
 
 
 def check(depth=1):
@@ -544,9 +548,4 @@ def check_call(function, args, kwargs):
     if name is None:
         return
     method = len(args) == shape[0] + 1 and isinstance(args[0], _tensor_class())
-    from . import _signatures as table
-    if method and table.RENAMED.get(name, (name, False))[1]:
-        method = False
-    elif method and _signatures(name, True) is None:
-        return
-    raise_for(name, args[1:] if method else args, kwargs, method, bool(code.co_flags & inspect.CO_VARARGS))
+    _raise_for_call(name, args, kwargs, method, code)
