@@ -528,18 +528,15 @@ def check_call(function, args, kwargs):
     """``check`` for a wrapper that ran the op ``name`` on ``args`` and ``kwargs`` and saw it raise (the op's own
     frame is gone by then): whether the op was a Tensor method is read from the wrapper caller's call. Where an
     op called this one, that op's call is checked instead."""
-    from ._warnings import _wrapper_codes
     outer = _outer_op(sys._getframe(2))
     if outer is not None:
         _check_frame(outer)
         return
-    names = _ops().get(inspect.unwrap(function).__code__)
+    code = inspect.unwrap(function).__code__
+    names = _ops().get(code)
     if not names:
         return
-    code = inspect.unwrap(function).__code__
-    site = sys._getframe(2)
-    while site is not None and site.f_code in _wrapper_codes:
-        site = site.f_back
+    site = _caller(sys._getframe(1))   # the wrapper's caller, past transparent wrappers
     shape = _call_shape(site) if site is not None else None
     if shape is None:
         return
