@@ -22,6 +22,13 @@ def _are_functorch_transforms_active():
     return transforms_active()
 
 
+def _get_tracing_state():
+    """The state of the ``jit.trace`` recording the calling code, or None when none is (Pyro and others test it to
+    skip value checks while tracing)."""
+    from .jit._language import tracing_state
+    return tracing_state()
+
+
 def _log_api_usage_once(event):
     """Notes a use of an API for PyTorch's usage logging (``torch._C._log_api_usage_once``, called by torchmetrics,
     Lightning and others when a class is constructed). PyTorch logs nothing unless a logging handler is set by its

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import types
+import typing
 import zipfile
 import zlib
 from collections import Counter, OrderedDict
@@ -29,11 +30,17 @@ import numpy
 from . import _backend, _dtype, _meta, _safe_globals
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
-from .storage import TypedStorage
+from .storage import TypedStorage, UntypedStorage
 from .ao._script_object import ScriptObject
 from ._weights_only_unpickler import BUILTIN_CONSTRUCTORS, Budget, Unpickler, set_attributes, weights_only_error
 
 __all__ = ["save", "load"]
+
+# PyTorch's type aliases for annotations (libraries import them: Pyro's param store annotates with MAP_LOCATION)
+FileLike = typing.Union[str, os.PathLike, typing.IO[bytes]]
+MAP_LOCATION = typing.Optional[typing.Union[typing.Callable[[UntypedStorage, str], UntypedStorage], _backend.device,
+                                            str, typing.Dict[str, str]]]
+STORAGE = typing.Union[UntypedStorage, TypedStorage]
 
 _ALIGNMENT = 64
 _LOCAL_HEADER_SIZE = 30

@@ -387,8 +387,31 @@ def test_kl_infinite_where_supports_differ_and_registry_dispatch():
 
     assert D.kl_divergence(MyNormal(0.0, 1.0), D.Normal(1.0, 1.0)).item() == 42.0
     assert D.kl_divergence(D.Normal(0.0, 1.0), MyNormal(0.0, 1.0)).item() == 0.0   # the Normal/Normal form
-    with pytest.raises(TypeError):
-        D.register_kl(int, D.Normal)
+
+
+def test_register_kl_accepts_any_class_and_orders_matches_as_torch():
+    # Pyro registers KL pairs with its own abstract Distribution (an ABC, not a torch Distribution subclass)
+    import abc
+
+    def run(library):
+        D = library.distributions
+
+        class Base(metaclass=abc.ABCMeta):
+            pass
+
+        class MyNormal(D.Normal, Base):
+            pass
+        D.register_kl(int, D.Normal)   # any class passes, as in torch
+        D.register_kl(MyNormal, Base)(lambda p, q: "mine")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = D.kl_divergence(MyNormal(0.0, 1.0), MyNormal(0.0, 1.0))
+        with pytest.raises(TypeError) as error:
+            D.register_kl(3, D.Normal)
+        return value, [str(w.message) for w in caught], str(error.value)
+    ours, theirs = run(ember), run(torch)
+    assert ours == theirs
+    assert theirs[1] == ["Ambiguous kl_divergence(MyNormal, MyNormal). Please register_kl(MyNormal, Normal)"]
 
 
 VALIDATION_ERRORS = [

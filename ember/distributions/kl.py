@@ -1,5 +1,6 @@
 """KL divergence: a registry of closed forms by pair of distribution types, and ``kl_divergence`` dispatching on it
 (the most specific registered pair by class hierarchy wins)."""
+import functools
 import math
 import warnings
 
@@ -34,10 +35,13 @@ _KL_MEMOIZE = {}    # (type_p, type_q) -> the function chosen for that exact pai
 
 
 def register_kl(type_p, type_q):
-    """Decorator registering ``fn(p, q)`` as KL(p || q) for p of ``type_p`` and q of ``type_q`` (and subclasses)."""
-    if not isinstance(type_p, type) or not issubclass(type_p, Distribution):
+    """Decorator registering ``fn(p, q)`` as KL(p || q) for p of ``type_p`` and q of ``type_q`` (and subclasses).
+
+    As PyTorch's, any class is accepted (Pyro registers pairs with its own abstract ``Distribution``); a non-class
+    fails in ``issubclass``."""
+    if not isinstance(type_p, type) and issubclass(type_p, Distribution):
         raise TypeError(f"Expected type_p to be a Distribution subclass but got {type_p}")
-    if not isinstance(type_q, type) or not issubclass(type_q, Distribution):
+    if not isinstance(type_q, type) and issubclass(type_q, Distribution):
         raise TypeError(f"Expected type_q to be a Distribution subclass but got {type_q}")
 
     def decorator(fun):
@@ -47,18 +51,38 @@ def register_kl(type_p, type_q):
     return decorator
 
 
+@functools.total_ordering
+class _Match:
+    """A registered pair ordered lexicographically by subclass (the more specific type first), as PyTorch's."""
+    __slots__ = ["types"]
+
+    def __init__(self, *types):
+        self.types = types
+
+    def __eq__(self, other):
+        return self.types == other.types
+
+    def __le__(self, other):
+        for x, y in zip(self.types, other.types):
+            if not issubclass(x, y):
+                return False
+            if x is not y:
+                break
+        return True
+
+
 def _dispatch_kl(type_p, type_q):
     matches = [(super_p, super_q) for super_p, super_q in _KL_REGISTRY
                if issubclass(type_p, super_p) and issubclass(type_q, super_q)]
     if not matches:
         return None
-    mro_p, mro_q = type_p.__mro__, type_q.__mro__
-    left = min(matches, key=lambda m: (mro_p.index(m[0]), mro_q.index(m[1])))
-    right = min(matches, key=lambda m: (mro_q.index(m[1]), mro_p.index(m[0])))
-    if _KL_REGISTRY[left] is not _KL_REGISTRY[right]:
+    left_p, left_q = min(_Match(*m) for m in matches).types
+    right_q, right_p = min(_Match(*reversed(m)) for m in matches).types
+    left_fun, right_fun = _KL_REGISTRY[left_p, left_q], _KL_REGISTRY[right_p, right_q]
+    if left_fun is not right_fun:
         warnings.warn(f"Ambiguous kl_divergence({type_p.__name__}, {type_q.__name__}). Please register_kl"
-                      f"({left[0].__name__}, {right[1].__name__})", RuntimeWarning)
-    return _KL_REGISTRY[left]
+                      f"({left_p.__name__}, {right_q.__name__})", RuntimeWarning, stacklevel=2)
+    return left_fun
 
 
 def kl_divergence(p, q):

@@ -50,11 +50,16 @@ def scripting():
         _scripting.reset(token)
 
 
+def tracing_state():
+    """The tracer ``jit.trace`` is recording with, or None (``torch._C._get_tracing_state``)."""
+    from ._trace import _Tracer
+    return next((hook.__self__ for hook in _function.dispatch_hooks
+                 if builtins.isinstance(getattr(hook, "__self__", None), _Tracer)), None)
+
+
 def is_tracing():
     """True while ``jit.trace`` records the calling code."""
-    from ._trace import _Tracer
-    return builtins.any(builtins.isinstance(getattr(hook, "__self__", None), _Tracer)
-                        for hook in _function.dispatch_hooks)
+    return tracing_state() is not None
 
 
 def annotate(the_type, the_value):

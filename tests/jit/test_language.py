@@ -129,6 +129,20 @@ def test_is_tracing_is_true_while_a_trace_records():
     assert ours == theirs == ("value", (True, False))
 
 
+def test_get_tracing_state_is_none_unless_a_trace_records():
+    # torch._C._get_tracing_state(): Pyro's is_identically_zero skips value tests while tracing
+    def f(library):
+        seen = []
+
+        def g(x):
+            seen.append(library._C._get_tracing_state() is not None)
+            return x + 1
+        _quietly(lambda: library.jit.trace(g, library.ones(2), check_trace=False))
+        return seen[0], library._C._get_tracing_state()
+    theirs, ours = _both(f)
+    assert ours == theirs == ("value", (True, None))
+
+
 def test_script_if_tracing():
     def f(library):
         @library.jit.script_if_tracing
