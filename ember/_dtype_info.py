@@ -19,11 +19,13 @@ class finfo:
         if not d.is_floating_point:
             raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo to handle "
                             "'torch.finfo'")
-        limits = _numpy_finfo(d.numpy)
         self.bits, self.dtype = d.itemsize * 8, d.name
+        if d.name in _ML_DTYPES_LIMITS:
+            self.eps, self.max, self.min, self.tiny, self.resolution = _ML_DTYPES_LIMITS[d.name]
+            self.smallest_normal = self.tiny
+            return
+        limits = numpy.finfo(d.numpy)
         self.eps, self.max, self.min = float(limits.eps), float(limits.max), float(limits.min)
-        if d.name == "float8_e5m2fnuz":
-            self.eps = 0.125   # PyTorch's numeric_limits (ml_dtypes: 0.25, the spacing above 1)
         self.tiny = self.smallest_normal = float(limits.smallest_normal)
         self.resolution = 10.0 ** -int(limits.nmant * math.log10(2))   # 10 ** -digits10
 
@@ -47,9 +49,14 @@ class iinfo:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
-def _numpy_finfo(numpy_dtype):
-    """NumPy's finfo, or ml_dtypes' for bfloat16 and the float8 types (which NumPy does not know)."""
-    if numpy_dtype.name == "bfloat16" or numpy_dtype.name.startswith("float8"):
-        import ml_dtypes
-        return ml_dtypes.finfo(numpy_dtype)
-    return numpy.finfo(numpy_dtype)
+# PyTorch's numeric_limits of the types NumPy lacks (eps, max, min, smallest_normal, resolution), so their finfo
+# needs no ml_dtypes (libraries read it at import: transformers' Fp8QuantizedLayer). float8_e5m2fnuz's eps is
+# PyTorch's 2 ** -3 (ml_dtypes says 2 ** -2, the spacing above 1).
+_ML_DTYPES_LIMITS = {
+    "bfloat16": (2.0 ** -7, (2 - 2.0 ** -7) * 2.0 ** 127, -(2 - 2.0 ** -7) * 2.0 ** 127, 2.0 ** -126, 0.01),
+    "float8_e4m3fn": (2.0 ** -3, 448.0, -448.0, 2.0 ** -6, 1.0),
+    "float8_e4m3fnuz": (2.0 ** -3, 240.0, -240.0, 2.0 ** -7, 1.0),
+    "float8_e5m2": (2.0 ** -2, 57344.0, -57344.0, 2.0 ** -14, 1.0),
+    "float8_e5m2fnuz": (2.0 ** -3, 57344.0, -57344.0, 2.0 ** -15, 1.0),
+    "float8_e8m0fnu": (1.0, 2.0 ** 127, 2.0 ** -127, 2.0 ** -127, 1.0),
+}

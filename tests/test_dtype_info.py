@@ -39,3 +39,14 @@ def test_the_wrong_kind_raises_as_torch():
         assert ember.finfo().dtype == "float64"
     finally:
         ember.set_default_dtype(default)
+
+
+def test_finfo_needs_no_ml_dtypes():
+    """bfloat16's and the float8 types' limits are PyTorch's constants: libraries read them at import (transformers'
+    float8 cache layer), where ml_dtypes, ember's optional storage for these types, may be missing."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['ml_dtypes'] = None\nimport ember\n"
+            "print([repr(ember.finfo(getattr(ember, n))) for n in %r])" % (FLOATS,))
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert ours.strip() == str([repr(torch.finfo(getattr(torch, n))) for n in FLOATS])
