@@ -11,6 +11,7 @@ from ._fusion import enable_onednn_fusion, fuser, onednn_fusion_enabled, optimiz
 from ._language import Attribute, Error, Final, Future, ScriptWarning, annotate, fork, interface, is_scripting, \
     is_tracing, isinstance, script_if_tracing, wait
 from ._module import ScriptFunction, ScriptModule
+from ._overloads import _overload, _overload_method  # noqa: F401  (TorchScript's overload declarations)
 from ._script import export, ignore, script, unused
 from ._serialization import load, save
 from ._trace import TracerWarning, TracingCheckError

@@ -8,6 +8,7 @@ operators (``aten::``), ``prim::If`` and ``prim::Loop``. Anything else is an err
 construct.
 """
 import ast
+import enum
 import functools
 import inspect
 import operator
@@ -110,7 +111,24 @@ def _compiled(obj):
         return compiled
     if isinstance(obj, types.FunctionType):
         return ScriptFunction(obj.__name__, _ScriptCompiler(None).compile_function(obj))
+    if inspect.isclass(obj):
+        return _script_class(obj)
     raise RuntimeError(f"ember.jit.script: cannot script an object of type {type(obj).__name__}")
+
+
+def _script_class(cls):
+    """``jit.script`` on a class: PyTorch checks it can be a TorchScript class and returns the class itself, whose
+    instances stay Python objects in eager code; ember checks the same and returns it (scripted code that builds
+    one does not compile)."""
+    if issubclass(cls, Module):
+        raise RuntimeError(f"Type '{cls}' cannot be compiled since it inherits from nn.Module, pass an instance "
+                           f"instead")
+    if issubclass(cls, enum.Enum):
+        return cls
+    if len(cls.mro()) > 2:
+        raise RuntimeError("TorchScript classes does not support inheritance yet. "
+                           "Please directly inherit from 'object'.")
+    return cls
 
 
 @functools.lru_cache(maxsize=1)

@@ -241,3 +241,59 @@ def test_script_with_annotations_module_types():
         return ember.cat(x), len(x)
     out, n = ember.jit.script(pairs)([ember.ones(2), ember.zeros(1)])
     assert out.tolist() == [1.0, 1.0, 0.0] and n == 2
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_overload_declarations(lib):
+    """``jit._overload``/``_overload_method`` (PyTorch Geometric declares its utilities' typed overloads with them):
+    a declaration is returned as it is and recorded; one whose body is not ``pass``/``...`` is refused."""
+    @lib.jit._overload
+    def pick(x: int) -> int:
+        pass
+
+    @lib.jit._overload
+    def pick(x: str) -> str:  # noqa: F811
+        ...
+
+    def pick(x):  # noqa: F811
+        return x
+
+    assert pick(3) == 3
+    internal = torch._jit_internal if lib is torch else ember.jit._overloads
+    qualified = f"__torch__.{__name__}.pick"
+    assert [f.__annotations__["x"] for f in internal._get_fn_overloads(qualified)] == [int, str]
+    internal._clear_fn_overloads(qualified)
+
+    class Holder:
+        @lib.jit._overload_method
+        def get(self, x: int) -> int:
+            pass
+
+    assert Holder.get.__name__ == "get"
+    with pytest.raises(RuntimeError) as caught:
+        @lib.jit._overload
+        def bad(x: int) -> int:
+            return x
+    assert "Only `pass` statement or `...` can be the body of overload declaration:" in str(caught.value)
+    assert "<- Expecting `pass` or `...` here!\n\nExample usage of overload function:" in str(caught.value)
+
+
+@pytest.mark.parametrize("lib", LIBRARIES)
+def test_script_a_class(lib):
+    """``jit.script`` on a plain class returns the class (eager instances stay Python objects: PyTorch Geometric's
+    ``SelectOutput``); a Module class or a subclass is refused with PyTorch's errors."""
+    class Output:
+        def __init__(self, index: torch.Tensor, count: int):
+            self.index, self.count = index, count
+
+    assert _quietly(lambda: lib.jit.script(Output)) is Output
+    assert _outcome(lambda: lib.jit.script(Output)(lib.arange(3), 3).count) == ("value", 3)
+
+    class Sub(Output):
+        pass
+
+    assert _outcome(lambda: lib.jit.script(Sub)) == ("RuntimeError", "TorchScript classes does not support "
+                                                      "inheritance yet. Please directly inherit from 'object'.")
+    message = _outcome(lambda: lib.jit.script(lib.nn.Linear))
+    assert message[0] == "RuntimeError" and message[1].endswith(
+        "cannot be compiled since it inherits from nn.Module, pass an instance instead")
