@@ -182,13 +182,19 @@ def tensor_str(tensor, indent):
     return _nested_str(shown, indent, cut, _Formatter(shown, tensor.dtype.is_floating_point))
 
 
-def _add_suffixes(text, suffixes, indent):
+_tensor_str = tensor_str   # PyTorch's name (libraries print tensors' values with it: PyG's OFF writer)
+
+
+def _add_suffixes(text, suffixes, indent, force_newline=False):
+    """``text`` closed with ``suffixes`` (``dtype=...``), each on the line while it fits the line width, else on a
+    new line indented by ``indent`` (the first on a new line anyway with ``force_newline``)."""
     parts = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_length + len(suffix) + 2 > PRINT_OPTS.linewidth:
+        if force_newline or last_line_length + len(suffix) + 2 > PRINT_OPTS.linewidth:
             parts.append(",\n" + " " * indent + suffix)
             last_line_length = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_length += len(suffix) + 2

@@ -140,3 +140,18 @@ def test_module_list_groups_children_that_print_alike_as_pytorch():
                 nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, 16), 3, enable_nested_tensor=False)]
     for ours, theirs in zip(build(ember), build(torch)):
         assert repr(ours) == repr(theirs)
+
+
+def test_tensor_str_and_add_suffixes():
+    """``torch._tensor_str._tensor_str`` (a tensor's bracketed values; PyG's OFF writer prints positions with it) and
+    ``_add_suffixes`` with ``force_newline``, as PyTorch's."""
+    import torch._tensor_str as theirs
+
+    import ember._tensor_str as ours
+    x = numpy.arange(12, dtype=numpy.float32).reshape(3, 4) / 3
+    for indent in (0, 4):
+        assert ours._tensor_str(ember.tensor(x), indent) == theirs._tensor_str(torch.tensor(x), indent)
+    assert ours._tensor_str(ember.tensor([], dtype=ember.int64), 0) == "[]"
+    for force in (False, True):
+        assert ours._add_suffixes("tensor([1, 2]", ["dtype=torch.int32", "x=1"], 7, force) == \
+            theirs._add_suffixes("tensor([1, 2]", ["dtype=torch.int32", "x=1"], 7, force)

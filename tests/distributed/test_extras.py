@@ -127,3 +127,11 @@ def test_deprecated_reduce_op_namespace_warns_as_torchs():
         assert caught[0].filename == __file__
         assert members == ["SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR", "PREMUL_SUM"]
         assert total == lib.ReduceOp.SUM and str(total) == "RedOpType.SUM" and not hasattr(lib.ReduceOp, "UNUSED")
+
+
+def test_rpc_module_without_rpc():
+    """``torch.distributed.rpc`` imports (PyTorch Geometric imports it at start-up) and says RPC is unavailable, as
+    PyTorch's module in a build without it; nothing else is offered."""
+    from ember.distributed import rpc
+    assert rpc.is_available() is False and rpc.__all__ == ["is_available"]
+    assert not hasattr(rpc, "api") and not hasattr(rpc, "init_rpc")
