@@ -202,6 +202,13 @@ class Tensor(metaclass=_TensorMeta):
         self._data = value._data
 
     @property
+    def _cdata(self):
+        """An int naming this tensor's implementation, as PyTorch's address of its TensorImpl: equal for one tensor,
+        kept across ``.data =``, different for views, ``detach()`` and ``.data`` (libraries compare it, e.g. Pyro's
+        ``pyro.module``). ember's tensor object is its implementation, so this is its ``id``."""
+        return id(self)
+
+    @property
     def output_nr(self):
         return self._output_nr
 
@@ -443,9 +450,9 @@ def _warn_if_requires_grad(tensor):
     autograd tracks, attributed to the line converting it."""
     if tensor.requires_grad and grad_state.enabled and not _scalar_warned:
         _scalar_warned.append(True)
-        import warnings
-        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
-                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
+        from ._warnings import warn   # skips the __torch_function__ dispatch wrapper a method may be called through
+        warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+             "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
 
 def _wrap_dim(dim, ndim):

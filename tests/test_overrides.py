@@ -380,3 +380,16 @@ def test_real_pytorch_tensors_given_to_ember_are_data_not_tensor_likes():
     assert ember.from_dlpack(theirs).tolist() == [0.0, 1.0, 2.0, 3.0]
     assert ember.add(ember.as_tensor(theirs.numpy()), 1).tolist() == [1.0, 2.0, 3.0, 4.0]
     assert not ember.overrides.has_torch_function((theirs,))
+
+
+def test_scalar_conversion_warning_names_the_caller_while_dispatch_is_installed(monkeypatch):
+    # Pyro defines a tensor subclass, so Tensor.__float__ runs through a dispatching wrapper: the warning must
+    # still name the line calling float(), as PyTorch's does
+    class Sub(ember.Tensor):   # installs the dispatching wrappers
+        pass
+
+    monkeypatch.setattr(ember._tensor, "_scalar_warned", [])
+    x = ember.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar") as caught:
+        float(x.sum())
+    assert [w.filename for w in caught] == [__file__]

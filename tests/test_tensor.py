@@ -207,6 +207,19 @@ def test_version_is_an_int_that_counts_inplace_changes_like_torch():
         assert x._version == view._version == 2
 
 
+def test_cdata_names_the_tensor_implementation_like_torch():
+    # Pyro's pyro.module compares parameters' _cdata to see whether the param store returned the same tensor
+    import torch
+
+    def observe(lib):
+        p = lib.nn.Parameter(lib.zeros(3))
+        before = p._cdata
+        p.data = lib.ones(3)
+        return (isinstance(p._cdata, int), p._cdata == before, p._cdata == p[:]._cdata,
+                p._cdata == p.detach()._cdata, p._cdata == p.data._cdata)
+    assert observe(ember) == observe(torch) == (True, True, False, False, False)
+
+
 def test_format_of_a_zero_dim_tensor_is_its_number_like_torch():
     import torch
     for spec in ("", ".3f", ">8"):
