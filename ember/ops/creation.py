@@ -11,7 +11,8 @@ from .. import _alias, _backend, _dtype, _runtime
 from .._warnings import warn
 from .._memory_format import preserve_format
 from .._tensor import Size, Tensor, _init, _make
-from ..autograd.function import Primitive, _type_name, composite
+from ..autograd._saved import _type_name
+from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import real_scalar
 from ._util import argument_error, shape_arg, tensor_method, warn_once
 from .conversion import _dense_order
