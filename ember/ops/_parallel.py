@@ -311,6 +311,24 @@ def _select_into(out, condition, a, b, bits):
     numpy.bitwise_xor(o, b, out=o)
 
 
+def gradient_where(xp, grad, mask, out=None):
+    """``grad`` where the boolean ``mask`` holds, else +0 (broadcasting), for large NumPy arrays in parts at once:
+    PyTorch's backward kernels select (``mask ? grad : 0``), where a product with the mask gives -0 for a negative
+    gradient and NaN for a NaN one. The gradient's bits are ANDed with the mask widened to all ones, as fast as the
+    product (``numpy.where`` runs ~5x slower on a random mask); complex128, with no integer of its width, takes
+    ``where``."""
+    bits = _BITS.get(grad.dtype.itemsize)
+    if bits is None or grad.dtype.kind == "b":
+        return where(xp, mask, grad, xp.zeros((), grad.dtype))
+    if out is None:
+        out = xp.empty(xp.broadcast_shapes(grad.shape, mask.shape), grad.dtype)
+
+    def select(out, grad, mask):
+        ones = xp.negative(xp.asarray(mask).view(xp.int8), dtype=bits)   # True -> -1: every bit set
+        xp.bitwise_and(xp.asarray(grad).view(bits), ones, out=out.view(bits))
+    return map_chunks(select, out, grad, mask)
+
+
 def assign(target, source):
     """``target[...] = source`` (a copy, broadcasting and casting as indexing does), in parts at once when large."""
     return map_chunks(_assign, target, source)

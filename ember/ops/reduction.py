@@ -366,7 +366,10 @@ class Amax(Primitive):
             hits |= _nan_mask(a._data) & _nan_mask(kept)
         with numpy.errstate(invalid="ignore"):
             share = hits / hits.sum(axis=ctx.dims, keepdims=True)
-        return _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * _constant(share.astype(a._data.dtype))
+        shared = _unsqueeze_to(grad, a.shape, ctx.dims, ctx.keepdim) * _constant(share.astype(a._data.dtype))
+        # full max/min fill zeros with the shares (PyTorch's evenly_distribute_backward): +0 elsewhere, where
+        # amax/amin multiply by the mask (-0 for a negative gradient), as here
+        return shared.where(_constant(hits), 0.0) if ctx.nan_ties else shared
 
 
 def _extreme(name, input, dim, keepdim, smallest):

@@ -62,7 +62,9 @@ def _check_nonzero_divisor(divisor):
 
 
 def _zero_grad(grad):
-    return grad * 0
+    """The zero derivative of a piecewise-constant op (round, sign, ...): zeros like ``grad``, as PyTorch's
+    ``zeros_like`` (+0, also where ``grad`` is negative or NaN, which ``grad * 0`` would make -0 or NaN)."""
+    return grad.new_zeros(grad.shape)
 
 
 class NoDerivative(Primitive):

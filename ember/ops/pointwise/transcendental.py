@@ -9,7 +9,7 @@ from ...autograd.function import Primitive, composite
 from .. import _buffers, _parallel
 from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex, require_real_clamp
-from .._parallel import ufunc
+from .._parallel import gradient_where, ufunc
 from .._unary import unary_primitive
 from .._util import argument_error, conj_if_complex, name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
@@ -185,18 +185,18 @@ class Relu(Primitive):
             # the same product into pooled arrays: fresh ones of this size are paid in page faults every step (small
             # ones take the plain product below: neither pooled nor cut in parts, the pool's bookkeeping saved)
             mask = ufunc(xp.not_equal, result, _zero(xp, result), out=_buffers.empty(xp, result.shape, bool))
-            return ufunc(xp.multiply, grad, mask, out=_buffers.empty(xp, grad.shape, grad.dtype))
-        return grad * (result != _zero(xp, result))   # as ReluGrad's forward
+            return gradient_where(xp, grad, mask, out=_buffers.empty(xp, grad.shape, grad.dtype))
+        return gradient_where(xp, grad, result != _zero(xp, result))   # as ReluGrad's forward
 
 
 class ReluGrad(Primitive):
-    """``grad`` where relu's ``result`` is not 0 (positive or NaN, as PyTorch's ``threshold_backward``), else 0; one
-    op instead of a comparison and a product."""
+    """``grad`` where relu's ``result`` is not 0 (positive or NaN, as PyTorch's ``threshold_backward``), else +0; one
+    op instead of a comparison and a select."""
 
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return ufunc(ctx.xp.multiply, grad, ufunc(ctx.xp.not_equal, result, _zero(ctx.xp, result)))
+        return gradient_where(ctx.xp, grad, ufunc(ctx.xp.not_equal, result, _zero(ctx.xp, result)))
 
     @staticmethod
     def backward(ctx, grad):

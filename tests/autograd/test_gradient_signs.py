@@ -1,0 +1,63 @@
+"""Zero gradients carry PyTorch's sign: its backward kernels select (``mask ? grad : 0``) or return ``zeros_like``,
+so an element the op does not pass gets +0 whatever the incoming gradient, where a product with a mask (``grad *
+0``) gives -0 for a negative gradient and NaN for a NaN one. Compared bit for bit with torch (signbit included), on
+the engine's array path (no create_graph) and the Tensor path (create_graph)."""
+import numpy
+import pytest
+import torch
+
+import ember
+
+VALUES = [-3.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.4, 0.5, 1.0, 1.5, 3.0, 7.0]   # no NaN: PyTorch's vectorised
+# kernels treat a NaN input by its position (hardtanh)
+
+OPS = {
+    "relu": lambda lib, x: lib.relu(x),
+    "relu_inplace": lambda lib, x: lib.nn.functional.relu(x.clone(), inplace=True),
+    "round": lambda lib, x: lib.round(x),
+    "round_decimals": lambda lib, x: lib.round(x, decimals=1),
+    "floor": lambda lib, x: lib.floor(x),
+    "ceil": lambda lib, x: lib.ceil(x),
+    "trunc": lambda lib, x: lib.trunc(x),
+    "sign": lambda lib, x: lib.sign(x),
+    "pow_zero": lambda lib, x: x ** 0,
+    "relu_squared": lambda lib, x: lib.relu(x) ** 2,
+    "sign_times_x": lambda lib, x: lib.sign(x) * x,
+    "max_all": lambda lib, x: x.max().expand(3),   # zeros filled with the shares
+    "min_all": lambda lib, x: x.min().expand(3),
+    "median_all": lambda lib, x: x.median().expand(3),
+    "amax": lambda lib, x: x.amax().expand(3),   # the mask times the shares: -0 in PyTorch too
+    "max_dim": lambda lib, x: x.reshape(4, -1).max(1).values,
+}
+
+
+def _gradient(lib, op, values, upstream, dtype, create_graph):
+    x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+    y = OPS[op](lib, x)
+    g = lib.tensor(upstream[:y.numel()], dtype=getattr(lib, dtype)).reshape(y.shape)
+    grad, = lib.autograd.grad(y, x, g, create_graph=create_graph)
+    return grad.detach().numpy()
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", list(OPS))
+def test_zero_gradients_have_pytorchs_sign(op, dtype, create_graph):
+    values = VALUES * 2
+    upstream = [-1.0] * len(VALUES) + [float("nan")] * 3 + [1.0] * (len(VALUES) - 3)
+    expected = _gradient(torch, op, values, upstream, dtype, False)
+    got = _gradient(ember, op, values, upstream, dtype, create_graph)
+    numpy.testing.assert_array_equal(got, expected)
+    assert (numpy.signbit(got) == numpy.signbit(expected)).all(), (got, expected)
+
+
+@pytest.mark.parametrize("op", ["relu"])
+def test_zero_gradient_signs_of_large_inputs(op):
+    """Large inputs take the pooled, chunked array paths."""
+    rng = numpy.random.default_rng(0)
+    values = (rng.standard_normal(70_000) * 4).astype(numpy.float32).tolist()
+    upstream = rng.standard_normal(70_000).astype(numpy.float32).tolist()
+    expected = _gradient(torch, op, values, upstream, "float32", False)
+    got = _gradient(ember, op, values, upstream, "float32", False)
+    numpy.testing.assert_array_equal(got, expected)
+    assert (numpy.signbit(got) == numpy.signbit(expected)).all()
