@@ -42,6 +42,12 @@ def _watch_peak(cupy):
     PeakHook().__enter__()
 
 
+# PyTorch's device types, in the order its error lists them: each names a device; ember's tensors live on cpu, cuda
+# and meta, and the others say PyTorch is not linked with them when a tensor is put there (``xp_for``).
+_DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "ideep", "hip", "ve", "fpga", "maia", "xla",
+                 "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
+
+
 class device:
     """Where a tensor's memory lives: ``device("cpu")``, ``device("cuda:0")`` or ``device("cuda", 1)``."""
 
@@ -61,8 +67,9 @@ class device:
             if not number.isdigit():
                 raise RuntimeError(f"Invalid device string: '{type}:{number}'")
             index = int(number)
-        if type not in ("cpu", "cuda", "meta"):
-            raise RuntimeError(f"Expected one of cpu, cuda, meta device type at start of device string: {type}")
+        if type not in _DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
+                               f"{type}")
         if index is not None and index < 0:
             raise RuntimeError("Device index must not be negative")
         self.type = type
@@ -121,6 +128,8 @@ def xp_for(dev):
         return numpy
     if dev.type == "meta":
         return _meta.xp
+    if dev.type != "cuda":
+        raise RuntimeError(f"PyTorch is not linked with support for {dev.type} devices")
     return _load_cupy()
 
 
@@ -150,6 +159,8 @@ def move(array, dev):
         return array if isinstance(array, numpy.ndarray) else array.get()
     if dev.type == "meta":
         return _meta.like(array) if isinstance(array, numpy.ndarray) else _meta.empty(array.shape, array.dtype)
+    if dev.type != "cuda":
+        raise RuntimeError(f"PyTorch is not linked with support for {dev.type} devices")
     if type(array) is MetaArray:
         _meta.refuse_copy()
     cupy = _load_cupy()

@@ -57,3 +57,22 @@ def test_cuda_graph_and_stream_context_names_answer_as_pytorch_cpu_build():
     for library in (ember, torch):
         with library.cuda.StreamContext(None) as entered:   # no stream: a no-op, as PyTorch's
             assert entered is None
+
+
+def test_other_device_types_name_devices_but_hold_no_tensors():
+    """Every device type PyTorch knows makes a device (libraries compare with ``torch.device("mps")``); putting a
+    tensor there raises as PyTorch's CPU build does; an unknown type lists the known ones."""
+    for name in ("mps", "xpu", "xla", "hpu", "privateuseone", "mps:1"):
+        assert repr(ember.device(name)) == repr(torch.device(name)) and str(ember.device(name)) == name
+    assert ember.device("cpu") != ember.device("mps") and ember.device("mps", 0) == ember.device("mps:0")
+    for lib in (ember, torch):
+        for call in (lambda: lib.zeros(2).to("mps"), lambda: lib.nn.Linear(2, 2).to("mps"),
+                     lambda: lib.tensor([1], device="xla")):
+            with pytest.raises(RuntimeError, match="PyTorch is not linked with support for (mps|xla) devices"):
+                call()
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as error:
+            lib.device("npu")
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
