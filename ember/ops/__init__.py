@@ -8,12 +8,15 @@ from . import operators  # noqa: F401,E402  (last: wraps the operators the modul
 
 def __getattr__(name):
     """``torch.ops``: ``ember.ops.<namespace>`` for a namespace ``ember.library`` defined operators in (only once
-    it is loaded, so ember's own modules are never shadowed), and ``load_library``."""
+    it is loaded, so ember's own modules are never shadowed), ``aten`` and ``load_library``."""
     import sys
     library = sys.modules.get("ember.library._ops")
     if name in ("load_library", "loaded_libraries"):
         from ..library import _ops
         return getattr(_ops, name)
+    if name == "aten":   # PyTorch's ATen operators by name (library._aten)
+        from ..library._aten import aten
+        return aten
     namespace = library.namespace(name) if library is not None and not name.startswith("__") else None
     if namespace is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

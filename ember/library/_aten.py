@@ -1,0 +1,172 @@
+"""``torch.ops.aten``: PyTorch's ATen operators by name (``torch.ops.aten.sort.stable``), as objects that can be
+compared, hashed and called. ember has no ATen dispatcher below its public ops, so an overload runs the public op
+that computes it (``ember.sort`` for ``aten::sort.stable``, ``Tensor.add_`` for ``aten::add_.Tensor``, a few
+spelled out here: ``slice``, ``index``, ``_to_copy``, ``alias``); an operator ember lacks still exists, and calling it
+says so. The names are PyTorch 2.13's (``_aten_names``), so a name PyTorch lacks is PyTorch's AttributeError.
+
+Libraries key tables of ``__torch_dispatch__`` handlers on these objects at import (PyTorch Geometric's ``Index``
+and ``EdgeIndex``); ember does not call ``__torch_dispatch__`` (its ops are not decomposed into ATen calls)."""
+import types
+
+_OVERLOADS = None
+_PACKETS = {}
+
+
+def _overload_names():
+    """operator name -> its overload names, read once from the table."""
+    global _OVERLOADS
+    if _OVERLOADS is None:
+        from ._aten_names import OVERLOADS
+        table, last = {}, None
+        for line in OVERLOADS.splitlines():
+            words = line.split()
+            if line.startswith(" "):
+                table[last].extend(words)
+            else:
+                last = words[0]
+                table[last] = words[1:]
+        _OVERLOADS = table
+    return _OVERLOADS
+
+
+def _ember():
+    import ember
+    return ember
+
+
+def _slice(input, dim=0, start=None, end=None, step=1):
+    return input[(slice(None),) * (dim % max(input.dim(), 1)) + (slice(start, end, step),)]
+
+
+def _index(input, indices):
+    return input[tuple(slice(None) if index is None else index for index in indices)]
+
+
+def _to_copy(input, *, dtype=None, layout=None, device=None, pin_memory=None, non_blocking=False,
+             memory_format=None):
+    out = input.to(device=device if device is not None else input.device,
+                   dtype=dtype if dtype is not None else input.dtype, non_blocking=non_blocking, copy=True)
+    if memory_format is not None:
+        out = out.contiguous(memory_format=memory_format)
+    return out.pin_memory() if pin_memory else out
+
+
+def _special():
+    return {"slice": _slice, "index": _index, "_to_copy": _to_copy, "alias": lambda input: input.view_as(input),
+            "_pin_memory": lambda input, device=None: input.pin_memory()}
+
+
+def _implementation(name):
+    """The ember callable that computes ``aten::name``, or None."""
+    special = _special().get(name)
+    if special is not None:
+        return special
+    ember = _ember()
+    function = getattr(ember, name, None) if not name.startswith("_") else None
+    if callable(function) and not isinstance(function, (type, types.ModuleType)):
+        return function
+    if callable(getattr(ember.Tensor, name, None)):   # in-place forms and methods: self first
+        return lambda self, *args, **kwargs: getattr(self, name)(*args, **kwargs)
+    function = getattr(ember.nn.functional, name, None)
+    return function if callable(function) and not name.startswith("_") else None
+
+
+class OpOverload:
+    """One overload of an ATen operator (``torch.ops.aten.sort.stable``); calling it runs the ember op computing
+    it."""
+
+    def __init__(self, packet, overload):
+        self._overloadpacket, self._overloadname, self.namespace = packet, overload, "aten"
+        self._opname = packet._opname
+
+    @property
+    def overloadpacket(self):
+        """The ``OpOverloadPacket`` this overload belongs to."""
+        return self._overloadpacket
+
+    @property
+    def __name__(self):
+        return f"{self._opname}.{self._overloadname}"
+
+    def name(self):
+        """``aten::op`` or ``aten::op.overload``, as the dispatcher names it."""
+        suffix = "" if self._overloadname == "default" else "." + self._overloadname
+        return f"aten::{self._opname}{suffix}"
+
+    def __repr__(self):
+        return f"<OpOverload(op='aten.{self._opname}', overload='{self._overloadname}')>"
+
+    def __str__(self):
+        return f"aten.{self._opname}.{self._overloadname}"
+
+    def __call__(self, *args, **kwargs):
+        return self._overloadpacket._run(args, kwargs)
+
+
+class OpOverloadPacket:
+    """An ATen operator by name (``torch.ops.aten.sort``): its overloads as attributes (``.default``, ``.stable``);
+    calling it runs the ember op computing it."""
+
+    def __init__(self, name, overloads):
+        self._opname, self._overload_names, self._qualified_op_name = name, overloads, f"aten::{name}"
+        self._made = {}
+
+    @property
+    def __name__(self):
+        return self._opname
+
+    def overloads(self):
+        """The overload names, as PyTorch lists them."""
+        return list(self._overload_names)
+
+    def __getattr__(self, overload):
+        if overload.startswith("__") or overload not in self._overload_names:
+            raise AttributeError(f"The underlying op of 'aten.{self._opname}' has no overload name '{overload}'")
+        made = self._made.get(overload)
+        if made is None:
+            made = self._made[overload] = OpOverload(self, overload)
+        return made
+
+    def __repr__(self):
+        return f"<OpOverloadPacket(op='aten.{self._opname}')>"
+
+    def __str__(self):
+        return f"aten.{self._opname}"
+
+    def _run(self, args, kwargs):
+        function = _implementation(self._opname)
+        if function is None:
+            raise NotImplementedError(f"ember does not implement the ATen operator aten::{self._opname}")
+        out = function(*args, **kwargs)
+        if type(out) is tuple:   # a public op's tuple of tensors (split, unbind) is ATen's Tensor[]: a list
+            return list(out)
+        return tuple(out) if isinstance(out, tuple) else out   # named results (sort, max.dim): ATen's plain tuple
+
+    def __call__(self, *args, **kwargs):
+        return self._run(args, kwargs)
+
+
+class OpNamespace(types.ModuleType):
+    """``torch.ops.aten``: the ATen operators as ``OpOverloadPacket`` attributes."""
+
+    def __init__(self):
+        super().__init__("torch.ops.aten")
+        self.name = "aten"
+
+    def __repr__(self):
+        return "<module 'torch.ops.aten' from 'torch.ops'>"
+
+    def __getattr__(self, op_name):
+        packet = _PACKETS.get(op_name)
+        if packet is None:
+            overloads = _overload_names().get(op_name) if not op_name.startswith("__") else None
+            if overloads is None:
+                raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{op_name}'")
+            packet = _PACKETS[op_name] = OpOverloadPacket(op_name, overloads)
+        return packet
+
+    def __dir__(self):
+        return sorted(_overload_names())
+
+
+aten = OpNamespace()
