@@ -190,6 +190,9 @@ class Sum(Primitive):
             # half-precision sums accumulate in float32, as PyTorch's do
             return a.sum(axis=dims, keepdims=keepdim, dtype=numpy.float32).astype(a.dtype)
         if type(a) is numpy.ndarray:   # the ufunc's reduce itself: ndarray.sum adds a Python frame (~0.5 us)
+            if len(dims) == 1 and dims[0] == a.ndim - 1 and a.ndim > 1 and a.shape[-1] < 8 and dtype is None \
+                    and a.size > _SMALL and a.dtype.kind == "f":
+                return _sum_short_last(a, keepdim)
             return _add_reduce(a, dims, dtype, None, keepdim)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -208,6 +211,16 @@ class Sum(Primitive):
             out[...] = grad
             return out
         return ctx.xp.broadcast_to(grad, shape)
+
+
+def _sum_short_last(a, keepdim):
+    """The sum over a short last axis (under 8 elements: global pooling of small maps) as that many adds of whole
+    slices, the same bits as NumPy's reduce (which adds such an axis one element after another, from 0) at a tenth
+    of its time: the reduce runs one short inner loop per row."""
+    total = numpy.add(a[..., 0], a.dtype.type(0))
+    for j in range(1, a.shape[-1]):
+        total += a[..., j]
+    return total[..., None] if keepdim else total
 
 
 def _sum_dtype(input, dtype):
