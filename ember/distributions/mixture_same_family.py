@@ -1,6 +1,7 @@
 """MixtureSameFamily: a mixture whose components are a batch of one distribution family."""
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -50,9 +51,9 @@ class MixtureSameFamily(Distribution):
         new._validate_args = self._validate_args
         return new
 
-    @property
+    @constraints.dependent_property
     def support(self):
-        return self._component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     @property
     def mixture_distribution(self):
