@@ -68,8 +68,8 @@ class Angle(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        if not ctx.saved_tensors:
-            return grad * 0
+        if not ctx.saved_tensors:   # a real input: zeros, as PyTorch's (+0 for a negative gradient)
+            return grad.new_zeros(grad.shape)
         z, = ctx.saved_tensors
         # d angle = (x dy - y dx) / |z|^2, i.e. i z / |z|^2 in PyTorch's convention; 0 at z = 0
         squared_abs = real(z).square() + imag(z).square()

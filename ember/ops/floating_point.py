@@ -74,8 +74,8 @@ class Nextafter(Primitive):
 
     @staticmethod
     def backward(ctx, grad):   # PyTorch's: grad passes to ``input`` where it moved, ``other`` gets zeros
-        to_input = grad * _make(ctx.moved).to(grad.dtype) if ctx.needs_input_grad[0] else None
-        return to_input, grad * 0 if ctx.needs_input_grad[1] else None
+        to_input = grad.where(_make(ctx.moved), 0.0) if ctx.needs_input_grad[0] else None
+        return to_input, grad.new_zeros(grad.shape) if ctx.needs_input_grad[1] else None
 
 
 @tensor_method

@@ -461,7 +461,7 @@ class _Normal(Primitive):
 
     @staticmethod
     def backward(ctx, grad):
-        zero = grad * 0
+        zero = grad.new_zeros(grad.shape)   # PyTorch's zeros (+0 for a negative gradient)
         return None, zero if ctx.needs_input_grad[1] else None, zero if ctx.needs_input_grad[2] else None
 
 

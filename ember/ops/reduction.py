@@ -730,7 +730,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         p = 2
     elif isinstance(p, str):
         raise RuntimeError(f"norm(): p={p!r} is a matrix norm; use ember.linalg.matrix_norm for it")
-    if input.dtype.is_complex:   # a real norm of the magnitudes, as linalg.vector_norm computes it
+    if input.dtype.is_complex or p in (math.inf, -math.inf, 0):
+        # a real norm of the magnitudes, the infinite norms' gradient (sgn times the ties' mask, as PyTorch orders
+        # it, so zeros carry its signs) and the 0-norm's (none), as linalg.vector_norm computes them
         from .linalg.norms import vector_norm
         return write_out(out, vector_norm(input, p, dim, keepdim), "norm")
     if isinstance(dim, (int, numpy.integer)):

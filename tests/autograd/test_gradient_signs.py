@@ -28,6 +28,12 @@ OPS = {
     "median_all": lambda lib, x: x.median().expand(3),
     "amax": lambda lib, x: x.amax().expand(3),   # the mask times the shares: -0 in PyTorch too
     "max_dim": lambda lib, x: x.reshape(4, -1).max(1).values,
+    "copysign": lambda lib, x: lib.copysign(x, -lib.ones_like(x)),   # grad * ratio: -0 in PyTorch at 0
+    "angle": lambda lib, x: lib.angle(x),
+    "nextafter": lambda lib, x: lib.nextafter(x, lib.zeros_like(x)),
+    "norm_inf": lambda lib, x: x.norm(float("inf")).expand(3),
+    "norm_neg_inf_dim": lambda lib, x: x.reshape(4, -1).norm(float("-inf"), dim=1),
+    "vector_norm_inf": lambda lib, x: lib.linalg.vector_norm(x, float("inf")).expand(3),
 }
 
 
@@ -61,3 +67,28 @@ def test_zero_gradient_signs_of_large_inputs(op):
     got = _gradient(ember, op, values, upstream, "float32", False)
     numpy.testing.assert_array_equal(got, expected)
     assert (numpy.signbit(got) == numpy.signbit(expected)).all()
+
+
+def test_zero_gradients_of_other_operands():
+    """The operands PyTorch gives zeros_like: nextafter's and copysign's ``other``, normal's mean and std."""
+    got = {}
+    for lib in (torch, ember):
+        x, other = lib.tensor([-1.0, 0.0, 2.0]), lib.tensor([0.0, -2.0, 3.0], requires_grad=True)
+        mean, std = lib.tensor([0.0, -1.0], requires_grad=True), lib.tensor([1.0, 2.0], requires_grad=True)
+        g = -lib.ones(3)
+        got[lib] = [lib.autograd.grad(lib.nextafter(x, other), other, g)[0],
+                    lib.autograd.grad(lib.copysign(x, other), other, g)[0],
+                    *lib.autograd.grad(lib.normal(mean, std), (mean, std), g[:2])]
+    for a, b in zip(got[ember], got[torch]):
+        assert a.numpy().tobytes() == b.numpy().tobytes(), (a, b)
+
+
+@pytest.mark.parametrize("norm", ["norm", "vector_norm"])
+def test_zero_norm_has_no_gradient(norm):
+    """The 0-norm requires grad, but PyTorch's backward gives its input no gradient (None)."""
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 0.0, -2.0], requires_grad=True)
+        y = x.norm(0) if norm == "norm" else lib.linalg.vector_norm(x, 0)
+        assert y.requires_grad and y.item() == 2.0
+        y.backward()
+        assert x.grad is None

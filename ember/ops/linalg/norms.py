@@ -99,8 +99,8 @@ class VectorNorm(Primitive):
             shape = tuple(1 if i in ctx.dims else s for i, s in enumerate(ctx.shape))
             grad, norm = grad.reshape(shape), norm.reshape(shape)
         xp = _xp(a)
-        if ord == 0:
-            return grad * 0 * a
+        if ord == 0:   # PyTorch's gradient is undefined: the input gets none (grad stays None)
+            return None
         if ord == 2:
             zero = _make(xp.asarray(norm._data == 0).astype(norm._data.dtype))
             return a * (grad / (norm + zero))
@@ -108,8 +108,9 @@ class VectorNorm(Primitive):
             return _sgn(a) * grad
         if ord in (math.inf, -math.inf):
             hit = xp.abs(a._data) == norm._data
-            mask = hit / hit.sum(axis=ctx.dims, keepdims=True)
-            return _sgn(a) * grad * _make(xp.asarray(mask).astype(norm._data.dtype))
+            count = _make(xp.asarray(hit.sum(axis=ctx.dims, keepdims=True)).astype(norm._data.dtype))
+            # PyTorch's order of products, so zeros carry its signs: (sgn(a) * mask) * (grad / count)
+            return _sgn(a) * _make(xp.asarray(hit).astype(norm._data.dtype)) * (grad / count)
         size = a.abs()
         if ord < 1:   # |a|^(ord - 1) is infinite at zeros, whose gradient is 0 (sgn), as PyTorch's
             nonzero = _make(xp.asarray(a._data != 0).astype(norm._data.dtype))
@@ -139,7 +140,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
         x = x.to(dtype)
     _check_floating(x, "linalg.vector_norm")
     dims = wrap_dims(dim, x.ndim) if dim is not None else tuple(range(x.ndim))
-    if isinstance(dim, (list, tuple)) and len(dim) == 0:
+    if isinstance(dim, (list, tuple)) and len(dim) == 0 or x.ndim == 0:   # a 0-d input's dim 0 or -1 is itself
         dims = tuple(range(x.ndim))
     if ord in (math.inf, -math.inf) and any(x.shape[d] == 0 for d in dims) if x.ndim else False:
         raise RuntimeError(f"linalg.vector_norm cannot compute the {'inf' if ord > 0 else '-inf'} norm on an empty "

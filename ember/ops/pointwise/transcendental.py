@@ -534,7 +534,8 @@ class Copysign(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, result = ctx.saved_tensors
-        return (where(a == 0, 0.0, grad * (result / a)) if ctx.needs_input_grad[0] else None,
+        # PyTorch's grad * (result / a, 0 where a is 0): the product keeps a negative gradient's -0 there
+        return (grad * where(a == 0, 0.0, result / a) if ctx.needs_input_grad[0] else None,
                 _zero_grad(grad) if ctx.needs_input_grad[1] else None)
 
 
