@@ -7,7 +7,8 @@ from numbers import Number
 from .._dtype_info import finfo
 from .._tensor import Size
 from ..ops import linalg
-from ..ops.creation import arange, eye, tensor
+from ..ops.creation import eye, tensor
+from ..ops.ranges import arange
 from ..ops.indices import tril_indices
 from ..ops.random import randn
 from ..ops.rearrange import broadcast_shapes
@@ -143,27 +144,37 @@ class Wishart(ExponentialFamily):
         return factor @ factor.transpose(-2, -1)
 
     def rsample(self, sample_shape=Size(), max_try_correction=None):
-        """Bartlett samples; a sample that is not positive definite (possible for df < ndim) is drawn again up to
-        ``max_try_correction`` (10) times, with a warning."""
-        max_try_correction = 10 if max_try_correction is None else max_try_correction
+        """Bartlett samples, then PyTorch 2.13's "correction" step, reproduced as it runs there: it takes the
+        *valid* samples for singular ones (its check lacks a negation), so it warns "Singular sample detected." and
+        draws those samples again, keeping the redraws once they are positive definite (up to
+        ``max_try_correction`` times: 10, or 3 while tracing). Seeded programs get PyTorch's values and stream."""
+        from ..jit._language import tracing_state
+        tracing = tracing_state() is not None
+        if max_try_correction is None:
+            max_try_correction = 3 if tracing else 10
         sample_shape = Size(sample_shape)
         sample = self._bartlett_sampling(sample_shape)
-        singular = self._singular(sample)
-        if bool(singular.any()):
+        is_singular = self.support.check(sample)
+        if self._batch_shape:
+            is_singular = is_singular.amax(self._batch_dims)
+        if tracing:
+            for _ in range(max_try_correction):
+                sample = self._bartlett_sampling(sample_shape).where(is_singular, sample)
+                is_singular = ~self.support.check(sample)
+                if self._batch_shape:
+                    is_singular = is_singular.amax(self._batch_dims)
+        elif is_singular.any():
             warnings.warn("Singular sample detected.", stacklevel=2)
             for _ in range(max_try_correction):
-                again = self._bartlett_sampling(sample_shape)
-                sample = again.where(singular.view(singular.shape + (1,) * (sample.dim() - singular.dim())),
-                                     sample)
-                singular = self._singular(sample)
-                if not bool(singular.any()):
+                sample_new = self._bartlett_sampling(is_singular[is_singular].shape)
+                sample[is_singular] = sample_new
+                is_singular_new = ~self.support.check(sample_new)
+                if self._batch_shape:
+                    is_singular_new = is_singular_new.amax(self._batch_dims)
+                is_singular[is_singular.clone()] = is_singular_new
+                if not is_singular.any():
                     break
         return sample
-
-    def _singular(self, sample):
-        """Per sample (over the batch), whether any matrix is not positive definite."""
-        singular = ~self.support.check(sample)
-        return singular.amax(self._batch_dims) if self._batch_shape else singular
 
     def log_prob(self, value):
         if self._validate_args:
