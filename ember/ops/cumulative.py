@@ -23,7 +23,8 @@ _BLOCK = 8        # positions per block in _scan_blocks
 def _scan(name, a, axis):
     """``numpy.<name>.accumulate(a, axis=axis)`` for add, multiply, maximum and minimum, as vector ops over whole
     slices where those are long enough: one ufunc call per position along a leading axis, or blocks along a last
-    one (for 4-byte floats and integer max/min: NumPy accumulates integer sums and products at ~0.5 ns already)."""
+    one for 4-byte max/min (sums and products stay in order, so floats round as PyTorch's sequential scans do;
+    NumPy accumulates integer sums and products at ~0.5 ns already)."""
     xp = xp_of(a)
     n = a.shape[axis]
     if xp is not numpy:
@@ -32,8 +33,7 @@ def _scan(name, a, axis):
     inner = math.prod(a.shape[axis + 1:])
     if a.size and inner >= 16 and a.size // n >= _ROW_LOOP:
         return _scan_positions(ufunc, a, axis)
-    slow = a.dtype.kind == "f" or name in ("maximum", "minimum")
-    if a.size and inner == 1 and n >= 2 * _BLOCK and a.dtype.itemsize <= 4 and slow:
+    if a.size and inner == 1 and n >= 2 * _BLOCK and a.dtype.itemsize <= 4 and name in ("maximum", "minimum"):
         return _scan_blocks(ufunc, a, n)
     return ufunc.accumulate(a, axis=axis, dtype=a.dtype)
 
@@ -68,12 +68,20 @@ def _scan_blocks(ufunc, a, n):
     return out.reshape(a.shape)
 
 
+# The type PyTorch's CPU scans accumulate a dtype in (its acc_type): each output is rounded once to the dtype.
+_ACCUMULATE_IN = {"float16": numpy.float32, "bfloat16": numpy.float32, "float32": numpy.float64,
+                  "complex64": numpy.complex128}
+
+
 def _accumulate(name, a, dim, dtype):
-    """``_scan`` in ``dtype`` (when given), as NumPy's cumsum/cumprod with ``dtype`` accumulate. 16-bit floats
-    accumulate in float32, each output rounded once, as PyTorch's CPU scans do."""
-    if dtype is None and a.dtype.itemsize == 2 and (a.dtype.kind == "f" or a.dtype.name == "bfloat16"):
-        return _scan(name, a.astype(numpy.float32), dim).astype(a.dtype)
-    return _scan(name, a if dtype is None else a.astype(dtype, copy=False), dim)
+    """``_scan`` in ``dtype`` (when given), as NumPy's cumsum/cumprod with ``dtype`` accumulate. Floating types
+    accumulate in PyTorch's wider type (16-bit floats in float32, float32 in float64, complex64 in complex128), each
+    output rounded once, as PyTorch's CPU scans do."""
+    target = a.dtype if dtype is None else numpy.dtype(dtype)
+    wide = _ACCUMULATE_IN.get(target.name)
+    if wide is not None:
+        return _scan(name, a.astype(target, copy=False).astype(wide), dim).astype(target)
+    return _scan(name, a.astype(target, copy=False), dim)
 
 
 class Cumsum(Primitive):
@@ -167,7 +175,8 @@ def cumprod(input, dim, *, dtype=None, out=None):
 
 
 class Logcumsumexp(Primitive):
-    """log(cumsum(exp(a))) along ``dim`` by pairwise log-add-exp, accumulated in float32 for 16-bit inputs."""
+    """log(cumsum(exp(a))) along ``dim`` by pairwise log-add-exp, accumulated in PyTorch's wider type (float32 for
+    16-bit inputs, float64 for float32)."""
 
     @staticmethod
     @quiet
@@ -176,7 +185,7 @@ class Logcumsumexp(Primitive):
         if a.dtype.kind == "c":
             result = _complex_logcumsumexp(a, dim)
         else:
-            wide = a.astype(numpy.float32) if a.dtype.itemsize < 4 else a
+            wide = a.astype(_ACCUMULATE_IN.get(a.dtype.name, a.dtype))
             result = _compat.accumulate(xp, "logaddexp", wide, dim).astype(a.dtype, copy=False)
         ctx.dim = dim
         ctx.save_for_backward(a, result)

@@ -13,7 +13,7 @@ from ..oracle import check, gradcheck, noncontiguous, sample
 NAN, INF = float("nan"), float("inf")
 UFUNCS = ["add", "multiply", "maximum", "minimum"]
 
-# (shape, dim, path): the path _scan takes for a 4-byte float
+# (shape, dim, path): the path _scan takes for a 4-byte float's max or min (sums and products take no blocks)
 CASES = [((40, 300), 0, "positions"), ((20, 30, 20), 1, "positions"), ((3, 37), 1, "blocks"), ((1000,), 0, "blocks"),
          ((2, 16), -1, "blocks"), ((5, 200, 1), 1, "blocks"), ((3, 16, 5), 1, "accumulate"), ((4, 15), 1, "accumulate"),
          ((300, 2), 0, "accumulate"), ((1, 40), 0, "accumulate")]
@@ -26,11 +26,11 @@ def test_cases_take_the_path_they_name(monkeypatch, shape, dim, path):
         original = getattr(cumulative, "_scan_" + name)
         monkeypatch.setattr(cumulative, "_scan_" + name,
                             lambda *args, name=name, original=original: taken.append(name) or original(*args))
-    ember.cumsum(ember.ones(shape), dim)
+    cumulative._scan("maximum", numpy.ones(shape, numpy.float32), dim % len(shape))
     assert (taken or ["accumulate"])[0] == path
     if path != "accumulate":   # 8-byte floats scan in blocks no faster than NumPy's accumulate
         taken.clear()
-        ember.cumsum(ember.ones(shape, dtype=ember.float64), dim)
+        cumulative._scan("maximum", numpy.ones(shape), dim % len(shape))
         assert (taken or ["accumulate"])[0] == ("positions" if path == "positions" else "accumulate")
 
 
@@ -43,13 +43,7 @@ def test_scan_matches_numpy_accumulate(name, dtype, shape, dim, path):
     with numpy.errstate(over="ignore"):
         ours, theirs = cumulative._scan(name, a, dim % a.ndim), getattr(numpy, name).accumulate(a, dim, a.dtype)
     assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
-    if numpy.dtype(dtype).kind == "f" and name in ("add", "multiply"):   # summed in another order
-        if dtype == numpy.float16:   # NumPy rounds each running sum to float16: compare with the exact sums
-            theirs = getattr(numpy, name).accumulate(a.astype(numpy.float64), dim)
-        tolerance = 2e-3 if dtype == numpy.float16 else 1e-5
-        numpy.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * 100)
-    else:
-        numpy.testing.assert_array_equal(ours, theirs)
+    numpy.testing.assert_array_equal(ours, theirs)   # sums and products in NumPy's order: the same bits
 
 
 @pytest.mark.parametrize("name", UFUNCS)
@@ -69,6 +63,24 @@ def test_cumsum_and_cumprod_match_torch(dtype, shape, dim, path):
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == numpy.float32 else {}
     check(lambda L, x: [L.cumsum(x, dim), x.cumsum(dim, dtype=L.float64)], sample(shape, dtype), **tolerance)
     check(lambda L, x: L.cumprod(x, dim), sample(shape, dtype, 0.9, 1.1), **tolerance)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64", "float16"])
+@pytest.mark.parametrize("shape, dim, path", CASES[:4])
+def test_float_scans_accumulate_wide_and_round_once_as_torch(dtype, shape, dim, path):
+    """PyTorch's CPU scans accumulate float32 in float64 (complex64 in complex128, 16-bit floats in float32) and
+    round each output once: the same bits, which a float32 running product (diffusers' alphas_cumprod) lacks."""
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(0), dtype=torch.float32) * 0.2 + 0.9
+    if dtype == "complex64":
+        x = torch.polar(x, x)
+    x = x.to(getattr(torch, dtype))
+    ours_x = ember.from_numpy(x.numpy().copy())
+    for name, extra in (("cumsum", {}), ("cumprod", {}), ("logcumsumexp", {}), ("cumsum", {"dtype": "float32"})):
+        if dtype == "complex64" and (name == "logcumsumexp" or extra):
+            continue
+        theirs = getattr(torch, name)(x, dim, **{k: getattr(torch, v) for k, v in extra.items()})
+        ours = getattr(ember, name)(ours_x, dim, **{k: getattr(ember, v) for k, v in extra.items()})
+        numpy.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=f"{name} {extra}")
 
 
 @pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64, numpy.int32, numpy.int64, numpy.bool_])
