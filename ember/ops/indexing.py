@@ -218,13 +218,132 @@ def _check_range(index, size, dim, error):
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
+def _iteration_order(operands, shape):
+    """The dims of ``shape`` from fastest- to slowest-varying as PyTorch's TensorIterator orders them for an output
+    it allocates (``reorder_dimensions``): an insertion sort where, for each pair of dims, the first operand whose
+    strides (one list per operand, 0 where it is broadcast) are both non-zero and differ decides, and equal strides
+    put the smaller dim first."""
+    def should_swap(dim0, dim1):
+        for strides in operands:
+            stride0, stride1 = strides[dim0], strides[dim1]
+            if stride0 == 0 or stride1 == 0:
+                continue
+            if stride0 != stride1:
+                return -1 if stride0 < stride1 else 1
+            if shape[dim0] > shape[dim1]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape)))[::-1]
+    for i in range(1, len(shape)):
+        dim1 = i
+        for dim0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[dim0], perm[dim1])
+            if comparison > 0:
+                perm[dim0], perm[dim1] = perm[dim1], perm[dim0]
+                dim1 = dim0
+            elif comparison < 0:
+                break
+    return perm
+
+
+def _index_layout(xp, out, a, key):
+    """``out`` (NumPy's ``a[key]`` for an advanced key) laid out as PyTorch's ``index`` lays out its result: its
+    TensorIterator orders the result's dims by the strides of the indexed tensor (restrided: 0 along the index
+    dims) and then of the index tensors (broadcast to the index shape), so ``x[:, mask]`` of a row-major ``x`` is
+    row-major where NumPy's result is transposed (and ``view(-1)`` of it fails)."""
+    basic, advanced = key
+    if advanced is None or out.ndim < 2 or out.size < 2:
+        return out
+    view = a[basic]
+    if view.flags.c_contiguous and _row_major(out) and _one_dim_adjacent(advanced):
+        return out   # the common case: the indexed tensor's order decides, and it is row-major
+    view_strides = list(view.strides)
+    new_dims, dim = [], 0   # None's dims: PyTorch's unsqueeze strides them as the dim after them, NumPy with 0
+    for item in basic:
+        if item is None:
+            new_dims.append(dim)
+        if item is Ellipsis:
+            dim += a.ndim - sum(1 for i in basic if i is not None and i is not Ellipsis)
+        elif not isinstance(item, int):
+            dim += 1
+    for dim in reversed(new_dims):
+        view_strides[dim] = view.shape[dim + 1] * view_strides[dim + 1] if dim + 1 < view.ndim else view.itemsize
+    items, dim = [], 0   # (first view dim, dims used, array or None for a full slice)
+    for item in advanced:
+        if item is Ellipsis:
+            rest = view.ndim - sum(i.ndim if getattr(i, "dtype", None) is not None and i.dtype.kind == "b" else
+                                   (0 if i is Ellipsis else 1) for i in advanced)
+            items.extend((dim + k, 1, None) for k in range(rest))
+            dim += rest
+        elif isinstance(item, slice):
+            items.append((dim, 1, None))
+            dim += 1
+        else:
+            used = item.ndim if item.dtype.kind == "b" else 1
+            items.append((dim, used, item))
+            dim += used
+    items.extend((d, 1, None) for d in range(dim, view.ndim))
+    arrays = [position for position, item in enumerate(items) if item[2] is not None]
+    rank = out.ndim - (len(items) - len(arrays))   # dims of the broadcast index shape
+    adjacent = arrays == list(range(arrays[0], arrays[-1] + 1))
+    before = items[:arrays[0]] if adjacent else []
+    after = [item for item in items[len(before):] if item[2] is None]
+    index_shape = out.shape[len(before):len(before) + rank]
+    source = [view_strides[d] for d, _, _ in before] + [0] * rank + [view_strides[d] for d, _, _ in after]
+    operands = [source]
+    for position in arrays:
+        array = items[position][2]
+        if array.dtype.kind == "b":   # PyTorch indexes with the columns of the mask's nonzero(): 1-d each
+            column = [0] * (len(before) + rank - 1) + [array.ndim * 8] + [0] * len(after)
+            operands.extend([column] * array.ndim)
+            continue
+        padded = [0] * (rank - array.ndim) + [stride if size != 1 or index_shape[rank - array.ndim + j] == 1 else 0
+                                              for j, (size, stride) in enumerate(zip(array.shape, array.strides))]
+        operands.append([0] * len(before) + padded + [0] * len(after))
+    order = _iteration_order(operands, out.shape)[::-1]   # slowest first
+    strides, step = [0] * out.ndim, out.itemsize   # PyTorch's allocation: row-major in that order
+    for dim in reversed(order):
+        strides[dim] = step
+        step *= out.shape[dim]
+    if list(out.strides) == strides:
+        return out
+    laid = xp.empty([out.shape[dim] for dim in order], out.dtype)
+    laid[...] = out.transpose(order)
+    return laid.transpose(numpy.argsort(order))
+
+
+def _row_major(array):
+    """Whether ``array``'s strides are exactly row-major ones (NumPy's contiguity flag lets size-1 dims differ)."""
+    step = array.itemsize
+    for size, stride in zip(reversed(array.shape), reversed(array.strides)):
+        if stride != step:
+            return False
+        step *= size
+    return True
+
+
+def _one_dim_adjacent(advanced):
+    """Whether an advanced key's index arrays are 1-d (or masks) and next to each other: they then never decide
+    the result's order."""
+    seen = gap = False
+    for item in advanced:
+        if hasattr(item, "dtype"):
+            if gap or item.ndim > 1 and item.dtype.kind != "b":
+                return False
+            seen = True
+        elif seen:
+            gap = True
+    return True
+
+
 class Index(Primitive):
-    """Advanced indexing ``a[key]`` (a copy)."""
+    """Advanced indexing ``a[key]`` (a copy, laid out as PyTorch's)."""
 
     @staticmethod
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
-        return _read(a, key)
+        return _index_layout(ctx.xp, _read(a, key), a, key)
 
     @staticmethod
     def backward(ctx, grad):

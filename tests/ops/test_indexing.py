@@ -561,3 +561,35 @@ def test_advanced_index_write_into_expanded_tensor_warns_as_torch():
             base.expand(3, 4)[[0, 1]] = 1
         results.append(base.tolist())
     assert results[0] == results[1]
+
+
+def _advanced_keys(lib, x):
+    generator = lib.Generator().manual_seed(0)
+
+    def index(dim, *shape):
+        return lib.randint(0, x.shape[dim], shape, generator=generator)
+    return [(slice(None), index(1, 2)), (index(0, 3),), (slice(None), slice(None), index(2, 2, 3)),
+            (slice(None), index(1, 2), index(2, 2)), (index(0, 2), slice(None), index(2, 2)),
+            (slice(None), index(1, 2, 1), slice(None), index(3, 1, 3)), (1, slice(None), index(2, 4)),
+            (None, slice(None), index(1, 3)), (Ellipsis, index(3, 2)), (slice(None), x[0, :, 0, 0] > 2),
+            (x[:, :, 0, 0] > 4,), (slice(None), index(1, 3, 2).t()), (slice(None), index(1, 2), slice(1, 3),
+                                                                      index(3, 2)),
+            (slice(None), slice(None), x[0, 0] >= 0), (slice(None), index(1, 1)),
+            (index(0, 2), 0, slice(None), index(3, 2)), (None, None, slice(None), index(1, 2), None)]
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed", "permuted", "stepped"])
+def test_advanced_index_result_layout(layout):
+    """``x[key]`` with index tensors is laid out as PyTorch's ``index`` (its TensorIterator orders the result's dims
+    by the strides of the indexed tensor, then of the indices): ``x[:, mask]`` of a row-major x is row-major, so
+    ``view(-1)`` works on it (PyG's ``contains_isolated_nodes``), and transposed inputs keep their order."""
+    results = []
+    for lib in (torch, ember):
+        base = lib.arange(120).view(2, 3, 4, 5)
+        x = {"contiguous": base, "transposed": base.transpose(1, 3), "permuted": base.permute(2, 0, 3, 1),
+             "stepped": base[:, :, ::2]}[layout]
+        results.append([(tuple(r.shape), r.stride(), r.is_contiguous(), r.flatten().tolist())
+                        for r in (x[key] for key in _advanced_keys(lib, x))])
+    assert results[0] == results[1]
+    edges = ember.tensor([[0, 1, 2, 2], [1, 0, 2, 0]])
+    assert edges[:, edges[0] != edges[1]].view(-1).tolist() == [0, 1, 2, 1, 0, 0]
