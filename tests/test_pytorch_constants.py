@@ -113,3 +113,17 @@ def test_convert_conv_weight_memory_format_matches_torch():
     for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert a.stride() == b.stride(), name
         assert isinstance(a, ember.nn.Parameter)
+
+
+def test_config_show_and_parallel_info():
+    """``torch.__config__``: the same functions, strings in PyTorch's layout whose ``USE_MKL`` flag libraries read
+    (PyTorch Geometric picks COO over CSR sparse products on ``USE_MKL=OFF``); ember's agrees with ``has_mkl``."""
+    for lib in (ember, torch):
+        shown = lib.__config__.show()
+        assert isinstance(shown, str) and " built with:\n" in shown and "Build settings: " in shown
+        assert ("USE_MKL=ON" in shown) == lib.backends.mkl.is_available() != ("USE_MKL=OFF" in shown)
+        assert f"TORCH_VERSION={torch.__version__.split('+')[0]}" in shown
+        info = lib.__config__.parallel_info()
+        assert info.startswith("ATen/Parallel:\n\tat::get_num_threads() : ")
+        assert f"at::get_num_interop_threads() : {lib.get_num_interop_threads()}" in info
+        assert isinstance(lib.__config__._cxx_flags(), str)
