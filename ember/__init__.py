@@ -18,6 +18,7 @@ from .ops.comparison import *  # noqa: F401,F403
 from .ops.complex import *  # noqa: F401,F403
 from .ops.conversion import *  # noqa: F401,F403
 from .ops.creation import *  # noqa: F401,F403
+from .ops.ranges import *  # noqa: F401,F403
 from .ops.cumulative import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403

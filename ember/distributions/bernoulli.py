@@ -2,7 +2,7 @@
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
 from ..nn.functional import binary_cross_entropy_with_logits
-from ..ops.creation import arange
+from ..ops.ranges import arange
 from ..ops.random import bernoulli
 from . import constraints
 from ._probs_logits import BinaryProbsLogits, _set_probs_or_logits

@@ -1,7 +1,7 @@
 """The binomial distribution."""
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
-from ..ops.creation import arange
+from ..ops.ranges import arange
 from ..ops.special import binomial, lgamma
 from . import constraints
 from ._probs_logits import BinaryProbsLogits, _set_count_and_probs_or_logits

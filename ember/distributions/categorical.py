@@ -5,7 +5,8 @@ import numpy
 
 from .._tensor import Size
 from ..autograd.grad_mode import no_grad
-from ..ops.creation import arange, full
+from ..ops.creation import full
+from ..ops.ranges import arange
 from ..ops.random import multinomial
 from ..ops.rearrange import broadcast_tensors
 from . import constraints

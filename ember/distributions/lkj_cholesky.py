@@ -4,7 +4,7 @@ import math
 
 from .._dtype_info import finfo
 from .._tensor import Size
-from ..ops.creation import arange
+from ..ops.ranges import arange
 from ..ops.random import randn
 from ..ops.rearrange import cat
 from ..ops.special import lgamma, mvlgamma

@@ -100,7 +100,7 @@ def _standard_normal(shape, dtype, device):
 
 
 def _tril_mask(n, diag, device):
-    from ..ops.creation import arange
+    from ..ops.ranges import arange
     index = arange(n, device=device)
     return index < index.view(-1, 1) + (diag + 1)
 

@@ -10,7 +10,7 @@ import warnings
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.module import Module
-from ..ops.creation import arange
+from ..ops.ranges import arange
 from ..ops.random import fork_rng
 from ..utils import _pytree
 from ..jit._interpreter import Interpreter

@@ -150,7 +150,7 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
                   include_last_offset=False, padding_idx=None):
     """``torch.embedding_bag``: (bags reduced by ``mode`` 0 sum / 1 mean / 2 max, offset2bag, bag_size,
     max_indices), the last three as PyTorch's CPU kernel reports them."""
-    from . import creation, rearrange, sorting
+    from . import creation, ranges, rearrange, sorting
     output = _embedding.embedding_bag(indices, weight, offsets, scale_grad_by_freq=scale_grad_by_freq,
                                       mode=("sum", "mean", "max")[mode], sparse=sparse,
                                       per_sample_weights=per_sample_weights, include_last_offset=include_last_offset,
@@ -162,7 +162,7 @@ def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sp
     if mode == 0:
         return output, creation.empty(0, dtype=indices.dtype, device=indices.device), creation.zeros_like(bag_size), \
             creation.zeros_like(bag_size)
-    offset2bag = sorting.bucketize(creation.arange(indices.numel(), device=indices.device), starts, right=True) - 1
+    offset2bag = sorting.bucketize(ranges.arange(indices.numel(), device=indices.device), starts, right=True) - 1
     if mode == 1:
         return output, offset2bag, bag_size, bag_size.clone()
     rows = weight.detach()[indices]

@@ -601,7 +601,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         margins = margins * margins
     if weight is not None:
         margins = margins * weight.take(target).unsqueeze(1)
-    from .creation import arange
+    from .ranges import arange
     not_target = arange(classes, device=input.device).unsqueeze(0) != target.unsqueeze(1)
     loss = (margins * not_target).sum(1) / classes
     if squeeze:

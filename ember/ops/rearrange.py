@@ -222,7 +222,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
 
     With a single tensor of counts, the indices ``0..n-1`` repeated by those counts.
     """
-    from .creation import arange
+    from .ranges import arange
     if repeats is None:
         counts = input
         return repeat_interleave(arange(counts.numel(), device=counts.device), counts, 0, output_size=output_size)

@@ -418,7 +418,8 @@ def affine_grid(theta, size, align_corners=None):
     if theta.shape[0] != size[0]:   # PyTorch's batched product of the base grid and theta says so
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
                            f"{len(size) - 1}] but got: [{theta.shape[0]}, {len(size) - 1}].")
-    from .creation import linspace, tensor
+    from .creation import tensor
+    from .ranges import linspace
     from .rearrange import meshgrid
     spatial = size[2:]
     if align_corners and min(spatial) == 1:

@@ -306,7 +306,7 @@ def ihfftn(input, s=None, dim=None, norm=None, *, out=None):
 
 def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies of an ``fft`` of n points with sample spacing d: [0, 1, ..., -1] / (d * n)."""
-    from .creation import arange
+    from .ranges import arange
     values = arange(n, dtype=dtype, device=device)
     values = write_out(out, (values - n * (values >= (n + 1) // 2)) / (d * n), "fftfreq")
     return values.requires_grad_(requires_grad) if requires_grad else values
@@ -314,7 +314,7 @@ def fftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, require
 
 def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """The sample frequencies of an ``rfft`` of n points: [0, 1, ..., n // 2] / (d * n)."""
-    from .creation import arange
+    from .ranges import arange
     values = write_out(out, arange(n // 2 + 1, dtype=dtype, device=device) / (d * n), "rfftfreq")
     return values.requires_grad_(requires_grad) if requires_grad else values
 

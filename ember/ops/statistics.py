@@ -12,7 +12,8 @@ from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from ._inplace import assign_inplace
 from ._util import name_node, tensor_method, wrap_dim
-from .creation import complex, linspace
+from .creation import complex
+from .ranges import linspace
 from .deprecated_norms import frobenius_norm, nuclear_norm
 from .linalg.norms import vector_norm
 from .lowrank import pca_lowrank, svd_lowrank

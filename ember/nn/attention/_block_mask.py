@@ -7,7 +7,8 @@ import operator
 
 from ... import _dtype
 from ..._tensor import Tensor
-from ...ops.creation import arange, zeros
+from ...ops.creation import zeros
+from ...ops.ranges import arange
 from ...ops.sorting import argsort
 
 _DEFAULT_SPARSE_BLOCK_SIZE = 128

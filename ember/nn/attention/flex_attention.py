@@ -16,7 +16,8 @@ from typing import NamedTuple, TypedDict
 from ... import _dtype
 from ... import accelerator as _accelerator
 from ...ops.activation import softmax
-from ...ops.creation import arange, zeros
+from ...ops.creation import zeros
+from ...ops.ranges import arange
 from ._block_mask import (_DEFAULT_SPARSE_BLOCK_SIZE, _LARGE_SPARSE_BLOCK_SIZE, BlockMask,
                           _compute_dq_write_order_from_block_mask, _dense_to_ordered, _sliced_mask_mod_error,
                           noop_mask)
