@@ -431,6 +431,98 @@ def _poisson_one(uniform, lam):
             return k
 
 
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_tail(k):
+    """log(k!) minus its Stirling approximation: a table to 9, the series beyond (float64)."""
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _log0(x):
+    """C's ``log``: -inf at 0 (Python's raises)."""
+    return math.log(x) if x > 0 else -math.inf
+
+
+def _binomial_inversion(count, prob, uniform, rnd):
+    """Counts geometric waiting times (float64 uniforms) until they pass ``count``."""
+    logprob = rnd(math.log1p(-prob))
+    geom_sum, num_geom = 0.0, 0.0
+    while True:
+        geom_sum += math.ceil(_log0(uniform()) / logprob) if logprob else math.inf
+        if geom_sum > count:
+            return num_geom
+        num_geom += 1
+
+
+def _btrs(count, prob, uniform, rnd):
+    """Hormann's transformed rejection with squeeze (as PyTorch adapts it, without one log), for count * prob >= 10;
+    ``rnd`` rounds the steps PyTorch computes in the input's precision."""
+    stddev = rnd(math.sqrt(rnd(rnd(count * prob) * rnd(1 - prob))))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = rnd(count * prob) + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = rnd(prob / rnd(1 - prob))
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = math.floor(rnd(rnd(count + 1) * prob))
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        us = 0.5 - abs(u)
+        k = rnd(math.floor((2 * a / us + b) * u + c))
+        if k < 0 or k > count:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        v = _log0(v * alpha / (a / (us * us) + b))
+        count_less_k = rnd(count - k)
+        upperbound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                      + rnd(count + 1) * math.log((count - m + 1) / rnd(count_less_k + 1))
+                      + (k + 0.5) * math.log(r * rnd(count_less_k + 1) / rnd(k + 1))
+                      + _stirling_tail(m) + _stirling_tail(count - m)
+                      - _stirling_tail(k) - _stirling_tail(count_less_k))
+        if v <= upperbound:
+            return k
+
+
+def _binomial_one(count, prob, uniform, rnd):
+    """PyTorch's ``sample_binomial``: inversion below 10 expected successes (of the rarer outcome), BTRS above."""
+    if count <= 0.0 or prob <= 0.0:
+        return 0.0
+    if prob >= 1.0:
+        return count
+    if prob <= 0.5:
+        if rnd(count * prob) >= 10.0:
+            return _btrs(count, prob, uniform, rnd)
+        return _binomial_inversion(count, prob, uniform, rnd)
+    if prob > 0.5:
+        qprob = rnd(1.0 - prob)
+        if rnd(count * qprob) >= 10.0:
+            return rnd(count - _btrs(count, qprob, uniform, rnd))
+        return rnd(count - _binomial_inversion(count, qprob, uniform, rnd))
+    return math.nan
+
+
+def binomial(engine, counts, probs, single):
+    """``binomial``: one ``sample_binomial`` per (count, prob) pair, in order, from float64 uniforms. ``single``:
+    float32 inputs, whose own arithmetic rounds to float32 there (the rest runs in float64). A NaN count gives NaN
+    (PyTorch's loop does not end)."""
+    tape = _Tape(engine)
+    rnd = (lambda x: float(numpy.float32(x))) if single else (lambda x: x)
+    try:
+        samples = numpy.array([math.nan if count != count else _binomial_one(count, prob, tape, rnd)
+                               for count, prob in zip(counts.tolist(), probs.tolist())], numpy.float64)
+    finally:
+        tape.close()
+    return samples
+
+
 _THIRD32 = float(numpy.float32(1.0) / numpy.float32(3.0))   # 1.0f / 3.0f
 _SQUEEZE = float(numpy.float32(0.0331))                      # 0.0331f
 

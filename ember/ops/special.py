@@ -577,13 +577,6 @@ class StandardGamma(Primitive):
 StandardGamma._node_cls.__name__ = StandardGamma._node_cls.__qualname__ = "StandardGammaBackward0"
 
 
-def _host_stream(generator):
-    """A NumPy generator for the sampler PyTorch's stream does not reproduce here (binomial), seeded with 128
-    bits drawn from ember's generator, so ``manual_seed`` makes them repeatable and they advance ember's stream."""
-    from .random import _engine
-    return numpy.random.Generator(numpy.random.PCG64([int(w) for w in _engine(generator).words64(2)]))
-
-
 def _standard_gamma_grad(input, output):
     """The derivative of Gamma(input, 1) samples ``output`` in ``input`` (as ``torch._standard_gamma_grad``)."""
     from .._tensor import _make
@@ -805,14 +798,23 @@ class SampleDirichlet(Primitive):
 
 
 def binomial(count, prob, generator=None):
-    """Samples the number of successes in ``count`` trials of probability ``prob`` (in ``count``'s dtype)."""
+    """Samples the number of successes in ``count`` trials of probability ``prob`` (in ``count``'s dtype):
+    PyTorch's values and stream for its generator's state (inversion or BTRS per element, in row-major order)."""
     for name, operand in (("count", count), ("prob", prob)):
         if not operand.dtype.is_floating_point:
             raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
                              f"{_dtype.scalar_type_name(operand.dtype)}")
+    if count.dtype not in (_dtype.float32, _dtype.float64):
+        raise NotImplementedError(f'"binomial_cpu" not implemented for \'{_dtype.scalar_type_name(count.dtype)}\'')
+    if prob.dtype != count.dtype:
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(prob.dtype)} but expected "
+                           f"{_dtype.scalar_type_name(count.dtype)}")
     from .. import _backend
     from .._tensor import _make
+    from ._samplers import binomial as draw
+    from .random import _engine
     n, p = (_backend.move(t._data, _backend.CPU) for t in (count, prob))
-    n, p = numpy.broadcast_arrays(n.astype(numpy.int64), p.astype(numpy.float64))
-    samples = _host_stream(generator).binomial(n, p).astype(count._data.dtype)
+    n, p = numpy.broadcast_arrays(n, p)
+    single = count.dtype == _dtype.float32
+    samples = draw(_engine(generator), n.ravel(), p.ravel(), single).reshape(n.shape).astype(count._data.dtype)
     return _make(_backend.move(samples, count.device))

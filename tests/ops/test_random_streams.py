@@ -173,6 +173,28 @@ def test_poisson():
     _assert_same_stream(lambda lib, n: lib.poisson(lib.arange(n, dtype=lib.float64) * (40.0 / n)), sizes=(1, 10, 500))
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_binomial(dtype):
+    # inversion below 10 expected successes of the rarer outcome, BTRS above, p > 0.5 by symmetry, edge counts and
+    # probabilities; float32 inputs round their own arithmetic to float32
+    def make(lib, n):
+        index = lib.arange(n, dtype=lib.float64)
+        counts = lib.cat([(index * 37) % 900, lib.tensor([0.0, 5.0, 10.0, 1e6, 3.0, 40.0], dtype=lib.float64)])
+        probs = lib.cat([(index * 0.61803) % 1, lib.tensor([0.5, 0.0, 1.0, 0.3, 1e-9, 0.75], dtype=lib.float64)])
+        kind = _float(lib, dtype)
+        return lib.binomial(counts.to(kind), probs.to(kind))
+    _assert_same_stream(make, sizes=(1, 10, 300))
+    torch.manual_seed(0), ember.manual_seed(0)
+    assert (ember.distributions.Binomial(10, ember.tensor([0.2, 0.7])).sample((4,)).tolist()
+            == torch.distributions.Binomial(10, torch.tensor([0.2, 0.7])).sample((4,)).tolist())
+
+
+def test_binomial_errors():
+    oracle.check_error(lambda lib: lib.binomial(lib.tensor([10.0]), lib.tensor([0.5], dtype=lib.float64)))
+    oracle.check_error(lambda lib: lib.binomial(lib.tensor([10.0], dtype=lib.half), lib.tensor([0.5], dtype=lib.half)))
+    oracle.check_error(lambda lib: lib.binomial(lib.tensor([10]), lib.tensor([0.5])))
+
+
 def test_generator_states_are_interchangeable_with_torch():
     mine, theirs = ember.Generator().manual_seed(7), torch.Generator().manual_seed(7)
     numpy.testing.assert_array_equal(oracle.as_numpy(mine.get_state()), theirs.get_state().numpy())
