@@ -35,7 +35,7 @@ from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import (_blas, _buffers, _conv_blocked, _conv_depthwise, _conv_fourier, _conv_pointwise, _conv_winograd,
                _parallel)
-from ._kernel_dtypes import FLOATING, require_dtype
+from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import holomorphic_backward, name_node, quiet
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -609,7 +609,7 @@ def _check_conv(input, weight, n, groups, name):
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got input of "
                            f"size: {list(input.shape)}")
     if input.dtype is not weight.dtype:
-        raise RuntimeError(f"Input type ({_legacy(input)}) and weight type ({_legacy(weight)}) should be the same")
+        _mismatch(input, weight, "weight")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
     channels = input.shape[-n - 1]
@@ -624,12 +624,32 @@ def _check_conv(input, weight, n, groups, name):
 
 
 def _legacy(t):
-    """The type name PyTorch's convolution dtype errors print (CPUComplexFloatType for complex tensors)."""
+    """The type name PyTorch's convolution dtype errors print (CPUComplexFloatType for the dtypes without a legacy
+    tensor type: complex, bfloat16, bool)."""
     name = _dtype.scalar_type_name(t.dtype)
-    return f"CPU{name}Type" if t.dtype.is_complex else f"torch.{name}Tensor"
+    return f"CPU{name}Type" if t.dtype.is_complex or name in ("BFloat16", "Bool") else f"torch.{name}Tensor"
+
+
+def _mismatch(input, parameter, role):
+    """PyTorch's error for a convolution's weight (or a transposed one's bias) of another dtype than the input: by
+    the input's dtype, from the backend it would have taken (complex: the slow kernel; bfloat16: mkldnn)."""
+    if input.dtype.is_complex or input.dtype is _dtype.bfloat16:
+        raise RuntimeError(f"Input type ({_legacy(input)}) and {role} type ({_legacy(parameter)}) should be the same" +
+                           (f" or input should be a MKLDNN tensor and {role} is a dense tensor"
+                            if input.dtype is _dtype.bfloat16 else ""))
+    raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                       f"{_dtype.scalar_type_name(parameter.dtype)}")
+
+
+def _check_bias_dtype(input, bias):
+    """A convolution's bias must have the input's dtype (PyTorch checks it before anything else)."""
+    if bias is not None and getattr(bias, "dtype", input.dtype) is not input.dtype:
+        raise RuntimeError(f"Input type ({cpp_type_name(input.dtype)}) and bias type ({cpp_type_name(bias.dtype)}) "
+                           "should be the same")
 
 
 def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
+    _check_bias_dtype(input, bias)
     _check_conv(input, weight, n, groups, name)
     unbatched = input.ndim == n + 1
     if unbatched:
@@ -724,11 +744,8 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
     if input.ndim != n + 2 or weight.ndim != n + 2:
         raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to conv_transpose{n}d, but "
                            f"got input of size: {list(input.shape)}")
-    if input.dtype is not weight.dtype:   # PyTorch's two messages, by which operand is complex
-        if input.dtype.is_complex:
-            raise RuntimeError(f"Input type ({_legacy(input)}) and weight type ({_legacy(weight)}) should be the same")
-        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
-                           f"{_dtype.scalar_type_name(weight.dtype)}")
+    if input.dtype is not weight.dtype:
+        _mismatch(input, weight, "weight")
     if input.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input"
                            f"{list(input.shape)} to have {weight.shape[0]} channels, but got {input.shape[1]} "
@@ -753,9 +770,19 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
                            f"per channel: ({' x '.join(map(str, ([1] if n == 1 else []) + out))}). Output size is "
                            "too small")
     shape = (input.shape[0], c_out_group * groups) + tuple(out)
+    cast = bias is not None and bias.dtype is not input.dtype
+    if cast:   # PyTorch adds the bias into the output in place: in the input's dtype, where the sum casts to it
+        if input.dtype.is_complex or input.dtype is _dtype.bfloat16:
+            _mismatch(input, bias, "bias")
+        result = _dtype.promote_types(input.dtype, bias.dtype)
+        if not _dtype.can_cast(result, input.dtype):
+            raise RuntimeError(f"result type {_dtype.scalar_type_name(result)} can't be cast to the desired output "
+                               f"type {_dtype.scalar_type_name(input.dtype)}")
     output = ConvolutionInput.apply(input, weight, shape, stride, padding, dilation, groups)
     if bias is not None:
         output = output + bias.reshape((-1,) + (1,) * n)
+        if cast:
+            output = output.to(input.dtype)
     name_node(output, "ConvolutionBackward0", (input, weight, bias))   # PyTorch's one node, bias included
     if unbatched:
         return output.squeeze(0)

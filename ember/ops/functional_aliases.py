@@ -137,6 +137,8 @@ def bilinear(input1, input2, weight, bias=None):
 def conv_tbc(input, weight, bias, pad=0):
     """``torch.conv_tbc``: 1-d convolution of a (time, batch, channels) input with a (kernel, in, out) weight."""
     refuse_duals("conv_tbc", input, weight, bias)   # PyTorch has no forward derivative for it
+    # PyTorch's kernel copies the bias into the output: it takes the input's dtype (a convolution's must match)
+    bias = bias.to(input.dtype) if bias.dtype is not input.dtype else bias
     return conv.conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad).permute(2, 0, 1)
 
 

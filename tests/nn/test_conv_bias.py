@@ -61,9 +61,9 @@ def test_the_primitive_adds_the_bias():
     x, w, b = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3), ember.randn(4, requires_grad=True)
     out = F.conv2d(x, w, b)
     assert type(out.grad_fn).__name__ == "ConvolutionBackward0"   # as PyTorch names it
-    x64 = x.double()   # a bias of another dtype promotes: added after (the add's node, under PyTorch's name)
-    out = F.conv2d(x64, w.double(), b)
-    assert out.dtype is ember.float64 and type(out.grad_fn).__name__ == "ConvolutionBackward0"
+    # a 16-bit bias is added after the rounded convolution (the add's node, under PyTorch's name)
+    out = F.conv2d(x.half(), w.half(), b.half())
+    assert out.dtype is ember.float16 and type(out.grad_fn).__name__ == "ConvolutionBackward0"
     assert type(out.grad_fn).__base__.__name__ == "AddBackward0"
 
 
@@ -133,3 +133,52 @@ def test_half_precision_keeps_the_separate_add():
     assert not conv._fused_bias(x, w, b)
     want = F.conv2d(x, w) + b.reshape(-1, 1, 1)
     numpy.testing.assert_array_equal(F.conv2d(x, w, b).float().numpy(), want.float().numpy())
+
+
+MIXED = [torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.complex64, torch.int64, torch.bool]
+
+
+def _outcome(lib, call, input_dtype, other_dtype):
+    """The result's dtype and values, or the error's type and message, of ``call`` on ember or torch."""
+    def dtype(d):
+        return getattr(lib, str(d).split(".")[-1])
+    try:
+        result = call(lib, dtype(input_dtype), dtype(other_dtype))
+    except (RuntimeError, TypeError, NotImplementedError) as error:
+        return type(error).__name__, str(error).split("\n")[0]
+    values = result.detach()
+    return str(values.dtype).split(".")[-1], (values.real if values.is_complex() else values).double().tolist()
+
+
+MIXED_CALLS = {   # a bias or weight of another dtype than the input
+    "conv1d_bias": lambda L, d, o: L.nn.functional.conv1d(L.ones(1, 2, 5, dtype=d), L.ones(3, 2, 3, dtype=d),
+                                                          L.ones(3, dtype=o)),
+    "conv2d_bias": lambda L, d, o: L.nn.functional.conv2d(L.ones(1, 2, 5, 5, dtype=d), L.ones(3, 2, 3, 3, dtype=d),
+                                                          L.ones(3, dtype=o)),
+    "conv2d_bias_groups_unbatched": lambda L, d, o: L.nn.functional.conv2d(
+        L.ones(4, 5, 5, dtype=d), L.ones(4, 1, 3, 3, dtype=d), L.ones(4, dtype=o), groups=4),
+    "conv3d_bias": lambda L, d, o: L.nn.functional.conv3d(L.ones(1, 2, 4, 4, 4, dtype=d),
+                                                          L.ones(3, 2, 3, 3, 3, dtype=d), L.ones(3, dtype=o)),
+    "conv2d_weight": lambda L, d, o: L.nn.functional.conv2d(L.ones(1, 2, 5, 5, dtype=d), L.ones(3, 2, 3, 3, dtype=o)),
+    "conv2d_weight_and_bias": lambda L, d, o: L.nn.functional.conv2d(
+        L.ones(1, 2, 5, 5, dtype=d), L.ones(3, 2, 3, 3, dtype=o), L.ones(3, dtype=o)),
+    "conv_transpose2d_bias": lambda L, d, o: L.nn.functional.conv_transpose2d(
+        L.ones(1, 2, 4, 4, dtype=d), L.ones(2, 3, 3, 3, dtype=d), L.full((3,), 2, dtype=o)),
+    "conv_transpose1d_weight": lambda L, d, o: L.nn.functional.conv_transpose1d(
+        L.ones(1, 2, 4, dtype=d), L.ones(2, 3, 3, dtype=o)),
+    "conv_tbc_bias": lambda L, d, o: L.conv_tbc(L.ones(5, 1, 2, dtype=d), L.ones(3, 2, 3, dtype=d),
+                                                L.full((3,), 2, dtype=o)),
+}
+
+
+@pytest.mark.parametrize("other", MIXED, ids=str)
+@pytest.mark.parametrize("input_dtype", [torch.float32, torch.float64, torch.bfloat16, torch.complex64, torch.int64],
+                         ids=str)
+@pytest.mark.parametrize("call", list(MIXED_CALLS))
+def test_parameters_of_another_dtype_than_the_input(call, input_dtype, other):
+    """PyTorch refuses a convolution's bias or weight of another dtype (its messages by the input's dtype), except a
+    transposed convolution's or conv_tbc's bias, added into the output in the input's dtype."""
+    if other is input_dtype or other is torch.complex64 and call == "conv_tbc_bias":   # torch warns there
+        return
+    assert _outcome(ember, MIXED_CALLS[call], input_dtype, other) == \
+        _outcome(torch, MIXED_CALLS[call], input_dtype, other)
