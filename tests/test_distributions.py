@@ -846,3 +846,23 @@ def test_wishart_rsample_redraws_as_torch_does():
         return out
     ours, theirs = run(ember), run(torch)
     assert ours == theirs and theirs[0][1] == ["Singular sample detected."]
+
+
+def test_biject_to_and_transform_to_cover_corr_cholesky_cat_and_stack():
+    # Pyro's autoguides map LKJCholesky sites (and cat/stack constraints) through transform_to
+    def run(library):
+        C, D = library.distributions.constraints, library.distributions
+        library.manual_seed(0)
+        out = []
+        cases = [(C.corr_cholesky, (2, 3)), (C.cat([C.positive, C.real, C.interval(0.0, 1.0)], 0, [2, 1, 1]), (4, 3)),
+                 (C.stack([C.positive, C.unit_interval], 1), (4, 2))]
+        for constraint, shape in cases:
+            for registry in (D.biject_to, D.transform_to):
+                t = registry(constraint)
+                x = library.randn(*shape)
+                y = t(x)
+                out.append((repr(t), tuple(y.shape), round(float(y.sum()), 4), bool(constraint.check(y).all()),
+                            round(float(t.log_abs_det_jacobian(x, y).sum()), 4), t.bijective,
+                            round(float((t.inv(y) - x).abs().max()), 3)))
+        return out
+    assert run(ember) == run(torch)
