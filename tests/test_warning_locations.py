@@ -116,3 +116,29 @@ def test_float_of_a_tensor_requiring_grad_warns_once_as_pytorch():
                               timeout=120).stdout
     expected = run("torch")
     assert expected.startswith("0\n") and expected.count("UserWarning") == 1 and run("ember") == expected
+
+
+_MESHGRID_CROSS = """
+import warnings
+import {lib} as t
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    a = t.arange(3.)
+    t.meshgrid(a, a)
+    t.meshgrid(a, a)
+    t.meshgrid([a, a], indexing=None)
+    t.cross(t.ones(3, 3), t.ones(3, 3))
+    t.ones(3, 3).cross(t.ones(3, 3))
+for w in caught:
+    print(w.category.__name__, repr(str(w.message).split(" (Triggered internally at")[0]))
+"""
+
+
+def test_meshgrid_and_cross_defaults_warn_once_per_process():
+    """meshgrid without indexing= and cross without dim= warn the first time only (TORCH_WARN_ONCE), however many
+    lines call them."""
+    def run(lib):
+        return subprocess.run([sys.executable, "-c", _MESHGRID_CROSS.format(lib=lib)], capture_output=True,
+                              text=True, timeout=120).stdout
+    expected = run("torch")
+    assert expected.count("UserWarning") == 2 and run("ember") == expected

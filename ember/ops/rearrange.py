@@ -1,13 +1,12 @@
 """Shape ops that copy: joining, repeating, flipping and rolling, broadcasting, triangles and diagonals, kron/cross."""
 
-from .._warnings import warn
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
-from . import _buffers
+from . import _buffers, _quantized
 from ._inplace import inplace_method
 from ._util import (argument_error, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims,
-                    write_out)
+                    warn_once, write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten, reshape,
                     split, transpose, unbind)
 
@@ -54,6 +53,8 @@ def cat(tensors, dim=0, *, out=None):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    if getattr(tensors[0], "is_quantized", False):
+        return _quantized.kernels["cat"](tensors, dim)
     for i, tensor in enumerate(tensors):
         if tensor.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -383,8 +384,8 @@ def meshgrid(*tensors, indexing=None):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
     if indexing is None:
-        warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
-             UserWarning, stacklevel=2)
+        warn_once("meshgrid indexing", "torch.meshgrid: in an upcoming release, it will be required to pass the "
+                  "indexing argument.")   # TORCH_WARN_ONCE: once per process, wherever it is called from
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
@@ -546,9 +547,9 @@ def cross(input, other, dim=None, *, out=None):
                            f"{_dtype.scalar_type_name(other.dtype)}")
     input, other = broadcast_tensors(input, other)
     if dim is None:
-        warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
-             "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-             "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+        warn_once("cross without dim", "Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                  "either pass the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+                  "change to agree with that of linalg.cross in a future release.")   # TORCH_WARN_ONCE
         dim = next((d for d, s in enumerate(input.shape) if s == 3), -1)
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] != 3 or other.shape[dim] != 3:
