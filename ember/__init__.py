@@ -26,6 +26,7 @@ from .ops.pointwise import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
 from .ops import random  # noqa: E402  (ember.random, as torch.random)
 from .ops.reduction import *  # noqa: F401,F403
+from .ops.segment import *  # noqa: F401,F403
 from .ops.order_statistics import *  # noqa: F401,F403
 from .ops.sampling import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
@@ -107,7 +108,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                **dict.fromkeys(("fake_quantize_per_tensor_affine", "fake_quantize_per_channel_affine"),
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
-               "SymInt": "jit._symbolic",
+               "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams",
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
                                 "sym_sum", "SymFloat", "SymBool"), "_sym_functions")}
 
