@@ -393,3 +393,39 @@ def test_scalar_conversion_warning_names_the_caller_while_dispatch_is_installed(
     with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar") as caught:
         float(x.sum())
     assert [w.filename for w in caught] == [__file__]
+
+
+def _subclasses_built_in_new(lib):
+    # Pyro's ProvenanceTensor returns data.as_subclass(cls) from __new__; others use _make_subclass and an __init__
+    # calling super().__init__(): PyTorch's Tensor.__init__ leaves the made tensor alone
+    class Tagged(lib.Tensor):
+        def __new__(cls, data, tag=None):
+            result = data.as_subclass(cls)
+            result.tag = tag
+            return result
+
+    class Made(lib.Tensor):
+        def __new__(cls, data, tag=None):
+            return lib.Tensor._make_subclass(cls, data, False)
+
+        def __init__(self, data, tag=None):
+            super().__init__()
+            self.tag = tag
+
+    class Plain(lib.Tensor):
+        pass
+
+    leaf = lib.ones(2, requires_grad=True)
+    made = lib.Tensor._make_subclass(Made, leaf)
+    grad = lib.Tensor._make_subclass(Made, leaf * 2, True)
+    out = [(type(t).__name__, t.tag, t.tolist()) for t in (Tagged(lib.ones(2), "x"), Made(lib.ones(2), "y"))]
+    out += [Plain([1.0, 2.0]).tolist(), list(Plain(2).shape)]
+    out += [made.requires_grad, made.grad_fn is None, made.data_ptr() == leaf.data_ptr(), made._cdata == leaf._cdata,
+            grad.requires_grad, grad.is_leaf]
+    with pytest.raises(TypeError) as error:
+        lib.Tensor._make_subclass(int, leaf)
+    return out + [str(error.value)]
+
+
+def test_subclasses_built_in_new_keep_their_data():
+    assert _subclasses_built_in_new(ember) == _subclasses_built_in_new(torch)

@@ -1,7 +1,7 @@
 """Small Tensor conveniences PyTorch programs use: the legacy ``Tensor.new``, ``sum_to_size``,
 in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``, ``hardshrink``/``prelu`` methods,
-``as_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``, ``is_conj``,
-``is_inference``, ``typename``, the ``is_<backend>`` flags of tensor kinds ember does not have, and
+``as_subclass``, ``_make_subclass``, ``module_load``, the predicates ``is_same_size``, ``is_signed``, ``get_device``,
+``is_conj``, ``is_inference``, ``typename``, the ``is_<backend>`` flags of tensor kinds ember does not have, and
 ``_assert_async``."""
 
 import numpy
@@ -150,6 +150,23 @@ def as_subclass(self, cls):
     result = name_node(self.view_as(self), "AliasBackward0")
     result.__class__ = cls
     return result
+
+
+def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=None, dispatch_device=False,
+                   dispatch_layout=False, _extra_dispatch_keys=None, storage_size=None):
+    """``Tensor._make_subclass(cls, data, require_grad)``: ``data`` detached (same memory and version counter) as
+    an instance of ``cls``, a leaf requiring grad as asked; subclasses' ``__new__`` build themselves with it."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
+                        "Make sure your class inherits from Tensor.")
+    result = data.detach()
+    result.__class__ = cls
+    if require_grad:
+        result.requires_grad_(True)
+    return result
+
+
+Tensor._make_subclass = staticmethod(_make_subclass)
 
 
 @tensor_method
