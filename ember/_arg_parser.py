@@ -201,8 +201,8 @@ def _parse(name, signature, args, kwargs, numbers_as_tensors, raise_error):
                 continue
             if raise_error:
                 absent = [p.name for p in signature.parameters[index:] if not p.optional and p.name not in kwargs]
-                raise TypeError(f"{name}() missing {len(absent)} required positional arguments: "
-                                + ", ".join(f'"{a}"' for a in absent))
+                raise TypeError(f"{name}() missing {len(absent)} required positional "   # PyTorch's plural, inverted
+                                f"argument{'s' if len(absent) == 1 else ''}: " + ", ".join(f'"{a}"' for a in absent))
             return False
         accepted, failed = (True, -1) if value is None and parameter.none else \
             _accepts(parameter, value, numbers_as_tensors)

@@ -142,7 +142,7 @@ class TypedStorage(UntypedStorage):
         """``TypedStorage(size)`` (zeros) or ``TypedStorage(sequence)`` of ``dtype`` (the default dtype when
         None), with PyTorch's deprecation warning; ember passes the array itself."""
         if not isinstance(data, numpy.ndarray) and not hasattr(data, "__cuda_array_interface__"):
-            warnings.warn(_DEPRECATED, UserWarning, stacklevel=2)
+            _warn_typed_storage_removal(stacklevel=2)
             kind = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
             if isinstance(data, int) and not isinstance(data, bool):
                 array = numpy.zeros(data, kind.numpy)
@@ -165,6 +165,34 @@ class TypedStorage(UntypedStorage):
 _DEPRECATED = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
                "storage class. This should only matter to you if you are using storages directly.  To access "
                "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
+
+
+_typed_storage_warned = []
+
+
+def _warn_typed_storage_removal(stacklevel=2):
+    """PyTorch's TypedStorage deprecation warning, the first time only (every time after
+    ``_set_always_warn_typed_storage_removal(True)``); ``stacklevel`` counts from the caller of this function."""
+    if _always_warn[0] or not _typed_storage_warned:
+        warnings.warn(_DEPRECATED, UserWarning, stacklevel=stacklevel + 1)
+        _typed_storage_warned.append(True)
+
+
+def _reset_warn_typed_storage_removal():
+    """The next TypedStorage use warns again."""
+    _typed_storage_warned.clear()
+
+
+_always_warn = [False]
+
+
+def _set_always_warn_typed_storage_removal(always_warn):
+    """Whether every TypedStorage use warns (PyTorch's switch for its tests)."""
+    _always_warn[0] = bool(always_warn)
+
+
+def _get_always_warn_typed_storage_removal():
+    return _always_warn[0]
 
 
 class _Region:
@@ -196,7 +224,7 @@ def untyped_storage(self):
 
 def storage(self):
     """The memory this tensor views, as elements of its dtype (deprecated in PyTorch: use ``untyped_storage``)."""
-    warnings.warn(_DEPRECATED, UserWarning, stacklevel=2)
+    _warn_typed_storage_removal(stacklevel=2)
     return TypedStorage(_allocation(self._data))
 
 

@@ -28,6 +28,7 @@ def test_untyped_storage_as_torch(index):
 @pytest.mark.parametrize("index", range(8))
 def test_typed_storage_as_torch(index):
     e, t = _layouts(ember)[index], _layouts(torch)[index]
+    ember.storage._reset_warn_typed_storage_removal()   # PyTorch's warns the first time only
     with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
         es = e.storage()
     with warnings.catch_warnings():
@@ -179,10 +180,18 @@ def test_storage_constructors_as_torch():
             torch.UntypedStorage(bad)
         with pytest.raises(RuntimeError, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
             ember.UntypedStorage(bad)
-    for lib in (ember, torch):   # torch warns once per process, ember each time (as Tensor.storage() does)
+    seen = []
+    for lib in (ember, torch):   # the deprecation warning comes the first time only, or every time when asked
+        lib.storage._reset_warn_typed_storage_removal()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             typed = lib.TypedStorage([1.5, 2], dtype=lib.float64)
             assert str(lib.TypedStorage(3).dtype).endswith("float32")
+            lib.ones(2).storage()
+            lib.storage._set_always_warn_typed_storage_removal(True)
+            lib.ones(2).storage()
+            lib.storage._set_always_warn_typed_storage_removal(False)
+            lib.ones(2).storage()
         assert typed.tolist() == [1.5, 2.0] and str(typed.dtype).endswith("float64")
-        assert lib is torch or all("TypedStorage is deprecated" in str(w.message) for w in caught) and caught
+        seen.append([(w.filename, w.lineno, str(w.message)) for w in caught])
+    assert seen[0] == seen[1] and len(seen[0]) == 2 and "TypedStorage is deprecated" in seen[0][0][2]

@@ -5,6 +5,8 @@ import math
 import numpy
 
 from .. import _backend, _dtype, _runtime
+from .._warnings import warn
+from ._util import argument_error
 from .creation import _finish, _number
 
 __all__ = ["arange", "range", "linspace", "logspace"]
@@ -87,8 +89,12 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Deprecated in PyTorch: values from ``start`` to ``end`` inclusive spaced by ``step`` (default float dtype)."""
-    if end is None:
-        start, end = 0, start
+    if end is None:   # start and end are both required
+        argument_error()
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    warn("torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
+         "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
+         UserWarning, stacklevel=2)
     dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
     count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
     return arange(start, start + count * step, step, dtype=dtype, device=device, requires_grad=requires_grad)

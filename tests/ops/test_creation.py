@@ -466,3 +466,19 @@ def test_explicit_dtype_reads_numbers_without_inferring(make):
 }.items(), ids=lambda item: item[0])
 def test_explicit_dtype_errors_match_torch(fn):
     oracle.check_same_error(fn[1])
+
+
+def test_range_values_and_deprecation_warning_match_torch():
+    """torch.range (end inclusive) warns at every call, naming the calling line."""
+    seen = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            values = [lib.range(0, 3).tolist(), lib.range(1, 2, 0.25).tolist(), lib.range(4, 1, -1).tolist()]
+        seen.append((values, [(w.category, w.filename, w.lineno, str(w.message)) for w in caught]))
+    assert seen[0] == seen[1] and len(seen[0][1]) == 3 and "torch.range is deprecated" in seen[0][1][0][3]
+
+
+def test_range_requires_start_and_end_as_torch():
+    for fn in (lambda lib: lib.range(1), lambda lib: lib.range()):
+        oracle.check_same_error(fn)
