@@ -2,8 +2,10 @@
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -50,3 +52,28 @@ def ok(result, ranks):
     assert result.returncode == 0, f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     for r in range(ranks):
         assert f"rank {r} ok" in result.stdout, result.stdout + result.stderr
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def torch_job(script, ranks, *args, timeout=120):
+    """Runs ``scripts/<script>`` on torch: ``ranks`` processes meeting through env:// on a free local port (gloo);
+    one result whose output joins every rank's."""
+    port, outputs = _free_port(), {}
+
+    def rank(r):
+        env = {"RANK": str(r), "WORLD_SIZE": str(ranks), "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
+        outputs[r] = run(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable, str(SCRIPTS / script),
+                          *map(str, args)], timeout=timeout)
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(ranks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return subprocess.CompletedProcess(
+        script, next((o.returncode for o in outputs.values() if o.returncode), 0),
+        "".join(outputs[r].stdout for r in range(ranks)), "".join(outputs[r].stderr for r in range(ranks)))

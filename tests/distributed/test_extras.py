@@ -2,15 +2,12 @@
 backend queries, a store given to init_process_group): one program on 2 ranks, run on ember under mpiexec and on
 torch's gloo backend, must give the same results on each rank. The single-process calls are checked here."""
 import json
-import socket
-import sys
-import threading
 
 import pytest
 
 import ember.distributed as dist
 
-from .launch import SCRIPTS, mpiexec, ok, run
+from .launch import mpiexec, ok, torch_job
 
 torch_dist = pytest.importorskip("torch.distributed")
 
@@ -20,35 +17,10 @@ def _results(result, library, folder, ranks=2):
     return [json.loads((folder / f"{library}-{r}.json").read_text()) for r in range(ranks)]
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _torch_job(tmp_path):
-    """The program on torch: two ranks meeting through env:// on a free local port."""
-    port, outputs = _free_port(), {}
-
-    def rank(r):
-        env = {"RANK": str(r), "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
-        outputs[r] = run(["env", *(f"{k}={v}" for k, v in env.items()), sys.executable, str(SCRIPTS / "extras.py"),
-                          "torch", str(tmp_path / "torch-store"), str(tmp_path)], timeout=120)
-    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    combined = outputs[0]
-    combined.stdout, combined.stderr = outputs[0].stdout + outputs[1].stdout, outputs[0].stderr + outputs[1].stderr
-    combined.returncode = outputs[0].returncode or outputs[1].returncode
-    return combined
-
-
 def test_program_gives_torchs_results(tmp_path):
     ours = _results(mpiexec("extras.py", 2, "ember", tmp_path / "ember-store", tmp_path, timeout=120), "ember",
                     tmp_path)
-    theirs = _results(_torch_job(tmp_path), "torch", tmp_path)
+    theirs = _results(torch_job("extras.py", 2, "torch", tmp_path / "torch-store", tmp_path), "torch", tmp_path)
     ours = [json.loads(json.dumps(r).replace("ember.", "torch.")) for r in ours]   # dtype names in messages
     for mine, torchs in zip(ours, theirs):
         assert mine.keys() == torchs.keys()
