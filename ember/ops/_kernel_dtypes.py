@@ -95,14 +95,23 @@ def require_common_dtype(kernel, input, other, dtypes=FLOATING):
 
 
 def require_parameter_dtypes(input, *parameters):
-    """PyTorch's mixed-dtype check of the normalization kernels: parameters (weight, bias, running statistics;
-    None for absent ones) of a dtype other than the input's must all be float32, and the input then float16 or
-    bfloat16 (mixed precision); any other mix raises."""
-    if any(p is not None and p.dtype is not input.dtype for p in parameters):
+    """PyTorch's mixed-dtype check of the normalization kernels, on the parameters in its order (weight, bias,
+    running statistics; None for absent ones): where the first is of another dtype than the input, all must be
+    float32 and the input float16 or bfloat16 (mixed precision); where it is the input's, the kernel reads every
+    parameter as the input's type, refusing another."""
+    first = next((p for p in parameters if p is not None), None)
+    if first is None:
+        return
+    if first.dtype is not input.dtype:
         if any(p is not None and p.dtype is not _dtype.float32 for p in parameters):
             raise RuntimeError("mixed dtype (CPU): expect parameter to have scalar type of Float")
         if input.dtype not in (_dtype.float16, _dtype.bfloat16):
             raise RuntimeError("mixed dtype (CPU): all inputs must share same datatype.")
+        return
+    for p in parameters:
+        if p is not None and p.dtype is not input.dtype:
+            raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                               f"{_dtype.scalar_type_name(p.dtype)}")
 
 
 def require_prelu_dtypes(input, weight):

@@ -3,7 +3,7 @@
 argument order, ``train`` for ``training``, and losses' ``reduction`` as an integer (0 none, 1 mean, 2 sum)."""
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
 from ..autograd._jvp import refuse_duals
-from ._kernel_dtypes import FLOATING, refuse_complex_autograd, require_dtype
+from ._kernel_dtypes import FLOATING, cpp_type_name, refuse_complex_autograd, require_dtype
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .pooling import adaptive_avg_pool1d
@@ -127,6 +127,11 @@ channel_shuffle = native_channel_shuffle
 
 def bilinear(input1, input2, weight, bias=None):
     """``torch.bilinear``: x1^T W x2 + b for every output feature (weight: out x in1 x in2)."""
+    tensors = (("input1", input1), ("input2", input2), ("weight", weight)) + ((("bias", bias),) if bias is not None
+                                                                              else ())
+    if any(t.dtype is not input1.dtype for _, t in tensors):   # PyTorch checks this first
+        raise RuntimeError("All tensors must have the same dtype, got " +
+                           ", ".join(f"{name}: {cpp_type_name(t.dtype)}" for name, t in tensors))
     require_dtype("bmm", input1, FLOATING + "liuc")
     refuse_complex_autograd("_trilinear", input1, input2, weight)
     from .linalg import einsum

@@ -107,7 +107,10 @@ def linear(input, weight, bias=None):
     if bias is not None and bias._data.dtype != w.dtype:
         raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
                            f"and {_dtype.scalar_type_name(weight.dtype)}")
-    if x.dtype != w.dtype:
+    if x.dtype != w.dtype:   # with a bias PyTorch's addmm checks it, without its mm
+        if bias is not None:
+            raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                               f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(weight.dtype)}")
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} != "
                            f"{cpp_type_name(weight.dtype)}")
     require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch

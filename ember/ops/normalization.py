@@ -18,6 +18,21 @@ from .fused_layer_norm import NativeLayerNorm
 __all__ = []
 
 
+_BATCH_NORM_PARAMETERS = (("weight", 2), ("bias", 3), ("running_mean", 0), ("running_var", 1))
+"""The batch-norm family's parameters in the order PyTorch's mixed-dtype check reads them, with their positions
+after the input in ``batch_norm``'s and ``instance_norm``'s signatures."""
+
+
+def _parameters(kernel, args, kwargs, statistics=True):
+    """The tensor arguments after the input, in PyTorch's order for the mixed-dtype check; without ``statistics``
+    (instance norm from the input's statistics) not the running statistics, which PyTorch's check passes over."""
+    if kernel != "batch_norm":
+        return [a for a in args if isinstance(a, Tensor)] + [a for a in kwargs.values() if isinstance(a, Tensor)]
+    found = (args[i] if i < len(args) else kwargs.get(name)
+             for name, i in _BATCH_NORM_PARAMETERS[:None if statistics else 2])
+    return [a for a in found if isinstance(a, Tensor)]
+
+
 def _float32_inside(kernel=None):
     """Decorator: PyTorch's dtype checks (the input's dtype against ``kernel``'s where PyTorch checks that first,
     then the input's against the tensor arguments', the parameters), then a 16-bit input normalized in float32 and
@@ -30,8 +45,9 @@ def _float32_inside(kernel=None):
             if isinstance(input, Tensor):
                 if kernel is not None:
                     require_dtype(kernel, input)
-                require_parameter_dtypes(input, *(a for a in args if isinstance(a, Tensor)),
-                                         *(a for a in kwargs.values() if isinstance(a, Tensor)))
+                statistics = norm.__name__ != "instance_norm" or not (args[4] if len(args) > 4 else
+                                                                     kwargs.get("use_input_stats", True))
+                require_parameter_dtypes(input, *_parameters(kernel, args, kwargs, statistics))
             if input.dtype.itemsize == 2 and input.dtype.is_floating_point:
                 return norm(input.float(), *args, **kwargs).to(input.dtype)
             return norm(input, *args, **kwargs)

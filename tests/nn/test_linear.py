@@ -1,7 +1,9 @@
 """F.linear (one primitive for x W^T + b) against torch: values, gradients, double backward and errors."""
 import numpy
 import pytest
+import torch
 
+import ember
 from tests.oracle import check, check_error, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -48,3 +50,32 @@ def test_overflow_gives_inf_silently_like_torch():
     check(lambda lib, x, w: lib.nn.functional.linear(x, w), x, w, grad=False)
     check(lambda lib, x, w: x @ w.t(), x, w, grad=False)
     check(lambda lib, x, w: lib.nn.functional.conv1d(x, w), x[None, :1], w[None, :1, :2], grad=False)
+
+
+MIXED_PRODUCTS = {   # operands of different dtypes: PyTorch's messages, by op and argument
+    "linear_input": lambda L, o: L.nn.functional.linear(L.ones(2, 3, dtype=o), L.ones(4, 3), L.ones(4)),
+    "linear_input_unbiased": lambda L, o: L.nn.functional.linear(L.ones(2, 3, dtype=o), L.ones(4, 3)),
+    "linear_input_3d": lambda L, o: L.nn.functional.linear(L.ones(5, 2, 3, dtype=o), L.ones(4, 3), L.ones(4)),
+    "linear_bias": lambda L, o: L.nn.functional.linear(L.ones(2, 3), L.ones(4, 3), L.ones(4, dtype=o)),
+    "addmm_self": lambda L, o: L.addmm(L.ones(4, dtype=o), L.ones(2, 3), L.ones(3, 4)),
+    "addmm_mat1": lambda L, o: L.addmm(L.ones(4), L.ones(2, 3, dtype=o), L.ones(3, 4)),
+    "addmm_mat2": lambda L, o: L.addmm(L.ones(4), L.ones(2, 3), L.ones(3, 4, dtype=o)),
+    "addmm_mat1_bad_shape": lambda L, o: L.addmm(L.ones(4), L.ones(2, 5, dtype=o), L.ones(3, 4)),
+    "addbmm_batch1": lambda L, o: L.addbmm(L.ones(2, 4), L.ones(1, 2, 3, dtype=o), L.ones(1, 3, 4)),
+    "addbmm_batch2": lambda L, o: L.addbmm(L.ones(2, 4), L.ones(1, 2, 3), L.ones(1, 3, 4, dtype=o)),
+    "matmul_vector_matrix": lambda L, o: L.matmul(L.ones(3), L.ones(3, 4, dtype=o)),
+    "bilinear_bias": lambda L, o: L.nn.functional.bilinear(L.ones(2, 3), L.ones(2, 3), L.ones(4, 3, 3),
+                                                           L.ones(4, dtype=o)),
+    "bilinear_input2": lambda L, o: L.bilinear(L.ones(2, 3), L.ones(2, 3, dtype=o), L.ones(4, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("other", ["float64", "float16", "int64"])
+@pytest.mark.parametrize("call", MIXED_PRODUCTS)
+def test_mixed_dtype_products_raise_pytorchs_errors(call, other):
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError) as error:
+            MIXED_PRODUCTS[call](lib, getattr(lib, other))
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]

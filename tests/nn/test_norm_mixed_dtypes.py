@@ -45,3 +45,34 @@ def test_mixed_dtypes_as_torch(norm, x_dtype, p_dtype):
     else:
         tolerance = 1e-2 if x_dtype in ("float16", "bfloat16") else 1e-5
         numpy.testing.assert_allclose(got[1], want[1], rtol=tolerance, atol=tolerance)
+
+
+def _outcome(lib, call, dtypes):
+    F = lib.nn.functional
+    tensors = [None if d is None else lib.ones(n, dtype=getattr(lib, d)) for d, n in zip(dtypes, (3, 3, 3, 3))]
+    try:
+        return str(call(F, lib, *tensors).dtype).split(".")[-1]
+    except RuntimeError as error:
+        return str(error)
+
+
+PARAMETER_CALLS = {   # (weight, bias, running mean and var)
+    "batch_norm-train": lambda F, L, w, b, r: F.batch_norm(L.ones(2, 3, 4), r, r, w, b, training=True),
+    "batch_norm-eval": lambda F, L, w, b, r: F.batch_norm(L.ones(2, 3, 4), r, r, w, b, training=False),
+    "layer_norm": lambda F, L, w, b, r: F.layer_norm(L.ones(2, 3), (3,), w, b),
+    "group_norm": lambda F, L, w, b, r: F.group_norm(L.ones(2, 3, 4), 1, w, b),
+    "instance_norm": lambda F, L, w, b, r: F.instance_norm(L.ones(2, 3, 4), None, None, w, b),
+}
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64", "float32"), (None, "float64", "float32"),
+                                    ("float32", "float32", "float64"), ("float64", "float32", "float32"),
+                                    ("float32", "float16", None), (None, None, "float64"),
+                                    ("float32", None, "float16")])
+@pytest.mark.parametrize("call", PARAMETER_CALLS)
+def test_parameters_read_in_pytorchs_order(call, dtypes):
+    """The first parameter PyTorch reads (weight, bias, then the running statistics) decides: of the input's dtype,
+    a later one of another dtype raises the kernel's 'expected scalar type'; of another, the mixed-dtype rules."""
+    if call == "batch_norm-eval" and dtypes[2] is None:
+        return
+    assert _outcome(ember, PARAMETER_CALLS[call], dtypes) == _outcome(torch, PARAMETER_CALLS[call], dtypes)

@@ -166,6 +166,8 @@ class _Folded:
 
 def _batched_matmul(a, b):
     a_vector, b_vector = a.ndim == 1, b.ndim == 1
+    if a_vector and b.ndim == 2:   # PyTorch's mm of the vector as a row: mm's dtype check first
+        _check_mm_dtypes(a, b)
     a3 = a.unsqueeze(0) if a_vector else a
     b3 = b.unsqueeze(-1) if b_vector else b
     batch = _batch_shape(a3.shape[:-2], b3.shape[:-2])
@@ -369,16 +371,22 @@ def _expand_input(input, shape):
         input.expand(shape)
 
 
+def _check_addmm_dtypes(input, mat1, mat2):
+    """PyTorch's addmm checks, in its order: the added tensor against mat2, then mat1 against mat2."""
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
+    if mat1.dtype is not mat2.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got {_name(mat1)} and {_name(mat2)}")
+
+
 @tensor_method
 @composite("addmm", trace_inside=True)
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2)."""
+    _check_addmm_dtypes(input, mat1, mat2)
     for name, m in (("mat1", mat1), ("mat2", mat2)):
         if m.ndim != 2:
             raise RuntimeError(f"{name} must be a matrix, got {m.ndim}-D tensor")
-    _check_mm_dtypes(mat1, mat2)
-    if input.dtype is not mat2.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(mat2)}")
     _check_mm_shapes(mat1, mat2)
     _expand_input(input, (mat1.shape[0], mat2.shape[1]))
     if is_reduced(mat2._data):   # 16-bit floats: product and sum in float32, rounded once, as PyTorch's kernel
@@ -417,9 +425,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     if batch1.shape[2] != batch2.shape[1]:
         raise RuntimeError(f"Incompatible matrix sizes for bmm ({batch1.shape[1]}x{batch1.shape[2]} and "
                            f"{batch2.shape[1]}x{batch2.shape[2]})")
-    _check_mm_dtypes(batch1, batch2)
-    if input.dtype is not batch2.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_name(input)} and {_name(batch2)}")
+    _check_addmm_dtypes(input, batch1, batch2)
     _expand_input(input, (batch1.shape[1], batch2.shape[2]))
     # The batch sum is a single (n x b*m) @ (b*m x p) product.
     left = batch1.permute((1, 0, 2)).reshape(batch1.shape[1], -1)
