@@ -8,8 +8,8 @@ import torch
 
 import ember
 
-# torch 2.13 warns once per process that its sparse invariant checks are off (a memory-safety note of its C++ core)
-# and that its CSR support is in beta: notes about torch's implementation, which ember does not repeat
+# torch 2.13 warns once per process that its sparse invariant checks are off and that its CSR support is in beta;
+# ember repeats both (test_constructor_warnings_once checks them in fresh processes), ignored in the other tests
 pytestmark = [pytest.mark.filterwarnings("ignore:Sparse invariant checks are implicitly disabled:UserWarning"),
               pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta state:UserWarning")]
 
@@ -242,3 +242,41 @@ def test_names_exist_as_in_torch(module, name):
     for lib in (torch, ember):
         assert hasattr(getattr(lib, module) if module else lib, name), f"{lib.__name__}.{module}.{name} is missing"
     assert isinstance(ember.strided, ember.layout) and isinstance(ember.sparse_coo, ember.layout)
+
+
+_WARNINGS_PROGRAM = """
+import sys, warnings
+warnings.simplefilter("always")
+lib = __import__(sys.argv[1])
+if sys.argv[2] == "disable":
+    lib.sparse.check_sparse_tensor_invariants.disable()
+lib.randn(2, 2).to_sparse()
+print("to_sparse")
+lib.sparse_coo_tensor(lib.tensor([[0, 1], [1, 0]]), lib.tensor([1., 2.]), (2, 2), check_invariants=False)
+print("explicit")
+a = lib.sparse_coo_tensor(lib.tensor([[0, 1], [1, 0]]), lib.tensor([1., 2.]), (2, 2))
+print(a._coalesced_(True) is a, a.is_coalesced(), a._coalesced_(False).is_coalesced())
+lib.sparse_coo_tensor(lib.tensor([[0, 1], [1, 0]]), lib.tensor([1., 2.]), (2, 2), is_coalesced=True)
+print("again")
+lib.sparse_csr_tensor(lib.tensor([0, 1, 2]), lib.tensor([1, 0]), lib.tensor([1., 2.]), (2, 2))
+lib.randn(2, 2).to_sparse_csr()
+print("csr")
+"""
+
+
+@pytest.mark.parametrize("switch", ["implicit", "disable"])
+def test_constructor_warnings_once(switch):
+    """A sparse constructor given no ``check_invariants`` while the global switch was never set warns once per
+    process that the checks are implicitly off, and the first CSR tensor that CSR support is in beta, as PyTorch's;
+    ``_coalesced_`` marks a COO tensor in place (PyG's ``to_edge_index``)."""
+    import subprocess
+    import sys
+    outputs = []
+    for lib in ("torch", "ember"):
+        run = subprocess.run([sys.executable, "-c", _WARNINGS_PROGRAM, lib, switch], capture_output=True, text=True,
+                             check=True)
+        lines = [line.split(" (Triggered internally at")[0] for line in (run.stdout + run.stderr).splitlines()]
+        outputs.append(sorted(re.sub(r"^<string>:\d+: ", "", line) for line in lines if line.strip()))
+    assert outputs[0] == outputs[1]
+    assert any("beta state" in line for line in outputs[1])
+    assert any("implicitly disabled" in line for line in outputs[1]) == (switch == "implicit")

@@ -18,14 +18,14 @@ class check_sparse_tensor_invariants:
     """Whether sparse constructors validate their indices when ``check_invariants`` is not given (off by default,
     as in PyTorch); usable as a context manager or through the static ``enable``/``disable``/``is_enabled``."""
 
-    _enabled = False
+    _enabled = None   # None: never set, so the checks are implicitly off (PyTorch then warns once, see below)
 
     def __init__(self, enable=True):
         self.state, self.saved = enable, None
 
     @staticmethod
     def is_enabled():
-        return check_sparse_tensor_invariants._enabled
+        return bool(check_sparse_tensor_invariants._enabled)
 
     @staticmethod
     def enable():
@@ -41,6 +41,18 @@ class check_sparse_tensor_invariants:
 
     def __exit__(self, *exc):
         check_sparse_tensor_invariants._enabled = self.saved
+
+
+def implicit_invariant_checks():
+    """Whether a constructor given no ``check_invariants`` checks (the global switch); PyTorch warns once per
+    process when that switch was never set either way."""
+    if check_sparse_tensor_invariants._enabled is None:
+        from ..ops._util import warn_once
+        warn_once("sparse_invariants", "Sparse invariant checks are implicitly disabled. Memory errors (e.g. "
+                  "SEGFAULT) will occur when operating on a sparse tensor which violates the invariants, but "
+                  "checks incur performance overhead. To silence this warning, explicitly opt in or out. See "
+                  "`torch.sparse.check_sparse_tensor_invariants.__doc__` for guidance. ")
+    return check_sparse_tensor_invariants.is_enabled()
 
 
 class SparseTensor(SparseBase):
@@ -75,6 +87,15 @@ class SparseTensor(SparseBase):
     def is_coalesced(self):
         """True when indices are sorted and unique."""
         return self._coalesced
+
+    def _coalesced_(self, coalesced):
+        """Marks the tensor coalesced or not, in place, without checking its indices (PyTorch Geometric marks the
+        COO tensors it builds from sorted edge indices); returns self."""
+        if not isinstance(coalesced, bool):
+            raise TypeError(f"_coalesced_(): argument 'coalesced' (position 1) must be bool, not "
+                            f"{type(coalesced).__name__}")
+        self._coalesced = coalesced
+        return self
 
     def _nnz(self):
         return self._indices_.shape[1]
@@ -364,7 +385,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         raise RuntimeError(f"values has incorrect size, expected {[values.shape[0], *size[sparse_dim:]]}, got "
                            f"{list(values.shape)}")
     if check_invariants is None:
-        check_invariants = check_sparse_tensor_invariants.is_enabled()
+        check_invariants = implicit_invariant_checks()
     if check_invariants and raw.shape[1]:
         for d in range(sparse_dim):
             low, high = int(raw[d].min()), int(raw[d].max())

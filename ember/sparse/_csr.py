@@ -5,6 +5,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Size, Tensor, _make
 from ._base import SparseBase
+from ._coo import implicit_invariant_checks
 from ._layout import sparse_csr
 
 __all__ = ["SparseCsrTensor", "sparse_csr_tensor", "to_sparse_csr"]
@@ -148,6 +149,11 @@ def sparse_csr_tensor(crow_indices, col_indices, values, size=None, *, dtype=Non
         raise RuntimeError(f"`0 <= col_indices < ncols` is not satisfied (ncols = {size[1]})")
     if requires_grad:
         values = values.detach().requires_grad_(True)
+    if check_invariants is None:
+        implicit_invariant_checks()   # (the checks above always run)
+    from ..ops._util import warn_once
+    warn_once("sparse_csr", "Sparse CSR tensor support is in beta state. If you miss a functionality in the sparse "
+              "tensor support, please submit a feature request to https://github.com/pytorch/pytorch/issues.")
     t = object.__new__(SparseCsrTensor)
     t._version_counter = [0]
     t._crow, t._col, t._values_, t._size = _make(pointers), _make(columns), values, size
