@@ -599,8 +599,11 @@ class Primitive(Function):
             ctx._sequence = next(_sequence)
         try:
             output = cls.forward(ctx, *arrays, **kwargs)
-        except ValueError as error:
-            raise _broadcast_error(args) or error
+        except ValueError:
+            broadcast = _broadcast_error(args)
+            if broadcast is None:
+                raise
+            raise broadcast from None   # PyTorch's error alone, not NumPy's beneath it
         if type(output) is tuple:
             if edges is None:
                 return tuple(_wrap(o if type(o) is _ndarray else _as_array(o, ctx.xp)) for o in output)
