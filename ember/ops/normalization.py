@@ -5,14 +5,14 @@ import math
 
 import numpy
 
-from .. import _backend, _compat
+from .. import _backend, _compat, _dtype
 from .._warnings import transparent
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled, no_grad
 from . import _buffers, _fused_cuda, _parallel
-from ._kernel_dtypes import FLOATING, require_dtype, require_parameter_dtypes
-from ._util import keeps_layout, name_node, quiet, recorded, row_major_result, shown_edge
+from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype, require_parameter_dtypes
+from ._util import keeps_layout, name_node, quiet, recorded, row_major_result, shown_edge, warn_once
 from .fused_layer_norm import NativeLayerNorm
 
 __all__ = []
@@ -327,6 +327,13 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     require_dtype("rms_norm", input, FLOATING + "c")
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     _check_rms_shapes(input, normalized_shape, weight)
+    if weight is not None and weight.dtype is not input.dtype:
+        if input.dtype.itemsize == 2 and input.dtype.is_floating_point and weight.dtype is _dtype.float32:
+            # PyTorch's fused kernel takes a 16-bit input with a float32 weight: in float32, rounded once
+            return rms_norm(input.float(), normalized_shape, weight, eps).to(input.dtype)
+        warn_once("rms_norm", f"Mismatch dtype between input and weight: input dtype = {cpp_type_name(input.dtype)}, "
+                  f"weight dtype = {cpp_type_name(weight.dtype)}, Cannot dispatch to fused implementation.")
+        return rms_norm(input, normalized_shape, None, eps).mul(weight).to(input.dtype)   # the input's dtype
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
     if eps is None:
         import numpy

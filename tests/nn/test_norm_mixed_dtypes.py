@@ -1,5 +1,7 @@
 """Normalization with parameters of another dtype than the input: PyTorch's CPU rules (float32 parameters with a
 float16/bfloat16 input compute; any other mix raises its "mixed dtype (CPU)" errors), for every norm function."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -76,3 +78,37 @@ def test_parameters_read_in_pytorchs_order(call, dtypes):
     if call == "batch_norm-eval" and dtypes[2] is None:
         return
     assert _outcome(ember, PARAMETER_CALLS[call], dtypes) == _outcome(torch, PARAMETER_CALLS[call], dtypes)
+
+
+@pytest.mark.parametrize("dtypes", [("float32", "float64"), ("float16", "float32"), ("bfloat16", "float32"),
+                                    ("float64", "float32"), ("float16", "float64")])
+def test_rms_norm_weight_of_another_dtype(dtypes):
+    """A 16-bit input with a float32 weight takes PyTorch's fused kernel (float32 inside, the input's dtype out);
+    other mixes its composite path, whose result is cast back to the input's dtype. Gradients keep each dtype."""
+    results = []
+    for lib in (torch, ember):
+        rng = numpy.random.default_rng(0)
+        x = lib.tensor(rng.standard_normal((2, 5)).astype(numpy.float32)).to(getattr(lib, dtypes[0]))
+        w = lib.tensor(rng.standard_normal(5)).to(getattr(lib, dtypes[1])).requires_grad_()
+        x.requires_grad_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y = lib.nn.functional.rms_norm(x, (5,), w)
+        y.sum().backward()
+        results.append([(str(t.dtype).split(".")[-1], t.detach().double().numpy()) for t in (y, x.grad, w.grad)])
+    for (dtype, got), (expected_dtype, expected) in zip(results[1], results[0]):
+        assert dtype == expected_dtype
+        numpy.testing.assert_allclose(got, expected, rtol=1e-2 if "16" in dtypes[0] else 1e-6, atol=1e-3)
+
+
+def test_rms_norm_mismatch_warns_once_as_pytorch():
+    from ember.ops import _util
+    _util._warned.discard("rms_norm")
+    x, w = ember.ones(2, 3), ember.ones(3, dtype=ember.float64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.nn.functional.rms_norm(x, (3,), w)
+        ember.rms_norm(x, (3,), w)
+    assert [str(w.message) for w in caught] == ["Mismatch dtype between input and weight: input dtype = float, "
+                                                "weight dtype = double, Cannot dispatch to fused implementation."]
+    assert caught[0].filename == __file__
