@@ -5,6 +5,8 @@ import collections
 import dataclasses
 import functools
 
+from .._tensor import Size
+
 __all__ = ["GetAttrKey", "LeafSpec", "MappingKey", "SUPPORTED_NODES", "SequenceKey", "TreeSpec", "key_get",
            "keystr", "register_pytree_node", "tree_all", "tree_all_only", "tree_any", "tree_any_only",
            "tree_flatten", "tree_flatten_with_path", "tree_is_leaf", "tree_iter", "tree_leaves",
@@ -401,3 +403,7 @@ register_pytree_node(collections.defaultdict, _defaultdict_flatten,
 register_pytree_node(collections.deque, _deque_flatten,
                      lambda children, maxlen: collections.deque(children, maxlen=maxlen),
                      flatten_with_keys_fn=_deque_flatten_with_keys)
+# as torch.fx registers it on import torch: a Size is a node whose children are its ints, rebuilt as a plain tuple
+register_pytree_node(Size, lambda xs: (list(xs), None), lambda xs, _: tuple(xs),
+                     flatten_with_keys_fn=lambda xs: ([(SequenceKey(i), x) for i, x in enumerate(xs)], None),
+                     serialized_type_name="torch.Size")

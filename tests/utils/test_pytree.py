@@ -182,3 +182,19 @@ def test_treespec_pprint_as_torch():
     import ember.utils._pytree as ep
     for tree in (1, (1, 2), [1], {"a": [1, (2, 3)]}, (None, [1, {"b": 2}])):
         assert ep.treespec_pprint(ep.tree_structure(tree)) == tp.treespec_pprint(tp.tree_structure(tree))
+
+
+def test_size_is_a_node_rebuilt_as_a_tuple_like_torch():
+    # torch registers torch.Size on import (torch.fx); Pyro's provenance tracking recursed forever on a leaf Size
+    import ember
+    import torch
+    tree = [(ember.Size([2]), (-1, -1)), {}]
+    torch_tree = [(torch.Size([2]), (-1, -1)), {}]
+    leaves, spec = ours.tree_flatten(tree)
+    torch_leaves, torch_spec = theirs.tree_flatten(torch_tree)
+    assert leaves == torch_leaves == [2, -1, -1] and repr(spec) == repr(torch_spec)
+    rebuilt = ours.tree_unflatten(leaves, spec)
+    expected = theirs.tree_unflatten(torch_leaves, torch_spec)
+    assert rebuilt == expected and type(rebuilt[0][0]) is type(expected[0][0]) is tuple
+    paths = ours.tree_flatten_with_path(ember.Size([3, 4]))[0]
+    assert repr(paths) == repr(theirs.tree_flatten_with_path(torch.Size([3, 4]))[0])
