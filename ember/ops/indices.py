@@ -1,5 +1,5 @@
-"""Index arithmetic: tril_indices, triu_indices, combinations, unravel_index, isin, fill_diagonal_ and
-index_reduce."""
+"""Index arithmetic: tril_indices, triu_indices, combinations, unravel_index, isin, fill_diagonal_, index_reduce and
+the COO/CSR index conversions."""
 import itertools
 import numbers
 
@@ -13,7 +13,8 @@ from ._inplace import assign_inplace, inplace_method
 from ._util import tensor_method, wrap_dim, write_out
 from .indexing import scatter_reduce
 
-__all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce"]
+__all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce",
+           "_convert_indices_from_coo_to_csr", "_convert_indices_from_csr_to_coo"]
 
 
 def _triangle_indices(name, numpy_indices, row, col, offset, dtype, device):
@@ -147,3 +148,48 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
 
 
 inplace_method(index_reduce)
+
+
+def _index_kind(name, tensor):
+    if tensor.dtype not in (_dtype.int32, _dtype.int64):
+        raise NotImplementedError(f'"{name}" not implemented for \'{_dtype.scalar_type_name(tensor.dtype)}\'')
+
+
+def _convert_indices_from_coo_to_csr(input, size, *, out_int32=False):
+    """CSR row pointers (``size + 1`` of them) from the sorted row indices of COO entries: pointer ``i`` counts the
+    entries in rows before ``i`` (PyG's ``index2ptr``)."""
+    _index_kind("convert_indices_from_coo_to_csr_cpu", input)
+    if input.dim() > 1:
+        raise RuntimeError(f"Input is supposed to be a vector, but got {input.dim()} dimensional tensor.")
+    xp = _backend.xp_of(input._data)
+    rows = input._data.reshape(-1)
+    kind = numpy.int32 if out_int32 else numpy.int64
+    if rows.size and bool((rows[1:] < rows[:-1]).any()):   # unsorted: PyTorch's kernel, step by step
+        host = _backend.move(rows, _backend.CPU).tolist()
+        out = [0] * (size + 1)
+        for i in range(len(host) - 1):
+            for value in range(host[i], host[i + 1]):
+                out[value + 1] = i + 1
+        out[:host[0] + 1] = [0] * (host[0] + 1)
+        out[host[-1] + 1:] = [len(host)] * (size - host[-1])
+        return _make(xp.asarray(numpy.array(out[:size + 1], kind)))
+    return _make(xp.searchsorted(rows, xp.arange(size + 1), side="left").astype(kind))
+
+
+def _convert_indices_from_csr_to_coo(crow_indices, col_indices, *, out_int32=False, transpose=False):
+    """The (2, nnz) COO indices (row, column; column first with ``transpose``) of a CSR tensor's row pointers and
+    column indices; batched pointers (B, rows + 1) give (3, B * nnz) with the batch first."""
+    _index_kind("convert_indices_from_csr_to_coo_cpu", crow_indices)
+    xp = _backend.xp_of(crow_indices._data)
+    pointers = crow_indices._data.astype(numpy.int64).reshape(-1, crow_indices.shape[-1])
+    columns = col_indices._data.reshape(pointers.shape[0], -1)
+    counts = pointers[:, 1:] - pointers[:, :-1]
+    rows = xp.concatenate([xp.repeat(xp.arange(counts.shape[1]), count) for count in counts]) \
+        if counts.shape[0] else xp.zeros(0, numpy.int64)
+    parts = [rows, columns.reshape(-1)]
+    if transpose:
+        parts = parts[::-1]
+    if crow_indices.dim() > 1:
+        parts.insert(0, xp.repeat(xp.arange(pointers.shape[0]), columns.shape[1]))
+    return _make(xp.stack([part.astype(numpy.int64) for part in parts]).astype(numpy.int32 if out_int32 else
+                                                                               numpy.int64))

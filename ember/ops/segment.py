@@ -81,12 +81,6 @@ class SegmentReduce(Primitive):
         return whole.reshape(ctx.shape), None, None, None, None
 
 
-def _dtype_name(dtype):
-    return {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int", "float16": "Half",
-            "bfloat16": "BFloat16", "bool": "Bool", "int16": "Short", "int8": "Char",
-            "uint8": "Byte"}.get(str(dtype).split(".")[-1], str(dtype).split(".")[-1])
-
-
 def _check(data, reduce, lengths, indices, offsets, axis, unsafe):
     if reduce not in _NAMES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
@@ -100,9 +94,10 @@ def _check(data, reduce, lengths, indices, offsets, axis, unsafe):
         raise RuntimeError(f"segment_reduce(): Expected axis to be the last dimension of {kind} but got {axis}.")
     if given.dtype not in (_dtype.int32, _dtype.int64):
         raise NotImplementedError(f'"_segment_reduce_{kind}_cpu_kernel1" not implemented for '
-                                  f"'{_dtype_name(given.dtype)}'")
+                                  f"'{_dtype.scalar_type_name(given.dtype)}'")
     if not data.dtype.is_floating_point:
-        raise NotImplementedError(f"\"_segment_reduce_cpu\" not implemented for '{_dtype_name(data.dtype)}'")
+        raise NotImplementedError(f"\"_segment_reduce_cpu\" not implemented for "
+                                  f"'{_dtype.scalar_type_name(data.dtype)}'")
     if lengths is not None:
         if bool((lengths < 0).any()):
             raise RuntimeError("lengths contains negative value!")

@@ -125,3 +125,34 @@ def test_index_reduce_errors():
     check_error(call, x, source.astype(numpy.float32), numpy.array([0, 1, 0, 1]))
     out = ember.empty(3, 2)
     assert ember.index_reduce(ember.ones(3, 2), 0, ember.tensor([0]), ember.ones(1, 2) * 4, "amax", out=out) is out
+
+
+def _outcome(call):
+    try:
+        out = call()
+    except Exception as error:
+        return type(error).__name__, str(error)
+    return out.tolist(), str(out.dtype).split(".")[-1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor([0, 0, 1, 3, 3, 3]), 5),
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor([0, 0, 1, 3, 3, 3]), 5, out_int32=True),
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor([0, 0, 1], dtype=L.int32), 3),
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor([2, 0, 1]), 4),
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor([], dtype=L.long), 3),
+    lambda L: L._convert_indices_from_coo_to_csr(L.tensor(2), 3),
+    lambda L: L._convert_indices_from_coo_to_csr(L.zeros(2, 3, dtype=L.long), 4),
+    lambda L: L._convert_indices_from_coo_to_csr(L.zeros(3), 4),
+    lambda L: L._convert_indices_from_csr_to_coo(L.tensor([0, 2, 3, 3, 6]), L.tensor([1, 2, 0, 0, 1, 2])),
+    lambda L: L._convert_indices_from_csr_to_coo(L.tensor([0, 2, 3, 3, 6]), L.tensor([1, 2, 0, 0, 1, 2]),
+                                                 transpose=True),
+    lambda L: L._convert_indices_from_csr_to_coo(L.tensor([0, 2, 3], dtype=L.int32), L.tensor([1, 2, 0]),
+                                                 out_int32=True),
+    lambda L: L._convert_indices_from_csr_to_coo(L.tensor([[0, 2, 3], [0, 1, 3]]), L.tensor([[1, 2, 0], [0, 1, 2]])),
+    lambda L: L._convert_indices_from_csr_to_coo(L.tensor([0., 1.]), L.tensor([0])),
+])
+def test_coo_csr_index_conversions(call):
+    """The COO row indices <-> CSR row pointers conversions (PyG's index2ptr/ptr2index), against torch: dtypes,
+    transpose, batched pointers, an unsorted input as PyTorch's kernel leaves it, and the errors."""
+    assert _outcome(lambda: call(ember)) == _outcome(lambda: call(torch))
