@@ -10,14 +10,15 @@ from ._fusion import enable_onednn_fusion, fuser, onednn_fusion_enabled, optimiz
     strict_fusion
 from ._language import Attribute, Error, Final, Future, ScriptWarning, annotate, fork, interface, is_scripting, \
     is_tracing, isinstance, script_if_tracing, wait
-from ._module import ScriptFunction, ScriptModule
+from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule, TopLevelTracedModule, TracedModule
 from ._overloads import _overload, _overload_method  # noqa: F401  (TorchScript's overload declarations)
 from ._script import export, ignore, script, unused
 from ._serialization import load, save
 from ._trace import TracerWarning, TracingCheckError
 
 __all__ = ["trace", "trace_module", "script", "ignore", "unused", "export", "freeze", "optimize_for_inference",
-           "ScriptModule", "ScriptFunction", "TracerWarning", "TracingCheckError", "save", "load", "is_scripting",
+           "ScriptModule", "RecursiveScriptModule", "TracedModule", "TopLevelTracedModule", "ScriptFunction",
+           "TracerWarning", "TracingCheckError", "save", "load", "is_scripting",
            "is_tracing", "annotate", "Attribute", "Final", "interface", "isinstance", "fork", "wait", "Future",
            "script_if_tracing", "Error", "ScriptWarning", "optimized_execution", "fuser", "set_fusion_strategy",
            "enable_onednn_fusion", "onednn_fusion_enabled", "strict_fusion"]

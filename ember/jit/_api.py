@@ -6,7 +6,7 @@ import numpy
 from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ._ir import Graph
-from ._module import ScriptFunction, mirror
+from ._module import ScriptFunction, TopLevelTracedModule, TracedModule, mirror
 from ._trace import TracerWarning, TracingCheckError, run_traced, set_output
 
 _NONDETERMINISTIC = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
@@ -57,7 +57,7 @@ def trace_module(mod, inputs, optimize=None, check_trace=True, check_inputs=None
         raise AttributeError("expected torch.nn.Module as the first argument")
     if not isinstance(inputs, dict):
         raise AttributeError("expected a dictionary of (method_name, input) pairs")
-    traced = mirror(mod)
+    traced = mirror(mod, TopLevelTracedModule, TracedModule)
     attributes = {}
     for prefix, module in mod.named_modules():
         for kind in (module._parameters, module._buffers):
@@ -126,7 +126,7 @@ def _check(graph, python, traced, checks, tolerance, retrace):
 def freeze(mod, preserved_attrs=None, optimize_numerics=True):
     """A copy of a traced module in eval mode whose parameters and buffers are constants of its graph, folded into
     what depends on them alone."""
-    from ._module import ScriptModule
+    from ._module import RecursiveScriptModule, ScriptModule
     from ._passes import fold_constants, inline_attributes
     from ._serialization import copy_graph
     if not isinstance(mod, ScriptModule):
@@ -135,7 +135,7 @@ def freeze(mod, preserved_attrs=None, optimize_numerics=True):
     if mod.training:
         raise RuntimeError("Freezing is currently only implemented for modules in eval mode. Please call .eval() on "
                            "your module before freezing.")
-    frozen = ScriptModule(mod.original_name)
+    frozen = RecursiveScriptModule(mod.original_name)
     frozen.training = False
     for name, graph in mod._graphs.items():
         frozen._define(name, fold_constants(inline_attributes(copy_graph(graph), mod)))
@@ -144,10 +144,10 @@ def freeze(mod, preserved_attrs=None, optimize_numerics=True):
 
 def optimize_for_inference(mod, other_methods=None):
     """Freezes ``mod`` (in eval mode), drops dropout, and folds each batch norm into the convolution before it."""
-    from ._module import ScriptModule
+    from ._module import RecursiveScriptModule
     from ._passes import drop_dropout, fold_batch_norm
     frozen = freeze(mod.eval()) if mod._parameters or mod._buffers or mod._modules else mod
-    optimized = ScriptModule(frozen.original_name)
+    optimized = RecursiveScriptModule(frozen.original_name)
     optimized.training = False
     for name, graph in frozen._graphs.items():
         optimized._define(name, fold_batch_norm(drop_dropout(graph)))

@@ -56,6 +56,28 @@ class ScriptModule(Module):
         raise RuntimeError("ScriptModule cannot be pickled; use ember.jit.save")
 
 
+class RecursiveScriptModule(ScriptModule):
+    """What ``script`` makes of a module, and ``load`` and ``freeze`` return: shown under this class's name (with
+    ``original_name`` beside it), submodules too."""
+
+    __module__ = "ember.jit._script"
+
+    def _get_name(self):
+        return type(self).__name__
+
+
+class TracedModule(ScriptModule):
+    """A submodule of a traced module: shown under its original class's name."""
+
+    __module__ = "ember.jit._trace"
+
+
+class TopLevelTracedModule(TracedModule):
+    """What ``trace`` makes of a module."""
+
+    __module__ = "ember.jit._trace"
+
+
 class ScriptFunction:
     """A traced function: call it like the original; ``graph`` and ``code`` show the recorded program."""
 
@@ -78,18 +100,20 @@ class ScriptFunction:
 
     def as_module(self):
         """A ScriptModule whose forward is this function."""
-        module = ScriptModule(self.name)
+        module = RecursiveScriptModule(self.name)
         module._define("forward", self.graph)
         return module
 
 
-def mirror(module):
-    """A ScriptModule with ``module``'s structure, sharing its parameters and buffers (as torch's traced modules)."""
-    copy = ScriptModule(type(module).__name__)
+def mirror(module, kind=RecursiveScriptModule, child_kind=None):
+    """A ScriptModule of class ``kind`` (its submodules ``child_kind``, the same when None) with ``module``'s
+    structure, sharing its parameters and buffers (as torch's traced modules)."""
+    child_kind = child_kind or kind
+    copy = kind(type(module).__name__)
     copy._parameters.update(module._parameters)
     copy._buffers.update(module._buffers)
     copy._non_persistent_buffers_set = set(getattr(module, "_non_persistent_buffers_set", ()))
     for name, child in module._modules.items():
-        copy._modules[name] = None if child is None else mirror(child)
+        copy._modules[name] = None if child is None else mirror(child, child_kind)
     copy.training = module.training
     return copy

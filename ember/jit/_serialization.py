@@ -18,7 +18,7 @@ from ..nn.parameter import Parameter
 from ..serialization import load as _load
 from ..serialization import save as _save
 from ._ir import Block, Graph, Node, Region, TensorType, Value, leaves, regions_of
-from ._module import ScriptFunction, ScriptModule
+from ._module import RecursiveScriptModule, ScriptFunction, ScriptModule
 
 _FORMAT = "ember.jit/1"
 
@@ -88,7 +88,7 @@ def _module_tree(module):
 
 
 def _build_module(tree, tensors, prefix):
-    module = ScriptModule(str(tree["name"]))
+    module = RecursiveScriptModule(str(tree["name"]))
     module.training = bool(tree["training"])
     for kind, names in (("parameters", tree["parameters"]), ("buffers", tree["buffers"])):
         for name in names:

@@ -17,7 +17,7 @@ from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from ._aten import lookup
 from ._ir import Block, Graph, Node
-from ._module import ScriptModule
+from ._module import RecursiveScriptModule
 
 
 class _Object:
@@ -141,7 +141,7 @@ class _Sources:
 def _build(obj, sources, prefix):
     """The ScriptModule tree of ``data.pkl``'s objects: parameters, buffers, submodules and ``training``."""
     name = obj.qualified.rsplit(".", 1)[-1]
-    module = ScriptModule(name)
+    module = RecursiveScriptModule(name)
     state = obj._state
     module.training = bool(state.get("training", False))
     parameters, buffers = sources.names(obj.qualified, "__parameters__"), sources.names(obj.qualified, "__buffers__")

@@ -262,3 +262,24 @@ def test_dicts_of_tensors(sign):
     assert set(got) == set(expected) == {"total", "product"}
     for key in got:
         numpy.testing.assert_allclose(got[key].numpy(), expected[key].numpy())
+
+
+def test_scripted_traced_and_loaded_modules_classes_and_reprs_as_torch():
+    """script and load give RecursiveScriptModules (shown under that name), trace a TopLevelTracedModule whose
+    submodules are TracedModules (shown under their original names), as torch.jit's."""
+    seen = []
+    for lib in (ember, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.ReLU())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # torch 2.13 deprecates torch.jit
+            scripted = lib.jit.script(net)
+            traced = lib.jit.trace(net, lib.ones(1, 4))
+            buffer = io.BytesIO()
+            lib.jit.save(scripted, buffer)
+            buffer.seek(0)
+            loaded = lib.jit.load(buffer)
+            frozen = lib.jit.freeze(lib.jit.script(net).eval())
+        seen.append([(type(m).__name__, [c.__name__ for c in type(m).__mro__][1:-2], repr(m))
+                     for m in (scripted, traced, traced._modules["0"], loaded, frozen)]
+                    + [isinstance(traced, lib.jit.TracedModule), isinstance(loaded, lib.jit.RecursiveScriptModule)])
+    assert seen[0] == seen[1]
