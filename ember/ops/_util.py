@@ -180,7 +180,10 @@ def keeps_layout(function):
     @functools.wraps(function)
     def run(input, *args, **kwargs):
         result = function(input, *args, **kwargs)
-        data = getattr(input, "_data", None)
+        try:
+            data = input._data
+        except (AttributeError, NotImplementedError):   # not a tensor, or a quantized one (its kernels keep rows)
+            return result
         if data is None or data.ndim not in (4, 5) or data.flags.c_contiguous or kwargs.get("out") is not None:
             return result
         from .._memory_format import contiguous_format, suggested

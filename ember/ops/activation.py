@@ -9,7 +9,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
-from . import _buffers, _gelu_float32, _parallel
+from . import _buffers, _gelu_float32, _parallel, _quantized
 from .creation import empty_like, zeros_like
 from ._unary import in_float32, is_reduced
 from ._kernel_dtypes import FLOATING, hardtanh_limits, refuse_complex_autograd, require_dtype, require_prelu_dtypes
@@ -418,6 +418,8 @@ def _leaky_relu_grad(xp, grad, saved, slope):
 @keeps_layout
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["leaky_relu"](input, negative_slope, inplace)
     require_dtype("leaky_relu_cpu", input)
     negative_slope = float(negative_slope)
     if not inplace:
@@ -521,6 +523,8 @@ def _inside(xp, result, low, high, out=None):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["hardtanh"](input, min_val, max_val, inplace)
     min_val, max_val = hardtanh_limits(input, min_val, max_val)
     if not input.dtype.is_floating_point:   # integer limits keep an integer input's type (clamp's rules)
         return input.clamp_(min_val, max_val) if inplace else input.clamp(min_val, max_val)
@@ -619,6 +623,8 @@ Hardswish._node_cls.__name__ = Hardswish._node_cls.__qualname__ = "HardswishBack
 @keeps_layout
 def hardsigmoid(input, inplace=False):
     """relu6(x + 3) / 6 (its gradient zero from |x| = 3 on, as PyTorch's)."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["hardsigmoid"](input, inplace)
     require_dtype("hardsigmoid_cpu", input)
     if inplace:
         return _write_into(input, hardsigmoid)

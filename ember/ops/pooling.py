@@ -13,7 +13,7 @@ import numpy
 from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
-from . import _buffers
+from . import _buffers, _quantized
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import keeps_layout, name_node, shown_edge
 from .conv import Convolution, _in_parts, _tuple
@@ -321,6 +321,9 @@ def _pool_node(result, n, name, input):
 @composite("max_pool1d")
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, L) input; with ``return_indices``, also the argmax positions."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["max_pool1d"](input, kernel_size, stride, padding, dilation, ceil_mode,
+                                                return_indices)
     require_dtype("max_pool2d", input, FLOATING + "liu") if return_indices else require_dtype("max_pool1d_impl", input)
     return _max_pool(1, "max_pool1d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
@@ -329,6 +332,9 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 @keeps_layout
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Maximum over sliding windows of (N, C, H, W) input; with ``return_indices``, also flat argmax positions."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["max_pool2d"](input, kernel_size, stride, padding, dilation, ceil_mode,
+                                                return_indices)
     require_dtype("max_pool2d", input, FLOATING + "liu")
     return _max_pool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
@@ -431,6 +437,9 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """Mean over sliding windows of (N, C, H, W) input."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["avg_pool2d"](input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                divisor_override)
     if not input.dtype.is_floating_point:
         return integer_avg_pool(_pool_arguments, 2, input, kernel_size, stride, padding, ceil_mode,
                                 count_include_pad, divisor_override)
@@ -508,6 +517,8 @@ def _adaptive_mean(n, input, sizes):
 
 def adaptive_avg_pool1d(input, output_size):
     """Average pooling to a fixed output length, windows chosen as in PyTorch."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["adaptive_avg_pool1d"](input, output_size)
     require_adaptive_avg(1, input, output_size)
     return _adaptive_avg(1, input, output_size)
 
@@ -527,6 +538,8 @@ def _global_mean(n, input, output_size):
 @keeps_layout
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed (H, W) output, windows chosen as in PyTorch."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["adaptive_avg_pool2d"](input, output_size)
     require_adaptive_avg(2, input, output_size)
     if input.ndim not in (3, 4):
         pooled = _global_mean(2, input, output_size)

@@ -8,6 +8,7 @@ from .. import _backend, _dtype, _meta
 from .._tensor import Size, Tensor, _make
 from .._warnings import transparent
 from ..autograd.function import Primitive, registry
+from . import _quantized
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
 from ._util import _as_view, argument_error, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
 
@@ -208,6 +209,8 @@ def flatten(input, start_dim=0, end_dim=-1):
     start, end = wrap_dim(start_dim, ndim), wrap_dim(end_dim, ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["flatten"](input, start, end)
     if input.ndim == 0:
         return reshape(input, 1)
     if start == end:
