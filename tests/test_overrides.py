@@ -418,7 +418,8 @@ def _subclasses_built_in_new(lib):
     leaf = lib.ones(2, requires_grad=True)
     made = lib.Tensor._make_subclass(Made, leaf)
     grad = lib.Tensor._make_subclass(Made, leaf * 2, True)
-    out = [(type(t).__name__, t.tag, t.tolist()) for t in (Tagged(lib.ones(2), "x"), Made(lib.ones(2), "y"))]
+    out = [(type(t).__name__, t.tag, t.tolist())
+           for t in (Tagged(lib.ones(2), "x"), Made(lib.ones(2), "y"), Tagged(lib.ones(1), tag="z"))]
     out += [Plain([1.0, 2.0]).tolist(), list(Plain(2).shape)]
     out += [made.requires_grad, made.grad_fn is None, made.data_ptr() == leaf.data_ptr(), made._cdata == leaf._cdata,
             grad.requires_grad, grad.is_leaf]

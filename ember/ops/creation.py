@@ -763,15 +763,19 @@ def _legacy_array(args, dtype, device):
     return _backend.move(_to_numpy(data, dtype, infer=False), device)
 
 
-def _tensor_init(self, *args, device=None):
+def _tensor_init(self, *args, **kwargs):
     """PyTorch's legacy constructor: ``Tensor([1, 2])`` copies data as float32; ``Tensor(2, 3)`` allocates that
     shape. A tensor already made (a subclass whose ``__new__`` returns ``data.as_subclass(cls)`` or
-    ``_make_subclass``, then gets ``__init__(data, ...)`` or ``super().__init__()``) is left as it is: PyTorch builds
-    tensors in ``__new__`` and its ``__init__`` does nothing."""
+    ``_make_subclass``, then gets ``__init__`` with its own arguments, or ``super().__init__()``) is left as it is:
+    PyTorch builds tensors in ``__new__`` and its ``__init__`` does nothing."""
     try:
         self._data
     except AttributeError:
-        _init(self, _legacy_array(args, _dtype.get_default_dtype(), _backend.as_device(device)))
+        _legacy_init(self, *args, **kwargs)
+
+
+def _legacy_init(self, *args, device=None):
+    _init(self, _legacy_array(args, _dtype.get_default_dtype(), _backend.as_device(device)))
 
 
 Tensor.__init__ = _tensor_init
