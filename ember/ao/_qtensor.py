@@ -205,6 +205,64 @@ class QTensor(Tensor):
         if self._qscheme is not _dtype.per_tensor_affine:
             raise _backend_error(f"aten::{op}")
 
+    def flatten(self, start_dim=0, end_dim=-1):
+        """The values with dims ``start_dim..end_dim`` merged (per-tensor quantization only)."""
+        from ..ops.shape import flatten
+        return flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        """A view with dims ``dim0`` and ``dim1`` swapped, same qparams."""
+        return self._like(self._int.swapaxes(_wrap_dim(dim0, self._int.ndim), _wrap_dim(dim1, self._int.ndim)))
+
+    def permute(self, *dims):
+        """A view with the dims reordered, same qparams."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return self._like(self._int.transpose([_wrap_dim(d, self._int.ndim) for d in dims]))
+
+    def squeeze(self, dim=None):
+        """A view without size-1 dims (or without dim ``dim`` if it has size 1)."""
+        if dim is None:
+            return self._like(self._int.squeeze())
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(d for d in (_wrap_dim(d, self._int.ndim) for d in dims) if self._int.shape[d] == 1)
+        return self._like(self._int.squeeze(dims))
+
+    def unsqueeze(self, dim):
+        """A view with a size-1 dim inserted at ``dim``."""
+        return self._like(numpy.expand_dims(self._int, _wrap_dim(dim, self._int.ndim + 1)))
+
+    def chunk(self, chunks, dim=0):
+        """Views of ``chunks`` (nearly) equal parts along ``dim``, same qparams."""
+        dim = _wrap_dim(dim, self._int.ndim)
+        size = self._int.shape[dim]
+        step = -(-size // chunks) if size else 1
+        index = [slice(None)] * self._int.ndim
+        parts = []
+        for start in range(0, size, step):
+            index[dim] = slice(start, start + step)
+            parts.append(self._like(self._int[tuple(index)]))
+        return tuple(parts)
+
+    def relu(self):
+        """``max(x, 0)``: the integers clamped at the zero point, same qparams."""
+        from ._qops import relu
+        return relu(self)
+
+    def relu_(self):
+        """In-place ``relu``."""
+        numpy.maximum(self._int, self._zero_point, out=self._int)
+        return self
+
+    def sigmoid(self):
+        """The sigmoid, quantized with scale 1/256 and zero point 0 (quint8)."""
+        from ._qops import sigmoid
+        return sigmoid(self)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        """The rounded mean of the integers over ``dim``, same qparams."""
+        from ._qops import mean
+        return mean(self, dim, keepdim)
+
     def to(self, *args, **kwargs):
         """This tensor on the CPU (the only device quantized tensors live on in ember); other conversions raise."""
         target = args[0] if args else kwargs.get("dtype", kwargs.get("device"))
@@ -427,3 +485,6 @@ def rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, req
     if qdtype is None:
         raise pickle.UnpicklingError(f"_rebuild_qtensor expects a quantized storage, got {values.dtype}")
     return _from_qparams(values.detach()._data.copy(), qdtype, quantizer_params)
+
+
+from . import _qops  # noqa: E402,F401  (registers the kernels ops run on quantized tensors)

@@ -15,3 +15,10 @@ attention = _importlib.import_module(f"{__name__}.attention")
 from .parallel import DataParallel, SyncBatchNorm  # noqa: F401
 from .parameter import Buffer, Parameter  # noqa: F401
 from .parameter import UninitializedBuffer, UninitializedParameter  # noqa: F401
+
+
+def __getattr__(name):
+    # the quantization namespaces (torch.nn.quantized, .intrinsic, .qat) load on first use
+    if name in ("quantized", "intrinsic", "qat"):
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -65,7 +65,8 @@ def test_mlp_types_printing_and_outputs(alias):
         x = (rng.standard_normal(shape) * rng.uniform(0.1, 10)).astype(numpy.float32)
         numpy.testing.assert_array_equal(eq(ember.tensor(x)).detach().numpy(), tq(torch.from_numpy(x)).detach().numpy())
     assert repr(eq[0].weight()).replace("ember", "torch") == repr(tq[0].weight())
-    numpy.testing.assert_array_equal(eq[0].bias().numpy(), tq[0].bias().detach().numpy())
+    numpy.testing.assert_array_equal(eq[0].bias().detach().numpy(), tq[0].bias().detach().numpy())
+    assert eq[0].bias().requires_grad == tq[0].bias().requires_grad   # the float layer's Parameter, as packed
 
 
 def test_text_classifier_outputs_and_default_spec():

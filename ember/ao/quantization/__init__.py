@@ -1,5 +1,6 @@
 """``ember.ao.quantization`` (``torch.ao.quantization``, also ``torch.quantization``): observers, fake quantization,
-qconfigs, stubs and dynamic quantization (``quantize_dynamic``) of ``nn.Linear`` layers."""
+qconfigs, stubs, module fusion, eager-mode static quantization (``prepare``/``convert``/``quantize``),
+quantization-aware training (``prepare_qat``/``quantize_qat``) and dynamic quantization (``quantize_dynamic``)."""
 from ..._dtype import (per_channel_affine, per_channel_affine_float_qparams, per_channel_symmetric,  # noqa: F401
                        per_tensor_affine, per_tensor_symmetric)
 from .fake_quantize import (FakeQuantize, FakeQuantizeBase, default_dynamic_fake_quant, default_fake_quant,
@@ -16,10 +17,15 @@ from .qconfig import (QConfig, QConfigDynamic, default_activation_only_qconfig, 
                       default_weight_only_qconfig, float16_dynamic_qconfig, float16_static_qconfig,
                       float_qparams_weight_only_qconfig, get_default_qat_qconfig, get_default_qconfig,
                       per_channel_dynamic_qconfig)
-from .quantization_mappings import (get_default_dynamic_quant_module_mappings,
+from .fuse_modules import fuse_known_modules, fuse_modules, fuse_modules_qat
+from .fuser_method_mappings import (fuse_conv_bn, fuse_conv_bn_relu, fuse_convtranspose_bn, fuse_linear_bn,
+                                    get_fuser_method)
+from .quantization_mappings import (get_default_dynamic_quant_module_mappings, get_default_qat_module_mappings,
                                     get_default_qconfig_propagation_list, get_default_static_quant_module_mappings,
-                                    get_dynamic_quant_module_class)
-from .quantize import convert, propagate_qconfig_, quantize_dynamic, swap_module
+                                    get_dynamic_quant_module_class, get_quantized_operator,
+                                    get_static_quant_module_class, no_observer_set)
+from .quantize import (add_quant_dequant, convert, get_default_custom_config_dict, prepare, prepare_qat,
+                       propagate_qconfig_, quantize, quantize_dynamic, quantize_qat, swap_module)
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
 import ember.nn.quantized  # noqa: E402,F401  (torch.nn.quantized: reachable as an attribute, as in torch)
 
@@ -36,4 +42,8 @@ __all__ = ["FakeQuantize", "FakeQuantizeBase", "HistogramObserver", "MinMaxObser
            "float16_dynamic_qconfig", "float16_static_qconfig", "float_qparams_weight_only_qconfig",
            "per_channel_dynamic_qconfig", "get_default_qconfig", "get_default_qat_qconfig",
            "get_default_dynamic_quant_module_mappings", "get_default_static_quant_module_mappings",
-           "get_default_qconfig_propagation_list", "get_dynamic_quant_module_class"]
+           "get_default_qconfig_propagation_list", "get_dynamic_quant_module_class", "fuse_modules", "fuse_modules_qat",
+           "fuse_known_modules", "fuse_conv_bn", "fuse_conv_bn_relu", "fuse_convtranspose_bn", "fuse_linear_bn",
+           "get_fuser_method", "get_default_qat_module_mappings", "get_quantized_operator",
+           "get_static_quant_module_class", "no_observer_set", "add_quant_dequant", "get_default_custom_config_dict",
+           "prepare", "prepare_qat", "quantize", "quantize_qat"]

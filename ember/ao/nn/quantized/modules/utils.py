@@ -2,10 +2,11 @@
 import numpy
 
 import ember
+from ember import nn
 
 from ...._qtensor import RANGES
 
-__all__ = []
+__all__ = ["WeightedQuantizedModule"]
 
 
 def _quantize_weight(float_wt, observer):
@@ -27,3 +28,22 @@ def _quantize_weight(float_wt, observer):
     if observer.quant_min > low or observer.quant_max < high:
         qweight._int = numpy.clip(qweight._int, observer.quant_min, observer.quant_max).astype(qweight._int.dtype)
     return qweight
+
+
+class WeightedQuantizedModule(nn.Module):
+    """Base of the quantized modules with a weight (conv, linear): made from float modules by ``from_float``."""
+
+    @classmethod
+    def from_reference(cls, ref_module, output_scale, output_zero_point):
+        raise NotImplementedError
+
+
+def _hide_packed_params_repr(self, params):
+    """The module's repr without its packed-parameters submodule (``params``' type), as PyTorch prints it."""
+    extra = self.extra_repr()
+    lines = [f"({name}): " + repr(module).replace("\n", "\n  ") for name, module in self._modules.items()
+             if not isinstance(module, params)]
+    text = self._get_name() + "("
+    if lines or "\n" in extra:
+        return text + "\n  " + "\n  ".join(extra.split("\n") + lines) + "\n)"
+    return text + extra + ")"

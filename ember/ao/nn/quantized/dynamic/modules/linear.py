@@ -41,7 +41,7 @@ class Linear(nn.Module):
             if x.dim() < 2:
                 raise RuntimeError("The dimension of input tensor should be larger than or equal to 2")
             data = x.detach().float().numpy()
-            out = linear_dynamic(data, weight, None if bias is None else bias.numpy(),
+            out = linear_dynamic(data, weight, None if bias is None else bias.detach().numpy(),
                                  reduce_range=self.version is not None and self.version >= 4)
             return ember.from_numpy(out).to(x.dtype)
         return ember.nn.functional.linear(x.float(), weight.half().float(), bias).to(x.dtype)
