@@ -108,3 +108,19 @@ def test_mismatched_mask_warning_names_the_masks_caller():
         assert [str(w.message) for w in caught] == [
             "Support for mismatched key_padding_mask and attn_mask is deprecated. Use same type for both instead."]
         assert caught[0].filename == type(layer).forward.__code__.co_filename
+
+
+def test_nested_tensor_path_warns_once_that_nested_tensors_are_a_prototype(monkeypatch):
+    """PyTorch warns (once per process) when its inference path first makes a nested tensor; not in training."""
+    from ember.nn.modules import transformer
+    monkeypatch.setattr(transformer, "_nested_warned", [])
+    encoder = ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True), 2)
+    src, padding = ember.tensor(SRC), ember.tensor(PADDING)
+    with warnings.catch_warnings(record=True) as caught, ember.no_grad():
+        warnings.simplefilter("always")
+        encoder(src, src_key_padding_mask=padding)   # training: no nested tensors
+        encoder.eval()
+        encoder(src, src_key_padding_mask=padding)
+        encoder(src, src_key_padding_mask=padding)
+    assert [str(w.message).split(".")[0] for w in caught] == ["The PyTorch API of nested tensors is in prototype "
+                                                              "stage and will change in the near future"]

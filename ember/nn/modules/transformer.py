@@ -152,7 +152,16 @@ class TransformerEncoder(Module):
         kept_after_padding = padded[:, :-1].logical_and(padded[:, 1:].logical_not())
         if self.mask_check and bool(kept_after_padding.any()):
             return None
+        if not _nested_warned:   # PyTorch warns once, on making its first nested tensor (here, in forward's line)
+            _nested_warned.append(True)
+            warnings.warn(_NESTED_PROTOTYPE, UserWarning, stacklevel=2)
         return padded
+
+
+_nested_warned = []
+_NESTED_PROTOTYPE = ("The PyTorch API of nested tensors is in prototype stage and will change in the near future. We "
+                     "recommend specifying layout=torch.jagged when constructing a nested tensor, as this layout "
+                     "receives active development, has better operator coverage, and works with torch.compile.")
 
 
 def _why_no_nested_tensor(layer):
