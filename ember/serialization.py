@@ -247,7 +247,8 @@ class _Pickler(pickle._Pickler):
         else:
             self.save(_TorchGlobal(*torch_name))
 
-    dispatch[type] = dispatch[types.FunctionType] = save_global
+    dispatch[types.FunctionType] = save_global
+    dispatch[type] = pickle._Pickler.save_type   # NoneType, NotImplementedType, EllipsisType as type(x); else above
     dispatch[_TorchGlobal] = _save_torch_global
     dispatch[_dtype.dtype] = _save_dtype
     dispatch[type(_dtype.qint8)] = _save_dtype   # the quantized dtypes' class

@@ -98,6 +98,18 @@ def test_structures_round_trip():
     assert loaded["nested"]["a"]["b"][0].item() == 1.5
 
 
+def test_singleton_types_pickle_as_pythons(tmp_path):
+    """``type(None)``, ``type(NotImplemented)`` and ``type(...)`` inside a saved object (PyTorch Geometric's
+    layers keep parameter annotations such as ``Optional[Tensor]`` and NoneType) pickle as Python's pickler writes
+    them, and torch loads them; other classes still go under torch's names."""
+    obj = {"types": [type(None), type(NotImplemented), type(...)], "linear": ember.nn.Linear, "t": ember.ones(2)}
+    path = tmp_path / "types.pt"
+    ember.save(obj, path)
+    for loaded in (ember.load(path, weights_only=False), torch.load(path, weights_only=False)):
+        assert loaded["types"] == [type(None), type(NotImplemented), type(...)]
+    assert torch.load(path, weights_only=False)["linear"] is torch.nn.Linear
+
+
 def test_views_share_storage_after_load():
     base = ember.arange(12.0).reshape(3, 4)
     obj = {"base": base, "rows": base[1:], "strided": base[:, ::2], "transposed": base.t(), "again": base}
