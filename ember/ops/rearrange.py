@@ -7,8 +7,8 @@ from . import _buffers, _quantized
 from ._inplace import inplace_method
 from ._util import (argument_error, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims,
                     warn_once, write_out)
-from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten, reshape,
-                    split, transpose, unbind)
+from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten,
+                    keyword_sizes, reshape, split, transpose, unbind)
 
 __all__ = ["repeat_interleave", "tile", "cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack",
            "dstack", "column_stack", "flip", "fliplr", "flipud", "roll", "rot90", "broadcast_tensors",
@@ -192,8 +192,10 @@ class Repeat(Primitive):
         return summed.reshape(ctx.shape)
 
 
-def _repeat(input, *repeats):
+def _repeat(input, *repeats, **keywords):
     """The tensor tiled ``repeats[i]`` times along each dim (leading repeats add dims)."""
+    if keywords:
+        repeats = keyword_sizes(repeats, keywords, "repeats", "repeat")
     if not repeats:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
     repeats = shape_arg(repeats)

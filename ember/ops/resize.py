@@ -9,11 +9,14 @@ from .._warnings import warn
 from .. import _runtime
 from .._backend import xp_of
 from ._util import shape_arg, tensor_method
+from .shape import keyword_sizes
 
 
 @tensor_method
-def resize_(self, *sizes, memory_format=None):
+def resize_(self, *sizes, memory_format=None, **keywords):
     """Gives this tensor the shape ``sizes`` in place, keeping its leading elements; returns self."""
+    if keywords:
+        sizes = keyword_sizes(sizes, keywords, "size", "resize_")
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")
     shape = tuple(shape_arg(sizes))

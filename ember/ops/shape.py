@@ -73,9 +73,27 @@ class Expand(Primitive):
         return grad   # the engine sums the gradient back to the input's shape
 
 
+def keyword_sizes(sizes, keywords, name, op):
+    """The sizes of a ``*sizes`` op called with PyTorch's keyword for them (``x.reshape(shape=(2, 3))``,
+    ``x.permute(dims=...)``): ``keywords[name]`` as the one positional argument, with Python's TypeError for other
+    keywords, for the sizes given both ways, and PyTorch's for a keyword value that is not a sequence."""
+    if name not in keywords:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(keywords))}'")
+    if sizes:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    value = keywords.pop(name)
+    if keywords:
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(iter(keywords))}'")
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{op}(): argument '{name}' must be tuple of ints, not {type(value).__name__}")
+    return (value,)
+
+
 @tensor_method
-def reshape(input, *shape):
+def reshape(input, *shape, **keywords):
     """The same elements in a new shape: a view when the memory layout allows, otherwise a copy."""
+    if keywords:
+        shape = keyword_sizes(shape, keywords, "shape", "reshape")
     shape = _infer_shape(shape_arg(shape), input._data.size)
     result = Reshape.apply(input, shape)
     if result._data.base is not None and _shares_memory(result._data, input._data):
@@ -97,9 +115,11 @@ def _view_of_shape(input, shape):
 
 
 @tensor_method
-def view(input, *shape, dtype=None):
+def view(input, *shape, dtype=None, **keywords):
     """The same memory seen with a new shape; raises when the layout does not allow a view. ``view(dtype)`` sees
     the same bytes as elements of another dtype (see ``_view_dtype``)."""
+    if keywords:
+        shape = keyword_sizes(shape, keywords, "size", "view")
     if len(shape) == 1 and isinstance(shape[0], _dtype.dtype):
         shape, dtype = (), shape[0]
     if dtype is not None:
@@ -285,8 +305,10 @@ def unsqueeze(input, dim):
 
 
 @tensor_method
-def expand(input, *sizes):
+def expand(input, *sizes, implicit=False, **keywords):
     """Broadcasts size-1 dims to ``sizes`` (-1 keeps a dim) without copying."""
+    if keywords:
+        sizes = keyword_sizes(sizes, keywords, "size", "expand")
     sizes = shape_arg(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError(f"expand(torch.{_dtype.scalar_type_name(input.dtype)}Tensor{{{list(input.shape)}}}, "
@@ -341,8 +363,10 @@ def _permuted(input, dims):
 
 
 @tensor_method
-def permute(input, *dims):
+def permute(input, *dims, **keywords):
     """The dims reordered as ``dims`` (a view)."""
+    if keywords:
+        dims = keyword_sizes(dims, keywords, "dims", "permute")
     order = _dims_arg(dims)   # (``dims`` kept as called: argument errors read it)
     if len(order) != input.ndim:
         argument_error()
