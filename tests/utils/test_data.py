@@ -1,5 +1,7 @@
 """ember.utils.data in the main process: datasets, samplers, collation and DataLoader, checked against torch."""
 import collections
+import os
+import warnings
 
 import numpy
 import pytest
@@ -405,3 +407,19 @@ def test_typed_sampler_and_dataset_subclasses_iterate():
         loader = data(lib).DataLoader(Pairs(), batch_sampler=Batches())
         got = [[b.tolist() for b in batch] for batch in loader]
         assert got == [[[0, 2], [0, 4]], [[1], [1]]]
+
+
+def test_dataloader_worker_number_warning_points_at_the_loader_as_pytorchs(monkeypatch):
+    """More workers than CPUs: PyTorch warns at the loader's own lines, on construction and when an iteration
+    starts (stacklevel=2), so a process shows each once, however many lines build or iterate loaders."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    for lib in (torch, ember):
+        module = lib.utils.data.dataloader
+        monkeypatch.setattr(module, "_MultiProcessingDataLoaderIter", lambda loader: None)   # no workers started
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            loader = lib.utils.data.DataLoader(lib.utils.data.TensorDataset(lib.arange(4.0)), batch_size=2,
+                                               num_workers=2)
+            loader._get_iterator()
+        assert [w.filename for w in caught] == [module.__file__] * 2, lib
+        assert all("This DataLoader will create 2 worker processes in total" in str(w.message) for w in caught)

@@ -163,7 +163,7 @@ class DataLoader(Generic[_T_co]):
             warnings.warn(f"This DataLoader will create {self.num_workers} worker processes in total. {suggestion} "
                           "Please be aware that excessive worker creation might get DataLoader running slow or even "
                           "freeze, lower the worker number to avoid potential slowness/freeze if necessary.",
-                          stacklevel=3)
+                          stacklevel=2)   # as PyTorch's: the loader's own line (__init__, _get_iterator)
 
 
 def _check_worker_options(num_workers, timeout, prefetch_factor, persistent_workers):
