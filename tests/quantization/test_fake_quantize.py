@@ -192,3 +192,41 @@ def test_quantization_aware_training_tracks_torch():
         assert abs(loss_e.item() - loss_t.item()) < 1e-6
         for p_t, p_e in zip(tm.parameters(), em.parameters()):
             numpy.testing.assert_allclose(p_e.detach().numpy(), p_t.detach().numpy(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["default_fused_act_fake_quant", "default_fused_wt_fake_quant",
+                                  "default_fused_per_channel_wt_fake_quant",
+                                  "fused_per_channel_wt_fake_quant_range_neg_127_to_127", "reduce_range"])
+def test_fused_moving_average_fake_quantize_matches_torch(name):
+    def make(lib):
+        q = lib.ao.quantization
+        if name == "reduce_range":   # get_default_qat_qconfig("x86")'s activation
+            return q.get_default_qat_qconfig("x86").activation()
+        return getattr(q, name)()
+    fq_t, fq_e = make(torch), make(ember)
+    assert repr(fq_e).replace("ember", "torch") == repr(fq_t)
+    rng = numpy.random.default_rng(3)
+    for step in range(4):
+        x = (rng.standard_normal((4, 3, 2, 2)) * (step + 1)).astype(numpy.float32)
+        grad = rng.standard_normal(x.shape).astype(numpy.float32)
+        _run(fq_t, fq_e, x, grad)
+        numpy.testing.assert_array_equal(fq_e.scale.numpy(), fq_t.scale.numpy())
+        numpy.testing.assert_array_equal(fq_e.zero_point.numpy(), fq_t.zero_point.numpy())
+        numpy.testing.assert_array_equal(fq_e.activation_post_process.min_val.numpy(),
+                                         fq_t.activation_post_process.min_val.numpy())
+        if step == 1:
+            fq_t.disable_observer()
+            fq_e.disable_observer()
+        if step == 2:
+            fq_t.disable_fake_quant()
+            fq_e.disable_fake_quant()
+    assert sorted(fq_e.state_dict()) == sorted(fq_t.state_dict())
+    assert repr(fq_e).replace("ember", "torch") == repr(fq_t)
+
+
+def test_default_qat_qconfigs_print_as_torch():
+    for backend in ("x86", "fbgemm", "qnnpack", "onednn"):
+        for version in (0, 1):
+            text = repr(ember.ao.quantization.get_default_qat_qconfig(backend, version))
+            expected = repr(torch.ao.quantization.get_default_qat_qconfig(backend, version))
+            assert text.replace("ember", "torch") == expected

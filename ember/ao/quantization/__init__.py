@@ -3,9 +3,12 @@ qconfigs, stubs, module fusion, eager-mode static quantization (``prepare``/``co
 quantization-aware training (``prepare_qat``/``quantize_qat``) and dynamic quantization (``quantize_dynamic``)."""
 from ..._dtype import (per_channel_affine, per_channel_affine_float_qparams, per_channel_symmetric,  # noqa: F401
                        per_tensor_affine, per_tensor_symmetric)
-from .fake_quantize import (FakeQuantize, FakeQuantizeBase, default_dynamic_fake_quant, default_fake_quant,
-                            default_per_channel_weight_fake_quant, default_weight_fake_quant, disable_fake_quant,
-                            disable_observer, enable_fake_quant, enable_observer)
+from .fake_quantize import (FakeQuantize, FakeQuantizeBase, FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant,
+                            default_fake_quant, default_fused_act_fake_quant, default_fused_per_channel_wt_fake_quant,
+                            default_fused_wt_fake_quant, default_per_channel_weight_fake_quant,
+                            default_weight_fake_quant, disable_fake_quant, disable_observer, enable_fake_quant,
+                            enable_observer, fused_per_channel_wt_fake_quant_range_neg_127_to_127,
+                            fused_wt_fake_quant_range_neg_127_to_127)
 from .histogram_observer import HistogramObserver
 from .observer import (MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
                        NoopObserver, ObserverBase, PerChannelMinMaxObserver, PlaceholderObserver,
@@ -29,7 +32,10 @@ from .quantize import (add_quant_dequant, convert, get_default_custom_config_dic
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
 import ember.nn.quantized  # noqa: E402,F401  (torch.nn.quantized: reachable as an attribute, as in torch)
 
-__all__ = ["FakeQuantize", "FakeQuantizeBase", "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
+__all__ = ["FakeQuantize", "FakeQuantizeBase", "FusedMovingAvgObsFakeQuantize", "default_fused_act_fake_quant",
+           "default_fused_wt_fake_quant", "default_fused_per_channel_wt_fake_quant",
+           "fused_wt_fake_quant_range_neg_127_to_127", "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
+           "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",
            "MovingAveragePerChannelMinMaxObserver", "NoopObserver", "ObserverBase", "PerChannelMinMaxObserver",
            "PlaceholderObserver", "UniformQuantizationObserverBase", "QConfig", "QConfigDynamic", "QuantStub",
            "DeQuantStub", "QuantWrapper", "convert", "propagate_qconfig_", "quantize_dynamic", "swap_module",

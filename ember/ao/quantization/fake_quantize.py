@@ -7,9 +7,11 @@ from ember import nn
 from .observer import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, _with_args
 from .utils import is_per_channel, is_per_tensor
 
-__all__ = ["FakeQuantizeBase", "FakeQuantize", "default_fake_quant", "default_weight_fake_quant",
-           "default_dynamic_fake_quant", "default_per_channel_weight_fake_quant", "disable_fake_quant",
-           "enable_fake_quant", "disable_observer", "enable_observer"]
+__all__ = ["FakeQuantizeBase", "FakeQuantize", "FusedMovingAvgObsFakeQuantize", "default_fake_quant",
+           "default_weight_fake_quant", "default_dynamic_fake_quant", "default_per_channel_weight_fake_quant",
+           "default_fused_act_fake_quant", "default_fused_wt_fake_quant", "default_fused_per_channel_wt_fake_quant",
+           "fused_wt_fake_quant_range_neg_127_to_127", "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
+           "disable_fake_quant", "enable_fake_quant", "disable_observer", "enable_observer"]
 
 
 class FakeQuantizeBase(nn.Module):
@@ -115,6 +117,75 @@ class FakeQuantize(FakeQuantizeBase):
                                       error_msgs)
 
 
+class FusedMovingAvgObsFakeQuantize(FakeQuantize):
+    """FakeQuantize as PyTorch's fused ``fused_moving_avg_obs_fake_quant`` op computes it (the default of
+    ``get_default_qat_qconfig``): the observer's moving-average min/max are updated in place (the first batch sets
+    them), the scale and zero point come from them by ``ChooseQuantizationParams`` (symmetric schemes keep the
+    range symmetric and the zero point in the middle), then the input is fake-quantized."""
+
+    def __init__(self, observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, **observer_kwargs):
+        super().__init__(observer, quant_min, quant_max, **observer_kwargs)
+        if not isinstance(self.activation_post_process,
+                          (MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver)):
+            raise AssertionError("Fused observer+fake_quant module only works with MovingAverageMinMaxObserver")
+        self.register_buffer("fake_quant_enabled", ember.tensor([1], dtype=ember.long))
+        self.register_buffer("observer_enabled", ember.tensor([1], dtype=ember.long))
+        self.is_symmetric_quant = self.activation_post_process.qscheme in (ember.per_tensor_symmetric,
+                                                                           ember.per_channel_symmetric)
+
+    def calculate_qparams(self):
+        """The observer's (scale, zero_point) (``convert`` quantizes with these)."""
+        return self.activation_post_process.calculate_qparams()
+
+    def extra_repr(self):
+        observer = self.activation_post_process
+        return (f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+                f"scale={self.scale}, zero_point={self.zero_point}, dtype={self.dtype}, "
+                f"quant_min={observer.quant_min}, quant_max={observer.quant_max}, qscheme={self.qscheme}, "
+                f"reduce_range={observer.reduce_range}")
+
+    def forward(self, X):
+        """Updates the running range (when observing), then fake-quantizes with the qparams it gives (when
+        enabled; otherwise returns a copy and leaves ``scale``/``zero_point`` as they were)."""
+        from .._choose_qparams import choose_qparams
+        observer = self.activation_post_process
+        data = X.detach()
+        if self.is_per_channel:
+            rows = data.movedim(self.ch_axis, 0).flatten(1) if data.dim() != 2 else data
+            if observer.min_val.numel() == 0:
+                channels = data.shape[self.ch_axis]
+                observer.min_val.resize_(channels).fill_(float("inf"))
+                observer.max_val.resize_(channels).fill_(float("-inf"))
+                self.scale.resize_(channels)
+                self.zero_point.resize_(channels)
+            if self.observer_enabled[0] == 1:
+                low, high = rows.amin(1), rows.amax(1)
+                self._moving_average(observer, low, high)
+        elif self.observer_enabled[0] == 1:
+            self._moving_average(observer, data.min(), data.max())
+        if self.fake_quant_enabled[0] != 1:
+            return X.clone()
+        lows = observer.min_val.reshape(-1).tolist()
+        highs = observer.max_val.reshape(-1).tolist()
+        qparams = [choose_qparams(lo, hi, observer.quant_min, observer.quant_max, False, self.is_symmetric_quant)
+                   for lo, hi in zip(lows, highs)]
+        self.scale.copy_(ember.tensor([s for s, _ in qparams], dtype=ember.float32).reshape(self.scale.shape))
+        self.zero_point.copy_(ember.tensor([z for _, z in qparams], dtype=ember.int32).reshape(self.zero_point.shape))
+        if self.is_per_channel:
+            return ember.fake_quantize_per_channel_affine(X, self.scale, self.zero_point, self.ch_axis,
+                                                          observer.quant_min, observer.quant_max)
+        return ember.fake_quantize_per_tensor_affine(X, self.scale, self.zero_point, observer.quant_min,
+                                                     observer.quant_max)
+
+    @staticmethod
+    def _moving_average(observer, low, high):
+        """``running + c * (new - running)``, where the running value is not yet set (infinite) the new one."""
+        c = observer.averaging_constant
+        running_min, running_max = observer.min_val, observer.max_val
+        observer.min_val.copy_(ember.where(running_min.isinf(), low, running_min + c * (low - running_min)))
+        observer.max_val.copy_(ember.where(running_max.isinf(), high, running_max + c * (high - running_max)))
+
+
 def _integer_range(dtype):
     return {"qint8": (-128, 127), "quint8": (0, 255), "qint32": (-2 ** 31, 2 ** 31 - 1), "quint4x2": (0, 15),
             "int8": (-128, 127), "uint8": (0, 255), "int16": (-2 ** 15, 2 ** 15 - 1), "uint16": (0, 2 ** 16 - 1),
@@ -155,3 +226,17 @@ default_dynamic_fake_quant = FakeQuantize.with_args(observer=MovingAverageMinMax
 default_per_channel_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=ember.qint8,
     qscheme=ember.per_channel_symmetric, reduce_range=False, ch_axis=0)
+default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=ember.quint8)
+default_fused_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=-128, quant_max=127, dtype=ember.qint8,
+    qscheme=ember.per_tensor_symmetric)
+default_fused_per_channel_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=ember.qint8,
+    qscheme=ember.per_channel_symmetric)
+fused_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAverageMinMaxObserver, quant_min=-127, quant_max=127, dtype=ember.qint8,
+    qscheme=ember.per_tensor_symmetric, eps=2 ** -12)
+fused_per_channel_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127, quant_max=127, dtype=ember.qint8,
+    qscheme=ember.per_channel_symmetric, eps=2 ** -12)

@@ -5,7 +5,8 @@ from collections import namedtuple
 import ember
 from ember import nn
 
-from .fake_quantize import (FakeQuantize, default_dynamic_fake_quant, default_fake_quant,
+from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant, default_fake_quant,
+                            default_fused_per_channel_wt_fake_quant, default_fused_wt_fake_quant,
                             default_per_channel_weight_fake_quant, default_weight_fake_quant)
 from .histogram_observer import HistogramObserver
 from .observer import (MovingAverageMinMaxObserver, NoopObserver, PlaceholderObserver, default_dynamic_quant_observer,
@@ -71,15 +72,20 @@ def get_default_qconfig(backend="x86", version=0):
 
 
 def get_default_qat_qconfig(backend="x86", version=1):
-    """The default quantization-aware-training qconfig of ``backend`` (moving-average fake quantizers; ember has
-    no fused observer-and-fake-quantize module, so versions 0 and 1 give the same unfused qconfig)."""
+    """The default quantization-aware-training qconfig of ``backend``: moving-average fake quantizers, fused ones
+    (``FusedMovingAvgObsFakeQuantize``) for version 1, the default; per-channel weights except for qnnpack."""
     _check_backend(backend, 0, "get_default_qat_qconfig")
     if version not in (0, 1):
         raise AssertionError(f"Version number: {version} in get_default_qat_qconfig is not supported. Version number "
                              "must be 0 or 1")
-    reduce_range = backend in ("x86", "fbgemm")
-    activation = FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
-                                        reduce_range=reduce_range) if backend != "onednn" else \
-        FakeQuantize.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255)
-    weight = default_weight_fake_quant if backend == "qnnpack" else default_per_channel_weight_fake_quant
+    fake_quant = FakeQuantize if version == 0 else FusedMovingAvgObsFakeQuantize
+    if backend == "onednn":
+        activation = fake_quant.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255)
+    else:
+        activation = fake_quant.with_args(observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255,
+                                          reduce_range=backend != "qnnpack")
+    if version == 0:
+        weight = default_weight_fake_quant if backend == "qnnpack" else default_per_channel_weight_fake_quant
+    else:
+        weight = default_fused_wt_fake_quant if backend == "qnnpack" else default_fused_per_channel_wt_fake_quant
     return QConfig(activation=activation, weight=weight)
