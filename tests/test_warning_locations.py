@@ -142,3 +142,38 @@ def test_meshgrid_and_cross_defaults_warn_once_per_process():
                               text=True, timeout=120).stdout
     expected = run("torch")
     assert expected.count("UserWarning") == 2 and run("ember") == expected
+
+
+_DISPATCHED_WARNINGS = """
+import sys, warnings
+import ember
+if sys.argv[1] == "installed":
+    ember.overrides.enable_torch_function_dispatch()
+F, init = ember.nn.functional, ember.nn.init
+calls = {
+    "upsample": lambda: F.upsample(ember.ones(1, 1, 2, 2), scale_factor=2),
+    "upsample_nearest": lambda: F.upsample_nearest(ember.ones(1, 1, 2, 2), scale_factor=2),
+    "upsample_bilinear": lambda: F.upsample_bilinear(ember.ones(1, 1, 2, 2), scale_factor=2),
+    "kaiming_uniform_": lambda: init.kaiming_uniform_(ember.empty(0, 3)),
+    "kaiming_normal_": lambda: init.kaiming_normal_(ember.empty(0, 3)),
+    "init.uniform": lambda: init.uniform(ember.empty(3)),
+    "trunc_normal_": lambda: init.trunc_normal_(ember.empty(3), mean=10.0),
+}
+for name, call in calls.items():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    print(name, *(w.filename for w in caught))
+"""
+
+
+@pytest.mark.parametrize("dispatch", ["installed", "absent"])
+def test_warnings_name_the_caller_with_the_dispatch_wrappers_installed(tmp_path, dispatch):
+    """ember's warn skips the __torch_function__ dispatch wrappers around the namespaces' functions, which a plain
+    ``stacklevel`` counted (naming ember's overrides.py); trunc_normal_'s names its own line, as PyTorch's."""
+    script = tmp_path / "program.py"
+    script.write_text(_DISPATCHED_WARNINGS)
+    out = subprocess.run([sys.executable, str(script), dispatch], capture_output=True, text=True, check=True).stdout
+    places = dict(line.split(" ", 1) for line in out.splitlines())
+    assert places.pop("trunc_normal_") == ember.nn.init.__file__
+    assert places == dict.fromkeys(places, str(script)) and len(places) == 6

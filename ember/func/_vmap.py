@@ -7,11 +7,11 @@ op's batching rule (``_batching_rules``) on the physical tensors and wraps the r
 wrappers; autograd records the physical ops, so gradients flow through vmap in both directions.
 """
 import functools
-import warnings
 
 import numpy
 
 from .._tensor import Tensor
+from .._warnings import warn   # stacklevel past the __torch_function__ dispatch wrappers
 from ..autograd import function as _function
 from ._pytree import _flatten
 
@@ -285,9 +285,9 @@ def fallback(cls, level, args, kwargs):
     fallback_calls[name] = fallback_calls.get(name, 0) + 1
     if name not in _warned:
         _warned.add(name)
-        warnings.warn(f"There is a performance drop because we have not yet implemented the batching rule for "
-                      f"{name}. Please file us an issue on GitHub so that we can prioritize its implementation.",
-                      UserWarning, stacklevel=4)
+        warn(f"There is a performance drop because we have not yet implemented the batching rule for {name}. "
+             "Please file us an issue on GitHub so that we can prioritize its implementation.", UserWarning,
+             stacklevel=4)
     return _per_example(cls, level, args, kwargs)
 
 

@@ -8,6 +8,7 @@ from ..ops.attention import multi_head_attention_forward, scaled_dot_product_att
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d)
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
+from .._warnings import warn as _warn   # stacklevel past the __torch_function__ dispatch wrappers
 from ..ops.loss import _reduce
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss,  # noqa: F401
                         cross_entropy, ctc_loss, gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div,
@@ -139,24 +140,19 @@ def fractional_max_pool3d_with_indices(input, kernel_size, output_size=None, out
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Deprecated form of ``interpolate`` (warns, as PyTorch's)."""
-    import warnings
-    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    _warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input, size=None, scale_factor=None):
     """Deprecated form of ``interpolate(..., mode="nearest")`` (warns, as PyTorch's)."""
-    import warnings
-    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
-                  stacklevel=2)
+    _warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input, size=None, scale_factor=None):
     """Deprecated form of ``interpolate(..., mode="bilinear", align_corners=True)`` (warns, as PyTorch's)."""
-    import warnings
-    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
-                  stacklevel=2)
+    _warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
