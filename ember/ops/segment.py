@@ -121,7 +121,4 @@ def segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, ax
     return name_node(result, "SegmentReduceBackward0")
 
 
-def _segment_reduce(data, reduce, *, lengths=None, indices=None, offsets=None, axis=0, unsafe=False, initial=None):
-    """``torch._segment_reduce``: ``segment_reduce`` under its ATen name."""
-    return segment_reduce(data, reduce, lengths=lengths, indices=indices, offsets=offsets, axis=axis, unsafe=unsafe,
-                          initial=initial)
+_segment_reduce = segment_reduce   # torch._segment_reduce is torch.segment_reduce
