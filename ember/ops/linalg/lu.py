@@ -6,7 +6,7 @@ import numpy
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import name_node, tensor_method, write_out
+from .._util import name_node, tensor_method, warn_once, write_out
 from ..rearrange import cat
 from ..reduction import _write_tuple
 from ._common import _batch_shape, _check_floating, _mH, _name, _xp
@@ -183,10 +183,18 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
     return _write_tuple(out, LUUnpack(P, L, U))
 
 
+_LU_DEPRECATED = ("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will be "
+                  "removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)\nshould be replaced "
+                  "with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\nLU, pivots, info = torch.lu(A, "
+                  "compute_pivots, get_infos=True)\nshould be replaced with\nLU, pivots, info = "
+                  "torch.linalg.lu_factor_ex(A, compute_pivots)")
+
+
 @tensor_method
 def lu(A, pivot=True, get_infos=False, out=None):
     """The older ``torch.lu``: (LU, pivots), plus info with ``get_infos=True`` (which also skips the singularity
-    check)."""
+    check). Deprecated: warns once per process, as PyTorch."""
+    warn_once("lu", _LU_DEPRECATED)
     if get_infos:
         return _write_tuple(out, LUWithInfo(*lu_factor_ex(A, pivot=pivot)))
     return _write_tuple(out, tuple(lu_factor(A, pivot=pivot)))
