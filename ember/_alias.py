@@ -30,6 +30,21 @@ def package():
     return "torch" if installed else "ember"
 
 
+# Classes outside the core that programs print with type() (`type(net[0].bias)`), by module: under the alias they
+# take torch's module name, as the core's Tensor, Size, device and dtype do.
+_PRINTED_CLASSES = {"ember.nn.parameter": ("Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer")}
+
+
+def print_as_torch(module_name):
+    """Gives the classes of ``module_name`` that programs print torch's module name (``<class
+    'torch.nn.parameter.Parameter'>``) once the alias is installed; called by the module as it loads and by
+    ``install_torch_alias`` for the modules loaded before it."""
+    module = sys.modules.get(module_name)
+    if installed and module is not None:
+        for name in _PRINTED_CLASSES[module_name]:
+            getattr(module, name).__module__ = "torch" + module_name[len("ember"):]
+
+
 def ember_name(fullname):
     """The ember module an aliased name stands for (``torch.nn`` -> ``ember.nn``), or None for other names."""
     prefix = max((key for key in ALIASES if fullname == key or fullname.startswith(key + ".")), key=len, default=None)
@@ -266,6 +281,8 @@ def install_torch_alias():
     for cls in (Tensor, Size, device, dtype):
         cls.__module__ = "torch"   # type(x) prints <class 'torch.Tensor'> (torch.Size, ...), as in PyTorch
     installed = True
+    for module_name in _PRINTED_CLASSES:
+        print_as_torch(module_name)
 
 
 def _is_ember(module):

@@ -74,3 +74,31 @@ def test_custom_function_nodes_print_as_pytorch_classes(tmp_path):
                                                        "backward": staticmethod(lambda ctx, g: g * 3)})
     assert repr(node.apply(ember.ones(1, requires_grad=True)).grad_fn).startswith(
         "<ember.autograd.function.TripleBackward object at ")
+
+
+def test_parameter_classes_print_as_pytorchs_under_ember_run(tmp_path):
+    """``type(net[0].bias)`` (d2l's parameters chapter) prints torch.nn.parameter's class under ``ember run``, also
+    where the module loaded before ``import torch``; a saved parameter still loads in both."""
+    write(tmp_path, "prog.py", '''
+        import pickle
+        import torch
+        from torch import nn
+        p = nn.Linear(2, 1).bias
+        print(type(p), nn.Parameter, nn.parameter.Buffer, type(nn.LazyLinear(3).weight), nn.UninitializedBuffer)
+        torch.save(p, "p.pt")
+        print(type(torch.load("p.pt")), type(pickle.loads(pickle.dumps(p))))
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<class 'torch.nn.parameter.Parameter'>" in mine.stdout
+    assert repr(type(ember.nn.Parameter(ember.ones(1)))) == "<class 'ember.nn.parameter.Parameter'>"
+    write(tmp_path, "late.py", '''
+        import ember.nn
+        ember.install_torch_alias()
+        import torch
+        print(torch.nn.Parameter, torch.nn.parameter.UninitializedParameter)
+        ''')
+    late = python(tmp_path, "late.py")
+    assert late.stdout == ("<class 'torch.nn.parameter.Parameter'> "
+                           "<class 'torch.nn.parameter.UninitializedParameter'>\n"), late.stderr

@@ -1,4 +1,5 @@
 """Parameter: a tensor that a Module registers as learnable; Buffer: a tensor it registers as state."""
+from .. import _alias
 from .._tensor import Tensor, _make
 from ..overrides import _disabled_torch_function_impl
 
@@ -142,3 +143,6 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         result = UninitializedBuffer(self.requires_grad, self._data_device(), self.dtype)
         memo[id(self)] = result
         return result
+
+
+_alias.print_as_torch(__name__)
