@@ -2,12 +2,18 @@
 callbacks when it does, and chains with ``then``. ``jit.fork`` returns one."""
 import threading
 import traceback
+import typing
 
 __all__ = ["Future", "collect_all", "wait_all"]
 
+T = typing.TypeVar("T")
 
-class Future:
-    """A value or an exception set once, later; ``wait`` blocks until it is set (thread-safe)."""
+
+class Future(typing.Generic[T]):
+    """A value or an exception set once, later; ``wait`` blocks until it is set (thread-safe). ``Future[Tensor]``
+    annotates, as in PyTorch."""
+
+    _upstream = None   # what completes this one when waited on: the Future it was chained from, or a started Work
 
     def __init__(self, *, devices=None):
         self._condition = threading.Condition()
@@ -25,6 +31,11 @@ class Future:
 
     def wait(self):
         """Blocks until the Future completes; returns its value or raises its exception."""
+        if not self._done and self._upstream is not None:
+            try:   # MPI progresses only when asked: a chain waits on the request it comes from
+                self._upstream.wait()
+            except Exception:   # noqa: S110 (its error reached this Future through the chain's callbacks)
+                pass
         with self._condition:
             self._condition.wait_for(lambda: self._done)
         return self.value()
@@ -47,6 +58,7 @@ class Future:
     def then(self, callback):
         """A new Future completed with ``callback(self)`` once this one completes (or with the error it raised)."""
         chained = Future()
+        chained._upstream = self
 
         def run(future):
             try:

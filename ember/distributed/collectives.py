@@ -12,6 +12,7 @@ import time
 import numpy
 
 from .. import Tensor, from_numpy, no_grad
+from ..futures import Future
 from . import _mpi, _nccl
 from ._requests import wait as _wait
 from .errors import DistBackendError
@@ -27,6 +28,8 @@ ReduceOp = _mpi.ReduceOp
 class Work:
     """A started collective or message: ``wait()`` blocks until it is done (raising on timeout), ``is_completed()``
     asks without blocking."""
+
+    _future = None
 
     def __init__(self, requests, group, what, finish=None, outputs=(), statuses=None):
         self._requests, self._group, self._what, self._finish, self._outputs = requests, group, what, finish, outputs
@@ -53,10 +56,21 @@ class Work:
         self.wait()
         return list(self._outputs)
 
+    def get_future(self):
+        """A Future completed with the operation's output tensors once it completes; waiting on it waits on this."""
+        if self._future is None:
+            self._future = Future()
+            self._future._upstream = self
+            if self._done:
+                self._future.set_result(list(self._outputs))
+        return self._future
+
     def _complete(self):
         self._done = True
         if self._finish is not None:
             self._finish()
+        if self._future is not None:
+            self._future.set_result(list(self._outputs))
 
     @property
     def source_rank(self):

@@ -1,15 +1,19 @@
 """DistributedDataParallel: one model replica per rank, gradients averaged across ranks during backward.
 
-At construction the parameters and buffers are broadcast from rank 0 and the parameters are laid out in buckets of
-about ``bucket_cap_mb`` (in reverse order, as backward produces gradients). Each parameter's post-accumulate-grad hook
+At construction the parameters and buffers are broadcast from rank 0 and the parameters are laid out in buckets as
+PyTorch's reducer lays them out: the first backward reduces them all as one bucket (or, with
+``find_unused_parameters``, in buckets of about ``bucket_cap_mb`` in reverse order), and the buckets are then rebuilt
+in the order that backward made the gradients ready, the first one small. Each parameter's post-accumulate-grad hook
 marks it ready; a full bucket is copied into one flat buffer and its non-blocking allreduce starts at once, so
 communication runs while backward computes the remaining gradients. Buckets start strictly in order, the same on every
 rank, as MPI requires. The last gradient waits for all buckets and writes the averages back into ``.grad``.
 """
 import contextlib
+import inspect
 
-from ... import cat, distributed as dist, int32, is_grad_enabled, no_grad, tensor, zeros
+from ... import cat, distributed as dist, futures, int32, is_grad_enabled, no_grad, tensor, zeros
 from ..._tensor import Tensor
+from ...distributed.grad_bucket import BuiltinCommHookType, GradBucket
 from ..modules.module import Module
 
 __all__ = ["DistributedDataParallel"]
@@ -27,7 +31,7 @@ class _Bucket:
             self.offsets.append(self.offsets[-1] + p.numel())
         self.buffer = zeros(self.offsets[-1], dtype=params[0].dtype, device=params[0].device)
         self.pending = len(params)
-        self.work = None
+        self.work = None     # the started allreduce, or the Future a communication hook returned
 
     def views(self):
         return [self.buffer[start:end].view(p.shape) for p, start, end in
@@ -66,15 +70,26 @@ class DistributedDataParallel(Module):
         self.gradient_as_bucket_view, self.static_graph = gradient_as_bucket_view, static_graph
         self.require_backward_grad_sync = True
         self.bucket_bytes_cap = int((25 if bucket_cap_mb is None else bucket_cap_mb) * 1024 * 1024)
+        first_cap = _FIRST_BUCKET_BYTES if bucket_cap_mb is None else self.bucket_bytes_cap
+        self._bucket_limits = [first_cap, self.bucket_bytes_cap] if first_cap < self.bucket_bytes_cap else \
+            [self.bucket_bytes_cap]
         self._params = params
         _verify_same_parameters(params, self.process_group)
         self._broadcast([*params, *module.buffers()])
-        self._buckets = _assign_buckets(params, self.bucket_bytes_cap)
-        self._bucket_of = {id(p): (b, i) for b in self._buckets for i, p in enumerate(b.params)}
+        if find_unused_parameters and not static_graph:
+            self._set_buckets(_assign_buckets(params, self._bucket_limits)[::-1])
+        else:   # one bucket until the first backward shows the order gradients come in
+            self._set_buckets(_assign_buckets(params, [float("inf")]))
+        self._ready_order = [] if (static_graph or not find_unused_parameters) else None
         self._syncing = False
         self._next_bucket = 0
         self._used = None
+        self._comm_hook = None   # (hook, state) once register_comm_hook was called
         self._hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
+
+    def _set_buckets(self, buckets):
+        self._buckets = buckets
+        self._bucket_of = {id(p): (b, i) for b in self._buckets for i, p in enumerate(b.params)}
 
     # --- forward ---------------------------------------------------------------------------------------------------
     def forward(self, *inputs, **kwargs):
@@ -115,13 +130,16 @@ class DistributedDataParallel(Module):
     def _grad_ready(self, param):
         if not self._syncing:
             return
+        if self._ready_order is not None:
+            self._ready_order.append(param)
         bucket, _ = self._bucket_of[id(param)]
         bucket.pending -= 1
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             self._launch(self._buckets[self._next_bucket])
             self._next_bucket += 1
-        for b in self._buckets[:self._next_bucket]:
-            b.work.is_completed()   # lets MPI progress the started allreduces while backward continues
+        if self._comm_hook is None:
+            for b in self._buckets[:self._next_bucket]:
+                b.work.is_completed()   # lets MPI progress the started allreduces while backward continues
         if self._next_bucket == len(self._buckets):
             self._finish()
 
@@ -132,11 +150,27 @@ class DistributedDataParallel(Module):
                     view.zero_()
                 elif p.grad.data_ptr() != view.data_ptr():
                     view.copy_(p.grad)
+            if self._comm_hook is not None:   # the hook averages (or not) as it likes
+                hook, state = self._comm_hook
+                index = self._buckets.index(bucket)
+                bucket.work = hook(state, GradBucket(index, bucket.buffer, bucket.offsets, bucket.params,
+                                                     index == len(self._buckets) - 1))
+                return
             bucket.buffer.div_(self.process_group.size())
         bucket.work = dist.collectives._all_reduce_unchecked(bucket.buffer, self.process_group)
 
     def _finish(self):
         self._syncing = False
+        self._take_results()
+        if self._ready_order is not None:   # after the first backward: buckets in the order gradients came in
+            order, self._ready_order = self._ready_order, None
+            position = {id(p): i for i, p in enumerate(self._params)}
+            indices = [[position[id(p)] for p in order]]
+            dist.broadcast_object_list(indices, src=self.process_group.ranks[0], group=self.process_group)
+            if sorted(indices[0]) == list(range(len(self._params))):   # rank 0's order, as PyTorch syncs it
+                self._set_buckets(_assign_buckets([self._params[i] for i in indices[0]], self._bucket_limits))
+
+    def _take_results(self):
         used = None
         if self._used is not None:
             dist.all_reduce(self._used, op=dist.ReduceOp.MAX, group=self.process_group)
@@ -144,7 +178,9 @@ class DistributedDataParallel(Module):
         index = {id(p): i for i, p in enumerate(self._params)}
         with no_grad():
             for bucket in self._buckets:
-                bucket.work.wait()
+                result = bucket.work.wait()
+                if self._comm_hook is not None:
+                    _take_hook_result(bucket, result)
                 for p, view in zip(bucket.params, bucket.views()):
                     if used is not None and not used[index[id(p)]]:
                         continue   # unused on every rank: .grad stays as it was, as in torch
@@ -154,6 +190,25 @@ class DistributedDataParallel(Module):
                         p.grad = view.clone()
                     else:
                         p.grad.copy_(view)
+
+    # --- communication hooks ---------------------------------------------------------------------------------------
+    def register_comm_hook(self, state, hook):
+        """Reduces each bucket of gradients with ``hook(state, bucket)`` instead of averaging it: the hook gets a
+        ``GradBucket`` (its gradients summed locally, not yet averaged) and returns a ``Future`` of the tensor whose
+        values become the bucket's gradients. Once per model, before training."""
+        _check_comm_hook(hook)
+        if self._comm_hook is not None:
+            raise RuntimeError("register_comm_hook or register_builtin_comm_hook can only be called once.")
+        self._comm_hook = (hook, state)
+
+    def _register_builtin_comm_hook(self, comm_hook_type):
+        """Registers a built-in hook by type: ``BuiltinCommHookType.ALLREDUCE`` or ``FP16_COMPRESS``."""
+        from ...distributed.algorithms.ddp_comm_hooks import default_hooks
+        hooks = {BuiltinCommHookType.ALLREDUCE: default_hooks.allreduce_hook,
+                 BuiltinCommHookType.FP16_COMPRESS: default_hooks.fp16_compress_hook}
+        if self._comm_hook is not None:
+            raise RuntimeError("register_builtin_comm_hook or register_comm_hook can only be called once.")
+        self._comm_hook = (hooks[comm_hook_type], self.process_group)
 
     # --- buffers and state ---------------------------------------------------------------------------------------
     def _broadcast(self, tensors):
@@ -180,6 +235,34 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = previous
 
 
+def _check_comm_hook(hook):
+    """PyTorch's checks of a communication hook: callable, with a ``bucket`` parameter, and annotated (where it is)
+    with GradBucket and ``Future[Tensor]``."""
+    if not callable(hook):
+        raise TypeError("Communication hook must be callable.")
+    signature = inspect.signature(hook)
+    bucket = signature.parameters["bucket"].annotation
+    if bucket is not inspect.Parameter.empty and bucket != GradBucket:
+        raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+    returned = signature.return_annotation
+    if returned is not inspect.Signature.empty and returned != futures.Future[Tensor]:
+        raise ValueError("Communication hook: return annotation should be torch.futures.Future[torch.Tensor].")
+    if getattr(hook, "__name__", None) in ("bf16_compress_hook", "bf16_compress_wrapper_hook"):
+        from ... import cuda
+        if not (cuda.is_available() and dist.is_nccl_available()):
+            raise TypeError("BF16 all reduce communication hook required CUDA 11+ and NCCL 2.10+ or XPU and XCCL")
+
+
+def _take_hook_result(bucket, result):
+    """Makes the tensor a hook's Future gave (or the one tensor of a list) the bucket's contents."""
+    if isinstance(result, (list, tuple)) and len(result) == 1:
+        result = result[0]
+    if not isinstance(result, Tensor):
+        raise RuntimeError(f"The communication hook's Future must hold a Tensor, got {type(result).__name__}")
+    if result.data_ptr() != bucket.buffer.data_ptr():
+        bucket.buffer.copy_(result.reshape(-1))
+
+
 def _unique(params):
     seen, result = set(), []
     for p in params:
@@ -196,21 +279,24 @@ def _by_dtype(tensors):
     return groups
 
 
-def _assign_buckets(params, cap):
-    """Buckets of parameters in reverse order, per dtype; the first holds at most 1 MiB, the rest ``cap`` bytes."""
-    buckets, open_buckets = [], {}
-    limit = min(_FIRST_BUCKET_BYTES, cap)
-    for p in reversed(params):
+def _assign_buckets(params, limits):
+    """Buckets of ``params`` taken in order, per dtype and device, as PyTorch's ``_compute_bucket_assignment_by_size``:
+    each (dtype, device)'s k-th bucket closes once it holds ``limits[k]`` bytes (the last limit for the rest); buckets
+    ordered by the position of their first parameter."""
+    closed, open_buckets = [], {}
+    for p in params:
         key = (p.dtype, p.device)
-        current = open_buckets.setdefault(key, [[], 0])
-        current[0].append(p)
-        current[1] += p.numel() * p.element_size()
-        if current[1] >= limit:
-            buckets.append(_Bucket(current[0]))
-            del open_buckets[key]
-            limit = cap
-    buckets.extend(_Bucket(group) for group, _ in open_buckets.values())
-    return buckets
+        group, size, count = open_buckets.get(key, ([], 0, 0))
+        group.append(p)
+        size += p.numel() * p.element_size()
+        if size >= limits[min(count, len(limits) - 1)]:
+            closed.append(group)
+            open_buckets[key] = ([], 0, count + 1)
+        else:
+            open_buckets[key] = (group, size, count)
+    closed.extend(group for group, _, _ in open_buckets.values() if group)
+    position = {id(p): i for i, p in enumerate(params)}
+    return [_Bucket(group) for group in sorted(closed, key=lambda g: position[id(g[0])])]
 
 
 def _verify_same_parameters(params, group):
