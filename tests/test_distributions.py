@@ -866,3 +866,8 @@ def test_biject_to_and_transform_to_cover_corr_cholesky_cat_and_stack():
                             round(float((t.inv(y) - x).abs().max()), 3)))
         return out
     assert run(ember) == run(torch)
+
+
+def test_namespace_lists_pytorchs_names():
+    """d2l's lookup-api section prints dir(torch.distributions): the same names, no private helper modules."""
+    assert dir(ember.distributions) == dir(torch.distributions)

@@ -55,3 +55,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "OneHotCategoricalStraightThrough", "Pareto", "Poisson", "RelaxedBernoulli", "RelaxedOneHotCategorical",
            "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
            "constraints", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__
+
+del _half, _probs_logits  # noqa: F821 (bound by their import); ember's private helper modules: dir(torch.distributions) lists PyTorch's names only
