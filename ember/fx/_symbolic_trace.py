@@ -17,6 +17,7 @@ import types
 import warnings
 
 from .. import Tensor
+from ..ao._script_object import ScriptObject  # noqa: F401  (torch.fx._symbolic_trace.ScriptObject, read by PyG)
 from ..nn import Module, Parameter, Sequential
 from ._names import _NAMESPACES, _namespace, public_entry, recorded_call
 from .graph import Graph
@@ -148,11 +149,19 @@ def _tensor_method_stand_in(original, recorded_name):
 
 
 class _Patcher:
-    """Replaces dict entries and class attributes for the duration of a trace and puts the originals back."""
+    """Replaces dict entries and class attributes for the duration of a trace and puts the originals back (at
+    ``revert``, or leaving a ``with`` block, as torch.fx's, whose internals libraries drive: PyG's tracer)."""
 
     def __init__(self):
         self.patches = []
         self.visited = set()
+        self.on_revert = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.revert()
 
     def patch(self, frame_dict, name, new_fn):
         """Sets ``frame_dict[name] = new_fn`` (a builtin name when absent) until the trace ends."""
@@ -165,28 +174,90 @@ class _Patcher:
         new_fn._fx_already_patched = True
         frame_dict[name] = new_fn
 
-    def patch_method(self, cls, name, new_fn):
-        """Sets ``cls.name = new_fn`` until the trace ends."""
-        self.patches.append((cls, name, cls.__dict__[name], None))
+    def patch_method(self, cls, name, new_fn, deduplicate=True):
+        """Sets ``cls.name = new_fn`` until the trace ends (not again over a deduplicating patch)."""
+        if getattr(getattr(cls, name, None), "_fx_already_patched", False):
+            return
+        new_fn._fx_already_patched = deduplicate
+        self.patches.append((cls, name, cls.__dict__.get(name, _INHERITED), None))
         setattr(cls, name, new_fn)
 
-    def visit_once(self, thing):
-        """True the first time ``thing`` is seen."""
-        if id(thing) in self.visited:
+    def visit_once(self, thing, kind=""):
+        """True the first time ``thing`` is seen (for ``kind`` of visit)."""
+        if (kind, id(thing)) in self.visited:
             return False
-        self.visited.add(id(thing))
+        self.visited.add((kind, id(thing)))
         return True
 
     def revert(self):
         """Puts every original back, last patch first."""
+        while self.on_revert:
+            self.on_revert.pop()()
         for target, name, original, delete in reversed(self.patches):
             if delete is None:
-                setattr(target, name, original)
+                if original is _INHERITED:
+                    delattr(target, name)
+                else:
+                    setattr(target, name, original)
             elif delete:
                 target.pop(name, None)
             else:
                 target[name] = original
         self.patches.clear()
+
+
+_INHERITED = object()   # patch_method's note that the class took the attribute from a base class
+
+
+def _autowrap_check(patcher, frame_dict, function_ids):
+    """Puts recording stand-ins in ``frame_dict`` for the functions in ``function_ids`` (``math``'s) and for
+    ember's public functions, each dict once."""
+    if patcher.visit_once(frame_dict):
+        for name, value in list(frame_dict.items()):
+            if not name.startswith("_") and callable(value) and id(value) in function_ids:
+                patcher.patch(frame_dict, name, _StandIn(value))
+    _record_ember_entries(patcher, frame_dict)
+
+
+def _record_ember_entries(patcher, frame_dict):
+    # ember's public functions in a namespace or globals, as torch's __torch_function__ would see their calls.
+    if patcher.visit_once(frame_dict, "ember"):
+        for name, value in list(frame_dict.items()):
+            if not name.startswith("_") and callable(value) and not isinstance(value, _StandIn) and \
+                    public_entry(value) is not None:
+                patcher.patch(frame_dict, name, _StandIn(value, mark_wrapped=False))
+
+
+def _record_ember_functions(patcher):
+    """Until ``patcher`` reverts, ember's functions and Tensor methods record nodes when given a Proxy: stand-ins
+    replace them in ember's namespaces, on ``Tensor``, and in the globals of every function entered and the
+    attributes of the module whose method it is (a profile hook sees each call before its body runs, so helpers
+    that imported them by name record too), as torch's ``__torch_function__`` sees every call."""
+    for name, method in list(vars(Tensor).items()):
+        if isinstance(method, types.FunctionType) and (not name.startswith("_") or name in _TENSOR_OPERATOR_METHODS):
+            patcher.patch_method(Tensor, name, _tensor_method_stand_in(
+                method, _TENSOR_OPERATOR_METHODS.get(name, name)))
+    for namespace in _NAMESPACES:
+        _record_ember_entries(patcher, _namespace(namespace).__dict__)
+
+    def profile(frame, event, arg):
+        if event == "call":
+            _record_ember_entries(patcher, frame.f_globals)
+            owner = frame.f_locals.get("self") if frame.f_code.co_argcount else None
+            if isinstance(owner, Module):   # functions a module keeps as attributes (self.act = F.silu)
+                _record_ember_entries(patcher, owner.__dict__)
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    patcher.on_revert.append(lambda: sys.setprofile(previous))
+
+
+def _patch_wrapped_functions(patcher):
+    """Puts recording stand-ins in place of the functions ``wrap`` registered, and of ember's functions
+    (``_record_ember_functions``), until ``patcher`` reverts."""
+    for (_, name), frame_dict in list(_wrapped_fns_to_patch.items()):
+        original = getattr(builtins, name) if name not in frame_dict and hasattr(builtins, name) else frame_dict[name]
+        patcher.patch(frame_dict, name, _StandIn(original))
+    _record_ember_functions(patcher)
 
 
 # (id(globals), name) -> globals: the functions ``wrap`` registered, patched during every trace.
@@ -218,6 +289,19 @@ def _patch_function(fn, nargs):
     flags = co.co_flags & ~(inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)
     code = co.replace(co_argcount=nargs, co_posonlyargcount=0, co_kwonlyargcount=0, co_flags=flags)
     return types.FunctionType(code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__)
+
+
+def compatibility(is_backward_compatible):
+    """torch.fx's marker of a public API's compatibility promise (``torch.fx._compatibility``): returns the
+    decorated function unchanged."""
+    def mark(fn):
+        return fn
+    return mark
+
+
+_orig_module_call = Module.__call__
+_orig_module_getattr = Module.__getattr__
+FunctionType = types.FunctionType
 
 
 class Tracer(TracerBase):
@@ -400,39 +484,20 @@ class Tracer(TracerBase):
                                  type_expr=fn.__annotations__.get(name, None))
 
     def _autowrap(self, patcher, frame_dict):
-        # Recording stand-ins for math's functions (and autowrap_functions) and ember's, in one scope.
-        if patcher.visit_once(frame_dict):
-            for name, value in list(frame_dict.items()):
-                if name.startswith("_") or not callable(value):
-                    continue
-                if id(value) in self._autowrap_function_ids:
-                    patcher.patch(frame_dict, name, _StandIn(value))
-                elif public_entry(value) is not None:
-                    patcher.patch(frame_dict, name, _StandIn(value, mark_wrapped=False))
+        _autowrap_check(patcher, frame_dict, self._autowrap_function_ids)
 
     @contextlib.contextmanager
     def recording_ember_functions(self, patcher):
-        """While open, ember's functions and Tensor methods record nodes when given a Proxy: stand-ins replace
-        them in ember's namespaces, on ``Tensor``, and in the globals of every function entered (a profile hook
-        sees each call before its body runs, so helpers that imported them by name record too), as torch's
-        ``__torch_function__`` sees every call. ``patcher.revert()`` puts the originals back."""
-        for name, method in list(vars(Tensor).items()):
-            if isinstance(method, types.FunctionType) and (not name.startswith("_")
-                                                           or name in _TENSOR_OPERATOR_METHODS):
-                patcher.patch_method(Tensor, name, _tensor_method_stand_in(
-                    method, _TENSOR_OPERATOR_METHODS.get(name, name)))
-        for module in [*self._autowrap_search, *(_namespace(s) for s in _NAMESPACES)]:
+        """While open, ember's functions and Tensor methods record nodes when given a Proxy (and ``math``'s in the
+        autowrapped modules); ``patcher.revert()`` puts the originals back."""
+        _record_ember_functions(patcher)
+        for module in self._autowrap_search:
             self._autowrap(patcher, module.__dict__)
-
-        def profile(frame, event, arg):
-            if event == "call":
-                self._autowrap(patcher, frame.f_globals)
-        previous = sys.getprofile()
-        sys.setprofile(profile)
+        hook = patcher.on_revert.pop()   # the profile hook ends with the block
         try:
             yield
         finally:
-            sys.setprofile(previous)
+            hook()
 
     def trace(self, root, concrete_args=None):
         """Traces ``root`` (a Module's ``forward``, or a function) and returns the ``Graph``."""
@@ -460,7 +525,7 @@ class Tracer(TracerBase):
             fn_globals = fn.__globals__
             fn, args = self.create_args_for_root(fn, isinstance(root, Module), concrete_args)
             parameter_proxy_cache = {}
-            original_getattr, original_call = Module.__getattr__, Module.__call__
+            original_getattr, original_call = _orig_module_getattr, _orig_module_call
 
             def module_getattr_wrapper(mod, attr):
                 return self.getattr(attr, original_getattr(mod, attr), parameter_proxy_cache)
@@ -473,17 +538,15 @@ class Tracer(TracerBase):
 
             patcher = _Patcher()
             try:
-                patcher.patch_method(Module, "__getattr__", module_getattr_wrapper)
-                patcher.patch_method(Module, "__call__", module_call_wrapper)
-                for (_, name), frame_dict in list(_wrapped_fns_to_patch.items()):
-                    orig = getattr(builtins, name) if name not in frame_dict and hasattr(builtins, name) \
-                        else frame_dict[name]
-                    patcher.patch(frame_dict, name, _StandIn(orig))
+                patcher.patch_method(Module, "__getattr__", module_getattr_wrapper, deduplicate=False)
+                patcher.patch_method(Module, "__call__", module_call_wrapper, deduplicate=False)
                 self._autowrap(patcher, fn_globals)
                 for module in self.root.modules():   # functions kept as attributes (self.act = ember.relu)
                     self._autowrap(patcher, module.__dict__)
-                with self.recording_ember_functions(patcher):
-                    result = fn(*args)
+                _patch_wrapped_functions(patcher)
+                for module in self._autowrap_search:
+                    self._autowrap(patcher, module.__dict__)
+                result = fn(*args)
                 self.create_node("output", "output", (self.create_arg(result),), {},
                                  type_expr=fn.__annotations__.get("return", None))
             finally:

@@ -193,3 +193,70 @@ def test_convolution_subclasses_trace_through_as_torch(base, shape):
     assert_same_trace(t_gm, e_gm)
     x = numpy.random.randn(*shape).astype(numpy.float32)
     assert_same_values(t_gm(torch.from_numpy(x)), e_gm(ember.from_numpy(x)))
+
+
+def _library_tracer(lib):
+    """A Tracer whose ``trace`` is written on torch.fx's internals, as PyTorch Geometric's ``symbolic_trace``
+    writes it (``_Patcher`` as a context, ``_patch_wrapped_functions``, ``_autowrap_check``, the original
+    ``Module.__call__``/``__getattr__``, ``compatibility``), with every submodule but Sequential a leaf."""
+    import importlib
+    st = importlib.import_module(f"{lib.__name__}.fx._symbolic_trace")
+
+    class Tracer(lib.fx.Tracer):
+        def is_leaf_module(self, module, *args, **kwargs):
+            return not isinstance(module, lib.nn.Sequential)
+
+        @st.compatibility(is_backward_compatible=True)
+        def trace(self, root, concrete_args=None):
+            self.root = root
+            fn = type(root).forward
+            self.submodule_paths = {mod: name for name, mod in root.named_modules()}
+            self.graph = lib.fx.Graph(tracer_cls=getattr(self, "__class__", None))
+            self.tensor_attrs = {}
+            for k, v in root.__dict__.items():
+                if isinstance(v, (lib.Tensor, st.ScriptObject)):
+                    self.tensor_attrs[v] = k
+            assert isinstance(fn, st.FunctionType)
+            fn_globals = fn.__globals__
+            fn, args = self.create_args_for_root(fn, True, concrete_args)
+            cache = {}
+
+            @st.functools.wraps(st._orig_module_getattr)
+            def module_getattr_wrapper(mod, attr):
+                return self.getattr(attr, st._orig_module_getattr(mod, attr), cache)
+
+            @st.functools.wraps(st._orig_module_call)
+            def module_call_wrapper(mod, *args, **kwargs):
+                def forward(*args, **kwargs):
+                    return st._orig_module_call(mod, *args, **kwargs)
+                st._autowrap_check(patcher, getattr(getattr(mod, "forward", mod), "__globals__", {}),
+                                   self._autowrap_function_ids)
+                return self.call_module(mod, forward, args, kwargs)
+
+            with st._Patcher() as patcher:
+                patcher.patch_method(lib.nn.Module, "__getattr__", module_getattr_wrapper, deduplicate=False)
+                patcher.patch_method(lib.nn.Module, "__call__", module_call_wrapper, deduplicate=False)
+                st._patch_wrapped_functions(patcher)
+                st._autowrap_check(patcher, fn_globals, self._autowrap_function_ids)
+                for module in self._autowrap_search:
+                    st._autowrap_check(patcher, module.__dict__, self._autowrap_function_ids)
+                self.create_node("output", "output", (self.create_arg(fn(*args)),), {},
+                                 type_expr=fn.__annotations__.get("return", None))
+            self.submodule_paths = None
+            return self.graph
+    return Tracer
+
+
+@pytest.mark.parametrize("name", ["MLP", "CNN", "Wrapped", "TensorOperands"])
+def test_tracer_written_on_fx_internals(name):
+    """A library's own ``Tracer.trace`` on torch.fx's private helpers (PyG's ``to_hetero`` traces this way) records
+    the same graph as torch's, and the patches are gone afterwards."""
+    t_model, e_model = pair(name)
+    graphs = [_library_tracer(lib)().trace(model) for lib, model in ((torch, t_model), (ember, e_model))]
+    gms = [lib.fx.GraphModule(model, graph) for lib, model, graph in
+           ((torch, t_model, graphs[0]), (ember, e_model, graphs[1]))]
+    assert_same_trace(*gms)
+    x = numpy.random.default_rng(0).standard_normal(INPUTS[name]).astype(numpy.float32)
+    assert_same_values(gms[0](torch.tensor(x)), gms[1](ember.tensor(x)))
+    assert ember.nn.Module.__call__ is ember.fx._symbolic_trace._orig_module_call
+    assert "__call__" not in vars(ember.nn.Sequential) and ember.relu.__class__.__name__ == "function"
