@@ -56,4 +56,5 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
            "StudentT", "TransformedDistribution", "Uniform", "VonMises", "Weibull", "Wishart", "biject_to",
            "constraints", "kl_divergence", "register_kl", "transform_to", "transforms"] + transforms.__all__
 
-del _half, _probs_logits  # noqa: F821 (bound by their import); ember's private helper modules: dir(torch.distributions) lists PyTorch's names only
+# ember's private helper modules leave the namespace: dir(torch.distributions) lists PyTorch's names only
+del _half, _probs_logits  # noqa: F821 (bound by their import)
