@@ -17,7 +17,12 @@ def sparse_indices(xp, shape):
 
 
 def as_strided(xp, array, shape, strides, writeable=False):
-    """A strided view of ``array`` (read-only on NumPy unless ``writeable``; CuPy has no read-only arrays)."""
+    """A strided view of ``array`` (read-only on NumPy unless ``writeable``; CuPy has no read-only arrays). ml_dtypes'
+    types (bfloat16, float8) go through unsigned integers of their width: NumPy's as_strided names the view's dtype
+    by its array-interface string, which float8_e5m2's ("<f1") does not parse."""
+    if array.dtype.isbuiltin == 2:
+        bits = array.view(f"u{array.dtype.itemsize}")
+        return as_strided(xp, bits, shape, strides, writeable).view(array.dtype)
     if _on_host(xp):
         return numpy.lib.stride_tricks.as_strided(array, shape, strides, writeable=writeable)
     return xp.lib.stride_tricks.as_strided(array, shape, strides)

@@ -23,7 +23,7 @@ from collections import Counter, OrderedDict
 
 import numpy
 
-from . import _backend, _dtype, _meta, _safe_globals
+from . import _backend, _compat, _dtype, _meta, _safe_globals
 from ._atomic_file import atomic_write
 from ._safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals  # noqa: F401
 from ._tensor import Size, Tensor, _make, _rebuild_from_array
@@ -418,11 +418,7 @@ def _rebuild_tensor(storage, storage_offset, size, stride):
     data, itemsize = storage.data, storage.data.itemsize
     xp = _backend.xp_of(data)
     data = data[storage_offset:]
-    if data.dtype.isbuiltin == 2:   # ml_dtypes' types: as_strided cannot name some (float8_e5m2's "<f1") to NumPy
-        bits = data.view(f"u{itemsize}")
-        return _make(xp.lib.stride_tricks.as_strided(bits, shape=size, strides=[s * itemsize for s in stride])
-                     .view(data.dtype))
-    return _make(xp.lib.stride_tricks.as_strided(data, shape=size, strides=[s * itemsize for s in stride]))
+    return _make(_compat.as_strided(xp, data, size, [s * itemsize for s in stride], writeable=True))
 
 
 def _check_layout(storage, offset, size, stride):

@@ -192,3 +192,16 @@ def test_float8_tensors_round_and_convert_as_torch(name):
     numpy.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
     assert str(ember.zeros(2, dtype=getattr(ember, name))).replace("ember", "torch") == str(
         torch.zeros(2, dtype=getattr(torch, name)))
+
+
+@pytest.mark.parametrize("name", ["float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz", "bfloat16"])
+def test_strided_views_and_products_of_ml_dtypes_as_torch(name):
+    """Strided views of ml_dtypes' types (float8_e5m2's type string "<f1" is one NumPy's as_strided cannot parse)
+    and matrix products, which PyTorch computes for float8 and rounds to it (ml_dtypes returns float32)."""
+    results = []
+    for lib in (torch, ember):
+        a = (lib.arange(6.0).reshape(2, 3) / 3).to(getattr(lib, name))
+        views = [a.as_strided((2, 2), (1, 2)), a.t().contiguous(), a.diagonal(), a.unfold(1, 2, 1), a @ a.t(),
+                 a[0] @ a.t(), a.unsqueeze(0) @ a.t()]
+        results.append([(str(v.dtype).split(".")[-1], v.float().tolist()) for v in views])
+    assert results[1] == results[0]

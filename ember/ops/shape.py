@@ -4,7 +4,7 @@ rearrange.py."""
 import math
 import warnings
 
-from .. import _backend, _dtype, _meta
+from .. import _backend, _compat, _dtype, _meta
 from .._tensor import Size, Tensor, _make
 from .._warnings import transparent
 from ..autograd.function import Primitive, registry
@@ -279,6 +279,8 @@ def _method_with_separate_dims(function):
 @_method_with_separate_dims
 def squeeze(input, dim=None):
     """Removes dims of size 1 (only among ``dim`` when given: an int or a tuple)."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["squeeze"](input, dim)
     if dim is None:
         dims = range(input.ndim)
     else:
@@ -296,6 +298,8 @@ def squeeze(input, dim=None):
 @tensor_method
 def unsqueeze(input, dim):
     """Inserts a dim of size 1 at position ``dim``."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["unsqueeze"](input, dim)
     dim = wrap_dim(dim, input.ndim + 1)
     shape = input.shape
     result = name_node(_view_of_shape(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
@@ -367,6 +371,8 @@ def permute(input, *dims, **keywords):
     """The dims reordered as ``dims`` (a view)."""
     if keywords:
         dims = keyword_sizes(dims, keywords, "dims", "permute")
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["permute"](input, *dims)
     order = _dims_arg(dims)   # (``dims`` kept as called: argument errors read it)
     if len(order) != input.ndim:
         argument_error()
@@ -382,6 +388,8 @@ def permute(input, *dims, **keywords):
 @tensor_method("swapaxes", "swapdims")
 def transpose(input, dim0, dim1):
     """Swaps dims ``dim0`` and ``dim1`` (a view)."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["transpose"](input, dim0, dim1)
     dims = list(range(input.ndim))
     dim0, dim1 = wrap_dim(dim0, input.ndim), wrap_dim(dim1, input.ndim)
     if dims:
@@ -742,7 +750,7 @@ class StridedView(Primitive):
 
 
 def _strided(xp, a, shape, strides):
-    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+    return _compat.as_strided(xp, a, shape, strides, writeable=True)
 
 
 def _diagonal_view(xp, a, offset, dim1, dim2):

@@ -83,7 +83,10 @@ class Matmul(Primitive):
         needs = ctx.needs_input_grad
         ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         ctx.ranks = (a.ndim, b.ndim)
-        return folded_matmul(ctx.xp, a, b)
+        result = folded_matmul(ctx.xp, a, b)
+        if result.dtype != a.dtype:   # ml_dtypes' float8 products come out in float32: rounded once, as PyTorch's
+            result = result.astype(a.dtype)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
