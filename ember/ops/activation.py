@@ -506,10 +506,10 @@ HardtanhGrad._node_cls.__name__ = HardtanhGrad._node_cls.__qualname__ = "Hardtan
 
 
 def _hardtanh_grad(xp, grad, result, low, high):
-    """The gradient mask as two one-byte passes (result > low, and result < high) and one product: multiplying
-    by a boolean is several times faster than ``where`` or a masked copy. Without bounds, ``result`` is the mask."""
+    """The gradient mask as two one-byte passes (result > low, and result < high) and one select
+    (``_parallel.gradient_where``, as fast as a product with the mask). Without bounds, ``result`` is the mask."""
     def run(out, g, r):
-        xp.multiply(g, r if low is None else _inside(xp, r, low, high), out=out)
+        _parallel.gradient_where(xp, g, r if low is None else _inside(xp, r, low, high), out=out)
     out = _buffers.empty(xp, xp.broadcast_shapes(grad.shape, result.shape), grad.dtype)
     return _parallel.map_chunks(run, out, grad, result)
 
@@ -564,7 +564,7 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        return grad * ~((a <= -3) | (a >= 3)) * _ONE_SIXTH   # NaN passes, as PyTorch's
+        return (grad * _ONE_SIXTH).where(~((a <= -3) | (a >= 3)), 0.0)   # NaN passes, as PyTorch's
 
     @staticmethod
     @quiet
@@ -574,9 +574,8 @@ class Hardsigmoid(Primitive):
         passes = xp.less_equal(a, -3)
         passes |= xp.greater_equal(a, 3)
         xp.logical_not(passes, out=passes)
-        out = xp.multiply(grad, passes, out=_buffers.empty(xp, a.shape, grad.dtype))
-        out *= out.dtype.type(_ONE_SIXTH)
-        return out
+        out = xp.multiply(grad, grad.dtype.type(_ONE_SIXTH), out=_buffers.empty(xp, a.shape, grad.dtype))
+        return _parallel.gradient_where(xp, out, passes, out=out)
 
 
 class Hardswish(Primitive):
@@ -596,24 +595,24 @@ class Hardswish(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        return grad * (a / 3 + 0.5).where(~(a >= 3), 1.0).where(~(a <= -3), 0.0)   # NaN takes the slope (NaN)
+        # NaN takes the slope (NaN); 0 is selected, not a product (+0 for a negative gradient, as PyTorch's)
+        return (grad * (a / 3 + 0.5).where(~(a >= 3), 1.0)).where(~(a <= -3), 0.0)
 
     @staticmethod
     @quiet
     def array_backward(ctx, grad):
         a, = ctx.saved_arrays
         xp = ctx.xp
-        # x / 3 + 1/2 on x clipped to [-3, 3] (-1/2 and 3/2 at the ends), times (x > -3), minus (x >= 3) / 2:
-        # PyTorch's slope inside, 0 and 1 outside, NaN for NaN, with no select per element
+        # x / 3 + 1/2 on x clipped to [-3, 3] (3/2 at the top), minus (x >= 3) / 2: PyTorch's slope inside, 1
+        # above, NaN for NaN; the gradient times it, then +0 selected from x <= -3 on (PyTorch's select)
         slope = xp.clip(a, -3, 3, out=_buffers.empty(xp, a.shape, a.dtype))
         slope /= 3
         slope += 0.5
-        mask = xp.greater(a, -3, out=_buffers.empty(xp, a.shape, a.dtype))
-        slope *= mask
-        xp.greater_equal(a, 3, out=mask)
+        mask = xp.greater_equal(a, 3, out=_buffers.empty(xp, a.shape, a.dtype))
         mask *= 0.5
         slope -= mask
-        return xp.multiply(grad, slope, out=slope)
+        xp.multiply(grad, slope, out=slope)
+        return _parallel.gradient_where(xp, slope, ~xp.less_equal(a, -3), out=slope)
 
 
 Hardsigmoid._node_cls.__name__ = Hardsigmoid._node_cls.__qualname__ = "HardsigmoidBackward0"

@@ -14,6 +14,11 @@ VALUES = [-3.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.4, 0.5, 1.0, 1.5, 3.0, 7.0]   # n
 OPS = {
     "relu": lambda lib, x: lib.relu(x),
     "relu_inplace": lambda lib, x: lib.nn.functional.relu(x.clone(), inplace=True),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x),
+    "hardtanh_inplace": lambda lib, x: lib.nn.functional.hardtanh(x.clone(), -0.5, 1.5, inplace=True),
+    "hardsigmoid": lambda lib, x: lib.nn.functional.hardsigmoid(x),
+    "hardswish": lambda lib, x: lib.nn.functional.hardswish(x),
     "round": lambda lib, x: lib.round(x),
     "round_decimals": lambda lib, x: lib.round(x, decimals=1),
     "floor": lambda lib, x: lib.floor(x),
@@ -57,7 +62,7 @@ def test_zero_gradients_have_pytorchs_sign(op, dtype, create_graph):
     assert (numpy.signbit(got) == numpy.signbit(expected)).all(), (got, expected)
 
 
-@pytest.mark.parametrize("op", ["relu"])
+@pytest.mark.parametrize("op", ["relu", "relu6", "hardtanh", "hardsigmoid", "hardswish"])
 def test_zero_gradient_signs_of_large_inputs(op):
     """Large inputs take the pooled, chunked array paths."""
     rng = numpy.random.default_rng(0)
