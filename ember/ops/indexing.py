@@ -670,7 +670,7 @@ class ScatterReduce(Primitive):
     """``a`` with ``src`` reduced in at ``index`` along ``dim`` (sum, prod, mean, amax, amin)."""
 
     @staticmethod
-    def forward(ctx, a, index, src, dim, reduce, include_self):
+    def forward(ctx, a, index, src, dim, reduce, include_self, saves_result=True):
         xp = ctx.xp
         ctx.dim, ctx.reduce, ctx.include_self, ctx.src_shape = dim, reduce, include_self, src.shape
         values = _head(src, index)
@@ -689,11 +689,17 @@ class ScatterReduce(Primitive):
             count = xp.maximum(count, 1)
             out = out / count if a.dtype.kind in "fc" else out // count
             ctx.count = count
-        ctx.save_for_backward(a, index, src, out)
+        if saves_result:   # as PyTorch's scatter_reduce (an in-place change of the result breaks its backward)
+            ctx.save_for_backward(a, index, src, out)
+        else:   # scatter_add's backward needs the index only
+            ctx.save_for_backward(index)
         return out
 
     @staticmethod
     def backward(ctx, grad):
+        if len(ctx.saved_tensors) == 1:
+            index, = ctx.saved_tensors
+            return grad, None, _padded(gather(grad, ctx.dim, index), ctx.src_shape)
         a, index, src, out = ctx.saved_tensors
         dim, reduce = ctx.dim, ctx.reduce
         src = _make(_head(src._data, index._data)) if tuple(src.shape) != tuple(index.shape) else src
@@ -777,7 +783,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None, out=None):
 def scatter_add(input, dim, index, src, *, out=None):
     """A copy of ``input`` with ``src`` added at ``index`` along ``dim`` (repeated indices add up)."""
     dim = _check_index_op("scatter_add", input, dim, index, src)
-    result = ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, "sum", True)
+    result = ScatterReduce.apply(input, index, _scatter_src(input, src, None), dim, "sum", True, False)
     return write_out(out, name_node(result, "ScatterAddBackward0", (input, src)), "scatter_add")
 
 

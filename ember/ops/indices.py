@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd._jvp import refuse_duals
 from ..autograd.function import composite
 from ._inplace import assign_inplace, inplace_method
-from ._util import tensor_method, wrap_dim, write_out
+from ._util import tensor_method, warn_once, wrap_dim, write_out
 from .indexing import scatter_reduce
 
 __all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce",
@@ -141,6 +141,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=No
     size = input.shape[dim] if input.ndim else 1
     if index.numel() and (int(index._data.min()) < 0 or int(index._data.max()) >= size):
         raise IndexError("index out of range in self")
+    warn_once("index_reduce", "index_reduce() is in beta and the API may change at any time.")
     spread = index.to(_dtype.int64).reshape((-1,) + (1,) * (source.ndim - dim - 1)).expand(source.shape) \
         if source.ndim else index.to(_dtype.int64).reshape(())
     return write_out(out, scatter_reduce(input, dim, spread, source, reduce, include_self=include_self),

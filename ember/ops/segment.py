@@ -72,7 +72,8 @@ class SegmentReduce(Primitive):
         else:   # prod: the product of the other elements and initial, exact where elements are zero
             zero = values == 0
             zeros = grad.new_zeros(out.shape).index_add(0, ids, zero.to(grad.dtype))[ids]
-            product = grad.new_ones(out.shape).index_reduce(0, ids, values.masked_fill(zero, 1), "prod")
+            product = grad.new_ones(out.shape).scatter_reduce(0, ids.view(-1, 1).expand(values.shape),
+                                                              values.masked_fill(zero, 1), "prod")
             product = product[ids] * (1 if ctx.initial is None else ctx.initial)
             lone_zero = product.where(zero & (zeros == 1), product.new_zeros(()))
             part = grad[ids] * (product / values.masked_fill(zero, 1)).where(zeros == 0, lone_zero)

@@ -1,4 +1,6 @@
 """Indexing and index ops against PyTorch: values, dtypes, gradients, views, in-place semantics and errors."""
+import warnings
+
 import numpy
 import pytest
 import torch
@@ -593,3 +595,42 @@ def test_advanced_index_result_layout(layout):
     assert results[0] == results[1]
     edges = ember.tensor([[0, 1, 2, 2], [1, 0, 2, 0]])
     assert edges[:, edges[0] != edges[1]].view(-1).tolist() == [0, 1, 2, 1, 0, 0]
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta:UserWarning")
+@pytest.mark.parametrize("op", ["scatter_add", "index_add", "scatter", "sum", "amax", "prod", "index_reduce"])
+def test_result_changed_in_place_before_backward(op):
+    """scatter_add's backward needs only the index, so changing its result in place (PyG's degree normalisation:
+    ``deg.pow_(-0.5)``) leaves the gradient intact, as in PyTorch; scatter_reduce and index_reduce save their
+    result and refuse, as PyTorch's do."""
+    outcomes = []
+    for lib in (torch, ember):
+        src = lib.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+        index = lib.tensor([0, 1, 0, 2])
+        base = lib.ones(3)
+        out = {"scatter_add": lambda: base.scatter_add(0, index, src),
+               "index_add": lambda: base.index_add(0, index, src), "scatter": lambda: base.scatter(0, index, src),
+               "index_reduce": lambda: base.index_reduce(0, index, src, "prod")}.get(
+            op, lambda: base.scatter_reduce(0, index, src, op))()
+        out.mul_(2)
+        try:
+            out.sum().backward()
+            outcomes.append(src.grad.tolist())
+        except RuntimeError as error:
+            outcomes.append(str(error).split(":")[0])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_index_reduce_warns_once_that_it_is_beta():
+    """PyTorch's index_reduce warns once per process, after its argument checks, that it is in beta."""
+    from ember.ops import _util
+    _util._warned.discard("index_reduce")
+    with pytest.raises(RuntimeError, match="Expected reduce to be one of"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.ones(3).index_reduce(0, ember.tensor([0]), ember.ones(1), "foo")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ember.ones(3).index_reduce_(0, ember.tensor([0]), ember.ones(1), "prod")
+        ember.ones(3).index_reduce(0, ember.tensor([0]), ember.ones(1), "amax")
+    assert [str(w.message) for w in caught] == ["index_reduce() is in beta and the API may change at any time."]
+    assert caught[0].filename == __file__
