@@ -130,19 +130,21 @@ with warnings.catch_warnings(record=True) as caught:
     t.meshgrid([a, a], indexing=None)
     t.cross(t.ones(3, 3), t.ones(3, 3))
     t.ones(3, 3).cross(t.ones(3, 3))
+    t.ones(2, 3, 4).T
+    t.ones(2, 3, 4).T
 for w in caught:
     print(w.category.__name__, repr(str(w.message).split(" (Triggered internally at")[0]))
 """
 
 
-def test_meshgrid_and_cross_defaults_warn_once_per_process():
-    """meshgrid without indexing= and cross without dim= warn the first time only (TORCH_WARN_ONCE), however many
-    lines call them."""
+def test_meshgrid_cross_and_reversing_t_warn_once_per_process():
+    """meshgrid without indexing=, cross without dim= and x.T of a tensor not 2-d warn the first time only
+    (TORCH_WARN_ONCE), however many lines call them."""
     def run(lib):
         return subprocess.run([sys.executable, "-c", _MESHGRID_CROSS.format(lib=lib)], capture_output=True,
                               text=True, timeout=120).stdout
     expected = run("torch")
-    assert expected.count("UserWarning") == 2 and run("ember") == expected
+    assert expected.count("UserWarning") == 3 and run("ember") == expected
 
 
 _DISPATCHED_WARNINGS = """

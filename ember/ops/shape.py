@@ -2,7 +2,6 @@
 and the version counter with their input as in PyTorch; the shape ops that copy (cat, repeat, flip, ...) are in
 rearrange.py."""
 import math
-import warnings
 
 from .. import _backend, _compat, _dtype, _meta
 from .._tensor import Size, Tensor, _make
@@ -10,7 +9,8 @@ from .._warnings import transparent
 from ..autograd.function import Primitive, registry
 from . import _quantized
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
-from ._util import _as_view, argument_error, name_node, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims
+from ._util import (_as_view, argument_error, name_node, shape_arg, shown_edge, tensor_method, warn_once, wrap_dim,
+                    wrap_dims)
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit",
@@ -411,10 +411,9 @@ def t(input):
 def _reversed_dims(self):
     """The tensor with its dims reversed."""
     if self.ndim not in (0, 2):
-        warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated and "
-                      "it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
-                      "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
-                      UserWarning, stacklevel=2)
+        warn_once("x.T", "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+                  "and it will throw an error in a future release. Consider `x.mT` to transpose batches of matrices "
+                  "or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.")
     return _permuted(self, range(self.ndim - 1, -1, -1))
 
 

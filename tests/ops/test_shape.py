@@ -276,11 +276,11 @@ def test_stride_and_contiguity_match_torch():
 
 
 def test_deprecation_warnings_match_torch():
+    from ember.ops import _util
+    _util._warned.difference_update({"x.T", "meshgrid indexing", "cross without dim"})   # once per process, as PyTorch's
     x = ember.tensor(A)
     with pytest.warns(UserWarning, match="x.T"):
         x.T
-    from ember.ops import _util
-    _util._warned.difference_update({"meshgrid indexing", "cross without dim"})   # once per process, as PyTorch's
     with pytest.warns(UserWarning, match="indexing argument"):
         ember.meshgrid(ember.tensor(V))
     with pytest.warns(UserWarning, match="without specifying the dim"):
