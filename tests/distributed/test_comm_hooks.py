@@ -1,7 +1,7 @@
 """DistributedDataParallel's communication hooks: one program on 2 ranks (no hook, the default hooks, fp16
-compression and its wrapper, the no-op, a built-in hook, a user's hook recording its buckets, the registration
-errors), run on ember under mpiexec and on torch's gloo backend, must give the same results on each rank (gradients
-to float tolerance: the local backward rounds as ember's kernels do)."""
+compression and its wrapper, the no-op, PowerSGD over four steps, a built-in hook, a user's hook recording its
+buckets, the registration errors), run on ember under mpiexec and on torch's gloo backend, must give the same results
+on each rank (gradients to float tolerance: the local backward rounds as ember's kernels do)."""
 import json
 import math
 

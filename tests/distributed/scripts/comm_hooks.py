@@ -1,8 +1,8 @@
 """One 2-rank program on DistributedDataParallel's communication hooks, run on ember (under mpiexec) or on torch
 (gloo, ranks started by the test with RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT): the gradients after one backward
-with no hook, the default hooks (allreduce, fp16 compression, the fp16 wrapper, the no-op), a built-in hook and a
-user's annotated hook that records the buckets it is given; and the registration errors. Each rank writes its results
-as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
+with no hook, the default hooks (allreduce, fp16 compression, the fp16 wrapper, the no-op), PowerSGD, a built-in
+hook and a user's annotated hook that records the buckets it is given; and the registration errors. Each rank writes
+its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
 
     python comm_hooks.py ember|torch OUT_DIR
 """
@@ -14,11 +14,11 @@ import sys
 if sys.argv[1] == "torch":
     import torch
     import torch.distributed as dist
-    from torch.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks
+    from torch.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks, powerSGD_hook
 else:
     import ember as torch
     import ember.distributed as dist
-    from ember.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks
+    from ember.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks, powerSGD_hook
 
 results = {}
 
@@ -104,6 +104,28 @@ record("return_annotation", lambda: model().register_comm_hook(None, badly_retur
 record("bf16_on_cpu", lambda: model().register_comm_hook(None, default_hooks.bf16_compress_hook))
 record("builtin_types", lambda: [repr(t) for t in (dist.BuiltinCommHookType.ALLREDUCE,
                                                    dist.BuiltinCommHookType.FP16_COMPRESS)])
+
+# PowerSGD: plain averaging for two steps, then rank-r factors with error feedback and warm start (rank 3 takes
+# the QR path); same-shaped matrices batched; its state's statistics and settings check
+for name, settings, widths in (("rank1", {}, (16, 12, 3)), ("rank3", {"matrix_approximation_rank": 3}, (16, 12, 3)),
+                               ("batched", {"batch_tensors_with_same_shape": True}, (12, 12, 12, 3)),
+                               ("no_feedback", {"use_error_feedback": False, "warm_start": False,
+                                                "start_powerSGD_iter": 1}, (16, 12, 3))):
+    torch.manual_seed(0)
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.Tanh()]
+    ddp = torch.nn.parallel.DistributedDataParallel(torch.nn.Sequential(*layers[:-1]))
+    state = powerSGD_hook.PowerSGDState(None, start_powerSGD_iter=settings.pop("start_powerSGD_iter", 2),
+                                        **settings)
+    ddp.register_comm_hook(state, powerSGD_hook.powerSGD_hook)
+    for step in range(4):
+        ddp.zero_grad()
+        torch.manual_seed(20 + 2 * step + rank)
+        ddp(torch.randn(6, widths[0])).square().sum().backward()
+        results[f"powerSGD_{name}_{step}"] = [p.grad.flatten().tolist() for p in ddp.parameters()]
+    results[f"powerSGD_{name}_stats"] = [state.iter, list(state.compression_stats()), sorted(state.error_dict)]
+record("powerSGD_start_too_early", lambda: powerSGD_hook.PowerSGDState(None, start_powerSGD_iter=1))
 
 with open(os.path.join(sys.argv[2], f"{sys.argv[1]}-{rank}.json"), "w") as file:
     json.dump(results, file)
