@@ -12,11 +12,13 @@ batch size.
 """
 import functools
 import inspect
+import sys
 import warnings
 
 import numpy
 
 from .._tensor import Size, Tensor, _make
+from .._warnings import _wrapper_codes, warn as _warn
 from ..autograd import function as _function
 from ..ops import creation as _creation
 from ..ops import shape as _shape_ops
@@ -313,6 +315,15 @@ class _Tracer:
         return self.graph.add_node(Node("prim::ListConstruct", sizes), ["int[]"])[0]
 
     # --- warnings where a tensor leaves the trace as a Python value ------------------------------------
+    def constant_made(self, name):
+        """``ember.tensor`` & co. were called (a ``creation.constant_hooks`` hook): PyTorch's warning, naming the
+        line that called them, that their data is kept as a constant."""
+        if not self.depth and not self.converting and _called_from_outside(3):
+            _warn(f"torch.{name} results are registered as constants in the trace. You can safely ignore this "
+                  "warning if you use this function to create tensors out of constant variables that would be the "
+                  "same every time you call this function. In any other case, this might cause the trace to be "
+                  "incorrect.", TracerWarning, stacklevel=4)
+
     def patch_conversions(self):
         originals = {name: Tensor.__dict__[name] for name in _CONVERSIONS}
         tracer = self
@@ -334,6 +345,15 @@ class _Tracer:
 
         for name, method in originals.items():
             setattr(Tensor, name, wrap(name, method))
+        originals["__len__"] = length = Tensor.__dict__["__len__"]
+
+        def measured(tensor):
+            if tensor._data.ndim and not tracer.depth and _called_from_outside(1):
+                _warn("Using len to get tensor shape might cause the trace to be incorrect. Recommended usage "
+                      "would be tensor.shape[0]. Passing a tensor of different shape might lead to errors or "
+                      "silently give incorrect results.", TracerWarning, stacklevel=2)
+            return length(tensor)
+        Tensor.__len__ = measured
         originals.update(shape=Tensor.__dict__["shape"], size=Tensor.__dict__["size"])
         size = originals["size"]
 
@@ -359,6 +379,21 @@ class _Tracer:
         return originals
 
 
+def _called_from_outside(level):
+    """Whether the frame ``level`` calls up (1: the caller of this function; ember's transparent wrappers not
+    counted) runs code outside ember: PyTorch's C++ ops make tensors and read sizes without its Python-level
+    warnings, so ember's own ops must not raise them."""
+    frame = sys._getframe(1)
+    for _ in range(level):
+        frame = frame.f_back
+        while frame is not None and frame.f_code in _wrapper_codes:
+            frame = frame.f_back
+        if frame is None:
+            return True
+    name = frame.f_globals.get("__name__", "")
+    return name != "ember" and not name.startswith("ember.")
+
+
 def run_traced(function, inputs, graph, attributes, modules=()):
     """Calls ``function(*inputs)`` with the tracer hooked in; returns (output, tracer)."""
     tracer = _Tracer(graph, attributes)
@@ -379,10 +414,12 @@ def run_traced(function, inputs, graph, attributes, modules=()):
     factory, infer_shape = _creation._factory, _shape_ops._infer_shape
     _creation._factory, _shape_ops._infer_shape = tracer.creation(factory), inferring(infer_shape)
     _function.dispatch_hooks.append(tracer.hook)
+    _creation.constant_hooks.append(tracer.constant_made)
     try:
         output = function(*inputs)
     finally:
         _function.dispatch_hooks.remove(tracer.hook)
+        _creation.constant_hooks.remove(tracer.constant_made)
         _creation._factory, _shape_ops._infer_shape = factory, infer_shape
         for module, forward in leaves:
             if forward is None:

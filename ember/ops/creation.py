@@ -320,9 +320,20 @@ _COPY_CONSTRUCT = ("To copy construct from a tensor, it is recommended to use so
                    "sourceTensor.detach().clone().requires_grad_(True), rather than {}(sourceTensor).")
 
 
+constant_hooks = []
+"""Callables told the name of a factory whose result holds data given from outside (``tensor``, ``as_tensor``,
+``from_numpy``): ``jit.trace`` warns there that the trace keeps that data as a constant."""
+
+
+def _from_data(name):
+    for hook in constant_hooks:
+        hook(name)
+
+
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors; a tensor with PyTorch's
     warning to copy it with ``detach().clone()`` instead)."""
+    _from_data("tensor")
     if isinstance(data, Tensor):
         warn(_COPY_CONSTRUCT.format("torch.tensor"), stacklevel=2)
     return _copied(data, dtype, device, requires_grad)
@@ -343,11 +354,16 @@ def _copied(data, dtype, device, requires_grad):
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` (a tensor or NumPy array) when dtype and device allow."""
+    _from_data("as_tensor")
+    return _as_tensor(data, dtype, device)
+
+
+def _as_tensor(data, dtype, device):
     if isinstance(data, Tensor):
         return data.to(device=device if device is not None else data.device, dtype=dtype or data.dtype)
     if isinstance(data, numpy.ndarray) and (device is None or _backend.as_device(device).type == "cpu"):
         if dtype is None or _dtype.as_dtype(dtype).numpy == data.dtype:
-            return from_numpy(data)
+            return _wrap_numpy(data)
     return _copied(data, dtype, device, False)
 
 
@@ -362,7 +378,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
                                          stacklevel=3))
         if shared is not None:
             return asarray(shared, device=device, copy=copy, requires_grad=requires_grad)
-    result = as_tensor(obj, dtype=dtype, device=device)
+    result = _as_tensor(obj, dtype, device)
     source = obj._data if isinstance(obj, Tensor) else obj
     shares = result._data is source or isinstance(obj, (Tensor, numpy.ndarray)) and _on_host(result._data) and \
         _on_host(source) and numpy.shares_memory(result._data, source)
@@ -442,6 +458,11 @@ def _buffer_array(buffer, dtype, count=-1, offset=0, stacklevel=2):
 
 def from_numpy(ndarray):
     """A tensor sharing memory with the NumPy array: changes to one show in the other."""
+    _from_data("from_numpy")
+    return _wrap_numpy(ndarray)
+
+
+def _wrap_numpy(ndarray):
     if not isinstance(ndarray, numpy.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     _check_numpy(ndarray)

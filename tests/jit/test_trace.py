@@ -198,6 +198,30 @@ def test_tracer_warns_when_a_tensor_becomes_a_python_value(convert, what):
         jit.trace(f, ember.ones(3))
 
 
+def _constant_and_len_warnings(lib):
+    # Pyro's models call len(data) and torch.tensor(...) inside JitTrace_ELBO: torch warns at each such line
+    def f(x):
+        a = lib.tensor([1.0, 2.0])
+        b = lib.as_tensor(numpy.ones(2, dtype=numpy.float32))
+        c = lib.from_numpy(numpy.ones(2, dtype=numpy.float32))
+        d = lib.asarray([1.0, 2.0])
+        e = x.new_tensor([1.0, 2.0])
+        return x[:len(x)] + a + b + c + d + e + len(lib.ones(2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lib.jit.trace(f, (lib.ones(2),), check_trace=False)
+    return [(w.category.__name__, str(w.message)[:28], w.filename, w.lineno) for w in caught
+            if w.category is not DeprecationWarning]
+
+
+def test_tracer_warns_where_data_becomes_constants_and_len_reads_a_size():
+    ours, theirs = _constant_and_len_warnings(ember), _constant_and_len_warnings(torch)
+    assert ours == theirs and [message for _, message, _, _ in theirs] == [
+        "torch.tensor results are reg", "torch.as_tensor results are ", "torch.from_numpy results are",
+        "Using len to get tensor shap", "Using len to get tensor shap"]
+    assert {filename for _, _, filename, _ in theirs} == {__file__}
+
+
 def test_data_dependent_control_flow_is_frozen_and_a_different_graph_fails_the_check():
     def f(x):
         return x * 2 if x.sum() > 0 else x - 100
