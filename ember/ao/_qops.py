@@ -331,6 +331,8 @@ def _pool(kind):
 
 
 _quantized.kernels.update({
-    "flatten": _flatten, "cat": cat, "leaky_relu": _leaky_relu, "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid,
+    "transpose": QTensor.transpose, "permute": QTensor.permute, "squeeze": QTensor.squeeze,
+    "unsqueeze": QTensor.unsqueeze, "flatten": _flatten, "cat": cat, "leaky_relu": _leaky_relu,
+    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid,
     **{kind: _pool(kind) for kind in ("max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool1d",
                                       "adaptive_avg_pool2d")}})

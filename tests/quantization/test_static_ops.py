@@ -150,6 +150,9 @@ def test_quantized_activation_modules_equal_torch():
     ("channel_shuffle", lambda m, q: q.view(2, 2, 3, 9, 7).transpose(1, 2).contiguous().view(2, -1, 9, 7)),
     ("squeeze", lambda m, q: q[:, :1].squeeze(1).unsqueeze(0)),
     ("dropout", lambda m, q: m.nn.functional.dropout(q, training=False)),
+    ("transpose_function", lambda m, q: m.transpose(q, 1, 2).contiguous()),
+    ("permute_function", lambda m, q: m.permute(q, (0, 2, 3, 1))),
+    ("squeeze_function", lambda m, q: m.unsqueeze(m.squeeze(q[:, :1], 1), 0)),
 ])
 def test_ops_on_quantized_tensors_equal_torch(name, fn):
     rng = numpy.random.default_rng(3)

@@ -22,5 +22,5 @@ from .squeezenet import *  # noqa: F401,F403
 from .swin_transformer import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from .vision_transformer import *  # noqa: F401,F403
-from . import detection, lenet, mobilenetv2, optical_flow, resnet, segmentation, vgg, video  # noqa: F401
+from . import detection, lenet, mobilenetv2, optical_flow, quantization, resnet, segmentation, vgg, video  # noqa: F401,E501
 from ._api import Weights, WeightsEnum, get_model, get_model_builder, get_model_weights, get_weight, list_models  # noqa: F401,E501
