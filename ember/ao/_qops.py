@@ -274,6 +274,11 @@ def sigmoid(x):
     return unary(x, lambda v: (f32(1) / (f32(1) + numpy.exp(-v))).astype(f32), 1.0 / 256, 0)
 
 
+def tanh(x):
+    """``tanh`` of a quint8 tensor: quantized with scale 2/256 and zero point 128, as PyTorch fixes them."""
+    return unary(x, lambda v: numpy.tanh(v).astype(f32), 2.0 / 256, 128)
+
+
 def hardsigmoid(x):
     """``hardsigmoid`` of a quint8 tensor: quantized with scale 1/256 and zero point 0."""
     return unary(x, lambda v: numpy.minimum(numpy.maximum(v + f32(3), f32(0)), f32(6)) / f32(6), 1.0 / 256, 0)
@@ -333,6 +338,6 @@ def _pool(kind):
 _quantized.kernels.update({
     "transpose": QTensor.transpose, "permute": QTensor.permute, "squeeze": QTensor.squeeze,
     "unsqueeze": QTensor.unsqueeze, "flatten": _flatten, "cat": cat, "leaky_relu": _leaky_relu,
-    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid,
+    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid, "sigmoid": sigmoid, "tanh": tanh,
     **{kind: _pool(kind) for kind in ("max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool1d",
                                       "adaptive_avg_pool2d")}})

@@ -258,6 +258,11 @@ class QTensor(Tensor):
         from ._qops import sigmoid
         return sigmoid(self)
 
+    def tanh(self):
+        """The tanh, quantized with scale 2/256 and zero point 128 (quint8)."""
+        from ._qops import tanh
+        return tanh(self)
+
     def mean(self, dim=None, keepdim=False, *, dtype=None):
         """The rounded mean of the integers over ``dim``, same qparams."""
         from ._qops import mean

@@ -136,6 +136,8 @@ def test_quantized_activation_modules_equal_torch():
     ("leaky_relu", lambda m, q: m.nn.functional.leaky_relu(q, 0.2)),
     ("hardsigmoid", lambda m, q: m.nn.functional.hardsigmoid(q)),
     ("sigmoid", lambda m, q: q.sigmoid()),
+    ("sigmoid_function", lambda m, q: m.sigmoid(q)),
+    ("tanh_function", lambda m, q: m.tanh(q)),
     ("max_pool2d", lambda m, q: m.nn.functional.max_pool2d(q, 3, 2, 1)),
     ("max_pool2d_ceil", lambda m, q: m.nn.functional.max_pool2d(q, 2, ceil_mode=True)),
     ("avg_pool2d", lambda m, q: m.nn.functional.avg_pool2d(q, 3, 2, 1)),

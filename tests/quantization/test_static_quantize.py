@@ -246,3 +246,24 @@ def test_quantize_and_quant_wrapper_and_errors():
                                            ["0", "1"])
     with pytest.warns(UserWarning, match="None of the submodule got qconfig applied"):
         ember.ao.quantization.prepare(ember.nn.Sequential(ember.nn.Linear(1, 1)))
+
+
+def test_qat_gives_fixed_qparams_fake_quantizers_to_bounded_activations():
+    def build(lib):
+        q = lib.ao.quantization
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(q.QuantStub(), lib.nn.Conv2d(2, 2, 1), lib.nn.Hardsigmoid(), lib.nn.Tanh(),
+                                  q.DeQuantStub())
+        model.qconfig = q.get_default_qat_qconfig("x86")
+        return q.prepare_qat(model.train())
+    prepared_t, prepared_e = build(torch), build(ember)
+    assert type(prepared_e[2].activation_post_process) is ember.ao.quantization.FixedQParamsFakeQuantize
+    assert repr(prepared_e).replace("ember", "torch") == repr(prepared_t)
+    assert sorted(prepared_e.state_dict()) == sorted(prepared_t.state_dict())
+    x = numpy.random.default_rng(0).standard_normal((2, 2, 3, 3)).astype(numpy.float32)
+    numpy.testing.assert_array_equal(prepared_e(ember.tensor(x)).detach().numpy(),
+                                     prepared_t(torch.tensor(x)).detach().numpy())
+    quantized_t = torch.ao.quantization.convert(prepared_t.eval())
+    quantized_e = ember.ao.quantization.convert(prepared_e.eval())
+    assert repr(quantized_e).replace("ember", "torch") == repr(quantized_t)
+    numpy.testing.assert_array_equal(quantized_e(ember.tensor(x)).numpy(), quantized_t(torch.tensor(x)).numpy())

@@ -3,14 +3,18 @@ qconfigs, stubs, module fusion, eager-mode static quantization (``prepare``/``co
 quantization-aware training (``prepare_qat``/``quantize_qat``) and dynamic quantization (``quantize_dynamic``)."""
 from ..._dtype import (per_channel_affine, per_channel_affine_float_qparams, per_channel_symmetric,  # noqa: F401
                        per_tensor_affine, per_tensor_symmetric)
-from .fake_quantize import (FakeQuantize, FakeQuantizeBase, FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant,
+from .fake_quantize import (FakeQuantize, FakeQuantizeBase, FixedQParamsFakeQuantize,  # noqa: F401
+                            FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant,
+                            default_fixed_qparams_range_0to1_fake_quant, default_fixed_qparams_range_neg1to1_fake_quant,
                             default_fake_quant, default_fused_act_fake_quant, default_fused_per_channel_wt_fake_quant,
                             default_fused_wt_fake_quant, default_per_channel_weight_fake_quant,
                             default_weight_fake_quant, disable_fake_quant, disable_observer, enable_fake_quant,
                             enable_observer, fused_per_channel_wt_fake_quant_range_neg_127_to_127,
                             fused_wt_fake_quant_range_neg_127_to_127)
 from .histogram_observer import HistogramObserver
-from .observer import (MinMaxObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
+from .observer import (FixedQParamsObserver, MinMaxObserver, MovingAverageMinMaxObserver,  # noqa: F401
+                       MovingAveragePerChannelMinMaxObserver, default_fixed_qparams_range_0to1_observer,
+                       default_fixed_qparams_range_neg1to1_observer,
                        NoopObserver, ObserverBase, PerChannelMinMaxObserver, PlaceholderObserver,
                        UniformQuantizationObserverBase, default_dynamic_quant_observer, default_float_qparams_observer,
                        default_observer, default_per_channel_weight_observer, default_placeholder_observer,
@@ -32,7 +36,10 @@ from .quantize import (add_quant_dequant, convert, get_default_custom_config_dic
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
 import ember.nn.quantized  # noqa: E402,F401  (torch.nn.quantized: reachable as an attribute, as in torch)
 
-__all__ = ["FakeQuantize", "FakeQuantizeBase", "FusedMovingAvgObsFakeQuantize", "default_fused_act_fake_quant",
+__all__ = ["FakeQuantize", "FakeQuantizeBase", "FixedQParamsFakeQuantize", "FixedQParamsObserver",
+           "default_fixed_qparams_range_0to1_fake_quant", "default_fixed_qparams_range_neg1to1_fake_quant",
+           "default_fixed_qparams_range_0to1_observer", "default_fixed_qparams_range_neg1to1_observer",
+           "FusedMovingAvgObsFakeQuantize", "default_fused_act_fake_quant",
            "default_fused_wt_fake_quant", "default_fused_per_channel_wt_fake_quant",
            "fused_wt_fake_quant_range_neg_127_to_127", "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
            "HistogramObserver", "MinMaxObserver", "MovingAverageMinMaxObserver",

@@ -4,14 +4,18 @@ training."""
 import ember
 from ember import nn
 
-from .observer import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver, _with_args
+from .observer import (FixedQParamsObserver, MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver,
+                       _with_args, default_fixed_qparams_range_0to1_observer,
+                       default_fixed_qparams_range_neg1to1_observer)
 from .utils import is_per_channel, is_per_tensor
 
 __all__ = ["FakeQuantizeBase", "FakeQuantize", "FusedMovingAvgObsFakeQuantize", "default_fake_quant",
            "default_weight_fake_quant", "default_dynamic_fake_quant", "default_per_channel_weight_fake_quant",
            "default_fused_act_fake_quant", "default_fused_wt_fake_quant", "default_fused_per_channel_wt_fake_quant",
            "fused_wt_fake_quant_range_neg_127_to_127", "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
-           "disable_fake_quant", "enable_fake_quant", "disable_observer", "enable_observer"]
+           "FixedQParamsFakeQuantize", "default_fixed_qparams_range_0to1_fake_quant",
+           "default_fixed_qparams_range_neg1to1_fake_quant", "disable_fake_quant", "enable_fake_quant",
+           "disable_observer", "enable_observer"]
 
 
 class FakeQuantizeBase(nn.Module):
@@ -186,6 +190,32 @@ class FusedMovingAvgObsFakeQuantize(FakeQuantize):
         observer.max_val.copy_(ember.where(running_max.isinf(), high, running_max + c * (high - running_max)))
 
 
+class FixedQParamsFakeQuantize(FakeQuantize):
+    """FakeQuantize with the fixed qparams of a ``FixedQParamsObserver`` (its ``scale``/``zero_point`` buffers are
+    the observer's): what ``prepare_qat`` gives Sigmoid, Hardsigmoid, Softmax and Tanh."""
+
+    def __init__(self, observer):
+        super().__init__(observer=observer)
+        if type(self.activation_post_process) is not FixedQParamsObserver:
+            raise AssertionError(f"{self.__class__.__name__}'s observer must be a {FixedQParamsObserver.__name__}")
+        self._observer_ctr = observer
+        self.scale = self.activation_post_process.scale
+        self.zero_point = self.activation_post_process.zero_point
+        if not is_per_tensor(self.qscheme):
+            raise AssertionError("Only per tensor quantization is supported FixedQParamsFakeQuantize module, got "
+                                 f"qscheme:{self.qscheme}")
+
+    def calculate_qparams(self):
+        """The fixed (scale, zero_point)."""
+        return self.scale, self.zero_point
+
+    def extra_repr(self):
+        return (f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled={self.observer_enabled}, "
+                f"scale={self.scale}, zero_point={self.zero_point}, dtype={self.dtype}, "
+                f"quant_min={self.activation_post_process.quant_min}, "
+                f"quant_max={self.activation_post_process.quant_max}, qscheme={self.qscheme}")
+
+
 def _integer_range(dtype):
     return {"qint8": (-128, 127), "quint8": (0, 255), "qint32": (-2 ** 31, 2 ** 31 - 1), "quint4x2": (0, 15),
             "int8": (-128, 127), "uint8": (0, 255), "int16": (-2 ** 15, 2 ** 15 - 1), "uint16": (0, 2 ** 16 - 1),
@@ -240,3 +270,7 @@ fused_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_ar
 fused_per_channel_wt_fake_quant_range_neg_127_to_127 = FusedMovingAvgObsFakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-127, quant_max=127, dtype=ember.qint8,
     qscheme=ember.per_channel_symmetric, eps=2 ** -12)
+default_fixed_qparams_range_0to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_0to1_observer)
+default_fixed_qparams_range_neg1to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_neg1to1_observer)

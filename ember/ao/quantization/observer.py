@@ -12,7 +12,8 @@ __all__ = ["ObserverBase", "UniformQuantizationObserverBase", "MinMaxObserver", 
            "PerChannelMinMaxObserver", "MovingAveragePerChannelMinMaxObserver", "PlaceholderObserver",
            "NoopObserver", "HistogramObserver", "default_observer", "default_weight_observer",
            "default_per_channel_weight_observer", "default_dynamic_quant_observer", "default_float_qparams_observer",
-           "default_placeholder_observer"]
+           "default_placeholder_observer", "FixedQParamsObserver", "default_fixed_qparams_range_0to1_observer",
+           "default_fixed_qparams_range_neg1to1_observer"]
 
 _EPS = 1.1920928955078125e-07   # ember.finfo(ember.float32).eps
 
@@ -356,3 +357,34 @@ default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
 from .histogram_observer import HistogramObserver  # noqa: E402
 
 HistogramObserver.__module__ = __name__
+
+
+class FixedQParamsObserver(ObserverBase):
+    """An observer with fixed qparams (``scale``, ``zero_point`` buffers) that records nothing: for ops whose output
+    range is known (sigmoid, hardsigmoid on [0, 1], tanh on [-1, 1])."""
+
+    def __init__(self, scale, zero_point, dtype=ember.quint8, qscheme=ember.per_tensor_affine, quant_min=0,
+                 quant_max=255, is_dynamic=False, **kwargs):
+        if is_dynamic:
+            raise NotImplementedError("FixedQParamsObserver doesn't support dynamic quantization")
+        super().__init__(dtype=dtype, is_dynamic=is_dynamic, **kwargs)
+        self.quant_min = quant_min
+        self.quant_max = quant_max
+        self.register_buffer("scale", ember.tensor([scale], dtype=ember.float))
+        self.register_buffer("zero_point", ember.tensor([zero_point], dtype=ember.int))
+        self.dtype = dtype
+        self.qscheme = qscheme
+
+    def forward(self, X):
+        """Returns ``X``."""
+        return X
+
+    def calculate_qparams(self):
+        """The fixed (scale, zero_point)."""
+        return self.scale, self.zero_point
+
+
+default_fixed_qparams_range_0to1_observer = FixedQParamsObserver.with_args(
+    scale=1.0 / 256.0, zero_point=0, dtype=ember.quint8, quant_min=0, quant_max=255)
+default_fixed_qparams_range_neg1to1_observer = FixedQParamsObserver.with_args(
+    scale=2.0 / 256.0, zero_point=128, dtype=ember.quint8, quant_min=0, quant_max=255)

@@ -10,6 +10,8 @@ from ..nn import quantized as nnq
 from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
 from ..nn.quantized import dynamic as nnqd
+from .fake_quantize import (default_fixed_qparams_range_0to1_fake_quant,
+                            default_fixed_qparams_range_neg1to1_fake_quant)
 from .stubs import DeQuantStub, QuantStub
 
 __all__ = ["DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS", "DEFAULT_STATIC_QUANT_MODULE_MAPPINGS",
@@ -51,9 +53,23 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {nn.Linear: nnqd.Linear,
 
 _INCLUDE_QCONFIG_PROPAGATE_LIST = {nn.Sequential}
 
+# the fake quantizers with fixed qparams prepare_qat gives these activations (their output range is known)
+DEFAULT_MODULE_TO_ACT_POST_PROCESS = {nn.Hardsigmoid: default_fixed_qparams_range_0to1_fake_quant,
+                                      nn.Sigmoid: default_fixed_qparams_range_0to1_fake_quant,
+                                      nn.Softmax: default_fixed_qparams_range_0to1_fake_quant,
+                                      nn.Tanh: default_fixed_qparams_range_neg1to1_fake_quant}
+
 DEFAULT_FLOAT_TO_QUANTIZED_OPERATOR_MAPPINGS = {nn.functional.elu: nnq.functional.elu,
                                                 nn.functional.hardswish: nnq.functional.hardswish,
                                                 nn.functional.leaky_relu: nnq.functional.leaky_relu}
+
+
+def _has_special_act_post_process(module):
+    return module.training and type(module) in DEFAULT_MODULE_TO_ACT_POST_PROCESS
+
+
+def _get_special_act_post_process(module):
+    return DEFAULT_MODULE_TO_ACT_POST_PROCESS.get(type(module))
 
 
 def no_observer_set():

@@ -12,7 +12,8 @@ from ember import nn
 from ..nn import quantized as nnq
 from ..nn.intrinsic import _FusedModule
 from .qconfig import default_dynamic_qconfig, float16_dynamic_qconfig, float_qparams_weight_only_qconfig
-from .quantization_mappings import (get_default_dynamic_quant_module_mappings, get_default_qat_module_mappings,
+from .quantization_mappings import (_get_special_act_post_process, _has_special_act_post_process,
+                                    get_default_dynamic_quant_module_mappings, get_default_qat_module_mappings,
                                     get_default_qconfig_propagation_list, get_default_static_quant_module_mappings,
                                     no_observer_set)
 from .stubs import DeQuantStub, QuantWrapper
@@ -81,9 +82,10 @@ def _add_observer_(module, qconfig_propagation_list=None, non_leaf_module_list=N
     def needs_observation(m):
         return getattr(m, "qconfig", None) is not None
 
-    def insert_activation_post_process(m):
+    def insert_activation_post_process(m, special_act_post_process=None):
         if needs_observation(m) and not isinstance(m, DeQuantStub):
-            m.add_module("activation_post_process", m.qconfig.activation())
+            m.add_module("activation_post_process", m.qconfig.activation() if special_act_post_process is None
+                         else special_act_post_process())
             _register_activation_post_process_hook(m, pre_hook=_activation_is_memoryless(m.qconfig))
 
     for name, child in module.named_children():
@@ -101,6 +103,8 @@ def _add_observer_(module, qconfig_propagation_list=None, non_leaf_module_list=N
         elif non_leaf_module_list is not None and type(child) in non_leaf_module_list:
             if needs_observation(child):
                 insert_activation_post_process(child)
+        elif _has_special_act_post_process(child):
+            insert_activation_post_process(child, _get_special_act_post_process(child))
         elif needs_observation(child) and type(child) in custom_module_class_mapping:
             observed_class = custom_module_class_mapping[type(child)]
             observed_child = observed_class.from_float(child)

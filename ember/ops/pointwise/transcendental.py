@@ -6,7 +6,7 @@ import numpy
 
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
-from .. import _buffers, _parallel
+from .. import _buffers, _parallel, _quantized
 from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex, require_real_clamp
 from .._parallel import gradient_where, ufunc
@@ -315,6 +315,8 @@ def _float_unary(primitive, name, doc, named=False, real_only=False):
     def function(input, *, out=None):
         if real_only:
             refuse_complex(f"{name}_vml_cpu", input)
+        if getattr(input, "is_quantized", False) and name in _quantized.kernels:   # sigmoid, tanh
+            return _quantized.kernels[name](input)
         return write_out(out, primitive.apply(_floating(input)), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
