@@ -438,7 +438,8 @@ def prelu(input, weight):
                                f"{weight.numel()} and channel size = {input.shape[1] if input.ndim > 1 else 1}.")
     # PyTorch's kernel takes the weight viewed as (1, C, 1, ...) against inputs of two dims or more
     slopes = weight.reshape((1, weight.numel()) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
-    return name_node(input.where(input > 0, input * slopes), "PreluKernelBackward0", (input, slopes))
+    # x times its factor (1, or the slope where not x > 0): PyTorch's gradient grad * slope there keeps its sign
+    return name_node(input * slopes.where(~(input > 0), 1.0), "PreluKernelBackward0", (input, slopes))
 
 
 @row_major_result

@@ -39,6 +39,9 @@ OPS = {
     "norm_inf": lambda lib, x: x.norm(float("inf")).expand(3),
     "norm_neg_inf_dim": lambda lib, x: x.reshape(4, -1).norm(float("-inf"), dim=1),
     "vector_norm_inf": lambda lib, x: lib.linalg.vector_norm(x, float("inf")).expand(3),
+    "prelu": lambda lib, x: lib.nn.functional.prelu(x, lib.tensor([0.0], dtype=x.dtype)),   # grad * slope: -0
+    "prelu_channels": lambda lib, x: lib.nn.functional.prelu(x.reshape(2, 2, 6),
+                                                             lib.tensor([0.0, 0.25], dtype=x.dtype)),
     "max_pool1d": lambda lib, x: lib.nn.functional.max_pool1d(x[None, None], 2),   # disjoint windows
     "max_pool1d_overlapping": lambda lib, x: lib.nn.functional.max_pool1d(x[None, None], 3, 1),
     "max_pool2d_ceil": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 1, 4, 6), 2, ceil_mode=True),
