@@ -82,3 +82,13 @@ def test_registered_names_and_fuse_model_for_qat():
     model_e.fuse_model(is_qat=True)
     _same_structure(model_e, model_t)
     assert type(model_e.conv1) is ember.ao.nn.intrinsic.ConvBnReLU2d
+
+
+def test_mobilenet_v3_prepared_for_qat_has_torchvision_keys():
+    model_t, model_e = _pair("mobilenet_v3_large")
+    for model, lib in ((model_t, torch), (model_e, ember)):
+        model.train()
+        model.fuse_model(is_qat=True)
+        model.qconfig = lib.ao.quantization.get_default_qat_qconfig("qnnpack")
+        lib.ao.quantization.prepare_qat(model, inplace=True)
+    _same_structure(model_e, model_t)   # the SE blocks' Hardsigmoid got fixed-qparams fake quantizers
