@@ -420,3 +420,25 @@ def test_lstm_projection_warning_is_torchs_once_per_process(monkeypatch):
     assert [str(w.message) for w in caught] == [
         "LSTM with projections is not supported with oneDNN. Using default implementation."]
     assert caught[0].filename == rnn_module.__file__
+
+
+@pytest.mark.parametrize("make_hx", [
+    lambda t: t.zeros(1, 5, 4),                                  # a tensor where (h, c) belongs: hx[1] out of range
+    lambda t: t.zeros(3, 5, 4),                                  # its slices are 2-D: the rank error names two of them
+    lambda t: (t.zeros(1, 5, 4),),                               # a tuple of one
+    lambda t: (t.zeros(1, 5, 4), t.zeros(5, 4), t.zeros(5, 4)),  # only the first two are looked at
+], ids=["tensor", "tensor-of-three", "short-tuple", "long-tuple"])
+def test_lstm_hidden_state_checks_index_it_as_pytorch(make_hx):
+    """LSTM takes hx as (h, c) and checks hx[0] and hx[1]: a lone tensor (an RNN/GRU state) fails as in PyTorch."""
+    from tests.oracle import check_same_error
+    check_same_error(lambda t: t.nn.LSTM(3, 4)(t.ones(2, 5, 3), make_hx(t)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.nn.LSTMCell(3, 4)(t.ones(5, 3), t.zeros(5, 4)),
+    lambda t: t.lstm_cell(t.ones(5, 3), t.zeros(5, 4), t.ones(16, 3), t.ones(16, 4)),
+], ids=["module", "function"])
+def test_lstm_cell_refuses_a_lone_tensor_state_as_pytorch(call):
+    """lstm_cell binds hx as a tuple of Tensors: PyTorch's TypeError, not a batch-size complaint."""
+    from tests.oracle import check_same_error
+    check_same_error(call)

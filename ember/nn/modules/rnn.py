@@ -56,10 +56,18 @@ def _rounded(results, gi, state):
 _STEPS = {"RNN_TANH": _tanh_step, "RNN_RELU": _relu_step, "LSTM": _lstm_step, "GRU": _gru_step}
 
 
+def _check_lstm_state(hx):
+    """PyTorch's lstm_cell binds ``hx`` as a tuple of Tensors: a lone tensor (an RNN or GRU state) is refused."""
+    if not isinstance(hx, (tuple, list)):
+        raise TypeError(f"lstm_cell(): argument 'hx' (position 2) must be tuple of Tensors, not {type(hx).__name__}")
+
+
 def _cell(mode, name, doc):
     """The functional cell ``torch.<name>(input, hx, w_ih, w_hh, b_ih=None, b_hh=None)``: one step of ``mode``, a
     composite of that name (autocast's per-op policies key on it)."""
     def cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+        if mode == "LSTM":
+            _check_lstm_state(hx)
         state = _STEPS[mode](linear(input, w_ih, b_ih), tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
         return state if mode == "LSTM" else state[0]
     cell.__name__ = cell.__qualname__ = name
@@ -368,7 +376,7 @@ def _warn_projections_once():
 
 def _unsqueeze_hidden(hx, batched, lstm):
     """Checks the rank of a given initial state against the input's, and adds the batch dim when unbatched."""
-    parts = hx if lstm else (hx,)
+    parts = (hx[0], hx[1]) if lstm else (hx,)   # indexed as PyTorch does: a tensor or short tuple fails there
     expected = 3 if batched else 2
     if any(p.dim() != expected for p in parts):
         kind = "batched 3-D" if batched else "unbatched 2-D"
@@ -495,6 +503,8 @@ class RNNCellBase(Module):
             hx = (zeros,) * parts
         elif not batched:
             hx = tuple(part.unsqueeze(0) for part in hx)
+        if mode == "LSTM":
+            _check_lstm_state(hx)
         self._check_step(input, hx)
         state = _CELLS[mode](input, hx if mode == "LSTM" else hx[0], self.weight_ih, self.weight_hh, self.bias_ih,
                              self.bias_hh)
