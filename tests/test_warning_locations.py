@@ -180,3 +180,19 @@ def test_warnings_name_the_caller_with_the_dispatch_wrappers_installed(tmp_path,
     places = dict(line.split(" ", 1) for line in out.splitlines())
     assert places.pop("trunc_normal_") == ember.nn.init.__file__
     assert places == dict.fromkeys(places, str(script)) and len(places) == 6
+
+
+def test_resizing_a_non_empty_out_warns_as_pytorch():
+    """out= of another shape is resized with PyTorch's deprecation warning (not when it is empty), at the caller."""
+    seen = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            lib.add(lib.ones(3), 1, out=lib.empty(2, 2))
+            lib.add(lib.ones(3), 1, out=lib.empty(0))
+            lib.sum(lib.ones(3, 3), 0, out=lib.empty(1))
+            lib.cat([lib.ones(2), lib.ones(2)], out=lib.empty(3))
+            lib.matmul(lib.ones(2, 2), lib.ones(2, 2), out=lib.empty(3))
+        seen.append([(w.category, w.filename, w.lineno, str(w.message).split(" (Triggered internally at")[0])
+                     for w in caught])
+    assert seen[0] == seen[1] and len(seen[0]) == 4 and "shape [2, 2]" in seen[0][0][3]

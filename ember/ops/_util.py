@@ -28,10 +28,15 @@ def warn_once(site, message):
     if site in _warned:
         return
     _warned.add(site)
-    frame, level = sys._getframe(0), 1
+    warn_at_caller(message)
+
+
+def warn_at_caller(message, category=UserWarning):
+    """Warns (PyTorch's TORCH_WARN) attributed to the caller's line outside ember, whatever wrappers lie between."""
+    frame, level = sys._getframe(1), 2
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    warnings.warn(message, category, stacklevel=level)
 
 
 def recorded(*tensors):
@@ -360,6 +365,12 @@ def write_out(out, result, name="op"):
             return _function.registry["AssignInplace"].apply(out, result)
         out._data[...] = result._data
     else:
+        if out._data.size:   # PyTorch's resize_output: resizing a non-empty out= is deprecated
+            warn_at_caller(f"An output with one or more elements was resized since it had shape {list(out.shape)}, "
+                           f"which does not match the required output shape {list(result.shape)}. This behavior is "
+                           "deprecated, and in a future PyTorch release outputs will not be resized unless they have "
+                           "zero elements. You can explicitly reuse an out tensor t by resizing it, inplace, to zero "
+                           "elements with t.resize_(0).")
         out._data = result._data.astype(out._data.dtype, copy=True)
     out._version_counter[0] += 1
     return out
