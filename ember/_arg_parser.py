@@ -321,14 +321,16 @@ def _ops():
     """``{code: name}`` of the functions behind ember's public ops that ``_signatures`` describes: ``ember.<name>``,
     ``Tensor.<name>``, ``ember.linalg.<name>`` (as ``linalg_<name>``) and ``nn.functional.<name>`` unless that is a
     Python form of its own (``PYTHON_FORMS``). Frames are matched by code, so a helper or a Python form that shares
-    an op's name is not taken for it. Built on the first error."""
+    an op's name is not taken for it. Built on the first error, and again on the first after nn.functional loads
+    (it loads on first use: an error before then must not leave its functions out)."""
     global _op_codes
-    if _op_codes is None:
+    functional = sys.modules.get("ember.nn.functional")
+    if _op_codes is None or functional is not None and _op_codes[1] is None:
         from . import _signatures as table
         ember = sys.modules["ember"]
         namespaces = [(ember, ""), (_tensor_class(), ""), (sys.modules.get("ember.linalg"), "linalg_")]
-        if "ember.nn.functional" in sys.modules:
-            namespaces.append((sys.modules["ember.nn.functional"], "F"))
+        if functional is not None:
+            namespaces.append((functional, "F"))
         codes = {}
         for name in list(table.FUNCTIONS) + list(table.METHODS):
             for namespace, prefix in namespaces:
@@ -340,8 +342,8 @@ def _ops():
                 code = getattr(function, "__code__", None)
                 if code is not None and code is not _nothing.__code__:
                     codes.setdefault(code, set()).add(name)
-        _op_codes = codes
-    return _op_codes
+        _op_codes = codes, functional
+    return _op_codes[0]
 
 
 def _nothing():

@@ -245,3 +245,18 @@ def test_numpy_keyword_forms_pickle_as_themselves(name):
     ember.save({"f": function}, buffer)
     buffer.seek(0)
     assert torch.load(buffer, weights_only=False)["f"] is getattr(torch, name)
+
+
+def test_functional_errors_after_an_error_raised_before_nn_functional_loaded():
+    """The parser's table of op functions is built on the first error; nn.functional loads on first use, and its
+    functions' errors must be PyTorch's also when that first error came before (a test order once hid them)."""
+    import subprocess
+    import sys
+    code = ("import sys, ember\nassert 'ember.nn.functional' not in sys.modules\n"
+            "try:\n    ember.ones(2, 3, 4).permute(0, 1)\nexcept RuntimeError:\n    pass\n"
+            "import ember.nn.functional as F\n"
+            "try:\n    F.linear(ember.ones(2, 3), 'a')\nexcept Exception as error:\n"
+            "    print(type(error).__name__, error)\n")
+    ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    expected = _raised(torch, 'F.linear(t, "a")')
+    assert ours == f"{type(expected).__name__} {expected}"
