@@ -280,3 +280,34 @@ def test_constructor_warnings_once(switch):
     assert outputs[0] == outputs[1]
     assert any("beta state" in line for line in outputs[1])
     assert any("implicitly disabled" in line for line in outputs[1]) == (switch == "implicit")
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "max", "min"])
+def test_csr_mm_with_reduce(reduce):
+    """``torch.sparse.mm(csr, dense, reduce)`` (PyG's ``spmm(adj_t, x, reduce='mean')``): each row's products
+    reduced, empty rows 0, the dense operand's gradient, the node name, against torch."""
+    results = []
+    for lib in (torch, ember):
+        matrix = lib.sparse_csr_tensor(lib.tensor([0, 2, 2, 5]), lib.tensor([0, 2, 1, 1, 2]),
+                                       lib.tensor([1.0, 2.0, 3.0, -1.0, 0.5], dtype=lib.float64), (3, 3))
+        dense = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, -6.0]], dtype=lib.float64, requires_grad=True)
+        out = lib.sparse.mm(matrix, dense, reduce)
+        (out * lib.arange(6.0, dtype=lib.float64).view(3, 2)).sum().backward()
+        results.append((out.tolist(), dense.grad.tolist(), type(out.grad_fn).__name__))
+    numpy.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-15)
+    numpy.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-15)
+    assert results[1][2] == results[0][2]
+
+
+@pytest.mark.parametrize("call", [
+    lambda L, m, d: L.sparse.mm(m, d, "prod"), lambda L, m, d: L.sparse.mm(m, d, "foo"),
+    lambda L, m, d: L.sparse.mm(m, L.ones(4, 2), "mean"), lambda L, m, d: L.sparse.mm(m, L.ones(3), "mean"),
+    lambda L, m, d: L.sparse.mm(m, d.double(), "mean"), lambda L, m, d: L.sparse.mm(m.to_sparse(), d, "mean")])
+def test_csr_mm_with_reduce_errors(call):
+    errors = []
+    for lib in (torch, ember):
+        matrix = lib.sparse_csr_tensor(lib.tensor([0, 1, 2]), lib.tensor([1, 0]), lib.tensor([1.0, 2.0]), (2, 3))
+        with pytest.raises(Exception) as caught:
+            call(lib, matrix, lib.ones(3, 2))
+        errors.append((type(caught.value).__name__, str(caught.value).split(" This could")[0]))
+    assert errors[0] == errors[1]

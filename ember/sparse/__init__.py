@@ -34,11 +34,39 @@ def _product(sparse, dense):
     return out.index_add(0, rows, values.unsqueeze(1) * dense.index_select(0, cols))
 
 
-def mm(mat1, mat2, reduce="sum"):
+def _reduced_product(csr, dense, reduce):
+    """CSR (n, m) @ dense (m, k) with each row's products reduced by ``reduce`` (mean, amax/max, amin/min; a row
+    without entries gives 0), as PyTorch's ``_sparse_mm_reduce_impl``; differentiable in the dense operand."""
+    from .. import zeros
+    from ..ops._util import name_node
+    if reduce not in ("sum", "mean", "amax", "amin", "max", "min", "prod"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
+    if reduce == "prod":
+        raise RuntimeError("sparse_mm_reduce: reduce type of prod has not been enabled.")
+    if dense.dim() != 2 or dense.shape[0] != csr.shape[1]:
+        raise RuntimeError(f"Expected a tensor of dimension 2 and tensor.size[0] == {csr.shape[1]} but got: "
+                           f"dimension {dense.dim()} and tensor.size[0] = {dense.shape[0]}")
+    if dense.dtype is not csr.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'other' to have scalar type "
+                           f"{_dtype.scalar_type_name(csr.dtype)}; but got torch.{_dtype.scalar_type_name(dense.dtype)}"
+                           f"Tensor instead (while checking arguments for sparse_mm_reduce)")
+    rows, cols = (_make(part) for part in csr._coo_indices())
+    products = csr._values_.detach().unsqueeze(1) * dense.index_select(0, cols)
+    out = zeros((csr.shape[0], dense.shape[1]), dtype=dense.dtype, device=dense.device)
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
+    out = out.scatter_reduce(0, rows.unsqueeze(1).expand(products.shape), products, reduce, include_self=False)
+    return name_node(out, "SparseMmReduceImplBackward0")
+
+
+def mm(mat1, mat2, reduce=None):
     """sparse @ dense (dense result) or sparse @ sparse (sparse result); mat1's gradient is sparse, on its own
-    indices, as torch.sparse.mm gives it."""
-    if reduce != "sum":
-        raise RuntimeError(f"torch.sparse.mm: reduce={reduce!r} is not supported in ember (only 'sum')")
+    indices, as torch.sparse.mm gives it. Given ``reduce`` ('sum', 'mean', 'amax', 'amin'), a CSR mat1 with a
+    dense mat2 reduces each row's products by it (PyG's spmm with ``reduce='mean'``)."""
+    if reduce is not None:   # PyTorch's (sparse, dense, reduce) overload: _sparse_mm_reduce_impl
+        if getattr(mat1, "is_sparse_csr", False) and not getattr(mat2, "is_sparse", False):
+            return _reduced_product(mat1, mat2, reduce)
+        raise NotImplementedError(f"Could not run 'aten::_sparse_mm_reduce_impl' with arguments from the "
+                                  f"'{'SparseCPU' if getattr(mat1, 'is_sparse', False) else 'CPU'}' backend.")
     if not mat1.is_sparse:
         return mat1.mm(mat2.to_dense() if mat2.is_sparse else mat2)
     if mat2.is_sparse:
