@@ -298,19 +298,27 @@ class Tensor(metaclass=_TensorMeta):
         if type(self._data) is _backend.MetaArray:
             self._data.item()   # PyTorch's error: no values
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            values = "more than one value" if self._data.size else "no values"
+            raise RuntimeError(f"Boolean value of Tensor with {values} is ambiguous")
         return bool(self._data.reshape(()))
+
+    def _python_scalar(self):
+        """The one element for float(), int() and complex(), which PyTorch refuses for other sizes with a ValueError
+        (item()'s error is a RuntimeError)."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __float__(self):
         _warn_if_requires_grad(self)
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __complex__(self):
         _warn_if_requires_grad(self)
-        return complex(self.item())
+        return complex(self._python_scalar())
 
     def __index__(self):
         if self.dtype._category > _dtype._INT or self._data.size != 1:

@@ -225,3 +225,11 @@ def test_format_of_a_zero_dim_tensor_is_its_number_like_torch():
     for spec in ("", ".3f", ">8"):
         assert format(ember.tensor(2.5), spec) == format(torch.tensor(2.5), spec)
     assert f"{ember.tensor([1, 2])}" == repr(ember.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("shape", [(2,), (0,), (2, 2)])
+@pytest.mark.parametrize("convert", [float, int, complex, bool, lambda x: x.item(), lambda x: "%d" % x],
+                         ids=["float", "int", "complex", "bool", "item", "percent-d"])
+def test_python_number_conversions_of_other_sizes_raise_pytorchs_errors(convert, shape):
+    """float()/int()/complex() refuse with a ValueError, item() with a RuntimeError, bool() names empty tensors."""
+    oracle.check_same_error(lambda t: convert(t.ones(shape)))
