@@ -12,6 +12,7 @@ from ... import empty, zeros
 from ...optim.optimizer import Optimizer
 from ..._tensor import Tensor
 from .. import broadcast, broadcast_object_list, get_global_rank, get_rank, get_world_size, group
+from ..algorithms.join import Join, JoinHook, Joinable
 
 __all__ = ["ZeroRedundancyOptimizer"]
 
@@ -32,7 +33,20 @@ def _typename(value):
         value.type()
 
 
-class ZeroRedundancyOptimizer(Optimizer):
+class _ZeROJoinHook(JoinHook):
+    """A joined rank's part for ZeroRedundancyOptimizer: it steps its share and broadcasts it with the others."""
+
+    def __init__(self, zero):
+        if not isinstance(zero, ZeroRedundancyOptimizer):
+            raise AssertionError("ZeRO join hook requires passing in a ZeroRedundancyOptimizer instance as the state")
+        self.zero = zero
+
+    def main_hook(self):
+        """Steps this rank's share (its gradients as they are) and takes part in the broadcasts."""
+        self.zero.step()
+
+
+class ZeroRedundancyOptimizer(Optimizer, Joinable):
     """Wraps ``optimizer_class`` so that each rank of ``process_group`` keeps the state of its share of ``params``
     only; ``step`` updates the share and broadcasts it. ``parameters_as_bucket_view`` makes each rank's parameters
     views of one flat tensor, broadcast in one message."""
@@ -53,6 +67,7 @@ class ZeroRedundancyOptimizer(Optimizer):
                              "DistributedDataParallel's communication hook); step it after backward instead")
         self.initialized = False
         Optimizer.__init__(self, params, defaults)
+        Joinable.__init__(self)
         self._partition = []
         self.process_group = process_group if process_group is not None else group.WORLD
         self.world_size = get_world_size(self.process_group)
@@ -153,6 +168,9 @@ class ZeroRedundancyOptimizer(Optimizer):
     # --- stepping -------------------------------------------------------------------------------------------------
     def step(self, closure=None, **kwargs):
         """Steps this rank's share with the local optimizer, then every rank broadcasts its updated share."""
+        work = Join.notify_join_context(self)
+        if work is not None:
+            work.wait()
         self._sync_param_groups(self.param_groups, self.optim.param_groups)
         loss = self.optim.step(**kwargs) if closure is None else self.optim.step(closure=closure, **kwargs)
         self._sync_param_groups(self.optim.param_groups, self.param_groups)
@@ -167,6 +185,20 @@ class ZeroRedundancyOptimizer(Optimizer):
         for work in works:
             work.wait()
         return loss
+
+    def join_hook(self, **kwargs):
+        """The hook a rank that ran out of inputs runs for this optimizer inside ``Join``."""
+        return _ZeROJoinHook(self)
+
+    @property
+    def join_device(self):
+        """The device of the first parameter."""
+        return self._all_params[0].device
+
+    @property
+    def join_process_group(self):
+        """The process group the shares are broadcast over."""
+        return self.process_group
 
     def add_param_group(self, param_group):
         """Adds a group on every rank (call it on all of them); its parameters are dealt out as the others were."""

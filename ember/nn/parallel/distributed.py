@@ -13,6 +13,7 @@ import inspect
 
 from ... import cat, distributed as dist, futures, int32, is_grad_enabled, no_grad, tensor, zeros
 from ..._tensor import Tensor
+from ...distributed.algorithms.join import Join, JoinHook, Joinable
 from ...distributed.grad_bucket import BuiltinCommHookType, GradBucket
 from ..modules.module import Module
 
@@ -38,9 +39,10 @@ class _Bucket:
                 zip(self.params, self.offsets[:-1], self.offsets[1:])]
 
 
-class DistributedDataParallel(Module):
+class DistributedDataParallel(Module, Joinable):
     """Wraps ``module`` for data-parallel training: call it like the module, then ``backward`` averages gradients
-    across the ranks of ``process_group``. ``no_sync()`` accumulates gradients locally instead."""
+    across the ranks of ``process_group``. ``no_sync()`` accumulates gradients locally instead; ``join()`` (or
+    ``Join([model, ...])``) trains on inputs of different lengths per rank."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=None, find_unused_parameters=False, check_reduction=False,
@@ -85,6 +87,9 @@ class DistributedDataParallel(Module):
         self._next_bucket = 0
         self._used = None
         self._comm_hook = None   # (hook, state) once register_comm_hook was called
+        self._divisor = None     # what gradients are divided by when not the group's size (a join's active ranks)
+        self._divide_by_initial_world_size = True
+        Joinable.__init__(self)
         self._hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in params]
 
     def _set_buckets(self, buckets):
@@ -100,8 +105,17 @@ class DistributedDataParallel(Module):
                 "unused parameter detection by passing the keyword argument `find_unused_parameters=True` to "
                 "`torch.nn.parallel.DistributedDataParallel`, and by making sure all `forward` function outputs "
                 "participate in calculating loss.")
-        if self.broadcast_buffers and self.training:
-            self._broadcast(list(self.module.buffers()))
+        joining = self._join_config.enable
+        if joining:   # inside a Join: the ranks that ran out answer these collectives from the join hook
+            work = Join.notify_join_context(self)
+            if work is not None:
+                work.wait()
+                if not self._divide_by_initial_world_size:
+                    self._divisor = int(work.result()[0].item())
+        if self._syncs_buffers():
+            self._broadcast(list(self.module.buffers()), self._common_rank(True) if joining else None)
+        if joining:
+            self._count_syncing(self.require_backward_grad_sync)
         output = self.module(*inputs, **kwargs)
         self._prepare_for_backward(output)
         return output
@@ -156,19 +170,24 @@ class DistributedDataParallel(Module):
                 bucket.work = hook(state, GradBucket(index, bucket.buffer, bucket.offsets, bucket.params,
                                                      index == len(self._buckets) - 1))
                 return
-            bucket.buffer.div_(self.process_group.size())
+            bucket.buffer.div_(self._divisor or self.process_group.size())
         bucket.work = dist.collectives._all_reduce_unchecked(bucket.buffer, self.process_group)
 
     def _finish(self):
         self._syncing = False
         self._take_results()
-        if self._ready_order is not None:   # after the first backward: buckets in the order gradients came in
-            order, self._ready_order = self._ready_order, None
-            position = {id(p): i for i, p in enumerate(self._params)}
-            indices = [[position[id(p)] for p in order]]
-            dist.broadcast_object_list(indices, src=self.process_group.ranks[0], group=self.process_group)
-            if sorted(indices[0]) == list(range(len(self._params))):   # rank 0's order, as PyTorch syncs it
-                self._set_buckets(_assign_buckets([self._params[i] for i in indices[0]], self._bucket_limits))
+        self._rebuild_buckets()
+
+    def _rebuild_buckets(self):
+        """After the first backward: buckets in the order gradients came in (rank 0's, as PyTorch syncs it)."""
+        if self._ready_order is None:
+            return
+        order, self._ready_order = self._ready_order, None
+        position = {id(p): i for i, p in enumerate(self._params)}
+        indices = [[position[id(p)] for p in order]]
+        dist.broadcast_object_list(indices, src=self.process_group.ranks[0], group=self.process_group)
+        if sorted(indices[0]) == list(range(len(self._params))):
+            self._set_buckets(_assign_buckets([self._params[i] for i in indices[0]], self._bucket_limits))
 
     def _take_results(self):
         used = None
@@ -210,15 +229,73 @@ class DistributedDataParallel(Module):
             raise RuntimeError("register_builtin_comm_hook or register_comm_hook can only be called once.")
         self._comm_hook = (hooks[comm_hook_type], self.process_group)
 
+    # --- uneven inputs ----------------------------------------------------------------------------------------------
+    def join(self, divide_by_initial_world_size=True, enable=True, throw_on_early_termination=False):
+        """A ``Join`` context for this model alone: ranks may run different numbers of iterations inside it.
+        Gradients are averaged over all ranks (``divide_by_initial_world_size``) or over those still iterating."""
+        return Join([self], enable, throw_on_early_termination,
+                    divide_by_initial_world_size=divide_by_initial_world_size)
+
+    def join_hook(self, **kwargs):
+        """The hook a rank that ran out of inputs runs for this model (see ``join``)."""
+        return _DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
+
+    @property
+    def join_device(self):
+        """The device of the model's parameters."""
+        return self._params[0].device
+
+    @property
+    def join_process_group(self):
+        """The process group gradients are averaged over."""
+        return self.process_group
+
+    def _syncs_buffers(self):
+        return self.broadcast_buffers and self.training and any(True for _ in self.module.buffers())
+
+    def _common_rank(self, candidate):
+        """The highest global rank among those passing ``candidate`` True (the source of a join's broadcasts)."""
+        rank = tensor([dist.get_rank() if candidate else -1])
+        dist.all_reduce(rank, op=dist.ReduceOp.MAX, group=self.process_group)
+        return int(rank.item())
+
+    def _count_syncing(self, syncing):
+        """How many ranks will average gradients in this iteration's backward."""
+        count = tensor([1 if syncing else 0])
+        dist.all_reduce(count, group=self.process_group)
+        return int(count.item())
+
+    def _shadow_iteration(self):
+        """What a joined rank runs for each iteration the others still make: their forward's buffer broadcast and
+        sync count, and (when they average) their backward's bucket allreduces, on zeros."""
+        if self._syncs_buffers():
+            self._broadcast(list(self.module.buffers()), self._common_rank(False))
+        if not self._count_syncing(False):
+            return
+        with no_grad():
+            works = []
+            for bucket in self._buckets:
+                zeros_like = zeros(bucket.offsets[-1], dtype=bucket.buffer.dtype, device=bucket.buffer.device)
+                works.append(dist.collectives._all_reduce_unchecked(zeros_like, self.process_group))
+            if self.find_unused_parameters:
+                dist.all_reduce(zeros(len(self._params), dtype=int32), op=dist.ReduceOp.MAX,
+                                group=self.process_group)
+            for work in works:
+                work.wait()
+        self._ready_order = [] if self._ready_order is not None else None   # shadows the rebuild's broadcast
+        self._rebuild_buckets()
+
     # --- buffers and state ---------------------------------------------------------------------------------------
-    def _broadcast(self, tensors):
-        """Broadcasts ``tensors`` from rank 0, one flat message per dtype."""
+    def _broadcast(self, tensors, source=None):
+        """Broadcasts ``tensors`` from global rank ``source`` (the group's first by default), one flat message per
+        dtype."""
         if self.process_group.size() == 1 or not tensors:
             return
+        source = self.process_group.ranks[0] if source is None else source
         with no_grad():
             for group in _by_dtype(tensors).values():
                 flat = cat([t.detach().reshape(-1) for t in group])
-                dist.broadcast(flat, src=self.process_group.ranks[0], group=self.process_group)
+                dist.broadcast(flat, src=source, group=self.process_group)
                 offset = 0
                 for t in group:
                     t.copy_(flat[offset:offset + t.numel()].view(t.shape))
@@ -233,6 +310,28 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+
+class _DDPJoinHook(JoinHook):
+    """A joined rank's part for DistributedDataParallel: it shadows each iteration the others still make, and at
+    the end every replica takes the last joiner's parameters and buffers."""
+
+    def __init__(self, ddp, divide_by_initial_world_size):
+        if not isinstance(ddp, DistributedDataParallel):
+            raise AssertionError(f"DDP join hook requires passing in a DistributedDataParallel instance as the state, "
+                                 f"got {type(ddp).__name__}")
+        self.ddp = ddp
+        ddp._divide_by_initial_world_size = divide_by_initial_world_size
+
+    def main_hook(self):
+        """Shadows one iteration of the ranks still training."""
+        self.ddp._shadow_iteration()
+
+    def post_hook(self, is_last_joiner):
+        """Every replica takes the parameters and buffers of the ranks that joined last."""
+        ddp = self.ddp
+        ddp._divisor = None
+        ddp._broadcast([*ddp._params, *ddp.module.buffers()], ddp._common_rank(is_last_joiner))
 
 
 def _check_comm_hook(hook):
