@@ -21,6 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWa
                                         "ignore:Please use quant_min and quant_max:UserWarning",
                                         "ignore:must run observer:UserWarning",
                                         "ignore:ember computes quantized ops:UserWarning",
+                                        "ignore:The default weight initialization:FutureWarning",
                                         "ignore:TypedStorage is deprecated:UserWarning")
 
 _NUMBER = re.compile(r"(scale|min_val|max_val)=(tensor\(\[?)?-?[0-9.e+-]+")
@@ -46,7 +47,8 @@ def _same_structure(model_e, model_t):
     assert list(model_e.state_dict()) == list(model_t.state_dict())
 
 
-@pytest.mark.parametrize("name", ["resnet18", "shufflenet_v2_x0_5", "mobilenet_v2", "mobilenet_v3_large"])
+@pytest.mark.parametrize("name", ["resnet18", "shufflenet_v2_x0_5", "mobilenet_v2", "mobilenet_v3_large",
+                                  "googlenet"])
 def test_float_and_quantized_models_match_torchvision(name):
     model_t, model_e = _pair(name)
     _same_structure(model_e, model_t)
@@ -92,3 +94,13 @@ def test_mobilenet_v3_prepared_for_qat_has_torchvision_keys():
         model.qconfig = lib.ao.quantization.get_default_qat_qconfig("qnnpack")
         lib.ao.quantization.prepare_qat(model, inplace=True)
     _same_structure(model_e, model_t)   # the SE blocks' Hardsigmoid got fixed-qparams fake quantizers
+
+
+def test_inception_v3_float_and_fused_structure_match_torchvision():
+    model_t, model_e = _pair("inception_v3")   # (quantizing it calibrates on a 299x299 image: slow here)
+    _same_structure(model_e, model_t)
+    model_t.eval()
+    model_e.eval()
+    model_t.fuse_model()
+    model_e.fuse_model()
+    _same_structure(model_e, model_t)
