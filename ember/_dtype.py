@@ -298,6 +298,17 @@ def as_dtype(value):
     return from_numpy(numpy.dtype(value))
 
 
+def dtype_arg(value, op=None):
+    """A ``dtype=`` argument as PyTorch's parser takes it: a dtype, or Python's float, int, bool or complex.
+    TypeError for the names and NumPy dtypes ``as_dtype`` accepts (PyTorch refuses them), naming ``op`` when given;
+    an op PyTorch's signature table describes then raises PyTorch's message (``_util.argument_error``)."""
+    if isinstance(value, dtype):
+        return value
+    if value is float or value is int or value is bool or value is complex:
+        return as_dtype(value)
+    raise TypeError(f"{op + '(): ' if op else ''}argument 'dtype' must be torch.dtype, not {type(value).__name__}")
+
+
 _SCALAR_TYPE_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                       "int64": "Long", "float16": "Half", "bfloat16": "BFloat16", "float32": "Float",
                       "float64": "Double", "complex64": "ComplexFloat", "complex128": "ComplexDouble",

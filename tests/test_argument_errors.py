@@ -199,7 +199,29 @@ CALLS = [
     'T.flatten("a")',
     'T.ceil([1.0])',
     'T.trunc(2)',
-    'T.flatten(t, 0, 1.5)'
+    'T.flatten(t, 0, 1.5)',
+    # dtype arguments: a dtype or a Python number type (not a name or a NumPy dtype)
+    'T.zeros(2, dtype="float32")',
+    'T.ones(2, dtype=numpy.float32)',
+    'T.empty(2, dtype="float32")',
+    'T.full((2,), 1, dtype="float32")',
+    'T.empty_strided((2,), (1,), dtype="float32")',
+    'T.zeros_like(t, dtype="float32")',
+    'T.full_like(t, 1, dtype="float32")',
+    't.new_zeros(2, dtype="float32")',
+    't.new_full((2,), 1, dtype="float32")',
+    'T.tensor([1], dtype="float32")',
+    'T.tensor([1], dtype=numpy.float32)',
+    'T.as_tensor([1], dtype="float32")',
+    'T.asarray([1], dtype="float32")',
+    'T.frombuffer(bytearray(4), dtype="uint8")',
+    'T.arange(3, dtype="int64")',
+    'T.linspace(0, 1, 3, dtype="float32")',
+    'T.logspace(0, 1, 3, dtype="float32")',
+    'T.eye(2, dtype="float32")',
+    'T.randn(2, dtype="float32")',
+    'T.rand_like(t, dtype="float32")',
+    't.new_tensor([1], dtype="float32")',
 ]
 
 
@@ -226,6 +248,16 @@ def test_wrong_argument_types_raise_torchs_error(call):
 def test_calls_that_fit_keep_the_ops_own_error(call):
     expected, got = _raised(torch, call), _raised(ember, call)
     assert type(got) is type(expected)
+
+
+@pytest.mark.parametrize("dtype", ["float32", numpy.float64])
+def test_conversions_refuse_dtypes_that_are_not_torchs(dtype):
+    """Tensor.to takes a dtype or a Python number type: PyTorch refuses names and NumPy dtypes (a TypeError; its
+    message lists to()'s signatures)."""
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            lib.ones(2).to(dtype=dtype)
+    assert ember.ones(2).to(float).dtype is ember.float64 and ember.ones(2).to(dtype=int).dtype is ember.int64
 
 
 def test_integer_like_dims_and_sizes_pass():

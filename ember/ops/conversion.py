@@ -6,7 +6,7 @@ from .._tensor import Tensor, _make
 from ..autograd import _dual
 from ..autograd.function import Primitive
 from . import _buffers, _parallel
-from ._util import name_node, tensor_method
+from ._util import argument_error, name_node, tensor_method
 
 __all__ = ["clone", "detach", "detach_", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero",
            "numel", "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
@@ -87,7 +87,13 @@ def _parse_to(args, kwargs):
             dtype = arg
         elif arg is not None:
             device = arg
-    return (None if dtype is None else _dtype.as_dtype(dtype)), (None if device is None else _backend.as_device(device))
+    if dtype is not None:
+        try:   # a dtype or a Python number type, as PyTorch's parser takes it (not a name or a NumPy dtype)
+            dtype = _dtype.dtype_arg(dtype)
+        except TypeError:
+            argument_error()
+            raise
+    return dtype, (None if device is None else _backend.as_device(device))
 
 
 @tensor_method

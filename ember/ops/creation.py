@@ -334,6 +334,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors; a tensor with PyTorch's
     warning to copy it with ``detach().clone()`` instead)."""
     _from_data("tensor")
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        _dtype.dtype_arg(dtype, "tensor")
     if isinstance(data, Tensor):
         warn(_COPY_CONSTRUCT.format("torch.tensor"), stacklevel=2)
     return _copied(data, dtype, device, requires_grad)
@@ -343,7 +345,7 @@ def _copied(data, dtype, device, requires_grad):
     if isinstance(data, numpy.ndarray):
         _check_numpy(data)
     infer = dtype is None
-    dtype = _infer_dtype(data) if infer else _dtype.as_dtype(dtype)
+    dtype = _infer_dtype(data) if infer else _dtype.as_dtype(dtype)   # checked by the public functions
     if dtype is None:
         dtype = _dtype.get_default_dtype()
     dev = _backend.as_device(device if device is not None else (data.device if isinstance(data, Tensor) else None))
@@ -354,6 +356,8 @@ def _copied(data, dtype, device, requires_grad):
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with ``data`` (a tensor or NumPy array) when dtype and device allow."""
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        _dtype.dtype_arg(dtype, "as_tensor")
     _from_data("as_tensor")
     return _as_tensor(data, dtype, device)
 
@@ -371,6 +375,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
     """``obj`` as a tensor, sharing memory when possible (``copy=False`` demands it, ``copy=True`` forbids it).
     A storage's or a Python buffer's (bytes, bytearray, memoryview, array) bytes are read as elements of ``dtype``
     (for an untyped storage int64 by default, for a buffer the default float dtype), as in PyTorch."""
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        _dtype.dtype_arg(dtype, "asarray")
     if not isinstance(obj, (Tensor, numpy.ndarray, numpy.generic)):
         shared = _from_storage(obj, dtype, copy)
         if shared is None and _is_buffer(obj):
@@ -426,6 +432,7 @@ def _is_buffer(obj):
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, array, memoryview): ``count`` items of
     ``dtype`` from byte ``offset`` (all that fit when -1)."""
+    _dtype.dtype_arg(dtype, "frombuffer")
     return _make(_buffer_array(buffer, dtype, count, offset, stacklevel=3), requires_grad=requires_grad)
 
 
@@ -518,10 +525,22 @@ def _number(x):
 
 
 # --- tensors by shape -----------------------------------------------------------------------------------------
+def _dtype_arg(dtype):
+    """``dtype`` checked as PyTorch's parser does (a dtype or a Python number type), on the factory's error path
+    with the op's own message."""
+    if isinstance(dtype, _dtype.dtype):
+        return dtype
+    try:
+        return _dtype.dtype_arg(dtype)
+    except TypeError:
+        argument_error()
+        raise
+
+
 def _factory(shape, fill, dtype, device, requires_grad, order=None, like_strides=None):
     """A new tensor of ``shape`` filled with ``fill`` (None: uninitialised), its axes laid out in memory in ``order``
     (outermost first; None: row-major), with exactly ``like_strides`` (in elements) when given."""
-    d = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    d = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     for s in shape:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shape)}")
@@ -712,6 +731,8 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     """A copy of ``data`` with this tensor's dtype and device unless given (a tensor with PyTorch's warning)."""
     if isinstance(data, Tensor):
         warn(_COPY_CONSTRUCT.format("tensor.new_tensor"), stacklevel=2)
+    if dtype is not None and not isinstance(dtype, _dtype.dtype):
+        _dtype.dtype_arg(dtype, "new_tensor")
     return _copied(data, dtype or self.dtype, device or self.device, requires_grad)
 
 
@@ -720,7 +741,7 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     for name, value in (("n", n), ("m", m)):
         if value is not None and value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
-    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     xp = _backend.xp_for(_backend.as_device(device))
     return _finish(xp.eye(n, n if m is None else m, dtype=dtype.numpy), requires_grad)
 

@@ -21,7 +21,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
 from ..autograd.grad_mode import state
 from . import _samplers
-from .creation import _factory, _like, _like_layout
+from .creation import _dtype_arg, _factory, _like, _like_layout
 from ._inplace import assign_inplace
 from ._kernel_dtypes import cpp_type_name, refuse_complex
 from ._mt19937 import STATE_BYTES, Engine
@@ -208,7 +208,7 @@ def _engine(generator):
 
 def _float_dtype(dtype, kernel):
     """The requested dtype (default float), with PyTorch's error for integer types a kernel cannot fill."""
-    d = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+    d = _dtype.get_default_dtype() if dtype is None else _dtype_arg(dtype)
     if not (d.is_floating_point or d.is_complex):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{_dtype.scalar_type_name(d)}\'')
     return d
@@ -388,7 +388,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
-    d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
+    d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     low, span = _from_to(d, int(low), int(high))
     shape = shape_arg((size,))
     if _on_meta(device):
@@ -403,7 +403,7 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     """A random permutation of 0..n-1 (PyTorch's shuffle, so the same seed gives PyTorch's permutation)."""
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    d = _dtype.int64 if dtype is None else _dtype.as_dtype(dtype)
+    d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     if _on_meta(device):
         return write_out(out, _meta_samples((int(n),), d, requires_grad), "randperm")
     perm = _samplers.randperm(_engine(generator), int(n))

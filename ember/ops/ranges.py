@@ -7,7 +7,7 @@ import numpy
 from .. import _backend, _dtype, _runtime
 from .._warnings import warn
 from ._util import argument_error
-from .creation import _finish, _number
+from .creation import _dtype_arg, _finish, _number
 
 __all__ = ["arange", "range", "linspace", "logspace"]
 
@@ -65,7 +65,7 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if dtype is None:
         floating = any(isinstance(v, float) or isinstance(v, numpy.floating) for v in (start, end, step))
         dtype = _dtype.get_default_dtype() if floating else _dtype.int64
-    dtype = _dtype.as_dtype(dtype)
+    dtype = _dtype_arg(dtype)
     if step == 0:
         raise RuntimeError("step must be nonzero")
     if not all(numpy.isfinite(float(v)) for v in (start, end)):
@@ -95,7 +95,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     warn("torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
          "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
          UserWarning, stacklevel=2)
-    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
     return arange(start, start + count * step, step, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -110,7 +110,7 @@ def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=Non
     if dtype is None:
         is_complex = isinstance(start, builtins.complex) or isinstance(end, builtins.complex)
         dtype = _dtype.default_complex() if is_complex else _dtype.get_default_dtype()
-    dtype = _dtype.as_dtype(dtype)
+    dtype = _dtype_arg(dtype)
     xp = _backend.xp_for(_backend.as_device(device))
     with numpy.errstate(over="ignore", invalid="ignore"):
         if dtype.is_complex or dtype.itemsize == 2 and dtype.is_floating_point:
@@ -188,7 +188,7 @@ def _trailing_zeros(n):
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
-    dtype = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
+    dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     if dtype.numpy in (numpy.float32, numpy.float64) and steps > 1:
         exponents = _backend.xp_for(_backend.as_device(device)).asarray(_log_exponents(start, end, steps, dtype.numpy))
     else:
