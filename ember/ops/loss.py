@@ -208,21 +208,44 @@ def _class_weights(weight, target, mask):
     return w
 
 
+def _check_nll_shapes(input, target):
+    """PyTorch's shape checks of nll_loss_nd and its 1-D/2-D, 4-D and other kernels, in their order; returns the
+    target, a one-element target of a 1-D input taken as its 0-d class index, as PyTorch's forward does."""
+    if input.ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {input.ndim})")
+    if input.ndim != 1 and input.shape[0] != (target.shape[0] if target.ndim else 0):
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0] if target.ndim else 0}).")
+    if input.ndim <= 2:
+        if target.ndim > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if input.ndim == 1 and target.ndim == 1:
+            if target.shape[0] != 1:
+                raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: {target.shape[0]}")
+            return target.reshape(())
+        return target
+    if input.ndim == 4:
+        if target.ndim != 3:
+            raise RuntimeError("only batches of spatial targets supported (3D tensors) but got targets of dimension: "
+                               f"{target.ndim}")
+        if tuple(target.shape[1:]) != tuple(input.shape[2:]):
+            raise RuntimeError(f"size mismatch (got input: {list(input.shape)} , target: {list(target.shape)}")
+        return target
+    if tuple(target.shape[1:]) != tuple(input.shape[2:]):
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+    return target
+
+
 @_node_named("NllLossBackward0", ("input",), ("self", "target", "weight", "reduction", "ignore_index"))
 @composite("nll_loss", trace_inside=True)   # seen whole by autocast and vmap: it checks targets against data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    target = _check_nll_shapes(input, target)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got {_dtype.scalar_type_name(target.dtype)}")
     require_dtype("nll_loss_out_frame" if input.ndim <= 2 else "nll_loss2d_forward_out_frame", input)
     target = target.long()
-    if input.ndim < 1 or input.ndim > 1 and (target.ndim != input.ndim - 1 or
-                                              tuple(target.shape[:1]) != tuple(input.shape[:1])):
-        if input.ndim == 2 or input.ndim < 1:
-            raise ValueError(f"Expected input batch_size ({input.shape[0] if input.ndim else 0}) to match target "
-                             f"batch_size ({target.shape[0] if target.ndim else 0}).")
-        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
     class_dim = 0 if input.ndim == 1 else 1
     classes = input.shape[class_dim]
     if weight is not None and weight.numel() != classes:

@@ -95,3 +95,27 @@ def test_nn_reduction_module():
                 [reduction.legacy_get_enum(a, b) for a in (None, False) for b in (None, False)])
     _same(helpers)
     _same(lambda t: __import__(f"{t.__name__}.nn._reduction", fromlist=["x"]).get_enum("bogus"))
+
+
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("shapes", [
+    ((2, 10), (2, 1)), ((2, 10), (3,)), ((2, 10), ()), ((10,), (2,)), ((10,), (1, 1)), ((), ()),
+    ((2, 3, 4), (2,)), ((2, 3, 4), (3, 4)), ((2, 3, 4), (2, 5)), ((2, 3, 4, 5), (2, 4, 4)), ((2, 3, 4, 5), (2, 4)),
+    ((2, 3, 4, 5), (3, 4, 5)), ((2, 3, 4, 5, 6), (2, 4, 5, 7)),
+], ids=str)
+def test_class_index_target_shape_errors_are_pytorchs(loss, shapes):
+    """A (N, 1) target for (N, C) scores (y.reshape(-1, 1), a common slip) and other mismatches raise PyTorch's
+    exception and message, from nll_loss_nd's checks and its kernels' in their order."""
+    from tests.oracle import check_same_error
+    input_shape, target_shape = shapes
+    check_same_error(lambda t: getattr(t.nn.functional, loss)(t.zeros(input_shape),
+                                                                 t.zeros(target_shape, dtype=t.long)))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_one_element_target_of_a_1d_input_is_its_class_index(reduction):
+    """PyTorch takes a (1,) target of a (C,) input as the 0-d class index: a 0-d loss whatever the reduction."""
+    from tests.oracle import check
+    check(lambda t, x: (t.nn.functional.nll_loss(x, t.tensor([3]), reduction=reduction),
+                        t.nn.functional.cross_entropy(x, t.tensor([3]), reduction=reduction)),
+          numpy.random.default_rng(0).standard_normal(10).astype(numpy.float32), grad=False)   # torch: no backward
