@@ -1,4 +1,6 @@
 """Runs a script as an MPI job under a hard timeout; skips the calling test where mpi4py or mpiexec is missing."""
+import json
+import math
 import os
 import pathlib
 import shutil
@@ -77,3 +79,31 @@ def torch_job(script, ranks, *args, timeout=120):
     return subprocess.CompletedProcess(
         script, next((o.returncode for o in outputs.values() if o.returncode), 0),
         "".join(outputs[r].stdout for r in range(ranks)), "".join(outputs[r].stderr for r in range(ranks)))
+
+
+def results_beside_torch(script, ranks, folder, timeout=180):
+    """Runs ``scripts/<script>`` (a program written on ``scripts/_beside_torch.py``) on ember under mpiexec and on
+    torch's gloo; each side's per-rank results, ember's with its names spelled as torch's."""
+    for library, job in (("ember", mpiexec), ("torch", torch_job)):
+        ok(job(script, ranks, library, folder, timeout=timeout), ranks)
+    ours, theirs = ([json.loads((folder / f"{library}-{r}.json").read_text()) for r in range(ranks)]
+                    for library in ("ember", "torch"))
+    return [json.loads(json.dumps(r).replace("ember.", "torch.")) for r in ours], theirs
+
+
+def _close(mine, theirs):
+    if isinstance(mine, list) and isinstance(theirs, list):
+        return len(mine) == len(theirs) and all(_close(a, b) for a, b in zip(mine, theirs))
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        return mine.keys() == theirs.keys() and all(_close(mine[k], theirs[k]) for k in mine)
+    if isinstance(mine, float) and isinstance(theirs, float):
+        return math.isclose(mine, theirs, rel_tol=1e-5, abs_tol=1e-6)
+    return mine == theirs
+
+
+def assert_same_results(ours, theirs):
+    """Each rank recorded the same names with the same values (floats to 1e-5 relative, 1e-6 absolute)."""
+    for mine, torchs in zip(ours, theirs, strict=True):
+        assert mine.keys() == torchs.keys()
+        for key in torchs:
+            assert _close(mine[key], torchs[key]), (mine["rank"], key, mine[key], torchs[key])

@@ -6,29 +6,14 @@ its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare em
 
     python comm_hooks.py ember|torch OUT_DIR
 """
-import datetime
-import json
-import os
 import sys
 
-if sys.argv[1] == "torch":
-    import torch
-    import torch.distributed as dist
+from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+
+if LIBRARY == "torch":
     from torch.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks, powerSGD_hook
 else:
-    import ember as torch
-    import ember.distributed as dist
     from ember.distributed.algorithms.ddp_comm_hooks import debugging_hooks, default_hooks, powerSGD_hook
-
-results = {}
-
-
-def record(name, call):
-    """Stores call()'s value, or its error's type and message."""
-    try:
-        results[name] = call()
-    except Exception as error:   # recorded for comparison
-        results[name] = [type(error).__name__, str(error)]
 
 
 def model():
@@ -43,9 +28,7 @@ def gradients(ddp):
     return [p.grad.flatten().tolist() for p in ddp.parameters()]
 
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
-rank = dist.get_rank()
-results["rank"] = rank
+rank = start()
 
 results["no_hook"] = gradients(model())
 for name, state, hook in (("allreduce", None, default_hooks.allreduce_hook),
@@ -127,8 +110,4 @@ for name, settings, widths in (("rank1", {}, (16, 12, 3)), ("rank3", {"matrix_ap
     results[f"powerSGD_{name}_stats"] = [state.iter, list(state.compression_stats()), sorted(state.error_dict)]
 record("powerSGD_start_too_early", lambda: powerSGD_hook.PowerSGDState(None, start_powerSGD_iter=1))
 
-with open(os.path.join(sys.argv[2], f"{sys.argv[1]}-{rank}.json"), "w") as file:
-    json.dump(results, file)
-dist.barrier()
-dist.destroy_process_group()
-print(f"rank {rank} ok")
+finish(sys.argv[2])

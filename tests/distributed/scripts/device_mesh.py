@@ -6,29 +6,15 @@ results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember'
 
     python device_mesh.py ember|torch OUT_DIR
 """
-import datetime
-import json
 import os
 import sys
 
-if sys.argv[1] == "torch":
-    import torch
-    import torch.distributed as dist
+from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+
+if LIBRARY == "torch":
     from torch.distributed.device_mesh import DeviceMesh, init_device_mesh
 else:
-    import ember as torch
-    import ember.distributed as dist
     from ember.distributed.device_mesh import DeviceMesh, init_device_mesh
-
-results = {}
-
-
-def record(name, call):
-    """Stores call()'s value, or its error's type and message."""
-    try:
-        results[name] = call()
-    except Exception as error:   # recorded for comparison
-        results[name] = [type(error).__name__, str(error)]
 
 
 def describe(prefix, mesh):
@@ -51,9 +37,7 @@ def describe(prefix, mesh):
     record(prefix + "all_groups", lambda: [dist.get_process_group_ranks(g) for g in mesh.get_all_groups()])
 
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
-rank = dist.get_rank()
-results["rank"] = rank
+rank = start()
 os.environ.pop("TORCH_DISTRIBUTED_DEBUG", None)
 
 grid = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
@@ -106,8 +90,4 @@ record("device_with_index", lambda: init_device_mesh("cpu:0", (4,)))
 with grid as entered:
     record("entered_is_mesh", lambda: entered is grid)
 
-with open(os.path.join(sys.argv[2], f"{sys.argv[1]}-{rank}.json"), "w") as file:
-    json.dump(results, file)
-dist.barrier()
-dist.destroy_process_group()
-print(f"rank {rank} ok")
+finish(sys.argv[2])

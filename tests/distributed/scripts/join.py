@@ -6,31 +6,16 @@ Each rank writes its results as JSON to OUT_DIR/<library>-<rank>.json, for the t
 
     python join.py ember|torch OUT_DIR
 """
-import datetime
-import json
-import os
 import sys
 
-if sys.argv[1] == "torch":
-    import torch
-    import torch.distributed as dist
+from _beside_torch import LIBRARY, finish, record, results, start, torch
+
+if LIBRARY == "torch":
     from torch.distributed.algorithms.join import Join
     from torch.distributed.optim import ZeroRedundancyOptimizer
 else:
-    import ember as torch
-    import ember.distributed as dist
     from ember.distributed.algorithms.join import Join
     from ember.distributed.optim import ZeroRedundancyOptimizer
-
-results = {}
-
-
-def record(name, call):
-    """Stores call()'s value, or its error's type and message."""
-    try:
-        results[name] = call()
-    except Exception as error:   # recorded for comparison
-        results[name] = [type(error).__name__, str(error)]
 
 
 def model(batchnorm=False):
@@ -53,9 +38,7 @@ def train(name, ddp, optimizer, context):
     results[name] = [t.tolist() for t in ddp.module.state_dict().values()]
 
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
-rank = dist.get_rank()
-results["rank"] = rank
+rank = start()
 
 ddp = model()
 train("join", ddp, torch.optim.SGD(ddp.parameters(), lr=0.1), ddp.join())
@@ -74,8 +57,4 @@ record("early_termination", lambda: train("early_termination_weights", ddp, opti
                                           ddp.join(throw_on_early_termination=True)))
 record("no_joinables", lambda: Join([]))
 
-with open(os.path.join(sys.argv[2], f"{sys.argv[1]}-{rank}.json"), "w") as file:
-    json.dump(results, file)
-dist.barrier()
-dist.destroy_process_group()
-print(f"rank {rank} ok")
+finish(sys.argv[2])

@@ -6,29 +6,14 @@ writes its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to com
 
     python zero.py ember|torch OUT_DIR
 """
-import datetime
-import json
-import os
 import sys
 
-if sys.argv[1] == "torch":
-    import torch
-    import torch.distributed as dist
+from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+
+if LIBRARY == "torch":
     from torch.distributed.optim import ZeroRedundancyOptimizer
 else:
-    import ember as torch
-    import ember.distributed as dist
     from ember.distributed.optim import ZeroRedundancyOptimizer
-
-results = {}
-
-
-def record(name, call):
-    """Stores call()'s value, or its error's type and message."""
-    try:
-        results[name] = call()
-    except Exception as error:   # recorded for comparison
-        results[name] = [type(error).__name__, str(error).replace("ember.", "torch.")]
 
 
 def plain(value):
@@ -63,9 +48,7 @@ def train(name, optimizer_class, groups=False, steps=3, **options):
     return net, zero
 
 
-dist.init_process_group("gloo", timeout=datetime.timedelta(seconds=60))
-rank = dist.get_rank()
-results["rank"] = rank
+rank = start()
 
 net, zero = train("adam", torch.optim.Adam, lr=0.01)
 record("state_dict_unconsolidated", zero.state_dict)
@@ -106,8 +89,4 @@ record("mixed_params", lambda: ZeroRedundancyOptimizer([torch.ones(2), {"params"
 record("mixed_types", lambda: ZeroRedundancyOptimizer([torch.ones(2), torch.ones(2, dtype=torch.float64)],
                                                       torch.optim.SGD, lr=0.1))
 
-with open(os.path.join(sys.argv[2], f"{sys.argv[1]}-{rank}.json"), "w") as file:
-    json.dump(results, file)
-dist.barrier()
-dist.destroy_process_group()
-print(f"rank {rank} ok")
+finish(sys.argv[2])
