@@ -16,7 +16,7 @@ import numpy
 from .. import _dtype
 from .._tensor import Tensor
 from ..ops import _quantized
-from ._qtensor import RANGES, QTensor, make_qtensor, quantize_array
+from ._qtensor import RANGES, QTensor, _backend_error, make_qtensor, quantize_array
 
 __all__ = []
 
@@ -230,6 +230,49 @@ def avg_pool(x, fn, *args, **kwargs):
     return _on_integers(x, lambda t: fn(t, *args, **kwargs), rounded=True, centered=True)
 
 
+def _source_index(out_size, in_size, align_corners, scale):
+    """PyTorch's float32 source coordinates of a linear resize: the lower index, whether a next one exists, and the
+    two weights."""
+    if align_corners:
+        step = f32((in_size - 1) / (out_size - 1)) if out_size > 1 else f32(0)
+        real = (step * numpy.arange(out_size, dtype=f32)).astype(f32)
+    else:
+        step = f32(1.0 / scale) if scale else f32(in_size / out_size)
+        real = numpy.maximum((step * (numpy.arange(out_size, dtype=f32) + f32(0.5)) - f32(0.5)).astype(f32), f32(0))
+    low = real.astype(numpy.int64)
+    high_weight = (real - low).astype(f32)
+    return low, (low < in_size - 1).astype(numpy.int64), (f32(1) - high_weight).astype(f32), high_weight
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Nearest or linear resizing of ``x`` with its qparams: nearest picks integers; bilinear is PyTorch's
+    quantized kernel, ``h0 * (w0 * a + w1 * b) + h1 * (w0 * c + w1 * d) - zero_point`` in float32, rounded half to
+    even (other linear modes interpolate the integers in float32 and round)."""
+    import ember
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "trilinear") or antialias:
+        raise _backend_error(f"aten::upsample_{mode}")
+    values = ember.from_numpy(x._int.astype(f32))
+    out = ember.nn.functional.interpolate(values, size, scale_factor, mode, align_corners, recompute_scale_factor,
+                                          antialias).numpy()
+    low, high = RANGES[x.dtype.name]
+    zero_point = x.q_zero_point()
+    if mode == "bilinear":   # PyTorch's weights and summation order (the float result's shape gives the sizes)
+        scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
+        if recompute_scale_factor:
+            scales = (None, None)
+        h0, hp, hl0, hl1 = _source_index(out.shape[2], x._int.shape[2], align_corners, scales[0])
+        w0, wp, wl0, wl1 = _source_index(out.shape[3], x._int.shape[3], align_corners, scales[1])
+        q = x._int.astype(f32)
+        top, bottom = q[:, :, h0], q[:, :, h0 + hp]
+        h_lo, h_hi, w_lo, w_hi = hl0[:, None], hl1[:, None], wl0[None, :], wl1[None, :]
+        rows = (w_lo * top[..., w0] + w_hi * top[..., w0 + wp]).astype(f32)
+        rows_below = (w_lo * bottom[..., w0] + w_hi * bottom[..., w0 + wp]).astype(f32)
+        out = ((h_lo * rows + h_hi * rows_below).astype(f32) - f32(zero_point)).astype(f32)
+        return per_tensor(numpy.clip(numpy.rint(out) + zero_point, low, high), x.dtype, x.q_scale(), zero_point)
+    return per_tensor(numpy.clip(numpy.rint(out), low, high), x.dtype, x.q_scale(), zero_point)
+
+
 def mean(x, dim=None, keepdim=False, *, dtype=None):
     """``x.mean(dim)``: the rounded mean of the integers, with ``x``'s qparams."""
     return _on_integers(x, lambda t: t.mean() if dim is None else t.mean(dim, keepdim), rounded=True)
@@ -338,6 +381,6 @@ def _pool(kind):
 _quantized.kernels.update({
     "transpose": QTensor.transpose, "permute": QTensor.permute, "squeeze": QTensor.squeeze,
     "unsqueeze": QTensor.unsqueeze, "flatten": _flatten, "cat": cat, "leaky_relu": _leaky_relu,
-    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid, "sigmoid": sigmoid, "tanh": tanh,
+    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid, "sigmoid": sigmoid, "tanh": tanh, "interpolate": interpolate,
     **{kind: _pool(kind) for kind in ("max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool1d",
                                       "adaptive_avg_pool2d")}})

@@ -17,7 +17,7 @@ from .._warnings import warn
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
-from . import _grid_sample
+from . import _grid_sample, _quantized
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import keeps_layout, name_node
 from .conv import _pad, _tuple, _windows
@@ -33,6 +33,9 @@ _LINEAR_MODES = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
     """Resizes the spatial dims of (N, C, *spatial) ``input`` to ``size`` or by ``scale_factor``."""
+    if getattr(input, "is_quantized", False):
+        return _quantized.kernels["interpolate"](input, size, scale_factor, mode, align_corners,
+                                                 recompute_scale_factor, antialias)
     if mode in ("nearest", "area", "nearest-exact"):
         if align_corners is not None:
             raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
