@@ -311,3 +311,18 @@ def test_csr_mm_with_reduce_errors(call):
             call(lib, matrix, lib.ones(3, 2))
         errors.append((type(caught.value).__name__, str(caught.value).split(" This could")[0]))
     assert errors[0] == errors[1]
+
+
+def test_csr_times_csr_is_csr():
+    """CSR @ CSR (PyG's GraphUNet squares its adjacency so) gives a CSR tensor with torch's values; torch's MKL
+    product leaves each row's columns unsorted, so the entries are compared as a dense matrix and as a COO set."""
+    results = []
+    for lib in (torch, ember):
+        coo = lib.sparse_coo_tensor(lib.tensor([[0, 0, 1, 2, 2], [1, 2, 2, 0, 1]]), lib.tensor([1., 2., 3., 4., 5.]),
+                                    (3, 3))
+        csr = coo.to_sparse_csr()
+        for product in (csr @ csr, csr.mm(csr), lib.matmul(csr, csr)):
+            assert product.layout == lib.sparse_csr
+            pairs = product.to_sparse_coo().coalesce()
+            results.append((product.to_dense().tolist(), pairs.indices().tolist(), pairs.values().tolist()))
+    assert results[:3] == results[3:]

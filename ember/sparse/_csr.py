@@ -72,6 +72,10 @@ class SparseCsrTensor(SparseBase):
         return self
 
     def mm(self, mat2):
+        """``self @ mat2``: a dense result for a dense mat2; a CSR result for a CSR mat2 (PyG's GraphUNet squares
+        its adjacency so)."""
+        if getattr(mat2, "is_sparse_csr", False):
+            return self.to_sparse().mm(mat2.to_sparse()).to_sparse_csr()
         return self.to_sparse().mm(mat2)
 
     matmul = __matmul__ = mm
