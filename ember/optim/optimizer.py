@@ -53,8 +53,9 @@ class Optimizer:
         for name in _STATE_DICT_HOOKS:
             setattr(self, name, OrderedDict())
         if isinstance(params, Tensor):
+            from ..ops.tensor_utilities import typename
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, but "
-                            f"got {type(params).__name__}")
+                            f"got {typename(params)}")
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")

@@ -406,3 +406,16 @@ def test_optimizer_prints_as_pytorchs(groups):
         params = [{"params": layer.parameters(), "lr": 0.1 * (i + 1)} for i, layer in enumerate(layers)]
         return [repr(lib.optim.SGD(params, lr=0.5, momentum=0.9)), repr(lib.optim.AdamW(params, amsgrad=True))]
     assert printed(ember) == printed(torch)
+
+
+@pytest.mark.parametrize("make", [lambda t: t.ones(2), lambda t: t.nn.Parameter(t.ones(2, dtype=t.float64))],
+                         ids=["tensor", "parameter"])
+def test_a_lone_tensor_as_params_is_refused_naming_its_type_as_pytorch(make):
+    """PyTorch names the tensor's type as torch.typename does (torch.FloatTensor), not the Python class."""
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(TypeError) as error:
+            lib.optim.SGD(make(lib), lr=0.1)
+        messages.append(str(error.value).replace(lib.__name__ + ".", "torch."))
+    assert messages[0] == messages[1]
+    assert messages[0].split("but got ")[1] in ("torch.FloatTensor", "torch.DoubleTensor")
