@@ -250,17 +250,23 @@ def _count(input, dims):
     return count
 
 
+def _check_mean_dtype(name, input, dtype):
+    """PyTorch's refusal of a mean with an integral result: naming the dtype asked for, else the input's."""
+    given = dtype if dtype is not None else input.dtype
+    if not (given.is_floating_point or given.is_complex):
+        raise RuntimeError(f"{name}(): could not infer output dtype. {'Input' if dtype is None else 'Optional'} dtype "
+                           f"must be either a floating point or complex dtype. Got: {_dtype.scalar_type_name(given)}")
+
+
 @tensor_method
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean of elements over ``dim`` (all dims when None); floating inputs only, as in PyTorch."""
     if keepdim is not False:
         _check_keepdim("mean", keepdim)
+    _check_mean_dtype("mean", input, dtype)
     half = (dtype or input.dtype) in (_dtype.float16, _dtype.bfloat16)
     if dtype is not None and not half:
         input = input.to(dtype)
-    if not half and not (input.dtype.is_floating_point or input.dtype.is_complex):
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {_dtype.scalar_type_name(input.dtype)}")
     dims = _reduction_dims(input, dim)
     count = _count(input, dims)
     # as PyTorch's CPU kernel: a half-precision mean is a float32 sum divided in float32, rounded once at the end
@@ -843,11 +849,12 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Mean over ``dim`` of the non-NaN elements."""
     _refuse_complex_nansum(input)
-    if dtype is not None:
-        input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:   # PyTorch checks the input first, then the dtype asked for
         raise RuntimeError(f"nanmean(): expected input to have floating point or complex dtype but got "
                            f"{_dtype.scalar_type_name(input.dtype)}")
+    if dtype is not None:
+        _check_mean_dtype("nanmean", input, dtype)
+        input = input.to(dtype)
     dims = _reduction_dims(input, dim)
     counts = sum(input == input, dims, keepdim, dtype=input.dtype)   # the non-NaN elements
     return write_out(out, nansum(input, dims, keepdim) / counts, "nanmean")

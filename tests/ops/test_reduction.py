@@ -393,3 +393,19 @@ def test_sum_over_a_short_last_axis_matches_numpy_bits_and_torch(dtype, length, 
         numpy.testing.assert_array_equal(got.view(numpy.uint8), numpy.add.reduce(array, -1, keepdims=keepdim)
                                          .view(numpy.uint8))
     check(lambda t, a: t.mean(a, -1), array / 1e3)   # values of 1: cancellation stays within the tolerance
+
+
+@pytest.mark.parametrize("name", ["mean", "nanmean"])
+@pytest.mark.parametrize("input_dtype", ["int64", "float32"])
+@pytest.mark.parametrize("dtype", [None, "int64", "int32", "float32"])
+def test_integral_means_are_refused_naming_the_dtype_as_pytorch(name, input_dtype, dtype):
+    """mean names the dtype asked for ('Optional dtype') or the input's; nanmean checks the input's first."""
+    def call(t):
+        kwargs = {} if dtype is None else {"dtype": getattr(t, dtype)}
+        return getattr(t, name)(t.arange(4).to(getattr(t, input_dtype)), 0, **kwargs)
+    try:
+        call(oracle.torch)
+    except RuntimeError:
+        oracle.check_same_error(call)
+    else:
+        check(call, grad=False)
