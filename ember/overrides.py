@@ -20,6 +20,7 @@ dispatched, as PyTorch's Parameter is not: they keep their own mechanisms.
 """
 import functools
 import importlib
+import sys
 import threading
 import types
 
@@ -266,7 +267,7 @@ def _install():
     _installed = True
     from . import _alias
     root = _alias.package()
-    wrapped = {}
+    wrapped = _wrapped
     for module in _namespaces():
         prefix = root + module.__name__[len("ember"):]
         for name, value in _dispatched_functions(module):
@@ -276,6 +277,11 @@ def _install():
                 if value.__module__ == module.__name__ and value.__qualname__ == name:
                     value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
             setattr(module, name, wrapped[id(value)])
+            inner = getattr(value, "__wrapped__", None)   # the op behind a keyword-renaming wrapper, which
+            while isinstance(inner, types.FunctionType):   # library modules may hold instead
+                _inner_wrapped.setdefault(id(inner), wrapped[id(value)])
+                inner = getattr(inner, "__wrapped__", None)
+    rebind_libraries()
     for name, value in sorted(_dispatched_methods(), key=lambda item: item[0] in _OPERATOR_METHODS):   # named first
         public = vars(Tensor).get(_OPERATOR_METHODS.get(name))
         setattr(Tensor, name, _overridable(value, f"{root}.Tensor.{name}", root, f"Tensor.{name}",
@@ -285,6 +291,28 @@ def _install():
         if isinstance(value, property):
             getter = _overridable(value.fget, f"{root}.Tensor.{name}.__get__", root, f"Tensor.{name}")
             setattr(Tensor, name, property(getter, value.fset, value.fdel, value.__doc__))
+
+
+_LIBRARY_PACKAGES = ("ember.distributions",)
+"""ember's packages that are Python code on the public API in PyTorch (``torch.distributions`` calls
+``torch.broadcast_tensors``, ``F.binary_cross_entropy_with_logits``...): the public functions they hold under their
+own names are rebound to the dispatching wrappers too, so tensor subclasses see those calls as in PyTorch."""
+_wrapped = {}   # id(public function) -> its dispatching wrapper, once installed
+_inner_wrapped = {}   # id(function a public one wraps, e.g. stack behind its NumPy-keyword form) -> that wrapper
+
+
+def rebind_libraries():
+    """Points the loaded library modules' globals that are public ember functions at their dispatching wrappers
+    (when installed; a library package imported later calls this at the end of its import)."""
+    if not _wrapped:
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith(_LIBRARY_PACKAGES) and module is not None:
+            for attribute, value in list(vars(module).items()):
+                if isinstance(value, types.FunctionType):
+                    wrapper = _wrapped.get(id(value)) or _inner_wrapped.get(id(value))
+                    if wrapper is not None:
+                        setattr(module, attribute, wrapper)
 
 
 def unwrapped(function):

@@ -430,3 +430,30 @@ def _subclasses_built_in_new(lib):
 
 def test_subclasses_built_in_new_keep_their_data():
     assert _subclasses_built_in_new(ember) == _subclasses_built_in_new(torch)
+
+
+def _distributions_keep_subclasses(lib):
+    # Pyro's TraceGraph_ELBO tracks provenance through a __torch_function__ subclass: torch.distributions calls the
+    # public functions (broadcast_tensors, stack, F.binary_cross_entropy_with_logits...), so the subclass survives
+    class Tracked(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    D = lib.distributions
+    z = lib.ones(3).as_subclass(Tracked)
+    value = lib.full((3,), 0.5)
+    cases = [(D.Normal(6 * z - 3, 1.0), value), (D.Bernoulli(z * 0.5), lib.ones(3)), (D.Beta(z + 1.0, 2.0), value),
+             (D.Categorical(logits=lib.stack([z, 1 - z], -1)), lib.zeros(3, dtype=lib.long)),
+             (D.Dirichlet(lib.stack([z + 1, 2 - z], -1)), lib.tensor([0.3, 0.7])), (D.HalfNormal(z + 1), value),
+             (D.ContinuousBernoulli(probs=z * 0.5), value)]
+    out = [type(D.utils.broadcast_all(z, 1.0)[1]).__name__]
+    for d, sample in cases:
+        out.append((type(d).__name__, type(d.log_prob(sample)).__name__))
+    with pytest.raises(ValueError) as error:
+        D.utils.broadcast_all("a", 1.0)
+    return out + [str(error.value)]
+
+
+def test_distributions_call_public_functions_that_subclasses_see():
+    assert _distributions_keep_subclasses(ember) == _distributions_keep_subclasses(torch)

@@ -58,3 +58,12 @@ __all__ = ["Bernoulli", "Beta", "Binomial", "Categorical", "Cauchy", "Chi2", "Co
 
 # ember's private helper modules leave the namespace: dir(torch.distributions) lists PyTorch's names only
 del _half, _probs_logits  # noqa: F821 (bound by their import)
+
+
+def _rebind():   # imported after __torch_function__ dispatch was installed: call the public functions' wrappers
+    from ..overrides import rebind_libraries
+    rebind_libraries()
+
+
+_rebind()
+del _rebind

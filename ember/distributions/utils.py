@@ -17,17 +17,20 @@ def _finfo(dtype):
 
 
 def broadcast_all(*values):
-    """Broadcasts tensors and numbers together; numbers become tensors of the tensors' dtype (or the default)."""
-    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
-        raise ValueError("Input arguments must all be instances of numbers.Number, torch.Tensor or objects "
-                         "implementing __torch_function__.")
-    from ..ops.creation import tensor
-    from ..ops.rearrange import broadcast_tensors
-    like = next((v for v in values if isinstance(v, Tensor)), None)
-    if like is None:
-        return tuple(tensor(float(v), dtype=get_default_dtype()) for v in values)
-    values = [v if isinstance(v, Tensor) else tensor(v, dtype=like.dtype, device=like.device) for v in values]
-    return tuple(broadcast_tensors(*values))
+    """Broadcasts tensors (and tensor-likes) and numbers together; numbers become tensors of the first tensor's
+    dtype and device (or the default dtype). Broadcasts with the public ``broadcast_tensors``, so tensor subclasses
+    and tensor-likes handle it through ``__torch_function__`` (Pyro's provenance tracking), as in PyTorch."""
+    from .. import broadcast_tensors
+    from ..overrides import is_tensor_like
+    if not all(is_tensor_like(v) or isinstance(v, numbers.Number) for v in values):
+        raise ValueError("Input arguments must all be instances of Number, torch.Tensor or objects implementing "
+                         "__torch_function__.")
+    if not all(is_tensor_like(v) for v in values):
+        from ..ops.creation import tensor
+        options = next((dict(dtype=v.dtype, device=v.device) for v in values if isinstance(v, Tensor)),
+                       dict(dtype=get_default_dtype()))
+        values = [v if is_tensor_like(v) else tensor(v, **options) for v in values]
+    return broadcast_tensors(*values)
 
 
 def _sum_rightmost(value, dim):
