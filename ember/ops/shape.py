@@ -561,7 +561,6 @@ def _bounds(sizes):
         start += size
 
 
-@tensor_method
 def split(tensor, split_size_or_sections, dim=0):
     """Views of pieces of ``split_size_or_sections`` elements (an int, or a list of sizes) along ``dim``."""
     dim = wrap_dim(dim, tensor.ndim)
@@ -583,6 +582,15 @@ def split(tensor, split_size_or_sections, dim=0):
         return _split_at(tensor, dim, _bounds(sizes))
     pieces = _split_at(tensor, dim, _bounds(sizes))
     return pieces if not pieces else (name_node(pieces[0], "SplitWithSizesBackward0"),) + pieces[1:]
+
+
+def _split_method(self, split_size, dim=0):
+    """``Tensor.split``: ``split`` under the method's own parameter name (``x.split(split_size=2)``), as PyTorch's."""
+    return split(self, split_size, dim)
+
+
+_split_method.__name__, _split_method.__qualname__ = "split", "Tensor.split"
+tensor_method(_split_method)
 
 
 @tensor_method

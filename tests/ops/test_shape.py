@@ -367,7 +367,9 @@ def test_errors_match_torch(name, fn, args, match):
     lambda L, x: x.reshape(shape=(4, -1)), lambda L, x: L.reshape(x, shape=[-1]), lambda L, x: x.view(size=(6, 4)),
     lambda L, x: x.permute(dims=(2, 0, 1)), lambda L, x: L.permute(x, dims=[1, 2, 0]),
     lambda L, x: x.expand(size=(2, 2, 3, 4)), lambda L, x: x.expand(size=(2, 3, 4), implicit=True),
-    lambda L, x: x.repeat(repeats=(1, 2, 1)), lambda L, x: x.detach().clone().resize_(size=(4, 6))])
+    lambda L, x: x.repeat(repeats=(1, 2, 1)), lambda L, x: x.detach().clone().resize_(size=(4, 6)),
+    lambda L, x: x.split(split_size=1), lambda L, x: x.split(split_size=[1, 2], dim=1),
+    lambda L, x: L.split(x, split_size_or_sections=[3, 1], dim=-1)])
 def test_sizes_by_their_keyword_as_torch(fn):
     """PyTorch's parser takes a ``*sizes`` op's sizes by keyword too (diffusers' DiT: ``reshape(shape=...)``)."""
     check(fn, A)
@@ -378,6 +380,8 @@ def test_sizes_by_their_keyword_as_torch(fn):
     (lambda L, x: x.permute((2, 0, 1), dims=(1,)), "multiple values for argument 'dims'"),
     (lambda L, x: x.reshape(shape=24), "argument 'shape' must be tuple of ints, not int"),
     (lambda L, x: x.repeat(repeats=3), "argument 'repeats' must be tuple of ints, not int"),
-    (lambda L, x: x.expand(sizes=(2, 3, 4)), None)])
+    (lambda L, x: x.expand(sizes=(2, 3, 4)), None),
+    (lambda L, x: x.split(split_size_or_sections=2), "Tensor.split\\(\\) got an unexpected keyword argument"),
+    (lambda L, x: L.split(x, split_size=2), "split\\(\\) got an unexpected keyword argument 'split_size'")])
 def test_sizes_keyword_errors_as_torch(fn, match):
     check_error(fn, A, match=match)
