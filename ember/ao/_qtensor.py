@@ -6,6 +6,7 @@ rounding) before round-half-even; qint32 and quint4x2 round the product and the 
 dequantizing is ``float32(q - zero_point) * float32(scale)``. A quantized tensor's ``_data`` raises PyTorch's
 NotImplementedError for the QuantizedCPU backend, so ops without quantized support fail as they do in PyTorch.
 """
+import collections
 import warnings
 
 import numpy
@@ -312,7 +313,7 @@ class QTensor(Tensor):
                                "cannot be saved yet (save its int_repr() and qparams instead)")
         ref, offset, stride = locate(_StorageView(self._int, self._qdtype))
         return ("torch._utils", "_rebuild_qtensor"), (ref, offset, tuple(self.shape), stride, self._qparams(),
-                                                      False, {})
+                                                      False, collections.OrderedDict())
 
     def __reduce_ex__(self, protocol):
         return _rebuild_pickled, (_backend.move(self._int, _backend.CPU), self._qdtype.name, self._qparams())

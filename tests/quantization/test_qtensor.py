@@ -248,3 +248,18 @@ def test_plain_tensors_of_quantized_dtypes_are_refused():
             make(torch)
         with pytest.raises(RuntimeError, match="not supported on quantized tensors"):
             make(ember)
+
+
+def test_saved_quantized_tensors_pickle_as_torch_writes_them():
+    import zipfile
+    values = numpy.linspace(-3, 3, 24, dtype=numpy.float32).reshape(4, 6)
+
+    def pickled(lib):
+        q = lib.quantize_per_tensor(lib.tensor(values), 0.05, 10, lib.quint8)
+        w = lib.quantize_per_channel(lib.tensor(values), lib.tensor([0.1, 0.2, 0.3, 0.4], dtype=lib.float64),
+                                     lib.tensor([0, 1, 2, 3]), 0, lib.qint8)
+        buffer = io.BytesIO()
+        lib.save({"q": q, "w": w}, buffer)
+        archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+        return archive.read(next(n for n in archive.namelist() if n.endswith("data.pkl")))
+    assert pickled(ember) == pickled(torch)   # backward hooks as an OrderedDict, as torch's _rebuild_qtensor gets
