@@ -2,10 +2,11 @@
 import enum
 
 from . import errors
-from .errors import OnnxExporterError, UnsupportedOperatorError
+from ._program import ONNXProgram
+from .errors import OnnxExporterError, OnnxExporterWarning, UnsupportedOperatorError
 
-__all__ = ["export", "TrainingMode", "OperatorExportTypes", "is_in_onnx_export", "errors", "OnnxExporterError",
-           "UnsupportedOperatorError"]
+__all__ = ["export", "TrainingMode", "OperatorExportTypes", "is_in_onnx_export", "errors", "ONNXProgram",
+           "OnnxExporterError", "OnnxExporterWarning", "UnsupportedOperatorError"]
 
 _exporting = False
 
@@ -37,14 +38,14 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
            operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True, custom_opsets=None,
            export_modules_as_functions=False, autograd_inlining=True):
     """Exports ``model`` (a Module, a traced ScriptModule or a function) run on ``args`` to an ONNX file ``f``
-    (opset 17-20, default 17); returns the ``onnx.ModelProto``.
+    (opset 17-20, default 17); returns an ``ONNXProgram`` of it (``None`` with ``dynamo=False``, as PyTorch's).
 
     ``input_names``/``output_names`` name the graph's tensors; ``dynamic_axes`` maps a name to the axes (a list, or
     a dict axis -> name) left symbolic. ``export_params=False`` makes the weights graph inputs;
     ``do_constant_folding`` evaluates what depends only on weights at export time; ``training`` picks the mode
     traced. The dynamo-only keywords (``dynamo``, ``dynamic_shapes``, ``external_data``, ``report``, ``optimize``,
     ``verify``, ``profile``, ``dump_exported_program``, ``artifacts_dir``, ``custom_translation_table``) are
-    accepted and have no effect: ember has one exporter, and its graphs are small enough to write in one file.
+    accepted and change nothing but the return value: ember has one exporter, and writes its graphs in one file.
     """
     global _exporting
     from ..jit import ScriptModule, trace
@@ -74,8 +75,9 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         graph = copy_graph(graph)
         if do_constant_folding:
             fold_constants(graph, module if export_params else None)
-        return export_graph(module, graph, f, input_names, output_names, dynamic_axes, opset, export_params,
-                            verbose)
+        proto = export_graph(module, graph, f, input_names, output_names, dynamic_axes, opset, export_params,
+                             verbose)
+        return ONNXProgram(proto) if dynamo else None
     finally:
         _exporting = False
 

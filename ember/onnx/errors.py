@@ -7,3 +7,7 @@ class OnnxExporterError(RuntimeError):
 
 class UnsupportedOperatorError(OnnxExporterError):
     """Raised for an op that has no ONNX converter; the message names the op and the module that used it."""
+
+
+class OnnxExporterWarning(UserWarning):
+    """Warnings in the ONNX exporter."""

@@ -40,7 +40,7 @@ def test_layers_take_any_batch_and_length_and_match_torch_onnx(mode, options):
     names = {"input_names": ["x"], "output_names": ["y", "h", "c"][:3 if mode == "LSTM" else 2],
              "dynamic_axes": AXES}
     buffer = io.BytesIO()
-    proto = ember.onnx.export(layer, (ember.randn(2, 3, 4),), buffer, **names)
+    proto = ember.onnx.export(layer, (ember.randn(2, 3, 4),), buffer, **names).model_proto
     ops = [node.op_type for node in proto.graph.node]
     assert ops.count(mode) == options.get("num_layers", 1) and "Loop" not in ops
     ours, theirs = _session(buffer.getvalue()), _session(_torch_export(reference, (torch.randn(2, 3, 4),), **names))
