@@ -37,7 +37,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
            export_params=True, keep_initializers_as_inputs=False, dynamic_axes=None, training=TrainingMode.EVAL,
            operator_export_type=OperatorExportTypes.ONNX, do_constant_folding=True, custom_opsets=None,
            export_modules_as_functions=False, autograd_inlining=True):
-    """Exports ``model`` (a Module, a traced ScriptModule or a function) run on ``args`` to an ONNX file ``f``
+    """Exports ``model`` (a Module, a traced ScriptModule, a function or an ``ExportedProgram``, whose example
+    inputs stand in for missing ``args``) run on ``args`` to an ONNX file ``f``
     (opset 17-20, default 17); returns an ``ONNXProgram`` of it (``None`` with ``dynamo=False``, as PyTorch's).
 
     ``input_names``/``output_names`` name the graph's tensors; ``dynamic_axes`` maps a name to the axes (a list, or
@@ -58,6 +59,11 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         raise ValueError(f"ember.onnx.export supports opset versions 17 to 20, got {opset}")
     if kwargs:
         raise ValueError("ember.onnx.export: keyword inputs are not supported; pass every input in args")
+    exported = None
+    if type(model).__name__ == "ExportedProgram" and hasattr(model, "module"):   # torch.export's program
+        exported, model = model, model.module()
+        if not args and exported.example_inputs:
+            args = exported.example_inputs[0]
     args = (args,) if not isinstance(args, tuple) else args
     if args and isinstance(args[-1], dict) and not args[-1]:
         args = args[:-1]   # PyTorch's convention: a trailing empty dict stands for "no keyword arguments"
@@ -67,7 +73,8 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
         if isinstance(model, ScriptModule) and "forward" in model._graphs:
             graph = model.graph
         else:
-            mode = training_mode(module, training) if module is not None else _nothing()
+            # an exported program keeps the mode it was captured in (its module refuses train()/eval(), as torch's)
+            mode = training_mode(module, training) if module is not None and exported is None else _nothing()
             with mode:
                 traced = trace(model, args, check_trace=False)
             graph = traced.graph
@@ -77,7 +84,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
             fold_constants(graph, module if export_params else None)
         proto = export_graph(module, graph, f, input_names, output_names, dynamic_axes, opset, export_params,
                              verbose)
-        return ONNXProgram(proto) if dynamo else None
+        return ONNXProgram(proto, exported) if dynamo else None
     finally:
         _exporting = False
 

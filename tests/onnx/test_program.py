@@ -82,3 +82,12 @@ def test_apply_weights_and_compute_values():
     numpy.testing.assert_allclose(inner.numpy(), model[0](x).detach().numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="Value 'nowhere' not found in the model"):
         program.compute_values(["nowhere"], (x,))
+
+
+def test_an_exported_program_exports_with_its_example_inputs():
+    model = _model()
+    x = ember.randn(2, 4)
+    exported = ember.export.export(model, (x,))
+    program = ember.onnx.export(exported)
+    assert program.exported_program is exported
+    numpy.testing.assert_allclose(program(x)[0].numpy(), model(x).detach().numpy(), rtol=1e-5, atol=1e-6)
