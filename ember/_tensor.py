@@ -215,6 +215,9 @@ class Tensor(metaclass=_TensorMeta):
     # --- autograd bookkeeping ---------------------------------------------------------------------
     def requires_grad_(self, requires_grad=True):
         """Sets whether autograd records ops on this leaf tensor; returns self."""
+        if requires_grad is not True and requires_grad is not False:   # PyTorch's parser takes a bool only
+            raise TypeError(f"requires_grad_(): argument 'requires_grad' (position 1) must be bool, not "
+                            f"{type(requires_grad).__name__}")
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "

@@ -222,6 +222,22 @@ CALLS = [
     'T.randn(2, dtype="float32")',
     'T.rand_like(t, dtype="float32")',
     't.new_tensor([1], dtype="float32")',
+    # sizes are ints, not bools; the samplers' sizes and bounds too; requires_grad is a bool
+    'T.zeros(True)',
+    't.view(True, 6)',
+    'T.ones([True, 2])',
+    't.reshape(True)',
+    'T.rand([2, 1.5])',
+    'T.randn(2, 1.5)',
+    'T.randint(0, 5, (2.0,))',
+    'T.randint(5.0, (2,))',
+    'T.randperm(5.0)',
+    'T.zeros(2, requires_grad="a")',
+    'T.full((2,), 1.0, requires_grad=1)',
+    'T.tensor([1.0], requires_grad="a")',
+    'T.randn(2, requires_grad="a")',
+    't.requires_grad_("a")',
+    't.requires_grad_(None)',
 ]
 
 
@@ -265,6 +281,9 @@ def test_integer_like_dims_and_sizes_pass():
     for dim in (numpy.int64(1), numpy.int32(-1)):
         assert t.sum(dim).shape == (2,)
     assert ember.zeros(numpy.int32(2), ember.tensor(3)).shape == (2, 3)
+    # PyTorch's parser refuses a bool only as the first size
+    assert ember.ones(2, False).shape == torch.ones(2, False).shape == (2, 0)
+    assert t.view(6, True).shape == torch.ones(6).view(6, True).shape == (6, 1)
 
 
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "softmax", "zeros", "cat", "std"])

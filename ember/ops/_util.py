@@ -382,14 +382,22 @@ def shape_arg(size):
             isinstance(size[0], Tensor) and size[0].ndim == 0):
         size = size[0]
     try:
-        # int subclasses (a trace's symbolic sizes) pass as they are
-        return tuple(s if isinstance(s, int) and not isinstance(s, bool) else operator.index(s) for s in size)
+        return tuple(s if type(s) is int else _size(s) for s in size)
     except TypeError:
-        argument_error()   # PyTorch's error for the op's size argument
+        argument_error()   # PyTorch's error for the op's size argument (a bool first, a float anywhere)
     try:
         return tuple(int(s) for s in size)
     except (TypeError, ValueError) as error:
         raise TypeError(f"expected a sequence of integers as size, got {size!r}") from error
+
+
+def _size(s):
+    """One size that is not a plain int: an int subclass (a trace's symbolic size) as it is, an integer-like one
+    (NumPy's, a 0-d integer tensor) as an int. A bool raises, for the op's parser check to judge: PyTorch's refuses
+    one as the first size only."""
+    if isinstance(s, bool):
+        raise TypeError(f"expected an integer size, got {s!r}")
+    return s if isinstance(s, int) else operator.index(s)
 
 
 def result(array):

@@ -306,10 +306,19 @@ def _to_numpy(data, dtype, infer=True):
     return array
 
 
+def _requires_grad_arg(requires_grad):
+    """PyTorch's error for a ``requires_grad`` that is not a bool (a truthy one reaches here), with the op's own
+    message where PyTorch's signature table describes the op."""
+    argument_error()
+    raise TypeError(f"argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
+
+
 def _finish(array, requires_grad):
     """Wraps a fresh array; PyTorch's factory error when gradients are asked of a non-floating dtype."""
     out = _make(array)
     if requires_grad:
+        if requires_grad is not True:
+            _requires_grad_arg(requires_grad)
         if array.dtype.kind not in "fcV":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         out.requires_grad = True
@@ -336,6 +345,8 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     _from_data("tensor")
     if dtype is not None and not isinstance(dtype, _dtype.dtype):
         _dtype.dtype_arg(dtype, "tensor")
+    if requires_grad and requires_grad is not True:
+        raise TypeError(f"tensor(): argument 'requires_grad' must be bool, not {type(requires_grad).__name__}")
     if isinstance(data, Tensor):
         warn(_COPY_CONSTRUCT.format("torch.tensor"), stacklevel=2)
     return _copied(data, dtype, device, requires_grad)

@@ -15,17 +15,17 @@ import sys
 
 import numpy
 
-from .._warnings import warn
+from .._warnings import transparent, warn
 from .. import _alias, _backend, _dtype, _meta
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, dispatch_hooks
 from ..autograd.grad_mode import state
 from . import _samplers
-from .creation import _dtype_arg, _factory, _like, _like_layout
+from .creation import _dtype_arg, _factory, _like, _like_layout, _requires_grad_arg
 from ._inplace import assign_inplace
 from ._kernel_dtypes import cpp_type_name, refuse_complex
 from ._mt19937 import STATE_BYTES, Engine
-from ._util import check_same_device, shape_arg, tensor_method, write_out
+from ._util import argument_error, check_same_device, shape_arg, tensor_method, write_out
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed", "get_rng_state",
            "set_rng_state", "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like",
@@ -224,6 +224,8 @@ def _place(array, d, device, requires_grad=False):
     with numpy.errstate(over="ignore", invalid="ignore"):
         array = numpy.asarray(array).astype(d.numpy, copy=False)
     out = _make(_backend.move(array, _backend.as_device(device)))
+    if requires_grad is not True and requires_grad:
+        _requires_grad_arg(requires_grad)
     return out.requires_grad_(True) if requires_grad else out
 
 
@@ -332,7 +334,9 @@ example's samples at once."""
 
 
 def _vmappable(function):
-    """Lets the hook in ``factory_hooks`` (installed by vmap) run ``function``."""
+    """Lets the hook in ``factory_hooks`` (installed by vmap) run ``function``; the wrapper is transparent (to
+    warnings' stacklevel and the argument errors' frame walk)."""
+    @transparent
     def run(*args, **kwargs):
         if factory_hooks:
             return factory_hooks[-1](function, args, kwargs)
@@ -382,6 +386,9 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if isinstance(low, float) or isinstance(high, float):   # PyTorch's bounds are ints (int() would truncate)
+        argument_error()
+        raise TypeError("randint(): bounds must be int, not float")
     if size is None:
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=...)
@@ -401,6 +408,9 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of 0..n-1 (PyTorch's shuffle, so the same seed gives PyTorch's permutation)."""
+    if isinstance(n, float):   # an int, as PyTorch's parser takes it (int() would truncate)
+        argument_error()
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not {type(n).__name__}")
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
