@@ -1,5 +1,7 @@
 """ember.utils.checkpoint against torch.utils.checkpoint: same outputs and gradients as without checkpointing,
 recomputation counted by forward calls, RNG replayed for dropout, both use_reentrant modes."""
+import contextlib
+
 import numpy
 import pytest
 import torch
@@ -115,3 +117,74 @@ def test_warnings_as_torch():
         ember.utils.checkpoint.checkpoint(f, ember.ones(1, 2, requires_grad=True))
     with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True. Gradients will be None"):
         ember.utils.checkpoint.checkpoint(f, ember.ones(1, 2), use_reentrant=True)
+
+
+class _Log:
+    """A context manager that records when it is entered and left."""
+
+    def __init__(self, events, name):
+        self.events, self.name = events, name
+
+    def __enter__(self):
+        self.events.append(f"enter {self.name}")
+
+    def __exit__(self, *exc_info):
+        self.events.append(f"exit {self.name}")
+
+
+def _run_with_contexts(lib):
+    events = []
+
+    def body(x):
+        events.append("run")
+        return (x.sin() * 2).sum()
+
+    x = lib.ones(3, requires_grad=True)
+    out = lib.utils.checkpoint.checkpoint(body, x, use_reentrant=False,
+                                          context_fn=lambda: (_Log(events, "forward"), _Log(events, "recompute")))
+    events.append("backward")
+    out.backward()
+    return events, x.grad.tolist()
+
+
+def test_context_fn_wraps_the_forward_and_the_recomputation_as_torchs():
+    (ours, our_grad), (theirs, their_grad) = _run_with_contexts(ember), _run_with_contexts(torch)
+    assert ours == theirs and numpy.allclose(our_grad, their_grad)
+    for lib in (ember, torch):
+        forward, recompute = lib.utils.checkpoint.noop_context_fn()
+        with forward, recompute:
+            pass
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.utils.checkpoint.checkpoint(lambda x: x * 2, lib.ones(2, requires_grad=True), use_reentrant=False,
+                                                determinism_check="sometimes"),
+    lambda lib: lib.utils.checkpoint.checkpoint(lambda x: x * 2, lib.ones(2, requires_grad=True), use_reentrant=False,
+                                                debug=True, context_fn=lambda: (contextlib.nullcontext(),) * 2),
+    lambda lib: lib.utils.checkpoint.checkpoint(lambda x: x * 2, lib.ones(2, requires_grad=True), use_reentrant=True,
+                                                context_fn=lambda: (contextlib.nullcontext(),) * 2),
+    lambda lib: lib.utils.checkpoint.detach_variable([lib.ones(2)]),
+])
+def test_argument_errors_match_torch(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value)) as ours:
+        call(ember)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_no_determinism_check_and_the_helpers_match_torch():
+    for lib in (ember, torch):
+        x = lib.ones(3, requires_grad=True)
+        lib.utils.checkpoint.checkpoint(lambda t: t.exp().sum(), x, use_reentrant=False,
+                                        determinism_check="none").backward()
+        assert numpy.allclose(x.grad.tolist(), numpy.e)
+        detached = lib.utils.checkpoint.detach_variable((x, 3))
+        assert detached[0].requires_grad and detached[0].grad_fn is None and detached[1] == 3
+        assert lib.utils.checkpoint.DefaultDeviceType.get_device_type() == "cpu"
+        assert lib.utils.checkpoint.get_device_states(lib.ones(2), [lib.zeros(1)]) == ([], [])
+        with lib.utils.checkpoint.set_checkpoint_early_stop(False), \
+                lib.utils.checkpoint.set_checkpoint_debug_enabled(None):
+            lib.utils.checkpoint.checkpoint(lambda t: (t * t).sum(), x, use_reentrant=False).backward()
+        with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+            lib.utils.checkpoint.check_backward_validity([lib.ones(1), 2])
