@@ -111,9 +111,23 @@ def _read(a, key):
         return view
     try:
         return view[advanced]
-    except ValueError:   # CuPy's word for index arrays that do not broadcast; NumPy's (and PyTorch's) is IndexError
-        shapes = " ".join(str(tuple(i.shape)) for i in advanced if hasattr(i, "shape"))
-        raise IndexError(f"shape mismatch: indexing arrays could not be broadcast together with shapes {shapes}")
+    except (IndexError, ValueError) as error:   # CuPy raises ValueError where NumPy raises IndexError
+        raise _index_error(error, advanced) from None
+
+
+def _index_error(error, advanced):
+    """PyTorch's IndexError where the index tensors do not broadcast together (a boolean mask counting as one index
+    per dim, of its true elements, as PyTorch's nonzero), shapes as lists; other errors as they are."""
+    shapes = []
+    for index in advanced:
+        if hasattr(index, "shape"):
+            shapes += [[int(index.sum())]] * index.ndim if index.dtype == bool else [list(index.shape)]
+    try:
+        numpy.broadcast_shapes(*map(tuple, shapes))
+    except ValueError:
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                          + ", ".join(map(str, shapes)))
+    return error
 
 
 def _write(xp, out, key, value, accumulate):
@@ -124,11 +138,15 @@ def _write(xp, out, key, value, accumulate):
             target += value
         else:
             target[...] = value
-    elif accumulate:
-        if xp is not numpy or not _add_at_flat(target, advanced, value):
-            _compat.ufunc_at(xp, "add", target, advanced, value)
-    else:
-        target[advanced] = value
+        return
+    try:
+        if accumulate:
+            if xp is not numpy or not _add_at_flat(target, advanced, value):
+                _compat.ufunc_at(xp, "add", target, advanced, value)
+        else:
+            target[advanced] = value
+    except (IndexError, ValueError) as error:
+        raise _index_error(error, advanced) from None
 
 
 _FLAT_AT_LEAST = 2048   # added elements; below this the flat index costs more than it saves (10 us at 1,024)
@@ -427,9 +445,21 @@ class IndexPut(Primitive):
         return grad_a, grad_value
 
 
-def _value_for(self, value, key):
-    """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable."""
+def _assignable_number(value):
+    """Whether ``self[key] = value`` takes ``value`` as a number, as PyTorch's: Python's float, bool and complex (and
+    their subclasses, NumPy's float64), or an integer (``__index__``: NumPy's integers, not its bool)."""
+    return isinstance(value, (float, bool, complex, int)) or (
+        hasattr(type(value), "__index__") and not isinstance(value, (numpy.ndarray, numpy.bool_)))
+
+
+def _value_for(self, value, key, setitem=True):
+    """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
+    takes a tensor or a number, as PyTorch's (a list, tuple or array is refused)."""
     if not isinstance(value, Tensor):
+        if setitem and not _assignable_number(value):
+            kind = type(value)
+            name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+            raise TypeError(f"can't assign a {name} to a {self.type()}")
         if isinstance(value, (list, tuple, numpy.ndarray)):
             from .creation import tensor
             value = tensor(value, dtype=self.dtype, device=self.device)
@@ -441,6 +471,10 @@ def _value_for(self, value, key):
     if value.ndim:
         while value.ndim > len(target) and value.shape[0] == 1:
             value = reshape(value, value.shape[1:])
+        if key[1] is not None and (value.ndim > len(target) or any(
+                v not in (1, t) for v, t in zip(value.shape[::-1], target[::-1]))):
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+                               f"indexing result of shape {list(target)}")
         expand(value, target)   # PyTorch's RuntimeError when value does not broadcast
     return value
 
@@ -490,7 +524,7 @@ def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
     key = _normalize_key(input, tuple(indices))
     key = key if key[1] is not None else (key[0], (Ellipsis,))
-    values = _value_for(input, values, key)
+    values = _value_for(input, values, key, setitem=False)
     return IndexPut.apply(input, values, key, bool(accumulate))
 
 

@@ -634,3 +634,41 @@ def test_index_reduce_warns_once_that_it_is_beta():
         ember.ones(3).index_reduce(0, ember.tensor([0]), ember.ones(1), "amax")
     assert [str(w.message) for w in caught] == ["index_reduce() is in beta and the API may change at any time."]
     assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("key, value", [
+    ((slice(None), [0, 1]), "ones(3, 3)"), (([0, 1], [0, 1]), "ones(3)"), ((Ellipsis, [1, 2]), "ones(2, 1, 1)"),
+    (("mask",), "ones(5)"), ((slice(0, 2),), "ones(3)"),
+    (([0, 1],), [1.0, 2.0]), ((0,), (1.0, 2.0, 3.0, 4.0)), ((0,), "array"), ((0,), "float32"), ((0,), "bool_"),
+], ids=str)
+def test_setitem_value_errors_are_pytorchs(key, value):
+    """An advanced index's value must broadcast to the indexing result (PyTorch's 'shape mismatch: value tensor
+    ...', not expand's message); a list, tuple, array or NumPy float32/bool is refused with 'can't assign a ...'."""
+    def call(t):
+        x = t.ones(3, 4)
+        k = tuple(t.ones(3, 4, dtype=t.bool) if part == "mask" else part for part in key)
+        v = {"array": numpy.ones(4), "float32": numpy.float32(2), "bool_": numpy.bool_(True)}.get(value, value)
+        v = eval("t." + v) if isinstance(v, str) else v
+        x[k] = v
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises((TypeError, RuntimeError)) as error:
+            call(lib)
+        messages.append((error.type, str(error.value).replace("ember.FloatTensor", "torch.FloatTensor")))
+    assert messages[0] == messages[1]
+
+
+def test_setitem_takes_numpy_integers_and_float64_as_numbers():
+    """PyTorch takes Python numbers, their subclasses (NumPy's float64) and integers with __index__ (NumPy's)."""
+    for lib in (torch, ember):
+        x = lib.zeros(4)
+        x[0], x[1], x[2], x[3] = numpy.float64(1.5), numpy.int64(2), numpy.int32(3), True
+        assert x.tolist() == [1.5, 2.0, 3.0, 1.0]
+
+
+def test_index_tensors_that_do_not_broadcast_raise_pytorchs_message():
+    """Shapes as lists, a boolean mask counted as its true elements, reading and writing alike."""
+    for key in (lambda t: (range(3), [0, 1]), lambda t: ([True, False, True], [0, 1, 2]),
+                lambda t: (t.tensor([0, 1]), slice(None), t.tensor([0, 1, 2]))):
+        check_same_error(lambda t: t.ones(3, 4, 5)[key(t)])
+        check_same_error(lambda t: t.ones(3, 4, 5).__setitem__(key(t), 1.0))
