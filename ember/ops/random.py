@@ -481,6 +481,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     """Normal samples: elementwise from tensors of means and/or standard deviations (broadcast), or of ``size``
     from scalar ``mean`` and ``std``. As in PyTorch, ``mean`` and ``std`` receive zero gradients."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if size is not None and (tensors or not isinstance(size, (tuple, list))):
+        argument_error()   # PyTorch's signatures take a size (a tuple of ints) with number mean and std only
     if any(t.is_meta for t in tensors):
         check_same_device(*tensors)
         shape = tuple(numpy.broadcast_shapes(*(t.shape for t in tensors)))

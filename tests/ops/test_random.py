@@ -234,3 +234,13 @@ def test_global_state_and_fork_rng():
 ])
 def test_errors_match_torch(fn):
     oracle.check_error(fn)
+
+
+@pytest.mark.parametrize("args, kwargs", [((0, 1, 2), {}), ((0, 1, 2.0), {}), (("mean", 1, (2,)), {}),
+                                          (("mean",), {"size": (2,)})], ids=str)
+def test_normal_size_outside_pytorchs_signatures_is_refused(args, kwargs):
+    """normal takes a size (a tuple of ints) only with number mean and std: an int size (normal(0, 1, 2), a
+    common slip for (2,)) or a size beside tensor means raises PyTorch's invalid-combination TypeError."""
+    def call(t):
+        return t.normal(*(t.zeros(2) if a == "mean" else a for a in args), **kwargs)
+    oracle.check_same_error(call)
