@@ -80,6 +80,28 @@ def test_transformer_matches_torch_train_and_eval():
                     1e-4, 1e-5)
 
 
+def test_fastpath_switch_keeps_padded_positions_as_torch():
+    """With torch.backends.mha's fast path off, the encoder computes padded positions instead of zeroing them."""
+    t_model, e_model = build("Transformer", 8, 2, 2, 2, 16, dropout=0.0, batch_first=True)
+    t_model.eval(), e_model.eval()
+    outputs = []
+    for fast in (False, True):
+        for lib in (ember, torch):
+            lib.backends.mha.set_fastpath_enabled(fast)
+        try:
+            with torch.no_grad(), ember.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ours = e_model.encoder(ember.tensor(SRC), src_key_padding_mask=ember.tensor(PADDING))
+                theirs = t_model.encoder(torch.tensor(SRC), src_key_padding_mask=torch.tensor(PADDING))
+            assert_same(ours, theirs, 1e-4, 1e-5)
+            assert ember.backends.mha.get_fastpath_enabled() is fast
+            outputs.append(ours)
+        finally:
+            for lib in (ember, torch):
+                lib.backends.mha.set_fastpath_enabled(True)
+    assert not ember.equal(outputs[0], outputs[1])   # the switch changed what padded positions hold
+
+
 def test_stacks_are_deep_copies_and_checks():
     layer = ember.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
     encoder = ember.nn.TransformerEncoder(layer, 3)

@@ -140,7 +140,7 @@ class TransformerEncoder(Module):
         sequences, in eval mode without gradients. None when that path does not apply."""
         first = self.layers[0]
         if (not self.use_nested_tensor or first.training or src.ndim != 3 or src_key_padding_mask is None
-                or mask is not None or not first.self_attn.batch_first):
+                or mask is not None or not first.self_attn.batch_first or not fastpath_enabled[0]):
             return None
         weights = (src, first.self_attn.in_proj_weight, first.self_attn.in_proj_bias, first.self_attn.out_proj.weight,
                    first.self_attn.out_proj.bias, first.norm1.weight, first.norm1.bias, first.norm2.weight,
@@ -159,6 +159,7 @@ class TransformerEncoder(Module):
 
 
 _nested_warned = []
+fastpath_enabled = [True]   # torch.backends.mha's switch (ember.backends.mha sets it)
 _NESTED_PROTOTYPE = ("The PyTorch API of nested tensors is in prototype stage and will change in the near future. We "
                      "recommend specifying layout=torch.jagged when constructing a nested tensor, as this layout "
                      "receives active development, has better operator coverage, and works with torch.compile.")
