@@ -238,6 +238,15 @@ CALLS = [
     'T.randn(2, requires_grad="a")',
     't.requires_grad_("a")',
     't.requires_grad_(None)',
+    # integer arguments int() would have truncated
+    't.split(1.0)',
+    't.split([1.0, 1])',
+    'T.split(t, 1.0)',
+    't.chunk(2.0)',
+    'T.chunk(t, 2.0)',
+    't.chunk(True)',
+    't.diagonal(0.0)',
+    't.unflatten(1, (3.0, 1))',
 ]
 
 

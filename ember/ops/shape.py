@@ -2,6 +2,7 @@
 and the version counter with their input as in PyTorch; the shape ops that copy (cat, repeat, flip, ...) are in
 rearrange.py."""
 import math
+import operator
 
 from .. import _backend, _compat, _dtype, _meta
 from .._tensor import Size, Tensor, _make
@@ -250,7 +251,7 @@ def ravel(input):
 def unflatten(input, dim, sizes):
     """Splits dim ``dim`` into ``sizes`` (one of them may be -1)."""
     dim = wrap_dim(dim, input.ndim)
-    sizes = tuple(int(s) for s in sizes)
+    sizes = tuple(_int_arg(s) for s in sizes)
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
     known = 1
@@ -561,6 +562,18 @@ def _bounds(sizes):
         start += size
 
 
+def _int_arg(value):
+    """An int argument as PyTorch's parser takes it (integers, not floats or bools: ``int()`` would take them), with
+    the op's TypeError (``argument_error``) otherwise."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError(f"expected an int, got {value!r}")
+        return operator.index(value)
+    except TypeError:
+        argument_error()
+        raise
+
+
 def split(tensor, split_size_or_sections, dim=0):
     """Views of pieces of ``split_size_or_sections`` elements (an int, or a list of sizes) along ``dim``."""
     dim = wrap_dim(dim, tensor.ndim)
@@ -568,12 +581,12 @@ def split(tensor, split_size_or_sections, dim=0):
         raise RuntimeError("split expects at least a 1-dimensional tensor")
     size = tensor.shape[dim]
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [_int_arg(s) for s in split_size_or_sections]
         if sum(sizes) != size or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's size "
                                f"at dimension {dim}), but got split_sizes={sizes}")
     else:
-        step = int(split_size_or_sections)
+        step = _int_arg(split_size_or_sections)
         if step < 0:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
         if step == 0 and size:
@@ -630,6 +643,8 @@ def dsplit(input, indices_or_sections):
 @tensor_method
 def chunk(input, chunks, dim=0):
     """At most ``chunks`` views of equal size (the last may be smaller) along ``dim``."""
+    if type(chunks) is not int:
+        _int_arg(chunks)
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     if input.ndim == 0:
@@ -779,6 +794,8 @@ class Diagonal(StridedView):
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The view of the diagonal ``offset`` of the (dim1, dim2) planes, as the last dim."""
     d1, d2 = wrap_dim(dim1, input.ndim), wrap_dim(dim2, input.ndim)
+    if type(offset) is not int:
+        _int_arg(offset)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     size1, size2 = input.shape[d1], input.shape[d2]
