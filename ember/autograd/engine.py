@@ -520,11 +520,16 @@ def _wrap_all(arrays, xp):
 
 
 def _conform(g, shape, dtype, node, index):
-    """``g`` summed back to the input's ``shape`` (broadcasting undone) and cast to its ``dtype``."""
+    """``g`` summed back to the input's ``shape`` (broadcasting undone) and cast to its ``dtype``; a complex
+    gradient of a real input is its real part, taken silently as PyTorch's engine does (a cast would warn that it
+    discards the imaginary part)."""
     if g._data.shape != shape:
         g = _sum_to(g, shape, node, index)
     if g._data.dtype is not dtype and g._data.dtype != dtype:
-        g = g.to(_dtype_of(dtype))
+        if g._data.dtype.kind == "c" and dtype.kind != "c":
+            g = g.real
+        if g._data.dtype != dtype:
+            g = g.to(_dtype_of(dtype))
     return g
 
 

@@ -488,3 +488,18 @@ print([(w.category.__name__, str(w.message).split(" (Triggered internally")[0]) 
     outputs = [subprocess.run([sys.executable, "-c", code.format(lib=lib)], capture_output=True, text=True,
                               check=True).stdout for lib in ("torch", "ember")]
     assert outputs[1] == outputs[0] and "reference cycle" in outputs[0]
+
+
+def test_complex_gradient_of_a_real_input_is_its_real_part_silently():
+    """A real input multiplied into complex values gets a complex gradient; the engine keeps its real part without
+    the cast's 'discards the imaginary part' warning, as PyTorch's (peft's FourierFT warned at every backward)."""
+    def scenario(lib):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        c = w * lib.tensor([1 + 2j, 3 - 1j, 0.5j])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            (lib.fft.ifft(c).real * lib.arange(3.0)).sum().backward()
+            (g,) = lib.autograd.grad((w.double() * lib.tensor(2j, dtype=lib.complex128)).real.sum() * 0 +
+                                     (w * lib.tensor(1 + 1j)).abs().sum(), w, create_graph=True)
+        return w.grad, g
+    both(scenario)
