@@ -247,6 +247,13 @@ CALLS = [
     't.chunk(True)',
     't.diagonal(0.0)',
     't.unflatten(1, (3.0, 1))',
+    't.sum(dtype="float32")',
+    'T.sum(t, 1, dtype="float64")',
+    't.mean(dtype=numpy.float64)',
+    't.prod(dtype="float64")',
+    't.cumsum(0, dtype="float64")',
+    'T.nansum(t, dtype="float64")',
+    't.softmax(0, dtype="float64")',
 ]
 
 

@@ -9,7 +9,8 @@ from .._tensor import _make
 from . import _buffers
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import refuse_complex_selection
-from ._util import holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim, write_out
+from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
+                    write_out)
 from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
@@ -147,7 +148,13 @@ def _cumprod_partials(a, dim):
 
 def _cumulative_dtype(input, dtype):
     if dtype is not None:
-        return _dtype.as_dtype(dtype).numpy
+        if not isinstance(dtype, _dtype.dtype):   # a name or a NumPy dtype: PyTorch's TypeError
+            try:
+                dtype = _dtype.dtype_arg(dtype)
+            except TypeError:
+                argument_error()
+                raise
+        return dtype.numpy
     return _INT64 if input.dtype._category <= _dtype._INT else None
 
 

@@ -11,7 +11,8 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import refuse_complex
-from ._util import _as_view, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim, wrap_dims, write_out
+from ._util import (_as_view, argument_error, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim,
+                    wrap_dims, write_out)
 from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
@@ -225,7 +226,13 @@ def _sum_short_last(a, keepdim):
 
 def _sum_dtype(input, dtype):
     if dtype is not None:
-        return _dtype.as_dtype(dtype).numpy
+        if not isinstance(dtype, _dtype.dtype):   # a name or a NumPy dtype: PyTorch's TypeError
+            try:
+                dtype = _dtype.dtype_arg(dtype)
+            except TypeError:
+                argument_error()
+                raise
+        return dtype.numpy
     if input._data.dtype.kind in "biu":
         return _INT64   # PyTorch sums bool and integer tensors in int64
     return None
