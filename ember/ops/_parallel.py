@@ -317,15 +317,21 @@ def gradient_where(xp, grad, mask, out=None):
     gradient and NaN for a NaN one. The gradient's bits are ANDed with the mask widened to all ones, as fast as the
     product (``numpy.where`` runs ~5x slower on a random mask); complex128, with no integer of its width, takes
     ``where``."""
+    if out is None and grad.shape == mask.shape and grad.size < 2 * MIN_ELEMENTS:
+        return xp.where(mask, grad, xp.zeros((), grad.dtype))   # small (every relu's backward): one call
     bits = _BITS.get(grad.dtype.itemsize)
     if bits is None or grad.dtype.kind == "b":
         return where(xp, mask, grad, xp.zeros((), grad.dtype))
     if out is None:
-        out = xp.empty(xp.broadcast_shapes(grad.shape, mask.shape), grad.dtype)
+        shape = grad.shape if grad.shape == mask.shape else xp.broadcast_shapes(grad.shape, mask.shape)
+        out = xp.empty(shape, grad.dtype)
 
     def select(out, grad, mask):
         ones = xp.negative(xp.asarray(mask).view(xp.int8), dtype=bits)   # True -> -1: every bit set
         xp.bitwise_and(xp.asarray(grad).view(bits), ones, out=out.view(bits))
+    if out.size < 2 * MIN_ELEMENTS:   # one part (map_chunks' own test, without its frame: every relu's backward)
+        select(out, grad, mask)
+        return out
     return map_chunks(select, out, grad, mask)
 
 
