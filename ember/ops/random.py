@@ -395,6 +395,8 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
+    if not isinstance(size, (tuple, list)):
+        argument_error()   # PyTorch's size is a tuple of ints: randint(0, 10, 3) is refused
     d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     low, span = _from_to(d, int(low), int(high))
     shape = shape_arg((size,))

@@ -244,3 +244,14 @@ def test_normal_size_outside_pytorchs_signatures_is_refused(args, kwargs):
     def call(t):
         return t.normal(*(t.zeros(2) if a == "mean" else a for a in args), **kwargs)
     oracle.check_same_error(call)
+
+
+@pytest.mark.parametrize("args, kwargs", [((0, 10, 3), {}), ((10, 3), {}), ((10,), {"size": 3})], ids=str)
+def test_randint_int_size_is_refused_as_pytorch(args, kwargs):
+    """randint's size is a tuple of ints: randint(0, 10, 3) raises PyTorch's TypeError (and draws nothing)."""
+    oracle.check_same_error(lambda t: t.randint(*args, **kwargs))
+    ember.manual_seed(0)
+    state = ember.get_rng_state()
+    with pytest.raises(TypeError):
+        ember.randint(*args, **kwargs)
+    assert ember.equal(ember.get_rng_state(), state)
