@@ -8,7 +8,7 @@ from .. import _compat, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
-from . import _parallel
+from . import _parallel, _std_sort
 from ._kernel_dtypes import refuse_complex, refuse_complex_selection
 from ._util import keeps_layout, name_node, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
@@ -22,15 +22,39 @@ _topk = return_type("topk")
 _kthvalue = return_type("kthvalue")
 
 
-def _sort_indices(array, axis, descending):
-    """Stable argsort along ``axis``; NaN counts as the largest value, and equal elements keep their order."""
+def _sort_indices(array, axis, descending, stable=True):
+    """Argsort along ``axis``; NaN counts as the largest value. Equal elements keep their order, or with
+    ``stable=False`` take the order PyTorch's CPU kernel (``std::sort``) gives them (``_std_sort``)."""
     xp = xp_of(array)
     if not descending:
-        return xp.argsort(array, axis=axis, kind="stable")
-    # Sorting the reversed array ascending and reading the result backwards keeps ties in input order.
-    n = array.shape[axis]
-    backwards = xp.argsort(xp.flip(array, axis), axis=axis, kind="stable")
-    return n - 1 - xp.flip(backwards, axis)
+        order = xp.argsort(array, axis=axis, kind="stable")
+    else:   # sorting the reversed array ascending and reading the result backwards keeps ties in input order
+        n = array.shape[axis]
+        backwards = xp.argsort(xp.flip(array, axis), axis=axis, kind="stable")
+        order = n - 1 - xp.flip(backwards, axis)
+    if not stable and xp is numpy and _std_sort._THRESHOLD < array.shape[axis] <= _std_sort.LIMIT:
+        order = _unstable_ties(array, order, axis, descending)
+    return order
+
+
+def _unstable_ties(array, order, axis, descending):
+    """``order`` (a stable argsort) with each row that has equal keys reordered as ``std::sort`` leaves it."""
+    keys = numpy.moveaxis(array, axis, -1)
+    ranked = numpy.take_along_axis(keys, numpy.moveaxis(order, axis, -1), -1)
+    same = ranked[..., 1:] == ranked[..., :-1]
+    nan_aware = keys.dtype.kind in "fc" or keys.dtype.name == "bfloat16"
+    if nan_aware:
+        same |= (ranked[..., 1:] != ranked[..., 1:]) & (ranked[..., :-1] != ranked[..., :-1])
+    tied = same.any(-1)
+    if not tied.any() or int(tied.sum()) * keys.shape[-1] > _std_sort.BUDGET:
+        return order
+    rows = numpy.moveaxis(order, axis, -1).copy()
+    for where in numpy.ndindex(tied.shape):
+        if not tied[where]:
+            continue
+        values = keys[where].tolist() if keys.dtype.name != "bfloat16" else keys[where].astype(float).tolist()
+        rows[where] = _std_sort.std_sort_order(values, descending, nan_aware)
+    return numpy.moveaxis(rows, -1, axis)
 
 
 def _refuse_complex_order(op, input):
@@ -39,12 +63,12 @@ def _refuse_complex_order(op, input):
         raise RuntimeError(f" {op} does not support complex dtypes on CPU")
 
 
-def _sorted_along(input, dim, descending):
+def _sorted_along(input, dim, descending, stable=True):
     """(sorted values, indices) along ``dim``; 0-d inputs are sorted as one element."""
     d = wrap_dim(dim, input.ndim)
     _refuse_complex_order("Sort", input)
     source = input if input.ndim else input.reshape(1)
-    indices = _sort_indices(source._data, d, descending).astype(_INT64, copy=False)
+    indices = _sort_indices(source._data, d, descending, stable).astype(_INT64, copy=False)
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         return values.reshape(()), indices.reshape(())
@@ -55,8 +79,9 @@ def _sorted_along(input, dim, descending):
 @composite("sort")   # seen whole at dispatch: its indices come from the data
 @keeps_layout
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
-    """(values, indices) of ``input`` sorted along ``dim``; always stable here, NaN sorts as largest."""
-    values, indices = _sorted_along(input, dim, descending)
+    """(values, indices) of ``input`` sorted along ``dim``, NaN as the largest; equal values keep their order with
+    ``stable=True``, else take PyTorch's CPU order for them."""
+    values, indices = _sorted_along(input, dim, descending, stable)
     return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)))
 
 
@@ -68,7 +93,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     _refuse_complex_order("Sort", input)
     if input.ndim == 0:
         return _make(xp_of(input._data).zeros((), _INT64))
-    return _make(_sort_indices(input._data, d, descending).astype(_INT64, copy=False))
+    return _make(_sort_indices(input._data, d, descending, stable).astype(_INT64, copy=False))
 
 
 @tensor_method

@@ -223,3 +223,24 @@ def test_topk_ties_and_nans_pick_torchs_values(k, dim, largest, dtype):
                                            ((), 1, -1), ((1000,), 1000, 0), ((1000,), 0, -1)])
 def test_topk_empty_scalar_and_whole_dim_match_torch(shape, k, dim):
     check(lambda L, x: [x.topk(k, dim), x.topk(k, dim, largest=False)], distinct(shape, F32))
+
+
+@pytest.mark.parametrize("n", [17, 40, 300, 3000])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "bool"])
+def test_unstable_sort_orders_ties_as_torch(n, dtype):
+    """``sort``/``argsort`` with ``stable=False`` put equal keys where PyTorch's CPU kernel (libstdc++'s
+    ``std::sort``) puts them, ascending and descending, along either dim, NaNs included (PyG's TGN neighbour loader
+    and EdgePooling depend on that order); ``stable=True`` keeps input order."""
+    results = []
+    for lib in (torch, ember):
+        keys = lib.randint(0, 5, (3, n), generator=lib.Generator().manual_seed(n)).to(getattr(lib, dtype))
+        if dtype.startswith("float"):
+            keys[:, ::7] = float("nan")
+        row = []
+        for descending in (False, True):
+            row += [lib.sort(keys, descending=descending).indices.tolist(),
+                    lib.argsort(keys.t(), dim=0, descending=descending).tolist(),
+                    lib.sort(keys, descending=descending, stable=True).indices.tolist(),
+                    lib.sort(keys[0], descending=descending).values.double().nan_to_num(-9.0).tolist()]
+        results.append(row)
+    assert results[0] == results[1]
