@@ -11,7 +11,6 @@ import functools
 import numpy
 
 from .._tensor import Tensor
-from .._warnings import warn   # stacklevel past the __torch_function__ dispatch wrappers
 from ..autograd import function as _function
 from ._pytree import _flatten
 
@@ -283,11 +282,12 @@ def fallback(cls, level, args, kwargs):
     """Runs the op once per example and stacks the results: for ops without a batching rule (warns once per op)."""
     name = cls.__name__
     fallback_calls[name] = fallback_calls.get(name, 0) + 1
-    if name not in _warned:
+    if name not in _warned:   # at the caller's line outside ember, as PyTorch's C++ warning
         _warned.add(name)
-        warn(f"There is a performance drop because we have not yet implemented the batching rule for {name}. "
-             "Please file us an issue on GitHub so that we can prioritize its implementation.", UserWarning,
-             stacklevel=4)
+        from ..ops._util import warn_once
+        warn_once(("vmap fallback", name), f"There is a performance drop because we have not yet implemented the "
+                  f"batching rule for {name}. Please file us an issue on GitHub so that we can prioritize its "
+                  "implementation.")
     return _per_example(cls, level, args, kwargs)
 
 

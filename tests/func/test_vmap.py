@@ -271,11 +271,14 @@ def test_transforms_inside_vmap_match_torch(make):
 
 def test_fallback_runs_per_example_and_warns_once():
     mats = rng.standard_normal((3, 4, 4))
+    from ember.ops import _util
     _vmap._warned.discard("Det")
+    _util._warned.discard(("vmap fallback", "Det"))
     before = _vmap.fallback_calls.get("Det", 0)
     with pytest.warns(UserWarning, match="There is a performance drop because we have not yet implemented the "
-                                         "batching rule for Det"):
+                                         "batching rule for Det") as caught:
         ours = vmap(ember.linalg.det)(ember.tensor(mats))
+    assert caught[0].filename == __file__   # the caller's line, as PyTorch's C++ warning names it
     assert _vmap.fallback_calls["Det"] == before + 1
     numpy.testing.assert_allclose(ours.numpy(), torch.func.vmap(torch.linalg.det)(torch.tensor(mats)).numpy())
 
