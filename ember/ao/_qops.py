@@ -85,6 +85,37 @@ def requantize(acc, x_scale, w_scales, bias, scale, zero_point, relu, axis):
     return numpy.clip(out, zero_point if relu else 0, 255).astype(numpy.uint8)
 
 
+def requantize_onednn(acc, x_scale, w_scales, bias, scale, zero_point, relu, axis):
+    """oneDNN's int8 convolution output (what PyTorch's x86 engine runs for symmetric weights): the integer sum
+    scaled by the input's then the weight's scale, plus the float bias, (ReLU,) divided by the output scale, plus
+    the zero point, each step in float32, then rounded half to even."""
+    shape = [1] * acc.ndim
+    shape[axis] = -1
+    with numpy.errstate(all="ignore"):
+        value = ((acc.astype(f32) * f32(x_scale)).astype(f32) * w_scales.astype(f32).reshape(shape)).astype(f32)
+        if bias is not None:
+            value = (value + bias.astype(f32).reshape(shape)).astype(f32)
+        if relu:
+            value = numpy.maximum(value, f32(0))
+        value = ((value / f32(scale)).astype(f32) + f32(zero_point)).astype(f32)
+        out = numpy.rint(value).astype(numpy.float64)
+    return numpy.clip(out, 0, 255).astype(numpy.uint8)
+
+
+def _uses_onednn(weight, groups):
+    """Whether PyTorch runs this convolution through oneDNN: the x86 engine does for symmetric weights (zero points
+    0) and at most 100 groups on a CPU with AVX512-VNNI (the oracle's); the onednn engine always."""
+    from .. import backends
+    engine = backends.quantized.engine
+    if engine == "onednn":
+        return True
+    if engine != "x86" or groups > 100:
+        return False
+    if weight.qscheme() is _dtype.per_tensor_affine:
+        return weight.q_zero_point() == 0
+    return not weight._zero_points.any()
+
+
 def _check_input(x, op):
     check_quantized(x, op)
     if x.dtype is not _dtype.quint8:
@@ -111,8 +142,9 @@ def conv(x, weight, bias, stride, padding, dilation, groups, scale, zero_point, 
     xs = ember.from_numpy(x._int.astype(numpy.float64) - x.q_zero_point())
     fn = {3: ember.nn.functional.conv1d, 4: ember.nn.functional.conv2d, 5: ember.nn.functional.conv3d}[xs.dim()]
     acc = fn(xs, ember.from_numpy(w), None, stride, padding, dilation, groups).numpy()
-    out = requantize(acc, x.q_scale(), w_scales, None if bias is None else bias.detach().numpy(), scale,
-                     zero_point, relu, 1)
+    kernel = requantize_onednn if _uses_onednn(weight, groups) else requantize
+    out = kernel(acc, x.q_scale(), w_scales, None if bias is None else bias.detach().numpy(), scale, zero_point,
+                 relu, 1)
     return per_tensor(out, _dtype.quint8, float(scale), int(zero_point))
 
 

@@ -1,5 +1,7 @@
 """``backends.quantized``: the quantized engine switch (``torch.backends.quantized.engine``). ember computes its
-quantized ops as PyTorch's x86/fbgemm engine whatever is chosen; choosing another engine warns once."""
+quantized ops as PyTorch's x86 engine (fbgemm's arithmetic, oneDNN's for convolutions with symmetric weights) or
+its fbgemm one; choosing another engine warns once (qnnpack's rounding differs, and oneDNN is emulated only for
+convolutions)."""
 import sys
 import types
 import warnings

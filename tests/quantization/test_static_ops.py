@@ -8,6 +8,7 @@ import torch
 import ember
 
 pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning",
+                                        "ignore:ember computes quantized ops:UserWarning",
                                         "ignore:torch.ao.quantization is deprecated:DeprecationWarning",
                                         "ignore:All inputs of this cat operator:UserWarning")
 
@@ -39,11 +40,14 @@ def _weight(rng, shape, per_channel):
     return _q(w, 0.01, 0, "qint8")
 
 
+@pytest.mark.parametrize("engine", ["x86", "fbgemm", "onednn"])
 @pytest.mark.parametrize("per_channel", [False, True])
 @pytest.mark.parametrize("bias", [False, True])
 @pytest.mark.parametrize("relu", [False, True])
-def test_conv2d_integers_equal_torch(per_channel, bias, relu):
-    torch.backends.quantized.engine = "fbgemm"   # x86 may route a conv to oneDNN, whose rounding differs by 1
+def test_conv2d_integers_equal_torch(engine, per_channel, bias, relu):
+    # x86 runs convolutions with symmetric weights through oneDNN, which rounds differently from fbgemm
+    torch.backends.quantized.engine = engine
+    ember.backends.quantized.engine = engine
     try:
         rng = numpy.random.default_rng(int(per_channel) * 4 + int(bias) * 2 + int(relu))
         x_t, x_e = _q(rng.standard_normal((2, 6, 9, 8)) * 2, 0.05, 60)
@@ -61,6 +65,7 @@ def test_conv2d_integers_equal_torch(per_channel, bias, relu):
         assert repr(conv_e).replace("ember", "torch") == repr(conv_t)
     finally:
         torch.backends.quantized.engine = "x86"
+        ember.backends.quantized.engine = "x86"
 
 
 def test_conv1d_and_linear_integers_equal_torch():

@@ -17,11 +17,13 @@ pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWa
                                         "ignore:TypedStorage is deprecated:UserWarning")
 
 
-@pytest.fixture(autouse=True)
-def _fbgemm():
-    torch.backends.quantized.engine = "fbgemm"   # x86 may route a conv to oneDNN, whose rounding differs by 1
+@pytest.fixture(autouse=True, params=["x86", "fbgemm"])
+def _engine(request):
+    torch.backends.quantized.engine = request.param   # x86 runs convolutions with symmetric weights through oneDNN
+    ember.backends.quantized.engine = request.param
     yield
     torch.backends.quantized.engine = "x86"
+    ember.backends.quantized.engine = "x86"
 
 
 def _build(lib):
