@@ -100,6 +100,9 @@ class LightningDataModule(HyperparametersMixin):
         """State to save in checkpoints."""
         return {}
 
+    def on_exception(self, exception):
+        """Called when the trainer execution is interrupted by an exception."""
+
     @classmethod
     def load_from_checkpoint(cls, checkpoint_path, map_location=None, hparams_file=None, **kwargs):
         """A new datamodule built from the checkpoint's datamodule hyperparameters (``kwargs`` override them), with

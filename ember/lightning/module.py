@@ -59,6 +59,12 @@ class LightningModule(HyperparametersMixin, nn.Module):
     def trainer(self, trainer):
         self._trainer = trainer
 
+    def __getstate__(self):
+        """The module's state without its Trainer: copies and pickles leave it out, as in Lightning."""
+        state = super().__getstate__()
+        state["_trainer"] = None
+        return state
+
     @property
     def device(self):
         """The device of the module's parameters (cpu when it has none)."""

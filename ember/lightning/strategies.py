@@ -59,6 +59,12 @@ class Strategy:
         """``tensor`` reduced across processes by ``reduce_op`` ("mean", "sum", "max", "min")."""
         return tensor
 
+    def remove_checkpoint(self, filepath):
+        """Deletes a checkpoint file or folder, if it exists (rank 0 does it)."""
+        if self.is_global_zero and os.path.exists(filepath):
+            import shutil
+            shutil.rmtree(filepath) if os.path.isdir(filepath) else os.remove(filepath)
+
     def all_gather(self, tensor, group=None, sync_grads=False):
         """Every process's ``tensor``, stacked along a new first dimension (world size > 1)."""
         return tensor

@@ -12,7 +12,7 @@ import ember
 from . import _results
 from ._launch import launch
 from ._optimizers import configure_optimizers
-from .callbacks import ModelCheckpoint, ModelSummary, ProgressBar, TQDMProgressBar
+from .callbacks import Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
 from .strategies import DDPStrategy, strategy_for
@@ -97,11 +97,16 @@ class Trainer:
         self.loggers = list(logger) if isinstance(logger, (list, tuple)) else [logger]
         callbacks = list(callbacks) if isinstance(callbacks, (list, tuple)) else ([callbacks] if callbacks else [])
         if enable_checkpointing is not False and not barebones and not any(
-                isinstance(c, ModelCheckpoint) for c in callbacks):
+                isinstance(c, Checkpoint) for c in callbacks):
             callbacks.append(ModelCheckpoint())
-        elif enable_checkpointing is False and any(isinstance(c, ModelCheckpoint) for c in callbacks):
+        elif enable_checkpointing is False and any(isinstance(c, Checkpoint) for c in callbacks):
             raise ValueError("Trainer was configured with `enable_checkpointing=False` but found `ModelCheckpoint` "
                              "in callbacks list.")
+        if max_time is not None:   # Lightning's max_time is a Timer checked after every batch
+            if any(isinstance(c, Timer) for c in callbacks):
+                rank_zero_info("Ignoring `Trainer(max_time=...)`, callbacks list already contains a Timer.")
+            else:
+                callbacks.append(Timer(duration=max_time, interval="step"))
         if enable_progress_bar is not False and not barebones and not any(
                 isinstance(c, ProgressBar) for c in callbacks):
             callbacks.append(TQDMProgressBar())
@@ -136,6 +141,7 @@ class Trainer:
         self._runner = None
         self._scaler = None
         self._batches_that_stepped = 0
+        self._skip_backward = False   # forward passes only (StochasticWeightAveraging's batch-norm epoch)
         # where the epoch is, for checkpoints' loop state: batches completed, inside on_train_batch_end, a stepped
         # batch counted before validation (Lightning counts it after), the batch a mid-epoch resume starts at
         self._batches_completed, self._in_batch_end, self._step_pending, self._resume_batch = 0, False, False, 0
@@ -151,6 +157,7 @@ class Trainer:
         self.val_dataloaders = None
         self.test_dataloaders = None
         self.predict_dataloaders = None
+        self.predict_loop = _PredictLoop(0, True)
 
     def _log_device_info(self):
         """Lightning's lines on the accelerators found and used (ember's Trainer runs on the CPU)."""
@@ -219,13 +226,13 @@ class Trainer:
 
     @property
     def checkpoint_callback(self):
-        """The first ModelCheckpoint callback, or None."""
-        return next((c for c in self.callbacks if isinstance(c, ModelCheckpoint)), None)
+        """The first checkpointing callback (a ``Checkpoint``, such as ModelCheckpoint), or None."""
+        return next((c for c in self.callbacks if isinstance(c, Checkpoint)), None)
 
     @property
     def checkpoint_callbacks(self):
-        """Every ModelCheckpoint callback."""
-        return [c for c in self.callbacks if isinstance(c, ModelCheckpoint)]
+        """Every checkpointing callback (``Checkpoint`` instances)."""
+        return [c for c in self.callbacks if isinstance(c, Checkpoint)]
 
     @property
     def early_stopping_callback(self):
@@ -258,6 +265,10 @@ class Trainer:
     # --- entry points ---------------------------------------------------------------------------------------
     def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None, ckpt_path=None):
         """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured."""
+        return self._call_and_handle_interrupt(self._fit, model, train_dataloaders, val_dataloaders, datamodule,
+                                               ckpt_path)
+
+    def _fit(self, model, train_dataloaders, val_dataloaders, datamodule, ckpt_path):
         if isinstance(train_dataloaders, LightningDataModule):
             datamodule, train_dataloaders = train_dataloaders, None
         if self._must_launch():
@@ -332,17 +343,26 @@ class Trainer:
     def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
         if self._must_launch():
-            return launch(self, "validate", model, dataloaders, ckpt_path, verbose, datamodule)
-        return self._evaluate("validate", model, dataloaders, ckpt_path, verbose, datamodule)
+            return self._call_and_handle_interrupt(launch, self, "validate", model, dataloaders, ckpt_path, verbose,
+                                                   datamodule)
+        return self._call_and_handle_interrupt(self._evaluate, "validate", model, dataloaders, ckpt_path, verbose,
+                                               datamodule)
 
     def test(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
         """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
         if self._must_launch():
-            return launch(self, "test", model, dataloaders, ckpt_path, verbose, datamodule)
-        return self._evaluate("test", model, dataloaders, ckpt_path, verbose, datamodule)
+            return self._call_and_handle_interrupt(launch, self, "test", model, dataloaders, ckpt_path, verbose,
+                                                   datamodule)
+        return self._call_and_handle_interrupt(self._evaluate, "test", model, dataloaders, ckpt_path, verbose,
+                                               datamodule)
 
     def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions=None, ckpt_path=None):
-        """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several)."""
+        """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several); None with
+        ``return_predictions=False``."""
+        return self._call_and_handle_interrupt(self._predict, model, dataloaders, datamodule, return_predictions,
+                                               ckpt_path)
+
+    def _predict(self, model, dataloaders, datamodule, return_predictions, ckpt_path):
         if isinstance(dataloaders, LightningDataModule):
             datamodule, dataloaders = dataloaders, None
         if self._must_launch():
@@ -356,27 +376,78 @@ class Trainer:
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
         loaders = [self._distribute(loader, predict=True) for loader in loaders]
         self.num_predict_batches = [_limit(loader, self.limit_predict_batches) for loader in loaders]
+        from .callbacks import BasePredictionWriter
+        writers = [c for c in self.callbacks if isinstance(c, BasePredictionWriter)]
+        on_batch, on_epoch = any(w.interval.on_batch for w in writers), any(w.interval.on_epoch for w in writers)
+        loaders = [_IndexRecorder.wrap(loader) for loader in loaders]   # batch indices, as Lightning records them
         self.predict_dataloaders = loaders
-        results = []
+        loop = self.predict_loop = _PredictLoop(len(loaders), True if return_predictions is None else
+                                                return_predictions)
         modes = self._model_eval("on_predict_model_eval")
         with ember.no_grad():
             self._call_hook("on_predict_start")
             self._call_hook("on_predict_epoch_start")
             for index, loader in enumerate(loaders):
-                outputs = []
                 for batch_idx, batch in self._batches(loader, self.limit_predict_batches):
                     extra = (index,) if len(loaders) > 1 else ()
                     batch = self._transfer(batch, index)
+                    if writers:
+                        indices = _IndexRecorder.indices(loader)
+                        if indices is None:
+                            if batch_idx == 0:   # once, as Lightning's warning cache
+                                    rank_zero_warn("Couldn't infer the batch indices fetched from your dataloader: "
+                                               f"`{type(loader).__name__}`")
+                        else:
+                            if on_epoch:
+                                loop.epoch_batch_indices[index].append(indices[batch_idx])
+                            if on_batch:
+                                loop.current_batch_indices = indices[batch_idx]
                     self._call_hook("on_predict_batch_start", batch, batch_idx, *extra)
                     output = self._step(model, "predict_step", batch, batch_idx, extra)
                     self._call_hook("on_predict_batch_end", output, batch, batch_idx, *extra)
-                    outputs.append(output)
-                results.append(outputs)
+                    if loop.return_predictions or on_epoch:
+                        loop._predictions[index].append(output)
             self._call_hook("on_predict_epoch_end")
+            results = loop.predictions if loop.return_predictions else None
+            if not loop.return_predictions:
+                loop._predictions = []
+            loop.epoch_batch_indices = []
             self._call_hook("on_predict_end")
         self._model_train(None, modes)
         self._detach("predict")
-        return results[0] if len(results) == 1 else results
+        return results
+
+    def _call_and_handle_interrupt(self, run, *args):
+        """Runs an entry point as Lightning does: an exception calls the callbacks' (and the datamodule's)
+        ``on_exception`` and is raised again; Ctrl+C shuts down gracefully and exits with status 1."""
+        try:
+            return run(*args)
+        except TunerExit:
+            raise
+        except KeyboardInterrupt as exception:
+            import signal
+            import sys
+            rank_zero_info("\nDetected KeyboardInterrupt, attempting graceful shutdown ...")
+            signal.signal(signal.SIGINT, signal.SIG_IGN)   # more Ctrl+C would interrupt the shutdown
+            self._interrupt(exception)
+            self.strategy.teardown()
+            sys.exit(1)
+        except BaseException as exception:
+            self._interrupt(exception)
+            self.strategy.teardown()
+            raise
+
+    def _interrupt(self, exception):
+        self.state = "interrupted"
+        for callback in self.callbacks:
+            callback.on_exception(self, self.lightning_module, exception)
+        if self.datamodule is not None:
+            self.datamodule.on_exception(exception)
+
+    @property
+    def interrupted(self):
+        """Whether the last fit, validate, test or predict was stopped by an exception."""
+        return self.state == "interrupted"
 
     # --- set-up ---------------------------------------------------------------------------------------------
     def _attach(self, model, datamodule, stage, val_given=False):
@@ -710,6 +781,8 @@ class Trainer:
             with self._autocast():
                 output = self._step(model, "training_step", batch, batch_idx)
             loss = _training_loss(output)
+            if self._skip_backward:
+                return loss
             if batch_idx % self.accumulate_grad_batches == 0:
                 self._call_hook("on_before_zero_grad", optimizer)
                 self._call_module("optimizer_zero_grad", self.current_epoch, batch_idx, optimizer)
@@ -958,7 +1031,8 @@ class Trainer:
     def save_checkpoint(self, filepath, weights_only=False):
         """Writes a Lightning checkpoint (atomically, through ``ember.save``; rank 0 writes, every rank waits)."""
         checkpoint = self._checkpoint(weights_only)
-        if self.is_global_zero:
+        if self.is_global_zero:   # into its folder, made if missing, as Lightning's checkpoint IO does
+            os.makedirs(os.path.dirname(os.fspath(filepath)) or ".", exist_ok=True)
             ember.save(checkpoint, filepath)
         self.strategy.barrier("Trainer.save_checkpoint")
 
@@ -1054,18 +1128,20 @@ class Trainer:
             callback = self.checkpoint_callback
             if callback is None:
                 raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured.')
-            if not callback.best_model_path:
+            if hasattr(callback, "best_model_path") and not callback.best_model_path:
                 if self.fast_dev_run:
                     raise ValueError(f'You cannot execute `.{fn}(ckpt_path="best")` with `fast_dev_run=True`. Please '
                                      f"pass an exact checkpoint path to `.{fn}(ckpt_path=...)`")
                 raise ValueError(f'`.{fn}(ckpt_path="best")` is set but `ModelCheckpoint` is not configured to save '
                                  "the best model.")
-            return callback.best_model_path
-        if ckpt_path == "last":
-            candidates = set()
+            return getattr(callback, "best_model_path", None)
+        if ckpt_path == "last":   # the OnExceptionCheckpoint files and ModelCheckpoint's last*.ckpt
+            from .callbacks import OnExceptionCheckpoint
+            candidates = {getattr(c, "ckpt_path", None) for c in self.callbacks if isinstance(c, OnExceptionCheckpoint)}
             for callback in self.checkpoint_callbacks:
-                candidates |= callback._find_last_checkpoints(self)
-            candidates = {path: os.path.getmtime(path) for path in candidates if os.path.exists(path)}
+                if isinstance(callback, ModelCheckpoint):
+                    candidates |= callback._find_last_checkpoints(self)
+            candidates = {path: os.path.getmtime(path) for path in candidates if path and os.path.exists(path)}
             if not candidates:
                 rank_zero_warn(f'.{fn}(ckpt_path="last") is set, but there is no last checkpoint available. No '
                                "checkpoint will be loaded. HINT: Set `ModelCheckpoint(..., save_last=True)`.")
@@ -1146,9 +1222,9 @@ def _nothing(*args, **kwargs):
 
 
 def _checkpoints_last(callbacks):
-    """Lightning runs ModelCheckpoint callbacks after all others, so they see what the others logged."""
-    return [c for c in callbacks if not isinstance(c, ModelCheckpoint)] + [
-        c for c in callbacks if isinstance(c, ModelCheckpoint)]
+    """Lightning runs checkpointing callbacks (ModelCheckpoint, every ``Checkpoint``) after all others, so they see
+    what the others logged."""
+    return [c for c in callbacks if not isinstance(c, Checkpoint)] + [c for c in callbacks if isinstance(c, Checkpoint)]
 
 
 def _as_list(loaders):
@@ -1184,6 +1260,60 @@ class _Unrepeated:
     def __len__(self):
         total, replicas, rank = len(self.sampler.dataset), self.sampler.num_replicas, self.sampler.rank
         return len(range(rank, total, replicas))
+
+
+class _PredictLoop:
+    """What prediction writers read from ``trainer.predict_loop``: the batch indices (dataset indices per batch) and
+    the predictions kept so far (one list per dataloader)."""
+
+    def __init__(self, num_dataloaders, return_predictions):
+        self.num_dataloaders, self.return_predictions = num_dataloaders, return_predictions
+        self.epoch_batch_indices = [[] for _ in range(num_dataloaders)]
+        self.current_batch_indices = []
+        self._predictions = [[] for _ in range(num_dataloaders)]
+
+    @property
+    def predictions(self):
+        """The predictions: a list of batches, one per dataloader when there are several."""
+        if self._predictions == []:
+            return self._predictions
+        return self._predictions[0] if self.num_dataloaders == 1 else self._predictions
+
+
+class _IndexRecorder:
+    """A DataLoader's batch sampler that remembers the indices of each batch it gives in this pass (Lightning's
+    _IndexBatchSamplerWrapper)."""
+
+    def __init__(self, batch_sampler):
+        self._batch_sampler, self.seen_batch_indices = batch_sampler, []
+
+    def __iter__(self):
+        self.seen_batch_indices = []
+        for batch in self._batch_sampler:
+            self.seen_batch_indices.append(list(batch))
+            yield batch
+
+    def __len__(self):
+        return len(self._batch_sampler)
+
+    @staticmethod
+    def wrap(loader):
+        """``loader`` again, its batch sampler recording (loaders without one are left as they are)."""
+        data = ember.utils.data
+        if not isinstance(loader, data.DataLoader) or loader.batch_sampler is None:
+            return loader
+        return data.DataLoader(loader.dataset, batch_sampler=_IndexRecorder(loader.batch_sampler),
+                               num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                               pin_memory=loader.pin_memory, timeout=loader.timeout,
+                               worker_init_fn=loader.worker_init_fn, generator=loader.generator,
+                               prefetch_factor=loader.prefetch_factor, persistent_workers=loader.persistent_workers,
+                               multiprocessing_context=loader.multiprocessing_context)
+
+    @staticmethod
+    def indices(loader):
+        """The recorded batches' indices, or None where ``loader`` has no recorder."""
+        sampler = getattr(loader, "batch_sampler", None)
+        return sampler.seen_batch_indices if isinstance(sampler, _IndexRecorder) else None
 
 
 def _check_batch_limit(batches, name):

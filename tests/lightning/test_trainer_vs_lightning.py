@@ -123,6 +123,13 @@ result = {"stopped_epoch": stopper.stopped_epoch, "wait_count": stopper.wait_cou
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
+    make_data(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def make_data(tmp_path):
+    """Writes the programs' data (data.npz) and starting weights (weights.npz) into ``tmp_path``."""
     rng = numpy.random.default_rng(0)
     x = rng.standard_normal((64, 4)).astype(numpy.float32)
     y = ((x[:, 0] > 0).astype(numpy.int64) + (x[:, 1] > 0.3).astype(numpy.int64))
@@ -130,8 +137,6 @@ def workdir(tmp_path, monkeypatch):
     ember.manual_seed(0)
     net = ember.nn.Sequential(ember.nn.Linear(4, 8), ember.nn.Tanh(), ember.nn.Linear(8, 3))
     numpy.savez(tmp_path / "weights.npz", **{f"net.{k}": v.numpy() for k, v in net.state_dict().items()})
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def run_ember(program, workdir):

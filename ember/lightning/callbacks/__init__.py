@@ -1,13 +1,28 @@
-"""Lightning's callbacks: checkpointing, early stopping, finetuning, learning-rate and batch-size finders, learning-rate
-monitoring, progress bar, model summary."""
+"""Lightning's callbacks: checkpointing (also on exceptions), early stopping, finetuning, learning-rate and batch-size
+finders, learning-rate monitoring, gradient-accumulation schedules, stochastic and exponential weight averaging,
+timing, loss-spike detection, prediction writing, pruning, callbacks made from functions, progress bar, model
+summary."""
 from .callback import Callback
+from .checkpoint import Checkpoint
 from .early_stopping import EarlyStopping
 from .finders import BatchSizeFinder, LearningRateFinder
 from .finetuning import BackboneFinetuning, BaseFinetuning
+from .gradient_accumulation_scheduler import GradientAccumulationScheduler
+from .lambda_function import LambdaCallback
 from .lr_monitor import LearningRateMonitor
 from .model_checkpoint import ModelCheckpoint
 from .model_summary import ModelSummary
+from .on_exception_checkpoint import OnExceptionCheckpoint
+from .prediction_writer import BasePredictionWriter
 from .progress import ProgressBar, TQDMProgressBar
+from .pruning import ModelPruning
+from .spike import SpikeDetection
+from .stochastic_weight_avg import StochasticWeightAveraging
+from .timer import Timer
+from .weight_averaging import EMAWeightAveraging, WeightAveraging
 
-__all__ = ["BackboneFinetuning", "BaseFinetuning", "BatchSizeFinder", "Callback", "EarlyStopping", "LearningRateFinder",
-           "LearningRateMonitor", "ModelCheckpoint", "ModelSummary", "ProgressBar", "TQDMProgressBar"]
+__all__ = ["BackboneFinetuning", "BaseFinetuning", "BasePredictionWriter", "BatchSizeFinder", "Callback", "Checkpoint",
+           "EMAWeightAveraging", "EarlyStopping", "GradientAccumulationScheduler", "LambdaCallback",
+           "LearningRateFinder", "LearningRateMonitor", "ModelCheckpoint", "ModelPruning", "ModelSummary",
+           "OnExceptionCheckpoint", "ProgressBar", "SpikeDetection", "StochasticWeightAveraging", "TQDMProgressBar",
+           "Timer", "WeightAveraging"]

@@ -7,10 +7,10 @@ import re
 import ember
 
 from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
-from .callback import Callback
+from .checkpoint import Checkpoint
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(Checkpoint):
     """Saves the model (and the training state) after epochs or steps, keeping the ``save_top_k`` best."""
 
     _monitors = True
