@@ -254,6 +254,12 @@ CALLS = [
     't.cumsum(0, dtype="float64")',
     'T.nansum(t, dtype="float64")',
     't.softmax(0, dtype="float64")',
+    't.tile(2.0)',
+    't.movedim(0.0, 1)',
+    't.movedim(0, 1.0)',
+    'T.eye(2.0)',
+    'T.eye(2, 3.0)',
+    'T.eye(True)',
 ]
 
 

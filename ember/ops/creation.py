@@ -747,8 +747,23 @@ def new_tensor(self, data, *, dtype=None, device=None, requires_grad=False, layo
     return _copied(data, dtype or self.dtype, device or self.device, requires_grad)
 
 
+def _int_args(*values):
+    """Integer arguments (None skipped) as PyTorch's parser takes them, with the op's TypeError otherwise."""
+    try:
+        for value in values:
+            if isinstance(value, bool):
+                raise TypeError(f"expected an int, got {value!r}")
+            if value is not None:
+                operator.index(value)
+    except TypeError:
+        argument_error()
+        raise
+
+
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """An ``n`` by ``m`` matrix with ones on the diagonal."""
+    if type(n) is not int or m is not None and type(m) is not int:
+        _int_args(n, m)
     for name, value in (("n", n), ("m", m)):
         if value is not None and value < 0:
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")

@@ -214,8 +214,12 @@ Tensor.repeat.__name__ = "repeat"
 @_method_with_separate_dims
 def tile(input, dims):
     """The tensor repeated ``dims[i]`` times along each dim; too few dims are padded with leading ones."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return _repeat(input, (1,) * (input.ndim - len(dims)) + dims)
+    try:
+        counts = (dims,) if isinstance(dims, int) else tuple(dims)
+    except TypeError:   # not a sequence: PyTorch's error for the argument
+        argument_error()
+        raise
+    return _repeat(input, (1,) * (input.ndim - len(counts)) + counts)
 
 
 @tensor_method

@@ -447,8 +447,13 @@ Tensor.mH = property(lambda self: _matrix_transpose(self, "tensor.mH").conj(), d
 @tensor_method("moveaxis")
 def movedim(input, source, destination):
     """Moves the dims in ``source`` to positions ``destination``; the others keep their order."""
-    source = (source,) if isinstance(source, int) else tuple(source)
-    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    try:   # new names: the arguments stay as given for PyTorch's error on a wrong type
+        sources = (source,) if isinstance(source, int) else tuple(source)
+        destinations = (destination,) if isinstance(destination, int) else tuple(destination)
+    except TypeError:
+        argument_error()
+        raise
+    source, destination = sources, destinations
     if len(source) != len(destination):
         raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(source)} dims) should "
                            f"contain the same number of dims as destination ({list(destination)} dims)")
