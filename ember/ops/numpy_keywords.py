@@ -35,6 +35,9 @@ def accepting_numpy_keywords(function):
             if sizes and "size" in kwargs:
                 if len(args) > bound:
                     raise TypeError(f"{function.__name__}() got multiple values for argument 'size'")
+                if isinstance(kwargs["size"], (int, float)):   # a number is a size only by position, as in PyTorch
+                    raise TypeError(f"{function.__name__}(): argument 'size' must be tuple of ints, not "
+                                    f"{type(kwargs['size']).__name__}")
                 args = args[:bound] + (kwargs.pop("size"),)
         try:
             return function(*args, **kwargs)

@@ -482,3 +482,11 @@ def test_range_values_and_deprecation_warning_match_torch():
 def test_range_requires_start_and_end_as_torch():
     for fn in (lambda lib: lib.range(1), lambda lib: lib.range()):
         oracle.check_same_error(fn)
+
+
+@pytest.mark.parametrize("name", ["rand", "randn", "zeros", "ones", "empty"])
+@pytest.mark.parametrize("size", [3, 2.0], ids=["int", "float"])
+def test_a_number_as_the_size_keyword_is_refused_as_pytorch(name, size):
+    """A number is a size only by position (zeros(3)); size=3 raises 'argument 'size' must be tuple of ints'."""
+    from tests.oracle import check_same_error
+    check_same_error(lambda t: getattr(t, name)(size=size))
