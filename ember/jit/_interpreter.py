@@ -49,6 +49,13 @@ def resolve(kind):
     raise RuntimeError(f"Unknown builtin op: {kind}. ember has no op of that name, so this program cannot run")
 
 
+def node_callable(node):
+    """What a node runs: a traced autograd.Function's ``apply`` (``prim::PythonOp``), else its kind's op."""
+    if node.kind == "prim::PythonOp":
+        return node.value.apply
+    return resolve(node.kind)
+
+
 def _attribute_reader(path):
     """Reads a parameter, a buffer or the ``training`` flag by dotted path through submodules (never any other
     attribute): scripted code follows ``train()``/``eval()`` after scripting, as TorchScript's does."""
@@ -107,7 +114,7 @@ class Interpreter:
             else:
                 args = tuple(self.slots[v.name] for v in node.positional())
                 kwargs = tuple((k, self.slots[v.name]) for k, v in node.named().items()) or None
-                steps.append((resolve(node.kind), args, kwargs, outs[0] if len(outs) == 1 and not node.unpack
+                steps.append((node_callable(node), args, kwargs, outs[0] if len(outs) == 1 and not node.unpack
                               else tuple(outs)))
         return steps
 

@@ -95,6 +95,8 @@ class Node:
             attribute = f'[name="{self.value}"]'
         args = [f"%{v.name}" for v in self.positional()] + [f"{k}=%{v.name}" for k, v in self.named().items()]
         scope = f"  # {self.scope}" if self.scope else ""
+        if self.kind == "prim::PythonOp":   # as PyTorch prints a traced autograd.Function: ^Name[module=...]()(...)
+            return f'{outputs} = ^{self.value.__name__}[module="{self.value.__module__}"]()({", ".join(args)}){scope}'
         text = f"{outputs} = {self.kind}{attribute}({', '.join(args)}){scope}"
         for i, block in enumerate(self.blocks):
             text += f"\n  block{i}({', '.join(f'%{v.name} : {v.type}' for v in block.inputs)}):"

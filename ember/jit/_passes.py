@@ -2,7 +2,7 @@
 inference rewrites of ``optimize_for_inference`` (batch norm folded into the convolution before it, dropout dropped)."""
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from ._interpreter import _attribute_reader, resolve
+from ._interpreter import _attribute_reader, node_callable
 from ._ir import Node, drop_regions, regions_of, value_type
 from ._trace import eliminate_dead_code
 
@@ -43,7 +43,7 @@ def _fold(nodes, known, replaced, module):
             args = [known[v.name] for v in node.positional()]
             kwargs = {k: known[v.name] for k, v in node.named().items()}
             with no_grad():
-                result = resolve(node.kind)(*args, **kwargs)
+                result = node_callable(node)(*args, **kwargs)
             results = result if node.unpack else (result,)
             for value, obj in zip(node.outputs, results):
                 constant = Node("prim::Constant", value=obj, scope=node.scope)

@@ -158,6 +158,10 @@ def _graph_to_json(graph, constants):
 def _nodes_to_json(nodes, constants, regions):
     entries = []
     for n in nodes:
+        if n.kind == "prim::PythonOp":
+            raise RuntimeError(f"\nCould not export Python function call '{n.value.__name__}'. Remove calls to "
+                               "Python functions before export. Did you forget to add @script or @script_method "
+                               "annotation? If this is a nn.ModuleList, add it to __constants__:\n")
         entry = {"kind": n.kind, "inputs": [v.name for v in n.inputs], "keywords": list(n.keywords),
                  "outputs": [[v.name, _type_to_json(v.type)] for v in n.outputs],
                  "value": _encode(n.value, constants), "scope": n.scope, "unpack": n.unpack,

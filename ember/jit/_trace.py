@@ -4,7 +4,9 @@ Ops that compute part of their result outside the graph (max pooling's argmax, d
 comparisons) are composites seen whole at dispatch, so they are recorded as one node; so are the calls of recurrent
 layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``). A composite named only for autocast
 (``trace_inside``: ``linear``, ``conv2d``, the losses) is recorded as the ops it is built from, each naming the call's
-``Region`` (its op, arguments and results), so the interpreter can run them as that one call. What the hook cannot see
+``Region`` (its op, arguments and results), so the interpreter can run them as that one call. A user's
+``autograd.Function`` is recorded as PyTorch's ``prim::PythonOp`` node holding the class (run through its ``apply``;
+``jit.save`` refuses it as PyTorch does). What the hook cannot see
 becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
 the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
@@ -199,6 +201,9 @@ class _Tracer:
         inputs = [self.symbolic_shape(args[0], tuple(a), side) if i == position else self.input(a)
                   for i, a in enumerate(args)]
         inputs += [self.input(v) for v in kwargs.values()]
+        if _function.registry.get(cls.__name__) is not cls:   # a user's autograd.Function: PyTorch's PythonOp
+            self.append("prim::PythonOp", inputs, tuple(kwargs), out, value=cls)
+            return
         self.append("ember::" + cls.__name__, inputs, tuple(kwargs), out)
 
     def call(self, kind, args, function):
@@ -211,8 +216,9 @@ class _Tracer:
         self.append(kind, [self.input(a) for a in args], (), out)
         return out
 
-    def append(self, kind, inputs, keywords, out):
-        node = Node(kind, inputs, keywords, scope=self.scopes[-1] if self.scopes else "", unpack=isinstance(out, tuple))
+    def append(self, kind, inputs, keywords, out, value=None):
+        node = Node(kind, inputs, keywords, value=value, scope=self.scopes[-1] if self.scopes else "",
+                    unpack=isinstance(out, tuple))
         node.region = self.regions[-1] if self.regions else None
         outputs = out if node.unpack else (out,)
         values = self.graph.add_node(node, [value_type(o) for o in outputs])

@@ -332,3 +332,39 @@ def test_numpy_index_arrays_stay_index_arrays_in_a_trace():
     x, v = numpy.random.randn(3, 4).astype(numpy.float32), numpy.float32(5.0)
     got = traced(ember.from_numpy(x), ember.tensor(v)).numpy()
     numpy.testing.assert_allclose(got, function(torch, torch.from_numpy(x), torch.tensor(v)).numpy(), rtol=1e-6)
+
+
+class _Log(ember.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.log()
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return grad / x
+
+
+class _TorchLog(torch.autograd.Function):
+    forward, backward = staticmethod(_Log.forward), staticmethod(_Log.backward)
+
+
+def test_custom_autograd_function_is_recorded_as_a_python_op_and_not_saved():
+    # Pyro's JitTraceEnum_ELBO traces its _SafeLog Function: PyTorch records prim::PythonOp, runs it, refuses to save
+    results = []
+    for lib, function in ((ember, _Log), (torch, _TorchLog)):
+        def f(x, function=function):
+            return function.apply(x) * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            traced = lib.jit.trace(f, (lib.ones(2),))
+        x = lib.tensor([1.0, 4.0], requires_grad=True)
+        y = traced(x)
+        y.sum().backward()
+        with pytest.raises(RuntimeError) as error, warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lib.jit.save(traced, io.BytesIO())
+        results.append((y.tolist(), x.grad.tolist(), str(error.value).split("\n")[1].replace("_TorchLog", "_Log"),
+                        "^_" in str(traced.graph)))
+    assert results[0] == results[1]
