@@ -1,4 +1,4 @@
-"""The order PyTorch's CPU ``sort(stable=False)`` gives equal keys: its kernel sorts (key, index) pairs with
+"""The order PyTorch's CPU ``sort(stable=False)`` and ``topk`` give equal keys: its kernels sort (key, index) pairs with
 libstdc++'s ``std::sort`` (introsort: median-of-three Hoare partitions down to runs of 16, a heap sort past
 2 * log2(n) levels, then insertion sort), whose moves decide where ties land (checked against torch 2.13 on rows up
 to 20,000 elements). This is that algorithm step by step on a list, for the rows that have ties (~4 us an
@@ -21,6 +21,18 @@ def _less(descending, nan_aware):
 
 def std_sort_order(keys, descending, nan_aware):
     """The permutation ``std::sort`` leaves on indices 0..n-1 of ``keys`` (a list) under PyTorch's comparator."""
+    return _run(keys, descending, nan_aware, "sort", None)
+
+
+def std_topk_order(keys, k, largest, nan_aware):
+    """The first ``k`` indices PyTorch's CPU ``topk(sorted=True)`` returns for ``keys``: ``std::partial_sort`` when
+    ``k * 64 <= n``, else ``std::nth_element`` at ``k - 1`` then ``std::sort`` of the first ``k - 1``."""
+    if k * 64 <= len(keys):
+        return _run(keys, largest, nan_aware, "partial_sort", k)[:k]
+    return _run(keys, largest, nan_aware, "nth_element", k)[:k]
+
+
+def _run(keys, descending, nan_aware, algorithm, k):
     less = _less(descending, nan_aware)
     a = list(range(len(keys)))
 
@@ -99,12 +111,60 @@ def std_sort_order(keys, descending, nan_aware):
                 j -= 1
             a[j] = value
 
+    def make_heap(first, last):
+        length = last - first
+        if length < 2:
+            return
+        for parent in range((length - 2) // 2, -1, -1):
+            adjust_heap(first, parent, length, a[first + parent])
+
+    def sort(first, last):
+        n = last - first
+        if n > 1:
+            introsort(first, last, 2 * (n.bit_length() - 1))
+            if n > _THRESHOLD:
+                insertion(first, first + _THRESHOLD, True)
+                insertion(first + _THRESHOLD, last, False)
+            else:
+                insertion(first, last, True)
+
+    def partial_sort(first, middle, last):   # __heap_select, then __sort_heap of [first, middle)
+        make_heap(first, middle)
+        for i in range(middle, last):
+            if comp(a[i], a[first]):
+                value, a[i] = a[i], a[first]
+                adjust_heap(first, 0, middle - first, value)
+        while middle - first > 1:
+            middle -= 1
+            value, a[middle] = a[middle], a[first]
+            adjust_heap(first, 0, middle - first, value)
+
+    def nth_element(first, nth, last):
+        depth = 2 * ((last - first).bit_length() - 1)
+        while last - first > 3:
+            if depth == 0:
+                make_heap(first, nth + 1)
+                for i in range(nth + 1, last):
+                    if comp(a[i], a[first]):
+                        value, a[i] = a[i], a[first]
+                        adjust_heap(first, 0, nth + 1 - first, value)
+                a[first], a[nth] = a[nth], a[first]
+                return
+            depth -= 1
+            median_to_first(first, first + 1, first + (last - first) // 2, last - 1)
+            cut = partition(first + 1, last, first)
+            if cut <= nth:
+                first = cut
+            else:
+                last = cut
+        insertion(first, last, True)
+
     n = len(a)
-    if n > 1:
-        introsort(0, n, 2 * (n.bit_length() - 1))
-        if n > _THRESHOLD:
-            insertion(0, _THRESHOLD, True)
-            insertion(_THRESHOLD, n, False)
-        else:
-            insertion(0, n, True)
+    if algorithm == "sort":
+        sort(0, n)
+    elif algorithm == "partial_sort":
+        partial_sort(0, k, n)
+    elif n:
+        nth_element(0, k - 1, n)
+        sort(0, k - 1)
     return a

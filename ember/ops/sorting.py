@@ -152,6 +152,32 @@ def _candidates(rows, k, largest):
     return numpy.concatenate([members.reshape(count, k * depth), rest], axis=1)
 
 
+def _topk_ties(array, indices, axis, k, largest):
+    """``indices`` (the top ``k`` with ties by index) with each row whose choice or order depends on equal values
+    replaced by what PyTorch's CPU kernel picks (``std::partial_sort`` or ``std::nth_element``, ``_std_sort``)."""
+    n = array.shape[axis]
+    if n > _std_sort.LIMIT:
+        return indices
+    rows = numpy.moveaxis(array, axis, -1)
+    chosen = numpy.moveaxis(indices, axis, -1)
+    picked = numpy.take_along_axis(rows, chosen, -1)
+    nan_aware = rows.dtype.kind == "f" or rows.dtype.name == "bfloat16"
+
+    def equal(x, y):
+        return (x == y) | ((x != x) & (y != y)) if nan_aware else x == y
+    edge = picked[..., -1:]
+    tied = equal(picked[..., 1:], picked[..., :-1]).any(-1) | \
+        (equal(rows, edge).sum(-1) > equal(picked, edge).sum(-1))
+    if not tied.any() or int(tied.sum()) * n > _std_sort.BUDGET:
+        return indices
+    chosen = chosen.copy()
+    for where in numpy.ndindex(tied.shape):
+        if tied[where]:
+            values = rows[where].astype(float).tolist() if rows.dtype.name == "bfloat16" else rows[where].tolist()
+            chosen[where] = _std_sort.std_topk_order(values, k, largest, nan_aware)
+    return numpy.ascontiguousarray(numpy.moveaxis(chosen, -1, axis))
+
+
 @tensor_method
 @composite("topk")   # seen whole at dispatch: its indices come from the data
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -164,6 +190,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     source = input if input.ndim else input.reshape(1)
     count = k if input.ndim else 1   # PyTorch returns the element of a 0-d input for k=0 too
     indices = _top_indices(source._data, d, count, largest)
+    if sorted and xp_of(indices) is numpy and count:
+        indices = _topk_ties(source._data, indices, d, count, largest)
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())

@@ -244,3 +244,18 @@ def test_unstable_sort_orders_ties_as_torch(n, dtype):
                     lib.sort(keys[0], descending=descending).values.double().nan_to_num(-9.0).tolist()]
         results.append(row)
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("n", [10, 40, 300, 3000])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_topk_picks_ties_as_torch(n, dtype):
+    """``topk`` chooses and orders equal values as PyTorch's CPU kernel (``std::partial_sort`` for ``k * 64 <= n``,
+    else ``std::nth_element`` and ``std::sort``), largest and smallest, NaNs included."""
+    results = []
+    for lib in (torch, ember):
+        keys = lib.randint(0, 5, (2, n), generator=lib.Generator().manual_seed(n)).to(getattr(lib, dtype))
+        if dtype == "float32":
+            keys[:, ::9] = float("nan")
+        results.append([lib.topk(keys, k, largest=largest).indices.tolist()
+                        for k in sorted({1, 2, 3, max(1, n // 64), n // 2, n}) for largest in (True, False)])
+    assert results[0] == results[1]
