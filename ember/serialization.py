@@ -299,6 +299,7 @@ def _write_record(archive, name, data):
     info.extra = b"FB" + struct.pack("<H", padding) + b"Z" * padding
     with archive.open(info, "w", force_zip64=zip64) as record:
         record.write(data)
+    info.extra = b""   # the padding is in the local header only: torch's central directory has no extra fields
 
 
 class _Stream:

@@ -677,3 +677,18 @@ def test_float8_dtypes_use_untyped_storage_both_ways(tmp_path, name):
     torch.save({"w": torch.tensor(values).to(getattr(torch, name))[::2]}, path)
     back = ember.load(path)["w"]
     assert back.dtype is getattr(ember, name) and back.float().tolist() == [1.5, 0.25, -0.5]
+
+
+def test_zip_records_laid_out_as_torch_writes_them():
+    tensors = {f"w{i}": numpy.random.default_rng(i).standard_normal((i + 1, 3)).astype(numpy.float32)
+               for i in range(12)}
+    saved_t, saved_e = io.BytesIO(), io.BytesIO()
+    torch.save({k: torch.from_numpy(v) for k, v in tensors.items()}, saved_t)
+    ember.save({k: ember.tensor(v) for k, v in tensors.items()}, saved_e)
+    records_t = zipfile.ZipFile(io.BytesIO(saved_t.getvalue())).infolist()
+    records_e = zipfile.ZipFile(io.BytesIO(saved_e.getvalue())).infolist()
+    # same records at the same offsets; the 64-byte padding lives in local headers only (central directory
+    # entries carry no extra field, as torch's)
+    assert [(r.filename, r.header_offset, r.file_size) for r in records_e] == \
+        [(r.filename, r.header_offset, r.file_size) for r in records_t]
+    assert all(r.extra == b"" for r in records_e) and all(r.extra == b"" for r in records_t)
