@@ -168,3 +168,45 @@ def _run(keys, descending, nan_aware, algorithm, k):
         nth_element(0, k - 1, n)
         sort(0, k - 1)
     return a
+
+
+def quick_select_index(keys, k, nan_aware):
+    """The index PyTorch's CPU ``kthvalue`` reports for the ``k``-th smallest (0-based) of ``keys``: its own
+    quickselect (``quick_select_template``: median-of-three pivot, Hoare partition) on (value, index) pairs."""
+    values, order = list(keys), list(range(len(keys)))
+    greater = _less(True, nan_aware)
+
+    def swap(i, j):
+        values[i], values[j] = values[j], values[i]
+        order[i], order[j] = order[j], order[i]
+
+    low, high = 0, len(values) - 1
+    while high > low:
+        if high == low + 1:
+            if greater(values[low], values[high]):
+                swap(low, high)
+            break
+        swap(low + (high - low) // 2, low + 1)
+        if greater(values[low + 1], values[high]):
+            swap(low + 1, high)
+        if greater(values[low], values[high]):
+            swap(low, high)
+        if greater(values[low + 1], values[low]):
+            swap(low + 1, low)
+        i, j, pivot = low + 1, high, values[low]
+        while True:
+            i += 1
+            while greater(pivot, values[i]):
+                i += 1
+            j -= 1
+            while greater(values[j], pivot):
+                j -= 1
+            if j < i:
+                break
+            swap(i, j)
+        swap(low, j)
+        if j <= k:
+            low = i
+        if j >= k:
+            high = j - 1
+    return order[k]

@@ -198,6 +198,25 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return _write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)))
 
 
+def _kth_ties(array, indices, axis, k):
+    """``indices`` (the first of equal k-th values) with each row whose k-th value is tied replaced by the one
+    PyTorch's CPU quickselect reports (``_std_sort.quick_select_index``)."""
+    rows = numpy.moveaxis(array, axis, -1)
+    chosen = numpy.moveaxis(indices, axis, -1)
+    kth = numpy.take_along_axis(rows, chosen, -1)
+    nan_aware = rows.dtype.kind == "f" or rows.dtype.name == "bfloat16"
+    same = (rows == kth) | ((rows != rows) & (kth != kth)) if nan_aware else rows == kth
+    tied = same.sum(-1) > 1
+    if not tied.any() or int(tied.sum()) * rows.shape[-1] > _std_sort.BUDGET:
+        return indices
+    chosen = chosen.copy()
+    for where in numpy.ndindex(tied.shape):
+        if tied[where]:
+            values = rows[where].astype(float).tolist() if rows.dtype.name == "bfloat16" else rows[where].tolist()
+            chosen[where] = _std_sort.quick_select_index(values, k - 1, nan_aware)
+    return numpy.moveaxis(chosen, -1, axis)
+
+
 @tensor_method
 @composite("kthvalue")   # seen whole at dispatch: its indices come from the data
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
@@ -213,6 +232,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     xp = xp_of(source._data)
     order = _sort_indices(source._data, d, False)
     indices = xp.take(order, xp.asarray([k - 1]), axis=d).astype(_INT64, copy=False)
+    if xp is numpy and source.shape[d] <= _std_sort.LIMIT:
+        indices = _kth_ties(source._data, indices, d, k)
     values = TakeAlongDim.apply(source, indices, d)
     if not keepdim or input.ndim == 0:
         shape = tuple(s for i, s in enumerate(input.shape) if i != d)

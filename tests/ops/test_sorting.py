@@ -259,3 +259,15 @@ def test_topk_picks_ties_as_torch(n, dtype):
         results.append([lib.topk(keys, k, largest=largest).indices.tolist()
                         for k in sorted({1, 2, 3, max(1, n // 64), n // 2, n}) for largest in (True, False)])
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("n", [3, 10, 40, 300])
+def test_kthvalue_index_of_tied_values_as_torch(n):
+    """``kthvalue`` reports, among equal k-th values, the index PyTorch's CPU quickselect leaves there."""
+    results = []
+    for lib in (torch, ember):
+        keys = lib.randint(0, 4, (3, n), generator=lib.Generator().manual_seed(n)).float()
+        keys[:, ::5] = float("nan")
+        results.append([lib.kthvalue(keys, k).indices.tolist() + lib.kthvalue(keys.t(), k, dim=0).indices.tolist()
+                        for k in sorted({1, 2, (n + 1) // 2, n})])
+    assert results[0] == results[1]
