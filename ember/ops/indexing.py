@@ -486,12 +486,21 @@ def _written(self, key, value):
     return IndexPut.apply(self, _value_for(self, value, key), key, False)
 
 
+def _whole(self, key):
+    """Whether the basic ``key`` selects all of self as it is (full slices, ``...``): the same shape and strides."""
+    view = self._data[key[0]]
+    return view.shape == self._data.shape and view.strides == self._data.strides
+
+
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
         assign_inplace(self, _written(self, key, value))
         return
     key = _normalize_key(self, key)
+    if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
+        # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
     given, value = value, _value_for(self, value, key)
     graph = state.enabled and (self.requires_grad or isinstance(value, Tensor) and value.requires_grad)
     if not graph:

@@ -672,3 +672,12 @@ def test_index_tensors_that_do_not_broadcast_raise_pytorchs_message():
                 lambda t: (t.tensor([0, 1]), slice(None), t.tensor([0, 1, 2]))):
         check_same_error(lambda t: t.ones(3, 4, 5)[key(t)])
         check_same_error(lambda t: t.ones(3, 4, 5).__setitem__(key(t), 1.0))
+
+
+@pytest.mark.parametrize("key", [(0, 0), (slice(None), 0), (0,), (slice(0, 1),), (None,), (Ellipsis, 0),
+                                 (slice(None, None, 2),), (Ellipsis,), (slice(None),), (slice(0, 5),), ([0], [0])],
+                         ids=str)
+def test_setitem_on_a_leaf_names_the_view_as_pytorch(key):
+    """w[0, 0] = 3 on a leaf requiring grad writes through a view in PyTorch: 'a view of a leaf Variable ...';
+    keys that select the whole tensor (..., full slices) and advanced keys name the leaf itself."""
+    check_same_error(lambda t: t.ones(2, 2, requires_grad=True).__setitem__(key, 3.0))
