@@ -321,7 +321,7 @@ def expand(input, *sizes, implicit=False, **keywords):
                            f"equal to the number of dimensions in the tensor ({input.ndim})")
     lead = len(sizes) - input.ndim
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    for i in range(input.ndim):
+    for i in reversed(range(input.ndim)):   # from the last dim, as PyTorch's inferExpandGeometry reports
         if input.shape[i] != 1 and input.shape[i] != shape[i + lead]:
             raise RuntimeError(f"The expanded size of the tensor ({shape[i + lead]}) must match the existing size "
                                f"({input.shape[i]}) at non-singleton dimension {i + lead}.  Target sizes: "

@@ -385,3 +385,10 @@ def test_sizes_by_their_keyword_as_torch(fn):
     (lambda L, x: L.split(x, split_size=2), "split\\(\\) got an unexpected keyword argument 'split_size'")])
 def test_sizes_keyword_errors_as_torch(fn, match):
     check_error(fn, A, match=match)
+
+
+@pytest.mark.parametrize("shape, sizes", [((3, 4), (2, 3)), ((3, 1, 4), (2, 2, 5, 3)), ((2, 3), (4, 2, 5))], ids=str)
+def test_expand_reports_the_last_mismatching_dim_as_pytorch(shape, sizes):
+    """PyTorch checks expand's sizes from the last dim: the message names the last dim that does not fit."""
+    from tests.oracle import check_same_error
+    check_same_error(lambda t: t.zeros(shape).expand(*sizes))
