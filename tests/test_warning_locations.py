@@ -196,3 +196,28 @@ def test_resizing_a_non_empty_out_warns_as_pytorch():
         seen.append([(w.category, w.filename, w.lineno, str(w.message).split(" (Triggered internally at")[0])
                      for w in caught])
     assert seen[0] == seen[1] and len(seen[0]) == 4 and "shape [2, 2]" in seen[0][0][3]
+
+
+_COMPLEX_TO_REAL = """
+import warnings
+import {lib} as t
+z = t.tensor([1 + 2j, 3 - 1j])
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    values = [{case}.tolist(), z.float().tolist(), t.ones(2).copy_(z).tolist()]
+print(values)
+for w in caught:
+    print(w.filename, w.lineno, w.category.__name__, repr(str(w.message).split(" (Triggered internally at")[0]))
+"""
+
+
+@pytest.mark.parametrize("case", ["z.to(t.float64)", "z.to(t.int64)", "z.type(t.float32)", "t.ones(2).copy_(z)",
+                                  "t.as_tensor(z, dtype=t.float32)", "z.real"])
+def test_casting_complex_to_real_warns_once_per_process_as_pytorch(case):
+    """Every cast of complex values to a real dtype (to, type, float, copy_) keeps the real part and warns once per
+    process, a UserWarning naming the calling line."""
+    def run(lib):
+        return subprocess.run([sys.executable, "-c", _COMPLEX_TO_REAL.format(lib=lib, case=case)],
+                              capture_output=True, text=True, timeout=120).stdout
+    expected = run("torch")
+    assert expected.count("UserWarning") == 1 and run("ember") == expected

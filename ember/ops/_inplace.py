@@ -9,7 +9,7 @@ from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
 from . import _buffers
-from ._util import name_node
+from ._util import name_node, warn_once
 from .complex import ViewAsComplex, ViewAsReal
 
 
@@ -86,15 +86,24 @@ def assign_inplace(self, result, overlap_ok=False):
     if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
         return _assign_through_view(self, root, result)
     if result._data is not self._data and type(self._data) is not MetaArray:   # a meta tensor has nothing to write
+        values = result._data
+        if values.dtype.kind == "c" and self._data.dtype.kind != "c":
+            values = discard_imaginary(values)
         try:
-            self._data[...] = result._data
+            self._data[...] = values
         except ValueError:   # a read-only NumPy view: an expanded tensor or a part of one
-            writeable(self._data, check_overlap=not overlap_ok)[...] = result._data
+            writeable(self._data, check_overlap=not overlap_ok)[...] = values
     self._version_counter[0] += 1
     if node is not None:
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
     return self
+
+
+def discard_imaginary(array):
+    """The real part of complex ``array`` cast to a real dtype, with PyTorch's warning (once per process)."""
+    warn_once("complex to real", "Casting complex values to real discards the imaginary part")
+    return array.real
 
 
 OVERLAP_MESSAGE = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "

@@ -6,6 +6,7 @@ from .._tensor import Tensor, _make
 from ..autograd import _dual
 from ..autograd.function import Primitive
 from . import _buffers, _parallel
+from ._inplace import discard_imaginary
 from ._util import argument_error, name_node, tensor_method
 
 __all__ = ["clone", "detach", "detach_", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero",
@@ -16,7 +17,7 @@ class Cast(Primitive):
     @staticmethod
     def forward(ctx, a, dtype):
         if a.dtype.kind == "c" and numpy.dtype(dtype).kind != "c":
-            a = a.real  # complex to real keeps the real part, as PyTorch does
+            a = discard_imaginary(a)  # complex to real keeps the real part, as PyTorch does
         if dtype.name == "float8_e4m3fn" and a.dtype.kind in "fiu":
             a = ctx.xp.clip(a.astype(numpy.float32), -448, 448)   # PyTorch's cast saturates (ml_dtypes' gives NaN)
         with numpy.errstate(invalid="ignore", over="ignore"):  # NaN or out-of-range to int: PyTorch is silent too

@@ -786,8 +786,8 @@ class Complex(Primitive):
     def backward(ctx, grad):
         real = _dtype.from_numpy(ctx.real_dtype)
         # The real part of grad goes to ``real``; the imaginary part, Re(-i * grad), goes to ``imag``.
-        return (grad.to(real) if ctx.needs_input_grad[0] else None,
-                (grad * -1j).to(real) if ctx.needs_input_grad[1] else None)
+        return (grad.real.to(real) if ctx.needs_input_grad[0] else None,
+                (grad * -1j).real.to(real) if ctx.needs_input_grad[1] else None)
 
 
 def _check_parts(first, second):

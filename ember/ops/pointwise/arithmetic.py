@@ -9,7 +9,7 @@ from ... import _backend, _dtype
 from ..._tensor import Tensor
 from ...autograd.function import Primitive, composite
 from .. import _buffers
-from .._inplace import assign_inplace, inplace_method
+from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
 from .._unary import is_reduced
@@ -745,6 +745,8 @@ class Fill(Primitive):
 class CopyFrom(Primitive):
     @staticmethod
     def forward(ctx, a, source):
+        if source.dtype.kind == "c" and a.dtype.kind != "c":
+            source = discard_imaginary(source)
         return ctx.xp.broadcast_to(source, a.shape).astype(a.dtype)
 
     @staticmethod
