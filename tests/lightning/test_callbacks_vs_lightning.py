@@ -9,13 +9,13 @@ from .lightning_oracle import run_lightning
 from .test_trainer_vs_lightning import EMBER_IMPORTS, MODEL, TORCH_IMPORTS, assert_weights_close, make_data
 
 EMBER_CALLBACKS = EMBER_IMPORTS + """
-from ember.lightning.callbacks import (BasePredictionWriter, Checkpoint, EMAWeightAveraging,
+from ember.lightning.callbacks import (BasePredictionWriter, Checkpoint, DeviceStatsMonitor, EMAWeightAveraging,
                                        GradientAccumulationScheduler, LambdaCallback, ModelPruning, SpikeDetection,
                                        OnExceptionCheckpoint, StochasticWeightAveraging, Timer, WeightAveraging)
 """
 
 TORCH_CALLBACKS = TORCH_IMPORTS + """
-from pytorch_lightning.callbacks import (BasePredictionWriter, Checkpoint, EMAWeightAveraging,
+from pytorch_lightning.callbacks import (BasePredictionWriter, Checkpoint, DeviceStatsMonitor, EMAWeightAveraging,
                                          GradientAccumulationScheduler, LambdaCallback, ModelPruning, SpikeDetection,
                                          OnExceptionCheckpoint, StochasticWeightAveraging, Timer, WeightAveraging)
 """
@@ -408,3 +408,40 @@ def test_spike_detection_matches_lightning(workdir):
     def check(ours, theirs):
         assert ours == theirs
     compare(SPIKE, workdir, check)
+
+
+DEVICE_STATS = MODEL + QUIET + """
+import csv
+
+
+class Recorder(CSVLogger):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+    def log_metrics(self, metrics, step=None):
+        self.calls.append([sorted(metrics), step])
+        super().log_metrics(metrics, step)
+
+
+result = {}
+for name, kwargs in (("default", {}), ("off", dict(cpu_stats=False))):
+    recorder = Recorder("logs", name=name)
+    trainer = quiet_trainer(max_epochs=2, callbacks=[DeviceStatsMonitor(**kwargs)], logger=recorder,
+                            log_every_n_steps=3, limit_train_batches=5, limit_val_batches=2,
+                            enable_checkpointing=False)
+    trainer.fit(Model(), loader, loader)
+    trainer.test(Model(), loader, verbose=False)
+    trainer.validate(Model(), loader, verbose=False)
+    result[name] = recorder.calls
+result["error"] = error_of(quiet_trainer(callbacks=[DeviceStatsMonitor()], max_epochs=1).fit, Model(), loader)
+"""
+
+
+def test_device_stats_monitor_matches_lightning(workdir):
+    def check(ours, theirs):
+        for name in ("default", "off"):
+            short = [[sorted({k.split("/")[0] for k in keys}), step] for keys, step in theirs[name]]
+            assert [[sorted({k.split("/")[0] for k in keys}), step] for keys, step in ours[name]] == short, short
+        assert ours == theirs
+    compare(DEVICE_STATS, workdir, check)

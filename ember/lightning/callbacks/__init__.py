@@ -1,9 +1,10 @@
 """Lightning's callbacks: checkpointing (also on exceptions), early stopping, finetuning, learning-rate and batch-size
-finders, learning-rate monitoring, gradient-accumulation schedules, stochastic and exponential weight averaging,
-timing, loss-spike detection, prediction writing, pruning, callbacks made from functions, progress bar, model
-summary."""
+finders, learning-rate and device-statistics monitoring, gradient-accumulation schedules, stochastic and exponential
+weight averaging, timing, loss-spike detection, prediction writing, pruning, callbacks made from functions, progress
+bar, model summary."""
 from .callback import Callback
 from .checkpoint import Checkpoint
+from .device_stats_monitor import DeviceStatsMonitor
 from .early_stopping import EarlyStopping
 from .finders import BatchSizeFinder, LearningRateFinder
 from .finetuning import BackboneFinetuning, BaseFinetuning
@@ -22,7 +23,7 @@ from .timer import Timer
 from .weight_averaging import EMAWeightAveraging, WeightAveraging
 
 __all__ = ["BackboneFinetuning", "BaseFinetuning", "BasePredictionWriter", "BatchSizeFinder", "Callback", "Checkpoint",
-           "EMAWeightAveraging", "EarlyStopping", "GradientAccumulationScheduler", "LambdaCallback",
-           "LearningRateFinder", "LearningRateMonitor", "ModelCheckpoint", "ModelPruning", "ModelSummary",
-           "OnExceptionCheckpoint", "ProgressBar", "SpikeDetection", "StochasticWeightAveraging", "TQDMProgressBar",
-           "Timer", "WeightAveraging"]
+           "DeviceStatsMonitor", "EMAWeightAveraging", "EarlyStopping", "GradientAccumulationScheduler",
+           "LambdaCallback", "LearningRateFinder", "LearningRateMonitor", "ModelCheckpoint", "ModelPruning",
+           "ModelSummary", "OnExceptionCheckpoint", "ProgressBar", "SpikeDetection", "StochasticWeightAveraging",
+           "TQDMProgressBar", "Timer", "WeightAveraging"]

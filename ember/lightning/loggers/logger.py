@@ -33,6 +33,11 @@ class Logger:
         version = self.version if isinstance(self.version, str) else f"version_{self.version}"
         return os.path.join(self.root_dir, version)
 
+    @property
+    def group_separator(self):
+        """What joins a metric's group and name (``DeviceStatsMonitor.on_train_batch_end/cpu_percent``)."""
+        return "/"
+
     def log_metrics(self, metrics, step=None):
         """Records scalar ``metrics`` at ``step``."""
 
