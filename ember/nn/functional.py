@@ -35,7 +35,19 @@ from ..ops.pooling import (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_av
 
 def relu(input, inplace=False):
     """max(x, 0)."""
-    return input.relu_() if inplace else input.relu()
+    try:
+        return input.relu_() if inplace else input.relu()
+    except AttributeError:
+        _refuse_non_tensor("relu_" if inplace else "relu", input)
+        raise
+
+
+def _refuse_non_tensor(name, input):
+    """PyTorch's functional form calls torch.<name>(input), whose parser refuses what is not a tensor."""
+    from .._tensor import Tensor
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}") \
+            from None
 
 
 def sigmoid(input):
@@ -55,7 +67,11 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
 
 def relu_(input):
     """In-place ``relu``."""
-    return input.relu_()
+    try:
+        return input.relu_()
+    except AttributeError:
+        _refuse_non_tensor("relu_", input)
+        raise
 
 
 def elu_(input, alpha=1.0):

@@ -425,3 +425,13 @@ def test_embedding_bag_double_backward_and_errors():
     check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0]), padding_idx=7), ids, w)
     check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0])), ids.astype(F32), w)
     check_error(lambda lib, i, w: lib.nn.functional.embedding_bag(i, w, lib.tensor([0])), ids.reshape(1, 2), w)
+
+
+@pytest.mark.parametrize("call", [lambda t: t.nn.functional.relu(3.0), lambda t: t.nn.functional.relu([1.0]),
+                                  lambda t: t.nn.functional.relu(3.0, inplace=True),
+                                  lambda t: t.nn.functional.relu_(3.0), lambda t: t.nn.ReLU()(3.0)],
+                         ids=["float", "list", "inplace", "relu_", "module"])
+def test_relu_of_a_non_tensor_raises_pytorchs_type_error(call):
+    """F.relu calls torch.relu, whose parser refuses a number or list (an AttributeError in ember before)."""
+    from tests.oracle import check_same_error
+    check_same_error(call)
