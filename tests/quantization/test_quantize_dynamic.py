@@ -389,3 +389,11 @@ def test_recurrent_state_dicts_move_between_torch_and_ember(mode):
     again = other(torch.from_numpy(x))
     again = again[0] if isinstance(again, tuple) else again
     numpy.testing.assert_array_equal(again.detach().numpy(), expected.detach().numpy())
+
+
+def test_dynamic_linear_is_a_static_quantized_linear_as_in_torch():
+    assert issubclass(ember.ao.nn.quantized.dynamic.Linear, ember.ao.nn.quantized.Linear)
+    assert issubclass(torch.ao.nn.quantized.dynamic.Linear, torch.ao.nn.quantized.Linear)
+    layer_e, layer_t = ember.ao.nn.quantized.dynamic.Linear(3, 4), torch.ao.nn.quantized.dynamic.Linear(3, 4)
+    assert repr(layer_e).replace("ember", "torch") == repr(layer_t)
+    assert list(layer_e.state_dict()) == list(layer_t.state_dict())

@@ -4,34 +4,22 @@ import ember
 from ember import nn
 
 from ....._linear_dynamic import linear_dynamic
-from ....._qtensor import make_qtensor
+from ... import modules as nnq
 from ...modules.linear import LinearPackedParams
 from ...modules.utils import _quantize_weight
 
 __all__ = ["Linear"]
 
 
-class Linear(nn.Module):
+class Linear(nnq.Linear):
     """``y = x W^T + b`` with W quantized to qint8 (per tensor or per channel) and x quantized at each call, computed
-    as PyTorch's fbgemm kernel does (integer products summed exactly, then scaled to float and the bias added)."""
+    as PyTorch's fbgemm kernel does (integer products summed exactly, then scaled to float and the bias added).
+    A subclass of the static quantized Linear, as in PyTorch."""
 
     _version = 4
 
     def __init__(self, in_features, out_features, bias_=True, dtype=ember.qint8):
-        super().__init__()
-        self.in_features, self.out_features = in_features, out_features
-        bias = ember.zeros(out_features) if bias_ else None
-        if dtype is ember.qint8:
-            weight = make_qtensor(ember.zeros(out_features, in_features, dtype=ember.int8).numpy(), ember.qint8,
-                                  ember.per_tensor_affine, scale=1.0, zero_point=0)
-        elif dtype is ember.float16:
-            weight = ember.zeros(out_features, in_features)
-        else:
-            raise RuntimeError("Unsupported dtype specified for quantized Linear!")
-        self._packed_params = LinearPackedParams(dtype)
-        self._packed_params.set_weight_bias(weight, bias)
-        self.scale = 1.0
-        self.zero_point = 0
+        super().__init__(in_features, out_features, bias_, dtype=dtype)
         self.version = 4
 
     def forward(self, x):
@@ -62,33 +50,11 @@ class Linear(nn.Module):
             return f"{self._get_name()}({self.extra_repr()})"
         return f"{self._get_name()}(\n  " + "\n  ".join([self.extra_repr()] + lines) + "\n)"
 
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "scale"] = ember.tensor(self.scale)
-        destination[prefix + "zero_point"] = ember.tensor(self.zero_point)
-
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
         self.version = local_metadata.get("version")
-        self.scale = float(state_dict.pop(prefix + "scale"))
-        self.zero_point = int(state_dict.pop(prefix + "zero_point"))
         super()._load_from_state_dict(state_dict, prefix, local_metadata, False, missing_keys, unexpected_keys,
                                       error_msgs)
-
-    def _weight_bias(self):
-        return self._packed_params._weight_bias()
-
-    def weight(self):
-        """The quantized weight."""
-        return self._weight_bias()[0]
-
-    def bias(self):
-        """The float bias (None without one)."""
-        return self._weight_bias()[1]
-
-    def set_weight_bias(self, w, b):
-        """Replaces the quantized weight and the bias."""
-        self._packed_params.set_weight_bias(w, b)
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
