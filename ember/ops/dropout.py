@@ -4,6 +4,7 @@ import numpy
 
 from .._warnings import warn
 from .. import _dtype
+from .._tensor import Tensor
 from ..autograd import function
 from ..autograd.function import composite
 from ._util import keeps_layout
@@ -79,8 +80,22 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """Zeroes each element with probability ``p`` while training and scales the rest by 1 / (1 - p)."""
     _check_p(p)
     if not training or p == 0.0:
+        if not isinstance(input, Tensor):
+            _refuse_non_tensor(input, inplace)
         return input
-    return _apply(input, tuple(input.shape), p, inplace)
+    try:
+        shape = tuple(input.shape)
+    except AttributeError:
+        _refuse_non_tensor(input, inplace)
+        raise
+    return _apply(input, shape, p, inplace)
+
+
+def _refuse_non_tensor(input, inplace):
+    """PyTorch's parser refuses an input that is not a tensor, training or not."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout{'_' if inplace else ''}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}") from None
 
 
 @composite("dropout1d")

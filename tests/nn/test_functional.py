@@ -435,3 +435,10 @@ def test_relu_of_a_non_tensor_raises_pytorchs_type_error(call):
     """F.relu calls torch.relu, whose parser refuses a number or list (an AttributeError in ember before)."""
     from tests.oracle import check_same_error
     check_same_error(call)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"inplace": True}, {"training": False}, {"p": 0.0}], ids=str)
+def test_dropout_of_a_non_tensor_raises_pytorchs_type_error(kwargs):
+    """F.dropout runs torch's dropout/dropout_ binding, training or not: a number is refused by its parser."""
+    from tests.oracle import check_same_error
+    check_same_error(lambda t: t.nn.functional.dropout(1.0, **kwargs))
