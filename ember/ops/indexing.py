@@ -479,9 +479,28 @@ def _value_for(self, value, key, setitem=True):
     return value
 
 
+def _check_put_dtype(self, key, value, accumulate=False):
+    """PyTorch's index_put_ (``self[key] = value`` with tensor or list indices) takes a tensor value of self's dtype
+    only, except one element through a single boolean mask (its masked_fill path); basic keys cast as copy_ does."""
+    if not isinstance(value, Tensor) or value.dtype is self.dtype:
+        return
+    items = key if isinstance(key, tuple) else (key,)
+    advanced = [k for k in items if isinstance(k, (list, numpy.ndarray)) or isinstance(k, Tensor) and k.ndim]
+    if not advanced:
+        return
+    mask = isinstance(advanced[0], Tensor) and advanced[0].dtype is _dtype.bool_ or \
+        isinstance(advanced[0], numpy.ndarray) and advanced[0].dtype == bool
+    if len(advanced) == 1 and mask and value.numel() == 1 and not accumulate:
+        return
+    raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                       f"{_dtype.scalar_type_name(self.dtype)} for the destination and "
+                       f"{_dtype.scalar_type_name(value.dtype)} for the source.")
+
+
 @composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
 def _written(self, key, value):
     """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
+    _check_put_dtype(self, key, value)
     key = _normalize_key(self, key)
     return IndexPut.apply(self, _value_for(self, value, key), key, False)
 
@@ -497,6 +516,7 @@ def _setitem(self, key, value):
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
         assign_inplace(self, _written(self, key, value))
         return
+    _check_put_dtype(self, key, value)
     key = _normalize_key(self, key)
     if key[1] is None and self.requires_grad and self.grad_fn is None and state.enabled and not _whole(self, key):
         # PyTorch writes through the view self[key], which is what it names (full slices and ... give self)
@@ -531,6 +551,7 @@ Tensor.__setitem__ = _setitem
 @composite("index_put", batch_inside=True)   # seen whole: a trace records the index tensors as inputs
 def index_put(input, indices, values, accumulate=False):
     """A copy of ``input`` with ``values`` written (or added, with ``accumulate``) at the tensor ``indices``."""
+    _check_put_dtype(input, tuple(i for i in indices if i is not None), values, accumulate)
     key = _normalize_key(input, tuple(indices))
     key = key if key[1] is not None else (key[0], (Ellipsis,))
     values = _value_for(input, values, key, setitem=False)
@@ -1010,6 +1031,9 @@ def masked_select(input, mask):
 @composite("masked_scatter", batch_inside=True)   # seen whole: a trace records the index as an input
 def masked_scatter(input, mask, source):
     """A copy of ``input`` with consecutive elements of ``source`` written where ``mask`` is True."""
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(source.dtype)}")
     _bool_mask("masked_scatter_", mask)
     original = input
     input, mask = broadcast_tensors(input, mask)
@@ -1017,7 +1041,6 @@ def masked_scatter(input, mask, source):
     if count > source.numel():
         raise RuntimeError("Number of elements of source < number of ones in mask")
     values = reshape(source, -1)[:count]
-    values = values.to(input.dtype) if values.dtype is not input.dtype else values
     return name_node(IndexPut.apply(input, values, advanced_key((mask._data,)), False), "MaskedScatterBackward0",
                      (original, source))
 
@@ -1063,12 +1086,15 @@ def take_along_dim(input, indices, dim=None, *, out=None):
 
 def _put(input, index, source, accumulate=False):
     """A copy of ``input`` with ``source`` written (or added) at the flat positions ``index``."""
+    if source.dtype is not input.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+                           f"{_dtype.scalar_type_name(input.dtype)} and source.dtype = "
+                           f"{_dtype.scalar_type_name(source.dtype)}")
     array = _flat_index(input, index).reshape(-1)
     if array.size != source.numel():
         raise RuntimeError(f"put_(): Expected source and index to have the same number of elements, but got source "
                            f"with {source.numel()} elements and index with {array.size} elements")
-    values = source.to(input.dtype) if source.dtype is not input.dtype else source
-    flat = IndexPut.apply(reshape(input, -1), reshape(values, -1), advanced_key((array,)), bool(accumulate))
+    flat = IndexPut.apply(reshape(input, -1), reshape(source, -1), advanced_key((array,)), bool(accumulate))
     return name_node(reshape(flat, input.shape), "PutBackward0", (input, source))
 
 

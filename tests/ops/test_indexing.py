@@ -681,3 +681,42 @@ def test_setitem_on_a_leaf_names_the_view_as_pytorch(key):
     """w[0, 0] = 3 on a leaf requiring grad writes through a view in PyTorch: 'a view of a leaf Variable ...';
     keys that select the whole tensor (..., full slices) and advanced keys name the leaf itself."""
     check_same_error(lambda t: t.ones(2, 2, requires_grad=True).__setitem__(key, 3.0))
+
+
+def _written_or_error(lib, fn):
+    x = lib.ones(2, 2)
+    try:
+        fn(lib, x)
+    except RuntimeError as error:
+        return str(error)
+    return x.tolist()
+
+
+@pytest.mark.parametrize("name, fn", {
+    "index_tensor": lambda L, x: x.__setitem__(L.tensor([0]), L.tensor([5.0, 6.0], dtype=L.float64)),
+    "index_tensor_0d_value": lambda L, x: x.__setitem__(L.tensor([0]), L.tensor(5.0, dtype=L.float64)),
+    "long_value": lambda L, x: x.__setitem__(L.tensor([0]), L.tensor([5, 6])),
+    "list_index": lambda L, x: x.__setitem__([0], L.tensor([5.0, 6.0], dtype=L.float64)),
+    "numpy_index": lambda L, x: x.__setitem__(numpy.array([0]), L.tensor([5.0, 6.0], dtype=L.float64)),
+    "pair_index": lambda L, x: x.__setitem__((0, L.tensor([1])), L.tensor([5.0], dtype=L.float64)),
+    "mask_one_value": lambda L, x: x.__setitem__(L.tensor([True, False]), L.tensor([5.0], dtype=L.float64)),
+    "mask_0d_value": lambda L, x: x.__setitem__((slice(None), L.tensor([True, False])), L.tensor(5.0, dtype=L.float64)),
+    "mask_row_value": lambda L, x: x.__setitem__(L.tensor([True, False]), L.tensor([5.0, 6.0], dtype=L.float64)),
+    "basic_index": lambda L, x: x.__setitem__(0, L.tensor([5.0, 6.0], dtype=L.float64)),
+    "0d_index": lambda L, x: x.__setitem__(L.tensor(0), L.tensor([5.0, 6.0], dtype=L.float64)),
+    "number": lambda L, x: x.__setitem__(L.tensor([0]), 5),
+    "index_put_": lambda L, x: x.index_put_((L.tensor([0]),), L.tensor([5.0], dtype=L.float64)),
+    "index_put_mask": lambda L, x: x.index_put_((L.tensor([True, False]),), L.tensor(5.0, dtype=L.float64)),
+    "index_put_mask_accumulate": lambda L, x: x.index_put_((L.tensor([True, False]),), L.tensor(5.0, dtype=L.float64),
+                                                           accumulate=True),
+    "index_put": lambda L, x: x.copy_(L.index_put(x, (L.tensor([0]),), L.tensor([5.0], dtype=L.float64))),
+    "masked_scatter": lambda L, x: x.masked_scatter_(L.tensor([True, False]), L.ones(4, dtype=L.float64)),
+    "masked_scatter_byte_mask": lambda L, x: x.masked_scatter_(L.tensor([1, 0], dtype=L.uint8),
+                                                               L.ones(4, dtype=L.float64)),
+    "put_": lambda L, x: x.put_(L.tensor([0]), L.tensor([5.0], dtype=L.float64)),
+    "put": lambda L, x: x.copy_(L.put(x, L.tensor([0, 1, 1]), L.tensor([5.0], dtype=L.float64))),
+}.items(), ids=lambda item: item if isinstance(item, str) else "")
+def test_index_writes_of_another_dtype_as_pytorch(name, fn):
+    """Advanced-index writes (setitem, index_put_, masked_scatter_, put_) take a source of self's dtype only, as
+    PyTorch's kernels; a single boolean mask with one value and basic indexing cast it."""
+    assert _written_or_error(ember, fn) == _written_or_error(torch, fn)
