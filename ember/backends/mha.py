@@ -2,17 +2,17 @@
 ``TransformerEncoder``; with it off, ``TransformerEncoder`` keeps its padded positions' values instead of the zeros
 PyTorch's nested-tensor path gives them."""
 
-from ..nn.modules import transformer as _transformer
-
 __all__ = ["get_fastpath_enabled", "set_fastpath_enabled"]
 
 
 def get_fastpath_enabled():
     """Whether the fast path may run (True while scripting)."""
     from .. import jit
-    return True if jit.is_scripting() else _transformer.fastpath_enabled[0]
+    from ..nn.modules import transformer   # on first use: importing ember leaves the training stack unloaded
+    return True if jit.is_scripting() else transformer.fastpath_enabled[0]
 
 
 def set_fastpath_enabled(value):
     """Turns the fast path on or off."""
-    _transformer.fastpath_enabled[0] = value
+    from ..nn.modules import transformer
+    transformer.fastpath_enabled[0] = value
