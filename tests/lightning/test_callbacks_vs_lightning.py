@@ -445,3 +445,38 @@ def test_device_stats_monitor_matches_lightning(workdir):
             assert [[sorted({k.split("/")[0] for k in keys}), step] for keys, step in ours[name]] == short, short
         assert ours == theirs
     compare(DEVICE_STATS, workdir, check)
+
+
+SUMMARY = MODEL + QUIET + """
+seen = []
+
+
+class Recording(SummaryCallback):
+    @staticmethod
+    def summarize(summary_data, total_parameters, trainable_parameters, model_size, total_training_modes,
+                  total_flops, **kwargs):
+        seen.append([summary_data, total_parameters, trainable_parameters, round(model_size, 6),
+                     total_training_modes, total_flops, kwargs])
+
+
+model.example_input_array = x[:2]
+quiet_trainer(max_epochs=1, callbacks=[Recording(max_depth=2, header_style="bold")],
+              enable_checkpointing=False, enable_model_summary=True).fit(model, loader)
+result = {"seen": seen, "rich": error_of(RichModelSummary) if RICH_MISSING else None}
+"""
+
+
+def test_model_summary_hook_and_rich_summary_match_lightning(workdir):
+    """An overridden ``ModelSummary.summarize`` gets Lightning's arguments; RichModelSummary needs rich."""
+    def check(ours, theirs):
+        assert len(ours["seen"]) == 1 and ours["seen"][0][-1] == {"header_style": "bold"}
+        assert ours == theirs
+    import importlib.util
+    prefix = f"RICH_MISSING = {importlib.util.find_spec('rich') is None}\n"
+    namespace = {}
+    exec(compile(EMBER_CALLBACKS + "from ember.lightning.callbacks import ModelSummary as SummaryCallback, "
+                 "RichModelSummary\n" + prefix + SUMMARY, "program", "exec"), namespace)
+    ours = json.loads(json.dumps(namespace["result"]))
+    theirs = run_lightning(TORCH_CALLBACKS + "from pytorch_lightning.callbacks import ModelSummary as SummaryCallback, "
+                           "RichModelSummary\n" + prefix + SUMMARY + "\nprint(json.dumps(result))", workdir)
+    check(ours, theirs)
