@@ -428,9 +428,14 @@ class Trainer:
             import signal
             import sys
             rank_zero_info("\nDetected KeyboardInterrupt, attempting graceful shutdown ...")
-            signal.signal(signal.SIGINT, signal.SIG_IGN)   # more Ctrl+C would interrupt the shutdown
-            self._interrupt(exception)
-            self.strategy.teardown()
+            # more Ctrl+C would interrupt the shutdown; the handler comes back after it, as Lightning's signal
+            # connector restores it
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                self._interrupt(exception)
+                self.strategy.teardown()
+            finally:
+                signal.signal(signal.SIGINT, previous)
             sys.exit(1)
         except BaseException as exception:
             self._interrupt(exception)

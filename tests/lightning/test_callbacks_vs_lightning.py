@@ -480,3 +480,40 @@ def test_model_summary_hook_and_rich_summary_match_lightning(workdir):
     theirs = run_lightning(TORCH_CALLBACKS + "from pytorch_lightning.callbacks import ModelSummary as SummaryCallback, "
                            "RichModelSummary\n" + prefix + SUMMARY + "\nprint(json.dumps(result))", workdir)
     check(ours, theirs)
+
+
+INTERRUPT = MODEL + QUIET + """
+import signal
+import sys
+
+
+class Interrupted(Model):
+    def training_step(self, batch, batch_idx):
+        if batch_idx == 2:
+            raise KeyboardInterrupt
+        return super().training_step(batch, batch_idx)
+
+
+seen = []
+handler = signal.getsignal(signal.SIGINT)
+trainer = quiet_trainer(max_epochs=1, enable_checkpointing=False, callbacks=[LambdaCallback(
+    on_exception=lambda trainer, module, error: seen.append([type(error).__name__, trainer.global_step,
+                                                             signal.getsignal(signal.SIGINT) == signal.SIG_IGN]))])
+try:
+    trainer.fit(Interrupted(), loader)
+    code = None
+except SystemExit as exit:
+    code = exit.code
+ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+signal.signal(signal.SIGINT, handler)
+result = {"code": code, "seen": seen, "interrupted": trainer.interrupted, "ignored": ignored}
+"""
+
+
+def test_keyboard_interrupt_shuts_down_as_lightning(workdir):
+    """Ctrl+C in fit: the callbacks' on_exception (SIGINT ignored while shutting down, its handler back after),
+    exit status 1."""
+    def check(ours, theirs):
+        assert ours == theirs == {"code": 1, "seen": [["KeyboardInterrupt", 2, True]], "interrupted": True,
+                                  "ignored": False}
+    compare(INTERRUPT, workdir, check)
