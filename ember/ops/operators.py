@@ -7,7 +7,7 @@ import numpy
 
 from .._tensor import Tensor
 from .creation import as_tensor
-from .pointwise.arithmetic import Add, Mul, add, mul
+from .pointwise.arithmetic import _FLOAT8_CHARS, Add, Mul, add, mul
 
 __all__ = []
 
@@ -19,9 +19,10 @@ def _takes(other):
     return isinstance(other, _OPERANDS) or hasattr(type(other), "__torch_function__")
 
 
-def _direct(function, primitive):
+def _direct(function, primitive, refused=None):
     """``function`` as an operator that goes straight to ``primitive`` when both operands are tensors of one dtype
-    and array type (operands ``promote_pair`` returns unchanged): the common case, one frame shorter."""
+    and array type (operands ``promote_pair`` returns unchanged): the common case, one frame shorter. Arrays whose
+    dtype character is in ``refused`` (the float8 types for add) take ``function``, which raises PyTorch's error."""
     def operator(input, other):
         if type(other) is Tensor and input._data.dtype is other._data.dtype and \
                 type(input._data) is type(other._data):
@@ -29,7 +30,15 @@ def _direct(function, primitive):
         if not _takes(other):
             return NotImplemented
         return function(input, other)
-    return operator
+
+    def refusing(input, other):
+        if type(other) is Tensor and input._data.dtype is other._data.dtype and \
+                type(input._data) is type(other._data) and input._data.dtype.char not in refused:
+            return primitive.apply(input, other)
+        if not _takes(other):
+            return NotImplemented
+        return function(input, other)
+    return operator if refused is None else refusing
 
 
 def _checked(function):
@@ -67,7 +76,7 @@ def _install(name, operator, function):
     setattr(Tensor, name, operator)
 
 
-_install("__add__", _direct(add, Add), add)
+_install("__add__", _direct(add, Add, _FLOAT8_CHARS), add)
 _install("__mul__", _direct(mul, Mul), mul)
 _install("__eq__", _equal(Tensor.__eq__), Tensor.__eq__)
 for _base in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor", "lshift",

@@ -10,7 +10,7 @@ from .. import _dtype, _compat, _meta, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import refuse_complex
+from ._kernel_dtypes import _not_implemented, refuse_complex
 from ._util import (_as_view, argument_error, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
 from .shape import Expand
@@ -224,7 +224,9 @@ def _sum_short_last(a, keepdim):
     return total[..., None] if keepdim else total
 
 
-def _sum_dtype(input, dtype):
+def _sum_dtype(input, dtype, kernel="sum_cpu"):
+    """The dtype a sum (or product) of ``input`` accumulates in: ``dtype``, int64 for integers and bools, else the
+    input's (None); float8 inputs are refused by PyTorch's kernels, named ``kernel``, unless ``dtype`` is given."""
     if dtype is not None:
         if not isinstance(dtype, _dtype.dtype):   # a name or a NumPy dtype: PyTorch's TypeError
             try:
@@ -235,6 +237,8 @@ def _sum_dtype(input, dtype):
         return dtype.numpy
     if input._data.dtype.kind in "biu":
         return _INT64   # PyTorch sums bool and integer tensors in int64
+    if input._data.dtype.itemsize == 1:   # a float8 (the other one-byte dtypes returned above)
+        raise _not_implemented(kernel, input)
     return None
 
 
@@ -365,7 +369,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         axis = None
-    result = Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype))
+    result = Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype, "prod_out_cpu"))
     return write_out(out, result if dim is None else name_node(result, "ProdBackward1"), "prod")
 
 
@@ -848,6 +852,8 @@ def _refuse_complex_nansum(input):
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` treating NaNs as zero."""
     _refuse_complex_nansum(input)
+    if dtype is None and input.dtype in _dtype.FLOAT8:
+        raise _not_implemented("nansum_cpu", input)
     cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
     return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0", (input,)), "nansum")
 

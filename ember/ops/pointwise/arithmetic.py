@@ -210,8 +210,14 @@ def add(input, other, *, alpha=1, out=None):
     if alpha != 1:   # one node of input and other, as PyTorch's
         return name_node(add(input, other * alpha, out=out), "AddBackward0", (input, other))
     input, other = promote_pair(input, other)
+    if (input if isinstance(input, Tensor) else other)._data.dtype.char in _FLOAT8_CHARS:
+        raise _not_implemented("add_stub", input if isinstance(input, Tensor) else other)   # no float8 loop
     result = Add.apply(input, other)
     return result if out is None else write_out(out, result, "add")
+
+
+_FLOAT8_CHARS = "".join(d.numpy.char for d in _dtype.FLOAT8 if d.numpy is not None)
+"""NumPy's type characters of ml_dtypes' float8 types (one test of the array's dtype on the add path)."""
 
 
 def _check_bool_subtraction(input, other):
@@ -230,6 +236,8 @@ def sub(input, other, *, alpha=1, out=None):
         _check_bool_subtraction(input, other)
     operands = input, other
     input, other = promote_pair(input, _alpha(other, alpha))
+    if (input if isinstance(input, Tensor) else other)._data.dtype.char in _FLOAT8_CHARS:   # (its add kernel)
+        raise _not_implemented("add_stub", input if isinstance(input, Tensor) else other)
     result = Sub.apply(input, other)
     if alpha != 1:   # one node of input and other, as PyTorch's
         name_node(result, "SubBackward0", operands)
