@@ -208,7 +208,8 @@ def test_strided_views_and_products_of_ml_dtypes_as_torch(name):
 
 
 FLOAT8_CALLS = ["a + a", "a - 1", "1 + a", "a.add_(a)", "T.add(a, a, alpha=2)", "a.sum()", "a.sum(0)", "a.mean()",
-                "a.prod()", "a.nansum()", "a * a", "a.sum(dtype=T.float32)", "a.abs()", "a == a"]
+                "a.prod()", "a.nansum()", "a * a", "a.sum(dtype=T.float32)", "a.abs()", "a == a", "a / a", "a / 2",
+                "2 / a", "-a", "a * 2.5", "2 * a", "a // a", "a % 2", "T.fmod(a, a)", "a.reciprocal()"]
 
 
 @pytest.mark.parametrize("call", FLOAT8_CALLS)

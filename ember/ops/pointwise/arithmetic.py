@@ -115,11 +115,14 @@ def _in_float32(function, a, b):
     return function(a.astype(xp.float32), xp.float32(b)).astype(a.dtype)
 
 
-def _reduced_scalar(input, other):
+def _reduced_scalar(input, other, kernel):
     """``other`` as the float a 16-bit float tensor ``input`` is multiplied or divided by (see ``_in_float32``), or
-    None when these are other operands."""
-    if type(other) in (float, int) and isinstance(input, Tensor) and is_reduced(input._data):
-        return float(other)
+    None when these are other operands; a float8 ``input`` raises PyTorch's error for ``kernel`` (no float8 loop)."""
+    if type(other) in (float, int) and isinstance(input, Tensor):
+        if is_reduced(input._data):
+            return float(other)
+        if input._data.dtype.char in _FLOAT8_CHARS:
+            raise _not_implemented(kernel, input)
     return None
 
 
@@ -208,16 +211,23 @@ def _alpha(other, alpha):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
     if alpha != 1:   # one node of input and other, as PyTorch's
+        _refuse_float8_add(input, other)
         return name_node(add(input, other * alpha, out=out), "AddBackward0", (input, other))
     input, other = promote_pair(input, other)
-    if (input if isinstance(input, Tensor) else other)._data.dtype.char in _FLOAT8_CHARS:
-        raise _not_implemented("add_stub", input if isinstance(input, Tensor) else other)   # no float8 loop
+    _refuse_float8_add(input, other)
     result = Add.apply(input, other)
     return result if out is None else write_out(out, result, "add")
 
 
 _FLOAT8_CHARS = "".join(d.numpy.char for d in _dtype.FLOAT8 if d.numpy is not None)
 """NumPy's type characters of ml_dtypes' float8 types (one test of the array's dtype on the add path)."""
+
+
+def _refuse_float8_add(input, other):
+    """PyTorch's add kernel (subtraction's too) has no float8 loop."""
+    operand = input if isinstance(input, Tensor) else other
+    if isinstance(operand, Tensor) and operand._data.dtype.char in _FLOAT8_CHARS:
+        raise _not_implemented("add_stub", operand)
 
 
 def _check_bool_subtraction(input, other):
@@ -235,9 +245,8 @@ def sub(input, other, *, alpha=1, out=None):
     if _is_bool_operand(input) or _is_bool_operand(other):
         _check_bool_subtraction(input, other)
     operands = input, other
+    _refuse_float8_add(input, other)
     input, other = promote_pair(input, _alpha(other, alpha))
-    if (input if isinstance(input, Tensor) else other)._data.dtype.char in _FLOAT8_CHARS:   # (its add kernel)
-        raise _not_implemented("add_stub", input if isinstance(input, Tensor) else other)
     result = Sub.apply(input, other)
     if alpha != 1:   # one node of input and other, as PyTorch's
         name_node(result, "SubBackward0", operands)
@@ -259,7 +268,7 @@ def rsub(input, other, *, alpha=1):
 @tensor_method("__mul__", "__rmul__")
 def mul(input, other, *, out=None):
     """input * other, broadcasting."""
-    scalar = _reduced_scalar(input, other)
+    scalar = _reduced_scalar(input, other, "mul_cpu_reduced_float")
     input, other = (input, scalar) if scalar is not None else promote_pair(input, other)
     result = Mul.apply(input, other)
     return result if out is None else write_out(out, result, "mul")
@@ -272,8 +281,10 @@ multiply = mul
 def div(input, other, *, rounding_mode=None, out=None):
     """input / other; integer inputs give a float result unless ``rounding_mode`` is 'trunc' or 'floor'."""
     if rounding_mode is None:
-        scalar = _reduced_scalar(input, other)
+        scalar = _reduced_scalar(input, other, "div_cpu_reduced_float")
         input, other = (input, scalar) if scalar is not None else _promote_to_float(input, other)
+        if (input if isinstance(input, Tensor) else other)._data.dtype.char in _FLOAT8_CHARS:
+            raise _not_implemented("div_cpu", input if isinstance(input, Tensor) else other)
         return write_out(out, Div.apply(input, other), "div")
     if rounding_mode not in ("trunc", "floor"):
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
@@ -408,9 +419,10 @@ class Remainder(Primitive):
 
 def _refused_operand(input, other):
     """The operand (after promotion) whose dtype the rounding kernels (floor and trunc division, fmod, remainder)
-    do not dispatch on, bool or complex; None if neither is."""
+    do not dispatch on, bool, complex or float8; None if neither is."""
     for operand in (input, other):
-        if isinstance(operand, Tensor) and operand._data.dtype.kind in "bc":
+        if isinstance(operand, Tensor) and (operand._data.dtype.kind in "bc" or
+                                            operand._data.dtype.char in _FLOAT8_CHARS):
             return operand
     return None
 
@@ -453,6 +465,8 @@ def neg(input, *, out=None):
     if _is_bool(input):
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
+    if isinstance(input, Tensor) and input._data.dtype.char in _FLOAT8_CHARS:
+        raise _not_implemented("neg_cpu", input)
     return write_out(out, Neg.apply(input), "neg")
 
 
@@ -471,6 +485,8 @@ def positive(input):
 @composite("reciprocal", trace_inside=True)
 def reciprocal(input, *, out=None):
     """1 / input; integer inputs give the default float dtype."""
+    if isinstance(input, Tensor) and input._data.dtype.char in _FLOAT8_CHARS:
+        raise _not_implemented("reciprocal_cpu", input)
     return write_out(out, name_node(div(1.0, _floating(input)), "ReciprocalBackward0"), "reciprocal")
 
 
