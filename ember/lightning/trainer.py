@@ -379,7 +379,8 @@ class Trainer:
         from .callbacks import BasePredictionWriter
         writers = [c for c in self.callbacks if isinstance(c, BasePredictionWriter)]
         on_batch, on_epoch = any(w.interval.on_batch for w in writers), any(w.interval.on_epoch for w in writers)
-        loaders = [_IndexRecorder.wrap(loader) for loader in loaders]   # batch indices, as Lightning records them
+        if writers:   # the batch indices they get, recorded as Lightning's wrapped batch sampler does
+            loaders = [_IndexRecorder.wrap(loader) for loader in loaders]
         self.predict_dataloaders = loaders
         loop = self.predict_loop = _PredictLoop(len(loaders), True if return_predictions is None else
                                                 return_predictions)
@@ -395,7 +396,7 @@ class Trainer:
                         indices = _IndexRecorder.indices(loader)
                         if indices is None:
                             if batch_idx == 0:   # once, as Lightning's warning cache
-                                    rank_zero_warn("Couldn't infer the batch indices fetched from your dataloader: "
+                                rank_zero_warn("Couldn't infer the batch indices fetched from your dataloader: "
                                                f"`{type(loader).__name__}`")
                         else:
                             if on_epoch:
