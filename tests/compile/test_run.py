@@ -62,7 +62,7 @@ def test_compiled_writes_follow_new_inputs():
             y = self.linear(x)
             y[y > 0] = 0.5
             y[:, 0] = y[:, 1] * 2
-            ember.add(x, 1, out=y[2])
+            ember.add(x[2], 1, out=y[2])
             y.t()[3].mul_(x[:, 0])
             return y.index_fill(1, (x[0, :2].abs() * 2).long().clamp(max=3), -1.0)
     model = Model()
