@@ -31,6 +31,8 @@ class dtype:
                     from error
             self._numpy = numpy.dtype(getattr(ml_dtypes, self.name))
             _BY_NUMPY[self._numpy] = self
+            if self.name.startswith("float8"):
+                FLOAT8_CHARS.add(self._numpy.char)
         return self._numpy
 
     @property
@@ -84,6 +86,9 @@ float8_e5m2 = dtype("float8_e5m2", None, _FLOAT, 1)
 float8_e5m2fnuz = dtype("float8_e5m2fnuz", None, _FLOAT, 1)
 float8_e8m0fnu = dtype("float8_e8m0fnu", None, _FLOAT, 1)
 FLOAT8 = (float8_e4m3fn, float8_e4m3fnuz, float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu)
+FLOAT8_CHARS = set()
+"""NumPy's type characters of the float8 types whose ml_dtypes type is in use (filled as each is first used, so
+importing ember does not import ml_dtypes; no float8 array exists before)."""
 
 ALL = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64, complex64, complex128, uint16,
        uint32, uint64)

@@ -23,6 +23,20 @@ def test_import_ember_leaves_the_training_stack_unloaded():
     assert loaded == []
 
 
+def test_ember_imports_and_computes_without_its_optional_ml_dtypes():
+    """``import ember`` neither needs nor loads ml_dtypes (bfloat16 and the float8 types load it on first use)."""
+    code = """
+import sys, json
+loaded_before = "ml_dtypes" in sys.modules
+import ember
+loaded = "ml_dtypes" in sys.modules
+sys.modules["ml_dtypes"] = None   # from here on, as if it were not installed
+x = ember.ones(3)
+print(json.dumps([loaded_before, loaded, (1.5 - x).tolist(), (x * 2.0 - 1).tolist()]))
+"""
+    assert run(code) == [False, False, [0.5] * 3, [1.0] * 3]
+
+
 def test_tensor_methods_and_top_level_names_exist_before_the_stack_loads():
     code = """
 import json, ember

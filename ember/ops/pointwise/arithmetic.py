@@ -219,8 +219,7 @@ def add(input, other, *, alpha=1, out=None):
     return result if out is None else write_out(out, result, "add")
 
 
-_FLOAT8_CHARS = "".join(d.numpy.char for d in _dtype.FLOAT8 if d.numpy is not None)
-"""NumPy's type characters of ml_dtypes' float8 types (one test of the array's dtype on the add path)."""
+_FLOAT8_CHARS = _dtype.FLOAT8_CHARS   # one test of the array's dtype on the add path
 
 
 def _refuse_float8_add(input, other):
