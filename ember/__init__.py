@@ -21,6 +21,7 @@ from .ops.creation import *  # noqa: F401,F403
 from .ops.ranges import *  # noqa: F401,F403
 from .ops.cumulative import *  # noqa: F401,F403
 from .ops.indexing import *  # noqa: F401,F403
+from .ops.gather_scatter import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
 from .ops.pointwise import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403

@@ -11,7 +11,7 @@ from ..autograd._jvp import refuse_duals
 from ..autograd.function import composite
 from ._inplace import assign_inplace, inplace_method
 from ._util import tensor_method, warn_once, wrap_dim, write_out
-from .indexing import scatter_reduce
+from .gather_scatter import scatter_reduce
 
 __all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce",
            "_convert_indices_from_coo_to_csr", "_convert_indices_from_csr_to_coo"]
