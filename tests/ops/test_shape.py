@@ -277,7 +277,8 @@ def test_stride_and_contiguity_match_torch():
 
 def test_deprecation_warnings_match_torch():
     from ember.ops import _util
-    _util._warned.difference_update({"x.T", "meshgrid indexing", "cross without dim"})   # once per process, as PyTorch's
+    # each warns once per process, as PyTorch's: forget earlier tests' warnings
+    _util._warned.difference_update({"x.T", "meshgrid indexing", "cross without dim"})
     x = ember.tensor(A)
     with pytest.warns(UserWarning, match="x.T"):
         x.T
