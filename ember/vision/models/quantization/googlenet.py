@@ -1,7 +1,7 @@
 """Quantizable GoogLeNet (``torchvision.models.quantization.googlenet``)."""
 import warnings
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import ao, flatten, nn
 from ....nn import functional as F
@@ -94,7 +94,8 @@ class GoogLeNet_QuantizedWeights(WeightsEnum):
 @register_model(name="quantized_googlenet")
 @handle_legacy_interface(weights=("pretrained", lambda kwargs: GoogLeNet_QuantizedWeights.IMAGENET1K_FBGEMM_V1
                                   if kwargs.get("quantize", False) else GoogLeNet_Weights.IMAGENET1K_V1))
-def googlenet(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def googlenet(*, weights: Optional[Union[GoogLeNet_QuantizedWeights, GoogLeNet_Weights]] = None,
+              progress=True, quantize=False, **kwargs):
     """Quantizable GoogLeNet; ``quantize=True`` returns it quantized."""
     weights = (GoogLeNet_QuantizedWeights if quantize else GoogLeNet_Weights).verify(weights)
     original_aux_logits = kwargs.get("aux_logits", False)

@@ -1,6 +1,6 @@
 """Quantizable Inception v3 (``torchvision.models.quantization.inception``)."""
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import ao, nn
 from ....nn import functional as F
@@ -120,7 +120,8 @@ class Inception_V3_QuantizedWeights(WeightsEnum):
 @register_model(name="quantized_inception_v3")
 @handle_legacy_interface(weights=("pretrained", lambda kwargs: Inception_V3_QuantizedWeights.IMAGENET1K_FBGEMM_V1
                                   if kwargs.get("quantize", False) else Inception_V3_Weights.IMAGENET1K_V1))
-def inception_v3(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def inception_v3(*, weights: Optional[Union[Inception_V3_QuantizedWeights, Inception_V3_Weights]] = None,
+                 progress=True, quantize=False, **kwargs):
     """Quantizable Inception v3; ``quantize=True`` returns it quantized."""
     weights = (Inception_V3_QuantizedWeights if quantize else Inception_V3_Weights).verify(weights)
     original_aux_logits = kwargs.get("aux_logits", False)

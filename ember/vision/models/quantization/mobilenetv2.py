@@ -1,6 +1,6 @@
 """Quantizable MobileNetV2 (``torchvision.models.quantization.mobilenetv2``)."""
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import nn
 from ....ao.quantization import DeQuantStub, QuantStub
@@ -72,7 +72,8 @@ class MobileNet_V2_QuantizedWeights(WeightsEnum):
 @register_model(name="quantized_mobilenet_v2")
 @handle_legacy_interface(weights=("pretrained", lambda kwargs: MobileNet_V2_QuantizedWeights.IMAGENET1K_QNNPACK_V1
                                   if kwargs.get("quantize", False) else MobileNet_V2_Weights.IMAGENET1K_V1))
-def mobilenet_v2(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def mobilenet_v2(*, weights: Optional[Union[MobileNet_V2_QuantizedWeights, MobileNet_V2_Weights]] = None,
+                 progress=True, quantize=False, **kwargs):
     """Quantizable MobileNetV2; ``quantize=True`` returns it quantized (qnnpack qconfig)."""
     weights = (MobileNet_V2_QuantizedWeights if quantize else MobileNet_V2_Weights).verify(weights)
     if weights is not None:

@@ -1,7 +1,7 @@
 """Quantizable MobileNetV3 (``torchvision.models.quantization.mobilenetv3``): ``quantize=True`` prepares the model
 for QAT, loads the QAT weights, then converts it, as torchvision does."""
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import ao, nn, tensor, int32
 from ....ao.quantization import DeQuantStub, QuantStub
@@ -127,7 +127,9 @@ class MobileNet_V3_Large_QuantizedWeights(WeightsEnum):
 @register_model(name="quantized_mobilenet_v3_large")
 @handle_legacy_interface(weights=("pretrained", lambda kwargs: MobileNet_V3_Large_QuantizedWeights.IMAGENET1K_QNNPACK_V1
                                   if kwargs.get("quantize", False) else MobileNet_V3_Large_Weights.IMAGENET1K_V1))
-def mobilenet_v3_large(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def mobilenet_v3_large(*, weights: Optional[Union[MobileNet_V3_Large_QuantizedWeights,
+                                                  MobileNet_V3_Large_Weights]] = None,
+                       progress=True, quantize=False, **kwargs):
     """Quantizable MobileNetV3-Large; ``quantize=True`` returns it quantized."""
     weights = (MobileNet_V3_Large_QuantizedWeights if quantize else MobileNet_V3_Large_Weights).verify(weights)
     inverted_residual_setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_large", **kwargs)

@@ -1,7 +1,7 @@
 """Quantizable ResNets (``torchvision.models.quantization.resnet``): the float ResNet with QuantStub/DeQuantStub,
 residual additions through FloatFunctional and ``fuse_model``; ``quantize=True`` returns the quantized model."""
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import ao, nn
 from ...transforms._presets import ImageClassification
@@ -158,7 +158,8 @@ def _legacy(quantized, unquantized):
 @register_model(name="quantized_resnet18")
 @handle_legacy_interface(weights=_legacy(ResNet18_QuantizedWeights.IMAGENET1K_FBGEMM_V1,
                                          ResNet18_Weights.IMAGENET1K_V1))
-def resnet18(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def resnet18(*, weights: Optional[Union[ResNet18_QuantizedWeights, ResNet18_Weights]] = None,
+             progress=True, quantize=False, **kwargs):
     """Quantizable ResNet-18; ``quantize=True`` returns it quantized (8-bit weights, CPU inference)."""
     weights = (ResNet18_QuantizedWeights if quantize else ResNet18_Weights).verify(weights)
     return _resnet(QuantizableBasicBlock, [2, 2, 2, 2], weights, progress, quantize, **kwargs)
@@ -167,7 +168,8 @@ def resnet18(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=F
 @register_model(name="quantized_resnet50")
 @handle_legacy_interface(weights=_legacy(ResNet50_QuantizedWeights.IMAGENET1K_FBGEMM_V1,
                                          ResNet50_Weights.IMAGENET1K_V1))
-def resnet50(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def resnet50(*, weights: Optional[Union[ResNet50_QuantizedWeights, ResNet50_Weights]] = None,
+             progress=True, quantize=False, **kwargs):
     """Quantizable ResNet-50; ``quantize=True`` returns it quantized."""
     weights = (ResNet50_QuantizedWeights if quantize else ResNet50_Weights).verify(weights)
     return _resnet(QuantizableBottleneck, [3, 4, 6, 3], weights, progress, quantize, **kwargs)
@@ -176,7 +178,8 @@ def resnet50(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=F
 @register_model(name="quantized_resnext101_32x8d")
 @handle_legacy_interface(weights=_legacy(ResNeXt101_32X8D_QuantizedWeights.IMAGENET1K_FBGEMM_V1,
                                          ResNeXt101_32X8D_Weights.IMAGENET1K_V1))
-def resnext101_32x8d(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def resnext101_32x8d(*, weights: Optional[Union[ResNeXt101_32X8D_QuantizedWeights, ResNeXt101_32X8D_Weights]] = None,
+                     progress=True, quantize=False, **kwargs):
     """Quantizable ResNeXt-101 32x8d; ``quantize=True`` returns it quantized."""
     weights = (ResNeXt101_32X8D_QuantizedWeights if quantize else ResNeXt101_32X8D_Weights).verify(weights)
     _ovewrite_named_param(kwargs, "groups", 32)
@@ -187,7 +190,8 @@ def resnext101_32x8d(*, weights: Optional[WeightsEnum] = None, progress=True, qu
 @register_model(name="quantized_resnext101_64x4d")
 @handle_legacy_interface(weights=_legacy(ResNeXt101_64X4D_QuantizedWeights.IMAGENET1K_FBGEMM_V1,
                                          ResNeXt101_64X4D_Weights.IMAGENET1K_V1))
-def resnext101_64x4d(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+def resnext101_64x4d(*, weights: Optional[Union[ResNeXt101_64X4D_QuantizedWeights, ResNeXt101_64X4D_Weights]] = None,
+                     progress=True, quantize=False, **kwargs):
     """Quantizable ResNeXt-101 64x4d; ``quantize=True`` returns it quantized."""
     weights = (ResNeXt101_64X4D_QuantizedWeights if quantize else ResNeXt101_64X4D_Weights).verify(weights)
     _ovewrite_named_param(kwargs, "groups", 64)

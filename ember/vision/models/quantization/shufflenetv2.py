@@ -1,7 +1,7 @@
 """Quantizable ShuffleNetV2 (``torchvision.models.quantization.shufflenetv2``): branch concatenations through a
 FloatFunctional ``cat``, QuantStub/DeQuantStub and ``fuse_model``."""
 from functools import partial
-from typing import Optional
+from typing import Optional, Union
 
 from .... import ao, nn
 from ...transforms._presets import ImageClassification
@@ -123,15 +123,16 @@ class ShuffleNet_V2_X2_0_QuantizedWeights(WeightsEnum):
 
 
 def _builder(name, repeats, channels, quantized_weights, float_weights):
-    @register_model(name=f"quantized_{name}")
-    @handle_legacy_interface(weights=("pretrained", lambda kwargs: quantized_weights.IMAGENET1K_FBGEMM_V1
-                                      if kwargs.get("quantize", False) else float_weights.IMAGENET1K_V1))
-    def builder(*, weights: Optional[WeightsEnum] = None, progress=True, quantize=False, **kwargs):
+    def builder(*, weights=None, progress=True, quantize=False, **kwargs):
         weights = (quantized_weights if quantize else float_weights).verify(weights)
         return _shufflenetv2(repeats, channels, weights=weights, progress=progress, quantize=quantize, **kwargs)
     builder.__name__ = builder.__qualname__ = name
     builder.__doc__ = f"Quantizable ShuffleNetV2 {name[-4:]}; ``quantize=True`` returns it quantized."
-    return builder
+    # get_model_weights reads the enum from this annotation, as torchvision's
+    builder.__annotations__["weights"] = Optional[Union[quantized_weights, float_weights]]
+    legacy = handle_legacy_interface(weights=("pretrained", lambda kwargs: quantized_weights.IMAGENET1K_FBGEMM_V1
+                                              if kwargs.get("quantize", False) else float_weights.IMAGENET1K_V1))
+    return register_model(name=f"quantized_{name}")(legacy(builder))
 
 
 shufflenet_v2_x0_5 = _builder("shufflenet_v2_x0_5", [4, 8, 4], [24, 48, 96, 192, 1024],
