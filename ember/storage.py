@@ -3,10 +3,10 @@
 no copy, so ``data_ptr()`` and ``nbytes()`` tell which tensors share memory, as in PyTorch."""
 import mmap
 import os
-import warnings
 
 import numpy
 
+from ._warnings import warn
 from . import _backend, _dtype
 from ._tensor import Tensor, _owner
 
@@ -174,7 +174,7 @@ def _warn_typed_storage_removal(stacklevel=2):
     """PyTorch's TypedStorage deprecation warning, the first time only (every time after
     ``_set_always_warn_typed_storage_removal(True)``); ``stacklevel`` counts from the caller of this function."""
     if _always_warn[0] or not _typed_storage_warned:
-        warnings.warn(_DEPRECATED, UserWarning, stacklevel=stacklevel + 1)
+        warn(_DEPRECATED, UserWarning, stacklevel=stacklevel + 1)   # past __torch_function__'s wrappers too
         _typed_storage_warned.append(True)
 
 
