@@ -494,6 +494,8 @@ class Interrupted(Model):
         return super().training_step(batch, batch_idx)
 
 
+# Python's own Ctrl+C handling, as in a terminal (a job started in the background inherits SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 seen = []
 handler = signal.getsignal(signal.SIGINT)
 trainer = quiet_trainer(max_epochs=1, enable_checkpointing=False, callbacks=[LambdaCallback(
