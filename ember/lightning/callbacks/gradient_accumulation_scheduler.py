@@ -38,7 +38,7 @@ class GradientAccumulationScheduler(Callback):
         """Lightning's checks: automatic optimization, the Trainer's own factor left at 1, a warning where the module
         overrides ``optimizer_step``/``optimizer_zero_grad``."""
         from ..module import LightningModule
-        from ..trainer import _is_overridden
+        from .._loop_parts import _is_overridden
         if not pl_module.automatic_optimization:
             raise RuntimeError(
                 """Automatic gradient accumulation and the `GradientAccumulationScheduler` is not supported for

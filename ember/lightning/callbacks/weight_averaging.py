@@ -33,7 +33,7 @@ class WeightAveraging(Callback):
         if stage != "fit":
             return
         from ..module import LightningModule
-        from ..trainer import _is_overridden
+        from .._loop_parts import _is_overridden
         from ember.optim.swa_utils import AveragedModel
         device = self._device or pl_module.device
         if _is_overridden("configure_model", pl_module, LightningModule):
