@@ -10,7 +10,7 @@ from .._api import Weights, WeightsEnum, register_model
 from .._meta import _IMAGENET_CATEGORIES
 from .._utils import _ovewrite_named_param, handle_legacy_interface
 from ..googlenet import BasicConv2d, GoogLeNet, GoogLeNet_Weights, Inception, InceptionAux
-from .utils import _fuse_modules, _replace_relu, quantize_model
+from .utils import _backend_from_weights, _fuse_modules, _quantize_and_load
 
 __all__ = ["QuantizableGoogLeNet", "GoogLeNet_QuantizedWeights", "googlenet"]
 
@@ -104,16 +104,9 @@ def googlenet(*, weights: Optional[Union[GoogLeNet_QuantizedWeights, GoogLeNet_W
             _ovewrite_named_param(kwargs, "transform_input", True)
         _ovewrite_named_param(kwargs, "aux_logits", True)
         _ovewrite_named_param(kwargs, "init_weights", False)
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "fbgemm")
-    model = QuantizableGoogLeNet(**kwargs)
-    _replace_relu(model)
-    if quantize:
-        quantize_model(model, backend)
+    backend = _backend_from_weights(weights, kwargs, "fbgemm")
+    model = _quantize_and_load(QuantizableGoogLeNet(**kwargs), backend, quantize, weights, progress)
     if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
         if not original_aux_logits:
             model.aux_logits = False
             model.aux1 = None

@@ -10,7 +10,7 @@ from .._api import Weights, WeightsEnum, register_model
 from .._meta import _IMAGENET_CATEGORIES
 from .._utils import _ovewrite_named_param, handle_legacy_interface
 from ..inception import Inception_V3_Weights
-from .utils import _fuse_modules, _replace_relu, quantize_model
+from .utils import _backend_from_weights, _fuse_modules, _replace_relu, quantize_model
 
 __all__ = ["QuantizableInception3", "Inception_V3_QuantizedWeights", "inception_v3"]
 
@@ -129,10 +129,7 @@ def inception_v3(*, weights: Optional[Union[Inception_V3_QuantizedWeights, Incep
         if "transform_input" not in kwargs:
             _ovewrite_named_param(kwargs, "transform_input", True)
         _ovewrite_named_param(kwargs, "aux_logits", True)
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "fbgemm")
+    backend = _backend_from_weights(weights, kwargs, "fbgemm")
     model = QuantizableInception3(**kwargs)
     _replace_relu(model)
     if quantize:

@@ -8,9 +8,9 @@ from ...ops.misc import Conv2dNormActivation
 from ...transforms._presets import ImageClassification
 from .._api import Weights, WeightsEnum, register_model
 from .._meta import _IMAGENET_CATEGORIES
-from .._utils import _ovewrite_named_param, handle_legacy_interface
+from .._utils import handle_legacy_interface
 from ..mobilenetv2 import InvertedResidual, MobileNet_V2_Weights, MobileNetV2
-from .utils import _fuse_modules, _replace_relu, quantize_model
+from .utils import _backend_from_weights, _fuse_modules, _quantize_and_load
 
 __all__ = ["QuantizableMobileNetV2", "MobileNet_V2_QuantizedWeights", "mobilenet_v2"]
 
@@ -76,15 +76,6 @@ def mobilenet_v2(*, weights: Optional[Union[MobileNet_V2_QuantizedWeights, Mobil
                  progress=True, quantize=False, **kwargs):
     """Quantizable MobileNetV2; ``quantize=True`` returns it quantized (qnnpack qconfig)."""
     weights = (MobileNet_V2_QuantizedWeights if quantize else MobileNet_V2_Weights).verify(weights)
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "qnnpack")
+    backend = _backend_from_weights(weights, kwargs, "qnnpack")
     model = QuantizableMobileNetV2(block=QuantizableInvertedResidual, **kwargs)
-    _replace_relu(model)
-    if quantize:
-        quantize_model(model, backend)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return _quantize_and_load(model, backend, quantize, weights, progress)

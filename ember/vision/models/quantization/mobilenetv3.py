@@ -9,9 +9,9 @@ from ...ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ...transforms._presets import ImageClassification
 from .._api import Weights, WeightsEnum, register_model
 from .._meta import _IMAGENET_CATEGORIES
-from .._utils import _ovewrite_named_param, handle_legacy_interface
+from .._utils import handle_legacy_interface
 from ..mobilenetv3 import InvertedResidual, MobileNet_V3_Large_Weights, MobileNetV3, _mobilenet_v3_conf
-from .utils import _fuse_modules, _replace_relu
+from .utils import _backend_from_weights, _fuse_modules, _replace_relu
 
 __all__ = ["QuantizableMobileNetV3", "MobileNet_V3_Large_QuantizedWeights", "mobilenet_v3_large"]
 
@@ -89,11 +89,7 @@ class QuantizableMobileNetV3(MobileNetV3):
 
 
 def _mobilenet_v3_model(inverted_residual_setting, last_channel, weights, progress, quantize, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "qnnpack")
+    backend = _backend_from_weights(weights, kwargs, "qnnpack")
     model = QuantizableMobileNetV3(inverted_residual_setting, last_channel, block=QuantizableInvertedResidual,
                                    **kwargs)
     _replace_relu(model)

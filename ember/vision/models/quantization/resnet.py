@@ -10,7 +10,7 @@ from .._meta import _IMAGENET_CATEGORIES
 from .._utils import _ovewrite_named_param, handle_legacy_interface
 from ..resnet import (BasicBlock, Bottleneck, ResNet, ResNet18_Weights, ResNet50_Weights, ResNeXt101_32X8D_Weights,
                       ResNeXt101_64X4D_Weights)
-from .utils import _fuse_modules, _replace_relu, quantize_model
+from .utils import _backend_from_weights, _fuse_modules, _quantize_and_load
 
 __all__ = ["QuantizableResNet", "ResNet18_QuantizedWeights", "ResNet50_QuantizedWeights",
            "ResNeXt101_32X8D_QuantizedWeights", "ResNeXt101_64X4D_QuantizedWeights", "resnet18", "resnet50",
@@ -85,18 +85,8 @@ class QuantizableResNet(ResNet):
 
 
 def _resnet(block, layers, weights, progress, quantize, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "fbgemm")
-    model = QuantizableResNet(block, layers, **kwargs)
-    _replace_relu(model)
-    if quantize:
-        quantize_model(model, backend)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    backend = _backend_from_weights(weights, kwargs, "fbgemm")
+    return _quantize_and_load(QuantizableResNet(block, layers, **kwargs), backend, quantize, weights, progress)
 
 
 _COMMON_META = {

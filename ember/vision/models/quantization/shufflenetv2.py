@@ -8,10 +8,10 @@ from ...transforms._presets import ImageClassification
 from .. import shufflenetv2
 from .._api import Weights, WeightsEnum, register_model
 from .._meta import _IMAGENET_CATEGORIES
-from .._utils import _ovewrite_named_param, handle_legacy_interface
+from .._utils import handle_legacy_interface
 from ..shufflenetv2 import (ShuffleNet_V2_X0_5_Weights, ShuffleNet_V2_X1_0_Weights, ShuffleNet_V2_X1_5_Weights,
                             ShuffleNet_V2_X2_0_Weights)
-from .utils import _fuse_modules, _replace_relu, quantize_model
+from .utils import _backend_from_weights, _fuse_modules, _quantize_and_load
 
 __all__ = ["QuantizableShuffleNetV2", "ShuffleNet_V2_X0_5_QuantizedWeights", "ShuffleNet_V2_X1_0_QuantizedWeights",
            "ShuffleNet_V2_X1_5_QuantizedWeights", "ShuffleNet_V2_X2_0_QuantizedWeights", "shufflenet_v2_x0_5",
@@ -58,18 +58,9 @@ class QuantizableShuffleNetV2(shufflenetv2.ShuffleNetV2):
 
 
 def _shufflenetv2(stages_repeats, stages_out_channels, *, weights, progress, quantize, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
-        if "backend" in weights.meta:
-            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
-    backend = kwargs.pop("backend", "fbgemm")
+    backend = _backend_from_weights(weights, kwargs, "fbgemm")
     model = QuantizableShuffleNetV2(stages_repeats, stages_out_channels, **kwargs)
-    _replace_relu(model)
-    if quantize:
-        quantize_model(model, backend)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return _quantize_and_load(model, backend, quantize, weights, progress)
 
 
 _COMMON_META = {

@@ -1,6 +1,7 @@
 """What the quantizable models share (``torchvision.models.quantization.utils``): ReLU6 and in-place ReLUs
 replaced by plain ReLUs (fusable), the post-training quantization of a model, and fusing for PTQ or QAT."""
 from .... import ao, backends, nn, rand
+from .._utils import _ovewrite_named_param
 
 __all__ = []
 
@@ -13,6 +14,26 @@ def _replace_relu(module):
             reassign[name] = nn.ReLU(inplace=False)
     for key, value in reassign.items():
         module._modules[key] = value
+
+
+def _backend_from_weights(weights, kwargs, default):
+    """Sets ``num_classes`` (and ``backend``) from the weights' meta as torchvision's builders do, checking that a
+    caller's value agrees; removes and returns the backend."""
+    if weights is not None:
+        _ovewrite_named_param(kwargs, "num_classes", len(weights.meta["categories"]))
+        if "backend" in weights.meta:
+            _ovewrite_named_param(kwargs, "backend", weights.meta["backend"])
+    return kwargs.pop("backend", default)
+
+
+def _quantize_and_load(model, backend, quantize, weights, progress):
+    """Makes ``model``'s ReLUs fusable, quantizes it when asked and loads ``weights``; returns the model."""
+    _replace_relu(model)
+    if quantize:
+        quantize_model(model, backend)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return model
 
 
 def quantize_model(model, backend):
