@@ -84,6 +84,7 @@ class ScriptFunction:
     def __init__(self, name, graph):
         self.name, self.graph = name, graph
         self._interpreter = Interpreter(graph)
+        self._function = None   # the Python function jit.script compiled, if it was scripted
 
     def __call__(self, *args):
         return self._interpreter(None, args)

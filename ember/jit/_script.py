@@ -2,9 +2,11 @@
 calls) into the IR, with the TorchScript frontend's statement compiler (``_torchscript._Compiler``).
 
 What is known when compiling is folded: module attributes (but ``self.training``, read at run time, so the program
-follows ``train()``/``eval()`` as TorchScript's does), literals, globals, and any expression of them; a condition known then compiles only its branch, a loop over submodules or a constant list is unrolled. What
-depends on inputs becomes nodes: calls of ember's public tensor functions (``fn::``), Tensor methods (``method::``),
-operators (``aten::``), ``prim::If`` and ``prim::Loop``. Anything else is an error naming the file, line and
+follows ``train()``/``eval()`` as TorchScript's does), literals, globals, and any expression of them; a condition
+known then compiles only its branch, a loop over submodules or a constant list is unrolled. What depends on inputs
+becomes nodes: calls of ember's public tensor functions (``fn::``), Tensor methods (``method::``), operators
+(``aten::``), ``prim::If`` and ``prim::Loop``; a call of a Python function or of another scripted function compiles
+its source in place. Anything else is an error naming the file, line and
 construct.
 """
 import ast
@@ -110,7 +112,9 @@ def _compiled(obj):
             compiled._define(name, compiler.compile_method(name))
         return compiled
     if isinstance(obj, types.FunctionType):
-        return ScriptFunction(obj.__name__, _ScriptCompiler(None).compile_function(obj))
+        compiled = ScriptFunction(obj.__name__, _ScriptCompiler(None).compile_function(obj))
+        compiled._function = obj   # scripted code calling it compiles the source in place
+        return compiled
     if inspect.isclass(obj):
         return _script_class(obj)
     raise RuntimeError(f"ember.jit.script: cannot script an object of type {type(obj).__name__}")
@@ -725,6 +729,8 @@ class _ScriptCompiler(_Compiler):
         if all(k for k, _ in values):
             return self.literal(function(*[o for _, o in values[:len(args)]],
                                          **dict(zip(keywords, (o for _, o in values[len(args):])))))
+        if isinstance(function, ScriptFunction) and function._function is not None:
+            return self.inline_function(function._function, args, None, keywords)
         name = _functions()[1].get(id(unwrapped(function)))
         if isinstance(function, types.FunctionType) and not name:
             return self.inline_function(function, args, None, keywords)

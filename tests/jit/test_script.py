@@ -11,6 +11,7 @@ import torch
 import ember
 import ember.jit as jit
 import ember.nn as nn
+from tests.oracle import sample
 
 
 def block(nn, F):
@@ -283,3 +284,35 @@ def test_scripted_traced_and_loaded_modules_classes_and_reprs_as_torch():
                      for m in (scripted, traced, traced._modules["0"], loaded, frozen)]
                     + [isinstance(traced, lib.jit.TracedModule), isinstance(loaded, lib.jit.RecursiveScriptModule)])
     assert seen[0] == seen[1]
+
+
+def cg_step(lib):
+    """Two scripted functions, the second calling the first, writing through ``out=`` and in place (the shape of
+    linear_operator's conjugate-gradient updates, scripted when it is imported)."""
+    @lib.jit.script
+    def update(result, alpha, direction, residual, mul_storage, inner):
+        result = lib.addcmul(result, alpha, direction, out=result)
+        lib.mul(residual, residual, out=mul_storage)
+        lib.sum(mul_storage, -2, keepdim=True, out=inner)
+        direction.mul_(inner).add_(residual)
+
+    @lib.jit.script
+    def step(result, alpha, direction, residual, mul_storage, inner, mvms):
+        lib.addcmul(residual, -alpha, mvms, out=residual)
+        update(result, alpha, direction, residual, mul_storage, inner)
+    return step
+
+
+def test_scripted_function_calls_a_scripted_function():
+    values = [sample((3, 2), numpy.float32, seed=seed) for seed in range(7)]
+    values[1], values[5] = values[1][:1], values[5][:1]
+    seen = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # torch 2.13 deprecates torch.jit
+            step = cg_step(lib)
+        tensors = [lib.tensor(v) for v in values]
+        step(*tensors)
+        seen.append([t.numpy() for t in tensors])
+    for got, expected in zip(*seen):
+        numpy.testing.assert_allclose(got, expected, rtol=1e-6)
