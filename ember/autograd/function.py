@@ -67,7 +67,12 @@ def overwriting(tensor, function, args, kwargs):
         state.overwriting = previous
 
 
-class Node:
+class FunctionCtx:
+    """The type of the ``ctx`` a Function's forward, ``setup_context`` and backward receive (PyTorch's name, for
+    annotations and ``isinstance``); its methods are Node's, the ctx ember records."""
+
+
+class Node(FunctionCtx):
     """A recorded op: the ctx its forward filled, its backward, and edges to the nodes of its inputs."""
 
     _function = None
@@ -458,7 +463,7 @@ class _FunctionMeta(type):
             registry[name] = cls
 
 
-class Function(metaclass=_FunctionMeta):
+class Function(FunctionCtx, metaclass=_FunctionMeta):
     """Base for custom autograd ops: define ``forward(ctx, *args)`` and ``backward(ctx, *grads)`` on Tensors,
     then call ``YourFunction.apply(*args)``."""
 

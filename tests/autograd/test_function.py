@@ -362,3 +362,26 @@ def test_node_hooks_see_grads():
         (y * 2).sum().backward()
         return seen
     both(scenario)
+
+
+def test_function_ctx_is_the_type_of_ctx():
+    """``torch.autograd.function.FunctionCtx`` (gpytorch annotates its Functions' ctx with it) is the ctx's type
+    and a base of Function, as PyTorch's."""
+    def scenario(lib):
+        seen = []
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                seen.append(isinstance(ctx, lib.autograd.function.FunctionCtx))
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                seen.append(isinstance(ctx, lib.autograd.function.FunctionCtx))
+                return grad * 2
+
+        x = leaf(lib)
+        Double.apply(x).sum().backward()
+        return seen + [issubclass(Double, lib.autograd.function.FunctionCtx), x.grad]
+    both(scenario)
