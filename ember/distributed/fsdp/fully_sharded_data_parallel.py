@@ -1,0 +1,527 @@
+"""FullyShardedDataParallel (PyTorch's flat-parameter FSDP): each FSDP unit keeps only this rank's shard of its
+parameters, all-gathers them before its forward and reduce-scatters their gradients after backward, so the ranks
+together train one model (DistributedDataParallel's math: gradients averaged over ranks) at a fraction of its memory
+each.
+
+An ``auto_wrap_policy`` wraps submodules in units of their own, bottom-up; the outermost FSDP is the root. The
+unit's module is ``_fsdp_wrapped_module``; its parameters live in one ``FlatParameter`` (``_flat_param``, see
+``_flat_param.py``), or, with ``use_orig_params``, stay registered as the original parameters viewing their part of
+this rank's shard. ``state_dict`` gives whole tensors under the original names (``FULL_STATE_DICT``), and
+``optim_state_dict`` the optimizer state the same way."""
+import contextlib
+import math
+import warnings
+from enum import Enum, auto
+
+from ... import distributed as dist
+from ...autograd.grad_mode import no_grad
+from ...nn.modules.module import Module
+from ._flat_param import FlatParamHandle
+from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullStateDictConfig, LocalStateDictConfig,
+                  ShardedStateDictConfig, ShardingStrategy, StateDictSettings, StateDictType)
+from .wrap import _recursive_wrap
+
+__all__ = ["FullyShardedDataParallel", "OptimStateKeyType"]
+
+FSDP_WRAPPED_MODULE = "_fsdp_wrapped_module"
+FSDP_PREFIX = FSDP_WRAPPED_MODULE + "."
+FLAT_PARAM = "_flat_param"
+
+
+class OptimStateKeyType(Enum):
+    """How an optimizer state dict keys its parameters: by name or by index."""
+
+    PARAM_NAME = auto()
+    PARAM_ID = auto()
+
+
+def _gradient_predivide_factor(world_size):
+    """PyTorch's split of the 1/world_size averaging: the largest power of two ``f`` with ``world_size / f > f``
+    divides before the reduction, the rest after (keeping half-precision sums in range)."""
+    factor = 1
+    while world_size % factor == 0 and world_size / factor > factor:
+        factor *= 2
+    return float(factor)
+
+
+class FullyShardedDataParallel(Module):
+    """Shards ``module``'s parameters across the ranks of ``process_group``: call it like the module; backward
+    leaves each rank the averaged gradient of its shard, for an optimizer built on ``parameters()``."""
+
+    def __init__(self, module, process_group=None, sharding_strategy=None, cpu_offload=None, auto_wrap_policy=None,
+                 backward_prefetch=BackwardPrefetch.BACKWARD_PRE, mixed_precision=None, ignored_modules=None,
+                 param_init_fn=None, device_id=None, sync_module_states=False, forward_prefetch=False,
+                 limit_all_gathers=True, use_orig_params=False, ignored_states=None, device_mesh=None):
+        super().__init__()
+        if process_group is not None and device_mesh is not None:
+            raise ValueError("Cannot pass both process_group and device_mesh at the same time. Please just pass only "
+                             "one of them.")
+        if device_mesh is not None:
+            process_group = device_mesh.get_group()
+        group = process_group if process_group is not None else dist.group.WORLD
+        if group is None:
+            raise ValueError("Default process group has not been initialized, please make sure to call "
+                             "init_process_group.")
+        if isinstance(group, tuple):
+            raise NotImplementedError("ember's FSDP has no hybrid sharding: pass one process group")
+        strategy = sharding_strategy or ShardingStrategy.FULL_SHARD
+        if strategy in (ShardingStrategy.HYBRID_SHARD, ShardingStrategy._HYBRID_SHARD_ZERO2):
+            raise NotImplementedError(f"ember's FSDP does not implement {strategy} (sharding within a node and "
+                                      "replicating across nodes); use FULL_SHARD, SHARD_GRAD_OP or NO_SHARD")
+        _check_device(module, device_id)
+        if ignored_modules is not None and ignored_states is not None:
+            raise ValueError("Cannot pass both ignored_modules and ignored_states at the same time. Please just pass "
+                             "ignored_states.")
+        ignored = list(ignored_states if ignored_states is not None else ignored_modules or ())
+        ignored_modules_set = {m for m in ignored if isinstance(m, Module)}
+        ignored_params = {id(p) for m in ignored_modules_set for p in m.parameters()}
+        ignored_params |= {id(p) for p in ignored if not isinstance(p, Module)}
+        if auto_wrap_policy is not None:
+            kwargs = dict(process_group=process_group, sharding_strategy=sharding_strategy, cpu_offload=cpu_offload,
+                          backward_prefetch=backward_prefetch, mixed_precision=mixed_precision,
+                          param_init_fn=param_init_fn, device_id=device_id, sync_module_states=sync_module_states,
+                          forward_prefetch=forward_prefetch, limit_all_gathers=limit_all_gathers,
+                          use_orig_params=use_orig_params, ignored_states=ignored_states or ignored_modules)
+            _recursive_wrap(module, auto_wrap_policy, type(self), ignored_modules_set, _IdSet(ignored_params),
+                            only_wrap_children=True, **kwargs)
+        self.process_group = group
+        self.rank, self.world_size = group.rank(), group.size()
+        if self.world_size == 1 and strategy != ShardingStrategy.NO_SHARD:
+            warnings.warn(f"FSDP is switching to use `NO_SHARD` instead of {strategy} since the world size is 1.",
+                          stacklevel=2)
+            strategy = ShardingStrategy.NO_SHARD
+        elif strategy == ShardingStrategy.NO_SHARD:
+            warnings.warn("The `NO_SHARD` sharding strategy is deprecated. If having issues, please use "
+                          "`DistributedDataParallel` instead.", FutureWarning, stacklevel=2)
+        self.sharding_strategy = strategy
+        self._sharded = strategy != ShardingStrategy.NO_SHARD
+        self.cpu_offload = cpu_offload or CPUOffload()
+        self.backward_prefetch, self.forward_prefetch = backward_prefetch, forward_prefetch
+        self.limit_all_gathers = limit_all_gathers
+        self._mixed_precision = mixed_precision
+        self.mixed_precision = mixed_precision
+        self._reduce_dtype = (mixed_precision.reduce_dtype or mixed_precision.param_dtype) if mixed_precision \
+            else None
+        self._use_orig_params = use_orig_params
+        self._gradient_predivide_factor = _gradient_predivide_factor(self.world_size)
+        self._gradient_postdivide_factor = self.world_size / self._gradient_predivide_factor
+        self._sync_gradients = True
+        self._is_root = None
+        self._in_summon = False
+        self._state_dict_type = StateDictType.FULL_STATE_DICT
+        self._state_dict_config = FullStateDictConfig()
+        self._optim_state_dict_config = FullOptimStateDictConfig()
+        self._fsdp_wrapped_module = module
+        params = [p for p in module.parameters() if id(p) not in ignored_params and
+                  not getattr(p, "_fsdp_flattened", False)]
+        if sync_module_states:
+            owned = [*params, *(b for b in _unit_buffers(module))]
+            if any(t.device.type == "cpu" for t in owned):   # PyTorch broadcasts module states on GPUs only
+                raise ValueError("The module has CPU parameters or buffers when `sync_module_states=True`, which "
+                                 "requires them to be on GPU. Please specify the `device_id` argument or move the "
+                                 "module to GPU before passing it to FSDP.")
+            with no_grad():
+                for tensor in owned:
+                    dist.broadcast(tensor.detach(), 0, group=group)
+        self._handle = FlatParamHandle(params, module, self) if params else None
+        self.register_state_dict_pre_hook(_pre_state_dict_hook)
+        self._register_state_dict_hook(_post_state_dict_hook)
+        self._register_load_state_dict_pre_hook(_pre_load_state_dict_hook, with_module=True)
+        self.register_load_state_dict_post_hook(_post_load_state_dict_hook)
+
+    # --- the wrapped module -------------------------------------------------------------------------------
+    @property
+    def module(self):
+        """The wrapped module."""
+        return self._fsdp_wrapped_module
+
+    def __getattr__(self, name):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self._fsdp_wrapped_module, name)
+
+    def __getitem__(self, key):
+        return self._fsdp_wrapped_module.__getitem__(key)
+
+    def check_is_root(self):
+        """Whether this instance is the root (outermost) FSDP unit."""
+        self._lazy_init()
+        return self._is_root
+
+    @staticmethod
+    def fsdp_modules(module, root_only=False):
+        """The FSDP units in ``module``'s tree (only the roots with ``root_only``)."""
+        units = [m for m in module.modules() if isinstance(m, FullyShardedDataParallel)]
+        if root_only:
+            units = [m for m in units if m.check_is_root()]
+        return units
+
+    def _lazy_init(self):
+        """Marks the root: the first FSDP instance used that is not inside another; casts buffers for mixed
+        precision."""
+        if self._is_root is not None:
+            return
+        self._is_root = True
+        for module in self.modules():
+            if module is not self and isinstance(module, FullyShardedDataParallel):
+                module._is_root = False
+        precision = self._mixed_precision
+        if precision is not None and precision.buffer_dtype is not None:
+            for module in self.modules():
+                for name, buffer in module._buffers.items():
+                    if buffer is not None and buffer.is_floating_point():
+                        module._buffers[name] = buffer.to(precision.buffer_dtype)
+
+    # --- forward ------------------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        self._lazy_init()
+        precision = self._mixed_precision
+        if precision is not None and precision.param_dtype is not None and \
+                (precision.cast_root_forward_inputs if self._is_root else precision.cast_forward_inputs):
+            args, kwargs = _cast_floats((args, kwargs), precision.param_dtype)
+        handle = self._handle
+        if handle is not None:
+            handle.pre_forward()
+        try:
+            return self._fsdp_wrapped_module(*args, **kwargs)
+        finally:
+            if handle is not None:
+                handle.post_forward()
+
+    def _units(self):
+        return [m for m in self.modules() if isinstance(m, FullyShardedDataParallel)]
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Within it, backward accumulates unsharded gradients locally; the first backward after it reduces them
+        (with that backward's own) across ranks."""
+        self._lazy_init()
+        if not self._is_root:
+            raise RuntimeError("`no_sync()` on inner FSDP instances is not supported. Please call `no_sync()` on "
+                               "root FSDP module.")
+        units = self._units()
+        previous = [unit._sync_gradients for unit in units]
+        for unit in units:
+            unit._sync_gradients = False
+        try:
+            yield
+        finally:
+            for unit, value in zip(units, previous):
+                unit._sync_gradients = value
+
+    # --- gradients ----------------------------------------------------------------------------------------
+    def clip_grad_norm_(self, max_norm, norm_type=2.0):
+        """Scales every gradient so that the norm of all of them together (over every rank's shards) is at most
+        ``max_norm``; returns that total norm."""
+        from ... import clamp, float32, linalg, promote_types, stack, tensor
+        self._lazy_init()
+        if not self._is_root:
+            raise RuntimeError("`clip_grad_norm_()` should only be called on the root FSDP instance")
+        max_norm, norm_type = float(max_norm), float(norm_type)
+        sharded, nonsharded, grads, seen = [], [], [], set()
+        for unit in self._units():
+            handle = unit._handle
+            if handle is None:
+                continue
+            target = sharded if handle.sharded else nonsharded
+            params = [info.param for info in handle.infos] if handle.use_orig_params else [handle.flat_param]
+            for param in params:
+                seen.add(id(param))
+                target.append(param)
+                if param.grad is not None:
+                    grads.append(param.grad)
+        for param in self.parameters():
+            if id(param) not in seen:
+                seen.add(id(param))
+                nonsharded.append(param)
+                if param.grad is not None:
+                    grads.append(param.grad)
+
+        def norm(params):
+            present = [p.grad for p in params if p.grad is not None]
+            if not present:
+                return tensor(0.0)
+            return linalg.vector_norm(stack([linalg.vector_norm(g.detach(), norm_type, dtype=float32)
+                                             for g in present]), norm_type, dtype=float32)
+        local_sharded = norm(sharded)
+        local_nonsharded = norm(nonsharded) if nonsharded else None
+        if norm_type == math.inf:
+            total = local_sharded if local_nonsharded is None else local_sharded.maximum(local_nonsharded)
+            dist.all_reduce(total, op=dist.ReduceOp.MAX, group=self.process_group)
+        else:
+            total = local_sharded ** norm_type
+            dist.all_reduce(total, group=self.process_group)
+            if local_nonsharded is not None:
+                total += local_nonsharded ** norm_type
+            total = total ** (1.0 / norm_type)
+        clip_coef = clamp(max_norm / (total + 1e-6), max=1.0)
+        with no_grad():
+            for grad in grads:
+                grad.mul_(clip_coef.to(grad.dtype))
+        if not grads:
+            warnings.warn(f"Called FSDP.clip_grad_norm_() on rank {self.rank} with no gradients -- returning the "
+                          "total norm in the default dtype " f"{total.dtype}")
+            return total
+        dtype = grads[0].dtype
+        for grad in grads[1:]:
+            dtype = promote_types(dtype, grad.dtype)
+        return total.to(dtype)
+
+    # --- names --------------------------------------------------------------------------------------------
+    def named_parameters(self, *args, **kwargs):
+        """``Module.named_parameters``; inside ``summon_full_params`` the names lose their ``_fsdp_wrapped_module.``
+        parts, as the original module's."""
+        clean = self._in_summon
+        for name, param in super().named_parameters(*args, **kwargs):
+            yield (name.replace(FSDP_PREFIX, "") if clean else name), param
+
+    def named_buffers(self, *args, **kwargs):
+        """``Module.named_buffers``, names cleaned inside ``summon_full_params`` as ``named_parameters``'."""
+        clean = self._in_summon
+        for name, buffer in super().named_buffers(*args, **kwargs):
+            yield (name.replace(FSDP_PREFIX, "") if clean else name), buffer
+
+    # --- whole parameters ---------------------------------------------------------------------------------
+    @staticmethod
+    @contextlib.contextmanager
+    def summon_full_params(module, recurse=True, writeback=True, rank0_only=False, offload_to_cpu=False,
+                           with_grads=False):
+        """Within it, the FSDP units' original parameters are whole (all-gathered) and registered under their
+        names; with ``writeback``, changes made to them are kept (each rank keeps its shard of them)."""
+        if writeback and rank0_only:
+            raise ValueError("writeback=True and rank0_only=True is not supported, as model parameter shapes will "
+                             "be different across ranks, and writing to them can lead to inconsistencies across "
+                             "ranks when the context is exited.")
+        if offload_to_cpu and not rank0_only:
+            warnings.warn("offload_to_cpu=True and NO_SHARD is not supported yet. Will not offload.")
+        if with_grads and not all(u._use_orig_params for u in FullyShardedDataParallel.fsdp_modules(module)):
+            raise ValueError("Non-root FSDP instance's `_is_root` should not have been set yet or should have been "
+                             "set to `False`")
+        units = FullyShardedDataParallel.fsdp_modules(module) if recurse else \
+            [module] if isinstance(module, FullyShardedDataParallel) else []
+        for unit in units:
+            unit._lazy_init()
+        entered = []
+        try:
+            for unit in units:
+                if unit._in_summon:
+                    raise AssertionError("summon_full_params: an FSDP unit is already summoned")
+                if unit._handle is not None:
+                    register = not rank0_only or unit.rank == 0
+                    unit._handle.enter_full(register=register, with_grads=with_grads)
+                unit._in_summon = True
+                entered.append(unit)
+            yield
+        finally:
+            for unit in reversed(entered):
+                if unit._handle is not None:
+                    unit._handle.exit_full(writeback=writeback)
+                unit._in_summon = False
+
+    # --- state dicts --------------------------------------------------------------------------------------
+    @staticmethod
+    def set_state_dict_type(module, state_dict_type, state_dict_config=None, optim_state_dict_config=None):
+        """Sets the state-dict type (and configs) of every FSDP unit in ``module``; returns the previous
+        settings."""
+        warnings.warn("FSDP.state_dict_type() and FSDP.set_state_dict_type() are being deprecated. Please use APIs, "
+                      "get_state_dict() and set_state_dict(), which can support different parallelisms, FSDP1, FSDP2, "
+                      "DDP. API doc: https://pytorch.org/docs/stable/distributed.checkpoint.html"
+                      "#torch.distributed.checkpoint.state_dict.get_state_dict .Tutorial: "
+                      "https://pytorch.org/tutorials/recipes/distributed_checkpoint_recipe.html .", FutureWarning,
+                      stacklevel=2)
+        units = FullyShardedDataParallel.fsdp_modules(module)
+        if not units:
+            raise AssertionError("No FSDP modules in the given module tree")
+        previous = FullyShardedDataParallel.get_state_dict_type(module)
+        configs = {StateDictType.FULL_STATE_DICT: (FullStateDictConfig, FullOptimStateDictConfig),
+                   StateDictType.LOCAL_STATE_DICT: (LocalStateDictConfig, None),
+                   StateDictType.SHARDED_STATE_DICT: (ShardedStateDictConfig, None)}
+        config_type, optim_config_type = configs[state_dict_type]
+        if state_dict_config is None:
+            state_dict_config = config_type()
+        if optim_state_dict_config is None:
+            from .api import LocalOptimStateDictConfig, ShardedOptimStateDictConfig
+            optim_config_type = optim_config_type or {
+                StateDictType.LOCAL_STATE_DICT: LocalOptimStateDictConfig,
+                StateDictType.SHARDED_STATE_DICT: ShardedOptimStateDictConfig}[state_dict_type]
+            optim_state_dict_config = optim_config_type()
+        if type(state_dict_config) is not config_type and not isinstance(state_dict_config, config_type):
+            raise RuntimeError(f"Expected state_dict_config of type {config_type} but got "
+                               f"{type(state_dict_config)}")
+        for unit in units:
+            unit._state_dict_type = state_dict_type
+            unit._state_dict_config = state_dict_config
+            unit._optim_state_dict_config = optim_state_dict_config
+        return previous
+
+    @staticmethod
+    def get_state_dict_type(module):
+        """The state-dict settings shared by the FSDP units in ``module``."""
+        settings = None
+        for unit in FullyShardedDataParallel.fsdp_modules(module):
+            mine = StateDictSettings(unit._state_dict_type, unit._state_dict_config, unit._optim_state_dict_config)
+            if settings is None:
+                settings = mine
+            elif settings != mine:
+                raise AssertionError("All FSDP modules must have the same state dict settings.")
+        if settings is None:
+            raise AssertionError("No FSDP modules in the given module tree")
+        return settings
+
+    @staticmethod
+    @contextlib.contextmanager
+    def state_dict_type(module, state_dict_type, state_dict_config=None, optim_state_dict_config=None):
+        """Within it, ``state_dict``/``load_state_dict`` and ``optim_state_dict`` use ``state_dict_type``."""
+        previous = FullyShardedDataParallel.set_state_dict_type(module, state_dict_type, state_dict_config,
+                                                                optim_state_dict_config)
+        try:
+            yield
+        finally:
+            FullyShardedDataParallel.set_state_dict_type(module, previous.state_dict_type,
+                                                         previous.state_dict_config,
+                                                         previous.optim_state_dict_config)
+
+    @staticmethod
+    def optim_state_dict(model, optim, optim_state_dict=None, group=None):
+        """``optim``'s state dict keyed by the original parameters' names, each state whole (all-gathered);
+        collective: every rank calls it."""
+        from ._optim_utils import full_optim_state_dict
+        settings = FullyShardedDataParallel.get_state_dict_type(model)
+        _require_full(settings.state_dict_type)
+        if optim_state_dict is None:
+            optim_state_dict = optim.state_dict()
+        result = full_optim_state_dict(model, optim, optim_state_dict)
+        rank0_only = getattr(settings.optim_state_dict_config, "rank0_only", False)
+        if rank0_only and dist.get_rank(group) != 0:
+            return {}
+        return result
+
+    @staticmethod
+    def optim_state_dict_to_load(model, optim, optim_state_dict, is_named_optimizer=False, load_directly=False,
+                                 group=None):
+        """Turns a state dict from ``optim_state_dict`` into this rank's ``optim.load_state_dict`` argument (its
+        shards, keyed by parameter index); with ``load_directly`` loads it too."""
+        from ._optim_utils import full_optim_state_dict_to_load
+        settings = FullyShardedDataParallel.get_state_dict_type(model)
+        _require_full(settings.state_dict_type)
+        if getattr(settings.optim_state_dict_config, "rank0_only", False):
+            optim_state_dict = _broadcast_object(optim_state_dict if dist.get_rank(group) == 0 else None, group)
+        result = full_optim_state_dict_to_load(model, optim, optim_state_dict)
+        if load_directly:
+            optim.load_state_dict(result)
+        return result
+
+
+class _IdSet:
+    """Membership by identity, for the ``p not in ignored_params`` test of the wrap policies."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __contains__(self, item):
+        return id(item) in self.ids
+
+
+def _check_device(module, device_id):
+    from ... import cuda
+    if device_id is not None:
+        return
+    if not cuda.is_available():
+        raise RuntimeError("FSDP needs a non-CPU accelerator device, but no accelerator device is detected.")
+
+
+def _unit_buffers(module):
+    """The buffers under ``module`` not inside a nested FSDP unit."""
+    stack = [module]
+    while stack:
+        current = stack.pop()
+        yield from (b for b in current._buffers.values() if b is not None)
+        stack.extend(m for m in current._modules.values()
+                     if m is not None and not isinstance(m, FullyShardedDataParallel))
+
+
+def _cast_floats(value, dtype):
+    from ..._tensor import Tensor
+    if isinstance(value, Tensor):
+        return value.to(dtype) if value.is_floating_point() else value
+    if isinstance(value, tuple):
+        return tuple(_cast_floats(v, dtype) for v in value)
+    if isinstance(value, list):
+        return [_cast_floats(v, dtype) for v in value]
+    if isinstance(value, dict):
+        return {k: _cast_floats(v, dtype) for k, v in value.items()}
+    return value
+
+
+def _require_full(state_dict_type):
+    if state_dict_type != StateDictType.FULL_STATE_DICT:
+        raise NotImplementedError(f"ember's FSDP implements only StateDictType.FULL_STATE_DICT, not "
+                                  f"{state_dict_type}")
+
+
+def _broadcast_object(obj, group):
+    holder = [obj]
+    dist.broadcast_object_list(holder, src=0, group=group)
+    return holder[0]
+
+
+def _rename_prefix(mapping, old, new):
+    """Renames the keys of ``mapping`` starting with ``old`` to start with ``new`` instead, in place and in
+    order."""
+    if not any(key.startswith(old) for key in mapping):
+        return
+    items = list(mapping.items())
+    mapping.clear()
+    for key, value in items:
+        mapping[new + key[len(old):] if key.startswith(old) else key] = value
+
+
+def _pre_state_dict_hook(module, prefix, keep_vars):
+    module._lazy_init()
+    _require_full(module._state_dict_type)
+    if module._handle is not None and not module._in_summon:
+        module._handle.enter_full()
+
+
+def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
+    handle = module._handle
+    config = module._state_dict_config
+    drop = getattr(config, "rank0_only", False) and module.rank != 0
+    if handle is not None and not module._in_summon:
+        for info in handle.infos:
+            key = prefix + FSDP_PREFIX + info.fqn
+            if key in state_dict:
+                state_dict[key] = state_dict[key].detach().clone()
+        handle.exit_full(writeback=False)
+    if drop:
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            del state_dict[key]
+    _rename_prefix(state_dict, prefix + FSDP_PREFIX, prefix)
+    metadata = getattr(state_dict, "_metadata", None)
+    if metadata is not None:
+        _rename_prefix(metadata, prefix + FSDP_PREFIX, prefix)
+        metadata.pop(prefix + FSDP_WRAPPED_MODULE, None)
+
+
+def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+    module._lazy_init()
+    _require_full(module._state_dict_type)
+    keys = [k for k in state_dict if k.startswith(prefix) and not k.startswith(prefix + FSDP_PREFIX)]
+    if keys:
+        items = list(state_dict.items())
+        state_dict.clear()
+        for key, value in items:
+            renamed = prefix + FSDP_PREFIX + key[len(prefix):] if key in keys else key
+            state_dict[renamed] = value
+    if module._handle is not None:
+        module._handle.enter_full()
+
+
+def _post_load_state_dict_hook(module, incompatible_keys):
+    if module._handle is not None:
+        module._handle.exit_full(writeback=True)
+    for keys in (incompatible_keys.missing_keys, incompatible_keys.unexpected_keys):
+        keys[:] = [key.replace(FSDP_PREFIX, "") for key in keys]
+

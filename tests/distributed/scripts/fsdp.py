@@ -1,0 +1,165 @@
+"""One program on FullyShardedDataParallel (2 or 3 ranks), run on ember (under mpiexec) or on torch (gloo, ranks
+started by the test): the printed module, parameter names and shard shapes, training steps under each sharding
+strategy and wrap policy (losses, gradients, shards), use_orig_params, no_sync, clip_grad_norm_, mixed precision,
+summon_full_params, full state dicts (rank0_only, loading), optimizer state dicts and the errors. Each rank writes its
+results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
+
+    python fsdp.py ember|torch OUT_DIR
+"""
+import functools
+import sys
+import warnings
+
+from _beside_torch import LIBRARY, finish, record, results, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed import fsdp
+    from torch.distributed.fsdp import wrap
+else:
+    from ember.distributed import fsdp
+    from ember.distributed.fsdp import wrap
+
+FSDP = fsdp.FullyShardedDataParallel
+CPU = torch.device("cpu")
+
+
+def net():
+    torch.manual_seed(0)
+    return torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                               torch.nn.Linear(4, 2))
+
+
+def plain(value):
+    """JSON-able form of tensors and containers."""
+    if isinstance(value, torch.Tensor):
+        return [str(value.dtype), list(value.shape), value.tolist()]
+    if isinstance(value, dict):
+        return [[str(k), plain(v)] for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def sorted_states(osd):
+    """``osd`` with each parameter's states in name order (torch orders them as a set iterates)."""
+    return {**osd, "state": {k: dict(sorted(v.items())) for k, v in osd["state"].items()}}
+
+
+def without_exp_avg(osd):
+    return {**osd, "state": {k: {n: s for n, s in v.items() if n != "exp_avg"} for k, v in osd["state"].items()}}
+
+
+def batch(step, rank):
+    torch.manual_seed(100 + 10 * step + rank)
+    return torch.randn(3, 6)
+
+
+def train(name, steps=2, optimizer=torch.optim.SGD, options=None, **fsdp_options):
+    model = FSDP(net(), device_id=CPU, **fsdp_options)
+    opt = optimizer(model.parameters(), **(options or {"lr": 0.1}))
+    for step in range(steps):
+        opt.zero_grad()
+        loss = model(batch(step, rank)).square().sum()
+        loss.backward()
+        results[f"{name}_loss{step}"] = loss.item()
+        results[f"{name}_grads{step}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+        opt.step()
+    results[f"{name}_params"] = [[n, plain(p)] for n, p in model.named_parameters()]
+    return model, opt
+
+
+rank = start()
+linear_policy = wrap.ModuleWrapPolicy({torch.nn.Linear})
+
+model, _ = train("full", auto_wrap_policy=linear_policy)
+results["repr"] = repr(model)
+results["full_state_dict"] = plain(model.state_dict())
+train("grad_op", sharding_strategy=fsdp.ShardingStrategy.SHARD_GRAD_OP,
+      auto_wrap_policy=functools.partial(wrap.size_based_auto_wrap_policy, min_num_params=20))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    train("no_shard", sharding_strategy=fsdp.ShardingStrategy.NO_SHARD, auto_wrap_policy=linear_policy)
+results["no_shard_warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
+train("single_unit", optimizer=torch.optim.Adam, options={"lr": 0.01})
+orig, orig_opt = train("orig", optimizer=torch.optim.Adam, options={"lr": 0.01}, use_orig_params=True,
+                       auto_wrap_policy=linear_policy)
+train("transformer_policy", use_orig_params=True, auto_wrap_policy=functools.partial(
+    wrap.transformer_auto_wrap_policy, transformer_layer_cls={torch.nn.Linear}))
+results["orig_repr"] = repr(orig)
+
+# no_sync: two local backward passes, then one that reduces all three
+for use_orig_params in (False, True):
+    model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy, use_orig_params=use_orig_params)
+    with model.no_sync():
+        model(batch(0, rank)).sum().backward()
+        model(batch(1, rank)).sum().backward()
+    results[f"no_sync_local_grads_{use_orig_params}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+    model(batch(2, rank)).sum().backward()
+    results[f"no_sync_grads_{use_orig_params}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+    record(f"no_sync_inner_{use_orig_params}", lambda: model.module[0].no_sync().__enter__())
+    # clip_grad_norm_: the norm over every rank's shards
+    results[f"clip_{use_orig_params}"] = plain(model.clip_grad_norm_(0.5))
+    results[f"clipped_grads_{use_orig_params}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+    results[f"clip_inf_{use_orig_params}"] = plain(model.clip_grad_norm_(0.1, norm_type=float("inf")))
+    record(f"clip_inner_{use_orig_params}", lambda: model.module[0].clip_grad_norm_(1.0))
+
+# summon_full_params: whole parameters under clean names; writeback keeps changes
+model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy)
+with FSDP.summon_full_params(model):
+    results["summon_names"] = [[n, list(p.shape)] for n, p in model.named_parameters()]
+    results["summon_weight"] = plain(model.module[2].weight)
+    with torch.no_grad():
+        model.module[2].weight.mul_(2)
+results["after_summon_names"] = [n for n, _ in model.named_parameters()]
+results["after_summon_state"] = plain(model.state_dict())
+with FSDP.summon_full_params(model, writeback=False):
+    with torch.no_grad():
+        model.module[0].bias.fill_(7.0)
+results["after_no_writeback"] = plain(model.state_dict()["0.bias"])
+
+# full state dicts: rank0_only, and loading into a model initialized differently
+saved = model.state_dict()
+model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy)
+config = fsdp.FullStateDictConfig(rank0_only=True)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    with FSDP.state_dict_type(model, fsdp.StateDictType.FULL_STATE_DICT, config):
+        results["rank0_only_keys"] = list(model.state_dict())
+        results["settings"] = repr(FSDP.get_state_dict_type(model))
+results["state_dict_type_warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
+torch.manual_seed(5)
+other = FSDP(torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                                 torch.nn.Linear(4, 2)), device_id=CPU, auto_wrap_policy=linear_policy)
+results["load_result"] = str(other.load_state_dict(saved))
+results["loaded_params"] = [[n, plain(p)] for n, p in other.named_parameters()]
+results["loaded_state"] = plain(other.state_dict())
+results["load_missing"] = str(other.load_state_dict({k: v for k, v in saved.items() if k != "2.bias"}, strict=False))
+
+# optimizer state dicts (torch 2.13 on gloo gives exp_avg_sq's values as exp_avg with use_orig_params: left out)
+osd = FSDP.optim_state_dict(orig, orig_opt)
+results["orig_osd"] = plain(without_exp_avg(osd))
+results["orig_osd_to_load"] = plain(sorted_states(without_exp_avg(FSDP.optim_state_dict_to_load(orig, orig_opt,
+                                                                                                  osd))))
+flat, flat_opt = train("flat_adam", steps=1, optimizer=torch.optim.Adam, options={"lr": 0.01},
+                       auto_wrap_policy=linear_policy)
+osd = FSDP.optim_state_dict(flat, flat_opt)
+results["flat_osd"] = plain(osd)
+to_load = FSDP.optim_state_dict_to_load(flat, flat_opt, osd)
+results["flat_osd_to_load"] = plain(sorted_states(to_load))
+flat_opt.load_state_dict(to_load)
+results["flat_reloaded"] = plain(sorted_states(flat_opt.state_dict()))
+
+# mixed precision: whole parameters in float64 for forward and backward, gradients reduced in float64
+torch.manual_seed(0)
+model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy,
+             mixed_precision=fsdp.MixedPrecision(param_dtype=torch.float64, reduce_dtype=torch.float64))
+out = model(batch(0, rank))
+results["mixed_out"] = plain(out)
+out.sum().backward()
+results["mixed_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+
+# sync_module_states broadcasts on GPUs only
+record("sync_module_states_cpu", lambda: FSDP(torch.nn.Linear(3, 2), device_id=CPU, sync_module_states=True))
+
+record("no_device", lambda: FSDP(net()))
+finish(sys.argv[2])
