@@ -6,10 +6,14 @@ backpropagates through the rerun (PyTorch's original scheme). ``use_reentrant=Fa
 drops what its nodes saved; the first backward that reads one of them reruns the function once and hands every node
 the values its twin in the rerun saved, so gradients reach everything the function used, ``autograd.grad`` works and
 only the needed part is recomputed. ``context_fn`` gives two context managers: the forward runs inside the first, the
-recomputation inside the second.
+recomputation inside the second. ``create_selective_checkpoint_contexts(policy)`` makes such a pair that asks a policy,
+for each of PyTorch's ATen ops the forward runs (``utils._sac_ops``), whether to keep its result; the recomputation
+then takes the kept results instead of running their ops again.
 """
 import contextlib
+import enum
 import warnings
+from collections import defaultdict
 
 from .. import autograd
 from .._tensor import Tensor
@@ -17,10 +21,12 @@ from ..autograd.function import Function, dispatch_hooks
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import _without_saved_tensors_hooks
 from ..ops.random import all_states, restore_all_states
+from . import _sac_ops
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "check_backward_validity", "detach_variable",
            "get_device_states", "set_device_states", "noop_context_fn", "set_checkpoint_early_stop",
-           "set_checkpoint_debug_enabled", "DefaultDeviceType"]
+           "set_checkpoint_debug_enabled", "DefaultDeviceType", "CheckpointPolicy", "SelectiveCheckpointContext",
+           "create_selective_checkpoint_contexts"]
 
 _checkpoint_debug_enabled = None
 _DETERMINISM_CHECKS = ("default", "none")   # compare the recomputation's operations with the forward's, or not
@@ -203,8 +209,10 @@ class _Recomputation:
             return
         self.done = True
         replayed = []
-        with _rng_restored(self.rng_state), enable_grad(), _recording(replayed), _without_saved_tensors_hooks(), \
-                self.context:
+        if isinstance(self.context, _CachedMode):
+            self.context.replayed = replayed
+        with _rng_restored(self.rng_state), enable_grad(), _without_saved_tensors_hooks(), self.context, \
+                _recording(replayed):
             self.function(*_detach_like(self.args), **self.kwargs)
         if self.check and (len(replayed) < len(self.nodes) or
                            any(type(a) is not type(b) for a, b in zip(self.nodes, replayed))):
@@ -237,15 +245,206 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs, co
     forward_context, recompute_context = context_fn()
     rng_state = all_states() if preserve_rng_state else None
     nodes = []
+    kept = set()
+    if isinstance(forward_context, _CachingMode):
+        forward_context.nodes, forward_context.kept = nodes, kept
     # as PyTorch's: outer saved-tensor hooks see nothing saved inside
-    with _recording(nodes), _without_saved_tensors_hooks(), forward_context:
+    with _without_saved_tensors_hooks(), forward_context, _recording(nodes):
         outputs = function(*args, **kwargs)
     recomputation = _Recomputation(function, args, kwargs, rng_state, nodes, recompute_context,
                                    determinism_check == "default")
     for node in nodes:
-        if node._saved:
+        if node._saved and id(node) not in kept:   # (the nodes of ops whose results a policy kept keep theirs)
             node._saved = _SavedOnDemand(node, recomputation)
     return outputs
+
+
+class SelectiveCheckpointContext:
+    """What a selective checkpointing policy is told besides the op: ``op_output``, the op's result, and
+    ``is_recompute``, always False (the policy is asked during the forward pass only; the recomputation takes the
+    kept results by their place in the forward's order)."""
+
+    def __init__(self, *, is_recompute, op_output=None):
+        self.is_recompute = is_recompute
+        self.op_output = op_output
+
+
+class CheckpointPolicy(enum.Enum):
+    """A policy's answer for one op: ``MUST_SAVE``/``PREFER_SAVE`` keep its result for backward,
+    ``MUST_RECOMPUTE``/``PREFER_RECOMPUTE`` recompute it (``*_CPU_OFFLOAD``: kept on the CPU under
+    ``torch.compile``; eager checkpointing recomputes it). ``MUST_*`` are not to be overridden by other subsystems."""
+
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+def _policy_from_bool(b):
+    return CheckpointPolicy.MUST_SAVE if b else CheckpointPolicy.PREFER_RECOMPUTE
+
+
+_SAVING = (CheckpointPolicy.MUST_SAVE, CheckpointPolicy.PREFER_SAVE)
+_RECOMPUTE = object()
+_CONSUMED = object()
+_SAC_MISMATCH_MSG = ("This can happen if the operations in the checkpointed region are nondeterministic or depend on "
+                     "global state that changed between forward and backward.")
+
+
+def __getattr__(name):
+    if name == "SAC_IGNORED_OPS":   # made on first use: it names torch.ops.aten objects
+        from . import _sac_ops
+        return {_sac_ops.overload(operator, "default") for operator in _sac_ops.IGNORED} - {None}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _CachingMode:
+    """The forward's context of selective checkpointing: a dispatch hook that notes each op call (the outermost
+    ones: a composite's inner steps are part of it) with the graph nodes it recorded; on leaving, asks the policy
+    about each call's ATen ops, in order, and keeps the results of the calls it says to save (with their version,
+    so a later in-place change is caught) in ``storage``."""
+
+    def __init__(self, policy_fn, storage):
+        self.policy_fn, self.storage = policy_fn, storage
+        self.nodes = self.kept = None   # the checkpoint's recorded nodes, and the ids of the nodes to keep saved
+        self.calls, self.depth, self.seen = [], 0, set()
+
+    def __enter__(self):
+        dispatch_hooks.append(self._hook)
+        return self
+
+    def __exit__(self, *exc_info):
+        dispatch_hooks.remove(self._hook)
+        if exc_info[0] is None:
+            self._decide()
+        return False
+
+    def _hook(self, cls, args, kwargs, proceed):
+        if self.depth:
+            return proceed(args, kwargs)
+        start = len(self.nodes) if self.nodes is not None else 0
+        self.depth += 1
+        try:
+            out = proceed(args, kwargs)
+        finally:
+            self.depth -= 1
+        # the nodes the call recorded (not an input's, which a call returning its input records again) and its
+        # results' versions as it left them (a later in-place op changes them)
+        created = {id(node) for node in self.nodes[start:]} - self.seen if self.nodes is not None else set()
+        self.seen |= created
+        tensors = list(_sac_ops._tensors(out))
+        self.calls.append((cls, args, kwargs, out, created, [t._version for t in tensors]))
+        return out
+
+    def _decide(self):
+        nodes = self.nodes or []
+        hidden = _sac_ops.hidden_nodes(nodes)
+        decided = []
+        for cls, args, kwargs, out, created, versions in self.calls:
+            ops = _sac_ops.aten_ops(cls, args, kwargs, out, created, hidden)
+            if cls.__name__ in _sac_ops.NO_OPS and decided and decided[-1][1]:
+                # the op before the write was its in-place form
+                decided[-1][1][-1] = _sac_ops.in_place(decided[-1][1][-1])
+            decided.append((cls, ops, args, kwargs, out, created, versions))
+        counter = defaultdict(int)
+        for cls, ops, args, kwargs, out, created, versions in decided:
+            key = cls.__name__
+            index = counter[key]
+            counter[key] += 1
+            save = False
+            for op in ops:
+                policy = self.policy_fn(SelectiveCheckpointContext(is_recompute=False, op_output=out), op, *args,
+                                        **kwargs)
+                if isinstance(policy, bool):
+                    policy = _policy_from_bool(policy)
+                save = save or policy in _SAVING
+            if save:
+                self.storage[key][index] = (out, versions, [node for node in nodes if id(node) in created])
+                self.kept |= created
+            else:
+                self.storage[key][index] = _RECOMPUTE
+        self.calls, self.nodes, self.seen = [], None, set()
+
+
+class _CachedMode:
+    """The recomputation's context: each outermost op call takes its result from ``storage`` where the forward
+    kept it (its nodes kept their saved values and stand in the replay for themselves), and runs otherwise."""
+
+    def __init__(self, storage, allow_cache_entry_mutation=False):
+        self.storage, self.allow_cache_entry_mutation = storage, allow_cache_entry_mutation
+        self.replayed = None
+        self.depth = 0
+        self.counter = defaultdict(int)
+
+    def __enter__(self):
+        self.counter.clear()
+        dispatch_hooks.append(self._hook)
+        return self
+
+    def __exit__(self, *exc_info):
+        dispatch_hooks.remove(self._hook)
+        return False
+
+    def _hook(self, cls, args, kwargs, proceed):
+        if self.depth:
+            return proceed(args, kwargs)
+        key = cls.__name__
+        index = self.counter[key]
+        self.counter[key] += 1
+        entries = self.storage.get(key)
+        if entries is None:
+            raise RuntimeError(f"{key} encountered during backward but not found in storage. {_SAC_MISMATCH_MSG}")
+        entry = entries.get(index)
+        if entry is None:
+            raise RuntimeError(f"{key} invocation index {index} encountered during backward but not found in "
+                               f"storage. {_SAC_MISMATCH_MSG}")
+        if entry is _CONSUMED:
+            raise RuntimeError("Trying to backward an extra time. You are only allowed to backward once on any "
+                               "region computed under selective activation checkpoint.")
+        if entry is _RECOMPUTE:
+            self.depth += 1
+            try:
+                return proceed(args, kwargs)
+            finally:
+                self.depth -= 1
+        out, versions, nodes = entry
+        if not self.allow_cache_entry_mutation and \
+                [t._version for t in _sac_ops._tensors(out)] != versions:
+            raise RuntimeError("Tensor cached during selective activation checkpoint has been mutated")
+        entries[index] = _CONSUMED
+        if self.replayed is not None:
+            self.replayed.extend(nodes)
+        return out
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
+    """The ``context_fn`` pair of selective activation checkpointing: ``policy_fn_or_list`` is a function
+    ``(ctx, op, *args, **kwargs) -> CheckpointPolicy`` (or bool) asked for each ATen op (``torch.ops.aten.mm.default``)
+    the checkpointed forward runs, or a list of ops to save (the others are recomputed). The recomputation takes the
+    saved ops' results instead of running them; by default it raises if one of them was changed in place since
+    (``allow_cache_entry_mutation=True`` allows it). Use as ``checkpoint(fn, x, use_reentrant=False,
+    context_fn=functools.partial(create_selective_checkpoint_contexts, policy))``."""
+    if isinstance(policy_fn_or_list, list):
+        from ..library import _aten, _ops
+        for op in policy_fn_or_list:
+            if not isinstance(op, (_aten.OpOverload, _ops.OpOverload)):
+                extra = ("Please update the OpOverloadPacket to a specific OpOverload.For example, if you have "
+                         "`torch.ops.aten.mm`, change it to `torch.ops.aten.mm.default`."
+                         if isinstance(op, (_aten.OpOverloadPacket, _ops.OpOverloadPacket)) else "")
+                raise ValueError(f"Expected op in `op_list` to be an OpOverload but got: {op} of type {type(op)}. "
+                                 f"{extra}")
+        ops = policy_fn_or_list
+
+        def policy_fn(ctx, op, *args, **kwargs):
+            return CheckpointPolicy.MUST_SAVE if op in ops else CheckpointPolicy.PREFER_RECOMPUTE
+    elif callable(policy_fn_or_list):
+        policy_fn = policy_fn_or_list
+    else:
+        raise TypeError("policy_fn_or_list must be either a function or a list of ops.")
+    storage = defaultdict(dict)
+    return _CachingMode(policy_fn, storage), _CachedMode(storage, allow_cache_entry_mutation)
 
 
 def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn, determinism_check="default",
