@@ -1,0 +1,107 @@
+"""``torch.distributed.checkpoint.staging``: copying a state_dict aside before an ``async_save`` writes it, so training
+may change the model's tensors while the copy is written."""
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ..._tensor import Tensor
+
+__all__ = ["AsyncStager", "BlockingAsyncStager", "DefaultStager", "StagingOptions"]
+
+
+def _staged(value, cache=None):
+    """``value`` with every tensor replaced by a detached CPU copy (written into ``cache``'s tensor where it has one of
+    the same shape and dtype); dicts, lists and tuples are walked, other values kept."""
+    if isinstance(value, Tensor):
+        if isinstance(cache, Tensor) and cache.shape == value.shape and cache.dtype == value.dtype:
+            return cache.copy_(value.detach())
+        return value.detach().cpu().clone()
+    if isinstance(value, dict):
+        cached = cache if isinstance(cache, dict) else {}
+        return type(value)((k, _staged(v, cached.get(k))) for k, v in value.items()) \
+            if type(value) is not dict else {k: _staged(v, cached.get(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        cached = cache if isinstance(cache, (list, tuple)) and len(cache) == len(value) else [None] * len(value)
+        items = [_staged(v, c) for v, c in zip(value, cached)]
+        return items if isinstance(value, list) else tuple(items) if type(value) is tuple else type(value)(*items)
+    return value
+
+
+class AsyncStager:
+    """What ``async_save`` calls to copy a state_dict aside (``stage``) before writing it in the background."""
+
+    _synchronize_after_execute = True
+
+    @property
+    def should_synchronize_after_execute(self):
+        """Whether to synchronize after executing the stage."""
+        return self._synchronize_after_execute
+
+    def stage(self, state_dict):
+        """Returns a copy of ``state_dict`` (or a Future of one)."""
+        raise NotImplementedError(f"{self.__class__.__name__} must implement stage method")
+
+    def synchronize_staging(self):
+        """Waits for the staging to finish."""
+
+    def close(self):
+        """Clean up all resources used by the stager."""
+
+
+@dataclass
+class StagingOptions:
+    """How ``DefaultStager`` copies (pinned and shared memory, a background thread, non-blocking copies)."""
+
+    use_pinned_memory: bool = True
+    use_shared_memory: bool = True
+    use_async_staging: bool = True
+    use_non_blocking_copy: bool = True
+
+
+class DefaultStager(AsyncStager):
+    """Copies a state_dict to CPU memory, in a background thread when ``use_async_staging``."""
+
+    def __init__(self, config=StagingOptions()):
+        self._config = config
+        self._staging_executor = ThreadPoolExecutor(max_workers=1) if config.use_async_staging else None
+        self._staging_future = None
+
+    def stage(self, state_dict, **kwargs):
+        if self._staging_executor is not None:
+            self._staging_future = self._staging_executor.submit(_staged, state_dict)
+            return self._staging_future
+        return _staged(state_dict)
+
+    def close(self):
+        if self._staging_executor is not None:
+            self._staging_executor.shutdown(wait=True)
+
+    def synchronize_staging(self):
+        if self._staging_future is not None:
+            self._staging_future.result()
+
+
+class BlockingAsyncStager(AsyncStager):
+    """Copies a state_dict to CPU memory in the calling thread (``FileSystemWriter`` is one), reusing the copy between
+    saves when ``cache_staged_state_dict``."""
+
+    _synchronize_after_execute = False
+
+    def __init__(self, cache_staged_state_dict=False, type_check=False):
+        self.cache_staged_state_dict = cache_staged_state_dict
+        self.type_check = type_check
+        self.state_dict_cache = None
+
+    def stage(self, state_dict):
+        if not self.cache_staged_state_dict:
+            return _staged(state_dict)
+        self.state_dict_cache = _staged(state_dict, self.state_dict_cache)
+        return self.state_dict_cache
+
+    def synchronize_staging(self):
+        pass
+
+    def close(self):
+        pass
+
+
+
