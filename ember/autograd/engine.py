@@ -238,14 +238,14 @@ class GraphTask:
     run once it has finished (after every gradient is accumulated)."""
 
     __slots__ = ("id", "callbacks", "_roots", "_root_leaves", "_counts", "_wanted_leaves", "_wanted_outputs",
-                 "_leaves", "_needed")
+                 "_leaves", "_needed", "_leading")
 
     def __init__(self, roots, root_leaves, counts, wanted_leaves, wanted_outputs):
         self.id = next(_task_ids)
         self.callbacks = []
         self._roots, self._root_leaves, self._counts = set(roots), root_leaves, counts
         self._wanted_leaves, self._wanted_outputs = wanted_leaves, wanted_outputs
-        self._leaves = self._needed = None
+        self._leaves = self._needed = self._leading = None
 
     def will_execute(self, node):
         """Whether PyTorch's engine would run ``node`` (an ``AccumulateGrad``: accumulate into its leaf) in this
@@ -287,14 +287,26 @@ class GraphTask:
                     if edge is not None and isinstance(edge[0], Node) and edge[0] not in seen:
                         stack.append((edge[0], False))
             needed = {node for node, _ in self._wanted_outputs}
+            leading = set()
             for node in order:
                 for edge in node._edges:
                     if edge is not None and (edge[0] in needed if isinstance(edge[0], Node)
                                              else id(edge[0]) in self._wanted_leaves):
                         needed.add(node)
+                        leading.add(node)
                         break
-            self._needed = needed
+            self._needed, self._leading = needed, leading
         return self._needed
+
+    def _runs(self, accumulate):
+        """The nodes whose backward runs when ``inputs`` were given: those with an edge on a path to an input, and
+        for ``backward(inputs=)`` (``accumulate``) the inputs' own nodes. A node only an ``autograd.grad`` input's
+        (its gradient captured) or on no path to one is not run, so its saved tensors stay, as PyTorch's engine
+        skips it."""
+        self._needed_nodes()
+        if not accumulate:
+            return self._leading
+        return self._leading | {node for node, _ in self._wanted_outputs}
 
 
 def current_task():
@@ -361,8 +373,10 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
 
     counts, hooked_leaves = _dependencies(roots)
     running.task = (roots, root_leaves, counts, wanted_leaves, wanted_outputs)
+    runs = None   # with inputs: the nodes on a path to one (the others are not run)
     if inputs is not None:
         hooked_leaves = {}
+        runs = current_task()._runs(not capture)
     ready, push = _ready_queue()
     pop = heapq.heappop
     for node in roots:
@@ -375,6 +389,9 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     while ready:
         node = pop(ready)[2]
         output_grads = buffers.pop(node)
+        if runs is not None and node not in runs:   # tensor hooks and captures only, as PyTorch's engine
+            _before_node(node, _tensors(output_grads), create_graph, wanted_outputs, captured, node_hooks=False)
+            continue
         function = node._function
         if node._hooked or wanted_outputs:
             output_grads = _before_node(node, _tensors(output_grads), create_graph, wanted_outputs, captured)
@@ -578,8 +595,9 @@ def _wrong_count(node, input_grads, edges):
     return not node._function._array_level or missing.count(None) != len(missing)
 
 
-def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
-    """Runs tensor hooks, retain_grad and autograd.grad captures on the gradients arriving at ``node``."""
+def _before_node(node, output_grads, create_graph, wanted_outputs, captured, node_hooks=True):
+    """Runs tensor hooks, the node's pre-hooks (unless not ``node_hooks``: a node that will not run), retain_grad and
+    autograd.grad captures on the gradients arriving at ``node``."""
     if node._output_hooks:
         for nr, hooks in node._output_hooks.items():
             g = output_grads[nr]
@@ -590,7 +608,7 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured):
                 if replaced is not None:
                     g = replaced
             output_grads[nr] = g
-    if "_pre_hooks" in node.__dict__:
+    if node_hooks and "_pre_hooks" in node.__dict__:
         for hook in node._pre_hooks.values():
             replaced = hook(tuple(output_grads))
             if replaced is not None:

@@ -413,6 +413,30 @@ def test_autograd_grad_of_non_leaf_input():
     both(scenario)
 
 
+def test_autograd_grad_runs_only_the_nodes_on_a_path_to_its_inputs():
+    """grad(out, h) stops at h: h's node and the nodes behind it do not run, so their saved tensors stay for a later
+    grad(h, x) without retain_graph (captum's neuron attributions do this) and their node hooks are not called; the
+    tensor hooks and retain_grad of the captured gradient still run. backward(inputs=[h]) runs h's node."""
+    def scenario(lib):
+        log = []
+        x, w = leaf(lib), leaf(lib, seed=1)
+        h = lib.nn.functional.linear(x.unsqueeze(0), w.unsqueeze(0).expand(3, 3))
+        h.register_hook(lambda g: log.append(("h tensor hook", g)))
+        h.grad_fn.register_prehook(lambda grads: log.append("h node prehook"))
+        h.grad_fn.register_hook(lambda grads, outputs: log.append("h node hook"))
+        r = h.relu()
+        r.retain_grad()
+        r.grad_fn.register_hook(lambda grads, outputs: log.append("r node hook"))
+        out = (r.exp() * 2).sum()
+        first = lib.autograd.grad(out, h)
+        log.append("backward")
+        (h * 3).sum().backward(inputs=[h], retain_graph=True)
+        log.append("grad")
+        second = lib.autograd.grad(h.sum(), x)
+        return first, second, r.grad, h.grad, x.grad, w.grad, log
+    both(scenario)
+
+
 def test_autograd_grad_with_create_graph_keeps_graph():
     def scenario(lib):
         x = leaf(lib, dtype=numpy.float64)
