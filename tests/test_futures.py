@@ -70,3 +70,11 @@ def test_wait_blocks_until_another_thread_sets_the_result():
     setter.start()
     assert future.wait() == "done"
     setter.join()
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_top_level_future_is_the_futures_type(library):
+    """``torch.Future`` (captum checks ``isinstance(out, torch.Future)``) is a base of torch.futures.Future."""
+    future = library.futures.Future()
+    assert isinstance(future, library.Future) and not isinstance(3, library.Future)
+    assert issubclass(library.futures.Future, library.Future)
