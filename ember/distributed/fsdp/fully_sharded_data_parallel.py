@@ -107,6 +107,7 @@ class FullyShardedDataParallel(Module):
         self._gradient_postdivide_factor = self.world_size / self._gradient_predivide_factor
         self._sync_gradients = True
         self._is_root = None
+        self._buffer_dtypes = {}
         self._in_summon = False
         self._state_dict_type = StateDictType.FULL_STATE_DICT
         self._state_dict_config = FullStateDictConfig()
@@ -166,11 +167,13 @@ class FullyShardedDataParallel(Module):
         for module in self.modules():
             if module is not self and isinstance(module, FullyShardedDataParallel):
                 module._is_root = False
+        self._buffer_dtypes = {}   # (id(module), name) -> the dtype a buffer had before mixed precision cast it
         precision = self._mixed_precision
         if precision is not None and precision.buffer_dtype is not None:
             for module in self.modules():
                 for name, buffer in module._buffers.items():
                     if buffer is not None and buffer.is_floating_point():
+                        self._buffer_dtypes[id(module), name] = buffer.dtype
                         module._buffers[name] = buffer.to(precision.buffer_dtype)
 
     # --- forward ------------------------------------------------------------------------------------------
@@ -502,6 +505,13 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
     if metadata is not None:
         _rename_prefix(metadata, prefix + FSDP_PREFIX, prefix)
         metadata.pop(prefix + FSDP_WRAPPED_MODULE, None)
+    if module._is_root and module._buffer_dtypes:   # full state dicts keep buffers in their own dtypes
+        for name, sub in module.named_modules(prefix=prefix[:-1]):
+            for buffer_name in sub._buffers:
+                key = f"{name}.{buffer_name}".replace(FSDP_PREFIX, "").lstrip(".")
+                dtype = module._buffer_dtypes.get((id(sub), buffer_name))
+                if dtype is not None and key in state_dict:
+                    state_dict[key] = state_dict[key].to(dtype)
 
 
 def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,

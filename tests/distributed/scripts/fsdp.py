@@ -162,4 +162,50 @@ results["mixed_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters(
 record("sync_module_states_cpu", lambda: FSDP(torch.nn.Linear(3, 2), device_id=CPU, sync_module_states=True))
 
 record("no_device", lambda: FSDP(net()))
+
+
+class Tied(torch.nn.Module):
+    """An embedding whose weight the output layer shares, a BatchNorm (buffers) and a unit with no parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(7, 4)
+        self.norm = torch.nn.BatchNorm1d(4)
+        self.act = torch.nn.Tanh()
+        self.out = torch.nn.Linear(4, 7, bias=False)
+        self.out.weight = self.embed.weight
+
+    def forward(self, x):
+        return self.out(self.act(self.norm(self.embed(x))))
+
+
+for use_orig_params in (False, True):
+    torch.manual_seed(0)
+    model = FSDP(Tied(), device_id=CPU, use_orig_params=use_orig_params,
+                 auto_wrap_policy=wrap.ModuleWrapPolicy({torch.nn.BatchNorm1d, torch.nn.Tanh}))
+    results[f"tied_repr_{use_orig_params}"] = repr(model)
+    results[f"tied_names_{use_orig_params}"] = [[n, list(p.shape)] for n, p in model.named_parameters()]
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for step in range(2):   # two backward passes accumulate before the step
+        torch.manual_seed(7 + step + rank)
+        model(torch.randint(0, 7, (5,))).square().mean().backward()
+    results[f"tied_grads_{use_orig_params}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+    opt.step()
+    results[f"tied_state_{use_orig_params}"] = plain(model.state_dict())
+    model.eval()
+    results[f"tied_eval_{use_orig_params}"] = plain(model(torch.arange(7)))
+
+# mixed precision in half precision, buffers included
+torch.manual_seed(0)
+model = FSDP(torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2)),
+             device_id=CPU, mixed_precision=fsdp.MixedPrecision(param_dtype=torch.float16, reduce_dtype=torch.float32,
+                                                                buffer_dtype=torch.float16))
+torch.manual_seed(3 + rank)
+out = model(torch.randn(6, 4))
+results["half_out"] = [str(out.dtype), [round(v, 2) for v in out.flatten().tolist()]]
+out.float().sum().backward()
+results["half_grads"] = [[n, str(p.grad.dtype), [round(v, 2) for v in p.grad.tolist()]] for n, p in
+                         model.named_parameters()]
+results["half_state"] = [[k, str(v.dtype)] for k, v in model.state_dict().items()]
+results["half_buffers"] = [[n, str(b.dtype)] for n, b in model.named_buffers()]
 finish(sys.argv[2])
