@@ -87,3 +87,44 @@ def test_softplus_of_16_bit_inputs_is_computed_in_float32(dtype, beta, threshold
     assert got[2] == want[2]
     numpy.testing.assert_array_equal(got[0], want[0])
     numpy.testing.assert_allclose(got[1], want[1], rtol=1e-2, atol=1e-3)
+
+
+@pytest.mark.parametrize("shape", [(5, 7), (2, 64, 48, 48), (0, 3)])
+@pytest.mark.parametrize("dtype", [numpy.float16, numpy.float32, numpy.float64])
+def test_relu_inplace_without_grad_writes_the_input_as_torch(shape, dtype):
+    """relu_ with nothing recorded clamps in the tensor's own memory (small arrays, ones cut in parts on the
+    intra-op threads, empty ones), with PyTorch's values (-0.0 and NaN kept), version bump and identity."""
+    values = sample(shape, dtype, seed=4)
+    if values.size:
+        values.reshape(-1)[:SPECIAL.size] = SPECIAL[:values.size].astype(dtype)
+
+    def run(lib, x):
+        with lib.no_grad():
+            y = x * 1
+            version = y._version
+            z = y.relu_()
+            assert z is y and y._version == version + 1
+            view = y.reshape(-1)[::3]   # a strided view writes through to its base
+            assert lib.nn.ReLU(inplace=True)(view) is view
+        return y
+    check(run, values, grad=False)
+
+
+def test_relu_inplace_records_while_grad_is_on_and_refuses_as_torch():
+    """The recorded form is unchanged: relu_ on a non-leaf under autograd has ReluBackward0 and its gradient; on a
+    leaf requiring grad it raises PyTorch's error; on an expanded tensor PyTorch's overlap error; under no_grad a
+    leaf requiring grad may be written."""
+    def run(lib, x):
+        y = x * 2
+        y.relu_()
+        assert type(y.grad_fn).__name__ == "ReluBackward0"
+        return y
+    check(run, sample((4, 6), numpy.float32, seed=5))
+    check_error(lambda lib, x: x.requires_grad_().relu_(), sample((3,), numpy.float32, seed=6))
+    check_error(lambda lib, x: x.detach()[None].expand(2, 3).relu_(), sample((3,), numpy.float32, seed=6))
+
+    def leaf(lib, x):
+        with lib.no_grad():
+            x.relu_()
+        return x.detach()
+    check(leaf, SPECIAL, grad=True)

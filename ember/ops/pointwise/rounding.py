@@ -287,18 +287,19 @@ def _infinity(dtype, sign):
     return infinity
 
 
-def clipped(xp, a, low, high):
+def clipped(xp, a, low, high, out=None):
     """``a`` limited to [low, high] (either may be None) as PyTorch's clamp: a bound replaces an element only where
-    it lies strictly beyond it (clamp(-0.0, min=0.0) keeps -0.0), NaN stays NaN, and high wins where low > high."""
+    it lies strictly beyond it (clamp(-0.0, min=0.0) keeps -0.0), NaN stays NaN, and high wins where low > high.
+    ``out``: an array of a's shape and dtype to write the result into (a itself for an in-place clamp)."""
     char = a.dtype.char
     if xp is numpy and char in "efd" and (a.size >= CLIP_ELEMENTS or char == "e") and \
             (low is None or getattr(low, "size", 1) == 1) and (high is None or getattr(high, "size", 1) == 1):
         return ufunc(numpy.clip, a, _infinity(a.dtype, -1) if low is None else low,
-                     _infinity(a.dtype, 1) if high is None else high)
+                     _infinity(a.dtype, 1) if high is None else high, out=out)
     # the bound first: NumPy's float32/float64 maxima then keep a's element where the two are equal (its float16
     # loop keeps the first, so float16 always takes clip above)
-    result = a if low is None else ufunc(xp.maximum, low, a)
-    return result if high is None else ufunc(xp.minimum, high, result)
+    result = a if low is None else ufunc(xp.maximum, low, a, out=out)
+    return result if high is None else ufunc(xp.minimum, high, result, out=out)
 
 
 class Clamp(Primitive):

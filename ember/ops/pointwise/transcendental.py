@@ -418,6 +418,22 @@ def rad2deg(input, *, out=None):
 
 for _function in (logit, relu, deg2rad, rad2deg):
     inplace_method(_function)
+_relu_recorded = Tensor.relu_
+
+
+def _relu_(self):
+    """In-place ``relu``: clamped in self's memory where nothing records the op (no autograd, no dispatch hook), as
+    ``nn.ReLU(inplace=True)`` runs in evaluation; else computed aside and written back (``assign_inplace``)."""
+    data = self._data
+    if type(data) is numpy.ndarray and data.dtype.char in "efd" and data.flags.writeable and not recorded(self):
+        clipped(numpy, data, _zero(numpy, data), None, out=data)
+        self._version_counter[0] += 1
+        return self
+    return _relu_recorded(self)
+
+
+_relu_.__name__, _relu_.__qualname__, _relu_.__doc__ = "relu_", "Tensor.relu_", _relu_recorded.__doc__
+Tensor.relu_ = _relu_
 
 
 # --- other binary math ---------------------------------------------------------------------------------------------
