@@ -11,7 +11,7 @@ from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex, require_real_clamp
 from .._parallel import gradient_where, ufunc
 from .._unary import unary_primitive
-from .._util import argument_error, conj_if_complex, name_node, promote_pair, tensor_method, write_out
+from .._util import argument_error, conj_if_complex, name_node, promote_pair, recorded, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import _floating, _not_implemented, _promote_to_float, _require_tensors, _zero_grad
 from .rounding import clipped, where
