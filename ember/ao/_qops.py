@@ -242,12 +242,12 @@ def _on_integers(x, fn, rounded=False, centered=False):
     subtracts the zero point first (padding then counts real zeros)."""
     import ember
     shift = x.q_zero_point() if centered else 0
-    out = fn(ember.from_numpy(x._int.astype(numpy.float64) - shift)).numpy()
-    if rounded:   # a mean of integers: snap float64's near-halves (sum * (1/n)) to the exact ones, then half-even
-        twice = numpy.rint(out * 2)
+    out = fn(ember.from_numpy(x._int.astype(numpy.float64) - shift)).numpy() + shift
+    if rounded:   # a mean of integers (padding counting the zero point): snap float64's near-halves (sum * (1/n))
+        twice = numpy.rint(out * 2)   # to the exact ones, then half-even, as PyTorch rounds the mean itself
         out = numpy.rint(numpy.where(numpy.abs(out * 2 - twice) < 1e-9, twice / 2, out))
     low, high = RANGES[x.dtype.name]
-    return per_tensor(numpy.clip(out + shift, low, high), x.dtype, x.q_scale(), x.q_zero_point())
+    return per_tensor(numpy.clip(out, low, high), x.dtype, x.q_scale(), x.q_zero_point())
 
 
 def max_pool(x, fn, *args, **kwargs):

@@ -192,3 +192,18 @@ def test_quantized_functional_namespace():
                  qf_e.conv2d(x_e, w_e, ember.tensor(b), scale=0.1, zero_point=10))
     _assert_same(qf_t.hardswish(x_t, 0.02, 50), qf_e.hardswish(x_e, 0.02, 50))
     _assert_same(qf_t.max_pool2d(x_t, 2), qf_e.max_pool2d(x_e, 2))
+
+
+@pytest.mark.parametrize("zero_point", [0, 3, 35, 36])
+def test_average_pooling_rounds_the_mean_half_to_even_as_torch(zero_point):
+    """PyTorch rounds the mean of the stored integers (padding counting as the zero point) half to even, whatever
+    the zero point: 72.5 -> 72 and 73.5 -> 74 (rounding the mean less the zero point moves ties by an odd one)."""
+    ints = numpy.array([[72] * 8 + [73] * 8, [73] * 8 + [74] * 8, [20] * 8 + [21] * 8, [41] * 16])
+    values = ((ints - zero_point) * 0.1).reshape(1, 4, 4, 4).astype(numpy.float32)
+    t, e = _q(values, 0.1, zero_point)
+    F_t, F_e = torch.nn.functional, ember.nn.functional
+    _assert_same(F_t.adaptive_avg_pool2d(t, 1), F_e.adaptive_avg_pool2d(e, 1))
+    _assert_same(F_t.adaptive_avg_pool2d(t, (2, 2)), F_e.adaptive_avg_pool2d(e, (2, 2)))
+    _assert_same(F_t.avg_pool2d(t, 4), F_e.avg_pool2d(e, 4))
+    _assert_same(F_t.avg_pool2d(t, 2, stride=2, padding=1), F_e.avg_pool2d(e, 2, stride=2, padding=1))
+    _assert_same(t.mean((2, 3)), e.mean((2, 3)))
