@@ -278,6 +278,9 @@ class FlatParamHandle:
         grad_full = None
         if with_grads and self.use_orig_params:
             grad = self._current_grad()
+            if grad is None and self.sharded:   # the all-gather needs every rank: a missing gradient is zeros
+                from ... import zeros
+                grad = zeros(self.shard_numel, dtype=self.flat_param.dtype, device=self.flat_param.device)
             grad_full = self._gather_grad(grad)
         if not register:
             return

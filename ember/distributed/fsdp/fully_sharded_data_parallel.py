@@ -292,17 +292,20 @@ class FullyShardedDataParallel(Module):
                            with_grads=False):
         """Within it, the FSDP units' original parameters are whole (all-gathered) and registered under their
         names; with ``writeback``, changes made to them are kept (each rank keeps its shard of them)."""
-        if writeback and rank0_only:
-            raise ValueError("writeback=True and rank0_only=True is not supported, as model parameter shapes will "
-                             "be different across ranks, and writing to them can lead to inconsistencies across "
-                             "ranks when the context is exited.")
-        if offload_to_cpu and not rank0_only:
-            warnings.warn("offload_to_cpu=True and NO_SHARD is not supported yet. Will not offload.")
-        if with_grads and not all(u._use_orig_params for u in FullyShardedDataParallel.fsdp_modules(module)):
-            raise ValueError("Non-root FSDP instance's `_is_root` should not have been set yet or should have been "
-                             "set to `False`")
         units = FullyShardedDataParallel.fsdp_modules(module) if recurse else \
             [module] if isinstance(module, FullyShardedDataParallel) else []
+        for unit in units:   # PyTorch's checks, in its order
+            if with_grads and (offload_to_cpu or not unit._use_orig_params):
+                raise NotImplementedError(f"with_grads={with_grads}, use_orig_params={unit._use_orig_params}, "
+                                          f"offload_to_cpu={offload_to_cpu} is not supported yet")
+            if offload_to_cpu and unit._handle is not None and not unit._handle.sharded:
+                raise NotImplementedError("offload_to_cpu=True and NO_SHARD is not supported yet")
+            if writeback and rank0_only:
+                raise NotImplementedError("writeback=True and rank0_only=True is not supported yet")
+            if offload_to_cpu and not rank0_only:
+                warnings.warn("offload_to_cpu=True and rank0_only=False may result in theunsharded parameters being "
+                              "redundantly copied to CPU memory for GPUs sharing the same CPU memory, which risks CPU "
+                              "OOM. We recommend using offload_to_cpu=True with rank0_only=True.", stacklevel=2)
         for unit in units:
             unit._lazy_init()
         entered = []

@@ -10,7 +10,7 @@ import functools
 import sys
 import warnings
 
-from _beside_torch import LIBRARY, finish, record, results, start, torch
+from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed import fsdp
@@ -208,4 +208,57 @@ results["half_grads"] = [[n, str(p.grad.dtype), [round(v, 2) for v in p.grad.tol
                          model.named_parameters()]
 results["half_state"] = [[k, str(v.dtype)] for k, v in model.state_dict().items()]
 results["half_buffers"] = [[n, str(b.dtype)] for n, b in model.named_buffers()]
+
+
+# explicit nesting (enable_wrap/wrap), ignored modules, a device mesh, SHARD_GRAD_OP with no_sync and use_orig_params,
+# parameter groups in the optimizer state dict, attribute forwarding
+def manual():
+    torch.manual_seed(0)
+    with wrap.enable_wrap(wrapper_cls=FSDP, device_id=CPU, use_orig_params=True):
+        inner = wrap.wrap(torch.nn.Linear(6, 5))
+    return torch.nn.Sequential(inner, torch.nn.ReLU(), torch.nn.Linear(5, 3))
+
+
+model = FSDP(manual(), device_id=CPU, use_orig_params=True, ignored_modules=None,
+             sharding_strategy=fsdp.ShardingStrategy.SHARD_GRAD_OP)
+results["manual_repr"] = repr(model)
+opt = torch.optim.Adam([{"params": model.module[0].parameters(), "lr": 0.05},
+                        {"params": model.module[2].parameters()}], lr=0.01)
+with model.no_sync():
+    model(batch(0, rank)).sum().backward()
+results["grad_op_no_sync_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+model(batch(1, rank)).sum().backward()
+results["grad_op_synced_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+opt.step()
+results["groups_osd"] = plain(without_exp_avg(FSDP.optim_state_dict(model, opt)))
+results["forwarded_attr"] = [type(model[2]).__name__, type(model.module).__name__]
+
+torch.manual_seed(0)
+seq = net()
+model = FSDP(seq, device_id=CPU, ignored_modules=[seq[4]], auto_wrap_policy=linear_policy)
+results["ignored_names"] = [[n, list(p.shape)] for n, p in model.named_parameters()]
+model(batch(0, rank)).sum().backward()
+results["ignored_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+results["ignored_state"] = plain(model.state_dict())
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+model = FSDP(net(), device_id=CPU, device_mesh=mesh, use_orig_params=True)
+model(batch(0, rank)).sum().backward()
+results["mesh_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+
+with FSDP.summon_full_params(model, with_grads=True):
+    results["summon_with_grads"] = [[n, plain(p), plain(p.grad)] for n, p in model.named_parameters()]
+results["after_with_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+with FSDP.summon_full_params(model, rank0_only=True, writeback=False):
+    results["summon_rank0_only"] = [[n, list(p.shape)] for n, p in model.named_parameters()]
+record("summon_rank0_writeback", lambda: FSDP.summon_full_params(model, rank0_only=True).__enter__())
+loaded = FSDP(torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                                  torch.nn.Linear(4, 2)), device_id=CPU, use_orig_params=True)
+results["orig_load"] = str(loaded.load_state_dict(model.state_dict()))
+results["orig_loaded_params"] = [[n, plain(p)] for n, p in loaded.named_parameters()]
+
 finish(sys.argv[2])
