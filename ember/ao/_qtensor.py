@@ -415,6 +415,9 @@ def quantize_per_tensor(input, scale, zero_point, dtype):
     """Quantizes float32 ``input`` to ``dtype`` with one scale and zero point (a list of tensors gives a tuple)."""
     if isinstance(input, (list, tuple)):
         return tuple(quantize_per_tensor(t, s, z, dtype) for t, s, z in zip(input, scale, zero_point))
+    if isinstance(input, QTensor):   # ATen has no QuantizedCPU kernel for it
+        raise _backend_error("aten::quantize_per_tensor.tensor_qparams" if isinstance(scale, Tensor)
+                             else "aten::quantize_per_tensor")
     _check_float(input)
     _check_dtype(dtype)
     scale, zero_point = _number(scale, float), _number(zero_point, int)
@@ -494,3 +497,8 @@ def rebuild_qtensor(storage, storage_offset, size, stride, quantizer_params, req
 
 
 from . import _qops  # noqa: E402,F401  (registers the kernels ops run on quantized tensors)
+
+
+# torch.fx prints calls of these as torch's top-level functions
+for _fn in (quantize_per_tensor, quantize_per_channel, dequantize):
+    _fn._fx_qualified_name = f"torch.{_fn.__name__}"

@@ -17,6 +17,9 @@ def __getattr__(name):
     if name == "aten":   # PyTorch's ATen operators by name (library._aten)
         from ..library._aten import aten
         return aten
+    if name == "quantized":   # the quantized kernels FX-quantized graphs call (ao._quantized_namespace)
+        from ..ao._quantized_namespace import quantized
+        return quantized
     namespace = library.namespace(name) if library is not None and not name.startswith("__") else None
     if namespace is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,6 +34,7 @@ from .quantization_mappings import (get_default_dynamic_quant_module_mappings, g
 from .quantize import (add_quant_dequant, convert, get_default_custom_config_dict, prepare, prepare_qat,
                        propagate_qconfig_, quantize, quantize_dynamic, quantize_qat, swap_module)
 from .stubs import DeQuantStub, QuantStub, QuantWrapper
+from .qconfig_mapping import QConfigMapping, get_default_qat_qconfig_mapping, get_default_qconfig_mapping
 import ember.nn.quantized  # noqa: E402,F401  (torch.nn.quantized: reachable as an attribute, as in torch)
 
 __all__ = ["FakeQuantize", "FakeQuantizeBase", "FixedQParamsFakeQuantize", "FixedQParamsObserver",
@@ -59,4 +60,5 @@ __all__ = ["FakeQuantize", "FakeQuantizeBase", "FixedQParamsFakeQuantize", "Fixe
            "fuse_known_modules", "fuse_conv_bn", "fuse_conv_bn_relu", "fuse_convtranspose_bn", "fuse_linear_bn",
            "get_fuser_method", "get_default_qat_module_mappings", "get_quantized_operator",
            "get_static_quant_module_class", "no_observer_set", "add_quant_dequant", "get_default_custom_config_dict",
-           "prepare", "prepare_qat", "quantize", "quantize_qat"]
+           "prepare", "prepare_qat", "quantize", "quantize_qat", "QConfigMapping", "get_default_qconfig_mapping",
+           "get_default_qat_qconfig_mapping"]

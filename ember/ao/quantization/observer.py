@@ -13,7 +13,7 @@ __all__ = ["ObserverBase", "UniformQuantizationObserverBase", "MinMaxObserver", 
            "NoopObserver", "HistogramObserver", "default_observer", "default_weight_observer",
            "default_per_channel_weight_observer", "default_dynamic_quant_observer", "default_float_qparams_observer",
            "default_placeholder_observer", "FixedQParamsObserver", "default_fixed_qparams_range_0to1_observer",
-           "default_fixed_qparams_range_neg1to1_observer"]
+           "default_fixed_qparams_range_neg1to1_observer", "ReuseInputObserver", "default_reuse_input_observer"]
 
 _EPS = 1.1920928955078125e-07   # ember.finfo(ember.float32).eps
 
@@ -342,6 +342,23 @@ class NoopObserver(ObserverBase):
         raise Exception("calculate_qparams should not be called for NoopObserver")  # noqa: TRY002
 
 
+class ReuseInputObserver(ObserverBase):
+    """Observes nothing: FX graph mode quantization gives the op's output the observer of its input (``reshape``
+    in the default mappings), or none when the input has none."""
+
+    def __init__(self):
+        super().__init__(ember.quint8, is_dynamic=False)
+
+    def forward(self, x):
+        """Returns ``x``."""
+        return x
+
+    def calculate_qparams(self):
+        """Refused, as in PyTorch: it has no statistics of its own."""
+        raise Exception("calculate_qparams should not be called for ReuseInputObserver")  # noqa: TRY002
+
+
+default_reuse_input_observer = ReuseInputObserver
 default_observer = MinMaxObserver.with_args(quant_min=0, quant_max=127)
 default_placeholder_observer = PlaceholderObserver
 default_weight_observer = MinMaxObserver.with_args(dtype=ember.qint8, qscheme=ember.per_tensor_symmetric)

@@ -9,9 +9,10 @@ from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default
                             default_fused_per_channel_wt_fake_quant, default_fused_wt_fake_quant,
                             default_per_channel_weight_fake_quant, default_weight_fake_quant)
 from .histogram_observer import HistogramObserver
-from .observer import (MovingAverageMinMaxObserver, NoopObserver, PlaceholderObserver, default_dynamic_quant_observer,
-                       default_float_qparams_observer, default_observer, default_per_channel_weight_observer,
-                       default_placeholder_observer, default_weight_observer)
+from .observer import (MinMaxObserver, MovingAverageMinMaxObserver, NoopObserver, PlaceholderObserver,
+                       default_dynamic_quant_observer, default_float_qparams_observer, default_observer,
+                       default_per_channel_weight_observer, default_placeholder_observer, default_reuse_input_observer,
+                       default_weight_observer)
 
 __all__ = ["QConfig", "QConfigDynamic", "default_qconfig", "default_per_channel_qconfig", "default_dynamic_qconfig",
            "float16_dynamic_qconfig", "float16_static_qconfig", "per_channel_dynamic_qconfig",
@@ -51,7 +52,12 @@ default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weig
 default_dynamic_qat_qconfig = QConfig(activation=default_dynamic_fake_quant, weight=default_weight_fake_quant)
 default_weight_only_qconfig = QConfig(activation=nn.Identity, weight=default_weight_fake_quant)
 default_activation_only_qconfig = QConfig(activation=default_fake_quant, weight=nn.Identity)
-default_reuse_input_qconfig = QConfig(activation=default_placeholder_observer, weight=NoopObserver)
+default_reuse_input_qconfig = QConfig(activation=default_reuse_input_observer, weight=NoopObserver)
+default_quint8_weight_qconfig = QConfig(activation=HistogramObserver, weight=MinMaxObserver)
+_default_fp32_placeholder_qconfig = QConfig(activation=PlaceholderObserver.with_args(dtype=ember.float32),
+                                            weight=PlaceholderObserver.with_args(dtype=ember.float32))
+_default_quint8_placeholder_qconfig = QConfig(activation=PlaceholderObserver.with_args(dtype=ember.quint8),
+                                              weight=None)
 
 
 def _check_backend(backend, version, name):

@@ -21,7 +21,13 @@ def _conv_relu(name, base, fused):
         """From an observed float ConvReLU (or a QAT ConvReLU / ConvBnReLU, its batch norm folded in)."""
         return base.from_float.__func__(cls, mod, use_precomputed_fake_quant)
 
+    @classmethod
+    def from_reference(cls, ref_qconv, output_scale, output_zero_point):
+        """From a reference fused ConvReLU (its convolution a reference quantized one) and the output qparams."""
+        return base.from_reference.__func__(cls, ref_qconv[0], output_scale, output_zero_point)
+
     return type(name, (base,), {"forward": forward, "_get_name": _get_name, "from_float": from_float,
+                                "from_reference": from_reference,
                                 "_FLOAT_MODULE": fused, "__module__": __name__,
                                 "__doc__": f"A quantized {base.__name__} fused with ReLU."})
 
@@ -50,6 +56,11 @@ class LinearReLU(linear.Linear):
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """From an observed float LinearReLU (or a QAT LinearReLU)."""
         return super().from_float(mod, use_precomputed_fake_quant)
+
+    @classmethod
+    def from_reference(cls, ref_linear_relu, output_scale, output_zero_point):
+        """From a reference fused LinearReLU (its linear a reference quantized one) and the output qparams."""
+        return super().from_reference(ref_linear_relu[0], output_scale, output_zero_point)
 
 
 class BNReLU2d(batchnorm.BatchNorm2d):

@@ -1,0 +1,288 @@
+"""FX graph mode quantization against torch: prepare_fx / prepare_qat_fx (fusion, observer placement and names,
+shared observers), convert_fx (quantized modules, torch.ops.quantized calls, qparam buffers, printed code and
+modules), convert_to_reference_fx, fuse_fx, QConfigMapping and BackendConfig, state dicts moved between the
+libraries, and the quantized outputs of converted models given the same state dict."""
+import copy
+import io
+import re
+import warnings
+
+import numpy
+import pytest
+import torch
+import torch.ao.quantization.quantize_fx  # noqa: F401
+
+import ember
+import ember.ao.quantization.quantize_fx  # noqa: F401
+
+pytestmark = pytest.mark.filterwarnings("ignore:torch.quantize_per_tensor:UserWarning",
+                                        "ignore:torch.ao.quantization is deprecated:DeprecationWarning",
+                                        "ignore:Please use quant_min and quant_max:UserWarning",
+                                        "ignore:must run observer before calling calculate_qparams:UserWarning",
+                                        "ignore:TypedStorage is deprecated:UserWarning")
+
+
+def _fx(lib):
+    return lib.ao.quantization.quantize_fx
+
+
+def _small_cnn(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = nn.Linear(8, 4)
+
+        def forward(self, x):
+            y = F.relu(self.bn(self.conv(x)))
+            z = self.conv2(y)
+            y = lib.relu(y + z)
+            y = lib.cat([y, z], 1)
+            y = self.pool(y)
+            y = F.adaptive_avg_pool2d(y, 1).flatten(1)[:, :8]
+            return self.fc(y)
+    return Net()
+
+
+def _activations(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.relu = nn.ReLU()
+            self.lin = nn.Linear(8, 6)
+            self.lin2 = nn.Linear(6, 4)
+            self.hs = nn.Hardswish()
+            self.sig = nn.Sigmoid()
+
+        def forward(self, x):
+            x = self.relu(self.bn(self.conv(x)))
+            x = F.max_pool2d(x, 2).mean([2, 3])
+            x = self.hs(F.relu(self.lin(x)))
+            y = lib.sigmoid(x) * x
+            return self.sig(self.lin2(y)).reshape(-1), lib.tanh(y)
+    return Net()
+
+
+def _pair(build, train=False):
+    """The same model in torch and in ember (ember's weights are torch's)."""
+    torch.manual_seed(0)
+    tm = build(torch)
+    em = build(ember)
+    em.load_state_dict({k: ember.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    return (tm.train(), em.train()) if train else (tm.eval(), em.eval())
+
+
+def _data(*shape, n=3):
+    rng = numpy.random.default_rng(0)
+    return [rng.standard_normal(shape).astype(numpy.float32) for _ in range(n)]
+
+
+def _code(gm):
+    return re.sub(r"\bember\b", "torch", gm.code)
+
+
+def _text(obj):
+    return re.sub(r"\bember\b", "torch", str(obj))
+
+
+def _observer_groups(model):
+    """Observer names grouped by the module object they share."""
+    groups = {}
+    for name, module in model.named_modules(remove_duplicate=False):
+        if name.startswith("activation_post_process"):
+            groups.setdefault(id(module), []).append(name)
+    return sorted(groups.values())
+
+
+def _to_ember_state(state):
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    return ember.load(buffer, weights_only=False)
+
+
+def _to_torch_state(state):
+    buffer = io.BytesIO()
+    ember.save(state, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=False)
+
+
+def _prepare_both(build, mapping_name="x86", qat=False, data=None):
+    tm, em = _pair(build, train=qat)
+    example = data[0]
+    getter = "get_default_qat_qconfig_mapping" if qat else "get_default_qconfig_mapping"
+    prepare = "prepare_qat_fx" if qat else "prepare_fx"
+    tp = getattr(_fx(torch), prepare)(tm, getattr(torch.ao.quantization, getter)(mapping_name),
+                                      (torch.from_numpy(example),))
+    ep = getattr(_fx(ember), prepare)(em, getattr(ember.ao.quantization, getter)(mapping_name),
+                                      (ember.tensor(example),))
+    return tp, ep
+
+
+@pytest.mark.parametrize("backend", ["x86", "fbgemm"])
+def test_prepare_fx_places_and_shares_observers_as_torch(backend):
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_small_cnn, backend, data=data)
+    assert _code(ep) == _code(tp)
+    assert _text(ep) == _text(tp)
+    assert _observer_groups(ep) == _observer_groups(tp)   # cat and pooling share their input's observer
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    for (tn, tmod), (en, emod) in zip(tp.named_modules(), ep.named_modules()):
+        assert tn == en
+        if tn.startswith("activation_post_process"):
+            numpy.testing.assert_allclose(emod.min_val.numpy(), tmod.min_val.numpy(), rtol=1e-6)
+            numpy.testing.assert_allclose(emod.max_val.numpy(), tmod.max_val.numpy(), rtol=1e-6)
+
+
+def test_convert_fx_gives_torchs_graph_modules_and_integers():
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_small_cnn, data=data)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))   # the same observed ranges: the same qparams
+    tq = _fx(torch).convert_fx(copy.deepcopy(tp))
+    eq = _fx(ember).convert_fx(copy.deepcopy(ep))
+    assert _code(eq) == _code(tq)
+    assert _text(eq) == _text(tq)
+    assert list(eq.state_dict()) == list(tq.state_dict())
+    assert "torch.ops.quantized.add_relu(conv, conv2, _scale_0, _zero_point_0)" in _code(eq)
+    x = data[0]
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+    # state dicts move both ways
+    eq.load_state_dict(_to_ember_state(tq.state_dict()))
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+    tq.load_state_dict(_to_torch_state(eq.state_dict()))
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+
+
+def test_convert_to_reference_fx_as_torch():
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_small_cnn, data=data)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tr = _fx(torch).convert_to_reference_fx(copy.deepcopy(tp))
+    er = _fx(ember).convert_to_reference_fx(copy.deepcopy(ep))
+    assert _code(er) == _code(tr)
+    assert _text(er) == _text(tr)
+    tstate, estate = tr.state_dict(), er.state_dict()
+    assert list(estate) == list(tstate)
+    for key, value in tstate.items():
+        if isinstance(value, torch.Tensor):
+            numpy.testing.assert_allclose(estate[key].numpy(), value.numpy(), rtol=1e-6)
+        else:
+            assert _text(estate[key]) == _text(value)
+    x = data[1]
+    numpy.testing.assert_allclose(er(ember.tensor(x)).numpy(), tr(torch.from_numpy(x)).numpy(), atol=1e-6)
+
+
+def test_activations_fixed_qparams_and_reuse_input():
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_activations, data=data)
+    assert _code(ep) == _code(tp)   # reshape reuses the sigmoid's fixed-qparams observer
+    assert _observer_groups(ep) == _observer_groups(tp)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq = _fx(torch).convert_fx(tp)
+    eq = _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)
+    assert _text(eq) == _text(tq)
+    for a, b in zip(eq(ember.tensor(data[0])), tq(torch.from_numpy(data[0]))):
+        numpy.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_prepare_qat_fx_and_convert_as_torch():
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_activations, qat=True, data=data)
+    assert _code(ep) == _code(tp)
+    assert _text(ep) == _text(tp)
+    tp(torch.from_numpy(data[0]))
+    ep(ember.tensor(data[0]))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tp.eval()
+    ep.eval()
+    tq = _fx(torch).convert_fx(copy.deepcopy(tp))
+    eq = _fx(ember).convert_fx(copy.deepcopy(ep))
+    assert _code(eq) == _code(tq)
+    assert _text(eq) == _text(tq)
+    for a, b in zip(eq(ember.tensor(data[1])), tq(torch.from_numpy(data[1]))):
+        numpy.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_qconfig_mapping_skips_modules_and_warns_on_fixed_qparams():
+    tm, em = _pair(_activations)
+    x = _data(2, 3, 8, 8, n=1)[0]
+    tmap = torch.ao.quantization.get_default_qconfig_mapping().set_module_name("lin2", None)
+    emap = ember.ao.quantization.get_default_qconfig_mapping().set_module_name("lin2", None)
+    tp = _fx(torch).prepare_fx(copy.deepcopy(tm), tmap, (torch.from_numpy(x),))
+    ep = _fx(ember).prepare_fx(copy.deepcopy(em), emap, (ember.tensor(x),))
+    assert _code(ep) == _code(tp)
+    # a global non-fixed qconfig: the fixed-qparams ops stay float, with PyTorch's warning
+    tmap = torch.ao.quantization.QConfigMapping().set_global(torch.ao.quantization.default_qconfig)
+    emap = ember.ao.quantization.QConfigMapping().set_global(ember.ao.quantization.default_qconfig)
+    with warnings.catch_warnings(record=True) as tw:
+        warnings.simplefilter("always")
+        tp = _fx(torch).prepare_fx(copy.deepcopy(tm), tmap, (torch.from_numpy(x),))
+    with warnings.catch_warnings(record=True) as ew:
+        warnings.simplefilter("always")
+        ep = _fx(ember).prepare_fx(copy.deepcopy(em), emap, (ember.tensor(x),))
+    assert _code(ep) == _code(tp)
+
+    def fixed(ws):
+        return sorted({str(w.message).split(",")[0] for w in ws if "fixed qparams" in str(w.message)})
+    assert fixed(ew) == fixed(tw) != []
+
+
+def test_qconfig_mapping_api():
+    for lib in (torch, ember):
+        q = lib.ao.quantization
+        mapping = (q.QConfigMapping().set_global(q.default_qconfig).set_object_type(lib.nn.Linear, None)
+                   .set_module_name_regex("foo.*", q.default_qconfig).set_module_name("conv", None)
+                   .set_module_name_object_type_order("", lib.nn.functional.linear, 0, q.default_qconfig))
+        d = mapping.to_dict()
+        assert sorted(d) == ["", "module_name", "module_name_object_type_order", "module_name_regex", "object_type"]
+        assert d["object_type"] == [(lib.nn.Linear, None)]
+        again = q.QConfigMapping.from_dict(d)
+        assert again.to_dict() == d
+        default = q.get_default_qconfig_mapping("fbgemm")
+        assert len(default.object_type_qconfigs) == 23
+        assert list(default.object_type_qconfigs)[0] == "reshape"
+        assert type(q.get_default_qat_qconfig_mapping().global_qconfig.activation()).__name__ == \
+            "FusedMovingAvgObsFakeQuantize"
+
+
+def test_fuse_fx_as_torch():
+    tm, em = _pair(_activations)
+    tf = _fx(torch).fuse_fx(tm)
+    ef = _fx(ember).fuse_fx(em)
+    assert _text(ef) == _text(tf)
+    x = _data(2, 3, 8, 8, n=1)[0]
+    for a, b in zip(ef(ember.tensor(x)), tf(torch.from_numpy(x))):
+        numpy.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_backend_config_patterns():
+    for lib in (torch, ember):
+        config = lib.ao.quantization.backend_config.get_native_backend_config()
+        patterns = {c.pattern for c in config.configs}
+        nn = lib.nn
+        assert {nn.Conv2d, (nn.Conv2d, nn.BatchNorm2d, nn.ReLU), (nn.Linear, nn.ReLU), lib.cat,
+                "reshape"} <= patterns
+        cat = next(c for c in config.configs if c.pattern is lib.cat)
+        assert cat.observation_type.name == "OUTPUT_SHARE_OBSERVER_WITH_INPUT"
