@@ -83,6 +83,9 @@ class device:
     def __hash__(self):
         return hash((self.type, self.index))
 
+    def __reduce__(self):   # as PyTorch's: torch.device("cuda", 1), so a plain pickle loads in either library
+        return device, (self.type,) if self.index is None else (self.type, self.index)
+
     def __repr__(self):
         if self.index is None:
             return f"device(type='{self.type}')"

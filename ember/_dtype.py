@@ -58,8 +58,8 @@ class dtype:
     def __repr__(self):
         return f"{_alias.package()}.{self.name}"
 
-    def __reduce__(self):
-        return (_by_name, (self.name,))
+    def __reduce__(self):   # under the alias as PyTorch's: the global torch.<name>, so torch loads plain pickles
+        return self.name if _alias.installed else (_by_name, (self.name,))
 
 
 bool_ = dtype("bool", numpy.dtype(numpy.bool_), _BOOL, 1)
@@ -170,8 +170,8 @@ class qscheme:
     def __repr__(self):
         return f"{_alias.package()}.{self.name}"
 
-    def __reduce__(self):
-        return (_qscheme_by_name, (self.name,))
+    def __reduce__(self):   # as PyTorch's, the global torch.<name>, once the class shows torch's module
+        return self.name if type(self).__module__ == "torch" else (_qscheme_by_name, (self.name,))
 
 
 per_tensor_affine, per_channel_affine, per_tensor_symmetric, per_channel_symmetric, \

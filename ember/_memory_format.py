@@ -15,8 +15,8 @@ class memory_format:
     def __repr__(self):
         return f"{_alias.package()}.{self.name}"
 
-    def __reduce__(self):
-        return (_by_name, (self.name,))
+    def __reduce__(self):   # as PyTorch's, the global torch.<name>, once the class shows torch's module
+        return self.name if type(self).__module__ == "torch" else (_by_name, (self.name,))
 
     def order(self, ndim):
         """The axes in the order their elements lie in memory, outermost first (None: row-major)."""

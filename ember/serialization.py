@@ -460,6 +460,12 @@ def _rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, bac
     return _rebuild_tensor_v2(typed, storage_offset, size, stride, requires_grad, backward_hooks, metadata)
 
 
+def _get_layout(name):
+    """torch.serialization._get_layout: the layout ``torch.<name>`` (how PyTorch plainly pickles a layout)."""
+    from .sparse._layout import get_layout
+    return get_layout(name)
+
+
 def _rebuild_qtensor(*args):
     """torch._utils._rebuild_qtensor: a quantized tensor (``ember.ao``) over a QInt8Storage or kin."""
     from .ao._qtensor import rebuild_qtensor

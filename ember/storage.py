@@ -13,6 +13,14 @@ from ._tensor import Tensor, _owner
 __all__ = ["UntypedStorage", "TypedStorage"]
 
 
+def _load_from_bytes(b):
+    """A storage PyTorch pickled as the bytes of its ``torch.save`` (how a plain pickle of a tensor holds its data),
+    loaded as ``torch.load`` would."""
+    import io
+    from .serialization import load
+    return load(io.BytesIO(b), weights_only=False)
+
+
 class UntypedStorage:
     """The bytes of one allocation: ``data_ptr()``, ``nbytes()``, ``size()`` (bytes), ``device``, and its values."""
 

@@ -369,6 +369,58 @@ def test_torch_torch_is_torch(tmp_path):
     assert ember.torch is ember
 
 
+def test_plain_pickles_of_devices_dtypes_and_formats_load_in_torch(tmp_path):
+    # libraries pickle objects holding them (stable-baselines3's replay buffers keep their device)
+    write(tmp_path, "dump.py", '''
+        import pickle, sys
+        import torch
+        values = [torch.device("cpu"), torch.device("cuda", 1), torch.device("meta"), torch.float32, torch.bool,
+                  torch.bfloat16, torch.int64]
+        copies = pickle.loads(pickle.dumps(values))
+        print(copies == values, all(a is b for a, b in zip(copies[3:], values[3:])))
+        with open(sys.argv[1], "wb") as file:
+            pickle.dump(values, file)
+        ''')
+    write(tmp_path, "load.py", '''
+        import pickle, sys
+        with open(sys.argv[1], "rb") as file:
+            print(pickle.load(file))
+        ''')
+    ours, theirs = ember_run(tmp_path, "dump.py", "ours.pkl"), python(tmp_path, "dump.py", "theirs.pkl")
+    assert ours.returncode == theirs.returncode == 0, ours.stderr[-2000:] + theirs.stderr[-2000:]
+    assert ours.stdout == theirs.stdout == "True True\n"
+    assert b"ember" not in (tmp_path / "ours.pkl").read_bytes()
+    loaded = [python(tmp_path, "load.py", "ours.pkl"), python(tmp_path, "load.py", "theirs.pkl"),
+              ember_run(tmp_path, "load.py", "ours.pkl"), ember_run(tmp_path, "load.py", "theirs.pkl")]
+    assert all(result.returncode == 0 for result in loaded), [result.stderr[-2000:] for result in loaded]
+    assert len({result.stdout for result in loaded}) == 1
+
+
+def test_plain_pickles_of_tensors_made_by_torch_load(tmp_path):
+    write(tmp_path, "dump.py", '''
+        import pickle, torch
+        x = torch.arange(12.).reshape(3, 4)
+        values = {"t": x[1:, ::2], "p": torch.nn.Parameter(torch.ones(2, dtype=torch.float64)),
+                  "g": torch.ones(3, requires_grad=True), "i": torch.tensor([1, 2], dtype=torch.int16),
+                  "layout": torch.strided, "format": torch.channels_last_3d}
+        with open("tensors.pkl", "wb") as file:
+            pickle.dump(values, file)
+        ''')
+    write(tmp_path, "load.py", '''
+        import pickle, torch
+        with open("tensors.pkl", "rb") as file:
+            values = pickle.load(file)
+        for name, value in values.items():
+            print(name, type(value) if isinstance(value, torch.Tensor) else "", value)
+        print(values["t"].stride(), values["t"].is_contiguous(), values["layout"] is torch.strided)
+        ''')
+    made = python(tmp_path, "dump.py")
+    assert made.returncode == 0, made.stderr[-2000:]
+    ours, theirs = ember_run(tmp_path, "load.py"), python(tmp_path, "load.py")
+    assert ours.returncode == theirs.returncode == 0, ours.stderr[-2000:] + theirs.stderr[-2000:]
+    assert ours.stdout == theirs.stdout
+
+
 def test_core_classes_print_under_torchs_names_and_pickle(tmp_path):
     program = tmp_path / "types.py"
     program.write_text(textwrap.dedent("""

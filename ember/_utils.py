@@ -1,0 +1,7 @@
+"""``torch._utils``: the functions PyTorch's pickles of tensors name. ``torch.save`` files map them through
+``serialization``'s restricted unpickler; a plain ``pickle`` of a tensor or Parameter made by PyTorch
+(``torch._utils._rebuild_tensor_v2(torch.storage._load_from_bytes(...), ...)``) finds them here under the alias."""
+import ember as torch   # noqa: F401  PyTorch pickles a memory format as torch._utils' "torch.channels_last"
+
+from .serialization import (_rebuild_meta_tensor_no_storage, _rebuild_parameter, _rebuild_parameter_with_state,  # noqa: F401
+                            _rebuild_qtensor, _rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3)
