@@ -5,6 +5,7 @@ the reference one (float ops between quantize/dequantize pairs); ``fuse_fx`` fus
 import warnings
 
 from ember.fx import GraphModule
+from ember.fx.proxy import Scope, ScopeContextManager  # noqa: F401  (torch's quantize_fx has them)
 
 from ..nn.quantized.modules.functional_modules import FloatFunctional, FXFloatFunctional
 from .fx.custom_config import ConvertCustomConfig, FuseCustomConfig, PrepareCustomConfig
