@@ -354,6 +354,44 @@ def layer_norm(cls, level, args, kwargs):
     return _out(cls.apply(_front(input, level), weight, bias, *rest), level)
 
 
+_BATCH_NORM_ARGUMENTS = ("input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+
+
+@register("batch_norm")
+def batch_norm(cls, level, args, kwargs):
+    """PyTorch's rule: running statistics a training call updates in place must be batched where the input is.
+    Otherwise each example is normalized on its own: in training the batch joins the channels (statistics per
+    example and channel), by running statistics it joins N; a batched weight or bias is applied after."""
+    bound = {"weight": None, "bias": None, "training": False, "momentum": 0.1, "eps": 1e-5,
+             **dict(zip(_BATCH_NORM_ARGUMENTS, args)), **kwargs}
+    input, mean, var, weight, bias = (bound[name] for name in _BATCH_NORM_ARGUMENTS[:5])
+    training, momentum, eps = bound["training"], bound["momentum"], bound["eps"]
+    stats_batched = [_is_batched(t, level) for t in (mean, var)]
+    if training and _is_batched(input, level) and any(t is not None and not batched_ for t, batched_ in
+                                                       zip((mean, var), stats_batched)):
+        raise RuntimeError("Batch norm got a batched tensor as input while the running_mean or running_var, which "
+                           "will be updated in place, were not batched.\nIf you are using a module and do not need "
+                           "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt "
+                           "module and do not need eval mode, please see the functorch website for resources on how "
+                           "to patch your module to work with vmap")
+    if any(stats_batched):
+        return NotImplemented
+    if _is_batched(weight, level) or _is_batched(bias, level):
+        out = cls.apply(input, mean, var, None, None, training, momentum, eps)
+        shape = (input.shape[1],) + (1,) * (input.dim() - 2)
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        return out if bias is None else out + bias.reshape(shape)
+    x, size, (n, channels, *rest) = _front(input, level), level.size, input.shape
+    if training:
+        folded = x.transpose(0, 1).reshape(n, size * channels, *rest)
+        out = cls.apply(folded, None, None, None if weight is None else weight.repeat(size),
+                        None if bias is None else bias.repeat(size), True, momentum, eps)
+        return _out(out.reshape(n, size, channels, *rest).transpose(0, 1), level)
+    out = cls.apply(x.reshape(size * n, channels, *rest), mean, var, weight, bias, False, momentum, eps)
+    return _out(out.reshape(size, n, channels, *rest), level)
+
+
 @register("Einsum")
 def einsum(cls, level, args, kwargs):
     *operands, equation = args

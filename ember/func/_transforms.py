@@ -183,7 +183,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                 aliases = [_alias(t) for t in leaves]
                 rebuilds[n] = (aliases, rebuild)
                 args[n] = rebuild(aliases)
-            with _active.running():
+            with _active.running(func=func, args=(args, kwargs)):
                 result = func(*args, **kwargs)
             aux = None
             if has_aux:
@@ -233,7 +233,7 @@ def vjp(func, *primals, has_aux=False):
     grad_enabled = is_grad_enabled()
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
-        with _active.running():
+        with _active.running(func=func, args=primals):
             result = func(*rebuild(aliases))
         aux = None
         if has_aux:
@@ -295,7 +295,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     grad_enabled = is_grad_enabled()
     with enable_grad():
         aliases = [_alias(t) for t in leaves]
-        with _active.running(forward=True):
+        with _active.running(forward=True, func=func, args=primals):
             result = func(*rebuild(aliases))
         aux = None
         if has_aux:
@@ -375,8 +375,8 @@ def _jacobian(func, argnums, has_aux, name, column_products, randomness="same"):
                 args[n] = rebuild([_alias(t) for t in leaves])
                 aliases += _flatten(args[n])[0]
                 rebuilds.append((len(leaves), rebuild))
-            with _random_draws(randomness), _active.running(forward=name == "jacfwd",
-                                                                        vmapped=name == "jacfwd"):
+            with _random_draws(randomness), _active.running(forward=name == "jacfwd", vmapped=name == "jacfwd",
+                                                            func=func, args=args):
                 result = func(*args)
             aux = None
             if has_aux:
