@@ -17,6 +17,7 @@ from collections import defaultdict
 
 from .. import autograd
 from .._tensor import Tensor
+from ..autograd.engine import current_task
 from ..autograd.function import Function, dispatch_hooks
 from ..autograd.grad_mode import enable_grad
 from ..autograd.graph import _without_saved_tensors_hooks
@@ -218,10 +219,37 @@ class _Recomputation:
                            any(type(a) is not type(b) for a, b in zip(self.nodes, replayed))):
             raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "
                                   "different metadata than during the forward pass.")
+        # a region whose saved ops' results were taken: PyTorch recomputes it in each backward and hands those results
+        # out once, so another backward reading its saved values raises
+        task = current_task() if isinstance(self.context, _CachedMode) and self.context.consumed else None
         for original, twin in zip(self.nodes, replayed):
             if isinstance(original._saved, _SavedOnDemand):
-                original._saved = twin._saved
+                original._saved = twin._saved if task is None or not twin._saved else \
+                    _SavedForOneBackward(twin._saved, task.id)
         self.function = self.args = self.kwargs = self.nodes = None
+
+
+class _SavedForOneBackward:
+    """A node's recomputed saved values in a region where selective checkpointing saved ops: readable in the
+    backward that recomputed them (and outside any backward); another backward raises PyTorch's error."""
+
+    def __init__(self, values, task_id):
+        self.values, self.task_id = values, task_id
+
+    def __bool__(self):
+        return True
+
+    def __len__(self):
+        return len(self.values)
+
+    def __getitem__(self, index):
+        return self.values[index]
+
+    def __iter__(self):
+        task = current_task()
+        if task is not None and task.id != self.task_id:
+            raise RuntimeError(_EXTRA_BACKWARD)
+        return iter(self.values)
 
 
 class _SavedOnDemand:
@@ -289,6 +317,8 @@ def _policy_from_bool(b):
 _SAVING = (CheckpointPolicy.MUST_SAVE, CheckpointPolicy.PREFER_SAVE)
 _RECOMPUTE = object()
 _CONSUMED = object()
+_EXTRA_BACKWARD = ("Trying to backward an extra time. You are only allowed to backward once on any region computed "
+                   "under selective activation checkpoint.")
 _SAC_MISMATCH_MSG = ("This can happen if the operations in the checkpointed region are nondeterministic or depend on "
                      "global state that changed between forward and backward.")
 
@@ -375,7 +405,7 @@ class _CachedMode:
     def __init__(self, storage, allow_cache_entry_mutation=False):
         self.storage, self.allow_cache_entry_mutation = storage, allow_cache_entry_mutation
         self.replayed = None
-        self.depth = 0
+        self.depth, self.consumed = 0, False
         self.counter = defaultdict(int)
 
     def __enter__(self):
@@ -401,8 +431,7 @@ class _CachedMode:
             raise RuntimeError(f"{key} invocation index {index} encountered during backward but not found in "
                                f"storage. {_SAC_MISMATCH_MSG}")
         if entry is _CONSUMED:
-            raise RuntimeError("Trying to backward an extra time. You are only allowed to backward once on any "
-                               "region computed under selective activation checkpoint.")
+            raise RuntimeError(_EXTRA_BACKWARD)
         if entry is _RECOMPUTE:
             self.depth += 1
             try:
@@ -414,6 +443,7 @@ class _CachedMode:
                 [t._version for t in _sac_ops._tensors(out)] != versions:
             raise RuntimeError("Tensor cached during selective activation checkpoint has been mutated")
         entries[index] = _CONSUMED
+        self.consumed = True
         if self.replayed is not None:
             self.replayed.extend(nodes)
         return out
