@@ -208,6 +208,17 @@ def test_async_save_returns_a_future_of_the_metadata(tmp_path):
     assert target["w"].tolist() == list(range(6)) and target["step"] == 2
 
 
+@pytest.mark.skipif(ember.cuda.is_available(), reason="pinned staging buffers need no accelerator here")
+def test_cached_staging_pins_its_buffers_as_torch(tmp_path):
+    errors = []
+    for lib, module in ((torch, tdcp), (ember, dcp)):
+        writer = module.FileSystemWriter(tmp_path / "cached", cache_staged_state_dict=True)
+        with pytest.raises(RuntimeError) as info:
+            module.async_save({"w": lib.ones(2)}, storage_writer=writer, checkpoint_id=tmp_path / "cached")
+        errors.append(str(info.value))
+    assert errors[1] == errors[0]
+
+
 class Counter:
     """A Stateful application object."""
 

@@ -8,20 +8,23 @@ from ..._tensor import Tensor
 __all__ = ["AsyncStager", "BlockingAsyncStager", "DefaultStager", "StagingOptions"]
 
 
-def _staged(value, cache=None):
+def _staged(value, cache=None, pin_memory=False):
     """``value`` with every tensor replaced by a detached CPU copy (written into ``cache``'s tensor where it has one of
-    the same shape and dtype); dicts, lists and tuples are walked, other values kept."""
+    the same shape and dtype; a new cache tensor is pinned when ``pin_memory``, as PyTorch's, which needs an
+    accelerator); dicts, lists and tuples are walked, other values kept."""
     if isinstance(value, Tensor):
         if isinstance(cache, Tensor) and cache.shape == value.shape and cache.dtype == value.dtype:
             return cache.copy_(value.detach())
+        if pin_memory:
+            from ... import empty
+            return empty(*value.size(), dtype=value.dtype).pin_memory().copy_(value.detach())
         return value.detach().cpu().clone()
     if isinstance(value, dict):
         cached = cache if isinstance(cache, dict) else {}
-        return type(value)((k, _staged(v, cached.get(k))) for k, v in value.items()) \
-            if type(value) is not dict else {k: _staged(v, cached.get(k)) for k, v in value.items()}
+        return {k: _staged(v, cached.get(k), pin_memory) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         cached = cache if isinstance(cache, (list, tuple)) and len(cache) == len(value) else [None] * len(value)
-        items = [_staged(v, c) for v, c in zip(value, cached)]
+        items = [_staged(v, c, pin_memory) for v, c in zip(value, cached)]
         return items if isinstance(value, list) else tuple(items) if type(value) is tuple else type(value)(*items)
     return value
 
@@ -94,7 +97,7 @@ class BlockingAsyncStager(AsyncStager):
     def stage(self, state_dict):
         if not self.cache_staged_state_dict:
             return _staged(state_dict)
-        self.state_dict_cache = _staged(state_dict, self.state_dict_cache)
+        self.state_dict_cache = _staged(state_dict, self.state_dict_cache, pin_memory=True)
         return self.state_dict_cache
 
     def synchronize_staging(self):

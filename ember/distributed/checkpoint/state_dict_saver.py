@@ -77,6 +77,7 @@ def async_save(state_dict, *, checkpoint_id=None, storage_writer=None, planner=N
             async_stager = storage_writer
         else:
             async_stager = owned = DefaultStager(StagingOptions(False, False, False, False))
+    process_group = _background_group(process_group, no_dist)
     staged = async_stager.stage(_stateful_to_state_dict(state_dict))
     if not _EXECUTOR:
         _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="dcp_async_save"))
@@ -99,6 +100,22 @@ def async_save(state_dict, *, checkpoint_id=None, storage_writer=None, planner=N
     if async_stager.should_synchronize_after_execute:
         async_stager.synchronize_staging()
     return upload_future
+
+
+_GROUPS = {}
+
+
+def _background_group(process_group, no_dist):
+    """The group an asynchronous save's collectives run on: without one given, a communicator of its own over the
+    default group's ranks (made once, by every rank's first async_save), so the writing thread's collectives never
+    interleave with the training thread's (on one communicator they would pair up wrongly across ranks)."""
+    from ... import distributed as dist
+    if no_dist or process_group is not None or not (dist.is_available() and dist.is_initialized()):
+        return process_group
+    world = dist.group.WORLD
+    if _GROUPS.get("world") is not world:
+        _GROUPS.update(world=world, group=dist.new_group())
+    return _GROUPS["group"]
 
 
 def _stateful_to_state_dict(state_dict):

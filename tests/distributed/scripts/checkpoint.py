@@ -1,8 +1,8 @@
 """One 2-rank program on torch.distributed.checkpoint, run on ember (under mpiexec) or on torch (gloo, ranks started
 by the test): each rank saves a replicated model, a DDP model's optimizer state (get_state_dict) and a value of its
-own into OUT_DIR/<library>-ckpt, which items each rank's file holds, loading it back in place, and the errors. Each
-rank writes its results as JSON to OUT_DIR/<library>-<rank>.json; the test also reads each side's checkpoint with the
-other library.
+own into OUT_DIR/<library>-ckpt (and with async_save while collectives run), which items each rank's file holds,
+loading it back in place, and the errors. Each rank writes its results as JSON to OUT_DIR/<library>-<rank>.json; the
+test also reads each side's checkpoint with the other library.
 
     python checkpoint.py ember|torch OUT_DIR
 """
@@ -66,6 +66,22 @@ set_state_dict(fresh, fresh_optimizer, model_state_dict=loaded["model"], optim_s
 results["loaded_model"] = plain(fresh.module.state_dict())
 results["loaded_optim"] = plain(fresh_optimizer.state_dict())
 results["loaded_rest"] = plain({k: v for k, v in loaded.items() if k not in ("model", "optim")})
+
+
+# async_save while this thread keeps running collectives: torch's gloo needs a group of its own for the writing
+# thread (on the default group the two threads' collectives pair up wrongly and hang); ember makes one itself
+group = dist.new_group(backend="gloo") if LIBRARY == "torch" else None
+future = dcp.async_save(state, checkpoint_id=path + "-async", process_group=group)
+total = torch.zeros(3)
+for step in range(5):
+    value = torch.full((3,), float(step + rank))
+    dist.all_reduce(value)
+    total += value
+results["async_keys"] = sorted(future.result(timeout=60).state_dict_metadata)
+results["reduced_meanwhile"] = total.tolist()
+again = {"table": torch.zeros(3, 4), f"own{rank}": torch.zeros(2)}
+dcp.load(again, checkpoint_id=path + "-async")
+results["async_loaded"] = plain(again)
 
 
 def missing():
