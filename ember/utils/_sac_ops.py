@@ -44,21 +44,21 @@ def _next_nodes(node):
 
 
 def hidden_nodes(nodes):
-    """The nodes among those ``nodes`` lead to that no node shows: a composite's inner steps under a node that
-    lists the composite's own inputs (the sum under ``MeanBackward0``)."""
-    hidden, shown = set(), set()
+    """The ids of the nodes among ``nodes`` that no node shows: a composite's inner steps under a node that lists
+    the composite's own inputs (the sum and division under ``MeanBackward1``). Shown are the nodes reachable through
+    ``next_functions`` from those no other node's backward leads to (the region's results, and results unused)."""
+    region, used = {id(node) for node in nodes}, set()
     for node in nodes:
-        listed = _next_nodes(node)
-        while listed:
-            function = listed.pop()
-            if id(function) not in shown:
-                shown.add(id(function))
-                if not function._sequence:   # a shown node: what it lists is shown too
-                    listed.extend(_next_nodes(function))
         for edge in node._edges or ():
             if edge is not None and isinstance(edge[0], Node):
-                hidden.add(id(edge[0]))
-    return hidden - shown
+                used.add(id(edge[0]))
+    shown, stack = set(), [node for node in nodes if id(node) not in used]
+    while stack:
+        node = stack.pop()
+        if id(node) not in shown:
+            shown.add(id(node))
+            stack += [f for f in _next_nodes(node) if id(f) in region or not f._sequence]   # (shown nodes: 0)
+    return region - shown
 
 
 def _graph_ops(outputs, created, hidden):

@@ -49,6 +49,7 @@ CASES = {
                                                  lib.nn.GELU(), lib.nn.Linear(8, 2), lib.nn.Sigmoid())), (4, 8)),
     "conv_bn": (_module(lambda lib: lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4),
                                                      lib.nn.SiLU(), lib.nn.MaxPool2d(2))), (2, 3, 8, 8)),
+    "global_pool": (lambda lib: lambda x: lib.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1), (2, 3, 4, 4)),
     "layer_norm_softmax": (lambda lib: lambda x: lib.nn.functional.softmax(
         lib.nn.functional.layer_norm(x, (8,)), -1), (2, 4, 8)),
     "matmuls": (lambda lib: lambda x: lib.tanh(x @ x.transpose(1, 2)) @ x + x.mean() * 2, (2, 4, 8)),
