@@ -145,12 +145,13 @@ class FlatParamHandle:
 
     def _use_unsharded_views(self, full):
         """Sets each original parameter's attribute to a view of ``full`` (a plain tensor, shadowing a registered
-        parameter of the same name while it is there)."""
-        views = self._views(full)
+        parameter of the same name while it is there), or to the views in the list ``full``; returns the views."""
+        views = self._views(full) if not isinstance(full, list) else full
         for info, view in zip(self.infos, views):
             info.module.__dict__[info.name] = view
         for sub, name, info in self.shared:
             sub.__dict__[name] = views[self.infos.index(info)]
+        return views
 
     def _use_sharded_views(self):
         """Points each original parameter (``use_orig_params``) at its part of this rank's shard, and drops the
@@ -171,7 +172,12 @@ class FlatParamHandle:
             full = _Unshard.apply(self.flat_param, self)
         else:
             full = self.unshard(self.compute_dtype)
-        self._use_unsharded_views(full)
+        return self._use_unsharded_views(full)
+
+    def pre_backward(self, views):
+        """Before backward enters the unit: its modules see the forward's unsharded views again (a checkpointed
+        module reruns its forward in backward, and must build the graph it built then)."""
+        self._use_unsharded_views(views)
 
     def post_forward(self):
         """Reshards: the original parameters are this rank's views again (``use_orig_params``); the unsharded tensor
@@ -234,6 +240,8 @@ class FlatParamHandle:
                 existing = None
             if not self.state._sync_gradients:
                 unsharded = grad[:self.unpadded_numel].to(self.flat_param.dtype)
+                if self.use_orig_params:
+                    self._use_sharded_views()
                 self._set_grad(unsharded if existing is None else existing + unsharded, True)
                 return
             if existing is not None:
@@ -254,8 +262,12 @@ class FlatParamHandle:
                 sharded = self._saved_grad_shard + sharded
                 self._saved_grad_shard = None
             self._set_grad(sharded, False)
+        if self.use_orig_params:   # backward is done with the unit: resharded
+            self._use_sharded_views()
 
     def _reduce_no_shard(self, grad, existing):
+        if self.use_orig_params:
+            self._use_sharded_views()
         grad = grad.to(self.flat_param.dtype) if existing is None else existing + grad
         if self.state._sync_gradients:
             state = self.state

@@ -11,10 +11,11 @@ from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 
 FSDP_PREFIX = "_fsdp_wrapped_module."
+_CHECKPOINT_PREFIX = "_checkpoint_wrapped_module."
 
 
 def _clean(name):
-    name = name.replace(FSDP_PREFIX, "")
+    name = name.replace(FSDP_PREFIX, "").replace(_CHECKPOINT_PREFIX, "")
     return "" if name == FSDP_PREFIX[:-1] else name.removesuffix("." + FSDP_PREFIX[:-1])
 
 

@@ -184,13 +184,16 @@ class FullyShardedDataParallel(Module):
                 (precision.cast_root_forward_inputs if self._is_root else precision.cast_forward_inputs):
             args, kwargs = _cast_floats((args, kwargs), precision.param_dtype)
         handle = self._handle
-        if handle is not None:
-            handle.pre_forward()
-        try:
+        if handle is None:
             return self._fsdp_wrapped_module(*args, **kwargs)
+        views = handle.pre_forward()
+        try:
+            output = self._fsdp_wrapped_module(*args, **kwargs)
         finally:
-            if handle is not None:
-                handle.post_forward()
+            handle.post_forward()
+        if views and views[0].requires_grad:
+            _register_pre_backward_hooks(output, lambda grad: handle.pre_backward(views))
+        return output
 
     def _units(self):
         return [m for m in self.modules() if isinstance(m, FullyShardedDataParallel)]
@@ -447,6 +450,20 @@ def _unit_buffers(module):
                      if m is not None and not isinstance(m, FullyShardedDataParallel))
 
 
+def _register_pre_backward_hooks(output, hook):
+    """Registers ``hook`` on every tensor in ``output`` (nested tuples, lists and dicts) that requires grad."""
+    from ..._tensor import Tensor
+    if isinstance(output, Tensor):
+        if output.requires_grad:
+            output.register_hook(hook)
+    elif isinstance(output, (tuple, list)):
+        for value in output:
+            _register_pre_backward_hooks(value, hook)
+    elif isinstance(output, dict):
+        for value in output.values():
+            _register_pre_backward_hooks(value, hook)
+
+
 def _cast_floats(value, dtype):
     from ..._tensor import Tensor
     if isinstance(value, Tensor):
@@ -495,10 +512,12 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
     config = module._state_dict_config
     drop = getattr(config, "rank0_only", False) and module.rank != 0
     if handle is not None and not module._in_summon:
-        for info in handle.infos:
-            key = prefix + FSDP_PREFIX + info.fqn
-            if key in state_dict:
-                state_dict[key] = state_dict[key].detach().clone()
+        for info in handle.infos:   # (a checkpoint wrapper inside the unit has left its name out already)
+            for key in (prefix + FSDP_PREFIX + info.fqn,
+                        prefix + FSDP_PREFIX + info.fqn.replace("_checkpoint_wrapped_module.", "")):
+                if key in state_dict:
+                    state_dict[key] = state_dict[key].detach().clone()
+                    break
         handle.exit_full(writeback=False)
     if drop:
         for key in [k for k in state_dict if k.startswith(prefix)]:

@@ -117,7 +117,7 @@ def _recursive_wrap(module, auto_wrap_policy, wrapper_cls, ignored_modules, igno
                     **kwargs):
     """Wraps ``module``'s subtree bottom-up where the policy says; returns the (maybe wrapped) module and the number
     of parameters wrapped."""
-    if isinstance(module, wrapper_cls):
+    if isinstance(wrapper_cls, type) and isinstance(module, wrapper_cls):   # wrapped already (an FSDP unit)
         return module, 0
     nonwrapped_numel = sum(p.numel() for p in module.parameters() if p not in ignored_params)
     if auto_wrap_policy(module=module, recurse=True, nonwrapped_numel=nonwrapped_numel):
@@ -131,10 +131,10 @@ def _recursive_wrap(module, auto_wrap_policy, wrapper_cls, ignored_modules, igno
             total_wrapped_numel += num_wrapped_params
         remainder = nonwrapped_numel - total_wrapped_numel
         if not only_wrap_children and auto_wrap_policy(module=module, recurse=False, nonwrapped_numel=remainder):
-            overrides = {}
+            overrides = dict(getattr(module, "_wrap_overrides", {}))
             if isinstance(auto_wrap_policy, CustomPolicy):
                 result = auto_wrap_policy._lambda_fn(module)
-                overrides = result if isinstance(result, dict) else {}
+                overrides.update(result if isinstance(result, dict) else {})
             return wrapper_cls(module, **{**kwargs, **overrides}), nonwrapped_numel
         return module, total_wrapped_numel
     return module, 0

@@ -261,4 +261,29 @@ loaded = FSDP(torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.
 results["orig_load"] = str(loaded.load_state_dict(model.state_dict()))
 results["orig_loaded_params"] = [[n, plain(p)] for n, p in loaded.named_parameters()]
 
+# activation checkpointing inside FSDP units, applied after wrapping and before
+if LIBRARY == "torch":
+    from torch.distributed.algorithms._checkpoint import checkpoint_wrapper as ac
+else:
+    from ember.distributed.algorithms._checkpoint import checkpoint_wrapper as ac
+for order in ("after", "before"):
+    for use_orig_params in (False, True):
+        name = f"ac_{order}_{use_orig_params}"
+        seq = net()
+        is_linear = lambda m: isinstance(m, torch.nn.Linear)   # noqa: E731
+        wrapper = functools.partial(ac.checkpoint_wrapper, checkpoint_impl=ac.CheckpointImpl.NO_REENTRANT)
+        if order == "before":
+            ac.apply_activation_checkpointing(seq, checkpoint_wrapper_fn=wrapper, check_fn=is_linear)
+        model = FSDP(seq, device_id=CPU, auto_wrap_policy=linear_policy, use_orig_params=use_orig_params)
+        if order == "after":
+            ac.apply_activation_checkpointing(model, checkpoint_wrapper_fn=wrapper, check_fn=is_linear)
+        results[f"{name}_repr"] = repr(model)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        model(batch(0, rank)).square().sum().backward()
+        results[f"{name}_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+        opt.step()
+        results[f"{name}_state"] = plain(model.state_dict())
+        results[f"{name}_osd_keys"] = list(FSDP.optim_state_dict(model, opt)["state"])
+        results[f"{name}_load"] = str(model.load_state_dict(model.state_dict()))
+
 finish(sys.argv[2])
