@@ -4,7 +4,7 @@ errors), and each side's 2-rank checkpoint directory must load in the other libr
 import numpy
 import pytest
 
-from .launch import assert_same_results, results_beside_torch
+from .launch import assert_same_results, ok, results_beside_torch, torch_job
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("torch.distributed")
@@ -39,3 +39,18 @@ def test_checkpoint_on_two_ranks_matches_torch(tmp_path):
         mine, torchs = whole(dcp, path), whole(tdcp, path)
         assert raw(mine) == raw(torchs)
         assert sorted(mine) == ["model", "optim", "own0", "own1", "step", "table"]
+
+
+@pytest.mark.filterwarnings("ignore:torch.distributed is disabled:UserWarning")
+def test_torch_sharded_checkpoint_loads_into_whole_tensors(tmp_path):
+    import ember
+    import ember.distributed.checkpoint as dcp
+    ok(torch_job("torch_sharded_checkpoint.py", 2, tmp_path / "ck"), 2)
+    state = {"rows": ember.zeros(7, 5), "cols": ember.zeros(5, 7), "rep": ember.zeros(3, dtype=ember.float64),
+             "plain": ember.zeros(2), "n": 0}
+    dcp.load(state, checkpoint_id=tmp_path / "ck")
+    full = numpy.arange(35.0, dtype=numpy.float32).reshape(7, 5)
+    assert (state["rows"].numpy() == full).all() and (state["cols"].numpy() == full.T).all()
+    assert state["rep"].tolist() == [1.0] * 3 and state["plain"].tolist() == [5.0, 5.0] and state["n"] == 3
+    chunks = dcp.FileSystemReader(tmp_path / "ck").read_metadata().state_dict_metadata["cols"].chunks
+    assert [(tuple(c.offsets), tuple(c.sizes)) for c in chunks] == [((0, 0), (5, 4)), ((0, 4), (5, 3))]
