@@ -1,5 +1,6 @@
 """SummaryWriter's event files, read back with TensorBoard's own EventAccumulator: every value is what was logged."""
 import os
+import re
 import socket
 import warnings
 
@@ -165,3 +166,47 @@ def test_event_files_are_named_as_pytorch_names_them(tmp_path):
         return [os.path.dirname(name) for name in found]
 
     assert names(SummaryWriter, tmp_path / "ember") == names(torch_tensorboard.SummaryWriter, tmp_path / "torch")
+
+
+@pytest.mark.parametrize("hparam_dict, domains", [
+    ({"lr": 0.1, "layers": 3, "act": "relu", "bn": True, "skip": None}, None),
+    ({"lr": 0.1, "act": "relu", "n": 2}, {"act": ["relu", "tanh"], "n": [1, 2, 4]}),
+    ({"scale": "tensor"}, None),
+])
+def test_hparams_summaries_are_pytorchs(hparam_dict, domains):
+    torch_summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    import torch
+    from ember.utils.tensorboard.summary import hparams
+    def values(lib):
+        return {k: lib.tensor([2.5, 1.0]) if v == "tensor" else v for k, v in hparam_dict.items()}
+    theirs = torch_summary.hparams(values(torch), {"acc": 0.5, "loss": 1}, domains)
+    ours = hparams(values(ember), {"acc": 0.5, "loss": 1}, domains)
+    assert [s.SerializeToString() for s in ours] == [s.SerializeToString() for s in theirs]
+
+
+def test_hparams_refuses_what_pytorch_refuses():
+    torch_summary = pytest.importorskip("torch.utils.tensorboard.summary")
+    from ember.utils.tensorboard.summary import hparams
+    for args in [([1], {}), ({}, None), ({"a": 1}, {}, {"a": [1.5]}), ({"a": 1}, {}, {"b": [1]}), ({"a": [1]}, {}),
+                 ({"a": 1}, {}, [1])]:
+        with pytest.raises(Exception) as theirs:
+            torch_summary.hparams(*args)
+        with pytest.raises(type(theirs.value), match=f"^{re.escape(str(theirs.value))}$"):
+            hparams(*args)
+
+
+def test_add_hparams_and_file_writer_summaries(tmp_path):
+    from ember.utils.tensorboard.summary import hparams
+    with SummaryWriter(tmp_path) as writer:
+        writer.add_hparams({"lr": 0.01, "opt": "adam"}, {"hparam/acc": 0.75}, {"opt": ["adam", "sgd"]},
+                           run_name="trial", global_step=3)
+        for summary in hparams({"gamma": 0.99}, {"reward": 1.0}):   # as stable-baselines3's logger writes them
+            writer.file_writer.add_summary(summary)
+        assert writer.file_writer.get_logdir() == str(tmp_path)
+    assert writer.file_writer is None
+    run = read(tmp_path / "trial")
+    assert [(e.step, e.value) for e in run.Scalars("hparam/acc")] == [(3, 0.75)]
+    assert set(read(tmp_path).PluginTagToContent("hparams")) == {
+        "_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"}
+    with pytest.raises(TypeError, match="hparam_dict and metric_dict should be dictionary."):
+        writer.add_hparams([], {})

@@ -3,6 +3,7 @@ optional extra: ``pip install ember[tensorboard]``). ember tensors are handed ov
 import itertools
 import os
 import socket
+import time
 from datetime import datetime
 
 import ember
@@ -57,6 +58,15 @@ class SummaryWriter:
         """The folder the event files go to."""
         return self.log_dir
 
+    def _get_file_writer(self):
+        return self._writer._get_file_writer()
+
+    @property
+    def file_writer(self):
+        """The writer of this run's event file: ``add_summary(summary, global_step)`` writes a Summary protocol
+        buffer (``torch.utils.tensorboard.summary``'s) as it is; None once the writer is closed."""
+        return self._writer.file_writer
+
     def add_scalar(self, tag, scalar_value, global_step=None, walltime=None, new_style=False,
                    double_precision=False):
         """One scalar under ``tag`` at ``global_step``."""
@@ -94,9 +104,17 @@ class SummaryWriter:
         self._writer.add_text(tag, text_string, global_step, walltime)
 
     def add_hparams(self, hparam_dict, metric_dict, hparam_domain_discrete=None, run_name=None, global_step=None):
-        """A run's hyperparameters and final metrics, for TensorBoard's HParams tab."""
-        self._writer.add_hparams(_plain(hparam_dict), _plain(metric_dict), hparam_domain_discrete,
-                                 name=run_name, global_step=global_step)
+        """A run's hyperparameters and final metrics, for TensorBoard's HParams tab, in the run ``log_dir/run_name``
+        (the time by default), as PyTorch writes them."""
+        from .summary import hparams
+        if type(hparam_dict) is not dict or type(metric_dict) is not dict:
+            raise TypeError("hparam_dict and metric_dict should be dictionary.")
+        summaries = hparams(hparam_dict, metric_dict, hparam_domain_discrete)
+        with SummaryWriter(log_dir=os.path.join(self.log_dir, run_name or str(time.time()))) as run:
+            for summary in summaries:
+                run.file_writer.add_summary(summary, global_step)
+            for tag, value in metric_dict.items():
+                run.add_scalar(tag, value, global_step)
 
     def add_embedding(self, mat, metadata=None, label_img=None, global_step=None, tag="default",
                       metadata_header=None):
