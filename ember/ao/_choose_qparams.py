@@ -58,3 +58,6 @@ def quantize_per_tensor_dynamic(input, dtype, reduce_range):
     qmin, qmax = _qtensor.RANGES[dtype.name]
     scale, zero_point = choose_qparams(low, high, qmin, qmax, reduce_range)
     return _qtensor.quantize_per_tensor(input, scale, zero_point, dtype)
+
+
+quantize_per_tensor_dynamic._fx_qualified_name = "torch.quantize_per_tensor_dynamic"   # as torch.fx prints it

@@ -286,3 +286,65 @@ def test_backend_config_patterns():
                 "reshape"} <= patterns
         cat = next(c for c in config.configs if c.pattern is lib.cat)
         assert cat.observation_type.name == "OUTPUT_SHARE_OBSERVER_WITH_INPUT"
+
+
+def _recurrent(lib):
+    nn = lib.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(20, 8)
+            self.lstm = nn.LSTM(8, 8)
+            self.fc = nn.Linear(8, 4)
+            self.fc2 = nn.Linear(4, 3)
+
+        def forward(self, idx):
+            out, _ = self.lstm(self.emb(idx))
+            return self.fc2(lib.relu(self.fc(out)))
+    return Net()
+
+
+def _dynamic_mapping(lib):
+    q = lib.ao.quantization
+    return (q.QConfigMapping().set_object_type(lib.nn.Embedding, q.float_qparams_weight_only_qconfig)
+            .set_object_type(lib.nn.LSTM, q.default_dynamic_qconfig)
+            .set_object_type(lib.nn.Linear, q.default_dynamic_qconfig))
+
+
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor:UserWarning")   # both references' LSTM
+def test_dynamic_and_weight_only_quantization_as_torch():
+    tm, em = _pair(_recurrent)
+    idx = numpy.random.default_rng(0).integers(0, 20, (5, 2))
+    tp = _fx(torch).prepare_fx(tm, _dynamic_mapping(torch), (torch.from_numpy(idx),))
+    ep = _fx(ember).prepare_fx(em, _dynamic_mapping(ember), (ember.tensor(idx),))
+    assert _code(ep) == _code(tp)   # dynamic placeholder observers before the LSTM and the linears
+    assert _text(ep) == _text(tp)
+    tr = _fx(torch).convert_to_reference_fx(copy.deepcopy(tp))
+    er = _fx(ember).convert_to_reference_fx(copy.deepcopy(ep))
+    assert _code(er) == _code(tr)   # quantize_per_tensor_dynamic -> dequantize
+    assert _text(er) == _text(tr)
+    assert list(er.state_dict()) == list(tr.state_dict())
+    numpy.testing.assert_allclose(er(ember.tensor(idx)).detach().numpy(), tr(torch.from_numpy(idx)).detach().numpy(),
+                                  atol=1e-5)
+    tq = _fx(torch).convert_fx(tp)
+    eq = _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)
+    assert _text(eq) == _text(tq)   # QuantizedEmbedding, DynamicQuantizedLSTM, DynamicQuantizedLinear
+    assert list(eq.state_dict()) == list(tq.state_dict())
+    numpy.testing.assert_allclose(eq(ember.tensor(idx)).numpy(), tq(torch.from_numpy(idx)).numpy(), atol=1e-5)
+    eq.load_state_dict(_to_ember_state(tq.state_dict()))
+    numpy.testing.assert_allclose(eq(ember.tensor(idx)).numpy(), tq(torch.from_numpy(idx)).numpy(), atol=1e-5)
+
+
+def test_dynamic_linear_relu_fuses_as_torch():
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(4, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+    tm, em = _pair(build)
+    x = _data(3, 4, n=1)[0]
+    tmap = torch.ao.quantization.QConfigMapping().set_global(torch.ao.quantization.per_channel_dynamic_qconfig)
+    emap = ember.ao.quantization.QConfigMapping().set_global(ember.ao.quantization.per_channel_dynamic_qconfig)
+    tq = _fx(torch).convert_fx(_fx(torch).prepare_fx(tm, tmap, (torch.from_numpy(x),)))
+    eq = _fx(ember).convert_fx(_fx(ember).prepare_fx(em, emap, (ember.tensor(x),)))
+    assert _text(eq) == _text(tq)   # DynamicQuantizedLinearReLU
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())

@@ -106,6 +106,19 @@ def _default_ops():
             nn.LayerNorm, nn.Dropout, nn.PReLU, F.elu, F.hardswish, F.leaky_relu, F.dropout]
 
 
+def _rnn_and_embedding_configs(dynamic):
+    """LSTM/GRU (dynamic quantization) and Embedding/EmbeddingBag (quint8 weights with float qparams)."""
+    from ...nn.quantized import reference as nnqr
+    weight_only = DTypeConfig(input_dtype=ember.float, output_dtype=ember.float, weight_dtype=ember.quint8)
+    configs = [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([dynamic])
+               .set_root_module(op).set_reference_quantized_module(ref)
+               for op, ref in ((nn.LSTM, nnqr.LSTM), (nn.GRU, nnqr.GRU))]
+    configs += [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([weight_only])
+                .set_root_module(op).set_reference_quantized_module(ref)
+                for op, ref in ((nn.Embedding, nnqr.Embedding), (nn.EmbeddingBag, nnqr.EmbeddingBag))]
+    return configs
+
+
 def _native_configs():
     from ...nn import intrinsic as nni
     static, dynamic, fp16, default_op = _dtype_configs()
@@ -128,6 +141,7 @@ def _native_configs():
                     for op in ops]
     configs += [BackendPatternConfig(op).set_observation_type(_SHARE).set_dtype_configs([default_op])
                 for op in _share_qparams_ops()]
+    configs += _rnn_and_embedding_configs(dynamic)
     configs += [BackendPatternConfig(op).set_observation_type(ObservationType.INPUT_OUTPUT_NOT_OBSERVED)
                 .set_dtype_configs([default_op]) for op in ("shape", "size")]
     for bn, fused in ((nn.BatchNorm2d, nni.BNReLU2d), (nn.BatchNorm3d, nni.BNReLU3d)):

@@ -52,9 +52,18 @@ def _replace_observer_with_quantize_dequantize_node(model, node, modules, node_n
     skip = all(_has_none_qconfig(n, node_name_to_qconfig) for n in list(node.args) + list(node.users))
     dtype = getattr(observer, "dtype", None)
     is_dynamic = bool(getattr(observer, "is_dynamic", False))
-    if skip or getattr(dtype, "name", None) not in _QUANTIZED_DTYPES + ("float16",) or is_dynamic:
+    if skip or getattr(dtype, "name", None) not in _QUANTIZED_DTYPES + ("float16",):
         node.replace_all_uses_with(node.args[0])
         graph.erase_node(node)
+        return
+    if is_dynamic:   # quantize_per_tensor_dynamic(x, dtype, reduce_range) then dequantize
+        reduce_range = ember.backends.quantized.engine in ("fbgemm", "x86")
+        with graph.inserting_before(node):
+            quantized = graph.create_node("call_function", ember.quantize_per_tensor_dynamic,
+                                          (node.args[0], dtype, reduce_range), {})
+            dequantized = graph.call_method("dequantize", args=(quantized,))
+            node.replace_all_uses_with(dequantized)
+            graph.erase_node(node)
         return
     if dtype == ember.float16:
         with graph.inserting_before(node):
@@ -115,12 +124,19 @@ def convert_weighted_module(node, modules, observed_node_names, node_name_to_qco
     fused, float_module = None, original
     if isinstance(original, _FusedModule):
         fused, float_module = original, original[0]
-    if weight_post_process is None:
-        weight_post_process = qconfig.weight()
-        weight_post_process(float_module.weight)
+    weight_qparams = {"is_decomposed": False}
+    if isinstance(float_module, (ember.nn.LSTM, ember.nn.GRU)):   # qparams per weight, by parameter name
+        for name in float_module._flat_weights_names:
+            if name.startswith("weight"):
+                observer = qconfig.weight()
+                if observer.dtype == ember.qint8:
+                    observer(getattr(float_module, name))
+                weight_qparams[name] = get_qparam_dict(observer)
     else:
+        if weight_post_process is None:
+            weight_post_process = qconfig.weight()
         weight_post_process(float_module.weight)
-    weight_qparams = {"is_decomposed": False, **get_qparam_dict(weight_post_process)}
+        weight_qparams.update(get_qparam_dict(weight_post_process))
     to_reference = {c.root_module: c.reference_quantized_module for c in backend_config.configs
                     if c.root_module is not None and c.reference_quantized_module is not None}
     ref_class = to_reference.get(type(float_module))

@@ -12,6 +12,8 @@ from ember.fx import GraphModule, Node
 from ...nn import intrinsic as nni
 from ...nn import quantized as nnq
 from ...nn.intrinsic import quantized as nniq
+from ...nn.intrinsic.quantized import dynamic as nniqd
+from ...nn.quantized import dynamic as nnqd
 from ...nn.quantized import reference as nnqr
 from .utils import _parent_name
 
@@ -23,6 +25,10 @@ STATIC_LOWER_FUSED_MODULE_MAP = {nni.LinearReLU: (nnqr.Linear, nniq.LinearReLU),
                                  nni.ConvReLU1d: (nnqr.Conv1d, nniq.ConvReLU1d),
                                  nni.ConvReLU2d: (nnqr.Conv2d, nniq.ConvReLU2d),
                                  nni.ConvReLU3d: (nnqr.Conv3d, nniq.ConvReLU3d)}
+
+DYNAMIC_LOWER_MODULE_MAP = {nnqr.Linear: nnqd.Linear, nnqr.LSTM: nnqd.LSTM, nnqr.GRU: nnqd.GRU}
+DYNAMIC_LOWER_FUSED_MODULE_MAP = {nni.LinearReLU: (nnqr.Linear, nniqd.LinearReLU)}
+WEIGHT_ONLY_LOWER_MODULE_MAP = {nnqr.Embedding: nnq.Embedding, nnqr.EmbeddingBag: nnq.EmbeddingBag}
 
 
 def _special_pattern_lower_module_map():
@@ -172,6 +178,46 @@ def _lower_static_weighted_ref_module(model, qconfig_map):
         model.graph.erase_node(zero_point_node)
 
 
+def _lower_dynamic_weighted_ref_module(model):
+    """``quantize_per_tensor_dynamic -> dequantize -> reference module`` becomes the dynamically quantized module
+    on the float input."""
+    modules = dict(model.named_modules(remove_duplicate=False))
+    for ref_node in list(model.graph.nodes):
+        if ref_node.op != "call_module" or type(modules[str(ref_node.target)]) not in (
+                set(DYNAMIC_LOWER_MODULE_MAP) | set(DYNAMIC_LOWER_FUSED_MODULE_MAP)):
+            continue
+        dq_node = ref_node.args[0]
+        if not is_dequantize_node(dq_node):
+            continue
+        q_node = dq_node.args[0]
+        if not isinstance(q_node, Node) or q_node.op != "call_function" or \
+                q_node.target is not ember.quantize_per_tensor_dynamic:
+            continue
+        if q_node.args[1] not in (ember.quint8, ember.qint8, ember.float16):
+            continue
+        ref_module = modules[str(ref_node.target)]
+        if type(ref_module) in DYNAMIC_LOWER_FUSED_MODULE_MAP:
+            inner_ref_class, q_class = DYNAMIC_LOWER_FUSED_MODULE_MAP[type(ref_module)]
+            if type(ref_module[0]) is not inner_ref_class:
+                continue
+        else:
+            q_class = DYNAMIC_LOWER_MODULE_MAP[type(ref_module)]
+        parent, name = _parent_name(ref_node.target)
+        setattr(modules[parent], name, q_class.from_reference(ref_module))
+        ref_node.replace_input_with(dq_node, q_node.args[0])
+
+
+def _lower_weight_only_weighted_ref_module(model):
+    """Reference embeddings become quantized ones."""
+    modules = dict(model.named_modules(remove_duplicate=False))
+    for ref_node in model.graph.nodes:
+        if ref_node.op != "call_module" or type(modules[str(ref_node.target)]) not in WEIGHT_ONLY_LOWER_MODULE_MAP:
+            continue
+        ref_module = modules[str(ref_node.target)]
+        parent, name = _parent_name(ref_node.target)
+        setattr(modules[parent], name, WEIGHT_ONLY_LOWER_MODULE_MAP[type(ref_module)].from_reference(ref_module))
+
+
 def _lower_quantized_binary_op(model, qconfig_map):
     modules = dict(model.named_modules(remove_duplicate=False))
     plain, with_relu = _qbin_op_mappings()
@@ -282,6 +328,8 @@ def _default_function_qop(target):
 
 def _lower_to_native_backend(model, qconfig_map, node_name_to_scope, keep_original_weights=False):
     _lower_static_weighted_ref_module(model, qconfig_map)
+    _lower_dynamic_weighted_ref_module(model)
+    _lower_weight_only_weighted_ref_module(model)
     _lower_quantized_binary_op(model, qconfig_map)
     _lower_getattr_tensor_metadata_op(model)
     _lower_get_tensor_info_op(model)

@@ -127,6 +127,13 @@ class Embedding(nn.Module):
         quantized.set_weight(table)
         return quantized
 
+    @classmethod
+    def from_reference(cls, ref_embedding):
+        """The quantized Embedding of a reference one (FX graph mode quantization)."""
+        return cls(ref_embedding.num_embeddings, ref_embedding.embedding_dim, ref_embedding.padding_idx,
+                   ref_embedding.max_norm, ref_embedding.norm_type, ref_embedding.scale_grad_by_freq,
+                   ref_embedding.sparse, ref_embedding.get_quantized_weight(), ref_embedding.weight_dtype)
+
 
 class EmbeddingBag(Embedding):
     """An ``nn.EmbeddingBag`` over a quint8 table. As PyTorch's quantized kernel, bags are always summed (the
@@ -161,3 +168,10 @@ class EmbeddingBag(Embedding):
                                  sparse=mod.sparse, include_last_offset=mod.include_last_offset)
         quantized.set_weight(table)
         return quantized
+
+    @classmethod
+    def from_reference(cls, ref_embedding_bag):
+        """The quantized EmbeddingBag of a reference one (FX graph mode quantization)."""
+        ref = ref_embedding_bag
+        return cls(ref.num_embeddings, ref.embedding_dim, ref.max_norm, ref.norm_type, ref.scale_grad_by_freq,
+                   ref.mode, ref.sparse, ref.get_quantized_weight(), ref.include_last_offset, ref.weight_dtype)

@@ -5,9 +5,19 @@ import ember
 from ember import nn
 from ember.nn import functional as F
 
-__all__ = ["Linear", "Conv1d", "Conv2d", "Conv3d"]
+__all__ = ["Linear", "Conv1d", "Conv2d", "Conv3d", "Embedding", "EmbeddingBag", "LSTM", "GRU"]
 
 _QDTYPES = ("quint8", "qint8", "quint4x2", "qint32")
+
+
+def _quantize(weight, qscheme, dtype, scale, zero_point, axis):
+    if dtype == ember.float16:
+        return weight.to(ember.float16)
+    if qscheme == ember.per_tensor_affine and dtype.name != "quint4x2":
+        return ember.quantize_per_tensor(weight, scale, zero_point, dtype)
+    if qscheme in (ember.per_channel_affine, ember.per_channel_affine_float_qparams):
+        return ember.quantize_per_channel(weight, scale, zero_point, axis, dtype)
+    raise ValueError(f"Unsupported dtype and qscheme: {dtype}, {qscheme}")
 
 
 class ReferenceQuantizedModule(nn.Module):
@@ -53,10 +63,8 @@ class ReferenceQuantizedModule(nn.Module):
         if self.weight_qscheme == ember.per_tensor_affine and self.weight_dtype.name != "quint4x2":
             return ember.quantize_per_tensor(self.weight, self.weight_scale, self.weight_zero_point,
                                              self.weight_dtype)
-        if self.weight_qscheme in (ember.per_channel_affine, ember.per_channel_affine_float_qparams):
-            return ember.quantize_per_channel(self.weight, self.weight_scale, self.weight_zero_point,
-                                              self.weight_axis_int, self.weight_dtype)
-        raise ValueError(f"Unsupported dtype and qscheme: {self.weight_dtype}, {self.weight_qscheme}")
+        return _quantize(self.weight, self.weight_qscheme, self.weight_dtype, self.weight_scale,
+                         self.weight_zero_point, self.weight_axis_int)
 
     def get_weight(self):
         """The weight quantized and dequantized with the stored qparams (the float weight without qparams)."""
@@ -152,3 +160,155 @@ def _conv(name, base):
 Conv1d = _conv("Conv1d", nn.Conv1d)
 Conv2d = _conv("Conv2d", nn.Conv2d)
 Conv3d = _conv("Conv3d", nn.Conv3d)
+
+
+class Embedding(nn.Embedding, ReferenceQuantizedModule):
+    """A reference quantized Embedding: looks rows up in the quantized and dequantized table."""
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, device=None, dtype=None, weight_qparams=None):
+        super().__init__(num_embeddings, embedding_dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                         _weight, device=device, dtype=dtype)
+        self._init_weight_qparams(weight_qparams, device)
+
+    def _get_name(self):
+        return "QuantizedEmbedding(Reference)"
+
+    def forward(self, input):
+        """The rows of the quantized-dequantized table."""
+        return F.embedding(input, self.get_weight(), self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    @classmethod
+    def from_float(cls, mod, weight_qparams):
+        """A reference Embedding holding ``mod``'s table and ``weight_qparams``."""
+        return cls(mod.num_embeddings, mod.embedding_dim, mod.padding_idx, mod.max_norm, mod.norm_type,
+                   mod.scale_grad_by_freq, mod.sparse, mod.weight, mod.weight.device, mod.weight.dtype, weight_qparams)
+
+
+class EmbeddingBag(nn.EmbeddingBag, ReferenceQuantizedModule):
+    """A reference quantized EmbeddingBag: reduces bags of rows of the quantized and dequantized table."""
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None, weight_qparams=None):
+        super().__init__(num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                         _weight, include_last_offset, padding_idx, device=device, dtype=dtype)
+        self._init_weight_qparams(weight_qparams, device)
+
+    def _get_name(self):
+        return "QuantizedEmbedding(Reference)"
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        """The bags' reductions over the quantized-dequantized table."""
+        return F.embedding_bag(input, self.get_weight(), offsets, self.max_norm, self.norm_type,
+                               self.scale_grad_by_freq, self.mode, self.sparse, per_sample_weights,
+                               self.include_last_offset, self.padding_idx)
+
+    @classmethod
+    def from_float(cls, mod, weight_qparams, use_precomputed_fake_quant=False):
+        """A reference EmbeddingBag holding ``mod``'s table and ``weight_qparams``."""
+        return cls(mod.num_embeddings, mod.embedding_dim, mod.max_norm, mod.norm_type, mod.scale_grad_by_freq,
+                   mod.mode, mod.sparse, mod.weight, mod.include_last_offset, mod.padding_idx, mod.weight.device,
+                   mod.weight.dtype, weight_qparams)
+
+
+class RNNBase(nn.RNNBase):
+    """A reference quantized LSTM/GRU: the float recurrence over weights quantized and dequantized with the qparams
+    of each (``weight_ih_l0_scale``, ``..._zero_point``, ``..._axis`` buffers)."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None, weight_qparams_dict=None):
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device, dtype)
+        if weight_qparams_dict is None:
+            weight_qparams = {"qscheme": ember.per_tensor_affine, "dtype": ember.quint8, "scale": 1.0,
+                              "zero_point": 0}
+            weight_qparams_dict = {"is_decomposed": False, **{name: weight_qparams for name in
+                                                              self._flat_weights_names if name.startswith("weight")}}
+        self._init_weight_qparams_dict(weight_qparams_dict, device)
+
+    def _init_weight_qparams_dict(self, weight_qparams_dict, device):
+        self.is_decomposed = weight_qparams_dict["is_decomposed"]
+        for key, qparams in weight_qparams_dict.items():
+            if key == "is_decomposed":
+                continue
+            qscheme, dtype = qparams["qscheme"], qparams["dtype"]
+            setattr(self, key + "_qscheme", qscheme)
+            setattr(self, key + "_dtype", dtype)
+            if qscheme not in (None, ember.per_tensor_affine, ember.per_channel_affine):
+                raise AssertionError(f"qscheme: {qscheme} is not supported in {self._get_name()}")
+            if qscheme is None:
+                continue
+            # ember.tensor on the observer's tensors, as PyTorch (which warns about copy-constructing them)
+            self.register_buffer(key + "_scale", ember.tensor(qparams["scale"], dtype=ember.float, device=device))
+            self.register_buffer(key + "_zero_point", ember.tensor(qparams["zero_point"], dtype=ember.int,
+                                                                   device=device))
+            axis = qparams["axis"] if qscheme == ember.per_channel_affine else 0
+            self.register_buffer(key + "_axis", ember.tensor(axis, dtype=ember.int, device=device))
+            setattr(self, key + "_axis_int", getattr(self, key + "_axis").item())
+
+    def _quantized(self, name):
+        qscheme = getattr(self, name + "_qscheme")
+        weight = getattr(self, name)
+        if qscheme is None:
+            return weight
+        return _quantize(weight, qscheme, getattr(self, name + "_dtype"), getattr(self, name + "_scale"),
+                         getattr(self, name + "_zero_point"), getattr(self, name + "_axis_int"))
+
+    def get_quantized_weight_bias_dict(self):
+        """``{"weight": {name: quantized weight}, "bias": {name: float bias}}`` by the float layer's names."""
+        out = {"weight": {}, "bias": {}}
+        for name in self._flat_weights_names:
+            if name.startswith("weight"):
+                out["weight"][name] = self._quantized(name)
+            else:
+                out["bias"][name] = getattr(self, name)
+        return out
+
+    def get_flat_weights(self):
+        """The weights quantized and dequantized, the biases as they are."""
+        flat = []
+        for name in self._flat_weights_names:
+            value = self._quantized(name) if name.startswith("weight") else getattr(self, name)
+            flat.append(value.dequantize() if getattr(value, "is_quantized", False) else value)
+        return flat
+
+    @property
+    def _flat_weights(self):
+        if not hasattr(self, "is_decomposed"):   # still being built
+            return [getattr(self, name, None) for name in self._flat_weights_names]
+        return self.get_flat_weights()
+
+    @classmethod
+    def from_float(cls, mod, weight_qparams_dict):
+        """A reference layer holding ``mod``'s parameters and the qparams of each weight."""
+        ref = cls(mod.input_size, mod.hidden_size, mod.num_layers, mod.bias, mod.batch_first, mod.dropout,
+                  mod.bidirectional, weight_qparams_dict=weight_qparams_dict)
+        for name in mod._flat_weights_names:
+            setattr(ref, name, getattr(mod, name))
+        return ref
+
+
+class LSTM(RNNBase):
+    """A reference quantized LSTM."""
+
+    get_expected_cell_size = nn.LSTM.get_expected_cell_size   # the LSTM's (h, c) state checks
+    check_forward_args = nn.LSTM.check_forward_args
+    permute_hidden = nn.LSTM.permute_hidden
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("LSTM", *args, **kwargs)
+
+    def _get_name(self):
+        return "QuantizedLSTM(Reference)"
+
+
+class GRU(RNNBase):
+    """A reference quantized GRU."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__("GRU", *args, **kwargs)
+
+    def _get_name(self):
+        return "QuantizedGRU(Reference)"

@@ -79,3 +79,12 @@ class Linear(nnq.Linear):
         qlinear = cls(mod.in_features, mod.out_features, dtype=dtype)
         qlinear.set_weight_bias(qweight, mod.bias)
         return qlinear
+
+    @classmethod
+    def from_reference(cls, ref_qlinear):
+        """A dynamic quantized linear from a reference one's quantized weight (FX graph mode quantization)."""
+        qlinear = cls(ref_qlinear.in_features, ref_qlinear.out_features, dtype=ref_qlinear.weight_dtype)
+        qweight = ref_qlinear.get_quantized_weight()
+        qlinear.set_weight_bias(qweight if ref_qlinear.weight_dtype is ember.qint8 else qweight.float(),
+                                ref_qlinear.bias)
+        return qlinear

@@ -305,6 +305,27 @@ class RNNBase(nn.Module):
         quantized._all_weight_values = nn.ModuleList(values)
         return quantized
 
+    @classmethod
+    def from_reference(cls, ref_mod):
+        """The dynamically quantized layer from a reference one's quantized weights (FX graph mode
+        quantization)."""
+        quantized = cls(ref_mod.input_size, ref_mod.hidden_size, ref_mod.num_layers, ref_mod.bias,
+                        ref_mod.batch_first, ref_mod.dropout, ref_mod.bidirectional, ref_mod.weight_ih_l0_dtype)
+        weight_bias = ref_mod.get_quantized_weight_bias_dict()
+        values = []
+        for layer in range(quantized.num_layers):
+            for direction in range(quantized._directions()):
+                suffix = f"_l{layer}" + ("_reverse" if direction else "")
+                pairs = []
+                for kind in ("ih", "hh"):
+                    weight = weight_bias["weight"][f"weight_{kind}{suffix}"]
+                    if not isinstance(weight, QTensor):   # float16 weights: the float16-rounded values
+                        weight = weight.detach().float()
+                    pairs.append((weight, weight_bias["bias"][f"bias_{kind}{suffix}"].detach().float()))
+                values.append(PackedParameter(tuple(pairs)))
+        quantized._all_weight_values = nn.ModuleList(values)
+        return quantized
+
 
 class LSTM(RNNBase):
     """A dynamically quantized ``nn.LSTM``: ``output, (h_n, c_n) = lstm(input, (h_0, c_0))`` on 3-D tensors."""
