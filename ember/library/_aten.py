@@ -11,6 +11,16 @@ import types
 _OVERLOADS = None
 _PACKETS = {}
 
+_OTHER_NAMESPACES = {
+    "_c10d_functional": "all_gather_into_tensor all_gather_into_tensor_coalesced all_gather_into_tensor_out all_reduce "
+                        "all_reduce_ all_reduce_coalesced all_reduce_coalesced_ all_to_all_single batch_p2p_ops "
+                        "broadcast broadcast_ irecv isend reduce_scatter_tensor reduce_scatter_tensor_coalesced "
+                        "reduce_scatter_tensor_out wait_tensor",
+}
+"""PyTorch's operators in namespaces other than ``aten`` that programs name at import (selective checkpointing
+policies list ``torch.ops._c10d_functional.reduce_scatter_tensor.default``): each has the overload ``default`` alone.
+They can be compared and hashed; calling one says that ember lacks it."""
+
 
 def _overload_names():
     """operator name -> its overload names, read once from the table."""
@@ -76,7 +86,7 @@ class OpOverload:
     it."""
 
     def __init__(self, packet, overload):
-        self._overloadpacket, self._overloadname, self.namespace = packet, overload, "aten"
+        self._overloadpacket, self._overloadname, self.namespace = packet, overload, packet.namespace
         self._opname = packet._opname
 
     @property
@@ -91,13 +101,13 @@ class OpOverload:
     def name(self):
         """``aten::op`` or ``aten::op.overload``, as the dispatcher names it."""
         suffix = "" if self._overloadname == "default" else "." + self._overloadname
-        return f"aten::{self._opname}{suffix}"
+        return f"{self.namespace}::{self._opname}{suffix}"
 
     def __repr__(self):
-        return f"<OpOverload(op='aten.{self._opname}', overload='{self._overloadname}')>"
+        return f"<OpOverload(op='{self.namespace}.{self._opname}', overload='{self._overloadname}')>"
 
     def __str__(self):
-        return f"aten.{self._opname}.{self._overloadname}"
+        return f"{self.namespace}.{self._opname}.{self._overloadname}"
 
     def __call__(self, *args, **kwargs):
         return self._overloadpacket._run(args, kwargs)
@@ -107,8 +117,9 @@ class OpOverloadPacket:
     """An ATen operator by name (``torch.ops.aten.sort``): its overloads as attributes (``.default``, ``.stable``);
     calling it runs the ember op computing it."""
 
-    def __init__(self, name, overloads):
-        self._opname, self._overload_names, self._qualified_op_name = name, overloads, f"aten::{name}"
+    def __init__(self, name, overloads, namespace="aten"):
+        self._opname, self._overload_names, self._qualified_op_name = name, overloads, f"{namespace}::{name}"
+        self.namespace = namespace
         self._made = {}
 
     @property
@@ -121,22 +132,23 @@ class OpOverloadPacket:
 
     def __getattr__(self, overload):
         if overload.startswith("__") or overload not in self._overload_names:
-            raise AttributeError(f"The underlying op of 'aten.{self._opname}' has no overload name '{overload}'")
+            raise AttributeError(f"The underlying op of '{self}' has no overload name '{overload}'")
         made = self._made.get(overload)
         if made is None:
             made = self._made[overload] = OpOverload(self, overload)
         return made
 
     def __repr__(self):
-        return f"<OpOverloadPacket(op='aten.{self._opname}')>"
+        return f"<OpOverloadPacket(op='{self}')>"
 
     def __str__(self):
-        return f"aten.{self._opname}"
+        return f"{self.namespace}.{self._opname}"
 
     def _run(self, args, kwargs):
-        function = _implementation(self._opname)
+        function = _implementation(self._opname) if self.namespace == "aten" else None
         if function is None:
-            raise NotImplementedError(f"ember does not implement the ATen operator aten::{self._opname}")
+            kind = "ATen operator" if self.namespace == "aten" else "operator"
+            raise NotImplementedError(f"ember does not implement the {kind} {self._qualified_op_name}")
         out = function(*args, **kwargs)
         if type(out) is tuple:   # a public op's tuple of tensors (split, unbind) is ATen's Tensor[]: a list
             return list(out)
@@ -147,26 +159,33 @@ class OpOverloadPacket:
 
 
 class OpNamespace(types.ModuleType):
-    """``torch.ops.aten``: the ATen operators as ``OpOverloadPacket`` attributes."""
+    """``torch.ops.aten`` (or another of PyTorch's namespaces): the operators as ``OpOverloadPacket``
+    attributes."""
 
-    def __init__(self):
-        super().__init__("torch.ops.aten")
-        self.name = "aten"
+    def __init__(self, name="aten"):
+        super().__init__(f"torch.ops.{name}")
+        self.name = name
 
     def __repr__(self):
-        return "<module 'torch.ops.aten' from 'torch.ops'>"
+        return f"<module 'torch.ops.{self.name}' from 'torch.ops'>"
+
+    def _overloads(self):
+        if self.name == "aten":
+            return _overload_names()
+        return {op: ["default"] for op in _OTHER_NAMESPACES[self.name].split()}
 
     def __getattr__(self, op_name):
-        packet = _PACKETS.get(op_name)
+        packet = _PACKETS.get((self.name, op_name))
         if packet is None:
-            overloads = _overload_names().get(op_name) if not op_name.startswith("__") else None
+            overloads = self._overloads().get(op_name) if not op_name.startswith("__") else None
             if overloads is None:
-                raise AttributeError(f"'_OpNamespace' 'aten' object has no attribute '{op_name}'")
-            packet = _PACKETS[op_name] = OpOverloadPacket(op_name, overloads)
+                raise AttributeError(f"'_OpNamespace' '{self.name}' object has no attribute '{op_name}'")
+            packet = _PACKETS[(self.name, op_name)] = OpOverloadPacket(op_name, overloads, self.name)
         return packet
 
     def __dir__(self):
-        return sorted(_overload_names())
+        return sorted(self._overloads())
 
 
 aten = OpNamespace()
+c10d_functional = OpNamespace("_c10d_functional")

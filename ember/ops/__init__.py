@@ -17,6 +17,9 @@ def __getattr__(name):
     if name == "aten":   # PyTorch's ATen operators by name (library._aten)
         from ..library._aten import aten
         return aten
+    if name == "_c10d_functional":   # named by selective checkpointing policies (library._aten)
+        from ..library._aten import c10d_functional
+        return c10d_functional
     if name == "quantized":   # the quantized kernels FX-quantized graphs call (ao._quantized_namespace)
         from ..ao._quantized_namespace import quantized
         return quantized

@@ -108,7 +108,15 @@ def _batch_norm_ops(args, kwargs, out, ops):
     return [("empty", "memory_format")] + ops if ops else ops
 
 
-EXTRA = {"dropout": _dropout_ops, "batch_norm": _batch_norm_ops}
+def _linear_ops(args, kwargs, out, ops):
+    """Without a bias, ``at::linear`` is ``matmul(input, weight.t())``: the weight's ``t`` comes before the fold of
+    the input (the graph lists the input first)."""
+    if ops[:3] == [("view", "default"), ("t", "default"), ("mm", "default")]:
+        return [ops[1], ops[0]] + ops[2:]
+    return ops
+
+
+EXTRA = {"dropout": _dropout_ops, "batch_norm": _batch_norm_ops, "linear": _linear_ops}
 """Composite name -> ``(args, kwargs, out, ops) -> ops``: ATen ops PyTorch's kernel runs outside the graph."""
 
 NO_OPS = ("AssignInplace",)

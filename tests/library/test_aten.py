@@ -54,3 +54,19 @@ def test_overloads_compute_as_torch():
     source = ember.arange(3)
     assert ember.ops.aten.alias.default(source)._base is source
     assert ember.ops.aten._to_copy.default(source).data_ptr() != source.data_ptr()
+
+
+def test_c10d_functional_names_as_torchs():
+    """``torch.ops._c10d_functional``'s operators, which selective checkpointing policies list at import."""
+    def names(lib):
+        ns = lib.ops._c10d_functional
+        op = ns.reduce_scatter_tensor
+        answers = [repr(ns), repr(op), str(op), repr(op.default), str(op.default), op.default.name(), op.overloads(),
+                   op.default.namespace, op.default.__name__, op.__name__,
+                   op.default is ns.reduce_scatter_tensor.default, {ns.wait_tensor.default: 1}[ns.wait_tensor.default]]
+        for missing in (lambda: ns.nope, lambda: op.nope):
+            with pytest.raises(AttributeError) as error:
+                missing()
+            answers.append(str(error.value))
+        return answers
+    assert names(ember) == names(torch)

@@ -45,6 +45,7 @@ CASES = {
     "linear": (_module(lambda lib: lib.nn.Linear(8, 6)), (4, 8)),
     "linear_3d": (_module(lambda lib: lib.nn.Linear(8, 6)), (2, 4, 8)),
     "linear_no_bias": (_module(lambda lib: lib.nn.Linear(8, 6, bias=False)), (4, 8)),
+    "linear_no_bias_3d": (_module(lambda lib: lib.nn.Linear(8, 6, bias=False)), (2, 4, 8)),
     "mlp": (_module(lambda lib: lib.nn.Sequential(lib.nn.Linear(8, 8), lib.nn.ReLU(), lib.nn.Linear(8, 8),
                                                  lib.nn.GELU(), lib.nn.Linear(8, 2), lib.nn.Sigmoid())), (4, 8)),
     "conv_bn": (_module(lambda lib: lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4),
