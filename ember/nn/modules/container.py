@@ -4,6 +4,8 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+from ..._tensor import grad_state
+from ...ops import _conv_eval
 from ..parameter import Parameter
 from .module import Module
 
@@ -138,6 +140,8 @@ class Sequential(_NumberedModules):
         return module
 
     def forward(self, input):
+        if not grad_state.enabled:   # evaluation: convolution, batch norm and activation chains run as one
+            return _conv_eval.sequential(self._modules.values(), input)
         for module in self._modules.values():
             input = module(input)
         return input

@@ -1,0 +1,152 @@
+"""Evaluation chains of ``nn.Sequential``: a convolution, a batch norm by running statistics and optionally a ReLU,
+ReLU6 or Hardtanh (torchvision's Conv2dNormActivation, VGG's features, MobileNet's blocks, ResNet's downsample)
+with nothing recorded. The convolution runs as the module's own forward; the batch norm's affine map and the
+activation's clamp are then written into its new output, each part of the batch in one go on the intra-op threads
+(one hand-off instead of one per op, no new array for the batch norm, the part still in cache for the clamp).
+
+The arithmetic is the separate ops' (``normalization._running_affine`` and ``ChannelAffine``'s per-channel rows,
+``clipped`` as relu's, ``numpy.clip`` as ``Hardtanh``'s), elementwise, so the results are the same bits. The
+intermediate tensors are the Sequential's own (nothing outside it sees them), so writing into the convolution's
+output is invisible; any hook, compiled call, subclass, dispatch hook (trace, vmap, autocast, profiler),
+torch-function mode or tensor subclass, and any tensor that records gradients, takes the modules one by one."""
+import sys
+
+import numpy
+
+from .._tensor import Tensor, grad_state
+from ..autograd import function as _function
+from . import _parallel
+from ._util import quiet
+
+_FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+def _plain(module):
+    """Whether calling ``module`` is its class's forward and nothing else (no hooks of its own or global ones, no
+    compiled call, no forward set on the instance)."""
+    return not (module._forward_pre_hooks or module._forward_hooks or module._backward_hooks or
+                module._backward_pre_hooks or module._compiled_call_impl is not None or "forward" in module.__dict__
+                or _global_hooks[0] or _global_hooks[1])
+
+
+def _array(tensor, dtype):
+    """``tensor``'s NumPy array where it is a plain tensor of ``dtype`` that records nothing, else None (None for
+    None: an absent weight or bias)."""
+    if tensor is None:
+        return None
+    if type(tensor) not in _TENSOR_TYPES or (grad_state.enabled and tensor.requires_grad):
+        return False
+    data = tensor._data
+    return data if type(data) is numpy.ndarray and data.dtype == dtype else False
+
+
+def _bounds(act):
+    """The activation's clamp (low, high) and whether it is in place; None where it is not one fused here."""
+    kind = type(act)
+    if kind is _classes["ReLU"]:
+        return (None, act.inplace) if _plain(act) else False
+    if kind is _classes["ReLU6"]:
+        return ((0.0, 6.0), act.inplace) if _plain(act) else False
+    if kind is _classes["Hardtanh"]:
+        return ((act.min_val, act.max_val), act.inplace) if _plain(act) else False
+    return False
+
+
+def sequential(modules, input):
+    """``Sequential.forward`` while grad mode is off: each module called in turn, except Conv2d -> BatchNorm2d
+    (-> ReLU/ReLU6/Hardtanh) runs that pair or triple as one chain where ``_chain`` can."""
+    modules = list(modules)
+    count, i = len(modules), 0
+    while i < count:
+        module = modules[i]
+        if type(module) is _classes["Conv2d"] and i + 1 < count and type(modules[i + 1]) is _classes["BatchNorm2d"]:
+            act = _bounds(modules[i + 2]) if i + 2 < count else False
+            chained = _chain(module, modules[i + 1], act, input)
+            if chained is not None:
+                input, taken = chained
+                i += taken
+                continue
+        input = module(input)
+        i += 1
+    return input
+
+
+def _chain(conv, bn, act, input):
+    """The chain's output and how many modules it took, or None where it must run module by module."""
+    if _function.dispatch_hooks or type(input) is not Tensor or bn.training or not (_plain(conv) and _plain(bn)):
+        return None
+    overrides = sys.modules.get("ember.overrides")
+    if overrides is not None and overrides._is_torch_function_mode_enabled():
+        return None
+    x = input._data
+    dtype = getattr(x, "dtype", None)
+    if type(x) is not numpy.ndarray or dtype not in _FLOATS or x.ndim != 4 or not x.flags.c_contiguous or \
+            (grad_state.enabled and input.requires_grad):
+        return None
+    if _array(conv.weight, dtype) is False or _array(conv.bias, dtype) is False:
+        return None
+    C = bn.num_features
+    stats = [_array(t, dtype) for t in (bn.running_mean, bn.running_var, bn.weight, bn.bias)]
+    if any(a is False for a in stats) or stats[0] is None or stats[1] is None or \
+            any(a is not None and a.size != C for a in stats):
+        return None
+    output = conv(input)
+    y = output._data
+    if type(output) is not Tensor or output._base is not None or output.grad_fn is not None or \
+            type(y) is not numpy.ndarray or y.dtype != dtype or y.ndim != 4 or y.shape[1] != C or \
+            not y.flags.c_contiguous or not y.flags.writeable:
+        return bn(output), 2   # not reached by Conv2d's outputs (new arrays); kept correct
+    _epilogue(y, bn.eps, *stats, act)
+    if act and act[1]:   # as the in-place activation's write would
+        output._version_counter[0] += 1
+    return output, 3 if act else 2
+
+
+@quiet
+def _epilogue(y, eps, mean, var, weight, bias, act):
+    """y (N, C, H, W) <- clamp(y * scale + shift) in place per part of the batch, with batch norm's scale and shift
+    per channel as ``batch_norm`` forms them by running statistics."""
+    from .normalization import _per_channel, _running_affine
+    from .pointwise.rounding import clipped
+    from .pointwise.transcendental import _zero
+    scale, shift = _running_affine(mean, var, weight, bias, eps)
+    N, C, H, W = y.shape
+    S = H * W
+    y3 = y.reshape(N, C, S)
+    scale_rows, shift_rows = (_per_channel(numpy, v.astype(y.dtype, copy=False), S) for v in (scale, shift))
+    low_high = act[0] if act else None
+    zero = _zero(numpy, y) if act and low_high is None else None
+
+    def run(part, samples, scale, shift):
+        numpy.multiply(samples, scale, out=part)
+        numpy.add(part, shift, out=part)
+        if zero is not None:
+            clipped(numpy, part, zero, None, out=part)
+        elif low_high is not None:
+            numpy.clip(part, *low_high, out=part)
+    _parallel.map_chunks(run, y3, y3, scale_rows, shift_rows)
+
+
+def _classes_of():
+    from ..nn.modules import module
+    from ..nn.modules.activation import Hardtanh, ReLU, ReLU6
+    from ..nn.modules.conv import Conv2d
+    _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
+    from ..nn.modules.normalization import BatchNorm2d
+    from ..nn.parameter import Parameter
+    return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
+            "Parameter": Parameter}
+
+
+class _Classes(dict):
+    """The module classes, looked up when first needed (this module loads before ``ember.nn``)."""
+
+    def __missing__(self, key):
+        self.update(_classes_of())
+        _TENSOR_TYPES.add(self["Parameter"])
+        return self[key]
+
+
+_classes = _Classes()
+_TENSOR_TYPES = {Tensor}
+_global_hooks = [None, None]   # nn.Module's global forward pre-hooks and hooks (dicts), once the classes are known
