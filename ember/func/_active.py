@@ -140,9 +140,9 @@ def captured_tensors(func, args):
                 names.update(code.co_names)
                 codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
             stack += [value.__globals__[name] for name in names if name in value.__globals__]
-        elif isinstance(value, (list, tuple)):
+        elif isinstance(value, (list, tuple)) and len(value) <= _SCANNED:
             stack += value
-        elif isinstance(value, dict):
+        elif isinstance(value, dict) and len(value) <= _SCANNED:
             stack += value.values()
     for leaf in tree_leaves(args):
         found.discard(id(leaf))
@@ -172,6 +172,7 @@ def _captured_write(target, captured):
     return method
 
 
+_SCANNED = 1024   # the longest list, tuple or dict looked into (not a data set's samples)
 _LIBRARIES = ("ember", "torch", "torchvision", "torchaudio", "torchtext")   # (ember's modules, and their aliases)
 _WRAPPERS = (__name__, "ember.autograd.function", "ember.ops._inplace", "ember.ops.deprecated_signatures",
              "ember.overrides", "ember._warnings")
