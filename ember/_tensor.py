@@ -251,8 +251,9 @@ class Tensor(metaclass=_TensorMeta):
 
     # --- conversion to Python and NumPy -----------------------------------------------------------
     def numpy(self, *, force=False):
-        """The data as a NumPy array sharing memory (CPU tensors only)."""
-        if self.requires_grad and not force:
+        """The data as a NumPy array sharing memory (CPU tensors only); a tensor requiring grad only where grad mode
+        is off (or with ``force``), as PyTorch's."""
+        if self.requires_grad and not force and grad_state.enabled:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
         if not isinstance(self._data, numpy.ndarray) or type(self._data) is _backend.MetaArray:
             if not force or type(self._data) is _backend.MetaArray:

@@ -27,6 +27,23 @@ def test_numpy_shares_memory():
     assert ember.zeros(1, requires_grad=True).numpy(force=True).shape == (1,)
 
 
+def test_numpy_of_a_tensor_requiring_grad_is_refused_only_where_grad_mode_is_on():
+    """PyTorch checks grad mode: under no_grad or inference_mode, numpy() of a parameter (or a view of one) shares
+    its data (BoTorch's fitting reads parameters so)."""
+    seen = []
+    for lib in (torch, ember):
+        parameter = lib.nn.Parameter(lib.tensor([1.0, 2.0]))
+        with lib.no_grad():
+            arrays = [parameter.numpy(), parameter.view(-1).numpy()]
+        with lib.inference_mode():
+            arrays.append(parameter.numpy())
+        arrays[0][0] = 5.0
+        with pytest.raises(RuntimeError, match="^Can't call numpy\\(\\) on Tensor that requires grad"):
+            parameter.view(-1).numpy()
+        seen.append([a.tolist() for a in arrays])
+    assert seen[0] == seen[1] == [[5.0, 2.0]] * 3
+
+
 @pytest.mark.parametrize("convert", [numpy.array, lambda a: numpy.array(a, dtype=numpy.float64),
                                      lambda a: numpy.asarray(a, copy=True), numpy.asarray])
 def test_numpy_array_copies_unless_asked_not_to(convert):
