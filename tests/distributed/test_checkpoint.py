@@ -374,3 +374,23 @@ def test_checkpoint_of_model_and_optimizer_round_trips_through_torch(tmp_path):
     tsd.set_state_dict(their_model, their_opt, model_state_dict=their_sd["model"], optim_state_dict=their_sd["optim"])
     assert plain(their_model.state_dict()) == plain(model.state_dict())
     assert plain(their_opt.state_dict()) == plain(opt.state_dict())
+
+
+def test_state_dict_utils_match_torch():
+    from torch.distributed import _state_dict_utils as tutils
+
+    from ember.distributed import _state_dict_utils as eutils
+    results = []
+    for lib, utils in ((torch, tutils), (ember, eutils)):
+        state = {"w": lib.arange(6.0).reshape(2, 3), "step": lib.tensor(3), "n": 4, "tags": ["a", (1, 2.5)],
+                 "empty": lib.zeros(0), "none": None}
+        cpu = utils._create_cpu_state_dict(state)
+        copied = utils._copy_state_dict(state, cpu)
+        same = utils._check_state_dict_similarity(state, cpu)
+        different = utils._check_state_dict_similarity(state, {**cpu, "w": lib.zeros(3, 2)})
+        offloaded = utils._offload_state_dict_to_cpu(state)
+        with pytest.raises(ValueError) as info:
+            utils._copy_state_dict({"x": object()}, {"x": object()})
+        results.append(plain([copied, copied["w"] is cpu["w"], copied["w"] is state["w"], same, different, offloaded,
+                              str(info.value).split("'")[0]]))
+    assert results[1] == results[0]

@@ -3,30 +3,15 @@ may change the model's tensors while the copy is written."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from ..._tensor import Tensor
-
 __all__ = ["AsyncStager", "BlockingAsyncStager", "DefaultStager", "StagingOptions"]
 
 
-def _staged(value, cache=None, pin_memory=False):
-    """``value`` with every tensor replaced by a detached CPU copy (written into ``cache``'s tensor where it has one of
-    the same shape and dtype; a new cache tensor is pinned when ``pin_memory``, as PyTorch's, which needs an
-    accelerator); dicts, lists and tuples are walked, other values kept."""
-    if isinstance(value, Tensor):
-        if isinstance(cache, Tensor) and cache.shape == value.shape and cache.dtype == value.dtype:
-            return cache.copy_(value.detach())
-        if pin_memory:
-            from ... import empty
-            return empty(*value.size(), dtype=value.dtype).pin_memory().copy_(value.detach())
-        return value.detach().cpu().clone()
-    if isinstance(value, dict):
-        cached = cache if isinstance(cache, dict) else {}
-        return {k: _staged(v, cached.get(k), pin_memory) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        cached = cache if isinstance(cache, (list, tuple)) and len(cache) == len(value) else [None] * len(value)
-        items = [_staged(v, c, pin_memory) for v, c in zip(value, cached)]
-        return items if isinstance(value, list) else tuple(items) if type(value) is tuple else type(value)(*items)
-    return value
+def _staged(state_dict, type_check=False):
+    """A CPU copy of ``state_dict``: new tensors, other values deep-copied."""
+    from .._state_dict_utils import _copy_state_dict, _create_cpu_state_dict
+    staged = _create_cpu_state_dict(state_dict)
+    _copy_state_dict(state_dict, staged, type_check=type_check)
+    return staged
 
 
 class AsyncStager:
@@ -95,10 +80,12 @@ class BlockingAsyncStager(AsyncStager):
         self.state_dict_cache = None
 
     def stage(self, state_dict):
+        from .._state_dict_utils import _copy_state_dict, _create_cpu_state_dict
         if not self.cache_staged_state_dict:
-            return _staged(state_dict)
-        self.state_dict_cache = _staged(state_dict, self.state_dict_cache, pin_memory=True)
-        return self.state_dict_cache
+            return _staged(state_dict, self.type_check)
+        if self.state_dict_cache is None:   # pinned, as PyTorch's (which needs an accelerator)
+            self.state_dict_cache = _create_cpu_state_dict(state_dict, pin_memory=True)
+        return _copy_state_dict(state_dict, self.state_dict_cache)
 
     def synchronize_staging(self):
         pass

@@ -199,11 +199,6 @@ def _verify_options(model, optims, optim_only, *, submodules=None, options=None)
                           handle_model=not optim_only, handle_optim=len(optims) > 0)
 
 
-def _rank():
-    from ... import distributed as dist
-    return dist.get_rank() if dist.is_initialized() else 0
-
-
 def _verify_state_dict(model_state_dict, optim_state_dict, info):
     from ... import distributed as dist
     if info.handle_model and not model_state_dict and not info.submodule_prefixes and not info.ignore_frozen_params \
@@ -220,26 +215,16 @@ def _state_dict_fn(obj, api) -> Callable:
     return getattr(obj, api)
 
 
-def _tree_map_tensors(function, value):
-    if isinstance(value, Tensor):
-        return function(value)
-    if isinstance(value, dict):   # plain dicts, as PyTorch's gather and offload make
-        return {k: _tree_map_tensors(function, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_tree_map_tensors(function, v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_tree_map_tensors(function, v) for v in value)
-    return value
-
-
 def _maybe_full_or_cpu_state_dict(state_dict, info):
     """ember's tensors are whole on every rank; ``cpu_offload`` moves them to the CPU, and with ``full_state_dict``
     only rank 0 keeps them (the other ranks get an empty dict), as PyTorch's gather to rank 0."""
-    if info.full_state_dict and info.cpu_offload and _rank() != 0:
-        return {}
-    if info.cpu_offload or info.full_state_dict:
-        return _tree_map_tensors(lambda t: t.detach().cpu() if info.cpu_offload and t.device.type != "cpu" else t,
-                                 state_dict)
+    from ... import distributed as dist
+    from .._state_dict_utils import _gather_state_dict, _offload_state_dict_to_cpu
+    if info.full_state_dict:
+        ranks_only = () if not info.cpu_offload or not dist.is_initialized() else (0,)
+        return _gather_state_dict(state_dict, cpu_offload=info.cpu_offload, ranks_only=ranks_only)
+    if info.cpu_offload:
+        return _offload_state_dict_to_cpu(state_dict)
     return state_dict
 
 
