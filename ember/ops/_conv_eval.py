@@ -29,15 +29,21 @@ def _plain(module):
                 or _global_hooks[0] or _global_hooks[1])
 
 
-def _array(tensor, dtype):
-    """``tensor``'s NumPy array where it is a plain tensor of ``dtype`` that records nothing, else None (None for
-    None: an absent weight or bias)."""
-    if tensor is None:
-        return None
-    if type(tensor) not in _TENSOR_TYPES or (grad_state.enabled and tensor.requires_grad):
-        return False
-    data = tensor._data
-    return data if type(data) is numpy.ndarray and data.dtype == dtype else False
+def _arrays(tensors, dtype):
+    """The NumPy arrays of ``tensors`` (None for an absent one), or None unless each is a plain tensor of ``dtype``
+    that records nothing."""
+    arrays = []
+    for tensor in tensors:
+        if tensor is None:
+            arrays.append(None)
+            continue
+        if type(tensor) not in _TENSOR_TYPES or (grad_state.enabled and tensor.requires_grad):
+            return None
+        data = tensor._data
+        if type(data) is not numpy.ndarray or data.dtype is not dtype:
+            return None
+        arrays.append(data)
+    return arrays
 
 
 def _bounds(act):
@@ -79,17 +85,19 @@ def _chain(conv, bn, act, input):
     if overrides is not None and overrides._is_torch_function_mode_enabled():
         return None
     x = input._data
-    dtype = getattr(x, "dtype", None)
-    if type(x) is not numpy.ndarray or dtype not in _FLOATS or x.ndim != 4 or not x.flags.c_contiguous or \
+    if type(x) is not numpy.ndarray or x.ndim != 4 or not x.flags.c_contiguous or \
             (grad_state.enabled and input.requires_grad):
         return None
-    if _array(conv.weight, dtype) is False or _array(conv.bias, dtype) is False:
+    dtype = x.dtype
+    if dtype not in _FLOATS or _arrays((conv.weight, conv.bias), dtype) is None:
         return None
     C = bn.num_features
-    stats = [_array(t, dtype) for t in (bn.running_mean, bn.running_var, bn.weight, bn.bias)]
-    if any(a is False for a in stats) or stats[0] is None or stats[1] is None or \
-            any(a is not None and a.size != C for a in stats):
+    stats = _arrays((bn.running_mean, bn.running_var, bn.weight, bn.bias), dtype)
+    if stats is None or stats[0] is None or stats[1] is None:
         return None
+    for a in stats:
+        if a is not None and a.size != C:
+            return None
     output = conv(input)
     y = output._data
     if type(output) is not Tensor or output._base is not None or output.grad_fn is not None or \
@@ -106,9 +114,7 @@ def _chain(conv, bn, act, input):
 def _epilogue(y, eps, mean, var, weight, bias, act):
     """y (N, C, H, W) <- clamp(y * scale + shift) in place per part of the batch, with batch norm's scale and shift
     per channel as ``batch_norm`` forms them by running statistics."""
-    from .normalization import _per_channel, _running_affine
-    from .pointwise.rounding import clipped
-    from .pointwise.transcendental import _zero
+    _per_channel, _running_affine, clipped, _zero = _classes["kernels"]
     scale, shift = _running_affine(mean, var, weight, bias, eps)
     N, C, H, W = y.shape
     S = H * W
@@ -131,15 +137,18 @@ def _classes_of():
     from ..nn.modules import module
     from ..nn.modules.activation import Hardtanh, ReLU, ReLU6
     from ..nn.modules.conv import Conv2d
-    _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
     from ..nn.modules.normalization import BatchNorm2d
     from ..nn.parameter import Parameter
+    from .normalization import _per_channel, _running_affine
+    from .pointwise.rounding import clipped
+    from .pointwise.transcendental import _zero
+    _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
     return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
-            "Parameter": Parameter}
+            "Parameter": Parameter, "kernels": (_per_channel, _running_affine, clipped, _zero)}
 
 
 class _Classes(dict):
-    """The module classes, looked up when first needed (this module loads before ``ember.nn``)."""
+    """The module classes and the ops' kernels, looked up when first needed (this module loads before ``ember.nn``)."""
 
     def __missing__(self, key):
         self.update(_classes_of())
