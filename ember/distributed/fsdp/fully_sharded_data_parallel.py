@@ -17,8 +17,10 @@ from ... import distributed as dist
 from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module
 from ._flat_param import FlatParamHandle
-from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullStateDictConfig, LocalStateDictConfig,
-                  ShardedStateDictConfig, ShardingStrategy, StateDictSettings, StateDictType)
+from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullStateDictConfig,  # noqa: F401
+                  LocalOptimStateDictConfig, LocalStateDictConfig, MixedPrecision, OptimStateDictConfig,
+                  ShardedOptimStateDictConfig, ShardedStateDictConfig, ShardingStrategy, StateDictConfig,
+                  StateDictSettings, StateDictType)   # (programs import these from here, as from torch's module)
 from .wrap import _recursive_wrap
 
 __all__ = ["FullyShardedDataParallel", "OptimStateKeyType"]
@@ -311,22 +313,14 @@ class FullyShardedDataParallel(Module):
                               "OOM. We recommend using offload_to_cpu=True with rank0_only=True.", stacklevel=2)
         for unit in units:
             unit._lazy_init()
-        entered = []
-        try:
-            for unit in units:
-                if unit._in_summon:
-                    raise AssertionError("summon_full_params: an FSDP unit is already summoned")
-                if unit._handle is not None:
-                    register = not rank0_only or unit.rank == 0
-                    unit._handle.enter_full(register=register, with_grads=with_grads)
-                unit._in_summon = True
-                entered.append(unit)
+        with _summoned(units, writeback, rank0_only, with_grads):
             yield
-        finally:
-            for unit in reversed(entered):
-                if unit._handle is not None:
-                    unit._handle.exit_full(writeback=writeback)
-                unit._in_summon = False
+
+    def apply(self, fn):
+        """``Module.apply`` with this unit's parameters whole (summoned, written back), so ``fn`` may initialize
+        them."""
+        with _summoned([self], writeback=True, rank0_only=False, with_grads=False):
+            return super().apply(fn)
 
     # --- state dicts --------------------------------------------------------------------------------------
     @staticmethod
@@ -350,7 +344,6 @@ class FullyShardedDataParallel(Module):
         if state_dict_config is None:
             state_dict_config = config_type()
         if optim_state_dict_config is None:
-            from .api import LocalOptimStateDictConfig, ShardedOptimStateDictConfig
             optim_config_type = optim_config_type or {
                 StateDictType.LOCAL_STATE_DICT: LocalOptimStateDictConfig,
                 StateDictType.SHARDED_STATE_DICT: ShardedOptimStateDictConfig}[state_dict_type]
@@ -420,6 +413,27 @@ class FullyShardedDataParallel(Module):
         if load_directly:
             optim.load_state_dict(result)
         return result
+
+
+@contextlib.contextmanager
+def _summoned(units, writeback, rank0_only, with_grads):
+    """The units' original parameters whole while inside (see ``summon_full_params``)."""
+    entered = []
+    try:
+        for unit in units:
+            if unit._in_summon:
+                raise AssertionError("summon_full_params: an FSDP unit is already summoned")
+            if unit._handle is not None:
+                register = not rank0_only or unit.rank == 0
+                unit._handle.enter_full(register=register, with_grads=with_grads)
+            unit._in_summon = True
+            entered.append(unit)
+        yield
+    finally:
+        for unit in reversed(entered):
+            if unit._handle is not None:
+                unit._handle.exit_full(writeback=writeback)
+            unit._in_summon = False
 
 
 class _IdSet:

@@ -286,4 +286,48 @@ for order in ("after", "before"):
         results[f"{name}_osd_keys"] = list(FSDP.optim_state_dict(model, opt)["state"])
         results[f"{name}_load"] = str(model.load_state_dict(model.state_dict()))
 
+# ShardedGradScaler: an overflow in one rank's float16 gradients skips the step on every rank
+if LIBRARY == "torch":
+    from torch.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+else:
+    from ember.distributed.fsdp.sharded_grad_scaler import ShardedGradScaler
+model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy,
+             mixed_precision=fsdp.MixedPrecision(param_dtype=torch.float16))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+scaler = ShardedGradScaler(device="cpu", init_scale=2.0 ** 10, growth_interval=2)
+for step in range(4):
+    opt.zero_grad()
+    x = batch(step, rank) * (1e6 if step == 1 and rank == 1 else 1.0)
+    loss = model(x).float().square().sum()
+    scaled = scaler.scale(loss)
+    results[f"scaler_scaled_dtype{step}"] = str(scaled.dtype)
+    scaled.backward()
+    scaler.step(opt)
+    scaler.update()
+    results[f"scaler_scale{step}"] = scaler.get_scale()
+results["scaler_params"] = [[n, [round(v, 3) for v in p.tolist()]] for n, p in model.named_parameters()]
+
+# apply: fn sees each unit's whole parameters and its changes stay
+for use_orig_params in (False, True):
+    model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy, use_orig_params=use_orig_params)
+    torch.manual_seed(11)
+    seen = []
+
+    def init(module):
+        if isinstance(module, torch.nn.Linear):
+            seen.append(list(module.weight.shape))
+            torch.nn.init.normal_(module.weight, std=0.5)
+            torch.nn.init.constant_(module.bias, 0.25)
+    results[f"apply_returns_{use_orig_params}"] = model.apply(init) is model
+    results[f"apply_seen_{use_orig_params}"] = seen
+    results[f"apply_state_{use_orig_params}"] = plain(model.state_dict())
+    results[f"apply_out_{use_orig_params}"] = plain(model(batch(0, rank)))
+if LIBRARY == "torch":
+    from torch.distributed.fsdp import fully_sharded_data_parallel as module_path
+else:
+    from ember.distributed.fsdp import fully_sharded_data_parallel as module_path
+results["module_path_names"] = [hasattr(module_path, n) for n in (
+    "MixedPrecision", "CPUOffload", "BackwardPrefetch", "ShardingStrategy", "StateDictType", "FullStateDictConfig",
+    "FullOptimStateDictConfig", "LocalStateDictConfig", "ShardedStateDictConfig", "OptimStateKeyType")]
+
 finish(sys.argv[2])
