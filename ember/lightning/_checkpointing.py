@@ -16,10 +16,11 @@ class _Checkpointing:
 
     def save_checkpoint(self, filepath, weights_only=False):
         """Writes a Lightning checkpoint (atomically, through ``ember.save``; rank 0 writes, every rank waits)."""
-        checkpoint = self._checkpoint(weights_only)
-        if self.is_global_zero:   # into its folder, made if missing, as Lightning's checkpoint IO does
-            os.makedirs(os.path.dirname(os.fspath(filepath)) or ".", exist_ok=True)
-            ember.save(checkpoint, filepath)
+        with self.profiler.profile("save_checkpoint"):
+            checkpoint = self._checkpoint(weights_only)
+            if self.is_global_zero:   # into its folder, made if missing, as Lightning's checkpoint IO does
+                os.makedirs(os.path.dirname(os.fspath(filepath)) or ".", exist_ok=True)
+                ember.save(checkpoint, filepath)
         self.strategy.barrier("Trainer.save_checkpoint")
 
     def _checkpoint(self, weights_only=False):
@@ -39,9 +40,9 @@ class _Checkpointing:
             if self._scaler is not None:
                 checkpoint["MixedPrecision"] = self._scaler.state_dict()
             for callback in self.callbacks:
-                callback.on_save_checkpoint(self, model, checkpoint)
+                self._call_callback(callback, "on_save_checkpoint", checkpoint)
         if self.datamodule is not None and not weights_only:
-            state = self.datamodule.state_dict()
+            state = self._call_datamodule("state_dict")
             if state:
                 checkpoint[type(self.datamodule).__qualname__] = state
         for owner in (model, self.datamodule):
@@ -49,7 +50,7 @@ class _Checkpointing:
                 if getattr(owner, "_hparams_name", None):
                     checkpoint[owner.CHECKPOINT_HYPER_PARAMS_NAME] = owner._hparams_name
                 checkpoint[owner.CHECKPOINT_HYPER_PARAMS_KEY] = dict(owner.hparams)
-        model.on_save_checkpoint(checkpoint)
+        self._call_module("on_save_checkpoint", checkpoint)
         return checkpoint
 
     def _loop_state(self):
@@ -150,6 +151,11 @@ class _Checkpointing:
         self.global_step = checkpoint["global_step"]
         self._batches_that_stepped = checkpoint["global_step"] * self.accumulate_grad_batches
         loop = checkpoint.get("loops", {}).get("fit_loop", {})
+        # Lightning's fit loop is restarting (no sanity check) when the saved epoch had not finished or training is
+        # counted in steps
+        epoch = loop.get("epoch_progress", {}).get("current", {})
+        self._restarting = self.max_steps != -1 or any(
+            epoch.get(key, 0) != epoch.get("processed", 0) for key in ("ready", "started"))
         progress = loop.get("epoch_loop.batch_progress", {}).get("current", {})
         if "processed" not in progress:
             return   # no batch counters (a checkpoint from an older writer): taken at an epoch's end
@@ -179,12 +185,12 @@ class _Checkpointing:
     def _restore_modules_and_callbacks(self, checkpoint):
         """Loads the weights (after the module's ``on_load_checkpoint``) and the callbacks' state."""
         model = self.lightning_module
-        model.on_load_checkpoint(checkpoint)
+        self._call_module("on_load_checkpoint", checkpoint)
         model.load_state_dict(checkpoint["state_dict"])
         if self.datamodule is not None and type(self.datamodule).__qualname__ in checkpoint:
             self.datamodule.load_state_dict(checkpoint[type(self.datamodule).__qualname__])
         for callback in self.callbacks:   # every on_load_checkpoint, then every load_state_dict, as Lightning
-            callback.on_load_checkpoint(self, model, checkpoint)
+            self._call_callback(callback, "on_load_checkpoint", checkpoint)
         states = checkpoint.get("callbacks", {})
         for callback in self.callbacks:
             if callback.state_key in states:

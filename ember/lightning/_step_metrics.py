@@ -11,15 +11,18 @@ class _StepMetrics:
         """Each of fit, validate and test starts with no metrics, as in Lightning."""
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = {}, {}, {}
 
-    @staticmethod
-    def _batches(loader, limit, start=0):
+    def _batches(self, loader, limit, action, start=0):
         """(batch_idx, batch) pairs up to the limit; from a resumed epoch's ``start`` on, a fresh pass over the
-        loader numbered from ``start`` (Lightning's behaviour for dataloaders without saved state)."""
+        loader numbered from ``start`` (Lightning's behaviour for dataloaders without saved state). As Lightning's
+        prefetching data fetcher, the next batch is fetched before this one is given, and the profiler records each
+        fetch as ``action`` (``[_TrainingEpochLoop].train_dataloader_next``, ``[_EvaluationLoop].val_next``, ...)."""
         total = _limit(loader, limit)
-        for batch_idx, batch in enumerate(loader, start):
-            if batch_idx >= total:
-                break
-            yield batch_idx, batch
+        pairs = enumerate(loader, start)
+        pair = next(pairs, None)
+        while pair is not None and pair[0] < total:
+            with self.profiler.profile(action):
+                current, pair = pair, next(pairs, None)
+            yield current
 
     def _refresh_step_metrics(self):
         """Puts what this step logged into callback/logged/progress-bar metrics (the bar's as floats), so that hooks

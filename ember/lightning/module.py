@@ -308,7 +308,7 @@ class LightningModule(HyperparametersMixin, nn.Module):
 
     def manual_backward(self, loss, *args, **kwargs):
         """``loss.backward()`` through the trainer's precision (the gradient scaler under 16-bit mixed precision)."""
-        self.trainer._backward(loss, *args, **kwargs)
+        self.trainer._run_backward(loss, *args, **kwargs)
 
     def toggle_optimizer(self, optimizer):
         """Leaves only ``optimizer``'s parameters requiring grad."""

@@ -195,7 +195,7 @@ class _StepRunner(nn.Module):
         self.module = module
 
     def forward(self, step, *args):
-        return self.module.trainer._call_module(step, *args)
+        return self.module.trainer._run_module_hook(step, *args)
 
 
 def strategy_for(strategy, devices, num_nodes):

@@ -5,6 +5,7 @@ import importlib.util
 import math
 import os
 import warnings
+import weakref
 
 import ember
 
@@ -19,6 +20,7 @@ from ._step_metrics import _StepMetrics
 from .callbacks import Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, TensorBoardLogger
+from .profilers import _init_profiler
 from .strategies import DDPStrategy, strategy_for
 from .tuner.exit import TunerExit
 from .utilities.rank_zero import rank_zero_info, rank_zero_warn
@@ -43,6 +45,9 @@ class Trainer(_Checkpointing, _StepMetrics):
                  barebones=False, plugins=None, sync_batchnorm=False, reload_dataloaders_every_n_epochs=0,
                  default_root_dir=None, model_registry=None):
         self._check_accelerator(accelerator)
+        if barebones and profiler is not None:
+            raise ValueError(f"`Trainer(barebones=True, profiler={profiler!r})` was passed. Profiling can impact raw "
+                             "speed so it is disabled in barebones mode.")
         self.strategy = strategy_for(strategy, devices, num_nodes)
         self.num_nodes, self.use_distributed_sampler = num_nodes, use_distributed_sampler
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
@@ -80,6 +85,8 @@ class Trainer(_Checkpointing, _StepMetrics):
         self.val_check_interval = 1.0 if val_check_interval is None else val_check_interval
         self.check_val_every_n_epoch = check_val_every_n_epoch
         self.num_sanity_val_steps = 2 if num_sanity_val_steps is None else num_sanity_val_steps
+        if self.num_sanity_val_steps == -1:   # all the batches, as Lightning
+            self.num_sanity_val_steps = float("inf")
         self.log_every_n_steps = 50 if log_every_n_steps is None else log_every_n_steps
         if not isinstance(accumulate_grad_batches, int) or accumulate_grad_batches < 1:
             raise ValueError(f"`accumulate_grad_batches` should be an int >= 1, got {accumulate_grad_batches}.")
@@ -87,7 +94,7 @@ class Trainer(_Checkpointing, _StepMetrics):
         if gradient_clip_algorithm not in (None, "norm", "value"):
             raise ValueError(f"`gradient_clip_algorithm` {gradient_clip_algorithm!r} is invalid. "
                              "Allowed algorithms: ['value', 'norm'].")
-        self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm or "norm"
+        self.gradient_clip_val, self.gradient_clip_algorithm = gradient_clip_val, gradient_clip_algorithm
         self.default_root_dir = os.fspath(default_root_dir) if default_root_dir is not None else os.getcwd()
         self.deterministic, self.detect_anomaly = deterministic, detect_anomaly
         self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
@@ -119,6 +126,7 @@ class Trainer(_Checkpointing, _StepMetrics):
             callbacks.append(ModelSummary())
         self.callbacks = _checkpoints_last(callbacks)
         self._log_device_info()
+        self.profiler = _init_profiler(profiler)
         _check_batch_limit(overfit_batches, "overfit_batches")
         if fast_dev_run:
             rank_zero_info(f"Running in `fast_dev_run` mode: will run the requested loop using {self.fast_dev_run} "
@@ -250,6 +258,13 @@ class Trainer(_Checkpointing, _StepMetrics):
         return next((c for c in self.callbacks if isinstance(c, ProgressBar)), None)
 
     @property
+    def enable_validation(self):
+        """Whether fit validates: the module has a ``validation_step``, there is validation data and
+        ``limit_val_batches`` is not 0."""
+        return (getattr(self, "_has_val_loader", False) and getattr(self, "_has_val_step", False)
+                and self.limit_val_batches > 0)
+
+    @property
     def num_sanity_val_batches(self):
         """How many batches of each validation dataloader the sanity check runs."""
         return [min(self.num_sanity_val_steps, batches) for batches in self.num_val_batches]
@@ -287,6 +302,7 @@ class Trainer(_Checkpointing, _StepMetrics):
         # as Lightning: weights and callbacks come back before the optimizers are configured and on_fit_start runs
         # (a finetuning callback rebuilds its param groups there), the optimizers' and loops' state after
         checkpoint = self._load_checkpoint(ckpt_path) if ckpt_path is not None else None
+        self._restarting = False
         if checkpoint is not None:
             self._restore_modules_and_callbacks(checkpoint)
         self._runner = self.strategy.connect(model)
@@ -300,7 +316,7 @@ class Trainer(_Checkpointing, _StepMetrics):
             self._restore(checkpoint, ckpt_path)
         with self._anomaly():
             val_loaders = _as_list(self.val_dataloaders)
-            if self.num_sanity_val_steps and val_loaders and self.current_epoch == 0 and self.global_step == 0:
+            if self.num_sanity_val_steps and val_loaders and not self._restarting:
                 self._sanity_check(val_loaders)
             self._run_training()
         self._call_hook("on_fit_end")
@@ -332,10 +348,12 @@ class Trainer(_Checkpointing, _StepMetrics):
                            "lead to unexpected behavior during training. If this is intentional, you can ignore this "
                            "warning.", category=PossibleUserWarning)
         self._call_hook("on_train_start")
+        self._strategy_hook("on_train_start")
         while not self._fit_done():
             self._train_epoch(self.train_dataloader, _as_list(self.val_dataloaders))
             self.current_epoch += 1
         self._call_hook("on_train_end")
+        self._strategy_hook("on_train_end")
         self.training = False
 
     def _end_fit(self):
@@ -391,9 +409,11 @@ class Trainer(_Checkpointing, _StepMetrics):
         modes = self._model_eval("on_predict_model_eval")
         with ember.no_grad():
             self._call_hook("on_predict_start")
+            self._strategy_hook("on_predict_start")
             self._call_hook("on_predict_epoch_start")
             for index, loader in enumerate(loaders):
-                for batch_idx, batch in self._batches(loader, self.limit_predict_batches):
+                for batch_idx, batch in self._batches(loader, self.limit_predict_batches,
+                                                            "[_PredictionLoop].predict_next"):
                     extra = (index,) if len(loaders) > 1 else ()
                     batch = self._transfer(batch, index)
                     if writers:
@@ -418,6 +438,7 @@ class Trainer(_Checkpointing, _StepMetrics):
                 loop._predictions = []
             loop.epoch_batch_indices = []
             self._call_hook("on_predict_end")
+            self._strategy_hook("on_predict_end")
         self._model_train(None, modes)
         self._detach("predict")
         return results
@@ -450,9 +471,9 @@ class Trainer(_Checkpointing, _StepMetrics):
     def _interrupt(self, exception):
         self.state = "interrupted"
         for callback in self.callbacks:
-            callback.on_exception(self, self.lightning_module, exception)
+            self._call_callback(callback, "on_exception", exception)
         if self.datamodule is not None:
-            self.datamodule.on_exception(exception)
+            self._call_datamodule("on_exception", exception)
 
     @property
     def interrupted(self):
@@ -474,21 +495,33 @@ class Trainer(_Checkpointing, _StepMetrics):
             datamodule.trainer = self
         # Lightning's order: the module's callbacks, prepare_data (datamodule, module), setup (datamodule,
         # callbacks, module), configure_model
-        self.callbacks = _checkpoints_last(self.callbacks + [c for c in _as_list(model.configure_callbacks())
-                                                             if c not in self.callbacks])
+        self.callbacks = _checkpoints_last(self.callbacks + [c for c in _as_list(self._call_module(
+            "configure_callbacks")) if c not in self.callbacks])
         self._verify_loop_configuration(stage, val_given)
+        # the profiler learns the module (PyTorchProfiler names its layers), the stage (its report's title) and the
+        # default folder of its files
+        self.profiler._lightning_module = weakref.proxy(model)
+        self.profiler.setup(stage=stage, local_rank=self.local_rank if self.world_size > 1 else None,
+                            log_dir=self.log_dir)
         if datamodule is not None:
-            datamodule.prepare_data()
-        model.prepare_data()
+            self._call_overridden(datamodule, LightningDataModule, "prepare_data")
+        self._call_overridden(model, LightningModule, "prepare_data")
         if self.precision == "64-true":
             model.double()
         if datamodule is not None:
-            datamodule.setup(stage)
+            self._call_datamodule("setup", stage)
         for callback in self.callbacks:
-            callback.setup(self, model, stage)
+            self._call_callback(callback, "setup", stage)
         self._call_module("setup", stage)
-        self._call_module("configure_model")
+        self._call_overridden(model, LightningModule, "configure_model")
         return model
+
+    def _call_overridden(self, owner, base, name):
+        """Calls the module's or datamodule's hook ``name`` (profiled) where it is overridden, as Lightning calls
+        ``prepare_data`` and ``configure_model``."""
+        if not _is_overridden(name, owner, base):
+            return None
+        return self._call_module(name) if owner is self.lightning_module else self._call_datamodule(name)
 
     def _log_hyperparams(self):
         """Gives the loggers the module's and the datamodule's saved hyperparameters, merged (a key both hold with
@@ -539,7 +572,7 @@ class Trainer(_Checkpointing, _StepMetrics):
                 has_val_loader = _is_overridden("val_dataloader", self.datamodule, LightningDataModule)
             else:
                 has_val_loader = _is_overridden("val_dataloader", model, LightningModule)
-            has_val_loader = has_val_loader or val_given
+            self._has_val_loader = has_val_loader = has_val_loader or val_given
             self._has_val_step = _is_overridden("validation_step", model, LightningModule)
             if has_val_loader and not self._has_val_step:
                 rank_zero_warn("You passed in a `val_dataloader` but have no `validation_step`. Skipping val loop.")
@@ -564,12 +597,13 @@ class Trainer(_Checkpointing, _StepMetrics):
 
     def _detach(self, stage):
         if self.datamodule is not None:
-            self.datamodule.teardown(stage)
+            self._call_datamodule("teardown", stage)
         for callback in self.callbacks:
-            callback.teardown(self, self.lightning_module, stage)
+            self._call_callback(callback, "teardown", stage)
         self._call_module("teardown", stage)
         for logger in self._rank_zero_loggers():
             logger.finalize("success")
+        self.profiler.describe()   # the stage's profile report, as Lightning writes it after teardown
 
     def _rank_zero_loggers(self):
         """The loggers that write from this process: all on rank 0, none elsewhere (Lightning's rank_zero_only)."""
@@ -615,8 +649,10 @@ class Trainer(_Checkpointing, _StepMetrics):
         hook = getattr(source, name, None)
         if hook is None:
             return [] if optional else None
+        kind = "LightningDataModule" if source is self.datamodule else "LightningModule"
         try:
-            loader = hook()
+            with self.profiler.profile(f"[{kind}]{type(source).__name__}.{name}"):
+                loader = hook()
         except RuntimeError:
             if optional:
                 return []
@@ -634,7 +670,7 @@ class Trainer(_Checkpointing, _StepMetrics):
                     raise ValueError(f"Automatic {what} is not supported for manual optimization. Remove "
                                      f"`Trainer({option}={getattr(self, option)})` or switch to automatic "
                                      "optimization.")
-        self.optimizers, self.lr_scheduler_configs = configure_optimizers(model.configure_optimizers())
+        self.optimizers, self.lr_scheduler_configs = configure_optimizers(self._call_module("configure_optimizers"))
         if not self.optimizers:
             warnings.warn("`LightningModule.configure_optimizers` returned `None`, this fit will run with no "
                           "optimizer")
@@ -649,14 +685,25 @@ class Trainer(_Checkpointing, _StepMetrics):
     def _call_hook(self, name, *args, monitoring=None):
         """Calls a hook on the callbacks (monitoring ones after the others when ``monitoring`` is None) and then on
         the module, with ``self.log`` attributed to that hook."""
-        model = self.lightning_module
         for callback in self.callbacks:
             if monitoring is None or callback._monitors == monitoring:
-                getattr(callback, name, _nothing)(self, model, *args)
+                self._call_callback(callback, name, *args)
         if monitoring is not True:
             return self._call_module(name, *args)
 
+    def _call_callback(self, callback, name, *args):
+        """Calls one callback's hook, profiled as Lightning's ``[Callback]{state_key}.{name}``."""
+        with self.profiler.profile(f"[Callback]{callback.state_key}.{name}"):
+            return getattr(callback, name, _nothing)(self, self.lightning_module, *args)
+
     def _call_module(self, name, *args, **kwargs):
+        """Calls a module hook, profiled as Lightning's ``[LightningModule]{class}.{name}``."""
+        with self.profiler.profile(f"[LightningModule]{type(self.lightning_module).__name__}.{name}"):
+            return self._run_module_hook(name, *args, **kwargs)
+
+    def _run_module_hook(self, name, *args, **kwargs):
+        """Calls a module hook with ``self.log`` attributed to it (unprofiled: steps and backward are profiled as
+        the strategy's)."""
         model = self.lightning_module
         previous, model._current_fx = model._current_fx, name
         try:
@@ -664,19 +711,35 @@ class Trainer(_Checkpointing, _StepMetrics):
         finally:
             model._current_fx = previous
 
+    def _strategy_hook(self, name):
+        """Where Lightning calls a strategy hook that ember's strategies have nothing to do in, the profiler records it
+        as Lightning's ``[Strategy]{class}.{name}``."""
+        with self._profile_strategy(name):
+            pass
+
+    def _profile_strategy(self, name):
+        return self.profiler.profile(f"[Strategy]{type(self.strategy).__name__}.{name}")
+
+    def _call_datamodule(self, name, *args):
+        """Calls a datamodule hook, profiled as Lightning's ``[LightningDataModule]{class}.{name}``."""
+        with self.profiler.profile(f"[LightningDataModule]{type(self.datamodule).__name__}.{name}"):
+            return getattr(self.datamodule, name)(*args)
+
     def _step(self, model, name, batch, batch_idx, extra=()):
         """Runs a step hook, with ``batch_idx`` only where its signature takes it (as Lightning decides); in fit
         under DDP, through the DDP wrapper so that its backward averages gradients."""
         args = (batch, batch_idx, *extra) if _takes_batch_idx(getattr(model, name)) else (batch, *extra)
-        if self._runner is not None and self._runner is not self.lightning_module:
-            return self._runner(name, *args)
-        return self._call_module(name, *args)
+        with self._profile_strategy(name):
+            if self._runner is not None and self._runner is not self.lightning_module:
+                return self._runner(name, *args)
+            return self._run_module_hook(name, *args)
 
     def _transfer(self, batch, dataloader_idx):
         """The module's batch-transfer hooks, as Lightning runs them on every batch before its batch-start hooks."""
         batch = self._call_module("on_before_batch_transfer", batch, dataloader_idx)
-        batch = self._call_module("transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx)
-        return self._call_module("on_after_batch_transfer", batch, dataloader_idx)
+        with self._profile_strategy("batch_to_device"):
+            batch = self._call_module("transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx)
+            return self._call_module("on_after_batch_transfer", batch, dataloader_idx)
 
     @contextlib.contextmanager
     def _anomaly(self):
@@ -726,33 +789,38 @@ class Trainer(_Checkpointing, _StepMetrics):
         last = self.num_training_batches - 1
         validate_every = self._validation_batches()
         self._batches_completed = start
-        for batch_idx, batch in self._batches(loader, self.limit_train_batches, start):
-            batch = self._transfer(batch, 0)
-            self._results.batch_size = _results.extract_batch_size(batch)
-            if self._call_hook("on_train_batch_start", batch, batch_idx) == -1:
-                break
-            if model.automatic_optimization:
-                output = self._automatic_step(model, batch, batch_idx, last)
-            else:
-                with self._autocast():
-                    output = _manual_output(self._step(model, "training_step", batch, batch_idx))
-            self._refresh_step_metrics()
-            self._in_batch_end = True
-            self._call_hook("on_train_batch_end", output, batch, batch_idx)
-            self._in_batch_end = False
-            self._batches_completed = batch_idx + 1
-            end_of_epoch = batch_idx == last
-            stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
-            self._log_step(to_loggers=stepped or not model.automatic_optimization)
-            if stepped:
-                self._batches_that_stepped += 1
-                self._step_pending = True
-            if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
-                self._call_module("on_validation_model_zero_grad")
-                self._validation_loop(val_loaders)
-            self._step_pending = False
-            if self._fit_done_mid_epoch():
-                break
+        with self.profiler.profile("run_training_epoch"):
+            for batch_idx, batch in self._batches(loader, self.limit_train_batches,
+                                                  "[_TrainingEpochLoop].train_dataloader_next", start):
+                batch = self._transfer(batch, 0)
+                self._results.batch_size = _results.extract_batch_size(batch)
+                response = self._call_hook("on_train_batch_start", batch, batch_idx)
+                self._strategy_hook("on_train_batch_start")
+                if response == -1:
+                    break
+                with self.profiler.profile("run_training_batch"):
+                    if model.automatic_optimization:
+                        output = self._automatic_step(model, batch, batch_idx, last)
+                    else:
+                        with self._autocast():
+                            output = _manual_output(self._step(model, "training_step", batch, batch_idx))
+                self._refresh_step_metrics()
+                self._in_batch_end = True
+                self._call_hook("on_train_batch_end", output, batch, batch_idx)
+                self._in_batch_end = False
+                self._batches_completed = batch_idx + 1
+                end_of_epoch = batch_idx == last
+                stepped = (batch_idx + 1) % self.accumulate_grad_batches == 0 or end_of_epoch
+                self._log_step(to_loggers=stepped or not model.automatic_optimization)
+                if stepped:
+                    self._batches_that_stepped += 1
+                    self._step_pending = True
+                if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
+                    self._call_module("on_validation_model_zero_grad")
+                    self._validation_loop(val_loaders)
+                self._step_pending = False
+                if self._fit_done_mid_epoch():
+                    break
         self._step_schedulers("epoch", plateau=False)
         self._epoch_end_metrics(self._results, "train", log=False)
         self._epoch_stage = 2
@@ -822,23 +890,36 @@ class Trainer(_Checkpointing, _StepMetrics):
                 **{k: v.detach() if isinstance(v, ember.Tensor) else v for k, v in extra.items() if k != "loss"}}
 
     def _backward(self, loss, *args, **kwargs):
+        """The backward pass of automatic optimization, profiled as Lightning's strategy hook."""
+        with self._profile_strategy("backward"):
+            self._run_backward(loss, *args, **kwargs)
+
+    def _run_backward(self, loss, *args, **kwargs):
         """The backward pass as Lightning's precision plugin runs it: the loss scaled (16-bit mixed precision), the
-        on_before_backward hooks, the module's ``backward``, the on_after_backward hooks."""
+        on_before_backward hooks, the module's ``backward``, the on_after_backward hooks (``manual_backward`` comes
+        here directly, unprofiled, as in Lightning)."""
         if self._scaler is not None:
             loss = self._scaler.scale(loss)
         self._call_hook("on_before_backward", loss)
-        self._call_module("backward", loss, *args, **kwargs)
+        self._run_module_hook("backward", loss, *args, **kwargs)
         self._call_hook("on_after_backward")
 
     def _optimizer_step(self, optimizer, closure=None, **kwargs):
-        """One optimizer step: the closure (forward and backward), the hooks, clipping, the update; counts it."""
+        """One optimizer step: the closure (forward and backward), the hooks, clipping, the update; counts it. Under
+        manual optimization the profiler records it as ``optimizer_step``, as Lightning's manual loop does."""
+        if self.lightning_module.automatic_optimization:
+            return self._run_optimizer_step(optimizer, closure, **kwargs)
+        with self.profiler.profile("optimizer_step"):
+            return self._run_optimizer_step(optimizer, closure, **kwargs)
+
+    def _run_optimizer_step(self, optimizer, closure=None, **kwargs):
         loss = closure() if closure is not None else None
         if self._scaler is not None:
             self._scaler.unscale_(optimizer)
         self._call_hook("on_before_optimizer_step", optimizer)
-        if self.gradient_clip_val:
-            self._call_module("configure_gradient_clipping", optimizer, self.gradient_clip_val,
-                              self.gradient_clip_algorithm)
+        if self.lightning_module.automatic_optimization:   # every step, as Lightning (its default clips if asked)
+            self._call_module("configure_gradient_clipping", optimizer, gradient_clip_val=self.gradient_clip_val,
+                              gradient_clip_algorithm=self.gradient_clip_algorithm)
         if closure is None or loss is not None:
             if self._scaler is not None:
                 self._scaler.step(optimizer, **kwargs)
@@ -876,12 +957,12 @@ class Trainer(_Checkpointing, _StepMetrics):
     def _sanity_check(self, loaders):
         self.sanity_checking = True
         for callback in self.callbacks:
-            callback.on_sanity_check_start(self, self.lightning_module)
+            self._call_callback(callback, "on_sanity_check_start")
         saved = dict(self.callback_metrics), dict(self.logged_metrics), dict(self.progress_bar_metrics)
-        self._validation_loop(loaders, limit=self.num_sanity_val_steps)
+        self._validation_loop(loaders, limit=self.num_sanity_val_batches)
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = (dict(s) for s in saved)
         for callback in self.callbacks:
-            callback.on_sanity_check_end(self, self.lightning_module)
+            self._call_callback(callback, "on_sanity_check_end")
         self.sanity_checking = False
 
     def _validation_loop(self, loaders, limit=None):
@@ -890,6 +971,7 @@ class Trainer(_Checkpointing, _StepMetrics):
         modes = self._model_eval("on_validation_model_eval")
         with ember.no_grad():
             self._call_hook("on_validation_start")
+            self._strategy_hook("on_validation_start")
             self._call_hook("on_validation_epoch_start")
             self._val_batches_run = self._run_batches("validation", loaders,
                                                       limit if limit is not None else self.limit_val_batches, model)
@@ -898,6 +980,7 @@ class Trainer(_Checkpointing, _StepMetrics):
             self._epoch_end_metrics(self._results, "validation", log=not self.sanity_checking)
             self._results.reset_metric_objects()
             self._call_hook("on_validation_end")
+            self._strategy_hook("on_validation_end")
         self._results = training_results
         self._model_train("on_validation_model_train", modes)
 
@@ -920,12 +1003,16 @@ class Trainer(_Checkpointing, _StepMetrics):
                 module.training = modes[name]
 
     def _run_batches(self, stage, loaders, limit, model):
-        """Runs ``{stage}_step`` over the loaders' batches (up to ``limit`` each); returns how many ran."""
+        """Runs ``{stage}_step`` over the loaders' batches (up to ``limit`` each, or a list: each loader's); returns
+        how many ran."""
         self._results.multiple_dataloaders = len(loaders) > 1
+        prefix = "val" if stage == "validation" else stage
+        limits = limit if isinstance(limit, list) else [limit] * len(loaders)
         count = 0
         for index, loader in enumerate(loaders):
             self._results.dataloader_idx = index
-            for batch_idx, batch in self._batches(loader, limit):
+            limit = 1.0 if limits[index] == float("inf") else limits[index]
+            for batch_idx, batch in self._batches(loader, limit, f"[_EvaluationLoop].{prefix}_next"):
                 extra = (index,) if len(loaders) > 1 else ()
                 batch = self._transfer(batch, index)
                 self._results.batch_size = _results.extract_batch_size(batch)
@@ -959,12 +1046,14 @@ class Trainer(_Checkpointing, _StepMetrics):
         modes = self._model_eval(f"on_{'validation' if stage == 'validate' else 'test'}_model_eval")
         with ember.no_grad():
             self._call_hook(f"on_{step}_start")
+            self._strategy_hook(f"on_{step}_start")
             self._call_hook(f"on_{step}_epoch_start")
             self._run_batches(step, loaders, limit, model)
             self._call_hook(f"on_{step}_epoch_end")
             metrics = self._epoch_end_metrics(self._results, step)
             self._results.reset_metric_objects()
             self._call_hook(f"on_{step}_end")
+            self._strategy_hook(f"on_{step}_end")
         self._model_train(f"on_{step}_model_train", modes)
         results = []
         for index in range(len(loaders)):
