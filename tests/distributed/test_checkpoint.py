@@ -394,3 +394,14 @@ def test_state_dict_utils_match_torch():
         results.append(plain([copied, copied["w"] is cpu["w"], copied["w"] is state["w"], same, different, offloaded,
                               str(info.value).split("'")[0]]))
     assert results[1] == results[0]
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path):
+    dcp.save({"w": ember.arange(4.0), "note": "first"}, checkpoint_id=tmp_path)
+    before = sorted(os.listdir(tmp_path))
+    with pytest.raises(BaseException, match="pickle"):
+        dcp.save({"w": ember.zeros(4), "note": lambda: None}, checkpoint_id=tmp_path)   # fails while writing
+    assert sorted(os.listdir(tmp_path)) == before   # no temporaries left, nothing replaced
+    target = {"w": torch.zeros(4), "note": ""}
+    tdcp.load(target, checkpoint_id=tmp_path)
+    assert target["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and target["note"] == "first"

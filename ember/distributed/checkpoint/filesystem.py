@@ -16,7 +16,7 @@ import uuid
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from enum import Enum
 from io import UnsupportedOperation
@@ -149,8 +149,25 @@ class FileSystem(FileSystemBase):
 
     @contextmanager
     def create_stream(self, path, mode):
-        with Path(path).open(mode) as stream:
-            yield stream
+        """The file at ``path`` opened in ``mode``; a file being written goes to a temporary beside it, renamed over
+        ``path`` when the block ends without error, so a save that fails or dies midway leaves the previous
+        checkpoint's file whole (PyTorch writes in place)."""
+        path = Path(path)
+        if "w" not in mode:
+            with path.open(mode) as stream:
+                yield stream
+            return
+        from ..._atomic_file import _create_temp, _removed_if_terminated
+        temp, descriptor = _create_temp(str(path.parent), path.name)
+        try:
+            with _removed_if_terminated(temp):
+                with os.fdopen(descriptor, mode) as stream:
+                    yield stream
+                os.replace(temp, path)
+        except BaseException:
+            with suppress(OSError):
+                os.unlink(temp)
+            raise
 
     def concat_path(self, path, suffix):
         return Path(path) / suffix
