@@ -1,7 +1,7 @@
 """Lightning's callbacks: checkpointing (also on exceptions), early stopping, finetuning, learning-rate and batch-size
-finders, learning-rate and device-statistics monitoring, gradient-accumulation schedules, stochastic and exponential
-weight averaging, timing, loss-spike detection, prediction writing, pruning, callbacks made from functions, progress
-bar, model summary (also drawn by rich)."""
+finders, learning-rate, device-statistics and throughput monitoring, gradient-accumulation schedules, stochastic and
+exponential weight averaging, timing, loss-spike detection, prediction writing, pruning, callbacks made from
+functions, progress bars (tqdm's and rich's), model summary (also drawn by rich)."""
 from .callback import Callback
 from .checkpoint import Checkpoint
 from .device_stats_monitor import DeviceStatsMonitor
@@ -15,16 +15,18 @@ from .model_checkpoint import ModelCheckpoint
 from .model_summary import ModelSummary
 from .on_exception_checkpoint import OnExceptionCheckpoint
 from .prediction_writer import BasePredictionWriter
-from .progress import ProgressBar, TQDMProgressBar
+from .progress import ProgressBar, RichProgressBar, TQDMProgressBar
 from .pruning import ModelPruning
 from .rich_model_summary import RichModelSummary
 from .spike import SpikeDetection
 from .stochastic_weight_avg import StochasticWeightAveraging
+from .throughput_monitor import ThroughputMonitor
 from .timer import Timer
 from .weight_averaging import EMAWeightAveraging, WeightAveraging
 
 __all__ = ["BackboneFinetuning", "BaseFinetuning", "BasePredictionWriter", "BatchSizeFinder", "Callback", "Checkpoint",
            "DeviceStatsMonitor", "EMAWeightAveraging", "EarlyStopping", "GradientAccumulationScheduler",
            "LambdaCallback", "LearningRateFinder", "LearningRateMonitor", "ModelCheckpoint", "ModelPruning",
-           "ModelSummary", "OnExceptionCheckpoint", "ProgressBar", "RichModelSummary", "SpikeDetection",
-           "StochasticWeightAveraging", "TQDMProgressBar", "Timer", "WeightAveraging"]
+           "ModelSummary", "OnExceptionCheckpoint", "ProgressBar", "RichModelSummary", "RichProgressBar",
+           "SpikeDetection", "StochasticWeightAveraging", "TQDMProgressBar", "ThroughputMonitor", "Timer",
+           "WeightAveraging"]
