@@ -327,6 +327,17 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     return per_tensor(numpy.clip(x._int, low, high), x.dtype, x.q_scale(), x.q_zero_point())
 
 
+def clamp(x, min=None, max=None):
+    """``clamp`` of a quantized tensor: the integers clamped between the quantized bounds (a missing bound: the
+    dtype's)."""
+    low, high = RANGES[x.dtype.name]
+    if min is not None:
+        low = quantize_array(numpy.asarray([float(min)], f32), x.q_scale(), x.q_zero_point(), x.dtype)[0]
+    if max is not None:
+        high = quantize_array(numpy.asarray([float(max)], f32), x.q_scale(), x.q_zero_point(), x.dtype)[0]
+    return per_tensor(numpy.clip(x._int, low, high), x.dtype, x.q_scale(), x.q_zero_point())
+
+
 def hardswish(x, scale=None, zero_point=None):
     """``quantized::hardswish``: ``x * relu6(x + 3) / 6`` in float32, quantized with the given qparams."""
     return unary(x, lambda v: v * numpy.minimum(numpy.maximum(v + f32(3), f32(0)), f32(6)) / f32(6), scale,
@@ -413,6 +424,7 @@ def _pool(kind):
 _quantized.kernels.update({
     "transpose": QTensor.transpose, "permute": QTensor.permute, "squeeze": QTensor.squeeze,
     "unsqueeze": QTensor.unsqueeze, "flatten": _flatten, "cat": cat, "leaky_relu": _leaky_relu,
-    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid, "sigmoid": sigmoid, "tanh": tanh, "interpolate": interpolate,
+    "hardtanh": _hardtanh, "hardsigmoid": _hardsigmoid, "clamp": clamp, "sigmoid": sigmoid, "tanh": tanh,
+    "interpolate": interpolate,
     **{kind: _pool(kind) for kind in ("max_pool1d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool1d",
                                       "adaptive_avg_pool2d")}})

@@ -165,6 +165,9 @@ def test_quantized_activation_modules_equal_torch():
     ("transpose_function", lambda m, q: m.transpose(q, 1, 2).contiguous()),
     ("permute_function", lambda m, q: m.permute(q, (0, 2, 3, 1))),
     ("squeeze_function", lambda m, q: m.unsqueeze(m.squeeze(q[:, :1], 1), 0)),
+    ("clamp", lambda m, q: m.clamp(q, 0.1, 3.0)),
+    ("clamp_method_max", lambda m, q: q.clamp(max=2.0)),
+    ("clamp_min_between_steps", lambda m, q: m.clamp(q, min=-0.123)),
 ])
 def test_ops_on_quantized_tensors_equal_torch(name, fn):
     rng = numpy.random.default_rng(3)

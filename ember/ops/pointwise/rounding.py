@@ -7,6 +7,7 @@ from ... import _dtype
 from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
+from .. import _quantized
 from .._inplace import inplace_method
 from .._kernel_dtypes import refuse_complex_autograd, require_common_dtype, require_real_clamp
 from .._parallel import ufunc
@@ -330,6 +331,8 @@ _REAL_LETTERS = "fhBliub"
 @tensor_method
 def clamp(input, min=None, max=None, *, out=None):
     """Each element limited to [min, max]; bounds are numbers or tensors, and either may be None."""
+    if getattr(input, "is_quantized", False):   # QuantizedCPU: the integers, with the input's qparams
+        return _quantized.kernels["clamp"](input, min, max)
     require_real_clamp(input)
     require_common_dtype("maximum_cpu", input, min, _REAL_LETTERS)
     require_common_dtype("minimum_cpu", input, max, _REAL_LETTERS)
