@@ -32,7 +32,7 @@ def _elu(self, output_scale, output_zero_point, alpha=1, scale=1, input_scale=1)
     return _qops.elu(self, float(output_scale), int(output_zero_point), alpha)
 
 
-def _leaky_relu(qx, negative_slope, inplace, output_scale, output_zero_point):
+def _leaky_relu(qx, negative_slope=0.01, inplace=False, output_scale=None, output_zero_point=None):
     """``quantized::leaky_relu``."""
     return _qops.leaky_relu(qx, negative_slope, float(output_scale), int(output_zero_point))
 

@@ -348,3 +348,70 @@ def test_dynamic_linear_relu_fuses_as_torch():
     eq = _fx(ember).convert_fx(_fx(ember).prepare_fx(em, emap, (ember.tensor(x),)))
     assert _text(eq) == _text(tq)   # DynamicQuantizedLinearReLU
     numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+
+
+def _many_ops(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, padding=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.bn2 = nn.BatchNorm2d(8)
+            self.relu = nn.ReLU()
+            self.elu = nn.ELU()
+            self.lrelu = nn.LeakyReLU(0.1)
+            self.drop = nn.Dropout(0.5)
+            self.ln = nn.LayerNorm([8, 4, 4])
+            self.relu6 = nn.ReLU6()
+            self.idn = nn.Identity()
+            self.ff = nn.quantized.FloatFunctional()
+            self.fc = nn.Linear(8, 5)
+
+        def forward(self, x):
+            x = self.relu(self.bn2(self.relu(self.bn(self.conv(x)))))   # conv-bn-relu, then bn-relu
+            x = F.leaky_relu(self.lrelu(F.hardswish(self.elu(x))), 0.2)
+            x = self.ln(F.interpolate(self.drop(x), scale_factor=0.5, mode="nearest"))
+            x = lib.clamp(self.relu6((F.relu6(x) + 1.0) * 2.0), 0.1, 3.0)   # scalar add/mul
+            z = self.ff.add(lib.mul(x, lib.add(x, x)), x)
+            z = self.idn(z).permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
+            z = z.view(z.size(0), 8, -1).mean(-1)
+            return self.fc(lib.sigmoid(z))
+    return Net()
+
+
+def test_activations_norms_scalars_and_views_as_torch():
+    data = _data(2, 3, 8, 8)
+    tp, ep = _prepare_both(_many_ops, data=data)
+    assert _code(ep) == _code(tp)
+    assert _observer_groups(ep) == _observer_groups(tp)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq = _fx(torch).convert_fx(tp)
+    eq = _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)   # quantized.hardswish/leaky_relu with output qparams, add/mul with scalars
+    assert _text(eq) == _text(tq)   # QuantizedBNReLU2d, QuantizedELU, QuantizedLayerNorm, ...
+    x = data[0]
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+
+
+def test_quantized_normalization_modules_as_torch():
+    rng = numpy.random.default_rng(1)
+    x = (rng.standard_normal((2, 6, 4, 5)) * 2).astype(numpy.float32)
+    w, b = rng.standard_normal(6).astype(numpy.float32), rng.standard_normal(6).astype(numpy.float32)
+    lw, lb = rng.standard_normal((4, 5)).astype(numpy.float32), rng.standard_normal((4, 5)).astype(numpy.float32)
+    outs = []
+    for lib in (torch, ember):
+        nnq = lib.ao.nn.quantized
+        q = lib.quantize_per_tensor(lib.tensor(x), 0.04, 64, lib.quint8)
+        def t(a):
+            return lib.nn.Parameter(lib.tensor(a))
+        mods = [nnq.LayerNorm([4, 5], t(lw), t(lb), 0.03, 70), nnq.GroupNorm(3, 6, t(w), t(b), 0.03, 70),
+                nnq.InstanceNorm2d(6, t(w), t(b), 0.03, 70, affine=True)]
+        outs.append([(_text(m), m(q).int_repr().numpy()) for m in mods])
+    for (tr, ti), (er, ei) in zip(*outs):
+        assert er == tr
+        numpy.testing.assert_array_equal(ei, ti)

@@ -33,8 +33,9 @@ WEIGHT_ONLY_LOWER_MODULE_MAP = {nnqr.Embedding: nnq.Embedding, nnqr.EmbeddingBag
 
 def _special_pattern_lower_module_map():
     return {nn.BatchNorm2d: nnq.BatchNorm2d, nn.BatchNorm3d: nnq.BatchNorm3d, nn.Dropout: nnq.Dropout,
-            nn.Hardswish: nnq.Hardswish, nn.LeakyReLU: nnq.LeakyReLU, nn.ELU: nnq.ELU,
-            nni.BNReLU2d: nniq.BNReLU2d, nni.BNReLU3d: nniq.BNReLU3d}
+            nn.Hardswish: nnq.Hardswish, nn.LeakyReLU: nnq.LeakyReLU, nn.ELU: nnq.ELU, nn.LayerNorm: nnq.LayerNorm,
+            nn.GroupNorm: nnq.GroupNorm, nn.InstanceNorm1d: nnq.InstanceNorm1d, nn.InstanceNorm2d: nnq.InstanceNorm2d,
+            nn.InstanceNorm3d: nnq.InstanceNorm3d, nni.BNReLU2d: nniq.BNReLU2d, nni.BNReLU3d: nniq.BNReLU3d}
 
 
 def _qbin_op_mappings():
@@ -285,6 +286,10 @@ def special_pattern_replacement(model):
             continue
         if not is_dequantize:
             continue
+        default_function, _, default_module = is_default_node(ref_node, modules)
+        if (default_module and type(modules[str(ref_node.target)]) not in lower_map) or \
+                (default_function and _default_function_qop(ref_node.target) is None):
+            continue   # no quantized kernel in ember (LayerNorm, InstanceNorm, PReLU): the op stays float
         if is_module:
             ref_module = modules[str(ref_node.target)]
             if type(ref_module) in lower_map:
@@ -303,7 +308,8 @@ def special_pattern_replacement(model):
         if default_function:
             qop = _default_function_qop(ref_node.target)
             args, kwargs = list(ref_node.args), dict(ref_node.kwargs)
-            kwargs.pop("inplace", None)
+            if qop is not ember.ops.quantized.leaky_relu:   # PyTorch drops the others' ``inplace``
+                kwargs.pop("inplace", None)
             kwargs["output_scale"], kwargs["output_zero_point"] = qparams[0], qparams[1]
             with model.graph.inserting_after(qparams[1]):
                 qop_node = model.graph.create_node("call_function", qop, tuple(args), kwargs)
@@ -323,7 +329,7 @@ def _default_function_qop(target):
     for fn, op in table.items():
         if target is fn:
             return op
-    raise NotImplementedError(f"ember has no quantized kernel for {target} in a converted graph")
+    return None
 
 
 def _lower_to_native_backend(model, qconfig_map, node_name_to_scope, keep_original_weights=False):

@@ -43,6 +43,9 @@ class _BatchNorm(nn.modules.batchnorm._BatchNorm):
 
     @classmethod
     def from_reference(cls, bn, output_scale, output_zero_point):
+        """From a float batch norm (or BNReLU) and the output qparams (FX graph mode quantization)."""
+        if isinstance(bn, nn.Sequential):
+            bn = bn[0]
         qbn = cls(bn.num_features, bn.eps, bn.momentum)
         qbn.weight, qbn.bias = bn.weight, bn.bias
         qbn.running_mean, qbn.running_var = bn.running_mean, bn.running_var
