@@ -84,6 +84,21 @@ dcp.load(again, checkpoint_id=path + "-async")
 results["async_loaded"] = plain(again)
 
 
+# a torch.save file loaded on every rank: rank 0 reads it and broadcasts the tensors
+if LIBRARY == "torch":
+    from torch.distributed.checkpoint.format_utils import BroadcastingTorchSaveReader, DynamicMetaLoadPlanner
+else:
+    from ember.distributed.checkpoint.format_utils import BroadcastingTorchSaveReader, DynamicMetaLoadPlanner
+whole_file = os.path.join(out, f"{LIBRARY}-whole.pt")
+if rank == 0:
+    torch.save({"layer": {"w": torch.arange(6.0).reshape(2, 3)}, "b": torch.tensor([7, 8])}, whole_file)
+dist.barrier()
+broadcast_into = {"layer": {"w": torch.zeros(2, 3)}, "b": torch.zeros(2, dtype=torch.int64)}
+dcp.load(broadcast_into, storage_reader=BroadcastingTorchSaveReader(), planner=DynamicMetaLoadPlanner(),
+         checkpoint_id=whole_file)
+results["broadcast_loaded"] = plain(broadcast_into)
+
+
 def missing():
     dcp.load({"absent": torch.zeros(1)}, checkpoint_id=path)
 
