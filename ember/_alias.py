@@ -30,19 +30,66 @@ def package():
     return "torch" if installed else "ember"
 
 
-# Classes outside the core that programs print with type() (`type(net[0].bias)`), by module: under the alias they
-# take torch's module name, as the core's Tensor, Size, device and dtype do.
-_PRINTED_CLASSES = {"ember.nn.parameter": ("Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer")}
+def is_ember_module(name):
+    """Whether a ``__module__`` names one of ember's modules: ``ember.*``, or once the alias is installed the
+    PyTorch-family name its classes show (``torch.nn.modules.linear``)."""
+    if not isinstance(name, str):
+        return False
+    if name == "ember" or name.startswith("ember."):
+        return True
+    return installed and (ember_name(name) or "").split(".")[0] == "ember"
 
 
-def print_as_torch(module_name):
-    """Gives the classes of ``module_name`` that programs print torch's module name (``<class
-    'torch.nn.parameter.Parameter'>``) once the alias is installed; called by the module as it loads and by
-    ``install_torch_alias`` for the modules loaded before it."""
-    module = sys.modules.get(module_name)
-    if installed and module is not None:
-        for name in _PRINTED_CLASSES[module_name]:
-            getattr(module, name).__module__ = "torch" + module_name[len("ember"):]
+def ember_module_name(name):
+    """The ember module a class's ``__module__`` names (``torch.nn.modules.linear`` -> ``ember.nn.modules.linear``
+    under the alias), or None when the class is not ember's."""
+    if not is_ember_module(name):
+        return None
+    return name if name == "ember" or name.startswith("ember.") else ember_name(name)
+
+
+def _shows_public_name(module_name):
+    # ember.ops has no counterpart in torch (its autograd nodes print <class 'SumBackward0'> there)
+    return (module_name == "ember" or module_name.startswith("ember.")) and not (
+        module_name == "ember.ops" or module_name.startswith("ember.ops."))
+
+
+def _show_public_names(module):
+    """Gives the classes in ``module`` their PyTorch-family module name, so ``type(layer)`` prints ``<class
+    'torch.nn.modules.linear.Linear'>`` and libraries reading ``__module__`` see torch's; a class of a private
+    top-level module that ember exports (``finfo``) shows ``torch``, as PyTorch's C-defined ones do."""
+    root = sys.modules.get("ember")
+    for value in list(vars(module).values()):
+        name = value.__module__ if issubclass(type(value), type) else None   # (isinstance would read __class__)
+        if not (isinstance(name, str) and _shows_public_name(name)):
+            continue
+        exported = root is not None and vars(root).get(value.__name__) is value
+        if name.startswith("ember._") and name.count(".") == 1 and exported:
+            value.__module__ = "torch"
+        else:
+            value.__module__ = public_name(name)
+
+
+class _PublicNamesLoader(importlib.machinery.SourceFileLoader):
+    """Loads an ember module as usual, then gives its classes their PyTorch-family module names."""
+
+    def exec_module(self, module):
+        super().exec_module(module)
+        _show_public_names(module)
+
+
+class _PublicNamesFinder:
+    """Once the alias is installed, finds ember's own modules (ember imports them lazily too) with
+    ``_PublicNamesLoader``."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if not _shows_public_name(fullname):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _PublicNamesLoader(spec.loader.name, spec.loader.path)
+        return spec
 
 
 def ember_name(fullname):
@@ -52,7 +99,10 @@ def ember_name(fullname):
 
 
 def public_name(ember_module_name):
-    """The PyTorch-family name of an ember module (``ember.vision.transforms`` -> ``torchvision.transforms``)."""
+    """The PyTorch-family name of an ember module (``ember.vision.transforms`` -> ``torchvision.transforms``); other
+    names (a class's module already shown as torch's) unchanged."""
+    if not (ember_module_name == "ember" or ember_module_name.startswith("ember.")):
+        return ember_module_name
     targets = sorted(set(ALIASES.values()) - {"ember"}, key=len, reverse=True)
     prefix = next((t for t in targets if ember_module_name == t or ember_module_name.startswith(t + ".")), "ember")
     alias = next(key for key, value in ALIASES.items() if value == prefix)
@@ -273,6 +323,7 @@ def install_torch_alias():
         raise RuntimeError(f"{', '.join(sorted(clashes)[:3])} already imported from PyTorch; call "
                            "ember.install_torch_alias() before importing torch (restart the kernel/interpreter)")
     sys.meta_path.insert(0, _Finder)
+    sys.meta_path.insert(1, _PublicNamesFinder)
     _pass_alias_to_children()
     _add_missing_name_errors()
     from ._backend import device
@@ -281,8 +332,9 @@ def install_torch_alias():
     for cls in (Tensor, Size, device, dtype):
         cls.__module__ = "torch"   # type(x) prints <class 'torch.Tensor'> (torch.Size, ...), as in PyTorch
     installed = True
-    for module_name in _PRINTED_CLASSES:
-        print_as_torch(module_name)
+    for name, module in list(sys.modules.items()):
+        if _shows_public_name(name) and isinstance(module, types.ModuleType):
+            _show_public_names(module)
 
 
 def _is_ember(module):

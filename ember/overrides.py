@@ -24,6 +24,7 @@ import sys
 import threading
 import types
 
+from . import _alias
 from ._tensor import Tensor
 from . import _tensor
 from ._warnings import transparent
@@ -108,10 +109,11 @@ def _takes_over(cls):
     if found is None:
         handler = getattr(cls, "__torch_function__", None)
         function = getattr(handler, "__func__", handler)
-        root = (cls.__module__ or "").split(".")[0]
+        own = _alias.is_ember_module(cls.__module__)
         found = handler is not None and function is not _DISABLED and not (
-            issubclass(cls, Tensor) and (cls is Tensor or root == "ember")) and not (
-            root == "torch" and not issubclass(cls, Tensor))   # real PyTorch's tensors given to ember: data
+            issubclass(cls, Tensor) and (cls is Tensor or own)) and not (
+            not own and (cls.__module__ or "").split(".")[0] == "torch" and not issubclass(cls, Tensor))
+        # (the last: real PyTorch's tensors given to ember are data)
         _dispatched[cls] = found
     return found
 

@@ -266,9 +266,9 @@ def _public_global(obj):
     modules, so the first found of: a public namespace holding ``obj`` (``torch.nn.functional.gelu``,
     ``torch.tanh``), for a private module the nearest public package holding it
     (``torchvision.transforms.v2.ToTensor``), then its own module (``torch.nn.modules.conv.Conv2d``)."""
-    from ._alias import public_name
+    from ._alias import ember_module_name, public_name
     from .overrides import unwrapped
-    module, name = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    module, name = ember_module_name(getattr(obj, "__module__", None)), getattr(obj, "__qualname__", None)
     if isinstance(name, str) and name.endswith(".__wrapped__"):   # behind a __torch_function__ dispatching wrapper
         name = name[:-len(".__wrapped__")]
     if not (isinstance(module, str) and isinstance(name, str)) or "." in name \

@@ -150,7 +150,7 @@ def test_run_module_with_dash_m(tmp_path):
 
         def child(queue):
             from torch import nn
-            queue.put(type(nn.Linear(2, 3)).__module__)
+            queue.put(f"{type(nn.Linear(2, 3)).__module__} {nn.__name__}")
 
 
         if __name__ == "__main__":
@@ -163,7 +163,7 @@ def test_run_module_with_dash_m(tmp_path):
         ''')
     result = ember_run(tmp_path, "-m", "pkg.mod", "a", "-b", timeout=180)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["ember.nn.modules.linear", "['a',", "'-b']", "pkg.mod"]
+    assert result.stdout.split() == ["torch.nn.modules.linear", "ember.nn", "['a',", "'-b']", "pkg.mod"]
 
 
 def test_aliased_modules_run_with_dash_m_as_torchs(tmp_path):

@@ -102,3 +102,37 @@ def test_parameter_classes_print_as_pytorchs_under_ember_run(tmp_path):
     late = python(tmp_path, "late.py")
     assert late.stdout == ("<class 'torch.nn.parameter.Parameter'> "
                            "<class 'torch.nn.parameter.UninitializedParameter'>\n"), late.stderr
+
+
+def test_ember_classes_show_pytorch_module_names_under_ember_run(tmp_path):
+    """Every ember class outside its op layer shows its PyTorch-family ``__module__`` under ``ember run`` (layers,
+    optimizers, datasets, distributions, top-level classes, torchvision's), also for modules ember loads later; fx
+    still keeps ember's layers as leaves, user Functions still run under func transforms, and a pickled layer loads."""
+    write(tmp_path, "prog.py", '''
+        import pickle
+        import torch
+        from torch import nn
+        from torch.fx import symbolic_trace
+        layer = nn.Linear(2, 3)
+        print(type(layer), type(layer).__module__, torch.optim.SGD, torch.utils.data.TensorDataset)
+        print(torch.distributions.Normal, torch.autograd.Function, torch.finfo, torch.nn.Module, torch.fx.GraphModule)
+        print(type(torch.max(torch.ones(2, 2), 0)), nn.TransformerEncoderLayer, nn.modules.pooling.MaxPool2d)
+        print(symbolic_trace(nn.Sequential(nn.Linear(2, 2), nn.ReLU())).code.strip().splitlines()[-2:])
+        class Square(torch.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x * x
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+            @staticmethod
+            def backward(ctx, grad):
+                return 2 * ctx.saved_tensors[0] * grad
+        print(torch.func.grad(lambda x: Square.apply(x).sum())(torch.tensor([3.0])))
+        print(type(pickle.loads(pickle.dumps(layer))), pickle.dumps(layer).count(b"torch.nn.modules.linear"))
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<class 'torch.optim.sgd.SGD'>" in mine.stdout
+    assert repr(ember.optim.SGD) == "<class 'ember.optim.sgd.SGD'>"

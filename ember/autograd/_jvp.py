@@ -12,6 +12,7 @@ dual input, from rules that hold for every op.
 """
 import contextlib
 
+from .. import _alias
 from .._backend import xp_of
 from .._dtype import promote_types
 from .._tensor import Tensor, _make, grad_state
@@ -73,7 +74,7 @@ def forward_hook(cls, args, kwargs, proceed):
         return _assign(args, kwargs, proceed, tangents)
     if not issubclass(cls, Function):
         return _composite(args, kwargs, proceed, tangents)
-    if not issubclass(cls, Primitive) and not cls.__module__.startswith("ember."):
+    if not issubclass(cls, Primitive) and not _alias.is_ember_module(cls.__module__):
         return _custom_function(cls, args, kwargs, proceed, tangents)
     return _primitive(cls, args, kwargs, proceed, tangents)
 

@@ -3,6 +3,7 @@ or a grad, vjp, jvp or functionalize call is running its function (jacrev, jacfw
 While one runs, a dispatch hook checks the user ``autograd.Function``s it applies, as PyTorch's transforms do."""
 import contextlib
 
+from .. import _alias
 from ..autograd import _jvp, function as _function
 from . import _vmap
 
@@ -47,7 +48,7 @@ def transforms_active():
 def user_function(cls):
     """Whether ``cls`` is an ``autograd.Function`` of user code (not one of ember's own ops)."""
     return (isinstance(cls, type) and issubclass(cls, _function.Function)
-            and not issubclass(cls, _function.Primitive) and not cls.__module__.startswith("ember."))
+            and not issubclass(cls, _function.Primitive) and not _alias.is_ember_module(cls.__module__))
 
 
 def check_setup_context(cls):

@@ -10,6 +10,7 @@ import functools
 
 import numpy
 
+from .. import _alias
 from .._tensor import Tensor
 from ..autograd import function as _function
 from ._pytree import _flatten
@@ -225,7 +226,7 @@ def _batching_hook(cls, args, kwargs, proceed):
     level = next(lv for lv in _levels if lv.number == number)
     if _holds_example(args) or _holds_example(tuple(kwargs.values())):
         raise _unbatchable(f"{cls.__name__} with an index")
-    if cls.__module__ is not None and not cls.__module__.startswith("ember."):
+    if cls.__module__ is not None and not _alias.is_ember_module(cls.__module__):
         from . import _active
         if _active.user_function(cls):
             return _custom_function(cls, level, args, kwargs)

@@ -50,8 +50,8 @@ def public_entry(func):
 def is_from_ember(obj):
     """True for objects of ember's core (torch's namespace), which generated code names through the package root;
     not for satellites such as ``ember.vision`` (torchvision's), which it names by a global as torch.fx does."""
-    module = getattr(obj, "__module__", None) or ""
-    if not (module == "ember" or module.startswith("ember.")):
+    module = _alias.ember_module_name(getattr(obj, "__module__", None))
+    if module is None:
         return False
     return _alias.public_name(module).split(".")[0] == "torch"
 
@@ -79,8 +79,8 @@ def qualified_name(func):
     if fixed is not None:
         return _alias.package() + fixed[len("torch"):]
     module = func.__module__
-    if _alias.package() == "torch" and (module == "ember" or module.startswith("ember.")):
-        module = _alias.public_name(module)
+    if _alias.package() == "torch" and _alias.is_ember_module(module):
+        module = _alias.public_name(_alias.ember_module_name(module))
     return f"{module}.{name}"
 
 

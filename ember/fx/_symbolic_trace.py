@@ -16,7 +16,7 @@ import sys
 import types
 import warnings
 
-from .. import Tensor
+from .. import Tensor, _alias
 from ..ao._script_object import ScriptObject  # noqa: F401  (torch.fx._symbolic_trace.ScriptObject, read by PyG)
 from ..nn import Module, Parameter, Sequential
 from ._names import _NAMESPACES, _namespace, public_entry, recorded_call
@@ -370,8 +370,8 @@ class Tracer(TracerBase):
     def is_leaf_module(self, m, module_qualified_name):
         """True for ember's own layers (``ember.nn`` and ``ember.ao.nn``, except ``Sequential``): they stay
         ``call_module`` nodes."""
-        return (m.__module__.startswith("ember.nn") or m.__module__.startswith("ember.ao.nn")) \
-            and not isinstance(m, Sequential)
+        module = _alias.ember_module_name(type(m).__module__) or ""
+        return module.startswith(("ember.nn", "ember.ao.nn")) and not isinstance(m, Sequential)
 
     def path_of_module(self, mod):
         """The dotted path of submodule ``mod`` in the root (``"layer1.0.conv1"``)."""

@@ -1,5 +1,4 @@
 """Parameter: a tensor that a Module registers as learnable; Buffer: a tensor it registers as state."""
-from .. import _alias
 from .._tensor import Tensor, _make
 from ..overrides import _disabled_torch_function_impl
 
@@ -145,4 +144,3 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
         return result
 
 
-_alias.print_as_torch(__name__)

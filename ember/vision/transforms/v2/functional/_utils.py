@@ -4,6 +4,7 @@ import sys
 
 import ember
 
+from .... import tv_tensors
 from ....tv_tensors import BoundingBoxes, TVTensor, wrap
 
 _KERNEL_REGISTRY = {}
@@ -71,7 +72,7 @@ def register_kernel(functional, tv_tensor_cls):
     if not (isinstance(tv_tensor_cls, type) and issubclass(tv_tensor_cls, TVTensor)):
         raise ValueError(f"Kernels can only be registered for subclasses of torchvision.tv_tensors.TVTensor, "
                          f"but got {tv_tensor_cls}.")
-    if tv_tensor_cls.__module__.startswith("ember.vision.tv_tensors"):
+    if vars(tv_tensors).get(tv_tensor_cls.__name__) is tv_tensor_cls:
         raise ValueError(f"Kernels cannot be registered for the builtin tv_tensor classes, but got {tv_tensor_cls}.")
     return _register_kernel_internal(functional, tv_tensor_cls, tv_tensor_wrapper=False)
 
