@@ -327,3 +327,20 @@ def test_csr_times_csr_is_csr():
             entries = sorted(zip(*pairs.indices().tolist(), pairs.values().tolist()))
             results.append((product.to_dense().tolist(), entries))
     assert results[:3] == results[3:]
+
+
+def test_dsmm_and_the_size_queries_linear_operator_makes():
+    """torch.dsmm (sparse times dense, a dense product; linear_operator's interpolation) with its gradient to the
+    dense operand, and ndimension/nelement of sparse COO tensors (3-D too)."""
+    def scenario(lib):
+        sparse = lib.sparse_coo_tensor(lib.tensor(INDICES), lib.tensor(VALUES), (2, 3))
+        dense = lib.tensor(DENSE.T.copy(), dtype=lib.float32, requires_grad=True)
+        product = lib.dsmm(sparse, dense)
+        product.sum().backward()
+        batched = lib.sparse_coo_tensor(lib.tensor([[0, 1], [0, 1], [1, 2]]), lib.ones(2), (2, 2, 3))
+        return (product.detach().numpy(), product.layout is lib.strided, dense.grad.numpy(),
+                [(t.ndimension(), t.nelement(), t.dim(), t.numel()) for t in (sparse, batched)])
+    got, expected = scenario(ember), scenario(torch)
+    numpy.testing.assert_array_equal(got[0], expected[0])
+    numpy.testing.assert_array_equal(got[2], expected[2])
+    assert got[1] == expected[1] and got[3] == expected[3]

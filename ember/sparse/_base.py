@@ -26,3 +26,8 @@ class SparseBase(Tensor):
 
     def dim(self):
         return len(self._size)
+
+    ndimension = dim
+
+    def nelement(self):
+        return self.numel()

@@ -12,6 +12,6 @@ from .norms import *  # noqa: F403
 from .products import *  # noqa: F403
 from .solvers import *  # noqa: F403
 
-__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
+__all__ = ["matmul", "mm", "dsmm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv", "addbmm",
            "baddbmm", "addr", "einsum", "tensordot", "chain_matmul", "cdist", "inverse", "det", "logdet", "slogdet",
            "cholesky", "cholesky_solve", "cholesky_inverse", "qr", "svd", "pinverse", "matrix_power", "matrix_exp"]

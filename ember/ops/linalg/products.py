@@ -28,8 +28,8 @@ from ._common import (
     _xp,
 )
 
-__all__ = ["Matmul", "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "Tensor", "addmm", "addmv",
-           "addbmm", "baddbmm", "addr", "Einsum", "einsum", "tensordot", "multi_dot", "chain_matmul"]
+__all__ = ["Matmul", "matmul", "mm", "dsmm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "Tensor", "addmm",
+           "addmv", "addbmm", "baddbmm", "addr", "Einsum", "einsum", "tensordot", "multi_dot", "chain_matmul"]
 
 
 def folded_matmul(xp, a, b):
@@ -229,6 +229,12 @@ def mm(input, mat2, *, out=None):
     _check_mm_shapes(input, mat2)
     _check_not_bool(input, "addmm_impl_cpu_")
     return write_out(out, name_node(Matmul.apply(input, mat2), "MmBackward0"), "mm")
+
+
+def dsmm(input, mat2):
+    """A sparse (COO) ``input`` times a dense ``mat2``, as a dense matrix: ``mm``'s product under the name PyTorch
+    keeps for it (linear_operator's sparse interpolation calls it)."""
+    return mm(input, mat2)
 
 
 @tensor_method
