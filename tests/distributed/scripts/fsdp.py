@@ -302,10 +302,11 @@ for step in range(4):
     scaled = scaler.scale(loss)
     results[f"scaler_scaled_dtype{step}"] = str(scaled.dtype)
     scaled.backward()
+    before = [p.detach().clone() for p in model.parameters()]
     scaler.step(opt)
     scaler.update()
     results[f"scaler_scale{step}"] = scaler.get_scale()
-results["scaler_params"] = [[n, [round(v, 3) for v in p.tolist()]] for n, p in model.named_parameters()]
+    results[f"scaler_skipped{step}"] = all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
 
 # apply: fn sees each unit's whole parameters and its changes stay
 for use_orig_params in (False, True):
