@@ -354,6 +354,33 @@ def layer_norm(cls, level, args, kwargs):
     return _out(cls.apply(_front(input, level), weight, bias, *rest), level)
 
 
+_UNBATCHED_STATISTICS = (
+    "Batch norm got a batched tensor as input while the running_mean or running_var, which will be updated in place, "
+    "were not batched.\nIf you are using a module and do not need eval mode, please set `track_running_stats` to be "
+    "False.If you are using a prebuilt module and do not need eval mode, please see the functorch website for "
+    "resources on how to patch your module to work with vmap")
+
+
+@register("instance_norm_running_stats")
+def instance_norm_running_stats(cls, level, args, kwargs):
+    """Instance norm's statistics of batched samples go into running statistics batched alike, or raise batch
+    norm's error (PyTorch's instance norm is its batch norm)."""
+    if not (_is_batched(args[0], level) and _is_batched(args[1], level)):
+        raise RuntimeError(_UNBATCHED_STATISTICS)
+    return cls.function(*args, **kwargs)
+
+
+@register("ChannelAffine")
+def channel_affine(cls, level, args, kwargs):
+    """``x * scale + shift`` per channel (dim 1): the batch joins N; batched scales broadcast per example."""
+    x, scale, shift = args
+    if _is_batched(scale, level) or _is_batched(shift, level):
+        shape = (x.shape[1],) + (1,) * (x.dim() - 2)
+        return x * scale.reshape(shape) + shift.reshape(shape)
+    merged, unfold = _merged(x, level)
+    return _out(unfold(cls.apply(merged, scale, shift)), level)
+
+
 _BATCH_NORM_ARGUMENTS = ("input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
 
 
@@ -369,11 +396,7 @@ def batch_norm(cls, level, args, kwargs):
     stats_batched = [_is_batched(t, level) for t in (mean, var)]
     if training and _is_batched(input, level) and any(t is not None and not batched_ for t, batched_ in
                                                        zip((mean, var), stats_batched)):
-        raise RuntimeError("Batch norm got a batched tensor as input while the running_mean or running_var, which "
-                           "will be updated in place, were not batched.\nIf you are using a module and do not need "
-                           "eval mode, please set `track_running_stats` to be False.If you are using a prebuilt "
-                           "module and do not need eval mode, please see the functorch website for resources on how "
-                           "to patch your module to work with vmap")
+        raise RuntimeError(_UNBATCHED_STATISTICS)
     if any(stats_batched):
         return NotImplemented
     if _is_batched(weight, level) or _is_batched(bias, level):

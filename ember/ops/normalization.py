@@ -393,6 +393,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return name_node(result, "NativeGroupNormBackward0", (input, weight, bias))
 
 
+@composite("instance_norm_running_stats", trace_inside=True)
+def _update_running_stats(running_mean, running_var, mean, var, momentum):
+    """Instance norm's update of the running statistics (PyTorch's batch norm of the samples' channels updates them
+    in its kernel): one op, so vmap's rule refuses unbatched statistics with batch norm's error, as PyTorch's."""
+    running_mean.mul_(1 - momentum).add_(mean * momentum)
+    running_var.mul_(1 - momentum).add_(var * momentum)
+
+
 @_float32_inside("batch_norm")
 @row_major_result
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
@@ -406,9 +414,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if running_mean is not None:
             count = input.numel() // (input.shape[0] * input.shape[1])
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean.detach().mean(0).reshape(-1) * momentum)
                 unbiased = var.detach().mean(0).reshape(-1) * (count / max(count - 1, 1))
-                running_var.mul_(1 - momentum).add_(unbiased * momentum)
+                _update_running_stats(running_mean, running_var, mean.detach().mean(0).reshape(-1), unbiased,
+                                      momentum)
     else:
         mean, var = running_mean.reshape(shape), running_var.reshape(shape)
     result = (input - mean) * (var + eps).rsqrt()

@@ -162,3 +162,26 @@ def test_batch_norm_under_vmap_as_torch():
         return outcomes
     for ours, theirs in zip(run(ember), run(torch)):
         _same(ours, theirs)
+
+
+IMAGES = rng.standard_normal((5, 2, 4, 3, 3)).astype(numpy.float32)
+MAP_COEFFICIENTS = rng.standard_normal((2, 4, 3, 3)).astype(numpy.float32)
+
+
+@pytest.mark.parametrize("build", [
+    lambda lib: lib.nn.InstanceNorm2d(4, track_running_stats=True),
+    lambda lib: lib.nn.InstanceNorm2d(4, affine=True),
+    lambda lib: lib.nn.GroupNorm(2, 4),
+    lambda lib: lib.nn.GroupNorm(1, 4, affine=False),
+    lambda lib: lib.nn.BatchNorm2d(4).eval(),
+])
+def test_the_norms_under_vmap_as_torch(build):
+    """Instance norm with running statistics refuses vmap with batch norm's error (PyTorch's instance norm is its
+    batch norm); the per-channel affine of group and batch norm batches without the per-example fallback."""
+    def run(lib):
+        lib.manual_seed(0)
+        module, x, c = build(lib), lib.tensor(IMAGES), lib.tensor(MAP_COEFFICIENTS)
+        return [_outcome(lambda: lib.func.vmap(module)(x)),
+                _outcome(lambda: lib.func.vmap(lib.func.grad(lambda x: (module(x) * c).sum()))(x))]
+    for ours, theirs in zip(run(ember), run(torch)):
+        _same(ours, theirs)
