@@ -405,3 +405,19 @@ def test_a_failed_save_leaves_the_previous_checkpoint_whole(tmp_path):
     target = {"w": torch.zeros(4), "note": ""}
     tdcp.load(target, checkpoint_id=tmp_path)
     assert target["w"].tolist() == [0.0, 1.0, 2.0, 3.0] and target["note"] == "first"
+
+
+def test_checkpoint_flattened_as_torch_2_3_loads(tmp_path, monkeypatch):
+    from torch.distributed.checkpoint import _version
+    monkeypatch.setattr(_version, "_derived_version", "2_3")   # torch then flattens as 2.3 did: groups kept whole
+    state = {"model": {"w": torch.ones(2)},
+             "optim": {"state": {"w": {"step": torch.tensor(3.0)}}, "param_groups": [{"lr": 0.5, "params": ["w"]}]}}
+    tdcp.save(state, checkpoint_id=tmp_path)
+    monkeypatch.setattr(_version, "_derived_version", None)
+    saved_keys = sorted(tdcp.FileSystemReader(tmp_path).read_metadata().state_dict_metadata)
+    assert saved_keys == ["model.w", "optim.param_groups", "optim.state.w.step"]
+    target = {"model": {"w": ember.zeros(2)},
+              "optim": {"state": {"w": {"step": ember.tensor(0.0)}}, "param_groups": [{"lr": 0.0, "params": ["x"]}]}}
+    dcp.load(target, checkpoint_id=tmp_path)
+    assert target["model"]["w"].tolist() == [1.0, 1.0] and target["optim"]["state"]["w"]["step"].item() == 3.0
+    assert target["optim"]["param_groups"] == [{"lr": 0.5, "params": ["w"]}]

@@ -1,6 +1,7 @@
 """Flattening a nested state_dict to one level of dotted keys, and back (``torch.distributed.checkpoint._nested_dict``):
 a checkpoint stores ``{"model": {"w": t}}`` as the key ``model.w`` and remembers the path ``("model", "w")``."""
-from ._traverse import set_element, traverse_state_dict
+from . import _version
+from ._traverse import set_element, traverse_state_dict, traverse_state_dict_v_2_3
 
 FLATTEN_MAPPING = dict
 
@@ -17,7 +18,10 @@ def flatten_state_dict(state_dict):
         flattened[new_fqn] = value
         mappings[new_fqn] = path
 
-    traverse_state_dict(state_dict, flat_copy)
+    if _version._derived_version == "2_3":
+        traverse_state_dict_v_2_3(state_dict, flat_copy)
+    else:
+        traverse_state_dict(state_dict, flat_copy)
     return flattened, mappings
 
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 
 from ..._tensor import Tensor
 
-__all__ = ["traverse_state_dict", "set_element", "get_element"]
+__all__ = ["traverse_state_dict", "traverse_state_dict_v_2_3", "set_element", "get_element"]
 
 
 def _keep_visiting_tensors(value):
@@ -33,6 +33,36 @@ def traverse_state_dict(state_dict, visitor, keep_traversing=_keep_visiting_tens
         elif is_terminal(value):
             visitor(path, value)
         elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(path + (i,), v)
+
+    for key, value in state_dict.items():
+        walk((str(key),), value)
+
+
+def traverse_state_dict_v_2_3(state_dict, visitor, keep_traversing=_keep_visiting_tensors):
+    """PyTorch 2.3's walk: a dict or list holding no tensor (at any depth) is one leaf."""
+    def is_terminal(value):
+        if isinstance(value, Mapping):
+            values = value.values()
+        elif isinstance(value, list):
+            values = value
+        else:
+            return True
+        for entry in values:
+            if isinstance(entry, (Mapping, list)) and not is_terminal(entry):
+                return False
+            if keep_traversing is not None and keep_traversing(entry):
+                return False
+        return True
+
+    def walk(path, value):
+        if is_terminal(value):
+            visitor(path, value)
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                walk(path + (str(k),), v)
+        elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(path + (i,), v)
 

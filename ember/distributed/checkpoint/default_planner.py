@@ -9,6 +9,7 @@ import io
 import logging
 from collections import ChainMap
 
+from . import _version
 from ._dedup_save_plans import dedup_save_plans
 from ._nested_dict import flatten_state_dict
 from ._traverse import set_element
@@ -106,6 +107,18 @@ class DefaultLoadPlanner(LoadPlanner):
     def create_local_plan(self):
         if self.metadata is None:
             raise AssertionError("self.metadata is not None")
+        if self.flatten_state_dict:
+            # Keys the checkpoint has and this flattening lacks: it may have been saved by PyTorch 2.3, which kept a
+            # dict or list holding no tensor as one value; flatten that way where it finds some of them.
+            missing_keys = set(self.metadata.state_dict_metadata) - set(self.state_dict)
+            if missing_keys:
+                _version._derived_version = "2_3"
+                try:
+                    old_state_dict, old_mappings = flatten_state_dict(self.original_state_dict)
+                finally:
+                    _version._derived_version = None
+                if set(old_state_dict) & missing_keys:
+                    self.state_dict, self.mappings = old_state_dict, old_mappings
         return create_default_local_load_plan(self.state_dict, self.metadata, not self.allow_partial_load)
 
     def create_global_plan(self, global_plan):
