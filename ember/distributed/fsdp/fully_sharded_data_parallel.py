@@ -115,6 +115,9 @@ class FullyShardedDataParallel(Module):
         self._state_dict_config = FullStateDictConfig()
         self._optim_state_dict_config = FullOptimStateDictConfig()
         self._fsdp_wrapped_module = module
+        _materialize(module, params_of=lambda: [p for p in module.parameters() if id(p) not in ignored_params and
+                                                not getattr(p, "_fsdp_flattened", False)],
+                     ignored_modules=ignored_modules_set, param_init_fn=param_init_fn, device_id=device_id)
         params = [p for p in module.parameters() if id(p) not in ignored_params and
                   not getattr(p, "_fsdp_flattened", False)]
         if sync_module_states:
@@ -452,6 +455,48 @@ def _check_device(module, device_id):
         return
     if not cuda.is_available():
         raise RuntimeError("FSDP needs a non-CPU accelerator device, but no accelerator device is detected.")
+
+
+def _materialize(module, params_of, ignored_modules, param_init_fn, device_id):
+    """Deferred initialization, as PyTorch's: a unit whose parameters or buffers are on the meta device is
+    materialized module by module (breadth first, stopping at FSDP units and ignored modules) by ``param_init_fn``,
+    or else by ``to_empty(recurse=False)`` and ``reset_parameters()`` on each module holding states."""
+    import collections
+    import itertools
+    is_meta = any(p.is_meta for p in params_of()) or any(
+        b.is_meta for m in module.modules() if m not in ignored_modules for b in m.buffers(recurse=False))
+    if not is_meta:
+        return
+    modules, queue, visited = [], collections.deque([module]), {id(module)}
+    while queue:
+        current = queue.popleft()
+        modules.append(current)
+        for child in current.children():
+            if id(child) not in visited and not isinstance(child, FullyShardedDataParallel) and \
+                    child not in ignored_modules:
+                visited.add(id(child))
+                queue.append(child)
+    if param_init_fn is not None:
+        if not callable(param_init_fn):
+            raise ValueError(f"Expected {param_init_fn} to be callable but got {type(param_init_fn)}")
+        for current in modules:
+            param_init_fn(current)
+        return
+    from ... import device as _device
+    target = _device(device_id) if device_id is not None and not isinstance(device_id, int) else _device("cpu")
+    current = None
+    try:
+        with no_grad():
+            for current in modules:
+                if any(True for _ in itertools.chain(current.parameters(recurse=False),
+                                                     current.buffers(recurse=False))):
+                    current.to_empty(device=target, recurse=False)
+                    current.reset_parameters()
+    except BaseException as error:
+        warnings.warn(f"Unable to call `reset_parameters()` for module on meta device with error {error}. Please "
+                      f"ensure that your module oftype {type(current)} implements a `reset_parameters()` method.",
+                      stacklevel=2)
+        raise
 
 
 def _unit_buffers(module):

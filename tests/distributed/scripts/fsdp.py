@@ -331,4 +331,16 @@ results["module_path_names"] = [hasattr(module_path, n) for n in (
     "MixedPrecision", "CPUOffload", "BackwardPrefetch", "ShardingStrategy", "StateDictType", "FullStateDictConfig",
     "FullOptimStateDictConfig", "LocalStateDictConfig", "ShardedStateDictConfig", "OptimStateKeyType")]
 
+# deferred initialization: a model built on the meta device is materialized unit by unit
+for how in ("reset_parameters", "param_init_fn"):
+    with torch.device("meta"):
+        meta = net()
+    torch.manual_seed(21)
+    init_fn = None if how == "reset_parameters" else \
+        (lambda m: m.to_empty(device=CPU, recurse=False) if any(True for _ in m.parameters(recurse=False)) else None)
+    model = FSDP(meta, device_id=CPU, auto_wrap_policy=linear_policy, param_init_fn=init_fn)
+    results[f"meta_{how}_params"] = [[n, list(p.shape), p.is_meta] for n, p in model.named_parameters()]
+    if how == "reset_parameters":
+        results[f"meta_{how}_state"] = plain(model.state_dict())
+
 finish(sys.argv[2])
