@@ -19,7 +19,7 @@ from .. import autograd
 from .._tensor import Tensor
 from ..autograd.engine import current_task
 from ..autograd.function import Function, dispatch_hooks
-from ..autograd.grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad, is_grad_enabled
 from ..autograd.graph import _without_saved_tensors_hooks
 from ..ops.random import all_states, restore_all_states
 from . import _sac_ops
@@ -266,19 +266,29 @@ class _SavedOnDemand:
         return iter(self.node._saved or ())
 
 
+_SUPPRESSED = object()   # the result of a forward whose exception a forward context swallowed
+
+
 def _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs, context_fn, determinism_check):
     if determinism_check not in _DETERMINISM_CHECKS:
         raise ValueError(f"determinism_check should be one of {list(_DETERMINISM_CHECKS)}, but got "
                          f"{determinism_check}")
     forward_context, recompute_context = context_fn()
+    if not is_grad_enabled():   # no graph to drop saved values from: a plain call, outside the contexts
+        return function(*args, **kwargs)
     rng_state = all_states() if preserve_rng_state else None
     nodes = []
     kept = set()
     if isinstance(forward_context, _CachingMode):
         forward_context.nodes, forward_context.kept = nodes, kept
     # as PyTorch's: outer saved-tensor hooks see nothing saved inside
+    outputs = suppressed = _SUPPRESSED
     with _without_saved_tensors_hooks(), forward_context, _recording(nodes):
         outputs = function(*args, **kwargs)
+    if outputs is suppressed:
+        raise RuntimeError("torch.utils.checkpoint: the forward context provided by context_fn suppressed an exception "
+                           "raised during the checkpointed forward. This is not supported because checkpoint cannot "
+                           "return a value for a failed forward.")
     recomputation = _Recomputation(function, args, kwargs, rng_state, nodes, recompute_context,
                                    determinism_check == "default")
     for node in nodes:

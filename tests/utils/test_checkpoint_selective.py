@@ -198,3 +198,30 @@ def _error_or(run, lib):
         return run(lib)
     except RuntimeError as error:
         return str(error)
+
+
+def test_no_policy_calls_without_grad_and_suppressed_errors_raise_as_torch():
+    import contextlib
+
+    class Swallowing:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            return True
+
+    def run(lib):
+        cp, asked = lib.utils.checkpoint, []
+        x = lib.ones(3, 3, requires_grad=True)
+        context_fn = functools.partial(cp.create_selective_checkpoint_contexts,
+                                       lambda ctx, op, *a, **k: asked.append(str(op)) or cp.CheckpointPolicy.MUST_SAVE)
+        with lib.no_grad():
+            plain = cp.checkpoint(lambda t: (t @ t).relu(), x, use_reentrant=False, context_fn=context_fn)
+        with lib.inference_mode():
+            cp.checkpoint(lambda t: t * 2, x, use_reentrant=False, context_fn=context_fn)
+        answers = [asked, plain.requires_grad, plain.sum().item()]
+        with pytest.raises(RuntimeError) as error:
+            cp.checkpoint(lambda t: t / 0 + [], x, use_reentrant=False,
+                          context_fn=lambda: (Swallowing(), contextlib.nullcontext()))
+        return answers + [str(error.value)]
+    assert run(ember) == run(torch)
