@@ -421,3 +421,22 @@ def test_checkpoint_flattened_as_torch_2_3_loads(tmp_path, monkeypatch):
     dcp.load(target, checkpoint_id=tmp_path)
     assert target["model"]["w"].tolist() == [1.0, 1.0] and target["optim"]["state"]["w"]["step"].item() == 3.0
     assert target["optim"]["param_groups"] == [{"lr": 0.5, "params": ["w"]}]
+
+
+class _Hostile:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_forced_weights_only_load_refuses_hostile_values(tmp_path, monkeypatch):
+    marker = tmp_path / "ran"
+    dcp.save({"value": _Hostile(marker)}, checkpoint_id=tmp_path / "ck")
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")   # non-tensor values load as torch.load's default then
+    errors = []
+    for module in (tdcp, dcp):
+        errors.append(checkpoint_error(None, lambda: module.load({"value": None}, checkpoint_id=tmp_path / "ck")))
+    assert not marker.exists()
+    assert errors[1] == errors[0] and errors[0][0] == "CheckpointException"
