@@ -183,8 +183,10 @@ def _manual_output(output):
 
 
 def _print_results(stage, results):
-    """Prints the metrics of each dataloader as Lightning's table without rich: one row per metric name (sorted,
-    the dataloader suffix removed), one column per dataloader, as wide as the terminal (120 when unknown)."""
+    """Prints the metrics of each dataloader as Lightning's table: one row per metric name (sorted, the dataloader
+    suffix removed), one column per dataloader, as wide as the terminal (120 when unknown); drawn by rich where rich
+    is installed, as Lightning does."""
+    import importlib.util
     import shutil
     import sys
     results = [{name.split("/dataloader_idx_")[0]: value for name, value in result.items()} for result in results]
@@ -206,6 +208,9 @@ def _print_results(stage, results):
     half = int(term_size / 2)
     for i in range(0, len(headers), num_cols):
         table_headers = [f"{stage} Metric".capitalize(), *headers[i:i + num_cols]]
+        if importlib.util.find_spec("rich") is not None:
+            _print_rich_table(table_headers, names, [row[i:i + num_cols] for row in rows], width)
+            continue
         row_format = f"{{:^{width}}}" * len(table_headers)
         lines = [bar, row_format.format(*table_headers).rstrip(), bar]
         for name, row in zip(names, rows):
@@ -219,3 +224,15 @@ def _print_results(stage, results):
                 lines.append(row_format.format(name, *row).rstrip())
         lines.append(bar)
         print(os.linesep.join(lines))
+
+
+def _print_rich_table(headers, names, rows, width):
+    """One results table drawn by rich: centred columns of ``width``, the metric names in cyan, the values magenta."""
+    from rich import get_console
+    from rich.table import Column, Table
+    columns = [Column(header, justify="center", style="magenta", width=width) for header in headers]
+    columns[0].style = "cyan"
+    table = Table(*columns)
+    for name, row in zip(names, rows):
+        table.add_row(name, *row)
+    get_console().print(table)

@@ -48,3 +48,43 @@ def test_lightning_does_not_import_rich_and_its_module_paths_resolve_under_the_a
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "False"]
+
+
+RESULTS = """
+import io, json
+from contextlib import redirect_stdout
+import rich
+rich.reconfigure(width=100, force_terminal=False)
+x = torch.arange(8.0).reshape(4, 2)
+
+
+class Model(pl.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.layer = torch.nn.Linear(2, 1)
+
+    def test_step(self, batch, batch_idx, dataloader_idx=0):
+        self.log("test_loss", float(dataloader_idx) + 0.5)
+        self.log("a_much_longer_metric_name", 2.0)
+
+
+loaders = [DataLoader(TensorDataset(x), batch_size=2), DataLoader(TensorDataset(x), batch_size=4)]
+trainer = pl.Trainer(logger=False, enable_progress_bar=False, enable_model_summary=False, enable_checkpointing=False,
+                     accelerator="cpu", devices=1)
+output = io.StringIO()
+with redirect_stdout(output):
+    rich.reconfigure(file=output, width=100)
+    trainer.test(Model(), loaders)
+result = {"table": output.getvalue()}
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rich") is None, reason="rich is not installed here")
+def test_results_table_is_drawn_by_rich_where_it_is_installed(tmp_path):
+    namespace = {}
+    exec("import ember as torch\nimport ember.lightning as pl\n"
+         "from ember.utils.data import DataLoader, TensorDataset\n" + RESULTS, namespace)
+    theirs = run_lightning("import torch\nimport pytorch_lightning as pl\n"
+                           "from torch.utils.data import DataLoader, TensorDataset\n" + RESULTS
+                           + "\nprint(json.dumps(result))", tmp_path)
+    assert namespace["result"]["table"] == theirs["table"]
