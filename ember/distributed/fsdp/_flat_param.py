@@ -58,12 +58,12 @@ class FlatParamHandle:
         self.rank, self.world_size = self.group.rank(), self.group.size()
         self.use_orig_params = state._use_orig_params
         ids = {id(p) for p in params}
-        dtype = params[0].dtype
+        dtype, device = params[0].dtype, params[0].device
         aligned = _ALIGNMENT // dtype.itemsize if self.use_orig_params else 0
         self.infos, self.shared, memo, pieces, total = [], [], {}, [], 0
 
         def pad(numel):
-            pieces.append(ones(numel, dtype=dtype) * _FLAT_PARAM_PADDING_VALUE)
+            pieces.append(ones(numel, dtype=dtype, device=device) * _FLAT_PARAM_PADDING_VALUE)
             return numel
         with no_grad():
             for sub_name, sub in module.named_modules(remove_duplicate=False):
@@ -91,7 +91,7 @@ class FlatParamHandle:
             self.shard_start = self.rank * self.shard_numel if self.sharded else 0
             shard = full[self.shard_start:self.shard_start + self.shard_numel]
             if shard.numel() < self.shard_numel:
-                shard = cat([shard, zeros(self.shard_numel - shard.numel(), dtype=dtype)])
+                shard = cat([shard, zeros(self.shard_numel - shard.numel(), dtype=dtype, device=device)])
             requires_grad = any(p.requires_grad for p in params)
             self.flat_param = FlatParameter(shard.clone(), requires_grad=requires_grad)
         self.flat_param._fsdp_flattened = True
@@ -198,11 +198,11 @@ class FlatParamHandle:
         unsharded = any(tuple(g.shape) == info.shape and info.numel != self.shard_range(info)[1] -
                         self.shard_range(info)[0] for info, g in grads) or not self.sharded
         if unsharded:
-            result = zeros(self.unpadded_numel, dtype=self.flat_param.dtype)
+            result = zeros(self.unpadded_numel, dtype=self.flat_param.dtype, device=self.flat_param.device)
             for info, grad in grads:
                 result[info.offset:info.offset + info.numel] = grad.detach().reshape(-1)
             return result
-        result = zeros(self.shard_numel, dtype=self.flat_param.dtype)
+        result = zeros(self.shard_numel, dtype=self.flat_param.dtype, device=self.flat_param.device)
         for info, grad in grads:
             start, end = self.shard_range(info)
             result[start - self.shard_start:end - self.shard_start] = grad.detach().reshape(-1)

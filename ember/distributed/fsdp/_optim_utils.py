@@ -88,7 +88,7 @@ def full_optim_state_dict(model, optim, optim_state_dict):
                     for state in per_param:
                         state[key] = _copy(local[index][key]) if key in local.get(index, {}) else _copy(value)
                     continue
-                shard = zeros(handle.shard_numel, dtype=value)
+                shard = zeros(handle.shard_numel, dtype=value, device=handle.flat_param.device)
                 mine = local.get(index, {}).get(key)
                 if mine is not None:
                     if entry[0] == "flat":
@@ -97,7 +97,7 @@ def full_optim_state_dict(model, optim, optim_state_dict):
                         start, end = handle.shard_range(entry[2])
                         shard[start - handle.shard_start:end - handle.shard_start] = mine.reshape(-1)
                 if handle.sharded:
-                    full = empty(handle.padded_numel, dtype=value)
+                    full = empty(handle.padded_numel, dtype=value, device=handle.flat_param.device)
                     dist.all_gather_into_tensor(full, shard, group=handle.group)
                 else:
                     full = shard
@@ -157,10 +157,10 @@ def full_optim_state_dict_to_load(model, optim, optim_state_dict):
                 pieces, at = [], 0
                 for info, name in zip(handle.infos, names):
                     if info.offset > at:
-                        pieces.append(zeros(info.offset - at, dtype=value.dtype))
-                    pieces.append(given[name][key].detach().reshape(-1).to(value.dtype))
+                        pieces.append(zeros(info.offset - at, dtype=value.dtype, device=value.device))
+                    pieces.append(given[name][key].detach().reshape(-1).to(value.device, value.dtype))
                     at = info.offset + info.numel
-                pieces.append(zeros(handle.padded_numel - at, dtype=value.dtype))
+                pieces.append(zeros(handle.padded_numel - at, dtype=value.dtype, device=value.device))
                 full = cat(pieces)
                 result[key] = full[handle.shard_start:handle.shard_start + handle.shard_numel].clone()
             if result and (entry[0] != "orig" or any(_is_sharded(v) for v in result.values())):

@@ -120,6 +120,9 @@ class FullyShardedDataParallel(Module):
                      ignored_modules=ignored_modules_set, param_init_fn=param_init_fn, device_id=device_id)
         params = [p for p in module.parameters() if id(p) not in ignored_params and
                   not getattr(p, "_fsdp_flattened", False)]
+        target = _device_from_id(device_id)
+        if target is not None and target.type != "cpu" and any(p.device != target for p in params):
+            module.to(target)   # as PyTorch's: a CPU module given a GPU device_id moves there before sharding
         if sync_module_states:
             owned = [*params, *(b for b in _unit_buffers(module))]
             if any(t.device.type == "cpu" for t in owned):   # PyTorch broadcasts module states on GPUs only
@@ -457,6 +460,15 @@ def _check_device(module, device_id):
         raise RuntimeError("FSDP needs a non-CPU accelerator device, but no accelerator device is detected.")
 
 
+def _device_from_id(device_id):
+    from ... import device
+    if device_id is None:
+        return None
+    if isinstance(device_id, int):
+        return device("cuda", device_id)
+    return device(device_id)
+
+
 def _materialize(module, params_of, ignored_modules, param_init_fn, device_id):
     """Deferred initialization, as PyTorch's: a unit whose parameters or buffers are on the meta device is
     materialized module by module (breadth first, stopping at FSDP units and ignored modules) by ``param_init_fn``,
@@ -482,8 +494,8 @@ def _materialize(module, params_of, ignored_modules, param_init_fn, device_id):
         for current in modules:
             param_init_fn(current)
         return
-    from ... import device as _device
-    target = _device(device_id) if device_id is not None and not isinstance(device_id, int) else _device("cpu")
+    from ... import device
+    target = _device_from_id(device_id) or device("cpu")
     current = None
     try:
         with no_grad():
