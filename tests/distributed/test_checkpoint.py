@@ -440,3 +440,14 @@ def test_forced_weights_only_load_refuses_hostile_values(tmp_path, monkeypatch):
         errors.append(checkpoint_error(None, lambda: module.load({"value": None}, checkpoint_id=tmp_path / "ck")))
     assert not marker.exists()
     assert errors[1] == errors[0] and errors[0][0] == "CheckpointException"
+
+
+def test_fsdp_models_are_refused_clearly():
+    class FullyShardedDataParallel(ember.nn.Module):   # stands for ember.distributed.fsdp's wrapper
+        def __init__(self, module):
+            super().__init__()
+            self._fsdp_wrapped_module = module
+
+    model = ember.nn.Sequential(FullyShardedDataParallel(ember.nn.Linear(2, 2)))
+    with pytest.raises(NotImplementedError, match="does not handle FSDP models"):
+        esd.get_model_state_dict(model)

@@ -84,14 +84,14 @@ def _wrapper_kind(module):
         return "ddp"
     if isinstance(module, OptimizedModule):
         return "compiled"
-    if type(module).__module__.startswith("ember.distributed.fsdp"):
-        return "fsdp"
+    if ".distributed.fsdp" in type(module).__module__ or type(module).__name__ == "FullyShardedDataParallel":
+        return "fsdp"   # by name: the module is another helper's, and its classes may carry torch's module name
     return None
 
 
 def _refuse_fsdp(model):
     for module in model.modules():
-        if _wrapper_kind(module) == "fsdp" or type(module).__name__ in ("FullyShardedDataParallel", "FSDPModule"):
+        if _wrapper_kind(module) == "fsdp" or type(module).__name__ == "FSDPModule":
             raise NotImplementedError("ember's torch.distributed.checkpoint.state_dict does not handle FSDP models; "
                                       "use the FSDP module's own state_dict()/load_state_dict()")
 
