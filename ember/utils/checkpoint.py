@@ -152,6 +152,26 @@ def _rng_restored(state):
         restore_all_states(current)
 
 
+def _autocast_state():
+    """The autocast settings the forward pass ran under (per device type, and the cast cache's)."""
+    from ..amp import autocast_mode as amp
+    return ({kind: (amp.is_autocast_enabled(kind), amp.get_autocast_dtype(kind)) for kind in ("cpu", "cuda")},
+            amp.is_autocast_cache_enabled())
+
+
+@contextlib.contextmanager
+def _autocast_restored(state):
+    """Runs the block under the forward's autocast settings, as PyTorch's recomputation does (so it saves what the
+    forward saved, in the same dtypes, whether backward runs inside an autocast region or not)."""
+    from ..amp import autocast_mode as amp
+    devices, cache_enabled = state
+    with contextlib.ExitStack() as stack:
+        for kind, (enabled, dtype) in devices.items():
+            if enabled or amp.is_autocast_enabled(kind):
+                stack.enter_context(amp.autocast(kind, dtype=dtype, enabled=enabled, cache_enabled=cache_enabled))
+        yield
+
+
 class CheckpointFunction(Function):
     """The reentrant scheme: forward without a graph, backward reruns the function and backpropagates through it."""
 
@@ -159,13 +179,14 @@ class CheckpointFunction(Function):
     def forward(ctx, run_function, preserve_rng_state, *args):
         ctx.run_function = run_function
         ctx.rng_state = all_states() if preserve_rng_state else None
+        ctx.autocast = _autocast_state()
         ctx.inputs = args
         return run_function(*args)
 
     @staticmethod
     def backward(ctx, *grads):
         inputs = _detach_like(ctx.inputs)
-        with _rng_restored(ctx.rng_state), enable_grad():
+        with _rng_restored(ctx.rng_state), enable_grad(), _autocast_restored(ctx.autocast):
             outputs = ctx.run_function(*inputs)
         outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
         pairs = [(o, g) for o, g in zip(outputs, grads) if isinstance(o, Tensor) and o.requires_grad and g is not None]
@@ -203,6 +224,7 @@ class _Recomputation:
     def __init__(self, function, args, kwargs, rng_state, nodes, context, check):
         self.function, self.args, self.kwargs, self.rng_state, self.nodes = function, args, kwargs, rng_state, nodes
         self.context, self.check = context, check
+        self.autocast = _autocast_state()
         self.done = False
 
     def run(self):
@@ -212,8 +234,8 @@ class _Recomputation:
         replayed = []
         if isinstance(self.context, _CachedMode):
             self.context.replayed = replayed
-        with _rng_restored(self.rng_state), enable_grad(), _without_saved_tensors_hooks(), self.context, \
-                _recording(replayed):
+        with _rng_restored(self.rng_state), enable_grad(), _autocast_restored(self.autocast), \
+                _without_saved_tensors_hooks(), self.context, _recording(replayed):
             self.function(*_detach_like(self.args), **self.kwargs)
         if self.check and (len(replayed) < len(self.nodes) or
                            any(type(a) is not type(b) for a, b in zip(self.nodes, replayed))):

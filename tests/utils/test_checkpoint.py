@@ -188,3 +188,21 @@ def test_no_determinism_check_and_the_helpers_match_torch():
             lib.utils.checkpoint.checkpoint(lambda t: (t * t).sum(), x, use_reentrant=False).backward()
         with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
             lib.utils.checkpoint.check_backward_validity([lib.ones(1), 2])
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_recomputation_runs_under_the_forwards_autocast(use_reentrant):
+    """The forward ran in bfloat16 under autocast and backward runs outside it: the recomputation casts as the forward
+    did, so it saves the same values (and non-reentrant checkpointing finds the same operations)."""
+    def run(lib):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(4, 8), lib.nn.ReLU(), lib.nn.Linear(8, 2))
+        x = lib.tensor(X[:3], requires_grad=True)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = lib.utils.checkpoint.checkpoint(model, x, use_reentrant=use_reentrant)
+        out.float().sum().backward()
+        return [str(out.dtype).split(".")[-1], x.grad.numpy(), model[0].weight.grad.numpy()]
+    ours, theirs = run(ember), run(torch)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:], theirs[1:]):
+        numpy.testing.assert_allclose(a, b, rtol=1e-2, atol=1e-3)
