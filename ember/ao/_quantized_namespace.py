@@ -42,3 +42,81 @@ for _fn in (_binary("add", _qops.add, _qops.add_scalar, False), _binary("add_rel
             _binary("mul", _qops.mul, _qops.mul_scalar, False), _binary("mul_relu", _qops.mul, _qops.mul_scalar, True),
             _op("hardswish", _hardswish), _op("elu", _elu), _op("leaky_relu", _leaky_relu)):
     setattr(quantized, _fn.__name__, _fn)
+
+
+class ConvPackedParams:
+    """A convolution's packed parameters (PyTorch's ``Conv{1,2,3}dPackedParamsBase``, as ember holds them): the
+    qint8 weight, float bias and the convolution's geometry."""
+
+    def __init__(self, weight, bias, stride, padding, dilation, groups):
+        self.weight, self.bias = weight, bias
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
+
+    def unpack(self):
+        """``(weight, bias)``."""
+        return self.weight, self.bias
+
+    def __repr__(self):
+        return f"<ConvPackedParams stride={self.stride}, padding={self.padding}>"
+
+
+def _linear_prepack(W, B=None):
+    """``quantized::linear_prepack``: PyTorch's LinearPackedParamsBase of a qint8 weight and float bias."""
+    from ._script_object import pack_linear
+    return pack_linear(W, B)
+
+
+def _linear(relu):
+    def linear(X, W_prepack, Y_scale_i, Y_zero_point_i):
+        from ._script_object import weight_bias
+        weight, bias = weight_bias(W_prepack)
+        return _qops.linear(X, weight, bias, float(Y_scale_i), int(Y_zero_point_i), relu=relu)
+    linear.__doc__ = f"``quantized::linear{'_relu' if relu else ''}`` with prepacked weights."
+    return linear
+
+
+def _conv_prepack(n):
+    names = ("weight", "bias", "stride", "padding", "dilation", "groups")
+
+    def prepack(*args, **kwargs):
+        values = dict(zip(names, args), **kwargs)
+        for name in names:   # every argument is required, as in PyTorch's schema
+            if name not in values:
+                raise RuntimeError(
+                    f"quantized::conv{n}d_prepack() is missing value for argument '{name}'. Declaration: "
+                    f"quantized::conv{n}d_prepack(Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] "
+                    f"dilation, int groups) -> __torch__.torch.classes.quantized.Conv{n}dPackedParamsBase")
+
+        declaration = (f"quantized::conv{n}d_prepack(Tensor weight, Tensor? bias, int[] stride, int[] padding, "
+                       f"int[] dilation, int groups) -> __torch__.torch.classes.quantized.Conv{n}dPackedParamsBase")
+        for position, name in ((2, "stride"), (3, "padding"), (4, "dilation")):
+            if n > 1 and not isinstance(values[name], (list, tuple)):   # PyTorch's schema takes lists only
+                raise RuntimeError(
+                    f"quantized::conv{n}d_prepack() Expected a value of type 'List[int]' for argument '{name}' but "
+                    f"instead found type '{type(values[name]).__name__}'.\nPosition: {position}\nValue: "
+                    f"{values[name]}\nDeclaration: {declaration}\nCast error details: Unable to cast Python "
+                    f"instance of type {type(values[name])} to C++ type '?' (#define PYBIND11_DETAILED_ERROR_MESSAGES "
+                    "or compile in debug mode for details)")
+
+        def tup(v):
+            return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+        return ConvPackedParams(values["weight"], values["bias"], tup(values["stride"]), tup(values["padding"]),
+                                tup(values["dilation"]), values["groups"])
+    prepack.__doc__ = f"``quantized::conv{n}d_prepack``: a qint8 weight, float bias and the geometry."
+    return prepack
+
+
+def _conv(relu):
+    def conv(qx, packed_weight, output_scale, output_zero_point):
+        p = packed_weight
+        return _qops.conv(qx, p.weight, p.bias, p.stride, p.padding, p.dilation, p.groups, float(output_scale),
+                          int(output_zero_point), relu=relu)
+    conv.__doc__ = "A quantized convolution with prepacked weights."
+    return conv
+
+
+for _fn in (_op("linear_prepack", _linear_prepack), _op("linear", _linear(False)), _op("linear_relu", _linear(True)),
+            *(_op(f"conv{n}d_prepack", _conv_prepack(n)) for n in (1, 2, 3)),
+            *(_op(f"conv{n}d{suffix}", _conv(relu)) for n in (1, 2, 3) for suffix, relu in (("", False),
+                                                                                            ("_relu", True)))):
+    setattr(quantized, _fn.__name__, _fn)

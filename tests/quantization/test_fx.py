@@ -415,3 +415,45 @@ def test_quantized_normalization_modules_as_torch():
     for (tr, ti), (er, ei) in zip(*outs):
         assert er == tr
         numpy.testing.assert_array_equal(ei, ti)
+
+
+def _functional(lib):
+    nn, F = lib.nn, lib.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(lib.randn(4, 3, 3, 3) * 0.2)
+            self.b = nn.Parameter(lib.randn(4) * 0.1)
+            self.lw = nn.Parameter(lib.randn(5, 4) * 0.3)
+            self.lb = nn.Parameter(lib.randn(5) * 0.1)
+
+        def forward(self, x):
+            x = F.relu(F.conv2d(x, self.w, self.b, [1, 1], [1, 1], [1, 1], 1))
+            return F.linear(x.mean([2, 3]), self.lw, self.lb)
+    return Net()
+
+
+def test_functional_linear_and_conv_lower_to_prepacked_ops_as_torch():
+    data = _data(2, 3, 6, 6)
+    tp, ep = _prepare_both(_functional, data=data)
+    assert _code(ep) == _code(tp)   # weight observers on the get_attr weights
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq = _fx(torch).convert_fx(tp)
+    eq = _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)   # quantized.conv2d_relu / quantized.linear on folded _packed_weight_<i>
+    assert list(eq.state_dict()) == list(tq.state_dict())
+    x = data[0]
+    numpy.testing.assert_array_equal(eq(ember.tensor(x)).numpy(), tq(torch.from_numpy(x)).numpy())
+
+
+def test_conv_prepack_takes_lists_as_torch():
+    w = ember.quantize_per_tensor(ember.randn(2, 2, 1, 1), 0.1, 0, ember.qint8)
+    with pytest.raises(RuntimeError, match=r"conv2d_prepack\(\) Expected a value of type 'List\[int\]' for argument "
+                                           r"'stride' but instead found type 'int'"):
+        ember.ops.quantized.conv2d_prepack(w, None, 1, 1, 1, 1)
+    with pytest.raises(RuntimeError, match=r"conv2d_prepack\(\) is missing value for argument 'stride'"):
+        ember.ops.quantized.conv2d_prepack(w, None, padding=[1, 1])

@@ -48,16 +48,20 @@ def _weighted_configs(weighted, dtype_configs):
               nniqat.ConvReLU2d, nniqat.ConvBn2d, nniqat.ConvBnReLU2d, nnqr.Conv2d),
              (nn.Conv3d, F.conv3d, nn.BatchNorm3d, nni.ConvReLU3d, nni.ConvBn3d, nni.ConvBnReLU3d, nnqat.Conv3d,
               nniqat.ConvReLU3d, nniqat.ConvBn3d, nniqat.ConvBnReLU3d, nnqr.Conv3d)]
-    for conv, _conv_fn, bn, relu_fused, bn_fused, bn_relu_fused, qat, qat_relu, qat_bn, qat_bn_relu, ref in convs:
+    for conv, conv_fn, bn, relu_fused, bn_fused, bn_relu_fused, qat, qat_relu, qat_bn, qat_bn_relu, ref in convs:
         def base(pattern, root=conv):
             return (BackendPatternConfig(pattern).set_observation_type(_DIFFERENT).set_dtype_configs(dtype_configs)
                     .set_root_module(root).set_reference_quantized_module(ref))
         configs += [base(conv).set_qat_module(qat), base(qat)]
+        configs.append(BackendPatternConfig(conv_fn).set_observation_type(_DIFFERENT)
+                       .set_dtype_configs(dtype_configs)._set_input_type_to_index({"weight": 1, "bias": 2}))
         for relu in (nn.ReLU, F.relu):
             configs.append(BackendPatternConfig((conv, relu)).set_dtype_configs(dtype_configs)
                            .set_fuser_method(_sequential(relu_fused)).set_fused_module(relu_fused))
             configs.append(BackendPatternConfig((conv, bn, relu)).set_dtype_configs(dtype_configs)
                            .set_fuser_method(fuse_conv_bn_relu).set_fused_module(bn_relu_fused))
+            configs.append(BackendPatternConfig((conv_fn, relu)).set_observation_type(_DIFFERENT)
+                           .set_dtype_configs(dtype_configs))
         configs += [base(relu_fused).set_qat_module(qat_relu), base(qat_relu)]
         configs.append(BackendPatternConfig((conv, bn)).set_dtype_configs(dtype_configs)
                        .set_fuser_method(fuse_conv_bn).set_fused_module(bn_fused))
@@ -67,9 +71,13 @@ def _weighted_configs(weighted, dtype_configs):
         return (BackendPatternConfig(pattern).set_observation_type(_DIFFERENT).set_dtype_configs(weighted)
                 .set_root_module(nn.Linear).set_reference_quantized_module(nnqr.Linear))
     configs += [linear_base(nn.Linear).set_qat_module(nnqat.Linear), linear_base(nnqat.Linear)]
+    configs.append(BackendPatternConfig(F.linear).set_observation_type(_DIFFERENT).set_dtype_configs(weighted)
+                   ._set_input_type_to_index({"weight": 1, "bias": 2}))
     for relu in (nn.ReLU, F.relu):
         configs.append(BackendPatternConfig((nn.Linear, relu)).set_dtype_configs(weighted)
                        .set_fuser_method(_sequential(nni.LinearReLU)).set_fused_module(nni.LinearReLU))
+        configs.append(BackendPatternConfig((F.linear, relu)).set_observation_type(_DIFFERENT)
+                       .set_dtype_configs(weighted))
     configs += [linear_base(nni.LinearReLU).set_qat_module(nniqat.LinearReLU), linear_base(nniqat.LinearReLU)]
     configs.append(BackendPatternConfig((nn.Linear, nn.BatchNorm1d)).set_dtype_configs(weighted)
                    .set_fuser_method(fuse_linear_bn).set_fused_module(nni.LinearBn1d))

@@ -15,7 +15,7 @@ from ...nn.intrinsic import quantized as nniq
 from ...nn.intrinsic.quantized import dynamic as nniqd
 from ...nn.quantized import dynamic as nnqd
 from ...nn.quantized import reference as nnqr
-from .utils import _parent_name
+from .utils import _parent_name, get_new_attr_name_with_prefix
 
 __all__ = ["lower_to_fbgemm", "lower_to_qnnpack"]
 
@@ -179,6 +179,125 @@ def _lower_static_weighted_ref_module(model, qconfig_map):
         model.graph.erase_node(zero_point_node)
 
 
+def _static_lower_functional_map():
+    F, q = nn.functional, ember.ops.quantized
+    return {F.linear: (q.linear, q.linear_relu, q.linear_prepack),
+            F.conv1d: (q.conv1d, q.conv1d_relu, q.conv1d_prepack),
+            F.conv2d: (q.conv2d, q.conv2d_relu, q.conv2d_prepack),
+            F.conv3d: (q.conv3d, q.conv3d_relu, q.conv3d_prepack)}
+
+
+def _lower_static_weighted_ref_functional(model, qconfig_map):
+    """``dequantize -> F.linear/F.conv (-> relu) -> quantize_per_tensor`` with a quantized weight becomes
+    ``torch.ops.quantized.linear(_relu)``/``conv2d(_relu)`` on prepacked weights (folded later)."""
+    modules = dict(model.named_modules(remove_duplicate=False))
+    table = _static_lower_functional_map()
+    for n in list(model.graph.nodes):
+        q_node, relu_node, func_node = _match_static_pattern(n, modules, qconfig_map, list(table), [0, 1])
+        if q_node is None:
+            continue
+        _, output_scale_node, output_zp_node, _ = q_node.args
+        input_dq_node, weight_dq_node, *remaining = func_node.args
+        quantized_weight = weight_dq_node.args[0]
+        if not isinstance(quantized_weight, Node) or quantized_weight.op != "call_function" or \
+                quantized_weight.target not in (ember.quantize_per_tensor, ember.quantize_per_channel):
+            continue
+        q_func, q_relu_func, prepack_op = table[next(f for f in table if f is func_node.target)]
+        kwargs = dict(func_node.kwargs)
+        if func_node.target is nn.functional.linear and "bias" in kwargs:   # linear_prepack names it B
+            kwargs["B"] = kwargs.pop("bias")
+        with model.graph.inserting_before(output_scale_node):
+            packed_weight = model.graph.create_node("call_function", prepack_op,
+                                                    tuple([quantized_weight] + remaining), kwargs)
+        func_node.target = q_relu_func if relu_node is not None else q_func
+        func_node.args = (input_dq_node.args[0], packed_weight, output_scale_node, output_zp_node)
+        func_node.kwargs = {}
+        q_node.replace_all_uses_with(func_node)
+        output_zp_node.append(func_node)
+        model.graph.erase_node(q_node)
+        if relu_node is not None:
+            model.graph.erase_node(relu_node)
+
+
+def _prepack_ops():
+    q = ember.ops.quantized
+    return (q.linear_prepack, q.conv1d_prepack, q.conv2d_prepack, q.conv3d_prepack)
+
+
+def _save_packed_weight(module, destination, prefix, keep_vars):
+    for name, value in vars(module).items():
+        if "_packed_weight" in name and not isinstance(value, (ember.Tensor, nn.Module)):
+            destination[prefix + name] = value
+
+
+def _load_packed_weight(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                        error_msgs):
+    for key in [k for k in state_dict if k.startswith("_packed_weight")
+                and not isinstance(state_dict[k], ember.Tensor)]:
+        setattr(module, key, state_dict.pop(key))
+
+
+def fold_weight(model, node_name_to_scope, keep_original_weights=False):
+    """Evaluates each prepack op whose inputs are all constants and keeps its result as the attribute
+    ``<scope>_packed_weight_<i>``, read by a ``get_attr`` in its place."""
+    graph = model.graph
+    prepacks = _prepack_ops()
+
+    def evaluate(node, env):
+        if not isinstance(node, Node):
+            return node
+        if node.name in env:
+            return env[node.name]
+        if node.op == "get_attr":
+            value = model
+            for atom in node.target.split("."):
+                value = getattr(value, atom)
+        elif node.op == "call_function":
+            args = tuple(evaluate_arg(a, env) for a in node.args)
+            kwargs = {k: evaluate_arg(v, env) for k, v in node.kwargs.items()}
+            if any(a is _NOT_CONSTANT for a in args + tuple(kwargs.values())):
+                return _NOT_CONSTANT
+            value = node.target(*args, **kwargs)
+        else:
+            return _NOT_CONSTANT
+        env[node.name] = value
+        return value
+
+    def evaluate_arg(a, env):
+        if isinstance(a, (list, tuple)):
+            values = [evaluate_arg(x, env) for x in a]
+            return _NOT_CONSTANT if any(v is _NOT_CONSTANT for v in values) else type(a)(values)
+        return evaluate(a, env)
+
+    for node in list(graph.nodes):
+        if node.op != "call_function" or not any(node.target is p for p in prepacks):
+            continue
+        packed = evaluate(node, {})
+        if packed is _NOT_CONSTANT:
+            continue
+        user = next(iter(node.users))
+        module_path = node_name_to_scope.get(user.name, ("", None))[0]
+        name = get_new_attr_name_with_prefix(module_path + "_packed_weight_")(model)
+        setattr(model, name, packed)
+        with graph.inserting_before(node):
+            attr = graph.create_node("get_attr", name)
+        node.replace_all_uses_with(attr)
+        graph.erase_node(node)
+    graph.eliminate_dead_code()
+    folded = GraphModule(model, graph)
+    for name, value in vars(model).items():
+        if "_packed_weight" in name and not isinstance(value, (ember.Tensor, nn.Module)) and \
+                any(n.op == "get_attr" and n.target == name for n in graph.nodes):
+            setattr(folded, name, value)
+    if any("_packed_weight" in name for name in vars(folded)):
+        folded._register_state_dict_hook(_save_packed_weight)
+        folded._register_load_state_dict_pre_hook(_load_packed_weight, with_module=True)
+    return folded
+
+
+_NOT_CONSTANT = object()
+
+
 def _lower_dynamic_weighted_ref_module(model):
     """``quantize_per_tensor_dynamic -> dequantize -> reference module`` becomes the dynamically quantized module
     on the float input."""
@@ -336,12 +455,13 @@ def _lower_to_native_backend(model, qconfig_map, node_name_to_scope, keep_origin
     _lower_static_weighted_ref_module(model, qconfig_map)
     _lower_dynamic_weighted_ref_module(model)
     _lower_weight_only_weighted_ref_module(model)
+    _lower_static_weighted_ref_functional(model, qconfig_map)
     _lower_quantized_binary_op(model, qconfig_map)
     _lower_getattr_tensor_metadata_op(model)
     _lower_get_tensor_info_op(model)
     special_pattern_replacement(model)
     model.graph.eliminate_dead_code()
-    model = GraphModule(model, model.graph)
+    model = fold_weight(model, node_name_to_scope, keep_original_weights)
     model.graph.lint()
     return model
 
