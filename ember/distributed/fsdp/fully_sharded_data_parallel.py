@@ -420,6 +420,33 @@ class FullyShardedDataParallel(Module):
             optim.load_state_dict(result)
         return result
 
+    @staticmethod
+    def full_optim_state_dict(model, optim, optim_input=None, rank0_only=True, group=None):
+        """Deprecated for ``optim_state_dict``: the whole optimizer state keyed by parameter names, on rank 0 only
+        with ``rank0_only`` (other ranks get an empty dict)."""
+        from ._optim_utils import full_optim_state_dict
+        _warn_legacy_optim_state_dict("full_optim_state_dict", "optim_state_dict")
+        result = full_optim_state_dict(model, optim, optim.state_dict())
+        return {} if rank0_only and dist.get_rank(group) != 0 else result
+
+    @staticmethod
+    def shard_full_optim_state_dict(full_optim_state_dict, model, optim_input=None, optim=None):
+        """Deprecated for ``optim_state_dict_to_load``: this rank's shards of a whole optimizer state dict."""
+        from ._optim_utils import full_optim_state_dict_to_load
+        _warn_legacy_optim_state_dict("shard_full_optim_state_dict", "optim_state_dict_to_load")
+        return full_optim_state_dict_to_load(model, optim if optim is not None else _ParamGroups(model, optim_input),
+                                             full_optim_state_dict)
+
+    @staticmethod
+    def scatter_full_optim_state_dict(full_optim_state_dict, model, optim_input=None, optim=None, group=None):
+        """Deprecated for ``optim_state_dict_to_load``: rank 0's whole optimizer state dict, sent to every rank
+        and cut into its shards."""
+        from ._optim_utils import full_optim_state_dict_to_load
+        _warn_legacy_optim_state_dict("scatter_full_optim_state_dict", "optim_state_dict_to_load")
+        full = _broadcast_object(full_optim_state_dict if dist.get_rank(group) == 0 else None, group)
+        return full_optim_state_dict_to_load(model, optim if optim is not None else _ParamGroups(model, optim_input),
+                                             full)
+
 
 @contextlib.contextmanager
 def _summoned(units, writeback, rank0_only, with_grads):
@@ -440,6 +467,21 @@ def _summoned(units, writeback, rank0_only, with_grads):
             if unit._handle is not None:
                 unit._handle.exit_full(writeback=writeback)
             unit._in_summon = False
+
+
+class _ParamGroups:
+    """Stands in for an optimizer built on ``optim_input`` (parameter groups, or parameters; the model's when None),
+    for the legacy optimizer-state functions called without ``optim``."""
+
+    def __init__(self, model, optim_input):
+        params = list(model.parameters() if optim_input is None else optim_input)
+        self.param_groups = params if params and isinstance(params[0], dict) else [{"params": params}]
+
+
+def _warn_legacy_optim_state_dict(current, new):
+    warnings.warn(f"``FullyShardedDataParallel.{current}``is being deprecated and is replaced by "
+                  f"``FullyShardedDataParallel.{new}``. ``FullyShardedDataParallel.{current}`` may be removed after "
+                  "PyTorch 2.2.", FutureWarning, stacklevel=3)
 
 
 class _IdSet:

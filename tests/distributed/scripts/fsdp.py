@@ -343,4 +343,19 @@ for how in ("reset_parameters", "param_init_fn"):
     if how == "reset_parameters":
         results[f"meta_{how}_state"] = plain(model.state_dict())
 
+# the legacy optimizer-state functions
+flat, flat_opt = train("legacy", steps=1, optimizer=torch.optim.Adam, options={"lr": 0.01},
+                       auto_wrap_policy=linear_policy)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    full = FSDP.full_optim_state_dict(flat, flat_opt)
+    results["legacy_full"] = plain(full)
+    everywhere = FSDP.full_optim_state_dict(flat, flat_opt, rank0_only=False)
+    results["legacy_sharded"] = plain(sorted_states(FSDP.shard_full_optim_state_dict(everywhere, flat)))
+    results["legacy_sharded_optim"] = plain(sorted_states(FSDP.shard_full_optim_state_dict(everywhere, flat,
+                                                                                          optim=flat_opt)))
+    results["legacy_scattered"] = plain(sorted_states(FSDP.scatter_full_optim_state_dict(full, flat)))
+results["legacy_warnings"] = [str(w.message) for w in caught if w.category is FutureWarning]   # (torch's gloo adds
+# UserWarnings of its own)
+
 finish(sys.argv[2])
