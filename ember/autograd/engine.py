@@ -409,7 +409,7 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             output_grads = _tensors(output_grads)
             if node._num_outputs > 1 and node.materialize_grads:
                 for nr, g in enumerate(output_grads):
-                    if g is None:
+                    if g is None and node._output_meta[nr] is not None:   # (a non-tensor output's stays None)
                         shape, dtype = node._output_meta[nr]
                         output_grads[nr] = _make(node.xp.zeros(shape, dtype))
         try:

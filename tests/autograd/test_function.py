@@ -385,3 +385,34 @@ def test_function_ctx_is_the_type_of_ctx():
         Double.apply(x).sum().backward()
         return seen + [issubclass(Double, lib.autograd.function.FunctionCtx), x.grad]
     both(scenario)
+
+
+def test_non_tensor_outputs_get_none_gradients():
+    """A Function returning a number beside tensors: backward gets None for the number (materialized zeros are for
+    tensor outputs only), also where another output got no gradient."""
+    def scenario(lib):
+        seen = []
+
+        class WithCount(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2, 3, a * 3
+
+            @staticmethod
+            def backward(ctx, g, g_count, g3):
+                seen.append((g_count, g3 is None))
+                return g * 2 + g3 * 3
+        x = leaf(lib)
+        out = WithCount.apply(x)
+        out[0].sum().backward()
+        return seen, x.grad
+    both(scenario)
+
+
+def test_reentrant_checkpoint_with_a_number_among_its_outputs():
+    def scenario(lib):
+        x, y = leaf(lib), leaf(lib, seed=1)
+        out = lib.utils.checkpoint.checkpoint(lambda a, b: (a.sin() * b, (a * 2).cos(), 3), x, y, use_reentrant=True)
+        (out[0].sum() + out[1].sum()).backward()
+        return out[2], x.grad, y.grad
+    both(scenario)
