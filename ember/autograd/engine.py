@@ -317,6 +317,15 @@ def current_task():
     return task
 
 
+def _is_checkpoint_valid():
+    """False while a backward given ``inputs`` (``autograd.grad``, ``backward(inputs=)``) runs: the reentrant
+    checkpoint's rerun cannot deliver gradients only to those."""
+    task = running.task
+    if type(task) is tuple:
+        return task[3] is None
+    return task is None or task._wanted_leaves is None
+
+
 def _run(tensors, grads, retain_graph, create_graph, inputs, capture):
     previous, retained, task = state.enabled, running.retain_graph, running.task
     state.enabled, running.retain_graph = create_graph, retain_graph

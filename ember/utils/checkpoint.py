@@ -185,6 +185,10 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
+        if not autograd._is_checkpoint_valid():
+            raise RuntimeError("When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                               "passing an `inputs` parameter to .backward(). To resolve this error, you can either "
+                               "set use_reentrant=False, or call .backward() without passing the `inputs` argument.")
         inputs = _detach_like(ctx.inputs)
         with _rng_restored(ctx.rng_state), enable_grad(), _autocast_restored(ctx.autocast):
             outputs = ctx.run_function(*inputs)

@@ -206,3 +206,20 @@ def test_recomputation_runs_under_the_forwards_autocast(use_reentrant):
     assert ours[0] == theirs[0]
     for a, b in zip(ours[1:], theirs[1:]):
         numpy.testing.assert_allclose(a, b, rtol=1e-2, atol=1e-3)
+
+
+def test_reentrant_checkpoint_refuses_grad_and_backward_inputs_as_torch():
+    def run(lib):
+        messages = []
+        for call in (lambda out, x: lib.autograd.grad(out, x), lambda out, x: out.backward(inputs=[x])):
+            x = lib.tensor(X, requires_grad=True)
+            out = lib.utils.checkpoint.checkpoint(lambda a: a.exp().sum(), x, use_reentrant=True)
+            with pytest.raises(RuntimeError) as error:
+                call(out, x)
+            messages.append(str(error.value))
+        x = lib.tensor(X, requires_grad=True)
+        lib.utils.checkpoint.checkpoint(lambda a: a.exp().sum(), x, use_reentrant=True).backward()
+        return messages, x.grad.numpy()
+    ours, theirs = run(ember), run(torch)
+    assert ours[0] == theirs[0]
+    numpy.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
