@@ -457,3 +457,52 @@ def test_conv_prepack_takes_lists_as_torch():
         ember.ops.quantized.conv2d_prepack(w, None, 1, 1, 1, 1)
     with pytest.raises(RuntimeError, match=r"conv2d_prepack\(\) is missing value for argument 'stride'"):
         ember.ops.quantized.conv2d_prepack(w, None, padding=[1, 1])
+
+
+def _with_standalone(lib):
+    nn = lib.nn
+
+    class Sub(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 1)
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            return self.relu(self.conv(x)) + x
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1)
+            self.sub = Sub()
+            self.conv2 = nn.Conv2d(4, 2, 1)
+
+        def forward(self, x):
+            return self.conv2(self.sub(self.conv(x)))
+    return Net()
+
+
+@pytest.mark.parametrize("quantized_io", [[], [0]])
+def test_standalone_module_as_torch(quantized_io):
+    data = _data(1, 3, 4, 4, n=2)
+    tm, em = _pair(_with_standalone)
+    prepared = []
+    for lib, model in ((torch, tm), (ember, em)):
+        custom = lib.ao.quantization.fx.custom_config.PrepareCustomConfig
+        mapping = lib.ao.quantization.get_default_qconfig_mapping()
+        sub_config = custom().set_input_quantized_indexes(quantized_io).set_output_quantized_indexes(quantized_io)
+        config = custom().set_standalone_module_name("sub", mapping, (lib.randn(1, 4, 4, 4),), sub_config, None)
+        prepared.append(_fx(lib).prepare_fx(model, mapping, (lib.tensor(data[0]),), prepare_custom_config=config))
+    tp, ep = prepared
+    assert _code(ep) == _code(tp) and _code(ep.sub) == _code(tp.sub)
+    assert _text(ep) == _text(tp)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq = _fx(torch).convert_fx(tp)
+    eq = _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq) and _code(eq.sub) == _code(tq.sub)
+    assert _text(eq) == _text(tq)
+    numpy.testing.assert_array_equal(eq(ember.tensor(data[0])).numpy(), tq(torch.from_numpy(data[0])).numpy())

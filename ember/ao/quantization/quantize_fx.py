@@ -53,11 +53,12 @@ def _prepare_fx(model, qconfig_mapping, is_qat, example_inputs, prepare_custom_c
         warnings.warn("Passing a prepare_custom_config_dict to prepare is deprecated and will not be supported in a "
                       "future version. Please pass in a PrepareCustomConfig instead.", FutureWarning, stacklevel=3)
         prepare_custom_config = PrepareCustomConfig.from_dict(prepare_custom_config)
-    if prepare_custom_config.standalone_module_names or prepare_custom_config.standalone_module_classes:
-        raise NotImplementedError("ember's FX graph mode quantization does not support standalone modules")
     _swap_ff_with_fxff(model)
     skipped_names = list(prepare_custom_config.non_traceable_module_names)
     skipped_classes = list(prepare_custom_config.non_traceable_module_classes)
+    if not is_standalone_module:   # standalone modules stay one call, prepared on their own
+        skipped_names += list(prepare_custom_config.standalone_module_names)
+        skipped_classes += list(prepare_custom_config.standalone_module_classes)
     for mapping in prepare_custom_config.float_to_observed_mapping.values():
         skipped_classes += list(mapping)
     preserved = {attr: getattr(model, attr) for attr in prepare_custom_config.preserved_attributes
@@ -73,6 +74,20 @@ def _prepare_fx(model, qconfig_mapping, is_qat, example_inputs, prepare_custom_c
                        backend_config=backend_config, is_standalone_module=is_standalone_module)
     attach_preserved_attrs_to_model(prepared, preserved)
     return prepared
+
+
+def _prepare_standalone_module_fx(model, qconfig_mapping, is_qat, example_inputs, prepare_custom_config=None,
+                                  backend_config=None):
+    """Prepares a standalone module: its inputs and outputs listed in the custom config's quantized indexes are
+    expected (and given) quantized, the others stay float; observers inside watch the rest."""
+    return _prepare_fx(model, qconfig_mapping, is_qat, example_inputs, prepare_custom_config,
+                       backend_config=backend_config, is_standalone_module=True)
+
+
+def _convert_standalone_module_fx(graph_module, convert_custom_config=None):
+    """Converts an observed standalone module (its quantized inputs and outputs kept quantized)."""
+    return _convert_fx(graph_module, is_reference=False, convert_custom_config=convert_custom_config,
+                       is_standalone_module=True)
 
 
 def fuse_fx(model, fuse_custom_config=None, backend_config=None):

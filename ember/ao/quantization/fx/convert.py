@@ -150,6 +150,30 @@ def convert_weighted_module(node, modules, observed_node_names, node_name_to_qco
         setattr(modules[parent], name, ref)
 
 
+def _convert_standalone_module(node, modules, model, backend_config):
+    """Converts an observed standalone module in place: its quantized inputs skip the dequantize before it, a
+    quantized output gets one after it."""
+    from ..quantize_fx import _convert_standalone_module_fx
+    observed = modules[str(node.target)]
+    attrs = observed.meta["_observed_graph_module_attrs"]
+    for index, arg in enumerate(list(node.args)):
+        if index in attrs.standalone_module_input_quantized_idxs and isinstance(arg, Node) and \
+                arg.op == "call_method" and arg.target == "dequantize":
+            node.replace_input_with(arg, arg.args[0])
+            if len(arg.users) == 0:
+                model.graph.erase_node(arg)
+    if attrs.standalone_module_output_quantized_idxs:
+        if attrs.standalone_module_output_quantized_idxs[0] != 0:
+            raise AssertionError("Currently only quantized output idxs = [0] is supported")
+        with model.graph.inserting_after(node):
+            dequantized = model.graph.call_method("dequantize", args=(node,))
+        node.replace_all_uses_with(dequantized, delete_user_cb=lambda user: user is not dequantized)
+    quantized = _convert_standalone_module_fx(observed)
+    parent, name = _parent_name(node.target)
+    setattr(modules[parent], name, quantized)
+    modules[str(node.target)] = quantized
+
+
 def _convert_custom_module(node, graph, modules, mapping, static_custom_nodes):
     observed = modules[str(node.target)]
     qconfig = observed.qconfig
@@ -228,6 +252,9 @@ def convert(model, is_reference=False, convert_custom_config=None, is_standalone
                 if type(module) in fused_classes and type(module[0]) not in root_classes:
                     continue
                 convert_weighted_module(node, modules, observed_node_names, node_name_to_qconfig, backend_config)
+            elif getattr(getattr(module, "meta", {}).get("_observed_graph_module_attrs"),
+                         "is_observed_standalone_module", False):
+                _convert_standalone_module(node, modules, model, backend_config)
             elif type(module) in custom_classes:
                 _convert_custom_module(node, graph, modules, custom_mapping, static_custom_nodes)
     graph.eliminate_dead_code()

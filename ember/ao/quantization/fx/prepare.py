@@ -310,12 +310,22 @@ def _output_obs_or_fq(arg, modules):
     return _make(ctr)
 
 
-def _maybe_insert_input_observer(node, arg, model, modules, graph, backend_config):
+def _maybe_insert_input_observer(node, arg, model, modules, graph, backend_config, standalone_inputs=None):
     if isinstance(arg, (list, tuple)):
-        return type(arg)(_maybe_insert_input_observer(node, a, model, modules, graph, backend_config) for a in arg)
+        return type(arg)(_maybe_insert_input_observer(node, a, model, modules, graph, backend_config,
+                                                      standalone_inputs) for a in arg)
     if not isinstance(arg, Node):
         return arg
     info = node.meta["target_dtype_info"]
+    if standalone_inputs is not None:   # a standalone module: observe the inputs it takes quantized
+        index = next((i for i, a in enumerate(node.args) if a is arg), None)
+        if index is None:
+            return arg
+        prev_dtype, _ = _dtype_and_is_dynamic(_output_obs_or_fq(arg, modules))
+        target = ember.quint8 if index in standalone_inputs else ember.float
+        if prev_dtype == target or target == ember.float:
+            return arg
+        return _insert_obs_or_fq(arg, _make(node.meta["_standalone_qconfig"].activation), model, modules, graph)
     if node_arg_is_weight(node, arg, backend_config):
         ctr = info.get("weight_obs_or_fq_ctr", _FP32_INFO["input_act_obs_or_fq_ctr"])
     elif node_arg_is_bias(node, arg, backend_config):
@@ -435,12 +445,17 @@ def insert_observers_for_model(model, matches, node_name_to_qconfig, prepare_cus
         modules = dict(model.named_modules(remove_duplicate=False))
         observed_node_names.update(n.name for n in nodes)
         root = config._root_node_getter(nodes) if config is not None and config._root_node_getter else nodes[0]
+        standalone_inputs = None
+        if kind == "standalone":
+            attrs = modules[node.target].meta["_observed_graph_module_attrs"]
+            standalone_inputs = attrs.standalone_module_input_quantized_idxs
+            node.meta["_standalone_qconfig"] = qconfig
         if node is root:
-            node.args = tuple(_maybe_insert_input_observer(node, a, model, modules, graph, backend_config)
-                              for a in node.args)
-            node.kwargs = {k: _maybe_insert_input_observer(node, v, model, modules, graph, backend_config)
-                           for k, v in node.kwargs.items()}
-        if node is not last_node:
+            node.args = tuple(_maybe_insert_input_observer(node, a, model, modules, graph, backend_config,
+                                                           standalone_inputs) for a in node.args)
+            node.kwargs = {k: _maybe_insert_input_observer(node, v, model, modules, graph, backend_config,
+                                                           standalone_inputs) for k, v in node.kwargs.items()}
+        if node is not last_node or kind == "standalone":   # a standalone module observes its own output
             continue
         out_obs = _make(info.get("output_act_obs_or_fq_ctr"))
         dtype, dynamic = _dtype_and_is_dynamic(out_obs)
@@ -487,7 +502,34 @@ def _find_all_matches(model, modules, backend_config, node_name_to_qconfig, prep
     for node in model.graph.nodes:
         if node.op == "call_module" and type(modules[node.target]) in custom_classes:
             matches[node.name] = (node, [node], None, None, node_name_to_qconfig.get(node.name), "custom")
+    names, classes = prepare_custom_config.standalone_module_names, prepare_custom_config.standalone_module_classes
+    for node in model.graph.nodes:
+        if node.op == "call_module" and (node.target in names or type(modules[node.target]) in classes):
+            matches[node.name] = (node, [node], None, None, node_name_to_qconfig.get(node.name), "standalone")
     return matches
+
+
+def _run_prepare_fx_on_standalone_modules(model, is_qat, modules, matches, prepare_custom_config, backend_config):
+    """Prepares each standalone module on its own (its configs, else the parent's qconfig for everything) and puts
+    the observed GraphModule in its place."""
+    from ..quantize_fx import _prepare_standalone_module_fx
+    from .custom_config import PrepareCustomConfig
+    for name, (node, _, _, _, qconfig, kind) in matches.items():
+        if kind != "standalone":
+            continue
+        module = modules[node.target]
+        entry = prepare_custom_config.standalone_module_names.get(node.target) or \
+            prepare_custom_config.standalone_module_classes.get(type(module))
+        sm_mapping = entry.qconfig_mapping if entry is not None and entry.qconfig_mapping is not None else \
+            QConfigMapping().set_global(qconfig)
+        sm_example_inputs = entry.example_inputs if entry is not None else None
+        sm_custom = entry.prepare_custom_config if entry is not None and entry.prepare_custom_config is not None \
+            else PrepareCustomConfig()
+        sm_backend = entry.backend_config if entry is not None and entry.backend_config is not None else backend_config
+        observed = _prepare_standalone_module_fx(module, sm_mapping, is_qat, sm_example_inputs, sm_custom, sm_backend)
+        parent, attr = _parent_name(node.target)
+        setattr(modules[parent], attr, observed)
+        modules[node.target] = observed
 
 
 def prepare(model, qconfig_mapping, is_qat, node_name_to_scope, example_inputs, prepare_custom_config=None,
@@ -524,6 +566,7 @@ def prepare(model, qconfig_mapping, is_qat, node_name_to_scope, example_inputs, 
     node_name_to_qconfig = generate_node_name_to_qconfig(model, modules, model.graph, qconfig_mapping,
                                                          node_name_to_scope)
     matches = _find_all_matches(model, modules, backend_config, node_name_to_qconfig, prepare_custom_config)
+    _run_prepare_fx_on_standalone_modules(model, is_qat, modules, matches, prepare_custom_config, backend_config)
     observed_node_names = set()
     insert_observers_for_model(model, matches, node_name_to_qconfig, prepare_custom_config, backend_config,
                                observed_node_names)
@@ -532,7 +575,10 @@ def prepare(model, qconfig_mapping, is_qat, node_name_to_scope, example_inputs, 
         node_name_to_qconfig=node_name_to_qconfig, node_name_to_scope=node_name_to_scope,
         prepare_custom_config=prepare_custom_config, equalization_node_name_to_qconfig={},
         qconfig_mapping=qconfig_mapping, is_qat=is_qat, observed_node_names=observed_node_names,
-        is_observed_standalone_module=is_standalone_module, standalone_module_input_quantized_idxs=None,
-        standalone_module_output_quantized_idxs=None)
+        is_observed_standalone_module=is_standalone_module,
+        standalone_module_input_quantized_idxs=prepare_custom_config.input_quantized_indexes if is_standalone_module
+        else None,
+        standalone_module_output_quantized_idxs=prepare_custom_config.output_quantized_indexes
+        if is_standalone_module else None)
     return model
 
