@@ -13,9 +13,10 @@ import sys
 
 import numpy
 
-from .._tensor import Tensor, grad_state
+from .._tensor import Tensor, _wrap, grad_state
 from ..autograd import function as _function
-from . import _parallel
+from . import _blas, _buffers, _conv_pointwise, _parallel
+from . import conv as _conv
 from ._util import quiet
 
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
@@ -98,6 +99,11 @@ def _chain(conv, bn, act, input):
     for a in stats:
         if a is not None and a.size != C:
             return None
+    if x.shape[0] and _pointwise(conv, x, dtype):
+        output = _pointwise_chain(conv, x, bn.eps, stats, act)
+        if act and act[1]:
+            output._version_counter[0] += 1
+        return output, 3 if act else 2
     output = conv(input)
     y = output._data
     if type(output) is not Tensor or output._base is not None or output.grad_fn is not None or \
@@ -114,23 +120,66 @@ def _chain(conv, bn, act, input):
 def _epilogue(y, eps, mean, var, weight, bias, act):
     """y (N, C, H, W) <- clamp(y * scale + shift) in place per part of the batch, with batch norm's scale and shift
     per channel as ``batch_norm`` forms them by running statistics."""
+    y3, apply = _affine_clamp(y, eps, mean, var, weight, bias, act)
+    _parallel.map_chunks(lambda part, samples: apply(part), y3, y3)
+
+
+def _affine_clamp(y, eps, mean, var, weight, bias, act):
+    """y as (N, C, S) and a function writing clamp(part * scale + shift) into an (n, C, S) part of it in place."""
     _per_channel, _running_affine, clipped, _zero = _classes["kernels"]
     scale, shift = _running_affine(mean, var, weight, bias, eps)
     N, C, H, W = y.shape
     S = H * W
-    y3 = y.reshape(N, C, S)
-    scale_rows, shift_rows = (_per_channel(numpy, v.astype(y.dtype, copy=False), S) for v in (scale, shift))
+    scale, shift = (_per_channel(numpy, v.astype(y.dtype, copy=False), S) for v in (scale, shift))
     low_high = act[0] if act else None
     zero = _zero(numpy, y) if act and low_high is None else None
 
-    def run(part, samples, scale, shift):
-        numpy.multiply(samples, scale, out=part)
+    def apply(part):
+        numpy.multiply(part, scale, out=part)
         numpy.add(part, shift, out=part)
         if zero is not None:
             clipped(numpy, part, zero, None, out=part)
         elif low_high is not None:
             numpy.clip(part, *low_high, out=part)
-    _parallel.map_chunks(run, y3, y3, scale_rows, shift_rows)
+    return y.reshape(N, C, S), apply
+
+
+def _pointwise(conv, x, dtype):
+    """Whether ``conv`` on x is a 1x1 convolution of ``_conv_pointwise``'s that the chain computes itself (the
+    module's forward would reach the same kernel: zero padding, ``F.conv2d`` not replaced, shapes that raise
+    nothing, a C-contiguous weight)."""
+    w = conv.weight._data
+    padding, groups = conv.padding, conv.groups
+    return (not isinstance(padding, str) and conv.padding_mode == "zeros" and _F.conv2d is _conv.conv2d
+            and w.ndim == 4 and w.flags.c_contiguous and x.shape[1] == w.shape[1] * groups
+            and w.shape[0] % groups == 0 and (conv.bias is None or conv.bias._data.shape == w.shape[:1])
+            and _conv_pointwise.applies(w, conv.stride, padding, x.shape[2:], groups))
+
+
+@quiet
+def _pointwise_chain(conv, x, eps, stats, act):
+    """The chain of a 1x1 convolution as a new tensor: per part of the batch (at once on the intra-op threads, each
+    product on one BLAS thread), ``_conv_pointwise.forward``'s products, the bias, the batch norm and the clamp
+    while the part is in cache."""
+    w, groups = conv.weight._data, conv.groups
+    bias = None if conv.bias is None else conv.bias._data.reshape(-1, 1, 1)
+    N = x.shape[0]
+    y = _buffers.empty(numpy, (N, w.shape[0]) + x.shape[2:], x.dtype)
+    weight, samples, products = (_conv_pointwise._weight(w, groups), _conv_pointwise._split(x, groups),
+                                 _conv_pointwise._split(y, groups))
+    y3, apply = _affine_clamp(y, eps, *stats, act)
+
+    def run(start, stop):
+        numpy.matmul(weight, samples[start:stop], out=products[start:stop])
+        if bias is not None:
+            numpy.add(y[start:stop], bias, out=y[start:stop])
+        apply(y3[start:stop])
+    if _parallel.num_threads() > 1 and y.size + x.size >= 2 * _parallel.MIN_ELEMENTS:
+        with _blas.small_products(0):
+            _parallel.parts(N, y.size + x.size, run)
+    else:
+        run(0, N)
+    return _wrap(y)
 
 
 def _classes_of():
@@ -143,6 +192,8 @@ def _classes_of():
     from .pointwise.rounding import clipped
     from .pointwise.transcendental import _zero
     _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
+    global _F
+    from ..nn import functional as _F
     return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
             "Parameter": Parameter, "kernels": (_per_channel, _running_affine, clipped, _zero)}
 
@@ -158,4 +209,5 @@ class _Classes(dict):
 
 _classes = _Classes()
 _TENSOR_TYPES = {Tensor}
+_F = None   # ember.nn.functional, once the classes are known
 _global_hooks = [None, None]   # nn.Module's global forward pre-hooks and hooks (dicts), once the classes are known

@@ -13,6 +13,7 @@ from ember.ops import _conv_eval
 from tests.oracle import assert_same, count_calls, sample
 
 F32, F64 = numpy.float32, numpy.float64
+FUSED = ("_epilogue", "_pointwise_chain")   # the chains' two kernels: after any convolution, and with a 1x1 one
 
 CONVS = [   # (input shape, Conv2d arguments)
     ((2, 3, 9, 11), dict(in_channels=3, out_channels=5, kernel_size=3, padding=1)),
@@ -22,6 +23,8 @@ CONVS = [   # (input shape, Conv2d arguments)
     ((3, 5, 7, 9), dict(in_channels=5, out_channels=7, kernel_size=1, bias=False)),                      # 1x1
     ((2, 4, 6, 5), dict(in_channels=4, out_channels=6, kernel_size=(3, 2), padding="same", groups=2)),
     ((0, 3, 6, 6), dict(in_channels=3, out_channels=4, kernel_size=3, padding=1)),                       # empty
+    ((2, 6, 5, 8), dict(in_channels=6, out_channels=4, kernel_size=1, groups=2)),                        # 1x1, bias
+    ((0, 5, 7, 9), dict(in_channels=5, out_channels=7, kernel_size=1)),                                  # empty
 ]
 ACTIVATIONS = [None, ("ReLU", {}), ("ReLU", {"inplace": True}), ("ReLU6", {"inplace": True}),
                ("Hardtanh", {"min_val": -0.5, "max_val": 0.25})]
@@ -56,7 +59,7 @@ def _one_by_one(model, x):
 @pytest.mark.parametrize("act", ACTIVATIONS, ids=ACT_IDS)
 @pytest.mark.parametrize("shape,conv_args", CONVS, ids=[str(i) for i in range(len(CONVS))])
 def test_matches_torch_and_the_modules_one_by_one(shape, conv_args, act, dtype, monkeypatch):
-    calls = count_calls(monkeypatch, _conv_eval, ("_epilogue",))
+    calls = count_calls(monkeypatch, _conv_eval, FUSED)
     x = sample(shape, dtype, seed=1)
     with torch.no_grad():
         expected = _chain(torch, conv_args, act, dtype)(torch.from_numpy(x.copy()))
@@ -64,7 +67,7 @@ def test_matches_torch_and_the_modules_one_by_one(shape, conv_args, act, dtype, 
     with ember.no_grad():
         got = model(ember.from_numpy(x.copy()))
         general = _one_by_one(model, ember.from_numpy(x.copy()))
-    assert calls == {"_epilogue": 1}
+    assert calls == ({"_pointwise_chain": 1} if conv_args["kernel_size"] == 1 and shape[0] else {"_epilogue": 1})
     assert_same(got, expected, rtol=1e-5 if dtype == F32 else 1e-12, atol=1e-5 if dtype == F32 else 1e-12)
     numpy.testing.assert_array_equal(got.numpy(), general.numpy())
     assert got._version == (1 if act is not None and act[1].get("inplace") else 0) == expected._version
@@ -97,7 +100,7 @@ def test_large_outputs_in_parts_keep_the_bits(threads, act):
 def test_chains_inside_longer_sequentials_and_without_affine(monkeypatch):
     """Two chains, a pooling layer between and a trailing conv without batch norm; batch norm without weight and
     bias: PyTorch's values, the chains fused."""
-    calls = count_calls(monkeypatch, _conv_eval, ("_epilogue",))
+    calls = count_calls(monkeypatch, _conv_eval, FUSED)
 
     def build(lib):
         first = _chain(lib, dict(in_channels=3, out_channels=4, kernel_size=3, padding=1), ("ReLU", {}), F32)
@@ -136,7 +139,7 @@ def _fallback(make, x, dtype=F32, act=("ReLU", {"inplace": True}), grad=False, *
                                   "training", "no_running_stats", "float16", "channels_last", "instance_forward",
                                   "subclass_conv", "compiled_bn"])
 def test_cases_that_run_module_by_module(case, monkeypatch):
-    calls = count_calls(monkeypatch, _conv_eval, ("_epilogue",))
+    calls = count_calls(monkeypatch, _conv_eval, FUSED)
     seen = []
     dtype = F64 if case == "float16" else F32
     x = sample((2, 3, 6, 5), dtype, seed=5)
@@ -199,7 +202,7 @@ def test_cases_that_run_module_by_module(case, monkeypatch):
 def test_torch_function_modes_and_subclasses_see_each_op(monkeypatch):
     """A TorchFunctionMode sees the convolution and the activation as in PyTorch (ember's batch_norm does not reach
     modes yet); a tensor subclass's input runs module by module too."""
-    calls = count_calls(monkeypatch, _conv_eval, ("_epilogue",))
+    calls = count_calls(monkeypatch, _conv_eval, FUSED)
     x = sample((2, 3, 6, 5), F32, seed=6)
     names = {}
     for lib in (torch, ember):
@@ -221,3 +224,21 @@ def test_torch_function_modes_and_subclasses_see_each_op(monkeypatch):
     with ember.no_grad():
         out = model(ember.from_numpy(x).as_subclass(Sub))
     assert calls == {} and out.shape == (2, 4, 4, 3)
+
+
+def test_a_replaced_functional_conv2d_is_called(monkeypatch):
+    """Conv2d looks F.conv2d up when called (a tracer's stand-in records there): the 1x1 chain then runs the
+    module's forward, which calls it."""
+    seen = []
+    original = ember.nn.functional.conv2d
+    monkeypatch.setattr(ember.nn.functional, "conv2d", lambda *args, **kwargs: seen.append(1) or original(*args,
+                                                                                                          **kwargs))
+    model = _chain(ember, dict(in_channels=5, out_channels=7, kernel_size=1), ("ReLU", {}), F32)
+    x = sample((2, 5, 7, 9), F32, seed=7)
+    with ember.no_grad():
+        got = model(ember.from_numpy(x))
+    with torch.no_grad():
+        want = _chain(torch, dict(in_channels=5, out_channels=7, kernel_size=1), ("ReLU", {}), F32)(
+            torch.from_numpy(x))
+    assert seen == [1]
+    assert_same(got, want, rtol=1e-5, atol=1e-5)
