@@ -240,7 +240,9 @@ class _Recomputation:
             self.context.replayed = replayed
         with _rng_restored(self.rng_state), enable_grad(), _autocast_restored(self.autocast), \
                 _without_saved_tensors_hooks(), self.context, _recording(replayed):
-            self.function(*_detach_like(self.args), **self.kwargs)
+            # the inputs themselves: the recomputed values saved for backward are then joined to the graph before the
+            # region, so a backward with create_graph differentiates through them (double backward)
+            self.function(*self.args, **self.kwargs)
         if self.check and (len(replayed) < len(self.nodes) or
                            any(type(a) is not type(b) for a, b in zip(self.nodes, replayed))):
             raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "

@@ -223,3 +223,16 @@ def test_reentrant_checkpoint_refuses_grad_and_backward_inputs_as_torch():
     ours, theirs = run(ember), run(torch)
     assert ours[0] == theirs[0]
     numpy.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+def test_non_reentrant_checkpoint_differentiates_twice_as_torch():
+    """create_graph through the recomputed values: a gradient penalty and a Hessian-vector product."""
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        w = lib.tensor(X.T.copy(), requires_grad=True)
+        out = lib.utils.checkpoint.checkpoint(lambda a: ((a @ w).tanh() ** 3).sum(), x, use_reentrant=False)
+        gx, = lib.autograd.grad(out, x, create_graph=True)
+        (gx ** 2).sum().backward()
+        return x.grad.numpy(), w.grad.numpy()
+    for a, b in zip(run(ember), run(torch)):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
