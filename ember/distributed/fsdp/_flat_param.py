@@ -113,7 +113,7 @@ class FlatParamHandle:
             for sub, name, _ in self.shared:
                 del sub._parameters[name]
             module.register_parameter("_flat_param", self.flat_param)
-            self._use_unsharded_views(full)
+            self._reshard()
 
     # --- layout -----------------------------------------------------------------------------------------
     @property
@@ -179,11 +179,24 @@ class FlatParamHandle:
         module reruns its forward in backward, and must build the graph it built then)."""
         self._use_unsharded_views(views)
 
-    def post_forward(self):
-        """Reshards: the original parameters are this rank's views again (``use_orig_params``); the unsharded tensor
-        lives on only in the autograd graph."""
+    def post_forward(self, free):
+        """After the unit's forward: the original parameters are this rank's views again (``use_orig_params``); with
+        ``free`` (FULL_SHARD) the unsharded views go, and the whole tensor lives on only in the autograd graph."""
+        if self.use_orig_params or free:
+            self._reshard()
+
+    def _reshard(self):
+        """Drops the unsharded views: the original parameters (``use_orig_params``) view this rank's shard again;
+        otherwise each becomes a placeholder of its shape and dtype holding one zero (expanded), as PyTorch leaves
+        tensors whose storage it freed: modules may read their shapes, and the whole tensor lives on only in the
+        autograd graph."""
         if self.use_orig_params:
             self._use_sharded_views()
+            return
+        from ... import zeros
+        flat = self.flat_param
+        placeholders = [zeros((), dtype=flat.dtype, device=flat.device).expand(info.shape) for info in self.infos]
+        self._use_unsharded_views(placeholders)
 
     # --- gradients -------------------------------------------------------------------------------------
     def _current_grad(self):
@@ -240,8 +253,7 @@ class FlatParamHandle:
                 existing = None
             if not self.state._sync_gradients:
                 unsharded = grad[:self.unpadded_numel].to(self.flat_param.dtype)
-                if self.use_orig_params:
-                    self._use_sharded_views()
+                self._reshard()
                 self._set_grad(unsharded if existing is None else existing + unsharded, True)
                 return
             if existing is not None:
@@ -262,12 +274,10 @@ class FlatParamHandle:
                 sharded = self._saved_grad_shard + sharded
                 self._saved_grad_shard = None
             self._set_grad(sharded, False)
-        if self.use_orig_params:   # backward is done with the unit: resharded
-            self._use_sharded_views()
+        self._reshard()   # backward is done with the unit
 
     def _reduce_no_shard(self, grad, existing):
-        if self.use_orig_params:
-            self._use_sharded_views()
+        self._reshard()
         grad = grad.to(self.flat_param.dtype) if existing is None else existing + grad
         if self.state._sync_gradients:
             state = self.state
@@ -342,4 +352,4 @@ class FlatParamHandle:
         for sub, name, _ in self.shared:
             del sub._parameters[name]
         self.module.register_parameter("_flat_param", self.flat_param)
-        self._use_unsharded_views(full)
+        self._reshard()

@@ -197,8 +197,8 @@ class FullyShardedDataParallel(Module):
         views = handle.pre_forward()
         try:
             output = self._fsdp_wrapped_module(*args, **kwargs)
-        finally:
-            handle.post_forward()
+        finally:   # PyTorch keeps the root's whole parameters for backward; FULL_SHARD frees the others'
+            handle.post_forward(free=self.sharding_strategy == ShardingStrategy.FULL_SHARD and not self._is_root)
         if views and views[0].requires_grad:
             _register_pre_backward_hooks(output, lambda grad: handle.pre_backward(views))
         return output

@@ -73,6 +73,8 @@ linear_policy = wrap.ModuleWrapPolicy({torch.nn.Linear})
 
 model, _ = train("full", auto_wrap_policy=linear_policy)
 results["repr"] = repr(model)
+# a resharded unit's module keeps tensors of its parameters' shapes (their memory is freed)
+results["resharded_shapes"] = [list(model.module[2].module.weight.shape), list(model.module[4].module.bias.shape)]
 results["full_state_dict"] = plain(model.state_dict())
 train("grad_op", sharding_strategy=fsdp.ShardingStrategy.SHARD_GRAD_OP,
       auto_wrap_policy=functools.partial(wrap.size_based_auto_wrap_policy, min_num_params=20))
