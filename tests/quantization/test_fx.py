@@ -506,3 +506,31 @@ def test_standalone_module_as_torch(quantized_io):
     assert _code(eq) == _code(tq) and _code(eq.sub) == _code(tq.sub)
     assert _text(eq) == _text(tq)
     numpy.testing.assert_array_equal(eq(ember.tensor(data[0])).numpy(), tq(torch.from_numpy(data[0])).numpy())
+
+
+def test_weighted_module_whose_dtypes_the_backend_lacks_stays_float():
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = lib.nn.Embedding(10, 6)
+                self.fc = lib.nn.Linear(6, 3)
+
+            def forward(self, idx):
+                e = self.emb(idx)
+                return {"out": self.fc(e), "n": e.size(1), "first": e.shape[0]}
+        return Net()
+    tm, em = _pair(build)
+    idx = numpy.random.default_rng(0).integers(0, 10, (2, 5))
+    tp = _fx(torch).prepare_fx(tm, torch.ao.quantization.get_default_qconfig_mapping(), (torch.from_numpy(idx),))
+    ep = _fx(ember).prepare_fx(em, ember.ao.quantization.get_default_qconfig_mapping(), (ember.tensor(idx),))
+    assert _code(ep) == _code(tp)
+    tp(torch.from_numpy(idx))
+    ep(ember.tensor(idx))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq, eq = _fx(torch).convert_fx(tp), _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)
+    assert _text(eq) == _text(tq)   # the Embedding (weight-only dtypes in the backend) left a float Embedding
+    a, b = eq(ember.tensor(idx)), tq(torch.from_numpy(idx))
+    numpy.testing.assert_array_equal(a["out"].numpy(), b["out"].numpy())
+    assert (a["n"], a["first"]) == (b["n"], b["first"])

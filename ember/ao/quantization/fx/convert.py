@@ -106,6 +106,30 @@ def _weight_is_quantized(qconfig):
                                                                       "qint32", "uint8", "int8")
 
 
+def _is_qconfig_supported_by_dtype_configs(qconfig, dtype_configs):
+    """Whether a weighted module's qconfig (activation, weight, dynamic or not) is one its dtype configs take."""
+    activation, weight = qconfig.activation(), qconfig.weight()
+    act_dtype, weight_dtype = activation.dtype, weight.dtype
+    act_dynamic = bool(getattr(activation, "is_dynamic", False))
+    for config in dtype_configs:
+        is_dynamic = bool(config.is_dynamic)
+        input_dtype = config.input_dtype or ember.float
+        config_weight = config.weight_dtype or ember.float
+        bias_dtype = config.bias_dtype or ember.float
+        output_dtype = config.output_dtype or ember.float
+        qconfig_bias = ember.float16 if (act_dtype == ember.float16 and weight_dtype == ember.float16
+                                         and not is_dynamic) else ember.float
+        if is_dynamic:
+            match = (act_dynamic and input_dtype == act_dtype and output_dtype == ember.float
+                     and config_weight == weight_dtype)
+        else:
+            match = (input_dtype == act_dtype and output_dtype == act_dtype and config_weight == weight_dtype
+                     and bias_dtype == qconfig_bias)
+        if match:
+            return True
+    return False
+
+
 def convert_weighted_module(node, modules, observed_node_names, node_name_to_qconfig, backend_config):
     """Swaps an observed conv/linear (fused, QAT) for its reference quantized module."""
     original = modules[str(node.target)]
@@ -119,6 +143,9 @@ def convert_weighted_module(node, modules, observed_node_names, node_name_to_qco
         setattr(modules[parent], name, original)
     if qconfig is None or _has_none_qconfig(node, node_name_to_qconfig) or node.name not in observed_node_names:
         return
+    configs = [c for c in backend_config.configs if c.pattern is type(original)]
+    if not _is_qconfig_supported_by_dtype_configs(qconfig, configs[-1].dtype_configs if configs else []):
+        return   # e.g. an Embedding under a static qconfig: left float
     if not _weight_is_quantized(qconfig):
         return
     fused, float_module = None, original
