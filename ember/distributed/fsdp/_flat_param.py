@@ -102,7 +102,7 @@ class FlatParamHandle:
         self.flat_param._numels = tuple(info.numel for info in self.infos)
         self._saved_grad_shard = None
         self._full = None
-        self._summoned = False
+        self._summoned = self._summoned_grads = False
         if self.use_orig_params:
             for info in self.infos:
                 info.param._fsdp_flattened = True
@@ -299,20 +299,25 @@ class FlatParamHandle:
         self._full, self._summoned = full, register
         grad_full = None
         if with_grads and self.use_orig_params:
+            from ... import tensor, zeros
             grad = self._current_grad()
-            if grad is None and self.sharded:   # the all-gather needs every rank: a missing gradient is zeros
-                from ... import zeros
-                grad = zeros(self.shard_numel, dtype=self.flat_param.dtype, device=self.flat_param.device)
-            grad_full = self._gather_grad(grad)
+            having = tensor([int(grad is not None)], device=self.flat_param.device)
+            if self.sharded:
+                dist.all_reduce(having, group=self.group)
+            if having.item():   # some rank has a gradient: the others gather zeros
+                if grad is None:
+                    grad = zeros(self.shard_numel, dtype=self.flat_param.dtype, device=self.flat_param.device)
+                grad_full = self._gather_grad(grad)
         if not register:
             return
         views = self._views(full)
         if self.use_orig_params:
-            for index, (info, view) in enumerate(zip(self.infos, views)):
+            for info, view in zip(self.infos, views):
                 info.param.data = view
                 info.module.__dict__.pop(info.name, None)
                 if grad_full is not None:
                     info.param.grad = grad_full[info.offset:info.offset + info.numel].view(info.shape)
+            self._summoned_grads = grad_full is not None
             return
         del self.module._parameters["_flat_param"]
         for info, view in zip(self.infos, views):
@@ -344,8 +349,13 @@ class FlatParamHandle:
         self._summoned = False
         if self.use_orig_params:
             self._use_sharded_views()
-            if self.flat_param.grad is not None:   # the gradients summoned whole become shard views again
-                self._set_grad(self.flat_param.grad, self.flat_param.grad.numel() != self.shard_numel)
+            grad = self.flat_param.grad
+            if grad is not None:   # the gradients summoned whole become shard views again
+                self._set_grad(grad, grad.numel() != self.shard_numel)
+            elif self._summoned_grads:
+                for info in self.infos:
+                    info.param.grad = None
+            self._summoned_grads = False
             return
         for info in self.infos:
             del info.module._parameters[info.name]

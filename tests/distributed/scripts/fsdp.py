@@ -255,6 +255,10 @@ results["mesh_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()
 with FSDP.summon_full_params(model, with_grads=True):
     results["summon_with_grads"] = [[n, plain(p), plain(p.grad)] for n, p in model.named_parameters()]
 results["after_with_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+fresh = FSDP(net(), device_id=CPU, use_orig_params=True, auto_wrap_policy=linear_policy)
+with FSDP.summon_full_params(fresh, with_grads=True):
+    results["summon_no_grads"] = [[n, plain(p.grad)] for n, p in fresh.named_parameters()]
+results["after_summon_no_grads"] = [[n, plain(p.grad)] for n, p in fresh.named_parameters()]
 with FSDP.summon_full_params(model, rank0_only=True, writeback=False):
     results["summon_rank0_only"] = [[n, list(p.shape)] for n, p in model.named_parameters()]
 record("summon_rank0_writeback", lambda: FSDP.summon_full_params(model, rank0_only=True).__enter__())
