@@ -1,7 +1,9 @@
 """``BackendConfig`` (``torch.ao.quantization.backend_config``): what a backend can run quantized, as one
 ``BackendPatternConfig`` per op or op sequence (observation type, supported dtypes, the fused, QAT and reference
 modules, the fuser method)."""
+from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 __all__ = ["BackendConfig", "BackendPatternConfig", "DTypeConfig", "DTypeWithConstraints", "ObservationType"]
 
@@ -15,24 +17,17 @@ class ObservationType(Enum):
     INPUT_OUTPUT_NOT_OBSERVED = 2
 
 
+@dataclass
 class DTypeWithConstraints:
     """A dtype with the constraints a backend puts on its qparams (range, scale bounds, fixed qparams)."""
 
-    def __init__(self, dtype=None, quant_min_lower_bound=None, quant_max_upper_bound=None,
-                 scale_min_lower_bound=None, scale_max_upper_bound=None, scale_exact_match=None,
-                 zero_point_exact_match=None):
-        self.dtype = dtype
-        self.quant_min_lower_bound = quant_min_lower_bound
-        self.quant_max_upper_bound = quant_max_upper_bound
-        self.scale_min_lower_bound = scale_min_lower_bound
-        self.scale_max_upper_bound = scale_max_upper_bound
-        self.scale_exact_match = scale_exact_match
-        self.zero_point_exact_match = zero_point_exact_match
-
-    def __eq__(self, other):
-        return isinstance(other, DTypeWithConstraints) and vars(self) == vars(other)
-
-    __hash__ = None
+    dtype: Any = None
+    quant_min_lower_bound: Any = None
+    quant_max_upper_bound: Any = None
+    scale_min_lower_bound: Any = None
+    scale_max_upper_bound: Any = None
+    scale_exact_match: Any = None
+    zero_point_exact_match: Any = None
 
 
 def _with_constraints(value):
@@ -179,8 +174,9 @@ class BackendPatternConfig:
 
     def to_dict(self):
         """The config as a dict of its set fields."""
-        out = {"pattern": self.pattern, "observation_type": self.observation_type,
-               "dtype_configs": [c.to_dict() for c in self.dtype_configs]}
+        out = {"observation_type": self.observation_type, "dtype_configs": [c.to_dict() for c in self.dtype_configs]}
+        if self.pattern is not None:
+            out["pattern"] = self.pattern
         for key in ("root_module", "qat_module", "reference_quantized_module", "fused_module", "fuser_method"):
             if getattr(self, key) is not None:
                 out[key] = getattr(self, key)
