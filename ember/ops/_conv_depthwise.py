@@ -103,15 +103,20 @@ def _cached_plan(shape, stride, dilation, out, padded, batch, G, call_cost):
                  call_cost)
 
 
-def forward(xp, x, w, stride, dilation, out, padding=None):
+def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
     """Depthwise convolution of x (N, G, *s) zero-padded by ``padding`` (default none) -> a new y (N, G * m, *out).
     The banded form reads x where it lies: the band leaves out the taps on padding columns, and the blocks whose
-    rows reach into the padding rows take a band cut to the rows inside."""
+    rows reach into the padding rows take a band cut to the rows inside. ``epilogue(y, first, last)``, given, is
+    called on y's channels first:last as soon as they are done (in the same part of the channels on the intra-op
+    threads) and must change only those; y is then returned as it leaves."""
     N, G = x.shape[:2]
     padding = tuple(padding or (0,) * (x.ndim - 2))
     spatial = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
     if not _banded(spatial):
-        return _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
+        y = _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
+        if epilogue is not None:
+            epilogue(y, 0, y.shape[1])
+        return y
     plan = _plan(w.shape, stride, dilation, out, spatial, N, G)
     (H, W), (ph, pw) = _two(x.shape[2:]), _two(padding, 0)
     x = xp.ascontiguousarray(x).reshape(N, G, H, W)
@@ -121,18 +126,37 @@ def forward(xp, x, w, stride, dilation, out, padding=None):
     products = y[:, :, 0].transpose(1, 2, 0, 3) if m == 1 else _buffers.empty(xp, (G, plan.blocks, N, m * B * Wo),
                                                                                 x.dtype)
     step, s = B * plan.sh, x.strides
+    spans = []
     for first, last, top, bottom in _spans(plan.blocks, step, plan.Rb, H, ph):
         rows = plan.Rb - top - bottom
         if rows <= 0:   # blocks whose rows all lie in the padding
-            products[:, first:last] = 0
+            spans.append((first, last, None, None))
             continue
         X = _compat.as_strided(xp, x[:, :, first * step - ph + top:], (G, last - first, N, rows * W),
                            (s[1], step * s[2], s[0], s[3]))
         T = band[:, :, top:plan.Rb - bottom].reshape(G, -1, rows * W).swapaxes(1, 2)[:, None]
-        _products(xp, X, T, products[:, first:last])
+        spans.append((first, last, X, T))
+    result = y.reshape((N, G * m) + tuple(out))
+    if epilogue is not None and m == 1:   # each part of the channels: its products, then the epilogue
+        def part(a, b):
+            for first, last, X, T in spans:
+                if X is None:
+                    products[a:b, first:last] = 0
+                else:
+                    xp.matmul(X[a:b], T[a:b], out=products[a:b, first:last])
+            epilogue(result, a, b)
+        _over(xp, G, sum(X.size for _, _, X, _ in spans if X is not None) * 3, part)
+        return result
+    for first, last, X, T in spans:
+        if X is None:
+            products[:, first:last] = 0
+        else:
+            _products(xp, X, T, products[:, first:last])
     if m > 1:
         _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
-    return y.reshape((N, G * m) + tuple(out))
+    if epilogue is not None:
+        epilogue(result, 0, G * m)
+    return result
 
 
 def _products(xp, X, T, out):

@@ -15,7 +15,7 @@ import numpy
 
 from .._tensor import Tensor, _wrap, grad_state
 from ..autograd import function as _function
-from . import _blas, _buffers, _conv_pointwise, _parallel
+from . import _blas, _buffers, _conv_depthwise, _conv_pointwise, _parallel
 from . import conv as _conv
 from ._util import quiet
 
@@ -99,8 +99,9 @@ def _chain(conv, bn, act, input):
     for a in stats:
         if a is not None and a.size != C:
             return None
-    if x.shape[0] and _pointwise(conv, x, dtype):
-        output = _pointwise_chain(conv, x, bn.eps, stats, act)
+    kind = _direct(conv, x) if x.shape[0] else None
+    if kind is not None:
+        output = (_pointwise_chain if kind == "pointwise" else _depthwise_chain)(conv, x, bn.eps, stats, act)
         if act and act[1]:
             output._version_counter[0] += 1
         return output, 3 if act else 2
@@ -120,40 +121,47 @@ def _chain(conv, bn, act, input):
 def _epilogue(y, eps, mean, var, weight, bias, act):
     """y (N, C, H, W) <- clamp(y * scale + shift) in place per part of the batch, with batch norm's scale and shift
     per channel as ``batch_norm`` forms them by running statistics."""
-    y3, apply = _affine_clamp(y, eps, mean, var, weight, bias, act)
+    N, C, H, W = y.shape
+    y3 = y.reshape(N, C, H * W)
+    apply = _affine_clamp(y.dtype, H * W, eps, mean, var, weight, bias, act)
     _parallel.map_chunks(lambda part, samples: apply(part), y3, y3)
 
 
-def _affine_clamp(y, eps, mean, var, weight, bias, act):
-    """y as (N, C, S) and a function writing clamp(part * scale + shift) into an (n, C, S) part of it in place."""
+def _affine_clamp(dtype, S, eps, mean, var, weight, bias, act):
+    """A function writing clamp(part * scale + shift) in place into an (n, c, S) part of an output of ``dtype``
+    (the channels ``channels`` of it, all by default)."""
     _per_channel, _running_affine, clipped, _zero = _classes["kernels"]
     scale, shift = _running_affine(mean, var, weight, bias, eps)
-    N, C, H, W = y.shape
-    S = H * W
-    scale, shift = (_per_channel(numpy, v.astype(y.dtype, copy=False), S) for v in (scale, shift))
+    scale, shift = (_per_channel(numpy, v.astype(dtype, copy=False), S) for v in (scale, shift))
     low_high = act[0] if act else None
-    zero = _zero(numpy, y) if act and low_high is None else None
+    zero = _zero(numpy, scale) if act and low_high is None else None
 
-    def apply(part):
-        numpy.multiply(part, scale, out=part)
-        numpy.add(part, shift, out=part)
+    def apply(part, channels=slice(None)):
+        numpy.multiply(part, scale[channels], out=part)
+        numpy.add(part, shift[channels], out=part)
         if zero is not None:
             clipped(numpy, part, zero, None, out=part)
         elif low_high is not None:
             numpy.clip(part, *low_high, out=part)
-    return y.reshape(N, C, S), apply
+    return apply
 
 
-def _pointwise(conv, x, dtype):
-    """Whether ``conv`` on x is a 1x1 convolution of ``_conv_pointwise``'s that the chain computes itself (the
-    module's forward would reach the same kernel: zero padding, ``F.conv2d`` not replaced, shapes that raise
-    nothing, a C-contiguous weight)."""
-    w = conv.weight._data
-    padding, groups = conv.padding, conv.groups
-    return (not isinstance(padding, str) and conv.padding_mode == "zeros" and _F.conv2d is _conv.conv2d
-            and w.ndim == 4 and w.flags.c_contiguous and x.shape[1] == w.shape[1] * groups
-            and w.shape[0] % groups == 0 and (conv.bias is None or conv.bias._data.shape == w.shape[:1])
-            and _conv_pointwise.applies(w, conv.stride, padding, x.shape[2:], groups))
+def _direct(conv, x):
+    """"pointwise" or "depthwise" where ``conv`` on x is a 1x1 convolution of ``_conv_pointwise``'s or a depthwise
+    one that the chain computes itself, else None. The module's forward would reach the same kernel: zero padding,
+    ``F.conv2d`` not replaced, shapes that raise nothing, a C-contiguous weight."""
+    w, bias = conv.weight._data, conv.bias
+    padding, groups, stride, dilation = conv.padding, conv.groups, conv.stride, conv.dilation
+    if isinstance(padding, str) or conv.padding_mode != "zeros" or _F.conv2d is not _conv.conv2d or w.ndim != 4 \
+            or not w.flags.c_contiguous or x.shape[1] != w.shape[1] * groups or w.shape[0] % groups or \
+            (bias is not None and bias._data.shape != w.shape[:1]) or min(stride) <= 0:
+        return None
+    for size, p, k, d in zip(x.shape[2:], padding, w.shape[2:], dilation):
+        if size + 2 * p < d * (k - 1) + 1:
+            return None
+    if _conv._depthwise(w, groups):
+        return "depthwise"
+    return "pointwise" if _conv_pointwise.applies(w, stride, padding, x.shape[2:], groups) else None
 
 
 @quiet
@@ -167,7 +175,8 @@ def _pointwise_chain(conv, x, eps, stats, act):
     y = _buffers.empty(numpy, (N, w.shape[0]) + x.shape[2:], x.dtype)
     weight, samples, products = (_conv_pointwise._weight(w, groups), _conv_pointwise._split(x, groups),
                                  _conv_pointwise._split(y, groups))
-    y3, apply = _affine_clamp(y, eps, *stats, act)
+    y3 = y.reshape(N, y.shape[1], -1)
+    apply = _affine_clamp(y.dtype, y3.shape[2], eps, *stats, act)
 
     def run(start, stop):
         numpy.matmul(weight, samples[start:stop], out=products[start:stop])
@@ -180,6 +189,26 @@ def _pointwise_chain(conv, x, eps, stats, act):
     else:
         run(0, N)
     return _wrap(y)
+
+
+@quiet
+def _depthwise_chain(conv, x, eps, stats, act):
+    """The chain of a depthwise convolution as a new tensor: ``_conv_depthwise.forward`` with the bias, the batch
+    norm and the clamp applied to each part of the channels as its products are done (one parallel loop)."""
+    w, stride, padding, dilation = conv.weight._data, conv.stride, conv.padding, conv.dilation
+    bias = None if conv.bias is None else conv.bias._data.reshape(-1, 1, 1)
+    out = [(s + 2 * p - d * (k - 1) - 1) // t + 1
+           for s, p, d, k, t in zip(x.shape[2:], padding, dilation, w.shape[2:], stride)]
+    shape = (x.shape[0], w.shape[0]) + tuple(out)
+    S = out[0] * out[1]
+    apply = _affine_clamp(x.dtype, S, eps, *stats, act)
+
+    def epilogue(y, first, last):
+        part = y[:, first:last]
+        if bias is not None:
+            numpy.add(part, bias[first:last], out=part)
+        apply(part.reshape(shape[0], last - first, S), slice(first, last))
+    return _wrap(_conv_depthwise.forward(numpy, x, w, stride, dilation, out, padding, epilogue))
 
 
 def _classes_of():

@@ -13,7 +13,16 @@ from ember.ops import _conv_eval
 from tests.oracle import assert_same, count_calls, sample
 
 F32, F64 = numpy.float32, numpy.float64
-FUSED = ("_epilogue", "_pointwise_chain")   # the chains' two kernels: after any convolution, and with a 1x1 one
+FUSED = ("_epilogue", "_pointwise_chain", "_depthwise_chain")   # after any convolution, 1x1 ones, depthwise ones
+
+
+def _kernel(shape, conv_args):
+    """The chain's kernel for a convolution."""
+    if not shape[0]:
+        return "_epilogue"
+    if conv_args["kernel_size"] == 1:
+        return "_pointwise_chain"
+    return "_depthwise_chain" if conv_args.get("groups", 1) == conv_args["in_channels"] else "_epilogue"
 
 CONVS = [   # (input shape, Conv2d arguments)
     ((2, 3, 9, 11), dict(in_channels=3, out_channels=5, kernel_size=3, padding=1)),
@@ -67,7 +76,7 @@ def test_matches_torch_and_the_modules_one_by_one(shape, conv_args, act, dtype, 
     with ember.no_grad():
         got = model(ember.from_numpy(x.copy()))
         general = _one_by_one(model, ember.from_numpy(x.copy()))
-    assert calls == ({"_pointwise_chain": 1} if conv_args["kernel_size"] == 1 and shape[0] else {"_epilogue": 1})
+    assert calls == {_kernel(shape, conv_args): 1}
     assert_same(got, expected, rtol=1e-5 if dtype == F32 else 1e-12, atol=1e-5 if dtype == F32 else 1e-12)
     numpy.testing.assert_array_equal(got.numpy(), general.numpy())
     assert got._version == (1 if act is not None and act[1].get("inplace") else 0) == expected._version
@@ -81,7 +90,11 @@ def test_large_outputs_in_parts_keep_the_bits(threads, act):
     before = ember.get_num_threads()
     for shape, conv_args in (((5, 4, 40, 40), dict(in_channels=4, out_channels=48, kernel_size=1, bias=False)),
                              ((3, 8, 66, 66), dict(in_channels=8, out_channels=8, kernel_size=3, padding=1,
-                                                   groups=8))):
+                                                   groups=8)),   # wider than a band: per kernel offset
+                             ((4, 64, 30, 30), dict(in_channels=64, out_channels=64, kernel_size=3, padding=1,
+                                                    groups=64, bias=True)),   # banded, in parts of the channels
+                             ((4, 64, 31, 30), dict(in_channels=64, out_channels=64, kernel_size=3, stride=2,
+                                                    padding=1, groups=64))):
         x = sample(shape, F32, seed=2)
         model = _chain(ember, conv_args, act, F32, seed=3)
         try:
