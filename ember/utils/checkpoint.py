@@ -252,9 +252,24 @@ class _Recomputation:
         task = current_task() if isinstance(self.context, _CachedMode) and self.context.consumed else None
         for original, twin in zip(self.nodes, replayed):
             if isinstance(original._saved, _SavedOnDemand):
-                original._saved = twin._saved if task is None or not twin._saved else \
-                    _SavedForOneBackward(twin._saved, task.id)
+                saved = _as_recomputed(twin._saved)
+                original._saved = saved if task is None or not saved else _SavedForOneBackward(saved, task.id)
         self.function = self.args = self.kwargs = self.nodes = None
+
+
+def _as_recomputed(saved):
+    """A twin node's saved entries, checked against the versions their tensors have now: PyTorch hands recomputed
+    values to backward without a version check, so an in-place op the rerun made after saving one is no error."""
+    if not saved:
+        return saved
+    entries = []
+    for entry in saved:
+        if entry is not None and entry[0] == "tensor":
+            entry = ("tensor", entry[1], entry[1]._version_counter[0])
+        elif entry is not None and entry[0] == "output":
+            entry = ("output", entry[1], entry[1][0][0])
+        entries.append(entry)
+    return type(saved)(entries) if isinstance(saved, (tuple, list)) else saved
 
 
 class _SavedForOneBackward:
