@@ -534,3 +534,36 @@ def test_weighted_module_whose_dtypes_the_backend_lacks_stays_float():
     a, b = eq(ember.tensor(idx)), tq(torch.from_numpy(idx))
     numpy.testing.assert_array_equal(a["out"].numpy(), b["out"].numpy())
     assert (a["n"], a["first"]) == (b["n"], b["first"])
+
+
+@pytest.mark.filterwarnings("ignore:To copy construct from a tensor:UserWarning")
+def test_dynamic_recurrent_cells_as_torch():
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.c1 = lib.nn.LSTMCell(4, 5)
+                self.c2 = lib.nn.GRUCell(5, 5)
+                self.c3 = lib.nn.RNNCell(5, 3, nonlinearity="relu")
+
+            def forward(self, x):
+                h, _ = self.c1(x)
+                return self.c3(self.c2(h))
+        return Net()
+    tm, em = _pair(build)
+    x = _data(2, 4, n=1)[0]
+    results = []
+    for lib, model in ((torch, tm), (ember, em)):
+        mapping = lib.ao.quantization.QConfigMapping().set_global(lib.ao.quantization.default_dynamic_qconfig)
+        prepared = _fx(lib).prepare_fx(model, mapping, (lib.tensor(x),))
+        reference = _fx(lib).convert_to_reference_fx(copy.deepcopy(prepared))
+        quantized = _fx(lib).convert_fx(prepared)
+        results.append((reference, quantized, reference(lib.tensor(x)).detach().numpy(),
+                        quantized(lib.tensor(x)).numpy()))
+    (tr, tq, tro, tqo), (er, eq, ero, eqo) = results
+    assert _code(er) == _code(tr) and _text(er) == _text(tr)   # QuantizedLSTMCell(Reference), ...
+    assert list(er.state_dict()) == list(tr.state_dict())
+    assert _code(eq) == _code(tq) and _text(eq) == _text(tq)   # DynamicQuantizedLSTMCell, ...
+    assert list(eq.state_dict()) == list(tq.state_dict())
+    numpy.testing.assert_allclose(ero, tro, atol=1e-5)
+    numpy.testing.assert_allclose(eqo, tqo, atol=1e-5)

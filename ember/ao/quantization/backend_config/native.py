@@ -120,7 +120,8 @@ def _rnn_and_embedding_configs(dynamic):
     weight_only = DTypeConfig(input_dtype=ember.float, output_dtype=ember.float, weight_dtype=ember.quint8)
     configs = [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([dynamic])
                .set_root_module(op).set_reference_quantized_module(ref)
-               for op, ref in ((nn.LSTM, nnqr.LSTM), (nn.GRU, nnqr.GRU))]
+               for op, ref in ((nn.GRUCell, nnqr.GRUCell), (nn.LSTMCell, nnqr.LSTMCell), (nn.RNNCell, nnqr.RNNCell),
+                               (nn.LSTM, nnqr.LSTM), (nn.GRU, nnqr.GRU))]
     configs += [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([weight_only])
                 .set_root_module(op).set_reference_quantized_module(ref)
                 for op, ref in ((nn.Embedding, nnqr.Embedding), (nn.EmbeddingBag, nnqr.EmbeddingBag))]

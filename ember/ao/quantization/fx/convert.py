@@ -152,7 +152,12 @@ def convert_weighted_module(node, modules, observed_node_names, node_name_to_qco
     if isinstance(original, _FusedModule):
         fused, float_module = original, original[0]
     weight_qparams = {"is_decomposed": False}
-    if isinstance(float_module, (ember.nn.LSTM, ember.nn.GRU)):   # qparams per weight, by parameter name
+    if isinstance(float_module, ember.nn.modules.rnn.RNNCellBase):   # one observer per weight
+        for name in ("weight_ih", "weight_hh"):
+            observer = qconfig.weight()
+            observer(getattr(float_module, name))
+            weight_qparams[name] = get_qparam_dict(observer)
+    elif isinstance(float_module, (ember.nn.LSTM, ember.nn.GRU)):   # qparams per weight, by parameter name
         for name in float_module._flat_weights_names:
             if name.startswith("weight"):
                 observer = qconfig.weight()

@@ -26,7 +26,8 @@ STATIC_LOWER_FUSED_MODULE_MAP = {nni.LinearReLU: (nnqr.Linear, nniq.LinearReLU),
                                  nni.ConvReLU2d: (nnqr.Conv2d, nniq.ConvReLU2d),
                                  nni.ConvReLU3d: (nnqr.Conv3d, nniq.ConvReLU3d)}
 
-DYNAMIC_LOWER_MODULE_MAP = {nnqr.Linear: nnqd.Linear, nnqr.LSTM: nnqd.LSTM, nnqr.GRU: nnqd.GRU}
+DYNAMIC_LOWER_MODULE_MAP = {nnqr.Linear: nnqd.Linear, nnqr.GRUCell: nnqd.GRUCell, nnqr.LSTMCell: nnqd.LSTMCell,
+                            nnqr.RNNCell: nnqd.RNNCell, nnqr.LSTM: nnqd.LSTM, nnqr.GRU: nnqd.GRU}
 DYNAMIC_LOWER_FUSED_MODULE_MAP = {nni.LinearReLU: (nnqr.Linear, nniqd.LinearReLU)}
 WEIGHT_ONLY_LOWER_MODULE_MAP = {nnqr.Embedding: nnq.Embedding, nnqr.EmbeddingBag: nnq.EmbeddingBag}
 

@@ -5,7 +5,8 @@ import ember
 from ember import nn
 from ember.nn import functional as F
 
-__all__ = ["Linear", "Conv1d", "Conv2d", "Conv3d", "Embedding", "EmbeddingBag", "LSTM", "GRU"]
+__all__ = ["Linear", "Conv1d", "Conv2d", "Conv3d", "Embedding", "EmbeddingBag", "LSTM", "GRU", "RNNCell",
+           "LSTMCell", "GRUCell"]
 
 _QDTYPES = ("quint8", "qint8", "quint4x2", "qint32")
 
@@ -213,20 +214,9 @@ class EmbeddingBag(nn.EmbeddingBag, ReferenceQuantizedModule):
                    mod.weight.dtype, weight_qparams)
 
 
-class RNNBase(nn.RNNBase):
-    """A reference quantized LSTM/GRU: the float recurrence over weights quantized and dequantized with the qparams
-    of each (``weight_ih_l0_scale``, ``..._zero_point``, ``..._axis`` buffers)."""
-
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None, weight_qparams_dict=None):
-        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         proj_size, device, dtype)
-        if weight_qparams_dict is None:
-            weight_qparams = {"qscheme": ember.per_tensor_affine, "dtype": ember.quint8, "scale": 1.0,
-                              "zero_point": 0}
-            weight_qparams_dict = {"is_decomposed": False, **{name: weight_qparams for name in
-                                                              self._flat_weights_names if name.startswith("weight")}}
-        self._init_weight_qparams_dict(weight_qparams_dict, device)
+class _WeightQParamsDict:
+    """Per-weight qparams by parameter name: ``<name>_qscheme``/``<name>_dtype`` attributes and ``<name>_scale``,
+    ``<name>_zero_point``, ``<name>_axis`` buffers."""
 
     def _init_weight_qparams_dict(self, weight_qparams_dict, device):
         self.is_decomposed = weight_qparams_dict["is_decomposed"]
@@ -255,6 +245,26 @@ class RNNBase(nn.RNNBase):
             return weight
         return _quantize(weight, qscheme, getattr(self, name + "_dtype"), getattr(self, name + "_scale"),
                          getattr(self, name + "_zero_point"), getattr(self, name + "_axis_int"))
+
+    def _dequantized(self, name):
+        value = self._quantized(name)
+        return value.dequantize() if getattr(value, "is_quantized", False) else value
+
+
+class RNNBase(_WeightQParamsDict, nn.RNNBase):
+    """A reference quantized LSTM/GRU: the float recurrence over weights quantized and dequantized with the qparams
+    of each (``weight_ih_l0_scale``, ``..._zero_point``, ``..._axis`` buffers)."""
+
+    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, proj_size=0, device=None, dtype=None, weight_qparams_dict=None):
+        super().__init__(mode, input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size, device, dtype)
+        if weight_qparams_dict is None:
+            weight_qparams = {"qscheme": ember.per_tensor_affine, "dtype": ember.quint8, "scale": 1.0,
+                              "zero_point": 0}
+            weight_qparams_dict = {"is_decomposed": False, **{name: weight_qparams for name in
+                                                              self._flat_weights_names if name.startswith("weight")}}
+        self._init_weight_qparams_dict(weight_qparams_dict, device)
 
     def get_quantized_weight_bias_dict(self):
         """``{"weight": {name: quantized weight}, "bias": {name: float bias}}`` by the float layer's names."""
@@ -312,3 +322,99 @@ class GRU(RNNBase):
 
     def _get_name(self):
         return "QuantizedGRU(Reference)"
+
+
+class RNNCellBase(_WeightQParamsDict, nn.modules.rnn.RNNCellBase):
+    """A reference quantized cell: one step over ``weight_ih``/``weight_hh`` quantized and dequantized."""
+
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None, weight_qparams_dict=None):
+        super().__init__(input_size, hidden_size, bias, num_chunks, device=device, dtype=dtype)
+        if weight_qparams_dict is None:
+            weight_qparams = {"qscheme": ember.per_tensor_affine, "dtype": ember.quint8, "scale": 1.0,
+                              "zero_point": 0}
+            weight_qparams_dict = {"is_decomposed": False, "weight_ih": weight_qparams, "weight_hh": weight_qparams}
+        self._init_weight_qparams_dict(weight_qparams_dict, device)
+
+    def get_quantized_weight_ih(self):
+        """``weight_ih`` quantized."""
+        return self._quantized("weight_ih")
+
+    def get_quantized_weight_hh(self):
+        """``weight_hh`` quantized."""
+        return self._quantized("weight_hh")
+
+    def get_weight_ih(self):
+        """``weight_ih`` quantized and dequantized."""
+        return self._dequantized("weight_ih")
+
+    def get_weight_hh(self):
+        """``weight_hh`` quantized and dequantized."""
+        return self._dequantized("weight_hh")
+
+    def _run(self, cell, input, hx):
+        batched = input.dim() == 2
+        if not batched:
+            input = input.unsqueeze(0)
+        if hx is None:
+            zeros = ember.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
+            hx = (zeros, zeros) if cell is ember.lstm_cell else zeros
+        elif not batched:
+            hx = tuple(h.unsqueeze(0) for h in hx) if cell is ember.lstm_cell else hx.unsqueeze(0)
+        out = cell(input, hx, self.get_weight_ih(), self.get_weight_hh(), self.bias_ih, self.bias_hh)
+        if not batched:
+            out = tuple(o.squeeze(0) for o in out) if cell is ember.lstm_cell else out.squeeze(0)
+        return out
+
+    @classmethod
+    def from_float(cls, mod, weight_qparams_dict, use_precomputed_fake_quant=False):
+        """A reference cell holding ``mod``'s parameters and the qparams of both weights."""
+        args = (mod.input_size, mod.hidden_size, mod.bias)
+        if hasattr(mod, "nonlinearity"):
+            args += (mod.nonlinearity,)
+        ref = cls(*args, mod.weight_ih.device, mod.weight_ih.dtype, weight_qparams_dict)
+        ref.weight_ih, ref.weight_hh, ref.bias_ih, ref.bias_hh = mod.weight_ih, mod.weight_hh, mod.bias_ih, mod.bias_hh
+        return ref
+
+
+class RNNCell(RNNCellBase):
+    """A reference quantized RNNCell."""
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None,
+                 weight_qparams_dict=None):
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype, weight_qparams_dict)
+        self.nonlinearity = nonlinearity
+
+    def _get_name(self):
+        return "QuantizedRNNCell(Reference)"
+
+    def forward(self, input, hx=None):
+        """One step of the cell."""
+        return self._run(ember.rnn_tanh_cell if self.nonlinearity == "tanh" else ember.rnn_relu_cell, input, hx)
+
+
+class LSTMCell(RNNCellBase):
+    """A reference quantized LSTMCell."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, weight_qparams_dict=None):
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype, weight_qparams_dict)
+
+    def _get_name(self):
+        return "QuantizedLSTMCell(Reference)"
+
+    def forward(self, input, hx=None):
+        """One step of the cell: ``(h', c')``."""
+        return self._run(ember.lstm_cell, input, hx)
+
+
+class GRUCell(RNNCellBase):
+    """A reference quantized GRUCell."""
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, weight_qparams_dict=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype, weight_qparams_dict)
+
+    def _get_name(self):
+        return "QuantizedGRUCell(Reference)"
+
+    def forward(self, input, hx=None):
+        """One step of the cell."""
+        return self._run(ember.gru_cell, input, hx)

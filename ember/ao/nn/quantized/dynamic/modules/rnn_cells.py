@@ -97,6 +97,21 @@ class RNNCellBase(nn.Module):
                                       error_msgs)
 
     @classmethod
+    def from_reference(cls, ref_mod):
+        """The dynamically quantized cell of a reference one (FX graph mode quantization)."""
+        if hasattr(ref_mod, "nonlinearity"):
+            qmod = cls(ref_mod.input_size, ref_mod.hidden_size, ref_mod.bias, ref_mod.nonlinearity,
+                       dtype=ref_mod.weight_ih_dtype)
+        else:
+            qmod = cls(ref_mod.input_size, ref_mod.hidden_size, ref_mod.bias, dtype=ref_mod.weight_ih_dtype)
+        qmod.set_weight_bias({"weight": {"weight_ih": ref_mod.get_quantized_weight_ih(),
+                                         "weight_hh": ref_mod.get_quantized_weight_hh()},
+                              "bias": {name: None if getattr(ref_mod, name) is None
+                                       else getattr(ref_mod, name).detach().float()
+                                       for name in ("bias_ih", "bias_hh")}})
+        return qmod
+
+    @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """The dynamically quantized counterpart of float ``nn.LSTMCell``/``GRUCell``/``RNNCell`` ``mod``."""
         kinds = {nn.LSTMCell: LSTMCell, nn.GRUCell: GRUCell, nn.RNNCell: RNNCell}
