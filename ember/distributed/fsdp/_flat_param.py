@@ -154,11 +154,15 @@ class FlatParamHandle:
         return views
 
     def _use_sharded_views(self):
-        """Points each original parameter (``use_orig_params``) at its part of this rank's shard, and drops the
-        unsharded attributes that shadowed it."""
+        """Points each original parameter (``use_orig_params``) at its part of this rank's shard (the whole of it,
+        shaped, with ``NO_SHARD``), and drops the unsharded attributes that shadowed it."""
+        flat = self.flat_param.detach()
         for info in self.infos:
-            start, end = self.shard_range(info)
-            info.param.data = self.flat_param.detach()[start - self.shard_start:end - self.shard_start]
+            if self.sharded:
+                start, end = self.shard_range(info)
+                info.param.data = flat[start - self.shard_start:end - self.shard_start]
+            else:   # NO_SHARD: the whole parameter, in its shape
+                info.param.data = flat[info.offset:info.offset + info.numel].view(info.shape)
             info.module.__dict__.pop(info.name, None)
         for sub, name, _ in self.shared:
             sub.__dict__.pop(name, None)
@@ -229,7 +233,7 @@ class FlatParamHandle:
         if not self.use_orig_params:
             return
         for info in self.infos:
-            if unsharded:
+            if unsharded or not self.sharded:
                 info.param.grad = grad[info.offset:info.offset + info.numel].view(info.shape)
                 continue
             start, end = self.shard_range(info)

@@ -364,4 +364,19 @@ with warnings.catch_warnings(record=True) as caught:
 results["legacy_warnings"] = [str(w.message) for w in caught if w.category is FutureWarning]   # (torch's gloo adds
 # UserWarnings of its own)
 
+# two forward passes through the same units before one backward; no_sync under NO_SHARD
+for strategy in (fsdp.ShardingStrategy.FULL_SHARD, fsdp.ShardingStrategy.SHARD_GRAD_OP):
+    model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy, sharding_strategy=strategy)
+    (model(batch(0, rank)).sum() + model(batch(1, rank)).square().sum()).backward()
+    results[f"twice_{strategy.name}"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", FutureWarning)
+    model = FSDP(net(), device_id=CPU, auto_wrap_policy=linear_policy, sharding_strategy=fsdp.ShardingStrategy.NO_SHARD,
+                 use_orig_params=True)
+with model.no_sync():
+    model(batch(0, rank)).sum().backward()
+results["no_shard_local"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+model(batch(1, rank)).sum().backward()
+results["no_shard_synced"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+
 finish(sys.argv[2])
