@@ -195,10 +195,13 @@ class _Loader:
 
     def get_code(self, fullname):
         """The ember module's code, for ``python -m torch.distributed.run`` and other aliased ``-m`` runs (runpy
-        executes a module's code in ``__main__``)."""
+        executes a module's code in ``__main__``, with the spec's origin as ``sys.argv[0]``: the ember file's)."""
         spec = importlib.util.find_spec(self.target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "get_code"):
             raise ImportError(f"No code object available for {fullname}", name=fullname)
+        alias_spec = getattr(self, "alias_spec", None)
+        if alias_spec is not None and alias_spec.origin is None:
+            alias_spec.origin = spec.origin   # argparse's prog, __file__-relative paths
         return spec.loader.get_code(self.target)
 
 
@@ -210,7 +213,9 @@ class _Finder:
         ember = ember_name(fullname)
         if ember is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _Loader(ember), is_package=_is_package(ember))
+        loader = _Loader(ember)
+        loader.alias_spec = importlib.machinery.ModuleSpec(fullname, loader, is_package=_is_package(ember))
+        return loader.alias_spec
 
     @staticmethod
     def find_distributions(context=None):

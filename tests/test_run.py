@@ -177,6 +177,14 @@ def test_aliased_modules_run_with_dash_m_as_torchs(tmp_path):
     assert "--nproc-per-node" in mine.stdout and "--nproc-per-node" in theirs.stdout
 
 
+def test_aliased_dash_m_runs_get_the_modules_file_as_argv0(tmp_path):
+    """runpy puts the spec's origin in ``sys.argv[0]`` (argparse's prog): the ember module's file, not None."""
+    mine = ember_run(tmp_path, "-m", "torch.distributed.checkpoint.format_utils", "--help")
+    theirs = python(tmp_path, "-m", "torch.distributed.checkpoint.format_utils", "--help")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr
+    assert mine.stdout == theirs.stdout
+
+
 @pytest.mark.parametrize("source", ["import sys\nsys.exit(3)\n", "import sys\nsys.exit('bye')\n",
                                     "def f():\n    raise ValueError('boom')\n\nf()\n",
                                     "raise KeyboardInterrupt\n", "print('done')\n"])
