@@ -451,3 +451,29 @@ def test_fsdp_models_are_refused_clearly():
     model = ember.nn.Sequential(FullyShardedDataParallel(ember.nn.Linear(2, 2)))
     with pytest.raises(NotImplementedError, match="does not handle FSDP models"):
         esd.get_model_state_dict(model)
+
+
+def test_fsspec_urls_go_both_ways():
+    pytest.importorskip("fsspec")
+    from ember.distributed.checkpoint._fsspec_filesystem import FsspecReader, FsspecWriter
+    tdcp.save(sample(torch), checkpoint_id="memory://dcp-torch")   # fsspec's memory store is per process
+    target = zeros_like_sample(ember)
+    dcp.load(target, checkpoint_id="memory://dcp-torch")
+    assert as_numpy(target) == as_numpy(sample(torch))
+    dcp.save(sample(ember), storage_writer=FsspecWriter("memory://dcp-ember", sync_files=False))
+    target = zeros_like_sample(torch)
+    tdcp.load(target, checkpoint_id="memory://dcp-ember")
+    assert as_numpy(target) == as_numpy(sample(torch))
+    target = zeros_like_sample(ember)
+    dcp.load(target, storage_reader=FsspecReader("memory://dcp-ember"))
+    assert as_numpy(target) == as_numpy(sample(torch))
+
+
+def test_unreachable_urls_fail_as_torch():
+    pytest.importorskip("fsspec")
+    errors = []
+    for lib, module in ((torch, tdcp), (ember, dcp)):
+        with pytest.raises(BaseException) as info:
+            module.save({"w": lib.ones(1)}, checkpoint_id="nosuchprotocol://bucket/ck")
+        errors.append((type(info.value).__name__, str(info.value)))
+    assert errors[1] == errors[0]
