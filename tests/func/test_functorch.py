@@ -85,3 +85,28 @@ def test_combine_state_for_ensemble_and_errors():
 def test_ember_run_maps_functorch_here():
     assert ember._alias.ember_name("functorch") == "ember.functorch"
     assert ember._alias.ember_name("functorch.experimental") == "ember.functorch.experimental"
+
+
+def test_experimental_names_as_functorchs():
+    """functorch.experimental: replace_all_batch_norm_modules_ (functorch's batch-norm tutorials import it from
+    there), chunk_vmap and the transforms, without deprecation warnings."""
+    import functorch.experimental
+    import ember.functorch.experimental
+    x = numpy.random.default_rng(0).standard_normal((6, 5, 3)).astype(numpy.float32)
+
+    def run(lib, experimental):
+        lib.manual_seed(0)
+        net = experimental.replace_all_batch_norm_modules_(lib.nn.Sequential(lib.nn.Linear(3, 4),
+                                                                             lib.nn.BatchNorm1d(4)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = experimental.chunk_vmap(net, chunks=4)(lib.tensor(x))
+            scaled = experimental.chunk_vmap(lambda a, b: a * b, in_dims=(0, None), chunks=3)(lib.arange(5.0),
+                                                                                             lib.tensor(2.0))
+            hess = experimental.hessian(lambda t: (t ** 3).sum())(lib.ones(2))
+        return [net[1].track_running_stats, out.detach().numpy(), scaled.numpy(), hess.numpy()]
+    ours = run(ember, ember.functorch.experimental)
+    theirs = run(torch, functorch.experimental)
+    assert ours[0] == theirs[0]
+    for a, b in zip(ours[1:4], theirs[1:4]):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
