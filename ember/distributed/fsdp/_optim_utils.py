@@ -151,7 +151,9 @@ def full_optim_state_dict_to_load(model, optim, optim_state_dict):
                 if entry[0] == "orig":
                     info = entry[2]
                     start, end = handle.shard_range(info)
-                    if end > start:
+                    if not handle.sharded:   # NO_SHARD: the whole state, in the parameter's shape
+                        result[key] = value.detach().clone()
+                    elif end > start:
                         result[key] = value.reshape(-1)[start - info.offset:end - info.offset].clone()
                     continue
                 pieces, at = [], 0

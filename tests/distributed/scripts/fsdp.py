@@ -378,5 +378,10 @@ with model.no_sync():
 results["no_shard_local"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
 model(batch(1, rank)).sum().backward()
 results["no_shard_synced"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+opt.step()
+osd = FSDP.optim_state_dict(model, opt)
+results["no_shard_osd"] = plain(without_exp_avg(osd))
+results["no_shard_osd_to_load"] = plain(sorted_states(without_exp_avg(FSDP.optim_state_dict_to_load(model, opt, osd))))
 
 finish(sys.argv[2])

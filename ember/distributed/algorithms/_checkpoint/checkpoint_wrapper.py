@@ -52,6 +52,8 @@ class ActivationWrapper(Module):
         try:
             return super().__getattr__(name)
         except AttributeError:
+            if name == "_checkpoint_wrapped_module":   # not set yet (during __init__, or unpickling)
+                raise
             return getattr(self._checkpoint_wrapped_module, name)
 
     def __getitem__(self, key):
