@@ -99,6 +99,26 @@ dcp.load(broadcast_into, storage_reader=BroadcastingTorchSaveReader(), planner=D
 results["broadcast_loaded"] = plain(broadcast_into)
 
 
+# broadcast_from_rank0: only rank 0 holds the full state_dicts; the others pass empty ones and receive rank 0's
+if LIBRARY == "torch":
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict, set_optimizer_state_dict
+else:
+    from ember.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict, set_optimizer_state_dict
+torch.manual_seed(10 + rank)
+receiver = DistributedDataParallel(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)))
+torch.manual_seed(20 + rank)
+with torch.no_grad():
+    for p in receiver.module.parameters():
+        p.copy_(torch.randn(p.shape))   # differs per rank (DDP broadcast rank 0's at construction)
+receiver_opt = torch.optim.Adam(receiver.parameters(), lr=0.3)
+full = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+source_sd = get_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True)) if rank == 0 else ({}, {})
+set_model_state_dict(receiver, source_sd[0], options=full)
+set_optimizer_state_dict(receiver, receiver_opt, source_sd[1], options=full)
+results["broadcast_model"] = plain(receiver.module.state_dict())
+results["broadcast_optim"] = plain(receiver_opt.state_dict())
+
+
 def missing():
     dcp.load({"absent": torch.zeros(1)}, checkpoint_id=path)
 
