@@ -370,6 +370,29 @@ def instance_norm_running_stats(cls, level, args, kwargs):
     return cls.function(*args, **kwargs)
 
 
+def _batch_norm_per_example(cls, level, input, stats, stats_batched, weight, bias, training, momentum, eps):
+    """Batch norm with each example's own running statistics (an ensemble's stacked buffers): the examples' channels
+    are channels of one batch norm, whose updates of the statistics write through views into the stacked ones."""
+    size, (n, channels, *rest) = level.size, input.shape
+    flat_stats = []
+    for stat, batched_ in zip(stats, stats_batched):
+        if stat is None:
+            flat_stats.append(None)
+            continue
+        if not batched_:   # (the same statistics for every example: eval only, the training case refused above)
+            flat_stats.append(stat.repeat(size))
+            continue
+        front = _front(stat, level)
+        if training and not front.is_contiguous():   # a copy would not take the update
+            return NotImplemented
+        flat_stats.append(front.reshape(size * channels))
+    affine = [None if t is None else _front(t, level).reshape(size * channels) if _is_batched(t, level) else
+              t.repeat(size) for t in (weight, bias)]
+    folded = _front(input, level).transpose(0, 1).reshape(n, size * channels, *rest)
+    out = cls.apply(folded, *flat_stats, *affine, training, momentum, eps)
+    return _out(out.reshape(n, size, channels, *rest).transpose(0, 1), level)
+
+
 @register("ChannelAffine")
 def channel_affine(cls, level, args, kwargs):
     """``x * scale + shift`` per channel (dim 1): the batch joins N; batched scales broadcast per example."""
@@ -397,8 +420,9 @@ def batch_norm(cls, level, args, kwargs):
     if training and _is_batched(input, level) and any(t is not None and not batched_ for t, batched_ in
                                                        zip((mean, var), stats_batched)):
         raise RuntimeError(_UNBATCHED_STATISTICS)
-    if any(stats_batched):
-        return NotImplemented
+    if any(stats_batched):   # running statistics per example: the batch joins the channels
+        return _batch_norm_per_example(cls, level, input, (mean, var), stats_batched, weight, bias, training,
+                                       momentum, eps)
     if _is_batched(weight, level) or _is_batched(bias, level):
         out = cls.apply(input, mean, var, None, None, training, momentum, eps)
         shape = (input.shape[1],) + (1,) * (input.dim() - 2)

@@ -185,3 +185,25 @@ def test_the_norms_under_vmap_as_torch(build):
                 _outcome(lambda: lib.func.vmap(lib.func.grad(lambda x: (module(x) * c).sum()))(x))]
     for ours, theirs in zip(run(ember), run(torch)):
         _same(ours, theirs)
+
+
+def test_batch_norm_ensemble_with_stacked_buffers_under_vmap_as_torch():
+    """stack_module_state's running statistics, one per model: each model normalizes and updates its own, with the
+    input shared or batched, in training and in eval."""
+    def run(lib):
+        import copy
+        lib.manual_seed(0)
+        models = [lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.ReLU()) for _ in range(3)]
+        params, buffers = lib.func.stack_module_state(models)
+        base = copy.deepcopy(models[0])
+        x, xs = lib.tensor(X[:, :3].copy()), lib.tensor(BATCHES[:3, :, :3].copy())
+        call = lambda p, b, x: lib.func.functional_call(base, (p, b), (x,))   # noqa: E731
+        outcomes = [_outcome(lambda: lib.func.vmap(call, in_dims=(0, 0, None))(params, buffers, x)),
+                    _outcome(lambda: lib.func.vmap(call)(params, buffers, xs)),
+                    _outcome(lambda: (buffers["1.running_mean"], buffers["1.running_var"],
+                                      buffers["1.num_batches_tracked"]))]
+        base.eval()
+        outcomes.append(_outcome(lambda: lib.func.vmap(call)(params, buffers, xs)))
+        return outcomes
+    for ours, theirs in zip(run(ember), run(torch)):
+        _same(ours, theirs)
