@@ -18,7 +18,7 @@ from ..qconfig import (_default_fp32_placeholder_qconfig, _default_quint8_placeh
                        float16_dynamic_qconfig, float16_static_qconfig)
 from ..qconfig_mapping import QConfigMapping
 from ..quant_type import QuantType
-from ..quantize import _convert_model, propagate_qconfig_
+from ..quantize import convert, propagate_qconfig_
 from ..backend_config import BackendConfig, ObservationType, get_native_backend_config
 from .match_utils import find_matches, sorted_patterns
 from .utils import (_is_activation_post_process, _is_obs_dtype, _parent_name, all_node_args_have_no_tensors,
@@ -558,7 +558,7 @@ def prepare(model, qconfig_mapping, is_qat, node_name_to_scope, example_inputs, 
     propagate_qconfig_(model, flattened)
     if is_qat:
         module_to_qat = _module_to_qat_module(backend_config)
-        _convert_model(model, mapping=module_to_qat, inplace=True, remove_qconfig=False)
+        convert(model, mapping=module_to_qat, inplace=True, remove_qconfig=False)   # warns as PyTorch's does
         for key, value in list(qconfig_mapping.object_type_qconfigs.items()):
             if key in module_to_qat:
                 qconfig_mapping.object_type_qconfigs[module_to_qat[key]] = value
