@@ -99,7 +99,7 @@ def _chain(conv, bn, act, input):
     for a in stats:
         if a is not None and a.size != C:
             return None
-    kind = _direct(conv, x) if x.shape[0] else None
+    kind = _direct(conv, x) if x.shape[0] and conv.weight._data.shape[0] == C else None
     if kind is not None:
         output = (_pointwise_chain if kind == "pointwise" else _depthwise_chain)(conv, x, bn.eps, stats, act)
         if act and act[1]:

@@ -255,3 +255,11 @@ def test_a_replaced_functional_conv2d_is_called(monkeypatch):
             torch.from_numpy(x))
     assert seen == [1]
     assert_same(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kernel,groups", [(1, 1), (3, 4), (3, 1)], ids=["1x1", "depthwise", "3x3"])
+def test_a_batch_norm_of_other_channels_raises_torchs_error(kernel, groups):
+    for lib in (torch, ember):
+        model = lib.nn.Sequential(lib.nn.Conv2d(4, 4, kernel, groups=groups), lib.nn.BatchNorm2d(6)).eval()
+        with lib.no_grad(), pytest.raises(RuntimeError, match="running_mean should contain 4 elements not 6"):
+            model(lib.ones(2, 4, 9, 9))
