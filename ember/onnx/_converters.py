@@ -42,6 +42,14 @@ for _name, _onnx in {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Po
         return context.emit(_onnx, [context.tensor(a, dtype), context.tensor(b, dtype)])
     converter(_name)(_binary)
 
+@converter("AddScaled")
+def _add_scaled(context, node):   # input + alpha * other (add and sub with an alpha)
+    a, b, alpha = node.positional()[:3]
+    dtype = _dtype_of(node)
+    return context.emit("Add", [context.tensor(a, dtype), context.emit("Mul", [context.tensor(b, dtype),
+                                                                              context.tensor(alpha, dtype)])])
+
+
 for _name, _onnx in {"Relu": "Relu", "Sigmoid": "Sigmoid", "Tanh": "Tanh", "Exp": "Exp", "Log": "Log",
                      "Sqrt": "Sqrt", "Neg": "Neg", "Abs": "Abs", "Erf": "Erf", "Sin": "Sin", "Cos": "Cos",
                      "Clone": "Identity", "Sign": "Sign", "Round": "Round", "SqrtOfVariance": "Sqrt"}.items():

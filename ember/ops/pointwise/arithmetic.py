@@ -6,9 +6,10 @@ import math
 import numpy
 
 from ... import _backend, _dtype
-from ..._tensor import Tensor
+from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
 from .. import _buffers
+from .._cephes import fma
 from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
@@ -207,11 +208,57 @@ def _alpha(other, alpha):
     return other if alpha == 1 else other * alpha
 
 
+class AddScaled(Primitive):
+    """input + alpha * other of float32 tensors as PyTorch's CPU add kernel computes it: ``other`` times ``alpha``
+    (rounded to float32) added to ``input`` in one fused multiply-add, rounded once (``_cephes.fma``). sub passes
+    ``-alpha``."""
+    saved_values = {"alpha": lambda node: abs(node.alpha) if node.name() == "SubBackward0" else node.alpha}
+
+    @staticmethod
+    @_quiet
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        shape = numpy.broadcast_shapes(a.shape, b.shape)
+        return fma(ctx.xp.atleast_1d(b), numpy.float32(alpha), ctx.xp.atleast_1d(a)).reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        needs = ctx.needs_input_grad
+        return grad if needs[0] else None, grad * ctx.alpha if needs[1] else None
+
+
+def _scaled_add(input, other, alpha, name):
+    """input + alpha * other through ``AddScaled`` when both are float32 tensors (after type promotion) and alpha a
+    real number, shown as PyTorch's node ``name``; None otherwise."""
+    if type(alpha) not in (int, float):
+        return None
+    input, other = promote_pair(input, other)
+    tensor = input if isinstance(input, Tensor) else other
+    if not (isinstance(tensor, Tensor) and tensor._data.dtype == numpy.float32):
+        return None
+    input, other = (operand if isinstance(operand, Tensor) else _float32_scalar(tensor, operand)
+                    for operand in (input, other))
+    if input is None or other is None or other._data.dtype != numpy.float32 or input._data.dtype != numpy.float32:
+        return None
+    result = AddScaled.apply(input, other, float(alpha))
+    return name_node(result, name) if result.grad_fn is not None else result
+
+
+def _float32_scalar(tensor, value):
+    """A Python number as the float32 0-d tensor PyTorch wraps it in beside a float32 ``tensor``; None for others."""
+    if type(value) not in (int, float):
+        return None
+    return _make(_backend.xp_of(tensor._data).asarray(value, dtype=numpy.float32))
+
+
 @tensor_method("__add__", "__radd__")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
     if alpha != 1:   # one node of input and other, as PyTorch's
         _refuse_float8_add(input, other)
+        fused = _scaled_add(input, other, alpha, "AddBackward0")
+        if fused is not None:
+            return fused if out is None else write_out(out, fused, "add")
         return name_node(add(input, other * alpha, out=out), "AddBackward0", (input, other))
     input, other = promote_pair(input, other)
     _refuse_float8_add(input, other)
@@ -245,6 +292,10 @@ def sub(input, other, *, alpha=1, out=None):
         _check_bool_subtraction(input, other)
     operands = input, other
     _refuse_float8_add(input, other)
+    if alpha != 1 and type(alpha) in (int, float):
+        fused = _scaled_add(input, other, -alpha, "SubBackward0")
+        if fused is not None:
+            return fused if out is None else write_out(out, fused, "sub")
     input, other = promote_pair(input, _alpha(other, alpha))
     result = Sub.apply(input, other)
     if alpha != 1:   # one node of input and other, as PyTorch's
