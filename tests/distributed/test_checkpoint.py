@@ -477,3 +477,15 @@ def test_unreachable_urls_fail_as_torch():
             module.save({"w": lib.ones(1)}, checkpoint_id="nosuchprotocol://bucket/ck")
         errors.append((type(info.value).__name__, str(info.value)))
     assert errors[1] == errors[0]
+
+
+def test_a_writer_thread_failing_fails_the_save(tmp_path):
+    dcp.save({"w": ember.arange(3.0)}, checkpoint_id=tmp_path)
+    state = {f"t{i}": ember.ones(2) for i in range(4)}
+    state["bad"] = lambda: None   # in one of the two files; the other file is written whole
+    with pytest.raises(BaseException, match="pickle"):
+        dcp.save(state, storage_writer=dcp.FileSystemWriter(tmp_path, thread_count=2))
+    assert sorted(os.listdir(tmp_path)) == [".metadata", "__0_0.distcp"]   # nothing renamed, nothing left over
+    target = {"w": ember.zeros(3)}
+    dcp.load(target, checkpoint_id=tmp_path)   # the previous checkpoint is untouched
+    assert target["w"].tolist() == [0.0, 1.0, 2.0]

@@ -261,17 +261,32 @@ class _FileSystemWriter(StorageWriter):
         file_queue = queue.Queue()
         buckets = _split_by_size_and_type(self.thread_count, plan.items) if self.single_file_per_rank \
             else [[item] for item in plan.items]
+        self._pending = []
         for count, bucket in enumerate(buckets):
             file_name = f"{prefix}{count}{DEFAULT_SUFFIX}"
-            file_queue.put((self.fs.concat_path(self.path, file_name), file_name, bucket))
+            target = self.fs.concat_path(self.path, file_name)
+            if self._stage_files():
+                target = self.fs.concat_path(self.path, _staged_name(file_name))
+                self._pending.append(target)
+            file_queue.put((target, file_name, bucket))
         result_queue = queue.Queue()
         args = (self.fs.create_stream, file_queue, result_queue, planner, self.sync_files)
-        threads = [threading.Thread(target=_write_files_from_queue, args=args) for _ in range(1, self.thread_count)]
+        errors = []
+
+        def write_in_thread():
+            try:
+                _write_files_from_queue(*args)
+            except BaseException as error:   # raised below: a lost file must fail the save, not shrink the metadata
+                errors.append(error)
+
+        threads = [threading.Thread(target=write_in_thread) for _ in range(1, self.thread_count)]
         for t in threads:
             t.start()
         _write_files_from_queue(*args)
         for t in threads:
             t.join()
+        if errors:
+            raise errors[0]
         res = []
         while not result_queue.empty():
             res += result_queue.get_nowait()
@@ -279,12 +294,30 @@ class _FileSystemWriter(StorageWriter):
         fut.set_result(res)
         return fut
 
+    def _stage_files(self):
+        """Whether data files are written under staged names and renamed into place by ``finish``: for local
+        directories (on object stores a rename is a copy)."""
+        return type(self.fs) is FileSystem
+
+    def _discard_pending(self):
+        """Removes the staged data files this rank wrote, after a failed save."""
+        for path in getattr(self, "_pending", ()):
+            with suppress(OSError):
+                os.unlink(path)
+        self._pending = []
+
     def finish(self, metadata, results):
         metadata.version = CURRENT_DCP_VERSION
         storage_md = {}
         for wr_list in results:
             storage_md.update({wr.index: wr.storage_data for wr in wr_list})
         metadata.storage_data = storage_md
+        if self._stage_files():   # every rank has written: the data files take their names, then the metadata
+            for name in sorted({info.relative_path for info in storage_md.values()}):
+                staged = self.fs.concat_path(self.path, _staged_name(name))
+                if self.fs.exists(staged):
+                    os.replace(staged, self.fs.concat_path(self.path, name))
+            self._pending = []
         metadata.storage_meta = self.storage_meta()
         local = not self.use_collectives and self.rank is not None
         tmp_path = self.fs.concat_path(self.path, f"__{self.rank}{_metadata_fn}.tmp" if local
@@ -316,6 +349,11 @@ class _FileSystemWriter(StorageWriter):
     @classmethod
     def validate_checkpoint_id(cls, checkpoint_id):
         return FileSystem.validate_checkpoint_id(checkpoint_id)
+
+
+def _staged_name(file_name):
+    """Where a data file is written until the whole checkpoint is: beside it, hidden."""
+    return f".{file_name}.staged"
 
 
 class FileSystemReader(StorageReader):

@@ -165,8 +165,14 @@ def _save_state_dict(state_dict, storage_writer, process_group=None, coordinator
         storage_writer.finish(metadata=global_metadata, results=all_results)
         return global_metadata
 
-    if use_collectives:
-        return distW.all_reduce("write", write_data, finish_checkpoint)
-    metadata = finish_checkpoint([write_data()])
+    try:
+        if use_collectives:
+            return distW.all_reduce("write", write_data, finish_checkpoint)
+        metadata = finish_checkpoint([write_data()])
+    except BaseException:
+        discard = getattr(storage_writer, "_discard_pending", None)   # ember's writers stage their data files
+        if discard is not None:
+            discard()
+        raise
     distW.barrier()
     return metadata
