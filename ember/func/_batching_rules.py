@@ -585,13 +585,70 @@ def dropout(cls, level, args, kwargs):
 
 
 # --- in-place writes ------------------------------------------------------------------------------------------------
+@register("CopyFrom")
+def copy_from(cls, level, args, kwargs):
+    """``copy_``'s value: the source cast to the target's dtype and broadcast to its (logical) shape."""
+    target, source = args
+    values = _front_at_rank(source, level, target.dim())
+    if values.dtype != target.dtype:
+        values = values.to(target.dtype)
+    return _out(values.expand(level.size, *target.shape), level)
+
+
+@register("Fill")
+def fill(cls, level, args, kwargs):
+    """``fill_``'s value over the target's (logical) shape: one number, or a batched 0-d value per example."""
+    target, value = args
+    if not _is_batched(value, level):
+        return _out(cls.apply(_front(target, level), value), level)
+    values = _front(value, level).to(target.dtype)
+    return _out(values.reshape(level.size, *(1,) * target.dim()).expand(level.size, *target.shape), level)
+
+
+_ARITHMETIC = ("sub_", "mul_", "multiply_", "div_", "divide_", "true_divide_", "copy_", "masked_fill_", "clamp_min_",
+               "clamp_max_")   # PyTorch's in-place ops under its "inplace arithmetic" batching rules
+_OWN_RULES = ("fill_", "index_add_", "index_fill_")   # in-place ops with rules of their own
+_FALLBACK = ("pow_", "lerp_", "addcmul_", "addcdiv_", "floor_divide_", "remainder_", "fmod_", "clamp_",
+             "index_copy_", "scatter_", "hypot_", "xlogy_")   # in-place ops PyTorch runs through its vmap fallback
+
+
+def _inplace_method():
+    """The in-place method whose write is running (``mul_``), read off the call stack; "" where not found."""
+    import sys
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            break
+        name, module = frame.f_code.co_name, frame.f_globals.get("__name__", "")
+        if module == "ember.ops._inplace" and name == "method":
+            return getattr(frame.f_locals.get("function"), "__name__", "") + "_"
+        if module.startswith("ember.ops") and name.endswith("_") and not name.startswith("_"):
+            return name
+        frame = frame.f_back
+    return ""
+
+
+def _unbatched_target_error(self, result, level):
+    """PyTorch's error for writing a batched value into a tensor all examples share, which depends on the op."""
+    method = _inplace_method()
+    if method in _ARITHMETIC or method in _OWN_RULES or method in _FALLBACK:
+        name = "inplace arithmetic" if method in _ARITHMETIC else method if method in _OWN_RULES else f"aten::{method}"
+        where = f"at level {level.number}" if method in _FALLBACK else "in a vmap"
+        return RuntimeError(f"vmap: {name}(self, *extra_args) is not possible because there exists a Tensor `other` in "
+                            f"extra_args that has more elements than `self`. This happened due to `other` being "
+                            f"vmapped over but `self` not being vmapped over {where}. Please try to use out-of-place "
+                            f"operators instead of {name}. If said operator is being called inside the PyTorch "
+                            f"framework, please file a bug report instead.")
+    return RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
+                        f"{[level.size, *result.shape]}")
+
+
 @register("AssignInplace")
 def assign_inplace(cls, level, args, kwargs):
     self, result = args
     if not _is_batched(self, level):
         # as PyTorch: the batched result cannot be written into the one tensor all examples share
-        raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
-                           f"{[level.size, *result.shape]}")
+        raise _unbatched_target_error(self, result, level)
     if _is_batched(result, level):
         source = result._value.movedim(result._bdim, self._bdim)
     else:

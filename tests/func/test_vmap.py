@@ -290,6 +290,22 @@ def test_inplace_on_batched_and_unbatched_self():
             mapper(lambda a, b: b.clone().add_(a), in_dims=(0, None))(lib.tensor(X), lib.tensor(Y))
 
 
+@pytest.mark.parametrize("write", [
+    lambda b, a: b.add_(a), lambda b, a: b.sub_(a), lambda b, a: b.mul_(a), lambda b, a: b.div_(a),
+    lambda b, a: b.copy_(a), lambda b, a: b.masked_fill_(a > 0, 1.0), lambda b, a: b.clamp_max_(a),
+    lambda b, a: b.fill_(a[0]),
+])
+def test_batched_writes_into_unbatched_tensors_raise_torchs_errors(write):
+    """PyTorch's message depends on the op's batching rule: the broadcast error, "inplace arithmetic", the op's name."""
+    messages = []
+    for lib, mapper in ((ember, vmap), (torch, torch.func.vmap)):
+        target = lib.ones(3)
+        with pytest.raises(RuntimeError) as error:
+            mapper(lambda a: write(target, a))(lib.tensor(Y[:, :3].copy()))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda m, v: v(lambda a: a.sum().item())(m.tensor(X)), RuntimeError, r"calling \.item\(\)"),
     (lambda m, v: v(lambda a: a if a.sum() > 0 else -a)(m.tensor(X)), RuntimeError, "data-dependent control flow"),
@@ -487,3 +503,10 @@ def test_batched_integer_indices_as_torch(call, in_dims):
             source = lib.tensor(x) if in_dims[0] == 0 else lib.tensor(x[0])
             results.append(mapper(call, in_dims=in_dims)(source, lib.tensor(index)).numpy())
     numpy.testing.assert_allclose(results[0], results[1])
+
+
+def test_fill_and_copy_into_batched_tensors_as_torch():
+    for make in (lambda lib: lambda a: a.clone().fill_(2.0), lambda lib: lambda a: a.clone().fill_(a[0, 0]),
+                 lambda lib: lambda a: (a * 0).double().copy_(a * 2),
+                 lambda lib: lambda a: a.clone().zero_() + a.clone().copy_(a[0])):
+        both(make, [X])
