@@ -489,3 +489,22 @@ def test_a_writer_thread_failing_fails_the_save(tmp_path):
     target = {"w": ember.zeros(3)}
     dcp.load(target, checkpoint_id=tmp_path)   # the previous checkpoint is untouched
     assert target["w"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_read_items_for_saved_chunks_match_torch():
+    from torch.distributed.checkpoint import metadata as tmd
+    from torch.distributed.checkpoint import planner_helpers as thelp
+
+    from ember.distributed.checkpoint import metadata as emd
+    from ember.distributed.checkpoint import planner_helpers as ehelp
+
+    def reads(lib, md, helpers):
+        saved = [((0, 0), (3, 4)), ((3, 0), (4, 2)), ((3, 2), (4, 2)), ((7, 0), (0, 4))]
+        local = [((0, 0), (7, 4)), ((2, 1), (3, 2))]
+        chunk = lambda offsets, sizes: md.ChunkStorageMetadata(lib.Size(offsets), lib.Size(sizes))  # noqa: E731
+        checkpoint = md.TensorStorageMetadata(md.TensorProperties(), lib.Size([7, 4]), [chunk(*c) for c in saved])
+        items = helpers.create_read_items_for_chunk_list("t", checkpoint, [chunk(*c) for c in local])
+        return sorted((i.dest_index.index, tuple(i.dest_index.offset), i.storage_index.index, tuple(i.dest_offsets),
+                       tuple(i.storage_offsets), tuple(i.lengths)) for i in items)
+
+    assert reads(ember, emd, ehelp) == reads(torch, tmd, thelp)

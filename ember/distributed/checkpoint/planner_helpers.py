@@ -3,6 +3,7 @@ tensor from a checkpoint's chunks (each saved chunk overlapping it gives one rea
 from ..._tensor import Size, Tensor
 from .metadata import BytesStorageMetadata, ChunkStorageMetadata, MetadataIndex, TensorProperties
 from .planner import LoadItemType, ReadItem, SavePlan, TensorWriteData, WriteItem, WriteItemType
+from .resharding import _check_shard_metadata_pair_overlap, _shards_get_overlap_region_wrt_saved_tensor
 from .utils import _refuse_sharded
 
 
@@ -45,31 +46,20 @@ def _create_chunk_list(tensor):
     raise ValueError(f"Unsupported Type, expecting one of [Tensor, DTensor, ShardedTensor] ,but got {type(tensor)}")
 
 
-def _overlap(saved, current):
-    """Per dimension ``(offset in saved chunk, offset in current chunk, length)`` of the two chunks' overlap, or None
-    where they do not meet."""
-    regions = []
-    for saved_offset, saved_size, offset, size in zip(saved.offsets, saved.sizes, current.offsets, current.sizes):
-        start, end = max(saved_offset, offset), min(saved_offset + saved_size, offset + size)
-        if start >= end:
-            return None
-        regions.append((start - saved_offset, start - offset, end - start))
-    return regions
-
-
 def create_read_items_for_chunk_list(fqn, checkpoint_md, local_chunks):
-    """One ReadItem per pair of a local chunk and a saved chunk that overlap."""
+    """One ReadItem per pair of a local chunk and a saved chunk that overlap (PyTorch sweeps sorted bounds; the
+    pairs, and so the reads, are the same)."""
     read_items = []
     for local_idx, local_chunk in enumerate(local_chunks):
         for storage_idx, storage_chunk in enumerate(checkpoint_md.chunks):
-            regions = _overlap(storage_chunk, local_chunk)
-            if regions is None:
+            if not _check_shard_metadata_pair_overlap(local_chunk, storage_chunk):
                 continue
+            regions = _shards_get_overlap_region_wrt_saved_tensor(saved_shard=storage_chunk, current_shard=local_chunk)
             read_items.append(ReadItem(
                 type=LoadItemType.TENSOR, dest_index=MetadataIndex(fqn, local_chunk.offsets, local_idx),
-                dest_offsets=Size([r[1] for r in regions]),
+                dest_offsets=Size([r[2] for r in regions]),
                 storage_index=MetadataIndex(fqn, storage_chunk.offsets, storage_idx),
-                storage_offsets=Size([r[0] for r in regions]), lengths=Size([r[2] for r in regions])))
+                storage_offsets=Size([r[1] for r in regions]), lengths=Size([r[3] for r in regions])))
     return read_items
 
 
