@@ -47,6 +47,25 @@ class _Unshard(Function):
         return None, None
 
 
+def _validate_tensors_to_flatten(tensors, use_orig_params):
+    """PyTorch's checks on a unit's parameters: floating point, one dtype, one device, and (without
+    ``use_orig_params``) one ``requires_grad``."""
+    dtype = requires_grad = device = None
+    for tensor in tensors:
+        if isinstance(tensor, FlatParameter):
+            raise ValueError("Cannot flatten a `FlatParameter`")
+        if dtype is None and not tensor.is_floating_point():
+            raise ValueError("Cannot flatten integer dtype tensors")
+        if dtype is not None and tensor.dtype != dtype:
+            raise ValueError(f"Must flatten tensors with uniform dtype but got {dtype} and {tensor.dtype}")
+        if not use_orig_params and requires_grad is not None and tensor.requires_grad != requires_grad:
+            raise ValueError("Must flatten tensors with uniform `requires_grad` when `use_orig_params=False`")
+        if device is not None and tensor.device != device:
+            raise ValueError(f"Must flatten tensors on the same device but got both {device} and {tensor.device}")
+        dtype, device = tensor.dtype, tensor.device
+        requires_grad = requires_grad or tensor.requires_grad
+
+
 class FlatParamHandle:
     """Builds a unit's FlatParameter from ``params`` (found under ``module``) and runs its unshard/reshard and
     gradient reduction."""
@@ -58,6 +77,7 @@ class FlatParamHandle:
         self.rank, self.world_size = self.group.rank(), self.group.size()
         self.use_orig_params = state._use_orig_params
         ids = {id(p) for p in params}
+        _validate_tensors_to_flatten(params, self.use_orig_params)
         dtype, device = params[0].dtype, params[0].device
         aligned = _ALIGNMENT // dtype.itemsize if self.use_orig_params else 0
         self.infos, self.shared, memo, pieces, total = [], [], {}, [], 0
@@ -233,6 +253,9 @@ class FlatParamHandle:
         if not self.use_orig_params:
             return
         for info in self.infos:
+            if not info.param.requires_grad:   # a frozen parameter (use_orig_params permits them) gets none
+                info.param.grad = None
+                continue
             if unsharded or not self.sharded:
                 info.param.grad = grad[info.offset:info.offset + info.numel].view(info.shape)
                 continue

@@ -21,7 +21,7 @@ from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullSt
                   LocalOptimStateDictConfig, LocalStateDictConfig, MixedPrecision, OptimStateDictConfig,
                   ShardedOptimStateDictConfig, ShardedStateDictConfig, ShardingStrategy, StateDictConfig,
                   StateDictSettings, StateDictType)   # (programs import these from here, as from torch's module)
-from .wrap import _recursive_wrap
+from .wrap import _Policy, _recursive_wrap, _validate_frozen_params
 
 __all__ = ["FullyShardedDataParallel", "OptimStateKeyType"]
 
@@ -78,6 +78,9 @@ class FullyShardedDataParallel(Module):
         ignored_modules_set = {m for m in ignored if isinstance(m, Module)}
         ignored_params = {id(p) for m in ignored_modules_set for p in m.parameters()}
         ignored_params |= {id(p) for p in ignored if not isinstance(p, Module)}
+        if isinstance(auto_wrap_policy, _Policy):
+            _validate_frozen_params(module, auto_wrap_policy, ignored_modules_set, _IdSet(ignored_params),
+                                    use_orig_params)
         if auto_wrap_policy is not None:
             kwargs = dict(process_group=process_group, sharding_strategy=sharding_strategy, cpu_offload=cpu_offload,
                           backward_prefetch=backward_prefetch, mixed_precision=mixed_precision,

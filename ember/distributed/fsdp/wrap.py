@@ -3,7 +3,9 @@
 A policy is called ``policy(module=, recurse=, nonwrapped_numel=)``: with ``recurse=True`` it says whether to look
 inside ``module``, with ``recurse=False`` whether to wrap it. ``ModuleWrapPolicy`` and ``CustomPolicy`` are objects
 answering the same call."""
+import collections
 import contextlib
+import warnings
 
 from ... import nn
 
@@ -139,3 +141,56 @@ def _recursive_wrap(module, auto_wrap_policy, wrapper_cls, ignored_modules, igno
         return module, total_wrapped_numel
     return module, 0
 
+
+
+def _post_order_named_modules(root):
+    """``root``'s modules, children before parents (the reverse of a depth-first visit taking children in order)."""
+    visited, stack, order = {id(root)}, [("", root)], []
+    while stack:
+        name, module = stack.pop()
+        order.append((name, module))
+        for child_name, child in module.named_children():
+            if child is not None and id(child) not in visited:
+                visited.add(id(child))
+                stack.append((f"{name}.{child_name}" if name else child_name, child))
+    return order[::-1]
+
+
+def _validate_frozen_params(root, policy, ignored_modules, ignored_params, use_orig_params):
+    """PyTorch's check before wrapping with a policy object: each unit-to-be manages uniformly frozen or trainable
+    parameters (an error without ``use_orig_params``, a warning with it)."""
+    to_wrap = {id(root)} | {id(m) for m in root.modules() if m is not root and m not in ignored_modules and
+                            policy(module=m, recurse=False, nonwrapped_numel=-1)}
+    visited = set()
+    for module_name, module in _post_order_named_modules(root):
+        if id(module) not in to_wrap:
+            continue
+        managed, queue = [], collections.deque([(module, module_name)])
+        visited.add(id(module))
+        while queue:
+            current, prefix = queue.popleft()
+            for name, param in current.named_parameters(recurse=False):
+                if param not in ignored_params:
+                    managed.append((f"{prefix}.{name}" if prefix else name, param))
+            for child_name, child in current.named_children():
+                if child is not None and id(child) not in visited:
+                    visited.add(id(child))
+                    queue.append((child, f"{prefix}.{child_name}" if prefix else child_name))
+        frozen = [(fqn, p.numel()) for fqn, p in managed if not p.requires_grad]
+        trainable = [(fqn, p.numel()) for fqn, p in managed if p.requires_grad]
+        if not frozen or not trainable:
+            continue
+        msg = f"{module_name} has both parameters with requires_grad=True and False."
+        trainable_numel = sum(n for _, n in trainable)
+        if use_orig_params:
+            msg += (" We do not recommend wrapping such modules since the gradient memory usage will be higher than "
+                    f"expected ({trainable_numel + sum(n for _, n in frozen)} numel instead of {trainable_numel} "
+                    "numel before sharding via reduce-scatter). ")
+        else:
+            msg += " FSDP does not support wrapping such modules when use_orig_params=False. "
+        msg += "If possible, wrap the frozen parameters with FSDP separately.\n"
+        msg += (f"The following parameters have requires_grad=True:\n{[f for f, _ in trainable]}\n"
+                f"The following parameters have requires_grad=False:\n{[f for f, _ in frozen]}")
+        if not use_orig_params:
+            raise ValueError(msg)
+        warnings.warn(msg, stacklevel=4)

@@ -384,4 +384,22 @@ osd = FSDP.optim_state_dict(model, opt)
 results["no_shard_osd"] = plain(without_exp_avg(osd))
 results["no_shard_osd_to_load"] = plain(sorted_states(without_exp_avg(FSDP.optim_state_dict_to_load(model, opt, osd))))
 
+# frozen parameters (as in fine-tuning): use_orig_params trains the rest; without it a unit must be uniform
+for use_orig_params in (True, False):
+    seq = net()
+    seq[0].weight.requires_grad_(False)
+    seq[2].requires_grad_(False)
+
+    def frozen():
+        model = FSDP(seq, device_id=CPU, use_orig_params=use_orig_params,
+                     auto_wrap_policy=wrap.ModuleWrapPolicy({torch.nn.Sequential}))
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+        model(batch(0, rank)).square().sum().backward()
+        grads = [[n, p.requires_grad, plain(p.grad)] for n, p in model.named_parameters()]
+        opt.step()
+        return grads, plain(model.state_dict())
+    record(f"frozen_{use_orig_params}", frozen)
+record("mixed_dtypes", lambda: FSDP(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2).double()),
+                                    device_id=CPU) and None)
+
 finish(sys.argv[2])
