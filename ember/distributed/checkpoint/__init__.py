@@ -2,11 +2,13 @@
 ``.metadata`` file, in PyTorch 2.13's format, so checkpoints go both ways between ember and torch.
 
 ``save``/``load`` (and the older ``save_state_dict``/``load_state_dict``), ``async_save`` (a background thread),
-``FileSystemWriter``/``FileSystemReader``, the default planners, ``state_dict`` (get/set_state_dict for plain and
-DDP-wrapped models and their optimizers, keyed by parameter names) and ``format_utils`` (to and from a single
-``torch.save`` file). Without a process group a save or load is one process, as in PyTorch; under ``mpiexec`` each
-rank writes its share of the items and rank 0 the metadata. ember has no DTensor or ShardedTensor, so values are
-plain (replicated) tensors and other objects."""
+``FileSystemWriter``/``FileSystemReader`` (and ``_fsspec_filesystem``'s for URLs), the default planners,
+``state_dict`` (get/set_state_dict for plain and DDP-wrapped models and their optimizers, keyed by parameter names)
+and ``format_utils`` (to and from a single ``torch.save`` file). Without a process group a save or load is one
+process, as in PyTorch; under ``mpiexec`` each rank writes its share of the items and rank 0 the metadata, after
+renaming every rank's staged data files into place, so a failed save leaves the previous checkpoint loadable. ember
+has no DTensor or ShardedTensor, so values are plain (replicated) tensors and other objects; checkpoints torch saved
+from them load into whole tensors."""
 from .api import CheckpointException
 from .default_planner import DefaultLoadPlanner, DefaultSavePlanner
 from .filesystem import FileSystemReader, FileSystemWriter
