@@ -118,7 +118,8 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
                          f"but got {axis})")
     if scale.numel() != input.shape[axis]:
         raise RuntimeError("dimensions of scale and zero-point are not consistent with input tensor")
-    _check_range(quant_min, quant_max, zero_point.tolist())
+    # PyTorch checks integer zero points only (float ones, as embeddings' float qparams, may lie outside the range)
+    _check_range(quant_min, quant_max, zero_point.tolist() if zero_point.dtype is _dtype.int32 else [])
     zeros = zero_point.detach().numpy()
     zeros = zeros.astype(numpy.int64) if zero_point.dtype is _dtype.int32 else zeros.astype(numpy.float32)
     return FakeQuantizePerChannelAffineCachemask.apply(input, scale.detach().numpy(), zeros, axis, quant_min,

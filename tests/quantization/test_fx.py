@@ -567,3 +567,57 @@ def test_dynamic_recurrent_cells_as_torch():
     assert list(eq.state_dict()) == list(tq.state_dict())
     numpy.testing.assert_allclose(ero, tro, atol=1e-5)
     numpy.testing.assert_allclose(eqo, tqo, atol=1e-5)
+
+
+def test_embedding_qat_eager_and_fx_as_torch():
+    outs = []
+    for lib in (torch, ember):
+        q = lib.ao.quantization
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Embedding(10, 4))
+        model[0].qconfig = q.default_embedding_qat_qconfig
+        qat = q.prepare_qat(model.train(), mapping=q.quantization_mappings.get_embedding_qat_module_mappings())
+        idx = lib.tensor([[1, 2], [3, 9]])
+        trained = qat(idx).detach().numpy()
+        quantized = q.convert(qat.eval(), mapping=q.quantization_mappings.get_embedding_static_quant_module_mappings())
+        outs.append((_text(qat), trained, _text(quantized), quantized(idx).numpy()))
+    (ta, tb, tc, td), (ea, eb, ec, ed) = outs
+    assert (ea, ec) == (ta, tc)
+    numpy.testing.assert_array_equal(eb, tb)
+    numpy.testing.assert_array_equal(ed, td)
+
+    def build(lib):
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = lib.nn.Embedding(10, 6)
+                self.fc = lib.nn.Linear(6, 3)
+
+            def forward(self, idx):
+                return self.fc(self.emb(idx))
+        return Net()
+    tm, em = _pair(build, train=True)
+    idx = numpy.random.default_rng(0).integers(0, 10, (2, 5))
+    converted = []
+    for lib, model in ((torch, tm), (ember, em)):
+        q = lib.ao.quantization
+        mapping = q.get_default_qat_qconfig_mapping().set_object_type(lib.nn.Embedding,
+                                                                      q.default_embedding_qat_qconfig)
+        prepared = _fx(lib).prepare_qat_fx(copy.deepcopy(model), mapping, (lib.tensor(idx),))
+        prepared(lib.tensor(idx))
+        converted.append(_fx(lib).convert_fx(prepared.eval()))
+        with pytest.raises(AssertionError, match=r"Embedding weights requires a qscheme of torch.per_channel_affine_"
+                                                 r"float_qparams Got (torch|ember)\.per_channel_symmetric"):
+            _fx(lib).prepare_qat_fx(copy.deepcopy(model), q.get_default_qat_qconfig_mapping(), (lib.tensor(idx),))
+    assert _text(converted[1]) == _text(converted[0])   # QuantizedEmbedding from the QAT embedding's fake quantizer
+    assert _code(converted[1]) == _code(converted[0])
+
+
+def test_fake_quantize_per_channel_float_zero_points_are_not_range_checked():
+    x = numpy.linspace(-3, 3, 12, dtype=numpy.float32).reshape(3, 4)
+    outs = [lib.fake_quantize_per_channel_affine(lib.tensor(x), lib.ones(3) * 0.1, lib.tensor([300., -5., 2.]), 0,
+                                                 0, 255).numpy() for lib in (torch, ember)]
+    numpy.testing.assert_array_equal(outs[1], outs[0])
+    with pytest.raises(RuntimeError, match="`zero_point` must be between `quant_min` and `quant_max`."):
+        ember.fake_quantize_per_channel_affine(ember.tensor(x), ember.ones(3) * 0.1,
+                                               ember.tensor([300, -5, 2], dtype=ember.int32), 0, 0, 255)

@@ -3,6 +3,7 @@ qconfigs, stubs, module fusion, eager-mode static quantization (``prepare``/``co
 quantization-aware training (``prepare_qat``/``quantize_qat``) and dynamic quantization (``quantize_dynamic``)."""
 from ..._dtype import (per_channel_affine, per_channel_affine_float_qparams, per_channel_symmetric,  # noqa: F401
                        per_tensor_affine, per_tensor_symmetric)
+from .fake_quantize import default_embedding_fake_quant, default_embedding_fake_quant_4bit  # noqa: F401
 from .fake_quantize import (FakeQuantize, FakeQuantizeBase, FixedQParamsFakeQuantize,  # noqa: F401
                             FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant,
                             default_fixed_qparams_range_0to1_fake_quant, default_fixed_qparams_range_neg1to1_fake_quant,
@@ -19,6 +20,7 @@ from .observer import (FixedQParamsObserver, MinMaxObserver, MovingAverageMinMax
                        UniformQuantizationObserverBase, default_dynamic_quant_observer, default_float_qparams_observer,
                        default_observer, default_per_channel_weight_observer, default_placeholder_observer,
                        default_weight_observer)
+from .qconfig import default_embedding_qat_qconfig, default_embedding_qat_qconfig_4bit  # noqa: F401
 from .qconfig import (QConfig, QConfigDynamic, default_activation_only_qconfig, default_dynamic_qat_qconfig,
                       default_dynamic_qconfig, default_per_channel_qconfig, default_qat_qconfig, default_qconfig,
                       default_weight_only_qconfig, float16_dynamic_qconfig, float16_static_qconfig,
@@ -61,4 +63,5 @@ __all__ = ["FakeQuantize", "FakeQuantizeBase", "FixedQParamsFakeQuantize", "Fixe
            "get_fuser_method", "get_default_qat_module_mappings", "get_quantized_operator",
            "get_static_quant_module_class", "no_observer_set", "add_quant_dequant", "get_default_custom_config_dict",
            "prepare", "prepare_qat", "quantize", "quantize_qat", "QConfigMapping", "get_default_qconfig_mapping",
-           "get_default_qat_qconfig_mapping"]
+           "get_default_qat_qconfig_mapping", "default_embedding_qat_qconfig", "default_embedding_qat_qconfig_4bit",
+           "default_embedding_fake_quant", "default_embedding_fake_quant_4bit"]

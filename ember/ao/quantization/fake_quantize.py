@@ -15,7 +15,7 @@ __all__ = ["FakeQuantizeBase", "FakeQuantize", "FusedMovingAvgObsFakeQuantize", 
            "fused_wt_fake_quant_range_neg_127_to_127", "fused_per_channel_wt_fake_quant_range_neg_127_to_127",
            "FixedQParamsFakeQuantize", "default_fixed_qparams_range_0to1_fake_quant",
            "default_fixed_qparams_range_neg1to1_fake_quant", "disable_fake_quant", "enable_fake_quant",
-           "disable_observer", "enable_observer"]
+           "disable_observer", "enable_observer", "default_embedding_fake_quant", "default_embedding_fake_quant_4bit"]
 
 
 class FakeQuantizeBase(nn.Module):
@@ -256,6 +256,12 @@ default_dynamic_fake_quant = FakeQuantize.with_args(observer=MovingAverageMinMax
 default_per_channel_weight_fake_quant = FakeQuantize.with_args(
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127, dtype=ember.qint8,
     qscheme=ember.per_channel_symmetric, reduce_range=False, ch_axis=0)
+default_embedding_fake_quant = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, qscheme=ember.per_channel_affine_float_qparams, dtype=ember.quint8,
+    quant_min=0, quant_max=255, ch_axis=0, averaging_constant=1)
+default_embedding_fake_quant_4bit = FakeQuantize.with_args(
+    observer=MovingAveragePerChannelMinMaxObserver, qscheme=ember.per_channel_affine_float_qparams, ch_axis=0,
+    dtype=ember.quint4x2, averaging_constant=1)
 default_fused_act_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(
     observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, dtype=ember.quint8)
 default_fused_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_args(

@@ -5,7 +5,8 @@ from collections import namedtuple
 import ember
 from ember import nn
 
-from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant, default_fake_quant,
+from .fake_quantize import (FakeQuantize, FusedMovingAvgObsFakeQuantize, default_dynamic_fake_quant,
+                            default_embedding_fake_quant, default_embedding_fake_quant_4bit, default_fake_quant,
                             default_fused_per_channel_wt_fake_quant, default_fused_wt_fake_quant,
                             default_per_channel_weight_fake_quant, default_weight_fake_quant)
 from .histogram_observer import HistogramObserver
@@ -18,7 +19,7 @@ __all__ = ["QConfig", "QConfigDynamic", "default_qconfig", "default_per_channel_
            "float16_dynamic_qconfig", "float16_static_qconfig", "per_channel_dynamic_qconfig",
            "float_qparams_weight_only_qconfig", "default_qat_qconfig", "default_dynamic_qat_qconfig",
            "default_weight_only_qconfig", "default_activation_only_qconfig", "get_default_qconfig",
-           "get_default_qat_qconfig"]
+           "get_default_qat_qconfig", "default_embedding_qat_qconfig", "default_embedding_qat_qconfig_4bit"]
 
 _BACKENDS = ["fbgemm", "x86", "qnnpack", "onednn"]
 
@@ -54,6 +55,10 @@ default_weight_only_qconfig = QConfig(activation=nn.Identity, weight=default_wei
 default_activation_only_qconfig = QConfig(activation=default_fake_quant, weight=nn.Identity)
 default_reuse_input_qconfig = QConfig(activation=default_reuse_input_observer, weight=NoopObserver)
 default_quint8_weight_qconfig = QConfig(activation=HistogramObserver, weight=MinMaxObserver)
+default_embedding_qat_qconfig = QConfig(activation=NoopObserver.with_args(dtype=ember.float32),
+                                        weight=default_embedding_fake_quant)
+default_embedding_qat_qconfig_4bit = QConfig(activation=NoopObserver.with_args(dtype=ember.float32),
+                                             weight=default_embedding_fake_quant_4bit)
 _default_fp32_placeholder_qconfig = QConfig(activation=PlaceholderObserver.with_args(dtype=ember.float32),
                                             weight=PlaceholderObserver.with_args(dtype=ember.float32))
 _default_quint8_placeholder_qconfig = QConfig(activation=PlaceholderObserver.with_args(dtype=ember.quint8),

@@ -18,7 +18,8 @@ __all__ = ["DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS", "DEFAULT_STATIC_QUANT_MODULE
            "DEFAULT_QAT_MODULE_MAPPINGS", "get_default_dynamic_quant_module_mappings",
            "get_default_static_quant_module_mappings", "get_default_qat_module_mappings",
            "get_default_qconfig_propagation_list", "get_dynamic_quant_module_class", "get_static_quant_module_class",
-           "get_quantized_operator", "no_observer_set"]
+           "get_quantized_operator", "no_observer_set", "get_embedding_qat_module_mappings",
+           "get_embedding_static_quant_module_mappings"]
 
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     QuantStub: nnq.Quantize, DeQuantStub: nnq.DeQuantize, nn.BatchNorm2d: nnq.BatchNorm2d,
@@ -95,6 +96,22 @@ def get_static_quant_module_class(float_module_class, additional_static_quant_ma
 def get_default_qat_module_mappings():
     """Float (or fused) module type -> its quantization-aware-training counterpart."""
     return copy.deepcopy(DEFAULT_QAT_MODULE_MAPPINGS)
+
+
+def get_embedding_qat_module_mappings():
+    """The default QAT mappings plus the embeddings' (``nn.Embedding`` -> ``nn.qat.Embedding``, and the bag)."""
+    mapping = copy.deepcopy(DEFAULT_QAT_MODULE_MAPPINGS)
+    mapping[nn.EmbeddingBag] = nnqat.EmbeddingBag
+    mapping[nn.Embedding] = nnqat.Embedding
+    return mapping
+
+
+def get_embedding_static_quant_module_mappings():
+    """The default static mappings plus the QAT embeddings' (``nn.qat.Embedding`` -> ``nn.quantized.Embedding``)."""
+    mapping = copy.deepcopy(DEFAULT_STATIC_QUANT_MODULE_MAPPINGS)
+    mapping[nnqat.EmbeddingBag] = nnq.EmbeddingBag
+    mapping[nnqat.Embedding] = nnq.Embedding
+    return mapping
 
 
 def get_default_dynamic_quant_module_mappings():

@@ -122,9 +122,12 @@ def _rnn_and_embedding_configs(dynamic):
                .set_root_module(op).set_reference_quantized_module(ref)
                for op, ref in ((nn.GRUCell, nnqr.GRUCell), (nn.LSTMCell, nnqr.LSTMCell), (nn.RNNCell, nnqr.RNNCell),
                                (nn.LSTM, nnqr.LSTM), (nn.GRU, nnqr.GRU))]
-    configs += [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([weight_only])
-                .set_root_module(op).set_reference_quantized_module(ref)
-                for op, ref in ((nn.Embedding, nnqr.Embedding), (nn.EmbeddingBag, nnqr.EmbeddingBag))]
+    from ...nn import qat as nnqat
+    for op, qat, ref in ((nn.Embedding, nnqat.Embedding, nnqr.Embedding),
+                         (nn.EmbeddingBag, nnqat.EmbeddingBag, nnqr.EmbeddingBag)):
+        configs += [BackendPatternConfig(pattern).set_observation_type(_DIFFERENT).set_dtype_configs([weight_only])
+                    .set_root_module(op).set_reference_quantized_module(ref) for pattern in (op, qat)]
+        configs[-2].set_qat_module(qat)
     return configs
 
 

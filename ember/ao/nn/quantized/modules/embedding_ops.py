@@ -62,7 +62,14 @@ class EmbeddingPackedParams(nn.Module):
 
 
 def _quantize_table(mod, kind):
-    """``mod.weight`` quantized with its qconfig's weight observer (float qparams), PyTorch's checks first."""
+    """``mod.weight`` quantized with its qconfig's weight observer (float qparams), PyTorch's checks first; a QAT
+    embedding's own fake quantizer gives the qparams."""
+    if hasattr(mod, "weight_fake_quant"):
+        from ...qat import modules as nnqat
+        if type(mod) is not getattr(nnqat, kind):
+            raise AssertionError(f"nnq.{kind}.from_float with fake quant only works for nn.qat.{kind}")
+        observer = mod.weight_fake_quant
+        return _quantize_weight(mod.weight.float(), observer)
     if type(mod) is not getattr(nn, kind):
         raise AssertionError(f"nnq.{kind}.from_float only works for {kind}")
     if not hasattr(mod, "qconfig"):
