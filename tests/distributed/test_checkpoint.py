@@ -508,3 +508,23 @@ def test_read_items_for_saved_chunks_match_torch():
                        tuple(i.storage_offsets), tuple(i.lengths)) for i in items)
 
     assert reads(ember, emd, ehelp) == reads(torch, tmd, thelp)
+
+
+def test_a_writer_with_the_stager_methods_stages_its_own_state_dicts(tmp_path):
+    class StagingWriter(dcp.filesystem._FileSystemWriter):   # no AsyncStager base: the protocol's methods only
+        _synchronize_after_execute = False
+        should_synchronize_after_execute = False
+        staged = []
+
+        def stage(self, state_dict):
+            self.staged.append(sorted(state_dict))
+            return {k: v.clone() for k, v in state_dict.items()}
+
+        def synchronize_staging(self):
+            pass
+
+        def close(self):
+            pass
+
+    future = dcp.async_save({"w": ember.ones(2)}, storage_writer=StagingWriter(tmp_path))
+    assert future.result(timeout=60) is not None and StagingWriter.staged == [["w"]]

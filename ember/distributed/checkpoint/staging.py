@@ -2,6 +2,7 @@
 may change the model's tensors while the copy is written."""
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 __all__ = ["AsyncStager", "BlockingAsyncStager", "DefaultStager", "StagingOptions"]
 
@@ -14,8 +15,10 @@ def _staged(state_dict, type_check=False):
     return staged
 
 
-class AsyncStager:
-    """What ``async_save`` calls to copy a state_dict aside (``stage``) before writing it in the background."""
+@runtime_checkable
+class AsyncStager(Protocol):
+    """What ``async_save`` calls to copy a state_dict aside (``stage``) before writing it in the background; a
+    protocol, as PyTorch's: a storage writer with these methods stages its own state_dicts."""
 
     _synchronize_after_execute = True
 
