@@ -9,6 +9,7 @@ unit's module is ``_fsdp_wrapped_module``; its parameters live in one ``FlatPara
 this rank's shard. ``state_dict`` gives whole tensors under the original names (``FULL_STATE_DICT``), and
 ``optim_state_dict`` the optimizer state the same way."""
 import contextlib
+import functools
 import math
 import warnings
 from enum import Enum, auto
@@ -21,7 +22,7 @@ from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullSt
                   LocalOptimStateDictConfig, LocalStateDictConfig, MixedPrecision, OptimStateDictConfig,
                   ShardedOptimStateDictConfig, ShardedStateDictConfig, ShardingStrategy, StateDictConfig,
                   StateDictSettings, StateDictType)   # (programs import these from here, as from torch's module)
-from .wrap import _Policy, _recursive_wrap, _validate_frozen_params
+from .wrap import _or_policy, _Policy, _recursive_wrap, _validate_frozen_params, _wrap_module_cls_individually
 
 __all__ = ["FullyShardedDataParallel", "OptimStateKeyType"]
 
@@ -87,7 +88,13 @@ class FullyShardedDataParallel(Module):
                           param_init_fn=param_init_fn, device_id=device_id, sync_module_states=sync_module_states,
                           forward_prefetch=forward_prefetch, limit_all_gathers=limit_all_gathers,
                           use_orig_params=use_orig_params, ignored_states=ignored_states or ignored_modules)
-            _recursive_wrap(module, auto_wrap_policy, type(self), ignored_modules_set, _IdSet(ignored_params),
+            policy = auto_wrap_policy
+            if mixed_precision is not None:   # e.g. BatchNorm: units of their own, in full precision
+                classes = tuple(set(mixed_precision._module_classes_to_ignore))
+                _override_module_mixed_precision(module, classes)
+                policy = functools.partial(_or_policy, policies=[auto_wrap_policy, functools.partial(
+                    _wrap_module_cls_individually, module_classes=classes)])
+            _recursive_wrap(module, policy, type(self), ignored_modules_set, _IdSet(ignored_params),
                             only_wrap_children=True, **kwargs)
         self.process_group = group
         self.rank, self.world_size = group.rank(), group.size()
@@ -505,6 +512,41 @@ def _check_device(module, device_id):
         return
     if not cuda.is_available():
         raise RuntimeError("FSDP needs a non-CPU accelerator device, but no accelerator device is detected.")
+
+
+def _override_module_mixed_precision(root, classes):
+    """Marks the modules of ``classes`` to be wrapped without mixed precision, running in float32: their floating
+    inputs are cast to float32 and their outputs back to the inputs' dtype; warns as PyTorch's when there are any."""
+    from ..._tensor import Tensor
+    overridden = set()
+    for module in root.modules():
+        if not isinstance(module, classes):
+            continue
+        overridden.add(type(module))
+        module._wrap_overrides = {"mixed_precision": None}
+        dtypes = {}
+
+        def cast(value, dtype, dtypes=dtypes):
+            if isinstance(value, Tensor) and value.is_floating_point() and value.dtype != dtype:
+                dtypes.setdefault("input", value.dtype)
+                return value.to(dtype)
+            if isinstance(value, (tuple, list)):
+                return type(value)(cast(v, dtype, dtypes) for v in value)
+            return value
+
+        def pre_hook(module, args, dtypes=dtypes):
+            from ... import float32
+            dtypes.clear()
+            return cast(args, float32, dtypes)
+
+        def post_hook(module, args, output, dtypes=dtypes):
+            return cast(output, dtypes["input"], {}) if "input" in dtypes else output
+        module.register_forward_pre_hook(pre_hook)
+        module.register_forward_hook(post_hook)
+    if overridden:
+        warnings.warn("Both mixed precision and an auto_wrap_policy were specified to FSDP, where the wrapped module "
+                      f"has submodules of type:\n{overridden}\nThese modules will be wrapped as separate FSDP "
+                      "instacnes with mixed precision disabled.", stacklevel=3)
 
 
 def _device_from_id(device_id):

@@ -40,6 +40,12 @@ def _or_policy(module, recurse, nonwrapped_numel, policies):
     return any(policy(module=module, recurse=recurse, nonwrapped_numel=nonwrapped_numel) for policy in policies)
 
 
+def _wrap_module_cls_individually(module, module_classes, recurse, *args, **kwargs):
+    if recurse:
+        return True
+    return isinstance(module, tuple(module_classes))
+
+
 def size_based_auto_wrap_policy(module, recurse, nonwrapped_numel, min_num_params=int(1e8),
                                 force_leaf_modules=None, exclude_wrap_modules=None):
     """Wraps a submodule once the parameters not yet wrapped below it number at least ``min_num_params``; never

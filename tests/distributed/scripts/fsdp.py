@@ -402,4 +402,20 @@ for use_orig_params in (True, False):
 record("mixed_dtypes", lambda: FSDP(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2).double()),
                                     device_id=CPU) and None)
 
+# mixed precision with a wrap policy: BatchNorm gets a unit of its own and runs in float32
+torch.manual_seed(0)
+bn_net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = FSDP(bn_net, device_id=CPU, auto_wrap_policy=functools.partial(wrap.size_based_auto_wrap_policy,
+                                                                           min_num_params=30),
+                 mixed_precision=fsdp.MixedPrecision(param_dtype=torch.float64, reduce_dtype=torch.float64))
+results["bn_warnings"] = [str(w.message).replace("ember.", "torch.") for w in caught
+                          if "mixed precision disabled" in str(w.message)]
+results["bn_repr"] = repr(model)
+out = model(batch(0, rank)[:, :4])
+results["bn_out"] = plain(out)
+out.sum().backward()
+results["bn_grads"] = [[n, plain(p.grad)] for n, p in model.named_parameters()]
+
 finish(sys.argv[2])
