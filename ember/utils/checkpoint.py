@@ -216,10 +216,15 @@ def _record_nodes(nodes):
 def _recording(nodes):
     hook = _record_nodes(nodes)
     dispatch_hooks.append(hook)
+    _recordings.append(nodes)
     try:
         yield
     finally:
         dispatch_hooks.remove(hook)
+        del _recordings[next(i for i, r in enumerate(_recordings) if r is nodes)]   # (by identity: lists compare equal)
+
+
+_recordings = []   # the node lists being recorded now (a checkpoint's, and those of checkpoints nested in it)
 
 
 class _Recomputation:
@@ -236,8 +241,6 @@ class _Recomputation:
             return
         self.done = True
         replayed = []
-        if isinstance(self.context, _CachedMode):
-            self.context.replayed = replayed
         with _rng_restored(self.rng_state), enable_grad(), _autocast_restored(self.autocast), \
                 _without_saved_tensors_hooks(), self.context, _recording(replayed):
             # the inputs themselves: the recomputed values saved for backward are then joined to the graph before the
@@ -251,7 +254,8 @@ class _Recomputation:
         # out once, so another backward reading its saved values raises
         task = current_task() if isinstance(self.context, _CachedMode) and self.context.consumed else None
         for original, twin in zip(self.nodes, replayed):
-            if isinstance(original._saved, _SavedOnDemand):
+            # (a node of a checkpoint nested inside keeps waiting for its own rerun)
+            if isinstance(original._saved, _SavedOnDemand) and original._saved.recomputation is self:
                 saved = _as_recomputed(twin._saved)
                 original._saved = saved if task is None or not saved else _SavedForOneBackward(saved, task.id)
         self.function = self.args = self.kwargs = self.nodes = None
@@ -457,7 +461,6 @@ class _CachedMode:
 
     def __init__(self, storage, allow_cache_entry_mutation=False):
         self.storage, self.allow_cache_entry_mutation = storage, allow_cache_entry_mutation
-        self.replayed = None
         self.depth, self.consumed = 0, False
         self.counter = defaultdict(int)
 
@@ -497,8 +500,8 @@ class _CachedMode:
             raise RuntimeError("Tensor cached during selective activation checkpoint has been mutated")
         entries[index] = _CONSUMED
         self.consumed = True
-        if self.replayed is not None:
-            self.replayed.extend(nodes)
+        for recorded in _recordings:   # every recording would have seen them (a nested checkpoint's too)
+            recorded.extend(nodes)
         return out
 
 

@@ -225,3 +225,23 @@ def test_no_policy_calls_without_grad_and_suppressed_errors_raise_as_torch():
                           context_fn=lambda: (Swallowing(), contextlib.nullcontext()))
         return answers + [str(error.value)]
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("nesting", ["plain_in_selective", "selective_in_plain"])
+def test_nested_checkpoints_with_saved_ops(nesting):
+    inputs = _arrays((3, 3), (3, 3))
+
+    def run(lib):
+        cp = lib.utils.checkpoint
+        x, w = (lib.tensor(a, requires_grad=True) for a in inputs)
+        selective = functools.partial(cp.create_selective_checkpoint_contexts, [lib.ops.aten.mm.default])
+        inner_context, outer_context = (cp.noop_context_fn, selective) if nesting == "plain_in_selective" else \
+            (selective, cp.noop_context_fn)
+
+        def outer(a):
+            inner = cp.checkpoint(lambda b: (b @ w).tanh(), a @ w, use_reentrant=False, context_fn=inner_context)
+            return inner.sigmoid() @ w
+        cp.checkpoint(outer, x, use_reentrant=False, context_fn=outer_context).sum().backward()
+        return x.grad.numpy(), w.grad.numpy()
+    for a, b in zip(run(ember), run(torch)):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
