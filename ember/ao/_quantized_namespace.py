@@ -37,10 +37,32 @@ def _leaky_relu(qx, negative_slope=0.01, inplace=False, output_scale=None, outpu
     return _qops.leaky_relu(qx, negative_slope, float(output_scale), int(output_zero_point))
 
 
+def _dropout(self, output_scale=None, output_zero_point=None, p=0.5, training=False):
+    """``quantized::dropout``: the input as it is (evaluation; its qparams kept)."""
+    return self
+
+
+def _layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, output_scale=None,
+                output_zero_point=None):
+    """``quantized::layer_norm``: the float layer norm of the dequantized input, quantized with the output
+    qparams (PyTorch's kernel gives the same integers)."""
+    import ember
+    out = ember.nn.functional.layer_norm(input.dequantize(), normalized_shape, weight, bias, eps)
+    return ember.quantize_per_tensor(out, float(output_scale), int(output_zero_point), input.dtype)
+
+
+def _instance_norm(input, weight=None, bias=None, eps=1e-5, output_scale=None, output_zero_point=None):
+    """``quantized::instance_norm``."""
+    import ember
+    out = ember.nn.functional.instance_norm(input.dequantize(), weight=weight, bias=bias, eps=eps)
+    return ember.quantize_per_tensor(out, float(output_scale), int(output_zero_point), input.dtype)
+
+
 quantized = types.ModuleType("ember.ops.quantized", "``torch.ops.quantized``: quantized kernels by name.")
 for _fn in (_binary("add", _qops.add, _qops.add_scalar, False), _binary("add_relu", _qops.add, _qops.add_scalar, True),
             _binary("mul", _qops.mul, _qops.mul_scalar, False), _binary("mul_relu", _qops.mul, _qops.mul_scalar, True),
-            _op("hardswish", _hardswish), _op("elu", _elu), _op("leaky_relu", _leaky_relu)):
+            _op("hardswish", _hardswish), _op("elu", _elu), _op("leaky_relu", _leaky_relu), _op("dropout", _dropout),
+            _op("layer_norm", _layer_norm), _op("instance_norm", _instance_norm)):
     setattr(quantized, _fn.__name__, _fn)
 
 

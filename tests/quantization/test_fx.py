@@ -621,3 +621,29 @@ def test_fake_quantize_per_channel_float_zero_points_are_not_range_checked():
     with pytest.raises(RuntimeError, match="`zero_point` must be between `quant_min` and `quant_max`."):
         ember.fake_quantize_per_channel_affine(ember.tensor(x), ember.ones(3) * 0.1,
                                                ember.tensor([300, -5, 2], dtype=ember.int32), 0, 0, 255)
+
+
+def test_functional_default_ops_lower_to_quantized_ops_as_torch():
+    def build(lib):
+        F = lib.nn.functional
+
+        class Net(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = lib.nn.Linear(4, 4)
+                self.fc2 = lib.nn.Linear(4, 4)
+
+            def forward(self, x):
+                x = F.elu(F.dropout(self.fc(x), 0.1, self.training))
+                return self.fc2(F.layer_norm(x, [4]))
+        return Net()
+    data = _data(3, 4)
+    tp, ep = _prepare_both(build, data=data)
+    assert _code(ep) == _code(tp)
+    for x in data:
+        tp(torch.from_numpy(x))
+        ep(ember.tensor(x))
+    ep.load_state_dict(_to_ember_state(tp.state_dict()))
+    tq, eq = _fx(torch).convert_fx(tp), _fx(ember).convert_fx(ep)
+    assert _code(eq) == _code(tq)   # quantized.dropout / elu / layer_norm with the output qparams
+    numpy.testing.assert_array_equal(eq(ember.tensor(data[0])).numpy(), tq(torch.from_numpy(data[0])).numpy())

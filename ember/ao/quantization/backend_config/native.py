@@ -144,6 +144,9 @@ def _native_configs():
                    .set_dtype_configs([default_op]))
     configs += [BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([default_op])
                 for op in _default_ops()]
+    for op, weight in ((F.layer_norm, 2), (F.group_norm, 2), (F.instance_norm, 3)):
+        configs.append(BackendPatternConfig(op).set_observation_type(_DIFFERENT).set_dtype_configs([default_op])
+                       ._set_input_type_to_index({"weight": weight, "bias": weight + 1}))
     for ops, scale, zero_point in ((_fixed_qparams_ops_0to1(), 1.0 / 256.0, 0),
                                    (_fixed_qparams_ops_neg1to1(), 2.0 / 256.0, 128)):
         constrained = DTypeWithConstraints(dtype=ember.quint8, quant_min_lower_bound=0, quant_max_upper_bound=255,

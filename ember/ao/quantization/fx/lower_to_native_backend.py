@@ -428,8 +428,8 @@ def special_pattern_replacement(model):
         if default_function:
             qop = _default_function_qop(ref_node.target)
             args, kwargs = list(ref_node.args), dict(ref_node.kwargs)
-            if qop is not ember.ops.quantized.leaky_relu:   # PyTorch drops the others' ``inplace``
-                kwargs.pop("inplace", None)
+            for name in _QOP_ARGS_TO_SKIP.get(qop.__name__, ()):   # as PyTorch's QOP_TO_ARG_NAMES_TO_SKIP
+                kwargs.pop(name, None)
             kwargs["output_scale"], kwargs["output_zero_point"] = qparams[0], qparams[1]
             with model.graph.inserting_after(qparams[1]):
                 qop_node = model.graph.create_node("call_function", qop, tuple(args), kwargs)
@@ -442,10 +442,15 @@ def special_pattern_replacement(model):
     return model
 
 
+_QOP_ARGS_TO_SKIP = {"hardswish": ("inplace",), "elu": ("inplace",), "dropout": ("inplace",),
+                     "instance_norm": ("running_mean", "running_var", "use_input_stats", "momentum")}
+
+
 def _default_function_qop(target):
     F = nn.functional
     q = ember.ops.quantized
-    table = {F.elu: q.elu, F.hardswish: q.hardswish, F.leaky_relu: q.leaky_relu}
+    table = {F.elu: q.elu, F.hardswish: q.hardswish, F.leaky_relu: q.leaky_relu, F.dropout: q.dropout,
+             F.layer_norm: q.layer_norm, F.instance_norm: q.instance_norm}
     for fn, op in table.items():
         if target is fn:
             return op
