@@ -13,6 +13,9 @@ def __getattr__(name):
     if name in ("PyTorchFileReader", "PyTorchFileWriter"):   # the zip archive classes load on first use
         from . import file_archive
         return getattr(file_archive, name)
+    if name == "Generator":   # torch.Generator's home, where pickles find it
+        from .ops.random import Generator
+        return Generator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

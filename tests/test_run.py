@@ -410,7 +410,8 @@ def test_plain_pickles_of_tensors_made_by_torch_load(tmp_path):
         x = torch.arange(12.).reshape(3, 4)
         values = {"t": x[1:, ::2], "p": torch.nn.Parameter(torch.ones(2, dtype=torch.float64)),
                   "g": torch.ones(3, requires_grad=True), "i": torch.tensor([1, 2], dtype=torch.int16),
-                  "layout": torch.strided, "format": torch.channels_last_3d}
+                  "layout": torch.strided, "format": torch.channels_last_3d, "gen": torch.Generator().manual_seed(5)}
+        torch.randn(3, generator=values["gen"])
         with open("tensors.pkl", "wb") as file:
             pickle.dump(values, file)
         ''')
@@ -419,7 +420,8 @@ def test_plain_pickles_of_tensors_made_by_torch_load(tmp_path):
         with open("tensors.pkl", "rb") as file:
             values = pickle.load(file)
         for name, value in values.items():
-            print(name, type(value) if isinstance(value, torch.Tensor) else "", value)
+            print(name, type(value) if isinstance(value, torch.Tensor) else "", value if name != "gen" else "")
+        print(values["gen"].initial_seed(), torch.randn(3, generator=values["gen"]))
         print(values["t"].stride(), values["t"].is_contiguous(), values["layout"] is torch.strided)
         ''')
     made = python(tmp_path, "dump.py")

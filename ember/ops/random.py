@@ -78,6 +78,20 @@ class Generator:
     def __repr__(self):
         return f"<{'torch._C' if _alias.installed else 'ember'}.Generator object at {hex(id(self))}>"
 
+    def __reduce__(self):   # as PyTorch's: torch._C.Generator(device), then (seed, offset, state) set on it
+        return Generator, (self.device,), (self.initial_seed(), None, self.get_state())
+
+    def __setstate__(self, state):
+        if isinstance(state, dict):   # pickled by ember before it pickled generators as PyTorch does
+            self.__dict__.update(state)
+            return
+        seed, _offset, new_state = state
+        self.manual_seed(seed)
+        self.set_state(new_state)
+
+
+Generator.__module__ = "ember._C"   # PyTorch's class is torch._C.Generator (how pickles name it)
+
 
 default_generator = Generator()
 default_generator.seed()

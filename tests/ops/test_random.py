@@ -1,6 +1,9 @@
 """Random numbers: dtype/shape/range, statistics on many samples, seeds and generator state, and errors.
 
 Exact agreement with PyTorch's streams is tested in test_random_streams.py; here: moments, shapes and errors."""
+import copy
+import pickle
+
 import numpy
 import pytest
 import torch
@@ -255,3 +258,18 @@ def test_randint_int_size_is_refused_as_pytorch(args, kwargs):
     with pytest.raises(TypeError):
         ember.randint(*args, **kwargs)
     assert ember.equal(ember.get_rng_state(), state)
+
+
+def test_generators_pickle_and_copy_as_torchs():
+    # torch pickles a generator as torch._C.Generator(device) with (seed, offset, state) set on it
+    theirs, ours = torch.Generator().manual_seed(11), ember.Generator().manual_seed(11)
+    torch.randn(7, generator=theirs), ember.randn(7, generator=ours)
+    assert ember.Generator.__module__ == torch.Generator.__module__.replace("torch", "ember")
+    for copy_of in (lambda g: pickle.loads(pickle.dumps(g)), copy.deepcopy):
+        got, expected = copy_of(ours), copy_of(theirs)
+        assert type(got) is ember.Generator and got.initial_seed() == expected.initial_seed() == 11
+        assert ember.randn(4, generator=got).tolist() == torch.randn(4, generator=expected).tolist()
+    seed, offset, state = theirs.__reduce__()[2]
+    restored = ember.Generator()
+    restored.__setstate__((seed, offset, ember.tensor(state.numpy())))
+    assert ember.rand(3, generator=restored).tolist() == torch.rand(3, generator=theirs).tolist()
