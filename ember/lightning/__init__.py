@@ -25,7 +25,7 @@ from .module import LightningModule  # noqa: E402
 from .trainer import Trainer  # noqa: E402
 from .utilities.seed import seed_everything  # noqa: E402
 
-__version__ = "2.6.0"   # the Lightning API version this module follows
+__version__ = "2.6.6"   # the Lightning API version this module follows
 
 
 def cli_lightning_logo():

@@ -140,7 +140,8 @@ class _Checkpointing:
         rank_zero_info(f"Restoring states from the checkpoint path at {ckpt_path}")
         if not os.path.exists(ckpt_path):
             raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
-        return ember.load(ckpt_path, weights_only=False)
+        weights_only = getattr(self, "_weights_only", None)   # fit/validate/test/predict's, None: False
+        return ember.load(ckpt_path, weights_only=False if weights_only is None else weights_only)
 
     def _restore(self, checkpoint, ckpt_path):
         """Restores epoch and step, optimizers, schedulers and the loops' position from a checkpoint whose weights and
@@ -189,9 +190,16 @@ class _Checkpointing:
         model.load_state_dict(checkpoint["state_dict"])
         if self.datamodule is not None and type(self.datamodule).__qualname__ in checkpoint:
             self.datamodule.load_state_dict(checkpoint[type(self.datamodule).__qualname__])
+        states = checkpoint.get("callbacks")
+        if states is None:
+            return
+        missing = states.keys() - {callback.state_key for callback in self.callbacks}
+        if missing:
+            rank_zero_warn("Be aware that when using `ckpt_path`, callbacks used to create the checkpoint need to be "
+                           "provided during `Trainer` instantiation. Please add the following callbacks: "
+                           f"{list(missing)}.")
         for callback in self.callbacks:   # every on_load_checkpoint, then every load_state_dict, as Lightning
             self._call_callback(callback, "on_load_checkpoint", checkpoint)
-        states = checkpoint.get("callbacks", {})
         for callback in self.callbacks:
             if callback.state_key in states:
                 callback.load_state_dict(states[callback.state_key])

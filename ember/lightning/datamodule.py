@@ -2,8 +2,13 @@
 bookkeeping it shares with LightningModule (``save_hyperparameters``, ``hparams``)."""
 import copy
 import inspect
+from contextvars import ContextVar
 
 from .utilities.parsing import AttributeDict
+
+# the hyperparameters LightningCLI instantiates a module or datamodule with: save_hyperparameters stores these
+# (with how to rebuild it) instead of reading the caller's arguments
+_given_hyperparameters = ContextVar("_given_hyperparameters", default=None)
 
 
 class HyperparametersMixin:
@@ -26,8 +31,12 @@ class HyperparametersMixin:
             values = dict(vars(args[0]))
             object.__setattr__(self, "_hparams_name", None)
         else:
-            frame = frame or inspect.currentframe().f_back
-            values = _init_arguments(frame, type(self))
+            given = _given_hyperparameters.get()
+            if given is not None:
+                values = dict(given)
+            else:
+                frame = frame or inspect.currentframe().f_back
+                values = _init_arguments(frame, type(self))
             if args:
                 values = {name: values[name] for name in args if name in values}
             object.__setattr__(self, "_hparams_name", "kwargs")
@@ -109,7 +118,7 @@ class LightningDataModule(HyperparametersMixin):
         its saved state."""
         import ember
         checkpoint = ember.load(checkpoint_path, map_location=map_location, weights_only=False)
-        hparams = dict(checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY, {}))
+        cls, hparams = _checkpoint_class(cls, checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY, {}))
         signature = inspect.signature(cls.__init__)
         if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
             hparams = {k: v for k, v in hparams.items() if k in signature.parameters}
@@ -120,3 +129,19 @@ class LightningDataModule(HyperparametersMixin):
 
     def load_state_dict(self, state_dict):
         """Restores what ``state_dict`` returned."""
+
+
+def _checkpoint_class(cls, hparams):
+    """The class to rebuild from saved hyperparameters and its arguments: LightningCLI saves how it built the object
+    (``_instantiator``) and, for a class chosen on the command line, its ``_class_path``, which names the subclass
+    when it is already imported (as Lightning allows)."""
+    import sys
+    hparams = dict(hparams)
+    hparams.pop("_instantiator", None)
+    class_path = hparams.pop("_class_path", None)
+    if isinstance(class_path, str) and "." in class_path:
+        module, _, name = class_path.rpartition(".")
+        chosen = getattr(sys.modules.get(module), name, None)
+        if isinstance(chosen, type) and issubclass(chosen, cls):
+            cls = chosen
+    return cls, hparams

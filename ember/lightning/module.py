@@ -364,7 +364,8 @@ class LightningModule(HyperparametersMixin, nn.Module):
         """A new module built from the checkpoint's hyperparameters (``kwargs`` override them) with its weights."""
         checkpoint = ember.load(checkpoint_path, map_location=map_location,
                                 weights_only=True if weights_only is None else weights_only)
-        hparams = dict(checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY, {}))
+        from .datamodule import _checkpoint_class
+        cls, hparams = _checkpoint_class(cls, checkpoint.get(cls.CHECKPOINT_HYPER_PARAMS_KEY, {}))
         signature = inspect.signature(cls.__init__)
         if not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
             hparams = {k: v for k, v in hparams.items() if k in signature.parameters}

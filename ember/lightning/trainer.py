@@ -6,6 +6,10 @@ import math
 import os
 import warnings
 import weakref
+from collections.abc import Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Optional, Union
 
 import ember
 
@@ -17,15 +21,16 @@ from ._loop_parts import (_as_list, _check_batch_limit, _checkpoints_last, _Inde
                           _training_loss, _Unrepeated)
 from ._optimizers import configure_optimizers
 from ._step_metrics import _StepMetrics
-from .callbacks import Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
+from .callbacks import Callback, Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
 from .datamodule import LightningDataModule
-from .loggers import CSVLogger, TensorBoardLogger
-from .profilers import _init_profiler
-from .strategies import DDPStrategy, strategy_for
+from .loggers import CSVLogger, Logger, TensorBoardLogger
+from .profilers import Profiler, _init_profiler
+from .strategies import DDPStrategy, Strategy, strategy_for
 from .tuner.exit import TunerExit
-from .utilities.rank_zero import rank_zero_info, rank_zero_warn
+from .utilities.rank_zero import WarningCache, rank_zero_info, rank_zero_warn
 from .utilities.warnings import PossibleUserWarning
 
+_warning_cache = WarningCache()   # warnings given once per process, as Lightning's
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
                64: "64-true", "16": "16-mixed", 16: "16-mixed", "16-mixed": "16-mixed", "bf16": "bf16-mixed",
                "bf16-mixed": "bf16-mixed"}
@@ -34,16 +39,30 @@ _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-t
 class Trainer(_Checkpointing, _StepMetrics):
     """Trains, validates, tests and predicts with a LightningModule (Lightning 2.x's ``Trainer``)."""
 
-    def __init__(self, *, accelerator="auto", strategy="auto", devices="auto", num_nodes=1, precision=None,
-                 logger=None, callbacks=None, fast_dev_run=False, max_epochs=None, min_epochs=None, max_steps=-1,
-                 min_steps=None, max_time=None, limit_train_batches=None, limit_val_batches=None,
-                 limit_test_batches=None, limit_predict_batches=None, overfit_batches=0.0, val_check_interval=None,
-                 check_val_every_n_epoch=1, num_sanity_val_steps=None, log_every_n_steps=None,
-                 enable_checkpointing=None, enable_progress_bar=None, enable_model_summary=None,
-                 accumulate_grad_batches=1, gradient_clip_val=None, gradient_clip_algorithm=None, deterministic=None,
-                 benchmark=None, inference_mode=True, use_distributed_sampler=True, profiler=None, detect_anomaly=False,
-                 barebones=False, plugins=None, sync_batchnorm=False, reload_dataloaders_every_n_epochs=0,
-                 default_root_dir=None, model_registry=None):
+    # annotated as Lightning's, for the tools that read the signature (LightningCLI's jsonargparse)
+    def __init__(self, *, accelerator: str = "auto", strategy: Union[str, Strategy] = "auto",
+                 devices: Union[list[int], str, int] = "auto", num_nodes: int = 1,
+                 precision: Optional[Union[int, str]] = None,
+                 logger: Optional[Union[Logger, Iterable[Logger], bool]] = None,
+                 callbacks: Optional[Union[list[Callback], Callback]] = None, fast_dev_run: Union[int, bool] = False,
+                 max_epochs: Optional[int] = None, min_epochs: Optional[int] = None, max_steps: int = -1,
+                 min_steps: Optional[int] = None, max_time: Optional[Union[str, timedelta, dict[str, int]]] = None,
+                 limit_train_batches: Optional[Union[int, float]] = None,
+                 limit_val_batches: Optional[Union[int, float]] = None,
+                 limit_test_batches: Optional[Union[int, float]] = None,
+                 limit_predict_batches: Optional[Union[int, float]] = None,
+                 overfit_batches: Union[int, float] = 0.0,
+                 val_check_interval: Optional[Union[int, float, str, timedelta, dict[str, int]]] = None,
+                 check_val_every_n_epoch: Optional[int] = 1, num_sanity_val_steps: Optional[int] = None,
+                 log_every_n_steps: Optional[int] = None, enable_checkpointing: Optional[bool] = None,
+                 enable_progress_bar: Optional[bool] = None, enable_model_summary: Optional[bool] = None,
+                 accumulate_grad_batches: int = 1, gradient_clip_val: Optional[Union[int, float]] = None,
+                 gradient_clip_algorithm: Optional[str] = None, deterministic: Optional[Union[bool, str]] = None,
+                 benchmark: Optional[bool] = None, inference_mode: bool = True, use_distributed_sampler: bool = True,
+                 profiler: Optional[Union[Profiler, str]] = None, detect_anomaly: bool = False,
+                 barebones: bool = False, plugins: Optional[Any] = None, sync_batchnorm: bool = False,
+                 reload_dataloaders_every_n_epochs: int = 0, default_root_dir: Optional[Union[str, Path]] = None,
+                 enable_autolog_hparams: bool = True, model_registry: Optional[str] = None):
         self._check_accelerator(accelerator)
         if barebones and profiler is not None:
             raise ValueError(f"`Trainer(barebones=True, profiler={profiler!r})` was passed. Profiling can impact raw "
@@ -99,9 +118,13 @@ class Trainer(_Checkpointing, _StepMetrics):
         self.deterministic, self.detect_anomaly = deterministic, detect_anomaly
         self.reload_dataloaders_every_n_epochs = reload_dataloaders_every_n_epochs
         self._inference_mode = inference_mode
+        self.enable_autolog_hparams = enable_autolog_hparams
 
+        no_tensorboard = False
         if logger is None or logger is True:   # TensorBoard's when its writer is installed, as in Lightning
             default = TensorBoardLogger if importlib.util.find_spec("tensorboardX") else CSVLogger
+            no_tensorboard = not barebones and not (importlib.util.find_spec("tensorboard")
+                                                    or importlib.util.find_spec("tensorboardX"))
             logger = [] if barebones else [default(self.default_root_dir)]
         elif logger is False:
             logger = []
@@ -126,6 +149,13 @@ class Trainer(_Checkpointing, _StepMetrics):
             callbacks.append(ModelSummary())
         self.callbacks = _checkpoints_last(callbacks)
         self._log_device_info()
+        if no_tensorboard:   # Lightning says so after the device lines
+            _warning_cache.warn(
+                "Starting from v1.9.0, `tensorboardX` has been removed as a dependency of the `pytorch_lightning` "
+                "package, due to potential conflicts with other packages in the ML ecosystem. For this reason, "
+                "`logger=True` will use `CSVLogger` as the default logger, unless the `tensorboard` or `tensorboardX` "
+                "packages are found. Please `pip install lightning[extra]` or one of them to enable TensorBoard "
+                "support by default")
         self.profiler = _init_profiler(profiler)
         _check_batch_limit(overfit_batches, "overfit_batches")
         if fast_dev_run:
@@ -282,8 +312,11 @@ class Trainer(_Checkpointing, _StepMetrics):
         return min(total, self.max_steps) if self.max_steps != -1 else total
 
     # --- entry points ---------------------------------------------------------------------------------------
-    def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None, ckpt_path=None):
-        """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured."""
+    def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None,
+            ckpt_path: Optional[Union[str, Path]] = None, weights_only: Optional[bool] = None):
+        """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured.
+        ``weights_only`` is ``ember.load``'s for the checkpoint (None: False, as ember.lightning loads its own)."""
+        self._weights_only = weights_only
         return self._call_and_handle_interrupt(self._fit, model, train_dataloaders, val_dataloaders, datamodule,
                                                ckpt_path)
 
@@ -362,25 +395,31 @@ class Trainer(_Checkpointing, _StepMetrics):
         self._detach("fit")
         self.state = "finished"
 
-    def validate(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
+    def validate(self, model=None, dataloaders=None, ckpt_path: Optional[Union[str, Path]] = None,
+                 verbose: bool = True, datamodule=None, weights_only: Optional[bool] = None):
         """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
+        self._weights_only = weights_only
         if self._must_launch():
             return self._call_and_handle_interrupt(launch, self, "validate", model, dataloaders, ckpt_path, verbose,
                                                    datamodule)
         return self._call_and_handle_interrupt(self._evaluate, "validate", model, dataloaders, ckpt_path, verbose,
                                                datamodule)
 
-    def test(self, model=None, dataloaders=None, ckpt_path=None, verbose=True, datamodule=None):
+    def test(self, model=None, dataloaders=None, ckpt_path: Optional[Union[str, Path]] = None, verbose: bool = True,
+             datamodule=None, weights_only: Optional[bool] = None):
         """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
+        self._weights_only = weights_only
         if self._must_launch():
             return self._call_and_handle_interrupt(launch, self, "test", model, dataloaders, ckpt_path, verbose,
                                                    datamodule)
         return self._call_and_handle_interrupt(self._evaluate, "test", model, dataloaders, ckpt_path, verbose,
                                                datamodule)
 
-    def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions=None, ckpt_path=None):
+    def predict(self, model=None, dataloaders=None, datamodule=None, return_predictions: Optional[bool] = None,
+                ckpt_path: Optional[Union[str, Path]] = None, weights_only: Optional[bool] = None):
         """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several); None with
         ``return_predictions=False``."""
+        self._weights_only = weights_only
         return self._call_and_handle_interrupt(self._predict, model, dataloaders, datamodule, return_predictions,
                                                ckpt_path)
 
@@ -525,8 +564,9 @@ class Trainer(_Checkpointing, _StepMetrics):
 
     def _log_hyperparams(self):
         """Gives the loggers the module's and the datamodule's saved hyperparameters, merged (a key both hold with
-        different values is an error), as Lightning does when fitting starts."""
-        if not self.loggers:
+        different values is an error), as Lightning does when fitting starts (unless ``enable_autolog_hparams`` is
+        False)."""
+        if not self.loggers or not self.enable_autolog_hparams:
             return
         model, datamodule = self.lightning_module, self.datamodule
         model_logs = getattr(model, "_log_hyperparams", True)
@@ -1069,6 +1109,6 @@ class Trainer(_Checkpointing, _StepMetrics):
     def _load_weights(self, ckpt_path):
         if ckpt_path is None:
             return
-        checkpoint = self._load_checkpoint(ckpt_path)
-        self.lightning_module.load_state_dict(checkpoint["state_dict"])
+        checkpoint = self._load_checkpoint(ckpt_path)   # the weights, the datamodule's and callbacks' state
+        self._restore_modules_and_callbacks(checkpoint)
         rank_zero_info(f"Loaded model weights from the checkpoint at {ckpt_path}")

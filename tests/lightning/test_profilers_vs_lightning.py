@@ -20,7 +20,7 @@ from pytorch_lightning.profilers import (AdvancedProfiler, PassThroughProfiler, 
 """
 
 COMMON = MODEL + """
-import logging, tempfile
+import logging, tempfile, warnings
 
 
 def trainer(**kwargs):
@@ -137,9 +137,12 @@ result["clip_calls_set"] = clip_calls[:2]
 
 # a fit resumed from the end-of-epoch checkpoint runs the sanity check again, as Lightning's
 profiler = SimpleProfiler()
-trainer(profiler=profiler, max_epochs=3, limit_val_batches=1, enable_checkpointing=False).fit(
-    Clipped(), datamodule=Data(), ckpt_path=os.path.join(folder, "last.ckpt"))
+with warnings.catch_warnings(record=True) as caught:   # the checkpoint's ModelCheckpoint is not given again
+    warnings.simplefilter("always")
+    trainer(profiler=profiler, max_epochs=3, limit_val_batches=1, enable_checkpointing=False).fit(
+        Clipped(), datamodule=Data(), ckpt_path=os.path.join(folder, "last.ckpt"))
 result["resumed"] = rows(profiler)
+result["resume_warnings"] = [str(w.message)[:80] for w in caught if "ckpt_path" in str(w.message)]
 
 # manual optimization: each optimizer.step() is "optimizer_step", manual_backward is not profiled; the sanity check
 # runs min(num_sanity_val_steps, limit_val_batches) batches, or all of them with -1
