@@ -82,9 +82,10 @@ def _graph_ops(outputs, created, hidden):
     return ops
 
 
-def _by_name(cls):
+def _by_name(cls, args):
     """The ATen op of a call that recorded no node: the primitive's node name in PyTorch's table, else the
-    operator the composite is registered as."""
+    operator the composite is registered as (its ``Tensor`` or ``Scalar`` overload by the second argument, as for
+    ``x > 0``)."""
     named = overload_of_node(cls.__name__ + "Backward0")
     if named is not None:
         return [named]
@@ -92,6 +93,8 @@ def _by_name(cls):
         packet = getattr(aten, cls.__name__, None) if cls.__name__.isidentifier() else None
         if packet is not None:
             names = packet.overloads()
+            if "Tensor" in names and "Scalar" in names and len(args) > 1:
+                return [(cls.__name__, "Tensor" if isinstance(args[1], Tensor) else "Scalar")]
             return [(cls.__name__, "default" if "default" in names else names[0])]
     return []
 
@@ -131,7 +134,7 @@ def aten_ops(cls, args, kwargs, out, created, hidden):
     outputs = list(_tensors(out))
     ops = _graph_ops(outputs, created, hidden) if created else []
     if not ops and not any(t.grad_fn is not None and id(t.grad_fn) in created for t in outputs):
-        ops = _by_name(cls)
+        ops = _by_name(cls, args)
     extra = EXTRA.get(cls.__name__)
     if extra is not None:
         ops = extra(args, kwargs, out, ops)
@@ -142,6 +145,14 @@ def aten_ops(cls, args, kwargs, out, created, hidden):
             if found is not None:
                 result.append(found)
     return result
+
+
+def aten_output(out):
+    """A call's result as an ATen op returns it: a named tuple (``max``'s values and indices) as a plain tuple, a
+    tuple of tensors (``split``'s) as a list."""
+    if type(out) is tuple:
+        return list(out)
+    return tuple(out) if isinstance(out, tuple) else out
 
 
 def in_place(op):

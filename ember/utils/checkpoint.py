@@ -234,6 +234,7 @@ class _Recomputation:
         self.function, self.args, self.kwargs, self.rng_state, self.nodes = function, args, kwargs, rng_state, nodes
         self.context, self.check = context, check
         self.autocast = _autocast_state()
+        self.task_id = None   # the backward whose rerun took saved results (selective checkpointing)
         self.done = False
 
     def run(self):
@@ -253,6 +254,7 @@ class _Recomputation:
         # a region whose saved ops' results were taken: PyTorch recomputes it in each backward and hands those results
         # out once, so another backward reading its saved values raises
         task = current_task() if isinstance(self.context, _CachedMode) and self.context.consumed else None
+        self.task_id = None if task is None else task.id
         for original, twin in zip(self.nodes, replayed):
             # (a node of a checkpoint nested inside keeps waiting for its own rerun)
             if isinstance(original._saved, _SavedOnDemand) and original._saved.recomputation is self:
@@ -299,6 +301,31 @@ class _SavedForOneBackward:
         return iter(self.values)
 
 
+class _KeptUntilRerun:
+    """The saved values of a node whose op's result selective checkpointing kept: PyTorch recomputes the region in
+    every backward that reads the region's saved values, so reading these reruns it first (raising if a kept result
+    was changed in place since), and another backward raises as for the recomputed ones."""
+
+    def __init__(self, values, recomputation):
+        self.values, self.recomputation = values, recomputation
+
+    def __bool__(self):
+        return True
+
+    def __len__(self):
+        return len(self.values)
+
+    def __getitem__(self, index):
+        return self.values[index]
+
+    def __iter__(self):
+        self.recomputation.run()
+        task, ran_in = current_task(), self.recomputation.task_id
+        if task is not None and ran_in is not None and task.id != ran_in:
+            raise RuntimeError(_EXTRA_BACKWARD)
+        return iter(self.values)
+
+
 class _SavedOnDemand:
     """Stands in for a node's saved values until a backward reads them; reading triggers the rerun."""
 
@@ -339,8 +366,9 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, args, kwargs, co
     recomputation = _Recomputation(function, args, kwargs, rng_state, nodes, recompute_context,
                                    determinism_check == "default")
     for node in nodes:
-        if node._saved and id(node) not in kept:   # (the nodes of ops whose results a policy kept keep theirs)
-            node._saved = _SavedOnDemand(node, recomputation)
+        if node._saved:   # (the nodes of ops whose results a policy kept keep theirs, read after the rerun)
+            node._saved = _SavedOnDemand(node, recomputation) if id(node) not in kept else \
+                _KeptUntilRerun(node._saved, recomputation)
     return outputs
 
 
@@ -440,10 +468,10 @@ class _CachingMode:
             key = cls.__name__
             index = counter[key]
             counter[key] += 1
-            save = False
+            save, op_output = False, _sac_ops.aten_output(out)
             for op in ops:
-                policy = self.policy_fn(SelectiveCheckpointContext(is_recompute=False, op_output=out), op, *args,
-                                        **kwargs)
+                policy = self.policy_fn(SelectiveCheckpointContext(is_recompute=False, op_output=op_output), op,
+                                        *args, **kwargs)
                 if isinstance(policy, bool):
                     policy = _policy_from_bool(policy)
                 save = save or policy in _SAVING

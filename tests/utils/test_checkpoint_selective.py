@@ -50,6 +50,9 @@ CASES = {
                                                  lib.nn.GELU(), lib.nn.Linear(8, 2), lib.nn.Sigmoid())), (4, 8)),
     "conv_bn": (_module(lambda lib: lib.nn.Sequential(lib.nn.Conv2d(3, 4, 3, padding=1), lib.nn.BatchNorm2d(4),
                                                      lib.nn.SiLU(), lib.nn.MaxPool2d(2))), (2, 3, 8, 8)),
+    "where_split": (lambda lib: lambda x: lib.cat([p * 2 for p in lib.where(x > 0, x, x * 0.1).split(2, dim=1)], 1),
+                    (4, 5)),
+    "max_sort": (lambda lib: lambda x: x.max(dim=1).values.sum() * x.sort(dim=1)[0], (4, 5)),
     "global_pool": (lambda lib: lambda x: lib.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1), (2, 3, 4, 4)),
     "layer_norm_softmax": (lambda lib: lambda x: lib.nn.functional.softmax(
         lib.nn.functional.layer_norm(x, (8,)), -1), (2, 4, 8)),
@@ -245,3 +248,28 @@ def test_nested_checkpoints_with_saved_ops(nesting):
         return x.grad.numpy(), w.grad.numpy()
     for a, b in zip(run(ember), run(torch)):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_policy_output_types_and_in_place_changes_of_saved_results_as_torch():
+    """op_output is what the ATen op returns (a plain tuple for max.dim, a list for split); saving everything and
+    then changing a saved result in place raises in backward, as PyTorch's rerun in every backward finds it."""
+    inputs = _arrays((4, 5))
+
+    def run(lib, fn):
+        seen, cp = [], lib.utils.checkpoint
+
+        def policy(ctx, op, *args, **kwargs):
+            out = ctx.op_output
+            seen.append((str(op), type(out).__name__ if not isinstance(out, lib.Tensor) else tuple(out.shape)))
+            return cp.CheckpointPolicy.MUST_SAVE
+        x = lib.tensor(inputs[0], requires_grad=True)
+        try:
+            context_fn = functools.partial(cp.create_selective_checkpoint_contexts, policy)
+            cp.checkpoint(fn(lib), x, use_reentrant=False, context_fn=context_fn).sum().backward()
+        except RuntimeError as error:
+            return seen, str(error)
+        return seen, x.grad.numpy().round(4).tolist()
+    for fn in (lambda lib: lambda t: t.max(dim=1).values.sum() * t,
+               lambda lib: lambda t: lib.cat([p * 2 for p in t.split(2, dim=1)], 1),
+               lambda lib: lambda t: (t * 2).relu_() + t, lambda lib: lambda t: (t * 2).add_(t).exp()):
+        assert run(ember, fn) == run(torch, fn)
