@@ -167,7 +167,8 @@ def test_semantic_segmentation_usage_runs_unmodified_under_ember_run(tmp_path):
             prediction = model(batch)["out"]
         class_to_idx = {cls: idx for (idx, cls) in enumerate(weights.meta["categories"])}
         mask = prediction.softmax(dim=1)[0, class_to_idx["dog"]]
-        print(type(model).__module__, tuple(prediction.shape), class_to_idx["dog"], to_pil_image(mask).size)
+        print(type(model).__module__, torch.nn.__name__, tuple(prediction.shape), class_to_idx["dog"],
+              to_pil_image(mask).size)
         model.train()
         out = model(torch.randn(2, 3, 32, 32))
         target = torch.randint(0, 21, (2, 32, 32))
@@ -180,7 +181,7 @@ def test_semantic_segmentation_usage_runs_unmodified_under_ember_run(tmp_path):
     result = subprocess.run([sys.executable, "-W", "ignore", "-m", "ember", "run", "script.py"], cwd=tmp_path,
                             env={**os.environ, "PYTHONPATH": root}, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["ember.vision.models.segmentation.fcn (1, 21, 50, 60) 12 (60, 50)",
+    assert result.stdout.splitlines() == ["torchvision.models.segmentation.fcn ember.nn (1, 21, 50, 60) 12 (60, 50)",
                                           "['aux', 'out'] True"]
 
 

@@ -278,7 +278,7 @@ def test_transfer_learning_start_runs_unmodified_under_ember_run(tmp_path):
         legacy = torchvision.models.resnet18(pretrained=True)
         model.fc = torch.nn.Linear(model.fc.in_features, 2)
         batch = weights.transforms()(Image.new("RGB", (300, 260), (10, 120, 200))).unsqueeze(0)
-        print(type(model).__module__, tuple(model(batch).shape), weights.meta["categories"][1],
+        print(type(model).__module__, torch.nn.__name__, tuple(model(batch).shape), weights.meta["categories"][1],
               round(float(legacy.fc.weight.sum()), 3))
     '''))
     root = str(pathlib.Path(__file__).resolve().parents[2])
@@ -286,7 +286,8 @@ def test_transfer_learning_start_runs_unmodified_under_ember_run(tmp_path):
     result = subprocess.run([sys.executable, "-W", "ignore", "-m", "ember", "run", "script.py"], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["ember.vision.models.resnet", "(1,", "2)", "goldfish", str(round(expected, 3))]
+    assert result.stdout.split() == ["torchvision.models.resnet", "ember.nn", "(1,", "2)", "goldfish",
+                                     str(round(expected, 3))]
 
 
 def test_segmentation_video_flow_detection_presets_equal_torchvisions():
