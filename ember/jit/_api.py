@@ -7,7 +7,7 @@ from .._tensor import Tensor
 from ..nn.modules.module import Module
 from ._ir import Graph
 from ._module import ScriptFunction, TopLevelTracedModule, TracedModule, mirror
-from ._trace import TracerWarning, TracingCheckError, run_traced, set_output
+from ._trace import TracerWarning, TracingCheckError, is_draw, run_traced, set_output
 
 _NONDETERMINISTIC = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
 
@@ -99,7 +99,7 @@ def _check(graph, python, traced, checks, tolerance, retrace):
     """check_trace: re-traces on each check input (the graphs must agree) and compares replay with Python."""
     nondeterministic = [node for node in graph.nodes if node.kind[7:] in _NONDETERMINISTIC
                         and len(node.inputs) > 2 and node.inputs[2].node is not None
-                        and node.inputs[2].node.value is True]
+                        and node.inputs[2].node.value is True or is_draw(node.kind)]
     if nondeterministic:
         listed = "\n".join(f"\t{node}" for node in nondeterministic)
         warnings.warn(f"Trace had nondeterministic nodes. Did you forget call .eval() on your model? Nodes:\n{listed}"

@@ -4,7 +4,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from ._interpreter import _attribute_reader, node_callable
 from ._ir import Node, drop_regions, regions_of, value_type
-from ._trace import eliminate_dead_code
+from ._trace import eliminate_dead_code, is_draw
 
 _RANDOM = {"dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"}
 
@@ -59,8 +59,8 @@ def _fold(nodes, known, replaced, module):
 def _effectful(node):
     """Whether running ``node`` at compile time would do more than compute its outputs (random draws, in-place
     writes, raising, control flow)."""
-    return (node.kind[7:] in _RANDOM or not node.outputs or node.blocks or node.kind.endswith("_")
-            or node.kind == "prim::RaiseException")
+    return (node.kind[7:] in _RANDOM or is_draw(node.kind) or not node.outputs or node.blocks
+            or node.kind.endswith("_") or node.kind == "prim::RaiseException")
 
 
 def _substitute(nodes, replaced):

@@ -13,6 +13,7 @@ import os
 import numpy
 
 from .. import _dtype
+from .._backend import device as _device
 from .._tensor import Tensor
 from ..nn.parameter import Parameter
 from ..serialization import load as _load
@@ -306,7 +307,7 @@ def _nodes_from_json(entries, graph, values, constants, marked):
 
 
 def _encode(value, constants):
-    """A constant as JSON, with tuples, dtypes, tensors, slices and non-finite floats tagged."""
+    """A constant as JSON, with tuples, dtypes, devices, tensors, slices and non-finite floats tagged."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -317,6 +318,8 @@ def _encode(value, constants):
         return [_encode(v, constants) for v in value]
     if isinstance(value, _dtype.dtype):
         return {"dtype": value.name}
+    if isinstance(value, _device):   # a sampling call's device= (jit trace records randn & co. as calls)
+        return {"device": str(value)}
     if isinstance(value, Tensor):
         constants.append(value.detach())
         return {"tensor": len(constants) - 1}
@@ -346,6 +349,10 @@ def _decode(data, constants):
         return float(content)
     if tag == "dtype":
         return _dtype_named(content)
+    if tag == "device":
+        if not isinstance(content, str):
+            raise RuntimeError(f"ember.jit.load: a device must be named by a string, not {content!r}")
+        return _device(content)
     if tag == "tensor":
         if not isinstance(content, int) or not 0 <= content < len(constants):
             raise RuntimeError(f"ember.jit.load: reference to a missing constant tensor {content!r}")

@@ -8,7 +8,9 @@ layers and cells (as TorchScript's ``aten::lstm``... nodes, see ``_recurrent``).
 ``autograd.Function`` is recorded as PyTorch's ``prim::PythonOp`` node holding the class (run through its ``apply``;
 ``jit.save`` refuses it as PyTorch does). What the hook cannot see
 becomes a constant: a Python number taken out of a traced tensor (``TracerWarning``), tensors made without ops of
-the trace (``ember.rand(3)``). Target shapes (of reshape, expand, transposed convolution) whose leading (for
+the trace (``ember.tensor([1.])``). Sampling functions (``randn``, ``rand_like``, ``normal_``, ``bernoulli``...) are
+recorded as calls of their public function or in-place method, so the traced code draws new samples on each run, as
+PyTorch's ``aten::randn`` nodes do. Target shapes (of reshape, expand, transposed convolution) whose leading (for
 expand, trailing) sizes equal the input's are recorded as ``aten::size`` of the input, so a trace generalizes over
 batch size.
 """
@@ -23,6 +25,7 @@ from .._tensor import Size, Tensor, _make
 from .._warnings import _wrapper_codes, warn as _warn
 from ..autograd import function as _function
 from ..ops import creation as _creation
+from ..ops import random as _random
 from ..ops import shape as _shape_ops
 from . import _recurrent
 from ._ir import Node, Region, TensorType, drop_regions, regions_of, value_type
@@ -294,6 +297,35 @@ class _Tracer:
             return out
         return create
 
+    def draw(self, function, args, kwargs):
+        """A sampling function called by the traced code (a ``random.factory_hooks`` hook): run, and recorded as a
+        ``fn::ops.random.<name>`` node (``method::<name>_`` for an in-place fill) that draws again on every run."""
+        name = function.__name__
+        kind = f"method::{name}" if name.endswith("_") else f"fn::ops.random.{name}"
+        self.depth += 1
+        try:
+            out = function(*args, **kwargs)
+        finally:
+            self.depth -= 1
+        if self.depth or not isinstance(out, Tensor) or kwargs.get("out") is not None or kwargs.get("generator"):
+            return out   # inside a composite, or into a given tensor or from a given generator: kept as it is now
+        if name.endswith("_") and not self.known(args[0]) and id(args[0]) not in self.attributes:
+            # a fill of a tensor made outside the trace's ops (ember.empty(3).normal_()): of a copy of it, so runs do
+            # not share the graph's constant
+            self.append("method::clone", [self.input(args[0])], (), args[0])
+        self.append(kind, [self.sampling_argument(a) for a in args] +
+                    [self.sampling_argument(v) for v in kwargs.values()], tuple(kwargs), out)
+        return out
+
+    def sampling_argument(self, obj):
+        """A sampling call's argument: traced sizes as a list read at run time, tensors and constants as ``input``."""
+        if isinstance(obj, (tuple, list)) and any(isinstance(o, SymInt) for o in obj):
+            sizes = self.graph.add_node(Node("prim::ListConstruct", [
+                o.value() if isinstance(o, SymInt) else self.constant(int(o)) for o in obj]), ["int[]"])[0]
+            self.dynamic.add(sizes.name)
+            return sizes
+        return obj.value() if isinstance(obj, SymInt) else self.input(obj)
+
     def symbolic_shape(self, tensor, shape, side):
         """The target shape of a reshape/expand, as a list whose sizes computed from the inputs' sizes or shared
         with the input are read at run time."""
@@ -385,6 +417,15 @@ class _Tracer:
         return originals
 
 
+_FILLS = {"normal_", "uniform_", "random_", "bernoulli_", "exponential_", "geometric_", "cauchy_", "log_normal_"}
+
+
+def is_draw(kind):
+    """Whether a node of ``kind`` is a sampling call a trace recorded (``fn::ops.random.randn``,
+    ``method::normal_``): nondeterministic, as PyTorch's check_trace names them."""
+    return kind.startswith("fn::ops.random.") or kind.startswith("method::") and kind[8:] in _FILLS
+
+
 def _called_from_outside(level):
     """Whether the frame ``level`` calls up (1: the caller of this function; ember's transparent wrappers not
     counted) runs code outside ember: PyTorch's C++ ops make tensors and read sizes without its Python-level
@@ -421,11 +462,13 @@ def run_traced(function, inputs, graph, attributes, modules=()):
     _creation._factory, _shape_ops._infer_shape = tracer.creation(factory), inferring(infer_shape)
     _function.dispatch_hooks.append(tracer.hook)
     _creation.constant_hooks.append(tracer.constant_made)
+    _random.factory_hooks.append(tracer.draw)
     try:
         output = function(*inputs)
     finally:
         _function.dispatch_hooks.remove(tracer.hook)
         _creation.constant_hooks.remove(tracer.constant_made)
+        _random.factory_hooks.remove(tracer.draw)
         _creation._factory, _shape_ops._infer_shape = factory, infer_shape
         for module, forward in leaves:
             if forward is None:

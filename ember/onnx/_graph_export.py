@@ -90,7 +90,7 @@ def export_graph(module, graph, f, input_names, output_names, dynamic_axes, opse
     """Converts a traced and folded graph to an ONNX model, checks it, and writes it to ``f``."""
     import onnx
 
-    from . import _positional, _recurrent  # noqa: F401  (register their converters)
+    from . import _positional, _random, _recurrent  # noqa: F401  (register their converters)
     from ._converters import CONVERTERS
     context = Context(onnx, opset)
     helper = onnx.helper
