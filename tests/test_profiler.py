@@ -175,3 +175,35 @@ def test_composite_ops_are_named_as_torch_names_them():
         keys.append({a.key for a in prof.key_averages()})
     for name in ("aten::max_pool2d", "aten::batch_norm"):
         assert name in keys[0] and name in keys[1]
+
+
+STEPS = """
+import json, sys
+x = torch.ones(4, 4)
+with torch.profiler.profile(schedule=torch.profiler.schedule(wait=1, warmup=1, active=2), acc_events=True) as prof:
+    for _ in range(6):
+        (x + x).sum()
+        prof.step()
+    prof.export_chrome_trace(sys.argv[1])
+with open(sys.argv[1]) as file:
+    trace = json.load(file)
+trace = trace["traceEvents"] if isinstance(trace, dict) else trace
+print(json.dumps([sorted((a.key, a.count) for a in prof.key_averages() if a.key.startswith("Profiler")),
+                  sorted({e.name for e in prof.events() if e.name.startswith("Profiler")}),
+                  sorted({e["name"] for e in trace if e.get("name", "").startswith("Profiler")})]))
+"""
+
+
+def test_scheduled_steps_are_profiler_step_blocks_as_torch(tmp_path, monkeypatch, capsys):
+    """With a schedule each step is a ``ProfilerStep#N`` block: ``ProfilerStep*`` in the events and the table (the
+    steps summed), ``ProfilerStep#N`` in the Chrome trace. torch runs in a child process (its tracer with a schedule
+    is not run in the suite's process)."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", "import torch\n" + STEPS, str(tmp_path / "torch.json")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout.strip().splitlines()[-1])
+    monkeypatch.setattr(sys, "argv", ["program", str(tmp_path / "ember.json")])
+    exec(STEPS, {"torch": ember})
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == theirs

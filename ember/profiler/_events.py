@@ -27,7 +27,9 @@ class FunctionEvent:
     """One recorded interval: an op call (``aten::mul``) or a ``record_function`` block, with its children."""
 
     def __init__(self, id, name, start_us, thread=0, input_shapes=None, is_user_annotation=False):
-        self.id, self.name, self.thread = id, name, thread
+        # a profiler step's block is named ProfilerStep* (so the table sums the steps), ProfilerStep#N in traces
+        self.id, self.trace_name, self.thread = id, name, thread
+        self.name = "ProfilerStep*" if name.startswith("ProfilerStep#") else name
         self.start_us, self.end_us = start_us, start_us
         self.input_shapes = input_shapes or []
         self.is_user_annotation = is_user_annotation
@@ -199,8 +201,8 @@ class EventList(list):
 
     def export_chrome_trace(self, path):
         """Writes the events in Chrome's trace-event JSON format (open in chrome://tracing or Perfetto)."""
-        events = [{"name": e.name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total, "tid": e.thread, "pid": 0,
-                   "cat": "user_annotation" if e.is_user_annotation else "cpu_op",
+        events = [{"name": e.trace_name, "ph": "X", "ts": e.start_us, "dur": e.cpu_time_total, "tid": e.thread,
+                   "pid": 0, "cat": "user_annotation" if e.is_user_annotation else "cpu_op",
                    "args": {"Input Dims": e.input_shapes} if e.input_shapes else {}} for e in self]
         text = json.dumps({"traceEvents": events, "displayTimeUnit": "ms"})
         if str(path).endswith(".gz"):   # as PyTorch's: a path ending in .gz is written gzip-compressed

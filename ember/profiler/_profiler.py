@@ -61,6 +61,19 @@ class _Recorder:
         stack = self.local.stack
         if stack and stack[-1] is event:
             stack.pop()
+            return
+        index = next((i for i in range(len(stack) - 1, -1, -1) if stack[i] is event), None)
+        if index is None:
+            return
+        # closed before intervals opened inside it (a profiler step ending inside a record_function block): those
+        # outlast it, so they are not its children (PyTorch nests events by containment)
+        for later in stack[index + 1:]:
+            if later.cpu_parent is event:
+                event.cpu_children.remove(later)
+                later.cpu_parent = event.cpu_parent
+                if event.cpu_parent is not None:
+                    event.cpu_parent.cpu_children.append(later)
+        del stack[index]
 
     def _allocated(self, result):
         """Bytes of the arrays in ``result`` that own their memory and were not counted before; each is watched, so
@@ -199,6 +212,18 @@ class profile(_KinetoStyleProfile):
         self.on_trace_ready = on_trace_ready
         self.step_num = 0
         self.acc_events = acc_events
+        self.record_steps = schedule is not None   # with a schedule, each step is a ProfilerStep#N block, as torch's
+        self.step_rec_fn = None
+
+    def _enter_step(self):
+        if self.record_steps:
+            self.step_rec_fn = record_function(f"ProfilerStep#{self.step_num}")
+            self.step_rec_fn.__enter__()
+
+    def _exit_step(self):
+        if self.record_steps and self.step_rec_fn is not None:
+            self.step_rec_fn.__exit__(None, None, None)
+            self.step_rec_fn = None
 
     def _action(self):
         return ProfilerAction.RECORD if self.schedule is None else self.schedule(self.step_num)
@@ -207,9 +232,11 @@ class profile(_KinetoStyleProfile):
         """Starts recording (what entering the context does)."""
         if self._action() in (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE):
             self._start()
+        self._enter_step()
 
     def stop(self):
         """Stops recording (what leaving the context does)."""
+        self._exit_step()
         if self._recorder is not None:
             self._stop()
             if self.on_trace_ready is not None and self.schedule is None:
@@ -217,6 +244,7 @@ class profile(_KinetoStyleProfile):
 
     def step(self):
         """Marks the end of a training step: moves the schedule on, saving when a recording cycle completes."""
+        self._exit_step()
         previous = self._action()
         self.step_num += 1
         current = self._action()
@@ -233,6 +261,7 @@ class profile(_KinetoStyleProfile):
                 self._events = EventList(profile_memory=self.profile_memory) if not self.acc_events else \
                     self._events
             self._start()
+        self._enter_step()
 
     def __enter__(self):
         self.start()
