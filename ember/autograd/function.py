@@ -474,6 +474,12 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
     gradients' own graph is not wanted (no create_graph, no dispatch hook), saving a dispatch and a Tensor per
     intermediate."""
 
+    def __init__(self, *args, **kwargs):
+        from .._warnings import warn
+        warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you "
+             "should invoke them on the class itself. Instantiating an autograd function will raise an error in a "
+             "future version of PyTorch.", DeprecationWarning, stacklevel=2)
+
     @staticmethod
     def forward(ctx, *args, **kwargs):
         raise NotImplementedError("a Function subclass must define forward")
@@ -537,6 +543,18 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
         if _pushed and ctx._saved:
             _pack_saved(ctx, results)
         return results[0] if single else tuple(results)
+
+
+FunctionMeta = _FunctionMeta   # PyTorch's name for the metaclass of Function
+
+
+class InplaceFunction(Function):
+    """A Function that may write its input in place, as its ``inplace`` attribute says (PyTorch's base for such
+    user Functions)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
 
 
 class _SavedLeaf(Function):

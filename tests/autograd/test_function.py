@@ -416,3 +416,27 @@ def test_reentrant_checkpoint_with_a_number_among_its_outputs():
         (out[0].sum() + out[1].sum()).backward()
         return out[2], x.grad, y.grad
     both(scenario)
+
+
+def test_inplace_function_and_function_meta():
+    """``autograd.function.InplaceFunction`` keeps its ``inplace`` flag and applies like any Function;
+    ``FunctionMeta`` is Function's metaclass, as PyTorch's."""
+    def scenario(lib):
+        module = lib.autograd.function
+
+        class Scale(module.InplaceFunction):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 3
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 3
+
+        x = leaf(lib)
+        Scale.apply(x).sum().backward()
+        with pytest.warns(DeprecationWarning, match="should not be instantiated. Methods on autograd functions"):
+            flags = Scale(inplace=True).inplace, Scale().inplace
+        return flags, isinstance(Scale, module.FunctionMeta), issubclass(module.InplaceFunction, module.Function), \
+            x.grad
+    both(scenario)
