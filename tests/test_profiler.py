@@ -207,3 +207,38 @@ def test_scheduled_steps_are_profiler_step_blocks_as_torch(tmp_path, monkeypatch
     monkeypatch.setattr(sys, "argv", ["program", str(tmp_path / "ember.json")])
     exec(STEPS, {"torch": ember})
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == theirs
+
+
+INTERLEAVED = """
+import json
+x = torch.ones(4, 4)
+with torch.profiler.profile() as prof:
+    outer = torch.profiler.record_function("outer")
+    outer.__enter__()
+    (x + x).sum()
+    inner = torch.profiler.record_function("inner")
+    inner.__enter__()
+    x * x
+    outer.__exit__(None, None, None)   # closed while "inner" is still open
+    x - x
+    inner.__exit__(None, None, None)
+    after = torch.profiler.record_function("after")
+    with after:
+        x / 2
+events = [e for e in prof.events() if e.name in ("outer", "inner", "after", "aten::mul", "aten::sub", "aten::div")]
+print(json.dumps(sorted([e.name, e.cpu_parent.name if e.cpu_parent is not None else None,
+                         e.self_cpu_time_total >= 0] for e in events)))
+"""
+
+
+def test_an_interval_closed_before_one_opened_inside_it_does_not_parent_it(capsys):
+    """PyTorch nests events by containment: an interval still open when its enclosing one closes is not that one's
+    child, and every self time stays non-negative."""
+    import subprocess
+    import sys
+    result = subprocess.run([sys.executable, "-c", "import torch\n" + INTERLEAVED], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    theirs = json.loads(result.stdout.strip().splitlines()[-1])
+    exec(INTERLEAVED, {"torch": ember})
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1]) == theirs
