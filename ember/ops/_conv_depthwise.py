@@ -38,6 +38,22 @@ def _banded(spatial):
     return len(spatial) <= 2 and spatial[-1] <= BAND_WIDTH
 
 
+def _finite(xp, *arrays):
+    """Whether the arrays hold no infinity or NaN, by their sums (rows summed by one product with ones: 0.18 ms for
+    3M float32 elements against 0.48 for ``sum``; an overflowing sum says no). A banded product multiplies the band's
+    zeros by every element of the rows it reads, which would carry a NaN or infinity to outputs whose windows do not
+    reach it; such operands take the per-offset form, which multiplies each element only by its taps, as PyTorch's."""
+    for a in arrays:
+        if a.size and a.ndim > 2 and a.flags.c_contiguous:
+            rows = a.reshape(a.shape[0] * a.shape[1], -1)
+            total = (rows @ xp.ones(rows.shape[1], a.dtype)).sum()
+        else:
+            total = a.sum()
+        if not bool(xp.isfinite(total)):
+            return False
+    return True
+
+
 def _over(xp, count, size, work):
     _parallel.parts(count, size if xp is numpy else 0, work)
 
@@ -112,7 +128,7 @@ def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
     N, G = x.shape[:2]
     padding = tuple(padding or (0,) * (x.ndim - 2))
     spatial = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    if not _banded(spatial):
+    if not _banded(spatial) or not _finite(xp, x, w):
         y = _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
         if epilogue is not None:
             epilogue(y, 0, y.shape[1])
@@ -183,7 +199,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     """Adjoint of ``forward`` in x: g (N, G * m, *out) spread back onto a new input of ``input_shape`` (N, G, *s)."""
     N, G = input_shape[:2]
     spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
-    if not _banded(spatial):
+    if not _banded(spatial) or not _finite(xp, g, w):
         return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     reach = [d * (k - 1) - p for d, k, p in zip(dilation, w.shape[2:], padding)]
     if w.shape[0] == G and all(s == 1 for s in stride) and min(reach) >= 0:
@@ -212,7 +228,7 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
 def weight_grad(xp, x, g, groups, stride, dilation, kernel):
     """Adjoint of ``forward`` in w, from the padded x (N, G, *s) that ``forward`` took: rows (G, m, K) of the sums
     of x_k * g over positions and batch."""
-    if not _banded(x.shape[2:]):
+    if not _banded(x.shape[2:]) or not _finite(xp, x, g):
         return _weight_offsets(xp, x, g, groups, stride, dilation, kernel)
     N, G = x.shape[0], groups
     plan = _plan(g.shape[1:2] + (1,) + tuple(kernel), stride, dilation, g.shape[2:], x.shape[2:], N, G)

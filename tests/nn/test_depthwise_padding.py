@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ember.ops import _conv_depthwise
-from tests.oracle import sample
+from tests.oracle import check, sample
 
 F32, F64 = numpy.float32, numpy.float64
 
@@ -60,3 +60,28 @@ def test_blocks_alike_in_their_padding_cuts_run_as_one_product():
     _conv_depthwise._spans.cache_clear()
     assert _conv_depthwise._spans(8, 1, 3, 8, 1) == ((0, 1, 1, 0), (1, 7, 0, 0), (7, 8, 0, 1))
     assert _conv_depthwise._spans(4, 2, 3, 8, 0) == ((0, 3, 0, 0), (3, 4, 0, 1))
+
+
+@pytest.mark.parametrize("options", [{"padding": 1}, {"padding": 2, "dilation": 2}, {"padding": 1, "stride": 2},
+                                     {}], ids=["pad1", "dilated", "strided", "unpadded"])
+def test_non_finite_values_reach_only_their_windows_as_torch(options):
+    """A NaN or infinity in the input, weight or output gradient reaches only the outputs (input and weight
+    gradient elements) whose windows meet it, as PyTorch's: the banded products, which multiply the band's zeros by
+    whole rows, would spread it over the channel (36 NaN outputs where PyTorch has 4), so such operands take the
+    per-offset form."""
+    x = numpy.random.default_rng(0).standard_normal((2, 3, 7, 8)).astype(numpy.float32)
+    x[0, 0, 0, 0], x[1, 2, 3, 4], x[1, 1, 6, 7] = numpy.nan, numpy.inf, -numpy.inf
+    w = numpy.random.default_rng(1).standard_normal((3, 1, 3, 3)).astype(numpy.float32)
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=3, **options), x, w, rtol=1e-5, atol=1e-5)
+    w_nan = w.copy()
+    w_nan[1, 0, 1, 1] = numpy.nan
+    finite = numpy.nan_to_num(x, posinf=1.0, neginf=-1.0, nan=0.5)
+    check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, groups=3, **options), finite, w_nan, rtol=1e-5,
+          atol=1e-5)
+
+    def gradient(lib, x, w):   # a NaN in the output gradient, through both adjoints
+        y = lib.nn.functional.conv2d(x, w, groups=3, **options)
+        g = lib.ones_like(y)
+        g[0, 1, 1, 1] = float("nan")
+        return lib.autograd.grad(y, (x, w), g)
+    check(gradient, finite, w, grad=True, rtol=1e-5, atol=1e-5)
