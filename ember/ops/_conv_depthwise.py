@@ -199,17 +199,14 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
     """Adjoint of ``forward`` in x: g (N, G * m, *out) spread back onto a new input of ``input_shape`` (N, G, *s)."""
     N, G = input_shape[:2]
     spatial = tuple(s + 2 * p for s, p in zip(input_shape[2:], padding))
-    if not _banded(spatial):
+    if not _banded(spatial) or not _finite(xp, g, w):
         return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     reach = [d * (k - 1) - p for d, k, p in zip(dilation, w.shape[2:], padding)]
     if w.shape[0] == G and all(s == 1 for s in stride) and min(reach) >= 0:
         # stride 1, one output channel per input: the adjoint is the same convolution of g padded by the kernel's
-        # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up; it checks
-        # its operands' finiteness itself)
+        # reach less the padding, with the kernel flipped (a forward pass, with no spread rows to add up)
         flipped = xp.flip(w, axis=tuple(range(2, w.ndim)))
         return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach)
-    if not _finite(xp, g, w):
-        return _input_offsets(xp, g, w, input_shape, padding, stride, dilation)
     plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
     band = plan.band(xp, w, G, g.dtype)
