@@ -266,7 +266,7 @@ class _Recomputation:
 def _as_recomputed(saved):
     """A twin node's saved entries, checked against the versions their tensors have now: PyTorch hands recomputed
     values to backward without a version check, so an in-place op the rerun made after saving one is no error."""
-    if not saved:
+    if not isinstance(saved, (tuple, list)):   # nothing, or a nested checkpoint's node still waiting for its rerun
         return saved
     entries = []
     for entry in saved:
@@ -275,7 +275,7 @@ def _as_recomputed(saved):
         elif entry is not None and entry[0] == "output":
             entry = ("output", entry[1], entry[1][0][0])
         entries.append(entry)
-    return type(saved)(entries) if isinstance(saved, (tuple, list)) else saved
+    return type(saved)(entries)
 
 
 class _SavedForOneBackward:
