@@ -57,14 +57,16 @@ def _shows_public_name(module_name):
 def _show_public_names(module):
     """Gives the classes in ``module`` their PyTorch-family module name, so ``type(layer)`` prints ``<class
     'torch.nn.modules.linear.Linear'>`` and libraries reading ``__module__`` see torch's; a class of a private
-    top-level module that ember exports (``finfo``) shows ``torch``, as PyTorch's C-defined ones do."""
+    module that ember exports at the top (``finfo``, ``layout``, ``qscheme``) shows ``torch``, as PyTorch's C-defined
+    ones do (``ember._C`` stands for ``torch._C`` itself)."""
     root = sys.modules.get("ember")
     for value in list(vars(module).values()):
         name = value.__module__ if issubclass(type(value), type) else None   # (isinstance would read __class__)
         if not (isinstance(name, str) and _shows_public_name(name)):
             continue
-        exported = root is not None and vars(root).get(value.__name__) is value
-        if name.startswith("ember._") and name.count(".") == 1 and exported:
+        exported = root is not None and (vars(root).get(value.__name__) is value or   # or exported on first use:
+                                         f"ember.{vars(root)['_LAZY_NAMES'].get(value.__name__)}" == name)
+        if exported and "._" in name and name != "ember._C":
             value.__module__ = "torch"
         else:
             value.__module__ = public_name(name)

@@ -136,3 +136,17 @@ def test_ember_classes_show_pytorch_module_names_under_ember_run(tmp_path):
     assert mine.stdout == theirs.stdout
     assert "<class 'torch.optim.sgd.SGD'>" in mine.stdout
     assert repr(ember.optim.SGD) == "<class 'ember.optim.sgd.SGD'>"
+
+
+def test_core_classes_of_private_modules_show_torch_under_ember_run(tmp_path):
+    """Classes ember defines in private modules and exports at the top (layout, qscheme, finfo) print as torch's
+    C-defined ones (``<class 'torch.layout'>``), also those exported on first use; Generator as ``torch._C``'s."""
+    write(tmp_path, "prog.py", '''
+        import torch
+        print(type(torch.strided), type(torch.per_tensor_affine), type(torch.channels_last), torch.Generator)
+        print(type(torch.iinfo(torch.int8)), torch.finfo, torch.device, torch.dtype, torch.Size)
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<class 'torch.qscheme'>" in mine.stdout
