@@ -1,4 +1,4 @@
-"""Sequential's evaluation chains (``ops/_conv_eval.py``): Conv2d -> BatchNorm2d (-> ReLU/ReLU6/Hardtanh) with
+"""Sequential's evaluation chains (``nn/modules/_conv_eval.py``): Conv2d -> BatchNorm2d (-> ReLU/ReLU6/Hardtanh) with
 nothing recorded, the batch norm and clamp written into the convolution's output. PyTorch's values over strides,
 padding, dilation, groups (depthwise, 1x1), odd sizes, batch 1 and an empty batch; the same bits as the modules
 called one by one, on 1 and 3 threads; and every case that must see the modules one by one (hooks, recording,
@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _conv_eval
+from ember.nn.modules import _conv_eval
 from tests.oracle import assert_same, count_calls, sample
 
 F32, F64 = numpy.float32, numpy.float64

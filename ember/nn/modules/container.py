@@ -5,10 +5,9 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
 from ..._tensor import grad_state
-from ...ops import _conv_eval
 from ..parameter import Parameter
+from . import _conv_eval
 from .module import Module
-
 
 _CONTAINER_DEPRECATED = ("`nn.Container` is deprecated. All of its functionality is now implemented in `nn.Module`. "
                          "Subclass that instead.")

@@ -13,11 +13,11 @@ import sys
 
 import numpy
 
-from .._tensor import Tensor, _wrap, grad_state
-from ..autograd import function as _function
-from . import _blas, _buffers, _conv_depthwise, _conv_pointwise, _parallel
-from . import conv as _conv
-from ._util import quiet
+from ..._tensor import Tensor, _wrap, grad_state
+from ...autograd import function as _function
+from ...ops import _blas, _buffers, _conv_depthwise, _conv_pointwise, _parallel
+from ...ops import conv as _conv
+from ...ops._util import quiet
 
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
@@ -212,23 +212,24 @@ def _depthwise_chain(conv, x, eps, stats, act):
 
 
 def _classes_of():
-    from ..nn.modules import module
-    from ..nn.modules.activation import Hardtanh, ReLU, ReLU6
-    from ..nn.modules.conv import Conv2d
-    from ..nn.modules.normalization import BatchNorm2d
-    from ..nn.parameter import Parameter
-    from .normalization import _per_channel, _running_affine
-    from .pointwise.rounding import clipped
-    from .pointwise.transcendental import _zero
+    from ...ops.normalization import _per_channel, _running_affine
+    from ...ops.pointwise.rounding import clipped
+    from ...ops.pointwise.transcendental import _zero
+    from ..parameter import Parameter
+    from . import module
+    from .activation import Hardtanh, ReLU, ReLU6
+    from .conv import Conv2d
+    from .normalization import BatchNorm2d
     _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
     global _F
-    from ..nn import functional as _F
+    from .. import functional as _F
     return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
             "Parameter": Parameter, "kernels": (_per_channel, _running_affine, clipped, _zero)}
 
 
 class _Classes(dict):
-    """The module classes and the ops' kernels, looked up when first needed (this module loads before ``ember.nn``)."""
+    """The module classes and the ops' kernels, looked up when first needed (``container`` imports this module before
+    the layers' modules are loaded)."""
 
     def __missing__(self, key):
         self.update(_classes_of())
