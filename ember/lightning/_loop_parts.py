@@ -108,6 +108,14 @@ class _IndexRecorder:
         return sampler.seen_batch_indices if isinstance(sampler, _IndexRecorder) else None
 
 
+def _whole(batches):
+    """A limit or interval as Lightning keeps it: a whole-number float above 1 (``3.0``, as a config file may give it)
+    counts batches, an int."""
+    if isinstance(batches, float) and batches > 1 and batches % 1.0 == 0:
+        return int(batches)
+    return batches
+
+
 def _check_batch_limit(batches, name):
     """Lightning's note on what a limit of exactly 1 or 1.0 means (set explicitly), and its error for a value that is
     neither a fraction in [0, 1] nor a whole number."""

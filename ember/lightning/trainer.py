@@ -1,6 +1,5 @@
 """Trainer: runs a LightningModule's fit, validate, test and predict loops with Lightning 2.x's arguments, hook
 order, logging, gradient accumulation and clipping, checkpoints and resuming."""
-import contextlib
 import importlib.util
 import math
 import os
@@ -15,12 +14,13 @@ import ember
 
 from . import _results
 from ._checkpointing import _Checkpointing
+from ._hook_calls import _HookCalls
 from ._launch import launch
 from ._loop_parts import (_as_list, _check_batch_limit, _checkpoints_last, _IndexRecorder, _is_overridden, _limit,
-                          _manual_output, _nothing, _PredictLoop, _print_results, _takes_batch_idx,
-                          _training_loss, _Unrepeated)
+                          _manual_output, _PredictLoop, _print_results, _training_loss, _Unrepeated, _whole)
 from ._optimizers import configure_optimizers
 from ._step_metrics import _StepMetrics
+from ._trainer_properties import _TrainerProperties
 from .callbacks import Callback, Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, Logger, TensorBoardLogger
@@ -36,7 +36,7 @@ _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-t
                "bf16-mixed": "bf16-mixed"}
 
 
-class Trainer(_Checkpointing, _StepMetrics):
+class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
     """Trains, validates, tests and predicts with a LightningModule (Lightning 2.x's ``Trainer``)."""
 
     # annotated as Lightning's, for the tools that read the signature (LightningCLI's jsonargparse)
@@ -97,11 +97,11 @@ class Trainer(_Checkpointing, _StepMetrics):
         if max_epochs is None:
             max_epochs = 1000 if max_steps == -1 and max_time is None else -1
         self.max_epochs, self.min_epochs, self.max_steps, self.min_steps = max_epochs, min_epochs, max_steps, min_steps
-        self.limit_train_batches = 1.0 if limit_train_batches is None else limit_train_batches
-        self.limit_val_batches = 1.0 if limit_val_batches is None else limit_val_batches
-        self.limit_test_batches = 1.0 if limit_test_batches is None else limit_test_batches
-        self.limit_predict_batches = 1.0 if limit_predict_batches is None else limit_predict_batches
-        self.val_check_interval = 1.0 if val_check_interval is None else val_check_interval
+        self.limit_train_batches = 1.0 if limit_train_batches is None else _whole(limit_train_batches)
+        self.limit_val_batches = 1.0 if limit_val_batches is None else _whole(limit_val_batches)
+        self.limit_test_batches = 1.0 if limit_test_batches is None else _whole(limit_test_batches)
+        self.limit_predict_batches = 1.0 if limit_predict_batches is None else _whole(limit_predict_batches)
+        self.val_check_interval = 1.0 if val_check_interval is None else _whole(val_check_interval)
         self.check_val_every_n_epoch = check_val_every_n_epoch
         self.num_sanity_val_steps = 2 if num_sanity_val_steps is None else num_sanity_val_steps
         if self.num_sanity_val_steps == -1:   # all the batches, as Lightning
@@ -210,106 +210,6 @@ class Trainer(_Checkpointing, _StepMetrics):
         if gpu_available and self.strategy.root_device.type != "cuda":
             rank_zero_warn("GPU available but not used. You can set it by doing `Trainer(accelerator='gpu')`.",
                            category=PossibleUserWarning)
-
-    # --- properties users read ------------------------------------------------------------------------------
-    @staticmethod
-    def _check_accelerator(accelerator):
-        if accelerator in ("gpu", "cuda") and not ember.cuda.is_available():
-            raise ValueError(f"`Trainer(accelerator={accelerator!r})` was requested, but no CUDA GPU is available "
-                             "to ember")
-        if accelerator not in ("auto", "cpu", "gpu", "cuda"):
-            raise ValueError(f"You passed `Trainer(accelerator={accelerator!r})`; ember supports 'cpu', 'gpu', "
-                             "'cuda' and 'auto'")
-
-    @property
-    def is_global_zero(self):
-        """Whether this process is rank 0 (the one that writes logs and checkpoints)."""
-        return self.strategy.is_global_zero
-
-    @property
-    def world_size(self):
-        """How many processes train together."""
-        return self.strategy.world_size
-
-    @property
-    def global_rank(self):
-        """This process's rank among all."""
-        return self.strategy.global_rank
-
-    @property
-    def local_rank(self):
-        """This process's rank on its machine."""
-        return self.strategy.local_rank
-
-    @property
-    def node_rank(self):
-        """This machine's index."""
-        return self.strategy.node_rank
-
-    @property
-    def num_devices(self):
-        """Processes per machine."""
-        return getattr(self.strategy, "num_processes", 1)
-
-    @property
-    def distributed_sampler_kwargs(self):
-        """``num_replicas`` and ``rank`` of the DistributedSampler put into dataloaders (None in one process)."""
-        return self.strategy.distributed_sampler_kwargs
-
-    @property
-    def logger(self):
-        """The first logger, or None."""
-        return self.loggers[0] if self.loggers else None
-
-    @property
-    def log_dir(self):
-        """Where the first logger writes (default_root_dir without a logger)."""
-        return self.logger.log_dir if self.logger is not None else self.default_root_dir
-
-    @property
-    def checkpoint_callback(self):
-        """The first checkpointing callback (a ``Checkpoint``, such as ModelCheckpoint), or None."""
-        return next((c for c in self.callbacks if isinstance(c, Checkpoint)), None)
-
-    @property
-    def checkpoint_callbacks(self):
-        """Every checkpointing callback (``Checkpoint`` instances)."""
-        return [c for c in self.callbacks if isinstance(c, Checkpoint)]
-
-    @property
-    def early_stopping_callback(self):
-        """The first EarlyStopping callback, or None."""
-        from .callbacks import EarlyStopping
-        return next((c for c in self.callbacks if isinstance(c, EarlyStopping)), None)
-
-    @property
-    def progress_bar_callback(self):
-        """The progress bar callback, or None."""
-        return next((c for c in self.callbacks if isinstance(c, ProgressBar)), None)
-
-    @property
-    def enable_validation(self):
-        """Whether fit validates: the module has a ``validation_step``, there is validation data and
-        ``limit_val_batches`` is not 0."""
-        return (getattr(self, "_has_val_loader", False) and getattr(self, "_has_val_step", False)
-                and self.limit_val_batches > 0)
-
-    @property
-    def num_sanity_val_batches(self):
-        """How many batches of each validation dataloader the sanity check runs."""
-        return [min(self.num_sanity_val_steps, batches) for batches in self.num_val_batches]
-
-    @property
-    def model(self):
-        """The LightningModule being run."""
-        return self.lightning_module
-
-    @property
-    def estimated_stepping_batches(self):
-        """How many optimizer steps fit will take (for schedulers such as OneCycleLR)."""
-        per_epoch = math.ceil(self.num_training_batches / self.accumulate_grad_batches)
-        total = per_epoch * max(self.max_epochs, 1) if self.max_epochs != -1 else float("inf")
-        return min(total, self.max_steps) if self.max_steps != -1 else total
 
     # --- entry points ---------------------------------------------------------------------------------------
     def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None,
@@ -720,80 +620,6 @@ class Trainer(_Checkpointing, _StepMetrics):
                                "`training_step` with `opt1, opt2, ... = self.optimizers()`.")
         if self.precision == "16-mixed":
             self._scaler = ember.amp.GradScaler()
-
-    # --- hooks ----------------------------------------------------------------------------------------------
-    def _call_hook(self, name, *args, monitoring=None):
-        """Calls a hook on the callbacks (monitoring ones after the others when ``monitoring`` is None) and then on
-        the module, with ``self.log`` attributed to that hook."""
-        for callback in self.callbacks:
-            if monitoring is None or callback._monitors == monitoring:
-                self._call_callback(callback, name, *args)
-        if monitoring is not True:
-            return self._call_module(name, *args)
-
-    def _call_callback(self, callback, name, *args):
-        """Calls one callback's hook, profiled as Lightning's ``[Callback]{state_key}.{name}``."""
-        with self.profiler.profile(f"[Callback]{callback.state_key}.{name}"):
-            return getattr(callback, name, _nothing)(self, self.lightning_module, *args)
-
-    def _call_module(self, name, *args, **kwargs):
-        """Calls a module hook, profiled as Lightning's ``[LightningModule]{class}.{name}``."""
-        with self.profiler.profile(f"[LightningModule]{type(self.lightning_module).__name__}.{name}"):
-            return self._run_module_hook(name, *args, **kwargs)
-
-    def _run_module_hook(self, name, *args, **kwargs):
-        """Calls a module hook with ``self.log`` attributed to it (unprofiled: steps and backward are profiled as
-        the strategy's)."""
-        model = self.lightning_module
-        previous, model._current_fx = model._current_fx, name
-        try:
-            return getattr(model, name)(*args, **kwargs)
-        finally:
-            model._current_fx = previous
-
-    def _strategy_hook(self, name):
-        """Where Lightning calls a strategy hook that ember's strategies have nothing to do in, the profiler records it
-        as Lightning's ``[Strategy]{class}.{name}``."""
-        with self._profile_strategy(name):
-            pass
-
-    def _profile_strategy(self, name):
-        return self.profiler.profile(f"[Strategy]{type(self.strategy).__name__}.{name}")
-
-    def _call_datamodule(self, name, *args):
-        """Calls a datamodule hook, profiled as Lightning's ``[LightningDataModule]{class}.{name}``."""
-        with self.profiler.profile(f"[LightningDataModule]{type(self.datamodule).__name__}.{name}"):
-            return getattr(self.datamodule, name)(*args)
-
-    def _step(self, model, name, batch, batch_idx, extra=()):
-        """Runs a step hook, with ``batch_idx`` only where its signature takes it (as Lightning decides); in fit
-        under DDP, through the DDP wrapper so that its backward averages gradients."""
-        args = (batch, batch_idx, *extra) if _takes_batch_idx(getattr(model, name)) else (batch, *extra)
-        with self._profile_strategy(name):
-            if self._runner is not None and self._runner is not self.lightning_module:
-                return self._runner(name, *args)
-            return self._run_module_hook(name, *args)
-
-    def _transfer(self, batch, dataloader_idx):
-        """The module's batch-transfer hooks, as Lightning runs them on every batch before its batch-start hooks."""
-        batch = self._call_module("on_before_batch_transfer", batch, dataloader_idx)
-        with self._profile_strategy("batch_to_device"):
-            batch = self._call_module("transfer_batch_to_device", batch, self.strategy.root_device, dataloader_idx)
-            return self._call_module("on_after_batch_transfer", batch, dataloader_idx)
-
-    @contextlib.contextmanager
-    def _anomaly(self):
-        if self.detect_anomaly:
-            with ember.autograd.detect_anomaly():
-                yield
-        else:
-            yield
-
-    def _autocast(self):
-        if self.precision in ("16-mixed", "bf16-mixed"):
-            dtype = ember.float16 if self.precision == "16-mixed" else ember.bfloat16
-            return ember.autocast(self.lightning_module.device.type, dtype=dtype)
-        return contextlib.nullcontext()
 
     # --- training -------------------------------------------------------------------------------------------
     def _fit_done(self):

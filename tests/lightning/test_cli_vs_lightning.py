@@ -140,7 +140,14 @@ def mask(text):
     imports ember directly) and the weight decay's printed zero as torch's float (ember's optimizers have no type
     hints for jsonargparse to convert it by)."""
     text = text.replace("ember.lightning.", "pytorch_lightning.").replace("ember.optim.", "torch.optim.")
-    return text.replace("weight_decay: 0\n", "weight_decay: 0.0\n")
+    return _whole_limit(text.replace("weight_decay: 0\n", "weight_decay: 0.0\n"))
+
+
+def _whole_limit(text):
+    """The config file's ``limit_train_batches: 3`` as one spelling: jsonargparse resolves its ``Union[int, float]``
+    to either type depending on what the process loaded before (both seen, in Lightning's and ember's runs); the
+    Trainers treat 3 and 3.0 alike."""
+    return text.replace("limit_train_batches: 3.0\n", "limit_train_batches: 3\n")
 
 
 @pytest.mark.timeout(900)
@@ -161,7 +168,7 @@ def test_cli_configs_and_runs_match_lightning(tmp_path, monkeypatch):
     assert ours.keys() == theirs.keys()
     for key in theirs:
         if isinstance(theirs[key], str):
-            assert mask(ours[key]) == theirs[key], key
+            assert mask(ours[key]) == _whole_limit(theirs[key]), key
         else:
             assert ours[key] == theirs[key], key
 

@@ -527,7 +527,10 @@ for kwargs in ({"limit_train_batches": 1, "limit_val_batches": 1.0, "limit_test_
         pl.Trainer(logger=False, enable_progress_bar=False, **kwargs)
     except Exception as error:
         errors.append([type(error).__name__, str(error)])
-print(json.dumps({"messages": [m for m in messages if "available" not in m], "errors": errors}))
+whole = pl.Trainer(logger=False, enable_progress_bar=False, limit_train_batches=3.0, limit_val_batches=2.0,
+                   val_check_interval=4.0)   # whole-number floats (as a config file may give them) count batches
+kept = [[type(v).__name__, v] for v in (whole.limit_train_batches, whole.limit_val_batches, whole.val_check_interval)]
+print(json.dumps({"messages": [m for m in messages if "available" not in m], "errors": errors, "kept": kept}))
 """
 
 
