@@ -263,3 +263,27 @@ def test_a_batch_norm_of_other_channels_raises_torchs_error(kernel, groups):
         model = lib.nn.Sequential(lib.nn.Conv2d(4, 4, kernel, groups=groups), lib.nn.BatchNorm2d(6)).eval()
         with lib.no_grad(), pytest.raises(RuntimeError, match="running_mean should contain 4 elements not 6"):
             model(lib.ones(2, 4, 9, 9))
+
+
+def test_chains_stay_direct_once_torch_function_dispatch_is_installed():
+    """Once the __torch_function__ wrappers are installed (by any earlier use of the protocol in the process),
+    F.conv2d is a dispatching wrapper around the same function: the chain still computes the convolution itself."""
+    import subprocess
+    import sys
+    code = ("import ember, numpy\n"
+            "from ember import overrides\n"
+            "from ember.nn.modules import _conv_eval\n"
+            "overrides.enable_torch_function_dispatch()\n"
+            "seen = []\n"
+            "original = _conv_eval._depthwise_chain\n"
+            "_conv_eval._depthwise_chain = lambda *a: seen.append(1) or original(*a)\n"
+            "conv = ember.nn.Conv2d(4, 4, 3, padding=1, groups=4)\n"
+            "model = ember.nn.Sequential(conv, ember.nn.BatchNorm2d(4)).eval()\n"
+            "x = ember.randn(2, 4, 6, 6)\n"
+            "with ember.no_grad():\n"
+            "    got = model(x)\n"
+            "    one_by_one = model[1](model[0](x))\n"
+            "print(len(seen), bool(numpy.array_equal(got.numpy(), one_by_one.numpy())))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "True"]
