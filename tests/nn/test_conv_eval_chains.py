@@ -94,7 +94,9 @@ def test_large_outputs_in_parts_keep_the_bits(threads, act):
                              ((4, 64, 30, 30), dict(in_channels=64, out_channels=64, kernel_size=3, padding=1,
                                                     groups=64, bias=True)),   # banded, in parts of the channels
                              ((4, 64, 31, 30), dict(in_channels=64, out_channels=64, kernel_size=3, stride=2,
-                                                    padding=1, groups=64))):
+                                                    padding=1, groups=64)),
+                             ((1, 3, 96, 96), dict(in_channels=3, out_channels=32, kernel_size=3, padding=1))):
+                             # (the last: a batch of 1, its output cut along the channels)
         x = sample(shape, F32, seed=2)
         model = _chain(ember, conv_args, act, F32, seed=3)
         try:
