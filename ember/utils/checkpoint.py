@@ -296,34 +296,24 @@ class _SavedForOneBackward:
 
     def __iter__(self):
         task = current_task()
-        if task is not None and task.id != self.task_id:
+        if task is not None and self.task_id is not None and task.id != self.task_id:
             raise RuntimeError(_EXTRA_BACKWARD)
         return iter(self.values)
 
 
-class _KeptUntilRerun:
+class _KeptUntilRerun(_SavedForOneBackward):
     """The saved values of a node whose op's result selective checkpointing kept: PyTorch recomputes the region in
     every backward that reads the region's saved values, so reading these reruns it first (raising if a kept result
     was changed in place since), and another backward raises as for the recomputed ones."""
 
     def __init__(self, values, recomputation):
-        self.values, self.recomputation = values, recomputation
-
-    def __bool__(self):
-        return True
-
-    def __len__(self):
-        return len(self.values)
-
-    def __getitem__(self, index):
-        return self.values[index]
+        super().__init__(values, None)
+        self.recomputation = recomputation
 
     def __iter__(self):
         self.recomputation.run()
-        task, ran_in = current_task(), self.recomputation.task_id
-        if task is not None and ran_in is not None and task.id != ran_in:
-            raise RuntimeError(_EXTRA_BACKWARD)
-        return iter(self.values)
+        self.task_id = self.recomputation.task_id   # the backward that ran the recomputation
+        return super().__iter__()
 
 
 class _SavedOnDemand:
