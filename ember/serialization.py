@@ -39,10 +39,17 @@ MAP_LOCATION = typing.Optional[typing.Union[typing.Callable[[UntypedStorage, str
                                             str, typing.Dict[str, str]]]
 STORAGE = typing.Union[UntypedStorage, TypedStorage]
 
+# PyTorch's module constants (MONAI's StateCacher pickles with DEFAULT_PROTOCOL; the rest describe the legacy format)
+DEFAULT_PROTOCOL = 2
+MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
+PROTOCOL_VERSION = 1001
+LONG_SIZE, INT_SIZE, SHORT_SIZE = 4, 4, 2
+STORAGE_KEY_SEPARATOR = ","
+
 _ALIGNMENT = 64
 _LOCAL_HEADER_SIZE = 30
 _ZIP64_EXTRA_SIZE = 20
-_LEGACY_MAGIC = b"\x80\x02\x8a\x0al\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19."  # pickle.dumps(0x1950a86a20f9469cfc6c, 2)
+_LEGACY_MAGIC = pickle.dumps(MAGIC_NUMBER, DEFAULT_PROTOCOL)
 _STORAGE_NAMES = {"bool": "BoolStorage", "uint8": "ByteStorage", "int8": "CharStorage", "int16": "ShortStorage",
                   "int32": "IntStorage", "int64": "LongStorage", "float16": "HalfStorage",
                   "bfloat16": "BFloat16Storage", "float32": "FloatStorage", "float64": "DoubleStorage",
@@ -336,7 +343,7 @@ def _serialization_id():
     return "".join(f"{int.from_bytes(os.urandom(8), 'little'):020d}" for _ in range(2)).encode()
 
 
-def save(obj, f, pickle_protocol=2):
+def save(obj, f, pickle_protocol=DEFAULT_PROTOCOL):
     """Saves ``obj`` (tensors, state_dicts, optimizer states, modules, ...) to a path or binary file in PyTorch's
     zip format; a path is replaced atomically, so an interrupted save leaves the previous file intact."""
     if isinstance(f, (str, os.PathLike)):

@@ -81,6 +81,17 @@ def test_every_dtype_round_trips(name):
         numpy.testing.assert_array_equal(as_numpy(loaded), as_numpy(tensor))
 
 
+def test_module_constants_match_torch():
+    # MONAI's StateCacher imports DEFAULT_PROTOCOL from torch.serialization to pickle with it
+    for name in ("DEFAULT_PROTOCOL", "MAGIC_NUMBER", "PROTOCOL_VERSION", "LONG_SIZE", "INT_SIZE", "SHORT_SIZE",
+                 "STORAGE_KEY_SEPARATOR"):
+        assert getattr(serialization, name) == getattr(torch.serialization, name), name
+    buffer = io.BytesIO()
+    ember.save({"w": ember.ones(2)}, buffer, pickle_protocol=serialization.DEFAULT_PROTOCOL)
+    buffer.seek(0)
+    assert torch.load(buffer)["w"].tolist() == [1.0, 1.0]
+
+
 def test_structures_round_trip():
     state = OrderedDict([("weight", ember.ones(2, 3)), ("bias", ember.zeros(2))])
     state._metadata = OrderedDict([("", {"version": 1})])
