@@ -47,6 +47,23 @@ def _index_array(value, xp):
     return array.astype(numpy.int64, copy=False)
 
 
+_SEQUENCE_KEY_MESSAGE = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed in pytorch 2.9; use "
+    "x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
+    "which will result either in an error or a different result")
+
+
+def _sequence_key(key):
+    """``key`` as PyTorch reads it: a list of fewer than 32 items holding a sequence, tensor, slice, None or Ellipsis
+    indexes one dim per item, like a tuple (NumPy's old rule, with PyTorch's deprecation warning); any other key is
+    returned unchanged."""
+    if not isinstance(key, list) or len(key) >= 32 or not any(item is None or item is Ellipsis or isinstance(
+            item, (slice, Tensor, list, tuple, range, numpy.ndarray)) for item in key):
+        return key
+    warn(_SEQUENCE_KEY_MESSAGE, UserWarning, stacklevel=3)
+    return tuple(key)
+
+
 def _normalize_key(input, key):
     """Turns a ``__getitem__`` key into a pair (basic, advanced) of NumPy keys applied one after the other.
 
@@ -390,6 +407,7 @@ def _getitem(self, key):
         if not (self.requires_grad and state.enabled):   # the per-sample path of every DataLoader
             return _make(self._data[key, ...], base=self)   # [key, ...]: a 0-d array, not a NumPy scalar
         return name_node(sliced(self, (key, Ellipsis)), "SelectBackward0")
+    key = _sequence_key(key)
     items, advanced = _normalize_key(self, key)
     if advanced is None:
         view = sliced(self, items)
@@ -501,6 +519,7 @@ def _check_put_dtype(self, key, value, accumulate=False):
 @composite("setitem")   # seen whole at dispatch: a trace records the key's tensors as inputs, not as constants
 def _written(self, key, value):
     """A copy of ``self`` with ``value`` written at ``key``: what ``self[key] = value`` stores, as one op."""
+    key = _sequence_key(key)
     _check_put_dtype(self, key, value)
     key = _normalize_key(self, key)
     return IndexPut.apply(self, _value_for(self, value, key), key, False)
@@ -514,6 +533,7 @@ def _whole(self, key):
 
 def _setitem(self, key, value):
     """``self[key] = value`` in place; differentiable with respect to self (non-leaf) and a tensor value."""
+    key = _sequence_key(key)
     if dispatch_hooks and type(self) is Tensor:   # tracing, compiling, profiling: one recorded op, then the write
         assign_inplace(self, _written(self, key, value))
         return

@@ -565,6 +565,33 @@ def test_advanced_index_write_into_expanded_tensor_warns_as_torch():
     assert results[0] == results[1]
 
 
+SEQUENCE_KEYS = [[[0, 2], [1, 3]], [[0, 2]], [0, [1, 3]], [[True, False, True]], [slice(None), [1, 0]],
+                 [None, 0], [Ellipsis, 1], [(0, 1), (2, 0)], [numpy.array([0, 2]), numpy.array([3, 1])],
+                 [[0]] * 31 + [[0]], [0, slice(1, 3)]]
+
+
+@pytest.mark.parametrize("key", SEQUENCE_KEYS, ids=range(len(SEQUENCE_KEYS)))
+def test_list_key_holding_sequences_indexes_like_a_tuple_as_torch(key):
+    """A list key holding sequences, slices, None or Ellipsis (fewer than 32 items) indexes one dim per item, with
+    PyTorch's deprecation warning (pytorch-metric-learning's HistogramLoss reads mat[[rows, cols]])."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.arange(12.).reshape(3, 4).requires_grad_()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                out = x[key]
+            except IndexError as error:
+                results.append(("IndexError", str(error)))
+                continue
+            written = x.detach().clone()
+            written[key] = -1
+        out.sum().backward()
+        warned = [str(w.message).split(" (Triggered")[0] for w in caught if w.category is UserWarning]
+        results.append((tuple(out.shape), out.tolist(), x.grad.tolist(), written.tolist(), sorted(set(warned))))
+    assert results[0] == results[1]
+
+
 def _advanced_keys(lib, x):
     generator = lib.Generator().manual_seed(0)
 
