@@ -266,6 +266,35 @@ def test_default_convert_matches_torch(name):
                           torch.utils.data.default_convert(to_lib(torch, sample[0])))
 
 
+def test_private_collate_module_extends_as_torch():
+    # MONAI's collate: a tensor subclass collated by collate_tensor_fn through a copy of default_collate_fn_map,
+    # both imported from torch.utils.data._utils.collate; its image reader reads np_str_obj_array_pattern there too
+    import importlib
+    results = []
+    for lib in (ember, torch):
+        collate = importlib.import_module(f"{lib.__name__}.utils.data._utils.collate")
+        worker = importlib.import_module(f"{lib.__name__}.utils.data._utils.worker")
+        assert worker.get_worker_info() is None and collate.default_collate is lib.utils.data.default_collate
+        assert collate.np_str_obj_array_pattern.search(numpy.array(["a"]).dtype.str)
+        assert lib.utils.data._utils.MP_STATUS_CHECK_INTERVAL == 5.0
+
+        class Meta(lib.Tensor):
+            pass
+
+        def collate_meta(batch, *, collate_fn_map=None):
+            return ("meta", collate.collate_tensor_fn(batch, collate_fn_map=collate_fn_map))
+
+        fn_map = {**collate.default_collate_fn_map, Meta: collate_meta}
+        batch = [{"image": lib.tensor(A).as_subclass(Meta), "n": numpy.int16(k), "x": float(k)} for k in range(3)]
+        out = collate.collate(batch, collate_fn_map=fn_map)
+        parts = [collate.collate_numpy_array_fn([A, A + 1], collate_fn_map=fn_map),
+                 collate.collate_numpy_scalar_fn([numpy.float32(1)]), collate.collate_float_fn([0.5]),
+                 collate.collate_int_fn([3]), collate.collate_str_fn(["s"])]
+        results.append((out["image"][0], type(out["image"][1]).__name__, out["image"][1].as_subclass(lib.Tensor),
+                        out["n"], out["x"], parts))
+    assert_same_structure(*results)
+
+
 @pytest.mark.parametrize("batch", [[[1, 2], [3]], [object(), object()], [numpy.array(["a"]), numpy.array(["b"])],
                                    [None, None]])
 def test_default_collate_errors(batch):

@@ -7,11 +7,13 @@ import numpy
 
 import ember
 
-__all__ = ["default_collate", "default_convert", "collate", "default_collate_fn_map"]
+__all__ = ["default_collate", "default_convert", "collate", "default_collate_fn_map", "collate_tensor_fn",
+           "collate_numpy_array_fn", "collate_numpy_scalar_fn", "collate_float_fn", "collate_int_fn", "collate_str_fn"]
 
-# NumPy dtype codes of bytes, strings and objects, which have no tensor counterpart.
-_NON_NUMERIC_DTYPE = re.compile(r"[SaUO]")
-_ERROR_FORMAT = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
+# NumPy dtype codes of bytes, strings and objects, which have no tensor counterpart (PyTorch's public names).
+np_str_obj_array_pattern = re.compile(r"[SaUO]")
+default_collate_err_msg_format = ("default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; "
+                                  "found {}")
 
 
 def default_convert(data):
@@ -19,7 +21,7 @@ def default_convert(data):
     if isinstance(data, ember.Tensor):
         return data
     if type(data).__module__ == "numpy" and not isinstance(data, (numpy.str_, numpy.bytes_)):
-        if isinstance(data, numpy.ndarray) and _NON_NUMERIC_DTYPE.search(data.dtype.str):
+        if isinstance(data, numpy.ndarray) and np_str_obj_array_pattern.search(data.dtype.str):
             return data
         return ember.as_tensor(data)
     return _map_container(data, default_convert, lambda: data)
@@ -83,47 +85,49 @@ def collate(batch, *, collate_fn_map=None):
             raise RuntimeError("each element in list of batch should be of equal size")
         columns = [collate(samples, collate_fn_map=collate_fn_map) for samples in zip(*batch)]
         return columns if isinstance(elem, tuple) else _rebuild_sequence(elem, columns)
-    raise TypeError(_ERROR_FORMAT.format(type(elem)))
+    raise TypeError(default_collate_err_msg_format.format(type(elem)))
 
 
-def _collate_tensors(batch, *, collate_fn_map=None):
-    stack = getattr(ember, "stack", None)
-    if stack is not None:
-        return stack(batch, 0)
-    # ember.stack is not written yet: stack the arrays instead (no autograd history, as in a worker's batch).
-    return ember.from_numpy(numpy.stack([tensor.detach().numpy() for tensor in batch]))
+def collate_tensor_fn(batch, *, collate_fn_map=None):
+    """Stacks tensors along a new leading dimension."""
+    return ember.stack(batch, 0)
 
 
-def _collate_numpy_arrays(batch, *, collate_fn_map=None):
-    if _NON_NUMERIC_DTYPE.search(batch[0].dtype.str):
-        raise TypeError(_ERROR_FORMAT.format(batch[0].dtype))
+def collate_numpy_array_fn(batch, *, collate_fn_map=None):
+    """Stacks NumPy arrays of numbers into one tensor."""
+    if np_str_obj_array_pattern.search(batch[0].dtype.str):
+        raise TypeError(default_collate_err_msg_format.format(batch[0].dtype))
     return collate([ember.as_tensor(array) for array in batch], collate_fn_map=collate_fn_map)
 
 
-def _collate_numpy_scalars(batch, *, collate_fn_map=None):
+def collate_numpy_scalar_fn(batch, *, collate_fn_map=None):
+    """Gathers NumPy scalars into a 1-d tensor."""
     return ember.as_tensor(numpy.array(batch))
 
 
-def _collate_floats(batch, *, collate_fn_map=None):
+def collate_float_fn(batch, *, collate_fn_map=None):
+    """Gathers Python floats into a float64 tensor."""
     return ember.tensor(batch, dtype=ember.float64)
 
 
-def _collate_ints(batch, *, collate_fn_map=None):
+def collate_int_fn(batch, *, collate_fn_map=None):
+    """Gathers Python ints into an int64 tensor."""
     return ember.tensor(batch)
 
 
-def _collate_strings(batch, *, collate_fn_map=None):
+def collate_str_fn(batch, *, collate_fn_map=None):
+    """Leaves strings and bytes as a list."""
     return batch
 
 
 default_collate_fn_map = {
-    ember.Tensor: _collate_tensors,
-    numpy.ndarray: _collate_numpy_arrays,
-    (numpy.bool_, numpy.number, numpy.object_): _collate_numpy_scalars,
-    float: _collate_floats,
-    int: _collate_ints,
-    str: _collate_strings,
-    bytes: _collate_strings,
+    ember.Tensor: collate_tensor_fn,
+    numpy.ndarray: collate_numpy_array_fn,
+    (numpy.bool_, numpy.number, numpy.object_): collate_numpy_scalar_fn,
+    float: collate_float_fn,
+    int: collate_int_fn,
+    str: collate_str_fn,
+    bytes: collate_str_fn,
 }
 
 
