@@ -442,13 +442,14 @@ def test_forced_weights_only_load_refuses_hostile_values(tmp_path, monkeypatch):
     assert errors[1] == errors[0] and errors[0][0] == "CheckpointException"
 
 
-def test_fsdp_models_are_refused_clearly():
-    class FullyShardedDataParallel(ember.nn.Module):   # stands for ember.distributed.fsdp's wrapper
-        def __init__(self, module):
-            super().__init__()
-            self._fsdp_wrapped_module = module
+def test_fully_shard_models_are_refused_clearly():
+    class FSDPModule:   # stands for fully_shard's mixin (FSDP1 models: test_fsdp_state_dict.py)
+        pass
 
-    model = ember.nn.Sequential(FullyShardedDataParallel(ember.nn.Linear(2, 2)))
+    class FSDPLinear(FSDPModule, ember.nn.Linear):
+        pass
+
+    model = ember.nn.Sequential(FSDPLinear(2, 2))
     with pytest.raises(NotImplementedError, match="does not handle FSDP models"):
         esd.get_model_state_dict(model)
 

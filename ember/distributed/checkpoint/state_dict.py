@@ -5,7 +5,10 @@ A DistributedDataParallel wrapper's ``module.`` and ``torch.compile``'s ``_orig_
 checkpoint of a wrapped model loads into a plain one and back. Optimizer state is keyed by each parameter's FQN
 instead of its index (``{"state": {"0.weight": {...}}, "param_groups": [{..., "params": ["0.weight", ...]}]}``) and an
 optimizer without state is first given it by a step with zero gradients and a learning rate of 0, as PyTorch does.
-Models under FSDP are refused: ember's FSDP keeps its own state_dict."""
+A FullyShardedDataParallel (FSDP1) model goes through ``FSDP.state_dict_type``, ``FSDP.optim_state_dict`` and
+``FSDP.optim_state_dict_to_load`` with ``full_state_dict=True`` (its FULL state dicts, whole tensors under the
+original names); FSDP1's sharded form (the default options) is refused, as ember's FSDP1 has no SHARDED_STATE_DICT.
+fully_shard (FSDP2) models are refused."""
 import contextlib
 import gc
 import warnings
@@ -21,6 +24,7 @@ __all__ = ["FQNS_T", "PrimitiveType", "ValueType", "DictValueType", "ListDictVal
            "set_model_state_dict", "set_optimizer_state_dict", "set_state_dict"]
 
 _CHECKPOINT_PREFIX = "_checkpoint_wrapped_module."
+_FSDP_WRAPPED_MODULE, _FLAT_PARAM = "_fsdp_wrapped_module", "_flat_param"
 _STATE, _PG, _PARAMS = "state", "param_groups", "params"
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -64,6 +68,8 @@ class _StateDictInfo(StateDictOptions):
     submodule_prefixes: set = field(default_factory=set)
     handle_model: bool = True
     handle_optim: bool = True
+    fsdp_context: Callable = contextlib.nullcontext
+    fsdp_modules: list = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -80,18 +86,19 @@ def _gc_context():
 def _wrapper_kind(module):
     from ...compiler._module import OptimizedModule
     from ...nn.parallel.distributed import DistributedDataParallel
+    from ..fsdp import FullyShardedDataParallel
     if isinstance(module, DistributedDataParallel):
         return "ddp"
     if isinstance(module, OptimizedModule):
         return "compiled"
-    if ".distributed.fsdp" in type(module).__module__ or type(module).__name__ == "FullyShardedDataParallel":
-        return "fsdp"   # by name: the module is another helper's, and its classes may carry torch's module name
+    if isinstance(module, FullyShardedDataParallel):
+        return "fsdp"
     return None
 
 
 def _refuse_fsdp(model):
     for module in model.modules():
-        if _wrapper_kind(module) == "fsdp" or type(module).__name__ == "FSDPModule":
+        if any(cls.__name__ == "FSDPModule" for cls in type(module).__mro__):
             raise NotImplementedError("ember's torch.distributed.checkpoint.state_dict does not handle FSDP models; "
                                       "use the FSDP module's own state_dict()/load_state_dict()")
 
@@ -113,6 +120,15 @@ def _get_fqns(model, name, dsd_fqn_modifiers="_fqn_modifiers", skip_ddp_prefix=T
             curr_obj = curr_obj.module
             if not skip_ddp_prefix:
                 fqn_obj_names.append(curr_obj_name)
+        elif kind == "fsdp":   # an FSDP1 unit: a FlatParameter stands for several original parameters
+            if i < len(obj_names) - 1 and obj_names[i + 1] == _FLAT_PARAM:
+                prefix = ".".join(fqn_obj_names)
+                prefix = f"{prefix}." if prefix else ""
+                return {f"{prefix}{fqn}" for fqn in getattr(curr_obj, _FLAT_PARAM)._fqns}
+            curr_obj = getattr(curr_obj, _FSDP_WRAPPED_MODULE)
+            if curr_obj_name != _FSDP_WRAPPED_MODULE:
+                fqn_obj_names.append(curr_obj_name)
+                curr_obj = getattr(curr_obj, curr_obj_name)
         elif kind == "compiled":
             if curr_obj_name != "_orig_mod":
                 raise AssertionError(f"Expected '_orig_mod', got '{curr_obj_name}'")
@@ -194,9 +210,40 @@ def _verify_options(model, optims, optim_only, *, submodules=None, options=None)
                 submodule_prefixes.update(f"{fqn}." for fqn in _get_fqns(model, name))
     if options.broadcast_from_rank0 and not options.full_state_dict:
         raise ValueError("full_state_dict must be True when broadcast_from_rank0 is True.")
+    from ..fsdp import FullyShardedDataParallel
+    fsdp_modules = FullyShardedDataParallel.fsdp_modules(model)
     return _StateDictInfo(**asdict(options), fqn_param_mapping=fqn_param_mapping,
                           shared_params_mapping=shared_params_mapping, submodule_prefixes=submodule_prefixes,
-                          handle_model=not optim_only, handle_optim=len(optims) > 0)
+                          fsdp_context=_fsdp_context(model, options) if fsdp_modules else contextlib.nullcontext,
+                          fsdp_modules=fsdp_modules, handle_model=not optim_only, handle_optim=len(optims) > 0)
+
+
+def _fsdp_context(model, options):
+    """The ``FSDP.state_dict_type`` context (its deprecation warning silenced) that PyTorch's options choose: FULL
+    state dicts with ``full_state_dict`` (on rank 0 only with ``cpu_offload``), else SHARDED ones."""
+    from ..fsdp import (FullOptimStateDictConfig, FullStateDictConfig, FullyShardedDataParallel,
+                        StateDictType)
+    if not options.full_state_dict:
+        raise NotImplementedError("ember's FullyShardedDataParallel has no sharded state dict "
+                                  "(StateDictType.SHARDED_STATE_DICT, ShardedTensors in PyTorch); for an FSDP model "
+                                  "pass StateDictOptions(full_state_dict=True)")
+    state_dict_config = FullStateDictConfig(offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload)
+    optim_state_dict_config = FullOptimStateDictConfig(
+        offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload or options.broadcast_from_rank0)
+
+    @contextlib.contextmanager
+    def without_warning():
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="FSDP.state_dict_type", category=FutureWarning)
+            with FullyShardedDataParallel.state_dict_type(model, StateDictType.FULL_STATE_DICT, state_dict_config,
+                                                          optim_state_dict_config):
+                yield
+    return without_warning
+
+
+def _fsdp_process_group(model, info):
+    from ..fsdp import FullyShardedDataParallel
+    return (model if isinstance(model, FullyShardedDataParallel) else info.fsdp_modules[0]).process_group
 
 
 def _verify_state_dict(model_state_dict, optim_state_dict, info):
@@ -209,6 +256,9 @@ def _verify_state_dict(model_state_dict, optim_state_dict, info):
             and not info.broadcast_from_rank0:
         raise RuntimeError("The option indicates that model state_dict is required to save, or load but optim "
                            f"state_dict is empty. {optim_state_dict}")
+    for key in model_state_dict:
+        if _FLAT_PARAM in key:
+            raise RuntimeError(f"{key} contains {_FLAT_PARAM}. This can happen if the model is not the root module.")
 
 
 def _state_dict_fn(obj, api) -> Callable:
@@ -231,7 +281,8 @@ def _maybe_full_or_cpu_state_dict(state_dict, info):
 def _get_model_state_dict(model, info):
     if not info.handle_model:
         return {}
-    state_dict = _state_dict_fn(model, "state_dict")()
+    with info.fsdp_context():
+        state_dict = _state_dict_fn(model, "state_dict")()
     for key in list(state_dict.keys()):
         fqns = _get_fqns(model, key)
         if len(fqns) != 1:
@@ -282,7 +333,7 @@ def _load_model_state_dict(model, state_dict, info):
                         raise RuntimeError(f"Missing key: {fqn}.")
                 else:
                     state_dict[fqn_with_prefix] = load_value
-    with no_grad():
+    with no_grad(), info.fsdp_context():
         return _state_dict_fn(model, "load_state_dict")(state_dict=state_dict, strict=info.strict)
 
 
@@ -393,6 +444,13 @@ def _get_optim_state_dict(model, optimizers, info):
         with no_grad():
             _init_optim_state(optimizer)
         osd = _state_dict_fn(optimizer, "state_dict")()
+        if info.fsdp_modules:
+            osd = _fsdp_optim_state_dict(model, optimizer, osd, info)
+            if not osd:
+                continue
+            optim_state_dict[_STATE].update(osd[_STATE])
+            optim_state_dict[_PG].extend(osd[_PG])
+            continue
         params = list(chain.from_iterable(g[_PARAMS] for g in optimizer.param_groups))
         param_pid_mapping = {id(p): i for i, p in enumerate(params)}
         fqn_pid_mapping = {}
@@ -417,6 +475,39 @@ def _get_optim_state_dict(model, optimizers, info):
     if info.flatten_optimizer_state_dict:
         optim_state_dict = _flatten_optim_state_dict(optim_state_dict)
     return _maybe_full_or_cpu_state_dict(optim_state_dict, info)
+
+
+def _fsdp_optim_state_dict(model, optimizer, osd, info):
+    """FSDP's optimizer state dict (keyed by the original parameters' names), without ``torch.compile``'s
+    ``_orig_mod.`` parts, as PyTorch's string replacement."""
+    from ..fsdp import FullyShardedDataParallel
+    with info.fsdp_context():
+        osd = FullyShardedDataParallel.optim_state_dict(model, optimizer, osd, group=_fsdp_process_group(model, info))
+    if osd:
+        osd[_STATE] = {k.replace("_orig_mod.", ""): v for k, v in osd[_STATE].items()}
+        for group in osd[_PG]:
+            group[_PARAMS] = [k.replace("_orig_mod.", "") for k in group[_PARAMS]]
+    return osd
+
+
+def _fsdp_optim_state_dict_to_load(model, optimizer, optim_state_dict, info):
+    """This rank's ``optimizer.load_state_dict`` argument from an FQN-keyed optimizer state dict, through
+    ``FSDP.optim_state_dict_to_load`` (the names given their ``_orig_mod.`` parts back first)."""
+    from ..fsdp import FullyShardedDataParallel
+    for original_fqn, _ in model.named_parameters():
+        fqns = _get_fqns(model, original_fqn)
+        fqns_with_compiler = _get_fqns(model, original_fqn, skip_compiler_prefix=False)
+        if fqns == fqns_with_compiler:
+            continue
+        fqn, fqn_with_compiler = next(iter(fqns)), next(iter(fqns_with_compiler))
+        for group in optim_state_dict[_PG]:
+            group[_PARAMS] = [key.replace(fqn, fqn_with_compiler) for key in group[_PARAMS]]
+        state = optim_state_dict[_STATE]
+        for key in [k for k in state if fqn in k]:
+            state[key.replace(fqn, fqn_with_compiler)] = state.pop(key)
+    with info.fsdp_context():
+        return FullyShardedDataParallel.optim_state_dict_to_load(model, optimizer, optim_state_dict,
+                                                                 group=_fsdp_process_group(model, info))
 
 
 def _split_optim_state_dict(model, optimizer, optim_state_dict, info):
@@ -469,7 +560,7 @@ def _load_optim_state_dict(model, optimizers, state_dict, info):
     from ... import no_grad
     if not info.handle_optim:
         return
-    if info.broadcast_from_rank0:
+    if info.broadcast_from_rank0 and not info.fsdp_modules:   # (FSDP.optim_state_dict_to_load broadcasts)
         state_dict = _broadcast(state_dict)
     for optimizer in optimizers:
         with no_grad():
@@ -481,6 +572,8 @@ def _load_optim_state_dict(model, optimizers, state_dict, info):
                 optim_state_dict = _unflatten_optim_state_dict(optimizer, state_dict, info)
         else:
             optim_state_dict = {}
+        if info.fsdp_modules:
+            optim_state_dict = _fsdp_optim_state_dict_to_load(model, optimizer, optim_state_dict, info)
         _state_dict_fn(optimizer, "load_state_dict")(state_dict=optim_state_dict)
 
 
