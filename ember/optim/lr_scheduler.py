@@ -150,7 +150,7 @@ class MultiplicativeLR(LambdaLR):
     """lr *= lr_lambda(epoch) at every step after the first."""
 
     def get_lr(self):
-        if self.last_epoch > 0:
+        if not self._is_initial:
             return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas,
                                                                            self.optimizer.param_groups)]
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -228,7 +228,7 @@ class LinearLR(LRScheduler):
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]
-        if self.last_epoch > self.total_iters:
+        if self._is_initial or self.last_epoch > self.total_iters:
             return [group["lr"] for group in groups]
         factor = 1.0 + (self.end_factor - self.start_factor) / (
             self.total_iters * self.start_factor + (self.last_epoch - 1) * (self.end_factor - self.start_factor))
@@ -248,7 +248,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        if self.last_epoch == 0:
+        if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
@@ -265,7 +265,7 @@ class PolynomialLR(LRScheduler):
 
     def get_lr(self):
         groups = self.optimizer.param_groups
-        if self.last_epoch == 0 or self.last_epoch > self.total_iters:
+        if self._is_initial or self.last_epoch > self.total_iters:
             return [group["lr"] for group in groups]
         factor = ((1.0 - self.last_epoch / self.total_iters) /
                   (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
@@ -286,7 +286,7 @@ class CosineAnnealingLR(LRScheduler):
     def get_lr(self):
         groups = self.optimizer.param_groups
         epoch, T = self.last_epoch, self.T_max
-        if epoch == 0:
+        if self._is_initial:
             return [group["lr"] for group in groups]
         if self._step_count == 1 and epoch > 0:
             return [self.eta_min + (base - self.eta_min) * (1 + math.cos(epoch * math.pi / T)) / 2

@@ -55,6 +55,36 @@ def test_learning_rates_match_torch(name, options, kind):
         t_sched.step()
 
 
+RECURRENCES = [case for case in CASES if case[0] not in ("OneCycleLR", "CyclicLR", "CosineAnnealingWarmRestarts")]
+
+
+@pytest.mark.parametrize("name,options,kind", RECURRENCES, ids=[c[0] for c in RECURRENCES])
+def test_get_lr_driven_from_outside_and_resumed_match_torch(name, options, kind):
+    """Only the constructor's own step is the initial one (PyTorch's _is_initial), not every step at epoch 0:
+    pytorch-ignite's LRScheduler calls get_lr() itself, then advances last_epoch; a scheduler made with last_epoch
+    given leaves the groups' lr as they are."""
+    lrs = []
+    for lib, (e_opt, t_opt) in ((ember, _optimizers(kind)), (torch, _optimizers(kind))):
+        opt = e_opt if lib is ember else t_opt
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        values = []
+        for _ in range(9):
+            scheduler._get_lr_called_within_step = True
+            lr = scheduler.get_lr()[0]
+            scheduler._get_lr_called_within_step = False
+            opt.param_groups[0]["lr"] = lr
+            scheduler.last_epoch += 1
+            values.append(lr)
+        opt.param_groups[0]["lr"] = 0.05
+        resumed = getattr(lib.optim.lr_scheduler, name)(opt, last_epoch=4, **options)
+        for _ in range(6):
+            values.append(resumed.get_last_lr()[0])
+            opt.step()
+            resumed.step()
+        lrs.append(values)
+    assert lrs[0] == pytest.approx(lrs[1], rel=1e-12, abs=1e-15)
+
+
 def test_sequential_and_chained_match_torch():
     for build in (
         lambda lib, opt: lib.optim.lr_scheduler.SequentialLR(
