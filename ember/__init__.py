@@ -110,6 +110,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
                "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams", "Future": "futures",
+               "TensorType": "jit._ir",
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
                                 "sym_sum", "SymFloat", "SymBool"), "_sym_functions")}
 

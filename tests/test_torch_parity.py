@@ -429,6 +429,18 @@ def test_symbolic_number_types_hold_no_plain_number():
             assert isinstance(value, ours) is isinstance(value, theirs) is False, (name, value)
 
 
+def test_tensor_type_is_the_type_of_traced_tensor_values():
+    # open_clip's hf_model imports torch.TensorType for its annotations
+    for lib in (ember, torch):
+        assert isinstance(lib.TensorType, type) and not isinstance(lib.ones(1), lib.TensorType)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)   # PyTorch 2.13 deprecates jit.trace
+        ours = ember.jit.trace(lambda x: x * 2, ember.ones(2)).graph.inputs
+        theirs = list(torch.jit.trace(lambda x: x * 2, torch.ones(2)).graph.inputs())
+    assert [isinstance(v.type, ember.TensorType) for v in ours] == [isinstance(v.type(), torch.TensorType)
+                                                                     for v in theirs] == [True]
+
+
 def test_sym_max_refuses_what_is_not_a_number():
     check_error(lambda lib: lib.sym_max("a", 2))
 
