@@ -119,6 +119,13 @@ def object_repr(obj):
     return f"<{module}.{kind.__qualname__} object at {hex(id(obj))}>"
 
 
+def torch_reduce(obj):
+    """``__reduce_ex__`` of an ember tensor (or layout) under the alias: PyTorch's globals and arguments
+    (``ember/_torch_pickle.py``), so a plain pickle made by the program loads in a real-PyTorch process."""
+    from ._torch_pickle import reduce
+    return reduce(obj)
+
+
 def _not_implemented(fullname, target):
     return ModuleNotFoundError(f"No module named '{fullname}': ember does not implement {fullname} (it would be "
                                f"{target}); {REPORT}", name=fullname)

@@ -350,6 +350,8 @@ class Tensor(metaclass=_TensorMeta):
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, protocol):
+        if _alias.installed:   # as PyTorch pickles it, so a real-PyTorch process loads the pickle
+            return _alias.torch_reduce(self)
         array = self._data if type(self._data) is _backend.MetaArray else _backend.move(self._data, _backend.CPU)
         if type(self) is not Tensor:   # a subclass keeps its type and its own attributes, as PyTorch's
             return (_rebuild_from_array,
@@ -499,6 +501,21 @@ def _rebuild_from_array(array, requires_grad, device, cls=None, state=None):
     tensor = _make(_backend.move(array, _backend.as_device(device)), requires_grad=requires_grad, cls=cls or Tensor)
     if state:
         tensor.__dict__.update(state)
+    return tensor
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    """torch._tensor._rebuild_from_type_v2, which plain pickles of a Tensor subclass or of a tensor with attributes
+    name: ``func(*args)`` as a ``new_type`` given ``state`` (by the class's own ``__setstate__``, if it has one)."""
+    tensor = func(*args)
+    if type(tensor) is not new_type:
+        tensor = _make(tensor._data, requires_grad=tensor.requires_grad, cls=new_type)
+    if getattr(new_type, "__setstate__", None) is not None:
+        tensor.__setstate__(state)
+        return tensor
+    for attributes in (state if isinstance(state, tuple) else (state,)):   # __dict__, or (__dict__, slots)
+        for name, value in (attributes or {}).items():
+            setattr(tensor, name, value)
     return tensor
 
 

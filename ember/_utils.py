@@ -5,3 +5,16 @@ import ember as torch   # noqa: F401  PyTorch pickles a memory format as torch._
 
 from .serialization import (_rebuild_meta_tensor_no_storage, _rebuild_parameter, _rebuild_parameter_with_state,  # noqa: F401
                             _rebuild_qtensor, _rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3)
+
+
+def _rebuild_sparse_tensor(layout, data):
+    """torch._utils._rebuild_sparse_tensor: a sparse COO or CSR tensor from its layout and index/value tensors."""
+    from .sparse._layout import rebuild_sparse_tensor
+    return rebuild_sparse_tensor(layout, data)
+
+
+def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
+    """torch._utils._rebuild_device_tensor_from_cpu_tensor: a CPU tensor moved to ``device`` as ``dtype``."""
+    tensor = data.to(dtype=dtype, device=device)
+    tensor.requires_grad = requires_grad
+    return tensor

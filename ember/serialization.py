@@ -452,6 +452,9 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
                                      f"dict of metadata, got {type(requires_grad).__name__}, "
                                      f"{type(backward_hooks).__name__} and {type(metadata).__name__}")
     tensor = _rebuild_tensor(storage, storage_offset, size, stride)
+    if metadata:   # PyTorch's lazy conj/neg bits (a conj() view pickles its base's data): ember holds the values
+        data = tensor._data.conj() if metadata.get("conj") else tensor._data
+        tensor = _make(-data if metadata.get("neg") else data)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor

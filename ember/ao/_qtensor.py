@@ -11,7 +11,7 @@ import warnings
 
 import numpy
 
-from .. import _backend, _dtype
+from .. import _alias, _backend, _dtype
 from .._tensor import Size, Tensor, _make, _wrap_dim
 
 __all__ = ["quantize_per_tensor", "quantize_per_channel", "dequantize", "QTensor"]
@@ -316,6 +316,8 @@ class QTensor(Tensor):
                                                       False, collections.OrderedDict())
 
     def __reduce_ex__(self, protocol):
+        if _alias.installed:   # torch._utils._rebuild_qtensor over a QInt8Storage (or kin), as PyTorch pickles it
+            return _alias.torch_reduce(self)
         return _rebuild_pickled, (_backend.move(self._int, _backend.CPU), self._qdtype.name, self._qparams())
 
     def __deepcopy__(self, memo):

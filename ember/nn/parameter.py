@@ -23,6 +23,9 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
+        from .. import _alias
+        if _alias.installed:   # PyTorch's torch._utils._rebuild_parameter, so a real-PyTorch process loads it
+            return _alias.torch_reduce(self)
         return (Parameter, (self.detach(), self.requires_grad))
 
     def __deepcopy__(self, memo):
@@ -48,6 +51,12 @@ class Buffer(Tensor):
         pass
 
     __torch_function__ = _disabled_torch_function_impl
+
+    def __reduce_ex__(self, protocol):
+        from .. import _alias
+        if _alias.installed:   # as PyTorch's Buffer: a plain tensor marked _is_buffer
+            return _alias.torch_reduce(self)
+        return super().__reduce_ex__(protocol)
 
 
 _UNINITIALIZED_SHAPE_ERROR = (

@@ -6,7 +6,7 @@ that do not support the sparse layout raise NotImplementedError naming the Spars
 """
 import numpy
 
-from .. import _dtype
+from .. import _alias, _dtype
 from .._tensor import Size, Tensor, _make
 from ._base import SparseBase
 from ._layout import sparse_coo
@@ -301,6 +301,8 @@ class SparseTensor(SparseBase):
         return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_coo, (self._indices_, self._values_, Size(self._size), self._coalesced))
 
     def __reduce_ex__(self, protocol):   # what torch pickles: torch._utils._rebuild_sparse_tensor
+        if _alias.installed:   # under torch's names, so a real-PyTorch process loads it
+            return _alias.torch_reduce(self)
         from ._layout import rebuild_sparse_tensor
         return rebuild_sparse_tensor, (sparse_coo, (self._indices_, self._values_, Size(self._size), self._coalesced))
 

@@ -2,7 +2,7 @@
 from the strided and COO layouts."""
 import numpy
 
-from .. import _dtype
+from .. import _alias, _dtype
 from .._tensor import Size, Tensor, _make
 from ._base import SparseBase
 from ._coo import implicit_invariant_checks
@@ -121,6 +121,8 @@ class SparseCsrTensor(SparseBase):
         return ("torch._utils", "_rebuild_sparse_tensor"), (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
 
     def __reduce_ex__(self, protocol):
+        if _alias.installed:   # under torch's names (torch._utils._rebuild_sparse_tensor), as PyTorch pickles it
+            return _alias.torch_reduce(self)
         from ._layout import rebuild_sparse_tensor
         return rebuild_sparse_tensor, (sparse_csr, (self._crow, self._col, self._values_, Size(self._size)))
 

@@ -19,6 +19,8 @@ class layout:
         return f"{_alias.package()}.{self.name}"
 
     def __reduce__(self):
+        if _alias.installed:   # torch.serialization._get_layout, which a real-PyTorch process finds
+            return _alias.torch_reduce(self)
         return get_layout, (f"torch.{self.name}",)
 
     def _torch_reduce(self):   # torch pickles a layout as torch.serialization._get_layout("torch.<name>")
