@@ -55,6 +55,42 @@ def at_once(count, work):
         _parallel.parallel_for(count, work)
 
 
+SPLIT_WORK = 1 << 23
+"""Multiply-adds per part at least of a product that ``matmul`` cuts (~0.1 ms at one thread; at this size every part
+also runs OpenBLAS's packed kernel, not its direct one for products under 28 * 512 * 512 multiply-adds, so the parts
+give the whole product's bits)."""
+
+ROWS = 16
+"""Rows (or columns) a part's bounds are multiples of: whole tiles of the packed kernel."""
+
+
+def matmul(a, b, out):
+    """``numpy.matmul(a, b, out=out)`` for NumPy arrays of one real floating dtype; a product of ``2 * SPLIT_WORK``
+    multiply-adds or more is cut along the longer of its result's last two dims into parts at once on the intra-op
+    threads, each on one BLAS thread: one hand-off instead of waking OpenBLAS's threads, which also gain nothing on
+    the thin products of small maps (a (256, 2304) @ (2304, 128) one). Returns ``out``."""
+    M, N = out.shape[-2:]
+    work = out.size * a.shape[-1]
+    if work < 2 * SPLIT_WORK or a.dtype.kind != "f" or b.dtype != a.dtype or type(out) is not numpy.ndarray or \
+            out.dtype != a.dtype or getattr(_parallel._inside, "active", False):
+        return numpy.matmul(a, b, out=out)
+    rows = M >= N
+    units = -(-(M if rows else N) // ROWS)
+    grain = -(-units * SPLIT_WORK // work)
+    if min(_parallel.num_threads(), units // grain) < 2:
+        return numpy.matmul(a, b, out=out)
+
+    def part(start, stop):
+        span = slice(start * ROWS, stop * ROWS)
+        if rows:
+            numpy.matmul(a[..., span, :], b, out=out[..., span, :])
+        else:
+            numpy.matmul(a, b[..., span], out=out[..., span])
+    with small_products(0):
+        _parallel.parallel_for(units, part, grain)
+    return out
+
+
 def over_blocks(batch, per_block, work):
     """``work(first, last)`` on runs of whole blocks of ``per_block`` of the batch's samples (``at_once``)."""
     at_once(-(-batch // per_block), lambda first, last: work(first * per_block, min(batch, last * per_block)))

@@ -89,6 +89,8 @@ def test_large_outputs_in_parts_keep_the_bits(threads, act):
     bits one by one, and PyTorch's values."""
     before = ember.get_num_threads()
     for shape, conv_args in (((5, 4, 40, 40), dict(in_channels=4, out_channels=48, kernel_size=1, bias=False)),
+                             ((5, 64, 12, 12), dict(in_channels=64, out_channels=128, kernel_size=1)),
+                             # (1x1 over few positions, in parts of the batch by its multiply-adds)
                              ((3, 8, 66, 66), dict(in_channels=8, out_channels=8, kernel_size=3, padding=1,
                                                    groups=8)),   # wider than a band: per kernel offset
                              ((4, 64, 30, 30), dict(in_channels=64, out_channels=64, kernel_size=3, padding=1,

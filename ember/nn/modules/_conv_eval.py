@@ -15,7 +15,7 @@ import numpy
 
 from ..._tensor import Tensor, _wrap, grad_state
 from ...autograd import function as _function
-from ...ops import _blas, _buffers, _conv_depthwise, _conv_pointwise, _parallel
+from ...ops import _conv_depthwise, _conv_pointwise, _parallel
 from ...ops import conv as _conv
 from ...ops._util import quiet
 
@@ -170,29 +170,18 @@ def _direct(conv, x):
 
 @quiet
 def _pointwise_chain(conv, x, eps, stats, act):
-    """The chain of a 1x1 convolution as a new tensor: per part of the batch (at once on the intra-op threads, each
-    product on one BLAS thread), ``_conv_pointwise.forward``'s products, the bias, the batch norm and the clamp
-    while the part is in cache."""
-    w, groups = conv.weight._data, conv.groups
+    """The chain of a 1x1 convolution as a new tensor: ``_conv_pointwise.forward``'s products with the bias, the
+    batch norm and the clamp applied to each part of the batch while it is in cache."""
+    w = conv.weight._data
     bias = None if conv.bias is None else conv.bias._data.reshape(-1, 1, 1)
-    N = x.shape[0]
-    y = _buffers.empty(numpy, (N, w.shape[0]) + x.shape[2:], x.dtype)
-    weight, samples, products = (_conv_pointwise._weight(w, groups), _conv_pointwise._split(x, groups),
-                                 _conv_pointwise._split(y, groups))
-    y3 = y.reshape(N, y.shape[1], -1)
-    apply = _affine_clamp(y.dtype, y3.shape[2], eps, *stats, act)
+    S = x.shape[2] * x.shape[3]
+    apply = _affine_clamp(x.dtype, S, eps, *stats, act)
 
-    def run(start, stop):
-        numpy.matmul(weight, samples[start:stop], out=products[start:stop])
+    def epilogue(y, start, stop):
         if bias is not None:
             numpy.add(y[start:stop], bias, out=y[start:stop])
-        apply(y3[start:stop])
-    if _parallel.num_threads() > 1 and y.size + x.size >= 2 * _parallel.MIN_ELEMENTS:
-        with _blas.small_products(0):
-            _parallel.parts(N, y.size + x.size, run)
-    else:
-        run(0, N)
-    return _wrap(y)
+        apply(y[start:stop].reshape(stop - start, y.shape[1], S))
+    return _wrap(_conv_pointwise.forward(numpy, x, w, conv.groups, epilogue))
 
 
 @quiet

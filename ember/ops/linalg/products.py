@@ -8,7 +8,7 @@ import numpy
 from ... import _dtype
 from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite, dispatch_hooks, shown_node
-from .. import _buffers, _parallel
+from .. import _blas, _buffers, _parallel
 from .._inplace import inplace_method
 from .._unary import is_reduced
 from .._util import name_node, quiet, shown_edge, tensor_method, warn_once, wrap_dim, write_out
@@ -43,10 +43,11 @@ def folded_matmul(xp, a, b):
 
 def matrix_product(xp, a, b):
     """``xp.matmul(a, b)`` of two matrices; a large real floating product of NumPy arrays of one dtype is written
-    into a pooled array (``_buffers``: a fresh one faults its pages in each step)."""
+    into a pooled array (``_buffers``: a fresh one faults its pages in each step), in parts on the intra-op threads
+    where it is long (``_blas.matmul``)."""
     if xp is numpy and a.dtype == b.dtype and a.dtype.kind == "f" and \
             a.shape[0] * b.shape[1] * a.dtype.itemsize >= _buffers.MIN_BYTES:
-        return xp.matmul(a, b, out=_buffers.empty(xp, (a.shape[0], b.shape[1]), a.dtype))
+        return _blas.matmul(a, b, _buffers.empty(xp, (a.shape[0], b.shape[1]), a.dtype))
     return xp.matmul(a, b)
 
 
