@@ -16,7 +16,8 @@ these do, and so do ``has_torch_function`` finding one, ``handle_torch_function`
 ``enable_torch_function_dispatch()``. Until then a tensor-like passed straight to an ember function gets that
 function's type error. ember's own subclasses
 (Parameter, Buffer, vmap's BatchedTensor, quantized and sparse tensors, torchvision's TVTensors) are never
-dispatched, as PyTorch's Parameter is not: they keep their own mechanisms.
+dispatched, as PyTorch's Parameter is not: they keep their own mechanisms. The exception is a class that sets
+``_takes_over_calls`` (DTensor): dispatched as a user's subclass, installing the wrappers on its first instance.
 """
 import functools
 import importlib
@@ -111,7 +112,8 @@ def _takes_over(cls):
         function = getattr(handler, "__func__", handler)
         own = _alias.is_ember_module(cls.__module__)
         found = handler is not None and function is not _DISABLED and not (
-            issubclass(cls, Tensor) and (cls is Tensor or own)) and not (
+            issubclass(cls, Tensor) and (cls is Tensor or own and not getattr(cls, "_takes_over_calls", False))) \
+            and not (
             not own and (cls.__module__ or "").split(".")[0] == "torch" and not issubclass(cls, Tensor))
         # (the last: real PyTorch's tensors given to ember are data)
         _dispatched[cls] = found
@@ -333,7 +335,7 @@ def enable_torch_function_dispatch():
 
 
 def _on_subclass(cls):
-    if _takes_over(cls):
+    if _takes_over(cls) and not _alias.is_ember_module(cls.__module__):   # ember's own install on first use
         _install()
 
 

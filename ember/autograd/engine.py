@@ -641,6 +641,7 @@ def _accumulate(leaf, g, create_graph, handed_out):
     """Adds ``g`` (a Tensor, or an array from an ``array_backward``) into ``leaf.grad`` (in place when the graph of
     the gradient is not wanted)."""
     grad = leaf.__dict__.get("grad") if type(leaf) is Tensor else leaf.grad
+    given = g
     if type(g) is Tensor:
         data = g._data
     elif isinstance(g, Tensor):
@@ -659,6 +660,9 @@ def _accumulate(leaf, g, create_graph, handed_out):
         elif g is None or not create_graph:
             g = _make(data)
         handed_out.add(id(data))
+        if type(given) is not Tensor and isinstance(given, Tensor):   # a subclass's gradient stays one (DTensor)
+            g = given.detach()
+            g._data = data
         leaf.grad = g
     elif create_graph or grad.requires_grad:
         leaf.grad = grad + (_wrap(data) if g is None else g)

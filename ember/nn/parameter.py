@@ -1,15 +1,30 @@
 """Parameter: a tensor that a Module registers as learnable; Buffer: a tensor it registers as state."""
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _make, _TensorMeta
 from ..overrides import _disabled_torch_function_impl
 
 
-class Parameter(Tensor):
+class _ParameterMeta(_TensorMeta):
+    """Parameter's metaclass: a tensor subclass made a parameter (a DTensor marked ``_is_param``) is an instance,
+    as in PyTorch."""
+
+    def __instancecheck__(cls, instance):
+        if cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A tensor that is a module parameter: assigned to a Module attribute, it appears in ``parameters()``."""
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
             from ..ops.creation import empty
             data = empty(0)
+        if getattr(type(data), "_takes_over_calls", False):   # a DTensor stays one, marked _is_param
+            parameter = data.detach()
+            parameter.requires_grad = requires_grad
+            parameter._is_param = True
+            return parameter
         parameter = _make(data._data, cls=cls)
         parameter.requires_grad = requires_grad
         return parameter

@@ -1,6 +1,5 @@
 """``torch.distributed.tensor.placement_types``: how a DTensor lays a tensor over one dimension of a device mesh
-(``Shard(dim)``, ``Replicate()``, ``Partial(reduce_op)``). Plain values: ember has no DeviceMesh, so nothing is
-placed with them, but libraries build and compare them."""
+(``Shard(dim)``, ``Replicate()``, ``Partial(reduce_op)``), as values that print, compare and hash as PyTorch's."""
 
 __all__ = ["Placement", "Shard", "Replicate", "Partial"]
 
@@ -112,3 +111,28 @@ class Partial(Placement):
 
     def __str__(self):
         return f"P({self.reduce_op})"
+
+
+class _NormPartial(Partial):
+    """Partial vector norms of order ``norm_type``: the whole is (sum of the parts' p-th powers)^(1/p), the largest
+    part for p = inf, the smallest for p = -inf (PyTorch's placement for a norm over a sharded dimension)."""
+
+    __slots__ = ("norm_type",)
+
+    def __init__(self, norm_type=2):
+        norm_type = float(norm_type)
+        super().__init__("max" if norm_type == float("inf") else "min" if norm_type == float("-inf") else "sum")
+        self.norm_type = norm_type
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.norm_type == self.norm_type
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.norm_type))
+
+    def __repr__(self):
+        p = self.norm_type
+        shown = int(p) if p not in (float("inf"), float("-inf")) and p == int(p) else p
+        return f"_NormPartial({shown})"
+
+    __str__ = __repr__

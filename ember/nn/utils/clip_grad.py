@@ -5,7 +5,6 @@ import warnings
 from ... import _dtype
 from ...autograd.grad_mode import no_grad
 from ...ops.creation import tensor
-from ...ops.rearrange import stack
 
 __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
 
@@ -13,6 +12,13 @@ __all__ = ["clip_grad_norm", "clip_grad_norm_", "clip_grad_value_", "get_total_n
 def _as_list(tensors):
     from ..._tensor import Tensor
     return [tensors] if isinstance(tensors, Tensor) else list(tensors)
+
+
+def _public_stack():
+    """``torch.stack`` as a program calls it (through ``__torch_function__`` once installed), so tensor subclasses
+    such as DTensor norms stack by their own rules."""
+    import ember
+    return ember.stack
 
 
 def _vector_norm(x, norm_type):
@@ -40,7 +46,7 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
         dtype = norms[0].dtype
         for norm in norms[1:]:
             dtype = _dtype.promote_types(dtype, norm.dtype)
-        total_norm = _vector_norm(stack([n.to(dtype) for n in norms]), norm_type)
+        total_norm = _vector_norm(_public_stack()([n.to(dtype) for n in norms]), norm_type)
     if error_if_nonfinite and bool(total_norm.isnan().logical_or(total_norm.isinf())):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "

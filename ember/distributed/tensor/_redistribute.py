@@ -1,0 +1,143 @@
+"""Moving a DTensor's local array between placements, one mesh dimension at a time, with the collectives of that
+dimension's process group: all-gather (Shard -> Replicate), all-reduce (Partial -> Replicate), reduce-scatter
+(Partial -> Shard), a local chunk (Replicate -> Shard). Shards follow ``torch.chunk``: each holds ceil(n / size)
+rows, the last ones fewer or none; collectives pad them to that size and trim after."""
+from ..._backend import xp_of
+from ..._tensor import _make
+from .. import collectives
+from .._mpi import ReduceOp
+from .placement_types import Replicate, Shard, _NormPartial
+
+
+def chunk_bounds(size, parts, index):
+    """The [start, end) of chunk ``index`` of ``parts`` along a dimension of ``size``, as ``torch.chunk`` cuts it
+    (chunks of ceil(size / parts); trailing ones short or empty)."""
+    step = -(-size // parts)
+    start = min(index * step, size)
+    return start, min(start + step, size)
+
+
+def local_shape_and_offset(shape, mesh, placements):
+    """This rank's shard shape and its offset in the global tensor (nested chunks where several mesh dimensions
+    shard one tensor dimension, the first mesh dimension outermost)."""
+    shape, offset = list(shape), [0] * len(shape)
+    coordinate = mesh.get_coordinate()
+    for mesh_dim, placement in enumerate(placements):
+        if isinstance(placement, Shard):
+            start, end = chunk_bounds(shape[placement.dim], mesh.size(mesh_dim), coordinate[mesh_dim])
+            shape[placement.dim], offset[placement.dim] = end - start, offset[placement.dim] + start
+    return tuple(shape), tuple(offset)
+
+
+def _moved(array, dim):
+    return xp_of(array).moveaxis(array, dim, 0)
+
+
+def _padded(array, dim, rows):
+    """``array`` with ``dim`` first, zero-padded to ``rows`` along it, contiguous."""
+    xp = xp_of(array)
+    front = _moved(array, dim)
+    out = xp.zeros((rows,) + front.shape[1:], array.dtype)
+    out[:front.shape[0]] = front
+    return out
+
+
+def all_gather(array, dim, size, group, parts):
+    """The whole of a dimension of global ``size`` sharded ``parts`` ways along ``group``."""
+    xp = xp_of(array)
+    step = -(-size // parts)
+    gathered = _make(xp.empty((parts * step,) + _moved(array, dim).shape[1:], array.dtype))
+    collectives.all_gather_into_tensor(gathered, _make(_padded(array, dim, step)), group=group)
+    pieces = []
+    for r in range(parts):
+        start, end = chunk_bounds(size, parts, r)
+        pieces.append(gathered._data[r * step:r * step + end - start])
+    return xp.ascontiguousarray(xp.moveaxis(xp.concatenate(pieces), 0, dim))
+
+
+def chunk(array, dim, parts, index):
+    """This rank's ``torch.chunk`` piece of ``array`` along ``dim`` (a copy)."""
+    start, end = chunk_bounds(array.shape[dim], parts, index)
+    xp = xp_of(array)
+    return xp.ascontiguousarray(xp.moveaxis(_moved(array, dim)[start:end], 0, dim))
+
+
+_OPS = {"sum": ReduceOp.SUM, "avg": ReduceOp.AVG, "max": ReduceOp.MAX, "min": ReduceOp.MIN,
+        "product": ReduceOp.PRODUCT}
+
+
+def reduce(array, placement, group):
+    """The reduction of every rank's partial ``array`` along ``group``, by ``placement``'s operation."""
+    xp = xp_of(array)
+    if isinstance(placement, _NormPartial) and placement.reduce_op == "sum":
+        p = placement.norm_type
+        if p == 0 or p == 1:
+            total = _make(array.copy())
+            collectives.all_reduce(total, group=group)
+            return total._data
+        powered = _make(xp.asarray(xp.abs(array) ** p))
+        collectives.all_reduce(powered, group=group)
+        return xp.asarray(powered._data ** (1.0 / p)).astype(array.dtype, copy=False)
+    if placement.reduce_op not in _OPS:
+        raise ValueError(f"Partial reduce_op {placement.reduce_op!r} is not supported")
+    total = _make(xp.array(array, copy=True))
+    collectives.all_reduce(total, op=_OPS[placement.reduce_op], group=group)
+    return total._data
+
+
+def reduce_scatter(array, dim, placement, group, parts, index):
+    """This rank's chunk along ``dim`` of the reduction of every rank's partial ``array``."""
+    if placement.reduce_op not in ("sum", "avg") or isinstance(placement, _NormPartial):
+        return chunk(reduce(array, placement, group), dim, parts, index)
+    size, step = array.shape[dim], -(-array.shape[dim] // parts)
+    padded = _padded(array, dim, parts * step)
+    out = _make(xp_of(array).empty((step,) + padded.shape[1:], array.dtype))
+    collectives.reduce_scatter_tensor(out, _make(padded), op=_OPS[placement.reduce_op], group=group)
+    start, end = chunk_bounds(size, parts, index)
+    return xp_of(array).ascontiguousarray(xp_of(array).moveaxis(out._data[:end - start], 0, dim))
+
+
+def redistribute_array(array, mesh, shape, current, target):
+    """``array``, this rank's local part of a tensor of global ``shape`` laid out by ``current``, laid out by
+    ``target`` instead. Shard -> Partial and Replicate -> Partial are PyTorch's internal moves and not allowed."""
+    current, target = list(current), tuple(target)
+    coordinate = mesh.get_coordinate()
+    for src, dst in zip(current, target):
+        if dst.is_partial() and src != dst:
+            raise RuntimeError(f"Can not redistribute from {src} to {dst}, redistributing to Partial is for "
+                               "internal use only!")
+    # gather (or reduce) inner mesh dimensions first, so an outer mesh dimension sees whole inner chunks
+    order = [i for i in reversed(range(len(target))) if current[i] != target[i] and not target[i].is_shard()] + \
+            [i for i in range(len(target)) if current[i] != target[i] and target[i].is_shard()]
+    for i in order:
+        src, dst, group, parts = current[i], target[i], mesh.get_group(i), mesh.size(i)
+        if isinstance(src, Shard):
+            dim_size = _sharded_size(shape, mesh, current, src.dim, i)
+            array = all_gather(array, src.dim, dim_size, group, parts)
+            src = Replicate()
+        if src.is_partial():
+            if dst.is_shard():
+                array = reduce_scatter(array, dst.dim, src, group, parts, coordinate[i])
+                current[i] = dst
+                continue
+            array = reduce(array, src, group)
+        if dst.is_shard():
+            array = chunk(array, dst.dim, parts, coordinate[i])
+        current[i] = dst
+    return array
+
+
+def _sharded_size(shape, mesh, placements, dim, mesh_dim):
+    """The size of tensor dimension ``dim`` as mesh dimension ``mesh_dim`` sees it: cut by the outer mesh
+    dimensions sharding it too."""
+    size, coordinate = shape[dim], mesh.get_coordinate()
+    for i in range(mesh_dim):
+        if placements[i] == Shard(dim):
+            start, end = chunk_bounds(size, mesh.size(i), coordinate[i])
+            size = end - start
+    return size
+
+
+def normalized(placements):
+    """``placements`` with Partial ones as Replicate: what a gradient flowing back to them is laid out as."""
+    return tuple(Replicate() if p.is_partial() else p for p in placements)

@@ -1,0 +1,151 @@
+"""One program on torch.distributed.tensor (DTensor), run on ember (under mpiexec) or on torch (gloo): tensors laid
+out by distribute_tensor and from_local (even and uneven shards), redistribution between Shard, Replicate and
+Partial, pointwise ops on matching and mixed placements, reductions giving Partial placements, autograd through
+from_local/to_local/full_tensor/redistribute, DTensor parameters with clip_grad_norm_ and the optimizers, and the
+errors. Each rank writes its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare.
+
+    python dtensor.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, dist, finish, record, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+
+rank = start()
+world = dist.get_world_size()
+mesh = init_device_mesh("cpu", (world,))
+
+
+def seen(value):
+    """What a rank sees of a result: a DTensor's placements, shapes, local part and (unless partial) whole value."""
+    if isinstance(value, DTensor):
+        partial = any(p.is_partial() for p in value.placements)
+        return [str(value.placements), list(value.shape), list(value.to_local().shape), value.to_local().tolist(),
+                None if partial else value.full_tensor().tolist(), value.requires_grad]
+    if isinstance(value, torch.Tensor):
+        return ["tensor", value.tolist()]
+    return value
+
+
+def check(name, call):
+    record(name, lambda: seen(call()))
+
+
+x = torch.arange(35.).reshape(7, 5) / 7
+d0 = distribute_tensor(x, mesh, [Shard(0)])
+d1 = distribute_tensor(x, mesh, [Shard(1)])
+rep = distribute_tensor(x, mesh, [Replicate()])
+check("shard0", lambda: d0)
+check("shard1", lambda: d1)
+check("replicate", lambda: rep)
+check("metadata", lambda: [list(d0.size()), d0.size(1), list(d0.stride()), d0.numel(), d0.ndim, len(d0), d0.dim(),
+                           str(d0.dtype), d0.device_mesh == mesh, repr(d0.placements), d0.is_contiguous()])
+check("repr", lambda: repr(distribute_tensor(torch.ones(world, 2), mesh, [Shard(0)])))
+check("short_dim", lambda: distribute_tensor(torch.arange(2.), mesh, [Shard(0)]))
+check("src_data_rank", lambda: distribute_tensor(torch.full((4,), float(rank)), mesh, [Shard(0)]))
+check("own_data", lambda: distribute_tensor(torch.full((4,), float(rank)), mesh, [Replicate()], src_data_rank=None))
+check("from_local", lambda: DTensor.from_local(torch.full((2, 3), float(rank)), mesh, [Shard(0)]))
+check("from_local_shape", lambda: [list(DTensor.from_local(torch.ones(2, 3), mesh, [Shard(1)], shape=(2, 5),
+                                                          stride=(5, 1)).shape)])
+check("from_local_replicate_check", lambda: DTensor.from_local(torch.full((2,), float(rank)), mesh, run_check=True))
+check("from_local_partial", lambda: DTensor.from_local(torch.full((2,), rank + 1.0), mesh, [Partial()]))
+check("partial_full", lambda: DTensor.from_local(torch.full((2,), rank + 1.0), mesh, [Partial()]).full_tensor())
+check("partial_avg", lambda: DTensor.from_local(torch.full((2,), rank + 1.0), mesh, [Partial("avg")]).full_tensor())
+check("partial_max", lambda: DTensor.from_local(torch.full((2,), rank + 1.0), mesh, [Partial("max")]).full_tensor())
+check("partial_to_shard", lambda: DTensor.from_local(torch.arange(5.) * (rank + 1), mesh, [Partial()])
+      .redistribute(mesh, [Shard(0)]))
+check("shard_to_shard", lambda: d0.redistribute(mesh, [Shard(1)]))
+check("shard_to_replicate", lambda: d1.redistribute(mesh, [Replicate()]))
+check("replicate_to_shard", lambda: rep.redistribute(mesh, [Shard(1)]))
+check("to_partial", lambda: rep.redistribute(mesh, [Partial()]))
+check("full_tensor", lambda: d1.full_tensor())
+
+# pointwise ops
+check("add", lambda: d0 + d0 * 2)
+check("sub_scalar", lambda: 1 - d0)
+check("unary", lambda: d0.exp().sqrt().neg().abs())
+check("mixed_placements", lambda: d0 + d1)
+check("shard_plus_replicate", lambda: rep * d1)
+check("broadcast_row", lambda: d1 + distribute_tensor(torch.arange(5.), mesh, [Shard(0)]))
+check("zero_dim_tensor", lambda: d0 * torch.tensor(3.0))
+check("mixed_tensor", lambda: d0 + torch.ones(7, 5))
+check("where", lambda: torch.where(d0 > 2, d0, -d0))
+check("clamp", lambda: d0.clamp(min=1.0, max=3.0))
+check("partial_plus_partial", lambda: d0.sum() + d0.sum())
+check("partial_plus_one", lambda: d0.sum() + 1)
+check("partial_times_two", lambda: d0.sum() * 2)
+check("partial_squared", lambda: d0.sum().square())
+check("clone", lambda: d0.clone())
+check("detach", lambda: d0.detach())
+check("zeros_like", lambda: torch.zeros_like(d1))
+check("to_double", lambda: str(d0.to(torch.float64).dtype))
+
+
+def in_place():
+    value = d0.clone()
+    value.mul_(2).add_(rep)
+    value.copy_(value * 3)
+    return value
+
+
+check("in_place", in_place)
+check("in_place_replicate", lambda: rep.clone().sub_(d0))
+check("zero_", lambda: d1.clone().zero_())
+check("copy_plain", lambda: d0.clone().copy_(x))
+
+# reductions
+check("sum", lambda: d0.sum())
+check("sum_dim_sharded", lambda: d0.sum(0))
+check("sum_dim_other", lambda: d0.sum(1))
+check("sum_keepdim", lambda: d1.sum(0, keepdim=True))
+check("mean", lambda: d0.mean())
+check("amax", lambda: d0.amax())
+check("max", lambda: d1.max())
+check("min", lambda: d0.min())
+check("norm", lambda: torch.linalg.vector_norm(d0))
+check("norm_full", lambda: torch.linalg.vector_norm(d1).full_tensor())
+check("norm_1", lambda: torch.linalg.vector_norm(d0, 1).full_tensor())
+check("item", lambda: d0.sum().item())
+check("no_rule", lambda: torch.cumsum(d0, 0))
+
+# autograd
+leaf = torch.full((2, 3), rank + 1.0, requires_grad=True)
+made = DTensor.from_local(leaf, mesh, [Shard(0)])
+(made * made).sum().full_tensor().backward()
+check("from_local_grad", lambda: leaf.grad)
+weight = torch.nn.Parameter(distribute_tensor(x, mesh, [Shard(0)]))
+check("parameter", lambda: [type(weight).__name__, isinstance(weight, torch.nn.Parameter), weight.requires_grad,
+                            isinstance(weight, DTensor)])
+(weight.redistribute(mesh, [Replicate()]).to_local() ** 2).sum().backward()
+check("redistribute_grad", lambda: weight.grad)
+check("grad_type", lambda: type(weight.grad).__name__)
+local = torch.ones(3, requires_grad=True)
+total = DTensor.from_local(local, mesh, [Replicate()]).redistribute(mesh, [Shard(0)]).sum()
+total.full_tensor().backward()
+check("shard_from_replicate_grad", lambda: local.grad)
+check("to_local_grad_placements", lambda: DTensor.from_local(torch.ones(2, requires_grad=True), mesh, [Shard(0)])
+      .to_local(grad_placements=[Shard(0)]).requires_grad)
+
+# optimizers and gradient clipping on DTensor parameters
+for name, make in (("adam", lambda ps: torch.optim.Adam(ps, lr=0.1)),
+                   ("adamw_foreach", lambda ps: torch.optim.AdamW(ps, lr=0.1, foreach=True)),
+                   ("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, foreach=False))):
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(distribute_tensor(torch.randn(5, 3), mesh, [Shard(0)])),
+              torch.nn.Parameter(distribute_tensor(torch.randn(4), mesh, [Replicate()]))]
+    optimizer = make(params)
+    for _ in range(2):
+        for p in params:
+            p.grad = (p.detach() * 3 + 1).square()
+        record(name + "_clip", lambda: float(torch.nn.utils.clip_grad_norm_(params, 1.0).full_tensor()))
+        record(name + "_clip_inf", lambda: float(torch.nn.utils.clip_grad_norm_(params, 0.5, "inf").full_tensor()))
+        optimizer.step()
+    check(name + "_weight", lambda: params[0])
+    check(name + "_bias", lambda: params[1])
+finish(sys.argv[2])
