@@ -37,3 +37,18 @@ def _volatile(self):
 
 
 Tensor.volatile = property(_volatile, doc=_volatile.__doc__)
+
+
+class _ImperativeEngine:
+    """``Variable._execution_engine``: the autograd engine's Python face, for ``queue_callback``."""
+
+    def queue_callback(self, callback):
+        """Runs ``callback`` once the running backward has finished (every gradient accumulated)."""
+        from .engine import current_task
+        task = current_task()
+        if task is None:
+            raise RuntimeError("Final callbacks can only be installed during backward pass.")
+        task.callbacks.append(callback)
+
+
+Variable._execution_engine = _ImperativeEngine()

@@ -1,0 +1,182 @@
+"""FSDP2: ``fully_shard(module)`` shards the module's parameters over a 1-D DeviceMesh as Shard(0) DTensors, gathers
+them before its forward and reshards after, and reduce-scatters gradients (averaged over the mesh) into sharded
+DTensor gradients after backward. The module's class becomes ``FSDP<Class>``, a subclass of ``FSDPModule`` and of
+its own class, as in PyTorch. Applied per block and then to the root, each call manages the parameters not already
+managed by a call below it (see ``_fsdp_param``)."""
+from dataclasses import dataclass
+
+from ... import _dtype
+from ...nn.modules.module import Module
+from ..device_mesh import DeviceMesh, init_device_mesh
+from ..process_group import get_world_size
+from ..tensor import Shard
+from ._fsdp_param import FSDPParam, FSDPState
+
+__all__ = ["fully_shard", "FSDPModule", "UnshardHandle", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy",
+           "register_fsdp_forward_method"]
+
+
+@dataclass(frozen=True)
+class MixedPrecisionPolicy:
+    """Dtypes for FSDP2: ``param_dtype`` for the gathered parameters (and the forward inputs, with
+    ``cast_forward_inputs``), ``reduce_dtype`` for the gradient reduction, ``output_dtype`` for forward outputs."""
+    param_dtype: _dtype.dtype = None
+    reduce_dtype: _dtype.dtype = None
+    output_dtype: _dtype.dtype = None
+    cast_forward_inputs: bool = True
+
+
+@dataclass
+class OffloadPolicy:
+    """No offloading: sharded parameters, gradients and optimizer state stay on the mesh's device."""
+
+
+@dataclass
+class CPUOffloadPolicy(OffloadPolicy):
+    """Sharded parameters and gradients stay on the CPU (the optimizer steps there); gathered parameters are copied
+    to the mesh's device for forward and backward. ``pin_memory`` has no effect on ember."""
+    pin_memory: bool = True
+
+
+class UnshardHandle:
+    """What ``FSDPModule.unshard(async_op=True)`` returns; ember gathers at once, so ``wait`` has nothing to do."""
+
+    def wait(self):
+        """Waits for the gathering (already done)."""
+
+
+class FSDPModule:
+    """The class ``fully_shard`` mixes into a module's class: ``FSDP<Class>(FSDPModule, Class)``."""
+
+    _orig_cls_mro_index = 2
+
+    def __new__(cls, *args, **kwargs):
+        """A container indexed or sliced makes its original class, not the FSDP one."""
+        orig_cls = cls.__mro__[cls._orig_cls_mro_index]
+        self = orig_cls.__new__(orig_cls, *args, **kwargs)
+        self.__init__(*args, **kwargs)
+        return self
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("FSDP does not support deepcopy. Please use state dict for serialization.")
+
+    def _states(self, recurse):
+        modules = self.modules() if recurse else [self]
+        return [m._fsdp_state for m in modules if isinstance(m, FSDPModule)]
+
+    def unshard(self, async_op=False):
+        """Gathers this module's parameters (registered whole until ``reshard``); a handle with ``async_op``."""
+        self._fsdp_state.unshard()
+        return UnshardHandle() if async_op else None
+
+    def reshard(self):
+        """Registers this module's sharded parameters again, freeing the gathered ones."""
+        self._fsdp_state.reshard()
+
+    def set_requires_gradient_sync(self, requires_gradient_sync, *, recurse=True):
+        """Whether backward reduce-scatters gradients (False: they accumulate unreduced, for gradient
+        accumulation, and the next synchronized backward reduces their sum)."""
+        for state in self._states(recurse):
+            state.requires_gradient_sync = requires_gradient_sync
+
+    def set_reshard_after_forward(self, reshard_after_forward, recurse=True):
+        """Whether the parameters are resharded after forward (else they stay gathered until after backward)."""
+        if not isinstance(reshard_after_forward, bool):
+            raise ValueError(f"reshard_after_forward should be a bool, got {type(reshard_after_forward)}")
+        for state in self._states(recurse):
+            state.reshard_after_forward, state.auto_reshard = reshard_after_forward, False
+
+    def set_gradient_divide_factor(self, factor):
+        """Divides the summed gradients by ``factor`` instead of the mesh size."""
+        for state in self._states(True):
+            state.divide_factor = factor
+
+    def set_is_last_backward(self, is_last_backward):
+        """A scheduling hint for PyTorch's final backward; ember's backward needs none."""
+
+    def set_requires_all_reduce(self, requires_all_reduce, *, recurse=True):
+        """HSDP's all-reduce across replicas; a 1-D mesh has none to skip."""
+
+    def set_reshard_after_backward(self, reshard_after_backward, *, recurse=True):
+        """ember always reshards after backward."""
+
+    def set_modules_to_forward_prefetch(self, modules):
+        """Prefetching order; ember gathers each module as its forward starts."""
+
+    def set_modules_to_backward_prefetch(self, modules):
+        """Prefetching order; ember needs no gathering in backward (its graph keeps the gathered values)."""
+
+
+_FSDP_CLASSES = {}
+
+
+def _fsdp_class(cls):
+    if cls not in _FSDP_CLASSES:
+        _FSDP_CLASSES[cls] = type(f"FSDP{cls.__name__}", (FSDPModule, cls), {"__module__": cls.__module__})
+    return _FSDP_CLASSES[cls]
+
+
+def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None,
+                mp_policy=MixedPrecisionPolicy(), offload_policy=OffloadPolicy(), ignored_params=None):
+    """Shards ``module``'s parameters (those no inner ``fully_shard`` manages) over ``mesh`` (default: every rank,
+    one dimension) as DTensors, and hooks its forward to gather them and its backward to reduce-scatter the
+    gradients. ``reshard_after_forward`` defaults to True, except for the root module (the first to run forward)."""
+    from ...nn import ModuleDict, ModuleList
+    if isinstance(module, (ModuleList, ModuleDict)):
+        raise ValueError(f"fully_shard does not support containers that do not implement forward: {module}")
+    if not isinstance(module, Module):
+        raise TypeError(f"ember's fully_shard takes one nn.Module, got {type(module).__name__}")
+    if mesh is None:
+        from ... import cuda
+        mesh = init_device_mesh("cuda" if cuda.is_available() else "cpu", (get_world_size(),))
+    if not isinstance(mesh, DeviceMesh) or mesh.ndim != 1:
+        raise ValueError(f"ember's fully_shard takes a 1-D DeviceMesh (no HSDP), got {mesh}")
+    if isinstance(reshard_after_forward, int) and not isinstance(reshard_after_forward, bool):
+        raise NotImplementedError("ember's fully_shard takes reshard_after_forward as a bool")
+    ignored = set(map(id, ignored_params or ()))
+    owners = {}
+    managed = _managed_modules(module)
+    for owner in managed:
+        for name, param in owner._parameters.items():
+            if param is not None and id(param) not in ignored:
+                owners.setdefault(id(param), (param, []))[1].append((owner, name))
+    device = "cpu" if isinstance(offload_policy, CPUOffloadPolicy) else mesh.device_type
+    params = []
+    for param, where in owners.values():
+        placement = shard_placement_fn(param) if shard_placement_fn is not None else None
+        placement = Shard(0) if placement is None else placement
+        if param.ndim == 0:
+            raise ValueError("fully_shard cannot shard a 0-d parameter")
+        fsdp_param = FSDPParam(param, where, mesh, placement, device)
+        fsdp_param.reshard()
+        params.append(fsdp_param)
+    auto = reshard_after_forward is None
+    state = FSDPState(module, params, mesh, True if auto else reshard_after_forward, auto, mp_policy, offload_policy)
+    module._fsdp_state = state
+    module.register_forward_pre_hook(state.pre_forward, prepend=True, with_kwargs=True)
+    module.register_forward_hook(state.post_forward)
+    module.__class__ = _fsdp_class(type(module))
+    return module
+
+
+def _managed_modules(module):
+    """``module`` and the modules below it that no inner ``fully_shard`` call manages."""
+    found, stack = [], [module]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed([child for child in current._modules.values()
+                               if child is not None and not isinstance(child, FSDPModule)]))
+    return found
+
+
+def register_fsdp_forward_method(module, method_name):
+    """Makes ``module.<method_name>`` (a method other than forward) gather and reshard as forward does."""
+    if not isinstance(module, FSDPModule):
+        return
+    state, method = module._fsdp_state, getattr(module, method_name)
+
+    def wrapped(*args, **kwargs):
+        args, kwargs = state.pre_forward(module, args, kwargs)
+        return state.post_forward(module, args, method(*args, **kwargs))
+    setattr(module, method_name, wrapped)

@@ -1,0 +1,110 @@
+"""One program on FSDP2 (torch.distributed.fsdp.fully_shard), run on ember (under mpiexec) or on torch (gloo): a
+small MLP sharded per layer and then at the root, trained a few steps with Adam or SGD (gradient clipping, a step
+of gradient accumulation without sync), mixed precision in float64, explicit unshard/reshard; each rank records
+the class names, placements, local shards, losses, gradients, state dict and the full parameters, as JSON in
+OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's (and with a one-process run).
+
+    python fsdp2.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
+
+nn = torch.nn
+rank = start()
+world = dist.get_world_size()
+mesh = init_device_mesh("cpu", (world,))
+
+
+def build(dtype=torch.float32):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).to(dtype)
+
+
+def describe(prefix, model):
+    record(prefix + "classes", lambda: [type(m).__name__ for m in model.modules()])
+    record(prefix + "is_fsdp", lambda: [isinstance(m, FSDPModule) for m in model.modules()])
+    record(prefix + "params", lambda: [(n, type(p).__name__, isinstance(p, nn.Parameter), str(p.placements),
+                                        list(p.shape), list(p.to_local().shape)) for n, p in model.named_parameters()])
+
+
+def shards(model):
+    return [p.to_local().flatten().tolist() for p in model.parameters()]
+
+
+def grads(model):
+    return [(str(p.grad.placements), p.grad.to_local().flatten().tolist()) for p in model.parameters()]
+
+
+def full(model):
+    return [p.full_tensor().flatten().tolist() for p in model.parameters()]
+
+
+torch.manual_seed(1)
+inputs, targets = torch.randn(12, 6), torch.randn(12, 3)
+mine = slice(rank * 12 // world, (rank + 1) * 12 // world)
+x, y = inputs[mine], targets[mine]
+
+
+def train(name, make_optimizer, steps=3, dtype=torch.float32, **shard_args):
+    model = build(dtype)
+    for layer in (model[0], model[2]):
+        fully_shard(layer, mesh=mesh, **shard_args)
+    fully_shard(model, mesh=mesh, **shard_args)
+    describe(name + "_", model)
+    record(name + "_repr", lambda: repr(model))
+    record(name + "_initial_shards", lambda: shards(model))
+    optimizer = make_optimizer(model.parameters())
+    losses, norms = [], []
+    for step in range(steps):
+        loss = nn.functional.mse_loss(model(x.to(dtype)), y.to(dtype))
+        if step == 0:
+            record(name + "_after_forward", lambda: [type(p).__name__ for p in model.parameters()])
+        loss.backward()
+        if step == 0:
+            record(name + "_grads", lambda: grads(model))
+        norm = nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        norms.append([type(norm).__name__, str(getattr(norm, "placements", None)), float(norm.full_tensor())])
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    results[name + "_losses"], results[name + "_norms"] = losses, norms
+    record(name + "_shards", lambda: shards(model))
+    record(name + "_full", lambda: full(model))
+    return model
+
+
+model = train("adam", lambda ps: torch.optim.Adam(ps, lr=0.05))
+record("adam_state_dict", lambda: [(k, type(v).__name__, str(v.placements), v.full_tensor().flatten().tolist())
+                                   for k, v in model.state_dict().items()])
+train("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, foreach=False))
+train("adamw_foreach", lambda ps: torch.optim.AdamW(ps, lr=0.05, foreach=True), steps=2,
+      reshard_after_forward=False)
+train("float64", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=2,
+      mp_policy=MixedPrecisionPolicy(param_dtype=torch.float64, reduce_dtype=torch.float64))
+
+# gradient accumulation: a first half-batch without sync, then a synchronized one
+model = build()
+fully_shard(model[0], mesh=mesh)
+fully_shard(model, mesh=mesh)
+model.set_requires_gradient_sync(False)
+nn.functional.mse_loss(model(x[:2]), y[:2]).backward()
+record("nosync_grads", lambda: [p.grad is None for p in model.parameters()])
+model.set_requires_gradient_sync(True)
+nn.functional.mse_loss(model(x[2:]), y[2:]).backward()
+record("accumulated_grads", lambda: grads(model))
+
+# explicit gathering
+model.unshard()
+record("unsharded", lambda: [(type(p).__name__, list(p.shape)) for p in model.parameters()])
+model.reshard()
+record("resharded", lambda: [type(p).__name__ for p in model.parameters()])
+record("container", lambda: fully_shard(nn.ModuleList([nn.Linear(2, 2)]), mesh=mesh))
+finish(sys.argv[2])
