@@ -17,6 +17,11 @@ from .rprop import Rprop  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .sparse_adam import SparseAdam  # noqa: F401
 from ._stateless import swap_in_optimizer_params_and_state  # noqa: F401
+from ._arg_docs import document as _document
+
+for _cls in (Adadelta, Adafactor, Adagrad, Adam, AdamW, Adamax, ASGD, LBFGS, Muon, NAdam, RAdam, RMSprop, Rprop, SGD,
+             SparseAdam, *(getattr(lr_scheduler, name) for name in lr_scheduler.__all__), swa_utils.SWALR):
+    _document(_cls)
 
 swap_in_optimizer_params_and_state.__module__ = __name__   # as PyTorch shows it: torch.optim's
 Adafactor.__module__ = Muon.__module__ = __name__   # PyTorch's classes say torch.optim (pickles name it)

@@ -1,13 +1,15 @@
 """Adadelta: steps sized by the ratio of running RMS of past updates to running RMS of gradients."""
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_non_negative, _step_tensor, _zeros_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _step_tensor, _zeros_state
 
 
 class Adadelta(Optimizer):
     """p -= lr * sqrt(acc_delta + eps) / sqrt(square_avg + eps) * g, with running averages decayed by rho."""
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
-                 maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1.0, rho: float = 0.9, eps: float = 1e-6,
+                 weight_decay: float = 0, foreach: bool | None = None, *, capturable: bool = False,
+                 maximize: bool = False, differentiable: bool = False):
         _check_non_negative("learning rate", float(lr))
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")

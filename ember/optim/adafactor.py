@@ -3,7 +3,8 @@ as row and column means (factored), updates scaled by the parameter's RMS and cl
 import numpy
 
 from .._backend import xp_of
-from .optimizer import Optimizer, _lerp_, _state_tensor, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _lerp_, _state_tensor, _step_tensor
 
 
 class Adafactor(Optimizer):
@@ -12,8 +13,9 @@ class Adafactor(Optimizer):
 
     _elementwise = False   # the update reads whole-parameter norms: never packed with other parameters
 
-    def __init__(self, params, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0, *,
-                 foreach=None, maximize=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, beta2_decay: float = -0.8,
+                 eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0, weight_decay: float = 0.0, *,
+                 foreach: bool | None = None, maximize: bool = False):
         if hasattr(lr, "numel") and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:

@@ -1,13 +1,15 @@
 """Adagrad: per-coordinate steps scaled by the root of the running sum of squared gradients."""
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_non_negative, _state_tensor, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _state_tensor, _step_tensor
 
 
 class Adagrad(Optimizer):
     """p -= lr / (1 + (step - 1) * lr_decay) * g / (sqrt(sum of g^2) + eps)."""
 
-    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
-                 foreach=None, *, maximize=False, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None):
         _check_non_negative("learning rate", float(lr))
         _check_non_negative("lr_decay value", lr_decay)
         _check_non_negative("weight_decay value", weight_decay)

@@ -1,13 +1,15 @@
 """Adamax: Adam with the second moment replaced by an exponentially weighted infinity norm."""
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
 
 
 class Adamax(Optimizer):
     """p -= lr / (1 - beta1^t) * m / u, where u = max(beta2 * u, |g| + eps)."""
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
-                 maximize=False, differentiable=False, capturable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False):
         _check_non_negative("learning rate", float(lr))
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)

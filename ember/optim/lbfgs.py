@@ -1,14 +1,16 @@
 """L-BFGS: quasi-Newton steps from a limited history of updates, with an optional strong-Wolfe line search."""
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..ops.rearrange import cat
-from .optimizer import Optimizer, _check_non_negative
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_non_negative
 
 
 class LBFGS(Optimizer):
     """L-BFGS over all parameters as one flat vector; ``step(closure)`` runs up to ``max_iter`` iterations."""
 
-    def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
-                 history_size=100, line_search_fn=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1, max_iter: int = 20, max_eval: int | None = None,
+                 tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9, history_size: int = 100,
+                 line_search_fn: str | None = None):
         _check_non_negative("learning rate", float(lr))
         if max_eval is None:
             max_eval = max_iter * 5 // 4

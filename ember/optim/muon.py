@@ -5,7 +5,7 @@ import math
 import numpy
 
 from .._backend import xp_of
-from .optimizer import Optimizer, _lerp_, _zeros_state
+from .optimizer import Optimizer, ParamsT, _lerp_, _zeros_state
 
 EPS = 1e-7
 DEFAULT_A, DEFAULT_B, DEFAULT_C = 3.4445, -4.7750, 2.0315
@@ -58,9 +58,9 @@ class Muon(Optimizer):
 
     _elementwise = False   # the update is a whole-matrix iteration: never packed with other parameters
 
-    def __init__(self, params, lr=1e-3, weight_decay=0.1, momentum=0.95, nesterov=True,
-                 ns_coefficients=(DEFAULT_A, DEFAULT_B, DEFAULT_C), eps=EPS, ns_steps=DEFAULT_NS_STEPS,
-                 adjust_lr_fn=None):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, weight_decay: float = 0.1, momentum: float = 0.95,
+                 nesterov: bool = True, ns_coefficients: tuple[float, float, float] = (DEFAULT_A, DEFAULT_B, DEFAULT_C),
+                 eps: float = EPS, ns_steps: int = DEFAULT_NS_STEPS, adjust_lr_fn: str | None = None):
         if hasattr(lr, "numel") and lr.numel() != 1:
             raise ValueError("Tensor lr must be 1-element")
         if not 0.0 <= lr:

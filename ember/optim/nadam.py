@@ -1,6 +1,7 @@
 """NAdam: Adam with Nesterov momentum and a warming-up momentum schedule."""
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
 
 
 class NAdam(Optimizer):
@@ -8,9 +9,10 @@ class NAdam(Optimizer):
 
     _scalar_state = frozenset({"step", "mu_product"})
 
-    def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
-                 decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
-                 differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3,
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None, maximize: bool = False,
+                 capturable: bool = False, differentiable: bool = False):
         _check_non_negative("learning rate", float(lr))
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)

@@ -7,7 +7,9 @@ elementwise, so the foreach path (``_foreach.py``) runs it once over packed smal
 """
 import functools
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from copy import deepcopy
+from typing import Any
 
 from .. import _dtype
 from .._backend import xp_of
@@ -22,6 +24,8 @@ class _Required:
 
 
 required = _Required()
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
 
 _STATE_DICT_HOOKS = ("_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
@@ -169,6 +173,8 @@ class Optimizer:
         super().__init_subclass__(**kwargs)
         if "step" in cls.__dict__:
             cls.step = _with_step_hooks(cls.step)
+        if "_init_state" in cls.__dict__:
+            cls._init_state = _state_like_param(cls._init_state)
 
     @no_grad()
     def step(self, closure=None):
@@ -314,6 +320,20 @@ def _with_step_hooks(step):
 
 
 Optimizer.step = _with_step_hooks(Optimizer.step)
+
+
+def _state_like_param(init_state):
+    """``_init_state``, then the state tensors shaped as the parameter's array laid out as the parameter is, where its
+    class says how (``_state_like``: a DTensor's, whose array is its shard), as PyTorch's ``zeros_like(param)``."""
+    @functools.wraps(init_state)
+    def init_state_like_param(self, group, param, state):
+        init_state(self, group, param, state)
+        like = getattr(param, "_state_like", None)
+        if like is not None:
+            for key, value in state.items():
+                if key != "step" and type(value) is Tensor and value._data.shape == param._data.shape:
+                    state[key] = like(value)
+    return init_state_like_param
 
 
 def _state_tensor(array):

@@ -2,14 +2,17 @@
 import math
 
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_betas, _check_non_negative, _step_tensor, _zeros_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_betas, _check_non_negative, _step_tensor, _zeros_state
 
 
 class RAdam(Optimizer):
     """Plain momentum steps while the approximated SMA length is <= 5, then rectified Adam steps."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
-                 *, foreach=None, maximize=False, capturable=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, decoupled_weight_decay: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False):
         _check_non_negative("learning rate", float(lr))
         _check_non_negative("epsilon value", eps)
         _check_betas(betas)

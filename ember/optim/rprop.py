@@ -1,13 +1,15 @@
 """Rprop: resilient backpropagation, per-coordinate step sizes adapted from the signs of successive gradients."""
 from .._backend import xp_of
-from .optimizer import Optimizer, _check_non_negative, _state_tensor, _step_tensor, _zeros_state
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_non_negative, _state_tensor, _step_tensor, _zeros_state
 
 
 class Rprop(Optimizer):
     """Step sizes grow by etas[1] while a gradient keeps its sign and shrink by etas[0] when it flips."""
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
-                 maximize=False, differentiable=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-2, etas: tuple[float, float] = (0.5, 1.2),
+                 step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False, foreach: bool | None = None,
+                 maximize: bool = False, differentiable: bool = False):
         _check_non_negative("learning rate", float(lr))
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")

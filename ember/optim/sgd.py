@@ -1,14 +1,16 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._backend import xp_of
 from ..ops._parallel import ufunc
-from .optimizer import Optimizer, _check_non_negative, _state_tensor, required
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, required, _check_non_negative, _state_tensor
 
 
 class SGD(Optimizer):
     """p -= lr * g, where g is the gradient (plus weight decay) passed through optional momentum."""
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
-                 foreach=None, differentiable=False, fused=None):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float | Tensor = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None):
         if lr is not required:
             _check_non_negative("learning rate", lr)
         _check_non_negative("momentum value", momentum)

@@ -3,13 +3,15 @@ have a gradient move, and their moment estimates decay."""
 import math
 
 from ..autograd.grad_mode import no_grad
-from .optimizer import Optimizer, _loss_of
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _loss_of
 
 
 class SparseAdam(Optimizer):
     """Lazy Adam: the moments and parameters are updated only at the indices of each (coalesced) sparse gradient."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False):
+    def __init__(self, params: ParamsT, lr: float | Tensor = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, maximize: bool = False):
         if not 0.0 < lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < eps:

@@ -8,12 +8,14 @@ import copy
 import itertools
 import math
 import warnings
+from typing import Literal
 
 import ember
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from .lr_scheduler import LRScheduler
+from .optimizer import Optimizer
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",  # noqa: F822
            "get_ema_avg_fn", "get_swa_avg_fn"]   # AveragedModel comes from __getattr__, on first access
@@ -240,7 +242,8 @@ class SWALR(LRScheduler):
     then holds it there: the schedule of Stochastic Weight Averaging's averaging phase, usually taking over from
     another scheduler. Each group keeps its target under ``group["swa_lr"]``."""
 
-    def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, swa_lr: float, anneal_epochs=10,
+                 anneal_strategy: Literal["cos", "linear"] = "cos", last_epoch=-1):
         swa_lrs = _format_param("swa_lr", optimizer, swa_lr)
         for value, group in zip(swa_lrs, optimizer.param_groups, strict=True):
             group["swa_lr"] = value
