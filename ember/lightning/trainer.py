@@ -8,11 +8,11 @@ import weakref
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 import ember
 
-from . import _results
+from . import _results, _trainer_docs
 from ._checkpointing import _Checkpointing
 from ._hook_calls import _HookCalls
 from ._launch import launch
@@ -42,7 +42,8 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
     # annotated as Lightning's, for the tools that read the signature (LightningCLI's jsonargparse)
     def __init__(self, *, accelerator: str = "auto", strategy: Union[str, Strategy] = "auto",
                  devices: Union[list[int], str, int] = "auto", num_nodes: int = 1,
-                 precision: Optional[Union[int, str]] = None,
+                 precision: Optional[Union[Literal[64, 32, 16], Literal["16-mixed", "bf16-mixed", "32-true", "64-true"],
+                                           Literal["64", "32", "16", "bf16"]]] = None,
                  logger: Optional[Union[Logger, Iterable[Logger], bool]] = None,
                  callbacks: Optional[Union[list[Callback], Callback]] = None, fast_dev_run: Union[int, bool] = False,
                  max_epochs: Optional[int] = None, min_epochs: Optional[int] = None, max_steps: int = -1,
@@ -57,7 +58,8 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
                  log_every_n_steps: Optional[int] = None, enable_checkpointing: Optional[bool] = None,
                  enable_progress_bar: Optional[bool] = None, enable_model_summary: Optional[bool] = None,
                  accumulate_grad_batches: int = 1, gradient_clip_val: Optional[Union[int, float]] = None,
-                 gradient_clip_algorithm: Optional[str] = None, deterministic: Optional[Union[bool, str]] = None,
+                 gradient_clip_algorithm: Optional[str] = None,
+                 deterministic: Optional[Union[bool, Literal["warn"]]] = None,
                  benchmark: Optional[bool] = None, inference_mode: bool = True, use_distributed_sampler: bool = True,
                  profiler: Optional[Union[Profiler, str]] = None, detect_anomaly: bool = False,
                  barebones: bool = False, plugins: Optional[Any] = None, sync_batchnorm: bool = False,
@@ -214,8 +216,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
     # --- entry points ---------------------------------------------------------------------------------------
     def fit(self, model, train_dataloaders=None, val_dataloaders=None, datamodule=None,
             ckpt_path: Optional[Union[str, Path]] = None, weights_only: Optional[bool] = None):
-        """Trains ``model`` (resuming from ``ckpt_path``: a path, "last" or "best"), validating as configured.
-        ``weights_only`` is ``ember.load``'s for the checkpoint (None: False, as ember.lightning loads its own)."""
+        """Trains ``model`` (resuming from ``ckpt_path``), validating as configured."""
         self._weights_only = weights_only
         return self._call_and_handle_interrupt(self._fit, model, train_dataloaders, val_dataloaders, datamodule,
                                                ckpt_path)
@@ -938,3 +939,6 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         checkpoint = self._load_checkpoint(ckpt_path)   # the weights, the datamodule's and callbacks' state
         self._restore_modules_and_callbacks(checkpoint)
         rank_zero_info(f"Loaded model weights from the checkpoint at {ckpt_path}")
+
+
+_trainer_docs.document(Trainer)

@@ -4,6 +4,7 @@ the optimizer and scheduler chosen by name), the config saved to the log directo
 validate restoring the checkpoint's hyperparameters."""
 import importlib.util
 import json
+import re
 import warnings
 
 import pytest
@@ -89,6 +90,14 @@ def printed_config(*args):
 
 
 result = {name: printed_config(name, "--print_config") for name in ("fit", "validate", "test", "predict")}
+result["print_optimizer"] = printed_config("fit", "--optimizer", "Adam", "--optimizer.lr", "0.01", "--lr_scheduler",
+                                           "StepLR", "--lr_scheduler.step_size", "3", "--print_config")
+HELPS = {"help_fit": ["fit", "--help"], "help_validate": ["validate", "--help"],
+         "help_predict": ["predict", "--help"], "help_adam": ["fit", "--optimizer.help", "Adam"],
+         "help_sgd": ["fit", "--optimizer.help", "SGD"], "help_step_lr": ["fit", "--lr_scheduler.help", "StepLR"],
+         "help_one_cycle": ["fit", "--lr_scheduler.help", "OneCycleLR"],
+         "help_plateau": ["fit", "--lr_scheduler.help", LightningCLI.__module__ + ".ReduceLROnPlateau"]}
+result.update({name: printed_config(*args) for name, args in HELPS.items()})
 with open("run.yaml", "w") as file:
     file.write(f"""seed_everything: 7
 trainer:
@@ -137,10 +146,8 @@ result["restored_from"] = later.config.validate.model.hidden
 
 def mask(text):
     """Our config as Lightning's names it (ember's modules are torch's and Lightning's under ``ember run``; this test
-    imports ember directly) and the weight decay's printed zero as torch's float (ember's optimizers have no type
-    hints for jsonargparse to convert it by)."""
-    text = text.replace("ember.lightning.", "pytorch_lightning.").replace("ember.optim.", "torch.optim.")
-    return _whole_limit(text.replace("weight_decay: 0\n", "weight_decay: 0.0\n"))
+    imports ember directly)."""
+    return _whole_limit(text.replace("ember.lightning.", "pytorch_lightning.").replace("ember.optim.", "torch.optim."))
 
 
 def _whole_limit(text):
@@ -158,6 +165,7 @@ def test_cli_configs_and_runs_match_lightning(tmp_path, monkeypatch):
     (tmp_path / "theirs").mkdir()
     monkeypatch.chdir(tmp_path / "ours")
     monkeypatch.setattr("sys.argv", ["program"])   # the CLI warns when both args and a command line are given
+    monkeypatch.setenv("COLUMNS", "200")   # the help's line width, for both runs (Lightning's inherits it)
     namespace = {}
     from jsonargparse._deprecated import JsonargparseDeprecationWarning
     with warnings.catch_warnings():   # jsonargparse's deprecation of what Lightning calls too
@@ -167,10 +175,59 @@ def test_cli_configs_and_runs_match_lightning(tmp_path, monkeypatch):
     theirs = run_lightning(TORCH + PROGRAM + "\nprint(json.dumps(result))", tmp_path / "theirs")
     assert ours.keys() == theirs.keys()
     for key in theirs:
-        if isinstance(theirs[key], str):
+        if key.startswith("help_"):
+            assert_same_help(ours[key], theirs[key], key)
+        elif isinstance(theirs[key], str):
             assert mask(ours[key]) == _whole_limit(theirs[key]), key
         else:
             assert ours[key] == theirs[key], key
+
+
+# The arguments whose types differ from Lightning's, and why: ember.lightning has no Accelerator classes or plugins,
+# and its Trainer takes the precisions it implements (Lightning's also has 'transformer-engine', '16-true', ...).
+DIFFERENT_TYPES = {"--trainer.accelerator", "--trainer.plugins", "--trainer.precision"}
+
+
+def help_options(text):
+    """jsonargparse's --help text as {option: (description, its type and default)}."""
+    options, current = {}, None
+    for line in text.split("\n\n", 1)[1].splitlines():   # (after the usage lines)
+        match = re.match(r"^  (-[-\w.]+)(?: (?:[^ ]| (?! ))+)?(?:  +(.*))?$", line)
+        if match:
+            current = match.group(1)
+            options[current] = (match.group(2) or "").strip()
+        elif current and line.startswith(" " * 24):
+            options[current] += " " + line.strip()
+        else:
+            current = None
+    split = {}
+    for option, text in options.items():   # jsonargparse appends "(type: ..., default: ...)" to the description
+        found = [*re.finditer(r"\((?:required, )?type: ", text)] or [*re.finditer(r"\(default: ", text)]
+        start = found[-1].start() if found and text.endswith(")") else len(text)
+        split[option] = (text[:start].strip(), text[start + 1:-1] if start < len(text) else None)
+    return split
+
+
+def same_type(mine, theirs):
+    """Type and default texts equal but for the known subclasses listed (each library's own classes) and the order
+    that typing caches an int/float Union in."""
+    def plain(text):
+        text = re.sub(r", known subclasses: .*$", "", text or "").replace("ember.", "torch.")
+        return text.replace("Union[int, float", "Union[float, int")
+    return plain(mine) == plain(theirs)
+
+
+def assert_same_help(mine, theirs, key):
+    """The same options, each with a description where Lightning's has one and the same type and default."""
+    mine, theirs = help_options(mask(mine)), help_options(theirs)
+    helps = {option for option in theirs if option.endswith(".help")} - set(mine)
+    assert helps <= {f"{option}.help" for option in DIFFERENT_TYPES}, (key, helps)
+    assert set(mine) == set(theirs) - helps, (key, set(mine) ^ set(theirs))
+    for option, (description, type_text) in theirs.items():
+        if option in mine:
+            assert bool(mine[option][0]) == bool(description), (key, option, mine[option], description)
+            assert option in DIFFERENT_TYPES or same_type(mine[option][1], type_text), \
+                (key, option, mine[option][1], type_text)
 
 
 MISSING = """
