@@ -103,3 +103,25 @@ def test_kaiming_of_a_zero_element_tensor_warns_as_torch(name):
         tensor = lib.empty(0, 4)
         with pytest.warns(UserWarning, match="^Initializing zero-element tensors is a no-op$"):
             assert getattr(lib.nn.init, name)(tensor) is tensor
+
+
+@pytest.mark.parametrize("family", ["padding", "pooling"])
+def test_padding_and_pooling_classes_subclass_as_torch(family):
+    # thop (which ultralytics uses to count FLOPs) keys its table on nn.modules.padding._ReflectionPadNd,
+    # nn.modules.pooling._AdaptiveAvgPoolNd and the other private bases; isinstance must answer as in PyTorch
+    import importlib
+    theirs, ours = (importlib.import_module(f"{lib}.nn.modules.{family}") for lib in ("torch", "ember"))
+    classes = {name: cls for name, cls in vars(theirs).items()
+               if isinstance(cls, type) and issubclass(cls, torch.nn.Module) and cls.__module__ == theirs.__name__}
+    for name, cls in classes.items():
+        assert hasattr(ours, name), name
+        torch_bases = [base.__name__ for base in cls.__mro__ if base.__name__ in classes]
+        ember_bases = [base.__name__ for base in getattr(ours, name).__mro__ if base.__name__ in classes]
+        assert ember_bases == torch_bases, name
+    build = {"padding": lambda lib: lib.nn.ZeroPad2d((1, 2, 0, 1)),
+             "pooling": lambda lib: lib.nn.AvgPool3d(2, stride=1, padding=1)}[family]
+    x = numpy.random.default_rng(3).standard_normal((1, 2, 3, 4, 5)).astype(numpy.float32)
+    layers = [build(lib) for lib in (ember, torch)]
+    assert repr(layers[0]) == repr(layers[1])
+    numpy.testing.assert_allclose(layers[0](ember.tensor(x[0])).numpy(), layers[1](torch.tensor(x[0])).numpy(),
+                                  rtol=1e-6)

@@ -56,7 +56,9 @@ class ConstantPad3d(_ConstantPadNd):
     dims = 3
 
 
-class _ZeroPadNd(_ConstantPadNd):
+class _ZeroPadNd:
+    """ZeroPadNd's difference from the ConstantPadNd it subclasses (as PyTorch's): the value is fixed at zero."""
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
@@ -64,61 +66,70 @@ class _ZeroPadNd(_ConstantPadNd):
         return f"{self.padding}"
 
 
-class ZeroPad1d(_ZeroPadNd):
+class ZeroPad1d(_ZeroPadNd, ConstantPad1d):
     """Pads the last dim with zeros."""
+
+
+class ZeroPad2d(_ZeroPadNd, ConstantPad2d):
+    """Pads the last 2 dims with zeros."""
+
+
+class ZeroPad3d(_ZeroPadNd, ConstantPad3d):
+    """Pads the last 3 dims with zeros."""
+
+
+class _ReflectionPadNd(_PadNd):
+    mode = "reflect"
+
+
+class ReflectionPad1d(_ReflectionPadNd):
+    """Pads the last dim with its reflection (edge not repeated)."""
     dims = 1
 
 
-class ZeroPad2d(_ZeroPadNd):
-    """Pads the last 2 dims with zeros."""
+class ReflectionPad2d(_ReflectionPadNd):
+    """Pads the last 2 dims with their reflection."""
     dims = 2
 
 
-class ZeroPad3d(_ZeroPadNd):
-    """Pads the last 3 dims with zeros."""
+class ReflectionPad3d(_ReflectionPadNd):
+    """Pads the last 3 dims with their reflection."""
     dims = 3
 
 
-class ReflectionPad1d(_PadNd):
-    """Pads the last dim with its reflection (edge not repeated)."""
-    mode, dims = "reflect", 1
+class _ReplicationPadNd(_PadNd):
+    mode = "replicate"
 
 
-class ReflectionPad2d(_PadNd):
-    """Pads the last 2 dims with their reflection."""
-    mode, dims = "reflect", 2
-
-
-class ReflectionPad3d(_PadNd):
-    """Pads the last 3 dims with their reflection."""
-    mode, dims = "reflect", 3
-
-
-class ReplicationPad1d(_PadNd):
+class ReplicationPad1d(_ReplicationPadNd):
     """Pads the last dim by repeating its edge values."""
-    mode, dims = "replicate", 1
+    dims = 1
 
 
-class ReplicationPad2d(_PadNd):
+class ReplicationPad2d(_ReplicationPadNd):
     """Pads the last 2 dims by repeating their edge values."""
-    mode, dims = "replicate", 2
+    dims = 2
 
 
-class ReplicationPad3d(_PadNd):
+class ReplicationPad3d(_ReplicationPadNd):
     """Pads the last 3 dims by repeating their edge values."""
-    mode, dims = "replicate", 3
+    dims = 3
 
 
-class CircularPad1d(_PadNd):
+class _CircularPadNd(_PadNd):
+    mode = "circular"
+
+
+class CircularPad1d(_CircularPadNd):
     """Pads the last dim by wrapping around."""
-    mode, dims = "circular", 1
+    dims = 1
 
 
-class CircularPad2d(_PadNd):
+class CircularPad2d(_CircularPadNd):
     """Pads the last 2 dims by wrapping around."""
-    mode, dims = "circular", 2
+    dims = 2
 
 
-class CircularPad3d(_PadNd):
+class CircularPad3d(_CircularPadNd):
     """Pads the last 3 dims by wrapping around."""
-    mode, dims = "circular", 3
+    dims = 3

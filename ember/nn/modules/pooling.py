@@ -68,26 +68,10 @@ class MaxUnpool3d(_MaxUnpoolNd):
     _function = staticmethod(P.max_unpool3d)
 
 
-class AvgPool1d(Module):
-    """Mean over sliding windows of (N, C, L) input."""
+class _AvgPoolNd(Module):
+    """Mean pooling's shared state; AvgPool2d and AvgPool3d differ only in their function."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
-        super().__init__()
-        self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
-        self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
-
-    def forward(self, input):
-        return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
-
-    def extra_repr(self):
-        return f"kernel_size={_one(self.kernel_size)}, stride={_one(self.stride)}, padding={_one(self.padding)}"
-
-
-class AvgPool2d(Module):
-    """Mean over sliding windows of (N, C, H, W) input."""
-
-    _function = staticmethod(P.avg_pool2d)
+    _function = None
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
@@ -104,7 +88,26 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool1d(_AvgPoolNd):
+    """Mean over sliding windows of (N, C, L) input."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+    def forward(self, input):
+        return P.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={_one(self.kernel_size)}, stride={_one(self.stride)}, padding={_one(self.padding)}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over sliding windows of (N, C, H, W) input."""
+    _function = staticmethod(P.avg_pool2d)
+
+
+class AvgPool3d(_AvgPoolNd):
     """Mean over sliding windows of (N, C, D, H, W) input."""
     _function = staticmethod(P.avg_pool3d)
 
@@ -113,9 +116,16 @@ def _one(value):
     return (value,) if isinstance(value, int) else tuple(value)
 
 
-class _AdaptivePool(Module):
-    _function = None
+class _AdaptiveAvgPoolNd(Module):
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
 
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
     def __init__(self, output_size, return_indices=False):
         super().__init__()
         self.output_size = output_size
@@ -125,71 +135,73 @@ class _AdaptivePool(Module):
         return f"output_size={self.output_size}"
 
 
-class AdaptiveAvgPool1d(_AdaptivePool):
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed output length."""
 
     def forward(self, input):
         return P.adaptive_avg_pool1d(input, self.output_size)
 
 
-class AdaptiveAvgPool2d(_AdaptivePool):
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed (H, W) output."""
 
     def forward(self, input):
         return P.adaptive_avg_pool2d(input, self.output_size)
 
 
-class AdaptiveAvgPool3d(_AdaptivePool):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed (D, H, W) output."""
 
     def forward(self, input):
         return P.adaptive_avg_pool3d(input, self.output_size)
 
 
-class AdaptiveMaxPool1d(_AdaptivePool):
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed output length."""
 
     def forward(self, input):
         return P.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool2d(_AdaptivePool):
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed (H, W) output."""
 
     def forward(self, input):
         return P.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
-class AdaptiveMaxPool3d(_AdaptivePool):
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed (D, H, W) output."""
 
     def forward(self, input):
         return P.adaptive_max_pool3d(input, self.output_size, self.return_indices)
 
 
-class LPPool1d(Module):
-    """Power-average pooling over (N, C, L) input."""
-
+class _LPPoolNd(Module):
     def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
-
-    def forward(self, input):
-        return P.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self):
         return f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, " \
                f"ceil_mode={self.ceil_mode}"
 
 
-class LPPool2d(LPPool1d):
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over (N, C, L) input."""
+
+    def forward(self, input):
+        return P.lp_pool1d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool2d(_LPPoolNd):
     """Power-average pooling over (N, C, H, W) input."""
 
     def forward(self, input):
         return P.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
-class LPPool3d(LPPool1d):
+class LPPool3d(_LPPoolNd):
     """Power-average pooling over (N, C, D, H, W) input."""
 
     def forward(self, input):
