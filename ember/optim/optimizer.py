@@ -192,6 +192,8 @@ class Optimizer:
                     self._init_state(group, p, state)
                 self._update(group, p._data, p.grad._data, state)
                 p._version_counter[0] += 1
+                if getattr(p, "_state_like", None) is not None:   # state made in _update (SGD's momentum buffer)
+                    _lay_out_state_like(p, state)
         return loss
 
     def _prepare_group(self, group):
@@ -328,12 +330,16 @@ def _state_like_param(init_state):
     @functools.wraps(init_state)
     def init_state_like_param(self, group, param, state):
         init_state(self, group, param, state)
-        like = getattr(param, "_state_like", None)
-        if like is not None:
-            for key, value in state.items():
-                if key != "step" and type(value) is Tensor and value._data.shape == param._data.shape:
-                    state[key] = like(value)
+        if getattr(param, "_state_like", None) is not None:
+            _lay_out_state_like(param, state)
     return init_state_like_param
+
+
+def _lay_out_state_like(param, state):
+    """Replaces ``state``'s plain tensors shaped as ``param``'s array by ones laid out as ``param`` (see above)."""
+    for key, value in state.items():
+        if key != "step" and type(value) is Tensor and value._data.shape == param._data.shape:
+            state[key] = param._state_like(value)
 
 
 def _state_tensor(array):

@@ -108,6 +108,36 @@ class DTensor(Tensor):
         memo[id(self)] = copied
         return copied
 
+    def _state_like(self, tensor):
+        """``tensor`` (an optimizer's state array for this parameter's part) laid out as this tensor."""
+        return _new(tensor._data, self._spec)
+
+    # --- distributed checkpoints (the protocol torch.distributed.checkpoint's planners call) ------------------------
+    def _chunk(self):
+        from ..checkpoint.metadata import ChunkStorageMetadata
+        sizes, offsets = local_shape_and_offset(self._spec.shape, self._spec.mesh, self._spec.placements)
+        return ChunkStorageMetadata(offsets=Size(offsets), sizes=Size(sizes))
+
+    def __create_write_items__(self, fqn, object):
+        """One write of this rank's part, at its offset in the whole tensor (replicated parts share an index, so
+        one rank writes them)."""
+        from ..checkpoint.metadata import MetadataIndex, TensorProperties
+        from ..checkpoint.planner import TensorWriteData, WriteItem, WriteItemType
+        chunk = self._chunk()
+        return [WriteItem(index=MetadataIndex(fqn, chunk.offsets), type=WriteItemType.SHARD,
+                          tensor_data=TensorWriteData(chunk=chunk, size=self._spec.shape,
+                                                      properties=TensorProperties.create_from_tensor(self.to_local())))]
+
+    def __create_chunk_list__(self):
+        """This rank's part as the one chunk a load fills."""
+        return [self._chunk()]
+
+    def __get_tensor_shard__(self, index):
+        """This rank's part (a plain tensor sharing its memory), which ``index`` must name."""
+        if index.offset is not None and tuple(index.offset) != tuple(self._chunk().offsets):
+            raise ValueError(f"Could not find shard at '{index.offset}' for FQN: '{index.fqn}'")
+        return _make(self._data)
+
     # --- between local and global --------------------------------------------------------------------------------
     @staticmethod
     def from_local(local_tensor, device_mesh=None, placements=None, *, run_check=False, shape=None, stride=None):

@@ -76,6 +76,9 @@ def train(name, make_optimizer, steps=3, dtype=torch.float32, **shard_args):
         optimizer.zero_grad()
         losses.append(loss.item())
     results[name + "_losses"], results[name + "_norms"] = losses, norms
+    record(name + "_optimizer_state", lambda: [[(k, type(v).__name__, str(getattr(v, "placements", None)))
+                                                for k, v in sorted(optimizer.state[p].items())]
+                                               for p in model.parameters()])
     record(name + "_shards", lambda: shards(model))
     record(name + "_full", lambda: full(model))
     return model
