@@ -237,13 +237,31 @@ def _check_bounds(input, items):
             if not -shape[dim] <= item < shape[dim]:
                 raise IndexError(f"index {item} is out of bounds for dimension {dim} with size {shape[dim]}")
         elif hasattr(item, "dtype") and item.dtype.kind == "b" and item.ndim:
-            mask_shape = list(item.shape)
-            if tuple(mask_shape) != shape[dim:dim + item.ndim]:
-                raise IndexError(f"The shape of the mask {mask_shape} at index {position} does not match the shape "
-                                 f"of the indexed tensor {list(shape)} at index {dim}")
+            if item.shape != shape[dim:dim + item.ndim]:
+                _mask_error(item.shape, shape, dim, items[:position])
         elif hasattr(item, "dtype") and item.dtype.kind != "b" and item.size:
             _check_range(item, shape[dim], dim, IndexError)
         dim += _consumed(item)
+
+
+def _mask_error(mask_shape, shape, dim, before):
+    """PyTorch's IndexError for a mask not matching the dims it covers: named by the mask's first mismatching dim
+    and the shape the keys ``before`` it leave (ints, slices and None applied, index arrays not yet)."""
+    first = next(i for i, size in enumerate(mask_shape) if size != shape[dim + i])
+    basic = []
+    for item in before:
+        if not hasattr(item, "dtype"):
+            basic.append(item)
+        elif item.dtype.kind == "b":   # a mask covers its dims; a 0-d one adds a dim, as True does
+            basic.extend([slice(None)] * item.ndim if item.ndim else [None])
+        else:
+            basic.append(slice(None))
+    if Ellipsis not in basic:
+        basic.append(Ellipsis)
+    viewed = numpy.broadcast_to(numpy.empty((), bool), shape)[tuple(basic)].shape
+    start = len(viewed) - (len(shape) - dim)
+    raise IndexError(f"The shape of the mask {list(mask_shape)} at index {first} does not match the shape of the "
+                     f"indexed tensor {list(viewed)} at index {start + first}")
 
 
 def _check_range(index, size, dim, error):

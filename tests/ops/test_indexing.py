@@ -565,6 +565,19 @@ def test_advanced_index_write_into_expanded_tensor_warns_as_torch():
     assert results[0] == results[1]
 
 
+MASK_MISMATCHES = [((8, 1), lambda L: (L.ones(8, 8, dtype=L.bool),)),
+                   ((3, 8, 1), lambda L: (0, L.ones(8, 8, dtype=L.bool))),
+                   ((8, 1, 3), lambda L: (None, L.ones(8, 2, dtype=L.bool))),
+                   ((3, 2, 3, 4), lambda L: (slice(1, None), L.ones(2, dtype=L.bool), L.ones(3, 2, dtype=L.bool))),
+                   ((2, 3, 4), lambda L: (L.tensor([0, 1]), Ellipsis, L.ones(5, dtype=L.bool)))]
+
+
+@pytest.mark.parametrize("shape,key", MASK_MISMATCHES, ids=range(len(MASK_MISMATCHES)))
+def test_mask_shape_mismatch_names_the_dim_as_torch(shape, key):
+    """The message names the mask's first mismatching dim and the shape left by the keys before it."""
+    check_same_error(lambda L, x: x[key(L)], sample(shape))
+
+
 SEQUENCE_KEYS = [[[0, 2], [1, 3]], [[0, 2]], [0, [1, 3]], [[True, False, True]], [slice(None), [1, 0]],
                  [None, 0], [Ellipsis, 1], [(0, 1), (2, 0)], [numpy.array([0, 2]), numpy.array([3, 1])],
                  [[0]] * 31 + [[0]], [0, slice(1, 3)]]
