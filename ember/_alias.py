@@ -48,36 +48,89 @@ def ember_module_name(name):
     return name if name == "ember" or name.startswith("ember.") else ember_name(name)
 
 
+def _is_op_layer(module_name):
+    return module_name == "ember.ops" or module_name.startswith("ember.ops.")
+
+
 def _shows_public_name(module_name):
-    # ember.ops has no counterpart in torch (its autograd nodes print <class 'SumBackward0'> there)
-    return (module_name == "ember" or module_name.startswith("ember.")) and not (
-        module_name == "ember.ops" or module_name.startswith("ember.ops."))
+    # ember.ops has no counterpart in torch: its classes show the public module exporting them, its nodes builtins
+    return (module_name == "ember" or module_name.startswith("ember.")) and not _is_op_layer(module_name)
 
 
 def _show_public_names(module):
     """Gives the classes in ``module`` their PyTorch-family module name, so ``type(layer)`` prints ``<class
     'torch.nn.modules.linear.Linear'>`` and libraries reading ``__module__`` see torch's; a class of a private
     module that ember exports at the top (``finfo``, ``layout``, ``qscheme``) shows ``torch``, as PyTorch's C-defined
-    ones do (``ember._C`` stands for ``torch._C`` itself)."""
-    root = sys.modules.get("ember")
+    ones do (``ember._C`` stands for ``torch._C`` itself), and a class of ember's op layer shows the public module
+    exporting it (``torch.linalg.LinAlgError``)."""
     for value in list(vars(module).values()):
-        name = value.__module__ if issubclass(type(value), type) else None   # (isinstance would read __class__)
-        if not (isinstance(name, str) and _shows_public_name(name)):
-            continue
-        exported = root is not None and (vars(root).get(value.__name__) is value or   # or exported on first use:
-                                         f"ember.{vars(root)['_LAZY_NAMES'].get(value.__name__)}" == name)
-        if exported and "._" in name and name != "ember._C":
-            value.__module__ = "torch"
+        if issubclass(type(value), type):   # (isinstance would read __class__)
+            _show_public_name(value, module.__name__)
+
+
+def _show_public_name(cls, exporter=None):
+    """Gives one class its PyTorch-family ``__module__`` (see ``_show_public_names``); ``exporter`` names the module
+    it was found in."""
+    name = cls.__module__
+    if not isinstance(name, str):
+        return
+    if _is_op_layer(name):
+        if exporter is not None and _shows_public_name(exporter) and not _is_autograd_class(cls):
+            cls.__module__ = public_name(exporter)
+        return
+    if not _shows_public_name(name):
+        return
+    root = sys.modules.get("ember")
+    exported = root is not None and (vars(root).get(cls.__name__) is cls or   # or exported on first use:
+                                     f"ember.{vars(root)['_LAZY_NAMES'].get(cls.__name__)}" == name)
+    if exported and "._" in name and name != "ember._C":
+        cls.__module__ = "torch"
+    else:
+        cls.__module__ = public_name(name)
+
+
+def _is_autograd_class(cls):
+    """Whether ``cls`` is an op (an autograd Function, registered by its module) or a node: their names stay."""
+    function = sys.modules.get("ember.autograd.function")
+    return function is not None and issubclass(cls, (function.Function, function.Node))
+
+
+def _node_module(cls):
+    """The ``__module__`` an autograd node class shows under the alias: PyTorch's nodes are C++ classes with none
+    (``<class 'AddBackward0'>``, ``builtins``); a custom Function's node is a Python class of
+    torch.autograd.function."""
+    return public_name(cls.__module__) if getattr(cls, "_python_function", False) else "builtins"
+
+
+def _show_node_names():
+    """Gives autograd's node classes PyTorch's ``__module__`` (``_node_module``): those made so far, and, through
+    ``Node.__init_subclass__``, those ember makes later (a renamed or hooked node class is made on first use)."""
+    from .autograd import function
+    node, pending = function.Node, [function.Node]
+    function.AccumulateGrad.__module__ = "builtins"   # a C++ node in PyTorch too
+    while pending:
+        for cls in pending.pop().__subclasses__():
+            cls.__module__ = _node_module(cls)
+            pending.append(cls)
+    original = node.__dict__.get("__init_subclass__")
+
+    def __init_subclass__(cls, **kwargs):
+        if original is not None:
+            original.__func__(cls, **kwargs)
         else:
-            value.__module__ = public_name(name)
+            super(node, cls).__init_subclass__(**kwargs)
+        cls.__module__ = _node_module(cls)
+    node.__init_subclass__ = classmethod(__init_subclass__)
 
 
 class _PublicNamesLoader(importlib.machinery.SourceFileLoader):
-    """Loads an ember module as usual, then gives its classes their PyTorch-family module names."""
+    """Loads an ember module as usual, then gives its classes their PyTorch-family module names and the module the
+    missing-name ``__getattr__``, as modules imported through the alias get."""
 
     def exec_module(self, module):
         super().exec_module(module)
         _show_public_names(module)
+        _add_missing_name_error(module.__name__, module)
 
 
 class _PublicNamesFinder:
@@ -275,9 +328,13 @@ def _missing_name_hook(module, original):
     def __getattr__(name):
         if original is not None:
             try:
-                return original(name)
+                value = original(name)
             except AttributeError:
                 pass
+            else:
+                if issubclass(type(value), type):   # a class the module makes on first use (AveragedModel)
+                    _show_public_name(value, module.__name__)
+                return value
         public = public_name(module.__name__)
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(f"module '{public}' has no attribute '{name}'")
@@ -294,12 +351,15 @@ def _missing_name_hook(module, original):
 def _add_missing_name_errors():
     """Gives every public ember module imported so far the missing-name ``__getattr__``."""
     for name, module in list(sys.modules.items()):
-        if not (name == "ember" or name.startswith("ember.")) or "._" in name or not isinstance(
-                module, types.ModuleType):
-            continue
-        original = module.__dict__.get("__getattr__")
-        if not getattr(original, "ember_alias", False):
-            module.__getattr__ = _missing_name_hook(module, original)
+        _add_missing_name_error(name, module)
+
+
+def _add_missing_name_error(name, module):
+    if not (name == "ember" or name.startswith("ember.")) or "._" in name or not isinstance(module, types.ModuleType):
+        return
+    original = module.__dict__.get("__getattr__")
+    if not getattr(original, "ember_alias", False):
+        module.__getattr__ = _missing_name_hook(module, original)
 
 
 class _InstallInChild:
@@ -349,6 +409,7 @@ def install_torch_alias():
     for name, module in list(sys.modules.items()):
         if _shows_public_name(name) and isinstance(module, types.ModuleType):
             _show_public_names(module)
+    _show_node_names()
 
 
 def _is_ember(module):

@@ -150,3 +150,34 @@ def test_core_classes_of_private_modules_show_torch_under_ember_run(tmp_path):
     assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
     assert mine.stdout == theirs.stdout
     assert "<class 'torch.qscheme'>" in mine.stdout
+
+
+def test_autograd_node_classes_show_pytorchs_names_under_ember_run(tmp_path):
+    """``type(y.grad_fn)`` prints PyTorch's C++ node class (``<class 'AddBackward0'>``, module ``builtins``), also for
+    nodes ember renames or makes on first use and for a leaf's AccumulateGrad; a custom Function's node is a class of
+    torch.autograd.function. Classes a module makes on first use (swa_utils.AveragedModel) and op-layer classes a
+    public module exports (linalg.LinAlgError) show no ember module."""
+    write(tmp_path, "prog.py", '''
+        import torch
+        class Double(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+        x = torch.ones(2, 2, requires_grad=True)
+        nodes = [(x + 1).grad_fn, x.sum().grad_fn, (x @ x).grad_fn, x[1:].grad_fn, x.mean().grad_fn,
+                 torch.nn.functional.linear(x, x).grad_fn, (x + 1).grad_fn.next_functions[0][0],
+                 Double.apply(x).grad_fn]
+        for node in nodes:
+            kind = type(node)
+            print(kind, kind.__module__, kind.__qualname__, repr(node).split(" object at ")[0])
+        print(torch.optim.swa_utils.AveragedModel.__module__, torch.linalg.LinAlgError.__module__.split(".")[0])
+        ''')
+    mine, theirs = ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py")
+    assert mine.returncode == theirs.returncode == 0, mine.stderr + theirs.stderr
+    assert mine.stdout == theirs.stdout
+    assert "<class 'AddBackward0'> builtins AddBackward0 <AddBackward0" in mine.stdout
+    assert "<class 'torch.autograd.function.DoubleBackward'> torch.autograd.function" in mine.stdout
+    assert "ember" not in mine.stdout
