@@ -172,13 +172,11 @@ def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
     N, G = x.shape[:2]
     padding = tuple(padding or (0,) * (x.ndim - 2))
     spatial = tuple(s + 2 * p for s, p in zip(x.shape[2:], padding))
-    if not _banded(spatial) or not _finite(xp, x, w):
-        y = _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
-        if epilogue is not None:
-            epilogue(y, 0, y.shape[1])
-        return y
+    if not _banded(spatial) or not _finite(xp, w):
+        return _offsets_with(xp, x, w, stride, dilation, out, padding, epilogue)
     plan = _plan(w.shape, stride, dilation, out, spatial, N, G)
     (H, W), (ph, pw) = _two(x.shape[2:]), _two(padding, 0)
+    source = x
     x = xp.ascontiguousarray(x).reshape(N, G, H, W)
     band = plan.band(xp, w, G, x.dtype, W, pw).reshape(G, -1, plan.Rb, W)
     m, B, Wo = plan.m, plan.B, plan.Wo
@@ -197,31 +195,40 @@ def forward(xp, x, w, stride, dilation, out, padding=None, epilogue=None):
         T = band[:, :, top:plan.Rb - bottom].reshape(G, -1, rows * W).swapaxes(1, 2)[:, None]
         spans.append((first, last, X, T))
     result = y.reshape((N, G * m) + tuple(out))
-    if epilogue is not None and m == 1:   # each part of the channels: its products, then the epilogue
-        def part(a, b):
-            for first, last, X, T in spans:
-                if X is None:
-                    products[a:b, first:last] = 0
-                else:
-                    xp.matmul(X[a:b], T[a:b], out=products[a:b, first:last])
+    spoiled = []
+
+    def part(a, b):   # a part of the channels: its products, their check, then the epilogue
+        for first, last, X, T in spans:
+            if X is None:
+                products[a:b, first:last] = 0
+            else:
+                xp.matmul(X[a:b], T[a:b], out=products[a:b, first:last])
+        if y.size and not _finite_rows(xp, y[:, a:b].reshape(N, -1) if m == 1 else
+                                       products[a:b].reshape(-1, products.shape[-1])):
+            spoiled.append(a)
+        elif epilogue is not None and m == 1:
             epilogue(result, a, b)
-        _over(xp, G, sum(X.size for _, _, X, _ in spans if X is not None) * 3, part)
-        return result
-    for first, last, X, T in spans:
-        if X is None:
-            products[:, first:last] = 0
-        else:
-            _products(xp, X, T, products[:, first:last])
+    _over(xp, G, sum(X.size for _, _, X, _ in spans if X is not None) * 3, part)
+    if spoiled:   # an infinity or NaN read (or a sum overflowing): every element only by its taps, as PyTorch's
+        return _offsets_with(xp, source, w, stride, dilation, out, padding, epilogue)
     if m > 1:
         _parallel.assign(y, products.reshape(G, plan.blocks, N, m, B * Wo).transpose(2, 0, 3, 1, 4))
-    if epilogue is not None:
-        epilogue(result, 0, G * m)
+        if epilogue is not None:
+            epilogue(result, 0, G * m)
     return result
 
 
-def _products(xp, X, T, out):
-    """X (G, blocks, N, K) @ T (G, 1, K, M) into out (G, blocks, N, M), in parts of the channels at once."""
-    _over(xp, X.shape[0], X.size * 3, lambda a, b: xp.matmul(X[a:b], T[a:b], out=out[a:b]))
+def _offsets_with(xp, x, w, stride, dilation, out, padding, epilogue):
+    """``forward`` by the per-offset multiply-adds, then the epilogue on all channels."""
+    y = _forward_offsets(xp, padded(xp, x, padding), w, stride, dilation, out)
+    if epilogue is not None:
+        epilogue(y, 0, y.shape[1])
+    return y
+
+
+def _finite_rows(xp, rows):
+    """Whether a 2-D array holds no infinity or NaN (its rows summed by one product with ones, as ``_finite``)."""
+    return bool(xp.isfinite((rows @ xp.ones(rows.shape[1], rows.dtype)).sum()))
 
 
 @functools.lru_cache(maxsize=256)

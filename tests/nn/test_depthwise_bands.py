@@ -73,3 +73,39 @@ def test_kept_bands_stay_within_the_budget_and_read_only(budget, monkeypatch):
     x = ember.randn(2, 8, 8, 8, requires_grad=True)
     training(x).square().sum().backward()   # the input gradient's band (read as kept) too
     assert x.grad is not None and training.weight.grad is not None
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_non_finite_inputs_found_in_the_products_take_the_per_offset_form(threads, monkeypatch):
+    """The banded forward checks its products (per part of the channels, before an evaluation chain's batch norm and
+    clamp) rather than its input: an input NaN or infinity, which the band's zeros spread over a channel, sends the
+    whole convolution to the per-offset form, whose NaN and infinities are PyTorch's, also where other parts were
+    done and clamped already."""
+    from ember.ops import _parallel
+    monkeypatch.setattr(_parallel, "MIN_ELEMENTS", 8)
+    before = _parallel.num_threads()
+    offsets = []
+    forward_offsets = _conv_depthwise._forward_offsets
+    monkeypatch.setattr(_conv_depthwise, "_forward_offsets", lambda *a: offsets.append(1) or forward_offsets(*a))
+    rng = numpy.random.default_rng(4)
+    x = rng.standard_normal((3, 8, 9, 9)).astype(numpy.float32)
+    x[2, 6, 4, 4], x[0, 1, 0, 8] = numpy.nan, numpy.inf
+    values = [rng.standard_normal(shape).astype(numpy.float32) for shape in ((8, 1, 3, 3), (8,), (8,))]
+    results = []
+    for lib in (ember, torch):
+        model = lib.nn.Sequential(lib.nn.Conv2d(8, 8, 3, padding=1, groups=8), lib.nn.BatchNorm2d(8),
+                                  lib.nn.ReLU6(inplace=True)).eval()
+        with lib.no_grad():
+            for tensor, value in zip((model[0].weight, model[0].bias, model[1].running_mean), values):
+                tensor.copy_(lib.from_numpy(value))
+            if lib is ember:
+                _parallel.set_num_threads(threads)
+            try:
+                results.append(model(lib.from_numpy(x.copy())).numpy())
+            finally:
+                _parallel.set_num_threads(before)
+    assert offsets == [1]
+    got, expected = results
+    numpy.testing.assert_array_equal(numpy.isnan(got), numpy.isnan(expected))
+    assert numpy.isnan(got).sum() == 9   # the windows meeting the NaN (the infinity's clamped to 0 or 6)
+    numpy.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
