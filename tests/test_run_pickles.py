@@ -198,3 +198,24 @@ def test_weights_only_load_allows_no_global_pytorch_refuses(tmp_path):
         assert outcomes[1] <= outcomes[0], f"ember allows {module}.{name}, which torch refuses"
         if name == "_load_from_bytes":
             assert outcomes == [False, False]
+
+
+def test_device_tensor_form_loads_under_ember_run(tmp_path):
+    """``torch._utils._rebuild_device_tensor_from_cpu_tensor`` (how ember pickles a CUDA tensor under the alias, and
+    PyTorch a tensor of a device without storage) loads in ember as in PyTorch: the CPU tensor moved and cast."""
+    write(tmp_path, "dump.py", '''
+        import pickle, torch
+        class Moved:
+            def __reduce__(self):
+                return torch._utils._rebuild_device_tensor_from_cpu_tensor, (torch.arange(3.), torch.float64, "cpu",
+                                                                               True)
+        pickle.dump(Moved(), open("moved.pkl", "wb"))
+        ''')
+    write(tmp_path, "load.py", '''
+        import pickle, torch
+        t = pickle.load(open("moved.pkl", "rb"))
+        print(type(t), t.dtype, t.device, t.requires_grad, t.is_leaf, t.tolist())
+        ''')
+    _ok(python(tmp_path, "dump.py"))
+    mine, theirs = _ok(ember_run(tmp_path, "load.py"), python(tmp_path, "load.py"))
+    assert mine == theirs == "<class 'torch.Tensor'> torch.float64 cpu True True [0.0, 1.0, 2.0]\n"
