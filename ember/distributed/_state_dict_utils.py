@@ -1,7 +1,6 @@
 """``torch.distributed._state_dict_utils``: walking a state_dict to copy, offload or gather its tensors — what DCP's
 staging and state_dict helpers use, and what training libraries import (torchtitan's checkpointer copies its staged
-state_dicts with ``_copy_state_dict``). ember's tensors are whole on every rank (it has no DTensor or ShardedTensor),
-so gathering a tensor is the tensor itself."""
+state_dicts with ``_copy_state_dict``). Gathering makes each DTensor whole; ember has no ShardedTensor."""
 import copy
 import io
 
@@ -21,8 +20,8 @@ def _identity_func(obj, pg, device, companion_obj):
 
 
 def _refuse_sharded(value):
-    if type(value).__name__ in ("DTensor", "ShardedTensor"):
-        raise NotImplementedError(f"ember has no {type(value).__name__} (it needs a device mesh)")
+    if type(value).__name__ == "ShardedTensor":
+        raise NotImplementedError("ember has no ShardedTensor (PyTorch's FSDP1 sharded state dicts hold them)")
 
 
 def _iterate_state_dict(iter_object, sharded_tensor_func, dtensor_func, tensor_func, *, pg=None, device=None,
@@ -32,7 +31,9 @@ def _iterate_state_dict(iter_object, sharded_tensor_func, dtensor_func, tensor_f
     empty dicts. Other values are kept (ints, floats, str, bytes, BytesIO, None) or, without ``type_check``,
     deep-copied; with it they raise."""
     def walk(value, companion):
-        if isinstance(value, Tensor):
+        if isinstance(value, Tensor) and getattr(type(value), "_takes_over_calls", False):   # a DTensor
+            ret = dtensor_func(value, pg, device, companion)
+        elif isinstance(value, Tensor):
             _refuse_sharded(value)
             ret = tensor_func(value, pg, device, companion)
         elif isinstance(value, (int, float, str, bytes, io.BytesIO)) or value is None:
@@ -72,10 +73,14 @@ def _rank(pg):
 
 
 def _gather_state_dict(state_dict, *, pg=None, device=None, cpu_offload=False, ranks_only=(), type_check=True):
-    """The state_dict with each sharded tensor gathered whole (ember's are whole already), on the CPU with
-    ``cpu_offload``; ranks outside ``ranks_only`` (when given) get empty dicts."""
-    return _iterate_state_dict(state_dict, _identity_func, _identity_func, _identity_func, pg=pg, device=device,
+    """The state_dict with each DTensor gathered whole (every rank takes part), on the CPU with ``cpu_offload``;
+    ranks outside ``ranks_only`` (when given) get empty dicts."""
+    return _iterate_state_dict(state_dict, _identity_func, _full_dtensor, _identity_func, pg=pg, device=device,
                                cpu_offload=cpu_offload, ranks_only=ranks_only, type_check=type_check)
+
+
+def _full_dtensor(obj, pg, device, companion_obj):
+    return obj.full_tensor().detach()
 
 
 def _offload_state_dict_to_cpu(state_dict, *, ranks_only=(), type_check=True):

@@ -442,18 +442,6 @@ def test_forced_weights_only_load_refuses_hostile_values(tmp_path, monkeypatch):
     assert errors[1] == errors[0] and errors[0][0] == "CheckpointException"
 
 
-def test_fully_shard_models_are_refused_clearly():
-    class FSDPModule:   # stands for fully_shard's mixin (FSDP1 models: test_fsdp_state_dict.py)
-        pass
-
-    class FSDPLinear(FSDPModule, ember.nn.Linear):
-        pass
-
-    model = ember.nn.Sequential(FSDPLinear(2, 2))
-    with pytest.raises(NotImplementedError, match="does not handle FSDP models"):
-        esd.get_model_state_dict(model)
-
-
 def test_fsspec_urls_go_both_ways():
     pytest.importorskip("fsspec")
     from ember.distributed.checkpoint._fsspec_filesystem import FsspecReader, FsspecWriter

@@ -8,7 +8,8 @@ optimizer without state is first given it by a step with zero gradients and a le
 A FullyShardedDataParallel (FSDP1) model goes through ``FSDP.state_dict_type``, ``FSDP.optim_state_dict`` and
 ``FSDP.optim_state_dict_to_load`` with ``full_state_dict=True`` (its FULL state dicts, whole tensors under the
 original names); FSDP1's sharded form (the default options) is refused, as ember's FSDP1 has no SHARDED_STATE_DICT.
-fully_shard (FSDP2) models are refused."""
+A fully_shard (FSDP2) model's state dicts hold DTensors (its parameters and their optimizer states); with
+``full_state_dict=True`` they are gathered whole, and whole tensors given to the setters are sharded as the model's."""
 import contextlib
 import gc
 import warnings
@@ -96,13 +97,6 @@ def _wrapper_kind(module):
     return None
 
 
-def _refuse_fsdp(model):
-    for module in model.modules():
-        if any(cls.__name__ == "FSDPModule" for cls in type(module).__mro__):
-            raise NotImplementedError("ember's torch.distributed.checkpoint.state_dict does not handle FSDP models; "
-                                      "use the FSDP module's own state_dict()/load_state_dict()")
-
-
 def _get_fqns(model, name, dsd_fqn_modifiers="_fqn_modifiers", skip_ddp_prefix=True, skip_compiler_prefix=True):
     """The FQNs of the parameter or buffer ``name`` (a key of ``model.state_dict()``), without the wrappers'
     ``module.`` and ``_orig_mod.`` parts."""
@@ -186,7 +180,6 @@ def _verify_options(model, optims, optim_only, *, submodules=None, options=None)
     if optim_only and not optims:
         raise RuntimeError("Optimizers are not passed in but optim_only is set to True.")
     options = options or StateDictOptions()
-    _refuse_fsdp(model)
     fqn_param_mapping, shared_params_mapping = {}, {}
     for name, param in _iterate_valid_model_state(model):
         if isinstance(param, _EXTRA_STATE):
@@ -333,8 +326,35 @@ def _load_model_state_dict(model, state_dict, info):
                         raise RuntimeError(f"Missing key: {fqn}.")
                 else:
                     state_dict[fqn_with_prefix] = load_value
+    if info.full_state_dict and not info.fsdp_modules:   # fully_shard (FSDP2): whole tensors into DTensor shards
+        state_dict = _distribute_like(state_dict, model.state_dict())
     with no_grad(), info.fsdp_context():
         return _state_dict_fn(model, "load_state_dict")(state_dict=state_dict, strict=info.strict)
+
+
+def _states_by_key(model, optimizer):
+    """``optimizer``'s per-parameter states under each key a state dict may give them: index and FQN."""
+    params = list(chain.from_iterable(g[_PARAMS] for g in optimizer.param_groups))
+    found = {i: optimizer.state[p] for i, p in enumerate(params) if p in optimizer.state}
+    for name, param in model.named_parameters():
+        if param in optimizer.state:
+            found.update(dict.fromkeys(_get_fqns(model, name), optimizer.state[param]))
+    return found
+
+
+def _distribute_like(state_dict, local_state_dict):
+    """``state_dict`` with each whole tensor where ``local_state_dict`` holds a DTensor laid out as that DTensor
+    (each rank keeps its own shards of its copy), as PyTorch's ``_distribute_state_dict`` does for fully_shard."""
+    from ..tensor import DTensor, distribute_tensor
+
+    def visit(value, local):
+        if isinstance(local, DTensor) and isinstance(value, Tensor) and not isinstance(value, DTensor):
+            return distribute_tensor(value.detach().to(dtype=local.dtype), local.device_mesh, local.placements,
+                                     src_data_rank=None)
+        if isinstance(value, dict) and isinstance(local, dict):
+            return {key: visit(item, local.get(key)) for key, item in value.items()}
+        return value
+    return visit(state_dict, local_state_dict)
 
 
 def _init_optim_state(optim):
@@ -574,6 +594,8 @@ def _load_optim_state_dict(model, optimizers, state_dict, info):
             optim_state_dict = {}
         if info.fsdp_modules:
             optim_state_dict = _fsdp_optim_state_dict_to_load(model, optimizer, optim_state_dict, info)
+        elif info.full_state_dict:   # fully_shard (FSDP2): whole states into the DTensor states' shards
+            optim_state_dict = _distribute_like(optim_state_dict, {_STATE: _states_by_key(model, optimizer)})
         _state_dict_fn(optimizer, "load_state_dict")(state_dict=optim_state_dict)
 
 

@@ -12,9 +12,13 @@ from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_state_dict,
+                                                         set_state_dict)
     from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
 else:
     from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_state_dict,
+                                                         set_state_dict)
     from ember.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
 
 nn = torch.nn
@@ -23,8 +27,8 @@ world = dist.get_world_size()
 mesh = init_device_mesh("cpu", (world,))
 
 
-def build(dtype=torch.float32):
-    torch.manual_seed(0)
+def build(dtype=torch.float32, seed=0):
+    torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3)).to(dtype)
 
 
@@ -81,10 +85,10 @@ def train(name, make_optimizer, steps=3, dtype=torch.float32, **shard_args):
                                                for p in model.parameters()])
     record(name + "_shards", lambda: shards(model))
     record(name + "_full", lambda: full(model))
-    return model
+    return model, optimizer
 
 
-model = train("adam", lambda ps: torch.optim.Adam(ps, lr=0.05))
+model, optimizer = train("adam", lambda ps: torch.optim.Adam(ps, lr=0.05))
 record("adam_state_dict", lambda: [(k, type(v).__name__, str(v.placements), v.full_tensor().flatten().tolist())
                                    for k, v in model.state_dict().items()])
 train("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, foreach=False))
@@ -109,5 +113,24 @@ model.unshard()
 record("unsharded", lambda: [(type(p).__name__, list(p.shape)) for p in model.parameters()])
 model.reshard()
 record("resharded", lambda: [type(p).__name__ for p in model.parameters()])
+# torch.distributed.checkpoint.state_dict: whole state dicts gathered, and set into a model sharded the same way
+model, optimizer = train("state_dict", lambda ps: torch.optim.Adam(ps, lr=0.05), steps=1)
+whole = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+record("whole_on_rank0", lambda: [(k, type(v).__name__, v.flatten().tolist()) for k, v in whole.items()])
+record("sharded_state", lambda: [(k, type(v).__name__, str(v.placements))
+                                 for k, v in get_model_state_dict(model).items()])
+model_state, optim_state = get_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True))
+record("whole_optimizer_state", lambda: {fqn: {k: v.flatten().tolist() for k, v in sorted(state.items())}
+                                         for fqn, state in optim_state["state"].items()})
+fresh = build(seed=7)
+fully_shard(fresh[0], mesh=mesh)
+fully_shard(fresh, mesh=mesh)
+fresh_optimizer = torch.optim.Adam(fresh.parameters(), lr=0.05)
+set_state_dict(fresh, fresh_optimizer, model_state_dict=model_state, optim_state_dict=optim_state,
+               options=StateDictOptions(full_state_dict=True))
+record("set_shards", lambda: shards(fresh))
+record("set_optimizer_state", lambda: [[(k, type(v).__name__, v.to_local().flatten().tolist() if k != "step"
+                                         else float(v)) for k, v in sorted(fresh_optimizer.state[p].items())]
+                                       for p in fresh.parameters()])
 record("container", lambda: fully_shard(nn.ModuleList([nn.Linear(2, 2)]), mesh=mesh))
 finish(sys.argv[2])
