@@ -1,5 +1,6 @@
 """``TQDMProgressBar``, Lightning's default: tqdm bars on stdout for the sanity check, training (one bar reset each
 epoch, with the ``prog_bar`` metrics and ``v_num``), validation, test and prediction."""
+import functools
 import math
 import sys
 
@@ -8,6 +9,7 @@ from .progress_bar import ProgressBar
 _PAD_SIZE = 5
 
 
+@functools.cache
 def _tqdm_class():
     from tqdm import tqdm
 
@@ -30,6 +32,12 @@ def _tqdm_class():
             return n
 
     return Tqdm
+
+
+def __getattr__(name):   # Lightning's Tqdm class, made on first use: tqdm is an optional extra here
+    if name == "Tqdm":
+        return _tqdm_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _convert_inf(x):
