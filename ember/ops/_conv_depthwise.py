@@ -89,19 +89,19 @@ class _Plan:
         tap of output channel g * m + j at input row r and column c for output position (b, wo) of a block, the
         columns those of rows ``pad`` zeros short on each side of the padded ones (taps on the zeros are left out)."""
         width = self.Wp if width is None else width
-        key = (self, width, pad, numpy.dtype(dtype), G)
+        key = bits = None
         if xp is numpy:   # an evaluation's weights are the same every call: their band is kept (see _kept)
-            w = numpy.ascontiguousarray(w)
+            key = (self, width, pad, numpy.dtype(dtype), G, w.dtype, id(w))   # layers alike in shape: one each
+            bits = w.tobytes()   # (the plan fixes w's shape, the key its dtype)
             kept = _BANDS.get(key)
-            if kept is not None and kept[0].shape == w.shape and kept[0].dtype == w.dtype and \
-                    numpy.array_equal(kept[0].view(numpy.uint8), w.view(numpy.uint8)):
+            if kept is not None and kept[0] == bits:
                 return kept[1]
         positions, taps = self._places(width, pad)
         band = xp.zeros((G, self.m, self.B * self.Wo * self.Rb * width), dtype)
         band[:, :, xp.asarray(positions)] = w.reshape(G, self.m, self.kh * self.kw)[:, :, xp.asarray(taps)]
         band = band.reshape(G, self.m * self.B * self.Wo, self.Rb * width)
         if xp is numpy:
-            _kept(key, w.copy(), band)
+            _kept(key, bits, band)
         return band
 
     def _places(self, width, pad):
@@ -136,16 +136,16 @@ BAND_BYTES = 1 << 25
 """Bytes of bands kept at most (the most recently built ones): building a band (zeroing it and placing the taps)
 took 30-230 us a layer, about a tenth of MobileNetV2's evaluation on one thread."""
 
-_BANDS = collections.OrderedDict()   # (plan, width, pad, dtype, G) -> (weight, band built from it), oldest first
+_BANDS = collections.OrderedDict()   # (plan, width, pad, dtypes, G, id of the weight) -> (its bytes, band)
 _bands_lock = threading.Lock()
 
 
-def _kept(key, weight, band):
-    """Keeps ``band``, built from (a copy of) ``weight``, for later calls with the same weight bits; the oldest
+def _kept(key, bits, band):
+    """Keeps ``band``, built from a weight of bytes ``bits``, for later calls with the same weight bits; the oldest
     bands are let go beyond ``BAND_BYTES``. Kept bands are read only."""
     band.flags.writeable = False
     with _bands_lock:
-        _BANDS[key] = (weight, band)
+        _BANDS[key] = (bits, band)
         _BANDS.move_to_end(key)
         total = sum(b.nbytes for _, b in _BANDS.values())
         while total > BAND_BYTES and len(_BANDS) > 1:
