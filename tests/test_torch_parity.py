@@ -410,6 +410,38 @@ def test_accelerator_and_backends_modules():
     ember.backends.cudnn.benchmark = False
 
 
+_FROZEN_FLAGS = textwrap.dedent("""
+    import sys
+    lib = __import__(sys.argv[1])
+    seen = [lib.backends.flags_frozen()]
+    with lib.backends.__allow_nonbracketed_mutation():   # MONAI's set_determinism sets cuDNN flags in this block
+        lib.backends.cudnn.deterministic = True
+    lib.backends.disable_global_flags()
+    seen.append(lib.backends.flags_frozen())
+    for module, name in ((lib.backends.cudnn, "benchmark"), (lib.backends.mkldnn, "enabled")):
+        try:
+            setattr(module, name, True)
+        except RuntimeError as error:
+            seen.append(str(error))
+    with lib.backends.cudnn.flags(enabled=False, deterministic=False):
+        seen.append((lib.backends.cudnn.enabled, lib.backends.cudnn.deterministic))
+    with lib.backends.__allow_nonbracketed_mutation():
+        lib.backends.cudnn.benchmark = True
+        seen.append(lib.backends.flags_frozen())
+    seen += [lib.backends.cudnn.enabled, lib.backends.cudnn.deterministic, lib.backends.cudnn.benchmark,
+             lib.backends.flags_frozen()]
+    print(seen)
+""")
+
+
+def test_disable_global_flags_freezes_cudnn_and_mkldnn_switches():
+    # in a fresh process per library: PyTorch has no way back from disable_global_flags()
+    runs = [subprocess.run([sys.executable, "-c", _FROZEN_FLAGS, name], capture_output=True, text=True, timeout=120)
+            for name in ("ember", "torch")]
+    assert runs[0].returncode == 0, runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+
+
 @pytest.mark.parametrize("name, args", [("sym_int", (3.7,)), ("sym_int", (-3.7,)), ("sym_int", (5,)),
                                         ("sym_float", (2,)), ("sym_max", (2, 3.0)), ("sym_max", (True, 2)),
                                         ("sym_max", (4, 3)), ("sym_min", (2.0, 1)), ("sym_min", (2, 3)),

@@ -2,11 +2,12 @@
 change nothing."""
 import sys
 
-from ._switches import Silent, switched
+from ._switches import FlagModule, Silent, switched
 
 enabled = True
 deterministic = False
 allow_tf32 = True
+_FLAGS = ("enabled", "deterministic", "allow_tf32")
 VERBOSE_OFF, VERBOSE_ON, VERBOSE_ON_CREATION = 0, 1, 2
 
 
@@ -25,3 +26,6 @@ class verbose(Silent):
 
     def __init__(self, level):
         self.level = level
+
+
+sys.modules[__name__].__class__ = FlagModule
