@@ -48,9 +48,9 @@ def find_marked(module, name):
     return None
 
 
-def resolve_weights_only(weights_only):
+def resolve_weights_only(weights_only, default=True):
     """``weights_only`` after TORCH_FORCE_WEIGHTS_ONLY_LOAD / TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD (the latter only
-    when the caller left it unset); None means the default, True."""
+    when the caller left it unset); None means ``default``."""
     true_values = ("1", "y", "yes", "true")
     force = os.getenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "0").lower() in true_values
     force_not = os.getenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0").lower() in true_values
@@ -64,4 +64,4 @@ def resolve_weights_only(weights_only):
                       "argument was not explicitly passed to `ember.load`, forcing weights_only=False.", UserWarning,
                       stacklevel=3)
         return False
-    return True if weights_only is None else weights_only
+    return default if weights_only is None else weights_only

@@ -653,10 +653,6 @@ def _restricted_unpickler(file, load_storage, budget, pickle_load_args, end=None
 class _FullUnpickler(pickle.Unpickler):
     """``weights_only=False``: pickle's own unpickler, which can run any code, with torch's names mapped to ember."""
 
-    def __init__(self, file, load_storage, **pickle_load_args):
-        super().__init__(file, **pickle_load_args)
-        self._load_storage = load_storage
-
     def find_class(self, module, name):
         mapped_module, mapped_name = _map_name(module, name)
         found = _torch_global(mapped_module, mapped_name)
@@ -667,8 +663,23 @@ class _FullUnpickler(pickle.Unpickler):
         from ._alias import ember_name  # torch.nn.modules.linear.Linear -> ember.nn.modules.linear.Linear
         return super().find_class(ember_name(mapped_module) or mapped_module, mapped_name)
 
-    def persistent_load(self, saved_id):
-        return self._load_storage(saved_id)
+
+def _full_unpickler(file, load_storage, pickle_module, pickle_load_args):
+    """The ``weights_only=False`` unpickler. A ``pickle_module``'s own ``Unpickler`` (a restricting subclass of
+    pickle's) sees every global but the storage types, as on torch, and its ``super().find_class`` maps torch's
+    names to ember: the class is ``pickle_module.Unpickler`` placed before ``_FullUnpickler`` in the MRO."""
+    base = getattr(pickle_module, "Unpickler", pickle.Unpickler)
+    if base is pickle.Unpickler:
+        unpickler = _FullUnpickler(file, **pickle_load_args)
+    else:
+        class UnpicklerWrapper(base, _FullUnpickler):
+            def find_class(self, module, name):
+                found = _torch_global(module, name) if type(name) is str and "Storage" in name else None
+                return found if isinstance(found, _StorageType) else super().find_class(module, name)
+
+        unpickler = UnpicklerWrapper(file, **pickle_load_args)
+    unpickler.persistent_load = load_storage
+    return unpickler
 
 
 # torch's C namespaces that pickled builtin functions name -> (ember namespace, prefix torch's name carries)
@@ -816,7 +827,7 @@ def _record_data_start(file, info):
     return info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
 
 
-def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
+def _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args):
     byteorder = checkpoint.read("byteorder").decode("ascii") if checkpoint.has("byteorder") else "little"
     if byteorder not in ("little", "big"):
         raise RuntimeError(f"{checkpoint.name}: unknown byteorder record {byteorder[:20]!r}")
@@ -837,10 +848,10 @@ def _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args):
     if weights_only:
         return _restricted_unpickler(io.BytesIO(pickled), load_storage, budget, pickle_load_args,
                                      end=len(pickled)).load()
-    return _FullUnpickler(io.BytesIO(pickled), load_storage, **pickle_load_args).load()
+    return _full_unpickler(io.BytesIO(pickled), load_storage, pickle_module, pickle_load_args).load()
 
 
-def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
+def _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle_load_args):
     """Reads torch's pre-1.6 format: pickles for magic, version and system info, the object, the storage keys,
     then each storage's element count and raw bytes."""
     position = file.tell()
@@ -870,7 +881,7 @@ def _load_legacy(file, map_location, weights_only, budget, pickle_load_args):
     if weights_only:
         result = restricted_load(load_storage)
     else:
-        result = _FullUnpickler(file, load_storage, **pickle_load_args).load()
+        result = _full_unpickler(file, load_storage, pickle_module, pickle_load_args).load()
     keys = restricted_load()
     if not isinstance(keys, list) or any(key not in storages for key in keys):
         raise RuntimeError("legacy checkpoint is corrupt: its storage keys do not match its tensors")
@@ -904,16 +915,20 @@ def _default_limit(file_size):
 _LIMIT_FACTOR = 16
 
 
-def load(f, map_location=None, *, weights_only=None, mmap=None, max_bytes=None, **pickle_load_args):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None, max_bytes=None,
+         **pickle_load_args):
     """Loads an object saved by ``ember.save`` or ``torch.save`` from a path or binary file.
 
     ``weights_only`` (default True; the TORCH_FORCE_(NO_)WEIGHTS_ONLY_LOAD variables override it as in PyTorch) only
     unpickles tensors, containers, dtypes, sizes, devices and the globals marked with ``add_safe_globals``;
     ``map_location`` (a device, a string, a dict of location tags, or a callable) says where storages go; ``mmap``
     maps a file's tensor data instead of reading it; ``max_bytes`` bounds what the load may allocate (default: 16
-    times the file's size, enough for any honest file), checked before each allocation.
+    times the file's size, enough for any honest file), checked before each allocation. ``pickle_module`` (whose
+    ``Unpickler`` may restrict globals) makes ``weights_only`` default to False and cannot be used with True.
     """
-    weights_only = _safe_globals.resolve_weights_only(weights_only)
+    weights_only = _safe_globals.resolve_weights_only(weights_only, default=pickle_module is None)
+    if weights_only and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
     pickle_load_args.setdefault("encoding", "utf-8")
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
@@ -927,12 +942,12 @@ def load(f, map_location=None, *, weights_only=None, mmap=None, max_bytes=None, 
         try:
             if head.startswith(b"PK\x03\x04"):
                 checkpoint = _ZipCheckpoint(file, name, os.fspath(f) if mmap else None, budget)
-                return _load_zip(checkpoint, map_location, weights_only, budget, pickle_load_args)
+                return _load_zip(checkpoint, map_location, weights_only, budget, pickle_module, pickle_load_args)
             if head == _LEGACY_MAGIC:
                 if mmap:
                     raise RuntimeError(f"mmap can only be used with files saved with `torch.save(_use_new_zipfile_"
                                        f"serialization=True), got {name} in the legacy format")
-                return _load_legacy(file, map_location, weights_only, budget, pickle_load_args)
+                return _load_legacy(file, map_location, weights_only, budget, pickle_module, pickle_load_args)
         except (zipfile.BadZipFile, EOFError, struct.error, zipfile.LargeZipFile, NotImplementedError) as error:
             raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: {error} (the file is "
                                "truncated or corrupt)") from None
@@ -940,3 +955,30 @@ def load(f, map_location=None, *, weights_only=None, mmap=None, max_bytes=None, 
             raise RuntimeError(f"{name} is empty: it holds no checkpoint (was the save interrupted?)")
         raise RuntimeError(f"PytorchStreamReader failed reading zip archive {name}: failed finding central "
                            "directory (it is neither a zip checkpoint nor torch's legacy format)")
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The ``"module.name"`` globals a checkpoint's pickle names that a ``weights_only`` load would refuse (neither
+    allowed by default nor marked safe), found by reading its opcodes without running them, as PyTorch does."""
+    import pickletools
+    with _opened(f) as (file, name):
+        start = file.tell()
+        size = file.seek(0, os.SEEK_END) - start
+        file.seek(start)
+        if not zipfile.is_zipfile(file):
+            raise ValueError("Expected input to be a checkpoint returned by torch.save")
+        file.seek(start)
+        try:
+            checkpoint = _ZipCheckpoint(file, name, None, Budget(_default_limit(size), name))
+        except RuntimeError as error:
+            raise ValueError(f"Expected input to be a checkpoint returned by torch.save: {error}") from None
+        pickled = checkpoint.read("data.pkl")
+    unsafe = set()
+    for opcode, arg, _ in pickletools.genops(pickled):
+        if opcode.name in ("GLOBAL", "INST"):
+            module, global_name = arg.split(" ", 1)
+            try:
+                _find_allowed_global(module, global_name)
+            except pickle.UnpicklingError:
+                unsafe.add(f"{module}.{global_name}")
+    return list(unsafe)
