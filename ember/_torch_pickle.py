@@ -14,7 +14,9 @@ import numpy
 
 from . import _alias, _backend
 from ._tensor import Tensor, _make, subclass_state
+from .nn.parameter import Buffer, Parameter
 from .serialization import _STORAGE_NAMES, Storage, _Pickler, _Storages, _TorchGlobal
+from .utils.hooks import warn_if_has_hooks
 
 _MAGIC_NUMBER, _PROTOCOL_VERSION = 0x1950A86A20F9469CFC6C, 1001
 _SYSTEM_INFO = {"protocol_version": _PROTOCOL_VERSION, "little_endian": sys.byteorder == "little",
@@ -86,7 +88,6 @@ def reduce(obj):
     if hook is not None:
         (module, name), args = hook(_locate)
         return torch_function(module, name), args
-    from .nn.parameter import Buffer, Parameter
     hooks = OrderedDict()   # PyTorch never pickles backward hooks: always an empty OrderedDict
     state = subclass_state(obj)
     if isinstance(obj, Parameter):
@@ -95,6 +96,7 @@ def reduce(obj):
             return torch_function("torch._utils", "_rebuild_parameter_with_state"), (data, obj.requires_grad, hooks,
                                                                                      state)
         return torch_function("torch._utils", "_rebuild_parameter"), (data, obj.requires_grad, hooks)
+    warn_if_has_hooks(obj)   # (a Parameter pickles its data, a tensor without them, as in PyTorch)
     if obj.is_meta:
         return torch_function("torch._utils", "_rebuild_meta_tensor_no_storage"), (
             obj.dtype, tuple(obj.shape), obj.stride(), obj.requires_grad)

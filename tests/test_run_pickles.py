@@ -219,3 +219,26 @@ def test_device_tensor_form_loads_under_ember_run(tmp_path):
     _ok(python(tmp_path, "dump.py"))
     mine, theirs = _ok(ember_run(tmp_path, "load.py"), python(tmp_path, "load.py"))
     assert mine == theirs == "<class 'torch.Tensor'> torch.float64 cpu True True [0.0, 1.0, 2.0]\n"
+
+
+def test_pickling_a_tensor_with_hooks_warns_as_pytorch(tmp_path):
+    """Gradient hooks are not pickled; as PyTorch, pickling a tensor that has one warns, unless the hook is marked
+    ``unserializable_hook`` (a Parameter pickles its data, without the hooks, silently)."""
+    write(tmp_path, "prog.py", '''
+        import pickle, re, warnings
+        import torch
+        from torch.utils.hooks import unserializable_hook
+        x, y = torch.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+        p = torch.nn.Parameter(torch.ones(1))
+        x.register_hook(lambda g: g)
+        y.register_hook(unserializable_hook(lambda g: g))
+        p.register_hook(lambda g: g)
+        for value in (x, y, p):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                back = pickle.loads(pickle.dumps(value))
+            print(back.tolist(), [re.sub("0x[0-9a-f]+", "0x", str(w.message)) for w in caught])
+        ''')
+    mine, theirs = _ok(ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py"))
+    assert mine == theirs
+    assert "backward hook <function <lambda> at 0x> on tensor will not be serialized." in mine
