@@ -6,9 +6,9 @@
 ``state_dict`` (get/set_state_dict for plain and DDP-wrapped models and their optimizers, keyed by parameter names)
 and ``format_utils`` (to and from a single ``torch.save`` file). Without a process group a save or load is one
 process, as in PyTorch; under ``mpiexec`` each rank writes its share of the items and rank 0 the metadata, after
-renaming every rank's staged data files into place, so a failed save leaves the previous checkpoint loadable. ember
-has no DTensor or ShardedTensor, so values are plain (replicated) tensors and other objects; checkpoints torch saved
-from them load into whole tensors."""
+renaming every rank's staged data files into place, so a failed save leaves the previous checkpoint loadable.
+Values are plain (replicated) tensors, DTensors (each rank writes its shard; loading reshards to the target's
+placements) and other objects; torch's sharded checkpoints load into whole tensors or DTensors."""
 from .api import CheckpointException
 from .default_planner import DefaultLoadPlanner, DefaultSavePlanner
 from .filesystem import FileSystemReader, FileSystemWriter

@@ -152,10 +152,10 @@ class _DistWrapper:
 
 
 def _refuse_sharded(tensor):
-    """DTensor and ShardedTensor values: ember makes neither, so a state_dict holding one came from elsewhere."""
-    if type(tensor).__name__ in ("DTensor", "ShardedTensor"):
-        raise NotImplementedError(f"ember's distributed checkpoint saves and loads plain (replicated) tensors; "
-                                  f"{type(tensor).__name__} needs a device mesh, which ember lacks")
+    """ShardedTensor values: ember makes none (DTensors answer DCP's planner protocol themselves)."""
+    if type(tensor).__name__ == "ShardedTensor":
+        raise NotImplementedError("ember's distributed checkpoint saves and loads plain tensors and DTensors; it has "
+                                  "no ShardedTensor")
 
 
 def find_tensor_shard(tensor, index):
