@@ -5,6 +5,7 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite, shown_node
+from . import _parallel
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import name_node, quiet
 from .linalg.products import folded_matmul, matrix_product
@@ -59,8 +60,8 @@ class Linear(Primitive):
         needs = ctx.needs_input_grad   # each operand only where the other's gradient is wanted, as PyTorch's addmm
         ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
         output = _affine(ctx.xp, input, weight)
-        if bias is not None:
-            output += bias
+        if bias is not None:   # in parts at once where large (the Transformer's token classifier: 2M elements)
+            _parallel.ufunc(ctx.xp.add, output, bias, out=output)
         return output
 
     @staticmethod
