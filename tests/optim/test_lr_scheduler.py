@@ -116,6 +116,34 @@ def test_reduce_on_plateau_matches_torch():
     assert list(e_sched.state_dict()) == list(t_sched.state_dict())   # the same keys, in the same order
 
 
+def test_reduce_on_plateau_reduces_through_its_reduce_lr_as_torch():
+    """pytorch-ignite's ReduceLROnPlateauScheduler replaces _reduce_lr to reduce one param group; a group added
+    later takes the default min_lr, or PyTorch's RuntimeError when min_lr was a list; an epoch given warns."""
+    results = []
+    for lib in (ember, torch):
+        params = [lib.nn.Parameter(lib.ones(1)) for _ in range(3)]
+        opt = lib.optim.SGD([{"params": params[:1]}, {"params": params[1:2]}], lr=1.0)
+        scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+        original = scheduler._reduce_lr
+        scheduler._reduce_lr = lambda epoch: opt.param_groups[0].update(lr=opt.param_groups[0]["lr"] * 0.1)
+        lrs = []
+        for loss in (1.0, 2.0, 3.0):
+            scheduler.step(loss)
+            lrs.append([group["lr"] for group in opt.param_groups])
+        scheduler._reduce_lr = original
+        opt.add_param_group({"params": params[2:], "lr": 1.0})
+        with pytest.warns(UserWarning, match="The epoch parameter in `scheduler.step\\(\\)` was not necessary"):
+            scheduler.step(4.0, epoch=7)
+        lrs.append([group["lr"] for group in opt.param_groups] + [scheduler.min_lrs, scheduler.last_epoch])
+        listed = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, patience=0, min_lr=[0.0, 0.0, 0.0])
+        opt.add_param_group({"params": [lib.nn.Parameter(lib.ones(1))]})
+        listed.step(1.0)
+        with pytest.raises(RuntimeError) as error:
+            listed.step(2.0)
+        results.append((lrs, str(error.value), hasattr(scheduler, "is_better")))
+    assert results[0] == results[1]
+
+
 def test_state_dict_resumes_schedule():
     e_opt, _ = _optimizers("SGD")
     scheduler = ember.optim.lr_scheduler.StepLR(e_opt, step_size=2, gamma=0.5)
