@@ -12,10 +12,10 @@ from _beside_torch import LIBRARY, dist, finish, record, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor, full, ones, zeros
 else:
     from ember.distributed.device_mesh import init_device_mesh
-    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor, full, ones, zeros
 
 rank = start()
 world = dist.get_world_size()
@@ -65,6 +65,10 @@ check("shard_to_replicate", lambda: d1.redistribute(mesh, [Replicate()]))
 check("replicate_to_shard", lambda: rep.redistribute(mesh, [Shard(1)]))
 check("to_partial", lambda: rep.redistribute(mesh, [Partial()]))
 check("full_tensor", lambda: d1.full_tensor())
+
+check("zeros", lambda: zeros(5, 2, device_mesh=mesh, placements=[Shard(0)]))
+check("ones", lambda: ones((2, 5), dtype=torch.float64, device_mesh=mesh, placements=[Shard(1)]))
+check("full", lambda: full((3,), 2.5, device_mesh=mesh, requires_grad=True))
 
 # pointwise ops
 check("add", lambda: d0 + d0 * 2)
