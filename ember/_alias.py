@@ -4,6 +4,7 @@
 Each aliased name maps to one ember module object (``torch.nn is ember.nn``); only a top-level name gets a thin
 module of its own, so ``torch.__version__`` can be the PyTorch API version while ``ember.__version__`` stays ember's.
 """
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
@@ -153,6 +154,7 @@ def ember_name(fullname):
     return None if prefix is None else ALIASES[prefix] + fullname[len(prefix):]
 
 
+@functools.lru_cache(maxsize=None)   # asked on every attribute miss of a module (hasattr probes), with few names
 def public_name(ember_module_name):
     """The PyTorch-family name of an ember module (``ember.vision.transforms`` -> ``torchvision.transforms``); other
     names (a class's module already shown as torch's) unchanged."""

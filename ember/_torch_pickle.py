@@ -15,7 +15,7 @@ import numpy
 from . import _alias, _backend
 from ._tensor import Tensor, _make, subclass_state
 from .nn.parameter import Buffer, Parameter
-from .serialization import _STORAGE_NAMES, Storage, _Pickler, _Storages, _TorchGlobal
+from .serialization import _STORAGE_NAMES, Storage, _Storages
 from .utils.hooks import warn_if_has_hooks
 
 _MAGIC_NUMBER, _PROTOCOL_VERSION = 0x1950A86A20F9469CFC6C, 1001
@@ -51,16 +51,23 @@ def _legacy_bytes(data, torch_name):
     array ``data``: pickles of the magic number, protocol version, system info, the storage's persistent id and its
     key list, then its element count and raw bytes."""
     out = io.BytesIO()
-    for header in (_MAGIC_NUMBER, _PROTOCOL_VERSION, _SYSTEM_INFO):
-        pickle.dump(header, out, protocol=2)
-    storage_id = ("storage", _TorchGlobal("torch", torch_name), "0", "cpu", data.size, None)
-    pickler = _Pickler(out, 2, None)   # writes torch.FloatStorage as text, without importing torch
-    pickler.persistent_id = lambda obj: storage_id if obj is data else None
-    pickler.dump(data)
-    pickle.dump(["0"], out, protocol=2)
+    out.write(_HEADERS)
+    # the persistent id ("storage", torch.<torch_name>, key "0", "cpu", numel, no view), written as opcodes: pickle
+    # itself would import torch to write the global
+    out.write(b"\x80\x02(" + _STORAGE + b"ctorch\n" + torch_name.encode() + b"\n" + _KEY + _CPU +
+              pickle.dumps(data.size, 2)[2:-1] + b"NtQ.")
+    out.write(_KEYS)
     out.write(struct.pack("<q", data.size))
     out.write(memoryview(data.view("uint8")))
     return out.getvalue()
+
+
+def _unicode(text):
+    return b"X" + struct.pack("<I", len(text)) + text.encode()
+
+
+_HEADERS = b"".join(pickle.dumps(header, 2) for header in (_MAGIC_NUMBER, _PROTOCOL_VERSION, _SYSTEM_INFO))
+_STORAGE, _KEY, _CPU, _KEYS = _unicode("storage"), _unicode("0"), _unicode("cpu"), pickle.dumps(["0"], 2)
 
 
 def _locate(tensor):
