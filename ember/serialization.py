@@ -185,12 +185,14 @@ class _Pickler(pickle._Pickler):
 
     dispatch = dict(pickle._Pickler.dispatch)
 
-    def __init__(self, file, protocol, storages):
+    def __init__(self, file, protocol, storages, legacy=False):
         super().__init__(file, protocol)
-        self._storages = storages
+        self._storages, self._legacy = storages, legacy
 
     def persistent_id(self, obj):
-        return obj.persistent_id() if type(obj) is _StorageRef else None
+        if type(obj) is not _StorageRef:
+            return None
+        return obj.persistent_id() + (None,) if self._legacy else obj.persistent_id()   # legacy: no view
 
     def reducer_override(self, obj):
         torch_reduce = getattr(obj, "_torch_reduce", None)   # sparse tensors and layouts name torch's rebuild calls
@@ -321,7 +323,7 @@ class _Stream:
         self.flush = getattr(file, "flush", lambda: None)
 
 
-def _write_archive(obj, file, archive_name, protocol):
+def _write_archive(obj, file, archive_name, protocol, byteorder_record=True):
     storages = _Storages()
     pickled = io.BytesIO()
     _Pickler(pickled, protocol, storages).dump(obj)
@@ -331,10 +333,13 @@ def _write_archive(obj, file, archive_name, protocol):
         write("data.pkl", pickled.getvalue())
         write(".format_version", b"1")
         write(".storage_alignment", str(_ALIGNMENT).encode())
-        write("byteorder", sys.byteorder.encode())
+        if byteorder_record:
+            write("byteorder", sys.byteorder.encode())
         for ref in storages.refs:
             write(f"data/{ref.key}", ref.data)
         write("version", b"3\n")
+        if not byteorder_record:   # torch's archive writer then adds it on closing, as here
+            write("byteorder", sys.byteorder.encode())
         write(".data/serialization_id", _serialization_id())
 
 
@@ -343,14 +348,37 @@ def _serialization_id():
     return "".join(f"{int.from_bytes(os.urandom(8), 'little'):020d}" for _ in range(2)).encode()
 
 
-def save(obj, f, pickle_protocol=DEFAULT_PROTOCOL):
+def _write_legacy(obj, file, protocol):
+    """torch's pre-1.6 format: pickles of the magic number, the format version, the system info, the object and its
+    storage keys (sorted, as torch's), then each storage's element count and bytes."""
+    storages = _Storages()
+    sys_info = {"protocol_version": PROTOCOL_VERSION, "little_endian": sys.byteorder == "little",
+                "type_sizes": {"short": SHORT_SIZE, "int": INT_SIZE, "long": LONG_SIZE}}
+    for header in (MAGIC_NUMBER, PROTOCOL_VERSION, sys_info):
+        pickle.dump(header, file, protocol=protocol)
+    _Pickler(file, protocol, storages, legacy=True).dump(obj)
+    refs = sorted(storages.refs, key=lambda ref: ref.key)
+    pickle.dump([ref.key for ref in refs], file, protocol=protocol)
+    for ref in refs:
+        file.write(struct.pack("<q", ref.persistent_id()[-1]))
+        file.write(memoryview(ref.data).cast("B"))
+
+
+def save(obj, f, pickle_protocol=DEFAULT_PROTOCOL, *, _use_new_zipfile_serialization=True,
+         _disable_byteorder_record=False):
     """Saves ``obj`` (tensors, state_dicts, optimizer states, modules, ...) to a path or binary file in PyTorch's
-    zip format; a path is replaced atomically, so an interrupted save leaves the previous file intact."""
+    zip format (or its pre-1.6 format, with ``_use_new_zipfile_serialization=False``); a path is replaced
+    atomically, so an interrupted save leaves the previous file intact."""
+    def write(file, name):
+        if _use_new_zipfile_serialization:
+            _write_archive(obj, file, name, pickle_protocol, byteorder_record=not _disable_byteorder_record)
+        else:
+            _write_legacy(obj, file, pickle_protocol)
     if isinstance(f, (str, os.PathLike)):
         name = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
-        atomic_write(f, lambda file: _write_archive(obj, file, name, pickle_protocol))
+        atomic_write(f, lambda file: write(file, name))
     else:
-        _write_archive(obj, f, "archive", pickle_protocol)
+        write(f, "archive")
 
 
 # --- loading ----------------------------------------------------------------------------------------

@@ -435,6 +435,34 @@ def test_ember_reads_torch_legacy_format(tmp_path):
     assert loaded["view"].tolist() == [0.0, 0.0, 0.0]
 
 
+def test_legacy_format_written_as_torch_writes_it(tmp_path):
+    """save(_use_new_zipfile_serialization=False) writes the pre-1.6 format (pytorch-ignite's DiskSaver passes it
+    through): torch reads it with views still sharing storage; _disable_byteorder_record places the record last."""
+    def state(lib):
+        base = lib.arange(12.0).reshape(3, 4)
+        return {"base": base, "view": base[1:, ::2], "ints": lib.arange(5), "flags": lib.tensor([True, False]),
+                "half": lib.ones(3, dtype=lib.float16), "param": lib.nn.Parameter(lib.ones(2)), "empty": lib.zeros(0),
+                "other": [1, "x"]}
+    files = {}
+    for lib in (ember, torch):
+        files[lib] = tmp_path / f"{lib.__name__}.pt"
+        lib.save(state(lib), files[lib], _use_new_zipfile_serialization=False)
+        assert not zipfile.is_zipfile(files[lib])
+    for path in files.values():
+        ours, theirs = ember.load(path), torch.load(path)
+        assert {k: v.tolist() if hasattr(v, "tolist") else v for k, v in ours.items()} == {
+            k: v.tolist() if hasattr(v, "tolist") else v for k, v in theirs.items()}
+        assert theirs["view"].untyped_storage().data_ptr() == theirs["base"].untyped_storage().data_ptr()
+        assert type(theirs["param"]) is torch.nn.Parameter
+    names = []
+    for lib in (ember, torch):
+        buffer = io.BytesIO()
+        lib.save({"a": lib.ones(2)}, buffer, _disable_byteorder_record=True)
+        names.append([name.split("/", 1)[1] for name in zipfile.ZipFile(buffer).namelist()])
+        assert torch.load(io.BytesIO(buffer.getvalue()))["a"].tolist() == [1.0, 1.0]
+    assert names[0] == names[1]
+
+
 # --- loading options ------------------------------------------------------------------------------
 def test_map_location_forms(tmp_path):
     path = tmp_path / "m.pt"
