@@ -43,17 +43,19 @@ def suggested(array):
     (``channels_last_3d``) for a 4-D (5-D) array whose strides put the channels innermost, the spatial dims next and
     the batch outermost (an ambiguous N1HW or N111 array counts as contiguous, as in PyTorch), else
     ``contiguous_format``."""
-    if array.ndim not in (4, 5):
-        return contiguous_format
-    sizes, strides = array.shape, [s // array.itemsize for s in array.strides]
-    if strides[1] == 0:
+    return suggested_for(array.shape, [s // array.itemsize for s in array.strides])
+
+
+def suggested_for(sizes, strides):
+    """``suggested`` for an array of these sizes and element strides."""
+    if len(sizes) not in (4, 5) or strides[1] == 0:
         return contiguous_format
     smallest = 0
-    for d in (1, 3, 2, 0) if array.ndim == 4 else (1, 4, 3, 2, 0):
+    for d in (1, 3, 2, 0) if len(sizes) == 4 else (1, 4, 3, 2, 0):
         if sizes[d] == 0 or strides[d] < smallest or (d == 0 and smallest == strides[1]):
             return contiguous_format
         smallest = strides[d] * max(sizes[d], 1)
-    return channels_last if array.ndim == 4 else channels_last_3d
+    return channels_last if len(sizes) == 4 else channels_last_3d
 
 
 def is_laid_out(array, fmt):

@@ -13,6 +13,7 @@ import numpy
 from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
+from ..autograd.grad_mode import is_grad_enabled
 from . import _buffers, _parallel, _quantized
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import keeps_layout, name_node, shown_edge
@@ -302,8 +303,27 @@ def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode,
     result = MaxPool.apply(input, kernel, stride, padding, dilation, out, return_indices)
     if unbatched:
         result = tuple(r.squeeze(0) for r in result) if return_indices else result.squeeze(0)
+    # PyTorch's own 1-d kernel (row-major) serves CPU inputs that need no indices; the rest go through 2-d pooling
+    if n == 1 and (return_indices or original.device.type != "cpu" or (original.requires_grad and is_grad_enabled())):
+        result = tuple(_like_2d_pool(r, original) for r in result) if return_indices else \
+            _like_2d_pool(result, original)
     _pool_node(result[0] if return_indices else result, n, "MaxPool{}DWithIndicesBackward0", original)
     return result
+
+
+def _like_2d_pool(result, input):
+    """A 1-d pooling ``result`` laid out as PyTorch's 2-d pooling of ``input.unsqueeze(-2)`` lays it out: channels
+    innermost (strides (L*C, 1, C)) where that 4-d view of a batched (N, C, L) input is channels-last, as a permuted
+    (N, L, C) input is."""
+    data = input._data
+    if data.ndim != 3 or data.flags.c_contiguous:
+        return result
+    from .._memory_format import contiguous_format, suggested_for
+    strides = [s // data.itemsize for s in data.strides]
+    if suggested_for(data.shape[:2] + (1,) + data.shape[2:], strides[:2] + [data.shape[2] * strides[2]] + strides[2:]) \
+            is contiguous_format:
+        return result
+    return result.transpose(1, 2).contiguous().transpose(1, 2)
 
 
 def _pool_node(result, n, name, input):
@@ -421,6 +441,8 @@ def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_inc
     result = result.reshape((N, C) + tuple(out))
     if half:
         result = result.to(input.dtype)
+    if n == 1:
+        result = _like_2d_pool(result, original)
     return _pool_node(result.squeeze(0) if unbatched else result, n, "AvgPool{}DBackward0", original)
 
 
@@ -488,6 +510,8 @@ def _adaptive_avg(n, input, output_size):
                            f"{list(input.shape)}")
     sizes = _adaptive_sizes(input, n, output_size)
     result = _adaptive_mean(n, input, sizes)
+    if n == 1:
+        result = _like_2d_pool(result, input)
     # PyTorch's adaptive pooling node; a mean over the map for an output of ones
     return _pool_node(result, n, "MeanBackward1" if all(s == 1 for s in sizes) else "AdaptiveAvgPool{}DBackward0",
                       input)
@@ -593,6 +617,8 @@ def _adaptive_max(n, input, output_size, return_indices):
         values = GatherFlat.apply(input, index)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
+    if n == 1:
+        values, index = _like_2d_pool(values, original), _like_2d_pool(index, original)
     _pool_node(values, n, "AdaptiveMaxPool{}DBackward0", original)
     return (values, index.long()) if return_indices else values
 
