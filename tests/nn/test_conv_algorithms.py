@@ -70,8 +70,9 @@ def test_depthwise_edges():
               sample((2, 2, 5, 4), F64), sample((4, 1, 3, 2), F64))
 
 
-POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions: a matmul per sample
+POINTWISE_CASES = [   # 1x1 convolutions over maps of 32 or more positions (16 for small weights): a matmul per sample
     ("conv2d", (3, 6, 8, 5), (4, 6, 1, 1), {}),
+    ("conv2d", (3, 6, 4, 4), (5, 6, 1, 1), {}),   # 4x4 maps: per sample only for small weights
     ("conv2d", (2, 6, 7, 9), (8, 3, 1, 1), {"groups": 2}),
     ("conv2d", (1, 5, 9, 9), (3, 5, 1, 1), {"dilation": 3}),
     ("conv1d", (2, 3, 40), (5, 3, 1), {}),
