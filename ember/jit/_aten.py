@@ -128,6 +128,14 @@ def _attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False
                                           enable_gqa=enable_gqa)
 
 
+def _upsample_nearest(x, output_size=None, *scales):
+    """``aten::upsample_nearest2d``: (output_size, scales_h, scales_w), or the ``.vec`` overload's
+    (output_size, scale_factors) that traced ``nn.Upsample(scale_factor=...)`` calls with no size."""
+    if output_size is not None:
+        return F.interpolate(x, size=output_size, mode="nearest")
+    return F.interpolate(x, scale_factor=list(scales[0] if len(scales) == 1 else scales), mode="nearest")
+
+
 def _raise(message):
     raise RuntimeError(f"The following operation failed in the TorchScript interpreter: {message}")
 
@@ -187,8 +195,7 @@ def _table():
         "aten::max": _method("max"), "aten::min": _method("min"), "aten::argmax": _method("argmax"),
         "aten::clamp": lambda x, min=None, max=None: x.clamp(min, max), "aten::__getitem__": operator.getitem,
         "aten::append": _unsupported_list_op, "aten::floor": ember.floor,
-        "aten::upsample_nearest2d": lambda x, size=None, scales_h=None, scales_w=None:
-            F.interpolate(x, size=size, mode="nearest"),
+        "aten::upsample_nearest2d": _upsample_nearest,
         "aten::pixel_shuffle": F.pixel_shuffle, "aten::tensor": lambda data, dtype=None, device=None,
             requires_grad=False: ember.tensor(data, dtype=_dtype_of(dtype)),
         "prim::TupleConstruct": lambda *items: items, "prim::ListConstruct": lambda *items: list(items),
@@ -216,7 +223,16 @@ _TABLE = {}
 
 
 def lookup(kind):
-    """The callable for an ``aten::``/``prim::`` kind, or None."""
+    """The callable for an ``aten::``/``prim::`` kind, or None: the table's entry, else for ``aten::name`` the
+    operator ``torch.ops.aten.name`` (PyTorch's ATen names, each running ember's op; the table holds the kinds
+    whose TorchScript calls differ from those, or that must be quick)."""
     if not _TABLE:
         _TABLE.update(_table())
-    return _TABLE.get(kind)
+    found = _TABLE.get(kind)
+    if found is None and kind.startswith("aten::"):
+        from ..library import _aten
+        name = kind[len("aten::"):]
+        found = getattr(_ember().ops.aten, name, None) if _aten.implemented(name) else None
+        if found is not None:
+            _TABLE[kind] = found
+    return found

@@ -394,8 +394,8 @@ class _Compiler:
                 self.emit(kind, args).outputs[0]
         if isinstance(function, ast.Attribute):   # (submodule).method(args)
             target = self.expression_or_module(function.value, env)
-            if isinstance(target, _ModuleRef):
-                return self.inline(target, function.attr, [self.expression(a, env) for a in node.args])
+            if isinstance(target, _ModuleRef):   # a traced shared submodule arrives as an argument
+                return self.inline(target, function.attr, [self.expression_or_module(a, env) for a in node.args])
         raise self.error(node, "a call of an unknown function")
 
     def expression_or_module(self, node, env):

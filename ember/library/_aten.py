@@ -81,6 +81,11 @@ def _implementation(name):
     return function if callable(function) and not name.startswith("_") else None
 
 
+def implemented(name):
+    """Whether ember has an op computing ``aten::name`` (so calling its operator would not raise)."""
+    return _implementation(name) is not None
+
+
 class OpOverload:
     """One overload of an ATen operator (``torch.ops.aten.sort.stable``); calling it runs the ember op computing
     it."""

@@ -144,12 +144,53 @@ def test_cumulative_ops_load():
     _compare(buffer, Running(), _randn(3, 6))
 
 
+class SharedActivationBlock(torch.nn.Module):
+    act = torch.nn.SiLU()   # one instance for every block, as ultralytics' Conv.default_act
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.act = type(self).act
+
+    def forward(self, x):
+        return self.act(self.conv(x))
+
+
+class SharedActivation(torch.nn.Module):
+    """Ultralytics' YOLO shape: one activation module shared by several blocks (a trace passes it to each block's
+    forward as an argument), a channel split (aten::split_with_sizes, reached through torch.ops.aten) and an
+    Upsample by scale factor (the .vec overload of aten::upsample_nearest2d)."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList(SharedActivationBlock() for _ in range(2))
+        self.up = torch.nn.Upsample(scale_factor=2, mode="nearest")
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        a, b = x.split((1, 3), 1)
+        return self.up(torch.cat([b, a], 1))
+
+
+def test_shared_submodule_split_and_upsample_load():
+    model = SharedActivation().eval()
+    buffer, _ = _archive(model, torch.randn(1, 4, 6, 6))
+    _compare(buffer, model, _randn(2, 4, 5, 7))
+
+
 def test_an_op_ember_lacks_is_named():
-    class Stepping(torch.nn.Module):
+    class Stepping(torch.nn.Module):   # an ATen op outside the interpreter's table: torch.ops.aten runs it
         def forward(self, x):
             return torch.nextafter(x, x + 1)
     buffer, _ = _archive(Stepping(), torch.randn(2, 5))
-    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::nextafter"):
+    _compare(buffer, Stepping(), _randn(3, 4))
+
+    class Gridding(torch.nn.Module):   # one ember has no op for
+        def forward(self, theta):
+            return torch.affine_grid_generator(theta, [1, 2, 3, 3], False)
+    buffer, _ = _archive(Gridding(), torch.randn(1, 2, 3))
+    with pytest.raises(RuntimeError, match="Unknown builtin op: aten::affine_grid_generator"):
         jit.load(buffer)
 
 
