@@ -131,8 +131,7 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
         mesh = init_device_mesh("cuda" if cuda.is_available() else "cpu", (get_world_size(),))
     if not isinstance(mesh, DeviceMesh) or mesh.ndim != 1:
         raise ValueError(f"ember's fully_shard takes a 1-D DeviceMesh (no HSDP), got {mesh}")
-    if isinstance(reshard_after_forward, int) and not isinstance(reshard_after_forward, bool):
-        raise NotImplementedError("ember's fully_shard takes reshard_after_forward as a bool")
+    reshard_after_forward = _post_forward_resharding(reshard_after_forward, mesh.size())
     ignored = set(map(id, ignored_params or ()))
     owners = {}
     managed = _managed_modules(module)
@@ -157,6 +156,21 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     module.register_forward_hook(state.post_forward)
     module.__class__ = _fsdp_class(type(module))
     return module
+
+
+def _post_forward_resharding(reshard_after_forward, size):
+    """``reshard_after_forward`` as a bool (None: decided at the root). An int is the number of ranks PyTorch keeps
+    the gathered parameters sharded over until backward: 1 keeps them whole (False); otherwise ember reshards fully,
+    since its graph keeps the gathered values for backward anyway (the results are the same)."""
+    if reshard_after_forward is None or isinstance(reshard_after_forward, bool):
+        return reshard_after_forward
+    if not isinstance(reshard_after_forward, int):
+        raise ValueError("reshard_after_forward should be a bool or an int representing the group size to reshard "
+                         f"to, not {reshard_after_forward}")
+    if reshard_after_forward < 1 or reshard_after_forward > size or size % reshard_after_forward:
+        raise ValueError(f"If passing reshard_after_forward as an int, it should be a factor of {size}, not "
+                         f"{reshard_after_forward}")
+    return reshard_after_forward != 1
 
 
 def _managed_modules(module):

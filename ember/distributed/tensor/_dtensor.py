@@ -288,6 +288,8 @@ class _Redistribute(Function):
     @staticmethod
     def backward(ctx, grad):
         target = normalized(ctx.spec.placements)
+        if ctx.backward_dtype is not None and isinstance(grad, DTensor) and grad.dtype != ctx.backward_dtype:
+            grad = _new(grad._data.astype(_numpy_dtype(ctx.backward_dtype)), grad._spec)
         array = _as_dtensor_grad(grad, ctx.spec.with_placements(target))
         if array.dtype != _numpy_dtype(ctx.dtype):
             array = array.astype(_numpy_dtype(ctx.dtype))
@@ -363,11 +365,30 @@ def distribute_module(module, device_mesh=None, partition_fn=None, input_fn=None
             partition_fn(name, submodule, mesh)
         replicate(submodule)
     if input_fn is not None:
-        module.register_forward_pre_hook(lambda mod, inputs: input_fn(mod, inputs, mesh))
+        if _arity(input_fn, "input_fn") == 2:
+            module.register_forward_pre_hook(lambda mod, inputs: input_fn(inputs, mesh))
+        else:
+            module.register_forward_pre_hook(lambda mod, inputs: input_fn(mod, inputs, mesh))
     if output_fn is not None:
-        module.register_forward_hook(lambda mod, inputs, outputs: output_fn(mod, outputs, mesh))
+        if _arity(output_fn, "output_fn") == 2:
+            module.register_forward_hook(lambda mod, inputs, outputs: output_fn(outputs, mesh))
+        else:
+            module.register_forward_hook(lambda mod, inputs, outputs: output_fn(mod, outputs, mesh))
     module._distribute_module_applied = True
     return module
+
+
+def _arity(function, name):
+    """How many arguments a distribute_module hook takes: 3, or the deprecated 2 (with PyTorch's warning)."""
+    import inspect
+    import warnings
+    count = len(inspect.signature(function).parameters)
+    if count == 2:
+        warnings.warn(f"Deprecating {name} that takes two arguments (inputs, device_mesh), please use {name} that "
+                      "takes in (module, inputs, device_mesh) instead!", FutureWarning, stacklevel=3)
+    elif count != 3:
+        raise ValueError(f"{name} should take in 3 arguments, but got {count} arguments!")
+    return count
 
 
 __all__ = ["DTensor", "DTensorSpec", "distribute_tensor", "distribute_module"]

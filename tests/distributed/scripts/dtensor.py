@@ -12,10 +12,12 @@ from _beside_torch import LIBRARY, dist, finish, record, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor, full, ones, zeros
+    from torch.distributed.tensor import (DTensor, Partial, Replicate, Shard, distribute_module, distribute_tensor,
+                                          full, ones, zeros)
 else:
     from ember.distributed.device_mesh import init_device_mesh
-    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor, full, ones, zeros
+    from ember.distributed.tensor import (DTensor, Partial, Replicate, Shard, distribute_module, distribute_tensor,
+                                          full, ones, zeros)
 
 rank = start()
 world = dist.get_world_size()
@@ -135,6 +137,33 @@ total.full_tensor().backward()
 check("shard_from_replicate_grad", lambda: local.grad)
 check("to_local_grad_placements", lambda: DTensor.from_local(torch.ones(2, requires_grad=True), mesh, [Shard(0)])
       .to_local(grad_placements=[Shard(0)]).requires_grad)
+
+cast_leaf = torch.nn.Parameter(distribute_tensor(x, mesh, [Shard(0)]))
+cast = cast_leaf.redistribute(mesh, [Replicate()], forward_dtype=torch.float64, backward_dtype=torch.float64)
+(cast.to_local() * 3).sum().backward()
+check("forward_dtype", lambda: [str(cast.dtype), str(cast_leaf.grad.dtype)])
+check("backward_dtype_grad", lambda: cast_leaf.grad)
+
+# distribute_module: a partition function sharding the linear layers, the rest replicated; input and output hooks
+
+
+def shard_linear(name, module, device_mesh):
+    if isinstance(module, torch.nn.Linear):
+        module.register_parameter("weight", torch.nn.Parameter(distribute_tensor(module.weight, device_mesh,
+                                                                                 [Shard(0)])))
+
+
+torch.manual_seed(0)
+net = distribute_module(torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.BatchNorm1d(5)), mesh, shard_linear)
+check("module_placements", lambda: [(n, type(t).__name__, str(t.placements), t.to_local().flatten().tolist())
+                                    for n, t in list(net.named_parameters()) + list(net.named_buffers())])
+check("module_twice", lambda: distribute_module(net, mesh))
+relu = distribute_module(torch.nn.ReLU(), mesh,
+                         input_fn=lambda mod, inputs, device_mesh: tuple(
+                             DTensor.from_local(i, device_mesh, [Shard(0)]) for i in inputs),
+                         output_fn=lambda mod, outputs, device_mesh: outputs.full_tensor())
+check("module_hooks", lambda: relu(torch.arange(-2.0, 4.0) * (rank + 1)))
+check("module_bad_hook", lambda: distribute_module(torch.nn.ReLU(), mesh, input_fn=lambda inputs: inputs))
 
 # optimizers and gradient clipping on DTensor parameters
 for name, make in (("adam", lambda ps: torch.optim.Adam(ps, lr=0.1)),

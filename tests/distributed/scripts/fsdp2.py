@@ -94,6 +94,7 @@ record("adam_state_dict", lambda: [(k, type(v).__name__, str(v.placements), v.fu
 train("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, foreach=False))
 train("adamw_foreach", lambda ps: torch.optim.AdamW(ps, lr=0.05, foreach=True), steps=2,
       reshard_after_forward=False)
+train("reshard_to_one", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=1, reshard_after_forward=1)
 train("float64", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=2,
       mp_policy=MixedPrecisionPolicy(param_dtype=torch.float64, reduce_dtype=torch.float64))
 
@@ -132,5 +133,6 @@ record("set_shards", lambda: shards(fresh))
 record("set_optimizer_state", lambda: [[(k, type(v).__name__, v.to_local().flatten().tolist() if k != "step"
                                          else float(v)) for k, v in sorted(fresh_optimizer.state[p].items())]
                                        for p in fresh.parameters()])
+record("reshard_int", lambda: fully_shard(nn.Linear(2, 2), mesh=mesh, reshard_after_forward=world + 1))
 record("container", lambda: fully_shard(nn.ModuleList([nn.Linear(2, 2)]), mesh=mesh))
 finish(sys.argv[2])
