@@ -111,6 +111,13 @@ class LRScheduler:
 _LRScheduler = LRScheduler
 
 
+def _warn_get_lr_called_within_step(scheduler):
+    """PyTorch's warning for ``get_lr()`` called by a user rather than by ``step()``."""
+    if not scheduler._get_lr_called_within_step:
+        warnings.warn("To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+                      UserWarning, stacklevel=2)   # the get_lr line, as PyTorch's
+
+
 def _track_optimizer_steps(optimizer):
     """Wraps ``optimizer.step`` once so it records that it ran (``_opt_called``), for the order warning."""
     step = optimizer.step
@@ -149,6 +156,7 @@ class LambdaLR(LRScheduler):
         self.__dict__.update(state_dict)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
 
 
@@ -156,6 +164,7 @@ class MultiplicativeLR(LambdaLR):
     """lr *= lr_lambda(epoch) at every step after the first."""
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if not self._is_initial:
             return [group["lr"] * fn(self.last_epoch) for fn, group in zip(self.lr_lambdas,
                                                                            self.optimizer.param_groups)]
@@ -170,6 +179,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -187,6 +197,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self.last_epoch not in self.milestones:
             return [group["lr"] for group in self.optimizer.param_groups]
         factor = self.gamma ** self.milestones[self.last_epoch]
@@ -207,6 +218,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [group["lr"] * self.factor for group in groups]
@@ -232,6 +244,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in groups]
@@ -255,6 +268,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -271,6 +285,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         if self._is_initial or self.last_epoch > self.total_iters:
             return [group["lr"] for group in groups]
@@ -291,6 +306,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         groups = self.optimizer.param_groups
         epoch, T = self.last_epoch, self.T_max
         if self._is_initial:
@@ -362,7 +378,11 @@ def _step_to_zero(scheduler):
     """Restarts ``scheduler`` at epoch 0 using its closed form, as SequentialLR does at a milestone."""
     scheduler.last_epoch = 0
     closed = scheduler._closed_form()
-    values = closed if closed is not None else scheduler.get_lr()
+    scheduler._get_lr_called_within_step = True
+    try:
+        values = closed if closed is not None else scheduler.get_lr()
+    finally:
+        scheduler._get_lr_called_within_step = False
     for group, lr in zip(scheduler.optimizer.param_groups, values):
         group["lr"] = lr
     scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
@@ -540,6 +560,7 @@ class CyclicLR(LRScheduler):
         return self.gamma ** x
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         scale = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
@@ -594,6 +615,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
@@ -692,6 +714,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * fraction + start
 
     def get_lr(self):
+        _warn_get_lr_called_within_step(self)
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is "

@@ -1,5 +1,7 @@
 """Schedulers stepped side by side with torch.optim.lr_scheduler: the learning rates must agree at every step."""
 import math
+import os
+import warnings
 
 import pytest
 import torch
@@ -83,6 +85,20 @@ def test_get_lr_driven_from_outside_and_resumed_match_torch(name, options, kind)
             resumed.step()
         lrs.append(values)
     assert lrs[0] == pytest.approx(lrs[1], rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize("name,options,kind", CASES, ids=[c[0] + str(i) for i, c in enumerate(CASES)])
+def test_get_lr_outside_step_warns_as_torch(name, options, kind):
+    warned = []
+    for lib, opt in zip((ember, torch), _optimizers(kind)):
+        scheduler = getattr(lib.optim.lr_scheduler, name)(opt, **options)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scheduler.get_lr()
+            opt.step()
+            scheduler.step()
+        warned.append([(w.category, str(w.message), os.path.basename(w.filename)) for w in caught])
+    assert warned[0] == warned[1] and warned[0][0][1].startswith("To get the last learning rate")
 
 
 def test_sequential_and_chained_match_torch():
