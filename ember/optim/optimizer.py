@@ -185,6 +185,9 @@ class Optimizer:
             params = [p for p in group["params"] if p.grad is not None]
             if len(params) > 1 and self._elementwise and _use_foreach(group, params[0]):
                 foreach_group(self, group, params)
+                for p in params:
+                    if getattr(p, "_state_like", None) is not None:   # (state made in the packed update)
+                        _lay_out_state_like(p, self.state[p])
                 continue
             for p in params:
                 state = self.state[p]

@@ -95,7 +95,7 @@ train("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, foreach=False)
 train("adamw_foreach", lambda ps: torch.optim.AdamW(ps, lr=0.05, foreach=True), steps=2,
       reshard_after_forward=False)
 train("reshard_to_one", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=1, reshard_after_forward=1)
-train("float64", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=2,
+train("float64", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, foreach=True), steps=2,
       mp_policy=MixedPrecisionPolicy(param_dtype=torch.float64, reduce_dtype=torch.float64))
 
 # gradient accumulation: a first half-batch without sync, then a synchronized one
