@@ -1,10 +1,12 @@
 """Layer normalization as one primitive: the row statistics, the normalization and the affine map in few passes
 over the data, with a backward in three. ``layer_norm`` (in ``normalization``) routes here."""
+import numpy
+
 from .. import _compat
 from .._tensor import _make
 from ..autograd.function import Primitive
 from ..autograd.grad_mode import is_grad_enabled
-from . import _buffers
+from . import _buffers, _parallel
 from ._util import quiet
 
 __all__ = []
@@ -22,18 +24,30 @@ class NativeLayerNorm(Primitive):
         for size in x.shape[x.ndim - count:]:
             width *= size
         rows = x.reshape(-1, width)
-        mean = _row_means(xp, rows)
-        output = xp.subtract(rows, mean, out=_buffers.empty(xp, rows.shape, rows.dtype))   # pooled: no page faults
-        rstd = _compat.einsum(xp, "ij,ij->i", output, output).reshape(-1, 1)
-        rstd /= width
-        rstd += eps
-        xp.sqrt(rstd, out=rstd)
-        xp.reciprocal(rstd, out=rstd)
-        output *= rstd
-        if weight is not None:
-            output *= weight.reshape(-1)
-        if bias is not None:
-            output += bias.reshape(-1)
+        output = _buffers.empty(xp, rows.shape, rows.dtype)   # pooled: no page faults
+        statistics = []
+
+        def normalize(start, stop):   # rows start:stop, each on its own: any cut gives the same bits
+            part = rows[start:stop]
+            mean = _row_means(xp, part)
+            out = xp.subtract(part, mean, out=output[start:stop])
+            rstd = _compat.einsum(xp, "ij,ij->i", out, out).reshape(-1, 1)
+            rstd /= width
+            rstd += eps
+            xp.sqrt(rstd, out=rstd)
+            xp.reciprocal(rstd, out=rstd)
+            out *= rstd
+            if weight is not None:
+                out *= weight.reshape(-1)
+            if bias is not None:
+                out += bias.reshape(-1)
+            statistics.append((start, mean, rstd))
+        _parallel.parts(rows.shape[0], rows.size if xp is numpy else 0, normalize)   # in parts at once when large
+        statistics.sort(key=lambda part: part[0])
+        if len(statistics) == 1:
+            _, mean, rstd = statistics[0]
+        else:
+            mean, rstd = (xp.concatenate([part[i] for part in statistics]) for i in (1, 2))
         ctx.save_for_backward(x, weight)
         ctx.statistics = mean, rstd, count, eps
         return output.reshape(x.shape)

@@ -286,3 +286,11 @@ def test_copies_of_transposed_and_permuted_tensors_match_torch_strides_and_value
     t = ember.tensor(x, requires_grad=True)   # still a copy in the graph
     t.t().clone().mul(2).sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), np.full_like(x, 2))
+
+
+@pytest.mark.parametrize("shape,normalized", [((7, 9, 16), (16,)), ((5, 3, 4, 6), (4, 6)), ((2, 30), (30,))])
+def test_layer_norm_rows_in_parts(split, shape, normalized):
+    """Layer norm's forward in parts of its rows (statistics and output per row): one thread's bits, and the
+    gradients through the statistics the parts kept."""
+    split(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, normalized, w, b, eps=1e-5), _random(*shape),
+          _random(*normalized, seed=1), _random(*normalized, seed=2))
