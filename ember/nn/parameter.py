@@ -8,9 +8,9 @@ class _ParameterMeta(_TensorMeta):
     as in PyTorch."""
 
     def __instancecheck__(cls, instance):
-        if cls is Parameter and isinstance(instance, Tensor) and getattr(instance, "_is_param", False):
+        if cls is Parameter and isinstance(instance, Tensor) and instance.__dict__.get("_is_param"):
             return True
-        return super().__instancecheck__(instance)
+        return type.__instancecheck__(cls, instance)
 
 
 class Parameter(Tensor, metaclass=_ParameterMeta):
