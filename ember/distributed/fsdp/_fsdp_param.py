@@ -83,10 +83,11 @@ class FSDPParam:
 
 
 class FSDPState:
-    """What ``fully_shard`` keeps for one module: its managed parameters and settings, and its forward hooks."""
+    """What one ``fully_shard`` call keeps for its modules: the managed parameters and settings, and the forward
+    hooks."""
 
-    def __init__(self, module, params, mesh, reshard_after_forward, auto_reshard, mp_policy, offload_policy):
-        self.module, self.params, self.mesh = module, params, mesh
+    def __init__(self, modules, params, mesh, reshard_after_forward, auto_reshard, mp_policy, offload_policy):
+        self.modules, self.params, self.mesh = modules, params, mesh
         self.reshard_after_forward, self.auto_reshard = reshard_after_forward, auto_reshard
         self.mp_policy, self.offload_policy = mp_policy, offload_policy
         self.requires_gradient_sync = True
@@ -116,7 +117,7 @@ class FSDPState:
         self.is_root = True
         if self.auto_reshard:
             self.reshard_after_forward = False
-        for sub in self.module.modules():
+        for sub in (sub for module in self.modules for sub in module.modules()):
             state = getattr(sub, "_fsdp_state", None)
             if state is not None and state is not self and state.is_root is None:
                 state.is_root = False

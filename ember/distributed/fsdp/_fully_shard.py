@@ -120,12 +120,15 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
                 mp_policy=MixedPrecisionPolicy(), offload_policy=OffloadPolicy(), ignored_params=None):
     """Shards ``module``'s parameters (those no inner ``fully_shard`` manages) over ``mesh`` (default: every rank,
     one dimension) as DTensors, and hooks its forward to gather them and its backward to reduce-scatter the
-    gradients. ``reshard_after_forward`` defaults to True, except for the root module (the first to run forward)."""
+    gradients. ``reshard_after_forward`` defaults to True, except for the root module (the first to run forward).
+    A list of modules shares one group: each one's forward gathers the group's parameters."""
     from ...nn import ModuleDict, ModuleList
-    if isinstance(module, (ModuleList, ModuleDict)):
-        raise ValueError(f"fully_shard does not support containers that do not implement forward: {module}")
-    if not isinstance(module, Module):
-        raise TypeError(f"ember's fully_shard takes one nn.Module, got {type(module).__name__}")
+    modules = list(module) if isinstance(module, (list, tuple)) else [module]
+    for each in modules:
+        if isinstance(each, (ModuleList, ModuleDict)):
+            raise ValueError(f"fully_shard does not support containers that do not implement forward: {each}")
+        if not isinstance(each, Module):
+            raise TypeError(f"fully_shard takes an nn.Module or a list of them, got {type(each).__name__}")
     if mesh is None:
         from ... import cuda
         mesh = init_device_mesh("cuda" if cuda.is_available() else "cpu", (get_world_size(),))
@@ -134,7 +137,9 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     reshard_after_forward = _post_forward_resharding(reshard_after_forward, mesh.size())
     ignored = set(map(id, ignored_params or ()))
     owners = {}
-    managed = _managed_modules(module)
+    managed = {}
+    for each in modules:
+        managed.update(dict.fromkeys(_managed_modules(each)))
     for owner in managed:
         for name, param in owner._parameters.items():
             if param is not None and id(param) not in ignored:
@@ -150,11 +155,12 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
         fsdp_param.reshard()
         params.append(fsdp_param)
     auto = reshard_after_forward is None
-    state = FSDPState(module, params, mesh, True if auto else reshard_after_forward, auto, mp_policy, offload_policy)
-    module._fsdp_state = state
-    module.register_forward_pre_hook(state.pre_forward, prepend=True, with_kwargs=True)
-    module.register_forward_hook(state.post_forward)
-    module.__class__ = _fsdp_class(type(module))
+    state = FSDPState(modules, params, mesh, True if auto else reshard_after_forward, auto, mp_policy, offload_policy)
+    for each in modules:
+        each._fsdp_state = state
+        each.register_forward_pre_hook(state.pre_forward, prepend=True, with_kwargs=True)
+        each.register_forward_hook(state.post_forward)
+        each.__class__ = _fsdp_class(type(each))
     return module
 
 

@@ -98,6 +98,18 @@ train("reshard_to_one", lambda ps: torch.optim.SGD(ps, lr=0.1), steps=1, reshard
 train("float64", lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, foreach=True), steps=2,
       mp_policy=MixedPrecisionPolicy(param_dtype=torch.float64, reduce_dtype=torch.float64))
 
+# one group over two modules, then the root
+model = build()
+fully_shard([model[0], model[2]], mesh=mesh)
+fully_shard(model, mesh=mesh)
+describe("grouped_", model)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+nn.functional.mse_loss(model(x), y).backward()
+record("grouped_grads", lambda: grads(model))
+optimizer.step()
+record("grouped_shards", lambda: shards(model))
+record("grouped_after_step", lambda: nn.functional.mse_loss(model(x), y).item())
+
 # gradient accumulation: a first half-batch without sync, then a synchronized one
 model = build()
 fully_shard(model[0], mesh=mesh)
