@@ -17,6 +17,7 @@ from .process_group import (Backend, BackendConfig, GroupMember, ProcessGroup, d
                             get_process_group_ranks, get_rank, get_world_size, group, init_process_group, is_available,
                             is_gloo_available, is_initialized, is_mpi_available, is_nccl_available,
                             is_torchelastic_launched, new_group)
+from .process_group import _rank_not_in_group  # noqa: F401  (a private name libraries call: pytorch-ignite)
 from .queries import (get_backend_config, get_default_backend_for_device, get_node_local_rank, get_pg_count,
                       is_backend_available, supports_complex)
 from .store import HashStore, PrefixStore, Store, TCPStore

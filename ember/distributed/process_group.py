@@ -130,6 +130,12 @@ class group(metaclass=_WorldMeta):
     """``group.WORLD``: the default process group."""
 
 
+def _rank_not_in_group(group):
+    """Whether this rank is outside ``group`` (``new_group`` gave it ``NON_GROUP_MEMBER``); None is the default group.
+    pytorch-ignite's all_gather asks it before gathering."""
+    return group is not None and group is NON_GROUP_MEMBER
+
+
 def is_available():
     """True when mpi4py (the transport) is installed. MPI itself is not loaded here: mpi4py loaded by ember waits
     for ``init_process_group`` to start MPI, and a library asking first (Lightning's MPI environment probe) would

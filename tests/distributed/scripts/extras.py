@@ -37,6 +37,7 @@ record("config", dist.get_backend_config)
 
 only_zero = dist.new_group([0])
 record("count_after_new_group", dist.get_pg_count)
+record("rank_not_in_group", lambda: [dist._rank_not_in_group(g) for g in (None, only_zero, dist.GroupMember.WORLD)])
 record("config_of_member_or_error", lambda: dist.get_backend_config(only_zero))
 
 current, subgroups = dist.new_subgroups(group_size=1)
