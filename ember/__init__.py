@@ -111,6 +111,8 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
                "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams", "Future": "futures",
                "TensorType": "jit._ir",
+               **dict.fromkeys(("Type", "AnyType", "BoolType", "ComplexType", "DeviceObjType", "FloatType", "IntType",
+                                "NoneType", "NumberType", "StringType", "StreamObjType"), "jit._types"),
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
                                 "sym_sum", "SymFloat", "SymBool"), "_sym_functions")}
 
