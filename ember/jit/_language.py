@@ -4,12 +4,12 @@
 import builtins
 import collections
 import contextlib
-import contextvars
 import functools
 import types
 import typing
 import warnings
 
+from .._scripting import scripting as _scripting
 from ..autograd import function as _function
 from ..futures import Future
 
@@ -17,8 +17,6 @@ __all__ = ["is_scripting", "is_tracing", "annotate", "Attribute", "Final", "inte
            "script_if_tracing", "Error", "ScriptWarning", "Future"]
 
 Final = typing.Final
-
-_scripting = contextvars.ContextVar("ember_jit_scripting", default=False)
 
 
 class Error(Exception):

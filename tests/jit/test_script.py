@@ -98,6 +98,33 @@ def test_vision_models_script_save_and_load(name):
         numpy.testing.assert_allclose(loaded(x).numpy(), expected, rtol=1e-6, atol=1e-6)
 
 
+def residual(nn):
+    """MONAI's ResidualUnit shape inside a Sequential: a user module (not a layer the eval chains know) beside
+    Conv2d -> BatchNorm2d -> ReLU."""
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 2, 3, padding=1)
+
+        def forward(self, x):
+            return x + self.conv(x)
+    return nn.Sequential(Residual(), nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU()).eval()
+
+
+def test_sequential_scripted_under_no_grad_compiles_its_plain_loop():
+    # MONAI's convert_to_torchscript scripts under no_grad, where eager Sequential takes its evaluation chains
+    model, reference = residual(nn), residual(torch.nn)
+    reference.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    x = numpy.random.default_rng(0).standard_normal((2, 2, 6, 6)).astype(numpy.float32)
+    with ember.no_grad():
+        scripted = jit.script(model)
+        got = scripted(ember.from_numpy(x)).numpy()
+        numpy.testing.assert_allclose(got, model(ember.from_numpy(x)).numpy(), rtol=1e-6, atol=1e-6)
+    with torch.no_grad():
+        numpy.testing.assert_allclose(got, _torch_script(reference)(torch.from_numpy(x)).numpy(), rtol=1e-5,
+                                      atol=1e-5)
+
+
 class WithExtras(nn.Module):
     def __init__(self):
         super().__init__()

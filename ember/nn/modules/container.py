@@ -4,6 +4,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 
+from ..._scripting import is_scripting
 from ..._tensor import grad_state
 from ..parameter import Parameter
 from . import _conv_eval
@@ -139,7 +140,7 @@ class Sequential(_NumberedModules):
         return module
 
     def forward(self, input):
-        if not grad_state.enabled:   # evaluation: convolution, batch norm and activation chains run as one
+        if not grad_state.enabled and not is_scripting():   # evaluation: conv, batch norm, activation chains as one
             return _conv_eval.sequential(self._modules.values(), input)
         for module in self._modules.values():
             input = module(input)
