@@ -28,7 +28,7 @@ class FSDPParam:
         shape = tuple(full.shape)
         spec = DTensorSpec(mesh, (placement,), type(full.shape)(shape), contiguous_stride(shape))
         sharded = _new(local, spec)
-        if device is not None and sharded.device.type != device:
+        if sharded.device.type not in (device, "meta"):   # (meta parameters stay there until to_empty)
             sharded = _new(sharded.to_local().to(device)._data, spec)
         self.sharded = Parameter(sharded, requires_grad=param.requires_grad)
         self.unsharded = None

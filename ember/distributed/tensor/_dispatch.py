@@ -28,6 +28,7 @@ _SCALAR_OUT = frozenset("item tolist __bool__ __float__ __int__ __index__ numpy"
 _PASS = frozenset("""requires_grad_ retain_grad register_hook register_post_accumulate_grad_hook backward
 is_floating_point is_complex element_size dim ndimension get_device data_ptr is_contiguous __format__""".split())
 REDUCTIONS = frozenset("sum mean amax amin max min vector_norm norm".split())
+RANDOM_FILLS = frozenset("uniform_ normal_ random_ bernoulli_ exponential_ geometric_ cauchy_ log_normal_".split())
 
 
 def op_name(func):
@@ -48,8 +49,10 @@ def dispatch(func, args, kwargs):
     """Runs public function ``func`` on DTensor arguments by its sharding rule."""
     name = op_name(func)
     inner = overrides.unwrapped(func)
-    if name in _PASS:
-        return inner(*args, **kwargs)
+    if name in _PASS or ".nn.init." in overrides._names.get(func, ""):
+        return inner(*args, **kwargs)   # (nn.init's fillers: their tensor methods come back here one by one)
+    if name in RANDOM_FILLS:   # as PyTorch's on a CPU mesh: each rank draws its own part from its generator
+        return _in_place_local(name, inner, args, kwargs)
     if name in ("detach", "data"):
         self = args[0]
         return _new(self._data, self._spec)
@@ -190,6 +193,15 @@ def _pointwise(name, base, inner, args, kwargs, inplace):
     spec = DTensorSpec(mesh, tuple(out_placements), Size(out_shape), contiguous_stride(out_shape))
     if not inplace:
         return _run(inner, args, kwargs, targets, spec)
+    return _in_place_local(name, inner, args, kwargs, targets)
+
+
+def _in_place_local(name, inner, args, kwargs, targets=None):
+    """Runs in-place op ``inner`` on ``args[0]``'s local part, the other DTensor arguments first laid out by
+    ``targets`` (none allowed without it); the DTensor keeps its placements."""
+    self, dtensors = args[0], _dtensors(args, kwargs)
+    if targets is None and (len(dtensors) > 1 or any(p.is_partial() for p in self.placements)):
+        raise no_rule(name, args, kwargs)
     if grad_state.enabled and any(d.requires_grad for d in dtensors):
         raise RuntimeError(f"ember's DTensor does not record in-place ops in autograd: call {name} under "
                            "torch.no_grad() or use its out-of-place form")

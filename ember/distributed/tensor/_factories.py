@@ -1,6 +1,7 @@
 """``torch.distributed.tensor``'s factories: ``zeros``, ``ones``, ``empty`` and ``full`` make a DTensor of the given
 global size whose local part (its shard under ``placements``, default replicated) is made on this rank alone."""
 from ... import full as _full
+from ... import get_default_dtype
 from ..._tensor import Size
 from ._dtensor import DTensorSpec, _mesh, _new, _placements, contiguous_stride
 from ._redistribute import local_shape_and_offset
@@ -15,7 +16,7 @@ def _make_dtensor(size, fill_value, dtype, requires_grad, device_mesh, placement
     placements = _placements(placements, mesh, len(size))
     spec = DTensorSpec(mesh, placements, Size(size), contiguous_stride(size))
     local_shape = local_shape_and_offset(size, mesh, placements)[0]
-    local = _full(local_shape, fill_value, dtype=dtype, device=mesh.device_type)
+    local = _full(local_shape, fill_value, dtype=dtype or get_default_dtype(), device=mesh.device_type)
     return _new(local._data, spec, requires_grad)
 
 

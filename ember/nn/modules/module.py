@@ -575,8 +575,8 @@ class Module:
     def to_empty(self, *, device, recurse=True):
         """Replaces every parameter and buffer by uninitialised memory of its shape and dtype on ``device``
         (parameters stay the same objects)."""
-        from ...ops.creation import empty_like
-        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+        import ember   # the public empty_like, which a tensor subclass (a DTensor shard) takes over
+        return self._apply(lambda t: ember.empty_like(t, device=device), recurse=recurse)
 
     def to(self, *args, **kwargs):
         """Moves and/or casts parameters and buffers: ``to(device)``, ``to(dtype)``, ``to(device, dtype)``.

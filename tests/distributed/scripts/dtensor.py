@@ -71,6 +71,20 @@ check("full_tensor", lambda: d1.full_tensor())
 check("zeros", lambda: zeros(5, 2, device_mesh=mesh, placements=[Shard(0)]))
 check("ones", lambda: ones((2, 5), dtype=torch.float64, device_mesh=mesh, placements=[Shard(1)]))
 check("full", lambda: full((3,), 2.5, device_mesh=mesh, requires_grad=True))
+check("factory_dtypes", lambda: [str(f(2, device_mesh=mesh).dtype) for f in (zeros, ones)])
+
+# initialisation: nn.init's fillers on DTensors (fans from the global shape; each rank draws its own part, as
+# PyTorch's on a CPU mesh)
+torch.manual_seed(0)
+filled = [zeros(6, 4, device_mesh=mesh, placements=[Shard(0)]) for _ in range(5)]
+torch.nn.init.normal_(filled[0], 1.0, 2.0)
+torch.nn.init.kaiming_uniform_(filled[1], a=1.0)
+torch.nn.init.xavier_normal_(filled[2])
+torch.nn.init.constant_(filled[3], 0.25)
+filled[4].uniform_(-1, 1)
+for i, value in enumerate(filled):
+    check(f"init_{i}", lambda: value)
+check("init_after", lambda: torch.rand(2).tolist())
 
 # pointwise ops
 check("add", lambda: d0 + d0 * 2)

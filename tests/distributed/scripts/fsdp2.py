@@ -110,6 +110,20 @@ optimizer.step()
 record("grouped_shards", lambda: shards(model))
 record("grouped_after_step", lambda: nn.functional.mse_loss(model(x), y).item())
 
+# PyTorch's recommended initialisation: build on the meta device, shard, materialise, then initialise the shards
+with torch.device("meta"):
+    model = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3))
+fully_shard(model[0], mesh=mesh)
+fully_shard(model, mesh=mesh)
+record("meta_params", lambda: [(str(p.device), list(p.to_local().shape)) for p in model.parameters()])
+model.to_empty(device="cpu")
+torch.manual_seed(3)
+for layer in (model[0], model[2]):
+    layer.reset_parameters()
+record("materialised", lambda: [(str(p.device), str(p.placements)) for p in model.parameters()])
+record("initialised_shards", lambda: shards(model))
+record("initialised_loss", lambda: nn.functional.mse_loss(model(x), y[:, :3]).item())
+
 # gradient accumulation: a first half-batch without sync, then a synchronized one
 model = build()
 fully_shard(model[0], mesh=mesh)
