@@ -100,6 +100,7 @@ class FSDPState:
     def pre_forward(self, module, args, kwargs):
         if self.is_root is None:
             self._lazy_init()
+        self._queued = False   # (a backward that raised before its callback ran left it set)
         if self.mp_policy.param_dtype is not None and self.mp_policy.cast_forward_inputs:
             args, kwargs = _cast_floats((args, kwargs), self.mp_policy.param_dtype)
         self.unshard()
