@@ -43,6 +43,8 @@ def _run(args):
     if args[0] == "-m":
         sys.argv = [args[1], *args[2:]]  # run_module puts the module's file in argv[0]
         sys.path[0] = os.getcwd()
+        from ._alias import unlist
+        unlist(args[1])
         runpy.run_module(args[1], run_name="__main__", alter_sys=True)
     elif args[0] == "-c":
         sys.argv = ["-c", *args[2:]]

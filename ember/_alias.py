@@ -124,14 +124,38 @@ def _show_node_names():
     node.__init_subclass__ = classmethod(__init_subclass__)
 
 
+def _list_public_name(name, module):
+    """Lists an ember module in ``sys.modules`` under its PyTorch-family name too (``torch.nn.modules.linear``), as
+    importing it through the alias would: tools that look a class's ``__module__`` up there (cloudpickle, which
+    otherwise pickles ``torch.nn.Linear`` by value; ``inspect.getmodule``) find it. Top-level names stay the alias's
+    own modules, made on import."""
+    public = public_name(name)
+    if public != name and "." in public and public not in sys.modules and public not in _unlisted:
+        sys.modules[public] = module
+
+
+_unlisted = set()
+
+
+def unlist(name):
+    """Keeps the module ``name`` (``torch.distributed.run``) out of ``sys.modules`` until imported, for ``ember run
+    -m name``: runpy warns about a module listed before it runs it, and finds its code through the alias's finder."""
+    _unlisted.add(name)
+    module = sys.modules.get(name)
+    if module is not None and getattr(module, "__name__", name) != name:
+        del sys.modules[name]
+
+
 class _PublicNamesLoader(importlib.machinery.SourceFileLoader):
-    """Loads an ember module as usual, then gives its classes their PyTorch-family module names and the module the
-    missing-name ``__getattr__``, as modules imported through the alias get."""
+    """Loads an ember module as usual, then gives its classes their PyTorch-family module names, the module the
+    missing-name ``__getattr__`` and its PyTorch-family name in ``sys.modules``, as modules imported through the alias
+    get."""
 
     def exec_module(self, module):
         super().exec_module(module)
         _show_public_names(module)
         _add_missing_name_error(module.__name__, module)
+        _list_public_name(module.__name__, module)
 
 
 class _PublicNamesFinder:
@@ -235,6 +259,9 @@ class AliasModule(types.ModuleType):
 
     def __dir__(self):
         return sorted(set(self.__dict__) | set(dir(self.__dict__["__ember_module__"])))
+
+    def __reduce__(self):   # by reference, as cloudpickle pickles an importable module (a function's global torch)
+        return importlib.import_module, (self.__name__,)
 
 
 class _Loader:
@@ -411,6 +438,7 @@ def install_torch_alias():
     for name, module in list(sys.modules.items()):
         if _shows_public_name(name) and isinstance(module, types.ModuleType):
             _show_public_names(module)
+            _list_public_name(name, module)
     _show_node_names()
 
 

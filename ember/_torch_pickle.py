@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 import numpy
 
-from . import _alias, _backend
+from . import _backend
 from ._tensor import Tensor, _make, subclass_state
 from .nn.parameter import Buffer, Parameter
 from .serialization import _STORAGE_NAMES, Storage, _Storages
@@ -24,10 +24,10 @@ _SYSTEM_INFO = {"protocol_version": _PROTOCOL_VERSION, "little_endian": sys.byte
 
 
 def torch_function(module, name):
-    """ember's function for PyTorch's ``module.name`` (``torch._utils._rebuild_tensor_v2``), its ``__module__`` set to
-    torch's: pickle names a function by ``__module__`` and checks that importing it finds the same object, which under
-    the alias it does (``torch._utils`` is ``ember._utils``)."""
-    function = getattr(importlib.import_module(_alias.ember_name(module)), name)
+    """ember's function for PyTorch's ``module.name`` (``torch._utils._rebuild_tensor_v2``) under the alias, its
+    ``__module__`` set to torch's: pickle names a function by ``__module__`` and checks that importing it finds the
+    same object, which under the alias it does (``torch._utils`` is ``ember._utils``)."""
+    function = getattr(importlib.import_module(module), name)   # by torch's name: cloudpickle looks it up there
     if function.__qualname__ != name:
         raise pickle.PicklingError(f"ember's {module}.{name} is {function.__qualname__}: pickle would name it wrongly")
     function.__module__ = module

@@ -242,3 +242,57 @@ def test_pickling_a_tensor_with_hooks_warns_as_pytorch(tmp_path):
     mine, theirs = _ok(ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py"))
     assert mine == theirs
     assert "backward hook <function <lambda> at 0x> on tensor will not be serialized." in mine
+
+
+def test_classes_are_found_by_their_module_name_under_ember_run(tmp_path):
+    """Under ``ember run`` ``sys.modules[cls.__module__]`` holds each class ember shows under a torch name, as in
+    PyTorch, so tools that look classes up there (cloudpickle, inspect) treat them as importable."""
+    write(tmp_path, "prog.py", '''
+        import inspect, sys
+        import torch
+        kinds = [torch.nn.Linear, torch.nn.Module, torch.nn.Parameter, torch.Tensor, torch.optim.Adam,
+                 torch.utils.data.DataLoader, torch.distributions.Normal, type(torch.float32), torch.Size]
+        for kind in kinds:
+            module = sys.modules.get(kind.__module__)
+            print(kind.__qualname__, module is not None and getattr(module, kind.__qualname__) is kind,
+                  inspect.getmodule(kind) is module)
+        ''')
+    mine, theirs = _ok(ember_run(tmp_path, "prog.py"), python(tmp_path, "prog.py"))
+    assert mine == theirs and "False" not in mine
+    for name in ("torch.utils.checkpoint", "torch.nn.modules.linear"):   # listed, yet -m runs them as before
+        run = ember_run(tmp_path, "-m", name)
+        assert run.returncode == 0 and run.stderr == "", run.stderr
+
+
+def test_cloudpickles_made_under_ember_run_load_in_pytorch_and_back(tmp_path):
+    """cloudpickle pickles a ``__main__`` module class and a lambda by value, and torch's classes, functions and the
+    ``torch`` module they use by reference: the file loads and runs in PyTorch and under ``ember run``, and
+    PyTorch's under ``ember run``."""
+    pytest.importorskip("cloudpickle")
+    write(tmp_path, "dump.py", '''
+        import sys, cloudpickle, torch
+        class Box(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = torch.nn.Linear(2, 2)
+                with torch.no_grad():
+                    self.lin.weight.fill_(0.25)
+                    self.lin.bias.fill_(-1)
+            def forward(self, x):
+                return torch.relu(self.lin(x)) + x * 2
+        triple = lambda t: t * 3
+        with open(sys.argv[1], "wb") as f:
+            f.write(cloudpickle.dumps({"box": Box(), "f": triple, "t": torch.arange(4.).reshape(2, 2).t()}))
+        ''')
+    write(tmp_path, "load.py", '''
+        import pickle, sys, torch
+        with open(sys.argv[1], "rb") as f:
+            loaded = pickle.load(f)
+        box, t = loaded["box"], loaded["t"]
+        print(type(box).__name__, isinstance(box, torch.nn.Module), type(box.lin.weight))
+        print(box(torch.ones(1, 2)).tolist(), loaded["f"](t).tolist(), t.stride())
+        ''')
+    _ok(ember_run(tmp_path, "dump.py", "mine.pkl"), python(tmp_path, "dump.py", "theirs.pkl"))
+    runs = _ok(python(tmp_path, "load.py", "mine.pkl"), ember_run(tmp_path, "load.py", "mine.pkl"),
+               ember_run(tmp_path, "load.py", "theirs.pkl"), python(tmp_path, "load.py", "theirs.pkl"))
+    assert runs[:3] == runs[3:] * 3
