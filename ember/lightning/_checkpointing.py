@@ -17,10 +17,7 @@ class _Checkpointing:
     def save_checkpoint(self, filepath, weights_only=False):
         """Writes a Lightning checkpoint (atomically, through ``ember.save``; rank 0 writes, every rank waits)."""
         with self.profiler.profile("save_checkpoint"):
-            checkpoint = self._checkpoint(weights_only)
-            if self.is_global_zero:   # into its folder, made if missing, as Lightning's checkpoint IO does
-                os.makedirs(os.path.dirname(os.fspath(filepath)) or ".", exist_ok=True)
-                ember.save(checkpoint, filepath)
+            self.strategy.save_checkpoint(self._checkpoint(weights_only), filepath)
         self.strategy.barrier("Trainer.save_checkpoint")
 
     def _checkpoint(self, weights_only=False):
@@ -94,7 +91,28 @@ class _Checkpointing:
                                                        "is_last_batch": bool(val) and val >= sum(self.num_val_batches)},
                 "epoch_progress": {"total": dict(epochs), "current": epochs}}
 
+    @property
+    def ckpt_path(self):
+        """The checkpoint the last fit, validate, test or predict loaded (None if none), or the one set here, which
+        the next ones load until it is set to None or another is passed to them."""
+        return getattr(self, "_ckpt_path", None)
+
+    @ckpt_path.setter
+    def ckpt_path(self, ckpt_path):
+        self._ckpt_path, self._ckpt_path_set = ckpt_path, bool(ckpt_path)
+
     def _select_ckpt_path(self, fn, ckpt_path, model_provided):
+        """The checkpoint ``fn`` loads: the one set as ``trainer.ckpt_path`` unless another is passed (which then
+        replaces it, with Lightning's warning), else as ``_parse_ckpt_path`` chooses."""
+        if getattr(self, "_ckpt_path_set", False):
+            if not ckpt_path:
+                return self._ckpt_path
+            rank_zero_warn(f"`trainer.ckpt_path = {self._ckpt_path!r}` was called but then you passed "
+                           f"`trainer.fit(ckpt_path={ckpt_path!r})`. The latter will be loaded.")
+            self._ckpt_path, self._ckpt_path_set = None, False
+        return self._parse_ckpt_path(fn, ckpt_path, model_provided)
+
+    def _parse_ckpt_path(self, fn, ckpt_path, model_provided):
         """The checkpoint file ``fn`` loads, as Lightning chooses it: none for a model passed in without
         ``ckpt_path``; the best checkpoint (with a warning) for the model of a previous fit; "best" and "last"
         resolved through the ModelCheckpoint callbacks ("last": the newest ``last*.ckpt`` in their folders, or none
@@ -141,6 +159,8 @@ class _Checkpointing:
         if not os.path.exists(ckpt_path):
             raise FileNotFoundError(f"Checkpoint file not found: {ckpt_path}")
         weights_only = getattr(self, "_weights_only", None)   # fit/validate/test/predict's, None: False
+        if self.strategy.checkpoint_io is not None:   # a plugin gets Lightning's argument as given
+            return self.strategy.load_checkpoint(ckpt_path, weights_only)
         return ember.load(ckpt_path, weights_only=False if weights_only is None else weights_only)
 
     def _restore(self, checkpoint, ckpt_path):

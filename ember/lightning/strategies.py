@@ -22,8 +22,9 @@ class Strategy:
     strategy_name = "single_device"
     world_size, global_rank, local_rank, node_rank = 1, 0, 0, 0
 
-    def __init__(self):
+    def __init__(self, checkpoint_io=None):
         self.model, self.lightning_module = None, None
+        self.checkpoint_io = checkpoint_io   # a Lightning CheckpointIO plugin; None: ember.save / ember.load
 
     @property
     def is_global_zero(self):
@@ -59,11 +60,29 @@ class Strategy:
         """``tensor`` reduced across processes by ``reduce_op`` ("mean", "sum", "max", "min")."""
         return tensor
 
+    def save_checkpoint(self, checkpoint, filepath):
+        """Rank 0 writes ``checkpoint`` through the CheckpointIO plugin, or with ``ember.save`` into its folder."""
+        if not self.is_global_zero:
+            return
+        if self.checkpoint_io is not None:
+            self.checkpoint_io.save_checkpoint(checkpoint, filepath)
+            return
+        os.makedirs(os.path.dirname(os.fspath(filepath)) or ".", exist_ok=True)
+        ember.save(checkpoint, filepath)
+
+    def load_checkpoint(self, checkpoint_path, weights_only=None):
+        """The checkpoint at ``checkpoint_path``, read by the CheckpointIO plugin or ``ember.load``."""
+        if self.checkpoint_io is not None:
+            return self.checkpoint_io.load_checkpoint(checkpoint_path, weights_only=weights_only)
+        return ember.load(checkpoint_path, weights_only=weights_only)
+
     def remove_checkpoint(self, filepath):
-        """Deletes a checkpoint file or folder, if it exists (rank 0 does it)."""
-        if self.is_global_zero and os.path.exists(filepath):
+        """Deletes a checkpoint file or folder, if it exists (rank 0 does it, through the CheckpointIO plugin)."""
+        if self.is_global_zero and self.checkpoint_io is not None:
+            self.checkpoint_io.remove_checkpoint(filepath)
+        elif self.is_global_zero and os.path.lexists(filepath):
             import shutil
-            shutil.rmtree(filepath) if os.path.isdir(filepath) else os.remove(filepath)
+            shutil.rmtree(filepath) if os.path.isdir(filepath) and not os.path.islink(filepath) else os.remove(filepath)
 
     def all_gather(self, tensor, group=None, sync_grads=False):
         """Every process's ``tensor``, stacked along a new first dimension (world size > 1)."""
@@ -86,7 +105,7 @@ class SingleDeviceStrategy(Strategy):
     Trainer runs on the CPU)."""
 
     def __init__(self, device="cpu", accelerator=None, checkpoint_io=None, precision_plugin=None):
-        super().__init__()
+        super().__init__(checkpoint_io)
         if ember.device(device).type != "cpu":
             raise ValueError(f"ember's Trainer runs on the CPU; SingleDeviceStrategy(device={device!r}) is not "
                              "supported")
@@ -98,8 +117,9 @@ class DDPStrategy(Strategy):
 
     strategy_name = "ddp"
 
-    def __init__(self, find_unused_parameters=False, start_method="spawn", process_group_backend=None, **ddp_kwargs):
-        super().__init__()
+    def __init__(self, find_unused_parameters=False, start_method="spawn", process_group_backend=None,
+                 checkpoint_io=None, **ddp_kwargs):
+        super().__init__(checkpoint_io)
         self.find_unused_parameters, self.start_method = find_unused_parameters, start_method
         self.process_group_backend = process_group_backend or "gloo"
         self._ddp_kwargs = ddp_kwargs
@@ -221,6 +241,22 @@ def strategy_for(strategy, devices, num_nodes):
     if isinstance(chosen, DDPStrategy):
         chosen.num_processes, chosen.num_nodes = count, num_nodes
     return chosen
+
+
+def use_plugins(strategy, plugins):
+    """Gives ``strategy`` the Trainer's CheckpointIO plugin (one with Lightning's ``save_checkpoint``,
+    ``load_checkpoint`` and ``remove_checkpoint``), as Lightning's connector does; other plugins are not used."""
+    plugins = list(plugins) if isinstance(plugins, (list, tuple)) else [] if plugins is None else [plugins]
+    checkpoint_ios = [p for p in plugins
+                      if all(callable(getattr(p, m, None)) for m in ("save_checkpoint", "load_checkpoint",
+                                                                      "remove_checkpoint"))]
+    if len(checkpoint_ios) > 1:
+        from .utilities.exceptions import MisconfigurationException
+        raise MisconfigurationException("Received multiple values for CheckpointIO flags in `plugins`. Expected one "
+                                        "value for each type at most.")
+    if checkpoint_ios:
+        strategy.checkpoint_io = checkpoint_ios[0]
+    return strategy
 
 
 def _device_count(devices):

@@ -25,7 +25,7 @@ from .callbacks import Callback, Checkpoint, ModelCheckpoint, ModelSummary, Prog
 from .datamodule import LightningDataModule
 from .loggers import CSVLogger, Logger, TensorBoardLogger
 from .profilers import Profiler, _init_profiler
-from .strategies import DDPStrategy, Strategy, strategy_for
+from .strategies import DDPStrategy, Strategy, strategy_for, use_plugins
 from .tuner.exit import TunerExit
 from .utilities.rank_zero import WarningCache, rank_zero_info, rank_zero_warn
 from .utilities.warnings import PossibleUserWarning
@@ -69,7 +69,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         if barebones and profiler is not None:
             raise ValueError(f"`Trainer(barebones=True, profiler={profiler!r})` was passed. Profiling can impact raw "
                              "speed so it is disabled in barebones mode.")
-        self.strategy = strategy_for(strategy, devices, num_nodes)
+        self.strategy = use_plugins(strategy_for(strategy, devices, num_nodes), plugins)
         self.num_nodes, self.use_distributed_sampler = num_nodes, use_distributed_sampler
         self.precision = _PRECISIONS.get(precision if precision is not None else "32-true")
         if str(precision) in ("16", "bf16"):
@@ -226,7 +226,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             datamodule, train_dataloaders = train_dataloaders, None
         if self._must_launch():
             return launch(self, "fit", model, train_dataloaders, val_dataloaders, datamodule, ckpt_path)
-        ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
+        ckpt_path = self._ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
         self._attach(model, datamodule, "fit", val_given=val_dataloaders is not None)
         self._reset_metrics()
         self.state = "fitting"
@@ -934,6 +934,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         return results
 
     def _load_weights(self, ckpt_path):
+        self._ckpt_path = ckpt_path
         if ckpt_path is None:
             return
         checkpoint = self._load_checkpoint(ckpt_path)   # the weights, the datamodule's and callbacks' state

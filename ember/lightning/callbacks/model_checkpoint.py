@@ -128,8 +128,8 @@ class ModelCheckpoint(Checkpoint):
             filepath = self._interpolated_path(candidates, trainer)
             previous, self.best_model_path = self.best_model_path, filepath
             self._write(trainer, filepath)
-            if self.save_top_k == 1 and previous and previous != filepath:
-                self._remove(trainer, previous)
+            if self.save_top_k == 1 and previous:
+                self._remove(trainer, previous, filepath)
             return
         if self.monitor not in candidates:
             raise RuntimeError(f"`ModelCheckpoint(monitor={self.monitor!r})` could not find the monitored key in the "
@@ -171,8 +171,8 @@ class ModelCheckpoint(Checkpoint):
                            f"reached {float(current):0.5f} (best {float(self.best_model_score):0.5f}), saving model to "
                            f"{filepath!r} as top {k}")
         self._write(trainer, filepath)
-        if removed is not None and removed != filepath:
-            self._remove(trainer, removed)
+        if removed:
+            self._remove(trainer, removed, filepath)
 
     def _save_last(self, trainer, candidates):
         if not self.save_last:
@@ -185,8 +185,8 @@ class ModelCheckpoint(Checkpoint):
             os.symlink(os.path.relpath(self.best_model_path, os.path.dirname(filepath)), filepath)
         else:
             self._write(trainer, filepath)
-        if previous and previous != filepath:
-            self._remove(trainer, previous)
+        if previous:
+            self._remove(trainer, previous, filepath)
 
     # --- names and files ------------------------------------------------------------------------------------
     @classmethod
@@ -227,10 +227,16 @@ class ModelCheckpoint(Checkpoint):
         trainer.save_checkpoint(filepath, self.save_weights_only)
         self._last_global_step_saved = trainer.global_step
 
-    @staticmethod
-    def _remove(trainer, path):
-        if trainer.is_global_zero and os.path.lexists(path):
-            os.remove(path)
+    def _remove(self, trainer, previous, current):
+        """Removes the ``previous`` checkpoint that ``current`` replaces, unless (as in Lightning) it is ``current``
+        itself, the one the trainer resumed from, or a file outside ``dirpath``."""
+        if previous == current:
+            return
+        previous = os.path.abspath(previous)
+        if trainer.ckpt_path is not None and previous == os.path.abspath(trainer.ckpt_path):
+            return
+        if os.path.commonpath([previous, os.path.abspath(self.dirpath)]) == os.path.abspath(self.dirpath):
+            trainer.strategy.remove_checkpoint(previous)
 
     # --- state ----------------------------------------------------------------------------------------------
     def state_dict(self):

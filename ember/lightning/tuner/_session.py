@@ -30,11 +30,11 @@ def trial_session(trainer, prefix, isolate_rng):
     finally:
         for name, value in settings.items():
             setattr(trainer, name, value)
-        trainer._restore_state(ember.load(path))
+        trainer._ckpt_path = path   # as Lightning's restore leaves it
+        trainer._restore_state(trainer.strategy.load_checkpoint(path))
         trainer.current_epoch, trainer.global_step, trainer._batches_that_stepped = counters
         trainer.should_stop = False
-        if trainer.is_global_zero and os.path.exists(path):
-            os.remove(path)
+        trainer.strategy.remove_checkpoint(path)
         trainer._load_fit_data()
         if isolate_rng:
             random.setstate(generators[0])
