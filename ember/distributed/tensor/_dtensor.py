@@ -8,7 +8,7 @@ from ... import overrides
 from ..._tensor import Size, Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
-from ..device_mesh import _entered
+from ..device_mesh import DeviceMesh, _entered
 from ._redistribute import local_shape_and_offset, normalized, redistribute_array
 from .placement_types import Placement, Replicate, Shard
 
@@ -96,8 +96,13 @@ class DTensor(Tensor):
         return (f"DTensor(local_tensor={self.to_local()!r}, device_mesh={self._spec.mesh!r}, "
                 f"placements={self._spec.placements!r})")
 
+    _pickles_itself = True   # torch.save stores the local part and the layout, not a global-shaped storage
+
     def __reduce_ex__(self, protocol):
-        return _rebuild, (self.to_local().detach(), self._spec, self.requires_grad)
+        mesh, spec = self._spec.mesh, self._spec
+        where = (mesh.device_type, mesh.mesh.tolist(), mesh.mesh_dim_names)
+        return _rebuild, (_make(self._data), where, spec.placements, tuple(spec.shape), spec.stride,
+                          self.requires_grad)
 
     def __deepcopy__(self, memo):
         if id(self) in memo:
@@ -184,7 +189,16 @@ class DTensor(Tensor):
         return whole.to_local(grad_placements=grad_placements)
 
 
-def _rebuild(local, spec, requires_grad):
+_REBUILT_MESHES = {}
+
+
+def _rebuild(local, where, placements, shape, stride, requires_grad):
+    """A pickled DTensor: its mesh made again from its ranks (a mesh over the whole job needs no collective)."""
+    device_type, ranks, names = where
+    key = (device_type, repr(ranks), names)
+    if key not in _REBUILT_MESHES:
+        _REBUILT_MESHES[key] = DeviceMesh(device_type, ranks, mesh_dim_names=names)
+    spec = DTensorSpec(_REBUILT_MESHES[key], tuple(placements), Size(shape), tuple(stride))
     return _new(local._data, spec, requires_grad)
 
 

@@ -6,6 +6,7 @@ errors. Each rank writes its results as JSON to OUT_DIR/<library>-<rank>.json, f
 
     python dtensor.py ember|torch OUT_DIR
 """
+import io
 import sys
 
 from _beside_torch import LIBRARY, dist, finish, record, start, torch
@@ -85,6 +86,15 @@ filled[4].uniform_(-1, 1)
 for i, value in enumerate(filled):
     check(f"init_{i}", lambda: value)
 check("init_after", lambda: torch.rand(2).tolist())
+
+def saved_and_loaded():
+    buffer = io.BytesIO()
+    torch.save({"value": d1}, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=False)["value"]
+
+
+check("save_load", saved_and_loaded)
 
 # pointwise ops
 check("add", lambda: d0 + d0 * 2)
