@@ -105,10 +105,11 @@ def test_kaiming_of_a_zero_element_tensor_warns_as_torch(name):
             assert getattr(lib.nn.init, name)(tensor) is tensor
 
 
-@pytest.mark.parametrize("family", ["padding", "pooling"])
-def test_padding_and_pooling_classes_subclass_as_torch(family):
+@pytest.mark.parametrize("family", ["padding", "pooling", "activation"])
+def test_module_classes_subclass_as_torch(family):
     # thop (which ultralytics uses to count FLOPs) keys its table on nn.modules.padding._ReflectionPadNd,
     # nn.modules.pooling._AdaptiveAvgPoolNd and the other private bases; isinstance must answer as in PyTorch
+    # (a ReLU6 is a Hardtanh, a CELU is not an ELU)
     import importlib
     theirs, ours = (importlib.import_module(f"{lib}.nn.modules.{family}") for lib in ("torch", "ember"))
     classes = {name: cls for name, cls in vars(theirs).items()
@@ -119,9 +120,12 @@ def test_padding_and_pooling_classes_subclass_as_torch(family):
         ember_bases = [base.__name__ for base in getattr(ours, name).__mro__ if base.__name__ in classes]
         assert ember_bases == torch_bases, name
     build = {"padding": lambda lib: lib.nn.ZeroPad2d((1, 2, 0, 1)),
-             "pooling": lambda lib: lib.nn.AvgPool3d(2, stride=1, padding=1)}[family]
+             "pooling": lambda lib: lib.nn.AvgPool3d(2, stride=1, padding=1),
+             "activation": lambda lib: lib.nn.ReLU6()}[family]
     x = numpy.random.default_rng(3).standard_normal((1, 2, 3, 4, 5)).astype(numpy.float32)
     layers = [build(lib) for lib in (ember, torch)]
     assert repr(layers[0]) == repr(layers[1])
+    assert [{k: v for k, v in vars(layer).items() if not k.startswith("_")} for layer in layers] == \
+        [{k: v for k, v in vars(layers[1]).items() if not k.startswith("_")}] * 2
     numpy.testing.assert_allclose(layers[0](ember.tensor(x[0])).numpy(), layers[1](torch.tensor(x[0])).numpy(),
                                   rtol=1e-6)

@@ -39,13 +39,6 @@ class ReLU(_Inplace):
         return F.relu(input, self.inplace)
 
 
-class ReLU6(_Inplace):
-    """Applies min(max(x, 0), 6) elementwise."""
-
-    def forward(self, input):
-        return F.relu6(input, self.inplace)
-
-
 class SiLU(_Inplace):
     """Applies x * sigmoid(x) elementwise."""
 
@@ -101,21 +94,25 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
-class ELU(Module):
-    """Applies x if x > 0 else alpha * (exp(x) - 1)."""
+class _Alpha(Module):
+    """ELU's and CELU's shared state (siblings, as in PyTorch: a CELU is not an ELU)."""
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
-        return F.elu(input, self.alpha, self.inplace)
-
     def extra_repr(self):
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
-class CELU(ELU):
+class ELU(_Alpha):
+    """Applies x if x > 0 else alpha * (exp(x) - 1)."""
+
+    def forward(self, input):
+        return F.elu(input, self.alpha, self.inplace)
+
+
+class CELU(_Alpha):
     """Applies max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
 
     def forward(self, input):
@@ -159,6 +156,19 @@ class Hardtanh(Module):
         return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
 
 
+class ReLU6(Hardtanh):
+    """Applies min(max(x, 0), 6) elementwise (a Hardtanh on [0, 6], as PyTorch's)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input):
+        return F.relu6(input, self.inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
 class Softplus(Module):
     """Applies log(1 + exp(beta * x)) / beta, linear above ``threshold``."""
 
@@ -187,21 +197,25 @@ class Threshold(Module):
         return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
 
 
-class Softshrink(Module):
-    """Shrinks values toward zero by ``lambd``."""
+class _Shrink(Module):
+    """Softshrink's and Hardshrink's shared state (siblings, as in PyTorch)."""
 
     def __init__(self, lambd=0.5):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input):
-        return F.softshrink(input, self.lambd)
-
     def extra_repr(self):
         return str(self.lambd)
 
 
-class Hardshrink(Softshrink):
+class Softshrink(_Shrink):
+    """Shrinks values toward zero by ``lambd``."""
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+
+class Hardshrink(_Shrink):
     """Zeroes values with |x| <= lambd."""
 
     def forward(self, input):
