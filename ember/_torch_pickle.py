@@ -105,18 +105,19 @@ def reduce(obj):
         return torch_function("torch._utils", "_rebuild_parameter"), (data, obj.requires_grad, hooks)
     warn_if_has_hooks(obj)   # (a Parameter pickles its data, a tensor without them, as in PyTorch)
     if obj.is_meta:
-        return torch_function("torch._utils", "_rebuild_meta_tensor_no_storage"), (
-            obj.dtype, tuple(obj.shape), obj.stride(), obj.requires_grad)
-    if obj.device.type != "cpu":   # PyTorch's form for a device tensor by way of the CPU
-        return torch_function("torch._utils", "_rebuild_device_tensor_from_cpu_tensor"), (
-            _make(_backend.move(obj._data, _backend.CPU)), obj.dtype, str(obj.device), obj.requires_grad)
-    storage, offset, stride = _locate(obj)
-    args = (storage, offset, tuple(obj.shape), stride, obj.requires_grad, hooks)
-    if obj.dtype.name not in _STORAGE_NAMES:
-        rebuild, args = torch_function("torch._utils", "_rebuild_tensor_v3"), args + (obj.dtype,)
+        rebuild = torch_function("torch._utils", "_rebuild_meta_tensor_no_storage")
+        args = (obj.dtype, tuple(obj.shape), obj.stride(), obj.requires_grad)
+    elif obj.device.type != "cpu":   # PyTorch's form for a device tensor by way of the CPU
+        rebuild = torch_function("torch._utils", "_rebuild_device_tensor_from_cpu_tensor")
+        args = (_make(_backend.move(obj._data, _backend.CPU)), obj.dtype, str(obj.device), obj.requires_grad)
     else:
-        rebuild = torch_function("torch._utils", "_rebuild_tensor_v2")
-    kind = type(obj)
+        storage, offset, stride = _locate(obj)
+        args = (storage, offset, tuple(obj.shape), stride, obj.requires_grad, hooks)
+        if obj.dtype.name not in _STORAGE_NAMES:
+            rebuild, args = torch_function("torch._utils", "_rebuild_tensor_v3"), args + (obj.dtype,)
+        else:
+            rebuild = torch_function("torch._utils", "_rebuild_tensor_v2")
+    kind = type(obj)   # a subclass, or a tensor with attributes, is rebuilt so and given them, whatever its kind
     if isinstance(obj, Buffer):   # PyTorch's Buffer(...) is a plain tensor marked as one
         kind, state = Tensor, {**state, "_is_buffer": True}
     if kind is Tensor and not state:

@@ -22,6 +22,8 @@ DUMP = '''
     p.note = "kept"
     tagged = torch.tensor([1, 2])
     tagged.foo = 7
+    meta_tagged = torch.empty(3, device="meta")
+    meta_tagged.foo = 8
     layer = torch.nn.Linear(2, 3)
     with torch.no_grad():
         layer.weight.copy_(torch.arange(6.).reshape(3, 2))
@@ -36,6 +38,7 @@ DUMP = '''
         "leaf": x, "nonleaf": x * 3, "param": torch.nn.Parameter(torch.ones(2, 2)), "frozen": p.requires_grad_(False),
         "buffer": torch.nn.Buffer(torch.tensor([4.0]), persistent=False), "tagged": tagged,
         "sub": torch.tensor([5.0, 6.0]).as_subclass(MyTensor), "meta": torch.empty(2, 3, device="meta"),
+        "meta_tagged": meta_tagged,
         "coo": torch.sparse_coo_tensor([[0, 1], [1, 0]], [3.0, 4.0], (2, 2)),
         "csr": torch.tensor([[0.0, 1.0], [2.0, 0.0]]).to_sparse_csr(),
         "qtensor": torch.quantize_per_tensor(torch.tensor([0.5, 1.0]), 0.1, 3, torch.quint8),
