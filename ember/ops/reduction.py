@@ -194,6 +194,9 @@ class Sum(Primitive):
             if len(dims) == 1 and dims[0] == a.ndim - 1 and a.ndim > 1 and a.shape[-1] < 8 and dtype is None \
                     and a.size > _SMALL and a.dtype.kind == "f":
                 return _sum_short_last(a, keepdim)
+            if len(dims) == 1 and dims[0] != a.ndim - 1 and a.shape[dims[0]] > _BLOCK and dtype is None \
+                    and a.dtype == numpy.float32:
+                return _cascade_sum(a, dims[0], keepdim)
             return _add_reduce(a, dims, dtype, None, keepdim)
         return a.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
@@ -212,6 +215,26 @@ class Sum(Primitive):
             out[...] = grad
             return out
         return ctx.xp.broadcast_to(grad, shape)
+
+
+_BLOCK = 8   # rows a cascaded sum adds one after another before summing the partial sums
+
+
+def _cascade_sum(a, axis, keepdim):
+    """A float32 sum along a long axis that is not the last. NumPy adds such an axis row after row, so its rounding
+    error grows with the length (4e-6 relative over 13,824 rows, where PyTorch's cascade sum keeps 1e-7: MONAI's
+    mutual-information loss came out 7e-4 off); this sums blocks of _BLOCK rows, then blocks of those sums, ..."""
+    index = (slice(None),) * axis
+    while a.shape[axis] > _BLOCK:
+        n = a.shape[axis]
+        whole = n - n % _BLOCK
+        blocks = a[index + (slice(0, whole),)].reshape(a.shape[:axis] + (whole // _BLOCK, _BLOCK) + a.shape[axis + 1:])
+        partial = _add_reduce(blocks, axis + 1)
+        if whole < n:
+            partial = numpy.concatenate([partial, _add_reduce(a[index + (slice(whole, None),)], axis, None, None,
+                                                              True)], axis)
+        a = partial
+    return _add_reduce(a, axis, None, None, keepdim)
 
 
 def _sum_short_last(a, keepdim):
