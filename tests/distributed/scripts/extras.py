@@ -114,6 +114,19 @@ dist.init_process_group("gloo", store=store, rank=rank, world_size=2, timeout=da
 value = torch.tensor([float(rank + 1)])
 dist.all_reduce(value)
 results["with_store"] = [dist.get_world_size(), value.tolist()]
+
+# the shard layout query libraries import (transformers), on meshes made last: they add groups
+if sys.argv[1] == "torch":
+    from torch.distributed.tensor import Replicate, Shard
+    from torch.distributed.tensor._utils import compute_local_shape_and_global_offset
+else:
+    from ember.distributed.tensor import Replicate, Shard
+    from ember.distributed.tensor._utils import compute_local_shape_and_global_offset
+line, grid = dist.init_device_mesh("cpu", (2,)), dist.init_device_mesh("cpu", (2, 1))
+record("local_shapes", lambda: [compute_local_shape_and_global_offset(*case) for case in [
+    ((5, 3), line, [Shard(0)]), ((1, 3), line, [Shard(0)]), ((4, 7), line, [Shard(1)]), ((4, 7), line, [Replicate()]),
+    ((9, 2), grid, [Shard(0), Shard(0)]), ((9, 6), grid, [Replicate(), Shard(1)]),
+    ((9, 6), grid, [Shard(1), Shard(0)], True)]])
 dist.destroy_process_group()
 
 with open(os.path.join(sys.argv[3], f"{sys.argv[1]}-{rank}.json"), "w") as file:   # files: ranks' stdout interleave
