@@ -6,6 +6,7 @@ results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember'
     python extras.py ember|torch STORE_PATH OUT_DIR
 """
 import datetime
+import importlib
 import json
 import os
 import sys
@@ -127,6 +128,14 @@ record("local_shapes", lambda: [compute_local_shape_and_global_offset(*case) for
     ((5, 3), line, [Shard(0)]), ((1, 3), line, [Shard(0)]), ((4, 7), line, [Shard(1)]), ((4, 7), line, [Replicate()]),
     ((9, 2), grid, [Shard(0), Shard(0)]), ((9, 6), grid, [Replicate(), Shard(1)]),
     ((9, 6), grid, [Shard(1), Shard(0)], True)]])
+functional = importlib.import_module(f"{sys.argv[1]}.distributed._functional_collectives")
+for name, group in (("world", dist.group.WORLD), ("mesh", line), ("mesh_dim", (grid, 0))):
+    x = torch.arange(4.0 + rank * 2).mul(rank + 1).requires_grad_()
+    splits = ([1, 3], [1, 2]) if rank == 0 else ([2, 4], [3, 4])   # (input, output) rows to and from each rank
+    out = functional.wait_tensor(functional.all_to_all_single_autograd(x, splits[1], splits[0], group))
+    (out * torch.arange(1.0, out.shape[0] + 1)).sum().backward()
+    results[f"all_to_all_{name}"] = [out.tolist(), x.grad.tolist()]
+record("all_to_all_even", lambda: functional.all_to_all_single(torch.arange(4.0) + rank, None, None, line).tolist())
 dist.destroy_process_group()
 
 with open(os.path.join(sys.argv[3], f"{sys.argv[1]}-{rank}.json"), "w") as file:   # files: ranks' stdout interleave
