@@ -107,3 +107,14 @@ def test_rpc_module_without_rpc():
     from ember.distributed import rpc
     assert rpc.is_available() is False and rpc.__all__ == ["is_available"]
     assert not hasattr(rpc, "api") and not hasattr(rpc, "init_rpc")
+
+
+def test_composable_fsdp_is_fsdp2_under_its_former_path():
+    # transformers imports fully_shard from torch.distributed._composable.fsdp whenever torch.distributed is available
+    import ember.distributed._composable.fsdp as ours
+    import ember.distributed.fsdp as fsdp
+    import torch.distributed._composable.fsdp as theirs
+    import torch.distributed.fsdp as torch_fsdp
+    assert sorted(ours.__all__) == sorted(n for n in ours.__all__ if hasattr(theirs, n))
+    assert all(getattr(ours, name) is getattr(fsdp, name) for name in ours.__all__)
+    assert all(getattr(theirs, name) is getattr(torch_fsdp, name) for name in ours.__all__)
