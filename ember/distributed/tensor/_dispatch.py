@@ -70,6 +70,8 @@ def dispatch(func, args, kwargs):
         return _reduction(name, inner, args, kwargs)
     if name == "stack":
         return _stack(inner, args, kwargs)
+    if name in _PERMUTING or name in _RESHAPING:
+        return _shape_op(name, inner, args, kwargs)
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
         return inner(_make(args[0]._data), *args[1:], **kwargs)
     raise no_rule(name, args, kwargs)
@@ -152,7 +154,7 @@ def _broadcast_shape(shapes):
     return tuple(out)
 
 
-def _keeps_partial(base, self, dtensors, args, kwargs, placement):
+def _keeps_partial(base, dtensors, args, kwargs, placement):
     """Whether ``base`` applied to partial values of ``placement`` gives the partial values of the result."""
     if base in IDENTITY or base in ("neg", "negative", "positive", "__neg__", "__pos__", "copy", "zero", "detach"):
         return True
@@ -176,6 +178,9 @@ def _pointwise(name, base, inner, args, kwargs, inplace):
     dtensors = _dtensors(args, kwargs)
     mesh = _check_operands(base, dtensors, args, kwargs)
     self = args[0] if isinstance(args[0], DTensor) else None
+    if inplace and self is None:
+        raise RuntimeError(f"aten.{name}.Tensor got mixed torch.Tensor and DTensor, need to convert all torch.Tensor "
+                           "to DTensor before calling distributed operators!")
     shapes = [tuple(d.shape) for d in dtensors] + [tuple(a.shape) for a in list(args) + list(kwargs.values())
                                                     if isinstance(a, Tensor) and not isinstance(a, DTensor)]
     out_shape = tuple(self.shape) if inplace else _broadcast_shape(shapes)
@@ -183,12 +188,12 @@ def _pointwise(name, base, inner, args, kwargs, inplace):
     for mesh_dim in range(mesh.ndim):
         if inplace:
             placement = self.placements[mesh_dim]
-            if placement.is_partial() and not _keeps_partial(base, self, dtensors, args, kwargs, placement):
+            if placement.is_partial() and not _keeps_partial(base, dtensors, args, kwargs, placement):
                 raise RuntimeError(f"aten.{name}: in-place op on a DTensor with placement {placement} would need to "
                                    "change its placement; redistribute it to Replicate() first")
             out_placements.append(placement)
             continue
-        out_placements.append(_output_placement(base, self, dtensors, args, kwargs, mesh_dim, out_shape))
+        out_placements.append(_output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape))
     targets = {id(d): _input_placements(d, out_placements, out_shape) for d in dtensors}
     spec = DTensorSpec(mesh, tuple(out_placements), Size(out_shape), contiguous_stride(out_shape))
     if not inplace:
@@ -216,7 +221,7 @@ def _in_place_local(name, inner, args, kwargs, targets=None):
     return self
 
 
-def _output_placement(base, self, dtensors, args, kwargs, mesh_dim, out_shape):
+def _output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape):
     for d in dtensors:
         placement = d.placements[mesh_dim]
         if placement.is_shard():
@@ -226,7 +231,7 @@ def _output_placement(base, self, dtensors, args, kwargs, mesh_dim, out_shape):
     partials = {d.placements[mesh_dim] for d in dtensors if d.placements[mesh_dim].is_partial()}
     if len(partials) == 1:
         placement = partials.pop()
-        if _keeps_partial(base, self, dtensors, args, kwargs, placement):
+        if _keeps_partial(base, dtensors, args, kwargs, placement):
             return placement
     return Replicate()
 
@@ -317,11 +322,11 @@ def _reduction(name, inner, args, kwargs):
         return (total / count).redistribute(self.device_mesh, [Replicate()] * self.device_mesh.ndim)
     local = self if tuple(placements) == self.placements else self.redistribute(self.device_mesh, placements)
     if local._data.size == 0 and partial.reduce_op in ("max", "min") and self.numel():
-        return _empty_extreme(local, partial, spec, reduced, keepdim)
+        return _empty_extreme(local, partial, spec)
     return _run(inner, (local,) + tuple(args[1:]), kwargs, {}, spec)
 
 
-def _empty_extreme(dtensor, partial, spec, reduced, keepdim):
+def _empty_extreme(dtensor, partial, spec):
     """A max or min over a shard with no elements: the reduction's identity, so the other parts decide."""
     from ..._backend import xp_of
     array = dtensor._data
@@ -351,3 +356,90 @@ def _stack(inner, args, kwargs):
     shape = tuple(first.shape[:dim]) + (len(tensors),) + tuple(first.shape[dim:])
     spec = DTensorSpec(mesh, tuple(out_placements), Size(shape), contiguous_stride(shape))
     return _run(inner, args, kwargs, {id(d): tuple(placements) for d in dtensors}, spec)
+
+
+# --- shape ops ---------------------------------------------------------------------------------------------------
+
+_PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
+_RESHAPING = frozenset("view reshape flatten".split())
+
+
+def _permutation(name, ndim, args, kwargs):
+    """For each output dim, the input dim it comes from (None: a new dim of size 1)."""
+    if name in ("transpose", "swapaxes", "swapdims"):
+        dims = list(range(ndim))
+        first, second = (d % ndim for d in (args + tuple(kwargs.values()))[1:3])
+        dims[first], dims[second] = dims[second], dims[first]
+        return dims
+    if name == "t":
+        return list(range(ndim))[::-1]
+    if name == "T":
+        return list(range(ndim))[::-1]
+    if name == "mT":
+        return list(range(ndim - 2)) + [ndim - 1, ndim - 2]
+    if name == "unsqueeze":
+        dim = (args[1] if len(args) > 1 else kwargs["dim"]) % (ndim + 1)
+        return list(range(dim)) + [None] + list(range(dim, ndim))
+    dims = args[1:] if len(args) > 2 or not isinstance(args[1], (list, tuple)) else args[1]
+    return [d % ndim for d in kwargs.get("dims", dims)]
+
+
+def _view_groups(in_shape, out_shape):
+    """Input and output dims grouped where their sizes' products match, or None when they cannot be grouped."""
+    groups, i, j = [], 0, 0
+    while i < len(in_shape) or j < len(out_shape):
+        ins, outs, left, right = [], [], 1, 1
+        if i < len(in_shape):
+            ins.append(i)
+            left, i = in_shape[i], i + 1
+        if j < len(out_shape):
+            outs.append(j)
+            right, j = out_shape[j], j + 1
+        while left != right:
+            if left < right and i < len(in_shape):
+                ins.append(i)
+                left, i = left * in_shape[i], i + 1
+            elif right < left and j < len(out_shape):
+                outs.append(j)
+                right, j = right * out_shape[j], j + 1
+            else:
+                return None
+        groups.append((ins, outs))
+    return groups
+
+
+def _shape_op(name, inner, args, kwargs):
+    """Transposes, permutes and unsqueezes move a Shard to its dim's new place; views and reshapes keep one where
+    the sharded dim maps to one output dim of its size (PyTorch also splits and merges evenly sharded dims)."""
+    self = args[0]
+    shape = tuple(self.shape)
+    if name in _PERMUTING:
+        order = _permutation(name, self.ndim, args, kwargs)
+        out_shape = tuple(1 if d is None else shape[d] for d in order)
+        moved = {d: k for k, d in enumerate(order) if d is not None}
+        placements = tuple(Shard(moved[p.dim]) if p.is_shard() else p for p in self.placements)
+        spec = DTensorSpec(self.device_mesh, placements, Size(out_shape), contiguous_stride(out_shape))
+        return _run(inner, args, kwargs, {}, spec)
+    with overrides.DisableTorchFunctionSubclass():   # the output's global shape, from a meta tensor of the input's
+        from ... import empty
+        out_shape = tuple(inner(empty(shape, device="meta"), *args[1:], **kwargs).shape)
+    groups = _view_groups(shape, out_shape) or []
+    placements = []
+    for mesh_dim, placement in enumerate(self.placements):
+        if placement.is_shard():
+            group = next(((ins, outs) for ins, outs in groups if placement.dim in ins), None)
+            if group is None or len(group[0]) != 1 or len(group[1]) != 1:
+                size, parts = shape[placement.dim], self.device_mesh.size(mesh_dim)
+                if group is not None and group[0][0] == placement.dim and size % parts:
+                    raise RuntimeError(f"Cannot flatten unevenly sharded tensor: dimension {placement.dim} (size "
+                                       f"{size}) is not evenly divisible by mesh dimension {mesh_dim} (size {parts}). "
+                                       "Please redistribute the tensor before this operation.")
+                raise no_rule(name, args, kwargs)
+            placement = Shard(group[1][0])
+        placements.append(placement)
+    spec = DTensorSpec(self.device_mesh, tuple(placements), Size(out_shape), contiguous_stride(out_shape))
+    local_shape = spec.local_shape()
+    if name == "flatten":
+        return _run(inner, args, kwargs, {}, spec)
+    return _wrap(_ToLocal.apply(self, None).reshape(local_shape) if grad_state.enabled and self.requires_grad
+                 else _make(self._data).reshape(local_shape), spec)

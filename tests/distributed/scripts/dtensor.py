@@ -129,6 +129,19 @@ check("in_place_replicate", lambda: rep.clone().sub_(d0))
 check("zero_", lambda: d1.clone().zero_())
 check("copy_plain", lambda: d0.clone().copy_(x))
 
+# shape ops
+cube = distribute_tensor(torch.arange(60.).reshape(5, 4, 3), mesh, [Shard(1)])
+check("transpose", lambda: d0.transpose(0, 1))
+check("t", lambda: d1.t())
+check("T", lambda: d0.T)
+check("permute", lambda: cube.permute(2, 0, 1))
+check("unsqueeze", lambda: d1.unsqueeze(0))
+check("view_keeping_shard", lambda: cube.view(5, 4, 3, 1))
+check("reshape_other_dims", lambda: distribute_tensor(torch.arange(60.).reshape(5, 4, 3), mesh, [Shard(0)])
+      .reshape(5, 12))
+check("flatten_tail", lambda: distribute_tensor(torch.arange(60.).reshape(5, 4, 3), mesh, [Shard(0)]).flatten(1))
+check("replicated_view", lambda: rep.view(35))
+
 # reductions
 check("sum", lambda: d0.sum())
 check("sum_dim_sharded", lambda: d0.sum(0))
