@@ -9,6 +9,7 @@ those names back to ember, so torch is never imported.
 import _compat_pickle
 import codecs
 import contextlib
+import functools
 import io
 import os
 import pickle
@@ -658,8 +659,10 @@ def _parameter(budget, data=None, requires_grad=True):
     return _rebuild_parameter(data, requires_grad, None)
 
 
+@functools.cache
 def _constructors():
-    """Every callable a weights-only load may call, mapped to its argument-checking form."""
+    """Every callable a weights-only load may call, mapped to its argument-checking form (made once: the checking
+    forms read signatures, which took milliseconds per load of every storage in a plain pickle)."""
     from .nn.parameter import Parameter
     table = dict(BUILTIN_CONSTRUCTORS)
     table.update({f: _checked(f) for f in _REBUILD_FUNCTIONS + (_rebuild_from_type_v2, _dtype._by_name,
