@@ -28,6 +28,7 @@ from .profilers import Profiler, _init_profiler
 from .strategies import DDPStrategy, Strategy, strategy_for, use_plugins
 from .tuner.exit import TunerExit
 from .utilities.rank_zero import WarningCache, rank_zero_info, rank_zero_warn
+from .utilities.seed import isolate_rng
 from .utilities.warnings import PossibleUserWarning
 
 _warning_cache = WarningCache()   # warnings given once per process, as Lightning's
@@ -251,7 +252,8 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         with self._anomaly():
             val_loaders = _as_list(self.val_dataloaders)
             if self.num_sanity_val_steps and val_loaders and not self._restarting:
-                self._sanity_check(val_loaders)
+                with isolate_rng():   # as Lightning: the sanity check leaves the training data order as it was
+                    self._sanity_check(val_loaders)
             self._run_training()
         self._call_hook("on_fit_end")
         self._end_fit()

@@ -1,4 +1,6 @@
-"""seed_everything: seeds Python's, NumPy's and ember's generators, as Lightning's does."""
+"""seed_everything: seeds Python's, NumPy's and ember's generators, as Lightning's does; isolate_rng keeps a block
+from changing them."""
+import contextlib
 import logging
 import os
 import random
@@ -40,3 +42,23 @@ def seed_everything(seed=None, workers=False, verbose=True):
     ember.manual_seed(seed)
     os.environ["PL_SEED_WORKERS"] = f"{int(workers)}"
     return seed
+
+
+@contextlib.contextmanager
+def isolate_rng(include_cuda=True):
+    """Puts Python's, NumPy's and ember's (and with ``include_cuda`` the GPUs') generator states back as they were
+    when the block ends, as Lightning's does around its sanity check."""
+    import numpy
+
+    import ember
+    cuda = include_cuda and ember.cuda.is_available()
+    states = random.getstate(), numpy.random.get_state(), ember.get_rng_state(), \
+        ember.cuda.get_rng_state_all() if cuda else None
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        numpy.random.set_state(states[1])
+        ember.set_rng_state(states[2])
+        if cuda:
+            ember.cuda.set_rng_state_all(states[3])
