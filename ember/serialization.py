@@ -324,10 +324,10 @@ class _Stream:
         self.flush = getattr(file, "flush", lambda: None)
 
 
-def _write_archive(obj, file, archive_name, protocol, byteorder_record=True):
+def _write_archive(obj, file, archive_name, protocol, pickler=None, byteorder_record=True):
     storages = _Storages()
     pickled = io.BytesIO()
-    _Pickler(pickled, protocol, storages).dump(obj)
+    (pickler or _Pickler)(pickled, protocol, storages).dump(obj)
     with zipfile.ZipFile(_Stream(file), "w", zipfile.ZIP_STORED) as archive:
         def write(name, data):
             _write_record(archive, f"{archive_name}/{name}", data)
@@ -344,12 +344,33 @@ def _write_archive(obj, file, archive_name, protocol, byteorder_record=True):
         write(".data/serialization_id", _serialization_id())
 
 
+def _pickler_class(pickle_module):
+    """ember's pickler, or ember's pickler over ``pickle_module.Pickler`` when that is another pure-Python pickler."""
+    base = getattr(pickle_module, "Pickler", None)
+    if pickle_module is pickle or base in (pickle.Pickler, pickle._Pickler):
+        return _Pickler
+    if not (isinstance(base, type) and issubclass(base, pickle._Pickler)):
+        raise TypeError(f"save: pickle_module {getattr(pickle_module, '__name__', pickle_module)!r} has no pure-Python "
+                        f"Pickler (a subclass of pickle._Pickler, as dill's); ember writes PyTorch's names with one, "
+                        f"where the C pickler ({getattr(base, '__qualname__', base)}) would import torch to check them")
+    return _pickler_over(base)
+
+
+@functools.cache
+def _pickler_over(base):
+    """ember's pickler placed before ``base`` in the MRO; its dispatch is base's, with ember's own entries on top."""
+    own = {key: save for key, save in _Pickler.dispatch.items() if pickle._Pickler.dispatch.get(key) is not save}
+    dispatch = type(base.dispatch)(base.dispatch)
+    dispatch.update(own)
+    return type(f"_Pickler_{base.__name__}", (_Pickler, base), {"dispatch": dispatch})
+
+
 def _serialization_id():
     """40 random digits, the form of the id torch writes."""
     return "".join(f"{int.from_bytes(os.urandom(8), 'little'):020d}" for _ in range(2)).encode()
 
 
-def _write_legacy(obj, file, protocol):
+def _write_legacy(obj, file, protocol, pickler=None):
     """torch's pre-1.6 format: pickles of the magic number, the format version, the system info, the object and its
     storage keys (sorted, as torch's), then each storage's element count and bytes."""
     storages = _Storages()
@@ -357,7 +378,7 @@ def _write_legacy(obj, file, protocol):
                 "type_sizes": {"short": SHORT_SIZE, "int": INT_SIZE, "long": LONG_SIZE}}
     for header in (MAGIC_NUMBER, PROTOCOL_VERSION, sys_info):
         pickle.dump(header, file, protocol=protocol)
-    _Pickler(file, protocol, storages, legacy=True).dump(obj)
+    (pickler or _Pickler)(file, protocol, storages, legacy=True).dump(obj)
     refs = sorted(storages.refs, key=lambda ref: ref.key)
     pickle.dump([ref.key for ref in refs], file, protocol=protocol)
     for ref in refs:
@@ -365,16 +386,19 @@ def _write_legacy(obj, file, protocol):
         file.write(memoryview(ref.data).cast("B"))
 
 
-def save(obj, f, pickle_protocol=DEFAULT_PROTOCOL, *, _use_new_zipfile_serialization=True,
+def save(obj, f, pickle_module=pickle, pickle_protocol=DEFAULT_PROTOCOL, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     """Saves ``obj`` (tensors, state_dicts, optimizer states, modules, ...) to a path or binary file in PyTorch's
     zip format (or its pre-1.6 format, with ``_use_new_zipfile_serialization=False``); a path is replaced
-    atomically, so an interrupted save leaves the previous file intact."""
+    atomically, so an interrupted save leaves the previous file intact. ``pickle_module`` may be one whose
+    ``Pickler`` is a pure-Python pickler (``dill``'s): its own reductions then pickle what ember's do not."""
+    pickler = _pickler_class(pickle_module)
+
     def write(file, name):
         if _use_new_zipfile_serialization:
-            _write_archive(obj, file, name, pickle_protocol, byteorder_record=not _disable_byteorder_record)
+            _write_archive(obj, file, name, pickle_protocol, pickler, byteorder_record=not _disable_byteorder_record)
         else:
-            _write_legacy(obj, file, pickle_protocol)
+            _write_legacy(obj, file, pickle_protocol, pickler)
     if isinstance(f, (str, os.PathLike)):
         name = os.path.splitext(os.path.basename(os.fspath(f)))[0] or "archive"
         atomic_write(f, lambda file: write(file, name))
