@@ -16,6 +16,7 @@ _entered = []   # the meshes entered with ``with mesh:``, innermost last
 
 
 def _contiguous_strides(shape):
+    """Row-major strides of ``shape`` (a mesh's, or a DTensor's global shape)."""
     strides, step = [], 1
     for size in reversed(shape):
         strides.append(step)

@@ -9,6 +9,7 @@ from ..._tensor import Size, Tensor, _make
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ..device_mesh import DeviceMesh, _entered
+from ..device_mesh import _contiguous_strides as contiguous_stride
 from ._redistribute import local_shape_and_offset, normalized, redistribute_array
 from .placement_types import Placement, Replicate, Shard
 
@@ -25,15 +26,6 @@ class DTensorSpec(namedtuple("DTensorSpec", "mesh placements shape stride")):
     def with_placements(self, placements):
         """The same tensor laid out by ``placements``."""
         return DTensorSpec(self.mesh, tuple(placements), self.shape, self.stride)
-
-
-def contiguous_stride(shape):
-    """Row-major strides of ``shape``."""
-    stride, step = [], 1
-    for size in reversed(shape):
-        stride.append(step)
-        step *= size
-    return tuple(reversed(stride))
 
 
 class DTensor(Tensor):
