@@ -16,8 +16,9 @@ class HyperparametersMixin:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        object.__setattr__(self, "_hparams", AttributeDict())
-        object.__setattr__(self, "_hparams_initial", AttributeDict())
+        # save_hyperparameters may run before this __init__, as Lightning allows: what it saved stays
+        self.__dict__.setdefault("_hparams", AttributeDict())
+        self.__dict__.setdefault("_hparams_initial", AttributeDict())
 
     def save_hyperparameters(self, *args, ignore=None, frame=None, logger=True):
         """Stores the caller's ``__init__`` arguments (all, those named in ``args``, or a dict given as ``args[0]``)
@@ -41,18 +42,18 @@ class HyperparametersMixin:
                 values = {name: values[name] for name in args if name in values}
             object.__setattr__(self, "_hparams_name", "kwargs")
         values = {k: v for k, v in values.items() if k not in ignore}
-        self._hparams.update(values)
+        self.__dict__.setdefault("_hparams", AttributeDict()).update(values)
         object.__setattr__(self, "_hparams_initial", AttributeDict(copy.deepcopy(dict(self._hparams))))
 
     @property
     def hparams(self):
         """The saved hyperparameters (an AttributeDict)."""
-        return self._hparams
+        return self.__dict__.setdefault("_hparams", AttributeDict())
 
     @property
     def hparams_initial(self):
         """The hyperparameters as first saved, before any later change."""
-        return AttributeDict(copy.deepcopy(dict(self._hparams_initial)))
+        return AttributeDict(copy.deepcopy(dict(self.__dict__.get("_hparams_initial", {}))))
 
 
 def _init_arguments(frame, cls):
