@@ -41,3 +41,15 @@ def test_save_hyperparameters_before_init_matches_lightning(tmp_path, monkeypatc
                            + "\nprint(json.dumps(result))", tmp_path)
     assert ours == theirs
     assert ours["hparams"] == {"hidden": 3, "lr": 0.1, "extra": "x"} and ours["out_features"] == 3
+
+
+def test_core_module_paths_resolve_under_the_alias():
+    import subprocess
+    import sys
+    code = ("import ember\nember.install_torch_alias()\n"
+            "from lightning.pytorch.core.datamodule import LightningDataModule\n"
+            "from lightning.pytorch.core.module import LightningModule\nimport lightning.pytorch as pl\n"
+            "print(LightningDataModule is pl.LightningDataModule, LightningModule is pl.LightningModule)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
