@@ -37,6 +37,19 @@ def test_first_forward_materialises_and_becomes_the_regular_class(name, args, sh
     del t_out
 
 
+@pytest.mark.parametrize("name,args,shape", LAZY, ids=[c[0] for c in LAZY])
+def test_lazy_classes_are_instances_of_what_torch_says(name, args, shape):
+    """A lazy norm is a _BatchNorm/_InstanceNorm but no BatchNorm2d until it becomes one; lazy convs and LazyLinear
+    are their eager classes from the start (MONAI tells norms by isinstance)."""
+    def kinships(lib):
+        module = getattr(lib.nn, name)(*args)
+        eager = getattr(lib.nn, name[4:])
+        before = ([c.__name__ for c in type(module).__mro__], isinstance(module, eager))
+        module(lib.zeros(shape))
+        return before, isinstance(module, eager)
+    assert kinships(ember) == kinships(torch)
+
+
 def test_uninitialized_parameters_and_their_errors():
     layer = ember.nn.LazyLinear(3)
     assert isinstance(layer.weight, ember.nn.UninitializedParameter) and isinstance(layer.weight, ember.nn.Parameter)

@@ -148,8 +148,9 @@ def _lazy_conv_transpose(name, base):
                       f"{base.__name__} whose ``in_channels`` is inferred from the first input.")
 
 
-def _make_lazy(name, mixin, base, init, doc):
-    return type(name, (mixin, base), {"__init__": init, "cls_to_become": base, "__doc__": doc, "__module__": __name__})
+def _make_lazy(name, mixin, base, init, doc, becomes=None):
+    return type(name, (mixin, base), {"__init__": init, "cls_to_become": becomes or base, "__doc__": doc,
+                                      "__module__": __name__})
 
 
 class _LazyNormBase(LazyModuleMixin):
@@ -187,8 +188,11 @@ def _lazy_norm(name, base, affine_default, track_default):
                  dtype=None):
         LazyModuleMixin.__init__(self, 0, eps, momentum, False, False)
         self._lazy_init(affine, track_running_stats, device, dtype)
-    return _make_lazy(name, _LazyNormBase, base, __init__,
-                      f"{base.__name__} whose ``num_features`` is inferred from the first input.")
+    family = base.__mro__[1]   # _BatchNorm/_InstanceNorm, as PyTorch: no BatchNorm2d until it becomes one
+    lazy = _make_lazy(name, _LazyNormBase, family, __init__,
+                      f"{base.__name__} whose ``num_features`` is inferred from the first input.", becomes=base)
+    lazy._expected_dims = base._expected_dims
+    return lazy
 
 
 LazyConv1d = _lazy_conv("LazyConv1d", Conv1d)
