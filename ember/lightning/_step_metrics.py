@@ -2,6 +2,7 @@
 into ``callback_metrics``, ``logged_metrics`` and ``progress_bar_metrics`` and written to the loggers on Lightning's
 steps."""
 from ._loop_parts import _limit, _scalar
+from .trainer.states import TrainerFn
 
 
 class _StepMetrics:
@@ -57,7 +58,8 @@ class _StepMetrics:
                 self.logged_metrics[name] = value
                 to_log[name] = float(value)
         if to_log and log:
-            step = max(self._batches_that_stepped - 1, 0) if self.training else self._batches_that_stepped
+            step = (max(self._batches_that_stepped - 1, 0) if self.state.fn == TrainerFn.FITTING
+                    else self._batches_that_stepped)
             for logger in self._rank_zero_loggers():
                 logger.log_metrics({**to_log, "epoch": self.current_epoch}, step=step)
         return metrics

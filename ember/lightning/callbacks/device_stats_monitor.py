@@ -3,6 +3,7 @@ import importlib.util
 
 import ember
 
+from ..trainer.states import TrainerFn
 from ..utilities.exceptions import MisconfigurationException
 from .callback import Callback
 
@@ -50,7 +51,7 @@ class DeviceStatsMonitor(Callback):
         stepped = trainer._batches_that_stepped - trainer._step_pending
         # in fit, the next stepped batch (this may run before the step is taken); in validate and test, the batches
         # begun
-        step = stepped + 1 if trainer.state == "fitting" else self._eval_batches
+        step = stepped + 1 if trainer.state.fn == TrainerFn.FITTING else self._eval_batches
         if every == 0 or not (step % every == 0 or trainer.should_stop):
             return
         device = trainer.strategy.root_device

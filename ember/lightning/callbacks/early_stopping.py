@@ -4,6 +4,7 @@ import math
 
 import ember
 
+from ..trainer.states import TrainerFn
 from ..utilities.rank_zero import rank_prefixed_message
 from .callback import Callback
 
@@ -50,7 +51,7 @@ class EarlyStopping(Callback):
         self.best_score, self.patience = state_dict["best_score"], state_dict["patience"]
 
     def _skip(self, trainer):
-        return trainer.state != "fitting" or trainer.sanity_checking
+        return trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking
 
     def on_train_epoch_end(self, trainer, pl_module):
         if self._check_on_train_epoch_end and not self._skip(trainer):

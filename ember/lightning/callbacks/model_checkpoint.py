@@ -6,6 +6,7 @@ import re
 
 import ember
 
+from ..trainer.states import TrainerFn
 from ..utilities.rank_zero import rank_zero_info, rank_zero_warn
 from .checkpoint import Checkpoint
 
@@ -93,7 +94,7 @@ class ModelCheckpoint(Checkpoint):
         return trainer.val_check_interval == 1.0
 
     def _skip(self, trainer):
-        return (bool(trainer.fast_dev_run) or trainer.state != "fitting" or trainer.sanity_checking
+        return (bool(trainer.fast_dev_run) or trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking
                 or self._last_global_step_saved == trainer.global_step)
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):

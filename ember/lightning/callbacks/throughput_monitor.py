@@ -2,6 +2,7 @@
 training, validating, testing and predicting."""
 import time
 
+from ..trainer.states import TrainerFn
 from ..utilities.rank_zero import rank_zero_only, rank_zero_warn
 from ..utilities.throughput import Throughput, get_available_flops
 from .callback import Callback
@@ -47,7 +48,7 @@ class ThroughputMonitor(Callback):
         return Throughput(available_flops=self.available_flops, world_size=trainer.world_size, **self.kwargs)
 
     def _start(self, trainer, stage):
-        if trainer.state == "fitting" or stage not in self._samples:
+        if trainer.state.fn == TrainerFn.FITTING or stage not in self._samples:
             self._throughputs[stage].reset()
             self._lengths[stage] = self._samples[stage] = self._batches[stage] = 0
         self._t0s[stage] = time.perf_counter()
@@ -111,7 +112,7 @@ class ThroughputMonitor(Callback):
         if trainer.sanity_checking:
             return
         self._loop_batches = 0
-        if trainer.state == "fitting":   # fit's validation loop counts each run's batches from 0, as Lightning's
+        if trainer.state.fn == TrainerFn.FITTING:   # fit's validation counts each run's batches from 0, as Lightning's
             self._ready["fit_validate"] = 0
         self._start(trainer, "validate")
 
@@ -120,11 +121,11 @@ class ThroughputMonitor(Callback):
         if trainer.sanity_checking:
             return
         self._evaluation_batch(trainer, pl_module, batch, "validate",
-                               "fit_validate" if trainer.state == "fitting" else "validate")
+                               "fit_validate" if trainer.state.fn == TrainerFn.FITTING else "validate")
 
     @rank_zero_only
     def on_validation_end(self, trainer, *_):
-        if trainer.sanity_checking or trainer.state != "fitting":
+        if trainer.sanity_checking or trainer.state.fn != TrainerFn.FITTING:
             return
         # training's clock skips the validation (and the time between the last training batch and it)
         train_times, val_times = self._throughputs["train"]._time, self._throughputs["validate"]._time

@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from ...trainer.states import TrainerFn
 from .progress_bar import ProgressBar
 
 _IS_INTERACTIVE = hasattr(sys, "ps1") or bool(sys.flags.interactive)
@@ -152,7 +153,7 @@ def _components():
 
         def render(self, task):
             trainer = self._trainer
-            if (trainer.state != "fitting" or trainer.sanity_checking
+            if (trainer.state.fn != TrainerFn.FITTING or trainer.sanity_checking
                     or trainer.progress_bar_callback.train_progress_bar_id != task.id):
                 return Text()
             if trainer.training and task.id not in self._tasks:
@@ -334,12 +335,12 @@ class RichProgressBar(ProgressBar):
             self.refresh(hard=hard)
 
     def on_validation_epoch_end(self, trainer, pl_module):
-        if self.is_enabled and self.val_progress_bar_id is not None and trainer.state == "fitting":
+        if self.is_enabled and self.val_progress_bar_id is not None and trainer.state.fn == TrainerFn.FITTING:
             self.progress.update(self.val_progress_bar_id, advance=0, visible=False)
             self.refresh()
 
     def on_validation_end(self, trainer, pl_module):
-        if trainer.state == "fitting":
+        if trainer.state.fn == TrainerFn.FITTING:
             self._update_metrics(trainer, pl_module)
         self.reset_dataloader_idx_tracker()
 

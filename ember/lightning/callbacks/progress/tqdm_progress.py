@@ -4,6 +4,7 @@ import functools
 import math
 import sys
 
+from ...trainer.states import TrainerFn
 from .progress_bar import ProgressBar
 
 _PAD_SIZE = 5
@@ -126,7 +127,7 @@ class TQDMProgressBar(ProgressBar):
 
     def init_validation_tqdm(self):
         """The validation bar (below the training bar during fit)."""
-        has_main_bar = self.trainer.state != "validating"
+        has_main_bar = self.trainer.state.fn != TrainerFn.VALIDATING
         return self._new(self.validation_description, 2 * self.process_position + has_main_bar, not has_main_bar)
 
     def init_test_tqdm(self):
@@ -196,7 +197,7 @@ class TQDMProgressBar(ProgressBar):
     def on_validation_end(self, trainer, pl_module):
         self.val_progress_bar.close()
         self.reset_dataloader_idx_tracker()
-        if self._train_progress_bar is not None and trainer.state == "fitting":
+        if self._train_progress_bar is not None and trainer.state.fn == TrainerFn.FITTING:
             self.train_progress_bar.set_postfix(self.get_metrics(trainer, pl_module))
 
     def on_test_start(self, trainer, pl_module):

@@ -12,24 +12,26 @@ from typing import Any, Literal, Optional, Union
 
 import ember
 
-from . import _results, _trainer_docs
-from ._checkpointing import _Checkpointing
-from ._hook_calls import _HookCalls
-from ._launch import launch
-from ._loop_parts import (_as_list, _check_batch_limit, _checkpoints_last, _IndexRecorder, _is_overridden, _limit,
+from .. import _results, _trainer_docs
+from .._checkpointing import _Checkpointing
+from .._hook_calls import _HookCalls
+from .._launch import launch
+from .._loop_parts import (_as_list, _check_batch_limit, _checkpoints_last, _IndexRecorder, _is_overridden, _limit,
                           _manual_output, _PredictLoop, _print_results, _training_loss, _Unrepeated, _whole)
-from ._optimizers import configure_optimizers
-from ._step_metrics import _StepMetrics
-from ._trainer_properties import _TrainerProperties
-from .callbacks import Callback, Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
-from .datamodule import LightningDataModule
-from .loggers import CSVLogger, Logger, TensorBoardLogger
-from .profilers import Profiler, _init_profiler
-from .strategies import DDPStrategy, Strategy, strategy_for, use_plugins
-from .tuner.exit import TunerExit
-from .utilities.rank_zero import WarningCache, rank_zero_info, rank_zero_warn
-from .utilities.seed import isolate_rng
-from .utilities.warnings import PossibleUserWarning
+from .._optimizers import configure_optimizers
+from .._step_metrics import _StepMetrics
+from .._trainer_properties import _TrainerProperties
+from ..callbacks import Callback, Checkpoint, ModelCheckpoint, ModelSummary, ProgressBar, Timer, TQDMProgressBar
+from ..datamodule import LightningDataModule
+from ..loggers import CSVLogger, Logger, TensorBoardLogger
+from ..profilers import Profiler, _init_profiler
+from ..strategies import DDPStrategy, Strategy, strategy_for, use_plugins
+from ..tuner.exit import TunerExit
+from ..utilities.rank_zero import WarningCache, rank_zero_info, rank_zero_warn
+from ..utilities.seed import isolate_rng
+from ..utilities.warnings import PossibleUserWarning
+from ._stage_flags import _StageFlags
+from .states import RunningStage, TrainerFn, TrainerState, TrainerStatus
 
 _warning_cache = WarningCache()   # warnings given once per process, as Lightning's
 _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-true", "64-true": "64-true",
@@ -37,7 +39,7 @@ _PRECISIONS = {"32": "32-true", "32-true": "32-true", 32: "32-true", "64": "64-t
                "bf16-mixed": "bf16-mixed"}
 
 
-class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
+class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _StageFlags, _HookCalls):
     """Trains, validates, tests and predicts with a LightningModule (Lightning 2.x's ``Trainer``)."""
 
     # annotated as Lightning's, for the tools that read the signature (LightningCLI's jsonargparse)
@@ -175,9 +177,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         self.current_epoch = 0
         self.global_step = 0
         self.should_stop = False
-        self.sanity_checking = False
-        self.training = False
-        self.state = "initializing"
+        self.state = TrainerState()
         self.lightning_module = None
         self.datamodule = None
         self.optimizers, self.lr_scheduler_configs = [], []
@@ -219,6 +219,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             ckpt_path: Optional[Union[str, Path]] = None, weights_only: Optional[bool] = None):
         """Trains ``model`` (resuming from ``ckpt_path``), validating as configured."""
         self._weights_only = weights_only
+        self._start(TrainerFn.FITTING, RunningStage.TRAINING)
         return self._call_and_handle_interrupt(self._fit, model, train_dataloaders, val_dataloaders, datamodule,
                                                ckpt_path)
 
@@ -230,7 +231,6 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         ckpt_path = self._ckpt_path = self._select_ckpt_path("fit", ckpt_path, model_provided=True)
         self._attach(model, datamodule, "fit", val_given=val_dataloaders is not None)
         self._reset_metrics()
-        self.state = "fitting"
         self._fit_sources = train_dataloaders, val_dataloaders
         self._load_fit_data()
         self._log_hyperparams()
@@ -272,7 +272,6 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
 
     def _run_training(self):
         """The fit loop: epochs until max_epochs/max_steps or a stop, between on_train_start and on_train_end."""
-        self.training = True
         if self.loggers and self.num_training_batches < self.log_every_n_steps and not self.fast_dev_run:
             rank_zero_warn(f"The number of training batches ({self.num_training_batches}) is smaller than the logging "
                            f"interval Trainer(log_every_n_steps={self.log_every_n_steps}). Set a lower value for "
@@ -290,18 +289,18 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             self.current_epoch += 1
         self._call_hook("on_train_end")
         self._strategy_hook("on_train_end")
-        self.training = False
 
     def _end_fit(self):
         self.strategy.teardown()
         self._runner = None
         self._detach("fit")
-        self.state = "finished"
+        self._finish()
 
     def validate(self, model=None, dataloaders=None, ckpt_path: Optional[Union[str, Path]] = None,
                  verbose: bool = True, datamodule=None, weights_only: Optional[bool] = None):
         """Runs one validation epoch; returns a list with one dict of logged metrics per dataloader."""
         self._weights_only = weights_only
+        self._start(TrainerFn.VALIDATING, RunningStage.VALIDATING)
         if self._must_launch():
             return self._call_and_handle_interrupt(launch, self, "validate", model, dataloaders, ckpt_path, verbose,
                                                    datamodule)
@@ -312,6 +311,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
              datamodule=None, weights_only: Optional[bool] = None):
         """Runs one test epoch; returns a list with one dict of logged metrics per dataloader."""
         self._weights_only = weights_only
+        self._start(TrainerFn.TESTING, RunningStage.TESTING)
         if self._must_launch():
             return self._call_and_handle_interrupt(launch, self, "test", model, dataloaders, ckpt_path, verbose,
                                                    datamodule)
@@ -323,6 +323,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         """The outputs of ``predict_step`` on every batch (a list per dataloader when there are several); None with
         ``return_predictions=False``."""
         self._weights_only = weights_only
+        self._start(TrainerFn.PREDICTING, RunningStage.PREDICTING)
         return self._call_and_handle_interrupt(self._predict, model, dataloaders, datamodule, return_predictions,
                                                ckpt_path)
 
@@ -340,7 +341,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         loaders = _as_list(dataloaders if dataloaders is not None else self._loader("predict_dataloader"))
         loaders = [self._distribute(loader, predict=True) for loader in loaders]
         self.num_predict_batches = [_limit(loader, self.limit_predict_batches) for loader in loaders]
-        from .callbacks import BasePredictionWriter
+        from ..callbacks import BasePredictionWriter
         writers = [c for c in self.callbacks if isinstance(c, BasePredictionWriter)]
         on_batch, on_epoch = any(w.interval.on_batch for w in writers), any(w.interval.on_epoch for w in writers)
         if writers:   # the batch indices they get, recorded as Lightning's wrapped batch sampler does
@@ -383,7 +384,16 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             self._strategy_hook("on_predict_end")
         self._model_train(None, modes)
         self._detach("predict")
+        self._finish()
         return results
+
+    def _start(self, fn, stage):
+        """Marks the entry point ``fn`` as running, in ``stage``, as Lightning's entry points do."""
+        self.state.fn, self.state.status, self.state.stage = fn, TrainerStatus.RUNNING, stage
+
+    def _finish(self):
+        """Marks the run as finished, with no stage running."""
+        self.state.status, self.state.stage = TrainerStatus.FINISHED, None
 
     def _call_and_handle_interrupt(self, run, *args):
         """Runs an entry point as Lightning does: an exception calls the callbacks' (and the datamodule's)
@@ -408,23 +418,19 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         except BaseException as exception:
             self._interrupt(exception)
             self.strategy.teardown()
+            self.state.stage = None   # after the teardown, which may read it, as Lightning
             raise
 
     def _interrupt(self, exception):
-        self.state = "interrupted"
+        self.state.status = TrainerStatus.INTERRUPTED
         for callback in self.callbacks:
             self._call_callback(callback, "on_exception", exception)
         if self.datamodule is not None:
             self._call_datamodule("on_exception", exception)
 
-    @property
-    def interrupted(self):
-        """Whether the last fit, validate, test or predict was stopped by an exception."""
-        return self.state == "interrupted"
-
     # --- set-up ---------------------------------------------------------------------------------------------
     def _attach(self, model, datamodule, stage, val_given=False):
-        from .module import LightningModule
+        from ..module import LightningModule
         if model is None:
             raise TypeError(f"`Trainer.{stage}()` requires a `LightningModule` when it hasn't been passed in a "
                             "previous run")
@@ -497,8 +503,8 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
     def _verify_loop_configuration(self, stage, val_given):
         """Lightning's checks of what the module defines for ``stage``: the steps it needs, the validation loop
         skipped (with a warning) when the step or the data is missing, the ``*_epoch_end`` hooks removed in 2.0."""
-        from .module import LightningModule
-        from .utilities.exceptions import MisconfigurationException
+        from ..module import LightningModule
+        from ..utilities.exceptions import MisconfigurationException
         model = self.lightning_module
         name = type(model).__name__
         removed = ("Support for `{0}` has been removed in v2.0.0. `{1}` implements this method. You can use the "
@@ -511,7 +517,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
                         f"No `{step}()` method defined. Lightning `Trainer` expects as minimum a `training_step()`, "
                         "`train_dataloader()` and `configure_optimizers()` to be defined.")
             if self.datamodule is not None:
-                from .datamodule import LightningDataModule
+                from ..datamodule import LightningDataModule
                 has_val_loader = _is_overridden("val_dataloader", self.datamodule, LightningDataModule)
             else:
                 has_val_loader = _is_overridden("val_dataloader", model, LightningModule)
@@ -685,8 +691,10 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
                     self._batches_that_stepped += 1
                     self._step_pending = True
                 if val_loaders and self._should_validate(batch_idx, validate_every, end_of_epoch):
+                    self.validating = True
                     self._call_module("on_validation_model_zero_grad")
                     self._validation_loop(val_loaders)
+                    self.training = True
                 self._step_pending = False
                 if self._fit_done_mid_epoch():
                     break
@@ -739,7 +747,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             return loss
 
         if stepping:   # through the module's optimizer_step, which a user may override
-            from .module import LightningOptimizer
+            from ..module import LightningOptimizer
             self._call_module("optimizer_step", self.current_epoch, batch_idx, LightningOptimizer(optimizer, self),
                               closure)
             self._step_schedulers("step", plateau=False, batch_idx=batch_idx)
@@ -824,6 +832,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
 
     # --- validation and test --------------------------------------------------------------------------------
     def _sanity_check(self, loaders):
+        stage = self.state.stage
         self.sanity_checking = True
         for callback in self.callbacks:
             self._call_callback(callback, "on_sanity_check_start")
@@ -832,7 +841,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         self.callback_metrics, self.logged_metrics, self.progress_bar_metrics = (dict(s) for s in saved)
         for callback in self.callbacks:
             self._call_callback(callback, "on_sanity_check_end")
-        self.sanity_checking = False
+        self.state.stage = stage
 
     def _validation_loop(self, loaders, limit=None):
         model = self.lightning_module
@@ -862,7 +871,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
     def _model_train(self, hook, modes):
         """Undoes ``_model_eval``: the ``on_*_model_train`` hook where the user overrides it, else each module gets
         its mode back."""
-        from .module import LightningModule
+        from ..module import LightningModule
         model = self.lightning_module
         if hook is not None and getattr(type(model), hook) is not getattr(LightningModule, hook):
             self._call_module(hook)
@@ -911,7 +920,6 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
             self.num_test_batches = [_limit(loader, limit) for loader in loaders]
         self._results = self._new_results()
         self._reset_metrics()
-        self.state = "validating" if stage == "validate" else "testing"
         modes = self._model_eval(f"on_{'validation' if stage == 'validate' else 'test'}_model_eval")
         with ember.no_grad():
             self._call_hook(f"on_{step}_start")
@@ -932,7 +940,7 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _HookCalls):
         if verbose and self.is_global_zero:
             _print_results(stage, results)
         self._detach(stage)
-        self.state = "finished"
+        self._finish()
         return results
 
     def _load_weights(self, ckpt_path):
