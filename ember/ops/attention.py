@@ -22,6 +22,7 @@ from .linalg.products import baddbmm, bmm
 from .linear import linear
 from .padding import pad
 from .rearrange import cat
+from .reduction import sum_array
 
 __all__ = []
 
@@ -214,7 +215,7 @@ def _attention_grad_arrays(xp, scale, grad, dropped, value, keep, weights, key, 
     xp.matmul(value, xp.swapaxes(grad, -1, -2), out=grad_scores)
     if keep is not None:
         grad_scores *= keep
-    grad_scores -= (grad_scores * weights).sum(-2, keepdims=True)
+    grad_scores -= sum_array(grad_scores * weights, -2, keepdims=True)   # the Tensor backward's bits
     grad_scores *= weights
     if grad_query is not None:
         xp.matmul(xp.swapaxes(grad_scores, -1, -2), key, out=grad_query)

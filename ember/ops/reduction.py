@@ -237,6 +237,15 @@ def _cascade_sum(a, axis, keepdim):
     return _add_reduce(a, axis, None, None, keepdim)
 
 
+def sum_array(a, axis, keepdims=False):
+    """An array's sum over one ``axis`` in Sum's order of adds (a float32 one along a long axis that is not the last
+    cascades), for array paths that must give the Tensor op's bits."""
+    axis %= a.ndim
+    if type(a) is numpy.ndarray and axis != a.ndim - 1 and a.shape[axis] > _BLOCK and a.dtype == numpy.float32:
+        return _cascade_sum(a, axis, keepdims)
+    return a.sum(axis, keepdims=keepdims)
+
+
 def _sum_short_last(a, keepdim):
     """The sum over a short last axis (under 8 elements: global pooling of small maps) as that many adds of whole
     slices, the same bits as NumPy's reduce (which adds such an axis one element after another, from 0) at a tenth
