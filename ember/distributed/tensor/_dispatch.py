@@ -9,6 +9,8 @@ from ... import overrides
 from ..._tensor import Size, Tensor, _make
 from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
+from ._ops_matrix import einsum_strategy, matmul_equation, output_shape
+from ._redistribute import normalized
 from .placement_types import Partial, Replicate, Shard, _NormPartial
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
@@ -70,6 +72,10 @@ def dispatch(func, args, kwargs):
         return _reduction(name, inner, args, kwargs)
     if name == "stack":
         return _stack(inner, args, kwargs)
+    if name in MATRIX:
+        return _matrix(name, inner, args, kwargs)
+    if name in ROWWISE:
+        return _rowwise(name, inner, args, kwargs)
     if name in _PERMUTING or name in _RESHAPING:
         return _shape_op(name, inner, args, kwargs)
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
@@ -96,13 +102,47 @@ def _replace(value, convert):
     return value
 
 
-def _local(dtensor, placements):
-    """``dtensor``'s local part once laid out by ``placements``, connected to the graph where it needs grad."""
-    if placements is not None and tuple(placements) != dtensor.placements:
-        dtensor = dtensor.redistribute(dtensor.device_mesh, placements)
+def _local(dtensor, placements, out_placements=None):
+    """``dtensor``'s local part once laid out by ``placements`` (a Replicate mesh dim may become Partial: each
+    rank's share, as PyTorch's), connected to the graph where it needs grad. The part's gradient is laid out as
+    an op giving ``out_placements`` makes it: a replicated operand of an output sharded or partial on a mesh dim
+    gets partial sums there; a leaf receives its gradient laid out as itself."""
+    placements = dtensor.placements if placements is None else tuple(placements)
+    partitioned = [i for i, (p, q) in enumerate(zip(dtensor.placements, placements)) if q.is_partial() and p != q]
+    if placements != dtensor.placements:
+        between = tuple(p if i in partitioned else q for i, (p, q) in enumerate(zip(dtensor.placements, placements)))
+        if between != dtensor.placements:
+            dtensor = dtensor.redistribute(dtensor.device_mesh, between)
+    mesh = dtensor.device_mesh
     if grad_state.enabled and dtensor.requires_grad:
-        return _ToLocal.apply(dtensor, None)
-    return _make(dtensor._data)
+        grads = tuple(Partial() if i in partitioned else p
+                      for i, p in enumerate(_grad_placements(placements, out_placements)))
+        deliver = normalized(dtensor.placements) if dtensor.grad_fn is None else None
+        local = _ToLocal.apply(dtensor, grads, deliver)
+    else:
+        local = _make(dtensor._data)
+    for i in partitioned:
+        if not dtensor.placements[i].is_replicate():
+            raise RuntimeError(f"Can not redistribute from {dtensor.placements[i]} to {placements[i]}")
+        if placements[i].reduce_op == "sum":
+            local = local / mesh.size(i)
+    return local
+
+
+def _grad_placements(placements, out_placements):
+    """How the gradient of an operand's local part laid out by ``placements`` is laid out, for an op whose output
+    is laid out by ``out_placements``."""
+    if out_placements is None:
+        return tuple(Replicate() if p.is_partial() else p for p in placements)
+    made = []
+    for p, out in zip(placements, out_placements):
+        if p.is_partial():
+            made.append(Replicate())
+        elif p.is_replicate() and not out.is_replicate():
+            made.append(Partial())
+        else:
+            made.append(p)
+    return tuple(made)
 
 
 def _wrap(result, spec):
@@ -120,7 +160,7 @@ def _run(inner, args, kwargs, targets, out_spec):
     """Calls ``inner`` on the local parts of the DTensor arguments, each first laid out by ``targets[id]``, and
     returns its tensors as DTensors of ``out_spec``."""
     def convert(dtensor):
-        return _local(dtensor, targets.get(id(dtensor)))
+        return _local(dtensor, targets.get(id(dtensor)), out_spec.placements)
     local_args = [_replace(a, convert) for a in args]
     local_kwargs = {k: _replace(v, convert) for k, v in kwargs.items()}
     with overrides.DisableTorchFunctionSubclass():
@@ -275,6 +315,76 @@ def _foreach(name, args, kwargs):
     return None if base.endswith("_") else results
 
 
+# --- matrix products -------------------------------------------------------------------------------------------
+
+MATRIX = frozenset("mm bmm matmul __matmul__ __rmatmul__ dot addmm baddbmm linear".split())
+_EQUATIONS = {"mm": (["mk", "kn"], "mn"), "bmm": (["bmk", "bkn"], "bmn"), "dot": (["k", "k"], "")}
+
+
+def _matrix(name, inner, args, kwargs):
+    """A product by the einsum strategy ``_ops_matrix`` picks: operands laid out by it, the product of the local
+    parts, the output laid out as it says (a bias added to a Partial sum becomes Partial too: its share, as
+    PyTorch's)."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = list(bound.arguments.items())
+    positions = {"addmm": (1, 2, 0), "baddbmm": (1, 2, 0), "linear": (0, 1, 2), "__rmatmul__": (1, 0, None)}
+    first, second, bias_at = positions.get(name, (0, 1, None))
+    a, b = given[first][1], given[second][1]
+    bias = given[bias_at][1] if bias_at is not None and bias_at < len(given) else None
+    operands = [t for t in (a, b, bias) if t is not None]
+    if not all(isinstance(t, DTensor) for t in operands):
+        raise RuntimeError(f"aten.{name}.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands(name, operands, args, kwargs)
+    base = {"addmm": "mm", "baddbmm": "bmm"}.get(name, name)
+    if base in _EQUATIONS:
+        inputs, output = _EQUATIONS[base]
+    elif base == "linear":
+        free = "abcdefghij"[:a.ndim - 1]
+        inputs, output = [free + "k", "nk"], free + "n"
+    else:
+        inputs, output = matmul_equation(tuple(a.shape), tuple(b.shape)) or (None, None)
+        if inputs is None:
+            raise no_rule(name, args, kwargs)
+    wanted, out, bias_wanted = einsum_strategy(inputs, output, [a, b], bias)
+    shape = output_shape(inputs, output, [tuple(a.shape), tuple(b.shape)])
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    converted = {first: _local(a, wanted[0], out), second: _local(b, wanted[1], out)}
+    if bias is not None:
+        converted[bias_at] = _local(bias, bias_wanted, out)
+    local = {key: converted.get(i, value) for i, (key, value) in enumerate(given)}
+    if name == "__rmatmul__":
+        local = {"self": local[given[1][0]], "other": local[given[0][0]]}
+        inner = overrides.unwrapped(Tensor.__matmul__)
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(*local.values()) if name.startswith("__") else inner(**local)
+    return _wrap(result, spec)
+
+
+# --- ops along some dims (norms, softmax) -------------------------------------------------------------------------
+
+ROWWISE = frozenset("layer_norm rms_norm softmax log_softmax".split())
+
+
+def _rowwise(name, inner, args, kwargs):
+    """An op computing along some dims of its input (the normalized dims, softmax's dim): shards of the other dims
+    stay, those dims are gathered first, partial values reduced; weight and bias replicated."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = bound.arguments
+    self = args[0]
+    mesh = _check_operands(name, _dtensors(args, kwargs), args, kwargs)
+    if name in ("softmax", "log_softmax"):
+        along = {given["dim"] % max(self.ndim, 1)}
+    else:
+        normalized_shape = given["normalized_shape"]
+        count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+        along = set(range(self.ndim - count, self.ndim))
+    placements = tuple(p if p.is_shard() and p.dim not in along else Replicate() for p in self.placements)
+    targets = {id(d): (Replicate(),) * mesh.ndim for d in _dtensors(args, kwargs)}
+    targets[id(self)] = placements
+    return _run(inner, args, kwargs, targets, self._spec.with_placements(placements))
+
+
 # --- reductions ------------------------------------------------------------------------------------------------
 
 _PARTIAL_OF = {"sum": "sum", "mean": "sum", "amax": "max", "max": "max", "amin": "min", "min": "min"}
@@ -408,9 +518,33 @@ def _view_groups(in_shape, out_shape):
     return groups
 
 
+def _viewed_shard(dim, mesh, mesh_dim, groups, shape, out_shape, placements):
+    """Where a view puts a Shard of input ``dim``: on its output dim when ``dim`` maps to one output dim of its
+    size, or on the group's first output dim when ``dim`` leads a group of dims merged or split and the mesh
+    dimension divides both evenly (each rank's part is then one contiguous block of the group, as PyTorch's);
+    None where PyTorch would need a strided shard."""
+    ins, outs = next(((ins, outs) for ins, outs in groups if dim in ins), (None, None))
+    if ins is None:
+        return None
+    if len(ins) == 1 and len(outs) == 1:
+        return Shard(outs[0])
+    parts = mesh.size(mesh_dim)
+    if dim != ins[0] or sum(1 for p in placements if p.is_shard(dim)) > 1:
+        return None
+    if len(ins) > 1 and shape[dim] % parts:
+        raise RuntimeError(f"Cannot flatten unevenly sharded tensor: dimension {dim} (size {shape[dim]}) is not "
+                           f"evenly divisible by mesh dimension {mesh_dim} (size {parts}). Please redistribute the "
+                           "tensor before this operation.")
+    if len(outs) > 1 and out_shape[outs[0]] % parts:
+        raise RuntimeError(f"Cannot unflatten unevenly sharded tensor: output dimension {outs[0]} (size "
+                           f"{out_shape[outs[0]]}) is not evenly divisible by mesh dimension {mesh_dim} (size "
+                           f"{parts}). Please redistribute the tensor before this operation.")
+    return Shard(outs[0])
+
+
 def _shape_op(name, inner, args, kwargs):
     """Transposes, permutes and unsqueezes move a Shard to its dim's new place; views and reshapes keep one where
-    the sharded dim maps to one output dim of its size (PyTorch also splits and merges evenly sharded dims)."""
+    the sharded dim maps to one output dim of its size, or leads a group of dims they merge or split evenly."""
     self = args[0]
     shape = tuple(self.shape)
     if name in _PERMUTING:
@@ -427,19 +561,13 @@ def _shape_op(name, inner, args, kwargs):
     placements = []
     for mesh_dim, placement in enumerate(self.placements):
         if placement.is_shard():
-            group = next(((ins, outs) for ins, outs in groups if placement.dim in ins), None)
-            if group is None or len(group[0]) != 1 or len(group[1]) != 1:
-                size, parts = shape[placement.dim], self.device_mesh.size(mesh_dim)
-                if group is not None and group[0][0] == placement.dim and size % parts:
-                    raise RuntimeError(f"Cannot flatten unevenly sharded tensor: dimension {placement.dim} (size "
-                                       f"{size}) is not evenly divisible by mesh dimension {mesh_dim} (size {parts}). "
-                                       "Please redistribute the tensor before this operation.")
+            placement = _viewed_shard(placement.dim, self.device_mesh, mesh_dim, groups, shape, out_shape,
+                                       self.placements)
+            if placement is None:
                 raise no_rule(name, args, kwargs)
-            placement = Shard(group[1][0])
         placements.append(placement)
     spec = DTensorSpec(self.device_mesh, tuple(placements), Size(out_shape), contiguous_stride(out_shape))
     local_shape = spec.local_shape()
     if name == "flatten":
         return _run(inner, args, kwargs, {}, spec)
-    return _wrap(_ToLocal.apply(self, None).reshape(local_shape) if grad_state.enabled and self.requires_grad
-                 else _make(self._data).reshape(local_shape), spec)
+    return _wrap(_local(self, None, spec.placements).reshape(local_shape), spec)

@@ -267,14 +267,23 @@ class _FromLocal(Function):
 
 
 class _ToLocal(Function):
+    """A DTensor's local part; its gradient is taken as laid out by ``grad_placements`` (default: the DTensor's)
+    and, where ``deliver`` is given, redistributed to those placements on the way back (an op's leaf operands
+    receive gradients laid out as themselves)."""
+
     @staticmethod
-    def forward(ctx, dtensor, grad_placements):
+    def forward(ctx, dtensor, grad_placements, deliver=None):
         ctx.spec = dtensor._spec if grad_placements is None else dtensor._spec.with_placements(grad_placements)
+        ctx.deliver = deliver
         return _make(dtensor._data)
 
     @staticmethod
     def backward(ctx, grad):
-        return _new(grad._data, ctx.spec), None
+        spec, array = ctx.spec, grad._data
+        if ctx.deliver is not None and tuple(ctx.deliver) != spec.placements:
+            array = redistribute_array(array, spec.mesh, spec.shape, spec.placements, ctx.deliver)
+            spec = spec.with_placements(ctx.deliver)
+        return _new(array, spec), None, None
 
 
 class _Redistribute(Function):

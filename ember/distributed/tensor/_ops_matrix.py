@@ -1,0 +1,167 @@
+"""Sharding rules of the matrix products (``mm``, ``bmm``, ``matmul``/``@``, ``addmm``, ``baddbmm``, ``linear``,
+``dot``), as PyTorch's einsum strategies: per mesh dimension the operands are all replicated, sharded together on a
+batch dim, sharded on the contracted dim (a Partial sum out), sharded on one side's free dim, or one side Partial
+against a replicated other (products are linear in each operand). Of the strategies over the whole mesh, the one
+the inputs already match runs as they are; otherwise the one whose redistribution costs least by PyTorch's cost
+model (all-gather, all-reduce and reduce-scatter of the bytes moved) is chosen, ties going to the first."""
+import itertools
+import string
+
+from .placement_types import Partial, Replicate, Shard
+
+_LINEAR_OPS = ("sum", "avg")
+_BANDWIDTH_GB_S, _HOP_LATENCY_US, _BASE_LATENCY_US = 87.7, 0.6, 6.6
+
+
+def _one_mesh_dim(inputs, output):
+    """The strategies over one mesh dimension: lists of [output, input, ...] placements, all-replicate first."""
+    strategies = [[Replicate()] * (len(inputs) + 1)]
+    letters = sorted(set("".join(inputs)), key="".join(inputs).index)
+    batch = [c for c in letters if c in output and all(c in dims for dims in inputs)]
+    contracted = [c for c in letters if c not in output and all(c in dims for dims in inputs)]
+    for c in batch:
+        strategies.append([Shard(output.index(c))] + [Shard(dims.index(c)) for dims in inputs])
+    for c in contracted:
+        strategies.append([Partial()] + [Shard(dims.index(c)) for dims in inputs])
+    for side, dims in enumerate(inputs):
+        for c in dims:
+            if c in output and c not in batch:
+                strategies.append([Shard(output.index(c))] + [Shard(dims.index(c)) if i == side else Replicate()
+                                                                for i in range(len(inputs))])
+    if len(inputs) == 2:
+        for op in _LINEAR_OPS:
+            strategies.append([Partial(op), Partial(op), Replicate()])
+            strategies.append([Partial(op), Replicate(), Partial(op)])
+    if not contracted and len(batch) == len(letters):
+        for op in _LINEAR_OPS:
+            strategies.append([Partial(op)] * (len(inputs) + 1))
+    return strategies
+
+
+def _shardable(shape, placements, mesh):
+    parts = [1] * len(shape)
+    for mesh_dim, placement in enumerate(placements):
+        if placement.is_shard():
+            parts[placement.dim] *= mesh.size(mesh_dim)
+    return all(size >= count for size, count in zip(shape, parts))
+
+
+def _collective_cost(kind, gigabytes, devices):
+    hops = (devices - 1) * (2 if kind == "all_reduce" else 1)
+    return _BASE_LATENCY_US + hops * _HOP_LATENCY_US + gigabytes * hops / devices / _BANDWIDTH_GB_S * 1e6
+
+
+def redistribute_cost(mesh, shape, itemsize, current, target):
+    """PyTorch's estimate (in microseconds) of laying a tensor out by ``target`` instead of ``current``: infinite
+    for a move it refuses (a shard or another partial made partial)."""
+    current, target = tuple(current), tuple(target)
+    if current == target or all(p.is_replicate() for p in current):
+        return 0.0
+    numel = 1
+    for size in shape:
+        numel *= size
+    shards = 1
+    for mesh_dim, placement in enumerate(current):
+        if placement.is_shard():
+            shards *= mesh.size(mesh_dim)
+    gigabytes, cost = numel * itemsize / shards / 2 ** 30, 0.0
+    order = [i for i in reversed(range(len(target))) if current[i] != target[i] and not target[i].is_shard()] + \
+            [i for i in range(len(target)) if current[i] != target[i] and target[i].is_shard()]
+    for i in order:
+        src, dst, devices = current[i], target[i], mesh.size(i)
+        if src.is_shard() and dst.is_replicate():
+            gigabytes *= devices
+            cost += _collective_cost("all_gather", gigabytes, devices)
+        elif src.is_shard() and dst.is_shard():
+            cost += _collective_cost("all_gather", gigabytes, devices) + 1.0
+        elif src.is_partial() and dst.is_replicate():
+            cost += _collective_cost("all_reduce", gigabytes, devices)
+        elif src.is_partial() and dst.is_shard():
+            cost += _collective_cost("reduce_scatter", gigabytes, devices)
+            gigabytes /= devices
+        elif dst.is_partial():
+            if not src.is_replicate():
+                return float("inf")
+        elif src.is_replicate() and dst.is_shard():
+            gigabytes /= devices
+    return cost
+
+
+def einsum_strategy(inputs, output, operands, bias=None):
+    """The placements each of ``operands`` (DTensors whose dims ``inputs`` name, PyTorch's einsum letters) must
+    have and the output's, for the product giving dims ``output``; ``bias`` (a DTensor added to the output,
+    broadcasting) gets the output's placements where it has the dim. Returns (input placements, output
+    placements, bias placements or None)."""
+    mesh = operands[0].device_mesh
+    per_dim = _one_mesh_dim(inputs, output)
+    out_shape = output_shape(inputs, output, [tuple(o.shape) for o in operands])
+    best, best_cost = None, None
+    for combination in itertools.product(per_dim, repeat=mesh.ndim):
+        columns = list(zip(*combination))
+        out, wanted = tuple(columns[0]), [tuple(c) for c in columns[1:]]
+        bias_wanted = _bias_placements(out, out_shape, bias) if bias is not None else None
+        if not all(_shardable(tuple(o.shape), w, mesh) for o, w in zip(operands, wanted)):
+            continue
+        pairs = list(zip(operands, wanted)) + ([(bias, bias_wanted)] if bias is not None else [])
+        if all(tuple(t.placements) == w for t, w in pairs):
+            return wanted, out, bias_wanted
+        cost = sum(redistribute_cost(mesh, tuple(t.shape), t.element_size(), t.placements, w) for t, w in pairs)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = (wanted, out, bias_wanted), cost
+    return best
+
+
+def output_shape(inputs, output, shapes):
+    """The product's shape: each output letter's size among the operands (broadcast dims of size 1 give way)."""
+    sizes = {}
+    for dims, shape in zip(inputs, shapes):
+        for c, size in zip(dims, shape):
+            sizes[c] = max(sizes.get(c, 1), size)
+    return tuple(sizes[c] for c in output)
+
+
+def _bias_placements(out, out_shape, bias):
+    """The output's placements as a tensor of ``bias``'s shape broadcast to ``out_shape`` receives them."""
+    pad = len(out_shape) - bias.ndim
+    made = []
+    for placement in out:
+        if placement.is_shard():
+            dim = placement.dim - pad
+            made.append(Shard(dim) if dim >= 0 and bias.shape[dim] != 1 else Replicate())
+        else:
+            made.append(placement)
+    return tuple(made)
+
+
+def matmul_equation(a_shape, b_shape):
+    """``matmul``'s einsum letters for operands of these shapes (broadcast batch dims of size 1 on one side
+    are that side's own letters, never sharded with the other's), or None for 0-d operands."""
+    if not a_shape or not b_shape:
+        return None
+    letters = iter(string.ascii_lowercase)
+    k = next(letters)
+    if len(a_shape) == 1 and len(b_shape) == 1:
+        return [k, k], ""
+    m = next(letters) if len(a_shape) > 1 else None
+    n = next(letters) if len(b_shape) > 1 else None
+    a_batch, b_batch = list(a_shape[:-2]), list(b_shape[:-2])
+    ndim = max(len(a_batch), len(b_batch))
+    a_names, b_names, out_names = [], [], []
+    for i in range(ndim):
+        a_size = a_batch[i - ndim + len(a_batch)] if i >= ndim - len(a_batch) else None
+        b_size = b_batch[i - ndim + len(b_batch)] if i >= ndim - len(b_batch) else None
+        if a_size is not None and a_size == b_size:
+            shared = next(letters)
+            a_names.append(shared), b_names.append(shared), out_names.append(shared)
+            continue
+        for size, other, names in ((a_size, b_size, a_names), (b_size, a_size, b_names)):
+            if size is not None:
+                letter = next(letters)
+                if size == 1 and other is not None:   # broadcast against the other's dim: never sharded
+                    letter = letter.upper()
+                else:
+                    out_names.append(letter)
+                names.append(letter)
+    a = "".join(a_names) + (m or "") + k
+    b = "".join(b_names) + k + (n or "")
+    return [a, b], "".join(out_names) + (m or "") + (n or "")

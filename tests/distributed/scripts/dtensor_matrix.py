@@ -1,0 +1,104 @@
+"""One program on DTensor's matrix products, split/merge views and row-wise ops (layer_norm, softmax), run on ember
+(under mpiexec) or on torch (gloo): the output placements PyTorch's strategies pick for each operand layout, the
+whole values, and the operands' gradients. Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+
+    python dtensor_matrix.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, dist, finish, record, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
+
+F = torch.nn.functional
+rank = start()
+world = dist.get_world_size()
+mesh = init_device_mesh("cpu", (world,))
+torch.manual_seed(0)
+
+
+def seen(value):
+    """A DTensor's placements, global shape and whole value (partial ones reduced)."""
+    if isinstance(value, DTensor):
+        return [str(value.placements), list(value.shape), value.full_tensor().tolist()]
+    return value
+
+
+def leaf(tensor, placement):
+    return distribute_tensor(tensor, mesh, [placement]).requires_grad_()
+
+
+def product(name, op, tensors, placements):
+    """``op`` on the tensors laid out by ``placements``: its result, and each operand's gradient's whole value
+    for the loss sum(result * weights)."""
+    def run():
+        operands = [leaf(t, p) for t, p in zip(tensors, placements)]
+        result = op(*operands)
+        weights = distribute_tensor(torch.linspace(-1, 1, result.numel()).reshape(result.shape), mesh,
+                                    [Replicate()])
+        (result * weights).sum().full_tensor().backward()
+        return [seen(result)] + [o.grad.full_tensor().tolist() for o in operands]
+    record(name, run)
+
+
+R, S0, S1, S2 = Replicate(), Shard(0), Shard(1), Shard(2)
+a, b = torch.randn(6, 4, dtype=torch.float64), torch.randn(4, 8, dtype=torch.float64)
+for pa in (R, S0, S1):
+    for pb in (R, S0, S1):
+        product(f"mm_{pa}_{pb}", lambda x, y: torch.mm(x, y), [a, b], [pa, pb])
+        product(f"matmul_op_{pa}_{pb}", lambda x, y: x @ y, [a, b], [pa, pb])
+bias = torch.randn(8, dtype=torch.float64)
+for pa, pb in ((S1, S0), (S0, R), (R, S1), (R, R)):
+    product(f"addmm_{pa}_{pb}", lambda c, x, y: torch.addmm(c, x, y, beta=0.5, alpha=2.0), [bias, a, b],
+            [R, pa, pb])
+batch1, batch2 = torch.randn(4, 3, 6, dtype=torch.float64), torch.randn(4, 6, 2, dtype=torch.float64)
+for pa, pb in ((S0, S0), (S2, S1), (R, S2), (S1, R), (S0, R)):
+    product(f"bmm_{pa}_{pb}", lambda x, y: torch.bmm(x, y), [batch1, batch2], [pa, pb])
+    product(f"baddbmm_{pa}_{pb}", lambda c, x, y: torch.baddbmm(c, x, y, alpha=0.5), [torch.randn(3, 2).double(),
+                                                                                        batch1, batch2], [R, pa, pb])
+product("matmul_3d_2d", lambda x, y: torch.matmul(x, y), [batch1, torch.randn(6, 5).double()], [S0, S1])
+product("matmul_3d_2d_batch", lambda x, y: torch.matmul(x, y), [batch1, torch.randn(6, 5).double()], [S0, R])
+product("matmul_vec", lambda x, y: torch.matmul(x, y), [a, torch.randn(4).double()], [S1, S0])
+product("dot", lambda x, y: torch.dot(x, y), [torch.randn(6).double(), torch.randn(6).double()], [S0, S0])
+x3, weight = torch.randn(2, 4, 6, dtype=torch.float64), torch.randn(8, 6, dtype=torch.float64)
+for px, pw, pb in ((R, S0, S0), (S2, S1, R), (S1, R, R), (S0, R, R), (R, R, R), (S0, S1, R)):
+    product(f"linear_{px}_{pw}_{pb}", lambda *t: F.linear(*t), [x3, weight, bias], [px, pw, pb])
+product("linear_no_bias", lambda *t: F.linear(*t), [x3, weight], [S2, S1])
+product("linear_2d", lambda *t: F.linear(*t), [a[:, :4].clone(), torch.randn(8, 4).double(), bias], [R, S0, S0])
+product("broadcast_add", lambda t, c: t + c, [a, bias[:4].clone()], [S0, R])   # the replicated one's grad sums
+record("mixed", lambda: seen(torch.mm(leaf(a, S0), b)))
+
+# views splitting and merging a sharded dim (evenly sharded), and those that keep it
+for shape, placement, new in (((4, 6), S0, (2, 2, 6)), ((4, 6), S0, (2, 12)), ((2, 4, 6), S0, (8, 6)),
+                              ((2, 4, 6), S2, (2, 4, 2, 3)), ((8, 6), S0, (2, 4, 6)), ((6, 4), S0, (2, 3, 4)),
+                              ((4, 6), S1, (4, 2, 3))):
+    product(f"view_{shape}_{placement}_{new}", lambda t: t.view(*new), [torch.randn(*shape).double()], [placement])
+    product(f"reshape_{shape}_{placement}_{new}", lambda t: t.reshape(new), [torch.randn(*shape).double()],
+            [placement])
+
+
+def first_line(call):
+    """call()'s error: its type and first line (PyTorch appends the propagation's details)."""
+    try:
+        return seen(call())
+    except RuntimeError as error:
+        return [type(error).__name__, str(error).splitlines()[0]]
+
+
+record("view_uneven", lambda: first_line(lambda: leaf(torch.randn(3, 4), S0).view(12)))
+
+# row-wise ops over an unsharded dim keep the shards; over a sharded one they gather first
+norm_weight, norm_bias = torch.randn(6, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
+for px in (S0, S1, S2, R):
+    product(f"layer_norm_{px}", lambda t, w, c: F.layer_norm(t, (6,), w, c), [x3, norm_weight, norm_bias],
+            [px, R, R])
+    if px != S2:   # (PyTorch's rms_norm over a sharded dim fails inside its decomposition)
+        product(f"rms_norm_{px}", lambda t, w: F.rms_norm(t, (6,), w, eps=1e-6), [x3, norm_weight], [px, R])
+    product(f"softmax_{px}", lambda t: t.softmax(-1), [x3], [px])
+    product(f"log_softmax_{px}", lambda t: F.log_softmax(t, dim=1), [x3], [px])
+finish(sys.argv[2])
