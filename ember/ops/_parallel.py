@@ -219,6 +219,8 @@ def ufunc(function, *operands, out=None, **kwargs):
         out = _result(function, operands, kwargs)
         if out is None:
             return function(*operands, **kwargs)
+    elif out.size < 2 * MIN_ELEMENTS or type(out) is not _ndarray:   # map_chunks' one-call test, without its frames
+        return function(*operands, out=out, **kwargs)
     return map_chunks(lambda part, *parts: function(*parts, out=part, **kwargs), out, *operands)
 
 
@@ -311,14 +313,19 @@ def _select_into(out, condition, a, b, bits):
     numpy.bitwise_xor(o, b, out=o)
 
 
+_WHERE_MAX = 4096
+"""Elements below which ``gradient_where`` selects with one ``where`` call: it branches per element (on a random
+mask 19 us for 4,096 float32 against 5.6 for the bit select's three calls; 1.8 against 6.8 at 1,024)."""
+
+
 def gradient_where(xp, grad, mask, out=None):
     """``grad`` where the boolean ``mask`` holds, else +0 (broadcasting), for large NumPy arrays in parts at once:
     PyTorch's backward kernels select (``mask ? grad : 0``), where a product with the mask gives -0 for a negative
     gradient and NaN for a NaN one. The gradient's bits are ANDed with the mask widened to all ones, as fast as the
     product (``numpy.where`` runs ~5x slower on a random mask); complex128, with no integer of its width, takes
     ``where``."""
-    if out is None and grad.shape == mask.shape and grad.size < 2 * MIN_ELEMENTS:
-        return xp.where(mask, grad, xp.zeros((), grad.dtype))   # small (every relu's backward): one call
+    if out is None and grad.shape == mask.shape and grad.size < _WHERE_MAX:   # tiny: one call
+        return xp.where(mask, grad, xp.zeros((), grad.dtype))
     bits = _BITS.get(grad.dtype.itemsize)
     if bits is None or grad.dtype.kind == "b":
         return where(xp, mask, grad, xp.zeros((), grad.dtype))

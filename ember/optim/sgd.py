@@ -27,6 +27,7 @@ class SGD(Optimizer):
 
     def _update(self, group, param, grad, state):
         lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
+        xp = xp_of(param)
         if weight_decay:
             grad = grad + weight_decay * param
         if group["maximize"]:
@@ -35,12 +36,12 @@ class SGD(Optimizer):
             buffer = state.get("momentum_buffer")
             if buffer is None:
                 # copy as an array: arithmetic on 0-d arrays returns scalars, which cannot be updated in place
-                buffer = state["momentum_buffer"] = _state_tensor(xp_of(param).array(grad, dtype=param.dtype))
+                buffer = state["momentum_buffer"] = _state_tensor(xp.array(grad, dtype=param.dtype))
             else:   # in place, in parts at once on the intra-op threads when large
                 data = buffer._data
-                ufunc(xp_of(data).multiply, data, momentum, out=data)
+                ufunc(xp.multiply, data, momentum, out=data)
                 dampening = group["dampening"]
-                ufunc(xp_of(data).add, data, grad if dampening == 0 else (1 - dampening) * grad, out=data)
+                ufunc(xp.add, data, grad if dampening == 0 else (1 - dampening) * grad, out=data)
             grad = grad + momentum * buffer._data if group["nesterov"] else buffer._data
-        step = ufunc(xp_of(param).multiply, lr, grad, out=self._scratch(param))
-        ufunc(xp_of(param).subtract, param, step, out=param)
+        step = ufunc(xp.multiply, lr, grad, out=self._scratch(param))
+        ufunc(xp.subtract, param, step, out=param)

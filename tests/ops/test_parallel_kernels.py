@@ -294,3 +294,19 @@ def test_layer_norm_rows_in_parts(split, shape, normalized):
     gradients through the statistics the parts kept."""
     split(lambda lib, x, w, b: lib.nn.functional.layer_norm(x, normalized, w, b, eps=1e-5), _random(*shape),
           _random(*normalized, seed=1), _random(*normalized, seed=2))
+
+
+@pytest.mark.parametrize("size", [7, 4095, 4096, 64 * 256], ids=str)   # one where call below _WHERE_MAX, then bits
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_gradient_where_selects_as_torchs_threshold_backward(size, dtype, contiguous):
+    rng = np.random.default_rng(size)
+    grad = rng.standard_normal(2 * size).astype(dtype)
+    grad[:6] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, -1.0]
+    grad = grad[::2] if not contiguous else grad[:size]
+    result = np.maximum(rng.standard_normal(size).astype(dtype), 0)
+    result[:6] = [0.0, 1.0, 0.0, 2.0, 3.0, 0.0]
+    selected = _parallel.gradient_where(np, grad, result != 0)
+    expected = torch.ops.aten.threshold_backward(torch.from_numpy(grad.copy()), torch.from_numpy(result), 0).numpy()
+    assert selected.dtype == dtype and selected.shape == (size,)
+    assert selected.tobytes() == expected.tobytes()   # +0 where masked (a product would give -0 and NaN)
