@@ -217,7 +217,7 @@ def _hooked_leaf_edge_done(leaf, hooked_leaves, leaf_grads, create_graph, handed
     key = id(leaf)
     hooked_leaves[key] -= 1
     if not hooked_leaves[key] and key in leaf_grads:
-        _finish_leaf(leaf_grads.pop(key), create_graph, handed_out)
+        _finish_leaf(*leaf_grads.pop(key), create_graph, handed_out)
 
 
 class _Running(threading.local):
@@ -488,7 +488,6 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
             counts[target] = count
             if count == 0:
                 push(target)
-        input_grads = g = data = None   # handed on: not kept alive through the next node's hooks and backward
     for leaf, g in leaf_grads.values():   # g: a Tensor, or an array from an array_backward
         if wanted_leaves is not None:   # a leaf that is not an input: PyTorch runs neither its hooks nor anything
             index = wanted_leaves.get(id(leaf))
@@ -568,15 +567,11 @@ def _add(a, b):
     return total if type(total) is _ndarray else _as_array(total, xp_of(a))
 
 
-def _finish_leaf(entry, create_graph, handed_out):
-    """Runs a leaf's gradient hooks, accumulates into ``.grad``, then runs its post-accumulate-grad hooks (``entry``:
-    the leaf and its gradient, emptied so that a gradient ``.grad`` copied is not kept through those hooks)."""
-    leaf, g = entry
-    entry.clear()
+def _finish_leaf(leaf, g, create_graph, handed_out):
+    """Runs a leaf's gradient hooks, accumulates into ``.grad``, then runs its post-accumulate-grad hooks."""
     if leaf._hooks:
         g = _run_leaf_hooks(leaf, g if isinstance(g, Tensor) else _wrap(g))
     _accumulate(leaf, g, create_graph, handed_out)
-    g = None
     _run_post_accumulate_hooks(leaf)
 
 
