@@ -34,9 +34,12 @@ def _moved(array, dim):
 
 
 def _padded(array, dim, rows):
-    """``array`` with ``dim`` first, zero-padded to ``rows`` along it, contiguous."""
+    """``array`` with ``dim`` first, zero-padded to ``rows`` along it, contiguous (``array`` itself when it already
+    is: a collective's input, only read)."""
     xp = xp_of(array)
     front = _moved(array, dim)
+    if front.shape[0] == rows and front.flags.c_contiguous:
+        return front
     out = xp.zeros((rows,) + front.shape[1:], array.dtype)
     out[:front.shape[0]] = front
     return out
@@ -48,6 +51,8 @@ def all_gather(array, dim, size, group, parts):
     step = -(-size // parts)
     gathered = _make(xp.empty((parts * step,) + _moved(array, dim).shape[1:], array.dtype))
     collectives.all_gather_into_tensor(gathered, _make(_padded(array, dim, step)), group=group)
+    if parts * step == size:   # even shards: no padding to cut out
+        return xp.ascontiguousarray(xp.moveaxis(gathered._data, 0, dim))
     pieces = []
     for r in range(parts):
         start, end = chunk_bounds(size, parts, r)
