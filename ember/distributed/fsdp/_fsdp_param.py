@@ -1,55 +1,130 @@
-"""FSDP2's per-module state: the parameters one ``fully_shard`` call manages, each held as a Shard(0) DTensor
-(``FSDPParam``), gathered whole before the module's forward and reduce-scattered back after backward.
+"""FSDP2's per-module state: the parameters one ``fully_shard`` call manages, each held as a DTensor sharded over
+the mesh's last dimension (``FSDPParam``; on a 2-D mesh, HSDP, replicated over the first), gathered whole before
+the module's forward and reduce-scattered back after its backward.
 
-Unsharding all-gathers each shard and registers the whole value as a plain Parameter in the module (as PyTorch's
-``unsafe_setattr_param``), so the forward and its autograd graph see ordinary tensors; resharding registers the
-sharded DTensor again. A gathered parameter's gradient is reduce-scattered, divided by the mesh size, into the
-sharded parameter's ``grad`` once the backward has finished (``Variable._execution_engine.queue_callback``).
-ember's autograd saves arrays, not tensors, so resharding after forward drops the module's references to the
-gathered values while the graph keeps what backward needs; PyTorch frees that memory and gathers again."""
+Unsharding all-gathers each shard into the parameter's one unsharded Parameter and registers it in the module (as
+PyTorch's ``unsafe_setattr_param``), so the forward and its autograd graph see an ordinary leaf; resharding
+registers the sharded DTensor again and frees the gathered storage: the Parameter keeps its shape and dtype but no
+memory (as PyTorch's ``storage.resize_(0)``). Ops that saved it for backward saved the Parameter itself, so a hook
+on the forward's outputs gathers it again, into the same Parameter, before backward reaches the module. Once all of
+a module's gradients are ready its gathered gradients are reduce-scattered (and all-reduced over replicas), divided
+by the data-parallel size, into the sharded parameters' ``grad``, and the module reshards."""
+import numpy
+
 from ... import autograd
+from ..._backend import xp_of
 from ..._tensor import _make
-from ...autograd.grad_mode import no_grad
+from ...autograd import engine
+from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...autograd.graph import register_multi_grad_hook
 from ...nn.parameter import Parameter
-from ..tensor import DTensor, Partial
+from ..collectives import all_reduce
+from ..tensor import DTensor, Partial, Replicate
 from ..tensor._dtensor import DTensorSpec, _new, contiguous_stride
 from ..tensor._redistribute import all_gather, chunk, reduce_scatter
+
+_FREED = ("this parameter's gathered storage was freed when FSDP resharded its module; it is gathered again before "
+          "the module's forward and, through a hook on the forward's outputs, before its backward")
+
+
+class _FreedStorage(numpy.ndarray):
+    """The array of a resharded unsharded parameter: its shape and dtype over one zero (no memory); computing with it
+    raises, as PyTorch's resized-away storage does."""
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        raise RuntimeError(_FREED)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise RuntimeError(_FREED)
+
+
+def _freed(array):
+    """A memoryless stand-in for ``array`` (the same shape and dtype)."""
+    xp = xp_of(array)
+    placeholder = xp.broadcast_to(xp.zeros((), array.dtype), array.shape)
+    return placeholder.view(_FreedStorage) if xp is numpy else placeholder
+
+
+def _owned(array):
+    """``array`` in memory of its own (a chunk along dimension 0 is a view that would keep the whole alive)."""
+    return array if array.base is None else array.copy()
+
+
+class MeshInfo:
+    """How one ``fully_shard`` call uses its mesh: the shard dimension (the last) and, on a 2-D mesh, the replicate
+    dimension (the first, HSDP); and ``post_forward``, the groups a ``reshard_after_forward`` int keeps parameters
+    sharded over between forward and backward (None: all of the shard dimension)."""
+
+    def __init__(self, mesh, post_forward=None):
+        self.mesh, self.post_forward = mesh, post_forward
+        self.shard_group, self.shard_size = mesh.get_group(mesh.ndim - 1), mesh.size(mesh.ndim - 1)
+        self.shard_rank = mesh.get_local_rank(mesh.ndim - 1)
+        self.replicate_group = mesh.get_group(0) if mesh.ndim == 2 else None
+        self.size = mesh.size()
+
+    def placements(self, placement):
+        """The sharded parameters' placements: ``placement`` on the shard dimension, Replicate over replicas."""
+        return (Replicate(), placement) if self.replicate_group is not None else (placement,)
 
 
 class FSDPParam:
     """One managed parameter: where it is registered (``owners``: module and attribute name pairs), its sharded
-    DTensor Parameter, and while unsharded its gathered Parameter."""
+    DTensor Parameter, and its unsharded Parameter (made on the first gathering; its storage is freed while
+    resharded)."""
 
-    def __init__(self, param, owners, mesh, placement, device):
-        self.owners, self.mesh, self.dim = owners, mesh, placement.dim
+    def __init__(self, param, owners, info, placement, device):
+        self.owners, self.info, self.dim = owners, info, placement.dim
         self.orig_dtype = param.dtype
         full = param.detach()
-        local = chunk(full._data, self.dim, mesh.size(), mesh.get_local_rank())
+        local = _owned(chunk(full._data, self.dim, info.shard_size, info.shard_rank))
         shape = tuple(full.shape)
-        spec = DTensorSpec(mesh, (placement,), type(full.shape)(shape), contiguous_stride(shape))
+        spec = DTensorSpec(info.mesh, info.placements(placement), type(full.shape)(shape), contiguous_stride(shape))
         sharded = _new(local, spec)
         if sharded.device.type not in (device, "meta"):   # (meta parameters stay there until to_empty)
             sharded = _new(sharded.to_local().to(device)._data, spec)
         self.sharded = Parameter(sharded, requires_grad=param.requires_grad)
         self.unsharded = None
+        self.is_unsharded = False
+        self.hooked = False   # the post-accumulate-grad hook is on the unsharded Parameter
+        self.post_forward_shard = None   # this rank's part while sharded over the smaller post-forward groups
         self.accumulated = None   # the gathered gradient summed while gradient sync is off
         self.pending = None       # the gathered gradient of this backward, to reduce-scatter when it finishes
+        self.partial = None       # HSDP: reduce-scattered gradients not yet all-reduced over replicas
 
     def unshard(self, param_dtype):
-        """Gathers the whole value into a plain Parameter and registers it (once until the next reshard)."""
-        if self.unsharded is None:
-            local = self.sharded._data
-            if param_dtype is not None and param_dtype != self.orig_dtype:
-                local = local.astype(param_dtype.numpy)
-            whole = all_gather(local, self.dim, self.sharded.shape[self.dim], self.mesh.get_group(), self.mesh.size())
-            self.unsharded = Parameter(_make(whole), requires_grad=self.sharded.requires_grad)
+        """Gathers the whole value into the unsharded Parameter (made on the first call) and registers it."""
+        if not self.is_unsharded:
+            if self.post_forward_shard is not None:
+                groups = self.info.post_forward
+                whole = all_gather(self.post_forward_shard, self.dim, self.sharded.shape[self.dim],
+                                   groups.get_group(1), groups.size(1))
+                self.post_forward_shard = None
+            else:
+                local = self.sharded._data
+                if param_dtype is not None and param_dtype != self.orig_dtype:
+                    local = local.astype(param_dtype.numpy)
+                whole = all_gather(local, self.dim, self.sharded.shape[self.dim], self.info.shard_group,
+                                   self.info.shard_size)
+            if self.unsharded is None:
+                self.unsharded = Parameter(_make(whole), requires_grad=self.sharded.requires_grad)
+            else:   # into the same Parameter, which the autograd graph of an earlier forward may hold
+                self.unsharded._data = whole
+                self.unsharded.requires_grad = self.sharded.requires_grad
+            self.is_unsharded = True
         self._register(self.unsharded)
-        return self.unsharded
 
-    def reshard(self):
-        """Registers the sharded DTensor again and forgets the gathered value."""
+    def reshard(self, post_forward=False):
+        """Registers the sharded DTensor again and frees the gathered storage; with ``post_forward`` and smaller
+        post-forward groups, keeps this rank's part of those groups' sharding for the gathering before backward."""
         self._register(self.sharded)
-        self.unsharded = None
+        if not self.is_unsharded:
+            return
+        whole = self.unsharded._data
+        groups = self.info.post_forward
+        if post_forward and groups is not None:
+            self.post_forward_shard = _owned(chunk(whole, self.dim, groups.size(1), groups.get_local_rank(1)))
+        self.unsharded._data = _freed(whole)
+        self.is_unsharded = False
 
     def _register(self, value):
         for module, name in self.owners:
@@ -66,51 +141,74 @@ class FSDPParam:
         else:
             self.accumulated = grad
 
-    def reduce_grad(self, reduce_dtype, divide_factor):
-        """Reduce-scatters the pending gradient (summed over the mesh, divided by ``divide_factor``) into the sharded
-        parameter's ``grad``, accumulating onto one already there."""
+    def reduce_grad(self, reduce_dtype, divide_factor, all_reduce_grads=True):
+        """Reduce-scatters the pending gradient over the shard dimension and, on a 2-D mesh, all-reduces it over
+        replicas (without ``all_reduce_grads`` it is kept and added to the next one's instead), then divides by
+        ``divide_factor`` into the sharded parameter's ``grad``, accumulating onto one already there."""
         grad, self.pending = self.pending._data, None
         if reduce_dtype is not None and grad.dtype != reduce_dtype.numpy:
             grad = grad.astype(reduce_dtype.numpy)
-        mesh = self.mesh
-        local = reduce_scatter(grad, self.dim, Partial("sum"), mesh.get_group(), mesh.size(), mesh.get_local_rank())
-        local = (local / divide_factor).astype(self.orig_dtype.numpy, copy=False)
+        info = self.info
+        local = reduce_scatter(grad, self.dim, Partial("sum"), info.shard_group, info.shard_size, info.shard_rank)
+        if info.replicate_group is not None:
+            if self.partial is not None:
+                local = local + self.partial
+            if not all_reduce_grads:
+                self.partial = local
+                return
+            self.partial = None
+            total = _make(local)
+            all_reduce(total, group=info.replicate_group)
+            local = total._data
+        local /= divide_factor   # (in place: the reduction's own output)
+        local = local.astype(self.orig_dtype.numpy, copy=False)
         with no_grad():
             if self.sharded.grad is None:
                 self.sharded.grad = _new(local, self.sharded._spec)
             else:
-                self.sharded.grad._data = self.sharded.grad._data + local
+                self.sharded.grad._data += local
 
 
 class FSDPState:
-    """What one ``fully_shard`` call keeps for its modules: the managed parameters and settings, and the forward
-    hooks."""
+    """What one ``fully_shard`` call keeps for its modules: the managed parameters and settings, and the hooks that
+    gather before forward and backward and reduce after backward."""
 
-    def __init__(self, modules, params, mesh, reshard_after_forward, auto_reshard, mp_policy, offload_policy):
-        self.modules, self.params, self.mesh = modules, params, mesh
+    def __init__(self, modules, params, info, reshard_after_forward, auto_reshard, mp_policy, offload_policy):
+        self.modules, self.params, self.info, self.mesh = modules, params, info, info.mesh
         self.reshard_after_forward, self.auto_reshard = reshard_after_forward, auto_reshard
         self.mp_policy, self.offload_policy = mp_policy, offload_policy
         self.requires_gradient_sync = True
+        self.requires_all_reduce = True
         self.divide_factor = None
         self.is_root = None
         self.unsharded = False
         self._queued = False
+        self._waiting = None   # (backward task id, ids of the parameters whose gradient it has yet to accumulate)
+        self.in_backward = False   # between the pre-backward hook and the reduction
 
     # --- forward ---------------------------------------------------------------------------------------------------
     def pre_forward(self, module, args, kwargs):
         if self.is_root is None:
             self._lazy_init()
-        self._queued = False   # (a backward that raised before its callback ran left it set)
         if self.mp_policy.param_dtype is not None and self.mp_policy.cast_forward_inputs:
             args, kwargs = _cast_floats((args, kwargs), self.mp_policy.param_dtype)
+        if not self.in_backward or engine.current_task() is None:
+            self._queued = self.in_backward = False   # (a backward that raised before its callback ran left them)
+            self._waiting = None
         self.unshard()
         return args, kwargs
 
     def post_forward(self, module, args, output):
-        if self.reshard_after_forward:
-            self.reshard()
         if self.mp_policy.output_dtype is not None:
             output = _cast_floats(output, self.mp_policy.output_dtype)
+        if self.in_backward:   # activation checkpointing's recomputation: the reduction reshards
+            return output
+        if self.reshard_after_forward:
+            self.reshard(post_forward=True)
+        if is_grad_enabled():
+            outputs = [t for t in _tensors_in(output) if t.requires_grad]
+            if outputs:
+                register_multi_grad_hook(outputs, self._pre_backward, mode="any")
         return output
 
     def _lazy_init(self):
@@ -127,36 +225,69 @@ class FSDPState:
     def unshard(self):
         """Gathers every managed parameter and registers the whole values in the module."""
         for param in self.params:
-            fresh = param.unsharded is None
-            gathered = param.unshard(self.mp_policy.param_dtype)
-            if fresh and gathered.requires_grad:
-                gathered.register_post_accumulate_grad_hook(self._grad_ready(param))
+            param.unshard(self.mp_policy.param_dtype)
+            if param.unsharded.requires_grad and not param.hooked:
+                param.unsharded.register_post_accumulate_grad_hook(self._grad_ready(param))
+                param.hooked = True
         self.unsharded = True
 
-    def reshard(self):
-        """Registers the sharded DTensors again."""
+    def reshard(self, post_forward=False):
+        """Registers the sharded DTensors again and frees the gathered storage."""
         for param in self.params:
-            param.reshard()
+            param.reshard(post_forward)
         self.unsharded = False
+
+    # --- backward --------------------------------------------------------------------------------------------------
+    def _pre_backward(self, grad):
+        """Before backward reaches the module (a gradient for one of its forward's outputs is ready): gathers the
+        parameters again where forward resharded them, and queues the reduction for the end of backward (for
+        parameters whose gradients never come)."""
+        self.in_backward = True
+        self.unshard()
+        self._queue_post_backward()
+
+    def _queue_post_backward(self):
+        if not self._queued:
+            self._queued = True
+            autograd.Variable._execution_engine.queue_callback(self._post_backward)
 
     def _grad_ready(self, param):
         def hook(gathered):
             param.take_grad(gathered, self.requires_gradient_sync)
-            if not self._queued:
-                self._queued = True
-                autograd.Variable._execution_engine.queue_callback(self._post_backward)
+            self._queue_post_backward()
+            task = engine.current_task()
+            if self._waiting is None or self._waiting[0] != task.id:
+                self._waiting = (task.id, {id(p) for p in self.params if p.unsharded is not None
+                                           and p.unsharded.requires_grad})
+            waiting = self._waiting[1]
+            waiting.discard(id(param))
+            if not waiting:   # the module's backward is done: reduce and reshard now, not at the end of backward
+                self._post_backward()
         return hook
 
     def _post_backward(self):
-        """Once backward has finished: reduce-scatter this module's gradients, then reshard."""
-        self._queued = False
+        """Reduce-scatters this module's gathered gradients, then reshards (once every gradient of the module is
+        ready, and at the end of backward for what is left)."""
+        self._queued = self.in_backward = False
         reduce_dtype = self.mp_policy.reduce_dtype or self.mp_policy.param_dtype
-        factor = self.divide_factor if self.divide_factor is not None else self.mesh.size()
+        factor = self.divide_factor if self.divide_factor is not None else self.info.size
         for param in self.params:
             if param.pending is not None:
-                param.reduce_grad(reduce_dtype, factor)
+                param.reduce_grad(reduce_dtype, factor, self.requires_all_reduce)
         if self.unsharded:
             self.reshard()
+
+
+def _tensors_in(value):
+    """The tensors in ``value`` (nested tuples, lists and dicts)."""
+    from ..._tensor import Tensor
+    if isinstance(value, Tensor):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in _tensors_in(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tensors_in(v)]
+    return []
 
 
 def _cast_floats(value, dtype):

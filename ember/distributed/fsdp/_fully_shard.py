@@ -1,8 +1,10 @@
-"""FSDP2: ``fully_shard(module)`` shards the module's parameters over a 1-D DeviceMesh as Shard(0) DTensors, gathers
-them before its forward and reshards after, and reduce-scatters gradients (averaged over the mesh) into sharded
-DTensor gradients after backward. The module's class becomes ``FSDP<Class>``, a subclass of ``FSDPModule`` and of
-its own class, as in PyTorch. Applied per block and then to the root, each call manages the parameters not already
-managed by a call below it (see ``_fsdp_param``)."""
+"""FSDP2: ``fully_shard(module)`` shards the module's parameters over a DeviceMesh as Shard(0) DTensors (a 2-D mesh:
+replicated over its first dimension and sharded over its second, HSDP), gathers them before its forward and
+reshards after (freeing the gathered storage until a hook gathers it again before the module's backward), and
+reduce-scatters gradients (averaged over the data-parallel ranks) into sharded DTensor gradients once the module's
+backward is done. The module's class becomes ``FSDP<Class>``, a subclass of ``FSDPModule`` and of its own class, as
+in PyTorch. Applied per block and then to the root, each call manages the parameters not already managed by a call
+below it (see ``_fsdp_param``)."""
 from dataclasses import dataclass
 
 from ... import _dtype
@@ -10,7 +12,7 @@ from ...nn.modules.module import Module
 from ..device_mesh import DeviceMesh, init_device_mesh
 from ..process_group import get_world_size
 from ..tensor import Shard
-from ._fsdp_param import FSDPParam, FSDPState
+from ._fsdp_param import FSDPParam, FSDPState, MeshInfo
 
 __all__ = ["fully_shard", "FSDPModule", "UnshardHandle", "MixedPrecisionPolicy", "OffloadPolicy", "CPUOffloadPolicy",
            "register_fsdp_forward_method"]
@@ -85,6 +87,7 @@ class FSDPModule:
             raise ValueError(f"reshard_after_forward should be a bool, got {type(reshard_after_forward)}")
         for state in self._states(recurse):
             state.reshard_after_forward, state.auto_reshard = reshard_after_forward, False
+            state.info.post_forward = None
 
     def set_gradient_divide_factor(self, factor):
         """Divides the summed gradients by ``factor`` instead of the mesh size."""
@@ -95,7 +98,10 @@ class FSDPModule:
         """A scheduling hint for PyTorch's final backward; ember's backward needs none."""
 
     def set_requires_all_reduce(self, requires_all_reduce, *, recurse=True):
-        """HSDP's all-reduce across replicas; a 1-D mesh has none to skip."""
+        """Whether HSDP all-reduces gradients across replicas (False: the reduce-scattered gradients accumulate
+        until a backward that all-reduces adds them in); a 1-D mesh has no all-reduce."""
+        for state in self._states(recurse):
+            state.requires_all_reduce = requires_all_reduce
 
     def set_reshard_after_backward(self, reshard_after_backward, *, recurse=True):
         """ember always reshards after backward."""
@@ -104,7 +110,7 @@ class FSDPModule:
         """Prefetching order; ember gathers each module as its forward starts."""
 
     def set_modules_to_backward_prefetch(self, modules):
-        """Prefetching order; ember needs no gathering in backward (its graph keeps the gathered values)."""
+        """Prefetching order; ember gathers each module as backward reaches it."""
 
 
 _FSDP_CLASSES = {}
@@ -119,9 +125,10 @@ def _fsdp_class(cls):
 def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placement_fn=None,
                 mp_policy=MixedPrecisionPolicy(), offload_policy=OffloadPolicy(), ignored_params=None):
     """Shards ``module``'s parameters (those no inner ``fully_shard`` manages) over ``mesh`` (default: every rank,
-    one dimension) as DTensors, and hooks its forward to gather them and its backward to reduce-scatter the
-    gradients. ``reshard_after_forward`` defaults to True, except for the root module (the first to run forward).
-    A list of modules shares one group: each one's forward gathers the group's parameters."""
+    one dimension; a 2-D mesh replicates over its first dimension, HSDP) as DTensors, and hooks its forward to
+    gather them and its backward to reduce-scatter the gradients. ``reshard_after_forward`` defaults to True, except
+    for the root module (the first to run forward); an int reshards to groups of that many ranks. A list of
+    modules shares one group: each one's forward gathers the group's parameters."""
     from ...nn import ModuleDict, ModuleList
     modules = list(module) if isinstance(module, (list, tuple)) else [module]
     for each in modules:
@@ -132,9 +139,13 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     if mesh is None:
         from ... import cuda
         mesh = init_device_mesh("cuda" if cuda.is_available() else "cpu", (get_world_size(),))
-    if not isinstance(mesh, DeviceMesh) or mesh.ndim != 1:
-        raise ValueError(f"ember's fully_shard takes a 1-D DeviceMesh (no HSDP), got {mesh}")
-    reshard_after_forward = _post_forward_resharding(reshard_after_forward, mesh.size())
+    if not isinstance(mesh, DeviceMesh):
+        raise ValueError(f"fully_shard expects a DeviceMesh but got {mesh}")
+    if mesh.ndim not in (1, 2):
+        raise ValueError(f"fully_shard expects a 1D or 2D DeviceMesh but got {mesh}")
+    if mesh.ndim == 2 and mesh.mesh_dim_names is None:
+        raise AssertionError("Please init the 2D mesh for HSDP with mesh_dim_names specified")
+    reshard_after_forward, post_forward = _post_forward_resharding(reshard_after_forward, mesh)
     ignored = set(map(id, ignored_params or ()))
     owners = {}
     managed = {}
@@ -144,6 +155,7 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
         for name, param in owner._parameters.items():
             if param is not None and id(param) not in ignored:
                 owners.setdefault(id(param), (param, []))[1].append((owner, name))
+    info = MeshInfo(mesh, post_forward)
     device = "cpu" if isinstance(offload_policy, CPUOffloadPolicy) else mesh.device_type
     params = []
     for param, where in owners.values():
@@ -151,11 +163,11 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
         placement = Shard(0) if placement is None else placement
         if param.ndim == 0:
             raise ValueError("fully_shard cannot shard a 0-d parameter")
-        fsdp_param = FSDPParam(param, where, mesh, placement, device)
+        fsdp_param = FSDPParam(param, where, info, placement, device)
         fsdp_param.reshard()
         params.append(fsdp_param)
     auto = reshard_after_forward is None
-    state = FSDPState(modules, params, mesh, True if auto else reshard_after_forward, auto, mp_policy, offload_policy)
+    state = FSDPState(modules, params, info, True if auto else reshard_after_forward, auto, mp_policy, offload_policy)
     for each in modules:
         each._fsdp_state = state
         each.register_forward_pre_hook(state.pre_forward, prepend=True, with_kwargs=True)
@@ -164,19 +176,25 @@ def fully_shard(module, *, mesh=None, reshard_after_forward=None, shard_placemen
     return module
 
 
-def _post_forward_resharding(reshard_after_forward, size):
-    """``reshard_after_forward`` as a bool (None: decided at the root). An int is the number of ranks PyTorch keeps
-    the gathered parameters sharded over until backward: 1 keeps them whole (False); otherwise ember reshards fully,
-    since its graph keeps the gathered values for backward anyway (the results are the same)."""
+def _post_forward_resharding(reshard_after_forward, mesh):
+    """``reshard_after_forward`` as a bool (None: decided at the root), and for an int the groups of that many
+    consecutive ranks the parameters stay sharded over between forward and backward (a 2-D DeviceMesh whose second
+    dimension they are; None for a bool), as PyTorch's ``_get_post_forward_mesh_info``."""
     if reshard_after_forward is None or isinstance(reshard_after_forward, bool):
-        return reshard_after_forward
+        return reshard_after_forward, None
+    size = mesh.size(mesh.ndim - 1)
     if not isinstance(reshard_after_forward, int):
         raise ValueError("reshard_after_forward should be a bool or an int representing the group size to reshard "
                          f"to, not {reshard_after_forward}")
     if reshard_after_forward < 1 or reshard_after_forward > size or size % reshard_after_forward:
         raise ValueError(f"If passing reshard_after_forward as an int, it should be a factor of {size}, not "
                          f"{reshard_after_forward}")
-    return reshard_after_forward != 1
+    if reshard_after_forward == 1:
+        return False, None
+    if reshard_after_forward == size:
+        return True, None
+    grid = mesh.mesh.reshape(-1, reshard_after_forward)
+    return True, DeviceMesh(mesh.device_type, grid)
 
 
 def _managed_modules(module):
