@@ -10,7 +10,7 @@ from ..._tensor import Size, Tensor, _make
 from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._ops_matrix import einsum_strategy, matmul_equation, output_shape
-from ._redistribute import normalized
+from ._redistribute import local_shape_and_offset, normalized
 from .placement_types import Partial, Replicate, Shard, _NormPartial
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
@@ -31,6 +31,10 @@ _PASS = frozenset("""requires_grad_ retain_grad register_hook register_post_accu
 is_floating_point is_complex element_size dim ndimension get_device data_ptr is_contiguous __format__""".split())
 REDUCTIONS = frozenset("sum mean amax amin max min vector_norm norm".split())
 RANDOM_FILLS = frozenset("uniform_ normal_ random_ bernoulli_ exponential_ geometric_ cauchy_ log_normal_".split())
+
+
+loss_parallel_handlers = []   # parallel.loss_parallel's, while its context is entered
+_LOSS_OPS = frozenset("cross_entropy nll_loss log_softmax".split())
 
 
 def op_name(func):
@@ -55,6 +59,10 @@ def dispatch(func, args, kwargs):
         return inner(*args, **kwargs)   # (nn.init's fillers: their tensor methods come back here one by one)
     if name in RANDOM_FILLS:   # as PyTorch's on a CPU mesh: each rank draws its own part from its generator
         return _in_place_local(name, inner, args, kwargs)
+    if loss_parallel_handlers and name in _LOSS_OPS:
+        result = loss_parallel_handlers[-1](name, inner, args, kwargs)
+        if result is not NotImplemented:
+            return result
     if name in ("detach", "data"):
         self = args[0]
         return _new(self._data, self._spec)
@@ -76,6 +84,8 @@ def dispatch(func, args, kwargs):
         return _matrix(name, inner, args, kwargs)
     if name in ROWWISE:
         return _rowwise(name, inner, args, kwargs)
+    if name == "embedding":
+        return _embedding(name, inner, args, kwargs)
     if name in _PERMUTING or name in _RESHAPING:
         return _shape_op(name, inner, args, kwargs)
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
@@ -383,6 +393,56 @@ def _rowwise(name, inner, args, kwargs):
     targets = {id(d): (Replicate(),) * mesh.ndim for d in _dtensors(args, kwargs)}
     targets[id(self)] = placements
     return _run(inner, args, kwargs, targets, self._spec.with_placements(placements))
+
+
+# --- embedding lookups -------------------------------------------------------------------------------------------
+
+def _embedding(name, inner, args, kwargs):
+    """A lookup by PyTorch's embedding strategies, per mesh dim: a table sharded on its embedding dim gives
+    outputs sharded on their last dim; one sharded by rows gives partial sums (each rank looks up the ids in its
+    rows, zeros elsewhere: PyTorch's MaskPartial, reduced the same way); a replicated table keeps the ids'
+    shards. The ids are replicated where the table is sharded."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    bound.apply_defaults()
+    given = dict(bound.arguments)
+    ids_key = "indices" if "indices" in given else "input"
+    ids, weight = given[ids_key], given["weight"]
+    if not isinstance(ids, DTensor) or not isinstance(weight, DTensor):
+        raise RuntimeError(f"aten.{name}.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands(name, [ids, weight], args, kwargs)
+    out_ndim = ids.ndim + 1
+    weight_wanted, ids_wanted, out, masked = [], [], [], None
+    for mesh_dim, placement in enumerate(weight.placements):
+        if placement.is_shard(1):
+            weight_wanted.append(placement), ids_wanted.append(Replicate()), out.append(Shard(out_ndim - 1))
+        elif placement.is_shard(0) and masked is None:
+            masked = mesh_dim
+            weight_wanted.append(placement), ids_wanted.append(Replicate()), out.append(Partial())
+        else:
+            kept = ids.placements[mesh_dim] if ids.placements[mesh_dim].is_shard() else Replicate()
+            weight_wanted.append(Replicate()), ids_wanted.append(kept), out.append(kept)
+    if given.get("max_norm") is not None and any(p.is_shard(1) for p in weight_wanted):
+        raise no_rule(name, args, kwargs)
+    shape = tuple(ids.shape) + (weight.shape[1],)
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    local_ids = _local(ids, ids_wanted, out)
+    local_weight = _local(weight, weight_wanted, out)
+    mask = None
+    if masked is not None:
+        sizes, offsets = local_shape_and_offset(weight.shape, mesh, tuple(weight_wanted))
+        start, rows = offsets[0], sizes[0]
+        mask = (local_ids >= start) & (local_ids < start + rows)
+        local_ids = (local_ids - start) * mask
+        padding = given.get("padding_idx")
+        if padding is not None and padding >= 0:
+            given["padding_idx"] = padding - start if start <= padding < start + rows else None
+    given[ids_key], given["weight"] = local_ids, local_weight
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(**given)
+        if mask is not None:
+            result = result * mask.unsqueeze(-1)
+    return _wrap(result, spec)
 
 
 # --- reductions ------------------------------------------------------------------------------------------------

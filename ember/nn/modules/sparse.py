@@ -1,7 +1,7 @@
 """Embedding and EmbeddingBag layers."""
 from ... import ops
 from ...ops import embedding as E
-from .. import init
+from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
 
@@ -35,7 +35,7 @@ class Embedding(Module):
             self.weight._data[self.padding_idx] = 0
 
     def forward(self, input):
-        return E.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self):
