@@ -11,7 +11,7 @@ replay through autograd.
 """
 import numpy
 
-from .._tensor import Tensor, _make, _wrap
+from .._tensor import Tensor, _wrap
 from ..autograd import engine as _engine
 from ..autograd.function import _as_array, _saved_entry
 
@@ -114,7 +114,7 @@ def keep(ctx):
 
 
 def run(plan, contexts, grads):
-    """The gradients (tensors or None) of the wanted inputs and parameters, from the outputs' gradient arrays."""
+    """The gradients (arrays or None) of the wanted inputs and parameters, from the outputs' gradient arrays."""
     nodes, buffers = plan.nodes, {}
     for (k, nr), g in zip(plan.roots, grads):
         _add_into(buffers, nodes, k, nr, g)
@@ -148,7 +148,7 @@ def run(plan, contexts, grads):
             counts[k] -= 1
             if counts[k] == 0:
                 ready.append(k)
-    return tuple(None if slot not in leaves else _make(leaves[slot]) for slot in plan.wanted)
+    return tuple(leaves.get(slot) for slot in plan.wanted)
 
 
 def _add_into(buffers, nodes, k, nr, g):

@@ -4,6 +4,7 @@ and tensor attributes' identities, and the identity, requires_grad, shape and dt
 a function's global and closure tensors that the capture read are checked by identity. A call whose key has no
 capture recompiles (up to ``ember._dynamo.config.recompile_limit`` captures, and as ``compiler.set_stance`` allows),
 then runs eagerly."""
+import functools
 import operator
 
 import numpy
@@ -124,9 +125,14 @@ class ModuleGuard:
         return state
 
 
+_DATA, _REQUIRES_GRAD = operator.attrgetter("_data"), operator.attrgetter("requires_grad")
+_PRESENT = functools.partial(operator.is_not, None)
+
+
 def _snapshot(modules):
-    """The objects ``module_state``, ``modules_of`` and ``has_hooks`` read from ``modules``, flat, in a fixed order."""
-    items = []
+    """The objects ``module_state``, ``modules_of`` and ``has_hooks`` read from ``modules``, flat, in a fixed order
+    (gathered by C-level extends and maps: this runs at every call)."""
+    items, tensors = [], []
     for m in modules:
         namespace = m.__dict__
         items += namespace
@@ -134,9 +140,10 @@ def _snapshot(modules):
         items += m._modules.values()
         items += (len(m._forward_pre_hooks), len(m._forward_hooks), len(m._backward_hooks),
                   len(m._backward_pre_hooks))
-        for group in (m._parameters, m._buffers):
-            for t in group.values():
-                items.append(t)
-                if t is not None:
-                    items += (t._data, t.requires_grad)
+        tensors += m._parameters.values()
+        tensors += m._buffers.values()
+    items += tensors
+    present = list(filter(_PRESENT, tensors))
+    items += map(_DATA, present)
+    items += map(_REQUIRES_GRAD, present)
     return items

@@ -299,33 +299,53 @@ class CompiledFunction:
 
     @staticmethod
     def backward(node, *grads):
-        if node._kept is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved tensors after they "
-                "have already been freed). Saved intermediate values of the graph are freed when you call "
-                ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                "graph a second time or if you need to access saved tensors after calling backward.")
         if state.enabled:
+            _kept(node)
             raise RuntimeError("torch.compile with aot_autograd does not currently support double backward")
-        executable = node._executable
-        if executable.plan is not None:
-            return _array_backward.run(executable.plan, node._kept, [g._data for g in grads])
-        program = executable.program
-        env = [None] * executable.size
-        for slot, array in node._kept:
-            env[slot] = array
-        for (_, slot), g in zip(program.grad_in, grads):
-            env[slot] = g._data
-        with no_grad():
-            for kernel in executable.backward:
-                kernel(env)
-        return tuple(None if slot is None else _make(env[slot]) for slot in program.grad_out)
+        return tuple(None if g is None else _make(g) for g in _gradients(node, [g._data for g in grads]))
+
+    @staticmethod
+    def array_backward(node, grad):
+        """``backward`` on arrays, where the compiled forward has one differentiable output (the engine's path
+        without ``create_graph``): the gradients stay arrays into the parameters' ``.grad``."""
+        return _gradients(node, [grad])
+
+
+def _kept(node):
+    """The node's kept arrays or contexts; raises PyTorch's error after a backward has freed them."""
+    kept = node._kept
+    if kept is None:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved tensors after they "
+            "have already been freed). Saved intermediate values of the graph are freed when you call "
+            ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+            "graph a second time or if you need to access saved tensors after calling backward.")
+    return kept
+
+
+def _gradients(node, grads):
+    """The compiled backward: the wanted gradients as arrays (or None) from the outputs' gradient arrays."""
+    kept = _kept(node)
+    executable = node._executable
+    if executable.plan is not None:
+        return _array_backward.run(executable.plan, kept, grads)
+    program = executable.program
+    env = [None] * executable.size
+    for slot, array in kept:
+        env[slot] = array
+    for (_, slot), g in zip(program.grad_in, grads):
+        env[slot] = g
+    with no_grad():
+        for kernel in executable.backward:
+            kernel(env)
+    return tuple(None if slot is None else env[slot] for slot in program.grad_out)
 
 
 class CompiledFunctionBackward(Node):
     """The one node a compiled forward records (PyTorch's is ``CompiledFunctionBackward``)."""
 
     _function = CompiledFunction
+    _backward_on_arrays = True   # with one output, the engine hands its gradient over as an array
     _kept = None
 
     def _release(self):

@@ -298,6 +298,22 @@ def test_an_output_returned_twice_gets_its_whole_gradient():
         numpy.testing.assert_array_equal(*grads)
 
 
+def test_one_gradient_array_for_two_inputs_gives_each_its_own_grad():
+    # the compiled node hands the engine arrays: Add's backward passes one array to both inputs, which must not
+    # share it as .grad (an in-place change of one would change the other), as eager's and PyTorch's do not
+    compiled = ember.compile(lambda a, b: (a + b) * 2)
+    for _ in range(3):
+        grads = []
+        for lib, run in ((ember, compiled), (torch, lambda a, b: (a + b) * 2)):
+            a, b = lib.ones(3, requires_grad=True), lib.ones(3, requires_grad=True)
+            run(a, b).sum().backward()
+            a.grad.add_(1)
+            grads.append((a.grad.numpy().copy(), b.grad.numpy().copy()))
+        numpy.testing.assert_array_equal(grads[0], grads[1])
+    entry, = compiled._ember_compiled.cache.values()
+    assert entry.plan is not None
+
+
 def _branches(lib, x, w, b):
     """A node of three outputs, one unused (its gradient zeros); a parameter reached along three paths (the order
     its gradients are summed in shows in the last bits); a broadcast bias (its gradient summed back)."""
