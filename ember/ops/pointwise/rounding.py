@@ -272,6 +272,9 @@ fmin = _binary_tensor_op("fmin", Fmin)
 fmin.__doc__ = "Elementwise minimum of two tensors, ignoring a NaN when the other value is a number."
 
 
+_CLIP = (numpy._core if hasattr(numpy, "_core") else numpy.core).umath.clip
+"""The ufunc ``numpy.clip`` calls with both bounds given, without its four Python frames (``_wrapfunc``, ``_clip``)."""
+
 CLIP_ELEMENTS = 4096
 """Elements from which ``clipped`` takes NumPy's clip: its vector loop runs 3.4x faster than maximum against a
 scalar (1M float32: 112 against 384 us, which has none), below this its Python wrapper costs more than it saves."""
@@ -295,7 +298,7 @@ def clipped(xp, a, low, high, out=None):
     char = a.dtype.char
     if xp is numpy and char in "efd" and (a.size >= CLIP_ELEMENTS or char == "e") and \
             (low is None or getattr(low, "size", 1) == 1) and (high is None or getattr(high, "size", 1) == 1):
-        return ufunc(numpy.clip, a, _infinity(a.dtype, -1) if low is None else low,
+        return ufunc(_CLIP, a, _infinity(a.dtype, -1) if low is None else low,
                      _infinity(a.dtype, 1) if high is None else high, out=out)
     # the bound first: NumPy's float32/float64 maxima then keep a's element where the two are equal (its float16
     # loop keeps the first, so float16 always takes clip above)
