@@ -1,6 +1,6 @@
 """Data loading in PyTorch's shape: datasets, samplers, collation and the DataLoader with worker processes."""
 from .collate import default_collate, default_convert
-from .dataloader import DataLoader
+from .dataloader import DataLoader, _DatasetKind  # noqa: F401 (torch.utils.data._DatasetKind, as PyTorch's)
 from .distributed import DistributedSampler
 from .dataset import (ChainDataset, ConcatDataset, Dataset, IterableDataset, StackDataset, Subset, TensorDataset,
                       random_split)

@@ -33,7 +33,15 @@ class _IterableDatasetFetcher:
         return self.collate_fn(data)
 
 
-def make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last):
-    """The fetcher for ``dataset``'s kind."""
-    fetcher_class = _IterableDatasetFetcher if is_iterable else _MapDatasetFetcher
-    return fetcher_class(dataset, auto_collation, collate_fn, drop_last)
+class _DatasetKind:
+    """A dataset's kind as the loader and its iterators record it (PyTorch's private contract, which libraries that
+    drive the iterators with a loader of their own, like fastai, rely on)."""
+
+    Map = 0
+    Iterable = 1
+
+    @staticmethod
+    def create_fetcher(kind, dataset, auto_collation, collate_fn, drop_last):
+        """The fetcher for a dataset of ``kind``."""
+        fetcher_class = _IterableDatasetFetcher if kind == _DatasetKind.Iterable else _MapDatasetFetcher
+        return fetcher_class(dataset, auto_collation, collate_fn, drop_last)

@@ -13,7 +13,7 @@ import ember
 
 from . import _pipe, _shared_memory
 from .pin_memory import pin_memory
-from ._fetch import make_fetcher
+from ._fetch import _DatasetKind
 from .collate import default_collate, default_convert
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, draw_seed
@@ -76,7 +76,7 @@ class DataLoader(Generic[_T_co]):
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
         self.multiprocessing_context = multiprocessing_context
-        self._is_iterable = is_iterable
+        self._dataset_kind = _DatasetKind.Iterable if is_iterable else _DatasetKind.Map
         self.batch_size = batch_size
         self.drop_last = drop_last
         self.sampler = sampler
@@ -143,7 +143,7 @@ class DataLoader(Generic[_T_co]):
         return _MultiProcessingDataLoaderIter(self)
 
     def __len__(self):
-        if not self._is_iterable:
+        if self._dataset_kind == _DatasetKind.Map:
             return len(self._index_sampler)
         length = self._IterableDataset_len_called = len(self.dataset)
         if self.batch_size is not None:
@@ -202,7 +202,7 @@ class _BaseDataLoaderIter:
 
     def __init__(self, loader):
         self._dataset = loader.dataset
-        self._is_iterable = loader._is_iterable
+        self._dataset_kind = loader._dataset_kind
         self._auto_collation = loader._auto_collation
         self._drop_last = loader.drop_last
         self._index_sampler = loader._index_sampler
@@ -232,7 +232,7 @@ class _BaseDataLoaderIter:
         if self._pin_memory:
             data = pin_memory(data)
         self._num_yielded += 1
-        if self._is_iterable and self._IterableDataset_len_called is not None \
+        if self._dataset_kind == _DatasetKind.Iterable and self._IterableDataset_len_called is not None \
                 and self._num_yielded > self._IterableDataset_len_called:
             message = (f"Length of IterableDataset {self._dataset} was reported to be "
                        f"{self._IterableDataset_len_called}(when accessing len(dataloader)), but {self._num_yielded} "
@@ -252,8 +252,8 @@ class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
 
     def __init__(self, loader):
         super().__init__(loader)
-        self._fetcher = make_fetcher(self._dataset, self._is_iterable, self._auto_collation, self._collate_fn,
-                                     self._drop_last)
+        self._fetcher = _DatasetKind.create_fetcher(self._dataset_kind, self._dataset, self._auto_collation,
+                                                    self._collate_fn, self._drop_last)
 
     def _next_data(self):
         return self._fetcher.fetch(next(self._sampler_iter))
@@ -282,7 +282,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 readers.append(reader)
                 worker = context.Process(
                     target=_worker_loop, daemon=True,
-                    args=(self._is_iterable, self._dataset, index_queue, writer, self._done_event,
+                    args=(self._dataset_kind, self._dataset, index_queue, writer, self._done_event,
                           self._auto_collation, self._collate_fn, self._drop_last, self._base_seed,
                           loader.worker_init_fn, worker_id, self._num_workers, os.getpid()))
                 try:

@@ -10,7 +10,7 @@ import numpy
 import ember
 
 from . import _pipe, _shared_memory
-from ._fetch import make_fetcher
+from ._fetch import _DatasetKind
 
 __all__ = ["WorkerInfo", "get_worker_info"]
 
@@ -124,7 +124,7 @@ def _send(result_conn, idx, payload, where, fds=()):
             os.close(fd)
 
 
-def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, auto_collation, collate_fn, drop_last,
+def _worker_loop(dataset_kind, dataset, index_queue, result_conn, done_event, auto_collation, collate_fn, drop_last,
                  base_seed, init_fn, worker_id, num_workers, parent_pid):
     """Serves tasks ``(idx, indices, block_id)`` from ``index_queue`` until it gets None or the parent dies, sending
     ``(idx, PackedBatch | ExceptionWrapper | IterableExhausted)`` through ``result_conn``."""
@@ -138,7 +138,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
         try:
             if init_fn is not None:
                 init_fn(worker_id)
-            fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
+            fetcher = _DatasetKind.create_fetcher(dataset_kind, dataset, auto_collation, collate_fn, drop_last)
         except Exception:
             init_error = ExceptionWrapper.capture(where)
         exhausted, blocks = False, _shared_memory.BlockWriter()
@@ -153,7 +153,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
                 break
             if isinstance(task, ResumeIteration):
                 if init_error is None:
-                    fetcher = make_fetcher(dataset, is_iterable, auto_collation, collate_fn, drop_last)
+                    fetcher = _DatasetKind.create_fetcher(dataset_kind, dataset, auto_collation, collate_fn, drop_last)
                 exhausted = False
                 _send(result_conn, None, Resumed(worker_id), where)
                 continue
@@ -166,7 +166,7 @@ def _worker_loop(is_iterable, dataset, index_queue, result_conn, done_event, aut
             fds = ()
             try:
                 payload, fds = blocks.pack(fetcher.fetch(indices), block_id)
-            except StopIteration if is_iterable else ():  # from a map-style dataset it is an error like any other
+            except StopIteration if dataset_kind == _DatasetKind.Iterable else ():  # a map-style dataset's is an error
                 payload, exhausted = IterableExhausted(worker_id), True
             except Exception:
                 payload = ExceptionWrapper.capture(where)
