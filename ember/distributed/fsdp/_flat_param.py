@@ -10,6 +10,7 @@ from ... import distributed as dist
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...nn.parameter import Parameter
+from .api import ShardingStrategy
 
 __all__ = ["FlatParameter", "FlatParamHandle"]
 
@@ -264,8 +265,9 @@ class FlatParamHandle:
 
     def reduce_grad(self, grad):
         """After backward reached the unsharded flat parameter: under ``no_sync`` accumulates the unsharded gradient
-        locally; otherwise reduce-scatters it (all-reduces with ``NO_SHARD``) in the reduce dtype, averaged over the
-        ranks as PyTorch divides (before and after the collective), into the shard's gradient."""
+        locally; otherwise reduce-scatters it (all-reduces with ``NO_SHARD``; a hybrid strategy then all-reduces the
+        shard across replicas) in the reduce dtype, averaged over the data-parallel ranks as PyTorch divides (before
+        and after the collectives), into the shard's gradient."""
         with no_grad():
             grad = grad.detach()
             existing = self._current_grad()
@@ -294,6 +296,8 @@ class FlatParamHandle:
             from ... import empty
             sharded = empty(self.shard_numel, dtype=reduce_dtype, device=grad.device)
             dist.reduce_scatter_tensor(sharded, padded, group=self.group)
+            if state._inter_node_pg is not None and state.sharding_strategy != ShardingStrategy.NO_SHARD:
+                dist.all_reduce(sharded, group=state._inter_node_pg)   # hybrid: the sum across the replicas
             if state._gradient_postdivide_factor > 1:
                 sharded.div_(state._gradient_postdivide_factor)
             sharded = sharded.to(self.flat_param.dtype)

@@ -38,6 +38,44 @@ class OptimStateKeyType(Enum):
     PARAM_ID = auto()
 
 
+_HYBRID = (ShardingStrategy.HYBRID_SHARD, ShardingStrategy._HYBRID_SHARD_ZERO2)
+_FREE_AFTER_FORWARD = (ShardingStrategy.FULL_SHARD, ShardingStrategy.HYBRID_SHARD)
+
+
+def _hybrid_groups(process_group, device_mesh):
+    """The (intra-node, inter-node) process groups of a hybrid strategy: sharded within the first, replicated across
+    the second; from a 2-D DeviceMesh (dimension 1 within, 0 across), a pair of groups, or (None) as PyTorch makes
+    them: nodes of as many consecutive ranks as the machine has devices (on CPU, one)."""
+    if device_mesh is not None:
+        if device_mesh.ndim != 2:
+            raise ValueError(f"Expected device_mesh to have ndim=2 but got {device_mesh.ndim}")
+        return device_mesh.get_group(mesh_dim=1), device_mesh.get_group(mesh_dim=0)
+    if process_group is None:
+        from ... import cuda
+        return _intra_and_inter_node_groups(cuda.device_count() if cuda.is_available() else 1)
+    if not (isinstance(process_group, tuple) and len(process_group) == 2 and
+            all(isinstance(g, dist.ProcessGroup) for g in process_group)):
+        raise ValueError("Expected process_group to be passed in as either None or Tuple[dist.ProcessGroup, "
+                         f"dist.ProcessGroup] but got {type(process_group)}")
+    return process_group
+
+
+def _intra_and_inter_node_groups(per_node):
+    """Groups of ``per_node`` consecutive ranks, and across them the ranks with the same place in their node (every
+    rank makes every group, as ``new_group`` requires)."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    intra = inter = None
+    for start in range(0, world, per_node):
+        group = dist.new_group(list(range(start, start + per_node)))
+        if start <= rank < start + per_node:
+            intra = group
+    for local in range(per_node):
+        group = dist.new_group(list(range(local, world, per_node)))
+        if rank % per_node == local:
+            inter = group
+    return intra, inter
+
+
 def _gradient_predivide_factor(world_size):
     """PyTorch's split of the 1/world_size averaging: the largest power of two ``f`` with ``world_size / f > f``
     divides before the reduction, the rest after (keeping half-precision sums in range)."""
@@ -59,18 +97,25 @@ class FullyShardedDataParallel(Module):
         if process_group is not None and device_mesh is not None:
             raise ValueError("Cannot pass both process_group and device_mesh at the same time. Please just pass only "
                              "one of them.")
-        if device_mesh is not None:
-            process_group = device_mesh.get_group()
-        group = process_group if process_group is not None else dist.group.WORLD
-        if group is None:
-            raise ValueError("Default process group has not been initialized, please make sure to call "
-                             "init_process_group.")
-        if isinstance(group, tuple):
-            raise NotImplementedError("ember's FSDP has no hybrid sharding: pass one process group")
         strategy = sharding_strategy or ShardingStrategy.FULL_SHARD
-        if strategy in (ShardingStrategy.HYBRID_SHARD, ShardingStrategy._HYBRID_SHARD_ZERO2):
-            raise NotImplementedError(f"ember's FSDP does not implement {strategy} (sharding within a node and "
-                                      "replicating across nodes); use FULL_SHARD, SHARD_GRAD_OP or NO_SHARD")
+        inter_node_group = None
+        if strategy in _HYBRID:
+            if process_group is None and auto_wrap_policy is None and device_mesh is None:
+                raise ValueError(f"Manual wrapping with {strategy} requires explicit specification of process group "
+                                 "or device_mesh.")
+            process_group = _hybrid_groups(process_group, device_mesh)
+            device_mesh = None
+            group, inter_node_group = process_group
+        else:
+            if device_mesh is not None:
+                process_group = device_mesh.get_group(mesh_dim=0)
+            group = process_group if process_group is not None else dist.group.WORLD
+            if group is None:
+                raise ValueError("Default process group has not been initialized, please make sure to call "
+                                 "init_process_group.")
+            if isinstance(group, tuple):
+                raise ValueError(f"A tuple of process groups (intra-node, inter-node) is for HYBRID_SHARD and "
+                                 f"_HYBRID_SHARD_ZERO2, not {strategy}")
         _check_device(module, device_id)
         if ignored_modules is not None and ignored_states is not None:
             raise ValueError("Cannot pass both ignored_modules and ignored_states at the same time. Please just pass "
@@ -96,7 +141,7 @@ class FullyShardedDataParallel(Module):
                     _wrap_module_cls_individually, module_classes=classes)])
             _recursive_wrap(module, policy, type(self), ignored_modules_set, _IdSet(ignored_params),
                             only_wrap_children=True, **kwargs)
-        self.process_group = group
+        self.process_group, self._inter_node_pg = group, inter_node_group
         self.rank, self.world_size = group.rank(), group.size()
         if self.world_size == 1 and strategy != ShardingStrategy.NO_SHARD:
             warnings.warn(f"FSDP is switching to use `NO_SHARD` instead of {strategy} since the world size is 1.",
@@ -115,8 +160,9 @@ class FullyShardedDataParallel(Module):
         self._reduce_dtype = (mixed_precision.reduce_dtype or mixed_precision.param_dtype) if mixed_precision \
             else None
         self._use_orig_params = use_orig_params
-        self._gradient_predivide_factor = _gradient_predivide_factor(self.world_size)
-        self._gradient_postdivide_factor = self.world_size / self._gradient_predivide_factor
+        data_parallel_size = self.world_size * (inter_node_group.size() if inter_node_group is not None else 1)
+        self._gradient_predivide_factor = _gradient_predivide_factor(data_parallel_size)
+        self._gradient_postdivide_factor = data_parallel_size / self._gradient_predivide_factor
         self._sync_gradients = True
         self._is_root = None
         self._buffer_dtypes = {}
@@ -210,7 +256,7 @@ class FullyShardedDataParallel(Module):
         try:
             output = self._fsdp_wrapped_module(*args, **kwargs)
         finally:   # PyTorch keeps the root's whole parameters for backward; FULL_SHARD frees the others'
-            handle.post_forward(free=self.sharding_strategy == ShardingStrategy.FULL_SHARD and not self._is_root)
+            handle.post_forward(free=self.sharding_strategy in _FREE_AFTER_FORWARD and not self._is_root)
         if views and views[0].requires_grad:
             _register_pre_backward_hooks(output, lambda grad: handle.pre_backward(views))
         return output
