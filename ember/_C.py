@@ -1,7 +1,10 @@
 """The few names of PyTorch's C extension module ``torch._C`` that third-party libraries call (``ember run`` maps
 ``torch._C`` here). ember has no C extension: these are the Python-level behaviors of those names."""
 
-from ._tensor import _TensorMeta  # noqa: F401
+import sys
+import types
+
+from ._tensor import TensorBase, _TensorMeta  # noqa: F401
 from .overrides import (DisableTorchFunction, DisableTorchFunctionSubclass, _disabled_torch_function_impl,  # noqa: F401
                         _is_torch_function_enabled, _is_torch_function_mode_enabled, _len_torch_function_stack,
                         _pop_mode as _pop_torch_function_stack, _push_mode as _push_on_torch_function_stack)

@@ -37,11 +37,46 @@ class _TensorMeta(type):
     """The metaclass of Tensor and its subclasses (``torch._C._TensorMeta``)."""
 
 
-class Tensor(metaclass=_TensorMeta):
+class TensorBase(metaclass=_TensorMeta):
+    """``torch._C.TensorBase``, Tensor's base class: it holds the instance dictionary, where a tensor keeps its
+    autograd state (the attributes whose defaults Tensor's class sets) beside any attributes a program adds."""
+
+    __slots__ = ("__dict__",)
+    __module__ = "ember._C"
+
+
+_instance_dict = TensorBase.__dict__["__dict__"]
+
+
+class _InstanceDict:
+    """``tensor.__dict__``: the instance dictionary; assigning one (fastai's ``set_meta`` copies another tensor's)
+    replaces the program's attributes only, as in PyTorch, where autograd state is not in the dictionary."""
+
+    def __get__(self, tensor, cls=None):
+        return self if tensor is None else _instance_dict.__get__(tensor, cls)
+
+    def __set__(self, tensor, attributes):
+        own = _instance_dict.__get__(tensor)
+        state = {key: value for key, value in own.items() if _is_state(key)}
+        _instance_dict.__set__(tensor, {**{key: value for key, value in dict(attributes).items()
+                                          if not _is_state(key)}, **state})
+
+    def __delete__(self, tensor):
+        self.__set__(tensor, {})
+
+
+def _is_state(key):
+    """Whether ``key`` names autograd state: ``grad``, or an attribute whose plain default Tensor's class holds."""
+    default = vars(Tensor).get(key, _is_state)
+    return key == "grad" or default is not _is_state and not hasattr(default, "__get__") and not key.startswith("__")
+
+
+class Tensor(TensorBase):
     """A multi-dimensional array that can record the operations applied to it for automatic differentiation."""
 
-    __slots__ = ("_data", "_version_counter", "__weakref__", "__dict__")
+    __slots__ = ("_data", "_version_counter", "__weakref__")
     __module__ = "ember"   # as torch.Tensor's is 'torch': the class prints as <class 'ember.Tensor'>
+    __dict__ = _InstanceDict()
     # Defaults live on the class so that making a tensor sets only its data and version counter.
     requires_grad = False
     grad = None

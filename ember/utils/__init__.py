@@ -8,7 +8,7 @@ from . import data  # noqa: F401
 from . import checkpoint  # noqa: F401,E402
 from . import hooks  # noqa: F401
 from . import deterministic, dlpack  # noqa: F401,E402
-from .._tensor import Tensor
+from .._tensor import Tensor, _instance_dict
 from ..autograd.function import Node
 
 _TENSOR_SLOTS = frozenset(Tensor.__slots__) - {"__dict__", "__weakref__"}   # PyTorch's C++ tensor: swapped last
@@ -34,7 +34,9 @@ def swap_tensors(t1, t2):
         setattr(t2, name, value)
 
     swap("__class__")
-    swap("__dict__")
+    dict1 = _instance_dict.__get__(t1)   # the whole dictionaries: autograd state moves with them
+    _instance_dict.__set__(t1, _instance_dict.__get__(t2))
+    _instance_dict.__set__(t2, dict1)
     for slot in slots:
         if hasattr(t1, slot) and hasattr(t2, slot):
             swap(slot)
