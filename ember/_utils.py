@@ -18,3 +18,25 @@ def _rebuild_device_tensor_from_cpu_tensor(data, dtype, device, requires_grad):
     tensor = data.to(dtype=dtype, device=device)
     tensor.requires_grad = requires_grad
     return tensor
+
+
+def _flatten_dense_tensors(tensors):
+    """torch._utils._flatten_dense_tensors: the tensors flattened into one contiguous 1-D tensor (a view of a lone
+    contiguous tensor, else a new one)."""
+    if len(tensors) == 1:
+        return tensors[0].contiguous().view(-1)
+    return torch.cat([tensor.contiguous().view(-1) for tensor in tensors])
+
+
+def _unflatten_dense_tensors(flat, tensors):
+    """torch._utils._unflatten_dense_tensors: views of ``flat`` shaped as ``tensors`` in turn (an empty tensor gets
+    a new empty tensor of its shape, sharing nothing)."""
+    outputs, offset = [], 0
+    for tensor in tensors:
+        numel = tensor.numel()
+        if numel == 0:
+            outputs.append(torch.empty(tensor.shape, dtype=flat.dtype, device=flat.device))
+        else:
+            outputs.append(flat.narrow(0, offset, numel).view(tensor.shape))
+            offset += numel
+    return outputs
