@@ -65,6 +65,10 @@ __array_priority__ __array_ufunc__ __array_function__ __dlpack__ __dlpack_device
 __torch_function__ __weakref__ __dict__ __slots__ __module__ __doc__ __subclasshook__ __class_getitem__
 as_subclass _make_subclass
 """.split())
+# Tensor's own methods among them, as ember made them: they dispatch under no name (fastai keeps the original as
+# ``torch.as_subclass = torch.Tensor.as_subclass`` and then patches the method).
+_PLAIN_METHODS = frozenset(vars(Tensor)[name] for name in _TENSOR_NOT_DISPATCHED
+                           if isinstance(vars(Tensor).get(name), types.FunctionType))
 
 
 # Operators whose handlers are given the named method, as PyTorch's (``x + 1`` calls them with ``Tensor.add``).
@@ -253,7 +257,7 @@ def _dispatched_functions(module):
     """``(name, function)`` of ``module``'s public functions that dispatch (wrapped or not yet)."""
     return [(name, value) for name, value in list(vars(module).items())
             if not name.startswith("_") and name not in _NOT_DISPATCHED and isinstance(value, types.FunctionType)
-            and (unwrapped(value).__module__ or "").startswith("ember")]
+            and value not in _PLAIN_METHODS and (unwrapped(value).__module__ or "").startswith("ember")]
 
 
 def _dispatched_methods():

@@ -17,6 +17,7 @@ from .creation import _legacy_array, frombuffer  # noqa: F401 (frombuffer is pub
 from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
+from .shape import view_as as _view_as
 
 __all__ = ["addmv_", "frombuffer", "is_same_size", "is_signed", "get_device", "is_conj", "is_inference", "typename",
            "_assert_async"]
@@ -147,7 +148,7 @@ def as_subclass(self, cls):
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
                         "Make sure your class inherits from Tensor.")
-    result = name_node(self.view_as(self), "AliasBackward0")
+    result = name_node(_view_as(self, self), "AliasBackward0")   # the op itself: no subclass's handler sees it
     result.__class__ = cls
     return result
 
