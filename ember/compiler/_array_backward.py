@@ -109,7 +109,8 @@ def keep(ctx):
     program's are)."""
     saved = ctx._saved
     if saved:
-        ctx._saved = [_saved_entry(value, ()) for value in saved]
+        ctx._saved = [("array", value, 0) if type(value) is numpy.ndarray else _saved_entry(value, ())
+                      for value in saved]
     return ctx
 
 
@@ -125,18 +126,23 @@ def run(plan, contexts, grads):
     while ready:
         k = ready.pop()
         _, cls, flows, on_arrays, output_meta, materialize = nodes[k]
-        input_grads = _node_backward(cls, contexts[k], buffers.pop(k), on_arrays, output_meta, materialize)
+        ctx = contexts[k]
+        if on_arrays:   # (the common case inline: one output, its gradient an array)
+            input_grads = cls.array_backward(ctx, buffers.pop(k)[0])
+            if type(input_grads) is not tuple:
+                input_grads = (input_grads,)
+        else:
+            input_grads = _node_backward(cls, ctx, buffers.pop(k), output_meta, materialize)
         if release:   # as the engine frees each node's saved arrays (the buffer pool can hand them out again)
-            contexts[k]._release()
+            ctx._release()
+        count = len(input_grads)
         for i, target, slot, meta in flows:
-            g = input_grads[i] if i < len(input_grads) else None
+            g = input_grads[i] if i < count else None
             if g is None:
                 _without_gradient(nodes, target, counts, buffers, ready)
                 continue
-            if isinstance(g, Tensor):
-                g = g._data
-            elif type(g) is not numpy.ndarray:
-                g = _as_array(g, numpy)
+            if type(g) is not numpy.ndarray:
+                g = g._data if isinstance(g, Tensor) else _as_array(g, numpy)
             if g.shape != meta[0] or g.dtype != meta[1]:
                 g = _conform(g, *meta)
             if target is None:
@@ -144,7 +150,11 @@ def run(plan, contexts, grads):
                 leaves[slot] = g if previous is None else previous + g
                 continue
             k, nr = target
-            _add_into(buffers, nodes, k, nr, g)
+            buffer = buffers.get(k)
+            if buffer is None and nodes[k][4] is None:   # (one output: _add_into inline)
+                buffers[k] = [g]
+            else:
+                _add_into(buffers, nodes, k, nr, g)
             counts[k] -= 1
             if counts[k] == 0:
                 ready.append(k)
@@ -159,16 +169,13 @@ def _add_into(buffers, nodes, k, nr, g):
     buffer[nr] = g if buffer[nr] is None else buffer[nr] + g
 
 
-def _node_backward(cls, ctx, output_grads, on_arrays, output_meta, materialize):
-    """A node's input gradients from its outputs' gradient arrays, as the engine computes them without
-    ``create_graph``: ``array_backward`` on arrays, else ``backward`` on tensors (missing gradients of a
-    several-output node as zeros unless it said otherwise)."""
-    if on_arrays:
-        grads = cls.array_backward(ctx, output_grads[0])
-    else:
-        if output_meta is not None and materialize:
-            output_grads = [numpy.zeros(*output_meta[nr]) if g is None else g for nr, g in enumerate(output_grads)]
-        grads = cls.backward(ctx, *(None if g is None else _wrap(g) for g in output_grads))
+def _node_backward(cls, ctx, output_grads, output_meta, materialize):
+    """A node's input gradients from its outputs' gradient arrays where it has no ``array_backward`` (or several
+    outputs), as the engine computes them without ``create_graph``: ``backward`` on tensors, missing gradients of a
+    several-output node as zeros unless it said otherwise."""
+    if output_meta is not None and materialize:
+        output_grads = [numpy.zeros(*output_meta[nr]) if g is None else g for nr, g in enumerate(output_grads)]
+    grads = cls.backward(ctx, *(None if g is None else _wrap(g) for g in output_grads))
     return grads if type(grads) is tuple else (grads,)
 
 

@@ -6,6 +6,8 @@ Each primitive step calls the op's own ``forward(ctx, *arrays)`` with a fresh ct
 eager ember, bit for bit), then exports into slots what that ctx kept for the backward program. Random fills call
 the same Tensor method on the slot's array, so the generator's stream advances exactly as in eager code.
 """
+import operator
+
 import numpy
 
 from .._tensor import Tensor, _make, _wrap
@@ -13,6 +15,8 @@ from ..ops import _buffers
 from . import _array_backward, _capture
 from ..autograd.function import Node, _as_array, _edge
 from ..autograd.grad_mode import no_grad, state
+
+_ndarray = numpy.ndarray
 
 
 def _arguments(specs, kwspecs, convert, constant=None):
@@ -91,17 +95,38 @@ def _array(value):
     return value._data if isinstance(value, Tensor) else value
 
 
-def _kernel(step, ctx_slot=None):
-    """One step of a program as ``run(env)``; a primitive's ctx is kept in ``env[ctx_slot]`` when given."""
+def _slots_of(specs, constants):
+    """The slot of each argument, each constant given a slot of its own, filled once (``constants``: the list of
+    (slot, value) to fill, whose first entry's slot is the first constant's); None where an argument is a
+    sequence."""
+    if any(spec[0] not in ("slot", "const") for spec in specs):
+        return None
+    slots = []
+    for spec in specs:
+        if spec[0] == "const":
+            constants.append((constants[0][0] + len(constants) - 1, _array(spec[1])))
+            slots.append(constants[-1][0])
+        else:
+            slots.append(spec[1])
+    return tuple(slots)
+
+
+def _kernel(step, ctx_slot=None, constants=None):
+    """One step of a program as ``run(env)``; a primitive's ctx is kept in ``env[ctx_slot]`` when given, and its
+    constant arguments in slots of their own where ``constants`` is given (see ``_slots_of``)."""
     kind = step[0]
     if kind == "composite":
         return _composite_kernel(step, False)
     if kind == "primitive":
         _, cls, specs, kwspecs, needs, outs, multiple, exports, _ = step
-        arguments = _arguments(specs, kwspecs, _same, _array)
         forward, node_cls, out = cls.forward, cls._node_cls, outs[0]
         saved = tuple((k, slot) for k, name, slot in exports if k is not None)
         attributes = tuple((name, slot) for k, name, slot in exports if k is None)
+        if constants is not None and not (multiple or saved or attributes or kwspecs):
+            slots = _slots_of(specs, constants)
+            if slots is not None:
+                return _plain_kernel(forward, node_cls, needs, slots, out, ctx_slot)
+        arguments = _arguments(specs, kwspecs, _same, _array)
 
         def run(env):
             args, kw = arguments(env)
@@ -150,6 +175,23 @@ def _kernel(step, ctx_slot=None):
 
         def run(env):
             env[target][...] = source
+    return run
+
+
+def _plain_kernel(forward, node_cls, needs, slots, out, ctx_slot):
+    """A primitive step of one output, no keywords, whose arguments are all slots (``_slots_of``) and whose ctx
+    exports nothing: the arguments read by one ``itemgetter`` (the common step)."""
+    get = operator.itemgetter(*slots) if len(slots) > 1 else None
+    first = slots[0] if slots else None
+    keep = _array_backward.keep
+
+    def run(env):
+        ctx = node_cls()
+        ctx.needs_input_grad = needs
+        result = forward(ctx, *get(env)) if get is not None else forward(ctx, env[first]) if slots else forward(ctx)
+        env[out] = result if type(result) is _ndarray else _as_array(result, ctx.xp)
+        if ctx_slot is not None:
+            env[ctx_slot] = keep(ctx)
     return run
 
 
@@ -205,21 +247,27 @@ class Executable:
         self.size = program.size
         if self.tape:
             self.forward = [_tape_kernel(step) for step in program.forward]
-        else:   # with a plan, each node's ctx is kept in a slot past the program's
+        else:   # with a plan, each node's ctx is kept in a slot past the program's, and constants past those
+            contexts = 0 if self.plan is None else len(self.plan.nodes)
             ctx_slots = {} if self.plan is None else {node[0]: self.size + k for k, node in enumerate(self.plan.nodes)}
-            self.forward = [_kernel(step, ctx_slots.get(index)) for index, step in enumerate(program.forward)]
+            constants = [(self.size + contexts, None)]   # a marker: the first constant's slot
+            self.forward = [_kernel(step, ctx_slots.get(index), constants)
+                            for index, step in enumerate(program.forward)]
+            self.template = [None] * (self.size + contexts) + [value for _, value in constants[1:]]
+            self.contexts = slice(self.size, self.size + contexts)
         self.backward = None if program.backward is None else [_kernel(step) for step in program.backward]
         self.release = _last_uses(program, program.tape is not None)
         self.parameters = program.parameters
         self.inputs = program.inputs
         self.checks = list(program.checks.values())
+        self.meta = None   # the compiled node's input and output metadata, from the first run
 
     def run(self, tensors):
         """Runs the forward on ``tensors`` (flattened tensor inputs); returns the output tensors, flattened."""
         program = self.program
         if self.tape:
             return self._run_tape(tensors)
-        env = [None] * (self.size + (0 if self.plan is None else len(self.plan.nodes)))
+        env = self.template[:]
         for slot, t in zip(self.inputs, tensors):
             env[slot] = t._data
         for slot, p in self.parameters:
@@ -244,13 +292,14 @@ class Executable:
         if self.plan is None:
             node._kept = [(slot, env[slot]) for slot in program.keep]
         else:
-            node._kept = env[self.size:]   # the nodes' contexts
+            node._kept = env[self.contexts]   # the nodes' contexts
         node._edges = [_edge(t) for t in wanted]
-        node._input_meta = [(t._data.shape, t._data.dtype) for t in wanted]
-        node.needs_input_grad = (True,) * len(wanted)
         grad_in = program.grad_in
+        if self.meta is None:   # shapes and dtypes are part of the guard key: the same at every run
+            self.meta = ([(t._data.shape, t._data.dtype) for t in wanted], (True,) * len(wanted),
+                         [(outputs[leaf]._data.shape, outputs[leaf]._data.dtype) for leaf, _ in grad_in])
+        node._input_meta, node.needs_input_grad, node._output_meta = self.meta
         node._num_outputs = len(grad_in)
-        node._output_meta = [(outputs[leaf]._data.shape, outputs[leaf]._data.dtype) for leaf, _ in grad_in]
         node._saved = ()   # released by a backward without retain_graph
         for nr, (leaf, _) in enumerate(grad_in):
             tensor = outputs[leaf]
