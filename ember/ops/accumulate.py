@@ -22,7 +22,8 @@ def _in_float32(forward):
     @functools.wraps(forward)
     def accumulated(ctx, *args, **kwargs):
         first = args[0]
-        if not _sixteen_bit(first):
+        kind = getattr(first, "dtype", None)   # _sixteen_bit(first) inline: this runs on every product
+        if kind is None or kind.itemsize != 2 or kind.kind not in "fV":
             return forward(ctx, *args, **kwargs)
         wide = [a.astype("float32") if _sixteen_bit(a) else a for a in args]
         output = forward(ctx, *wide, **kwargs)
