@@ -414,6 +414,8 @@ def _embedding(name, inner, args, kwargs):
     out_ndim = ids.ndim + 1
     weight_wanted, ids_wanted, out, masked = [], [], [], None
     for mesh_dim, placement in enumerate(weight.placements):
+        if placement.is_shard() and weight.shape[placement.dim] < mesh.size(mesh_dim):
+            placement = Replicate()   # fewer rows or columns than ranks: not shardable, as PyTorch's
         if placement.is_shard(1):
             weight_wanted.append(placement), ids_wanted.append(Replicate()), out.append(Shard(out_ndim - 1))
         elif placement.is_shard(0) and masked is None:
@@ -439,7 +441,11 @@ def _embedding(name, inner, args, kwargs):
             given["padding_idx"] = padding - start if start <= padding < start + rows else None
     given[ids_key], given["weight"] = local_ids, local_weight
     with overrides.DisableTorchFunctionSubclass():
-        result = inner(**given)
+        if mask is not None and rows == 0:   # no rows here (an uneven last shard): zeros, still in the graph
+            from ... import zeros
+            result = zeros(spec.local_shape(), dtype=local_weight.dtype) + local_weight.sum()
+        else:
+            result = inner(**given)
         if mask is not None:
             result = result * mask.unsqueeze(-1)
     return _wrap(result, spec)

@@ -73,6 +73,26 @@ product("linear_2d", lambda *t: F.linear(*t), [a[:, :4].clone(), torch.randn(8, 
 product("broadcast_add", lambda t, c: t + c, [a, bias[:4].clone()], [S0, R])   # the replicated one's grad sums
 record("mixed", lambda: seen(torch.mm(leaf(a, S0), b)))
 
+
+
+def embedding_case(ids_placement, weight_placement, rows):
+    """A lookup: whether its output is partial (PyTorch's MaskPartial for a row-sharded table), its whole value,
+    and the table's gradient's whole value."""
+    table = leaf(torch.cos(torch.arange(rows * 4.0)).reshape(rows, 4), weight_placement)
+    ids = distribute_tensor((torch.arange(12).reshape(3, 4) * 5) % rows, mesh, [ids_placement])
+    out = F.embedding(ids, table)
+    whole = out.full_tensor()   # (once: PyTorch's MaskPartial gives its mask up on its first reduction)
+    (whole * torch.arange(48.0).reshape(3, 4, 4).sin()).sum().backward()
+    partial = [p.is_partial() for p in out.placements]
+    shown = [str(p) for p in out.placements if not p.is_partial()]
+    return [partial, shown, whole.tolist(), table.grad.full_tensor().tolist()]
+
+
+for ids_placement, weight_placement, rows in ((R, S0, 8), (R, S0, 7), (R, S0, 4), (R, S0, 1), (R, S1, 7), (S0, R, 7),
+                                             (S1, R, 5), (R, R, 7)):
+    record(f"embedding_{ids_placement}_{weight_placement}_{rows}",
+           lambda: embedding_case(ids_placement, weight_placement, rows))
+
 # views splitting and merging a sharded dim (evenly sharded), and those that keep it
 for shape, placement, new in (((4, 6), S0, (2, 2, 6)), ((4, 6), S0, (2, 12)), ((2, 4, 6), S0, (8, 6)),
                               ((2, 4, 6), S2, (2, 4, 2, 3)), ((8, 6), S0, (2, 4, 6)), ((6, 4), S0, (2, 3, 4)),
