@@ -14,3 +14,9 @@ def test_tensor_parallel_matches_torch(tmp_path):
     assert_same_results(ours, theirs)
     # the parts really are shards: the colwise layer's rows differ between ranks
     assert ours[0]["mlp_sgd_layouts_after"]["w1.weight"][3] != ours[1]["mlp_sgd_layouts_after"]["w1.weight"][3]
+
+
+def test_tensor_parallel_on_a_2d_mesh_matches_torch(tmp_path):
+    """TP over mesh["tp"] of a 2 x 2 (dp, tp) mesh, with gradients averaged over mesh["dp"] by hand."""
+    ours, theirs = results_beside_torch("tensor_parallel_2d.py", 4, tmp_path)
+    assert_same_results(ours, theirs)
