@@ -103,13 +103,13 @@ class FullyShardedDataParallel(Module):
             if process_group is None and auto_wrap_policy is None and device_mesh is None:
                 raise ValueError(f"Manual wrapping with {strategy} requires explicit specification of process group "
                                  "or device_mesh.")
-            process_group = _hybrid_groups(process_group, device_mesh)
-            device_mesh = None
-            group, inter_node_group = process_group
+            group, inter_node_group = _hybrid_groups(process_group, device_mesh)
+            if device_mesh is None:   # (children share the groups: PyTorch's invariant)
+                process_group = (group, inter_node_group)
         else:
-            if device_mesh is not None:
-                process_group = device_mesh.get_group(mesh_dim=0)
             group = process_group if process_group is not None else dist.group.WORLD
+            if device_mesh is not None:
+                group = device_mesh.get_group(mesh_dim=0)
             if group is None:
                 raise ValueError("Default process group has not been initialized, please make sure to call "
                                  "init_process_group.")
@@ -128,8 +128,8 @@ class FullyShardedDataParallel(Module):
             _validate_frozen_params(module, auto_wrap_policy, ignored_modules_set, _IdSet(ignored_params),
                                     use_orig_params)
         if auto_wrap_policy is not None:
-            kwargs = dict(process_group=process_group, sharding_strategy=sharding_strategy, cpu_offload=cpu_offload,
-                          backward_prefetch=backward_prefetch, mixed_precision=mixed_precision,
+            kwargs = dict(process_group=process_group, device_mesh=device_mesh, sharding_strategy=sharding_strategy,
+                          cpu_offload=cpu_offload, backward_prefetch=backward_prefetch, mixed_precision=mixed_precision,
                           param_init_fn=param_init_fn, device_id=device_id, sync_module_states=sync_module_states,
                           forward_prefetch=forward_prefetch, limit_all_gathers=limit_all_gathers,
                           use_orig_params=use_orig_params, ignored_states=ignored_states or ignored_modules)
@@ -141,7 +141,7 @@ class FullyShardedDataParallel(Module):
                     _wrap_module_cls_individually, module_classes=classes)])
             _recursive_wrap(module, policy, type(self), ignored_modules_set, _IdSet(ignored_params),
                             only_wrap_children=True, **kwargs)
-        self.process_group, self._inter_node_pg = group, inter_node_group
+        self.process_group, self._inter_node_pg, self._device_mesh = group, inter_node_group, device_mesh
         self.rank, self.world_size = group.rank(), group.size()
         if self.world_size == 1 and strategy != ShardingStrategy.NO_SHARD:
             warnings.warn(f"FSDP is switching to use `NO_SHARD` instead of {strategy} since the world size is 1.",
@@ -685,8 +685,47 @@ def _cast_floats(value, dtype):
 
 def _require_full(state_dict_type):
     if state_dict_type != StateDictType.FULL_STATE_DICT:
-        raise NotImplementedError(f"ember's FSDP implements only StateDictType.FULL_STATE_DICT, not "
+        raise NotImplementedError(f"ember's FSDP optimizer state dicts are StateDictType.FULL_STATE_DICT only, not "
                                   f"{state_dict_type}")
+
+
+def _sharded(module):
+    """Whether ``module``'s state dicts are sharded (DTensors, as PyTorch's when FSDP was given a DeviceMesh); raises
+    where PyTorch would give ShardedTensors, which ember does not have, and for PyTorch's refused combinations."""
+    kind = module._state_dict_type
+    if kind == StateDictType.FULL_STATE_DICT:
+        return False
+    if module.sharding_strategy == ShardingStrategy.NO_SHARD:
+        warnings.warn("When using ``NO_SHARD`` for ``ShardingStrategy``, full_state_dict willbe returned.",
+                      stacklevel=3)
+        return False
+    if module._device_mesh is not None:
+        if kind == StateDictType.LOCAL_STATE_DICT:
+            raise RuntimeError("Found state_dict_type LOCAL_STATE_DICT. DeviceMesh is not compatible with "
+                               "LOCAL_STATE_DICT. Please set state_dict_type to SHARDED_STATE_DICT to get DTensor "
+                               "state_dict.")
+        module._state_dict_config._use_dtensor = True
+    if kind == StateDictType.LOCAL_STATE_DICT or not module._state_dict_config._use_dtensor:
+        raise NotImplementedError(f"{kind} needs ShardedTensor, which ember does not implement: give FSDP a "
+                                  "device_mesh for SHARDED_STATE_DICT of DTensors, as PyTorch then gives")
+    return True
+
+
+def _chunked(tensor, mesh):
+    """``tensor`` (whole on every rank) as a DTensor sharded along dimension 0 over ``mesh``'s last dimension and
+    replicated over the others (PyTorch's FSDP placements)."""
+    from ..tensor import DTensor, Replicate, Shard
+    replicate = [Replicate()] * mesh.ndim
+    return DTensor.from_local(tensor.detach().clone(), mesh, replicate, run_check=False).redistribute(
+        mesh, replicate[:-1] + [Shard(0)])
+
+
+def _gathered(value, mesh):
+    """A sharded state-dict value whole again on every rank (a DTensor gathered; a plain tensor as it is)."""
+    from ..tensor import DTensor, Replicate
+    if not isinstance(value, DTensor):
+        return value
+    return value.redistribute(mesh, [Replicate()] * mesh.ndim).to_local()
 
 
 def _broadcast_object(obj, group):
@@ -708,7 +747,7 @@ def _rename_prefix(mapping, old, new):
 
 def _pre_state_dict_hook(module, prefix, keep_vars):
     module._lazy_init()
-    _require_full(module._state_dict_type)
+    _sharded(module)
     if module._handle is not None and not module._in_summon:
         module._handle.enter_full()
 
@@ -718,11 +757,14 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
     config = module._state_dict_config
     drop = getattr(config, "rank0_only", False) and module.rank != 0
     if handle is not None and not module._in_summon:
+        sharded = _sharded(module)
         for info in handle.infos:   # (a checkpoint wrapper inside the unit has left its name out already)
             for key in (prefix + FSDP_PREFIX + info.fqn,
                         prefix + FSDP_PREFIX + info.fqn.replace("_checkpoint_wrapped_module.", "")):
                 if key in state_dict:
-                    state_dict[key] = state_dict[key].detach().clone()
+                    value = state_dict[key].detach()
+                    value = _chunked(value, module._device_mesh) if sharded else value.clone()
+                    state_dict[key] = value.cpu() if sharded and config.offload_to_cpu else value
                     break
         handle.exit_full(writeback=False)
     if drop:
@@ -745,7 +787,7 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
 def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
     module._lazy_init()
-    _require_full(module._state_dict_type)
+    sharded = _sharded(module)
     keys = [k for k in state_dict if k.startswith(prefix) and not k.startswith(prefix + FSDP_PREFIX)]
     if keys:
         items = list(state_dict.items())
@@ -754,6 +796,11 @@ def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict
             renamed = prefix + FSDP_PREFIX + key[len(prefix):] if key in keys else key
             state_dict[renamed] = value
     if module._handle is not None:
+        if sharded:
+            for info in module._handle.infos:
+                key = prefix + FSDP_PREFIX + info.fqn
+                if key in state_dict:
+                    state_dict[key] = _gathered(state_dict[key], module._device_mesh)
         module._handle.enter_full()
 
 

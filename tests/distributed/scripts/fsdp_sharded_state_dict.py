@@ -1,0 +1,79 @@
+"""FullyShardedDataParallel's SHARDED_STATE_DICT with a DeviceMesh (DTensor values, as PyTorch gives them then), run
+on ember (under mpiexec) or on torch (gloo). ``save`` trains an FSDP model (a unit per Linear) two steps and saves
+its sharded state dict with DCP into CHECKPOINT; ``load`` builds the model with another initialisation on a job of
+another size, loads CHECKPOINT (written by either library) through the sharded state dict and trains one step. Each
+rank records the state dict's types, placements and local shapes, the whole parameters and the losses, and the
+errors of LOCAL_STATE_DICT with a mesh and of NO_SHARD, as JSON in OUT_DIR/<library>-<rank>.json.
+
+    python fsdp_sharded_state_dict.py ember|torch OUT_DIR save|load CHECKPOINT
+"""
+import sys
+import warnings
+
+from _beside_torch import LIBRARY, finish, record, results, start, torch
+
+if LIBRARY == "torch":
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed import fsdp
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import wrap
+else:
+    import ember.distributed.checkpoint as dcp
+    from ember.distributed import fsdp
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.fsdp import wrap
+
+warnings.simplefilter("ignore", FutureWarning)   # FSDP.state_dict_type's deprecation
+FSDP = fsdp.FullyShardedDataParallel
+SHARDED = fsdp.StateDictType.SHARDED_STATE_DICT
+nn = torch.nn
+mode, checkpoint = sys.argv[3], sys.argv[4]
+rank = start()
+mesh = init_device_mesh("cpu", (torch.distributed.get_world_size(),))
+
+
+def build(seed, **options):
+    torch.manual_seed(seed)
+    module = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 2))
+    return FSDP(module, device_id=torch.device("cpu"), device_mesh=mesh,
+                auto_wrap_policy=wrap.ModuleWrapPolicy({nn.Linear}), **options)
+
+
+def step(model, optimizer, seed):
+    torch.manual_seed(seed + rank)
+    loss = model(torch.randn(3, 6)).square().sum()
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad()
+    return loss.item()
+
+
+def whole(model):
+    with FSDP.summon_full_params(model):
+        return [[n, p.detach().flatten().tolist()] for n, p in model.named_parameters()]
+
+
+model = build(0 if mode == "save" else 5)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+results["losses"] = [step(model, optimizer, 10)] + ([step(model, optimizer, 20)] if mode == "save" else [])
+with FSDP.state_dict_type(model, SHARDED):
+    state = {"model": model.state_dict()}
+    results["layout"] = [[k, type(v).__name__, str(v.placements), list(v.to_local().shape)]
+                         for k, v in state["model"].items()]
+    if mode == "save":
+        dcp.save(state, checkpoint_id=checkpoint)
+    else:
+        dcp.load(state, checkpoint_id=checkpoint)
+        model.load_state_dict(state["model"])
+results["whole"] = whole(model)
+results["next_loss"] = step(model, optimizer, 30)
+
+with FSDP.state_dict_type(model, fsdp.StateDictType.LOCAL_STATE_DICT):
+    record("local_with_mesh", model.state_dict)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    unsharded = build(0, sharding_strategy=fsdp.ShardingStrategy.NO_SHARD)
+    with FSDP.state_dict_type(unsharded, SHARDED):
+        results["no_shard"] = [[k, type(v).__name__] for k, v in unsharded.state_dict().items()]
+results["no_shard_warned"] = any("full_state_dict will" in str(w.message) for w in caught)
+finish(sys.argv[2])
