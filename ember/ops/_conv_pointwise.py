@@ -58,29 +58,49 @@ def forward(xp, x, w, groups, epilogue=None):
         xp.matmul(weight, samples[start:stop], out=products[start:stop])
         if epilogue is not None:
             epilogue(y, start, stop)
-    work = y.size * weight.shape[-1]
+    _in_samples(xp, N, y.size * weight.shape[-1], run)
+    return y
+
+
+def _in_samples(xp, N, work, run):
+    """``run(start, stop)`` on parts of the batch's N samples at once on the intra-op threads, each product on one
+    BLAS thread, where the batch's products are ``2 * PART_WORK`` multiply-adds or more (NumPy, several threads);
+    else once on all. The per-sample products are the same either way, so the bits do not depend on the threads."""
     if xp is numpy and N > 1 and _parallel.num_threads() > 1 and work >= 2 * PART_WORK:
         with _blas.small_products(0):
             _parallel.parallel_for(N, run, -(-N * PART_WORK // work))
     else:
         run(0, N)
-    return y
 
 
 def input_grad(xp, g, w, input_shape, groups):
-    """Adjoint of ``forward`` in x: w^T @ g per sample and group."""
+    """Adjoint of ``forward`` in x: w^T @ g per sample and group (in parts of the batch, as ``forward``)."""
     result = _buffers.empty(xp, input_shape, g.dtype)
-    xp.matmul(_weight(w, groups).swapaxes(1, 2), _split(g, groups), out=_split(result, groups))
+    weight, grads, products = _weight(w, groups).swapaxes(1, 2), _split(g, groups), _split(result, groups)
+    _in_samples(xp, g.shape[0], result.size * weight.shape[-1],
+                lambda start, stop: xp.matmul(weight, grads[start:stop], out=products[start:stop]))
     return result
 
 
 def weight_grad(xp, x, g, weight_shape, groups):
-    """Adjoint of ``forward`` in w: the sum over samples of g[n] @ x[n]^T, as a new array of ``weight_shape``."""
+    """Adjoint of ``forward`` in w: the sum over samples of g[n] @ x[n]^T, as a new array of ``weight_shape``; the
+    per-sample products run in parts of the batch (as ``forward``), their sum over samples in parts of the rows."""
     N = x.shape[0]
     x, g = _split(x, groups), _split(g, groups)
     result = _parallel.zeros(xp, weight_shape, g.dtype)
     sums = _weight(result, groups)
     step = max(1, WEIGHT_WORK // result.size)
-    for start in range(0, N, step):
-        sums += xp.matmul(g[start:start + step], x[start:start + step].swapaxes(2, 3)).sum(0)
+    for first in range(0, N, step):
+        last = min(N, first + step)
+        products = _buffers.empty(xp, (last - first,) + sums.shape, g.dtype)
+
+        def run(start, stop, first=first, products=products):
+            xp.matmul(g[first + start:first + stop], x[first + start:first + stop].swapaxes(2, 3),
+                      out=products[start:stop])
+        _in_samples(xp, last - first, products.size * x.shape[-1], run)
+        flat, rows = sums.reshape(-1, sums.shape[-1]), products.reshape(last - first, -1, sums.shape[-1])
+
+        def add(start, stop, flat=flat, rows=rows):   # each element summed over the samples in order: any cut
+            flat[start:stop] += rows[:, start:stop].sum(0)
+        _parallel.parts(flat.shape[0], products.size if xp is numpy else 0, add)
     return result
