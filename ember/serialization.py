@@ -345,15 +345,20 @@ def _write_archive(obj, file, archive_name, protocol, pickler=None, byteorder_re
 
 
 def _pickler_class(pickle_module):
-    """ember's pickler, or ember's pickler over ``pickle_module.Pickler`` when that is another pure-Python pickler."""
+    """ember's pickler, or ember's pickler over ``pickle_module.Pickler`` when that is another pure-Python pickler, or
+    under the torch alias a C one (cloudpickle's)."""
     base = getattr(pickle_module, "Pickler", None)
     if pickle_module is pickle or base in (pickle.Pickler, pickle._Pickler):
         return _Pickler
-    if not (isinstance(base, type) and issubclass(base, pickle._Pickler)):
-        raise TypeError(f"save: pickle_module {getattr(pickle_module, '__name__', pickle_module)!r} has no pure-Python "
-                        f"Pickler (a subclass of pickle._Pickler, as dill's); ember writes PyTorch's names with one, "
-                        f"where the C pickler ({getattr(base, '__qualname__', base)}) would import torch to check them")
-    return _pickler_over(base)
+    if isinstance(base, type) and issubclass(base, pickle._Pickler):
+        return _pickler_over(base)
+    from . import _alias
+    if isinstance(base, type) and issubclass(base, pickle.Pickler) and _alias.installed:
+        return _c_pickler_over(base)
+    raise TypeError(f"save: pickle_module {getattr(pickle_module, '__name__', pickle_module)!r} has no pure-Python "
+                    f"Pickler (a subclass of pickle._Pickler, as dill's); ember writes PyTorch's names with one, "
+                    f"where the C pickler ({getattr(base, '__qualname__', base)}) would import torch to check them "
+                    f"(which works under ember run or after ember.install_torch_alias())")
 
 
 @functools.cache
@@ -363,6 +368,45 @@ def _pickler_over(base):
     dispatch = type(base.dispatch)(base.dispatch)
     dispatch.update(own)
     return type(f"_Pickler_{base.__name__}", (_Pickler, base), {"dispatch": dispatch})
+
+
+@functools.cache
+def _c_pickler_over(base):
+    """ember's tensor and storage reductions on a C pickler ``base`` (cloudpickle's), under the alias: the rebuild
+    functions are ember's named as torch's, which the C pickler finds again by importing torch (ember). Storages are
+    untyped and tensors rebuilt with their dtype (``_rebuild_tensor_v3``): torch.FloatStorage and kin, which the typed
+    form names, are not importable from ember."""
+    from ._torch_pickle import torch_function
+
+    def __init__(self, file, protocol, storages, legacy=False):
+        if legacy:
+            raise TypeError("save: the legacy format (_use_new_zipfile_serialization=False) needs a pickle_module "
+                            "with a pure-Python Pickler")
+        base.__init__(self, file, protocol)
+        self._storages, self._legacy, self.proto = storages, legacy, protocol
+
+    def persistent_id(self, obj):
+        if type(obj) is not _StorageRef:
+            return None
+        return "storage", UntypedStorage, obj.key, obj.location, obj.data.nbytes
+
+    def reducer_override(self, obj):
+        if isinstance(obj, Tensor) or hasattr(obj, "_torch_reduce") or hasattr(obj, "_torch_reduce_with_storages"):
+            function, *rest = _Pickler.reducer_override(self, obj)
+            if isinstance(function, _TorchGlobal):
+                function = torch_function(function.module, function.name)
+            return (function, *rest)
+        return base.reducer_override(self, obj) if hasattr(base, "reducer_override") else NotImplemented
+
+    def _reduce_tensor(self, tensor):
+        function, args = _Pickler._reduce_tensor(self, tensor)
+        if function.name == "_rebuild_tensor_v2":
+            function, args = _TorchGlobal("torch._utils", "_rebuild_tensor_v3"), args + (tensor.dtype,)
+        return function, args
+
+    return type(f"_CPickler_{base.__name__}", (base,), {
+        "__init__": __init__, "persistent_id": persistent_id, "reducer_override": reducer_override,
+        "_reduce_tensor": _reduce_tensor})
 
 
 def _serialization_id():
