@@ -194,6 +194,20 @@ for name, options, targets, torch_can in (
     record(f"loss_parallel_{name}", lambda: loss_case(options, targets, torch_can))
 
 
+def clipped():
+    """A step's gradients clipped to total norm 0.5 across the sharded and replicated parameters."""
+    for p in lm.parameters():
+        p.grad = None
+    lm_step(lm)
+    norm = torch.nn.utils.clip_grad_norm_(lm.parameters(), 0.5)
+    return [str(norm.placements), norm.full_tensor().item()] + [p.grad.full_tensor().tolist() for p in lm.parameters()]
+
+
+record("clip_grad_norm", clipped)
+record("state_dict", lambda: {k: [type(v).__name__, str(v.placements), list(v.shape)] for k, v in
+                              lm.state_dict().items()})
+
+
 def per_token():
     with loss_parallel():
         loss = F.cross_entropy(lm(ids).flatten(0, 1), labels.flatten(), reduction="none")
@@ -241,4 +255,39 @@ def module_output():
 
 
 record("prepare_output", module_output)
+
+
+def source_ranks():
+    """src_data_rank=0 shards rank 0's weights out; None keeps each rank's own."""
+    parts = []
+    for source in (0, None):
+        net = nn.Linear(4, 4)
+        with torch.no_grad():
+            net.weight.copy_(torch.arange(16.0).reshape(4, 4) + 100 * rank)
+        parallelize_module(net, mesh, ColwiseParallel(), src_data_rank=source)
+        parts.append(net.weight.to_local().tolist())
+    return parts
+
+
+record("src_data_rank", source_ranks)
+
+
+class Joiner(nn.Module):
+    def forward(self, x, *, y):
+        return x * 2 + y
+
+
+def keyword_inputs():
+    """PrepareModuleInput on positional and keyword inputs, and SequenceParallel with local outputs."""
+    joiner = parallelize_module(Joiner(), mesh, PrepareModuleInput(
+        input_layouts=(Shard(0),), desired_input_layouts=(Replicate(),), input_kwarg_layouts={"y": Shard(0)},
+        desired_input_kwarg_layouts={"y": Replicate()}, use_local_output=True))
+    joined = joiner(torch.ones(2, 3) * (rank + 1), y=torch.arange(6.0).reshape(2, 3) + rank)
+    norm = parallelize_module(fill(nn.LayerNorm(3), torch.float32), mesh,
+                              SequenceParallel(sequence_dim=0, use_local_output=True))
+    normed = norm(joined[rank * 2:rank * 2 + 2] * (rank + 1))
+    return [type(joined).__name__, joined.tolist(), isinstance(normed, DTensor), normed.tolist()]
+
+
+record("keyword_inputs", keyword_inputs)
 finish(sys.argv[2])
