@@ -731,6 +731,9 @@ class _ScriptCompiler(_Compiler):
                                          **dict(zip(keywords, (o for _, o in values[len(args):])))))
         if isinstance(function, ScriptFunction) and function._function is not None:
             return self.inline_function(function._function, args, None, keywords)
+        if function is abs:   # TorchScript's builtin abs on a tensor is torch.abs (aten::abs)
+            import ember
+            function = ember.abs
         name = _functions()[1].get(id(unwrapped(function)))
         if isinstance(function, types.FunctionType) and not name:
             return self.inline_function(function, args, None, keywords)
