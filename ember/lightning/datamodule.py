@@ -2,6 +2,7 @@
 bookkeeping it shares with LightningModule (``save_hyperparameters``, ``hparams``)."""
 import copy
 import inspect
+from collections.abc import MutableMapping
 from contextvars import ContextVar
 
 from .utilities.parsing import AttributeDict
@@ -25,6 +26,12 @@ class HyperparametersMixin:
         in ``self.hparams``; they go into checkpoints so ``load_from_checkpoint`` can rebuild the object."""
         self._log_hyperparams = logger
         ignore = [ignore] if isinstance(ignore, str) else list(ignore or ())
+        if len(args) == 1 and isinstance(args[0], MutableMapping) and not isinstance(args[0], dict):
+            # a mapping of another kind (an OmegaConf DictConfig) becomes hparams itself, as in Lightning
+            object.__setattr__(self, "_hparams_name", None)
+            object.__setattr__(self, "_hparams", args[0])
+            object.__setattr__(self, "_hparams_initial", copy.deepcopy(args[0]))
+            return
         if len(args) == 1 and isinstance(args[0], dict):
             values = dict(args[0])
             object.__setattr__(self, "_hparams_name", None)
@@ -53,7 +60,7 @@ class HyperparametersMixin:
     @property
     def hparams_initial(self):
         """The hyperparameters as first saved, before any later change."""
-        return AttributeDict(copy.deepcopy(dict(self.__dict__.get("_hparams_initial", {}))))
+        return copy.deepcopy(self.__dict__.get("_hparams_initial", AttributeDict()))
 
 
 def _init_arguments(frame, cls):
