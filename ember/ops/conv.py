@@ -313,11 +313,18 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
         y = _biased(xp, y, bias)
         return (y, source, gathered) if keep else y
     y = _buffers.empty(xp, (groups, weight.shape[1], source.shape[2]), x.dtype)
-    y = _blas.matmul(weight, source, y) if xp is numpy else xp.matmul(weight, source, out=y)
+    y = _product(xp, weight, source, y)
     if bias is not None:   # before the move: along the product's rows of P * N, 2x faster than rows of P after it
         _parallel.ufunc(xp.add, y, bias.reshape(groups, -1, 1), out=y)
     y = _batch_first(xp, y.reshape(_positions((w.shape[0],), out, N, batch_last)), batch_last)
     return (y, source, gathered) if keep else y
+
+
+def _product(xp, a, b, out):
+    """``a @ b`` into ``out``: on NumPy by ``_blas.matmul`` (a long product in parts on the intra-op threads, one BLAS
+    thread each, rather than on OpenBLAS's threads, which wake for every product and on a busy host wait for each
+    other)."""
+    return _blas.matmul(a, b, out) if xp is numpy else xp.matmul(a, b, out=out)
 
 
 def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, grouped=None, gathered=None):
@@ -341,7 +348,7 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
         return _conv_blocked.input_grad(g, w, input_shape, stride, padding, dilation, [s for _, s in live])
     weight = (_grouped_weight(xp, w, groups, live) if gathered is None else gathered).swapaxes(1, 2)
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped
-    columns = xp.matmul(weight, g, out=_buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
+    columns = _product(xp, weight, g, _buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
     columns = columns.reshape(_positions((C, len(live)), out, N, batch_last))
     if _whole(live, padded):
         result = columns[:, 0]   # a 1x1 convolution's columns are its input
@@ -392,12 +399,14 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
         # needs costs up to as much as the product (ResNet-18's 512-channel layers)
         if len(live) == K:
             result = _buffers.empty(xp, weight_shape, xp.result_type(g, source))
-            xp.matmul(g, source.swapaxes(1, 2), out=result.reshape(groups, g.shape[1], source.shape[1]))
+            _product(xp, g, source.swapaxes(1, 2), result.reshape(groups, g.shape[1], source.shape[1]))
             return result
-        rows = xp.matmul(g, source.swapaxes(1, 2))
+        rows = _product(xp, g, source.swapaxes(1, 2), xp.empty((groups, g.shape[1], source.shape[1]),
+                                                               xp.result_type(g, source)))
     else:
         # as columns @ g^T: OpenBLAS runs this long-K product faster with the columns as the left operand
-        rows = xp.matmul(source, g.swapaxes(1, 2)).swapaxes(1, 2)
+        rows = _product(xp, source, g.swapaxes(1, 2), xp.empty((groups, source.shape[1], g.shape[1]),
+                                                               xp.result_type(g, source))).swapaxes(1, 2)
     result = _buffers.empty(xp, weight_shape, rows.dtype)
     if len(live) == K:
         _parallel.assign(result.reshape(rows.shape), rows)
