@@ -1,7 +1,7 @@
-"""FullyShardedDataParallel's SHARDED_STATE_DICT (DTensors, given a DeviceMesh): one program
-(scripts/fsdp_sharded_state_dict.py) saves with DCP on 2 ranks on ember and on torch's gloo, and each library loads
-the other's checkpoint on 3 ranks (DCP reshards it); every rank's layouts, losses and whole parameters must be
-torch's, and the loaded parameters the saved ones."""
+"""FullyShardedDataParallel's SHARDED_STATE_DICT (DTensors given a DeviceMesh, else ShardedTensors) and
+LOCAL_STATE_DICT (flat ShardedTensors): one program (scripts/fsdp_sharded_state_dict.py) saves each with DCP on 2
+ranks on ember and on torch's gloo, and each library loads the other's checkpoints on 3 ranks (DCP reshards them);
+every rank's layouts, losses and whole parameters must be torch's, and the loaded parameters the saved ones."""
 import json
 
 import pytest
@@ -30,7 +30,10 @@ def test_sharded_state_dict_saved_on_two_ranks_loads_on_three_across_libraries(t
     (saved, saved_torch), (loaded, loaded_torch) = _results(tmp_path / "save", 2), _results(tmp_path / "load", 3)
     assert_same_results(saved, saved_torch)
     assert_same_results(loaded, loaded_torch)
-    assert saved[0]["layout"][0] == ["0.weight", "DTensor", "(Shard(dim=0),)", [3, 6]]
-    assert loaded[2]["layout"][4] == ["4.weight", "DTensor", "(Shard(dim=0),)", [0, 7]]   # 2 rows over 3 ranks
-    for mine in loaded + loaded_torch:   # the other library's checkpoint, resharded
-        assert _close(mine["whole"], saved[0]["whole"])
+    assert saved[0]["dtensor_layout"][0] == ["0.weight", "DTensor", "(Shard(dim=0),)", [3, 6]]
+    assert loaded[2]["dtensor_layout"][4] == ["4.weight", "DTensor", "(Shard(dim=0),)", [0, 7]]   # 2 rows, 3 ranks
+    assert loaded[2]["sharded_layout"][4][1] == "ShardedTensor" and loaded[2]["sharded_layout"][4][4] == []
+    assert [entry[1] for entry in saved[1]["local_layout"]] == ["ShardedTensor"] * 3
+    for form in ("dtensor", "sharded", "local"):
+        for mine in loaded + loaded_torch:   # the other library's checkpoint, resharded
+            assert _close(mine[form + "_whole"], saved[0][form + "_whole"]), form

@@ -175,7 +175,7 @@ def find_state_dict_object(state_dict, index):
     if index.fqn not in state_dict:
         raise ValueError(f"Could not find FQN: '{index.fqn}'")
     obj = state_dict[index.fqn]
-    if isinstance(obj, Tensor):
+    if isinstance(obj, Tensor) or hasattr(obj, "__get_tensor_shard__"):   # (a ShardedTensor is not a Tensor here)
         return find_tensor_shard(obj, index)
     if index.offset is not None:
         raise ValueError(f"FQN: '{index.fqn}' is not a ShardedTensor, can't find by offset: '{index.offset}'")

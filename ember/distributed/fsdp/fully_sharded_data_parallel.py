@@ -18,6 +18,7 @@ from ... import distributed as dist
 from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module
 from ._flat_param import FlatParamHandle
+from ._state_dict_utils import flat_shard_to_load, local_flat_shard, sharded_value, state_dict_form, whole_value
 from .api import (BackwardPrefetch, CPUOffload, FullOptimStateDictConfig, FullStateDictConfig,  # noqa: F401
                   LocalOptimStateDictConfig, LocalStateDictConfig, MixedPrecision, OptimStateDictConfig,
                   ShardedOptimStateDictConfig, ShardedStateDictConfig, ShardingStrategy, StateDictConfig,
@@ -689,45 +690,6 @@ def _require_full(state_dict_type):
                                   f"{state_dict_type}")
 
 
-def _sharded(module):
-    """Whether ``module``'s state dicts are sharded (DTensors, as PyTorch's when FSDP was given a DeviceMesh); raises
-    where PyTorch would give ShardedTensors, which ember does not have, and for PyTorch's refused combinations."""
-    kind = module._state_dict_type
-    if kind == StateDictType.FULL_STATE_DICT:
-        return False
-    if module.sharding_strategy == ShardingStrategy.NO_SHARD:
-        warnings.warn("When using ``NO_SHARD`` for ``ShardingStrategy``, full_state_dict willbe returned.",
-                      stacklevel=3)
-        return False
-    if module._device_mesh is not None:
-        if kind == StateDictType.LOCAL_STATE_DICT:
-            raise RuntimeError("Found state_dict_type LOCAL_STATE_DICT. DeviceMesh is not compatible with "
-                               "LOCAL_STATE_DICT. Please set state_dict_type to SHARDED_STATE_DICT to get DTensor "
-                               "state_dict.")
-        module._state_dict_config._use_dtensor = True
-    if kind == StateDictType.LOCAL_STATE_DICT or not module._state_dict_config._use_dtensor:
-        raise NotImplementedError(f"{kind} needs ShardedTensor, which ember does not implement: give FSDP a "
-                                  "device_mesh for SHARDED_STATE_DICT of DTensors, as PyTorch then gives")
-    return True
-
-
-def _chunked(tensor, mesh):
-    """``tensor`` (whole on every rank) as a DTensor sharded along dimension 0 over ``mesh``'s last dimension and
-    replicated over the others (PyTorch's FSDP placements)."""
-    from ..tensor import DTensor, Replicate, Shard
-    replicate = [Replicate()] * mesh.ndim
-    return DTensor.from_local(tensor.detach().clone(), mesh, replicate, run_check=False).redistribute(
-        mesh, replicate[:-1] + [Shard(0)])
-
-
-def _gathered(value, mesh):
-    """A sharded state-dict value whole again on every rank (a DTensor gathered; a plain tensor as it is)."""
-    from ..tensor import DTensor, Replicate
-    if not isinstance(value, DTensor):
-        return value
-    return value.redistribute(mesh, [Replicate()] * mesh.ndim).to_local()
-
-
 def _broadcast_object(obj, group):
     holder = [obj]
     dist.broadcast_object_list(holder, src=0, group=group)
@@ -747,8 +709,7 @@ def _rename_prefix(mapping, old, new):
 
 def _pre_state_dict_hook(module, prefix, keep_vars):
     module._lazy_init()
-    _sharded(module)
-    if module._handle is not None and not module._in_summon:
+    if module._handle is not None and not module._in_summon and state_dict_form(module) != "local":
         module._handle.enter_full()
 
 
@@ -757,16 +718,17 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
     config = module._state_dict_config
     drop = getattr(config, "rank0_only", False) and module.rank != 0
     if handle is not None and not module._in_summon:
-        sharded = _sharded(module)
-        for info in handle.infos:   # (a checkpoint wrapper inside the unit has left its name out already)
-            for key in (prefix + FSDP_PREFIX + info.fqn,
-                        prefix + FSDP_PREFIX + info.fqn.replace("_checkpoint_wrapped_module.", "")):
-                if key in state_dict:
-                    value = state_dict[key].detach()
-                    value = _chunked(value, module._device_mesh) if sharded else value.clone()
-                    state_dict[key] = value.cpu() if sharded and config.offload_to_cpu else value
-                    break
-        handle.exit_full(writeback=False)
+        form = state_dict_form(module)
+        if form == "local":
+            state_dict[prefix + FSDP_PREFIX + FLAT_PARAM] = local_flat_shard(handle)
+        else:
+            for info in handle.infos:   # (a checkpoint wrapper inside the unit has left its name out already)
+                for key in (prefix + FSDP_PREFIX + info.fqn,
+                            prefix + FSDP_PREFIX + info.fqn.replace("_checkpoint_wrapped_module.", "")):
+                    if key in state_dict:
+                        state_dict[key] = sharded_value(module, form, state_dict[key].detach())
+                        break
+            handle.exit_full(writeback=False)
     if drop:
         for key in [k for k in state_dict if k.startswith(prefix)]:
             del state_dict[key]
@@ -787,7 +749,7 @@ def _post_state_dict_hook(module, state_dict, prefix, local_metadata):
 def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs):
     module._lazy_init()
-    sharded = _sharded(module)
+    form = state_dict_form(module)
     keys = [k for k in state_dict if k.startswith(prefix) and not k.startswith(prefix + FSDP_PREFIX)]
     if keys:
         items = list(state_dict.items())
@@ -795,13 +757,20 @@ def _pre_load_state_dict_hook(module, state_dict, prefix, local_metadata, strict
         for key, value in items:
             renamed = prefix + FSDP_PREFIX + key[len(prefix):] if key in keys else key
             state_dict[renamed] = value
-    if module._handle is not None:
-        if sharded:
-            for info in module._handle.infos:
-                key = prefix + FSDP_PREFIX + info.fqn
-                if key in state_dict:
-                    state_dict[key] = _gathered(state_dict[key], module._device_mesh)
-        module._handle.enter_full()
+    handle = module._handle
+    if handle is None:
+        return
+    if form == "local":
+        key = prefix + FSDP_PREFIX + FLAT_PARAM
+        if key in state_dict:
+            state_dict[key] = flat_shard_to_load(handle, state_dict[key])
+        return
+    if form != "full":
+        for info in handle.infos:
+            key = prefix + FSDP_PREFIX + info.fqn
+            if key in state_dict:
+                state_dict[key] = whole_value(module, form, state_dict[key])
+    handle.enter_full()
 
 
 def _post_load_state_dict_hook(module, incompatible_keys):

@@ -1,9 +1,10 @@
-"""FullyShardedDataParallel's SHARDED_STATE_DICT with a DeviceMesh (DTensor values, as PyTorch gives them then), run
-on ember (under mpiexec) or on torch (gloo). ``save`` trains an FSDP model (a unit per Linear) two steps and saves
-its sharded state dict with DCP into CHECKPOINT; ``load`` builds the model with another initialisation on a job of
-another size, loads CHECKPOINT (written by either library) through the sharded state dict and trains one step. Each
-rank records the state dict's types, placements and local shapes, the whole parameters and the losses, and the
-errors of LOCAL_STATE_DICT with a mesh and of NO_SHARD, as JSON in OUT_DIR/<library>-<rank>.json.
+"""FullyShardedDataParallel's SHARDED_STATE_DICT (DTensors given a DeviceMesh, else ShardedTensors) and
+LOCAL_STATE_DICT (the flat shards as ShardedTensors), run on ember (under mpiexec) or on torch (gloo). ``save`` trains
+an FSDP model (a unit per Linear) two steps and saves each form's state dict with DCP under CHECKPOINT; ``load``
+builds the model with another initialisation on a job of another size, loads CHECKPOINT (written by either library)
+through the same form and trains one step. Each rank records each form's layout (types, placements, shards and
+their metadata), the whole parameters and the losses, and the errors of LOCAL_STATE_DICT with a mesh and of
+NO_SHARD, as JSON in OUT_DIR/<library>-<rank>.json.
 
     python fsdp_sharded_state_dict.py ember|torch OUT_DIR save|load CHECKPOINT
 """
@@ -32,10 +33,10 @@ rank = start()
 mesh = init_device_mesh("cpu", (torch.distributed.get_world_size(),))
 
 
-def build(seed, **options):
+def build(seed, with_mesh=True, **options):
     torch.manual_seed(seed)
     module = nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 2))
-    return FSDP(module, device_id=torch.device("cpu"), device_mesh=mesh,
+    return FSDP(module, device_id=torch.device("cpu"), device_mesh=mesh if with_mesh else None,
                 auto_wrap_policy=wrap.ModuleWrapPolicy({nn.Linear}), **options)
 
 
@@ -53,21 +54,35 @@ def whole(model):
         return [[n, p.detach().flatten().tolist()] for n, p in model.named_parameters()]
 
 
-model = build(0 if mode == "save" else 5)
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-results["losses"] = [step(model, optimizer, 10)] + ([step(model, optimizer, 20)] if mode == "save" else [])
-with FSDP.state_dict_type(model, SHARDED):
-    state = {"model": model.state_dict()}
-    results["layout"] = [[k, type(v).__name__, str(v.placements), list(v.to_local().shape)]
-                         for k, v in state["model"].items()]
-    if mode == "save":
-        dcp.save(state, checkpoint_id=checkpoint)
-    else:
-        dcp.load(state, checkpoint_id=checkpoint)
-        model.load_state_dict(state["model"])
-results["whole"] = whole(model)
-results["next_loss"] = step(model, optimizer, 30)
+def layout(value):
+    if hasattr(value, "placements"):
+        return [type(value).__name__, str(value.placements), list(value.to_local().shape)]
+    return [type(value).__name__, list(value.size()), str(value.dtype),
+            [[s.metadata.shard_offsets, s.metadata.shard_sizes, s.tensor.flatten().tolist()]
+             for s in value.local_shards()],
+            [[m.shard_offsets, m.shard_sizes] for m in value.metadata().shards_metadata]]
 
+
+# SHARDED_STATE_DICT with a mesh (DTensors) and without (ShardedTensors); LOCAL_STATE_DICT (flat ShardedTensors)
+for form, kind, with_mesh in (("dtensor", SHARDED, True), ("sharded", SHARDED, False),
+                              ("local", fsdp.StateDictType.LOCAL_STATE_DICT, False)):
+    model = build(0 if mode == "save" else 5, with_mesh)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = [step(model, optimizer, 10)] + ([step(model, optimizer, 20)] if mode == "save" else [])
+    results[form + "_losses"] = losses
+    with FSDP.state_dict_type(model, kind):
+        state = {"model": model.state_dict()}
+        results[form + "_layout"] = [[k] + layout(v) for k, v in state["model"].items()]
+        if mode == "save":
+            dcp.save(state, checkpoint_id=f"{checkpoint}/{form}")
+        else:
+            with torch.no_grad():   # (torch: LOCAL's values are views of the flat parameter made under no_grad)
+                dcp.load(state, checkpoint_id=f"{checkpoint}/{form}")
+            model.load_state_dict(state["model"])
+    results[form + "_whole"] = whole(model)
+    results[form + "_next_loss"] = step(model, optimizer, 30)
+
+model = build(0)
 with FSDP.state_dict_type(model, fsdp.StateDictType.LOCAL_STATE_DICT):
     record("local_with_mesh", model.state_dict)
 with warnings.catch_warnings(record=True) as caught:
