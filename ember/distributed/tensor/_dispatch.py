@@ -17,7 +17,8 @@ _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh ata
 ceil cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor frac i0 isfinite isinf isnan isneginf isposinf
 lgamma log log10 log1p log2 logical_not logit nan_to_num neg negative positive rad2deg reciprocal relu round rsqrt
 sgn sigmoid sign signbit sin sinc sinh sqrt square tan tanh trunc gelu silu mish softplus elu selu celu leaky_relu
-hardtanh hardsigmoid hardswish relu6 threshold __neg__ __pos__ __abs__ __invert__""".split()
+hardtanh hardsigmoid hardswish relu6 threshold softsign tanhshrink logsigmoid softshrink hardshrink
+__neg__ __pos__ __abs__ __invert__""".split()
 _BINARY = """add sub subtract mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2
 arctan2 hypot copysign maximum minimum fmax fmin eq ne lt le gt ge greater greater_equal less less_equal not_equal
 logical_and logical_or logical_xor bitwise_and bitwise_or bitwise_xor logaddexp logaddexp2 xlogy nextafter

@@ -1,4 +1,5 @@
 """Activation layers: each wraps the function of the same name in ``nn.functional``."""
+import sys
 import warnings
 
 from ... import ops
@@ -6,19 +7,22 @@ from .. import functional as F
 from ..parameter import Parameter
 from .module import Module
 
+_torch = sys.modules[__package__.partition(".")[0]]   # the top namespace (still loading: read at call time)
 
-def _simple(name, function, doc):
-    """A parameterless activation module whose forward calls ``function``."""
+
+def _simple(name, namespace, function, doc):
+    """A parameterless activation module whose forward calls ``namespace.function``, looked up on each call as
+    PyTorch's modules do, so ``__torch_function__``'s wrappers (installed later) see it."""
     def forward(self, input):
-        return function(input)
+        return getattr(namespace, function)(input)
     return type(name, (Module,), {"forward": forward, "__doc__": doc, "__module__": __name__})
 
 
-Sigmoid = _simple("Sigmoid", ops.pointwise.sigmoid, "Applies 1 / (1 + exp(-x)) elementwise.")
-Tanh = _simple("Tanh", ops.pointwise.tanh, "Applies the hyperbolic tangent elementwise.")
-Softsign = _simple("Softsign", F.softsign, "Applies x / (1 + |x|) elementwise.")
-Tanhshrink = _simple("Tanhshrink", F.tanhshrink, "Applies x - tanh(x) elementwise.")
-LogSigmoid = _simple("LogSigmoid", F.logsigmoid, "Applies log(sigmoid(x)) elementwise.")
+Sigmoid = _simple("Sigmoid", _torch, "sigmoid", "Applies 1 / (1 + exp(-x)) elementwise.")
+Tanh = _simple("Tanh", _torch, "tanh", "Applies the hyperbolic tangent elementwise.")
+Softsign = _simple("Softsign", F, "softsign", "Applies x / (1 + |x|) elementwise.")
+Tanhshrink = _simple("Tanhshrink", F, "tanhshrink", "Applies x - tanh(x) elementwise.")
+LogSigmoid = _simple("LogSigmoid", F, "logsigmoid", "Applies log(sigmoid(x)) elementwise.")
 
 
 class _Inplace(Module):

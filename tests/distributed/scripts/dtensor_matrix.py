@@ -15,7 +15,7 @@ else:
     from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
 
-F = torch.nn.functional
+nn, F = torch.nn, torch.nn.functional
 rank = start()
 world = dist.get_world_size()
 mesh = init_device_mesh("cpu", (world,))
@@ -121,4 +121,9 @@ for px in (S0, S1, S2, R):
         product(f"rms_norm_{px}", lambda t, w: F.rms_norm(t, (6,), w, eps=1e-6), [x3, norm_weight], [px, R])
     product(f"softmax_{px}", lambda t: t.softmax(-1), [x3], [px])
     product(f"log_softmax_{px}", lambda t: F.log_softmax(t, dim=1), [x3], [px])
+
+# activation modules run their function through the DTensor's rules (shards kept, whole values and gradients);
+# PyTorch lacks logsigmoid's, softshrink's and hardshrink's backward rules, which ember's pointwise rule covers
+for module in (nn.Tanh(), nn.Sigmoid(), nn.Softsign(), nn.Tanhshrink()):
+    product(f"module_{type(module).__name__}", module, [x3], [S1])
 finish(sys.argv[2])
