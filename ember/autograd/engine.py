@@ -653,7 +653,7 @@ def _accumulate(leaf, g, create_graph, handed_out):
         data, g = g, None
     if grad is None:
         variable = leaf._data
-        if id(data) in handed_out or not data.flags.owndata or not getattr(data.flags, "writeable", True) or (
+        if id(data) in handed_out or _views_another(data) or not getattr(data.flags, "writeable", True) or (
                 data.strides != variable.strides and _other_layout(data, variable)):
             data = _laid_out_as(data, variable)
             g = _make(data, g.requires_grad, g.grad_fn, g._output_nr) if create_graph else _make(data)
@@ -669,6 +669,12 @@ def _accumulate(leaf, g, create_graph, handed_out):
     else:
         grad._data += data
         grad._version_counter[0] += 1
+
+
+def _views_another(data):
+    """Whether ``data`` is a view of another array (a gradient laid over pooled memory, ``ops/_buffers``, owns it
+    alone: its base is the pool's raw block, not an array)."""
+    return not data.flags.owndata and isinstance(data.base, xp_of(data).ndarray)
 
 
 def _other_layout(data, variable):

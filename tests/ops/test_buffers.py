@@ -12,33 +12,63 @@ from ember.ops import _buffers, _conv_depthwise, _parallel
 @pytest.fixture
 def pool(monkeypatch):
     """A fresh, empty pool that keeps every array however small."""
-    monkeypatch.setattr(_buffers, "_pool", type(_buffers._pool)())
+    monkeypatch.setattr(_buffers, "_pool", [])
     monkeypatch.setattr(_buffers, "_held", [0])
-    monkeypatch.setattr(_buffers, "_used", {})
     monkeypatch.setattr(_buffers, "MIN_BYTES", 0)
     return _buffers
 
 
-def test_a_full_pool_lets_only_stale_free_arrays_go(pool, monkeypatch):
+def test_a_full_pool_lets_only_stale_free_blocks_go(pool, monkeypatch):
     monkeypatch.setattr(pool, "MAX_BYTES", 1000)
     monkeypatch.setattr(pool, "STALE_CALLS", 1)
     first = pool.empty(numpy, (100,), numpy.float32)       # 400 bytes
     second = pool.empty(numpy, (100,), numpy.float32)
     assert pool._held == [800]
     del first
-    third = pool.empty(numpy, (50,), numpy.float64)        # 400 more: the free stale one goes, the one in use stays
-    assert pool._held == [800]
-    assert [len(arrays) for arrays in pool._pool.values()] == [1, 1]
-    assert pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0] is second
-    fourth = pool.empty(numpy, (60,), numpy.float64)       # nothing free to let go: made, but not kept
-    assert pool._held == [800] and all(fourth is not a for arrays in pool._pool.values() for a in arrays)
+    third = pool.empty(numpy, (60,), numpy.float64)        # 480: the free stale block goes, the one in use stays
+    assert pool._held == [880] and [b.nbytes for b in pool._pool] == [400, 480]
+    assert pool._pool[0].array is second
+    fourth = pool.empty(numpy, (70,), numpy.float64)       # nothing free to let go: made, but not kept
+    assert pool._held == [880] and all(fourth is not b.array for b in pool._pool)
     monkeypatch.setattr(pool, "STALE_CALLS", 100)
     del second
-    fifth = pool.empty(numpy, (60,), numpy.float64)        # the free array's shape was asked for lately: it stays
-    assert pool._held == [800] and [len(arrays) for arrays in pool._pool.values()] == [1, 1, 0]
-    again = pool.empty(numpy, (100,), numpy.float32)       # and is handed out again
-    assert again is pool._pool[(numpy, (100,), numpy.dtype(numpy.float32))][0]
-    assert third.shape == (50,) and fifth.shape == (60,)
+    fifth = pool.empty(numpy, (130,), numpy.float64)       # the free block was handed out lately: it stays
+    assert pool._held == [880] and len(pool._pool) == 2
+    again = pool.empty(numpy, (25, 4), numpy.float32)      # and is handed out again
+    assert again is pool._pool[0].array
+    assert third.shape == (60,) and fifth.shape == (130,)
+
+
+def test_a_free_block_serves_any_shape_and_dtype_within_its_slack(pool):
+    first = pool.empty(numpy, (100,), numpy.float64)       # 800 bytes
+    address = first.ctypes.data
+    del first
+    smaller = pool.empty(numpy, (10, 11), numpy.int32)     # 440 bytes: over half the block, laid over it
+    assert smaller.ctypes.data == address and smaller.shape == (10, 11) and smaller.dtype == numpy.int32
+    assert smaller.flags.c_contiguous and smaller.flags.writeable and len(pool._pool) == 1
+    del smaller
+    tiny = pool.empty(numpy, (99,), numpy.float32)         # 396 bytes: under half, a block of its own
+    assert tiny.ctypes.data != address and [b.nbytes for b in pool._pool] == [396, 800]
+    larger = pool.empty(numpy, (101,), numpy.float64)      # more than any block: a new one
+    assert len(pool._pool) == 3 and not numpy.shares_memory(larger, tiny)
+
+
+def test_pooled_arrays_own_their_memory_to_tensors_and_gradients(pool):
+    """An array laid over a block is its own storage (not a view of the block's byte array): its tensor's storage
+    is its size, and the autograd engine takes it as a leaf's gradient without copying it."""
+    block = pool.empty(numpy, (64,), numpy.float64)
+    del block
+    array = pool.empty(numpy, (8, 6), numpy.float32)      # 192 of the block's 512 bytes
+    tensor = ember.from_numpy(array)
+    assert tensor.untyped_storage().nbytes() == 192 and tensor.data_ptr() == array.ctypes.data
+    del tensor, array
+    x = ember.ones(2, 3, 6, 6)
+    w = ember.ones(4, 3, 3, 3, requires_grad=True)
+    ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
+    assert any(w.grad._data is b.array for b in pool._pool)   # the pooled weight gradient itself, not a copy
+    reference = torch.ones(4, 3, 3, 3, requires_grad=True)
+    torch.nn.functional.conv2d(torch.ones(2, 3, 6, 6), reference, padding=1).sum().backward()
+    numpy.testing.assert_array_equal(w.grad.numpy(), reference.grad.numpy())
 
 
 def test_a_training_step_reuses_the_arrays_of_the_one_before(pool):
@@ -172,4 +202,4 @@ def test_in_place_ops_snapshot_their_saved_input_into_the_pool(pool, inplace):
     for _ in range(2):
         grad = step(ember, ember.tensor(data, requires_grad=True))
         numpy.testing.assert_allclose(grad.numpy(), expected, rtol=1e-5, atol=1e-6)
-    assert len(pool._pool.get((numpy, (64, 128), numpy.dtype(numpy.float32)), [])) >= 1
+    assert any(b.array.shape == (64, 128) and b.array.dtype == numpy.float32 for b in pool._pool)
