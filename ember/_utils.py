@@ -40,3 +40,9 @@ def _unflatten_dense_tensors(flat, tensors):
             outputs.append(flat.narrow(0, offset, numel).view(tensor.shape))
             offset += numel
     return outputs
+
+
+def _get_available_device_type():
+    """torch._utils._get_available_device_type: the accelerator's device type (``"cuda"``) when one is available,
+    else None."""
+    return "cuda" if torch.cuda.is_available() else None

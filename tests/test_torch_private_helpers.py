@@ -64,3 +64,86 @@ def test_flatten_and_unflatten_dense_tensors_as_torch():
     for flatten in (torch._utils._flatten_dense_tensors, _utils._flatten_dense_tensors):
         with pytest.raises(ValueError, match="expected a non-empty list of Tensors"):
             flatten([])
+
+
+def test_worker_generate_state_as_torch():
+    ours = importlib.import_module("ember.utils.data._utils.worker")._generate_state
+    theirs = importlib.import_module("torch.utils.data._utils.worker")._generate_state
+    for base_seed, worker_id in [(0, 0), (123456789, 3), (2 ** 63 - 1, 7)]:
+        assert ours(base_seed, worker_id) == theirs(base_seed, worker_id)
+        assert type(ours(base_seed, worker_id)) is list
+
+
+def test_available_device_type_as_torch_without_an_accelerator():
+    assert _utils._get_available_device_type() == torch._utils._get_available_device_type() is None
+
+
+def test_pytree_sequence_node_functions_as_torch():
+    ours, theirs = importlib.import_module("ember.utils._pytree"), importlib.import_module("torch.utils._pytree")
+    for name, node in [("_list", [1, [2]]), ("_tuple", (1, (2,)))]:
+        flat, context = getattr(ours, f"{name}_flatten")(node)
+        their_flat, their_context = getattr(theirs, f"{name}_flatten")(node)
+        assert (list(flat), context) == (list(their_flat), their_context)
+        rebuilt = getattr(ours, f"{name}_unflatten")(flat, context)
+        assert rebuilt == getattr(theirs, f"{name}_unflatten")(their_flat, their_context) == node
+        assert type(rebuilt) is type(node)
+        keyed = [(key.idx, value) for key, value in getattr(ours, f"{name}_flatten_with_keys")(node)[0]]
+        assert keyed == [(key.idx, value) for key, value in getattr(theirs, f"{name}_flatten_with_keys")(node)[0]]
+
+    class Linked(list):   # tensordict registers a list subclass with list's functions
+        pass
+
+    for lib, module in ((ember, ours), (torch, theirs)):
+        module.register_pytree_node(Linked, module._list_flatten, module._list_unflatten,
+                                    flatten_with_keys_fn=module._list_flatten_with_keys)
+        try:
+            leaves, spec = module.tree_flatten(Linked([lib.ones(1), 2]))
+            assert len(leaves) == 2 and module.tree_unflatten(leaves, spec) == [leaves[0], 2]
+        finally:
+            module.SUPPORTED_NODES.pop(Linked)
+
+
+def _contextlib_story(lib):
+    contextlib = importlib.import_module(f"{lib.__name__}.utils._contextlib")
+    events = []
+
+    class Recorded(contextlib._DecoratorContextManager):
+        def __enter__(self):
+            events.append("enter")
+
+        def __exit__(self, *exc):
+            events.append("exit")
+
+    class Bare(contextlib._NoParamDecoratorContextManager):
+        def __enter__(self):
+            events.append("bare")
+
+        def __exit__(self, *exc):
+            pass
+
+    @Recorded()
+    def function(x):
+        events.append(x)
+        return x + 1
+
+    @Recorded()
+    def generator():
+        got = yield 1
+        events.append(got)
+        yield 2
+
+    @Bare
+    def plain():
+        return "plain"
+
+    out = [function(1)]
+    steps = generator()
+    out += [next(steps), steps.send("sent"), plain()]
+    out.append(contextlib.context_decorator(lambda: Recorded(), lambda: "factory")())
+    out.append(isinstance(lib.no_grad(), contextlib._DecoratorContextManager))
+    out.append(isinstance(lib.enable_grad(), contextlib._NoParamDecoratorContextManager))
+    return out, events
+
+
+def test_contextlib_decorator_context_managers_as_torch():
+    assert _contextlib_story(ember) == _contextlib_story(torch)

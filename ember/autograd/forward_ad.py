@@ -12,7 +12,7 @@ from .._tensor import Tensor, _make
 from . import function as _function
 from ._dual import same_layout, set_tangent, tangent_of, tangents as _tangents
 from ._jvp import forward_hook, suspended
-from .grad_mode import _GradSwitch
+from .grad_mode import _DecoratorContextManager
 
 __all__ = ["UnpackedDualTensor", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual", "dual_level"]
 
@@ -104,7 +104,7 @@ def unpack_dual(tensor, *, level=None):
     return UnpackedDualTensor(_alias(tensor), tangent)
 
 
-class dual_level(_GradSwitch):
+class dual_level(_DecoratorContextManager):
     """Context manager (and decorator) that opens a forward-AD level for its body; ``with`` gives the level."""
 
     def __enter__(self):

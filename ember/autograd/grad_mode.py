@@ -19,18 +19,9 @@ def is_inference_mode_enabled():
     return state.inference
 
 
-class _GradSwitch:
-    """Base of the grad-mode context managers; each also works as a decorator."""
-
-    mode = True
-
-    def __enter__(self):
-        self._previous = state.enabled
-        state.enabled = self.mode
-
-    def __exit__(self, *exc):
-        state.enabled = self._previous
-        return False
+class _DecoratorContextManager:
+    """A context manager that also works as a decorator (``torch.utils._contextlib``'s base): each decorated call
+    enters a fresh ``clone()``, and a decorated generator function runs every step of the generator inside one."""
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):
@@ -67,25 +58,39 @@ class _GradSwitch:
         return wrapper
 
     def clone(self):
-        """A fresh switch with the same setting (each decorated call enters its own)."""
+        """A fresh context manager with the same setting (each decorated call enters its own)."""
         return type(self)()
 
 
-class _NoArgumentSwitch(_GradSwitch):
-    """A switch that takes no argument, so ``@no_grad`` works without parentheses too."""
+class _NoParamDecoratorContextManager(_DecoratorContextManager):
+    """One that takes no argument, so it decorates without parentheses too (``@no_grad``)."""
 
     def __new__(cls, function=None):
         self = super().__new__(cls)
         return self if function is None else self(function)
 
 
-class no_grad(_NoArgumentSwitch):
+class _GradSwitch(_DecoratorContextManager):
+    """Base of the grad-mode context managers."""
+
+    mode = True
+
+    def __enter__(self):
+        self._previous = state.enabled
+        state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        state.enabled = self._previous
+        return False
+
+
+class no_grad(_NoParamDecoratorContextManager, _GradSwitch):
     """Context manager and decorator that turns off gradient recording."""
 
     mode = False
 
 
-class enable_grad(_NoArgumentSwitch):
+class enable_grad(_NoParamDecoratorContextManager, _GradSwitch):
     """Context manager and decorator that turns gradient recording on (inside a ``no_grad`` block, say)."""
 
     mode = True

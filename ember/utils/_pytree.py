@@ -351,12 +351,23 @@ def tree_any_only(type_or_types, pred, tree, is_leaf=None):
     return any(pred(x) for x in tree_iter(tree, is_leaf) if isinstance(x, types))
 
 
-def _sequence_flatten(node):
+def _tuple_flatten(node):
     return list(node), None
 
 
-def _sequence_flatten_with_keys(node):
+def _tuple_unflatten(values, context):
+    return tuple(values)
+
+
+def _tuple_flatten_with_keys(node):
     return [(SequenceKey(i), child) for i, child in enumerate(node)], None
+
+
+_list_flatten, _list_flatten_with_keys = _tuple_flatten, _tuple_flatten_with_keys   # PyTorch's names for list's
+
+
+def _list_unflatten(values, context):
+    return list(values)
 
 
 def _dict_flatten(d):
@@ -389,10 +400,8 @@ def _deque_flatten_with_keys(d):
     return [(SequenceKey(i), child) for i, child in enumerate(d)], d.maxlen
 
 
-register_pytree_node(tuple, _sequence_flatten, lambda children, _: tuple(children),
-                     flatten_with_keys_fn=_sequence_flatten_with_keys)
-register_pytree_node(list, _sequence_flatten, lambda children, _: list(children),
-                     flatten_with_keys_fn=_sequence_flatten_with_keys)
+register_pytree_node(tuple, _tuple_flatten, _tuple_unflatten, flatten_with_keys_fn=_tuple_flatten_with_keys)
+register_pytree_node(list, _list_flatten, _list_unflatten, flatten_with_keys_fn=_list_flatten_with_keys)
 register_pytree_node(dict, _dict_flatten, _dict_unflatten, flatten_with_keys_fn=_dict_flatten_with_keys)
 register_pytree_node(collections.OrderedDict, _dict_flatten,
                      lambda children, keys: collections.OrderedDict(zip(keys, children)),

@@ -95,12 +95,18 @@ class IterableExhausted:
         self.worker_id = worker_id
 
 
+def _generate_state(base_seed, worker_id):
+    """The NumPy seed of worker ``worker_id`` (four 32-bit ints): PyTorch's, which is NumPy's SeedSequence of
+    ``[worker_id, base_seed]`` (tensordict seeds its own workers with it)."""
+    return numpy.random.SeedSequence([worker_id, base_seed]).generate_state(4).tolist()
+
+
 def _seed_worker(base_seed, worker_id):
     """Seeds Python's, NumPy's and ember's RNGs from ``base_seed + worker_id``; returns that seed."""
     seed = base_seed + worker_id
     random.seed(seed)
     ember.manual_seed(seed)
-    numpy.random.seed(numpy.random.SeedSequence([worker_id, base_seed]).generate_state(4))   # torch's _generate_state
+    numpy.random.seed(_generate_state(base_seed, worker_id))
     return seed
 
 
