@@ -32,6 +32,7 @@ _PASS = frozenset("""requires_grad_ retain_grad register_hook register_post_accu
 is_floating_point is_complex element_size dim ndimension get_device data_ptr is_contiguous __format__""".split())
 REDUCTIONS = frozenset("sum mean amax amin max min vector_norm norm".split())
 RANDOM_FILLS = frozenset("uniform_ normal_ random_ bernoulli_ exponential_ geometric_ cauchy_ log_normal_".split())
+DROPOUTS = frozenset("dropout dropout1d dropout2d dropout3d alpha_dropout feature_alpha_dropout".split())
 
 
 loss_parallel_handlers = []   # parallel.loss_parallel's, while its context is entered
@@ -60,6 +61,8 @@ def dispatch(func, args, kwargs):
         return inner(*args, **kwargs)   # (nn.init's fillers: their tensor methods come back here one by one)
     if name in RANDOM_FILLS:   # as PyTorch's on a CPU mesh: each rank draws its own part from its generator
         return _in_place_local(name, inner, args, kwargs)
+    if name in DROPOUTS:
+        return _dropout(inner, args, kwargs)
     if loss_parallel_handlers and name in _LOSS_OPS:
         result = loss_parallel_handlers[-1](name, inner, args, kwargs)
         if result is not NotImplemented:
@@ -370,6 +373,17 @@ def _matrix(name, inner, args, kwargs):
     with overrides.DisableTorchFunctionSubclass():
         result = inner(*local.values()) if name.startswith("__") else inner(**local)
     return _wrap(result, spec)
+
+
+def _dropout(inner, args, kwargs):
+    """Dropout on the local part, placements kept (partial values reduced first): as PyTorch's on a CPU mesh,
+    each rank draws its own mask from its generator."""
+    self = args[0]
+    placements = tuple(Replicate() if p.is_partial() else p for p in self.placements)
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    if bound.arguments.get("inplace"):
+        return _in_place_local("dropout_", inner, args, kwargs)
+    return _run(inner, args, kwargs, {id(self): placements}, self._spec.with_placements(placements))
 
 
 # --- ops along some dims (norms, softmax) -------------------------------------------------------------------------

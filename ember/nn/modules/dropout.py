@@ -1,5 +1,5 @@
 """Dropout layers: active in training mode, the identity in eval mode."""
-from ...ops import dropout as D
+from .. import functional as F
 from .module import Module
 
 
@@ -18,39 +18,39 @@ class Dropout(_DropoutNd):
     """Zeroes each element with probability ``p`` while training."""
 
     def forward(self, input):
-        return D.dropout(input, self.p, self.training, self.inplace)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Zeroes whole channels of 1-D feature maps while training."""
 
     def forward(self, input):
-        return D.dropout1d(input, self.p, self.training, self.inplace)
+        return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zeroes whole channels of 2-D feature maps while training."""
 
     def forward(self, input):
-        return D.dropout2d(input, self.p, self.training, self.inplace)
+        return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     """Zeroes whole channels of 3-D feature maps while training."""
 
     def forward(self, input):
-        return D.dropout3d(input, self.p, self.training, self.inplace)
+        return F.dropout3d(input, self.p, self.training, self.inplace)
 
 
 class AlphaDropout(_DropoutNd):
     """Dropout for SELU networks, keeping mean and variance."""
 
     def forward(self, input):
-        return D.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training)
 
 
 class FeatureAlphaDropout(_DropoutNd):
     """Alpha dropout of whole channels."""
 
     def forward(self, input):
-        return D.feature_alpha_dropout(input, self.p, self.training)
+        return F.feature_alpha_dropout(input, self.p, self.training)

@@ -126,4 +126,28 @@ for px in (S0, S1, S2, R):
 # PyTorch lacks logsigmoid's, softshrink's and hardshrink's backward rules, which ember's pointwise rule covers
 for module in (nn.Tanh(), nn.Sigmoid(), nn.Softsign(), nn.Tanhshrink()):
     product(f"module_{type(module).__name__}", module, [x3], [S1])
+
+
+def dropped(module):
+    """Dropout on a sequence-sharded DTensor of ones: placements kept, values and gradients 0 or 1 / (1 - p) (each
+    rank draws its own mask, so only these are compared)."""
+    ones = leaf(torch.ones(4, 6, 8), S1)
+    out = module(ones)
+    out.sum().full_tensor().backward()
+    return [str(out.placements), sorted(set(out.to_local().flatten().tolist())),
+            sorted(set(ones.grad.to_local().flatten().tolist()))]
+
+
+for module in (nn.Dropout(0.5), nn.Dropout(0.5).eval(), nn.Dropout1d(0.25), nn.AlphaDropout(0.0)):
+    record(f"dropout_{module}_{module.training}", lambda: dropped(module))
+
+
+def dropped_in_place():
+    with torch.no_grad():
+        ones = distribute_tensor(torch.ones(4, 6, 8), mesh, [S1])
+        F.dropout(ones, 0.5, inplace=True)
+    return [str(ones.placements), sorted(set(ones.to_local().flatten().tolist()))]
+
+
+record("dropout_in_place", dropped_in_place)
 finish(sys.argv[2])
