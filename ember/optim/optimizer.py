@@ -212,13 +212,19 @@ class Optimizer:
         """An array shaped and typed like ``like`` for an update's temporary number ``index``, kept across steps: a
         fresh one per step would be returned to the OS by malloc and faulted in again, the step's largest cost on
         small models."""
+        views = self.__dict__.setdefault("_scratch_views", {})   # the same view again: no slicing per call
+        view = views.get((like.dtype, type(like), index, like.shape))
+        if view is not None:
+            return view
         buffers = self.__dict__.setdefault("_scratch_buffers", {})
         xp = xp_of(like)
         key = (like.dtype, xp, index)
         buffer = buffers.get(key)
         if buffer is None or buffer.size < like.size:
             buffer = buffers[key] = xp.empty(like.size, like.dtype)
-        return buffer[:like.size].reshape(like.shape)
+            views.clear()   # views of the smaller buffer: it may go
+        view = views[(like.dtype, type(like), index, like.shape)] = buffer[:like.size].reshape(like.shape)
+        return view
 
     # --- state_dict -------------------------------------------------------------------------------
     def state_dict(self):

@@ -106,6 +106,26 @@ def test_sgd_scratch_is_shared_by_sizes_and_dtypes_and_stays_out_of_the_state():
         e_opt.state_dict()["state"].keys()
 
 
+def test_sgd_scratch_views_follow_a_grown_buffer():
+    # each shape's scratch view is kept; a later, larger parameter grows the buffer and the kept views must go
+    small, large = (numpy.random.default_rng(i).standard_normal(s).astype("float32") for i, s in ((1, (3, 4)), (2, 50)))
+    e_params, t_params = [ember.nn.Parameter(ember.tensor(small))], [torch.nn.Parameter(torch.tensor(small))]
+    e_opt, t_opt = ember.optim.SGD(e_params, lr=0.1, momentum=0.9), torch.optim.SGD(t_params, lr=0.1, momentum=0.9)
+    for step in range(4):
+        if step == 2:
+            e_params.append(ember.nn.Parameter(ember.tensor(large)))
+            t_params.append(torch.nn.Parameter(torch.tensor(large)))
+            e_opt.add_param_group({"params": [e_params[-1]]})
+            t_opt.add_param_group({"params": [t_params[-1]]})
+        for i, (e, t) in enumerate(zip(e_params, t_params)):
+            g = numpy.random.default_rng(10 * step + i).standard_normal(e.shape).astype("float32")
+            e.grad, t.grad = ember.tensor(g), torch.tensor(g)
+        e_opt.step()
+        t_opt.step()
+        for e, t in zip(e_params, t_params):
+            numpy.testing.assert_allclose(as_numpy(e), as_numpy(t), rtol=1e-6, atol=1e-7)
+
+
 def _adam_reference(param, grads, lr, betas, eps, weight_decay, amsgrad):
     """Adam's update written as plain NumPy expressions (the form before the scratch arrays)."""
     beta1, beta2 = betas
