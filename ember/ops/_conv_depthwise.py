@@ -260,20 +260,30 @@ def input_grad(xp, g, w, input_shape, padding, stride, dilation):
         return forward(xp, g, flipped, stride, dilation, input_shape[2:], reach)
     plan = _plan(w.shape, stride, dilation, g.shape[2:], spatial, N, G)
     (H, W), (ph, pw) = _two(input_shape[2:]), _two(padding, 0)
-    band = plan.band(xp, w, G, g.dtype)
+    step, blocks = plan.B * plan.sh, plan.blocks
+    # block k's band row r goes to padded input row k * step + r: the band's rows in chunks of ``step`` (the last
+    # filled with zero rows), chunk j of block k is then rows (k + j) * step onwards, so each chunk's products for
+    # all blocks are one run per input plane, added onto the sum of the chunks before along whole planes (adds of
+    # rows W elements long, one strided add per band row, cost 10x more); the taps on padding columns left out
+    chunks = -(-plan.Rb // step)
+    taps = plan.band(xp, w, G, g.dtype, W, pw)
+    band = xp.zeros((G, taps.shape[1], chunks * step * W), g.dtype)
+    band[:, :, :taps.shape[2]] = taps
+    band = band.reshape(G, 1, taps.shape[1], chunks, step * W)
     rows = plan.grad_rows(g, G)
-    spread = _buffers.empty(xp, (N, G, plan.blocks, plan.Rb, plan.Wp), g.dtype)
-    products = spread.reshape(N, G, plan.blocks, plan.Rb * plan.Wp).transpose(1, 2, 0, 3)
-    _over(xp, G, spread.size, lambda a, b: xp.matmul(rows[a:b], band[a:b, None], out=products[a:b]))
-    result = _parallel.zeros(xp, (N, G, H, W), g.dtype)
-    step = plan.B * plan.sh
-    for r in range(plan.Rb):   # input row k * step + r - ph gets block k's row r
-        first = max(0, -(-(ph - r) // step))
-        last = min(plan.blocks - 1, (H - 1 + ph - r) // step)
-        if first <= last:
-            start = first * step + r - ph
-            result[:, :, start:start + (last - first) * step + 1:step] += spread[:, :, first:last + 1, r, pw:pw + W]
-    return result.reshape(input_shape)
+    length = -(-max((blocks + chunks - 1) * step, ph + H) // step)   # in blocks of rows
+    planes = _buffers.empty(xp, (N, G, length, step * W), g.dtype)
+    later = _buffers.empty(xp, (N, G, blocks, step * W), g.dtype) if chunks > 1 else None
+
+    def part(a, b):
+        planes[:, a:b, blocks:] = 0
+        xp.matmul(rows[a:b], band[a:b, ..., 0, :], out=planes[:, a:b, :blocks].transpose(1, 2, 0, 3))
+        for j in range(1, chunks):
+            xp.matmul(rows[a:b], band[a:b, ..., j, :], out=later[:, a:b].transpose(1, 2, 0, 3))
+            planes[:, a:b, j:j + blocks] += later[:, a:b]
+    _over(xp, G, planes.size * chunks, part)
+    inside = planes.reshape(N, G, length * step, W)[:, :, ph:ph + H]
+    return _parallel.assign(_buffers.empty(xp, (N, G, H, W), g.dtype), inside).reshape(input_shape)
 
 
 def weight_grad(xp, x, g, groups, stride, dilation, kernel):

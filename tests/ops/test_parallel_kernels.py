@@ -87,6 +87,14 @@ def test_conv2d(split, batch, options):
         split(build, x, w, b)
 
 
+@pytest.mark.parametrize("stride", [2, (2, 3)])
+def test_depthwise_strided_input_gradient_in_chunks(split, stride):
+    """The strided depthwise input gradient: the band's rows in chunks, each chunk's products added along whole
+    planes, in parts of the channels."""
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=stride, padding=1, groups=6), _random(5, 6, 17, 19),
+          _random(6, 1, 3, 3, seed=1))
+
+
 def test_conv2d_one_input_channel_splits_the_batch(split):
     split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=2), _random(7, 1, 20, 20), _random(6, 1, 5, 5))
 
