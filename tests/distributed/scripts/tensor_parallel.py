@@ -290,4 +290,19 @@ def keyword_inputs():
 
 
 record("keyword_inputs", keyword_inputs)
+
+
+def embedding_styles():
+    """ColwiseParallel and RowwiseParallel on nn.Embedding: the table's layout, the output and the gradient."""
+    seen = []
+    for style in (ColwiseParallel(), RowwiseParallel(), ColwiseParallel(output_layouts=Replicate())):
+        table = parallelize_module(fill(nn.Embedding(6, 4), torch.float64), mesh, style)
+        out = table(torch.tensor([[0, 5, 3], [2, 2, 1]]))
+        (out * torch.arange(out.numel(), dtype=torch.float64).reshape(out.shape)).sum().backward()
+        seen.append([str(table.weight.placements), isinstance(out, DTensor), out.tolist(),
+                     table.weight.grad.full_tensor().tolist()])
+    return seen
+
+
+record("embedding_styles", embedding_styles)
 finish(sys.argv[2])
