@@ -10,6 +10,7 @@ from ... import distributed as dist
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...nn.parameter import Parameter
+from ._fsdp_param import _freed
 from .api import ShardingStrategy
 
 __all__ = ["FlatParameter", "FlatParamHandle"]
@@ -45,7 +46,28 @@ class _Unshard(Function):
     @staticmethod
     def backward(ctx, grad):
         ctx.handle.reduce_grad(grad)
+        ctx.handle.in_backward = False
+        _free(ctx.gathered)   # backward is done with this forward's whole parameters
         return None, None
+
+
+class _Gathered(list):
+    """The views one forward laid the original parameters over, with the whole tensor they view (``full``) and
+    whether its storage is freed (between a FULL_SHARD unit's forward and its backward, and after that)."""
+
+    def __init__(self, views, full):
+        super().__init__(views)
+        self.full, self.freed = full, False
+
+
+def _free(gathered):
+    """Frees the storage of a forward's whole tensor and its views, which the autograd graph holds: they keep shape
+    and dtype over no memory (computing with them raises) until ``FlatParamHandle.pre_backward`` gathers again."""
+    if gathered is None or gathered.freed:
+        return
+    for tensor in (gathered.full, *gathered):
+        tensor._data = _freed(tensor._data)
+    gathered.freed = True
 
 
 def _validate_tensors_to_flatten(tensors, use_orig_params):
@@ -123,6 +145,7 @@ class FlatParamHandle:
         self.flat_param._numels = tuple(info.numel for info in self.infos)
         self._saved_grad_shard = None
         self._full = None
+        self.in_backward = False   # between the pre-backward hook and the gradient's reduction
         self._summoned = self._summoned_grads = False
         if self.use_orig_params:
             for info in self.infos:
@@ -195,20 +218,31 @@ class FlatParamHandle:
         from ...autograd.grad_mode import is_grad_enabled
         if is_grad_enabled() and self.flat_param.requires_grad:
             full = _Unshard.apply(self.flat_param, self)
-        else:
-            full = self.unshard(self.compute_dtype)
-        return self._use_unsharded_views(full)
+            gathered = _Gathered(self._use_unsharded_views(full), full)
+            full.grad_fn.gathered = gathered
+            return gathered
+        return _Gathered(self._use_unsharded_views(self.unshard(self.compute_dtype)), None)
 
     def pre_backward(self, views):
         """Before backward enters the unit: its modules see the forward's unsharded views again (a checkpointed
-        module reruns its forward in backward, and must build the graph it built then)."""
+        module reruns its forward in backward, and must build the graph it built then), gathered again into the
+        same tensors where the forward freed them."""
+        self.in_backward = True
+        if views.freed:
+            whole = self.unshard(self.compute_dtype)._data
+            views.full._data = whole
+            for info, view in zip(self.infos, views):
+                view._data = whole[info.offset:info.offset + info.numel].reshape(info.shape)
+            views.freed = False
         self._use_unsharded_views(views)
 
-    def post_forward(self, free):
+    def post_forward(self, free, views):
         """After the unit's forward: the original parameters are this rank's views again (``use_orig_params``); with
-        ``free`` (FULL_SHARD) the unsharded views go, and the whole tensor lives on only in the autograd graph."""
+        ``free`` (FULL_SHARD) the unsharded views go and the storage the autograd graph holds is freed."""
         if self.use_orig_params or free:
             self._reshard()
+        if free and views.full is not None:
+            _free(views)
 
     def _reshard(self):
         """Drops the unsharded views: the original parameters (``use_orig_params``) view this rank's shard again;

@@ -15,6 +15,7 @@ import warnings
 from enum import Enum, auto
 
 from ... import distributed as dist
+from ...autograd import engine
 from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module
 from ._flat_param import FlatParamHandle
@@ -253,11 +254,16 @@ class FullyShardedDataParallel(Module):
         handle = self._handle
         if handle is None:
             return self._fsdp_wrapped_module(*args, **kwargs)
+        # activation checkpointing's recomputation in backward records the forward's ops again (ember's gathering
+        # is one) and keeps what it gathered for the checkpointed backward
+        recomputing = handle.in_backward and engine.current_task() is not None
+        handle.in_backward = recomputing   # (a backward that raised may have left it set)
         views = handle.pre_forward()
         try:
             output = self._fsdp_wrapped_module(*args, **kwargs)
         finally:   # PyTorch keeps the root's whole parameters for backward; FULL_SHARD frees the others'
-            handle.post_forward(free=self.sharding_strategy in _FREE_AFTER_FORWARD and not self._is_root)
+            free = self.sharding_strategy in _FREE_AFTER_FORWARD and not self._is_root and not recomputing
+            handle.post_forward(free, views)
         if views and views[0].requires_grad:
             _register_pre_backward_hooks(output, lambda grad: handle.pre_backward(views))
         return output
