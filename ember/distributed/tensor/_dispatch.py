@@ -84,6 +84,8 @@ def dispatch(func, args, kwargs):
         return _reduction(name, inner, args, kwargs)
     if name == "stack":
         return _stack(inner, args, kwargs)
+    if name in ("cat", "concat", "concatenate"):
+        return _cat(name, inner, args, kwargs)
     if name in MATRIX:
         return _matrix(name, inner, args, kwargs)
     if name in ROWWISE:
@@ -547,6 +549,34 @@ def _stack(inner, args, kwargs):
     shape = tuple(first.shape[:dim]) + (len(tensors),) + tuple(first.shape[dim:])
     spec = DTensorSpec(mesh, tuple(out_placements), Size(shape), contiguous_stride(shape))
     return _run(inner, args, kwargs, {id(d): tuple(placements) for d in dtensors}, spec)
+
+
+def _cat(name, inner, args, kwargs):
+    """Concatenation: a mesh dim on which an operand is sharded along another dim shards every operand so (the
+    others' chunks are local, free); partial operands all alike stay partial; otherwise all are replicated."""
+    tensors = list(args[0])
+    if not all(isinstance(t, DTensor) for t in tensors):
+        raise RuntimeError(f"aten.{name}.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands(name, tensors, args, kwargs)
+    dim = kwargs.get("dim", kwargs.get("axis", args[1] if len(args) > 1 else 0)) % tensors[0].ndim
+    placements = []
+    for mesh_dim in range(mesh.ndim):
+        kinds = [t.placements[mesh_dim] for t in tensors]
+        sharded = [p for p in kinds if p.is_shard() and p.dim != dim]
+        if sharded:
+            placements.append(sharded[0])
+        elif kinds[0].is_partial() and all(p == kinds[0] for p in kinds):
+            placements.append(kinds[0])
+        else:
+            placements.append(Replicate())
+    shape = list(tensors[0].shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    spec = DTensorSpec(mesh, tuple(placements), Size(shape), contiguous_stride(shape))
+    parts = [_local(t, placements, placements) for t in tensors]
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(parts, *args[1:], **kwargs)
+    return _wrap(result, spec)
 
 
 # --- shape ops ---------------------------------------------------------------------------------------------------

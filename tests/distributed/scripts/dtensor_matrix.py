@@ -93,6 +93,12 @@ for ids_placement, weight_placement, rows in ((R, S0, 8), (R, S0, 7), (R, S0, 4)
     record(f"embedding_{ids_placement}_{weight_placement}_{rows}",
            lambda: embedding_case(ids_placement, weight_placement, rows))
 
+# concatenation: shards of other dims kept, the concatenated dim gathered
+c1, c2 = torch.randn(4, 6, dtype=torch.float64), torch.randn(4, 2, dtype=torch.float64)
+for p1, p2, dim in ((S0, S0, 1), (S0, R, 1), (R, S0, -1), (S1, S1, 1), (S1, R, 0), (R, R, 1)):
+    product(f"cat_{p1}_{p2}_{dim}", lambda x, y: torch.cat([x, y], dim=dim), [c1, c2 if dim else c1 * 2], [p1, p2])
+product("cat_three", lambda x, y, z: torch.cat((x, y, z), 1), [c1, c2, c2 * 2], [S0, R, S0])
+
 # views splitting and merging a sharded dim (evenly sharded), and those that keep it
 for shape, placement, new in (((4, 6), S0, (2, 2, 6)), ((4, 6), S0, (2, 12)), ((2, 4, 6), S0, (8, 6)),
                               ((2, 4, 6), S2, (2, 4, 2, 3)), ((8, 6), S0, (2, 4, 6)), ((6, 4), S0, (2, 3, 4)),
@@ -131,14 +137,14 @@ for module in (nn.Tanh(), nn.Sigmoid(), nn.Softsign(), nn.Tanhshrink()):
 def dropped(module):
     """Dropout on a sequence-sharded DTensor of ones: placements kept, values and gradients 0 or 1 / (1 - p) (each
     rank draws its own mask, so only these are compared)."""
-    ones = leaf(torch.ones(4, 6, 8), S1)
+    ones = leaf(torch.ones(8, 6, 32), S1)   # 24 channels, 768 elements on each rank: some of each kind drop
     out = module(ones)
     out.sum().full_tensor().backward()
     return [str(out.placements), sorted(set(out.to_local().flatten().tolist())),
             sorted(set(ones.grad.to_local().flatten().tolist()))]
 
 
-for module in (nn.Dropout(0.5), nn.Dropout(0.5).eval(), nn.Dropout1d(0.25), nn.AlphaDropout(0.0)):
+for module in (nn.Dropout(0.5), nn.Dropout(0.5).eval(), nn.Dropout1d(0.5), nn.AlphaDropout(0.0)):
     record(f"dropout_{module}_{module.training}", lambda: dropped(module))
 
 
