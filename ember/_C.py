@@ -10,6 +10,7 @@ from .overrides import (DisableTorchFunction, DisableTorchFunctionSubclass, _dis
                         _pop_mode as _pop_torch_function_stack, _push_mode as _push_on_torch_function_stack)
 
 __all__ = ["_log_api_usage_once"]
+__path__ = []   # its submodules (_nn, _functorch) are in sys.modules: `import torch._C._functorch` finds them there
 
 
 def __getattr__(name):
@@ -61,3 +62,17 @@ def _parse_to(*args, **kwargs):
 
 _nn = sys.modules[f"{__name__}._nn"] = types.ModuleType(f"{__name__}._nn", "torch._C._nn: torch.nn's bindings.")
 _nn._parse_to = _parse_to
+
+
+def _functorch_attribute(name):
+    """``torch._C._functorch``'s names, from ``_functorch.vmap`` on first use (it imports vmap's machinery)."""
+    if name in ("_add_batch_dim", "_remove_batch_dim", "get_unwrapped", "is_batchedtensor"):
+        from ._functorch import vmap
+        return getattr(vmap, name)
+    raise AttributeError(f"module {__name__}._functorch has no attribute {name!r}")
+
+
+_functorch = sys.modules[f"{__name__}._functorch"] = types.ModuleType(
+    f"{__name__}._functorch", "torch._C._functorch: vmap's batched tensors (is_batchedtensor, get_unwrapped, "
+    "_add_batch_dim, _remove_batch_dim).")
+_functorch.__getattr__ = _functorch_attribute

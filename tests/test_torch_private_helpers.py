@@ -147,3 +147,54 @@ def _contextlib_story(lib):
 
 def test_contextlib_decorator_context_managers_as_torch():
     assert _contextlib_story(ember) == _contextlib_story(torch)
+
+
+def _batched_story(lib):
+    functorch_c = importlib.import_module(f"{lib.__name__}._C._functorch")
+    vmap_src = importlib.import_module(f"{lib.__name__}._functorch.vmap")
+    seen = []
+
+    def per_example(x):
+        seen.extend([functorch_c.is_batchedtensor(x), tuple(functorch_c.get_unwrapped(x).shape), tuple(x.shape)])
+        return x * 2
+
+    out = lib.vmap(per_example)(lib.arange(6.0).reshape(3, 2))
+    plain = lib.arange(4.0)
+    expanded = vmap_src._maybe_remove_batch_dim("f", plain, 1, 3, 0)   # not batched at that level: broadcast
+    kept = vmap_src._maybe_remove_batch_dim("f", 5, 1, 3, None)
+    spec = importlib.import_module(f"{lib.__name__}.utils._pytree").tree_flatten(((1, 2), {"a": 3}))[1]
+    flat = vmap_src._broadcast_to_and_flatten((0, {"a": 1}), spec)
+    mismatch = vmap_src._broadcast_to_and_flatten((0, 1, 2), spec)
+    return (seen, out.tolist(), functorch_c.is_batchedtensor(plain), expanded.tolist(), kept, flat, mismatch,
+            vmap_src._get_name(per_example))
+
+
+def test_vmap_batched_tensor_helpers_as_torch():
+    assert _batched_story(ember) == _batched_story(torch)
+    with pytest.raises(ValueError, match="must only return Tensors"):
+        importlib.import_module("ember._functorch.vmap")._maybe_remove_batch_dim("f", 5, 1, 3, 0)
+
+
+def _swap_story(lib):
+    accessor = importlib.import_module(f"{lib.__name__}.nn.utils._named_member_accessor")
+    layer = lib.nn.BatchNorm1d(2)
+    layer.extra = lib.zeros(1)
+    new_weight, new_mean = lib.nn.Parameter(lib.full((2,), 3.0)), lib.full((2,), 7.0)
+    old = [accessor.swap_tensor(layer, "weight", new_weight), accessor.swap_tensor(layer, "running_mean", new_mean),
+           accessor.swap_tensor(layer, "extra", lib.ones(1)), accessor.swap_tensor(layer, "fresh", lib.ones(2),
+                                                                                   allow_missing=True)]
+    story = [type(old[0]).__name__, old[0].tolist(), old[1].tolist(), old[2].tolist(), old[3] is accessor._MISSING,
+             layer.weight is new_weight, layer.running_mean is new_mean, layer.fresh.tolist()]
+    accessor.swap_tensor(layer, "extra", accessor._MISSING)
+    story.append(hasattr(layer, "extra"))
+    for call, error in [(lambda: accessor.swap_tensor(layer, "a.b", lib.ones(1)), KeyError),
+                        (lambda: accessor.swap_tensor(layer, "nothing", lib.ones(1)), AttributeError),
+                        (lambda: accessor.swap_tensor(layer, "training", lib.ones(1)), TypeError),
+                        (lambda: accessor.swap_tensor(layer, "weight", 3), TypeError)]:
+        with pytest.raises(error):
+            call()
+    return story
+
+
+def test_swap_tensor_as_torch():
+    assert _swap_story(ember) == _swap_story(torch)

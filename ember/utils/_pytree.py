@@ -4,6 +4,7 @@ flatten and an unflatten function (``register_pytree_node``). ``None`` is a leaf
 import collections
 import dataclasses
 import functools
+import typing
 
 from .._tensor import Size
 
@@ -12,6 +13,9 @@ __all__ = ["GetAttrKey", "LeafSpec", "MappingKey", "SUPPORTED_NODES", "SequenceK
            "tree_flatten", "tree_flatten_with_path", "tree_is_leaf", "tree_iter", "tree_leaves",
            "tree_leaves_with_path", "tree_map", "tree_map_", "tree_map_only", "tree_map_only_", "tree_map_with_path",
            "tree_structure", "tree_unflatten", "treespec_leaf", "treespec_pprint"]
+
+Context = typing.Any   # a node's context (dict keys, a named tuple's class), as PyTorch's annotations name it
+PyTree = typing.Any
 
 NodeDef = collections.namedtuple("NodeDef", ["type", "flatten_fn", "unflatten_fn", "flatten_with_keys_fn"])
 SUPPORTED_NODES = {}
@@ -192,6 +196,25 @@ def _children(node):
     if kind is collections.namedtuple:
         return list(node), type(node)
     return SUPPORTED_NODES[kind].flatten_fn(node)
+
+
+def _broadcast_to_and_flatten(tree, treespec, is_leaf=None):
+    """The leaves of ``tree`` broadcast to ``treespec``'s structure (a leaf stands for a whole subtree), or None
+    where the structures differ (vmap matches in_dims/out_dims to its arguments with it)."""
+    if tree_is_leaf(tree, is_leaf):
+        return [tree] * treespec.num_leaves
+    if treespec.is_leaf() or _node_type(tree) is not treespec.type:
+        return None
+    children, context = _children(tree)
+    if len(children) != treespec.num_children or context != treespec.context:
+        return None
+    result = []
+    for child, child_spec in zip(children, treespec.children_specs):
+        flat = _broadcast_to_and_flatten(child, child_spec, is_leaf)
+        if flat is None:
+            return None
+        result += flat
+    return result
 
 
 def tree_flatten(tree, is_leaf=None):
