@@ -10,7 +10,7 @@ from ... import distributed as dist
 from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad
 from ...nn.parameter import Parameter
-from ._fsdp_param import _freed
+from ._freed import freed
 from .api import ShardingStrategy
 
 __all__ = ["FlatParameter", "FlatParamHandle"]
@@ -66,7 +66,7 @@ def _free(gathered):
     if gathered is None or gathered.freed:
         return
     for tensor in (gathered.full, *gathered):
-        tensor._data = _freed(tensor._data)
+        tensor._data = freed(tensor._data)
     gathered.freed = True
 
 

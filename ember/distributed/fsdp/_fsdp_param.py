@@ -9,10 +9,7 @@ memory (as PyTorch's ``storage.resize_(0)``). Ops that saved it for backward sav
 on the forward's outputs gathers it again, into the same Parameter, before backward reaches the module. Once all of
 a module's gradients are ready its gathered gradients are reduce-scattered (and all-reduced over replicas), divided
 by the data-parallel size, into the sharded parameters' ``grad``, and the module reshards."""
-import numpy
-
 from ... import autograd
-from ..._backend import xp_of
 from ..._tensor import _make
 from ...autograd import engine
 from ...autograd.grad_mode import is_grad_enabled, no_grad
@@ -22,28 +19,7 @@ from ..collectives import all_reduce
 from ..tensor import DTensor, Partial, Replicate
 from ..tensor._dtensor import DTensorSpec, _new, contiguous_stride
 from ..tensor._redistribute import all_gather, chunk, reduce_scatter
-
-_FREED = ("this parameter's gathered storage was freed when FSDP resharded its module; it is gathered again before "
-          "the module's forward and, through a hook on the forward's outputs, before its backward")
-
-
-class _FreedStorage(numpy.ndarray):
-    """The array of a resharded unsharded parameter: its shape and dtype over one zero (no memory); computing with it
-    raises, as PyTorch's resized-away storage does."""
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise RuntimeError(_FREED)
-
-    def __array_function__(self, func, types, args, kwargs):
-        raise RuntimeError(_FREED)
-
-
-def _freed(array):
-    """A memoryless stand-in for ``array`` (the same shape and dtype)."""
-    xp = xp_of(array)
-    placeholder = xp.broadcast_to(xp.zeros((), array.dtype), array.shape)
-    return placeholder.view(_FreedStorage) if xp is numpy else placeholder
-
+from ._freed import freed
 
 def _owned(array):
     """``array`` in memory of its own (a chunk along dimension 0 is a view that would keep the whole alive)."""
@@ -123,7 +99,7 @@ class FSDPParam:
         groups = self.info.post_forward
         if post_forward and groups is not None:
             self.post_forward_shard = _owned(chunk(whole, self.dim, groups.size(1), groups.get_local_rank(1)))
-        self.unsharded._data = _freed(whole)
+        self.unsharded._data = freed(whole)
         self.is_unsharded = False
 
     def _register(self, value):
