@@ -3,6 +3,7 @@ ranges (arange, linspace, logspace), and the legacy typed constructors (FloatTen
 import builtins
 import numbers
 import operator
+import os
 
 import numpy
 
@@ -16,7 +17,8 @@ from ._kernel_dtypes import real_scalar
 from ._util import argument_error, shape_arg, tensor_method, warn_once
 from .conversion import _dense_order
 
-__all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_numpy", "from_dlpack", "to_dlpack", "zeros", "ones",
+__all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_file", "from_numpy", "from_dlpack", "to_dlpack",
+           "zeros", "ones",
            "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "eye", "empty_strided",
            "empty_permuted", "scalar_tensor", "complex", "polar", "FloatTensor",
            "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
@@ -445,6 +447,31 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
     ``dtype`` from byte ``offset`` (all that fit when -1)."""
     _dtype.dtype_arg(dtype, "frombuffer")
     return _make(_buffer_array(buffer, dtype, count, offset, stacklevel=3), requires_grad=requires_grad)
+
+
+def from_file(filename, shared=None, size=0, *, dtype=None, layout=None, device=None, pin_memory=False,
+              requires_grad=False):
+    """A 1-D CPU tensor of ``size`` elements mapped from the file: with ``shared``, writes reach the file (grown to
+    fit if shorter); otherwise the file must hold them and writes stay in the tensor."""
+    dtype = _dtype.as_dtype(dtype if dtype is not None else _dtype.get_default_dtype())
+    nbytes = size * dtype.numpy.itemsize
+    try:
+        file_size = os.path.getsize(filename)
+    except OSError as error:
+        mode = "read-write" if shared else "read-only"
+        raise RuntimeError(f"unable to open file <{filename}> in {mode} mode: {error.strerror} ({error.errno})") \
+            from None
+    if file_size < nbytes:
+        if not shared:
+            raise RuntimeError(f"file <{filename}> size <{file_size}> is smaller than the required mapping size "
+                               f"<{nbytes}>")
+        os.truncate(filename, nbytes)
+    if size == 0:
+        array = numpy.empty(0, dtype.numpy)
+    else:   # a plain array viewing the map (which it keeps open): ember's ops expect exact ndarrays
+        array = numpy.memmap(filename, dtype.numpy, "r+" if shared else "c", shape=(size,)).view(numpy.ndarray)
+    result = _make(array, requires_grad=requires_grad)
+    return result if device is None else result.to(device)
 
 
 def _buffer_array(buffer, dtype, count=-1, offset=0, stacklevel=2):
