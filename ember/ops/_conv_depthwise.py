@@ -119,6 +119,16 @@ class _Plan:
             places = self._cache[key] = (positions, i * self.kw + j)
         return places
 
+    def diagonals(self):
+        """Flat positions in a weight gradient's (B, Wo, Rb, Wp) block of products where each tap (i * kw + j) meets
+        output (b, wo): (B, K, Wo), worked out once per plan."""
+        places = self._cache.get("diagonals")
+        if places is None:
+            b, i, j, wo = numpy.ogrid[:self.B, :self.kh, :self.kw, :self.Wo]
+            flat = ((b * self.Wo + wo) * self.Rb + b * self.sh + i * self.dh) * self.Wp + wo * self.sw + j * self.dw
+            places = self._cache["diagonals"] = flat.reshape(self.B, self.kh * self.kw, self.Wo)
+        return places
+
     def rows(self, xp, x):
         """The padded x (N, G, Hp, Wp) as X (G, blocks, N, Rb * Wp): each block's input rows per sample, uncopied."""
         s = x.strides
@@ -304,11 +314,10 @@ def weight_grad(xp, x, g, groups, stride, dilation, kernel):
             stop = min(b, start + step)
             xp.matmul(rows[start:stop], X[start:stop]).sum(1, out=sums[start:stop])
     _over(xp, G, G * per_channel, part)
-    sums = sums.reshape(G, plan.m, plan.B, plan.Wo, plan.Rb, plan.Wp)
-    columns = xp.arange(plan.Wo)
-    taps = [sum(sums[:, :, b, columns, b * plan.sh + i * plan.dh, columns * plan.sw + j * plan.dw].sum(-1)
-                for b in range(plan.B)) for i in range(plan.kh) for j in range(plan.kw)]
-    return xp.stack(taps, axis=-1)
+    # each tap's diagonal of every block in one gather (B, K, Wo); summed along the diagonal, then over the blocks in
+    # order, as one block's slice at a time would
+    diagonals = sums.reshape(G, plan.m, -1)[:, :, xp.asarray(plan.diagonals())].sum(-1)
+    return xp.ascontiguousarray(sum(diagonals[:, :, b] for b in range(plan.B)))
 
 
 def _offsets(kernel, stride, dilation, out):
