@@ -125,21 +125,21 @@ def _local(dtensor, placements, out_placements=None):
     gets partial sums there; a leaf receives its gradient laid out as itself."""
     placements = dtensor.placements if placements is None else tuple(placements)
     partitioned = [i for i, (p, q) in enumerate(zip(dtensor.placements, placements)) if q.is_partial() and p != q]
-    if placements != dtensor.placements:
-        between = tuple(p if i in partitioned else q for i, (p, q) in enumerate(zip(dtensor.placements, placements)))
-        if between != dtensor.placements:
-            dtensor = dtensor.redistribute(dtensor.device_mesh, between)
+    for i in partitioned:
+        if not dtensor.placements[i].is_replicate():
+            raise RuntimeError(f"Can not redistribute from {dtensor.placements[i]} to {placements[i]}")
+    between = tuple(p if i in partitioned else q for i, (p, q) in enumerate(zip(dtensor.placements, placements)))
+    if between != dtensor.placements:
+        dtensor = dtensor.redistribute(dtensor.device_mesh, between)
     mesh = dtensor.device_mesh
-    if grad_state.enabled and dtensor.requires_grad:
-        grads = tuple(Partial() if i in partitioned else p
+    if grad_state.enabled and dtensor.requires_grad:   # (a share's gradient is a share of the whole's)
+        grads = tuple(Partial(placements[i].reduce_op) if i in partitioned else p
                       for i, p in enumerate(_grad_placements(placements, out_placements)))
         deliver = normalized(dtensor.placements) if dtensor.grad_fn is None else None
         local = _ToLocal.apply(dtensor, grads, deliver)
     else:
         local = _make(dtensor._data)
     for i in partitioned:
-        if not dtensor.placements[i].is_replicate():
-            raise RuntimeError(f"Can not redistribute from {dtensor.placements[i]} to {placements[i]}")
         if placements[i].reduce_op == "sum":
             local = local / mesh.size(i)
     return local
