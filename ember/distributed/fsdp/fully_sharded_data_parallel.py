@@ -15,6 +15,7 @@ import warnings
 from enum import Enum, auto
 
 from ... import distributed as dist
+from ..._tensor import Tensor
 from ...autograd import engine
 from ...autograd.grad_mode import no_grad
 from ...nn.modules.module import Module
@@ -461,10 +462,17 @@ class FullyShardedDataParallel(Module):
         collective: every rank calls it."""
         from ._optim_utils import full_optim_state_dict
         settings = FullyShardedDataParallel.get_state_dict_type(model)
-        _require_full(settings.state_dict_type)
+        form = _optim_form(model, settings)
         if optim_state_dict is None:
             optim_state_dict = optim.state_dict()
         result = full_optim_state_dict(model, optim, optim_state_dict)
+        if form != "full":   # as PyTorch: the whole states, chunked as the parameters are
+            unit = FullyShardedDataParallel.fsdp_modules(model)[0]
+            for states in result["state"].values():
+                for key, value in states.items():
+                    if isinstance(value, Tensor) and value.dim() > 0:
+                        states[key] = sharded_value(unit, form, value)
+            return result
         rank0_only = getattr(settings.optim_state_dict_config, "rank0_only", False)
         if rank0_only and dist.get_rank(group) != 0:
             return {}
@@ -477,7 +485,13 @@ class FullyShardedDataParallel(Module):
         shards, keyed by parameter index); with ``load_directly`` loads it too."""
         from ._optim_utils import full_optim_state_dict_to_load
         settings = FullyShardedDataParallel.get_state_dict_type(model)
-        _require_full(settings.state_dict_type)
+        form = _optim_form(model, settings)
+        if form != "full":   # the sharded states gathered whole again
+            unit = FullyShardedDataParallel.fsdp_modules(model)[0]
+            optim_state_dict = {**optim_state_dict, "state": {
+                fqn: {key: whole_value(unit, form, value) if hasattr(value, "local_shards") or
+                      hasattr(value, "placements") else value for key, value in states.items()}
+                for fqn, states in optim_state_dict["state"].items()}}
         if getattr(settings.optim_state_dict_config, "rank0_only", False):
             optim_state_dict = _broadcast_object(optim_state_dict if dist.get_rank(group) == 0 else None, group)
         result = full_optim_state_dict_to_load(model, optim, optim_state_dict)
@@ -690,10 +704,12 @@ def _cast_floats(value, dtype):
     return value
 
 
-def _require_full(state_dict_type):
-    if state_dict_type != StateDictType.FULL_STATE_DICT:
-        raise NotImplementedError(f"ember's FSDP optimizer state dicts are StateDictType.FULL_STATE_DICT only, not "
-                                  f"{state_dict_type}")
+def _optim_form(model, settings):
+    """The optimizer state dict's form: "full", or with SHARDED_STATE_DICT "dtensor"/"sharded" as the model's."""
+    if settings.state_dict_type == StateDictType.LOCAL_STATE_DICT:
+        raise NotImplementedError("ember's FSDP has no LOCAL_STATE_DICT optimizer state dicts (PyTorch's are "
+                                  "deprecated); use FULL_STATE_DICT or SHARDED_STATE_DICT")
+    return state_dict_form(FullyShardedDataParallel.fsdp_modules(model)[0])
 
 
 def _broadcast_object(obj, group):

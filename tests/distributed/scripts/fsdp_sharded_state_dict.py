@@ -1,10 +1,10 @@
 """FullyShardedDataParallel's SHARDED_STATE_DICT (DTensors given a DeviceMesh, else ShardedTensors) and
-LOCAL_STATE_DICT (the flat shards as ShardedTensors), run on ember (under mpiexec) or on torch (gloo). ``save`` trains
-an FSDP model (a unit per Linear) two steps and saves each form's state dict with DCP under CHECKPOINT; ``load``
-builds the model with another initialisation on a job of another size, loads CHECKPOINT (written by either library)
-through the same form and trains one step. Each rank records each form's layout (types, placements, shards and
-their metadata), the whole parameters and the losses, and the errors of LOCAL_STATE_DICT with a mesh and of
-NO_SHARD, as JSON in OUT_DIR/<library>-<rank>.json.
+LOCAL_STATE_DICT (the flat shards as ShardedTensors), run on ember (under mpiexec) or on torch (gloo). ``save``
+trains an FSDP model (a unit per Linear) two steps and saves each form's state dict (with the Adam state, sharded
+alike, for the sharded forms) with DCP under CHECKPOINT; ``load`` builds the model with another initialisation on a
+job of another size, loads CHECKPOINT (written by either library) through the same form and trains one step. Each
+rank records each form's layout (types, placements, shards and their metadata), the whole parameters and the
+losses, and the errors of LOCAL_STATE_DICT with a mesh and of NO_SHARD, as JSON in OUT_DIR/<library>-<rank>.json.
 
     python fsdp_sharded_state_dict.py ember|torch OUT_DIR save|load CHECKPOINT
 """
@@ -67,11 +67,18 @@ def layout(value):
 for form, kind, with_mesh in (("dtensor", SHARDED, True), ("sharded", SHARDED, False),
                               ("local", fsdp.StateDictType.LOCAL_STATE_DICT, False)):
     model = build(0 if mode == "save" else 5, with_mesh)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05) if form != "local" else \
+        torch.optim.SGD(model.parameters(), lr=0.1)
     losses = [step(model, optimizer, 10)] + ([step(model, optimizer, 20)] if mode == "save" else [])
     results[form + "_losses"] = losses
     with FSDP.state_dict_type(model, kind):
         state = {"model": model.state_dict()}
+        if form != "local":   # the optimizer's states sharded as the parameters (DCP given the states alone: torch
+            optim = FSDP.optim_state_dict(model, optimizer)   # fails to load its own param_groups on 3 ranks)
+            state["optim"] = optim["state"]
+            results[form + "_optim_layout"] = [[fqn, k] + (layout(v) if k != "step" else [float(v)])
+                                               for fqn, states in optim["state"].items()
+                                               for k, v in sorted(states.items())]
         results[form + "_layout"] = [[k] + layout(v) for k, v in state["model"].items()]
         if mode == "save":
             dcp.save(state, checkpoint_id=f"{checkpoint}/{form}")
@@ -79,6 +86,9 @@ for form, kind, with_mesh in (("dtensor", SHARDED, True), ("sharded", SHARDED, F
             with torch.no_grad():   # (torch: LOCAL's values are views of the flat parameter made under no_grad)
                 dcp.load(state, checkpoint_id=f"{checkpoint}/{form}")
             model.load_state_dict(state["model"])
+            if form != "local":
+                optim = {**optim, "state": state["optim"]}
+                optimizer.load_state_dict(FSDP.optim_state_dict_to_load(model, optimizer, optim))
     results[form + "_whole"] = whole(model)
     results[form + "_next_loss"] = step(model, optimizer, 30)
 
