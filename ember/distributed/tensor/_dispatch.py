@@ -154,8 +154,8 @@ def _grad_placements(placements, out_placements):
     for p, out in zip(placements, out_placements):
         if p.is_partial():
             made.append(Replicate())
-        elif p.is_replicate() and not out.is_replicate():
-            made.append(Partial())
+        elif p.is_replicate() and not out.is_replicate():   # summed over the ranks' parts (averaged for an average)
+            made.append(Partial("avg" if out.is_partial("avg") else "sum"))
         else:
             made.append(p)
     return tuple(made)

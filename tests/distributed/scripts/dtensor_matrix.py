@@ -10,10 +10,10 @@ from _beside_torch import LIBRARY, dist, finish, record, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 else:
     from ember.distributed.device_mesh import init_device_mesh
-    from ember.distributed.tensor import DTensor, Replicate, Shard, distribute_tensor
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 
 nn, F = torch.nn, torch.nn.functional
 rank = start()
@@ -71,6 +71,20 @@ for px, pw, pb in ((R, S0, S0), (S2, S1, R), (S1, R, R), (S0, R, R), (R, R, R), 
 product("linear_no_bias", lambda *t: F.linear(*t), [x3, weight], [S2, S1])
 product("linear_2d", lambda *t: F.linear(*t), [a[:, :4].clone(), torch.randn(8, 4).double(), bias], [R, S0, S0])
 product("broadcast_add", lambda t, c: t + c, [a, bias[:4].clone()], [S0, R])   # the replicated one's grad sums
+
+
+def partial_operand(op):
+    """A product with a Partial(op) operand: it stays partial, the replicated bias becomes its share."""
+    local = (a * (rank + 1)).requires_grad_()
+    x = DTensor.from_local(local, mesh, [Partial(op)])
+    c, w = leaf(bias, R), leaf(b, R)
+    out = torch.addmm(c, x, w)
+    (out.full_tensor() * torch.linspace(-1, 1, 48).reshape(6, 8)).sum().backward()
+    return [seen(out), local.grad.tolist(), c.grad.full_tensor().tolist(), w.grad.full_tensor().tolist()]
+
+
+for op in ("sum", "avg"):
+    record(f"addmm_partial_{op}", lambda: partial_operand(op))
 record("mixed", lambda: seen(torch.mm(leaf(a, S0), b)))
 
 
