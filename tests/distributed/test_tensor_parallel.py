@@ -2,7 +2,8 @@
 on ember under mpiexec and on torch's gloo backend, trains a colwise/rowwise MLP and a small sequence-parallel
 Transformer with a loss_parallel head (SGD and Adam, float64 and float32) and must give the same losses, parameter
 layouts, local parts, whole values, gradients, style reprs, warnings and errors on each rank. Without a job, the
-module's names, the styles' reprs and their refusals of mismatched layouts are torch's."""
+module's names, the styles' reprs and their refusals of mismatched layouts are torch's; examples/tensor_parallel_lm.py
+on 2 ranks prints torch's one-process losses."""
 import math
 import sys
 
