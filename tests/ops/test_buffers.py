@@ -53,6 +53,29 @@ def test_a_free_block_serves_any_shape_and_dtype_within_its_slack(pool):
     assert len(pool._pool) == 3 and not numpy.shares_memory(larger, tiny)
 
 
+def test_threads_never_share_a_block(pool):
+    """Four threads asking at once for arrays of sizes that fit each other's blocks each get memory of their own:
+    every array still holds what its thread wrote after the others' requests."""
+    import threading
+    failures, start = [], threading.Barrier(4)
+
+    def work(k):
+        start.wait()
+        for step in range(300):
+            arrays = [pool.empty(numpy, (40 + (step * 7 + k * 3 + j) % 60,), numpy.float64) for j in range(3)]
+            for j, array in enumerate(arrays):
+                array.fill(k * 1000 + j)
+            for j, array in enumerate(arrays):
+                if not (array == k * 1000 + j).all():
+                    failures.append((k, step, j))
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures and pool._pool
+
+
 def test_pooled_arrays_own_their_memory_to_tensors_and_gradients(pool):
     """An array laid over a block is its own storage (not a view of the block's byte array): its tensor's storage
     is its size, and the autograd engine takes it as a leaf's gradient without copying it."""
