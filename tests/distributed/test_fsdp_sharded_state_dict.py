@@ -34,6 +34,7 @@ def test_sharded_state_dict_saved_on_two_ranks_loads_on_three_across_libraries(t
     assert loaded[2]["dtensor_layout"][4] == ["4.weight", "DTensor", "(Shard(dim=0),)", [0, 7]]   # 2 rows, 3 ranks
     assert loaded[2]["sharded_layout"][4][1] == "ShardedTensor" and loaded[2]["sharded_layout"][4][4] == []
     assert [entry[1] for entry in saved[1]["local_layout"]] == ["ShardedTensor"] * 3
-    for form in ("dtensor", "sharded", "local"):
+    assert loaded[0]["api_layout"][0][:2] == ["0.weight", "ShardedTensor"]   # DCP's get_state_dict, default options
+    for form in ("dtensor", "sharded", "local", "api"):
         for mine in loaded + loaded_torch:   # the other library's checkpoint, resharded
             assert _close(mine[form + "_whole"], saved[0][form + "_whole"]), form

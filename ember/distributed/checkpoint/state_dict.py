@@ -7,7 +7,7 @@ instead of its index (``{"state": {"0.weight": {...}}, "param_groups": [{..., "p
 optimizer without state is first given it by a step with zero gradients and a learning rate of 0, as PyTorch does.
 A FullyShardedDataParallel (FSDP1) model goes through ``FSDP.state_dict_type``, ``FSDP.optim_state_dict`` and
 ``FSDP.optim_state_dict_to_load`` with ``full_state_dict=True`` (its FULL state dicts, whole tensors under the
-original names); FSDP1's sharded form (the default options) is refused, as ember's FSDP1 has no SHARDED_STATE_DICT.
+original names), or with the default options its SHARDED_STATE_DICT (ShardedTensors, or DTensors given a mesh).
 A fully_shard (FSDP2) model's state dicts hold DTensors (its parameters and their optimizer states); with
 ``full_state_dict=True`` they are gathered whole, and whole tensors given to the setters are sharded as the model's."""
 import contextlib
@@ -213,22 +213,25 @@ def _verify_options(model, optims, optim_only, *, submodules=None, options=None)
 
 def _fsdp_context(model, options):
     """The ``FSDP.state_dict_type`` context (its deprecation warning silenced) that PyTorch's options choose: FULL
-    state dicts with ``full_state_dict`` (on rank 0 only with ``cpu_offload``), else SHARDED ones."""
+    state dicts with ``full_state_dict`` (on rank 0 only with ``cpu_offload``), else SHARDED ones (DTensors or
+    ShardedTensors, as the FSDP units give them)."""
     from ..fsdp import (FullOptimStateDictConfig, FullStateDictConfig, FullyShardedDataParallel,
-                        StateDictType)
-    if not options.full_state_dict:
-        raise NotImplementedError("ember's FullyShardedDataParallel has no sharded state dict "
-                                  "(StateDictType.SHARDED_STATE_DICT, ShardedTensors in PyTorch); for an FSDP model "
-                                  "pass StateDictOptions(full_state_dict=True)")
-    state_dict_config = FullStateDictConfig(offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload)
-    optim_state_dict_config = FullOptimStateDictConfig(
-        offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload or options.broadcast_from_rank0)
+                        ShardedOptimStateDictConfig, ShardedStateDictConfig, StateDictType)
+    if options.full_state_dict:
+        state_dict_type = StateDictType.FULL_STATE_DICT
+        state_dict_config = FullStateDictConfig(offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload)
+        optim_state_dict_config = FullOptimStateDictConfig(
+            offload_to_cpu=options.cpu_offload, rank0_only=options.cpu_offload or options.broadcast_from_rank0)
+    else:
+        state_dict_type = StateDictType.SHARDED_STATE_DICT
+        state_dict_config = ShardedStateDictConfig(offload_to_cpu=options.cpu_offload)
+        optim_state_dict_config = ShardedOptimStateDictConfig(offload_to_cpu=options.cpu_offload)
 
     @contextlib.contextmanager
     def without_warning():
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="FSDP.state_dict_type", category=FutureWarning)
-            with FullyShardedDataParallel.state_dict_type(model, StateDictType.FULL_STATE_DICT, state_dict_config,
+            with FullyShardedDataParallel.state_dict_type(model, state_dict_type, state_dict_config,
                                                           optim_state_dict_config):
                 yield
     return without_warning

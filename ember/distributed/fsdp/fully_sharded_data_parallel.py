@@ -486,12 +486,16 @@ class FullyShardedDataParallel(Module):
         from ._optim_utils import full_optim_state_dict_to_load
         settings = FullyShardedDataParallel.get_state_dict_type(model)
         form = _optim_form(model, settings)
-        if form != "full":   # the sharded states gathered whole again
+        if form != "full":   # the sharded states gathered whole again (in an order every rank shares)
             unit = FullyShardedDataParallel.fsdp_modules(model)[0]
-            optim_state_dict = {**optim_state_dict, "state": {
-                fqn: {key: whole_value(unit, form, value) if hasattr(value, "local_shards") or
-                      hasattr(value, "placements") else value for key, value in states.items()}
-                for fqn, states in optim_state_dict["state"].items()}}
+            state = {}
+            for fqn in sorted(optim_state_dict["state"]):
+                states = optim_state_dict["state"][fqn]
+                state[fqn] = {key: states[key] for key in states}
+                for key in sorted(states):
+                    if hasattr(states[key], "local_shards") or hasattr(states[key], "placements"):
+                        state[fqn][key] = whole_value(unit, form, states[key])
+            optim_state_dict = {**optim_state_dict, "state": state}
         if getattr(settings.optim_state_dict_config, "rank0_only", False):
             optim_state_dict = _broadcast_object(optim_state_dict if dist.get_rank(group) == 0 else None, group)
         result = full_optim_state_dict_to_load(model, optim, optim_state_dict)

@@ -15,11 +15,13 @@ from _beside_torch import LIBRARY, finish, record, results, start, torch
 
 if LIBRARY == "torch":
     import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
     from torch.distributed import fsdp
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import wrap
 else:
     import ember.distributed.checkpoint as dcp
+    from ember.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
     from ember.distributed import fsdp
     from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.fsdp import wrap
@@ -91,6 +93,22 @@ for form, kind, with_mesh in (("dtensor", SHARDED, True), ("sharded", SHARDED, F
                 optimizer.load_state_dict(FSDP.optim_state_dict_to_load(model, optimizer, optim))
     results[form + "_whole"] = whole(model)
     results[form + "_next_loss"] = step(model, optimizer, 30)
+
+# DCP's get_state_dict/set_state_dict with the default options: FSDP1's sharded state dicts (ShardedTensors here)
+model = build(0 if mode == "save" else 5, with_mesh=False)
+optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+results["api_losses"] = [step(model, optimizer, 10)] + ([step(model, optimizer, 20)] if mode == "save" else [])
+model_state, optim_state = get_state_dict(model, optimizer)
+results["api_layout"] = [[k] + layout(v) for k, v in model_state.items()]
+if mode == "save":
+    dcp.save({"model": model_state, "optim": optim_state["state"]}, checkpoint_id=f"{checkpoint}/api")
+else:
+    state = {"model": model_state, "optim": optim_state["state"]}
+    dcp.load(state, checkpoint_id=f"{checkpoint}/api")
+    set_state_dict(model, optimizer, model_state_dict=state["model"],
+                   optim_state_dict={**optim_state, "state": state["optim"]})
+results["api_whole"] = whole(model)
+results["api_next_loss"] = step(model, optimizer, 30)
 
 model = build(0)
 with FSDP.state_dict_type(model, fsdp.StateDictType.LOCAL_STATE_DICT):
