@@ -54,7 +54,7 @@ from .ops.removed import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
 from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
-from .storage import TypedStorage, UntypedStorage  # noqa: E402,F401  (Tensor.untyped_storage(), .storage())
+from .storage import StorageBase, TypedStorage, UntypedStorage  # noqa: E402,F401  (Tensor.untyped_storage(), .storage())
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
@@ -95,7 +95,8 @@ __version__ = "0.1.0"
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "functional", "futures", "fx", "hub", "jit", "library",
-                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "_C", "__config__") + _LAZY_CORE
+                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "_C", "__config__",
+                    "_guards") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileReader": "file_archive",
                "PyTorchFileWriter": "file_archive", "_assert": "fx._symbolic_trace",

@@ -10,7 +10,7 @@ from ._warnings import warn
 from . import _backend, _dtype
 from ._tensor import Tensor, _owner
 
-__all__ = ["UntypedStorage", "TypedStorage"]
+__all__ = ["StorageBase", "UntypedStorage", "TypedStorage"]
 
 
 def _load_from_bytes(b):
@@ -21,7 +21,14 @@ def _load_from_bytes(b):
     return load(io.BytesIO(b), weights_only=False)
 
 
-class UntypedStorage:
+class StorageBase:
+    """``torch.StorageBase`` (``torch._C.StorageBase``): the base class of UntypedStorage, which libraries test
+    storages against (tensordict's memory-mapped tensors)."""
+
+    __module__ = "ember._C"
+
+
+class UntypedStorage(StorageBase):
     """The bytes of one allocation: ``data_ptr()``, ``nbytes()``, ``size()`` (bytes), ``device``, and its values."""
 
     filename = None   # the file a storage from ``from_file(..., shared=True)`` writes through to

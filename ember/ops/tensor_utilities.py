@@ -7,13 +7,13 @@ in-place ``cumsum_``/``cumprod_``, Python-callable ``apply_``/``map_``/``map2_``
 import numpy
 
 from .. import _backend, _dtype
-from .._tensor import Tensor, _make
+from .._tensor import Tensor, _instance_dict, _make
 from ..autograd.grad_mode import state
 from . import activation
 from . import dim_order as _dim_order  # noqa: F401 (installs Tensor.dim_order, const_data_ptr and mutable_data_ptr)
 from ._inplace import assign_inplace
 from ._util import name_node, shape_arg, tensor_method
-from .creation import _legacy_array, frombuffer  # noqa: F401 (frombuffer is public here as in PyTorch's docs)
+from .creation import _legacy_array, _legacy_init, frombuffer  # noqa: F401 (frombuffer: public here as in PyTorch's docs)
 from .cumulative import cumprod, cumsum
 from .linalg._common import _CPP_NAMES
 from .reduction import sum
@@ -149,8 +149,29 @@ def as_subclass(self, cls):
         raise TypeError("Creating a Tensor subclass from a class that does not inherit from Tensor is not possible. "
                         "Make sure your class inherits from Tensor.")
     result = name_node(_view_as(self, self), "AliasBackward0")   # the op itself: no subclass's handler sees it
-    result.__class__ = cls
+    try:
+        result.__class__ = cls
+    except TypeError:   # a subclass with slots of its own: a new object of it takes the alias's data and state
+        moved = object.__new__(cls)
+        moved._data, moved._version_counter = result._data, result._version_counter
+        _instance_dict.__get__(moved).update(_instance_dict.__get__(result))
+        result = moved
     return result
+
+
+def _tensor_new(cls, *args, **kwargs):
+    """``Tensor.__new__``, where PyTorch builds a tensor: with one tensor, an alias of it as ``cls`` (a subclass's
+    ``__new__`` calling ``super().__new__(cls, data)``: tensordict's MemoryMappedTensor), with other arguments the
+    legacy constructor's tensor, with none an empty object that ``__init__`` or the caller fills."""
+    if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        return as_subclass(args[0], cls)
+    self = object.__new__(cls)
+    if args or kwargs:
+        _legacy_init(self, *args, **kwargs)
+    return self
+
+
+Tensor.__new__ = staticmethod(_tensor_new)
 
 
 def _make_subclass(cls, data, require_grad=False, dispatch_sizes_strides_policy=None, dispatch_device=False,
