@@ -88,6 +88,8 @@ def dispatch(func, args, kwargs):
         return _cat(name, inner, args, kwargs)
     if name in MATRIX:
         return _matrix(name, inner, args, kwargs)
+    if name == "einsum":
+        return _einsum(inner, args, kwargs)
     if name in ROWWISE:
         return _rowwise(name, inner, args, kwargs)
     if name == "embedding":
@@ -386,6 +388,28 @@ def _dropout(inner, args, kwargs):
     if bound.arguments.get("inplace"):
         return _in_place_local("dropout_", inner, args, kwargs)
     return _run(inner, args, kwargs, {id(self): placements}, self._spec.with_placements(placements))
+
+
+def _einsum(inner, args, kwargs):
+    """``einsum`` of two DTensors by the einsum strategies (each operand's letters distinct, no ellipsis)."""
+    equation, operands = args[0], list(args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:])
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:
+        counts = "".join(inputs)
+        output = "".join(sorted(c for c in set(counts) if counts.count(c) == 1))
+    if len(operands) != 2 or "." in equation or kwargs or any(len(set(dims)) != len(dims) for dims in inputs):
+        raise no_rule("einsum", args, kwargs)
+    if not all(isinstance(t, DTensor) for t in operands):
+        raise RuntimeError("aten.einsum.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands("einsum", operands, (), {})
+    wanted, out, _ = einsum_strategy(inputs, output, operands)
+    shape = output_shape(inputs, output, [tuple(t.shape) for t in operands])
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    parts = [_local(t, w, out) for t, w in zip(operands, wanted)]
+    with overrides.DisableTorchFunctionSubclass():
+        return _wrap(inner(equation, *parts), spec)
 
 
 # --- ops along some dims (norms, softmax) -------------------------------------------------------------------------

@@ -85,6 +85,12 @@ def partial_operand(op):
 
 for op in ("sum", "avg"):
     record(f"addmm_partial_{op}", lambda: partial_operand(op))
+for equation, shapes, placements in (("ij,jk->ik", [(6, 4), (4, 8)], [S1, S0]), ("ij,jk", [(6, 4), (4, 8)], [S0, R]),
+                                     ("bij,bjk->bik", [(4, 3, 6), (4, 6, 2)], [S0, S0]),
+                                     ("bhqd,bhkd->bhqk", [(2, 4, 3, 6), (2, 4, 5, 6)], [S1, S1]),
+                                     ("ij,kj->ik", [(6, 4), (8, 4)], [R, S0]), ("i,j->ij", [(6,), (4,)], [S0, R])):
+    product(f"einsum_{equation}_{placements}", lambda x, y: torch.einsum(equation, x, y),
+            [torch.randn(*shape, dtype=torch.float64) for shape in shapes], placements)
 record("mixed", lambda: seen(torch.mm(leaf(a, S0), b)))
 
 
