@@ -297,3 +297,29 @@ def _on_threads(counts, run):
         return results
     finally:
         _parallel.set_num_threads(before)
+
+
+@pytest.mark.parametrize("write", ["in place, unseen", "optimizer step", "new parameter"])
+def test_stacked_weights_kept_between_evaluations_follow_every_change_of_the_weights(write):
+    """A small LSTM's evaluation keeps its stacked weights from the call before only while the weights hold the same
+    bits: written in place behind autograd's back (no version change), stepped by an optimizer, or replaced, the
+    next evaluation gives PyTorch's result for the new weights."""
+    mine, theirs = _pair("LSTM", 40, "float32", batch_first=True)
+    x = numpy.random.default_rng(4).standard_normal((3, 5, 16)).astype(numpy.float32)
+    first = _run(mine, ember, ember.tensor(x))
+    assert all(numpy.array_equal(a, b) for a, b in zip(_run(mine, ember, ember.tensor(x)), first))   # kept
+    if write == "in place, unseen":
+        mine.weight_hh_l1.detach().numpy()[3, 7] += 0.25   # the parameter's own memory
+    elif write == "optimizer step":
+        mine.train()
+        optimizer = ember.optim.SGD(mine.parameters(), lr=0.1)
+        mine(ember.tensor(x))[0].square().sum().backward()
+        optimizer.step()
+        mine.eval()
+    else:
+        mine.weight_ih_l0 = ember.nn.Parameter(mine.weight_ih_l0.detach() * 1.5)
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy()) for k, v in mine.state_dict().items()})
+    again = _run(mine, ember, ember.tensor(x))
+    for mine_part, theirs_part in zip(again, _run(theirs, torch, torch.tensor(x))):
+        numpy.testing.assert_allclose(mine_part, theirs_part, rtol=1e-5, atol=1e-6)
+    assert not all(numpy.array_equal(a, b) for a, b in zip(again, first))
