@@ -21,6 +21,7 @@ from ..tensor._dtensor import DTensorSpec, _new, contiguous_stride
 from ..tensor._redistribute import all_gather, chunk, reduce_scatter
 from ._freed import freed
 
+
 def _owned(array):
     """``array`` in memory of its own (a chunk along dimension 0 is a view that would keep the whole alive)."""
     return array if array.base is None else array.copy()
