@@ -1,8 +1,8 @@
 """One program on FullyShardedDataParallel's hybrid strategies (4 ranks: 2 "nodes" of 2), run on ember (under
 mpiexec) or on torch (gloo): HYBRID_SHARD on a 2-D DeviceMesh and _HYBRID_SHARD_ZERO2 on a pair of process groups,
-trained with SGD or Adam (losses, gradients, shards, clipped norms), no_sync, full state dicts and optimizer state
-dicts, the groups PyTorch makes itself under an auto-wrap policy, and the errors. Each rank writes its results as
-JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
+trained with SGD or Adam (losses, gradients, shards, clipped norms), no_sync, full and sharded state dicts and
+optimizer state dicts, the groups PyTorch makes itself under an auto-wrap policy, and the errors. Each rank writes
+its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's.
 
     python fsdp_hybrid.py ember|torch OUT_DIR
 """
@@ -67,6 +67,13 @@ model, _ = train("hybrid", sharding_strategy=fsdp.ShardingStrategy.HYBRID_SHARD,
                  use_orig_params=True)
 results["hybrid_groups"] = [model.process_group.size(), model._inter_node_pg.size(), model.rank, model.world_size]
 results["full_state_dict"] = plain(model.state_dict())
+with warnings.catch_warnings():   # (FSDP.state_dict_type's deprecation)
+    warnings.simplefilter("ignore", FutureWarning)
+    with FSDP.state_dict_type(model, fsdp.StateDictType.SHARDED_STATE_DICT):   # DTensors on the 2-D mesh
+        sharded = model.state_dict()
+        results["sharded_state_dict"] = [[k, str(v.placements), plain(v.to_local())] for k, v in sharded.items()]
+        model.load_state_dict(sharded)
+results["sharded_reloaded"] = plain(model.state_dict())
 
 groups = (mesh.get_group(1), mesh.get_group(0))
 # (Adam with flat parameters: torch 2.13's optim_state_dict gives exp_avg_sq's values as exp_avg with use_orig_params)
