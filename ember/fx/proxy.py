@@ -10,6 +10,7 @@ import os
 import traceback
 
 from .. import Size, Tensor, device, dtype, layout, memory_format
+from .. import overrides as _overrides
 from ._codegen import magic_methods, reflectable_magic_methods
 from .graph import Graph
 from .node import map_arg
@@ -161,6 +162,18 @@ class GraphAppendingTracer(TracerBase):
         self.node_name_to_scope = {}
 
 
+def _proxies(value):
+    """The Proxies in ``value`` (nested tuples, lists and dict values)."""
+    if isinstance(value, Proxy):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _proxies(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _proxies(item)
+
+
 class Proxy:
     """A node of the graph being traced, standing in for a value: operators, method calls and attribute reads
     on it are recorded as new nodes. A Proxy has no concrete value, so it cannot decide control flow or be
@@ -171,6 +184,21 @@ class Proxy:
             tracer = GraphAppendingTracer(node.graph)
         self.tracer = tracer
         self.node = node
+        if isinstance(tracer, GraphAppendingTracer) and not _overrides._installed:
+            # a graph built by hand (symbolic_trace's stand-ins record its calls): torch functions on the Proxy
+            # must reach __torch_function__
+            _overrides.enable_torch_function_dispatch()
+
+    @classmethod
+    def __torch_function__(cls, orig_method, types, args=(), kwargs=None):
+        """A torch function called on Proxies outside a trace's stand-ins (a graph built by hand, as e3nn's code
+        generation builds one): recorded as a ``call_function`` node, as PyTorch's Proxy records it."""
+        kwargs = kwargs or {}
+        tracers = {value.tracer for value in _proxies((args, kwargs))}
+        if len(tracers) > 1:
+            raise RuntimeError(f"Found multiple different tracers {list(tracers)} while trying to trace operations "
+                               f"{orig_method}")
+        return tracers.pop().create_proxy("call_function", orig_method, args, kwargs)
 
     def __repr__(self):
         return f"Proxy({self.node.name})"
