@@ -2,7 +2,6 @@
 import numbers
 
 from ... import _dtype, ops
-from ...ops import normalization as N
 from ...ops.cross_map_lrn import cross_map_lrn2d
 from .. import functional as F, init
 from ..parameter import Parameter
@@ -82,7 +81,7 @@ class _BatchNorm(_NormBase):
             if self.momentum is None:
                 momentum = 1.0 / float(self.num_batches_tracked)
         use_batch_stats = self.training or self.running_mean is None
-        return N.batch_norm(input, self.running_mean if not self.training or self.track_running_stats else None,
+        return F.batch_norm(input, self.running_mean if not self.training or self.track_running_stats else None,
                             self.running_var if not self.training or self.track_running_stats else None,
                             self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
@@ -113,7 +112,7 @@ class _InstanceNorm(_NormBase):
         if unbatched:
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
-        output = N.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+        output = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                                  use_input_stats, self.momentum if self.momentum is not None else 0.1, self.eps)
         return output.squeeze(0) if unbatched else output
 
@@ -199,7 +198,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        return N.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
@@ -213,7 +212,7 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):
-        return N.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
