@@ -4,6 +4,7 @@ log-softmax's max and sum of exponentials are all-reduced across the mesh dimens
 picks the targets that fall in its own classes, and the picked values are summed across ranks. The logits are never
 gathered; the loss is a replicated DTensor and its gradient flows back to the shards."""
 import contextlib
+import inspect
 
 from .... import float32, full, where
 from ...._tensor import Size
@@ -33,7 +34,6 @@ def loss_parallel():
 
 def _handle(name, inner, args, kwargs):
     """``name``'s parallel form where its input is sharded on the class dimension; NotImplemented otherwise."""
-    import inspect
     given = inspect.signature(inner).bind(*args, **kwargs)
     given.apply_defaults()
     given = given.arguments
@@ -159,7 +159,7 @@ def _nll_loss(logp, target, weight, ignore_index, reduction, mesh_dim):
     if size:
         picked = local.gather(dim, where(inside, safe - start, 0).unsqueeze(dim)).squeeze(dim) * inside
     else:
-        picked = (local.sum(dim) * 0)
+        picked = local.sum(dim) * 0   # no classes here: nothing picked, still in the graph
     weight = _whole_weight(weight)
     if weight is not None:
         picked = picked * weight[safe]
