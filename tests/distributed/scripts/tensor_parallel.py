@@ -217,6 +217,17 @@ def per_token():
 record("loss_parallel_none", per_token)
 
 
+def loss_module():
+    """nn.CrossEntropyLoss (its class weights a buffer) under loss_parallel."""
+    criterion = nn.CrossEntropyLoss(weight=weight, reduction="sum")
+    with loss_parallel():
+        loss = criterion(lm(ids).flatten(0, 1), unignored)
+    return [str(loss.placements), loss.item()]
+
+
+record("loss_parallel_module", loss_module)
+
+
 def log_softmax_parallel():
     with loss_parallel():
         return F.log_softmax(lm(ids), dim=1).full_tensor().tolist(), F.log_softmax(
