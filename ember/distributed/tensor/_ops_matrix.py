@@ -3,7 +3,8 @@
 batch dim, sharded on the contracted dim (a Partial sum out), sharded on one side's free dim, or one side Partial
 against a replicated other (products are linear in each operand). Of the strategies over the whole mesh, the one
 the inputs already match runs as they are; otherwise the one whose redistribution costs least by PyTorch's cost
-model (all-gather, all-reduce and reduce-scatter of the bytes moved) is chosen, ties going to the first."""
+model (all-gather, all-reduce and reduce-scatter of the bytes moved, with its one-host figures: 87.7 GB/s and 0.6 us
+a hop) is chosen, ties going to the first."""
 import itertools
 import string
 
