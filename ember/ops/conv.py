@@ -232,21 +232,22 @@ def _blocked(xp, arrays, groups, live, batch_last, kernel):
 
 def _grouped(xp, g, groups, batch_last):
     """g (N, O, *out) as (G, O/G, P * N), the layout the columns' matmuls take."""
-    O = g.shape[1]
+    out_channels = g.shape[1]
     moved = g.transpose(_first_to_last(g.ndim)) if batch_last else g.swapaxes(0, 1)
-    return _parallel.assign(_buffers.empty(xp, moved.shape, g.dtype), moved).reshape(groups, O // groups, -1)
+    return _parallel.assign(_buffers.empty(xp, moved.shape, g.dtype), moved).reshape(groups, out_channels // groups, -1)
 
 
 def _grouped_weight(xp, w, groups, live):
     """w (O, C/G, *k) as (G, O/G, C/G * K) of the ``live`` offsets, matching the columns' rows."""
-    O, C = w.shape[:2]
-    K = math.prod(w.shape[2:])
-    if len(live) < K:
+    out_channels, in_channels = w.shape[:2]
+    offsets = math.prod(w.shape[2:])
+    if len(live) < offsets:
         taken = [k for k, _ in live]
         # mode "clip": the offsets are in range, and with the default "raise" NumPy writes into a copy of ``out``
         w = _parallel.map_chunks(lambda part, whole: xp.take(whole, taken, axis=2, out=part, mode="clip"),
-                                 _buffers.empty(xp, (O, C, len(live)), w.dtype), w.reshape(O, C, K))
-    return w.reshape(groups, O // groups, C * len(live))
+                                 _buffers.empty(xp, (out_channels, in_channels, len(live)), w.dtype),
+                                 w.reshape(out_channels, in_channels, offsets))
+    return w.reshape(groups, out_channels // groups, in_channels * len(live))
 
 
 def _pad(xp, x, padding):

@@ -162,7 +162,8 @@ class Subset(Dataset[_T_co]):
 
 
 def random_split(dataset, lengths, generator=None):
-    """Splits ``dataset`` into non-overlapping random Subsets of the given lengths (counts, or fractions summing to 1)."""
+    """Splits ``dataset`` into non-overlapping random Subsets of the given lengths (counts, or fractions summing to
+    1)."""
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         lengths = _lengths_from_fractions(len(dataset), lengths)
     if sum(lengths) != len(dataset):
