@@ -57,7 +57,9 @@ def test_evaluation_paths_match_the_general_path_and_torch(mode, extra, dtype, h
                                                          extra.get("proj_size") or hidden)).astype(dtype)
     cell = numpy.random.default_rng(3).standard_normal(state.shape[:2] + (hidden,)).astype(dtype)
     hx = (state, cell) if mode == "LSTM" else state
-    as_lib = (lambda lib, a: tuple(lib.tensor(p) for p in a) if isinstance(a, tuple) else lib.tensor(a))
+
+    def as_lib(lib, a):
+        return tuple(lib.tensor(p) for p in a) if isinstance(a, tuple) else lib.tensor(a)
     fast = _run(mine, ember, ember.tensor(data), as_lib(ember, hx))
     general = _general(mine, ember.tensor(data), as_lib(ember, hx), monkeypatch)
     expected = _run(theirs, torch, torch.tensor(data), as_lib(torch, hx))
