@@ -6,6 +6,7 @@ reaches the single dispatch point, where ``_batching_hook`` unwraps the inputs o
 op's batching rule (``_batching_rules``) on the physical tensors and wraps the result again. Nested vmaps nest the
 wrappers; autograd records the physical ops, so gradients flow through vmap in both directions.
 """
+import contextlib
 import functools
 
 import numpy
@@ -13,7 +14,6 @@ import numpy
 from .. import _alias
 from .._tensor import Tensor
 from ..autograd import function as _function
-from ._pytree import _flatten
 
 __all__ = ["vmap", "BatchedTensor"]
 
@@ -323,27 +323,6 @@ def _stacked(name, parts, level):
 
 
 # --- vmap -----------------------------------------------------------------------------------------------------------
-def _name(func):
-    if hasattr(func, "__name__"):
-        return func.__name__
-    if isinstance(func, functools.partial):
-        return f"functools.partial({_name(func.func)}, ...)"
-    return repr(func)
-
-
-def _broadcast_dims(dims, tree):
-    """The flat per-leaf dims of prefix tree ``dims`` over ``tree``; None when their structures do not match."""
-    if dims is None or isinstance(dims, int):
-        return [dims] * len(_flatten(tree)[0])
-    if isinstance(dims, (tuple, list)) and isinstance(tree, (tuple, list)) and len(dims) == len(tree) \
-            and isinstance(dims, list) == isinstance(tree, list):
-        parts = [_broadcast_dims(d, t) for d, t in zip(dims, tree)]
-        return None if any(p is None for p in parts) else [d for p in parts for d in p]
-    if isinstance(dims, dict) and isinstance(tree, dict) and set(dims) == set(tree):
-        return _broadcast_dims([dims[k] for k in tree], [tree[k] for k in tree])
-    return [dims] if not isinstance(dims, (tuple, list, dict)) else None
-
-
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """Returns ``func`` vectorised over dimension ``in_dims`` of its inputs, with the batch at ``out_dims`` of its
     outputs; ``randomness`` ('error', 'different', 'same') says how random ops treat the examples."""
@@ -354,67 +333,21 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
-        name = _name(func)
-        if not isinstance(in_dims, (int, tuple)):
-            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): expected `in_dims` to be int or a "
-                             f"(potentially nested) tuple matching the structure of inputs, got: {type(in_dims)}.")
-        if not args:
-            raise ValueError(f"vmap({name})(<inputs>): got no inputs. Maybe you forgot to add inputs, or you are "
-                             "trying to vmap over a function with no inputs. The latter is unsupported.")
-        flat_args, rebuild = _flatten(list(args))
-        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims, list(args))
-        if flat_dims is None:
-            from ..utils._pytree import tree_flatten
-            raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): in_dims is not compatible with the "
-                             f"structure of `inputs`. in_dims has structure {tree_flatten(in_dims)[1]} but inputs has "
-                             f"structure {tree_flatten(args)[1]}.")
-        for arg, dim in zip(flat_args, flat_dims):
-            if dim is None:
-                continue
-            if not isinstance(dim, int):
-                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for an input "
-                                 "but in_dim must be either an integer dimension or None.")
-            if not isinstance(arg, Tensor):
-                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for an input "
-                                 f"but the input is of type {type(arg)}. We cannot vmap over non-Tensor arguments, "
-                                 "please use None as the respective in_dim")
-            if not -arg.dim() <= dim < arg.dim():
-                raise ValueError(f"vmap({name}, in_dims={in_dims}, ...)(<inputs>): Got in_dim={dim} for some input, "
-                                 f"but that input is a Tensor of dimensionality {arg.dim()} so expected in_dim to "
-                                 f"satisfy -{arg.dim()} <= in_dim < {arg.dim()}.")
-        sizes = [arg.size(dim) for arg, dim in zip(flat_args, flat_dims) if dim is not None]
-        if not sizes:
-            raise ValueError("vmap: Expected at least one Tensor to vmap over")
-        if any(s != sizes[0] for s in sizes):
-            raise ValueError("vmap: Expected all tensors to have the same size in the mapped dimension, got sizes "
-                             f"{sizes} for the mapped dimension")
-        dims = [None if d is None else d % arg.dim() for arg, d in zip(flat_args, flat_dims)]
-        size = sizes[0]
-        if chunk_size is None or chunk_size >= size:
-            return _run(func, name, rebuild, flat_args, dims, size, kwargs)
-        from .. import cat
-        chunks = []
-        for start in range(0, size, chunk_size):
-            stop = min(start + chunk_size, size)
-            part = [a if d is None else a.narrow(d, start, stop - start) for a, d in zip(flat_args, dims)]
-            chunks.append(_run(func, name, rebuild, part, dims, stop - start, kwargs))
-        rebuild_out = _flatten(chunks[0])[1]
-        flat_out = _broadcast_dims(out_dims, chunks[0])
-        columns = zip(*[_flatten(c)[0] for c in chunks])
-        return rebuild_out([column[0] if d is None else cat(list(column), d)
-                            for column, d in zip(columns, flat_out)])
-
-    def _run(func, name, rebuild, flat_args, dims, size, kwargs):
-        level = _Level((_levels[-1].number if _levels else 0) + 1, size, randomness)
-        inputs = [a if d is None else batched(a, d, level.number) for a, d in zip(flat_args, dims)]
-        _enter(level)
-        try:
-            output = func(*rebuild(inputs), **kwargs)
-        finally:
-            _exit(level)
-        return _unwrap_outputs(name, output, out_dims, level)
+        from .._functorch import vmap as impl   # its functions are found by name at each call, as PyTorch's
+        return impl.vmap_impl(func, in_dims, out_dims, randomness, chunk_size, *args, **kwargs)
 
     return wrapped
+
+
+@contextlib.contextmanager
+def vmap_increment_nesting(batch_size, randomness):
+    """A new innermost vmap level of ``batch_size`` examples while the block runs; gives its level number."""
+    level = _Level((_levels[-1].number if _levels else 0) + 1, batch_size, randomness)
+    _enter(level)
+    try:
+        yield level.number
+    finally:
+        _exit(level)
 
 
 def _enter(level):
@@ -519,36 +452,6 @@ def refuse_random():
     """vmap's error for a random draw in randomness='error' mode."""
     raise RuntimeError("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
                        "'different' randomness flags on vmap or perform the randomness operation out of vmap")
-
-
-def _unwrap_outputs(name, output, out_dims, level):
-    leaves, rebuild = _flatten(output)
-    if isinstance(output, Tensor):
-        flat_dims = [out_dims] if isinstance(out_dims, int) or out_dims is None else \
-            list(out_dims) if isinstance(out_dims, tuple) and len(out_dims) == 1 else None
-    else:
-        flat_dims = _broadcast_dims(out_dims, output)
-    if flat_dims is None or len(flat_dims) != len(leaves):
-        from ..utils._pytree import tree_flatten
-        raise ValueError(f"vmap({name}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible with the "
-                         f"structure of `outputs`. out_dims has structure {tree_flatten(out_dims)[1]} but outputs has "
-                         f"structure {tree_flatten(output)[1]}.")
-    results = []
-    for leaf, dim in zip(leaves, flat_dims):
-        if dim is not None and not isinstance(dim, int):
-            raise ValueError(f"vmap({name}, ..., out_dims={out_dims}): `out_dims` must be an int, None or a python "
-                             "collection of ints representing where in the outputs the vmapped dimension should "
-                             "appear.")
-        if dim is None:
-            if type(leaf) is BatchedTensor and leaf._level == level.number:
-                raise ValueError(f"vmap({name}, ...): `{name}` can not return a BatchedTensor when out_dim is None")
-            results.append(leaf)
-            continue
-        if not isinstance(leaf, Tensor):
-            raise ValueError(f"vmap({name}, ...): `{name}` must only return Tensors, got type {type(leaf)}. Did "
-                             "you mean to set out_dims= to None for output?")
-        results.append(remove_batch_dim(leaf, level, dim))
-    return rebuild(results)
 
 
 def remove_batch_dim(x, level, out_dim):

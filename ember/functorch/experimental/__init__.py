@@ -13,12 +13,9 @@ def chunk_vmap(func, in_dims=0, out_dims=0, randomness="error", chunks=2):
         return vmap(func, in_dims=in_dims, out_dims=out_dims, randomness=randomness)
 
     def wrapped_with_chunks(*args, **kwargs):
-        from ...func._pytree import _flatten
-        from ...func._vmap import _broadcast_dims
-        flat_args = _flatten(list(args))[0]
-        flat_dims = _broadcast_dims(list(in_dims) if isinstance(in_dims, tuple) else in_dims, list(args)) or []
-        sizes = [a.size(d) for a, d in zip(flat_args, flat_dims) if d is not None and hasattr(a, "size")]
-        chunk_size = -(-sizes[0] // chunks) if sizes else None   # Tensor.chunk's piece size
+        from ..._functorch.vmap import _process_batched_inputs
+        size = _process_batched_inputs(in_dims, args, func)[0]
+        chunk_size = -(-size // chunks)   # Tensor.chunk's piece size
         return vmap(func, in_dims=in_dims, out_dims=out_dims, randomness=randomness,
                     chunk_size=chunk_size)(*args, **kwargs)
     return wrapped_with_chunks
