@@ -55,6 +55,7 @@ class DeviceMesh:
         self._mesh_dim_names = tuple(mesh_dim_names) if mesh_dim_names else None
         self._groups = list(groups)   # this rank's group per dimension; none where it is not in the mesh
         self._slices = {}
+        self._root_mesh = self
 
     def _make_groups(self):
         """Every dimension's groups, made on every rank; this rank keeps the ones it is in."""
@@ -176,6 +177,7 @@ class DeviceMesh:
         submesh = DeviceMesh.__new__(DeviceMesh)
         groups = [self._groups[d] for d in dims] if self._groups else ()
         submesh._setup(self._device_type, meshes, tuple(self._strides[d] for d in dims), names, groups)
+        submesh._root_mesh = self._root_mesh   # (FSDP over TP joins a dp and a tp submesh of one mesh)
         return submesh
 
     # --- PyTorch's protocol -----------------------------------------------------------------------------------

@@ -8,7 +8,13 @@ registers the sharded DTensor again and frees the gathered storage: the Paramete
 memory (as PyTorch's ``storage.resize_(0)``). Ops that saved it for backward saved the Parameter itself, so a hook
 on the forward's outputs gathers it again, into the same Parameter, before backward reaches the module. Once all of
 a module's gradients are ready its gathered gradients are reduce-scattered (and all-reduced over replicas), divided
-by the data-parallel size, into the sharded parameters' ``grad``, and the module reshards."""
+by the data-parallel size, into the sharded parameters' ``grad``, and the module reshards.
+
+A parameter that is already a DTensor on a tensor-parallel submesh (``parallelize_module`` first) has its local part
+sharded over the data-parallel mesh: the sharded DTensor lives on the two meshes' joint mesh with the data-parallel
+placement (a ``_StridedShard`` where both shard one dimension) before the tensor-parallel one, as in PyTorch;
+gathering over the data-parallel mesh gives back the tensor-parallel DTensor, whose gradient (redistributed to the
+parameter's own placement) is reduce-scattered over the data-parallel mesh."""
 from ... import autograd
 from ..._tensor import _make
 from ...autograd import engine
@@ -16,9 +22,10 @@ from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import register_multi_grad_hook
 from ...nn.parameter import Parameter
 from ..collectives import all_reduce
-from ..tensor import DTensor, Partial, Replicate
+from ..tensor import DTensor, Partial, Replicate, Shard
 from ..tensor._dtensor import DTensorSpec, _new, contiguous_stride
 from ..tensor._redistribute import all_gather, chunk, reduce_scatter
+from ..tensor.placement_types import _StridedShard
 from ._freed import freed
 
 
@@ -52,10 +59,15 @@ class FSDPParam:
     def __init__(self, param, owners, info, placement, device):
         self.owners, self.info, self.dim = owners, info, placement.dim
         self.orig_dtype = param.dtype
-        full = param.detach()
-        local = _owned(chunk(full._data, self.dim, info.shard_size, info.shard_rank))
-        shape = tuple(full.shape)
-        spec = DTensorSpec(info.mesh, info.placements(placement), type(full.shape)(shape), contiguous_stride(shape))
+        self.tp_spec = param._spec if isinstance(param, DTensor) else None   # the tensor-parallel layout, if any
+        whole = param._data   # (a DTensor's: its tensor-parallel part)
+        self.unsharded_size = whole.shape[self.dim]
+        local = _owned(chunk(whole, self.dim, info.shard_size, info.shard_rank))
+        shape = tuple(param.shape)
+        mesh, placements = info.mesh, info.placements(placement)
+        if self.tp_spec is not None:
+            mesh, placements = _joint_layout(info, self.tp_spec, placement)
+        spec = DTensorSpec(mesh, placements, type(param.shape)(shape), contiguous_stride(shape))
         sharded = _new(local, spec)
         if sharded.device.type not in (device, "meta"):   # (meta parameters stay there until to_empty)
             sharded = _new(sharded.to_local().to(device)._data, spec)
@@ -73,17 +85,17 @@ class FSDPParam:
         if not self.is_unsharded:
             if self.post_forward_shard is not None:
                 groups = self.info.post_forward
-                whole = all_gather(self.post_forward_shard, self.dim, self.sharded.shape[self.dim],
+                whole = all_gather(self.post_forward_shard, self.dim, self.unsharded_size,
                                    groups.get_group(1), groups.size(1))
                 self.post_forward_shard = None
             else:
                 local = self.sharded._data
                 if param_dtype is not None and param_dtype != self.orig_dtype:
                     local = local.astype(param_dtype.numpy)
-                whole = all_gather(local, self.dim, self.sharded.shape[self.dim], self.info.shard_group,
-                                   self.info.shard_size)
+                whole = all_gather(local, self.dim, self.unsharded_size, self.info.shard_group, self.info.shard_size)
             if self.unsharded is None:
-                self.unsharded = Parameter(_make(whole), requires_grad=self.sharded.requires_grad)
+                value = _make(whole) if self.tp_spec is None else _new(whole, self.tp_spec)
+                self.unsharded = Parameter(value, requires_grad=self.sharded.requires_grad)
             else:   # into the same Parameter, which the autograd graph of an earlier forward may hold
                 self.unsharded._data = whole
                 self.unsharded.requires_grad = self.sharded.requires_grad
@@ -122,7 +134,11 @@ class FSDPParam:
         """Reduce-scatters the pending gradient over the shard dimension and, on a 2-D mesh, all-reduces it over
         replicas (without ``all_reduce_grads`` it is kept and added to the next one's instead), then divides by
         ``divide_factor`` into the sharded parameter's ``grad``, accumulating onto one already there."""
-        grad, self.pending = self.pending._data, None
+        grad, self.pending = self.pending, None
+        if self.tp_spec is not None and grad._spec.placements != self.tp_spec.placements:
+            with no_grad():   # (tensor parallelism's own collectives: a Partial gradient is summed over tp)
+                grad = grad.redistribute(placements=self.tp_spec.placements)
+        grad = grad._data
         if reduce_dtype is not None and grad.dtype != reduce_dtype.numpy:
             grad = grad.astype(reduce_dtype.numpy)
         info = self.info
@@ -144,6 +160,27 @@ class FSDPParam:
                 self.sharded.grad = _new(local, self.sharded._spec)
             else:
                 self.sharded.grad._data += local
+
+
+def _joint_layout(info, tp_spec, placement):
+    """The mesh and placements of a tensor-parallel DTensor parameter sharded over ``info``'s data-parallel mesh:
+    the joint (dp..., tp) mesh, with ``placement`` strided where tensor parallelism shards the same dimension."""
+    dp_mesh, tp_mesh = info.mesh, tp_spec.mesh
+    root = getattr(dp_mesh, "_root_mesh", dp_mesh)
+    if root is not getattr(tp_mesh, "_root_mesh", tp_mesh) or root is dp_mesh:
+        raise AssertionError("FSDP requires the DP and model parallel TP/EP mesh to have the same parent mesh but "
+                             f"got: DP's mesh {dp_mesh}, TP/EP's mesh {tp_mesh}")
+    if dp_mesh.mesh_dim_names is None or tp_mesh.mesh_dim_names is None:
+        raise AssertionError("FSDP requires named DeviceMesh dims for ND parallelism")
+    if len(tp_spec.placements) != 1:
+        raise NotImplementedError(f"FSDP only supports 1D TP/EP, not {tp_spec.placements}")
+    tp_placement = tp_spec.placements[0]
+    split = tp_mesh.size(0) if tp_placement == Shard(placement.dim) else 1
+    dp_placement = _StridedShard(placement.dim, split_factor=split) if split > 1 else placement
+    placements = (dp_placement, tp_placement)
+    if info.replicate_group is not None:
+        placements = (Replicate(),) + placements
+    return root[dp_mesh.mesh_dim_names + tp_mesh.mesh_dim_names], placements
 
 
 class FSDPState:

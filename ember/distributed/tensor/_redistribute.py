@@ -1,12 +1,14 @@
 """Moving a DTensor's local array between placements, one mesh dimension at a time, with the collectives of that
 dimension's process group: all-gather (Shard -> Replicate), all-reduce (Partial -> Replicate), reduce-scatter
 (Partial -> Shard), a local chunk (Replicate -> Shard). Shards follow ``torch.chunk``: each holds ceil(n / size)
-rows, the last ones fewer or none; collectives pad them to that size and trim after."""
+rows, the last ones fewer or none; collectives pad them to that size and trim after. A ``_StridedShard`` (FSDP over
+tensor parallelism) cuts the part that the Shards of later mesh dimensions along its dimension leave: it is gathered
+before them and chunked after them."""
 from ..._backend import xp_of
 from ..._tensor import _make
 from .. import collectives
 from .._mpi import ReduceOp
-from .placement_types import Replicate, Shard, _NormPartial
+from .placement_types import Replicate, Shard, _NormPartial, _StridedShard
 
 
 def chunk_bounds(size, parts, index):
@@ -111,12 +113,18 @@ def redistribute_array(array, mesh, shape, current, target):
         if dst.is_partial() and src != dst:
             raise RuntimeError(f"Can not redistribute from {src} to {dst}, redistributing to Partial is for "
                                "internal use only!")
-    # gather (or reduce) inner mesh dimensions first, so an outer mesh dimension sees whole inner chunks
-    order = [i for i in reversed(range(len(target))) if current[i] != target[i] and not target[i].is_shard()] + \
-            [i for i in range(len(target)) if current[i] != target[i] and target[i].is_shard()]
+    _check_strided(current, target)
+    # gather (or reduce) inner mesh dimensions first, so an outer mesh dimension sees whole inner chunks; strided
+    # shards cut inside the inner chunks: gathered first, chunked last
+    changed = [i for i in range(len(target)) if current[i] != target[i]]
+    order = [i for i in changed if isinstance(current[i], _StridedShard)] + \
+            [i for i in reversed(changed) if not target[i].is_shard() and not isinstance(current[i], _StridedShard)
+             and not isinstance(target[i], _StridedShard)] + \
+            [i for i in changed if target[i].is_shard() and not isinstance(current[i], _StridedShard)] + \
+            [i for i in changed if isinstance(target[i], _StridedShard) and not isinstance(current[i], _StridedShard)]
     for i in order:
         src, dst, group, parts = current[i], target[i], mesh.get_group(i), mesh.size(i)
-        if isinstance(src, Shard):
+        if isinstance(src, (Shard, _StridedShard)):
             dim_size = _sharded_size(shape, mesh, current, src.dim, i)
             array = all_gather(array, src.dim, dim_size, group, parts)
             src = Replicate()
@@ -126,18 +134,28 @@ def redistribute_array(array, mesh, shape, current, target):
                 current[i] = dst
                 continue
             array = reduce(array, src, group)
-        if dst.is_shard():
+        if isinstance(dst, (Shard, _StridedShard)):
             array = chunk(array, dst.dim, parts, coordinate[i])
         current[i] = dst
     return array
 
 
+def _check_strided(current, target):
+    """A strided shard stays only where the Shards it cuts inside stay too (its part is not a chunk otherwise)."""
+    for i, (src, dst) in enumerate(zip(current, target)):
+        if isinstance(src, _StridedShard) and src == dst:
+            if any(current[j] != target[j] for j in range(i + 1, len(target)) if current[j] == Shard(src.dim)):
+                raise NotImplementedError(f"redistributing from {tuple(current)} to {tuple(target)} would move the "
+                                          f"shards that {src} cuts inside; redistribute it too")
+
+
 def _sharded_size(shape, mesh, placements, dim, mesh_dim):
     """The size of tensor dimension ``dim`` as mesh dimension ``mesh_dim`` sees it: cut by the outer mesh
-    dimensions sharding it too."""
+    dimensions sharding it too (a strided shard: by every mesh dimension's Shard of it)."""
     size, coordinate = shape[dim], mesh.get_coordinate()
-    for i in range(mesh_dim):
-        if placements[i] == Shard(dim):
+    strided = isinstance(placements[mesh_dim], _StridedShard)
+    for i in range(len(placements)):
+        if placements[i] == Shard(dim) and (i < mesh_dim or strided):
             start, end = chunk_bounds(size, mesh.size(i), coordinate[i])
             size = end - start
     return size

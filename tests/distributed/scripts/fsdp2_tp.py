@@ -1,0 +1,135 @@
+"""FSDP2 over tensor parallelism on a 2-D mesh (dp x tp = 2 x 2), run on ember (under mpiexec) or on torch (gloo):
+parallelize_module over mesh["tp"], then fully_shard over mesh["dp"] per block and at the root, for a colwise/rowwise
+MLP (SGD, then AdamW) and two small Transformer blocks (AdamW). Each dp group feeds its own batch. Each rank records
+losses, its parameters' and gradients' placements and local parts, the whole parameters and the state dict's
+placements to OUT_DIR/<library>-<rank>.json.
+
+    python fsdp2_tp.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, finish, record, results, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.fsdp import fully_shard
+    from ember.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+
+nn, F = torch.nn, torch.nn.functional
+rank = start()
+mesh = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
+dp_rank = mesh.get_local_rank("dp")
+
+
+def fill(model):
+    """Deterministic values, the same in both libraries."""
+    with torch.no_grad():
+        for i, param in enumerate(model.parameters()):
+            values = torch.arange(param.numel(), dtype=torch.float64) * 0.41 + i
+            param.copy_(torch.sin(values).reshape(param.shape) / 3)
+    return model
+
+
+class MLP(nn.Module):
+    def __init__(self, dim=6, hidden=8):
+        super().__init__()
+        self.w1, self.w2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.w2(torch.tanh(self.w1(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm self-attention and MLP; the attention's heads are split over tp (a view with -1 heads)."""
+
+    def __init__(self, dim=8, heads=4):
+        super().__init__()
+        self.head_dim = dim // heads
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.wq, self.wk, self.wv, self.wo = (nn.Linear(dim, dim) for _ in range(4))
+        self.mlp = MLP(dim, 2 * dim)
+
+    def forward(self, x):
+        b, s, _ = x.shape
+        h = self.norm1(x)
+        q, k, v = (w(h).view(b, s, -1, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
+        attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        x = x + self.wo(attn.transpose(1, 2).reshape(b, s, -1))
+        return x + self.mlp(self.norm2(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = nn.ModuleList([Block(), Block()])
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+
+MLP_PLAN = {"w1": ColwiseParallel(), "w2": RowwiseParallel()}
+BLOCK_PLAN = {"wq": ColwiseParallel(), "wk": ColwiseParallel(), "wv": ColwiseParallel(), "wo": RowwiseParallel(),
+              "mlp.w1": ColwiseParallel(), "mlp.w2": RowwiseParallel()}
+
+
+def mlp_2d():
+    model = parallelize_module(fill(MLP().double()), mesh["tp"], MLP_PLAN)
+    for layer in (model.w1, model.w2):
+        fully_shard(layer, mesh=mesh["dp"])
+    return fully_shard(model, mesh=mesh["dp"])
+
+
+def transformer_2d():
+    model = fill(Transformer().double())
+    for block in model.blocks:
+        parallelize_module(block, mesh["tp"], BLOCK_PLAN)
+        fully_shard(block, mesh=mesh["dp"])
+    return fully_shard(model, mesh=mesh["dp"])
+
+
+def layouts(model):
+    return [(n, str(p.placements), str(p.device_mesh.mesh_dim_names), p.device_mesh.mesh.tolist(), list(p.shape),
+             p.to_local().flatten().tolist()) for n, p in model.named_parameters()]
+
+
+def grads(model):
+    return [(n, str(p.grad.placements), p.grad.to_local().flatten().tolist()) for n, p in model.named_parameters()]
+
+
+def train(model, optimizer, batch, steps=3):
+    losses = []
+    for step in range(steps):
+        loss = model(batch).pow(2).mean()
+        loss.backward()
+        if step == 0:
+            record(f"{name}_grads", lambda: grads(model))
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(loss.item())
+    return losses
+
+
+def check(model, make_optimizer, batch):
+    record(f"{name}_layouts", lambda: layouts(model))
+    results[f"{name}_losses"] = train(model, make_optimizer(model), batch)
+    record(f"{name}_shards", lambda: [p.to_local().flatten().tolist() for p in model.parameters()])
+    record(f"{name}_full", lambda: [p.full_tensor().flatten().tolist() for p in model.parameters()])
+    record(f"{name}_state_dict", lambda: [(k, type(v).__name__, str(v.placements), list(v.to_local().shape))
+                                          for k, v in model.state_dict().items()])
+
+
+mlp_batch = torch.cos(torch.arange(4 * 6, dtype=torch.float64) * (dp_rank + 1)).reshape(4, 6)
+block_batch = torch.cos(torch.arange(2 * 3 * 8, dtype=torch.float64) * (dp_rank + 1)).reshape(2, 3, 8)
+for name, build, optimizer, batch in (
+        ("mlp_sgd", mlp_2d, lambda m: torch.optim.SGD(m.parameters(), lr=0.3), mlp_batch),
+        ("mlp_adamw", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
+        ("block_adamw", transformer_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), block_batch)):
+    check(build(), optimizer, batch)
+finish(sys.argv[2])
