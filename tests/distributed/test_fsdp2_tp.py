@@ -2,7 +2,8 @@
 parallelize_module over tp then fully_shard over dp, run on ember under mpiexec and on torch's gloo, must give the
 same placements (a _StridedShard where both shard dimension 0), local parts, gradients, losses, whole parameters and
 state dicts on every rank, for an MLP (SGD, AdamW) and two small Transformer blocks (AdamW); and the MLP's whole
-parameters equal one process's PyTorch training on both dp groups' batches."""
+parameters equal one process's PyTorch training on both dp groups' batches. A 2-D checkpoint (dcp.save) loads into
+a 1-D FSDP2 model as on torch (scripts/fsdp2_tp_checkpoint.py)."""
 import pytest
 
 from .launch import assert_same_results, results_beside_torch
@@ -36,3 +37,13 @@ def test_fsdp_over_tensor_parallel_matches_torch(tmp_path):
         for mine in ours:
             for got, want in zip(mine[f"{name}_full"], expected, strict=True):
                 assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def test_2d_checkpoint_loads_into_1d_fsdp_as_torch(tmp_path):
+    """dcp.save of the 2-D model's and optimizer's state dicts (_StridedShard parts) loads into a 1-D FSDP model."""
+    ours, theirs = results_beside_torch("fsdp2_tp_checkpoint.py", 4, tmp_path)
+    assert_same_results(ours, theirs)
+    for mine in ours:
+        assert mine["loaded"] == mine["saved"]
+        for got, want in zip(mine["next_1d_params"], mine["next_2d_params"], strict=True):
+            assert got == pytest.approx(want, rel=1e-9, abs=1e-12)

@@ -21,11 +21,12 @@ def chunk_bounds(size, parts, index):
 
 def local_shape_and_offset(shape, mesh, placements):
     """This rank's shard shape and its offset in the global tensor (nested chunks where several mesh dimensions
-    shard one tensor dimension, the first mesh dimension outermost)."""
+    shard one tensor dimension, the first mesh dimension outermost; strided shards cut inside those chunks)."""
     shape, offset = list(shape), [0] * len(shape)
     coordinate = mesh.get_coordinate()
-    for mesh_dim, placement in enumerate(placements):
-        if isinstance(placement, Shard):
+    for mesh_dim in sorted(range(len(placements)), key=lambda i: isinstance(placements[i], _StridedShard)):
+        placement = placements[mesh_dim]
+        if isinstance(placement, (Shard, _StridedShard)):
             start, end = chunk_bounds(shape[placement.dim], mesh.size(mesh_dim), coordinate[mesh_dim])
             shape[placement.dim], offset[placement.dim] = end - start, offset[placement.dim] + start
     return tuple(shape), tuple(offset)
