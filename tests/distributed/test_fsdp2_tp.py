@@ -1,7 +1,8 @@
 """FSDP2 over tensor parallelism: one program (scripts/fsdp2_tp.py) on 4 ranks as a (dp, tp) = (2, 2) mesh,
 parallelize_module over tp then fully_shard over dp, run on ember under mpiexec and on torch's gloo, must give the
 same placements (a _StridedShard where both shard dimension 0), local parts, gradients, losses, whole parameters and
-state dicts on every rank, for an MLP (SGD, AdamW) and two small Transformer blocks (AdamW); and the MLP's whole
+state dicts on every rank, for an MLP (SGD, AdamW, and sizes that split unevenly) and two small Transformer blocks
+(AdamW; also sequence parallel, whose norms' gradients are Partial over tp); and the MLP's whole
 parameters equal one process's PyTorch training on both dp groups' batches. A 2-D checkpoint (dcp.save) loads into
 a 1-D FSDP2 model as on torch (scripts/fsdp2_tp_checkpoint.py)."""
 import pytest

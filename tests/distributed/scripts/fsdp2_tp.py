@@ -1,6 +1,7 @@
 """FSDP2 over tensor parallelism on a 2-D mesh (dp x tp = 2 x 2), run on ember (under mpiexec) or on torch (gloo):
 parallelize_module over mesh["tp"], then fully_shard over mesh["dp"] per block and at the root, for a colwise/rowwise
-MLP (SGD, then AdamW) and two small Transformer blocks (AdamW). Each dp group feeds its own batch. Each rank records
+MLP (SGD, then AdamW; then with sizes that split unevenly) and two small Transformer blocks (AdamW), also with
+sequence parallelism (its norms' gradients Partial over tp). Each dp group feeds its own batch. Each rank records
 losses, its parameters' and gradients' placements and local parts, the whole parameters and the state dict's
 placements to OUT_DIR/<library>-<rank>.json.
 
@@ -13,16 +14,20 @@ from _beside_torch import LIBRARY, finish, record, results, start, torch
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
-    from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+    from torch.distributed.tensor import Replicate, Shard
+    from torch.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
+                                                   SequenceParallel, parallelize_module)
 else:
     from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.fsdp import fully_shard
-    from ember.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
+    from ember.distributed.tensor import Replicate, Shard
+    from ember.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
+                                                   SequenceParallel, parallelize_module)
 
 nn, F = torch.nn, torch.nn.functional
 rank = start()
 mesh = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
-dp_rank = mesh.get_local_rank("dp")
+dp_rank, tp_rank = mesh.get_local_rank("dp"), mesh.get_local_rank("tp")
 
 
 def fill(model):
@@ -62,10 +67,36 @@ class Block(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
-class Transformer(nn.Module):
-    def __init__(self):
+class Attention(nn.Module):
+    def __init__(self, dim=8, heads=4):
         super().__init__()
-        self.blocks = nn.ModuleList([Block(), Block()])
+        self.head_dim = dim // heads
+        self.wq, self.wk, self.wv, self.wo = (nn.Linear(dim, dim) for _ in range(4))
+
+    def forward(self, h):
+        b, s, _ = h.shape
+        q, k, v = (w(h).view(b, s, -1, self.head_dim).transpose(1, 2) for w in (self.wq, self.wk, self.wv))
+        attn = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.wo(attn.transpose(1, 2).reshape(b, s, -1))
+
+
+class SequenceBlock(nn.Module):
+    """The block with its attention a module of its own, for a sequence-parallel plan."""
+
+    def __init__(self, dim=8):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn, self.mlp = Attention(dim), MLP(dim, 2 * dim)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.mlp(self.norm2(x))
+
+
+class Transformer(nn.Module):
+    def __init__(self, block=Block):
+        super().__init__()
+        self.blocks = nn.ModuleList([block(), block()])
         self.norm = nn.LayerNorm(8)
 
     def forward(self, x):
@@ -79,17 +110,26 @@ BLOCK_PLAN = {"wq": ColwiseParallel(), "wk": ColwiseParallel(), "wv": ColwisePar
               "mlp.w1": ColwiseParallel(), "mlp.w2": RowwiseParallel()}
 
 
-def mlp_2d():
-    model = parallelize_module(fill(MLP().double()), mesh["tp"], MLP_PLAN)
+SEQUENCE_PLAN = {
+    "norm1": SequenceParallel(), "norm2": SequenceParallel(),
+    "attn": PrepareModuleInput(input_layouts=(Shard(1),), desired_input_layouts=(Replicate(),)),
+    "attn.wq": ColwiseParallel(), "attn.wk": ColwiseParallel(), "attn.wv": ColwiseParallel(),
+    "attn.wo": RowwiseParallel(output_layouts=Shard(1)),
+    "mlp": PrepareModuleInput(input_layouts=(Shard(1),), desired_input_layouts=(Replicate(),)),
+    "mlp.w1": ColwiseParallel(), "mlp.w2": RowwiseParallel(output_layouts=Shard(1))}
+
+
+def mlp_2d(dim=6, hidden=8):
+    model = parallelize_module(fill(MLP(dim, hidden).double()), mesh["tp"], MLP_PLAN)
     for layer in (model.w1, model.w2):
         fully_shard(layer, mesh=mesh["dp"])
     return fully_shard(model, mesh=mesh["dp"])
 
 
-def transformer_2d():
-    model = fill(Transformer().double())
+def transformer_2d(block=Block, plan=BLOCK_PLAN):
+    model = fill(Transformer(block).double())
     for block in model.blocks:
-        parallelize_module(block, mesh["tp"], BLOCK_PLAN)
+        parallelize_module(block, mesh["tp"], plan)
         fully_shard(block, mesh=mesh["dp"])
     return fully_shard(model, mesh=mesh["dp"])
 
@@ -126,10 +166,16 @@ def check(model, make_optimizer, batch):
 
 
 mlp_batch = torch.cos(torch.arange(4 * 6, dtype=torch.float64) * (dp_rank + 1)).reshape(4, 6)
+uneven_batch = torch.cos(torch.arange(4 * 5, dtype=torch.float64) * (dp_rank + 1)).reshape(4, 5)
 block_batch = torch.cos(torch.arange(2 * 3 * 8, dtype=torch.float64) * (dp_rank + 1)).reshape(2, 3, 8)
+sequence = torch.cos(torch.arange(2 * 4 * 8, dtype=torch.float64) * (dp_rank + 1)).reshape(2, 4, 8)
+sequence_batch = sequence[:, 2 * tp_rank:2 * tp_rank + 2]   # each tp rank holds its half of the sequence
 for name, build, optimizer, batch in (
         ("mlp_sgd", mlp_2d, lambda m: torch.optim.SGD(m.parameters(), lr=0.3), mlp_batch),
         ("mlp_adamw", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
-        ("block_adamw", transformer_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), block_batch)):
+        ("mlp_uneven", lambda: mlp_2d(5, 6), lambda m: torch.optim.SGD(m.parameters(), lr=0.3), uneven_batch),
+        ("block_adamw", transformer_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), block_batch),
+        ("block_sequence_parallel", lambda: transformer_2d(SequenceBlock, SEQUENCE_PLAN),
+         lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), sequence_batch)):
     check(build(), optimizer, batch)
 finish(sys.argv[2])
