@@ -48,12 +48,9 @@ def _log_api_usage_once(event):
 def _parse_to(*args, **kwargs):
     """``torch._C._nn._parse_to``: ``(device, dtype, non_blocking, memory_format)`` from ``Tensor.to``'s arguments
     (fastai's DataLoader reads its device with it)."""
-    from .ops.conversion import _parse_to as parse_device_and_dtype
-    flags = [arg for arg in args if isinstance(arg, bool)]   # non_blocking, copy: positional after the dtype
-    non_blocking = kwargs.pop("non_blocking", flags[0] if flags else False)
-    copy = kwargs.pop("copy", flags[1] if len(flags) > 1 else False)
+    from .ops.conversion import _parse_to as parse
     memory_format = kwargs.pop("memory_format", None)
-    dtype, device = parse_device_and_dtype([arg for arg in args if not isinstance(arg, bool)], kwargs)
+    dtype, device, non_blocking, copy = parse(args, kwargs)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     if copy:

@@ -169,6 +169,15 @@ def _plural(n, word):
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _extra_args(name, signature, nargs):
+    """PyTorch's error for more positional arguments than ``signature`` takes."""
+    given = f"{nargs} {'was' if nargs == 1 else 'were'} given"
+    if signature.min_args != signature.max_positional:
+        return TypeError(f"{name}() takes from {signature.min_args} to {signature.max_positional} positional "
+                         f"arguments but {given}")
+    return TypeError(f"{name}() takes {_plural(signature.max_positional, 'positional argument')} but {given}")
+
+
 def _parse(name, signature, args, kwargs, numbers_as_tensors, raise_error):
     """PyTorch's FunctionSignature::parse: True where ``signature`` takes the call; with ``raise_error`` a mismatch
     raises its TypeError."""
@@ -178,8 +187,7 @@ def _parse(name, signature, args, kwargs, numbers_as_tensors, raise_error):
         _is_int(args[0], _tensor_class())
     if nargs > signature.max_positional and not varargs:
         if raise_error:
-            raise TypeError(f"{name}() takes {_plural(signature.max_positional, 'positional argument')} but "
-                            f"{nargs} {'was' if nargs == 1 else 'were'} given")
+            raise _extra_args(name, signature, nargs)
         return False
     remaining = len(kwargs)
     position = 0
@@ -189,8 +197,7 @@ def _parse(name, signature, args, kwargs, numbers_as_tensors, raise_error):
         if position < nargs:
             if parameter.keyword_only:
                 if raise_error:
-                    raise TypeError(f"{name}() takes {_plural(signature.max_positional, 'positional argument')} "
-                                    f"but {nargs} {'was' if nargs == 1 else 'were'} given")
+                    raise _extra_args(name, signature, nargs)
                 return False
             value = args[position]
         else:

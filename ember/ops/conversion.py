@@ -78,29 +78,56 @@ class ToLayout(Primitive):
 ToLayout._node_cls.__name__ = ToLayout._node_cls.__qualname__ = "CloneBackward0"   # clone / contiguous in a format
 
 
+_NUMBER_TYPES = (float, int, bool, complex)
+
+
+def _is_dtype(arg):
+    return isinstance(arg, _dtype.dtype) or any(arg is t for t in _NUMBER_TYPES)
+
+
+def _is_device(arg):
+    return arg is None or isinstance(arg, (str, _backend.device)) or isinstance(arg, int) and not isinstance(arg, bool)
+
+
 def _parse_to(args, kwargs):
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    for arg in args:
-        if isinstance(arg, Tensor):
-            dtype, device = arg.dtype, arg.device
-        elif isinstance(arg, _dtype.dtype) or arg in (float, int, bool, complex):
-            dtype = arg
-        elif arg is not None:
-            device = arg
+    """(dtype, device, non_blocking, copy) of ``Tensor.to``'s arguments in PyTorch's three forms: (device, dtype,
+    non_blocking, copy), (dtype, non_blocking, copy), (tensor, non_blocking, copy); the other keywords stay in
+    ``kwargs``. Arguments no form takes raise PyTorch's TypeError."""
+    given, rest, original = tuple(args), list(args), dict(kwargs)
+    dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+    non_blocking, copy = kwargs.pop("non_blocking", False), kwargs.pop("copy", False)
+    if rest and isinstance(rest[0], Tensor):
+        other = rest.pop(0)
+        dtype, device, fits = other.dtype, other.device, dtype is None and device is None
+    elif rest and _is_dtype(rest[0]):
+        dtype, fits = rest.pop(0), device is None
+    else:
+        fits = not rest or device is None
+        if rest:
+            device = rest.pop(0)
+        if rest and (rest[0] is None or _is_dtype(rest[0])) and dtype is None:
+            dtype = rest.pop(0)
+        fits = fits and _is_device(device) and (dtype is None or _is_dtype(dtype))
+    flags = [non_blocking, copy]
+    flags[:len(rest)] = rest
+    if not fits or len(rest) > 2 or not all(isinstance(f, bool) for f in flags):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for("to", given, original, method=True)
+        raise TypeError("to() received an invalid combination of arguments - got "
+                        f"{_arg_parser._describe(given, original)}")
     if dtype is not None:
         try:   # a dtype or a Python number type, as PyTorch's parser takes it (not a name or a NumPy dtype)
             dtype = _dtype.dtype_arg(dtype)
         except TypeError:
             argument_error()
             raise
-    return dtype, (None if device is None else _backend.as_device(device))
+    return dtype, (None if device is None else _backend.as_device(device)), flags[0], flags[1]
 
 
 @tensor_method
-def to(self, *args, non_blocking=False, copy=False, memory_format=None, **kwargs):
+def to(self, *args, memory_format=None, **kwargs):
     """This tensor with another dtype and/or on another device; self when nothing changes (unless ``copy``)."""
-    dtype, device = _parse_to(args, kwargs)
+    dtype, device, non_blocking, copy = _parse_to(args, kwargs)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     result = self

@@ -583,9 +583,8 @@ class Module:
 
         Only floating (and complex) tensors change dtype, as in PyTorch."""
         from ...ops.conversion import _parse_to
-        kwargs.pop("non_blocking", None)
         memory_format = kwargs.pop("memory_format", None)
-        dtype, device = _parse_to(args, kwargs)
+        dtype, device = _parse_to(args, kwargs)[:2]   # non_blocking: the copies are synchronous
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got desired "
                             f"dtype={dtype}")
