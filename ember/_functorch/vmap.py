@@ -110,6 +110,16 @@ def _maybe_remove_batch_dim(name, batched_output, vmap_level, batch_size, out_di
     return _remove_batch_dim(batched_output, vmap_level, batch_size, out_dim)
 
 
+def _flat_out_dims(outputs, output_spec, out_dims):
+    """One out_dim per leaf of ``outputs`` (None where ``out_dims`` does not fit their structure); a lone tensor
+    also takes a one-element tuple, as PyTorch's."""
+    if isinstance(outputs, Tensor):
+        if out_dims is None or isinstance(out_dims, int):
+            return [out_dims]
+        return list(out_dims) if isinstance(out_dims, tuple) and len(out_dims) == 1 else None
+    return _broadcast_to_and_flatten(out_dims, output_spec)
+
+
 def _unwrap_batched(batched_outputs, out_dims, vmap_level, batch_size, func):
     """``func``'s outputs with the batch of ``vmap_level`` moved out to ``out_dims`` (a prefix of their tree)."""
     flat_outputs, output_spec = tree_flatten(batched_outputs)
@@ -118,17 +128,9 @@ def _unwrap_batched(batched_outputs, out_dims, vmap_level, batch_size, func):
         return ValueError(f"vmap({_get_name(func)}, ..., out_dims={out_dims})(<inputs>): out_dims is not compatible "
                           f"with the structure of `outputs`. out_dims has structure {tree_flatten(out_dims)[1]} but "
                           f"outputs has structure {output_spec}.")
-    if isinstance(batched_outputs, Tensor):   # a lone tensor also takes a one-element tuple, as PyTorch
-        if out_dims is None or isinstance(out_dims, int):
-            flat_out_dims = [out_dims]
-        elif isinstance(out_dims, tuple) and len(out_dims) == 1:
-            flat_out_dims = list(out_dims)
-        else:
-            raise incompatible()
-    else:
-        flat_out_dims = _broadcast_to_and_flatten(out_dims, output_spec)
-        if flat_out_dims is None:
-            raise incompatible()
+    flat_out_dims = _flat_out_dims(batched_outputs, output_spec, out_dims)
+    if flat_out_dims is None:
+        raise incompatible()
     name = _get_name(func)
     return tree_unflatten([_maybe_remove_batch_dim(name, output, vmap_level, batch_size, out_dim)
                            for output, out_dim in zip(flat_outputs, flat_out_dims)], output_spec)
@@ -179,7 +181,7 @@ def _chunked_vmap(func, flat_in_dims, chunks_flat_args, args_spec, out_dims, ran
                                   **kwargs))
     flat_chunks = [tree_flatten(output)[0] for output in outputs]
     spec = tree_flatten(outputs[0])[1]
-    flat_out_dims = _broadcast_to_and_flatten(out_dims, spec)
+    flat_out_dims = _flat_out_dims(outputs[0], spec, out_dims)
     return tree_unflatten([cat(list(column), dim=out_dim)
                            for column, out_dim in zip(zip(*flat_chunks), flat_out_dims)], spec)
 

@@ -1,7 +1,7 @@
 """vmap goes through ``torch._functorch.vmap``'s module-level functions, looked up at each call: replacing
 ``_process_batched_inputs``, ``_create_batched_inputs`` and ``_unwrap_batched`` there (as tensordict does, to vmap
-over TensorDicts) changes what ``vmap`` does, in ember as in torch 2.13. A small container type stands in for
-TensorDict."""
+over TensorDicts) changes what ``vmap`` does, in ember as in torch 2.13, chunked or not. A small container type
+stands in for TensorDict."""
 import numpy
 import pytest
 import torch
@@ -94,3 +94,19 @@ def test_unpatched_vmap_refuses_the_container():
     for lib in (ember, torch):
         with pytest.raises(ValueError, match="We cannot vmap over non-Tensor arguments"):
             run(lib, 0, 0)
+
+
+def test_chunks_go_through_the_patched_functions(monkeypatch):
+    calls = {lib: patch(monkeypatch, mod) for lib, mod in ((ember, ember._functorch.vmap),
+                                                          (torch, torch._functorch.vmap))}
+    results = [lib.vmap(lambda x, y: x * y.sum(), chunk_size=3)(lib.tensor(X), lib.tensor(A))
+               for lib in (ember, torch)]
+    assert calls[ember] == calls[torch] == ["process"] + ["create", "unwrap"] * 2
+    numpy.testing.assert_allclose(results[0].numpy(), results[1].numpy(), rtol=1e-6)
+
+
+def test_chunked_lone_tensor_takes_a_one_element_out_dims_tuple():
+    """As unchunked vmap (torch 2.13's chunked path asserts here, so its unchunked result is the reference)."""
+    want = torch.vmap(lambda a: a * 2, out_dims=(1,))(torch.tensor(X))
+    got = ember.vmap(lambda a: a * 2, out_dims=(1,), chunk_size=3)(ember.tensor(X))
+    numpy.testing.assert_array_equal(got.numpy(), want.numpy())
