@@ -162,23 +162,43 @@ class DeviceMesh:
             self._slices[names] = self._slice(names)
         return self._slices[names]
 
-    def _slice(self, names):
+    def _slice(self, names, ordered=True):
         if not all(name in self._mesh_dim_names for name in names):
             raise KeyError(f"Invalid mesh_dim_names {names} specified. Valid mesh_dim_names are "
                            f"{list(self._mesh_dim_names)}.")
         dims = [self._mesh_dim_names.index(name) for name in names]
-        if dims != sorted(dims):
+        if ordered and dims != sorted(dims):
             raise KeyError(f"Invalid mesh_dim_names {names} specified. Mesh dim indices should be in ascending order.")
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"Slicing overlapping dim_names {names} is not allowed.")
         others = [d for d in range(self.ndim) if d not in dims]
-        moved = numpy.moveaxis(self._meshes, [d + 1 for d in others], list(range(1, len(others) + 1)))
+        moved = self._meshes.transpose([0] + [d + 1 for d in others] + [d + 1 for d in dims])
         meshes = moved.reshape((-1,) + tuple(self.shape[d] for d in dims))
         submesh = DeviceMesh.__new__(DeviceMesh)
         groups = [self._groups[d] for d in dims] if self._groups else ()
         submesh._setup(self._device_type, meshes, tuple(self._strides[d] for d in dims), names, groups)
-        submesh._root_mesh = self._root_mesh   # (FSDP over TP joins a dp and a tp submesh of one mesh)
+        submesh._root_mesh = self._root_mesh
         return submesh
+
+    @staticmethod
+    def _concatenate(meshes):
+        """One mesh of the dimensions of ``meshes`` (slices of one mesh), in their order, as PyTorch's (FSDP over
+        tensor parallelism joins the dp and tp meshes)."""
+        root, names = meshes[0]._root_mesh, []
+        for mesh in meshes:
+            if mesh._mesh_dim_names is None:
+                raise TypeError(f"Cannot concatenate a DeviceMesh without mesh_dim_names: {mesh}")
+            if mesh._root_mesh is not root:
+                raise RuntimeError("Cannot concatenate DeviceMeshes derived from different device meshs")
+            names.extend(mesh._mesh_dim_names)
+        if len(set(names)) != len(names):
+            raise RuntimeError(f"Cannot concatenate overlapping meshes: {meshes}")
+        names = tuple(names)
+        if names == root._mesh_dim_names:
+            return root
+        if names not in root._slices:
+            root._slices[names] = root._slice(names, ordered=False)
+        return root._slices[names]
 
     # --- PyTorch's protocol -----------------------------------------------------------------------------------
     def __repr__(self):

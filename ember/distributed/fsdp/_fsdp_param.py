@@ -22,6 +22,7 @@ from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...autograd.graph import register_multi_grad_hook
 from ...nn.parameter import Parameter
 from ..collectives import all_reduce
+from ..device_mesh import DeviceMesh
 from ..tensor import DTensor, Partial, Replicate, Shard
 from ..tensor._dtensor import DTensorSpec, _new, contiguous_stride
 from ..tensor._redistribute import all_gather, chunk, reduce_scatter
@@ -164,23 +165,20 @@ class FSDPParam:
 
 def _joint_layout(info, tp_spec, placement):
     """The mesh and placements of a tensor-parallel DTensor parameter sharded over ``info``'s data-parallel mesh:
-    the joint (dp..., tp) mesh, with ``placement`` strided where tensor parallelism shards the same dimension."""
-    dp_mesh, tp_mesh = info.mesh, tp_spec.mesh
-    root = getattr(dp_mesh, "_root_mesh", dp_mesh)
-    if root is not getattr(tp_mesh, "_root_mesh", tp_mesh) or root is dp_mesh:
-        raise AssertionError("FSDP requires the DP and model parallel TP/EP mesh to have the same parent mesh but "
-                             f"got: DP's mesh {dp_mesh}, TP/EP's mesh {tp_mesh}")
-    if dp_mesh.mesh_dim_names is None or tp_mesh.mesh_dim_names is None:
-        raise AssertionError("FSDP requires named DeviceMesh dims for ND parallelism")
-    if len(tp_spec.placements) != 1:
-        raise NotImplementedError(f"FSDP only supports 1D TP/EP, not {tp_spec.placements}")
-    tp_placement = tp_spec.placements[0]
-    split = tp_mesh.size(0) if tp_placement == Shard(placement.dim) else 1
+    the two meshes joined (dp dims, then tp dims; slices of one mesh), ``placement`` strided by the number of shards
+    tensor parallelism cuts the same dimension into."""
+    mesh = DeviceMesh._concatenate([info.mesh, tp_spec.mesh])
+    if len(tp_spec.placements) > 2:
+        raise NotImplementedError(f"FSDP only supports 1D TP/EP or 2D EP+TP, not {tp_spec.placements}")
+    split = 1
+    for i, tp_placement in enumerate(tp_spec.placements):
+        if tp_placement == Shard(placement.dim):
+            split *= tp_spec.mesh.size(i)
     dp_placement = _StridedShard(placement.dim, split_factor=split) if split > 1 else placement
-    placements = (dp_placement, tp_placement)
+    placements = (dp_placement, *tp_spec.placements)
     if info.replicate_group is not None:
         placements = (Replicate(),) + placements
-    return root[dp_mesh.mesh_dim_names + tp_mesh.mesh_dim_names], placements
+    return mesh, placements
 
 
 class FSDPState:
