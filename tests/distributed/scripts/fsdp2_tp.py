@@ -1,10 +1,10 @@
 """FSDP2 over tensor parallelism on a 2-D mesh (dp x tp = 2 x 2), run on ember (under mpiexec) or on torch (gloo):
 parallelize_module over mesh["tp"], then fully_shard over mesh["dp"] per block and at the root, for a colwise/rowwise
-MLP (SGD, then AdamW; then with sizes that split unevenly; then on a mesh named (tp, dp)) and two small Transformer
-blocks (AdamW), also with sequence parallelism (its norms' gradients Partial over tp). Each dp group feeds its own
-batch. Each rank records losses, its parameters' and gradients' placements and local parts, the whole parameters
-and the state dict's placements, and the errors of dp meshes unnamed or not sliced from the tp mesh's parent, to
-OUT_DIR/<library>-<rank>.json.
+MLP (SGD, then AdamW; then with sizes that split unevenly; then on a mesh named (tp, dp); then HSDP over TP on a
+(2, 1, 2) mesh) and two small Transformer blocks (AdamW), also with sequence parallelism (its norms' gradients
+Partial over tp). Each dp group feeds its own batch. Each rank records losses, its parameters' and gradients'
+placements and local parts, the whole parameters and the state dict's placements, and the errors of dp meshes
+unnamed or not sliced from the tp mesh's parent, to OUT_DIR/<library>-<rank>.json.
 
     python fsdp2_tp.py ember|torch OUT_DIR
 """
@@ -30,6 +30,7 @@ rank = start()
 mesh = init_device_mesh("cpu", (2, 2), mesh_dim_names=("dp", "tp"))
 dp_rank, tp_rank = mesh.get_local_rank("dp"), mesh.get_local_rank("tp")
 tp_first = init_device_mesh("cpu", (2, 2), mesh_dim_names=("tp", "dp"))   # (the joint mesh is (dp, tp) all the same)
+hsdp = init_device_mesh("cpu", (2, 1, 2), mesh_dim_names=("replicate", "shard", "tp"))   # HSDP over TP
 
 
 def fill(model):
@@ -121,11 +122,11 @@ SEQUENCE_PLAN = {
     "mlp.w1": ColwiseParallel(), "mlp.w2": RowwiseParallel(output_layouts=Shard(1))}
 
 
-def mlp_2d(dim=6, hidden=8, on=mesh):
+def mlp_2d(dim=6, hidden=8, on=mesh, dp=("dp",)):
     model = parallelize_module(fill(MLP(dim, hidden).double()), on["tp"], MLP_PLAN)
     for layer in (model.w1, model.w2):
-        fully_shard(layer, mesh=on["dp"])
-    return fully_shard(model, mesh=on["dp"])
+        fully_shard(layer, mesh=on[dp])
+    return fully_shard(model, mesh=on[dp])
 
 
 def transformer_2d(block=Block, plan=BLOCK_PLAN):
@@ -179,6 +180,8 @@ for name, build, optimizer, batch in (
         ("mlp_uneven", lambda: mlp_2d(5, 6), lambda m: torch.optim.SGD(m.parameters(), lr=0.3), uneven_batch),
         ("mlp_tp_first", lambda: mlp_2d(on=tp_first), lambda m: torch.optim.SGD(m.parameters(), lr=0.3),
          tp_first_batch),
+        ("mlp_hsdp", lambda: mlp_2d(on=hsdp, dp=("replicate", "shard")),
+         lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
         ("block_adamw", transformer_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), block_batch),
         ("block_sequence_parallel", lambda: transformer_2d(SequenceBlock, SEQUENCE_PLAN),
          lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), sequence_batch)):
