@@ -1,7 +1,7 @@
 """MultiheadAttention, in PyTorch's shape (parameter names, initialisation, mask conventions)."""
 from ... import ops
-from ...ops.attention import _canonical_mask, _none_or_dtype, multi_head_attention_forward
-from .. import init
+from ...ops.attention import _canonical_mask, _none_or_dtype
+from .. import functional as F, init
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
@@ -77,14 +77,23 @@ class MultiheadAttention(Module):
                                            "attn_mask", query.dtype)
         attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
         separate = not self._qkv_same_embed_dim
-        output, weights = multi_head_attention_forward(
+        batch_first = self.batch_first and is_batched
+        if batch_first:   # transposed as PyTorch's, a self-attention's one input once
+            if key is value:
+                if query is key:
+                    query = key = value = query.transpose(1, 0)
+                else:
+                    query, key = (x.transpose(1, 0) for x in (query, key))
+                    value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        output, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias,
             training=self.training, key_padding_mask=key_padding_mask, need_weights=need_weights,
             attn_mask=attn_mask, use_separate_proj_weight=separate, q_proj_weight=self.q_proj_weight,
             k_proj_weight=self.k_proj_weight, v_proj_weight=self.v_proj_weight,
-            average_attn_weights=average_attn_weights, is_causal=is_causal,
-            _batch_first=self.batch_first and is_batched)
-        if self.batch_first and is_batched:
+            average_attn_weights=average_attn_weights, is_causal=is_causal)
+        if batch_first:
             return output.transpose(1, 0), weights
         return output, weights

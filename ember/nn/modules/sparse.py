@@ -1,6 +1,5 @@
 """Embedding and EmbeddingBag layers."""
 from ... import ops
-from ...ops import embedding as E
 from .. import functional as F, init
 from ..parameter import Parameter
 from .module import Module
@@ -77,7 +76,7 @@ class EmbeddingBag(Module):
             self.weight = Parameter(_weight)
 
     def forward(self, input, offsets=None, per_sample_weights=None):
-        return E.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+        return F.embedding_bag(input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
                                self.mode, self.sparse, per_sample_weights, self.include_last_offset,
                                self.padding_idx)
 

@@ -36,6 +36,16 @@ def _get_activation_fn(activation):
     raise RuntimeError(f"activation should be relu/gelu, not {activation}")
 
 
+_PUBLIC_ACTIVATIONS = {id(F.relu): "relu", id(F.gelu): "gelu"}
+
+
+def _public(activation):
+    """``activation``, or F.relu / F.gelu as bound now where it is the function given before ``__torch_function__``
+    dispatch was installed (PyTorch's F.relu checks for handlers itself)."""
+    name = _PUBLIC_ACTIVATIONS.get(id(activation))
+    return activation if name is None else getattr(F, name)
+
+
 def _get_seq_len(src, batch_first):
     return src.shape[0] if src.ndim == 2 else src.shape[1 if batch_first else 0]
 
@@ -258,7 +268,7 @@ class TransformerEncoderLayer(Module):
         return self.dropout1(x)
 
     def _ff_block(self, x):
-        return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout2(self.linear2(self.dropout(_public(self.activation)(self.linear1(x)))))
 
 
 class TransformerDecoderLayer(Module):
@@ -307,4 +317,4 @@ class TransformerDecoderLayer(Module):
         return self.dropout2(x)
 
     def _ff_block(self, x):
-        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+        return self.dropout3(self.linear2(self.dropout(_public(self.activation)(self.linear1(x)))))
