@@ -11,7 +11,7 @@ from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._ops_matrix import einsum_strategy, matmul_equation, output_shape
 from ._redistribute import local_shape_and_offset, normalized
-from .placement_types import Partial, Replicate, Shard, _NormPartial
+from .placement_types import Partial, Replicate, Shard, _NormPartial, _StridedShard
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
 ceil cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor frac i0 isfinite isinf isnan isneginf isposinf
@@ -80,6 +80,7 @@ def dispatch(func, args, kwargs):
         self = args[0]
         placements = tuple(Replicate() if p.is_partial() and name != "zeros_like" else p for p in self.placements)
         return _run(inner, args, kwargs, {id(self): placements}, self._spec.with_placements(placements))
+    args, kwargs = _unstrided(args), _unstrided(kwargs)
     if name in REDUCTIONS:
         return _reduction(name, inner, args, kwargs)
     if name == "stack":
@@ -99,6 +100,19 @@ def dispatch(func, args, kwargs):
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
         return inner(_make(args[0]._data), *args[1:], **kwargs)
     raise no_rule(name, args, kwargs)
+
+
+def _unstrided(value):
+    """``value`` (args, kwargs, lists) with each DTensor's ``_StridedShard`` mesh dimensions gathered to Replicate
+    (FSDP over TP): the rules below know Shard, Replicate and Partial; pointwise ops keep the strided layout."""
+    if isinstance(value, DTensor) and any(isinstance(p, _StridedShard) for p in value.placements):
+        placements = [Replicate() if isinstance(p, _StridedShard) else p for p in value.placements]
+        return value.redistribute(value.device_mesh, placements)
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_unstrided(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _unstrided(v) for k, v in value.items()}
+    return value
 
 
 # --- running on the local parts --------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """FSDP2 over tensor parallelism on a 2-D mesh (dp x tp = 2 x 2), run on ember (under mpiexec) or on torch (gloo):
 parallelize_module over mesh["tp"], then fully_shard over mesh["dp"] per block and at the root, for a colwise/rowwise
-MLP (SGD, then AdamW; then with sizes that split unevenly; then on a mesh named (tp, dp); then HSDP over TP on a
-(2, 1, 2) mesh) and two small Transformer blocks (AdamW), also with sequence parallelism (its norms' gradients
-Partial over tp). Each dp group feeds its own batch. Each rank records losses, its parameters' and gradients'
-placements and local parts, the whole parameters and the state dict's placements, and the errors of dp meshes
-unnamed or not sliced from the tp mesh's parent, to OUT_DIR/<library>-<rank>.json.
+MLP (SGD, then AdamW, with and without gradient clipping; then with sizes that split unevenly; then on a mesh named
+(tp, dp); then HSDP over TP on a (2, 1, 2) mesh) and two small Transformer blocks (AdamW), also with sequence
+parallelism (its norms' gradients Partial over tp). Each dp group feeds its own batch. Each rank records losses, its
+parameters' and gradients' placements and local parts, the whole parameters and the state dict's placements, the
+values of ops on a _StridedShard parameter, and the errors of dp meshes unnamed or not sliced from the tp mesh's
+parent, to OUT_DIR/<library>-<rank>.json.
 
     python fsdp2_tp.py ember|torch OUT_DIR
 """
@@ -153,6 +154,9 @@ def train(model, optimizer, batch, steps=3):
         loss.backward()
         if step == 0:
             record(f"{name}_grads", lambda: grads(model))
+        if name == "mlp_clipped":   # (norms of _StridedShard gradients; on one mesh, which torch's stack needs)
+            results.setdefault("mlp_clipped_norms", []).append(
+                float(nn.utils.clip_grad_norm_(model.parameters(), 0.05).full_tensor()))
         optimizer.step()
         optimizer.zero_grad()
         losses.append(loss.item())
@@ -177,6 +181,7 @@ sequence_batch = sequence[:, 2 * tp_rank:2 * tp_rank + 2]   # each tp rank holds
 for name, build, optimizer, batch in (
         ("mlp_sgd", mlp_2d, lambda m: torch.optim.SGD(m.parameters(), lr=0.3), mlp_batch),
         ("mlp_adamw", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
+        ("mlp_clipped", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
         ("mlp_uneven", lambda: mlp_2d(5, 6), lambda m: torch.optim.SGD(m.parameters(), lr=0.3), uneven_batch),
         ("mlp_tp_first", lambda: mlp_2d(on=tp_first), lambda m: torch.optim.SGD(m.parameters(), lr=0.3),
          tp_first_batch),
@@ -195,6 +200,11 @@ def error_type(call):
         return type(error).__name__
 
 
+strided = mlp_2d().w1.weight   # (_StridedShard(dim=0, sf=2), Shard(dim=0))
+with torch.no_grad():
+    results["strided_ops"] = [op(strided).full_tensor().flatten().tolist() for op in (
+        torch.linalg.vector_norm, torch.sum, lambda t: t.sum(0), lambda t: t.sum(1), torch.max, lambda t: t.t() * 2,
+        lambda t: t.reshape(-1), lambda t: t.mean(1, keepdim=True), lambda t: t + 1)]
 for name, names in (("unnamed_dp_mesh", None), ("other_parent_mesh", ("dp",))):
     flat_mesh = init_device_mesh("cpu", (4,), mesh_dim_names=names)   # not the tp mesh's parent
     results[name] = error_type(
