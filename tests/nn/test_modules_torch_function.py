@@ -129,8 +129,8 @@ DIFFERENT = {
     "RNNCell(3, 2)": "torch calls torch.zeros and _VF.rnn_tanh_cell; ember.rnn_tanh_cell (a lazily loaded name) is "
                      "not behind a dispatching wrapper",
     "LSTMCell(3, 2)": "as RNNCell", "GRUCell(3, 2)": "as RNNCell",
-    "AdaptiveLogSoftmaxWithLoss(4, 6, [2, 4])": "ember's forward uses out-of-place Tensor methods where PyTorch's "
-                                                "uses in-place ones (index_fill_, index_copy_, add_, new_empty)",
+    "AdaptiveLogSoftmaxWithLoss(4, 6, [2, 4])": "the same calls, but ember's Tensor.__getitem__ reports the "
+                                                "__name__ _getitem",
     "CrossMapLRN2d(2)": "PyTorch's is a legacy autograd.Function whose forward runs Tensor methods step by step; "
                         "ember's is one op",
 }

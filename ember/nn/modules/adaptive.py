@@ -63,27 +63,30 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         batched = target_.dim() > 0
         input = input_ if batched else input_.unsqueeze(0)
         target = target_ if batched else target_.unsqueeze(0)
-        output = input.new_zeros(target.size(0))
-        head_index = target.clone()      # the head's column each row reads: its class, or its cluster's token
+        batch_size = target.size(0)
+        output = input.new_zeros(batch_size)
+        head_index = target.new_empty(batch_size)   # the head's column each row reads: its class or cluster token
         used_rows = 0
         bounds = [0] + self.cutoffs
         for i, (low, high) in enumerate(zip(bounds[:-1], bounds[1:])):
             in_cluster = (target >= low) & (target < high)
-            rows = in_cluster.nonzero().flatten()
+            rows = in_cluster.nonzero().squeeze()
             if rows.numel() == 0:
                 continue
-            used_rows += rows.numel()
             if i == 0:
-                continue
-            cluster_logprob = F.log_softmax(self.tail[i - 1](input.index_select(0, rows)), dim=1)
-            local = cluster_logprob.gather(1, (target[in_cluster] - low).unsqueeze(1)).squeeze(1)
-            output = output.index_copy(0, rows, local)
-            head_index = head_index.index_fill(0, rows, self.shortlist_size + i - 1)
-        if used_rows != target.size(0):
+                head_index.index_copy_(0, rows, target[in_cluster])
+            else:
+                relative = target[in_cluster] - low
+                cluster_output = self.tail[i - 1](input.index_select(0, rows))
+                head_index.index_fill_(0, rows, self.shortlist_size + i - 1)
+                cluster_logprob = F.log_softmax(cluster_output, dim=1)
+                output.index_copy_(0, rows, cluster_logprob.gather(1, relative.unsqueeze(1)).squeeze(1))
+            used_rows += rows.numel()
+        if used_rows != batch_size:
             raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
                                f"[{target.min().item()}, {target.max().item()}] were found. ")
         head_logprob = F.log_softmax(self.head(input), dim=1)
-        output = output + head_logprob.gather(1, head_index.unsqueeze(1)).squeeze(1)
+        output += head_logprob.gather(1, head_index.unsqueeze(1)).squeeze()
         loss = (-output).mean()
         return _ASMoutput(output if batched else output.squeeze(0), loss)
 
