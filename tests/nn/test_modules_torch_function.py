@@ -248,3 +248,28 @@ def test_conv_eval_chain_steps_aside_under_a_mode():
     assert seen == expected == ["conv2d", "batch_norm", "relu"]
     numpy.testing.assert_allclose(plain, want, rtol=1e-5, atol=1e-6)
     numpy.testing.assert_allclose(moded, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("made", ["MaxPool2d(2)", "AvgPool2d(2)", "AdaptiveMaxPool2d(2)", "LPPool2d(2, 2)",
+                                  "FractionalMaxPool2d(2, output_size=2)", "ReLU6()", ENCODER_LAYER])
+def test_subclass_sees_the_layer_function(made):
+    """A Tensor subclass's ``__torch_function__`` gets the layer's function as torch's does, and the result comes back
+    as the subclass."""
+    def run(lib):
+        seen = []
+
+        class Logged(lib.Tensor):
+            @classmethod
+            def __torch_function__(cls, func, types, args=(), kwargs=None):
+                seen.append(_name(func))
+                return super().__torch_function__(func, types, args, kwargs)
+
+        lib.manual_seed(0)
+        layer = eval(made, vars(lib.nn))
+        x = _input(lib, X3 if made == ENCODER_LAYER else X4, numpy.random.default_rng(0)).as_subclass(Logged)
+        seen.clear()
+        output = layer(x)
+        return [name for name in seen if name not in QUERIES], type(output) is Logged
+
+    assert run(ember) == run(torch)
+    assert run(ember)[1]
