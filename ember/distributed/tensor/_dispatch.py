@@ -296,10 +296,10 @@ def _in_place_local(name, inner, args, kwargs, targets=None):
 def _output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape):
     for d in dtensors:
         placement = d.placements[mesh_dim]
-        if placement.is_shard():
+        if placement.is_shard() or isinstance(placement, _StridedShard):
             out_dim = placement.dim + len(out_shape) - d.ndim
             if d.shape[placement.dim] == out_shape[out_dim]:
-                return Shard(out_dim)
+                return _along(placement, out_dim)
     partials = {d.placements[mesh_dim] for d in dtensors if d.placements[mesh_dim].is_partial()}
     if len(partials) == 1:
         placement = partials.pop()
@@ -313,14 +313,19 @@ def _input_placements(dtensor, out_placements, out_shape):
     made = []
     for mesh_dim, out in enumerate(out_placements):
         current = dtensor.placements[mesh_dim]
-        if out.is_shard():
+        if out.is_shard() or isinstance(out, _StridedShard):
             dim = out.dim - (len(out_shape) - dtensor.ndim)
-            made.append(Shard(dim) if dim >= 0 and dtensor.shape[dim] == out_shape[out.dim] else Replicate())
+            made.append(_along(out, dim) if dim >= 0 and dtensor.shape[dim] == out_shape[out.dim] else Replicate())
         elif out.is_partial():
             made.append(current if current.is_partial() else Replicate())
         else:
             made.append(Replicate())
     return tuple(made)
+
+
+def _along(placement, dim):
+    """A Shard or ``_StridedShard`` like ``placement`` along ``dim``."""
+    return _StridedShard(dim, placement.split_factor) if isinstance(placement, _StridedShard) else Shard(dim)
 
 
 def _foreach(name, args, kwargs):

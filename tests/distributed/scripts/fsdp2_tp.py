@@ -16,13 +16,13 @@ from _beside_torch import LIBRARY, finish, record, results, start, torch
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
-    from torch.distributed.tensor import Replicate, Shard
+    from torch.distributed.tensor import Replicate, Shard, distribute_tensor
     from torch.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
                                                    SequenceParallel, parallelize_module)
 else:
     from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.fsdp import fully_shard
-    from ember.distributed.tensor import Replicate, Shard
+    from ember.distributed.tensor import Replicate, Shard, distribute_tensor
     from ember.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
                                                    SequenceParallel, parallelize_module)
 
@@ -204,7 +204,9 @@ strided = mlp_2d().w1.weight   # (_StridedShard(dim=0, sf=2), Shard(dim=0))
 with torch.no_grad():
     results["strided_ops"] = [op(strided).full_tensor().flatten().tolist() for op in (
         torch.linalg.vector_norm, torch.sum, lambda t: t.sum(0), lambda t: t.sum(1), torch.max, lambda t: t.t() * 2,
-        lambda t: t.reshape(-1), lambda t: t.mean(1, keepdim=True), lambda t: t + 1)]
+        lambda t: t.reshape(-1), lambda t: t.mean(1, keepdim=True), lambda t: t + 1,
+        lambda t: t * distribute_tensor(torch.arange(6.0, dtype=torch.float64), mesh, [Replicate(), Replicate()]),
+        lambda t: t - distribute_tensor(torch.ones(8, 6, dtype=torch.float64), mesh, [Replicate(), Replicate()]))]
 for name, names in (("unnamed_dp_mesh", None), ("other_parent_mesh", ("dp",))):
     flat_mesh = init_device_mesh("cpu", (4,), mesh_dim_names=names)   # not the tp mesh's parent
     results[name] = error_type(

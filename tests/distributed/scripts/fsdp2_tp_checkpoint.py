@@ -3,7 +3,8 @@ on torch (gloo): a colwise/rowwise MLP parallelized over mesh["tp"] and sharded 
 steps and saves its model and optimizer state dicts with dcp.save; a plain MLP sharded over all 4 ranks (another
 initialisation, one step of its own for optimizer state) loads them, and both train one more step on the same
 batch. Each rank records the whole parameters and optimizer states after saving and after loading, the loaded
-placements, and both models' next losses and parameters to OUT_DIR/<library>-<rank>.json.
+placements, and both models' next losses and parameters; then the 2-D model's full state dict (get_model_state_dict)
+set into another 2-D model, to OUT_DIR/<library>-<rank>.json.
 
     python fsdp2_tp_checkpoint.py ember|torch OUT_DIR
 """
@@ -14,11 +15,13 @@ from _beside_torch import LIBRARY, finish, record, start, torch
 
 if LIBRARY == "torch":
     import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, set_model_state_dict
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
     from torch.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
 else:
     import ember.distributed.checkpoint as dcp
+    from ember.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict, set_model_state_dict
     from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.fsdp import fully_shard
     from ember.distributed.tensor.parallel import ColwiseParallel, RowwiseParallel, parallelize_module
@@ -93,4 +96,14 @@ record("loaded_placements", lambda: [(k, str(v.placements), list(v.to_local().sh
                                      for k, v in flat.state_dict().items()])
 record("next_1d", lambda: step(flat, flat_optimizer, batch[2 * rank:2 * rank + 2]))
 record("next_1d_params", lambda: whole(flat, flat_optimizer)[0])
+
+# whole tensors out of the 2-D model and into another one (distributed to its _StridedShard parts)
+full = StateDictOptions(full_state_dict=True)
+whole_state = get_model_state_dict(model, options=full)
+record("full_state_dict", lambda: {k: v.flatten().tolist() for k, v in whole_state.items()})
+other = shard(parallelize_module(build(2), mesh_2d["tp"], {"w1": ColwiseParallel(), "w2": RowwiseParallel()}),
+              mesh_2d["dp"])
+set_model_state_dict(other, whole_state, options=full)
+record("set_full", lambda: [(n, str(p.placements), p.to_local().flatten().tolist())
+                            for n, p in other.named_parameters()])
 finish(sys.argv[2])
