@@ -1,11 +1,11 @@
 """FSDP2 over tensor parallelism on a 2-D mesh (dp x tp = 2 x 2), run on ember (under mpiexec) or on torch (gloo):
 parallelize_module over mesh["tp"], then fully_shard over mesh["dp"] per block and at the root, for a colwise/rowwise
-MLP (SGD, then AdamW, with and without gradient clipping; then with sizes that split unevenly; then on a mesh named
-(tp, dp); then HSDP over TP on a (2, 1, 2) mesh) and two small Transformer blocks (AdamW), also with sequence
-parallelism (its norms' gradients Partial over tp). Each dp group feeds its own batch. Each rank records losses, its
-parameters' and gradients' placements and local parts, the whole parameters and the state dict's placements, the
-values of ops on a _StridedShard parameter, and the errors of dp meshes unnamed or not sliced from the tp mesh's
-parent, to OUT_DIR/<library>-<rank>.json.
+MLP (SGD, then AdamW, with and without gradient clipping, and gathered in float32; then with sizes that split
+unevenly; then on a mesh named (tp, dp); then HSDP over TP on a (2, 1, 2) mesh) and two small Transformer blocks
+(AdamW), also with sequence parallelism (its norms' gradients Partial over tp). Each dp group feeds its own batch.
+Each rank records losses, its parameters' and gradients' placements and local parts, the whole parameters and the
+state dict's placements, the values of ops on a _StridedShard parameter, and the errors of dp meshes unnamed or not
+sliced from the tp mesh's parent, to OUT_DIR/<library>-<rank>.json.
 
     python fsdp2_tp.py ember|torch OUT_DIR
 """
@@ -15,13 +15,13 @@ from _beside_torch import LIBRARY, finish, record, results, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
-    from torch.distributed.fsdp import fully_shard
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
     from torch.distributed.tensor import Replicate, Shard, distribute_tensor
     from torch.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
                                                    SequenceParallel, parallelize_module)
 else:
     from ember.distributed.device_mesh import init_device_mesh
-    from ember.distributed.fsdp import fully_shard
+    from ember.distributed.fsdp import MixedPrecisionPolicy, fully_shard
     from ember.distributed.tensor import Replicate, Shard, distribute_tensor
     from ember.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
                                                    SequenceParallel, parallelize_module)
@@ -123,11 +123,11 @@ SEQUENCE_PLAN = {
     "mlp.w1": ColwiseParallel(), "mlp.w2": RowwiseParallel(output_layouts=Shard(1))}
 
 
-def mlp_2d(dim=6, hidden=8, on=mesh, dp=("dp",)):
+def mlp_2d(dim=6, hidden=8, on=mesh, dp=("dp",), **options):
     model = parallelize_module(fill(MLP(dim, hidden).double()), on["tp"], MLP_PLAN)
     for layer in (model.w1, model.w2):
-        fully_shard(layer, mesh=on[dp])
-    return fully_shard(model, mesh=on[dp])
+        fully_shard(layer, mesh=on[dp], **options)
+    return fully_shard(model, mesh=on[dp], **options)
 
 
 def transformer_2d(block=Block, plan=BLOCK_PLAN):
@@ -182,6 +182,8 @@ for name, build, optimizer, batch in (
         ("mlp_sgd", mlp_2d, lambda m: torch.optim.SGD(m.parameters(), lr=0.3), mlp_batch),
         ("mlp_adamw", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
         ("mlp_clipped", mlp_2d, lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
+        ("mlp_float32", lambda: mlp_2d(mp_policy=MixedPrecisionPolicy(param_dtype=torch.float32)),
+         lambda m: torch.optim.AdamW(m.parameters(), lr=0.05), mlp_batch),
         ("mlp_uneven", lambda: mlp_2d(5, 6), lambda m: torch.optim.SGD(m.parameters(), lr=0.3), uneven_batch),
         ("mlp_tp_first", lambda: mlp_2d(on=tp_first), lambda m: torch.optim.SGD(m.parameters(), lr=0.3),
          tp_first_batch),
