@@ -419,15 +419,10 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
                                  use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
                                  v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False, _batch_first=False):
+                                 is_causal=False):
     """Multi-head attention on (L, N, E) inputs (or unbatched (L, E)); returns (output, weights or None).
 
-    Masks use PyTorch's MultiheadAttention convention: True (or -inf) marks positions NOT to attend.
-    ``_batch_first`` (for ``nn.MultiheadAttention``): the inputs are (N, L, E), transposed here, where a query
-    that is also the key and value is recognised as self-attention."""
-    if _batch_first:
-        same = query is key and key is value
-        query, key, value = (query.transpose(1, 0),) * 3 if same else (x.transpose(1, 0) for x in (query, key, value))
+    Masks use PyTorch's MultiheadAttention convention: True (or -inf) marks positions NOT to attend."""
     is_batched = _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not is_batched:
         same = query is key and key is value
