@@ -4,8 +4,8 @@ MLP (SGD, then AdamW, with and without gradient clipping, and gathered in float3
 unevenly; then on a mesh named (tp, dp); then HSDP over TP on a (2, 1, 2) mesh) and two small Transformer blocks
 (AdamW), also with sequence parallelism (its norms' gradients Partial over tp). Each dp group feeds its own batch.
 Each rank records losses, its parameters' and gradients' placements and local parts, the whole parameters and the
-state dict's placements, the values of ops on a _StridedShard parameter, and the errors of dp meshes unnamed or not
-sliced from the tp mesh's parent, to OUT_DIR/<library>-<rank>.json.
+state dict's placements, gradients accumulated without sync, the values of ops on a _StridedShard parameter, and
+the errors of dp meshes unnamed or not sliced from the tp mesh's parent, to OUT_DIR/<library>-<rank>.json.
 
     python fsdp2_tp.py ember|torch OUT_DIR
 """
@@ -201,6 +201,15 @@ def error_type(call):
     except Exception as error:   # the messages differ (they print the meshes)
         return type(error).__name__
 
+
+# gradient accumulation: the first half-batch's gradients kept unreduced, the second's backward reduces their sum
+accumulating = mlp_2d(reshard_after_forward=False)
+accumulating.set_requires_gradient_sync(False)
+accumulating(mlp_batch[:2]).pow(2).mean().backward()
+record("accumulated_before_sync", lambda: [p.grad is None for p in accumulating.parameters()])
+accumulating.set_requires_gradient_sync(True)
+accumulating(mlp_batch[2:]).pow(2).mean().backward()
+record("accumulated_grads", lambda: grads(accumulating))
 
 strided = mlp_2d().w1.weight   # (_StridedShard(dim=0, sf=2), Shard(dim=0))
 with torch.no_grad():
