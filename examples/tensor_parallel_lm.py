@@ -2,12 +2,15 @@
 
     mpiexec -n 2 python examples/tensor_parallel_lm.py
     python -m ember.distributed.run --nproc-per-node 2 examples/tensor_parallel_lm.py
+    mpiexec -n 4 python examples/tensor_parallel_lm.py --dp 2   # 2-D: FSDP over dp, tensor parallel over tp
 
 The token embedding is sharded by rows and hands out sequence shards; the norms run on those shards
 (SequenceParallel); attention's q/k/v projections and the MLP's first layer are sharded by output features, the
 output projections by input features (each rank computes its own heads); the vocabulary head is sharded by classes
-and the loss computed on the shards (loss_parallel). Every rank sees the same batches; the losses printed by rank 0
-are the one-process training's, whatever the number of ranks (which must divide the heads and the sequence).
+and the loss computed on the shards (loss_parallel). With ``--dp``, the ranks form a (dp, tp) mesh: each block and the
+model are also sharded over dp with fully_shard, and each dp group trains on its part of the batch. The losses
+printed by rank 0 (averaged over dp) are the one-process training's, whatever the number of ranks (tp must divide
+the heads and the sequence, dp the batch).
 """
 import argparse
 import math
@@ -17,6 +20,7 @@ import ember.distributed as dist
 import ember.nn as nn
 import ember.nn.functional as F
 from ember.distributed.device_mesh import init_device_mesh
+from ember.distributed.fsdp import fully_shard
 from ember.distributed.tensor import Replicate, Shard
 from ember.distributed.tensor.parallel import (ColwiseParallel, PrepareModuleInput, RowwiseParallel,
                                                SequenceParallel, loss_parallel, parallelize_module)
@@ -95,25 +99,34 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--print-every", type=int, default=5)
+    parser.add_argument("--dp", type=int, default=1, help="data-parallel (FSDP) size; the other ranks' factor is tp")
     args = parser.parse_args()
     dist.init_process_group("gloo")
-    mesh = init_device_mesh("cpu", (dist.get_world_size(),))
+    mesh = init_device_mesh("cpu", (args.dp, dist.get_world_size() // args.dp), mesh_dim_names=("dp", "tp"))
     chars = sorted(set(TEXT))
     data = torch.tensor([chars.index(c) for c in TEXT])
     torch.manual_seed(0)   # the same weights and batches on every rank
-    model = parallelize(CharLM(len(chars)), mesh)
+    model = parallelize(CharLM(len(chars)), mesh["tp"])
+    if args.dp > 1:
+        for block in model.layers:
+            fully_shard(block, mesh=mesh["dp"])
+        fully_shard(model, mesh=mesh["dp"])
+    rows = slice(mesh.get_local_rank("dp") * 8 // args.dp, (mesh.get_local_rank("dp") + 1) * 8 // args.dp)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     for step in range(1, args.steps + 1):
         starts = torch.randint(0, len(data) - 17, (8,))
-        batch = torch.stack([data[s:s + 17] for s in starts.tolist()])
+        batch = torch.stack([data[s:s + 17] for s in starts.tolist()])[rows]   # (this dp group's rows)
         logits = model(batch[:, :-1])
         with loss_parallel():
             loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
             loss.backward()
         optimizer.step()
         optimizer.zero_grad()
-        if dist.get_rank() == 0 and (step % args.print_every == 0 or step == 1):
-            print(f"step {step} loss {loss.item():.6f}")
+        if step % args.print_every == 0 or step == 1:
+            mean = torch.tensor(loss.item() / args.dp)
+            dist.all_reduce(mean, group=mesh["dp"].get_group())
+            if dist.get_rank() == 0:
+                print(f"step {step} loss {mean.item():.6f}")
     dist.destroy_process_group()
 
 

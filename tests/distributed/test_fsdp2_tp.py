@@ -4,10 +4,14 @@ same placements (a _StridedShard where both shard dimension 0), local parts, gra
 state dicts on every rank, for an MLP (SGD, AdamW, and sizes that split unevenly) and two small Transformer blocks
 (AdamW; also sequence parallel, whose norms' gradients are Partial over tp); and the MLP's whole
 parameters equal one process's PyTorch training on both dp groups' batches. A 2-D checkpoint (dcp.save) loads into
-a 1-D FSDP2 model as on torch (scripts/fsdp2_tp_checkpoint.py)."""
+a 1-D FSDP2 model as on torch (scripts/fsdp2_tp_checkpoint.py). examples/tensor_parallel_lm.py --dp 2 on 4 ranks
+prints the losses of torch's one-process run."""
+import math
+import sys
+
 import pytest
 
-from .launch import assert_same_results, results_beside_torch
+from .launch import MPIEXEC, REPO, _free_port, assert_same_results, require_mpi, results_beside_torch, run
 
 pytest.importorskip("torch.distributed")
 
@@ -48,3 +52,23 @@ def test_2d_checkpoint_loads_into_1d_fsdp_as_torch(tmp_path):
         assert mine["loaded"] == mine["saved"]
         for got, want in zip(mine["next_1d_params"], mine["next_2d_params"], strict=True):
             assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+def _losses(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step ")]
+
+
+def test_2d_example_trains_as_torch_in_one_process(tmp_path):
+    """examples/tensor_parallel_lm.py with --dp 2 (FSDP over dp, TP over tp) on 4 ranks: one process's losses."""
+    require_mpi()
+    example = REPO / "examples" / "tensor_parallel_lm.py"
+    ours = _losses(run([str(MPIEXEC), "-n", "4", sys.executable, str(example), "--dp", "2", "--steps", "10"],
+                       timeout=240))
+    on_torch = tmp_path / "tensor_parallel_lm.py"
+    on_torch.write_text(example.read_text().replace("import ember as torch", "import torch")
+                        .replace("ember.", "torch."))
+    theirs = _losses(run(["env", "RANK=0", "WORLD_SIZE=1", "MASTER_ADDR=127.0.0.1", f"MASTER_PORT={_free_port()}",
+                          sys.executable, str(on_torch), "--steps", "10"], timeout=120))
+    assert len(ours) == len(theirs) == 3
+    assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(ours, theirs)), (ours, theirs)
