@@ -458,6 +458,7 @@ def _view_node_name(items, shape, single):
     return name
 
 
+_getitem.__name__, _getitem.__qualname__ = "__getitem__", "Tensor.__getitem__"   # what handlers see, as PyTorch's
 Tensor.__getitem__ = composite("getitem")(_getitem)
 
 

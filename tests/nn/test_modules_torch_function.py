@@ -129,8 +129,6 @@ DIFFERENT = {
     "RNNCell(3, 2)": "torch calls torch.zeros and _VF.rnn_tanh_cell; ember.rnn_tanh_cell (a lazily loaded name) is "
                      "not behind a dispatching wrapper",
     "LSTMCell(3, 2)": "as RNNCell", "GRUCell(3, 2)": "as RNNCell",
-    "AdaptiveLogSoftmaxWithLoss(4, 6, [2, 4])": "the same calls, but ember's Tensor.__getitem__ reports the "
-                                                "__name__ _getitem",
     "CrossMapLRN2d(2)": "PyTorch's is a legacy autograd.Function whose forward runs Tensor methods step by step; "
                         "ember's is one op",
 }
