@@ -125,8 +125,10 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name in _LAZY_NAMES:
         import importlib
+        from . import overrides
         value = getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
-        globals()[name] = value
+        value = globals()[name] = overrides.loaded_on_first_use(importlib.import_module(__name__), name,
+                                                                       value)
         return value
     if name == "__all__":   # ``from ember import *``: every public name, those that load on first use included
         return sorted({n for n in globals() if not n.startswith("_")} | set(_LAZY_NAMES) | set(_LAZY_CORE))

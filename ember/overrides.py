@@ -275,20 +275,9 @@ def _install():
     _installed = True
     from . import _alias
     root = _alias.package()
-    wrapped = _wrapped
     for module in _namespaces():
-        prefix = root + module.__name__[len("ember"):]
         for name, value in _dispatched_functions(module):
-            if id(value) not in wrapped:
-                home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
-                wrapped[id(value)] = _overridable(value, f"{prefix}.{name}", home, name)
-                if value.__module__ == module.__name__ and value.__qualname__ == name:
-                    value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
-            setattr(module, name, wrapped[id(value)])
-            inner = getattr(value, "__wrapped__", None)   # the op behind a keyword-renaming wrapper, which
-            while isinstance(inner, types.FunctionType):   # library modules may hold instead
-                _inner_wrapped.setdefault(id(inner), wrapped[id(value)])
-                inner = getattr(inner, "__wrapped__", None)
+            setattr(module, name, _wrapper(module, name, value))
     rebind_libraries()
     for name, value in sorted(_dispatched_methods(), key=lambda item: item[0] in _OPERATOR_METHODS):   # named first
         public = vars(Tensor).get(_OPERATOR_METHODS.get(name))
@@ -299,6 +288,31 @@ def _install():
         if isinstance(value, property):
             getter = _overridable(value.fget, f"{root}.Tensor.{name}.__get__", root, f"Tensor.{name}")
             setattr(Tensor, name, property(getter, value.fset, value.fdel, value.__doc__))
+
+
+def _wrapper(module, name, value):
+    """The dispatching wrapper of ``module``'s public function ``name`` (made once per function)."""
+    wrapped = _wrapped
+    if id(value) not in wrapped:
+        from . import _alias
+        home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
+        wrapped[id(value)] = _overridable(value, f"{_alias.package()}{module.__name__[len('ember'):]}.{name}", home,
+                                          name)
+        if value.__module__ == module.__name__ and value.__qualname__ == name:
+            value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
+    inner = getattr(value, "__wrapped__", None)   # the op behind a keyword-renaming wrapper, which
+    while isinstance(inner, types.FunctionType):   # library modules may hold instead
+        _inner_wrapped.setdefault(id(inner), wrapped[id(value)])
+        inner = getattr(inner, "__wrapped__", None)
+    return wrapped[id(value)]
+
+
+def loaded_on_first_use(module, name, value):
+    """``value``, a name of ``module`` that loads on first use (``ember.gru_cell``), as the namespace holds it: its
+    dispatching wrapper when the wrappers are installed already and it is a public function, else itself."""
+    if _installed and (name, value) in _dispatched_functions(types.SimpleNamespace(**{name: value})):
+        return _wrapper(module, name, value)
+    return value
 
 
 _LIBRARY_PACKAGES = ("ember.distributions",)
