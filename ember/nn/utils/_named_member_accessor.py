@@ -1,11 +1,10 @@
 """``torch.nn.utils._named_member_accessor``'s ``swap_tensor``: puts a tensor in a module's place for a parameter,
 buffer or tensor attribute and hands back what was there (tensordict swaps module state with it)."""
 from ..._tensor import Tensor
+from ...func._functional_call import _MISSING, _swap   # _MISSING: PyTorch's marker, no tensor (delete the entry)
 from ..modules.module import Module
 
 __all__ = ["swap_tensor"]
-
-_MISSING = object()   # PyTorch's marker: no tensor (to delete the entry), or none was there
 
 
 def swap_tensor(module, name, tensor, allow_missing=False):
@@ -19,24 +18,6 @@ def swap_tensor(module, name, tensor, allow_missing=False):
         raise KeyError('tensor name can\'t contain "."')
     if name == "":
         raise KeyError('tensor name can\'t be empty string ""')
-    for table in (module._parameters, module._buffers):
-        if name in table:
-            original = table[name]
-            if tensor is _MISSING:
-                del table[name]
-            else:
-                table[name] = tensor
-            return original
-    if hasattr(module, name):
-        original = getattr(module, name)
-    elif allow_missing:
-        original = _MISSING
-    else:
+    if not (allow_missing or name in module._parameters or name in module._buffers or hasattr(module, name)):
         raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
-    if original is not _MISSING and original is not None and not isinstance(original, Tensor):
-        raise TypeError(f"attribute `{name}`: {original} is not an instance of torch.Tensor")
-    if tensor is not _MISSING:
-        setattr(module, name, tensor)
-    elif hasattr(module, name):
-        delattr(module, name)
-    return original
+    return _swap(module, name, tensor)
