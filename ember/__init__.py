@@ -96,12 +96,12 @@ __version__ = "0.1.0"
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "functional", "futures", "fx", "hub", "jit", "library",
                     "quasirandom", "onnx", "testing", "types", "ao", "quantization", "_C", "__config__",
-                    "_guards") + _LAZY_CORE
+                    "_guards", "_VF") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileReader": "file_archive",
                "PyTorchFileWriter": "file_archive", "_assert": "fx._symbolic_trace",
-               "gru_cell": "nn.modules.rnn",
-               "lstm_cell": "nn.modules.rnn", "rnn_relu_cell": "nn.modules.rnn", "rnn_tanh_cell": "nn.modules.rnn",
+               **dict.fromkeys(("lstm", "gru", "rnn_tanh", "rnn_relu", "lstm_cell", "gru_cell", "rnn_tanh_cell",
+                                "rnn_relu_cell"), "nn.modules.rnn"),
                **dict.fromkeys(("qint8", "quint8", "qint32", "quint4x2", "qscheme", "per_tensor_affine",
                                 "per_channel_affine", "per_tensor_symmetric", "per_channel_symmetric",
                                 "per_channel_affine_float_qparams"), "_dtype"),   # quantization: ember.ao

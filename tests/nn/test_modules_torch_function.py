@@ -123,12 +123,6 @@ QUERIES = {"Tensor.dim", "Tensor.size", "Tensor.is_contiguous", "Tensor.numel", 
 # the same functions under other __name__s: torch's F.threshold is def _threshold, its F.logsigmoid is log_sigmoid
 ALIASES = {"_threshold": "threshold", "log_sigmoid": "logsigmoid"}
 DIFFERENT = {
-    "RNN(4, 3)": "ember's RNN/LSTM/GRU run their layer primitives; torch's call _VF.rnn_tanh/lstm/gru, which ember "
-                 "lacks as dispatching public functions",
-    "LSTM(4, 3)": "as RNN", "GRU(4, 3)": "as RNN",
-    "RNNCell(3, 2)": "torch calls torch.zeros and _VF.rnn_tanh_cell; ember.rnn_tanh_cell (a lazily loaded name) is "
-                     "not behind a dispatching wrapper",
-    "LSTMCell(3, 2)": "as RNNCell", "GRUCell(3, 2)": "as RNNCell",
     "CrossMapLRN2d(2)": "PyTorch's is a legacy autograd.Function whose forward runs Tensor methods step by step; "
                         "ember's is one op",
 }
@@ -271,3 +265,90 @@ def test_subclass_sees_the_layer_function(made):
 
     assert run(ember) == run(torch)
     assert run(ember)[1]
+
+
+RECURRENT = ["RNN(4, 3)", "RNN(4, 3, nonlinearity='relu', num_layers=2)", "LSTM(4, 3, batch_first=True)",
+             "LSTM(4, 3, proj_size=2, bidirectional=True)", "GRU(4, 3, bias=False, bidirectional=True)",
+             "RNNCell(4, 3)", "RNNCell(4, 3, nonlinearity='relu')", "LSTMCell(4, 3)", "GRUCell(4, 3, bias=False)"]
+
+
+def _recurrent_calls(lib, made, case):
+    """The calls a mode sees in ``made``'s forward over an unbatched, packed or batched input with a given state,
+    and the forward's tensors."""
+    lib.manual_seed(0)
+    with warnings.catch_warnings():   # the projection's oneDNN note
+        warnings.simplefilter("ignore")
+        layer = eval(made, vars(lib.nn))
+        cell = "Cell" in made
+        x = lib.tensor(numpy.random.default_rng(1).uniform(-1, 1, (5, 2, 4)).astype(numpy.float32))
+        first = "batch_first" in made
+        args = [x[0] if cell else x.transpose(0, 1).contiguous() if first else x]
+        if case == "unbatched":
+            args = [x[0, 0] if cell else x[:, 0]]
+        elif case == "packed":
+            args = [lib.nn.utils.rnn.pack_padded_sequence(args[0], lib.tensor([3, 5]), batch_first=first,
+                                                          enforce_sorted=False)]
+        elif case == "state":
+            sizes = (2, 3) if cell else ((2 if "bidirectional" in made else 1) * (2 if "num_layers" in made else 1),
+                                         2, 2 if "proj_size" in made else 3)
+            h = lib.full(sizes, 0.25)
+            args.append((h[..., :2] if "proj" in made else h, lib.full(sizes[:-1] + (3,), -0.5)) if "LSTM" in made
+                        else h)
+        seen = []
+
+        class Recorder(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                seen.append(_name(func))
+                return func(*args, **(kwargs or {}))
+
+        with Recorder():
+            result = layer(*args)
+    flat = []
+    for item in (result if isinstance(result, tuple) else (result,)):
+        item = getattr(item, "data", item) if not isinstance(item, lib.Tensor) else item
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return [name for name in seen if name not in QUERIES], [t.detach().numpy() for t in flat]
+
+
+@pytest.mark.parametrize("case", ["unbatched", "packed", "state"])
+@pytest.mark.parametrize("made", RECURRENT)
+def test_recurrent_calls_as_torch(made, case):
+    """Recurrent layers call torch.zeros and torch.lstm/gru/rnn_tanh/rnn_relu (the cells lstm_cell, ...) as
+    PyTorch's call them through _VF, over every input form, with PyTorch's results."""
+    if case == "packed" and "Cell" in made:
+        pytest.skip("cells take no packed sequences")
+    (expected, want), (seen, got) = _recurrent_calls(torch, made, case), _recurrent_calls(ember, made, case)
+    assert seen == expected
+    assert len(got) == len(want)
+    for value, reference in zip(got, want):
+        numpy.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn_tanh", "rnn_relu"])
+@pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])
+def test_functional_recurrent_layers_match_torch(name, packed):
+    """``torch.lstm``/``gru``/``rnn_tanh``/``rnn_relu`` (and ``torch._VF``'s, the same functions) in both of
+    PyTorch's forms, called directly with a layer's weights, give PyTorch's outputs and states."""
+    def run(lib):
+        lib.manual_seed(0)
+        kind = {"lstm": "LSTM", "gru": "GRU"}.get(name, "RNN")
+        extra = {"rnn_relu": ", nonlinearity='relu'", "lstm": ", proj_size=2"}.get(name, "")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = eval(f"{kind}(4, 3, num_layers=2, bidirectional=True{extra})", vars(lib.nn))
+            x = lib.tensor(numpy.random.default_rng(2).uniform(-1, 1, (5, 2, 4)).astype(numpy.float32))
+            h = lib.full((4, 2, 2 if name == "lstm" else 3), 0.5)
+            hx = (h, lib.full((4, 2, 3), -0.25)) if name == "lstm" else h
+            function = getattr(lib._VF, name)
+            assert function is getattr(lib, name)
+            if packed:
+                data = lib.nn.utils.rnn.pack_padded_sequence(x, lib.tensor([5, 3]))
+                result = function(data.data, data.batch_sizes, hx, layer._flat_weights, True, 2, 0.0, False, True)
+            else:
+                result = function(x, hx, layer._flat_weights, True, 2, 0.0, False, True, False)
+        return [t.detach().numpy() for t in result]
+
+    got, want = run(ember), run(torch)
+    assert len(got) == len(want)
+    for value, reference in zip(got, want):
+        numpy.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-6)

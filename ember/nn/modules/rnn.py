@@ -10,7 +10,8 @@ import warnings
 
 import numpy
 
-from ... import _dtype, ops
+import ember
+from ... import _dtype
 from ...ops import _blas, _parallel, creation, pointwise, rearrange, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
 from ...ops.linear import linear
@@ -79,16 +80,123 @@ lstm_cell = _cell("LSTM", "lstm_cell", "One LSTM step: ``(h', c')`` from ``input
 gru_cell = _cell("GRU", "gru_cell", "One GRU step: h' from ``input`` and ``hx``.")
 rnn_tanh_cell = _cell("RNN_TANH", "rnn_tanh_cell", "One Elman step: tanh(input W_ih^T + b_ih + hx W_hh^T + b_hh).")
 rnn_relu_cell = _cell("RNN_RELU", "rnn_relu_cell", "One Elman step: relu(input W_ih^T + b_ih + hx W_hh^T + b_hh).")
-_CELLS = {"LSTM": lstm_cell, "GRU": gru_cell, "RNN_TANH": rnn_tanh_cell, "RNN_RELU": rnn_relu_cell}
 
 
-def _layers(input, hx, params, module, batch_sizes):
-    return module._run(input, batch_sizes, hx, params)
+def _layer_function(mode, name):
+    """The functional layer ``torch.<name>`` in PyTorch's two forms, ``(input, hx, params, has_biases, num_layers,
+    dropout, train, bidirectional, batch_first)`` and the packed ``(data, batch_sizes, hx, params, has_biases,
+    num_layers, dropout, train, bidirectional)``: the output and the final state (``h``, or ``h, c`` for an LSTM),
+    one composite of that name (autocast's per-op policies key on it)."""
+    def layer(*args, **kwargs):
+        # the packed form has its weights fourth, where the padded one has has_biases
+        if "batch_sizes" in kwargs or (len(args) > 3 and isinstance(args[3], (list, tuple))):
+            return _packed(mode, *args, **kwargs)
+        return _padded(mode, *args, **kwargs)
+    layer.__name__ = layer.__qualname__ = name
+    layer.__doc__ = f"Runs a {mode.replace('_', ' ').lower()} layer stack over a sequence, as ``torch.{name}``."
+    return composite(name, trace_inside=True)(layer)
 
 
-# The whole recurrence, one composite per mode under ATen's op names (autocast's per-op policies key on them)
-_LAYERS = {mode: composite(name, trace_inside=True)(_layers)
-           for mode, name in (("LSTM", "lstm"), ("GRU", "gru"), ("RNN_TANH", "rnn_tanh"), ("RNN_RELU", "rnn_relu"))}
+def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    if input.size(1 if batch_first else 0) == 0:
+        raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
+    state = tuple(hx) if mode == "LSTM" else (hx,)
+    projections = _has_projections(mode, state)
+    if projections and input.device.type == "cpu":
+        _warn_projections_once()
+    sequence = input.transpose(0, 1) if batch_first else input
+    steps, batch = sequence.shape[:2]
+    data = sequence.reshape(steps * batch, sequence.shape[2])
+    output, hidden = _recurrence(mode, data, [batch] * steps, state, params, has_biases, num_layers, dropout, train,
+                                 bidirectional, projections)
+    output = output.reshape(steps, batch, output.shape[-1])
+    if batch_first:   # PyTorch's LSTM transposes a copy, its GRU and RNN in place (transpose_)
+        output = name_node(output.transpose(0, 1), "TransposeBackward0" if mode == "LSTM" else "TransposeBackward1")
+    else:
+        output = name_node(output, _output_node(mode, data, bidirectional, projections))
+    return (output,) + hidden
+
+
+def _packed(mode, data, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional):
+    sizes = [int(n) for n in batch_sizes.tolist()]
+    state = tuple(hx) if mode == "LSTM" else (hx,)
+    projections = _has_projections(mode, state)
+    if mode == "LSTM":   # PyTorch's LSTM.forward leaves a packed input's state unchecked
+        _check_packed_state(state, params, num_layers * (2 if bidirectional else 1), sizes[0])
+    if projections and data.device.type == "cpu":
+        _warn_projections_once()
+    output, hidden = _recurrence(mode, data, sizes, state, params, has_biases, num_layers, dropout, train,
+                                 bidirectional, projections)
+    return (name_node(output, "CatBackward0"),) + hidden
+
+
+def _has_projections(mode, state):
+    return mode == "LSTM" and state[0].shape[-1] != state[1].shape[-1]
+
+
+def _check_packed_state(state, params, directions, batch):
+    """LSTM.check_forward_args' sizes of ``(h, c)`` for a packed input (``params[1]``: the first ``weight_hh``)."""
+    expected = ((directions, batch, params[1].shape[1]), (directions, batch, params[1].shape[0] // 4))
+    for index, (part, size) in enumerate(zip(state, expected)):
+        if tuple(part.shape) != size:
+            raise RuntimeError(f"Expected hidden[{index}] size {size}, got {list(part.shape)}")
+
+
+def _output_node(mode, data, bidirectional, projections):
+    """The node PyTorch's CPU kernels end a padded sequence's output with: the two directions' cat, oneDNN's
+    LSTM layer (float32 and bfloat16, without projections), else the stack of the steps."""
+    if bidirectional:
+        return "CatBackward0"
+    if mode == "LSTM" and not projections and data.dtype in (_dtype.float32, _dtype.bfloat16) and \
+            data.device.type == "cpu":
+        return "MkldnnRnnLayerBackward0"
+    return "StackBackward0"
+
+
+def _recurrence(mode, data, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+                projections):
+    """All layers and directions over packed ``data`` with the flat ``params`` (per layer and direction: w_ih,
+    w_hh, then b_ih, b_hh with biases, w_hr with projections); returns the last layer's packed output and the
+    final state parts stacked as (num_layers * num_directions, batch, size)."""
+    num_directions = 2 if bidirectional else 1
+    count = (4 if has_biases else 2) + projections
+    initial = [shape.unbind(part, 0) for part in hx]
+    finals = [[] for _ in hx]
+    for layer in range(num_layers):
+        results = [None] * num_directions
+
+        def run(start, stop, layer=layer, data=data):
+            for direction in range(start, stop):
+                index = layer * num_directions + direction
+                weights = params[index * count:(index + 1) * count]
+                biases = weights[2:4] if has_biases else (None, None)
+                results[direction] = _run_direction(mode, data, batch_sizes, tuple(p[index] for p in initial),
+                                                    weights[0], weights[1], *biases,
+                                                    weights[-1] if projections else None, reverse=direction == 1)
+        if num_directions == 2 and _parallel.num_threads() > 1 and type(data._data) is numpy.ndarray:
+            # the directions are independent: one on each intra-op thread, with one BLAS thread each (a
+            # recurrent step's products gain nothing from a second: _blas.small_products)
+            with _blas.small_products(0):
+                _parallel.parallel_for(2, run)
+        else:
+            run(0, num_directions)
+        outputs = [output for output, _ in results]
+        for _, state in results:
+            for final, part in zip(finals, state):
+                final.append(part)
+        data = outputs[0] if num_directions == 1 else rearrange.cat(outputs, 1)
+        if dropout and train and layer < num_layers - 1:
+            data = _dropout(data, dropout, True)
+    return data, tuple(rearrange.stack(final) for final in finals)
+
+
+lstm = _layer_function("LSTM", "lstm")
+gru = _layer_function("GRU", "gru")
+rnn_tanh = _layer_function("RNN_TANH", "rnn_tanh")
+rnn_relu = _layer_function("RNN_RELU", "rnn_relu")
+# the public names the modules call, looked up in the torch namespace at each call (where the wrappers are)
+_FUNCTIONS = {"LSTM": "lstm", "GRU": "gru", "RNN_TANH": "rnn_tanh", "RNN_RELU": "rnn_relu"}
+_CELLS = {"LSTM": "lstm_cell", "GRU": "gru_cell", "RNN_TANH": "rnn_tanh_cell", "RNN_RELU": "rnn_relu_cell"}
 
 
 def _run_direction(mode, data, batch_sizes, state0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
@@ -213,26 +321,34 @@ class RNNBase(Module):
         """The hidden state with its batch reordered by ``permutation`` (unchanged for None)."""
         if permutation is None:
             return hx
-        return ops.indexing.index_select(hx, 1, permutation)
+        return hx.index_select(1, permutation)
 
     # --- forward -----------------------------------------------------------------------------------------------
     def forward(self, input, hx=None):
         """Runs the layers over ``input`` ((L, N, H_in), (N, L, H_in) when batch_first, (L, H_in) unbatched, or a
         PackedSequence) from ``hx`` (zeros when None); returns ``(output, h_n)``, or ``(output, (h_n, c_n))``
-        for an LSTM."""
+        for an LSTM. The recurrence is ``torch.lstm``/``gru``/``rnn_tanh``/``rnn_relu``, called as PyTorch's
+        forward calls ``_VF``'s, so a mode or a subclass sees that one call."""
         lstm = self.mode == "LSTM"
+        function = getattr(ember, _FUNCTIONS[self.mode])
         if isinstance(input, PackedSequence):
             data, batch_sizes, sorted_indices, unsorted_indices = input
-            sizes = [int(n) for n in batch_sizes.tolist()]
-            batched, padded = True, False
-            hx = self._default_hidden(data, sizes[0]) if hx is None else self.permute_hidden(hx, sorted_indices)
-            self.check_forward_args(data, hx, batch_sizes)
+            max_batch_size = batch_sizes[0]
+            if hx is None:
+                hx = self._default_hidden(data, max_batch_size)
+            else:
+                hx = self.permute_hidden(hx, sorted_indices)
+            if not lstm:   # PyTorch's LSTM checks nothing here (lstm checks the state's sizes)
+                self.check_forward_args(data, hx, batch_sizes)
+            result = function(data, batch_sizes, hx, self._flat_weights, self.bias, self.num_layers, self.dropout,
+                              self.training, self.bidirectional)
+            output = PackedSequence(result[0], batch_sizes, sorted_indices, unsorted_indices)
         else:
-            batch_sizes = sorted_indices = unsorted_indices = None
+            sorted_indices = unsorted_indices = None
             if input.dim() not in (2, 3):
                 instead = " tensor instead" if self.mode.startswith("RNN") else " instead"
                 raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D{instead}")
-            batched, padded = input.dim() == 3, True
+            batched = input.dim() == 3
             batch_dim = 0 if self.batch_first else 1
             if not batched:
                 input = input.unsqueeze(batch_dim)
@@ -241,85 +357,24 @@ class RNNBase(Module):
             else:
                 hx = _unsqueeze_hidden(hx, batched, lstm)
             self.check_forward_args(input, hx, None)
-            if input.size(1 - batch_dim) == 0:
-                raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-            sequence = input.transpose(0, 1) if self.batch_first else input
-            steps, batch = sequence.shape[:2]
-            sizes = [batch] * steps
-            data = sequence.reshape(steps * batch, self.input_size)
-        if lstm and self.proj_size > 0 and data.device.type == "cpu":
-            _warn_projections_once()
-        output, hidden = _LAYERS[self.mode](data, hx if lstm else (hx,), self._flat_weights, self, sizes)
-        if padded:
-            output = output.reshape(steps, batch, output.shape[-1])
-            if self.batch_first:   # PyTorch's LSTM transposes a copy, its GRU and RNN in place (transpose_)
-                output = name_node(output.transpose(0, 1), "TransposeBackward0" if lstm else "TransposeBackward1")
-            else:
-                output = name_node(output, self._output_node(data))
+            result = function(input, hx, self._flat_weights, self.bias, self.num_layers, self.dropout,
+                              self.training, self.bidirectional, self.batch_first)
+            output = result[0]
             if not batched:
                 output = output.squeeze(batch_dim)
-                hidden = tuple(h.squeeze(1) for h in hidden)
-        else:
-            output = PackedSequence(name_node(output, "CatBackward0"), batch_sizes, sorted_indices, unsorted_indices)
-        hidden = self.permute_hidden(hidden, unsorted_indices) if lstm else \
-            self.permute_hidden(hidden[0], unsorted_indices)
-        return output, hidden
-
-    def _output_node(self, data):
-        """The node PyTorch's CPU kernels end a padded sequence's output with: the two directions' cat, oneDNN's
-        LSTM layer (float32 and bfloat16, without projections), else the stack of the steps."""
-        if self.bidirectional:
-            return "CatBackward0"
-        if self.mode == "LSTM" and self.proj_size == 0 and data.dtype in (_dtype.float32, _dtype.bfloat16) and \
-                data.device.type == "cpu":
-            return "MkldnnRnnLayerBackward0"
-        return "StackBackward0"
+                result = (output,) + tuple(h.squeeze(1) for h in result[1:])
+        hidden = result[1:] if lstm else result[1]
+        return output, self.permute_hidden(hidden, unsorted_indices)
 
     def _default_hidden(self, input, batch):
         num_directions = 2 if self.bidirectional else 1
         real_hidden_size = self.proj_size if self.proj_size > 0 else self.hidden_size
-        h = creation.zeros(self.num_layers * num_directions, batch, real_hidden_size, dtype=input.dtype,
-                           device=input.device)
+        h = ember.zeros(self.num_layers * num_directions, batch, real_hidden_size, dtype=input.dtype,
+                        device=input.device)
         if self.mode != "LSTM":
             return h
-        return h, creation.zeros(self.num_layers * num_directions, batch, self.hidden_size, dtype=input.dtype,
-                                 device=input.device)
-
-    def _run(self, data, batch_sizes, hx, params):
-        """All layers and directions over packed ``data`` with ``params`` (``_flat_weights``, as the caller cast
-        them); returns the last layer's packed output and the final state parts stacked as
-        (num_layers * num_directions, batch, size)."""
-        num_directions = 2 if self.bidirectional else 1
-        named = dict(zip(self._flat_weights_names, params))
-        initial = [shape.unbind(part, 0) for part in hx]
-        finals = [[] for _ in hx]
-        for layer in range(self.num_layers):
-            results = [None] * num_directions
-
-            def run(start, stop, layer=layer, data=data):
-                for direction in range(start, stop):
-                    index = layer * num_directions + direction
-                    suffix = "_reverse" if direction == 1 else ""
-                    weights = [named.get(f"{kind}_l{layer}{suffix}")
-                               for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")]
-                    results[direction] = _run_direction(self.mode, data, batch_sizes,
-                                                        tuple(p[index] for p in initial), *weights,
-                                                        reverse=direction == 1)
-            if num_directions == 2 and _parallel.num_threads() > 1 and type(data._data) is numpy.ndarray:
-                # the directions are independent: one on each intra-op thread, with one BLAS thread each (a
-                # recurrent step's products gain nothing from a second: _blas.small_products)
-                with _blas.small_products(0):
-                    _parallel.parallel_for(2, run)
-            else:
-                run(0, num_directions)
-            outputs = [output for output, _ in results]
-            for _, state in results:
-                for final, part in zip(finals, state):
-                    final.append(part)
-            data = outputs[0] if num_directions == 1 else rearrange.cat(outputs, 1)
-            if self.dropout and self.training and layer < self.num_layers - 1:
-                data = _dropout(data, self.dropout, True)
-        return data, tuple(rearrange.stack(final) for final in finals)
+        return h, ember.zeros(self.num_layers * num_directions, batch, self.hidden_size, dtype=input.dtype,
+                              device=input.device)
 
     def extra_repr(self):
         s = "{input_size}, {hidden_size}"
@@ -437,7 +492,7 @@ class LSTM(RNNBase):
         """(h, c) with their batch reordered by ``permutation`` (unchanged for None)."""
         if permutation is None:
             return hx
-        return tuple(ops.indexing.index_select(part, 1, permutation) for part in hx)
+        return tuple(part.index_select(1, permutation) for part in hx)
 
 
 class GRU(RNNBase):
@@ -499,15 +554,15 @@ class RNNCellBase(Module):
         if not batched:
             input = input.unsqueeze(0)
         if hx is None:
-            zeros = creation.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
+            zeros = ember.zeros(input.size(0), self.hidden_size, dtype=input.dtype, device=input.device)
             hx = (zeros,) * parts
         elif not batched:
             hx = tuple(part.unsqueeze(0) for part in hx)
         if mode == "LSTM":
             _check_lstm_state(hx)
         self._check_step(input, hx)
-        state = _CELLS[mode](input, hx if mode == "LSTM" else hx[0], self.weight_ih, self.weight_hh, self.bias_ih,
-                             self.bias_hh)
+        state = getattr(ember, _CELLS[mode])(input, hx if mode == "LSTM" else hx[0], self.weight_ih, self.weight_hh,
+                                             self.bias_ih, self.bias_hh)
         state = state if mode == "LSTM" else (state,)
         return state if batched else tuple(part.squeeze(0) for part in state)
 
