@@ -348,6 +348,16 @@ def wrap_dims(dim, ndim):
     return dims
 
 
+def out_dtype(out, dtype):
+    """A factory's dtype under ``out=``: ``out``'s when none is given, else PyTorch's error where they differ."""
+    if dtype is None:
+        return out.dtype
+    if _dtype.as_dtype(dtype) is not out.dtype:
+        raise RuntimeError(f"dtype {_dtype.scalar_type_name(_dtype.as_dtype(dtype))} does not match dtype of out "
+                           f"parameter ({_dtype.scalar_type_name(out.dtype)})")
+    return dtype
+
+
 def write_out(out, result, name="op"):
     """Implements ``out=``: stores ``result`` in ``out`` (resizing it if needed) and returns ``out``."""
     if out is None:

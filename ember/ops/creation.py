@@ -14,7 +14,7 @@ from .._tensor import Size, Tensor, _init, _make
 from ..autograd._saved import _type_name
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import real_scalar
-from ._util import argument_error, shape_arg, tensor_method, warn_once
+from ._util import argument_error, out_dtype, shape_arg, tensor_method, warn_once, write_out
 from .conversion import _dense_order
 
 __all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_file", "from_numpy", "from_dlpack", "to_dlpack",
@@ -623,6 +623,9 @@ def _like_layout(input, memory_format):
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of zeros of the given shape."""
+    if out is not None:
+        return write_out(out, zeros(*size, dtype=out_dtype(out, dtype), device=device or out.device,
+                                    requires_grad=requires_grad), "zeros")
     shape = shape_arg(size)
     if any(s < 0 for s in shape):
         raise RuntimeError("zeros: Dimension size must be non-negative.")   # PyTorch's own wording for zeros
@@ -631,12 +634,18 @@ def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=F
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of ones of the given shape."""
+    if out is not None:
+        return write_out(out, ones(*size, dtype=out_dtype(out, dtype), device=device or out.device,
+                                   requires_grad=requires_grad), "ones")
     return _factory(shape_arg(size), 1, dtype, device, requires_grad)
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
           memory_format=None):
     """An uninitialised tensor of the given shape (laid out in ``memory_format``'s order when given)."""
+    if out is not None:
+        return write_out(out, empty(*size, dtype=out_dtype(out, dtype), device=device or out.device,
+                                    requires_grad=requires_grad, memory_format=memory_format), "empty")
     shape = shape_arg(size)
     return _factory(shape, None, dtype, device, requires_grad, _order_of(memory_format, len(shape)))
 
@@ -690,6 +699,9 @@ def _fill_dtype(fill_value):
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A tensor of the given shape filled with ``fill_value``; dtype follows the fill value as in PyTorch."""
+    if out is not None:
+        return write_out(out, full(size, fill_value, dtype=out_dtype(out, dtype), device=device or out.device,
+                                   requires_grad=requires_grad), "full")
     fill_value = _number(fill_value)
     if dtype is None:
         dtype = _fill_dtype(fill_value)
@@ -789,6 +801,9 @@ def _int_args(*values):
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """An ``n`` by ``m`` matrix with ones on the diagonal."""
+    if out is not None:
+        return write_out(out, eye(n, m, dtype=out_dtype(out, dtype), device=device or out.device,
+                                  requires_grad=requires_grad), "eye")
     if type(n) is not int or m is not None and type(m) is not int:
         _int_args(n, m)
     for name, value in (("n", n), ("m", m)):

@@ -6,7 +6,7 @@ import numpy
 
 from .. import _backend, _dtype, _runtime
 from .._warnings import warn
-from ._util import argument_error
+from ._util import argument_error, out_dtype, write_out
 from .creation import _dtype_arg, _finish, _number
 
 __all__ = ["arange", "range", "linspace", "logspace"]
@@ -59,6 +59,9 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
 
     The length is ``ceil((end - start) / step)`` computed in double precision, as in PyTorch.
     """
+    if out is not None:
+        return write_out(out, arange(start, end, step, dtype=out_dtype(out, dtype), device=device or out.device,
+                                     requires_grad=requires_grad), "arange")
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start
@@ -95,13 +98,19 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
     warn("torch.range is deprecated and will be removed in a future release because its behavior is inconsistent "
          "with Python's range builtin. Instead, use torch.arange, which produces values in [start, end).",
          UserWarning, stacklevel=2)
+    if out is not None:
+        dtype = out_dtype(out, dtype)
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     count = int(numpy.floor((float(_number(end)) - float(_number(start))) / float(_number(step)))) + 1
-    return arange(start, start + count * step, step, dtype=dtype, device=device, requires_grad=requires_grad)
+    return arange(start, start + count * step, step, out=out, dtype=dtype, device=device,
+                  requires_grad=requires_grad)
 
 
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    if out is not None:
+        return write_out(out, linspace(start, end, steps, dtype=out_dtype(out, dtype), device=device or out.device,
+                                       requires_grad=requires_grad), "linspace")
     start, end = _number(start), _number(end)
     if not isinstance(steps, (int, numpy.integer)) or isinstance(steps, bool):
         raise TypeError(f"linspace(): argument 'steps' must be int, not {type(steps).__name__}")
@@ -188,6 +197,9 @@ def _trailing_zeros(n):
 
 def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """``steps`` values from ``base**start`` to ``base**end`` spaced evenly on a log scale."""
+    if out is not None:
+        return write_out(out, logspace(start, end, steps, base, dtype=out_dtype(out, dtype),
+                                       device=device or out.device, requires_grad=requires_grad), "logspace")
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
     if dtype.numpy in (numpy.float32, numpy.float64) and steps > 1:
         exponents = _backend.xp_for(_backend.as_device(device)).asarray(_log_exponents(start, end, steps, dtype.numpy))
