@@ -243,7 +243,9 @@ def _overridable(function, name, home, qualname, public=None):
             return _dispatch(public or dispatching, args, kwargs)
         return function(*args, **kwargs)
     functools.update_wrapper(dispatching, function)
+    # named as installed (Tensor.__setitem__ is _setitem, torch.absolute is abs): handlers read PyTorch's names
     dispatching.__module__, dispatching.__qualname__ = home, qualname
+    dispatching.__name__ = qualname.rpartition(".")[2]
     _names[dispatching] = name
     return dispatching
 
@@ -254,10 +256,13 @@ def _namespaces():
 
 
 def _dispatched_functions(module):
-    """``(name, function)`` of ``module``'s public functions that dispatch (wrapped or not yet)."""
+    """``(name, function)`` of ``module``'s public functions that dispatch (wrapped or not yet); a namespace whose
+    PyTorch functions are Python that dispatches only some of them (``nn.init``) names those in ``_DISPATCHED``."""
+    only = getattr(module, "_DISPATCHED", None)
     return [(name, value) for name, value in list(vars(module).items())
             if not name.startswith("_") and name not in _NOT_DISPATCHED and isinstance(value, types.FunctionType)
-            and value not in _PLAIN_METHODS and (unwrapped(value).__module__ or "").startswith("ember")]
+            and value not in _PLAIN_METHODS and (unwrapped(value).__module__ or "").startswith("ember")
+            and (only is None or name in only)]
 
 
 def _dispatched_methods():

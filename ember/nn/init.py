@@ -1,9 +1,15 @@
-"""Parameter initialisation (``nn.init``): in-place fills with PyTorch's formulas for fan-in, fan-out and gain."""
+"""Parameter initialisation (``nn.init``): in-place fills with PyTorch's formulas for fan-in, fan-out and gain.
+
+As PyTorch's, only ``_DISPATCHED`` hand themselves to ``__torch_function__``; the others run the public functions
+and Tensor methods PyTorch's run, which a mode or a subclass sees."""
 import math
 import warnings
 
+import ember
 from .._warnings import warn as _warn   # stacklevel past the __torch_function__ dispatch wrappers
 from ..autograd.grad_mode import no_grad
+
+_DISPATCHED = ("uniform_", "normal_", "constant_", "kaiming_uniform_")
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -47,23 +53,34 @@ def _calculate_correct_fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fills with values drawn from U(a, b)."""
-    with no_grad():
-        return tensor.uniform_(a, b, generator=generator)
+    return _no_grad_uniform_(tensor, a, b, generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fills with values drawn from N(mean, std^2)."""
+    return _no_grad_normal_(tensor, mean, std, generator)
+
+
+def _no_grad_uniform_(tensor, a, b, generator):
+    with no_grad():
+        return tensor.uniform_(a, b, generator=generator)
+
+
+def _no_grad_normal_(tensor, mean, std, generator):
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
+
+
+def _no_grad_fill_(tensor, val):
+    if tensor.is_meta:   # nothing to fill (a fill of a meta tensor would still compute one at full size)
+        return tensor
+    with no_grad():
+        return tensor.fill_(val)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fills with N(mean, std^2) values truncated to [a, b], by PyTorch's rejection sampling (so seeded draws
     match PyTorch's): redrawn normals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]."""
-    from ..ops.creation import empty_like
-    from ..ops.creation import tensor as make_tensor
-    from ..ops.pointwise import where
-
     def norm_cdf(x):
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
     if mean < a - 2 * std or mean > b + 2 * std:
@@ -73,13 +90,14 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         return tensor
     with no_grad():
         if norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std) > 0.3:
-            low, high = (make_tensor(v, dtype=tensor.dtype).item() for v in (a, b))
+            low, high = (tensor.new_tensor(v, device="cpu").item() for v in (a, b))
             result = tensor.normal_(mean, std, generator=generator)
             while True:
                 mask = (result < low) | (result > high)
                 if not mask.any():
                     break
-                result = where(mask, empty_like(result).normal_(mean, std, generator=generator), result)
+                result = ember.where(mask, ember.empty_like(result).normal_(mean, std, generator=generator),
+                                     result)
             if result is not tensor:
                 tensor.copy_(result)
             return tensor
@@ -88,14 +106,14 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         def rejected(candidates, accept):
             log_pdf = candidates.sub_(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
             return accept.uniform_(generator=generator).log_().gt(log_pdf)
-        candidates, accept = empty_like(tensor), empty_like(tensor)
+        candidates, accept = ember.empty_like(tensor), ember.empty_like(tensor)
         tensor.uniform_(a, b, generator=generator)
         pending = rejected(candidates.copy_(tensor), accept)
         result = tensor
         while pending.any():
             candidates.uniform_(a, b, generator=generator)
-            result = where(pending, candidates, result)
-            pending = where(pending, rejected(candidates, accept), pending)
+            result = ember.where(pending, candidates, result)
+            pending = ember.where(pending, rejected(candidates, accept), pending)
         if result is not tensor:
             tensor.copy_(result)
         return tensor
@@ -103,20 +121,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 def constant_(tensor, val):
     """Fills with ``val``."""
-    if tensor.is_meta:   # nothing to fill (a fill of a meta tensor would still compute one at full size)
-        return tensor
-    with no_grad():
-        return tensor.fill_(val)
+    return _no_grad_fill_(tensor, val)
 
 
 def ones_(tensor):
     """Fills with ones."""
-    return constant_(tensor, 1.0)
+    return _no_grad_fill_(tensor, 1.0)
 
 
 def zeros_(tensor):
     """Fills with zeros."""
-    return constant_(tensor, 0.0)
+    if tensor.is_meta:
+        return tensor
+    with no_grad():
+        return tensor.zero_()
 
 
 def eye_(tensor):
@@ -125,9 +143,9 @@ def eye_(tensor):
         raise ValueError("Only tensors with 2 dimensions are supported")
     if tensor.is_meta:
         return tensor
-    from ..ops.creation import eye
     with no_grad():
-        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype))
+        ember.eye(*tensor.shape, out=tensor, requires_grad=tensor.requires_grad)
+    return tensor
 
 
 def dirac_(tensor, groups=1):
@@ -140,12 +158,10 @@ def dirac_(tensor, groups=1):
         return tensor
     with no_grad():
         tensor.zero_()
-        data = tensor._data
+        centre = tuple(s // 2 for s in tensor.shape[2:])
         for g in range(groups):
             for d in range(smallest):
-                centre = tuple(s // 2 for s in tensor.shape[2:])
-                data[(g * out_per_group + d, d) + centre] = 1
-        tensor._version_counter[0] += 1
+                tensor[(g * out_per_group + d, d) + centre] = 1
     return tensor
 
 
@@ -153,13 +169,13 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Glorot uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))   # PyTorch's rounding order
-    return uniform_(tensor, -bound, bound, generator)
+    return _no_grad_uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """Glorot normal: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
+    return _no_grad_normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -169,7 +185,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan))   # PyTorch's rounding order
-    return uniform_(tensor, -bound, bound, generator)
+    return _no_grad_uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -178,7 +194,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
         _warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
+    return _no_grad_normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
 
 
 def orthogonal_(tensor, gain=1, generator=None):
@@ -211,16 +227,13 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
         raise ValueError("Only tensors with 2 dimensions are supported")
     if tensor.is_meta:
         return tensor
-    import math as _math
     rows, cols = tensor.shape
-    zeros = int(_math.ceil(sparsity * rows))
-    from ..ops.random import randperm
+    zeros = int(math.ceil(sparsity * rows))
     with no_grad():
         tensor.normal_(0, std, generator=generator)
         for c in range(cols):
             # PyTorch draws these permutations from the default generator, whatever ``generator`` is.
-            tensor._data[randperm(rows).numpy()[:zeros], c] = 0
-        tensor._version_counter[0] += 1
+            tensor[ember.randperm(rows)[:zeros], c] = 0
     return tensor
 
 

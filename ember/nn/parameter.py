@@ -88,12 +88,12 @@ class UninitializedTensorMixin:
 
     def materialize(self, shape, device=None, dtype=None):
         """Allocates storage of ``shape`` (uninitialised values) and becomes a regular parameter or buffer."""
-        from ..ops.creation import empty
+        import ember   # the public empty, which a mode sees as in PyTorch
         if device is None:
             device = self._data_device()
         if dtype is None:
             dtype = self.dtype
-        self._data = empty(tuple(shape) if not isinstance(shape, int) else (shape,), device=device, dtype=dtype)._data
+        self._data = ember.empty(shape, device=device, dtype=dtype)._data
         self.__class__ = self.cls_to_become
 
     def _data_device(self):

@@ -352,3 +352,53 @@ def test_functional_recurrent_layers_match_torch(name, packed):
     assert len(got) == len(want)
     for value, reference in zip(got, want):
         numpy.testing.assert_allclose(value, reference, rtol=1e-5, atol=1e-6)
+
+
+INITS = {"ones_": (), "zeros_": (), "constant_": (0.5,), "eye_": (), "dirac_": (2,), "uniform_": (-0.5, 0.5),
+         "normal_": (0.0, 2.0), "xavier_uniform_": (), "xavier_normal_": (), "kaiming_uniform_": (),
+         "kaiming_normal_": (), "trunc_normal_": (), "trunc_normal_ narrow": (0.0, 1.0, 2.0, 2.5), "sparse_": (0.5,)}
+
+
+@pytest.mark.parametrize("name", INITS)
+def test_init_calls_as_torch(name):
+    """``nn.init`` functions hand themselves to a mode where PyTorch's do (uniform_, normal_, constant_,
+    kaiming_uniform_) and otherwise make PyTorch's calls (ones_ fills, zeros_ zeroes, eye_ calls eye, ...), with
+    PyTorch's values from the same seed."""
+    def run(lib):
+        lib.manual_seed(0)
+        tensor = lib.empty(4, 4, 3) if name == "dirac_" else lib.empty(6, 5)
+        seen = []
+
+        class Recorder(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                seen.append(_name(func))
+                return func(*args, **(kwargs or {}))
+
+        with Recorder():
+            getattr(lib.nn.init, name.split()[0])(tensor, *INITS[name])
+        return [call for call in seen if call not in QUERIES], tensor.numpy()
+
+    (expected, want), (seen, got) = run(torch), run(ember)
+    assert seen == expected
+    numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+def test_materialize_calls_public_empty():
+    """``UninitializedParameter.materialize`` and ``UninitializedBuffer.materialize`` allocate through the public
+    ``empty``, which a mode sees as in PyTorch."""
+    def run(lib):
+        seen = []
+
+        class Recorder(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                seen.append(_name(func))
+                return func(*args, **(kwargs or {}))
+
+        parameter, buffer = lib.nn.parameter.UninitializedParameter(), lib.nn.parameter.UninitializedBuffer()
+        with Recorder():
+            parameter.materialize((2, 3))
+            buffer.materialize(4, dtype=lib.float64)
+        return ([call for call in seen if call not in QUERIES], type(parameter).__name__, tuple(parameter.shape),
+                type(buffer).__name__, tuple(buffer.shape), str(buffer.dtype).rpartition(".")[2])
+
+    assert run(ember) == run(torch)
