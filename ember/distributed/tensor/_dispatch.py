@@ -7,9 +7,11 @@ import inspect
 
 from ... import overrides
 from ..._tensor import Size, Tensor, _make
+from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
-from ._ops_matrix import einsum_strategy, matmul_equation, output_shape
+from ._ops_matrix import cheapest, einsum_strategy, matmul_equation, output_shape
+from ._ops_nn import POOLS, attention_strategies, pool_rank, pool_strategies
 from ._redistribute import local_shape_and_offset, normalized
 from .placement_types import Partial, Replicate, Shard, _NormPartial, _StridedShard
 
@@ -95,6 +97,10 @@ def dispatch(func, args, kwargs):
         return _rowwise(name, inner, args, kwargs)
     if name == "embedding":
         return _embedding(name, inner, args, kwargs)
+    if name in POOLS:
+        return _pool(name, inner, args, kwargs)
+    if name == "scaled_dot_product_attention":
+        return _attention(inner, args, kwargs)
     if name in _PERMUTING or name in _RESHAPING:
         return _shape_op(name, inner, args, kwargs)
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
@@ -511,6 +517,57 @@ def _embedding(name, inner, args, kwargs):
     return _wrap(result, spec)
 
 
+# --- pooling and attention ----------------------------------------------------------------------------------------
+
+def _pool(name, inner, args, kwargs):
+    """Pooling by PyTorch's strategies (``_ops_nn``): the input laid out as the cheapest keeps it, the op on the
+    local part, its outputs (values and indices) laid out alike. An adaptive average to an output of ones is a mean
+    over the spatial dims, as PyTorch computes it."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = dict(bound.arguments)
+    self, n = given.pop("input"), pool_rank(name)
+    if name.startswith("adaptive_avg_pool"):
+        size = given["output_size"]
+        if all(s == 1 for s in ((size,) * n if isinstance(size, int) else size)) and self.ndim > n:
+            import ember
+            return ember.mean(self, tuple(range(-n, 0)), keepdim=True)
+    mesh = _check_operands(name, _dtensors(args, kwargs), args, kwargs)
+    if name.startswith("lp_pool") and any(p.is_partial() for p in self.placements):   # (its power is not linear)
+        self = self.redistribute(mesh, [Replicate() if p.is_partial() else p for p in self.placements])
+    (wanted,), out, _ = cheapest(pool_strategies(name, self.ndim), [self])
+    local = _local(self, wanted, out)
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(local, **given)
+    shape = list((result[0] if isinstance(result, tuple) else result).shape)
+    for placement in out:
+        if placement.is_shard():   # (pooling keeps the batch and channel dims' sizes)
+            shape[placement.dim] = self.shape[placement.dim]
+    return _wrap(result, DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape)))
+
+
+def _attention(inner, args, kwargs):
+    """``scaled_dot_product_attention`` by PyTorch's strategies for its attention kernels (``_ops_nn``): query,
+    key, value and a DTensor mask laid out as the cheapest keeps them, attention of the local parts (each rank
+    draws its own dropout), the output laid out alike."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = dict(bound.arguments)
+    query, key, value, mask = given["query"], given["key"], given["value"], given.get("attn_mask")
+    operands = [query, key, value] + ([mask] if isinstance(mask, Tensor) else [])
+    if not all(isinstance(t, DTensor) for t in operands):
+        raise RuntimeError("aten.scaled_dot_product_attention.default got mixed torch.Tensor and DTensor, need to "
+                           "convert all torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands("scaled_dot_product_attention", operands, args, kwargs)
+    grouped = query.ndim == 4 and key.shape[1] != query.shape[1]
+    strategies = attention_strategies(query.ndim, tuple(mask.shape) if len(operands) == 4 else None, grouped)
+    wanted, out, _ = cheapest(strategies, operands)
+    shape = tuple(query.shape[:-1]) + (value.shape[-1],)
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    for key_name, operand, placements in zip(("query", "key", "value", "attn_mask"), operands, wanted):
+        given[key_name] = _local(operand, placements, out)
+    with overrides.DisableTorchFunctionSubclass():
+        return _wrap(inner(**given), spec)
+
+
 # --- reductions ------------------------------------------------------------------------------------------------
 
 _PARTIAL_OF = {"sum": "sum", "mean": "sum", "amax": "max", "max": "max", "amin": "min", "min": "min"}
@@ -536,7 +593,7 @@ def _reduction(name, inner, args, kwargs):
     partial = _NormPartial(order) if name in ("vector_norm", "norm") else Partial(_PARTIAL_OF[name])
     placements = []
     for placement in self.placements:
-        if placement.is_partial() and not (name == "sum" and placement == Partial("sum")):
+        if placement.is_partial() and placement != {"sum": Partial("sum"), "mean": Partial("avg")}.get(name):
             placement = Replicate()
         placements.append(placement)
     out_placements = []
@@ -549,17 +606,37 @@ def _reduction(name, inner, args, kwargs):
             out_placements.append(placement)
     shape = tuple(1 if d in reduced else size for d, size in enumerate(self.shape) if keepdim or d not in reduced)
     spec = DTensorSpec(self.device_mesh, tuple(out_placements), Size(shape), contiguous_stride(shape))
-    if name == "mean":
-        count = 1
-        for d in reduced:
-            count *= self.shape[d]
-        import ember
-        total = _reduction("sum", overrides.unwrapped(ember.sum), (self,) + tuple(args[1:]), kwargs)
-        return (total / count).redistribute(self.device_mesh, [Replicate()] * self.device_mesh.ndim)
+    averaged = 1   # the number of shards a mean averages (each part's gradient is its share of the whole's)
+    if name == "mean":   # an average of even shards is their averages' average; uneven ones are gathered first
+        for mesh_dim, placement in enumerate(placements):
+            if placement.is_shard() and placement.dim in reduced and \
+                    self.shape[placement.dim] % self.device_mesh.size(mesh_dim):
+                placements[mesh_dim] = out_placements[mesh_dim] = Replicate()
+            elif placement.is_shard() and placement.dim in reduced:
+                out_placements[mesh_dim] = Partial("avg")
+                averaged *= self.device_mesh.size(mesh_dim)
+        spec = spec.with_placements(tuple(out_placements))
     local = self if tuple(placements) == self.placements else self.redistribute(self.device_mesh, placements)
     if local._data.size == 0 and partial.reduce_op in ("max", "min") and self.numel():
         return _empty_extreme(local, partial, spec)
-    return _run(inner, (local,) + tuple(args[1:]), kwargs, {}, spec)
+    if averaged == 1:
+        return _run(inner, (local,) + tuple(args[1:]), kwargs, {}, spec)
+    part = _ScaledGradient.apply(_local(local, None, spec.placements), 1 / averaged)
+    with overrides.DisableTorchFunctionSubclass():
+        return _wrap(inner(part, *args[1:], **kwargs), spec)
+
+
+class _ScaledGradient(Function):
+    """The identity, whose gradient is scaled by ``factor``."""
+
+    @staticmethod
+    def forward(ctx, tensor, factor):
+        ctx.factor = factor
+        return _make(tensor._data)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * ctx.factor, None
 
 
 def _empty_extreme(dtensor, partial, spec):
@@ -698,7 +775,8 @@ def _viewed_shard(dim, mesh, mesh_dim, groups, shape, out_shape, placements):
 
 def _shape_op(name, inner, args, kwargs):
     """Transposes, permutes and unsqueezes move a Shard to its dim's new place; views and reshapes keep one where
-    the sharded dim maps to one output dim of its size, or leads a group of dims they merge or split evenly."""
+    the sharded dim maps to one output dim of its size, or leads a group of dims they merge or split evenly; other
+    shards are gathered first."""
     self = args[0]
     shape = tuple(self.shape)
     if name in _PERMUTING:
@@ -712,16 +790,16 @@ def _shape_op(name, inner, args, kwargs):
         from ... import empty
         out_shape = tuple(inner(empty(shape, device="meta"), *args[1:], **kwargs).shape)
     groups = _view_groups(shape, out_shape) or []
-    placements = []
+    wanted, placements = [], []
     for mesh_dim, placement in enumerate(self.placements):
+        moved = placement
         if placement.is_shard():
-            placement = _viewed_shard(placement.dim, self.device_mesh, mesh_dim, groups, shape, out_shape,
-                                       self.placements)
-            if placement is None:
-                raise no_rule(name, args, kwargs)
-        placements.append(placement)
+            moved = _viewed_shard(placement.dim, self.device_mesh, mesh_dim, groups, shape, out_shape,
+                                  self.placements)
+            if moved is None:   # gathered first, as PyTorch's
+                placement = moved = Replicate()
+        wanted.append(placement), placements.append(moved)
     spec = DTensorSpec(self.device_mesh, tuple(placements), Size(out_shape), contiguous_stride(out_shape))
-    local_shape = spec.local_shape()
     if name == "flatten":
-        return _run(inner, args, kwargs, {}, spec)
-    return _wrap(_local(self, None, spec.placements).reshape(local_shape), spec)
+        return _run(inner, args, kwargs, {id(self): tuple(wanted)}, spec)
+    return _wrap(_local(self, wanted, spec.placements).reshape(spec.local_shape()), spec)

@@ -93,22 +93,31 @@ def einsum_strategy(inputs, output, operands, bias=None):
     have and the output's, for the product giving dims ``output``; ``bias`` (a DTensor added to the output,
     broadcasting) gets the output's placements where it has the dim. Returns (input placements, output
     placements, bias placements or None)."""
-    mesh = operands[0].device_mesh
-    per_dim = _one_mesh_dim(inputs, output)
     out_shape = output_shape(inputs, output, [tuple(o.shape) for o in operands])
+    extra = None if bias is None else (lambda out: [(bias, _bias_placements(out, out_shape, bias))])
+    wanted, out, extras = cheapest(_one_mesh_dim(inputs, output), operands, extra)
+    return wanted, out, extras[0][1] if bias is not None else None
+
+
+def cheapest(per_dim, operands, extra=None):
+    """Of the strategies over the whole mesh (one of ``per_dim``'s [output, input, ...] placement lists per mesh
+    dimension), the one ``operands`` already match, else the one whose redistribution costs least (ties to the
+    first). ``extra(out)`` lists more (DTensor, placements) pairs that strategy asks for. Returns (input
+    placements, output placements, extra pairs)."""
+    mesh = operands[0].device_mesh
     best, best_cost = None, None
     for combination in itertools.product(per_dim, repeat=mesh.ndim):
         columns = list(zip(*combination))
         out, wanted = tuple(columns[0]), [tuple(c) for c in columns[1:]]
-        bias_wanted = _bias_placements(out, out_shape, bias) if bias is not None else None
         if not all(_shardable(tuple(o.shape), w, mesh) for o, w in zip(operands, wanted)):
             continue
-        pairs = list(zip(operands, wanted)) + ([(bias, bias_wanted)] if bias is not None else [])
+        extras = extra(out) if extra is not None else []
+        pairs = list(zip(operands, wanted)) + extras
         if all(tuple(t.placements) == w for t, w in pairs):
-            return wanted, out, bias_wanted
+            return wanted, out, extras
         cost = sum(redistribute_cost(mesh, tuple(t.shape), t.element_size(), t.placements, w) for t, w in pairs)
         if best_cost is None or cost < best_cost:
-            best, best_cost = (wanted, out, bias_wanted), cost
+            best, best_cost = (wanted, out, extras), cost
     return best
 
 

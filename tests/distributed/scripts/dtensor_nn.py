@@ -1,0 +1,161 @@
+"""One program on DTensor through pooling and scaled_dot_product_attention, run on ember (under mpiexec) or on torch
+(gloo): the output placements, whole values and the inputs' gradients. Pooling runs on DTensors on both (torch's
+gradients: of the whole tensors, as its DTensor lacks most pooling backward strategies). Attention
+on torch's CPU goes through kernels DTensor has no strategy for, or through its math decomposition, so torch's side
+asks its sharding propagator which placement its attention strategy (the one CUDA's kernels use) gives, and
+computes values and gradients on the whole tensors. Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+
+    python dtensor_nn.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, dist, finish, record, start, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+    from torch.distributed.tensor._op_schema import OpSchema
+else:
+    from ember.distributed.device_mesh import init_device_mesh
+    from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
+
+F = torch.nn.functional
+rank = start()
+world = dist.get_world_size()
+mesh = init_device_mesh("cpu", (world,))
+torch.manual_seed(0)
+R, S0, S1, S2, S3 = Replicate(), Shard(0), Shard(1), Shard(2), Shard(3)
+
+
+def seen(value):
+    """A DTensor's placements, global shape and whole value (partial ones reduced)."""
+    return [str(value.placements), list(value.shape), value.full_tensor().tolist()]
+
+
+def weights_for(shape):
+    return torch.linspace(-1, 1, torch.Size(shape).numel(), dtype=torch.float64).reshape(shape)
+
+
+def shares(tensor):
+    """Each rank's share of a Partial ``tensor``: rank r holds (r + 1) / (1 + ... + world) of it."""
+    return [tensor * (r + 1) / sum(range(1, world + 1)) for r in range(world)]
+
+
+def whole_gradient(op, tensor, placement):
+    """The gradient of sum(op(whole) * weights) for this rank's part (its share of a Partial(sum)), on plain
+    tensors: torch's DTensor has no strategy for most pooling backward ops, so its side computes this reference."""
+    parts = shares(tensor) if placement.is_partial() else [tensor]
+    mine = parts[rank if placement.is_partial() else 0].clone().requires_grad_()
+    parts[rank if placement.is_partial() else 0] = mine
+    result = op(sum(parts[1:], parts[0]))
+    values = result[0] if isinstance(result, tuple) else result
+    (values * weights_for(values.shape)).sum().backward()
+    return mine.grad.tolist()
+
+
+def pooled(op, tensor, placement):
+    """``op`` on ``tensor`` laid out by ``placement``: its result (and indices, where it gives them) and the
+    gradient of this rank's part (torch: the plain tensors' reference) for the loss sum(result * weights)."""
+    if placement.is_partial():
+        leaf = shares(tensor)[rank].requires_grad_()
+        x = DTensor.from_local(leaf, mesh, [placement])
+    else:
+        leaf = x = distribute_tensor(tensor, mesh, [placement]).requires_grad_()
+    result = op(x)
+    values, indices = result if isinstance(result, tuple) else (result, None)
+    forward = [seen(values), None if indices is None else seen(indices)]
+    if placement.is_partial() and placement.reduce_op != "sum":
+        return forward   # (a Partial input's gradient is the whole's, by torch's convention: a share's for a sum)
+    if LIBRARY == "torch":
+        return forward + [whole_gradient(op, tensor, placement)]
+    (values.full_tensor() * weights_for(values.shape)).sum().backward()
+    return forward + [leaf.grad.tolist() if placement.is_partial() else leaf.grad.full_tensor().tolist()]
+
+
+images = torch.randn(4, 4, 6, 6, dtype=torch.float64)
+POOLS = {
+    "max_pool2d": lambda t: F.max_pool2d(t, 2),
+    "max_pool2d_indices": lambda t: F.max_pool2d(t, 3, 2, 1, return_indices=True),
+    "avg_pool2d": lambda t: F.avg_pool2d(t, 3, 2, 1, count_include_pad=False),
+    "adaptive_avg_pool2d": lambda t: F.adaptive_avg_pool2d(t, (2, 3)),
+    "adaptive_avg_pool2d_global": lambda t: F.adaptive_avg_pool2d(t, 1),
+    "adaptive_max_pool2d": lambda t: F.adaptive_max_pool2d(t, (2, 3), return_indices=True),
+    "lp_pool2d": lambda t: F.lp_pool2d(t, 2, 2),
+    "max_pool1d": lambda t: F.max_pool1d(t.flatten(2), 3),
+    "avg_pool1d": lambda t: F.avg_pool1d(t.flatten(2), 4),
+    "adaptive_avg_pool1d": lambda t: F.adaptive_avg_pool1d(t.flatten(2), 5),
+    "adaptive_max_pool1d": lambda t: F.adaptive_max_pool1d(t.flatten(2), 5),
+    "max_pool3d": lambda t: F.max_pool3d(t.unsqueeze(2), (1, 2, 2)),
+    "avg_pool3d": lambda t: F.avg_pool3d(t.unsqueeze(2), (1, 3, 3)),
+    "module_MaxPool2d": torch.nn.MaxPool2d(2, 1),
+    "module_AdaptiveAvgPool2d": torch.nn.AdaptiveAvgPool2d((3, 3)),
+}
+for name, op in POOLS.items():
+    for placement in (R, S0, S1, S2, S3):
+        record(f"{name}_{placement}", lambda: pooled(op, images, placement))
+for name in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_avg_pool2d_global", "lp_pool2d"):
+    for op in ("sum", "avg", "max"):
+        record(f"{name}_partial_{op}", lambda: pooled(POOLS[name], images, Partial(op)))
+unbatched = torch.randn(3, 6, 6, dtype=torch.float64)   # (C, H, W): dim 0 is the channel dim
+for placement in (S0, S1):
+    record(f"unbatched_max_pool2d_{placement}", lambda: pooled(lambda t: F.max_pool2d(t, 2), unbatched, placement))
+    record(f"unbatched_avg_pool2d_{placement}", lambda: pooled(lambda t: F.avg_pool2d(t, 2), unbatched, placement))
+for placement in (S0, S1, S2, Partial("avg")):   # a mean of even shards stays a Partial(avg), as the global pool's
+    record(f"mean_dims_{placement}", lambda: pooled(lambda t: t.mean((0, 2)), images, placement))
+    record(f"mean_all_{placement}", lambda: pooled(lambda t: t.mean(), images, placement))
+record("uneven_batch", lambda: pooled(lambda t: F.max_pool2d(t, 2), images[:3].clone(), S0))
+
+
+def torch_strategy_placement(query, key, value, mask, placements):
+    """The output placement torch's strategy for its attention kernels gives these layouts (its propagator's
+    answer; the CPU kernels have none)."""
+    laid = [distribute_tensor(t, mesh, [p]) for t, p in zip((query, key, value, mask), placements) if t is not None]
+    schema = OpSchema(torch.ops.aten._scaled_dot_product_efficient_attention.default,
+                      tuple(d._spec for d in laid[:3]) + (laid[3]._spec if mask is not None else None, False), {})
+    return str(DTensor._op_dispatcher.sharding_propagator.propagate_op_sharding(schema).output_spec[0].placements)
+
+
+def attention(query, key, value, placements, mask=None, mask_placement=R, strategy_mask=True, **options):
+    """scaled_dot_product_attention of DTensors laid out by ``placements`` (torch: of the whole tensors): the
+    output's placement, values and the inputs' gradients."""
+    tensors = [query, key, value]
+    if LIBRARY == "torch":
+        placement = torch_strategy_placement(query, key, value, mask if strategy_mask else None,
+                                             list(placements) + [mask_placement])
+        leaves = [t.clone().requires_grad_() for t in tensors]
+        out = F.scaled_dot_product_attention(*leaves, attn_mask=mask, **options)
+        (out * weights_for(out.shape)).sum().backward()
+        return [[placement, list(out.shape), out.tolist()]] + [t.grad.tolist() for t in leaves]
+    leaves = [distribute_tensor(t, mesh, [p]).requires_grad_() for t, p in zip(tensors, placements)]
+    laid_mask = None if mask is None else distribute_tensor(mask, mesh, [mask_placement])
+    out = F.scaled_dot_product_attention(*leaves, attn_mask=laid_mask, **options)
+    (out.full_tensor() * weights_for(out.shape)).sum().backward()
+    return [seen(out)] + [t.grad.full_tensor().tolist() for t in leaves]
+
+
+q, k, v = (torch.randn(4, 4, length, 8, dtype=torch.float64) for length in (5, 7, 7))
+for placements in ((R, R, R), (S0, S0, S0), (S1, S1, S1), (S2, S2, S2), (S3, S3, S3), (S0, S1, S0), (S1, S0, S1),
+                   (R, S1, S1)):
+    record(f"sdpa_{placements}", lambda: attention(q, k, v, placements))
+    record(f"sdpa_causal_{placements}", lambda: attention(q, k[:, :, :5].clone(), v[:, :, :5].clone(), placements,
+                                                          is_causal=True))
+    record(f"sdpa_scale_{placements}", lambda: attention(q, k, v, placements, scale=0.3))
+additive = torch.randn(4, 4, 5, 7, dtype=torch.float64)
+for placements in ((S0, S0, S0), (S1, S1, S1), (R, R, R)):
+    record(f"sdpa_mask_{placements}", lambda: attention(q, k, v, placements, additive))
+    record(f"sdpa_mask_sharded_{placements}", lambda: attention(q, k, v, placements, additive, S0))
+    keep = torch.rand(5, 7) > 0.3   # (broadcast over batch and heads: not part of the strategy)
+    record(f"sdpa_bool_mask_{placements}", lambda: attention(q, k, v, placements, keep, strategy_mask=False))
+
+
+def mixed():
+    """A plain tensor among DTensors: the error's type."""
+    laid = [distribute_tensor(t, mesh, [S0]) for t in (q, k)]
+    try:
+        F.scaled_dot_product_attention(*laid, v)
+    except RuntimeError as error:
+        return type(error).__name__
+
+
+record("sdpa_mixed", mixed)
+finish(sys.argv[2])
