@@ -43,6 +43,24 @@ def _laid_out_output(output_layouts, use_local_output, module, outputs, device_m
     return outputs.to_local() if use_local_output else outputs
 
 
+def _prepare_input(input_layouts, desired_input_layouts, mod, inputs, device_mesh):
+    return _as_dtensor_input(inputs, device_mesh, input_layouts, desired_input_layouts)
+
+
+def _distribute_linear_or_embedding(style, module, device_mesh):
+    """``ColwiseParallel``'s and ``RowwiseParallel``'s ``_apply``: ``module`` (a Linear or an Embedding) partitioned
+    by the style's function for its kind, its input and output converted by the style's layouts."""
+    if isinstance(module, nn.Linear):
+        partition_fn = style._partition_linear_fn
+    elif isinstance(module, nn.Embedding):
+        partition_fn = style._partition_embedding_fn
+    else:
+        raise NotImplementedError(f"{type(style).__name__} currently only support nn.Linear and nn.Embedding!")
+    return distribute_module(module, device_mesh, partition_fn,
+                             partial(style._prepare_input_fn, style.input_layouts, style.desired_input_layouts),
+                             partial(style._prepare_output_fn, style.output_layouts, style.use_local_output))
+
+
 def _shard_parameters(module, device_mesh, placements, src_data_rank, names=None):
     for name, param in list(module.named_parameters()):
         if names is None or name in names:
@@ -67,9 +85,7 @@ class ColwiseParallel(ParallelStyle):
         self.desired_input_layouts = (Replicate(),)
         self.use_local_output = use_local_output
 
-    @staticmethod
-    def _prepare_input_fn(input_layouts, desired_input_layouts, mod, inputs, device_mesh):
-        return _as_dtensor_input(inputs, device_mesh, input_layouts, desired_input_layouts)
+    _prepare_input_fn = staticmethod(_prepare_input)
 
     def _partition_linear_fn(self, name, module, device_mesh):
         _shard_parameters(module, device_mesh, [Shard(0)], self.src_data_rank)
@@ -80,15 +96,7 @@ class ColwiseParallel(ParallelStyle):
     _prepare_output_fn = staticmethod(_laid_out_output)
 
     def _apply(self, module, device_mesh):
-        if isinstance(module, nn.Linear):
-            partition_fn = self._partition_linear_fn
-        elif isinstance(module, nn.Embedding):
-            partition_fn = self._partition_embedding_fn
-        else:
-            raise NotImplementedError("ColwiseParallel currently only support nn.Linear and nn.Embedding!")
-        return distribute_module(module, device_mesh, partition_fn,
-                                 partial(self._prepare_input_fn, self.input_layouts, self.desired_input_layouts),
-                                 partial(self._prepare_output_fn, self.output_layouts, self.use_local_output))
+        return _distribute_linear_or_embedding(self, module, device_mesh)
 
     def __repr__(self):
         return _layouts_repr(self)
@@ -105,9 +113,7 @@ class RowwiseParallel(ParallelStyle):
         self.output_layouts = (output_layouts or Replicate(),)
         self.use_local_output = use_local_output
 
-    @staticmethod
-    def _prepare_input_fn(input_layouts, desired_input_layouts, mod, inputs, device_mesh):
-        return _as_dtensor_input(inputs, device_mesh, input_layouts, desired_input_layouts)
+    _prepare_input_fn = staticmethod(_prepare_input)
 
     def _partition_linear_fn(self, name, module, device_mesh):
         _shard_parameters(module, device_mesh, [Shard(1)], self.src_data_rank, names=("weight",))
@@ -120,17 +126,8 @@ class RowwiseParallel(ParallelStyle):
     _prepare_output_fn = staticmethod(_laid_out_output)
 
     def _apply(self, module, device_mesh):
-        if isinstance(module, nn.Linear):
-            partition_fn = self._partition_linear_fn
-            self.desired_input_layouts = (Shard(-1),)
-        elif isinstance(module, nn.Embedding):
-            partition_fn = self._partition_embedding_fn
-            self.desired_input_layouts = (Replicate(),)
-        else:
-            raise NotImplementedError("RowwiseParallel currently only support nn.Linear and nn.Embedding!")
-        return distribute_module(module, device_mesh, partition_fn,
-                                 partial(self._prepare_input_fn, self.input_layouts, self.desired_input_layouts),
-                                 partial(self._prepare_output_fn, self.output_layouts, self.use_local_output))
+        self.desired_input_layouts = (Shard(-1),) if isinstance(module, nn.Linear) else (Replicate(),)
+        return _distribute_linear_or_embedding(self, module, device_mesh)
 
     def __repr__(self):
         return _layouts_repr(self)
