@@ -28,10 +28,10 @@ class SGD(Optimizer):
     def _update(self, group, param, grad, state):
         lr, momentum, weight_decay = float(group["lr"]), group["momentum"], group["weight_decay"]
         xp = xp_of(param)
+        if group["maximize"]:   # negated before the weight decay is added, as PyTorch's
+            grad = -grad
         if weight_decay:
             grad = grad + weight_decay * param
-        if group["maximize"]:
-            grad = -grad
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:

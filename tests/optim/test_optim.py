@@ -11,6 +11,7 @@ CASES = [
     ("SGD", dict(lr=0.1, momentum=0.9)),
     ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.1, weight_decay=0.01)),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, maximize=True)),
+    ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1, maximize=True)),   # negated, then decayed
     ("Adam", dict(lr=0.01)),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)),
     ("Adam", dict(lr=0.01, maximize=True, eps=1e-6)),
