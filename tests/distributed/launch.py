@@ -107,3 +107,22 @@ def assert_same_results(ours, theirs):
         assert mine.keys() == torchs.keys()
         for key in torchs:
             assert _close(mine[key], torchs[key]), (mine["rank"], key, mine[key], torchs[key])
+
+
+def _losses(result):
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step ")]
+
+
+def example_losses_beside_torch(example, ranks, *args, tmp_path, timeout=240):
+    """The ``step`` losses ``examples/<example>`` prints on ``ranks`` MPI ranks with ``args``, and those the same
+    program (its ``ember`` names spelled as torch's) prints on torch in one process with ``--steps 10``."""
+    require_mpi()
+    source = REPO / "examples" / example
+    ours = _losses(run([str(MPIEXEC), "-n", str(ranks), sys.executable, str(source), *map(str, args)],
+                       timeout=timeout))
+    on_torch = tmp_path / example
+    on_torch.write_text(source.read_text().replace("import ember as torch", "import torch").replace("ember.", "torch."))
+    theirs = _losses(run(["env", "RANK=0", "WORLD_SIZE=1", "MASTER_ADDR=127.0.0.1", f"MASTER_PORT={_free_port()}",
+                          sys.executable, str(on_torch), "--steps", "10"], timeout=120))
+    return ours, theirs

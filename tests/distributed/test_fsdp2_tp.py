@@ -7,11 +7,10 @@ parameters equal one process's PyTorch training on both dp groups' batches. A 2-
 a 1-D FSDP2 model as on torch (scripts/fsdp2_tp_checkpoint.py). examples/tensor_parallel_lm.py --dp 2 on 4 ranks
 prints the losses of torch's one-process run."""
 import math
-import sys
 
 import pytest
 
-from .launch import MPIEXEC, REPO, _free_port, assert_same_results, require_mpi, results_beside_torch, run
+from .launch import assert_same_results, example_losses_beside_torch, results_beside_torch
 
 pytest.importorskip("torch.distributed")
 
@@ -54,21 +53,8 @@ def test_2d_checkpoint_loads_into_1d_fsdp_as_torch(tmp_path):
             assert got == pytest.approx(want, rel=1e-9, abs=1e-12)
 
 
-def _losses(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step ")]
-
-
 def test_2d_example_trains_as_torch_in_one_process(tmp_path):
     """examples/tensor_parallel_lm.py with --dp 2 (FSDP over dp, TP over tp) on 4 ranks: one process's losses."""
-    require_mpi()
-    example = REPO / "examples" / "tensor_parallel_lm.py"
-    ours = _losses(run([str(MPIEXEC), "-n", "4", sys.executable, str(example), "--dp", "2", "--steps", "10"],
-                       timeout=240))
-    on_torch = tmp_path / "tensor_parallel_lm.py"
-    on_torch.write_text(example.read_text().replace("import ember as torch", "import torch")
-                        .replace("ember.", "torch."))
-    theirs = _losses(run(["env", "RANK=0", "WORLD_SIZE=1", "MASTER_ADDR=127.0.0.1", f"MASTER_PORT={_free_port()}",
-                          sys.executable, str(on_torch), "--steps", "10"], timeout=120))
+    ours, theirs = example_losses_beside_torch("tensor_parallel_lm.py", 4, "--dp", 2, "--steps", 10, tmp_path=tmp_path)
     assert len(ours) == len(theirs) == 3
     assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(ours, theirs)), (ours, theirs)

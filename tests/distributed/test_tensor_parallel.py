@@ -5,11 +5,10 @@ layouts, local parts, whole values, gradients, style reprs, warnings and errors 
 module's names, the styles' reprs and their refusals of mismatched layouts are torch's; examples/tensor_parallel_lm.py
 on 2 ranks prints torch's one-process losses."""
 import math
-import sys
 
 import pytest
 
-from .launch import MPIEXEC, REPO, _free_port, assert_same_results, require_mpi, results_beside_torch, run
+from .launch import assert_same_results, example_losses_beside_torch, results_beside_torch
 
 pytest.importorskip("torch.distributed")
 
@@ -75,21 +74,9 @@ def test_mismatched_layouts_are_refused_as_torch(made):
     assert messages[0] == messages[1]
 
 
-def _losses(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    return [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("step ")]
-
-
 def test_example_trains_as_torch_in_one_process(tmp_path):
     """examples/tensor_parallel_lm.py on 2 ranks prints the losses of the same program on torch in one process."""
-    require_mpi()
-    example = REPO / "examples" / "tensor_parallel_lm.py"
-    ours = _losses(run([str(MPIEXEC), "-n", "2", sys.executable, str(example), "--steps", "10"], timeout=120))
-    on_torch = tmp_path / "tensor_parallel_lm.py"
-    on_torch.write_text(example.read_text().replace("import ember as torch", "import torch")
-                        .replace("ember.", "torch."))
-    theirs = _losses(run(["env", "RANK=0", "WORLD_SIZE=1", "MASTER_ADDR=127.0.0.1", f"MASTER_PORT={_free_port()}",
-                          sys.executable, str(on_torch), "--steps", "10"], timeout=120))
+    ours, theirs = example_losses_beside_torch("tensor_parallel_lm.py", 2, "--steps", 10, tmp_path=tmp_path)
     assert len(ours) == len(theirs) == 3
     assert all(math.isclose(a, b, rel_tol=1e-5) for a, b in zip(ours, theirs)), (ours, theirs)
     assert theirs[-1] < theirs[0] - 0.5   # it learns

@@ -1,5 +1,7 @@
 """What the programs run on ember and on torch share: the library chosen by the first argument, a results dict
-that records values or errors, and writing it where the test reads it (OUT_DIR/<library>-<rank>.json)."""
+that records values or errors, joining the job (and laying its ranks out as a DeviceMesh), writing the results where
+the test reads them (OUT_DIR/<library>-<rank>.json), and the small model, batches and JSON form of tensors the FSDP
+programs share."""
 import datetime
 import json
 import os
@@ -31,6 +33,18 @@ def start():
     return results["rank"]
 
 
+def start_mesh(rows=1, names=None):
+    """Joins the job; returns this rank, the world size and a CPU DeviceMesh of the ranks in a line, or with ``rows``
+    of them (rows x world / rows), its dimensions named ``names``."""
+    if LIBRARY == "torch":
+        from torch.distributed.device_mesh import init_device_mesh
+    else:
+        from ember.distributed.device_mesh import init_device_mesh
+    rank = start()
+    world = dist.get_world_size()
+    return rank, world, init_device_mesh("cpu", (world,) if rows == 1 else (rows, world // rows), mesh_dim_names=names)
+
+
 def finish(out_dir):
     """Writes this rank's results, waits for the others and leaves the job."""
     rank = dist.get_rank()
@@ -39,3 +53,27 @@ def finish(out_dir):
     dist.barrier()
     dist.destroy_process_group()
     print(f"rank {rank} ok")
+
+
+def net(seed=0):
+    """The FSDP programs' model: a small Tanh MLP, 6 -> 5 -> 4 -> 2, its parameters drawn after seeding ``seed``."""
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
+                               torch.nn.Linear(4, 2))
+
+
+def batch(step, rank):
+    """Rank ``rank``'s inputs at ``step``: 3 rows of 6."""
+    torch.manual_seed(100 + 10 * step + rank)
+    return torch.randn(3, 6)
+
+
+def plain(value):
+    """JSON-able form of tensors and containers (dicts as key-value lists, so their order counts)."""
+    if isinstance(value, torch.Tensor):
+        return [str(value.dtype), list(value.shape), value.tolist()]
+    if isinstance(value, dict):
+        return [[str(k), plain(v)] for k, v in value.items()]
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value

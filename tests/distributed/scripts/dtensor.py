@@ -9,20 +9,16 @@ errors. Each rank writes its results as JSON to OUT_DIR/<library>-<rank>.json, f
 import io
 import sys
 
-from _beside_torch import LIBRARY, dist, finish, record, start, torch
+from _beside_torch import LIBRARY, finish, record, start_mesh, torch
 
 if LIBRARY == "torch":
-    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import (DTensor, Partial, Replicate, Shard, distribute_module, distribute_tensor,
                                           full, ones, zeros)
 else:
-    from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.tensor import (DTensor, Partial, Replicate, Shard, distribute_module, distribute_tensor,
                                           full, ones, zeros)
 
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (world,))
+rank, world, mesh = start_mesh()
 
 
 def seen(value):

@@ -6,19 +6,15 @@ whole values, and the operands' gradients. Each rank writes its results to OUT_D
 """
 import sys
 
-from _beside_torch import LIBRARY, dist, finish, record, start, torch
+from _beside_torch import LIBRARY, finish, record, start_mesh, torch
 
 if LIBRARY == "torch":
-    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 else:
-    from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 
 nn, F = torch.nn, torch.nn.functional
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (world,))
+rank, world, mesh = start_mesh()
 torch.manual_seed(0)
 
 

@@ -9,20 +9,16 @@ computes values and gradients on the whole tensors. Each rank writes its results
 """
 import sys
 
-from _beside_torch import LIBRARY, dist, finish, record, start, torch
+from _beside_torch import LIBRARY, finish, record, start_mesh, torch
 
 if LIBRARY == "torch":
-    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
     from torch.distributed.tensor._op_schema import OpSchema
 else:
-    from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.tensor import DTensor, Partial, Replicate, Shard, distribute_tensor
 
 F = torch.nn.functional
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (world,))
+rank, world, mesh = start_mesh()
 torch.manual_seed(0)
 R, S0, S1, S2, S3 = Replicate(), Shard(0), Shard(1), Shard(2), Shard(3)
 

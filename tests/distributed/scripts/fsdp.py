@@ -10,7 +10,7 @@ import functools
 import sys
 import warnings
 
-from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+from _beside_torch import LIBRARY, batch, dist, finish, net, plain, record, results, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed import fsdp
@@ -23,23 +23,6 @@ FSDP = fsdp.FullyShardedDataParallel
 CPU = torch.device("cpu")
 
 
-def net():
-    torch.manual_seed(0)
-    return torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
-                               torch.nn.Linear(4, 2))
-
-
-def plain(value):
-    """JSON-able form of tensors and containers."""
-    if isinstance(value, torch.Tensor):
-        return [str(value.dtype), list(value.shape), value.tolist()]
-    if isinstance(value, dict):
-        return [[str(k), plain(v)] for k, v in value.items()]
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
 def sorted_states(osd):
     """``osd`` with each parameter's states in name order (torch orders them as a set iterates)."""
     return {**osd, "state": {k: dict(sorted(v.items())) for k, v in osd["state"].items()}}
@@ -47,11 +30,6 @@ def sorted_states(osd):
 
 def without_exp_avg(osd):
     return {**osd, "state": {k: {n: s for n, s in v.items() if n != "exp_avg"} for k, v in osd["state"].items()}}
-
-
-def batch(step, rank):
-    torch.manual_seed(100 + 10 * step + rank)
-    return torch.randn(3, 6)
 
 
 def train(name, steps=2, optimizer=torch.optim.SGD, options=None, **fsdp_options):

@@ -8,23 +8,19 @@ OUT_DIR/<library>-<rank>.json, for the test to compare ember's with torch's (and
 """
 import sys
 
-from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+from _beside_torch import LIBRARY, finish, record, results, start_mesh, torch
 
 if LIBRARY == "torch":
-    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_state_dict,
                                                          set_state_dict)
     from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
 else:
-    from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.checkpoint.state_dict import (StateDictOptions, get_model_state_dict, get_state_dict,
                                                          set_state_dict)
     from ember.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
 
 nn = torch.nn
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (world,))
+rank, world, mesh = start_mesh()
 
 
 def build(dtype=torch.float32, seed=0):

@@ -8,7 +8,7 @@ gradients, losses, norms and the whole parameters as JSON in OUT_DIR/<library>-<
 """
 import sys
 
-from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+from _beside_torch import LIBRARY, finish, record, results, start_mesh, torch
 
 if LIBRARY == "torch":
     from torch.distributed.device_mesh import init_device_mesh
@@ -18,9 +18,7 @@ else:
     from ember.distributed.fsdp import fully_shard
 
 nn = torch.nn
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (2, world // 2), mesh_dim_names=("replicate", "shard"))
+rank, world, mesh = start_mesh(2, ("replicate", "shard"))
 
 
 def build():

@@ -12,22 +12,18 @@ freed: on torch that crashes the process).
 import sys
 import tracemalloc
 
-from _beside_torch import LIBRARY, dist, finish, record, results, start, torch
+from _beside_torch import LIBRARY, finish, record, results, start_mesh, torch
 
 if LIBRARY == "torch":
     from torch.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
-    from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.fsdp import fully_shard
 else:
     from ember.distributed.algorithms._checkpoint.checkpoint_wrapper import checkpoint_wrapper
-    from ember.distributed.device_mesh import init_device_mesh
     from ember.distributed.fsdp import fully_shard
     from ember.ops import _buffers
 
 nn = torch.nn
-rank = start()
-world = dist.get_world_size()
-mesh = init_device_mesh("cpu", (world,))
+rank, world, mesh = start_mesh()
 WIDTH, LAYERS = 192, 4
 LAYER_BYTES = (WIDTH * WIDTH + WIDTH) * 4
 

@@ -9,7 +9,7 @@ its results as JSON to OUT_DIR/<library>-<rank>.json, for the test to compare em
 import sys
 import warnings
 
-from _beside_torch import LIBRARY, finish, record, results, start, torch
+from _beside_torch import LIBRARY, batch, finish, net, plain, record, results, start, torch
 
 if LIBRARY == "torch":
     from torch.distributed import fsdp
@@ -23,27 +23,6 @@ else:
 FSDP = fsdp.FullyShardedDataParallel
 CPU = torch.device("cpu")
 nn = torch.nn
-
-
-def net():
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 2))
-
-
-def plain(value):
-    """JSON-able form of tensors and containers."""
-    if isinstance(value, torch.Tensor):
-        return [str(value.dtype), list(value.shape), value.tolist()]
-    if isinstance(value, dict):
-        return [[str(k), plain(v)] for k, v in value.items()]
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def batch(step, rank):
-    torch.manual_seed(100 + 10 * step + rank)
-    return torch.randn(3, 6)
 
 
 def train(name, steps=2, optimizer=torch.optim.SGD, options=None, **fsdp_options):

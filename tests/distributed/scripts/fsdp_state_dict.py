@@ -10,7 +10,7 @@ results as JSON to OUT_DIR/<library>-<rank>.json.
 import os
 import sys
 
-from _beside_torch import LIBRARY, finish, record, results, start, torch
+from _beside_torch import LIBRARY, batch, finish, net, plain, record, results, start, torch
 
 if LIBRARY == "torch":
     import torch.distributed.checkpoint as dcp
@@ -30,28 +30,6 @@ OFFLOADED = dsd.StateDictOptions(full_state_dict=True, cpu_offload=True)
 BROADCAST = dsd.StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
 CONFIGS = {"flat": (False, lambda params: torch.optim.Adam(params, lr=0.01)),
            "orig": (True, lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9))}
-
-
-def plain(value):
-    """JSON-able form of a state dict (dicts as key-value lists, so their order counts)."""
-    if isinstance(value, torch.Tensor):
-        return [str(value.dtype), list(value.shape), value.tolist()]
-    if isinstance(value, dict):
-        return [[str(k), plain(v)] for k, v in value.items()]
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
-
-
-def net(seed=0):
-    torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.Tanh(),
-                               torch.nn.Linear(4, 2))
-
-
-def batch(step, rank):
-    torch.manual_seed(100 + 10 * step + rank)
-    return torch.randn(3, 6)
 
 
 def wrapped(config, seed=0):

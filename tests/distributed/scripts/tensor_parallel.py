@@ -243,6 +243,7 @@ record("reprs", lambda: [repr(s) for s in (ColwiseParallel(), RowwiseParallel(ou
                                              PrepareModuleOutput(output_layouts=Shard(0),
                                                                  desired_output_layouts=Replicate()))])
 record("colwise_relu", lambda: parallelize_module(nn.ReLU(), mesh, ColwiseParallel()))
+record("rowwise_relu", lambda: parallelize_module(nn.ReLU(), mesh, RowwiseParallel()))
 record("plan_type", lambda: parallelize_module(nn.Linear(2, 2), mesh, [ColwiseParallel()]))
 
 
