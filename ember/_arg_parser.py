@@ -86,10 +86,18 @@ def _as_method(text):
     return ", ".join(parts)
 
 
+# ember's classes that are C types in PyTorch, whose errors name them by their full name
+_C_TYPE_NAMES = {"dtype": "torch.dtype", "device": "torch.device", "layout": "torch.layout",
+                 "memory_format": "torch.memory_format", "Size": "torch.Size", "finfo": "torch.finfo",
+                 "iinfo": "torch.iinfo", "qscheme": "torch.qscheme", "Generator": "torch._C.Generator"}
+
+
 def _type_name(value):
     kind = type(value)
     module = kind.__module__
-    if module in ("builtins", None) or module.startswith("ember") or module.startswith("torch"):
+    if module is not None and module.startswith("ember"):
+        return _C_TYPE_NAMES.get(kind.__name__, kind.__name__)
+    if module in ("builtins", None) or module.startswith("torch"):
         return kind.__name__
     return f"{module}.{kind.__name__}"
 
@@ -271,17 +279,43 @@ def _describe(args, kwargs):
     return "(" + (text[:-2] if args else text) + ")"
 
 
+def _formatted(signature, args, kwargs):
+    """PyTorch's _formattedArgDesc: the call's types, those not matching the signature's part at their index (split
+    at ", " as PyTorch does, so ``*`` and ``Number alpha = 1`` never match) marked ``!type!``; None where a keyword
+    is not the part at its index (PyTorch's lookup fails there)."""
+    parts = signature.text.split(", ")
+    described = []
+    for index, value in enumerate(tuple(args) + tuple(kwargs.values())):
+        part = parts[index]
+        if index >= len(args):
+            name = part.rpartition(" ")[2]
+            if name not in kwargs:
+                return None
+            value = kwargs[name]
+        wanted = part.rpartition(" ")[0] if " " in part else part
+        kind = _type_name(value)
+        matching = kind in {"float": ("float", "int"), "int": ("int",)}.get(wanted, (wanted,))
+        text = (f"{name}=" if index >= len(args) else "") + kind
+        described.append(text if matching else f"!{text}!")
+    return "(" + ", ".join(described) + ")"
+
+
 def error(name, args, kwargs, method=False, varargs=True):
     """The TypeError PyTorch raises for calling the op ``name`` (as a Tensor method: ``args`` without the tensor)
     with ``args`` and ``kwargs``, or None where one of its signatures takes them (or ember has none for it).
 
     A keyword none of PyTorch's signatures has, or more positional arguments than they take where ember's function
-    has no ``*args`` (``varargs``), is one of ember's own extensions of the op (PyTorch's Python function around
-    it takes it too): None, the op's own error stands."""
+    takes them (no ``*args``, ``varargs`` false), is one of ember's own extensions of the op (PyTorch's Python
+    function around it takes it too): None, the op's own error stands."""
     found = _signatures(name, method)
     if found is None:
         return None
     torch_name, signatures, overloaded, numbers_as_tensors = found
+    if method and not overloaded and not signatures[0].parameters and (args or kwargs):
+        # a Tensor method of no arguments is a METH_NOARGS C method in PyTorch: CPython's own error
+        if kwargs:
+            return TypeError(f"TensorBase.{torch_name}() takes no keyword arguments")
+        return TypeError(f"TensorBase.{torch_name}() takes no arguments ({len(args)} given)")
     if any(all(k not in {p.name for p in s.parameters} for s in signatures) for k in kwargs) or \
             not varargs and all(len(args) > s.max_positional for s in signatures):
         return None
@@ -306,8 +340,10 @@ def error(name, args, kwargs, method=False, varargs=True):
         if unknown:
             return TypeError(f"{torch_name}() received an invalid combination of arguments - got unrecognized "
                              f"keyword arguments: {', '.join(unknown)}")
+        parts = signatures[0].text.split(", ") if signatures[0].text else []
+        given = len(args) + len(kwargs) == len(parts) and _formatted(signatures[0], args, kwargs)
         return TypeError(f"{torch_name}() received an invalid combination of arguments - got "
-                         f"{_describe(args, kwargs)}, but expected ({signatures[0].text})")
+                         f"{given or _describe(args, kwargs)}, but expected ({signatures[0].text})")
     options = "".join(f" * ({s.text})\n" for s in signatures)
     return TypeError(f"{torch_name}() received an invalid combination of arguments - got {_describe(args, kwargs)}, "
                      f"but expected one of:\n{options}")
@@ -522,7 +558,9 @@ def _raise_for_call(name, args, kwargs, method, code):
         method = False
     elif method and _signatures(name, True) is None:
         return
-    raise_for(name, args[1:] if method else args, kwargs, method, bool(code.co_flags & inspect.CO_VARARGS))
+    # more positional arguments than ember's function takes are no extension of ember's: PyTorch's error names them
+    raise_for(name, args[1:] if method else args, kwargs, method,
+              bool(code.co_flags & inspect.CO_VARARGS) or len(args) > code.co_argcount)
 
 
 def check(depth=1):

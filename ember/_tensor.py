@@ -176,13 +176,16 @@ class Tensor(TensorBase):
         base = _owner(self._data)
         return (self._data.__array_interface__["data"][0] - base.__array_interface__["data"][0]) // self._data.itemsize
 
-    def is_contiguous(self, memory_format=None):
+    def is_contiguous(self, *, memory_format=None):
         """True when elements are laid out without gaps in row-major order, or in ``memory_format``'s."""
-        if type(self._data) is _backend.MetaArray:
-            return memory_format is None or memory_format.name in ("contiguous_format", "preserve_format")
         if memory_format is None:
-            return bool(self._data.flags.c_contiguous)
-        from ._memory_format import is_laid_out
+            return type(self._data) is _backend.MetaArray or bool(self._data.flags.c_contiguous)
+        from ._memory_format import is_laid_out, memory_format as format_type
+        if not isinstance(memory_format, format_type):
+            from . import _arg_parser   # (loaded on errors only)
+            _arg_parser.check(1)
+        if type(self._data) is _backend.MetaArray:
+            return memory_format.name in ("contiguous_format", "preserve_format")
         return is_laid_out(self._data, memory_format)
 
     def data_ptr(self):

@@ -260,6 +260,42 @@ CALLS = [
     'T.eye(2.0)',
     'T.eye(2, 3.0)',
     'T.eye(True)',
+    # more positional arguments than the op takes, where ember's function takes no more either
+    't.unsqueeze(0, 1)',
+    't.select(0, 1, 2)',
+    't.index_select(0, t.long(), 1)',
+    't.narrow(0, 0, 1, 2)',
+    't.sum(0, True, 1, 2)',
+    't.max(0, True, 1)',
+    't.std(0, True, True, 1)',
+    't.topk(1, 0, True, True, 1)',
+    't.argmax(0, True, 1)',
+    't.cumsum(0, None, 1)',
+    't.chunk(1, 0, 1)',
+    't.matmul(t, t)',
+    't.addmm(t, t, 1, 1, 1)',   # one signature: the arguments that do not fit it marked !int!
+    't.exp(1)',   # a method of no arguments: CPython's error for PyTorch's C method
+    # PyTorch's C types by their full names
+    't.to(T.float64, 1, 2, 3, 4, 5)',
+    't.to(T.float64, "a")',
+    't.add(T.float64)',
+    't.add(T.contiguous_format)',
+    't.mul(T.device("cpu"))',
+    't.sum(T.float64)',
+    'T.add(t, T.Size([1]))',
+    't.view(T.float64, 1)',
+    'T.ones(2, dtype=T.contiguous_format)',
+    # memory formats
+    't.contiguous(memory_format=3)',
+    't.contiguous(memory_format=T.float64)',
+    't.is_contiguous(memory_format=1)',
+    't.clone(memory_format="a")',
+    't.to(memory_format=1)',
+    'T.empty(2, memory_format=1)',
+    'T.empty_like(t, memory_format=1)',
+    'T.zeros_like(t, memory_format="a")',
+    't.float(memory_format=1)',
+    't.double(memory_format="a")',
 ]
 
 
@@ -296,6 +332,30 @@ def test_conversions_refuse_dtypes_that_are_not_torchs(dtype):
         with pytest.raises(TypeError):
             lib.ones(2).to(dtype=dtype)
     assert ember.ones(2).to(float).dtype is ember.float64 and ember.ones(2).to(dtype=int).dtype is ember.int64
+
+
+@pytest.mark.parametrize("call", ["t.to(1.5)", "t.to(True)", "t.to(2 + 1j)", "t.to(numpy.float32(1.5))",
+                                  "t.to(numpy.bool_(True), True)", "t.to(numpy.float64(2.5))", "t.to(1.5, copy=True)",
+                                  "t.to(1.5, non_blocking=True)"])
+def test_to_takes_a_number_as_the_tensor_of_its_kind(call):
+    """PyTorch's parser makes a bool, float or complex the ``other`` tensor of ``to(other, non_blocking, copy)``:
+    a CPU scalar of a Python number's kind (bool, float64, complex128), float64 for a NumPy scalar."""
+    def run(lib):
+        t = lib.arange(6.0).reshape(2, 3)  # noqa: F841 (named by the call)
+        result = eval(call)  # noqa: S307 (the calls above)
+        return str(result.dtype).rpartition(".")[2], result.tolist()
+
+    assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("name", ["float", "double", "half", "bfloat16"])
+def test_converters_lay_out_in_memory_format(name):
+    """``Tensor.float(memory_format=...)`` and its kin convert and lay out the result in the format."""
+    def run(lib):
+        t = lib.arange(6.0).view(1, 2, 3, 1)
+        return [getattr(t, name)(memory_format=fmt).stride() for fmt in (lib.channels_last, lib.contiguous_format)]
+
+    assert run(ember) == run(torch)
 
 
 def test_integer_like_dims_and_sizes_pass():

@@ -316,6 +316,16 @@ def argument_error():
 _DIMS = [tuple(range(max(ndim, 1))) for ndim in range(65)]
 
 
+def format_order(memory_format, ndim):
+    """``memory_format``'s element order for ``ndim`` dims (None: row-major), with PyTorch's TypeError for an
+    argument that is no memory format."""
+    try:
+        return memory_format.order(ndim)
+    except AttributeError:
+        argument_error()
+        raise
+
+
 def wrap_dim(dim, ndim):
     """A dim in 0..ndim-1 from a possibly negative one, with PyTorch's IndexError when out of range."""
     try:   # indexing a tuple wraps negative dims and refuses what is not an integer, at no cost for an int

@@ -1,13 +1,13 @@
 """Changing a tensor's dtype or device, copying it, and cutting it from the graph; dtype queries."""
 import numpy
 
-from .. import _backend, _dtype
+from .. import _backend, _dtype, _memory_format
 from .._tensor import Tensor, _make
 from ..autograd import _dual
 from ..autograd.function import Primitive
 from . import _buffers, _parallel
 from ._inplace import discard_imaginary
-from ._util import argument_error, name_node, tensor_method
+from ._util import argument_error, format_order, name_node, tensor_method
 
 __all__ = ["clone", "detach", "detach_", "is_tensor", "is_storage", "is_floating_point", "is_complex", "is_nonzero",
            "numel", "result_type", "can_cast", "promote_types", "get_default_dtype", "set_default_dtype"]
@@ -89,10 +89,15 @@ def _is_device(arg):
     return arg is None or isinstance(arg, (str, _backend.device)) or isinstance(arg, int) and not isinstance(arg, bool)
 
 
+def _is_wrapped_number(arg):
+    """A bool, float or complex (or a NumPy one), which PyTorch's parser takes as a tensor; an int is a device."""
+    return isinstance(arg, (bool, float, complex, numpy.bool_, numpy.floating, numpy.complexfloating))
+
+
 def _parse_to(args, kwargs):
     """(dtype, device, non_blocking, copy) of ``Tensor.to``'s arguments in PyTorch's three forms: (device, dtype,
     non_blocking, copy), (dtype, non_blocking, copy), (tensor, non_blocking, copy); the other keywords stay in
-    ``kwargs``. Arguments no form takes raise PyTorch's TypeError."""
+    ``kwargs`` (``memory_format``, checked, among them). Arguments no form takes raise PyTorch's TypeError."""
     given, rest, original = tuple(args), list(args), dict(kwargs)
     dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
     non_blocking, copy = kwargs.pop("non_blocking", False), kwargs.pop("copy", False)
@@ -101,6 +106,12 @@ def _parse_to(args, kwargs):
         dtype, device, fits = other.dtype, other.device, dtype is None and device is None
     elif rest and _is_dtype(rest[0]):
         dtype, fits = rest.pop(0), device is None
+    elif rest and _is_wrapped_number(rest[0]):
+        # PyTorch's parser makes a number the tensor of to(other, ...): a CPU scalar tensor of a Python number's
+        # kind, float64 for a NumPy scalar
+        number, fits, device = rest.pop(0), dtype is None and device is None, "cpu"
+        kind = number.__class__   # (``type`` here is Tensor.type)
+        dtype = _dtype.bool_ if kind is bool else _dtype.complex128 if kind is complex else _dtype.float64
     else:
         fits = not rest or device is None
         if rest:
@@ -110,6 +121,8 @@ def _parse_to(args, kwargs):
         fits = fits and _is_device(device) and (dtype is None or _is_dtype(dtype))
     flags = [non_blocking, copy]
     flags[:len(rest)] = rest
+    memory_format = kwargs.get("memory_format")
+    fits = fits and (memory_format is None or isinstance(memory_format, _memory_format.memory_format))
     if not fits or len(rest) > 2 or not all(isinstance(f, bool) for f in flags):
         from .. import _arg_parser   # (loaded on errors only)
         _arg_parser.raise_for("to", given, original, method=True)
@@ -127,7 +140,10 @@ def _parse_to(args, kwargs):
 @tensor_method
 def to(self, *args, memory_format=None, **kwargs):
     """This tensor with another dtype and/or on another device; self when nothing changes (unless ``copy``)."""
+    if memory_format is not None:
+        kwargs["memory_format"] = memory_format
     dtype, device, non_blocking, copy = _parse_to(args, kwargs)
+    memory_format = kwargs.pop("memory_format", None)
     if kwargs:
         raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
     result = self
@@ -138,10 +154,9 @@ def to(self, *args, memory_format=None, **kwargs):
         result = Cast.apply(result, dtype.numpy)
     if copy and result is self:
         result = clone(self)
-    if memory_format is not None and memory_format.name != "preserve_format":
-        from .._memory_format import suggested
+    if memory_format is not None and memory_format is not _memory_format.preserve_format:
         order = memory_format.order(result.ndim)
-        if suggested(result._data) is not memory_format:   # PyTorch restrides unless the strides suggest the format
+        if _memory_format.suggested(result._data) is not memory_format:   # restrided unless the strides suggest it
             result = ToLayout.apply(result, order) if order is not None else Clone.apply(result)
             name_node(result, "ToCopyBackward0")
     return result
@@ -169,9 +184,13 @@ def type_as(self, other):
 
 
 def _converter(dtype, name):
-    def method(self, memory_format=None):
-        return to(self, dtype)
-    method.__name__ = name
+    def method(self, *, memory_format=None):
+        if memory_format is None:
+            return to(self, dtype)
+        if not isinstance(memory_format, _memory_format.memory_format):
+            argument_error()
+        return to(self, dtype, memory_format=memory_format)
+    method.__name__ = method.__qualname__ = name
     method.__doc__ = f"This tensor as {dtype} (self when it already is)."
     setattr(Tensor, name, method)
 
@@ -186,7 +205,7 @@ _LEGACY_TYPES = {f"{_dtype.scalar_type_name(d)}Tensor": d for d in _dtype.ALL}
 
 
 @tensor_method
-def cpu(self, memory_format=None):
+def cpu(self, *, memory_format=None):
     """This tensor on the CPU."""
     return to(self, _backend.CPU)
 
@@ -221,7 +240,7 @@ def clone(input, *, memory_format=None):
     if memory_format is None or memory_format is preserve_format:
         order = _dense_order(input._data)
     else:
-        order = memory_format.order(input.ndim)
+        order = format_order(memory_format, input.ndim)
     return Clone.apply(input) if order is None else ToLayout.apply(input, order)
 
 
@@ -244,7 +263,7 @@ def detach_(self):
 
 
 @tensor_method
-def contiguous(self, memory_format=None):
+def contiguous(self, *, memory_format=None):
     """Self when already contiguous (row-major, or in ``memory_format``'s order), otherwise such a copy (in the
     graph)."""
     if memory_format is not None:
@@ -253,7 +272,7 @@ def contiguous(self, memory_format=None):
             if self._data.flags.c_contiguous:
                 return self
             raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
-        order = memory_format.order(self.ndim)
+        order = format_order(memory_format, self.ndim)
         if order is not None:
             return self if is_laid_out(self._data, memory_format) else ToLayout.apply(self, order)
     if self._data.flags.c_contiguous:

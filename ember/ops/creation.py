@@ -14,7 +14,7 @@ from .._tensor import Size, Tensor, _init, _make
 from ..autograd._saved import _type_name
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import real_scalar
-from ._util import argument_error, out_dtype, shape_arg, tensor_method, warn_once, write_out
+from ._util import argument_error, format_order, out_dtype, shape_arg, tensor_method, warn_once, write_out
 from .conversion import _dense_order
 
 __all__ = ["tensor", "as_tensor", "asarray", "frombuffer", "from_file", "from_numpy", "from_dlpack", "to_dlpack",
@@ -609,7 +609,7 @@ def _order_of(memory_format, ndim):
     """The memory order of a new tensor in ``memory_format``: the format's own, or None (row-major)."""
     if memory_format is preserve_format:
         raise RuntimeError("unsupported memory format Preserve")
-    return None if memory_format is None else memory_format.order(ndim)
+    return None if memory_format is None else format_order(memory_format, ndim)
 
 
 def _like_layout(input, memory_format):
@@ -618,7 +618,7 @@ def _like_layout(input, memory_format):
     if memory_format is None or memory_format is preserve_format:
         order = _dense_order(input._data)
         return order, None if order is None else input.stride()
-    return memory_format.order(input.ndim), None
+    return format_order(memory_format, input.ndim), None
 
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False):
