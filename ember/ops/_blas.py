@@ -64,15 +64,23 @@ ROWS = 16
 """Rows (or columns) a part's bounds are multiples of: whole tiles of the packed kernel."""
 
 
-def matmul(a, b, out):
+PARTS_PER_THREAD = 2
+"""Parts of a cut product per intra-op thread at most: the caller takes the next part while a pool thread wakes."""
+
+
+def matmul(a, b, out, short_on_one=False):
     """``numpy.matmul(a, b, out=out)`` for NumPy arrays of one real floating dtype; a product of ``2 * SPLIT_WORK``
     multiply-adds or more is cut along the longer of its result's last two dims into parts at once on the intra-op
     threads, each on one BLAS thread: one hand-off instead of waking OpenBLAS's threads, which also gain nothing on
-    the thin products of small maps (a (256, 2304) @ (2304, 128) one). Returns ``out``."""
+    the thin products of small maps (a (256, 2304) @ (2304, 128) one). With ``short_on_one``, a shorter product runs
+    on one BLAS thread where there are intra-op threads (a convolution's: see ``conv._product``). Returns ``out``."""
     M, N = out.shape[-2:]
     work = out.size * a.shape[-1]
     if work < 2 * SPLIT_WORK or a.dtype.kind != "f" or b.dtype != a.dtype or type(out) is not numpy.ndarray or \
             out.dtype != a.dtype or getattr(_parallel._inside, "active", False):
+        if short_on_one and a.dtype.kind == "f" and _parallel.num_threads() > 1:
+            with small_products(0):
+                return numpy.matmul(a, b, out=out)
         return numpy.matmul(a, b, out=out)
     rows = M >= N
     units = -(-(M if rows else N) // ROWS)
@@ -87,7 +95,7 @@ def matmul(a, b, out):
         else:
             numpy.matmul(a, b[..., span], out=out[..., span])
     with small_products(0):
-        _parallel.parallel_for(units, part, grain)
+        _parallel.parallel_for(units, part, grain, per_thread=PARTS_PER_THREAD)
     return out
 
 

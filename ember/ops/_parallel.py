@@ -113,15 +113,18 @@ def on_each_worker(function):
     gate.wait()
 
 
-def parallel_for(count, work, grain=1):
+def parallel_for(count, work, grain=1, per_thread=1):
     """Calls ``work(start, stop)`` on disjoint ranges that cover ``range(count)``, at once on up to
-    ``num_threads()`` threads, each range at least ``grain`` long; returns when all are done.
+    ``num_threads()`` threads, each range at least ``grain`` long (up to ``per_thread`` ranges a thread); returns
+    when all are done.
 
     Ranges are claimed, not assigned: the calling thread runs the first and then any that no pool thread has taken
-    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting.
+    yet, so when the other cores are busy (a pool thread not scheduled) the kernel runs on alone instead of waiting;
+    with more ranges than threads, a pool thread that wakes late leaves the caller fewer of them to wait for.
     Pool threads run their ranges in the caller's context variables and grad modes."""
-    chunks = min(num_threads(), count // max(grain, 1))
-    if chunks <= 1 or getattr(_inside, "active", False):
+    threads = num_threads()
+    chunks = min(threads * per_thread, count // max(grain, 1))
+    if chunks <= 1 or threads == 1 or getattr(_inside, "active", False):
         work(0, count)
         return
     bounds = [count * i // chunks for i in range(chunks + 1)]
@@ -144,7 +147,7 @@ def parallel_for(count, work, grain=1):
             finally:
                 done[i].release()
     pool = _pool()
-    for _ in range(chunks - 1):   # each in a copy of the caller's context: NumPy's error state is a context variable
+    for _ in range(min(chunks, threads) - 1):   # each in a copy of the caller's context (NumPy's error state is one)
         pool.submit(functools.partial(contextvars.copy_context().run, helper))
     ran = set()
     _inside.active = True

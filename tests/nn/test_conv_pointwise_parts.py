@@ -42,8 +42,9 @@ def test_parts_give_one_threads_bits_and_torchs_values(x_shape, w_shape, groups,
     cuts = []
     parallel_for = _parallel.parallel_for
 
-    def watched(count, work, grain=1):
-        parallel_for(count, lambda start, stop: cuts.append((start, stop, count)) or work(start, stop), grain)
+    def watched(count, work, grain=1, **options):
+        parallel_for(count, lambda start, stop: cuts.append((start, stop, count)) or work(start, stop), grain,
+                     **options)
     monkeypatch.setattr(_parallel, "parallel_for", watched)
     results = []
     for count in (1, 3):

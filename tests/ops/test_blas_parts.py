@@ -32,11 +32,11 @@ def _watch(monkeypatch):
     cuts = []
     parallel_for = _parallel.parallel_for
 
-    def watched(count, work, grain=1):
+    def watched(count, work, grain=1, **options):
         def record(start, stop):
             cuts.append((start, stop, count))
             work(start, stop)
-        parallel_for(count, record, grain)
+        parallel_for(count, record, grain, **options)
     monkeypatch.setattr(_parallel, "parallel_for", watched)
     return cuts
 
@@ -113,3 +113,29 @@ def test_ops_match_torch_and_one_thread(count, threads, monkeypatch):
     expected = [o.detach().numpy() for o in outs] + [t.grad.numpy() for t in tensors]
     for got, want in zip(results[1], expected):
         numpy.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-3 * float(numpy.abs(want).max()))
+
+
+@pytest.mark.parametrize("short_on_one", [False, True])
+def test_short_products_on_one_blas_thread_when_asked(short_on_one, threads, monkeypatch):
+    """A product too short to cut runs whole; with ``short_on_one`` (a convolution's) on one BLAS thread where there
+    are intra-op threads, and the BLAS's thread count is restored after."""
+    controls = _blas._controls()
+    if controls is None or controls[0]() < 2:
+        pytest.skip("needs NumPy's OpenBLAS on two threads or more")
+    before = controls[0]()
+    rng = numpy.random.default_rng(3)
+    a, b = (rng.standard_normal(s).astype(numpy.float32) for s in ((512, 512), (512, 32)))
+    seen = []
+    matmul = numpy.matmul
+
+    def spied(*args, **kwargs):
+        seen.append(controls[0]())
+        return matmul(*args, **kwargs)
+    monkeypatch.setattr(numpy, "matmul", spied)
+    for count in (2, 1):
+        threads(count)
+        seen.clear()
+        out = _blas.matmul(a, b, numpy.empty((512, 32), numpy.float32), short_on_one=short_on_one)
+        assert seen == [1 if short_on_one and count > 1 else before]
+        assert controls[0]() == before
+        numpy.testing.assert_array_equal(out, _one_blas_thread(a, b))

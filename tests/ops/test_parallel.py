@@ -15,8 +15,10 @@ def threads():
     _parallel.set_num_threads(before)
 
 
-@pytest.mark.parametrize("count,grain,workers", [(0, 1, 4), (1, 1, 4), (7, 1, 3), (1000, 100, 4), (1000, 600, 4)])
-def test_ranges_cover_every_index_once(threads, count, grain, workers):
+@pytest.mark.parametrize("per_thread", [1, 2])
+@pytest.mark.parametrize("count,grain,workers", [(0, 1, 4), (1, 1, 4), (7, 1, 3), (1000, 100, 4), (1000, 600, 4),
+                                                 (1000, 100, 1)])
+def test_ranges_cover_every_index_once(threads, count, grain, workers, per_thread):
     _parallel.set_num_threads(workers)
     seen = np.zeros(count, int)
     ranges = []
@@ -24,9 +26,9 @@ def test_ranges_cover_every_index_once(threads, count, grain, workers):
     def work(start, stop):
         seen[start:stop] += 1
         ranges.append((start, stop))
-    _parallel.parallel_for(count, work, grain)
+    _parallel.parallel_for(count, work, grain, per_thread=per_thread)
     assert (seen == 1).all()
-    assert len(ranges) == max(1, min(workers, count // grain))
+    assert len(ranges) == (1 if workers == 1 else max(1, min(workers * per_thread, count // grain)))
     assert all(stop - start >= min(grain, count) for start, stop in ranges)
 
 

@@ -22,11 +22,11 @@ def split(monkeypatch):
     cuts = []
     parallel_for = _parallel.parallel_for
 
-    def watched(count, work, grain=1):
+    def watched(count, work, grain=1, **options):
         def record(start, stop):
             cuts.append((start, stop) != (0, count))
             work(start, stop)
-        parallel_for(count, record, grain)
+        parallel_for(count, record, grain, **options)
     monkeypatch.setattr(_parallel, "parallel_for", watched)
 
     def run(build, *arrays, grad=True):
