@@ -122,10 +122,6 @@ QUERIES = {"Tensor.dim", "Tensor.size", "Tensor.is_contiguous", "Tensor.numel", 
            "__set__", "_set_grad_enabled"}
 # the same functions under other __name__s: torch's F.threshold is def _threshold, its F.logsigmoid is log_sigmoid
 ALIASES = {"_threshold": "threshold", "log_sigmoid": "logsigmoid"}
-DIFFERENT = {
-    "CrossMapLRN2d(2)": "PyTorch's is a legacy autograd.Function whose forward runs Tensor methods step by step; "
-                        "ember's is one op",
-}
 
 
 def _input(lib, spec, rng):
@@ -181,8 +177,7 @@ def test_every_shared_module_class_is_listed():
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
-@pytest.mark.parametrize("made", [pytest.param(made, marks=pytest.mark.xfail(reason=DIFFERENT[made], strict=True))
-                                  if made in DIFFERENT else made for made in MODULES])
+@pytest.mark.parametrize("made", MODULES)
 def test_forward_calls_as_torch(made, training):
     expected = _sequence(torch, made, training)
     assert expected or made == "Identity()", "the mode saw nothing in torch: the input does not reach the function"

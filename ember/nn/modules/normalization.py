@@ -2,8 +2,8 @@
 import numbers
 
 from ... import _dtype, ops
-from ...ops.cross_map_lrn import cross_map_lrn2d
 from .. import functional as F, init
+from . import _functions
 from ..parameter import Parameter
 from .module import Module
 
@@ -227,7 +227,12 @@ class CrossMapLRN2d(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, input):
-        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        if not (input.dtype.is_floating_point or input.dtype.is_complex):   # (PyTorch's mul_ of the scale fails)
+            raise RuntimeError("result type Float can't be cast to the desired output type "
+                               f"{_dtype.scalar_type_name(input.dtype)}")
+        return _functions.CrossMapLRN2d.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self):
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
