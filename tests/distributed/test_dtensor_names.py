@@ -9,7 +9,8 @@ import ember
 import ember.distributed.tensor as ours
 import ember.distributed.tensor.placement_types as our_types
 
-PLACEMENTS = ["Shard(0)", "Shard(2)", "Replicate()", "Partial()", "Partial('max')", "_StridedShard(1, split_factor=2)"]
+PLACEMENTS = ["Shard(0)", "Shard(2)", "Replicate()", "Partial()", "Partial('max')", "_StridedShard(1, split_factor=2)",
+              "_MaskPartial(offset_shape=(4, 2), offset_dim=0)"]
 
 
 @pytest.mark.parametrize("made", PLACEMENTS)

@@ -13,7 +13,7 @@ from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguo
 from ._ops_matrix import cheapest, einsum_strategy, matmul_equation, output_shape
 from ._ops_nn import POOLS, attention_strategies, pool_rank, pool_strategies
 from ._redistribute import local_shape_and_offset, normalized
-from .placement_types import Partial, Replicate, Shard, _NormPartial, _StridedShard
+from .placement_types import Partial, Replicate, Shard, _MaskPartial, _NormPartial, _StridedShard
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
 ceil cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor frac i0 isfinite isinf isnan isneginf isposinf
@@ -466,8 +466,8 @@ def _rowwise(name, inner, args, kwargs):
 def _embedding(name, inner, args, kwargs):
     """A lookup by PyTorch's embedding strategies, per mesh dim: a table sharded on its embedding dim gives
     outputs sharded on their last dim; one sharded by rows gives partial sums (each rank looks up the ids in its
-    rows, zeros elsewhere: PyTorch's MaskPartial, reduced the same way); a replicated table keeps the ids'
-    shards. The ids are replicated where the table is sharded."""
+    rows, zeros elsewhere: PyTorch's _MaskPartial); a replicated table keeps the ids' shards. The ids are
+    replicated where the table is sharded."""
     bound = inspect.signature(inner).bind(*args, **kwargs)
     bound.apply_defaults()
     given = dict(bound.arguments)
@@ -486,7 +486,8 @@ def _embedding(name, inner, args, kwargs):
             weight_wanted.append(placement), ids_wanted.append(Replicate()), out.append(Shard(out_ndim - 1))
         elif placement.is_shard(0) and masked is None:
             masked = mesh_dim
-            weight_wanted.append(placement), ids_wanted.append(Replicate()), out.append(Partial())
+            weight_wanted.append(placement), ids_wanted.append(Replicate())
+            out.append(_MaskPartial(offset_shape=Size(weight.shape), offset_dim=0))
         else:
             kept = ids.placements[mesh_dim] if ids.placements[mesh_dim].is_shard() else Replicate()
             weight_wanted.append(Replicate()), ids_wanted.append(kept), out.append(kept)
@@ -593,7 +594,8 @@ def _reduction(name, inner, args, kwargs):
     partial = _NormPartial(order) if name in ("vector_norm", "norm") else Partial(_PARTIAL_OF[name])
     placements = []
     for placement in self.placements:
-        if placement.is_partial() and placement != {"sum": Partial("sum"), "mean": Partial("avg")}.get(name):
+        if placement.is_partial() and (isinstance(placement, _NormPartial) or
+                                       placement.reduce_op != {"sum": "sum", "mean": "avg"}.get(name)):
             placement = Replicate()
         placements.append(placement)
     out_placements = []

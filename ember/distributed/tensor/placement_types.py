@@ -113,6 +113,32 @@ class Partial(Placement):
         return f"P({self.reduce_op})"
 
 
+class _MaskPartial(Partial):
+    """Partial values of a lookup in a table sharded by rows: each rank's lookups of ids outside its rows (along
+    ``offset_dim`` of a table of ``offset_shape``) are zeros, so the whole is their reduction (PyTorch's placement
+    for a row-sharded embedding; ember masks at the lookup, so no mask travels with it)."""
+
+    __slots__ = ("offset_shape", "offset_dim")
+
+    def __init__(self, reduce_op="sum", offset_shape=None, offset_dim=0):
+        super().__init__(reduce_op)
+        self.offset_shape, self.offset_dim = offset_shape, offset_dim
+
+    def __eq__(self, other):
+        return type(other) is type(self) and (other.reduce_op, other.offset_shape, other.offset_dim) == \
+            (self.reduce_op, self.offset_shape, self.offset_dim)
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.reduce_op, self.offset_shape, self.offset_dim))
+
+    def __repr__(self):
+        return (f"_MaskPartial(reduce_op={self.reduce_op}, offset_shape={self.offset_shape}, "
+                f"offset_dim={self.offset_dim})")
+
+    def __str__(self):
+        return f"MaskP({self.reduce_op}, {self.offset_shape}, {self.offset_dim})"
+
+
 class _NormPartial(Partial):
     """Partial vector norms of order ``norm_type``: the whole is (sum of the parts' p-th powers)^(1/p), the largest
     part for p = inf, the smallest for p = -inf (PyTorch's placement for a norm over a sharded dimension)."""
