@@ -144,6 +144,22 @@ for placements in ((S0, S0, S0), (S1, S1, S1), (R, R, R)):
     record(f"sdpa_bool_mask_{placements}", lambda: attention(q, k, v, placements, keep, strategy_mask=False))
 
 
+def values_only(case):
+    """An attention case's output shape and values and the inputs' gradients, without the placement (torch's
+    attention kernels' strategy has no reference for it: grouped heads, 3-D inputs)."""
+    out, *grads = case()
+    return [out[1:]] + grads
+
+
+group = [torch.randn(4, 2, 7, 8, dtype=torch.float64) for _ in range(2)]   # 2 key heads for 4 query heads
+for placements in ((S0, S0, S0), (S1, S1, S1), (R, R, R)):
+    record(f"sdpa_gqa_{placements}", lambda: values_only(lambda: attention(q, *group, placements, enable_gqa=True)))
+flat = [t[:, 0].clone() for t in (q, k, v)]   # (N, L, E)
+record("sdpa_3d_S(0)", lambda: attention(*flat, (S0, S0, S0)))
+for placements in ((S1, S1, S1), (S2, S2, S2)):
+    record(f"sdpa_3d_{placements}", lambda: values_only(lambda: attention(*flat, placements)))
+
+
 def mixed():
     """A plain tensor among DTensors: the error's type."""
     laid = [distribute_tensor(t, mesh, [S0]) for t in (q, k)]
