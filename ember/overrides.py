@@ -36,6 +36,7 @@ __all__ = ["get_ignored_functions", "get_overridable_functions", "get_testing_ov
            "TorchFunctionMode", "BaseTorchFunctionMode"]
 
 _NAMESPACES = ("", "nn.functional", "linalg", "fft", "special", "nn.init")
+_PREFIXED = {"ember.linalg": "linalg_", "ember.fft": "fft_", "ember.special": "special_"}
 
 # Functions of the torch namespace that only read or set settings, or build things that are not tensors: PyTorch's
 # ignored functions that are not factories (its modes see factories; no argument can carry a __torch_function__).
@@ -303,6 +304,8 @@ def _wrapper(module, name, value):
         home = _alias.public_name(module.__name__) if _alias.installed else module.__name__
         wrapped[id(value)] = _overridable(value, f"{_alias.package()}{module.__name__[len('ember'):]}.{name}", home,
                                           name)
+        if module.__name__ in _PREFIXED:   # PyTorch's torch.linalg.qr is named linalg_qr (its ATen op's name)
+            wrapped[id(value)].__name__ = _PREFIXED[module.__name__] + name
         if value.__module__ == module.__name__ and value.__qualname__ == name:
             value.__qualname__ = f"{name}.__wrapped__"   # where pickle finds it now (kept references)
     inner = getattr(value, "__wrapped__", None)   # the op behind a keyword-renaming wrapper, which

@@ -198,26 +198,24 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def orthogonal_(tensor, gain=1, generator=None):
-    """Fills with a (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix."""
+    """Fills with a (semi-)orthogonal matrix: Q of the QR decomposition of a Gaussian matrix, its columns' signs
+    set by R's diagonal (the steps of PyTorch's, in the tensor's dtype)."""
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0 or tensor.is_meta:
         return tensor
-    import numpy
-
-    from ..ops.creation import tensor as make_tensor
-    rows = tensor.shape[0]
+    rows = tensor.size(0)
     cols = tensor.numel() // rows
-    with no_grad():
-        flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator).cpu().numpy().astype(numpy.float64)
+    flat = tensor.new_empty((rows, cols)).normal_(0, 1, generator=generator)
     if rows < cols:
-        flat = flat.T
-    q, r = numpy.linalg.qr(flat)
-    q *= numpy.sign(numpy.diag(r))
+        flat.t_()
+    q, r = ember.linalg.qr(flat)
+    q *= ember.diag(r, 0).sign()
     if rows < cols:
-        q = q.T
+        q.t_()
     with no_grad():
-        tensor.copy_(make_tensor(q.reshape(tuple(tensor.shape)) * gain, dtype=tensor.dtype))
+        tensor.view_as(q).copy_(q)
+        tensor.mul_(gain)
     return tensor
 
 

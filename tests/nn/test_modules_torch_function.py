@@ -351,7 +351,8 @@ def test_functional_recurrent_layers_match_torch(name, packed):
 
 INITS = {"ones_": (), "zeros_": (), "constant_": (0.5,), "eye_": (), "dirac_": (2,), "uniform_": (-0.5, 0.5),
          "normal_": (0.0, 2.0), "xavier_uniform_": (), "xavier_normal_": (), "kaiming_uniform_": (),
-         "kaiming_normal_": (), "trunc_normal_": (), "trunc_normal_ narrow": (0.0, 1.0, 2.0, 2.5), "sparse_": (0.5,)}
+         "kaiming_normal_": (), "trunc_normal_": (), "trunc_normal_ narrow": (0.0, 1.0, 2.0, 2.5), "sparse_": (0.5,),
+         "orthogonal_": (), "orthogonal_ wide": (0.5,)}
 
 
 @pytest.mark.parametrize("name", INITS)
@@ -361,7 +362,7 @@ def test_init_calls_as_torch(name):
     PyTorch's values from the same seed."""
     def run(lib):
         lib.manual_seed(0)
-        tensor = lib.empty(4, 4, 3) if name == "dirac_" else lib.empty(6, 5)
+        tensor = lib.empty(4, 4, 3) if name == "dirac_" else lib.empty(3, 7) if "wide" in name else lib.empty(6, 5)
         seen = []
 
         class Recorder(lib.overrides.TorchFunctionMode):
@@ -375,7 +376,7 @@ def test_init_calls_as_torch(name):
 
     (expected, want), (seen, got) = run(torch), run(ember)
     assert seen == expected
-    numpy.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    numpy.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)   # (float32 QR: LAPACK builds differ)
 
 
 def test_materialize_calls_public_empty():
