@@ -139,3 +139,31 @@ def test_short_products_on_one_blas_thread_when_asked(short_on_one, threads, mon
         assert seen == [1 if short_on_one and count > 1 else before]
         assert controls[0]() == before
         numpy.testing.assert_array_equal(out, _one_blas_thread(a, b))
+
+
+def test_depthwise_finite_check_on_one_blas_thread():
+    """The depthwise kernels' check for infinities and NaNs (a product with ones per operand) answers as ``isfinite``
+    and runs on one BLAS thread, the BLAS's count restored after."""
+    from ember.ops import _conv_depthwise
+    controls = _blas._controls()
+    before = controls[0]() if controls is not None else 1
+    seen = []
+
+    class Spied:   # NumPy, recording the BLAS's thread count when the ones are made
+        isfinite = staticmethod(numpy.isfinite)
+
+        @staticmethod
+        def ones(*args, **kwargs):
+            seen.append(controls[0]() if controls is not None else 1)
+            return numpy.ones(*args, **kwargs)
+    rng = numpy.random.default_rng(4)
+    a = rng.standard_normal((32, 96, 16, 16)).astype(numpy.float32)
+    assert _conv_depthwise._finite(Spied, a, a[:2])
+    for bad in (numpy.inf, -numpy.inf, numpy.nan, numpy.finfo(numpy.float32).max):
+        b = a.copy()
+        b[3, 5, 7, 11] = bad
+        b[3, 5, 7, 12] = bad
+        with numpy.errstate(over="ignore"):   # as in the convolutions, which call it quietly
+            assert not _conv_depthwise._finite(Spied, a, b)
+    assert seen and set(seen) == {1}
+    assert (controls[0]() if controls is not None else 1) == before
