@@ -152,3 +152,6 @@ def softmax(input, dim, *, dtype=None):
 def log_softmax(input, dim, *, dtype=None):
     """log(softmax(x)) along ``dim``."""
     return _activation.log_softmax(input, dim, dtype=dtype)
+
+from .ops import numpy_keywords as _numpy_keywords  # noqa: E402
+_numpy_keywords.install(globals())   # axis=, keepdims=, x=... as PyTorch's parsed functions

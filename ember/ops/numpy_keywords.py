@@ -1,12 +1,17 @@
-"""NumPy's keyword names that PyTorch's functions and Tensor methods also accept: ``axis=`` for ``dim``,
-``keepdims=`` for ``keepdim``, and ``size=`` for the sizes of factory functions (``zeros(size=(2, 3))``)."""
+"""NumPy's keyword names that PyTorch's native functions and Tensor methods also accept: ``axis=`` for ``dim``,
+``keepdims=`` for ``keepdim``, ``x=``, ``a=`` and ``x1=`` for ``input``, ``x2=`` for ``other``, and ``size=`` for the
+sizes of factory functions (``zeros(size=(2, 3))``)."""
 import functools
 import inspect
 
 from .._warnings import transparent
 
-_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+_ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x1": "input", "x2": "other"}
+# Written in Python in PyTorch, not by its argument parser: they take none of the aliases.
+_PYTHON_FUNCTIONS = {"ember": frozenset({"norm", "split", "stft", "unique", "unique_consecutive"})}
+_PYTHON_METHODS = frozenset({"norm", "split", "unflatten", "unique", "unique_consecutive"})
 _wrapped = {}
+_homed = set()   # ids of the wrappers given a home: the first namespace installed keeps it
 
 
 def accepting_numpy_keywords(function):
@@ -49,23 +54,23 @@ def accepting_numpy_keywords(function):
     return wrapper
 
 
-def install(namespace, cls):
+def install(namespace, cls=None):
     """Replaces the functions of a module's namespace dict and the methods of ``cls`` by their accepting forms.
 
     A wrapper names the namespace (or ``cls`` there) as its home, where pickle finds it as the object it pickles
     (the wrapped function's module holds the function itself)."""
-    homed = set()
+    python = _PYTHON_FUNCTIONS.get(namespace["__name__"], ())
     for name, value in list(namespace.items()):
-        if inspect.isfunction(value) and not name.startswith("_"):
+        if inspect.isfunction(value) and not name.startswith("_") and name not in python:
             namespace[name] = accepting_numpy_keywords(value)
-            _home(namespace[name], value, namespace["__name__"], name, homed)
-    for name, value in list(vars(cls).items()):
-        if inspect.isfunction(value) and not name.startswith("__"):
+            _home(namespace[name], value, namespace["__name__"], name)
+    for name, value in list(vars(cls).items()) if cls is not None else ():
+        if inspect.isfunction(value) and not name.startswith("__") and name not in _PYTHON_METHODS:
             setattr(cls, name, accepting_numpy_keywords(value))
-            _home(vars(cls)[name], value, namespace["__name__"], f"{cls.__name__}.{name}", homed)
+            _home(vars(cls)[name], value, namespace["__name__"], f"{cls.__name__}.{name}")
 
 
-def _home(wrapper, function, module, qualname, homed):
-    if wrapper is not function and id(wrapper) not in homed:
-        homed.add(id(wrapper))
+def _home(wrapper, function, module, qualname):
+    if wrapper is not function and id(wrapper) not in _homed:
+        _homed.add(id(wrapper))
         wrapper.__module__, wrapper.__qualname__ = module, qualname

@@ -3,13 +3,13 @@
 from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
-from .._util import name_node, tensor_method
+from .._util import name_node, tensor_method, write_out
 from ._common import _check_matrix, _conj, _mH, _xp
 from .decompositions import SVD
 from .products import matmul
 from .solvers import inv
 
-__all__ = ["SlogdetResult", "Det", "det", "Slogdet", "slogdet", "logdet"]
+__all__ = ["SlogdetResult", "Det", "det", "linalg_det", "Slogdet", "slogdet", "linalg_slogdet", "logdet"]
 
 
 SlogdetResult = return_types.structseq("linalg_slogdet", ["sign", "logabsdet"])
@@ -69,6 +69,11 @@ def det(input):
     return Det.apply(input)
 
 
+def linalg_det(A, *, out=None):
+    """``torch.linalg.det``: ``det`` with PyTorch's argument names (``A``, ``out``)."""
+    return write_out(out, det(A), "linalg.det")
+
+
 class Slogdet(Primitive):
     @staticmethod
     def forward(ctx, a):
@@ -99,6 +104,11 @@ def slogdet(input):
     """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
     _check_matrix(input, "linalg.slogdet")
     return SlogdetResult(*Slogdet.apply(input))
+
+
+def linalg_slogdet(A):
+    """``torch.linalg.slogdet``: ``slogdet`` of the matrix named ``A``, as PyTorch's."""
+    return slogdet(A)
 
 
 @tensor_method

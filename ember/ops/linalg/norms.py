@@ -182,22 +182,22 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     return write_out(out, name_node(result, "AmaxBackward0" if ord > 0 else "AminBackward0"), "linalg.matrix_norm")
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
     """A vector or matrix norm, chosen from ``ord`` and ``dim`` as ``torch.linalg.norm`` does."""
     if dim is not None:
         dims = [dim] if isinstance(dim, int) else list(dim)
         if len(dims) not in (1, 2):
             raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dims}")
     elif ord is not None:
-        if A.ndim not in (1, 2):
+        if input.ndim not in (1, 2):
             raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got "
-                               f"{A.ndim}D.")
-        dims = list(range(A.ndim))
+                               f"{input.ndim}D.")
+        dims = list(range(input.ndim))
     if isinstance(ord, str) or (dim is not None and len(dims) == 2) or (ord is not None and dim is None and
-                                                                        A.ndim == 2):
-        return matrix_norm(A, "fro" if ord is None else ord, dims if dim is not None else (-2, -1), keepdim,
+                                                                        input.ndim == 2):
+        return matrix_norm(input, "fro" if ord is None else ord, dims if dim is not None else (-2, -1), keepdim,
                            dtype=dtype, out=out)
-    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
+    return vector_norm(input, 2 if ord is None else ord, dim, keepdim, dtype=dtype, out=out)
 
 
 @composite("linalg_vecdot", trace_inside=True)
