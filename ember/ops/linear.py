@@ -58,7 +58,8 @@ class Linear(Primitive):
     @quiet
     def forward(ctx, input, weight, bias=None):
         needs = ctx.needs_input_grad   # each operand only where the other's gradient is wanted, as PyTorch's addmm
-        ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
+        if needs[0] or needs[1]:
+            ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
         output = _affine(ctx.xp, input, weight)
         if bias is not None:   # in parts at once where large (the Transformer's token classifier: 2M elements)
             _parallel.ufunc(ctx.xp.add, output, bias, out=output)
@@ -114,15 +115,25 @@ def linear(input, weight, bias=None):
                                f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(weight.dtype)}")
         raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} != "
                            f"{cpp_type_name(weight.dtype)}")
-    require_dtype("addmm_impl_cpu_", input, FLOATING + "liuc")   # after the shape and dtype checks, as PyTorch
+    if x.dtype.kind != "f":   # (NumPy's floating dtypes are all among the kernel's)
+        require_dtype("addmm_impl_cpu_", input, _LINEAR_DTYPES)   # after the shape and dtype checks, as PyTorch
     if x.dtype.kind == "c":   # by matmul, whose gradients take the conjugate transposes Linear's do not
         output = input.matmul(weight.t())
-        return output if bias is None else name_node(output + bias, _biased_node_name(input, bias))
+        return output if bias is None else _named(output + bias, input, bias)
     if bias is None:
         return name_node(Linear.apply(input, weight), _UNBIASED_NODE_NAMES[min(x.ndim, 3)])
     if bias._data.shape[-1:] not in ((w.shape[0],), (1,)) or bias._data.ndim > 1:
-        return name_node(Linear.apply(input, weight).add(bias), _biased_node_name(input, bias))
-    return name_node(Linear.apply(input, weight, bias), _biased_node_name(input, bias))
+        return _named(Linear.apply(input, weight).add(bias), input, bias)
+    return _named(Linear.apply(input, weight, bias), input, bias)
+
+
+_LINEAR_DTYPES = FLOATING + "liuc"
+"""The dtypes PyTorch's CPU addmm kernel takes (``require_dtype``'s letters)."""
+
+
+def _named(output, input, bias):
+    """``output`` of ``linear`` with a bias, its node (where it records one) under PyTorch's name for it."""
+    return output if output.grad_fn is None else name_node(output, _biased_node_name(input, bias))
 
 
 _UNBIASED_NODE_NAMES = {1: "SqueezeBackward4", 2: "MmBackward0", 3: "UnsafeViewBackward0"}

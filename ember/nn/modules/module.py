@@ -221,7 +221,10 @@ class Module:
     # --- attribute protocol -------------------------------------------------------------------------
     def __getattr__(self, name):
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
+        parameters = d.get("_parameters")   # written out, not looped: a layer's forward reads its weights here
+        if parameters is not None and name in parameters:
+            return parameters[name]
+        for store in ("_buffers", "_modules"):
             if store in d and name in d[store]:
                 return d[store][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
