@@ -4,6 +4,7 @@ where needed, the op runs on the local parts, and its tensors come back as DTens
 (``to_local`` before, ``from_local`` after), so gradients are DTensors laid out as PyTorch's. An op without a rule
 raises PyTorch's error for it rather than compute on the parts alone."""
 import inspect
+import math
 
 from ... import overrides
 from ..._tensor import Size, Tensor, _make
@@ -12,7 +13,7 @@ from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._ops_matrix import cheapest, einsum_strategy, matmul_equation, output_shape
 from ._ops_nn import POOLS, attention_strategies, pool_rank, pool_strategies
-from ._redistribute import local_shape_and_offset, normalized
+from ._redistribute import local_shape_and_offset, normalized, reduce
 from .placement_types import Partial, Replicate, Shard, _MaskPartial, _NormPartial, _StridedShard
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
@@ -591,7 +592,12 @@ def _reduction(name, inner, args, kwargs):
     order = given.get("ord", given.get("p", 2))
     if name == "norm" and not isinstance(order, (int, float)):
         raise no_rule(f"norm.{order}", args, kwargs)
-    partial = _NormPartial(order) if name in ("vector_norm", "norm") else Partial(_PARTIAL_OF[name])
+    norm = name in ("vector_norm", "norm")
+    if norm:   # (PyTorch's infinite norms are a max or min of the parts)
+        partial = Partial("max") if order == float("inf") else Partial("min") if order == -float("inf") else \
+            _NormPartial(order)
+    else:
+        partial = Partial(_PARTIAL_OF[name])
     placements = []
     for placement in self.placements:
         if placement.is_partial() and (isinstance(placement, _NormPartial) or
@@ -608,7 +614,6 @@ def _reduction(name, inner, args, kwargs):
             out_placements.append(placement)
     shape = tuple(1 if d in reduced else size for d, size in enumerate(self.shape) if keepdim or d not in reduced)
     spec = DTensorSpec(self.device_mesh, tuple(out_placements), Size(shape), contiguous_stride(shape))
-    averaged = 1   # the number of shards a mean averages (each part's gradient is its share of the whole's)
     if name == "mean":   # an average of even shards is their averages' average; uneven ones are gathered first
         for mesh_dim, placement in enumerate(placements):
             if placement.is_shard() and placement.dim in reduced and \
@@ -616,16 +621,42 @@ def _reduction(name, inner, args, kwargs):
                 placements[mesh_dim] = out_placements[mesh_dim] = Replicate()
             elif placement.is_shard() and placement.dim in reduced:
                 out_placements[mesh_dim] = Partial("avg")
-                averaged *= self.device_mesh.size(mesh_dim)
         spec = spec.with_placements(tuple(out_placements))
     local = self if tuple(placements) == self.placements else self.redistribute(self.device_mesh, placements)
     if local._data.size == 0 and partial.reduce_op in ("max", "min") and self.numel():
-        return _empty_extreme(local, partial, spec)
-    if averaged == 1:
+        return _empty_extreme(local, partial, spec, norm)
+    reducing = [i for i, (p, out) in enumerate(zip(placements, out_placements)) if p.is_shard() and out.is_partial()]
+    if not (reducing and grad_state.enabled and local.requires_grad) or out_placements[reducing[0]] == Partial():
         return _run(inner, (local,) + tuple(args[1:]), kwargs, {}, spec)
-    part = _ScaledGradient.apply(_local(local, None, spec.placements), 1 / averaged)
     with overrides.DisableTorchFunctionSubclass():
-        return _wrap(inner(part, *args[1:], **kwargs), spec)
+        part = inner(_local(local, None, spec.placements), *args[1:], **kwargs)
+    from ..._backend import xp_of
+    factor = _whole_gradient(xp_of(local._data).asarray(part._data), spec, reducing)
+    return _wrap(_ScaledGradient.apply(part, factor), spec)
+
+
+def _whole_gradient(part, spec, mesh_dims):
+    """The derivative of a reduction's whole by this rank's ``part`` of it, partial on ``mesh_dims`` (the same
+    placement on each): an average's share, 1 or 0 for a max or min (ties shared among the ranks holding them), a
+    p-norm's (part / whole)^(p - 1). (The local op's own gradient is the part's by its elements.)"""
+    from ..._backend import xp_of
+    xp, mesh, placement = xp_of(part), spec.mesh, spec.placements[mesh_dims[0]]
+    if placement.reduce_op == "avg":
+        return 1 / math.prod(mesh.size(i) for i in mesh_dims)
+    if getattr(placement, "norm_type", None) in (0, 1):
+        return 1
+    whole = part
+    for i in mesh_dims:
+        whole = reduce(whole, placement, mesh.get_group(i))
+    if placement.reduce_op in ("max", "min"):
+        holds = xp.asarray(part == whole, dtype=part.dtype)
+        count = holds
+        for i in mesh_dims:
+            count = reduce(count, Partial("sum"), mesh.get_group(i))
+        return _make(xp.asarray(holds / xp.maximum(count, 1), dtype=part.dtype))
+    p = placement.norm_type
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        return _make(xp.asarray(xp.where(whole == 0, 0, (part / whole) ** (p - 1)), dtype=part.dtype))
 
 
 class _ScaledGradient(Function):
@@ -641,13 +672,14 @@ class _ScaledGradient(Function):
         return grad * ctx.factor, None
 
 
-def _empty_extreme(dtensor, partial, spec):
-    """A max or min over a shard with no elements: the reduction's identity, so the other parts decide."""
+def _empty_extreme(dtensor, partial, spec, norm):
+    """A max or min over a shard with no elements (a norm's: 0): the reduction's identity, so the other parts
+    decide."""
     from ..._backend import xp_of
     array = dtensor._data
     xp = xp_of(array)
     shape = spec.local_shape()
-    if isinstance(partial, _NormPartial):
+    if norm:
         return _new(xp.zeros(shape, array.dtype), spec)
     value = -xp.inf if partial.reduce_op == "max" else xp.inf
     return _new(xp.full(shape, value, array.dtype), spec)

@@ -1,9 +1,10 @@
-"""One program on DTensor through pooling and scaled_dot_product_attention, run on ember (under mpiexec) or on torch
-(gloo): the output placements, whole values and the inputs' gradients. Pooling runs on DTensors on both (torch's
-gradients: of the whole tensors, as its DTensor lacks most pooling backward strategies). Attention
-on torch's CPU goes through kernels DTensor has no strategy for, or through its math decomposition, so torch's side
-asks its sharding propagator which placement its attention strategy (the one CUDA's kernels use) gives, and
-computes values and gradients on the whole tensors. Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+"""One program on DTensor through pooling, scaled_dot_product_attention and reductions over sharded dims, run on ember
+(under mpiexec) or on torch (gloo): the output placements, whole values and the inputs' gradients. Pooling and the
+reductions run on DTensors on both (torch's gradients: of the whole tensors, as its DTensor lacks most pooling
+backward strategies and gives NaN for amin's). Attention on torch's CPU goes through kernels DTensor has no
+strategy for, or through its math decomposition, so torch's side asks its sharding propagator which placement its
+attention strategy (the one CUDA's kernels use) gives, and computes values and gradients on the whole tensors. Each
+rank writes its results to OUT_DIR/<library>-<rank>.json.
 
     python dtensor_nn.py ember|torch OUT_DIR
 """
@@ -99,6 +100,14 @@ for placement in (S0, S1):
 for placement in (S0, S1, S2, Partial("avg")):   # a mean of even shards stays a Partial(avg), as the global pool's
     record(f"mean_dims_{placement}", lambda: pooled(lambda t: t.mean((0, 2)), images, placement))
     record(f"mean_all_{placement}", lambda: pooled(lambda t: t.mean(), images, placement))
+REDUCTIONS = {"amax": lambda t: t.amax(), "amax_dims": lambda t: t.amax((0, 3)), "max": lambda t: t.max(),
+              "amin_dim": lambda t: torch.amin(t, 2, keepdim=True), "norm": lambda t: torch.linalg.vector_norm(t),
+              "norm_1": lambda t: torch.linalg.vector_norm(t, 1, dim=(0, 1)),
+              "norm_3": lambda t: torch.linalg.vector_norm(t, 3, dim=0), "norm_inf": lambda t: t.norm(float("inf")),
+              "norm_neg_inf": lambda t: torch.linalg.vector_norm(t, -float("inf"), dim=2)}
+for name, op in REDUCTIONS.items():   # a part's gradient is its share of the whole's (a max's: where it is the max)
+    for placement in (S0, S2):
+        record(f"{name}_{placement}", lambda: pooled(op, images, placement))
 record("uneven_batch", lambda: pooled(lambda t: F.max_pool2d(t, 2), images[:3].clone(), S0))
 
 
