@@ -95,7 +95,11 @@ def reshape(input, *shape, **keywords):
     """The same elements in a new shape: a view when the memory layout allows, otherwise a copy."""
     if keywords:
         shape = keyword_sizes(shape, keywords, "shape", "reshape")
-    shape = _infer_shape(shape_arg(shape), input._data.size)
+    return _reshape(input, _infer_shape(shape_arg(shape), input._data.size))
+
+
+def _reshape(input, shape):
+    """``reshape`` to ``shape``, a tuple of ints already checked against the input's size."""
     result = Reshape.apply(input, shape)
     if result._data.base is not None and _shares_memory(result._data, input._data):
         # PyTorch's reshape of a non-contiguous input that can be viewed is its _reshape_alias
@@ -236,9 +240,8 @@ def flatten(input, start_dim=0, end_dim=-1):
         return reshape(input, 1)
     if start == end:
         return input
-    shape = input.shape
-    merged = math.prod(shape[start:end + 1]) if 0 in shape else -1   # -1 is ambiguous among zero sizes
-    return reshape(input, shape[:start] + (merged,) + shape[end + 1:])
+    shape = input._data.shape   # the array's: a tuple of ints, so the new shape needs no parsing or inference
+    return _reshape(input, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
 
 
 @tensor_method
