@@ -12,7 +12,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._ops_matrix import cheapest, einsum_strategy, matmul_equation, output_shape
-from ._ops_nn import POOLS, attention_strategies, pool_rank, pool_strategies
+from ._ops_nn import POOL_RANKED, POOLS, attention_strategies, pool_operands, pool_rank, pool_strategies
 from ._redistribute import local_shape_and_offset, normalized, reduce
 from .placement_types import Partial, Replicate, Shard, _MaskPartial, _NormPartial, _StridedShard
 
@@ -522,24 +522,33 @@ def _embedding(name, inner, args, kwargs):
 # --- pooling and attention ----------------------------------------------------------------------------------------
 
 def _pool(name, inner, args, kwargs):
-    """Pooling by PyTorch's strategies (``_ops_nn``): the input laid out as the cheapest keeps it, the op on the
-    local part, its outputs (values and indices) laid out alike. An adaptive average to an output of ones is a mean
-    over the spatial dims, as PyTorch computes it."""
+    """Pooling, resampling and unpooling by PyTorch's strategies (``_ops_nn``): the inputs laid out as the cheapest
+    keeps them, the op on the local parts, its outputs (values and indices) laid out alike. An adaptive average to
+    an output of ones is a mean over the spatial dims, as PyTorch computes it."""
     bound = inspect.signature(inner).bind(*args, **kwargs)
     given = dict(bound.arguments)
-    self, n = given.pop("input"), pool_rank(name)
+    self = given["input"]
     if name.startswith("adaptive_avg_pool"):
-        size = given["output_size"]
+        n, size = pool_rank(name), given["output_size"]
         if all(s == 1 for s in ((size,) * n if isinstance(size, int) else size)) and self.ndim > n:
             import ember
             return ember.mean(self, tuple(range(-n, 0)), keepdim=True)
-    mesh = _check_operands(name, _dtensors(args, kwargs), args, kwargs)
-    if name.startswith("lp_pool") and any(p.is_partial() for p in self.placements):   # (its power is not linear)
-        self = self.redistribute(mesh, [Replicate() if p.is_partial() else p for p in self.placements])
-    (wanted,), out, _ = cheapest(pool_strategies(name, self.ndim), [self])
-    local = _local(self, wanted, out)
+    operands = [given[key] for key in pool_operands(name)]
+    if not all(isinstance(t, DTensor) for t in operands):
+        raise RuntimeError(f"aten.{name}.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands(name, operands, args, kwargs)
+    strategies = pool_strategies(name, self.ndim)
+    if name.startswith("lp_pool") or name not in POOL_RANKED:   # (PyTorch reduces partial values its strategies
+        kept = {s[1] for s in strategies}                        # for these lack, its power's or per dimension)
+        if any(p.is_partial() and p not in kept for p in self.placements):
+            self = given["input"] = operands[0] = self.redistribute(
+                mesh, [Replicate() if p.is_partial() and p not in kept else p for p in self.placements])
+    wanted, out, _ = cheapest(strategies, operands)
+    for key, operand, placements in zip(pool_operands(name), operands, wanted):
+        given[key] = _local(operand, placements, out)
     with overrides.DisableTorchFunctionSubclass():
-        result = inner(local, **given)
+        result = inner(**given)
     shape = list((result[0] if isinstance(result, tuple) else result).shape)
     for placement in out:
         if placement.is_shard():   # (pooling keeps the batch and channel dims' sizes)

@@ -87,10 +87,18 @@ POOLS = {
     "module_MaxPool2d": torch.nn.MaxPool2d(2, 1),
     "module_AdaptiveAvgPool2d": torch.nn.AdaptiveAvgPool2d((3, 3)),
 }
+POOLS.update({
+    "interpolate_nearest": lambda t: F.interpolate(t, scale_factor=2),
+    "interpolate_bilinear": lambda t: F.interpolate(t, size=(5, 7), mode="bilinear", align_corners=False),
+    "interpolate_bicubic_aa": lambda t: F.interpolate(t, size=(4, 4), mode="bicubic", antialias=True),
+    "interpolate_linear": lambda t: F.interpolate(t.flatten(2), scale_factor=1.5, mode="linear"),
+    "module_Upsample": torch.nn.Upsample(scale_factor=2, mode="nearest"),
+})
 for name, op in POOLS.items():
     for placement in (R, S0, S1, S2, S3):
         record(f"{name}_{placement}", lambda: pooled(op, images, placement))
-for name in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_avg_pool2d_global", "lp_pool2d"):
+for name in ("max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_avg_pool2d_global", "lp_pool2d",
+             "interpolate_bilinear"):
     for op in ("sum", "avg", "max"):
         record(f"{name}_partial_{op}", lambda: pooled(POOLS[name], images, Partial(op)))
 unbatched = torch.randn(3, 6, 6, dtype=torch.float64)   # (C, H, W): dim 0 is the channel dim
@@ -100,6 +108,20 @@ for placement in (S0, S1):
 for placement in (S0, S1, S2, Partial("avg")):   # a mean of even shards stays a Partial(avg), as the global pool's
     record(f"mean_dims_{placement}", lambda: pooled(lambda t: t.mean((0, 2)), images, placement))
     record(f"mean_all_{placement}", lambda: pooled(lambda t: t.mean(), images, placement))
+def unpooled(placement, indices_placement):
+    """max_unpool2d of pooled values and their indices laid out by the placements: its result and the values'
+    gradient (torch: of the whole tensors)."""
+    pooled_values, indices = F.max_pool2d(images, 2, return_indices=True)
+
+    def op(t):
+        laid = distribute_tensor(indices, mesh, [indices_placement]) if isinstance(t, DTensor) else indices
+        return F.max_unpool2d(t, laid, 2)
+    return pooled(op, pooled_values, placement)
+
+
+for placement, indices_placement in ((S0, S0), (S1, S1), (S0, S1), (R, S0), (S2, S2), (Partial(), R),
+                                     (Partial(), S0)):
+    record(f"max_unpool2d_{placement}_{indices_placement}", lambda: unpooled(placement, indices_placement))
 REDUCTIONS = {"amax": lambda t: t.amax(), "amax_dims": lambda t: t.amax((0, 3)), "max": lambda t: t.max(),
               "amin_dim": lambda t: torch.amin(t, 2, keepdim=True), "norm": lambda t: torch.linalg.vector_norm(t),
               "norm_1": lambda t: torch.linalg.vector_norm(t, 1, dim=(0, 1)),
