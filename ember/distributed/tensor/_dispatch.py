@@ -12,7 +12,8 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state as grad_state
 from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._ops_matrix import cheapest, einsum_strategy, matmul_equation, output_shape
-from ._ops_nn import POOL_RANKED, POOLS, attention_strategies, pool_operands, pool_rank, pool_strategies
+from ._ops_nn import (CONVOLUTIONS, POOL_RANKED, POOLS, attention_strategies, convolution_strategies, pool_operands,
+                      pool_rank, pool_strategies)
 from ._redistribute import local_shape_and_offset, normalized, reduce
 from .placement_types import Partial, Replicate, Shard, _MaskPartial, _NormPartial, _StridedShard
 
@@ -102,6 +103,8 @@ def dispatch(func, args, kwargs):
         return _pool(name, inner, args, kwargs)
     if name == "scaled_dot_product_attention":
         return _attention(inner, args, kwargs)
+    if name in CONVOLUTIONS:
+        return _convolution(name, inner, args, kwargs)
     if name in _PERMUTING or name in _RESHAPING:
         return _shape_op(name, inner, args, kwargs)
     if name in _SCALAR_OUT:   # as PyTorch's: the local part's values, a partial one unreduced
@@ -553,6 +556,28 @@ def _pool(name, inner, args, kwargs):
     for placement in out:
         if placement.is_shard():   # (pooling keeps the batch and channel dims' sizes)
             shape[placement.dim] = self.shape[placement.dim]
+    return _wrap(result, DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape)))
+
+
+def _convolution(name, inner, args, kwargs):
+    """A convolution by PyTorch's strategies (``_ops_nn``): per sample on a batch-sharded input, the weight and bias
+    replicated, or all replicated; the output keeps the input's batch shard."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = dict(bound.arguments)
+    keys = [key for key in ("input", "weight", "bias") if given.get(key) is not None]
+    operands = [given[key] for key in keys]
+    if not all(isinstance(t, DTensor) for t in operands):
+        raise RuntimeError(f"aten.{name}.default got mixed torch.Tensor and DTensor, need to convert all "
+                           "torch.Tensor to DTensor before calling distributed operators!")
+    mesh = _check_operands(name, operands, args, kwargs)
+    wanted, out, _ = cheapest(convolution_strategies(name, operands[0].ndim, len(operands) == 3), operands)
+    for key, operand, placements in zip(keys, operands, wanted):
+        given[key] = _local(operand, placements, out)
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(**given)
+    shape = list(result.shape)
+    if any(p.is_shard() for p in out):
+        shape[0] = operands[0].shape[0]
     return _wrap(result, DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape)))
 
 

@@ -3,8 +3,9 @@ placements for ``_ops_matrix.cheapest`` to choose from. Pooling runs per sample 
 or sharded on its batch dim (and on its channel dim when it has one), an average pool also Partial(sum or avg)
 (it is linear); a power-average pool takes partial values reduced first; resampling (``interpolate``) and
 unpooling (values and indices alike) run per sample and channel too, resampling also on Partial values.
-Attention runs per sample and head: query, key, value (and a mask) replicated, sharded on the heads (4-D inputs)
-or sharded on the batch."""
+Convolutions run per sample: the input's batch shard kept, the weight and bias replicated. Attention runs per
+sample and head: query, key, value (and a mask) replicated, sharded on the heads (4-D inputs) or sharded on the
+batch."""
 from .placement_types import Partial, Replicate, Shard
 
 _POOL_RANKS = {f"{kind}{n}d{suffix}": n for n in (1, 2, 3) for kind, suffix in (
@@ -36,6 +37,19 @@ def pool_strategies(name, ndim):
         strategies += [[Partial(op)] * columns for op in _LINEAR_OPS]
     if name in _RESAMPLES or name in _UNPOOLS or ndim >= pool_rank(name) + 2:
         strategies.append([Shard(1)] * columns)
+    return strategies
+
+
+CONVOLUTIONS = {f"{kind}{n}d": n for n in (1, 2, 3) for kind in ("conv", "conv_transpose")}
+
+
+def convolution_strategies(name, ndim, has_bias):
+    """Convolution ``name``'s strategies ([output, input, weight(, bias)]) on an input of ``ndim`` dims: all
+    replicated, or a batched input sharded on its batch dim against a replicated weight and bias."""
+    columns = 3 + has_bias
+    strategies = [[Replicate()] * columns]
+    if ndim == CONVOLUTIONS[name] + 2:
+        strategies.append([Shard(0), Shard(0)] + [Replicate()] * (columns - 2))
     return strategies
 
 

@@ -1,10 +1,11 @@
-"""One program on DTensor through pooling, scaled_dot_product_attention and reductions over sharded dims, run on ember
-(under mpiexec) or on torch (gloo): the output placements, whole values and the inputs' gradients. Pooling and the
-reductions run on DTensors on both (torch's gradients: of the whole tensors, as its DTensor lacks most pooling
-backward strategies and gives NaN for amin's). Attention on torch's CPU goes through kernels DTensor has no
-strategy for, or through its math decomposition, so torch's side asks its sharding propagator which placement its
-attention strategy (the one CUDA's kernels use) gives, and computes values and gradients on the whole tensors. Each
-rank writes its results to OUT_DIR/<library>-<rank>.json.
+"""One program on DTensor through pooling, convolutions, scaled_dot_product_attention and reductions over sharded dims,
+run on ember (under mpiexec) or on torch (gloo): the output placements, whole values and the inputs' gradients.
+Pooling, convolutions and the reductions run on DTensors on both (torch's gradients: of the whole tensors, as its
+DTensor lacks most pooling backward strategies, gives NaN for amin's and raises for convolutions of other layouts
+than a batch shard). Attention on torch's CPU goes through kernels DTensor has no strategy for, or through its
+math decomposition, so torch's side asks its sharding propagator which placement its attention strategy (the one
+CUDA's kernels use) gives, and computes values and gradients on the whole tensors. Each rank writes its results
+to OUT_DIR/<library>-<rank>.json.
 
     python dtensor_nn.py ember|torch OUT_DIR
 """
@@ -122,6 +123,40 @@ def unpooled(placement, indices_placement):
 for placement, indices_placement in ((S0, S0), (S1, S1), (S0, S1), (R, S0), (S2, S2), (Partial(), R),
                                      (Partial(), S0)):
     record(f"max_unpool2d_{placement}_{indices_placement}", lambda: unpooled(placement, indices_placement))
+def convolved(op, tensors, placements, torch_runs=True):
+    """``op`` on DTensors laid out by ``placements`` (a Partial input: shares): the output's placement (where
+    ``torch_runs``: torch's DTensor raises for the other layouts), whole value and the inputs' whole gradients
+    (torch: of the whole tensors) for the loss sum(output * weights)."""
+    if LIBRARY == "torch":
+        leaves = [t.clone().requires_grad_() for t in tensors]
+        out = op(*leaves)
+        (out * weights_for(out.shape)).sum().backward()
+        laid = [distribute_tensor(t, mesh, [p]) for t, p in zip(tensors, placements)] if torch_runs else None
+        shown = [str(op(*laid).placements) if torch_runs else None, list(out.shape), out.tolist()]
+        return [shown] + [t.grad.tolist() for t in leaves]
+    leaves = [(DTensor.from_local(shares(t)[rank], mesh, [p]) if p.is_partial() else distribute_tensor(t, mesh, [p]))
+              .requires_grad_() for t, p in zip(tensors, placements)]
+    out = op(*leaves)
+    (out.full_tensor() * weights_for(out.shape)).sum().backward()
+    shown = [str(out.placements) if torch_runs else None, list(out.shape), out.full_tensor().tolist()]
+    return [shown] + [t.grad.full_tensor().tolist() for t in leaves]
+
+
+filters, bias = torch.randn(3, 4, 3, 3, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+CONVOLUTIONS = {
+    "conv2d": (lambda x, w, b: F.conv2d(x, w, b, padding=1), [images, filters, bias]),
+    "conv2d_no_bias": (lambda x, w: F.conv2d(x, w, stride=2), [images, filters]),
+    "conv1d": (lambda x, w, b: F.conv1d(x, w, b, dilation=2), [images.flatten(2), filters[..., 0], bias]),
+    "conv_transpose2d": (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2), [images, filters.transpose(0, 1),
+                                                                                    bias]),
+    "conv2d_groups": (lambda x, w, b: F.conv2d(x, w, b, groups=2),
+                      [images, filters[:2, :2].clone(), bias[:2].clone()]),
+}
+for name, (op, tensors) in CONVOLUTIONS.items():
+    for placement in (S0, R):
+        record(f"{name}_{placement}", lambda: convolved(op, tensors, [placement] + [R] * (len(tensors) - 1)))
+    for placements in ((S1, R, R), (S2, R, R), (Partial(), R, R), (S0, S0, R)):   # (torch's DTensor raises)
+        record(f"{name}_{placements}", lambda: convolved(op, tensors, placements[:len(tensors)], torch_runs=False))
 REDUCTIONS = {"amax": lambda t: t.amax(), "amax_dims": lambda t: t.amax((0, 3)), "max": lambda t: t.max(),
               "amin_dim": lambda t: torch.amin(t, 2, keepdim=True), "norm": lambda t: torch.linalg.vector_norm(t),
               "norm_1": lambda t: torch.linalg.vector_norm(t, 1, dim=(0, 1)),
