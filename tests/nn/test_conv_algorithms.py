@@ -1,5 +1,7 @@
 """Each convolution algorithm (banded depthwise, per-offset depthwise, ...) against PyTorch and against the others:
 values and gradients in float32 and float64 over strides, padding, dilation, depth multipliers and edge shapes."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -104,22 +106,33 @@ def test_pointwise_edges(monkeypatch):
     assert len(calls) >= 3
 
 
-def test_strided_columns_equal_the_per_offset_columns():
-    """The GPU path cuts every offset's columns in one strided copy: the same values as one copy per offset."""
+def test_columns_equal_the_per_offset_columns():
+    """The columns of the moved, padded input (every offset's in one strided copy, or the live offsets' one by one):
+    the same values as one copy per live offset of numpy.pad's padded input."""
     rng = numpy.random.default_rng(0)
+    paths = set()
     for _ in range(200):
         n, batch_last = int(rng.integers(1, 4)), bool(rng.integers(0, 2))
         kernel, stride, dilation = (tuple(int(v) for v in rng.integers(1, high, n)) for high in (4, 3, 3))
-        size = tuple(int(k + (k - 1) * (d - 1) + rng.integers(0, 5)) for k, d in zip(kernel, dilation))
-        out = [(s - d * (k - 1) - 1) // t + 1 for s, k, t, d in zip(size, kernel, stride, dilation)]
-        C, N = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-        x = rng.standard_normal((C,) + size + (N,) if batch_last else (C, N) + size)
-        live = conv._live_offsets(kernel, stride, dilation, out, (0,) * n, size)
-        if conv._whole(live, size):
+        padding = tuple(int(v) for v in rng.integers(0, 3, n))
+        size = tuple(int(max(1, k + (k - 1) * (d - 1) + rng.integers(-2, 5) - 2 * p))
+                     for k, d, p in zip(kernel, dilation, padding))
+        padded = tuple(s + 2 * p for s, p in zip(size, padding))
+        out = [(s - d * (k - 1) - 1) // t + 1 for s, k, t, d in zip(padded, kernel, stride, dilation)]
+        live = conv._live_offsets(kernel, stride, dilation, out, padding, size) if min(out) >= 1 else ()
+        if not live or conv._whole(live, padded):   # no output, every window in the padding, or a 1x1 kernel
             continue
-        want = conv._columns(numpy, x, live, out, 1, batch_last, (kernel, stride, dilation))
-        got = conv._strided_columns(numpy, x, kernel, stride, dilation, out, batch_last)
+        C, N = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        x = rng.standard_normal((N, C) + size)
+        moved = numpy.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+        moved = numpy.moveaxis(moved, 0, -1) if batch_last else moved.swapaxes(0, 1)
+        got = conv._columns(numpy, conv._moved(numpy, x, padding, batch_last), live, out, 1, batch_last,
+                            (kernel, stride, dilation))
+        index = (lambda w: (slice(None),) + w + (slice(None),)) if batch_last else (lambda w: (slice(None),) * 2 + w)
+        want = numpy.stack([moved[index(spatial)] for _, spatial in live], axis=1)
         numpy.testing.assert_array_equal(got.reshape(want.shape), want)
+        paths.add(len(live) == math.prod(kernel))
+    assert paths == {True, False}   # both the strided copy and the live offsets one by one
 
 
 WEIGHT_GRAD_CASES = [   # the general (columns) algorithm: groups, strides, dilation, offsets that meet only padding
