@@ -189,3 +189,14 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         negative_distance = negative_distance.minimum(distance(positive, negative))
     return _reduce((margin + positive_distance - negative_distance).clamp_min(0), reduction)
+
+
+# PyTorch's functions here that its argument parser binds (torch.conv1d, torch._C._nn.gelu...) take NumPy's keywords;
+# its Python-written ones (softmax, normalize, hardtanh...) do not.
+_PARSED = ("adaptive_avg_pool1d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "celu_", "channel_shuffle", "conv1d",
+           "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "elu_",
+           "gelu", "hardshrink", "hardtanh_", "leaky_relu_", "linear", "logsigmoid", "one_hot", "pairwise_distance",
+           "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu", "relu_", "rrelu_", "scaled_dot_product_attention",
+           "selu_", "softplus", "softshrink", "threshold_")
+from ..ops import numpy_keywords as _numpy_keywords  # noqa: E402
+_numpy_keywords.install(globals(), names=_PARSED)

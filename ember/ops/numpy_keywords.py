@@ -54,14 +54,16 @@ def accepting_numpy_keywords(function):
     return wrapper
 
 
-def install(namespace, cls=None):
-    """Replaces the functions of a module's namespace dict and the methods of ``cls`` by their accepting forms.
+def install(namespace, cls=None, names=None):
+    """Replaces the functions of a module's namespace dict (those in ``names`` if given) and the methods of ``cls``
+    by their accepting forms.
 
     A wrapper names the namespace (or ``cls`` there) as its home, where pickle finds it as the object it pickles
     (the wrapped function's module holds the function itself)."""
     python = _PYTHON_FUNCTIONS.get(namespace["__name__"], ())
     for name, value in list(namespace.items()):
-        if inspect.isfunction(value) and not name.startswith("_") and name not in python:
+        if inspect.isfunction(value) and not name.startswith("_") and name not in python and (
+                names is None or name in names):
             namespace[name] = accepting_numpy_keywords(value)
             _home(namespace[name], value, namespace["__name__"], name)
     for name, value in list(vars(cls).items()) if cls is not None else ():

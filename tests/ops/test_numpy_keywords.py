@@ -1,7 +1,7 @@
 """NumPy's keyword names (axis=, keepdims=, x=/a=/x1= for input, x2= for other) where PyTorch's argument parser
-takes them: torch.*, Tensor methods, torch.linalg, torch.fft and torch.special; and not where PyTorch's function is
-written in Python (torch.norm, split, unique...). Checked against PyTorch 2.13 (POT's torch backend calls
-torch.linalg.norm(a, dim=axis, keepdims=keepdims))."""
+takes them: torch.*, Tensor methods, torch.linalg, torch.fft, torch.special and torch.nn.functional's bound functions;
+and not where PyTorch's function is written in Python (torch.norm, split, unique, F.softmax...). Checked against
+PyTorch 2.13 (POT's torch backend calls torch.linalg.norm(a, dim=axis, keepdims=keepdims))."""
 import pytest
 
 from tests.oracle import check, check_error, sample
@@ -26,6 +26,13 @@ ACCEPTED = [
     lambda lib, x: lib.exp(x=x),
     lambda lib, x: x.add(x2=x),
     lambda lib, x: lib.mean(x=x, axis=1, keepdims=True),
+    lambda lib, x: lib.nn.functional.gelu(x=x),
+    lambda lib, x: lib.nn.functional.softplus(x=x, beta=2.0),
+    lambda lib, x: lib.nn.functional.logsigmoid(a=x),
+    lambda lib, x: lib.nn.functional.pdist(x=x),
+    lambda lib, x: lib.nn.functional.cosine_similarity(x, x.flip(0), axis=0),
+    lambda lib, x: lib.nn.functional.linear(x=x, weight=x),
+    lambda lib, x: lib.nn.functional.conv1d(x=x.unsqueeze(0), weight=x[:2, :3].unsqueeze(1).expand(2, 3, 3)),
 ]
 
 REFUSED = [
@@ -42,6 +49,9 @@ REFUSED = [
     lambda lib, x: lib.linalg.slogdet(input=x[:, :3]),
     lambda lib, x: lib.linalg.norm(A=x),
     lambda lib, x: lib.add(x, x=x),
+    lambda lib, x: lib.nn.functional.softmax(x, axis=1),    # Python functions of torch.nn.functional
+    lambda lib, x: lib.nn.functional.normalize(x, axis=1),
+    lambda lib, x: lib.nn.functional.hardtanh(x=x),
     lambda lib, x: x.sum(dim=0, axis=0),
 ]
 
