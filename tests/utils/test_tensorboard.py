@@ -218,3 +218,13 @@ def test_add_hparams_and_file_writer_summaries(tmp_path):
         "_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"}
     with pytest.raises(TypeError, match="hparam_dict and metric_dict should be dictionary."):
         writer.add_hparams([], {})
+
+
+def test_summary_writer_imports_from_the_writer_module_as_in_pytorch(tmp_path):
+    torch_writer = pytest.importorskip("torch.utils.tensorboard.writer")
+    import torch.utils.tensorboard as torch_tensorboard
+    from ember.utils.tensorboard import writer
+    assert torch_writer.SummaryWriter is torch_tensorboard.SummaryWriter and writer.SummaryWriter is SummaryWriter
+    with writer.SummaryWriter(tmp_path) as summary:
+        summary.add_scalar("loss", 0.5, 1)
+    assert [(event.step, event.value) for event in read(tmp_path).Scalars("loss")] == [(1, 0.5)]
