@@ -21,6 +21,20 @@ _CALLS = {"CALL", "CALL_FUNCTION", "CALL_METHOD", "PRECALL"}
 _parsed = {}
 
 
+def _parts(text):
+    """A signature's parameters: ``text`` split at each ", " outside brackets (``dims = (0, 1)`` is one part)."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0 and text.startswith(", ", index):
+            parts.append(text[start:index])
+            start = index + 2
+    return parts + [text[start:]] if text else parts
+
+
 class _Parameter:
     __slots__ = ("type", "name", "optional", "none", "keyword_only", "sized")
 
@@ -38,7 +52,7 @@ class _Signature:
     def __init__(self, text):
         self.text = text.replace("*,", "\0").replace("*", "").replace("\0", "*,")
         self.parameters, keyword_only = [], False
-        for part in text.split(", ") if text else ():
+        for part in _parts(text):
             if part == "*":
                 keyword_only = True
             else:
@@ -78,7 +92,7 @@ def _known(name):
 
 def _as_method(text):
     """A function signature's Tensor-method form: no ``input`` (the tensor itself) and no ``out``."""
-    parts = [p for p in text.split(", ") if not p.endswith(" out = None")]
+    parts = [p for p in _parts(text) if not p.endswith(" out = None")]
     if parts and parts[0].startswith("Tensor "):
         parts = parts[1:]
     if parts and parts[-1] == "*":
@@ -283,7 +297,7 @@ def _formatted(signature, args, kwargs):
     """PyTorch's _formattedArgDesc: the call's types, those not matching the signature's part at their index (split
     at ", " as PyTorch does, so ``*`` and ``Number alpha = 1`` never match) marked ``!type!``; None where a keyword
     is not the part at its index (PyTorch's lookup fails there)."""
-    parts = signature.text.split(", ")
+    parts = _parts(signature.text)
     described = []
     for index, value in enumerate(tuple(args) + tuple(kwargs.values())):
         part = parts[index]
@@ -340,7 +354,7 @@ def error(name, args, kwargs, method=False, varargs=True):
         if unknown:
             return TypeError(f"{torch_name}() received an invalid combination of arguments - got unrecognized "
                              f"keyword arguments: {', '.join(unknown)}")
-        parts = signatures[0].text.split(", ") if signatures[0].text else []
+        parts = _parts(signatures[0].text)
         given = len(args) + len(kwargs) == len(parts) and _formatted(signatures[0], args, kwargs)
         return TypeError(f"{torch_name}() received an invalid combination of arguments - got "
                          f"{given or _describe(args, kwargs)}, but expected ({signatures[0].text})")
