@@ -141,6 +141,22 @@ def _name(func):
     return ALIASES.get(name, name)
 
 
+def _recording(lib):
+    """A TorchFunctionMode of ``lib`` that appends the name of each call it sees to its ``seen`` list (``with
+    _recording(lib) as seen:``)."""
+    seen = []
+
+    class Recorder(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            seen.append(_name(func))
+            return func(*args, **(kwargs or {}))
+
+        def __enter__(self):
+            super().__enter__()
+            return seen
+    return Recorder()
+
+
 def _sequence(lib, made, training):
     """The calls (less shape queries) a TorchFunctionMode sees in one forward of ``made`` built in ``lib``."""
     rng = numpy.random.default_rng(0)
@@ -157,14 +173,7 @@ def _sequence(lib, made, training):
         args = [_input(lib, spec, rng) for spec in specs]
     if made.startswith("Lazy"):   # PyTorch's first forward also materialises and initialises the parameters
         layer(*args)
-    seen = []
-
-    class Recorder(lib.overrides.TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            seen.append(_name(func))
-            return func(*args, **(kwargs or {}))
-
-    with Recorder():
+    with _recording(lib) as seen:
         layer(*args)
     return [name for name in seen if name not in QUERIES]
 
@@ -191,15 +200,8 @@ def test_multihead_attention_batch_first_transposes_as_torch():
         lib.manual_seed(0)
         attention = lib.nn.MultiheadAttention(4, 2, batch_first=True)
         x, y, z = lib.ones(2, 3, 4), lib.ones(2, 5, 4), lib.zeros(2, 5, 4)
-        seen = []
-
-        class Recorder(lib.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                seen.append(_name(func))
-                return func(*args, **(kwargs or {}))
-
         outputs = []
-        with Recorder():
+        with _recording(lib) as seen:
             for query, key, value in ((x, x, x), (x, y, y), (x, y, z)):
                 outputs.append(attention(query, key, value)[0].detach().numpy())
         return [name for name in seen if name not in QUERIES], outputs
@@ -218,16 +220,9 @@ def test_conv_eval_chain_steps_aside_under_a_mode():
         model = lib.nn.Sequential(lib.nn.Conv2d(3, 4, 1), lib.nn.BatchNorm2d(4), lib.nn.ReLU()).eval()
         model[1].running_mean.fill_(0.25)
         x = lib.tensor(numpy.random.default_rng(1).standard_normal((1, 3, 4, 4)).astype(numpy.float32))
-        seen = []
-
-        class Recorder(lib.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                seen.append(_name(func))
-                return func(*args, **(kwargs or {}))
-
         with lib.no_grad():
             plain = model(x)
-            with Recorder():
+            with _recording(lib) as seen:
                 moded = model(x)
         return [name for name in seen if name not in QUERIES], plain.numpy(), moded.numpy()
 
@@ -289,14 +284,7 @@ def _recurrent_calls(lib, made, case):
             h = lib.full(sizes, 0.25)
             args.append((h[..., :2] if "proj" in made else h, lib.full(sizes[:-1] + (3,), -0.5)) if "LSTM" in made
                         else h)
-        seen = []
-
-        class Recorder(lib.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                seen.append(_name(func))
-                return func(*args, **(kwargs or {}))
-
-        with Recorder():
+        with _recording(lib) as seen:
             result = layer(*args)
     flat = []
     for item in (result if isinstance(result, tuple) else (result,)):
@@ -363,14 +351,7 @@ def test_init_calls_as_torch(name):
     def run(lib):
         lib.manual_seed(0)
         tensor = lib.empty(4, 4, 3) if name == "dirac_" else lib.empty(3, 7) if "wide" in name else lib.empty(6, 5)
-        seen = []
-
-        class Recorder(lib.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                seen.append(_name(func))
-                return func(*args, **(kwargs or {}))
-
-        with Recorder():
+        with _recording(lib) as seen:
             getattr(lib.nn.init, name.split()[0])(tensor, *INITS[name])
         return [call for call in seen if call not in QUERIES], tensor.numpy()
 
@@ -383,15 +364,8 @@ def test_materialize_calls_public_empty():
     """``UninitializedParameter.materialize`` and ``UninitializedBuffer.materialize`` allocate through the public
     ``empty``, which a mode sees as in PyTorch."""
     def run(lib):
-        seen = []
-
-        class Recorder(lib.overrides.TorchFunctionMode):
-            def __torch_function__(self, func, types, args=(), kwargs=None):
-                seen.append(_name(func))
-                return func(*args, **(kwargs or {}))
-
         parameter, buffer = lib.nn.parameter.UninitializedParameter(), lib.nn.parameter.UninitializedBuffer()
-        with Recorder():
+        with _recording(lib) as seen:
             parameter.materialize((2, 3))
             buffer.materialize(4, dtype=lib.float64)
         return ([call for call in seen if call not in QUERIES], type(parameter).__name__, tuple(parameter.shape),
