@@ -29,6 +29,7 @@ from . import _alias
 from ._tensor import Tensor
 from . import _tensor
 from ._warnings import transparent
+from .ops import numpy_keywords as _numpy_keywords
 
 __all__ = ["get_ignored_functions", "get_overridable_functions", "get_testing_overrides", "handle_torch_function",
            "has_torch_function", "has_torch_function_unary", "has_torch_function_variadic", "is_tensor_like",
@@ -346,11 +347,13 @@ def rebind_libraries():
 
 
 def unwrapped(function):
-    """The function behind a dispatching wrapper (tables keyed by ember's functions look it up), else ``function``."""
+    """The function behind a dispatching wrapper and the NumPy-keyword wrapper under it (tables keyed by ember's
+    functions look it up), else ``function``."""
     try:
-        return function.__wrapped__ if function in _names else function
+        function = function.__wrapped__ if function in _names else function
     except TypeError:   # unhashable
         return function
+    return _numpy_keywords.original(function)
 
 
 def enable_torch_function_dispatch():

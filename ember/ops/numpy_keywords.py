@@ -10,7 +10,8 @@ _ALIASES = {"axis": "dim", "keepdims": "keepdim", "x": "input", "a": "input", "x
 # Written in Python in PyTorch, not by its argument parser: they take none of the aliases.
 _PYTHON_FUNCTIONS = {"ember": frozenset({"norm", "split", "stft", "unique", "unique_consecutive"})}
 _PYTHON_METHODS = frozenset({"norm", "split", "unflatten", "unique", "unique_consecutive"})
-_wrapped = {}
+_wrapped = {}     # function -> its accepting wrapper
+_originals = {}   # wrapper -> the function it wraps
 _homed = set()   # ids of the wrappers given a home: the first namespace installed keeps it
 
 
@@ -51,7 +52,16 @@ def accepting_numpy_keywords(function):
             _arg_parser.check_call(function, args, kwargs)
             raise
     _wrapped[function] = wrapper
+    _originals[wrapper] = function
     return wrapper
+
+
+def original(function):
+    """The function behind an accepting wrapper, else ``function`` (unhashable callables included)."""
+    try:
+        return _originals.get(function, function)
+    except TypeError:
+        return function
 
 
 def install(namespace, cls=None, names=None):
