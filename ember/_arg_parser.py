@@ -42,15 +42,15 @@ class _Parameter:
         text, _, default = text.partition(" = ")
         self.type, _, self.name = text.rpartition(" ")
         self.sized = self.type.endswith("*")   # an int list of a fixed size (int[1] dim): a single int is one too
-        self.type = self.type.rstrip("*")
+        self.none = default == "None" or self.type.endswith("?")
+        self.type = self.type.rstrip("*?")
         self.optional = bool(default)
-        self.none = default == "None"
         self.keyword_only = keyword_only
 
 
 class _Signature:
     def __init__(self, text):
-        self.text = text.replace("*,", "\0").replace("*", "").replace("\0", "*,")
+        self.text = text.replace("*,", "\0").replace("*", "").replace("\0", "*,").replace("Tensor? ", "Tensor ")
         self.parameters, keyword_only = [], False
         for part in _parts(text):
             if part == "*":

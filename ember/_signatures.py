@@ -1,7 +1,8 @@
 """PyTorch 2.13's signatures of its ops as its argument parser prints them, read by ``_arg_parser`` on error paths
 only (generated from torch's error messages and its .pyi stubs). A list: the op's visible overloads (PyTorch
 reports a mismatch against all of them); a string: its one signature (PyTorch names the argument that does not
-fit). ``tuple of ints*``: an int list of a fixed size, which a single int also is (printed without the star).
+fit). ``Tensor?``: a tensor that may be None without a default (PyTorch prints it as ``Tensor``).
+``tuple of ints*``: an int list of a fixed size, which a single int also is (printed without the star).
 METHODS: Tensor methods whose signatures are not their function's without ``input`` and ``out``. Names whose torch
 function is written in Python with other parameters than its binding are left out (their ember function is that
 Python form) or, for nn.functional's forms only, listed in PYTHON_FORMS."""
@@ -202,7 +203,7 @@ FUNCTIONS = {
     'conv_transpose3d': 'Tensor input, Tensor weight, Tensor bias = None, tuple of ints* stride = 1, '
                         'tuple of ints* padding = 0, tuple of ints* output_padding = 0, int groups = 1, '
                         'tuple of ints* dilation = 1',
-    'convolution': 'Tensor input, Tensor weight, Tensor bias, tuple of ints* stride, tuple of ints* padding, '
+    'convolution': 'Tensor input, Tensor weight, Tensor? bias, tuple of ints* stride, tuple of ints* padding, '
                    'tuple of ints* dilation, bool transposed, tuple of ints* output_padding, int groups',
     'copysign': ['Tensor input, Tensor other, *, Tensor out = None',
                  'Tensor input, Number other, *, Tensor out = None'],
@@ -262,7 +263,7 @@ FUNCTIONS = {
     'embedding': 'Tensor weight, Tensor indices, int padding_idx = -1, bool scale_grad_by_freq = False, '
                  'bool sparse = False',
     'embedding_bag': ['Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq, int mode, '
-                      'bool sparse, Tensor per_sample_weights, bool include_last_offset, int padding_idx',
+                      'bool sparse, Tensor? per_sample_weights, bool include_last_offset, int padding_idx',
                       'Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq = False, '
                       'int mode = 0, bool sparse = False, Tensor per_sample_weights = None, '
                       'bool include_last_offset = False'],
@@ -596,12 +597,12 @@ FUNCTIONS = {
     'narrow': ['Tensor input, int dim, Tensor start, int length',
                'Tensor input, int dim, int start, int length'],
     'narrow_copy': 'Tensor input, int dim, int start, int length, *, Tensor out = None',
-    'native_batch_norm': 'Tensor input, Tensor weight, Tensor bias, Tensor running_mean, Tensor running_var, '
+    'native_batch_norm': 'Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, '
                          'bool training, float momentum, float eps, *, Tensor out = None',
     'native_channel_shuffle': 'Tensor input, int groups',
     'native_dropout': 'Tensor input, float p, bool train',
-    'native_group_norm': 'Tensor input, Tensor weight, Tensor bias, int N, int C, int HxW, int group, float eps',
-    'native_layer_norm': 'Tensor input, tuple of ints normalized_shape, Tensor weight, Tensor bias, float eps',
+    'native_group_norm': 'Tensor input, Tensor? weight, Tensor? bias, int N, int C, int HxW, int group, float eps',
+    'native_layer_norm': 'Tensor input, tuple of ints normalized_shape, Tensor? weight, Tensor? bias, float eps',
     'ne': ['Tensor input, Tensor other, *, Tensor out = None',
            'Tensor input, Number other, *, Tensor out = None'],
     'neg': 'Tensor input, *, Tensor out = None',
