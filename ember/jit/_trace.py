@@ -367,6 +367,7 @@ class _Tracer:
         tracer = self
 
         def wrap(name, method):
+            @functools.wraps(method)
             def converting(tensor, *args, **kwargs):
                 if not tracer.converting and not tracer.depth and tracer.known(tensor) and \
                         tracer.values[id(tensor)][1].name in tracer.dynamic:   # constants stay constant
@@ -385,6 +386,7 @@ class _Tracer:
             setattr(Tensor, name, wrap(name, method))
         originals["__len__"] = length = Tensor.__dict__["__len__"]
 
+        @functools.wraps(length)
         def measured(tensor):
             if tensor._data.ndim and not tracer.depth and _called_from_outside(1):
                 _warn("Using len to get tensor shape might cause the trace to be incorrect. Recommended usage "
@@ -395,6 +397,7 @@ class _Tracer:
         originals.update(shape=Tensor.__dict__["shape"], size=Tensor.__dict__["size"])
         size = originals["size"]
 
+        @functools.wraps(size)
         def sized(tensor, dim=None):
             if dim is None:
                 return Size(tracer.shape_of(tensor))
@@ -404,6 +407,7 @@ class _Tracer:
         Tensor.size = sized
         originals["detach"] = detach = Tensor.__dict__["detach"]
 
+        @functools.wraps(detach)
         def detached(tensor):   # aten::detach, as PyTorch records it: a traced model trained later stops there
             out = detach(tensor)
             if tracer.known(tensor):
