@@ -260,6 +260,22 @@ CALLS = [
     'T.eye(2.0)',
     'T.eye(2, 3.0)',
     'T.eye(True)',
+    'T.rot90(t, 1.5)',
+    't.rot90(True)',
+    'T.tril(t, 0.5)',
+    't.triu(1.5)',
+    't.narrow(0, 0.5, 1)',
+    't.narrow(0, 0, 1.0)',
+    't.select(0, 0.0)',
+    't.unfold(0, 1.5, 1)',
+    't.unfold(0, 1, True)',
+    'T.triu_indices(3, 3, 1.5)',
+    'T.tril_indices(3.0, 3)',
+    'T.pixel_shuffle(t.reshape(1, 6, 1, 1), 2.0)',
+    'F.pixel_unshuffle(t.reshape(1, 1, 2, 3), 1.0)',
+    'T.channel_shuffle(t.reshape(1, 6, 1, 1), 2.0)',
+    'T.native_channel_shuffle(t.reshape(1, 6, 1, 1), 2.0)',
+    'F.native_channel_shuffle(t.reshape(1, 6, 1, 1), "a")',
     # more positional arguments than the op takes, where ember's function takes no more either
     't.unsqueeze(0, 1)',
     't.select(0, 1, 2)',
@@ -393,3 +409,16 @@ def test_functional_errors_after_an_error_raised_before_nn_functional_loaded():
     ours = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     expected = _raised(torch, 'F.linear(t, "a")')
     assert ours == f"{type(expected).__name__} {expected}"
+
+
+@pytest.mark.parametrize("name", ["linalg.slogdet", "slogdet"])
+def test_slogdet_writes_out_as_torch(name):
+    """``out=`` of (sign, logabsdet): the tensors given are filled and returned in PyTorch's ``*_out`` structseq."""
+    def run(lib):
+        function = lib.linalg.slogdet if name == "linalg.slogdet" else lib.slogdet
+        out = (lib.empty(0), lib.empty(0))
+        result = function(lib.tensor([[2.0, 1.0], [1.0, 3.0]]), out=out)
+        return result[0] is out[0] and result[1] is out[1], type(result).__name__.endswith("_out"), \
+            [float(v) for v in out]
+
+    assert run(ember) == run(torch)

@@ -19,7 +19,7 @@ from ..ops.dropout import (alpha_dropout, dropout, dropout1d, dropout2d, dropout
                            feature_alpha_dropout)
 from ..ops.linear import linear  # noqa: F401
 from ..ops.linear_cross_entropy import linear_cross_entropy  # noqa: F401
-from ..ops.functional_aliases import bilinear  # noqa: F401
+from ..ops.functional_aliases import bilinear, conv_tbc, native_channel_shuffle  # noqa: F401
 from ..ops.embedding import embedding, embedding_bag, one_hot  # noqa: F401
 from ..ops.normalization import (batch_norm, group_norm, instance_norm, layer_norm,  # noqa: F401
                                  local_response_norm, rms_norm)
@@ -194,9 +194,9 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
 # PyTorch's functions here that its argument parser binds (torch.conv1d, torch._C._nn.gelu...) take NumPy's keywords;
 # its Python-written ones (softmax, normalize, hardtanh...) do not.
 _PARSED = ("adaptive_avg_pool1d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "celu_", "channel_shuffle", "conv1d",
-           "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_similarity", "elu_",
-           "gelu", "hardshrink", "hardtanh_", "leaky_relu_", "linear", "logsigmoid", "one_hot", "pairwise_distance",
-           "pdist", "pixel_shuffle", "pixel_unshuffle", "prelu", "relu_", "rrelu_", "scaled_dot_product_attention",
-           "selu_", "softplus", "softshrink", "threshold_")
+           "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_tbc",
+           "cosine_similarity", "elu_", "gelu", "hardshrink", "hardtanh_", "leaky_relu_", "linear", "logsigmoid",
+           "native_channel_shuffle", "one_hot", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
+           "prelu", "relu_", "rrelu_", "scaled_dot_product_attention", "selu_", "softplus", "softshrink", "threshold_")
 from ..ops import numpy_keywords as _numpy_keywords  # noqa: E402
 _numpy_keywords.install(globals(), names=_PARSED)

@@ -313,6 +313,20 @@ def argument_error():
     _arg_parser.check(2)
 
 
+def int_arg(value):
+    """An ``int`` argument as PyTorch's parser takes it (an int, a NumPy integer, a 0-d integer tensor, not a bool);
+    otherwise PyTorch's TypeError for the op being run."""
+    if type(value) is int:
+        return value
+    if not isinstance(value, (bool, numpy.bool_)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    argument_error()
+    raise TypeError(f"expected an int, got {type(value).__name__}")
+
+
 _DIMS = [tuple(range(max(ndim, 1))) for ndim in range(65)]
 
 

@@ -122,7 +122,7 @@ def native_channel_shuffle(input, groups):
     return sampling.channel_shuffle(input, groups)
 
 
-channel_shuffle = native_channel_shuffle
+channel_shuffle = sampling.channel_shuffle   # torch.channel_shuffle is F.channel_shuffle; the native form is its own
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd._jvp import refuse_duals
 from ..autograd.function import composite
 from ._inplace import assign_inplace, inplace_method
-from ._util import tensor_method, warn_once, wrap_dim, write_out
+from ._util import int_arg, tensor_method, warn_once, wrap_dim, write_out
 from .gather_scatter import scatter_reduce
 
 __all__ = ["tril_indices", "triu_indices", "combinations", "unravel_index", "isin", "index_reduce",
@@ -21,6 +21,7 @@ def _triangle_indices(name, numpy_indices, row, col, offset, dtype, device):
     dtype = _dtype.as_dtype(dtype)
     if dtype not in (_dtype.int32, _dtype.int64):
         raise NotImplementedError(f'"{name}" not implemented for \'{_dtype.scalar_type_name(dtype)}\'')
+    row, col, offset = int_arg(row), int_arg(col), int_arg(offset)
     for label, value in (("row", row), ("col", col)):
         if value < 0:
             raise RuntimeError(f"{label} must be non-negative, got{value}")

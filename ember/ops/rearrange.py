@@ -5,8 +5,8 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers, _quantized
 from ._inplace import inplace_method
-from ._util import (argument_error, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim, wrap_dims,
-                    warn_once, write_out)
+from ._util import (argument_error, int_arg, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim,
+                    wrap_dims, warn_once, write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten,
                     keyword_sizes, reshape, split, transpose, unbind)
 
@@ -335,7 +335,7 @@ def rot90(input, k=1, dims=(0, 1)):
     d0, d1 = wrap_dim(dims[0], input.ndim), wrap_dim(dims[1], input.ndim)
     if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")
-    k %= 4
+    k = int_arg(k) % 4
     if k == 1:
         return transpose(flip(input, (d1,)), d0, d1)
     if k == 2:
@@ -434,7 +434,7 @@ def _triangle(input, diagonal, upper, out):
     name = "triu" if upper else "tril"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    return write_out(out, name_node(Triangle.apply(input, int(diagonal), upper), "TriuBackward0" if upper else
+    return write_out(out, name_node(Triangle.apply(input, int_arg(diagonal), upper), "TriuBackward0" if upper else
                                     "TrilBackward0"), name)
 
 

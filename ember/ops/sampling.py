@@ -19,7 +19,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from . import _grid_sample, _quantized
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import keeps_layout, name_node
+from ._util import int_arg, keeps_layout, name_node
 from .conv import _pad, _tuple, _windows
 
 __all__ = ["pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
@@ -563,7 +563,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 # --- shuffles ---------------------------------------------------------------------------------------------------
 def pixel_shuffle(input, upscale_factor):
     """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
-    r = int(upscale_factor)
+    r = int_arg(upscale_factor)
     if input.ndim < 3:
         raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
                            f"{input.ndim} dimension(s)")
@@ -582,7 +582,7 @@ def pixel_shuffle(input, upscale_factor):
 
 def pixel_unshuffle(input, downscale_factor):
     """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
-    r = int(downscale_factor)
+    r = int_arg(downscale_factor)
     if input.ndim < 3:
         raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
                            f"{input.ndim} dimension(s)")
@@ -604,7 +604,7 @@ def pixel_unshuffle(input, downscale_factor):
 
 def channel_shuffle(input, groups):
     """Splits the channels (dim 1) into ``groups`` and interleaves them."""
-    groups = int(groups)
+    groups = int_arg(groups)
     if input.ndim <= 2:
         raise RuntimeError(f"channel_shuffle expects input to have at least 3 dimensions, but got input with "
                            f"{input.ndim} dimension(s)")

@@ -10,8 +10,8 @@ from .._warnings import transparent
 from ..autograd.function import Primitive, registry
 from . import _quantized
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
-from ._util import (_as_view, argument_error, name_node, shape_arg, shown_edge, tensor_method, warn_once, wrap_dim,
-                    wrap_dims)
+from ._util import (_as_view, argument_error, int_arg, name_node, shape_arg, shown_edge, tensor_method, warn_once,
+                    wrap_dim, wrap_dims)
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit",
@@ -516,7 +516,7 @@ def narrow(input, dim, start, length):
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.ndim)
     size = input.shape[dim]
-    start = int(start)
+    start, length = int_arg(start), int_arg(length)
     if not -size <= start <= size:
         raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
     start = start + size if start < 0 else start
@@ -538,7 +538,7 @@ def select(input, dim, index):
         raise IndexError("select() cannot be applied to a 0-dim tensor.")
     dim = wrap_dim(dim, input.ndim)
     size = input.shape[dim]
-    index = int(index)
+    index = int_arg(index)
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(input.shape)} at dimension "
                          f"{dim}")
@@ -829,6 +829,7 @@ class UnfoldWindows(StridedView):
 def _unfold(input, dimension, size, step):
     """A view of all windows of ``size`` elements along ``dimension``, ``step`` apart, in a new last dim."""
     dim = wrap_dim(dimension, input.ndim)
+    size, step = int_arg(size), int_arg(step)
     length = input.shape[dim] if input.ndim else 1
     if size > length:
         raise RuntimeError(f"maximum size for tensor at dimension {dim} is {length} but size is {size}")
@@ -836,7 +837,7 @@ def _unfold(input, dimension, size, step):
         raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"size is {size} but must be >= 0")
-    return _as_view(UnfoldWindows.apply(input, dim, int(size), int(step)), input)
+    return _as_view(UnfoldWindows.apply(input, dim, size, step), input)
 
 
 Tensor.unfold = _unfold

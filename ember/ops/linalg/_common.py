@@ -4,7 +4,7 @@ import math
 
 import numpy
 
-from ... import _backend, _dtype, _compat
+from ... import _backend, _dtype, _compat, return_types
 from ..._tensor import Tensor, _make
 from .._util import write_out
 
@@ -207,7 +207,7 @@ def _write_outs(out, results, name):
         return results
     for target, value in zip(out, results):
         write_out(target, value, name)
-    return type(results)(*out)
+    return return_types.structseq(f"{type(results).__name__}_out", type(results)._fields)(*out)   # PyTorch's type
 
 
 def _substitute(xp, a, b, upper):

@@ -4,7 +4,7 @@ from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive
 from .._util import name_node, tensor_method, write_out
-from ._common import _check_matrix, _conj, _mH, _xp
+from ._common import _check_matrix, _conj, _mH, _write_outs, _xp
 from .decompositions import SVD
 from .products import matmul
 from .solvers import inv
@@ -100,15 +100,15 @@ Slogdet._node_cls.__name__ = Slogdet._node_cls.__qualname__ = "LinalgSlogdetBack
 
 
 @tensor_method
-def slogdet(input):
+def slogdet(input, *, out=None):
     """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
     _check_matrix(input, "linalg.slogdet")
-    return SlogdetResult(*Slogdet.apply(input))
+    return _write_outs(out, SlogdetResult(*Slogdet.apply(input)), "linalg.slogdet")
 
 
-def linalg_slogdet(A):
+def linalg_slogdet(A, *, out=None):
     """``torch.linalg.slogdet``: ``slogdet`` of the matrix named ``A``, as PyTorch's."""
-    return slogdet(A)
+    return slogdet(A, out=out)
 
 
 @tensor_method
