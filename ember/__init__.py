@@ -95,7 +95,7 @@ __version__ = "0.1.0"
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "functional", "futures", "fx", "hub", "jit", "library",
-                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "_C", "__config__",
+                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "masked", "_C", "__config__",
                     "_guards", "_VF") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileReader": "file_archive",
