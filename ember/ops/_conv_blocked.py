@@ -189,6 +189,9 @@ def weight_grad(x, g, weight_shape, stride, padding, dilation):
                 else:
                     total += product.sum(axis=0)
     _blas.at_once(chunks, work)
+    # summed into the partial sums' own layout, then copied transposed: a reduction written into a transposed
+    # output ran at a 40th of the speed ((8, 1024, 128): 9.2 against 0.2 ms); the same sums in the same order
+    total = numpy.sum(partial, axis=0)
     result = _buffers.empty(numpy, weight_shape, dtype)
-    numpy.sum(partial, axis=0, out=result.reshape(outputs, rows).T)
+    numpy.copyto(result.reshape(outputs, rows), total.T)
     return result
