@@ -1,15 +1,22 @@
 """Sharding rules of the matrix products (``mm``, ``bmm``, ``matmul``/``@``, ``addmm``, ``baddbmm``, ``linear``,
-``dot``), as PyTorch's einsum strategies: per mesh dimension the operands are all replicated, sharded together on a
-batch dim, sharded on the contracted dim (a Partial sum out), sharded on one side's free dim, or one side Partial
-against a replicated other (products are linear in each operand). Of the strategies over the whole mesh, the one
-the inputs already match runs as they are; otherwise the one whose redistribution costs least by PyTorch's cost
-model (all-gather, all-reduce and reduce-scatter of the bytes moved, with its one-host figures: 87.7 GB/s and 0.6 us
-a hop) is chosen, ties going to the first."""
+``dot``) and two-operand ``einsum``, as PyTorch's einsum strategies: per mesh dimension the operands are all
+replicated, sharded together on a batch dim, sharded on the contracted dim (a Partial sum out), sharded on one
+side's free dim, or one side Partial against a replicated other (products are linear in each operand). Of the
+strategies over the whole mesh, the one the inputs already match runs as they are; otherwise the one whose
+redistribution costs least by PyTorch's cost model (all-gather, all-reduce and reduce-scatter of the bytes moved,
+with its one-host figures: 87.7 GB/s and 0.6 us a hop) is chosen, ties going to the first."""
+import inspect
 import itertools
 import string
 
+from ... import overrides
+from ..._tensor import Size, Tensor
+from ._dtensor import DTensorSpec, contiguous_stride
+from ._local import check_operands, local_part, no_rule, require_dtensors, wrap
 from .placement_types import Partial, Replicate, Shard
 
+PRODUCTS = frozenset("mm bmm matmul __matmul__ __rmatmul__ dot addmm baddbmm linear".split())
+_EQUATIONS = {"mm": (["mk", "kn"], "mn"), "bmm": (["bmk", "bkn"], "bmn"), "dot": (["k", "k"], "")}
 _LINEAR_OPS = ("sum", "avg")
 _BANDWIDTH_GB_S, _HOP_LATENCY_US, _BASE_LATENCY_US = 87.7, 0.6, 6.6
 
@@ -175,3 +182,61 @@ def matmul_equation(a_shape, b_shape):
     a = "".join(a_names) + (m or "") + k
     b = "".join(b_names) + k + (n or "")
     return [a, b], "".join(out_names) + (m or "") + (n or "")
+
+
+def matrix(name, inner, args, kwargs):
+    """A product by the einsum strategy ``_ops_matrix`` picks: operands laid out by it, the product of the local
+    parts, the output laid out as it says (a bias added to a Partial sum becomes Partial too: its share, as
+    PyTorch's)."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    given = list(bound.arguments.items())
+    positions = {"addmm": (1, 2, 0), "baddbmm": (1, 2, 0), "linear": (0, 1, 2), "__rmatmul__": (1, 0, None)}
+    first, second, bias_at = positions.get(name, (0, 1, None))
+    a, b = given[first][1], given[second][1]
+    bias = given[bias_at][1] if bias_at is not None and bias_at < len(given) else None
+    operands = [t for t in (a, b, bias) if t is not None]
+    require_dtensors(name, operands)
+    mesh = check_operands(name, operands, args, kwargs)
+    base = {"addmm": "mm", "baddbmm": "bmm"}.get(name, name)
+    if base in _EQUATIONS:
+        inputs, output = _EQUATIONS[base]
+    elif base == "linear":
+        free = "abcdefghij"[:a.ndim - 1]
+        inputs, output = [free + "k", "nk"], free + "n"
+    else:
+        inputs, output = matmul_equation(tuple(a.shape), tuple(b.shape)) or (None, None)
+        if inputs is None:
+            raise no_rule(name, args, kwargs)
+    wanted, out, bias_wanted = einsum_strategy(inputs, output, [a, b], bias)
+    shape = output_shape(inputs, output, [tuple(a.shape), tuple(b.shape)])
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    converted = {first: local_part(a, wanted[0], out), second: local_part(b, wanted[1], out)}
+    if bias is not None:
+        converted[bias_at] = local_part(bias, bias_wanted, out)
+    local = {key: converted.get(i, value) for i, (key, value) in enumerate(given)}
+    if name == "__rmatmul__":
+        local = {"self": local[given[1][0]], "other": local[given[0][0]]}
+        inner = overrides.unwrapped(Tensor.__matmul__)
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(*local.values()) if name.startswith("__") else inner(**local)
+    return wrap(result, spec)
+
+
+def einsum(name, inner, args, kwargs):
+    """``einsum`` of two DTensors by the einsum strategies (each operand's letters distinct, no ellipsis)."""
+    equation, operands = args[0], list(args[1] if len(args) == 2 and isinstance(args[1], (list, tuple)) else args[1:])
+    inputs, arrow, output = equation.replace(" ", "").partition("->")
+    inputs = inputs.split(",")
+    if not arrow:
+        counts = "".join(inputs)
+        output = "".join(sorted(c for c in set(counts) if counts.count(c) == 1))
+    if len(operands) != 2 or "." in equation or kwargs or any(len(set(dims)) != len(dims) for dims in inputs):
+        raise no_rule(name, args, kwargs)
+    require_dtensors(name, operands)
+    mesh = check_operands(name, operands, (), {})
+    wanted, out, _ = einsum_strategy(inputs, output, operands)
+    shape = output_shape(inputs, output, [tuple(t.shape) for t in operands])
+    spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
+    parts = [local_part(t, w, out) for t, w in zip(operands, wanted)]
+    with overrides.DisableTorchFunctionSubclass():
+        return wrap(inner(equation, *parts), spec)

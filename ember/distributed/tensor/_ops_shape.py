@@ -1,0 +1,159 @@
+"""Sharding rules of ops that move dims: ``stack`` and ``cat`` (operands laid out alike), transposes, permutes and
+unsqueezes (a shard follows its dim), views and reshapes (a shard kept where its dim maps to one output dim of its
+size or leads a group of dims merged or split evenly, as PyTorch's view rules; gathered otherwise)."""
+from ... import overrides
+from ..._tensor import Size
+from ._dtensor import DTensor, DTensorSpec, contiguous_stride
+from ._local import check_operands, local_part, require_dtensors, run, wrap
+from .placement_types import Replicate, Shard
+
+PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
+RESHAPING = frozenset("view reshape flatten".split())
+
+
+def stack(name, inner, args, kwargs):
+    """``stack``: operands laid out alike (replicated where they differ, partial sums replicated), a shard past
+    the new dim moved one on."""
+    tensors = list(args[0])
+    dtensors = [t for t in tensors if isinstance(t, DTensor)]
+    mesh = check_operands(name, dtensors, args, kwargs)
+    dim = kwargs.get("dim", args[1] if len(args) > 1 else 0)
+    first = dtensors[0]
+    dim = dim % (first.ndim + 1)
+    placements = []
+    for mesh_dim in range(mesh.ndim):
+        kinds = {d.placements[mesh_dim] for d in dtensors}
+        placement = kinds.pop() if len(kinds) == 1 else Replicate()
+        if placement.is_partial() and placement.reduce_op not in ("max", "min"):
+            placement = Replicate()
+        placements.append(placement)
+    out_placements = [Shard(p.dim + (p.dim >= dim)) if p.is_shard() else p for p in placements]
+    shape = tuple(first.shape[:dim]) + (len(tensors),) + tuple(first.shape[dim:])
+    spec = DTensorSpec(mesh, tuple(out_placements), Size(shape), contiguous_stride(shape))
+    return run(inner, args, kwargs, {id(d): tuple(placements) for d in dtensors}, spec)
+
+
+def cat(name, inner, args, kwargs):
+    """Concatenation: a mesh dim on which an operand is sharded along another dim shards every operand so (the
+    others' chunks are local, free); partial operands all alike stay partial; otherwise all are replicated."""
+    tensors = list(args[0])
+    require_dtensors(name, tensors)
+    mesh = check_operands(name, tensors, args, kwargs)
+    dim = kwargs.get("dim", kwargs.get("axis", args[1] if len(args) > 1 else 0)) % tensors[0].ndim
+    placements = []
+    for mesh_dim in range(mesh.ndim):
+        kinds = [t.placements[mesh_dim] for t in tensors]
+        sharded = [p for p in kinds if p.is_shard() and p.dim != dim]
+        if sharded:
+            placements.append(sharded[0])
+        elif kinds[0].is_partial() and all(p == kinds[0] for p in kinds):
+            placements.append(kinds[0])
+        else:
+            placements.append(Replicate())
+    shape = list(tensors[0].shape)
+    shape[dim] = sum(t.shape[dim] for t in tensors)
+    spec = DTensorSpec(mesh, tuple(placements), Size(shape), contiguous_stride(shape))
+    parts = [local_part(t, placements, placements) for t in tensors]
+    with overrides.DisableTorchFunctionSubclass():
+        result = inner(parts, *args[1:], **kwargs)
+    return wrap(result, spec)
+
+
+def _permutation(name, ndim, args, kwargs):
+    """For each output dim, the input dim it comes from (None: a new dim of size 1)."""
+    if name in ("transpose", "swapaxes", "swapdims"):
+        dims = list(range(ndim))
+        first, second = (d % ndim for d in (args + tuple(kwargs.values()))[1:3])
+        dims[first], dims[second] = dims[second], dims[first]
+        return dims
+    if name == "t":
+        return list(range(ndim))[::-1]
+    if name == "T":
+        return list(range(ndim))[::-1]
+    if name == "mT":
+        return list(range(ndim - 2)) + [ndim - 1, ndim - 2]
+    if name == "unsqueeze":
+        dim = (args[1] if len(args) > 1 else kwargs["dim"]) % (ndim + 1)
+        return list(range(dim)) + [None] + list(range(dim, ndim))
+    dims = args[1:] if len(args) > 2 or not isinstance(args[1], (list, tuple)) else args[1]
+    return [d % ndim for d in kwargs.get("dims", dims)]
+
+
+def _view_groups(in_shape, out_shape):
+    """Input and output dims grouped where their sizes' products match, or None when they cannot be grouped."""
+    groups, i, j = [], 0, 0
+    while i < len(in_shape) or j < len(out_shape):
+        ins, outs, left, right = [], [], 1, 1
+        if i < len(in_shape):
+            ins.append(i)
+            left, i = in_shape[i], i + 1
+        if j < len(out_shape):
+            outs.append(j)
+            right, j = out_shape[j], j + 1
+        while left != right:
+            if left < right and i < len(in_shape):
+                ins.append(i)
+                left, i = left * in_shape[i], i + 1
+            elif right < left and j < len(out_shape):
+                outs.append(j)
+                right, j = right * out_shape[j], j + 1
+            else:
+                return None
+        groups.append((ins, outs))
+    return groups
+
+
+def _viewed_shard(dim, mesh, mesh_dim, groups, shape, out_shape, placements):
+    """Where a view puts a Shard of input ``dim``: on its output dim when ``dim`` maps to one output dim of its
+    size, or on the group's first output dim when ``dim`` leads a group of dims merged or split and the mesh
+    dimension divides both evenly (each rank's part is then one contiguous block of the group, as PyTorch's);
+    None where PyTorch would need a strided shard."""
+    ins, outs = next(((ins, outs) for ins, outs in groups if dim in ins), (None, None))
+    if ins is None:
+        return None
+    if len(ins) == 1 and len(outs) == 1:
+        return Shard(outs[0])
+    parts = mesh.size(mesh_dim)
+    if dim != ins[0] or sum(1 for p in placements if p.is_shard(dim)) > 1:
+        return None
+    if len(ins) > 1 and shape[dim] % parts:
+        raise RuntimeError(f"Cannot flatten unevenly sharded tensor: dimension {dim} (size {shape[dim]}) is not "
+                           f"evenly divisible by mesh dimension {mesh_dim} (size {parts}). Please redistribute the "
+                           "tensor before this operation.")
+    if len(outs) > 1 and out_shape[outs[0]] % parts:
+        raise RuntimeError(f"Cannot unflatten unevenly sharded tensor: output dimension {outs[0]} (size "
+                           f"{out_shape[outs[0]]}) is not evenly divisible by mesh dimension {mesh_dim} (size "
+                           f"{parts}). Please redistribute the tensor before this operation.")
+    return Shard(outs[0])
+
+
+def shape_op(name, inner, args, kwargs):
+    """Transposes, permutes and unsqueezes move a Shard to its dim's new place; views and reshapes keep one where
+    the sharded dim maps to one output dim of its size, or leads a group of dims they merge or split evenly; other
+    shards are gathered first."""
+    self = args[0]
+    shape = tuple(self.shape)
+    if name in PERMUTING:
+        order = _permutation(name, self.ndim, args, kwargs)
+        out_shape = tuple(1 if d is None else shape[d] for d in order)
+        moved = {d: k for k, d in enumerate(order) if d is not None}
+        placements = tuple(Shard(moved[p.dim]) if p.is_shard() else p for p in self.placements)
+        spec = DTensorSpec(self.device_mesh, placements, Size(out_shape), contiguous_stride(out_shape))
+        return run(inner, args, kwargs, {}, spec)
+    with overrides.DisableTorchFunctionSubclass():   # the output's global shape, from a meta tensor of the input's
+        from ... import empty
+        out_shape = tuple(inner(empty(shape, device="meta"), *args[1:], **kwargs).shape)
+    groups = _view_groups(shape, out_shape) or []
+    wanted, placements = [], []
+    for mesh_dim, placement in enumerate(self.placements):
+        moved = placement
+        if placement.is_shard():
+            moved = _viewed_shard(placement.dim, self.device_mesh, mesh_dim, groups, shape, out_shape,
+                                  self.placements)
+            if moved is None:   # gathered first, as PyTorch's
+                placement = moved = Replicate()
+        wanted.append(placement), placements.append(moved)
+    spec = DTensorSpec(self.device_mesh, tuple(placements), Size(out_shape), contiguous_stride(out_shape))
+    if name == "flatten":
+        return run(inner, args, kwargs, {id(self): tuple(wanted)}, spec)
+    return wrap(local_part(self, wanted, spec.placements).reshape(spec.local_shape()), spec)
