@@ -272,7 +272,11 @@ fmin = _binary_tensor_op("fmin", Fmin)
 fmin.__doc__ = "Elementwise minimum of two tensors, ignoring a NaN when the other value is a number."
 
 
-_CLIP = (numpy._core if hasattr(numpy, "_core") else numpy.core).umath.clip
+try:   # an import, not an attribute: NumPy 1.26's numpy._core package only has umath once it is imported
+    from numpy._core import umath as _umath
+except ImportError:   # NumPy < 1.26
+    from numpy.core import umath as _umath
+_CLIP = _umath.clip
 """The ufunc ``numpy.clip`` calls with both bounds given, without its four Python frames (``_wrapfunc``, ``_clip``)."""
 
 CLIP_ELEMENTS = 4096
