@@ -10,3 +10,8 @@ pytest.importorskip("torch.distributed")
 def test_dtensor_pooling_and_attention_match_torch(tmp_path):
     ours, theirs = results_beside_torch("dtensor_nn.py", 2, tmp_path)
     assert_same_results(ours, theirs)
+
+
+def test_dtensor_multihead_attention_matches_torch(tmp_path):
+    ours, theirs = results_beside_torch("dtensor_mha.py", 2, tmp_path)
+    assert_same_results(ours, theirs)

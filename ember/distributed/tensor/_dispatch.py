@@ -11,10 +11,11 @@ from ..._tensor import _make
 from ._dtensor import _new
 from ._local import in_place_local, no_rule, run, unstrided
 from ._ops_matrix import PRODUCTS, einsum, matrix
-from ._ops_nn import CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, pool, rowwise
+from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, multi_head_attention, pool,
+                      rowwise)
 from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, POINTWISE, like, pointwise
 from ._ops_reduce import REDUCTIONS, reduction
-from ._ops_shape import PERMUTING, RESHAPING, cat, shape_op, stack
+from ._ops_shape import PERMUTING, RESHAPING, SPLITTING, cat, shape_op, split_op, stack
 from .placement_types import Replicate
 
 _SCALAR_OUT = frozenset("item tolist __bool__ __float__ __int__ __index__ numpy".split())
@@ -140,6 +141,8 @@ RULES = _table(
     (POOLS, _unstriding(pool)),
     (("scaled_dot_product_attention",), _unstriding(attention)),
     (CONVOLUTIONS, _unstriding(convolution)),
+    (("multi_head_attention_forward",), multi_head_attention),   # (its steps are ops with rules of their own)
     (PERMUTING | RESHAPING, _unstriding(shape_op)),
+    (SPLITTING, _unstriding(split_op)),
     (_SCALAR_OUT, _unstriding(_scalar_out)),
 )

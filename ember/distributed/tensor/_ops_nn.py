@@ -8,6 +8,7 @@ too, resampling also on Partial values. Convolutions run per sample: the input's
 bias replicated. Attention runs per sample and head: query, key, value (and a mask) replicated, sharded on the
 heads (4-D inputs) or sharded on the batch."""
 import inspect
+import math
 
 from ... import overrides
 from ..._tensor import Size, Tensor
@@ -225,3 +226,70 @@ def attention(name, inner, args, kwargs):
         given[key_name] = local_part(operand, placements, out)
     with overrides.DisableTorchFunctionSubclass():
         return wrap(inner(**given), spec)
+
+
+def multi_head_attention(name, inner, args, kwargs):
+    """``multi_head_attention_forward`` (``nn.MultiheadAttention``'s) as PyTorch's DTensor runs it: its steps
+    (the input projections, the split into heads, the scores and their softmax or attention, the output projection)
+    as public ops on the DTensors, each by its own rule, so the placements come out as PyTorch's (a batch shard is
+    gathered where the heads are merged back). Batched inputs, without masks, bias_k/bias_v, zero attention or
+    static keys and values."""
+    import ember
+    F = ember.nn.functional
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    bound.apply_defaults()
+    given = bound.arguments
+    query = given["query"]
+    left_out = [key for key in ("attn_mask", "key_padding_mask", "bias_k", "bias_v", "static_k", "static_v")
+                if given[key] is not None] + (["add_zero_attn"] if given["add_zero_attn"] else [])
+    if query.ndim != 3 or left_out:
+        raise no_rule(name, args, kwargs)
+    if given["is_causal"]:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
+    tgt_len, bsz, embed_dim = query.shape
+    heads = given["num_heads"]
+    head_dim = embed_dim // heads
+    if embed_dim != given["embed_dim_to_check"]:
+        raise AssertionError(f"was expecting embedding dimension of {given['embed_dim_to_check']}, but got "
+                             f"{embed_dim}")
+    if head_dim * heads != embed_dim:
+        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {heads}")
+    q, k, v = (x.view(x.shape[0], bsz * heads, head_dim).transpose(0, 1) for x in _projections(F, given))
+    src_len = k.shape[1]
+    dropout_p = given["dropout_p"] if given["training"] else 0.0
+    weight, bias = given["out_proj_weight"], given["out_proj_bias"]
+    if not given["need_weights"]:
+        q, k, v = (x.view(bsz, heads, -1, head_dim) for x in (q, k, v))
+        output = F.scaled_dot_product_attention(q, k, v, None, dropout_p)
+        output = F.linear(output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim), weight, bias)
+        return output.view(tgt_len, bsz, output.shape[1]), None
+    scores = F.softmax(ember.bmm(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1)), dim=-1)
+    if dropout_p > 0.0:
+        scores = F.dropout(scores, p=dropout_p)
+    output = ember.bmm(scores, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+    output = F.linear(output, weight, bias)
+    scores = scores.view(bsz, heads, tgt_len, src_len)
+    return output.view(tgt_len, bsz, output.shape[1]), scores.mean(dim=1) if given["average_attn_weights"] else scores
+
+
+def _projections(F, given):
+    """Multi-head attention's query, key and value projections, as PyTorch's: one product for self-attention with
+    the packed weight (split by a view), two when key is value, else three with the weight's (or the separate
+    weights') thirds."""
+    query, key, value = given["query"], given["key"], given["value"]
+    weight, bias, size = given["in_proj_weight"], given["in_proj_bias"], query.shape[-1]
+    biases = (None,) * 3 if bias is None else bias.chunk(3)
+    if given["use_separate_proj_weight"]:
+        weights = (given["q_proj_weight"], given["k_proj_weight"], given["v_proj_weight"])
+    elif query is key and key is value:
+        packed = F.linear(query, weight, bias)
+        return packed.view(*packed.shape[:-1], 3, size).unbind(-2)
+    elif key is value:
+        q_weight, kv_weight = weight.split([size, 2 * size])
+        q_bias, kv_bias = (None, None) if bias is None else bias.split([size, 2 * size])
+        packed = F.linear(key, kv_weight, kv_bias)
+        return (F.linear(query, q_weight, q_bias),) + packed.view(*packed.shape[:-1], 2, size).unbind(-2)
+    else:
+        weights = weight.chunk(3)
+    return tuple(F.linear(x, w, b) for x, w, b in zip((query, key, value), weights, biases))

@@ -57,7 +57,7 @@ def pointwise(name, inner, args, kwargs):
     output's size, partial where its partial values give the result's, replicated otherwise; an in-place op keeps
     its tensor's placements."""
     base = name[:-1] if name in IN_PLACE else name
-    inplace = base != name or name.startswith("__i")
+    inplace = base != name
     if name == "copy_" and not isinstance(args[1], DTensor):
         raise mixed(name)
     dtensors = dtensor_args(args, kwargs)

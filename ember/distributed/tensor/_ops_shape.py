@@ -1,6 +1,9 @@
-"""Sharding rules of ops that move dims: ``stack`` and ``cat`` (operands laid out alike), transposes, permutes and
-unsqueezes (a shard follows its dim), views and reshapes (a shard kept where its dim maps to one output dim of its
-size or leads a group of dims merged or split evenly, as PyTorch's view rules; gathered otherwise)."""
+"""Sharding rules of ops that move dims: ``stack`` and ``cat`` (operands laid out alike), ``chunk``, ``split``,
+``unbind`` and ``select`` (the dim they split gathered), transposes, permutes and unsqueezes (a shard follows its
+dim), views and reshapes (a shard kept where its dim maps to one output dim of its size or leads a group of dims
+merged or split evenly, as PyTorch's view rules; gathered otherwise)."""
+import inspect
+
 from ... import overrides
 from ..._tensor import Size
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
@@ -9,6 +12,7 @@ from .placement_types import Replicate, Shard
 
 PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
 RESHAPING = frozenset("view reshape flatten".split())
+SPLITTING = frozenset("chunk split unbind select".split())
 
 
 def stack(name, inner, args, kwargs):
@@ -125,6 +129,29 @@ def _viewed_shard(dim, mesh, mesh_dim, groups, shape, out_shape, placements):
                            f"{out_shape[outs[0]]}) is not evenly divisible by mesh dimension {mesh_dim} (size "
                            f"{parts}). Please redistribute the tensor before this operation.")
     return Shard(outs[0])
+
+
+def split_op(name, inner, args, kwargs):
+    """``chunk``, ``split``, ``unbind`` and ``select``: a shard of the dim they split is gathered first (as PyTorch's),
+    other shards stay (past a dim that unbind or select removes, one dim lower), partial values stay partial."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    bound.apply_defaults()
+    self = args[0]
+    dim = bound.arguments["dim"] % self.ndim
+    removes = name in ("unbind", "select")
+    wanted = tuple(Replicate() if p.is_shard(dim) else p for p in self.placements)
+    out = tuple(Shard(p.dim - (removes and p.dim > dim)) if p.is_shard() else p for p in wanted)
+    with overrides.DisableTorchFunctionSubclass():   # the pieces' global shapes, from a meta tensor of the input's
+        from ... import empty
+        shapes = inner(empty(tuple(self.shape), device="meta"), *args[1:], **kwargs)
+        result = inner(local_part(self, wanted, out), *args[1:], **kwargs)
+
+    def laid_out(piece, shape):
+        shape = tuple(shape)
+        return wrap(piece, DTensorSpec(self.device_mesh, out, Size(shape), contiguous_stride(shape)))
+    if isinstance(result, (list, tuple)):
+        return type(result)(laid_out(piece, meta.shape) for piece, meta in zip(result, shapes))
+    return laid_out(result, shapes.shape)
 
 
 def shape_op(name, inner, args, kwargs):

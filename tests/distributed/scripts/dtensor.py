@@ -102,6 +102,7 @@ check("broadcast_row", lambda: d1 + distribute_tensor(torch.arange(5.), mesh, [S
 check("zero_dim_tensor", lambda: d0 * torch.tensor(3.0))
 check("mixed_tensor", lambda: d0 + torch.ones(7, 5))
 check("where", lambda: torch.where(d0 > 2, d0, -d0))
+record("invert", lambda: [seen(~(d0 > 2)), seen(d0 > 2)])
 check("clamp", lambda: d0.clamp(min=1.0, max=3.0))
 check("partial_plus_partial", lambda: d0.sum() + d0.sum())
 check("partial_plus_one", lambda: d0.sum() + 1)
@@ -137,6 +138,13 @@ check("reshape_other_dims", lambda: distribute_tensor(torch.arange(60.).reshape(
       .reshape(5, 12))
 check("flatten_tail", lambda: distribute_tensor(torch.arange(60.).reshape(5, 4, 3), mesh, [Shard(0)]).flatten(1))
 check("replicated_view", lambda: rep.view(35))
+record("chunk_other_dim", lambda: [seen(p) for p in cube.chunk(2, 2)])
+record("chunk_sharded_dim", lambda: [seen(p) for p in cube.chunk(3, 1)])
+record("split_sizes", lambda: [seen(p) for p in torch.split(d1, [3, 4])])
+record("unbind", lambda: [seen(p) for p in cube.unbind(0)])
+check("select_before_shard", lambda: cube.select(0, 2))
+check("select_sharded", lambda: d0.select(0, -1))
+check("select_partial", lambda: DTensor.from_local(torch.ones(3, 2) * (rank + 1), mesh, [Partial()]).select(1, 0))
 
 # reductions
 check("sum", lambda: d0.sum())

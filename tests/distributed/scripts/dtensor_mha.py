@@ -1,0 +1,109 @@
+"""One program on nn.MultiheadAttention with DTensor inputs and weights, run on ember (under mpiexec) or on torch
+(gloo): the output's and attention weights' placements and whole values, and the whole gradients of the input and
+the weights. Layouts: a batch-sharded input (batch first or not, self- and cross-attention, separate key and value
+widths) against replicated weights, a replicated input, and the tensor-parallel plan for the projections (the
+in-projections sharded by rows, the output projection by columns). Torch's DTensor has no strategy for its CPU
+attention kernel's backward, so without attention weights torch's gradients are those of the same module asked for
+its weights (the same function). Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+
+    python dtensor_mha.py ember|torch OUT_DIR
+"""
+import sys
+
+from _beside_torch import LIBRARY, finish, record, start_mesh, torch
+
+if LIBRARY == "torch":
+    from torch.distributed.tensor import Replicate, Shard, distribute_module, distribute_tensor
+    from torch.distributed.tensor.parallel import RowwiseParallel, parallelize_module
+else:
+    from ember.distributed.tensor import Replicate, Shard, distribute_module, distribute_tensor
+    from ember.distributed.tensor.parallel import RowwiseParallel, parallelize_module
+
+rank, world, mesh = start_mesh()
+R, S0, S1 = Replicate(), Shard(0), Shard(1)
+COLUMNS_ROWS = {"in_proj_weight": S0, "q_proj_weight": S0, "k_proj_weight": S0, "v_proj_weight": S0,
+                "in_proj_bias": S0, "out_proj.weight": S1}
+
+
+def seen(value):
+    """A DTensor's placements, global shape and whole value (partial ones reduced)."""
+    if value is None:
+        return None
+    return [str(value.placements), list(value.shape), value.full_tensor().tolist()]
+
+
+def whole(grad):
+    return None if grad is None else grad.full_tensor().tolist()
+
+
+def attention(batch_first, placement, plan=None, kdim=None, cross=False, **options):
+    """nn.MultiheadAttention(8, 2) with its parameters laid out by ``plan`` (name -> placement, else replicated) on
+    inputs of batch 4 laid out by ``placement``: self-attention, or with a key and value of 5 positions (of width
+    ``kdim`` where given); its outputs and the whole gradients of sum(output * weights)."""
+    torch.manual_seed(0)
+    module = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, kdim=kdim, vdim=kdim, dtype=torch.float64)
+
+    def laid_out(name, part, mesh):
+        for key, param in list(part.named_parameters(recurse=False)):
+            placement_of = (plan or {}).get(f"{name}.{key}" if name else key, R)
+            part.register_parameter(key, torch.nn.Parameter(distribute_tensor(param.detach(), mesh, [placement_of])))
+    distribute_module(module, mesh, laid_out)
+
+    def laid(*shape):
+        value = torch.randn(*shape, dtype=torch.float64)
+        value = value if batch_first else value.transpose(0, 1).contiguous()
+        return distribute_tensor(value, mesh, [placement]).requires_grad_()
+    query = laid(4, 6, 8)
+    key = laid(4, 5, kdim or 8) if cross or kdim else query
+    output, weights = module(query, key, key, **options)
+    result = [seen(output), seen(weights)]
+    if LIBRARY == "torch" and options.get("need_weights") is False:   # (no backward strategy for torch's kernel)
+        output = module(query, key, key, **dict(options, need_weights=True))[0]
+    coefficients = torch.linspace(-1, 1, output.numel(), dtype=torch.float64).reshape(output.shape)
+    (output.full_tensor() * coefficients).sum().backward()
+    params = dict(module.named_parameters())
+    return result + [whole(query.grad), None if key is query else whole(key.grad)] + \
+        [[name, whole(params[name].grad)] for name in sorted(params)]
+
+
+def error_type(call):
+    """The type of the error ``call`` raises (the messages name torch's aten ops and ember's public ones)."""
+    try:
+        call()
+    except Exception as error:   # compared by type
+        return type(error).__name__
+    return None
+
+
+for batch_first, placement in ((True, S0), (False, S1), (True, R)):
+    case = f"{'batch_first' if batch_first else 'seq_first'}_{placement}"
+    record(case, lambda: attention(batch_first, placement))
+record("replicated_no_weights", lambda: attention(True, R, need_weights=False))
+record("per_head_weights", lambda: attention(True, S0, average_attn_weights=False))
+record("cross", lambda: attention(True, S0, cross=True))
+record("cross_kdim", lambda: attention(False, S1, kdim=6))
+record("tensor_parallel", lambda: attention(True, R, COLUMNS_ROWS, kdim=6))
+record("tensor_parallel_no_weights", lambda: attention(True, R, COLUMNS_ROWS, kdim=6, need_weights=False))
+record("tensor_parallel_packed", lambda: error_type(lambda: attention(True, R, COLUMNS_ROWS)))
+
+
+def rowwise_output_projection():
+    torch.manual_seed(0)
+    module = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    parallelize_module(module, mesh, {"out_proj": RowwiseParallel()})
+    x = torch.randn(4, 6, 8)
+    return module(x, x, x)
+
+
+record("rowwise_output_projection", lambda: error_type(rowwise_output_projection))
+
+
+def uneven_batch():
+    module = torch.nn.MultiheadAttention(8, 2)
+    distribute_module(module, mesh)
+    x = distribute_tensor(torch.randn(6, 3, 8), mesh, [S1])
+    return module(x, x, x)
+
+
+record("uneven_batch", lambda: error_type(uneven_batch))
+finish(sys.argv[2])
