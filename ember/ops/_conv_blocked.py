@@ -9,7 +9,7 @@ samples, cut from the (N, C, *s) input as it is (no move to another layout), tak
 
 - forward: y[n] = w @ columns(x[n]) for each of its samples (one batched matmul into the output's rows),
 - input gradient: columns = w^T @ g[n], added back per kernel offset into the block's own zeroed input gradient
-  (for stride 1 with g laid out as wide as the padded input, so that each offset's add is one contiguous shift),
+  (with g laid out as wide as a phase of the padded input, so that each offset's add is one contiguous shift),
 - weight gradient: the sum of columns(x[n]) @ g[n]^T over its samples (the columns as the left operand: 1.1-1.2x
   OpenBLAS's rate of g[n] @ columns^T on these shapes), the blocks' sums added in a fixed order (``CHUNKS``
   partial sums, whatever the number of threads: the same bits on one thread or several).
@@ -97,58 +97,80 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     """The adjoint in x: g (N, O, *out) spread back onto an input of ``input_shape`` (N, C, *s); ``offsets``: per
     kernel offset, the slices of the padded input it meets at every output position (in the kernel's order)."""
     N, C = input_shape[:2]
-    out, kernel, outputs = g.shape[2:], w.shape[2:], w.shape[0]
-    P, K = math.prod(out), math.prod(kernel)
     dtype = numpy.result_type(g, w)
-    rows = C * K
-    weight_t = w.reshape(outputs, rows).T
-    size = tuple(input_shape[2:])
-    padded = _padded_size(size, padding)
-    result = _buffers.empty(numpy, (N, C) + size, dtype)
-    per_block = _samples_per_block(rows, P, dtype.itemsize)
-    interior = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, size))
-    everywhere = (slice(None),) * len(out)
-
-    if all(t == 1 for t in stride) and numpy.isfinite(w).all():
-        _blas.over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, kernel, dilation, padded,
-                                                                         interior, result, per_block, first, last))
-        return result
-
-    def work(first, last):
-        columns = numpy.empty((per_block, rows, P), dtype)
-        scratch = numpy.empty((per_block, C) + padded, dtype) if any(padding) else None
-        for start, stop in _blas.blocks(first, last, per_block):
-            m = stop - start
-            cut = numpy.matmul(weight_t, g[start:stop].reshape(m, outputs, P), out=columns[:m])
-            cut = cut.reshape((m, C, K) + tuple(out))
-            spread = scratch[:m] if scratch is not None else result[start:stop]
-            spread.fill(0)
-            for k, spatial in enumerate(offsets):
-                spread[(slice(None), slice(None)) + spatial] += cut[(slice(None), slice(None), k) + everywhere]
-            if scratch is not None:
-                result[start:stop] = spread[interior]
-    _blas.over_blocks(N, per_block, work)
+    weight_t = w.reshape(w.shape[0], -1).T
+    result = _buffers.empty(numpy, (N, C) + tuple(input_shape[2:]), dtype)
+    per_block = _samples_per_block(weight_t.shape[0], math.prod(g.shape[2:]), dtype.itemsize)
+    if numpy.isfinite(w).all():
+        _blas.over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, w.shape[2:], stride, dilation,
+                                                                         padding, result, per_block, first, last))
+    else:
+        _blas.over_blocks(N, per_block, lambda first, last: _spread_windows(g, weight_t, offsets, padding, result,
+                                                                            per_block, first, last))
     return result
 
 
-def _spread_wide(g, weight_t, kernel, dilation, padded, interior, result, per_block, first, last):
-    """``input_grad``'s blocks of samples first:last for stride 1, with the output positions laid out as wide as the
-    padded input past its first dim (zeros beyond the output's width): each kernel offset's columns are then one
-    contiguous shift of the flat padded block, added in one pass along rows of whole planes instead of rows as short
-    as the output's width (NumPy's per-row cost: a windowed add of (3, 32, 24, 24) 48 us, the same count contiguous
-    6). The zero columns add exactly zero, the weight being finite (the caller's test)."""
+def _spread_windows(g, weight_t, offsets, padding, result, per_block, first, last):
+    """``input_grad``'s blocks of samples first:last, each kernel offset's columns added into its window of a zeroed
+    padded block (any weight: each element meets only its own taps)."""
+    outputs, out = g.shape[1], g.shape[2:]
+    (C, *size), rows, P = result.shape[1:], weight_t.shape[0], math.prod(g.shape[2:])
+    padded = _padded_size(size, padding)
+    interior = (slice(None), slice(None)) + tuple(slice(p, p + s) for p, s in zip(padding, size))
+    everywhere = (slice(None),) * len(out)
+    columns = numpy.empty((per_block, rows, P), result.dtype)
+    scratch = numpy.empty((per_block, C) + padded, result.dtype) if any(padding) else None
+    for start, stop in _blas.blocks(first, last, per_block):
+        m = stop - start
+        cut = numpy.matmul(weight_t, g[start:stop].reshape(m, outputs, P), out=columns[:m])
+        cut = cut.reshape((m, C, len(offsets)) + tuple(out))
+        spread = scratch[:m] if scratch is not None else result[start:stop]
+        spread.fill(0)
+        for k, spatial in enumerate(offsets):
+            spread[(slice(None), slice(None)) + spatial] += cut[(slice(None), slice(None), k) + everywhere]
+        if scratch is not None:
+            result[start:stop] = spread[interior]
+
+
+def _spread_wide(g, weight_t, kernel, stride, dilation, padding, result, per_block, first, last):
+    """``input_grad``'s blocks of samples first:last by phases: the padded input is split by each position's
+    remainder modulo the stride (its phase; one phase at stride 1), each phase a plane of ``ceil(padded / stride)``
+    positions a dim, and the output positions are laid out as wide as a phase plane past the first dim (zeros beyond
+    the output's width). A kernel offset k then meets one phase, (k * dilation) % stride, at positions shifted by
+    (k * dilation) // stride from the output's: its columns are one contiguous shift of that flat phase plane, added
+    in one pass along rows of whole planes instead of rows as short as the output's width (NumPy's per-row cost: a
+    windowed add of (3, 32, 24, 24) 48 us, the same count contiguous 6; for stride 2, each add also wrote every
+    other element). The offsets are added in the kernel's order, as the windowed fold adds them; the zero columns
+    add exactly zero, the weight being finite (the caller's test)."""
     outputs = g.shape[1]
-    out, C = g.shape[2:], result.shape[1]
+    out, C, size = g.shape[2:], result.shape[1], result.shape[2:]
     rows, kernel_size = weight_t.shape[0], math.prod(kernel)
-    wide = out[0] * math.prod(padded[1:])
-    pitch = [math.prod(padded[i + 1:]) for i in range(len(padded))]
-    shifts = [sum(o * d * p for o, d, p in zip(offset, dilation, pitch)) for offset in numpy.ndindex(*kernel)]
-    length = math.prod(padded)
+    padded = _padded_size(size, padding)
+    plane = tuple(-(-n // s) for n, s in zip(padded, stride))
+    wide = out[0] * math.prod(plane[1:])
+    pitch = [math.prod(plane[i + 1:]) for i in range(len(plane))]
+    phases = list(numpy.ndindex(*stride))
+    placed = []   # per kernel offset, its phase and shift in the flat phase plane
+    for offset in numpy.ndindex(*kernel):
+        position = [o * d for o, d in zip(offset, dilation)]
+        placed.append((phases.index(tuple(p % s for p, s in zip(position, stride))),
+                       sum(p // s * q for p, s, q in zip(position, stride, pitch))))
+    length = math.prod(plane)
     dtype = result.dtype
-    spread = numpy.empty((per_block, C, max(length, max(shifts) + wide)), dtype)
-    grads = numpy.zeros((per_block, outputs, out[0]) + tuple(padded[1:]), dtype)
+    spread = numpy.empty((per_block, C, len(phases), max(length, max(shift for _, shift in placed) + wide)), dtype)
+    grads = numpy.zeros((per_block, outputs, out[0]) + tuple(plane[1:]), dtype)
     columns = numpy.empty((per_block, rows, wide), dtype)
     inside = (slice(None), slice(None), slice(None)) + tuple(slice(0, n) for n in out[1:])
+    # per phase, the input's positions in it (every stride-th from the first whose padded position has that phase)
+    # and where they sit in the phase's plane
+    copies = []
+    for number, phase in enumerate(phases):
+        firsts = [(f - p) % s for f, p, s in zip(phase, padding, stride)]
+        counts = [max(0, -(-(n - f) // s)) for n, f, s in zip(size, firsts, stride)]
+        if all(counts):
+            target = tuple(slice(f, None, s) for f, s in zip(firsts, stride))
+            source = tuple(slice((f + p) // s, (f + p) // s + c) for f, p, s, c in zip(firsts, padding, stride, counts))
+            copies.append((number, target, source))
     for start, stop in _blas.blocks(first, last, per_block):
         m = stop - start
         block = grads[:m]
@@ -156,10 +178,12 @@ def _spread_wide(g, weight_t, kernel, dilation, padded, interior, result, per_bl
         cut = numpy.matmul(weight_t, block.reshape(m, outputs, wide), out=columns[:m]).reshape(m, C, kernel_size, wide)
         flat = spread[:m]
         flat.fill(0)
-        for k, shift in enumerate(shifts):
-            target = flat[:, :, shift:shift + wide]
+        for k, (phase, shift) in enumerate(placed):
+            target = flat[:, :, phase, shift:shift + wide]
             numpy.add(target, cut[:, :, k], out=target)
-        result[start:stop] = flat[:, :, :length].reshape((m, C) + tuple(padded))[interior]
+        for phase, target, source in copies:
+            planes = flat[:, :, phase, :length].reshape((m, C) + plane)
+            result[(slice(start, stop), slice(None)) + target] = planes[(slice(None), slice(None)) + source]
 
 
 def weight_grad(x, g, weight_shape, stride, padding, dilation):

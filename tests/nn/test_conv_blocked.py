@@ -105,3 +105,29 @@ def test_input_gradient_of_a_non_finite_weight():
     check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), x, w, rtol=1e-10, atol=1e-10)
     w[1, 0, 1, 2] = 1.5
     check(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), x, w, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("x_shape,w_shape,stride,padding,dilation", [
+    ((3, 4, 33, 33), (5, 4, 4, 4), (2, 2), (1, 1), (1, 1)),          # DCGAN's 4x4 stride 2
+    ((2, 3, 23, 30), (4, 3, 3, 5), (3, 2), (2, 0), (2, 1)),          # odd sizes, dilation, uneven phases
+    ((2, 2, 9, 9, 20), (3, 2, 2, 3, 3), (2, 1, 3), (1, 0, 1), (1, 1, 1)),
+    ((2, 3, 20, 19), (4, 3, 1, 1), (3, 3), (0, 0), (1, 1)),          # stride beyond the kernel: empty phases
+])
+def test_input_gradient_by_phases_matches_the_windows(x_shape, w_shape, stride, padding, dilation):
+    """A finite weight's input gradient adds its columns along flat phases of the padded input; the windowed fold
+    (which non-finite weights take) adds the same columns in the same kernel order: equal to float round-off (the
+    products run over wider rows), and both as PyTorch's."""
+    x, w = sample(x_shape, F64, seed=13), sample(w_shape, F64, seed=14)
+    y = torch.nn.functional.conv2d if len(x_shape) == 4 else torch.nn.functional.conv3d
+    out = y(torch.tensor(x), torch.tensor(w), stride=stride, padding=padding, dilation=dilation).shape
+    g = sample(tuple(out), F64, seed=15)
+    live = conv._live_offsets(w_shape[2:], stride, dilation, out[2:], padding, x_shape[2:])
+    assert len(live) == numpy.prod(w_shape[2:])
+    phases = _conv_blocked.input_grad(g, w, x_shape, stride, padding, dilation, [s for _, s in live])
+    windows = numpy.empty(x_shape)
+    _conv_blocked._spread_windows(g, w.reshape(w_shape[0], -1).T, [s for _, s in live], padding, windows,
+                                  x_shape[0], 0, x_shape[0])
+    numpy.testing.assert_allclose(phases, windows, rtol=1e-13, atol=1e-13)
+    xt = torch.tensor(x, requires_grad=True)
+    y(xt, torch.tensor(w), stride=stride, padding=padding, dilation=dilation).backward(torch.tensor(g))
+    numpy.testing.assert_allclose(phases, xt.grad.numpy(), rtol=1e-10, atol=1e-10)
