@@ -719,8 +719,11 @@ class Trainer(_Checkpointing, _StepMetrics, _TrainerProperties, _StageFlags, _Ho
         return max(1, int(self.num_training_batches * interval))
 
     def _should_validate(self, batch_idx, every, end_of_epoch):
-        if (self.current_epoch + 1) % self.check_val_every_n_epoch != 0 or not any(self.num_val_batches):
+        every_n_epochs = self.check_val_every_n_epoch
+        if not any(self.num_val_batches) or every_n_epochs is not None and (self.current_epoch + 1) % every_n_epochs:
             return False
+        if every_n_epochs is None:   # every `every` batches of the whole fit, as Lightning's total_batch_idx counts
+            batch_idx += self.current_epoch * self.num_training_batches
         return (batch_idx + 1) % every == 0 or (end_of_epoch and self.val_check_interval == 1.0)
 
     def _automatic_step(self, model, batch, batch_idx, last):
