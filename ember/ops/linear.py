@@ -5,7 +5,7 @@ import numpy
 
 from .. import _dtype
 from ..autograd.function import Primitive, composite, shown_node
-from . import _parallel
+from . import _blas, _buffers, _parallel
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import name_node, quiet
 from .linalg.products import folded_matmul, matrix_product
@@ -13,17 +13,28 @@ from .linalg.products import folded_matmul, matrix_product
 __all__ = []
 
 
-def _affine(xp, input, weight):
-    """``input @ weight.T``. In float32 with fewer rows than output features it is computed as ``(weight @
-    input.T).T`` and made C-contiguous: OpenBLAS's sgemm blocks the longer side as the rows of its result, which
-    measured 0.67-0.83x the time of the direct product at batch 8-64 with 256-1000 features (and 1.3-3.3x with the
-    batch the longer side, which keeps the direct product). cuBLAS (CuPy arrays) takes the direct product."""
+def _affine(xp, input, weight, bias=None):
+    """``input @ weight.T``, plus ``bias`` where it is given (a vector of the output features or None). In float32
+    with fewer rows than output features it is computed as ``(weight @ input.T).T`` and made C-contiguous: OpenBLAS's
+    sgemm blocks the longer side as the rows of its result, which measured 0.67-0.83x the time of the direct product
+    at batch 8-64 with 256-1000 features (and 1.3-3.3x with the batch the longer side, which keeps the direct
+    product). cuBLAS (CuPy arrays) takes the direct product. A direct product the BLAS can start from the bias
+    (``_blas.adds_bias``: PyTorch's addmm) is; else the bias is added after (in parts at once where large: the
+    Transformer's token classifier, 2M elements)."""
     features = weight.shape[0]
     rows = math.prod(input.shape[:-1])
     if 1 < rows < features and input.dtype == numpy.float32 and xp is numpy:
         product = xp.matmul(weight, input.reshape(rows, input.shape[-1]).T).T
-        return xp.ascontiguousarray(product).reshape(input.shape[:-1] + (features,))
-    return folded_matmul(xp, input, weight.T)
+        output = xp.ascontiguousarray(product).reshape(input.shape[:-1] + (features,))
+    elif bias is not None and xp is numpy and (input.ndim == 2 or input.flags.c_contiguous) and \
+            _blas.adds_bias(matrix := input.reshape(rows, input.shape[-1]), weight.T, bias):
+        output = _buffers.empty(xp, (rows, features), input.dtype)
+        return _blas.matmul(matrix, weight.T, output, bias=bias).reshape(input.shape[:-1] + (features,))
+    else:
+        output = folded_matmul(xp, input, weight.T)
+    if bias is not None:
+        _parallel.ufunc(xp.add, output, bias, out=output)
+    return output
 
 
 def _torch_nodes(node, edges):
@@ -60,10 +71,7 @@ class Linear(Primitive):
         needs = ctx.needs_input_grad   # each operand only where the other's gradient is wanted, as PyTorch's addmm
         if needs[0] or needs[1]:
             ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
-        output = _affine(ctx.xp, input, weight)
-        if bias is not None:   # in parts at once where large (the Transformer's token classifier: 2M elements)
-            _parallel.ufunc(ctx.xp.add, output, bias, out=output)
-        return output
+        return _affine(ctx.xp, input, weight, bias)
 
     @staticmethod
     def backward(ctx, grad):
