@@ -52,9 +52,11 @@ from ._alias import install_torch_alias  # noqa: E402,F401
 from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops.removed import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
+from .ops.namespace_forms import *  # noqa: F401,F403,E402  (torch.as_strided_, torch.is_distributed, ...)
 from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
-from .storage import StorageBase, TypedStorage, UntypedStorage  # noqa: E402,F401  (Tensor.untyped_storage(), .storage())
+from .storage import *  # noqa: E402,F401,F403  (Tensor.untyped_storage(), .storage(); torch.FloatStorage and kin)
+Storage = storage.FloatStorage   # PyTorch's default legacy storage class
 from .ops import grad_access as _grad_access  # noqa: E402,F401
 from .ops import resize as _resize  # noqa: E402,F401
 from . import accelerator  # noqa: E402,F401
@@ -111,7 +113,8 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
                "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams", "Future": "futures",
-               "TensorType": "jit._ir",
+               "TensorType": "jit._ir", "fork": "futures", "wait": "futures",
+               "DisableTorchFunction": "overrides", "DisableTorchFunctionSubclass": "overrides",
                **dict.fromkeys(("Type", "AnyType", "BoolType", "ComplexType", "DeviceObjType", "FloatType", "IntType",
                                 "NoneType", "NumberType", "StringType", "StreamObjType"), "jit._types"),
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",

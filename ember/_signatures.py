@@ -32,6 +32,7 @@ FUNCTIONS = {
     'addmv_': ['Tensor input, Tensor mat, Tensor vec, *, Number beta = 1, Number alpha = 1'],
     'addr': ['Tensor input, Tensor vec1, Tensor vec2, *, Number beta = 1, Number alpha = 1, Tensor out = None'],
     'adjoint': 'Tensor input',
+    'affine_grid_generator': 'Tensor theta, tuple of ints size, bool align_corners',
     'alias_copy': 'Tensor input, *, Tensor out = None',
     'all': ['Tensor input, *, Tensor out = None',
             'Tensor input, tuple of ints* dim = None, bool keepdim = False, *, Tensor out = None',
@@ -267,6 +268,7 @@ FUNCTIONS = {
                       'Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq = False, '
                       'int mode = 0, bool sparse = False, Tensor per_sample_weights = None, '
                       'bool include_last_offset = False'],
+    'embedding_renorm_': 'Tensor input, Tensor indices, float max_norm, float norm_type',
     'empty_like': 'Tensor input, *, torch.memory_format memory_format = None, torch.dtype dtype = None, '
                   'torch.layout layout = None, torch.device device = None, bool pin_memory = False, '
                   'bool requires_grad = False',
@@ -301,7 +303,9 @@ FUNCTIONS = {
                                         'int quant_max',
                                         'Tensor input, float scale, int zero_point, int quant_min, int quant_max'],
     'feature_alpha_dropout': 'Tensor input, float p, bool train',
+    'feature_alpha_dropout_': 'Tensor input, float p, bool train',
     'feature_dropout': 'Tensor input, float p, bool train',
+    'feature_dropout_': 'Tensor input, float p, bool train',
     'fill': ['Tensor input, Tensor value',
              'Tensor input, Number value'],
     'fill_': ['Tensor input, Tensor value',
@@ -357,6 +361,9 @@ FUNCTIONS = {
                 'Tensor input, Number other, *, Tensor out = None'],
     'greater_equal': ['Tensor input, Tensor other, *, Tensor out = None',
                       'Tensor input, Number other, *, Tensor out = None'],
+    'grid_sampler': 'Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners',
+    'grid_sampler_2d': 'Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners',
+    'grid_sampler_3d': 'Tensor input, Tensor grid, int interpolation_mode, int padding_mode, bool align_corners',
     'group_norm': 'Tensor input, int num_groups, Tensor weight = None, Tensor bias = None, float eps = 1e-05, '
                   'bool cudnn_enabled = True',
     'gru_cell': 'Tensor input, Tensor hx, Tensor w_ih, Tensor w_hh, Tensor b_ih = None, Tensor b_hh = None',
@@ -420,6 +427,7 @@ FUNCTIONS = {
     'inverse': 'Tensor input, *, Tensor out = None',
     'is_complex': 'Tensor input',
     'is_conj': 'Tensor input',
+    'is_distributed': 'Tensor input',
     'is_floating_point': 'Tensor input',
     'is_grad_enabled': '',
     'is_inference': 'Tensor input',
@@ -611,6 +619,7 @@ FUNCTIONS = {
     'negative_': 'Tensor input',
     'nextafter': 'Tensor input, Tensor other, *, Tensor out = None',
     'nonzero_static': 'Tensor input, *, int size, int fill_value = -1, Tensor out = None',
+    'norm_except_dim': 'Tensor v, int pow = 2, int dim = 0',
     'normal': ['Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None',
                'Tensor mean, float std = 1, *, torch.Generator generator = None, Tensor out = None',
                'float mean, Tensor std, *, torch.Generator generator = None, Tensor out = None',

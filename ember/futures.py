@@ -112,3 +112,21 @@ def collect_all(futures):
 def wait_all(futures):
     """Waits for every Future and returns their values; the first error met is raised."""
     return [future.wait() for future in futures]
+
+
+def fork(func, *args, **kwargs):
+    """``torch.fork``: runs ``func(*args, **kwargs)`` now (eager code has no other thread to run it on) and returns
+    a completed Future of its result; an exception ``func`` raises propagates at once."""
+    if not callable(func):
+        raise TypeError(f"Object of type '{type(func).__name__}' is not an instance of 'function'")
+    future = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
+
+
+def wait(future):
+    """``torch.wait``: the result of a Future from ``fork``, once it arrives."""
+    if not isinstance(future, Future):
+        raise TypeError("wait(): incompatible function arguments. The following argument types are supported:\n"
+                        "    1. (arg0: torch._C.Future) -> object\n\nInvoked with: " + repr(future))
+    return future.wait()

@@ -177,6 +177,75 @@ class TypedStorage(UntypedStorage):
         return UntypedStorage(self._data.view(numpy.uint8))
 
 
+class _LegacyStorageMeta(type):
+    """Makes ``isinstance(storage, FloatStorage)`` true of a CPU TypedStorage of that dtype, and ``FloatStorage.dtype``
+    the class's element type (with the deprecation warning), as PyTorch's legacy storage classes."""
+
+    def __instancecheck__(cls, instance):
+        return type(instance) is TypedStorage and instance.device.type == "cpu" and instance.dtype is cls._dtype
+
+    @property
+    def dtype(cls):
+        _warn_typed_storage_removal(stacklevel=2)
+        return cls._dtype
+
+
+class _LegacyStorage(TypedStorage, metaclass=_LegacyStorageMeta):
+    """The base of ``torch.FloatStorage`` and its kin: calling one makes a CPU TypedStorage of its dtype."""
+
+    _dtype = None
+
+    def __new__(cls, *args, wrap_storage=None, dtype=None, device=None):
+        if cls._dtype is None:
+            raise RuntimeError("Only child classes of _LegacyStorage can be instantiated")
+        message = (f"{cls}.__new__ received an invalid combination of arguments. Expected one of:\n * no arguments\n"
+                   " * (int size)\n * (Sequence data)\n * (*, UntypedStorage wrap_storage)")
+        for keyword, value in (("device", device), ("dtype", dtype)):
+            if value is not None:
+                raise RuntimeError(f"{message}\nKeyword argument '{keyword}' cannot be specified")
+        if wrap_storage is not None:
+            if args:
+                raise RuntimeError(f"{message}\nNo positional arguments should be given when using 'wrap_storage'")
+            if not isinstance(wrap_storage, UntypedStorage) or isinstance(wrap_storage, TypedStorage):
+                raise TypeError(f"{message}\nArgument 'wrap_storage' must be UntypedStorage, but got "
+                                f"{type(wrap_storage)}")
+            _warn_typed_storage_removal(stacklevel=2)
+            return TypedStorage(wrap_storage._data.view(cls._dtype.numpy))
+        if len(args) > 1:
+            raise RuntimeError(f"{message}\nToo many positional arguments")
+        data = args[0] if args else ()
+        if not isinstance(data, int) and not hasattr(data, "__len__"):
+            raise TypeError(f"{message}\nArgument type not recognized: {type(data)}")
+        _warn_typed_storage_removal(stacklevel=2)
+        kind = cls._dtype.numpy
+        return TypedStorage(numpy.zeros(data, kind) if isinstance(data, int) else numpy.array(list(data), kind))
+
+
+def _legacy_class(name, dtype):
+    kind = _LegacyStorageMeta(name, (_LegacyStorage,), {"_dtype": dtype, "__module__": "ember",
+                                                         "__doc__": f"A legacy storage of {dtype} elements."})
+    kind.__qualname__ = name
+    return kind
+
+
+LEGACY_STORAGES = {dtype: _legacy_class(name, dtype) for name, dtype in (
+    ("BoolStorage", _dtype.bool_), ("ByteStorage", _dtype.uint8), ("CharStorage", _dtype.int8),
+    ("ShortStorage", _dtype.int16), ("IntStorage", _dtype.int32), ("LongStorage", _dtype.int64),
+    ("HalfStorage", _dtype.float16), ("BFloat16Storage", _dtype.bfloat16), ("FloatStorage", _dtype.float32),
+    ("DoubleStorage", _dtype.float64), ("ComplexFloatStorage", _dtype.complex64),
+    ("ComplexDoubleStorage", _dtype.complex128))}
+"""``torch.FloatStorage`` and its kin by element type (torch's quantized ones are not among them)."""
+globals().update({kind.__name__: kind for kind in LEGACY_STORAGES.values()})
+__all__ += [kind.__name__ for kind in LEGACY_STORAGES.values()]
+
+
+def storage_type(self):
+    """The legacy storage class of this tensor's dtype (``torch.FloatStorage`` for float32), or None where PyTorch
+    has none."""
+    _warn_typed_storage_removal(stacklevel=2)
+    return LEGACY_STORAGES.get(self.dtype) if self.device.type == "cpu" else None
+
+
 _DEPRECATED = ("TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the only "
                "storage class. This should only matter to you if you are using storages directly.  To access "
                "UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()")
@@ -245,3 +314,4 @@ def storage(self):
 
 Tensor.untyped_storage = untyped_storage
 Tensor.storage = storage
+Tensor.storage_type = storage_type

@@ -11,6 +11,7 @@ import warnings
 
 from .._scripting import scripting as _scripting
 from ..autograd import function as _function
+from .. import futures
 from ..futures import Future
 
 __all__ = ["is_scripting", "is_tracing", "annotate", "Attribute", "Final", "interface", "isinstance", "fork", "wait",
@@ -80,15 +81,13 @@ def interface(obj):
 def fork(func, *args, **kwargs):
     """Runs ``func(*args, **kwargs)`` and returns a completed Future of its result (eager code runs it at once)."""
     _deprecated("fork")
-    future = Future()
-    future.set_result(func(*args, **kwargs))
-    return future
+    return futures.fork(func, *args, **kwargs)
 
 
 def wait(future):
     """The result of a Future from ``fork``."""
     _deprecated("wait")
-    return future.wait()
+    return futures.wait(future)
 
 
 def script_if_tracing(fn):

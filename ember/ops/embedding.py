@@ -48,12 +48,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if max_norm is not None or sparse and weight.requires_grad:   # these paths index before _Rows checks
         _check_range(input._data, rows)
     if max_norm is not None:
-        with no_grad():
-            used = input.reshape(-1).unique()
-            norms = weight[used].norm(norm_type, dim=1, keepdim=True)
-            scale = (max_norm / (norms + 1e-7)).clamp(max=1.0)
-            weight._data[used._data] = (weight[used] * scale)._data
-            weight._version_counter[0] += 1
+        _renorm_rows(weight, input, max_norm, norm_type)
     flat = input.reshape(-1)
     if sparse and weight.requires_grad:   # its weight gradient is a sparse tensor
         from ..sparse._embedding import SparseEmbedding
@@ -62,6 +57,32 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if padding_idx is not None or scale_grad_by_freq:
         weight = _GradientMask.apply(weight, flat, padding_idx, scale_grad_by_freq)
     return name_node(_Rows.apply(weight, input._data), "EmbeddingBackward0")
+
+
+def _renorm_rows(weight, indices, max_norm, norm_type):
+    """Scales each row of ``weight`` named in ``indices`` whose ``norm_type``-norm exceeds ``max_norm`` down to
+    ``max_norm`` (over ``norm + 1e-7``), in place and outside autograd."""
+    with no_grad():
+        used = indices.reshape(-1).unique()
+        norms = weight[used].norm(norm_type, dim=1, keepdim=True)
+        scale = (max_norm / (norms + 1e-7)).where(norms > max_norm, 1.0)
+        weight._data[used._data] = (weight[used] * scale)._data
+        weight._version_counter[0] += 1
+    return weight
+
+
+def embedding_renorm_(input, indices, max_norm, norm_type):
+    """``torch.embedding_renorm_``: the renormalization ``embedding(max_norm=...)`` does to the rows it looks up;
+    returns ``input`` (the weight)."""
+    if indices.dtype not in (_dtype.int64, _dtype.int32):
+        raise RuntimeError(f"Expected tensor for argument #2 'indices' to have one of the following scalar types: "
+                           f"Long, Int; but got torch.{_dtype.scalar_type_name(indices.dtype)}Tensor instead (while "
+                           "checking arguments for embedding_renorm_)")
+    if input.ndim != 2:
+        raise RuntimeError(f"Expected 2-dimensional tensor, but got {input.ndim}-dimensional tensor for argument #1 "
+                           "'self' (while checking arguments for embedding_renorm_)")
+    _check_range(indices._data, input.shape[0])
+    return _renorm_rows(input, indices, max_norm, norm_type)
 
 
 def _check_range(indices, rows):

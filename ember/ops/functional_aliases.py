@@ -4,6 +4,7 @@ argument order, ``train`` for ``training``, and losses' ``reduction`` as an inte
 from . import activation, conv, dropout as _dropout, embedding as _embedding, loss, normalization, pooling, sampling
 from ..autograd._jvp import refuse_duals
 from ._kernel_dtypes import FLOATING, cpp_type_name, refuse_complex_autograd, require_dtype
+from ._util import int_arg
 from .conv import conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d
 from .distance import cosine_similarity, pairwise_distance, pdist
 from .pooling import adaptive_avg_pool1d
@@ -11,12 +12,13 @@ from .pooling import adaptive_avg_pool1d
 __all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "alpha_dropout", "avg_pool1d", "batch_norm", "bilinear",
            "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d", "conv_tbc",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity",
-           "ctc_loss", "dropout", "dropout_", "alpha_dropout_", "feature_dropout", "embedding", "embedding_bag",
-           "feature_alpha_dropout", "group_norm", "hardshrink", "hinge_embedding_loss", "instance_norm", "kl_div",
-           "layer_norm", "log_softmax", "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices",
-           "max_pool2d", "max_pool3d", "native_channel_shuffle", "channel_shuffle", "pairwise_distance", "pdist",
-           "poisson_nll_loss", "prelu", "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "softmax", "threshold",
-           "threshold_", "triplet_margin_loss"]
+           "ctc_loss", "dropout", "dropout_", "alpha_dropout_", "feature_dropout", "feature_dropout_", "embedding",
+           "embedding_bag", "embedding_renorm_", "affine_grid_generator", "grid_sampler", "grid_sampler_2d",
+           "grid_sampler_3d", "feature_alpha_dropout", "feature_alpha_dropout_", "norm_except_dim", "group_norm",
+           "hardshrink", "hinge_embedding_loss", "instance_norm", "kl_div", "layer_norm", "log_softmax",
+           "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool3d",
+           "native_channel_shuffle", "channel_shuffle", "pairwise_distance", "pdist", "poisson_nll_loss", "prelu",
+           "rms_norm", "rrelu", "rrelu_", "selu", "selu_", "softmax", "threshold", "threshold_", "triplet_margin_loss"]
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -36,35 +38,112 @@ def log_softmax(input, dim, dtype=None):
     return activation.log_softmax(input, dim, dtype=dtype)
 
 
+def _checked(input, p, train, feature=False):
+    """ATen's checks at its dropout entry points: ``p`` in [0, 1], and for feature dropout while training at least
+    2 dims (both RuntimeErrors, where ``F.dropout`` raises a ValueError)."""
+    if not 0.0 <= p <= 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if feature and train and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+
+
 def dropout(input, p, train):
     """``torch.dropout``: zeroes elements with probability ``p`` when ``train``, scaling the rest by 1/(1-p)."""
+    _checked(input, p, train)
     return _dropout.dropout(input, p, train)
 
 
 def dropout_(input, p, train):
     """In-place ``torch.dropout``."""
+    _checked(input, p, train)
     return _dropout.dropout(input, p, train, inplace=True)
 
 
+def _feature_dropout(input, p, train, inplace):
+    _checked(input, p, train, feature=True)
+    if not train or p == 0.0:
+        return input
+    return _dropout._apply(input, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), p, inplace)
+
+
 def feature_dropout(input, p, train):
-    """``torch.feature_dropout``: zeroes whole channels (dimension 1) with probability ``p`` when ``train``."""
-    return _dropout.dropout2d(input, p, train) if input.dim() == 4 else _dropout.dropout3d(input, p, train) \
-        if input.dim() == 5 else _dropout.dropout1d(input, p, train)
+    """``torch.feature_dropout``: zeroes whole features (each (dim 0, dim 1) slice) with probability ``p`` when
+    ``train``, scaling the rest by 1 / (1 - p)."""
+    return _feature_dropout(input, p, train, False)
+
+
+def feature_dropout_(input, p, train):
+    """In-place ``torch.feature_dropout``."""
+    return _feature_dropout(input, p, train, True)
 
 
 def alpha_dropout(input, p, train):
     """``torch.alpha_dropout``: dropout that keeps SELU's mean and variance."""
+    _checked(input, p, train)
     return _dropout.alpha_dropout(input, p, train)
 
 
 def alpha_dropout_(input, p, train):
     """In-place ``torch.alpha_dropout``."""
+    _checked(input, p, train)
     return _dropout.alpha_dropout(input, p, train, inplace=True)
 
 
 def feature_alpha_dropout(input, p, train):
-    """``torch.feature_alpha_dropout``: alpha dropout of whole channels."""
+    """``torch.feature_alpha_dropout``: alpha dropout of whole features (each (dim 0, dim 1) slice)."""
+    _checked(input, p, train, feature=True)
     return _dropout.feature_alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout_(input, p, train):
+    """In-place ``torch.feature_alpha_dropout``."""
+    _checked(input, p, train, feature=True)
+    return _dropout.feature_alpha_dropout(input, p, train, inplace=True)
+
+
+embedding_renorm_ = _embedding.embedding_renorm_
+affine_grid_generator = sampling.affine_grid_generator
+
+_INTERPOLATIONS = ("bilinear", "nearest", "bicubic")   # ATen's GridSamplerInterpolation
+_PADDINGS = ("zeros", "border", "reflection")   # ATen's GridSamplerPadding
+
+
+def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
+    """``torch.grid_sampler``: ``F.grid_sample`` with ATen's enums (mode 0 bilinear, 1 nearest, 2 bicubic; padding
+    0 zeros, 1 border, 2 reflection)."""
+    modes = []
+    for value, names, what in ((interpolation_mode, _INTERPOLATIONS, "interpolation"),
+                               (padding_mode, _PADDINGS, "padding")):
+        if not 0 <= int_arg(value) < len(names):
+            raise RuntimeError(f"grid_sampler(): expected {what} mode in 0..{len(names) - 1}, but got {value}")
+        modes.append(names[value])
+    return sampling.grid_sample(input, grid, modes[0], modes[1], bool(align_corners))
+
+
+def _grid_sampler_nd(name, ndim):
+    def function(input, grid, interpolation_mode, padding_mode, align_corners):
+        if input.ndim != ndim or grid.ndim != ndim:
+            raise RuntimeError(f"grid_sampler(): expected {ndim}D input and grid with same number of dimensions, but "
+                               f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+        return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"``torch.{name}``: ``grid_sampler`` of {ndim}-D input and grid."
+    return function
+
+
+grid_sampler_2d = _grid_sampler_nd("grid_sampler_2d", 4)
+grid_sampler_3d = _grid_sampler_nd("grid_sampler_3d", 5)
+
+
+def norm_except_dim(v, pow=2, dim=0):
+    """``torch.norm_except_dim`` (weight normalization's): the ``pow``-norm of each slice of ``v`` along ``dim``,
+    shaped as ``v`` with every other dim 1; over all of ``v`` (0-d) for ``dim=-1``."""
+    pow, dim = int_arg(pow), int_arg(dim)
+    if dim == -1:
+        return v.norm(pow)
+    shape = [1] * v.ndim
+    shape[dim] = v.shape[dim]
+    return v.movedim(dim, 0).reshape(v.shape[dim], -1).norm(pow, 1).reshape(shape)
 
 
 def celu(input, alpha=1.0):

@@ -418,17 +418,24 @@ def affine_grid(theta, size, align_corners=None):
                                   f"respectively. Got size {size}.")
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {size}")
-    if theta.shape[0] != size[0]:   # PyTorch's batched product of the base grid and theta says so
+    if align_corners and min(size[2:]) == 1:
+        warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+             "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
+             "affine_grid for details.", stacklevel=2)
+    return affine_grid_generator(theta, size, align_corners)
+
+
+def affine_grid_generator(theta, size, align_corners):
+    """``torch.affine_grid_generator``, what ``affine_grid`` computes once it has checked its arguments: the
+    normalized grid of an output of ``size`` mapped by each affine matrix of ``theta``."""
+    size = [int_arg(s) for s in size]
+    if theta.shape[0] != size[0] or theta.shape[-1] != len(size) - 1:   # PyTorch's batched product says so
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{size[0]}, "
-                           f"{len(size) - 1}] but got: [{theta.shape[0]}, {len(size) - 1}].")
+                           f"{len(size) - 1}] but got: [{theta.shape[0]}, {theta.shape[-1]}].")
     from .creation import tensor
     from .ranges import linspace
     from .rearrange import meshgrid
     spatial = size[2:]
-    if align_corners and min(spatial) == 1:
-        warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
-             "align_corners=True. This is not an intended use case of affine_grid. See the documentation of "
-             "affine_grid for details.", stacklevel=2)
     axes = []
     for steps in spatial:
         if steps <= 1:
