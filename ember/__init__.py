@@ -118,7 +118,8 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                **dict.fromkeys(("Type", "AnyType", "BoolType", "ComplexType", "DeviceObjType", "FloatType", "IntType",
                                 "NoneType", "NumberType", "StringType", "StreamObjType"), "jit._types"),
                **dict.fromkeys(("sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
-                                "sym_sum", "SymFloat", "SymBool"), "_sym_functions")}
+                                "sym_sum", "SymFloat", "SymBool", "sym_constrain_range", "sym_constrain_range_for_size",
+                                "sym_fresh_size"), "_sym_functions")}
 
 
 def __getattr__(name):

@@ -6,7 +6,7 @@ import math
 import numbers
 
 __all__ = ["SymFloat", "SymBool", "sym_float", "sym_int", "sym_max", "sym_min", "sym_not", "sym_ite", "sym_sqrt",
-           "sym_sum"]
+           "sym_sum", "sym_constrain_range", "sym_constrain_range_for_size", "sym_fresh_size"]
 
 _NUMBERS = (numbers.Integral, numbers.Real)
 
@@ -66,3 +66,32 @@ def sym_sqrt(a):
 def sym_sum(args):
     """The sum of an iterable of numbers (0 when empty)."""
     return builtins.sum(args)
+
+
+_LONG_MIN, _LONG_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def _constrain(name, size, low, high):
+    if not isinstance(size, _NUMBERS) and not hasattr(size, "__index__"):
+        raise TypeError(f"{name}(): argument 'size' (position 1) must be Number, not {type(size).__name__}")
+    if not low <= int(size) <= high:
+        raise RuntimeError(f"Invalid value range for {int(size)} between [{low}, {high}].")
+
+
+def sym_constrain_range(size, *, min=None, max=None):
+    """Checks that ``size`` lies in [min, max] (a RuntimeError otherwise); export records the range of a symbolic
+    size, an eager size is only checked."""
+    _constrain("sym_constrain_range", size, _LONG_MIN if min is None else min, _LONG_MAX if max is None else max)
+
+
+def sym_constrain_range_for_size(size, *, min=None, max=None):
+    """``sym_constrain_range`` for a value used as a size: ``min`` is 0 by default and ``max`` must exceed 2."""
+    if max is not None and max <= 2:
+        raise RuntimeError(f"Max value to constrain_range_for_size must be greater than 2. got: {max}")
+    _constrain("sym_constrain_range_for_size", size, 0 if min is None else min, _LONG_MAX if max is None else max)
+
+
+def sym_fresh_size(expr):
+    """A size that tracing would make a new symbol: eagerly, ``expr``'s value read back from a tensor, as PyTorch."""
+    from .ops.creation import tensor
+    return tensor(expr).item()

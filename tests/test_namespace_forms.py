@@ -171,3 +171,23 @@ def test_grid_errors_as_torch(call):
     with pytest.raises(type(expected.value)) as got:
         call(ember)
     assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib: lib.sym_constrain_range(3, min=0, max=5), lambda lib: lib.sym_constrain_range(3.5),
+    lambda lib: lib.sym_constrain_range_for_size(3), lambda lib: lib.sym_constrain_range_for_size(4, min=1, max=8),
+    lambda lib: lib.sym_fresh_size(3), lambda lib: lib.sym_fresh_size(0.1),
+    lambda lib: lib.sym_constrain_range(3, min=4), lambda lib: lib.sym_constrain_range(3, max=2),
+    lambda lib: lib.sym_constrain_range(3.5, min=4), lambda lib: lib.sym_constrain_range_for_size(-1),
+    lambda lib: lib.sym_constrain_range_for_size(3, max=2), lambda lib: lib.sym_constrain_range("a"),
+])
+def test_sym_constraints_on_plain_numbers_as_torch(call):
+    """Eager sizes are checked against the range (export would record it); ``sym_fresh_size`` is the value."""
+    def run(lib):
+        try:
+            result = call(lib)
+        except Exception as error:   # the same exception and message
+            return type(error), str(error)
+        return type(result), result
+
+    assert run(ember) == run(torch)
