@@ -13,9 +13,10 @@ a row reports the median of all warmed-up steps of all rounds, and ember's time 
 in process CPU time (the steadier figure on a shared machine; ``--threads 1`` gives the steadiest). Peak memory is the
 process's maximum RSS after the steps, and the step's share of it (maximum RSS after the steps minus RSS before the
 first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's matmul).
-``OPENBLAS_THREAD_TIMEOUT`` is left alone: with each library in its own process no spinning BLAS thread slows the
-other, and a short timeout puts NumPy's threads to sleep between the small matmuls of an evaluation, where waking
-them on a loaded host costs up to tens of milliseconds per call.
+``OPENBLAS_THREAD_TIMEOUT`` is the shell's: run without it, as a user does (ember then has NumPy's BLAS threads
+spin ~0.2 ms after a product, ``_runtime._QUIET_TIMEOUT``). Each library runs in its own process, so no spinning BLAS
+thread slows the other; set to 4, every one of ember's products wakes OpenBLAS's threads (the MLP's evaluation at two
+threads 313-324 against 261-291 us at best; PyTorch's unaffected: docs/speed_overhead.md, "Two threads, Dec 7").
 """
 import argparse
 import json
