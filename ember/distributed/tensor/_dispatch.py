@@ -131,18 +131,18 @@ RULES = _table(
     (DROPOUTS, _dropout),
     (POINTWISE | IDENTITY | IN_PLACE, pointwise),
     (LIKE, like),
-    (REDUCTIONS, _unstriding(reduction)),
+    (REDUCTIONS, reduction),
     (("stack",), _unstriding(stack)),
     (("cat", "concat", "concatenate"), _unstriding(cat)),
-    (PRODUCTS, _unstriding(matrix)),
+    (PRODUCTS, matrix),   # (keeping a strided shard of a free dim)
     (("einsum",), _unstriding(einsum)),
-    (ROWWISE, _unstriding(rowwise)),
+    (ROWWISE, rowwise),
     (("embedding",), _unstriding(embedding)),
     (POOLS, _unstriding(pool)),
     (("scaled_dot_product_attention",), _unstriding(attention)),
     (CONVOLUTIONS, _unstriding(convolution)),
     (("multi_head_attention_forward",), multi_head_attention),   # (its steps are ops with rules of their own)
-    (PERMUTING | RESHAPING, _unstriding(shape_op)),
+    (PERMUTING | RESHAPING, shape_op),
     (SPLITTING, _unstriding(split_op)),
     (_SCALAR_OUT, _unstriding(_scalar_out)),
 )

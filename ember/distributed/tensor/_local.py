@@ -29,11 +29,13 @@ def require_dtensors(name, operands):
         raise mixed(name)
 
 
-def unstrided(value):
-    """``value`` (args, kwargs, lists) with each DTensor's ``_StridedShard`` mesh dimensions gathered to Replicate
-    (FSDP over TP), for the rules that know only Shard, Replicate and Partial."""
-    if isinstance(value, DTensor) and any(isinstance(p, _StridedShard) for p in value.placements):
-        placements = [Replicate() if isinstance(p, _StridedShard) else p for p in value.placements]
+def unstrided(value, kept=()):
+    """``value`` (args, kwargs, lists) with each DTensor's ``_StridedShard`` mesh dimensions (but those in ``kept``)
+    gathered to Replicate, for the rules that know only Shard, Replicate and Partial."""
+    if isinstance(value, DTensor) and any(isinstance(p, _StridedShard) and i not in kept
+                                          for i, p in enumerate(value.placements)):
+        placements = [Replicate() if isinstance(p, _StridedShard) and i not in kept else p
+                      for i, p in enumerate(value.placements)]
         return value.redistribute(value.device_mesh, placements)
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         return type(value)(unstrided(v) for v in value)

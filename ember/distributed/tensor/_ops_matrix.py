@@ -12,8 +12,8 @@ import string
 from ... import overrides
 from ..._tensor import Size, Tensor
 from ._dtensor import DTensorSpec, contiguous_stride
-from ._local import check_operands, local_part, no_rule, require_dtensors, wrap
-from .placement_types import Partial, Replicate, Shard
+from ._local import check_operands, local_part, no_rule, require_dtensors, unstrided, wrap
+from .placement_types import Partial, Replicate, Shard, _StridedShard
 
 PRODUCTS = frozenset("mm bmm matmul __matmul__ __rmatmul__ dot addmm baddbmm linear".split())
 _EQUATIONS = {"mm": (["mk", "kn"], "mn"), "bmm": (["bmk", "bkn"], "bmn"), "dot": (["k", "k"], "")}
@@ -197,6 +197,10 @@ def matrix(name, inner, args, kwargs):
     operands = [t for t in (a, b, bias) if t is not None]
     require_dtensors(name, operands)
     mesh = check_operands(name, operands, args, kwargs)
+    if name == "linear" and a.ndim > 2:   # folded to one matrix product, as PyTorch's (shards of later batch dims:
+        import ember                       # strided shards of the folded dim)
+        product = ember.nn.functional.linear(a.reshape(-1, a.shape[-1]), b, bias)
+        return product.view(*a.shape[:-1], product.shape[-1])
     base = {"addmm": "mm", "baddbmm": "bmm"}.get(name, name)
     if base in _EQUATIONS:
         inputs, output = _EQUATIONS[base]
@@ -207,7 +211,16 @@ def matrix(name, inner, args, kwargs):
         inputs, output = matmul_equation(tuple(a.shape), tuple(b.shape)) or (None, None)
         if inputs is None:
             raise no_rule(name, args, kwargs)
-    wanted, out, bias_wanted = einsum_strategy(inputs, output, [a, b], bias)
+    strided = _kept_strided(inputs, output, [a, b], bias)
+    a, b, bias = (None if t is None else unstrided(t, strided.get(j, {})) for j, t in enumerate((a, b, bias)))
+    seen = [_LaidOut(t, [Shard(p.dim) if i in strided.get(j, {}) else p for i, p in enumerate(t.placements)])
+            for j, t in enumerate((a, b))]
+    wanted, out, bias_wanted = einsum_strategy(inputs, output, seen, bias)
+    wanted, out = [list(w) for w in wanted], list(out)
+    for j, kept in strided.items():
+        for i, placement in kept.items():
+            if wanted[j][i] == Shard(placement.dim):   # the strategy keeps the shard: it stays strided, in and out
+                wanted[j][i], out[i] = placement, _StridedShard(out[i].dim, placement.split_factor)
     shape = output_shape(inputs, output, [tuple(a.shape), tuple(b.shape)])
     spec = DTensorSpec(mesh, tuple(out), Size(shape), contiguous_stride(shape))
     converted = {first: local_part(a, wanted[0], out), second: local_part(b, wanted[1], out)}
@@ -220,6 +233,31 @@ def matrix(name, inner, args, kwargs):
     with overrides.DisableTorchFunctionSubclass():
         result = inner(*local.values()) if name.startswith("__") else inner(**local)
     return wrap(result, spec)
+
+
+def _kept_strided(inputs, output, operands, bias):
+    """{operand index: {mesh dim: its _StridedShard}} for the strided shards a product keeps: on a dim only that
+    operand has, kept in the output, the other operands replicated on that mesh dim (each rank's rows of the output
+    are then the same strided set). Other strided shards are gathered first."""
+    kept = {}
+    for j, (dims, operand) in enumerate(zip(inputs, operands)):
+        others = [t for t in operands + [bias] if t is not None and t is not operand]
+        for i, placement in enumerate(operand.placements):
+            if not isinstance(placement, _StridedShard):
+                continue
+            letter = dims[placement.dim]
+            if letter in output and not any(letter in other for k, other in enumerate(inputs) if k != j) and \
+                    all(t.placements[i].is_replicate() for t in others):
+                kept.setdefault(j, {})[i] = placement
+    return kept
+
+
+class _LaidOut:
+    """A DTensor's shape, mesh and element size with other placements: how a strategy sees a kept strided shard."""
+
+    def __init__(self, dtensor, placements):
+        self.shape, self.device_mesh, self.placements = dtensor.shape, dtensor.device_mesh, tuple(placements)
+        self.ndim, self.element_size = dtensor.ndim, dtensor.element_size
 
 
 def einsum(name, inner, args, kwargs):

@@ -16,7 +16,7 @@ from ._dtensor import DTensor, DTensorSpec, contiguous_stride
 from ._local import check_operands, dtensor_args, local_part, mixed, no_rule, require_dtensors, run, wrap
 from ._ops_matrix import cheapest
 from ._redistribute import local_shape_and_offset
-from .placement_types import Partial, Replicate, Shard, _MaskPartial
+from .placement_types import Partial, Replicate, Shard, _MaskPartial, _StridedShard
 
 _POOL_RANKS = {f"{kind}{n}d{suffix}": n for n in (1, 2, 3) for kind, suffix in (
     ("max_pool", ""), ("max_pool", "_with_indices"), ("avg_pool", ""), ("adaptive_avg_pool", ""),
@@ -94,7 +94,8 @@ def rowwise(name, inner, args, kwargs):
         normalized_shape = given["normalized_shape"]
         count = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
         along = set(range(self.ndim - count, self.ndim))
-    placements = tuple(p if p.is_shard() and p.dim not in along else Replicate() for p in self.placements)
+    placements = tuple(p if (p.is_shard() or isinstance(p, _StridedShard)) and p.dim not in along else Replicate()
+                       for p in self.placements)
     targets = {id(d): (Replicate(),) * mesh.ndim for d in dtensor_args(args, kwargs)}
     targets[id(self)] = placements
     return run(inner, args, kwargs, targets, self._spec.with_placements(placements))

@@ -91,7 +91,7 @@ def _output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape):
         if placement.is_shard() or isinstance(placement, _StridedShard):
             out_dim = placement.dim + len(out_shape) - d.ndim
             if d.shape[placement.dim] == out_shape[out_dim]:
-                return _along(placement, out_dim)
+                return along(placement, out_dim)
     partials = {d.placements[mesh_dim] for d in dtensors if d.placements[mesh_dim].is_partial()}
     if len(partials) == 1:
         placement = partials.pop()
@@ -107,7 +107,7 @@ def _input_placements(dtensor, out_placements, out_shape):
         current = dtensor.placements[mesh_dim]
         if out.is_shard() or isinstance(out, _StridedShard):
             dim = out.dim - (len(out_shape) - dtensor.ndim)
-            made.append(_along(out, dim) if dim >= 0 and dtensor.shape[dim] == out_shape[out.dim] else Replicate())
+            made.append(along(out, dim) if dim >= 0 and dtensor.shape[dim] == out_shape[out.dim] else Replicate())
         elif out.is_partial():
             made.append(current if current.is_partial() else Replicate())
         else:
@@ -115,7 +115,7 @@ def _input_placements(dtensor, out_placements, out_shape):
     return tuple(made)
 
 
-def _along(placement, dim):
+def along(placement, dim):
     """A Shard or ``_StridedShard`` like ``placement`` along ``dim``."""
     return _StridedShard(dim, placement.split_factor) if isinstance(placement, _StridedShard) else Shard(dim)
 

@@ -12,7 +12,8 @@ from ...autograd.grad_mode import state as grad_state
 from ._dtensor import DTensorSpec, _new, contiguous_stride
 from ._local import local_part, no_rule, run, wrap
 from ._redistribute import reduce
-from .placement_types import Partial, Replicate, Shard, _NormPartial
+from ._ops_pointwise import along
+from .placement_types import Partial, Replicate, _NormPartial, _StridedShard
 
 REDUCTIONS = frozenset("sum mean amax amin max min vector_norm norm".split())
 
@@ -49,13 +50,16 @@ def reduction(name, inner, args, kwargs):
         if placement.is_partial() and (isinstance(placement, _NormPartial) or
                                        placement.reduce_op != {"sum": "sum", "mean": "avg"}.get(name)):
             placement = Replicate()
+        if isinstance(placement, _StridedShard) and name == "mean" and placement.dim in reduced:   # (uneven chunks)
+            placement = Replicate()
         placements.append(placement)
     out_placements = []
     for placement in placements:
-        if placement.is_shard() and placement.dim in reduced:
+        sharded = placement.is_shard() or isinstance(placement, _StridedShard)
+        if sharded and placement.dim in reduced:
             out_placements.append(partial)
-        elif placement.is_shard() and not keepdim:
-            out_placements.append(Shard(placement.dim - sum(1 for d in reduced if d < placement.dim)))
+        elif sharded and not keepdim:
+            out_placements.append(along(placement, placement.dim - sum(1 for d in reduced if d < placement.dim)))
         else:
             out_placements.append(placement)
     shape = tuple(1 if d in reduced else size for d, size in enumerate(self.shape) if keepdim or d not in reduced)
@@ -71,7 +75,8 @@ def reduction(name, inner, args, kwargs):
     local = self if tuple(placements) == self.placements else self.redistribute(self.device_mesh, placements)
     if local._data.size == 0 and partial.reduce_op in ("max", "min") and self.numel():
         return _empty_extreme(local, partial, spec, norm)
-    reducing = [i for i, (p, out) in enumerate(zip(placements, out_placements)) if p.is_shard() and out.is_partial()]
+    reducing = [i for i, (p, out) in enumerate(zip(placements, out_placements)) if not p.is_partial() and
+                out.is_partial()]
     if not (reducing and grad_state.enabled and local.requires_grad) or out_placements[reducing[0]] == Partial():
         return run(inner, (local,) + tuple(args[1:]), kwargs, {}, spec)
     with overrides.DisableTorchFunctionSubclass():

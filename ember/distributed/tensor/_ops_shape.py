@@ -3,12 +3,14 @@
 dim), views and reshapes (a shard kept where its dim maps to one output dim of its size or leads a group of dims
 merged or split evenly, as PyTorch's view rules; gathered otherwise)."""
 import inspect
+import math
 
 from ... import overrides
 from ..._tensor import Size
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
 from ._local import check_operands, local_part, require_dtensors, run, wrap
-from .placement_types import Replicate, Shard
+from ._ops_pointwise import along
+from .placement_types import Replicate, Shard, _StridedShard
 
 PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
 RESHAPING = frozenset("view reshape flatten".split())
@@ -107,23 +109,33 @@ def _view_groups(in_shape, out_shape):
     return groups
 
 
-def _viewed_shard(dim, mesh, mesh_dim, groups, shape, out_shape, placements):
-    """Where a view puts a Shard of input ``dim``: on its output dim when ``dim`` maps to one output dim of its
-    size, or on the group's first output dim when ``dim`` leads a group of dims merged or split and the mesh
-    dimension divides both evenly (each rank's part is then one contiguous block of the group, as PyTorch's);
-    None where PyTorch would need a strided shard."""
+def _viewed_shard(placement, mesh, mesh_dim, groups, shape, out_shape, placements):
+    """Where a view puts a shard (plain or strided) of input dim ``placement.dim``, as PyTorch's view rules: on its
+    output dim when the dim maps to one output dim of its size; on the group's first output dim when the dim leads
+    a group of dims merged or split and the mesh dimension divides both evenly (each rank's part is then one
+    contiguous block of the group); a strided shard of the merged dim when the dim is merged after others; a strided
+    shard split back to the output dim its groups end before, as a Shard. None where the shard must be gathered."""
+    dim, parts = placement.dim, mesh.size(mesh_dim)
     ins, outs = next(((ins, outs) for ins, outs in groups if dim in ins), (None, None))
     if ins is None:
         return None
     if len(ins) == 1 and len(outs) == 1:
-        return Shard(outs[0])
-    parts = mesh.size(mesh_dim)
-    if dim != ins[0] or sum(1 for p in placements if p.is_shard(dim)) > 1:
+        return along(placement, outs[0])
+    if sum(1 for p in placements if isinstance(p, (Shard, _StridedShard)) and p.dim == dim) > 1:
         return None
-    if len(ins) > 1 and shape[dim] % parts:
+    if isinstance(placement, _StridedShard):
+        ends = [k for k in outs if math.prod(out_shape[outs[0]:k]) == placement.split_factor]
+        if len(ins) > 1 or not ends or (ends[0] != outs[-1] and out_shape[ends[0]] % parts):
+            return None   # (the last dim of the split takes uneven chunks, as the strided shard's groups hold them)
+        return Shard(ends[0])
+    if dim != ins[0] and len(outs) > 1:
+        return None
+    if len(ins) > 1 and shape[dim] % parts and dim != ins[-1]:   # (the last dim's uneven chunks stay whole rows)
         raise RuntimeError(f"Cannot flatten unevenly sharded tensor: dimension {dim} (size {shape[dim]}) is not "
                            f"evenly divisible by mesh dimension {mesh_dim} (size {parts}). Please redistribute the "
                            "tensor before this operation.")
+    if dim != ins[0]:
+        return _StridedShard(outs[0], split_factor=math.prod(shape[ins[0]:dim]))
     if len(outs) > 1 and out_shape[outs[0]] % parts:
         raise RuntimeError(f"Cannot unflatten unevenly sharded tensor: output dimension {outs[0]} (size "
                            f"{out_shape[outs[0]]}) is not evenly divisible by mesh dimension {mesh_dim} (size "
@@ -155,16 +167,15 @@ def split_op(name, inner, args, kwargs):
 
 
 def shape_op(name, inner, args, kwargs):
-    """Transposes, permutes and unsqueezes move a Shard to its dim's new place; views and reshapes keep one where
-    the sharded dim maps to one output dim of its size, or leads a group of dims they merge or split evenly; other
-    shards are gathered first."""
+    """Transposes, permutes and unsqueezes move a shard (plain or strided) to its dim's new place; views and
+    reshapes place shards by ``_viewed_shard``, gathering the others first."""
     self = args[0]
     shape = tuple(self.shape)
     if name in PERMUTING:
         order = _permutation(name, self.ndim, args, kwargs)
         out_shape = tuple(1 if d is None else shape[d] for d in order)
         moved = {d: k for k, d in enumerate(order) if d is not None}
-        placements = tuple(Shard(moved[p.dim]) if p.is_shard() else p for p in self.placements)
+        placements = tuple(along(p, moved[p.dim]) if _sharded(p) else p for p in self.placements)
         spec = DTensorSpec(self.device_mesh, placements, Size(out_shape), contiguous_stride(out_shape))
         return run(inner, args, kwargs, {}, spec)
     with overrides.DisableTorchFunctionSubclass():   # the output's global shape, from a meta tensor of the input's
@@ -174,9 +185,8 @@ def shape_op(name, inner, args, kwargs):
     wanted, placements = [], []
     for mesh_dim, placement in enumerate(self.placements):
         moved = placement
-        if placement.is_shard():
-            moved = _viewed_shard(placement.dim, self.device_mesh, mesh_dim, groups, shape, out_shape,
-                                  self.placements)
+        if _sharded(placement):
+            moved = _viewed_shard(placement, self.device_mesh, mesh_dim, groups, shape, out_shape, self.placements)
             if moved is None:   # gathered first, as PyTorch's
                 placement = moved = Replicate()
         wanted.append(placement), placements.append(moved)
@@ -184,3 +194,7 @@ def shape_op(name, inner, args, kwargs):
     if name == "flatten":
         return run(inner, args, kwargs, {id(self): tuple(wanted)}, spec)
     return wrap(local_part(self, wanted, spec.placements).reshape(spec.local_shape()), spec)
+
+
+def _sharded(placement):
+    return placement.is_shard() or isinstance(placement, _StridedShard)

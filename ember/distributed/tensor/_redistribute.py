@@ -1,9 +1,13 @@
 """Moving a DTensor's local array between placements, one mesh dimension at a time, with the collectives of that
 dimension's process group: all-gather (Shard -> Replicate), all-reduce (Partial -> Replicate), reduce-scatter
 (Partial -> Shard), a local chunk (Replicate -> Shard). Shards follow ``torch.chunk``: each holds ceil(n / size)
-rows, the last ones fewer or none; collectives pad them to that size and trim after. A ``_StridedShard`` (FSDP over
-tensor parallelism) cuts the part that the Shards of later mesh dimensions along its dimension leave: it is gathered
-before them and chunked after them."""
+rows, the last ones fewer or none; collectives pad them to that size and trim after. A ``_StridedShard`` cuts the
+part that the Shards of other mesh dimensions along its dimension leave (it is gathered before them and chunked
+after them) into groups, as PyTorch's: its split factor less the count of the later mesh dimensions' Shards (FSDP
+over tensor parallelism: one group, a plain chunk; a flatten of a dim after others: the merged dims' size), each
+group chunked."""
+import math
+
 from ..._backend import xp_of
 from ..._tensor import _make
 from .. import collectives
@@ -27,9 +31,22 @@ def local_shape_and_offset(shape, mesh, placements):
     for mesh_dim in sorted(range(len(placements)), key=lambda i: isinstance(placements[i], _StridedShard)):
         placement = placements[mesh_dim]
         if isinstance(placement, (Shard, _StridedShard)):
-            start, end = chunk_bounds(shape[placement.dim], mesh.size(mesh_dim), coordinate[mesh_dim])
-            shape[placement.dim], offset[placement.dim] = end - start, offset[placement.dim] + start
+            groups = strided_groups(placements, mesh, mesh_dim)
+            start, end = chunk_bounds(shape[placement.dim] // groups, mesh.size(mesh_dim), coordinate[mesh_dim])
+            shape[placement.dim], offset[placement.dim] = (end - start) * groups, offset[placement.dim] + start
     return tuple(shape), tuple(offset)
+
+
+def strided_groups(placements, mesh, mesh_dim):
+    """The number of groups the placement of ``mesh_dim`` cuts its dimension into, each chunked across the mesh
+    dimension: a ``_StridedShard``'s split factor less the count of the Shards of the same dimension on later mesh
+    dimensions (which cut it first); 1 otherwise."""
+    placement = placements[mesh_dim]
+    if not isinstance(placement, _StridedShard):
+        return 1
+    shards = math.prod(mesh.size(i) for i in range(mesh_dim + 1, len(placements))
+                       if placements[i] == Shard(placement.dim))
+    return max(placement.split_factor // shards, 1)
 
 
 def _moved(array, dim):
@@ -63,11 +80,26 @@ def all_gather(array, dim, size, group, parts):
     return xp.ascontiguousarray(xp.moveaxis(xp.concatenate(pieces), 0, dim))
 
 
-def chunk(array, dim, parts, index):
-    """This rank's ``torch.chunk`` piece of ``array`` along ``dim`` (a copy)."""
-    start, end = chunk_bounds(array.shape[dim], parts, index)
+def chunk(array, dim, parts, index, groups=1):
+    """This rank's ``torch.chunk`` piece of ``array`` along ``dim`` (a copy); of each of ``groups`` equal groups
+    along it, joined."""
     xp = xp_of(array)
-    return xp.ascontiguousarray(xp.moveaxis(_moved(array, dim)[start:end], 0, dim))
+    front = _moved(array, dim)
+    grouped = front.reshape((groups, front.shape[0] // groups) + front.shape[1:])
+    start, end = chunk_bounds(grouped.shape[1], parts, index)
+    piece = grouped[:, start:end].reshape(((end - start) * groups,) + front.shape[1:])
+    return xp.ascontiguousarray(xp.moveaxis(piece, 0, dim))
+
+
+def gather_groups(array, dim, size, group, parts, groups):
+    """``all_gather`` of pieces cut from each of ``groups`` equal groups along ``dim`` (a whole ``size`` long)."""
+    if groups == 1:
+        return all_gather(array, dim, size, group, parts)
+    xp = xp_of(array)
+    front = _moved(array, dim)
+    grouped = front.reshape((groups, front.shape[0] // groups) + front.shape[1:])
+    whole = all_gather(grouped, 1, size // groups, group, parts)
+    return xp.ascontiguousarray(xp.moveaxis(whole.reshape((size,) + front.shape[1:]), 0, dim))
 
 
 _OPS = {"sum": ReduceOp.SUM, "avg": ReduceOp.AVG, "max": ReduceOp.MAX, "min": ReduceOp.MIN,
@@ -127,7 +159,7 @@ def redistribute_array(array, mesh, shape, current, target):
         src, dst, group, parts = current[i], target[i], mesh.get_group(i), mesh.size(i)
         if isinstance(src, (Shard, _StridedShard)):
             dim_size = _sharded_size(shape, mesh, current, src.dim, i)
-            array = all_gather(array, src.dim, dim_size, group, parts)
+            array = gather_groups(array, src.dim, dim_size, group, parts, strided_groups(current, mesh, i))
             src = Replicate()
         if src.is_partial():
             if dst.is_shard():
@@ -136,7 +168,7 @@ def redistribute_array(array, mesh, shape, current, target):
                 continue
             array = reduce(array, src, group)
         if isinstance(dst, (Shard, _StridedShard)):
-            array = chunk(array, dst.dim, parts, coordinate[i])
+            array = chunk(array, dst.dim, parts, coordinate[i], strided_groups(target, mesh, i))
         current[i] = dst
     return array
 

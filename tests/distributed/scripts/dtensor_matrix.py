@@ -132,6 +132,25 @@ def first_line(call):
 
 record("view_uneven", lambda: first_line(lambda: leaf(torch.randn(3, 4), S0).view(12)))
 
+# strided shards: a dim sharded after the one it merges with, as PyTorch lays it out (rows of every group), kept
+# through elementwise ops, products and transposes, split back to a Shard or gathered
+cube = torch.randn(2, 4, 6, dtype=torch.float64)
+for name, op in (("flatten", lambda t: t.view(8, 6)), ("flatten_all", lambda t: t.reshape(48)),
+                 ("round_trip", lambda t: (t.view(8, 6) * 2).view(2, 4, 6)),
+                 ("transposed", lambda t: t.view(8, 6).t()), ("unsqueezed", lambda t: t.flatten(0, 1).unsqueeze(0)),
+                 ("to_shard", lambda t: t.view(8, 6).redistribute(mesh, [S1])),
+                 ("to_replicate", lambda t: t.view(8, 6).redistribute(mesh, [R])),
+                 ("sum", lambda t: t.view(8, 6).sum(0)), ("softmax", lambda t: t.view(8, 6).softmax(-1))):
+    product(f"strided_{name}", op, [cube], [S1])
+product("strided_linear", lambda t, w: F.linear(t.reshape(8, 6), w), [cube, weight], [S1, R])
+product("strided_mean_other", lambda t: t.view(8, 6).mean(1), [cube], [S1])
+product("strided_uneven_last", lambda t: (t.view(10, 6) + 1).view(2, 5, 6), [torch.randn(2, 5, 6).double()], [S1])
+record("strided_uneven_inner", lambda: first_line(lambda: leaf(torch.randn(2, 5, 6), S1).view(60)))
+x_odd = torch.randn(3, 5, 6, dtype=torch.float64)
+for px, pw in ((S1, R), (S1, S0), (S1, S1), (S2, S0)):
+    product(f"linear_odd_{px}_{pw}", lambda *t: F.linear(*t), [x_odd, weight, bias], [px, pw, R])
+record("linear_uneven_batch", lambda: first_line(lambda: F.linear(leaf(x_odd, S0), leaf(weight, R))))
+
 # row-wise ops over an unsharded dim keep the shards; over a sharded one they gather first
 norm_weight, norm_bias = torch.randn(6, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
 for px in (S0, S1, S2, R):

@@ -78,7 +78,7 @@ def error_type(call):
 for batch_first, placement in ((True, S0), (False, S1), (True, R)):
     case = f"{'batch_first' if batch_first else 'seq_first'}_{placement}"
     record(case, lambda: attention(batch_first, placement))
-record("replicated_no_weights", lambda: attention(True, R, need_weights=False))
+    record(case + "_no_weights", lambda: attention(batch_first, placement, need_weights=False))
 record("per_head_weights", lambda: attention(True, S0, average_attn_weights=False))
 record("cross", lambda: attention(True, S0, cross=True))
 record("cross_kdim", lambda: attention(False, S1, kdim=6))
