@@ -113,7 +113,7 @@ _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileRea
                                "ao._fake_quantize"), "quantize_per_tensor_dynamic": "ao._choose_qparams",
                "ScriptObject": "ao._script_object", "GradScaler": "amp", "OutOfMemoryError": "cuda",
                "SymInt": "jit._symbolic", "Stream": "_streams", "Event": "_streams", "Future": "futures",
-               "TensorType": "jit._ir", "fork": "futures", "wait": "futures",
+               "TensorType": "jit._ir", "fork": "futures", "wait": "futures", "lobpcg": "_lobpcg",
                "DisableTorchFunction": "overrides", "DisableTorchFunctionSubclass": "overrides",
                **dict.fromkeys(("Type", "AnyType", "BoolType", "ComplexType", "DeviceObjType", "FloatType", "IntType",
                                 "NoneType", "NumberType", "StringType", "StreamObjType"), "jit._types"),
