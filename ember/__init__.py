@@ -53,6 +53,7 @@ from .ops.functional_aliases import *  # noqa: F401,F403,E402
 from .ops.removed import *  # noqa: F401,F403,E402
 from .ops.native_forms import *  # noqa: F401,F403,E402
 from .ops.namespace_forms import *  # noqa: F401,F403,E402  (torch.as_strided_, torch.is_distributed, ...)
+from .ops.batch_norm_stats import *  # noqa: F401,F403,E402  (SyncBatchNorm's building blocks)
 from .ops.control_flow import *  # noqa: F401,F403,E402
 from .ops import sharing as _sharing  # noqa: E402,F401  (share_memory_, tensors pickled through shared memory)
 from .storage import *  # noqa: E402,F401,F403  (Tensor.untyped_storage(), .storage(); torch.FloatStorage and kin)
