@@ -221,6 +221,14 @@ def test_deprecated_aliases_warn_and_work(T):
     assert T.amp.autocast is T.autocast
 
 
+@pytest.mark.parametrize("T", [ember, torch], ids=["ember", "torch"])
+def test_amp_definitely_not_available(T):
+    # spaCy's thinc calls it through the package's attribute at import
+    expected = not (T.cuda.is_available() or importlib.util.find_spec("torch_xla"))
+    assert T.cuda.amp.common.amp_definitely_not_available() is expected
+    assert T.cuda.amp.amp_definitely_not_available is T.cuda.amp.common.amp_definitely_not_available
+
+
 class _Scaled:
     """A custom Function under custom_fwd(cast_inputs=float32) and custom_bwd, for ember and torch alike."""
 
