@@ -1,5 +1,6 @@
 """autocast regions: state functions, nesting, enabled=False, the decorator, grad mode, the weight-cast cache,
 custom_fwd/custom_bwd, the deprecated aliases and PyTorch's CUDA list; checked against PyTorch 2.13 where it runs."""
+import importlib.util
 import inspect
 import threading
 import warnings
