@@ -101,13 +101,20 @@ def input_grad(g, w, input_shape, stride, padding, dilation, offsets):
     weight_t = w.reshape(w.shape[0], -1).T
     result = _buffers.empty(numpy, (N, C) + tuple(input_shape[2:]), dtype)
     per_block = _samples_per_block(weight_t.shape[0], math.prod(g.shape[2:]), dtype.itemsize)
-    if numpy.isfinite(w).all():
+    if _every_phase(w.shape[2:], stride, dilation) and numpy.isfinite(w).all():
         _blas.over_blocks(N, per_block, lambda first, last: _spread_wide(g, weight_t, w.shape[2:], stride, dilation,
                                                                          padding, result, per_block, first, last))
     else:
         _blas.over_blocks(N, per_block, lambda first, last: _spread_windows(g, weight_t, offsets, padding, result,
                                                                             per_block, first, last))
     return result
+
+
+def _every_phase(kernel, stride, dilation):
+    """Whether the kernel's offsets meet every phase of the padded input (``_spread_wide``): else the phases
+    would be mostly zeros to fill and copy (a strided 1x1 convolution's input gradient: 2.0 -> 3.9 ms at stride 2 for
+    (8, 64, 56, 56)), and the windows do better."""
+    return all(len({k * d % s for k in range(n)}) == s for n, s, d in zip(kernel, stride, dilation))
 
 
 def _spread_windows(g, weight_t, offsets, padding, result, per_block, first, last):

@@ -114,19 +114,22 @@ def test_input_gradient_of_a_non_finite_weight():
     ((2, 3, 20, 19), (4, 3, 1, 1), (3, 3), (0, 0), (1, 1)),          # stride beyond the kernel: empty phases
 ])
 def test_input_gradient_by_phases_matches_the_windows(x_shape, w_shape, stride, padding, dilation):
-    """A finite weight's input gradient adds its columns along flat phases of the padded input; the windowed fold
-    (which non-finite weights take) adds the same columns in the same kernel order: equal to float round-off (the
-    products run over wider rows), and both as PyTorch's."""
+    """A finite weight's input gradient adds its columns along flat phases of the padded input (where its offsets
+    meet every phase); the windowed fold (which the others take) adds the same columns in the same kernel order:
+    equal to float round-off (the products run over wider rows), and both as PyTorch's."""
     x, w = sample(x_shape, F64, seed=13), sample(w_shape, F64, seed=14)
     y = torch.nn.functional.conv2d if len(x_shape) == 4 else torch.nn.functional.conv3d
     out = y(torch.tensor(x), torch.tensor(w), stride=stride, padding=padding, dilation=dilation).shape
     g = sample(tuple(out), F64, seed=15)
     live = conv._live_offsets(w_shape[2:], stride, dilation, out[2:], padding, x_shape[2:])
     assert len(live) == numpy.prod(w_shape[2:])
-    phases = _conv_blocked.input_grad(g, w, x_shape, stride, padding, dilation, [s for _, s in live])
-    windows = numpy.empty(x_shape)
-    _conv_blocked._spread_windows(g, w.reshape(w_shape[0], -1).T, [s for _, s in live], padding, windows,
-                                  x_shape[0], 0, x_shape[0])
+    phases, windows = numpy.empty(x_shape), numpy.empty(x_shape)
+    weight_t, N = w.reshape(w_shape[0], -1).T, x_shape[0]
+    _conv_blocked._spread_wide(g, weight_t, w_shape[2:], stride, dilation, padding, phases, N, 0, N)
+    _conv_blocked._spread_windows(g, weight_t, [s for _, s in live], padding, windows, N, 0, N)
+    assert _conv_blocked._every_phase(w_shape[2:], stride, dilation) == (min(w_shape[2:]) > 1)
+    numpy.testing.assert_allclose(_conv_blocked.input_grad(g, w, x_shape, stride, padding, dilation,
+                                                           [s for _, s in live]), phases, rtol=1e-13, atol=1e-13)
     numpy.testing.assert_allclose(phases, windows, rtol=1e-13, atol=1e-13)
     xt = torch.tensor(x, requires_grad=True)
     y(xt, torch.tensor(w), stride=stride, padding=padding, dilation=dilation).backward(torch.tensor(g))
