@@ -385,16 +385,17 @@ def _ops():
     if _op_codes is None or functional is not None and _op_codes[1] is None:
         from . import _signatures as table
         ember = sys.modules["ember"]
-        namespaces = [(ember, ""), (_tensor_class(), ""), (sys.modules.get("ember.linalg"), "linalg_")]
+        namespaces = [(ember, ""), (_tensor_class(), ""), (sys.modules.get("ember.linalg"), "linalg_"),
+                      (sys.modules.get("ember.fft"), "fft_")]
         if functional is not None:
             namespaces.append((functional, "F"))
         codes = {}
         for name in list(table.FUNCTIONS) + list(table.METHODS):
             for namespace, prefix in namespaces:
-                if prefix == "F" and name in table.PYTHON_FORMS or prefix == "linalg_" and \
+                if prefix == "F" and name in table.PYTHON_FORMS or prefix in ("linalg_", "fft_") and \
                         not name.startswith(prefix):
                     continue
-                attribute = name[len(prefix):] if prefix == "linalg_" else name
+                attribute = name[len(prefix):] if prefix in ("linalg_", "fft_") else name
                 function = inspect.unwrap(getattr(namespace, attribute, None) or _nothing)
                 code = getattr(function, "__code__", None)
                 if code is not None and code is not _nothing.__code__:

@@ -306,6 +306,36 @@ FUNCTIONS = {
     'feature_alpha_dropout_': 'Tensor input, float p, bool train',
     'feature_dropout': 'Tensor input, float p, bool train',
     'feature_dropout_': 'Tensor input, float p, bool train',
+    'fft_fft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_fft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                'str? norm = None, *, Tensor out = None',
+    'fft_fftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                'str? norm = None, *, Tensor out = None',
+    'fft_hfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_hfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                 'str? norm = None, *, Tensor out = None',
+    'fft_hfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                 'str? norm = None, *, Tensor out = None',
+    'fft_ifft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_ifft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                 'str? norm = None, *, Tensor out = None',
+    'fft_ifftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                 'str? norm = None, *, Tensor out = None',
+    'fft_ihfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_ihfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                  'str? norm = None, *, Tensor out = None',
+    'fft_ihfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                  'str? norm = None, *, Tensor out = None',
+    'fft_irfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_irfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                  'str? norm = None, *, Tensor out = None',
+    'fft_irfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                  'str? norm = None, *, Tensor out = None',
+    'fft_rfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
+    'fft_rfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
+                 'str? norm = None, *, Tensor out = None',
+    'fft_rfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
+                 'str? norm = None, *, Tensor out = None',
     'fill': ['Tensor input, Tensor value',
              'Tensor input, Number value'],
     'fill_': ['Tensor input, Tensor value',

@@ -5,7 +5,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
 from ._kernel_dtypes import refuse_complex_autograd
-from ._util import name_node
+from ._util import int_arg, name_node
 
 __all__ = []
 
@@ -44,7 +44,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
-        padding_idx = padding_idx % rows
+        padding_idx = int_arg(padding_idx) % rows
     if max_norm is not None or sparse and weight.requires_grad:   # these paths index before _Rows checks
         _check_range(input._data, rows)
     if max_norm is not None:

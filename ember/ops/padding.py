@@ -2,7 +2,7 @@
 from .. import _compat
 from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import FLOATING, require_dtype
-from ._util import keeps_layout, name_node
+from ._util import int_arg, keeps_layout, name_node
 
 __all__ = []
 
@@ -85,7 +85,7 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+        widths[input.ndim - 1 - i] = (int_arg(pad[2 * i]), int_arg(pad[2 * i + 1]))
     if mode != "constant":
         padded_dims = len(pad) // 2
         if input.ndim < padded_dims + 1:

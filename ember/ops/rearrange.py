@@ -246,7 +246,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                                f"{repeats.numel()} and input.size({dim}) = {size}")
         counts = repeats._data.reshape(-1)
     else:
-        counts = xp.asarray([int(repeats)])
+        counts = xp.asarray([int_arg(repeats)])
     if (counts < 0).any():
         raise RuntimeError("Repeats must be non-negative")
     index = xp.repeat(xp.arange(size, dtype=xp.int64), counts if counts.shape[0] == size else int(counts[0]))

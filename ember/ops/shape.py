@@ -723,11 +723,11 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sectio
         else:
             indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (list, tuple)):
-        cuts = [min(max(int(i) + (size if i < 0 else 0), 0), size) for i in indices_or_sections]
+        cuts = [min(max(int_arg(i) + (size if i < 0 else 0), 0), size) for i in indices_or_sections]
         edges = [0] + cuts + [size]
         bounds = [(start, max(start, stop)) for start, stop in zip(edges[:-1], edges[1:])]
     else:
-        sections = int(indices_or_sections)
+        sections = int_arg(indices_or_sections)
         if sections <= 0:
             raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
         small, extra = divmod(size, sections)

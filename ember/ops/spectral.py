@@ -7,7 +7,7 @@ mirror images."""
 from .. import _dtype
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
-from ._util import wrap_dim, write_out
+from ._util import int_arg, wrap_dim, write_out
 from .complex import real
 from .padding import Pad
 
@@ -145,10 +145,10 @@ def _resize(input, dims, sizes):
 
 def _dims_and_sizes(input, s, dim):
     """PyTorch's rules for ``s`` / ``dim`` of the n-dimensional transforms: (dims, sizes or None per dim)."""
-    if dim is not None and isinstance(dim, int):
+    if dim is not None and not isinstance(dim, (tuple, list)):
         dim = (dim,)
     if s is not None:
-        s = tuple(int(v) for v in s)
+        s = tuple(int_arg(v) for v in s)
         if dim is None:
             if len(s) > input.ndim:
                 raise RuntimeError(f"Got shape with {len(s)} values but input tensor only has {input.ndim} "
@@ -156,7 +156,7 @@ def _dims_and_sizes(input, s, dim):
             dim = tuple(range(input.ndim - len(s), input.ndim))
         elif len(s) != len(dim):
             raise RuntimeError("When given, dim and shape arguments must have the same length")
-    dims = tuple(range(input.ndim)) if dim is None else tuple(wrap_dim(int(d), input.ndim) for d in dim)
+    dims = tuple(range(input.ndim)) if dim is None else tuple(wrap_dim(d, input.ndim) for d in dim)
     if len(set(dims)) != len(dims):
         raise RuntimeError("FFT dims must be unique")
     sizes = tuple(input.shape[d] if s is None or s[i] == -1 else s[i] for i, d in enumerate(dims))
@@ -195,7 +195,7 @@ def _c2r(name, input, s, dim, norm, forward, out=None):
 
 
 def _one_dim(n, dim):
-    return (None if n is None else (n,)), (dim,)
+    return (None if n is None else (int_arg(n),)), (dim,)
 
 
 @composite("fft_fft", trace_inside=True)
