@@ -510,6 +510,9 @@ FUNCTIONS = {
     'less_equal': ['Tensor input, Tensor other, *, Tensor out = None',
                    'Tensor input, Number other, *, Tensor out = None'],
     'lgamma': 'Tensor input, *, Tensor out = None',
+    'linalg_cross': 'Tensor input, Tensor other, *, int dim = -1, Tensor out = None',
+    'linalg_vector_norm': 'Tensor input, Number ord = 2, tuple of ints* dim = None, bool keepdim = False, *, '
+                          'torch.dtype dtype = None, Tensor out = None',
     'linear': 'Tensor input, Tensor weight, Tensor bias = None',
     'linspace': ['Tensor start, Tensor end, int steps, *, Tensor out = None, torch.dtype dtype = None, '
                  'torch.layout layout = None, torch.device device = None, bool pin_memory = False, '

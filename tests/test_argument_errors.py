@@ -289,6 +289,13 @@ CALLS = [
     'T.fft.fft2(t, s=(1.5, 2))',
     'T.fft.rfftn(t, dim=1.5)',
     'T.fft.ihfft2(t, norm=1)',
+    'T.linalg.cross(t, t, dim=0.0)',
+    'T.linalg.cross(t, t, dim="a")',
+    'T.linalg.vector_norm(t, 2, 0.5)',
+    'T.linalg.vector_norm(t, 2, (0.5,))',
+    'T.linalg.vector_norm(t, "a")',
+    'T.linalg.vector_norm(t, 2, 0, "a")',
+    'T.linalg.vector_norm(t, 2, dtype="a")',
     # more positional arguments than the op takes, where ember's function takes no more either
     't.unsqueeze(0, 1)',
     't.select(0, 1, 2)',

@@ -7,7 +7,7 @@ import numpy
 from ... import _dtype, _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._util import name_node, quiet, wrap_dim, wrap_dims, write_out
+from .._util import int_arg, name_node, quiet, wrap_dim, wrap_dims, write_out
 from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
 from .decompositions import svdvals
 from .products import einsum
@@ -214,6 +214,7 @@ def vecdot(x, y, *, dim=-1, out=None):
 
 def cross(input, other, *, dim=-1, out=None):
     """Cross products of 3-vectors along ``dim``, broadcasting the other dims."""
+    dim = int_arg(dim)
     _check_scalar_type(input, other)
     shape = _batch_shape(tuple(input.shape), tuple(other.shape))
     if input.shape[dim] != 3 or other.shape[dim] != 3:
