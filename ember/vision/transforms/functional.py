@@ -19,7 +19,8 @@ __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_n
            "pil_to_tensor", "convert_image_dtype", "to_pil_image", "normalize", "resize", "pad", "crop",
            "center_crop", "resized_crop", "hflip", "vflip", "five_crop", "ten_crop", "adjust_brightness",
            "adjust_contrast", "adjust_saturation", "adjust_hue", "adjust_gamma", "rotate", "affine", "to_grayscale",
-           "rgb_to_grayscale", "erase", "gaussian_blur", "invert"]
+           "rgb_to_grayscale", "erase", "gaussian_blur", "invert", "posterize", "solarize", "adjust_sharpness",
+           "autocontrast", "equalize", "perspective"]
 
 
 class InterpolationMode(Enum):
@@ -476,3 +477,73 @@ def gaussian_blur(img, kernel_size, sigma=None):
 def invert(img):
     """Inverts the colors: ``max - img``."""
     return F_t.invert(img) if _is_tensor(img) else F_pil.invert(img)
+
+
+def _v2(module):
+    """v2's functional ``_color`` or ``_geometry``, whose image kernels (tensor and PIL) v1 shares; v2 imports this
+    module, so they load on first use."""
+    from .v2.functional import _color, _geometry
+    return {"_color": _color, "_geometry": _geometry}[module]
+
+
+def _check_uint8_image(img):
+    """v1's checks for the ops it runs on uint8 tensors only."""
+    F_t._assert_image_tensor(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    if img.dtype != ember.uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    F_t._assert_channels(img, [1, 3])
+
+
+def _check_color_image(img):
+    F_t._assert_image_tensor(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    F_t._assert_channels(img, [1, 3])
+
+
+def posterize(img, bits):
+    """Keeps the top ``bits`` bits of each channel (uint8 tensors or PIL images)."""
+    if not 0 <= bits <= 8:
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    if _is_tensor(img):
+        _check_uint8_image(img)
+    return _v2("_color")._posterize_image(img, bits)
+
+
+def solarize(img, threshold):
+    """Inverts the pixels at or above ``threshold``."""
+    if _is_tensor(img):
+        _check_color_image(img)
+        if threshold > F_t._max_value(img.dtype):
+            raise TypeError("Threshold should be less than bound of img.")
+    return _v2("_color")._solarize_image(img, threshold)
+
+
+def adjust_sharpness(img, sharpness_factor):
+    """Blends with a smoothed copy: 0 blurs, 1 keeps the image, 2 sharpens."""
+    if _is_tensor(img):
+        if sharpness_factor < 0:
+            raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+        F_t._assert_image_tensor(img)
+    return _v2("_color")._adjust_sharpness_image(img, sharpness_factor)
+
+
+def autocontrast(img):
+    """Stretches each channel so its darkest pixel is black and its lightest white."""
+    if _is_tensor(img):
+        _check_color_image(img)
+    return _v2("_color")._autocontrast_image(img)
+
+
+def equalize(img):
+    """Equalizes each channel's histogram (uint8 tensors or PIL images)."""
+    if _is_tensor(img):
+        _check_uint8_image(img)
+    return _v2("_color")._equalize_image(img)
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """The perspective warp taking the four ``startpoints`` (corners, [x, y]) to ``endpoints``."""
+    return _v2("_geometry")._perspective_image(img, startpoints, endpoints, _interpolation_mode(interpolation), fill)

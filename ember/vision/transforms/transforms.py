@@ -19,7 +19,8 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ConvertImageDtype", "ToPILImag
            "CenterCrop", "Pad", "Lambda", "RandomApply", "RandomChoice", "RandomOrder", "RandomCrop",
            "RandomHorizontalFlip", "RandomVerticalFlip", "RandomResizedCrop", "FiveCrop", "TenCrop", "ColorJitter",
            "RandomRotation", "RandomAffine", "Grayscale", "RandomGrayscale", "RandomErasing", "GaussianBlur",
-           "InterpolationMode"]
+           "RandomPerspective", "LinearTransformation", "RandomInvert", "RandomPosterize", "RandomSolarize",
+           "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize", "InterpolationMode"]
 
 
 def _uniform(low, high):
@@ -717,3 +718,149 @@ class GaussianBlur(nn.Module):
 
     def __repr__(self):
         return f"{self.__class__.__name__}(kernel_size={self.kernel_size}, sigma={self.sigma})"
+
+
+class RandomPerspective(nn.Module):
+    """A random perspective warp with probability ``p``: each corner moves inward by up to ``distortion_scale`` of
+    half the image."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        super().__init__()
+        self.p = p
+        self.interpolation = _interpolation_mode(interpolation)
+        self.distortion_scale = distortion_scale
+        self.fill = _check_fill(fill)
+
+    def forward(self, img):
+        fill = _tensor_fill(img, self.fill)
+        _, height, width = F.get_dimensions(img)
+        if _coin(self.p):
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        """The corners [top-left, top-right, bottom-right, bottom-left] and where each moves, drawn as torchvision
+        draws them (x then y, corner by corner)."""
+        dx, dy = int(distortion_scale * (width // 2)), int(distortion_scale * (height // 2))
+
+        def draw(low, high):
+            return int(ember.randint(low, high, size=(1,)).item())
+        near_x, near_y = (0, dx + 1), (0, dy + 1)
+        far_x, far_y = (width - dx - 1, width), (height - dy - 1, height)
+        endpoints = [[draw(*x), draw(*y)] for x, y in ((near_x, near_y), (far_x, near_y), (far_x, far_y),
+                                                          (near_x, far_y))]
+        return [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], endpoints
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class LinearTransformation(nn.Module):
+    """Flattens a tensor image, subtracts ``mean_vector`` and multiplies by the square ``transformation_matrix``
+    (a whitening computed offline)."""
+
+    def __init__(self, transformation_matrix, mean_vector):
+        super().__init__()
+        matrix, mean = transformation_matrix, mean_vector
+        if matrix.size(0) != matrix.size(1):
+            raise ValueError(f"transformation_matrix should be square. Got {tuple(matrix.size())} rectangular matrix.")
+        if mean.size(0) != matrix.size(0):
+            raise ValueError(f"mean_vector should have the same length {mean.size(0)} as any one of the dimensions of "
+                             f"the transformation_matrix [{tuple(matrix.size())}]")
+        if matrix.device != mean.device:
+            raise ValueError(f"Input tensors should be on the same device. Got {matrix.device} and {mean.device}")
+        if matrix.dtype != mean.dtype:
+            raise ValueError(f"Input tensors should have the same dtype. Got {matrix.dtype} and {mean.dtype}")
+        self.transformation_matrix, self.mean_vector = matrix, mean
+
+    def forward(self, tensor):
+        shape = tensor.shape
+        n = shape[-3] * shape[-2] * shape[-1]
+        if n != self.transformation_matrix.shape[0]:
+            raise ValueError("Input tensor and transformation matrix have incompatible shape."
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != {self.transformation_matrix.shape[0]}")
+        if tensor.device.type != self.mean_vector.device.type:
+            raise ValueError("Input tensor should be on the same device as transformation matrix and mean vector. "
+                             f"Got {tensor.device} vs {self.mean_vector.device}")
+        flat = tensor.view(-1, n) - self.mean_vector
+        return ember.mm(flat, self.transformation_matrix.to(flat.dtype)).view(shape)
+
+    def __repr__(self):
+        return (f"{self.__class__.__name__}(transformation_matrix={self.transformation_matrix.tolist()}, "
+                f"mean_vector={self.mean_vector.tolist()})")
+
+
+class _RandomColorOp(nn.Module):
+    """Applies one functional color op with probability ``p``; ``_args`` names its arguments kept on the module."""
+
+    _args = ()
+
+    def __init__(self, *args, p=0.5):
+        super().__init__()
+        for name, value in zip(self._args, args):
+            setattr(self, name, value)
+        self.p = p
+
+    def forward(self, img):
+        if _coin(self.p):
+            return self._op(img, *(getattr(self, name) for name in self._args))
+        return img
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}(" + "".join(f"{n}={getattr(self, n)}," for n in self._args) + f"p={self.p})"
+
+
+class RandomInvert(_RandomColorOp):
+    """Inverts the colors with probability ``p``."""
+
+    _op = staticmethod(F.invert)
+
+    def __init__(self, p=0.5):
+        super().__init__(p=p)
+
+
+class RandomPosterize(_RandomColorOp):
+    """Keeps the top ``bits`` bits of each channel with probability ``p``."""
+
+    _op, _args = staticmethod(F.posterize), ("bits",)
+
+    def __init__(self, bits, p=0.5):
+        super().__init__(bits, p=p)
+
+
+class RandomSolarize(_RandomColorOp):
+    """Inverts the pixels at or above ``threshold`` with probability ``p``."""
+
+    _op, _args = staticmethod(F.solarize), ("threshold",)
+
+    def __init__(self, threshold, p=0.5):
+        super().__init__(threshold, p=p)
+
+
+class RandomAdjustSharpness(_RandomColorOp):
+    """Adjusts the sharpness by ``sharpness_factor`` with probability ``p``."""
+
+    _op, _args = staticmethod(F.adjust_sharpness), ("sharpness_factor",)
+
+    def __init__(self, sharpness_factor, p=0.5):
+        super().__init__(sharpness_factor, p=p)
+
+
+class RandomAutocontrast(_RandomColorOp):
+    """Stretches each channel's range to the full scale with probability ``p``."""
+
+    _op = staticmethod(F.autocontrast)
+
+    def __init__(self, p=0.5):
+        super().__init__(p=p)
+
+
+class RandomEqualize(_RandomColorOp):
+    """Equalizes the histogram with probability ``p``."""
+
+    _op = staticmethod(F.equalize)
+
+    def __init__(self, p=0.5):
+        super().__init__(p=p)
