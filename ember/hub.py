@@ -41,6 +41,51 @@ def urlopen(request):
     return open_url(request)
 
 
+class _Faketqdm:
+    """PyTorch's stand-in for tqdm when it is not installed: percentages (or bytes) written to stderr."""
+
+    def __init__(self, total=None, disable=False, unit=None, *args, **kwargs):
+        self.total, self.disable, self.n = total, disable, 0
+
+    def update(self, n):
+        """Counts ``n`` more units and rewrites the progress line."""
+        if self.disable:
+            return
+        self.n += n
+        done = f"{self.n:.1f} bytes" if self.total is None else f"{100 * self.n / float(self.total):.1f}%"
+        sys.stderr.write(f"\r{done}")
+        sys.stderr.flush()
+
+    def set_description(self, *args, **kwargs):
+        """Ignored, as PyTorch's."""
+
+    def write(self, s):
+        """Writes a line to stderr."""
+        sys.stderr.write(f"{s}\n")
+
+    def close(self):
+        """Stops further updates."""
+        self.disable = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        if not self.disable:
+            sys.stderr.write("\n")
+
+
+def __getattr__(name):
+    """``tqdm``: tqdm's class when installed, else PyTorch's stand-in (resolved on use, so import ember stays light)."""
+    if name == "tqdm":
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return _Faketqdm
+        return tqdm
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _progress_bar(total, enabled):
     if not enabled:
         return None

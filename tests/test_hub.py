@@ -2,6 +2,7 @@
 checkpoint the tests make; downloads come from a fake urlopen (no network)."""
 import hashlib
 import io
+import sys
 
 import numpy
 import pytest
@@ -106,3 +107,25 @@ def test_download_url_to_file_and_file_name(monkeypatch, tmp_path, checkpoint_by
     model = ember.nn.Linear(3, 2)
     model.load_state_dict(state)
     numpy.testing.assert_array_equal(model.bias.detach().numpy(), [1.0, -1.0])
+
+
+def test_tqdm_is_tqdms_class_or_torchs_stand_in(monkeypatch, capsys):
+    tqdm = pytest.importorskip("tqdm")
+    from torch.hub import tqdm as theirs
+    from ember.hub import tqdm as ours
+    assert ours is theirs is tqdm.tqdm
+    monkeypatch.setitem(sys.modules, "tqdm", None)   # as without tqdm installed: the stand-in writes percentages
+    outputs = []
+    for bar_class in (ember.hub.tqdm, torch.hub._Faketqdm):
+        for total in (200, None):
+            with bar_class(total=total, unit="B") as bar:
+                bar.update(50)
+                bar.set_description("ignored")
+                bar.update(100)
+                bar.write("note")
+            bar.update(7)   # closed bars stay silent only after close(); the context exit does not close
+            bar.close()
+            bar.update(9)
+        outputs.append(capsys.readouterr().err)
+    assert outputs[0] == outputs[1] and "75.0%" in outputs[0] and "150.0 bytes" in outputs[0]
+    assert ember.hub.tqdm is not torch.hub._Faketqdm
