@@ -296,6 +296,10 @@ CALLS = [
     'T.linalg.vector_norm(t, "a")',
     'T.linalg.vector_norm(t, 2, 0, "a")',
     'T.linalg.vector_norm(t, 2, dtype="a")',
+    't.uniform_(0, 1, 2)',
+    't.uniform_(foo=1)',
+    't.uniform_(0, **{"from": 1})',
+    't.random_(0, 1, 2)',
     # more positional arguments than the op takes, where ember's function takes no more either
     't.unsqueeze(0, 1)',
     't.select(0, 1, 2)',

@@ -497,6 +497,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     """Normal samples: elementwise from tensors of means and/or standard deviations (broadcast), or of ``size``
     from scalar ``mean`` and ``std``. As in PyTorch, ``mean`` and ``std`` receive zero gradients."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if size is not None and tensors and all(t.ndim == 0 and not t.requires_grad for t in tensors):
+        # PyTorch's parser takes such 0-d tensors as the floats of normal(float mean, float std, size)
+        mean, std, tensors = *(v.item() if isinstance(v, Tensor) else v for v in (mean, std)), []
     if size is not None and (tensors or not isinstance(size, (tuple, list))):
         argument_error()   # PyTorch's signatures take a size (a tuple of ints) with number mean and std only
     if any(t.is_meta for t in tensors):
@@ -728,15 +731,20 @@ def normal_(self, mean=0.0, std=1.0, *, generator=None):
                                                      self.is_contiguous(), out))
 
 
-def _bounds(args, kwargs, defaults):
-    """Positional or keyword ``from``/``to`` arguments (``from`` is a Python keyword, so it arrives in kwargs)."""
+def _bounds(op, args, kwargs, defaults):
+    """Positional or keyword ``from``/``to`` arguments (``from`` is a Python keyword, so it arrives in kwargs), with
+    PyTorch's TypeError for the method ``op`` called with others."""
     names = ("from", "to")
+    if len(args) > 2 or any(name not in names for name in kwargs):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for(op, args, kwargs, method=True)
+        raise TypeError(f"{op}() got an unexpected keyword argument '{next(k for k in kwargs if k not in names)}'")
     values = list(defaults)
     for i, value in enumerate(args):
         values[i] = value
     for name, value in kwargs.items():
-        if name not in names:
-            raise TypeError(f"got an unexpected keyword argument '{name}'")
+        if names.index(name) < len(args):
+            raise TypeError(f"{op}() got multiple values for argument '{name}'")
         values[names.index(name)] = value
     return values
 
@@ -745,7 +753,7 @@ def _bounds(args, kwargs, defaults):
 @_vmappable
 def uniform_(self, *args, generator=None, **kwargs):
     """Fills self with samples from the uniform distribution on [from, to) (default [0, 1))."""
-    low, high = _bounds(args, kwargs, (0.0, 1.0))
+    low, high = _bounds("uniform_", args, kwargs, (0.0, 1.0))
     n = _float_fill(self, "check_uniform_bounds")
     if low > high:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={low} > to={high}")
@@ -777,7 +785,7 @@ def random_(self, *args, generator=None, **kwargs):
     engine, n = _engine(generator), self.numel()
     if not args and not kwargs:
         return _fill(self, _samplers.default_int(engine, n, self.dtype.numpy))
-    low, high = _bounds(args, kwargs, (0, None))
+    low, high = _bounds("random_", args, kwargs, (0, None))
     low = int(low)
     if high is None and low == -2 ** 63:
         return _fill(self, _samplers.full_range(engine, n))
