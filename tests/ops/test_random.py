@@ -249,6 +249,21 @@ def test_normal_size_outside_pytorchs_signatures_is_refused(args, kwargs):
     oracle.check_same_error(call)
 
 
+def test_normal_takes_0d_tensors_beside_a_size_as_numbers_as_torch():
+    """0-d tensors that need no gradient are the floats of normal(float mean, float std, size) (torch-audiomentations'
+    colored noise calls normal(tensor(0.), tensor(1.), (n,))); one that needs a gradient is refused."""
+    calls = [lambda t: t.normal(t.tensor(0.5), t.tensor(2.0), (5,)), lambda t: t.normal(t.tensor(1), 3.0, [2, 3]),
+             lambda t: t.normal(-1.0, t.tensor(0.25, dtype=t.float64), (4,), dtype=t.float64)]
+    for call in calls:
+        torch.manual_seed(3)
+        theirs = call(torch)
+        ember.manual_seed(3)
+        ours = call(ember)
+        assert tuple(ours.shape) == tuple(theirs.shape) and str(ours.dtype)[-7:] == str(theirs.dtype)[-7:]
+        numpy.testing.assert_allclose(_np(ours), theirs.numpy(), rtol=1e-6)
+    oracle.check_same_error(lambda t: t.normal(t.tensor(0.0, requires_grad=True), 1.0, (2,)))
+
+
 @pytest.mark.parametrize("args, kwargs", [((0, 10, 3), {}), ((10, 3), {}), ((10,), {"size": 3})], ids=str)
 def test_randint_int_size_is_refused_as_pytorch(args, kwargs):
     """randint's size is a tuple of ints: randint(0, 10, 3) raises PyTorch's TypeError (and draws nothing)."""
