@@ -82,7 +82,7 @@ def matmul(a, b, out, short_on_one=False, bias=None):
             out.dtype != a.dtype or getattr(_parallel._inside, "active", False):
         if short_on_one and a.dtype.kind == "f" and _parallel.num_threads() > 1:
             with small_products(0):
-                return numpy.matmul(a, b, out=out)
+                return multiply(a, b, out=out)
         return multiply(a, b, out=out)
     rows = M >= N
     units = -(-(M if rows else N) // ROWS)
