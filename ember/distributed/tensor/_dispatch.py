@@ -15,7 +15,7 @@ from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embe
                       rowwise)
 from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, POINTWISE, like, pointwise
 from ._ops_reduce import REDUCTIONS, reduction
-from ._ops_shape import PERMUTING, RESHAPING, SPLITTING, cat, shape_op, split_op, stack
+from ._ops_shape import EXPANDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, shape_op, split_op, stack
 from .placement_types import Replicate
 
 _SCALAR_OUT = frozenset("item tolist __bool__ __float__ __int__ __index__ numpy".split())
@@ -144,5 +144,6 @@ RULES = _table(
     (("multi_head_attention_forward",), multi_head_attention),   # (its steps are ops with rules of their own)
     (PERMUTING | RESHAPING, shape_op),
     (SPLITTING, _unstriding(split_op)),
+    (EXPANDING, expand),
     (_SCALAR_OUT, _unstriding(_scalar_out)),
 )

@@ -231,47 +231,79 @@ def attention(name, inner, args, kwargs):
 
 def multi_head_attention(name, inner, args, kwargs):
     """``multi_head_attention_forward`` (``nn.MultiheadAttention``'s) as PyTorch's DTensor runs it: its steps
-    (the input projections, the split into heads, the scores and their softmax or attention, the output projection)
-    as public ops on the DTensors, each by its own rule, so the placements come out as PyTorch's (a batch shard is
-    gathered where the heads are merged back). Batched inputs, without masks, bias_k/bias_v, zero attention or
-    static keys and values."""
+    (the input projections, the split into heads, the masks, the scores and their softmax or attention, the output
+    projection) as public ops on the DTensors, each by its own rule, so the placements come out as PyTorch's (a
+    batch shard is gathered where the heads are merged back with the weights). Batched inputs, without bias_k/bias_v,
+    zero attention or static keys and values."""
     import ember
     F = ember.nn.functional
     bound = inspect.signature(inner).bind(*args, **kwargs)
     bound.apply_defaults()
     given = bound.arguments
     query = given["query"]
-    left_out = [key for key in ("attn_mask", "key_padding_mask", "bias_k", "bias_v", "static_k", "static_v")
-                if given[key] is not None] + (["add_zero_attn"] if given["add_zero_attn"] else [])
-    if query.ndim != 3 or left_out:
+    left_out = [key for key in ("bias_k", "bias_v", "static_k", "static_v") if given[key] is not None]
+    if query.ndim != 3 or left_out or given["add_zero_attn"]:
         raise no_rule(name, args, kwargs)
-    if given["is_causal"]:
+    tgt_len, bsz, embed_dim = query.shape
+    src_len, heads, need_weights = given["key"].shape[0], given["num_heads"], given["need_weights"]
+    head_dim = embed_dim // heads
+    padding, mask = (_additive(ember, given[key], query.dtype) for key in ("key_padding_mask", "attn_mask"))
+    is_causal = given["is_causal"]
+    if is_causal and mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                            "method `generate_square_subsequent_mask` to create this mask.")
-    tgt_len, bsz, embed_dim = query.shape
-    heads = given["num_heads"]
-    head_dim = embed_dim // heads
+    if is_causal and padding is None and not need_weights:
+        mask = None
+    elif padding is not None:
+        is_causal = False
     if embed_dim != given["embed_dim_to_check"]:
         raise AssertionError(f"was expecting embedding dimension of {given['embed_dim_to_check']}, but got "
                              f"{embed_dim}")
     if head_dim * heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {heads}")
+    if mask is not None:
+        expected = {2: (tgt_len, src_len), 3: (bsz * heads, tgt_len, src_len)}.get(mask.ndim)
+        if expected is None:
+            raise RuntimeError(f"attn_mask's dimension {mask.ndim} is not supported")
+        if tuple(mask.shape) != expected:
+            raise RuntimeError(f"The shape of the {mask.ndim}D attn_mask is {mask.shape}, but should be {expected}.")
+        mask = mask.unsqueeze(0) if mask.ndim == 2 else mask
     q, k, v = (x.view(x.shape[0], bsz * heads, head_dim).transpose(0, 1) for x in _projections(F, given))
-    src_len = k.shape[1]
+    if padding is not None:
+        if tuple(padding.shape) != (bsz, src_len):
+            raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
+                                 f"{tuple(padding.shape)}")
+        padding = padding.view(bsz, 1, 1, src_len).expand(-1, heads, -1, -1).reshape(bsz * heads, 1, src_len)
+        mask = padding if mask is None else mask + padding
     dropout_p = given["dropout_p"] if given["training"] else 0.0
     weight, bias = given["out_proj_weight"], given["out_proj_bias"]
-    if not given["need_weights"]:
+    if not need_weights:
+        if mask is not None:
+            mask = mask.unsqueeze(0) if mask.shape[0] == 1 else mask.view(bsz, heads, -1, src_len)
         q, k, v = (x.view(bsz, heads, -1, head_dim) for x in (q, k, v))
-        output = F.scaled_dot_product_attention(q, k, v, None, dropout_p)
+        output = F.scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)
         output = F.linear(output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim), weight, bias)
         return output.view(tgt_len, bsz, output.shape[1]), None
-    scores = F.softmax(ember.bmm(q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1)), dim=-1)
+    if is_causal and mask is None:
+        raise AssertionError("FIXME: is_causal not implemented for need_weights")
+    scaled, keys = q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1)
+    scores = ember.bmm(scaled, keys) if mask is None else ember.baddbmm(mask, scaled, keys)
+    scores = F.softmax(scores, dim=-1)
     if dropout_p > 0.0:
         scores = F.dropout(scores, p=dropout_p)
     output = ember.bmm(scores, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     output = F.linear(output, weight, bias)
-    scores = scores.view(bsz, heads, tgt_len, src_len)
+    scores = scores.view(bsz, heads, tgt_len, -1)
     return output.view(tgt_len, bsz, output.shape[1]), scores.mean(dim=1) if given["average_attn_weights"] else scores
+
+
+def _additive(ember, mask, dtype):
+    """A bool mask (True: not attended) as an additive one of ``dtype``, as PyTorch's ``_canonical_mask``."""
+    if mask is None or mask.dtype.is_floating_point:
+        return mask
+    if mask.dtype is not ember.bool:
+        raise AssertionError("only bool and floating types of masks are supported")
+    return ember.zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
 
 
 def _projections(F, given):

@@ -1,7 +1,8 @@
 """Sharding rules of ops that move dims: ``stack`` and ``cat`` (operands laid out alike), ``chunk``, ``split``,
-``unbind`` and ``select`` (the dim they split gathered), transposes, permutes and unsqueezes (a shard follows its
-dim), views and reshapes (a shard kept where its dim maps to one output dim of its size or leads a group of dims
-merged or split evenly, as PyTorch's view rules; gathered otherwise)."""
+``unbind`` and ``select`` (the dim they split gathered), ``expand`` (broadcast dims gathered), transposes, permutes
+and unsqueezes (a shard follows its dim), views and reshapes (as PyTorch's view rules: a shard kept where its dim
+maps to one output dim of its size or leads a group of dims merged or split evenly, strided where its dim is merged
+after others; gathered otherwise)."""
 import inspect
 import math
 
@@ -15,6 +16,7 @@ from .placement_types import Replicate, Shard, _StridedShard
 PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
 RESHAPING = frozenset("view reshape flatten".split())
 SPLITTING = frozenset("chunk split unbind select".split())
+EXPANDING = frozenset(["expand"])
 
 
 def stack(name, inner, args, kwargs):
@@ -164,6 +166,22 @@ def split_op(name, inner, args, kwargs):
     if isinstance(result, (list, tuple)):
         return type(result)(laid_out(piece, meta.shape) for piece, meta in zip(result, shapes))
     return laid_out(result, shapes.shape)
+
+
+def expand(name, inner, args, kwargs):
+    """``expand``: shards of the dims it keeps at their size stay (one dim further per new leading dim), shards of
+    size-1 dims it broadcasts are gathered first; partial values stay partial."""
+    self = args[0]
+    with overrides.DisableTorchFunctionSubclass():   # the output's global shape, from a meta tensor of the input's
+        from ... import empty
+        out_shape = tuple(inner(empty(tuple(self.shape), device="meta"), *args[1:], **kwargs).shape)
+    new = len(out_shape) - self.ndim
+    wanted = tuple(Replicate() if _sharded(p) and out_shape[p.dim + new] != self.shape[p.dim] else p
+                   for p in self.placements)
+    out = tuple(along(p, p.dim + new) if _sharded(p) else p for p in wanted)
+    spec = DTensorSpec(self.device_mesh, out, Size(out_shape), contiguous_stride(out_shape))
+    with overrides.DisableTorchFunctionSubclass():
+        return wrap(inner(local_part(self, wanted, out), tuple(spec.local_shape())), spec)
 
 
 def shape_op(name, inner, args, kwargs):

@@ -144,6 +144,8 @@ record("split_sizes", lambda: [seen(p) for p in torch.split(d1, [3, 4])])
 record("unbind", lambda: [seen(p) for p in cube.unbind(0)])
 check("select_before_shard", lambda: cube.select(0, 2))
 check("select_sharded", lambda: d0.select(0, -1))
+check("expand", lambda: distribute_tensor(torch.arange(5.).reshape(5, 1), mesh, [Shard(0)]).expand(2, 5, 3))
+check("expand_partial", lambda: DTensor.from_local(torch.ones(3, 1) * (rank + 1), mesh, [Partial()]).expand(3, 2))
 check("select_partial", lambda: DTensor.from_local(torch.ones(3, 2) * (rank + 1), mesh, [Partial()]).select(1, 0))
 
 # reductions

@@ -4,7 +4,8 @@ the weights. Layouts: a batch-sharded input (batch first or not, self- and cross
 widths) against replicated weights, a replicated input, and the tensor-parallel plan for the projections (the
 in-projections sharded by rows, the output projection by columns). Torch's DTensor has no strategy for its CPU
 attention kernel's backward, so without attention weights torch's gradients are those of the same module asked for
-its weights (the same function). Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+its weights (the same function); with a mask it hangs on batch-sharded inputs there, so those cases run
+replicated. Each rank writes its results to OUT_DIR/<library>-<rank>.json.
 
     python dtensor_mha.py ember|torch OUT_DIR
 """
@@ -36,10 +37,11 @@ def whole(grad):
     return None if grad is None else grad.full_tensor().tolist()
 
 
-def attention(batch_first, placement, plan=None, kdim=None, cross=False, **options):
+def attention(batch_first, placement, plan=None, kdim=None, cross=False, masks=(), **options):
     """nn.MultiheadAttention(8, 2) with its parameters laid out by ``plan`` (name -> placement, else replicated) on
     inputs of batch 4 laid out by ``placement``: self-attention, or with a key and value of 5 positions (of width
-    ``kdim`` where given); its outputs and the whole gradients of sum(output * weights)."""
+    ``kdim`` where given), under the additive ``masks`` named (a padding mask sharded as the batch); its outputs and
+    the whole gradients of sum(output * weights)."""
     torch.manual_seed(0)
     module = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, kdim=kdim, vdim=kdim, dtype=torch.float64)
 
@@ -55,6 +57,14 @@ def attention(batch_first, placement, plan=None, kdim=None, cross=False, **optio
         return distribute_tensor(value, mesh, [placement]).requires_grad_()
     query = laid(4, 6, 8)
     key = laid(4, 5, kdim or 8) if cross or kdim else query
+    length = key.shape[1 if batch_first else 0]
+    if "key_padding_mask" in masks:
+        padding = torch.zeros(4, length, dtype=torch.float64)
+        padding[::2, -2:] = float("-inf")
+        options["key_padding_mask"] = distribute_tensor(padding, mesh, [S0 if placement != R else R])
+    if "attn_mask" in masks:
+        causal = torch.full((6, length), float("-inf"), dtype=torch.float64).triu(1)
+        options["attn_mask"] = distribute_tensor(causal, mesh, [R])
     output, weights = module(query, key, key, **options)
     result = [seen(output), seen(weights)]
     if LIBRARY == "torch" and options.get("need_weights") is False:   # (no backward strategy for torch's kernel)
@@ -82,6 +92,27 @@ for batch_first, placement in ((True, S0), (False, S1), (True, R)):
 record("per_head_weights", lambda: attention(True, S0, average_attn_weights=False))
 record("cross", lambda: attention(True, S0, cross=True))
 record("cross_kdim", lambda: attention(False, S1, kdim=6))
+for masks in (("key_padding_mask",), ("attn_mask",), ("key_padding_mask", "attn_mask")):
+    record(f"masks_{masks}", lambda: attention(True, S0, masks=masks))
+    record(f"masks_{masks}_no_weights", lambda: attention(True, R, masks=masks, need_weights=False))
+
+
+def functional_bool_padding():
+    """F.multi_head_attention_forward with a bool padding mask (True: not attended), sharded as the batch."""
+    torch.manual_seed(0)
+    module = torch.nn.MultiheadAttention(8, 2, dtype=torch.float64)
+    distribute_module(module, mesh)
+    x = distribute_tensor(torch.randn(6, 4, 8, dtype=torch.float64), mesh, [S1])
+    padding = torch.zeros(4, 6, dtype=torch.bool)
+    padding[1::2, :3] = True
+    output, weights = torch.nn.functional.multi_head_attention_forward(
+        x, x, x, 8, 2, module.in_proj_weight, module.in_proj_bias, None, None, False, 0.0, module.out_proj.weight,
+        module.out_proj.bias, key_padding_mask=distribute_tensor(padding, mesh, [S0]))
+    return [seen(output), seen(weights)]
+
+
+record("functional_bool_padding", functional_bool_padding)
+record("cross_padding", lambda: attention(True, S0, cross=True, masks=("key_padding_mask",)))
 record("tensor_parallel", lambda: attention(True, R, COLUMNS_ROWS, kdim=6))
 record("tensor_parallel_no_weights", lambda: attention(True, R, COLUMNS_ROWS, kdim=6, need_weights=False))
 record("tensor_parallel_packed", lambda: error_type(lambda: attention(True, R, COLUMNS_ROWS)))
