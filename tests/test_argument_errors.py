@@ -300,6 +300,7 @@ CALLS = [
     't.uniform_(foo=1)',
     't.uniform_(0, **{"from": 1})',
     't.random_(0, 1, 2)',
+    't.norm(2, 0, True, 1, 2)',
     # more positional arguments than the op takes, where ember's function takes no more either
     't.unsqueeze(0, 1)',
     't.select(0, 1, 2)',
@@ -444,5 +445,16 @@ def test_slogdet_writes_out_as_torch(name):
         result = function(lib.tensor([[2.0, 1.0], [1.0, 3.0]]), out=out)
         return result[0] is out[0] and result[1] is out[1], type(result).__name__.endswith("_out"), \
             [float(v) for v in out]
+
+    assert run(ember) == run(torch)
+
+
+def test_tensor_norm_takes_torchs_method_arguments():
+    """``Tensor.norm(p, dim, keepdim, dtype)``: the method has no ``out``, so its fourth positional is the dtype."""
+    def run(lib):
+        t = lib.arange(6.0).reshape(2, 3)
+        result = t.norm(2, 0, True, lib.float64)
+        return str(result.dtype).rpartition(".")[2], result.tolist(), pickle.loads(pickle.dumps(lib.Tensor.norm)) \
+            is lib.Tensor.norm
 
     assert run(ember) == run(torch)

@@ -766,7 +766,6 @@ def _vector_norm(input, p, dims, keepdim):
     return PowerNorm.apply(input, float(p), dims, keepdim)
 
 
-@tensor_method
 @composite("norm", trace_inside=True)
 def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     """Vector p-norm over ``dim`` (all dims when None): p may be 'fro', a number, inf or -inf."""
@@ -792,6 +791,15 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
                            "does not have an identity")
     result = _vector_norm(input, p, dims, keepdim)
     return write_out(out, name_node(result, "LinalgVectorNormBackward0", (input,)), "norm")
+
+
+def _tensor_norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    """``torch.norm`` of this tensor; PyTorch's method takes no ``out``, so a fourth positional is the dtype."""
+    return norm(self, p, dim, keepdim, dtype=dtype)
+
+
+_tensor_norm.__name__, _tensor_norm.__qualname__ = "norm", "Tensor.norm"   # as PyTorch names it
+Tensor.norm = _tensor_norm
 
 
 class Logsumexp(Primitive):
