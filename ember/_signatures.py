@@ -219,6 +219,8 @@ FUNCTIONS = {
                       'Tensor input, tuple of ints* dim'],
     'cov': 'Tensor input, *, int correction = 1, Tensor fweights = None, Tensor aweights = None',
     'cross': 'Tensor input, Tensor other, int dim = None, *, Tensor out = None',
+    'cross_entropy_loss': 'Tensor input, Tensor target, Tensor? weight = None, int reduction = 1, '
+                          'int ignore_index = -100, float label_smoothing = 0.0',
     'ctc_loss': ['Tensor log_probs, Tensor targets, tuple of ints input_lengths, tuple of ints target_lengths, '
                  'int blank = 0, int reduction = at::Reduction::Mean, bool zero_infinity = False',
                  'Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank = 0, '
@@ -651,6 +653,7 @@ FUNCTIONS = {
     'negative': 'Tensor input, *, Tensor out = None',
     'negative_': 'Tensor input',
     'nextafter': 'Tensor input, Tensor other, *, Tensor out = None',
+    'nll_loss_nd': 'Tensor input, Tensor target, Tensor? weight = None, int reduction = 1, int ignore_index = -100',
     'nonzero_static': 'Tensor input, *, int size, int fill_value = -1, Tensor out = None',
     'norm_except_dim': 'Tensor v, int pow = 2, int dim = 0',
     'normal': ['Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None',

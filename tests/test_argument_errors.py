@@ -301,6 +301,11 @@ CALLS = [
     't.uniform_(0, **{"from": 1})',
     't.random_(0, 1, 2)',
     't.norm(2, 0, True, 1, 2)',
+    'F.cross_entropy(t, t[:, 0].long(), ignore_index=0.5)',
+    'F.cross_entropy(t, t[:, 0].long(), ignore_index=True)',
+    'F.cross_entropy(t, t[:, 0].long(), label_smoothing="a")',
+    'F.nll_loss(t, t[:, 0].long(), ignore_index=0.5)',
+    'F.nll_loss(t, t[:, 0].long(), ignore_index="a")',
     # more positional arguments than the op takes, where ember's function takes no more either
     't.unsqueeze(0, 1)',
     't.select(0, 1, 2)',

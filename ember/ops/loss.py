@@ -236,10 +236,19 @@ def _check_nll_shapes(input, target):
     return target
 
 
+def _native_numbers(name, input, target, weight, *numbers):
+    """PyTorch's ``F.nll_loss`` and ``F.cross_entropy`` hand ``ignore_index`` (and ``label_smoothing``) to a native
+    op (``nll_loss_nd``, ``cross_entropy_loss``) whose parser refuses an index that is no int, a smoothing no float."""
+    if type(numbers[0]) is not int or len(numbers) > 1 and type(numbers[1]) not in (float, int):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for(name, (input, target, weight, 1) + numbers, {})
+
+
 @_node_named("NllLossBackward0", ("input",), ("self", "target", "weight", "reduction", "ignore_index"))
 @composite("nll_loss", trace_inside=True)   # seen whole by autocast and vmap: it checks targets against data
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log likelihood of class indices ``target`` under log-probabilities ``input`` (N, C, ...)."""
+    _native_numbers("nll_loss_nd", input, target, weight, ignore_index)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     target = _check_nll_shapes(input, target)
     if target.dtype not in (_dtype.int64, _dtype.uint8):
@@ -278,6 +287,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """Cross entropy between logits ``input`` (N, C, ...) and class indices or class probabilities ``target``."""
+    _native_numbers("cross_entropy_loss", input, target, weight, ignore_index, label_smoothing)
     if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_dtype.scalar_type_name(target.dtype)}")
