@@ -324,10 +324,11 @@ def loaded_on_first_use(module, name, value):
     return value
 
 
-_LIBRARY_PACKAGES = ("ember.distributions",)
+_LIBRARY_PACKAGES = ("ember.distributions", "ember.functional")
 """ember's packages that are Python code on the public API in PyTorch (``torch.distributions`` calls
-``torch.broadcast_tensors``, ``F.binary_cross_entropy_with_logits``...): the public functions they hold under their
-own names are rebound to the dispatching wrappers too, so tensor subclasses see those calls as in PyTorch."""
+``torch.broadcast_tensors``, ``F.binary_cross_entropy_with_logits``...; ``torch.functional`` defines ``torch.norm``
+and kin): the public functions they hold under their own names are rebound to the dispatching wrappers too, so
+tensor subclasses see those calls as in PyTorch and ``torch.functional.norm is torch.norm`` stays true."""
 _wrapped = {}   # id(public function) -> its dispatching wrapper, once installed
 _inner_wrapped = {}   # id(function a public one wraps, e.g. stack behind its NumPy-keyword form) -> that wrapper
 

@@ -463,3 +463,10 @@ def _distributions_keep_subclasses(lib):
 
 def test_distributions_call_public_functions_that_subclasses_see():
     assert _distributions_keep_subclasses(ember) == _distributions_keep_subclasses(torch)
+
+
+def test_torch_functional_names_are_the_dispatching_functions():
+    """``torch.functional`` defines ``torch.norm`` and kin: once the wrappers are installed it holds them too."""
+    import ember.functional as functional
+    ember.overrides.enable_torch_function_dispatch()
+    assert functional.norm is ember.norm and functional.einsum is ember.einsum
