@@ -37,6 +37,22 @@ def _get_tracing_state():
     return tracing_state()
 
 
+_jit_profiling = {"executor": True, "mode": True}   # TorchScript's defaults; ember's jit has no executor they tune
+
+
+def _jit_set_profiling_executor(enabled):
+    """Sets TorchScript's profiling-executor flag and returns its previous value (speechbrain turns it off at
+    import)."""
+    previous, _jit_profiling["executor"] = _jit_profiling["executor"], bool(enabled)
+    return previous
+
+
+def _jit_set_profiling_mode(enabled):
+    """Sets TorchScript's profiling-mode flag and returns its previous value."""
+    previous, _jit_profiling["mode"] = _jit_profiling["mode"], bool(enabled)
+    return previous
+
+
 def _log_api_usage_once(event):
     """Notes a use of an API for PyTorch's usage logging (``torch._C._log_api_usage_once``, called by torchmetrics,
     Lightning and others when a class is constructed). PyTorch logs nothing unless a logging handler is set by its

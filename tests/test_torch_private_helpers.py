@@ -198,3 +198,12 @@ def _swap_story(lib):
 
 def test_swap_tensor_as_torch():
     assert _swap_story(ember) == _swap_story(torch)
+
+
+def test_jit_profiling_flags_return_the_previous_value_as_torch():
+    # speechbrain's import calls both with False; each returns the flag it replaced (the defaults are True)
+    def calls(lib):
+        flags = [(lib._C._jit_set_profiling_executor, flag) for flag in (False, False, True, True)]
+        flags += [(lib._C._jit_set_profiling_mode, flag) for flag in (False, True, True, False, True)]
+        return [setter(flag) for setter, flag in flags]
+    assert calls(ember) == calls(torch)
