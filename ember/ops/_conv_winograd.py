@@ -147,7 +147,9 @@ def _transformed_input(x, padding, tiles):
 
 def _transformed_weight(w):
     """G w G^T of every (output, input) channel pair's 3x3 kernel, as (16, O, C)."""
-    return numpy.matmul(_pair(G, w.dtype), w.reshape(-1, 9).T).reshape((16,) + w.shape[:2])
+    transformed = numpy.empty((16, w.shape[0] * w.shape[1]), w.dtype)
+    return _blas.matmul(_pair(G, w.dtype), w.reshape(-1, 9).T, transformed, short_on_one=True).reshape(
+        (16,) + w.shape[:2])
 
 
 def forward(x, w, padding):
@@ -157,8 +159,8 @@ def forward(x, w, padding):
     out_channels = w.shape[0]
     tiles = _tiles((H, W), padding)
     source = _transformed_input(x, padding, tiles)
-    products = numpy.matmul(_transformed_weight(w), source,
-                            out=_buffers.empty(numpy, (16, out_channels, source.shape[2]), x.dtype))
+    products = _blas.matmul(_transformed_weight(w), source,
+                            _buffers.empty(numpy, (16, out_channels, source.shape[2]), x.dtype), short_on_one=True)
     rows = _transform(_pair(A_T, x.dtype), products.reshape(16, -1), in_place=True)
     y = _buffers.empty(numpy, (N, out_channels, H + 2 * padding[0] - 2, W + 2 * padding[1] - 2), x.dtype)
     moved = y.swapaxes(0, 1)
@@ -232,8 +234,8 @@ def input_grad(g, w, input_shape, padding, transformed=None):
     tiles = _tiles((H, W), padding)
     grid = (tiles[0] + 1, tiles[1] + 1)
     transformed = transformed_grad(g, (H, W), padding) if transformed is None else transformed
-    products = numpy.matmul(_transformed_weight(w).swapaxes(1, 2), transformed.tiles,
-                            out=_buffers.empty(numpy, (16, C, transformed.tiles.shape[2]), g.dtype))
+    products = _blas.matmul(_transformed_weight(w).swapaxes(1, 2), transformed.tiles,
+                            _buffers.empty(numpy, (16, C, transformed.tiles.shape[2]), g.dtype), short_on_one=True)
     elements = _transform(_pair(B_T, g.dtype).T, products.reshape(16, -1), in_place=True)   # B dV B^T per tile
     length = elements.shape[1]
     per_channel = length // C
@@ -264,7 +266,9 @@ def weight_grad(x, g, weight_shape, padding, source=None, transformed=None):
     tiles = _tiles(x.shape[2:], padding)
     source = _transformed_input(x, padding, tiles) if source is None else source
     transformed = transformed_grad(g, x.shape[2:], padding) if transformed is None else transformed
-    sums = numpy.matmul(transformed.tiles, source.swapaxes(1, 2))   # (16, O, C)
+    sums = _blas.matmul(transformed.tiles, source.swapaxes(1, 2),   # (16, O, C)
+                        numpy.empty((16,) + tuple(weight_shape[:2]), numpy.result_type(transformed.tiles, source)),
+                        short_on_one=True)
     result = _buffers.empty(numpy, weight_shape, sums.dtype)
-    numpy.matmul(sums.reshape(16, -1).T, _pair(G, sums.dtype), out=result.reshape(-1, 9))
+    _blas.matmul(sums.reshape(16, -1).T, _pair(G, sums.dtype), result.reshape(-1, 9), short_on_one=True)
     return result

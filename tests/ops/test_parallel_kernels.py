@@ -201,6 +201,32 @@ def test_winograd_conv2d(split, monkeypatch, size, padding):
     assert taken
 
 
+@pytest.mark.parametrize("padding", [0, 1])
+def test_winograd_products_through_the_pool(split, monkeypatch, padding):
+    """Winograd's stacked products and its weight transforms go through ``_blas.matmul`` (cut into parts on the
+    intra-op threads, one BLAS thread each, or whole on one BLAS thread), never on OpenBLAS's own threads: the same
+    bits on 1 and 3 threads, PyTorch's values."""
+    from ember.ops import _blas, _conv_winograd
+    monkeypatch.setattr(_conv_winograd, "MIN_CHANNELS", 1)
+    monkeypatch.setattr(_conv_winograd, "MIN_SIZE", 1)
+    monkeypatch.setattr(_blas, "SPLIT_WORK", 256)
+    stacked, matmul = [], _blas.matmul
+    monkeypatch.setattr(_blas, "matmul", lambda a, b, out, **options: stacked.append(a.ndim == 3) or
+                        matmul(a, b, out, **options))
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=padding), _random(3, 6, 10, 9),
+          _random(7, 6, 3, 3, seed=1))
+    assert sum(stacked) >= 3   # the forward's, the input gradient's and the weight gradient's products
+
+
+def test_blocked_convolution_of_one_block(split, monkeypatch):
+    """A blocked convolution whose batch is one block (and one chunk of the weight gradient) on several threads:
+    the forward and input gradient in a block per thread, the weight gradient whole on one BLAS thread; the same
+    bits on 1 and 3 threads, PyTorch's values."""
+    monkeypatch.setattr(_conv_blocked, "BLOCK_BYTES", 1 << 30)
+    split(lambda lib, x, w: lib.nn.functional.conv2d(x, w, stride=2, padding=1), _random(4, 3, 20, 34),
+          _random(5, 3, 3, 3, seed=1))
+
+
 @pytest.mark.parametrize("grad", [True, False], ids=["kept weights", "scratch weights"])
 @pytest.mark.parametrize("mask", [None, "bool", "float"])
 def test_attention_in_blocks(split, monkeypatch, grad, mask):
