@@ -37,6 +37,11 @@ def _get_tracing_state():
     return tracing_state()
 
 
+def _is_tracing():
+    """Whether a ``jit.trace`` is recording the calling code (asteroid's filterbanks ask before every convolution)."""
+    return _get_tracing_state() is not None
+
+
 _jit_profiling = {"executor": True, "mode": True}   # TorchScript's defaults; ember's jit has no executor they tune
 
 

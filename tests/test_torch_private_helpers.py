@@ -2,6 +2,7 @@
 with it) and ``torch._utils._flatten_dense_tensors`` / ``_unflatten_dense_tensors`` (fastai's fp16 utilities, DDP
 buckets), each compared with PyTorch."""
 import importlib
+import warnings
 
 import numpy as np
 import pytest
@@ -207,3 +208,18 @@ def test_jit_profiling_flags_return_the_previous_value_as_torch():
         flags += [(lib._C._jit_set_profiling_mode, flag) for flag in (False, True, True, False, True)]
         return [setter(flag) for setter, flag in flags]
     assert calls(ember) == calls(torch)
+
+
+def test_is_tracing_as_torch():
+    def seen(lib):
+        flags = [lib._C._is_tracing()]
+
+        def f(x):
+            flags.append(lib._C._is_tracing())
+            return x * 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # torch 2.13 deprecates torch.jit.trace
+            lib.jit.trace(f, lib.ones(2))
+        flags.append(lib._C._is_tracing())
+        return flags[:2] + flags[-1:]   # before, the traced call, after (ember's check_trace also runs f eagerly)
+    assert seen(ember) == seen(torch) == [False, True, False]
