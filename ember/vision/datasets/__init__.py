@@ -1,5 +1,5 @@
-"""Image datasets in torchvision's shape: MNIST family, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet, Omniglot,
-LSUN, folders of images and fake data."""
+"""Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet,
+Omniglot, LSUN, folders of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
@@ -8,11 +8,13 @@ from .imagenet import ImageNet
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .omniglot import Omniglot
+from .qmnist import QMNIST
 from .stl10 import STL10
 from .svhn import SVHN
+from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CelebA", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder",
-           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "Omniglot", "STL10", "SVHN", "VOCDetection",
-           "VOCSegmentation", "VisionDataset"]
+           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "Omniglot", "QMNIST", "STL10", "SVHN", "USPS",
+           "VOCDetection", "VOCSegmentation", "VisionDataset"]
