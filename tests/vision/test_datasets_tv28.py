@@ -1,8 +1,11 @@
 """Datasets torchvision 0.28 has beyond the first ones (QMNIST, USPS, ...), on tiny files written here in the real
 formats, against torchvision's classes reading the same files and against NumPy; downloads served by a fake urlopen."""
 import bz2
+import json
 import lzma
 import os
+import sys
+import types
 import urllib.request
 
 import numpy
@@ -150,3 +153,143 @@ def test_usps_missing_file_and_download(tmp_path, monkeypatch):
     monkeypatch.setattr(ED.USPS, "split_list", {**ED.USPS.split_list, "train": [url, "usps.bz2", "0" * 32]})
     with pytest.raises(RuntimeError, match="File not found or corrupted"):
         ED.USPS(str(tmp_path), download=True)
+
+
+# --- COCO -------------------------------------------------------------------------------------------------------------
+def _png(path, size, seed):
+    pixels = numpy.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=numpy.uint8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(pixels).save(path, format="PNG")  # lossless whatever the name says
+    return pixels
+
+
+def _coco_files(tmp_path):
+    """Three images (ids out of order, one without annotations) and an instances+captions annotation file."""
+    images = [{"id": 42, "file_name": "b.png", "width": 5, "height": 4},
+              {"id": 7, "file_name": "sub/a.png", "width": 3, "height": 6},
+              {"id": 9, "file_name": "c.png", "width": 2, "height": 2}]
+    annotations = [
+        {"id": 1, "image_id": 42, "category_id": 1, "bbox": [0.5, 1.0, 2.0, 2.5], "area": 5.0, "iscrowd": 0,
+         "segmentation": [[0.5, 1.0, 2.5, 1.0, 2.5, 3.5]], "caption": "a red square"},
+        {"id": 2, "image_id": 7, "category_id": 2, "bbox": [0, 0, 1, 1], "area": 1.0, "iscrowd": 0,
+         "segmentation": [[0, 0, 1, 0, 1, 1]], "caption": "two birds"},
+        {"id": 3, "image_id": 42, "category_id": 2, "bbox": [1, 1, 1, 1], "area": 1.0, "iscrowd": 0,
+         "segmentation": [[1, 1, 2, 1, 2, 2]], "caption": "noise on a grid"},
+    ]
+    pixels = {image["id"]: _png(str(tmp_path / "images" / image["file_name"]), (image["width"], image["height"]),
+                                image["id"]) for image in images}
+    ann_file = tmp_path / "annotations.json"
+    ann_file.write_text(json.dumps({"images": images, "annotations": annotations,
+                                    "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "bird"}]}))
+    return str(tmp_path / "images"), str(ann_file), pixels
+
+
+def _coco_through(cls, root, ann_file, pixels, tv_cls):
+    ours, theirs = cls(root, ann_file), tv_cls(root, ann_file)
+    assert ours.ids == [7, 9, 42] == theirs.ids and len(ours) == 3
+    for index, image_id in enumerate(ours.ids):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        assert img.mode == "RGB" and target == tv_target
+        numpy.testing.assert_array_equal(numpy.asarray(img), pixels[image_id])
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+    with pytest.raises(ValueError, match="Index must be of type integer, got <class 'numpy.int64'> instead"):
+        ours[numpy.int64(0)]
+    return ours
+
+
+def test_coco_detection_and_captions_as_torchvision_with_pycocotools(tmp_path):
+    pytest.importorskip("pycocotools.coco")
+    tv = tv_oracle.load()
+    root, ann_file, pixels = _coco_files(tmp_path)
+    detection = _coco_through(ED.CocoDetection, root, ann_file, pixels, tv.datasets.CocoDetection)
+    assert [a["id"] for a in detection[2][1]] == [1, 3] and detection[1][1] == []
+    captions = _coco_through(ED.CocoCaptions, root, ann_file, pixels, tv.datasets.CocoCaptions)
+    assert captions[0][1] == ["two birds"] and captions[2][1] == ["a red square", "noise on a grid"]
+
+
+class _StandInCOCO:
+    """The part of pycocotools.coco.COCO the datasets use, for the run without pycocotools."""
+
+    def __init__(self, ann_file):
+        with open(ann_file) as f:
+            dataset = json.load(f)
+        self.imgs = {image["id"]: image for image in dataset["images"]}
+        self.anns = {ann["id"]: ann for ann in dataset["annotations"]}
+
+    def loadImgs(self, id):
+        return [self.imgs[id]]
+
+    def getAnnIds(self, id):
+        return [ann_id for ann_id, ann in self.anns.items() if ann["image_id"] == id]
+
+    def loadAnns(self, ids):
+        return [self.anns[i] for i in ids]
+
+
+def test_coco_through_the_coco_api_and_without_pycocotools(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    root, ann_file, pixels = _coco_files(tmp_path)
+    monkeypatch.setitem(sys.modules, "pycocotools", None)
+    monkeypatch.setitem(sys.modules, "pycocotools.coco", None)
+    with pytest.raises(ImportError, match="pycocotools"):
+        ED.CocoDetection(root, ann_file)
+    stand_in = types.ModuleType("pycocotools")
+    stand_in.coco = types.SimpleNamespace(COCO=_StandInCOCO)
+    monkeypatch.setitem(sys.modules, "pycocotools", stand_in)
+    monkeypatch.setitem(sys.modules, "pycocotools.coco", stand_in.coco)
+    _coco_through(ED.CocoDetection, root, ann_file, pixels, tv.datasets.CocoDetection)
+    captions = _coco_through(ED.CocoCaptions, root, ann_file, pixels, tv.datasets.CocoCaptions)
+    flip = tv.transforms.functional.hflip
+    transformed = ED.CocoCaptions(root, ann_file, transform=flip, target_transform=len)
+    img, target = transformed[2]
+    assert target == 2
+    numpy.testing.assert_array_equal(numpy.asarray(img), pixels[42][:, ::-1])
+    assert repr(captions) == repr(tv.datasets.CocoCaptions(root, ann_file))
+
+
+# --- Flickr -----------------------------------------------------------------------------------------------------------
+_FLICKR8K_PAGE = """<html><body><h1>Flickr 8k</h1><p>not in the table</p>
+<table>
+<tr><td><a href="http://www.flickr.com/photos/u/1001/">http://www.flickr.com/photos/u/1001/</a></td></tr>
+<tr><td><ul><li>A dog runs .</li><li> Two dogs play in the snow . </li></ul></td></tr>
+<tr><td>Image Not Found</td></tr>
+<tr><td><ul><li>dropped: its image was not found</li></ul></td></tr>
+<tr><td><a href="http://www.flickr.com/photos/v/0999/">http://www.flickr.com/photos/v/0999/</a></td></tr>
+<tr><td><ul><li>A child on a swing .</li></ul></td></tr>
+</table></body></html>
+"""
+
+
+def test_flickr8k_parses_the_caption_page_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    pixels = {name: _png(str(tmp_path / "img" / name), (4, 3), seed)
+              for seed, name in enumerate(["1001_abc.jpg", "0999_x.jpg"])}
+    (tmp_path / "captions.html").write_text(_FLICKR8K_PAGE)
+    root, ann = str(tmp_path / "img"), str(tmp_path / "captions.html")
+    ours, theirs = ED.Flickr8k(root, ann), tv.datasets.Flickr8k(root, ann)
+    assert ours.annotations == theirs.annotations == {
+        os.path.join(root, "1001_abc.jpg"): ["A dog runs .", "Two dogs play in the snow ."],
+        os.path.join(root, "0999_x.jpg"): ["A child on a swing ."]}
+    assert ours.ids == theirs.ids == sorted(ours.annotations)
+    for index in range(2):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        assert target == tv_target and img.mode == "RGB"
+        numpy.testing.assert_array_equal(numpy.asarray(img), pixels[os.path.basename(ours.ids[index])])
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+    assert repr(ours) == repr(theirs)
+
+
+def test_flickr30k_reads_the_token_file_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    pixels = {name: _png(str(tmp_path / name), (3, 2), seed) for seed, name in enumerate(["20.jpg", "10.jpg"])}
+    (tmp_path / "results.token").write_text(
+        "20.jpg#0\tA man .\n20.jpg#1\tA man with a hat .\n10.jpg#0\tSnow on a roof .\n")
+    root, ann = str(tmp_path), str(tmp_path / "results.token")
+    loader = lambda path: numpy.asarray(Image.open(path))  # noqa: E731
+    ours = ED.Flickr30k(root, ann, loader=loader, target_transform=tuple)
+    theirs = tv.datasets.Flickr30k(root, ann, loader=loader, target_transform=tuple)
+    assert ours.ids == theirs.ids == ["10.jpg", "20.jpg"] and dict(ours.annotations) == dict(theirs.annotations)
+    for index in range(2):
+        assert ours[index][1] == theirs[index][1]
+        numpy.testing.assert_array_equal(ours[index][0], pixels[ours.ids[index]])
+    assert ours[1][1] == ("A man .", "A man with a hat .") and len(ours) == 2

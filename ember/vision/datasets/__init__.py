@@ -1,8 +1,10 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet,
-Omniglot, LSUN, folders of images and fake data."""
+Omniglot, LSUN, COCO, Flickr8k/30k, folders of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
+from .coco import CocoCaptions, CocoDetection
 from .fakedata import FakeData
+from .flickr import Flickr8k, Flickr30k
 from .folder import DatasetFolder, ImageFolder
 from .imagenet import ImageNet
 from .lsun import LSUN, LSUNClass
@@ -15,6 +17,6 @@ from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "CelebA", "DatasetFolder", "EMNIST", "FakeData", "FashionMNIST", "ImageFolder",
-           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "Omniglot", "QMNIST", "STL10", "SVHN", "USPS",
-           "VOCDetection", "VOCSegmentation", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CelebA", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST", "FakeData",
+           "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST",
+           "Omniglot", "QMNIST", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
