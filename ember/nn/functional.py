@@ -5,6 +5,7 @@ from ..ops.activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, har
 from ..ops.activation import gumbel_softmax  # noqa: F401
 from ..ops.activation import threshold as _threshold
 from ..ops.attention import multi_head_attention_forward, scaled_dot_product_attention  # noqa: F401
+from ..ops.attention import _check_mask, _none_or_dtype  # noqa: F401 (PyTorch's F._none_or_dtype)
 from ..ops.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
                         conv_transpose3d)
 from ..ops.distance import cosine_similarity, pairwise_distance, pdist  # noqa: F401
@@ -189,6 +190,19 @@ def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_fu
     if swap:
         negative_distance = negative_distance.minimum(distance(positive, negative))
     return _reduce((margin + positive_distance - negative_distance).clamp_min(0), reduction)
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """PyTorch's ``F._canonical_mask``: a bool mask (True = masked out) as an additive float mask of ``target_type``
+    by the public ``zeros_like`` and ``Tensor.masked_fill_``, as torch's, so a ``__torch_function__`` subclass
+    (DTensor) or mode sees those calls; float masks pass through."""
+    if mask is None:
+        return None
+    _check_mask(mask, mask_name, other_type, other_name, check_other)
+    if mask.dtype.is_floating_point:
+        return mask
+    import ember   # the public zeros_like, a dispatching wrapper once __torch_function__ is in play
+    return ember.zeros_like(mask, dtype=target_type).masked_fill_(mask, float("-inf"))
 
 
 # PyTorch's functions here that its argument parser binds (torch.conv1d, torch._C._nn.gelu...) take NumPy's keywords;

@@ -321,16 +321,22 @@ def _attention_grad(grad, query, key, value, weights, keep, scale, needs):
     return grad_query, grad_key, grad_value, grad_scores.transpose(-2, -1) if needs[3] else None
 
 
-def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
-    """A bool mask (True = masked out) as an additive float mask of ``target_type``; float masks pass through."""
-    if mask is None:
-        return None
+def _check_mask(mask, mask_name, other_type, other_name, check_other):
+    """PyTorch's checks of a mask given to ``_canonical_mask``: bool or floating, and (warned) of ``other_type``."""
     if mask.dtype is not _dtype.bool_ and not mask.dtype.is_floating_point:
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if check_other and other_type is not None and mask.dtype is not other_type:
         import warnings
         warnings.warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both "
-                      "instead.", stacklevel=2)   # at the caller, as PyTorch's
+                      "instead.", stacklevel=3)   # at _canonical_mask's caller, as PyTorch's
+
+
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+    """A bool mask (True = masked out) as an additive float mask of ``target_type``; float masks pass through.
+    (The layers use ``nn.functional._canonical_mask``, which makes PyTorch's public calls.)"""
+    if mask is None:
+        return None
+    _check_mask(mask, mask_name, other_type, other_name, check_other)
     if mask.dtype is _dtype.bool_:
         return zeros_like(mask, dtype=target_type).masked_fill(mask, float("-inf"))
     return mask

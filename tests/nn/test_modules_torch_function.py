@@ -372,3 +372,27 @@ def test_materialize_calls_public_empty():
                 type(buffer).__name__, tuple(buffer.shape), str(buffer.dtype).rpartition(".")[2])
 
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize("mask_dtype", ["bool", "float32"])
+def test_multihead_attention_masks_made_by_public_calls_as_torch(mask_dtype):
+    """MultiheadAttention's bool masks become additive ones by the public zeros_like and Tensor.masked_fill_ (PyTorch's
+    F._canonical_mask), so a mode (or DTensor) sees them; float masks pass through. is_floating_point is a dtype query
+    here (torch's layer also asks it for its fast path, which ember's has not)."""
+    def calls(lib):
+        lib.manual_seed(0)
+        attention = lib.nn.MultiheadAttention(4, 2)
+        x = lib.tensor(numpy.random.default_rng(0).standard_normal((3, 2, 4)).astype(numpy.float32))
+        padding = lib.tensor([[False, True, False], [False, False, True]])
+        causal = lib.ones(3, 3, dtype=lib.bool).triu(1)
+        dtype = getattr(lib, mask_dtype)
+        if dtype is not lib.bool:
+            padding, causal = (lib.zeros(m.shape).masked_fill(m, float("-inf")) for m in (padding, causal))
+        with _recording(lib) as seen:
+            output, weights = attention(x, x, x, key_padding_mask=padding, attn_mask=causal)
+        return [name for name in seen if name not in QUERIES | {"is_floating_point"}], output.detach().numpy()
+
+    (expected, want), (seen, output) = calls(torch), calls(ember)
+    assert seen == expected
+    assert ("zeros_like" in seen) == (mask_dtype == "bool")
+    numpy.testing.assert_allclose(output, want, rtol=1e-5, atol=1e-6)

@@ -247,7 +247,9 @@ def multi_head_attention(name, inner, args, kwargs):
     tgt_len, bsz, embed_dim = query.shape
     src_len, heads, need_weights = given["key"].shape[0], given["num_heads"], given["need_weights"]
     head_dim = embed_dim // heads
-    padding, mask = (_additive(ember, given[key], query.dtype) for key in ("key_padding_mask", "attn_mask"))
+    padding = F._canonical_mask(given["key_padding_mask"], "key_padding_mask",
+                                F._none_or_dtype(given["attn_mask"]), "attn_mask", query.dtype)
+    mask = F._canonical_mask(given["attn_mask"], "attn_mask", None, "", query.dtype, check_other=False)
     is_causal = given["is_causal"]
     if is_causal and mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
@@ -295,15 +297,6 @@ def multi_head_attention(name, inner, args, kwargs):
     output = F.linear(output, weight, bias)
     scores = scores.view(bsz, heads, tgt_len, -1)
     return output.view(tgt_len, bsz, output.shape[1]), scores.mean(dim=1) if given["average_attn_weights"] else scores
-
-
-def _additive(ember, mask, dtype):
-    """A bool mask (True: not attended) as an additive one of ``dtype``, as PyTorch's ``_canonical_mask``."""
-    if mask is None or mask.dtype.is_floating_point:
-        return mask
-    if mask.dtype is not ember.bool:
-        raise AssertionError("only bool and floating types of masks are supported")
-    return ember.zeros_like(mask, dtype=dtype).masked_fill(mask, float("-inf"))
 
 
 def _projections(F, given):

@@ -1,7 +1,8 @@
 """MultiheadAttention, in PyTorch's shape (parameter names, initialisation, mask conventions)."""
 from ... import ops
-from ...ops.attention import _canonical_mask, _none_or_dtype
+from ...ops.attention import _none_or_dtype
 from .. import functional as F, init
+from ..functional import _canonical_mask
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module

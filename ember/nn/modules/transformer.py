@@ -4,9 +4,10 @@ import warnings
 
 from ... import _dtype, ops
 from ...autograd.grad_mode import is_grad_enabled
-from ...ops.attention import _canonical_mask, _none_or_dtype
+from ...ops.attention import _none_or_dtype
 from ...overrides import unwrapped
 from .. import functional as F, init
+from ..functional import _canonical_mask
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList

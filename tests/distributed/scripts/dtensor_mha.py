@@ -37,11 +37,12 @@ def whole(grad):
     return None if grad is None else grad.full_tensor().tolist()
 
 
-def attention(batch_first, placement, plan=None, kdim=None, cross=False, masks=(), **options):
+def attention(batch_first, placement, plan=None, kdim=None, cross=False, masks=(), bool_masks=False, **options):
     """nn.MultiheadAttention(8, 2) with its parameters laid out by ``plan`` (name -> placement, else replicated) on
     inputs of batch 4 laid out by ``placement``: self-attention, or with a key and value of 5 positions (of width
     ``kdim`` where given), under the additive ``masks`` named (a padding mask sharded as the batch); its outputs and
-    the whole gradients of sum(output * weights)."""
+    the whole gradients of sum(output * weights). ``bool_masks``: the masks as bool ones (True: not attended),
+    which the module makes additive by zeros_like and masked_fill_ on the DTensors."""
     torch.manual_seed(0)
     module = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first, kdim=kdim, vdim=kdim, dtype=torch.float64)
 
@@ -61,9 +62,11 @@ def attention(batch_first, placement, plan=None, kdim=None, cross=False, masks=(
     if "key_padding_mask" in masks:
         padding = torch.zeros(4, length, dtype=torch.float64)
         padding[::2, -2:] = float("-inf")
+        padding = padding.isinf() if bool_masks else padding
         options["key_padding_mask"] = distribute_tensor(padding, mesh, [S0 if placement != R else R])
     if "attn_mask" in masks:
         causal = torch.full((6, length), float("-inf"), dtype=torch.float64).triu(1)
+        causal = causal.isinf() if bool_masks else causal
         options["attn_mask"] = distribute_tensor(causal, mesh, [R])
     output, weights = module(query, key, key, **options)
     result = [seen(output), seen(weights)]
@@ -95,6 +98,9 @@ record("cross_kdim", lambda: attention(False, S1, kdim=6))
 for masks in (("key_padding_mask",), ("attn_mask",), ("key_padding_mask", "attn_mask")):
     record(f"masks_{masks}", lambda: attention(True, S0, masks=masks))
     record(f"masks_{masks}_no_weights", lambda: attention(True, R, masks=masks, need_weights=False))
+    record(f"bool_masks_{masks}", lambda: attention(True, S0, masks=masks, bool_masks=True))
+    record(f"bool_masks_{masks}_no_weights", lambda: attention(True, R, masks=masks, bool_masks=True,
+                                                               need_weights=False))
 
 
 def functional_bool_padding():
