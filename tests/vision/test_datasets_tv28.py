@@ -1,12 +1,16 @@
 """Datasets torchvision 0.28 has beyond the first ones (QMNIST, USPS, ...), on tiny files written here in the real
 formats, against torchvision's classes reading the same files and against NumPy; downloads served by a fake urlopen."""
 import bz2
+import io
 import json
 import lzma
 import os
+import shutil
 import sys
+import tarfile
 import types
 import urllib.request
+import zipfile
 
 import numpy
 import pytest
@@ -293,3 +297,135 @@ def test_flickr30k_reads_the_token_file_as_torchvision(tmp_path):
         assert ours[index][1] == theirs[index][1]
         numpy.testing.assert_array_equal(ours[index][0], pixels[ours.ids[index]])
     assert ours[1][1] == ("A man .", "A man with a hat .") and len(ours) == 2
+
+
+# --- SBU --------------------------------------------------------------------------------------------------------------
+_SBU_URLS = ["http://static.flickr.com/1/111_a.jpg", "http://static.flickr.com/2/222_b.jpg",
+             "http://static.flickr.com/3/333_c.jpg"]
+_SBU_CAPTIONS = ["a boat on the lake ", "gone from flickr", "the old bridge at night"]
+
+
+def _sbu_tarball():
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, lines in (("urls", _SBU_URLS), ("captions", _SBU_CAPTIONS)):
+            data = ("\n".join(lines) + "\n").encode()
+            info = tarfile.TarInfo(f"dataset/SBU_captioned_photo_dataset_{name}.txt")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _png_bytes(seed):
+    buffer = io.BytesIO()
+    pixels = numpy.random.default_rng(seed).integers(0, 256, (3, 4, 3), dtype=numpy.uint8)
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue(), pixels
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")   # torchvision leaves the lists open
+def test_sbu_lists_the_present_photos_as_torchvision(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    assert (ED.SBU.url, ED.SBU.filename, ED.SBU.md5_checksum) == (tv.datasets.SBU.url, tv.datasets.SBU.filename,
+                                                                  tv.datasets.SBU.md5_checksum)
+    tarball = _sbu_tarball()
+    write(str(tmp_path / ED.SBU.filename), tarball)
+    with tarfile.open(tmp_path / ED.SBU.filename) as tar:
+        tar.extractall(tmp_path, filter="data")
+    pixels = {}
+    for seed, url in ((0, _SBU_URLS[0]), (2, _SBU_URLS[2])):
+        data, pixels[os.path.basename(url)] = _png_bytes(seed)
+        write(str(tmp_path / "dataset" / os.path.basename(url)), data)
+    for cls in (ED.SBU, tv.datasets.SBU):
+        monkeypatch.setattr(cls, "md5_checksum", md5(tarball))
+    ours, theirs = ED.SBU(str(tmp_path), download=False), tv.datasets.SBU(str(tmp_path), download=False)
+    assert ours.photos == theirs.photos == ["111_a.jpg", "333_c.jpg"]
+    assert ours.captions == theirs.captions == ["a boat on the lake", "the old bridge at night"]
+    _same_samples(ours, theirs)
+    numpy.testing.assert_array_equal(numpy.asarray(ours[1][0]), pixels["333_c.jpg"])
+    monkeypatch.setattr(ED.SBU, "md5_checksum", "0" * 32)
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.SBU(str(tmp_path), download=False)
+
+
+def test_sbu_download_fetches_the_tarball_then_each_photo(tmp_path, monkeypatch):
+    tarball = _sbu_tarball()
+    monkeypatch.setattr(ED.SBU, "md5_checksum", md5(tarball))
+    photo, pixels = _png_bytes(5)
+    fake = FakeURLs({ED.SBU.url: tarball, _SBU_URLS[1]: photo})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    ds = ED.SBU(str(tmp_path))
+    assert fake.requested == [ED.SBU.url] + _SBU_URLS
+    assert len(ds) == 1 and ds[0][1] == "gone from flickr"
+    numpy.testing.assert_array_equal(numpy.asarray(ds[0][0]), pixels)
+    fake.requested.clear()
+    ED.SBU(str(tmp_path))
+    assert fake.requested == []
+
+
+# --- PhotoTour --------------------------------------------------------------------------------------------------------
+def _phototour_folder(folder):
+    """Two grayscale BMP sheets (4 and 2 patches), the point ids of 6 patches and a matches file."""
+    sheets = {"patches0001.bmp": (128, 128), "patches0000.bmp": (128, 64)}
+    patches = {}
+    for seed, (name, (width, height)) in enumerate(sheets.items()):
+        pixels = numpy.random.default_rng(seed).integers(0, 256, (height, width), dtype=numpy.uint8)
+        os.makedirs(folder, exist_ok=True)
+        Image.fromarray(pixels).save(os.path.join(folder, name))
+        patches[name] = [pixels[y:y + 64, x:x + 64] for y in range(0, height, 64) for x in range(0, width, 64)]
+    ids = [10, 10, 11, 12, 12, 13]
+    with open(os.path.join(folder, "info.txt"), "w") as f:
+        f.writelines(f"{i} 0\n" for i in ids)
+    pairs = [(0, 1), (2, 3), (3, 4), (4, 0)]
+    with open(os.path.join(folder, "m50_100000_100000_0.txt"), "w") as f:
+        f.writelines(f"{a} {ids[a]} 0 {b} {ids[b]} 0 0\n" for a, b in pairs)
+    expected = numpy.stack(patches["patches0000.bmp"] + patches["patches0001.bmp"])
+    return expected, numpy.array(ids), numpy.array([[a, b, int(ids[a] == ids[b])] for a, b in pairs])
+
+
+@pytest.mark.filterwarnings("ignore:Image.Image.getdata is deprecated:DeprecationWarning")   # torchvision's reader
+def test_phototour_patches_and_cache_as_torchvision(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    for key in ("urls", "means", "stds", "lens", "image_ext", "info_file", "matches_files"):
+        assert getattr(ED.PhotoTour, key) == getattr(tv.datasets.PhotoTour, key)
+    expected, ids, matches = _phototour_folder(str(tmp_path / "a" / "yosemite"))
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    for cls in (ED.PhotoTour, tv.datasets.PhotoTour):
+        monkeypatch.setattr(cls, "lens", {**cls.lens, "yosemite": 5})   # the first five patches of six
+    ours = ED.PhotoTour(str(tmp_path / "a"), "yosemite")
+    theirs = tv.datasets.PhotoTour(str(tmp_path / "b"), "yosemite")
+    assert ours.data.dtype == ember.uint8 and ours.labels.dtype == ember.int64 and ours.matches.dtype == ember.int64
+    numpy.testing.assert_array_equal(ours.data.numpy(), expected[:5])
+    numpy.testing.assert_array_equal(ours.labels.numpy(), ids)
+    numpy.testing.assert_array_equal(ours.matches.numpy(), matches)
+    assert (ours.mean, ours.std) == (0.4844, 0.1818) and repr(ours).replace("/a", "/b") == repr(theirs)
+    for index in range(5):
+        numpy.testing.assert_array_equal(ours[index].numpy(), theirs[index].numpy())
+    # each reads the other's cache file
+    across = [(ED.PhotoTour(str(tmp_path / "b"), "yosemite", train=False, transform=lambda x: x.sum()),
+               tv.datasets.PhotoTour(str(tmp_path / "a"), "yosemite", train=False, transform=lambda x: x.sum()))]
+    for ours_test, theirs_test in across:
+        assert len(ours_test) == len(theirs_test) == 4
+        for index in range(4):
+            assert [int(v) for v in ours_test[index]] == [int(v) for v in theirs_test[index]]
+        assert int(ours_test[2][2]) == 1 and int(ours_test[1][0]) == int(expected[2].sum())
+
+
+def test_phototour_download_unzips_into_the_name_folder(tmp_path, monkeypatch):
+    expected, _, matches = _phototour_folder(str(tmp_path / "src"))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in os.listdir(tmp_path / "src"):
+            archive.write(tmp_path / "src" / name, name)
+    url, filename, _ = ED.PhotoTour.urls["liberty"]
+    monkeypatch.setattr(ED.PhotoTour, "urls", {**ED.PhotoTour.urls, "liberty": [url, filename, md5(buffer.getvalue())]})
+    fake = FakeURLs({url: buffer.getvalue()})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    root = tmp_path / "root"
+    ds = ED.PhotoTour(str(root), "liberty", download=True)
+    assert fake.requested == ["http://icvl.ee.ic.ac.uk/vbalnt/liberty.zip"]
+    assert not (root / "liberty.zip").exists() and (root / "liberty.pt").is_file()
+    numpy.testing.assert_array_equal(ds.data.numpy(), expected)
+    fake.requested.clear()
+    ED.PhotoTour(str(root), "liberty", download=True, train=False)
+    assert fake.requested == []
