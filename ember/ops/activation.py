@@ -733,16 +733,22 @@ def tanhshrink(input):
 
 
 def softshrink(input, lambd=0.5):
-    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    """x - lambd if x > lambd, x + lambd if x < -lambd, 0 if |x| <= lambd (NaN stays NaN)."""
     require_dtype("softshrink_check", input)
-    return name_node(input.where(input.abs() > lambd, 0.0) - lambd * input.sign().where(input.abs() > lambd, 0.0),
+    return name_node((input - lambd * input.sign()).where(input.abs() > lambd, _zero_or_nan(input)),
                      "SoftshrinkBackward0", (input,))
 
 
 def hardshrink(input, lambd=0.5):
-    """x where |x| > lambd, else 0."""
+    """0 where |x| <= lambd, else x (NaN stays NaN)."""
     require_dtype("hardshrink_cpu", input)
-    return name_node(input.where(input.abs() > lambd, 0.0), "HardshrinkBackward0", (input,))
+    return name_node(input.where(input.abs() > lambd, _zero_or_nan(input)), "HardshrinkBackward0", (input,))
+
+
+def _zero_or_nan(input):
+    """+0, or NaN where ``input`` is NaN, with a zero gradient: what PyTorch's vectorized shrink kernels give
+    inside the band (its scalar tail differs in the sign of zero and NaN's gradient)."""
+    return input * 0.0 + 0.0
 
 
 def threshold(input, threshold, value, inplace=False):

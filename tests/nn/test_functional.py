@@ -182,8 +182,8 @@ def test_weighted_losses_and_pairs():
     weight = numpy.array([0.2, 1.0, 3.0, 0.5], dtype=F32)
     check(lambda lib, x, t, w: lib.nn.functional.cross_entropy(x, t, weight=w.detach(), label_smoothing=0.2), LOGITS,
           TARGET_CLASSES, weight)
-    check(lambda lib, x, t, w: lib.nn.functional.nll_loss(x, t, weight=w.detach(), ignore_index=3), LOGITS, TARGET_CLASSES,
-          weight)
+    check(lambda lib, x, t, w: lib.nn.functional.nll_loss(x, t, weight=w.detach(), ignore_index=3), LOGITS,
+          TARGET_CLASSES, weight)
     check(lambda lib, x, t, w: lib.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=w.detach()), LOGITS,
           TARGET, weight)
     a, b = sample((5, 4), F32, seed=21), sample((5, 4), F32, seed=22)
@@ -442,3 +442,16 @@ def test_dropout_of_a_non_tensor_raises_pytorchs_type_error(kwargs):
     """F.dropout runs torch's dropout/dropout_ binding, training or not: a number is refused by its parser."""
     from tests.oracle import check_same_error
     check_same_error(lambda t: t.nn.functional.dropout(1.0, **kwargs))
+
+
+@pytest.mark.parametrize("name", ["softshrink", "hardshrink"])
+def test_shrinks_keep_nan_and_zero_signs_as_torch(name):
+    """NaN passes through both shrinks with a zero gradient, and zeros inside the band are +0, as PyTorch's."""
+    def run(lib):
+        values = [float("nan"), float("-inf"), float("inf"), -0.5, 0.5, -0.3, 0.0, -2.0] * 4   # PyTorch vectorizes
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x)
+        grad, = lib.autograd.grad(y.sum(), x)
+        return [str(v) for v in y.tolist()], numpy.signbit(y.detach().numpy()).tolist(), grad.tolist()
+
+    assert run(ember) == run(torch)
