@@ -429,3 +429,77 @@ def test_phototour_download_unzips_into_the_name_folder(tmp_path, monkeypatch):
     fake.requested.clear()
     ED.PhotoTour(str(root), "liberty", download=True, train=False)
     assert fake.requested == []
+
+
+# --- SBDataset --------------------------------------------------------------------------------------------------------
+def _sbd_mat(path, height, width, seed):
+    """A ``cls/*.mat`` file as SBD stores it: struct GTcls with a uint8 Segmentation and 20 sparse Boundaries."""
+    scipy_io, scipy_sparse = pytest.importorskip("scipy.io"), pytest.importorskip("scipy.sparse")
+    generator = numpy.random.default_rng(seed)
+    segmentation = generator.integers(0, 21, (height, width), dtype=numpy.uint8)
+    boundaries = (generator.random((20, height, width)) < 0.2).astype(numpy.uint8)
+    cells = numpy.empty((20, 1), dtype=object)
+    for i in range(20):
+        cells[i, 0] = scipy_sparse.csc_matrix(boundaries[i])
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scipy_io.savemat(path, {"GTcls": {"Segmentation": segmentation, "Boundaries": cells,
+                                      "CategoriesPresent": numpy.unique(segmentation)}})
+    return segmentation, boundaries
+
+
+def _sbd_root(root):
+    expected = {}
+    for seed, name in enumerate(["2008_000002", "2008_000003", "2009_000001"]):
+        _png(os.path.join(root, "img", name + ".jpg"), (5, 4), seed)
+        expected[name] = _sbd_mat(os.path.join(root, "cls", name + ".mat"), 4, 5, seed)
+    for split, names in (("train", ["2008_000003", "2008_000002"]), ("val", ["2009_000001"]),
+                         ("train_noval", ["2008_000002"])):
+        write(os.path.join(root, split + ".txt"), ("\n".join(names) + "\n").encode())
+    return expected
+
+
+@pytest.mark.parametrize("image_set", ["train", "val"])
+@pytest.mark.parametrize("mode", ["segmentation", "boundaries"])
+def test_sbdataset_reads_the_mat_files_as_torchvision(tmp_path, image_set, mode):
+    tv = tv_oracle.load()
+    for key in ("url", "md5", "filename", "voc_train_url", "voc_split_filename", "voc_split_md5"):
+        assert getattr(ED.SBDataset, key) == getattr(tv.datasets.SBDataset, key)
+    expected = _sbd_root(str(tmp_path))
+    ours = ED.SBDataset(str(tmp_path), image_set=image_set, mode=mode)
+    theirs = tv.datasets.SBDataset(str(tmp_path), image_set=image_set, mode=mode)
+    assert len(ours) == len(theirs) and ours.images == theirs.images and repr(ours) == repr(theirs)
+    for index, path in enumerate(ours.images):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+        segmentation, boundaries = expected[os.path.basename(path)[:-4]]
+        if mode == "segmentation":
+            assert target.mode == tv_target.mode == "L"
+            numpy.testing.assert_array_equal(numpy.asarray(target), segmentation)
+        else:
+            assert target.shape == (20, 4, 5) and target.dtype == tv_target.dtype
+            numpy.testing.assert_array_equal(target, boundaries)
+        numpy.testing.assert_array_equal(numpy.asarray(target), numpy.asarray(tv_target))
+
+
+def test_sbdataset_arguments_and_download(tmp_path, monkeypatch):
+    pytest.importorskip("scipy.io")
+    with pytest.raises(ValueError, match="Unknown value 'test' for argument image_set"):
+        ED.SBDataset(str(tmp_path), image_set="test")
+    with pytest.raises(ValueError, match="Unknown value 'edges' for argument mode"):
+        ED.SBDataset(str(tmp_path), mode="edges")
+    _sbd_root(str(tmp_path / "src" / "benchmark_RELEASE" / "dataset"))
+    os.makedirs(tmp_path / "src" / "benchmark_RELEASE" / "dataset" / "inst")
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        tar.add(tmp_path / "src" / "benchmark_RELEASE", "benchmark_RELEASE")
+    split = b"2008_000003\n"
+    monkeypatch.setattr(ED.SBDataset, "md5", md5(buffer.getvalue()))
+    monkeypatch.setattr(ED.SBDataset, "voc_split_md5", md5(split))
+    fake = FakeURLs({ED.SBDataset.url: buffer.getvalue(), ED.SBDataset.voc_train_url: split})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    ds = ED.SBDataset(str(tmp_path / "sbd"), image_set="train_noval", mode="segmentation", download=True)
+    assert fake.requested == [ED.SBDataset.url, "https://www.cs.cornell.edu/~bharathh/train_noval.txt"]
+    assert [os.path.basename(p) for p in ds.images] == ["2008_000003.jpg"] and ds[0][1].size == (5, 4)
+    monkeypatch.setitem(sys.modules, "scipy.io", None)
+    with pytest.raises(RuntimeError, match="Scipy is not found"):
+        ED.SBDataset(str(tmp_path / "sbd"))

@@ -1,5 +1,5 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet,
-Omniglot, LSUN, COCO, Flickr8k/30k, SBU, PhotoTour, folders of images and fake data."""
+Omniglot, LSUN, COCO, Flickr8k/30k, SBU, PhotoTour, SBD, folders of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .coco import CocoCaptions, CocoDetection
@@ -12,6 +12,7 @@ from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .omniglot import Omniglot
 from .phototour import PhotoTour
 from .qmnist import QMNIST
+from .sbd import SBDataset
 from .sbu import SBU
 from .stl10 import STL10
 from .svhn import SVHN
@@ -21,5 +22,5 @@ from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CelebA", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST", "FakeData",
            "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST",
-           "Omniglot", "PhotoTour", "QMNIST", "SBU", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation",
-           "VisionDataset"]
+           "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "STL10", "SVHN", "USPS", "VOCDetection",
+           "VOCSegmentation", "VisionDataset"]
