@@ -503,3 +503,75 @@ def test_sbdataset_arguments_and_download(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.io", None)
     with pytest.raises(RuntimeError, match="Scipy is not found"):
         ED.SBDataset(str(tmp_path / "sbd"))
+
+
+# --- Cityscapes -------------------------------------------------------------------------------------------------------
+def _cityscapes_tree(root, mode="gtFine", split="val"):
+    """Two cities, three images, each with instance, semantic, color and polygon targets."""
+    for seed, (city, stem) in enumerate([("aachen", "aachen_000000_000019"), ("bochum", "bochum_000000_000313"),
+                                         ("bochum", "bochum_000000_001097")]):
+        _png(os.path.join(root, "leftImg8bit", split, city, f"{stem}_leftImg8bit.png"), (6, 4), seed)
+        target_dir = os.path.join(root, mode, split, city)
+        os.makedirs(target_dir, exist_ok=True)
+        ids = numpy.random.default_rng(seed).integers(0, 34, (4, 6), dtype=numpy.uint8)
+        Image.fromarray(ids).save(os.path.join(target_dir, f"{stem}_{mode}_labelIds.png"))
+        instances = ids.astype(numpy.uint16) * 1000 + 7   # 16-bit, as Cityscapes stores them
+        Image.fromarray(instances).save(os.path.join(target_dir, f"{stem}_{mode}_instanceIds.png"))
+        _png(os.path.join(target_dir, f"{stem}_{mode}_color.png"), (6, 4), seed + 10)
+        polygons = {"imgHeight": 4, "imgWidth": 6, "objects": [{"label": "car", "polygon": [[0, 0], [5, 0], [5, 3]]}]}
+        with open(os.path.join(target_dir, f"{stem}_{mode}_polygons.json"), "w") as f:
+            json.dump(polygons, f)
+
+
+def _same_targets(a, b):
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same_targets(x, y)
+    elif isinstance(a, dict):
+        assert a == b
+    else:
+        assert a.mode == b.mode and a.size == b.size
+        numpy.testing.assert_array_equal(numpy.asarray(a), numpy.asarray(b))
+
+
+@pytest.mark.parametrize("target_type", ["instance", "semantic", "color", "polygon", ["semantic", "polygon", "color"]])
+def test_cityscapes_fine_as_torchvision(tmp_path, target_type):
+    tv = tv_oracle.load()
+    assert ED.Cityscapes.classes == tv.datasets.Cityscapes.classes
+    _cityscapes_tree(str(tmp_path))
+    ours = ED.Cityscapes(str(tmp_path), split="val", target_type=target_type)
+    theirs = tv.datasets.Cityscapes(str(tmp_path), split="val", target_type=target_type)
+    assert ours.images == theirs.images and ours.targets == theirs.targets and len(ours) == 3
+    assert repr(ours) == repr(theirs)
+    for index in range(3):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+        _same_targets(target, tv_target)
+
+
+def test_cityscapes_coarse_from_the_zips_and_argument_errors(tmp_path):
+    tv = tv_oracle.load()
+    _cityscapes_tree(str(tmp_path / "src"), mode="gtCoarse", split="train_extra")
+    for zip_name, folder in (("leftImg8bit_trainextra.zip", "leftImg8bit"), ("gtCoarse.zip", "gtCoarse")):
+        with zipfile.ZipFile(tmp_path / zip_name, "w") as archive:
+            for directory, _, files in os.walk(tmp_path / "src" / folder):
+                for name in files:
+                    path = os.path.join(directory, name)
+                    archive.write(path, os.path.relpath(path, tmp_path / "src"))
+    ours = ED.Cityscapes(str(tmp_path), split="train_extra", mode="coarse", target_type=["instance", "color"])
+    theirs = tv.datasets.Cityscapes(str(tmp_path), split="train_extra", mode="coarse",
+                                    target_type=["instance", "color"])
+    assert (tmp_path / "gtCoarse" / "train_extra" / "aachen").is_dir() and ours.mode == "gtCoarse"
+    assert ours.images == theirs.images and len(ours) == 3
+    for index in range(3):
+        _same_targets(ours[index], theirs[index])
+    with pytest.raises(ValueError, match=r"^Unknown value 'test' for argument split if mode is 'coarse'. "
+                                         r"Valid values are \{'train', 'train_extra', 'val'\}.$"):
+        ED.Cityscapes(str(tmp_path), split="test", mode="coarse")
+    with pytest.raises(ValueError, match="Unknown value 'medium' for argument mode"):
+        ED.Cityscapes(str(tmp_path), mode="medium")
+    with pytest.raises(ValueError, match="Unknown value 'depth' for argument target_type"):
+        ED.Cityscapes(str(tmp_path), split="train_extra", mode="coarse", target_type=["color", "depth"])
+    with pytest.raises(RuntimeError, match="^Dataset not found or incomplete. Please make sure all required folders"):
+        ED.Cityscapes(str(tmp_path), split="val")

@@ -1,7 +1,8 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet,
-Omniglot, LSUN, COCO, Flickr8k/30k, SBU, PhotoTour, SBD, folders of images and fake data."""
+Omniglot, LSUN, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, SBD, folders of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
+from .cityscapes import Cityscapes
 from .coco import CocoCaptions, CocoDetection
 from .fakedata import FakeData
 from .flickr import Flickr8k, Flickr30k
@@ -20,7 +21,7 @@ from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "CelebA", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST", "FakeData",
-           "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST",
-           "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "STL10", "SVHN", "USPS", "VOCDetection",
-           "VOCSegmentation", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST",
+           "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN",
+           "LSUNClass", "MNIST", "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "STL10", "SVHN", "USPS",
+           "VOCDetection", "VOCSegmentation", "VisionDataset"]
