@@ -1,5 +1,6 @@
-"""Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, CIFAR, SVHN, STL-10, CelebA, PASCAL VOC, ImageNet,
-Omniglot, LSUN, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, SBD, folders of images and fake data."""
+"""Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
+CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, ImageNet, Omniglot, LSUN, folders of images
+and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .cityscapes import Cityscapes
@@ -10,11 +11,13 @@ from .folder import DatasetFolder, ImageFolder
 from .imagenet import ImageNet
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
+from .moving_mnist import MovingMNIST
 from .omniglot import Omniglot
 from .phototour import PhotoTour
 from .qmnist import QMNIST
 from .sbd import SBDataset
 from .sbu import SBU
+from .semeion import SEMEION
 from .stl10 import STL10
 from .svhn import SVHN
 from .usps import USPS
@@ -23,5 +26,5 @@ from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST",
            "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN",
-           "LSUNClass", "MNIST", "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "STL10", "SVHN", "USPS",
-           "VOCDetection", "VOCSegmentation", "VisionDataset"]
+           "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "SEMEION",
+           "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
