@@ -1,7 +1,10 @@
 """More of torchvision 0.28's image datasets (Moving MNIST, SEMEION, ...) on tiny files written here in the real
 formats, against torchvision's classes reading the same files; downloads served by a fake urlopen."""
 import io
+import json
+import os
 import urllib.request
+import zipfile
 
 import numpy
 import pytest
@@ -91,3 +94,115 @@ def test_semeion_as_torchvision_and_download(tmp_path, monkeypatch):
     write(str(tmp_path / "semeion.data"), data + b"\n0 1\n")
     with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
         ED.SEMEION(str(tmp_path), download=False)
+
+
+# --- image-folder style datasets: Food101, DTD, GTSRB, EuroSAT --------------------------------------------------------
+def _image(path, seed, size=(5, 4), format="PNG"):
+    """An RGB image of random pixels at ``path``, saved losslessly whatever the extension."""
+    pixels = numpy.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=numpy.uint8)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.fromarray(pixels).save(path, format=format)
+    return pixels
+
+
+def _check_against(ours, theirs, expected_files):
+    """Same samples as torchvision; each image is the file the test wrote for it."""
+    _same_samples(ours, theirs)
+    for index, pixels in enumerate(expected_files):
+        numpy.testing.assert_array_equal(numpy.asarray(ours[index][0]), pixels)
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_food101_reads_the_meta_json_as_torchvision(tmp_path, split):
+    tv = tv_oracle.load()
+    assert (ED.Food101._URL, ED.Food101._MD5) == (tv.datasets.Food101._URL, tv.datasets.Food101._MD5)
+    base = tmp_path / "food-101"
+    meta = {"train": {"waffles": ["waffles/11", "waffles/3"], "apple_pie": ["apple_pie/7"]},
+            "test": {"sushi": ["sushi/1"], "apple_pie": ["apple_pie/2", "apple_pie/9"]}}
+    pixels = {}
+    for split_name, classes in meta.items():
+        write(str(base / "meta" / f"{split_name}.json"), json.dumps(classes).encode())
+        for paths in classes.values():
+            for path in paths:
+                pixels[path] = _image(str(base / "images" / f"{path}.jpg"), len(pixels))
+    ours, theirs = ED.Food101(str(tmp_path), split=split), tv.datasets.Food101(str(tmp_path), split=split)
+    assert ours.classes == theirs.classes == sorted(meta[split]) and ours.class_to_idx == theirs.class_to_idx
+    assert ours._labels == theirs._labels and ours._image_files == theirs._image_files
+    _check_against(ours, theirs, [pixels[p] for paths in meta[split].values() for p in paths])
+    with pytest.raises(ValueError, match="Unknown value 'val' for argument split"):
+        ED.Food101(str(tmp_path), split="val")
+
+
+@pytest.mark.parametrize("split,partition", [("train", 1), ("test", 10)])
+def test_dtd_reads_the_partition_lists_as_torchvision(tmp_path, split, partition):
+    tv = tv_oracle.load()
+    assert (ED.DTD._URL, ED.DTD._MD5) == (tv.datasets.DTD._URL, tv.datasets.DTD._MD5)
+    data = tmp_path / "dtd" / "dtd"
+    lists = {("train", 1): ["striped/striped_0001.jpg", "banded/banded_0004.jpg", "striped/striped_0002.jpg"],
+             ("test", 10): ["zigzagged/zigzagged_0101.jpg"]}
+    pixels = {}
+    for (split_name, number), names in lists.items():
+        write(str(data / "labels" / f"{split_name}{number}.txt"), ("\n".join(names) + "\n").encode())
+        for seed, name in enumerate(names):
+            pixels[name] = _image(str(data / "images" / name), seed + number)
+    ours = ED.DTD(str(tmp_path), split=split, partition=partition)
+    theirs = tv.datasets.DTD(str(tmp_path), split=split, partition=partition)
+    assert ours.classes == theirs.classes and ours._labels == theirs._labels
+    _check_against(ours, theirs, [pixels[name] for name in lists[split, partition]])
+    with pytest.raises(ValueError, match="Parameter 'partition' should be an integer with `1 <= partition <= 10`"):
+        ED.DTD(str(tmp_path), partition=12.5)
+
+
+def test_gtsrb_train_folders_and_test_csv_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    base = tmp_path / "gtsrb" / "GTSRB"
+    train = {"00000/00000_00000.ppm": 0, "00000/00000_00001.ppm": 0, "00002/00001_00000.ppm": 1}
+    train_pixels = [_image(str(base / "Training" / name), seed, format="PPM") for seed, name in enumerate(train)]
+    _image(str(base / "Training" / "00000" / "GT-00000.csv.png"), 9)   # not a .ppm: left out
+    test_pixels = [_image(str(base / "Final_Test" / "Images" / f"0000{i}.ppm"), 20 + i, format="PPM")
+                   for i in range(3)]
+    write(str(tmp_path / "gtsrb" / "GT-final_test.csv"),
+          b"Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n"
+          b"00002.ppm;5;4;0;0;4;3;16\n00000.ppm;5;4;0;0;4;3; 1\n00001.ppm;5;4;0;0;4;3;42\n")
+    ours, theirs = ED.GTSRB(str(tmp_path)), tv.datasets.GTSRB(str(tmp_path))
+    assert ours._samples == theirs._samples and [t for _, t in ours._samples] == [0, 0, 1]
+    _check_against(ours, theirs, train_pixels)
+    ours, theirs = ED.GTSRB(str(tmp_path), split="test"), tv.datasets.GTSRB(str(tmp_path), split="test")
+    assert [t for _, t in ours._samples] == [16, 1, 42]
+    _check_against(ours, theirs, [test_pixels[2], test_pixels[0], test_pixels[1]])
+
+
+def test_gtsrb_download_fetches_the_test_images_and_labels(tmp_path, monkeypatch):
+    images, labels = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(images, "w") as archive:
+        buffer = io.BytesIO()
+        Image.fromarray(numpy.full((4, 5, 3), 7, numpy.uint8)).save(buffer, format="PPM")
+        archive.writestr("GTSRB/Final_Test/Images/00000.ppm", buffer.getvalue())
+    with zipfile.ZipFile(labels, "w") as archive:
+        archive.writestr("GT-final_test.csv", "Filename;ClassId\n00000.ppm;5\n")
+    base = "https://sid.erda.dk/public/archives/daaeac0d7ce1152aea9b61d9f1e19370/"
+    fake = FakeURLs({base + "GTSRB_Final_Test_Images.zip": images.getvalue(),
+                     base + "GTSRB_Final_Test_GT.zip": labels.getvalue()})
+    monkeypatch.setattr(urllib.request, "urlopen", fake)
+    from ember.vision.datasets import utils
+    real_download_url = utils.download_url
+    monkeypatch.setattr(utils, "download_url", lambda url, root, filename=None, md5=None:   # MD5s of these zips
+                        real_download_url(url, root, filename, None))
+    with pytest.raises(RuntimeError, match="Dataset not found"):
+        ED.GTSRB(str(tmp_path), split="test")
+    ds = ED.GTSRB(str(tmp_path), split="test", download=True)
+    assert fake.requested == [base + "GTSRB_Final_Test_Images.zip", base + "GTSRB_Final_Test_GT.zip"]
+    assert len(ds) == 1 and ds[0][1] == 5 and numpy.asarray(ds[0][0]).max() == 7
+
+
+def test_eurosat_as_an_image_folder_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    folder = tmp_path / "eurosat" / "2750"
+    names = ["River/River_1.jpg", "Forest/Forest_2.jpg", "Forest/Forest_1.jpg", "AnnualCrop/AnnualCrop_9.jpg"]
+    pixels = {name: _image(str(folder / name), seed) for seed, name in enumerate(names)}
+    ours, theirs = ED.EuroSAT(str(tmp_path)), tv.datasets.EuroSAT(str(tmp_path))
+    assert ours.classes == theirs.classes == ["AnnualCrop", "Forest", "River"]
+    assert ours.samples == theirs.samples and ours.root == str(tmp_path)
+    _check_against(ours, theirs, [pixels[os.path.relpath(path, folder)] for path, _ in ours.samples])
+    with pytest.raises(RuntimeError, match="Dataset not found"):
+        ED.EuroSAT(str(tmp_path / "elsewhere"))

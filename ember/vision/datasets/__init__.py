@@ -1,13 +1,17 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
-CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, ImageNet, Omniglot, LSUN, folders of images
-and fake data."""
+CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, ImageNet,
+Omniglot, LSUN, folders of images and fake data."""
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .cityscapes import Cityscapes
 from .coco import CocoCaptions, CocoDetection
+from .dtd import DTD
+from .eurosat import EuroSAT
 from .fakedata import FakeData
 from .flickr import Flickr8k, Flickr30k
 from .folder import DatasetFolder, ImageFolder
+from .food101 import Food101
+from .gtsrb import GTSRB
 from .imagenet import ImageNet
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
@@ -24,7 +28,7 @@ from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection", "DatasetFolder", "EMNIST",
-           "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "ImageFolder", "ImageNet", "KMNIST", "LSUN",
-           "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "PhotoTour", "QMNIST", "SBDataset", "SBU", "SEMEION",
-           "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection", "DTD", "DatasetFolder",
+           "EMNIST", "EuroSAT", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder",
+           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "PhotoTour", "QMNIST",
+           "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
