@@ -206,3 +206,92 @@ def test_eurosat_as_an_image_folder_as_torchvision(tmp_path):
     _check_against(ours, theirs, [pixels[os.path.relpath(path, folder)] for path, _ in ours.samples])
     with pytest.raises(RuntimeError, match="Dataset not found"):
         ED.EuroSAT(str(tmp_path / "elsewhere"))
+
+
+# --- Caltech 101 / 256 ------------------------------------------------------------------------------------------------
+def _contour_mat(path, seed):
+    scipy_io = pytest.importorskip("scipy.io")
+    contour = numpy.random.default_rng(seed).uniform(0, 50, (2, 7))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scipy_io.savemat(path, {"obj_contour": contour, "box_coord": numpy.array([[1, 2, 3, 4]])})
+    return contour
+
+
+@pytest.mark.parametrize("target_type", ["category", ["annotation", "category"]])
+def test_caltech101_categories_and_annotations_as_torchvision(tmp_path, target_type):
+    tv = tv_oracle.load()
+    images = tmp_path / "caltech101" / "101_ObjectCategories"
+    counts = {"BACKGROUND_Google": 1, "Faces": 2, "airplanes": 1, "ant": 3}
+    pixels, contours = [], []
+    for category, n in counts.items():
+        for number in range(1, n + 1):
+            seed = len(pixels)
+            array = _image(str(images / category / f"image_{number:04d}.jpg"), seed)
+            if category != "BACKGROUND_Google":
+                pixels.append(array)
+                folder = {"Faces": "Faces_2", "airplanes": "Airplanes_Side_2"}.get(category, category)
+                contours.append(_contour_mat(str(tmp_path / "caltech101" / "Annotations" / folder /
+                                                 f"annotation_{number:04d}.mat"), seed))
+    ours = ED.Caltech101(str(tmp_path), target_type=target_type)
+    theirs = tv.datasets.Caltech101(str(tmp_path), target_type=target_type)
+    assert ours.categories == theirs.categories == ["Faces", "airplanes", "ant"]
+    assert ours.y == theirs.y == [0, 0, 1, 2, 2, 2] and ours.index == theirs.index and repr(ours) == repr(theirs)
+    for index in range(len(ours)):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        numpy.testing.assert_array_equal(numpy.asarray(img), pixels[index])
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+        if isinstance(target_type, list):
+            numpy.testing.assert_array_equal(target[0], contours[index])
+            numpy.testing.assert_array_equal(target[0], tv_target[0])
+            assert target[1] == tv_target[1] == ours.y[index]
+        else:
+            assert target == tv_target == ours.y[index]
+    with pytest.raises(ValueError, match="Unknown value 'box' for argument target_type"):
+        ED.Caltech101(str(tmp_path), target_type=["category", "box"])
+
+
+def test_caltech256_as_torchvision_and_missing(tmp_path):
+    tv = tv_oracle.load()
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.Caltech256(str(tmp_path))
+    images = tmp_path / "caltech256" / "256_ObjectCategories"
+    pixels = []
+    for number, (category, n) in enumerate([("001.ak47", 2), ("002.american-flag", 1), ("003.backpack", 2)], 1):
+        for index in range(1, n + 1):
+            pixels.append(_image(str(images / category / f"{number:03d}_{index:04d}.jpg"), len(pixels)))
+    write(str(images / "002.american-flag" / "RENAME2"), b"not an image")   # only .jpg files count
+    ours, theirs = ED.Caltech256(str(tmp_path)), tv.datasets.Caltech256(str(tmp_path))
+    assert ours.y == theirs.y == [0, 0, 1, 2, 2] and ours.index == theirs.index == [1, 2, 1, 1, 2]
+    _check_against(ours, theirs, pixels)
+
+
+# --- Oxford-IIIT Pet --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("target_types", ["category", ["segmentation", "binary-category", "category"], []])
+def test_oxford_iiit_pet_as_torchvision(tmp_path, target_types):
+    tv = tv_oracle.load()
+    assert ED.OxfordIIITPet._RESOURCES == tv.datasets.OxfordIIITPet._RESOURCES
+    base = tmp_path / "oxford-iiit-pet"
+    rows = [("great_pyrenees_3", 2, 2), ("Abyssinian_1", 1, 1), ("great_pyrenees_12", 2, 2), ("Bombay_7", 3, 1)]
+    write(str(base / "annotations" / "trainval.txt"),
+          "".join(f"{image_id} {label} {binary} 1\n" for image_id, label, binary in rows).encode())
+    pixels = {image_id: _image(str(base / "images" / f"{image_id}.jpg"), seed)
+              for seed, (image_id, _, _) in enumerate(rows)}
+    for seed, (image_id, _, _) in enumerate(rows):
+        trimap = numpy.random.default_rng(seed).integers(1, 4, (4, 5), dtype=numpy.uint8)
+        os.makedirs(base / "annotations" / "trimaps", exist_ok=True)
+        Image.fromarray(trimap).save(base / "annotations" / "trimaps" / f"{image_id}.png")
+    ours = ED.OxfordIIITPet(str(tmp_path), target_types=target_types)
+    theirs = tv.datasets.OxfordIIITPet(str(tmp_path), target_types=target_types)
+    assert ours.classes == theirs.classes == ["Abyssinian", "Great Pyrenees", "Bombay"]
+    assert ours.class_to_idx == theirs.class_to_idx and ours._bin_labels == theirs._bin_labels == [1, 0, 1, 0]
+    for index, (image_id, _, _) in enumerate(rows):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        numpy.testing.assert_array_equal(numpy.asarray(img), pixels[image_id])
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+        if isinstance(target, tuple):
+            numpy.testing.assert_array_equal(numpy.asarray(target[0]), numpy.asarray(tv_target[0]))
+            assert target[1:] == tv_target[1:]
+        else:
+            assert target == tv_target
+    with pytest.raises(ValueError, match="Unknown value 'val' for argument split"):
+        ED.OxfordIIITPet(str(tmp_path), split="val")

@@ -1,6 +1,7 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
-CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, ImageNet,
-Omniglot, LSUN, folders of images and fake data."""
+CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech 101/256,
+Oxford-IIIT Pet, ImageNet, Omniglot, LSUN, folders of images and fake data."""
+from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .cityscapes import Cityscapes
@@ -17,6 +18,7 @@ from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .moving_mnist import MovingMNIST
 from .omniglot import Omniglot
+from .oxford_iiit_pet import OxfordIIITPet
 from .phototour import PhotoTour
 from .qmnist import QMNIST
 from .sbd import SBDataset
@@ -28,7 +30,8 @@ from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection", "DTD", "DatasetFolder",
-           "EMNIST", "EuroSAT", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder",
-           "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "PhotoTour", "QMNIST",
-           "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "Caltech101", "Caltech256", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection",
+           "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101",
+           "GTSRB", "ImageFolder", "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot",
+           "OxfordIIITPet", "PhotoTour", "QMNIST", "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS",
+           "VOCDetection", "VOCSegmentation", "VisionDataset"]
