@@ -1,19 +1,24 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
 CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech 101/256,
-Oxford-IIIT Pet, ImageNet, Omniglot, LSUN, folders of images and fake data."""
+Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, ImageNet, Omniglot, LSUN, folders of images and
+fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .cityscapes import Cityscapes
 from .coco import CocoCaptions, CocoDetection
+from .country211 import Country211
 from .dtd import DTD
 from .eurosat import EuroSAT
 from .fakedata import FakeData
+from .fer2013 import FER2013
+from .fgvc_aircraft import FGVCAircraft
 from .flickr import Flickr8k, Flickr30k
 from .folder import DatasetFolder, ImageFolder
 from .food101 import Food101
 from .gtsrb import GTSRB
 from .imagenet import ImageNet
+from .imagenette import Imagenette
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .moving_mnist import MovingMNIST
@@ -31,7 +36,7 @@ from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "Caltech101", "Caltech256", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection",
-           "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101",
-           "GTSRB", "ImageFolder", "ImageNet", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot",
-           "OxfordIIITPet", "PhotoTour", "QMNIST", "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS",
-           "VOCDetection", "VOCSegmentation", "VisionDataset"]
+           "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013", "FGVCAircraft", "FakeData",
+           "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder", "ImageNet", "Imagenette",
+           "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet", "PhotoTour", "QMNIST",
+           "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
