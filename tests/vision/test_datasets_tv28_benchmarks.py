@@ -1,6 +1,7 @@
 """torchvision 0.28's benchmark image datasets (Country211, FER2013, FGVCAircraft, Imagenette) on tiny files written
 here in the real layouts, against torchvision's classes reading the same files."""
 import csv
+import json
 import io
 import os
 import tarfile
@@ -170,3 +171,93 @@ def test_imagenette_as_torchvision(tmp_path, size, folder):
     _same_samples(ours, theirs)
     with pytest.raises(RuntimeError, match="^Dataset not found. You can use download=True to download it.$"):
         ED.Imagenette(str(tmp_path), size="320px")
+
+
+# --- StanfordCars -----------------------------------------------------------------------------------------------------
+def _cars_annotations(path, rows):
+    scipy_io = pytest.importorskip("scipy.io")
+    dtype = [("bbox_x1", "O"), ("bbox_y1", "O"), ("bbox_x2", "O"), ("bbox_y2", "O"), ("class", "O"), ("fname", "O")]
+    records = numpy.array([(1, 2, 30, 40, numpy.array([[label]], numpy.uint8), name) for name, label in rows],
+                          dtype=dtype)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    scipy_io.savemat(path, {"annotations": records.reshape(1, -1)})
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_stanford_cars_reads_the_mat_annotations_as_torchvision(tmp_path, split):
+    scipy_io = pytest.importorskip("scipy.io")
+    tv = tv_oracle.load()
+    base = tmp_path / "stanford_cars"
+    names = numpy.array(["AM General Hummer SUV 2000", "Acura RL Sedan 2012", "Aston Martin V8 Vantage Coupe 2012"],
+                        dtype=object)
+    os.makedirs(base / "devkit")
+    scipy_io.savemat(str(base / "devkit" / "cars_meta.mat"), {"class_names": names.reshape(1, -1)})
+    rows = [("00003.jpg", 3), ("00001.jpg", 1), ("00002.jpg", 1)]
+    annotations = base / ("devkit/cars_train_annos.mat" if split == "train" else "cars_test_annos_withlabels.mat")
+    _cars_annotations(str(annotations), rows)
+    folder = base / f"cars_{split}"
+    pixels = [_image(str(folder / name), seed) for seed, (name, _) in enumerate(rows)]
+    ours, theirs = ED.StanfordCars(str(tmp_path), split=split), tv.datasets.StanfordCars(str(tmp_path), split=split)
+    assert ours.classes == theirs.classes == names.tolist() and ours.class_to_idx == theirs.class_to_idx
+    assert [(p, int(t)) for p, t in ours._samples] == [(str(folder / n), label - 1) for n, label in rows]
+    assert [(p, int(t)) for p, t in ours._samples] == [(p, int(t)) for p, t in theirs._samples]
+    for index in range(3):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        assert target == tv_target == rows[index][1] - 1
+        numpy.testing.assert_array_equal(numpy.asarray(img), pixels[index])
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+    with pytest.raises(ValueError, match="The original URL is broken"):
+        ED.StanfordCars(str(tmp_path), download=True)
+    with pytest.raises(RuntimeError, match="^Dataset not found.$"):
+        ED.StanfordCars(str(tmp_path / "elsewhere"))
+
+
+# --- SUN397, RenderedSST2, CLEVR --------------------------------------------------------------------------------------
+def test_sun397_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    assert (ED.SUN397._DATASET_URL, ED.SUN397._DATASET_MD5) == (tv.datasets.SUN397._DATASET_URL,
+                                                                 tv.datasets.SUN397._DATASET_MD5)
+    data = tmp_path / "SUN397"
+    write(str(data / "ClassName.txt"), b"/a/abbey\n/b/bakery/shop\n/b/beach\n")
+    names = ["a/abbey/sun_aaa.jpg", "b/bakery/shop/sun_bbb.jpg", "b/beach/sun_ccc.jpg", "b/beach/sun_ddd.jpg"]
+    pixels = {str(data / name): _image(str(data / name), seed) for seed, name in enumerate(names)}
+    _image(str(data / "b" / "beach" / "thumb_ccc.jpg"), 9)   # not sun_*.jpg: left out
+    ours, theirs = ED.SUN397(str(tmp_path)), tv.datasets.SUN397(str(tmp_path))
+    assert ours.classes == theirs.classes == ["abbey", "bakery/shop", "beach"]
+    assert ours._image_files == theirs._image_files and ours._labels == theirs._labels and len(ours) == 4
+    _same_samples(ours, theirs, [pixels[str(path)] for path in ours._image_files])
+
+
+@pytest.mark.parametrize("split,folder", [("train", "train"), ("val", "valid")])
+def test_rendered_sst2_as_torchvision(tmp_path, split, folder):
+    tv = tv_oracle.load()
+    assert (ED.RenderedSST2._URL, ED.RenderedSST2._MD5) == (tv.datasets.RenderedSST2._URL,
+                                                            tv.datasets.RenderedSST2._MD5)
+    base = tmp_path / "rendered-sst2" / folder
+    for seed, name in enumerate(["positive/3.png", "negative/10.png", "negative/2.png", "positive/notes.txt"]):
+        _image(str(base / name), seed)
+    ours, theirs = ED.RenderedSST2(str(tmp_path), split=split), tv.datasets.RenderedSST2(str(tmp_path), split=split)
+    assert ours._samples == theirs._samples and [t for _, t in ours._samples] == [0, 0, 1]
+    _same_samples(ours, theirs)
+    with pytest.raises(RuntimeError, match="Dataset not found"):
+        ED.RenderedSST2(str(tmp_path), split="test")
+
+
+@pytest.mark.parametrize("split", ["val", "test"])
+def test_clevr_classification_counts_objects_as_torchvision(tmp_path, split):
+    tv = tv_oracle.load()
+    assert (ED.CLEVRClassification._URL, ED.CLEVRClassification._MD5) == (tv.datasets.CLEVRClassification._URL,
+                                                                           tv.datasets.CLEVRClassification._MD5)
+    data = tmp_path / "clevr" / "CLEVR_v1.0"
+    files = [f"CLEVR_{split}_00000{i}.png" for i in (2, 0, 1)]
+    for seed, name in enumerate(files):
+        _image(str(data / "images" / split / name), seed)
+    scenes = {"scenes": [{"image_filename": name, "objects": [{"shape": "cube"}] * (i + 3)}
+                         for i, name in enumerate(files)]}
+    if split != "test":
+        write(str(data / "scenes" / f"CLEVR_{split}_scenes.json"), json.dumps(scenes).encode())
+    ours = ED.CLEVRClassification(str(tmp_path), split=split)
+    theirs = tv.datasets.CLEVRClassification(str(tmp_path), split=split)
+    assert ours._image_files == theirs._image_files and ours._labels == theirs._labels
+    assert ours._labels == ([4, 5, 3] if split == "val" else [None] * 3)
+    _same_samples(ours, theirs)

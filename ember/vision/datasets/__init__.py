@@ -1,11 +1,12 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
-CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech 101/256,
-Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, ImageNet, Omniglot, LSUN, folders of images and
-fake data."""
+CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech
+101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered SST2,
+CLEVR, ImageNet, Omniglot, LSUN, folders of images and fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
 from .cityscapes import Cityscapes
+from .clevr import CLEVRClassification
 from .coco import CocoCaptions, CocoDetection
 from .country211 import Country211
 from .dtd import DTD
@@ -26,17 +27,21 @@ from .omniglot import Omniglot
 from .oxford_iiit_pet import OxfordIIITPet
 from .phototour import PhotoTour
 from .qmnist import QMNIST
+from .rendered_sst2 import RenderedSST2
 from .sbd import SBDataset
 from .sbu import SBU
 from .semeion import SEMEION
+from .stanford_cars import StanfordCars
 from .stl10 import STL10
+from .sun397 import SUN397
 from .svhn import SVHN
 from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .vision import VisionDataset
 
-__all__ = ["CIFAR10", "CIFAR100", "Caltech101", "Caltech256", "CelebA", "Cityscapes", "CocoCaptions", "CocoDetection",
-           "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013", "FGVCAircraft", "FakeData",
-           "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder", "ImageNet", "Imagenette",
-           "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet", "PhotoTour", "QMNIST",
-           "SBDataset", "SBU", "SEMEION", "STL10", "SVHN", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
+__all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech256", "CelebA", "Cityscapes",
+           "CocoCaptions", "CocoDetection", "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013",
+           "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder",
+           "ImageNet", "Imagenette", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet",
+           "PhotoTour", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397", "SVHN",
+           "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
