@@ -1,7 +1,7 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
 CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech
 101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered SST2,
-CLEVR, ImageNet, Omniglot, LSUN, folders of images and fake data."""
+CLEVR, KITTI, WIDER FACE, ImageNet, Omniglot, LSUN, folders of images and fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
@@ -20,6 +20,7 @@ from .food101 import Food101
 from .gtsrb import GTSRB
 from .imagenet import ImageNet
 from .imagenette import Imagenette
+from .kitti import Kitti
 from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .moving_mnist import MovingMNIST
@@ -37,11 +38,12 @@ from .sun397 import SUN397
 from .svhn import SVHN
 from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
+from .widerface import WIDERFace
 from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech256", "CelebA", "Cityscapes",
            "CocoCaptions", "CocoDetection", "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013",
            "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder",
-           "ImageNet", "Imagenette", "KMNIST", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet",
-           "PhotoTour", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397", "SVHN",
-           "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset"]
+           "ImageNet", "Imagenette", "KMNIST", "Kitti", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot",
+           "OxfordIIITPet", "PhotoTour", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397",
+           "SVHN", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace"]
