@@ -295,3 +295,67 @@ def test_oxford_iiit_pet_as_torchvision(tmp_path, target_types):
             assert target == tv_target
     with pytest.raises(ValueError, match="Unknown value 'val' for argument split"):
         ED.OxfordIIITPet(str(tmp_path), split="val")
+
+
+# --- LFW --------------------------------------------------------------------------------------------------------------
+def _lfw_root(root, monkeypatch, tv):
+    """lfw-py with a stand-in archive (its MD5 patched in), the people/pairs lists, names and funneled images."""
+    base = os.path.join(root, "lfw-py")
+    files = {
+        "lfw-funneled.tgz": b"stand-in archive",
+        "lfw-names.txt": b"Aaron_Eckhart\t1\nAbel_Pacheco\t2\nZico\t1\n",
+        "people.txt": b"2\n2\nAbel_Pacheco\t2\nZico\t1\n1\nAaron_Eckhart\t1\n",
+        "peopleDevTrain.txt": b"1\nAbel_Pacheco\t2\n",
+        "pairs.txt": b"1\t1\nAbel_Pacheco\t1\t2\nAaron_Eckhart\t1\tZico\t1\n",
+        "pairsDevTest.txt": b"1\nAbel_Pacheco\t2\t1\nZico\t1\tAbel_Pacheco\t2\n",
+    }
+    for name, data in files.items():
+        write(os.path.join(base, name), data)
+    sums = {name: md5(data) for name, data in files.items() if name != "lfw-funneled.tgz"}
+    for cls in (ED.LFWPeople, ED.LFWPairs, tv.datasets.LFWPeople, tv.datasets.LFWPairs):
+        monkeypatch.setattr(cls, "checksums", {**cls.checksums, **sums})
+        monkeypatch.setattr(cls, "file_dict", {**cls.file_dict, "funneled": ("lfw_funneled", "lfw-funneled.tgz",
+                                                                           md5(files["lfw-funneled.tgz"]))})
+    pixels = {}
+    for seed, (identity, number) in enumerate([("Aaron_Eckhart", 1), ("Abel_Pacheco", 1), ("Abel_Pacheco", 2),
+                                               ("Zico", 1)]):
+        path = os.path.join(base, "lfw_funneled", identity, f"{identity}_{number:04d}.jpg")
+        pixels[path] = _image(path, seed)
+    return pixels
+
+
+@pytest.mark.parametrize("split", ["10fold", "train"])
+def test_lfw_people_as_torchvision(tmp_path, monkeypatch, split):
+    tv = tv_oracle.load()
+    pixels = _lfw_root(str(tmp_path), monkeypatch, tv)
+    ours, theirs = ED.LFWPeople(str(tmp_path), split=split), tv.datasets.LFWPeople(str(tmp_path), split=split)
+    assert ours.class_to_idx == theirs.class_to_idx == {"Aaron_Eckhart": 0, "Abel_Pacheco": 1, "Zico": 2}
+    assert ours.data == theirs.data and ours.targets == theirs.targets
+    assert ours.targets == ([1, 1, 2, 0] if split == "10fold" else [1, 1])
+    _check_against(ours, theirs, [pixels[path] for path in ours.data])
+
+
+@pytest.mark.parametrize("split", ["10fold", "test"])
+def test_lfw_pairs_as_torchvision(tmp_path, monkeypatch, split):
+    tv = tv_oracle.load()
+    pixels = _lfw_root(str(tmp_path), monkeypatch, tv)
+    ours, theirs = ED.LFWPairs(str(tmp_path), split=split), tv.datasets.LFWPairs(str(tmp_path), split=split)
+    assert ours.pair_names == theirs.pair_names and ours.data == theirs.data
+    assert ours.targets == theirs.targets == [1, 0]
+    assert repr(ours) == repr(theirs)
+    for index in range(2):
+        a1, a2, target = ours[index]
+        b1, b2, tv_target = theirs[index]
+        assert target == tv_target
+        for ours_img, their_img, path in zip((a1, a2), (b1, b2), ours.data[index]):
+            numpy.testing.assert_array_equal(numpy.asarray(ours_img), numpy.asarray(their_img))
+            numpy.testing.assert_array_equal(numpy.asarray(ours_img), pixels[path])
+
+
+def test_lfw_download_refused_and_arguments(tmp_path):
+    with pytest.raises(ValueError, match="^LFW dataset is no longer available for automatic download.Please"):
+        ED.LFWPeople(str(tmp_path), download=True)
+    with pytest.raises(ValueError, match="Unknown value 'aligned' for argument image_set"):
+        ED.LFWPairs(str(tmp_path), image_set="aligned")
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.LFWPairs(str(tmp_path), image_set="Original")
