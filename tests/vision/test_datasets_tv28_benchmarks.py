@@ -261,3 +261,49 @@ def test_clevr_classification_counts_objects_as_torchvision(tmp_path, split):
     assert ours._image_files == theirs._image_files and ours._labels == theirs._labels
     assert ours._labels == ([4, 5, 3] if split == "val" else [None] * 3)
     _same_samples(ours, theirs)
+
+
+# --- Places365 --------------------------------------------------------------------------------------------------------
+def _places_root(root, monkeypatch, tv):
+    files = {"categories_places365.txt": b"/a/airfield 0\n/a/abbey 1\n/b/bakery/shop 2\n",
+             "places365_val.txt": b"Places365_val_00000002.jpg 2\nPlaces365_val_00000001.jpg 0\n",
+             "places365_test.txt": b"Places365_test_00000001.jpg\n",
+             "places365_train_standard.txt": b"/a/abbey/00000001.jpg 1\n/b/bakery/shop/00000003.jpg 2\n"}
+    for name, data in files.items():
+        write(os.path.join(root, name), data)
+    for cls in (ED.Places365, tv.datasets.Places365):
+        monkeypatch.setattr(cls, "_CATEGORIES_META", ("categories_places365.txt",
+                                                      md5(files["categories_places365.txt"])))
+        monkeypatch.setattr(cls, "_FILE_LIST_META", {**cls._FILE_LIST_META, **{
+            split: (name, md5(files[name])) for split, name in (("val", "places365_val.txt"),
+                                                                ("test", "places365_test.txt"),
+                                                                ("train-standard", "places365_train_standard.txt"))}})
+    pixels = {}
+    for seed, name in enumerate(["val_256/Places365_val_00000002.jpg", "val_256/Places365_val_00000001.jpg",
+                                 "test_large/Places365_test_00000001.jpg",
+                                 "data_large_standard/a/abbey/00000001.jpg",
+                                 "data_large_standard/b/bakery/shop/00000003.jpg"]):
+        pixels[os.path.join(root, name)] = _image(os.path.join(root, name), seed)
+    return pixels
+
+
+@pytest.mark.parametrize("split,small", [("val", True), ("test", False), ("train-standard", False)])
+def test_places365_lists_as_torchvision(tmp_path, monkeypatch, split, small):
+    tv = tv_oracle.load()
+    for key in ("_SPLITS", "_BASE_URL", "_DEVKIT_META", "_IMAGES_META"):
+        assert getattr(ED.Places365, key) == getattr(tv.datasets.Places365, key)
+    pixels = _places_root(str(tmp_path), monkeypatch, tv)
+    ours = ED.Places365(str(tmp_path), split=split, small=small)
+    theirs = tv.datasets.Places365(str(tmp_path), split=split, small=small)
+    assert ours.classes == theirs.classes == ["/a/abbey", "/a/airfield", "/b/bakery/shop"]
+    assert ours.class_to_idx == theirs.class_to_idx and ours.imgs == theirs.imgs and ours.targets == theirs.targets
+    _same_samples(ours, theirs, [pixels[file] for file, _ in ours.imgs])
+    assert ours.targets == {"val": [2, 0], "test": [None], "train-standard": [1, 2]}[split]
+
+
+def test_places365_missing_lists(tmp_path):
+    with pytest.raises(RuntimeError, match=r"^The file .*categories_places365.txt does not exist or is corrupted. "
+                                           "You can set download=True to download it.$"):
+        ED.Places365(str(tmp_path), split="val")
+    with pytest.raises(ValueError, match="Unknown value 'train' for argument split"):
+        ED.Places365(str(tmp_path), split="train")
