@@ -359,3 +359,32 @@ def test_lfw_download_refused_and_arguments(tmp_path):
         ED.LFWPairs(str(tmp_path), image_set="aligned")
     with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
         ED.LFWPairs(str(tmp_path), image_set="Original")
+
+
+# --- Flowers102 -------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("split", ["train", "val", "test"])
+def test_flowers102_reads_the_mat_files_as_torchvision(tmp_path, monkeypatch, split):
+    scipy_io = pytest.importorskip("scipy.io")
+    tv = tv_oracle.load()
+    assert ED.Flowers102.classes == tv.datasets.Flowers102.classes and len(ED.Flowers102.classes) == 102
+    assert ED.Flowers102._file_dict["image"] == tv.datasets.Flowers102._file_dict["image"]
+    base = tmp_path / "flowers-102"
+    labels = numpy.array([[77, 1, 102, 5, 5, 9]], dtype=numpy.uint8)   # labels of images 1-6, counted from 1
+    set_ids = {"trnid": numpy.array([[4, 1]], numpy.uint16), "valid": numpy.array([[6, 2, 3]], numpy.uint16),
+               "tstid": numpy.array([[5, 6]], numpy.uint16)}   # squeezed: a split needs two images
+    os.makedirs(base)
+    scipy_io.savemat(str(base / "imagelabels.mat"), {"labels": labels})
+    scipy_io.savemat(str(base / "setid.mat"), set_ids)
+    pixels = {i: _image(str(base / "jpg" / f"image_{i:05d}.jpg"), i) for i in range(1, 7)}
+    sums = {key: (name, md5((base / name).read_bytes())) for key, name in (("label", "imagelabels.mat"),
+                                                                           ("setid", "setid.mat"))}
+    for cls in (ED.Flowers102, tv.datasets.Flowers102):
+        monkeypatch.setattr(cls, "_file_dict", {**cls._file_dict, **sums})
+    ours, theirs = ED.Flowers102(str(tmp_path), split=split), tv.datasets.Flowers102(str(tmp_path), split=split)
+    ids = set_ids[{"train": "trnid", "val": "valid", "test": "tstid"}[split]][0].tolist()
+    assert ours._labels == theirs._labels == [int(labels[0, i - 1]) - 1 for i in ids]
+    assert ours._image_files == theirs._image_files
+    _check_against(ours, theirs, [pixels[i] for i in ids])
+    (base / "setid.mat").write_bytes(b"changed")
+    with pytest.raises(RuntimeError, match="Dataset not found or corrupted"):
+        ED.Flowers102(str(tmp_path), split=split)

@@ -1,7 +1,7 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
-CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, DTD, GTSRB, EuroSAT, Caltech
-101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered SST2,
-CLEVR, KITTI, WIDER FACE, LFW, Places365, ImageNet, Omniglot, LSUN, folders of images and fake data."""
+CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, Flowers-102, DTD, GTSRB, EuroSAT,
+Caltech 101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered
+SST2, CLEVR, KITTI, WIDER FACE, LFW, Places365, ImageNet, Omniglot, LSUN, folders of images and fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
@@ -15,6 +15,7 @@ from .fakedata import FakeData
 from .fer2013 import FER2013
 from .fgvc_aircraft import FGVCAircraft
 from .flickr import Flickr8k, Flickr30k
+from .flowers102 import Flowers102
 from .folder import DatasetFolder, ImageFolder
 from .food101 import Food101
 from .gtsrb import GTSRB
@@ -45,8 +46,8 @@ from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech256", "CelebA", "Cityscapes",
            "CocoCaptions", "CocoDetection", "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013",
-           "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Food101", "GTSRB", "ImageFolder",
-           "ImageNet", "Imagenette", "KMNIST", "Kitti", "LFWPairs", "LFWPeople", "LSUN", "LSUNClass", "MNIST",
-           "MovingMNIST", "Omniglot", "OxfordIIITPet", "PhotoTour", "Places365", "QMNIST", "RenderedSST2", "SBDataset",
-           "SBU", "SEMEION", "STL10", "SUN397", "SVHN", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation",
-           "VisionDataset", "WIDERFace"]
+           "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Flowers102", "Food101", "GTSRB",
+           "ImageFolder", "ImageNet", "Imagenette", "KMNIST", "Kitti", "LFWPairs", "LFWPeople", "LSUN", "LSUNClass",
+           "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet", "PhotoTour", "Places365", "QMNIST", "RenderedSST2",
+           "SBDataset", "SBU", "SEMEION", "STL10", "SUN397", "SVHN", "StanfordCars", "USPS", "VOCDetection",
+           "VOCSegmentation", "VisionDataset", "WIDERFace"]
