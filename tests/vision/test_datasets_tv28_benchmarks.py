@@ -307,3 +307,60 @@ def test_places365_missing_lists(tmp_path):
         ED.Places365(str(tmp_path), split="val")
     with pytest.raises(ValueError, match="Unknown value 'train' for argument split"):
         ED.Places365(str(tmp_path), split="train")
+
+
+# --- INaturalist ------------------------------------------------------------------------------------------------------
+_INAT_2021 = ["00000_Animalia_Chordata_Aves_Passeriformes_Corvidae_Corvus_corax",
+              "00001_Animalia_Chordata_Aves_Passeriformes_Paridae_Parus_major",
+              "00002_Plantae_Tracheophyta_Magnoliopsida_Rosales_Rosaceae_Rosa_canina"]
+
+
+@pytest.mark.parametrize("target_type", ["full", ["family", "kingdom", "full"]])
+def test_inaturalist_2021_taxonomy_as_torchvision(tmp_path, target_type):
+    tv = tv_oracle.load()
+    from ember.vision.datasets import inaturalist
+    assert inaturalist.DATASET_URLS == tv.datasets.inaturalist.DATASET_URLS
+    assert inaturalist.DATASET_MD5 == tv.datasets.inaturalist.DATASET_MD5
+    for seed, folder in enumerate(_INAT_2021):
+        for n in range(seed + 1):
+            _image(str(tmp_path / "2021_valid" / folder / f"img{n}.jpg"), seed * 10 + n)
+    kwargs = {"version": "2021_valid", "target_type": target_type, "loader": lambda p: Image.open(p).convert("RGB")}
+    ours, theirs = ED.INaturalist(str(tmp_path), **kwargs), tv.datasets.INaturalist(str(tmp_path), **kwargs)
+    assert ours.all_categories == theirs.all_categories and ours.categories_index == theirs.categories_index
+    assert ours.categories_map == theirs.categories_map and ours.index == theirs.index and len(ours) == 6
+    _same_samples(ours, theirs)
+    assert ours.categories_index["family"] == {"Corvidae": 0, "Paridae": 1, "Rosaceae": 2}
+    assert ours.category_name("kingdom", 1) == theirs.category_name("kingdom", 1) == "Plantae"
+    with pytest.raises(ValueError, match="Invalid category id 7 for genus"):
+        ours.category_name("genus", 7)
+
+
+@pytest.mark.parametrize("version", ["2017", "2019"])
+def test_inaturalist_pre2021_super_categories_as_torchvision(tmp_path, version):
+    tv = tv_oracle.load()
+    folders = {"2017": ["Aves/Corvus corax", "Aves/Parus major", "Plantae/Rosa canina"],
+               "2019": ["Aves/2", "Aves/0", "Plantae/1"]}[version]
+    for seed, folder in enumerate(folders):
+        _image(str(tmp_path / version / folder / "a.jpg"), seed)
+    kwargs = {"version": version, "target_type": ["super", "full"]}
+    ours, theirs = ED.INaturalist(str(tmp_path), **kwargs), tv.datasets.INaturalist(str(tmp_path), **kwargs)
+    assert ours.all_categories == theirs.all_categories and ours.categories_map == theirs.categories_map
+    for index in range(3):
+        (img, target), (tv_img, tv_target) = ours[index], theirs[index]
+        assert target == tv_target
+        numpy.testing.assert_array_equal(numpy.asarray(img), numpy.asarray(tv_img))
+        img.close()
+        tv_img.close()
+    assert ours.categories_index == {"super": {"Aves": 0, "Plantae": 1}}
+
+
+def test_inaturalist_folder_errors(tmp_path):
+    os.makedirs(tmp_path / "2021_train" / "00000_Animalia_Chordata")
+    with pytest.raises(RuntimeError, match="Unexpected category name 00000_Animalia_Chordata, wrong number of pieces"):
+        ED.INaturalist(str(tmp_path))
+    os.makedirs(tmp_path / "2018" / "Aves" / "0")
+    os.makedirs(tmp_path / "2018" / "Aves" / "2")
+    with pytest.raises(RuntimeError, match="^Missing category 1$"):
+        ED.INaturalist(str(tmp_path), version="2018")
+    with pytest.raises(ValueError, match="Unknown value 'genus' for argument target_type"):
+        ED.INaturalist(str(tmp_path), version="2018", target_type="genus")
