@@ -4,7 +4,9 @@ import csv
 import json
 import io
 import os
+import sys
 import tarfile
+import types
 import urllib.request
 
 import numpy
@@ -364,3 +366,30 @@ def test_inaturalist_folder_errors(tmp_path):
         ED.INaturalist(str(tmp_path), version="2018")
     with pytest.raises(ValueError, match="Unknown value 'genus' for argument target_type"):
         ED.INaturalist(str(tmp_path), version="2018", target_type="genus")
+
+
+# --- PCAM -------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("split", ["train", "val"])
+def test_pcam_reads_the_hdf5_files_as_torchvision(tmp_path, split):
+    h5py = pytest.importorskip("h5py")
+    tv = tv_oracle.load()
+    assert ED.PCAM._FILES == tv.datasets.PCAM._FILES
+    images = numpy.random.default_rng(3).integers(0, 256, (4, 96, 96, 3), dtype=numpy.uint8)
+    labels = numpy.array([1, 0, 0, 1], numpy.uint8).reshape(4, 1, 1, 1)
+    os.makedirs(tmp_path / "pcam")
+    with h5py.File(tmp_path / "pcam" / ED.PCAM._FILES[split]["images"][0], "w") as f:
+        f["x"] = images
+    with h5py.File(tmp_path / "pcam" / ED.PCAM._FILES[split]["targets"][0], "w") as f:
+        f["y"] = labels
+    ours, theirs = ED.PCAM(str(tmp_path), split=split), tv.datasets.PCAM(str(tmp_path), split=split)
+    _same_samples(ours, theirs, images)
+    assert [ours[i][1] for i in range(4)] == [1, 0, 0, 1]
+
+
+def test_pcam_without_h5py_or_files(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(RuntimeError, match="h5py is not found. This dataset needs to have h5py installed"):
+        ED.PCAM(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "h5py", types.ModuleType("h5py"))
+    with pytest.raises(RuntimeError, match="^Dataset not found. You can use download=True to download it$"):
+        ED.PCAM(str(tmp_path), split="test")
