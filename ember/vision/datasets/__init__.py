@@ -1,8 +1,8 @@
 """Image datasets in torchvision's shape: MNIST family, QMNIST, USPS, SEMEION, Moving MNIST, CIFAR, SVHN, STL-10,
 CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, Flowers-102, DTD, GTSRB, EuroSAT,
 Caltech 101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered
-SST2, CLEVR, KITTI, WIDER FACE, LFW, Places365, iNaturalist, PCAM, ImageNet, Omniglot, LSUN, folders of images and
-fake data."""
+SST2, CLEVR, KITTI, WIDER FACE, LFW, Places365, iNaturalist, PCAM, Sintel, FlyingChairs, FlyingThings3D, ImageNet,
+Omniglot, LSUN, folders of images and fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
@@ -29,6 +29,7 @@ from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .moving_mnist import MovingMNIST
 from .omniglot import Omniglot
+from .optical_flow import FlyingChairs, FlyingThings3D, Sintel
 from .oxford_iiit_pet import OxfordIIITPet
 from .pcam import PCAM
 from .phototour import PhotoTour
@@ -49,8 +50,8 @@ from .vision import VisionDataset
 
 __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech256", "CelebA", "Cityscapes",
            "CocoCaptions", "CocoDetection", "Country211", "DTD", "DatasetFolder", "EMNIST", "EuroSAT", "FER2013",
-           "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Flowers102", "Food101", "GTSRB",
-           "INaturalist", "ImageFolder", "ImageNet", "Imagenette", "KMNIST", "Kitti", "LFWPairs", "LFWPeople", "LSUN",
-           "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet", "PCAM", "PhotoTour", "Places365", "QMNIST",
-           "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397", "SVHN", "StanfordCars", "USPS",
-           "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace"]
+           "FGVCAircraft", "FakeData", "FashionMNIST", "Flickr30k", "Flickr8k", "Flowers102", "FlyingChairs",
+           "FlyingThings3D", "Food101", "GTSRB", "INaturalist", "ImageFolder", "ImageNet", "Imagenette", "KMNIST",
+           "Kitti", "LFWPairs", "LFWPeople", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet",
+           "PCAM", "PhotoTour", "Places365", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397",
+           "SVHN", "Sintel", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace"]
