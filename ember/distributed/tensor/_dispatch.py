@@ -13,9 +13,10 @@ from ._local import in_place_local, no_rule, run, unstrided
 from ._ops_matrix import PRODUCTS, einsum, matrix
 from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, multi_head_attention, pool,
                       rowwise)
-from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, POINTWISE, like, pointwise
-from ._ops_reduce import REDUCTIONS, reduction
-from ._ops_shape import EXPANDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, shape_op, split_op, stack
+from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, NEW, POINTWISE, like, new_factory, pointwise
+from ._ops_reduce import REDUCTIONS, SCANS, reduction, scan
+from ._ops_shape import (EXPANDING, PADDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, pad, repeat, shape_op,
+                         split_op, squeeze, stack)
 from .placement_types import Replicate
 
 _SCALAR_OUT = frozenset("item tolist __bool__ __float__ __int__ __index__ numpy".split())
@@ -131,7 +132,9 @@ RULES = _table(
     (DROPOUTS, _dropout),
     (POINTWISE | IDENTITY | IN_PLACE, pointwise),
     (LIKE, like),
+    (NEW, new_factory),
     (REDUCTIONS, reduction),
+    (SCANS, scan),
     (("stack",), _unstriding(stack)),
     (("cat", "concat", "concatenate"), _unstriding(cat)),
     (PRODUCTS, matrix),   # (keeping a strided shard of a free dim)
@@ -145,5 +148,8 @@ RULES = _table(
     (PERMUTING | RESHAPING, shape_op),
     (SPLITTING, _unstriding(split_op)),
     (EXPANDING, expand),
+    (("repeat",), _unstriding(repeat)),
+    (("squeeze",), squeeze),
+    (PADDING, _unstriding(pad)),
     (_SCALAR_OUT, _unstriding(_scalar_out)),
 )

@@ -12,6 +12,7 @@ import math
 
 from ... import overrides
 from ..._tensor import Size, Tensor
+from ...ops.attention import _heads, _mha_shape_check
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
 from ._local import check_operands, dtensor_args, local_part, mixed, no_rule, require_dtensors, run, wrap
 from ._ops_matrix import cheapest
@@ -231,38 +232,41 @@ def attention(name, inner, args, kwargs):
 
 def multi_head_attention(name, inner, args, kwargs):
     """``multi_head_attention_forward`` (``nn.MultiheadAttention``'s) as PyTorch's DTensor runs it: its steps
-    (the input projections, the split into heads, the masks, the scores and their softmax or attention, the output
-    projection) as public ops on the DTensors, each by its own rule, so the placements come out as PyTorch's (a
-    batch shard is gathered where the heads are merged back with the weights). Batched inputs, without bias_k/bias_v,
-    zero attention or static keys and values."""
+    (unbatched inputs given a batch dim, the input projections, the split into heads, bias_k/bias_v repeated over
+    the batch, static keys and values, zero attention, the masks padded and merged, the scores and their softmax or
+    attention, the output projection) as public ops on the DTensors, each by its own rule, so the placements come
+    out as PyTorch's (a batch shard is gathered where the heads are merged back with the weights)."""
     import ember
     F = ember.nn.functional
     bound = inspect.signature(inner).bind(*args, **kwargs)
     bound.apply_defaults()
     given = bound.arguments
+    heads, need_weights = given["num_heads"], given["need_weights"]
+    padding, mask = given["key_padding_mask"], given["attn_mask"]
+    is_batched = _mha_shape_check(given["query"], given["key"], given["value"], padding, mask, heads)
+    if not is_batched:   # (each unsqueezed on its own, as PyTorch's: self-attention then projects by thirds)
+        given["query"], given["key"], given["value"] = (given[x].unsqueeze(1) for x in ("query", "key", "value"))
+        padding = None if padding is None else padding.unsqueeze(0)
     query = given["query"]
-    left_out = [key for key in ("bias_k", "bias_v", "static_k", "static_v") if given[key] is not None]
-    if query.ndim != 3 or left_out or given["add_zero_attn"]:
-        raise no_rule(name, args, kwargs)
     tgt_len, bsz, embed_dim = query.shape
-    src_len, heads, need_weights = given["key"].shape[0], given["num_heads"], given["need_weights"]
+    src_len = given["key"].shape[0]
     head_dim = embed_dim // heads
-    padding = F._canonical_mask(given["key_padding_mask"], "key_padding_mask",
-                                F._none_or_dtype(given["attn_mask"]), "attn_mask", query.dtype)
-    mask = F._canonical_mask(given["attn_mask"], "attn_mask", None, "", query.dtype, check_other=False)
+    padding = F._canonical_mask(padding, "key_padding_mask", F._none_or_dtype(mask), "attn_mask", query.dtype)
     is_causal = given["is_causal"]
     if is_causal and mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
                            "method `generate_square_subsequent_mask` to create this mask.")
     if is_causal and padding is None and not need_weights:
         mask = None
-    elif padding is not None:
-        is_causal = False
+    else:
+        mask = F._canonical_mask(mask, "attn_mask", None, "", query.dtype, check_other=False)
+        is_causal = is_causal and padding is None
     if embed_dim != given["embed_dim_to_check"]:
         raise AssertionError(f"was expecting embedding dimension of {given['embed_dim_to_check']}, but got "
                              f"{embed_dim}")
     if head_dim * heads != embed_dim:
         raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {heads}")
+    q, k, v = _projections(F, given)
     if mask is not None:
         expected = {2: (tgt_len, src_len), 3: (bsz * heads, tgt_len, src_len)}.get(mask.ndim)
         if expected is None:
@@ -270,7 +274,22 @@ def multi_head_attention(name, inner, args, kwargs):
         if tuple(mask.shape) != expected:
             raise RuntimeError(f"The shape of the {mask.ndim}D attn_mask is {mask.shape}, but should be {expected}.")
         mask = mask.unsqueeze(0) if mask.ndim == 2 else mask
-    q, k, v = (x.view(x.shape[0], bsz * heads, head_dim).transpose(0, 1) for x in _projections(F, given))
+    bias_k, bias_v, static_k, static_v = (given[x] for x in ("bias_k", "bias_v", "static_k", "static_v"))
+    if bias_k is not None and bias_v is not None:
+        if static_k is not None or static_v is not None:
+            raise AssertionError(f"bias cannot be added to static {'key' if static_k is not None else 'value'}.")
+        k, v = ember.cat([k, bias_k.repeat(1, bsz, 1)]), ember.cat([v, bias_v.repeat(1, bsz, 1)])
+        mask, padding = (None if m is None else F.pad(m, (0, 1)) for m in (mask, padding))
+    elif bias_k is not None or bias_v is not None:
+        raise AssertionError(f"{'bias_k' if bias_k is not None else 'bias_v'} is set but "
+                             f"{'bias_v' if bias_k is not None else 'bias_k'} is None")
+    q = q.view(tgt_len, bsz * heads, head_dim).transpose(0, 1)
+    k, v = _heads(k, static_k, bsz, heads, head_dim, "k"), _heads(v, static_v, bsz, heads, head_dim, "v")
+    if given["add_zero_attn"]:   # (plain zeros beside DTensors: PyTorch's cat refuses them as its does)
+        k, v = (ember.cat([x, ember.zeros((bsz * heads, 1, head_dim), dtype=x.dtype, device=x.device)], dim=1)
+                for x in (k, v))
+        mask, padding = (None if m is None else F.pad(m, (0, 1)) for m in (mask, padding))
+    src_len = k.shape[1]
     if padding is not None:
         if tuple(padding.shape) != (bsz, src_len):
             raise AssertionError(f"expecting key_padding_mask shape of {(bsz, src_len)}, but got "
@@ -285,7 +304,8 @@ def multi_head_attention(name, inner, args, kwargs):
         q, k, v = (x.view(bsz, heads, -1, head_dim) for x in (q, k, v))
         output = F.scaled_dot_product_attention(q, k, v, mask, dropout_p, is_causal)
         output = F.linear(output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim), weight, bias)
-        return output.view(tgt_len, bsz, output.shape[1]), None
+        output = output.view(tgt_len, bsz, output.shape[1])
+        return (output if is_batched else output.squeeze(1)), None
     if is_causal and mask is None:
         raise AssertionError("FIXME: is_causal not implemented for need_weights")
     scaled, keys = q * math.sqrt(1.0 / head_dim), k.transpose(-2, -1)
@@ -295,8 +315,10 @@ def multi_head_attention(name, inner, args, kwargs):
         scores = F.dropout(scores, p=dropout_p)
     output = ember.bmm(scores, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     output = F.linear(output, weight, bias)
-    scores = scores.view(bsz, heads, tgt_len, -1)
-    return output.view(tgt_len, bsz, output.shape[1]), scores.mean(dim=1) if given["average_attn_weights"] else scores
+    output = output.view(tgt_len, bsz, output.shape[1])
+    scores = scores.view(bsz, heads, tgt_len, src_len)
+    scores = scores.mean(dim=1) if given["average_attn_weights"] else scores
+    return (output, scores) if is_batched else (output.squeeze(1), scores.squeeze(0))
 
 
 def _projections(F, given):

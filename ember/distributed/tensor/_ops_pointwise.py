@@ -1,10 +1,13 @@
 """Sharding rules of elementwise ops, as PyTorch's pointwise strategy: an output dim keeps an operand's shard (a
 ``_StridedShard`` too) where the operand has that dim at full size, Partial values stay partial where the op is
 linear in them (sums and differences of two partial operands, products and quotients by a replicated factor), and
-the ``*_like`` factories take their input's layout (partial values reduced, except zeros')."""
-from ..._tensor import Size, Tensor
+the ``*_like`` factories take their input's layout (partial values reduced, except zeros'), the ``new_*`` ones a
+sharded input's where the shapes match. Copies (``clone``, ``contiguous`` of a non-contiguous part) reduce partial
+values, as PyTorch's clone does."""
+from ... import overrides
+from ..._tensor import Size, Tensor, _make
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
-from ._local import check_operands, dtensor_args, in_place_local, mixed, run
+from ._local import check_operands, dtensor_args, in_place_local, mixed, run, wrap
 from .placement_types import Replicate, Shard, _NormPartial, _StridedShard
 
 _UNARY = """abs absolute acos arccos acosh arccosh asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not
@@ -21,6 +24,7 @@ __rpow__ __floordiv__ __rfloordiv__ __rmod__ __eq__ __and__ __or__ __xor__ __lsh
 POINTWISE = frozenset(_UNARY + _BINARY)
 IDENTITY = frozenset("clone contiguous to type type_as float double half bfloat16 cpu cuda".split())
 LIKE = frozenset("zeros_like ones_like empty_like full_like".split())
+NEW = frozenset("new_zeros new_ones new_full new_empty".split())
 IN_PLACE = frozenset([name + "_" for name in POINTWISE | IDENTITY if not name.endswith("__")] +
                      ["copy_", "zero_", "fill_"])
 
@@ -37,6 +41,8 @@ def _broadcast_shape(shapes):
 
 def _keeps_partial(base, dtensors, args, kwargs, placement):
     """Whether ``base`` applied to partial values of ``placement`` gives the partial values of the result."""
+    if base in ("clone", "contiguous"):   # (PyTorch's copies reduce partial values: a copy is replicated)
+        return False
     if base in IDENTITY or base in ("neg", "negative", "positive", "__neg__", "__pos__", "copy", "zero", "detach"):
         return True
     if placement.reduce_op not in ("sum", "avg") or isinstance(placement, _NormPartial):
@@ -58,6 +64,8 @@ def pointwise(name, inner, args, kwargs):
     its tensor's placements."""
     base = name[:-1] if name in IN_PLACE else name
     inplace = base != name
+    if name == "contiguous" and copies_nothing(args[0]):
+        return args[0]
     if name == "copy_" and not isinstance(args[1], DTensor):
         raise mixed(name)
     dtensors = dtensor_args(args, kwargs)
@@ -115,6 +123,11 @@ def _input_placements(dtensor, out_placements, out_shape):
     return tuple(made)
 
 
+def copies_nothing(dtensor):
+    """Whether ``contiguous`` (or ``reshape``) returns a view of ``dtensor``'s local part rather than a copy."""
+    return _make(dtensor._data).is_contiguous()
+
+
 def along(placement, dim):
     """A Shard or ``_StridedShard`` like ``placement`` along ``dim``."""
     return _StridedShard(dim, placement.split_factor) if isinstance(placement, _StridedShard) else Shard(dim)
@@ -125,3 +138,21 @@ def like(name, inner, args, kwargs):
     self = args[0]
     placements = tuple(Replicate() if p.is_partial() and name != "zeros_like" else p for p in self.placements)
     return run(inner, args, kwargs, {id(self): placements}, self._spec.with_placements(placements))
+
+
+def new_factory(name, inner, args, kwargs):
+    """``new_zeros`` and its kin, as PyTorch's: the input's layout where the new tensor has its shape and the input
+    is sharded (an empty one's layout, partial too, whenever the shapes match), replicated otherwise."""
+    self = args[0]
+    with overrides.DisableTorchFunctionSubclass():   # the new tensor's global shape, from a meta tensor's
+        from ... import empty
+        shape = tuple(inner(empty(tuple(self.shape), device="meta"), *args[1:], **kwargs).shape)
+    follows = shape == tuple(self.shape) and (name == "new_empty" or any(p.is_shard() for p in self.placements))
+    if not follows:
+        spec = DTensorSpec(self.device_mesh, (Replicate(),) * self.device_mesh.ndim, Size(shape),
+                           contiguous_stride(shape))
+        return run(inner, args, kwargs, {id(self): self.placements}, spec)
+    spec = DTensorSpec(self.device_mesh, self.placements, Size(shape), contiguous_stride(shape))
+    rest = args[2:] if name == "new_full" else ()   # (new_full's fill value)
+    with overrides.DisableTorchFunctionSubclass():
+        return wrap(inner(_make(self._data), tuple(spec.local_shape()), *rest, **kwargs), spec)

@@ -1,7 +1,8 @@
 """Sharding rules of reductions (``sum``, ``mean``, ``amax``/``amin``, ``max``/``min`` of all elements, vector norms),
 as PyTorch's: the local parts reduced, a reduced dim's shard leaving a Partial of the reduction's kind (norms a
 ``_NormPartial``), partial inputs of another kind reduced first. Gradients of a partial result are the whole's:
-each part's share of an average, 1 or 0 for an extreme (ties shared), (part / whole)^(p - 1) for a p-norm."""
+each part's share of an average, 1 or 0 for an extreme (ties shared), (part / whole)^(p - 1) for a p-norm. Scans
+(``cumsum``, ``cumprod``, ``logcumsumexp``) gather the dim they run along."""
 import inspect
 import math
 
@@ -16,6 +17,7 @@ from ._ops_pointwise import along
 from .placement_types import Partial, Replicate, _NormPartial, _StridedShard
 
 REDUCTIONS = frozenset("sum mean amax amin max min vector_norm norm".split())
+SCANS = frozenset("cumsum cumprod logcumsumexp".split())
 
 _PARTIAL_OF = {"sum": "sum", "mean": "sum", "amax": "max", "max": "max", "amin": "min", "min": "min"}
 
@@ -134,3 +136,14 @@ def _empty_extreme(dtensor, partial, spec, norm):
         return _new(xp.zeros(shape, array.dtype), spec)
     value = -xp.inf if partial.reduce_op == "max" else xp.inf
     return _new(xp.full(shape, value, array.dtype), spec)
+
+
+def scan(name, inner, args, kwargs):
+    """A running sum, product or log-sum-exp along a dim, as PyTorch's scan strategy: that dim's shard gathered
+    first, partial values reduced first, other shards kept."""
+    self = args[0]
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    dim = bound.arguments["dim"] % max(self.ndim, 1)
+    placements = tuple(Replicate() if p.is_partial() or (isinstance(p, _StridedShard) or p.is_shard()) and p.dim == dim
+                       else p for p in self.placements)
+    return run(inner, args, kwargs, {id(self): placements}, self._spec.with_placements(placements))

@@ -1,6 +1,7 @@
 """Sharding rules of ops that move dims: ``stack`` and ``cat`` (operands laid out alike), ``chunk``, ``split``,
-``unbind`` and ``select`` (the dim they split gathered), ``expand`` (broadcast dims gathered), transposes, permutes
-and unsqueezes (a shard follows its dim), views and reshapes (as PyTorch's view rules: a shard kept where its dim
+``unbind`` and ``select`` (the dim they split gathered), ``expand`` and ``repeat`` (broadcast or repeated dims
+gathered), ``pad`` (padded dims gathered), transposes, permutes, squeezes and unsqueezes (a shard follows its dim;
+a squeezed one is refused), views and reshapes (as PyTorch's view rules: a shard kept where its dim
 maps to one output dim of its size or leads a group of dims merged or split evenly, strided where its dim is merged
 after others; gathered otherwise)."""
 import inspect
@@ -9,14 +10,15 @@ import math
 from ... import overrides
 from ..._tensor import Size
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
-from ._local import check_operands, local_part, require_dtensors, run, wrap
-from ._ops_pointwise import along
-from .placement_types import Replicate, Shard, _StridedShard
+from ._local import check_operands, local_part, no_rule, require_dtensors, run, wrap
+from ._ops_pointwise import along, copies_nothing
+from .placement_types import Partial, Replicate, Shard, _StridedShard
 
 PERMUTING = frozenset("transpose swapaxes swapdims t T mT permute unsqueeze".split())
 RESHAPING = frozenset("view reshape flatten".split())
 SPLITTING = frozenset("chunk split unbind select".split())
 EXPANDING = frozenset(["expand"])
+PADDING = frozenset(["pad", "constant_pad_nd"])
 
 
 def stack(name, inner, args, kwargs):
@@ -121,6 +123,9 @@ def _viewed_shard(placement, mesh, mesh_dim, groups, shape, out_shape, placement
     ins, outs = next(((ins, outs) for ins, outs in groups if dim in ins), (None, None))
     if ins is None:
         return None
+    if shape[dim] != 1:   # dims of size 1 a group takes in or gives out are singletons beside it, as PyTorch's
+        ins = [i for i in ins if shape[i] != 1]
+        outs = [o for o in outs if out_shape[o] != 1]
     if len(ins) == 1 and len(outs) == 1:
         return along(placement, outs[0])
     if sum(1 for p in placements if isinstance(p, (Shard, _StridedShard)) and p.dim == dim) > 1:
@@ -184,6 +189,64 @@ def expand(name, inner, args, kwargs):
         return wrap(inner(local_part(self, wanted, out), tuple(spec.local_shape())), spec)
 
 
+def _meta_shape(inner, self, args, kwargs):
+    """The global shape of ``inner``'s output on ``self``, from a meta tensor of its shape."""
+    with overrides.DisableTorchFunctionSubclass():
+        from ... import empty
+        return tuple(inner(empty(tuple(self.shape), device="meta"), *args[1:], **kwargs).shape)
+
+
+def repeat(name, inner, args, kwargs):
+    """``repeat``, as PyTorch's view rule for it: shards of dims repeated once stay (one dim further per new leading
+    dim), shards of dims repeated more are gathered first; partial values stay partial (it is linear)."""
+    self = args[0]
+    out_shape = _meta_shape(inner, self, args, kwargs)
+    new = len(out_shape) - self.ndim
+    wanted = tuple(Replicate() if _sharded(p) and out_shape[p.dim + new] != self.shape[p.dim] else p
+                   for p in self.placements)
+    out = tuple(along(p, p.dim + new) if _sharded(p) else p for p in wanted)
+    return run(inner, args, kwargs, {id(self): wanted}, DTensorSpec(self.device_mesh, out, Size(out_shape),
+                                                                    contiguous_stride(out_shape)))
+
+
+def squeeze(name, inner, args, kwargs):
+    """``squeeze``: a shard follows its dim; one of a dim it removes (of size 1) is refused, as PyTorch's strict
+    view rule refuses it."""
+    self = args[0]
+    given = args[1] if len(args) > 1 else kwargs.get("dim")
+    dims = range(self.ndim) if given is None else given if isinstance(given, (list, tuple)) else (given,)
+    removed = {d % self.ndim for d in dims if self.shape[d] == 1} if self.ndim else set()
+    for p in self.placements:
+        if _sharded(p) and p.dim in removed:
+            raise RuntimeError(f"This operation would remove or reshape sharded dimension {p.dim}, which requires "
+                               "redistribution. Please redistribute the input first.")
+    out = tuple(along(p, p.dim - sum(1 for d in removed if d < p.dim)) if _sharded(p) else p for p in self.placements)
+    out_shape = tuple(size for d, size in enumerate(self.shape) if d not in removed)
+    return run(inner, args, kwargs, {}, DTensorSpec(self.device_mesh, out, Size(out_shape),
+                                                    contiguous_stride(out_shape)))
+
+
+def pad(name, inner, args, kwargs):
+    """Constant padding, as PyTorch's ``constant_pad_nd`` strategy: shards of the dims it does not pad stay, those
+    of padded dims are gathered first; partial values stay partial where every rank's constant reduces to itself
+    (avg, max, min; sum only for a zero constant), are reduced first otherwise. Other modes have no rule."""
+    bound = inspect.signature(inner).bind(*args, **kwargs)
+    bound.apply_defaults()
+    given = bound.arguments
+    self, widths = given["input"], tuple(given.get("pad", given.get("pad_widths")))
+    if given.get("mode", "constant") != "constant":
+        raise no_rule(name, args, kwargs)
+    value = given.get("value") or 0
+    padded = {self.ndim - 1 - i for i in range(len(widths) // 2) if widths[2 * i] or widths[2 * i + 1]}
+    kept_partial = ("sum", "avg", "max", "min") if value == 0 or not padded else ("avg", "max", "min")
+    wanted = tuple(Replicate() if (_sharded(p) and p.dim in padded) or
+                   (p.is_partial() and not (type(p) is Partial and p.reduce_op in kept_partial)) else p
+                   for p in self.placements)
+    out_shape = _meta_shape(inner, self, args, kwargs)
+    return run(inner, args, kwargs, {id(self): wanted}, DTensorSpec(self.device_mesh, wanted, Size(out_shape),
+                                                                    contiguous_stride(out_shape)))
+
+
 def shape_op(name, inner, args, kwargs):
     """Transposes, permutes and unsqueezes move a shard (plain or strided) to its dim's new place; views and
     reshapes place shards by ``_viewed_shard``, gathering the others first."""
@@ -200,8 +263,11 @@ def shape_op(name, inner, args, kwargs):
         from ... import empty
         out_shape = tuple(inner(empty(shape, device="meta"), *args[1:], **kwargs).shape)
     groups = _view_groups(shape, out_shape) or []
+    copies = name != "view" and not copies_nothing(self)   # (a copy reduces partial values, as PyTorch's clone)
     wanted, placements = [], []
     for mesh_dim, placement in enumerate(self.placements):
+        if copies and placement.is_partial():
+            placement = Replicate()
         moved = placement
         if _sharded(placement):
             moved = _viewed_shard(placement, self.device_mesh, mesh_dim, groups, shape, out_shape, self.placements)

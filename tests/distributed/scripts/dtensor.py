@@ -36,6 +36,15 @@ def check(name, call):
     record(name, lambda: seen(call()))
 
 
+def type_of_error(call):
+    """The type of the error ``call`` raises (the messages name torch's aten ops and ember's public ones)."""
+    try:
+        call()
+    except Exception as error:   # compared by type
+        return type(error).__name__
+    return None
+
+
 x = torch.arange(35.).reshape(7, 5) / 7
 d0 = distribute_tensor(x, mesh, [Shard(0)])
 d1 = distribute_tensor(x, mesh, [Shard(1)])
@@ -147,6 +156,38 @@ check("select_sharded", lambda: d0.select(0, -1))
 check("expand", lambda: distribute_tensor(torch.arange(5.).reshape(5, 1), mesh, [Shard(0)]).expand(2, 5, 3))
 check("expand_partial", lambda: DTensor.from_local(torch.ones(3, 1) * (rank + 1), mesh, [Partial()]).expand(3, 2))
 check("select_partial", lambda: DTensor.from_local(torch.ones(3, 2) * (rank + 1), mesh, [Partial()]).select(1, 0))
+part = DTensor.from_local(torch.arange(6.).reshape(2, 3) * (rank + 1), mesh, [Partial()])
+check("repeat_kept_shard", lambda: cube.repeat(2, 1, 2))
+check("repeat_sharded_dim", lambda: cube.repeat(1, 2, 1))
+check("repeat_new_dims", lambda: d0.repeat(2, 1, 3))
+check("repeat_partial", lambda: part.repeat(2, 1))
+ones_dims = distribute_tensor(torch.arange(12.).reshape(1, 4, 1, 3), mesh, [Shard(1)])
+check("squeeze_all", lambda: ones_dims.squeeze())
+check("squeeze_dim", lambda: ones_dims.squeeze(2))
+check("squeeze_dims", lambda: ones_dims.squeeze((0, 1)))
+record("squeeze_sharded_dim", lambda: type_of_error(
+    lambda: distribute_tensor(torch.arange(3.).reshape(1, 3), mesh, [Shard(0)]).squeeze(0)))
+check("squeeze_partial", lambda: part.unsqueeze(0).squeeze(0))
+F = torch.nn.functional
+check("pad_other_dim", lambda: F.pad(d0, (1, 2)))
+check("pad_sharded_dim", lambda: F.pad(d1, (1, 2), value=0.5))
+check("pad_leading_dim", lambda: F.pad(d0, (0, 0, 1, 1)))
+check("pad_partial_zero", lambda: F.pad(part, (1, 0)))
+check("pad_partial_value", lambda: F.pad(part, (1, 0), value=2.0))
+check("pad_partial_avg", lambda: F.pad(DTensor.from_local(torch.ones(2, 3) * rank, mesh, [Partial("avg")]), (1, 0),
+                                       value=2.0))
+record("pad_reflect", lambda: type_of_error(lambda: F.pad(d0, (1, 1), mode="reflect")))
+check("new_zeros_follows_shard", lambda: d0.new_zeros(7, 5))
+check("new_zeros_other_shape", lambda: d0.new_zeros(3))
+check("new_ones_replicated", lambda: rep.new_ones((7, 5)))
+check("new_full_follows_shard", lambda: d1.new_full((7, 5), 2.0))
+check("new_zeros_partial", lambda: part.new_zeros(2, 3))
+check("new_empty_partial", lambda: [str((e := part.new_empty(2, 3)).placements), list(e.shape)])
+check("clone_partial", lambda: part.clone())
+check("contiguous_partial", lambda: part.contiguous())
+check("contiguous_transposed_partial", lambda: part.t().contiguous())
+check("reshape_transposed_partial", lambda: part.t().reshape(6))
+check("reshape_partial", lambda: part.reshape(6))
 
 # reductions
 check("sum", lambda: d0.sum())
@@ -161,7 +202,11 @@ check("norm", lambda: torch.linalg.vector_norm(d0))
 check("norm_full", lambda: torch.linalg.vector_norm(d1).full_tensor())
 check("norm_1", lambda: torch.linalg.vector_norm(d0, 1).full_tensor())
 check("item", lambda: d0.sum().item())
-check("no_rule", lambda: torch.cumsum(d0, 0))
+check("cumsum_sharded_dim", lambda: torch.cumsum(d0, 0))
+check("cumsum_other_dim", lambda: d0.cumsum(-1))
+check("cumprod", lambda: torch.cumprod(cube, 2))
+check("logcumsumexp", lambda: torch.logcumsumexp(cube, 1))
+check("cumsum_partial", lambda: part.cumsum(1))
 
 # autograd
 leaf = torch.full((2, 3), rank + 1.0, requires_grad=True)
