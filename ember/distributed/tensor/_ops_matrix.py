@@ -4,13 +4,16 @@ replicated, sharded together on a batch dim, sharded on the contracted dim (a Pa
 side's free dim, or one side Partial against a replicated other (products are linear in each operand). Of the
 strategies over the whole mesh, the one the inputs already match runs as they are; otherwise the one whose
 redistribution costs least by PyTorch's cost model (all-gather, all-reduce and reduce-scatter of the bytes moved,
-with its one-host figures: 87.7 GB/s and 0.6 us a hop) is chosen, ties going to the first."""
+with its one-host figures: 87.7 GB/s and 0.6 us a hop) is chosen, ties going to the first. ``linear`` and ``matmul``
+of a 3-D (or more) operand by a matrix or vector fold its batch dims into rows first, and other batched ``matmul``s
+expand and reshape both operands to one batch dim for ``bmm``, as PyTorch's decompose."""
 import inspect
 import itertools
+import math
 import string
 
 from ... import overrides
-from ..._tensor import Size, Tensor
+from ..._tensor import Size, Tensor, _make
 from ._dtensor import DTensorSpec, contiguous_stride
 from ._local import check_operands, local_part, no_rule, require_dtensors, unstrided, wrap
 from .placement_types import Partial, Replicate, Shard, _StridedShard
@@ -201,6 +204,8 @@ def matrix(name, inner, args, kwargs):
         import ember                       # strided shards of the folded dim)
         product = ember.nn.functional.linear(a.reshape(-1, a.shape[-1]), b, bias)
         return product.view(*a.shape[:-1], product.shape[-1])
+    if name in ("matmul", "__matmul__", "__rmatmul__") and max(a.ndim, b.ndim) >= 3 and min(a.ndim, b.ndim) >= 1:
+        return _folded_matmul(a, b) if _folds(a, b) else _batched_matmul(a, b)
     base = {"addmm": "mm", "baddbmm": "bmm"}.get(name, name)
     if base in _EQUATIONS:
         inputs, output = _EQUATIONS[base]
@@ -233,6 +238,61 @@ def matrix(name, inner, args, kwargs):
     with overrides.DisableTorchFunctionSubclass():
         result = inner(*local.values()) if name.startswith("__") else inner(**local)
     return wrap(result, spec)
+
+
+def _folds(a, b):
+    """Whether PyTorch's ``matmul`` folds the larger operand's batch dims into its rows (one mm or mv, no bmm): it
+    has 3 dims or more and the other 1 or 2, and the other needs grad or the fold (of the larger, transposed when it
+    is the second) is a view."""
+    larger = a.ndim >= b.ndim
+    big, small = (a, b) if larger else (b, a)
+    if big.ndim < 3 or small.ndim > 2:
+        return False
+    if small.requires_grad:
+        return True
+    if a.ndim == 2:   # (the product of the transposed fold would need a copy to transpose back)
+        return False
+    if big.numel() == 0:
+        return True
+    local = _make(big._data)
+    shape, stride = list(local.shape), list(local.stride())
+    if not larger:
+        shape[-2:], stride[-2:] = shape[:-3:-1], stride[:-3:-1]
+    return all(stride[i] == stride[i + 1] * shape[i + 1] for i in range(big.ndim - 2))
+
+
+def _folded_matmul(a, b):
+    """``matmul`` folded as PyTorch's: the larger operand (the second one transposed) reshaped to rows, one matrix
+    product (or matrix-vector) with the other, viewed back (and transposed back to a contiguous result)."""
+    import ember
+    transpose = b.ndim > a.ndim
+    big = b.mT if transpose else a
+    small = (a.t() if a.ndim == 2 else a) if transpose else b
+    rows = big.reshape(-1, big.shape[-1])
+    product = ember.mm(rows, small) if small.ndim == 2 else ember.matmul(rows, small)
+    output = product.view(*big.shape[:-1], *small.shape[1:])
+    return output.mT.contiguous() if transpose and small.ndim == 2 else output
+
+
+def _batched_matmul(a, b):
+    """``matmul`` of batches as PyTorch's decomposes it: both operands expanded to the broadcast batch dims and
+    reshaped to one, one ``bmm``, viewed back (a 3-D operand with a batch of 1 against another batch squeezed
+    first, for the fold, as PyTorch does for a tensor subclass)."""
+    import ember
+    if a.ndim == 3 and b.ndim == 3 and a.shape[0] != b.shape[0] and 1 in (a.shape[0], b.shape[0]):
+        return ember.matmul(a.squeeze(0), b) if a.shape[0] == 1 else ember.matmul(a, b.squeeze(0))
+    n, k = (a.shape[-2] if a.ndim > 1 else 1), a.shape[-1]
+    p = b.shape[-1] if b.ndim > 1 else 1
+    batch = tuple(ember.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    count = math.prod(batch)
+    left = a.expand(*batch, n, k).reshape(count, n, k)
+    if b.ndim == 1:
+        right = b.expand(*batch, k).reshape(count, k).unsqueeze(2)
+    else:
+        right = b.expand(*batch, k, p).reshape(count, k, p)
+    product = ember.bmm(left, right)
+    product = product.squeeze(-1) if b.ndim == 1 else product
+    return product.view(*batch, *((n,) if a.ndim > 1 else ()), *((p,) if b.ndim > 1 else ()))
 
 
 def _kept_strided(inputs, output, operands, bias):

@@ -29,12 +29,14 @@ def leaf(tensor, placement):
     return distribute_tensor(tensor, mesh, [placement]).requires_grad_()
 
 
-def product(name, op, tensors, placements):
+def product(name, op, tensors, placements, grad=True):
     """``op`` on the tensors laid out by ``placements``: its result, and each operand's gradient's whole value
-    for the loss sum(result * weights)."""
+    for the loss sum(result * weights) (without ``grad``: the result only, no operand needing grad)."""
     def run():
-        operands = [leaf(t, p) for t, p in zip(tensors, placements)]
+        operands = [leaf(t, p) if grad else distribute_tensor(t, mesh, [p]) for t, p in zip(tensors, placements)]
         result = op(*operands)
+        if not grad:
+            return [seen(result)]
         weights = distribute_tensor(torch.linspace(-1, 1, result.numel()).reshape(result.shape), mesh,
                                     [Replicate()])
         (result * weights).sum().full_tensor().backward()
@@ -60,6 +62,27 @@ for pa, pb in ((S0, S0), (S2, S1), (R, S2), (S1, R), (S0, R)):
 product("matmul_3d_2d", lambda x, y: torch.matmul(x, y), [batch1, torch.randn(6, 5).double()], [S0, S1])
 product("matmul_3d_2d_batch", lambda x, y: torch.matmul(x, y), [batch1, torch.randn(6, 5).double()], [S0, R])
 product("matmul_vec", lambda x, y: torch.matmul(x, y), [a, torch.randn(4).double()], [S1, S0])
+# matmul folds a 3-D (or more) operand's batch dims into rows against a matrix or vector, as PyTorch's when the
+# other needs grad or the fold is a view (a second operand folded transposed); otherwise a batched product
+batch3, matrix, vector = torch.randn(4, 3, 6).double(), torch.randn(6, 5).double(), torch.randn(6).double()
+for grad in (True, False):
+    for pa, pb in ((S1, R), (S2, S0), (S1, S1), (S0, S0), (R, S1)):
+        product(f"matmul_fold_{pa}_{pb}_{grad}", torch.matmul, [batch3, matrix], [pa, pb], grad)
+    for pa, pb in ((S1, S0), (S0, R), (R, S0)):
+        product(f"matmul_fold_vector_{pa}_{pb}_{grad}", torch.matmul, [batch3, vector], [pa, pb], grad)
+    for pa, pb in ((S0, S0), (S1, S1), (R, S2), (S1, R)):
+        product(f"matmul_fold_second_{pa}_{pb}_{grad}", torch.matmul, [torch.randn(5, 3).double(), batch3],
+                [pa, pb], grad)
+        product(f"matmul_fold_second_vector_{pa}_{pb}_{grad}", torch.matmul, [torch.randn(3).double(), batch3],
+                [S0 if pa != R else R, pb], grad)
+    product(f"matmul_transposed_{grad}", lambda x, y: torch.matmul(x.transpose(0, 1), y),
+            [torch.randn(3, 4, 6).double(), matrix], [S0, R], grad)
+    for pa, pb in ((S0, S0), (S1, R), (R, S2), (S2, S1)):
+        product(f"matmul_batched_{pa}_{pb}_{grad}", torch.matmul, [batch1, batch2], [pa, pb], grad)
+    for pa, pb in ((S1, S1), (S0, R), (S2, S2)):
+        product(f"matmul_4d_{pa}_{pb}_{grad}", torch.matmul, [torch.randn(2, 4, 3, 6).double(),
+                                                             torch.randn(4, 6, 2).double()], [pa, pb], grad)
+    product(f"matmul_batch_of_one_{grad}", torch.matmul, [torch.randn(1, 3, 6).double(), batch2], [S1, S0], grad)
 product("dot", lambda x, y: torch.dot(x, y), [torch.randn(6).double(), torch.randn(6).double()], [S0, S0])
 x3, weight = torch.randn(2, 4, 6, dtype=torch.float64), torch.randn(8, 6, dtype=torch.float64)
 for px, pw, pb in ((R, S0, S0), (S2, S1, R), (S1, R, R), (S0, R, R), (R, R, R), (S0, S1, R)):
