@@ -296,18 +296,20 @@ def _batched_matmul(a, b):
 
 
 def _kept_strided(inputs, output, operands, bias):
-    """{operand index: {mesh dim: its _StridedShard}} for the strided shards a product keeps: on a dim only that
-    operand has, kept in the output, the other operands replicated on that mesh dim (each rank's rows of the output
-    are then the same strided set). Other strided shards are gathered first."""
+    """{operand index: {mesh dim: its _StridedShard}} for the strided shards a product keeps: on a dim kept in the
+    output, every other operand with that dim strided alike on that mesh dim (a batch dim both fold the same way)
+    and the rest replicated there (each rank's rows of the output are then the same strided set). Other strided
+    shards are gathered first."""
     kept = {}
     for j, (dims, operand) in enumerate(zip(inputs, operands)):
-        others = [t for t in operands + [bias] if t is not None and t is not operand]
         for i, placement in enumerate(operand.placements):
-            if not isinstance(placement, _StridedShard):
+            if not isinstance(placement, _StridedShard) or dims[placement.dim] not in output:
                 continue
             letter = dims[placement.dim]
-            if letter in output and not any(letter in other for k, other in enumerate(inputs) if k != j) and \
-                    all(t.placements[i].is_replicate() for t in others):
+            alike = all(other.placements[i] == placement and other_dims[other.placements[i].dim] == letter
+                        if letter in other_dims else other.placements[i].is_replicate()
+                        for k, (other_dims, other) in enumerate(zip(inputs, operands)) if k != j)
+            if alike and (bias is None or bias.placements[i].is_replicate()):
                 kept.setdefault(j, {})[i] = placement
     return kept
 

@@ -79,7 +79,7 @@ for grad in (True, False):
             [torch.randn(3, 4, 6).double(), matrix], [S0, R], grad)
     for pa, pb in ((S0, S0), (S1, R), (R, S2), (S2, S1)):
         product(f"matmul_batched_{pa}_{pb}_{grad}", torch.matmul, [batch1, batch2], [pa, pb], grad)
-    for pa, pb in ((S1, S1), (S0, R), (S2, S2)):
+    for pa, pb in ((S1, S1), (S0, R), (S2, S2), (S1, S0)):
         product(f"matmul_4d_{pa}_{pb}_{grad}", torch.matmul, [torch.randn(2, 4, 3, 6).double(),
                                                              torch.randn(4, 6, 2).double()], [pa, pb], grad)
     product(f"matmul_batch_of_one_{grad}", torch.matmul, [torch.randn(1, 3, 6).double(), batch2], [S1, S0], grad)
