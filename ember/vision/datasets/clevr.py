@@ -5,12 +5,12 @@ from urllib.parse import urlparse
 
 from .folder import default_loader
 from .utils import download_and_extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["CLEVRClassification"]
 
 
-class CLEVRClassification(VisionDataset):
+class CLEVRClassification(_ImageFiles):
     """CLEVR v1.0's ``split`` (train, val or test) under ``root/clevr/CLEVR_v1.0``: samples are (image as ``loader``
     reads it, number of objects in the scene, or ``None`` for test, which has no scenes file)."""
 
@@ -36,18 +36,6 @@ class CLEVRClassification(VisionDataset):
                 scenes = json.load(file)["scenes"]
             num_objects = {scene["image_filename"]: len(scene["objects"]) for scene in scenes}
             self._labels = [num_objects[image_file.name] for image_file in self._image_files]
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def _check_exists(self):
         return self._data_folder.is_dir()

@@ -4,12 +4,12 @@ import pathlib
 
 from .folder import default_loader
 from .utils import download_and_extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["DTD"]
 
 
-class DTD(VisionDataset):
+class DTD(_ImageFiles):
     """DTD's ``split`` (train, val or test) of ``partition`` 1-10 under ``root/dtd/dtd``: samples are (image as
     ``loader`` reads it, class index into the sorted classes of that split)."""
 
@@ -43,18 +43,6 @@ class DTD(VisionDataset):
         self.class_to_idx = dict(zip(self.classes, range(len(self.classes))))
         self._labels = [self.class_to_idx[cls] for cls in classes]
         self.loader = loader
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def extra_repr(self):
         return f"split={self._split}, partition={self._partition}"

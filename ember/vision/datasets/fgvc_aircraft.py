@@ -3,14 +3,14 @@ import os
 
 from .folder import default_loader
 from .utils import download_and_extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["FGVCAircraft"]
 
 _CLASS_FILES = {"variant": "variants.txt", "family": "families.txt", "manufacturer": "manufacturers.txt"}
 
 
-class FGVCAircraft(VisionDataset):
+class FGVCAircraft(_ImageFiles):
     """FGVC-Aircraft's ``split`` (train, val, trainval, test) under ``root/fgvc-aircraft-2013b`` at
     ``annotation_level`` variant, family or manufacturer: samples are (image as ``loader`` reads it, class index)."""
 
@@ -38,18 +38,6 @@ class FGVCAircraft(VisionDataset):
                 self._image_files.append(os.path.join(images, f"{image_name}.jpg"))
                 self._labels.append(self.class_to_idx[label_name])
         self.loader = loader
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def _download(self):
         if self._check_exists():

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from .folder import default_loader
 from .utils import check_integrity, download_and_extract_archive, download_url, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["Flowers102"]
 
 
-class Flowers102(VisionDataset):
+class Flowers102(_ImageFiles):
     """Oxford 102 Flowers' ``split`` (train, val or test) under ``root/flowers-102`` (``jpg``, ``imagelabels.mat``,
     ``setid.mat``): samples are (image as ``loader`` reads it, class index 0-101 into ``classes``)."""
 
@@ -57,18 +57,6 @@ class Flowers102(VisionDataset):
         self._labels = [image_id_to_label[image_id] for image_id in image_ids]
         self._image_files = [self._images_folder / f"image_{image_id:05d}.jpg" for image_id in image_ids]
         self.loader = loader
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def extra_repr(self):
         return f"split={self._split}"

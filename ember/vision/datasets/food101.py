@@ -4,12 +4,12 @@ from pathlib import Path
 
 from .folder import default_loader
 from .utils import download_and_extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["Food101"]
 
 
-class Food101(VisionDataset):
+class Food101(_ImageFiles):
     """Food-101's ``split`` (train or test) under ``root/food-101``: samples are (image as ``loader`` reads it, class
     index into the sorted ``classes``)."""
 
@@ -36,18 +36,6 @@ class Food101(VisionDataset):
             self._labels += [self.class_to_idx[class_label]] * len(paths)
             self._image_files += [self._images_folder.joinpath(*f"{path}.jpg".split("/")) for path in paths]
         self.loader = loader
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def extra_repr(self):
         return f"split={self._split}"

@@ -3,12 +3,12 @@ from pathlib import Path
 
 from .folder import default_loader
 from .utils import download_and_extract_archive
-from .vision import VisionDataset
+from .vision import _ImageFiles
 
 __all__ = ["SUN397"]
 
 
-class SUN397(VisionDataset):
+class SUN397(_ImageFiles):
     """SUN397 under ``root/SUN397``: every ``sun_*.jpg`` below it, labelled by the folders between the letter folder
     and the file (``a/abbey/sun_1.jpg`` is class ``abbey``), named as ``ClassName.txt`` lists them after their
     ``/a/`` prefix."""
@@ -30,18 +30,6 @@ class SUN397(VisionDataset):
         self._labels = [self.class_to_idx["/".join(path.relative_to(self._data_dir).parts[1:-1])]
                         for path in self._image_files]
         self.loader = loader
-
-    def __len__(self):
-        return len(self._image_files)
-
-    def __getitem__(self, idx):
-        image_file, label = self._image_files[idx], self._labels[idx]
-        image = self.loader(image_file)
-        if self.transform:
-            image = self.transform(image)
-        if self.target_transform:
-            label = self.target_transform(label)
-        return image, label
 
     def _check_exists(self):
         return self._data_dir.is_dir()

@@ -67,3 +67,20 @@ class VisionDataset(Dataset):
     def extra_repr(self):
         """Extra lines for ``repr`` (the split, for instance)."""
         return ""
+
+
+class _ImageFiles(VisionDataset):
+    """A dataset of image files and their class labels (``self._image_files``, ``self._labels``, read by
+    ``self.loader``), as several of torchvision's datasets are: the sample is ``(image, label)``, transformed."""
+
+    def __len__(self):
+        return len(self._image_files)
+
+    def __getitem__(self, idx):
+        image_file, label = self._image_files[idx], self._labels[idx]
+        image = self.loader(image_file)
+        if self.transform:
+            image = self.transform(image)
+        if self.target_transform:
+            label = self.target_transform(label)
+        return image, label
