@@ -40,6 +40,8 @@ from .sbd import SBDataset
 from .sbu import SBU
 from .semeion import SEMEION
 from .stanford_cars import StanfordCars
+from .stereo_matching import (CREStereo, CarlaStereo, ETH3DStereo, FallingThingsStereo, InStereo2k, Kitti2012Stereo,
+                              Kitti2015Stereo, Middlebury2014Stereo, SceneFlowStereo, SintelStereo)
 from .stl10 import STL10
 from .sun397 import SUN397
 from .svhn import SVHN
@@ -54,4 +56,6 @@ __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech2
            "FlyingThings3D", "Food101", "GTSRB", "INaturalist", "ImageFolder", "ImageNet", "Imagenette", "KMNIST",
            "Kitti", "LFWPairs", "LFWPeople", "LSUN", "LSUNClass", "MNIST", "MovingMNIST", "Omniglot", "OxfordIIITPet",
            "PCAM", "PhotoTour", "Places365", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397",
-           "SVHN", "Sintel", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace"]
+           "SVHN", "Sintel", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace",
+           "CREStereo", "CarlaStereo", "ETH3DStereo", "FallingThingsStereo", "InStereo2k", "Kitti2012Stereo",
+           "Kitti2015Stereo", "Middlebury2014Stereo", "SceneFlowStereo", "SintelStereo"]
