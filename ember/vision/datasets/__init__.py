@@ -2,7 +2,8 @@
 CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-101, Flowers-102, DTD, GTSRB, EuroSAT,
 Caltech 101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered
 SST2, CLEVR, KITTI, WIDER FACE, LFW, Places365, iNaturalist, PCAM, Sintel, FlyingChairs, FlyingThings3D, ImageNet,
-Omniglot, LSUN, folders of images and fake data."""
+Omniglot, LSUN, stereo matching pairs (Carla, KITTI 2012/2015, Middlebury 2014, SceneFlow, ...), folders of images
+and fake data."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
