@@ -1,9 +1,9 @@
-"""``torchvision.io``'s image functions on Pillow: files as 1-D uint8 tensors of their bytes, images as uint8
-(C, H, W) tensors (uint16 for 16-bit PNGs), decoding in torchvision's ``ImageReadMode``s, PNG and JPEG encoding.
+"""``torchvision.io.image`` on Pillow: files as 1-D uint8 tensors of their bytes, images as uint8 (C, H, W) tensors
+(uint16 for 16-bit PNGs), decoding in torchvision's ``ImageReadMode``s, PNG and JPEG encoding.
 
-Pillow is imported on first use. A JPEG read as GRAY is libjpeg's own luma decode, as torchvision's; other colour to
-grey conversions are Pillow's (ITU-R 601-2 luma). Video I/O is not here (torchvision 0.28 itself no longer ships it:
-it moved to TorchCodec)."""
+Pillow is imported on first use. A JPEG read as GRAY is libjpeg's own luma decode, as torchvision's; other 8-bit colour
+to grey conversions are Pillow's (ITU-R 601-2 luma), 16-bit ones libpng's (as torchvision's). Pillow decodes 16-bit
+colour PNGs to 8 bits, so those are decoded twice by Pillow's own PNG decoder, once for each byte of a sample."""
 import io
 import os
 from enum import Enum
@@ -110,8 +110,64 @@ def _open(data, formats, error, draft=None):
 
 def decode_png(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False):
     """Decodes PNG bytes (a 1-D uint8 tensor) to a (C, H, W) uint8 tensor (uint16 for 16-bit PNGs)."""
-    image = _open(_encoded_bytes(input), ("PNG",), "Content is not png")
-    return _to_tensor(image, _read_mode(mode), apply_exif_orientation)
+    data = _encoded_bytes(input)
+    image = _open(data, ("PNG",), "Content is not png")
+    if data[24] != 16:   # the IHDR bit depth
+        return _to_tensor(image, _read_mode(mode), apply_exif_orientation)
+    array = _png16_convert(_png16_samples(data, image), _read_mode(mode))
+    if apply_exif_orientation:
+        array = _orient(array, image.getexif().get(0x0112, 1))
+    return ember.from_numpy(numpy.ascontiguousarray(array.transpose(2, 0, 1)))
+
+
+def _decode_as(data, rawmode):
+    """Pillow's PNG decode of ``data`` with each pixel's bytes (unfiltered as stored) unpacked as ``rawmode``."""
+    Image, _ = _pil()
+    image = Image.open(io.BytesIO(data))
+    image.tile = [tile[:3] + (rawmode,) for tile in image.tile]
+    image.load()
+    return numpy.asarray(image)
+
+
+def _png16_samples(data, image):
+    """The (H, W, C) uint16 samples of a 16-bit PNG as stored: grey, grey+alpha, RGB or RGBA."""
+    color_type = data[25]
+    if color_type == 0:
+        return numpy.asarray(image).astype(numpy.uint16)[:, :, None]
+    if color_type == 4:   # 4 bytes a pixel: unpacked as 8-bit RGBA, they are the two samples' high and low bytes
+        raw = _decode_as(data, "RGBA").astype(numpy.uint16)
+        return raw[:, :, 0::2] << 8 | raw[:, :, 1::2]
+    high = numpy.asarray(image).astype(numpy.uint16)   # Pillow keeps each sample's high byte
+    low = _decode_as(data, ("RGB" if color_type == 2 else "RGBA") + ";16L")   # read little-endian: the low byte
+    return high << 8 | low
+
+
+# libpng's rgb_to_gray weights for torchvision's (0.2989, 0.587): 15-bit fixed point, truncated, blue the rest.
+_GRAY_WEIGHTS = numpy.array([9794, 19234, 3740], dtype=numpy.uint64)
+
+
+def _png16_convert(samples, mode):
+    """16-bit samples in ``mode`` as libpng converts them for torchvision: alpha stripped or added opaque, grey
+    repeated to RGB, RGB to grey by libpng's weights (rounded)."""
+    if mode is ImageReadMode.UNCHANGED:
+        return samples
+    stored = samples.shape[2]
+    colour = samples[:, :, :3 if stored >= 3 else 1]
+    alpha = samples[:, :, -1:] if stored % 2 == 0 else numpy.full(colour.shape[:2] + (1,), 65535, numpy.uint16)
+    if mode in (ImageReadMode.GRAY, ImageReadMode.GRAY_ALPHA) and colour.shape[2] == 3:
+        colour = ((colour @ _GRAY_WEIGHTS + 16384) >> 15).astype(numpy.uint16)[:, :, None]
+    elif mode in (ImageReadMode.RGB, ImageReadMode.RGB_ALPHA) and colour.shape[2] == 1:
+        colour = numpy.repeat(colour, 3, axis=2)
+    return numpy.concatenate([colour, alpha], 2) if mode in (ImageReadMode.GRAY_ALPHA, ImageReadMode.RGB_ALPHA) \
+        else colour
+
+
+def _orient(array, orientation):
+    """An (H, W, C) array turned as Pillow's ``ImageOps.exif_transpose`` turns an image of that EXIF orientation."""
+    if orientation in (5, 6, 7, 8):   # the four that swap height and width
+        array = array.transpose(1, 0, 2)
+    flips = {2: (1,), 3: (0, 1), 4: (0,), 6: (1,), 7: (0, 1), 8: (0,)}.get(orientation, ())
+    return numpy.flip(array, flips) if flips else array
 
 
 def decode_jpeg(input, mode=ImageReadMode.UNCHANGED, device="cpu", apply_exif_orientation=False):
