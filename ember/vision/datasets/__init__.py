@@ -30,7 +30,7 @@ from .lsun import LSUN, LSUNClass
 from .mnist import EMNIST, KMNIST, MNIST, FashionMNIST
 from .moving_mnist import MovingMNIST
 from .omniglot import Omniglot
-from .optical_flow import FlyingChairs, FlyingThings3D, Sintel
+from .optical_flow import HD1K, FlyingChairs, FlyingThings3D, KittiFlow, Sintel
 from .oxford_iiit_pet import OxfordIIITPet
 from .pcam import PCAM
 from .phototour import PhotoTour

@@ -1,4 +1,5 @@
-"""Optical flow datasets: pairs of frames with the flow between them (Sintel, FlyingChairs, FlyingThings3D)."""
+"""Optical flow datasets: pairs of frames with the flow between them (Sintel, FlyingChairs, FlyingThings3D, KittiFlow,
+HD1K)."""
 import itertools
 from abc import ABC, abstractmethod
 import os
@@ -8,18 +9,23 @@ from pathlib import Path
 
 import numpy
 
+import ember
 from ember.utils.data import ConcatDataset
 
+from ..io import decode_png, read_file
 from .folder import default_loader
 from .utils import verify_str_arg
 from .vision import VisionDataset
 
-__all__ = ["Sintel", "FlyingChairs", "FlyingThings3D"]
+__all__ = ["KittiFlow", "Sintel", "FlyingThings3D", "FlyingChairs", "HD1K"]
 
 
 class FlowDataset(ABC, VisionDataset):
     """Base of the flow datasets: ``_image_list`` of frame pairs and ``_flow_list`` of flow files (empty for test
-    splits). Samples are (img1, img2, flow (2, H, W) float32 NumPy array or None)."""
+    splits). Samples are (img1, img2, flow (2, H, W) float32 NumPy array or None), with a (H, W) bool valid-flow mask
+    (None for test splits) last where the files hold one (``_has_builtin_flow_mask``) or a transform makes one."""
+
+    _has_builtin_flow_mask = False
 
     def __init__(self, root, transforms=None, loader=default_loader):
         super().__init__(root=root)
@@ -38,11 +44,14 @@ class FlowDataset(ABC, VisionDataset):
     def __getitem__(self, index):
         img1 = self._read_img(self._image_list[index][0])
         img2 = self._read_img(self._image_list[index][1])
-        flow = self._read_flow(self._flow_list[index]) if self._flow_list else None
-        valid_flow_mask = None
+        flow = valid_flow_mask = None
+        if self._flow_list:
+            flow = self._read_flow(self._flow_list[index])
+            if self._has_builtin_flow_mask:
+                flow, valid_flow_mask = flow
         if self.transforms is not None:
             img1, img2, flow, valid_flow_mask = self.transforms(img1, img2, flow, valid_flow_mask)
-        if valid_flow_mask is not None:
+        if self._has_builtin_flow_mask or valid_flow_mask is not None:
             return img1, img2, flow, valid_flow_mask
         return img1, img2, flow
 
@@ -135,6 +144,66 @@ class FlyingThings3D(FlowDataset):
 
     def _read_flow(self, file_name):
         return _read_pfm(file_name)
+
+
+class KittiFlow(FlowDataset):
+    """KITTI 2015 optical flow under ``root/KittiFlow/{training,testing}``: ``image_2/*_10.png`` and ``*_11.png``
+    pairs, with ``flow_occ/*_10.png`` 16-bit flows and valid masks for train."""
+
+    _has_builtin_flow_mask = True
+
+    def __init__(self, root, split="train", transforms=None, loader=default_loader):
+        super().__init__(root=root, transforms=transforms, loader=loader)
+        verify_str_arg(split, "split", valid_values=("train", "test"))
+        root = Path(root) / "KittiFlow" / (split + "ing")
+        images1 = sorted(glob(str(root / "image_2" / "*_10.png")))
+        images2 = sorted(glob(str(root / "image_2" / "*_11.png")))
+        if not images1 or not images2:
+            raise FileNotFoundError(
+                "Could not find the Kitti flow images. Please make sure the directory structure is correct.")
+        self._image_list += [[a, b] for a, b in zip(images1, images2)]
+        if split == "train":
+            self._flow_list = sorted(glob(str(root / "flow_occ" / "*_10.png")))
+
+    def _read_flow(self, file_name):
+        return _read_16bits_png_with_flow_and_valid_mask(file_name)
+
+
+class HD1K(FlowDataset):
+    """HD1K under ``root/hd1k``: for train, consecutive frames of each of its 36 sequences (``hd1k_input/image_2``)
+    with ``hd1k_flow_gt/flow_occ`` 16-bit flows and valid masks; for test, ``hd1k_challenge/image_2`` pairs."""
+
+    _has_builtin_flow_mask = True
+
+    def __init__(self, root, split="train", transforms=None, loader=default_loader):
+        super().__init__(root=root, transforms=transforms, loader=loader)
+        verify_str_arg(split, "split", valid_values=("train", "test"))
+        root = Path(root) / "hd1k"
+        if split == "train":
+            for seq_idx in range(36):   # pairs never span two sequences
+                flows = sorted(glob(str(root / "hd1k_flow_gt" / "flow_occ" / f"{seq_idx:06d}_*.png")))
+                images = sorted(glob(str(root / "hd1k_input" / "image_2" / f"{seq_idx:06d}_*.png")))
+                for i in range(len(flows) - 1):
+                    self._flow_list += [flows[i]]
+                    self._image_list += [[images[i], images[i + 1]]]
+        else:
+            images1 = sorted(glob(str(root / "hd1k_challenge" / "image_2" / "*10.png")))
+            images2 = sorted(glob(str(root / "hd1k_challenge" / "image_2" / "*11.png")))
+            self._image_list += [[a, b] for a, b in zip(images1, images2)]
+        if not self._image_list:
+            raise FileNotFoundError(
+                "Could not find the HD1K images. Please make sure the directory structure is correct.")
+
+    def _read_flow(self, file_name):
+        return _read_16bits_png_with_flow_and_valid_mask(file_name)
+
+
+def _read_16bits_png_with_flow_and_valid_mask(file_name):
+    """A KITTI-style flow PNG (16-bit RGB: u and v as 64 * flow + 2**15, then validity) as a (2, H, W) float32 flow
+    and a (H, W) bool valid mask."""
+    flow_and_valid = decode_png(read_file(file_name)).to(ember.float32)
+    flow = (flow_and_valid[:2] - 2**15) / 64
+    return flow.numpy(), flow_and_valid[2].bool().numpy()
 
 
 def _read_flo(file_name):
