@@ -59,4 +59,13 @@ __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech2
            "PCAM", "PhotoTour", "Places365", "QMNIST", "RenderedSST2", "SBDataset", "SBU", "SEMEION", "STL10", "SUN397",
            "SVHN", "Sintel", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace",
            "CREStereo", "CarlaStereo", "ETH3DStereo", "FallingThingsStereo", "InStereo2k", "Kitti2012Stereo",
-           "Kitti2015Stereo", "Middlebury2014Stereo", "SceneFlowStereo", "SintelStereo"]
+           "Kitti2015Stereo", "Middlebury2014Stereo", "SceneFlowStereo", "SintelStereo",
+           "wrap_dataset_for_transforms_v2"]
+
+
+def __getattr__(name):
+    # wrap_dataset_for_transforms_v2 lives in tv_tensors, which imports this package: loaded on first use (PEP 562)
+    if name == "wrap_dataset_for_transforms_v2":
+        from ..tv_tensors._dataset_wrapper import wrap_dataset_for_transforms_v2
+        return wrap_dataset_for_transforms_v2
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
