@@ -6,12 +6,12 @@ import numpy
 
 from ..utils import _pil_image
 from .utils import check_integrity, download_and_extract_archive
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
 
-class CIFAR10(VisionDataset):
+class CIFAR10(_ImageArrays):
     """CIFAR-10 from ``root/cifar-10-batches-py``: ``data`` is a uint8 array (N, 32, 32, 3), ``targets`` a list.
 
     Samples are (PIL RGB image, int). Every batch file is checked against its MD5 before loading.
@@ -58,16 +58,11 @@ class CIFAR10(VisionDataset):
         self.classes = self._unpickle(self.meta["filename"])[self.meta["key"]]
         self.class_to_idx = {name: i for i, name in enumerate(self.classes)}
 
-    def __getitem__(self, index):
-        img, target = _pil_image().fromarray(self.data[index]), self.targets[index]
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _pil_image().fromarray(self.data[index])
 
-    def __len__(self):
-        return len(self.data)
+    def _target(self, index):
+        return self.targets[index]
 
     def _check_integrity(self):
         return all(check_integrity(os.path.join(self.root, self.base_folder, name), md5)

@@ -11,7 +11,7 @@ import ember
 
 from ..utils import _image_fromarray
 from .utils import check_integrity, download_and_extract_archive, extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["MNIST", "FashionMNIST", "KMNIST", "EMNIST", "read_image_file", "read_label_file"]
 
@@ -63,7 +63,7 @@ def _raw_present(path):
     return check_integrity(path) or check_integrity(path + ".gz")
 
 
-class MNIST(VisionDataset):
+class MNIST(_ImageArrays):
     """The MNIST digits from ``root/MNIST/raw/{train,t10k}-{images-idx3,labels-idx1}-ubyte`` (or ``.gz``).
 
     ``data`` is a uint8 tensor (N, 28, 28), ``targets`` an int64 tensor; samples are (PIL image of mode 'L', int).
@@ -130,17 +130,11 @@ class MNIST(VisionDataset):
                 tried = "".join(f"Tried {mirror}, got:\n{error}\n" for mirror, error in zip(self.mirrors, errors))
                 raise RuntimeError(f"Error downloading {filename}:\n{tried}")
 
-    def __getitem__(self, index):
-        img, target = self.data[index], int(self.targets[index])
-        img = _image_fromarray(img.numpy(), mode="L")
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _image_fromarray(self.data[index].numpy(), mode="L")
 
-    def __len__(self):
-        return len(self.data)
+    def _target(self, index):
+        return int(self.targets[index])
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train is True else 'Test'}"

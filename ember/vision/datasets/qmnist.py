@@ -5,7 +5,6 @@ import numpy
 
 import ember
 
-from ..utils import _image_fromarray
 from .mnist import MNIST, read_sn3_pascalvincent_array
 from .utils import check_integrity, download_and_extract_archive, verify_str_arg
 
@@ -75,16 +74,9 @@ class QMNIST(MNIST):
         for url, md5 in self.resources[self.subsets[self.what]]:
             download_and_extract_archive(url, self.raw_folder, md5=md5)
 
-    def __getitem__(self, index):
-        img, target = self.data[index], self.targets[index]
-        img = _image_fromarray(img.numpy(), mode="L")
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.compat:
-            target = int(target[0])
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _target(self, index):
+        target = self.targets[index]
+        return int(target[0]) if self.compat else target
 
     def extra_repr(self):
         return f"Split: {self.what}"

@@ -5,12 +5,12 @@ import numpy
 
 from ..utils import _image_fromarray
 from .utils import check_integrity, download_url
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["SEMEION"]
 
 
-class SEMEION(VisionDataset):
+class SEMEION(_ImageArrays):
     """SEMEION from ``root/semeion.data`` (rows of 256 pixel values then 10 one-hot label columns): samples are
     (PIL image of mode 'L', int)."""
 
@@ -28,16 +28,11 @@ class SEMEION(VisionDataset):
         self.data = (data[:, :256] * 255).astype("uint8").reshape((-1, 16, 16))
         self.labels = numpy.nonzero(data[:, 256:])[1]
 
-    def __getitem__(self, index):
-        img, target = _image_fromarray(self.data[index], mode="L"), int(self.labels[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _image_fromarray(self.data[index], mode="L")
 
-    def __len__(self):
-        return len(self.data)
+    def _target(self, index):
+        return int(self.labels[index])
 
     def _check_integrity(self):
         return check_integrity(os.path.join(self.root, self.filename), self.md5_checksum)

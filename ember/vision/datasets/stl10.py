@@ -5,12 +5,12 @@ import numpy
 
 from ..utils import _pil_image
 from .utils import check_integrity, download_and_extract_archive, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["STL10"]
 
 
-class STL10(VisionDataset):
+class STL10(_ImageArrays):
     """STL-10 from ``root/stl10_binary``; ``split`` is "train", "train+unlabeled", "unlabeled" or "test", ``folds``
     (0-9) selects one of the ten predefined training folds. Unlabeled samples have target -1."""
 
@@ -75,17 +75,11 @@ class STL10(VisionDataset):
             indices = numpy.array(f.read().splitlines()[folds].split(), dtype=numpy.int64)
         self.data, self.labels = self.data[indices], self.labels[indices]
 
-    def __getitem__(self, index):
-        img, target = self.data[index], None if self.labels is None else int(self.labels[index])
-        img = _pil_image().fromarray(numpy.transpose(img, (1, 2, 0)))
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _pil_image().fromarray(numpy.transpose(self.data[index], (1, 2, 0)))
 
-    def __len__(self):
-        return self.data.shape[0]
+    def _target(self, index):
+        return None if self.labels is None else int(self.labels[index])
 
     def _check_integrity(self):
         return all(check_integrity(os.path.join(self.root, self.base_folder, name), md5)

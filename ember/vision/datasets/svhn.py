@@ -5,12 +5,12 @@ import numpy
 
 from ..utils import _pil_image
 from .utils import check_integrity, download_url, verify_str_arg
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["SVHN"]
 
 
-class SVHN(VisionDataset):
+class SVHN(_ImageArrays):
     """SVHN's cropped 32x32 digits from ``root/{split}_32x32.mat``: ``data`` is uint8 (N, 3, 32, 32), ``labels``
     int64 with the digit 0 as label 0 (the files store it as 10). Samples are (PIL RGB image, int)."""
 
@@ -40,17 +40,11 @@ class SVHN(VisionDataset):
         self.labels[self.labels == 10] = 0
         self.data = numpy.transpose(loaded["X"], (3, 2, 0, 1))   # stored (H, W, C, N)
 
-    def __getitem__(self, index):
-        img = _pil_image().fromarray(numpy.transpose(self.data[index], (1, 2, 0)))
-        target = int(self.labels[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _pil_image().fromarray(numpy.transpose(self.data[index], (1, 2, 0)))
 
-    def __len__(self):
-        return len(self.data)
+    def _target(self, index):
+        return int(self.labels[index])
 
     def _check_integrity(self):
         return check_integrity(os.path.join(self.root, self.filename), self.split_list[self.split][2])

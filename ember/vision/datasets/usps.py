@@ -6,14 +6,14 @@ import numpy
 
 from ..utils import _image_fromarray
 from .utils import download_url
-from .vision import VisionDataset
+from .vision import _ImageArrays
 
 __all__ = ["USPS"]
 
 _BASE = "https://www.csie.ntu.edu.tw/~cjlin/libsvmtools/datasets/multiclass/"
 
 
-class USPS(VisionDataset):
+class USPS(_ImageArrays):
     """USPS's 16x16 digits from ``root/usps.bz2`` (train) or ``root/usps.t.bz2``: lines ``label index:value ...``
     with labels 1-10 and values in [-1, 1], read as targets 0-9 and uint8 pixels ``(v + 1) / 2 * 255``."""
 
@@ -35,13 +35,8 @@ class USPS(VisionDataset):
         self.data = ((images + 1) / 2 * 255).astype(numpy.uint8)
         self.targets = [int(row[0]) - 1 for row in rows]
 
-    def __getitem__(self, index):
-        img, target = _image_fromarray(self.data[index], mode="L"), int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
+    def _image(self, index):
+        return _image_fromarray(self.data[index], mode="L")
 
-    def __len__(self):
-        return len(self.data)
+    def _target(self, index):
+        return int(self.targets[index])

@@ -69,6 +69,22 @@ class VisionDataset(Dataset):
         return ""
 
 
+class _ImageArrays(VisionDataset):
+    """Images held in one array ``self.data`` with their targets, as torchvision's MNIST, CIFAR, SVHN, STL10, USPS
+    and SEMEION: sample ``index`` is ``(self._image(index), self._target(index))``, each transformed."""
+
+    def __len__(self):
+        return len(self.data)
+
+    def __getitem__(self, index):
+        img, target = self._image(index), self._target(index)
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+
 class _ImageFiles(VisionDataset):
     """A dataset of image files and their class labels (``self._image_files``, ``self._labels``, read by
     ``self.loader``), as several of torchvision's datasets are: the sample is ``(image, label)``, transformed."""
