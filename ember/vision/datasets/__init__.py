@@ -3,7 +3,7 @@ CelebA, PASCAL VOC, SBD, Cityscapes, COCO, Flickr8k/30k, SBU, PhotoTour, Food-10
 Caltech 101/256, Oxford-IIIT Pet, Country211, FER2013, FGVC-Aircraft, Imagenette, Stanford Cars, SUN397, Rendered
 SST2, CLEVR, KITTI, WIDER FACE, LFW, Places365, iNaturalist, PCAM, Sintel, FlyingChairs, FlyingThings3D, ImageNet,
 Omniglot, LSUN, stereo matching pairs (Carla, KITTI 2012/2015, Middlebury 2014, SceneFlow, ...), folders of images
-and fake data."""
+and fake data; KittiFlow and HD1K optical flow; clips of videos (UCF101, HMDB51, Kinetics, on video_utils.VideoClips)."""
 from .caltech import Caltech101, Caltech256
 from .celeba import CelebA
 from .cifar import CIFAR10, CIFAR100
@@ -21,9 +21,11 @@ from .flowers102 import Flowers102
 from .folder import DatasetFolder, ImageFolder
 from .food101 import Food101
 from .gtsrb import GTSRB
+from .hmdb51 import HMDB51
 from .imagenet import ImageNet
 from .inaturalist import INaturalist
 from .imagenette import Imagenette
+from .kinetics import Kinetics
 from .kitti import Kitti
 from .lfw import LFWPairs, LFWPeople
 from .lsun import LSUN, LSUNClass
@@ -46,6 +48,7 @@ from .stereo_matching import (CREStereo, CarlaStereo, ETH3DStereo, FallingThings
 from .stl10 import STL10
 from .sun397 import SUN397
 from .svhn import SVHN
+from .ucf101 import UCF101
 from .usps import USPS
 from .voc import VOCDetection, VOCSegmentation
 from .widerface import WIDERFace
@@ -60,6 +63,7 @@ __all__ = ["CIFAR10", "CIFAR100", "CLEVRClassification", "Caltech101", "Caltech2
            "SVHN", "Sintel", "StanfordCars", "USPS", "VOCDetection", "VOCSegmentation", "VisionDataset", "WIDERFace",
            "CREStereo", "CarlaStereo", "ETH3DStereo", "FallingThingsStereo", "InStereo2k", "Kitti2012Stereo",
            "Kitti2015Stereo", "Middlebury2014Stereo", "SceneFlowStereo", "SintelStereo",
+           "HD1K", "HMDB51", "Kinetics", "KittiFlow", "UCF101",
            "wrap_dataset_for_transforms_v2"]
 
 
