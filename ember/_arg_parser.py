@@ -574,8 +574,10 @@ def _raise_for_call(name, args, kwargs, method, code):
     elif method and _signatures(name, True) is None:
         return
     # more positional arguments than ember's function takes are no extension of ember's: PyTorch's error names them
+    # (the Tensor methods of F's forms in F_CALLS_METHOD take fewer: no _stacklevel)
     raise_for(name, args[1:] if method else args, kwargs, method,
-              bool(code.co_flags & inspect.CO_VARARGS) or len(args) > code.co_argcount)
+              bool(code.co_flags & inspect.CO_VARARGS) or len(args) > code.co_argcount
+              or method and name in table.F_CALLS_METHOD)
 
 
 def check(depth=1):
@@ -606,5 +608,16 @@ def check_call(function, args, kwargs):
         next(iter(names)) if len(names) == 1 else None
     if name is None:
         return
-    method = len(args) == shape[0] + 1 and isinstance(args[0], _tensor_class())
-    _raise_for_call(name, args, kwargs, method, code)
+    method = len(args) == shape[0] + 1
+    functional = sys.modules.get("ember.nn.functional")
+    if not method and name in _table().F_CALLS_METHOD and inspect.unwrap(function) is inspect.unwrap(
+            getattr(functional, name, _nothing)):   # F.softmax(x, d, dtype=t) calls x.softmax(d, dtype=t)
+        bound = inspect.signature(function).bind(*args, **kwargs).arguments
+        args, kwargs = (bound.get("input"), bound.get("dim")), {"dtype": bound["dtype"]} if "dtype" in bound else {}
+        method = True
+    _raise_for_call(name, args, kwargs, method and isinstance(args[0], _tensor_class()), code)
+
+
+def _table():
+    from . import _signatures
+    return _signatures

@@ -1253,6 +1253,20 @@ PYTHON_FORMS = {
     'triplet_margin_loss',
 }
 
+# The upsampling kernels F.interpolate hands its sizes to (their errors are PyTorch's for a size that is no int)
+for _dims, _scales in ((1, "float scales = None"), (2, "float scales_h = None, float scales_w = None"),
+                       (3, "float scales_d = None, float scales_h = None, float scales_w = None")):
+    for _name, _corners in ((f"upsample_nearest{_dims}d", ""), (f"_upsample_nearest_exact{_dims}d", ""),
+                            ({1: "upsample_linear1d", 2: "upsample_bilinear2d", 3: "upsample_trilinear3d"}[_dims],
+                             "bool align_corners, ")) + ((("upsample_bicubic2d", "bool align_corners, "),)
+                                                         if _dims == 2 else ()):
+        FUNCTIONS[_name] = [f"Tensor input, tuple of ints output_size, {_corners}tuple of floats scale_factors",
+                            f"Tensor input, tuple of ints output_size, {_corners}{_scales}, *, Tensor out = None"]
+
+# nn.functional's Python forms that call the op as a Tensor method (``input.softmax(dim)``): their errors are the
+# method's, positions counted without the input
+F_CALLS_METHOD = {'log_softmax', 'softmax'}
+
 # Ops the stubs list with several overloads that PyTorch's parser has one signature for
 _FACTORY = ("*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
             "bool pin_memory = False, bool requires_grad = False")

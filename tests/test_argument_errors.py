@@ -342,6 +342,46 @@ CALLS = [
     'T.zeros_like(t, memory_format="a")',
     't.float(memory_format=1)',
     't.double(memory_format="a")',
+    # no size at all
+    'T.zeros()',
+    'T.ones()',
+    'T.empty()',
+    'T.rand()',
+    'T.randn()',
+    't.new_zeros()',
+    't.new_empty()',
+    # nn.functional's forms that call the Tensor method (positions counted without the input)
+    'F.softmax(t, 0.5)',
+    'F.softmax(t, dim=0.5)',
+    'F.softmax(t, 1, dtype=0.5)',
+    'F.log_softmax(t, "a")',
+    'T.softmax(t, 0.5)',
+    'T.log_softmax(t, 0.5)',
+    't.softmax(0, 1, 2)',
+    't.log_softmax(0, None, 2)',
+    # the vector norm F.normalize and Tensor.norm reach
+    'F.normalize(t, 2, 1.0)',
+    'F.normalize(t, dim=0.5)',
+    't.norm(2, 1.0)',
+    't.norm(1, "a")',
+    'T.norm(t, 2, 0.5, True)',
+    # F.interpolate hands a size that is no int to its mode's kernel
+    'F.interpolate(t[None], size=2.5)',
+    'F.interpolate(t[None], size=2.0, mode="linear")',
+    'F.interpolate(t[None, None], size=2.5, mode="bilinear")',
+    'F.interpolate(t[None, None], size=2.5, mode="bicubic")',
+    'F.interpolate(t[None, None], size=2.5, mode="area")',
+    'F.interpolate(t[None, None], size=2.5, mode="nearest-exact")',
+    'F.interpolate(t[None, None, None], size=2.5, mode="trilinear")',
+    # F.embedding's padding_idx and max_norm, as its Python form checks them and hands them on
+    'F.embedding(t.long(), t, padding_idx=1.5)',
+    'F.embedding(t.long(), t, padding_idx=True)',
+    'F.embedding(t.long(), t, padding_idx="a")',
+    'F.embedding(t.long(), t, padding_idx=5)',
+    'F.embedding(t.long(), t, padding_idx=-3)',
+    'F.embedding(t.long(), t, max_norm="a")',
+    'F.embedding(t.long(), t, max_norm=1.0, norm_type="a")',
+    'T.embedding(t, t.long(), 1.5)',
 ]
 
 

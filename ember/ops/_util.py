@@ -415,6 +415,8 @@ def shape_arg(size):
     if len(size) == 1 and not isinstance(size[0], (int, numpy.integer)) and not (
             isinstance(size[0], Tensor) and size[0].ndim == 0):
         size = size[0]
+    elif not size:
+        argument_error()   # no size at all: PyTorch's missing-argument error where the op requires one
     try:
         return tuple(s if type(s) is int else _size(s) for s in size)
     except TypeError:

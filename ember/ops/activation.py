@@ -6,6 +6,7 @@ import numpy
 
 from .._warnings import warn
 from .._tensor import _make
+from .. import _dtype
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import assign_inplace, check_inplace_allowed
@@ -35,7 +36,7 @@ def _resolve_dim(input, dim, name):
 def _cast_for(input, dtype, name, dim):
     """``input`` in ``dtype`` (when given), checked against the dtypes of the kernel for softmax along ``dim``."""
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(_dtype.dtype_arg(dtype, name))
     require_dtype(f"{name}_lastdim_kernel_impl" if dim >= input.ndim - 1 else f"{name}_kernel_impl", input)
     return input
 

@@ -752,7 +752,7 @@ def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requir
 def _new_factory(fill, name, doc):
     def method(self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
         return _factory(shape_arg(size), fill, dtype or self.dtype, device or self.device, requires_grad)
-    method.__name__, method.__doc__ = name, doc
+    method.__name__, method.__doc__, method.__qualname__ = name, doc, f"Tensor.{name}"
     setattr(Tensor, name, method)
 
 

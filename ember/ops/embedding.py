@@ -41,10 +41,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            "checking arguments for embedding)")
     refuse_complex_autograd("embedding", weight)
     rows = weight.shape[0]
-    if padding_idx is not None:
-        if not -rows <= padding_idx < rows:
+    if padding_idx is not None:   # PyTorch's F.embedding compares first, then hands the index to its op
+        if padding_idx > 0 and not padding_idx < rows or padding_idx < 0 and not padding_idx >= -rows:
             raise AssertionError("Padding_idx must be within num_embeddings")
-        padding_idx = int_arg(padding_idx) % rows
+        try:
+            padding_idx = int_arg(padding_idx) % rows
+        except TypeError:
+            raise TypeError(f"embedding(): argument 'padding_idx' (position 3) must be int, not "
+                            f"{type(padding_idx).__name__}") from None
+    if max_norm is not None and not all(isinstance(v, (int, float)) or hasattr(v, "__float__")
+                                        for v in (max_norm, norm_type)):
+        from .. import _arg_parser   # PyTorch's F.embedding renorms through its op: that op's parser error
+        _arg_parser.raise_for("embedding_renorm_", (weight, input, max_norm, norm_type), {})
     if max_norm is not None or sparse and weight.requires_grad:   # these paths index before _Rows checks
         _check_range(input._data, rows)
     if max_norm is not None:

@@ -785,6 +785,9 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
         return write_out(out, vector_norm(input, p, dim, keepdim), "norm")
     if isinstance(dim, (int, numpy.integer)):
         dim = (dim,)
+    elif dim is not None and not isinstance(dim, (tuple, list)):   # PyTorch's norm calls linalg.vector_norm here
+        from .. import _arg_parser
+        _arg_parser.raise_for("linalg_vector_norm", (input, p, dim, keepdim), {} if dtype is None else {"dtype": dtype})
     dims = _reduction_dims(input, dim)
     if (p < 0 or p == math.inf) and _count(input, dims) == 0:
         raise RuntimeError("linalg.vector_norm cannot compute the inf norm on an empty tensor because the operation "

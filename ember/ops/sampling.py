@@ -111,6 +111,8 @@ def _output_size(input, size, scale_factor, dim, recompute_scale_factor, mode):
                                 f"Tuple[int, int, int], but got size with types {[type(s) for s in size]}")
             output_size = [int(s) for s in size]
         else:
+            if not isinstance(size, (int, numpy.integer)):
+                _refuse_size(input, [size] * dim, mode, dim)
             output_size = [int(size)] * dim
         if recompute_scale_factor:
             raise ValueError("recompute_scale_factor is not meaningful with an explicit size.")
@@ -130,6 +132,19 @@ def _output_size(input, size, scale_factor, dim, recompute_scale_factor, mode):
     if mode == "area" or recompute_scale_factor:
         scales = [None] * dim
     return output_size, scales
+
+
+def _refuse_size(input, output_size, mode, dim):
+    """PyTorch's TypeError for an output size that is no int: its interpolate hands ``[size] * dim`` to the mode's
+    kernel, whose argument parser refuses it."""
+    from .. import _arg_parser
+    if mode == "area":
+        _arg_parser.raise_for(f"adaptive_avg_pool{dim}d", (input, output_size), {})
+    elif mode in ("nearest", "nearest-exact"):
+        prefix = "upsample_nearest" if mode == "nearest" else "_upsample_nearest_exact"
+        _arg_parser.raise_for(f"{prefix}{dim}d", (input, output_size, None), {})
+    else:
+        _arg_parser.raise_for(f"upsample_{mode}{dim}d", (input, output_size, False, None), {})
 
 
 def _check_mode_rank(input, mode):
