@@ -5,7 +5,7 @@ ember's ops check no argument types up front. Where an op's code fails on an arg
 failing site (a dim that is not an int, a scalar that is not a number, a size that is not a tuple of ints, a
 wrapper that saw the op raise) calls ``check``: it finds the op's frame, rebuilds the call from the frame's
 arguments and the caller's call instruction (how many arguments went by position, which by keyword, whether the
-op was called as a Tensor method), matches the call against PyTorch's signatures of the op (``_signatures.py``) as
+op was called as a Tensor method), matches the call against PyTorch's signatures of the op (``_signatures``) as
 torch's ``python_arg_parser`` does, and raises torch's TypeError where no signature accepts it. A call that some
 signature accepts raises nothing here: the op's own error stands. Correct calls never come here.
 """

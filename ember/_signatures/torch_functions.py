@@ -1,11 +1,5 @@
-"""PyTorch 2.13's signatures of its ops as its argument parser prints them, read by ``_arg_parser`` on error paths
-only (generated from torch's error messages and its .pyi stubs). A list: the op's visible overloads (PyTorch
-reports a mismatch against all of them); a string: its one signature (PyTorch names the argument that does not
-fit). ``Tensor?``: a tensor that may be None without a default (PyTorch prints it as ``Tensor``).
-``tuple of ints*``: an int list of a fixed size, which a single int also is (printed without the star).
-METHODS: Tensor methods whose signatures are not their function's without ``input`` and ``out``. Names whose torch
-function is written in Python with other parameters than its binding are left out (their ember function is that
-Python form) or, for nn.functional's forms only, listed in PYTHON_FORMS."""
+"""Signatures of the ``torch`` namespace's ops (``torch.add``, ``torch.zeros``, ...), and of those ops called as
+functions from elsewhere (``torch.conv2d`` under ``F.conv2d``)."""
 
 FUNCTIONS = {
     'abs': 'Tensor input, *, Tensor out = None',
@@ -16,11 +10,7 @@ FUNCTIONS = {
     'acosh': 'Tensor input, *, Tensor out = None',
     'acosh_': 'Tensor input',
     'adaptive_avg_pool1d': 'Tensor input, tuple of ints* output_size',
-    'adaptive_avg_pool2d': 'Tensor input, tuple of ints* output_size',
-    'adaptive_avg_pool3d': 'Tensor input, tuple of ints* output_size',
     'adaptive_max_pool1d': 'Tensor input, tuple of ints* output_size',
-    'adaptive_max_pool2d': 'Tensor input, tuple of ints* output_size',
-    'adaptive_max_pool3d': 'Tensor input, tuple of ints* output_size',
     'add': ['Tensor input, Tensor other, *, Number alpha = 1, Tensor out = None'],
     'addbmm': ['Tensor input, Tensor batch1, Tensor batch2, *, Number beta = 1, Number alpha = 1, Tensor out = None'],
     'addcdiv': ['Tensor input, Tensor tensor1, Tensor tensor2, *, Number value = 1, Tensor out = None'],
@@ -94,12 +84,6 @@ FUNCTIONS = {
                    'tuple of Tensors tensors'],
     'avg_pool1d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = (), '
                   'tuple of ints* padding = 0, bool ceil_mode = False, bool count_include_pad = True',
-    'avg_pool2d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = None, '
-                  'tuple of ints* padding = 0, bool ceil_mode = False, bool count_include_pad = True, '
-                  'int divisor_override = None',
-    'avg_pool3d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = None, '
-                  'tuple of ints* padding = 0, bool ceil_mode = False, bool count_include_pad = True, '
-                  'int divisor_override = None',
     'baddbmm': ['Tensor input, Tensor batch1, Tensor batch2, *, Number beta = 1, Number alpha = 1, '
                 'Tensor out = None',
                 'Tensor input, Tensor batch1, Tensor batch2, torch.dtype out_dtype, *, Number beta = 1, '
@@ -114,7 +98,6 @@ FUNCTIONS = {
     'bernoulli': ['Tensor input, *, torch.Generator generator = None, Tensor out = None',
                   'Tensor input, float p, *, torch.Generator generator = None'],
     'bilinear': 'Tensor input1, Tensor input2, Tensor weight, Tensor bias = None',
-    'binary_cross_entropy': 'Tensor input, Tensor target, Tensor weight = None, str reduction = ...',
     'binary_cross_entropy_with_logits': 'Tensor input, Tensor target, Tensor weight = None, '
                                         'Tensor pos_weight = None, int reduction = 1',
     'bincount': 'Tensor input, Tensor weights = None, int minlength = 0',
@@ -219,8 +202,6 @@ FUNCTIONS = {
                       'Tensor input, tuple of ints* dim'],
     'cov': 'Tensor input, *, int correction = 1, Tensor fweights = None, Tensor aweights = None',
     'cross': 'Tensor input, Tensor other, int dim = None, *, Tensor out = None',
-    'cross_entropy_loss': 'Tensor input, Tensor target, Tensor? weight = None, int reduction = 1, '
-                          'int ignore_index = -100, float label_smoothing = 0.0',
     'ctc_loss': ['Tensor log_probs, Tensor targets, tuple of ints input_lengths, tuple of ints target_lengths, '
                  'int blank = 0, int reduction = at::Reduction::Mean, bool zero_infinity = False',
                  'Tensor log_probs, Tensor targets, Tensor input_lengths, Tensor target_lengths, int blank = 0, '
@@ -261,8 +242,6 @@ FUNCTIONS = {
     'dsplit': ['Tensor input, int sections',
                'Tensor input, tuple of ints indices'],
     'dstack': 'tuple of Tensors tensors, *, Tensor out = None',
-    'elu': 'Tensor input, float alpha = 1.0, float scale = 1.0, float input_scale = 1.0',
-    'elu_': 'Tensor input, float alpha = ...',
     'embedding': 'Tensor weight, Tensor indices, int padding_idx = -1, bool scale_grad_by_freq = False, '
                  'bool sparse = False',
     'embedding_bag': ['Tensor weight, Tensor indices, Tensor offsets, bool scale_grad_by_freq, int mode, '
@@ -308,36 +287,6 @@ FUNCTIONS = {
     'feature_alpha_dropout_': 'Tensor input, float p, bool train',
     'feature_dropout': 'Tensor input, float p, bool train',
     'feature_dropout_': 'Tensor input, float p, bool train',
-    'fft_fft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_fft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                'str? norm = None, *, Tensor out = None',
-    'fft_fftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                'str? norm = None, *, Tensor out = None',
-    'fft_hfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_hfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                 'str? norm = None, *, Tensor out = None',
-    'fft_hfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                 'str? norm = None, *, Tensor out = None',
-    'fft_ifft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_ifft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                 'str? norm = None, *, Tensor out = None',
-    'fft_ifftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                 'str? norm = None, *, Tensor out = None',
-    'fft_ihfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_ihfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                  'str? norm = None, *, Tensor out = None',
-    'fft_ihfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                  'str? norm = None, *, Tensor out = None',
-    'fft_irfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_irfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                  'str? norm = None, *, Tensor out = None',
-    'fft_irfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                  'str? norm = None, *, Tensor out = None',
-    'fft_rfft': 'Tensor input, int? n = None, int dim = -1, str? norm = None, *, Tensor out = None',
-    'fft_rfft2': 'Tensor input, tuple of ints? s = None, tuple of ints dim = (-2, -1), '
-                 'str? norm = None, *, Tensor out = None',
-    'fft_rfftn': 'Tensor input, tuple of ints? s = None, tuple of ints? dim = None, '
-                 'str? norm = None, *, Tensor out = None',
     'fill': ['Tensor input, Tensor value',
              'Tensor input, Number value'],
     'fill_': ['Tensor input, Tensor value',
@@ -361,10 +310,6 @@ FUNCTIONS = {
              'Tensor input, Number other, *, Tensor out = None'],
     'frac': 'Tensor input, *, Tensor out = None',
     'frac_': 'Tensor input',
-    'fractional_max_pool2d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* output_size, '
-                             'Tensor _random_samples',
-    'fractional_max_pool3d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* output_size, '
-                             'Tensor _random_samples',
     'frexp': 'Tensor input, *, Tensor out = None',
     'frobenius_norm': 'Tensor input, tuple of ints* dim, bool keepdim = False, *, Tensor out = None',
     'full_like': 'Tensor input, Number fill_value, *, torch.memory_format memory_format = None, '
@@ -375,13 +320,11 @@ FUNCTIONS = {
     'gcd_': 'Tensor input, Tensor other',
     'ge': ['Tensor input, Tensor other, *, Tensor out = None',
            'Tensor input, Number other, *, Tensor out = None'],
-    'gelu': 'Tensor input, str approximate = ...',
     'geqrf': 'Tensor input, *, Tensor out = None',
     'ger': 'Tensor input, Tensor vec2, *, Tensor out = None',
     'get_default_dtype': '',
     'get_num_interop_threads': '',
     'get_num_threads': '',
-    'glu': 'Tensor input, int dim = -1',
     'gradient': ['Tensor input, *, tuple of ints* dim, int edge_order = 1',
                  'Tensor input, *, Number spacing, tuple of ints* dim, int edge_order = 1',
                  'Tensor input, *, Number spacing = None, int dim = None, int edge_order = 1',
@@ -416,10 +359,6 @@ FUNCTIONS = {
                     'int window_length, bool periodic, *, torch.dtype dtype = None, torch.layout layout = None, '
                     'torch.device device = None, bool pin_memory = False, bool requires_grad = False'],
     'hardshrink': 'Tensor input, Number lambd = 0.5, *, Tensor out = None',
-    'hardsigmoid': 'Tensor input, *, Tensor out = None',
-    'hardswish': 'Tensor input',
-    'hardtanh': 'Tensor input, float min_val = ..., float max_val = ..., *, Tensor out = None',
-    'hardtanh_': 'Tensor input, float min_val = ..., float max_val = ...',
     'heaviside': 'Tensor input, Tensor values, *, Tensor out = None',
     'hinge_embedding_loss': 'Tensor input, Tensor target, float margin = 1.0, int reduction = 1',
     'histc': 'Tensor input, int bins = 100, Number min = 0, Number max = 0, *, Tensor out = None',
@@ -436,7 +375,6 @@ FUNCTIONS = {
     'hsplit': ['Tensor input, int sections',
                'Tensor input, tuple of ints indices'],
     'hstack': 'tuple of Tensors tensors, *, Tensor out = None',
-    'huber_loss': 'Tensor input, Tensor target, str reduction = ..., float delta = 1.0',
     'hypot': 'Tensor input, Tensor other, *, Tensor out = None',
     'i0': 'Tensor input, *, Tensor out = None',
     'i0_': 'Tensor input',
@@ -494,7 +432,6 @@ FUNCTIONS = {
     'kl_div': 'Tensor input, Tensor target, int reduction = 1, *, bool log_target = False',
     'kron': 'Tensor input, Tensor other, *, Tensor out = None',
     'kthvalue': 'Tensor input, int k, int dim = -1, bool keepdim = False, *, Tensor out = None',
-    'l1_loss': 'Tensor input, Tensor target, str reduction = ...',
     'layer_norm': 'Tensor input, tuple of ints normalized_shape, Tensor weight = None, Tensor bias = None, '
                   'float eps = 1e-05, bool cudnn_enable = True',
     'lcm': 'Tensor input, Tensor other, *, Tensor out = None',
@@ -503,8 +440,6 @@ FUNCTIONS = {
     'ldexp_': 'Tensor input, Tensor other',
     'le': ['Tensor input, Tensor other, *, Tensor out = None',
            'Tensor input, Number other, *, Tensor out = None'],
-    'leaky_relu': 'Tensor input, float negative_slope = ..., *, Tensor out = None',
-    'leaky_relu_': 'Tensor input, float negative_slope = ...',
     'lerp': ['Tensor input, Tensor end, Tensor weight, *, Tensor out = None',
              'Tensor input, Tensor end, Number weight, *, Tensor out = None'],
     'less': ['Tensor input, Tensor other, *, Tensor out = None',
@@ -512,10 +447,6 @@ FUNCTIONS = {
     'less_equal': ['Tensor input, Tensor other, *, Tensor out = None',
                    'Tensor input, Number other, *, Tensor out = None'],
     'lgamma': 'Tensor input, *, Tensor out = None',
-    'linalg_cross': 'Tensor input, Tensor other, *, int dim = -1, Tensor out = None',
-    'linalg_vector_norm': 'Tensor input, Number ord = 2, tuple of ints* dim = None, bool keepdim = False, *, '
-                          'torch.dtype dtype = None, Tensor out = None',
-    'linear': 'Tensor input, Tensor weight, Tensor bias = None',
     'linspace': ['Tensor start, Tensor end, int steps, *, Tensor out = None, torch.dtype dtype = None, '
                  'torch.layout layout = None, torch.device device = None, bool pin_memory = False, '
                  'bool requires_grad = False',
@@ -584,15 +515,8 @@ FUNCTIONS = {
                                'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
     'max_pool2d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = (), '
                   'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
-    'max_pool2d_with_indices': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = None, '
-                               'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
     'max_pool3d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = (), '
                   'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
-    'max_pool3d_with_indices': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = None, '
-                               'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
-    'max_unpool2d': 'Tensor input, Tensor indices, tuple of ints* output_size',
-    'max_unpool3d': 'Tensor input, Tensor indices, tuple of ints* output_size, tuple of ints* stride, '
-                    'tuple of ints* padding',
     'maximum': 'Tensor input, Tensor other, *, Tensor out = None',
     'mean': ['Tensor input, *, torch.dtype dtype = None, Tensor out = None',
              'Tensor input, tuple of ints* dim, bool keepdim = False, *, torch.dtype dtype = None, '
@@ -605,7 +529,6 @@ FUNCTIONS = {
             'Tensor input, Tensor other, *, Tensor out = None',
             'Tensor input, int dim, bool keepdim = False, *, tuple of Tensors out = None'],
     'minimum': 'Tensor input, Tensor other, *, Tensor out = None',
-    'mish': 'Tensor input',
     'mm': ['Tensor input, Tensor mat2, *, Tensor out = None',
            'Tensor input, Tensor mat2, torch.dtype out_dtype, *, Tensor out = None'],
     'mode': 'Tensor input, int dim = -1, bool keepdim = False, *, Tensor out = None',
@@ -613,12 +536,8 @@ FUNCTIONS = {
                  'Tensor input, tuple of ints source, tuple of ints destination'],
     'movedim': ['Tensor input, int source, int destination',
                 'Tensor input, tuple of ints source, tuple of ints destination'],
-    'mse_loss': 'Tensor input, Tensor target, str reduction = ...',
     'msort': 'Tensor input, *, Tensor out = None',
     'mul': 'Tensor input, Tensor other, *, Tensor out = None',
-    'multi_margin_loss': 'Tensor input, Tensor target, float p = 1.0, float margin = 1.0, Tensor weight = None, '
-                         'str reduction = ...',
-    'multilabel_margin_loss': 'Tensor input, Tensor target, str reduction = ...',
     'multinomial': 'Tensor input, int num_samples, bool replacement = False, *, torch.Generator generator = None, '
                    'Tensor out = None',
     'multiply': ['Tensor input, Tensor other, *, Tensor out = None',
@@ -653,7 +572,6 @@ FUNCTIONS = {
     'negative': 'Tensor input, *, Tensor out = None',
     'negative_': 'Tensor input',
     'nextafter': 'Tensor input, Tensor other, *, Tensor out = None',
-    'nll_loss_nd': 'Tensor input, Tensor target, Tensor? weight = None, int reduction = 1, int ignore_index = -100',
     'nonzero_static': 'Tensor input, *, int size, int fill_value = -1, Tensor out = None',
     'norm_except_dim': 'Tensor v, int pow = 2, int dim = 0',
     'normal': ['Tensor mean, Tensor std, *, torch.Generator generator = None, Tensor out = None',
@@ -667,7 +585,6 @@ FUNCTIONS = {
     'nuclear_norm': ['Tensor input, tuple of ints* dim, bool keepdim = False, *, Tensor out = None',
                      'Tensor input, bool keepdim = False, *, Tensor out = None'],
     'numel': 'Tensor self',
-    'one_hot': 'Tensor tensor, int num_classes = ...',
     'ones_like': 'Tensor input, *, torch.memory_format memory_format = None, torch.dtype dtype = None, '
                  'torch.layout layout = None, torch.device device = None, bool pin_memory = False, '
                  'bool requires_grad = False',
@@ -675,7 +592,6 @@ FUNCTIONS = {
     'ormqr': 'Tensor input, Tensor input2, Tensor input3, bool left = True, bool transpose = False, *, '
              'Tensor out = None',
     'outer': 'Tensor input, Tensor vec2, *, Tensor out = None',
-    'pad': 'Tensor input, tuple of ints pad, str mode = ..., float value = None',
     'pairwise_distance': 'Tensor x1, Tensor x2, float p = 2, float eps = 1e-06, bool keepdim = False',
     'pdist': 'Tensor input, float p = 2',
     'permute': 'Tensor input, tuple of ints dims',
@@ -775,7 +691,6 @@ FUNCTIONS = {
     'reciprocal': 'Tensor input, *, Tensor out = None',
     'reciprocal_': 'Tensor input',
     'relu': 'Tensor input',
-    'relu6': 'Tensor input',
     'relu_': 'Tensor input',
     'remainder': ['Tensor input, Tensor other, *, Tensor out = None',
                   'Number self, Tensor other',
@@ -811,9 +726,6 @@ FUNCTIONS = {
              'Tensor input, Number other, Number alpha = 1'],
     'scalar_tensor': 'Number s, *, torch.dtype dtype = None, torch.layout layout = None, '
                      'torch.device device = None, bool pin_memory = False, bool requires_grad = False',
-    'scaled_dot_product_attention': 'Tensor query, Tensor key, Tensor value, Tensor attn_mask = None, '
-                                    'float dropout_p = 0.0, bool is_causal = False, float scale = None, '
-                                    'bool enable_gqa = False',
     'scatter': ['Tensor input, int dim, Tensor index, Tensor src, *, Tensor out = None',
                 'Tensor input, int dim, Tensor index, Tensor src, *, str reduce, Tensor out = None',
                 'Tensor input, int dim, Tensor index, Number value, *, Tensor out = None',
@@ -838,7 +750,6 @@ FUNCTIONS = {
     'sigmoid_': 'Tensor input',
     'sign': 'Tensor input, *, Tensor out = None',
     'signbit': 'Tensor input, *, Tensor out = None',
-    'silu': 'Tensor input',
     'sin': 'Tensor input, *, Tensor out = None',
     'sin_': 'Tensor input',
     'sinc': 'Tensor input, *, Tensor out = None',
@@ -849,11 +760,7 @@ FUNCTIONS = {
     'slice_scatter': 'Tensor input, Tensor src, int dim = 0, int start = None, int end = None, int step = 1, *, '
                      'Tensor out = None',
     'slogdet': 'Tensor input, *, Tensor out = None',
-    'smooth_l1_loss': 'Tensor input, Tensor target, str reduction = ..., float beta = 1.0',
-    'soft_margin_loss': 'Tensor input, Tensor target, str reduction = ...',
     'softmax': 'Tensor input, int dim, torch.dtype dtype = None, *, Tensor out = None',
-    'softplus': 'Tensor input, float beta = ..., float threshold = ...',
-    'softshrink': 'Tensor input, float lambd = ...',
     'sort': ['Tensor input, *, bool stable, int dim = -1, bool descending = False, tuple of Tensors out = None',
              'Tensor input, int dim = -1, bool descending = False, *, tuple of Tensors out = None'],
     'sparse_coo_tensor': ['object indices, object values, *, torch.dtype dtype = None, torch.device device = None, '
@@ -986,323 +893,14 @@ FUNCTIONS = {
                   'bool requires_grad = False',
 }
 
-# Tensor.float() and the other converters, cpu(), contiguous() and is_contiguous() take one keyword
-_CONVERSION = "*, torch.memory_format memory_format = torch.preserve_format"
-
-METHODS = {
-    'absolute_': '',
-    'add_': ['Tensor other, *, Number alpha = 1'],
-    'addbmm_': ['Tensor batch1, Tensor batch2, *, Number beta = 1, Number alpha = 1'],
-    'addcdiv_': ['Tensor tensor1, Tensor tensor2, *, Number value = 1'],
-    'addcmul_': ['Tensor tensor1, Tensor tensor2, *, Number value = 1'],
-    'addmm': ['Tensor mat1, Tensor mat2, *, Number beta = 1, Number alpha = 1'],
-    'addmm_': ['Tensor mat1, Tensor mat2, *, Number beta = 1, Number alpha = 1'],
-    'addr_': ['Tensor vec1, Tensor vec2, *, Number beta = 1, Number alpha = 1'],
-    'arctan2_': 'Tensor other',
-    'as_strided_': 'tuple of ints size, tuple of ints* stride, int storage_offset = None',
-    'atan2_': 'Tensor other',
-    'baddbmm': ['Tensor batch1, Tensor batch2, *, Number beta = 1, Number alpha = 1'],
-    'baddbmm_': ['Tensor batch1, Tensor batch2, *, Number beta = 1, Number alpha = 1'],
-    'bernoulli_': ['Tensor p, *, torch.Generator generator = None',
-                   'float p = 0.5, *, torch.Generator generator = None'],
-    'bfloat16': _CONVERSION,
-    'bitwise_and': ['Tensor other',
-                    'Number other'],
-    'bitwise_and_': ['Tensor other',
-                     'Number other'],
-    'bitwise_left_shift': ['Tensor other',
-                           'Number other'],
-    'bitwise_left_shift_': ['Tensor other',
-                            'Number other'],
-    'bitwise_not_': '',
-    'bitwise_or': ['Tensor other',
-                   'Number other'],
-    'bitwise_or_': ['Tensor other',
-                    'Number other'],
-    'bitwise_right_shift': ['Tensor other',
-                            'Number other'],
-    'bitwise_right_shift_': ['Tensor other',
-                             'Number other'],
-    'bitwise_xor': ['Tensor other',
-                    'Number other'],
-    'bitwise_xor_': ['Tensor other',
-                     'Number other'],
-    'bool': _CONVERSION,
-    'byte': _CONVERSION,
-    'cauchy_': 'float median = 0, float sigma = 1, *, torch.Generator generator = None',
-    'char': _CONVERSION,
-    'copy_': ['Tensor other, bool non_blocking = False'],
-    'copysign_': ['Tensor other',
-                  'Number other'],
-    'contiguous': "*, torch.memory_format memory_format = torch.contiguous_format",
-    'cpu': _CONVERSION,
-    'cuda': ['torch.device device = None, bool non_blocking = False, *, torch.memory_format memory_format = None'],
-    'cumprod_': 'int dim, *, torch.dtype dtype = None',
-    'cumsum_': 'int dim, *, torch.dtype dtype = None',
-    'data_ptr': '',
-    'digamma_': '',
-    'dim': '',
-    'div_': ['Tensor other',
-             'Tensor other, *, str rounding_mode',
-             'Number other, *, str rounding_mode'],
-    'divide_': ['Tensor other',
-                'Tensor other, *, str rounding_mode',
-                'Number other',
-                'Number other, *, str rounding_mode'],
-    'double': _CONVERSION,
-    'element_size': '',
-    'eq_': ['Tensor other',
-            'Number other'],
-    'erfinv_': '',
-    'expand_as': 'Tensor other',
-    'exponential_': 'float lambd = 1, *, torch.Generator generator = None',
-    'fill_diagonal_': 'Number fill_value, bool wrap = False',
-    'float': _CONVERSION,
-    'float_power': ['Tensor exponent',
-                    'Number exponent'],
-    'float_power_': ['Tensor exponent',
-                     'Number exponent'],
-    'floor_divide_': ['Tensor other',
-                      'Number other'],
-    'fmod_': ['Tensor other',
-              'Number other'],
-    'ge_': ['Tensor other',
-            'Number other'],
-    'geometric_': 'float p, *, torch.Generator generator = None',
-    'get_device': '',
-    'greater_': ['Tensor other',
-                 'Number other'],
-    'greater_equal_': ['Tensor other',
-                       'Number other'],
-    'gt_': ['Tensor other',
-            'Number other'],
-    'half': _CONVERSION,
-    'heaviside_': 'Tensor values',
-    'hypot_': 'Tensor other',
-    'igamma_': 'Tensor other',
-    'igammac_': 'Tensor other',
-    'index_add_': 'int dim, Tensor index, Tensor source, *, Number alpha = 1',
-    'index_copy_': 'int dim, Tensor index, Tensor source',
-    'index_fill_': ['int dim, Tensor index, Tensor value',
-                    'int dim, Tensor index, Number value'],
-    'index_reduce_': 'int dim, Tensor index, Tensor source, str reduce, *, bool include_self = True',
-    'int': _CONVERSION,
-    'int_repr': '',
-    'is_contiguous': "*, torch.memory_format memory_format = torch.contiguous_format",
-    'is_pinned': 'torch.device device = None',
-    'item': '',
-    'le_': ['Tensor other',
-            'Number other'],
-    'lerp_': ['Tensor end, Tensor weight',
-              'Tensor end, Number weight'],
-    'less_': ['Tensor other',
-              'Number other'],
-    'less_equal_': ['Tensor other',
-                    'Number other'],
-    'lgamma_': '',
-    'log_normal_': 'float mean = 1, float std = 2, *, torch.Generator generator = None',
-    'logical_and_': 'Tensor other',
-    'logical_not_': '',
-    'logical_or_': 'Tensor other',
-    'logical_xor_': 'Tensor other',
-    'long': _CONVERSION,
-    'lt_': ['Tensor other',
-            'Number other'],
-    'masked_fill_': ['Tensor mask, Tensor value',
-                     'Tensor mask, Number value'],
-    'masked_scatter_': 'Tensor mask, Tensor source',
-    'mul': 'Tensor other, *, Tensor out = None',
-    'mul_': 'Tensor other',
-    'multiply_': ['Tensor other',
-                  'Number other'],
-    'mvlgamma_': 'int p',
-    'ndimension': '',
-    'ne_': ['Tensor other',
-            'Number other'],
-    'nelement': '',
-    'new': ['*, torch.device device = None',
-            'torch.Storage storage',
-            'Tensor other',
-            'tuple of ints size, *, torch.device device = None',
-            'object data, *, torch.device device = None'],
-    'new_empty_strided': 'tuple of ints size, tuple of ints* stride, *, torch.dtype dtype = None, '
-                         'torch.layout layout = None, torch.device device = None, bool pin_memory = False, '
-                         'bool requires_grad = False',
-    'new_full': 'tuple of ints size, Number fill_value, *, torch.dtype dtype = None, torch.layout layout = None, '
-                'torch.device device = None, bool pin_memory = False, bool requires_grad = False',
-    'nextafter_': 'Tensor other',
-    'nonzero': ['',
-                '*, bool as_tuple'],
-    'normal_': 'float mean = 0, float std = 1, *, torch.Generator generator = None',
-    'not_equal_': ['Tensor other',
-                   'Number other'],
-    'numpy': '*, bool force = False',
-    'pin_memory': 'torch.device device = None',
-    'polygamma': 'int n',
-    'polygamma_': 'int n',
-    'pow': ['Tensor exponent',
-            'Number exponent'],
-    'pow_': ['Tensor exponent',
-             'Number exponent'],
-    'put_': 'Tensor index, Tensor source, bool accumulate = False',
-    'q_per_channel_axis': '',
-    'q_per_channel_scales': '',
-    'q_per_channel_zero_points': '',
-    'q_scale': '',
-    'q_zero_point': '',
-    'qscheme': '',
-    'random_': ['*, torch.Generator generator = None',
-                'int from, int to, *, torch.Generator generator = None',
-                'int to, *, torch.Generator generator = None'],
-    'remainder': ['Tensor other',
-                  'Number other'],
-    'remainder_': ['Tensor other',
-                   'Number other'],
-    'renorm_': 'Number p, int dim, Number maxnorm',
-    'repeat_interleave': ['Tensor repeats, int dim = None, *, int output_size = None',
-                          'int repeats, int dim = None, *, int output_size = None'],
-    'requires_grad_': 'bool mode = True',
-    'reshape_as': 'Tensor other',
-    'resize_as_': 'Tensor the_template, *, torch.memory_format memory_format = None',
-    'retain_grad': '',
-    'scatter_': ['int dim, Tensor index, Tensor src',
-                 'int dim, Tensor index, Tensor src, *, str reduce',
-                 'int dim, Tensor index, Number value',
-                 'int dim, Tensor index, Number value, *, str reduce'],
-    'scatter_add_': 'int dim, Tensor index, Tensor src',
-    'scatter_reduce_': 'int dim, Tensor index, Tensor src, str reduce, *, bool include_self = True',
-    'sgn_': '',
-    'short': _CONVERSION,
-    'sign_': '',
-    'squeeze_': ['',
-                 'int dim',
-                 'tuple of ints* dim'],
-    'storage_offset': '',
-    'sub_': ['Tensor other, *, Number alpha = 1'],
-    'subtract_': ['Tensor other, *, Number alpha = 1',
-                  'Number other, Number alpha = 1'],
-    'swapaxes_': 'int axis0, int axis1',
-    'swapdims_': 'int dim0, int dim1',
-    't_': '',
-    'to': ['torch.device device = None, torch.dtype dtype = None, bool non_blocking = False, bool copy = False, *, '
-           'torch.memory_format memory_format = None',
-           'torch.dtype dtype, bool non_blocking = False, bool copy = False, *, '
-           'torch.memory_format memory_format = None',
-           'Tensor tensor, bool non_blocking = False, bool copy = False, *, '
-           'torch.memory_format memory_format = None'],
-    'to_dense': 'torch.dtype dtype = None, *, bool masked_grad = None',
-    'to_sparse': ['*, torch.layout layout = None, tuple of ints blocksize = None, int dense_dim = None',
-                  'int sparse_dim'],
-    'to_sparse_csr': 'int dense_dim = None',
-    'tolist': '',
-    'transpose_': 'int dim0, int dim1',
-    'tril_': 'int diagonal = 0',
-    'triu_': 'int diagonal = 0',
-    'true_divide_': ['Tensor other',
-                     'Number other'],
-    'type': ['object dtype = None, bool non_blocking = False, *, torch.memory_format memory_format = None'],
-    'type_as': 'Tensor other',
-    'unfold': 'int dimension, int size, int step',
-    'uniform_': 'float from_ = 0, float to = 1, *, torch.Generator generator = None',
-    'unsqueeze_': 'int dim',
-    'untyped_storage': '',
-    'view': ['torch.dtype dtype',
-             'tuple of ints size'],
-    'view_as': 'Tensor other',
-    'where': ['Tensor condition, Tensor other',
-              'Tensor condition, Number other'],
-    'xlogy': ['Tensor other',
-              'Number other'],
-}
-
-# nn.functional's Python forms of ops with other parameters than PyTorch's binding (F.kl_div's reduction='mean')
-PYTHON_FORMS = {
-    'adaptive_avg_pool2d',   # F's adaptive pools take None in output_size (the input's size there)
-    'adaptive_avg_pool3d',
-    'adaptive_max_pool2d',
-    'adaptive_max_pool3d',
-    'alpha_dropout',
-    'batch_norm',
-    'binary_cross_entropy',
-    'binary_cross_entropy_with_logits',
-    'cosine_embedding_loss',
-    'ctc_loss',
-    'dropout',
-    'elu',
-    'embedding',
-    'embedding_bag',
-    'feature_alpha_dropout',
-    'fractional_max_pool2d',
-    'fractional_max_pool3d',
-    'hinge_embedding_loss',
-    'instance_norm',
-    'kl_div',
-    'l1_loss',
-    'log_softmax',
-    'margin_ranking_loss',
-    'max_unpool2d',
-    'max_unpool3d',
-    'mse_loss',
-    'multi_margin_loss',
-    'multilabel_margin_loss',
-    'poisson_nll_loss',
-    'rrelu',
-    'smooth_l1_loss',
-    'soft_margin_loss',
-    'softmax',
-    'triplet_margin_loss',
-}
-
-# The upsampling kernels F.interpolate hands its sizes to (their errors are PyTorch's for a size that is no int)
-for _dims, _scales in ((1, "float scales = None"), (2, "float scales_h = None, float scales_w = None"),
-                       (3, "float scales_d = None, float scales_h = None, float scales_w = None")):
-    for _name, _corners in ((f"upsample_nearest{_dims}d", ""), (f"_upsample_nearest_exact{_dims}d", ""),
-                            ({1: "upsample_linear1d", 2: "upsample_bilinear2d", 3: "upsample_trilinear3d"}[_dims],
-                             "bool align_corners, ")) + ((("upsample_bicubic2d", "bool align_corners, "),)
-                                                         if _dims == 2 else ()):
-        FUNCTIONS[_name] = [f"Tensor input, tuple of ints output_size, {_corners}tuple of floats scale_factors",
-                            f"Tensor input, tuple of ints output_size, {_corners}{_scales}, *, Tensor out = None"]
-
-# nn.functional's Python forms that call the op as a Tensor method (``input.softmax(dim)``): their errors are the
-# method's, positions counted without the input
-F_CALLS_METHOD = {'log_softmax', 'softmax'}
-
 # Ops the stubs list with several overloads that PyTorch's parser has one signature for
 _FACTORY = ("*, Tensor out = None, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, "
             "bool pin_memory = False, bool requires_grad = False")
-_NEW = ("*, torch.dtype dtype = None, torch.layout layout = None, torch.device device = None, bool pin_memory = False, "
-        "bool requires_grad = False")
 FUNCTIONS.update({
     "zeros": "tuple of ints size, " + _FACTORY,
     "ones": "tuple of ints size, " + _FACTORY,
     "empty": "tuple of ints size, " + _FACTORY + ", torch.memory_format memory_format = None",
     "full": "tuple of ints size, Number fill_value, " + _FACTORY,
     "nonzero": "Tensor input, *, Tensor out = None",
-    "linalg_inv": "Tensor A, *, Tensor out = None",
     "split": "Tensor input, tuple of ints* split_sizes, int dim = 0",   # Tensor.split calls split(int) or this
 })
-METHODS.update({
-    "expand": "tuple of ints size, *, bool implicit = False",
-    "repeat": "tuple of ints repeats",
-    "new_zeros": "tuple of ints size, " + _NEW,
-    "new_ones": "tuple of ints size, " + _NEW,
-    "new_empty": "tuple of ints size, " + _NEW,
-    "new_full": "tuple of ints size, Number fill_value, " + _NEW,
-    "size": "int dim",
-})
-
-# ember's name of an op -> (PyTorch's name in its errors, called as a function even from a Tensor method)
-RENAMED = {
-    "split": ("split_with_sizes", True),
-}
-
-# Ops whose Tensor arguments take Python numbers too (PyTorch's should_allow_numbers_as_tensors)
-NUMBERS_AS_TENSORS = {"add", "div", "divide", "mul", "multiply", "sub", "subtract", "true_divide", "floor_divide",
-                      "to", "copy", "copy_"}
-
-# PyTorch's Python functions that check their arguments before calling the op of that name, or pass them in
-# another order (F.embedding calls embedding(weight, input)): their errors are their own
-for _name in ("embedding", "dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm", "instance_norm",
-              "group_norm", "rnn_tanh", "rnn_relu", "lstm", "gru"):
-    FUNCTIONS.pop(_name, None)
-FUNCTIONS["one_hot"] = "Tensor input, int num_classes = -1"

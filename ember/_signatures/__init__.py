@@ -1,0 +1,32 @@
+"""PyTorch 2.13's signatures of its ops as its argument parser prints them, read by ``_arg_parser`` on error paths
+only (generated from torch's error messages and its .pyi stubs). A list: the op's visible overloads (PyTorch
+reports a mismatch against all of them); a string: its one signature (PyTorch names the argument that does not
+fit). ``Tensor?``: a tensor that may be None without a default (PyTorch prints it as ``Tensor``).
+``tuple of ints*``: an int list of a fixed size, which a single int also is (printed without the star).
+METHODS: Tensor methods whose signatures are not their function's without ``input`` and ``out``. Names whose torch
+function is written in Python with other parameters than its binding are left out (their ember function is that
+Python form) or, for nn.functional's forms only, listed in PYTHON_FORMS.
+The table is split by namespace: ``torch_functions`` (``torch``), ``functional`` (``nn.functional``'s own ops and
+its Python forms), ``linalg`` (``linalg``, ``fft``, ``special``) and ``tensor_methods`` (Tensor's)."""
+from .functional import FUNCTIONS as _FUNCTIONAL, F_CALLS_METHOD, PYTHON_FORMS  # noqa: F401
+from .linalg import FUNCTIONS as _LINALG
+from .tensor_methods import METHODS  # noqa: F401
+from .torch_functions import FUNCTIONS as _TORCH
+
+FUNCTIONS = {**_TORCH, **_FUNCTIONAL, **_LINALG}
+
+# ember's name of an op -> (PyTorch's name in its errors, called as a function even from a Tensor method)
+RENAMED = {
+    "split": ("split_with_sizes", True),
+}
+
+# Ops whose Tensor arguments take Python numbers too (PyTorch's should_allow_numbers_as_tensors)
+NUMBERS_AS_TENSORS = {"add", "div", "divide", "mul", "multiply", "sub", "subtract", "true_divide", "floor_divide",
+                      "to", "copy", "copy_"}
+
+# PyTorch's Python functions that check their arguments before calling the op of that name, or pass them in
+# another order (F.embedding calls embedding(weight, input)): their errors are their own
+for _name in ("embedding", "dropout", "alpha_dropout", "feature_alpha_dropout", "batch_norm", "instance_norm",
+              "group_norm", "rnn_tanh", "rnn_relu", "lstm", "gru"):
+    FUNCTIONS.pop(_name, None)
+FUNCTIONS["one_hot"] = "Tensor input, int num_classes = -1"
