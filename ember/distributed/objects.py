@@ -2,7 +2,7 @@
 the bytes travel in one MPI collective (so these respect the group's timeout like the tensor collectives). Like those,
 they first check that every rank called the same collective with the same root. ``send_object_list`` and
 ``recv_object_list`` send the counts, then the bytes, as two point-to-point messages."""
-import pickle
+import io
 
 import numpy
 
@@ -15,12 +15,20 @@ __all__ = ["all_gather_object", "broadcast_object_list", "gather_object", "recv_
            "scatter_object_list", "send_object_list"]
 
 
+def _c10d():
+    # read at each call: a program may replace distributed_c10d's _pickler/_unpickler, as in PyTorch
+    from . import distributed_c10d
+    return distributed_c10d
+
+
 def _dumps(obj):
-    return numpy.frombuffer(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL), numpy.uint8)
+    buffer = io.BytesIO()
+    _c10d()._pickler(buffer).dump(obj)
+    return numpy.frombuffer(buffer.getvalue(), numpy.uint8)
 
 
 def _loads(array):
-    return pickle.loads(array.tobytes())
+    return _c10d()._unpickler(io.BytesIO(array.tobytes())).load()
 
 
 def _displacements(counts):
@@ -34,14 +42,20 @@ def broadcast_object_list(object_list, src=None, group=None, device=None, group_
         return
     root = _root(pg, src, group_src, "src")
     _check_same(pg, "broadcast_object_list", root=root)
-    payload = _dumps(list(object_list)) if pg.rank() == root else None
-    size = numpy.array([0 if payload is None else payload.size], numpy.int64)
-    _wait([pg.comm.Ibcast(size, root=root)], pg, "broadcast_object_list")
-    if payload is None:
-        payload = numpy.empty(int(size[0]), numpy.uint8)
+    is_root = pg.rank() == root
+    payloads = [_dumps(obj) for obj in object_list] if is_root else []   # one pickle per object, as torch's
+    count = numpy.array([len(payloads)], numpy.int64)
+    _wait([pg.comm.Ibcast(count, root=root)], pg, "broadcast_object_list")
+    sizes = numpy.array([p.size for p in payloads] if is_root else [0] * int(count[0]), numpy.int64)
+    _wait([pg.comm.Ibcast(sizes, root=root)], pg, "broadcast_object_list")
+    if is_root:
+        payload = numpy.concatenate([numpy.empty(0, numpy.uint8)] + payloads)
+    else:
+        payload = numpy.empty(int(sizes.sum()), numpy.uint8)
     _wait([pg.comm.Ibcast(payload, root=root)], pg, "broadcast_object_list")
-    if pg.rank() != root:
-        object_list[:] = _loads(payload)
+    if not is_root:
+        object_list[:] = [_loads(payload[start:start + size]) for start, size in zip(_displacements(sizes),
+                                                                                     sizes.tolist())]
 
 
 def all_gather_object(object_list, obj, group=None):

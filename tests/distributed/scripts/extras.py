@@ -9,6 +9,7 @@ import datetime
 import importlib
 import json
 import os
+import pickle
 import sys
 import warnings
 
@@ -80,6 +81,24 @@ else:
             raise AssertionError("a longer receiving list must fail")
         except ValueError as error:
             assert "sent 1 objects but object_list has 2 entries" in str(error), error
+
+# a program's own unpickler (avalanche-lib installs one): the object collectives unpickle each object with it
+c10d = importlib.import_module(f"{sys.argv[1]}.distributed.distributed_c10d")
+
+
+class Tagged(pickle.Unpickler):
+    def load(self):
+        return ["unpickled", super().load()]
+
+
+saved, c10d._unpickler = c10d._unpickler, Tagged
+objects = [{"a": 1}, "b"] if rank == 0 else [None, None]
+dist.broadcast_object_list(objects, src=0)
+gathered, scattered = [None, None], [None]
+dist.all_gather_object(gathered, rank)
+dist.scatter_object_list(scattered, ["x", "y"] if rank == 0 else None, src=0)
+c10d._unpickler = saved
+results["own_unpickler"] = [objects, gathered, scattered, c10d.broadcast_object_list is dist.broadcast_object_list]
 
 # the coalesced collectives, with their deprecation warnings
 with warnings.catch_warnings(record=True) as caught:
