@@ -188,3 +188,9 @@ def test_importing_the_video_functions_does_not_load_pyav():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_the_video_backend_is_pyav_whatever_is_set():
+    import ember.vision
+    ember.vision.set_video_backend("video_reader")   # torchvision 0.28 accepts and ignores it too
+    assert ember.vision.get_video_backend() == "pyav"
