@@ -237,3 +237,39 @@ def test_where_method_and_norm():
         got = mt.norm(dim=1)
         assert got.get_mask().tolist() == [True, True]
         assert got.get_data().tolist() == pytest.approx(expected.tolist())
+
+
+def _tutorial(lib, case):
+    """The autograd examples of PyTorch's MaskedTensor tutorials, as reprs."""
+    masked = lib.masked
+    if case == "nan_gradient":   # a masked-out division by zero leaves no NaN in the gradient
+        x = lib.tensor([1., 1.], requires_grad=True)
+        div = lib.tensor([0., 1.])
+        masked.as_masked_tensor(x / div, div != 0).sum().backward()
+        return [x.grad]
+    if case == "where":
+        x = lib.tensor([-10., -5, 0, 5, 10, 50, 60, 70, 80, 90, 100])
+        mask = x < 0
+        mx = masked.masked_tensor(x, mask, requires_grad=True)
+        my = masked.masked_tensor(lib.ones_like(x), ~mask, requires_grad=True)
+        lib.where(mask, lib.exp(mx), my).sum().backward()
+        return [mx.grad, my.grad]
+    mt = masked.masked_tensor(lib.tensor([1., 2.]), lib.tensor([True, False]), requires_grad=True)
+    if case == "accumulates":
+        (mt * 3).sum().backward()
+        (mt * 3).sum().backward()
+        return [mt.grad]
+    if case == "autograd_grad":
+        return list(lib.autograd.grad((mt ** 2).sum(), mt))
+    with lib.no_grad():
+        return [(mt * 2).requires_grad, (mt * 2).detach().requires_grad, (mt * 2).requires_grad, mt.detach()]
+
+
+@pytest.mark.parametrize("case", ["nan_gradient", "where", "accumulates", "autograd_grad", "no_grad"])
+def test_tutorial_gradients_like_torch(case):
+    results = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            results.append([(type(v).__name__, repr(v).replace("ember", "torch")) for v in _tutorial(lib, case)])
+    assert results[0] == results[1]

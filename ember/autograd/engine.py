@@ -68,7 +68,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 if isinstance(t, GradientEdge):
                     raise RuntimeError("materialize_grads cannot be used when the given input is a GradientEdge")
                 g = t.new_zeros(t.shape) if hasattr(t, "new_zeros") else _make(t._data * 0)
-        results.append(g)
+        as_gradient = getattr(type(t), "_as_gradient", None)   # a subclass's gradients as it holds them
+        results.append(g if as_gradient is None or g is None else as_gradient(t, g))
     return tuple(results)
 
 

@@ -182,10 +182,16 @@ class MaskedTensor(Tensor):
 
     @grad.setter
     def grad(self, value):
-        if value is not None and not is_masked_tensor(value):
-            value = _as_class(value.detach(), MaskedTensor)
-            value._masked_mask = self._masked_mask
-        self.__dict__["_masked_grad"] = value
+        self.__dict__["_masked_grad"] = None if value is None else self._as_gradient(value)
+
+    def _as_gradient(self, gradient):
+        """``gradient`` (a plain tensor for this one) as a MaskedTensor with this tensor's mask, its graph kept;
+        ``autograd.grad`` hands gradients back through it too."""
+        if is_masked_tensor(gradient):
+            return gradient
+        result = _as_class(gradient, MaskedTensor)
+        result._masked_mask = self._masked_mask
+        return result
 
     def __repr__(self):
         formatter = "{0:8.4f}"
