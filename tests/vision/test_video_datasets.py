@@ -258,3 +258,12 @@ def test_kinetics_sorts_downloaded_videos_into_class_folders(tmp_path):
     dataset._make_ds_structure()
     assert os.path.isfile(split / "riding_horse" / "abc_000005_000015.mp4")
     assert os.path.isdir(split / "salsa_dancing") and not os.path.exists(split / "abc_000005_000015.mp4")
+
+
+def test_a_clip_past_the_end_of_the_audio_has_none(tmp_path):
+    path = str(tmp_path / "short_sound.mkv")
+    sound = numpy.random.default_rng(4).integers(-9000, 9000, (1, 4000)).astype(numpy.int16)   # 0.5 s of 1.2 s
+    _write(path, _frames(12, 5), 10, sound)
+    clips = VideoClips([path], 3, 3)
+    assert [clips.get_clip(i)[1].shape[1] for i in range(4)] == [2400, 1600, 0, 0]   # 0.3 s, then the rest
+    assert clips.get_clip(3)[1].shape == (1, 0) and clips.get_clip(3)[1].dtype == ember.float32

@@ -93,12 +93,24 @@ def _decode_frames(path, first, last):
     return numpy.stack([frames[p] for p in wanted]), fps
 
 
+def _header_span(container, stream):
+    """The seconds a stream's header says it starts and ends at (the end unknown: infinity)."""
+    begin = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    if stream.duration:
+        return begin, begin + float(stream.duration * stream.time_base)
+    return begin, container.duration / 1e6 if container.duration else math.inf
+
+
 def _audio_played(path, start, stop):
     """The samples of the first audio stream played from ``start`` to ``stop`` seconds, as float32 (channels, N):
-    decoded from the stream's beginning, cut at the sample nearest each bound."""
+    decoded from the stream's beginning, cut at the sample nearest each bound (TorchCodec's AudioDecoder)."""
     av = _av()
     with av.open(path, metadata_errors="ignore") as container:
         stream = container.streams.audio[0]
+        begin, end = _header_span(container, stream)
+        if not begin <= start < end:
+            raise ValueError(f"Invalid start seconds: {start}. It must be greater than or equal to {begin} and less "
+                             f"than or equal to {end}.")
         resampler = av.AudioResampler(format="fltp")
         chunks, first_pts = [], None
         for frame in container.decode(stream):
