@@ -247,8 +247,8 @@ def _where(func, args, kwargs):
     if is_masked_tensor(condition):
         raise TypeError("where(): condition must be a plain bool Tensor, not a MaskedTensor")
     torch = _torch()
-    x_mask = x.get_mask() if is_masked_tensor(x) else torch.ones_like(x, dtype=torch.bool)
-    y_mask = y.get_mask() if is_masked_tensor(y) else torch.ones_like(y, dtype=torch.bool)
+    x_mask, y_mask = (v.get_mask() if is_masked_tensor(v) else torch.ones_like(torch.as_tensor(v), dtype=torch.bool)
+                      for v in (x, y))   # a plain operand (a number too) is specified everywhere
     x, y = _map(x, _plain), _map(y, _plain)
     return _wrap(torch.where(condition, x, y), torch.where(condition, x_mask, y_mask))
 
