@@ -35,10 +35,13 @@ class CrossEntropyRows(Primitive):
             xp.subtract(a[start:stop], a[start:stop].max(axis=1, keepdims=True), out=block)
             picked[start:stop] = block[xp.arange(stop - start), target[start:stop]]
             xp.exp(block, out=block)
-            xp.sum(block, axis=1, keepdims=True, out=total[start:stop])
+            block.sum(axis=1, keepdims=True, out=total[start:stop])   # the method: xp.sum's call, two frames fewer
             if keep:
                 block /= total[start:stop]
-        _parallel.parts(a.shape[0], a.size if isinstance(a, numpy.ndarray) else 0, part)   # host arrays only
+        if a.size < 2 * _parallel.MIN_ELEMENTS or type(a) is not numpy.ndarray:   # parts' one-call test, inline
+            part(0, a.shape[0])
+        else:
+            _parallel.parts(a.shape[0], a.size, part)
         # the same float steps as log_softmax followed by a gather, so the values equal the general path's
         losses = -(picked - xp.log(total)[:, 0])
         if keep:
@@ -91,8 +94,8 @@ def fused_cross_entropy(input, target, weight, ignore_index, reduction, label_sm
     count, classes = input.shape
     if count == 0 or classes == 0 or target.shape[0] != count:
         return None
-    labels = target._data
-    if int(labels.min()) < 0 or int(labels.max()) >= classes or 0 <= ignore_index < classes and \
+    labels = target._data   # one maximum over the labels as unsigned: a negative one wraps past every class
+    if int(labels.view(labels.dtype.str.replace("i", "u")).max()) >= classes or 0 <= ignore_index < classes and \
             bool((labels == ignore_index).any()):
         return None
     return name_node(CrossEntropyRows.apply(input, labels, reduction), "NllLossBackward0")

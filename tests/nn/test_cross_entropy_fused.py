@@ -56,6 +56,13 @@ def test_the_fused_primitive_is_taken_only_for_the_plain_case(monkeypatch):
     assert calls == [1]   # weights, smoothing and a present ignore_index take the general path
     with pytest.raises(IndexError, match="out of bounds"):
         ember.nn.functional.cross_entropy(e, ember.tensor([0, 1, 2, 3, 4]))
+    with pytest.raises(IndexError, match="out of bounds"):   # negative labels too (unsigned in the range test)
+        ember.nn.functional.cross_entropy(e, ember.tensor([0, 1, -2, 3, 1]))
+    ignored = [0, -100, 2, -100, 1]   # the default ignore_index, negative: the general path leaves those rows out
+    general = ember.nn.functional.cross_entropy(e, ember.tensor(ignored))
+    expected = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(ignored))
+    numpy.testing.assert_allclose(general.detach().numpy(), expected.numpy(), rtol=1e-6)
+    assert calls == [1]
 
 
 def test_double_backward_through_the_fused_path():
