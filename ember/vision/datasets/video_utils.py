@@ -84,9 +84,9 @@ def _decode_frames(path, first, last):
         pts, fps = _frame_index(container, stream)
         wanted = pts[first:last + 1]
         container.seek(wanted[0], backward=True, any_frame=False, stream=stream)   # the key frame before
-        frames = {}
+        frames, wanted_set = {}, set(wanted)
         for frame in container.decode(stream):
-            if frame.pts in wanted:
+            if frame.pts in wanted_set:
                 frames[frame.pts] = frame.to_rgb().to_ndarray()
             if frame.pts is not None and frame.pts >= wanted[-1] and len(frames) == len(wanted):
                 break

@@ -4,7 +4,6 @@ the open; 0.28 leaves video to TorchCodec). PyAV is imported on first use."""
 import math
 import re
 import warnings
-from fractions import Fraction
 
 import numpy
 
@@ -141,8 +140,7 @@ def read_video(filename, start_pts=0, end_pts=None, pts_unit="pts", output_forma
         end_pts = float("inf")
     if end_pts < start_pts:
         raise ValueError(f"end_pts should be larger than start_pts, got start_pts={start_pts} and end_pts={end_pts}")
-    info, video_frames, audio_frames = {}, [], []
-    audio_timebase = Fraction(1, 1000000)
+    info, video_frames, audio_frames, audio_timebase = {}, [], [], None
     try:
         with av.open(filename, metadata_errors="ignore") as container:
             if container.streams.audio:

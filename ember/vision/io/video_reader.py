@@ -18,7 +18,8 @@ def _stream_spec(stream):
 
 class VideoReader:
     """Iterates over the frames of one stream (``"video"``, ``"audio"``, ``"video:1"``...) of a file path or bytes:
-    each is ``{"data": tensor, "pts": seconds}``, video frames (C, H, W) uint8, audio frames (samples, channels)."""
+    each is ``{"data": tensor, "pts": seconds}``, video frames (C, H, W) uint8, audio frames (samples, channels).
+    ``num_threads`` is accepted for torchvision's signature; PyAV chooses its own decoding threads."""
 
     def __init__(self, src, stream="video", num_threads=0):
         if isinstance(src, str):
