@@ -267,3 +267,17 @@ def test_a_clip_past_the_end_of_the_audio_has_none(tmp_path):
     clips = VideoClips([path], 3, 3)
     assert [clips.get_clip(i)[1].shape[1] for i in range(4)] == [2400, 1600, 0, 0]   # 0.3 s, then the rest
     assert clips.get_clip(3)[1].shape == (1, 0) and clips.get_clip(3)[1].dtype == ember.float32
+
+
+@pytest.mark.parametrize("name,codec", [("bframes.avi", "mpeg4"), ("bframes.mkv", "mpeg4"), ("h264.mp4", "libx264")])
+def test_clips_of_videos_with_reordered_frames_are_the_frames_shown_in_order(tmp_path, name, codec):
+    path = str(tmp_path / name)
+    frames = numpy.repeat(numpy.repeat(_frames(20, 6), 2, 1), 2, 2)   # lossy: each pixel a 2x2 block
+    options = {"bf": "2"} if codec == "mpeg4" else {}   # two B-frames between references; x264 uses them already
+    vio.write_video(path, ember.from_numpy(frames), 10, video_codec=codec, options=options)
+    with av.open(path) as container:   # AVI packets carry pts out of order and seek by dts
+        shown = [f.to_rgb().to_ndarray() for f in sorted(container.decode(video=0), key=lambda f: f.pts)]
+    clips = VideoClips([path], 4, 3)
+    assert len(shown) == 20 and len(clips) == 6
+    for idx in range(len(clips)):
+        numpy.testing.assert_array_equal(clips.get_clip(idx)[0].numpy(), numpy.stack(shown[3 * idx:3 * idx + 4]))

@@ -34,25 +34,28 @@ def _video_stream(container, path):
 
 
 def _frame_index(container, stream):
-    """The video packets' pts in presentation order and the average frame rate of an exact scan (TorchCodec's:
-    frames over the span from the first pts to the end of the last frame, else the header's rate)."""
-    pts, end = [], None
+    """The video packets' pts in presentation order, the average frame rate of an exact scan (TorchCodec's: frames
+    over the span from the first pts to the end of the last frame, else the header's rate) and the key packets'
+    (pts, dts)."""
+    pts, keys, end = [], [], None
     for packet in container.demux(stream):
         if packet.pts is None and packet.dts is None or packet.is_discard:   # PyAV's closing flush packet
             continue
         start = packet.pts if packet.pts is not None else packet.dts
         pts.append(start)
         end = start + packet.duration if end is None else max(end, start + packet.duration)
+        if packet.is_keyframe:
+            keys.append((start, packet.dts if packet.dts is not None else start))
     pts.sort()
     if pts and end != pts[0]:
-        return pts, len(pts) / float((end - pts[0]) * stream.time_base)
-    return pts, float(stream.base_rate) if stream.base_rate else None
+        return pts, len(pts) / float((end - pts[0]) * stream.time_base), sorted(keys)
+    return pts, float(stream.base_rate) if stream.base_rate else None, sorted(keys)
 
 
 def _frame_count_and_fps(path):
     av = _av()
     with av.open(path, metadata_errors="ignore") as container:
-        pts, fps = _frame_index(container, _video_stream(container, path))
+        pts, fps, _ = _frame_index(container, _video_stream(container, path))
     return len(pts), fps
 
 
@@ -77,20 +80,30 @@ def _collate_fn(x):
 
 def _decode_frames(path, first, last):
     """Frames ``first`` to ``last`` (indices in presentation order) of a video as an (N, H, W, 3) uint8 array, and
-    its frame rate."""
+    its frame rate: decoded from the last key frame showing no later than the first, or from the start where
+    seeking there lands too late (demuxers seek by dts)."""
     av = _av()
     with av.open(path, metadata_errors="ignore") as container:
         stream = _video_stream(container, path)
-        pts, fps = _frame_index(container, stream)
+        pts, fps, keys = _frame_index(container, stream)
         wanted = pts[first:last + 1]
-        container.seek(wanted[0], backward=True, any_frame=False, stream=stream)   # the key frame before
-        frames, wanted_set = {}, set(wanted)
-        for frame in container.decode(stream):
-            if frame.pts in wanted_set:
-                frames[frame.pts] = frame.to_rgb().to_ndarray()
-            if frame.pts is not None and frame.pts >= wanted[-1] and len(frames) == len(wanted):
-                break
+        key_dts = [dts for key_pts, dts in keys if key_pts <= wanted[0]]
+        frames = _decode_from(container, stream, wanted, key_dts[-1] if key_dts else 0)
+        if len(frames) < len(wanted):
+            frames = _decode_from(container, stream, wanted, 0)
     return numpy.stack([frames[p] for p in wanted]), fps
+
+
+def _decode_from(container, stream, wanted, timestamp):
+    """{pts: RGB array} of the ``wanted`` frames met decoding from the key frame at or before ``timestamp``."""
+    container.seek(timestamp, backward=True, any_frame=False, stream=stream)
+    frames, wanted_set = {}, set(wanted)
+    for frame in container.decode(stream):
+        if frame.pts in wanted_set:
+            frames[frame.pts] = frame.to_rgb().to_ndarray()
+        if frame.pts is not None and frame.pts >= wanted[-1] and len(frames) == len(wanted):
+            break
+    return frames
 
 
 def _header_span(container, stream):
