@@ -235,6 +235,43 @@ def test_coco_detection_masks_as_torchvision_with_pycocotools(tmp_path):
     assert type(a[2][1]["masks"]).__name__ == "Mask" and a[2][1]["masks"].shape == (2, 4, 5)
 
 
+def _ucf101_pair(tv, root, output_format):
+    """UCF101 on empty .avi files with a given clip index, clips drawn by a stand-in decoder on each side."""
+    paths = []
+    for cls in ("Archery", "Biking"):
+        for g in range(2):
+            path = root / "videos" / cls / f"v_{cls}_g0{g}_c01.avi"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"")
+            paths.append(str(path))
+    (root / "notes").mkdir(exist_ok=True)
+    (root / "notes" / "trainlist01.txt").write_text("Archery/v_Archery_g00_c01.avi 1\nBiking/v_Biking_g01_c01.avi 2\n")
+    pair = []
+    for lib, mod in ((ember, ED), (pytest.importorskip("torch"), tv.datasets)):
+        metadata = {"video_paths": sorted(paths), "video_fps": [10.0] * 4, "video_pts": [lib.arange(6)] * 4}
+        dataset = mod.UCF101(str(root / "videos"), str(root / "notes"), 4, 2, _precomputed_metadata=metadata,
+                             output_format=output_format, **({"num_workers": 0} if mod is ED else {}))
+        frames = numpy.random.default_rng(0).integers(0, 256, (4, 3, 5, 6), dtype=numpy.uint8)
+
+        def get_clip(idx, lib=lib, dataset=dataset):
+            video_idx, _ = dataset.video_clips.get_clip_location(idx)
+            return lib.from_numpy(frames + idx), lib.zeros(1, 0), {"video_fps": 10.0}, video_idx
+        dataset.video_clips.get_clip = get_clip
+        pair.append(dataset)
+    return pair
+
+
+def test_video_clips_as_video_tv_tensors_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    from torchvision.transforms import v2
+    ours, theirs = _ucf101_pair(tv, tmp_path, "TCHW")
+    ours.transform, theirs.transform = EV2.RandomHorizontalFlip(p=1), v2.RandomHorizontalFlip(p=1)
+    a, _ = _wrapped(tv, ours, theirs)
+    video, audio, label = a[1]
+    assert type(video).__name__ == "Video" and video.shape == (4, 3, 5, 6) and audio.shape == (1, 0)
+    _same_error(tv, lambda D: _ucf101_pair(tv, tmp_path, "THWC")[0 if D is ED else 1])
+
+
 def test_classification_datasets_pass_through_and_refusals_as_torchvision(tmp_path):
     tv = tv_oracle.load()
     write_mnist(str(tmp_path / "MNIST" / "raw"))

@@ -180,9 +180,8 @@ def video_classification_wrapper_factory(dataset, target_keys):
     return lambda idx, sample: (tv_tensors.Video(sample[0]), sample[1], sample[2])
 
 
-for name in ("HMDB51", "Kinetics", "UCF101"):   # the video datasets, where ember.vision.datasets has them
-    if hasattr(datasets, name):
-        WRAPPER_FACTORIES.register(getattr(datasets, name))(video_classification_wrapper_factory)
+for dataset_cls in (datasets.HMDB51, datasets.Kinetics, datasets.UCF101):
+    WRAPPER_FACTORIES.register(dataset_cls)(video_classification_wrapper_factory)
 
 
 @WRAPPER_FACTORIES.register(datasets.Caltech101)
