@@ -382,6 +382,10 @@ CALLS = [
     'F.embedding(t.long(), t, max_norm="a")',
     'F.embedding(t.long(), t, max_norm=1.0, norm_type="a")',
     'T.embedding(t, t.long(), 1.5)',
+    # PyTorch's Python methods: CPython's binding errors, named Tensor.<method>
+    't.backward(1, 2, 3, 4, 5)',
+    't.backward(foo=1)',
+    't.register_post_accumulate_grad_hook(1, 2)',
 ]
 
 

@@ -738,6 +738,10 @@ def _register_post_accumulate_grad_hook(self, hook):
     return add_hook(self._post_accumulate_grad_hooks, hook)
 
 
+# named as PyTorch's Python methods are, which CPython's binding errors print ("Tensor.backward() takes ...")
+for _method, _name in ((_tensor_backward, "backward"),
+                       (_register_post_accumulate_grad_hook, "register_post_accumulate_grad_hook")):
+    _method.__name__, _method.__qualname__ = _name, "Tensor." + _name
 Tensor.backward = _tensor_backward
 Tensor._post_accumulate_grad_hooks = None
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
