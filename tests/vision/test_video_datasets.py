@@ -281,3 +281,29 @@ def test_clips_of_videos_with_reordered_frames_are_the_frames_shown_in_order(tmp
     assert len(shown) == 20 and len(clips) == 6
     for idx in range(len(clips)):
         numpy.testing.assert_array_equal(clips.get_clip(idx)[0].numpy(), numpy.stack(shown[3 * idx:3 * idx + 4]))
+
+
+def test_kinetics_download_fetches_what_torchvision_fetches(tmp_path, monkeypatch):
+    tv = tv_oracle.load()
+    import ember.vision.datasets.kinetics as ours_module
+    theirs_module = tv.datasets.kinetics
+    calls = {}
+    for name, module in (("ours", ours_module), ("theirs", theirs_module)):
+        log = calls.setdefault(name, [])
+        monkeypatch.setattr(module, "check_integrity", lambda path, md5=None: os.path.isfile(path))
+        monkeypatch.setattr(module, "download_url", lambda url, root, *a, log=log: log.append(("url", url, root)))
+        monkeypatch.setattr(module, "download_and_extract_archive",
+                            lambda url, root, extract, *a, log=log: log.append(("archive", url, root, extract)))
+    for name, cls in (("ours", ED.Kinetics), ("theirs", tv.datasets.Kinetics)):
+        root = tmp_path / name
+        (root / "files").mkdir(parents=True)
+        (root / "files" / "k600_val_path.txt").write_text("https://host/k600/val/part 0.tar.gz\nhttps://host/p1.tar.gz\n")
+        (root / "annotations").mkdir()
+        (root / "annotations" / "val.csv").write_text("label,youtube_id,time_start,time_end,split\n")
+        dataset = cls.__new__(cls)
+        dataset.root, dataset.split, dataset.num_classes = str(root), "val", "600"
+        dataset.split_folder, dataset.num_download_workers = str(root / "val"), 1
+        dataset.download_and_process_videos()
+    assert calls["ours"] == [tuple(str(x).replace(str(tmp_path / "theirs"), str(tmp_path / "ours")) for x in call)
+                             for call in calls["theirs"]]
+    assert [call[1] for call in calls["ours"]] == ["https://host/k600/val/part%200.tar.gz", "https://host/p1.tar.gz"]
