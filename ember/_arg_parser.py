@@ -610,8 +610,13 @@ def check_call(function, args, kwargs):
         return
     method = len(args) == shape[0] + 1
     functional = sys.modules.get("ember.nn.functional")
-    if not method and name in _table().F_CALLS_METHOD and inspect.unwrap(function) is inspect.unwrap(
-            getattr(functional, name, _nothing)):   # F.softmax(x, d, dtype=t) calls x.softmax(d, dtype=t)
+    called_f = not method and inspect.unwrap(function) is inspect.unwrap(getattr(functional, name, _nothing))
+    if called_f and name in _table().F_PYTHON:
+        try:
+            inspect.signature(function).bind(*args, **kwargs)
+        except TypeError:
+            return   # PyTorch's F form is Python: CPython's binding error stands
+    if called_f and name in _table().F_CALLS_METHOD:   # F.softmax(x, d, dtype=t) calls x.softmax(d, dtype=t)
         bound = inspect.signature(function).bind(*args, **kwargs).arguments
         args, kwargs = (bound.get("input"), bound.get("dim")), {"dtype": bound["dtype"]} if "dtype" in bound else {}
         method = True

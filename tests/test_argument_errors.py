@@ -386,6 +386,15 @@ CALLS = [
     't.backward(1, 2, 3, 4, 5)',
     't.backward(foo=1)',
     't.register_post_accumulate_grad_hook(1, 2)',
+    # nn.functional's Python forms bind as Python functions; gelu's approximate is keyword-only
+    'F.layer_norm(t)',
+    'F.pad(t)',
+    'F.relu(t, False, 1)',
+    'F.gelu(t, "x")',
+    'F.gelu(t, "tanh", 1)',
+    'F.gelu(t, approximate=1)',
+    'T.arange()',
+    'T.einsum()',
 ]
 
 

@@ -8,7 +8,7 @@ function is written in Python with other parameters than its binding are left ou
 Python form) or, for nn.functional's forms only, listed in PYTHON_FORMS.
 The table is split by namespace: ``torch_functions`` (``torch``), ``functional`` (``nn.functional``'s own ops and
 its Python forms), ``linalg`` (``linalg``, ``fft``, ``special``) and ``tensor_methods`` (Tensor's)."""
-from .functional import FUNCTIONS as _FUNCTIONAL, F_CALLS_METHOD, PYTHON_FORMS  # noqa: F401
+from .functional import FUNCTIONS as _FUNCTIONAL, F_CALLS_METHOD, F_PYTHON, PYTHON_FORMS  # noqa: F401
 from .linalg import FUNCTIONS as _LINALG
 from .tensor_methods import METHODS  # noqa: F401
 from .torch_functions import FUNCTIONS as _TORCH

@@ -21,7 +21,7 @@ FUNCTIONS = {
                              'Tensor _random_samples',
     'fractional_max_pool3d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* output_size, '
                              'Tensor _random_samples',
-    'gelu': 'Tensor input, str approximate = ...',
+    'gelu': 'Tensor input, *, str approximate = ...',
     'glu': 'Tensor input, int dim = -1',
     'hardsigmoid': 'Tensor input, *, Tensor out = None',
     'hardswish': 'Tensor input',
@@ -113,3 +113,10 @@ F_CALLS_METHOD = {'log_softmax', 'softmax'}
 # nn.functional's Python forms that call the op as a Tensor method (``input.softmax(dim)``): their errors are the
 # method's, positions counted without the input
 F_CALLS_METHOD = {'log_softmax', 'softmax'}
+
+# nn.functional's functions that are Python in PyTorch though the table describes their op: a call their
+# parameters cannot bind fails in CPython's binding there ("layer_norm() missing 1 required positional argument")
+F_PYTHON = {'adaptive_max_pool1d', 'celu', 'glu', 'hardsigmoid', 'hardswish', 'hardtanh', 'huber_loss', 'layer_norm',
+            'leaky_relu', 'max_pool1d', 'max_pool1d_with_indices', 'max_pool2d', 'max_pool2d_with_indices',
+            'max_pool3d', 'max_pool3d_with_indices', 'mish', 'pad', 'relu', 'relu6', 'rms_norm', 'selu', 'sigmoid',
+            'silu', 'tanh', 'threshold'}

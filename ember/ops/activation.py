@@ -193,7 +193,7 @@ def _erf(xp, x):
     return _in_float64(_erf64, xp, x)
 
 
-def gelu(input, approximate="none"):
+def gelu(input, *, approximate="none"):
     """x * Phi(x), exactly (``approximate='none'``) or with the tanh approximation."""
     require_dtype("GeluKernelImpl", input)
     if approximate not in ("none", "tanh"):

@@ -54,7 +54,7 @@ def _cpu_float_arange(start, step, count, dtype):
     return out
 
 
-def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
+def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """Values from ``start`` up to (not including) ``end`` spaced by ``step``; int64 unless any bound is a float.
 
     The length is ``ceil((end - start) / step)`` computed in double precision, as in PyTorch.
@@ -62,6 +62,11 @@ def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devi
     if out is not None:
         return write_out(out, arange(start, end, step, dtype=out_dtype(out, dtype), device=device or out.device,
                                      requires_grad=requires_grad), "arange")
+    if start is None:   # arange(end=5); arange() has no overload in PyTorch's parser
+        if end is None:
+            argument_error()
+            raise TypeError("arange() missing its end")
+        start = 0
     start, end, step = _number(start), _number(end), _number(step)
     if end is None:
         start, end = 0, start

@@ -542,7 +542,7 @@ def _einsum_adjoint(grad, output, others, target, sizes):
 def einsum(*args):
     """Sums products of operands over the subscripts an equation names ('ij,jk->ik', implicit output, '...')."""
     if not args:
-        raise TypeError("einsum(): must specify the equation string and at least one operand, or at least one "
+        raise ValueError("einsum(): must specify the equation string and at least one operand, or at least one "
                         "operand and its subscripts list")
     if isinstance(args[0], str):
         equation = args[0]
