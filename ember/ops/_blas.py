@@ -8,6 +8,8 @@ step's product into blocks that OpenBLAS's small-matrix kernel runs without pack
 """
 import contextlib
 import functools
+import os
+import time
 
 import numpy
 
@@ -43,6 +45,56 @@ def small_products(multiply_adds):
         yield
     finally:
         controls[1](previous)
+
+
+THREAD_FREE_INNER = 256
+"""Inner dimension up to which OpenBLAS gives a product the same bits on one thread as on several (busy-host rule,
+``product``): its threaded GEMM driver sums each element over the same K blocks as the serial one only while K
+fits one block (GEMM_Q, 256 or more in its x86 kernels); between one and two blocks the threaded driver halves K as
+(K + 1) / 2 where the serial one rounds the half up to its unroll (K = 784 differs here; every K tried up to 640
+matched, float32 and float64)."""
+
+BUSY_PERIOD = 0.02
+"""Seconds for which a reading of the host's runnable tasks stands (``busy``; a reading costs ~2.5 us)."""
+
+_host = {"until": 0.0, "busy": False, "file": None}
+
+
+def _running():
+    """The host's runnable tasks now (the running count of /proc/loadavg, this thread included), or None where
+    there is no such file."""
+    if _host["file"] is None:
+        try:
+            _host["file"] = os.open("/proc/loadavg", os.O_RDONLY)
+        except OSError:
+            _host["file"] = -1
+    if _host["file"] < 0:
+        return None
+    return int(os.pread(_host["file"], 64, 0).split()[3].split(b"/")[0])
+
+
+def busy(monotonic=time.monotonic):
+    """Whether more tasks are runnable on the host than it has cores (read at most every ``BUSY_PERIOD`` seconds).
+    OpenBLAS's threads then wait on each other: the one done with its share of a product spins until its partner,
+    queued behind another process, has run (the seeds' MLP at two threads and load ~3.5: a training step's median
+    7.4 ms against 1.0 at best, most of it in OpenBLAS's waits)."""
+    host = _host
+    now = monotonic()
+    if now >= host["until"]:
+        running = _running()
+        host["busy"] = running is not None and running > (os.cpu_count() or 1)
+        host["until"] = now + BUSY_PERIOD
+    return host["busy"]
+
+
+def product(inner, function, *args):
+    """``function(*args)``, a product of inner dimension ``inner``, its BLAS calls on one thread while the host is
+    ``busy`` where that gives the same bits (``THREAD_FREE_INNER``), else as set: a result never depends on the
+    host's load."""
+    if inner <= THREAD_FREE_INNER and busy():
+        with small_products(0):
+            return function(*args)
+    return function(*args)
 
 
 def at_once(count, work):

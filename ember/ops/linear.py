@@ -71,7 +71,7 @@ class Linear(Primitive):
         needs = ctx.needs_input_grad   # each operand only where the other's gradient is wanted, as PyTorch's addmm
         if needs[0] or needs[1]:
             ctx.save_for_backward(input if needs[1] else None, weight if needs[0] else None)
-        return _affine(ctx.xp, input, weight, bias)
+        return _blas.product(input.shape[-1], _affine, ctx.xp, input, weight, bias)   # (one BLAS thread when busy)
 
     @staticmethod
     def backward(ctx, grad):
@@ -88,10 +88,10 @@ class Linear(Primitive):
     def array_backward(ctx, grad):
         input, weight = ctx.saved_arrays
         needs = ctx.needs_input_grad
-        grad_input = folded_matmul(ctx.xp, grad, weight) if needs[0] else None
+        grad_input = _blas.product(grad.shape[-1], folded_matmul, ctx.xp, grad, weight) if needs[0] else None
         rows = grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-        grad_weight = matrix_product(ctx.xp, rows.T, input.reshape(rows.shape[0], input.shape[-1])) \
-            if needs[1] else None
+        grad_weight = _blas.product(rows.shape[0], matrix_product, ctx.xp, rows.T,
+                                    input.reshape(rows.shape[0], input.shape[-1])) if needs[1] else None
         grad_bias = None
         if len(needs) > 2 and needs[2]:
             if rows.dtype.itemsize == 2:   # half precision sums accumulate in float32, as Sum's forward

@@ -1,0 +1,111 @@
+"""Products on one BLAS thread while the host is busy (``_blas.busy``/``product``): only where OpenBLAS gives the
+same bits on one thread as on several, so a result never depends on the host's load."""
+import numpy
+import pytest
+import torch
+
+import ember
+from ember.ops import _blas
+
+controls = _blas._controls()
+needs_openblas = pytest.mark.skipif(controls is None, reason="NumPy's OpenBLAS thread controls were not found")
+
+
+@pytest.fixture
+def two_threads():
+    before = ember.get_num_threads()
+    ember.set_num_threads(2)
+    try:
+        yield
+    finally:
+        ember.set_num_threads(before)
+
+
+@pytest.fixture
+def host(monkeypatch):
+    """Sets the runnable-task count ``busy`` reads; the reading is taken afresh."""
+    def set_running(count):
+        monkeypatch.setattr(_blas, "_running", lambda: count)
+        _blas._host["until"] = 0.0
+    yield set_running
+    _blas._host["until"] = 0.0
+
+
+def test_busy_compares_runnable_tasks_with_cores(host, monkeypatch):
+    monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
+    host(3)
+    assert _blas.busy()
+    host(2)
+    assert not _blas.busy()
+    host(None)   # no /proc/loadavg
+    assert not _blas.busy()
+    host(9)
+    assert _blas.busy()
+    monkeypatch.setattr(_blas, "_running", lambda: 1)
+    assert _blas.busy()   # one reading stands for BUSY_PERIOD
+
+
+def test_running_reads_proc_loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            f.read()
+    except OSError:
+        assert _blas._running() is None
+        return
+    assert _blas._running() >= 1   # this thread at least
+
+
+@needs_openblas
+def test_product_moves_only_thread_free_products(host, two_threads):
+    def threads():
+        return controls[0]()
+    host(10 ** 6)
+    assert _blas.product(_blas.THREAD_FREE_INNER, threads) == 1
+    assert controls[0]() == 2
+    assert _blas.product(_blas.THREAD_FREE_INNER + 1, threads) == 2
+    host(0)
+    assert _blas.product(1, threads) == 2
+
+
+@needs_openblas
+@pytest.mark.parametrize("dtype", [numpy.float32, numpy.float64])
+def test_openblas_bits_do_not_depend_on_threads_up_to_the_rule(dtype, two_threads):
+    rng = numpy.random.default_rng(0)
+    for rows, cols in ((64, 256), (256, 784), (2048, 384), (7, 300)):
+        for inner in (1, 10, 64, 128, 200, _blas.THREAD_FREE_INNER):
+            a, b = rng.standard_normal((rows, inner)).astype(dtype), rng.standard_normal((cols, inner)).astype(dtype)
+            products = []
+            for threads in (2, 1):
+                controls[1](threads)
+                products.append([a @ b.T, b @ a.T, numpy.ascontiguousarray(a.T).T @ b.T, b.T.T @ a.T])
+            controls[1](2)
+            for two, one in zip(*products):
+                assert numpy.array_equal(two, one), (rows, inner, cols)
+
+
+@needs_openblas
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("sizes", [(64, 784, 256), (64, 256, 128), (64, 128, 10), (1, 256, 300), (0, 128, 64),
+                                   (3, 5, 64, 200)])
+def test_linear_on_a_busy_host_gives_the_same_bits(sizes, dtype, host, two_threads):
+    *batch, features, out = sizes
+    rng = numpy.random.default_rng(1)
+    x = rng.standard_normal((*batch, features)).astype(dtype)
+    w, b = rng.standard_normal((out, features)).astype(dtype), rng.standard_normal(out).astype(dtype)
+    g = rng.standard_normal((*batch, out)).astype(dtype)
+    results = []
+    for running in (0, 10 ** 6):   # quiet, busy
+        host(running)
+        xt, wt, bt = (ember.tensor(v, requires_grad=True) for v in (x, w, b))
+        y = ember.nn.functional.linear(xt, wt, bt)
+        y.backward(ember.tensor(g))
+        results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy()])
+        assert ember.get_num_threads() == 2
+    for quiet, busy in zip(*results):
+        assert numpy.array_equal(quiet, busy)
+    xt, wt, bt = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    y = torch.nn.functional.linear(xt, wt, bt)
+    y.backward(torch.tensor(g))
+    tolerance = 1e-4 if dtype == "float32" else 1e-10
+    for ours, theirs in zip(results[1], [y.detach(), xt.grad, wt.grad, bt.grad]):
+        numpy.testing.assert_allclose(ours, theirs.numpy(), rtol=tolerance, atol=tolerance)
