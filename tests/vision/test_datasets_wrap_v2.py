@@ -235,6 +235,16 @@ def test_coco_detection_masks_as_torchvision_with_pycocotools(tmp_path):
     assert type(a[2][1]["masks"]).__name__ == "Mask" and a[2][1]["masks"].shape == (2, 4, 5)
 
 
+def test_caltech101_categories_pass_through_and_annotations_refused_as_torchvision(tmp_path):
+    tv = tv_oracle.load()
+    for category, n in {"BACKGROUND_Google": 1, "Faces": 2, "ant": 1}.items():
+        for number in range(1, n + 1):
+            _image(str(tmp_path / "caltech101" / "101_ObjectCategories" / category / f"image_{number:04d}.jpg"), number)
+    _wrapped(tv, ED.Caltech101(str(tmp_path)), tv.datasets.Caltech101(str(tmp_path)))
+    _same_error(tv, lambda D: D.Caltech101(str(tmp_path), target_type=["category", "annotation"]))
+    _same_error(tv, lambda D: D.Caltech101(str(tmp_path)), target_keys=["category"])
+
+
 def _ucf101_pair(tv, root, output_format):
     """UCF101 on empty .avi files with a given clip index, clips drawn by a stand-in decoder on each side."""
     paths = []
