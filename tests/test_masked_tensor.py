@@ -1,7 +1,10 @@
 """``torch.masked.MaskedTensor`` beside PyTorch 2.13's prototype: the same expression runs on both sides and gives
 the same kind of result (MaskedTensor or Tensor), dtype, shape, mask and specified values, or the same exception;
 gradients, construction errors, ``__repr__`` and the prototype warnings likewise."""
+import copy
+import io
 import math
+import pickle
 import warnings
 
 import pytest
@@ -285,3 +288,42 @@ def test_tutorial_gradients_like_torch(case):
             warnings.simplefilter("ignore")
             results.append([(type(v).__name__, repr(v).replace("ember", "torch")) for v in _tutorial(lib, case)])
     assert results[0] == results[1]
+
+
+PROTOCOLS = {
+    "deepcopy": lambda lib, mt: copy.deepcopy(mt),
+    "pickle": lambda lib, mt: pickle.loads(pickle.dumps(mt)),
+    "save_load": lambda lib, mt: _saved_and_loaded(lib, mt),
+    "float": lambda lib, mt: float(mt.sum()),
+    "int": lambda lib, mt: int(mt.sum()),
+    "format_scalar": lambda lib, mt: f"{mt.sum()}",
+    "format": lambda lib, mt: f"{mt}",
+    "float_masked_out": lambda lib, mt: float(mt[1]),
+    "index": lambda lib, mt: [1, 2, 3][mt.sum().long()],
+    "iter": lambda lib, mt: list(mt),
+    "contains": lambda lib, mt: 1 in mt,
+}
+
+
+def _saved_and_loaded(lib, value):
+    buffer = io.BytesIO()
+    lib.save(value, buffer)
+    buffer.seek(0)
+    return lib.load(buffer, weights_only=False)
+
+
+@pytest.mark.parametrize("name", PROTOCOLS)
+def test_python_protocols_like_torch(name):
+    """Copies, pickles, torch.save/load round trips keep data, mask and requires_grad; float/int/format/index of a
+    one-element MaskedTensor give its specified value, as PyTorch's."""
+    outcomes = []
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mt = lib.masked.masked_tensor(lib.tensor([1., 2.]), lib.tensor([True, False]), requires_grad=True)
+            try:
+                value = PROTOCOLS[name](lib, mt)
+                outcomes.append((type(value).__name__, repr(value), getattr(value, "requires_grad", None)))
+            except Exception as error:   # the exception type is the outcome compared
+                outcomes.append(type(error).__name__)
+    assert outcomes[0] == outcomes[1]

@@ -303,6 +303,17 @@ def _item(func, args, kwargs):
     return bool(value) if func.__name__ == "__bool__" else value
 
 
+def _scalar(func, args, kwargs):
+    """``float(x)``, ``int(x)``, ``complex(x)`` of a one-element MaskedTensor: its specified value."""
+    value = _item(func, args, kwargs)
+    return {"__float__": float, "__int__": int, "__complex__": complex, "__index__": int}[func.__name__](value)
+
+
+def _format(func, args, kwargs):
+    """``format(x, spec)``: a MaskedTensor formats as its repr (PyTorch's Tensor.__format__ of a subclass)."""
+    return object.__format__(*args)
+
+
 def _not_for_subclasses(func, args, kwargs):
     name = func.__name__
     detail = ", got MaskedTensor" if name == "tolist" else "."
@@ -312,7 +323,8 @@ def _not_for_subclasses(func, args, kwargs):
 _HANDLERS = {"softmax": _softmax, "softmin": lambda func, args, kwargs: _softmax(func, args, kwargs, negate=True),
              "where": _where, "__rtruediv__": _rtruediv, "float_power": _float_power, "contiguous": _contiguous,
              "to_dense": _same, "detach": _on_data, "clone": _on_data, "ones_like": _ones_like, "copy_": _copy_,
-             "item": _item, "__bool__": _item, "tolist": _not_for_subclasses, "numpy": _not_for_subclasses}
+             "item": _item, "__bool__": _item, "__float__": _scalar, "__int__": _scalar, "__complex__": _scalar,
+             "__index__": _scalar, "__format__": _format, "tolist": _not_for_subclasses, "numpy": _not_for_subclasses}
 
 
 class Constructor(autograd.Function):

@@ -86,6 +86,13 @@ def _masked_tensor_str(data, mask, formatter):
     return "[\n" + ",\n".join(rows) + "\n]"
 
 
+def _rebuild(data, mask, requires_grad):
+    """A pickled MaskedTensor, rebuilt (quietly: the prototype warned when it was made)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return MaskedTensor(data, mask, requires_grad)
+
+
 class MaskedTensor(Tensor):
     """A tensor with a boolean mask of its shape: operations see only the specified (mask True) elements."""
 
@@ -205,6 +212,11 @@ class MaskedTensor(Tensor):
         return "MaskedTensor(\n" + "\n".join("  " + line for line in text.split("\n")) + "\n)"
 
     __str__ = __repr__
+
+    _pickles_itself = True   # pickle and torch.save store the data, the mask and requires_grad
+
+    def __reduce_ex__(self, protocol):
+        return _rebuild, (self._masked_data, self.get_mask(), self.requires_grad)
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
