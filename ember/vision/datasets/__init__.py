@@ -43,8 +43,8 @@ from .sbd import SBDataset
 from .sbu import SBU
 from .semeion import SEMEION
 from .stanford_cars import StanfordCars
-from .stereo_matching import (CREStereo, CarlaStereo, ETH3DStereo, FallingThingsStereo, InStereo2k, Kitti2012Stereo,
-                              Kitti2015Stereo, Middlebury2014Stereo, SceneFlowStereo, SintelStereo)
+from ._stereo_matching import (CREStereo, CarlaStereo, ETH3DStereo, FallingThingsStereo, InStereo2k, Kitti2012Stereo,
+                               Kitti2015Stereo, Middlebury2014Stereo, SceneFlowStereo, SintelStereo)
 from .stl10 import STL10
 from .sun397 import SUN397
 from .svhn import SVHN

@@ -1,5 +1,5 @@
-"""Stereo matching datasets: left/right image pairs with their disparity maps (Carla, KITTI 2012/2015, CREStereo,
-FallingThings, SceneFlow, Sintel, InStereo2k, ETH3D, Middlebury 2014)."""
+"""Stereo matching datasets, in torchvision's module: left/right image pairs with their disparity maps (Carla,
+KITTI 2012/2015, CREStereo, FallingThings, SceneFlow, Sintel, InStereo2k, ETH3D, Middlebury 2014)."""
 import json
 import os
 import random
