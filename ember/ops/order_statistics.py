@@ -7,6 +7,7 @@ from .. import _dtype, _compat
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
+from . import _std_sort
 from ._kernel_dtypes import FLOATING, refuse_complex_selection, require_dtype
 from ._util import name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import (_INT64, Amax, TakeAlongDim, _check_nonempty_dims, _constant, _dropped_shape, _kept_shape,
@@ -104,10 +105,32 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     return _median("nanmedian", input, dim, keepdim, out, True, _nanmedian_type)
 
 
-def _mode_index(array, axis):
-    """Index (last occurrence) of the smallest most frequent value along ``axis``."""
-    xp = xp_of(array)
+def _mode_order(array, axis):
+    """The ascending order PyTorch's CPU mode kernel scans along ``axis``: ``std::sort`` of (value, index) pairs by
+    ``<`` alone, so ties land where its moves leave them and NaNs (unordered) stay among the numbers; a stable argsort
+    where no row has ties or NaNs, on CUDA, or past ``_std_sort``'s size limits."""
     order = _stable_argsort(array, axis)
+    n = array.shape[axis]
+    if xp_of(array) is not numpy or n < 2 or n > _std_sort.LIMIT:
+        return order
+    keys = numpy.moveaxis(array, axis, -1)
+    ranked = numpy.take_along_axis(keys, numpy.moveaxis(order, axis, -1), -1)
+    uneven = (ranked[..., 1:] == ranked[..., :-1]).any(-1) | (ranked != ranked).any(-1)
+    if not uneven.any() or int(uneven.sum()) * n > _std_sort.BUDGET:
+        return order
+    rows = numpy.moveaxis(order, axis, -1).copy()
+    for where in numpy.ndindex(uneven.shape):
+        if uneven[where]:
+            values = keys[where].astype(float) if keys.dtype.name == "bfloat16" else keys[where]
+            rows[where] = _std_sort.std_sort_order(values.tolist(), False, False)
+    return numpy.moveaxis(rows, -1, axis)
+
+
+def _mode_index(array, axis):
+    """Index of the mode along ``axis`` as PyTorch's kernel picks it: in its sorted order, runs of equal values (each
+    NaN a run of its own), the first longest run, and the index that run ends on."""
+    xp = xp_of(array)
+    order = _mode_order(array, axis)
     ordered = xp.take_along_axis(array, order, axis)
     n = array.shape[axis]
     positions = xp.arange(n).reshape((-1,) + (1,) * (array.ndim - axis - 1))
