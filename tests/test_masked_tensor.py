@@ -75,6 +75,15 @@ METADATA = ["mt.is_contiguous()", "mt.t().is_contiguous()", "mt.dim()", "tuple(m
 IN_PLACE = ["mt.add_(1)", "mt.mul_(mu)", "mt.exp_()", "mt.sin_()", "mt.clamp_(0, 1)", "mt.copy_(mu)", "mt.copy_(mv)",
             "mt.add_(mv)", "mt.abs_()", "mt.neg_()", "mt.sub_(1)", "mt.div_(2)", "mt.sqrt_()", "mt.floor_divide_(2)",
             "mt.fill_(1)", "mt.zero_()", "mt.relu_()", "mt.masked_fill(m2, 0)", "mt.__setitem__(0, 1)"]
+# torch.masked's functions given a MaskedTensor: its masked-out elements are replaced by the op's identity first
+MASKED_FUNCTIONS = ["torch.masked.softmax(mt, 1)", "torch.masked.sum(mt, 1)", "torch.masked.sum(mt)",
+                    "torch.masked.mean(mt, 0)", "torch.masked.amax(mt, 1)", "torch.masked.log_softmax(mt, 1)",
+                    "torch.masked.norm(mt, 2.0, 1)", "torch.masked.cumsum(mt, 1)", "torch.masked.sum(mt, 1, mask=m2)",
+                    "torch.masked.var(mt, 1)", "torch.masked.logsumexp(mt, 1)", "torch.masked.normalize(mt, 2.0, 1)",
+                    "torch.masked.std(mt, 0)", "torch.masked.prod(mt, 1)", "torch.masked.argmax(mt, 1)",
+                    "torch.masked.amin(mt)", "torch.masked.median(mt, 1)", "torch.masked.softmin(mt, 0)",
+                    "torch.masked.cumprod(mt, 1)", "torch.masked.logaddexp(mt, mu)", "torch.masked.mean(mt)",
+                    "torch.masked.var(mt, 1, mask=m2)", "torch.masked.sum(mi, 1)", "torch.masked.mean(mt, 1, mask=m)"]
 CONSTRUCTION = ["masked([1.], m)", "masked(x, [True])", "masked(x, m.int())", "masked(x.to(torch.complex64), m)",
                 "masked(x, m[0])", "masked(x, m.t())", "masked(x.to(torch.uint8), m)",
                 "masked(x.to(torch.bfloat16), m)", "masked(masked(x, m), m)", "masked(x, masked(m, m))",
@@ -133,7 +142,7 @@ def _same(expected, got):
 
 
 @pytest.mark.parametrize("expression", UNARY + BINARY + REDUCTIONS + NORMALIZATIONS + SHAPES + CONVERSIONS + METADATA
-                         + IN_PLACE + CONSTRUCTION)
+                         + IN_PLACE + CONSTRUCTION + MASKED_FUNCTIONS)
 def test_like_torch(expression):
     expected, got = _outcome(torch, expression), _outcome(ember, expression)
     assert expected[0] == got[0], (expected, got)
@@ -167,6 +176,7 @@ GRADIENTS = {
     "get_data": lambda lib, a, b: (a.get_data() ** 2).sum(),
     "amin": lambda lib, a, b: a.amin(1).sum(),
     "twice": lambda lib, a, b: a.sum() + a.sum(1).sum(),
+    "masked_functions": lambda lib, a, b: lib.masked.sum(a * b, 1).sum() + lib.masked.var(a, 0).nansum(),
 }
 
 

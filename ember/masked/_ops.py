@@ -71,7 +71,12 @@ def _identity(op, input, ord=2):
 
 
 def _combine(op, input, mask, ord=2):
-    """``input`` with its masked-out elements replaced by ``op``'s identity (``input`` itself without a mask)."""
+    """``input`` with its masked-out elements replaced by ``op``'s identity (``input`` itself without a mask). A
+    MaskedTensor's own masked-out elements are replaced first (its data as a plain tensor), as PyTorch's
+    ``_combine_input_and_mask`` does; ``mask`` then applies as to any input."""
+    if type(input).__name__ == "MaskedTensor":
+        data = input.get_data()
+        input = _torch().where(input.get_mask(), data, _identity(op, data, ord))
     if mask is None:
         return input
     return _torch().where(_input_mask(input, mask), input, _identity(op, input, ord))
@@ -236,7 +241,8 @@ def _std_var(input, dim, unbiased, correction, keepdim, dtype, mask, take_sqrt):
         raise ValueError(f"masked std/var expects strided tensor (got {input.layout} tensor)")
     count, inmask = _count(input, dim, True, mask)
     deviation = input - sum(input, dim, keepdim=True, dtype=dtype, mask=inmask) / count
-    total = sum(deviation * deviation.conj(), dim, keepdim=keepdim, dtype=compute, mask=inmask)
+    squared = deviation * deviation.conj() if deviation.is_complex() else deviation * deviation
+    total = sum(squared, dim, keepdim=keepdim, dtype=compute, mask=inmask)
     if not keepdim:
         count = count.reshape(total.shape)
     if correction != 0:
