@@ -843,7 +843,9 @@ def logsumexp(input, dim, keepdim=False, *, out=None):
 
 # --- logical and counting reductions ---------------------------------------------------------------------------
 def _logical(name, input, dim, keepdim, out):
-    dims = _reduction_dims(input, dim)
+    # An empty dim list reduces nothing here (PyTorch's all.dims/any.dims), where sum's reduces everything.
+    empty = dim is not None and not isinstance(dim, (int, numpy.integer)) and len(dim) == 0
+    dims = () if empty else _reduction_dims(input, dim)
     result = getattr(xp_of(input._data), name)(input._data, axis=dims, keepdims=keepdim)
     result = xp_of(input._data).asarray(result)
     if input.dtype is _dtype.uint8:   # PyTorch keeps uint8 for uint8 inputs

@@ -22,3 +22,21 @@ def test_mode_picks_ties_and_nans_as_torch(n, dtype):
             row += [values.double().nan_to_num(-9.0).tolist(), indices.tolist()]
         results.append(row)
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("dim", [(), [], None, 0, (0, 1)])
+def test_all_any_over_an_empty_dim_list_reduce_nothing(name, dim):
+    """``all``/``any`` with ``dim=()`` test each element (PyTorch's ``all.dims``), keeping uint8 for uint8 input;
+    ``sum`` and the others still reduce everything there."""
+    results = []
+    for lib in (torch, ember):
+        row = []
+        for x in (lib.tensor([[1, 0, 2], [0, 0, 3]], dtype=lib.uint8), lib.tensor([[0.5, 0.0]]), lib.ones(2, 0)):
+            for keepdim in (False, True):
+                kwargs = {} if dim is None else {"dim": dim, "keepdim": keepdim}
+                r = getattr(lib, name)(x, **kwargs)
+                row += [str(r.dtype).split(".")[1], r.tolist(), getattr(x, name)(**kwargs).tolist()]
+        row.append(lib.sum(lib.ones(2, 3), dim=()).tolist())
+        results.append(row)
+    assert results[0] == results[1]
