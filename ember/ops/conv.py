@@ -10,7 +10,8 @@ moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), stri
 kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier``; with Winograd's, the
 transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
-stay in cache (``_conv_blocked``). The forward
+stay in cache (``_conv_blocked``); a forward with few output channels over small maps that keeps no columns takes
+channels-last columns, one row per sample's position (``_conv_channels_last``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
@@ -33,8 +34,8 @@ from .. import _dtype, _compat
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
-from . import (_blas, _buffers, _conv_blocked, _conv_depthwise, _conv_fourier, _conv_pointwise, _conv_winograd,
-               _parallel)
+from . import (_blas, _buffers, _conv_blocked, _conv_channels_last, _conv_depthwise, _conv_fourier, _conv_pointwise,
+               _conv_winograd, _parallel)
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import holomorphic_backward, name_node, quiet
 
@@ -297,6 +298,8 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
     if _blocked(xp, (x, w), groups, live, batch_last, kernel):
         y = _biased(xp, _conv_blocked.forward(x, w, stride, padding, dilation, out), bias)
         return (y, None, None) if keep else y
+    if not keep and batch_last and _conv_channels_last.applies(xp, x, w, groups, len(live) == math.prod(kernel)):
+        return _biased(xp, _conv_channels_last.forward(x, w, stride, padding, dilation, out), bias)
     source = _moved(xp, x, padding, batch_last)
     source = _columns(xp, source, live, out, groups, batch_last, (kernel, stride, dilation))
     weight = _grouped_weight(xp, w, groups, live)
