@@ -287,8 +287,8 @@ def squeeze(input, dim=None):
         return _quantized.kernels["squeeze"](input, dim)
     if dim is None:
         dims = range(input.ndim)
-    else:
-        dims = wrap_dims(dim, input.ndim) if input.ndim else ()
+    else:   # a 0-d input takes dims -1 and 0, as PyTorch's, and squeezes nothing
+        dims = wrap_dims(dim, input.ndim) if input.ndim else wrap_dims(dim, 0)[:0]
     shape = input.shape
     drop = {d for d in dims if shape[d] == 1}
     variant = 0 if dim is None else 1 if isinstance(dim, int) else 2
@@ -323,6 +323,13 @@ def expand(input, *sizes, implicit=False, **keywords):
                            f"size={list(sizes)}): the number of sizes provided ({len(sizes)}) must be greater or "
                            f"equal to the number of dimensions in the tensor ({input.ndim})")
     lead = len(sizes) - input.ndim
+    for i, s in enumerate(sizes):
+        if s == -1 and i < lead:
+            raise RuntimeError(f"The expanded size of the tensor (-1) isn't allowed in a leading, non-existing "
+                               f"dimension {i}")
+        if s < -1:
+            raise RuntimeError(f"expand: the size at dimension {i} is negative ({s}); only -1 (keep the size) is "
+                               f"allowed")
     shape = tuple(input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     for i in reversed(range(input.ndim)):   # from the last dim, as PyTorch's inferExpandGeometry reports
         if input.shape[i] != 1 and input.shape[i] != shape[i + lead]:
@@ -599,7 +606,7 @@ def split(tensor, split_size_or_sections, dim=0):
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
         if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
-        sizes = [min(step, size - start) for start in range(0, size, step)] if step else [0]
+        sizes = [min(step, size - start) for start in range(0, size, step)] if step and size else [0]
         return _split_at(tensor, dim, _bounds(sizes))
     pieces = _split_at(tensor, dim, _bounds(sizes))
     return pieces if not pieces else (name_node(pieces[0], "SplitWithSizesBackward0"),) + pieces[1:]
@@ -718,6 +725,12 @@ def tensor_split(input, indices_or_sections=None, dim=0, *, indices=None, sectio
     dim = wrap_dim(dim, input.ndim)
     size = input.shape[dim]
     if isinstance(indices_or_sections, Tensor):
+        if indices_or_sections.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {indices_or_sections.ndim} dims")
+        if indices_or_sections.dtype is not _dtype.int64:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have dtype of long, but got "
+                               f"{_dtype.scalar_type_name(indices_or_sections.dtype)}")
         if indices_or_sections.ndim == 0:
             indices_or_sections = int(indices_or_sections)
         else:

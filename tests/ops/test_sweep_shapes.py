@@ -1,0 +1,48 @@
+"""Shape ops where a differential sweep against PyTorch 2.13 found ember differing: each case runs on both."""
+import pytest
+import torch
+
+import ember
+
+
+def outcome(fn, lib):
+    """``fn(lib)`` as comparable data: the shapes and values of the tensors it returns, or its exception's type and
+    message."""
+    try:
+        result = fn(lib)
+    except Exception as error:   # noqa: BLE001 - the error is the result compared
+        return type(error).__name__, str(error)
+    if isinstance(result, lib.Tensor):
+        return list(result.shape), result.tolist()
+    return [(list(r.shape), r.tolist()) for r in result]
+
+
+CASES = {
+    "split of an empty dim": lambda L: L.ones(0).split(2),
+    "split of an empty inner dim": lambda L: L.ones(2, 0).split(3, 1),
+    "split by 0 of an empty dim": lambda L: L.ones(0).split(0),
+    "squeeze 0-d dim 0": lambda L: L.tensor(1.0).squeeze(0),
+    "squeeze 0-d dim -1": lambda L: L.tensor(1.0).squeeze((-1,)),
+    "squeeze 0-d dim 1": lambda L: L.tensor(1.0).squeeze(1),
+    "squeeze 0-d dim -2": lambda L: L.tensor(1.0).squeeze(-2),
+    "expand -1 in a new dim": lambda L: L.ones(3, 1).expand(-1, 3, 4),
+    "expand -1 in a later new dim": lambda L: L.ones(3, 1).expand(2, -1, -1, 4),
+    "expand -1 in an existing dim": lambda L: L.ones(3, 1).expand(2, -1, 4),
+    "tensor_split by a 2-d tensor": lambda L: L.arange(4).tensor_split(L.tensor([[1]])),
+    "tensor_split by a float tensor": lambda L: L.arange(4).tensor_split(L.tensor([1.0])),
+    "tensor_split by an int32 tensor": lambda L: L.arange(4).tensor_split(L.tensor(2, dtype=L.int32)),
+    "tensor_split by an int64 tensor": lambda L: L.arange(4).tensor_split(L.tensor([1, 3])),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_shape_edge_as_torch(name):
+    assert outcome(CASES[name], ember) == outcome(CASES[name], torch)
+
+
+@pytest.mark.parametrize("size", [-2, -5])
+def test_expand_refuses_negative_sizes(size):
+    """Sizes below -1 are refused with a RuntimeError, as PyTorch's (whose message only reports an overflow)."""
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError):
+            lib.ones(3, 1).expand(3, size)
