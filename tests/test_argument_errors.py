@@ -395,6 +395,18 @@ CALLS = [
     'F.gelu(t, approximate=1)',
     'T.arange()',
     'T.einsum()',
+    # Scalars print as Number; softmin's dim reaches softmax's check
+    'F.softplus(t, "a")',
+    'F.softplus(t, 1, "a")',
+    'F.softshrink(t, "a")',
+    'F.leaky_relu(t, "a")',
+    'F.elu_(t.clone(), "a")',
+    'F.softmin(t, "a")',
+    'F.softmin(t, 1.5)',
+    'F.elu(t, "a")',
+    'F.elu(t, None)',
+    'F.celu(t, "a")',
+    'F.leaky_relu(t, "0.5")',
 ]
 
 

@@ -15,8 +15,8 @@ FUNCTIONS = {
     'binary_cross_entropy': 'Tensor input, Tensor target, Tensor weight = None, str reduction = ...',
     'cross_entropy_loss': 'Tensor input, Tensor target, Tensor? weight = None, int reduction = 1, '
                           'int ignore_index = -100, float label_smoothing = 0.0',
-    'elu': 'Tensor input, float alpha = 1.0, float scale = 1.0, float input_scale = 1.0',
-    'elu_': 'Tensor input, float alpha = ...',
+    'elu': 'Tensor input, Number alpha = 1.0, Number scale = 1.0, Number input_scale = 1.0',
+    'elu_': 'Tensor input, Number alpha = ...',
     'fractional_max_pool2d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* output_size, '
                              'Tensor _random_samples',
     'fractional_max_pool3d': 'Tensor input, tuple of ints* kernel_size, tuple of ints* output_size, '
@@ -25,12 +25,12 @@ FUNCTIONS = {
     'glu': 'Tensor input, int dim = -1',
     'hardsigmoid': 'Tensor input, *, Tensor out = None',
     'hardswish': 'Tensor input',
-    'hardtanh': 'Tensor input, float min_val = ..., float max_val = ..., *, Tensor out = None',
-    'hardtanh_': 'Tensor input, float min_val = ..., float max_val = ...',
+    'hardtanh': 'Tensor input, Number min_val = ..., Number max_val = ..., *, Tensor out = None',
+    'hardtanh_': 'Tensor input, Number min_val = ..., Number max_val = ...',
     'huber_loss': 'Tensor input, Tensor target, str reduction = ..., float delta = 1.0',
     'l1_loss': 'Tensor input, Tensor target, str reduction = ...',
-    'leaky_relu': 'Tensor input, float negative_slope = ..., *, Tensor out = None',
-    'leaky_relu_': 'Tensor input, float negative_slope = ...',
+    'leaky_relu': 'Tensor input, Number negative_slope = ..., *, Tensor out = None',
+    'leaky_relu_': 'Tensor input, Number negative_slope = ...',
     'linear': 'Tensor input, Tensor weight, Tensor bias = None',
     'max_pool2d_with_indices': 'Tensor input, tuple of ints* kernel_size, tuple of ints* stride = None, '
                                'tuple of ints* padding = 0, tuple of ints* dilation = 1, bool ceil_mode = False',
@@ -54,8 +54,8 @@ FUNCTIONS = {
     'silu': 'Tensor input',
     'smooth_l1_loss': 'Tensor input, Tensor target, str reduction = ..., float beta = 1.0',
     'soft_margin_loss': 'Tensor input, Tensor target, str reduction = ...',
-    'softplus': 'Tensor input, float beta = ..., float threshold = ...',
-    'softshrink': 'Tensor input, float lambd = ...',
+    'softplus': 'Tensor input, Number beta = ..., Number threshold = ...',
+    'softshrink': 'Tensor input, Number lambd = ...',
 }
 
 # nn.functional's Python forms of ops with other parameters than PyTorch's binding (F.kl_div's reduction='mean')

@@ -119,7 +119,9 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
-    return softmax(-input, _resolve_dim(input, dim, "softmin"), dtype=dtype)
+    if dim is None:
+        dim = _resolve_dim(input, dim, "softmin")
+    return softmax(-input, dim, dtype=dtype)   # a dim of the wrong type gets softmax's error, as in PyTorch
 
 
 def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
@@ -312,13 +314,22 @@ def _elu(input, alpha, scale, input_scale):
     return (input * scale if scale != 1 else input).where(input > 0, negative)
 
 
+def _float_arg(value, op, input, *args):
+    """``value`` (a Number argument) as a float; where it is none, PyTorch's TypeError for ``op(input, *args)``: F's
+    Python forms hand their numbers to the op, whose parser refuses them."""
+    if isinstance(value, str) or not hasattr(value, "__float__"):
+        from .. import _arg_parser   # (loaded on errors only)
+        _arg_parser.raise_for(op, (input,) + args, {})
+    return float(value)
+
+
 @keeps_layout
 def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha * (exp(x) - 1)."""
     require_dtype("elu_cpu", input)
     if inplace:
         return _write_into(input, elu, alpha)
-    return _elu(input, float(alpha), 1.0, 1.0)
+    return _elu(input, alpha if type(alpha) is float else _float_arg(alpha, "elu", input, alpha), 1.0, 1.0)
 
 
 @keeps_layout
@@ -336,7 +347,8 @@ def celu(input, alpha=1.0, inplace=False):
     require_dtype("elu_cpu", input)
     if inplace:
         return _write_into(input, celu, alpha)
-    return name_node(_elu(input, float(alpha), 1.0, 1.0 / alpha), "CeluBackward0")
+    scale = alpha if type(alpha) is float else _float_arg(alpha, "celu", input, alpha)
+    return name_node(_elu(input, scale, 1.0, 1.0 / alpha), "CeluBackward0")
 
 
 class LeakyRelu(Primitive):
@@ -422,7 +434,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     if getattr(input, "is_quantized", False):
         return _quantized.kernels["leaky_relu"](input, negative_slope, inplace)
     require_dtype("leaky_relu_cpu", input)
-    negative_slope = float(negative_slope)
+    if type(negative_slope) is not float:
+        negative_slope = _float_arg(negative_slope, "leaky_relu", input, negative_slope)
     if not inplace:
         return LeakyRelu.apply(input, negative_slope, False)
     result = _into_input(input, LeakyRelu, negative_slope)
