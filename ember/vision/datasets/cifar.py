@@ -5,13 +5,13 @@ import pickle
 import numpy
 
 from ..utils import _pil_image
-from .utils import check_integrity, download_and_extract_archive
-from .vision import _ImageArrays
+from .utils import check_integrity
+from .vision import _ArchivedImageArrays
 
 __all__ = ["CIFAR10", "CIFAR100"]
 
 
-class CIFAR10(_ImageArrays):
+class CIFAR10(_ArchivedImageArrays):
     """CIFAR-10 from ``root/cifar-10-batches-py``: ``data`` is a uint8 array (N, 32, 32, 3), ``targets`` a list.
 
     Samples are (PIL RGB image, int). Every batch file is checked against its MD5 before loading.
@@ -63,16 +63,6 @@ class CIFAR10(_ImageArrays):
 
     def _target(self, index):
         return self.targets[index]
-
-    def _check_integrity(self):
-        return all(check_integrity(os.path.join(self.root, self.base_folder, name), md5)
-                   for name, md5 in self.train_list + self.test_list)
-
-    def download(self):
-        """Downloads and extracts the archive into ``root`` unless the batches are already there and intact."""
-        if self._check_integrity():
-            return
-        download_and_extract_archive(self.url, self.root, filename=self.filename, md5=self.tgz_md5)
 
     def extra_repr(self):
         return f"Split: {'Train' if self.train is True else 'Test'}"

@@ -4,13 +4,13 @@ import os
 import numpy
 
 from ..utils import _pil_image
-from .utils import check_integrity, download_and_extract_archive, verify_str_arg
-from .vision import _ImageArrays
+from .utils import verify_str_arg
+from .vision import _ArchivedImageArrays
 
 __all__ = ["STL10"]
 
 
-class STL10(_ImageArrays):
+class STL10(_ArchivedImageArrays):
     """STL-10 from ``root/stl10_binary``; ``split`` is "train", "train+unlabeled", "unlabeled" or "test", ``folds``
     (0-9) selects one of the ten predefined training folds. Unlabeled samples have target -1."""
 
@@ -80,16 +80,6 @@ class STL10(_ImageArrays):
 
     def _target(self, index):
         return None if self.labels is None else int(self.labels[index])
-
-    def _check_integrity(self):
-        return all(check_integrity(os.path.join(self.root, self.base_folder, name), md5)
-                   for name, md5 in self.train_list + self.test_list)
-
-    def download(self):
-        """Downloads and extracts the archive into ``root`` unless the files are already there and intact."""
-        if self._check_integrity():
-            return
-        download_and_extract_archive(self.url, self.root, filename=self.filename, md5=self.tgz_md5)
 
     def extra_repr(self):
         return f"Split: {self.split}"

@@ -3,6 +3,8 @@ import os
 
 from ember.utils.data import Dataset
 
+from .utils import check_integrity, download_and_extract_archive
+
 __all__ = ["VisionDataset", "StandardTransform"]
 
 
@@ -83,6 +85,21 @@ class _ImageArrays(VisionDataset):
         if self.target_transform is not None:
             target = self.target_transform(target)
         return img, target
+
+
+class _ArchivedImageArrays(_ImageArrays):
+    """Image arrays from one archive (``url``, ``filename``, ``tgz_md5``) extracted under ``root/base_folder``, whose
+    files ``train_list + test_list`` are checked by MD5, as torchvision's CIFAR and STL10."""
+
+    def _check_integrity(self):
+        return all(check_integrity(os.path.join(self.root, self.base_folder, name), md5)
+                   for name, md5 in self.train_list + self.test_list)
+
+    def download(self):
+        """Downloads and extracts the archive into ``root`` unless its files are already there and intact."""
+        if self._check_integrity():
+            return
+        download_and_extract_archive(self.url, self.root, filename=self.filename, md5=self.tgz_md5)
 
 
 class _ImageFiles(VisionDataset):
