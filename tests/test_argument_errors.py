@@ -407,6 +407,18 @@ CALLS = [
     'F.elu(t, None)',
     'F.celu(t, "a")',
     'F.leaky_relu(t, "0.5")',
+    # flags that are no bools (PyTorch's parser refuses them; they were taken as truthy)
+    't.softmax(0, "a")',
+    't.argmax(0, "a")',
+    'T.argmax(t, 0, "a")',
+    't.argmin(None, "a")',
+    't.logsumexp(0, "a")',
+    't.std(0, "a")',
+    't.var(0, "a")',
+    'T.var(t, 0, "a")',
+    't.sort(0, "a")',
+    'T.sort(t, 0, "a")',
+    't.sort(descending=1)',
 ]
 
 
@@ -528,3 +540,13 @@ def test_tensor_norm_takes_torchs_method_arguments():
             is lib.Tensor.norm
 
     assert run(ember) == run(torch)
+
+
+def test_tensor_softmax_takes_its_dtype_by_position():
+    """``Tensor.softmax(dim, dtype)``: the method has no ``_stacklevel``, so its second positional is the dtype."""
+    def run(lib):
+        t = lib.arange(6.0).reshape(2, 3)
+        return [str(r.dtype).rpartition(".")[2] for r in (t.softmax(0, lib.float64), t.log_softmax(1, lib.float64),
+                                                          lib.nn.functional.softmax(t, 0, 3, lib.float64))]
+
+    assert run(ember) == run(torch) == ["float64"] * 3

@@ -104,6 +104,8 @@ class LogSoftmax(Primitive):
 @row_major_result
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``, computed stably."""
+    if dtype is None and type(_stacklevel) is not int:   # Tensor.softmax(dim, dtype): the method has no _stacklevel
+        dtype = _stacklevel
     dim = _resolve_dim(input, dim, "softmax")
     return Softmax.apply(_cast_for(input, dtype, "softmax", dim), dim)
 
@@ -113,6 +115,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
 @row_major_result
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably."""
+    if dtype is None and type(_stacklevel) is not int:   # Tensor.log_softmax(dim, dtype): the method has no _stacklevel
+        dtype = _stacklevel
     dim = _resolve_dim(input, dim, "log_softmax")
     return LogSoftmax.apply(_cast_for(input, dtype, "log_softmax", dim), dim)
 

@@ -524,6 +524,9 @@ def _refuse_complex_index(name, input):
 
 
 def _argextreme_reduction(name, input, dim, keepdim, smallest):
+    if keepdim is not True and keepdim is not False:
+        argument_error()
+        _check_keepdim(name, keepdim)
     _refuse_complex_index(name, input)
     if dim is None:
         if input.numel() == 0:
@@ -560,6 +563,9 @@ def _correction(dim, unbiased, correction):
     """Resolves the legacy ``unbiased`` flag (also accepted in place of ``dim``) and ``correction``."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
+    if unbiased is not None and unbiased is not True and unbiased is not False:
+        argument_error()   # PyTorch's parser refuses it (std(0, 'a'))
+        raise TypeError(f"unbiased must be a bool, not {type(unbiased).__name__}")
     if unbiased is not None and correction is not None:
         raise TypeError("var() received an invalid combination of arguments: unbiased and correction can't both be "
                         "given")
@@ -837,6 +843,9 @@ class Logsumexp(Primitive):
 @composite("logsumexp", trace_inside=True)
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
+    if keepdim is not True and keepdim is not False:
+        argument_error()
+        _check_keepdim("logsumexp", keepdim)
     input = _as_floating(input)
     return write_out(out, Logsumexp.apply(input, _reduction_dims(input, dim), keepdim), "logsumexp")
 

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel, _std_sort
 from ._kernel_dtypes import refuse_complex, refuse_complex_selection
-from ._util import keeps_layout, name_node, tensor_method, wrap_dim, write_out
+from ._util import argument_error, keeps_layout, name_node, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
@@ -81,6 +81,9 @@ def _sorted_along(input, dim, descending, stable=True):
 def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     """(values, indices) of ``input`` sorted along ``dim``, NaN as the largest; equal values keep their order with
     ``stable=True``, else take PyTorch's CPU order for them."""
+    if descending is not True and descending is not False:
+        argument_error()   # PyTorch's parser refuses it (sort(0, 'a'))
+        raise TypeError(f"sort(): descending must be a bool, not {type(descending).__name__}")
     values, indices = _sorted_along(input, dim, descending, stable)
     return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)))
 
