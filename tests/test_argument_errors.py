@@ -419,6 +419,12 @@ CALLS = [
     't.sort(0, "a")',
     'T.sort(t, 0, "a")',
     't.sort(descending=1)',
+    # F's losses hand target and weight to their native op
+    'F.cross_entropy(t, "a")',
+    'F.cross_entropy(t, None)',
+    'F.cross_entropy(t, t[:, 0].long(), [1.0, 2.0, 3.0])',
+    'F.nll_loss(t, 1.5)',
+    'F.nll_loss(t, t[:, 0].long(), "a")',
 ]
 
 

@@ -7,6 +7,7 @@ import numpy
 
 from .. import _dtype
 from .._warnings import transparent, warn
+from .._tensor import Tensor
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._kernel_dtypes import require_common_dtype, require_dtype
@@ -237,9 +238,11 @@ def _check_nll_shapes(input, target):
 
 
 def _native_numbers(name, input, target, weight, *numbers):
-    """PyTorch's ``F.nll_loss`` and ``F.cross_entropy`` hand ``ignore_index`` (and ``label_smoothing``) to a native
-    op (``nll_loss_nd``, ``cross_entropy_loss``) whose parser refuses an index that is no int, a smoothing no float."""
-    if type(numbers[0]) is not int or len(numbers) > 1 and type(numbers[1]) not in (float, int):
+    """PyTorch's ``F.nll_loss`` and ``F.cross_entropy`` hand their arguments to a native op (``nll_loss_nd``,
+    ``cross_entropy_loss``) whose parser refuses a target or weight that is no tensor, an index that is no int, a
+    smoothing no float."""
+    if type(numbers[0]) is not int or len(numbers) > 1 and type(numbers[1]) not in (float, int) or \
+            not isinstance(target, Tensor) or weight is not None and not isinstance(weight, Tensor):
         from .. import _arg_parser   # (loaded on errors only)
         _arg_parser.raise_for(name, (input, target, weight, 1) + numbers, {})
 
