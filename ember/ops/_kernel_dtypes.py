@@ -1,9 +1,12 @@
 """The dtypes PyTorch's CPU kernels dispatch on, and its errors for the others: ``require_dtype(kernel, input)``
 at the top of an op raises the NotImplementedError PyTorch's AT_DISPATCH gives (``"kernel" not implemented for
 'Long'``), before any conversion."""
+import math
+
 import numpy
 
 from .. import _dtype
+from .._dtype_info import finfo
 from .._tensor import Tensor
 from ..autograd.grad_mode import is_grad_enabled
 
@@ -55,17 +58,48 @@ _SCALAR_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::
 
 
 def real_scalar(value, dtype):
-    """``value`` as a number for a tensor of ``dtype`` (fill_, masked_fill, full): a complex number with an imaginary
-    part raises PyTorch's error for a real dtype (NumPy would drop the part with a warning), one without becomes its
-    real part, and bool tensors take any complex number (nonzero or not); other values pass through."""
-    if not isinstance(value, (complex, numpy.complexfloating)) or dtype.is_complex:
+    """``value`` as a number for a tensor of ``dtype`` (fill_, masked_fill, full, index_put, scatter), checked as
+    c10's ``checked_convert``: a value outside the dtype's range (an imaginary part for a real dtype, NaN or inf for
+    an integer one) raises PyTorch's RuntimeError, negative ints down to ``-max`` wrap into unsigned dtypes, bool
+    tensors take any number (nonzero or not); other values (tensors) pass through."""
+    if isinstance(value, numpy.generic):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, complex)):
         return value
+    if isinstance(value, int) and not -2 ** 63 <= value < 2 ** 64:   # what PyTorch's Scalar holds
+        raise OverflowError("can't convert negative int to unsigned" if value < 0 else "int too big to convert")
     if dtype is _dtype.bool_:
         return value != 0
-    if value.imag != 0:
-        raise RuntimeError(f"value cannot be converted to type {_SCALAR_TYPE_NAMES.get(dtype.name, dtype.name)} "
-                           "without overflow")
-    return value.real
+    if isinstance(value, complex) and not dtype.is_complex:
+        if value.imag != 0:
+            raise _overflow(dtype)
+        value = value.real
+    if dtype.is_floating_point or dtype.is_complex:
+        limit = _FLOAT_MAX.get(dtype) or _FLOAT_MAX.setdefault(dtype, float(finfo(dtype).max))
+        parts = (value.real, value.imag) if isinstance(value, complex) else (value,)
+        fits = all(math.isinf(p) or math.isnan(p) or -limit <= p <= limit for p in parts)
+    else:
+        info = numpy.iinfo(dtype.numpy)
+        low = -int(info.max) if info.min == 0 and isinstance(value, int) else int(info.min)
+        fits = not math.isnan(value) and low <= value <= int(info.max)
+        if fits and value < 0 and info.min == 0:
+            value += int(info.max) + 1   # two's complement, as c10's overflows allows for unsigned types
+    if not fits:
+        raise _overflow(dtype)
+    return value
+
+
+_FLOAT_MAX = {}
+
+
+def _overflow(dtype):
+    """PyTorch's error for a number outside what ``dtype`` holds."""
+    name = _SCALAR_TYPE_NAMES.get(dtype.name) or _COMPLEX_TYPE_NAMES.get(dtype.name, dtype.name)
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+_COMPLEX_TYPE_NAMES = {"complex64": "c10::complex<float>", "complex128": "c10::complex<double>",
+                       "complex32": "c10::complex<c10::Half>"}
 
 
 def refuse_complex_autograd(name, input, *others):

@@ -290,8 +290,27 @@ def _cast(operand, target):
     if category == _dtype._COMPLEX:
         return complex(operand)
     if category == _dtype._INT:
-        return int(operand)
+        operand = int(operand)
+        low, high = _INT_RANGES.get(target) or _INT_RANGES.setdefault(target, _int_range(target))
+        return operand if low <= operand <= high else _wrapped(operand, low, high)
     return operand
+
+
+_INT_RANGES = {}
+
+
+def _int_range(dtype):
+    info = numpy.iinfo(dtype.numpy)
+    return int(info.min), int(info.max)
+
+
+def _wrapped(value, low, high):
+    """A Python int outside an integer dtype's range as PyTorch casts the wrapped number: modulo 2**bits (ints
+    past what its Scalar holds raise its OverflowError)."""
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("can't convert negative int to unsigned" if value < 0 else "int too big to convert")
+    span = high - low + 1
+    return (value - low) % span + low
 
 
 def check_same_device(*tensors):

@@ -746,7 +746,9 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None):
     """``fill_value`` everywhere, with the shape (and by default dtype and device) of ``input``."""
-    return _new_like(input, _number(fill_value), dtype, device, requires_grad, memory_format)
+    fill_value, target = _number(fill_value), _dtype_arg(dtype) if dtype is not None else getattr(input, "dtype", None)
+    return _new_like(input, fill_value if target is None else real_scalar(fill_value, target), dtype, device,
+                     requires_grad, memory_format)
 
 
 def _new_factory(fill, name, doc):
@@ -764,7 +766,8 @@ _new_factory(None, "new_empty", "An uninitialised tensor of the given shape with
 @tensor_method
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     """``fill_value`` everywhere, in the given shape, with this tensor's dtype and device."""
-    return _factory(shape_arg((size,)), _number(fill_value), dtype or self.dtype, device or self.device,
+    fill_value = real_scalar(_number(fill_value), _dtype_arg(dtype) if dtype is not None else self.dtype)
+    return _factory(shape_arg((size,)), fill_value, dtype or self.dtype, device or self.device,
                     requires_grad)
 
 

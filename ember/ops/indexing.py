@@ -490,6 +490,9 @@ def _assignable_number(value):
         hasattr(type(value), "__index__") and not isinstance(value, (numpy.ndarray, numpy.bool_)))
 
 
+_REDUCED_FLOATS = (_dtype.float16, _dtype.bfloat16)
+
+
 def _value_for(self, value, key, setitem=True):
     """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
     takes a tensor or a number, as PyTorch's (a list, tuple or array is refused)."""
@@ -501,8 +504,10 @@ def _value_for(self, value, key, setitem=True):
         if isinstance(value, (list, tuple, numpy.ndarray)):
             from .creation import tensor
             value = tensor(value, dtype=self.dtype, device=self.device)
-        else:
-            return self._data.dtype.type(value)
+        else:   # PyTorch checks the number against the dtype's range (float16's and bfloat16's as a double's)
+            value = real_scalar(value, _dtype.float64 if self.dtype in _REDUCED_FLOATS else self.dtype)
+            with numpy.errstate(over="ignore"):
+                return self._data.dtype.type(value)
     if value.dtype is not self.dtype:
         value = value.to(self.dtype)
     target = _read(self._data, key).shape if value.ndim else ()
@@ -710,7 +715,8 @@ def index_fill(input, dim, index, value):
     if isinstance(value, (complex, numpy.complexfloating)) and not input.dtype.is_complex:
         raise RuntimeError("index_fill_(): Converting complex Scalar to non-complex type is not supported")
     inputs = (input, value) if isinstance(value, Tensor) else (input,)
-    value = value.to(input.dtype) if isinstance(value, Tensor) else input._data.dtype.type(value)
+    value = value.to(input.dtype) if isinstance(value, Tensor) else \
+        input._data.dtype.type(real_scalar(value, input.dtype))
     if input.ndim == 0:
         result = reshape(IndexPut.apply(reshape(input, 1), value, advanced_key((array,)), False), ())
     else:

@@ -9,7 +9,7 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .. import _quantized
 from .._inplace import inplace_method
-from .._kernel_dtypes import refuse_complex_autograd, require_common_dtype, require_real_clamp
+from .._kernel_dtypes import real_scalar, refuse_complex_autograd, require_common_dtype, require_real_clamp
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
@@ -346,6 +346,8 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     input, low, high = promote(input, min, max)
+    for bound in (min, max):   # a number bound is converted to the result's dtype with PyTorch's range check
+        real_scalar(bound, input.dtype)
     result = Clamp.apply(input, low, high)
     tensor_bounds = isinstance(min, Tensor) or isinstance(max, Tensor)
     if tensor_bounds:   # PyTorch's node lists the input and both bounds
