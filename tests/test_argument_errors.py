@@ -425,6 +425,11 @@ CALLS = [
     'F.cross_entropy(t, t[:, 0].long(), [1.0, 2.0, 3.0])',
     'F.nll_loss(t, 1.5)',
     'F.nll_loss(t, t[:, 0].long(), "a")',
+    # Tensor.type's own checks
+    't.type("a")',
+    't.type("torch.float32")',
+    't.type(1.5)',
+    't.type(float)',
 ]
 
 

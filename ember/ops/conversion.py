@@ -1,4 +1,6 @@
 """Changing a tensor's dtype or device, copying it, and cutting it from the graph; dtype queries."""
+import builtins
+
 import numpy
 
 from .. import _backend, _dtype, _memory_format
@@ -170,10 +172,21 @@ def type(self, dtype=None, non_blocking=False):
         from .. import _alias
         return (f"{_alias.package()}{'.cuda' if self.device.type == 'cuda' else ''}."
                 f"{_dtype.scalar_type_name(self.dtype)}Tensor")
-    if isinstance(dtype, str):
-        dtype = _LEGACY_TYPES[dtype.rpartition(".")[2]]
-    elif hasattr(dtype, "dtype") and not isinstance(dtype, _dtype.dtype):
-        dtype = dtype.dtype
+    if isinstance(dtype, str):   # a legacy type's name: torch.FloatTensor, torch.cuda.FloatTensor
+        module, _, name = dtype.rpartition(".")
+        target = _LEGACY_TYPES.get(name) if module in ("torch", "torch.cuda", "ember", "ember.cuda") else None
+        if target is None:
+            raise ValueError(f"invalid type: {dtype!r}")
+        dtype = target
+    elif isinstance(dtype, builtins.type):   # a legacy type (torch.DoubleTensor); Tensor itself keeps the tensor
+        legacy = getattr(dtype, "dtype", None)
+        if not isinstance(legacy, _dtype.dtype):
+            if issubclass(dtype, Tensor):
+                return self
+            raise ValueError(f"invalid type: '{dtype.__name__}'")
+        dtype = legacy
+    elif not isinstance(dtype, _dtype.dtype):
+        raise TypeError("dtype must be a type, str, or dtype object")
     return to(self, dtype)
 
 
