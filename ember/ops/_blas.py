@@ -74,15 +74,16 @@ def _running():
 
 
 def busy(monotonic=time.monotonic):
-    """Whether more tasks are runnable on the host than it has cores (read at most every ``BUSY_PERIOD`` seconds).
-    OpenBLAS's threads then wait on each other: the one done with its share of a product spins until its partner,
-    queued behind another process, has run (the seeds' MLP at two threads and load ~3.5: a training step's median
-    7.4 ms against 1.0 at best, most of it in OpenBLAS's waits)."""
+    """Whether NumPy's OpenBLAS runs more than one thread on a host with more runnable tasks than cores (read at most
+    every ``BUSY_PERIOD`` seconds). OpenBLAS's threads then wait on each other: the one done with its share of a
+    product spins until its partner, queued behind another process, has run (the seeds' MLP at two threads and load
+    ~3.5: a training step's median 7.4 ms against 1.0 at best, most of it in OpenBLAS's waits)."""
     host = _host
     now = monotonic()
     if now >= host["until"]:
-        running = _running()
-        host["busy"] = running is not None and running > (os.cpu_count() or 1)
+        running, controls = _running(), _controls()
+        host["busy"] = running is not None and running > (os.cpu_count() or 1) and controls is not None and \
+            controls[0]() > 1
         host["until"] = now + BUSY_PERIOD
     return host["busy"]
 

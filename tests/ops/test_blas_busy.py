@@ -31,10 +31,15 @@ def host(monkeypatch):
     _blas._host["until"] = 0.0
 
 
-def test_busy_compares_runnable_tasks_with_cores(host, monkeypatch):
+@needs_openblas
+def test_busy_compares_runnable_tasks_with_cores(host, monkeypatch, two_threads):
     monkeypatch.setattr(_blas.os, "cpu_count", lambda: 2)
     host(3)
     assert _blas.busy()
+    ember.set_num_threads(1)   # one BLAS thread: nothing to wait for
+    host(3)
+    assert not _blas.busy()
+    ember.set_num_threads(2)
     host(2)
     assert not _blas.busy()
     host(None)   # no /proc/loadavg
