@@ -57,9 +57,14 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         result = _resample(input, output_size, scales,
                            lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
         return _upsample_node(result, mode, dim, input, antialias)
-    if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch resamples in fixed point
-        raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' (PyTorch's rounds in fixed "
-                           "point); convert the input to a floating dtype first")
+    if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch's CPU kernels resample in fixed point
+        if input.device.type != "cpu":
+            raise RuntimeError(f"interpolate(): ember has no uint8 kernel for mode '{mode}' on {input.device.type} "
+                               "(PyTorch's CUDA kernels round their own way); convert the input to a floating dtype "
+                               "first")
+        from ._interpolate_uint8 import resize_uint8
+        result = resize_uint8(input, output_size, scales, align_corners, mode == "bicubic", antialias)
+        return _upsample_node(result, mode, dim, input, antialias)
     # half types: positions, weights and sums in float32, rounded at the end, as PyTorch's opmath kernels (whose
     # half-precision weight buffers and separable passes still leave results an ulp or two apart at places)
     wide = input.float() if input.dtype in (_dtype.float16, _dtype.bfloat16) else input

@@ -63,12 +63,11 @@ def _same_error(tv, make, target_keys=None):
 
 
 def _flip_pipelines(tv):
-    """Flip then resize to 8 x 10 (nearest: ember's bilinear uint8 resize rounds as torchvision's v1, not v2)."""
+    """Flip then resize to 8 x 10, for ember's and torchvision's v2."""
     from torchvision.transforms import v2
 
     def pipeline(v2):
-        return v2.Compose([v2.ToImage(), v2.RandomHorizontalFlip(p=1),
-                           v2.Resize((8, 10), interpolation=v2.InterpolationMode.NEAREST)])
+        return v2.Compose([v2.ToImage(), v2.RandomHorizontalFlip(p=1), v2.Resize((8, 10))])
     return pipeline(EV2), pipeline(v2)
 
 

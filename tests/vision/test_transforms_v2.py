@@ -55,8 +55,13 @@ BOTH = {
 }
 
 
-@pytest.mark.parametrize("kind", ["uint8", "float", "pil", "Image"])
-@pytest.mark.parametrize("name", sorted(BOTH))
+# torchvision's v2 resizes uint8 tensors in PyTorch's fixed point, v1 through float (tests/vision/test_resize_uint8.py)
+RESIZING = {"Resize", "ResizeHW", "RandomResizedCrop", "Compose"}
+V1_CASES = [(name, kind) for name in sorted(BOTH) for kind in ("uint8", "float", "pil", "Image")
+            if not (name in RESIZING and kind in ("uint8", "Image"))]
+
+
+@pytest.mark.parametrize("name,kind", V1_CASES)
 def test_same_output_as_v1_for_the_same_seed(name, kind):
     image = images()[kind]
     v1_input = image.as_subclass(ember.Tensor) if kind == "Image" else image
@@ -88,7 +93,8 @@ def test_v2_functional_matches_v1_functional():
     assert_same(v1.functional.rotate(image, 33.0, expand=True), F.rotate(image, 33.0, expand=True))
     assert_same(v1.functional.affine(image, 10.0, [2, 3], 1.1, [5.0, 0.0]),
                 F.affine(image, 10.0, [2, 3], 1.1, [5.0, 0.0]))
-    assert_same(v1.functional.resize(image, [10, 20]), F.resize(image, [10, 20], interpolation="bilinear"))
+    assert_same(v1.functional.resize(image.float(), [10, 20]),   # uint8: see RESIZING
+                F.resize(image.float(), [10, 20], interpolation="bilinear"))
     assert_same(v1.functional.hflip(image), F.hflip(image))
     assert F.resize(image, None, max_size=12).shape == (3, 9, 12)
 

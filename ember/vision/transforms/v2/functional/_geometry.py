@@ -1,4 +1,6 @@
 """Geometric functionals: each moves images (through v1's kernels), masks (nearest) and boxes alike."""
+import platform
+
 import numpy
 
 import ember
@@ -119,10 +121,32 @@ def _output_size(canvas_size, size, max_size):
     return F1._compute_resized_output_size(tuple(canvas_size), list(size), max_size)
 
 
+def _native_uint8_resize(image, interpolation):
+    """Whether torchvision 0.28's v2 resizes this uint8 CPU image without a float round trip: bicubic, and bilinear
+    where PyTorch's fixed-point kernel is vectorised (AVX2, AVX-512, ARM)."""
+    if not (isinstance(image, ember.Tensor) and image.dtype == ember.uint8 and image.device.type == "cpu"):
+        return False
+    if interpolation is InterpolationMode.BILINEAR:
+        return (ember.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
+                or platform.machine() in ("aarch64", "arm64"))
+    return interpolation is InterpolationMode.BICUBIC
+
+
 def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-    """v1's resize, to the v2 output size."""
+    """v1's resize, to the v2 output size, of images folded to (N, C, H, W) as torchvision's v2 does; uint8 images
+    resampled in PyTorch's fixed point where torchvision's v2 hands them to interpolate as they are."""
     size = _output_size(F1.get_dimensions(image)[1:], size, max_size)
-    return F1.resize(image, size, interpolation, antialias=antialias)
+    interpolation = _interpolation_mode(interpolation)
+    if not isinstance(image, ember.Tensor) or image.ndim < 3 or image.numel() == 0:
+        return F1.resize(image, size, interpolation, antialias=antialias)
+    channels, height, width = image.shape[-3:]
+    folded = image.reshape(-1, channels, height, width)
+    if _native_uint8_resize(image, interpolation) and [height, width] != list(size):
+        resized = ember.nn.functional.interpolate(folded, size=list(size), mode=interpolation.value,
+                                                  align_corners=False, antialias=bool(antialias))
+    else:
+        resized = F1.resize(folded, size, interpolation, antialias=antialias)
+    return resized.reshape(image.shape[:-3] + resized.shape[-3:])
 
 
 def resize_mask(mask, size, interpolation=InterpolationMode.NEAREST, max_size=None, antialias=True):
@@ -189,7 +213,7 @@ _register(center_crop, F1.center_crop, _on_mask(F1.center_crop), _center_crop_bo
 
 def _resized_crop_image(image, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR,
                         antialias=True):
-    return F1.resized_crop(image, top, left, height, width, size, interpolation, antialias=antialias)
+    return resize_image(F1.crop(image, top, left, height, width), size, interpolation, antialias=antialias)
 
 
 def _resized_crop_mask(mask, top, left, height, width, size, interpolation=None, antialias=True):
