@@ -430,6 +430,9 @@ CALLS = [
     't.type("torch.float32")',
     't.type(1.5)',
     't.type(float)',
+    't.fill_("a")',
+    't.fill_(None)',
+    'T.fill(t, [1])',
 ]
 
 

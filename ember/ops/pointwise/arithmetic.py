@@ -13,7 +13,7 @@ from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
 from .._unary import is_reduced
-from .._util import name_node, promote_pair, tensor_method, write_out
+from .._util import argument_error, name_node, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
     _check_nonzero_divisor,
@@ -837,6 +837,9 @@ def fill(input, value):
                                "dimensions.")
         value = value.to(input.device)
         return name_node(Fill.apply(input, value), "FillBackward1", (input, value))
+    if not isinstance(value, (int, float, complex, numpy.generic)):
+        argument_error()   # PyTorch's parser refuses it (fill_('a'), fill_(None))
+        raise TypeError(f"fill(): value must be a number or a 0-d tensor, not {type(value).__name__}")
     return name_node(Fill.apply(input, real_scalar(value, input.dtype)), "FillBackward0")
 
 
