@@ -264,11 +264,18 @@ def _mask_error(mask_shape, shape, dim, before):
                      f"indexed tensor {list(viewed)} at index {start + first}")
 
 
-def _check_range(index, size, dim, error):
+def _check_range(index, size, dim, error, prefix="", negative=True):
+    """PyTorch's error for indices outside [-size, size) (outside [0, size) without ``negative``)."""
     low, high = int(index.min()), int(index.max())
-    if low < -size or high >= size:
+    if low < (-size if negative else 0) or high >= size:
         bad = high if high >= size else low
-        raise error(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+        raise error(f"{prefix}index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+def _outside(input, dim, index):
+    """Whether the int64 array ``index`` has entries outside [0, input.shape[dim]) (a 0-d input's size 1)."""
+    size = input.shape[dim] if input.ndim else 1
+    return index.size and (int(index.min()) < 0 or int(index.max()) >= size)
 
 
 # --- reading ---------------------------------------------------------------------------------------------------------
@@ -618,7 +625,7 @@ def _dim_index(name, input, dim, index):
     size = input.shape[dim] if input.ndim else 1
     if name == "index_select":
         _check_select_range(input, dim, array, size)
-    elif array.size and (int(array.min()) < -size or int(array.max()) >= size):
+    elif name == "index_fill" and array.size and (int(array.min()) < -size or int(array.max()) >= size):
         _check_range(array, size, dim, IndexError)
     return dim, array
 
@@ -683,11 +690,24 @@ def index_add(input, dim, index, source, *, alpha=1, out=None):
     """A copy of ``input`` with ``alpha * source`` added at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_add", input, dim, index)
     _check_source("index_add_", input, dim, array, source)
+    if _outside(input, dim, array):   # PyTorch's kernels do not wrap negative indices here
+        first_or_last = input.ndim > 1 and dim in (0, input.ndim - 1) and alpha == 1 and index.dtype is _dtype.int64
+        if not first_or_last:   # its slice-by-slice loop; the other path checks as index_put_ does
+            raise IndexError("index out of range in self")
+        _check_range(array, input.shape[dim], dim, RuntimeError, negative=False)
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_add_(): self ({_dtype.scalar_type_name(input.dtype)}) and source "
                            f"({_dtype.scalar_type_name(source.dtype)}) must have the same scalar type")
-    result = IndexPut.apply(input, source if alpha == 1 else source * alpha, _key(dim, array), True)
+    result = _put_along(input, dim, array, source if alpha == 1 else source * alpha, True)
     return write_out(out, name_node(result, "IndexAddBackward0", (input, source)), "index_add")
+
+
+def _put_along(input, dim, array, source, accumulate):
+    """``input`` with ``source`` written (or added) at the int64 ``array`` of positions along ``dim``; a 0-d input
+    and source are taken as one element."""
+    if input.ndim == 0:
+        return reshape(IndexPut.apply(reshape(input, 1), reshape(source, -1), advanced_key((array,)), accumulate), ())
+    return IndexPut.apply(input, source, _key(dim, array), accumulate)
 
 
 @tensor_method
@@ -696,11 +716,13 @@ def index_copy(input, dim, index, source, *, out=None):
     """A copy of ``input`` with the slices of ``source`` written at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_copy", input, dim, index)
     _check_source("index_copy_", input, dim, array, source, IndexError)
+    if _outside(input, dim, array):
+        _check_range(array, input.shape[dim] if input.ndim else 1, dim, IndexError, "index_copy_(): ", False)
     if source.dtype is not input.dtype:
         raise RuntimeError(f"index_copy_(): self and source expected to have the same dtype, but got (self) "
                            f"{_dtype.scalar_type_name(input.dtype)} and (source) "
                            f"{_dtype.scalar_type_name(source.dtype)}")
-    result = IndexPut.apply(input, source, _key(dim, array), False)
+    result = _put_along(input, dim, array, source, False)
     return write_out(out, name_node(result, "IndexCopyBackward0", (input, source)), "index_copy")
 
 

@@ -46,3 +46,28 @@ def test_expand_refuses_negative_sizes(size):
     for lib in (torch, ember):
         with pytest.raises(RuntimeError):
             lib.ones(3, 1).expand(3, size)
+
+
+def _index_cases(L):
+    return {
+        "index_add dim 0 of 3-d": lambda i: L.zeros(3, 2, 2).index_add(0, L.tensor([i]), L.ones(1, 2, 2)),
+        "index_add middle dim": lambda i: L.zeros(2, 3, 2).index_add(1, L.tensor([i]), L.ones(2, 1, 2)),
+        "index_add last dim": lambda i: L.zeros(2, 2, 3).index_add(2, L.tensor([i]), L.ones(2, 2, 1)),
+        "index_add several": lambda i: L.zeros(3, 2).index_add(0, L.tensor([i, 0, 1]), L.ones(3, 2)),
+        "index_add alpha": lambda i: L.zeros(3, 2).index_add(0, L.tensor([i]), L.ones(1, 2), alpha=2),
+        "index_add 1-d": lambda i: L.zeros(3).index_add(0, L.tensor([i]), L.ones(1)),
+        "index_add int32": lambda i: L.zeros(3, 2).index_add(0, L.tensor([i], dtype=L.int32), L.ones(1, 2)),
+        "index_add 0-d": lambda i: L.zeros(()).index_add(0, L.tensor([i]), L.ones(())),
+        "index_copy 1-d": lambda i: L.zeros(3).index_copy(0, L.tensor([i]), L.ones(1)),
+        "index_copy 0-d": lambda i: L.zeros(()).index_copy(0, L.tensor([i]), L.ones(())),
+        "index_copy dim 1": lambda i: L.zeros(3, 2).index_copy(1, L.tensor([i]), L.ones(3, 1)),
+        "index_fill dim 1": lambda i: L.zeros(3, 2).index_fill(1, L.tensor([i]), 2.0),
+    }
+
+
+@pytest.mark.parametrize("name", _index_cases(torch))
+@pytest.mark.parametrize("i", [-3, -1, 0, 1, 3])
+def test_index_add_and_copy_refuse_negative_indices_as_torch(name, i):
+    """index_add/index_copy take indices in [0, size) only (index_fill wraps negative ones), with the error of the
+    PyTorch kernel that runs; valid ones write as PyTorch's, 0-d inputs included."""
+    assert outcome(lambda L: _index_cases(L)[name](i), ember) == outcome(lambda L: _index_cases(L)[name](i), torch)
