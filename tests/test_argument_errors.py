@@ -433,6 +433,14 @@ CALLS = [
     't.fill_("a")',
     't.fill_(None)',
     'T.fill(t, [1])',
+    # F's own checks, and numbers where the op takes tensors (they were accepted)
+    'F.hardtanh(t, 1.5)',
+    'F.hardtanh(t, "a")',
+    'F.rrelu(t, 1.5)',
+    'F.rrelu(t, "a")',
+    'T.rrelu(t, 1.5)',
+    'F.pairwise_distance(t, 1.5)',
+    'F.pairwise_distance(1.5, t)',
 ]
 
 

@@ -463,6 +463,10 @@ def prelu(input, weight):
 @row_major_result
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """Leaky ReLU with a random slope in [lower, upper] per element when training, their mean otherwise."""
+    lower = lower if type(lower) is float else _float_arg(lower, "rrelu", input, lower, upper)
+    upper = upper if type(upper) is float else _float_arg(upper, "rrelu", input, lower, upper)
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     require_dtype("rrelu_with_noise_out_cpu", input, "fB") if training else require_dtype("leaky_relu_cpu", input)
     if inplace:
         return _write_into(input, rrelu, lower, upper, training)
@@ -542,6 +546,8 @@ def _inside(xp, result, low, high, out=None):
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """x clamped to [min_val, max_val]."""
+    if min_val > max_val:   # PyTorch's F.hardtanh checks first
+        raise ValueError("min_val cannot be greater than max_val")
     if getattr(input, "is_quantized", False):
         return _quantized.kernels["hardtanh"](input, min_val, max_val, inplace)
     min_val, max_val = hardtanh_limits(input, min_val, max_val)

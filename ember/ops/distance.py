@@ -2,7 +2,8 @@
 from .. import _dtype
 from ..autograd.function import composite
 from ._kernel_dtypes import require_dtype
-from ._util import name_node, wrap_dim
+from .._tensor import Tensor
+from ._util import argument_error, name_node, wrap_dim
 from .rearrange import broadcast_tensors
 
 __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
@@ -10,6 +11,8 @@ __all__ = ["pairwise_distance", "cosine_similarity", "pdist"]
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last dim."""
+    if not isinstance(x2, Tensor) or not isinstance(x1, Tensor):
+        argument_error()   # PyTorch's parser refuses a number (pairwise_distance(x, 1.5))
     difference = x1 - x2
     shifted = name_node(difference + eps, "AddBackward1", (difference,))   # PyTorch's add of a number
     return name_node(shifted.norm(p, dim=-1, keepdim=keepdim), "NormBackward1", (shifted,))
