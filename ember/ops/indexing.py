@@ -81,6 +81,8 @@ def _normalize_key(input, key):
             if item.step is not None and int(item.step) <= 0:
                 raise ValueError("step must be greater than zero")
             items.append(item)
+        elif isinstance(item, Tensor) and _selects(item):
+            items.append(int(item.item()))
         elif isinstance(item, (Tensor, list, tuple, numpy.ndarray)) or hasattr(item, "__cuda_array_interface__"):
             items.append(_index_array(item, xp))
         elif isinstance(item, range):
@@ -96,6 +98,13 @@ def _normalize_key(input, key):
     if not any(isinstance(item, bool) or hasattr(item, "dtype") for item in items):
         return tuple(items), None
     return _split_key(items, xp)
+
+
+def _selects(item):
+    """Whether PyTorch reads the index tensor ``item`` as an int (a select, a view): a 0-d integer tensor other than
+    uint8 (a mask), with its value at hand (not while tracing, not on meta)."""
+    return item.ndim == 0 and item._data.dtype.kind in "iu" and item.dtype is not _dtype.uint8 and \
+        not dispatch_hooks and item.device.type != "meta"
 
 
 def _split_key(items, xp):

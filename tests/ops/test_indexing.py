@@ -84,7 +84,7 @@ def test_basic_indexing_is_a_view(key):
 
 def test_advanced_indexing_is_a_copy():
     base = ember.tensor(sample((3, 4)))
-    for result in (base[[0, 1]], base[base > 0], base[ember.tensor(1)]):
+    for result in (base[[0, 1]], base[base > 0], base[ember.tensor([1])]):   # (a 0-d index tensor selects a view)
         assert not numpy.shares_memory(result.numpy(), base.numpy())
         assert result._base is None
 

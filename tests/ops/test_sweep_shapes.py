@@ -71,3 +71,30 @@ def test_index_add_and_copy_refuse_negative_indices_as_torch(name, i):
     """index_add/index_copy take indices in [0, size) only (index_fill wraps negative ones), with the error of the
     PyTorch kernel that runs; valid ones write as PyTorch's, 0-d inputs included."""
     assert outcome(lambda L: _index_cases(L)[name](i), ember) == outcome(lambda L: _index_cases(L)[name](i), torch)
+
+
+KEYS = {
+    "0-d index": lambda L: (L.tensor(1),),
+    "0-d index and int": lambda L: (L.tensor(1), 0),
+    "0-d index before a list": lambda L: (L.tensor(-1), [0, 1]),
+    "list before a 0-d index": lambda L: ([0, 1], L.tensor(0)),
+    "0-d index between": lambda L: (slice(None), L.tensor(0), [0, 1]),
+    "0-d int32 index and None": lambda L: (L.tensor(1, dtype=L.int32), None),
+    "0-d index out of range": lambda L: (L.tensor(5),),
+}
+
+
+@pytest.mark.parametrize("name", KEYS)
+def test_zero_dim_index_tensor_selects_a_view_as_torch(name):
+    """A 0-d integer index tensor is read as an int (PyTorch's select): the result is a view writing through to the
+    indexed tensor, and its dims land where an int's would."""
+    def run(L):
+        x = L.arange(27.0).reshape(3, 3, 3)
+        try:
+            view = x[KEYS[name](L)]
+        except IndexError as error:
+            return str(error)
+        shape, values = list(view.shape), view.tolist()
+        view.view(-1)[0] = -7.0
+        return shape, values, x.tolist()
+    assert run(ember) == run(torch)
