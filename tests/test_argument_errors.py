@@ -441,6 +441,11 @@ CALLS = [
     'T.rrelu(t, 1.5)',
     'F.pairwise_distance(t, 1.5)',
     'F.pairwise_distance(1.5, t)',
+    't.median(0, "a")',
+    'T.median(t, 0, 1)',
+    't.nanmedian(0, "a")',
+    't.mode(0, "a")',
+    't.kthvalue(1, 0, "a")',
 ]
 
 

@@ -11,7 +11,7 @@ from . import _std_sort
 from ._kernel_dtypes import FLOATING, refuse_complex_selection, require_dtype
 from ._util import name_node, quiet, tensor_method, wrap_dim, write_out
 from .reduction import (_INT64, Amax, TakeAlongDim, _check_nonempty_dims, _constant, _dropped_shape, _kept_shape,
-                        _nan_mask, _write_tuple, pick_along, return_type)
+                        _nan_mask, _write_tuple, keepdim_arg, pick_along, return_type)
 
 __all__ = ["median", "nanmedian", "mode", "quantile", "nanquantile"]
 
@@ -78,6 +78,7 @@ class MedianAll(Amax):
 
 
 def _median(name, input, dim, keepdim, out, ignore_nan, kind):
+    keepdim_arg(name, keepdim)
     require_dtype("median_cpu" if dim is None else "median_out", input, FLOATING + "liu")
     node = "Nanmedian" if ignore_nan else "Median"
     if dim is None:
@@ -148,6 +149,7 @@ def _mode_index(array, axis):
 @composite("mode")   # seen whole at dispatch: its indices come from the data
 def mode(input, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the smallest most frequent value along ``dim``."""
+    keepdim_arg("mode", keepdim)
     d = wrap_dim(dim, input.ndim)
     refuse_complex_selection("mode_cpu", "mode", input)
     if input.ndim:

@@ -37,6 +37,14 @@ def _reduction_dims(input, dim):
     return dims if input.ndim else ()
 
 
+def keepdim_arg(name, keepdim):
+    """Refuses a ``keepdim`` that is no bool with PyTorch's parser error for the op being run (one identity check on
+    the usual path)."""
+    if keepdim is not True and keepdim is not False:
+        argument_error()
+        _check_keepdim(name, keepdim)
+
+
 def _check_keepdim(name, keepdim):
     """PyTorch's TypeError for a ``keepdim`` that is not a bool (``x.sum(0, 1)``)."""
     if not isinstance(keepdim, bool):
@@ -524,9 +532,7 @@ def _refuse_complex_index(name, input):
 
 
 def _argextreme_reduction(name, input, dim, keepdim, smallest):
-    if keepdim is not True and keepdim is not False:
-        argument_error()
-        _check_keepdim(name, keepdim)
+    keepdim_arg(name, keepdim)
     _refuse_complex_index(name, input)
     if dim is None:
         if input.numel() == 0:
@@ -843,9 +849,7 @@ class Logsumexp(Primitive):
 @composite("logsumexp", trace_inside=True)
 def logsumexp(input, dim, keepdim=False, *, out=None):
     """log(sum(exp(input))) over ``dim``, computed without overflow."""
-    if keepdim is not True and keepdim is not False:
-        argument_error()
-        _check_keepdim("logsumexp", keepdim)
+    keepdim_arg("logsumexp", keepdim)
     input = _as_floating(input)
     return write_out(out, Logsumexp.apply(input, _reduction_dims(input, dim), keepdim), "logsumexp")
 

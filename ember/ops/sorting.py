@@ -11,7 +11,7 @@ from ..autograd.function import composite
 from . import _parallel, _std_sort
 from ._kernel_dtypes import refuse_complex, refuse_complex_selection
 from ._util import argument_error, keeps_layout, name_node, tensor_method, wrap_dim, write_out
-from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, return_type
+from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, keepdim_arg, return_type
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
            "bucketize"]
@@ -224,6 +224,7 @@ def _kth_ties(array, indices, axis, k):
 @composite("kthvalue")   # seen whole at dispatch: its indices come from the data
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
+    keepdim_arg("kthvalue", keepdim)
     d = wrap_dim(dim, input.ndim)
     refuse_complex_selection("kthvalue_cpu", "kthvalue", input)
     if input.ndim:
