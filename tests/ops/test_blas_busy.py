@@ -114,3 +114,25 @@ def test_linear_on_a_busy_host_gives_the_same_bits(sizes, dtype, host, two_threa
     tolerance = 1e-4 if dtype == "float32" else 1e-10
     for ours, theirs in zip(results[1], [y.detach(), xt.grad, wt.grad, bt.grad]):
         numpy.testing.assert_allclose(ours, theirs.numpy(), rtol=tolerance, atol=tolerance)
+
+
+@needs_openblas
+@pytest.mark.parametrize("shapes", [((64, 256), (256, 128)), ((4, 16, 200), (200, 96)), ((3, 40, 128), (3, 128, 80)),
+                                    ((64, 784), (784, 256))])
+def test_matmul_on_a_busy_host_gives_the_same_bits(shapes, host, two_threads):
+    rng = numpy.random.default_rng(2)
+    a, b = (rng.standard_normal(shape).astype(numpy.float32) for shape in shapes)
+    results = []
+    for running in (0, 10 ** 6):   # quiet, busy
+        host(running)
+        at, bt = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+        y = at @ bt
+        y.sum().backward()
+        results.append([y.detach().numpy(), at.grad.numpy(), bt.grad.numpy()])
+    for quiet, busy in zip(*results):
+        assert numpy.array_equal(quiet, busy)
+    at, bt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    y = at @ bt
+    y.sum().backward()
+    for ours, theirs in zip(results[1], [y.detach(), at.grad, bt.grad]):
+        numpy.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-4, atol=1e-4)

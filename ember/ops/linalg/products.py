@@ -84,7 +84,10 @@ class Matmul(Primitive):
         needs = ctx.needs_input_grad
         ctx.save_for_backward(a if needs[1] else None, b if needs[0] else None)
         ctx.ranks = (a.ndim, b.ndim)
-        result = folded_matmul(ctx.xp, a, b)
+        if a.dtype.kind == "f" and a.ndim > 1 and b.ndim > 1:   # matrix products: one BLAS thread when busy
+            result = _blas.product(a.shape[-1], folded_matmul, ctx.xp, a, b)
+        else:
+            result = folded_matmul(ctx.xp, a, b)
         if result.dtype != a.dtype:   # ml_dtypes' float8 products come out in float32: rounded once, as PyTorch's
             result = result.astype(a.dtype)
         return result
