@@ -229,8 +229,11 @@ def _softmax(func, args, kwargs, negate=False):
     arguments = _bound(func, args, kwargs)
     self = arguments["input"] if "input" in arguments else arguments["self"]
     data, mask = _plain(self), self.get_mask()
-    if arguments.get("dtype") is not None:
-        data = data.to(arguments["dtype"])
+    dtype = arguments.get("dtype")
+    if dtype is None and type(arguments.get("_stacklevel", 3)) is not int:   # x.softmax(dim, dtype)
+        dtype = arguments["_stacklevel"]
+    if dtype is not None:
+        data = data.to(dtype)
     dim = arguments["dim"] % max(data.dim(), 1)
     result = _masked.softmax(-data if negate else data, dim, mask=mask)
     return _wrap(result.masked_fill(~mask, 0), mask)   # PyTorch's masked softmax: 0 where a row is all masked out
