@@ -1,15 +1,13 @@
-"""Forward convolutions with few output channels over small maps by channels-last columns: each sample's padded
-input moved to (N, *s, C), the columns (N * P, K * C) cut from it with runs of C elements, and one product
-(N * P, K * C) @ (K * C, O), whose rows are the samples' positions, then moved back per sample to (N, O, *out).
+"""Convolutions with few output channels over small maps by channels-last columns: each sample's padded input moved
+to (N, *s, C), the columns (N * P, K * C) cut from it with runs of C elements, and the forward one product
+(N * P, K * C) @ (K * C, O), whose rows are the samples' positions, moved back per sample to (N, O, *out); the weight
+gradient is (K * C, N * P) @ (N * P, O) on the same columns (kept by the forward, as ``conv`` keeps its own).
 
 OpenBLAS runs a product whose result has few columns faster with them as its last dim: at one thread (ResNet-18 32x32's
-8x8 stage, batch 32) (2048 x 576) @ (576 x 64) takes 1.52 ms against 1.88 for (64 x 576) @ (576 x 2048), and the
-per-sample moves are transposes of (C, P) blocks that stay in cache. Only forwards that keep no columns run here
-(evaluation, ``no_grad``, a weight that records no gradient, a transposed convolution's input gradient without
-``create_graph``): a training step's forward keeps its columns for the weight gradient, and taking channels-last ones
-there, the weight gradient cutting its own, measured slower at two threads (ResNet-18 32x32, main thread 94 -> 99 ms
-a step). The columns' path (``conv``) keeps the rest: more output channels (even at 128, slower from 256), grouped
-convolutions, kernel offsets that meet only padding, and the gradients.
+8x8 stage, batch 32) (2048 x 576) @ (576 x 64) takes 1.52 ms against 1.88 for (64 x 576) @ (576 x 2048), and the weight
+gradient 1.68 against 2.10 for the columns' path's g @ columns^T; the per-sample moves are transposes of (C, P) blocks
+that stay in cache. The columns' path (``conv``) keeps the rest: more output channels (even at 128, slower from 256),
+grouped convolutions, kernel offsets that meet only padding, and the input gradient.
 """
 import math
 
@@ -26,23 +24,22 @@ channels on 8x8 maps 0.78 -> 0.55, 64 to 64 on 8x8 2.25 -> 1.76, 128 to 128 on 4
 1.62 -> 2.14, 512 to 512 on 4x4 25.4 -> 30.0."""
 
 
-def applies(xp, x, w, groups, every_offset):
-    """Whether a forward of x by w that keeps no columns (over the small maps that ``conv`` lays out batch-last) runs
-    here: NumPy float32/float64, one group, at most ``MAX_OUTPUTS`` output channels, a kernel of more than one offset,
-    all of them meeting the input (``every_offset``)."""
-    return (xp is numpy and groups == 1 and every_offset and w.shape[0] <= MAX_OUTPUTS and math.prod(w.shape[2:]) > 1
-            and x.dtype == w.dtype and x.dtype.char in "fd" and type(x) is numpy.ndarray and type(w) is numpy.ndarray)
+def applies(xp, weight_shape, groups, every_offset, *arrays):
+    """Whether a convolution of ``weight_shape`` over the small maps that ``conv`` lays out batch-last runs its
+    forward and weight gradient here: NumPy ``arrays`` (its operands) of one dtype, float32 or float64, one group, at
+    most ``MAX_OUTPUTS`` output channels, a kernel of more than one offset, all of them meeting the input
+    (``every_offset``)."""
+    return (xp is numpy and groups == 1 and every_offset and weight_shape[0] <= MAX_OUTPUTS
+            and math.prod(weight_shape[2:]) > 1 and all(type(a) is numpy.ndarray for a in arrays)
+            and arrays[0].dtype.char in "fd" and all(a.dtype == arrays[0].dtype for a in arrays))
 
 
-def forward(x, w, stride, padding, dilation, out):
-    """x (N, C, *s) correlated with w (O, C, *k) -> a new y (N, O, *out)."""
-    N, C, size, kernel = x.shape[0], x.shape[1], x.shape[2:], w.shape[2:]
-    n = len(kernel)
-    padded = tuple(s + 2 * p for s, p in zip(size, padding))
-    to_last = (0,) + tuple(range(2, n + 2)) + (1,)
-    moved = x.transpose(to_last)
+def columns(x, kernel, stride, padding, dilation, out):
+    """x (N, C, *s) zero-padded as channels-last columns (N * P, K * C): row (n, position), column (offset, channel)."""
+    N, C, size = x.shape[0], x.shape[1], x.shape[2:]
+    moved = x.transpose((0,) + tuple(range(2, x.ndim)) + (1,))
     if any(padding):
-        source = _parallel.zeros(numpy, (N,) + padded + (C,), x.dtype)
+        source = _parallel.zeros(numpy, (N,) + tuple(s + 2 * p for s, p in zip(size, padding)) + (C,), x.dtype)
         _parallel.assign(source[(slice(None),) + tuple(slice(p, p + s) for p, s in zip(padding, size))], moved)
     else:
         source = _parallel.assign(_buffers.empty(numpy, moved.shape, x.dtype), moved)
@@ -50,12 +47,31 @@ def forward(x, w, stride, padding, dilation, out):
     view = _compat.as_strided(numpy, source, (N,) + tuple(out) + tuple(kernel) + (C,),
                               (source.strides[0],) + tuple(s * t for s, t in zip(spatial, stride))
                               + tuple(s * d for s, d in zip(spatial, dilation)) + (source.strides[-1],))
-    columns = _parallel.assign(_buffers.empty(numpy, view.shape, x.dtype), view)
-    P, K = math.prod(out), math.prod(kernel)
-    weight = w.transpose(tuple(range(2, n + 2)) + (1, 0))
-    weight = _parallel.assign(_buffers.empty(numpy, weight.shape, w.dtype), weight).reshape(K * C, w.shape[0])
-    rows = _blas.matmul(columns.reshape(N * P, K * C), weight,
-                        _buffers.empty(numpy, (N * P, w.shape[0]), x.dtype), short_on_one=True)
-    y = _buffers.empty(numpy, (N, w.shape[0]) + tuple(out), x.dtype)
-    _parallel.assign(y.reshape(N, w.shape[0], P), rows.reshape(N, P, w.shape[0]).transpose(0, 2, 1))
-    return y
+    return _parallel.assign(_buffers.empty(numpy, view.shape, x.dtype), view).reshape(N * math.prod(out),
+                                                                                     math.prod(kernel) * C)
+
+
+def forward(x, w, stride, padding, dilation, out):
+    """x (N, C, *s) correlated with w (O, C, *k) -> (a new y (N, O, *out), x's ``columns``, which
+    ``weight_grad`` takes)."""
+    N, outputs, P, kernel = x.shape[0], w.shape[0], math.prod(out), w.shape[2:]
+    source = columns(x, kernel, stride, padding, dilation, out)
+    weight = w.transpose(tuple(range(2, w.ndim)) + (1, 0))
+    weight = _parallel.assign(_buffers.empty(numpy, weight.shape, w.dtype), weight).reshape(source.shape[1], outputs)
+    rows = _blas.matmul(source, weight, _buffers.empty(numpy, (N * P, outputs), x.dtype), short_on_one=True)
+    y = _buffers.empty(numpy, (N, outputs) + tuple(out), x.dtype)
+    _parallel.assign(y.reshape(N, outputs, P), rows.reshape(N, P, outputs).transpose(0, 2, 1))
+    return y, source
+
+
+def weight_grad(g, weight_shape, source):
+    """The weight gradient, a new array of ``weight_shape`` (O, C, *k), from g (N, O, *out) and x's channels-last
+    ``source`` columns (``columns``)."""
+    N, outputs = g.shape[:2]
+    moved = _parallel.assign(_buffers.empty(numpy, (N,) + g.shape[2:] + (outputs,), g.dtype),
+                             g.transpose((0,) + tuple(range(2, g.ndim)) + (1,)))
+    rows = _buffers.empty(numpy, (source.shape[1], outputs), g.dtype)
+    rows = _blas.matmul(source.T, moved.reshape(source.shape[0], outputs), rows, short_on_one=True)
+    rows = rows.reshape(tuple(weight_shape[2:]) + (weight_shape[1], outputs))
+    n = len(weight_shape) - 2
+    return _parallel.assign(_buffers.empty(numpy, weight_shape, g.dtype), rows.transpose((n + 1, n) + tuple(range(n))))

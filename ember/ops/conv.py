@@ -10,8 +10,8 @@ moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), stri
 kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier``; with Winograd's, the
 transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
-stay in cache (``_conv_blocked``); a forward with few output channels over small maps that keeps no columns takes
-channels-last columns, one row per sample's position (``_conv_channels_last``). The forward
+stay in cache (``_conv_blocked``); the forward and weight gradient of those with few output channels over small maps
+take channels-last columns, one row per sample's position (``_conv_channels_last``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
@@ -298,8 +298,10 @@ def _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=False, 
     if _blocked(xp, (x, w), groups, live, batch_last, kernel):
         y = _biased(xp, _conv_blocked.forward(x, w, stride, padding, dilation, out), bias)
         return (y, None, None) if keep else y
-    if not keep and batch_last and _conv_channels_last.applies(xp, x, w, groups, len(live) == math.prod(kernel)):
-        return _biased(xp, _conv_channels_last.forward(x, w, stride, padding, dilation, out), bias)
+    if batch_last and _conv_channels_last.applies(xp, w.shape, groups, len(live) == math.prod(kernel), x, w):
+        y, source = _conv_channels_last.forward(x, w, stride, padding, dilation, out)
+        y = _biased(xp, y, bias)
+        return (y, source, None) if keep else y
     source = _moved(xp, x, padding, batch_last)
     source = _columns(xp, source, live, out, groups, batch_last, (kernel, stride, dilation))
     weight = _grouped_weight(xp, w, groups, live)
@@ -393,7 +395,12 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
     batch_last = _batch_last(out, groups, weight_shape)
     if grouped is None and _blocked(xp, (x, g), groups, live, batch_last, weight_shape[2:]):
         return _conv_blocked.weight_grad(x, g, weight_shape, stride, padding, dilation)
-    if source is None:
+    if batch_last and _conv_channels_last.applies(xp, weight_shape, groups, len(live) == math.prod(weight_shape[2:]),
+                                                  x, g):
+        if source is None:
+            source = _conv_channels_last.columns(x, weight_shape[2:], stride, padding, dilation, out)
+        return _conv_channels_last.weight_grad(g, weight_shape, source)
+    if source is None or source.ndim == 2:   # (channels-last columns for a g those do not take: cut these again)
         source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last,
                           (weight_shape[2:], stride, dilation))
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _conv_depthwise, _conv_pointwise, _conv_winograd, conv
+from ember.ops import _conv_channels_last, _conv_depthwise, _conv_pointwise, _conv_winograd, conv
 from tests.oracle import check, check_conv, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
@@ -152,11 +152,14 @@ def test_weight_gradient_orientations_match_torch(name, x_shape, w_shape, option
     """The weight gradient as columns @ g^T (transposed into place) or as g @ columns^T (written in place)."""
     monkeypatch.setattr(conv, "LONG_PRODUCT", long_product)
     monkeypatch.setattr(conv, "_blocked", lambda *args: False)   # wider maps: the columns' path, not blocks
+    monkeypatch.setattr(_conv_channels_last, "MAX_OUTPUTS", 0)   # small maps: nor channels-last columns
     check_conv(name, x_shape, w_shape, options, dtype)
 
 
-def test_weight_gradient_owns_its_memory(monkeypatch):
+@pytest.mark.parametrize("channels_last", [64, 0], ids=["channels-last", "columns"])
+def test_weight_gradient_owns_its_memory(channels_last, monkeypatch):
     monkeypatch.setattr(conv, "LONG_PRODUCT", 1 << 40)
+    monkeypatch.setattr(_conv_channels_last, "MAX_OUTPUTS", channels_last)
     x, w = ember.randn(2, 3, 6, 6), ember.randn(4, 3, 3, 3, requires_grad=True)
     ember.nn.functional.conv2d(x, w, padding=1).sum().backward()
     assert w.grad._data.base is None and w.grad._data.flags.c_contiguous

@@ -1,14 +1,15 @@
-"""Forward convolutions by channels-last columns (``_conv_channels_last``) against PyTorch and against the
-batch-last columns they replace: values in float32 and float64 over strides, padding, dilation, odd sizes, batch 1,
-an empty batch, non-contiguous inputs, a bias, 1-D and 3-D; input gradients through them; the same bits on 1 and 3
-threads; and the convolutions that keep the columns' path."""
+"""Convolutions by channels-last columns (``_conv_channels_last``: forward and weight gradient) against PyTorch and
+against the batch-last columns they replace: values and gradients in float32 and float64 over strides, padding,
+dilation, odd sizes, batch 1, an empty batch, non-contiguous inputs, a bias, 1-D and 3-D; the same bits on 1 and 3
+threads, with the columns held or cut again, and through ``create_graph``; second derivatives; and the convolutions
+that keep the columns' path."""
 import numpy
 import pytest
 import torch
 
 import ember
-from ember.ops import _conv_channels_last
-from tests.oracle import assert_fast_path_matches, count_calls, sample
+from ember.ops import _conv_channels_last, conv
+from tests.oracle import assert_fast_path_matches, count_calls, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
 
@@ -26,64 +27,63 @@ IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 
 @pytest.fixture
 def calls(monkeypatch):
-    return count_calls(monkeypatch, _conv_channels_last, ("forward",))
+    return count_calls(monkeypatch, _conv_channels_last, ("forward", "weight_grad"))
 
 
-def _forward(lib, name, x, w, options, bias=None, x_grad=False):
-    """Output (and with ``x_grad`` the input's gradient) of ``lib``'s convolution; the weight records no gradient,
-    so the forward keeps no columns."""
-    xt = lib.tensor(x, requires_grad=x_grad)
-    args = (xt, lib.tensor(w)) + (() if bias is None else (lib.tensor(bias),))
-    with lib.set_grad_enabled(x_grad):
-        y = getattr(lib.nn.functional, name)(*args, **options)
-    if not x_grad:
+def _forward(lib, name, x, w, options, bias=None, grad=False):
+    """Output (and with ``grad`` the gradients of input, weight and bias) of ``lib``'s convolution."""
+    tensors = [lib.tensor(a, requires_grad=grad) for a in (x, w) + (() if bias is None else (bias,))]
+    with lib.set_grad_enabled(grad):
+        y = getattr(lib.nn.functional, name)(*tensors, **options)
+    if not grad:
         return [y.numpy()]
     y.backward(lib.tensor(numpy.cos(numpy.arange(y.numel())).reshape(tuple(y.shape))).to(y.dtype))
-    return [y.detach().numpy(), xt.grad.numpy()]
+    return [y.detach().numpy()] + [t.grad.numpy() for t in tensors]
 
 
-@pytest.mark.parametrize("x_grad", [False, True], ids=["no_grad", "input-grad"])
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
 @pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
 @pytest.mark.parametrize("name,x_shape,w_shape,options", CASES, ids=IDS)
-def test_matches_torch(name, x_shape, w_shape, options, dtype, x_grad, calls):
+def test_matches_torch(name, x_shape, w_shape, options, dtype, grad, calls):
     tolerance = 1e-4 if dtype == F32 else 1e-10
     x, w, b = sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3, sample(w_shape[:1], dtype, seed=3)
     for bias in (None, b):
-        ours, theirs = (_forward(lib, name, x, w, options, bias, x_grad) for lib in (ember, torch))
+        ours, theirs = (_forward(lib, name, x, w, options, bias, grad) for lib in (ember, torch))
         for got, want in zip(ours, theirs):
             assert got.dtype == want.dtype
             numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
-    assert calls == {"forward": 2}
+    assert calls == ({"forward": 2, "weight_grad": 2} if grad else {"forward": 2})
 
 
 @pytest.mark.parametrize("threads", [1, 3])
 def test_matches_the_columns_path(threads, calls, monkeypatch):
-    """The batch-last columns' values (and the input gradient through them) to float64 round-off (the sums run in
-    another order), and the same bits on any number of threads (the product cut by rows on the pool)."""
+    """The batch-last columns' values and gradients to float64 round-off (the sums run in another order), and the same
+    bits on any number of threads (the products cut by rows on the pool)."""
     monkeypatch.setattr(ember.ops._parallel, "MIN_ELEMENTS", 64)
     monkeypatch.setattr(ember.ops._blas, "SPLIT_WORK", 1 << 10)
     x, w = sample((13, 5, 9, 8), F64, seed=4), sample((7, 5, 3, 3), F64, seed=5)
 
     def run(channels_last):
         monkeypatch.setattr(_conv_channels_last, "MAX_OUTPUTS", 64 if channels_last else 0)
-        return _forward(ember, "conv2d", x, w, {"padding": 1}, sample((7,), F64, seed=6), x_grad=True)
-    assert_fast_path_matches(run, threads, calls, {"forward": 1})
+        return _forward(ember, "conv2d", x, w, {"padding": 1}, sample((7,), F64, seed=6), grad=True)
+    assert_fast_path_matches(run, threads, calls, {"forward": 1, "weight_grad": 1})
 
 
 def test_edges(calls):
     """An empty batch, a non-contiguous input, and the layer it was measured on (batch 32, 64 channels, 8x8)."""
     for shape in ((0, 4, 8, 8), (32, 64, 8, 8)):
         x, w = sample(shape, F32, seed=7), sample((shape[1], shape[1], 3, 3), F32, seed=8) / 8
-        ours, theirs = (_forward(lib, "conv2d", x, w, {"padding": 1}) for lib in (ember, torch))
-        assert ours[0].shape == theirs[0].shape
-        numpy.testing.assert_allclose(ours[0], theirs[0], rtol=1e-4, atol=1e-4)
+        ours, theirs = (_forward(lib, "conv2d", x, w, {"padding": 1}, grad=True) for lib in (ember, torch))
+        for got, want in zip(ours, theirs):
+            assert got.shape == want.shape
+            numpy.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     x, w = sample((3, 9, 4, 7), F64, seed=9), sample((5, 4, 3, 3), F64, seed=10)
     results = []
     for lib in (ember, torch):
         with lib.no_grad():
             results.append(lib.nn.functional.conv2d(lib.tensor(x).transpose(1, 2), lib.tensor(w), padding=1).numpy())
     numpy.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
-    assert calls == {"forward": 3}
+    assert calls == {"forward": 3, "weight_grad": 2}
 
 
 @pytest.mark.parametrize("x_shape,w_shape,options,grad", [
@@ -92,8 +92,8 @@ def test_edges(calls):
     ((2, 4, 1, 1), (6, 4, 3, 3), {"padding": 1}, False),               # offsets that meet only padding
     ((2, 4, 8, 8), (6, 4, 1, 1), {}, False),                           # one kernel offset
     ((2, 4, 20, 20), (6, 4, 3, 3), {"padding": 1}, False),             # a wider map (batch-first)
-    ((2, 4, 8, 8), (6, 4, 3, 3), {"padding": 1}, True),                # columns kept for the weight gradient
-], ids=["outputs", "groups", "padding-only", "1x1", "wide", "weight-grad"])
+    ((2, 4, 8, 8), (65, 4, 3, 3), {"padding": 1}, True),               # and its gradients
+], ids=["outputs", "groups", "padding-only", "1x1", "wide", "gradients"])
 def test_the_columns_path_keeps_the_rest(x_shape, w_shape, options, grad, calls):
     x, w = sample(x_shape, F64, seed=11), sample(w_shape, F64, seed=12)
     results = []
@@ -110,19 +110,19 @@ def test_the_columns_path_keeps_the_rest(x_shape, w_shape, options, grad, calls)
     assert not calls
 
 
-def test_transposed_input_gradient_with_and_without_create_graph(calls):
-    """A stride-1 transposed convolution's input gradient is a forward convolution: without ``create_graph`` it keeps
-    no columns and takes channels-last ones, with it the columns' path (kept for a second derivative): PyTorch's
-    values either way, and each other's to float64 round-off."""
-    x, w = sample((2, 4, 6, 5), F64, seed=13), sample((4, 3, 3, 3), F64, seed=14)
-    g = sample((2, 3, 6, 5), F64, seed=15)
+def test_held_cut_again_and_create_graph_give_the_same_bits(calls, monkeypatch):
+    """The weight gradient from the forward's held columns, from columns cut again in the backward (over the budget),
+    and through the primitives (``create_graph``) has the same bits; second derivatives by finite differences."""
+    x, w = sample((3, 4, 7, 6), F64, seed=13), sample((5, 4, 3, 3), F64, seed=14)
+    g = ember.tensor(sample((3, 5, 7, 6), F64, seed=15))
     grads = []
-    for lib, create_graph in ((ember, False), (ember, True), (torch, False)):
-        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
-        y = lib.nn.functional.conv_transpose2d(xt, wt, padding=1)
-        grads.append([v.detach().numpy() for v in lib.autograd.grad(y, (xt, wt), lib.tensor(g),
-                                                                        create_graph=create_graph)])
-    assert calls == {"forward": 1}
-    for ours, graphed, theirs in zip(*grads):
-        numpy.testing.assert_allclose(ours, graphed, rtol=1e-12, atol=1e-12)
-        numpy.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+    for held, create_graph in ((1 << 40, False), (0, False), (1 << 40, True)):
+        monkeypatch.setattr(conv, "HELD_BYTES", held)
+        xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+        y = ember.nn.functional.conv2d(xt, wt, padding=1)
+        grads.append([v.detach().numpy().tobytes()
+                      for v in ember.autograd.grad(y, (xt, wt), g, create_graph=create_graph)])
+    assert grads[0] == grads[1] == grads[2]
+    assert calls == {"forward": 3, "weight_grad": 3}
+    gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), sample((2, 2, 4, 5), F64, seed=16),
+              sample((3, 2, 3, 3), F64, seed=17))

@@ -7,18 +7,11 @@ import numpy
 import pytest
 
 import ember
-from ember.ops import _conv_channels_last, conv
+from ember.ops import conv
 from tests.oracle import check, gradcheck, sample
 
 F32, F64 = numpy.float32, numpy.float64
 
-
-@pytest.fixture(autouse=True)
-def _columns_forward(monkeypatch):
-    """The columns' forward throughout: the bit-equality below of gradients with and without ``create_graph`` holds
-    for it; a transposed convolution's input gradient without ``create_graph`` is a forward that keeps no columns,
-    which over these small maps takes channels-last columns (``test_conv_channels_last``: to round-off)."""
-    monkeypatch.setattr(_conv_channels_last, "MAX_OUTPUTS", 0)
 
 CASES = [   # (function, input shape, weight shape, options): the general (columns) algorithm
     ("conv2d", (3, 4, 9, 8), (5, 4, 3, 3), {"padding": 1}),
