@@ -1,5 +1,5 @@
-"""PyTorch's CPU bilinear and bicubic resize of uint8 images: per axis (width first, then height), weights computed
-in double, rounded to int16 at the largest precision that keeps the axis's largest weight under 2**15, and each
+"""PyTorch's CPU bilinear, bicubic and lanczos resize of uint8 images: per axis (width first, then height), weights
+computed in double, rounded to int16 at the largest precision that keeps the axis's largest weight under 2**15, and each
 output the integer dot product plus half a unit, shifted down and clamped to [0, 255] (so results equal PyTorch's,
 which differ from the float path's by one at places)."""
 import math
@@ -23,6 +23,13 @@ def _cubic(a):
             return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
         return 0.0
     return filter
+
+
+def _lanczos(x):
+    def sinc(v):
+        return 1.0 if v == 0.0 else math.sin(v * math.pi) / (v * math.pi)
+    x = abs(x)
+    return sinc(x) * sinc(x / 3.0) if x < 3.0 else 0.0
 
 
 def _antialiased_taps(in_size, out_size, scale, filter, interp_size):
@@ -72,13 +79,14 @@ def _taps(in_size, out_size, scale, filter, interp_size, align_corners):
     return taps, largest
 
 
-def _int16_taps(in_size, out_size, scale, cubic, antialias, align_corners):
+def _int16_taps(in_size, out_size, scale, mode, antialias, align_corners):
     """Starts (out_size,), int16-valued weights (out_size, taps) and their precision in bits, for one axis."""
     if align_corners:
         scale = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
     else:
         scale = 1.0 / scale if scale is not None and scale > 0 else in_size / out_size
-    filter, interp_size = (_cubic(-0.5 if antialias else -0.75), 4) if cubic else (_linear, 2)
+    filter, interp_size = {"bilinear": (_linear, 2), "bicubic": (_cubic(-0.5 if antialias else -0.75), 4),
+                           "lanczos": (_lanczos, 6)}[mode]
     taps, largest = (_antialiased_taps(in_size, out_size, scale, filter, interp_size) if antialias
                      else _taps(in_size, out_size, scale, filter, interp_size, align_corners))
     precision = 0
@@ -89,9 +97,9 @@ def _int16_taps(in_size, out_size, scale, cubic, antialias, align_corners):
     return numpy.array([first for first, _ in taps], numpy.int64), numpy.array(weights, numpy.int64), precision
 
 
-def _resample_axis(array, axis, out_size, scale, cubic, antialias, align_corners):
+def _resample_axis(array, axis, out_size, scale, mode, antialias, align_corners):
     in_size = array.shape[axis]
-    first, weights, precision = _int16_taps(in_size, out_size, scale, cubic, antialias, align_corners)
+    first, weights, precision = _int16_taps(in_size, out_size, scale, mode, antialias, align_corners)
     source = numpy.moveaxis(array, axis, -1).astype(numpy.int64)
     total = numpy.full(source.shape[:-1] + (out_size,), 1 << (precision - 1), numpy.int64)
     for k in range(weights.shape[1]):
@@ -99,7 +107,7 @@ def _resample_axis(array, axis, out_size, scale, cubic, antialias, align_corners
     return numpy.moveaxis(numpy.clip(total >> precision, 0, 255).astype(numpy.uint8), -1, axis)
 
 
-def resize_uint8(input, output_size, scales, align_corners, cubic, antialias):
+def resize_uint8(input, output_size, scales, align_corners, mode, antialias):
     """The (N, C, H, W) uint8 CPU ``input`` resized to ``output_size`` as PyTorch's CPU kernels do."""
     if min(output_size) <= 0:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (H: {input.shape[2]}, "
@@ -107,5 +115,5 @@ def resize_uint8(input, output_size, scales, align_corners, cubic, antialias):
     array = input._data
     for axis, i in ((3, 1), (2, 0)):   # width first, then height; an axis of unchanged size is left alone
         if array.shape[axis] != output_size[i]:
-            array = _resample_axis(array, axis, output_size[i], scales[i], cubic, antialias, align_corners)
+            array = _resample_axis(array, axis, output_size[i], scales[i], mode, antialias, align_corners)
     return _make(array.copy() if array is input._data else array)

@@ -47,6 +47,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if antialias and not (mode in ("bilinear", "bicubic", "lanczos") and input.ndim == 4):
         raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes and requires a 4-D "
                          "tensor as input")
+    if mode == "lanczos" and input.ndim == 4:
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
     _check_mode_rank(input, mode)
     if mode == "area":
         from . import pooling
@@ -63,13 +68,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                "(PyTorch's CUDA kernels round their own way); convert the input to a floating dtype "
                                "first")
         from ._interpolate_uint8 import resize_uint8
-        result = resize_uint8(input, output_size, scales, align_corners, mode == "bicubic", antialias)
+        result = resize_uint8(input, output_size, scales, align_corners, mode, antialias)
         return _upsample_node(result, mode, dim, input, antialias)
     # half types: positions, weights and sums in float32, rounded at the end, as PyTorch's opmath kernels (whose
     # half-precision weight buffers and separable passes still leave results an ulp or two apart at places)
     wide = input.float() if input.dtype in (_dtype.float16, _dtype.bfloat16) else input
     if antialias:
-        result = _antialiased_resample(wide, output_size, scales, align_corners, mode == "bicubic")
+        result = _antialiased_resample(wide, output_size, scales, align_corners, mode)
     else:
         taps = _cubic_taps if mode == "bicubic" else _linear_taps
         result = _resample(wide, output_size, scales, lambda xp, i, o, s: taps(xp, i, o, s, align_corners, wide.dtype))
@@ -78,7 +83,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 _UPSAMPLE_NODES = {"nearest": "UpsampleNearest{}D", "nearest-exact": "UpsampleNearestExact{}D",
                    "linear": "UpsampleLinear{}D", "bilinear": "UpsampleBilinear{}D", "bicubic": "UpsampleBicubic{}D",
-                   "trilinear": "UpsampleTrilinear{}D"}
+                   "trilinear": "UpsampleTrilinear{}D", "lanczos": "UpsampleLanczos{}D"}
 
 
 def _upsample_node(result, mode, dim, input, antialias):
@@ -158,7 +163,9 @@ def _check_mode_rank(input, mode):
         raise NotImplementedError(f"Got {input.ndim}D input, but bicubic mode needs 4D input")
     if needed is not None and input.ndim in (3, 4, 5) and input.ndim != needed + 2:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needed + 2}D input")
-    if input.ndim not in (3, 4, 5) or mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
+    lanczos = mode == "lanczos" and input.ndim == 4
+    if input.ndim not in (3, 4, 5) or (mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES)
+                                       and not lanczos):
         raise NotImplementedError("Input Error: Only 3D, 4D and 5D input Tensors supported "
                                   f"(got {input.ndim}D) for the modes: nearest | linear | bilinear | bicubic | "
                                   f"trilinear | lanczos | area | nearest-exact (got {mode})")
@@ -237,9 +244,9 @@ def _cubic_taps(xp, in_size, out_size, scale, align_corners, dtype):
     return [xp.clip(index - 1 + k, 0, in_size - 1) for k in range(4)], weights
 
 
-def _antialiased_resample(input, output_size, scales, align_corners, cubic):
-    """PyTorch's antialiased bilinear / bicubic resize of (N, C, H, W): per axis, a matrix of normalised filter
-    weights (the filter stretched by the scale when downsampling) applied as a matmul."""
+def _antialiased_resample(input, output_size, scales, align_corners, mode):
+    """PyTorch's antialiased bilinear / bicubic / lanczos resize of (N, C, H, W): per axis, a matrix of normalised
+    filter weights (the filter stretched by the scale when downsampling) applied as a matmul."""
     from .._backend import xp_of
     xp = xp_of(input._data)
     real = input.dtype.numpy.type
@@ -247,16 +254,16 @@ def _antialiased_resample(input, output_size, scales, align_corners, cubic):
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (H: {input.shape[2]}, "
                            f"W: {input.shape[3]}) output (H: {output_size[0]}, W: {output_size[1]})")
     for i, out_size in enumerate(output_size):
-        weights = _antialias_weights(input.shape[2 + i], out_size, scales[i], align_corners, cubic, real)
+        weights = _antialias_weights(input.shape[2 + i], out_size, scales[i], align_corners, mode, real)
         matrix = _make(xp.asarray(weights))
         input = matrix @ input if i == 0 else input @ matrix.mT
     return input
 
 
-def _antialias_weights(in_size, out_size, scale, align_corners, cubic, real):
+def _antialias_weights(in_size, out_size, scale, align_corners, mode, real):
     """The (out_size, in_size) weights of PyTorch's antialiased interpolation along one axis (host array)."""
     scale = _scale(in_size, out_size, scale, align_corners, real)
-    interp_size = 4 if cubic else 2
+    interp_size = {"bilinear": 2, "bicubic": 4, "lanczos": 6}[mode]
     support = real(interp_size * 0.5) * (scale if scale >= 1 else real(1))
     max_taps = int(math.ceil(support)) * 2 + 1
     inverse = real(1) / scale if scale >= 1 else real(1)
@@ -267,8 +274,12 @@ def _antialias_weights(in_size, out_size, scale, align_corners, cubic, real):
     offsets = numpy.arange(max_taps)
     index = first[:, None] + offsets
     distance = numpy.abs((index - center[:, None] + real(0.5)) * inverse).astype(real)
-    # PIL's cubic (a = -0.5), as PyTorch's antialiased bicubic
-    weights = _cubic_filter(distance, real(-0.5)) if cubic else numpy.maximum(real(1) - distance, real(0))
+    if mode == "bicubic":   # PIL's cubic (a = -0.5), as PyTorch's antialiased bicubic
+        weights = _cubic_filter(distance, real(-0.5))
+    elif mode == "lanczos":
+        weights = _lanczos_filter(distance, real)
+    else:
+        weights = numpy.maximum(real(1) - distance, real(0))
     used = offsets < count[:, None]
     weights = numpy.where(used, weights, real(0))
     total = weights.sum(axis=1, keepdims=True)
@@ -284,6 +295,20 @@ def _cubic_filter(x, a):
     near = ((a + 2) * x - (a + 3)) * x * x + 1
     far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
     return numpy.where(x < 1, near, numpy.where(x < 2, far, 0)).astype(x.dtype)
+
+
+def _sinc(x, real):
+    """sin(pi x) / (pi x) in ``real`` arithmetic, with C's sin of that type (libm's, correctly rounded)."""
+    scaled = (x * real(math.pi)).astype(real)
+    sine = numpy.vectorize(math.sin, otypes=[numpy.float64])(scaled).astype(real)
+    return numpy.where(x == 0, real(1), sine / numpy.where(x == 0, real(1), scaled)).astype(real)
+
+
+def _lanczos_filter(x, real):
+    """PIL's Lanczos-3, sinc(x) * sinc(x / 3) at distances ``x`` >= 0 (zero from 3), as PyTorch's aa_filter: its
+    x / 3.0 is a double, so the second factor and the product are double, rounded to ``real`` at the end."""
+    third = _sinc(x.astype(numpy.float64) / 3.0, numpy.float64)
+    return numpy.where(x < 3, _sinc(x, real).astype(numpy.float64) * third, 0.0).astype(real)
 
 
 def _cubic_weights(t, a):

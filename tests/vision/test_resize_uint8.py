@@ -1,6 +1,7 @@
 """uint8 images resized as PyTorch's CPU kernels do (int16 weights in fixed point): F.interpolate beside torch's on
 random sizes, modes, antialiasing, align_corners, scale factors and layouts, and transforms.v2's resizing beside
-torchvision 0.28's v2, which hands uint8 images to interpolate as they are (bicubic; bilinear on AVX2/AVX-512)."""
+torchvision 0.28's v2, which hands uint8 images to interpolate as they are (bicubic, lanczos; bilinear on
+AVX2/AVX-512); and the lanczos mode (Lanczos-3, antialiased only) on every dtype beside torch's."""
 import numpy
 import pytest
 
@@ -92,3 +93,57 @@ def test_v2_seeded_resizing_pipelines_of_uint8_images_as_torchvision():
         torch.manual_seed(seed)
         expected = pipeline(tv2)(tv_tv_tensors.Image(torch.from_numpy(pixels)))
         numpy.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "float64"])
+def test_interpolate_lanczos_as_torch(dtype):
+    rng = numpy.random.default_rng(7)
+    for trial in range(40):
+        shape = (1, int(rng.choice([1, 3])), *rng.integers(1, 40, 2).tolist())
+        size = rng.integers(2, 60, 2).tolist()   # a width of 1: PyTorch's vertical pass then leaves the separable sum
+        pixels = rng.integers(0, 256, shape).astype(dtype) / (1 if dtype == "uint8" else 255)
+        expected = torch.nn.functional.interpolate(torch.from_numpy(pixels.astype(dtype)), size=size, mode="lanczos",
+                                                   antialias=True).numpy()
+        out = ember.nn.functional.interpolate(ember.from_numpy(pixels.astype(dtype)), size=size, mode="lanczos",
+                                              antialias=True).numpy()
+        if dtype == "uint8":
+            numpy.testing.assert_array_equal(out, expected)
+        else:
+            numpy.testing.assert_allclose(out, expected, rtol=0, atol=2e-6 if dtype == "float32" else 1e-14)
+    x = torch.rand(1, 2, 9, 11, requires_grad=True)
+    ours = ember.from_numpy(x.detach().numpy()).requires_grad_()
+    grad = numpy.random.default_rng(0).random((1, 2, 5, 17)).astype("float32")
+    torch.nn.functional.interpolate(x, size=(5, 17), mode="lanczos", antialias=True).backward(torch.from_numpy(grad))
+    out = ember.nn.functional.interpolate(ours, size=(5, 17), mode="lanczos", antialias=True)
+    out.backward(ember.from_numpy(grad))
+    assert out.grad_fn.name() == "UpsampleLanczos2DAaBackward0"
+    numpy.testing.assert_allclose(ours.grad.numpy(), x.grad.numpy(), atol=1e-6)
+
+
+def test_lanczos_errors_as_torch():
+    for lib in (torch, ember):
+        x = lib.rand(1, 2, 5, 6)
+        with pytest.raises(ValueError, match="^Lanczos mode does not support align_corners=True$"):
+            lib.nn.functional.interpolate(x, size=(3, 4), mode="lanczos", antialias=True, align_corners=True)
+        with pytest.raises(ValueError, match="^Lanczos mode requires antialias=True$"):
+            lib.nn.functional.interpolate(x, size=(3, 4), mode="lanczos")
+        with pytest.raises(NotImplementedError, match="not implemented for 'Half'"):
+            lib.nn.functional.interpolate(x.half(), size=(3, 4), mode="lanczos", antialias=True)
+        with pytest.raises(NotImplementedError, match="Only 3D, 4D and 5D input Tensors supported"):
+            lib.nn.functional.interpolate(lib.rand(1, 2, 5), size=3, mode="lanczos")
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "float32", "int16"])
+def test_v2_lanczos_resize_as_torchvision(dtype):
+    tv_tv_tensors, tv2 = _tv()
+    pixels = numpy.random.default_rng(2).integers(0, 256, (2, 3, 19, 23)).astype(dtype)
+    if dtype == "float32":
+        pixels /= 255
+    out = F.resize(ember.from_numpy(pixels), [11, 30], interpolation=v2.InterpolationMode.LANCZOS)
+    expected = tv2.functional.resize(torch.from_numpy(pixels), [11, 30], interpolation=tv2.InterpolationMode.LANCZOS)
+    assert str(out.dtype).split(".")[-1] == str(expected.dtype).split(".")[-1]
+    numpy.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=0, atol=2e-6 if dtype == "float32" else 0)
+    for module, functional, data in ((v2, F, ember.from_numpy(pixels)),
+                                     (tv2, tv2.functional, torch.from_numpy(pixels))):
+        with pytest.raises(ValueError, match="^InterpolationMode.LANCZOS requires antialias=True$"):
+            functional.resize(data, [11, 30], interpolation=module.InterpolationMode.LANCZOS, antialias=False)

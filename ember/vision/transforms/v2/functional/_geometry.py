@@ -129,19 +129,40 @@ def _native_uint8_resize(image, interpolation):
     if interpolation is InterpolationMode.BILINEAR:
         return (ember.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512")
                 or platform.machine() in ("aarch64", "arm64"))
-    return interpolation is InterpolationMode.BICUBIC
+    return interpolation in (InterpolationMode.BICUBIC, InterpolationMode.LANCZOS)
+
+
+def _resize_lanczos(images, size, native):
+    """torchvision's v2 lanczos resize of (N, C, H, W) tensors: floats and native uint8 as they are, other dtypes
+    through float32 (clamped for uint8, rounded for integers)."""
+    direct = native or images.dtype in (ember.float32, ember.float64)
+    resized = ember.nn.functional.interpolate(images if direct else images.float(), size=list(size), mode="lanczos",
+                                              antialias=True)
+    if direct:
+        return resized
+    if images.dtype == ember.uint8:
+        resized = resized.clamp_(min=0, max=255)
+    if not images.dtype.is_floating_point:
+        resized = resized.round_()
+    return resized.to(images.dtype)
 
 
 def resize_image(image, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """v1's resize, to the v2 output size, of images folded to (N, C, H, W) as torchvision's v2 does; uint8 images
     resampled in PyTorch's fixed point where torchvision's v2 hands them to interpolate as they are."""
-    size = _output_size(F1.get_dimensions(image)[1:], size, max_size)
     interpolation = _interpolation_mode(interpolation)
+    if isinstance(image, ember.Tensor) and interpolation is InterpolationMode.LANCZOS and not antialias:
+        raise ValueError("InterpolationMode.LANCZOS requires antialias=True")
+    size = _output_size(F1.get_dimensions(image)[1:], size, max_size)
     if not isinstance(image, ember.Tensor) or image.ndim < 3 or image.numel() == 0:
         return F1.resize(image, size, interpolation, antialias=antialias)
     channels, height, width = image.shape[-3:]
     folded = image.reshape(-1, channels, height, width)
-    if _native_uint8_resize(image, interpolation) and [height, width] != list(size):
+    if [height, width] == list(size):
+        return image
+    if interpolation is InterpolationMode.LANCZOS:
+        resized = _resize_lanczos(folded, size, _native_uint8_resize(image, interpolation))
+    elif _native_uint8_resize(image, interpolation):
         resized = ember.nn.functional.interpolate(folded, size=list(size), mode=interpolation.value,
                                                   align_corners=False, antialias=bool(antialias))
     else:
