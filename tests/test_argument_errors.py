@@ -446,6 +446,9 @@ CALLS = [
     't.nanmedian(0, "a")',
     't.mode(0, "a")',
     't.kthvalue(1, 0, "a")',
+    'T.full(3, 1.0)',
+    'T.full(size=3, fill_value=1.0)',
+    't.new_full(3, 1.0)',
 ]
 
 

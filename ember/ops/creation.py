@@ -702,6 +702,8 @@ def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None, re
     if out is not None:
         return write_out(out, full(size, fill_value, dtype=out_dtype(out, dtype), device=device or out.device,
                                    requires_grad=requires_grad), "full")
+    if type(size) is int:
+        argument_error()   # PyTorch's parser takes a size only as a sequence here (full(3, 1.0) is refused)
     fill_value = _number(fill_value)
     if dtype is None:
         dtype = _fill_dtype(fill_value)
@@ -766,6 +768,8 @@ _new_factory(None, "new_empty", "An uninitialised tensor of the given shape with
 @tensor_method
 def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False):
     """``fill_value`` everywhere, in the given shape, with this tensor's dtype and device."""
+    if type(size) is int:
+        argument_error()   # as full's
     fill_value = real_scalar(_number(fill_value), _dtype_arg(dtype) if dtype is not None else self.dtype)
     return _factory(shape_arg((size,)), fill_value, dtype or self.dtype, device or self.device,
                     requires_grad)
