@@ -128,4 +128,4 @@ def test_module_classes_subclass_as_torch(family):
     assert [{k: v for k, v in vars(layer).items() if not k.startswith("_")} for layer in layers] == \
         [{k: v for k, v in vars(layers[1]).items() if not k.startswith("_")}] * 2
     numpy.testing.assert_allclose(layers[0](ember.tensor(x[0])).numpy(), layers[1](torch.tensor(x[0])).numpy(),
-                                  rtol=1e-6)
+                                  rtol=1e-6, atol=1e-7)   # an average of unit-sized numbers: float32 round-off
