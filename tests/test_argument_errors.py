@@ -389,7 +389,7 @@ CALLS = [
     # nn.functional's Python forms bind as Python functions; gelu's approximate is keyword-only
     'F.layer_norm(t)',
     'F.pad(t)',
-    'F.relu(t, False, 1)',
+    'F.relu6(t, False, 1)',
     'F.gelu(t, "x")',
     'F.gelu(t, "tanh", 1)',
     'F.gelu(t, approximate=1)',
