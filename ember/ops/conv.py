@@ -10,8 +10,8 @@ moves, wide 3x3 stride-1 ones (Winograd's F(2x2, 3x3), ``_conv_winograd``), stri
 kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier``; with Winograd's, the
 transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
-stay in cache (``_conv_blocked``); the forward and weight gradient of those with few output channels over small maps
-take channels-last columns, one row per sample's position (``_conv_channels_last``). The forward
+stay in cache (``_conv_blocked``); those with few output channels over small maps take channels-last columns, one
+row per sample's position (``_conv_channels_last``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
@@ -353,6 +353,9 @@ def _conv_input(xp, g, w, input_shape, stride, padding, dilation, groups, groupe
     batch_last = _batch_last(out, groups, w)
     if grouped is None and _blocked(xp, (g, w), groups, live, batch_last, w.shape[2:]):
         return _conv_blocked.input_grad(g, w, input_shape, stride, padding, dilation, [s for _, s in live])
+    if batch_last and _conv_channels_last.applies(xp, w.shape, groups, len(live) == math.prod(w.shape[2:]), g, w):
+        return _conv_channels_last.input_grad(g, w, input_shape, stride, padding, dilation,
+                                              grouped if isinstance(grouped, _conv_channels_last.Moved) else None)
     weight = (_grouped_weight(xp, w, groups, live) if gathered is None else gathered).swapaxes(1, 2)
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped
     columns = _product(xp, weight, g, _buffers.empty(xp, (groups, weight.shape[1], g.shape[2]), g.dtype))
@@ -399,8 +402,11 @@ def _conv_weight(xp, x, g, weight_shape, stride, padding, dilation, groups, sour
                                                   x, g):
         if source is None:
             source = _conv_channels_last.columns(x, weight_shape[2:], stride, padding, dilation, out)
-        return _conv_channels_last.weight_grad(g, weight_shape, source)
-    if source is None or source.ndim == 2:   # (channels-last columns for a g those do not take: cut these again)
+        return _conv_channels_last.weight_grad(g, weight_shape, source,
+                                               grouped if isinstance(grouped, _conv_channels_last.Moved) else None)
+    # channels-last columns or moved g for operands those do not take (dtypes apart): the columns' own instead
+    grouped = None if isinstance(grouped, _conv_channels_last.Moved) else grouped
+    if source is None or source.ndim == 2:
         source = _columns(xp, _moved(xp, x, padding, batch_last), live, out, groups, batch_last,
                           (weight_shape[2:], stride, dilation))
     g = _grouped(xp, g, groups, batch_last) if grouped is None else grouped
@@ -553,8 +559,9 @@ def _finite(*arrays):
 
 
 def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
-    """g moved as ``_grouped`` for both gradients of a convolution whose gradients take the columns' path, or
-    transformed for Winograd's (None for depthwise and 1x1 ones, which read g as it is)."""
+    """g moved as ``_grouped`` for both gradients of a convolution whose gradients take the columns' path, moved
+    channels-last for ``_conv_channels_last``'s, or transformed for Winograd's (None for depthwise and 1x1 ones, which
+    read g as it is)."""
     weight_shape = w.shape
     if _depthwise(weight_shape, groups) or (_conv_pointwise.applies(weight_shape, stride, padding, input_shape[2:],
                                                                     groups) and g.shape[2:] == input_shape[2:]):
@@ -566,6 +573,9 @@ def _shared_grouped(xp, g, w, input_shape, stride, padding, dilation, groups):
     live = _live_offsets(weight_shape[2:], stride, dilation, g.shape[2:], padding, input_shape[2:])
     if _blocked(xp, (g, w), groups, live, batch_last, weight_shape[2:]):
         return None
+    if batch_last and _conv_channels_last.applies(xp, weight_shape, groups, len(live) == math.prod(weight_shape[2:]),
+                                                  g, w):
+        return _conv_channels_last.moved(g)
     return _grouped(xp, g, groups, batch_last)
 
 

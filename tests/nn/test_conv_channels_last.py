@@ -27,7 +27,7 @@ IDS = [f"{c[0]}-{i}" for i, c in enumerate(CASES)]
 
 @pytest.fixture
 def calls(monkeypatch):
-    return count_calls(monkeypatch, _conv_channels_last, ("forward", "weight_grad"))
+    return count_calls(monkeypatch, _conv_channels_last, ("forward", "weight_grad", "input_grad", "moved"))
 
 
 def _forward(lib, name, x, w, options, bias=None, grad=False):
@@ -52,7 +52,8 @@ def test_matches_torch(name, x_shape, w_shape, options, dtype, grad, calls):
         for got, want in zip(ours, theirs):
             assert got.dtype == want.dtype
             numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
-    assert calls == ({"forward": 2, "weight_grad": 2} if grad else {"forward": 2})
+    # both gradients from one move of g
+    assert calls == ({"forward": 2, "weight_grad": 2, "input_grad": 2, "moved": 2} if grad else {"forward": 2})
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -66,7 +67,7 @@ def test_matches_the_columns_path(threads, calls, monkeypatch):
     def run(channels_last):
         monkeypatch.setattr(_conv_channels_last, "MAX_OUTPUTS", 64 if channels_last else 0)
         return _forward(ember, "conv2d", x, w, {"padding": 1}, sample((7,), F64, seed=6), grad=True)
-    assert_fast_path_matches(run, threads, calls, {"forward": 1, "weight_grad": 1})
+    assert_fast_path_matches(run, threads, calls, {"forward": 1, "weight_grad": 1, "input_grad": 1, "moved": 1})
 
 
 def test_edges(calls):
@@ -83,7 +84,7 @@ def test_edges(calls):
         with lib.no_grad():
             results.append(lib.nn.functional.conv2d(lib.tensor(x).transpose(1, 2), lib.tensor(w), padding=1).numpy())
     numpy.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-10)
-    assert calls == {"forward": 3, "weight_grad": 2}
+    assert calls == {"forward": 3, "weight_grad": 2, "input_grad": 2, "moved": 2}
 
 
 @pytest.mark.parametrize("x_shape,w_shape,options,grad", [
@@ -123,6 +124,23 @@ def test_held_cut_again_and_create_graph_give_the_same_bits(calls, monkeypatch):
         grads.append([v.detach().numpy().tobytes()
                       for v in ember.autograd.grad(y, (xt, wt), g, create_graph=create_graph)])
     assert grads[0] == grads[1] == grads[2]
-    assert calls == {"forward": 3, "weight_grad": 3}
+    # through the primitives each gradient moves g itself
+    assert calls == {"forward": 3, "weight_grad": 3, "input_grad": 3, "moved": 4}
     gradcheck(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=1), sample((2, 2, 4, 5), F64, seed=16),
               sample((3, 2, 3, 3), F64, seed=17))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64], ids=["float32", "float64"])
+@pytest.mark.parametrize("name,x_shape,w_shape,options", [
+    ("conv_transpose2d", (2, 4, 5, 6), (4, 3, 3, 3), {"stride": 2, "padding": 1, "output_padding": 1}),
+    ("conv_transpose1d", (3, 5, 7), (5, 2, 4), {"padding": 2, "dilation": 2}),
+], ids=["2d-strided", "1d-dilated"])
+def test_transposed_convolutions_match_torch(name, x_shape, w_shape, options, dtype, calls):
+    """A transposed convolution's forward is the channels-last input gradient, its gradients the forward and the
+    weight gradient: PyTorch's values and gradients."""
+    tolerance = 1e-4 if dtype == F32 else 1e-10
+    x, w, b = sample(x_shape, dtype, seed=18), sample(w_shape, dtype, seed=19) / 3, sample(w_shape[1:2], dtype, seed=20)
+    ours, theirs = (_forward(lib, name, x, w, options, b, grad=True) for lib in (ember, torch))
+    for got, want in zip(ours, theirs):
+        numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
+    assert calls["input_grad"] == 1 and calls["forward"] == 1
