@@ -28,7 +28,7 @@ channels on 8x8 maps 0.78 -> 0.55, 64 to 64 on 8x8 2.25 -> 1.76, 128 to 128 on 4
 
 def applies(xp, weight_shape, groups, every_offset, *arrays):
     """Whether a convolution of ``weight_shape`` over the small maps that ``conv`` lays out batch-last runs its
-    forward and weight gradient here: NumPy ``arrays`` (its operands) of one dtype, float32 or float64, one group, at
+    forward and both gradients here: NumPy ``arrays`` (its operands) of one dtype, float32 or float64, one group, at
     most ``MAX_OUTPUTS`` output channels, a kernel of more than one offset, all of them meeting the input
     (``every_offset``)."""
     return (xp is numpy and groups == 1 and every_offset and weight_shape[0] <= MAX_OUTPUTS
