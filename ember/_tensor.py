@@ -83,6 +83,7 @@ class Tensor(TensorBase):
     grad_fn = None
     _output_nr = 0
     _base = None
+    _view_creation = None
     _view_version = 0   # a view's: its base's version when the view's grad_fn was set
     _retains_grad = False
     _hooks = None
@@ -515,6 +516,11 @@ def _wrap_dim(dim, ndim):
     return dim + bound if dim < 0 else dim
 
 
+NO_GRAD_VIEW = "no_grad"
+"""A view's ``_view_creation`` when made in no_grad mode (PyTorch's CreationMeta::NO_GRAD_MODE): in-place changes to
+it with grad mode on are refused; a view returned by a function of several views holds (op name, output index)."""
+
+
 def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=None):
     tensor._data = array
     if requires_grad:
@@ -526,6 +532,8 @@ def _init(tensor, array, requires_grad=False, grad_fn=None, output_nr=0, base=No
         tensor._version_counter = base._version_counter
         tensor._base = base._base if base._base is not None else base
         tensor._view_version = base._version_counter[0]
+        if not grad_state.enabled:
+            tensor._view_creation = NO_GRAD_VIEW
     else:
         tensor._version_counter = [0]
     if grad_state.inference:

@@ -4,7 +4,7 @@ import numpy
 
 from .. import _dtype, _compat
 from .._backend import MetaArray, xp_of
-from .._tensor import Tensor, _make
+from .._tensor import NO_GRAD_VIEW, Tensor, _make
 from ..autograd import function as _function
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import state
@@ -45,9 +45,30 @@ def _check_castable(self, args):
                            f"{_dtype.scalar_type_name(self.dtype)}")
 
 
-def check_inplace_allowed(self):
-    """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad."""
+_MULTI_OUTPUT = ("This view is the output of a function that returns multiple views. Such functions do not allow "
+                 "the output views to be modified inplace. You should replace the inplace operation by an out-of-place "
+                 "one.")
+_NO_GRAD = "A view was created in no_grad mode and is being modified inplace with grad mode enabled."
+
+
+def check_inplace_allowed(self, requires_grad=False):
+    """PyTorch's errors for in-place changes to leaves (or views of leaves) that require grad, and to views it does
+    not let an in-place change rewrite the graph of (made in no_grad mode, or one of several outputs) where the change
+    would be recorded (``requires_grad``: another operand requires grad)."""
     if state.enabled:
+        creation = self._view_creation
+        if creation is not None:
+            base = self._base
+            tracked = base is not None and base.requires_grad
+            if requires_grad or self.requires_grad or tracked:
+                if creation == NO_GRAD_VIEW:
+                    raise RuntimeError(f"{_NO_GRAD} Given that this use case is ambiguous and error-prone, it is "
+                                       "forbidden. You can clarify your code by moving both the view and the inplace "
+                                       "either both inside the no_grad block (if you don't want the inplace to be "
+                                       "tracked) or both outside (if you want the inplace to be tracked).")
+                name, index = creation
+                head = f"Output {index} of {name} is a view and is being modified inplace." if tracked else _NO_GRAD
+                raise RuntimeError(f"{head} {_MULTI_OUTPUT}")
         if self.requires_grad and self.grad_fn is None and self._base is None:
             raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
         base = self._base
@@ -60,7 +81,7 @@ def assign_inplace(self, result, overlap_ok=False):
     """Writes ``result`` into self's memory, bumps the version and moves self to result's place in the graph.
     ``overlap_ok``: self may be expanded so that elements share memory (``fill_``, which PyTorch lets write one
     value everywhere); other writes into such a tensor raise PyTorch's error."""
-    check_inplace_allowed(self)
+    check_inplace_allowed(self, result.requires_grad)
     if result._data.shape != self._data.shape:
         try:
             numpy.broadcast_shapes(result._data.shape, self._data.shape)

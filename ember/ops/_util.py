@@ -10,7 +10,7 @@ import warnings
 import numpy
 
 from .. import _backend, _dtype, _meta
-from .._tensor import Tensor, _make, _wrap_dim
+from .._tensor import NO_GRAD_VIEW, Tensor, _make, _wrap_dim
 from .._warnings import transparent
 from ..autograd import function as _function
 from ..autograd.grad_mode import state
@@ -102,7 +102,18 @@ def _as_view(result, input):
     result._version_counter = input._version_counter
     result._base = input._base if input._base is not None else input
     result._view_version = input._version_counter[0]
+    if not state.enabled:
+        result._view_creation = NO_GRAD_VIEW
     return result
+
+
+def multi_output_views(views, name):
+    """Marks ``views``, the outputs of a function of several views (``name``: PyTorch's node, "Unbind"), as PyTorch
+    does: in-place changes to them are refused while grad mode is on."""
+    if state.enabled:
+        for i, view in enumerate(views):
+            view._view_creation = (name, i)
+    return views
 
 
 _renamed_nodes = {}

@@ -10,8 +10,8 @@ from .._warnings import transparent
 from ..autograd.function import Primitive, registry
 from . import _quantized
 from ._inplace import _PutFlat, _TakeFlat, check_inplace_allowed
-from ._util import (_as_view, argument_error, int_arg, name_node, shape_arg, shown_edge, tensor_method, warn_once,
-                    wrap_dim, wrap_dims)
+from ._util import (_as_view, argument_error, int_arg, multi_output_views, name_node, shape_arg, shown_edge,
+                    tensor_method, warn_once, wrap_dim, wrap_dims)
 
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes", "swapdims",
            "t", "adjoint", "narrow", "narrow_copy", "select", "ravel", "split_with_sizes", "hsplit", "vsplit",
@@ -607,9 +607,10 @@ def split(tensor, split_size_or_sections, dim=0):
         if step == 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")
         sizes = [min(step, size - start) for start in range(0, size, step)] if step and size else [0]
-        return _split_at(tensor, dim, _bounds(sizes))
+        return multi_output_views(_split_at(tensor, dim, _bounds(sizes)), "Split")
     pieces = _split_at(tensor, dim, _bounds(sizes))
-    return pieces if not pieces else (name_node(pieces[0], "SplitWithSizesBackward0"),) + pieces[1:]
+    pieces = pieces if not pieces else (name_node(pieces[0], "SplitWithSizesBackward0"),) + pieces[1:]
+    return multi_output_views(pieces, "SplitWithSizes")
 
 
 def _split_method(self, split_size, dim=0):
@@ -768,7 +769,7 @@ def unbind(input, dim=0):
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] == 0:
         return ()
-    return tuple(_as_view(piece, input) for piece in Unbind.apply(input, dim))
+    return multi_output_views(tuple(_as_view(piece, input) for piece in Unbind.apply(input, dim)), "Unbind")
 
 
 # --- strided views --------------------------------------------------------------------------------------------------
