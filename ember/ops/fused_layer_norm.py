@@ -25,29 +25,7 @@ class NativeLayerNorm(Primitive):
             width *= size
         rows = x.reshape(-1, width)
         output = _buffers.empty(xp, rows.shape, rows.dtype)   # pooled: no page faults
-        statistics = []
-
-        def normalize(start, stop):   # rows start:stop, each on its own: any cut gives the same bits
-            part = rows[start:stop]
-            mean = _row_means(xp, part)
-            out = xp.subtract(part, mean, out=output[start:stop])
-            rstd = _compat.einsum(xp, "ij,ij->i", out, out).reshape(-1, 1)
-            rstd /= width
-            rstd += eps
-            xp.sqrt(rstd, out=rstd)
-            xp.reciprocal(rstd, out=rstd)
-            out *= rstd
-            if weight is not None:
-                out *= weight.reshape(-1)
-            if bias is not None:
-                out += bias.reshape(-1)
-            statistics.append((start, mean, rstd))
-        _parallel.parts(rows.shape[0], rows.size if xp is numpy else 0, normalize)   # in parts at once when large
-        statistics.sort(key=lambda part: part[0])
-        if len(statistics) == 1:
-            _, mean, rstd = statistics[0]
-        else:
-            mean, rstd = (xp.concatenate([part[i] for part in statistics]) for i in (1, 2))
+        mean, rstd = normalize_rows(xp, rows, output, weight, bias, eps)
         ctx.save_for_backward(x, weight)
         ctx.statistics = mean, rstd, count, eps
         return output.reshape(x.shape)
@@ -64,6 +42,35 @@ class NativeLayerNorm(Primitive):
         normalized_shape = tuple(x.shape[x.ndim - count:])
         shapes = (x.shape, normalized_shape, normalized_shape)
         return tuple(None if g is None else _make(g.reshape(s)) for g, s in zip(grads, shapes)) + (None, None)
+
+
+def normalize_rows(xp, rows, output, weight, bias, eps):
+    """Writes the layer norm of each row of the 2-D ``rows`` into ``output`` (which may be ``rows`` itself), in parts
+    of the rows at once on the intra-op threads when large; returns the rows' means and reciprocal deviations as
+    columns."""
+    width = rows.shape[1]
+    statistics = []
+
+    def normalize(start, stop):   # rows start:stop, each on its own: any cut gives the same bits
+        part = rows[start:stop]
+        mean = _row_means(xp, part)
+        out = xp.subtract(part, mean, out=output[start:stop])
+        rstd = _compat.einsum(xp, "ij,ij->i", out, out).reshape(-1, 1)
+        rstd /= width
+        rstd += eps
+        xp.sqrt(rstd, out=rstd)
+        xp.reciprocal(rstd, out=rstd)
+        out *= rstd
+        if weight is not None:
+            out *= weight.reshape(-1)
+        if bias is not None:
+            out += bias.reshape(-1)
+        statistics.append((start, mean, rstd))
+    _parallel.parts(rows.shape[0], rows.size if xp is numpy else 0, normalize)   # in parts at once when large
+    statistics.sort(key=lambda part: part[0])
+    if len(statistics) == 1:
+        return statistics[0][1:]
+    return tuple(xp.concatenate([part[i] for part in statistics]) for i in (1, 2))
 
 
 ROW_SUM_WIDTH = 4096

@@ -3,11 +3,14 @@ import copy
 import warnings
 
 from ... import _dtype, ops
+from ..._scripting import is_scripting
+from ..._tensor import grad_state
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops.attention import _none_or_dtype
 from ...overrides import unwrapped
 from .. import functional as F, init
 from ..functional import _canonical_mask
+from . import _transformer_eval
 from .activation import GELU, ReLU
 from .attention import MultiheadAttention
 from .container import ModuleList
@@ -256,6 +259,11 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
                                                _none_or_dtype(src_mask), "src_mask", src.dtype)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
+        if not grad_state.enabled and not is_scripting():   # evaluation: residual adds and norms in place
+            output = _transformer_eval.encoder_layer(self, src, src_mask, src_key_padding_mask, is_causal,
+                                                     _public(self.activation), _activation(self.activation)[1] == 1)
+            if output is not None:
+                return output
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
