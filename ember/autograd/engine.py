@@ -119,6 +119,9 @@ def _root_grads(tensors, grad_tensors):
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t._data.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs but got "
+                                   f"torch.{t.dtype.name}")
             g = _make(xp_of(t._data).array(1, t._data.dtype).reshape(t._data.shape))   # numpy.ones runs Python code
         elif not isinstance(g, Tensor):
             g = _make(_ones_like(t._data) * g)

@@ -19,6 +19,8 @@ def _get_grad(self):
 
 
 def _set_grad(self, value):
+    if value is not None and not isinstance(value, Tensor):   # (sizes and dtypes unchecked: FSDP stores others)
+        raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
     self.__dict__["grad"] = value
 
 

@@ -43,3 +43,24 @@ def outcome(name, lib):
 @pytest.mark.parametrize("name", CASES)
 def test_inplace_on_views_as_torch(name):
     assert outcome(name, ember) == outcome(name, torch)
+
+
+def _error(fn, lib):
+    try:
+        fn(lib)
+    except (RuntimeError, TypeError) as error:
+        return type(error).__name__, str(error)
+    return None
+
+
+@pytest.mark.parametrize("fn", [
+    lambda L: (L.tensor([1 + 1j], requires_grad=True) * 2).sum().backward(),
+    lambda L: setattr(L.ones(3, requires_grad=True), "grad", 3),
+    lambda L: setattr(L.ones(3, requires_grad=True), "grad", [1.0, 2.0, 3.0]),
+    lambda L: setattr(L.ones(3, requires_grad=True), "grad", L.ones(3)),
+    lambda L: setattr(L.ones(3, requires_grad=True), "grad", None),
+], ids=["complex output without a gradient", "grad set to an int", "grad set to a list", "grad set to a tensor",
+        "grad set to None"])
+def test_autograd_errors_as_torch(fn):
+    """backward() of a complex scalar needs its gradient given; ``.grad`` takes a tensor or None only."""
+    assert _error(fn, ember) == _error(fn, torch)
