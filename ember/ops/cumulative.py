@@ -8,7 +8,7 @@ from .._backend import xp_of
 from .._tensor import _make
 from . import _buffers
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import refuse_complex_selection
+from ._kernel_dtypes import _not_implemented, refuse_complex_selection
 from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
                     write_out)
 from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
@@ -158,8 +158,13 @@ def _cumulative_dtype(input, dtype):
     return _INT64 if input.dtype._category <= _dtype._INT else None
 
 
+_KERNELS = {"Cumsum": "cumsum_out_cpu", "Cumprod": "cumprod_out_cpu"}
+
+
 def _cumulative(primitive, input, dim, dtype):
     d = wrap_dim(dim, input.ndim)
+    if dtype is _dtype.bool_ or dtype is bool:   # the kernels have no bool loop (a bool input sums as int64)
+        raise _not_implemented(_KERNELS[primitive.__name__], _dtype.bool_)
     if input.ndim == 0:
         return primitive.apply(input.reshape(1), 0, _cumulative_dtype(input, dtype)).reshape(())
     return primitive.apply(input, d, _cumulative_dtype(input, dtype))

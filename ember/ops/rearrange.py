@@ -502,6 +502,8 @@ def trace(input):
     """The sum of the main diagonal of a matrix."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    if input.dtype is _dtype.bool_:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return name_node(diagonal(input).sum(), "TraceBackward0", (input,))
 
 

@@ -550,10 +550,16 @@ def _argextreme_reduction(name, input, dim, keepdim, smallest):
     return _make(index if keepdim and input.ndim else index.reshape(_dropped_shape(input.shape, (d,))))
 
 
+def _refuse_bool_index(name, input):
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool_:
+        raise RuntimeError(f"{name}(): does not support bool input")
+
+
 @tensor_method
 @composite("argmax")
 def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the first largest element (of the flattened input when ``dim`` is None)."""
+    _refuse_bool_index("argmax", input)
     return write_out(out, _argextreme_reduction("argmax", input, dim, keepdim, False), "argmax")
 
 
@@ -561,6 +567,7 @@ def argmax(input, dim=None, keepdim=False, *, out=None):
 @composite("argmin")
 def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the first smallest element (of the flattened input when ``dim`` is None)."""
+    _refuse_bool_index("argmin", input)
     return write_out(out, _argextreme_reduction("argmin", input, dim, keepdim, True), "argmin")
 
 

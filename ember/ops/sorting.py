@@ -4,12 +4,12 @@ import math
 
 import numpy
 
-from .. import _compat, _meta
+from .. import _compat, _dtype, _meta
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel, _std_sort
-from ._kernel_dtypes import refuse_complex, refuse_complex_selection
+from ._kernel_dtypes import _not_implemented, refuse_complex, refuse_complex_selection
 from ._util import argument_error, keeps_layout, name_node, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, keepdim_arg, return_type
 
@@ -190,6 +190,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= size:
         raise RuntimeError("selected index k out of range")
     _refuse_complex_order("topk", input)
+    if input.dtype is _dtype.bool_:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     source = input if input.ndim else input.reshape(1)
     count = k if input.ndim else 1   # PyTorch returns the element of a 0-d input for k=0 too
     indices = _top_indices(source._data, d, count, largest)
@@ -227,6 +229,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     keepdim_arg("kthvalue", keepdim)
     d = wrap_dim(dim, input.ndim)
     refuse_complex_selection("kthvalue_cpu", "kthvalue", input)
+    if input.dtype is _dtype.bool_:
+        raise _not_implemented("kthvalue_cpu", input)
     if input.ndim:
         _check_nonempty_dims("kthvalue():", input, (d,))
     size = input.shape[d] if input.ndim else 1

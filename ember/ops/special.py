@@ -438,6 +438,8 @@ def polygamma(n, input=None, *, out=None):
 def mvlgamma(input, p, *, out=None):
     """The multivariate log-gamma function of dimension ``p``, elementwise."""
     from .rearrange import stack
+    if isinstance(input, Tensor) and input.dtype is _dtype.bool_:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     input = _floating(input, "arange_cpu")
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")

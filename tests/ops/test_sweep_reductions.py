@@ -40,3 +40,29 @@ def test_all_any_over_an_empty_dim_list_reduce_nothing(name, dim):
         row.append(lib.sum(lib.ones(2, 3), dim=()).tolist())
         results.append(row)
     assert results[0] == results[1]
+
+
+BOOL_CASES = {
+    "argmax": lambda L, b: b.argmax(),
+    "argmin along a dim": lambda L, b: L.argmin(b, 0, keepdim=True),
+    "topk": lambda L, b: b.topk(1),
+    "kthvalue": lambda L, b: b.kthvalue(1),
+    "trace": lambda L, b: L.stack([b[:2], b[1:]]).trace(),
+    "cumsum to bool": lambda L, b: b.cumsum(0, dtype=L.bool),
+    "cumsum of ints to bool": lambda L, b: b.long().cumsum(0, dtype=L.bool),
+    "cumprod to bool": lambda L, b: b.cumprod(0, dtype=L.bool),
+    "mvlgamma": lambda L, b: L.mvlgamma(b, 1),
+    "cumsum of bools (int64)": lambda L, b: b.cumsum(0),
+    "trace of ints": lambda L, b: L.stack([b[:2], b[1:]]).long().trace(),
+}
+
+
+@pytest.mark.parametrize("name", BOOL_CASES)
+def test_bool_inputs_refused_as_torch(name):
+    """The kernels PyTorch has no bool loop for refuse bool tensors with its errors (ember computed them)."""
+    def run(lib):
+        try:
+            return BOOL_CASES[name](lib, lib.tensor([True, False, True])).tolist()
+        except (RuntimeError, NotImplementedError) as error:
+            return type(error).__name__, str(error)
+    assert run(ember) == run(torch)
