@@ -92,6 +92,12 @@ def real_scalar(value, dtype):
 _FLOAT_MAX = {}
 
 
+def wrapped_scalar(value, dtype):
+    """``value`` as PyTorch writes a number it wraps into a tensor (``x[i] = value``, ``where``): ``real_scalar``'s
+    checks, float16 and bfloat16 checked as a double's (overflowing to inf when stored)."""
+    return real_scalar(value, _dtype.float64 if dtype is _dtype.float16 or dtype is _dtype.bfloat16 else dtype)
+
+
 def _overflow(dtype):
     """PyTorch's error for a number outside what ``dtype`` holds."""
     name = _SCALAR_TYPE_NAMES.get(dtype.name) or _COMPLEX_TYPE_NAMES.get(dtype.name, dtype.name)

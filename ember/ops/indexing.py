@@ -15,7 +15,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite, dispatch_hooks
 from ..autograd.grad_mode import state
 from ._inplace import OVERLAP_MESSAGE, assign_inplace, check_inplace_allowed, inplace_method, overlaps, writeable
-from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd
+from ._kernel_dtypes import cpp_type_name, real_scalar, refuse_complex_autograd, wrapped_scalar
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .gather_scatter import gather
 from .rearrange import broadcast_tensors
@@ -506,9 +506,6 @@ def _assignable_number(value):
         hasattr(type(value), "__index__") and not isinstance(value, (numpy.ndarray, numpy.bool_)))
 
 
-_REDUCED_FLOATS = (_dtype.float16, _dtype.bfloat16)
-
-
 def _value_for(self, value, key, setitem=True):
     """``value`` as something that can be written at ``key`` of self: self's dtype, broadcastable. ``self[key] =``
     takes a tensor or a number, as PyTorch's (a list, tuple or array is refused)."""
@@ -520,10 +517,9 @@ def _value_for(self, value, key, setitem=True):
         if isinstance(value, (list, tuple, numpy.ndarray)):
             from .creation import tensor
             value = tensor(value, dtype=self.dtype, device=self.device)
-        else:   # PyTorch checks the number against the dtype's range (float16's and bfloat16's as a double's)
-            value = real_scalar(value, _dtype.float64 if self.dtype in _REDUCED_FLOATS else self.dtype)
+        else:
             with numpy.errstate(over="ignore"):
-                return self._data.dtype.type(value)
+                return self._data.dtype.type(wrapped_scalar(value, self.dtype))
     if value.dtype is not self.dtype:
         value = value.to(self.dtype)
     target = _read(self._data, key).shape if value.ndim else ()

@@ -23,6 +23,7 @@ FILLS = {
     "add": lambda L, x, v: x + v,
     "eq": lambda L, x, v: x == v,
     "clamp": lambda L, x, v: x.clamp(min=v),
+    "where": lambda L, x, v: L.where(L.tensor([True, False]), x, v),
 }
 
 
@@ -44,7 +45,7 @@ def test_numbers_into_dtypes_as_torch(name, dtype):
     for value in VALUES:
         if name == "add" and dtype == "float16" and isinstance(value, complex):
             continue   # PyTorch has no complex32 arithmetic here ("Got unsupported ScalarType ComplexHalf")
-        if name == "clamp" and isinstance(value, complex):
+        if name in ("clamp", "where") and isinstance(value, complex):
             continue
         if name in ("add", "eq") and (not isinstance(value, int) or value >= 2 ** 31 and dtype in ("bool", "float16")):
             continue   # ints wrap; NumPy warns casting an overflowing number to inf, where PyTorch is silent

@@ -9,7 +9,8 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive
 from .. import _quantized
 from .._inplace import inplace_method
-from .._kernel_dtypes import real_scalar, refuse_complex_autograd, require_common_dtype, require_real_clamp
+from .._kernel_dtypes import (real_scalar, refuse_complex_autograd, require_common_dtype, require_real_clamp,
+                              wrapped_scalar)
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
@@ -414,8 +415,9 @@ def where(condition, input=None, other=None, *, out=None):
                            f"{_dtype.scalar_type_name(condition.dtype)}")
     target = _dtype.result_type(input, other)
     xp = xp_of(condition._data)
-    input, other = (v.to(target) if isinstance(v, Tensor) else _make(xp.asarray(v, dtype=target.numpy))
-                    for v in (input, other))
+    with numpy.errstate(over="ignore"):
+        input, other = (v.to(target) if isinstance(v, Tensor) else
+                        _make(xp.asarray(wrapped_scalar(v, target), dtype=target.numpy)) for v in (input, other))
     return write_out(out, Where.apply(condition, input, other), "where")
 
 
