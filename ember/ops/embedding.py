@@ -1,9 +1,12 @@
 """Embedding lookups: rows of a weight matrix picked by index, and bags of them reduced."""
+import numpy
+
 from .. import _compat, _dtype
 from .._backend import xp_of
 from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import no_grad
+from . import _buffers
 from ._kernel_dtypes import refuse_complex_autograd
 from ._util import int_arg, name_node
 
@@ -107,7 +110,12 @@ class _Rows(Primitive):
     def forward(ctx, weight, indices):
         _check_range(indices, weight.shape[0])   # on the arrays: a compiled capture sees no Python read of them
         ctx.shape, ctx.indices = weight.shape, indices
-        return weight[indices]
+        xp = ctx.xp
+        if xp is not numpy:
+            return weight[indices]
+        # a row copy per index into a pooled array (a fresh one faulted its pages in on every call), in range already
+        out = _buffers.empty(xp, indices.shape + weight.shape[1:], weight.dtype)
+        return xp.take(weight, indices, axis=0, out=out, mode="clip")
 
     @staticmethod
     def backward(ctx, grad):   # under create_graph: the adjoint as a differentiable op

@@ -57,3 +57,23 @@ def test_double_backward():
     weight = ember.randn(4, 3, dtype=ember.float64, requires_grad=True)
     assert ember.autograd.gradcheck(lambda w: ember.nn.functional.embedding(idx, w) ** 2, (weight,))
     assert ember.autograd.gradgradcheck(lambda w: ember.nn.functional.embedding(idx, w) ** 2, (weight,))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_pooled_lookup_of_a_megabyte_and_more(transposed):
+    """Outputs of 1 MiB and more come from the buffer pool: each result stays its own while held (two lookups
+    alive at once, the first unchanged by the second), from a contiguous or a transposed weight, as PyTorch's."""
+    rng = numpy.random.default_rng(1)
+    w = rng.standard_normal((128, 300) if transposed else (300, 128)).astype(numpy.float32)
+    w = w.T if transposed else w
+    first, second = (rng.integers(0, 300, (32, 65)) for _ in range(2))
+    weight = ember.tensor(w)
+    a = ember.nn.functional.embedding(ember.tensor(first), weight)
+    b = ember.nn.functional.embedding(ember.tensor(second), weight)
+    expected_a = torch.nn.functional.embedding(torch.tensor(first), torch.tensor(w))
+    numpy.testing.assert_array_equal(a.numpy(), expected_a.numpy())
+    numpy.testing.assert_array_equal(b.numpy(), torch.nn.functional.embedding(torch.tensor(second),
+                                                                              torch.tensor(w)).numpy())
+    with pytest.raises(IndexError, match="index out of range in self"):
+        ember.nn.functional.embedding(ember.tensor(first - 300), weight)
+    numpy.testing.assert_array_equal(a.numpy(), expected_a.numpy())
