@@ -105,6 +105,8 @@ def assign_inplace(self, result, overlap_ok=False):
         node._snapshot_input(self, _buffers.copy)
     root = self._base
     if root is not None and state.enabled and (root.requires_grad or result.requires_grad):
+        if not overlap_ok and overlaps(self._data):   # (the write below checks this where no graph is recorded)
+            raise RuntimeError(OVERLAP_MESSAGE)
         return _assign_through_view(self, root, result)
     if result._data is not self._data and type(self._data) is not MetaArray:   # a meta tensor has nothing to write
         values = result._data

@@ -595,10 +595,12 @@ def _setitem(self, key, value):
             _write(numpy, writeable(self._data, check_overlap=False), key, data, False)
         self._version_counter[0] += 1
         return
+    if key[1] is None and overlaps(self._data[key[0]]):   # only the written elements must not share memory
+        raise RuntimeError(OVERLAP_MESSAGE)
     result = IndexPut.apply(self, value, key, False)
     if key[1] is None:   # basic indexing: PyTorch copies into the view self[key], recorded as CopySlices
         name_node(result, "torch::autograd::CopySlices", (self, given if isinstance(given, Tensor) else None))
-    assign_inplace(self, result)
+    assign_inplace(self, result, overlap_ok=True)
 
 
 Tensor.__setitem__ = _setitem

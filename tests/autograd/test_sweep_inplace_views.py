@@ -1,5 +1,6 @@
 """In-place changes to views PyTorch does not let rewrite the graph (found by a differential sweep against PyTorch
-2.13): outputs of functions returning several views, and views made in no_grad mode; each case runs on both."""
+2.13): outputs of functions returning several views, views made in no_grad mode, and expanded tensors whose written
+elements share memory; each case runs on both."""
 import pytest
 import torch
 
@@ -28,6 +29,12 @@ CASES = {
     "detached view made in no_grad": lambda L, y, c: _made_in_no_grad(L, y, lambda t: t.detach()[:1]).mul_(2),
     "view made in no_grad, changed in no_grad": lambda L, y, c: _made_in_no_grad(
         L, y, lambda t: t[:1].mul_(2)),
+    "expanded graph tensor, add_": lambda L, y, c: y[:1].expand(3).add_(1),
+    "expanded graph tensor, fill_": lambda L, y, c: y[:1].expand(3).fill_(1),
+    "expanded graph tensor, copy_": lambda L, y, c: y[:1].expand(3).copy_(c),
+    "expanded constant times a graph operand": lambda L, y, c: c[:1].expand(3).mul_(y),
+    "expanded graph tensor, one element set": lambda L, y, c: y[:1].expand(3).__setitem__(0, 2.0),
+    "expanded graph tensor, all elements set": lambda L, y, c: y[:1].expand(3).__setitem__(slice(None), 2.0),
 }
 
 
@@ -37,7 +44,7 @@ def outcome(name, lib):
         result = CASES[name](lib, y, lib.ones(3))
     except RuntimeError as error:
         return str(error)
-    return result.tolist(), y.tolist()
+    return None if result is None else result.tolist(), y.tolist()
 
 
 @pytest.mark.parametrize("name", CASES)
