@@ -51,3 +51,31 @@ def test_numbers_into_dtypes_as_torch(name, dtype):
             continue   # ints wrap; NumPy warns casting an overflowing number to inf, where PyTorch is silent
         expected = outcome(FILLS[name], torch, dtype, value)
         assert outcome(FILLS[name], ember, dtype, value) == expected, (value, expected)
+
+
+INT_OPS = {
+    "true division": lambda L, x, v: x / v,
+    "reversed division": lambda L, x, v: v / x,
+    "remainder": lambda L, x, v: x % v,
+    "pow": lambda L, x, v: x ** v,
+    "add with alpha": lambda L, x, v: L.add(x, x, alpha=v),
+    "sub with alpha": lambda L, x, v: L.sub(x, x, alpha=v),
+    "addcmul value": lambda L, x, v: L.addcmul(x, x, x, value=v),
+    "floor division": lambda L, x, v: x // v,
+    "shift": lambda L, x, v: x << v,
+}
+
+
+@pytest.mark.parametrize("name", INT_OPS)
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "int32"])
+def test_ints_past_the_dtype_in_integer_ops_as_torch(name, dtype):
+    """An int outside an integer tensor's dtype keeps its value where the op computes in floats (true division),
+    is range-checked as ``alpha``/``value`` and as an integer power (negative ones refused), and wraps elsewhere."""
+    for value in (200, -1, 300, 2 ** 31, -129, 1000):
+        def run(lib):
+            try:
+                result = INT_OPS[name](lib, lib.tensor([1, 2, 3], dtype=getattr(lib, dtype)), value)
+            except RuntimeError as error:
+                return str(error)
+            return str(result.dtype).split(".")[1], result.tolist()
+        assert run(ember) == run(torch), value

@@ -45,11 +45,11 @@ def _require_tensors(name, input, other):
 
 def _promote_to_float(input, other):
     """Promotes two operands together, lifting an integer/bool result to the default float dtype."""
-    input, other = promote_pair(input, other)
-    if (input if isinstance(input, Tensor) else other)._data.dtype.kind in "biu":
-        target = _dtype.get_default_dtype()
-        input, other = (o.to(target) if isinstance(o, Tensor) else o for o in (input, other))
-    return input, other
+    promoted = promote_pair(input, other)
+    if (promoted[0] if isinstance(promoted[0], Tensor) else promoted[1])._data.dtype.kind in "biu":
+        target = _dtype.get_default_dtype()   # a number keeps its value (promote_pair wraps it into an int dtype)
+        return tuple(p.to(target) if isinstance(p, Tensor) else float(o) for p, o in zip(promoted, (input, other)))
+    return promoted
 
 
 def _check_nonzero_divisor(divisor):

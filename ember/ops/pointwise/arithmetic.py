@@ -207,6 +207,15 @@ def _alpha(other, alpha):
     return other if alpha == 1 else other * alpha
 
 
+def _check_scale(input, other, alpha):
+    """PyTorch's range check of an int ``alpha`` (add/sub) or ``value`` (addcmul) in the integer result dtype,
+    which a product with a Python int would wrap instead."""
+    if type(alpha) is int:
+        target = _dtype.result_type(input, other)
+        if target._category == _dtype._INT:
+            real_scalar(alpha, target)
+
+
 class AddScaled(Primitive):
     """input + alpha * other of float32 tensors as PyTorch's CPU add kernel computes it: ``other`` times ``alpha``
     (rounded to float32) added to ``input`` in one fused multiply-add. The float32 product is exact in float64, so
@@ -256,6 +265,7 @@ def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
     if alpha != 1:   # one node of input and other, as PyTorch's
         _refuse_float8_add(input, other)
+        _check_scale(input, other, alpha)
         fused = _scaled_add(input, other, alpha, "AddBackward0")
         if fused is not None:
             return fused if out is None else write_out(out, fused, "add")
@@ -292,6 +302,7 @@ def sub(input, other, *, alpha=1, out=None):
         _check_bool_subtraction(input, other)
     operands = input, other
     _refuse_float8_add(input, other)
+    _check_scale(input, other, -alpha if type(alpha) is int else alpha)   # PyTorch's sub adds -alpha * other
     if alpha != 1 and type(alpha) in (int, float):
         fused = _scaled_add(input, other, -alpha, "SubBackward0")
         if fused is not None:
@@ -557,6 +568,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
             raise _not_implemented("addcmul_cpu_out", operand)
     if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
+        real_scalar(value, _dtype.result_type(input, tensor1, tensor2))
     if type(value) in (float, int) and all(isinstance(t, Tensor) and t._data.dtype == numpy.float32
                                            for t in (input, tensor1, tensor2)):
         return write_out(out, Addcmul.apply(input, tensor1, tensor2, float(value)), "addcmul")
@@ -757,6 +769,10 @@ def _pow_exponent_grad(grad, a, b, result):
 @composite("pow", trace_inside=True)
 def pow(input, exponent, *, out=None):
     """input raised to ``exponent``, elementwise and broadcasting; either may be a number."""
+    if type(exponent) is int and isinstance(input, Tensor) and input._data.dtype.kind in "iu":
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        real_scalar(exponent, input.dtype)   # PyTorch's range check (promote_pair would wrap it)
     input, exponent = promote_pair(input, exponent)
     for operand in (input, exponent):
         if _is_bool(operand):
