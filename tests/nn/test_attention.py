@@ -139,3 +139,34 @@ def test_multihead_attention_init_and_errors():
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         ember.nn.MultiheadAttention(8, 2)(x, x, x, is_causal=True)
     assert_same(ember.nn.MultiheadAttention(8, 2)(x, x, x)[1].sum(-1), torch.ones(2, 3))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mask", [None, "bool", "float", "dead row"])
+@pytest.mark.parametrize("shapes", [((2, 3, 5, 4), (2, 3, 7, 4)), ((1, 6, 8), (1, 9, 8)), ((3, 2, 1, 2, 4),) * 2])
+def test_attention_without_backward_matches_the_recorded_forward(dtype, mask, shapes):
+    """Without a backward the forward's softmax runs over a (key, rest) scratch layout (``_in_blocks``' columns): the
+    same bits as the forward that keeps its weights, on transposed (non-contiguous) query, key and value, with
+    boolean and float masks and a query masked out everywhere; PyTorch's values."""
+    rng = numpy.random.default_rng(7)
+    (q_shape, k_shape) = shapes
+    q = rng.standard_normal(q_shape[:-2] + q_shape[-1:] + q_shape[-2:-1]).astype(dtype).swapaxes(-1, -2)
+    k, v = (rng.standard_normal(k_shape).astype(dtype) for _ in range(2))
+    m = None
+    if mask is not None:
+        m = rng.standard_normal(q_shape[-2:-1] + k_shape[-2:-1]) > -0.3
+        if mask == "dead row":
+            m[0] = False
+        m = m.astype(dtype) if mask == "float" else m
+    results = []
+    for lib in (ember, torch):
+        args = [lib.tensor(a) for a in (q, k, v)]
+        mask_arg = None if m is None else lib.tensor(m)
+        with lib.no_grad():
+            scratch = lib.nn.functional.scaled_dot_product_attention(*args, mask_arg)
+        kept = lib.nn.functional.scaled_dot_product_attention(*(a.requires_grad_() for a in args), mask_arg)
+        results.append((scratch, kept))
+    (scratch, kept), (t_scratch, _) = results
+    numpy.testing.assert_array_equal(scratch.numpy(), kept.detach().numpy())
+    assert_same(scratch, t_scratch, rtol=1e-5 if dtype == "float32" else 1e-12,
+                atol=1e-6 if dtype == "float32" else 1e-12)
