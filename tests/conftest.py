@@ -11,3 +11,12 @@ def _seeded():
     numpy.random.seed(0)
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _torch_distribution_validation():
+    """Restores torch.distributions' argument validation after each test: torch.compile (and so any test that
+    reaches dynamo) turns it off for the whole process, and later tests compare against torch's usual defaults."""
+    before = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
