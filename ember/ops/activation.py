@@ -161,6 +161,8 @@ class Gelu(Primitive):
 
 def _gelu(xp, a, approximate):
     if approximate == "tanh":
+        if _gelu_float32.applies(a):
+            return _gelu_float32.gelu_tanh(a)
         inner = math.sqrt(2 / math.pi) * (a + 0.044715 * (a * a * a))   # NumPy's ** 3 calls libm per element
         return (0.5 * a * (1 + xp.tanh(inner))).astype(a.dtype, copy=False)
     if _gelu_float32.applies(a):

@@ -1,6 +1,8 @@
 """GELU's float32 kernels for large arrays (``ops/_gelu_float32.py``): values and gradients against PyTorch's float32
 and float64 results, its special values (signed zeros, infinities, NaN, underflow), and the general path it leaves
-to (small, strided, float64, tanh, double backward)."""
+to (small, strided, float64, double backward); the tanh form's blocks against its whole-array formula."""
+import math
+
 import numpy
 import pytest
 import torch
@@ -69,3 +71,21 @@ def test_double_backward_through_the_large_path_matches_torch():
         grads.append((first.detach().numpy(), second.numpy()))
     numpy.testing.assert_allclose(grads[0][0], grads[1][0], rtol=2e-6, atol=2e-6)
     numpy.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_float32_tanh_form_is_the_whole_array_formula_in_blocks(threads):
+    x = _inputs(count=200_004, seed=4)   # several blocks and a partial one, with the special values
+    assert _gelu_float32.applies(x)
+    with numpy.errstate(all="ignore"):
+        whole = 0.5 * x * (1 + numpy.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))))
+    before = ember.get_num_threads()
+    ember.set_num_threads(threads)
+    try:
+        blocked = ember.nn.functional.gelu(ember.tensor(x), approximate="tanh").numpy()
+    finally:
+        ember.set_num_threads(before)
+    numpy.testing.assert_array_equal(blocked, whole.astype(numpy.float32))   # the same bits, NaNs and signs included
+    expected = torch.nn.functional.gelu(torch.tensor(x), approximate="tanh").numpy()
+    finite = numpy.isfinite(expected)
+    numpy.testing.assert_allclose(blocked[finite], expected[finite], rtol=2e-6, atol=2e-6)
