@@ -18,6 +18,8 @@ from ...autograd import function as _function
 from ...ops import _conv_depthwise, _conv_pointwise, _parallel
 from ...ops import conv as _conv
 from ...ops._util import quiet
+from ..parameter import Parameter
+from . import module as _module
 
 _FLOATS = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
@@ -212,16 +214,13 @@ def _classes_of():
     from ...ops.normalization import _per_channel, _running_affine
     from ...ops.pointwise.rounding import clipped
     from ...ops.pointwise.transcendental import _zero
-    from ..parameter import Parameter
-    from . import module
     from .activation import Hardtanh, ReLU, ReLU6
     from .conv import Conv2d
     from .normalization import BatchNorm2d
-    _global_hooks[:] = module._global_forward_pre_hooks, module._global_forward_hooks
     global _F
     from .. import functional as _F
     return {"Conv2d": Conv2d, "BatchNorm2d": BatchNorm2d, "ReLU": ReLU, "ReLU6": ReLU6, "Hardtanh": Hardtanh,
-            "Parameter": Parameter, "kernels": (_per_channel, _running_affine, clipped, _zero)}
+            "kernels": (_per_channel, _running_affine, clipped, _zero)}
 
 
 class _Classes(dict):
@@ -230,11 +229,10 @@ class _Classes(dict):
 
     def __missing__(self, key):
         self.update(_classes_of())
-        _TENSOR_TYPES.add(self["Parameter"])
         return self[key]
 
 
 _classes = _Classes()
-_TENSOR_TYPES = {Tensor}
+_TENSOR_TYPES = {Tensor, Parameter}
 _F = None   # ember.nn.functional, once the classes are known
-_global_hooks = [None, None]   # nn.Module's global forward pre-hooks and hooks (dicts), once the classes are known
+_global_hooks = (_module._global_forward_pre_hooks, _module._global_forward_hooks)   # nn.Module's global hooks

@@ -30,7 +30,6 @@ def encoder_layer(layer, src, src_mask, src_key_padding_mask, is_causal, activat
     calls, ``relu`` whether it computes F.relu's ``Relu``."""
     if _function.dispatch_hooks or type(src) is not Tensor or grad_state.enabled:
         return None
-    _conv_eval._classes["ReLU"]   # loads the global hooks' dicts that ``_plain`` reads
     overrides = sys.modules.get("ember.overrides")
     if overrides is not None and overrides._is_torch_function_mode_enabled():
         return None
