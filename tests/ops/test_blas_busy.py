@@ -45,9 +45,10 @@ def test_busy_compares_runnable_tasks_with_cores(host, monkeypatch, two_threads)
     host(None)   # no /proc/loadavg
     assert not _blas.busy()
     host(9)
-    assert _blas.busy()
+    assert _blas.busy(monotonic=lambda: 100.0)
     monkeypatch.setattr(_blas, "_running", lambda: 1)
-    assert _blas.busy()   # one reading stands for BUSY_PERIOD
+    assert _blas.busy(monotonic=lambda: 100.0 + _blas.BUSY_PERIOD / 2)   # one reading stands for BUSY_PERIOD
+    assert not _blas.busy(monotonic=lambda: 100.0 + _blas.BUSY_PERIOD)   # and is then taken again
 
 
 def test_running_reads_proc_loadavg():
