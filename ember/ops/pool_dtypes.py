@@ -12,7 +12,8 @@ def integer_avg_pool(geometry, n, input, kernel_size, stride, padding, ceil_mode
     require_dtype("avg_pool3d_out_frame" if n == 3 else "avg_pool2d", input, FLOATING + "l")
     from .creation import ones
     from .padding import pad
-    kernel, stride, padding, _, out = geometry(input, n, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{n}d")
+    kernel, stride, padding, _, out = geometry(input, n, kernel_size, stride, padding, 1, ceil_mode, f"avg_pool{n}d",
+                                               divisor_override)
     unbatched = input.ndim == n + 1
     x = input.unsqueeze(0) if unbatched else input
     spatial = tuple(x.shape[2:])

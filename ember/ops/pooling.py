@@ -18,6 +18,7 @@ from . import _buffers, _parallel, _quantized
 from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import keeps_layout, name_node, shown_edge
 from .conv import Convolution, _in_parts, _tuple
+from .pool_checks import check_max_pool1d, check_pool
 from .pool_dtypes import integer_avg_pool, require_adaptive_avg
 
 __all__ = []
@@ -40,8 +41,9 @@ class GatherFlat(Primitive):
 
 
 class ScatterFlat(Primitive):
-    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices (``unique``: no
-    index repeats within a (n, c) plane, as for windows that do not overlap, so the sum is a plain assignment)."""
+    """Adjoint of GatherFlat: sums g into zeros of spatial shape ``spatial`` at the flat indices (``unique``: writes
+    them instead, the last of a repeated index kept: the sum where no index repeats within a (n, c) plane, as for
+    windows that do not overlap, and max_unpool's assignment, as PyTorch's, where one does)."""
 
     @staticmethod
     def forward(ctx, g, index, spatial, unique=False):
@@ -71,17 +73,22 @@ def _output_size(size, kernel, stride, padding, dilation, ceil_mode):
     return out
 
 
-def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode, name):
+def _pool_arguments(input, n, kernel_size, stride, padding, dilation, ceil_mode, name, divisor_override=None,
+                    max_pool1d=False):
+    """The pooling geometry as n-tuples and the output's spatial size, checked as PyTorch checks them
+    (``max_pool1d``: PyTorch's max_pool1d without indices, which runs its own checks)."""
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(f"{name}: Expected {n + 1}D or {n + 2}D input, but got {input.ndim}D input of size "
                            f"{list(input.shape)}")
     kernel = _tuple(kernel_size, n, "kernel_size")
     stride = kernel if stride is None or stride == [] or stride == () else _tuple(stride, n, "stride")
     padding, dilation = _tuple(padding, n, "padding"), _tuple(dilation, n, "dilation")
-    for k, p in zip(kernel, padding):
-        if p > k // 2:
-            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
-                               f"kernel_size={k} and dilation={dilation[0]}")
+    if max_pool1d:
+        check_max_pool1d(input, kernel, stride, padding, dilation)
+    else:
+        check_pool(input, n, kernel, stride, padding, dilation,
+                   "avg_pool3d()" if name == "avg_pool3d" else "max_pool3d_with_indices_out_cpu_template()",
+                   divisor_override)
     spatial = input.shape[-n:]
     out = tuple(_output_size(spatial[i], kernel[i], stride[i], padding[i], dilation[i], ceil_mode) for i in range(n))
     if any(o <= 0 for o in out):
@@ -295,7 +302,7 @@ def _disjoint(kernel, stride, dilation):
 
 def _max_pool(n, name, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, dilation,
-                                                             ceil_mode, name)
+                                                             ceil_mode, name, max_pool1d=n == 1 and not return_indices)
     unbatched = input.ndim == n + 1
     original = input
     if unbatched:
@@ -373,14 +380,23 @@ def _max_unpool(n, input, indices, kernel_size, stride, padding, output_size):
     unbatched = input.ndim == n + 1
     if unbatched:
         input, indices = input.unsqueeze(0), indices.unsqueeze(0)
-    if output_size is None:
-        spatial = tuple((input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + kernel[i] for i in range(n))
-    else:
-        spatial = tuple(output_size)[-n:]
-    if indices.numel() and int(indices.max()) >= math.prod(spatial):
-        raise RuntimeError(f"Found an invalid max index: {int(indices.max())} (output volumes are of size "
-                           f"{'x'.join(map(str, spatial))}")
-    output = ScatterFlat.apply(input, indices, spatial)
+    spatial = tuple((input.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + kernel[i] for i in range(n))
+    if output_size is not None:   # PyTorch's _unpool_output_size: within a stride of the default size
+        given = list(output_size)[2:] if len(output_size) == n + 2 else list(output_size)
+        if len(given) != n:
+            raise ValueError(f"output_size should be a sequence containing {n} or {n + 2} elements, but it has a "
+                             f"length of '{len(given)}'")
+        for d in range(n):
+            if not spatial[d] - stride[d] < given[d] < spatial[d] + stride[d]:
+                raise ValueError(f'invalid output_size "{given}" (dim {d} must be between {spatial[d] - stride[d]} '
+                                 f'and {spatial[d] + stride[d]})')
+        spatial = tuple(given)
+    invalid = (indices < 0) | (indices >= math.prod(spatial))
+    if bool(invalid.any()):   # PyTorch's kernel names the last it meets
+        last = invalid.numel() - 1 - int(invalid.flatten().flip(0).int().argmax())
+        raise RuntimeError(f"Found an invalid max index: {int(indices.flatten()[last])} "
+                           f"(output volumes are of size {'x'.join(map(str, spatial))})")
+    output = ScatterFlat.apply(input, indices, spatial, True)
     return output.squeeze(0) if unbatched else output
 
 
@@ -406,7 +422,7 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
 def _avg_pool(n, name, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     kernel, stride, padding, dilation, out = _pool_arguments(input, n, kernel_size, stride, padding, 1, ceil_mode,
-                                                             name)
+                                                             name, divisor_override)
     original = input
     unbatched = input.ndim == n + 1
     if unbatched:
@@ -496,9 +512,13 @@ def _adaptive_matrix(size, out, like):
     return tensor(matrix, dtype=like.dtype, device=like.device)
 
 
-def _adaptive_sizes(input, n, output_size):
+def _adaptive_sizes(input, n, output_size, name="adaptive_avg_pool1d"):
     if isinstance(output_size, int):
         return (output_size,) * n
+    if n == 1 and len(output_size) != 1:   # PyTorch's argument parser
+        raise RuntimeError(f"{name}() argument 'output_size' should contain one int (got {len(output_size)})")
+    if n > 1 and input.ndim <= len(output_size):   # PyTorch's _list_with_default
+        raise ValueError(f"Input dimension should be at least {len(output_size) + 1}")
     if len(output_size) == n:   # None keeps that dim's size
         output_size = tuple(input.shape[-n + i] if s is None else s for i, s in enumerate(output_size))
     return _tuple(output_size, n, "output_size")
@@ -509,6 +529,10 @@ def _adaptive_avg(n, input, output_size):
         raise RuntimeError(f"adaptive_avg_pool{n}d(): Expected {n + 1}D or {n + 2}D tensor, but got "
                            f"{list(input.shape)}")
     sizes = _adaptive_sizes(input, n, output_size)
+    if min(sizes) < 0:   # PyTorch's message, its 1-d pool as 2-d and its 3-d list as printed
+        listed = ", ".join(map(str, (1,) * (n == 1) + sizes)) if n < 3 else f"{sizes[0]}, {sizes[1]},{sizes[2]}"
+        raise RuntimeError(f"adaptive_avg_pool{max(n, 2)}d: elements of output_size must be greater than or equal to "
+                           f"0 but received {{{listed}}}")
     result = _adaptive_mean(n, input, sizes)
     if n == 1:
         result = _like_2d_pool(result, input)
@@ -587,7 +611,7 @@ def _adaptive_max(n, input, output_size, return_indices):
         if input.shape[d] == 0:
             raise RuntimeError(f"adaptive_max_pool{n}d(): Expected input to have non-zero size for non-batch "
                                f"dimensions, but input has sizes {list(input.shape)} with dimension {d} being empty")
-    sizes = _adaptive_sizes(input, n, output_size)
+    sizes = _adaptive_sizes(input, n, output_size, "adaptive_max_pool1d")
     unbatched = input.ndim == n + 1
     original = input
     if unbatched:
@@ -611,7 +635,7 @@ def _adaptive_max(n, input, output_size, return_indices):
             position = position * spatial[i] + (ranges[i][cell[i]][0] + local[i])
         index[(slice(None), slice(None)) + cell] = position
     index = _make(index).to(input.device)
-    if input.shape[0] == 0:   # an empty batch: nothing to gather
+    if not input.numel():   # an empty batch: nothing to gather
         values = input.flatten(2)[..., :1].reshape(input.shape[:2] + (1,) * n).expand(*index.shape)
     else:
         values = GatherFlat.apply(input, index)
