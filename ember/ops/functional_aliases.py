@@ -346,8 +346,7 @@ def poisson_nll_loss(input, target, log_input, full, eps, reduction):
 
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction=0):
     """``torch.triplet_margin_loss`` with an integer ``reduction``, none (0) by default as there."""
-    return loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
-                                    reduction=_reduction(reduction))
+    return loss._reduce(loss.triplet_margins(anchor, positive, negative, margin, p, eps, swap), _reduction(reduction))
 
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction=0, zero_infinity=False):

@@ -96,6 +96,14 @@ def _promoted(kernel, input, target):
     return input.to(common), target.to(common)
 
 
+def _refuse_gradient(tensor, argument, function):
+    """PyTorch's error for an argument its loss ``function`` has no derivative for, where grad mode would record
+    one for it."""
+    if tensor is not None and tensor.requires_grad and state.enabled:
+        raise RuntimeError(f"The function '{function}' is not differentiable with respect to argument '{argument}'. "
+                           "This input cannot have requires_grad True.")
+
+
 def _check_same_size(input, target, name):
     if tuple(input.shape) != tuple(target.shape):
         warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -166,7 +174,8 @@ class HuberElements(Primitive):
 
 def _huber_elements(input, target, beta, scaled):
     """The elementwise loss by ``HuberElements`` where input and target are float arrays of one shape, else None."""
-    if tuple(input.shape) == tuple(target.shape) and input.numel() and input._data.dtype.char in "fd" and \
+    if tuple(input.shape) == tuple(target.shape) and input.ndim and input.numel() and \
+            input._data.dtype.char in "fd" and \
             type(input._data) is numpy.ndarray and type(target._data) is numpy.ndarray:
         return HuberElements.apply(input, target, beta, scaled)
     return None
@@ -194,6 +203,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     _check_same_size(input, target, "huber_loss")
     require_common_dtype("huber_cpu", input, target)
     reduction = _legacy_reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
     loss = _huber_elements(input, target, float(delta), False) if delta > 0 else None
     if loss is None:
         diff = (input - target).abs()
@@ -263,6 +274,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(f"weight tensor should be defined either for all {classes} classes or no classes but got "
                            f"weight tensor of shape: {list(weight.shape)}")
+    _refuse_gradient(weight, "weight", "nll_loss_forward" if input.ndim <= 2 else "nll_loss2d_forward")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
+                           f"{_dtype.scalar_type_name(weight.dtype)}")
     mask = target != ignore_index
     safe_target = target.where(mask, 0)
     bad = (safe_target < 0) | (safe_target >= classes)
@@ -298,6 +313,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if tuple(target.shape) != tuple(input.shape):   # class indices: PyTorch's nll_loss takes the weight
+        _refuse_gradient(weight, "weight", "nll_loss_forward" if input.ndim <= 2 else "nll_loss2d_forward")
     fused = fused_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
     if fused is not None:
         return fused
@@ -371,8 +388,11 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(target.dtype)} but expected "
                            f"{_dtype.scalar_type_name(input.dtype)}")
     require_dtype("binary_cross_entropy", input)
+    _refuse_gradient(weight, "weight", "binary_cross_entropy")
     if bool(((input < 0) | (input > 1)).any()):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if bool(((target < 0) | (target > 1)).any()):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
@@ -453,6 +473,11 @@ class BinaryCrossEntropyWithLogits(Primitive):
         return sigmoid, grad_t, None, None
 
 
+def _broadcasts_to(shape, target):
+    """Whether ``shape`` broadcasts to ``target`` itself."""
+    return len(shape) <= len(target) and all(s in (1, t) for s, t in zip(shape[::-1], target[::-1]))
+
+
 def _fused_logits_loss(input, target, weight, pos_weight):
     """``BinaryCrossEntropyWithLogits`` of the tensors when it applies: no dispatch hook active, float32 or float64
     tensors of one dtype, weights that broadcast to the input and need no gradient; None otherwise."""
@@ -460,7 +485,7 @@ def _fused_logits_loss(input, target, weight, pos_weight):
         return None
     for extra in (weight, pos_weight):
         if extra is not None and (extra.dtype is not input.dtype or extra.requires_grad and state.enabled or
-                                  numpy.broadcast_shapes(extra.shape, input.shape) != tuple(input.shape)):
+                                  not _broadcasts_to(extra.shape, input.shape)):
             return None
     if target.dtype is not input.dtype:
         return None
@@ -478,6 +503,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise ValueError(f"Target size ({list(target.shape)}) must be the same as input size ({list(input.shape)})"
                          .replace("[", "torch.Size([").replace("]", "])"))
     require_dtype("log_sigmoid_cpu", input)
+    _refuse_gradient(weight, "weight", "binary_cross_entropy_with_logits")
+    _refuse_gradient(pos_weight, "pos_weight", "binary_cross_entropy_with_logits")
+    if not (target.dtype.is_floating_point or target.dtype.is_complex):   # PyTorch's kernel writes into its dtype
+        raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.promote_types(input.dtype, target.dtype))} "
+                           f"can't be cast to the desired output type {_dtype.scalar_type_name(target.dtype)}")
     loss = _fused_logits_loss(input, target, weight, pos_weight)
     if loss is not None:
         return _reduce(loss, reduction)
@@ -553,6 +583,11 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.ndim > 1:
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if not input1.ndim == input2.ndim == target.ndim + 1:
+        raise RuntimeError(f"{target.ndim}D target tensor expects {target.ndim + 1}D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
     eps = 1e-12
     dot = (input1 * input2).sum(-1)
     norms = ((input1 * input1).sum(-1) + eps) * ((input2 * input2).sum(-1) + eps)
@@ -588,20 +623,34 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
         raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
                            f"desired output type {_dtype.scalar_type_name(input.dtype)}")
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    _refuse_gradient(target, "target", "soft_margin_loss")
     return _reduce((-target * input).exp().log1p(), reduction)
+
+
+def triplet_margins(anchor, positive, negative, margin, p, eps, swap):
+    """The unreduced triplet loss max(0, d(a, p) - d(a, n) + margin), any margin (torch.triplet_margin_loss's)."""
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and negative "
+                           f"{negative.ndim}D inputs")
+    from .distance import pairwise_distance
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
+    return (d_pos - d_neg + margin).clamp_min(0)
 
 
 @composite("triplet_margin_loss", trace_inside=True)
 def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
                         reduce=None, reduction="mean"):
-    """max(0, d(a, p) - d(a, n) + margin) with pairwise p-norm distances."""
-    from .distance import pairwise_distance
+    """max(0, d(a, p) - d(a, n) + margin) with pairwise p-norm distances, for a positive margin."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    d_pos = pairwise_distance(anchor, positive, p, eps)
-    d_neg = pairwise_distance(anchor, negative, p, eps)
-    if swap:
-        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
-    return _reduce((d_pos - d_neg + margin).clamp_min(0), reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    return _reduce(triplet_margins(anchor, positive, negative, margin, p, eps, swap), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -619,6 +668,13 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+def _check_margin_shapes(input):
+    """The input check of PyTorch's multi-class margin losses: a 0-d, 1-d or 2-d input, non-empty but its batch."""
+    if not (input.ndim == 2 and input.shape[1] or input.ndim == 1 and input.shape[0] or input.ndim == 0):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+
+
 @_node_named("MultiMarginLossBackward0", ("input",), ("self", "target", "p", "margin", "weight", "reduction"))
 @composite("multi_margin_loss", trace_inside=True)
 def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -627,9 +683,24 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
-    squeeze = input.ndim == 1
-    if squeeze:
-        input, target = input.unsqueeze(0), target.reshape(1)
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _check_margin_shapes(input)
+    frames = input.shape[0] if input.ndim == 2 else 1
+    if target.ndim > 1 or target.numel() != frames:
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size [{frames}], but got {list(target.shape)}. "
+                           f"Input has shape {list(input.shape)}.")
+    classes = input.shape[-1] if input.ndim else 1
+    if weight is not None and weight.numel() != classes:
+        raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+    _refuse_gradient(weight, "weight", "multi_margin_loss")
+    if target.numel() and bool(((target < 0) | (target >= classes)).any()):
+        raise RuntimeError("target out of range")
+    squeeze = input.ndim < 2
+    if squeeze:   # the loss takes the target's shape, () or (1,)
+        shape = target.shape
+        input, target = input.reshape(1, classes), target.reshape(1)
     classes = input.shape[1]
     correct = input.gather(1, target.unsqueeze(1))
     margins = (margin - correct + input).relu()   # PyTorch's kernel: no gradient at a margin of exactly 0
@@ -641,7 +712,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     not_target = arange(classes, device=input.device).unsqueeze(0) != target.unsqueeze(1)
     loss = (margins * not_target).sum(1) / classes
     if squeeze:
-        loss = loss.squeeze(0)
+        loss = loss.reshape(shape)
     return _reduce(loss, reduction)
 
 
@@ -651,9 +722,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """Multi-label hinge loss; ``target`` lists class indices, ended by the first -1."""
     require_dtype("multilabel_margin_loss_forward_out_frame", input, "f")
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    squeeze = input.ndim == 1
+    _check_margin_shapes(input)
+    expected = tuple(input.shape) if input.ndim == 2 else None
+    if (tuple(target.shape) != expected) if expected else (target.ndim > 1 or target.numel() != input.numel()):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    if target.numel() and bool(((target < -1) | (target >= (input.shape[-1] if input.ndim else 1))).any()):
+        raise RuntimeError("argument #2 'target' is out of range")
+    squeeze = input.ndim < 2
     if squeeze:
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
+        input, target = input.reshape(1, -1), target.reshape(1, -1)
     classes = input.shape[1]
     valid = (target >= 0).to(_dtype.int64).cumprod(1).bool()
     from .creation import zeros
@@ -664,5 +741,5 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     mask = valid.unsqueeze(2) & (~is_target).unsqueeze(1)
     loss = (hinge * mask).sum((1, 2)) / classes
     if squeeze:
-        loss = loss.squeeze(0)
+        loss = loss.reshape(())
     return _reduce(loss, reduction)
