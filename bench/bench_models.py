@@ -8,12 +8,12 @@ time and peak memory.
 
 A training step is forward, loss, backward and an SGD-momentum update; the evaluation is a ``no_grad`` forward in
 ``eval()`` mode. Both libraries build each model from the same code below (``lib`` is ``ember`` or ``torch``; no
-torchvision), on the same random inputs. Each library runs in its own process, rounds alternating which goes first;
-a row reports the median of all warmed-up steps of all rounds, and ember's time over PyTorch's, in wall-clock and
-in process CPU time (the steadier figure on a shared machine; ``--threads 1`` gives the steadiest). Peak memory is the
-process's maximum RSS after the steps, and the step's share of it (maximum RSS after the steps minus RSS before the
-first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's matmul).
-``OPENBLAS_THREAD_TIMEOUT`` is the shell's: run without it, as a user does (ember then has NumPy's BLAS threads
+torchvision), on the same random inputs. Each library runs in its own process, rounds alternating which goes first; a
+row reports the median of all warmed-up steps of all rounds, and ember's time over PyTorch's, in wall-clock and in
+process CPU time over the timed steps (the steadier figure on a shared machine; ``--threads 1`` gives the steadiest).
+Peak memory is the process's maximum RSS after the steps, and the step's share of it (maximum RSS after the steps minus
+RSS before the first step). The children run with the OpenBLAS tuning variables of this shell unset (they slow NumPy's
+matmul). ``OPENBLAS_THREAD_TIMEOUT`` is the shell's: run without it, as a user does (ember then has NumPy's BLAS threads
 spin ~0.2 ms after a product, ``_runtime._QUIET_TIMEOUT``). Each library runs in its own process, so no spinning BLAS
 thread slows the other; set to 4, every one of ember's products wakes OpenBLAS's threads (the MLP's evaluation at two
 threads 313-324 against 261-291 us at best; PyTorch's unaffected: docs/speed_overhead.md, "Two threads, Dec 7").
@@ -285,17 +285,22 @@ def child(lib_name, name, steps, warmup):
     before = rss_bytes()
     train, train_cpu = [], []
     for i in range(warmup + steps):
+        if i == warmup:
+            block = time.process_time()
         start, cpu = time.perf_counter(), time.process_time()
         step(lib, model, optimizer, criterion, x, y)
         if i >= warmup:
             train.append(time.perf_counter() - start)
             train_cpu.append(time.process_time() - cpu)
+    train_block = (time.process_time() - block) / steps
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     model.eval()
     forward = model["d"](model["g"](lib.randn(x.shape[0], 100, 1, 1))) if name == "dcgan" else None
     evaluate, evaluate_cpu = [], []
     with lib.no_grad():
         for i in range(warmup + steps):
+            if i == warmup:
+                block = time.process_time()
             start, cpu = time.perf_counter(), time.process_time()
             if name == "dcgan":
                 forward = model["d"](model["g"](lib.randn(x.shape[0], 100, 1, 1)))
@@ -304,9 +309,10 @@ def child(lib_name, name, steps, warmup):
             if i >= warmup:
                 evaluate.append(time.perf_counter() - start)
                 evaluate_cpu.append(time.process_time() - cpu)
+        evaluate_block = (time.process_time() - block) / steps
     del forward
     return {"train": train, "eval": evaluate, "train_cpu": train_cpu, "eval_cpu": evaluate_cpu, "peak_rss": peak,
-            "step_rss": peak - before}
+            "step_rss": peak - before, "train_cpu_block": train_block, "eval_cpu_block": evaluate_block}
 
 
 class PILImages:
@@ -394,6 +400,15 @@ def median_of(results, key):
     return statistics.median(v for result in results for v in result[key])
 
 
+def block_cpu(results, key):
+    """Process CPU seconds per step over each process's whole timed block, the median of the processes. Not the
+    steps' own readings: Linux adds a thread running on another core to the process clock only at a tick or when it
+    enters the scheduler, so PyTorch's spinning OpenMP threads (no system calls) showed in few steps and OpenBLAS's,
+    which yield as they spin, in every one (the seeds' MLP training step at two threads read 2.07x PyTorch's CPU by
+    the steps' median, ~1.1x over the block: docs/speed_overhead.md, "Sequence models and CPU time, Dec 7")."""
+    return statistics.median(result[key + "_cpu_block"] for result in results)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(MODELS), help="comma-separated names (see --list)")
@@ -424,7 +439,7 @@ def main():
         results = alternate(["model", name, steps, warmup], args.rounds, 1800, args.threads)
         for key, label in (("train", "train step"), ("eval", "eval forward")):
             e, t = median_of(results["ember"], key), median_of(results["torch"], key)
-            cpu = median_of(results["ember"], key + "_cpu") / median_of(results["torch"], key + "_cpu")
+            cpu = block_cpu(results["ember"], key) / block_cpu(results["torch"], key)
             print(f"{description + ', ' + label:44s} {e * 1e3:8.1f}ms {t * 1e3:8.1f}ms {e / t:6.2f} {cpu:14.2f}")
         if name in ("cnn", "cnn5", "resnet18_32", "resnet18_224"):
             for key, label in (("peak_rss", "peak RSS"), ("step_rss", "RSS growth in steps")):
