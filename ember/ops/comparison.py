@@ -106,13 +106,21 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     return bool(close.all())
 
 
-def _value_test(name, test, doc, complex_error=None):
+def _value_test(name, test, doc, complex_error=None, takes_out=False):
     """A bool-valued elementwise test; ``complex_error``, ``(type, message)``, is PyTorch's error for a complex
-    input where it refuses one."""
+    input where it refuses one; ``takes_out``: it has PyTorch's ``out=``, which must be bool."""
     def function(input):
         if complex_error is not None and input._data.dtype.kind == "c":
             raise complex_error[0](complex_error[1])
         return _make(xp_of(input._data).asarray(test(xp_of(input._data), input._data)))
+
+    if takes_out:
+        test_only = function
+
+        def function(input, *, out=None):
+            if out is not None and out.dtype is not _dtype.bool_:
+                raise RuntimeError(f"{name} does not support non-boolean outputs.")
+            return write_out(out, test_only(input), name)
     function.__name__ = function.__qualname__ = name
     function.__doc__ = doc
     return tensor_method(composite(name)(function))   # seen whole at dispatch: vmap batches it, traces record it
@@ -128,14 +136,14 @@ isinf = _value_test("isinf", lambda xp, a: xp.isinf(a) if _is_float(a) else xp.z
                     "True where the element is +inf or -inf.")
 isposinf = _value_test("isposinf", lambda xp, a: a == float("inf") if _is_float(a) else xp.zeros(a.shape, bool),
                        "True where the element is +inf.",
-                       (RuntimeError, "isposinf does not support complex inputs."))
+                       (RuntimeError, "isposinf does not support complex inputs."), True)
 isneginf = _value_test("isneginf", lambda xp, a: a == float("-inf") if _is_float(a) else xp.zeros(a.shape, bool),
                        "True where the element is -inf.",
-                       (RuntimeError, "isneginf does not support complex inputs."))
+                       (RuntimeError, "isneginf does not support complex inputs."), True)
 isfinite = _value_test("isfinite", lambda xp, a: xp.isfinite(a) if _is_float(a) else xp.ones(a.shape, bool),
                        "True where the element is neither infinite nor NaN.")
 isreal = _value_test("isreal", lambda xp, a: a.imag == 0 if a.dtype.kind == "c" else xp.ones(a.shape, bool),
                      "True where the element has no imaginary part (always for real dtypes).")
 signbit = _value_test("signbit", lambda xp, a: xp.signbit(a) if _is_float(a) else a < 0,
                       "True where the sign bit is set (negative numbers, -0.0 and negative NaNs).",
-                      (NotImplementedError, "signbit is not implemented for complex tensors."))
+                      (NotImplementedError, "signbit is not implemented for complex tensors."), True)

@@ -11,7 +11,8 @@ from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, refuse_complex_selection
 from ._util import (argument_error, holomorphic_backward, name_node, quiet, row_major_result, tensor_method, wrap_dim,
                     write_out)
-from .reduction import _INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, return_type, sum
+from .reduction import (_INT64, ScatterAddAlongDim, TakeAlongDim, _constant, _nan_mask, _write_tuple, dtype_under_out,
+                        return_type, sum)
 
 __all__ = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
 
@@ -175,7 +176,7 @@ def _cumulative(primitive, input, dim, dtype):
 @row_major_result
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along ``dim``."""
-    return write_out(out, _cumulative(Cumsum, input, dim, dtype), "cumsum")
+    return write_out(out, _cumulative(Cumsum, input, dim, dtype_under_out(dtype, out)), "cumsum")
 
 
 @tensor_method
@@ -183,7 +184,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
 @row_major_result
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along ``dim``; the gradient is exact also where inputs are zero."""
-    return write_out(out, _cumulative(Cumprod, input, dim, dtype), "cumprod")
+    return write_out(out, _cumulative(Cumprod, input, dim, dtype_under_out(dtype, out)), "cumprod")
 
 
 class Logcumsumexp(Primitive):

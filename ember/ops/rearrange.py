@@ -5,6 +5,7 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers, _quantized
 from ._inplace import inplace_method
+from ._kernel_dtypes import _not_implemented
 from ._util import (argument_error, int_arg, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim,
                     wrap_dims, warn_once, write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten,
@@ -71,7 +72,22 @@ def cat(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"Sizes of tensors must match except in dimension {dim}. Expected size "
                                    f"{reference.shape[d]} but got size {tensor.shape[d]} for tensor number {i} in "
                                    "the list.")
+    _check_cat_out(tensors, out)
     return write_out(out, Cat.apply(*promote(*tensors), dim), "cat")
+
+
+def _check_cat_out(tensors, out):
+    """PyTorch's checks of cat's (and stack's) ``out=``: a dtype the inputs' promoted type casts to, and no memory
+    shared with an input (written while it is read)."""
+    if out is None:
+        return
+    if not _dtype.can_cast(_dtype.result_type(*tensors), out.dtype):
+        raise TypeError(f"torch.cat(): input types can't be cast to the desired output type "
+                        f"{_dtype.scalar_type_name(out.dtype)}")
+    if out._data.size and any(type(t._data) is type(out._data) and
+                              _xp(out).may_share_memory(t._data, out._data) for t in tensors):
+        raise RuntimeError("unsupported operation: some elements of the input tensor and the written-to tensor refer "
+                           "to a single memory location. Please clone() the tensor before performing the operation.")
 
 
 concat = concatenate = cat
@@ -92,6 +108,7 @@ def stack(tensors, dim=0, *, out=None):
                 raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                                    f"and {list(tensor.shape)} at entry {i}")
     dim = wrap_dim(dim, len(shape) + 1)
+    _check_cat_out(tensors, out)
     return write_out(out, Stack.apply(*promote(*tensors), dim), "stack")
 
 
@@ -553,6 +570,8 @@ def cross(input, other, dim=None, *, out=None):
     if input.dtype is not other.dtype:   # no promotion, as PyTorch's kernel
         raise RuntimeError(f"expected scalar type {_dtype.scalar_type_name(input.dtype)} but found "
                            f"{_dtype.scalar_type_name(other.dtype)}")
+    if input.dtype is _dtype.bool_:
+        raise _not_implemented("cross", input)
     input, other = broadcast_tensors(input, other)
     if dim is None:
         warn_once("cross without dim", "Using torch.cross without specifying the dim arg is deprecated.\nPlease "

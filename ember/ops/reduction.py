@@ -13,6 +13,7 @@ from ..autograd.function import Primitive, composite
 from ._kernel_dtypes import _not_implemented, refuse_complex
 from ._util import (_as_view, argument_error, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
+from .linalg._common import _CPP_NAMES
 from .shape import Expand
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "aminmax", "argmax", "argmin", "std", "var",
@@ -264,6 +265,20 @@ def _sum_short_last(a, keepdim):
     return total[..., None] if keepdim else total
 
 
+def dtype_under_out(dtype, out):
+    """The dtype a sum, product or running sum computes in under ``out=``: out's when none is given (PyTorch's cast
+    their input to it, so ``sum(float_input, out=long_out)`` sums truncated values), else PyTorch's error where the
+    two differ."""
+    if not isinstance(out, Tensor):
+        return dtype
+    if dtype is None:
+        return out.dtype
+    if isinstance(dtype, _dtype.dtype) and dtype is not out.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {_CPP_NAMES[dtype.name]}, but got "
+                           f"{_CPP_NAMES[out.dtype.name]} instead")
+    return dtype
+
+
 def _sum_dtype(input, dtype, kernel="sum_cpu"):
     """The dtype a sum (or product) of ``input`` accumulates in: ``dtype``, int64 for integers and bools, else the
     input's (None); float8 inputs are refused by PyTorch's kernels, named ``kernel``, unless ``dtype`` is given."""
@@ -288,6 +303,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum of elements over ``dim`` (all dims when None)."""
     if keepdim is not False:
         _check_keepdim("sum", keepdim)
+    dtype = dtype_under_out(dtype, out)
     result = Sum.apply(input, _reduction_dims(input, dim), keepdim, _sum_dtype(input, dtype))
     if dim is not None:
         name_node(result, "SumBackward1")
@@ -315,6 +331,8 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if keepdim is not False:
         _check_keepdim("mean", keepdim)
     _check_mean_dtype("mean", input, dtype)
+    if dtype is not None:
+        dtype_under_out(dtype, out)
     half = (dtype or input.dtype) in (_dtype.float16, _dtype.bfloat16)
     if dtype is not None and not half:
         input = input.to(dtype)
@@ -409,6 +427,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     axis = None if dim is None else wrap_dim(dim, input.ndim)
     if input.ndim == 0:
         axis = None
+    dtype = dtype_under_out(dtype, out)
     result = Prod.apply(input, axis, keepdim, _sum_dtype(input, dtype, "prod_out_cpu"))
     return write_out(out, result if dim is None else name_node(result, "ProdBackward1"), "prod")
 
@@ -866,9 +885,13 @@ def _logical(name, input, dim, keepdim, out):
     # An empty dim list reduces nothing here (PyTorch's all.dims/any.dims), where sum's reduces everything.
     empty = dim is not None and not isinstance(dim, (int, numpy.integer)) and len(dim) == 0
     dims = () if empty else _reduction_dims(input, dim)
+    if out is not None and out.dtype is not _dtype.uint8 and out.dtype is not _dtype.bool_:
+        raise RuntimeError(f"{name} only supports bool tensor for result, got: {_dtype.scalar_type_name(out.dtype)}")
+    if out is not None and out.dtype is _dtype.uint8:   # PyTorch's kernel reads the input as out's uint8
+        input = input.to(_dtype.uint8)
     result = getattr(xp_of(input._data), name)(input._data, axis=dims, keepdims=keepdim)
     result = xp_of(input._data).asarray(result)
-    if input.dtype is _dtype.uint8:   # PyTorch keeps uint8 for uint8 inputs
+    if input.dtype is _dtype.uint8 and (out is None or out.dtype is _dtype.uint8):   # uint8 for uint8 inputs
         result = result.astype(numpy.uint8)
     return write_out(out, _make(result), name)
 
@@ -913,12 +936,28 @@ def _refuse_complex_nansum(input):
         raise RuntimeError("nansum on CPU does not support complex inputs")
 
 
+def _check_nansum_dtype(dtype, out):
+    """PyTorch's nansum kernel for a float input: its dtype (given, else out's) must be out's and floating (an
+    integral dtype sums as ``sum``, with ``dtype_under_out``'s checks)."""
+    if isinstance(dtype, _dtype.dtype) and not (dtype.is_floating_point or dtype.is_complex):
+        return
+    if isinstance(dtype, _dtype.dtype) and isinstance(out, Tensor) and dtype is not out.dtype:
+        raise RuntimeError(f"nansum: provided dtype must match dtype of result. Got "
+                           f"{_dtype.scalar_type_name(out.dtype)} and {_dtype.scalar_type_name(dtype)}.")
+    result = out.dtype if dtype is None and isinstance(out, Tensor) else dtype
+    if isinstance(result, _dtype.dtype) and not result.is_floating_point:
+        raise _not_implemented("nansum_cpu", result)
+
+
 @tensor_method
 def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Sum over ``dim`` treating NaNs as zero."""
     _refuse_complex_nansum(input)
     if dtype is None and input.dtype in _dtype.FLOAT8:
         raise _not_implemented("nansum_cpu", input)
+    if input.dtype.is_floating_point:
+        _check_nansum_dtype(dtype, out)
+    dtype = dtype_under_out(dtype, out)
     cleaned = ZeroNan.apply(input) if input.dtype.is_floating_point else input
     return write_out(out, name_node(sum(cleaned, dim, keepdim, dtype=dtype), "NansumBackward0", (input,)), "nansum")
 
@@ -932,6 +971,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
                            f"{_dtype.scalar_type_name(input.dtype)}")
     if dtype is not None:
         _check_mean_dtype("nanmean", input, dtype)
+    _check_nansum_dtype(dtype, out)
+    if dtype is not None:
         input = input.to(dtype)
     dims = _reduction_dims(input, dim)
     counts = sum(input == input, dims, keepdim, dtype=input.dtype)   # the non-NaN elements

@@ -7,6 +7,7 @@ import numpy
 from ... import _dtype, _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
+from .._kernel_dtypes import _not_implemented
 from .._util import int_arg, name_node, quiet, wrap_dim, wrap_dims, write_out
 from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
 from .decompositions import svdvals
@@ -221,9 +222,12 @@ def cross(input, other, *, dim=-1, out=None):
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {input.shape[dim]} and "
                            f"{other.shape[dim]}")
     dim = wrap_dim(dim, len(shape))
-    levi_civita = numpy.zeros((3, 3, 3), dtype=input._data.dtype)
+    if input.dtype is _dtype.bool_:
+        raise _not_implemented("cross", input)
+    levi_civita = numpy.zeros((3, 3, 3), dtype=numpy.int8)
     for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
         levi_civita[i, j, k], levi_civita[j, i, k] = 1, -1
+    levi_civita = levi_civita.astype(input._data.dtype)   # -1 wraps for uint8, as PyTorch's kernel subtracts
     letters = string.ascii_letters[:len(shape)]
     subs = [letters[:dim] + v + letters[dim + 1:] for v in "XYZ"]
     epsilon = _make(_xp(input).asarray(levi_civita))

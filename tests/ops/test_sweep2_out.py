@@ -1,0 +1,104 @@
+"""``out=`` as a second differential sweep against PyTorch 2.13 found it: sums, products and running sums compute in
+out's dtype, all/any take bool (or uint8) results only, cat/stack check out's dtype and memory, signbit/isposinf/
+isneginf take ``out=``; each case run on both libraries and compared."""
+import warnings
+
+import pytest
+import torch
+
+import ember
+
+
+def outcome(fn, lib):
+    """What ``fn(lib)`` gives: the result's dtype and values, or its exception's type and message."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = fn(lib)
+    except Exception as error:   # noqa: BLE001 - the error is the result compared
+        return type(error).__name__, str(error)
+    return str(result.dtype).split(".")[1], result.tolist()
+
+
+def check(fn):
+    assert outcome(fn, ember) == outcome(fn, torch)
+
+
+def x(lib):
+    return lib.tensor([[0.5, 1.5], [2.5, -1.0]])
+
+
+def empty(lib, dtype):
+    return lib.empty(0, dtype=getattr(lib, dtype))
+
+
+REDUCTIONS = {
+    "sum": lambda L, o, **k: L.sum(x(L), 0, out=o, **k),
+    "sum all bool": lambda L, o, **k: L.sum(x(L) > 0, 0, out=o, **k),
+    "prod": lambda L, o, **k: L.prod(x(L), 0, out=o, **k),
+    "prod bool": lambda L, o, **k: L.prod(x(L) > 1, 0, out=o, **k),
+    "cumsum": lambda L, o, **k: L.cumsum(x(L), 0, out=o, **k),
+    "cumprod": lambda L, o, **k: L.cumprod(x(L), 1, out=o, **k),
+    "mean": lambda L, o, **k: L.mean(x(L), 0, out=o, **k),
+    "nansum": lambda L, o, **k: L.nansum(x(L), 0, out=o, **k),
+    "nanmean": lambda L, o, **k: L.nanmean(x(L), 0, out=o, **k),
+}
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("out_dtype", ["bool", "uint8", "int32", "int64", "float16", "float64", "complex64"])
+@pytest.mark.parametrize("dtype", [None, "float64", "int32"])
+def test_reductions_compute_in_outs_dtype(name, out_dtype, dtype):
+    fn = REDUCTIONS[name]
+    keywords = {} if dtype is None else {"dtype": dtype}
+    check(lambda L: fn(L, empty(L, out_dtype), **{k: getattr(L, v) for k, v in keywords.items()}))
+
+
+@pytest.mark.parametrize("name", ["all", "any"])
+@pytest.mark.parametrize("input_dtype", ["bool", "uint8", "float32", "int64"])
+@pytest.mark.parametrize("out_dtype", ["bool", "uint8", "int64", "float32"])
+@pytest.mark.parametrize("dim", [None, 0])
+def test_all_any_results_are_bool_or_uint8(name, input_dtype, out_dtype, dim):
+    def fn(L):
+        values = L.tensor([[0.5, 1.5, 0.0], [2.5, -1.0, 3.0]]).to(getattr(L, input_dtype))
+        reduce = getattr(L, name)
+        out = empty(L, out_dtype)
+        return reduce(values, out=out) if dim is None else reduce(values, dim, out=out)
+    check(fn)
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+@pytest.mark.parametrize("out_dtype", ["bool", "uint8", "int64", "float16", "float64", "complex64"])
+def test_cat_stack_out_dtype(join, out_dtype):
+    check(lambda L: getattr(L, join)([x(L), x(L).int()], out=empty(L, out_dtype)))
+
+
+@pytest.mark.parametrize("join", ["cat", "stack"])
+def test_cat_stack_refuse_out_sharing_an_input(join):
+    def fn(L):
+        base = L.zeros(4, 2)
+        return getattr(L, join)([base[:2], x(L)], out=base)
+    check(fn)
+    check(lambda L: getattr(L, join)([x(L), x(L)], out=L.zeros(0)))   # an empty out shares nothing
+
+
+@pytest.mark.parametrize("name", ["signbit", "isposinf", "isneginf"])
+@pytest.mark.parametrize("out_dtype", ["bool", "uint8", "float32"])
+def test_value_tests_take_bool_out(name, out_dtype):
+    def fn(L):
+        values = L.tensor([-1.0, float("inf"), -float("inf"), 0.0, -0.0])
+        out = L.ones(5, dtype=getattr(L, out_dtype))
+        result = getattr(L, name)(values, out=out)
+        assert result is out
+        return out
+    check(fn)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "uint8", "int8", "int64", "float32"])
+@pytest.mark.parametrize("form", ["linalg", "torch"])
+def test_cross_integer_wraps_and_bool_refused(dtype, form):
+    def fn(L):
+        a = L.tensor([[0, 1, 1], [1, 1, 0]]).to(getattr(L, dtype))
+        b = (L.tensor([[1, 1, 0], [0, 1, 1]]) * 3).to(getattr(L, dtype))
+        return L.linalg.cross(a, b) if form == "linalg" else L.cross(a, b, dim=1)
+    check(fn)
