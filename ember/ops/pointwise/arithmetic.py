@@ -13,7 +13,7 @@ from .._inplace import assign_inplace, discard_imaginary, inplace_method
 from .._kernel_dtypes import cpp_type_name, real_scalar
 from .._parallel import binary
 from .._unary import is_reduced
-from .._util import argument_error, name_node, promote_pair, tensor_method, write_out
+from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
 from .._util import quiet as _quiet
 from ._checks import (
     _check_nonzero_divisor,
@@ -203,8 +203,21 @@ class Neg(Primitive):
     array_backward = backward
 
 
-def _alpha(other, alpha):
-    return other if alpha == 1 else other * alpha
+def _scaled(input, other, alpha):
+    """``input`` and ``alpha * other`` in their result dtype, as PyTorch's add and sub compute them: alpha checked
+    against that dtype (its alpha_check) and cast to it, the product taken after promotion (a uint8 ``other`` must
+    not wrap before an int64 sum; a bool sum ORs ``other`` in where alpha is nonzero)."""
+    target = _dtype.result_type(input, other)
+    if isinstance(alpha, (bool, numpy.bool_)) and target is not _dtype.bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if target._category <= _dtype._INT and isinstance(alpha, (float, complex, numpy.inexact)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    if not target.is_complex and isinstance(alpha, (complex, numpy.complexfloating)):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex number.")
+    input, other = promote_pair(input, other)
+    if target is _dtype.bool_:
+        return input, other if alpha else other & False
+    return input, other * alpha
 
 
 def _check_scale(input, other, alpha):
@@ -263,13 +276,13 @@ def _float32_scalar(tensor, value):
 @tensor_method("__add__", "__radd__")
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting."""
-    if alpha != 1:   # one node of input and other, as PyTorch's
+    if alpha != 1 or type(alpha) is not int:   # one node of input and other, as PyTorch's
         _refuse_float8_add(input, other)
         _check_scale(input, other, alpha)
         fused = _scaled_add(input, other, alpha, "AddBackward0")
         if fused is not None:
             return fused if out is None else write_out(out, fused, "add")
-        return name_node(add(input, other * alpha, out=out), "AddBackward0", (input, other))
+        return name_node(add(*_scaled(input, other, alpha), out=out), "AddBackward0", (input, other))
     input, other = promote_pair(input, other)
     _refuse_float8_add(input, other)
     result = Add.apply(input, other)
@@ -307,9 +320,10 @@ def sub(input, other, *, alpha=1, out=None):
         fused = _scaled_add(input, other, -alpha, "SubBackward0")
         if fused is not None:
             return fused if out is None else write_out(out, fused, "sub")
-    input, other = promote_pair(input, _alpha(other, alpha))
+    scaled = alpha != 1 or type(alpha) is not int
+    input, other = _scaled(input, other, alpha) if scaled else promote_pair(input, other)
     result = Sub.apply(input, other)
-    if alpha != 1:   # one node of input and other, as PyTorch's
+    if scaled:   # one node of input and other, as PyTorch's
         name_node(result, "SubBackward0", operands)
     return result if out is None else write_out(out, result, "sub")
 
@@ -563,12 +577,13 @@ def square(input, *, out=None):
 @composite("addcmul", trace_inside=True)
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
     """input + value * tensor1 * tensor2."""
-    for operand in (input, tensor1, tensor2):
-        if _is_bool(operand):
-            raise _not_implemented("addcmul_cpu_out", operand)
-    if _dtype.result_type(input, tensor1, tensor2)._category == _dtype._INT:
+    target = _dtype.result_type(input, tensor1, tensor2)
+    if target is _dtype.bool_:
+        raise _not_implemented("addcmul_cpu_out", target)
+    real_scalar(value, target)
+    if target._category == _dtype._INT:
         value = int(value)   # PyTorch casts ``value`` to the integer result type
-        real_scalar(value, _dtype.result_type(input, tensor1, tensor2))
+    input, tensor1, tensor2 = promote(input, tensor1, tensor2)   # bool factors multiply in the result type
     if type(value) in (float, int) and all(isinstance(t, Tensor) and t._data.dtype == numpy.float32
                                            for t in (input, tensor1, tensor2)):
         return write_out(out, Addcmul.apply(input, tensor1, tensor2, float(value)), "addcmul")
@@ -776,6 +791,8 @@ def pow(input, exponent, *, out=None):
     input, exponent = promote_pair(input, exponent)
     for operand in (input, exponent):
         if _is_bool(operand):
+            if isinstance(exponent, bool):   # PyTorch's pow by a bool: a copy or a fill with True, no kernel
+                return write_out(out, input.clone() if exponent else input | True, "pow")
             raise _not_implemented("pow", operand)
     if _is_integral(input) and isinstance(exponent, int) and exponent < 0:
         raise RuntimeError("Integers to negative integer powers are not allowed.")
@@ -872,9 +889,16 @@ def zero_(self):
     return assign_inplace(self, name_node(fill(self, 0), "ZeroBackward0"), overlap_ok=True)
 
 
+_WRAPPED_NUMBER_DTYPES = {bool: numpy.bool_, int: numpy.int64, float: numpy.float64, complex: numpy.complex128}
+
+
 def copy_(self, src, non_blocking=False):
     """Copies ``src`` into self, broadcasting it and casting to self's dtype; gradients flow back to ``src``."""
-    if not isinstance(src, Tensor):
+    if isinstance(src, (int, float, complex, numpy.generic)):   # PyTorch wraps a number (int64, double, ...)
+        if type(src) is int and not -2 ** 63 <= src < 2 ** 63:
+            raise OverflowError("int too big to convert")
+        src = _make(numpy.asarray(src, dtype=_WRAPPED_NUMBER_DTYPES.get(type(src))))
+    elif not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
     broadcast = numpy.broadcast_shapes(self._data.shape, src._data.shape) if _broadcastable(self, src) else None
     if broadcast is not None and broadcast != self._data.shape:
