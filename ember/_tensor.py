@@ -354,10 +354,10 @@ class Tensor(TensorBase):
 
     def __float__(self):
         _warn_if_requires_grad(self)
-        return float(self._python_scalar())
+        return float(_real_part(self._python_scalar(), "double"))
 
     def __int__(self):
-        return int(self._python_scalar())
+        return int(_real_part(self._python_scalar(), "int64_t"))
 
     def __complex__(self):
         _warn_if_requires_grad(self)
@@ -496,6 +496,16 @@ def add_hook(hooks, hook, prepend=False):
 
 
 _scalar_warned = []
+
+
+def _real_part(value, type_name):
+    """A complex tensor's one value read as a real number: its real part, PyTorch's error where the imaginary part is
+    not zero."""
+    if isinstance(value, complex):
+        if value.imag:
+            raise RuntimeError(f"value cannot be converted to type {type_name} without overflow")
+        return value.real
+    return value
 
 
 def _warn_if_requires_grad(tensor):

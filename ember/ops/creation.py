@@ -254,6 +254,16 @@ def _read_as(data, dtype):
     return _as_numbers(data, len(sizes), dtype)
 
 
+def _truth_values(data):
+    """Nested Python data with its numbers as bools: PyTorch's bool store reads any number by whether it is nonzero
+    (a complex one, an int past int64's range)."""
+    if isinstance(data, (list, tuple)):
+        return [_truth_values(x) for x in data]
+    if isinstance(data, (int, float, builtins.complex)):
+        return data != 0
+    return data
+
+
 def _to_numpy(data, dtype, infer=True):
     """Converts nested Python data (lists, tuples, scalars, arrays, tensors) to a NumPy array of ``dtype``; without
     ``infer`` (an explicit dtype, legacy constructors) data the dtype cannot read raises PyTorch's store errors."""
@@ -261,6 +271,8 @@ def _to_numpy(data, dtype, infer=True):
         array = _backend.move(data._data, _backend.CPU) if isinstance(data, Tensor) else data
         with numpy.errstate(over="ignore", invalid="ignore"):  # 1e308 to float32 is inf, silently, as in torch
             return array.astype(dtype.numpy)
+    if not infer and dtype is _dtype.bool_:
+        data = _truth_values(data)
     try:
         inferred = _infer_dtype(data) or dtype
     except (RuntimeError, TypeError):

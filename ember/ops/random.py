@@ -372,12 +372,21 @@ def with_leading_size(function, size, args, kwargs):
     return args[:at] + ((size, *shape_arg((args[at],))),) + args[at + 1:], kwargs
 
 
+def _sample_shape(size):
+    """The shape of a sampling function's ``size`` arguments, with PyTorch's error for a negative size."""
+    shape = shape_arg(size)
+    negative = next((s for s in shape if s < 0), None)
+    if negative is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {negative}: {list(shape)}")
+    return shape
+
+
 @_vmappable
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform samples from [0, 1) of the given shape."""
     d = _float_dtype(dtype, "check_uniform_bounds")
-    shape = shape_arg(size)
+    shape = _sample_shape(size)
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "rand")
     samples = _uniform(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
@@ -389,7 +398,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           pin_memory=False):
     """Standard normal samples of the given shape."""
     d = _float_dtype(dtype, "normal_kernel_cpu")
-    shape = shape_arg(size)
+    shape = _sample_shape(size)
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "randn")
     samples = _normal(_engine(generator), _numel(shape, d), d, 0.0, 1.0)
@@ -413,7 +422,7 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
         argument_error()   # PyTorch's size is a tuple of ints: randint(0, 10, 3) is refused
     d = _dtype.int64 if dtype is None else _dtype_arg(dtype)
     low, span = _from_to(d, int(low), int(high))
-    shape = shape_arg((size,))
+    shape = _sample_shape((size,))
     if _on_meta(device):
         return write_out(out, _meta_samples(shape, d, requires_grad), "randint")
     samples = _samplers.from_to(_engine(generator), _numel(shape), low, span).reshape(shape)

@@ -1,0 +1,43 @@
+"""Creation and conversion, as a second differential sweep against PyTorch 2.13 found them: ``tensor(..., dtype=bool)``
+reads any number by whether it is nonzero, ``float()``/``int()`` of a complex tensor keep its real part or raise
+PyTorch's RuntimeError, sampling functions refuse negative sizes with PyTorch's error; each case run on both."""
+import pytest
+import torch
+
+import ember
+
+
+def outcome(fn, lib):
+    """What ``fn(lib)`` gives: a tensor's dtype and values, another result's repr, or the exception's type and
+    message."""
+    try:
+        result = fn(lib)
+    except Exception as error:   # noqa: BLE001 - the error is the result compared
+        return type(error).__name__, str(error)
+    if isinstance(result, lib.Tensor):
+        return str(result.dtype).split(".")[1], result.tolist()
+    return repr(result)
+
+
+def check(fn):
+    assert outcome(fn, ember) == outcome(fn, torch)
+
+
+@pytest.mark.parametrize("data", [1 + 2j, 0j, 2 ** 63, 2 ** 70, -2 ** 70, [1j, 0],
+                                  [[2 ** 64, float("nan")], [0.0, -0.0]], [True, 2.5, 0], ["a"], [[1], [2, 3]], [],
+                                  [[], []]])
+def test_bool_tensor_from_numbers(data):
+    check(lambda L: L.tensor(data, dtype=L.bool))
+
+
+@pytest.mark.parametrize("value", [1 + 0j, 2.5 + 0j, 1 + 1j, -2j, 2.5, float("nan")])
+@pytest.mark.parametrize("convert", [float, int, complex, bool])
+def test_python_numbers_of_complex_tensors(value, convert):
+    check(lambda L: convert(L.tensor(value)))
+
+
+@pytest.mark.parametrize("sampler", [lambda L, s: L.rand(*s), lambda L, s: L.randn(*s),
+                                     lambda L, s: L.randint(0, 5, s), lambda L, s: L.rand(s)])
+@pytest.mark.parametrize("size", [(2, -3), (-1,), (2, -1, -4), (0,), (2, 0)])
+def test_sampling_refuses_negative_sizes(sampler, size):
+    check(lambda L: tuple(sampler(L, size).shape))
