@@ -69,8 +69,8 @@ _deprecated_signatures.install(globals(), Tensor)
 from .ops.special import *  # noqa: F401,F403,E402
 from . import profiler  # noqa: E402,F401
 from . import sparse  # noqa: E402  (sparse COO/CSR tensors, layouts)
-from .sparse import (layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm,  # noqa: E402,F401
-                     strided)
+from .sparse import (jagged, layout, sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor,  # noqa: E402,F401
+                     spmm, strided)
 from .autograd import profiler as _autograd_profiler  # noqa: E402,F401
 from .ops import accumulate  # noqa: E402,F401  (16-bit products rounded once, as PyTorch's)
 from . import amp, cpu, mps, xpu  # noqa: E402
@@ -98,8 +98,8 @@ __version__ = "0.1.0"
 # The training stack and two namespaces load on first use too (``ember.nn``), and are part of ``from ember import *``.
 _LAZY_CORE = ("nn", "optim", "utils", "distributed", "multiprocessing", "serialization", "special", "signal")
 _LAZY_SUBMODULES = ("distributions", "export", "func", "functional", "futures", "fx", "hub", "jit", "library",
-                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "masked", "_C", "__config__",
-                    "_guards", "_VF") + _LAZY_CORE
+                    "quasirandom", "onnx", "testing", "types", "ao", "quantization", "masked", "nested", "_C",
+                    "__config__", "_guards", "_VF") + _LAZY_CORE
 # Top-level names defined in modules that load on first use: name -> module.
 _LAZY_NAMES = {"load": "serialization", "save": "serialization", "PyTorchFileReader": "file_archive",
                "PyTorchFileWriter": "file_archive", "_assert": "fx._symbolic_trace",

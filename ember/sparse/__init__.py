@@ -5,7 +5,7 @@ from .. import _dtype
 from .._tensor import Tensor, _make
 from ._coo import SparseTensor, check_sparse_tensor_invariants, sparse_coo_tensor, to_dense, to_sparse
 from ._csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr
-from ._layout import layout, sparse_coo, sparse_csr, strided
+from ._layout import jagged, layout, sparse_coo, sparse_csr, strided
 
 __all__ = ["mm", "sum", "addmm", "softmax", "log_softmax", "check_sparse_tensor_invariants"]
 

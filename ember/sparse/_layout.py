@@ -4,7 +4,7 @@ import pickle
 
 from .. import _alias
 
-__all__ = ["layout", "strided", "sparse_coo", "sparse_csr"]
+__all__ = ["layout", "strided", "sparse_coo", "sparse_csr", "jagged"]
 
 
 class layout:
@@ -30,7 +30,8 @@ class layout:
 strided = layout("strided")
 sparse_coo = layout("sparse_coo")
 sparse_csr = layout("sparse_csr")
-_BY_NAME = {f"{prefix}.{value.name}": value for value in (strided, sparse_coo, sparse_csr)
+jagged = layout("jagged")   # torch.nested's jagged layout (ember.nested)
+_BY_NAME = {f"{prefix}.{value.name}": value for value in (strided, sparse_coo, sparse_csr, jagged)
             for prefix in ("torch", "ember")}
 
 

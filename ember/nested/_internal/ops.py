@@ -1,0 +1,162 @@
+"""What each public op does with jagged NestedTensor arguments (``NestedTensor.__torch_function__`` calls
+``dispatch``).
+
+PyTorch 2.13 keys its rules by ATen op (``torch/nested/_internal/ops.py``); ember has no ATen level, so the same
+rules are keyed by the public name called: pointwise ops run on the values (a dense operand broadcasts over the
+trailing dims, or over the batch and ragged dims when it has the nested tensor's dim), ops that take dims map them
+to the values' dims and refuse the batch or ragged dim where PyTorch does, and the rest live in ``ops_shape``,
+``ops_reduce``, ``ops_nn`` and ``sdpa``. An op without a rule raises PyTorch's ``NotImplementedError``."""
+from ..._tensor import Tensor
+from ... import overrides
+from .nested_tensor import NestedTensor, _plain, like
+
+UNARY_NAMES = frozenset("""
+abs absolute acos arccos acosh arccosh angle asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not ceil
+clamp clip clamp_min clamp_max conj conj_physical cos cosh deg2rad digamma erf erfc erfinv exp exp2 expm1 fix floor
+frac lgamma log log10 log1p log2 logit i0 isnan isinf isfinite isneginf isposinf nan_to_num neg negative positive
+rad2deg reciprocal round rsqrt sigmoid sign sgn signbit sin sinc sinh sqrt square tan tanh trunc logical_not
+relu relu6 gelu silu mish elu selu celu leaky_relu hardtanh softplus softsign hardswish hardsigmoid logsigmoid
+tanhshrink softshrink hardshrink threshold dropout alpha_dropout feature_alpha_dropout rrelu
+clone detach to float double half bfloat16 int long short char byte bool cpu cuda type
+zeros_like ones_like empty_like full_like rand_like randn_like randint_like
+""".split())
+BINARY_NAMES = frozenset("""
+add sub subtract rsub mul multiply div divide true_divide floor_divide remainder fmod pow float_power atan2 arctan2
+maximum minimum fmax fmin eq ne not_equal lt less le less_equal gt greater ge greater_equal logical_and logical_or
+logical_xor bitwise_and bitwise_or bitwise_xor hypot copysign xlogy nextafter logaddexp logaddexp2 lerp masked_fill
+""".split())
+# In-place forms that write into the nested tensor's values.
+INPLACE_NAMES = frozenset(name + "_" for name in UNARY_NAMES | BINARY_NAMES) | {
+    "zero_", "fill_", "copy_", "uniform_", "normal_", "bernoulli_", "masked_fill_", "requires_grad_"}
+# Calls that read metadata or drive autograd: the NestedTensor's own method, or the op on it as a tensor.
+OWN_NAMES = frozenset("""
+size dim ndimension stride numel nelement is_contiguous unbind values offsets lengths __len__ __iter__""".split())
+AS_TENSOR_NAMES = frozenset("""
+is_floating_point is_complex is_signed element_size get_device data_ptr storage_offset retain_grad register_hook
+backward requires_grad_""".split())
+_OPERATOR_NAMES = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
+                   "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__floordiv__": "floor_divide",
+                   "__rfloordiv__": "floor_divide", "__mod__": "remainder", "__rmod__": "remainder",
+                   "__pow__": "pow", "__rpow__": "pow", "__eq__": "eq", "__ne__": "ne", "__lt__": "lt",
+                   "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__and__": "bitwise_and",
+                   "__rand__": "bitwise_and", "__or__": "bitwise_or", "__ror__": "bitwise_or",
+                   "__xor__": "bitwise_xor", "__rxor__": "bitwise_xor", "__neg__": "neg", "__abs__": "abs",
+                   "__invert__": "bitwise_not", "__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
+                   "__itruediv__": "div_", "__matmul__": "matmul", "__rmatmul__": "matmul",
+                   "__getitem__": "__getitem__"}
+
+
+def dispatch(func, args, kwargs):
+    """Runs public op ``func`` on ``args``/``kwargs``, some of them jagged NestedTensors, by PyTorch's NJT rules."""
+    called = getattr(func, "__name__", "")
+    name = _OPERATOR_NAMES.get(called, called)
+    if name in OWN_NAMES and isinstance(args[0], NestedTensor):
+        return getattr(NestedTensor, name)(*args, **kwargs)
+    if name in AS_TENSOR_NAMES:
+        return overrides.unwrapped(func)(*args, **kwargs)
+    handler = _handlers().get(name)
+    if handler is not None:
+        return handler(func, args, kwargs)
+    if name in INPLACE_NAMES:
+        return _in_place(func, args, kwargs)
+    if name in UNARY_NAMES or name in BINARY_NAMES:
+        return _pointwise(func, name, args, kwargs)
+    raise NotImplementedError(f"aten.{name}.{_OVERLOADS.get(name, 'default')}")
+
+
+_OVERLOADS = {"std": "correction", "var": "correction", "norm": "ScalarOpt_dim", "std_mean": "correction",
+              "var_mean": "correction"}   # the ATen overload PyTorch's error names where it is not .default
+
+
+def _handlers():
+    from . import ops_nn, ops_reduce, ops_shape, sdpa
+    return {**ops_shape.HANDLERS, **ops_reduce.HANDLERS, **ops_nn.HANDLERS, **sdpa.HANDLERS}
+
+
+def nested_args(values):
+    """The NestedTensors among ``values`` (arguments, lists and tuples of them)."""
+    if isinstance(values, NestedTensor):
+        return [values]
+    if type(values) in (list, tuple):
+        return [nt for value in values for nt in nested_args(value)]
+    if isinstance(values, dict):
+        return nested_args(list(values.values()))
+    return []
+
+
+def values_of(values):
+    """``values`` with each NestedTensor replaced by its values (plain, in the graph)."""
+    if isinstance(values, NestedTensor):
+        return _plain(values)
+    if type(values) in (list, tuple):
+        return type(values)(values_of(v) for v in values)
+    if isinstance(values, dict):
+        return {key: values_of(value) for key, value in values.items()}
+    return values
+
+
+def _tensors(args, kwargs):
+    return [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
+
+
+def _pointwise(func, name, args, kwargs):
+    tensors = _tensors(args, kwargs)
+    if len(tensors) == 1:
+        nt = tensors[0]
+        return like(nt, func(*values_of(args), **values_of(kwargs)))
+    return _binary(func, name, args, kwargs)
+
+
+def _shape_text(nt):
+    return str(tuple(nt._size)) if isinstance(nt, NestedTensor) else str(nt.shape)
+
+
+def _binary(func, name, args, kwargs):
+    """PyTorch's ``jagged_binary_pointwise``: two NJTs of one structure, or an NJT and a dense tensor that
+    broadcasts over its trailing dims (after dropping leading ones) or has its dim with a batch dim of B."""
+    a, b = args[0], args[1]
+    mismatch = "cannot call binary pointwise function {} with inputs of shapes {} and {}"
+    aten_name = f"{name}.Tensor"
+    rest, kwargs = values_of(args[2:]), values_of(kwargs)
+    if isinstance(a, NestedTensor) and isinstance(b, NestedTensor):
+        if _raggedness_matches(a, b._size):
+            return like(a, func(_plain(a), _plain(b), *rest, **kwargs))
+        raise RuntimeError(mismatch.format(aten_name, _shape_text(a), _shape_text(b)))
+    a_is_nt = isinstance(a, NestedTensor)
+    nt, t = (a, b) if a_is_nt else (b, a)
+    if t.dim() > nt.dim():
+        raise NotImplementedError("NYI: broadcasting NT with T with larger dim")
+    squeezed = t
+    while squeezed.dim() > 0 and squeezed.shape[0] == 1:
+        squeezed = squeezed.squeeze(0)
+    if nt.dim() >= squeezed.dim() + 2:
+        lhs, rhs = (_plain(nt), squeezed) if a_is_nt else (squeezed, _plain(nt))
+        return like(nt, func(lhs, rhs, *rest, **kwargs))
+    if a.dim() == b.dim():
+        if a.shape[0] != b.shape[0] or t.shape[nt._ragged_idx] != 1:
+            raise RuntimeError(mismatch.format(aten_name, a.shape, b.shape))
+        from .padding import dense_as_nested
+        t_as_nt = dense_as_nested(t, nt)
+        lhs, rhs = (_plain(nt), _plain(t_as_nt)) if a_is_nt else (_plain(t_as_nt), _plain(nt))
+        return like(nt, func(lhs, rhs, *rest, **kwargs))
+    raise RuntimeError(mismatch.format(aten_name, a.shape, b.shape))
+
+
+def _raggedness_matches(nt, size):
+    end = nt._ragged_idx + 1
+    return len(size) >= end and all(n == s or s == -1 for n, s in zip(nt._size[:end], size[:end]))
+
+
+def _in_place(func, args, kwargs):
+    """An in-place op on a NestedTensor: run on the values' alias (a view of it), which writes its array; autograd
+    records the write on the NestedTensor as on any view's base."""
+    target = args[0]
+    if not isinstance(target, NestedTensor):
+        raise NotImplementedError(f"aten.{func.__name__}.default")
+    others = [t for t in _tensors(args[1:], kwargs) if isinstance(t, NestedTensor)]
+    for other in others:
+        if not _raggedness_matches(target, other._size):
+            raise RuntimeError(f"cannot call binary pointwise function {func.__name__[:-1]}.Tensor with inputs of "
+                               f"shapes {_shape_text(target)} and {_shape_text(other)}")
+    func(_plain(target), *values_of(args[1:]), **values_of(kwargs))
+    return target
