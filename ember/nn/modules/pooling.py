@@ -1,7 +1,7 @@
 """Pooling layers: each forward is one ``F.*`` call looked up per call, so ``__torch_function__`` sees it."""
 from .. import functional as F
 from .module import Module
-from .utils import _pair, _single, _triple
+from ...ops.conv import _tuple
 
 
 class _MaxPoolNd(Module):
@@ -40,13 +40,13 @@ class MaxPool3d(_MaxPoolNd):
 
 class _MaxUnpoolNd(Module):
     _function = None
-    _ntuple = None   # the geometry is kept as n-tuples, as PyTorch's (its repr shows them)
+    _rank = None   # the geometry is kept as tuples of this length, as PyTorch's (its repr shows them)
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = self._ntuple(kernel_size)
-        self.stride = self._ntuple(stride if stride is not None else kernel_size)
-        self.padding = self._ntuple(padding)
+        self.kernel_size = _tuple(kernel_size, self._rank)
+        self.stride = _tuple(stride if stride is not None else kernel_size, self._rank)
+        self.padding = _tuple(padding, self._rank)
 
     def forward(self, input, indices, output_size=None):
         return getattr(F, self._function)(input, indices, self.kernel_size, self.stride, self.padding, output_size)
@@ -58,19 +58,19 @@ class _MaxUnpoolNd(Module):
 class MaxUnpool1d(_MaxUnpoolNd):
     """Inverse of MaxPool1d given its indices."""
     _function = "max_unpool1d"
-    _ntuple = staticmethod(_single)
+    _rank = 1
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
     """Inverse of MaxPool2d given its indices."""
     _function = "max_unpool2d"
-    _ntuple = staticmethod(_pair)
+    _rank = 2
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
     """Inverse of MaxPool3d given its indices."""
     _function = "max_unpool3d"
-    _ntuple = staticmethod(_triple)
+    _rank = 3
 
 
 class _AvgPoolNd(Module):
