@@ -1,8 +1,8 @@
 """Padding (``nn.functional.pad``): constant, reflect, replicate and circular modes."""
 from .. import _compat
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import FLOATING, require_dtype
 from ._util import int_arg, keeps_layout, name_node
+from .padding_checks import check_padding
 
 __all__ = []
 
@@ -16,7 +16,14 @@ class Pad(Primitive):
         ctx.mode = mode
         ctx.shape = a.shape
         xp = ctx.xp
+        if not any(left or right for left, right in widths):
+            return xp.array(a, copy=True)
         negative = any(left < 0 or right < 0 for left, right in widths)
+        if negative and mode != "constant":   # PyTorch's sources of a cropped dim: those of its backward
+            for axis, (left, right) in enumerate(widths):
+                if left or right:
+                    a = xp.take(a, _source_index(xp, a.shape[axis], left, right, mode), axis=axis)
+            return a
         if negative:
             a = a[tuple(slice(max(-left, 0), s - max(-right, 0)) for (left, right), s in zip(widths, a.shape))]
             widths = tuple((max(left, 0), max(right, 0)) for left, right in widths)
@@ -61,12 +68,17 @@ class PadBackward(Primitive):
 
 
 def _source_index(xp, size, left, right, mode):
-    """For each position of a padded axis, the input index it was copied from."""
+    """For each position of a padded axis, the input index it was copied from: reflect and replicate as PyTorch's
+    kernels, from the whole input; circular from the part a negative width keeps, as PyTorch's copies wrap it (where
+    nothing is kept, PyTorch leaves the elements unset: here they copy the input's nearest)."""
     positions = xp.arange(-left, size + right)
     if mode == "replicate":
         return xp.clip(positions, 0, size - 1)
     if mode == "circular":
-        return positions % size
+        start, stop = max(-left, 0), size - max(-right, 0)
+        if stop <= start:
+            return xp.clip(positions, 0, size - 1)
+        return start + (positions - start) % (stop - start)
     period = 2 * (size - 1)
     positions = xp.abs(positions) % period if period else positions * 0
     return xp.where(positions >= size, period - positions, positions)
@@ -86,19 +98,11 @@ def pad(input, pad, mode="constant", value=None):
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):
         widths[input.ndim - 1 - i] = (int_arg(pad[2 * i]), int_arg(pad[2 * i + 1]))
-    if mode != "constant":
-        padded_dims = len(pad) // 2
-        if input.ndim < padded_dims + 1:
-            raise RuntimeError("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now")
-        for axis in range(input.ndim - padded_dims, input.ndim):
-            left, right = widths[axis]
-            if mode == "reflect" and (left >= input.shape[axis] or right >= input.shape[axis]):
-                raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding input dimension, "
-                                   f"but got: padding ({left}, {right}) at dimension {axis} of input "
-                                   f"{list(input.shape)}")
-        if mode != "circular":
-            require_dtype(f"{'reflection' if mode == 'reflect' else 'replication'}_pad{padded_dims}d", input,
-                          FLOATING + "liuc")
+    if mode == "constant":
+        if any(s + min(left, 0) + min(right, 0) < 0 for s, (left, right) in zip(input.shape, widths)):
+            raise RuntimeError("narrow(): length must be non-negative.")
+    else:
+        check_padding(input, widths, len(pad) // 2, mode, value)
     result = Pad.apply(input, tuple(widths), mode, 0.0 if value is None else value)
     if mode == "constant":
         return name_node(result, "ConstantPadNdBackward0")

@@ -59,8 +59,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     kernel, dtypes = _interpolate_kernel(mode, dim, antialias)
     require_dtype(kernel, input, dtypes)
     if mode in ("nearest", "nearest-exact"):
+        shortcuts = mode == "nearest" and dim == 2   # PyTorch's 2-d kernel keeps its old nearest_idx
+        exact = mode == "nearest-exact"
         result = _resample(input, output_size, scales,
-                           lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, mode == "nearest-exact")], None))
+                           lambda xp, i, o, s: ([_nearest_index(xp, i, o, s, exact, shortcuts)], None))
         return _upsample_node(result, mode, dim, input, antialias)
     if not input.dtype.is_floating_point:   # uint8 (bilinear, bicubic): PyTorch's CPU kernels resample in fixed point
         if input.device.type != "cpu":
@@ -200,9 +202,12 @@ def _scale(in_size, out_size, scale, align_corners, real):
     return real(1.0 / scale) if scale is not None and scale > 0 else real(real(in_size) / real(out_size))
 
 
-def _nearest_index(xp, in_size, out_size, scale, exact):
+def _nearest_index(xp, in_size, out_size, scale, exact, shortcuts=False):
     """Source index of each output position for nearest / nearest-exact (float32 arithmetic, as PyTorch's CPU
-    kernels)."""
+    kernels); ``shortcuts``: an output of the input's size copies it and one of twice its size repeats each element,
+    whatever the scale, as PyTorch's 2-d nearest kernel."""
+    if shortcuts and out_size in (in_size, 2 * in_size):
+        return xp.arange(out_size) // (out_size // in_size)
     step = _scale(in_size, out_size, scale, False, numpy.float32)
     positions = xp.arange(out_size)
     if exact:
@@ -231,6 +236,8 @@ def _guarded(xp, source, in_size):
 
 
 def _linear_taps(xp, in_size, out_size, scale, align_corners, dtype):
+    if in_size == out_size:   # PyTorch's linear kernels copy a dim that keeps its size, whatever the scale
+        return [xp.arange(out_size)], None
     real = dtype.numpy.type
     index, fraction = _guarded(xp, _source_position(xp, in_size, out_size, scale, align_corners, real, False), in_size)
     upper = index + (index < in_size - 1)
@@ -253,7 +260,11 @@ def _antialiased_resample(input, output_size, scales, align_corners, mode):
     if min(output_size) <= 0:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input (H: {input.shape[2]}, "
                            f"W: {input.shape[3]}) output (H: {output_size[0]}, W: {output_size[1]})")
+    if tuple(output_size) == tuple(input.shape[2:]):
+        return input.clone()
     for i, out_size in enumerate(output_size):
+        if out_size == input.shape[2 + i]:   # PyTorch's float kernels copy a dim that keeps its size
+            continue
         weights = _antialias_weights(input.shape[2 + i], out_size, scales[i], align_corners, mode, real)
         matrix = _make(xp.asarray(weights))
         input = matrix @ input if i == 0 else input @ matrix.mT
