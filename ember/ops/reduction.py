@@ -991,11 +991,11 @@ def bincount(input, weights=None, minlength=0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     if minlength < 0:
         raise RuntimeError("minlength should be >= 0")
-    if weights is not None and (weights.ndim != 1 or weights.shape[0] != input.shape[0]):
-        raise RuntimeError("weights should be 1-d and have the same length as input")
-    if weights is None:
+    if weights is None or not input.numel():   # PyTorch counts an empty input in int64, weights unread
         return _make(xp.bincount(input._data, minlength=minlength).astype(_INT64))
-    result_dtype = weights._data.dtype if weights.dtype.is_floating_point else numpy.dtype(numpy.float64)
+    if weights.ndim != 1 or weights.shape[0] != input.shape[0]:
+        raise RuntimeError("weights should be 1-d and have the same length as input")
+    result_dtype = numpy.dtype(numpy.float32 if weights.dtype is _dtype.float32 else numpy.float64)
     counts = xp.bincount(input._data, weights=weights._data.astype(numpy.float64), minlength=minlength)
     return _make(counts.astype(result_dtype))
 
@@ -1015,6 +1015,8 @@ def histc(input, bins=100, min=0, max=0, *, out=None):
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
     if low == high:
         low, high = low - 1, high + 1
     if low > high:

@@ -376,6 +376,30 @@ def _batched_searchsorted(sequence, values, side):
     return result
 
 
+def _holds_nan(sequence):
+    return (sequence.dtype.kind == "f" or sequence.dtype.name == "bfloat16") and bool(xp_of(sequence).isnan(
+        sequence).any())
+
+
+def _bisect(sequence, values, side):
+    """PyTorch's CPU binary search of each row of ``values`` in the matching row of ``sequence`` (both 2-d), step by
+    step for all queries at once: with NaN in the sequence its comparisons (false for NaN: the search goes right)
+    place values where NumPy's NaN-last order does not."""
+    xp = xp_of(sequence)
+    start = xp.zeros(values.shape, _INT64)
+    end = xp.full(values.shape, sequence.shape[1], _INT64)
+    row = xp.arange(sequence.shape[0])[:, None]
+    active = start < end
+    while active.any():
+        mid = start + ((end - start) >> 1)
+        middle = sequence[row, xp.minimum(mid, sequence.shape[1] - 1)]
+        right = ~(middle >= values) if side == "left" else ~(middle > values)
+        start = xp.where(active & right, mid + 1, start)
+        end = xp.where(active & ~right, mid, end)
+        active = start < end
+    return start
+
+
 def _side(right, side):
     if side is not None:
         if side not in ("left", "right"):
@@ -409,7 +433,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                            f"{list(sorted_sequence.shape)} and input value tensor "
                            f"{list(values.shape) if not scalar else []}")
     xp = xp_of(sequence)
-    if sequence.ndim <= 1:
+    if _holds_nan(sequence):
+        rows = sequence.reshape(-1, sequence.shape[-1] if sequence.ndim else 1)
+        result = _bisect(rows, values.reshape(rows.shape[0] if sequence.ndim > 1 else 1, -1), side)
+        result = result.reshape(values.shape)
+    elif sequence.ndim <= 1:
         result = xp.searchsorted(sequence.reshape(-1), values, side=side)
     else:
         flat = _batched_searchsorted(sequence.reshape(-1, sequence.shape[-1]), values.reshape(-1, values.shape[-1]),

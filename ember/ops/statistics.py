@@ -169,7 +169,10 @@ def _g(value):
 
 def _histogramdd(input, bins, range, weight, density, name):
     """The counts (or weights) of the rows of ``input`` (..., D) in D-dimensional bins, and each dim's edges."""
-    if input.dtype not in (_dtype.float32, _dtype.float64):
+    counted = isinstance(bins, numbers.Integral) or all(isinstance(b, numbers.Integral) for b in bins)
+    # PyTorch's kernel takes float32 and float64; 16-bit floats only where no range is read from the data
+    if input.dtype not in (_dtype.float32, _dtype.float64) and (
+            input.dtype not in (_dtype.float16, _dtype.bfloat16) or counted and range is None):
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_dtype.scalar_type_name(input.dtype)}'")
     if input.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
