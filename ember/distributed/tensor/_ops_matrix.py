@@ -3,8 +3,9 @@
 replicated, sharded together on a batch dim, sharded on the contracted dim (a Partial sum out), sharded on one
 side's free dim, or one side Partial against a replicated other (products are linear in each operand). Of the
 strategies over the whole mesh, the one the inputs already match runs as they are; otherwise the one whose
-redistribution costs least by PyTorch's cost model (all-gather, all-reduce and reduce-scatter of the bytes moved,
-with its one-host figures: 87.7 GB/s and 0.6 us a hop) is chosen, ties going to the first. ``linear`` and ``matmul``
+redistribution costs least by PyTorch's cost model (all-gather, all-reduce and reduce-scatter of the bytes moved:
+87.7 GB/s and 0.6 us a hop within a host, 0.22 of that bandwidth and 2.7 us a hop across hosts, a CPU host holding
+one device) is chosen, ties going to the first. ``linear`` and ``matmul``
 of a 3-D (or more) operand by a matrix or vector fold its batch dims into rows first, and other batched ``matmul``s
 expand and reshape both operands to one batch dim for ``bmm``, as PyTorch's decompose."""
 import inspect
@@ -22,6 +23,7 @@ PRODUCTS = frozenset("mm bmm matmul __matmul__ __rmatmul__ dot addmm baddbmm lin
 _EQUATIONS = {"mm": (["mk", "kn"], "mn"), "bmm": (["bmk", "bkn"], "bmn"), "dot": (["k", "k"], "")}
 _LINEAR_OPS = ("sum", "avg")
 _BANDWIDTH_GB_S, _HOP_LATENCY_US, _BASE_LATENCY_US = 87.7, 0.6, 6.6
+_ACROSS_HOSTS_BANDWIDTH, _ACROSS_HOSTS_LATENCY_US = 0.22, 2.7
 
 
 def _one_mesh_dim(inputs, output):
@@ -57,9 +59,26 @@ def _shardable(shape, placements, mesh):
     return all(size >= count for size, count in zip(shape, parts))
 
 
-def _collective_cost(kind, gigabytes, devices):
+def _collective_cost(kind, gigabytes, devices, link):
     hops = (devices - 1) * (2 if kind == "all_reduce" else 1)
-    return _BASE_LATENCY_US + hops * _HOP_LATENCY_US + gigabytes * hops / devices / _BANDWIDTH_GB_S * 1e6
+    latency, bandwidth = link
+    return _BASE_LATENCY_US + hops * latency + gigabytes * hops / devices / bandwidth * 1e6
+
+
+def _links(mesh):
+    """Per mesh dim, PyTorch's (latency a hop in us, bandwidth in GB/s): within a host while the devices of that
+    dim and those after it fit on one (a CPU host holds one, a GPU host its GPUs), else across hosts."""
+    if mesh.device_type == "cpu":
+        per_host = 1
+    else:
+        from ... import cuda
+        per_host = cuda.device_count()
+    links, devices = [None] * mesh.ndim, 1
+    for mesh_dim in reversed(range(mesh.ndim)):
+        devices *= mesh.size(mesh_dim)
+        links[mesh_dim] = ((_ACROSS_HOSTS_LATENCY_US, _BANDWIDTH_GB_S * _ACROSS_HOSTS_BANDWIDTH)
+                           if devices > per_host else (_HOP_LATENCY_US, _BANDWIDTH_GB_S))
+    return links
 
 
 def redistribute_cost(mesh, shape, itemsize, current, target):
@@ -75,20 +94,20 @@ def redistribute_cost(mesh, shape, itemsize, current, target):
     for mesh_dim, placement in enumerate(current):
         if placement.is_shard():
             shards *= mesh.size(mesh_dim)
-    gigabytes, cost = numel * itemsize / shards / 2 ** 30, 0.0
+    gigabytes, cost, links = numel * itemsize / shards / 2 ** 30, 0.0, _links(mesh)
     order = [i for i in reversed(range(len(target))) if current[i] != target[i] and not target[i].is_shard()] + \
             [i for i in range(len(target)) if current[i] != target[i] and target[i].is_shard()]
     for i in order:
         src, dst, devices = current[i], target[i], mesh.size(i)
         if src.is_shard() and dst.is_replicate():
             gigabytes *= devices
-            cost += _collective_cost("all_gather", gigabytes, devices)
+            cost += _collective_cost("all_gather", gigabytes, devices, links[i])
         elif src.is_shard() and dst.is_shard():
-            cost += _collective_cost("all_gather", gigabytes, devices) + 1.0
+            cost += _collective_cost("all_gather", gigabytes, devices, links[i]) + 1.0
         elif src.is_partial() and dst.is_replicate():
-            cost += _collective_cost("all_reduce", gigabytes, devices)
+            cost += _collective_cost("all_reduce", gigabytes, devices, links[i])
         elif src.is_partial() and dst.is_shard():
-            cost += _collective_cost("reduce_scatter", gigabytes, devices)
+            cost += _collective_cost("reduce_scatter", gigabytes, devices, links[i])
             gigabytes /= devices
         elif dst.is_partial():
             if not src.is_replicate():
