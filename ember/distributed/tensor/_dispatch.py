@@ -7,14 +7,16 @@ than compute on the parts alone."""
 import inspect
 
 from ... import overrides
-from ..._tensor import _make
+from ..._tensor import Tensor, _make
 from ._dtensor import _new
 from ._local import in_place_local, no_rule, run, unstrided
 from ._ops_matrix import PRODUCTS, einsum, matrix
 from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, multi_head_attention, pool,
                       rowwise)
 from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, NEW, POINTWISE, like, new_factory, pointwise
+from ._ops_index import gather, getitem, index_put, index_select, narrow, scatter, take_along_dim
 from ._ops_reduce import REDUCTIONS, SCANS, reduction, scan
+from ._ops_sort import ARG_EXTREMES, FLIPS, SELECTS, SORTS, arg_extreme, flip, select, sort
 from ._ops_shape import (EXPANDING, PADDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, pad, repeat, shape_op,
                          split_op, squeeze, stack)
 from .placement_types import Replicate
@@ -105,6 +107,13 @@ def _foreach(name, args, kwargs):
     return None if base.endswith("_") else results
 
 
+def _reduction_or_select(name, inner, args, kwargs):
+    """A reduction; ``max`` and ``min`` along a dim (values and indices) are selections."""
+    if name in ("max", "min") and (len(args) > 1 and not isinstance(args[1], Tensor) or "dim" in kwargs):
+        return _unstriding(select)(name, inner, args, kwargs)
+    return reduction(name, inner, args, kwargs)
+
+
 def _unstriding(rule):
     """``rule`` given its DTensor arguments with their ``_StridedShard`` mesh dims gathered first (it knows Shard,
     Replicate and Partial only)."""
@@ -133,7 +142,7 @@ RULES = _table(
     (POINTWISE | IDENTITY | IN_PLACE, pointwise),
     (LIKE, like),
     (NEW, new_factory),
-    (REDUCTIONS, reduction),
+    (REDUCTIONS, _reduction_or_select),
     (SCANS, scan),
     (("stack",), _unstriding(stack)),
     (("cat", "concat", "concatenate"), _unstriding(cat)),
@@ -152,4 +161,15 @@ RULES = _table(
     (("squeeze",), squeeze),
     (PADDING, _unstriding(pad)),
     (_SCALAR_OUT, _unstriding(_scalar_out)),
+    (SORTS, _unstriding(sort)),
+    (SELECTS, _unstriding(select)),
+    (ARG_EXTREMES, _unstriding(arg_extreme)),
+    (FLIPS, _unstriding(flip)),
+    (("__getitem__",), _unstriding(getitem)),
+    (("narrow",), _unstriding(narrow)),
+    (("index_select",), _unstriding(index_select)),
+    (("gather",), _unstriding(gather)),
+    (("take_along_dim",), take_along_dim),   # (a gather of the broadcast operands)
+    (("scatter", "scatter_add"), _unstriding(scatter)),
+    (("index_put",), _unstriding(index_put)),
 )

@@ -3,9 +3,9 @@ the rule wants (``local_part``, connected to autograd so gradients come back lai
 parts, its tensors wrapped as DTensors of the rule's output spec (``wrap``), and PyTorch's errors for operands a rule
 cannot take."""
 from ... import overrides
-from ..._tensor import Tensor, _make
+from ..._tensor import Size, Tensor, _make
 from ...autograd.grad_mode import no_grad, state as grad_state
-from ._dtensor import DTensor, _FromLocal, _new, _ToLocal
+from ._dtensor import DTensor, DTensorSpec, _FromLocal, _new, _ToLocal, contiguous_stride
 from ._redistribute import normalized
 from .placement_types import Partial, Replicate, _StridedShard
 
@@ -23,10 +23,10 @@ def mixed(name, overload="default"):
                         "to DTensor before calling distributed operators!")
 
 
-def require_dtensors(name, operands):
+def require_dtensors(name, operands, overload="default"):
     """Raises PyTorch's error unless every tensor operand of ``name`` is a DTensor."""
     if not all(isinstance(t, DTensor) for t in operands):
-        raise mixed(name)
+        raise mixed(name, overload)
 
 
 def unstrided(value, kept=()):
@@ -117,15 +117,19 @@ def wrap(result, spec):
     return result
 
 
-def run(inner, args, kwargs, targets, out_spec):
+def run(inner, args, kwargs, targets, out_spec, shape_of=None):
     """Calls ``inner`` on the local parts of the DTensor arguments, each first laid out by ``targets[id]``, and
-    returns its tensors as DTensors of ``out_spec``."""
+    returns its tensors as DTensors of ``out_spec`` (given ``shape_of``, their global shape is ``shape_of(local
+    shape)``: ``out_spec``'s own is then unused)."""
     def convert(dtensor):
         return local_part(dtensor, targets.get(id(dtensor)), out_spec.placements)
     local_args = [_replace(a, convert) for a in args]
     local_kwargs = {k: _replace(v, convert) for k, v in kwargs.items()}
     with overrides.DisableTorchFunctionSubclass():
         result = inner(*local_args, **local_kwargs)
+    if shape_of is not None:
+        shape = tuple(shape_of((result[0] if isinstance(result, (tuple, list)) else result).shape))
+        out_spec = DTensorSpec(out_spec.mesh, out_spec.placements, Size(shape), contiguous_stride(shape))
     return wrap(result, out_spec)
 
 

@@ -16,6 +16,7 @@ from ...ops.attention import _heads, _mha_shape_check
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
 from ._local import check_operands, dtensor_args, local_part, mixed, no_rule, require_dtensors, run, wrap
 from ._ops_matrix import cheapest
+from ._strategies import single_dim
 from ._redistribute import local_shape_and_offset
 from .placement_types import Partial, Replicate, Shard, _MaskPartial, _StridedShard
 
@@ -190,15 +191,17 @@ def pool(name, inner, args, kwargs):
 
 
 def convolution(name, inner, args, kwargs):
-    """A convolution by PyTorch's strategies (above): per sample on a batch-sharded input, the weight and bias
-    replicated, or all replicated; the output keeps the input's batch shard."""
+    """A convolution by PyTorch's single-dim strategies (above): per sample on a batch-sharded input, the weight
+    and bias replicated (offered only where an operand is sharded), or all replicated; the output keeps the
+    input's batch shard."""
     bound = inspect.signature(inner).bind(*args, **kwargs)
     given = dict(bound.arguments)
     keys = [key for key in ("input", "weight", "bias") if given.get(key) is not None]
     operands = [given[key] for key in keys]
     require_dtensors(name, operands)
     mesh = check_operands(name, operands, args, kwargs)
-    wanted, out, _ = cheapest(convolution_strategies(name, operands[0].ndim, len(operands) == 3), operands)
+    strategies = single_dim(convolution_strategies(name, operands[0].ndim, len(operands) == 3), operands)
+    wanted, out, _ = cheapest(strategies, operands)
     for key, operand, placements in zip(keys, operands, wanted):
         given[key] = local_part(operand, placements, out)
     with overrides.DisableTorchFunctionSubclass():
