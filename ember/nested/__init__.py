@@ -4,8 +4,8 @@ The jagged layout (``layout=torch.jagged``, PyTorch's recommended one) is a Tens
 and offsets (``_internal/nested_tensor.py``); ops follow PyTorch 2.13's rules for it (``_internal/ops*.py``,
 ``_internal/sdpa.py``), with gradients through ember's autograd. The strided layout (the default) holds the
 components' shapes per component (``_internal/strided.py``)."""
-from ._internal.nested_tensor import NestedTensor as _NestedTensor, _rebuild_njt, jagged_from_list, \
-    nested_view_from_values_offsets
+from ._internal import nested_tensor as _nested_tensor
+from ._internal.nested_tensor import NestedTensor as _NestedTensor, jagged_from_list, nested_view_from_values_offsets
 
 __all__ = ["to_padded_tensor", "as_nested_tensor", "nested_tensor", "nested_tensor_from_jagged", "narrow",
            "masked_select"]
@@ -166,4 +166,4 @@ def masked_select(tensor, mask):
     return nested_view_from_values_offsets(values, torch.nn.functional.pad(lengths.cumsum(dim=0), (1, 0)))
 
 
-_torch().serialization.add_safe_globals([_NestedTensor, _rebuild_njt])   # as PyTorch marks them on import
+_torch().serialization.add_safe_globals([_NestedTensor, _nested_tensor._rebuild_njt])   # as PyTorch marks them

@@ -31,7 +31,8 @@ def namespace(lib, seed=0):
 
 
 def _normalize(text):
-    return re.sub(r"\bj\d+", "j", str(text)).replace("ember.", "torch.")
+    text = re.sub(r"0x[0-9a-f]+", "0x", str(text))
+    return re.sub(r"\bj\d+", "j", text).replace("ember.", "torch.")
 
 
 def _weights(shape):

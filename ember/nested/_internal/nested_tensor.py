@@ -62,17 +62,17 @@ def nested_view_from_values_offsets(values, offsets, lengths=None, ragged_idx=1,
 
 
 def _rebuild_njt(constructor_kwargs):
-    """A pickled NestedTensor, rebuilt from its values, offsets, lengths and ragged dim."""
+    """A pickled NestedTensor, rebuilt from its values, offsets, lengths, ragged dim and cached sequence lengths
+    (ints, or 0-d tensors as PyTorch keeps them)."""
     kwargs = dict(constructor_kwargs)
     values = kwargs.pop("values")
+    cache = {key: int(value) for key, value in (kwargs.pop("_metadata_cache", None) or {}).items()
+             if key in ("min_seqlen", "max_seqlen")}
     result = wrap_values(values.detach(), kwargs.pop("offsets"), kwargs.pop("lengths", None),
-                         kwargs.pop("_ragged_idx", 1), kwargs.pop("_metadata_cache", None))
+                         kwargs.pop("_ragged_idx", 1), cache)
     if kwargs.pop("requires_grad", False):
         result.requires_grad_(True)
     return result
-
-
-_rebuild_njt.__module__ = "ember.nested._internal.nested_tensor"
 
 
 class NestedTensor(Tensor):
@@ -236,9 +236,10 @@ class NestedTensor(Tensor):
     __str__ = __repr__
 
     def __reduce_ex__(self, protocol):
+        torch = _torch()
+        cache = {key: torch.tensor(value) for key, value in self._metadata_cache.items()}   # PyTorch keeps tensors
         kwargs = {"values": _plain(self).detach(), "offsets": self._offsets, "lengths": self._lengths,
-                  "_ragged_idx": self._ragged_idx, "_metadata_cache": dict(self._metadata_cache),
-                  "requires_grad": self.requires_grad}
+                  "_ragged_idx": self._ragged_idx, "_metadata_cache": cache, "requires_grad": self.requires_grad}
         return _rebuild_njt, (kwargs,)
 
     @classmethod

@@ -33,7 +33,7 @@ OWN_NAMES = frozenset("""
 size dim ndimension stride numel nelement is_contiguous unbind values offsets lengths __len__ __iter__""".split())
 AS_TENSOR_NAMES = frozenset("""
 is_floating_point is_complex is_signed element_size get_device data_ptr storage_offset retain_grad register_hook
-backward requires_grad_""".split())
+backward requires_grad_ item __bool__""".split())
 _OPERATOR_NAMES = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
                    "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__floordiv__": "floor_divide",
                    "__rfloordiv__": "floor_divide", "__mod__": "remainder", "__rmod__": "remainder",
@@ -54,6 +54,8 @@ def dispatch(func, args, kwargs):
         return getattr(NestedTensor, name)(*args, **kwargs)
     if name in AS_TENSOR_NAMES:
         return overrides.unwrapped(func)(*args, **kwargs)
+    if name in _SUBCLASS_ERRORS:
+        raise RuntimeError(_SUBCLASS_ERRORS[name])
     handler = _handlers().get(name)
     if handler is not None:
         return handler(func, args, kwargs)
@@ -64,6 +66,8 @@ def dispatch(func, args, kwargs):
     raise NotImplementedError(f"aten.{name}.{_OVERLOADS.get(name, 'default')}")
 
 
+_SUBCLASS_ERRORS = {"tolist": ".tolist() is not supported for tensor subclasses, got NestedTensor",
+                    "numpy": ".numpy() is not supported for tensor subclasses."}
 _OVERLOADS = {"std": "correction", "var": "correction", "norm": "ScalarOpt_dim", "std_mean": "correction",
               "var_mean": "correction"}   # the ATen overload PyTorch's error names where it is not .default
 
@@ -158,5 +162,6 @@ def _in_place(func, args, kwargs):
         if not _raggedness_matches(target, other._size):
             raise RuntimeError(f"cannot call binary pointwise function {func.__name__[:-1]}.Tensor with inputs of "
                                f"shapes {_shape_text(target)} and {_shape_text(other)}")
-    func(_plain(target), *values_of(args[1:]), **values_of(kwargs))
+    alias = _plain(target)   # one alias for every appearance of target (x.mul_(x) saves what it writes)
+    func(alias, *[alias if a is target else values_of(a) for a in args[1:]], **values_of(kwargs))
     return target

@@ -128,6 +128,18 @@ def _flatten(func, args, kwargs):
     return _view(_torch().Tensor.reshape, (nt, *nt._size[:start], product, *nt._size[end + 1:]), {})
 
 
+def _unflatten(func, args, kwargs):
+    nt, dim, sizes = _bind(args, kwargs, ("input", "dim", "sizes"))
+    ndim = nt.dim()
+    wrapped = _wrapped(ndim, dim)
+    if wrapped == nt._ragged_idx:
+        raise RuntimeError(f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+                           f"({nt._size[wrapped]}) in the input tensor")
+    inner = wrap_dim(ndim, dim, nt, "unflatten")
+    ragged = nt._ragged_idx + len(sizes) - 1 if wrapped < nt._ragged_idx else nt._ragged_idx
+    return like(nt, _plain(nt).unflatten(inner, sizes), ragged_idx=ragged)
+
+
 def _expand(func, args, kwargs):
     nt = args[0]
     size = _sizes(args[1:]) if len(args) > 1 else tuple(kwargs["size"])
@@ -244,6 +256,7 @@ def _bind(args, kwargs, names, defaults=()):
 
 HANDLERS = {"transpose": _transpose, "swapaxes": _transpose, "swapdims": _transpose, "permute": _permute,
             "view": _view, "reshape": _view, "unsqueeze": _unsqueeze, "squeeze": _squeeze, "flatten": _flatten,
+            "unflatten": _unflatten,
             "expand": _expand, "expand_as": _expand_as, "broadcast_to": _expand, "narrow": _narrow, "split": _split,
             "chunk": _chunk, "select": _select, "__getitem__": _getitem, "cat": _cat, "concat": _cat,
             "concatenate": _cat, "contiguous": _contiguous,

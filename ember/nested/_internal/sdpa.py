@@ -30,6 +30,13 @@ def _validate(query, key, value, attn_mask):
         raise ValueError("Masks are not yet supported!")
 
 
+def _math_usable(query, key, value, is_causal):
+    """PyTorch's CPU choice (its math kernel, the only one there): inputs contiguous once the ragged dim is back at
+    dim 1, and no causal mask (its fused GPU kernels take one: so does ember on a GPU)."""
+    from .ops_shape import _transpose
+    return not is_causal and all(_transpose(None, (t, 1, 2), {})._is_contiguous_or_false() for t in (query, key, value))
+
+
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
                                  enable_gqa=False):
     """Attention of each query sequence over its own key and value sequences (the ragged dim is the sequence)."""
@@ -39,6 +46,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         out = F.scaled_dot_product_attention(_plain(query), _plain(key), _plain(value), dropout_p=dropout_p,
                                              is_causal=is_causal, scale=scale)
         return like(query, out)
+    if query.device.type == "cpu" and not _math_usable(query, key, value, is_causal):
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found.")
     from .padding import from_padded, key_padding_mask, to_padded
     q, k, v = (to_padded(t, 0.0) for t in (query, key, value))
     if query._ragged_idx != q.dim() - 2:   # the sequence dim must be next to last for the dense op

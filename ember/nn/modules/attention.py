@@ -70,9 +70,34 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
+    def _why_no_nested_path(self, query, key, value):
+        """PyTorch's first reason, in its order, why a nested tensor's call missed its fast path (ember has none:
+        nested tensors reach its checks past the ones a subclass fails)."""
+        from ... import backends
+        reasons = [
+            (not backends.mha.get_fastpath_enabled(), "torch.backends.mha.get_fastpath_enabled() was not True"),
+            (query.dim() != 3, f"input not batched; expected query.dim() of 3 but got {query.dim()}"),
+            (query is not key or key is not value,
+             "non-self attention was used (query, key, and value are not the same Tensor)"),
+            (self.in_proj_bias is not None and query.dtype != self.in_proj_bias.dtype,
+             f"dtypes of query ({query.dtype}) and self.in_proj_bias ({getattr(self.in_proj_bias, 'dtype', None)}) "
+             "don't match"),
+            (self.in_proj_weight is None, "in_proj_weight was None"),
+            (self.in_proj_weight is not None and query.dtype != self.in_proj_weight.dtype,
+             f"dtypes of query ({query.dtype}) and self.in_proj_weight ({getattr(self.in_proj_weight, 'dtype', None)}) "
+             "don't match"),
+            (self.training, "training is enabled"), (self.num_heads % 2 != 0, "self.num_heads is not even"),
+            (not self.batch_first, "batch_first was not True"), (self.bias_k is not None, "self.bias_k was not None"),
+            (self.bias_v is not None, "self.bias_v was not None"), (self.add_zero_attn, "add_zero_attn was enabled"),
+            (not self._qkv_same_embed_dim, "_qkv_same_embed_dim was not True")]
+        return next((reason for failed, reason in reasons if failed), "some Tensor argument has_torch_function")
+
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         """Returns (attention output, attention weights or None); masks mark with True what not to attend."""
+        if query.is_nested or key.is_nested or value.is_nested:   # PyTorch's take them only on its C++ fast path
+            raise AssertionError("MultiheadAttention does not support NestedTensor outside of its fast path. The fast "
+                                 f"path was not hit because {self._why_no_nested_path(query, key, value)}")
         is_batched = query.ndim == 3
         key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _none_or_dtype(attn_mask),
                                            "attn_mask", query.dtype)
