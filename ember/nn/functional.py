@@ -62,8 +62,9 @@ def tanh(input):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
-    """input divided by its p-norm along ``dim`` (clamped at ``eps``)."""
-    return input / input.norm(p, dim=dim, keepdim=True).clamp_min(eps).expand_as(input)
+    """input divided by its p-norm along ``dim`` (clamped at ``eps``), into ``out`` when given."""
+    denominator = input.norm(p, dim=dim, keepdim=True).clamp_min(eps).expand_as(input)
+    return input / denominator if out is None else input.div(denominator, out=out)
 
 
 def relu_(input):

@@ -680,6 +680,32 @@ def _check_bias_dtype(input, bias):
                            "should be the same")
 
 
+def _check_geometry(n, stride, padding, dilation, output_padding=None):
+    """PyTorch's checks of a convolution's stride, padding and dilation (a dilation of 0 passes them and meets the
+    kernel's own check, whose message lists the dilation as its 2-d kernel sees it)."""
+    if min(padding) < 0:
+        raise RuntimeError("negative padding is not supported")
+    if output_padding is not None and min(output_padding) < 0:
+        raise RuntimeError("negative output_padding is not supported")
+    if min(stride) <= 0:
+        raise RuntimeError("non-positive stride is not supported")
+    if min(dilation) < 0:
+        raise RuntimeError("dilation should be greater than zero")
+    if min(dilation) == 0:
+        shown = (1,) * (n == 1) + tuple(dilation)
+        raise RuntimeError("dilation should be greater than zero, but got " + (
+            str(list(shown)) if output_padding is None else
+            f"dilation_height: {shown[-2]}, dilation_width: {shown[-1]}" if n < 3 else
+            f"dilation_depth: {shown[0]}, dilation_height: {shown[1]}, dilation_width: {shown[2]}"))
+
+
+def _check_bias_shape(weight, bias, channels, transposed=False):
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != channels):
+        raise RuntimeError(f"Given {'transposed=1, ' if transposed else ''}weight of size {list(weight.shape)}, "
+                           f"expected bias to be 1-dimensional with {channels} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+
+
 def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
     _check_bias_dtype(input, bias)
     _check_conv(input, weight, n, groups, name)
@@ -706,8 +732,10 @@ def _convnd(n, name, input, weight, bias, stride, padding, dilation, groups):
             else:
                 padding = tuple(left for left, _ in pairs)
         else:
-            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
     padding = _tuple(padding, n, "padding")
+    _check_geometry(n, stride, padding, dilation)
+    _check_bias_shape(weight, bias, weight.shape[0])
     shape, kernel = input._data.shape, weight._data.shape[2:]
     sizes = [shape[2 + i] + 2 * padding[i] for i in range(n)]
     effective = [dilation[i] * (kernel[i] - 1) + 1 for i in range(n)]
@@ -784,6 +812,8 @@ def _conv_transposend(n, input, weight, bias, stride, padding, output_padding, g
                            "channels instead")
     stride, padding = _tuple(stride, n, "stride"), _tuple(padding, n, "padding")
     dilation, output_padding = _tuple(dilation, n, "dilation"), _tuple(output_padding, n, "output_padding")
+    _check_geometry(n, stride, padding, dilation, output_padding)
+    _check_bias_shape(weight, bias, weight.shape[1] * groups, transposed=True)
     for i in range(n):
         if output_padding[i] >= max(stride[i], dilation[i]):
             raise RuntimeError("output padding must be smaller than either stride or dilation, but got "

@@ -43,6 +43,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
                            f"Long, Int; but got torch.{_dtype.scalar_type_name(input.dtype)}Tensor instead (while "
                            "checking arguments for embedding)")
     refuse_complex_autograd("embedding", weight)
+    if weight.ndim != 2:
+        raise RuntimeError("'weight' must be 2-D")
     rows = weight.shape[0]
     if padding_idx is not None:   # PyTorch's F.embedding compares first, then hands the index to its op
         if padding_idx > 0 and not padding_idx < rows or padding_idx < 0 and not padding_idx >= -rows:

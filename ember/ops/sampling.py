@@ -524,7 +524,8 @@ class Unfold(Primitive):
         out = _blocks(padded.shape[2:], kernel, dilation, stride)
         windows = _windows(ctx.xp, padded, kernel, stride, dilation, out)          # (N, C, oh, ow, kh, kw)
         columns = windows.transpose(0, 1, 4, 5, 2, 3)
-        return ctx.xp.ascontiguousarray(columns).reshape(x.shape[0], -1, out[0] * out[1])
+        return ctx.xp.ascontiguousarray(columns).reshape(x.shape[0], x.shape[1] * kernel[0] * kernel[1],
+                                                         out[0] * out[1])
 
     @staticmethod
     def backward(ctx, grad):

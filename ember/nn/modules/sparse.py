@@ -40,9 +40,10 @@ class Embedding(Module):
     def extra_repr(self):
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
-            text += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            text += f", max_norm={self.max_norm}"
+            text += f", padding_idx={self.padding_idx!r}"
+        text += _norm_options(self)
+        if self.sparse is not False:
+            text += ", sparse=True"
         return text
 
     @classmethod
@@ -81,7 +82,8 @@ class EmbeddingBag(Module):
                                self.padding_idx)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        text = f"{self.num_embeddings}, {self.embedding_dim}{_norm_options(self)}, mode={self.mode!r}"
+        return text if self.padding_idx is None else text + f", padding_idx={self.padding_idx!r}"
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -92,3 +94,13 @@ class EmbeddingBag(Module):
                   padding_idx)
         bag.weight.requires_grad = not freeze
         return bag
+
+
+def _norm_options(embedding):
+    """The repr of an embedding's max_norm, norm_type and scale_grad_by_freq where not their defaults."""
+    text = "" if embedding.max_norm is None else f", max_norm={embedding.max_norm!r}"
+    if embedding.norm_type != 2:
+        text += f", norm_type={embedding.norm_type!r}"
+    if embedding.scale_grad_by_freq is not False:
+        text += f", scale_grad_by_freq={embedding.scale_grad_by_freq!r}"
+    return text
