@@ -166,4 +166,11 @@ def masked_select(tensor, mask):
     return nested_view_from_values_offsets(values, torch.nn.functional.pad(lengths.cumsum(dim=0), (1, 0)))
 
 
-_torch().serialization.add_safe_globals([_NestedTensor, _nested_tensor._rebuild_njt])   # as PyTorch marks them
+def _mark_safe():
+    """The globals a weights-only load of a nested tensor names, marked safe as PyTorch marks them on import."""
+    from ._internal.strided import rebuild_nested_tensor
+    _torch().serialization.add_safe_globals([_NestedTensor, _nested_tensor._rebuild_njt,
+                                             (rebuild_nested_tensor, "torch._utils._rebuild_nested_tensor")])
+
+
+_mark_safe()

@@ -118,6 +118,7 @@ def test_save_and_load_roundtrip(tmp_path):
     theirs = torch.load(path)["nt"]   # PyTorch reads ember's file as its own NestedTensor
     assert theirs.is_nested and theirs.offsets().tolist() == [0, 2, 3]
     assert theirs.values().tolist() == nt.values().tolist()
+    assert (theirs._min_seqlen, theirs._max_seqlen) == (1, 2) == (loaded._min_seqlen, loaded._max_seqlen)
 
 
 @pytest.mark.skip(reason="PyTorch's pickle of a NestedTensor holds torch._dynamo state (_DimRange) ember's "

@@ -1,6 +1,7 @@
 """The strided layout (``torch.nested.nested_tensor``'s default) beside PyTorch 2.13: construction, sizes and
 their errors, unbinding, padding, printing, the ops its NestedTensor kernels run and the errors of those it lacks;
 gradients through the components."""
+import io
 import warnings
 
 import numpy as np
@@ -107,3 +108,16 @@ def test_prototype_warning_once(monkeypatch):
 
 def test_repr_matches_torch():
     assert repr(_names(ember)["nt"].detach()).replace("ember.", "torch.") == repr(_names(torch)["nt"].detach())
+
+
+def test_save_load_in_torch_form(tmp_path):
+    nt = _names(ember)["ragged2"]
+    path = tmp_path / "nt.pt"
+    ember.save([nt], path)
+    for loaded in (ember.load(path)[0], torch.load(path)[0]):
+        assert loaded.is_nested and loaded.dim() == 3
+        _same(loaded.unbind(), _names(torch)["ragged2"].unbind())
+    buffer = io.BytesIO()
+    torch.save(_names(torch)["ragged2"], buffer)
+    buffer.seek(0)
+    _same(ember.load(buffer).unbind(), _names(torch)["ragged2"].unbind())

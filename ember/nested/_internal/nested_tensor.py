@@ -61,12 +61,16 @@ def nested_view_from_values_offsets(values, offsets, lengths=None, ragged_idx=1,
     return wrap_values(view(values, tuple(values.shape)), offsets, lengths, ragged_idx, cache)
 
 
+def _seqlen_value(value):
+    """A cached sequence length as an int: PyTorch stores it as the size of dim 0 of an empty (n, 0) tensor."""
+    return value.shape[0] if isinstance(value, Tensor) and value.dim() == 2 else int(value)
+
+
 def _rebuild_njt(constructor_kwargs):
-    """A pickled NestedTensor, rebuilt from its values, offsets, lengths, ragged dim and cached sequence lengths
-    (ints, or 0-d tensors as PyTorch keeps them)."""
+    """A pickled NestedTensor, rebuilt from its values, offsets, lengths, ragged dim and cached sequence lengths."""
     kwargs = dict(constructor_kwargs)
     values = kwargs.pop("values")
-    cache = {key: int(value) for key, value in (kwargs.pop("_metadata_cache", None) or {}).items()
+    cache = {key: _seqlen_value(value) for key, value in (kwargs.pop("_metadata_cache", None) or {}).items()
              if key in ("min_seqlen", "max_seqlen")}
     result = wrap_values(values.detach(), kwargs.pop("offsets"), kwargs.pop("lengths", None),
                          kwargs.pop("_ragged_idx", 1), cache)
@@ -237,7 +241,7 @@ class NestedTensor(Tensor):
 
     def __reduce_ex__(self, protocol):
         torch = _torch()
-        cache = {key: torch.tensor(value) for key, value in self._metadata_cache.items()}   # PyTorch keeps tensors
+        cache = {key: torch.empty(value, 0, dtype=torch.int64) for key, value in self._metadata_cache.items()}
         kwargs = {"values": _plain(self).detach(), "offsets": self._offsets, "lengths": self._lengths,
                   "_ragged_idx": self._ragged_idx, "_metadata_cache": cache, "requires_grad": self.requires_grad}
         return _rebuild_njt, (kwargs,)

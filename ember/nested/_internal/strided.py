@@ -76,6 +76,23 @@ def to_padded_strided(nt, padding, output_size=None):
     return torch.stack(padded) if padded else torch.full(size, padding, dtype=nt.dtype)
 
 
+def rebuild_nested_tensor(buffer, sizes, strides, offsets):
+    """``torch._utils._rebuild_nested_tensor``: a strided nested tensor from its buffer and each component's size,
+    stride and storage offset (int64 tensors)."""
+    sizes, strides, offsets = sizes.tolist(), strides.tolist(), offsets.tolist()
+    dense, start = True, 0
+    for size, stride, offset in zip(sizes, strides, offsets):
+        step = 1
+        for n, s in zip(reversed(size), reversed(stride)):
+            dense = dense and (s == step or n == 1)
+            step *= n
+        dense, start = dense and offset == start, start + math.prod(size)
+    if dense:   # PyTorch's contiguous layout: the buffer itself (a load may fill its storage after this call)
+        return _wrap(buffer.detach()[:start], sizes)
+    return strided_from_list([buffer.as_strided(tuple(size), tuple(stride), int(offset))
+                              for size, stride, offset in zip(sizes, strides, offsets)], dtype=buffer.dtype)
+
+
 class StridedNestedTensor(Tensor):
     """A batch of tensors of one dim and any sizes (``torch.nested.nested_tensor``'s default, strided layout)."""
 
@@ -168,6 +185,28 @@ class StridedNestedTensor(Tensor):
         if value is not None and not isinstance(value, StridedNestedTensor):
             value = _wrap(value, self._sizes())
         self.__dict__["_njt_grad"] = value
+
+    _pickles_itself = True   # torch.save stores the buffer and each component's size, stride and offset
+
+    def _torch_reduce(self):
+        """PyTorch's pickled form: ``torch._utils._rebuild_nested_tensor(buffer, sizes, strides, offsets)``."""
+        torch = _torch()
+        sizes = self._sizes()
+        strides, offsets, start = [], [], 0
+        for size in sizes:
+            stride, step = [], 1
+            for n in reversed(size):
+                stride.insert(0, step)
+                step *= n
+            strides.append(stride)
+            offsets.append(start)
+            start += math.prod(size)
+        table = [torch.tensor(rows, dtype=torch.int64).reshape(len(sizes), self.dim() - 1) for rows in (sizes, strides)]
+        return ("torch._utils", "_rebuild_nested_tensor"), (
+            _plain(self).detach(), *table, torch.tensor(offsets, dtype=torch.int64))
+
+    def __reduce_ex__(self, protocol):
+        return rebuild_nested_tensor, self._torch_reduce()[1]
 
     def __repr__(self):
         parts = ["  " + repr(part.detach()).replace("\n", "\n  ") for part in self.unbind()]
