@@ -373,9 +373,13 @@ def format_order(memory_format, ndim):
 def wrap_dim(dim, ndim):
     """A dim in 0..ndim-1 from a possibly negative one, with PyTorch's IndexError when out of range."""
     try:   # indexing a tuple wraps negative dims and refuses what is not an integer, at no cost for an int
-        return _DIMS[ndim][dim]
+        if dim.__class__ is not bool:
+            return _DIMS[ndim][dim]
     except (TypeError, IndexError):
         pass
+    if isinstance(dim, (bool, numpy.bool_)):   # PyTorch's parser refuses a bool as a dim
+        argument_error()
+        raise TypeError("expected an int as dim, got bool")
     if not isinstance(dim, (int, numpy.integer)):
         try:
             dim = operator.index(dim)

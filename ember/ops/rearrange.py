@@ -291,6 +291,8 @@ class Flip(Primitive):
 @_method_with_separate_dims
 def flip(input, dims):
     """A copy with the order of elements reversed along ``dims``."""
+    if not isinstance(dims, (tuple, list)):
+        argument_error()   # torch.flip takes a tuple only (the method also separate ints, which pass here)
     dims = wrap_dims((dims,) if isinstance(dims, int) else dims, input.ndim) if input.ndim else ()
     return Flip.apply(input, dims)
 

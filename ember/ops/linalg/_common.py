@@ -153,7 +153,7 @@ def _lu_info(a):
     """LAPACK getrf's ``info`` per matrix: 1 + the first pivot that is exactly zero, else 0 (a batched LU)."""
     xp = numpy
     a = numpy.array(_backend.move(a, _backend.CPU), dtype=numpy.result_type(a.dtype, numpy.float64)).reshape(
-        (-1,) + a.shape[-2:])
+        (math.prod(a.shape[:-2]),) + a.shape[-2:])   # (not -1: NumPy cannot infer it for empty matrices)
     n = a.shape[-1]
     info = numpy.zeros(a.shape[0], dtype=numpy.int32)
     rows = xp.arange(a.shape[0])

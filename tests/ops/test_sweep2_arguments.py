@@ -1,0 +1,78 @@
+"""Argument forms, as a second differential sweep against PyTorch 2.13 found them: ``torch.flip`` takes a tuple of
+dims only (the method also separate ints), a bool is no dim for any op (PyTorch's parser refuses it), empty matrices
+through ``linalg.inv_ex``; each case run on both libraries and compared."""
+import pytest
+import torch
+
+import ember
+
+
+def outcome(fn, lib):
+    """What ``fn(lib)`` gives: tensors' dtypes, shapes and values, or the exception's type and message's first line
+    (the parser's list of signatures follows it)."""
+    try:
+        result = fn(lib)
+    except Exception as error:   # noqa: BLE001 - the error is the result compared
+        return type(error).__name__, str(error).split("\n")[0]
+    results = result if isinstance(result, tuple) else (result,)
+    return [(str(r.dtype).split(".")[1], tuple(r.shape), r.tolist()) for r in results]
+
+
+def check(fn):
+    assert outcome(fn, ember) == outcome(fn, torch)
+
+
+def x(lib):
+    return lib.arange(6.0).reshape(2, 3)
+
+
+FLIPS = {
+    "torch.flip int": lambda L: L.flip(x(L), 0),
+    "torch.flip tuple": lambda L: L.flip(x(L), (0,)),
+    "torch.flip list": lambda L: L.flip(x(L), [0, 1]),
+    "torch.flip None": lambda L: L.flip(x(L), None),
+    "torch.flip float": lambda L: L.flip(x(L), 1.0),
+    "torch.flip keyword int": lambda L: L.flip(x(L), dims=1),
+    "method int": lambda L: x(L).flip(0),
+    "method ints": lambda L: x(L).flip(0, 1),
+    "method list": lambda L: x(L).flip([0]),
+    "method None": lambda L: x(L).flip(None),
+    "method bool": lambda L: x(L).flip(True),
+    "method keyword int": lambda L: x(L).flip(dims=0),
+    "method keyword tuple": lambda L: x(L).flip(dims=(0,)),
+    "0-d": lambda L: L.flip(x(L)[0, 0], ()),
+}
+
+
+@pytest.mark.parametrize("name", FLIPS)
+def test_flip_dims(name):
+    check(FLIPS[name])
+
+
+BOOL_DIMS = {
+    "sum": lambda L: L.sum(x(L), True),
+    "sum tuple": lambda L: x(L).sum(dim=(True,)),
+    "mean": lambda L: x(L).mean(False),
+    "cat": lambda L: L.cat([x(L), x(L)], True),
+    "stack": lambda L: L.stack([x(L), x(L)], False),
+    "softmax": lambda L: x(L).softmax(True),
+    "cumsum": lambda L: L.cumsum(x(L), True),
+    "transpose": lambda L: x(L).transpose(True, 0),
+    "select": lambda L: L.select(x(L), True, 1),
+    "unbind": lambda L: x(L).unbind(True),
+    "squeeze": lambda L: L.squeeze(x(L), True),
+    "argmax": lambda L: L.argmax(x(L), True),
+    "max": lambda L: x(L).max(True),
+    "flip tuple": lambda L: L.flip(x(L), (True,)),
+    "int dim still works": lambda L: L.sum(x(L), 1),
+}
+
+
+@pytest.mark.parametrize("name", BOOL_DIMS)
+def test_a_bool_is_no_dim(name):
+    check(BOOL_DIMS[name])
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 2, 2)])
+def test_inv_ex_of_empty_matrices(shape):
+    check(lambda L: tuple(L.linalg.inv_ex(L.zeros(shape))))
