@@ -131,3 +131,16 @@ def test_load_torch_saved_nested_tensor():
     loaded = ember.load(buffer)
     assert loaded.is_nested and _normalize(loaded.shape) == _normalize(nt.shape)
     assert loaded.values().tolist() == nt.values().tolist() and loaded.offsets().tolist() == [0, 2, 3]
+
+
+def test_autograd_grad_and_seeded_dropout():
+    """autograd.grad hands a nested gradient back for a nested input; dropout in training draws PyTorch's mask."""
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        nt = lib.nested.nested_tensor([lib.ones(2, 3), lib.ones(4, 3)], layout=lib.jagged, requires_grad=True)
+        dropped = lib.nn.functional.dropout(nt, 0.5)
+        grad, = lib.autograd.grad((dropped * nt).values().sum(), nt)
+        results.append((dropped, grad))
+    for ours, theirs in zip(results[1], results[0]):
+        compare(ours, theirs)

@@ -229,6 +229,11 @@ class NestedTensor(Tensor):
             value = like(self, value)
         self.__dict__["_njt_grad"] = value
 
+    def _as_gradient(self, gradient):
+        """``gradient`` (a plain tensor of this one's values) as a NestedTensor of this structure, its graph kept:
+        what ``autograd.grad`` hands back for this input."""
+        return gradient if isinstance(gradient, NestedTensor) else like(self, gradient)
+
     # --- printing and pickling ------------------------------------------------------------------
     def __repr__(self):
         grad = f", requires_grad={self.requires_grad}" if self.requires_grad else ""

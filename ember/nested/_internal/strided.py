@@ -186,6 +186,10 @@ class StridedNestedTensor(Tensor):
             value = _wrap(value, self._sizes())
         self.__dict__["_njt_grad"] = value
 
+    def _as_gradient(self, gradient):
+        """``gradient`` (a plain buffer) as a nested tensor of this one's component shapes (``autograd.grad``)."""
+        return gradient if isinstance(gradient, StridedNestedTensor) else _wrap(gradient, self._sizes())
+
     _pickles_itself = True   # torch.save stores the buffer and each component's size, stride and offset
 
     def _torch_reduce(self):
