@@ -14,7 +14,7 @@ from ._ops_matrix import PRODUCTS, einsum, matrix
 from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, multi_head_attention, pool,
                       rowwise)
 from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, NEW, POINTWISE, like, new_factory, pointwise
-from ._ops_index import gather, getitem, index_put, index_select, narrow, scatter, take_along_dim
+from ._ops_index import gather, getitem, index_put, index_select, narrow, scatter, setitem, take_along_dim
 from ._ops_reduce import REDUCTIONS, SCANS, reduction, scan
 from ._ops_sort import ARG_EXTREMES, FLIPS, SELECTS, SORTS, arg_extreme, flip, select, sort
 from ._ops_shape import (EXPANDING, PADDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, pad, repeat, shape_op,
@@ -107,6 +107,12 @@ def _foreach(name, args, kwargs):
     return None if base.endswith("_") else results
 
 
+def _masked_select(name, inner, args, kwargs):
+    """Refused, as PyTorch's: its output's shape depends on the mask's values."""
+    raise RuntimeError("aten.masked_select.default: its output's shape depends on the mask's values, so it has no "
+                       "sharding strategy")
+
+
 def _reduction_or_select(name, inner, args, kwargs):
     """A reduction; ``max`` and ``min`` along a dim (values and indices) are selections."""
     if name in ("max", "min") and (len(args) > 1 and not isinstance(args[1], Tensor) or "dim" in kwargs):
@@ -170,6 +176,8 @@ RULES = _table(
     (("index_select",), _unstriding(index_select)),
     (("gather",), _unstriding(gather)),
     (("take_along_dim",), take_along_dim),   # (a gather of the broadcast operands)
-    (("scatter", "scatter_add"), _unstriding(scatter)),
-    (("index_put",), _unstriding(index_put)),
+    (("scatter", "scatter_add", "scatter_", "scatter_add_"), _unstriding(scatter)),
+    (("index_put", "index_put_"), _unstriding(index_put)),
+    (("__setitem__",), setitem),
+    (("masked_select",), _masked_select),
 )

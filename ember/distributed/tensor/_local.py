@@ -133,8 +133,9 @@ def run(inner, args, kwargs, targets, out_spec, shape_of=None):
     return wrap(result, out_spec)
 
 
-def check_operands(name, dtensors, args, kwargs):
-    """The mesh of ``dtensors``; PyTorch's error where they lie on different meshes or a plain tensor is given."""
+def check_operands(name, dtensors, args, kwargs, overload="Tensor"):
+    """The mesh of ``dtensors``; PyTorch's error where they lie on different meshes or a plain tensor is given
+    (naming aten ``name.overload``)."""
     mesh = dtensors[0].device_mesh
     for other in dtensors[1:]:
         if other.device_mesh != mesh:
@@ -143,7 +144,7 @@ def check_operands(name, dtensors, args, kwargs):
     for value in list(args) + list(kwargs.values()):
         for item in (value if isinstance(value, (list, tuple)) else (value,)):
             if isinstance(item, Tensor) and not isinstance(item, DTensor) and item.ndim > 0:
-                raise mixed(name, "Tensor")
+                raise mixed(name, overload)
     return mesh
 
 

@@ -10,7 +10,7 @@ import operator
 from ... import overrides
 from ..._tensor import Size, Tensor
 from ._dtensor import DTensor, DTensorSpec, contiguous_stride
-from ._local import check_operands, local_part, mixed, no_rule, require_dtensors, run, wrap
+from ._local import check_operands, in_place_local, local_part, mixed, no_rule, require_dtensors, run, wrap
 from ._ops_matrix import cheapest
 from ._redistribute import local_shape_and_offset
 from ._strategies import by_strategy, laid_out, sharded_shape, single_dim
@@ -106,11 +106,14 @@ def take_along_dim(name, inner, args, kwargs):
 
 def scatter(name, inner, args, kwargs):
     """``scatter`` (a src tensor or a value) and ``scatter_add``: all replicated, or sharded alike on another dim
-    where input and index (and, for ``scatter``, src) have its size."""
+    where input and index (and, for ``scatter``, src) have its size. ``scatter_`` only where that keeps the
+    input's placements; ``scatter_add_`` as PyTorch's, the out-of-place result stored as the input (its
+    placements then the result's)."""
     given = _named(args, kwargs, ("input", "dim", "index", "src", "reduce"))
     if "value" in kwargs:
         given["src"] = kwargs["value"]
     self, index, src = given["input"], given["index"], given["src"]
+    base = name.rstrip("_")
     if given["reduce"] is not None:
         raise no_rule(f"{name}.{'src' if isinstance(src, Tensor) else 'value'}_reduce", args, kwargs)
     operands = [self, index] + ([src] if isinstance(src, Tensor) else [])
@@ -120,36 +123,94 @@ def scatter(name, inner, args, kwargs):
         for d in range(self.ndim):
             if d == dim or self.shape[d] != index.shape[d]:
                 continue
-            if name == "scatter" and len(operands) == 3 and src.shape[d] != index.shape[d]:
+            if base == "scatter" and len(operands) == 3 and src.shape[d] != index.shape[d]:
                 continue
             strategies.append([Shard(d)] * (len(operands) + 1))
-    overload = "default" if name == "scatter_add" else "src" if len(operands) == 3 else "value"
+    overload = "default" if base == "scatter_add" else "src" if len(operands) == 3 else "value"
+    if name == "scatter_":
+        require_dtensors(name, operands, overload)
+        return _in_place(f"{name}.{overload}", inner, args, kwargs, operands, strategies)
+    if name == "scatter_add_":   # (kept where a strategy keeps the input's placements, else all replicated)
+        from ... import scatter_add
+        require_dtensors(name, operands, overload)
+        chosen = cheapest(strategies, operands, keeps=lambda out, wanted: out == wanted[0] == self.placements)
+        wanted, out = chosen[:2] if chosen else ([(R,) * self.device_mesh.ndim] * len(operands),
+                                                 (R,) * self.device_mesh.ndim)
+        result = laid_out(overrides.unwrapped(scatter_add), args, kwargs, operands, wanted, out)
+        self._data, self._spec = result._data, result._spec
+        self._version_counter[0] += 1
+        return self
     return by_strategy(name, inner, args, kwargs, operands, strategies, overload)
 
 
 def index_put(name, inner, args, kwargs):
     """``index_put``: input and values sharded alike on a dim no index addresses (the indices replicated;
-    values broadcast along it replicated), or input and values partial sums."""
+    values broadcast along it replicated), or input and values partial sums. ``index_put_`` (and ``x[index] =
+    values``) only where that keeps the input's placements."""
     given = _named(args, kwargs, ("input", "indices", "values", "accumulate"))
     self, indices, values = given["input"], list(given["indices"]), given["values"]
     tensors = [i for i in indices if i is not None]
-    operands = [self] + tensors + [values]
+    operands = [self] + tensors + ([values] if isinstance(values, Tensor) else [])
     require_dtensors(name, operands)
+    strategies = single_dim(_index_put_strategies(self, indices, values), operands)
+    if name.endswith("_"):
+        return _in_place(name, inner, args, kwargs, operands, strategies)
+    return by_strategy(name, inner, args, kwargs, operands, strategies)
+
+
+def _index_put_strategies(self, indices, values):
+    """PyTorch's single-dim strategies for ``index_put`` ([output, input, *indices, values]; no values column
+    for a number)."""
+    tensors = [i for i in indices if i is not None]
     indexed = [d for d, i in enumerate(indices) if i is not None]
     free = [d for d in range(self.ndim) if d not in indexed]
     broadcast = len(_broadcast_shape([tuple(t.shape) for t in tensors]))
     contiguous = len(indexed) <= 1 or indexed[-1] - indexed[0] + 1 == len(indexed)
+    given_values = [values] if isinstance(values, Tensor) else []
     strategies = []
     for i, d in enumerate(free):
-        if contiguous and indexed:
-            at = d if d < indexed[0] else d - len(indexed) + broadcast
-        else:
-            at = broadcast + i
-        at -= broadcast + len(free) - values.ndim
-        placement = Shard(at) if at >= 0 and values.shape[at] != 1 else R
-        strategies.append([Shard(d), Shard(d)] + [R] * len(tensors) + [placement])
-    strategies.append([Partial()] * 2 + [R] * len(tensors) + [Partial()])
-    return by_strategy(name, inner, args, kwargs, operands, single_dim(strategies, operands))
+        at = (d if d < indexed[0] else d - len(indexed) + broadcast) if contiguous and indexed else broadcast + i
+        row = [Shard(d), Shard(d)] + [R] * len(tensors)
+        for v in given_values:
+            at -= broadcast + len(free) - v.ndim
+            row.append(Shard(at) if at >= 0 and v.shape[at] != 1 else R)
+        strategies.append(row)
+    strategies.append([Partial()] * 2 + [R] * len(tensors) + [Partial()] * len(given_values))
+    return strategies
+
+
+def setitem(name, inner, args, kwargs):
+    """``x[key] = value`` with DTensor indices: ``index_put_`` (the indices' dims and the others whole); other
+    keys write through a view, which DTensor has no rule for."""
+    self, key, value = args
+    key = key if isinstance(key, tuple) else (key,)
+    if not key or not all(isinstance(k, DTensor) for k in key):
+        raise no_rule("fill_.Tensor" if not isinstance(value, DTensor) else "copy_", args, kwargs)
+    import ember
+    if any(k.dtype in (ember.bool, ember.uint8) for k in key):
+        raise RuntimeError("aten.nonzero.default: a boolean mask's nonzero has a data-dependent shape, so "
+                           "aten.index_put_.default of it has no sharding strategy")
+    if not isinstance(value, Tensor):   # (a number is a replicated 0-d tensor, as PyTorch makes it)
+        value = DTensor.from_local(ember.tensor(value, dtype=self.dtype, device=self.device), self.device_mesh,
+                                   [R] * self.device_mesh.ndim)
+    operands = [self] + list(key) + [value]
+    require_dtensors("index_put_", operands)
+    strategies = single_dim(_index_put_strategies(self, list(key), value), operands)
+    return _in_place("index_put_", inner, (self, key, value), kwargs, operands, strategies)
+
+
+def _in_place(name, inner, args, kwargs, operands, strategies):
+    """In-place op ``name`` on ``args[0]`` by the cheapest of ``strategies`` that keeps its placements, as
+    PyTorch's: none keeping them is its error."""
+    self = operands[0]
+    chosen = cheapest(strategies, operands, keeps=lambda out, wanted: out == wanted[0] == tuple(self.placements))
+    wanted = None if chosen is None else chosen[0]
+    if wanted is None:
+        op = name if "." in name else name + ".default"
+        raise RuntimeError(f"aten.{op}: in-place operations that require placement changes are not "
+                           f"supported. The input has placement {tuple(self.placements)}, but no valid strategy "
+                           "preserves this placement. Please use the out-of-place version of this operation instead.")
+    return in_place_local(name, inner, args, kwargs, {id(o): w for o, w in zip(operands, wanted)})
 
 
 def _broadcast_shape(shapes):

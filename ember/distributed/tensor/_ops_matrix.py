@@ -128,17 +128,20 @@ def einsum_strategy(inputs, output, operands, bias=None):
     return wanted, out, extras[0][1] if bias is not None else None
 
 
-def cheapest(per_dim, operands, extra=None):
+def cheapest(per_dim, operands, extra=None, keeps=None):
     """Of the strategies over the whole mesh (one of ``per_dim``'s [output, input, ...] placement lists per mesh
     dimension), the one ``operands`` already match, else the one whose redistribution costs least (ties to the
-    first). ``extra(out)`` lists more (DTensor, placements) pairs that strategy asks for. Returns (input
-    placements, output placements, extra pairs)."""
+    first); only those ``keeps(out, wanted)`` accepts where given (None if no strategy is left). ``extra(out)``
+    lists more (DTensor, placements) pairs that strategy asks for. Returns (input placements, output
+    placements, extra pairs)."""
     mesh = operands[0].device_mesh
     best, best_cost = None, None
     for combination in itertools.product(per_dim, repeat=mesh.ndim):
         columns = list(zip(*combination))
         out, wanted = tuple(columns[0]), [tuple(c) for c in columns[1:]]
         if not all(_shardable(tuple(o.shape), w, mesh) for o, w in zip(operands, wanted)):
+            continue
+        if keeps is not None and not keeps(out, wanted):
             continue
         extras = extra(out) if extra is not None else []
         pairs = list(zip(operands, wanted)) + extras

@@ -69,7 +69,7 @@ def pointwise(name, inner, args, kwargs):
     if name == "copy_" and not isinstance(args[1], DTensor):
         raise mixed(name)
     dtensors = dtensor_args(args, kwargs)
-    mesh = check_operands(base, dtensors, args, kwargs)
+    mesh = check_operands(base, dtensors, args, kwargs, _overload(base, args, kwargs))
     self = args[0] if isinstance(args[0], DTensor) else None
     if inplace and self is None:
         raise mixed(name, "Tensor")
@@ -81,8 +81,10 @@ def pointwise(name, inner, args, kwargs):
         if inplace:
             placement = self.placements[mesh_dim]
             if placement.is_partial() and not _keeps_partial(base, dtensors, args, kwargs, placement):
-                raise RuntimeError(f"aten.{name}: in-place op on a DTensor with placement {placement} would need to "
-                                   "change its placement; redistribute it to Replicate() first")
+                raise RuntimeError(f"aten.{name}.{_overload(base, args, kwargs)}: in-place operations that require "
+                                   "placement changes are not supported. The input has placement "
+                                   f"{tuple(self.placements)}, but no valid strategy preserves this placement. "
+                                   "Please use the out-of-place version of this operation instead.")
             out_placements.append(placement)
             continue
         out_placements.append(_output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape))
@@ -91,6 +93,12 @@ def pointwise(name, inner, args, kwargs):
     if not inplace:
         return run(inner, args, kwargs, targets, spec)
     return in_place_local(name, inner, args, kwargs, targets)
+
+
+def _overload(base, args, kwargs):
+    """The overload of aten ``base`` PyTorch's errors name: a fill by a number is ``Scalar``."""
+    value = kwargs.get("value", args[-1] if len(args) > 1 else None)
+    return "Scalar" if base in ("masked_fill", "fill") and not isinstance(value, Tensor) else "Tensor"
 
 
 def _output_placement(base, dtensors, args, kwargs, mesh_dim, out_shape):

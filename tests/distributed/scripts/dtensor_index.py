@@ -1,9 +1,10 @@
 """One program on DTensor through indexing (``x[key]``, ``narrow``, ``index_select``, ``gather``,
 ``take_along_dim``, ``scatter``, ``scatter_add``, ``index_put``, ``masked_fill``), scans (``cumsum``, ``cumprod``,
 ``logcumsumexp``, ``cummax``, ``cummin``), sorts and selections (``sort``, ``argsort``, ``msort``, ``topk``,
-``kthvalue``, ``max``/``min``/``median``/``mode`` along a dim, ``argmax``), ``flip``/``roll`` and a convolution
-of partial values, run on ember (under mpiexec) or on torch (gloo): for inputs sharded on each dim, replicated or
-partial, the output placements, whole values, and the inputs' gradients (their placements and whole values) for
+``kthvalue``, ``max``/``min``/``median``/``mode`` along a dim, ``argmax``), ``flip``/``roll``, the in-place
+forms (``x[index] = v``, ``index_put_``, ``scatter_``, ``scatter_add_``, ``masked_fill_``: kept placements or
+torch's refusal) and a convolution of partial values, run on ember (under mpiexec) or on torch (gloo): for inputs
+sharded on each dim, replicated or partial, the output placements, whole values, errors, and x's whole gradient for
 the loss sum(output * weights). Each rank writes its results to OUT_DIR/<library>-<rank>.json.
 
     python dtensor_index.py ember|torch OUT_DIR
@@ -100,6 +101,7 @@ for name, key in (("int", 1), ("slice", slice(1, 4)), ("slice_dim1", (slice(None
 each_layout("narrow", lambda d: d.narrow(1, 1, 2))
 each_layout("narrow_negative", lambda d: torch.narrow(d, 2, -3, 2))
 each_layout("getitem_plain_tensor", lambda d: type_of_error(lambda: d[index]), grad=False)
+each_layout("masked_fill_plain_mask", lambda d: d.masked_fill(x > 0, 1.0), grad=False)
 each_layout("getitem_list", lambda d: type_of_error(lambda: d[[0, 2]]), grad=False)
 
 row = torch.tensor([[[3, 0, 1, 2, 0]], [[1, 1, 0, 3, 2]]]).repeat(3, 1, 1)   # (6, 1, 5): size 1 on dim 1
@@ -143,6 +145,44 @@ each_layout("flip_method", lambda d: d.flip(0, 2))
 each_layout("fliplr", lambda d: torch.fliplr(d))
 each_layout("roll_flat", lambda d: torch.roll(d, 3))
 each_layout("roll_dims", lambda d: torch.roll(d, (1, -1), (0, 2)))
+
+
+
+def in_place(op, placement, operands):
+    """In-place ``op`` on x laid out by ``placement`` (the other DTensors laid out as ``operands`` say): x's
+    placements and whole value after it, and whether ``op`` returned x itself."""
+    target = laid(x.clone(), placement)   # (torch's replicated DTensor shares x's storage)
+    try:
+        returned = op(target, *(laid(t, p) for t, p in operands))
+    except RuntimeError as error:   # (torch's message goes on with its propagator's internals)
+        return [type(error).__name__, str(error).split("\n\n")[0]]
+    return [str(target.placements), target.full_tensor().tolist(), returned is target or returned is None]
+
+
+def each_in_place(name, op, operands=(), layouts=LAYOUTS):
+    for placement in layouts:
+        record(f"{name} {placement}", lambda: type_of_error(lambda: op(laid(x.clone(), placement), *(
+            laid(t, p) for t, p in operands))) if name.endswith("error") else in_place(op, placement, operands))
+
+
+def assign(target, key, value):
+    target[key] = value
+
+
+zeros_index = torch.zeros(6, 4, 5, dtype=torch.long)
+each_in_place("setitem_int_error", lambda d: assign(d, 1, 0.0))
+each_in_place("setitem_slice_error", lambda d: assign(d, (slice(None), slice(1, 3)), 1.0))
+each_in_place("masked_select_error", lambda d, m: torch.masked_select(d, m), [(x > 0, R)])
+for ip in (R, S0):
+    each_in_place(f"setitem_tensor {ip}", lambda d, i: assign(d, i, 3.0), [(index[:2], ip)])
+    each_in_place(f"setitem_tensor_value {ip}", lambda d, i, v: assign(d, i, v), [(index[:2], ip), (values, R)])
+    each_in_place(f"index_put_ {ip}", lambda d, i, v: d.index_put_((i,), v, accumulate=True),
+                  [(index[:2], ip), (values, R)])
+    each_in_place(f"scatter_ {ip}", lambda d, i, v: d.scatter_(1, i, v), [(full_index, ip), (src, ip)])
+    each_in_place(f"scatter_value_ {ip}", lambda d, i: d.scatter_(2, i, -1.0), [(full_index, ip)])
+    each_in_place(f"masked_fill_ {ip}", lambda d, m: d.masked_fill_(m, 0.25), [(x > 0, ip)])
+each_in_place("scatter_add_", lambda d, i, v: d.scatter_add_(1, i, v), [(zeros_index, R), (src, R)],
+              layouts=(S0, S2, R))   # (torch's of an input it gathers loses the sums)
 
 filters = torch.randn(3, 4, 3, dtype=torch.float64)
 for placement in (S0, R, Partial()):   # (torch gathers a partial input unless another operand is sharded; its values
