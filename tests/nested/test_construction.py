@@ -144,3 +144,13 @@ def test_autograd_grad_and_seeded_dropout():
         results.append((dropped, grad))
     for ours, theirs in zip(results[1], results[0]):
         compare(ours, theirs)
+
+
+def test_backward_with_a_nested_gradient():
+    grads = []
+    for lib in (torch, ember):
+        nt = lib.nested.nested_tensor([lib.ones(2, 3), lib.ones(1, 3)], layout=lib.jagged, requires_grad=True)
+        gradient = lib.nested.nested_tensor([lib.full((2, 3), 2.0), lib.full((1, 3), 3.0)], layout=lib.jagged)
+        (nt.sin() * 2).backward(lib.nested.nested_tensor_from_jagged(gradient.values(), nt.offsets()))
+        grads.append(nt.grad)
+    compare(grads[1], grads[0])

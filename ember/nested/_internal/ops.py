@@ -52,7 +52,9 @@ def dispatch(func, args, kwargs):
     name = _OPERATOR_NAMES.get(called, called)
     if name in OWN_NAMES and isinstance(args[0], NestedTensor):
         return getattr(NestedTensor, name)(*args, **kwargs)
-    if name in AS_TENSOR_NAMES:
+    if name in AS_TENSOR_NAMES:   # a nested gradient given to backward is handed on as its values
+        if name == "backward":
+            args, kwargs = (args[0], *values_of(args[1:])), values_of(kwargs)
         return overrides.unwrapped(func)(*args, **kwargs)
     if name in _SUBCLASS_ERRORS:
         raise RuntimeError(_SUBCLASS_ERRORS[name])

@@ -239,7 +239,9 @@ def dispatch(func, args, kwargs):
     name = _OPERATORS.get(called, called)
     if name in _OWN and isinstance(args[0], StridedNestedTensor):
         return getattr(StridedNestedTensor, name)(*args, **kwargs)
-    if name in _AS_TENSOR:
+    if name in _AS_TENSOR:   # a nested gradient given to backward is handed on as its buffer
+        if name == "backward":
+            args, kwargs = (args[0], *values_of_strided(args[1:])), values_of_strided(kwargs)
         return overrides.unwrapped(func)(*args, **kwargs)
     handler = _HANDLERS.get(name)
     if handler is not None:
