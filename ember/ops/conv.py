@@ -11,7 +11,8 @@ kernels over small maps (discrete Fourier transforms as matmuls, ``_conv_fourier
 transform-domain algorithms ``_transform`` picks), and the other ungrouped float32/float64 ones over larger maps (the
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
 stay in cache (``_conv_blocked``); those with few output channels over small maps take channels-last columns, one
-row per sample's position (``_conv_channels_last``). The forward
+row per sample's position (``_conv_channels_last``); a forward with no weight gradient to follow over small maps
+(ResNet's and VGG's 8x8 and 4x4 ones) takes Winograd's tiles channels-last (``_conv_winograd_tiles``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).
@@ -35,7 +36,7 @@ from .._tensor import _make
 from ..autograd.function import Primitive, composite
 from ..autograd.grad_mode import is_grad_enabled
 from . import (_blas, _buffers, _conv_blocked, _conv_channels_last, _conv_depthwise, _conv_fourier, _conv_pointwise,
-               _conv_winograd, _parallel)
+               _conv_winograd, _conv_winograd_tiles, _parallel)
 from ._kernel_dtypes import FLOATING, cpp_type_name, require_dtype
 from ._util import holomorphic_backward, name_node, quiet
 
@@ -279,6 +280,9 @@ def _conv(xp, x, w, stride, padding, dilation, groups, keep=False, bias=None):
         else:   # the columns' path, keeping nothing: the weight gradient takes the algorithm's or cuts its own
             y, source = _conv_columns(xp, x, w, out, stride, padding, dilation, groups, bias=bias), None
         return (y, source, None) if keep else y
+    if not keep and _conv_winograd_tiles.applies(xp, w.shape, stride, padding, dilation, groups, x.shape, x.dtype) \
+            and _finite(x, w):   # no weight gradient to follow: nothing to keep for it
+        return _biased(xp, _conv_winograd_tiles.forward(x, w, padding), bias)
     return _conv_columns(xp, x, w, out, stride, padding, dilation, groups, keep=keep, bias=bias)
 
 

@@ -1,0 +1,127 @@
+"""Winograd F(2x2, 3x3) forwards over small maps, channels-last, with exactly the tiles the output needs: the 3x3
+stride-1 convolutions of ResNet-18's and VGG's 8x8 and 4x4 maps at batch 32 when no weight gradient follows (an
+evaluation, a frozen weight), with 2.25x fewer multiplications than the columns' product.
+
+``_conv_winograd`` keeps a grid one tile longer each way so that its whole-array transforms are shifts of flat arrays:
+on an 8x8 map that is 25 tiles for 16 (its products then cost more than they save). Here the padded input is laid out
+channels-last (N, H, W, C), so a tile row or column is a strided view whose runs are C elements long, and the
+transforms are adds over those views: B^T d B of every tile in eight passes (four along rows, four along columns,
+each for four transformed positions at once), the 16 products (tiles x C) @ (C x O) in one batched matmul whose
+result has the output channels as its last dim (OpenBLAS's faster orientation for few columns), and A^T m A in eight
+passes written straight into the channels-last output's 2x2 corners, then moved back to (N, O, H, W). The passes run
+in parts of the batch and the products in parts of their rows or columns (``_blas.matmul``) on the intra-op threads,
+so the bits do not depend on the thread count. Float round-off differs from the columns' (the transforms add and
+halve), within the dtype's tolerance of PyTorch's results.
+"""
+import itertools
+import math
+
+import numpy
+
+from . import _buffers, _blas, _conv_winograd, _parallel
+
+__all__ = []
+
+MIN_CHANNELS = 64
+"""Fewest input and output channels: below, the transforms' passes cost more than the products they save."""
+
+MIN_TILES = 128
+"""Fewest tiles (samples x tiles per map): the weight's transform, G w G^T per call (16 C O elements written), is
+paid again by every call (one thread, batch 32, thread CPU against the columns' path, ms: 64 -> 64 channels on 8x8
+maps, 512 tiles, 2.33 -> 1.79; 128 -> 256 on 8x8 14.5 -> 9.9; 128 -> 128 on 4x4, 128 tiles, 2.08 -> 1.50; 512 -> 512
+on 4x4 25.0 -> 20.0; on 2x2, 32 tiles, 256 -> 256 1.97 -> 2.42, 512 -> 512 7.1 -> 10.6)."""
+
+def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
+    """Whether a forward of a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) with no
+    weight gradient to follow runs here: 3x3, stride 1, undilated, ungrouped, float32/float64 on NumPy, output maps
+    narrower than ``_conv_winograd.MIN_SIZE`` (wider ones keep its algorithm or the blocked columns: even or slower
+    at one thread from 32x32 maps of 64 channels), at least ``MIN_CHANNELS`` channels each way and ``MIN_TILES``
+    tiles."""
+    if xp is not numpy or len(weight_shape) != 4 or tuple(weight_shape[2:]) != (3, 3) or groups != 1:
+        return False
+    if any(s != 1 for s in stride) or any(d != 1 for d in dilation) or numpy.dtype(dtype).char not in "fd":
+        return False
+    out = [s + 2 * p - 2 for s, p in zip(input_shape[2:], padding)]
+    tiles = input_shape[0] * ((out[0] + 1) // 2) * ((out[1] + 1) // 2)
+    return 0 < min(out) < _conv_winograd.MIN_SIZE and min(weight_shape[:2]) >= MIN_CHANNELS and tiles >= MIN_TILES
+
+
+ALIGN = 16
+"""Elements each array of ``_scratch`` starts at a multiple of (64 bytes for float32)."""
+
+
+def _scratch(dtype, *shapes):
+    """Arrays of ``shapes`` laid over one pooled array: together they are large enough for the pool (``_buffers``),
+    where each alone might not be and would fault its pages in every call (a 8x8 forward's scratch: ~570 faults,
+    1.2 ms of a 3.0 ms call)."""
+    sizes = [-(-math.prod(shape) // ALIGN) * ALIGN for shape in shapes]
+    flat = _buffers.empty(numpy, (sum(sizes),), dtype)
+    starts = itertools.accumulate(sizes, initial=0)
+    return [flat[start:start + math.prod(shape)].reshape(shape) for start, shape in zip(starts, shapes)]
+
+
+def _transformed_weight(w, k, rows, result):
+    """G w G^T of every (output, input) channel pair's 3x3 kernel into ``result`` (4, 4, C, O), as (16, C, O) (the
+    products' right operand); ``k`` (3, 3, C, O) and ``rows`` (4, 3, C, O) are scratch."""
+    _parallel.assign(k, w.transpose(2, 3, 1, 0))
+    _g_pass(k, rows)
+    _g_pass(rows.swapaxes(0, 1), result.swapaxes(0, 1))
+    return result.reshape((16,) + result.shape[2:])
+
+
+def _g_pass(k, out):
+    """out[0..3] = G k along the first axis: k0, (k0 + k1 + k2) / 2, (k0 - k1 + k2) / 2, k2."""
+    numpy.copyto(out[0], k[0])
+    numpy.copyto(out[3], k[2])
+    numpy.add(k[0], k[2], out=out[1])
+    numpy.subtract(out[1], k[1], out=out[2])
+    numpy.add(out[1], k[1], out=out[1])
+    numpy.multiply(out[1:3], 0.5, out=out[1:3])
+
+
+def _bt_pass(d, out):
+    """out[0..3] = B^T d along d's tile-position axis, given as four strided views d[u] (u = 0..3): d0 - d2,
+    d1 + d2, d2 - d1, d1 - d3."""
+    numpy.subtract(d[0], d[2], out=out[0])
+    numpy.add(d[1], d[2], out=out[1])
+    numpy.subtract(d[2], d[1], out=out[2])
+    numpy.subtract(d[1], d[3], out=out[3])
+
+
+def _at_pass(m, out):
+    """out[0..1] = A^T m along m's first axis: m0 + m1 + m2, m1 - m2 - m3."""
+    numpy.add(m[0], m[1], out=out[0])
+    numpy.add(out[0], m[2], out=out[0])
+    numpy.subtract(m[1], m[2], out=out[1])
+    numpy.subtract(out[1], m[3], out=out[1])
+
+
+def forward(x, w, padding):
+    """y (N, O, Ho, Wo), a new array, of x (N, C, H, W) correlated with w (O, C, 3, 3) zero-padded by ``padding``."""
+    N, C, H, W = x.shape
+    Co, dtype = w.shape[0], x.dtype
+    (ph, pw) = padding
+    Ho, Wo = H + 2 * ph - 2, W + 2 * pw - 2
+    th, tw = (Ho + 1) // 2, (Wo + 1) // 2
+    Hp, Wp, T = 2 * th + 2, 2 * tw + 2, th * tw   # rows and columns past the padding that tiles reach are zero
+    padded, rows, V, M, Z, corners, *weights = _scratch(
+        dtype, (N, Hp, Wp, C), (4, N, th, Wp, C), (4, 4, N, th, tw, C), (4, 4, N, th, tw, Co), (2, 4, N, th, tw, Co),
+        (N, th, 2, tw, 2, Co), (3, 3, C, Co), (4, 3, C, Co), (4, 4, C, Co))
+    y = _buffers.empty(numpy, (N, Co, Ho, Wo), dtype)
+
+    def transformed_input(a, b):   # samples a..b-1
+        part = padded[a:b]
+        part[...] = 0
+        part[:, ph:ph + H, pw:pw + W] = x[a:b].transpose(0, 2, 3, 1)
+        _bt_pass([part[:, u:u + 2 * th:2] for u in range(4)], rows[:, a:b])
+        _bt_pass([rows[:, a:b, :, v:v + 2 * tw:2] for v in range(4)], V[:, :, a:b].swapaxes(0, 1))
+
+    def output(a, b):
+        _at_pass(M[:, :, a:b], Z[:, :, a:b])
+        _at_pass(Z[:, :, a:b].swapaxes(0, 1), corners[a:b].transpose(4, 2, 0, 1, 3, 5))
+        y[a:b] = corners[a:b].reshape(b - a, 2 * th, 2 * tw, Co)[:, :Ho, :Wo].transpose(0, 3, 1, 2)
+    _parallel.parts(N, V.size + padded.size, transformed_input)
+    _blas.matmul(V.reshape(16, N * T, C), _transformed_weight(w, *weights), M.reshape(16, N * T, Co),
+                 short_on_one=True)
+    _parallel.parts(N, M.size + y.size, output)
+    return y
