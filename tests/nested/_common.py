@@ -23,9 +23,12 @@ def namespace(lib, seed=0):
     offsets = lib.tensor([0, 2, 6, 9])
     q4 = lib.nested.nested_tensor_from_jagged(heads, offsets)   # (B, j, H, D)
     other = lib.nested.nested_tensor([lib.tensor(c) for c in comps], layout=lib.jagged)   # another ragged size
+    holes = lib.nested.nested_tensor_from_jagged(lib.tensor(rng.standard_normal((7, 4))), lib.tensor([0, 2, 3, 6]),
+                                                 lib.tensor([1, 1, 2]))   # components with gaps between them
     ints = lib.nested.nested_tensor([lib.tensor([1, 2]), lib.tensor([0]), lib.tensor([2, 2, 1])], layout=lib.jagged)
     return {"torch": lib, "F": lib.nn.functional, "nt": nt, "nt_b": nt_b, "values_b": values_b, "q4": q4,
-            "heads": heads, "other": other, "ints": ints, "d": t(4), "dB": t(3, 1, 4), "d1": t(1, 4), "d14": t(1, 1, 4),
+            "heads": heads, "holes": holes, "other": other, "ints": ints, "d": t(4), "dB": t(3, 1, 4), "d1": t(1, 4),
+            "d14": t(1, 1, 4),
             "dbad": t(3, 4), "w": t(5, 4, grad=True), "bias": t(5, grad=True), "emb": t(3, 4, grad=True),
             "dB11": t(3, 1, 1), "mat": t(4, 5), "bmat": t(3, 4, 5), "ln_w": t(4, grad=True), "ln_b": t(4, grad=True)}
 

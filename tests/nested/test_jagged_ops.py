@@ -40,6 +40,18 @@ NN = ["F.linear(nt, w, bias)", "F.linear(nt, w)", "nt @ mat", "torch.matmul(nt, 
       "torch.nested.to_padded_tensor(nt.transpose(1, 2), 0.0)", "torch.nested.to_padded_tensor(q4, 1.5)"]
 
 
+NOT_CONTIGUOUS = ["F.linear(nt.transpose(1, 2), w)", "F.linear(holes, w)", "F.dropout(holes, 0.5)",
+                  "F.dropout(holes, 0.5, training=False)", "holes.split(2, -1)", "holes.split([1, 3], -1)",
+                  "holes.narrow(2, 0, 1)", "holes.chunk(2, -1)", "holes.unsqueeze(-1).squeeze(-1)",
+                  "F.embedding(torch.nested.nested_tensor_from_jagged(torch.tensor([1, 2, 0]), "
+                  "torch.tensor([0, 1, 3]), torch.tensor([1, 1])), emb)", "holes.sin()", "F.linear(q4, w)"]
+
+
+@pytest.mark.parametrize("expression", NOT_CONTIGUOUS)
+def test_rules_that_need_contiguous_nested_tensors(expression):
+    check(expression, grads=False)
+
+
 @pytest.mark.parametrize("expression", POINTWISE)
 def test_pointwise(expression):
     check(expression)

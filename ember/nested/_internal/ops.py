@@ -58,6 +58,7 @@ def dispatch(func, args, kwargs):
         return overrides.unwrapped(func)(*args, **kwargs)
     if name in _SUBCLASS_ERRORS:
         raise RuntimeError(_SUBCLASS_ERRORS[name])
+    _check_contiguous(name, args, kwargs)
     handler = _handlers().get(name)
     if handler is not None:
         return handler(func, args, kwargs)
@@ -72,6 +73,33 @@ _SUBCLASS_ERRORS = {"tolist": ".tolist() is not supported for tensor subclasses,
                     "numpy": ".numpy() is not supported for tensor subclasses."}
 _OVERLOADS = {"std": "correction", "var": "correction", "norm": "ScalarOpt_dim", "std_mean": "correction",
               "var_mean": "correction"}   # the ATen overload PyTorch's error names where it is not .default
+
+
+# Ops whose PyTorch rule takes only a contiguous jagged tensor (no holes, ragged dim 1) for one argument: public
+# name -> (PyTorch's rule function, its schema, the argument's position and name).
+_CONTIGUOUS_ONLY = {
+    "linear": ("linear_default", "input: jt, weight: t, bias: t?", 0, "input"),
+    "dropout": ("native_dropout_default", "self: jt, float: any, train: any?", 0, "self"),
+    "split": ("split_tensor", "self: jt, split_size: any, dim: any?", 0, "self"),
+    "narrow": ("narrow", "self: jt, dim: any, start: any, length: any", 0, "self"),
+    "chunk": ("chunk_default", "self: jt, chunks: any, dim: any?", 0, "self"),
+    "squeeze": ("squeeze_dim", "self: jt, dim: any", 0, "self"),
+    "expand_as": ("expand_as_default", "self: t, other: jt", 1, "other"),
+    "embedding": ("embedding_default", "weight: t, indices: jt, padding_idx: any?, scale_grad_by_freq: any?, "
+                  "sparse: any?", 0, "indices"),
+}
+
+
+def _check_contiguous(name, args, kwargs):
+    rule = _CONTIGUOUS_ONLY.get(name)
+    if rule is None or len(args) <= rule[2] or not isinstance(args[rule[2]], NestedTensor):
+        return
+    if name == "split" and len(args) > 1 and isinstance(args[1], (list, tuple)):
+        rule = ("split_with_sizes_default", "self: jt, split_sizes: any, dim: any?", 0, "self")
+    nt = args[rule[2]]
+    if nt._lengths is not None or nt._ragged_idx != 1:
+        raise ValueError(f"NestedTensor {rule[0]}({rule[1]}): expected {rule[3]} to be a contiguous jagged layout "
+                         "NestedTensor")
 
 
 def _handlers():
