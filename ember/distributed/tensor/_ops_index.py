@@ -4,7 +4,8 @@ kept), ``None`` (a new dim), then the tensor indices (``index``: the values shar
 or the indices sharded alike on a broadcast dim, or partial sums passed through; a boolean mask is refused, its
 ``nonzero`` having a data-dependent shape). ``index_select``, ``gather`` (also a lookup in a shard of the gathered
 dim, masked: PyTorch's _MaskPartial), ``take_along_dim`` (a ``gather`` of the broadcast operands), ``scatter``,
-``scatter_add`` and ``index_put`` keep shards of dims the op does not address; the cheapest strategy wins."""
+``scatter_add``, ``index_put`` and ``index_fill`` keep shards of dims the op does not address; the cheapest
+strategy wins. Their in-place forms run only where that keeps the input's placements, as PyTorch's."""
 import operator
 
 from ... import overrides
@@ -16,7 +17,6 @@ from ._redistribute import local_shape_and_offset
 from ._strategies import by_strategy, laid_out, sharded_shape, single_dim
 from .placement_types import Partial, Replicate, Shard, _MaskPartial
 
-INDEXING = frozenset("index_select gather take_along_dim scatter scatter_add index_put".split())
 _PASSED_PARTIALS = ("sum", "avg", "max", "min")
 _LINEAR = ("sum", "avg")
 R = Replicate()
@@ -102,6 +102,28 @@ def take_along_dim(name, inner, args, kwargs):
     shape[dim] = self.shape[dim]
     self = self if list(self.shape) == shape else self.expand(shape)
     return ember.gather(self, dim, indices)
+
+
+def index_fill(name, inner, args, kwargs):
+    """``index_fill`` (and ``index_fill_`` where it keeps the input's placements): sharded alike on a dim it does
+    not fill (the index and a tensor value replicated), or partial values passed through where the fill's value
+    reduces to itself (a number: an average, max or min of copies; a DTensor value: any kind)."""
+    given = _named(args, kwargs, ("input", "dim", "index", "value"))
+    self, index, value = given["input"], given["index"], given["value"]
+    dim = given["dim"] % max(self.ndim, 1)
+    tensor_value = isinstance(value, Tensor)
+    operands = [self, index] + ([value] if tensor_value else [])
+    require_dtensors(name, operands, "int_Tensor" if tensor_value else "int_Scalar")
+    strategies = [[Shard(d), Shard(d)] + [R] * (len(operands) - 1) for d in range(self.ndim) if d != dim]
+    if tensor_value:
+        strategies += [[Partial(op), Partial(op), R, Partial(op)] for op in _PASSED_PARTIALS]
+    else:
+        strategies += [[Partial(op), Partial(op), R] for op in ("avg", "max", "min")]
+    strategies = single_dim(strategies, operands)
+    if name.endswith("_"):
+        return _in_place(f"{name}.int_{'Tensor' if tensor_value else 'Scalar'}", inner, args, kwargs, operands,
+                         strategies)
+    return by_strategy(name, inner, args, kwargs, operands, strategies)
 
 
 def scatter(name, inner, args, kwargs):

@@ -4,7 +4,8 @@ gather (the cheapest: a partial input is reduce-scattered onto another dim where
 along a dim (``kthvalue``, ``max``/``min``/``median``/``nanmedian``/``mode`` with a dim) keep a shard of another
 dim only when the input has one (partial values are reduced); ``argmax``/``argmin`` and a whole tensor's
 ``median`` gather the dims they reduce. ``flip`` and ``roll`` keep shards of the dims they leave alone and pass
-partial values through (they only move elements)."""
+partial values through (they only move elements). Triangles and diagonals (``tril``, ``triu``, ``diagonal``,
+``diag``, ``diag_embed``) gather their input, as PyTorch's replicate strategy for them."""
 import inspect
 
 from ..._tensor import Size
@@ -17,6 +18,7 @@ SORTS = frozenset("sort argsort msort topk cummax cummin".split())
 SELECTS = frozenset("kthvalue median nanmedian mode".split())
 ARG_EXTREMES = frozenset(["argmax", "argmin"])
 FLIPS = frozenset("flip fliplr flipud roll".split())
+TRIANGLES = frozenset("tril triu diagonal diag diag_embed".split())
 _PASSED_PARTIALS = ("sum", "avg", "max", "min")
 
 
@@ -93,3 +95,10 @@ def flip(name, inner, args, kwargs):
     strategies = [[Shard(d)] * 2 for d in range(self.ndim) if d not in active]
     strategies += [[Partial(op)] * 2 for op in _PASSED_PARTIALS]
     return by_strategy(name, inner, args, kwargs, [self], single_dim(strategies, [self]))
+
+
+def replicated(name, inner, args, kwargs):
+    """An op PyTorch's DTensor runs on the whole tensor: its input gathered (partial values reduced), its output
+    replicated."""
+    self = given_arguments(inner, args, kwargs)["input"]
+    return by_strategy(name, inner, args, kwargs, [self], [[Replicate()] * 2])

@@ -1,11 +1,12 @@
 """One program on DTensor through indexing (``x[key]``, ``narrow``, ``index_select``, ``gather``,
-``take_along_dim``, ``scatter``, ``scatter_add``, ``index_put``, ``masked_fill``), scans (``cumsum``, ``cumprod``,
-``logcumsumexp``, ``cummax``, ``cummin``), sorts and selections (``sort``, ``argsort``, ``msort``, ``topk``,
-``kthvalue``, ``max``/``min``/``median``/``mode`` along a dim, ``argmax``), ``flip``/``roll``, the in-place
-forms (``x[index] = v``, ``index_put_``, ``scatter_``, ``scatter_add_``, ``masked_fill_``: kept placements or
-torch's refusal) and a convolution of partial values, run on ember (under mpiexec) or on torch (gloo): for inputs
-sharded on each dim, replicated or partial, the output placements, whole values, errors, and x's whole gradient for
-the loss sum(output * weights). Each rank writes its results to OUT_DIR/<library>-<rank>.json.
+``take_along_dim``, ``scatter``, ``scatter_add``, ``index_put``, ``index_fill``, ``masked_fill``), triangles and
+diagonals, scans (``cumsum``, ``cumprod``, ``logcumsumexp``, ``cummax``, ``cummin``), sorts and selections
+(``sort``, ``argsort``, ``msort``, ``topk``, ``kthvalue``, ``max``/``min``/``median``/``mode`` along a dim,
+``argmax``), ``flip``/``roll``, the in-place forms (``x[index] = v``, ``index_put_``, ``scatter_``,
+``scatter_add_``, ``index_fill_``, ``masked_fill_``: kept placements or torch's refusal) and a convolution of
+partial values, run on ember (under mpiexec) or on torch (gloo): for inputs sharded on each dim, replicated or
+partial, the output placements, whole values, errors, and x's whole gradient for the loss sum(output * weights).
+Each rank writes its results to OUT_DIR/<library>-<rank>.json.
 
     python dtensor_index.py ember|torch OUT_DIR
 """
@@ -94,6 +95,12 @@ for ip in (R, S0):
     each_layout(f"index_select2 {ip}", lambda d, i: d.index_select(2, i), [i4])
     each_layout(f"masked_fill {ip}", lambda d, m: d.masked_fill(m, 0.5), [(x > 0, ip)])
     each_layout(f"getitem_bool {ip}", lambda d: type_of_error(lambda: d[laid(x > 0, ip)]), grad=False)
+for ip in (R, S0):
+    each_layout(f"index_fill {ip}", lambda d, i: d.index_fill(1, i, -2.0), [(index[:2] % 4, ip)])
+    each_layout(f"index_fill_tensor {ip}", lambda d, i, v: torch.index_fill(d, 2, i, v),
+                [(index[:2], ip), (torch.tensor(1.5, dtype=torch.float64), R)])
+for name in ("tril", "triu", "diagonal", "diag_embed"):
+    each_layout(name, lambda d: getattr(torch, name)(d))
 for name, key in (("int", 1), ("slice", slice(1, 4)), ("slice_dim1", (slice(None), slice(1, 3))),
                   ("step", slice(None, None, 2)), ("ellipsis", (Ellipsis, 2)), ("none", (None, slice(None), 0)),
                   ("full", (slice(None), slice(None))), ("negative", (-1, slice(-3, None)))):
@@ -181,6 +188,8 @@ for ip in (R, S0):
     each_in_place(f"scatter_ {ip}", lambda d, i, v: d.scatter_(1, i, v), [(full_index, ip), (src, ip)])
     each_in_place(f"scatter_value_ {ip}", lambda d, i: d.scatter_(2, i, -1.0), [(full_index, ip)])
     each_in_place(f"masked_fill_ {ip}", lambda d, m: d.masked_fill_(m, 0.25), [(x > 0, ip)])
+for ip in (R, S0):
+    each_in_place(f"index_fill_ {ip}", lambda d, i: d.index_fill_(1, i, 7.0), [(index[:2] % 4, ip)])
 each_in_place("scatter_add_", lambda d, i, v: d.scatter_add_(1, i, v), [(zeros_index, R), (src, R)],
               layouts=(S0, S2, R))   # (torch's of an input it gathers loses the sums)
 
