@@ -154,3 +154,16 @@ def test_backward_with_a_nested_gradient():
         (nt.sin() * 2).backward(lib.nested.nested_tensor_from_jagged(gradient.values(), nt.offsets()))
         grads.append(nt.grad)
     compare(grads[1], grads[0])
+
+
+def test_hooks_see_nested_gradients():
+    grads = []
+    for lib in (torch, ember):
+        nt = lib.nested.nested_tensor([lib.ones(2, 3), lib.ones(1, 3)], layout=lib.jagged, requires_grad=True)
+        y = nt * 2
+        seen = []
+        y.register_hook(lambda g: seen.append(g.is_nested) or g * 10)
+        y.values().sum().backward()
+        assert seen == [True]
+        grads.append(nt.grad)
+    compare(grads[1], grads[0])

@@ -55,6 +55,8 @@ def dispatch(func, args, kwargs):
     if name in AS_TENSOR_NAMES:   # a nested gradient given to backward is handed on as its values
         if name == "backward":
             args, kwargs = (args[0], *values_of(args[1:])), values_of(kwargs)
+        if name == "register_hook":
+            args = (args[0], nested_hook(args[0], args[1] if len(args) > 1 else kwargs.pop("hook")))
         return overrides.unwrapped(func)(*args, **kwargs)
     if name in _SUBCLASS_ERRORS:
         raise RuntimeError(_SUBCLASS_ERRORS[name])
@@ -105,6 +107,15 @@ def _check_contiguous(name, args, kwargs):
 def _handlers():
     from . import ops_nn, ops_reduce, ops_shape, sdpa
     return {**ops_shape.HANDLERS, **ops_reduce.HANDLERS, **ops_nn.HANDLERS, **sdpa.HANDLERS}
+
+
+def nested_hook(nt, hook):
+    """``hook`` as a hook on ``nt``'s values: it sees the gradient as a nested tensor of ``nt``'s structure, and a
+    nested tensor it returns goes back as its values."""
+    def on_values(gradient):
+        result = hook(nt._as_gradient(gradient))
+        return result.values() if isinstance(result, Tensor) and result.is_nested else result
+    return on_values
 
 
 def nested_args(values):

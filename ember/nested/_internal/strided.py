@@ -10,7 +10,7 @@ import warnings
 from ..._tensor import Tensor
 from ... import overrides
 from .nested_tensor import _as_class, _plain
-from .ops import BINARY_NAMES, UNARY_NAMES, values_of
+from .ops import BINARY_NAMES, UNARY_NAMES, nested_hook, values_of
 
 __all__ = ["StridedNestedTensor", "strided_from_list", "to_padded_strided"]
 
@@ -242,6 +242,8 @@ def dispatch(func, args, kwargs):
     if name in _AS_TENSOR:   # a nested gradient given to backward is handed on as its buffer
         if name == "backward":
             args, kwargs = (args[0], *values_of_strided(args[1:])), values_of_strided(kwargs)
+        if name == "register_hook":
+            args = (args[0], nested_hook(args[0], args[1] if len(args) > 1 else kwargs.pop("hook")))
         return overrides.unwrapped(func)(*args, **kwargs)
     handler = _HANDLERS.get(name)
     if handler is not None:
