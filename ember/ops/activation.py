@@ -148,7 +148,10 @@ class Gelu(Primitive):
         ctx.approximate = approximate
         ctx.save_for_backward(a)
         if is_reduced(a):
-            return in_float32(ctx.xp, _gelu, a, approximate)
+            result = in_float32(ctx.xp, _gelu, a, approximate)
+            if a.dtype == ctx.xp.float16:   # PyTorch's float16 kernel keeps +inf (its bfloat16 one gives NaN)
+                result[a == ctx.xp.inf] = ctx.xp.inf
+            return result
         return _gelu(ctx.xp, a, approximate)
 
     @staticmethod
@@ -351,6 +354,8 @@ def selu(input, inplace=False):
 def celu(input, alpha=1.0, inplace=False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     require_dtype("elu_cpu", input)
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
     if inplace:
         return _write_into(input, celu, alpha)
     scale = alpha if type(alpha) is float else _float_arg(alpha, "celu", input, alpha)
@@ -457,7 +462,8 @@ def prelu(input, weight):
             raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
                                f"{weight.numel()} and channel size = {input.shape[1] if input.ndim > 1 else 1}.")
     # PyTorch's kernel takes the weight viewed as (1, C, 1, ...) against inputs of two dims or more
-    slopes = weight.reshape((1, weight.numel()) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
+    slopes = weight.reshape((1, weight.numel()) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else \
+        weight.reshape(()) if input.ndim == 0 else weight
     # x times its factor (1, or the slope where not x > 0): PyTorch's gradient grad * slope there keeps its sign
     return name_node(input * slopes.where(~(input > 0), 1.0), "PreluKernelBackward0", (input, slopes))
 
@@ -578,7 +584,7 @@ forward divides by 6."""
 
 class Hardsigmoid(Primitive):
     """relu6(x + 3) / 6 in three passes over one array (PyTorch's arithmetic, the same bits); the gradient grad / 6
-    where -3 < x < 3 (and for NaN), else 0."""
+    where -3 < x < 3, else 0 (NaN too, as PyTorch 2.13's)."""
 
     @staticmethod
     @quiet
@@ -591,16 +597,15 @@ class Hardsigmoid(Primitive):
     @staticmethod
     def backward(ctx, grad):
         a, = ctx.saved_tensors
-        return (grad * _ONE_SIXTH).where(~((a <= -3) | (a >= 3)), 0.0)   # NaN passes, as PyTorch's
+        return (grad * _ONE_SIXTH).where((a > -3) & (a < 3), 0.0)
 
     @staticmethod
     @quiet
     def array_backward(ctx, grad):
         a, = ctx.saved_arrays
         xp = ctx.xp
-        passes = xp.less_equal(a, -3)
-        passes |= xp.greater_equal(a, 3)
-        xp.logical_not(passes, out=passes)
+        passes = xp.greater(a, -3)
+        passes &= xp.less(a, 3)
         out = xp.multiply(grad, grad.dtype.type(_ONE_SIXTH), out=_buffers.empty(xp, a.shape, grad.dtype))
         return _parallel.gradient_where(xp, out, passes, out=out)
 
@@ -656,6 +661,8 @@ def hardsigmoid(input, inplace=False):
         return _write_into(input, hardsigmoid)
     if input._data.dtype.char in "fd":
         return Hardsigmoid.apply(input)
+    if is_reduced(input._data):   # in float32, rounded once, as PyTorch's kernel (x + 3 in bfloat16 can round to 6)
+        return Hardsigmoid.apply(input.float()).to(input.dtype)
     return relu6(input + 3) / 6
 
 
@@ -667,6 +674,8 @@ def hardswish(input, inplace=False):
         return _write_into(input, hardswish)
     if input._data.dtype.char in "fd":
         return Hardswish.apply(input)
+    if is_reduced(input._data):   # in float32, rounded once, as PyTorch's kernel
+        return Hardswish.apply(input.float()).to(input.dtype)
     return input * relu6(input + 3) / 6
 
 
@@ -761,6 +770,11 @@ def tanhshrink(input):
 def softshrink(input, lambd=0.5):
     """x - lambd if x > lambd, x + lambd if x < -lambd, 0 if |x| <= lambd (NaN stays NaN)."""
     require_dtype("softshrink_check", input)
+    from .._dtype_info import finfo
+    limit = float(finfo(input.dtype).max)
+    if not 0 <= lambd <= limit:
+        raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype "
+                           f"{_dtype.scalar_type_name(input.dtype)}, but found {lambd:g}")
     return name_node((input - lambd * input.sign()).where(input.abs() > lambd, _zero_or_nan(input)),
                      "SoftshrinkBackward0", (input,))
 
@@ -780,6 +794,8 @@ def _zero_or_nan(input):
 def threshold(input, threshold, value, inplace=False):
     """value where x <= threshold, else x (so NaN stays NaN, as in PyTorch)."""
     require_dtype("threshold_cpu", input, FLOATING + "liu")
+    if not input.dtype.is_floating_point:   # PyTorch's kernel writes the value in the input's integer type
+        value = int(value)
     if inplace:
         return _write_into(input, lambda x: x.where(~(x <= threshold), value))
     return name_node(input.where(~(input <= threshold), value), "ThresholdBackward0", (input,))
@@ -788,6 +804,8 @@ def threshold(input, threshold, value, inplace=False):
 def glu(input, dim=-1):
     """a * sigmoid(b) where a and b are the two halves of ``input`` along ``dim``."""
     require_dtype("glu_cpu", input)
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     dim = wrap_dim(dim, input.ndim)
     if input.shape[dim] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
