@@ -14,7 +14,7 @@ from ._ops_matrix import PRODUCTS, einsum, matrix
 from ._ops_nn import (CONVOLUTIONS, POOLS, ROWWISE, attention, convolution, embedding, multi_head_attention, pool,
                       rowwise)
 from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, NEW, POINTWISE, like, new_factory, pointwise
-from ._ops_index import (gather, getitem, index_fill, index_put, index_select, narrow, scatter, setitem,
+from ._ops_index import (gather, getitem, index_add, index_fill, index_put, index_select, narrow, scatter, setitem,
                          take_along_dim)
 from ._ops_reduce import REDUCTIONS, SCANS, reduction, scan
 from ._ops_sort import (ARG_EXTREMES, FLIPS, SELECTS, SORTS, TRIANGLES, arg_extreme, flip, replicated, select,
@@ -182,6 +182,7 @@ RULES = _table(
     (("index_put", "index_put_"), _unstriding(index_put)),
     (("__setitem__",), setitem),
     (("index_fill", "index_fill_"), _unstriding(index_fill)),
+    (("index_add", "index_copy"), _unstriding(index_add)),
     (TRIANGLES, _unstriding(replicated)),
     (("masked_select",), _masked_select),
 )

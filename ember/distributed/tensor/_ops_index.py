@@ -4,8 +4,9 @@ kept), ``None`` (a new dim), then the tensor indices (``index``: the values shar
 or the indices sharded alike on a broadcast dim, or partial sums passed through; a boolean mask is refused, its
 ``nonzero`` having a data-dependent shape). ``index_select``, ``gather`` (also a lookup in a shard of the gathered
 dim, masked: PyTorch's _MaskPartial), ``take_along_dim`` (a ``gather`` of the broadcast operands), ``scatter``,
-``scatter_add``, ``index_put`` and ``index_fill`` keep shards of dims the op does not address; the cheapest
-strategy wins. Their in-place forms run only where that keeps the input's placements, as PyTorch's."""
+``scatter_add``, ``index_put``, ``index_fill``, ``index_add`` and ``index_copy`` keep shards of dims the op does
+not address; the cheapest strategy wins. Their in-place forms run only where that keeps the input's placements,
+as PyTorch's."""
 import operator
 
 from ... import overrides
@@ -123,6 +124,18 @@ def index_fill(name, inner, args, kwargs):
     if name.endswith("_"):
         return _in_place(f"{name}.int_{'Tensor' if tensor_value else 'Scalar'}", inner, args, kwargs, operands,
                          strategies)
+    return by_strategy(name, inner, args, kwargs, operands, strategies)
+
+
+def index_add(name, inner, args, kwargs):
+    """``index_add`` and ``index_copy`` as the ``index_put`` (accumulating for the add) PyTorch decomposes them
+    into: input and source sharded alike on a dim the index does not address, or partial sums."""
+    given = _named(args, kwargs, ("input", "dim", "index", "source"))
+    self, index, source = given["input"], given["index"], given["source"]
+    operands = [self, index, source]
+    require_dtensors(name, operands)
+    dim = given["dim"] % max(self.ndim, 1)
+    strategies = single_dim(_index_put_strategies(self, [None] * dim + [index], source), operands)
     return by_strategy(name, inner, args, kwargs, operands, strategies)
 
 

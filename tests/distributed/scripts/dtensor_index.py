@@ -99,6 +99,10 @@ for ip in (R, S0):
     each_layout(f"index_fill {ip}", lambda d, i: d.index_fill(1, i, -2.0), [(index[:2] % 4, ip)])
     each_layout(f"index_fill_tensor {ip}", lambda d, i, v: torch.index_fill(d, 2, i, v),
                 [(index[:2], ip), (torch.tensor(1.5, dtype=torch.float64), R)])
+source = torch.randn(6, 2, 5, dtype=torch.float64)
+for sp in (R, S0, S2, Partial()):   # (torch's DTensor stops on a sharded index here)
+    each_layout(f"index_add {sp}", lambda d, i, v: d.index_add(1, i, v, alpha=2.0), [(index[:2] % 4, R), (source, sp)])
+    each_layout(f"index_copy {sp}", lambda d, i, v: torch.index_copy(d, 1, i, v), [(index[:2] % 4, R), (source, sp)])
 for name in ("tril", "triu", "diagonal", "diag_embed"):
     each_layout(name, lambda d: getattr(torch, name)(d))
 for name, key in (("int", 1), ("slice", slice(1, 4)), ("slice_dim1", (slice(None), slice(1, 3))),
