@@ -140,13 +140,26 @@ def _check_floating(input, name):
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. Got {_name(input)}")
 
 
-def _check_matrix(A, name, square=True):
+def _low_precision(A):
+    return A.dtype is _dtype.float16 or A.dtype is _dtype.bfloat16
+
+
+def _check_matrix(A, name, square=True, *, kernel=None, low_precision=None):
+    """PyTorch's checks of a LAPACK op's matrices: at least 2 dims, square ones where ``square``, a floating or
+    complex dtype; float16/bfloat16 ones (which LAPACK has no routine for) refused by PyTorch's dispatch of
+    ``kernel``, or with its 'Low precision dtypes' error naming ``low_precision`` (PyTorch returns empty 16-bit
+    matrices of some kernels unrefused; ember refuses them too)."""
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
     if square and A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"{name}: A must be batches of square matrices, but they are {A.shape[-2]} by "
                            f"{A.shape[-1]} matrices")
     _check_floating(A, name)
+    if _low_precision(A):
+        if low_precision is not None:
+            raise RuntimeError(f"{low_precision}: Low precision dtypes not supported. Got {_name(A)}")
+        if kernel is not None:
+            raise NotImplementedError(f"\"{kernel}\" not implemented for '{_name(A)}'")
 
 
 def _lu_info(a):

@@ -93,7 +93,7 @@ Cholesky._node_cls.__name__ = Cholesky._node_cls.__qualname__ = "LinalgCholeskyE
 
 
 def _cholesky(A, upper, name):
-    _check_matrix(A, name)
+    _check_matrix(A, name, kernel="cholesky_cpu")
     try:
         return Cholesky.apply(A, upper)
     except _FactorizationFailed as failure:
@@ -110,7 +110,7 @@ def linalg_cholesky(A, *, upper=False, out=None):
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
     """The Cholesky factor and LAPACK's ``info`` per matrix (the order of the first leading minor that is not
     positive-definite, 0 on success) instead of raising."""
-    _check_matrix(A, "linalg.cholesky_ex")
+    _check_matrix(A, "linalg.cholesky_ex", kernel="cholesky_cpu")
     xp = _xp(A)
     try:
         factor = Cholesky.apply(A, upper)
@@ -242,7 +242,7 @@ def linalg_qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' (default), 'r', or "
                            "'complete'")
-    _check_matrix(A, "linalg.qr", square=False)
+    _check_matrix(A, "linalg.qr", square=False, kernel="geqrf_cpu")
     return _write_outs(out, QRResult(*QR.apply(A, mode)), "linalg.qr")
 
 
@@ -254,7 +254,7 @@ def qr(input, some=True, *, out=None):
               "release.\nThe boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = "
               "torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else "
               "'complete')")
-    _check_matrix(input, "linalg.qr", square=False)
+    _check_matrix(input, "linalg.qr", square=False, kernel="geqrf_cpu")
     return _write_outs(out, QRResult(*QR.apply(input, "reduced" if some else "complete")), "qr")
 
 
@@ -340,7 +340,7 @@ def _check_finite(A, message):
 
 
 def _svd(A, full_matrices, name):
-    _check_matrix(A, name, square=False)
+    _check_matrix(A, name, square=False, kernel="linalg_svd_cpu")
     _check_finite(A, f"{name}: The algorithm failed to converge because the input matrix contained non-finite "
                      "values.")
     return SVD.apply(A, full_matrices)
@@ -365,7 +365,7 @@ def svdvals(A, *, driver=None, out=None):
     _check_driver(driver)
     if recorded(A):
         return write_out(out, _svd(A, False, "linalg.svd")[1], "linalg.svdvals")
-    _check_matrix(A, "linalg.svd", square=False)
+    _check_matrix(A, "linalg.svd", square=False, kernel="linalg_svd_cpu")
     _check_finite(A, "linalg.svd: The algorithm failed to converge because the input matrix contained non-finite "
                      "values.")
     return write_out(out, _make(_xp(A).linalg.svd(A._data, compute_uv=False)), "linalg.svdvals")
@@ -475,7 +475,7 @@ def _check_uplo(UPLO):
 
 def _eigh(A, UPLO, name):
     _check_uplo(UPLO)
-    _check_matrix(A, name)
+    _check_matrix(A, name, kernel="linalg_eigh_cpu")
     try:
         return Eigh.apply(A, UPLO)
     except _FactorizationFailed:
@@ -496,12 +496,12 @@ def eigvalsh(A, UPLO="L", *, out=None):
     if recorded(A):
         return write_out(out, _eigh(A, UPLO, "linalg.eigh")[0], "linalg.eigvalsh")
     _check_uplo(UPLO)
-    _check_matrix(A, "linalg.eigh")
+    _check_matrix(A, "linalg.eigh", kernel="linalg_eigh_cpu")
     return write_out(out, _make(_xp(A).linalg.eigvalsh(A._data, UPLO=UPLO)), "linalg.eigvalsh")
 
 
 def _eig(A, name):
-    _check_matrix(A, name)
+    _check_matrix(A, name, kernel="linalg_eig_out_cpu")
     _check_finite(A, f"torch.{name}: input tensor should not contain infs or NaNs.")
     try:
         return Eig.apply(A)

@@ -65,7 +65,7 @@ def _product_except(s, others):
 @tensor_method
 def det(input):
     """The determinant of each square matrix."""
-    _check_matrix(input, "linalg.det")
+    _check_matrix(input, "linalg.det", kernel="lu_cpu")
     return Det.apply(input)
 
 
@@ -102,7 +102,7 @@ Slogdet._node_cls.__name__ = Slogdet._node_cls.__qualname__ = "LinalgSlogdetBack
 @tensor_method
 def slogdet(input, *, out=None):
     """(sign, log|det|) of each square matrix, stable where det over- or underflows."""
-    _check_matrix(input, "linalg.slogdet")
+    _check_matrix(input, "linalg.slogdet", low_precision="linalg.slogdet")
     return _write_outs(out, SlogdetResult(*Slogdet.apply(input)), "linalg.slogdet")
 
 
@@ -114,7 +114,7 @@ def linalg_slogdet(A, *, out=None):
 @tensor_method
 def logdet(input):
     """log(det(input)): NaN for a negative determinant, -inf for a singular matrix."""
-    _check_matrix(input, "logdet")
+    _check_matrix(input, "logdet", low_precision="logdet")
     sign, logabsdet = Slogdet.apply(input)
     xp = _xp(input)
     if input.dtype.is_complex:   # the phase too is differentiable: log(sign) is i arg(det)

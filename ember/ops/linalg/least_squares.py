@@ -7,7 +7,8 @@ from ... import return_types
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._util import name_node, tensor_method, write_out
-from ._common import _adjoint, _check_floating, _check_matrix, _kept, _mH, _name, _real, _tolerances, _xp
+from ._common import (_adjoint, _check_floating, _check_matrix, _kept, _low_precision, _mH, _name, _real,
+                      _tolerances, _xp)
 from .decompositions import eigvalsh, svdvals
 from .norms import matrix_norm, vector_norm
 from .products import matmul
@@ -55,7 +56,7 @@ Pinv._node_cls.__name__ = Pinv._node_cls.__qualname__ = "LinalgPinvBackward0"   
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The Moore-Penrose pseudo-inverse, dropping singular values at or below max(atol, rtol * largest)."""
-    if A.ndim < 2 or not (A.dtype.is_floating_point or A.dtype.is_complex):
+    if A.ndim < 2 or not (A.dtype.is_floating_point or A.dtype.is_complex) or _low_precision(A):
         raise RuntimeError(f"linalg.pinv({_name(A)}{{{list(A.shape)}}}): expected a tensor with 2 or more dimensions "
                            "of float, double, cfloat or cdouble types")
     if hermitian:
@@ -71,12 +72,19 @@ def pinverse(input, rcond=1e-15):
     return pinv(input, rtol=rcond)
 
 
+def _refuse_low_precision(A):
+    """PyTorch's refusal of float16/bfloat16 by its tolerance-taking LAPACK paths (matrix_rank, lstsq)."""
+    if _low_precision(A):
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
 @composite("linalg_matrix_rank")   # seen whole: the rank is counted on the arrays
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, out=None):
     """The number of singular values (|eigenvalues| when ``hermitian``) above max(atol, rtol * largest)."""
     if A.ndim < 2:
         raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     _check_floating(A, "torch.linalg.matrix_rank")
+    _refuse_low_precision(A)
     xp = _xp(A)
     atol_array, rtol_array = _tolerances(A, atol, rtol)
     magnitudes = xp.abs(eigvalsh(A.detach())._data) if hermitian else svdvals(A.detach())._data
@@ -114,7 +122,10 @@ def lstsq(A, B, rcond=None, *, driver=None):
     if driver is not None and driver not in ("gels", "gelsy", "gelsd", "gelss"):
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, gelss)")
     driver = driver or "gelsy"
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     _check_floating(A, "torch.linalg.lstsq")
+    _refuse_low_precision(A)
     if A.dtype is not B.dtype:
         raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, but got input's "
                            f"dtype {_name(A)} and other's dtype {_name(B)}")

@@ -9,7 +9,7 @@ from ...autograd.function import Primitive, composite
 from .._util import name_node, tensor_method, warn_once, write_out
 from ..rearrange import cat
 from ..reduction import _write_tuple
-from ._common import _batch_shape, _check_floating, _mH, _name, _xp
+from ._common import _batch_shape, _check_floating, _low_precision, _mH, _name, _xp
 from .products import matmul
 from .solvers import solve_triangular
 
@@ -133,7 +133,7 @@ def _factor(A, pivot, name):
     if A.ndim < 2:
         raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} "
                            "instead")
-    if not (A.dtype.is_floating_point or A.dtype.is_complex):
+    if not (A.dtype.is_floating_point or A.dtype.is_complex) or _low_precision(A):
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_name(A)}'")
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")

@@ -9,7 +9,8 @@ from ..._tensor import _make
 from ...autograd.function import Primitive, composite
 from .._kernel_dtypes import _not_implemented
 from .._util import int_arg, name_node, quiet, wrap_dim, wrap_dims, write_out
-from ._common import _batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _name, _sgn, _xp
+from ._common import (_batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _low_precision, _name,
+                      _sgn, _xp)
 from .decompositions import svdvals
 from .products import einsum
 
@@ -168,6 +169,8 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if ord not in ("nuc", math.inf, -math.inf, 1, -1, 2, -2):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if ord in ("nuc", 2, -2):
+        if _low_precision(A):
+            raise RuntimeError(f"linalg.matrix_norm: Low precision dtypes not supported. Got {_name(A)}")
         moved = A.permute([d for d in range(A.ndim) if d not in (d0, d1)] + [d0, d1])
         values = svdvals(moved)
         result = values.sum(-1) if ord == "nuc" else (values.narrow(-1, 0 if ord == 2 else

@@ -45,7 +45,7 @@ class Inv(Primitive):
 @composite("linalg_inv", trace_inside=True)
 def inv(A, *, out=None):
     """The inverse of each square matrix; LinAlgError for singular ones."""
-    _check_matrix(A, "linalg.inv")
+    _check_matrix(A, "linalg.inv", low_precision="linalg.inv")
     try:
         return write_out(out, name_node(Inv.apply(A), "LinalgInvExBackward0"), "linalg.inv")
     except numpy.linalg.LinAlgError:
@@ -56,7 +56,7 @@ def inv(A, *, out=None):
 @composite("linalg_inv_ex", trace_inside=True)
 def inv_ex(A, *, check_errors=False, out=None):
     """The inverse and a LAPACK-style ``info`` per matrix (nonzero where singular) instead of raising."""
-    _check_matrix(A, "linalg.inv_ex")
+    _check_matrix(A, "linalg.inv_ex", low_precision="linalg.inv")
     info = _lu_info(A._data).reshape(A.shape[:-2])
     if check_errors and info.any():
         inv(A)
@@ -101,7 +101,7 @@ def _solve_matrix(A, B):
 @composite("linalg_solve", trace_inside=True)
 def solve(A, B, *, left=True, out=None):
     """X with A X = B (or X A = B when ``left=False``); B may be a (batch of) vector(s)."""
-    _check_matrix(A, "linalg.solve")
+    _check_matrix(A, "linalg.solve", kernel="lu_cpu")
     if A.dtype is not B.dtype:
         raise RuntimeError(f"linalg.solve: Expected A and B to have the same dtype, but found A of type {_name(A)} "
                            f"and B of type {_name(B)} instead")
@@ -160,7 +160,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
         raise NotImplementedError(f"\"triangular_solve_cpu\" not implemented for '{_name(A)}'")
     if B.dtype is not A.dtype:   # PyTorch solves in A's dtype
         B = B.to(A.dtype)
-    _check_matrix(A, "linalg.solve_triangular")
+    _check_matrix(A, "linalg.solve_triangular", kernel="triangular_solve_cpu")
     if (B.shape[-2] if left else B.shape[-1]) != A.shape[-1]:
         shapes = (f"{A.shape[-2]}x{A.shape[-1]} and {B.shape[-2]}x{B.shape[-1]}")
         raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "

@@ -61,7 +61,7 @@ def tensorsolve(A, B, dims=None, *, out=None):
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
     """``linalg.solve`` and a LAPACK-style ``info`` per matrix (nonzero where A is singular) instead of raising
     (unless ``check_errors``); where it is nonzero the result is not meaningful."""
-    _check_matrix(A, "linalg.solve_ex")
+    _check_matrix(A, "linalg.solve_ex", kernel="lu_cpu")
     info = _lu_info(A._data).reshape(tuple(A.shape[:-2]))
     if check_errors and info.any():
         solve(A, B, left=left)
