@@ -65,6 +65,14 @@ EXPRESSIONS = [
     "nt.select(1, 0)", "nt.select(0, 1)", "torch.nested.narrow(big, 0, 0, 1)", "torch.nested.narrow(big, 1, 1, 2)",
     "torch.nested.as_nested_tensor(big).unbind()", "torch.nested.nested_tensor([]).dim()",
     "torch.nested.nested_tensor([torch.ones(2, 3), torch.ones(3)])", "nt.double().dtype", "nt.contiguous()",
+    "nt.reshape(2, -1, 2, 2)", "nt.view(2, -1, 2, 2)", "nt.unsqueeze(-1)", "nt.unsqueeze(0)",
+    "nt.unsqueeze(-1).squeeze(-1)", "nt.chunk(2, -1)", "nt.detach().split(2, -1)",
+    "torch.cat([nt.detach(), same], -1)",
+    "torch.where(nt > 0, nt, nt)", "nt.detach().mean(-1, keepdim=True)",
+    "nt.detach().max(-1)", "nt == nt", "nt == 0", "nt ** 2",
+    "nt.sum(1, keepdim=True)", "nt.clone().mul_(2)", "nt.detach().clone().add_(same)", "nt.detach().clone().zero_()",
+    "F.scaled_dot_product_attention(nt.unsqueeze(1), nt.unsqueeze(1), nt.unsqueeze(1))",
+    "F.embedding(torch.nested.nested_tensor([torch.tensor([1, 2]), torch.tensor([0])]), w)",
 ]
 
 

@@ -223,14 +223,17 @@ class StridedNestedTensor(Tensor):
         return dispatch(func, args, kwargs or {})
 
 
-_NO_KERNEL = {"rsub": "rsub.Scalar", "log_softmax": "_log_softmax"}   # no NestedTensor kernel in PyTorch 2.13
+# Ops PyTorch 2.13 has no NestedTensor kernel for, by the ATen name its error gives.
+_NO_KERNEL = {"rsub": "rsub.Scalar", "log_softmax": "_log_softmax", "pow": "pow.Tensor_Scalar"}
+_OVERLOADS = {"split": "split.Tensor", "mean": "mean.dim", "max": "max.dim", "min": "min.dim"}   # in its errors
 _OWN = frozenset("size dim ndimension numel nelement is_contiguous values unbind to_padded_tensor stride".split())
 _AS_TENSOR = frozenset("""
 is_floating_point is_complex is_signed element_size get_device retain_grad register_hook backward requires_grad_
-""".split())
+data_ptr storage_offset untyped_storage""".split())
 _OPERATORS = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
               "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__pow__": "pow", "__rpow__": "pow",
-              "__neg__": "neg", "__abs__": "abs", "__matmul__": "matmul", "__getitem__": "select_batch"}
+              "__neg__": "neg", "__abs__": "abs", "__matmul__": "matmul", "__getitem__": "select_batch",
+              "__eq__": "eq", "__ne__": "ne", "__imul__": "mul_", "__iadd__": "add_", "__isub__": "sub_"}
 
 
 def dispatch(func, args, kwargs):
@@ -248,12 +251,15 @@ def dispatch(func, args, kwargs):
     handler = _HANDLERS.get(name)
     if handler is not None:
         return handler(func, args, kwargs)
+    if name in _IN_PLACE and isinstance(args[0], StridedNestedTensor):
+        return _in_place(func, args, kwargs)
     if (name in UNARY_NAMES or name in BINARY_NAMES) and name not in _NO_KERNEL:
         tensors = [a for a in list(args) + list(kwargs.values()) if isinstance(a, Tensor)]
         if len(tensors) == 1:
             return _wrap(func(*values_of_strided(args), **values_of_strided(kwargs)), tensors[0]._sizes())
         return _binary(func, name, args, kwargs)
-    raise NotImplementedError(f"Could not run 'aten::{_NO_KERNEL.get(name, name)}' with arguments from the "
+    raise NotImplementedError(f"Could not run 'aten::{_NO_KERNEL.get(name, _OVERLOADS.get(name, name))}' with "
+                              "arguments from the "
                               "'NestedTensorCPU' backend. This "
                               "could be because the operator doesn't exist for this backend, or was omitted during "
                               "the selective/custom build process (if using custom build).")
@@ -358,7 +364,93 @@ def _sum(func, args, kwargs):
                                   "during the selective/custom build process (if using custom build).")
     if not keepdim:
         raise RuntimeError("NestedTensor always requires keepdim=True for now.")
+    if dim % nt.dim() != nt.dim() - 1:
+        raise RuntimeError(f"NestedTensor can only be reduced across the last dimension for now got dimension {dim} "
+                           "instead.")
     return _per_component(nt, lambda part: part.sum(_component_dim(nt, dim), keepdim=True))
+
+
+def _sizes_arg(args, kwargs, name):
+    sizes = args[1:] if len(args) > 1 else tuple(kwargs[name])
+    return tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+
+
+def _reshape(func, args, kwargs):
+    nt = args[0]
+    sizes = _sizes_arg(args, kwargs, "shape" if "shape" in kwargs else "size")
+    if sizes[0] != len(nt._sizes()) and sizes[0] != -1:
+        raise RuntimeError(f"{func.__name__}: For now nested {func.__name__} cannot change or infer the implicit "
+                           f"batch dimension")
+    return _per_component(nt, lambda part: part.reshape(sizes[1:]))
+
+
+def _unsqueeze(func, args, kwargs):
+    nt, dim = args[0], args[1] if len(args) > 1 else kwargs["dim"]
+    ndim = nt.dim() + 1
+    if dim % ndim == 0:
+        raise RuntimeError("unsqueeze(): For nested tensors, unsqueezing dimension 0 is not supported at the moment if "
+                           "you need this feature, please open an issue on github describing your use case.")
+    return _per_component(nt, lambda part: part.unsqueeze(dim - 1 if dim >= 0 else dim))
+
+
+def _squeeze(func, args, kwargs):
+    nt, dim = args[0], args[1] if len(args) > 1 else kwargs.get("dim")
+    if dim is None or dim % nt.dim() == 0:
+        raise RuntimeError("squeeze(): For nested tensors, squeezing dimension 0 is not supported at the moment")
+    return _per_component(nt, lambda part: part.squeeze(_component_dim(nt, dim)))
+
+
+def _chunk(func, args, kwargs):
+    nt, chunks = args[0], args[1] if len(args) > 1 else kwargs["chunks"]
+    dim = args[2] if len(args) > 2 else kwargs.get("dim", 0)
+    if dim % nt.dim() == 0:
+        raise RuntimeError("Chunk for nested tensors is currently only supported for the last dimension.")
+    pieces = [part.chunk(chunks, _component_dim(nt, dim)) for part in nt.unbind()]
+    return tuple(strided_from_list(group) for group in zip(*pieces))
+
+
+def _cat(func, args, kwargs):
+    tensors = args[0] if args else kwargs["tensors"]
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+    first = tensors[0]
+    if dim % first.dim() == 0:
+        raise RuntimeError("cat(): concatenating nested tensors along dim 0 is not supported")
+    groups = zip(*[t.unbind() for t in tensors])
+    return strided_from_list([_torch().cat(group, _component_dim(first, dim)) for group in groups])
+
+
+def _in_place(func, args, kwargs):
+    nt = args[0]
+    others = [a for a in args[1:] if isinstance(a, StridedNestedTensor)]
+    if any(other._sizes() != nt._sizes() for other in others):
+        raise RuntimeError(f"{func.__name__[:-1]} does not support broadcasting when given a NestedTensor")
+    alias = _plain(nt)
+    func(alias, *[alias if a is nt else values_of_strided(a) for a in args[1:]], **values_of_strided(kwargs))
+    return nt
+
+
+def _embedding(func, args, kwargs):
+    indices, rest = args[0], values_of(args[1:])
+    return _per_component(indices, lambda part: func(part, *rest, **kwargs))
+
+
+def _attention(func, args, kwargs):
+    q, k, v = args[:3]
+    groups = zip(q.unbind(), k.unbind(), v.unbind())
+    return strided_from_list([func(*group, *args[3:], **kwargs) for group in groups])
+
+
+def _comparison(func, args, kwargs):
+    if isinstance(args[1], StridedNestedTensor):
+        name = _OPERATORS.get(func.__name__, func.__name__)
+        raise RuntimeError(f"{name} does not support nested tensor as other value.")
+    return _wrap(func(_plain(args[0]), *args[1:], **kwargs), args[0]._sizes())
+
+
+def _where(func, args, kwargs):
+    if len(args) > 1 and isinstance(args[1], StridedNestedTensor):
+        raise RuntimeError("self must not be nested")
+    raise RuntimeError("other must not be nested")
 
 
 def _conversion(func, args, kwargs):
@@ -369,4 +461,8 @@ def _conversion(func, args, kwargs):
 _HANDLERS = {"softmax": _softmax, "transpose": _transpose, "linear": _linear,
              "layer_norm": _layer_norm, "matmul": _matmul, "bmm": _matmul, "select_batch": _select_batch,
              "select": _select, "narrow": _narrow, "sum": _sum, "contiguous": _conversion,
-             "unbind": lambda func, args, kwargs: StridedNestedTensor.unbind(*args, **kwargs)}
+             "unbind": lambda func, args, kwargs: StridedNestedTensor.unbind(*args, **kwargs),
+             "reshape": _reshape, "view": _reshape, "unsqueeze": _unsqueeze, "squeeze": _squeeze, "chunk": _chunk,
+             "cat": _cat, "concat": _cat, "embedding": _embedding, "scaled_dot_product_attention": _attention,
+             "eq": _comparison, "ne": _comparison, "where": _where}
+_IN_PLACE = frozenset(name + "_" for name in UNARY_NAMES | BINARY_NAMES) | {"zero_", "fill_", "copy_"}
