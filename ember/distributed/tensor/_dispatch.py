@@ -17,8 +17,8 @@ from ._ops_pointwise import IDENTITY, IN_PLACE, LIKE, NEW, POINTWISE, like, new_
 from ._ops_index import (gather, getitem, index_add, index_fill, index_put, index_select, narrow, scatter, setitem,
                          take_along_dim)
 from ._ops_reduce import REDUCTIONS, SCANS, reduction, scan
-from ._ops_sort import (ARG_EXTREMES, FLIPS, SELECTS, SORTS, TRIANGLES, arg_extreme, flip, replicated, select,
-                        sort)
+from ._ops_sort import (ARG_EXTREMES, COMPOSITES, FLIPS, SELECTS, SORTS, TRIANGLES, arg_extreme, composite, flip,
+                        replicated, select, sort)
 from ._ops_shape import (EXPANDING, PADDING, PERMUTING, RESHAPING, SPLITTING, cat, expand, pad, repeat, shape_op,
                          split_op, squeeze, stack)
 from .placement_types import Replicate
@@ -184,5 +184,6 @@ RULES = _table(
     (("index_fill", "index_fill_"), _unstriding(index_fill)),
     (("index_add", "index_copy"), _unstriding(index_add)),
     (TRIANGLES, _unstriding(replicated)),
+    (COMPOSITES, composite),   # (their steps are ops with rules of their own)
     (("masked_select",), _masked_select),
 )

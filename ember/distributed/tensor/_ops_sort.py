@@ -5,7 +5,8 @@ along a dim (``kthvalue``, ``max``/``min``/``median``/``nanmedian``/``mode`` wit
 dim only when the input has one (partial values are reduced); ``argmax``/``argmin`` and a whole tensor's
 ``median`` gather the dims they reduce. ``flip`` and ``roll`` keep shards of the dims they leave alone and pass
 partial values through (they only move elements). Triangles and diagonals (``tril``, ``triu``, ``diagonal``,
-``diag``, ``diag_embed``) gather their input, as PyTorch's replicate strategy for them."""
+``diag``, ``diag_embed``) gather their input, as PyTorch's replicate strategy for them. ``diff`` and ``rot90``
+run as PyTorch decomposes them (differences of narrowed views; flips and a transpose), each step by its rule."""
 import inspect
 
 from ..._tensor import Size
@@ -19,6 +20,7 @@ SELECTS = frozenset("kthvalue median nanmedian mode".split())
 ARG_EXTREMES = frozenset(["argmax", "argmin"])
 FLIPS = frozenset("flip fliplr flipud roll".split())
 TRIANGLES = frozenset("tril triu diagonal diag diag_embed".split())
+COMPOSITES = frozenset(["diff", "rot90"])
 _PASSED_PARTIALS = ("sum", "avg", "max", "min")
 
 
@@ -102,3 +104,33 @@ def replicated(name, inner, args, kwargs):
     replicated."""
     self = given_arguments(inner, args, kwargs)["input"]
     return by_strategy(name, inner, args, kwargs, [self], [[Replicate()] * 2])
+
+
+def composite(name, inner, args, kwargs):
+    """``diff`` and ``rot90`` as PyTorch's C++ decomposes them into ops with sharding rules."""
+    import ember
+    given = given_arguments(inner, args, kwargs)
+    self = given["input"]
+    if name == "rot90":
+        dims, k = list(given["dims"]), given["k"] % 4
+        if len(dims) != 2 or self.ndim < 2 or dims[0] % self.ndim == dims[1] % self.ndim:
+            return inner(ember.empty(self.shape), k, dims)   # (PyTorch's argument errors)
+        if k == 1:
+            return self.flip([dims[1]]).transpose(dims[0], dims[1])
+        if k == 2:
+            return self.flip(dims)
+        if k == 3:
+            return self.flip([dims[0]]).transpose(dims[0], dims[1])
+        return self.clone()
+    dim, result = given["dim"], self
+    parts = [t for t in (given["prepend"], self, given["append"]) if t is not None]
+    if len(parts) > 1:
+        result = ember.cat([t if t.ndim else t.expand(1) for t in parts], dim)
+    length = result.shape[dim] - 1
+    for _ in range(given["n"]):
+        if result.dtype == ember.bool:
+            result = ember.logical_xor(result.narrow(dim, 1, length), result.narrow(dim, 0, length))
+        else:
+            result = result.narrow(dim, 1, length) - result.narrow(dim, 0, length)
+        length -= 1
+    return result

@@ -103,6 +103,10 @@ source = torch.randn(6, 2, 5, dtype=torch.float64)
 for sp in (R, S0, S2, Partial()):   # (torch's DTensor stops on a sharded index here)
     each_layout(f"index_add {sp}", lambda d, i, v: d.index_add(1, i, v, alpha=2.0), [(index[:2] % 4, R), (source, sp)])
     each_layout(f"index_copy {sp}", lambda d, i, v: torch.index_copy(d, 1, i, v), [(index[:2] % 4, R), (source, sp)])
+for name, op in (("diff", lambda d: torch.diff(d, dim=1)), ("diff_twice", lambda d: d.diff(2, 0)),
+                 ("rot90", lambda d: torch.rot90(d, 1, (1, 2))), ("rot90_twice", lambda d: d.rot90(2, (0, 2))),
+                 ("rot90_back", lambda d: torch.rot90(d, -1))):
+    each_layout(name, op)
 for name in ("tril", "triu", "diagonal", "diag_embed"):
     each_layout(name, lambda d: getattr(torch, name)(d))
 for name, key in (("int", 1), ("slice", slice(1, 4)), ("slice_dim1", (slice(None), slice(1, 3))),
