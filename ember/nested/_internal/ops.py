@@ -8,7 +8,8 @@ to the values' dims and refuse the batch or ragged dim where PyTorch does, and t
 ``ops_reduce``, ``ops_nn`` and ``sdpa``. An op without a rule raises PyTorch's ``NotImplementedError``."""
 from ..._tensor import Tensor
 from ... import overrides
-from .nested_tensor import NestedTensor, _plain, like
+from .nested_int import nested_int_for
+from .nested_tensor import NestedTensor, _plain, like, wrap_values
 
 UNARY_NAMES = frozenset("""
 abs absolute acos arccos acosh arccosh angle asin arcsin asinh arcsinh atan arctan atanh arctanh bitwise_not ceil
@@ -148,8 +149,21 @@ def _pointwise(func, name, args, kwargs):
     tensors = _tensors(args, kwargs)
     if len(tensors) == 1:
         nt = tensors[0]
-        return like(nt, func(*values_of(args), **values_of(kwargs)))
+        result = func(*values_of(args), **values_of(kwargs))
+        if result.device != nt._offsets.device:   # to(device), cuda(), cpu(): the structure moves along
+            return wrap_values(result, _moved(nt._offsets, result.device), _moved(nt._lengths, result.device),
+                               nt._ragged_idx, nt._metadata_cache)
+        return like(nt, result)
     return _binary(func, name, args, kwargs)
+
+
+def _moved(tensor, device):
+    """``tensor`` (offsets or lengths) on ``device``, keeping its nested int, as PyTorch's copy does."""
+    if tensor is None:
+        return None
+    moved = tensor.to(device)
+    moved.__dict__["_nested_int"] = nested_int_for(tensor)
+    return moved
 
 
 def _shape_text(nt):
