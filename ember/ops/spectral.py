@@ -195,7 +195,11 @@ def _c2r(name, input, s, dim, norm, forward, out=None):
 
 
 def _one_dim(n, dim):
-    return (None if n is None else (int_arg(n),)), (dim,)
+    if n is None:
+        return None, (dim,)
+    n = int_arg(n)
+    _check_points(n)   # (-1 keeps a dim's size in the n-dimensional transforms' s, not in n)
+    return (n,), (dim,)
 
 
 @composite("fft_fft", trace_inside=True)

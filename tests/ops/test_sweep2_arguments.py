@@ -1,6 +1,6 @@
 """Argument forms, as a second differential sweep against PyTorch 2.13 found them: ``torch.flip`` takes a tuple of
 dims only (the method also separate ints), a bool is no dim for any op (PyTorch's parser refuses it), empty matrices
-through ``linalg.inv_ex``; each case run on both libraries and compared."""
+through ``linalg.inv_ex``, the 1-d FFTs' ``n`` (-1 is no size there); each case run on both libraries and compared."""
 import pytest
 import torch
 
@@ -76,3 +76,9 @@ def test_a_bool_is_no_dim(name):
 @pytest.mark.parametrize("shape", [(0, 0), (2, 0, 0), (0, 2, 2)])
 def test_inv_ex_of_empty_matrices(shape):
     check(lambda L: tuple(L.linalg.inv_ex(L.zeros(shape))))
+
+
+@pytest.mark.parametrize("name", ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft"])
+@pytest.mark.parametrize("n", [-1, 0, 1, 3, 8])
+def test_fft_n_counts_points(name, n):
+    check(lambda L: L.tensor(getattr(L.fft, name)(L.arange(6.0), n=n).shape))   # (values: within rounding)
