@@ -62,10 +62,14 @@ def _scratch(dtype, *shapes):
 
 def _transformed_weight(w, k, rows, result):
     """G w G^T of every (output, input) channel pair's 3x3 kernel into ``result`` (4, 4, C, O), as (16, C, O) (the
-    products' right operand); ``k`` (3, 3, C, O) and ``rows`` (4, 3, C, O) are scratch."""
-    _parallel.assign(k, w.transpose(2, 3, 1, 0))
-    _g_pass(k, rows)
-    _g_pass(rows.swapaxes(0, 1), result.swapaxes(0, 1))
+    products' right operand); ``k`` (3, 3, C, O) and ``rows`` (4, 3, C, O) are scratch. In parts of the input
+    channels at once (VGG's 512-channel weights: 4M elements written)."""
+    def transform(a, b):
+        part = (Ellipsis, slice(a, b), slice(None))
+        _parallel.assign(k[part], w[:, a:b].transpose(2, 3, 1, 0))   # nested: whole, in L1-sized chunks
+        _g_pass(k[part], rows[part])
+        _g_pass(rows[part].swapaxes(0, 1), result[part].swapaxes(0, 1))
+    _parallel.parts(k.shape[2], result.size + k.size, transform)
     return result.reshape((16,) + result.shape[2:])
 
 
