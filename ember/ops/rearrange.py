@@ -293,8 +293,8 @@ def flip(input, dims):
     """A copy with the order of elements reversed along ``dims``."""
     if not isinstance(dims, (tuple, list)):
         argument_error()   # torch.flip takes a tuple only (the method also separate ints, which pass here)
-    dims = wrap_dims((dims,) if isinstance(dims, int) else dims, input.ndim) if input.ndim else ()
-    return Flip.apply(input, dims)
+    dims = wrap_dims((dims,) if isinstance(dims, int) else dims, input.ndim)   # a 0-d input's are -1 and 0
+    return Flip.apply(input, dims if input.ndim else ())
 
 
 @tensor_method
@@ -333,11 +333,11 @@ def roll(input, shifts, dims=None):
     except (TypeError, ValueError):
         argument_error()
         raise
-    if dims is None:
-        if len(shifts) != 1:
-            raise RuntimeError(f"`shifts` required to be of length 1 when `dims` is None, got {len(shifts)}")
+    if not shifts:
+        raise RuntimeError("`shifts` required")
+    dims = () if dims is None else (dims,) if isinstance(dims, int) else tuple(dims)
+    if not dims and len(shifts) == 1:   # no dims (None or empty): over the flattened tensor
         return Roll.apply(input, shifts[0], None)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
     return Roll.apply(input, shifts, tuple(wrap_dim(d, input.ndim) for d in dims))

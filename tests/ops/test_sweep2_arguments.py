@@ -82,3 +82,23 @@ def test_inv_ex_of_empty_matrices(shape):
 @pytest.mark.parametrize("n", [-1, 0, 1, 3, 8])
 def test_fft_n_counts_points(name, n):
     check(lambda L: L.tensor(getattr(L.fft, name)(L.arange(6.0), n=n).shape))   # (values: within rounding)
+
+
+ROLLS = {
+    "empty dims": lambda L: L.roll(x(L), 1, ()),
+    "empty list dims": lambda L: L.roll(x(L), [1], []),
+    "two shifts, no dims": lambda L: L.roll(x(L), (1, 2)),
+    "no shifts": lambda L: L.roll(x(L), (), ()),
+    "aligned": lambda L: L.roll(x(L), (1, 2), (0, 1)),
+    "flattened": lambda L: L.roll(x(L), (1,)),
+}
+
+
+@pytest.mark.parametrize("name", ROLLS)
+def test_roll_dims(name):
+    check(ROLLS[name])
+
+
+@pytest.mark.parametrize("dims", [(0, 1), (0, 0), [0, -2], (-1,), (0,), ()])
+def test_flip_checks_a_0d_inputs_dims(dims):
+    check(lambda L: L.flip(x(L)[0, 0], dims))
