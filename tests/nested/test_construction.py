@@ -53,7 +53,9 @@ CONSTRUCTION = [
     "nt.is_contiguous()", "nt.stride()", "nt.requires_grad", "nt.is_leaf", "nt._max_seqlen", "nt._min_seqlen",
     "nt.shape[1] == nt_b.shape[1]", "nt.shape[1] == other.shape[1]", "str(nt.shape)", "repr(nt)", "repr(nt.detach())",
     "repr(nt * 2)", "nt.to('meta').offsets().device", "nt.to('meta').shape[1] == nt.shape[1]",
-    "nt.to('meta').device", "nt.tolist()", "nt.numpy()", "nt.item()", "bool(nt)",
+    "nt.to('meta').device", "nt.is_pinned()",
+    "torch.nested.nested_tensor([torch.ones(2)], layout=torch.jagged, pin_memory=True)", "nt.tolist()", "nt.numpy()",
+    "nt.item()", "bool(nt)",
 ]
 
 

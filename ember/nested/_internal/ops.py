@@ -18,7 +18,7 @@ frac lgamma log log10 log1p log2 logit i0 isnan isinf isfinite isneginf isposinf
 rad2deg reciprocal round rsqrt sigmoid sign sgn signbit sin sinc sinh sqrt square tan tanh trunc logical_not
 relu relu6 gelu silu mish elu selu celu leaky_relu hardtanh softplus softsign hardswish hardsigmoid logsigmoid
 tanhshrink softshrink hardshrink threshold dropout alpha_dropout feature_alpha_dropout rrelu
-clone detach to float double half bfloat16 int long short char byte bool cpu cuda type
+clone detach to float double half bfloat16 int long short char byte bool cpu cuda type pin_memory
 zeros_like ones_like empty_like full_like rand_like randn_like randint_like
 """.split())
 BINARY_NAMES = frozenset("""
@@ -28,13 +28,13 @@ logical_xor bitwise_and bitwise_or bitwise_xor hypot copysign xlogy nextafter lo
 """.split())
 # In-place forms that write into the nested tensor's values.
 INPLACE_NAMES = frozenset(name + "_" for name in UNARY_NAMES | BINARY_NAMES) | {
-    "zero_", "fill_", "copy_", "uniform_", "normal_", "bernoulli_", "masked_fill_", "requires_grad_"}
+    "zero_", "fill_", "copy_", "uniform_", "normal_", "bernoulli_", "masked_fill_"}
 # Calls that read metadata or drive autograd: the NestedTensor's own method, or the op on it as a tensor.
 OWN_NAMES = frozenset("""
 size dim ndimension stride numel nelement is_contiguous unbind values offsets lengths __len__ __iter__""".split())
 AS_TENSOR_NAMES = frozenset("""
 is_floating_point is_complex is_signed element_size get_device data_ptr storage_offset retain_grad register_hook
-backward requires_grad_ item __bool__ untyped_storage""".split())
+backward requires_grad_ item __bool__ untyped_storage is_pinned""".split())
 _OPERATOR_NAMES = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsub__": "rsub", "__mul__": "mul",
                    "__rmul__": "mul", "__truediv__": "div", "__rtruediv__": "div", "__floordiv__": "floor_divide",
                    "__rfloordiv__": "floor_divide", "__mod__": "remainder", "__rmod__": "remainder",
@@ -43,8 +43,7 @@ _OPERATOR_NAMES = {"__add__": "add", "__radd__": "add", "__sub__": "sub", "__rsu
                    "__rand__": "bitwise_and", "__or__": "bitwise_or", "__ror__": "bitwise_or",
                    "__xor__": "bitwise_xor", "__rxor__": "bitwise_xor", "__neg__": "neg", "__abs__": "abs",
                    "__invert__": "bitwise_not", "__iadd__": "add_", "__isub__": "sub_", "__imul__": "mul_",
-                   "__itruediv__": "div_", "__matmul__": "matmul", "__rmatmul__": "matmul",
-                   "__getitem__": "__getitem__"}
+                   "__itruediv__": "div_", "__matmul__": "matmul", "__rmatmul__": "matmul"}
 
 
 def dispatch(func, args, kwargs):
