@@ -213,9 +213,27 @@ def bilinear(input1, input2, weight, bias=None):
                            ", ".join(f"{name}: {cpp_type_name(t.dtype)}" for name, t in tensors))
     require_dtype("bmm", input1, FLOATING + "liuc")
     refuse_complex_autograd("_trilinear", input1, input2, weight)
+    _check_bilinear(input1, input2, weight, bias)
     from .linalg import einsum
     output = einsum("...i,oij,...j->...o", input1, weight, input2)
     return output if bias is None else output + bias
+
+
+def _check_bilinear(input1, input2, weight, bias):
+    """PyTorch's shape checks of bilinear, in its order."""
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}")
+    for i in range(input1.ndim - 1):
+        if input1.shape[i] != input2.shape[i]:
+            raise RuntimeError(f"bilinear(): input batch dimensions do not match at dim {i}: got {input1.shape[i]} "
+                               f"and {input2.shape[i]}")
+    for name, x, expected in (("input1", input1, weight.shape[1]), ("input2", input2, weight.shape[2])):
+        if x.shape[-1] != expected:
+            raise RuntimeError(f"bilinear(): {name} size does not match weight size: got {x.shape[-1]} but expected "
+                               f"{expected}")
+    if bias is not None and bias.shape[0] != weight.shape[0]:
+        raise RuntimeError(f"bilinear(): bias size does not match weight size: got {bias.shape[0]} but expected "
+                           f"{weight.shape[0]}")
 
 
 def conv_tbc(input, weight, bias, pad=0):

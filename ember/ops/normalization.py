@@ -406,6 +406,9 @@ def _update_running_stats(running_mean, running_var, mean, var, momentum):
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Normalizes each channel of each sample over its spatial positions."""
+    if use_input_stats and input.ndim > 2 and math.prod(input.shape[2:]) == 1:   # PyTorch's F checks this
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"torch.Size({list(input.shape)})")
     dims = tuple(range(2, input.ndim))
     shape = _shape_for_channels(input)
     if use_input_stats:

@@ -27,4 +27,4 @@ class Unflatten(Module):
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
-        return f"dim={self.dim}, unflattened_size={tuple(self.unflattened_size)}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -206,6 +206,8 @@ class Module:
         """The parameter at a dotted path such as ``"layer1.0.weight"``."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         if name not in module._parameters:
             raise AttributeError(f"`{name}` is not an nn.Parameter")
         return module._parameters[name]
@@ -214,6 +216,8 @@ class Module:
         """The buffer at a dotted path."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         if name not in module._buffers:
             raise AttributeError(f"`{name}` is not a buffer")
         return module._buffers[name]

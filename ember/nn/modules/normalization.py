@@ -2,6 +2,7 @@
 import numbers
 
 from ... import _dtype, ops
+from ..._warnings import warn as _warn
 from .. import functional as F, init
 from . import _functions
 from ..parameter import Parameter
@@ -109,11 +110,18 @@ class _InstanceNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         unbatched = input.ndim == self._expected_dims[0]
+        feature_dim = 0 if unbatched else 1
+        if input.shape[feature_dim] != self.num_features:   # PyTorch's check: an error only where weights need it
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={feature_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[feature_dim]}.")
+            _warn(f"input's size at dim={feature_dim} does not match num_features. You can silence this warning by "
+                  "not passing in num_features, which is not used because affine=False", stacklevel=2)
         if unbatched:
             input = input.unsqueeze(0)
         use_input_stats = self.training or not self.track_running_stats
         output = F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                                 use_input_stats, self.momentum if self.momentum is not None else 0.1, self.eps)
+                                 use_input_stats, self.momentum if self.momentum is not None else 0.0, self.eps)
         return output.squeeze(0) if unbatched else output
 
 

@@ -66,6 +66,10 @@ class EmbeddingBag(Module):
         super().__init__()
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type, self.scale_grad_by_freq = max_norm, norm_type, scale_grad_by_freq
+        if padding_idx is not None:   # kept as a row number, as PyTorch's
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
         self.mode, self.sparse, self.include_last_offset, self.padding_idx = mode, sparse, include_last_offset, \
             padding_idx
         if _weight is None:
