@@ -1,6 +1,7 @@
 """Winograd F(2x2, 3x3) forwards over small maps, channels-last, with exactly the tiles the output needs: the 3x3
-stride-1 convolutions of ResNet-18's and VGG's 8x8 and 4x4 maps at batch 32 when no weight gradient follows (an
-evaluation, a frozen weight), with 2.25x fewer multiplications than the columns' product.
+stride-1 convolutions of ResNet-18's and VGG's 16x16, 8x8 and 4x4 maps at batch 32 that ``_conv_winograd`` leaves
+(fewer than its channels, or narrower maps) when no weight gradient follows (an evaluation, a frozen weight), with
+2.25x fewer multiplications than the columns' product.
 
 ``_conv_winograd`` keeps a grid one tile longer each way so that its whole-array transforms are shifts of flat arrays:
 on an 8x8 map that is 25 tiles for 16 (its products then cost more than they save). Here the padded input is laid out
@@ -18,9 +19,19 @@ import math
 
 import numpy
 
-from . import _buffers, _blas, _conv_winograd, _parallel
+from . import _buffers, _blas, _parallel
 
 __all__ = []
+
+MAX_SIZE = 16
+"""Most output rows and columns: over wider maps the passes run from memory (one thread, against the blocked
+columns: 64 -> 64 channels on 32x32 maps at batch 16 20.1 -> 22.6 ms; 64 -> 128 on 16x16 at batch 32 15.3 -> 12.9,
+on 15x15 15.2 -> 13.9)."""
+
+MIN_COVER = 0.8
+"""Fewest outputs per output the tiles compute: odd maps compute a row and a column more (one thread: 512 -> 512
+channels on 7x7 maps, 49 of 64, at batch 8 20.3 -> 21.4 ms, 64 -> 64 at batch 32 1.95 -> 2.28; 64 -> 128 on 9x9,
+81 of 100, 5.38 -> 5.33, on 11x11 7.82 -> 7.93)."""
 
 MIN_CHANNELS = 64
 """Fewest input and output channels: below, the transforms' passes cost more than the products they save."""
@@ -34,16 +45,19 @@ on 4x4 25.0 -> 20.0; on 2x2, 32 tiles, 256 -> 256 1.97 -> 2.42, 512 -> 512 7.1 -
 def applies(xp, weight_shape, stride, padding, dilation, groups, input_shape, dtype):
     """Whether a forward of a convolution of ``weight_shape`` over an input of ``input_shape`` (N, C, H, W) with no
     weight gradient to follow runs here: 3x3, stride 1, undilated, ungrouped, float32/float64 on NumPy, output maps
-    narrower than ``_conv_winograd.MIN_SIZE`` (wider ones keep its algorithm or the blocked columns: even or slower
-    at one thread from 32x32 maps of 64 channels), at least ``MIN_CHANNELS`` channels each way and ``MIN_TILES``
-    tiles."""
+    of at most ``MAX_SIZE`` rows and columns that the tiles cover with ``MIN_COVER`` of their outputs, at least
+    ``MIN_CHANNELS`` channels each way and ``MIN_TILES`` tiles (``conv`` gives ``_conv_winograd`` the maps it takes
+    first)."""
     if xp is not numpy or len(weight_shape) != 4 or tuple(weight_shape[2:]) != (3, 3) or groups != 1:
         return False
     if any(s != 1 for s in stride) or any(d != 1 for d in dilation) or numpy.dtype(dtype).char not in "fd":
         return False
     out = [s + 2 * p - 2 for s, p in zip(input_shape[2:], padding)]
-    tiles = input_shape[0] * ((out[0] + 1) // 2) * ((out[1] + 1) // 2)
-    return 0 < min(out) < _conv_winograd.MIN_SIZE and min(weight_shape[:2]) >= MIN_CHANNELS and tiles >= MIN_TILES
+    if not 0 < min(out) <= max(out) <= MAX_SIZE:
+        return False
+    th, tw = (out[0] + 1) // 2, (out[1] + 1) // 2
+    return (min(weight_shape[:2]) >= MIN_CHANNELS and input_shape[0] * th * tw >= MIN_TILES
+            and out[0] * out[1] >= MIN_COVER * 4 * th * tw)
 
 
 ALIGN = 16

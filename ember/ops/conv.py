@@ -12,7 +12,7 @@ transform-domain algorithms ``_transform`` picks), and the other ungrouped float
 batch-first layout below), whose columns are cut, multiplied and added back a block of samples at a time while they
 stay in cache (``_conv_blocked``); those with few output channels over small maps take channels-last columns, one
 row per sample's position (``_conv_channels_last``); a forward with no weight gradient to follow over small maps
-(ResNet's and VGG's 8x8 and 4x4 ones) takes Winograd's tiles channels-last (``_conv_winograd_tiles``). The forward
+(ResNet's and VGG's 16x16 to 4x4 ones) takes Winograd's tiles channels-last (``_conv_winograd_tiles``). The forward
 keeps its columns for the weight gradient while they fit in a budget (``HELD_BYTES``), and large temporaries come
 from a pool (``_buffers``) reused across steps. A float32/float64 bias is added by the forward primitive itself, in
 place on an output it owns (no second output array).

@@ -24,6 +24,7 @@ def small(monkeypatch):
     """Thresholds lowered so that small shapes take the tiles."""
     monkeypatch.setattr(_conv_winograd_tiles, "MIN_CHANNELS", 1)
     monkeypatch.setattr(_conv_winograd_tiles, "MIN_TILES", 1)
+    monkeypatch.setattr(_conv_winograd_tiles, "MIN_COVER", 0)
 
 
 def _conv(lib, x, w, bias=None, **options):
@@ -55,8 +56,8 @@ def test_matches_torch(x_shape, w_shape, padding, dtype, small, calls):
     assert calls == {"forward": 4}
 
 
-@pytest.mark.parametrize("shape", [(32, 64, 64, 8), (32, 128, 128, 4), (32, 128, 256, 8)],
-                         ids=["resnet-8x8", "resnet-4x4", "vgg-8x8"])
+@pytest.mark.parametrize("shape", [(32, 64, 64, 8), (32, 128, 128, 4), (32, 128, 256, 8), (32, 64, 128, 16)],
+                         ids=["resnet-8x8", "resnet-4x4", "vgg-8x8", "vgg-16x16"])
 def test_measured_layers(shape, calls):
     """The layers it was measured on, at the default thresholds."""
     N, C, outputs, S = shape
@@ -116,7 +117,8 @@ def test_other_paths(small, calls):
     ((64, 64, 3, 5), (32, 64, 8, 8), {}),
     ((32, 64, 3, 3), (32, 64, 8, 8), {}),       # few output channels
     ((256, 256, 3, 3), (32, 256, 2, 2), {}),    # few tiles
-    ((64, 64, 3, 3), (8, 64, 12, 12), {}),      # a wider map
+    ((64, 64, 3, 3), (8, 64, 18, 18), {}),      # a wider map
+    ((64, 64, 3, 3), (32, 64, 7, 7), {}),       # 49 of the tiles' 64 outputs
 ])
 def test_applies(weight_shape, input_shape, options):
     assert _conv_winograd_tiles.applies(numpy, (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1, (32, 64, 8, 8), F32)
