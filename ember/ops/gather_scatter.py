@@ -79,7 +79,7 @@ def _flat_along(shape, index, dim):
     base = 0   # the position of each index element's line along dim, broadcast
     for d, n in enumerate(index.shape):
         if d != dim and n > 1:
-            base = base + numpy.arange(0, n * strides[d], strides[d]).reshape((-1,) + (1,) * (index.ndim - d - 1))
+            base = base + (numpy.arange(n, dtype=numpy.int64) * strides[d]).reshape((-1,) + (1,) * (index.ndim - d - 1))
     if strides[dim] == 1:
         return numpy.add(index, base, dtype=numpy.int64)
     return numpy.add(numpy.multiply(index, strides[dim], dtype=numpy.int64), base)

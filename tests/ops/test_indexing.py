@@ -498,6 +498,12 @@ def test_scatter_flat_path_matches_torch():
     check_error(lambda L, x, i, s: x.scatter_add(1, i, s), sample((2, 5)), ints(-1, 0).reshape(1, 2), sample((1, 2)))
 
 
+def test_scatters_of_an_empty_dim_match_torch():   # (a zero stride once divided a position range by zero)
+    empty = numpy.zeros((6, 0, 5), numpy.int64)
+    check(lambda L, x, i: x.scatter(2, i, 2.5), sample((6, 0, 5)), empty)
+    check(lambda L, x, i, s: x.scatter_add(1, i, s), sample((6, 0, 5)), empty, sample((6, 0, 5), seed=1))
+
+
 ZERO_D_INDEX_OPS = [
     ("scatter_ value", lambda L, x: x.detach().clone().scatter_(0, L.tensor(3), value=1.0), (V,)),
     ("scatter number", lambda L, x: x.scatter(0, L.tensor(3), 1.0), (V,)),
