@@ -150,3 +150,18 @@ MODULE_ERRORS = [
 @pytest.mark.parametrize("expression", MODULE_ERRORS)
 def test_attention_modules_refuse_nested_tensors(expression):
     check(expression)
+
+
+def test_attention_refusal_names_the_fast_path_switch():
+    errors = []
+    for lib in (torch, ember):
+        nt = lib.nested.nested_tensor([lib.ones(2, 4), lib.ones(3, 4)], layout=lib.jagged)
+        lib.backends.mha.set_fastpath_enabled(False)
+        try:
+            with pytest.raises(AssertionError) as error:
+                lib.nn.MultiheadAttention(4, 2, batch_first=True).eval()(nt, nt, nt)
+        finally:
+            lib.backends.mha.set_fastpath_enabled(True)
+        errors.append(str(error.value))
+    assert errors[0] == errors[1]
+    assert errors[1].endswith("because torch.backends.mha.get_fastpath_enabled() was not True")
