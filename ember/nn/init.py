@@ -152,6 +152,8 @@ def dirac_(tensor, groups=1):
     """Fills a 3-, 4- or 5-D convolution weight so the convolution is the identity (per group)."""
     if tensor.ndim not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    if tensor.shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
     out_per_group = tensor.shape[0] // groups
     smallest = min(out_per_group, tensor.shape[1])
     if tensor.is_meta:

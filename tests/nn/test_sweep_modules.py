@@ -94,3 +94,8 @@ def test_bilinear_checks_as_torch(case):
 @pytest.mark.parametrize("getter", ["get_parameter", "get_buffer"])
 def test_get_parameter_and_buffer_messages_as_torch(getter, target):
     same(lambda lib: str(list(getattr(lib.nn.Sequential(lib.nn.Linear(2, 2)), getter)(target).shape)))
+
+
+@pytest.mark.parametrize("shape, groups", [((3, 2, 3), 2), ((4, 2, 3), 2), ((3, 2), 1)])
+def test_dirac_checks_groups_as_torch(shape, groups):
+    same(lambda lib: lib.nn.init.dirac_(lib.empty(shape), groups=groups))
