@@ -114,8 +114,11 @@ def test_prototype_warning_once(monkeypatch):
         ember.nested.nested_tensor([ember.ones(2)])
 
 
-def test_repr_matches_torch():
-    assert repr(_names(ember)["nt"].detach()).replace("ember.", "torch.") == repr(_names(torch)["nt"].detach())
+@pytest.mark.parametrize("expression", ["nt.detach()", "nt", "nt * 2", "torch.nested.nested_tensor([])",
+                                        "torch.nested.nested_tensor([torch.ones(2, dtype=torch.int64)])"])
+def test_repr_matches_torch(expression):
+    ours, theirs = (repr(eval(expression, {}, _names(lib))) for lib in (ember, torch))
+    assert ours.replace("ember.", "torch.") == theirs
 
 
 def test_save_load_in_torch_form(tmp_path):

@@ -213,8 +213,16 @@ class StridedNestedTensor(Tensor):
         return rebuild_nested_tensor, self._torch_reduce()[1]
 
     def __repr__(self):
-        parts = ["  " + repr(part.detach()).replace("\n", "\n  ") for part in self.unbind()]
-        return "nested_tensor([\n" + ",\n".join(parts) + "\n])" if parts else "nested_tensor([\n\n])"
+        parts = []
+        for part in self.unbind():
+            text = repr(part.detach().requires_grad_(self.requires_grad))   # PyTorch's shows each one requiring it
+            parts.append("  " + text.replace("\n", "\n  "))
+        tail = ""
+        if self.grad_fn is not None:
+            tail = f", grad_fn=<{type(self.grad_fn).__name__}>"
+        elif self.requires_grad:
+            tail = ", requires_grad=True"
+        return "nested_tensor([\n" + (",\n".join(parts) if parts else "") + "\n]" + tail + ")"
 
     __str__ = __repr__
 
