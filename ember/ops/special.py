@@ -93,8 +93,8 @@ def _zeta64(s, q):
     total = q ** -s
     a = q.copy()
     steps = 0
-    while True:   # direct terms until every a > 9 (at least nine of them)
-        active = (a <= 9.0) | (steps < 9)
+    while True:   # direct terms until every a > 9 (at least nine of them; none past an infinite q)
+        active = (a <= 9.0) & (a != -math.inf) | (steps < 9)
         if steps >= 9 and not active.any():
             break
         a = xp.where(active, a + 1.0, a)
@@ -115,6 +115,24 @@ def _zeta64(s, q):
     total = xp.where(s < 1.0, math.nan, total)
     at_pole = (q <= 0) & (q == xp.floor(q))
     return xp.where(at_pole & (s >= 1.0), math.inf, xp.where((q <= 0) & (s != xp.floor(s)), math.nan, total))
+
+
+def _trigamma(x):
+    """psi'(x) as PyTorch's CPU kernel computes it, in ``x``'s own precision: the reflection pi^2 / sin^2(pi x) below
+    1/2, six recurrence steps and an asymptotic series (its values at -inf, +inf and the poles: nan, 0, and the
+    huge finite ones sin's rounding gives, where the Hurwitz zeta gives inf)."""
+    xp = _xp(x)
+    one, pi = x.dtype.type(1), x.dtype.type(math.pi)
+    reflected = x < 0.5
+    sin_pi_x = xp.sin(pi * x)
+    result = xp.where(reflected, -(pi * pi) / (sin_pi_x * sin_pi_x), 0).astype(x.dtype)
+    x = xp.where(reflected, one - x, x)
+    for _ in range(6):
+        result = result + one / (x * x)
+        x = x + one
+    ixx = one / (x * x)
+    result = result + (one + one / (2 * x) + ixx * (one / 6 - ixx * (one / 30 - ixx * (one / 42)))) / x
+    return xp.where(reflected, -result, result)
 
 
 def _polygamma64(n, x):
@@ -155,6 +173,8 @@ class Polygamma(Primitive):
     def forward(ctx, a, n):
         ctx.save_for_backward(a)
         ctx.n = n
+        if n == 1:
+            return _trigamma(a if a.dtype.itemsize >= 4 else a.astype(numpy.float32)).astype(a.dtype, copy=False)
         return _in_float64(lambda x: _polygamma64(n, x), a)
 
     @staticmethod
