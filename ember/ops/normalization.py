@@ -437,6 +437,11 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
 @keeps_layout
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
     """Divides each value by a power of the summed squares of ``size`` neighbouring channels."""
+    if input.ndim < 3:   # PyTorch's message, its spacing included
+        raise ValueError(f"Expected 3D or higher dimensionality                          input (got {input.ndim} "
+                         "dimensions)")
+    if not input.numel():   # PyTorch returns the input itself
+        return input
     from .padding import pad
     squared = (input * input).unsqueeze(1)
     pads = [0, 0] * (input.ndim - 2) + [size // 2, (size - 1) // 2]

@@ -99,3 +99,13 @@ def test_get_parameter_and_buffer_messages_as_torch(getter, target):
 @pytest.mark.parametrize("shape, groups", [((3, 2, 3), 2), ((4, 2, 3), 2), ((3, 2), 1)])
 def test_dirac_checks_groups_as_torch(shape, groups):
     same(lambda lib: lib.nn.init.dirac_(lib.empty(shape), groups=groups))
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (0, 3, 4), (2, 5, 4)])
+def test_local_response_norm_shapes_as_torch(shape):
+    same(lambda lib: lib.nn.functional.local_response_norm(t(lib, shape), 2))
+
+    def itself(lib):   # an empty input comes back as itself, as PyTorch's
+        x = lib.empty(0, 3, 4)
+        return str(lib.nn.functional.local_response_norm(x, 2) is x)
+    same(itself)
