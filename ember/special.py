@@ -108,7 +108,8 @@ def entr(input, *, out=None):
     _refuse_complex("entr_cpu", input)
     input = _float(input)
     safe = _pointwise.where(input > 0, input, 1.0)
-    result = _pointwise.where(input > 0, -safe * safe.log(), _pointwise.where(input == 0, 0.0, -math.inf))
+    edges = _pointwise.where(input == 0, input.new_zeros(()), input.new_full((), -math.inf))   # in input's dtype
+    result = _pointwise.where(input > 0, -safe * safe.log(), edges)
     return _write_out(out, _pointwise.where(input.isnan(), input, result), "entr")
 
 

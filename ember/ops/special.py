@@ -381,10 +381,15 @@ def _igammac_fraction(xp, a, x):
 
 
 def _igamma_domain(a, x, value, at_zero_x):
+    """PyTorch's special cases of P (``at_zero_x`` 0) or Q (1), by its kernel's precedence: negative arguments,
+    a = 0, x = 0, an infinite a (``at_zero_x`` for finite x, NaN for infinite x), x = +inf (so a NaN argument gives
+    NaN only where none of these decides)."""
     xp = _xp(a)
+    value = xp.where(xp.isinf(x), 1.0 - at_zero_x, value)
+    value = xp.where(xp.isinf(a), xp.where(xp.isinf(x), math.nan, at_zero_x), value)
     value = xp.where(x == 0, at_zero_x, value)
-    value = xp.where(xp.isinf(x) & (x > 0), 1.0 - at_zero_x, value)
-    return xp.where((a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x), math.nan, value)
+    value = xp.where(a == 0, xp.where(x > 0, 1.0 - at_zero_x, math.nan), value)
+    return xp.where((a < 0) | (x < 0), math.nan, value)
 
 
 def _igamma64(a, x):
