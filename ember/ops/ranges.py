@@ -80,16 +80,22 @@ def arange(start=None, end=None, step=1, *, out=None, dtype=None, layout=None, d
         raise RuntimeError(f"unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
         raise RuntimeError("upper bound and lower bound inconsistent with step sign")
-    count = max(int(numpy.ceil((float(end) - float(start)) / float(step))), 0)
+    if dtype is _dtype.int64:   # PyTorch's int64 kernel truncates the bounds and step first and counts in int64
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("step must be nonzero")
+        span = end - start + step - (1 if step > 0 else -1)
+        count = max(abs(span) // abs(step) * (1 if (span >= 0) == (step > 0) else -1), 0)   # C's division
+    else:
+        count = max(int(numpy.ceil((float(end) - float(start)) / float(step))), 0)
     xp = _backend.xp_for(_backend.as_device(device))
     if xp is numpy and dtype.numpy in (numpy.float32, numpy.float64):
         return _finish(_cpu_float_arange(float(start), float(step), count, dtype.numpy), requires_grad)
     if dtype.is_floating_point or dtype.is_complex:
         array = float(start) + float(step) * xp.arange(count, dtype=numpy.float64)
     else:
-        # Integral ranges run in the integer type itself: fractional bounds and steps are truncated first.
-        if int(step) == 0:
-            raise ValueError("step must be nonzero")
+        # Integral ranges run in the integer type itself: fractional bounds and steps are truncated first (a step
+        # truncated to 0 repeats the start, as PyTorch's narrower integer kernels do).
         array = int(start) + int(step) * xp.arange(count, dtype=numpy.int64)
     with numpy.errstate(over="ignore", invalid="ignore"):
         return _finish(array.astype(dtype.numpy, copy=False), requires_grad)

@@ -1,6 +1,8 @@
 """Creation and conversion, as a second differential sweep against PyTorch 2.13 found them: ``tensor(..., dtype=bool)``
 reads any number by whether it is nonzero, ``float()``/``int()`` of a complex tensor keep its real part or raise
-PyTorch's RuntimeError, sampling functions refuse negative sizes with PyTorch's error; each case run on both."""
+PyTorch's RuntimeError, sampling functions refuse negative sizes with PyTorch's error, arange to integer dtypes from
+fractional arguments (int64 truncates them and counts in integers; narrower integers count in doubles and may step
+by 0); each case run on both."""
 import pytest
 import torch
 
@@ -41,3 +43,13 @@ def test_python_numbers_of_complex_tensors(value, convert):
 @pytest.mark.parametrize("size", [(2, -3), (-1,), (2, -1, -4), (0,), (2, 0)])
 def test_sampling_refuses_negative_sizes(sampler, size):
     check(lambda L: tuple(sampler(L, size).shape))
+
+
+ARANGES = [(0, 10, 2.5), (0, 1, 0.1), (0.5, 5, 1), (0, 5.5, 1), (-1.5, 3, 1.5), (0, 10, 0.5), (0.9, 3.9, 1),
+           (0, -5.5, -1), (5.5, 0, -2.5), (0, 7, 2.9), (0, 5), (3,), (0, 0, 1)]
+
+
+@pytest.mark.parametrize("args", ARANGES)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int16", None])
+def test_arange_integer_dtypes_with_fractional_arguments(args, dtype):
+    check(lambda L: L.arange(*args, **({} if dtype is None else {"dtype": getattr(L, dtype)})))
