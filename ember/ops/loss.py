@@ -309,6 +309,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if tuple(target.shape) == tuple(input.shape) and not target.dtype.is_floating_point:
         raise RuntimeError(f"Expected floating point type for target with class probabilities, got "
                            f"{_dtype.scalar_type_name(target.dtype)}")
+    if tuple(target.shape) == tuple(input.shape) and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
     require_dtype("log_softmax_lastdim_kernel_impl" if input.ndim <= 2 else "log_softmax_kernel_impl", input)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -559,23 +561,33 @@ def poisson_nll_loss(input, target, log_input=True, full=False, size_average=Non
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    """Negative log likelihood of ``target`` under N(input, var)."""
-    if var.ndim != input.ndim and tuple(var.shape) == tuple(input.shape[:-1]) or (
-            var.ndim == input.ndim and var.shape[-1] == 1 and input.shape[-1] != 1):
-        var = var.reshape(tuple(input.shape[:-1]) + (1,)) if var.ndim != input.ndim else var
-    elif tuple(var.shape) != tuple(input.shape):
-        raise ValueError("var is of incorrect size")
-    if bool((var < 0).any()):
+    """Negative log likelihood of ``target`` under N(input, var), as PyTorch 2.13's: ``var`` a number or a tensor of
+    the input's size, one dim short of it, or differing from it in one dim of size 1; clamped at ``eps`` without
+    recording the clamp (the gradient reaches var unclamped)."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        from .creation import ones_like
+        var = var * ones_like(input)
+    elif bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (input.ndim == var.ndim and sum(v for i, v in zip(input.shape, var.shape) if i != v) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not valid")
     if not (var.dtype.is_floating_point or var.dtype.is_complex):   # PyTorch clamps var in place
         raise RuntimeError(f"result type {_dtype.scalar_type_name(_dtype.get_default_dtype())} can't be cast to the "
                            f"desired output type {_CPP_NAMES[var.dtype.name]}")
-    var = var.clamp(min=eps)
+    var = var.clone()
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        var.clamp_(min=eps)
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
-    if reduction not in ("none", "mean", "sum"):
-        raise ValueError(f"{reduction} is not valid")
     return _reduce(loss, reduction)
 
 
@@ -662,7 +674,9 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = target * softplus_neg + (1 - target) * (input + softplus_neg)
     if weight is not None:
         loss = loss * weight
-    loss = loss.sum(-1) / input.shape[-1] if input.ndim > 0 else loss
+    if input.ndim == 0:   # PyTorch sums over the last dim
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    loss = loss.sum(-1) / input.shape[-1]
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not valid")
     return _reduce(loss, reduction)

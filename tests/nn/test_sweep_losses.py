@@ -151,3 +151,34 @@ def test_multilabel_margin_of_small_inputs_as_torch(target):
         x = t(lib, numpy.shape(target), grad=True)
         return value_and_grad(lib.nn.functional.multilabel_margin_loss(x, lib.tensor(target), reduction="none"), x)
     same(run)
+
+
+@pytest.mark.parametrize("var_shape", [(3, 4, 2), (3, 4), (3, 1, 2), (3, 4, 1), (1, 4, 2), (1, 1, 2), (2,)])
+def test_gaussian_nll_variance_shapes_and_clamp_as_torch(var_shape):
+    """PyTorch 2.13 takes a var differing from the input in one dim of size 1, and clamps it at eps without
+    recording the clamp (ember's gradient was 0 below eps)."""
+    def run(lib):
+        x = t(lib, (3, 4, 2), grad=True)
+        var = t(lib, var_shape, 2, -1e-3, 0.5).abs().requires_grad_()
+        loss = lib.nn.functional.gaussian_nll_loss(x, t(lib, (3, 4, 2), 1), var, eps=0.1)
+        loss.backward()
+        return [loss.detach().numpy(), x.grad.numpy(), var.grad.numpy()]
+    same(run)
+
+
+@pytest.mark.parametrize("var", [0.5, -0.5, "negative-tensor"])
+def test_gaussian_nll_number_and_negative_variance_as_torch(var):
+    def run(lib):
+        v = -lib.ones(5, dtype=lib.float64) if var == "negative-tensor" else var
+        return [lib.nn.functional.gaussian_nll_loss(t(lib, (3, 4)), t(lib, (3, 4), 1), v).numpy()]
+    same(run)
+
+
+def test_probability_targets_refuse_an_ignore_index_as_torch():
+    same(lambda lib: lib.nn.functional.cross_entropy(t(lib, (3, 4)), t(lib, (3, 4), 1, 0, 1), ignore_index=1))
+    same(lambda lib: [lib.nn.functional.cross_entropy(t(lib, (3, 4)), t(lib, (3, 4), 1, 0, 1), ignore_index=-3)
+                      .numpy()])
+
+
+def test_multilabel_soft_margin_of_a_scalar_as_torch():
+    same(lambda lib: lib.nn.functional.multilabel_soft_margin_loss(t(lib, ()), lib.tensor(1.0, dtype=lib.float64)))
