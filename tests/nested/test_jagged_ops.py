@@ -30,7 +30,9 @@ SHAPE = ["nt.transpose(1, 2)", "nt.transpose(0, 1)", "nt.transpose(1, 2).transpo
          "nt.chunk(2, -1)", "nt.chunk(2, 0)", "nt[0]", "nt[2]", "nt[1, 0]", "nt[:, 0]",
          "nt[..., 1]", "nt[..., 1:3]", "nt.select(2, 1)", "nt.select(0, 1)", "nt.unbind()", "list(nt)", "nt.unbind(1)",
          "torch.cat([nt, nt_b], dim=2)", "torch.cat([nt, nt_b], dim=0)", "torch.cat([nt, nt_b], dim=1)",
-         "nt.contiguous()", "q4.transpose(1, 2)", "q4.transpose(1, 2).contiguous()",
+         "nt.contiguous()", "torch.stack([nt, nt_b], -1)", "torch.stack([nt, nt_b], 2)", "torch.stack([nt, nt_b])",
+         "torch.stack([nt, nt_b], 1)", "torch.stack([nt, other], -1)", "torch.stack([nt, d], -1)",
+         "torch.stack([nt, nt.unsqueeze(-1)], -1)", "q4.transpose(1, 2)", "q4.transpose(1, 2).contiguous()",
          "nt.transpose(1, 2).sum(-1)", "q4.transpose(1, 2).softmax(-1)", "q4.transpose(1, 2).softmax(2)"]
 NN = ["F.linear(nt, w, bias)", "F.linear(nt, w)", "nt @ mat", "torch.matmul(nt, mat)", "nt @ nt.transpose(1, 2)",
       "torch.bmm(nt, bmat)", "nt.transpose(1, 2) @ nt", "F.layer_norm(nt, (4,), ln_w, ln_b)",

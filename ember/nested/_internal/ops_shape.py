@@ -227,6 +227,20 @@ def _cat(func, args, kwargs):
     return like(first, _torch().cat(parts, inner))
 
 
+def _stack(func, args, kwargs):
+    tensors, dim = _bind(args, kwargs, ("tensors", "dim"), (0,))
+    for t in tensors:
+        if not isinstance(t, NestedTensor):
+            raise RuntimeError("stack(): expected all nested tensors inputs")
+        if t.dim() != tensors[0].dim():
+            raise RuntimeError("stack(): expected all nested tensors to have the same dim")
+        if not _raggedness_matches(t, tensors[0]._size):
+            raise RuntimeError("stack(): expected all nested tensors to have the same nested structure")
+    first = tensors[0]
+    inner = wrap_dim(first.dim() + 1, dim, first, "stack")
+    return like(first, _torch().stack([_plain(t) for t in tensors], inner))
+
+
 def _contiguous(func, args, kwargs):
     nt = args[0]
     if nt._lengths is None:
@@ -259,5 +273,5 @@ HANDLERS = {"transpose": _transpose, "swapaxes": _transpose, "swapdims": _transp
             "unflatten": _unflatten,
             "expand": _expand, "expand_as": _expand_as, "broadcast_to": _expand, "narrow": _narrow, "split": _split,
             "chunk": _chunk, "select": _select, "__getitem__": _getitem, "cat": _cat, "concat": _cat,
-            "concatenate": _cat, "contiguous": _contiguous,
+            "concatenate": _cat, "stack": _stack, "contiguous": _contiguous,
             "unbind": lambda func, args, kwargs: unbind(*args, **kwargs)}
