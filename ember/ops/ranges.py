@@ -212,7 +212,8 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
         return write_out(out, logspace(start, end, steps, base, dtype=out_dtype(out, dtype),
                                        device=device or out.device, requires_grad=requires_grad), "logspace")
     dtype = _dtype_arg(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if dtype.numpy in (numpy.float32, numpy.float64) and steps > 1:
+    integral = dtype._category == _dtype._INT
+    if (dtype.numpy in (numpy.float32, numpy.float64) or integral) and steps > 1:
         exponents = _backend.xp_for(_backend.as_device(device)).asarray(_log_exponents(start, end, steps, dtype.numpy))
     else:
         exponents = linspace(start, end, steps, dtype=_dtype.float64, device=device)._data
@@ -224,10 +225,14 @@ def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None,
 
 
 def _log_exponents(start, end, steps, np_dtype):
-    """logspace's exponents as PyTorch's float kernel computes them: the bounds in the dtype, the step in float64,
-    ``start + step * i`` (or ``end - step * k`` for the second half) multiplied and added apart in float64."""
+    """logspace's exponents as PyTorch's kernel computes them: the bounds in the dtype (an integer one's truncated
+    and wrapped), the step in float64, ``start + step * i`` (or ``end - step * k`` for the second half) multiplied
+    and added apart in float64."""
     with numpy.errstate(over="ignore", invalid="ignore"):
-        start, end = (np_dtype.type(_number(v)) for v in (start, end))
+        if numpy.dtype(np_dtype).kind in "iu":   # (their difference taken as C's int arithmetic: unwrapped)
+            start, end = (int(numpy.array(int(_number(v))).astype(np_dtype)) for v in (start, end))
+        else:
+            start, end = (np_dtype.type(_number(v)) for v in (start, end))
         step = float(end - start) / (steps - 1)
     half = steps // 2
     exponents = numpy.arange(steps, dtype=numpy.float64)

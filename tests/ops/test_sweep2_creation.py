@@ -53,3 +53,13 @@ ARANGES = [(0, 10, 2.5), (0, 1, 0.1), (0.5, 5, 1), (0, 5.5, 1), (-1.5, 3, 1.5), 
 @pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int16", None])
 def test_arange_integer_dtypes_with_fractional_arguments(args, dtype):
     check(lambda L: L.arange(*args, **({} if dtype is None else {"dtype": getattr(L, dtype)})))
+
+
+LOGSPACES = [(-1, 1, 4), (0, 3, 4), (0, 2, 5), (1, 3, 3), (0.5, 2.5, 3), (-1, 1, 4, 2), (0, 10, 3, 2), (2, 0, 5),
+             (0, 1, 1), (0, 1, 0), (1.7, 3.2, 4, 2)]
+
+
+@pytest.mark.parametrize("args", LOGSPACES)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int16", "int8"])
+def test_logspace_integer_dtypes(args, dtype):
+    check(lambda L: L.logspace(*args, dtype=getattr(L, dtype)))
