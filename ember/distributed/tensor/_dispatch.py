@@ -116,8 +116,11 @@ def _masked_select(name, inner, args, kwargs):
 
 
 def _reduction_or_select(name, inner, args, kwargs):
-    """A reduction; ``max`` and ``min`` along a dim (values and indices) are selections."""
-    if name in ("max", "min") and (len(args) > 1 and not isinstance(args[1], Tensor) or "dim" in kwargs):
+    """A reduction; ``max`` and ``min`` along a dim (values and indices) are selections, of two tensors
+    elementwise (``maximum``, ``minimum``)."""
+    if name in ("max", "min") and (len(args) > 1 and isinstance(args[1], Tensor) or "other" in kwargs):
+        return pointwise("maximum" if name == "max" else "minimum", inner, args, kwargs)
+    if name in ("max", "min") and (len(args) > 1 or "dim" in kwargs):
         return _unstriding(select)(name, inner, args, kwargs)
     return reduction(name, inner, args, kwargs)
 

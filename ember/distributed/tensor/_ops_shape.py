@@ -151,13 +151,17 @@ def _viewed_shard(placement, mesh, mesh_dim, groups, shape, out_shape, placement
 
 
 def split_op(name, inner, args, kwargs):
-    """``chunk``, ``split``, ``unbind`` and ``select``: a shard of the dim they split is gathered first (as PyTorch's),
-    other shards stay (past a dim that unbind or select removes, one dim lower), partial values stay partial."""
+    """``chunk``, ``split``, ``unbind`` and ``select``: a shard of the dim they split is gathered first (as PyTorch's;
+    ``unbind`` refuses it, as PyTorch's), other shards stay (past a dim that unbind or select removes, one dim
+    lower), partial values stay partial."""
     bound = inspect.signature(inner).bind(*args, **kwargs)
     bound.apply_defaults()
     self = args[0]
     dim = bound.arguments["dim"] % self.ndim
     removes = name in ("unbind", "select")
+    if name == "unbind" and any(p.is_shard(dim) for p in self.placements):   # (PyTorch's error, two arguments)
+        raise RuntimeError(f"Attempted to unbind along the sharded dimension {dim}. ", "It cannot be performed "
+                           "without redistribution, which is disallowed by the current operator.")
     wanted = tuple(Replicate() if p.is_shard(dim) else p for p in self.placements)
     out = tuple(Shard(p.dim - (removes and p.dim > dim)) if p.is_shard() else p for p in wanted)
     with overrides.DisableTorchFunctionSubclass():   # the pieces' global shapes, from a meta tensor of the input's
