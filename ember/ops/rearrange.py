@@ -329,7 +329,7 @@ class Roll(Primitive):
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened tensor when None)."""
     try:
-        shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+        shifts = (int_arg(shifts),) if isinstance(shifts, int) else tuple(int_arg(s) for s in shifts)
     except (TypeError, ValueError):
         argument_error()
         raise
@@ -490,6 +490,7 @@ class DiagEmbed(Primitive):
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Tensors whose (dim1, dim2) planes hold the last dim of ``input`` on diagonal ``offset``, zeros elsewhere."""
     ndim = input.ndim + 1
+    offset = int_arg(offset)
     d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
@@ -502,6 +503,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 @tensor_method
 def diag(input, diagonal=0, *, out=None):
     """A square matrix with the 1-d ``input`` on diagonal ``diagonal``, or a copy of a 2-d input's diagonal."""
+    diagonal = int_arg(diagonal)
     if input.ndim == 1:
         return write_out(out, diag_embed(input, diagonal, 0, 1), "diag")
     if input.ndim == 2:

@@ -10,7 +10,7 @@ from .._tensor import Tensor, _make
 from ..autograd.function import composite
 from . import _parallel, _std_sort
 from ._kernel_dtypes import _not_implemented, refuse_complex, refuse_complex_selection
-from ._util import argument_error, keeps_layout, name_node, tensor_method, wrap_dim, write_out
+from ._util import argument_error, int_arg, keeps_layout, name_node, tensor_method, wrap_dim, write_out
 from .reduction import TakeAlongDim, _check_nonempty_dims, _write_tuple, keepdim_arg, return_type
 
 __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "unique", "unique_consecutive", "searchsorted",
@@ -227,6 +227,7 @@ def _kth_ties(array, indices, axis, k):
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     """(values, indices) of the ``k``-th smallest element (1-based) along ``dim``."""
     keepdim_arg("kthvalue", keepdim)
+    k = int_arg(k)
     d = wrap_dim(dim, input.ndim)
     refuse_complex_selection("kthvalue_cpu", "kthvalue", input)
     if input.dtype is _dtype.bool_:

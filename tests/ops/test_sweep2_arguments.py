@@ -102,3 +102,22 @@ def test_roll_dims(name):
 @pytest.mark.parametrize("dims", [(0, 1), (0, 0), [0, -2], (-1,), (0,), ()])
 def test_flip_checks_a_0d_inputs_dims(dims):
     check(lambda L: L.flip(x(L)[0, 0], dims))
+
+
+INT_ARGUMENTS = {
+    "diag": lambda L: L.diag(x(L)[0], True),
+    "diag 2-d": lambda L: L.diag(x(L), 1),
+    "diag_embed": lambda L: L.diag_embed(x(L), True),
+    "diag_embed float": lambda L: L.diag_embed(x(L), 1.5),
+    "diagflat": lambda L: L.diagflat(x(L), True),
+    "roll": lambda L: L.roll(x(L), True),
+    "roll tuple": lambda L: L.roll(x(L), (True,), 0),
+    "roll float": lambda L: L.roll(x(L), 2.5),
+    "kthvalue": lambda L: x(L).kthvalue(True),
+    "kthvalue int": lambda L: tuple(x(L).kthvalue(2)),
+}
+
+
+@pytest.mark.parametrize("name", INT_ARGUMENTS)
+def test_a_bool_is_no_int_argument(name):
+    check(INT_ARGUMENTS[name])
