@@ -1,5 +1,5 @@
 """Winograd forwards over small maps with exact tiles (``_conv_winograd_tiles``), taken where no weight gradient
-follows: values against PyTorch in float32 and float64 (odd sizes, padding 0-2, batch 1, a non-contiguous input, a
+follows: values against PyTorch in float32 and float64 (odd sizes, padding 0-2, batch 1, non-contiguous operands, a
 bias, the layers it was measured on), against the columns' path to float64 round-off with the same bits on 1 and 3
 threads, the input gradient when only the input records one, and the convolutions that keep other paths (an empty
 batch, a weight that records a gradient, non-finite operands, few channels or tiles, strides, wider maps)."""
@@ -49,8 +49,8 @@ def test_matches_torch(x_shape, w_shape, padding, dtype, small, calls):
     tolerance = 1e-4 if dtype == F32 else 1e-10
     x, w, b = sample(x_shape, dtype, seed=1), sample(w_shape, dtype, seed=2) / 3, sample(w_shape[:1], dtype, seed=3)
     for bias in (None, b):
-        for source in (x, noncontiguous(x)):
-            got, want = (_conv(lib, source, w, bias, padding=padding) for lib in (ember, torch))
+        for source, weight in ((x, w), (noncontiguous(x), noncontiguous(w))):
+            got, want = (_conv(lib, source, weight, bias, padding=padding) for lib in (ember, torch))
             assert got.dtype == want.dtype and got.shape == want.shape
             numpy.testing.assert_allclose(got, want, rtol=tolerance, atol=tolerance)
     assert calls == {"forward": 4}
