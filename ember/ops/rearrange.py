@@ -329,7 +329,7 @@ class Roll(Primitive):
 def roll(input, shifts, dims=None):
     """Elements shifted cyclically by ``shifts`` along ``dims`` (over the flattened tensor when None)."""
     try:
-        shifts = (int_arg(shifts),) if isinstance(shifts, int) else tuple(int_arg(s) for s in shifts)
+        shifts = tuple(int_arg(s) for s in shifts) if isinstance(shifts, (tuple, list)) else (int_arg(shifts),)
     except (TypeError, ValueError):
         argument_error()
         raise

@@ -1,6 +1,7 @@
 """Argument forms, as a second differential sweep against PyTorch 2.13 found them: ``torch.flip`` takes a tuple of
 dims only (the method also separate ints), a bool is no dim for any op (PyTorch's parser refuses it), empty matrices
 through ``linalg.inv_ex``, the 1-d FFTs' ``n`` (-1 is no size there); each case run on both libraries and compared."""
+import numpy
 import pytest
 import torch
 
@@ -113,6 +114,9 @@ INT_ARGUMENTS = {
     "roll": lambda L: L.roll(x(L), True),
     "roll tuple": lambda L: L.roll(x(L), (True,), 0),
     "roll float": lambda L: L.roll(x(L), 2.5),
+    "roll 0-d tensor": lambda L: L.roll(x(L), L.tensor(1)),
+    "roll NumPy int": lambda L: L.roll(x(L), numpy.int64(2)),
+    "roll tensor in a list": lambda L: L.roll(x(L), [L.tensor(1)], [0]),
     "kthvalue": lambda L: x(L).kthvalue(True),
     "kthvalue int": lambda L: tuple(x(L).kthvalue(2)),
 }
