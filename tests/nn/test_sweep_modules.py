@@ -109,3 +109,12 @@ def test_local_response_norm_shapes_as_torch(shape):
         x = lib.empty(0, 3, 4)
         return str(lib.nn.functional.local_response_norm(x, 2) is x)
     same(itself)
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.nn.Unflatten(1, (2, 2.0)), lambda lib: lib.nn.Unflatten(1, 2),
+    lambda lib: lib.nn.Unflatten(1, [2, 2]),
+    lambda lib: lib.nn.TripletMarginLoss(margin=0.0), lambda lib: lib.nn.TripletMarginLoss(margin=-1.0),
+    lambda lib: lib.nn.MultiMarginLoss(p=3), lambda lib: lib.nn.MultiMarginLoss(p=2)])
+def test_constructor_checks_as_torch(make):
+    same(lambda lib: repr(make(lib)))
