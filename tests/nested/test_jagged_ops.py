@@ -16,7 +16,10 @@ POINTWISE = ["nt.sin()", "torch.exp(nt)", "-nt", "abs(nt)", "nt.relu()", "F.gelu
              "F.dropout(nt, 0.5, training=False)", "nt.abs().sqrt()", "nt.nan_to_num()"]
 BINARY = ["nt + nt_b", "nt * nt_b", "torch.maximum(nt, nt_b)", "nt + d", "d * nt", "nt + dB", "dB - nt", "nt + d1",
           "nt * d14", "nt * dB11", "nt + dbad", "nt + other", "nt == nt_b", "torch.where(nt > 0, nt, nt_b)",
-          "torch.where(nt > 0, nt, 0.0)", "torch.add(nt, nt_b, alpha=2)", "nt.masked_fill(nt > 0, 0.0)",
+          "torch.where(nt > 0, nt, 0.0)", "torch.where(nt > 0, nt, d)", "torch.where(nt > 0, dB, nt)",
+          "torch.where(nt > 0, d1, nt)", "torch.where(nt > 0, nt, dbad)", "torch.where(nt > 0, nt, other)",
+          "nt.new_ones(3)", "nt.new_zeros(())", "nt.new_empty(()).shape", "nt.new_full((), 2.0)",
+          "nt.new_full((2,), 2.0)", "torch.add(nt, nt_b, alpha=2)", "nt.masked_fill(nt > 0, 0.0)",
           "torch.atan2(nt, nt_b)"]
 REDUCE = ["nt.sum()", "nt.sum(1)", "nt.sum(2)", "nt.sum(-1, keepdim=True)", "nt.sum(0)", "nt.sum((0, 1))",
           "nt.sum((1, 2))", "nt.mean()", "nt.mean(1)", "nt.mean(-1)", "nt.mean(1, keepdim=True)", "nt.mean((0, 1))",

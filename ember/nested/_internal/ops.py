@@ -182,22 +182,26 @@ def _binary(func, name, args, kwargs):
         raise RuntimeError(mismatch.format(aten_name, _shape_text(a), _shape_text(b)))
     a_is_nt = isinstance(a, NestedTensor)
     nt, t = (a, b) if a_is_nt else (b, a)
+    dense = dense_operand(nt, t, lambda: RuntimeError(mismatch.format(aten_name, a.shape, b.shape)))
+    lhs, rhs = (_plain(nt), dense) if a_is_nt else (dense, _plain(nt))
+    return like(nt, func(lhs, rhs, *rest, **kwargs))
+
+
+def dense_operand(nt, t, mismatch):
+    """A dense tensor ``t`` as an operand of ``nt``'s values: broadcast over the trailing dims once leading ones are
+    dropped, or (with ``nt``'s dim, a batch dim of B and size 1 along the ragged dim) repeated per component;
+    ``mismatch()`` is the error otherwise."""
     if t.dim() > nt.dim():
         raise NotImplementedError("NYI: broadcasting NT with T with larger dim")
     squeezed = t
     while squeezed.dim() > 0 and squeezed.shape[0] == 1:
         squeezed = squeezed.squeeze(0)
     if nt.dim() >= squeezed.dim() + 2:
-        lhs, rhs = (_plain(nt), squeezed) if a_is_nt else (squeezed, _plain(nt))
-        return like(nt, func(lhs, rhs, *rest, **kwargs))
-    if a.dim() == b.dim():
-        if a.shape[0] != b.shape[0] or t.shape[nt._ragged_idx] != 1:
-            raise RuntimeError(mismatch.format(aten_name, a.shape, b.shape))
+        return squeezed
+    if t.dim() == nt.dim() and t.shape[0] == len(nt) and t.shape[nt._ragged_idx] == 1:
         from .padding import dense_as_nested
-        t_as_nt = dense_as_nested(t, nt)
-        lhs, rhs = (_plain(nt), _plain(t_as_nt)) if a_is_nt else (_plain(t_as_nt), _plain(nt))
-        return like(nt, func(lhs, rhs, *rest, **kwargs))
-    raise RuntimeError(mismatch.format(aten_name, a.shape, b.shape))
+        return _plain(dense_as_nested(t, nt))
+    raise mismatch()
 
 
 def _raggedness_matches(nt, size):

@@ -71,15 +71,54 @@ def _rms_norm(func, args, kwargs):
 
 
 def _where(func, args, kwargs):
+    """PyTorch's ``where_self``: the tensors broadcast as its NJT ``broadcast_tensors`` does (nested ones to one
+    structure, dense ones of lower dim against the values), then ``where`` on the values."""
     condition = args[0]
-    nested = [a for a in args if isinstance(a, NestedTensor)]
-    for other in nested[1:]:
-        if not _raggedness_matches(nested[0], other._size):
-            raise RuntimeError(f"cannot call binary pointwise function where.self with inputs of shapes "
-                               f"{tuple(nested[0]._size)} and {tuple(other._size)}")
     if not isinstance(condition, NestedTensor):
         raise NotImplementedError("aten.where.self")
-    return like(condition, func(*values_of(args), **values_of(kwargs)))
+    tensors = [a for a in args[:3] if isinstance(a, _torch().Tensor)]
+    shape = _broadcast_shape([t.shape for t in tensors])
+    operands = []
+    for operand in args[1:3]:
+        if isinstance(operand, NestedTensor):
+            operand = _plain(operand)
+        elif isinstance(operand, _torch().Tensor):
+            if operand.dim() >= len(shape):
+                raise ValueError("broadcast_tensors(): broadcasting nested tensors with dense tensors of equal or "
+                                 "higher dim is not currently supported")
+            operand = operand.broadcast_to(condition._data.shape)
+        operands.append(operand)
+    return like(condition, func(_plain(condition), *operands, **values_of(kwargs)))
+
+
+def _broadcast_shape(shapes):
+    """``torch.broadcast_shapes`` over shapes holding nested ints (equal only to themselves), with its error."""
+    result = []
+    for index, shape in enumerate(shapes):
+        merged = list(result)
+        if len(shape) > len(merged):
+            merged = list(shape[:len(shape) - len(merged)]) + merged
+        for back in range(1, len(shape) + 1):
+            have, size = merged[-back], shape[-back]
+            if size == have or size == 1:
+                continue
+            if have == 1 or back > len(result):
+                merged[-back] = size
+                continue
+            raise RuntimeError(f"Attempting to broadcast a dimension of length {size} at {-back}! Mismatching "
+                               f"argument at index {index} had {shape}; but expected shape should be broadcastable "
+                               f"to {list(result)}")
+        result = merged
+    return result
+
+
+def _new_like(func, args, kwargs):
+    nt = args[0]
+    size = args[1:] if len(args) > 1 else kwargs.get("size", ())
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if size:
+        raise RuntimeError("new_empty() not supported for NJT with shape != ()")
+    return func(_plain(nt), *args[1:], **kwargs)
 
 
 def _embedding(func, args, kwargs):
@@ -90,4 +129,5 @@ def _embedding(func, args, kwargs):
 
 
 HANDLERS = {"linear": _on_values, "matmul": _matmul, "bmm": _bmm, "layer_norm": _layer_norm, "rms_norm": _rms_norm,
-            "where": _where, "embedding": _embedding}
+            "where": _where, "embedding": _embedding, "new_empty": _new_like, "new_zeros": _new_like,
+            "new_ones": _new_like}
