@@ -288,8 +288,3 @@ def jagged_from_list(tensors, offsets=None, dtype=None, device=None):
         offsets = torch.tensor([0] + lengths, dtype=torch.int64, device=values.device).cumsum(0)
     cache = {"min_seqlen": min(lengths), "max_seqlen": max(lengths)}
     return nested_view_from_values_offsets(values, offsets, None, 1, cache["min_seqlen"], cache["max_seqlen"])
-
-
-def is_jagged(value):
-    """Whether ``value`` is a jagged-layout NestedTensor."""
-    return isinstance(value, NestedTensor)

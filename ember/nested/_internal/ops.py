@@ -118,17 +118,6 @@ def nested_hook(nt, hook):
     return on_values
 
 
-def nested_args(values):
-    """The NestedTensors among ``values`` (arguments, lists and tuples of them)."""
-    if isinstance(values, NestedTensor):
-        return [values]
-    if type(values) in (list, tuple):
-        return [nt for value in values for nt in nested_args(value)]
-    if isinstance(values, dict):
-        return nested_args(list(values.values()))
-    return []
-
-
 def values_of(values):
     """``values`` with each NestedTensor replaced by its values (plain, in the graph)."""
     if isinstance(values, NestedTensor):
