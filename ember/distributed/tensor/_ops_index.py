@@ -222,6 +222,7 @@ def setitem(name, inner, args, kwargs):
     if not key or not all(isinstance(k, DTensor) for k in key):
         raise no_rule("fill_.Tensor" if not isinstance(value, DTensor) else "copy_", args, kwargs)
     import ember
+    require_dtensors("index_put_", [self] + list(key))
     if any(k.dtype in (ember.bool, ember.uint8) for k in key):
         raise RuntimeError("aten.nonzero.default: a boolean mask's nonzero has a data-dependent shape, so "
                            "aten.index_put_.default of it has no sharding strategy")
@@ -263,6 +264,8 @@ def getitem(name, inner, args, kwargs):
     import ember
     self, key = args[0], args[1]
     key = key if isinstance(key, tuple) else (key,)
+    if not isinstance(self, DTensor):
+        raise mixed("index", "Tensor")
     for k in key:
         if isinstance(k, (list, Tensor)) and not isinstance(k, DTensor):
             raise mixed("index", "Tensor")

@@ -57,6 +57,8 @@ def case(op, placement, operands, grad):
     the plain tensors, as its DTensor lacks some backward strategies: cumprod's, cummax's, index_put's)."""
     leaf = laid(x, placement, grad)
     result = op(leaf, *(laid(t, p) for t, p in operands))
+    if isinstance(result, str) or result is None:   # (the type of an error the op raised)
+        return result
     shown = [seen(o) for o in (result if isinstance(result, tuple) else (result,))]
     if not grad or placement.is_partial():
         return shown
@@ -74,6 +76,10 @@ def each_layout(name, op, operands=(), layouts=LAYOUTS, grad=True):
     """Records ``case`` for x laid out by each of ``layouts``."""
     for placement in layouts:
         record(f"{name} {placement}", lambda: case(op, placement, operands, grad))
+
+
+def assign(target, key, value):
+    target[key] = value
 
 
 def type_of_error(call):
@@ -118,6 +124,9 @@ each_layout("narrow_negative", lambda d: torch.narrow(d, 2, -3, 2))
 each_layout("getitem_plain_tensor", lambda d: type_of_error(lambda: d[index]), grad=False)
 each_layout("masked_fill_plain_mask", lambda d: d.masked_fill(x > 0, 1.0), grad=False)
 each_layout("getitem_list", lambda d: type_of_error(lambda: d[[0, 2]]), grad=False)
+each_layout("plain_getitem_dtensor_index", lambda d, i: type_of_error(lambda: x[i]), [(index, R)], grad=False)
+each_layout("plain_setitem_dtensor_index", lambda d, i: type_of_error(lambda: assign(x.clone(), i, 1.0)),
+            [(index, R)], grad=False)
 
 row = torch.tensor([[[3, 0, 1, 2, 0]], [[1, 1, 0, 3, 2]]]).repeat(3, 1, 1)   # (6, 1, 5): size 1 on dim 1
 full_index = torch.randint(0, 4, (6, 4, 5))
@@ -183,10 +192,6 @@ def each_in_place(name, op, operands=(), layouts=LAYOUTS):
     for placement in layouts:
         record(f"{name} {placement}", lambda: type_of_error(lambda: op(laid(x.clone(), placement), *(
             laid(t, p) for t, p in operands))) if name.endswith("error") else in_place(op, placement, operands))
-
-
-def assign(target, key, value):
-    target[key] = value
 
 
 zeros_index = torch.zeros(6, 4, 5, dtype=torch.long)
