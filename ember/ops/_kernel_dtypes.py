@@ -47,6 +47,14 @@ _CPP_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Hal
                    "bool": "bool"}
 
 
+def same_dtype_out(out, dtype):
+    """PyTorch's check of ``out=`` for its unary kernels that write their input's dtype (neg, floor, round, sign,
+    clamp, ...): an out of another dtype is refused, not cast into."""
+    if isinstance(out, Tensor) and out.dtype is not dtype:
+        raise RuntimeError(f"Found dtype {_dtype.scalar_type_name(out.dtype)} but expected "
+                           f"{_dtype.scalar_type_name(dtype)}")
+
+
 def cpp_type_name(dtype):
     """The C++ name of ``dtype`` that PyTorch's dtype-mismatch errors print (float, c10::Half, long int...)."""
     return _CPP_TYPE_NAMES.get(dtype.name, dtype.name)

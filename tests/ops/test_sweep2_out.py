@@ -1,6 +1,7 @@
 """``out=`` as a second differential sweep against PyTorch 2.13 found it: sums, products and running sums compute in
 out's dtype, all/any take bool (or uint8) results only, cat/stack check out's dtype and memory, signbit/isposinf/
-isneginf take ``out=``; each case run on both libraries and compared."""
+isneginf take ``out=``, PyTorch's unary kernels that write their input's dtype (neg, abs, sign, floor, round, clamp,
+...) refuse an out of another dtype; each case run on both libraries and compared."""
 import warnings
 
 import pytest
@@ -102,3 +103,34 @@ def test_cross_integer_wraps_and_bool_refused(dtype, form):
         b = (L.tensor([[1, 1, 0], [0, 1, 1]]) * 3).to(getattr(L, dtype))
         return L.linalg.cross(a, b) if form == "linalg" else L.cross(a, b, dim=1)
     check(fn)
+
+
+UNARY = {
+    "neg": lambda L, x, o: L.neg(x, out=o), "abs": lambda L, x, o: L.abs(x, out=o),
+    "sign": lambda L, x, o: L.sign(x, out=o), "sgn": lambda L, x, o: L.sgn(x, out=o),
+    "floor": lambda L, x, o: L.floor(x, out=o), "ceil": lambda L, x, o: L.ceil(x, out=o),
+    "trunc": lambda L, x, o: L.trunc(x, out=o), "round": lambda L, x, o: L.round(x, out=o),
+    "round decimals": lambda L, x, o: L.round(x, decimals=1, out=o), "frac": lambda L, x, o: L.frac(x, out=o),
+    "bitwise_not": lambda L, x, o: L.bitwise_not(x, out=o), "clamp": lambda L, x, o: L.clamp(x, min=0.5, out=o),
+    "clamp tensor bounds": lambda L, x, o: L.clamp(x, min=L.tensor(0.5, dtype=L.float64), out=o),
+}
+
+
+def supported(name, dtype):
+    """Whether PyTorch's kernel of ``name`` takes ``dtype`` at all (elsewhere the two libraries' errors come in
+    different orders: the out's dtype first in PyTorch)."""
+    lib_dtype = getattr(torch, dtype)
+    try:
+        UNARY[name](torch, torch.ones(2, dtype=lib_dtype), torch.empty(0, dtype=lib_dtype))
+    except (RuntimeError, NotImplementedError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name,dtype", [(name, dtype) for name in UNARY
+                                        for dtype in ["bool", "uint8", "int64", "float32", "float64", "complex64"]
+                                        if supported(name, dtype)])
+@pytest.mark.parametrize("out_dtype", ["bool", "int32", "int64", "float16", "float32", "float64", "complex64",
+                                       "complex128"])
+def test_unary_kernels_refuse_an_out_of_another_dtype(name, dtype, out_dtype):
+    check(lambda L: UNARY[name](L, L.tensor([-1.5, 0.0, 2.5]).to(getattr(L, dtype)), empty(L, out_dtype)))

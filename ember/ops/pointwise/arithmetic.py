@@ -10,7 +10,7 @@ from ..._tensor import Tensor, _make
 from ...autograd.function import Primitive, composite
 from .. import _buffers
 from .._inplace import assign_inplace, discard_imaginary, inplace_method
-from .._kernel_dtypes import cpp_type_name, real_scalar
+from .._kernel_dtypes import cpp_type_name, real_scalar, same_dtype_out
 from .._parallel import binary
 from .._unary import is_reduced
 from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
@@ -542,6 +542,7 @@ def neg(input, *, out=None):
                            "invert a mask, use the `~` or `logical_not()` operator instead.")
     if isinstance(input, Tensor) and input._data.dtype.char in _FLOAT8_CHARS:
         raise _not_implemented("neg_cpu", input)
+    same_dtype_out(out, input.dtype)
     return write_out(out, Neg.apply(input), "neg")
 
 

@@ -6,6 +6,7 @@ from ..._backend import xp_of
 from ..._tensor import Tensor, _make
 from ...autograd.function import _broadcast_error, composite
 from .._inplace import inplace_method
+from .._kernel_dtypes import same_dtype_out
 from .._util import check_same_device, promote_pair, tensor_method, write_out
 from ._checks import _not_implemented, _require_tensors
 
@@ -96,7 +97,9 @@ def bitwise_not(input, *, out=None):
     """Elementwise bitwise NOT (logical NOT for bool tensors)."""
     _check_bitwise_operand("bitwise_not", input)
     xp = xp_of(input._data)
-    return write_out(out, _make(xp.asarray(xp.invert(input._data))), "bitwise_not")   # 0-d stays an array
+    result = _make(xp.asarray(xp.invert(input._data)))
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "bitwise_not")   # 0-d stays an array
 
 
 def _invert(self):

@@ -10,7 +10,7 @@ from ...autograd.function import Primitive
 from .. import _quantized
 from .._inplace import inplace_method
 from .._kernel_dtypes import (real_scalar, refuse_complex_autograd, require_common_dtype, require_real_clamp,
-                              wrapped_scalar)
+                              same_dtype_out, wrapped_scalar)
 from .._parallel import ufunc
 from .._parallel import where as parallel_where
 from .._util import argument_error, name_node, promote, promote_pair, tensor_method, write_out
@@ -91,7 +91,10 @@ def abs(input, *, out=None):
     """Absolute value of each element."""
     if _is_bool(input):
         raise _not_implemented("abs_cpu", input)
-    return write_out(out, Abs.apply(input), "abs")
+    result = Abs.apply(input)
+    if not input.dtype.is_complex or out is not None and out.dtype.is_complex:   # |complex| may go to any float
+        same_dtype_out(out, input.dtype)
+    return write_out(out, result, "abs")
 
 
 absolute = abs
@@ -109,12 +112,14 @@ def sign(input, *, out=None):
     if complex_input:
         raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support complex numbers. Please use "
                                   "torch.sgn instead.")
+    same_dtype_out(out, input.dtype)
     return write_out(out, Sign.apply(input), "sign")
 
 
 @tensor_method
 def sgn(input, *, out=None):
     """sign for real inputs; input / |input| for complex ones."""
+    same_dtype_out(out, input.dtype)
     if input.dtype.is_complex:
         magnitude = abs(input)
         return write_out(out, name_node(where(magnitude == 0, 0, input / magnitude), "SgnBackward0"), "sgn")
@@ -140,19 +145,25 @@ def _rounding(mode, input, decimals=0):
 @tensor_method
 def floor(input, *, out=None):
     """The largest integer not greater than each element."""
-    return write_out(out, _rounding("floor", input), "floor")
+    result = _rounding("floor", input)
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "floor")
 
 
 @tensor_method
 def ceil(input, *, out=None):
     """The smallest integer not less than each element."""
-    return write_out(out, _rounding("ceil", input), "ceil")
+    result = _rounding("ceil", input)
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "ceil")
 
 
 @tensor_method
 def trunc(input, *, out=None):
     """Each element rounded toward zero."""
-    return write_out(out, _rounding("trunc", input), "trunc")
+    result = _rounding("trunc", input)
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "trunc")
 
 
 fix = trunc
@@ -162,7 +173,9 @@ Tensor.fix = trunc
 @tensor_method
 def round(input, *, decimals=0, out=None):
     """Each element rounded to ``decimals`` decimal places, halves to even."""
-    return write_out(out, _rounding("round", input, decimals), "round")
+    result = _rounding("round", input, decimals)
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "round")
 
 
 @tensor_method
@@ -170,7 +183,9 @@ def frac(input, *, out=None):
     """The fractional part: input - trunc(input)."""
     if not input.dtype.is_floating_point:
         raise _not_implemented("frac_cpu", input)
-    return write_out(out, Frac.apply(input), "frac")
+    result = Frac.apply(input)
+    same_dtype_out(out, input.dtype)
+    return write_out(out, result, "frac")
 
 
 def _abs_inplace(name):
@@ -353,6 +368,7 @@ def clamp(input, min=None, max=None, *, out=None):
     tensor_bounds = isinstance(min, Tensor) or isinstance(max, Tensor)
     if tensor_bounds:   # PyTorch's node lists the input and both bounds
         return write_out(out, name_node(result, "ClampBackward0", (input, min, max)), "clamp")
+    same_dtype_out(out, result.dtype)   # (the tensor-bounds overload above casts into out, as PyTorch's)
     return write_out(out, name_node(result, "ClampBackward1"), "clamp")
 
 
