@@ -73,9 +73,9 @@ class MultiheadAttention(Module):
     def _why_no_nested_path(self, query, key, value):
         """PyTorch's first reason, in its order, why a nested tensor's call missed its fast path (ember has none:
         nested tensors reach its checks past the ones a subclass fails)."""
-        from .transformer import fastpath_enabled   # torch.backends.mha's switch
+        from ... import backends   # the public switch (nn may use the top-level package)
         reasons = [
-            (not fastpath_enabled[0], "torch.backends.mha.get_fastpath_enabled() was not True"),
+            (not backends.mha.get_fastpath_enabled(), "torch.backends.mha.get_fastpath_enabled() was not True"),
             (query.dim() != 3, f"input not batched; expected query.dim() of 3 but got {query.dim()}"),
             (query is not key or key is not value,
              "non-self attention was used (query, key, and value are not the same Tensor)"),
