@@ -606,7 +606,11 @@ def _rebuild_parameter_with_state(data, requires_grad, backward_hooks, state):
 
 
 def _rebuild_from_type_v2(func, new_type, args, state):
-    """torch._tensor._rebuild_from_type_v2: a tensor of a subclass or with Python attributes."""
+    """torch._tensor._rebuild_from_type_v2: a tensor of a subclass or with Python attributes; a subclass with a
+    ``_rebuild_from_type_v2`` of its own (torch.nested's NestedTensor, allowed by its mark) rebuilds itself."""
+    own = getattr(new_type, "_rebuild_from_type_v2", None) if isinstance(new_type, type) else None
+    if own is not None and issubclass(new_type, Tensor):
+        return own(func, args, state)
     if func not in _REBUILD_FUNCTIONS or not (isinstance(new_type, type) and issubclass(new_type, Tensor)) \
             or type(args) is not tuple:
         raise pickle.UnpicklingError("_rebuild_from_type_v2 takes a tensor rebuild function, a Tensor class and a "
@@ -680,6 +684,11 @@ def _map_name(module, name):
     return _compat_pickle.NAME_MAPPING.get((module, name), (_compat_pickle.IMPORT_MAPPING.get(module, module), name))
 
 
+_NESTED_GLOBALS = ("torch.nested._internal.nested_tensor.NestedTensor",
+                   "torch.nested._internal.nested_tensor._rebuild_njt", "torch._dynamo.decorators._DimRange",
+                   "torch._utils._rebuild_nested_tensor")
+"""The globals of PyTorch's pickles of nested tensors, which torch.nested marks safe when it loads."""
+
 _BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 """Modules none of whose globals a weights-only load takes (torch's ``_blocklisted_modules``)."""
 
@@ -695,6 +704,9 @@ def _find_allowed_global(module, name):
         found = _SAFE_GLOBALS.get(mapped)
     if found is None:
         found = _safe_globals.find_marked(*mapped)
+    if found is None and ".".join(mapped) in _NESTED_GLOBALS:   # torch.nested marks them when it loads, as PyTorch's
+        raise weights_only_error("``torch.nested`` and ``torch._dynamo`` must be imported to load nested jagged "
+                                 "tensors (NJTs)")
     if found is None:
         from ._alias import package
         path = mapped[1] if mapped[0] == "builtins" else ".".join(mapped)   # torch names builtins bare

@@ -169,7 +169,8 @@ def masked_select(tensor, mask):
 def _mark_safe():
     """The globals a weights-only load of a nested tensor names, marked safe as PyTorch marks them on import."""
     from ._internal.strided import rebuild_nested_tensor
-    _torch().serialization.add_safe_globals([_NestedTensor, _nested_tensor._rebuild_njt,
+    from .._dynamo.decorators import _DimRange   # on PyTorch's cached sequence lengths
+    _torch().serialization.add_safe_globals([_NestedTensor, _nested_tensor._rebuild_njt, _DimRange,
                                              (rebuild_nested_tensor, "torch._utils._rebuild_nested_tensor")])
 
 

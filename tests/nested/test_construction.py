@@ -2,6 +2,8 @@
 narrow, masked_select and their errors; metadata (offsets, lengths, sizes, nested ints), printing, unbinding,
 gradients to the tensors a nested tensor was made from, in-place ops and torch.save."""
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -124,16 +126,28 @@ def test_save_and_load_roundtrip(tmp_path):
     assert (theirs._min_seqlen, theirs._max_seqlen) == (1, 2) == (loaded._min_seqlen, loaded._max_seqlen)
 
 
-@pytest.mark.skip(reason="PyTorch's pickle of a NestedTensor holds torch._dynamo state (_DimRange) ember's "
-                         "weights-only unpickler does not rebuild")
-def test_load_torch_saved_nested_tensor():
+@pytest.mark.parametrize("weights_only", [True, False])
+def test_load_torch_saved_nested_tensor(weights_only):
     buffer = io.BytesIO()
     nt = torch.nested.nested_tensor([torch.arange(6.).reshape(2, 3), torch.ones(1, 3)], layout=torch.jagged)
     torch.save(nt, buffer)
     buffer.seek(0)
-    loaded = ember.load(buffer)
+    ember.nested   # loaded, it marks its globals safe (PyTorch's torch.nested does on import)
+    loaded = ember.load(buffer, weights_only=weights_only)
     assert loaded.is_nested and _normalize(loaded.shape) == _normalize(nt.shape)
     assert loaded.values().tolist() == nt.values().tolist() and loaded.offsets().tolist() == [0, 2, 3]
+    assert (loaded._min_seqlen, loaded._max_seqlen) == (1, 2)
+
+
+def test_weights_only_load_before_torch_nested_loads(tmp_path):
+    """PyTorch's error where torch.nested has not marked its globals yet (ember loads it on first use)."""
+    path = tmp_path / "nt.pt"
+    torch.save(torch.nested.nested_tensor([torch.ones(2, 3)], layout=torch.jagged), path)
+    script = (f"import ember\ntry:\n    ember.load({str(path)!r})\nexcept Exception as error:\n    print(error)\n"
+              f"import ember.nested\nprint(ember.load({str(path)!r}).is_nested)")
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120).stdout
+    assert "``torch.nested`` and ``torch._dynamo`` must be imported to load nested jagged tensors (NJTs)" in output
+    assert output.rstrip().endswith("True")
 
 
 def test_autograd_grad_and_seeded_dropout():

@@ -252,6 +252,15 @@ class NestedTensor(Tensor):
         return _rebuild_njt, (kwargs,)
 
     @classmethod
+    def _rebuild_from_type_v2(cls, func, args, state):
+        """PyTorch's pickle of a NestedTensor (``_rebuild_from_type_v2(_rebuild_njt, NestedTensor, (kwargs,),
+        state)``): rebuilt from the constructor arguments; the state repeats them (and torch.compile's marks)."""
+        if func is not _rebuild_njt or len(args) != 1 or not isinstance(args[0], dict):
+            import pickle
+            raise pickle.UnpicklingError("a NestedTensor is rebuilt by _rebuild_njt from one dict of its parts")
+        return _rebuild_njt(args[0])
+
+    @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         from .ops import dispatch
         return dispatch(func, args, kwargs or {})
