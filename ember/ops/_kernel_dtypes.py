@@ -55,6 +55,14 @@ def same_dtype_out(out, dtype):
                            f"{_dtype.scalar_type_name(dtype)}")
 
 
+def exact_out_dtype(out, dtype):
+    """PyTorch's check of ``out=`` for kernels that write one dtype (mm, matmul, tril, gather, cross, argmax, ...):
+    an out of another dtype is refused, naming both as C++ types."""
+    if isinstance(out, Tensor) and out.dtype is not dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype {cpp_type_name(dtype)}, but got "
+                           f"{cpp_type_name(out.dtype)} instead")
+
+
 def cpp_type_name(dtype):
     """The C++ name of ``dtype`` that PyTorch's dtype-mismatch errors print (float, c10::Half, long int...)."""
     return _CPP_TYPE_NAMES.get(dtype.name, dtype.name)

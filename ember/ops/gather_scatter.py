@@ -11,7 +11,7 @@ from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
 from ._inplace import inplace_method
-from ._kernel_dtypes import real_scalar
+from ._kernel_dtypes import exact_out_dtype, real_scalar
 from ._util import name_node, tensor_method, wrap_dim, write_out
 from .shape import SliceBackward, reshape
 
@@ -144,6 +144,7 @@ def _flat_if_scalar(function):
 def gather(input, dim, index, *, sparse_grad=False, out=None):
     """``out[i][j] = input[index[i][j]][j]`` for dim 0 (and likewise for other dims)."""
     dim = _check_index_op("gather", input, dim, index)
+    exact_out_dtype(out, input.dtype)
     return write_out(out, Gather.apply(input, index, dim), "gather")
 
 

@@ -5,7 +5,7 @@ from .._tensor import Size, Tensor, _make
 from ..autograd.function import Primitive, composite
 from . import _buffers, _quantized
 from ._inplace import inplace_method
-from ._kernel_dtypes import _not_implemented
+from ._kernel_dtypes import _not_implemented, exact_out_dtype
 from ._util import (argument_error, int_arg, name_node, promote, shape_arg, shown_edge, tensor_method, wrap_dim,
                     wrap_dims, warn_once, write_out)
 from .shape import (_diagonal_view, _method_with_separate_dims, _view_of_shape, diagonal, expand, flatten,
@@ -453,6 +453,7 @@ def _triangle(input, diagonal, upper, out):
     name = "triu" if upper else "tril"
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    exact_out_dtype(out, input.dtype)
     return write_out(out, name_node(Triangle.apply(input, int_arg(diagonal), upper), "TriuBackward0" if upper else
                                     "TrilBackward0"), name)
 
@@ -576,6 +577,7 @@ def cross(input, other, dim=None, *, out=None):
                            f"{_dtype.scalar_type_name(other.dtype)}")
     if input.dtype is _dtype.bool_:
         raise _not_implemented("cross", input)
+    exact_out_dtype(out, input.dtype)
     input, other = broadcast_tensors(input, other)
     if dim is None:
         warn_once("cross without dim", "Using torch.cross without specifying the dim arg is deprecated.\nPlease "

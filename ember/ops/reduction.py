@@ -10,7 +10,7 @@ from .. import _dtype, _compat, _meta, return_types
 from .._backend import xp_of
 from .._tensor import Tensor, _make
 from ..autograd.function import Primitive, composite
-from ._kernel_dtypes import _not_implemented, refuse_complex
+from ._kernel_dtypes import _not_implemented, exact_out_dtype, refuse_complex
 from ._util import (_as_view, argument_error, holomorphic_backward, name_node, quiet, tensor_method, wrap_dim,
                     wrap_dims, write_out)
 from .linalg._common import _CPP_NAMES
@@ -579,6 +579,7 @@ def _refuse_bool_index(name, input):
 def argmax(input, dim=None, keepdim=False, *, out=None):
     """Index of the first largest element (of the flattened input when ``dim`` is None)."""
     _refuse_bool_index("argmax", input)
+    exact_out_dtype(out, _dtype.int64)
     return write_out(out, _argextreme_reduction("argmax", input, dim, keepdim, False), "argmax")
 
 
@@ -587,6 +588,7 @@ def argmax(input, dim=None, keepdim=False, *, out=None):
 def argmin(input, dim=None, keepdim=False, *, out=None):
     """Index of the first smallest element (of the flattened input when ``dim`` is None)."""
     _refuse_bool_index("argmin", input)
+    exact_out_dtype(out, _dtype.int64)
     return write_out(out, _argextreme_reduction("argmin", input, dim, keepdim, True), "argmin")
 
 

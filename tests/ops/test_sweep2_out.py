@@ -1,7 +1,8 @@
 """``out=`` as a second differential sweep against PyTorch 2.13 found it: sums, products and running sums compute in
 out's dtype, all/any take bool (or uint8) results only, cat/stack check out's dtype and memory, signbit/isposinf/
 isneginf take ``out=``, PyTorch's unary kernels that write their input's dtype (neg, abs, sign, floor, round, clamp,
-...) refuse an out of another dtype; each case run on both libraries and compared."""
+...) refuse an out of another dtype, as do those writing one dtype (mm, matmul, tril, gather, cross, argmax, dot);
+each case run on both libraries and compared."""
 import warnings
 
 import pytest
@@ -134,3 +135,27 @@ def supported(name, dtype):
                                        "complex128"])
 def test_unary_kernels_refuse_an_out_of_another_dtype(name, dtype, out_dtype):
     check(lambda L: UNARY[name](L, L.tensor([-1.5, 0.0, 2.5]).to(getattr(L, dtype)), empty(L, out_dtype)))
+
+
+ONE_DTYPE = {
+    "tril": lambda L, x, o: L.tril(x, out=o), "triu": lambda L, x, o: L.triu(x, 1, out=o),
+    "gather": lambda L, x, o: L.gather(x, 1, L.tensor([[0, 0], [1, 0]]), out=o),
+    "mm": lambda L, x, o: L.mm(x, x.t(), out=o), "bmm": lambda L, x, o: L.bmm(x[None], x.t()[None], out=o),
+    "matmul 2-d": lambda L, x, o: L.matmul(x, x.t(), out=o),
+    "matmul batched": lambda L, x, o: L.matmul(x[None], x.t(), out=o),
+    "matmul matrix-vector": lambda L, x, o: L.matmul(x, x[0], out=o),
+    "matmul vectors": lambda L, x, o: L.matmul(x[0], x[1], out=o),
+    "dot": lambda L, x, o: L.dot(x[0], x[1], out=o), "vdot": lambda L, x, o: L.vdot(x[0], x[1], out=o),
+    "linalg.cross": lambda L, x, o: L.linalg.cross(x, x, out=o), "cross": lambda L, x, o: L.cross(x, x, dim=1, out=o),
+    "argmax": lambda L, x, o: L.argmax(x, 0, out=o), "argmin": lambda L, x, o: L.argmin(x, out=o),
+}
+
+
+@pytest.mark.parametrize("name", ONE_DTYPE)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+@pytest.mark.parametrize("out_dtype", ["float16", "float32", "float64", "int32", "int64"])
+def test_kernels_of_one_dtype_refuse_an_out_of_another(name, dtype, out_dtype):
+    def fn(L):
+        x = L.tensor([[-1.5, 0.5, 2.5], [-0.5, 1.5, -1.5]]).to(getattr(L, dtype))
+        return ONE_DTYPE[name](L, x, empty(L, out_dtype))
+    check(fn)

@@ -7,7 +7,7 @@ import numpy
 from ... import _dtype, _compat
 from ..._tensor import _make
 from ...autograd.function import Primitive, composite
-from .._kernel_dtypes import _not_implemented
+from .._kernel_dtypes import _not_implemented, exact_out_dtype
 from .._util import int_arg, name_node, quiet, wrap_dim, wrap_dims, write_out
 from ._common import (_batch_shape, _check_dot, _check_floating, _check_scalar_type, _conj, _low_precision, _name,
                       _sgn, _xp)
@@ -230,6 +230,7 @@ def cross(input, other, *, dim=-1, out=None):
     dim = wrap_dim(dim, len(shape))
     if input.dtype is _dtype.bool_:
         raise _not_implemented("cross", input)
+    exact_out_dtype(out, input.dtype)
     levi_civita = numpy.zeros((3, 3, 3), dtype=numpy.int8)
     for i, j, k in ((0, 1, 2), (1, 2, 0), (2, 0, 1)):
         levi_civita[i, j, k], levi_civita[j, i, k] = 1, -1

@@ -11,6 +11,7 @@ from ...autograd.function import Primitive, composite, dispatch_hooks, shown_nod
 from .. import _blas, _buffers, _parallel
 from .._inplace import inplace_method
 from .._unary import is_reduced
+from .._kernel_dtypes import exact_out_dtype
 from .._util import name_node, quiet, shown_edge, tensor_method, warn_once, wrap_dim, write_out
 from ._common import (
     _CPP_NAMES,
@@ -129,9 +130,14 @@ def matmul(input, other, *, out=None):
         if a.shape[1] != b.shape[0]:
             _check_mm_shapes(a, b)
         _check_not_bool(a, "addmm_impl_cpu_")
+        exact_out_dtype(out, a.dtype)
         return write_out(out, name_node(Matmul.apply(a, b), "MmBackward0"), "matmul")
     if a.ndim == 1 and b.ndim == 1:
-        return write_out(out, dot(a, b), "matmul")
+        result = dot(a, b)
+        _check_dot_out(out, a)
+        return write_out(out, result, "matmul")
+    if out is not None and a.dtype is b.dtype:
+        exact_out_dtype(out, a.dtype)
     if b.ndim <= 2 and (a.ndim >= 3 or b.ndim == 1):
         return write_out(out, _fold_matmul(a, b), "matmul")
     return write_out(out, _batched_matmul(a, b), "matmul")
@@ -232,6 +238,7 @@ def mm(input, mat2, *, out=None):
     _check_mm_dtypes(input, mat2)
     _check_mm_shapes(input, mat2)
     _check_not_bool(input, "addmm_impl_cpu_")
+    exact_out_dtype(out, input.dtype)
     return write_out(out, name_node(Matmul.apply(input, mat2), "MmBackward0"), "mm")
 
 
@@ -254,6 +261,7 @@ def bmm(input, mat2, *, out=None):
                            f"{input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     _check_scalar_type(input, mat2)
     _check_not_bool(input, "bmm")
+    exact_out_dtype(out, input.dtype)
     return write_out(out, name_node(Matmul.apply(input, mat2), "BmmBackward0"), "bmm")
 
 
@@ -274,7 +282,14 @@ def mv(input, vec, *, out=None):
 def dot(input, tensor, *, out=None):
     """Inner product of two 1-D tensors of the same dtype (no conjugation)."""
     _check_dot(input, tensor)
+    _check_dot_out(out, input)
     return write_out(out, name_node(Matmul.apply(input, tensor), "DotBackward0"), "dot")
+
+
+def _check_dot_out(out, input):
+    """PyTorch's check of the inner products' ``out=``: the inputs' dtype."""
+    if isinstance(out, Tensor) and out.dtype is not input.dtype:
+        raise RuntimeError(f"result dtype {_name(out)} does not match input dtype {_name(input)}")
 
 
 @tensor_method
@@ -282,6 +297,7 @@ def dot(input, tensor, *, out=None):
 def vdot(input, other, *, out=None):
     """Inner product of two 1-D tensors, conjugating the first."""
     _check_dot(input, other)
+    _check_dot_out(out, input)
     return write_out(out, name_node(Matmul.apply(_conj(input), other), "VdotBackward0"), "vdot")
 
 
