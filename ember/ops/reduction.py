@@ -119,11 +119,15 @@ def _as_floating(input):
     return input.to(_dtype.get_default_dtype())
 
 
-def _write_tuple(out, result):
-    """``out=`` for ops that return several tensors: writes each one."""
+def _write_tuple(out, result, exact=False):
+    """``out=`` for ops that return several tensors: writes each one (into outs of exactly their dtypes where
+    ``exact``: PyTorch's max, min, sort, topk, aminmax refuse others)."""
     if out is None:
         return result
     name = type(result).__name__ if hasattr(result, "_fields") else "op"
+    if exact:
+        for target, value in zip(out, result):
+            exact_out_dtype(target, value.dtype)
     for target, value in zip(out, result):
         write_out(target, value, name)
     return type(result)(*out) if hasattr(result, "_fields") else tuple(out)
@@ -512,7 +516,7 @@ def _max_or_min(name, input, dim, keepdim, out, smallest):
         _check_nonempty_dims(name + "():", input, (d,))
     values, indices = pick_along(input, d, keepdim, lambda a, axis: _argextreme(a, axis, smallest))
     name_node(values, name.capitalize() + "Backward0", (input,))
-    return _write_tuple(out, (_min if smallest else _max)(values, indices))
+    return _write_tuple(out, (_min if smallest else _max)(values, indices), exact=True)
 
 
 @tensor_method
@@ -541,7 +545,7 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
                            "identity.")
     _check_nonempty_dims("aminmax:", input, dims)
     result = _aminmax(Amax.apply(input, dims, keepdim, True), Amax.apply(input, dims, keepdim, False))
-    return _write_tuple(out, result)
+    return _write_tuple(out, result, exact=True)
 
 
 def _refuse_complex_index(name, input):

@@ -85,7 +85,7 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
         argument_error()   # PyTorch's parser refuses it (sort(0, 'a'))
         raise TypeError(f"sort(): descending must be a bool, not {type(descending).__name__}")
     values, indices = _sorted_along(input, dim, descending, stable)
-    return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)))
+    return _write_tuple(out, _sort(name_node(values, "SortBackward0", (input,)), _make(indices)), exact=True)
 
 
 @tensor_method
@@ -200,7 +200,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     values = TakeAlongDim.apply(source, indices, d)
     if input.ndim == 0:
         values, indices = values.reshape(()), indices.reshape(())
-    return _write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)))
+    return _write_tuple(out, _topk(name_node(values, "TopkBackward0", (input,)), _make(indices)), exact=True)
 
 
 def _kth_ties(array, indices, axis, k):

@@ -159,3 +159,22 @@ def test_kernels_of_one_dtype_refuse_an_out_of_another(name, dtype, out_dtype):
         x = L.tensor([[-1.5, 0.5, 2.5], [-0.5, 1.5, -1.5]]).to(getattr(L, dtype))
         return ONE_DTYPE[name](L, x, empty(L, out_dtype))
     check(fn)
+
+
+PAIRS = {
+    "max": lambda L, x, o: tuple(L.max(x, 1, out=o)), "min": lambda L, x, o: tuple(L.min(x, 1, out=o)),
+    "sort": lambda L, x, o: tuple(L.sort(x, 1, out=o)), "topk": lambda L, x, o: tuple(L.topk(x, 2, out=o)),
+    "aminmax": lambda L, x, o: tuple(L.aminmax(x, dim=1, out=o)),
+    "max into a list": lambda L, x, o: tuple(L.max(x, 1, out=list(o))),
+}
+
+
+@pytest.mark.parametrize("name", PAIRS)
+@pytest.mark.parametrize("dtypes", [("float32", "int64"), ("float64", "int64"), ("float32", "int32"),
+                                    ("float32", "float32")])
+def test_pairs_of_outs_take_exact_dtypes(name, dtypes):
+    def fn(L):
+        x = L.tensor([[3.0, 1.0, 2.0], [1.0, 3.0, 3.0]])
+        results = PAIRS[name](L, x, tuple(empty(L, d) for d in dtypes))
+        return L.stack([r.double() for r in results])
+    check(fn)
