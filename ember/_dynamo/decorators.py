@@ -1,8 +1,13 @@
-"""``torch._dynamo.decorators``' pickled data: ``_DimRange``, the range ``mark_dynamic(min=, max=)`` records for a
-dim, which PyTorch's pickles of nested jagged tensors carry on their cached sequence-length tensors."""
+"""``torch._dynamo.decorators``: the marks and decorators ``torch._dynamo`` defines here (ember's, re-exported) and
+``_DimRange``, the range ``mark_dynamic(min=, max=)`` records for a dim, which PyTorch's pickles of nested jagged
+tensors carry on their cached sequence-length tensors."""
 import dataclasses
 
-__all__ = []
+from . import (allow_in_graph, assume_constant_result, disable, graph_break, is_compiling,  # noqa: F401
+               mark_dynamic, mark_static, mark_static_address, maybe_mark_dynamic)
+
+__all__ = ["allow_in_graph", "assume_constant_result", "disable", "graph_break", "is_compiling", "mark_dynamic",
+           "mark_static", "mark_static_address", "maybe_mark_dynamic"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)   # pickled as PyTorch's: state as a list
