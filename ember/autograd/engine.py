@@ -27,6 +27,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         inputs = (inputs,) if isinstance(inputs, (Tensor, GradientEdge)) else tuple(inputs)
         if not inputs:
             raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
+        for t in inputs:   # PyTorch's engine retains the grad of each input, refusing one without requires_grad
+            if not isinstance(t, GradientEdge) and not t.requires_grad:
+                raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
     if create_graph and not _warned_create_graph:
         _warned_create_graph.append(True)   # once per process, as PyTorch's
         warnings.warn("Using backward() with create_graph=True will create a reference cycle between the parameter and "
@@ -50,6 +53,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not isinstance(t, GradientEdge) and not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     if is_grads_batched:
         return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
                              materialize_grads)
@@ -511,6 +517,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
     if wanted_outputs and not capture:   # backward(inputs=[non-leaf]) fills that tensor's .grad
         for i in wanted_outputs.values():
             if captured[i] is not None and not isinstance(inputs[i], GradientEdge):
+                if inputs[i].retains_grad:   # its .grad was filled as the gradient arrived
+                    continue
                 if inputs[i].grad_fn is not None:
                     inputs[i].retain_grad()  # as PyTorch: the non-leaf now retains its .grad
                 _accumulate(inputs[i], captured[i], create_graph, handed_out)
@@ -535,13 +543,41 @@ def _replaced_grads(hook, replaced, input_grads, edges):
     if not isinstance(replaced, tuple):
         raise TypeError(f"expected tuple, but hook returned '{type(replaced).__name__}'")
     missing = len(input_grads) - len(replaced)
-    if missing > 0 and all(edge is None for edge in edges[len(replaced):]):
-        return replaced + (None,) * missing
-    if missing:
-        name = getattr(hook, "__name__", repr(hook))
-        raise RuntimeError(f"hook '{name}' has returned an incorrect number of values (got {len(replaced)}, but "
-                           f"expected {len(input_grads)})")
+    if missing > 0 and edges and all(edge is None for edge in edges[len(replaced):]):
+        replaced = replaced + (None,) * missing
+    elif missing:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values (got "
+                           f"{len(replaced)}, but expected {len(input_grads)})")
+    for old, new in zip(input_grads, replaced):
+        if new is not None:
+            _check_replaced(hook, old, new)
     return replaced
+
+
+def _hook_name(hook):
+    return getattr(hook, "__name__", repr(hook))
+
+
+def _hooked_grad(hook, g):
+    """``hook(g)``: its returned tensor (checked as PyTorch checks a hook's result), or ``g``."""
+    replaced = hook(g)
+    if replaced is None:
+        return g
+    _check_replaced(hook, g, replaced)
+    return replaced
+
+
+def _check_replaced(hook, g, replaced):
+    """Refuses a hook's replacement for gradient ``g`` that is not a tensor of its dtype, device and shape."""
+    if g is None:
+        raise RuntimeError("can't replace a None gradient with a non-None value")
+    if not isinstance(replaced, Tensor):
+        raise TypeError(f"expected Variable, but hook returned '{type(replaced).__name__}'")
+    if replaced.dtype != g.dtype or replaced.device != g.device:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was {g.type()} got "
+                           f"{replaced.type()})")
+    if replaced.shape != g.shape:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
 
 
 def _wrap_all(arrays, xp):
@@ -594,9 +630,7 @@ def _deliver_to_leaf(leaf_grads, leaf, g):
 
 def _run_leaf_hooks(leaf, g):
     for hook in leaf._hooks.values():
-        replaced = hook(g)
-        if replaced is not None:
-            g = replaced
+        g = _hooked_grad(hook, g)
     return g
 
 
@@ -617,15 +651,13 @@ def _before_node(node, output_grads, create_graph, wanted_outputs, captured, nod
             if g is None:
                 continue
             for hook in list(hooks.values()):
-                replaced = hook(g)
-                if replaced is not None:
-                    g = replaced
+                g = _hooked_grad(hook, g)
             output_grads[nr] = g
     if node_hooks and "_pre_hooks" in node.__dict__:
         for hook in node._pre_hooks.values():
             replaced = hook(tuple(output_grads))
             if replaced is not None:
-                output_grads = list(replaced)
+                output_grads = list(_replaced_grads(hook, replaced, output_grads, ()))
     if node._retained:
         for nr, ref in node._retained.items():
             tensor = ref()

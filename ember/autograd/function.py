@@ -250,11 +250,12 @@ class Node(FunctionCtx):
         self._hooked = True
         return add_hook(hooks, hook)
 
-    def _retain(self, tensor):
+    def _retain(self, tensor, output_nr=None):
+        """Makes ``tensor``, this node's output ``output_nr`` (its own by default), keep its ``.grad``."""
         import weakref
         if self._retained is None:
             self._retained = {}
-        self._retained[tensor._output_nr] = weakref.ref(tensor)
+        self._retained[tensor._output_nr if output_nr is None else output_nr] = weakref.ref(tensor)
         self._hooked = True
 
     def register_hook(self, hook):

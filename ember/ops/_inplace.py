@@ -118,6 +118,9 @@ def assign_inplace(self, result, overlap_ok=False):
             writeable(self._data, check_overlap=not overlap_ok)[...] = values
     self._version_counter[0] += 1
     if node is not None:
+        if self._retains_grad:   # as PyTorch's: .grad is the gradient of the tensor as it is now
+            self.grad_fn._retained.pop(self._output_nr, None)
+            node._retain(self, result._output_nr)
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
     return self
