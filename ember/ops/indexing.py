@@ -676,8 +676,12 @@ class IndexSelect(Primitive):
 def index_select(input, dim, index, *, out=None):
     """The slices of ``input`` at positions ``index`` along ``dim``."""
     dim, array = _dim_index("index_select", input, dim, index)
+    if input.ndim == 0 and array.size != 1:
+        raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {array.size} value(s)")
+    if isinstance(out, Tensor) and out.dtype is not input.dtype:
+        raise RuntimeError("index_select(): self and result must have the same scalar type")
     if input.ndim == 0:
-        return write_out(out, reshape(Index.apply(reshape(input, 1), advanced_key((array,))), index.shape),
+        return write_out(out, reshape(Index.apply(reshape(input, 1), advanced_key((array,))), ()),   # 0-d, as PyTorch
                          "index_select")
     return write_out(out, IndexSelect.apply(input, array, dim), "index_select")
 
@@ -930,6 +934,9 @@ def nonzero(input, *, out=None, as_tuple=False):
     if as_tuple:
         return tuple(_make(i) for i in found)
     result = xp.stack(found, axis=1) if input.ndim else xp.zeros((found[0].shape[0], 0), dtype=xp.int64)
+    if isinstance(out, Tensor) and out.dtype is not _dtype.int64:
+        raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got scalar type"
+                           f"{_dtype.scalar_type_name(out.dtype)}")   # (sic: PyTorch's has no space)
     return write_out(out, _make(result), "nonzero")
 
 

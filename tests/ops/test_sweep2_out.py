@@ -1,8 +1,9 @@
 """``out=`` as a second differential sweep against PyTorch 2.13 found it: sums, products and running sums compute in
 out's dtype, all/any take bool (or uint8) results only, cat/stack check out's dtype and memory, signbit/isposinf/
 isneginf take ``out=``, PyTorch's unary kernels that write their input's dtype (neg, abs, sign, floor, round, clamp,
-...) refuse an out of another dtype, as do those writing one dtype (mm, matmul, tril, gather, cross, argmax, dot);
-each case run on both libraries and compared."""
+...) refuse an out of another dtype, as do those writing one dtype (mm, matmul, tril, gather, cross, argmax, dot,
+index_select, nonzero, where) and those writing pairs (max, min, sort, topk, aminmax); each case run on both
+libraries and compared."""
 import warnings
 
 import pytest
@@ -148,7 +149,15 @@ ONE_DTYPE = {
     "dot": lambda L, x, o: L.dot(x[0], x[1], out=o), "vdot": lambda L, x, o: L.vdot(x[0], x[1], out=o),
     "linalg.cross": lambda L, x, o: L.linalg.cross(x, x, out=o), "cross": lambda L, x, o: L.cross(x, x, dim=1, out=o),
     "argmax": lambda L, x, o: L.argmax(x, 0, out=o), "argmin": lambda L, x, o: L.argmin(x, out=o),
+    "index_select": lambda L, x, o: L.index_select(x, 0, L.tensor([1, 0]), out=o),
+    "index_select 0-d": lambda L, x, o: L.index_select(x[0, 0], 0, L.tensor([0]), out=o),
+    "nonzero": lambda L, x, o: L.nonzero(x, out=o), "where": lambda L, x, o: L.where(x > 0, x, x, out=o),
 }
+
+
+@pytest.mark.parametrize("index", [[0], 0, [0, 0], [1], []])
+def test_index_select_of_a_0d_input(index):
+    check(lambda L: L.index_select(L.tensor(-1.5), 0, L.tensor(index, dtype=L.int64)))
 
 
 @pytest.mark.parametrize("name", ONE_DTYPE)

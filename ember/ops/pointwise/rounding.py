@@ -430,6 +430,9 @@ def where(condition, input=None, other=None, *, out=None):
         raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{_dtype.scalar_type_name(condition.dtype)}")
     target = _dtype.result_type(input, other)
+    if isinstance(out, Tensor) and out.dtype is not target:
+        raise RuntimeError(f"Expected out type to be {_dtype.scalar_type_name(target)} but got "
+                           f"{_dtype.scalar_type_name(out.dtype)}")
     xp = xp_of(condition._data)
     with numpy.errstate(over="ignore"):
         input, other = (v.to(target) if isinstance(v, Tensor) else
