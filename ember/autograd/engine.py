@@ -446,6 +446,8 @@ def _execute(tensors, grads, retain_graph, create_graph, inputs, capture):
         if len(input_grads) != len(edges) and _wrong_count(node, input_grads, edges):
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {len(edges)}, got {len(input_grads)})")
+        if node._python_function and node._shown_positions is not None:   # a custom Function with non-tensor inputs
+            _check_non_tensor_grads(node, input_grads)
         if node._hooked and "_post_hooks" in node.__dict__:
             if on_arrays:
                 input_grads, on_arrays = _wrap_all(input_grads, node.xp), False
@@ -552,6 +554,14 @@ def _replaced_grads(hook, replaced, input_grads, edges):
         if new is not None:
             _check_replaced(hook, old, new)
     return replaced
+
+
+def _check_non_tensor_grads(node, input_grads):
+    """Refuses a gradient a custom Function's backward gave for an argument that was not a tensor."""
+    for i, g in enumerate(input_grads):
+        if g is not None and i not in node._shown_positions:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None at position {i + 1}, "
+                               "but the corresponding forward input was not a Variable")
 
 
 def _hook_name(hook):

@@ -159,6 +159,7 @@ class Node(FunctionCtx):
         """Declares inputs that forward modified in place."""
         for tensor in tensors:
             tensor._version_counter[0] += 1
+        self._dirty = tuple(tensors)
 
     def set_materialize_grads(self, value):
         """When False, backward receives None instead of zeros for outputs that got no gradient."""
@@ -475,6 +476,12 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
     gradients' own graph is not wanted (no create_graph, no dispatch hook), saving a dispatch and a Tensor per
     intermediate."""
 
+    def __call__(self, *args, **kwargs):
+        """PyTorch's legacy (instance) call, refused as PyTorch refuses it."""
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. Please use "
+                           "new-style autograd function with static forward method. (Example: "
+                           "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
+
     def __init__(self, *args, **kwargs):
         from .._warnings import warn
         warn(f"{self.__class__} should not be instantiated. Methods on autograd functions are all static, so you "
@@ -523,27 +530,45 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
             return output
         ctx._sequence = next(_sequence)
         inputs = {id(a) for a in args if isinstance(a, Tensor)}
+        dirty = _checked_dirty(ctx, outputs)
+        ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
         results = []
         for nr, out in enumerate(outputs):
             if not isinstance(out, Tensor):
                 results.append(out)
                 continue
-            if id(out) in inputs:
+            if id(out) in inputs and id(out) not in dirty:
                 out = _make(out._data, base=out)
             if id(output if single else outputs[nr]) not in ctx._non_differentiable and \
                     (out.dtype.is_floating_point or out.dtype.is_complex):
                 out.requires_grad, out.grad_fn, out._output_nr = True, ctx, nr
             results.append(out)
         ctx._num_outputs = len(outputs)
-        ctx._edges = tuple(_edge(a) if need else None for a, need in zip(args, needs))
         if len(inputs) < len(args):   # next_functions lists the tensor arguments only, as PyTorch's
             ctx._shown_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         ctx._input_meta = tuple((a._data.shape, a._data.dtype) if need else None for a, need in zip(args, needs))
         ctx._output_meta = tuple((o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in results)
+        for i, t in enumerate(ctx._saved or ()):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward can only save variables, but argument {i} is of type "
+                                f"{type(t).__name__}")
         ctx._saved = tuple(None if t is None else ("tensor", t, t._version_counter[0]) for t in ctx._saved or ())
         if _pushed and ctx._saved:
             _pack_saved(ctx, results)
         return results[0] if single else tuple(results)
+
+
+def _checked_dirty(ctx, outputs):
+    """The ids of the inputs ``mark_dirty`` declared (each returned, none a leaf requiring grad) that are not views:
+    those outputs are the input tensors themselves, now recorded as this node's outputs, as PyTorch's."""
+    dirty = ctx.__dict__.get("_dirty", ())
+    returned = {id(o) for o in outputs}
+    if any(id(t) not in returned for t in dirty):
+        raise RuntimeError("Some elements marked as dirty during the forward method were not returned as output. The "
+                           "inputs that are modified inplace must all be outputs of the Function.")
+    if any(t.requires_grad and t.grad_fn is None and t._base is None for t in dirty):
+        raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation.")
+    return {id(t) for t in dirty if t._base is None}
 
 
 FunctionMeta = _FunctionMeta   # PyTorch's name for the metaclass of Function

@@ -1,0 +1,91 @@
+"""Custom autograd.Function checks a differential sweep found apart from PyTorch 2.13 (mark_dirty, save_for_backward
+of a non-tensor, a gradient for a non-tensor argument, the legacy instance call): each program runs on ember and on
+torch, and the results (or the exception's type and message) match."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _fn(L, forward, backward):
+    return type("Fn", (L.autograd.Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
+
+
+def _leaf(L):
+    return L.tensor(np.linspace(-1.0, 2.0, 3), requires_grad=True)
+
+
+def _double_in_place(ctx, x):
+    x.mul_(2)
+    ctx.mark_dirty(x)
+    return x
+
+
+def _dirty_leaf(L):
+    _fn(L, _double_in_place, lambda ctx, g: g * 2).apply(_leaf(L))
+
+
+def _dirty_not_returned(L):
+    def forward(ctx, x):
+        _double_in_place(ctx, x)
+        return x * 1
+    _fn(L, forward, lambda ctx, g: g * 2).apply(_leaf(L) * 1)
+
+
+def _save_number(L):
+    def forward(ctx, x):
+        ctx.save_for_backward(x, 3)
+        return x * 2
+    _fn(L, forward, lambda ctx, g: g).apply(_leaf(L))
+
+
+def _grad_for_number(L):
+    x = _leaf(L)
+    _fn(L, lambda ctx, x, k: x * k, lambda ctx, g: (g * 2, g)).apply(x, 3).sum().backward()
+
+
+def _legacy_call(L):
+    _fn(L, lambda ctx, x: x * 2, lambda ctx, g: g)()(_leaf(L))
+
+
+ERRORS = {
+    "mark_dirty of a leaf requiring grad": _dirty_leaf,
+    "mark_dirty of an input not returned": _dirty_not_returned,
+    "save_for_backward of a number": _save_number,
+    "a gradient for a number argument": _grad_for_number,
+    "the legacy instance call": _legacy_call,
+}
+
+
+@pytest.mark.parametrize("name", ERRORS)
+def test_error_as_torch(name):
+    with pytest.raises(Exception) as expected:
+        ERRORS[name](torch)
+    with pytest.raises(type(expected.value)) as got:
+        ERRORS[name](ember)
+    assert str(got.value) == str(expected.value)
+
+
+def _dirty_output(L):
+    x = _leaf(L)
+    z = x * 1
+    out = _fn(L, _double_in_place, lambda ctx, g: g * 2).apply(z)
+    (out * out).sum().backward()
+    return out is z, z.grad_fn is out.grad_fn, z._version, x.grad
+
+
+def test_mark_dirty_returns_the_input_itself():
+    expected, got = _dirty_output(torch), _dirty_output(ember)
+    assert got[:3] == expected[:3]
+    np.testing.assert_allclose(got[3].numpy(), expected[3].numpy(), rtol=1e-12)
+
+
+def _none_for_number(L):
+    x = _leaf(L)
+    _fn(L, lambda ctx, x, k: x * k, lambda ctx, g: (g * 3, None)).apply(x, 3).sum().backward()
+    return x.grad
+
+
+def test_none_for_a_number_argument():
+    np.testing.assert_allclose(_none_for_number(ember).numpy(), _none_for_number(torch).numpy(), rtol=1e-12)
