@@ -28,7 +28,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
         elif len(outputs) != 1 or outputs[0].nelement() != 1:
             raise RuntimeError("The vector v can only be None if the user-provided function returns a single Tensor "
                                "with a single element.")
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         grads = _autograd_grad(outputs, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "back")
     return (_unpack(_grad_postprocess(outputs, create_graph), outputs_are_tuple),
@@ -47,7 +47,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         dummies = tuple(_zeros_like(out).requires_grad_(True) for out in outputs)
         grad_inputs = _autograd_grad(outputs, inputs, dummies, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         grads = _autograd_grad(grad_inputs, dummies, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, outputs, strict, create_graph, "back_trick")
     return (_unpack(_grad_postprocess(outputs, create_graph), outputs_are_tuple),
@@ -138,7 +138,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
         outputs, outputs_are_tuple = _scalar_outputs(func, inputs, strict, "vhp")
         gradient = _autograd_grad(outputs, inputs, create_graph=True)
         _check_requires_grad(gradient, "jacobian", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         grads = _autograd_grad(gradient, inputs, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back")
     return (_unpack(_grad_postprocess(outputs, create_graph), outputs_are_tuple),
@@ -157,7 +157,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
         dummies = tuple(_zeros_like(x).requires_grad_(True) for x in inputs)
         double_back = _autograd_grad(gradient, inputs, dummies, create_graph=True)
         _check_requires_grad(gradient, "hessian", strict)
-    with set_grad_enabled(create_graph or is_grad_enabled()):
+    with set_grad_enabled(bool(create_graph) or is_grad_enabled()):
         grads = _autograd_grad(double_back, dummies, v, create_graph=create_graph)
         result = _fill_in_zeros(grads, inputs, strict, create_graph, "double_back_trick")
     return (_unpack(_grad_postprocess(outputs, create_graph), outputs_are_tuple),

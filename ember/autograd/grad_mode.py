@@ -6,7 +6,7 @@ decorated generator function runs every step of the generator under the switch, 
 import functools
 import inspect
 
-from .._tensor import grad_state as state
+from .._tensor import Tensor, grad_state as state
 
 
 def is_grad_enabled():
@@ -100,8 +100,11 @@ class set_grad_enabled(_GradSwitch):
     """Sets gradient recording on or off; works as a function call, a context manager and a decorator."""
 
     def __init__(self, mode):
+        if mode is not True and mode is not False:   # PyTorch's parser takes a bool only
+            raise TypeError(f"set_grad_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{_type_name(mode)}")
         self._previous = state.enabled
-        self.mode = bool(mode)
+        self.mode = mode
         state.enabled = self.mode
 
     def __enter__(self):
@@ -113,6 +116,14 @@ class set_grad_enabled(_GradSwitch):
 
     def clone(self):
         return set_grad_enabled(self.mode)
+
+
+def _type_name(value):
+    """A value's type as PyTorch's argument parser names it (``Tensor``, ``numpy.bool``, ``str``)."""
+    kind = type(value)
+    if isinstance(value, Tensor):
+        return "Tensor"
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 class inference_mode(_GradSwitch):

@@ -12,7 +12,7 @@ import functools
 import numpy
 
 from .. import _alias
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap_dim
 from ..autograd import function as _function
 
 __all__ = ["vmap", "BatchedTensor"]
@@ -456,7 +456,7 @@ def refuse_random():
 
 def remove_batch_dim(x, level, out_dim):
     """The physical tensor of ``x`` at ``level`` with the batch at ``out_dim`` (broadcast when ``x`` is unbatched)."""
+    out_dim = _wrap_dim(out_dim, x.dim() + 1)   # PyTorch's IndexError for an out_dim past the output's dims
     if type(x) is BatchedTensor and x._level == level.number:
-        return x._value.movedim(x._bdim, out_dim % (x.dim() + 1))
-    out_dim %= x.dim() + 1
+        return x._value.movedim(x._bdim, out_dim)
     return x.unsqueeze(out_dim).expand(*x.shape[:out_dim], level.size, *x.shape[out_dim:])

@@ -1,0 +1,53 @@
+"""Argument checks a differential sweep found apart from PyTorch 2.13 in grad-mode switches and vmap's out_dims: each
+program runs on ember and on torch, and the results (or the exception's type and message) match."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+def _vmap(L, out_dims, reduce=False):
+    x = L.tensor(np.arange(12.0).reshape(4, 3))
+    return L.func.vmap(lambda r: r.sum() if reduce else r * 2, out_dims=out_dims)(x)
+
+
+@pytest.mark.parametrize("out_dims", [2, -3, 5])
+@pytest.mark.parametrize("reduce", [False, True])
+def test_vmap_out_dims_out_of_range(out_dims, reduce):
+    with pytest.raises(IndexError) as expected:
+        _vmap(torch, out_dims, reduce)
+    with pytest.raises(IndexError) as got:
+        _vmap(ember, out_dims, reduce)
+    assert str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("out_dims", [1, -1, -2, 0])
+def test_vmap_out_dims_in_range(out_dims):
+    np.testing.assert_array_equal(_vmap(ember, out_dims).numpy(), _vmap(torch, out_dims).numpy())
+
+
+@pytest.mark.parametrize("mode", [1, 0, None, "yes", np.bool_(True), "tensor"])
+def test_set_grad_enabled_takes_a_bool_only(mode):
+    def call(L):
+        L.set_grad_enabled(L.tensor(True) if isinstance(mode, str) and mode == "tensor" else mode)
+    try:
+        with pytest.raises(TypeError) as expected:
+            call(torch)
+    finally:
+        torch.set_grad_enabled(True)
+    try:
+        with pytest.raises(TypeError) as got:
+            call(ember)
+    finally:
+        ember.set_grad_enabled(True)
+    assert str(got.value) == str(expected.value)
+    assert ember.is_grad_enabled()   # a refused call changes nothing
+
+
+def test_functional_create_graph_not_a_bool():
+    def vjp(L):
+        x = L.tensor([0.5, 1.5], dtype=L.float64)
+        return L.autograd.functional.vjp(lambda t: t ** 3, x, L.ones(2, dtype=L.float64), create_graph=1)
+    for e, t in zip(vjp(ember), vjp(torch)):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12)
