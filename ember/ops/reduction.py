@@ -479,13 +479,25 @@ def _extreme(name, input, dim, keepdim, smallest):
 @tensor_method
 def amax(input, dim=(), keepdim=False, *, out=None):
     """Largest value over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return write_out(out, _extreme("amax", input, dim, keepdim, False), "amax")
+    result = _extreme("amax", input, dim, keepdim, False)
+    _check_same_dtype_out(input, out)
+    return write_out(out, result, "amax")
 
 
 @tensor_method
 def amin(input, dim=(), keepdim=False, *, out=None):
     """Smallest value over ``dim`` (all dims by default); ties share the gradient evenly."""
-    return write_out(out, name_node(_extreme("amin", input, dim, keepdim, True), "AminBackward0", (input,)), "amin")
+    result = name_node(_extreme("amin", input, dim, keepdim, True), "AminBackward0", (input,))
+    _check_same_dtype_out(input, out)
+    return write_out(out, result, "amin")
+
+
+def _check_same_dtype_out(input, out):
+    """PyTorch's check of amax's and amin's ``out=``: the input's dtype."""
+    if isinstance(out, Tensor) and out.dtype is not input.dtype:
+        raise RuntimeError(f"Expected the dtype for input and out to match, but got "
+                           f"{_dtype.scalar_type_name(input.dtype)} for input's dtype and "
+                           f"{_dtype.scalar_type_name(out.dtype)} for out's dtype.")
 
 
 _max = return_type("max")

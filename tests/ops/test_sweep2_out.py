@@ -2,7 +2,7 @@
 out's dtype, all/any take bool (or uint8) results only, cat/stack check out's dtype and memory, signbit/isposinf/
 isneginf take ``out=``, PyTorch's unary kernels that write their input's dtype (neg, abs, sign, floor, round, clamp,
 ...) refuse an out of another dtype, as do those writing one dtype (mm, matmul, tril, gather, cross, argmax, dot,
-index_select, nonzero, where) and those writing pairs (max, min, sort, topk, aminmax); each case run on both
+index_select, nonzero, where, amax, amin) and those writing pairs (max, min, sort, topk, aminmax); each case run on both
 libraries and compared."""
 import warnings
 
@@ -152,6 +152,7 @@ ONE_DTYPE = {
     "index_select": lambda L, x, o: L.index_select(x, 0, L.tensor([1, 0]), out=o),
     "index_select 0-d": lambda L, x, o: L.index_select(x[0, 0], 0, L.tensor([0]), out=o),
     "nonzero": lambda L, x, o: L.nonzero(x, out=o), "where": lambda L, x, o: L.where(x > 0, x, x, out=o),
+    "amax": lambda L, x, o: L.amax(x, 0, out=o), "amin": lambda L, x, o: L.amin(x, out=o),
 }
 
 
