@@ -247,8 +247,8 @@ class _Recomputation:
             # the inputs themselves: the recomputed values saved for backward are then joined to the graph before the
             # region, so a backward with create_graph differentiates through them (double backward)
             self.function(*self.args, **self.kwargs)
-        if self.check and (len(replayed) < len(self.nodes) or
-                           any(type(a) is not type(b) for a, b in zip(self.nodes, replayed))):
+        if self.check and (len(replayed) < len(self.nodes) or any(
+                type(a) is not type(b) or a._input_meta != b._input_meta for a, b in zip(self.nodes, replayed))):
             raise CheckpointError("torch.utils.checkpoint: Recomputed values for the following tensors have "
                                   "different metadata than during the forward pass.")
         # a region whose saved ops' results were taken: PyTorch recomputes it in each backward and hands those results
