@@ -37,13 +37,16 @@ def _attention_bias(attn_mask, is_causal, query_len, key_len, like):
                                                                                    float("-inf"))
 
 
-def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
+def _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa):
+    if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
+        raise RuntimeError("Expected query, key, and value to all be  at least 2 dimensional, but got query.dim: "
+                           f"{query.ndim} key.dim: {key.ndim} and value.dim: {value.ndim} instead.")
     if not (query.dtype is key.dtype is value.dtype):
         raise RuntimeError("Expected query, key, and value to have the same dtype, but got query.dtype: "
                            f"{_dtype.scalar_type_name(query.dtype).lower()} key.dtype: "
                            f"{_dtype.scalar_type_name(key.dtype).lower()} and value.dtype: "
                            f"{_dtype.scalar_type_name(value.dtype).lower()} instead.")
-    if attn_mask is not None and attn_mask.dtype is not _dtype.bool_ and attn_mask.dtype is not query.dtype:
+    if attn_mask is not None and attn_mask.dtype not in (_dtype.bool_, _dtype.float32, query.dtype):
         raise RuntimeError("Expected attn_mask dtype to be bool or float or to match query dtype, but got "
                            f"attn_mask.dtype: {_dtype.scalar_type_name(attn_mask.dtype).lower()} and  query.dtype: "
                            f"{_dtype.scalar_type_name(query.dtype).lower()} instead.")
@@ -54,6 +57,8 @@ def _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa):
         raise RuntimeError(f"expected scalar type Float but found {_dtype.scalar_type_name(query.dtype)}")
     if enable_gqa and query.ndim >= 3 and (query.shape[-3] % key.shape[-3] or query.shape[-3] % value.shape[-3]):
         raise RuntimeError("Number of heads in key and value must divide the number of heads in query")
+    if dropout_p > 1.0:
+        raise RuntimeError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
 
 
 def _check_backends(query, key, value, dropout_p):
@@ -77,10 +82,13 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         return type(attn_mask).__torch_function__(
             scaled_dot_product_attention, (type(attn_mask),), (query, key, value, attn_mask),
             {"dropout_p": dropout_p, "is_causal": is_causal, "scale": scale, "enable_gqa": enable_gqa})
-    _check_sdpa(query, key, value, attn_mask, is_causal, enable_gqa)
+    _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
     if query.ndim == 4 and _sdp_backends["flash"] and query.device.type == "cpu":
         # PyTorch runs 4-d CPU attention in its flash kernel, which has no forward derivative
         refuse_duals("_scaled_dot_product_flash_attention_for_cpu", query, key, value)
+        if attn_mask is not None and attn_mask.ndim < 2:   # that kernel reads the mask's dim -2
+            raise IndexError("Dimension specified as -2 but tensor has no dimensions" if attn_mask.ndim == 0 else
+                             "Dimension out of range (expected to be in range of [-1, 0], but got -2)")
     if not _sdp_backends["math"]:   # sdpa_kernel left out the math backend
         _check_backends(query, key, value, dropout_p)
     query_len, key_len = query.shape[-2], key.shape[-2]
@@ -89,6 +97,10 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key = key.repeat_interleave(query.shape[-3] // key.shape[-3], -3)
         value = value.repeat_interleave(query.shape[-3] // value.shape[-3], -3)
     bias = _attention_bias(attn_mask, is_causal, query_len, key_len, query)
+    if bias is not None and bias.ndim < 2:   # the kernels below index the mask's last two dims
+        bias = bias.reshape((1,) * (2 - bias.ndim) + tuple(bias.shape))
+    if key_len == 0:   # no keys: PyTorch's kernels give zeros (and zero gradients)
+        return (query.matmul(key.transpose(-2, -1)) * scale).matmul(value)
     if query.dtype is key.dtype is value.dtype and query.dtype in (_dtype.float32, _dtype.float64):
         keep = None
         if dropout_p > 0.0:   # the mask dropout() would draw on the weights, drawn the same way
