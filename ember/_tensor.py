@@ -229,6 +229,8 @@ class Tensor(TensorBase):
     @property
     def _version(self):
         """How many times the memory was modified in place (shared by views), as an int like PyTorch's."""
+        if self.is_inference():   # (PyTorch's inference tensors have no version counter)
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._version_counter[0]
 
     @property
@@ -263,6 +265,8 @@ class Tensor(TensorBase):
                                "var_no_grad = var.detach().")
         if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if requires_grad and not grad_state.inference and self.is_inference():   # (PyTorch's inference tensors too)
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.")
         self.requires_grad = requires_grad
         return self
 

@@ -719,12 +719,23 @@ def _output_array(ctx, output):
     return output
 
 
+def _inference_saved():
+    """PyTorch's error for an inference tensor saved for backward."""
+    name = _alias.package()
+    return RuntimeError("Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+                        "inference mode in computation tracked by autograd. To work around this, you can make a clone "
+                        f"to get a normal tensor and use it in autograd, or use `{name}.no_grad()` instead of "
+                        f"`{name}.inference_mode()`.")
+
+
 def _saved_entry(array, args, *results):
     """Records a saved array as the input or output tensor it is (so its version is checked), or as a constant."""
     if array is None:
         return None
     for a in args:
         if isinstance(a, Tensor) and a._data is array:
+            if a._inference if a._base is None else a._base._inference:   # (is_inference(): the root's flag)
+                raise _inference_saved()
             return ("tensor", a, a._version_counter[0])
     for r in results:
         if r._data is array:
