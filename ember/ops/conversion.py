@@ -3,7 +3,7 @@ import builtins
 
 import numpy
 
-from .. import _backend, _dtype, _memory_format
+from .. import _alias, _backend, _dtype, _memory_format
 from .._tensor import Tensor, _make
 from ..autograd import _dual
 from ..autograd.function import Primitive
@@ -268,6 +268,12 @@ def detach(input):
 @tensor_method
 def detach_(self):
     """Cuts this tensor from the graph in place, making it a leaf (and dropping its forward-mode tangent)."""
+    if self._base is not None:   # PyTorch's: a view's graph is its base's
+        raise RuntimeError("Can't detach views in-place. Use detach() instead. If you are using "
+                           "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set as True, "
+                           "gradients are views of DDP buckets, and hence detach_() cannot be called on these "
+                           "gradients. To fix this error, please refer to the Optimizer.zero_grad() function in "
+                           f"{_alias.package()}/optim/optimizer.py as the solution.")
     self.grad_fn = None
     self.requires_grad = False
     if _dual.tangents and _dual.tangent_of(self) is not None:
