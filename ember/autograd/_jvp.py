@@ -424,7 +424,11 @@ def _custom_function(cls, args, kwargs, proceed, tangents):
         output = proceed(args, kwargs)
     else:
         output = _detached(recorded) if single else tuple(_detached(o) for o in recorded)
-    for out, t in zip((output,) if single else output, (result,) if single else result):
+    results = result if isinstance(result, tuple) else (result,)
+    if len(results) != len(recorded_outputs):
+        raise RuntimeError(f"Function's jvp returned an invalid number of forward gradients (expected "
+                           f"{len(recorded_outputs)} but got {len(results)})")
+    for out, t in zip((output,) if single else output, results):
         if isinstance(out, Tensor) and isinstance(t, Tensor):
             _fw.set_tangent(out, t)
     return output

@@ -89,3 +89,27 @@ def _none_for_number(L):
 
 def test_none_for_a_number_argument():
     np.testing.assert_allclose(_none_for_number(ember).numpy(), _none_for_number(torch).numpy(), rtol=1e-12)
+
+
+def _custom_jvp(L, jvp):
+    fn = type("Fn", (L.autograd.Function,), {"forward": staticmethod(lambda ctx, x: x.sin()),
+                                              "jvp": staticmethod(jvp),
+                                              "backward": staticmethod(lambda ctx, g: g)})
+    fa = L.autograd.forward_ad
+    with fa.dual_level():
+        dual = fa.make_dual(L.tensor([0.5, 1.0], dtype=L.float64), L.tensor([2.0, 3.0], dtype=L.float64))
+        return fa.unpack_dual(fn.apply(dual)).tangent
+
+
+def test_custom_jvp_returning_too_many_tangents():
+    with pytest.raises(RuntimeError) as expected:
+        _custom_jvp(torch, lambda ctx, t: (t, t))
+    with pytest.raises(RuntimeError) as got:
+        _custom_jvp(ember, lambda ctx, t: (t, t))
+    assert str(got.value) == str(expected.value)
+
+
+def test_custom_jvp_one_tangent_in_a_tuple():
+    def jvp(ctx, t):
+        return (t * 3,)
+    np.testing.assert_allclose(_custom_jvp(ember, jvp).numpy(), _custom_jvp(torch, jvp).numpy(), rtol=1e-12)
