@@ -101,6 +101,20 @@ class Linear(Primitive):
         return grad_input, grad_weight, grad_bias
 
 
+def check_dtypes(input, weight, bias=None):
+    """PyTorch's errors for ``linear(input, weight, bias)`` of operands in different dtypes."""
+    w = weight._data
+    if bias is not None and bias._data.dtype != w.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
+                           f"and {_dtype.scalar_type_name(weight.dtype)}")
+    if input._data.dtype != w.dtype:   # with a bias PyTorch's addmm checks it, without its mm
+        if bias is not None:
+            raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
+                               f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(weight.dtype)}")
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} != "
+                           f"{cpp_type_name(weight.dtype)}")
+
+
 @composite("linear", trace_inside=True)
 def linear(input, weight, bias=None):
     """input @ weight.T + bias."""
@@ -114,15 +128,7 @@ def linear(input, weight, bias=None):
             rows *= size
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows}x{input.shape[-1]} and "
                            f"{weight.shape[1]}x{weight.shape[0]})")
-    if bias is not None and bias._data.dtype != w.dtype:
-        raise RuntimeError(f"self and mat2 must have the same dtype, but got {_dtype.scalar_type_name(bias.dtype)} "
-                           f"and {_dtype.scalar_type_name(weight.dtype)}")
-    if x.dtype != w.dtype:   # with a bias PyTorch's addmm checks it, without its mm
-        if bias is not None:
-            raise RuntimeError("mat1 and mat2 must have the same dtype, but got "
-                               f"{_dtype.scalar_type_name(input.dtype)} and {_dtype.scalar_type_name(weight.dtype)}")
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {cpp_type_name(input.dtype)} != "
-                           f"{cpp_type_name(weight.dtype)}")
+    check_dtypes(input, weight, bias)
     if x.dtype.kind != "f":   # (NumPy's floating dtypes are all among the kernel's)
         require_dtype("addmm_impl_cpu_", input, _LINEAR_DTYPES)   # after the shape and dtype checks, as PyTorch
     if x.dtype.kind == "c":   # by matmul, whose gradients take the conjugate transposes Linear's do not

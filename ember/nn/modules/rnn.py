@@ -14,7 +14,7 @@ import ember
 from ... import _dtype
 from ...ops import _blas, _parallel, creation, pointwise, rearrange, recurrent, recurrent_layers, shape
 from ...ops.dropout import dropout as _dropout
-from ...ops.linear import linear
+from ...ops.linear import check_dtypes, linear
 from ...ops._util import name_node
 from ...autograd.function import composite
 from .. import init
@@ -69,7 +69,9 @@ def _cell(mode, name, doc):
     def cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
         if mode == "LSTM":
             _check_lstm_state(hx)
-        state = _STEPS[mode](linear(input, w_ih, b_ih), tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
+        gi = linear(input, w_ih, b_ih)
+        check_dtypes(hx[0] if mode == "LSTM" else hx, w_hh, b_hh)   # the state's product PyTorch takes next
+        state = _STEPS[mode](gi, tuple(hx) if mode == "LSTM" else (hx,), w_hh, b_hh, None)
         return state if mode == "LSTM" else state[0]
     cell.__name__ = cell.__qualname__ = name
     cell.__doc__ = doc
@@ -100,7 +102,7 @@ def _layer_function(mode, name):
 def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
     if input.size(1 if batch_first else 0) == 0:
         raise RuntimeError("Expected sequence length to be larger than 0 in RNN")
-    state = tuple(hx) if mode == "LSTM" else (hx,)
+    state = _checked_state(mode, hx, params, has_biases)
     projections = _has_projections(mode, state)
     if projections and input.device.type == "cpu":
         _warn_projections_once()
@@ -120,14 +122,25 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
 def _packed(mode, data, batch_sizes, hx, params, has_biases, num_layers, dropout, train, bidirectional):
     sizes = [int(n) for n in batch_sizes.tolist()]
     state = tuple(hx) if mode == "LSTM" else (hx,)
-    projections = _has_projections(mode, state)
     if mode == "LSTM":   # PyTorch's LSTM.forward leaves a packed input's state unchecked
         _check_packed_state(state, params, num_layers * (2 if bidirectional else 1), sizes[0])
+    state = _checked_state(mode, hx, params, has_biases)
+    projections = _has_projections(mode, state)
     if projections and data.device.type == "cpu":
         _warn_projections_once()
     output, hidden = _recurrence(mode, data, sizes, state, params, has_biases, num_layers, dropout, train,
                                  bidirectional, projections)
     return (name_node(output, "CatBackward0"),) + hidden
+
+
+def _checked_state(mode, hx, params, has_biases):
+    """The initial state as a tuple: PyTorch's error for an ``h`` in another dtype than the first layer's
+    ``weight_hh``, an LSTM's ``c`` promoted with it (as the cells' sums promote it)."""
+    state = tuple(hx) if mode == "LSTM" else (hx,)
+    check_dtypes(state[0], params[1], params[3] if has_biases else None)
+    if mode == "LSTM" and state[1].dtype != state[0].dtype:
+        state = (state[0], state[1].to(_dtype.promote_types(state[0].dtype, state[1].dtype)))
+    return state
 
 
 def _has_projections(mode, state):
