@@ -629,7 +629,8 @@ def _finish_leaf(leaf, g, create_graph, handed_out):
 
 def _run_post_accumulate_hooks(leaf):
     for hook in list(leaf._post_accumulate_grad_hooks.values()):
-        hook(leaf)
+        if hook(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _deliver_to_leaf(leaf_grads, leaf, g):

@@ -125,9 +125,7 @@ def assign_inplace(self, result, overlap_ok=False):
             writeable(self._data, check_overlap=not overlap_ok)[...] = values
     self._version_counter[0] += 1
     if node is not None:
-        if self._retains_grad:   # as PyTorch's: .grad is the gradient of the tensor as it is now
-            self.grad_fn._retained.pop(self._output_nr, None)
-            node._retain(self, result._output_nr)
+        _move_retained(self, node, result._output_nr)
         self.grad_fn, self._output_nr, self.requires_grad = node, result._output_nr, True
         _retarget_outputs(node, result, self)
     return self
@@ -178,10 +176,22 @@ def _assign_through_view(view, root, result):
     if type(root._data) is not MetaArray:
         root._data[...] = new_root._data
     root._version_counter[0] += 1
+    _move_retained(root, new_root.grad_fn, 0)
     root.grad_fn, root._output_nr, root.requires_grad = new_root.grad_fn, 0, True
-    view.grad_fn, view._output_nr, view.requires_grad = _elements(new_space, index).grad_fn, 0, True
+    elements = _elements(new_space, index).grad_fn
+    _move_retained(view, elements, 0)
+    view.grad_fn, view._output_nr, view.requires_grad = elements, 0, True
     view._view_version = root._version_counter[0]
     return view
+
+
+def _move_retained(tensor, node, output_nr):
+    """A tensor retaining its grad, about to become output ``output_nr`` of ``node`` after an in-place change, keeps
+    the gradient of what it holds now (PyTorch's moves its retains_grad hook to the new grad_fn)."""
+    if tensor._retains_grad:
+        if tensor.grad_fn is not None and tensor.grad_fn._retained:
+            tensor.grad_fn._retained.pop(tensor._output_nr, None)
+        node._retain(tensor, output_nr)
 
 
 def _elements(space, index):

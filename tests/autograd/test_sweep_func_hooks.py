@@ -69,6 +69,12 @@ def _detach_view_in_place(L):
     (_leaf(L) * 1)[:2].detach_()
 
 
+def _post_accumulate_returns(L):
+    x = _leaf(L)
+    x.register_post_accumulate_grad_hook(lambda t: t.grad * 2)
+    (x * 3).sum().backward()
+
+
 ERRORS = {
     "tensor hook changes the dtype": _hook_dtype,
     "tensor hook changes the shape": _hook_shape,
@@ -80,6 +86,7 @@ ERRORS = {
     "backward(inputs=) given a tensor without requires_grad": _backward_input_without_grad,
     "grad() given no inputs": _grad_no_inputs,
     "detach_ of a view": _detach_view_in_place,
+    "post-accumulate-grad hook returning a tensor": _post_accumulate_returns,
 }
 
 
@@ -109,6 +116,17 @@ def _retained_then_inplace(L):
     return y.grad, x.grad
 
 
+def _retained_then_view_inplace(L):
+    x = _leaf(L, 4)
+    y = x * 2
+    v = y[:2]
+    y.retain_grad()
+    v.retain_grad()
+    v.mul_(3)
+    (y * y).sum().backward()
+    return y.grad, v.grad, x.grad
+
+
 def _hook_keeps_dtype(L):
     x = _leaf(L)
     y = x * 2
@@ -130,6 +148,7 @@ def _node_hooks_replace(L):
 RESULTS = {
     "backward(inputs=[y]) of a y retaining its grad": _retained_inputs,
     "retain_grad then an in-place op": _retained_then_inplace,
+    "retain_grad of a base and its view, then an in-place op on the view": _retained_then_view_inplace,
     "tensor hooks replacing gradients": _hook_keeps_dtype,
     "node hooks replacing gradients": _node_hooks_replace,
 }
