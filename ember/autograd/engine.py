@@ -115,7 +115,7 @@ def _root_grads(tensors, grad_tensors):
         grad_tensors = (grad_tensors,)
     else:
         grad_tensors = tuple(grad_tensors)
-    if len(grad_tensors) != len(tensors):
+    if len(grad_tensors) < len(tensors):   # (PyTorch pairs them up, leaving out extra gradients)
         raise RuntimeError(f"got {len(tensors)} tensors and {len(grad_tensors)} gradients")
     grads = []
     for i, (t, g) in enumerate(zip(tensors, grad_tensors)):

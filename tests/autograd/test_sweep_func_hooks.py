@@ -75,6 +75,16 @@ def _post_accumulate_returns(L):
     (x * 3).sum().backward()
 
 
+def _extra_grad_outputs(L):
+    x = _leaf(L)
+    return L.autograd.grad([x * 2], x, [L.ones(3, dtype=L.float64), None])
+
+
+def _fewer_grad_outputs(L):
+    x = _leaf(L)
+    L.autograd.grad([x * 2, x * 3], x, [L.ones(3, dtype=L.float64)])
+
+
 ERRORS = {
     "tensor hook changes the dtype": _hook_dtype,
     "tensor hook changes the shape": _hook_shape,
@@ -87,6 +97,7 @@ ERRORS = {
     "grad() given no inputs": _grad_no_inputs,
     "detach_ of a view": _detach_view_in_place,
     "post-accumulate-grad hook returning a tensor": _post_accumulate_returns,
+    "fewer grad_outputs than outputs": _fewer_grad_outputs,
 }
 
 
@@ -150,6 +161,7 @@ RESULTS = {
     "retain_grad then an in-place op": _retained_then_inplace,
     "retain_grad of a base and its view, then an in-place op on the view": _retained_then_view_inplace,
     "tensor hooks replacing gradients": _hook_keeps_dtype,
+    "more grad_outputs than outputs": _extra_grad_outputs,
     "node hooks replacing gradients": _node_hooks_replace,
 }
 
