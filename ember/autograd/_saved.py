@@ -234,11 +234,15 @@ def _modified_error(tensor, counter, version):
     if tensor.grad_fn is not None:
         op = re.sub(r"Backward[0-9]*$", "", tensor.grad_fn.name())
         made_by = f", which is output {tensor._output_nr} of {op},"
+    from .anomaly_mode import is_anomaly_enabled
+    hint = ("the backtrace further above shows the operation that failed to compute its gradient. The variable in "
+            "question was changed in there or anywhere later. Good luck!") if is_anomaly_enabled() else (
+        "enable anomaly detection to find the operation that failed to compute its gradient, with "
+        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace operation: "
         f"[{tensor.type()} {list(tensor.shape)}]{made_by} is at version {counter[0]}; expected version {version} "
-        "instead. Hint: enable anomaly detection to find the operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True, check_nan=False).")
+        f"instead. Hint: {hint}")
 
 
 saved_leaf_node = [None]

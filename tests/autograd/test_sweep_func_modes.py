@@ -1,5 +1,8 @@
-"""Argument checks a differential sweep found apart from PyTorch 2.13 in grad-mode switches and vmap's out_dims: each
-program runs on ember and on torch, and the results (or the exception's type and message) match."""
+"""Argument checks a differential sweep found apart from PyTorch 2.13 in grad-mode switches, vmap's out_dims and the
+anomaly-mode hint of a modified saved tensor: each program runs on ember and on torch, and the results (or the
+exception's type and message) match."""
+from contextlib import nullcontext
+
 import numpy as np
 import pytest
 import torch
@@ -51,3 +54,23 @@ def test_functional_create_graph_not_a_bool():
         return L.autograd.functional.vjp(lambda t: t ** 3, x, L.ones(2, dtype=L.float64), create_graph=1)
     for e, t in zip(vjp(ember), vjp(torch)):
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12)
+
+
+def _modified_saved(L, anomaly):
+    x = L.tensor([0.5, 1.5, 2.5], dtype=L.float64, requires_grad=True)
+    with L.autograd.set_detect_anomaly(anomaly):
+        y = x * 1
+        z = (y * y).sum()
+        y.add_(1)
+        z.backward()
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_modified_saved_tensor_hint_as_torch(anomaly):
+    def warned():
+        return pytest.warns(UserWarning, match="Error detected in MulBackward0") if anomaly else nullcontext()
+    with pytest.raises(RuntimeError) as expected, warned():
+        _modified_saved(torch, anomaly)
+    with pytest.raises(RuntimeError) as got, warned():
+        _modified_saved(ember, anomaly)
+    assert str(got.value) == str(expected.value).replace("[torch.", "[ember.")
